@@ -1,0 +1,113 @@
+"""A private mosquitto on a free loopback port, for the tests, the demo and the benchmarks.
+
+It never touches a broker it did not start (the machine's own one on 1883 included): it picks a free
+port on 127.0.0.1, runs its own process with its own config in a temporary directory, and stops that
+process by its PID.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+__all__ = ["BrokerError", "PrivateBroker", "find_mosquitto", "free_port"]
+
+
+class BrokerError(RuntimeError):
+    """The private broker could not be found or started."""
+
+
+def find_mosquitto() -> str:
+    """Path of the mosquitto binary (Debian puts it in /usr/sbin, often off a user's PATH)."""
+    debian_path = "/usr/sbin/mosquitto"
+    found = shutil.which("mosquitto") or (debian_path if os.path.exists(debian_path) else None)
+    if not found:
+        raise BrokerError("mosquitto is not installed: run 'make test' (installs it) or "
+                          "'sudo apt-get install mosquitto mosquitto-clients'")
+    return found
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port free on `host` right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class PrivateBroker:
+    """One mosquitto process of our own on 127.0.0.1:<free port>; `start()`/`stop()` or a `with` block."""
+
+    host = "127.0.0.1"
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port(self.host)
+        self._dir = Path(tempfile.mkdtemp(prefix="pyseb-mosquitto-"))
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """PID of the running broker, or None."""
+        return self._proc.pid if self._proc else None
+
+    @property
+    def log_path(self) -> Path:
+        """Where the broker's own log goes (handy when a test fails)."""
+        return self._dir / "mosquitto.log"
+
+    def start(self, timeout_s: float = 10.0) -> PrivateBroker:
+        """Start the broker and wait until it accepts connections."""
+        conf = self._dir / "mosquitto.conf"
+        conf.write_text(
+            f"listener {self.port} {self.host}\n"
+            "allow_anonymous true\n"
+            "persistence false\n"
+            f"log_dest file {self.log_path}\n"
+            "log_type error\nlog_type warning\nlog_type notice\n"
+        )
+        # The same port is reused after a restart in a test (stop + start again): the config keeps it.
+        with open(self._dir / "stdout.log", "ab") as log:
+            self._proc = subprocess.Popen([find_mosquitto(), "-c", str(conf)], stdout=log, stderr=log,
+                                          stdin=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise BrokerError(f"mosquitto exited at start (code {self._proc.returncode}); "
+                                  f"see {self._dir}")
+            try:
+                with socket.create_connection((self.host, self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.02)
+        self.stop()
+        raise BrokerError(f"mosquitto did not listen on {self.host}:{self.port} within {timeout_s} s")
+
+    def stop(self) -> None:
+        """Stop the broker we started, by its PID (SIGTERM, then SIGKILL)."""
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+    def cleanup(self) -> None:
+        """Stop and remove the temporary directory."""
+        self.stop()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def __enter__(self) -> PrivateBroker:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.cleanup()

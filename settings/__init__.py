@@ -1,0 +1,1 @@
+"""Configuration: reading config.ini into validated, frozen settings (all problems reported at once)."""

@@ -1,0 +1,124 @@
+"""Declarative options: each section lists its keys (type, default, one line of help) and is validated
+against them, collecting every problem instead of stopping at the first."""
+
+from __future__ import annotations
+
+import configparser
+import difflib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from settings.problems import ConfigProblem
+
+REQUIRED: Any = object()  # sentinel default: the key must be given
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+def _parse_text(text: str) -> str:
+    return text.strip()
+
+
+def _parse_optional_text(text: str) -> str | None:
+    # The seed writes "None" for "not set" (e.g. topic_force = None).
+    value = text.strip()
+    return None if value in ("", "None", "none") else value
+
+
+def _parse_optional_float(text: str) -> float | None:
+    value = text.strip()
+    return None if value in ("", "None", "none") else float(value)
+
+
+PARSERS: dict[type | str, Callable[[str], Any]] = {
+    int: lambda t: int(t.strip()),
+    float: lambda t: float(t.strip()),
+    bool: _parse_bool,
+    str: _parse_text,
+    "text?": _parse_optional_text,
+    "float?": _parse_optional_float,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One config key: how to parse it, its default, its legal range, and one line of help."""
+
+    name: str
+    type: type | str
+    default: Any
+    help: str
+    aliases: tuple[str, ...] = ()  # older names (the seed's), accepted as they are
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[str, ...] = ()
+
+    def parse(self, raw: str) -> Any:
+        """Parse `raw` or raise ValueError with a message a user can act on."""
+        value = PARSERS[self.type](raw)
+        if value is None:
+            return None
+        if self.choices and value not in self.choices:
+            raise ValueError(f"must be one of {', '.join(self.choices)}, got {value!r}")
+        if self.min is not None and value < self.min:
+            raise ValueError(f"must be >= {self.min:g}, got {value}")
+        if self.max is not None and value > self.max:
+            raise ValueError(f"must be <= {self.max:g}, got {value}")
+        return value
+
+
+@dataclass(slots=True)
+class SectionReader:
+    """Reads one section against its options; problems accumulate in `problems`."""
+
+    problems: list[ConfigProblem] = field(default_factory=list)
+    warnings: list[ConfigProblem] = field(default_factory=list)
+
+    def read(self, cp: configparser.ConfigParser, section: str, options: Iterable[Option],
+             ignored: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """Values of `options` in `section` (defaults filled in). Unknown keys are warned about,
+        `ignored` keys (legacy keys we no longer use) too, with the reason given."""
+        options = list(options)
+        present = dict(cp.items(section, raw=True)) if cp.has_section(section) else {}
+        for default_key in cp.defaults():
+            present.pop(default_key, None)
+        values: dict[str, Any] = {}
+        known: set[str] = set()
+        for opt in options:
+            names = (opt.name, *opt.aliases)
+            known.update(names)
+            given = [n for n in names if n in present]
+            if len(given) > 1:
+                self.warnings.append(ConfigProblem(section, opt.name,
+                                                   f"given as both {' and '.join(given)}; using {given[0]}"))
+            if not given:
+                if opt.default is REQUIRED:
+                    self.problems.append(ConfigProblem(section, opt.name, "is required"))
+                values[opt.name] = None if opt.default is REQUIRED else opt.default
+                continue
+            raw = present[given[0]]
+            try:
+                values[opt.name] = opt.parse(raw)
+            except (ValueError, TypeError) as exc:
+                self.problems.append(ConfigProblem(section, given[0], f"{exc} ({opt.help})"))
+                values[opt.name] = None
+            if values[opt.name] is None and opt.default is REQUIRED:
+                self.problems.append(ConfigProblem(section, opt.name, "is required"))
+        for key in present:
+            if key in known:
+                continue
+            if ignored and key in ignored:
+                self.warnings.append(ConfigProblem(section, key, f"ignored: {ignored[key]}"))
+                continue
+            hint = difflib.get_close_matches(key, sorted(known), n=1)
+            extra = f" (did you mean {hint[0]}?)" if hint else ""
+            self.warnings.append(ConfigProblem(section, key, f"unknown key, ignored{extra}"))
+        return values

@@ -1,0 +1,52 @@
+"""Shared fixtures: a private mosquitto on a free loopback port, an MQTT probe, and a thread-leak guard."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from localbroker import PrivateBroker  # noqa: E402
+from tests.mqtt_probe import MqttProbe  # noqa: E402
+
+SHARED = ROOT.parent / "shared"
+DATA = SHARED / "data"
+
+
+@pytest.fixture
+def broker() -> Iterator[PrivateBroker]:
+    """A private mosquitto for one test, stopped by its PID afterwards."""
+    with PrivateBroker() as b:
+        yield b
+
+
+@pytest.fixture
+def probe(broker: PrivateBroker) -> Iterator[MqttProbe]:
+    """An MQTT client subscribed to '#' on the private broker, recording every message."""
+    p = MqttProbe(broker.host, broker.port)
+    try:
+        yield p
+    finally:
+        p.close()
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_behind() -> Iterator[None]:
+    """Fail any test that leaves a thread running (a leaked paho loop or saver thread)."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 3.0
+    while True:
+        leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+        if not leaked or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert not leaked, f"test left threads running: {[t.name for t in leaked]}"
