@@ -1,0 +1,70 @@
+"""Local wall-clock arithmetic for the daily rules (full-tank clear, low-energy fallback): pure, the
+time zone is passed in (None = the system's), `now` is epoch seconds."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta, tzinfo
+
+_HHMM = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def local_date(now: float, tz: tzinfo | None) -> date:
+    """The local calendar date at `now`."""
+    return datetime.fromtimestamp(now, tz).date()
+
+
+def local_instant(day: date, at: time, tz: tzinfo | None) -> float:
+    """Epoch seconds of wall-clock `at` on `day`. A time skipped by a DST jump is read with the offset
+    before the jump (02:00 on a spring-forward day = the jump itself), a repeated time is its first
+    occurrence."""
+    return datetime.combine(day, at, tzinfo=tz).timestamp()
+
+
+def last_occurrence(now: float, at: time, tz: tzinfo | None) -> float:
+    """The latest instant <= `now` whose local wall time is `at`."""
+    day = local_date(now, tz)
+    for back in range(3):  # today's is in the future at most one day, DST shifts at most hours
+        instant = local_instant(day - timedelta(days=back), at, tz)
+        if instant <= now:
+            return instant
+    raise AssertionError("unreachable: yesterday's occurrence is always in the past")
+
+
+def next_occurrence(now: float, at: time, tz: tzinfo | None) -> float:
+    """The earliest instant > `now` whose local wall time is `at`."""
+    day = local_date(now, tz)
+    for ahead in range(3):
+        instant = local_instant(day + timedelta(days=ahead), at, tz)
+        if instant > now:
+            return instant
+    raise AssertionError("unreachable: tomorrow's occurrence is always in the future")
+
+
+def crossed(since: float, now: float, at: time, tz: tzinfo | None) -> bool:
+    """True if local time `at` occurred in (since, now]: e.g. 06:00 passed since the last check."""
+    return since < last_occurrence(now, at, tz) <= now
+
+
+def hour(value: int) -> time:
+    """A whole hour as a time; 24 means midnight, as the seed allowed (check_at = 24)."""
+    return time(value % 24)
+
+
+def parse_hhmm(text: str) -> time:
+    """'07:00' -> time(7, 0); ValueError with a message a user can act on."""
+    match = _HHMM.match(text)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ValueError(f"expected a time as HH:MM (00:00 to 23:59), got {text!r}")
+    return time(int(match[1]), int(match[2]))
+
+
+def parse_span(text: str) -> tuple[time, time]:
+    """'22:00-06:00' -> (time(22), time(6)); the span may cross midnight; start must differ from end."""
+    parts = text.split("-")
+    if len(parts) != 2:
+        raise ValueError(f"expected a span as HH:MM-HH:MM, got {text!r}")
+    start, end = parse_hhmm(parts[0]), parse_hhmm(parts[1])
+    if start == end:
+        raise ValueError(f"start and end are the same in {text!r}: leave it empty for 'any time'")
+    return start, end

@@ -1,0 +1,228 @@
+"""Full tank ("overed"): a water heater whose thermostat has cut draws nothing whatever the command. Once
+found full, a load is commanded to 0 and left out of the allocation until the daily clear (init_at hour or
+midnight), so its power is not reserved in vain. Two detectors: one reads the load's own meter, the
+other infers it from the house meter. Both are pure: readings and `now` come in, a verdict goes out."""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import tzinfo
+
+from core.fallback_time import crossed, hour
+from settings.options import Option
+
+log = logging.getLogger(__name__)
+
+FULL_TANK_LOAD_OPTIONS: tuple[Option, ...] = (
+    Option("full_detect", str, "auto", "how a full tank is detected: auto (meter if topic_read_power is "
+           "set, else inferred), meter, inferred or off", choices=("auto", "meter", "inferred", "off")),
+)
+
+
+def daily_clear_due(since: float, now: float, tz: tzinfo | None, init_at_hour: int = 6) -> bool:
+    """True if the `init_at` hour or midnight (local) passed in (since, now]: full flags are cleared then.
+    After a restart, pass the saved status time as `since` so a clear missed while down still happens."""
+    return crossed(since, now, hour(init_at_hour), tz) or crossed(since, now, hour(0), tz)
+
+
+@dataclass(frozen=True, slots=True)
+class MeterRule:
+    """The seed's rule with the load's own meter."""
+
+    below_w: float = 5.0  # a reading under this is "draws nothing"
+    count: int = 5  # that many low readings in a row...
+    max_gap_s: float = 10.0  # ...each less than this after the previous one
+
+
+class MeteredFullTank:
+    """Full when the load's own meter reads < 5 W while it is commanded >= min_power, 5 times in a row with
+    readings less than 10 s apart."""
+
+    def __init__(self, name: str, min_power_w: float, rule: MeterRule = MeterRule()) -> None:
+        self.name = name
+        self.min_power_w = min_power_w
+        self.rule = rule
+        self.full = False
+        self._low_count = 0
+        self._last_low_at: float | None = None
+
+    def on_reading(self, measured_w: float, commanded_w: float, now: float) -> bool:
+        """One reading of the load's meter; True exactly when it concludes the tank is full."""
+        if self.full:
+            return False
+        if measured_w >= self.rule.below_w or commanded_w < self.min_power_w:
+            self._low_count, self._last_low_at = 0, None
+            return False
+        if self._last_low_at is not None and now - self._last_low_at < self.rule.max_gap_s:
+            self._low_count += 1
+        else:
+            self._low_count = 1  # first low reading, or the previous one is too old to chain with
+        self._last_low_at = now
+        if self._low_count < self.rule.count:
+            return False
+        self.full = True
+        log.info("%s is full: its meter read %.1f W (< %g W) %d times in a row while commanded %.0f W",
+                 self.name, measured_w, self.rule.below_w, self._low_count, commanded_w)
+        return True
+
+    def clear(self) -> None:
+        """The daily clear: the load may take power again."""
+        self.full, self._low_count, self._last_low_at = False, 0, None
+
+
+@dataclass(frozen=True, slots=True)
+class InferenceRule:
+    """The numbers of the inference from the house meter (documented in docs/field-features.md)."""
+
+    fraction: float = 0.25  # a working load moves consumption by at least this share of its command step
+    settle_s: float = 3.0  # readings closer than this to a command change still show the old state
+    readings: int = 3  # settled readings that make one probe
+    probe_timeout_s: float = 30.0  # a probe without enough settled readings by then is inconclusive
+    confirm_gap_s: float = 60.0  # the confirming probe starts at least this long after the first failure
+    reprobe_after_s: float = 120.0  # while suspect with no probe, ask the regulator for one this often
+    hold_s: float = 15.0  # a re-probe holds the load at 0 this long: settling plus three readings
+    max_baseline_age_s: float = 10.0  # the reading before a step must be this fresh
+
+
+@dataclass(slots=True)
+class _Probe:
+    start_command_w: float
+    baseline_w: float  # house consumption minus the other loads' believed power, before the step
+    direction: int  # +1: command went up, -1: went down
+    started_at: float
+    changed_at: float  # last command change that extended the step
+    moves: list[float] = field(default_factory=list)  # observed moves in the step's direction
+
+    def step_w(self, command_w: float) -> float:
+        return (command_w - self.start_command_w) * self.direction
+
+
+class InferredFullTank:
+    """Full inferred from the house meter, for a load without its own meter.
+
+    A command step of >= min_power (up or down) is a probe: the settled house readings after it must move
+    by at least `fraction` of the step. The other loads' believed power is subtracted, and a probe is
+    inconclusive when the house was unsteady before the step, moved the wrong way, or scattered: another
+    appliance switching at the same moment must not look like a full tank. A first failed probe only
+    makes the load *suspect*; a second failed probe, started at least `confirm_gap_s` later, concludes.
+    A successful probe clears the suspicion."""
+
+    def __init__(self, name: str, min_power_w: float, rule: InferenceRule = InferenceRule()) -> None:
+        self.name = name
+        self.min_power_w = min_power_w
+        self.rule = rule
+        self.full = False
+        self.suspect_since: float | None = None
+        self._command_w: float | None = None
+        self._changed_at: float | None = None
+        self._settled: deque[tuple[float, float]] = deque(maxlen=2)  # (at, consumption - others)
+        self._probe: _Probe | None = None
+        self._reprobe_asked_at: float | None = None
+        self._hold_until: float | None = None
+
+    def on_command(self, commanded_w: float, now: float) -> None:
+        """The regulator changed this load's command (call it for every change, forced ones too)."""
+        previous_w, self._command_w = self._command_w, commanded_w
+        if commanded_w == previous_w:
+            return
+        probe = self._probe
+        if previous_w is None or self.full:
+            pass
+        elif probe is not None and probe.step_w(commanded_w) >= self.min_power_w:
+            probe.changed_at = now  # the step grew or shrank but still counts: wait for it to settle
+            probe.moves.clear()
+        else:
+            if probe is not None:
+                log.debug("%s: probe abandoned, the command went back to %.0f W", self.name, commanded_w)
+                self._probe = None
+            self._maybe_start(previous_w, commanded_w, now)
+        # Readings before a change describe the old command: the next baseline must come after it.
+        self._settled.clear()
+        self._changed_at = now
+
+    def _maybe_start(self, previous_w: float, commanded_w: float, now: float) -> None:
+        step_w = abs(commanded_w - previous_w)
+        if step_w < self.min_power_w or len(self._settled) < 2:
+            return
+        (first_at, first_w), (last_at, last_w) = self._settled
+        if now - last_at > self.rule.max_baseline_age_s:
+            return
+        if abs(last_w - first_w) > self.rule.fraction * step_w:
+            log.debug("%s: no probe, the house was unsteady before the step (%.0f -> %.0f W)", self.name,
+                      first_w, last_w)
+            return
+        direction = 1 if commanded_w > previous_w else -1
+        self._probe = _Probe(previous_w, last_w, direction, now, now)
+
+    def on_consumption(self, consumption_w: float, now: float, others_w: float = 0.0) -> bool:
+        """A house reading; `others_w` is what the other loads are believed to draw. True exactly when
+        it concludes the tank is full."""
+        if self.full:
+            return False
+        own_w = consumption_w - others_w
+        if self._changed_at is None or now - self._changed_at >= self.rule.settle_s:
+            self._settled.append((now, own_w))
+        probe = self._probe
+        if probe is None or self._command_w is None:
+            return False
+        if now - probe.started_at > self.rule.probe_timeout_s:
+            log.debug("%s: probe timed out without %d settled readings", self.name, self.rule.readings)
+            self._probe = None
+            return False
+        if now - probe.changed_at < self.rule.settle_s:
+            return False
+        probe.moves.append((own_w - probe.baseline_w) * probe.direction)
+        if len(probe.moves) < self.rule.readings:
+            return False
+        self._probe = None
+        return self._conclude(probe, probe.step_w(self._command_w), now)
+
+    def _conclude(self, probe: _Probe, step_w: float, now: float) -> bool:
+        needed_w = self.rule.fraction * step_w
+        low, high = min(probe.moves), max(probe.moves)
+        if low < -needed_w or high - low > needed_w:
+            log.debug("%s: probe inconclusive, the house moved %.0f..%.0f W for a %.0f W step", self.name,
+                      low, high, step_w)
+            return False
+        if high >= needed_w:
+            if self.suspect_since is not None:
+                log.info("%s is not full after all: a %.0f W step moved the house by %.0f W", self.name,
+                         step_w, high)
+            self.suspect_since = None
+            return False
+        if self.suspect_since is None:
+            self.suspect_since = now
+            log.info("%s may be full: a %.0f W step moved the house by %.0f W at most (< %.0f W); "
+                     "waiting for a second probe", self.name, step_w, high, needed_w)
+            return False
+        if probe.started_at - self.suspect_since < self.rule.confirm_gap_s:
+            return False  # too close to the first failure: could be the same passing coincidence
+        self.full = True
+        log.info("%s is full: a second %.0f W step moved the house by %.0f W at most (< %.0f W)", self.name,
+                 step_w, high, needed_w)
+        return True
+
+    def reprobe_due(self, commanded_w: float, now: float) -> bool:
+        """True when the regulator should command this load to 0 now and keep it there while `holding`:
+        a suspicion then gets its confirming probe (the step down, then the step back up)."""
+        if self.full or self.suspect_since is None or self._probe is not None or commanded_w < self.min_power_w:
+            return False
+        since = self._reprobe_asked_at if self._reprobe_asked_at is not None else self.suspect_since
+        if now - since < self.rule.reprobe_after_s:
+            return False
+        self._reprobe_asked_at = now
+        self._hold_until = now + self.rule.hold_s
+        log.info("%s: re-probe, held at 0 W for %.0f s (suspected full for %.0f s)", self.name,
+                 self.rule.hold_s, now - self.suspect_since)
+        return True
+
+    def holding(self, now: float) -> bool:
+        """True while a re-probe needs the load kept at 0 W (the allocation must leave it out)."""
+        return self._hold_until is not None and now < self._hold_until
+
+    def clear(self) -> None:
+        """The daily clear: the load may take power again; any suspicion is dropped."""
+        self.full, self.suspect_since, self._probe = False, None, None
+        self._reprobe_asked_at = self._hold_until = None

@@ -1,0 +1,56 @@
+"""The two meters' last good readings, their freshness, and the production energy counter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.readings import MeterReading
+
+
+@dataclass(slots=True)
+class MeterState:
+    """One meter: its last good reading and how many good readings it has given."""
+
+    name: str
+    topic: str
+    last: MeterReading | None = None
+    count: int = 0  # good readings so far; a decision needs one newer than the last decision's
+
+    def accept(self, reading: MeterReading) -> None:
+        """Take a good reading."""
+        self.last = reading
+        self.count += 1
+
+    def age_s(self, now: float) -> float | None:
+        """Seconds since the last good reading, or None if never read."""
+        return None if self.last is None else max(0.0, now - self.last.received_at)
+
+    @property
+    def power_w(self) -> float | None:
+        """The last good reading's watts, or None."""
+        return None if self.last is None else self.last.power_w
+
+
+@dataclass(slots=True)
+class EnergyCounter:
+    """Energy from a stream of power readings (left-rectangle rule); gaps over `max_gap_s` not counted."""
+
+    max_gap_s: float
+    energy_wh: float = 0.0
+    yesterday_wh: float = 0.0
+    _last_w: float | None = field(default=None)
+    _last_at: float | None = field(default=None)
+
+    def add(self, power_w: float, at: float) -> None:
+        """Account for the time since the previous reading at the previous power."""
+        if self._last_w is not None and self._last_at is not None:
+            gap_s = at - self._last_at
+            if 0 < gap_s <= self.max_gap_s:
+                self.energy_wh += self._last_w * gap_s / 3600.0
+        self._last_w, self._last_at = power_w, at
+
+    def roll_day(self, midnight_at: float) -> None:
+        """At midnight: today's energy (counted up to `midnight_at`) becomes yesterday's."""
+        if self._last_w is not None and self._last_at is not None and self._last_at < midnight_at:
+            self.add(self._last_w, midnight_at)
+        self.yesterday_wh, self.energy_wh = self.energy_wh, 0.0

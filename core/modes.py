@@ -1,0 +1,81 @@
+"""Forced-mode commands on regul/mode, validated before anything changes."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from equipments.base import Equipment
+
+MAX_FORCE_DURATION_S = 7 * 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class ForceCommand:
+    """Hold a load at `power_w` for `duration_s` seconds (None: until unforced)."""
+
+    name: str
+    power_w: float
+    duration_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class UnforceCommand:
+    """Give a load back to the regulation."""
+
+    name: str
+
+
+class ModeCommandError(ValueError):
+    """Why a mode command was refused (one log line)."""
+
+
+def _number(doc: Mapping[str, object], key: str) -> float | None:
+    value = doc.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        # Numbers given as text ("1500") are common from shell scripts: accept them.
+        if isinstance(value, str):
+            try:
+                number = float(value)
+            except ValueError:
+                raise ModeCommandError(f"{key} must be a number, got {value!r}") from None
+        else:
+            raise ModeCommandError(f"{key} must be a number, got {value!r}")
+    else:
+        number = float(value)
+    if math.isnan(number) or math.isinf(number):
+        raise ModeCommandError(f"{key} must be a finite number, got {value!r}")
+    return number
+
+
+def parse_mode_command(payload: bytes, loads: Mapping[str, Equipment]) -> ForceCommand | UnforceCommand:
+    """The command in `payload`, or ModeCommandError saying what is wrong with it."""
+    try:
+        doc = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise ModeCommandError(f"not JSON: {payload[:80]!r}") from None
+    if not isinstance(doc, dict):
+        raise ModeCommandError("expected a JSON object such as {\"command\": \"force\", ...}")
+    command = doc.get("command")
+    name = doc.get("name")
+    if command not in ("force", "unforce"):
+        raise ModeCommandError(f"command must be 'force' or 'unforce', got {command!r}")
+    if not isinstance(name, str) or name not in loads:
+        raise ModeCommandError(f"unknown load {name!r}: known are {', '.join(loads)}")
+    if command == "unforce":
+        return UnforceCommand(name)
+    power_w = _number(doc, "power")
+    if power_w is None:
+        raise ModeCommandError("force needs a power (watts)")
+    max_w = loads[name].max_force_power_w()
+    if not 0 <= power_w <= max_w:
+        raise ModeCommandError(f"power must be between 0 and {max_w:.0f} W for {name}, got {power_w:g}")
+    duration_s = _number(doc, "duration")
+    if duration_s is not None and not 0 < duration_s <= MAX_FORCE_DURATION_S:
+        raise ModeCommandError(f"duration must be > 0 and <= {MAX_FORCE_DURATION_S} s (7 days), "
+                               f"got {duration_s:g}")
+    return ForceCommand(name, power_w, duration_s)

@@ -1,0 +1,64 @@
+"""Meter payloads as the PZEM firmware really sends them, quirks included (PROTOCOL.md): a good
+reading becomes a MeterReading, anything else a MeterProblem of a named kind."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class MeterReading:
+    """A good reading: watts at the time it was received."""
+
+    power_w: float
+    received_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class MeterProblem:
+    """A payload that carries no usable power; `kind` groups them for logging once per kind."""
+
+    kind: str
+    detail: str
+
+
+def _looks_like_boot(text: str) -> bool:
+    # The meter's boot message is not JSON (unquoted strings) but has these keys.
+    return '"type"' in text and '"fw_version"' in text
+
+
+def parse_meter_payload(payload: bytes, field: str, received_at: float,
+                        max_power_w: float) -> MeterReading | MeterProblem:
+    """Parse one meter message; never raises."""
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return MeterProblem("not_utf8", "payload is not UTF-8 text")
+    if "PZEM_READ_ERROR" in text:
+        return MeterProblem("read_error", "the meter reports a PZEM read error")
+    try:
+        # The firmware prints NaN as bare `nan`: Python's json accepts only `NaN`, so it fails here.
+        doc = json.loads(text, parse_constant=lambda name: float("nan"))
+    except ValueError:
+        if _looks_like_boot(text):
+            return MeterProblem("boot", "meter boot message (not valid JSON)")
+        if "nan" in text:
+            return MeterProblem("nan", "a value is nan")
+        return MeterProblem("not_json", f"not JSON: {text[:60]!r}")
+    if not isinstance(doc, dict):
+        return MeterProblem("not_object", f"JSON but not an object: {text[:60]!r}")
+    if field not in doc:
+        return MeterProblem("missing_power", f"no {field!r} field")
+    value = doc[field]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return MeterProblem("bad_power", f"{field!r} is not a number: {value!r}")
+    power_w = float(value)
+    if math.isnan(power_w) or math.isinf(power_w):
+        return MeterProblem("nan", f"{field!r} is {value}")
+    if power_w < 0:
+        return MeterProblem("negative_power", f"{field!r} is negative ({power_w:g})")
+    if power_w > max_power_w:
+        return MeterProblem("huge_power", f"{field!r} is {power_w:g} W, above max_meter_power")
+    return MeterReading(power_w, received_at)

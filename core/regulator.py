@@ -1,0 +1,231 @@
+"""The regulator: one object that takes MQTT messages and times, decides, and publishes through the
+function it was given. No broker, thread, sleep or wall clock inside (DESIGN.md)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import date, datetime, time, tzinfo
+from pathlib import Path
+from typing import Any
+
+from core.allocation import AllocationParams, allocate
+from core.meters import EnergyCounter, MeterState
+from core.modes import ForceCommand, ModeCommandError, UnforceCommand, parse_mode_command
+from core.readings import MeterProblem, parse_meter_payload
+from equipments.base import Equipment
+from settings.config import Settings, load_settings
+from status.document import build_status
+from status.restore import restore_status
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[..., Any]  # publish(topic, payload, retain=False)
+
+
+def local_datetime(now: float, tz: tzinfo | None) -> datetime:
+    """`now` (epoch seconds) as an aware local datetime: in `tz`, or in the system's zone."""
+    return datetime.fromtimestamp(now, tz) if tz else datetime.fromtimestamp(now).astimezone()
+
+
+class Regulator:
+    """The decision core. `handle` a message, `tick` the timers, read `status`."""
+
+    def __init__(self, settings: Settings, publish: Publish) -> None:
+        self.settings = settings
+        self._publish = publish
+        self.loads: tuple[Equipment, ...] = settings.equipments
+        self.loads_by_name = {load.name: load for load in self.loads}
+        for load in self.loads:
+            load.bind(publish)
+        ev = settings.evaluate
+        self.params = AllocationParams(ev.margin_w, ev.balance_threshold_w)
+        self.tz = settings.tzinfo
+        mq = settings.mqtt
+        self.consumption = MeterState("consumption", mq.topic_cons)
+        self.production = MeterState("production", mq.topic_prod)
+        self.production_energy = EnergyCounter(max_gap_s=ev.meter_timeout_s)
+        self._load_topics = {topic: load for load in self.loads for topic in load.subscriptions()}
+        self._started_at: float | None = None
+        self._day: date | None = None
+        self._last_decision_at: float | None = None
+        self._decided_on = (0, 0)  # meter reading counts used by the last decision
+        self.stale_reason: str | None = None  # why regulation is suspended (a silent meter)
+        self.last_decision = "none yet"
+        self._reported: set[tuple[str, str]] = set()
+
+    @classmethod
+    def from_config(cls, path: str | Path, publish: Publish) -> Regulator:
+        """A regulator for the config file at `path` (ConfigError lists every problem)."""
+        return cls(load_settings(path), publish)
+
+    # --- the interface ----------------------------------------------------------------------------
+    def subscriptions(self) -> list[str]:
+        """Every topic the regulator reads."""
+        mq = self.settings.mqtt
+        return [mq.topic_cons, mq.topic_prod, mq.topic_mode, *self._load_topics]
+
+    def handle(self, topic: str, payload: bytes, now: float) -> None:
+        """One MQTT message received at `now`."""
+        self.start(now)
+        self._roll_day_if_needed(now)
+        if topic == self.consumption.topic:
+            self._on_meter(self.consumption, payload, now)
+        elif topic == self.production.topic:
+            self._on_meter(self.production, payload, now)
+        elif topic == self.settings.mqtt.topic_mode:
+            self._on_mode(payload, now)
+        elif topic in self._load_topics and self._load_topics[topic].handle(topic, payload, now):
+            self.publish_status(now)
+
+    def tick(self, now: float) -> None:
+        """Run due timers: daily reset, force expiry, stale meters."""
+        self.start(now)
+        self._roll_day_if_needed(now)
+        for load in self.loads:
+            if load.force_end_at is not None and now >= load.force_end_at:
+                load.unforce(now, "force expired")
+                self.publish_status(now)
+        self._check_stale(now)
+
+    def status(self, now: float) -> dict[str, Any]:
+        """The status document, as it would be published."""
+        for load in self.loads:
+            load.accumulate_energy(now)
+        return build_status(self, now)
+
+    # --- life cycle -------------------------------------------------------------------------------
+    def start(self, now: float) -> None:
+        """Command every load to 0 before anything else (then restored forces); once."""
+        if self._started_at is not None:
+            return
+        self._started_at = now
+        self._day = local_datetime(now, self.tz).date()
+        for load in self.loads:
+            forced_w = load.forced_power_w
+            load.set_power(0.0, now, "start")
+            if forced_w is not None:
+                remaining_s = None if load.force_end_at is None else load.force_end_at - now
+                load.force(forced_w, remaining_s, now, "forced state restored")
+
+    def restore(self, document: dict[str, Any], now: float) -> list[str]:
+        """Take energies, forces and full flags from a saved status (by load name); returns warnings."""
+        return restore_status(self, document, now)
+
+    def resend_commands(self, reason: str) -> None:
+        """Publish every load's current command again (after a reconnect)."""
+        for load in self.loads:
+            load.resend(reason)
+
+    def shutdown(self, now: float) -> None:
+        """Stop: every load to 0 (forced ones too: nothing stays on without the regulator)."""
+        for load in self.loads:
+            load.set_power(0.0, now, "regulator stopping")
+        log.info("all loads commanded to 0 W")
+
+    def publish_status(self, now: float) -> None:
+        """Publish the status document on the status topic."""
+        self._publish(self.settings.mqtt.topic_status, json.dumps(self.status(now)), False)
+
+    # --- internals --------------------------------------------------------------------------------
+    def _report(self, topic: str, problem: MeterProblem | str, kind: str) -> None:
+        detail = problem.detail if isinstance(problem, MeterProblem) else problem
+        key = (topic, kind)
+        if key in self._reported:
+            log.debug("dropped message on %s: %s", topic, detail)
+        else:
+            self._reported.add(key)
+            log.warning("dropped message on %s: %s (further ones of this kind are logged at DEBUG)", topic,
+                        detail)
+
+    def _on_meter(self, meter: MeterState, payload: bytes, now: float) -> None:
+        ev = self.settings.evaluate
+        result = parse_meter_payload(payload, self.settings.mqtt.json_power, now, ev.max_meter_power_w)
+        if isinstance(result, MeterProblem):
+            if result.kind == "boot":
+                log.info("%s meter booted; it counts as fresh after its next good reading", meter.name)
+            else:
+                self._report(meter.topic, result, result.kind)
+            return
+        meter.accept(result)
+        if meter is self.production:
+            self.production_energy.add(result.power_w, now)
+        self._check_stale(now)
+        self._maybe_decide(now)
+
+    def _maybe_decide(self, now: float) -> None:
+        if self.stale_reason is not None:
+            return
+        counts = (self.consumption.count, self.production.count)
+        if counts[0] <= self._decided_on[0] or counts[1] <= self._decided_on[1]:
+            return  # never twice on the same readings: both meters must have spoken since
+        if self._last_decision_at is not None and now - self._last_decision_at < self.settings.evaluate.period_s:
+            return
+        consumption_w = self.consumption.power_w
+        production_w = self.production.power_w
+        assert consumption_w is not None and production_w is not None
+        self._decided_on = counts
+        self._last_decision_at = now
+        believed_w = sum(load.current_power_w for load in self.loads)
+        for load in self.loads:
+            load.observe_consumption(consumption_w, believed_w - load.current_power_w, now)
+        log.debug("deciding: consumption %.0f W, production %.0f W, grid %.0f W", consumption_w,
+                  production_w, consumption_w - production_w)
+        self.last_decision = allocate(self.loads, consumption_w, production_w, self.params, now)
+        self.publish_status(now)
+
+    def _on_mode(self, payload: bytes, now: float) -> None:
+        try:
+            command = parse_mode_command(payload, self.loads_by_name)
+        except ModeCommandError as exc:
+            log.warning("mode command refused: %s", exc)
+            return
+        load = self.loads_by_name[command.name]
+        if isinstance(command, ForceCommand):
+            span = "until unforced" if command.duration_s is None else f"for {command.duration_s:.0f} s"
+            log.info("forcing %s to %.0f W %s", load.name, command.power_w, span)
+            load.force(command.power_w, command.duration_s, now, f"forced {span}")
+        elif isinstance(command, UnforceCommand):
+            log.info("%s is no longer forced", load.name)
+            load.unforce(now, "unforced")
+        self.publish_status(now)
+
+    def _check_stale(self, now: float) -> None:
+        timeout_s = self.settings.evaluate.meter_timeout_s
+        assert self._started_at is not None
+        silent = []
+        for meter in (self.consumption, self.production):
+            age = meter.age_s(now)
+            if age is None:
+                age = now - self._started_at
+            if age > timeout_s:
+                silent.append(f"{meter.name} meter silent for {age:.0f} s")
+        if silent and self.stale_reason is None:
+            self.stale_reason = "; ".join(silent)
+            log.warning("%s: every unforced load to 0 W until both meters are fresh", self.stale_reason)
+            for load in self.loads:
+                if not load.is_forced() and load.current_power_w > 0:
+                    load.set_power(0.0, now, self.stale_reason)
+            self.publish_status(now)
+        elif not silent and self.stale_reason is not None:
+            log.info("both meters fresh again: regulation resumes")
+            self.stale_reason = None
+            # Only readings after the silence count for the next decision.
+            self._decided_on = (self.consumption.count - 1, self.production.count - 1)
+
+    def _roll_day_if_needed(self, now: float) -> None:
+        today = local_datetime(now, self.tz).date()
+        if self._day is None or today == self._day:
+            self._day = today
+            return
+        self._day = today
+        # Energies are split at the midnight itself, not at the first message after it.
+        midnight_at = datetime.combine(today, time.min, tzinfo=local_datetime(now, self.tz).tzinfo).timestamp()
+        midnight_at = min(midnight_at, now)
+        for load in self.loads:
+            wh = load.roll_day(midnight_at)
+            load.overed = False
+            log.info("new day: %s drew %.0f Wh yesterday", load.name, wh)
+        self.production_energy.roll_day(midnight_at)
+        log.info("new day: production was %.0f Wh yesterday", self.production_energy.yesterday_wh)

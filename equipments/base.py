@@ -1,0 +1,165 @@
+"""The base of every load: what all kinds share (energy counter, forced state, full state, the command
+last sent). Subclasses own only their control method: how watts become a command."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from settings.options import REQUIRED, Option
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[..., Any]  # publish(topic, payload, retain=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A message that puts a load in its current state; re-sent after a reconnect or a device boot."""
+
+    topic: str
+    payload: str
+    retain: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BuildContext:
+    """What a load needs at construction besides its own options."""
+
+    config_dir: Path  # relative paths in the config are relative to the config file
+
+
+class EquipmentBuildError(ValueError):
+    """A load's options parsed but cannot be used (e.g. its calibration file is bad); names the key."""
+
+    def __init__(self, key: str | None, message: str) -> None:
+        self.key = key
+        super().__init__(message)
+
+
+BASE_OPTIONS: tuple[Option, ...] = (
+    Option("topic_set_power", str, REQUIRED, "MQTT topic the load's commands go to"),
+)
+
+
+class Equipment:
+    """A load the regulator may give power to. Watts are the regulator's belief (what it commanded)."""
+
+    KIND: ClassVar[str] = "equipment"
+    OPTIONS: ClassVar[tuple[Option, ...]] = BASE_OPTIONS
+
+    def __init__(self, name: str, options: dict[str, Any], context: BuildContext) -> None:
+        self.name = name
+        self.options = options
+        self.topic_set_power: str = options["topic_set_power"]
+        self.current_power_w = 0.0
+        self.energy_wh = 0.0
+        self.energy_yesterday_wh = 0.0
+        self.forced_power_w: float | None = None
+        self.force_end_at: float | None = None  # epoch seconds; None with forced_power_w set = until unforced
+        self.overed = False  # full for today (thermostat cut): left out of the allocation
+        self._energy_since: float | None = None
+        self._publish: Publish | None = None
+        self._last_command: Command | None = None
+
+    # --- wiring -----------------------------------------------------------------------------------
+    def bind(self, publish: Publish) -> None:
+        """Give the load the function its commands are published with."""
+        self._publish = publish
+
+    def subscriptions(self) -> tuple[str, ...]:
+        """Topics this load wants to read (its own meter, its device's status); none by default."""
+        return ()
+
+    def handle(self, topic: str, payload: bytes, now: float) -> bool:
+        """A message on one of `subscriptions()`; True if it changed something worth a status."""
+        return False
+
+    # --- what the allocation calls ----------------------------------------------------------------
+    @property
+    def max_power_w(self) -> float:
+        """The most this load can draw, in watts."""
+        raise NotImplementedError
+
+    def increase_power_by(self, watts: float, now: float) -> float | None:
+        """Take up to `watts` more. Returns the watts left to give (negative: this load needs that much
+        more to start), or None when the effect is unknown until the next measurement."""
+        raise NotImplementedError
+
+    def decrease_power_by(self, watts: float, now: float) -> float | None:
+        """Give back about `watts`. Returns the watts actually freed, or None when unknown until the next
+        measurement."""
+        raise NotImplementedError
+
+    def observe_consumption(self, consumption_w: float, others_w: float, now: float) -> None:
+        """A fresh house reading at decision time (`others_w`: what the other loads are believed to draw).
+        Loads of unknown power learn from it; others ignore it."""
+
+    # --- commands ---------------------------------------------------------------------------------
+    def command_for(self, watts: float) -> tuple[Command, float]:
+        """The command that makes the load draw about `watts`, and the watts it will really be set to."""
+        raise NotImplementedError
+
+    def set_power(self, watts: float, now: float, reason: str) -> None:
+        """Command the load to `watts` (published only when the command changes)."""
+        command, actual_w = self.command_for(max(0.0, watts))
+        self.accumulate_energy(now)
+        previous_w = self.current_power_w
+        self.current_power_w = actual_w
+        if command != self._last_command:
+            self._last_command = command
+            self._send(command)
+        if abs(actual_w - previous_w) >= 0.5:
+            log.info("%s: %.0f W -> %.0f W (%s)", self.name, previous_w, actual_w, reason)
+
+    def current_command(self) -> Command:
+        """The last command sent (or the off command before any)."""
+        return self._last_command or self.command_for(0.0)[0]
+
+    def resend(self, reason: str) -> None:
+        """Publish the current command again (the device may have lost it)."""
+        command = self.current_command()
+        log.debug("%s: re-sending %s on %s (%s)", self.name, command.payload, command.topic, reason)
+        self._send(command)
+
+    def _send(self, command: Command) -> None:
+        if self._publish is None:
+            raise RuntimeError(f"load {self.name} is not bound to a publisher")
+        self._publish(command.topic, command.payload, command.retain)
+
+    # --- energy -----------------------------------------------------------------------------------
+    def accumulate_energy(self, now: float) -> None:
+        """Add the energy drawn at the current power since the last call."""
+        if self._energy_since is not None and now > self._energy_since:
+            self.energy_wh += self.current_power_w * (now - self._energy_since) / 3600.0
+        self._energy_since = now
+
+    def roll_day(self, midnight_at: float) -> float:
+        """At midnight: today's energy (counted up to `midnight_at`) becomes yesterday's; returns it."""
+        self.accumulate_energy(midnight_at)
+        self.energy_yesterday_wh, self.energy_wh = self.energy_wh, 0.0
+        return self.energy_yesterday_wh
+
+    # --- forced mode ------------------------------------------------------------------------------
+    def is_forced(self) -> bool:
+        """True while a force is in effect (expiry is handled by the regulator's tick)."""
+        return self.forced_power_w is not None
+
+    def force(self, power_w: float, duration_s: float | None, now: float, reason: str) -> None:
+        """Hold the load at `power_w`, for `duration_s` seconds or until unforced (None)."""
+        self.forced_power_w = power_w
+        self.force_end_at = None if duration_s is None else now + duration_s
+        self.set_power(power_w, now, reason)
+
+    def unforce(self, now: float, reason: str) -> None:
+        """Hand the load back to the regulation, starting from 0 W (it re-allocates at once)."""
+        self.forced_power_w = None
+        self.force_end_at = None
+        self.set_power(0.0, now, reason)
+
+    def max_force_power_w(self) -> float:
+        """The largest power a force command may ask of this load."""
+        return self.max_power_w

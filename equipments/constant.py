@@ -1,0 +1,68 @@
+"""Loads on a relay with a known wattage: heaters, plugs. On or off, nothing between."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from equipments.base import BASE_OPTIONS, BuildContext, Command, Equipment
+from settings.options import REQUIRED, Option
+
+log = logging.getLogger(__name__)
+
+RELAY_OPTIONS: tuple[Option, ...] = BASE_OPTIONS + (
+    Option("json_on", str, "1", "payload that switches the relay on (any text: JSON, ON, 1)"),
+    Option("json_off", str, "0", "payload that switches the relay off"),
+    Option("retain", bool, True, "publish relay commands retained, so a rebooted relay gets its state"),
+)
+
+
+class RelayEquipment(Equipment):
+    """Shared by the relay kinds: on/off payloads, published retained by default."""
+
+    def __init__(self, name: str, options: dict[str, Any], context: BuildContext) -> None:
+        super().__init__(name, options, context)
+        self.json_on: str = options["json_on"]
+        self.json_off: str = options["json_off"]
+        self.retain: bool = options["retain"]
+
+    @property
+    def is_on(self) -> bool:
+        """True when the relay was last commanded on."""
+        return self.current_command().payload == self.json_on and self.current_power_w > 0
+
+    def _relay(self, on: bool) -> Command:
+        return Command(self.topic_set_power, self.json_on if on else self.json_off, self.retain)
+
+
+class ConstantEquipment(RelayEquipment):
+    """A relay whose load draws `max_power` watts when on."""
+
+    KIND = "constant"
+    OPTIONS = RELAY_OPTIONS + (
+        Option("max_power", float, REQUIRED, "watts the load draws when on", min=1),
+    )
+
+    @property
+    def max_power_w(self) -> float:
+        return float(self.options["max_power"])
+
+    def command_for(self, watts: float) -> tuple[Command, float]:
+        # A relay is on or off: any power asked of it means on (a force of 0 W means off).
+        on = watts > 0
+        return self._relay(on), self.max_power_w if on else 0.0
+
+    def increase_power_by(self, watts: float, now: float) -> float | None:
+        if self.current_power_w > 0:
+            return watts
+        if watts >= self.max_power_w:
+            self.set_power(self.max_power_w, now, f"surplus {watts:.0f} W covers it")
+        # Negative when short: the allocation may recover the difference from lower priorities.
+        return watts - self.max_power_w
+
+    def decrease_power_by(self, watts: float, now: float) -> float | None:
+        if self.current_power_w <= 0:
+            return 0.0
+        freed_w = self.current_power_w
+        self.set_power(0.0, now, f"over-consumption {watts:.0f} W")
+        return freed_w

@@ -1,0 +1,209 @@
+"""Read a config.ini into validated settings and built loads. Every problem of the file is collected
+and reported at once (ConfigError); nothing is published or opened before this succeeds."""
+
+from __future__ import annotations
+
+import configparser
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from equipments.base import BuildContext, Equipment, EquipmentBuildError
+from equipments.registry import resolve_kind
+from settings.options import SectionReader
+from settings.problems import ConfigError, ConfigProblem
+from settings.sections import (
+    EVALUATE_OPTIONS,
+    IGNORED_SECTIONS,
+    LEGACY_IGNORED,
+    LOGGING_OPTIONS,
+    MQTT_OPTIONS,
+    STATUS_OPTIONS,
+    EvaluateSettings,
+    LoggingSettings,
+    MqttSettings,
+    StatusSettings,
+)
+
+log = logging.getLogger(__name__)
+
+# Sections other parts of PySEB read; the daemon's loader leaves their keys to them.
+EXTENSION_SECTIONS: set[str] = {"simulation"}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """A whole, valid configuration: the daemon's sections and the loads in priority order."""
+
+    path: Path
+    mqtt: MqttSettings
+    evaluate: EvaluateSettings
+    status: StatusSettings
+    logging: LoggingSettings
+    equipments: tuple[Equipment, ...]
+    parser: configparser.ConfigParser  # for the parts that read their own sections
+    warnings: tuple[str, ...]
+
+    @property
+    def tzinfo(self) -> ZoneInfo | None:
+        """The configured time zone, or None for the system's local time."""
+        return ZoneInfo(self.evaluate.timezone) if self.evaluate.timezone else None
+
+
+def read_parser(path: Path) -> configparser.ConfigParser:
+    """Parse the INI file itself; syntax errors become a ConfigError."""
+    # Values such as json_on = {"command": ...} hold '%' and ':' freely: no interpolation.
+    cp = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=(";",), strict=True)
+    cp.optionxform = str.lower  # type: ignore[assignment,method-assign]
+    try:
+        with open(path, encoding="utf-8") as fh:
+            cp.read_file(fh)
+    except FileNotFoundError:
+        raise ConfigError(str(path), [ConfigProblem("-", None, "file not found")]) from None
+    except (configparser.Error, UnicodeDecodeError, OSError) as exc:
+        message = str(exc).replace("\n", " ")
+        raise ConfigError(str(path), [ConfigProblem("-", None, f"cannot parse: {message}")]) from None
+    return cp
+
+
+def load_settings(path: str | Path) -> Settings:
+    """The validated settings of `path`, loads built; ConfigError lists every problem otherwise."""
+    path = Path(path)
+    cp = read_parser(path)
+    config_dir = path.resolve().parent
+    reader = SectionReader()
+
+    mqtt_raw = reader.read(cp, "mqtt", MQTT_OPTIONS)
+    evaluate_raw = reader.read(cp, "evaluate", EVALUATE_OPTIONS, ignored=_evaluate_ignored())
+    status_raw = reader.read(cp, "status", STATUS_OPTIONS)
+    logging_raw = reader.read(cp, "logging", LOGGING_OPTIONS)
+    _apply_debug_section(cp, reader, status_raw, logging_raw)
+
+    timezone = evaluate_raw.get("timezone")
+    if timezone:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            reader.problems.append(ConfigProblem("evaluate", "timezone", f"unknown time zone {timezone!r}"))
+    if mqtt_raw.get("tls") and not mqtt_raw.get("ca_file"):
+        reader.problems.append(ConfigProblem("mqtt", "ca_file", "is required when tls = true"))
+
+    equipments = _build_equipments(cp, reader, config_dir)
+    _warn_unused_sections(cp, reader, {e.name for e in equipments})
+
+    if reader.problems:
+        raise ConfigError(str(path), reader.problems)
+
+    root = mqtt_raw["topic_regul"].rstrip("/")
+    mqtt = MqttSettings(
+        host=mqtt_raw["host"], port=mqtt_raw["port"], keepalive=mqtt_raw["keepalive"],
+        client_id=mqtt_raw["client_id"], username=mqtt_raw["username"], password=mqtt_raw["password"],
+        tls=mqtt_raw["tls"], ca_file=_path_or_none(mqtt_raw["ca_file"], config_dir),
+        cert_file=_path_or_none(mqtt_raw["cert_file"], config_dir),
+        key_file=_path_or_none(mqtt_raw["key_file"], config_dir),
+        topic_cons=mqtt_raw["topic_cons"], topic_prod=mqtt_raw["topic_prod"], json_power=mqtt_raw["json_power"],
+        topic_regul=root, topic_status=mqtt_raw["topic_status"] or f"{root}/status",
+        topic_mode=mqtt_raw["topic_mode"] or f"{root}/mode",
+        topic_availability=mqtt_raw["topic_availability"] or f"{root}/availability",
+    )
+    evaluate = EvaluateSettings(
+        margin_w=evaluate_raw["margin"], balance_threshold_w=evaluate_raw["balance_threshold"],
+        period_s=evaluate_raw["period"], meter_timeout_s=evaluate_raw["meter_timeout"],
+        status_time_s=evaluate_raw["status_time"], timezone=timezone,
+        max_meter_power_w=evaluate_raw["max_meter_power"],
+    )
+    status_file = Path(status_raw["file"]).expanduser()
+    log_file = logging_raw["file"]
+    return Settings(
+        path=path, mqtt=mqtt, evaluate=evaluate,
+        status=StatusSettings(status_file if status_file.is_absolute() else config_dir / status_file,
+                              status_raw["persistent"]),
+        logging=LoggingSettings(logging_raw["level"], Path(_path_or_none(log_file, config_dir) or "")
+                                if log_file else None, logging_raw["max_bytes"], logging_raw["backup_count"]),
+        equipments=tuple(equipments), parser=cp,
+        warnings=tuple(w.render(str(path)) for w in reader.warnings),
+    )
+
+
+def _evaluate_ignored() -> dict[str, str]:
+    # The seed's fallback keys live in [evaluate]; the fallback reads them itself.
+    keys = ("check_at", "ecs_full_capacity", "low_ecs_energy_two_days", "low_ecs_energy_today",
+            "send_injection", "init_at")
+    return {k: "read by the low-energy fallback / Domoticz link" for k in keys}
+
+
+def _apply_debug_section(cp: configparser.ConfigParser, reader: SectionReader, status_raw: dict[str, Any],
+                         logging_raw: dict[str, Any]) -> None:
+    """The seed's [debug] keys that still mean something: use_persistent and log_file."""
+    if not cp.has_section("debug"):
+        return
+    debug = cp["debug"]
+    known = {"use_persistent", "log_file", "log_file_name"}
+    for key in debug:
+        if key not in known and key not in LEGACY_IGNORED["debug"]:
+            reader.warnings.append(ConfigProblem("debug", key, "unknown key, ignored"))
+        elif key in LEGACY_IGNORED["debug"]:
+            reader.warnings.append(ConfigProblem("debug", key, f"ignored: {LEGACY_IGNORED['debug'][key]}"))
+    if "use_persistent" in debug and not cp.has_option("status", "persistent"):
+        try:
+            status_raw["persistent"] = debug.getboolean("use_persistent")
+        except ValueError:
+            reader.problems.append(ConfigProblem("debug", "use_persistent", "expected true or false"))
+    raw_log = debug.get("log_file", "").strip()
+    if raw_log and not logging_raw.get("file"):
+        lowered = raw_log.lower()
+        if lowered in ("true", "yes", "on"):  # Coturex: log_file = true + log_file_name = pv.log
+            logging_raw["file"] = debug.get("log_file_name", "pv.log").strip()
+        elif lowered not in ("false", "no", "off", "none"):
+            logging_raw["file"] = raw_log
+
+
+def _build_equipments(cp: configparser.ConfigParser, reader: SectionReader,
+                      config_dir: Path) -> list[Equipment]:
+    if not cp.has_section("equipments") or not cp["equipments"]:
+        reader.problems.append(ConfigProblem("equipments", None, "no load listed (name = type, one a line)"))
+        return []
+    built: list[Equipment] = []
+    context = BuildContext(config_dir=config_dir)
+    for name, type_name in cp.items("equipments", raw=True):
+        try:
+            cls = resolve_kind(type_name)
+        except ValueError as exc:
+            reader.problems.append(ConfigProblem("equipments", name, str(exc)))
+            continue
+        if not cp.has_section(name):
+            reader.problems.append(ConfigProblem(name, None, f"section [{name}] for load {name!r} is missing"))
+            continue
+        before = len(reader.problems)
+        options = reader.read(cp, name, cls.OPTIONS)
+        if len(reader.problems) > before:
+            continue  # its options are wrong: building it would only add noise
+        try:
+            built.append(cls(name, options, context))
+        except EquipmentBuildError as exc:
+            reader.problems.append(ConfigProblem(name, exc.key, str(exc)))
+    return built
+
+
+def _warn_unused_sections(cp: configparser.ConfigParser, reader: SectionReader, loads: set[str]) -> None:
+    own = {"mqtt", "evaluate", "status", "logging", "debug", "equipments"} | EXTENSION_SECTIONS
+    for section in cp.sections():
+        if section in own or section in loads:
+            continue
+        if section in IGNORED_SECTIONS:
+            reader.warnings.append(ConfigProblem(section, None, f"section ignored: {IGNORED_SECTIONS[section]}"))
+        elif cp.has_section("equipments") and cp.has_option("equipments", section):
+            continue  # a listed load that failed to build: already reported
+        else:
+            reader.warnings.append(ConfigProblem(section, None,
+                                                 "section ignored: not a PySEB section nor a load listed in "
+                                                 "[equipments]"))
+
+
+def _path_or_none(value: str | None, config_dir: Path) -> str | None:
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    return str(path if path.is_absolute() else config_dir / path)

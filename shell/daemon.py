@@ -1,0 +1,118 @@
+"""The live daemon: the decision core plus the MQTT link, a saver thread, signals and a lock.
+Only this main loop changes regulator state."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from types import FrameType
+
+from core.regulator import Regulator
+from settings.config import Settings
+from shell.lock import InstanceLock
+from shell.mqtt_link import Connected, Disconnected, Message, MqttLink
+from status.saver import StatusSaver
+from status.store import load_status
+
+log = logging.getLogger(__name__)
+
+TICK_S = 0.5  # timers (force expiry, stale meters) run at least this often
+
+
+@dataclass(frozen=True, slots=True)
+class StopRequest:
+    """SIGINT/SIGTERM arrived."""
+
+    signal_name: str
+
+
+class Daemon:
+    """Runs a Regulator against the broker until a stop signal."""
+
+    def __init__(self, settings: Settings, lock: InstanceLock) -> None:
+        self.lock = lock
+        self.events: queue.Queue[object] = queue.Queue()
+        self.reg = Regulator(settings, publish=self._publish)
+        self.link = MqttLink(settings.mqtt, self.events, self.reg.subscriptions)
+        st = settings.status
+        self.saver = StatusSaver(st.file, settings.evaluate.status_time_s) if st.persistent else None
+        self._started = False
+
+    def _publish(self, topic: str, payload: str | bytes, retain: bool = False) -> None:
+        self.link.publish(topic, payload, retain)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        # Signal handlers run on the main thread between bytecodes: only enqueue.
+        self.events.put(StopRequest(signal.Signals(signum).name))
+
+    def run(self) -> int:
+        """Main loop; returns the exit code."""
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self._on_signal)
+            signal.signal(signal.SIGINT, self._on_signal)
+        if self.saver is not None:
+            document = load_status(self.saver.path)
+            if document is not None:
+                for warning in self.reg.restore(document, time.time()):
+                    log.warning("status restore: %s", warning)
+            self.saver.start()
+        self.link.start()
+        try:
+            self._loop()
+        finally:
+            self._shutdown()
+        return 0
+
+    def _loop(self) -> None:
+        next_tick = time.monotonic()
+        while True:
+            try:
+                event = self.events.get(timeout=max(0.0, next_tick - time.monotonic()))
+            except queue.Empty:
+                event = None
+            if isinstance(event, StopRequest):
+                log.info("%s received: stopping", event.signal_name)
+                return
+            if isinstance(event, Connected):
+                self._on_connected(event)
+            elif isinstance(event, Disconnected):
+                log.warning("disconnected from the broker (%s): reconnecting", event.reason)
+            elif isinstance(event, Message) and self._started:
+                if event.retained and event.topic == self.reg.settings.mqtt.topic_mode:
+                    log.warning("ignoring a retained command on %s (publish mode commands without -r)",
+                                event.topic)
+                else:
+                    self.reg.handle(event.topic, event.payload, event.received_at)
+                    self._offer_snapshot()
+            if time.monotonic() >= next_tick:
+                self.reg.tick(time.time())
+                next_tick = time.monotonic() + TICK_S
+
+    def _on_connected(self, event: Connected) -> None:
+        if not self._started:
+            log.info("connected; subscribed to %s", ", ".join(self.reg.subscriptions()))
+            self.reg.start(event.at)  # every load to 0 first, then restored forces
+            self._started = True
+        else:
+            log.info("reconnected: subscriptions renewed, commands re-sent")
+            self.reg.resend_commands("reconnected")
+
+    def _offer_snapshot(self) -> None:
+        if self.saver is not None:
+            self.saver.offer(self.reg.status(time.time()))
+
+    def _shutdown(self) -> None:
+        now = time.time()
+        if self._started:
+            self.reg.shutdown(now)
+        self._offer_snapshot()
+        if self.saver is not None:
+            self.saver.stop()
+            log.info("status saved to %s", self.saver.path)
+        self.link.stop()
+        self.lock.release()
+        log.info("stopped")

@@ -1,0 +1,113 @@
+"""The MQTT side: paho-mqtt 2.x on its own network thread. Callbacks only hand over (enqueue) or
+subscribe; the main loop does everything else."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import paho.mqtt.client as mqtt
+
+from settings.sections import MqttSettings
+
+log = logging.getLogger(__name__)
+
+ONLINE, OFFLINE = "online", "offline"
+
+
+@dataclass(frozen=True, slots=True)
+class Connected:
+    """The link is (re)connected and subscribed."""
+
+    at: float
+    first: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One MQTT message, with the time it was received."""
+
+    topic: str
+    payload: bytes
+    received_at: float
+    retained: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnected:
+    """The link dropped (paho reconnects by itself, with backoff)."""
+
+    at: float
+    reason: str
+
+
+Event = Connected | Message | Disconnected
+
+
+class MqttLink:
+    """One paho client: will, auth, TLS, reconnect with backoff, subscriptions renewed on each connect."""
+
+    def __init__(self, settings: MqttSettings, events: queue.Queue[object],
+                 subscriptions: Callable[[], list[str]], clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self._events = events
+        self._subscriptions = subscriptions
+        self._clock = clock
+        self._connections = 0
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=settings.client_id,
+                             clean_session=True)
+        if settings.username:
+            client.username_pw_set(settings.username, settings.password)
+        if settings.tls:
+            client.tls_set(ca_certs=settings.ca_file, certfile=settings.cert_file, keyfile=settings.key_file,
+                           cert_reqs=ssl.CERT_REQUIRED)
+        client.will_set(settings.topic_availability, OFFLINE, qos=1, retain=True)
+        client.reconnect_delay_set(min_delay=1, max_delay=60)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        self.client = client
+
+    def start(self) -> None:
+        """Connect in the background (a broker down at start is retried, not fatal)."""
+        log.info("connecting to %s:%d as %r%s", self.settings.host, self.settings.port, self.settings.client_id,
+                 f" (user {self.settings.username})" if self.settings.username else "")
+        self.client.connect_async(self.settings.host, self.settings.port, keepalive=self.settings.keepalive)
+        self.client.loop_start()
+
+    def publish(self, topic: str, payload: str | bytes, retain: bool = False) -> mqtt.MQTTMessageInfo:
+        """Publish at QoS 1 (paho keeps it queued across a short disconnection)."""
+        return self.client.publish(topic, payload, qos=1, retain=retain)
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Announce offline, flush what is queued, disconnect and stop the network thread."""
+        info = self.publish(self.settings.topic_availability, OFFLINE, retain=True)
+        try:
+            info.wait_for_publish(timeout_s)
+        except (RuntimeError, ValueError) as exc:
+            log.warning("could not publish offline before stopping: %s", exc)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    # --- paho callbacks (network thread): hand over only ----------------------------------------------
+    def _on_connect(self, client: mqtt.Client, userdata: object, flags: object,
+                    reason_code: mqtt.ReasonCode, properties: object = None) -> None:
+        if reason_code.is_failure:
+            log.error("broker refused the connection: %s", reason_code)
+            return
+        for topic in self._subscriptions():
+            client.subscribe(topic, qos=1)
+        client.publish(self.settings.topic_availability, ONLINE, qos=1, retain=True)
+        self._connections += 1
+        self._events.put(Connected(self._clock(), self._connections == 1))
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: object,
+                       reason_code: mqtt.ReasonCode, properties: object = None) -> None:
+        self._events.put(Disconnected(self._clock(), str(reason_code)))
+
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        self._events.put(Message(msg.topic, bytes(msg.payload), self._clock(), bool(msg.retain)))

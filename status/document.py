@@ -1,0 +1,77 @@
+"""The status document published on regul/status and saved to the status file. The seed's fields are
+kept as they were (Grafana dashboards read them); new ones are added beside them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.regulator import Regulator
+
+SCHEMA_VERSION = 1
+
+
+def _iso(epoch_s: float | None, tz: Any) -> str | None:
+    if epoch_s is None:
+        return None
+    moment = datetime.fromtimestamp(epoch_s, tz) if tz else datetime.fromtimestamp(epoch_s).astimezone()
+    return moment.isoformat(timespec="seconds")
+
+
+def _round(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def build_status(reg: Regulator, now: float) -> dict[str, Any]:
+    """The document for `reg` at `now` (energies must be accumulated to `now` by the caller)."""
+    consumption_w = reg.consumption.power_w
+    production_w = reg.production.power_w
+    equipments_w = sum(load.current_power_w for load in reg.loads)
+    grid_w = None if consumption_w is None or production_w is None else consumption_w - production_w
+    local_now = (datetime.fromtimestamp(now, reg.tz) if reg.tz else datetime.fromtimestamp(now).astimezone())
+    first_variable = next((load for load in reg.loads if load.KIND == "variable"), None)
+    doc: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "date": int(now),
+        "date_str": local_now.strftime("%Y-%m-%d %H:%M:%S"),
+        "time": local_now.isoformat(timespec="seconds"),
+        "time_utc": datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="seconds"),
+        "power_consumption": _round(consumption_w),
+        "power_production": _round(production_w),
+        # The seed's sign convention: grid = import (>= 0), injection = export as a negative number.
+        "grid": _round(max(0.0, grid_w)) if grid_w is not None else None,
+        "injection": _round(min(0.0, grid_w)) if grid_w is not None else None,
+        "grid_w": _round(grid_w),
+        "power_equipments": _round(equipments_w),
+        "power_house": _round(consumption_w - equipments_w) if consumption_w is not None else None,
+        "production_energy": _round(reg.production_energy.energy_wh),
+        "production_energy_yesterday": _round(reg.production_energy.yesterday_wh),
+        "state": "stale" if reg.stale_reason else "regulating",
+        "stale_reason": reg.stale_reason,
+        "last_decision": reg.last_decision,
+        "meters": {
+            meter.name: {"topic": meter.topic, "power_w": _round(meter.power_w),
+                         "age_s": _round(meter.age_s(now), 2)}
+            for meter in (reg.consumption, reg.production)
+        },
+        "equipments": [
+            {
+                "name": load.name,
+                "type": load.KIND,
+                "current_power": _round(load.current_power_w),
+                "command": load.current_command().payload,
+                "energy": _round(load.energy_wh),
+                "energy_yesterday": _round(load.energy_yesterday_wh),
+                "forced": load.is_forced(),
+                "forced_power": _round(load.forced_power_w),
+                "forced_until": _iso(load.force_end_at, reg.tz),
+                "force_end": load.force_end_at,
+                "overed": load.overed,
+            }
+            for load in reg.loads
+        ],
+    }
+    if first_variable is not None:
+        doc["ECS_energy_yesterday"] = _round(first_variable.energy_yesterday_wh)
+    return doc

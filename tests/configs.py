@@ -1,0 +1,78 @@
+"""Writing small config files for tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+LINEAR_CSV = "".join(f"{p};{20.0 * p}\n" for p in range(0, 101, 5))  # 0..2000 W, 20 W per percent
+
+BASE = """
+[mqtt]
+host = 127.0.0.1
+port = {port}
+client_id = {client_id}
+topic_cons = smeter/pzem/CONSOMMATION
+topic_prod = smeter/pzem/PRODUCTION
+
+[evaluate]
+margin = 20
+balance_threshold = 20
+period = {period}
+meter_timeout = {meter_timeout}
+status_time = {status_time}
+timezone = Europe/Paris
+
+[status]
+file = status.json
+
+[equipments]
+{equipments}
+"""
+
+LOADS = {
+    "ecs": """
+[ecs]
+topic_set_power = regul/vload/ECS/cmd
+calibration = linear.csv
+min_power = 150
+min_percent = 4
+""",
+    "radiator": """
+[radiator]
+max_power = 1000
+topic_set_power = cmnd/radiator/POWER
+json_on = ON
+json_off = OFF
+""",
+    "plug": """
+[plug]
+topic_set_power = shellies/plug/relay/0/command
+json_on = on
+json_off = off
+""",
+    "small": """
+[small]
+max_power = 300
+topic_set_power = regul/cload/small
+""",
+}
+KINDS = {"ecs": "variable", "radiator": "constant", "plug": "unknown", "small": "constant"}
+
+
+def write_config(directory: Path, loads: tuple[str, ...] = ("ecs", "radiator"), port: int = 1883,
+                 period: float = 2.5, meter_timeout: float = 10, status_time: float = 900,
+                 client_id: str = "pyseb-test", extra: str = "") -> Path:
+    """A config in `directory` with the named test loads in that priority order; returns its path."""
+    (directory / "linear.csv").write_text(LINEAR_CSV)
+    text = BASE.format(port=port, period=period, meter_timeout=meter_timeout, status_time=status_time,
+                       client_id=client_id, equipments="\n".join(f"{n} = {KINDS[n]}" for n in loads))
+    text += "".join(LOADS[n] for n in loads) + extra
+    path = directory / "config.ini"
+    path.write_text(text)
+    return path
+
+
+def reading(power_w: float) -> bytes:
+    """A PZEM reading as the firmware prints it (two decimals, odd spacing)."""
+    return (f'{{ "voltage": 231.40, "current": 1.23, "power": {power_w:.2f}, "energy": 1234.00, '
+            f'"frequency": 50.00, "powerfactor": 0.98, "ppm_err": 0}}').encode()

@@ -1,0 +1,45 @@
+"""Running regulation.py as a real subprocess for integration tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class DaemonProcess:
+    """`python3 regulation.py -c <config>`, stopped by its PID (SIGTERM, then SIGKILL) if still running."""
+
+    def __init__(self, config: Path, *extra: str) -> None:
+        self.log_path = config.parent / f"daemon-{time.monotonic_ns()}.log"
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 (kept open for the process's life)
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "regulation.py"), "-c", str(config),
+                                      "--log-level", "DEBUG", *extra],
+                                     stdout=self._log, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+
+    @property
+    def output(self) -> str:
+        """What the daemon has logged so far."""
+        return self.log_path.read_text(errors="replace")
+
+    def terminate(self, timeout_s: float = 15.0) -> int:
+        """SIGTERM and wait; returns the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=timeout_s)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Make sure the process is gone."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self._log.close()

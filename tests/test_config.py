@@ -1,0 +1,124 @@
+"""Config loading: every problem of a file at once, the seed's keys, the CLI's exit codes."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from settings.config import load_settings
+from settings.problems import ConfigError
+from tests.configs import LINEAR_CSV, write_config
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT.parent / "shared" / "seed" / "config.ini.sample"
+
+
+def test_sample_config_is_valid() -> None:
+    settings = load_settings(ROOT / "config.ini.sample")
+    assert [e.name for e in settings.equipments] == ["ecs", "radiator"]
+    assert settings.mqtt.topic_mode == "regul/mode"
+    assert settings.mqtt.topic_availability == "regul/availability"
+    assert not settings.warnings
+
+
+def test_all_problems_reported_together(tmp_path: Path) -> None:
+    path = tmp_path / "bad.ini"
+    path.write_text("""
+[mqtt]
+port = eighty
+[evaluate]
+margin = -5
+period = fast
+timezone = Mars/Olympus
+[equipments]
+ecs = variable
+heater = constant
+pump = boiler
+ghost = constant
+[ecs]
+topic_set_power = regul/vload/ECS/cmd
+calibration = nowhere.csv
+[heater]
+json_on = 1
+""")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    text = info.value.render()
+    for fragment in ("[mqtt] port", "[evaluate] margin", "[evaluate] period", "[evaluate] timezone",
+                     "[ecs] calibration", "[heater] max_power: is required", "[heater] topic_set_power",
+                     "[equipments] pump: unknown type 'boiler'", "[ghost]: section [ghost]"):
+        assert fragment in text, fragment
+    assert str(path) in text
+    assert len(info.value.problems) == 9
+
+
+def test_user_class_must_subclass_equipment(tmp_path: Path) -> None:
+    path = tmp_path / "c.ini"
+    path.write_text("[equipments]\nx = collections:OrderedDict\n[x]\ntopic_set_power = a\n")
+    with pytest.raises(ConfigError, match="not a subclass of equipments.Equipment"):
+        load_settings(path)
+
+
+def test_user_class_is_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "myloads.py").write_text(
+        "from equipments.constant import ConstantEquipment\n"
+        "class Pool(ConstantEquipment):\n    KIND = 'pool'\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    path = tmp_path / "c.ini"
+    path.write_text("[equipments]\npool = myloads:Pool\n[pool]\ntopic_set_power = a\nmax_power = 750\n")
+    settings = load_settings(path)
+    assert settings.equipments[0].KIND == "pool" and settings.equipments[0].max_power_w == 750
+
+
+def test_unknown_keys_warn_with_a_hint(tmp_path: Path) -> None:
+    path = write_config(tmp_path, ("radiator",), extra="")
+    text = path.read_text().replace("margin = 20", "margni = 20")
+    path.write_text(text)
+    settings = load_settings(path)
+    assert any("margni" in w and "did you mean margin" in w for w in settings.warnings)
+
+
+def test_seed_config_loads(tmp_path: Path) -> None:
+    shutil.copy(SEED, tmp_path / "config.ini")
+    # The seed kept calibration files beside the program: ./power_calibration_<name>.csv
+    (tmp_path / "power_calibration_ecs.csv").write_text(LINEAR_CSV)
+    settings = load_settings(tmp_path / "config.ini")
+    assert settings.mqtt.host == "10.3.141.1"
+    assert settings.mqtt.topic_mode == "regul/mode"  # topic_force = None: the default
+    assert settings.evaluate.period_s == 3
+    assert [(e.name, e.KIND) for e in settings.equipments] == [("ecs", "variable"), ("resille", "constant")]
+    resille = settings.equipments[1]
+    assert resille.command_for(596)[0].payload == '{"command": "switchlight", "idx": 359, "switchcmd": "On" }'
+    assert settings.logging.file == tmp_path / "pv.log"
+    warned = "\n".join(settings.warnings)
+    assert "[openweathermap]" in warned and "[soufflant_a]" in warned and "[debug] simulation" in warned
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(ROOT / "regulation.py"), *args], capture_output=True, text=True,
+                          timeout=60, cwd=ROOT)
+
+
+def test_cli_check_ok() -> None:
+    result = run_cli("-c", "config.ini.sample", "--check")
+    assert result.returncode == 0, result.stderr
+    assert "OK" in result.stdout
+
+
+def test_cli_bad_config_exit_2_no_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "bad.ini"
+    path.write_text("[equipments]\nx = constant\n[x]\nmax_power = -3\n")
+    result = run_cli("-c", str(path))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "[x] max_power" in result.stderr and "[x] topic_set_power: is required" in result.stderr
+
+
+def test_cli_missing_file_and_version(tmp_path: Path) -> None:
+    result = run_cli("-c", str(tmp_path / "none.ini"))
+    assert result.returncode == 2 and "file not found" in result.stderr
+    assert run_cli("--version").stdout.startswith("PySEB ")

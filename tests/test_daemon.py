@@ -1,0 +1,146 @@
+"""The daemon end to end: a real mosquitto on a free port, regulation.py as a subprocess, readings
+published with paho, commands and status asserted on the broker."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from localbroker import PrivateBroker
+from tests.configs import reading, write_config
+from tests.daemon_process import DaemonProcess
+from tests.mqtt_probe import MqttProbe
+
+CONS, PROD, MODE = "smeter/pzem/CONSOMMATION", "smeter/pzem/PRODUCTION", "regul/mode"
+RADIATOR, SMALL, AVAIL = "cmnd/radiator/POWER", "regul/cload/small", "regul/availability"
+
+
+@pytest.fixture
+def config(tmp_path: Path, broker: PrivateBroker) -> Path:
+    return write_config(tmp_path, ("radiator", "small"), port=broker.port, period=0.2, meter_timeout=3,
+                        status_time=0.5)
+
+
+@pytest.fixture
+def daemon(config: Path, probe: MqttProbe) -> Iterator[DaemonProcess]:
+    proc = DaemonProcess(config)
+    try:
+        try:
+            probe.wait_for(AVAIL, lambda m: m.text == "online", timeout_s=15)
+        except TimeoutError:
+            pytest.fail(f"daemon did not come online; its output:\n{proc.output}")
+        yield proc
+    finally:
+        proc.close()
+
+
+def feed(probe: MqttProbe, consumption_w: float, production_w: float) -> None:
+    probe.publish(CONS, reading(consumption_w))
+    probe.publish(PROD, reading(production_w))
+
+
+def test_start_then_regulate(daemon: DaemonProcess, probe: MqttProbe, broker: PrivateBroker) -> None:
+    probe.wait_for(RADIATOR, lambda m: m.text == "OFF")
+    probe.wait_for(SMALL, lambda m: m.text == "0")
+    late = MqttProbe(broker.host, broker.port)  # relay commands are retained: a late subscriber gets them
+    try:
+        assert late.wait_for(RADIATOR).retain is True
+    finally:
+        late.close()
+    mark = probe.mark()
+    feed(probe, 300, 1800)
+    probe.wait_for(RADIATOR, lambda m: m.text == "ON", after=mark)
+    status = json.loads(probe.wait_for("regul/status", after=mark).text)
+    assert status["power_production"] == 1800
+    # a malformed reading and a bad force are dropped; the daemon lives on
+    probe.publish(CONS, b'{ "PZEM_READ_ERROR": 3, "pzem_read ": 120, "ppm_err": 1}')
+    probe.publish(MODE, b'{"command":"force","name":"radiator","power":99999}')
+    mark = probe.mark()
+    time.sleep(0.3)
+    feed(probe, 1500, 1000)  # importing: shed the loads
+    probe.wait_for(SMALL, lambda m: m.text == "0", after=mark)
+    assert daemon.proc.poll() is None
+    assert "mode command refused: power must be between 0 and 1000" in daemon.output
+
+
+def test_force_over_mqtt(daemon: DaemonProcess, probe: MqttProbe) -> None:
+    probe.wait_for(RADIATOR, lambda m: m.text == "OFF")
+    mark = probe.mark()
+    probe.publish(MODE, b'{"command":"force","name":"radiator","power":1000,"duration":3600}')
+    probe.wait_for(RADIATOR, lambda m: m.text == "ON", after=mark)
+    status = json.loads(probe.wait_for("regul/status", after=mark).text)
+    assert status["equipments"][0]["forced"] is True
+
+
+def test_broker_restart_resubscribes_and_resends(daemon: DaemonProcess, probe: MqttProbe,
+                                                 broker: PrivateBroker) -> None:
+    feed(probe, 300, 1800)
+    probe.wait_for(RADIATOR, lambda m: m.text == "ON")
+    probe.close()
+    broker.stop()
+    time.sleep(0.5)
+    broker.start()
+    fresh = MqttProbe(broker.host, broker.port)
+    try:
+        # the daemon comes back: online again, and its commands re-sent (the broker lost everything)
+        fresh.wait_for(AVAIL, lambda m: m.text == "online", timeout_s=20)
+        fresh.wait_for(RADIATOR, lambda m: m.text == "ON", timeout_s=10)
+        mark = fresh.mark()
+        fresh.publish(CONS, reading(1500))
+        fresh.publish(PROD, reading(200))  # resubscribed: it reacts to new readings
+        fresh.wait_for(RADIATOR, lambda m: m.text == "OFF", after=mark, timeout_s=10)
+    finally:
+        fresh.close()
+
+
+def test_sigterm_turns_loads_off_and_saves(daemon: DaemonProcess, probe: MqttProbe, config: Path) -> None:
+    feed(probe, 300, 1800)
+    probe.wait_for(RADIATOR, lambda m: m.text == "ON")
+    mark = probe.mark()
+    assert daemon.terminate() == 0
+    probe.wait_for(RADIATOR, lambda m: m.text == "OFF", after=mark)
+    probe.wait_for(AVAIL, lambda m: m.text == "offline", after=mark)
+    saved = json.loads((config.parent / "status.json").read_text())
+    assert saved["schema_version"] == 1
+    assert {e["name"] for e in saved["equipments"]} == {"radiator", "small"}
+    assert all(e["current_power"] == 0 for e in saved["equipments"])
+
+
+def test_silent_meters_turn_loads_off(daemon: DaemonProcess, probe: MqttProbe) -> None:
+    feed(probe, 300, 1800)
+    probe.wait_for(RADIATOR, lambda m: m.text == "ON")
+    mark = probe.mark()
+    # nothing more from the meters: after meter_timeout (3 s) every load goes to 0
+    probe.wait_for(RADIATOR, lambda m: m.text == "OFF", after=mark, timeout_s=10)
+    assert "silent" in daemon.output
+
+
+def test_second_instance_is_refused(daemon: DaemonProcess, config: Path, probe: MqttProbe) -> None:
+    probe.wait_for(RADIATOR, lambda m: m.text == "OFF")
+    mark = probe.mark()
+    second = DaemonProcess(config)
+    try:
+        assert second.proc.wait(timeout=30) == 3
+    finally:
+        second.close()
+    lines = [line for line in second.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "another PySEB is running" in lines[0]
+    time.sleep(0.3)
+    assert probe.messages[mark:] == []  # it touched nothing
+
+
+def test_bad_config_publishes_nothing(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe) -> None:
+    path = write_config(tmp_path, ("radiator",), port=broker.port)
+    path.write_text(path.read_text().replace("max_power = 1000", "max_power = lots"))
+    proc = DaemonProcess(path)
+    try:
+        assert proc.proc.wait(timeout=30) == 2
+    finally:
+        proc.close()
+    time.sleep(0.3)
+    assert probe.messages == []
+    assert "[radiator] max_power" in proc.output

@@ -1,0 +1,49 @@
+"""Meter payloads with the exact bytes of PROTOCOL.md, quirks included."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.readings import MeterProblem, MeterReading, parse_meter_payload
+
+GOOD = (b'{ "voltage": 231.40, "current": 1.23, "power": 276.00, "energy": 1234.00, "frequency": 50.00, '
+        b'"powerfactor": 0.98, "ppm_err": 0}')
+READ_ERROR = b'{ "PZEM_READ_ERROR": 3, "pzem_read ": 120, "ppm_err": 1}'
+NAN = (b'{ "voltage": nan, "current": nan, "power": nan, "energy": nan, "frequency": nan, '
+       b'"powerfactor": nan, "ppm_err": 0}')
+BOOT = (b'{ "type": pzem, "id": CONSOMMATION, "fw_version": 1.3a, "chip_id": 1234567, "pzem_version": v3, '
+        b'"srate": 2000, "pzem_idx1": 651, "pzem_idx2": 652, "DomoPubTimer": 0, "ip": 10.3.141.21}')
+
+
+def parse(payload: bytes) -> MeterReading | MeterProblem:
+    return parse_meter_payload(payload, "power", 100.0, 30000.0)
+
+
+def test_good_reading() -> None:
+    assert parse(GOOD) == MeterReading(276.0, 100.0)
+
+
+@pytest.mark.parametrize(("payload", "kind"), [
+    (READ_ERROR, "read_error"),
+    (NAN, "nan"),
+    (b'{"power": NaN}', "nan"),
+    (BOOT, "boot"),
+    (b"hello", "not_json"),
+    (b"", "not_json"),
+    (b"\xff\xfe", "not_utf8"),
+    (b"[1, 2]", "not_object"),
+    (b'{"voltage": 230.0}', "missing_power"),
+    (b'{"power": "276"}', "bad_power"),
+    (b'{"power": true}', "bad_power"),
+    (b'{"power": -5.00}', "negative_power"),
+    (b'{"power": 1e9}', "huge_power"),
+    (b'{"power": Infinity}', "nan"),
+])
+def test_quirks_are_problems_not_readings(payload: bytes, kind: str) -> None:
+    result = parse(payload)
+    assert isinstance(result, MeterProblem)
+    assert result.kind == kind
+
+
+def test_other_field_name() -> None:
+    assert parse_meter_payload(b'{"p": 12.5}', "p", 1.0, 30000.0) == MeterReading(12.5, 1.0)

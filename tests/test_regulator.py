@@ -1,0 +1,144 @@
+"""The decision core in-process: start, fresh-data rule, period, stale meters, force, status, midnight."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.configs import write_config
+from tests.harness import CONS, MODE, NOON, PROD, Harness
+
+RADIATOR = "cmnd/radiator/POWER"
+SMALL = "regul/cload/small"
+
+
+@pytest.fixture
+def relays(tmp_path: Path) -> Harness:
+    return Harness(write_config(tmp_path, ("radiator", "small")))
+
+
+def test_start_commands_every_load_off_first(relays: Harness) -> None:
+    relays.reg.tick(NOON)
+    assert relays.sent[:2] == [(RADIATOR, "OFF", True), (SMALL, "0", True)]
+
+
+def test_surplus_turns_relays_on_in_priority_order(relays: Harness) -> None:
+    relays.meters(300, 1800, NOON)  # 1500 W spare minus 20 W margin: radiator (1000) fits, small (300) too
+    assert relays.last(RADIATOR) == "ON"
+    assert relays.last(SMALL) == "1"
+
+
+def test_decides_only_on_fresh_readings_of_both_meters(relays: Harness) -> None:
+    relays.meters(300, 1800, NOON)
+    n = len(relays.statuses())
+    # only the consumption meter speaks again: no new decision, however long we wait
+    relays.reg.handle(CONS, b'{"power": 2000.00}', NOON + 5)
+    relays.reg.handle(CONS, b'{"power": 2000.00}', NOON + 7)
+    assert len(relays.statuses()) == n
+    relays.reg.handle(PROD, b'{"power": 1800.00}', NOON + 7.1)
+    assert len(relays.statuses()) == n + 1
+    assert relays.last(SMALL) == "0"  # 2000 > 1780: shed the lowest priority first
+
+
+def test_at_most_one_decision_per_period(relays: Harness) -> None:
+    relays.meters(300, 1800, NOON)
+    n = len(relays.statuses())
+    relays.meters(3000, 1800, NOON + 1.0)  # fresh, but within period = 2.5 s
+    assert len(relays.statuses()) == n
+    relays.meters(3000, 1800, NOON + 2.6)
+    assert len(relays.statuses()) == n + 1
+
+
+def test_bad_readings_change_nothing(relays: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    relays.meters(300, 1800, NOON)
+    before = list(relays.sent)
+    for i, payload in enumerate([b'{ "PZEM_READ_ERROR": 3, "pzem_read ": 120, "ppm_err": 1}',
+                                 b'{"power": nan}', b"garbage", b'{"power": -3}', b'{"power": 99999999}']):
+        relays.reg.handle(PROD, payload, NOON + 3 + i)
+        relays.reg.handle(CONS, payload, NOON + 3 + i)
+    assert relays.sent == before
+    # once per kind and topic at WARNING
+    warnings = [r for r in caplog.records if r.levelname == "WARNING" and "dropped" in r.message]
+    assert len(warnings) == 10
+
+
+def test_silent_meter_turns_loads_off_then_resumes(relays: Harness) -> None:
+    relays.meters(300, 1800, NOON)
+    assert relays.last(RADIATOR) == "ON"
+    relays.reg.handle(CONS, b'{"power": 1300.00}', NOON + 5)
+    relays.reg.tick(NOON + 9)  # production silent for 9 s: still fine (timeout 10)
+    assert relays.last(RADIATOR) == "ON"
+    relays.reg.tick(NOON + 10.5)
+    assert relays.last(RADIATOR) == "OFF" and relays.last(SMALL) == "0"
+    status = relays.reg.status(NOON + 10.5)
+    assert status["state"] == "stale" and "production" in status["stale_reason"]
+    # consumption alone is not enough to resume
+    relays.reg.handle(CONS, b'{"power": 300.00}', NOON + 11)
+    assert relays.last(RADIATOR) == "OFF"
+    relays.meters(300, 1800, NOON + 12)
+    assert relays.last(RADIATOR) == "ON"
+    assert relays.reg.status(NOON + 12)["state"] == "regulating"
+
+
+def test_force_holds_a_load_and_expires(relays: Harness) -> None:
+    relays.meters(300, 300, NOON)  # no surplus
+    relays.reg.handle(MODE, b'{"command":"force","name":"radiator","power":1000,"duration":60}', NOON + 1)
+    assert relays.last(RADIATOR) == "ON"
+    relays.meters(1300, 300, NOON + 5)  # importing: the forced radiator stays on
+    assert relays.last(RADIATOR) == "ON"
+    doc = relays.reg.status(NOON + 5)["equipments"][0]
+    assert doc["forced"] is True and doc["force_end"] == pytest.approx(NOON + 61)
+    relays.reg.tick(NOON + 62)
+    assert relays.last(RADIATOR) == "OFF"
+    assert relays.reg.status(NOON + 62)["equipments"][0]["forced"] is False
+
+
+def test_unforce_hands_back_to_regulation(relays: Harness) -> None:
+    relays.meters(300, 300, NOON)
+    relays.reg.handle(MODE, b'{"command":"force","name":"small","power":300}', NOON + 1)
+    assert relays.last(SMALL) == "1"
+    relays.reg.tick(NOON + 30 * 24 * 3600)  # no duration: no expiry
+    assert relays.load("small").is_forced()
+    relays.reg.handle(MODE, b'{"command":"unforce","name":"small"}', NOON + 2)
+    assert relays.last(SMALL) == "0"
+    assert not relays.load("small").is_forced()
+
+
+def test_refused_force_changes_nothing(relays: Harness) -> None:
+    relays.meters(300, 300, NOON)
+    before = list(relays.sent)
+    relays.reg.handle(MODE, b'{"command":"force","name":"radiator","power":5000}', NOON + 1)
+    relays.reg.handle(MODE, b'{"command":"force","name":"nope","power":50}', NOON + 1)
+    relays.reg.handle(MODE, b'{oops', NOON + 1)
+    assert relays.sent == before
+
+
+def test_status_has_the_seed_fields(relays: Harness) -> None:
+    relays.meters(342, 2000, NOON)
+    doc = relays.statuses()[-1]
+    for key in ("date", "date_str", "power_consumption", "power_production", "grid", "injection",
+                "power_equipments", "power_house", "production_energy", "equipments", "schema_version"):
+        assert key in doc
+    assert doc["date_str"] == "2023-11-14 12:00:00"
+    assert doc["time"].startswith("2023-11-14T12:00:00+01:00")
+    assert doc["grid"] == 0 and doc["injection"] == -1658
+    assert doc["meters"]["production"]["age_s"] == 0
+    for entry in doc["equipments"]:
+        assert set(entry) >= {"name", "current_power", "energy", "forced", "overed", "forced_until"}
+
+
+def test_energy_counts_and_resets_at_local_midnight(tmp_path: Path) -> None:
+    h = Harness(write_config(tmp_path, ("radiator",)))
+    before_midnight = 1_699_999_200.0  # 2023-11-14 23:00 Paris
+    h.meters(100, 1500, before_midnight)
+    assert h.last(RADIATOR) == "ON"
+    for k in range(1, 1800):  # an hour of readings every 2 s, radiator on throughout
+        h.meters(1100, 1500, before_midnight + 2 * k)
+    doc = h.reg.status(before_midnight + 3599)
+    assert doc["equipments"][0]["energy"] == pytest.approx(1000 * 3599 / 3600, abs=1)
+    assert doc["production_energy"] == pytest.approx(1500 * 3598 / 3600, abs=2)
+    h.reg.tick(before_midnight + 3601)  # 00:00:01
+    doc = h.reg.status(before_midnight + 3601)
+    assert doc["equipments"][0]["energy"] == pytest.approx(1000 * 1 / 3600, abs=0.1)
+    assert doc["equipments"][0]["energy_yesterday"] == pytest.approx(1000, abs=1)

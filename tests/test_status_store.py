@@ -1,0 +1,138 @@
+"""The status file: atomic saves (a kill mid-save never leaves a bad file), defensive loads, restore
+by name, and the saver thread."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from status.saver import StatusSaver
+from status.store import load_status, save_status
+from tests.configs import write_config
+from tests.harness import MODE, NOON, Harness
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_STATUS = ROOT.parent / "shared" / "seed" / "status.ini.example.json"
+
+WRITER = """
+import sys
+sys.path.insert(0, {root!r})
+from pathlib import Path
+from status.store import save_status
+path = Path({path!r})
+i = 0
+print("ready", flush=True)
+while True:
+    i += 1
+    save_status(path, {{"equipments": [], "i": i, "pad": "x" * 200000}})
+"""
+
+
+def test_save_then_load_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    save_status(path, {"equipments": [{"name": "a"}], "schema_version": 1})
+    assert load_status(path) == {"equipments": [{"name": "a"}], "schema_version": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["s.json"]  # no temp file left behind
+
+
+def test_kill_during_save_never_leaves_a_bad_file(tmp_path: Path) -> None:
+    path = tmp_path / "status.json"
+    for round_ in range(5):
+        proc = subprocess.Popen([sys.executable, "-c", WRITER.format(root=str(ROOT), path=str(path))],
+                                stdout=subprocess.PIPE, text=True)
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        time.sleep(0.05 + 0.03 * round_)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+        if path.exists():
+            doc = json.loads(path.read_text())  # complete JSON, whatever moment the kill came
+            assert doc["equipments"] == [] and doc["i"] >= 1
+
+
+@pytest.mark.parametrize("content", [b"", b"{not json", b"\xff\xfe", b"[]", b'{"foo": 1}',
+                                     b'{"schema_version": 9, "equipments": []}'])
+def test_corrupt_or_foreign_file_means_clean_start(tmp_path: Path, content: bytes,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "status.json"
+    path.write_bytes(content)
+    assert load_status(path) is None
+    assert "clean start" in caplog.text
+
+
+def test_missing_file_means_clean_start(tmp_path: Path) -> None:
+    assert load_status(tmp_path / "nope.json") is None
+
+
+def test_restore_by_name_same_day(tmp_path: Path) -> None:
+    h = Harness(write_config(tmp_path, ("ecs", "radiator")))
+    doc = {
+        "schema_version": 1, "date": int(NOON - 3600), "production_energy": 4321.0,
+        "equipments": [  # saved in another order than the config's: restored by name
+            {"name": "radiator", "energy": 500.0, "forced": True, "forced_power": 1000.0,
+             "force_end": NOON + 600, "overed": False},
+            {"name": "ecs", "energy": 1200.0, "energy_yesterday": 3000.0, "forced": False, "overed": True},
+            {"name": "gone", "energy": 1.0},
+        ],
+    }
+    warnings = h.reg.restore(doc, NOON)
+    assert any("gone" in w for w in warnings)
+    h.reg.tick(NOON)
+    status = h.reg.status(NOON)
+    ecs, radiator = status["equipments"]
+    assert ecs["energy"] == 1200 and ecs["energy_yesterday"] == 3000 and ecs["overed"] is True
+    assert radiator["energy"] == 500 and radiator["forced"] is True and radiator["force_end"] == NOON + 600
+    assert status["production_energy"] == 4321
+    # every load first commanded to 0, then the restored force applied
+    assert [p for t, p, _ in h.sent[:3]] == ["0", "OFF", "ON"]
+    h.reg.tick(NOON + 601)
+    assert h.last("cmnd/radiator/POWER") == "OFF"
+
+
+def test_restore_from_yesterday_keeps_only_yesterday(tmp_path: Path) -> None:
+    h = Harness(write_config(tmp_path, ("ecs",)))
+    h.reg.restore({"date": int(NOON - 86400), "equipments": [{"name": "ecs", "energy": 2500.0,
+                                                               "overed": True}]}, NOON)
+    entry = h.reg.status(NOON)["equipments"][0]
+    assert entry["energy"] == 0 and entry["energy_yesterday"] == 2500 and entry["overed"] is False
+
+
+def test_seed_status_file_is_read(tmp_path: Path) -> None:
+    seed_doc = json.loads(SEED_STATUS.read_text())
+    h = Harness(write_config(tmp_path, ("ecs", "radiator")))
+    now = float(seed_doc["date"]) + 60  # the same evening
+    h.reg.restore(seed_doc, now)
+    entry = h.reg.status(now)["equipments"][0]
+    assert entry["energy"] == 5222 and entry["overed"] is True
+    assert entry["energy_yesterday"] == 11000  # the seed's top-level ECS_energy_yesterday
+
+
+def test_saved_force_survives_a_restart(tmp_path: Path) -> None:
+    config = write_config(tmp_path, ("radiator",))
+    first = Harness(config)
+    first.meters(100, 100, NOON)
+    first.reg.handle(MODE, b'{"command":"force","name":"radiator","power":1000,"duration":3600}', NOON + 1)
+    save_status(tmp_path / "status.json", first.reg.status(NOON + 10))
+    second = Harness(config)
+    second.reg.restore(load_status(tmp_path / "status.json") or {}, NOON + 100)
+    second.reg.tick(NOON + 100)
+    assert second.last("cmnd/radiator/POWER") == "ON"
+    assert second.load("radiator").force_end_at == pytest.approx(NOON + 3601)
+
+
+def test_saver_thread_writes_latest_snapshot(tmp_path: Path) -> None:
+    saver = StatusSaver(tmp_path / "s.json", interval_s=0.05)
+    saver.start()
+    saver.offer({"equipments": [], "n": 1})
+    deadline = time.monotonic() + 5
+    while not (tmp_path / "s.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    saver.offer({"equipments": [], "n": 2})
+    saver.stop()
+    assert load_status(tmp_path / "s.json") == {"equipments": [], "n": 2}
