@@ -1,0 +1,100 @@
+"""Hébert's allocation, scenario by scenario (the linear test heater: 20 W per percent, 0..2000 W)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.configs import write_config
+from tests.harness import NOON, Harness
+
+ECS, RADIATOR, SMALL, PLUG = ("regul/vload/ECS/cmd", "cmnd/radiator/POWER", "regul/cload/small",
+                              "shellies/plug/relay/0/command")
+
+
+def harness(tmp_path: Path, *loads: str) -> Harness:
+    h = Harness(write_config(tmp_path, loads))
+    h.reg.tick(NOON)
+    return h
+
+
+def powers(h: Harness) -> dict[str, float]:
+    return {load.name: load.current_power_w for load in h.reg.loads}
+
+
+# (loads in priority order, initial powers, consumption_w, production_w, expected powers after one decision)
+SCENARIOS = [
+    # surplus 1480 W (1800 - 300 - margin 20): the variable heater takes it all
+    (("ecs", "radiator"), {}, 300, 1800, {"ecs": 1480, "radiator": 0}),
+    # surplus larger than the heater's max: the rest goes to the next load if it fits whole
+    (("ecs", "radiator"), {}, 300, 3500, {"ecs": 2000, "radiator": 1000}),
+    (("ecs", "radiator"), {}, 300, 3000, {"ecs": 2000, "radiator": 0}),
+    # balanced: spare under the 20 W threshold changes nothing
+    (("ecs",), {"ecs": 1000}, 1300, 1330, {"ecs": 1000}),
+    # import of 300 W (+ margin): shed from the lowest priority first: the radiator goes off whole
+    (("ecs", "radiator"), {"ecs": 1000, "radiator": 1000}, 2300, 2000, {"ecs": 1000, "radiator": 0}),
+    # shedding a variable load only by what is needed
+    (("radiator", "ecs"), {"radiator": 1000, "ecs": 1000}, 2300, 2200, {"radiator": 1000, "ecs": 880}),
+    # a variable load that would fall under min_power (150 W) goes off entirely
+    (("ecs",), {"ecs": 200}, 1400, 1300, {"ecs": 0}),
+    # surplus under min_power does not start the heater
+    (("ecs",), {}, 300, 420, {"ecs": 0}),
+    # recover power: the radiator (priority) needs 1000 W, 400 W are free, the heater below holds 900 W
+    (("radiator", "ecs"), {"ecs": 900}, 1200, 1620, {"radiator": 1000, "ecs": 300}),
+    # ...but not when lower priorities hold too little: the surplus goes down the list instead
+    (("radiator", "ecs"), {"ecs": 300}, 600, 1020, {"radiator": 0, "ecs": 700}),
+    # a relay that does not fit is skipped, the next smaller one fits
+    (("radiator", "small"), {}, 300, 800, {"radiator": 0, "small": 300}),
+]
+
+
+@pytest.mark.parametrize(("loads", "initial", "consumption_w", "production_w", "expected"), SCENARIOS)
+def test_scenario(tmp_path: Path, loads: tuple[str, ...], initial: dict[str, float], consumption_w: float,
+                  production_w: float, expected: dict[str, float]) -> None:
+    h = harness(tmp_path, *loads)
+    for name, watts in initial.items():
+        h.load(name).set_power(watts, NOON, "test set-up")
+    h.meters(consumption_w, production_w, NOON + 1)
+    assert powers(h) == pytest.approx(expected, abs=0.6)
+
+
+def test_forced_and_full_loads_are_left_alone(tmp_path: Path) -> None:
+    h = harness(tmp_path, "ecs", "radiator")
+    h.load("ecs").overed = True
+    h.reg.handle("regul/mode", b'{"command":"force","name":"radiator","power":0}', NOON)
+    h.meters(300, 3000, NOON + 1)
+    assert powers(h) == {"ecs": 0, "radiator": 0}
+
+
+def test_variable_command_is_a_percent(tmp_path: Path) -> None:
+    h = harness(tmp_path, "ecs")
+    h.meters(300, 1800, NOON + 1)  # 1480 W -> 74 %
+    assert h.last(ECS) == "74"
+    h.meters(1780 + 100.5, 1800, NOON + 4)  # shed 100.5 W -> 1379.5 W -> 68.975 % -> "69"
+    assert h.last(ECS) == "69"
+
+
+def test_min_percent_command_becomes_zero(tmp_path: Path) -> None:
+    path = write_config(tmp_path, ("ecs",))
+    path.write_text(path.read_text().replace("min_power = 150", "min_power = 10").replace(
+        "min_percent = 4", "min_percent = 10"))
+    h = Harness(path)
+    h.meters(300, 450, NOON)  # 130 W -> 6.5 % < min_percent 10: off, and believed off
+    assert h.last(ECS) == "0"
+    assert h.load("ecs").current_power_w == 0
+
+
+def test_unknown_load_is_switched_then_measured(tmp_path: Path) -> None:
+    h = harness(tmp_path, "plug")
+    h.meters(300, 1000, NOON + 1)  # 680 W spare: switch on, effect unknown
+    assert h.last(PLUG) == "on"
+    h.meters(300 + 450, 1000, NOON + 4)  # the house meter now shows the plug: 450 W
+    assert h.load("plug").learned_power_w == pytest.approx(450)
+    assert h.load("plug").current_power_w == pytest.approx(450)
+    h.meters(750, 300, NOON + 8)  # clouds: importing -> off
+    assert h.last(PLUG) == "off"
+    h.meters(300, 600, NOON + 12)  # 280 W spare < the 450 W it drew: stays off (no import for it)
+    assert h.last(PLUG) == "off"
+    h.meters(300, 900, NOON + 16)  # 580 W spare: on again
+    assert h.last(PLUG) == "on"
