@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Benchmark of the live daemon through a real (private) mosquitto: start-until-subscribed time,
+reading->command latency p50/p99 over N readings, and the daemon's RSS. Prints figures; asserts nothing.
+
+    .venv/bin/python bench/latency.py [--readings 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import paho.mqtt.client as mqtt  # noqa: E402
+
+from localbroker import PrivateBroker  # noqa: E402
+from shell.mqtt_link import set_nodelay  # noqa: E402
+
+CONFIG = """
+[mqtt]
+host = 127.0.0.1
+port = {port}
+client_id = pyseb-bench
+[evaluate]
+period = 0.01
+meter_timeout = 30
+[status]
+file = status.json
+[logging]
+level = WARNING
+[equipments]
+ecs = variable
+radiator = constant
+[ecs]
+topic_set_power = regul/vload/ECS/cmd
+calibration = {calibration}
+[radiator]
+max_power = 1000
+topic_set_power = cmnd/radiator/POWER
+"""
+
+TARGETS = {"p99_ms": 10.0, "rss_mb": 40.0, "start_s": 1.0}
+
+
+def reading(power_w: float) -> str:
+    return (f'{{ "voltage": 231.40, "current": 1.23, "power": {power_w:.2f}, "energy": 1234.00, '
+            f'"frequency": 50.00, "powerfactor": 0.98, "ppm_err": 0}}')
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--readings", type=int, default=1000, help="reading pairs to time (default 1000)")
+    args = parser.parse_args()
+    with PrivateBroker() as broker, tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "bench.ini"
+        config.write_text(CONFIG.format(port=broker.port,
+                                        calibration=ROOT / "calibration" / "power_calibration_ECS-04.csv"))
+        received: dict[str, float] = {}
+        got = threading.Condition()
+        online_at: list[float] = []
+
+        def on_message(client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+            with got:
+                if msg.topic == "regul/availability" and msg.payload == b"online":
+                    online_at.append(time.perf_counter())
+                elif msg.topic == "regul/vload/ECS/cmd":
+                    received[msg.payload.decode()] = time.perf_counter()
+                got.notify_all()
+
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        client.on_message = on_message
+        client.on_socket_open = lambda c, u, sock: set_nodelay(sock)
+        client.connect(broker.host, broker.port)
+        client.subscribe([("regul/availability", 0), ("regul/vload/ECS/cmd", 0)])
+        client.loop_start()
+        time.sleep(0.3)
+        started = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, str(ROOT / "regulation.py"), "-c", str(config)], cwd=tmp)
+        try:
+            with got:
+                if not got.wait_for(lambda: online_at, timeout=30):
+                    print("daemon did not come online", file=sys.stderr)
+                    return 1
+            start_s = online_at[0] - started
+            time.sleep(0.5)
+            latencies_ms: list[float] = []
+            for i in range(args.readings):
+                # alternate a large import (the heater is shed to 0) and a surplus (the heater takes
+                # it): every decision then sends a new command, whose arrival is timed
+                importing = i % 2 == 0
+                consumption_w = 4000.0 if importing else 300.0
+                production_w = 300.0 if importing else 300 + 800 + (i % 400) + 20
+                client.publish("smeter/pzem/CONSOMMATION", reading(consumption_w), qos=0)
+                with got:
+                    received.clear()
+                sent = time.perf_counter()
+                client.publish("smeter/pzem/PRODUCTION", reading(production_w), qos=0)
+                with got:
+                    if got.wait_for(lambda: bool(received), timeout=2):
+                        latencies_ms.append((min(received.values()) - sent) * 1000)
+                time.sleep(0.011)  # the daemon decides at most once per period (10 ms here)
+            rss = rss_mb(proc.pid)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=15)
+            client.loop_stop()
+            client.disconnect()
+    if not latencies_ms:
+        print("no command received", file=sys.stderr)
+        return 1
+    latencies_ms.sort()
+    p50 = statistics.median(latencies_ms)
+    p99 = latencies_ms[min(len(latencies_ms) - 1, int(0.99 * len(latencies_ms)))]
+    print(f"readings timed:         {len(latencies_ms)} of {args.readings}")
+    print(f"reading->command p50:   {p50:.2f} ms")
+    print(f"reading->command p99:   {p99:.2f} ms   (target <= {TARGETS['p99_ms']:.0f} ms: "
+          f"{p99 / TARGETS['p99_ms']:.2f} of it)")
+    print(f"daemon RSS:             {rss:.1f} MB   (target <= {TARGETS['rss_mb']:.0f} MB: "
+          f"{rss / TARGETS['rss_mb']:.2f} of it)")
+    print(f"start until subscribed: {start_s:.2f} s   (target <= {TARGETS['start_s']:.0f} s: "
+          f"{start_s / TARGETS['start_s']:.2f} of it)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

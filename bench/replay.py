@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Benchmark: replay a 16-hour real day at 2 s periods (28,800 periods) through the decision core.
+
+    python3 bench/replay.py [--runs 5]
+
+Prints the wall time of each run and the best; the goal is <= 2 s on a dev machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from simulation.demo_config import DEMO_TEMPLATE  # noqa: E402
+from simulation.replay import replay  # noqa: E402
+
+TRACE = ROOT / "simulation" / "traces" / "serf-east-2022-03-19.csv"
+GOAL_S = 2.0
+
+
+class _Silent:
+    """A regulator that does nothing: what the simulator itself costs."""
+
+    def handle(self, topic: str, payload: bytes, now: float) -> None:
+        """Ignore the reading."""
+
+    def tick(self, now: float) -> None:
+        """No timers."""
+
+
+def main() -> int:
+    """Run the benchmark and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="number of replays (default 5)")
+    args = parser.parse_args()
+    times = []
+    for run in range(1, args.runs + 1):
+        began = time.perf_counter()
+        result = replay(DEMO_TEMPLATE, TRACE, "05:00", "21:00", 2.0)
+        took = time.perf_counter() - began
+        times.append(took)
+        print(f"run {run}: {len(result.rows)} periods in {took:.3f} s "
+              f"({took / len(result.rows) * 1e6:.1f} us a period)")
+    best = min(times)
+    began = time.perf_counter()
+    replay(DEMO_TEMPLATE, TRACE, "05:00", "21:00", 2.0, make_regulator=lambda path, publish: _Silent())
+    alone = time.perf_counter() - began
+    print(f"the simulator alone (a regulator that does nothing): {alone:.3f} s")
+    print(f"replay of 05:00-21:00 at 2 s ({len(result.rows)} periods, {len(result.names)} loads): "
+          f"best {best:.3f} s, median {statistics.median(times):.3f} s; goal <= {GOAL_S:g} s: "
+          + ("met" if best <= GOAL_S else "MISSED"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

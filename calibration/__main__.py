@@ -1,0 +1,7 @@
+"""`python3 -m calibration`: see calibration.cli."""
+
+import sys
+
+from calibration.cli import main
+
+sys.exit(main())

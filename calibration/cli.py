@@ -1,0 +1,105 @@
+"""`python3 -m calibration fit|sweep`: the command line of the calibration tools.
+
+Exit codes: 0 done; 1 a sweep stopped early (what was measured is kept: `--resume` continues it);
+2 bad input (file, option, config) or a refusal, with one clear message and no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from calibration.fit import METHODS, CalibrationError, read_calibration_csv
+from calibration.points import write_calibration_table
+from calibration.report import fit_figures, format_report, seed_poly_figures, table_percents, timed_fit, used_points
+
+__all__ = ["fit_table_path", "main", "run_fit"]
+
+EXIT_OK, EXIT_STOPPED, EXIT_USAGE = 0, 1, 2
+
+
+def fit_table_path(csv_path: Path) -> Path:
+    """Where `fit` writes its table: next to the input, `<name>_fit.csv`."""
+    return csv_path.with_name(f"{csv_path.stem}_fit.csv")
+
+
+def run_fit(args: argparse.Namespace) -> int:
+    """The `fit` command: fit, print the report, write `<name>_fit.csv` and, if asked, the plot."""
+    source = Path(args.file)
+    try:
+        points = read_calibration_csv(source)
+        curve, fit_ms = timed_fit(points, args.method, args.degree, args.min_power)
+    except CalibrationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    figures = fit_figures(points, curve, fit_ms)
+    seed = seed_poly_figures(points, used_points(points, curve))
+    for line in format_report(points, curve, figures, seed):
+        print(line)
+    table = Path(args.output) if args.output else fit_table_path(source)
+    percents = table_percents(0.5)
+    try:
+        write_calibration_table(table, percents, curve.watts_at(percents))  # type: ignore[arg-type]
+    except OSError as exc:
+        print(f"error: cannot write {table}: {exc.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"fitted table: {table}")
+    if args.plot:
+        from calibration.plot import PlotUnavailable, plot_fit
+
+        try:
+            plot_fit(points, curve, args.plot)
+        except PlotUnavailable as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except OSError as exc:
+            print(f"error: cannot write {args.plot}: {exc.strerror}", file=sys.stderr)
+            return EXIT_USAGE
+        print(f"plot: {args.plot}")
+    return EXIT_OK
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of both commands."""
+    from calibration.sweep_cli import add_sweep_arguments
+
+    parser = argparse.ArgumentParser(prog="python3 -m calibration",
+                                     description="Calibration of a triac variator: fit a sweep, or run one.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{fit,sweep}")
+    fit = commands.add_parser("fit", help="fit a calibration CSV and compare with the seed's polynomial",
+                              description="Fit a percent;watts calibration CSV, print the figures, write "
+                                          "<name>_fit.csv next to it (0..100 %% by 0.5).")
+    fit.add_argument("file", help="the calibration CSV (percent;watts)")
+    fit.add_argument("--method", choices=METHODS, default="robust", help="fit method (default: robust)")
+    fit.add_argument("--degree", type=int, default=5, help="polynomial degree for --method poly (default: 5)")
+    fit.add_argument("--min-power", type=_non_negative, default=0.0, metavar="W",
+                     help="refuse a sweep with no reading above this many watts (default: 0)")
+    fit.add_argument("--output", metavar="CSV", help="where to write the fitted table (default: "
+                                                     "<name>_fit.csv next to the input)")
+    fit.add_argument("--plot", metavar="PNG", help="also draw the fit into this PNG (needs matplotlib)")
+    sweep = commands.add_parser("sweep", help="measure a load's response over MQTT (100 %% -> 0 %%)",
+                                description="Sweep a variator from 100 %% to 0 %%, averaging the load's own "
+                                            "meter, into calibration/power_calibration_<NAME>.csv.")
+    add_sweep_arguments(sweep)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `python3 -m calibration`; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    if args.command == "fit":
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+        return run_fit(args)
+    from calibration.sweep_cli import run_sweep
+
+    return run_sweep(args)

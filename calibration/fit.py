@@ -1,0 +1,158 @@
+"""The percent <-> watts curve of a triac variator, fitted from a calibration sweep.
+
+Two methods share one result type, a monotone piecewise-linear table with strictly increasing watts,
+so `watts_at` and `percent_for` are exact inverses of each other (np.interp both ways):
+- `robust` (default): misfire zone at the bottom treated as off, outliers rejected (at most 3 % of
+  the points), then a least-squares isotonic (monotone) regression; the knots are the pooled blocks.
+- `poly`: the seed's least-squares polynomial (degree 5) over every point, made monotone by the same
+  isotonic regression on a 0.1 % grid so that its inverse exists (its raw defects are in the report).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from calibration.monotone import analyse_sweep, isotonic_blocks
+from calibration.points import CalibrationError, CalibrationPoints, read_calibration_csv
+
+__all__ = ["METHODS", "CalibrationError", "CalibrationPoints", "PowerCurve", "fit_curve", "load_curve",
+           "read_calibration_csv"]
+
+METHODS = ("robust", "poly")
+GRID_STEP_PERCENT = 0.1
+
+
+@dataclass(frozen=True, slots=True, eq=False)  # numpy fields: identity, not ==
+class PowerCurve:
+    """A monotone non-decreasing curve percent -> watts (0 W below `min_on_percent`) and its exact inverse."""
+
+    method: str  # "robust" or "poly"
+    max_power_w: float  # the curve's max watts (reached at 100 %)
+    min_on_percent: float  # first stable conduction point (below it: off, 0 W)
+    outliers: tuple[int, ...]  # indices into the points that were rejected
+    knots_percent: np.ndarray  # strictly increasing, from min_on_percent to 100
+    knots_w: np.ndarray  # strictly increasing, from the lowest "on" watts to max_power_w
+    misfires: tuple[int, ...] = ()  # indices into the points of the misfire zone (counted as off)
+    degree: int = 0  # the polynomial's degree (poly only)
+    coefficients: tuple[float, ...] = ()  # the raw polynomial, highest power first (poly only)
+
+    @classmethod
+    def from_table(cls, percent: np.ndarray | list[float], watts: np.ndarray | list[float],
+                   method: str = "table") -> PowerCurve:
+        """A curve through given knots (both strictly increasing, last percent 100): for tests and simulators."""
+        knots_p = np.asarray(percent, dtype=float)
+        knots_w = np.asarray(watts, dtype=float)
+        if knots_p.shape != knots_w.shape or knots_p.size < 2:
+            raise ValueError("from_table needs two arrays of the same length, at least 2 knots")
+        if np.any(np.diff(knots_p) <= 0) or np.any(np.diff(knots_w) <= 0) or knots_w[0] < 0:
+            raise ValueError("from_table needs strictly increasing percents and non-negative, strictly "
+                             "increasing watts")
+        if knots_p[0] < 0.0 or knots_p[-1] != 100.0:
+            raise ValueError("from_table needs percents within 0..100, ending at 100")
+        return cls(method=method, max_power_w=float(knots_w[-1]), min_on_percent=float(knots_p[0]), outliers=(),
+                   knots_percent=knots_p, knots_w=knots_w)
+
+    @property
+    def min_on_w(self) -> float:
+        """The least watts the load draws when on (the curve at min_on_percent)."""
+        return float(self.knots_w[0])
+
+    def watts_at(self, percent: float | np.ndarray) -> float | np.ndarray:
+        """Watts drawn at `percent` (0 below min_on_percent, max_power_w at and above 100)."""
+        p = np.asarray(percent, dtype=float)
+        w = np.where(p < self.min_on_percent, 0.0, np.interp(p, self.knots_percent, self.knots_w))
+        return float(w) if w.ndim == 0 else w
+
+    def percent_for(self, watts: float | np.ndarray) -> float | np.ndarray:
+        """The percent that draws `watts`: 0 for <= 0 W, min_on_percent up to min_on_w, 100 at >= max."""
+        w = np.asarray(watts, dtype=float)
+        p = np.where(w <= 0.0, 0.0, np.interp(w, self.knots_w, self.knots_percent))
+        return float(p) if p.ndim == 0 else p
+
+
+def _table_from_blocks(percent: np.ndarray, watts: np.ndarray, min_on_percent: float,
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Knots of the monotone table: one per isotonic block, at the block's mean percent and watts.
+
+    The first knot is moved to min_on_percent and the last to 100 % so the table covers the whole
+    "on" range; the percents stay strictly increasing because the blocks do not overlap.
+    """
+    blocks = isotonic_blocks(watts)
+    sums = np.add.reduceat(percent, blocks.start)
+    knots_p = sums / (blocks.stop - blocks.start)
+    knots_w = blocks.value.copy()
+    if knots_p.size < 2:
+        raise ValueError("flat")
+    knots_p[0] = min_on_percent
+    knots_p[-1] = 100.0
+    return knots_p, knots_w
+
+
+def _fit_robust(points: CalibrationPoints) -> PowerCurve:
+    shape = analyse_sweep(points.watts)
+    if shape.first_on >= len(points):
+        raise CalibrationError(f"{points.source}: the load never conducts (every reading is at the off "
+                               f"level, {shape.off_w:g} W)")
+    keep = np.ones(len(points), dtype=bool)
+    keep[: shape.first_on] = False
+    keep[list(shape.outliers)] = False
+    min_on = float(points.percent[shape.first_on])
+    try:
+        knots_p, knots_w = _table_from_blocks(points.percent[keep], points.watts[keep], min_on)
+    except ValueError:
+        raise CalibrationError(f"{points.source}: the readings do not increase with the percent "
+                               f"(a flat sweep: was the thermostat cutting?)") from None
+    return PowerCurve(method="robust", max_power_w=float(knots_w[-1]), min_on_percent=min_on,
+                      outliers=shape.outliers, knots_percent=knots_p, knots_w=knots_w,
+                      misfires=shape.misfires)
+
+
+def _fit_poly(points: CalibrationPoints, degree: int) -> PowerCurve:
+    if not 1 <= degree <= 10:
+        raise CalibrationError(f"{points.source}: polynomial degree {degree} is outside 1..10")
+    if len(points) <= degree + 1:
+        raise CalibrationError(f"{points.source}: {len(points)} points cannot fit a degree-{degree} polynomial")
+    # The seed's regression: every point, misfires and outliers included.
+    coefficients = np.polyfit(points.percent, points.watts, degree)
+    shape = analyse_sweep(points.watts)
+    if shape.first_on >= len(points):
+        raise CalibrationError(f"{points.source}: the load never conducts (every reading is at the off "
+                               f"level, {shape.off_w:g} W)")
+    min_on = float(points.percent[shape.first_on])
+    grid = np.round(np.arange(round(min_on * 10), 1001) * GRID_STEP_PERCENT, 1)
+    raw = np.clip(np.polyval(coefficients, grid), 0.0, None)
+    try:
+        knots_p, knots_w = _table_from_blocks(grid, raw, min_on)
+    except ValueError:
+        raise CalibrationError(f"{points.source}: the degree-{degree} polynomial is flat or decreasing "
+                               f"over the whole 'on' range") from None
+    return PowerCurve(method="poly", max_power_w=float(knots_w[-1]), min_on_percent=min_on, outliers=(),
+                      knots_percent=knots_p, knots_w=knots_w, misfires=shape.misfires, degree=degree,
+                      coefficients=tuple(float(c) for c in coefficients))
+
+
+def fit_curve(points: CalibrationPoints, method: str = "robust", degree: int = 5,
+              min_power_w: float = 0.0) -> PowerCurve:
+    """Fit the percent -> watts curve of `points` by `method` ("robust" or "poly", of `degree`).
+
+    Raises CalibrationError (naming the file) for an unknown method, a sweep with no reading above
+    `min_power_w`, or one whose readings never rise.
+    """
+    if method not in METHODS:
+        raise CalibrationError(f"{points.source}: unknown fit method {method!r} (choose one of "
+                               f"{', '.join(METHODS)})")
+    if not np.any(points.watts > min_power_w):
+        raise CalibrationError(f"{points.source}: no reading above min_power ({min_power_w:g} W); the "
+                               f"highest is {float(points.watts.max()):g} W")
+    if method == "poly":
+        return _fit_poly(points, degree)
+    return _fit_robust(points)
+
+
+def load_curve(path: str | os.PathLike[str], method: str = "robust", degree: int = 5,
+               min_power_w: float = 0.0) -> PowerCurve:
+    """Read a calibration CSV and fit its curve (read_calibration_csv, then fit_curve)."""
+    return fit_curve(read_calibration_csv(path), method=method, degree=degree, min_power_w=min_power_w)

@@ -1,0 +1,121 @@
+"""Monotone building blocks: isotonic regression (pool-adjacent-violators, mean or median) and the
+robust detection of a sweep's misfire zone and outliers."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Blocks", "SweepShape", "analyse_sweep", "isotonic_blocks", "isotonic_median"]
+
+OFF_TOLERANCE_W = 0.5  # above the meter's reading with the load off by more than this: the load conducts
+OUTLIER_SHARE = 0.03  # never reject more than this share of a sweep's points
+OUTLIER_MIN_W_SHARE = 0.02  # a residual under 2 % of the max watts is never an outlier
+OUTLIER_MAD_FACTOR = 6.0  # ... nor one under 6 robust standard deviations of the residuals
+MISFIRE_MIN_W_SHARE = 0.01  # a misfire draws at least 1 % of max more than the monotone reference
+MISFIRE_REF_W_SHARE = 0.01  # ... where the monotone reference says the load is (nearly) off
+
+
+@dataclass(frozen=True, slots=True)
+class Blocks:
+    """The result of a mean isotonic regression: one entry per pooled block, values strictly increasing."""
+
+    start: np.ndarray  # index of each block's first point
+    stop: np.ndarray  # index one past each block's last point
+    value: np.ndarray  # the block's mean (the fitted value of every point in it)
+
+    def fitted(self) -> np.ndarray:
+        """The fitted value of every point, in point order."""
+        return np.repeat(self.value, self.stop - self.start)
+
+
+def isotonic_blocks(values: np.ndarray) -> Blocks:
+    """Least-squares non-decreasing fit of `values` (equal weights) by pool-adjacent-violators.
+
+    Equal neighbouring blocks are pooled too, so the block values are strictly increasing: the
+    curve built on them can be inverted exactly.
+    """
+    # One pass with a stack of (sum, count) blocks: O(n). Vectorising PAVA buys nothing at ~200 points.
+    sums: list[float] = []
+    counts: list[int] = []
+    for v in values.tolist():
+        s, c = v, 1
+        while sums and sums[-1] * c >= s * counts[-1]:  # previous mean >= this mean (no division)
+            s += sums.pop()
+            c += counts.pop()
+        sums.append(s)
+        counts.append(c)
+    count = np.array(counts, dtype=np.int64)
+    stop = np.cumsum(count)
+    return Blocks(start=stop - count, stop=stop, value=np.array(sums) / count)
+
+
+def isotonic_median(values: np.ndarray) -> np.ndarray:
+    """A least-absolute-deviations non-decreasing fit (PAVA with block medians): an outlier pulls it little."""
+    blocks: list[list[float]] = []
+    medians: list[float] = []
+    for v in values.tolist():
+        block = [v]
+        med = v
+        while medians and medians[-1] > med:
+            block = blocks.pop() + block
+            medians.pop()
+            med = statistics.median(block)
+        blocks.append(block)
+        medians.append(med)
+    return np.concatenate([np.full(len(b), m) for b, m in zip(blocks, medians, strict=True)])
+
+
+@dataclass(frozen=True, slots=True)
+class SweepShape:
+    """What the robust analysis found in a sweep (points sorted by percent)."""
+
+    off_w: float  # the meter's reading with the load off (the sweep's lowest reading)
+    misfires: tuple[int, ...]  # indices of the misfire points at the bottom
+    first_on: int  # index of the first stable conduction point
+    outliers: tuple[int, ...]  # indices rejected as outliers (all >= first_on)
+
+
+def _misfire_candidates(watts: np.ndarray, reference: np.ndarray, off_w: float, max_w: float) -> np.ndarray:
+    """Mask of the points well above a monotone reference that says the load is (nearly) off there."""
+    excess = watts - reference
+    return (excess > MISFIRE_MIN_W_SHARE * max_w) & (reference <= off_w + MISFIRE_REF_W_SHARE * max_w)
+
+
+def _outliers(watts: np.ndarray, limit: int, max_w: float) -> tuple[int, ...]:
+    """Indices (into `watts`) of at most `limit` points far from a median isotonic reference."""
+    if limit <= 0:
+        return ()
+    residual = watts - isotonic_median(watts)
+    # statistics.median, not np.median: the latter imports numpy.ma (2.5 MB more in the daemon's RSS).
+    mad = statistics.median(np.abs(residual - statistics.median(residual.tolist())).tolist())
+    threshold = max(OUTLIER_MAD_FACTOR * 1.4826 * mad, OUTLIER_MIN_W_SHARE * max_w)
+    candidates = np.flatnonzero(np.abs(residual) > threshold)
+    worst_first = candidates[np.argsort(-np.abs(residual[candidates]), kind="stable")]
+    return tuple(sorted(int(i) for i in worst_first[:limit]))
+
+
+def analyse_sweep(watts: np.ndarray) -> SweepShape:
+    """Find the off level, the misfire zone at the bottom, the first stable conduction point, the outliers.
+
+    `watts` is sorted by percent. The off level is the bottom of a median (least absolute deviations)
+    monotone fit, so neither a misfire nor a dropout reading 0 W moves it. The first stable conduction
+    point is the first point that, with the next one, reads more than OFF_TOLERANCE_W above the off
+    level without being a misfire candidate; the misfires are the candidates below it, and everything
+    below it counts as off. Candidates above it are left to the outlier test.
+    """
+    reference = isotonic_median(watts)
+    off_w = float(reference[0])
+    max_w = float(reference[-1])
+    candidate = _misfire_candidates(watts, reference, off_w, max_w)
+    conducting = (watts > off_w + OFF_TOLERANCE_W) & ~candidate
+    stable = np.flatnonzero(conducting[:-1] & conducting[1:])
+    if stable.size == 0:
+        return SweepShape(off_w, (), watts.size, ())  # never conducts: the caller refuses such a sweep
+    first_on = int(stable[0])
+    misfires = tuple(int(i) for i in np.flatnonzero(candidate[:first_on]))
+    limit = int(OUTLIER_SHARE * watts.size)
+    outliers = tuple(first_on + i for i in _outliers(watts[first_on:], limit, max_w))
+    return SweepShape(off_w, misfires, first_on, outliers)

@@ -1,0 +1,128 @@
+"""Calibration CSV files: `percent;watts` lines, read into sorted, de-duplicated points."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["MIN_POINTS", "CalibrationError", "CalibrationPoints", "parse_calibration_rows",
+           "read_calibration_csv", "write_calibration_table"]
+
+MIN_POINTS = 10  # distinct percents: fewer cannot describe an S-shaped response
+
+
+class CalibrationError(ValueError):
+    """A calibration file or fit that cannot be used; the message names the file and, where it applies, the line."""
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationPoints:
+    """Measured points sorted by percent (duplicates averaged); `source` names the file they came from."""
+
+    percent: np.ndarray
+    watts: np.ndarray
+    source: str
+
+    def __len__(self) -> int:
+        return int(self.percent.size)
+
+
+def _number(text: str, what: str, where: str) -> float:
+    # The seed's sweep tool wrote decimal commas ("37,5"); the separator is always ';'.
+    cleaned = text.strip().replace(",", ".")
+    try:
+        value = float(cleaned)
+    except ValueError:
+        raise CalibrationError(f"{where}: {what} {text.strip()!r} is not a number") from None
+    if not math.isfinite(value):
+        raise CalibrationError(f"{where}: {what} {text.strip()!r} is not a finite number")
+    return value
+
+
+def _is_header(fields: list[str]) -> bool:
+    """A first line whose fields are words, not numbers (e.g. `percent;watts`)."""
+    for field in fields:
+        try:
+            float(field.strip().replace(",", "."))
+        except ValueError:
+            continue
+        return False
+    return True
+
+
+def parse_calibration_rows(text: str, source: str) -> list[tuple[int, float, float]]:
+    """Parse the text of a calibration file into (line number, percent, watts) rows, in file order.
+
+    Blank lines and lines starting with '#' are skipped; the first data line may be a header. No
+    minimum number of rows is required here (a sweep being resumed may hold only a few).
+    """
+    rows: list[tuple[int, float, float]] = []
+    seen_data = False
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        where = f"{source}, line {number}"
+        fields = line.split(";")
+        if not seen_data and _is_header(fields):
+            seen_data = True
+            continue
+        seen_data = True
+        if len(fields) == 3 and not fields[2].strip():
+            fields = fields[:2]  # a trailing ';' as some spreadsheets write it
+        if len(fields) != 2:
+            raise CalibrationError(f"{where}: expected 'percent;watts', got {line!r}")
+        percent = _number(fields[0], "percent", where)
+        watts = _number(fields[1], "watts", where)
+        if not 0.0 <= percent <= 100.0:
+            raise CalibrationError(f"{where}: percent {percent:g} is outside 0..100")
+        if watts < 0.0:
+            raise CalibrationError(f"{where}: watts {watts:g} is negative")
+        rows.append((number, percent, watts))
+    return rows
+
+
+def read_calibration_csv(path: str | os.PathLike[str]) -> CalibrationPoints:
+    """Read a `percent;watts` calibration CSV (decimal point or comma, optional header, any row order).
+
+    Duplicate percents are averaged. Raises CalibrationError naming the file (and line) when the file
+    is missing, empty, has an unparsable line, or holds fewer than MIN_POINTS distinct percents.
+    """
+    source = os.fspath(path)
+    try:
+        text = Path(source).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise CalibrationError(f"{source}: calibration file not found") from None
+    except IsADirectoryError:
+        raise CalibrationError(f"{source}: is a directory, not a calibration file") from None
+    except UnicodeDecodeError as exc:
+        raise CalibrationError(f"{source}: not a text file ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise CalibrationError(f"{source}: cannot read ({exc.strerror})") from None
+    rows = parse_calibration_rows(text, source)
+    if not rows:
+        raise CalibrationError(f"{source}: no 'percent;watts' line (empty file)")
+    raw = np.array([(p, w) for _, p, w in rows], dtype=float)
+    percent, inverse = np.unique(raw[:, 0], return_inverse=True)
+    counts = np.bincount(inverse)
+    watts = np.bincount(inverse, weights=raw[:, 1]) / counts
+    if percent.size < MIN_POINTS:
+        raise CalibrationError(f"{source}: only {percent.size} distinct percents (line {rows[-1][0]} is the "
+                               f"last); a calibration needs at least {MIN_POINTS}")
+    return CalibrationPoints(percent=percent, watts=watts, source=source)
+
+
+def write_calibration_table(path: str | os.PathLike[str], percent: np.ndarray, watts: np.ndarray) -> None:
+    """Write `percent;watts` lines (decimal point, no header) atomically: temp file, then rename."""
+    target = Path(path)
+    tmp = target.with_name(target.name + ".tmp")
+    lines = [f"{p:.1f};{w:.2f}\n" for p, w in zip(percent.tolist(), watts.tolist(), strict=True)]
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.writelines(lines)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)

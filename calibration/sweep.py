@@ -1,0 +1,256 @@
+"""The MQTT calibration sweep: set a variator from 100 % down to 0 %, average the load's meter per step.
+
+One thread of ours (the caller's) and paho's network thread. Callbacks only hand events over through a
+SimpleQueue (its put() is reentrant, so a signal handler may call `Sweeper.stop` too); the sweep
+blocks on that queue with a timeout set by the next deadline: no busy-wait, no sleep loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from calibration.meter import meter_watts, variator_booted
+from calibration.points import CalibrationError, parse_calibration_rows
+from calibration.sweep_config import SweepTarget
+from calibration.sweep_link import SweepError, SweepLink, format_percent
+
+__all__ = ["SweepError", "SweepOutcome", "SweepPlan", "Sweeper", "format_percent", "read_done_rows"]
+
+log = logging.getLogger(__name__)
+
+Event = tuple[str, float, object]  # (kind, monotonic time, data)
+
+
+@dataclass(frozen=True, slots=True)
+class SweepPlan:
+    """The steps and timings of a sweep (defaults: the seed's)."""
+
+    start_percent: float = 100.0
+    stop_percent: float = 0.0
+    step_percent: float = 0.5
+    first_settle_s: float = 500.0  # at the first step (also after --resume): the element heats up
+    settle_s: float = 6.0  # after each later step, before readings count
+    readings_per_step: int = 6
+    end_percent: float = 0.0  # where the load is left, however the sweep ends
+    meter_timeout_s: float = 30.0  # no usable reading for this long: stop
+    availability_wait_s: float = 1.0  # how long to wait for the regulator's retained availability
+
+    def percents(self) -> list[float]:
+        """start, start - step, ... down to stop (stop included)."""
+        values: list[float] = []
+        k = 0
+        while True:
+            p = round(self.start_percent - k * self.step_percent, 4)
+            if p < self.stop_percent - 1e-9:
+                break
+            values.append(p)
+            k += 1
+        if values[-1] > self.stop_percent + 1e-9:
+            values.append(self.stop_percent)
+        return values
+
+
+@dataclass(frozen=True, slots=True)
+class SweepOutcome:
+    """How a sweep ended."""
+
+    completed: bool
+    reason: str  # "done" or why it stopped
+    rows_written: int  # in this run
+    last_percent: float | None  # the last finished step (this run or an earlier one)
+
+
+def read_done_rows(path: Path) -> list[tuple[float, float]]:
+    """The (percent, watts) rows already in a sweep's CSV, in file order (for --resume)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise SweepError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        return [(p, w) for _, p, w in parse_calibration_rows(text, str(path))]
+    except CalibrationError as exc:
+        raise SweepError(f"cannot resume: {exc}") from None
+
+
+class _Stopped(Exception):
+    """Internal: the sweep must end early, for the reason in the message."""
+
+
+class Sweeper:
+    """One sweep of one load; `run()` blocks until done or stopped, `stop()` may come from anywhere."""
+
+    def __init__(self, target: SweepTarget, plan: SweepPlan, csv_path: Path, resume: bool = False,
+                 progress: Callable[[str], None] | None = None, ignore_availability: bool = False) -> None:
+        self.target = target
+        self.plan = plan
+        self.csv_path = csv_path
+        self.resume = resume
+        self.ignore_availability = ignore_availability
+        self._progress = progress
+        self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()
+        self._link = SweepLink(target, plan.end_percent, self._on_event)
+
+    def stop(self, reason: str) -> None:
+        """Ask the sweep to end: the load goes to the end percent, finished steps are kept. Signal-safe."""
+        self._events.put(("stop", time.monotonic(), reason))
+
+    def _on_event(self, kind: str, data: object) -> None:
+        self._events.put((kind, time.monotonic(), data))
+
+    def _say(self, line: str) -> None:
+        log.info("%s", line)
+        if self._progress is not None:
+            self._progress(line)
+
+    def _steps_to_do(self) -> tuple[list[float], float | None]:
+        all_steps = self.plan.percents()
+        if not self.resume:
+            return all_steps, None
+        done = read_done_rows(self.csv_path)
+        if not done:
+            raise SweepError(f"nothing to resume: {self.csv_path} holds no finished step")
+        last = min(p for p, _ in done)
+        return [p for p in all_steps if p < last - 1e-9], last
+
+    def run(self) -> SweepOutcome:
+        """Connect, check the regulator is not running, sweep, and leave the load at the end percent."""
+        todo, last_done = self._steps_to_do()
+        if not todo:
+            self._say(f"nothing left to measure: {self.csv_path} already reaches "
+                      f"{format_percent(self.plan.stop_percent)} %")
+            return SweepOutcome(True, "done", 0, last_done)
+        self._link.start()
+        written = 0
+        try:
+            self._wait_connected()
+            self._check_regulator()
+            with open(self.csv_path, "a", encoding="utf-8") as csv_file:
+                for row in self._sweep(todo, last_done):
+                    csv_file.write(f"{format_percent(row[0])};{row[1]:.2f}\n")
+                    csv_file.flush()
+                    os.fsync(csv_file.fileno())  # a power cut keeps every finished step
+                    written += 1
+                    last_done = row[0]
+            return SweepOutcome(True, "done", written, last_done)
+        except _Stopped as stop:
+            log.warning("sweep stopped: %s", stop)
+            return SweepOutcome(False, str(stop), written, last_done)
+        finally:
+            self._link.finish()  # the load to the end percent, then a clean disconnect
+
+    def _next_event(self, deadline: float) -> Event | None:
+        try:
+            return self._events.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            return None
+
+    def _wait_connected(self) -> None:
+        deadline = time.monotonic() + 10.0
+        while (event := self._next_event(deadline)) is not None:
+            kind, _, data = event
+            if kind == "connected":
+                return
+            if kind == "refused":
+                raise SweepError(f"the broker {self.target.host}:{self.target.port} refused the connection: "
+                                 f"{data}")
+            if kind == "stop":
+                raise _Stopped(str(data))
+        raise SweepError(f"no answer from the broker {self.target.host}:{self.target.port} within 10 s")
+
+    def _check_regulator(self) -> None:
+        """Refuse to sweep while the regulator says it is online: it would command the same variator."""
+        deadline = time.monotonic() + self.plan.availability_wait_s
+        while (event := self._next_event(deadline)) is not None:
+            kind, _, data = event
+            if kind == "availability" and data == "online" and not self.ignore_availability:
+                raise SweepError(f"the regulator is online ({self.target.topic_availability} = online): it "
+                                 f"would fight the sweep for the variator. Stop it first (its availability "
+                                 f"then turns offline), or pass --ignore-availability if that retained "
+                                 f"message is stale.")
+            if kind == "stop":
+                raise _Stopped(str(data))
+
+    def _sweep(self, todo: list[float], last_done: float | None) -> Iterator[tuple[float, float]]:
+        """Yield (percent, mean watts) for each finished step; raise _Stopped to end early."""
+        total = len(todo)
+        started = time.monotonic()
+        later_steps_s: list[float] = []
+        last_valid = started
+        if last_done is not None:
+            self._say(f"resuming after {format_percent(last_done)} %: {total} steps left")
+        for index, percent in enumerate(todo):
+            settle_s = self.plan.first_settle_s if index == 0 else self.plan.settle_s
+            step_started = time.monotonic()
+            self._link.set_percent(percent)
+            if index == 0:
+                self._say(f"{format_percent(percent)} %: stabilising for {settle_s:g} s (until "
+                          f"{time.strftime('%H:%M:%S', time.localtime(time.time() + settle_s))})")
+            values, invalid, last_valid = self._measure(percent, step_started + settle_s, last_valid)
+            watts = sum(values) / len(values)
+            step_s = time.monotonic() - step_started
+            if index > 0:
+                later_steps_s.append(step_s)
+            left = total - index - 1
+            typical_s = (sum(later_steps_s) / len(later_steps_s) if later_steps_s
+                         else self.plan.settle_s + 2.0 * self.plan.readings_per_step)
+            note = f", {invalid} unusable readings skipped" if invalid else ""
+            self._say(f"[{index + 1:>3}/{total}] {format_percent(percent):>6} % -> {watts:8.2f} W "
+                      f"({len(values)} readings{note})  elapsed {_duration(time.monotonic() - started)}  "
+                      f"ETA {_duration(left * typical_s)}")
+            yield percent, watts
+
+    def _measure(self, percent: float, settled_at: float, last_valid: float,
+                 ) -> tuple[list[float], int, float]:
+        """Wait for the settle time, then collect readings_per_step usable readings at `percent`."""
+        values: list[float] = []
+        invalid = 0
+        while len(values) < self.plan.readings_per_step:
+            silent_deadline = last_valid + self.plan.meter_timeout_s
+            event = self._next_event(silent_deadline)
+            if event is None:
+                raise _Stopped(f"the meter on {self.target.topic_read_power} gave no usable reading for "
+                               f"{self.plan.meter_timeout_s:g} s")
+            kind, at, data = event
+            if kind == "reading":
+                assert isinstance(data, bytes)
+                watts = meter_watts(data, self.target.json_read_power)
+                if watts is None:
+                    invalid += 1
+                    log.debug("unusable reading at %s %%: %r", format_percent(percent), data)
+                    continue
+                last_valid = at
+                if at >= settled_at:
+                    values.append(watts)
+            elif kind == "stop":
+                raise _Stopped(str(data))
+            elif kind == "availability" and data == "online" and not self.ignore_availability:
+                raise _Stopped(f"the regulator came online ({self.target.topic_availability})")
+            elif kind == "connected" or (kind == "variator" and isinstance(data, bytes) and variator_booted(data)):
+                # A reconnect (the broker may have sent our will: end percent) or a variator reboot
+                # (it runs at its default): command again and start the step over.
+                log.warning("%s: command sent again at %s %%, step restarted",
+                            "reconnected" if kind == "connected" else "variator rebooted", format_percent(percent))
+                self._link.set_percent(percent)
+                values.clear()
+                settled_at = time.monotonic() + self.plan.settle_s
+        return values, invalid, last_valid
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+

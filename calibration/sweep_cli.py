@@ -1,0 +1,166 @@
+"""`python3 -m calibration sweep`: options, checks, logging, signals; the work is in calibration.sweep."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from calibration.sweep import Sweeper, SweepError, SweepPlan, format_percent, read_done_rows
+from calibration.sweep_config import SweepConfigError, load_sweep_target
+
+__all__ = ["add_sweep_arguments", "default_csv_path", "run_sweep"]
+
+EXIT_OK, EXIT_STOPPED, EXIT_USAGE = 0, 1, 2
+
+
+def default_csv_path(config_dir: Path, name: str) -> Path:
+    """`calibration/power_calibration_<NAME>.csv` next to the config file (where the daemon looks)."""
+    return config_dir / "calibration" / f"power_calibration_{name}.csv"
+
+
+def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the `sweep` command."""
+    d = SweepPlan()
+    parser.add_argument("-c", "--config", required=True, help="the daemon's config file (INI)")
+    parser.add_argument("--equipment", required=True, metavar="NAME",
+                        help="the load's section in the config (its topic_set_power, topic_read_power)")
+    parser.add_argument("--output", metavar="CSV", help="default: calibration/power_calibration_<NAME>.csv "
+                                                        "next to the config file")
+    parser.add_argument("--log", metavar="FILE", help="default: the CSV's name with .log")
+    parser.add_argument("--resume", action="store_true", help="continue after the last finished step")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="start again although the CSV exists (the old one is kept as .bak)")
+    parser.add_argument("--start", type=float, default=d.start_percent, metavar="PCT",
+                        help=f"first percent (default {d.start_percent:g})")
+    parser.add_argument("--stop", type=float, default=d.stop_percent, metavar="PCT",
+                        help=f"last percent (default {d.stop_percent:g})")
+    parser.add_argument("--step", type=float, default=d.step_percent, metavar="PCT",
+                        help=f"percent step (default {d.step_percent:g})")
+    parser.add_argument("--first-settle", type=float, default=d.first_settle_s, metavar="S",
+                        help=f"seconds at the first step before measuring (default {d.first_settle_s:g})")
+    parser.add_argument("--settle", type=float, default=d.settle_s, metavar="S",
+                        help=f"seconds after each later step before measuring (default {d.settle_s:g})")
+    parser.add_argument("--readings", type=int, default=d.readings_per_step, metavar="N",
+                        help=f"usable meter readings averaged per step (default {d.readings_per_step})")
+    parser.add_argument("--end-percent", type=float, default=d.end_percent, metavar="PCT",
+                        help=f"where the load is left when the sweep ends or stops (default {d.end_percent:g})")
+    parser.add_argument("--meter-timeout", type=float, default=d.meter_timeout_s, metavar="S",
+                        help=f"stop when the meter gives no usable reading for this long "
+                             f"(default {d.meter_timeout_s:g})")
+    parser.add_argument("--availability-wait", type=float, default=d.availability_wait_s, metavar="S",
+                        help=f"how long to wait for the regulator's retained availability "
+                             f"(default {d.availability_wait_s:g})")
+    parser.add_argument("--ignore-availability", action="store_true",
+                        help="sweep even if the regulator's availability says online (a stale message)")
+
+
+def _plan(args: argparse.Namespace) -> SweepPlan:
+    problems = []
+    if not 0.0 <= args.stop < args.start <= 100.0:
+        problems.append(f"--start {args.start:g} and --stop {args.stop:g}: need 0 <= stop < start <= 100")
+    if not 0.0 < args.step <= 100.0:
+        problems.append(f"--step {args.step:g}: need 0 < step <= 100")
+    if not 0.0 <= args.end_percent <= 100.0:
+        problems.append(f"--end-percent {args.end_percent:g}: need 0..100")
+    if args.readings < 1:
+        problems.append(f"--readings {args.readings}: need at least 1")
+    for flag, value in (("--first-settle", args.first_settle), ("--settle", args.settle),
+                        ("--availability-wait", args.availability_wait)):
+        if value < 0.0:
+            problems.append(f"{flag} {value:g}: must not be negative")
+    if args.meter_timeout <= 0.0:
+        problems.append(f"--meter-timeout {args.meter_timeout:g}: must be positive")
+    if args.resume and args.overwrite:
+        problems.append("--resume and --overwrite: choose one")
+    if problems:
+        raise SweepConfigError("\n".join(problems))
+    return SweepPlan(start_percent=args.start, stop_percent=args.stop, step_percent=args.step,
+                     first_settle_s=args.first_settle, settle_s=args.settle, readings_per_step=args.readings,
+                     end_percent=args.end_percent, meter_timeout_s=args.meter_timeout,
+                     availability_wait_s=args.availability_wait)
+
+
+def _prepare_csv(path: Path, resume: bool, overwrite: bool) -> None:
+    """Refuse to clobber a sweep silently; --overwrite keeps the old file as .bak."""
+    done = read_done_rows(path)
+    if resume or not done:
+        return
+    if not overwrite:
+        raise SweepError(f"{path} already holds {len(done)} steps (down to "
+                         f"{format_percent(min(p for p, _ in done))} %): --resume continues it, "
+                         f"--overwrite starts again")
+    os.replace(path, path.with_name(path.name + ".bak"))
+
+
+def _setup_logging(log_path: Path) -> logging.Handler:
+    handler = logging.FileHandler(log_path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.DEBUG)
+    package = logging.getLogger("calibration")
+    package.setLevel(logging.DEBUG)
+    package.addHandler(handler)
+    if not logging.getLogger().handlers:
+        # The terminal shows the progress lines (printed) and only warnings from the log.
+        console = logging.StreamHandler()
+        console.setLevel(logging.WARNING)
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s", handlers=[console])
+    return handler
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    """The `sweep` command; returns the exit code (0 done, 1 stopped early, 2 refused or bad input)."""
+    try:
+        plan = _plan(args)
+        target = load_sweep_target(args.config, args.equipment)
+        csv_path = Path(args.output) if args.output else default_csv_path(target.config_dir, target.name)
+        csv_path.parent.mkdir(parents=True, exist_ok=True)
+        _prepare_csv(csv_path, args.resume, args.overwrite)
+    except (SweepConfigError, SweepError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    log_path = Path(args.log) if args.log else csv_path.with_suffix(".log")
+    handler = _setup_logging(log_path)
+    sweeper = Sweeper(target, plan, csv_path, resume=args.resume, ignore_availability=args.ignore_availability,
+                      progress=lambda line: print(line, flush=True))
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        sweeper.stop(f"interrupted ({signal.Signals(signum).name})")
+
+    previous: dict[signal.Signals, object] = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, on_signal)
+    print(f"sweep of [{target.name}]: {target.topic_set_power} <- percent, {target.topic_read_power} -> watts; "
+          f"writing {csv_path} (log: {log_path}); Ctrl-C stops and keeps what is measured", flush=True)
+    try:
+        outcome = sweeper.run()
+    except SweepError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        for signum_before, handler_before in previous.items():
+            signal.signal(signum_before, handler_before)  # type: ignore[arg-type]
+        logging.getLogger("calibration").removeHandler(handler)
+        handler.close()
+    end = format_percent(plan.end_percent)
+    if outcome.completed:
+        print(f"done: {csv_path} ({outcome.rows_written} steps measured in this run); the load is at {end} %. "
+              f"Fit it with: python3 -m calibration fit {csv_path}")
+        return EXIT_OK
+    again = f"python3 -m calibration sweep -c {args.config} --equipment {target.name}"
+    if outcome.last_percent is None:
+        print(f"stopped: {outcome.reason}. Nothing measured yet; start again with: {again}", file=sys.stderr)
+        return EXIT_STOPPED
+    print(f"stopped: {outcome.reason}. The load is at {end} %; {outcome.rows_written} steps measured in this "
+          f"run are kept in {csv_path} (down to {format_percent(outcome.last_percent)} %). "
+          f"Continue with: {again} --resume", file=sys.stderr)
+    return EXIT_STOPPED

@@ -1,0 +1,142 @@
+"""What a sweep needs from the daemon's INI file: the broker, and the load's command and meter topics.
+
+Read with configparser here on purpose (the daemon's settings loader validates far more than a sweep
+needs); the keys and the seed's aliases are the daemon's.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["SweepConfigError", "SweepTarget", "load_sweep_target"]
+
+
+class SweepConfigError(ValueError):
+    """The config file cannot drive a sweep; the message lists every problem with file, section and key."""
+
+
+@dataclass(frozen=True, slots=True)
+class SweepTarget:
+    """The broker and the topics of the one load being calibrated."""
+
+    name: str
+    config_dir: Path
+    host: str
+    port: int
+    keepalive_s: int
+    username: str | None
+    password: str | None
+    tls: bool
+    ca_file: str | None
+    cert_file: str | None
+    key_file: str | None
+    topic_set_power: str
+    topic_read_power: str
+    json_read_power: str
+    topic_availability: str
+
+    @property
+    def topic_variator_status(self) -> str | None:
+        """The variator's status topic (`regul/vload/ECS` for commands on `regul/vload/ECS/cmd`), if known."""
+        return self.topic_set_power[: -len("/cmd")] if self.topic_set_power.endswith("/cmd") else None
+
+
+def _value(section: configparser.SectionProxy, *keys: str) -> str | None:
+    """The first of `keys` present and set; the seed writes `None` for "not set"."""
+    for key in keys:
+        raw = section.get(key)
+        if raw is not None and raw.strip() not in ("", "None", "none"):
+            return raw.strip()
+    return None
+
+
+def _bool(text: str | None) -> bool | None:
+    if text is None:
+        return False
+    lowered = text.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    return None
+
+
+def _int(text: str | None, default: int, where: str, problems: list[str], low: int, high: int) -> int:
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        problems.append(f"{where}: expected a whole number, got {text!r}")
+        return default
+    if not low <= value <= high:
+        problems.append(f"{where}: {value} is outside {low}..{high}")
+    return value
+
+
+def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
+    """Read the [mqtt] section and the load's section `name`; SweepConfigError lists every problem."""
+    source = os.fspath(path)
+    parser = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=(";",), strict=True)
+    try:
+        with open(source, encoding="utf-8") as fh:
+            parser.read_file(fh, source)
+    except FileNotFoundError:
+        raise SweepConfigError(f"{source}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SweepConfigError(f"{source}: cannot read: {exc}") from None
+    except configparser.Error as exc:
+        raise SweepConfigError(f"{source}: {exc.message}") from None
+
+    problems: list[str] = []
+    if not parser.has_section("mqtt"):
+        problems.append(f"{source}: no [mqtt] section (the broker to use)")
+    mqtt = parser["mqtt"] if parser.has_section("mqtt") else parser[parser.default_section]
+    if not parser.has_section(name):
+        known = [s for s in parser.sections() if s not in ("mqtt", "evaluate", "status", "logging", "debug",
+                                                           "equipments", "domoticz", "openweathermap")]
+        problems.append(f"{source}: no section [{name}] (loads in this file: {', '.join(known) or 'none'})")
+        raise SweepConfigError("\n".join(problems))
+    load = parser[name]
+
+    host = _value(mqtt, "host", "broker_ip") or "127.0.0.1"
+    port = _int(_value(mqtt, "port"), 1883, f"{source}: [mqtt] port", problems, 1, 65535)
+    keepalive = _int(_value(mqtt, "keepalive"), 60, f"{source}: [mqtt] keepalive", problems, 5, 3600)
+    tls = _bool(_value(mqtt, "tls"))
+    if tls is None:
+        problems.append(f"{source}: [mqtt] tls: expected true or false, got {_value(mqtt, 'tls')!r}")
+    topic_regul = _value(mqtt, "topic_regul") or "regul"
+    topic_set = _value(load, "topic_set_power")
+    topic_read = _value(load, "topic_read_power")
+    if topic_set is None:
+        problems.append(f"{source}: [{name}] topic_set_power is missing: the variator's command topic "
+                        f"(e.g. regul/vload/ECS/cmd)")
+    if topic_read is None:
+        problems.append(f"{source}: [{name}] topic_read_power is missing: a sweep needs the load's own "
+                        f"meter (e.g. smeter/pzem/ECS)")
+    for key, topic in (("topic_set_power", topic_set), ("topic_read_power", topic_read)):
+        if topic and any(c in topic for c in "+#"):
+            problems.append(f"{source}: [{name}] {key}: {topic!r} holds a wildcard (+ or #)")
+    if problems:
+        raise SweepConfigError("\n".join(problems))
+    assert topic_set is not None and topic_read is not None  # for mypy: problems would have been raised
+    return SweepTarget(
+        name=name,
+        config_dir=Path(source).resolve().parent,
+        host=host,
+        port=port,
+        keepalive_s=keepalive,
+        username=_value(mqtt, "username"),
+        password=_value(mqtt, "password"),
+        tls=bool(tls),
+        ca_file=_value(mqtt, "ca_file"),
+        cert_file=_value(mqtt, "cert_file"),
+        key_file=_value(mqtt, "key_file"),
+        topic_set_power=topic_set,
+        topic_read_power=topic_read,
+        json_read_power=_value(load, "json_read_power") or "power",
+        topic_availability=_value(mqtt, "topic_availability") or f"{topic_regul}/availability",
+    )

@@ -1,0 +1,116 @@
+"""The sweep's MQTT connection (paho 2.x): commands out, meter/availability/variator events in.
+
+Callbacks only hand events to the sweep (`on_event(kind, data)`); they never decide anything.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import ssl
+from collections.abc import Callable
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from calibration.sweep_config import SweepTarget
+
+__all__ = ["SweepError", "SweepLink", "format_percent"]
+
+log = logging.getLogger(__name__)
+
+COMMAND_QOS = 1  # a lost percent would skew a whole step's average
+FINAL_PUBLISH_WAIT_S = 5.0
+
+
+class SweepError(RuntimeError):
+    """The sweep cannot start (broker unreachable, regulator online, nothing to resume...)."""
+
+
+def format_percent(percent: float) -> str:
+    """A percent as the variator and the CSV take it: `100.0`, `42.5`, `42.25`."""
+    text = f"{percent:.2f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
+
+
+class SweepLink:
+    """Connects to the broker, subscribes on every (re)connect, publishes percents; `finish()` cleans up."""
+
+    def __init__(self, target: SweepTarget, end_percent: float, on_event: Callable[[str, object], None]) -> None:
+        self.target = target
+        self.end_percent = end_percent
+        self._on_event = on_event
+        self._started = False
+        self.commanded = False  # only a link that has sent a percent puts the load back at the end
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
+                                  client_id=f"pyseb-calibration-{target.name}-{os.getpid()}")
+        if target.username:
+            self.client.username_pw_set(target.username, target.password)
+        if target.tls:
+            self.client.tls_set(ca_certs=target.ca_file, certfile=target.cert_file, keyfile=target.key_file,
+                                cert_reqs=ssl.CERT_REQUIRED)
+        # If this tool dies or loses the broker mid-sweep, the broker itself leaves the load at the end percent.
+        self.client.will_set(target.topic_set_power, format_percent(end_percent), qos=COMMAND_QOS, retain=False)
+        self.client.on_connect = self._on_connect
+        self.client.on_message = self._on_message
+
+    def start(self) -> None:
+        """Open the connection and start paho's network thread (the CONNACK arrives as a 'connected' event)."""
+        try:
+            self.client.connect(self.target.host, self.target.port, keepalive=self.target.keepalive_s)
+        except (OSError, ValueError, ssl.SSLError) as exc:
+            raise SweepError(f"cannot connect to the broker {self.target.host}:{self.target.port}: {exc}") from None
+        self.client.loop_start()
+        self._started = True
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any,
+                    properties: Any = None) -> None:
+        if reason_code.is_failure:
+            self._on_event("refused", str(reason_code))
+            return
+        topics = [self.target.topic_read_power, self.target.topic_availability]
+        if self.target.topic_variator_status:
+            topics.append(self.target.topic_variator_status)
+        client.subscribe([(t, 0) for t in topics])
+        self._on_event("connected", None)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        payload = bytes(message.payload)
+        if message.topic == self.target.topic_read_power:
+            self._on_event("reading", payload)
+        elif message.topic == self.target.topic_availability:
+            self._on_event("availability", payload.decode("utf-8", "replace").strip())
+        elif message.topic == self.target.topic_variator_status:
+            self._on_event("variator", payload)
+
+    def set_percent(self, percent: float) -> None:
+        """Command the variator (QoS 1, not retained: a retained percent would outlive the sweep)."""
+        self.commanded = True
+        self.client.publish(self.target.topic_set_power, format_percent(percent), qos=COMMAND_QOS)
+
+    def finish(self) -> None:
+        """Leave the load at the end percent if we commanded it (waiting for the broker to have it),
+        disconnect, stop the network thread."""
+        if not self._started:
+            return
+        self._started = False
+        if not self.commanded:
+            # Refused before any command (e.g. the regulator is online): the variator is not ours to touch.
+            self.client.disconnect()
+            self.client.loop_stop()
+            return
+        try:
+            info = self.client.publish(self.target.topic_set_power, format_percent(self.end_percent),
+                                       qos=COMMAND_QOS)
+            info.wait_for_publish(FINAL_PUBLISH_WAIT_S)
+        except (RuntimeError, ValueError) as exc:
+            # Not connected right now: the will (same payload) covers it once the broker drops us.
+            log.warning("could not confirm the end percent %s %% on %s: %s",
+                        format_percent(self.end_percent), self.target.topic_set_power, exc)
+        if not self.client.is_connected():
+            log.warning("not connected at the end: the broker's will sets %s %% on %s",
+                        format_percent(self.end_percent), self.target.topic_set_power)
+            self.client.loop_stop()
+            return
+        self.client.disconnect()
+        self.client.loop_stop()

@@ -1,0 +1,137 @@
+"""Low-energy fallback, the deadline rule (as OpenEMS's heating element): the water heater must have
+received `min_energy_wh` by `deadline` each day. Energy from any source counts; when the sun has not
+delivered it, the heater is forced at full power from the latest time that still meets the target (less a
+margin), inside the optional off-peak span. The force stops once the target is met or the tank is full;
+`unreachable` is raised when the target can no longer be met. Pure: `now` and the heater's state come in."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from core.fallback import EnergyDelta
+from core.fallback_settings import DeadlineSettings
+from core.fallback_time import last_occurrence, next_occurrence
+from core.modes import ForceCommand, UnforceCommand
+
+log = logging.getLogger(__name__)
+
+
+class DeadlineFallback:
+    """One cycle runs from one deadline to the next; `tick` it with the heater's energy counter."""
+
+    def __init__(self, load_name: str, settings: DeadlineSettings, tz: tzinfo | None) -> None:
+        self.load_name = load_name
+        self.settings = settings
+        self.tz = tz
+        self.delivered_wh = 0.0  # heater energy since the cycle started
+        self.cycle_end: float | None = None  # the next deadline (epoch seconds)
+        self.forcing = False
+        self.done = False  # target met in this cycle: nothing more to do until the deadline
+        self.unreachable = False
+        self.start_at: float | None = None  # when the force starts (latest start less the margin)
+        self._delta = EnergyDelta()
+
+    def window(self, cycle_end: float) -> tuple[float, float]:
+        """The span forcing may use before `cycle_end`: the whole day, or the off-peak span that holds the
+        deadline (cut at it) or else the last one ending before it."""
+        if self.settings.offpeak is None:
+            return cycle_end - timedelta(days=1).total_seconds(), cycle_end
+        start_at, end_at = self.settings.offpeak
+        start = last_occurrence(cycle_end - 1e-3, start_at, self.tz)  # strictly before the deadline
+        end = next_occurrence(start, end_at, self.tz)
+        return start, min(end, cycle_end)
+
+    def tick(self, now: float, heater_energy_wh: float, max_power_w: float, full: bool,
+             allowed: bool = True) -> ForceCommand | UnforceCommand | None:
+        """Count the heater's energy and decide: start a force, stop it, or nothing. `allowed` is False
+        when the water-heater mode excludes the fallback."""
+        self.delivered_wh += self._delta.step(heater_energy_wh)
+        if self.cycle_end is None:
+            self.cycle_end = next_occurrence(now, self.settings.deadline, self.tz)
+        if now >= self.cycle_end:
+            return self._new_cycle(now)
+        target_wh = self.settings.min_energy_wh
+        missing_wh = max(0.0, target_wh - self.delivered_wh)
+        if self.done:
+            return None
+        if missing_wh <= 0:
+            self.done = True
+            self._set_unreachable(False, missing_wh, 0.0, max_power_w)
+            log.info("deadline rule: %s got %.0f of %.0f Wh: target reached", self.load_name, self.delivered_wh,
+                     target_wh)
+            return self._stop("target reached")
+        if full:
+            # Not latched: once the daily clear lifts the flag, the rule may force again; a tank still
+            # full draws nothing and is found full again.
+            self._set_unreachable(False, missing_wh, 0.0, max_power_w)
+            return self._stop(f"tank full with {self.delivered_wh:.0f} of {target_wh:.0f} Wh delivered")
+        start, end = self.window(self.cycle_end)
+        needed_s = 3600.0 * missing_wh / max_power_w if max_power_w > 0 else float("inf")
+        available_s = max(0.0, end - max(now, start))
+        self._set_unreachable(needed_s > available_s, missing_wh, available_s, max_power_w)
+        self.start_at = max(start, end - needed_s - self.settings.start_margin_s)
+        if self.forcing:
+            if now >= end:
+                return self._stop("off-peak span over")
+            return None if allowed else self._stop("the water-heater mode excludes the fallback")
+        if not allowed or max_power_w <= 0 or not self.start_at <= now < end:
+            return None
+        self.forcing = True
+        log.info("deadline rule: forcing %s to %.0f W until %s: %.0f of %.0f Wh delivered, %.0f Wh missing "
+                 "(%.0f min at full power)", self.load_name, max_power_w, self._clock(end), self.delivered_wh,
+                 target_wh, missing_wh, needed_s / 60)
+        return ForceCommand(self.load_name, max_power_w, end - now)
+
+    def _new_cycle(self, now: float) -> UnforceCommand | None:
+        assert self.cycle_end is not None
+        met = self.delivered_wh >= self.settings.min_energy_wh
+        log.info("deadline rule: %s got %.0f of %.0f Wh by %s (%s)", self.load_name, self.delivered_wh,
+                 self.settings.min_energy_wh, self._clock(self.cycle_end), "met" if met else "MISSED")
+        command = self._stop("deadline passed")
+        self.cycle_end = next_occurrence(now, self.settings.deadline, self.tz)
+        self.delivered_wh, self.done, self.unreachable, self.start_at = 0.0, False, False, None
+        return command
+
+    def _stop(self, reason: str) -> UnforceCommand | None:
+        if not self.forcing:
+            return None
+        self.forcing = False
+        log.info("deadline rule: %s no longer forced (%s)", self.load_name, reason)
+        return UnforceCommand(self.load_name)
+
+    def _set_unreachable(self, value: bool, missing_wh: float, available_s: float, max_power_w: float) -> None:
+        if value and not self.unreachable:
+            log.warning("deadline rule: %.0f Wh for %s by %s is out of reach: %.0f Wh missing, %.0f min left "
+                        "at %.0f W", self.settings.min_energy_wh, self.load_name,
+                        self._clock(self.cycle_end or 0.0), missing_wh, available_s / 60, max_power_w)
+        self.unreachable = value
+
+    def _clock(self, at: float) -> str:
+        return datetime.fromtimestamp(at, self.tz).strftime("%Y-%m-%d %H:%M")
+
+    def status(self) -> dict[str, Any]:
+        """The rule's state for the status document."""
+        def iso(at: float | None) -> str | None:
+            return None if at is None else datetime.fromtimestamp(at, self.tz).isoformat(timespec="seconds")
+
+        return {"min_energy_wh": self.settings.min_energy_wh, "delivered_wh": round(self.delivered_wh, 1),
+                "deadline": iso(self.cycle_end), "start_at": iso(self.start_at), "forcing": self.forcing,
+                "done": self.done, "unreachable": self.unreachable}
+
+    def snapshot(self) -> dict[str, Any]:
+        """What to persist across a restart (JSON-ready)."""
+        return {"delivered_wh": round(self.delivered_wh, 1), "cycle_end": self.cycle_end,
+                "forcing": self.forcing, "done": self.done}
+
+    def restore(self, saved: Mapping[str, Any]) -> None:
+        """Take back a snapshot; a cycle that ended while stopped is closed at the next tick."""
+        delivered, cycle_end = saved.get("delivered_wh"), saved.get("cycle_end")
+        if isinstance(delivered, (int, float)) and not isinstance(delivered, bool):
+            self.delivered_wh = float(delivered)
+        if isinstance(cycle_end, (int, float)) and not isinstance(cycle_end, bool):
+            self.cycle_end = float(cycle_end)
+        self.forcing = saved.get("forcing") is True
+        self.done = saved.get("done") is True

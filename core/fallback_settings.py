@@ -1,0 +1,144 @@
+"""Options of the low-energy fallback and the daily full-tank clear: [fallback], [season], and the seed's
+keys in [evaluate] (check_at, init_at, ecs_full_capacity, low_ecs_energy_today/two_days)."""
+
+from __future__ import annotations
+
+import configparser
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import time
+from types import MappingProxyType
+from typing import Any
+
+from core.fallback_time import parse_hhmm, parse_span
+from settings.options import Option, SectionReader
+from settings.problems import ConfigProblem
+
+SEASONS = ("spring", "summer", "fall", "winter")
+DEFAULT_TODAY_WH = 7000.0  # the seed's config.ini.sample
+DEFAULT_TWO_DAYS_WH = 11000.0
+# Day of year each season starts (northern hemisphere: 21 March, 21 June, 22 September, 21 December).
+DEFAULT_SEASON_STARTS = {"spring": 80, "summer": 172, "fall": 265, "winter": 355}
+
+# Read by the loader as part of [evaluate] (the seed's keys live there); the dict is passed back in.
+FALLBACK_EVALUATE_OPTIONS: tuple[Option, ...] = (
+    Option("check_at", int, 1, "local hour (0-23; 24 = 0) of the daily low-energy check", min=0, max=24),
+    Option("init_at", int, 6, "local hour (0-23) at which full tanks are cleared (midnight too)", min=0,
+           max=24),
+    Option("ecs_full_capacity", float, 14000.0, "Wh of a full tank: a day ending full counts as this much",
+           min=0),
+    Option("low_ecs_energy_today", "float?", None, "seed key: today's Wh threshold for every season",
+           min=0),
+    Option("low_ecs_energy_two_days", "float?", None, "seed key: two-day Wh threshold for every season",
+           min=0),
+)
+
+FALLBACK_OPTIONS: tuple[Option, ...] = (
+    Option("water_heater", "text?", None, "the load the fallback and the Domoticz mode act on "
+           "(default: the first load of type water_heater, else the first variable load)"),
+    Option("seed_rule", bool, True, "run the seed's daily check at [evaluate] check_at"),
+    *(Option(f"low_nrj_today_{s}", "float?", None, f"{s}: Wh the heater must get a day", min=0)
+      for s in SEASONS),
+    *(Option(f"low_nrj_two_days_{s}", "float?", None, f"{s}: Wh the heater must get over two days", min=0)
+      for s in SEASONS),
+    Option("min_energy_wh", float, 0.0, "deadline rule: Wh the heater must get by `deadline` (0 = off)",
+           min=0),
+    Option("deadline", str, "07:00", "deadline rule: local time (HH:MM) the energy is due by"),
+    Option("offpeak", "text?", None, "deadline rule: local span (HH:MM-HH:MM) forcing may use; empty = any"),
+    Option("start_margin_s", float, 900.0, "deadline rule: start this many seconds before the latest start",
+           min=0),
+)
+
+SEASON_OPTIONS: tuple[Option, ...] = tuple(
+    Option(f"yday_{s}", int, DEFAULT_SEASON_STARTS[s], f"day of year (1-366) {s} starts", min=1, max=366)
+    for s in SEASONS
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SeasonThresholds:
+    """The seed rule's two thresholds for one season."""
+
+    today_wh: float
+    two_days_wh: float
+
+
+@dataclass(frozen=True, slots=True)
+class SeedRuleSettings:
+    """The seed's daily check."""
+
+    enabled: bool
+    check_at_hour: int
+    season_starts: Mapping[str, int]
+    thresholds: Mapping[str, SeasonThresholds]
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineSettings:
+    """The deadline rule: `min_energy_wh` by `deadline`, forcing only inside `offpeak` if given."""
+
+    min_energy_wh: float
+    deadline: time
+    offpeak: tuple[time, time] | None
+    start_margin_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class FallbackSettings:
+    """Everything the fallback rules and the full-tank clear need from the config."""
+
+    water_heater: str | None
+    seed: SeedRuleSettings
+    deadline: DeadlineSettings | None  # None: the deadline rule is off
+    init_at_hour: int
+    full_capacity_wh: float
+
+
+def _parsed(reader: SectionReader, section: str, key: str, text: str | None, parse: Any) -> Any:
+    if text is None:
+        return None
+    try:
+        return parse(text)
+    except ValueError as exc:
+        reader.problems.append(ConfigProblem(section, key, str(exc)))
+        return None
+
+
+def read_fallback_settings(cp: configparser.ConfigParser, reader: SectionReader,
+                           evaluate_raw: Mapping[str, Any]) -> FallbackSettings:
+    """[fallback] and [season] read with `reader` (problems collected there); `evaluate_raw` holds the
+    values of FALLBACK_EVALUATE_OPTIONS read from [evaluate]."""
+    fb = reader.read(cp, "fallback", FALLBACK_OPTIONS)
+    season = reader.read(cp, "season", SEASON_OPTIONS)
+
+    def given(key: str, default: Any) -> Any:
+        value = evaluate_raw.get(key)
+        return default if value is None else value
+
+    starts = {s: season[f"yday_{s}"] or DEFAULT_SEASON_STARTS[s] for s in SEASONS}
+    if len(set(starts.values())) != len(starts):
+        reader.problems.append(ConfigProblem("season", None, "the four yday_ start days must differ"))
+    today_default = given("low_ecs_energy_today", DEFAULT_TODAY_WH)
+    two_days_default = given("low_ecs_energy_two_days", DEFAULT_TWO_DAYS_WH)
+    thresholds = {
+        s: SeasonThresholds(
+            fb[f"low_nrj_today_{s}"] if fb[f"low_nrj_today_{s}"] is not None else today_default,
+            fb[f"low_nrj_two_days_{s}"] if fb[f"low_nrj_two_days_{s}"] is not None else two_days_default)
+        for s in SEASONS
+    }
+    seed = SeedRuleSettings(
+        enabled=bool(fb["seed_rule"]) if fb["seed_rule"] is not None else True,
+        check_at_hour=int(given("check_at", 1)) % 24,
+        season_starts=MappingProxyType(starts),
+        thresholds=MappingProxyType(thresholds),
+    )
+    deadline_at = _parsed(reader, "fallback", "deadline", fb["deadline"], parse_hhmm)
+    offpeak = _parsed(reader, "fallback", "offpeak", fb["offpeak"], parse_span)
+    deadline = None
+    if fb["min_energy_wh"] and deadline_at is not None:
+        deadline = DeadlineSettings(fb["min_energy_wh"], deadline_at, offpeak, fb["start_margin_s"] or 0.0)
+    return FallbackSettings(
+        water_heater=fb["water_heater"], seed=seed, deadline=deadline,
+        init_at_hour=int(given("init_at", 6)) % 24,
+        full_capacity_wh=float(given("ecs_full_capacity", 14000.0)),
+    )

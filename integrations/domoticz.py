@@ -1,0 +1,124 @@
+"""Domoticz over MQTT: the device messages Domoticz publishes on `domoticz/out`, and the grid / injection
+sensors the regulator publishes on `domoticz/in` with the seed's rules (values as text in `svalue`,
+export negative, a single 0 when a flow stops, a keepalive 0 every 30 min while it stays at 0)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+DEFAULT_KEEPALIVE_S = 1800.0  # the seed's: Domoticz and Grafana see the flat 0 at least this often
+
+Message = tuple[str, str]  # (topic, payload) for the regulator to publish
+
+
+@dataclass(frozen=True, slots=True)
+class DomoticzDevice:
+    """One device update from `domoticz/out`: `nvalue` is an On/Off state (0/1, 2 = level set), `svalue1`
+    a selector's level as text ("0", "10", ...)."""
+
+    idx: int
+    nvalue: int | None
+    svalue1: str | None
+    name: str
+    switch_type: str  # "On/Off", "Selector", ... ("" when absent)
+
+    @property
+    def is_selector(self) -> bool:
+        """True for a selector switch (its state is the level, not nvalue)."""
+        return self.switch_type == "Selector"
+
+    @property
+    def level(self) -> int | None:
+        """`svalue1` as a whole number, or None when absent or not a number."""
+        text = (self.svalue1 or "").strip()
+        return int(text) if text.lstrip("-").isdigit() else None
+
+    @property
+    def is_on(self) -> bool | None:
+        """On/Off reading: a selector is on at a level above 0, a switch when nvalue is not 0."""
+        if self.is_selector:
+            level = self.level
+            return None if level is None else level > 0
+        return None if self.nvalue is None else self.nvalue != 0
+
+
+def parse_domoticz_out(payload: bytes) -> DomoticzDevice | None:
+    """The device in one `domoticz/out` message, or None (logged) when the payload is not one."""
+    try:
+        doc = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        log.warning("domoticz/out: not JSON, dropped: %r", payload[:80])
+        return None
+    if not isinstance(doc, dict):
+        log.warning("domoticz/out: not a JSON object, dropped: %r", payload[:80])
+        return None
+    idx, nvalue, svalue1 = doc.get("idx"), doc.get("nvalue"), doc.get("svalue1")
+    if isinstance(idx, bool) or not isinstance(idx, int):
+        log.warning("domoticz/out: no integer idx, dropped: %r", payload[:80])
+        return None
+    if nvalue is not None and (isinstance(nvalue, bool) or not isinstance(nvalue, int)):
+        log.warning("domoticz/out: idx %d: nvalue %r is not an integer, dropped", idx, nvalue)
+        return None
+    if svalue1 is not None and not isinstance(svalue1, str):
+        if isinstance(svalue1, bool) or not isinstance(svalue1, (int, float)):
+            log.warning("domoticz/out: idx %d: svalue1 %r is not text, dropped", idx, svalue1)
+            return None
+        svalue1 = str(svalue1)  # Domoticz sends text; a hand-made number is taken as its text
+    name, switch_type = doc.get("name"), doc.get("switchType")
+    if not isinstance(switch_type, str) and doc.get("stype") == "Selector Switch":
+        switch_type = "Selector"
+    return DomoticzDevice(idx, nvalue, svalue1, name if isinstance(name, str) else "",
+                          switch_type if isinstance(switch_type, str) else "")
+
+
+def sensor_payload(idx: int, watts: int) -> str:
+    """A `domoticz/in` sensor update, e.g. {"idx": 648, "nvalue": 0, "svalue": "-28"}."""
+    return json.dumps({"idx": idx, "nvalue": 0, "svalue": str(watts)})
+
+
+def split_grid(grid_w: float) -> tuple[float, float]:
+    """Net grid power (consumption - production) as the seed's pair: import >= 0, export <= 0."""
+    return max(0.0, grid_w), min(0.0, grid_w)
+
+
+@dataclass(slots=True)
+class _Flow:
+    idx: int
+    enabled: bool
+    last_w: int | None = None
+    zero_sent_at: float | None = None
+
+    def update(self, watts: int, now: float, keepalive_s: float) -> bool:
+        """True when this value must be published."""
+        previous, self.last_w = self.last_w, watts
+        if watts != 0:
+            self.zero_sent_at = None
+            return True
+        if previous != 0 or self.zero_sent_at is None or now - self.zero_sent_at >= keepalive_s:
+            self.zero_sent_at = now
+            return True
+        return False
+
+
+class GridPublisher:
+    """Grid import and injection (export) as two Domoticz sensors, each with its idx (0 = not sent)."""
+
+    def __init__(self, topic_in: str, idx_grid: int, idx_injection: int, send_grid: bool = True,
+                 send_injection: bool = True, keepalive_s: float = DEFAULT_KEEPALIVE_S) -> None:
+        self.topic_in = topic_in
+        self.keepalive_s = keepalive_s
+        self._grid = _Flow(idx_grid, send_grid and idx_grid > 0)
+        self._injection = _Flow(idx_injection, send_injection and idx_injection > 0)
+
+    def update(self, grid_w: float, injection_w: float, now: float) -> list[Message]:
+        """The messages for one decision: `grid_w` import (>= 0), `injection_w` export (published
+        negative, whichever sign it is given with)."""
+        out: list[Message] = []
+        for flow, watts in ((self._grid, round(max(0.0, grid_w))), (self._injection, -round(abs(injection_w)))):
+            if flow.enabled and flow.update(watts, now, self.keepalive_s):
+                out.append((self.topic_in, sensor_payload(flow.idx, watts)))
+        return out

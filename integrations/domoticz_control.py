@@ -1,0 +1,137 @@
+"""Domoticz devices that steer the regulator: the water heater's mode selector (the seed's idx_ecs_mode)
+and one force switch per load, whose changes force or unforce it. The regulator's own updates come back
+as echoes on `domoticz/out`; they are recognised and never taken as a user's command."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import deque
+from collections.abc import Mapping
+from enum import Enum
+
+from integrations.domoticz import DomoticzDevice, Message
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ECHO_WINDOW_S = 10.0  # Domoticz echoes within a second; a late echo past this is a user's change
+DEFAULT_ON_LEVEL = 10  # a selector force switch set "on" by the regulator goes to its first level
+
+
+class EcsMode(str, Enum):
+    """What the water heater may do, chosen on a Domoticz selector."""
+
+    OFF = "off"  # commanded 0, not allocated, no fallback
+    SOLAR = "solar"  # surplus only
+    SOLAR_FALLBACK = "solar+fallback"  # surplus, and the low-energy fallback (the seed's level 20)
+    FORCED = "forced"  # held at full power until the mode changes
+
+    @property
+    def allows_solar(self) -> bool:
+        """The allocation may give it surplus."""
+        return self in (EcsMode.SOLAR, EcsMode.SOLAR_FALLBACK)
+
+    @property
+    def allows_fallback(self) -> bool:
+        """The low-energy fallback rules may force it."""
+        return self is EcsMode.SOLAR_FALLBACK
+
+
+def parse_levels(text: str) -> dict[int, EcsMode]:
+    """'0:off, 10:solar, 20:solar+fallback, 30:forced' -> {0: OFF, ...}; ValueError on a bad entry."""
+    levels: dict[int, EcsMode] = {}
+    for entry in filter(None, (part.strip() for part in text.split(","))):
+        level, _, mode = entry.partition(":")
+        try:
+            levels[int(level)] = EcsMode(mode.strip())
+        except ValueError:
+            names = ", ".join(m.value for m in EcsMode)
+            raise ValueError(f"expected level:mode pairs (modes: {names}), got {entry!r}") from None
+    if not levels:
+        raise ValueError("no level:mode pair given")
+    return levels
+
+
+class EcsModeSelector:
+    """The water heater's mode from a Domoticz selector's level (`svalue1`)."""
+
+    def __init__(self, idx: int, levels: Mapping[int, EcsMode], default: EcsMode = EcsMode.SOLAR_FALLBACK,
+                 topic_in: str = "domoticz/in") -> None:
+        self.idx = idx
+        self.levels = dict(levels)
+        self.mode = default  # until Domoticz tells (the seed assumed its level 20)
+        self.topic_in = topic_in
+
+    def request(self) -> Message:
+        """Ask Domoticz to publish the selector's state (send after connecting)."""
+        return self.topic_in, json.dumps({"command": "getdeviceinfo", "idx": self.idx})
+
+    def on_device(self, device: DomoticzDevice) -> EcsMode | None:
+        """The new mode when this update changes it; None for another device, the same mode, or a level
+        not in the mapping (logged, the mode is kept)."""
+        if device.idx != self.idx:
+            return None
+        level = device.level
+        mode = self.levels.get(level) if level is not None else None
+        if mode is None:
+            log.warning("water-heater mode selector idx %d: level %r is not mapped (%s): mode stays %s",
+                        self.idx, device.svalue1, ", ".join(f"{k}:{v.value}" for k, v in self.levels.items()),
+                        self.mode.value)
+            return None
+        if mode is self.mode:
+            return None
+        log.info("water-heater mode: %s -> %s (Domoticz idx %d level %d)", self.mode.value, mode.value,
+                 self.idx, level)
+        self.mode = mode
+        return mode
+
+
+class ForceLink:
+    """One load's force switch (On/Off or selector). `publish_state` when the regulator changes the load's
+    forced state itself; `on_device` for every `domoticz/out` update."""
+
+    def __init__(self, load_name: str, idx: int, topic_in: str = "domoticz/in",
+                 echo_window_s: float = DEFAULT_ECHO_WINDOW_S) -> None:
+        self.load_name = load_name
+        self.idx = idx
+        self.topic_in = topic_in
+        self.echo_window_s = echo_window_s
+        self.selector = False  # learned from the device's updates
+        self.on_level = DEFAULT_ON_LEVEL
+        self._expected: deque[tuple[bool, float]] = deque()  # (state we sent, echo deadline)
+
+    def publish_state(self, forced: bool, now: float) -> Message:
+        """The `domoticz/in` message that shows the load's new forced state; its echo is expected."""
+        self._expected.append((forced, now + self.echo_window_s))
+        doc: dict[str, object] = {"command": "switchlight", "idx": self.idx}
+        if self.selector:
+            doc.update(switchcmd="Set Level", level=self.on_level if forced else 0)
+        else:
+            doc["switchcmd"] = "On" if forced else "Off"
+        return self.topic_in, json.dumps(doc)
+
+    def on_device(self, device: DomoticzDevice, load_forced: bool, now: float) -> bool | None:
+        """True: force the load, False: unforce it, None: nothing (another device, our own echo, or the
+        state the load is already in)."""
+        if device.idx != self.idx:
+            return None
+        self.selector = device.is_selector
+        if self.selector and device.level:
+            self.on_level = device.level
+        state = device.is_on
+        if state is None:
+            log.warning("force switch idx %d (%s): no state in the update, ignored", self.idx, self.load_name)
+            return None
+        while self._expected and self._expected[0][1] < now:
+            self._expected.popleft()  # an echo that never came (Domoticz may be set not to echo)
+        for i, (sent, _) in enumerate(self._expected):
+            if sent == state:
+                for _ in range(i + 1):
+                    self._expected.popleft()  # this echo, and earlier ones overtaken by it
+                log.debug("force switch idx %d (%s): our own update echoed, ignored", self.idx, self.load_name)
+                return None
+        if state == load_forced:
+            return None
+        log.info("force switch idx %d: %s %s from Domoticz", self.idx, self.load_name,
+                 "forced" if state else "unforced")
+        return state

@@ -1,0 +1,107 @@
+"""Options of the Domoticz link: [domoticz], the per-load force switch, and the seed's older keys."""
+
+from __future__ import annotations
+
+import configparser
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from integrations.domoticz import DEFAULT_KEEPALIVE_S
+from integrations.domoticz_control import DEFAULT_ECHO_WINDOW_S, EcsMode, parse_levels
+from settings.options import Option, SectionReader
+from settings.problems import ConfigProblem
+
+DEFAULT_LEVELS = "0:off, 10:solar, 20:solar+fallback, 30:forced"
+
+DOMOTICZ_OPTIONS: tuple[Option, ...] = (
+    Option("send_domoticz", bool, None, "publish grid and injection to Domoticz (default: when an idx is set)"),
+    Option("send_grid", bool, True, "publish grid import (needs idx_grid)"),
+    Option("send_injection", bool, True, "publish injection, i.e. export, negative (needs idx_injection)"),
+    Option("idx_grid", int, 0, "Domoticz idx of the grid import sensor (0 = none)", min=0),
+    Option("idx_injection", int, 0, "Domoticz idx of the injection sensor (0 = none)", min=0),
+    Option("keepalive_s", float, DEFAULT_KEEPALIVE_S, "seconds between two 0 values while a flow stays at 0",
+           min=1),
+    Option("topic_in", str, "domoticz/in", "topic Domoticz reads updates and commands from"),
+    Option("topic_out", str, "domoticz/out", "topic Domoticz publishes device changes on (subtopics too)"),
+    Option("idx_ecs_mode", int, 0, "idx of the water heater's mode selector (0 = none)", min=0),
+    Option("ecs_mode_levels", str, DEFAULT_LEVELS, "selector level -> mode (off, solar, solar+fallback, "
+           "forced)"),
+    Option("ecs_mode_default", str, EcsMode.SOLAR_FALLBACK.value, "mode until the selector is read",
+           choices=tuple(m.value for m in EcsMode)),
+    Option("echo_window_s", float, DEFAULT_ECHO_WINDOW_S, "seconds our own update's echo is expected in",
+           min=0),
+)
+
+# The oldest seed had send_injection in [evaluate]; read by the loader there and passed in.
+DOMOTICZ_EVALUATE_OPTIONS: tuple[Option, ...] = (
+    Option("send_injection", "text?", None, "seed key (older place): use [domoticz] send_injection"),
+)
+
+# The seed's [mqtt] topic_ecsMode: devices are told apart by idx on topic_out and its subtopics.
+MQTT_IGNORED: dict[str, str] = {
+    "topic_ecsmode": "the mode selector is read on [domoticz] topic_out (and its subtopics) by idx_ecs_mode",
+}
+
+DOMOTICZ_LOAD_OPTIONS: tuple[Option, ...] = (
+    Option("domoticz_idx_force", int, 0, "idx of a Domoticz On/Off or selector switch that forces this load "
+           "to its max power while on (0 = none)", min=0),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DomoticzSettings:
+    """The Domoticz link as configured."""
+
+    send: bool
+    send_grid: bool
+    send_injection: bool
+    idx_grid: int
+    idx_injection: int
+    keepalive_s: float
+    topic_in: str
+    topic_out: str
+    idx_ecs_mode: int
+    ecs_mode_levels: Mapping[int, EcsMode]
+    ecs_mode_default: EcsMode
+    echo_window_s: float
+
+    def subscriptions(self) -> tuple[str, ...]:
+        """Topics to read: `topic_out/#` covers `topic_out` itself and per-device subtopics."""
+        return (f"{self.topic_out.rstrip('/')}/#",)
+
+    def is_out_topic(self, topic: str) -> bool:
+        """True for a message from Domoticz (topic_out or one of its subtopics)."""
+        root = self.topic_out.rstrip("/")
+        return topic == root or topic.startswith(root + "/")
+
+
+def read_domoticz_settings(cp: configparser.ConfigParser, reader: SectionReader,
+                           evaluate_raw: Mapping[str, Any] | None = None) -> DomoticzSettings:
+    """[domoticz] read with `reader` (problems collected there)."""
+    raw = reader.read(cp, "domoticz", DOMOTICZ_OPTIONS)
+    legacy = (evaluate_raw or {}).get("send_injection")
+    if legacy is not None and not cp.has_option("domoticz", "send_injection"):
+        raw["send_injection"] = legacy.lower() in ("1", "true", "yes", "on", "ok")
+    levels: dict[int, EcsMode] = {}
+    try:
+        levels = parse_levels(raw["ecs_mode_levels"] or DEFAULT_LEVELS)
+    except ValueError as exc:
+        reader.problems.append(ConfigProblem("domoticz", "ecs_mode_levels", str(exc)))
+    any_idx = bool(raw["idx_grid"] or raw["idx_injection"])
+    send = any_idx if raw["send_domoticz"] is None else bool(raw["send_domoticz"])
+    for flow in ("grid", "injection"):
+        asked = cp.has_option("domoticz", f"send_{flow}") and raw[f"send_{flow}"]
+        if send and asked and not raw[f"idx_{flow}"]:
+            reader.problems.append(ConfigProblem("domoticz", f"idx_{flow}",
+                                                 f"is required when send_domoticz and send_{flow} are true"))
+    return DomoticzSettings(
+        send=send, send_grid=bool(raw["send_grid"]), send_injection=bool(raw["send_injection"]),
+        idx_grid=raw["idx_grid"] or 0, idx_injection=raw["idx_injection"] or 0,
+        keepalive_s=raw["keepalive_s"] or DEFAULT_KEEPALIVE_S,
+        topic_in=raw["topic_in"] or "domoticz/in", topic_out=raw["topic_out"] or "domoticz/out",
+        idx_ecs_mode=raw["idx_ecs_mode"] or 0, ecs_mode_levels=MappingProxyType(levels),
+        ecs_mode_default=EcsMode(raw["ecs_mode_default"] or EcsMode.SOLAR_FALLBACK.value),
+        echo_window_s=raw["echo_window_s"] if raw["echo_window_s"] is not None else DEFAULT_ECHO_WINDOW_S,
+    )

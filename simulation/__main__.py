@@ -1,0 +1,94 @@
+"""Command line: `python3 -m simulation replay ...` and `python3 -m simulation demo ...`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from localbroker import BrokerError
+from settings.problems import ConfigError
+from simulation.demo import DEFAULT_TRACE, DemoError, DemoOptions, run_demo
+from simulation.metrics import LogError, format_summary, write_log
+from simulation.plot import PlotUnavailable, plot_day
+from simulation.replay import ReplayError, replay
+from simulation.response import ResponseError
+from simulation.trace import TraceError
+
+USER_ERRORS = (ConfigError, TraceError, ResponseError, ReplayError, LogError, PlotUnavailable)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python3 -m simulation",
+                                     description="PySEB's simulated house: replay a real day, or a live demo.")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="replay: show the decision core's log (-v: its decisions, -vv: their reasoning)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    rep = sub.add_parser("replay", help="replay a trace through the decision core, in simulated time")
+    rep.add_argument("trace", type=Path, help="CSV time,production_w,house_w (one day, regular step)")
+    rep.add_argument("-c", "--config", type=Path, required=True, help="PySEB config (loads, [simulation])")
+    rep.add_argument("--from", dest="start", metavar="HH:MM", help="start time of day (default: trace start)")
+    rep.add_argument("--to", dest="end", metavar="HH:MM", help="end time of day (default: trace end)")
+    rep.add_argument("--period", type=float, metavar="S", help="meter period, s (default [simulation] period, 2)")
+    rep.add_argument("--plot", type=Path, metavar="PNG", help="draw the day (needs matplotlib)")
+    rep.add_argument("--log", type=Path, metavar="CSV", help="write one row per period")
+    demo = sub.add_parser("demo", help="live demo: private broker, virtual devices, the real daemon")
+    demo.add_argument("--minutes", type=float, default=30.0, help="simulated minutes to run (default 30)")
+    demo.add_argument("--speed", type=float, default=30.0, help="simulated seconds per second (default 30)")
+    demo.add_argument("--start", default="12:10", metavar="HH:MM", help="time of day to start (default 12:10)")
+    demo.add_argument("--trace", type=Path, default=DEFAULT_TRACE, help="trace to play (default: a real day)")
+    return parser
+
+
+def _replay(args: argparse.Namespace) -> int:
+    began = time.perf_counter()
+    result = replay(args.config, args.trace, args.start, args.end, args.period)
+    elapsed = time.perf_counter() - began
+    trace = result.trace
+    print(f"Replay of {trace.path} with {args.config}: {trace.hhmm(result.start_s)} to "
+          f"{trace.hhmm(result.end_s)}, a period of {result.rows[0].period_s:g} s")
+    print(format_summary(result.summary))
+    print(f"\n(replayed in {elapsed:.2f} s)")
+    if args.log:
+        write_log(args.log, result.names, result.rows, trace.tz)
+        print(f"log: {args.log}")
+    if args.plot:
+        title = f"{Path(trace.path).name} replayed with {args.config.name}"
+        plot_day(args.plot, result.names, result.rows, result.summary, title, trace.tz)
+        print(f"plot: {args.plot}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; the exit code (2 for a user's error, 130 on Ctrl-C)."""
+    args = _parser().parse_args(argv)
+    level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "replay":
+            return _replay(args)
+        run_demo(DemoOptions(args.minutes, args.speed, args.start, args.trace))
+        return 0
+    except USER_ERRORS as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (DemoError, BrokerError, TimeoutError) as exc:
+        print(f"demo failed: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # Output piped into `head`: not an error of the user's; keep Python from complaining at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted: everything started was stopped", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

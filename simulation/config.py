@@ -1,0 +1,179 @@
+"""What the simulation needs from a PySEB config file, plus its own `[simulation]` section.
+
+The daemon reads the same file and only warns about `[simulation]`; the simulator reads the meters'
+topics, the loads (in priority order) and their command topics, and the loads' *real* behaviour,
+which the regulator does not know:
+
+    [simulation]
+    period = 2                     ; seconds between two meter readings
+    ecs.response = calibration/power_calibration_ECS-02.csv   ; real percent -> watts (default: its calibration)
+    ecs.tank_wh = 8000             ; energy the tank takes before its thermostat cuts (default: never)
+    radiator.power_w = 1000        ; a relay's real watts (default: its max_power; unknown loads: 800)
+"""
+
+from __future__ import annotations
+
+import configparser
+import difflib
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from settings.problems import ConfigError, ConfigProblem
+
+__all__ = ["LoadSpec", "SimConfig", "read_sim_config"]
+
+TYPES = {"variable": "variable", "water_heater": "variable", "constant": "constant", "unknown": "unknown"}
+UNKNOWN_DEFAULT_W = 800.0
+PER_LOAD_KEYS = {"response": "variable", "tank_wh": "any", "power_w": "relay"}
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSpec:
+    """One load as the simulation builds it: how it is commanded and how it really behaves."""
+
+    name: str
+    type: str  # variable, constant or unknown
+    topic: str  # where the regulator publishes its commands
+    payload_on: str | None  # relays only
+    payload_off: str | None
+    response_path: Path | None  # variable loads: the measured real response
+    power_w: float | None  # relays: real watts
+    tank_wh: float | None  # thermostat cut after this much energy; None: never
+
+
+@dataclass(frozen=True, slots=True)
+class SimConfig:
+    """The simulation's reading of a config file."""
+
+    path: Path
+    topic_cons: str
+    topic_prod: str
+    json_power: str
+    topic_status: str
+    topic_availability: str
+    timezone: str | None
+    period_s: float
+    loads: tuple[LoadSpec, ...]
+
+
+def _text(cp: configparser.ConfigParser, section: str, key: str, default: str | None) -> str | None:
+    if not cp.has_option(section, key):
+        return default
+    value = cp.get(section, key, raw=True).strip()
+    return None if value in ("", "None", "none") else value
+
+
+def _number(cp: configparser.ConfigParser, section: str, key: str, problems: list[ConfigProblem],
+            low: float = 0.0) -> float | None:
+    text = _text(cp, section, key, None)
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        problems.append(ConfigProblem(section, key, f"is not a number: {text!r}"))
+        return None
+    if not math.isfinite(value) or value <= low:
+        problems.append(ConfigProblem(section, key, f"must be a number > {low:g}, got {text!r}"))
+        return None
+    return value
+
+
+def _calibration_path(cp: configparser.ConfigParser, name: str, base: Path) -> Path:
+    given = _text(cp, name, "calibration", None)
+    if given:
+        return (base / given).resolve()
+    candidates = [base / "calibration" / f"power_calibration_{name}.csv", base / f"power_calibration_{name}.csv"]
+    return next((c for c in candidates if c.exists()), candidates[0]).resolve()
+
+
+def _load(cp: configparser.ConfigParser, name: str, kind: str, base: Path,
+          problems: list[ConfigProblem]) -> LoadSpec | None:
+    if not cp.has_section(name):
+        problems.append(ConfigProblem("equipments", name, f"has no [{name}] section"))
+        return None
+    topic = _text(cp, name, "topic_set_power", None)
+    if topic is None:
+        problems.append(ConfigProblem(name, "topic_set_power", "is required"))
+    sim = "simulation"
+    tank = _number(cp, sim, f"{name}.tank_wh", problems)
+    if kind == "variable":
+        given = _text(cp, sim, f"{name}.response", None)
+        response = (base / given).resolve() if given else _calibration_path(cp, name, base)
+        if not response.is_file():
+            where = (sim, f"{name}.response") if given else (name, "calibration")
+            problems.append(ConfigProblem(*where, f"no such file: {response}"))
+        return LoadSpec(name, kind, topic or "", None, None, response, None, tank)
+    # The daemon's defaults for a relay's payloads (Hébert's plugs).
+    payload_on = _text(cp, name, "json_on", None) or "1"
+    payload_off = _text(cp, name, "json_off", None) or "0"
+    power = _number(cp, sim, f"{name}.power_w", problems)
+    if power is None and kind == "constant":
+        power = _number(cp, name, "max_power", problems)
+        if power is None and not cp.has_option(sim, f"{name}.power_w"):
+            problems.append(ConfigProblem(name, "max_power", "is required for a constant load"))
+    elif power is None:
+        power = UNKNOWN_DEFAULT_W
+    return LoadSpec(name, kind, topic or "", payload_on, payload_off, None, power, tank)
+
+
+def _check_simulation_keys(cp: configparser.ConfigParser, names: dict[str, str],
+                           problems: list[ConfigProblem]) -> None:
+    if not cp.has_section("simulation"):
+        return
+    known = ["period"] + [f"{n}.{k}" for n in names for k in PER_LOAD_KEYS]
+    for key in cp.options("simulation"):
+        if key in cp.defaults() or key in known:
+            continue
+        hint = difflib.get_close_matches(key, known, n=1)
+        problems.append(ConfigProblem("simulation", key, "unknown key" + (f" (did you mean {hint[0]}?)" if hint
+                                      else f"; keys are period and <load>.{{{','.join(PER_LOAD_KEYS)}}}")))
+    for name, kind in names.items():
+        for key, applies in PER_LOAD_KEYS.items():
+            wrong = (applies == "variable" and kind != "variable") or (applies == "relay" and kind == "variable")
+            if wrong and cp.has_option("simulation", f"{name}.{key}"):
+                problems.append(ConfigProblem("simulation", f"{name}.{key}", f"does not apply to a {kind} load"))
+
+
+def read_sim_config(path: str | Path) -> SimConfig:
+    """Read `path`; raise ConfigError listing every problem the simulation sees in it."""
+    file = Path(path)
+    cp = configparser.ConfigParser(interpolation=None)
+    try:
+        with open(file, encoding="utf-8") as handle:
+            cp.read_file(handle)
+    except OSError as exc:
+        raise ConfigError(str(file), [ConfigProblem("-", None, f"cannot read: {exc.strerror or exc}")]) from None
+    except configparser.Error as exc:
+        raise ConfigError(str(file), [ConfigProblem("-", None, str(exc).replace("\n", " "))]) from None
+    problems: list[ConfigProblem] = []
+    base = file.resolve().parent
+    regul = _text(cp, "mqtt", "topic_regul", "regul") or "regul"
+    kinds: dict[str, str] = {}
+    if not cp.has_section("equipments") or not cp.options("equipments"):
+        problems.append(ConfigProblem("equipments", None, "no load to simulate: list them as name = type"))
+    else:
+        for name in cp.options("equipments"):
+            raw = (_text(cp, "equipments", name, "") or "").lower()
+            if raw not in TYPES:
+                problems.append(ConfigProblem("equipments", name, f"the simulation knows the types "
+                                              f"{', '.join(TYPES)}, not {raw!r}"))
+                continue
+            kinds[name] = TYPES[raw]
+    loads = [_load(cp, name, kind, base, problems) for name, kind in kinds.items()]
+    _check_simulation_keys(cp, kinds, problems)
+    period = _number(cp, "simulation", "period", problems) or 2.0
+    if problems:
+        raise ConfigError(str(file), problems)
+    return SimConfig(
+        path=file,
+        topic_cons=_text(cp, "mqtt", "topic_cons", None) or "smeter/pzem/CONSOMMATION",
+        topic_prod=_text(cp, "mqtt", "topic_prod", None) or "smeter/pzem/PRODUCTION",
+        json_power=_text(cp, "mqtt", "json_power", None) or "power",
+        topic_status=_text(cp, "mqtt", "topic_status", None) or f"{regul}/status",
+        topic_availability=_text(cp, "mqtt", "topic_availability", None) or f"{regul}/availability",
+        timezone=_text(cp, "evaluate", "timezone", None),
+        period_s=period,
+        loads=tuple(spec for spec in loads if spec is not None),
+    )

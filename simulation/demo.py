@@ -1,0 +1,191 @@
+"""The live demo: a private broker, virtual devices, the real daemon, a real day in accelerated time.
+
+Everything it starts (broker, daemon, MQTT clients) it stops, by PID for the processes, also on Ctrl-C,
+SIGTERM and errors.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import TextIO
+
+from localbroker import PrivateBroker
+from simulation.config import SimConfig, read_sim_config
+from simulation.demo_config import DEMO_TEMPLATE, write_demo_config
+from simulation.devices import DeviceClient, MeterDevice, RelayDevice, StatusMonitor, VariatorDevice
+from simulation.house import SimHouse
+from simulation.live import LiveLines
+from simulation.metrics import format_summary, summarize
+from simulation.pzem import PzemMeter
+from simulation.record import Belief, Recorder
+from simulation.replay import ReplayError, load_trace
+
+__all__ = ["DEFAULT_TRACE", "DemoError", "DemoOptions", "run_demo"]
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TRACE = Path(__file__).resolve().parent / "traces" / "serf-east-2022-03-19.csv"
+READY_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 5.0
+
+
+class DemoError(RuntimeError):
+    """The demo could not run (broker, daemon or devices)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOptions:
+    """What `python3 -m simulation demo` was asked."""
+
+    minutes: float = 30.0  # simulated minutes
+    speed: float = 30.0  # simulated seconds per wall second
+    start: str = "12:10"
+    trace: Path = DEFAULT_TRACE
+    template: Path = DEMO_TEMPLATE
+
+
+def _stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM by PID, then SIGKILL if it lingers."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=STOP_TIMEOUT_S)
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    # `kill <demo pid>` must clean up like Ctrl-C does: the finally blocks run either way.
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return "(no daemon log)"
+    return "\n".join("    " + line for line in text[-lines:])
+
+
+def _start(stack: ExitStack, device: DeviceClient) -> None:
+    device.start()
+    stack.callback(device.stop)
+
+
+def _wait_ready(daemon: subprocess.Popen[bytes], monitor: StatusMonitor, house: SimHouse, log: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    # Online on the availability topic, or its first commands (every load to 0) reached the devices.
+    while not (monitor.online.is_set() or house.pending_commands()):
+        if daemon.poll() is not None:
+            raise DemoError(f"the daemon exited at start (code {daemon.returncode}):\n{_tail(log)}")
+        if time.monotonic() > deadline:
+            raise DemoError(f"the daemon did not come online within {READY_TIMEOUT_S:g} s:\n{_tail(log)}")
+        time.sleep(0.05)
+
+
+def _sleep_until(deadline: float) -> None:
+    left = deadline - time.monotonic()
+    if left > 0:
+        time.sleep(left)
+
+
+def _devices(config: SimConfig, house: SimHouse, host: str, port: int) -> list[DeviceClient]:
+    devices: list[DeviceClient] = []
+    for spec in config.loads:
+        if spec.type == "variable":
+            devices.append(VariatorDevice(host, port, spec.topic, house.receive))
+        else:
+            assert spec.payload_on is not None and spec.payload_off is not None
+            devices.append(RelayDevice(host, port, spec.name, spec.topic, spec.payload_on, spec.payload_off,
+                                       house.receive))
+    return devices
+
+
+def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> None:
+    """Run the demo, printing live lines and the summary to `out`; raise DemoError when it cannot."""
+    if not options.speed > 0 or not options.minutes > 0:
+        raise ReplayError("--speed and --minutes must be > 0")
+    template = read_sim_config(options.template)
+    trace = load_trace(options.trace, template)
+    try:
+        start_s = trace.at_clock(options.start)
+    except ValueError as exc:
+        raise ReplayError(f"--start: {exc}") from None
+    period_s = template.period_s
+    count = int(options.minutes * 60 / period_s)
+    if start_s < trace.start_s or start_s + count * period_s > trace.end_s + 1e-6:
+        raise ReplayError(f"--start {options.start} and --minutes {options.minutes:g} go past the trace "
+                          f"({trace.hhmm(trace.start_s)} to {trace.hhmm(trace.end_s)})")
+    work = Path(tempfile.mkdtemp(prefix="pyseb-demo-"))
+    with ExitStack() as stack, _sigterm_as_interrupt():
+        stack.callback(shutil.rmtree, work, True)
+        broker = PrivateBroker()
+        stack.callback(broker.cleanup)
+        broker.start()
+        config_path = write_demo_config(options.template, work, broker.host, broker.port, options.speed)
+        config = read_sim_config(config_path)
+        house = SimHouse.from_config(config)
+        belief = Belief(house.names)
+        monitor = StatusMonitor(broker.host, broker.port, config.topic_status, config.topic_availability,
+                                belief.offer)
+        _start(stack, monitor)
+        cons = MeterDevice(broker.host, broker.port, config.topic_cons)
+        prod = MeterDevice(broker.host, broker.port, config.topic_prod)
+        for device in [cons, prod, *_devices(config, house, broker.host, broker.port)]:
+            _start(stack, device)
+        log_path = work / "daemon.log"
+        with open(log_path, "wb") as log_file:
+            daemon = subprocess.Popen([sys.executable, str(ROOT / "regulation.py"), "-c", str(config_path)],
+                                      cwd=work, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
+                                      start_new_session=True)
+        stack.callback(_stop_process, daemon)
+        print(f"PySEB demo: broker pid {broker.pid} on {broker.host}:{broker.port}, daemon pid {daemon.pid}, "
+              f"work dir {work}", file=out, flush=True)
+        print(f"{trace.hhmm(start_s)} + {options.minutes:g} simulated minutes at x{options.speed:g} "
+              f"(about {options.minutes * 60 / options.speed:.0f} s); Ctrl-C stops everything.", file=out,
+              flush=True)
+        _wait_ready(daemon, monitor, house, log_path)
+        recorder = Recorder(house.names, house.oracle_loads(), period_s)
+        live = LiveLines(house, trace, period_s, out)
+        meters = (PzemMeter(config.json_power), PzemMeter(config.json_power))
+        wall_period = period_s / options.speed
+        wall0 = time.monotonic()
+        for k in range(count):
+            now = start_s + k * period_s
+            _sleep_until(wall0 + k * wall_period)
+            commanded = belief.watts()
+            real = house.step(period_s)
+            consumption = float(trace.house_at(now)) + sum(real)
+            production = float(trace.production_at(now + period_s / 2))
+            recorder.add(now, production, consumption, house.levels(), commanded, real)
+            cons.send(meters[0].reading(consumption, period_s))
+            _sleep_until(wall0 + (k + 0.5) * wall_period)
+            prod.send(meters[1].reading(production, period_s))
+            if live.due(now + period_s):
+                live.print(now + period_s, recorder)
+                if daemon.poll() is not None:
+                    raise DemoError(f"the daemon stopped (code {daemon.returncode}):\n{_tail(log_path)}")
+        rows = recorder.rows()
+        summary = summarize(house.names, rows)
+        print(f"\nSummary of {trace.hhmm(start_s)} to {trace.hhmm(start_s + count * period_s)} "
+              f"(live, {monitor.statuses} status documents from the daemon):", file=out)
+        print(format_summary(summary), file=out, flush=True)

@@ -1,0 +1,50 @@
+"""The demo's config: the template (`simulation/demo.ini`) pointed at the private broker, in fast time."""
+
+from __future__ import annotations
+
+import configparser
+from pathlib import Path
+
+__all__ = ["DEMO_TEMPLATE", "write_demo_config"]
+
+DEMO_TEMPLATE = Path(__file__).resolve().parent / "demo.ini"
+
+# The daemon runs on its wall clock while the house runs `speed` times faster: its timers shrink by as
+# much. A floor keeps a loaded machine's scheduling jitter from looking like a silent meter.
+MIN_METER_TIMEOUT_S = 1.0
+
+
+def _absolute(cp: configparser.ConfigParser, section: str, key: str, base: Path) -> None:
+    if cp.has_option(section, key):
+        value = cp.get(section, key, raw=True).strip()
+        if value and value not in ("None", "none"):
+            cp.set(section, key, str((base / value).resolve()))
+
+
+def write_demo_config(template: Path, target_dir: Path, host: str, port: int, speed: float) -> Path:
+    """Write `target_dir/demo.ini`: broker `host:port`, timers divided by `speed`, absolute paths."""
+    cp = configparser.ConfigParser(interpolation=None)
+    with open(template, encoding="utf-8") as handle:
+        cp.read_file(handle)
+    base = template.resolve().parent
+    cp.set("mqtt", "host", host)
+    cp.set("mqtt", "port", str(port))
+    evaluate = "evaluate"
+    period = float(cp.get(evaluate, "period", fallback="2.5"))
+    timeout = float(cp.get(evaluate, "meter_timeout", fallback="10"))
+    status_time = float(cp.get(evaluate, "status_time", fallback="900"))
+    cp.set(evaluate, "period", f"{period / speed:.4g}")
+    cp.set(evaluate, "meter_timeout", f"{max(timeout / speed, MIN_METER_TIMEOUT_S):.4g}")
+    cp.set(evaluate, "status_time", f"{max(status_time / speed, 1.0):.4g}")
+    if not cp.has_section("status"):
+        cp.add_section("status")
+    cp.set("status", "file", str(target_dir / "status.json"))
+    for name in cp.options("equipments") if cp.has_section("equipments") else []:
+        _absolute(cp, name, "calibration", base)
+        if cp.has_section("simulation"):
+            _absolute(cp, "simulation", f"{name}.response", base)
+    target = target_dir / "demo.ini"
+    with open(target, "w", encoding="utf-8") as handle:
+        handle.write(f"; Written by `python3 -m simulation demo` from {template} (time x{speed:g}).\n")
+        cp.write(handle)
+    return target

@@ -1,0 +1,88 @@
+"""The simulated house: its loads, their real behaviour, and the commands waiting for the next step."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Sequence
+
+from simulation.config import LoadSpec, SimConfig
+from simulation.loads import Relay, SimLoad, Tank, VariableHeater
+from simulation.oracle import OracleLoad
+from simulation.response import read_response
+
+__all__ = ["SimHouse", "build_load"]
+
+
+def build_load(spec: LoadSpec) -> SimLoad:
+    """The simulated load a config entry describes (reads its real response CSV)."""
+    tank = Tank(spec.tank_wh) if spec.tank_wh is not None else None
+    if spec.type == "variable":
+        assert spec.response_path is not None
+        return VariableHeater(spec.name, read_response(spec.response_path), tank)
+    assert spec.power_w is not None and spec.payload_on is not None and spec.payload_off is not None
+    return Relay(spec.name, spec.power_w, spec.payload_on, spec.payload_off, tank)
+
+
+class SimHouse:
+    """Loads in priority order, reached by command topic. A command takes effect at the next step.
+
+    `receive` may be called from any thread (the demo's device clients); `step` from one thread only.
+    """
+
+    def __init__(self, loads: Sequence[SimLoad], topics: Sequence[str]) -> None:
+        self.loads = tuple(loads)
+        self._routes: dict[str, list[SimLoad]] = defaultdict(list)
+        for load, topic in zip(self.loads, topics, strict=True):
+            self._routes[topic].append(load)
+        self._pending: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+        self.commands_received = 0
+
+    @classmethod
+    def from_config(cls, config: SimConfig) -> SimHouse:
+        """The house a config describes."""
+        return cls([build_load(spec) for spec in config.loads], [spec.topic for spec in config.loads])
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Load names, in priority order."""
+        return tuple(load.name for load in self.loads)
+
+    def listens_to(self, topic: str) -> bool:
+        """True if some load takes commands on `topic`."""
+        return topic in self._routes
+
+    def receive(self, topic: str, payload: str | bytes) -> None:
+        """A command published for the loads; it waits for the next physical step."""
+        if topic not in self._routes:
+            return
+        text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload
+        with self._lock:
+            self._pending.append((topic, text))
+
+    def pending_commands(self) -> int:
+        """How many commands wait for the next step."""
+        with self._lock:
+            return len(self._pending)
+
+    def step(self, dt_s: float) -> tuple[float, ...]:
+        """Apply the waiting commands, then run `dt_s` seconds: the real watts of each load."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+        for topic, text in pending:
+            self.commands_received += 1
+            for load in self._routes[topic]:
+                if load.command(text) and load.kind == "variable":
+                    break  # one variator per topic; relays on a shared topic each check the payload
+        return tuple(load.step(dt_s) for load in self.loads)
+
+    def levels(self) -> tuple[float, ...]:
+        """The command each load holds (percent, or 1/0 for a relay)."""
+        return tuple(load.level for load in self.loads)
+
+    def oracle_loads(self) -> list[OracleLoad]:
+        """What the oracle knows of the loads as they are now (their real watts, their tanks' room)."""
+        return [OracleLoad(load.name, load.kind == "variable", load.max_w,
+                           None if load.tank is None else max(0.0, load.tank.capacity_wh - load.tank.stored_wh))
+                for load in self.loads]

@@ -1,0 +1,171 @@
+"""Simulated loads: what really happens when a command arrives, whatever the regulator believes."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+from simulation.response import ResponseCurve
+
+__all__ = ["Relay", "SimLoad", "Tank", "VariableHeater", "parse_percent", "same_payload"]
+
+
+@dataclass(slots=True)
+class Tank:
+    """A water tank behind a load: its thermostat cuts the element once it has taken `capacity_wh`."""
+
+    capacity_wh: float
+    stored_wh: float = 0.0
+
+    @property
+    def full(self) -> bool:
+        """True once the thermostat has cut."""
+        return self.stored_wh >= self.capacity_wh
+
+    def draw(self, power_w: float, dt_s: float) -> float:
+        """Mean watts really drawn over `dt_s` when the element asks `power_w` (less in the period it fills)."""
+        room_wh = self.capacity_wh - self.stored_wh
+        if room_wh <= 0 or power_w <= 0:
+            return 0.0
+        energy_wh = min(power_w * dt_s / 3600.0, room_wh)
+        self.stored_wh += energy_wh
+        return energy_wh * 3600.0 / dt_s
+
+
+def parse_percent(payload: str) -> float | None:
+    """The percent of a variator command (`"42.5"`), or None for a word or an out-of-range value."""
+    try:
+        value = float(payload.strip())
+    except ValueError:
+        return None
+    # The firmware ignores anything outside 0..100 (and NaN).
+    return value if 0.0 <= value <= 100.0 else None
+
+
+def same_payload(received: str, expected: str) -> bool:
+    """Does a relay read `received` as `expected`? JSON compared as data, plain words case-insensitively."""
+    if received.strip() == expected.strip():
+        return True
+    try:
+        return bool(json.loads(received) == json.loads(expected))
+    except ValueError:
+        return received.strip().lower() == expected.strip().lower()
+
+
+class SimLoad:
+    """Base of the simulated loads: a name, a real maximum, an optional tank, and the command it holds."""
+
+    kind = "load"
+
+    def __init__(self, name: str, tank: Tank | None) -> None:
+        self.name = name
+        self.tank = tank
+
+    @property
+    def max_w(self) -> float:
+        """The most the load can really draw."""
+        raise NotImplementedError
+
+    @property
+    def level(self) -> float:
+        """The command it holds: a percent for a variator, 1 or 0 for a relay."""
+        raise NotImplementedError
+
+    def asked_w(self) -> float:
+        """Watts its element would draw now if the tank took them."""
+        raise NotImplementedError
+
+    def command(self, payload: str) -> bool:
+        """Take one command payload; False when it is not meant for this load (shared topics)."""
+        raise NotImplementedError
+
+    def step(self, dt_s: float) -> float:
+        """Mean real watts over the next `dt_s` seconds; the tank fills by as much."""
+        asked = self.asked_w()
+        if self.tank is None:
+            return asked
+        return self.tank.draw(asked, dt_s)
+
+
+class VariableHeater(SimLoad):
+    """A heater behind a triac variator: percent commands, real watts from a measured response curve."""
+
+    kind = "variable"
+
+    def __init__(self, name: str, response: ResponseCurve, tank: Tank | None = None) -> None:
+        super().__init__(name, tank)
+        self.response = response
+        self.percent = 0.0
+        self.gate_on = True  # the firmware's `on`/`off` words gate the output, keeping the percent
+        self._asked_w = 0.0
+
+    @property
+    def max_w(self) -> float:
+        """The response curve's maximum."""
+        return self.response.max_w
+
+    @property
+    def level(self) -> float:
+        """The percent it holds (0 while gated off)."""
+        return self.percent if self.gate_on else 0.0
+
+    def asked_w(self) -> float:
+        """Watts of the curve at the held percent."""
+        return self._asked_w if self.gate_on else 0.0
+
+    def command(self, payload: str) -> bool:
+        """A percent as text, or one of the firmware's words; unknown text is ignored as the firmware does."""
+        word = payload.strip().lower()
+        percent = parse_percent(word)
+        if percent is not None:
+            self.percent = percent
+            # At 0 % the triac does not fire: a sweep's few watts there are its meter's floor, not a draw.
+            self._asked_w = self.response.watts_at(percent) if percent > 0 else 0.0
+        elif word in ("on", "off"):
+            self.gate_on = word == "on"
+        elif word == "reboot":
+            # After a reboot the variator runs at its default, not at the last command.
+            self.command("0")
+            self.gate_on = True
+        return True
+
+
+class Relay(SimLoad):
+    """A relay switching a load of fixed real watts (`constant` or `unknown` in the regulator's config)."""
+
+    kind = "relay"
+
+    def __init__(self, name: str, power_w: float, payload_on: str, payload_off: str,
+                 tank: Tank | None = None) -> None:
+        super().__init__(name, tank)
+        if not (math.isfinite(power_w) and power_w > 0):
+            raise ValueError(f"{name}: a relay's real power must be > 0 W, got {power_w}")
+        self.power_w = power_w
+        self.payload_on = payload_on
+        self.payload_off = payload_off
+        self.on = False
+
+    @property
+    def max_w(self) -> float:
+        """Its fixed watts."""
+        return self.power_w
+
+    @property
+    def level(self) -> float:
+        """1 when on, 0 when off."""
+        return 1.0 if self.on else 0.0
+
+    def asked_w(self) -> float:
+        """Its watts when on."""
+        return self.power_w if self.on else 0.0
+
+    def command(self, payload: str) -> bool:
+        """Switch on `payload_on`, off on `payload_off`; anything else is for another device."""
+        if same_payload(payload, self.payload_on):
+            self.on = True
+        elif same_payload(payload, self.payload_off):
+            self.on = False
+        else:
+            return False
+        return True

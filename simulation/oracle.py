@@ -1,0 +1,51 @@
+"""The oracle: the most surplus a regulator keeping the priority order could have given the loads.
+
+It knows everything at once (the real surplus, the real watts of every load, the tanks' room) and acts
+instantly. Each period the loads, in priority order, take what surplus is left without any import: a
+variable load up to its real maximum, a relay only when what is left covers it whole. Tanks fill as
+they go, so a tank filled early stops taking later, as in the house.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+__all__ = ["OracleLoad", "allocate"]
+
+
+@dataclass(frozen=True, slots=True)
+class OracleLoad:
+    """What the oracle knows of one load: its kind, its real watts, its tank's room."""
+
+    name: str
+    variable: bool  # True: takes any watts up to max_w; False: a relay, all of max_w or nothing
+    max_w: float
+    tank_room_wh: float | None = None  # energy the tank can still take at the start; None: no tank
+
+
+def allocate(surplus_w: Iterable[float], loads: Sequence[OracleLoad],
+             period_s: float) -> list[tuple[float, ...]]:
+    """Watts given to each load in each period of `period_s`, for the surplus (PV - house) of each period."""
+    room_wh = [load.tank_room_wh for load in loads]
+    hours = period_s / 3600.0
+    given: list[tuple[float, ...]] = []
+    for surplus in surplus_w:
+        left = surplus
+        row: list[float] = []
+        for i, load in enumerate(loads):
+            take = 0.0
+            room = room_wh[i]
+            if left > 0 and (room is None or room > 0):
+                if load.variable:
+                    take = min(left, load.max_w)
+                elif left >= load.max_w:
+                    take = load.max_w
+                if room is not None:
+                    # The thermostat cuts mid-period: the mean watts of that period are what fitted.
+                    take = min(take, room / hours)
+                    room_wh[i] = room - take * hours
+                left -= take
+            row.append(take)
+        given.append(tuple(row))
+    return given

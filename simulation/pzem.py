@@ -1,0 +1,34 @@
+"""Messages of the Wifi MQTT Energy Smartmeter (PZEM-004T v3, firmware 1.3a), byte for byte as PROTOCOL.md
+shows them: Arduino `String(float)` numbers with two decimals, power clamped to >= 0."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["PzemMeter", "pzem_boot"]
+
+VOLTAGE_V = 231.4
+FREQUENCY_HZ = 50.0
+
+
+@dataclass(slots=True)
+class PzemMeter:
+    """One meter's readings; it keeps its energy counter running like the real module."""
+
+    field: str = "power"  # the JSON key of the watts (`[mqtt] json_power`)
+    energy_wh: float = 0.0
+
+    def reading(self, power_w: float, dt_s: float) -> str:
+        """The reading published after `dt_s` seconds at `power_w` watts."""
+        power = max(0.0, power_w)  # the firmware clamps: the consumption meter never shows export
+        self.energy_wh += power * dt_s / 3600.0
+        return (f'{{ "voltage": {VOLTAGE_V:.2f}, "current": {power / VOLTAGE_V:.2f}, '
+                f'"{self.field}": {power:.2f}, "energy": {self.energy_wh:.2f}, '
+                f'"frequency": {FREQUENCY_HZ:.2f}, "powerfactor": 1.00, "ppm_err": 0}}')
+
+
+def pzem_boot(meter_id: str, pzem_idx: int = 651) -> str:
+    """The boot message (unquoted strings: not valid JSON, as the firmware sends it)."""
+    return (f'{{ "type": pzem, "id": {meter_id}, "fw_version": 1.3a, "chip_id": 1234567, '
+            f'"pzem_version": v3, "srate": 2000, "pzem_idx1": {pzem_idx}, "pzem_idx2": {pzem_idx + 1}, '
+            f'"DomoPubTimer": 0, "ip": 10.3.141.21}}')

@@ -1,0 +1,157 @@
+"""A day of a real house: PV production and base load from a CSV `time,production_w,house_w`."""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["Trace", "TraceError", "parse_clock", "read_trace"]
+
+COLUMNS = ("time", "production_w", "house_w")
+
+
+class TraceError(ValueError):
+    """A trace file that cannot be used; the message names the file and line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """Rows at a regular step: production is interpolated linearly, the house load held per row."""
+
+    path: str
+    times_s: tuple[float, ...]  # epoch seconds of each row
+    production_w: tuple[float, ...]
+    house_w: tuple[float, ...]
+    step_s: float
+    tz: tzinfo | None  # zone the trace's naive times are read in (None: the system's)
+
+    @property
+    def start_s(self) -> float:
+        """Epoch seconds of the first row."""
+        return self.times_s[0]
+
+    @property
+    def end_s(self) -> float:
+        """Epoch seconds where the last row's hold ends."""
+        return self.times_s[-1] + self.step_s
+
+    def day_start_s(self) -> float:
+        """Epoch seconds of midnight of the trace's first day, in its zone."""
+        first = datetime.fromtimestamp(self.start_s, self.tz)
+        midnight = first.replace(hour=0, minute=0, second=0, microsecond=0)
+        return midnight.timestamp()
+
+    def production_at(self, times_s: npt.ArrayLike) -> np.ndarray:
+        """PV watts at each time, linear between rows (held flat past the last row)."""
+        return np.interp(np.asarray(times_s, dtype=float), np.asarray(self.times_s), np.asarray(self.production_w))
+
+    def house_at(self, times_s: npt.ArrayLike) -> np.ndarray:
+        """House base-load watts at each time: the value of the row in force then."""
+        starts = np.asarray(self.times_s)
+        rows = np.clip(np.searchsorted(starts, times_s, side="right") - 1, 0, len(starts) - 1)
+        return np.asarray(self.house_w)[rows]
+
+    def clock(self, time_s: float) -> str:
+        """Time of day `HH:MM:SS` of an epoch time, in the trace's zone."""
+        return datetime.fromtimestamp(time_s, self.tz).strftime("%H:%M:%S")
+
+    def hhmm(self, time_s: float) -> str:
+        """`HH:MM` of an epoch time; the end of the first day reads `24:00`, not `00:00`."""
+        if abs(time_s - self.day_start_s() - 86400) < 1e-6:
+            return "24:00"
+        return self.clock(time_s)[:5]
+
+    def at_clock(self, text: str) -> float:
+        """Epoch seconds of `HH:MM[:SS]` on the trace's first day (`24:00` is the next midnight)."""
+        return self.day_start_s() + parse_clock(text)
+
+
+def parse_clock(text: str) -> float:
+    """Seconds since midnight of `HH:MM` or `HH:MM:SS`; ValueError with a readable message."""
+    parts = text.strip().split(":")
+    try:
+        if len(parts) not in (2, 3):
+            raise ValueError
+        hours, minutes = int(parts[0]), int(parts[1])
+        seconds = float(parts[2]) if len(parts) == 3 else 0.0
+    except ValueError:
+        raise ValueError(f"expected a time of day HH:MM or HH:MM:SS, got {text!r}") from None
+    if not (0 <= minutes < 60 and 0 <= seconds < 60 and 0 <= hours <= 24):
+        raise ValueError(f"not a time of day: {text!r}")
+    total = hours * 3600 + minutes * 60 + seconds
+    if total > 86400:
+        raise ValueError(f"not a time of day: {text!r}")
+    return total
+
+
+def _epoch(text: str, tz: tzinfo | None) -> float:
+    stamp = datetime.fromisoformat(text.strip())
+    if stamp.tzinfo is None:
+        # Naive times are wall-clock times of the house: read them in its zone (the system's if unset).
+        stamp = stamp.replace(tzinfo=tz) if tz is not None else stamp.astimezone()
+    return stamp.timestamp()
+
+
+def _watts(text: str, where: str, column: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise TraceError(f"{where}: {column} is not a number: {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise TraceError(f"{where}: {column} must be a finite number >= 0, got {text!r}")
+    return value
+
+
+def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
+    """Read and check a trace CSV (header `time,production_w,house_w`, ISO times, regular step)."""
+    name = str(path)
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            lines = list(csv.reader(handle))
+    except OSError as exc:
+        raise TraceError(f"{name}: cannot read the trace: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise TraceError(f"{name}: not a UTF-8 text file") from None
+    if not lines:
+        raise TraceError(f"{name}: empty file (expected a header {','.join(COLUMNS)})")
+    header = [cell.strip() for cell in lines[0]]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise TraceError(f"{name}:1: header lacks {', '.join(missing)} (expected {','.join(COLUMNS)})")
+    col = {c: header.index(c) for c in COLUMNS}
+    times: list[float] = []
+    production: list[float] = []
+    house: list[float] = []
+    line_of_row: list[int] = []
+    for number, cells in enumerate(lines[1:], start=2):
+        if not cells or all(not c.strip() for c in cells):
+            continue
+        where = f"{name}:{number}"
+        if len(cells) < len(header):
+            raise TraceError(f"{where}: {len(cells)} fields, expected {len(header)}")
+        try:
+            stamp = _epoch(cells[col["time"]], tz)
+        except ValueError:
+            raise TraceError(f"{where}: time is not an ISO date-time: {cells[col['time']]!r}") from None
+        if times and stamp <= times[-1]:
+            raise TraceError(f"{where}: time {cells[col['time']]} does not come after the row before")
+        times.append(stamp)
+        line_of_row.append(number)
+        production.append(_watts(cells[col["production_w"]], where, "production_w"))
+        house.append(_watts(cells[col["house_w"]], where, "house_w"))
+    if len(times) < 2:
+        raise TraceError(f"{name}: needs at least two rows, found {len(times)}")
+    steps = np.diff(np.asarray(times))
+    step = float(steps[0])
+    irregular = np.nonzero(np.abs(steps - step) > 1e-3)[0]
+    if irregular.size:
+        bad = int(irregular[0])
+        raise TraceError(f"{name}:{line_of_row[bad + 1]}: irregular step ({steps[bad]:g} s after {step:g} s); "
+                         "a trace needs one regular step")
+    return Trace(name, tuple(times), tuple(production), tuple(house), step, tz)

@@ -1,0 +1,87 @@
+"""`python3 -m calibration fit`: the report, the fitted table, the plot, and clean refusals."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from calibration import read_calibration_csv
+from calibration.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+ECS_03 = ROOT / "calibration" / "power_calibration_ECS-03.csv"
+
+
+@pytest.fixture
+def ecs03(tmp_path: Path) -> Path:
+    """A copy of ECS-03 in a temporary directory (the table is written next to it)."""
+    return Path(shutil.copy(ECS_03, tmp_path / ECS_03.name))
+
+
+def test_fit_prints_the_figures_and_writes_the_table(ecs03: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fit", str(ecs03)]) == 0
+    out = capsys.readouterr().out
+    assert "method: robust" in out
+    assert "outliers (1): 37 % (1470 W)" in out
+    assert "misfire zone: 1 % (91 W), 1.5 % (86 W), 2 % (61 W), 2.5 % (69 W)" in out
+    assert "seed poly deg 5" in out
+    steps = next(line for line in out.splitlines() if line.startswith("decreasing steps, 0.1 % grid"))
+    assert steps.split()[-2:] == ["0", "82"]  # this fit, then the seed's polynomial
+    table = ecs03.with_name("power_calibration_ECS-03_fit.csv")
+    lines = table.read_text().splitlines()
+    assert len(lines) == 201 and lines[0] == "0.0;0.00" and lines[-1].startswith("100.0;")
+    assert "," not in table.read_text()
+    points = read_calibration_csv(table)
+    assert np.all(np.diff(points.watts) >= 0.0)
+
+
+def test_fit_with_the_poly_method(ecs03: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fit", str(ecs03), "--method", "poly", "--degree", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "method: poly; degree 3, coefficients" in out
+    assert "outliers (0): none" in out
+
+
+def test_fit_plot(ecs03: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "fit.png"
+    assert main(["fit", str(ecs03), "--plot", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (None, "calibration file not found"),
+    ("", "no 'percent;watts' line"),
+    ("100;2300\n50;abc\n", "line 2: watts 'abc' is not a number"),
+])
+def test_bad_files_exit_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                        content: str | None, message: str) -> None:
+    path = tmp_path / "bad.csv"
+    if content is not None:
+        path.write_text(content)
+    assert main(["fit", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}") and message in err
+    assert not (tmp_path / "bad_fit.csv").exists()
+
+
+def test_the_module_runs_without_a_traceback_on_bad_input(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("percent;watts\n1;2;3\n")
+    run = subprocess.run([sys.executable, "-m", "calibration", "fit", str(bad)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert "Traceback" not in run.stderr
+    assert f"{bad}, line 2: expected 'percent;watts'" in run.stderr
+
+
+def test_an_unknown_method_is_a_usage_error(ecs03: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["fit", str(ecs03), "--method", "spline"])
+    assert caught.value.code == 2
+    assert "invalid choice: 'spline'" in capsys.readouterr().err

@@ -1,0 +1,163 @@
+"""The fit on the four real sweeps (the issue's targets), the poly method, and properties of any fit."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from calibration import CalibrationError, CalibrationPoints, PowerCurve, fit_curve, load_curve, read_calibration_csv
+from calibration.report import fit_figures, seed_poly_figures, used_points
+
+CALIBRATION = Path(__file__).resolve().parent.parent / "calibration"
+REAL = [CALIBRATION / f"power_calibration_ECS-0{n}.csv" for n in (1, 2, 3, 4)]
+GRID = np.round(np.arange(1001) * 0.1, 1)
+
+
+def _best_of_three_ms(points: CalibrationPoints, method: str) -> float:
+    # Fit time is a stated target; the best of three keeps a busy CI machine's hiccup out of it.
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        fit_curve(points, method)
+        best = min(best, (time.perf_counter() - start) * 1000.0)
+    return best
+
+
+@pytest.mark.parametrize("path", REAL, ids=lambda p: p.stem)
+def test_robust_fit_meets_the_targets_on_real_sweeps(path: Path) -> None:
+    points = read_calibration_csv(path)
+    curve = fit_curve(points)
+    figures = fit_figures(points, curve)
+    assert curve.method == "robust"
+    assert figures.rms_w <= 0.01 * curve.max_power_w
+    assert figures.decreasing_steps == 0
+    watts = np.linspace(curve.min_on_w, curve.max_power_w, 20001)
+    assert np.max(np.abs(curve.watts_at(curve.percent_for(watts)) - watts)) <= 1.0
+    assert len(curve.outliers) <= 0.03 * len(points)
+    assert figures.points_used >= 0.9 * len(points)  # the RMS is not bought by dropping points
+    assert _best_of_three_ms(points, "robust") <= 50.0
+
+
+@pytest.mark.parametrize("path", REAL, ids=lambda p: p.stem)
+def test_the_seeds_polynomial_has_the_defects_the_fit_removes(path: Path) -> None:
+    points = read_calibration_csv(path)
+    curve = fit_curve(points)
+    seed = seed_poly_figures(points, used_points(points, curve))
+    assert seed.decreasing_steps > 0
+    assert curve.max_power_w == pytest.approx(points.watts[points.percent >= 95].max(), rel=0.02)
+
+
+def test_the_1470_w_outlier_of_ecs_03_is_rejected_and_reported() -> None:
+    points = read_calibration_csv(REAL[2])
+    curve = fit_curve(points)
+    assert [points.percent[i] for i in curve.outliers] == [37.0]
+    assert curve.watts_at(37.0) == pytest.approx(577.0, abs=25.0)  # between 555 W (36.5 %) and 597 W (37.5 %)
+
+
+def test_the_misfire_zone_counts_as_off() -> None:
+    points = read_calibration_csv(REAL[1])  # 60..91 W at 1..2.5 %, then 1 W at 3..3.5 %
+    curve = fit_curve(points)
+    assert [points.percent[i] for i in curve.misfires] == [1.0, 1.5, 2.0, 2.5]
+    assert curve.min_on_percent == 4.0
+    assert np.all(curve.watts_at(np.array([0.0, 1.0, 2.0, 2.5, 3.5, 3.9])) == 0.0)
+    assert curve.watts_at(4.0) > 0.0
+
+
+def test_percent_for_edges() -> None:
+    curve = load_curve(REAL[3])
+    assert curve.percent_for(0.0) == 0.0
+    assert curve.percent_for(-50.0) == 0.0
+    assert curve.percent_for(curve.max_power_w) == 100.0
+    assert curve.percent_for(curve.max_power_w + 500.0) == 100.0
+    assert curve.percent_for(curve.min_on_w / 2) == curve.min_on_percent  # the least it can do when on
+    assert curve.watts_at(100.0) == curve.max_power_w
+    assert curve.watts_at(120.0) == curve.max_power_w
+    assert isinstance(curve.watts_at(50.0), float)
+    assert isinstance(curve.percent_for(1000.0), float)
+    assert np.asarray(curve.percent_for(np.array([0.0, 1000.0]))).shape == (2,)
+
+
+def test_percent_for_is_vectorised_and_matches_scalars() -> None:
+    curve = load_curve(REAL[0])
+    watts = np.array([150.0, 500.0, 1200.0, 2000.0])
+    together = np.asarray(curve.percent_for(watts))
+    assert list(together) == [curve.percent_for(float(w)) for w in watts]
+
+
+@pytest.mark.parametrize("path", REAL, ids=lambda p: p.stem)
+def test_poly_method_is_the_seeds_polynomial_made_monotone(path: Path) -> None:
+    points = read_calibration_csv(path)
+    curve = fit_curve(points, method="poly", degree=5)
+    assert curve.method == "poly" and curve.degree == 5 and curve.outliers == ()
+    np.testing.assert_allclose(curve.coefficients, np.polyfit(points.percent, points.watts, 5))
+    assert np.all(np.diff(curve.watts_at(GRID)) >= 0.0)
+    watts = np.linspace(curve.min_on_w, curve.max_power_w, 5001)
+    assert np.max(np.abs(curve.watts_at(curve.percent_for(watts)) - watts)) <= 1.0
+    raw = np.polyval(curve.coefficients, 60.0)  # where the seed's polynomial is monotone it is unchanged
+    assert curve.watts_at(60.0) == pytest.approx(raw, abs=1.0)
+
+
+def test_unknown_method_and_bad_degree_are_refused() -> None:
+    points = read_calibration_csv(REAL[0])
+    with pytest.raises(CalibrationError, match=r"power_calibration_ECS-01\.csv.*unknown fit method 'spline'"):
+        fit_curve(points, method="spline")
+    with pytest.raises(CalibrationError, match="degree 0"):
+        fit_curve(points, method="poly", degree=0)
+
+
+def test_a_sweep_that_never_reaches_min_power_is_refused() -> None:
+    points = read_calibration_csv(REAL[0])
+    with pytest.raises(CalibrationError, match=r"ECS-01\.csv: no reading above min_power \(5000 W\)"):
+        fit_curve(points, min_power_w=5000.0)
+
+
+def _points(percent: np.ndarray, watts: np.ndarray) -> CalibrationPoints:
+    return CalibrationPoints(percent=percent, watts=watts, source="synthetic.csv")
+
+
+def test_a_flat_sweep_is_refused() -> None:
+    percent = np.arange(0.0, 100.5, 0.5)
+    with pytest.raises(CalibrationError, match="synthetic.csv: the load never conducts"):
+        fit_curve(_points(percent, np.full(percent.size, 1.0)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    max_w=st.floats(200.0, 5000.0),
+    steepness=st.floats(4.0, 15.0),
+    noise_share=st.floats(0.0, 0.01),
+    outlier_count=st.integers(0, 4),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_any_noisy_s_curve_gives_a_monotone_exactly_invertible_curve(
+        max_w: float, steepness: float, noise_share: float, outlier_count: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    percent = np.arange(0.0, 100.5, 0.5)
+    truth = max_w / (1.0 + np.exp(-(percent - 50.0) / steepness))
+    watts = np.clip(truth + rng.normal(0.0, noise_share * max_w, percent.size), 0.0, None)
+    wild = rng.choice(np.arange(40, percent.size), size=outlier_count, replace=False)
+    watts[wild] = rng.uniform(0.0, 1.5 * max_w, outlier_count)
+    curve: PowerCurve = fit_curve(_points(percent, watts))
+    assert np.all(np.diff(curve.watts_at(GRID)) >= 0.0)
+    assert np.all(np.diff(curve.knots_w) > 0.0) and np.all(np.diff(curve.knots_percent) > 0.0)
+    targets = np.linspace(curve.min_on_w, curve.max_power_w, 2001)
+    assert np.max(np.abs(curve.watts_at(curve.percent_for(targets)) - targets)) <= 1e-6 * max_w
+    assert len(curve.outliers) <= int(0.03 * percent.size)
+    # Away from the outliers the curve follows the truth (noise and pooling allowed for).
+    on = percent >= curve.min_on_percent
+    assert np.median(np.abs(curve.watts_at(percent[on]) - truth[on])) <= 0.02 * max_w + 3 * noise_share * max_w
+
+
+def test_a_curve_from_a_table() -> None:
+    curve = PowerCurve.from_table([0.0, 50.0, 100.0], [0.0, 500.0, 2000.0])
+    assert curve.watts_at(25.0) == 250.0 and curve.percent_for(1250.0) == 75.0
+    assert curve.max_power_w == 2000.0 and curve.min_on_percent == 0.0
+    for percent, watts in (([0.0, 50.0, 50.0, 100.0], [0.0, 1.0, 2.0, 3.0]), ([0.0, 100.0], [5.0, 5.0]),
+                           ([0.0, 90.0], [0.0, 10.0]), ([0.0], [0.0])):
+        with pytest.raises(ValueError, match="from_table needs"):
+            PowerCurve.from_table(percent, watts)

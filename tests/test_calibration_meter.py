@@ -1,0 +1,50 @@
+"""The sweep's reading of the load's PZEM meter and of the variator, with PROTOCOL.md's exact bytes."""
+
+from __future__ import annotations
+
+import pytest
+
+from calibration.meter import meter_watts, variator_booted
+
+READING = (b'{ "voltage": 231.40, "current": 1.23, "power": 276.00, "energy": 1234.00, '
+           b'"frequency": 50.00, "powerfactor": 0.98, "ppm_err": 0}')
+
+
+def test_a_reading_gives_its_power() -> None:
+    assert meter_watts(READING) == 276.0
+
+
+def test_another_key_can_be_configured() -> None:
+    assert meter_watts(READING, "current") == 1.23
+
+
+@pytest.mark.parametrize("payload", [
+    b'{ "PZEM_READ_ERROR": 3, "pzem_read ": 120, "ppm_err": 1}',
+    b'{ "voltage": nan, "current": nan, "power": nan, "energy": nan, "frequency": nan, '
+    b'"powerfactor": nan, "ppm_err": 0}',
+    b'{ "type": pzem, "id": CONSOMMATION, "fw_version": 1.3a, "chip_id": 1234567}',
+    b'{"voltage": 231.40}',
+    b'{"power": "276.00"}',
+    b'{"power": true}',
+    b'{"power": -5.00}',
+    b"",
+    b"\xff\xfe",
+    b"[1, 2]",
+])
+def test_readings_without_usable_watts_give_none(payload: bytes) -> None:
+    assert meter_watts(payload) is None
+
+
+def test_nan_elsewhere_does_not_hide_the_power() -> None:
+    payload = b'{ "voltage": 231.40, "current": 1.23, "power": 276.00, "powerfactor": nan, "ppm_err": 0}'
+    assert meter_watts(payload) == 276.0
+
+
+def test_a_bare_number_is_the_watts() -> None:
+    assert meter_watts(b"812.50") == 812.5
+
+
+def test_variator_boot_is_recognised() -> None:
+    assert variator_booted(b'{"percent": 0.00, "power": 0, "mode": 0, "state": "ON", "msg": "boot_detected"}')
+    assert not variator_booted(b'{"percent": 42.50, "power": 0, "mode": 0, "state": "ON", "msg": "setpower"}')
+    assert not variator_booted(b'{"type": "vload", "id": "ECS", "ip": "10.3.141.20, "OTA": "not implemented"}')

@@ -1,0 +1,138 @@
+"""Reading calibration CSVs: every accepted form, and clear refusals naming the file and the line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from calibration import CalibrationError, load_curve, read_calibration_csv
+from calibration.points import write_calibration_table
+
+CALIBRATION = Path(__file__).resolve().parent.parent / "calibration"
+
+
+def _write(tmp_path: Path, text: str, name: str = "sweep.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _s_curve_lines(comma: bool = False, header: str | None = None) -> str:
+    lines = [header] if header else []
+    for percent in np.arange(100.0, -0.5, -5.0):
+        watts = 2000.0 / (1.0 + np.exp(-(percent - 50.0) / 10.0))
+        line = f"{percent:.1f};{watts:.3f}"
+        lines.append(line.replace(".", ",") if comma else line)
+    return "\n".join(lines) + "\n"
+
+
+def test_the_seeds_decimal_comma_table_reads_as_numbers() -> None:
+    points = read_calibration_csv(CALIBRATION / "power_calibration_ECS-02_poly_decimal_comma.csv")
+    assert len(points) == 201
+    assert points.percent[0] == 0.0 and points.percent[-1] == 100.0  # sorted, although the file goes down
+    assert points.watts[-1] == pytest.approx(2265.9585834265413)  # "100,0;2265,9585834265413"
+    assert points.watts[points.percent == 1.0][0] == pytest.approx(26.453516767549942)  # "1,0;26,45..."
+
+
+def test_decimal_comma_and_point_give_the_same_points(tmp_path: Path) -> None:
+    comma = read_calibration_csv(_write(tmp_path, _s_curve_lines(comma=True), "comma.csv"))
+    point = read_calibration_csv(_write(tmp_path, _s_curve_lines(comma=False), "point.csv"))
+    np.testing.assert_array_equal(comma.percent, point.percent)
+    np.testing.assert_array_equal(comma.watts, point.watts)
+
+
+def test_header_blank_lines_comments_crlf_and_bom_are_accepted(tmp_path: Path) -> None:
+    text = "\ufeff" + _s_curve_lines(header="percent;watts").replace("\n", "\r\n")
+    text = "# sweep of 2024-05-01\r\n\r\n" + text + "\r\n"
+    points = read_calibration_csv(_write(tmp_path, text))
+    assert len(points) == 21
+
+
+def test_rows_in_any_order_are_sorted_and_duplicates_averaged(tmp_path: Path) -> None:
+    rows = [f"{p};{10 * p}" for p in range(0, 100, 10)] + ["100;900", "100;1100", "50;600"]
+    rows.reverse()
+    points = read_calibration_csv(_write(tmp_path, "\n".join(rows)))
+    assert list(points.percent) == [float(p) for p in range(0, 101, 10)]
+    assert points.watts[-1] == 1000.0  # (900 + 1100) / 2
+    assert points.watts[5] == 550.0  # (500 + 600) / 2
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(CalibrationError, match=r"nope\.csv: calibration file not found"):
+        read_calibration_csv(tmp_path / "nope.csv")
+
+
+def test_a_directory(tmp_path: Path) -> None:
+    with pytest.raises(CalibrationError, match="is a directory"):
+        read_calibration_csv(tmp_path)
+
+
+@pytest.mark.parametrize("text", ["", "\n\n  \n", "percent;watts\n", "# only a comment\n"])
+def test_empty_files(tmp_path: Path, text: str) -> None:
+    with pytest.raises(CalibrationError, match=r"sweep\.csv: no 'percent;watts' line \(empty file\)"):
+        read_calibration_csv(_write(tmp_path, text))
+
+
+@pytest.mark.parametrize(("bad_line", "message"), [
+    ("42.5;abc", "watts 'abc' is not a number"),
+    ("42.5", "expected 'percent;watts', got '42.5'"),
+    ("42.5;100;7", "expected 'percent;watts'"),
+    ("42,5,1;100", "percent '42,5,1' is not a number"),
+    ("101;2300", "percent 101 is outside 0..100"),
+    ("-1;0", "percent -1 is outside 0..100"),
+    ("50;-3", "watts -3 is negative"),
+    ("50;nan", "watts 'nan' is not a finite number"),
+    ("50;inf", "watts 'inf' is not a finite number"),
+    ("50\t100", "expected 'percent;watts'"),
+])
+def test_a_bad_line_is_named_with_its_number(tmp_path: Path, bad_line: str, message: str) -> None:
+    lines = _s_curve_lines().splitlines()
+    lines.insert(6, bad_line)  # line 7 of the file
+    path = _write(tmp_path, "\n".join(lines))
+    with pytest.raises(CalibrationError) as caught:
+        read_calibration_csv(path)
+    assert str(caught.value).startswith(f"{path}, line 7: ")
+    assert message in str(caught.value)
+
+
+def test_a_trailing_separator_is_tolerated(tmp_path: Path) -> None:
+    text = "".join(line + ";\n" for line in _s_curve_lines().splitlines())
+    assert len(read_calibration_csv(_write(tmp_path, text))) == 21
+
+
+def test_too_few_points(tmp_path: Path) -> None:
+    text = "100;2000\n90;1900\n80;1700\n80;1690\n50;1000\n"
+    with pytest.raises(CalibrationError, match=r"sweep\.csv: only 4 distinct percents.*at least 10"):
+        read_calibration_csv(_write(tmp_path, text))
+
+
+def test_binary_garbage(tmp_path: Path) -> None:
+    path = tmp_path / "sweep.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe")
+    with pytest.raises(CalibrationError, match=r"sweep\.csv: not a text file"):
+        read_calibration_csv(path)
+
+
+def test_a_sweep_with_no_reading_above_min_power(tmp_path: Path) -> None:
+    path = _write(tmp_path, _s_curve_lines())
+    with pytest.raises(CalibrationError, match=r"sweep\.csv: no reading above min_power \(2500 W\)"):
+        load_curve(path, min_power_w=2500.0)
+
+
+def test_a_header_is_only_accepted_on_the_first_data_line(tmp_path: Path) -> None:
+    text = _s_curve_lines() + "percent;watts\n"
+    with pytest.raises(CalibrationError, match="line 22: percent 'percent' is not a number"):
+        read_calibration_csv(_write(tmp_path, text))
+
+
+def test_written_tables_read_back(tmp_path: Path) -> None:
+    percent = np.round(np.arange(0, 201) * 0.5, 1)
+    watts = percent * 20.0
+    path = tmp_path / "table.csv"
+    write_calibration_table(path, percent, watts)
+    assert path.read_text().splitlines()[1] == "0.5;10.00"
+    points = read_calibration_csv(path)
+    np.testing.assert_allclose(points.watts, watts)
+    assert not (tmp_path / "table.csv.tmp").exists()

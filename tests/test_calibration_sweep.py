@@ -1,0 +1,306 @@
+"""The MQTT sweep against a real (private) mosquitto, a simulated variator and the load's simulated meter.
+
+The simulated devices speak PROTOCOL.md's messages: the variator takes the percent as text and answers
+with its status JSON; the meter publishes `"power": 276.00`-style readings, with read errors and `nan`
+mixed in. Timings are shortened by the sweep's own options.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from calibration.cli import main
+from localbroker import PrivateBroker, free_port
+from tests.mqtt_probe import MqttProbe
+
+ROOT = Path(__file__).resolve().parent.parent
+CMD = "regul/vload/ECS/cmd"
+STATUS = "regul/vload/ECS"
+METER = "smeter/pzem/ECS"
+AVAILABILITY = "regul/availability"
+READ_ERROR = b'{ "PZEM_READ_ERROR": 3, "pzem_read ": 120, "ppm_err": 1}'
+NAN_READING = (b'{ "voltage": nan, "current": nan, "power": nan, "energy": nan, "frequency": nan, '
+               b'"powerfactor": nan, "ppm_err": 0}')
+FAST = ["--step", "10", "--first-settle", "0.3", "--settle", "0.2", "--readings", "4", "--meter-timeout", "1",
+        "--availability-wait", "0.3"]
+
+
+def load_watts(percent: float) -> float:
+    """The simulated load's S-shaped response, rounded as the PZEM prints it."""
+    return round(2300.0 * (1.0 - math.cos(math.pi * percent / 100.0)) / 2.0, 2)
+
+
+class SimulatedLoad:
+    """A variator (commands in, status out) and the load's PZEM meter (a reading every `period_s`)."""
+
+    def __init__(self, broker: PrivateBroker, period_s: float = 0.02) -> None:
+        self.percent = 0.0
+        self.period_s = period_s
+        self.silent_from_percent: float | None = None  # the meter stops once the variator gets <= this
+        self.boot_at_percent: float | None = None  # the variator "reboots" once on this command
+        self._silent = False
+        self._count = 0
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="sim-load")
+        self.client.on_message = self._on_message
+        self.client.connect(broker.host, broker.port)
+        self.client.subscribe(CMD, qos=1)
+        self.client.loop_start()
+        self._thread = threading.Thread(target=self._meter, name="sim-meter", daemon=True)
+        self._thread.start()
+
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        try:
+            value = float(msg.payload.decode())
+        except ValueError:
+            return
+        if not 0.0 <= value <= 100.0:
+            return  # the firmware ignores it
+        with self._lock:
+            self.percent = value
+            if self.silent_from_percent is not None and value <= self.silent_from_percent:
+                self._silent = True
+            booted = self.boot_at_percent == value
+            if booted:
+                self.boot_at_percent = None
+                self.percent = 0.0  # its default after a reboot
+        word = "boot_detected" if booted else "setpower"
+        client.publish(STATUS, f'{{"percent": {self.percent:.2f}, "power": 0, "mode": 0, "state": "ON", '
+                               f'"msg": "{word}"}}')
+
+    def _meter(self) -> None:
+        while not self._stop.wait(self.period_s):
+            with self._lock:
+                if self._silent:
+                    continue
+                watts = load_watts(self.percent)
+                self._count += 1
+                count = self._count
+            if count % 5 == 0:
+                payload = READ_ERROR
+            elif count % 7 == 0:
+                payload = NAN_READING
+            else:
+                payload = (f'{{ "voltage": 231.40, "current": {watts / 231.4:.2f}, "power": {watts:.2f}, '
+                           f'"energy": 1234.00, "frequency": 50.00, "powerfactor": 1.00, "ppm_err": 0}}').encode()
+            self.client.publish(METER, payload)
+
+    def speak_again(self) -> None:
+        """The meter comes back."""
+        with self._lock:
+            self.silent_from_percent = None
+            self._silent = False
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.fixture
+def load(broker: PrivateBroker) -> Iterator[SimulatedLoad]:
+    sim = SimulatedLoad(broker)
+    try:
+        yield sim
+    finally:
+        sim.close()
+
+
+def write_config(tmp_path: Path, port: int, load_section: str | None = None) -> Path:
+    section = load_section if load_section is not None else (
+        f"topic_set_power = {CMD}\ntopic_read_power = {METER}\njson_read_power = power\n")
+    path = tmp_path / "config.ini"
+    path.write_text(f"[mqtt]\nbroker_ip = 127.0.0.1\nport = {port}\ntopic_regul = regul\n\n"
+                    f"[equipments]\necs = water_heater\n\n[ecs]\nmin_power = 101\n{section}")
+    return path
+
+
+def rows(path: Path) -> list[tuple[float, float]]:
+    return [(float(p), float(w)) for p, w in (line.split(";") for line in path.read_text().splitlines())]
+
+
+def delivered(probe: MqttProbe) -> MqttProbe:
+    """The probe, once it has everything published before now (the broker keeps the order)."""
+    mark = probe.mark()
+    probe.publish("test/marker", str(mark))
+    probe.wait_for("test/marker", lambda m: m.text == str(mark), after=mark)
+    return probe
+
+
+def sweep(config: Path, csv: Path, *extra: str) -> int:
+    return main(["sweep", "-c", str(config), "--equipment", "ecs", "--output", str(csv), *FAST, *extra])
+
+
+def test_a_full_sweep_measures_every_step(broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad,
+                                          tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    load.boot_at_percent = 70.0  # the variator reboots once: the step is commanded again, not skewed
+    csv = tmp_path / "power_calibration_ecs.csv"
+    assert sweep(write_config(tmp_path, broker.port), csv) == 0
+    got = rows(csv)
+    assert [p for p, _ in got] == [100.0 - 10 * k for k in range(11)]
+    for percent, watts in got:  # read errors and nan readings were not averaged in
+        assert watts == pytest.approx(load_watts(percent), abs=0.006)
+    commands = [m.text for m in delivered(probe).on(CMD)]
+    assert commands == ["100.0", "90.0", "80.0", "70.0", "70.0", "60.0", "50.0", "40.0", "30.0", "20.0",
+                        "10.0", "0.0", "0.0"]  # the last: the end percent
+    out = capsys.readouterr().out
+    assert "[ 11/11]    0.0 % ->     0.00 W" in out and "ETA 0 s" in out
+    assert "unusable readings skipped" in out
+    log = csv.with_suffix(".log").read_text()
+    assert "variator rebooted: command sent again at 70.0 %" in log
+
+
+def test_a_silent_meter_stops_the_sweep_then_resume_finishes_it(
+        broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path, broker.port)
+    csv = tmp_path / "power_calibration_ecs.csv"
+    load.silent_from_percent = 50.0
+    assert sweep(config, csv, "--end-percent", "5") == 1
+    assert [p for p, _ in rows(csv)] == [100.0, 90.0, 80.0, 70.0, 60.0]
+    assert delivered(probe).on(CMD)[-1].text == "5.0"  # left at the end percent
+    err = capsys.readouterr().err
+    assert "gave no usable reading for 1 s" in err and "--resume" in err and "down to 60.0 %" in err
+
+    mark = probe.mark()
+    load.speak_again()
+    assert sweep(config, csv, "--resume") == 0
+    got = rows(csv)
+    assert [p for p, _ in got] == [100.0 - 10 * k for k in range(11)]
+    for percent, watts in got:
+        assert watts == pytest.approx(load_watts(percent), abs=0.006)
+    assert [m.text for m in delivered(probe).messages[mark:] if m.topic == CMD][0] == "50.0"  # no repeat
+
+
+def test_resume_of_a_finished_sweep_does_nothing(broker: PrivateBroker, probe: MqttProbe, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    csv = tmp_path / "done.csv"
+    csv.write_text("".join(f"{100 - 10 * k}.0;{load_watts(100 - 10 * k):.2f}\n" for k in range(11)))
+    assert sweep(write_config(tmp_path, broker.port), csv, "--resume") == 0
+    assert "nothing left to measure" in capsys.readouterr().out
+    assert delivered(probe).on(CMD) == []
+
+
+def test_an_online_regulator_is_not_fought(broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad,
+                                           tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    probe.publish(AVAILABILITY, "online", retain=True)
+    csv = tmp_path / "power_calibration_ecs.csv"
+    assert sweep(write_config(tmp_path, broker.port), csv) == 2
+    assert "the regulator is online (regul/availability = online)" in capsys.readouterr().err
+    assert delivered(probe).on(CMD) == []
+    assert not csv.exists() or csv.read_text() == ""
+
+
+def test_a_regulator_coming_online_mid_sweep_stops_it(broker: PrivateBroker, probe: MqttProbe,
+                                                      load: SimulatedLoad, tmp_path: Path) -> None:
+    probe.publish(AVAILABILITY, "offline", retain=True)
+    csv = tmp_path / "power_calibration_ecs.csv"
+    done = threading.Event()
+
+    def regulator_starts() -> None:
+        probe.wait_for(CMD, lambda m: m.text == "80.0", timeout_s=30)
+        probe.publish(AVAILABILITY, "online", retain=True)
+        done.set()
+
+    starter = threading.Thread(target=regulator_starts, name="regulator-starts")
+    starter.start()
+    try:
+        assert sweep(write_config(tmp_path, broker.port), csv) == 1
+    finally:
+        starter.join(35)
+    assert done.is_set()
+    assert delivered(probe).on(CMD)[-1].text == "0.0"
+    assert [p for p, _ in rows(csv)][:2] == [100.0, 90.0]
+
+
+def test_sigterm_keeps_the_finished_steps_and_leaves_the_load_at_the_end_percent(
+        broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad, tmp_path: Path) -> None:
+    csv = tmp_path / "power_calibration_ecs.csv"
+    command = [sys.executable, "-m", "calibration", "sweep", "-c", str(write_config(tmp_path, broker.port)),
+               "--equipment", "ecs", "--output", str(csv), *FAST]
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        probe.wait_for(CMD, lambda m: m.text == "80.0", timeout_s=60)
+        mark = probe.mark()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 1, err
+    assert "interrupted (SIGTERM)" in err and "Traceback" not in err
+    assert [p for p, _ in rows(csv)] == [100.0, 90.0]
+    assert [m.text for m in delivered(probe).messages[mark:] if m.topic == CMD] == ["0.0"]
+    assert "ETA" in out
+
+
+def test_an_existing_sweep_is_not_overwritten_silently(broker: PrivateBroker, probe: MqttProbe, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    csv = tmp_path / "power_calibration_ecs.csv"
+    csv.write_text("100.0;2300.00\n99.5;2290.00\n")
+    assert sweep(write_config(tmp_path, broker.port), csv) == 2
+    assert "already holds 2 steps (down to 99.5 %): --resume continues it" in capsys.readouterr().err
+    assert csv.read_text() == "100.0;2300.00\n99.5;2290.00\n"
+    assert delivered(probe).on(CMD) == []
+
+
+def test_overwrite_keeps_the_old_sweep_as_bak(broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad,
+                                              tmp_path: Path) -> None:
+    csv = tmp_path / "power_calibration_ecs.csv"
+    csv.write_text("100.0;2300.00\n99.5;2290.00\n")
+    assert sweep(write_config(tmp_path, broker.port), csv, "--overwrite", "--start", "20") == 0
+    assert [p for p, _ in rows(csv)] == [20.0, 10.0, 0.0]
+    assert (tmp_path / "power_calibration_ecs.csv.bak").read_text() == "100.0;2300.00\n99.5;2290.00\n"
+
+
+@pytest.mark.parametrize(("section", "message"), [
+    (f"topic_set_power = {CMD}\n", "[ecs] topic_read_power is missing: a sweep needs the load's own meter"),
+    (f"topic_set_power = {CMD}\ntopic_read_power = None\n", "[ecs] topic_read_power is missing"),
+    (f"topic_read_power = {METER}\n", "[ecs] topic_set_power is missing"),
+    (f"topic_set_power = {CMD}\ntopic_read_power = smeter/#\n", "holds a wildcard"),
+])
+def test_config_problems_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str], section: str,
+                                   message: str) -> None:
+    config = write_config(tmp_path, free_port(), section)
+    assert sweep(config, tmp_path / "x.csv") == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {config}: ") and message in err
+
+
+def test_an_unknown_load_and_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path, free_port())
+    assert main(["sweep", "-c", str(config), "--equipment", "boiler"]) == 2
+    assert "no section [boiler] (loads in this file: ecs)" in capsys.readouterr().err
+    assert main(["sweep", "-c", str(tmp_path / "none.ini"), "--equipment", "ecs"]) == 2
+    assert "none.ini: config file not found" in capsys.readouterr().err
+
+
+def test_bad_timings_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path, free_port())
+    assert sweep(config, tmp_path / "x.csv", "--step", "0", "--readings", "0", "--start", "120") == 2
+    err = capsys.readouterr().err
+    assert "--step 0: need 0 < step <= 100" in err and "--readings 0" in err and "--start 120" in err
+
+
+def test_an_unreachable_broker(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path, free_port())  # nothing listens there
+    assert sweep(config, tmp_path / "x.csv") == 2
+    assert "cannot connect to the broker 127.0.0.1:" in capsys.readouterr().err
+
+
+def test_resume_without_a_started_sweep_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path, free_port())
+    assert sweep(config, tmp_path / "never.csv", "--resume") == 2
+    assert "nothing to resume: " in capsys.readouterr().err

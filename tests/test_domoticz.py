@@ -1,0 +1,292 @@
+"""The Domoticz link: domoticz/out parsing with the real bytes, the grid / injection sensors with the seed's
+rules, the water-heater mode selector, the per-load force switch and its echo suppression, the config."""
+
+from __future__ import annotations
+
+import configparser
+import json
+import logging
+
+import pytest
+
+from integrations.domoticz import DomoticzDevice, GridPublisher, parse_domoticz_out, split_grid
+from integrations.domoticz_control import EcsMode, EcsModeSelector, ForceLink, parse_levels
+from integrations.domoticz_settings import DOMOTICZ_EVALUATE_OPTIONS, DomoticzSettings, read_domoticz_settings
+from settings.options import SectionReader
+
+# PROTOCOL.md: the seed's water-heater mode selector as Domoticz publishes it on domoticz/out.
+SELECTOR = (b'{"Battery": 255, "RSSI": 12, "dtype": "Light/Switch", "id": "00014051", "idx": 338, '
+            b'"name": "Automate_Cumulus", "nvalue": 2, "stype": "Selector Switch", "svalue1": "20", '
+            b'"switchType": "Selector", "unit": 1, "LastUpdate": "2023-01-01 12:00:00"}')
+
+
+def selector(level: int) -> bytes:
+    return SELECTOR.replace(b'"svalue1": "20"', b'"svalue1": "%d"' % level).replace(
+        b'"nvalue": 2', b'"nvalue": %d' % (2 if level else 0))
+
+
+def switch(idx: int, on: bool) -> bytes:
+    """An On/Off switch update, same shape as Domoticz's."""
+    return (b'{"Battery": 255, "RSSI": 12, "dtype": "Light/Switch", "id": "00014052", "idx": %d, '
+            b'"name": "Force_ECS", "nvalue": %d, "stype": "Switch", "switchType": "On/Off", "unit": 1, '
+            b'"LastUpdate": "2023-01-01 12:00:00"}' % (idx, 1 if on else 0))
+
+
+def device(payload: bytes) -> DomoticzDevice:
+    parsed = parse_domoticz_out(payload)
+    assert parsed is not None
+    return parsed
+
+
+# --- parsing domoticz/out --------------------------------------------------------------------------------
+
+def test_the_real_selector_message() -> None:
+    d = device(SELECTOR)
+    assert (d.idx, d.nvalue, d.svalue1, d.name, d.is_selector, d.level, d.is_on) == \
+        (338, 2, "20", "Automate_Cumulus", True, 20, True)
+
+
+def test_a_switch_state_is_nvalue() -> None:
+    assert device(switch(359, True)).is_on is True
+    assert device(switch(359, False)).is_on is False
+    assert device(switch(359, False)).is_selector is False
+
+
+def test_a_selector_at_level_0_is_off() -> None:
+    assert device(selector(0)).is_on is False
+
+
+@pytest.mark.parametrize("payload", [
+    b"not json", b"\xff\xfe", b"[338, 2]", b'{"nvalue": 1}', b'{"idx": "338", "nvalue": 1}',
+    b'{"idx": true, "nvalue": 1}', b'{"idx": 338, "nvalue": "1"}', b'{"idx": 338, "svalue1": ["20"]}',
+    b'{"idx": 338, "nvalue": 1.5}',
+    # the smart meter's boot message (not JSON) if it ever lands on a Domoticz topic
+    b'{ "type": pzem, "id": CONSOMMATION, "fw_version": 1.3a, "chip_id": 1234567, "pzem_version": v3, '
+    b'"srate": 2000, "pzem_idx1": 651, "pzem_idx2": 652, "DomoPubTimer": 0, "ip": 10.3.141.21}',
+])
+def test_malformed_messages_are_logged_and_dropped(payload: bytes, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="integrations.domoticz")
+    assert parse_domoticz_out(payload) is None
+    assert "domoticz/out" in caplog.text
+
+
+def test_a_numeric_svalue1_is_taken_as_text() -> None:
+    assert device(b'{"idx": 338, "nvalue": 2, "svalue1": 20, "switchType": "Selector"}').level == 20
+
+
+def test_the_meter_s_own_domoticz_update_parses_without_svalue1() -> None:
+    d = device(b'{ "idx": 651, "nvalue": 0, "svalue": "276.00"}')
+    assert (d.idx, d.nvalue, d.svalue1, d.level) == (651, 0, None, None)
+
+
+# --- grid and injection sensors ------------------------------------------------------------------------------
+
+def publisher(**kw: object) -> GridPublisher:
+    args: dict[str, object] = {"idx_grid": 651, "idx_injection": 648}
+    args.update(kw)
+    return GridPublisher("domoticz/in", **args)  # type: ignore[arg-type]
+
+
+def test_injection_is_published_negative_as_text() -> None:
+    grid_w, injection_w = split_grid(342 - 2000)  # the seed's status example
+    out = publisher().update(grid_w, injection_w, 0.0)
+    assert out == [("domoticz/in", '{"idx": 651, "nvalue": 0, "svalue": "0"}'),
+                   ("domoticz/in", '{"idx": 648, "nvalue": 0, "svalue": "-1658"}')]
+
+
+def test_injection_given_positive_is_still_published_negative() -> None:
+    assert publisher(send_grid=False).update(0, 28, 0.0) == [
+        ("domoticz/in", '{"idx": 648, "nvalue": 0, "svalue": "-28"}')]
+
+
+def test_values_are_rounded_watts() -> None:
+    assert publisher(send_injection=False).update(27.6, 0, 0.0) == [
+        ("domoticz/in", '{"idx": 651, "nvalue": 0, "svalue": "28"}')]
+
+
+def test_a_single_zero_when_a_flow_stops_then_a_keepalive_every_30_min() -> None:
+    pub = publisher(send_injection=False)
+    steps = [(0, 500, ["500"]), (3, 480, ["480"]), (6, 0, ["0"]), (9, 0, []), (1805, 0, []),
+             (1806, 0, ["0"]), (3605, 0, []), (3606, 0, ["0"]), (3609, 0, [])]
+    for t, grid_w, expected in steps:
+        sent = pub.update(grid_w, 0, float(t))
+        assert [json.loads(p)["svalue"] for _, p in sent] == expected, f"at t={t}"
+        assert all(topic == "domoticz/in" for topic, _ in sent)
+
+
+def test_the_first_value_is_sent_even_when_zero() -> None:
+    assert len(publisher().update(0, 0, 0.0)) == 2
+
+
+def test_a_flow_restarting_is_sent_at_once_and_its_stop_again() -> None:
+    pub = publisher(send_grid=False)
+    assert [json.loads(p)["svalue"] for t, i in [(0, -10), (3, 0), (6, -20), (9, 0), (12, 0)]
+            for _, p in pub.update(0, i, t)] == ["-10", "0", "-20", "0"]
+
+
+def test_flows_without_idx_or_disabled_send_nothing() -> None:
+    assert publisher(idx_grid=0, idx_injection=0).update(100, -5, 0.0) == []
+    assert publisher(send_grid=False, send_injection=False).update(100, -5, 0.0) == []
+
+
+# --- the water-heater mode selector ---------------------------------------------------------------------------
+
+def test_mode_follows_the_selector_levels() -> None:
+    modes = EcsModeSelector(338, parse_levels("0:off, 10:solar, 20:solar+fallback, 30:forced"))
+    assert modes.mode is EcsMode.SOLAR_FALLBACK  # the seed's default level 20 before Domoticz speaks
+    assert modes.on_device(device(SELECTOR)) is None  # level 20: no change
+    assert modes.on_device(device(selector(10))) is EcsMode.SOLAR
+    assert modes.mode.allows_solar and not modes.mode.allows_fallback
+    assert modes.on_device(device(selector(0))) is EcsMode.OFF
+    assert not modes.mode.allows_solar
+    assert modes.on_device(device(selector(30))) is EcsMode.FORCED
+    assert modes.on_device(device(switch(359, False))) is None  # another device
+
+
+def test_an_unmapped_level_keeps_the_mode(caplog: pytest.LogCaptureFixture) -> None:
+    modes = EcsModeSelector(338, parse_levels("0:off, 10:solar, 20:solar+fallback"))
+    assert modes.on_device(device(selector(40))) is None
+    assert modes.mode is EcsMode.SOLAR_FALLBACK
+    assert "level '40' is not mapped" in caplog.text
+
+
+def test_mode_request_asks_domoticz_for_the_selector() -> None:
+    modes = EcsModeSelector(338, parse_levels("20:solar+fallback"))
+    assert modes.request() == ("domoticz/in", '{"command": "getdeviceinfo", "idx": 338}')
+
+
+@pytest.mark.parametrize("text", ["", "10", "10:sunny", "x:off", "10:off,"])
+def test_level_mapping_errors(text: str) -> None:
+    if text == "10:off,":
+        assert parse_levels(text) == {10: EcsMode.OFF}  # a trailing comma is fine
+        return
+    with pytest.raises(ValueError):
+        parse_levels(text)
+
+
+# --- the force switch ---------------------------------------------------------------------------------------
+
+def test_a_user_switching_forces_and_unforces() -> None:
+    link = ForceLink("ecs", 359)
+    assert link.on_device(device(switch(359, True)), load_forced=False, now=0.0) is True
+    assert link.on_device(device(switch(359, True)), load_forced=True, now=1.0) is None  # repeated: no change
+    assert link.on_device(device(switch(359, False)), load_forced=True, now=2.0) is False
+    assert link.on_device(device(switch(360, True)), load_forced=False, now=3.0) is None  # another idx
+
+
+def test_our_own_update_is_an_on_off_switchlight() -> None:
+    link = ForceLink("ecs", 359)
+    assert link.publish_state(True, 0.0) == ("domoticz/in",
+                                             '{"command": "switchlight", "idx": 359, "switchcmd": "On"}')
+
+
+def test_our_echoes_are_not_commands_even_out_of_order_with_the_load() -> None:
+    link = ForceLink("ecs", 359)
+    link.publish_state(True, 0.0)  # the fallback forced the heater...
+    link.publish_state(False, 0.5)  # ...and the tank was full at once: unforced
+    # Both echoes arrive after the load is unforced: the "On" one must not force it again.
+    assert link.on_device(device(switch(359, True)), load_forced=False, now=0.8) is None
+    assert link.on_device(device(switch(359, False)), load_forced=False, now=0.9) is None
+    assert link.on_device(device(switch(359, True)), load_forced=False, now=5.0) is True  # now a user
+
+
+def test_a_late_echo_is_a_user_command() -> None:
+    link = ForceLink("ecs", 359, echo_window_s=10)
+    link.publish_state(True, 0.0)
+    link.publish_state(False, 1.0)
+    assert link.on_device(device(switch(359, True)), load_forced=False, now=20.0) is True
+
+
+def test_a_selector_force_switch_is_set_by_level() -> None:
+    link = ForceLink("ecs", 338)
+    assert link.on_device(device(SELECTOR), load_forced=False, now=0.0) is True
+    assert link.on_device(device(selector(0)), load_forced=True, now=1.0) is False
+    assert json.loads(link.publish_state(True, 2.0)[1]) == {"command": "switchlight", "idx": 338,
+                                                            "switchcmd": "Set Level", "level": 20}
+    assert json.loads(link.publish_state(False, 3.0)[1])["level"] == 0
+
+
+class FakeDomoticz:
+    """Echoes every switchlight on domoticz/in back on domoticz/out, as Domoticz does."""
+
+    def __init__(self) -> None:
+        self.state: dict[int, bool] = {}
+        self.outbox: list[bytes] = []
+
+    def receive(self, payload: str) -> None:
+        doc = json.loads(payload)
+        on = doc["switchcmd"] == "On" or doc.get("level", 0) > 0
+        self.state[doc["idx"]] = on
+        self.outbox.append(switch(doc["idx"], on))
+
+
+def test_no_loop_between_the_regulator_and_a_domoticz_that_echoes() -> None:
+    dz, link = FakeDomoticz(), ForceLink("ecs", 359)
+    forced, messages, now = False, 0, 0.0
+
+    def regulator_sets(state: bool) -> None:
+        nonlocal forced
+        forced = state
+        dz.receive(link.publish_state(state, now)[1])
+
+    def deliver() -> None:
+        nonlocal messages, forced
+        while dz.outbox:
+            messages += 1
+            assert messages < 20, "the regulator and Domoticz are ping-ponging"
+            change = link.on_device(device(dz.outbox.pop(0)), forced, now)
+            if change is not None:
+                regulator_sets(change)  # what the regulator would do: force/unforce, then show it
+
+    for state in (True, False, True, False):  # fallback force, expiry, force, full tank...
+        regulator_sets(state)
+        now += 0.2
+    deliver()
+    assert forced is False and dz.state[359] is False and messages == 4
+    dz.outbox.append(switch(359, True))  # a user switches on in Domoticz
+    now += 30
+    deliver()
+    assert forced is True
+
+
+# --- config ------------------------------------------------------------------------------------------------
+
+def read(text: str) -> tuple[DomoticzSettings, SectionReader]:
+    cp = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=(";",))
+    cp.optionxform = str.lower  # type: ignore[assignment,method-assign]
+    cp.read_string(text)
+    reader = SectionReader()
+    evaluate = reader.read(cp, "evaluate", DOMOTICZ_EVALUATE_OPTIONS)
+    return read_domoticz_settings(cp, reader, evaluate), reader
+
+
+def test_the_seed_section_keeps_working() -> None:
+    s, reader = read("[domoticz]\nidx_injection = 648\nidx_grid = 651\nsend_domoticz = True\n"
+                     "send_injection = true\nsend_grid = true\n")
+    assert reader.problems == [] and reader.warnings == []
+    assert (s.send, s.send_grid, s.send_injection, s.idx_grid, s.idx_injection) == (True, True, True, 651, 648)
+    assert s.ecs_mode_levels[20] is EcsMode.SOLAR_FALLBACK and s.keepalive_s == 1800
+
+
+def test_the_oldest_seed_sent_injection_from_evaluate() -> None:
+    s, reader = read("[domoticz]\nidx_injection = 648\n[evaluate]\nsend_injection = false\n")
+    assert s.send and not s.send_injection and reader.problems == []
+
+
+def test_nothing_is_sent_without_a_domoticz_section() -> None:
+    s, reader = read("")
+    assert not s.send and reader.problems == []
+    assert s.subscriptions() == ("domoticz/out/#",)
+    assert s.is_out_topic("domoticz/out") and s.is_out_topic("domoticz/out/Automate_Cumulus")
+    assert not s.is_out_topic("domoticz/outside")
+
+
+@pytest.mark.parametrize("text, key", [
+    ("[domoticz]\nsend_domoticz = true\nsend_grid = true\nidx_injection = 648\n", "idx_grid"),
+    ("[domoticz]\necs_mode_levels = 20:solaire\n", "ecs_mode_levels"),
+    ("[domoticz]\necs_mode_default = sometimes\n", "ecs_mode_default"),
+    ("[domoticz]\nidx_grid = -1\n", "idx_grid"),
+])
+def test_config_problems(text: str, key: str) -> None:
+    _, reader = read(text)
+    assert [(p.section, p.key) for p in reader.problems] == [("domoticz", key)]

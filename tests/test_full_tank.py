@@ -1,0 +1,270 @@
+"""Full-tank detection: with the load's own meter (the seed's rule), inferred from the house meter, and the
+daily clear at init_at and midnight (Europe/Paris, DST days included). Readings are real PZEM bytes."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from core.full_tank import InferenceRule, InferredFullTank, MeteredFullTank, daily_clear_due
+from core.readings import MeterReading, parse_meter_payload
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def at(y: int, m: int, d: int, h: int, mi: int = 0, s: int = 0, fold: int = 0) -> float:
+    return datetime(y, m, d, h, mi, s, tzinfo=PARIS, fold=fold).timestamp()
+
+
+def pzem(power_w: float) -> bytes:
+    """A reading exactly as the Wifi MQTT Energy Smartmeter sends it."""
+    return (b'{ "voltage": 231.40, "current": 1.23, "power": %.2f, "energy": 1234.00, "frequency": 50.00, '
+            b'"powerfactor": 0.98, "ppm_err": 0}' % power_w)
+
+
+def watts(payload: bytes) -> float:
+    reading = parse_meter_payload(payload, "power", 0.0, 30000.0)
+    assert isinstance(reading, MeterReading)
+    return reading.power_w
+
+
+# --- with the load's own meter --------------------------------------------------------------------------
+
+def test_five_low_readings_in_a_row_make_it_full() -> None:
+    tank = MeteredFullTank("ecs", min_power_w=150)
+    t0 = at(2024, 6, 1, 14)
+    verdicts = [tank.on_reading(watts(pzem(p)), 1500, t0 + 2 * i) for i, p in enumerate([0, 3.2, 0, 4.99, 0])]
+    assert verdicts == [False, False, False, False, True]
+    assert tank.full
+    assert not tank.on_reading(0.0, 1500, t0 + 10)  # says it once
+
+
+def test_a_reading_of_5_w_or_more_restarts_the_count() -> None:
+    tank = MeteredFullTank("ecs", min_power_w=150)
+    t0 = at(2024, 6, 1, 14)
+    for i, p in enumerate([0, 0, 0, 0, 5.0, 0, 0, 0, 0]):
+        assert not tank.on_reading(watts(pzem(p)), 1500, t0 + 2 * i)
+    assert tank.on_reading(0.0, 1500, t0 + 18)
+
+
+def test_readings_10_s_apart_do_not_chain() -> None:
+    tank = MeteredFullTank("ecs", min_power_w=150)
+    t0 = at(2024, 6, 1, 14)
+    for i in range(8):
+        assert not tank.on_reading(0.0, 1500, t0 + 10 * i)  # the meter dropped out between each
+    assert not tank.full
+    assert [tank.on_reading(0.0, 1500, t0 + 100 + 9.9 * i) for i in range(5)][-1] is True
+
+
+def test_a_command_below_min_power_is_no_evidence() -> None:
+    tank = MeteredFullTank("ecs", min_power_w=150)
+    t0 = at(2024, 6, 1, 14)
+    for i in range(10):
+        assert not tank.on_reading(0.0, 149, t0 + 2 * i)  # the triac misfires down there anyway
+    for i in range(4):
+        tank.on_reading(0.0, 150, t0 + 30 + 2 * i)
+    assert not tank.full  # the low-command readings did not count towards the five
+
+
+def test_clear_lets_the_load_take_power_again() -> None:
+    tank = MeteredFullTank("ecs", min_power_w=150)
+    for i in range(5):
+        tank.on_reading(0.0, 2000, 100.0 + i)
+    assert tank.full
+    tank.clear()
+    assert not tank.full
+    assert not any(tank.on_reading(0.0, 2000, 200.0 + i) for i in range(4))
+
+
+# --- the daily clear ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("since, now, due", [
+    (at(2024, 6, 1, 5, 59), at(2024, 6, 1, 6, 0, 1), True),  # init_at passed
+    (at(2024, 6, 1, 6, 0, 1), at(2024, 6, 1, 23, 59), False),
+    (at(2024, 6, 1, 23, 59), at(2024, 6, 2, 0, 0, 30), True),  # midnight
+    (at(2024, 6, 2, 0, 0, 30), at(2024, 6, 2, 5, 59, 59), False),
+    (at(2024, 6, 1, 6, 0, 0), at(2024, 6, 1, 6, 0, 0), False),  # exactly at it, already checked
+    (at(2024, 5, 31, 20), at(2024, 6, 1, 8), True),  # restart: saved status time as `since`
+])
+def test_clear_at_init_at_and_midnight(since: float, now: float, due: bool) -> None:
+    assert daily_clear_due(since, now, PARIS, init_at_hour=6) is due
+
+
+def test_clear_on_the_spring_forward_day_when_init_at_does_not_exist() -> None:
+    # 2024-03-31: 02:00 CET jumps to 03:00 CEST; an init_at of 2 happens at the jump.
+    assert not daily_clear_due(at(2024, 3, 31, 0, 30), at(2024, 3, 31, 1, 59), PARIS, init_at_hour=2)
+    assert daily_clear_due(at(2024, 3, 31, 1, 59), at(2024, 3, 31, 3, 0, 1), PARIS, init_at_hour=2)
+
+
+def test_clear_once_on_the_fall_back_day_when_init_at_happens_twice() -> None:
+    # 2024-10-27: 03:00 CEST falls back to 02:00 CET; 02:00 is lived twice, cleared the first time only.
+    first_0230 = at(2024, 10, 27, 2, 30, fold=0)
+    second_0230 = at(2024, 10, 27, 2, 30, fold=1)
+    assert second_0230 - first_0230 == 3600
+    assert daily_clear_due(at(2024, 10, 27, 1, 59), first_0230, PARIS, init_at_hour=2)
+    assert not daily_clear_due(first_0230, second_0230, PARIS, init_at_hour=2)
+
+
+def test_clear_with_the_system_time_zone() -> None:
+    t = at(2024, 6, 1, 12)
+    assert daily_clear_due(t - 2 * 86400, t, None, init_at_hour=6)  # two days: both passed, whatever the zone
+    assert not daily_clear_due(t, t, None, init_at_hour=6)
+
+
+# --- inferred from the house meter ----------------------------------------------------------------------
+
+class House:
+    """Drives an InferredFullTank like the regulator would: a reading every 2 s, commands in between."""
+
+    def __init__(self, tank: InferredFullTank, start: float, base_w: float = 300.0) -> None:
+        self.tank, self.now, self.base_w = tank, start, base_w
+        self.heater_draws = True  # False: the thermostat has cut
+        self.command_w = 0.0
+        self.others_w = 0.0  # believed power of the other regulated loads (they draw it too)
+        self.verdicts: list[bool] = []
+        tank.on_command(0.0, start)
+
+    def command(self, watts_: float) -> None:
+        self.command_w = watts_
+        self.tank.on_command(watts_, self.now)
+
+    def run(self, seconds: float, appliance_w: float = 0.0) -> None:
+        """Readings every 2 s for `seconds`; `appliance_w` is an unregulated appliance's draw."""
+        for _ in range(int(seconds // 2)):
+            self.now += 2.0
+            drawn = self.command_w if self.heater_draws else 0.0
+            payload = pzem(self.base_w + appliance_w + drawn + self.others_w)
+            self.verdicts.append(self.tank.on_consumption(watts(payload), self.now, self.others_w))
+
+
+def test_a_working_heater_raises_no_suspicion() -> None:
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.run(20)
+    house.command(1500)
+    house.run(20)
+    assert tank.suspect_since is None and not tank.full
+
+
+def test_full_heater_is_suspected_then_confirmed_by_the_reprobe() -> None:
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.heater_draws = False
+    house.run(20)
+    house.command(1500)
+    house.run(20)
+    assert tank.suspect_since is not None and not tank.full  # one failed probe is not enough
+    house.run(60)
+    assert not tank.reprobe_due(house.command_w, house.now)  # 120 s not yet passed
+    house.run(60)
+    assert tank.reprobe_due(house.command_w, house.now)
+    assert tank.holding(house.now) and not tank.holding(house.now + 15)
+    house.command(0)  # the regulator holds it at 0: the step down is the confirming probe
+    house.run(14)
+    assert house.verdicts.count(True) == 1 and tank.full
+
+
+def test_growing_steps_extend_one_probe() -> None:
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.heater_draws = False
+    house.run(10)
+    house.command(800)
+    house.run(2)
+    house.command(2300)  # the next decision adds the surplus still unused
+    house.run(14)
+    assert tank.suspect_since is not None
+
+
+def test_a_step_undone_at_once_is_abandoned() -> None:
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.heater_draws = False
+    house.run(10)
+    house.command(1500)
+    house.run(2)
+    house.command(100)  # back under min_power above the start: nothing left to measure
+    house.run(20)
+    assert tank.suspect_since is None
+
+
+def test_an_appliance_stopping_during_the_step_is_inconclusive() -> None:
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.run(10, appliance_w=2000)  # a kettle
+    house.command(1500)
+    house.run(20, appliance_w=0)  # ...stops at the same moment: the house drops 500 W
+    assert tank.suspect_since is None and not tank.full
+
+
+def test_an_unsteady_house_gives_no_probe() -> None:
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.heater_draws = False
+    house.run(2, appliance_w=0)
+    house.run(2, appliance_w=900)  # the two readings before the step differ by 900 W
+    house.command(1500)
+    house.run(20, appliance_w=900)
+    assert tank.suspect_since is None
+
+
+def test_an_exact_coincidence_is_undone_by_the_confirming_probe() -> None:
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.run(10, appliance_w=1500)
+    house.command(1500)
+    house.run(20, appliance_w=0)  # heater +1500, kettle -1500: looks exactly like a full tank
+    assert tank.suspect_since is not None
+    house.run(120)
+    assert tank.reprobe_due(house.command_w, house.now)
+    house.command(0)
+    house.run(14)
+    assert tank.suspect_since is None and not tank.full  # the step down showed the heater drawing
+
+
+def test_other_regulated_loads_changing_at_the_same_time_are_subtracted() -> None:
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.others_w = 1500  # a relay load the regulator believes at 1500 W
+    house.run(10)
+    house.command(1500)
+    house.others_w = 0  # the regulator switched the relay off in the same decision
+    house.run(20)
+    assert tank.suspect_since is None  # the flat house reading is the heater replacing the relay
+
+
+def test_a_probe_without_settled_readings_times_out() -> None:
+    tank = InferredFullTank("ecs", min_power_w=150, rule=InferenceRule(probe_timeout_s=5))
+    house = House(tank, at(2024, 6, 1, 11))
+    house.heater_draws = False
+    house.run(10)
+    house.command(1500)
+    house.now += 30  # the meter went silent
+    house.run(20)
+    assert tank.suspect_since is None
+
+
+def test_inference_logs_its_numbers(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="core.full_tank")
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.heater_draws = False
+    house.run(10)
+    house.command(1500)
+    house.run(20)
+    assert "ecs may be full: a 1500 W step moved the house by 0 W at most (< 375 W)" in caplog.text
+
+
+def test_clear_drops_full_and_suspicion() -> None:
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.heater_draws = False
+    house.run(10)
+    house.command(1500)
+    house.run(20)
+    tank.clear()
+    assert tank.suspect_since is None and not tank.full
+    assert not tank.reprobe_due(1500, house.now + 1000)

@@ -1,0 +1,103 @@
+"""The command line: printed figures agree with --log, a plot is drawn, user errors exit 2 without traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from simulation.__main__ import main
+from simulation.config import read_sim_config
+from simulation.demo_config import DEMO_TEMPLATE, write_demo_config
+from simulation.metrics import format_summary, read_log, summarize
+from tests.test_simulation_replay import write_config, write_trace
+
+ROOT = Path(__file__).resolve().parent.parent
+REAL_DAY = ROOT / "simulation" / "traces" / "serf-east-2022-03-19.csv"
+
+
+def test_printed_figures_are_recomputed_from_the_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "steps.csv"
+    code = main(["replay", str(REAL_DAY), "-c", str(DEMO_TEMPLATE), "--from", "10:00", "--to", "12:00",
+                 "--log", str(log)])
+    out = capsys.readouterr().out
+    assert code == 0
+    names, rows = read_log(log)
+    assert names == ("ecs", "radiator", "towel") and len(rows) == 3600
+    assert format_summary(summarize(names, rows)) in out
+    assert "capture" in out and "caused import" in out
+
+
+def test_plot_is_drawn(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "day.png"
+    config = write_config(tmp_path, "ecs = variable\nradiator = constant")
+    trace = write_trace(tmp_path, [(3000, 500)] * 10)
+    assert main(["replay", str(trace), "-c", str(config), "--plot", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--from", "10:30", "--to", "10:10"], "must come at least one period"),
+    (["--from", "noon"], "HH:MM"),
+    (["--period", "0"], "the period must be > 0"),
+])
+def test_bad_options_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
+                            message: str) -> None:
+    config = write_config(tmp_path, "radiator = constant")
+    trace = write_trace(tmp_path, [(3000, 500)] * 60)
+    assert main(["replay", str(trace), "-c", str(config), *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_bad_trace_names_file_and_line_without_traceback(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "radiator = constant")
+    trace = tmp_path / "bad.csv"
+    trace.write_text("time,production_w,house_w\n2022-03-19T10:00:00,0,100\n2022-03-19T10:01:00,12kW,100\n")
+    run = subprocess.run([sys.executable, "-m", "simulation", "replay", str(trace), "-c", str(config)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert f"{trace}:3: production_w is not a number: '12kW'" in run.stderr
+    assert "Traceback" not in run.stderr and run.stdout == ""
+
+
+def test_bad_config_lists_every_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path, "ecs = variable\nheat = relay", "ecs.tank = 5\nradiator.response = x.csv")
+    trace = write_trace(tmp_path, [(3000, 500)] * 10)
+    assert main(["replay", str(trace), "-c", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "[equipments] heat: the simulation knows the types" in err
+    assert "[simulation] ecs.tank: unknown key (did you mean ecs.tank_wh?)" in err
+
+
+def test_sim_config_reads_the_demo_template_and_catches_misplaced_keys(tmp_path: Path) -> None:
+    config = read_sim_config(DEMO_TEMPLATE)
+    assert [(s.name, s.type) for s in config.loads] == [("ecs", "variable"), ("radiator", "constant"),
+                                                        ("towel", "unknown")]
+    ecs, radiator, towel = config.loads
+    assert ecs.response_path is not None and ecs.response_path.name == "power_calibration_ECS-02.csv"
+    assert (ecs.tank_wh, radiator.power_w, towel.power_w) == (9000, 1050, 600)
+    assert (radiator.payload_on, radiator.payload_off) == ("ON", "OFF")
+    from settings.problems import ConfigError
+
+    bad = write_config(tmp_path, "ecs = variable\nradiator = constant", "ecs.power_w = 5\nradiator.tank_wh = -1")
+    with pytest.raises(ConfigError) as caught:
+        read_sim_config(bad)
+    text = caught.value.render()
+    assert "[simulation] ecs.power_w: does not apply to a variable load" in text
+    assert "[simulation] radiator.tank_wh: must be a number > 0" in text
+
+
+def test_demo_config_scales_time_and_the_daemon_accepts_it(tmp_path: Path) -> None:
+    from settings.config import load_settings
+
+    path = write_demo_config(DEMO_TEMPLATE, tmp_path, "127.0.0.1", 45678, speed=30)
+    settings = load_settings(path)
+    assert settings.mqtt.port == 45678
+    assert settings.evaluate.period_s == pytest.approx(2.5 / 30, rel=1e-3)
+    assert settings.evaluate.meter_timeout_s == 1.0  # 10 s / 30, floored at 1 s of wall clock
+    sim = read_sim_config(path)  # absolute paths: the copy works from its own directory
+    assert sim.loads[0].response_path == (ROOT / "calibration" / "power_calibration_ECS-02.csv").resolve()

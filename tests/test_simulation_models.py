@@ -1,0 +1,168 @@
+"""The simulation's models: trace reading, a heater's measured response, tanks, relays, the house."""
+
+from __future__ import annotations
+
+from datetime import timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simulation.house import SimHouse
+from simulation.loads import Relay, Tank, VariableHeater, same_payload
+from simulation.pzem import PzemMeter, pzem_boot
+from simulation.response import ResponseError, read_response
+from simulation.trace import TraceError, parse_clock, read_trace
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_real_trace_reads_a_day_a_minute_a_row() -> None:
+    trace = read_trace(ROOT / "simulation" / "traces" / "serf-east-2022-03-19.csv", timezone.utc)
+    assert len(trace.times_s) == 1440
+    assert trace.step_s == 60
+    assert trace.clock(trace.start_s) == "00:00:00"
+    assert trace.end_s - trace.start_s == 86400
+    assert max(trace.production_w) == 4610
+
+
+def test_production_is_linear_between_rows_and_house_held_per_row(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.csv", "time,production_w,house_w\n2022-03-19T10:00:00,0,100\n"
+                                     "2022-03-19T10:01:00,600,400\n2022-03-19T10:02:00,600,400\n")
+    trace = read_trace(path, timezone.utc)
+    t0 = trace.start_s
+    assert trace.production_at(np.array([t0, t0 + 15, t0 + 30, t0 + 60, t0 + 90])).tolist() == [0, 150, 300,
+                                                                                                600, 600]
+    assert trace.house_at(np.array([t0, t0 + 59.9, t0 + 60, t0 + 170])).tolist() == [100, 100, 400, 400]
+    assert trace.at_clock("10:01") == t0 + 60
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("", "empty file"),
+    ("time,production_w\n2022-03-19T10:00:00,0\n", "t.csv:1: header lacks house_w"),
+    ("time,production_w,house_w\n2022-03-19T10:00:00,0,100\n2022-03-19T10:01:00,x,100\n",
+     "t.csv:3: production_w is not a number"),
+    ("time,production_w,house_w\n2022-03-19T10:00:00,0,100\n2022-03-19T10:01:00,0,-5\n",
+     "t.csv:3: house_w must be a finite number >= 0"),
+    ("time,production_w,house_w\nnoon,0,100\n", "t.csv:2: time is not an ISO date-time"),
+    ("time,production_w,house_w\n2022-03-19T10:00:00,0,100\n2022-03-19T10:00:00,0,100\n",
+     "t.csv:3: time 2022-03-19T10:00:00 does not come after"),
+    ("time,production_w,house_w\n2022-03-19T10:00:00,0,100\n2022-03-19T10:01:00,0,100\n"
+     "2022-03-19T10:03:00,0,100\n", "t.csv:4: irregular step (120 s after 60 s)"),
+    ("time,production_w,house_w\n2022-03-19T10:00:00,0,100\n", "needs at least two rows"),
+])
+def test_bad_traces_name_file_and_line(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(TraceError, match=None) as caught:
+        read_trace(write(tmp_path / "t.csv", text))
+    assert message in str(caught.value)
+
+
+def test_missing_trace_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(TraceError, match="nope.csv: cannot read the trace"):
+        read_trace(tmp_path / "nope.csv")
+
+
+def test_parse_clock() -> None:
+    assert parse_clock("05:00") == 5 * 3600
+    assert parse_clock("21:30:15") == 21 * 3600 + 30 * 60 + 15
+    assert parse_clock("24:00") == 86400
+    for bad in ("5", "25:00", "10:61", "ab:cd", "24:01"):
+        with pytest.raises(ValueError):
+            parse_clock(bad)
+
+
+def test_response_reads_both_decimal_styles_and_interpolates(tmp_path: Path) -> None:
+    comma = read_response(ROOT / "calibration" / "power_calibration_ECS-02_poly_decimal_comma.csv")
+    assert comma.percents[0] == 0.0 and comma.percents[-1] == 100.0
+    assert comma.watts[-1] == pytest.approx(2265.9585834265413)
+    curve = read_response(write(tmp_path / "c.csv", "percent;watts\n100;2000\n50;800\n0;0\n"))
+    assert curve.percents == (0.0, 50.0, 100.0)
+    assert curve.watts_at(25) == 400
+    assert curve.watts_at(75) == 1400
+    assert curve.max_w == 2000
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("0;0\n50;x\n", "c.csv:2: expected 'percent;watts'"),
+    ("0;0\n150;10\n", "c.csv:2: percent must be 0..100"),
+    ("0;0\n", "needs at least two"),
+])
+def test_bad_response_csv_names_the_line(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ResponseError) as caught:
+        read_response(write(tmp_path / "c.csv", text))
+    assert message in str(caught.value)
+
+
+def heater(tmp_path: Path, tank: Tank | None = None) -> VariableHeater:
+    return VariableHeater("ecs", read_response(write(tmp_path / "c.csv", "0;1\n50;800\n100;2000\n")), tank)
+
+
+def test_heater_follows_its_measured_curve_and_the_firmware_words(tmp_path: Path) -> None:
+    load = heater(tmp_path)
+    assert load.step(2) == 0  # at 0 % the triac does not fire (the sweep's 1 W is its meter's floor)
+    load.command("25")
+    assert load.step(2) == pytest.approx(400.5)
+    load.command("off")  # gates the output, keeps the percent
+    assert (load.step(2), load.level, load.percent) == (0, 0, 25)
+    load.command("on")
+    assert load.step(2) == pytest.approx(400.5)
+    for ignored in ("150", "-1", "nan", "status", "garbage"):
+        load.command(ignored)
+    assert load.percent == 25
+    load.command("reboot")  # back at its default
+    assert (load.percent, load.step(2)) == (0, 0)
+
+
+def test_tank_thermostat_cuts_after_its_energy_mid_period(tmp_path: Path) -> None:
+    tank = Tank(capacity_wh=3.0)
+    load = heater(tmp_path, tank)
+    load.command("100")  # 2000 W: 2000 * 3 s / 3600 = 1.667 Wh per 3 s period
+    assert load.step(3) == pytest.approx(2000)
+    assert load.step(3) == pytest.approx((3.0 - 2000 * 3 / 3600) * 3600 / 3)  # the rest of the room
+    assert tank.full
+    assert load.step(3) == 0
+    assert tank.stored_wh == pytest.approx(3.0)
+
+
+def test_relay_switches_on_its_own_payloads_only() -> None:
+    relay = Relay("resille", 596, '{"command": "switchlight", "idx": 359, "switchcmd": "On" }',
+                  '{"command": "switchlight", "idx": 359, "switchcmd": "Off" }')
+    assert relay.command('{"command":"switchlight","idx":359,"switchcmd":"On"}')  # same JSON, other spacing
+    assert relay.step(2) == 596
+    assert not relay.command('{"command": "switchlight", "idx": 360, "switchcmd": "Off"}')  # another device
+    assert relay.on
+    assert relay.command('{"command": "switchlight", "idx": 359, "switchcmd": "Off" }')
+    assert relay.step(2) == 0
+    assert same_payload("on", "ON") and not same_payload("1", "0")
+    with pytest.raises(ValueError, match="real power must be > 0"):
+        Relay("x", 0, "1", "0")
+
+
+def test_house_applies_commands_at_the_next_step_and_routes_shared_topics(tmp_path: Path) -> None:
+    a = Relay("a", 500, '{"idx": 1, "switchcmd": "On"}', '{"idx": 1, "switchcmd": "Off"}')
+    b = Relay("b", 300, '{"idx": 2, "switchcmd": "On"}', '{"idx": 2, "switchcmd": "Off"}')
+    ecs = heater(tmp_path)
+    house = SimHouse([ecs, a, b], ["regul/vload/ECS/cmd", "domoticz/in", "domoticz/in"])
+    house.receive("domoticz/in", b'{"idx": 2, "switchcmd": "On"}')
+    house.receive("regul/vload/ECS/cmd", "50")
+    house.receive("elsewhere", "50")
+    assert (a.on, b.on, ecs.percent) == (False, False, 0)  # nothing before the next physical step
+    assert house.pending_commands() == 2
+    assert house.step(2) == (800, 0, 300)
+    assert house.levels() == (50, 0, 1)
+    oracle = house.oracle_loads()
+    assert [(o.name, o.variable, o.max_w) for o in oracle] == [("ecs", True, 2000), ("a", False, 500),
+                                                             ("b", False, 300)]
+
+
+def test_pzem_messages_are_the_firmwares_bytes() -> None:
+    meter = PzemMeter()
+    assert meter.reading(276, 3600) == ('{ "voltage": 231.40, "current": 1.19, "power": 276.00, "energy": '
+                                        '276.00, "frequency": 50.00, "powerfactor": 1.00, "ppm_err": 0}')
+    assert '"power": 0.00' in meter.reading(-50, 2)  # clamped: the meter never shows export
+    assert pzem_boot("CONSOMMATION").startswith('{ "type": pzem, "id": CONSOMMATION, "fw_version": 1.3a')

@@ -1,0 +1,195 @@
+"""Replay: figures on hand-computable traces equal the arithmetic, with a scripted regulator and the real one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from simulation.metrics import format_summary, read_log, summarize
+from simulation.replay import PublishFn, ReplayError, replay
+
+LINEAR_CSV = "".join(f"{p};{20.0 * p}\n" for p in range(0, 101, 5))  # 0..2000 W, 20 W per percent
+
+CONFIG = """
+[mqtt]
+topic_cons = smeter/pzem/CONSOMMATION
+topic_prod = smeter/pzem/PRODUCTION
+
+[evaluate]
+margin = 20
+balance_threshold = 20
+period = 2.5
+meter_timeout = 10
+
+[status]
+file = status.json
+persistent = false
+
+[equipments]
+{equipments}
+
+[ecs]
+topic_set_power = regul/vload/ECS/cmd
+calibration = linear.csv
+min_power = 150
+
+[radiator]
+max_power = 1000
+topic_set_power = cmnd/radiator/POWER
+json_on = ON
+json_off = OFF
+
+[towel]
+topic_set_power = shellies/towel/relay/0/command
+json_on = on
+json_off = off
+
+[simulation]
+period = 2
+{simulation}
+"""
+
+
+def write_config(directory: Path, equipments: str, simulation: str = "") -> Path:
+    """A config with the loads listed in `equipments` (`name = type` lines)."""
+    (directory / "linear.csv").write_text(LINEAR_CSV)
+    path = directory / "config.ini"
+    path.write_text(CONFIG.format(equipments=equipments, simulation=simulation))
+    return path
+
+
+def write_trace(directory: Path, rows: list[tuple[float, float]], start: str = "2022-03-19T10:") -> Path:
+    """One row a minute from 10:00: (production_w, house_w)."""
+    lines = ["time,production_w,house_w"]
+    lines += [f"{start}{i:02d}:00,{pv:g},{house:g}" for i, (pv, house) in enumerate(rows)]
+    path = directory / "trace.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+class AlwaysOn:
+    """A scripted regulator: switches the radiator on at its first message, then never changes."""
+
+    def __init__(self, publish: PublishFn) -> None:
+        self.publish = publish
+        self.messages: list[tuple[str, float]] = []
+
+    def handle(self, topic: str, payload: bytes, now: float) -> None:
+        if not self.messages:
+            self.publish("cmnd/radiator/POWER", "ON", True)
+        self.messages.append((topic, now))
+
+    def tick(self, now: float) -> None:
+        pass
+
+
+def scripted(holder: list[AlwaysOn]):  # type: ignore[no-untyped-def]
+    def make(config_path: str, publish: PublishFn) -> AlwaysOn:
+        holder.append(AlwaysOn(publish))
+        return holder[0]
+    return make
+
+
+def test_constant_day_figures_equal_the_arithmetic(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "radiator = constant")
+    trace = write_trace(tmp_path, [(3000, 500)] * 60)  # 10:00 .. 11:00
+    holder: list[AlwaysOn] = []
+    result = replay(config, trace, make_regulator=scripted(holder))
+    s = result.summary
+    n = 1800  # one hour of 2 s periods
+    assert s.periods == n and s.hours == 1.0
+    assert s.pv_kwh == pytest.approx(3.0, abs=1e-12)
+    assert s.house_kwh == pytest.approx(0.5, abs=1e-12)
+    # The command sent at the first reading takes effect at the next physical step: on for n - 1 periods.
+    assert s.load_kwh == pytest.approx((1000 * (n - 1) * 2 / 3600 / 1000,), abs=1e-12)
+    assert s.export_wh == pytest.approx(2500 * 2 / 3600 + 1500 * (n - 1) * 2 / 3600, abs=1e-9)
+    assert s.import_wh == 0 and s.caused_import_wh == 0
+    assert s.oracle_kwh == pytest.approx((1.0,), abs=1e-12)  # the radiator fits in 2500 W all hour
+    assert s.capture_pct == pytest.approx((n - 1) / n * 100)
+    assert s.switches == (1,)
+    # Meters: consumption at t, production half a period later, every period.
+    topics = holder[0].messages[:4]
+    assert [t for t, _ in topics] == ["smeter/pzem/CONSOMMATION", "smeter/pzem/PRODUCTION"] * 2
+    assert [now - topics[0][1] for _, now in topics] == [0, 1, 2, 3]
+
+
+def test_step_change_caused_import_is_the_loads_share(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "radiator = constant")
+    # At 10:30 the house jumps to 3500 W: with the radiator held on, 1500 W come from the grid.
+    trace = write_trace(tmp_path, [(3000, 500)] * 30 + [(3000, 3500)] * 30)
+    s = replay(config, trace, make_regulator=scripted([])).summary
+    half_h = 900 * 2 / 3600
+    assert s.import_wh == pytest.approx(1500 * half_h, abs=1e-9)
+    assert s.caused_import_wh == pytest.approx(1000 * half_h, abs=1e-9)  # min(import, load) each period
+    assert s.house_kwh == pytest.approx((500 + 3500) * half_h / 1000, abs=1e-12)
+    assert s.oracle_kwh == pytest.approx((1000 * half_h / 1000,), abs=1e-12)  # no surplus after the step
+    load_wh = 1000 * 1799 * 2 / 3600
+    assert s.capture_pct == pytest.approx((load_wh - 1000 * half_h) / (1000 * half_h) * 100)
+
+
+def test_production_is_integrated_as_the_trapezoid(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "radiator = constant")
+    trace = write_trace(tmp_path, [(0, 0), (600, 0), (600, 0)])
+    s = replay(config, trace, "10:00", "10:01", make_regulator=scripted([])).summary
+    assert s.pv_kwh * 1000 == pytest.approx(600 * 60 / 2 / 3600, abs=1e-9)  # a ramp 0 -> 600 W in a minute
+
+
+def test_real_regulator_fills_the_heater_and_keeps_the_balance(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "ecs = variable\nradiator = constant")
+    trace = write_trace(tmp_path, [(3000, 500)] * 60)
+    result = replay(config, trace)
+    s = result.summary
+    # 2500 W of surplus: the heater takes 2000 W, the 1000 W radiator does not fit in the 500 W left.
+    assert s.oracle_kwh == pytest.approx((2.0, 0.0), abs=1e-9)
+    assert s.load_kwh[0] > 1.9 and s.load_kwh[1] == 0
+    assert s.caused_import_wh < 1.0
+    assert 95 < (s.capture_pct or 0) <= 100
+    # Energy balance: what the loads and the house did not take was exported.
+    assert s.pv_kwh - s.house_kwh - s.loads_kwh == pytest.approx((s.export_wh - s.import_wh) / 1000, abs=1e-6)
+    # The belief (the regulator's status) follows the commands; the percent is the command held.
+    last = result.rows[-1]
+    assert last.command[0] > 90 and last.commanded_w[0] > 1900 and last.real_w[0] > 1900
+
+
+def test_thermostat_cut_stops_the_heater_at_its_tank_energy(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "ecs = variable\nradiator = constant", "ecs.tank_wh = 100")
+    trace = write_trace(tmp_path, [(4000, 500)] * 60)
+    s = replay(config, trace).summary
+    assert s.load_kwh[0] == pytest.approx(0.1, abs=1e-6)
+    assert s.oracle_kwh[0] == pytest.approx(0.1, abs=1e-6)
+    assert s.load_kwh[1] > 0.8  # once the tank is hot, the radiator gets the surplus
+
+
+def test_unknown_load_draws_its_real_watts(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "towel = unknown", "towel.power_w = 600")
+    trace = write_trace(tmp_path, [(2000, 500)] * 60)
+    result = replay(config, trace)
+    assert result.summary.oracle_kwh == pytest.approx((0.6,), abs=1e-9)
+    assert result.summary.load_kwh[0] > 0.55
+    assert set(row.real_w[0] for row in result.rows[10:]) == {600}
+    assert result.rows[-1].commanded_w[0] == pytest.approx(600, abs=1)  # learned by measuring
+
+
+def test_log_rows_recompute_the_figures(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "ecs = variable\nradiator = constant\ntowel = unknown")
+    trace = write_trace(tmp_path, [(1000 + 60 * i, 400 + (900 if 20 <= i < 25 else 0)) for i in range(60)])
+    result = replay(config, trace)
+    from simulation.metrics import write_log
+
+    write_log(tmp_path / "steps.csv", result.names, result.rows)
+    names, rows = read_log(tmp_path / "steps.csv")
+    assert names == ("ecs", "radiator", "towel")
+    assert rows == result.rows
+    assert format_summary(summarize(names, rows)) == format_summary(result.summary)
+
+
+def test_bad_range_is_refused(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "radiator = constant")
+    trace = write_trace(tmp_path, [(3000, 500)] * 60)
+    with pytest.raises(ReplayError, match="the trace covers 10:00 to 11:00; asked 09:00 to 10:30"):
+        replay(config, trace, "09:00", "10:30", make_regulator=scripted([]))
+    with pytest.raises(ReplayError, match="must come at least one period"):
+        replay(config, trace, "10:30", "10:30", make_regulator=scripted([]))
+    with pytest.raises(ReplayError, match="HH:MM"):
+        replay(config, trace, "half past ten", None, make_regulator=scripted([]))
