@@ -17,9 +17,6 @@ if str(ROOT) not in sys.path:
 from localbroker import PrivateBroker  # noqa: E402
 from tests.mqtt_probe import MqttProbe  # noqa: E402
 
-SHARED = ROOT.parent / "shared"
-DATA = SHARED / "data"
-
 
 @pytest.fixture
 def broker() -> Iterator[PrivateBroker]:

@@ -18,7 +18,7 @@ from tests.configs import write_config
 from tests.harness import MODE, NOON, Harness
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED_STATUS = ROOT.parent / "shared" / "seed" / "status.ini.example.json"
+SEED_STATUS = ROOT / "tests" / "data" / "seed-status.ini.example.json"  # the seed's status file
 
 WRITER = """
 import sys
