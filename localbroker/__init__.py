@@ -46,8 +46,9 @@ class PrivateBroker:
 
     host = "127.0.0.1"
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, extra_conf: str = "") -> None:
         self.port = port or free_port(self.host)
+        self.extra_conf = extra_conf  # more listeners (e.g. TLS), appended to the config as is
         self._dir = Path(tempfile.mkdtemp(prefix="pyseb-mosquitto-"))
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -71,6 +72,10 @@ class PrivateBroker:
             "set_tcp_nodelay true\n"
             f"log_dest file {self.log_path}\n"
             "log_type error\nlog_type warning\nlog_type notice\n"
+            # Started as root, mosquitto drops to user "mosquitto", who cannot read our private
+            # temporary files (its log, test certificates): stay who we are.
+            + ("user root\n" if os.geteuid() == 0 else "")
+            + self.extra_conf
         )
         # The same port is reused after a restart in a test (stop + start again): the config keeps it.
         with open(self._dir / "stdout.log", "ab") as log:

@@ -80,7 +80,7 @@ class Daemon:
             if isinstance(event, Connected):
                 self._on_connected(event)
             elif isinstance(event, Disconnected):
-                log.warning("disconnected from the broker (%s): reconnecting", event.reason)
+                log.warning("not connected to the broker (%s): retrying", event.reason)
             elif isinstance(event, Message) and self._started:
                 if event.retained and event.topic == self.reg.settings.mqtt.topic_mode:
                     log.warning("ignoring a retained command on %s (publish mode commands without -r)",

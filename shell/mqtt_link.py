@@ -80,13 +80,23 @@ class MqttLink:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_socket_open = self._on_socket_open
+        client.on_connect_fail = self._on_connect_fail
         self.client = client
 
     def start(self) -> None:
-        """Connect in the background (a broker down at start is retried, not fatal)."""
-        log.info("connecting to %s:%d as %r%s", self.settings.host, self.settings.port, self.settings.client_id,
-                 f" (user {self.settings.username})" if self.settings.username else "")
-        self.client.connect_async(self.settings.host, self.settings.port, keepalive=self.settings.keepalive)
+        """Connect; a broker that is down or refuses us is logged with the reason and retried in the
+        background with backoff, never fatal."""
+        st = self.settings
+        log.info("connecting to %s:%d as %r%s%s", st.host, st.port, st.client_id,
+                 f" (user {st.username})" if st.username else "", " over TLS" if st.tls else "")
+        try:
+            # The first attempt in the foreground: paho's background retries swallow the reason
+            # (refused, unknown host, certificate not trusted), and the user needs it.
+            self.client.connect(st.host, st.port, keepalive=st.keepalive)
+        except OSError as exc:  # ssl.SSLError and socket errors alike
+            log.error("cannot connect to the broker at %s:%d: %s; retrying in the background", st.host,
+                      st.port, exc)
+            self.client.connect_async(st.host, st.port, keepalive=st.keepalive)
         self.client.loop_start()
 
     def publish(self, topic: str, payload: str | bytes, retain: bool = False) -> mqtt.MQTTMessageInfo:
@@ -120,6 +130,9 @@ class MqttLink:
         client.publish(self.settings.topic_availability, ONLINE, qos=1, retain=True)
         self._connections += 1
         self._events.put(Connected(self._clock(), self._connections == 1))
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
+        self._events.put(Disconnected(self._clock(), "connection attempt failed"))
 
     def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: object,
                        reason_code: mqtt.ReasonCode, properties: object = None) -> None:
