@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
+
+# The firmware prints a NaN float as a bare `nan` (not JSON); Python's json module reads `NaN`. A nan in
+# another field (the power factor at 0 W, say) must not hide a good power value.
+_BARE_NAN = re.compile(r"(?<![\w\"])-?nan(?![\w\"])", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,13 +44,10 @@ def parse_meter_payload(payload: bytes, field: str, received_at: float,
     if "PZEM_READ_ERROR" in text:
         return MeterProblem("read_error", "the meter reports a PZEM read error")
     try:
-        # The firmware prints NaN as bare `nan`: Python's json accepts only `NaN`, so it fails here.
-        doc = json.loads(text, parse_constant=lambda name: float("nan"))
+        doc = json.loads(_BARE_NAN.sub("NaN", text))
     except ValueError:
         if _looks_like_boot(text):
             return MeterProblem("boot", "meter boot message (not valid JSON)")
-        if "nan" in text:
-            return MeterProblem("nan", "a value is nan")
         return MeterProblem("not_json", f"not JSON: {text[:60]!r}")
     if not isinstance(doc, dict):
         return MeterProblem("not_object", f"JSON but not an object: {text[:60]!r}")

@@ -47,3 +47,8 @@ def test_quirks_are_problems_not_readings(payload: bytes, kind: str) -> None:
 
 def test_other_field_name() -> None:
     assert parse_meter_payload(b'{"p": 12.5}', "p", 1.0, 30000.0) == MeterReading(12.5, 1.0)
+
+
+def test_nan_in_another_field_does_not_hide_the_power() -> None:
+    payload = b'{ "voltage": 231.40, "current": 0.00, "power": 0.00, "powerfactor": nan, "ppm_err": 0}'
+    assert parse(payload) == MeterReading(0.0, 100.0)
