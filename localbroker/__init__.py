@@ -7,6 +7,7 @@ process by its PID.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
@@ -39,6 +40,15 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    # Runs in the child before exec: if the process that started the broker dies hard (SIGKILL), the
+    # kernel sends the broker SIGTERM, so no orphan outlives a killed test run or demo. Linux only.
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 class PrivateBroker:
@@ -79,8 +89,10 @@ class PrivateBroker:
         )
         # The same port is reused after a restart in a test (stop + start again): the config keeps it.
         with open(self._dir / "stdout.log", "ab") as log:
+            # Its own session: a Ctrl-C meant for the demo reaches the demo, which then stops the broker.
             self._proc = subprocess.Popen([find_mosquitto(), "-c", str(conf)], stdout=log, stderr=log,
-                                          stdin=subprocess.DEVNULL, start_new_session=True)
+                                          stdin=subprocess.DEVNULL, start_new_session=True,
+                                          preexec_fn=_die_with_parent)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
@@ -88,9 +100,13 @@ class PrivateBroker:
                                   f"see {self._dir}")
             try:
                 with socket.create_connection((self.host, self.port), timeout=0.2):
-                    return self
+                    pass
             except OSError:
                 time.sleep(0.02)
+                continue
+            time.sleep(0.05)
+            if self._proc.poll() is None:  # still alive: the listener is ours, not a port race's loser
+                return self
         self.stop()
         raise BrokerError(f"mosquitto did not listen on {self.host}:{self.port} within {timeout_s} s")
 
@@ -112,7 +128,11 @@ class PrivateBroker:
         shutil.rmtree(self._dir, ignore_errors=True)
 
     def __enter__(self) -> PrivateBroker:
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            self.cleanup()  # __exit__ will not run: remove the temporary directory here
+            raise
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
