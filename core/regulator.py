@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from core.allocation import AllocationParams, allocate
+from core.boots import MeterBoots
+from core.field import FieldFeatures
 from core.meters import EnergyCounter, MeterState
 from core.modes import ForceCommand, ModeCommandError, UnforceCommand, parse_mode_command
 from core.readings import MeterProblem, parse_meter_payload
-from equipments.base import Equipment
+from equipments.base import FORCED_BY_USER, Equipment
 from settings.config import Settings, load_settings
 from status.document import build_status
 from status.restore import restore_status
@@ -46,7 +48,14 @@ class Regulator:
         self.consumption = MeterState("consumption", mq.topic_cons)
         self.production = MeterState("production", mq.topic_prod)
         self.production_energy = EnergyCounter(max_gap_s=ev.meter_timeout_s)
-        self._load_topics = {topic: load for load in self.loads for topic in load.subscriptions()}
+        self._load_topics: dict[str, list[Equipment]] = {}
+        for load in self.loads:
+            for topic in load.subscriptions():
+                self._load_topics.setdefault(topic, []).append(load)
+        self.field = FieldFeatures(settings.field, self.loads, publish, self.tz, ev.max_meter_power_w)
+        own_meters = [(load.options["topic_read_power"], f"{load.name}'s own") for load in self.loads
+                      if load.options.get("topic_read_power")]
+        self._meter_boots = MeterBoots([(mq.topic_cons, "consumption"), (mq.topic_prod, "production"), *own_meters])
         self._started_at: float | None = None
         self._day: date | None = None
         self._last_decision_at: float | None = None
@@ -64,7 +73,9 @@ class Regulator:
     def subscriptions(self) -> list[str]:
         """Every topic the regulator reads."""
         mq = self.settings.mqtt
-        return [mq.topic_cons, mq.topic_prod, mq.topic_mode, *self._load_topics]
+        topics = [mq.topic_cons, mq.topic_prod, mq.topic_mode, *self._load_topics, *self._meter_boots.topics(),
+                  *self.field.subscriptions()]
+        return list(dict.fromkeys(topics))
 
     def handle(self, topic: str, payload: bytes, now: float) -> None:
         """One MQTT message received at `now`."""
@@ -76,18 +87,34 @@ class Regulator:
             self._on_meter(self.production, payload, now)
         elif topic == self.settings.mqtt.topic_mode:
             self._on_mode(payload, now)
-        elif topic in self._load_topics and self._load_topics[topic].handle(topic, payload, now):
-            self.publish_status(now)
+        else:
+            # A topic may be several things at once (one boot topic for all variators, say).
+            changed = self.field.handles(topic) and self.field.handle(topic, payload, now)
+            for load in self._load_topics.get(topic, ()):
+                changed = load.handle(topic, payload, now) or changed
+            if topic in self._meter_boots:
+                self._on_meter_boot(topic, payload)
+            if changed:
+                self.publish_status(now)
+        self.field.reconcile(now)
 
     def tick(self, now: float) -> None:
-        """Run due timers: daily reset, force expiry, stale meters."""
+        """Run due timers: daily reset, force expiry, full-tank clear and checks, fallback, stale meters."""
         self.start(now)
         self._roll_day_if_needed(now)
+        changed = False
         for load in self.loads:
             if load.force_end_at is not None and now >= load.force_end_at:
                 load.unforce(now, "force expired")
-                self.publish_status(now)
+                changed = True
+        if self.field.tick(now) or changed:
+            self.publish_status(now)
         self._check_stale(now)
+        self.field.reconcile(now)
+
+    def on_connected(self, now: float) -> None:
+        """After each (re)connect, once started: publish what the broker or Domoticz may have lost."""
+        self.field.on_connected(now)
 
     def status(self, now: float) -> dict[str, Any]:
         """The status document, as it would be published."""
@@ -102,12 +129,13 @@ class Regulator:
             return
         self._started_at = now
         self._day = local_datetime(now, self.tz).date()
+        self.field.start(now)
         for load in self.loads:
             forced_w = load.forced_power_w
             load.set_power(0.0, now, "start")
             if forced_w is not None:
                 remaining_s = None if load.force_end_at is None else load.force_end_at - now
-                load.force(forced_w, remaining_s, now, "forced state restored")
+                load.force(forced_w, remaining_s, now, "forced state restored", by=load.forced_by or FORCED_BY_USER)
 
     def restore(self, document: dict[str, Any], now: float) -> list[str]:
         """Take energies, forces and full flags from a saved status (by load name); returns warnings."""
@@ -144,15 +172,34 @@ class Regulator:
         result = parse_meter_payload(payload, self.settings.mqtt.json_power, now, ev.max_meter_power_w)
         if isinstance(result, MeterProblem):
             if result.kind == "boot":
-                log.info("%s meter booted; it counts as fresh after its next good reading", meter.name)
+                self._meter_booted(meter)
             else:
                 self._report(meter.topic, result, result.kind)
             return
         meter.accept(result)
         if meter is self.production:
             self.production_energy.add(result.power_w, now)
+        elif self.field.on_consumption(result.power_w, now):
+            self.publish_status(now)
         self._check_stale(now)
         self._maybe_decide(now)
+
+    def _on_meter_boot(self, topic: str, payload: bytes) -> None:
+        label = self._meter_boots.who(topic, payload)
+        meter = {"consumption": self.consumption, "production": self.production}.get(label or "")
+        if meter is not None:
+            self._meter_booted(meter)
+        elif label is not None:
+            log.info("%s meter booted", label)
+
+    def _meter_booted(self, meter: MeterState) -> None:
+        # The boot is no sign of a reading: the meter's age keeps running, and no decision uses a reading
+        # from before the boot.
+        log.info("%s meter booted; it counts as fresh after its next good reading", meter.name)
+        if meter is self.consumption:
+            self._decided_on = (meter.count, self._decided_on[1])
+        else:
+            self._decided_on = (self._decided_on[0], meter.count)
 
     def _maybe_decide(self, now: float) -> None:
         if self.stale_reason is not None:
@@ -172,7 +219,9 @@ class Regulator:
             load.observe_consumption(consumption_w, believed_w - load.current_power_w, now)
         log.debug("deciding: consumption %.0f W, production %.0f W, grid %.0f W", consumption_w,
                   production_w, consumption_w - production_w)
-        self.last_decision = allocate(self.loads, consumption_w, production_w, self.params, now)
+        regulated = self.field.regulated(self.loads, now)
+        self.last_decision = allocate(regulated, consumption_w, production_w, self.params, now)
+        self.field.after_decision(consumption_w, production_w, now)
         self.publish_status(now)
 
     def _on_mode(self, payload: bytes, now: float) -> None:
@@ -185,7 +234,7 @@ class Regulator:
         if isinstance(command, ForceCommand):
             span = "until unforced" if command.duration_s is None else f"for {command.duration_s:.0f} s"
             log.info("forcing %s to %.0f W %s", load.name, command.power_w, span)
-            load.force(command.power_w, command.duration_s, now, f"forced {span}")
+            load.force(command.power_w, command.duration_s, now, f"forced {span}", by=FORCED_BY_USER)
         elif isinstance(command, UnforceCommand):
             log.info("%s is no longer forced", load.name)
             load.unforce(now, "unforced")
@@ -224,8 +273,7 @@ class Regulator:
         midnight_at = datetime.combine(today, time.min, tzinfo=local_datetime(now, self.tz).tzinfo).timestamp()
         midnight_at = min(midnight_at, now)
         for load in self.loads:
-            wh = load.roll_day(midnight_at)
-            load.overed = False
+            wh = load.roll_day(midnight_at)  # full flags are cleared by the field features' daily clear
             log.info("new day: %s drew %.0f Wh yesterday", load.name, wh)
         self.production_energy.roll_day(midnight_at)
         log.info("new day: production was %.0f Wh yesterday", self.production_energy.yesterday_wh)

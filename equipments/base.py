@@ -14,6 +14,10 @@ from settings.options import REQUIRED, Option
 log = logging.getLogger(__name__)
 
 Publish = Callable[..., Any]  # publish(topic, payload, retain=False)
+PowerListener = Callable[[float, float], None]  # listener(commanded_w, now), after every set_power
+
+# Who forced a load (`Equipment.forced_by`): a rule only ever undoes its own force.
+FORCED_BY_USER = "user"  # a regul/mode command
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,15 +64,21 @@ class Equipment:
         self.energy_yesterday_wh = 0.0
         self.forced_power_w: float | None = None
         self.force_end_at: float | None = None  # epoch seconds; None with forced_power_w set = until unforced
+        self.forced_by: str | None = None  # FORCED_BY_USER, "domoticz", "mode", "seed_rule", "deadline_rule"
         self.overed = False  # full for today (thermostat cut): left out of the allocation
         self._energy_since: float | None = None
         self._publish: Publish | None = None
         self._last_command: Command | None = None
+        self._power_listeners: list[PowerListener] = []
 
     # --- wiring -----------------------------------------------------------------------------------
     def bind(self, publish: Publish) -> None:
         """Give the load the function its commands are published with."""
         self._publish = publish
+
+    def add_power_listener(self, listener: PowerListener) -> None:
+        """Call `listener(commanded_w, now)` after every command (full-tank inference watches the steps)."""
+        self._power_listeners.append(listener)
 
     def subscriptions(self) -> tuple[str, ...]:
         """Topics this load wants to read (its own meter, its device's status); none by default."""
@@ -114,6 +124,8 @@ class Equipment:
             self._send(command)
         if abs(actual_w - previous_w) >= 0.5:
             log.info("%s: %.0f W -> %.0f W (%s)", self.name, previous_w, actual_w, reason)
+        for listener in self._power_listeners:
+            listener(actual_w, now)
 
     def current_command(self) -> Command:
         """The last command sent (or the off command before any)."""
@@ -148,16 +160,19 @@ class Equipment:
         """True while a force is in effect (expiry is handled by the regulator's tick)."""
         return self.forced_power_w is not None
 
-    def force(self, power_w: float, duration_s: float | None, now: float, reason: str) -> None:
-        """Hold the load at `power_w`, for `duration_s` seconds or until unforced (None)."""
+    def force(self, power_w: float, duration_s: float | None, now: float, reason: str,
+              by: str = FORCED_BY_USER) -> None:
+        """Hold the load at `power_w`, for `duration_s` seconds or until unforced (None); `by` says who."""
         self.forced_power_w = power_w
         self.force_end_at = None if duration_s is None else now + duration_s
+        self.forced_by = by
         self.set_power(power_w, now, reason)
 
     def unforce(self, now: float, reason: str) -> None:
         """Hand the load back to the regulation, starting from 0 W (it re-allocates at once)."""
         self.forced_power_w = None
         self.force_end_at = None
+        self.forced_by = None
         self.set_power(0.0, now, reason)
 
     def max_force_power_w(self) -> float:

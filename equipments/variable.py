@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from calibration import CalibrationError, PowerCurve, load_curve
+from core.boots import boot_message_id, is_boot_detected, split_device_topic
+from core.full_tank import FULL_TANK_LOAD_OPTIONS
 from equipments.base import BASE_OPTIONS, BuildContext, Command, Equipment, EquipmentBuildError
 from settings.options import Option
 
@@ -36,6 +38,13 @@ class VariableEquipment(Equipment):
         Option("degree", int, 5, "degree of the polynomial when fit = poly", min=1, max=12),
         Option("topic_read_power", "text?", None, "the load's own meter topic, if it has one"),
         Option("json_read_power", str, "power", "JSON field of watts in the load's own meter readings"),
+        *FULL_TANK_LOAD_OPTIONS,
+        Option("topic_status", "text?", None, "the variator's status topic, read for boot_detected (default: "
+               "topic_set_power without its trailing /cmd)"),
+        Option("topic_boot", "text?", None, "the variator's boot message topic (default: the parent of "
+               "topic_status)"),
+        Option("device_id", "text?", None, "the variator's id in its boot message (default: the last segment "
+               "of topic_status)"),
     )
 
     def __init__(self, name: str, options: dict[str, Any], context: BuildContext) -> None:
@@ -58,6 +67,26 @@ class VariableEquipment(Equipment):
                                                    f"load's max ({self._max_power_w:.0f} W)")
         log.info("%s: calibration %s (%s fit), %.0f..%.0f W", name, path, self.curve.method,
                  self.min_power_w, self._max_power_w)
+        self.topic_read_power: str | None = options.get("topic_read_power")
+        self.json_read_power: str = options.get("json_read_power") or "power"
+        self.full_detection = self._full_detection(options.get("full_detect") or "auto")
+        self._resolve_device_topics(options)
+
+    def _full_detection(self, asked: str) -> str | None:
+        if asked == "meter" and not self.topic_read_power:
+            raise EquipmentBuildError("full_detect", "full_detect = meter needs topic_read_power (the load's "
+                                                     "own meter)")
+        if asked == "auto":
+            return "meter" if self.topic_read_power else "inferred"
+        return None if asked == "off" else asked
+
+    def _resolve_device_topics(self, options: dict[str, Any]) -> None:
+        # The firmware's topics: commands on <topic>/<name>/cmd, status on <topic>/<name>, boot on <topic>.
+        derived = self.topic_set_power[:-len("/cmd")] if self.topic_set_power.endswith("/cmd") else None
+        self.topic_status: str | None = options.get("topic_status") or derived
+        parts = split_device_topic(self.topic_status) if self.topic_status else None
+        self.topic_boot: str | None = options.get("topic_boot") or (parts[0] if parts else None)
+        self.device_id: str | None = options.get("device_id") or (parts[1] if parts else None)
 
     @staticmethod
     def _calibration_path(name: str, given: str | None, config_dir: Path) -> Path:
@@ -75,6 +104,25 @@ class VariableEquipment(Equipment):
     @property
     def max_power_w(self) -> float:
         return self._max_power_w
+
+    def subscriptions(self) -> tuple[str, ...]:
+        topics = [self.topic_status] + ([self.topic_boot] if self.device_id else [])
+        return tuple(dict.fromkeys(t for t in topics if t))
+
+    def handle(self, topic: str, payload: bytes, now: float) -> bool:
+        """A variator that rebooted runs at its default, not at our command: send it again at once. Its
+        status echo after each command (`"msg": "setpower"`) changes nothing."""
+        if topic == self.topic_status and is_boot_detected(payload):
+            log.info("%s: the variator reports boot_detected: re-sending its command %s", self.name,
+                     self.current_command().payload)
+            self.resend("variator booted")
+        elif topic == self.topic_boot and topic != self.topic_status:
+            device = boot_message_id(payload)
+            if device is not None and device == self.device_id:
+                log.info("%s: the variator %s sent its boot message: re-sending its command %s", self.name,
+                         device, self.current_command().payload)
+                self.resend("variator booted")
+        return False
 
     def command_for(self, watts: float) -> tuple[Command, float]:
         watts = min(watts, self._max_power_w)

@@ -12,6 +12,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from equipments.base import BuildContext, Equipment, EquipmentBuildError
 from equipments.registry import resolve_kind
+from integrations.domoticz_settings import MQTT_IGNORED
+from settings.field_config import (
+    FIELD_EVALUATE_OPTIONS,
+    FIELD_LOAD_OPTIONS,
+    FIELD_SECTIONS,
+    FieldSettings,
+    read_field_settings,
+)
 from settings.options import SectionReader
 from settings.problems import ConfigError, ConfigProblem
 from settings.sections import (
@@ -43,6 +51,7 @@ class Settings:
     status: StatusSettings
     logging: LoggingSettings
     equipments: tuple[Equipment, ...]
+    field: FieldSettings  # full tank clear, low-energy fallback, Domoticz
     parser: configparser.ConfigParser  # for the parts that read their own sections
     warnings: tuple[str, ...]
 
@@ -75,8 +84,8 @@ def load_settings(path: str | Path) -> Settings:
     config_dir = path.resolve().parent
     reader = SectionReader()
 
-    mqtt_raw = reader.read(cp, "mqtt", MQTT_OPTIONS)
-    evaluate_raw = reader.read(cp, "evaluate", EVALUATE_OPTIONS, ignored=_evaluate_ignored())
+    mqtt_raw = reader.read(cp, "mqtt", MQTT_OPTIONS, ignored=MQTT_IGNORED)
+    evaluate_raw = reader.read(cp, "evaluate", EVALUATE_OPTIONS + FIELD_EVALUATE_OPTIONS)
     status_raw = reader.read(cp, "status", STATUS_OPTIONS)
     logging_raw = reader.read(cp, "logging", LOGGING_OPTIONS)
     _apply_debug_section(cp, reader, status_raw, logging_raw)
@@ -91,6 +100,7 @@ def load_settings(path: str | Path) -> Settings:
         reader.problems.append(ConfigProblem("mqtt", "ca_file", "is required when tls = true"))
 
     equipments = _build_equipments(cp, reader, config_dir)
+    field = read_field_settings(cp, reader, evaluate_raw, equipments)
     _warn_unused_sections(cp, reader, {e.name for e in equipments})
 
     if reader.problems:
@@ -122,16 +132,9 @@ def load_settings(path: str | Path) -> Settings:
                               status_raw["persistent"]),
         logging=LoggingSettings(logging_raw["level"], Path(_path_or_none(log_file, config_dir) or "")
                                 if log_file else None, logging_raw["max_bytes"], logging_raw["backup_count"]),
-        equipments=tuple(equipments), parser=cp,
+        equipments=tuple(equipments), field=field, parser=cp,
         warnings=tuple(w.render(str(path)) for w in reader.warnings),
     )
-
-
-def _evaluate_ignored() -> dict[str, str]:
-    # The seed's fallback keys live in [evaluate]; the fallback reads them itself.
-    keys = ("check_at", "ecs_full_capacity", "low_ecs_energy_two_days", "low_ecs_energy_today",
-            "send_injection", "init_at")
-    return {k: "read by the low-energy fallback / Domoticz link" for k in keys}
 
 
 def _apply_debug_section(cp: configparser.ConfigParser, reader: SectionReader, status_raw: dict[str, Any],
@@ -177,7 +180,7 @@ def _build_equipments(cp: configparser.ConfigParser, reader: SectionReader,
             reader.problems.append(ConfigProblem(name, None, f"section [{name}] for load {name!r} is missing"))
             continue
         before = len(reader.problems)
-        options = reader.read(cp, name, cls.OPTIONS)
+        options = reader.read(cp, name, cls.OPTIONS + FIELD_LOAD_OPTIONS)
         if len(reader.problems) > before:
             continue  # its options are wrong: building it would only add noise
         try:
@@ -188,7 +191,7 @@ def _build_equipments(cp: configparser.ConfigParser, reader: SectionReader,
 
 
 def _warn_unused_sections(cp: configparser.ConfigParser, reader: SectionReader, loads: set[str]) -> None:
-    own = {"mqtt", "evaluate", "status", "logging", "debug", "equipments"} | EXTENSION_SECTIONS
+    own = {"mqtt", "evaluate", "status", "logging", "debug", "equipments", *FIELD_SECTIONS} | EXTENSION_SECTIONS
     for section in cp.sections():
         if section in own or section in loads:
             continue

@@ -100,6 +100,7 @@ class Daemon:
         else:
             log.info("reconnected: subscriptions renewed, commands re-sent")
             self.reg.resend_commands("reconnected")
+        self.reg.on_connected(event.at)  # e.g. ask Domoticz for the water heater's mode again
 
     def _offer_snapshot(self) -> None:
         if self.saver is not None:

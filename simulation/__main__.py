@@ -9,16 +9,16 @@ import sys
 import time
 from pathlib import Path
 
+from calibration import CalibrationError
 from localbroker import BrokerError
 from settings.problems import ConfigError
 from simulation.demo import DEFAULT_TRACE, DemoError, DemoOptions, run_demo
 from simulation.metrics import LogError, format_summary, write_log
 from simulation.plot import PlotUnavailable, plot_day
 from simulation.replay import ReplayError, replay
-from simulation.response import ResponseError
 from simulation.trace import TraceError
 
-USER_ERRORS = (ConfigError, TraceError, ResponseError, ReplayError, LogError, PlotUnavailable)
+USER_ERRORS = (ConfigError, TraceError, CalibrationError, ReplayError, LogError, PlotUnavailable)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -9,6 +9,9 @@ which the regulator does not know:
     ecs.response = calibration/power_calibration_ECS-02.csv   ; real percent -> watts (default: its calibration)
     ecs.tank_wh = 8000             ; energy the tank takes before its thermostat cuts (default: never)
     radiator.power_w = 1000        ; a relay's real watts (default: its max_power; unknown loads: 800)
+
+The file is parsed by the daemon's own reader (`settings.config.read_parser`), so both see the same
+values: no interpolation, inline `;` comments stripped, keys lower-cased.
 """
 
 from __future__ import annotations
@@ -19,12 +22,14 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from settings.config import read_parser
 from settings.problems import ConfigError, ConfigProblem
 
 __all__ = ["LoadSpec", "SimConfig", "read_sim_config"]
 
 TYPES = {"variable": "variable", "water_heater": "variable", "constant": "constant", "unknown": "unknown"}
 UNKNOWN_DEFAULT_W = 800.0
+MIN_POWER_DEFAULT_W = 150.0  # the daemon's default min_power of a variable load
 PER_LOAD_KEYS = {"response": "variable", "tank_wh": "any", "power_w": "relay"}
 
 
@@ -38,6 +43,7 @@ class LoadSpec:
     payload_on: str | None  # relays only
     payload_off: str | None
     response_path: Path | None  # variable loads: the measured real response
+    min_power_w: float  # variable loads: the regulator never gives less (its min_power); relays: 0
     power_w: float | None  # relays: real watts
     tank_wh: float | None  # thermostat cut after this much energy; None: never
 
@@ -65,7 +71,7 @@ def _text(cp: configparser.ConfigParser, section: str, key: str, default: str | 
 
 
 def _number(cp: configparser.ConfigParser, section: str, key: str, problems: list[ConfigProblem],
-            low: float = 0.0) -> float | None:
+            low: float = 0.0, zero_ok: bool = False) -> float | None:
     text = _text(cp, section, key, None)
     if text is None:
         return None
@@ -74,8 +80,9 @@ def _number(cp: configparser.ConfigParser, section: str, key: str, problems: lis
     except ValueError:
         problems.append(ConfigProblem(section, key, f"is not a number: {text!r}"))
         return None
-    if not math.isfinite(value) or value <= low:
-        problems.append(ConfigProblem(section, key, f"must be a number > {low:g}, got {text!r}"))
+    if not math.isfinite(value) or value < low or (value == low and not zero_ok):
+        problems.append(ConfigProblem(section, key, f"must be a number {'>=' if zero_ok else '>'} {low:g}, "
+                                                    f"got {text!r}"))
         return None
     return value
 
@@ -104,7 +111,9 @@ def _load(cp: configparser.ConfigParser, name: str, kind: str, base: Path,
         if not response.is_file():
             where = (sim, f"{name}.response") if given else (name, "calibration")
             problems.append(ConfigProblem(*where, f"no such file: {response}"))
-        return LoadSpec(name, kind, topic or "", None, None, response, None, tank)
+        min_power = _number(cp, name, "min_power", problems, zero_ok=True)
+        return LoadSpec(name, kind, topic or "", None, None, response,
+                        MIN_POWER_DEFAULT_W if min_power is None else min_power, None, tank)
     # The daemon's defaults for a relay's payloads (Hébert's plugs).
     payload_on = _text(cp, name, "json_on", None) or "1"
     payload_off = _text(cp, name, "json_off", None) or "0"
@@ -115,7 +124,7 @@ def _load(cp: configparser.ConfigParser, name: str, kind: str, base: Path,
             problems.append(ConfigProblem(name, "max_power", "is required for a constant load"))
     elif power is None:
         power = UNKNOWN_DEFAULT_W
-    return LoadSpec(name, kind, topic or "", payload_on, payload_off, None, power, tank)
+    return LoadSpec(name, kind, topic or "", payload_on, payload_off, None, 0.0, power, tank)
 
 
 def _check_simulation_keys(cp: configparser.ConfigParser, names: dict[str, str],
@@ -139,14 +148,8 @@ def _check_simulation_keys(cp: configparser.ConfigParser, names: dict[str, str],
 def read_sim_config(path: str | Path) -> SimConfig:
     """Read `path`; raise ConfigError listing every problem the simulation sees in it."""
     file = Path(path)
-    cp = configparser.ConfigParser(interpolation=None)
-    try:
-        with open(file, encoding="utf-8") as handle:
-            cp.read_file(handle)
-    except OSError as exc:
-        raise ConfigError(str(file), [ConfigProblem("-", None, f"cannot read: {exc.strerror or exc}")]) from None
-    except configparser.Error as exc:
-        raise ConfigError(str(file), [ConfigProblem("-", None, str(exc).replace("\n", " "))]) from None
+    # The daemon's reader: a value the daemon reads one way must not reach the simulation another way.
+    cp = read_parser(file)
     problems: list[ConfigProblem] = []
     base = file.resolve().parent
     regul = _text(cp, "mqtt", "topic_regul", "regul") or "regul"

@@ -6,6 +6,7 @@ SIGTERM and errors.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import signal
 import subprocess
@@ -17,7 +18,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import TextIO
+from typing import Any, TextIO
 
 from localbroker import PrivateBroker
 from simulation.config import SimConfig, read_sim_config
@@ -31,6 +32,8 @@ from simulation.record import Belief, Recorder
 from simulation.replay import ReplayError, load_trace
 
 __all__ = ["DEFAULT_TRACE", "DemoError", "DemoOptions", "run_demo"]
+
+log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TRACE = Path(__file__).resolve().parent / "traces" / "serf-east-2022-03-19.csv"
@@ -76,6 +79,26 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+class _Teardown(ExitStack):
+    """An ExitStack whose unwinding no SIGTERM or Ctrl-C cuts short.
+
+    The daemon and the broker run in their own sessions: a signal that stopped the cleanup halfway
+    would orphan them. The cleanup is bounded (STOP_TIMEOUT_S per step), so waiting for it is safe.
+    """
+
+    def __exit__(self, *exc_details: Any) -> bool | None:
+        def already_stopping(signum: int, frame: FrameType | None) -> None:
+            log.warning("signal %d ignored: stopping what the demo started", signum)
+
+        previous = {sig: signal.signal(sig, already_stopping) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            return super().__exit__(*exc_details)
+        finally:
+            for sig, handler in previous.items():
+                # None: a handler not installed from Python; the default is the closest there is.
+                signal.signal(sig, signal.SIG_DFL if handler is None else handler)
 
 
 def _tail(path: Path, lines: int = 15) -> str:
@@ -136,7 +159,9 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> None:
         raise ReplayError(f"--start {options.start} and --minutes {options.minutes:g} go past the trace "
                           f"({trace.hhmm(trace.start_s)} to {trace.hhmm(trace.end_s)})")
     work = Path(tempfile.mkdtemp(prefix="pyseb-demo-"))
-    with ExitStack() as stack, _sigterm_as_interrupt():
+    # The SIGTERM handler is installed first and removed last: a SIGTERM during the cleanup meets
+    # _Teardown's handler, never the default one that would kill the demo mid-cleanup.
+    with _sigterm_as_interrupt(), _Teardown() as stack:
         stack.callback(shutil.rmtree, work, True)
         broker = PrivateBroker()
         stack.callback(broker.cleanup)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import configparser
 from pathlib import Path
 
+from settings.config import read_parser
+
 __all__ = ["DEMO_TEMPLATE", "write_demo_config"]
 
 DEMO_TEMPLATE = Path(__file__).resolve().parent / "demo.ini"
@@ -22,10 +24,12 @@ def _absolute(cp: configparser.ConfigParser, section: str, key: str, base: Path)
 
 
 def write_demo_config(template: Path, target_dir: Path, host: str, port: int, speed: float) -> Path:
-    """Write `target_dir/demo.ini`: broker `host:port`, timers divided by `speed`, absolute paths."""
-    cp = configparser.ConfigParser(interpolation=None)
-    with open(template, encoding="utf-8") as handle:
-        cp.read_file(handle)
+    """Write `target_dir/demo.ini`: broker `host:port`, timers divided by `speed`, absolute paths.
+
+    The template is read by the daemon's own parser, so the copy holds the values the daemon would
+    read (inline `;` comments stripped), not text a plain ConfigParser would keep whole.
+    """
+    cp = read_parser(template)
     base = template.resolve().parent
     cp.set("mqtt", "host", host)
     cp.set("mqtt", "port", str(port))

@@ -30,8 +30,11 @@ class SimHouse:
     `receive` may be called from any thread (the demo's device clients); `step` from one thread only.
     """
 
-    def __init__(self, loads: Sequence[SimLoad], topics: Sequence[str]) -> None:
+    def __init__(self, loads: Sequence[SimLoad], topics: Sequence[str],
+                 min_power_w: Sequence[float] | None = None) -> None:
         self.loads = tuple(loads)
+        # The regulator's floor for each load (its config, not the load's physics): the oracle keeps it too.
+        self.min_power_w = tuple(min_power_w) if min_power_w is not None else (0.0,) * len(self.loads)
         self._routes: dict[str, list[SimLoad]] = defaultdict(list)
         for load, topic in zip(self.loads, topics, strict=True):
             self._routes[topic].append(load)
@@ -42,7 +45,8 @@ class SimHouse:
     @classmethod
     def from_config(cls, config: SimConfig) -> SimHouse:
         """The house a config describes."""
-        return cls([build_load(spec) for spec in config.loads], [spec.topic for spec in config.loads])
+        return cls([build_load(spec) for spec in config.loads], [spec.topic for spec in config.loads],
+                   [spec.min_power_w for spec in config.loads])
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -84,5 +88,6 @@ class SimHouse:
     def oracle_loads(self) -> list[OracleLoad]:
         """What the oracle knows of the loads as they are now (their real watts, their tanks' room)."""
         return [OracleLoad(load.name, load.kind == "variable", load.max_w,
-                           None if load.tank is None else max(0.0, load.tank.capacity_wh - load.tank.stored_wh))
-                for load in self.loads]
+                           None if load.tank is None else max(0.0, load.tank.capacity_wh - load.tank.stored_wh),
+                           min_w)
+                for load, min_w in zip(self.loads, self.min_power_w, strict=True)]

@@ -50,6 +50,9 @@ class Summary:
     caused_import_wh: float
     oracle_kwh: tuple[float, ...]
     switches: tuple[int, ...]
+    # Shortest time a load stayed on (off) between two switches; None: no such whole stretch in the run.
+    shortest_on_s: tuple[float | None, ...]
+    shortest_off_s: tuple[float | None, ...]
 
     @property
     def loads_kwh(self) -> float:
@@ -70,14 +73,39 @@ class Summary:
         return (self.loads_kwh * 1000.0 - self.caused_import_wh) / oracle_wh * 100.0
 
 
+def _switching(count: int, rows: Sequence[PeriodRow]) -> tuple[tuple[int, ...], tuple[float | None, ...],
+                                                                tuple[float | None, ...]]:
+    """Per load: switches, shortest on-time and shortest off-time (dwell), in seconds.
+
+    A load is on while its command is > 0 (a relay's 1, a variator's percent). Only stretches that
+    begin and end with a switch count as dwells: the run's first and last stretches were cut by the
+    replay's own bounds, not by the regulator.
+    """
+    switches = [0] * count
+    shortest: list[dict[bool, float | None]] = [{True: None, False: None} for _ in range(count)]
+    previous_on: list[bool] | None = None
+    stretch_s = [0.0] * count
+    whole = [False] * count  # did the current stretch begin with a switch?
+    for row in rows:
+        now_on = [level > 0 for level in row.command]
+        for i in range(count):
+            if previous_on is not None and now_on[i] != previous_on[i]:
+                switches[i] += 1
+                best = shortest[i][previous_on[i]]
+                if whole[i] and (best is None or stretch_s[i] < best):
+                    shortest[i][previous_on[i]] = stretch_s[i]
+                stretch_s[i], whole[i] = 0.0, True
+            stretch_s[i] += row.period_s
+        previous_on = now_on
+    return (tuple(switches), tuple(d[True] for d in shortest), tuple(d[False] for d in shortest))
+
+
 def summarize(names: Sequence[str], rows: Sequence[PeriodRow]) -> Summary:
-    """The figures of a run: energies, export/import, caused import, oracle, relay switches."""
+    """The figures of a run: energies, export/import, caused import, oracle, switches and dwells."""
     count = len(names)
     pv = house = export = imported = caused = seconds = 0.0
     load = [0.0] * count
     oracle = [0.0] * count
-    switches = [0] * count
-    previous_on: list[bool] | None = None
     for row in rows:
         dt = row.period_s
         seconds += dt
@@ -93,16 +121,16 @@ def summarize(names: Sequence[str], rows: Sequence[PeriodRow]) -> Summary:
         for i in range(count):
             load[i] += row.real_w[i] * dt
             oracle[i] += row.oracle_w[i] * dt
-        now_on = [level > 0 for level in row.command]
-        if previous_on is not None:
-            for i in range(count):
-                switches[i] += now_on[i] != previous_on[i]
-        previous_on = now_on
+    switches, shortest_on, shortest_off = _switching(count, rows)
     wh = 1 / 3600.0
     kwh = wh / 1000.0
     return Summary(tuple(names), len(rows), seconds / 3600.0, pv * kwh, house * kwh,
                    tuple(e * kwh for e in load), export * wh, imported * wh, caused * wh,
-                   tuple(e * kwh for e in oracle), tuple(switches))
+                   tuple(e * kwh for e in oracle), switches, shortest_on, shortest_off)
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
 
 
 def format_summary(summary: Summary) -> str:
@@ -120,11 +148,13 @@ def format_summary(summary: Summary) -> str:
         "capture            " + ("      n/a" if capture is None else f"{capture:9.1f} %")
         + "    ((loads - caused import) / oracle)",
         "",
-        f"{'load':<16}{'energy kWh':>12}{'oracle kWh':>12}{'switches':>10}",
+        f"{'load':<16}{'energy kWh':>12}{'oracle kWh':>12}{'switches':>10}{'min on s':>10}{'min off s':>11}",
     ]
-    for name, energy, best, switched in zip(summary.names, summary.load_kwh, summary.oracle_kwh,
-                                            summary.switches, strict=True):
-        lines.append(f"{name:<16}{energy:>12.2f}{best:>12.2f}{switched:>10d}")
+    for name, energy, best, switched, on_s, off_s in zip(summary.names, summary.load_kwh, summary.oracle_kwh,
+                                                         summary.switches, summary.shortest_on_s,
+                                                         summary.shortest_off_s, strict=True):
+        lines.append(f"{name:<16}{energy:>12.2f}{best:>12.2f}{switched:>10d}{_seconds(on_s):>10}"
+                     f"{_seconds(off_s):>11}")
     return "\n".join(lines)
 
 

@@ -2,8 +2,9 @@
 
 It knows everything at once (the real surplus, the real watts of every load, the tanks' room) and acts
 instantly. Each period the loads, in priority order, take what surplus is left without any import: a
-variable load up to its real maximum, a relay only when what is left covers it whole. Tanks fill as
-they go, so a tank filled early stops taking later, as in the house.
+variable load from its `min_power` (less, the regulator never gives it: the triac misfires) up to the
+highest point of its measured response, a relay only when what is left covers it whole. Tanks fill
+as they go, so a tank filled early stops taking later, as in the house.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ class OracleLoad:
     """What the oracle knows of one load: its kind, its real watts, its tank's room."""
 
     name: str
-    variable: bool  # True: takes any watts up to max_w; False: a relay, all of max_w or nothing
+    variable: bool  # True: takes any watts from min_w up to max_w; False: a relay, all of max_w or nothing
     max_w: float
     tank_room_wh: float | None = None  # energy the tank can still take at the start; None: no tank
+    min_w: float = 0.0  # a variable load's min_power: less than this it gets nothing
 
 
 def allocate(surplus_w: Iterable[float], loads: Sequence[OracleLoad],
@@ -39,6 +41,8 @@ def allocate(surplus_w: Iterable[float], loads: Sequence[OracleLoad],
             if left > 0 and (room is None or room > 0):
                 if load.variable:
                     take = min(left, load.max_w)
+                    if take < load.min_w:
+                        take = 0.0
                 elif left >= load.max_w:
                     take = load.max_w
                 if room is not None:

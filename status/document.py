@@ -30,7 +30,6 @@ def build_status(reg: Regulator, now: float) -> dict[str, Any]:
     equipments_w = sum(load.current_power_w for load in reg.loads)
     grid_w = None if consumption_w is None or production_w is None else consumption_w - production_w
     local_now = (datetime.fromtimestamp(now, reg.tz) if reg.tz else datetime.fromtimestamp(now).astimezone())
-    first_variable = next((load for load in reg.loads if load.KIND == "variable"), None)
     doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "date": int(now),
@@ -68,10 +67,16 @@ def build_status(reg: Regulator, now: float) -> dict[str, Any]:
                 "forced_until": _iso(load.force_end_at, reg.tz),
                 "force_end": load.force_end_at,
                 "overed": load.overed,
+                **reg.field.load_status(load),
             }
             for load in reg.loads
         ],
     }
-    if first_variable is not None:
-        doc["ECS_energy_yesterday"] = _round(first_variable.energy_yesterday_wh)
+    # The water heater's mode and fallback rules (their state is what a restart restores), and the seed's
+    # ECS_energy_yesterday.
+    doc.update(reg.field.status())
+    if "ECS_energy_yesterday" not in doc:
+        first_variable = next((load for load in reg.loads if load.KIND == "variable"), None)
+        if first_variable is not None:
+            doc["ECS_energy_yesterday"] = _round(first_variable.energy_yesterday_wh)
     return doc

@@ -68,6 +68,8 @@ def restore_status(reg: Regulator, doc: dict[str, Any], now: float) -> list[str]
         reg.production_energy.yesterday_wh = _number(doc.get("production_energy_yesterday")) or 0.0
     elif yesterday:
         reg.production_energy.yesterday_wh = _number(doc.get("production_energy")) or 0.0
+    saved_at = _number(doc.get("date"))
+    warnings += reg.field.restore(doc, min(saved_at or now, now), age_days)
     missing = [load.name for load in reg.loads if load.name not in seen]
     if missing:
         warnings.append(f"no saved state for {', '.join(missing)}: starting from zero")
@@ -93,5 +95,7 @@ def _restore_force(load: Any, entry: dict[str, Any], now: float, warnings: list[
     # Applied by Regulator.start, after every load has first been commanded to 0.
     load.forced_power_w = power_w
     load.force_end_at = end_at
+    forced_by = entry.get("forced_by")
+    load.forced_by = forced_by if isinstance(forced_by, str) and forced_by else "user"
     span = "until unforced" if end_at is None else f"{end_at - now:.0f} s left"
     log.info("%s: forced state restored (%.0f W, %s)", load.name, power_w, span)

@@ -101,3 +101,30 @@ def test_demo_config_scales_time_and_the_daemon_accepts_it(tmp_path: Path) -> No
     assert settings.evaluate.meter_timeout_s == 1.0  # 10 s / 30, floored at 1 s of wall clock
     sim = read_sim_config(path)  # absolute paths: the copy works from its own directory
     assert sim.loads[0].response_path == (ROOT / "calibration" / "power_calibration_ECS-02.csv").resolve()
+
+
+def test_demo_config_copy_holds_the_daemons_values(tmp_path: Path) -> None:
+    # A template with inline comments: the copy must hold what the daemon reads, not "2.5 ; s".
+    template_dir = tmp_path / "template"
+    template_dir.mkdir()
+    text = DEMO_TEMPLATE.read_text().replace("period = 2.5\n", "period = 2.5 ; seconds\n")
+    text = text.replace("json_on = ON\n", "json_on = ON ; tasmota\n")
+    text = text.replace("../calibration/", str(ROOT / "calibration") + "/")
+    template = template_dir / "demo.ini"
+    template.write_text(text)
+    path = write_demo_config(template, tmp_path, "127.0.0.1", 45678, speed=10)
+    from settings.config import load_settings
+
+    assert load_settings(path).evaluate.period_s == pytest.approx(0.25)
+    radiator = read_sim_config(path).loads[1]
+    assert (radiator.payload_on, radiator.payload_off) == ("ON", "OFF")
+    assert "tasmota" not in path.read_text()
+
+
+def test_unusable_response_csv_exits_2_naming_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "short.csv").write_text("0;0\n30;500\n60;1500\n100;2000\n")
+    config = write_config(tmp_path, "ecs = variable", "ecs.response = short.csv")
+    trace = write_trace(tmp_path, [(3000, 500)] * 10)
+    assert main(["replay", str(trace), "-c", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {tmp_path / 'short.csv'}: only 4 distinct percents" in err and "Traceback" not in err

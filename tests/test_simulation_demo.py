@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import select
@@ -10,6 +11,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = re.compile(r"broker pid (\d+) on [\d.]+:\d+, daemon pid (\d+), work dir (\S+)")
@@ -89,3 +92,50 @@ def test_ctrl_c_stops_everything_it_started() -> None:
     assert proc.returncode == 130
     assert b"interrupted" in err
     _assert_nothing_left((seen + rest).decode())
+
+
+def test_a_signal_during_cleanup_does_not_cut_it_short(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # The daemon and the broker run in their own sessions: a second SIGTERM (or Ctrl-C) arriving while
+    # the demo stops them must not end the cleanup halfway, or they are orphaned.
+    from localbroker import BrokerError
+    from simulation import demo
+
+    reached_outside: list[int] = []
+    cleaned: list[str] = []
+
+    class FailingBroker:
+        host, port, pid = "127.0.0.1", 0, 0
+
+        def start(self) -> None:
+            raise BrokerError("no mosquitto in this test")
+
+        def cleanup(self) -> None:
+            os.kill(os.getpid(), signal.SIGTERM)
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # Python runs signal handlers between bytecodes: give them the chance
+            cleaned.append("broker")
+
+    made: list[str] = []
+    real_mkdtemp = demo.tempfile.mkdtemp
+
+    def mkdtemp(prefix: str) -> str:
+        made.append(real_mkdtemp(prefix=prefix, dir=tmp_path))
+        return made[-1]
+
+    monkeypatch.setattr(demo, "PrivateBroker", FailingBroker)
+    monkeypatch.setattr(demo.tempfile, "mkdtemp", mkdtemp)
+    # Stand-ins for what ran before the demo (the default SIGTERM would kill pytest itself).
+    outside = {sig: signal.signal(sig, lambda signum, frame: reached_outside.append(signum))
+               for sig in (signal.SIGTERM, signal.SIGINT)}
+    caught: BaseException | None = None
+    try:
+        demo.run_demo(demo.DemoOptions(minutes=1), out=io.StringIO())
+    except BaseException as exc:  # a KeyboardInterrupt out of the cleanup must fail this test, not stop pytest
+        caught = exc
+    finally:
+        for sig, handler in outside.items():
+            signal.signal(sig, handler)
+    assert isinstance(caught, BrokerError), repr(caught)  # the demo's own error, not an interrupt
+    assert cleaned == ["broker"]  # the cleanup step that got the signals finished
+    assert reached_outside == []  # the demo's own handlers were still there
+    assert made and not Path(made[0]).exists()  # and the steps after it ran too

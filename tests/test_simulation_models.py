@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from calibration import CalibrationError
 from simulation.house import SimHouse
 from simulation.loads import Relay, Tank, VariableHeater, same_payload
 from simulation.pzem import PzemMeter, pzem_boot
-from simulation.response import ResponseError, read_response
+from simulation.response import read_response
 from simulation.trace import TraceError, parse_clock, read_trace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,30 +77,50 @@ def test_parse_clock() -> None:
             parse_clock(bad)
 
 
+def sweep_text(anchors: dict[float, float], step: int = 10) -> str:
+    """`percent;watts` lines every `step` percent, linear between the anchors (so interpolating them is exact)."""
+    keys = sorted(anchors)
+    return "".join(f"{p};{np.interp(p, keys, [anchors[k] for k in keys]):g}\n" for p in range(0, 101, step))
+
+
 def test_response_reads_both_decimal_styles_and_interpolates(tmp_path: Path) -> None:
     comma = read_response(ROOT / "calibration" / "power_calibration_ECS-02_poly_decimal_comma.csv")
     assert comma.percents[0] == 0.0 and comma.percents[-1] == 100.0
     assert comma.watts[-1] == pytest.approx(2265.9585834265413)
-    curve = read_response(write(tmp_path / "c.csv", "percent;watts\n100;2000\n50;800\n0;0\n"))
-    assert curve.percents == (0.0, 50.0, 100.0)
+    text = "percent;watts\n" + "".join(reversed(sweep_text({0: 0, 50: 800, 100: 2000}).splitlines(True)))
+    curve = read_response(write(tmp_path / "c.csv", text))
+    assert curve.percents == tuple(float(p) for p in range(0, 101, 10))  # sorted, whatever the file's order
     assert curve.watts_at(25) == 400
     assert curve.watts_at(75) == 1400
     assert curve.max_w == 2000
 
 
+def test_response_reads_what_the_calibration_reads(tmp_path: Path) -> None:
+    # One reader for the regulator's fit and the simulated truth: a BOM does not turn the first point
+    # into a header, a header may follow a comment, repeated sweeps of a percent are averaged.
+    body = sweep_text({0: 0, 100: 2000})
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + body.replace("0;0\n", "0;40\n", 1).encode())
+    assert read_response(bom).watts[0] == 40  # the first data row is a point, not a header
+    late = read_response(write(tmp_path / "late.csv", "# sweep of 2024-01-02\npercent;watts\n" + body
+                               + "100;2100\n"))
+    assert late.percents[0] == 0 and late.watts[-1] == 2050
+
+
 @pytest.mark.parametrize(("text", "message"), [
-    ("0;0\n50;x\n", "c.csv:2: expected 'percent;watts'"),
-    ("0;0\n150;10\n", "c.csv:2: percent must be 0..100"),
-    ("0;0\n", "needs at least two"),
+    ("0;0\n50;x\n", "c.csv, line 2: watts 'x' is not a number"),
+    ("0;0\n150;10\n", "c.csv, line 2: percent 150 is outside 0..100"),
+    ("0;0\n100;2000\n", "only 2 distinct percents"),  # two points cannot describe a triac's S-curve
 ])
 def test_bad_response_csv_names_the_line(tmp_path: Path, text: str, message: str) -> None:
-    with pytest.raises(ResponseError) as caught:
+    with pytest.raises(CalibrationError) as caught:
         read_response(write(tmp_path / "c.csv", text))
     assert message in str(caught.value)
 
 
 def heater(tmp_path: Path, tank: Tank | None = None) -> VariableHeater:
-    return VariableHeater("ecs", read_response(write(tmp_path / "c.csv", "0;1\n50;800\n100;2000\n")), tank)
+    return VariableHeater("ecs", read_response(write(tmp_path / "c.csv", sweep_text({0: 1, 50: 800, 100: 2000}))),
+                          tank)
 
 
 def test_heater_follows_its_measured_curve_and_the_firmware_words(tmp_path: Path) -> None:

@@ -17,6 +17,16 @@ def test_variable_load_takes_the_surplus_up_to_its_max() -> None:
     assert allocate([500, 2500, 0, -300], [ECS], 2) == [(500,), (2000,), (0,), (0,)]
 
 
+def test_variable_load_gets_nothing_below_its_min_power() -> None:
+    # A regulator gives a variator at least its min_power or nothing (the triac misfires below): so does
+    # the oracle, and the surplus it could not use goes down the priority order.
+    ecs = OracleLoad("ecs", variable=True, max_w=2000, min_w=150)
+    assert allocate([100, 149.9, 150, 2500], [ecs], 2) == [(0,), (0,), (150,), (2000,)]
+    assert allocate([1100], [OracleLoad("ecs", variable=True, max_w=2000, tank_room_wh=0.0, min_w=150),
+                             RADIATOR], 2) == [(0, 1000)]
+    assert allocate([1120], [RADIATOR, ecs], 2) == [(1000, 0)]  # 120 W left: under the heater's floor
+
+
 def test_relay_only_when_what_is_left_covers_it_whole() -> None:
     assert allocate([999, 1000, 1300], [RADIATOR, PLUG], 2) == [(0, 300), (1000, 0), (1000, 300)]
 
@@ -45,7 +55,8 @@ def test_full_tank_takes_nothing_from_the_start() -> None:
 
 loads_strategy = st.lists(
     st.builds(OracleLoad, name=st.just("x"), variable=st.booleans(),
-              max_w=st.floats(1, 3000), tank_room_wh=st.one_of(st.none(), st.floats(0, 5))),
+              max_w=st.floats(1, 3000), tank_room_wh=st.one_of(st.none(), st.floats(0, 5)),
+              min_w=st.floats(0, 500)),
     min_size=1, max_size=4)
 
 
@@ -62,6 +73,8 @@ def test_never_imports_never_exceeds_a_load_or_its_tank(surplus: list[float], lo
             assert 0 <= watts <= load.max_w + 1e-9
             if not load.variable and load.tank_room_wh is None:
                 assert watts in (0, load.max_w)
+            if load.variable and load.tank_room_wh is None:
+                assert watts == 0 or watts >= min(load.min_w, load.max_w)
             taken_wh[i] += watts * period_s / 3600
     for load, wh in zip(loads, taken_wh, strict=True):
         if load.tank_room_wh is not None:

@@ -193,3 +193,47 @@ def test_bad_range_is_refused(tmp_path: Path) -> None:
         replay(config, trace, "10:30", "10:30", make_regulator=scripted([]))
     with pytest.raises(ReplayError, match="HH:MM"):
         replay(config, trace, "half past ten", None, make_regulator=scripted([]))
+
+
+def test_inline_comments_are_read_as_the_daemon_reads_them(tmp_path: Path) -> None:
+    # The daemon strips `; comment` after a value: the simulation must route the radiator's commands to
+    # the topic the daemon publishes them on, and take `period = 2 ; seconds` as 2.
+    config = write_config(tmp_path, "radiator = constant")
+    text = config.read_text().replace("topic_set_power = cmnd/radiator/POWER",
+                                      "topic_set_power = cmnd/radiator/POWER ; tasmota")
+    config.write_text(text.replace("period = 2\n", "period = 2 ; seconds\n"))
+    from simulation.config import read_sim_config
+
+    sim = read_sim_config(config)
+    assert (sim.loads[0].topic, sim.period_s) == ("cmnd/radiator/POWER", 2.0)
+    s = replay(config, write_trace(tmp_path, [(3000, 500)] * 30)).summary
+    assert s.load_kwh[0] > 0.45  # on nearly all of the half hour, with the real regulator
+
+
+def test_oracle_keeps_the_variable_loads_min_power(tmp_path: Path) -> None:
+    from simulation.config import read_sim_config
+
+    config = write_config(tmp_path, "ecs = variable")
+    trace = write_trace(tmp_path, [(600, 500)] * 30)  # 100 W of surplus: under min_power 150
+    assert read_sim_config(config).loads[0].min_power_w == 150
+    assert replay(config, trace, make_regulator=scripted([])).summary.oracle_kwh == (0.0,)
+    config.write_text(config.read_text().replace("min_power = 150\n", "min_power = 60 ; W\n"))
+    assert read_sim_config(config).loads[0].min_power_w == 60
+    assert replay(config, trace, make_regulator=scripted([])).summary.oracle_kwh[0] == pytest.approx(0.05)
+    config.write_text(config.read_text().replace("min_power = 60 ; W\n", ""))
+    assert read_sim_config(config).loads[0].min_power_w == 150  # the daemon's default
+
+
+def test_switches_and_shortest_dwells_per_load() -> None:
+    from simulation.metrics import PeriodRow
+
+    relay = [0, 1, 1, 1, 0, 0, 1, 0, 0, 0]  # off (cut by the start), on 6 s, off 4 s, on 2 s, off (cut by the end)
+    variator = [50.0] * 10  # never switched
+    rows = [PeriodRow(1000.0 + 2 * k, 2.0, 0.0, 0.0, 0.0, (relay[k], variator[k]), (0.0, 0.0), (0.0, 0.0),
+                      (0.0, 0.0)) for k in range(10)]
+    s = summarize(("radiator", "ecs"), rows)
+    assert s.switches == (4, 0)
+    assert s.shortest_on_s == (2.0, None) and s.shortest_off_s == (4.0, None)
+    table = format_summary(s).splitlines()
+    assert table[-3].endswith("switches  min on s  min off s")
+    assert table[-2].split()[-3:] == ["4", "2", "4"] and table[-1].split()[-3:] == ["0", "-", "-"]

@@ -1,0 +1,76 @@
+"""Device boot messages as the real firmware sends them (PROTOCOL.md): the PZEM meter's and the
+variator's boot announcements (often not valid JSON), and the variator's `boot_detected` status."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterable
+
+# `"id": "ECS"` or the meter's unquoted `"id": CONSOMMATION`: the value up to the next quote, comma,
+# brace or blank. Read with a pattern because the firmware's boot messages are often not JSON.
+_ID = re.compile(r'"id"\s*:\s*"?([^",}\s]+)')
+_BOOT_DETECTED = re.compile(r'"msg"\s*:\s*"boot_detected"')
+
+log = logging.getLogger(__name__)
+
+
+def boot_message_id(payload: bytes) -> str | None:
+    """The device id a boot message announces (`"id": ...`), JSON or not; None when there is none."""
+    text = payload.decode("utf-8", "replace")
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        match = _ID.search(text)
+        return match[1] if match else None
+    if isinstance(doc, dict) and isinstance(doc.get("id"), (str, int)) and not isinstance(doc.get("id"), bool):
+        return str(doc["id"])
+    return None
+
+
+def is_boot_detected(payload: bytes) -> bool:
+    """True for a variator status saying it has just (re)booted (`"msg": "boot_detected"`); False for its
+    ordinary status echo after a command (`"msg": "setpower"`) and anything else."""
+    text = payload.decode("utf-8", "replace")
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return _BOOT_DETECTED.search(text) is not None
+    return isinstance(doc, dict) and doc.get("msg") == "boot_detected"
+
+
+def split_device_topic(topic: str) -> tuple[str, str] | None:
+    """'smeter/pzem/CONSOMMATION' -> ('smeter/pzem', 'CONSOMMATION'): the topic a device's boot message
+    comes on (the parent) and its id (the last segment); None for a topic without a parent."""
+    parent, sep, last = topic.rstrip("/").rpartition("/")
+    if not sep or not parent or not last:
+        return None
+    return parent, last
+
+
+class MeterBoots:
+    """The boot topics of the meters we read, and which meter a boot message there is from. A PZEM
+    announces its boot on the parent of its readings' topic, with its id: the topic's last segment."""
+
+    def __init__(self, meters: Iterable[tuple[str, str]]) -> None:
+        self._labels: dict[str, dict[str, str]] = {}  # boot topic -> {device id: label}
+        for reading_topic, label in meters:
+            parts = split_device_topic(reading_topic)
+            if parts is not None:
+                self._labels.setdefault(parts[0], {})[parts[1]] = label
+
+    def topics(self) -> tuple[str, ...]:
+        """The boot topics to subscribe to."""
+        return tuple(self._labels)
+
+    def __contains__(self, topic: object) -> bool:
+        return topic in self._labels
+
+    def who(self, topic: str, payload: bytes) -> str | None:
+        """The label of the meter whose boot message this is, or None (another device: logged at DEBUG)."""
+        device = boot_message_id(payload)
+        label = self._labels.get(topic, {}).get(device or "")
+        if label is None:
+            log.debug("boot message on %s from %r: not one of our meters", topic, device)
+        return label

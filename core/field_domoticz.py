@@ -1,0 +1,99 @@
+"""The Domoticz link wired into the regulator: grid and injection sensors after each decision, the water
+heater's mode selector, and one force switch per load. The regulator's own force changes are shown on the
+switches (reconcile); changes that came from a switch are not sent back, and echoes are ignored."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from core.field_heater import HeaterControl
+from equipments.base import Equipment
+from integrations.domoticz import GridPublisher, Message, parse_domoticz_out, split_grid
+from integrations.domoticz_control import EcsModeSelector, ForceLink
+from integrations.domoticz_settings import DomoticzSettings
+
+log = logging.getLogger(__name__)
+
+FORCED_BY_DOMOTICZ = "domoticz"
+
+
+@dataclass(slots=True)
+class _Switch:
+    load: Equipment
+    link: ForceLink
+    shown_forced: bool  # the load's forced state as last shown on (or taken from) the switch
+
+
+class DomoticzBridge:
+    """Everything the regulator exchanges with Domoticz; `send` publishes (topic, payload)."""
+
+    def __init__(self, ds: DomoticzSettings, loads: Sequence[Equipment], heater: HeaterControl | None,
+                 send: Callable[[Message], None]) -> None:
+        self.settings = ds
+        self.heater = heater
+        self._send = send
+        self.grid = (GridPublisher(ds.topic_in, ds.idx_grid, ds.idx_injection, ds.send_grid, ds.send_injection,
+                                   ds.keepalive_s) if ds.send else None)
+        self.selector = (EcsModeSelector(ds.idx_ecs_mode, ds.ecs_mode_levels, ds.ecs_mode_default, ds.topic_in)
+                         if ds.idx_ecs_mode and heater is not None else None)
+        self._switches = [_Switch(load, ForceLink(load.name, idx, ds.topic_in, ds.echo_window_s), False)
+                          for load in loads if (idx := load.options.get("domoticz_idx_force") or 0)]
+
+    def subscriptions(self) -> tuple[str, ...]:
+        """Domoticz's out topic and its subtopics, when a device of it steers the regulator."""
+        return self.settings.subscriptions() if self.selector or self._switches else ()
+
+    def handles(self, topic: str) -> bool:
+        """True for a message from Domoticz this link reads."""
+        return bool(self.selector or self._switches) and self.settings.is_out_topic(topic)
+
+    def on_connected(self, now: float) -> None:
+        """After each (re)connect: ask for the selector's level, show every force switch's state."""
+        if self.selector is not None:
+            self._send(self.selector.request())
+        for switch in self._switches:
+            switch.shown_forced = switch.load.is_forced()
+            self._send(switch.link.publish_state(switch.shown_forced, now))
+
+    def on_out(self, payload: bytes, now: float) -> bool:
+        """A device update from Domoticz; True when it changed the regulator's state."""
+        device = parse_domoticz_out(payload)
+        if device is None:
+            return False
+        changed = False
+        if self.selector is not None and self.heater is not None:
+            mode = self.selector.on_device(device)
+            if mode is not None:
+                self.heater.set_mode(mode, now, "domoticz")
+                changed = True
+        for switch in self._switches:
+            load = switch.load
+            wanted = switch.link.on_device(device, load.is_forced(), now)
+            if wanted is True:
+                power_w = load.max_force_power_w()
+                log.info("%s forced to %.0f W by its Domoticz switch idx %d (until switched off)", load.name,
+                         power_w, switch.link.idx)
+                load.force(power_w, None, now, f"Domoticz switch idx {switch.link.idx} on", by=FORCED_BY_DOMOTICZ)
+            elif wanted is False:
+                log.info("%s unforced by its Domoticz switch idx %d", load.name, switch.link.idx)
+                load.unforce(now, f"Domoticz switch idx {switch.link.idx} off")
+            if wanted is not None:
+                switch.shown_forced = load.is_forced()  # the switch already shows it: nothing to send
+                changed = True
+        return changed
+
+    def reconcile(self, now: float) -> None:
+        """Show on its switch every forced-state change the regulator made itself since the last call."""
+        for switch in self._switches:
+            forced = switch.load.is_forced()
+            if forced != switch.shown_forced:
+                switch.shown_forced = forced
+                self._send(switch.link.publish_state(forced, now))
+
+    def after_decision(self, consumption_w: float, production_w: float, now: float) -> None:
+        """Grid import and injection, by the seed's rules."""
+        if self.grid is not None:
+            for message in self.grid.update(*split_grid(consumption_w - production_w), now):
+                self._send(message)

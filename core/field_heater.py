@@ -1,0 +1,140 @@
+"""The water heater's mode (Domoticz selector) and the low-energy fallback rules wired into the regulator.
+The rules' force and unforce commands are executed like regul/mode ones, marked as the rule's own: a
+rule never overrides or undoes a force it did not make."""
+
+from __future__ import annotations
+
+import logging
+from datetime import tzinfo
+from typing import Any
+
+from core.fallback import SeedFallback
+from core.fallback_deadline import DeadlineFallback
+from core.fallback_settings import FallbackSettings
+from core.fallback_time import hour, next_occurrence
+from core.modes import ForceCommand, UnforceCommand
+from equipments.base import Equipment
+from integrations.domoticz_control import EcsMode
+
+log = logging.getLogger(__name__)
+
+FORCED_BY_MODE = "mode"
+FORCED_BY_SEED = "seed_rule"
+FORCED_BY_DEADLINE = "deadline_rule"
+RULE_TICK_S = 5.0  # the fallback rules run at least this often (and at each of their decision times)
+
+
+class HeaterControl:
+    """What the water heater may do (its mode) and the fallback rules that keep its water warm."""
+
+    def __init__(self, heater: Equipment, fs: FallbackSettings, mode: EcsMode, tz: tzinfo | None) -> None:
+        self.heater = heater
+        self.mode = mode
+        self.mode_source = "default"  # or "domoticz", "restored"
+        self.seed = SeedFallback(heater.name, fs.seed, tz, fs.full_capacity_wh) if fs.seed.enabled else None
+        self.deadline = DeadlineFallback(heater.name, fs.deadline, tz) if fs.deadline else None
+        self._next_rules_at: float | None = None
+
+    def set_mode(self, mode: EcsMode, now: float, source: str) -> None:
+        """A new mode takes effect at once (the caller logged where it came from)."""
+        old, self.mode, self.mode_source = self.mode, mode, source
+        heater = self.heater
+        if old is mode:
+            return
+        if mode is EcsMode.OFF:
+            if heater.is_forced():
+                heater.unforce(now, "water-heater mode off")
+            heater.set_power(0.0, now, "water-heater mode off")
+        self._hold_mode(now)
+
+    def _hold_mode(self, now: float) -> bool:
+        heater = self.heater
+        # A force the mode no longer allows (e.g. restored after the mode changed while stopped) ends.
+        if (heater.forced_by == FORCED_BY_MODE and self.mode is not EcsMode.FORCED) or \
+                (heater.forced_by == FORCED_BY_SEED and not self.mode.allows_fallback):
+            heater.unforce(now, f"water-heater mode {self.mode.value}")
+            return True
+        if self.mode is EcsMode.OFF and not heater.is_forced() and heater.current_power_w > 0:
+            heater.set_power(0.0, now, "water-heater mode off")
+            return True
+        if self.mode is EcsMode.FORCED and not heater.is_forced() and not heater.overed:
+            log.info("water-heater mode forced: %s held at %.0f W until the mode changes", heater.name,
+                     heater.max_force_power_w())
+            heater.force(heater.max_force_power_w(), None, now, "water-heater mode forced", by=FORCED_BY_MODE)
+            return True
+        return False
+
+    def excluded(self) -> bool:
+        """True when the mode keeps the heater out of the allocation (off)."""
+        return self.mode is EcsMode.OFF
+
+    def tick(self, now: float) -> bool:
+        """Hold the mode and run the fallback rules when due; True when the heater's state changed."""
+        changed = self._hold_mode(now)
+        if self._next_rules_at is not None and now < self._next_rules_at:
+            return changed
+        heater = self.heater
+        heater.accumulate_energy(now)
+        allowed = self.mode.allows_fallback
+        for rule, owner in ((self.seed, FORCED_BY_SEED), (self.deadline, FORCED_BY_DEADLINE)):
+            if rule is None:
+                continue
+            command = rule.tick(now, heater.energy_wh, heater.max_power_w, heater.overed, allowed)
+            if command is not None:
+                changed = self._execute(command, owner, now) or changed
+        self._next_rules_at = self._next_rules_due(now)
+        return changed
+
+    def _next_rules_due(self, now: float) -> float:
+        # The rules count energy by differences and decide on the hour: every RULE_TICK_S is plenty, but a
+        # known decision time (check_at, the deadline rule's start or deadline) is never waited for.
+        due = [now + RULE_TICK_S]
+        if self.seed is not None:
+            due.append(next_occurrence(now, hour(self.seed.settings.check_at_hour), self.seed.tz))
+        if self.deadline is not None:
+            due += [t for t in (self.deadline.cycle_end, self.deadline.start_at) if t is not None and t > now]
+        return min(due)
+
+    def _execute(self, command: ForceCommand | UnforceCommand, owner: str, now: float) -> bool:
+        heater = self.heater
+        if isinstance(command, UnforceCommand):
+            if heater.forced_by != owner:
+                log.debug("%s: the %s's unforce skipped: its force is not in effect", heater.name, owner)
+                return False
+            heater.unforce(now, f"{owner.replace('_', ' ')} over")
+            return True
+        if heater.is_forced() and heater.forced_by != owner:
+            log.info("%s: the %s's force (%.0f W) not applied: already forced by %s", heater.name,
+                     owner.replace("_", " "), command.power_w, heater.forced_by)
+            return False
+        span = "until unforced" if command.duration_s is None else f"for {command.duration_s:.0f} s"
+        heater.force(command.power_w, command.duration_s, now, f"low-energy fallback ({owner.replace('_', ' ')}) "
+                     f"{span}", by=owner)
+        return True
+
+    @property
+    def energy_yesterday_wh(self) -> float:
+        """The seed's ECS_energy_yesterday: the fallback's count when its rule runs, else the counter's."""
+        return self.seed.yesterday_wh if self.seed is not None else self.heater.energy_yesterday_wh
+
+    def status(self) -> dict[str, Any]:
+        """The heater's mode and rules for the status document (the rules' saved state included)."""
+        doc: dict[str, Any] = {"name": self.heater.name, "mode": self.mode.value, "mode_source": self.mode_source}
+        if self.seed is not None:
+            doc["seed_rule"] = {"check_at": self.seed.settings.check_at_hour, **self.seed.snapshot()}
+        if self.deadline is not None:
+            doc["deadline_rule"] = {**self.deadline.status(), "cycle_end": self.deadline.cycle_end}
+        return doc
+
+    def restore(self, saved: dict[str, Any], restore_mode: bool) -> list[str]:
+        """Take back the rules' state (and the mode when `restore_mode`) from a saved `status()`."""
+        if saved.get("name") != self.heater.name:
+            return [f"saved fallback state is for {saved.get('name')!r}, the water heater is now "
+                    f"{self.heater.name!r}: not restored"]
+        if self.seed is not None and isinstance(saved.get("seed_rule"), dict):
+            self.seed.restore(saved["seed_rule"])
+        if self.deadline is not None and isinstance(saved.get("deadline_rule"), dict):
+            self.deadline.restore(saved["deadline_rule"])
+        if restore_mode and saved.get("mode") in {m.value for m in EcsMode}:
+            self.mode, self.mode_source = EcsMode(saved["mode"]), "restored"
+        return []

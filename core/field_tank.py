@@ -1,0 +1,173 @@
+"""Full tank ("overed") wired into the regulator: each variable load's detector (its own meter, or inferred
+from the house meter), what a full load gets (0 W, out of the allocation, any force undone), the
+re-probe hold that confirms a suspicion, and the daily clear at init_at and midnight."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import tzinfo
+from typing import Any
+
+from core.fallback_time import hour, next_occurrence
+from core.full_tank import InferredFullTank, MeteredFullTank, daily_clear_due
+from core.readings import MeterProblem, parse_meter_payload
+from equipments.base import Equipment
+from equipments.variable import VariableEquipment
+
+log = logging.getLogger(__name__)
+
+
+class FullTankWatch:
+    """The detectors of every load that has one, and the full flags of all loads."""
+
+    def __init__(self, loads: Sequence[Equipment], init_at_hour: int, tz: tzinfo | None,
+                 max_meter_power_w: float) -> None:
+        self.loads = tuple(loads)
+        self.init_at_hour = init_at_hour
+        self.tz = tz
+        self.max_meter_power_w = max_meter_power_w
+        self.metered: dict[str, MeteredFullTank] = {}
+        self.inferred: dict[str, InferredFullTank] = {}
+        self.measured_w: dict[str, float] = {}  # last reading of each load's own meter
+        self._meter_topics: dict[str, list[VariableEquipment]] = {}
+        self._held: set[str] = set()  # loads in a re-probe hold
+        self._reported: set[tuple[str, str]] = set()
+        self.since: float | None = None  # the last tick: a clear time passed after it is due
+        self._next_clear_at: float | None = None
+        self._next_clear_from = 0.0  # the `since` _next_clear_at was computed from
+        for load in self.loads:
+            if not isinstance(load, VariableEquipment) or load.full_detection is None:
+                continue
+            if load.full_detection == "meter" and load.topic_read_power:
+                self.metered[load.name] = MeteredFullTank(load.name, load.min_power_w)
+                self._meter_topics.setdefault(load.topic_read_power, []).append(load)
+            elif load.full_detection == "inferred":
+                detector = InferredFullTank(load.name, load.min_power_w)
+                self.inferred[load.name] = detector
+                load.add_power_listener(detector.on_command)
+
+    def subscriptions(self) -> tuple[str, ...]:
+        """The loads' own meters."""
+        return tuple(self._meter_topics)
+
+    def handles(self, topic: str) -> bool:
+        """True for one of the loads' own meters."""
+        return topic in self._meter_topics
+
+    def on_load_meter(self, topic: str, payload: bytes, now: float) -> bool:
+        """A reading of a load's own meter; True when a load was found full."""
+        changed = False
+        for load in self._meter_topics.get(topic, ()):
+            result = parse_meter_payload(payload, load.json_read_power, now, self.max_meter_power_w)
+            if isinstance(result, MeterProblem):
+                self._report(load.name, result)
+                continue
+            self.measured_w[load.name] = result.power_w
+            if not load.overed and self.metered[load.name].on_reading(result.power_w, load.current_power_w, now):
+                self.mark_full(load, now, f"its meter reads {result.power_w:.1f} W")
+                changed = True
+        return changed
+
+    def on_consumption(self, consumption_w: float, now: float) -> bool:
+        """A house reading, for the loads inferred; True when a load was found full."""
+        if not self.inferred:
+            return False
+        believed_w = sum(load.current_power_w for load in self.loads)
+        changed = False
+        for load in self.loads:
+            detector = self.inferred.get(load.name)
+            if detector is None or load.overed:
+                continue
+            if detector.on_consumption(consumption_w, now, believed_w - load.current_power_w):
+                self.mark_full(load, now, "inferred from the house meter")
+                changed = True
+        return changed
+
+    def mark_full(self, load: Equipment, now: float, why: str) -> None:
+        """Full for the day: 0 W (a force is undone: the element draws nothing anyway), out of the allocation."""
+        load.overed = True
+        log.info("%s is full (%s): commanded 0 W and left out of the allocation until %02d:00 or midnight",
+                 load.name, why, self.init_at_hour)
+        if load.is_forced():
+            load.unforce(now, "tank full")
+        else:
+            load.set_power(0.0, now, "tank full")
+        self._held.discard(load.name)
+
+    def tick(self, now: float) -> bool:
+        """The daily clear and the re-probe holds; True when something changed worth a status."""
+        since, self.since = self.since, now
+        changed = False
+        if since is not None and self._clear_due(since, now):
+            changed = self._clear_all()
+        for load in self.loads:
+            detector = self.inferred.get(load.name)
+            if detector is None or load.overed:
+                continue
+            if detector.reprobe_due(load.current_power_w, now):
+                self._held.add(load.name)
+                load.set_power(0.0, now, "full-tank check: held at 0 W to watch the house meter")
+                changed = True
+            elif load.name in self._held and not detector.holding(now):
+                self._held.discard(load.name)
+                if load.is_forced() and load.forced_power_w is not None:
+                    load.set_power(load.forced_power_w, now, "full-tank check over: forced power again")
+                    changed = True
+        return changed
+
+    def _clear_due(self, since: float, now: float) -> bool:
+        # The next clear time is computed once, not at every tick: the regulator ticks often.
+        if self._next_clear_at is None or since < self._next_clear_from:
+            self._next_clear_from = since
+            self._next_clear_at = min(next_occurrence(since, hour(h), self.tz) for h in (self.init_at_hour, 0))
+        if now < self._next_clear_at:
+            return False
+        due = daily_clear_due(since, now, self.tz, self.init_at_hour)
+        self._next_clear_at = None
+        return due
+
+    def _clear_all(self) -> bool:
+        cleared = [load.name for load in self.loads if load.overed]
+        for load in self.loads:
+            load.overed = False
+        for metered in self.metered.values():
+            metered.clear()
+        for inferred in self.inferred.values():
+            inferred.clear()  # ends a re-probe hold too: the tick that follows gives a forced load its power back
+        if cleared:
+            log.info("daily clear (%02d:00 or midnight): %s may take power again", self.init_at_hour,
+                     ", ".join(cleared))
+        return bool(cleared)
+
+    def excluded(self, load: Equipment, now: float) -> bool:
+        """True while a re-probe holds `load` at 0 W: the allocation must leave it there."""
+        detector = self.inferred.get(load.name)
+        return detector is not None and load.name in self._held and detector.holding(now)
+
+    def restored(self, saved_at: float | None) -> None:
+        """After a status restore: full flags back into the detectors; a clear time passed while stopped
+        (since `saved_at`) is applied at the first tick."""
+        for load in self.loads:
+            for detector in (self.metered.get(load.name), self.inferred.get(load.name)):
+                if detector is not None:
+                    detector.full = load.overed
+        self.since, self._next_clear_at = saved_at, None
+
+    def load_status(self, load: Equipment) -> dict[str, Any]:
+        """This load's full-tank fields for the status document."""
+        if load.name in self.metered:
+            return {"full_detect": "meter", "measured_power": self.measured_w.get(load.name)}
+        detector = self.inferred.get(load.name)
+        if detector is not None:
+            return {"full_detect": "inferred", "full_suspect": detector.suspect_since is not None}
+        return {}
+
+    def _report(self, name: str, problem: MeterProblem) -> None:
+        if problem.kind == "boot":
+            log.info("%s: its own meter booted; its readings count again from the next good one", name)
+            return
+        key = (name, problem.kind)
+        level = logging.DEBUG if key in self._reported else logging.WARNING
+        self._reported.add(key)
+        log.log(level, "%s: dropped a reading of its own meter: %s", name, problem.detail)

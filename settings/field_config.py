@@ -1,0 +1,101 @@
+"""The field features' part of the config: [fallback], [season], [domoticz], their seed keys in
+[evaluate], the per-load Domoticz force switch, and which load is the water heater."""
+
+from __future__ import annotations
+
+import configparser
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from core.fallback_settings import FALLBACK_EVALUATE_OPTIONS, FallbackSettings, read_fallback_settings
+from equipments.base import Equipment
+from integrations.domoticz_settings import (
+    DOMOTICZ_EVALUATE_OPTIONS,
+    DOMOTICZ_LOAD_OPTIONS,
+    DomoticzSettings,
+    read_domoticz_settings,
+)
+from settings.options import Option, SectionReader
+from settings.problems import ConfigProblem
+
+# Read with [evaluate]: the seed kept the fallback's keys (and, oldest, send_injection) there.
+FIELD_EVALUATE_OPTIONS: tuple[Option, ...] = FALLBACK_EVALUATE_OPTIONS + DOMOTICZ_EVALUATE_OPTIONS
+# Read in every load's section besides its kind's own options.
+FIELD_LOAD_OPTIONS: tuple[Option, ...] = DOMOTICZ_LOAD_OPTIONS
+FIELD_SECTIONS = ("fallback", "season", "domoticz")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSettings:
+    """The fallback rules, the Domoticz link, and the load they act on."""
+
+    fallback: FallbackSettings
+    domoticz: DomoticzSettings
+    water_heater: str | None  # None: no load for the fallback and the mode selector
+
+
+def read_field_settings(cp: configparser.ConfigParser, reader: SectionReader, evaluate_raw: Mapping[str, Any],
+                        equipments: Sequence[Equipment]) -> FieldSettings:
+    """Read the sections (problems collected in `reader`) and check them against the built loads."""
+    fallback = read_fallback_settings(cp, reader, evaluate_raw)
+    domoticz = read_domoticz_settings(cp, reader, evaluate_raw)
+    heater = _water_heater(cp, reader, fallback.water_heater, equipments)
+    if heater is None and domoticz.idx_ecs_mode:
+        reader.problems.append(ConfigProblem("domoticz", "idx_ecs_mode", "no water heater to set the mode of: "
+                                             "list a variable load or set [fallback] water_heater"))
+    if heater is None and fallback.deadline is not None:
+        reader.problems.append(ConfigProblem("fallback", "min_energy_wh", "no water heater for the deadline "
+                                             "rule: list a variable load or set [fallback] water_heater"))
+    _check_force_switches(reader, domoticz, equipments)
+    return FieldSettings(fallback, domoticz, heater)
+
+
+def _water_heater(cp: configparser.ConfigParser, reader: SectionReader, named: str | None,
+                  equipments: Sequence[Equipment]) -> str | None:
+    names = [e.name for e in equipments]
+    if named:
+        if named not in names and not (cp.has_section("equipments") and cp.has_option("equipments", named)):
+            reader.problems.append(ConfigProblem("fallback", "water_heater",
+                                                 f"{named!r} is not a load listed in [equipments]"))
+        return named
+    types = dict(cp.items("equipments", raw=True)) if cp.has_section("equipments") else {}
+    seed_kind = [e.name for e in equipments if types.get(e.name, "").strip().lower() == "water_heater"]
+    variable = [e.name for e in equipments if e.KIND == "variable"]
+    chosen = seed_kind or variable
+    return chosen[0] if chosen else None
+
+
+def _check_force_switches(reader: SectionReader, domoticz: DomoticzSettings,
+                          equipments: Sequence[Equipment]) -> None:
+    seen: dict[int, str] = {}
+    for load in equipments:
+        idx = load.options.get("domoticz_idx_force") or 0
+        if not idx:
+            continue
+        if idx == domoticz.idx_ecs_mode:
+            reader.problems.append(ConfigProblem(load.name, "domoticz_idx_force",
+                                                 f"idx {idx} is also [domoticz] idx_ecs_mode"))
+        elif idx in seen:
+            reader.problems.append(ConfigProblem(load.name, "domoticz_idx_force",
+                                                 f"idx {idx} is also the force switch of {seen[idx]}"))
+        elif idx in _relay_idx(load):
+            # Its own on/off commands would come back from Domoticz looking like a user's switch.
+            reader.problems.append(ConfigProblem(load.name, "domoticz_idx_force",
+                                                 f"idx {idx} is the Domoticz device this load is switched with; "
+                                                 "the force switch must be another device"))
+        seen[idx] = load.name
+
+
+def _relay_idx(load: Equipment) -> set[int]:
+    """The Domoticz idx a relay load's own commands address (json_on/json_off as switchlight JSON)."""
+    found: set[int] = set()
+    for key in ("json_on", "json_off"):
+        try:
+            doc = json.loads(str(load.options.get(key) or ""))
+        except ValueError:
+            continue
+        if isinstance(doc, dict) and isinstance(doc.get("idx"), int):
+            found.add(doc["idx"])
+    return found

@@ -1,0 +1,121 @@
+"""Device boots with the firmware's exact bytes: a variator that rebooted gets its command again at once
+(its status echo after each command changes nothing); a meter's boot message is logged and the meter
+counts as fresh only after its next good reading."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from core.boots import boot_message_id, is_boot_detected, split_device_topic
+from tests.configs import reading
+from tests.field_house import ECS_CMD, ECS_STATUS, VLOAD, field_config
+from tests.harness import CONS, NOON, PROD, Harness
+
+SETPOWER_ECHO = b'{"percent": 42.50, "power": 0, "mode": 0, "state": "ON", "msg": "setpower"}'
+BOOT_DETECTED = b'{"percent": 0.00, "power": 0, "mode": 0, "state": "ON", "msg": "boot_detected"}'
+VLOAD_BOOT = (b'{"type": "vload", "id": "ECS", "fw_version": "1.1b", "PCB": "white", "chip_id": "1234567", '
+              b'"ip": "10.3.141.20", "OTA": "mqtt"}')
+VLOAD_BOOT_NO_OTA = (b'{"type": "vload", "id": "ECS", "fw_version": "1.1b", "PCB": "white", "chip_id": "1234567", '
+                     b'"ip": "10.3.141.20, "OTA": "not implemented"}')
+PZEM_BOOT = (b'{ "type": pzem, "id": CONSOMMATION, "fw_version": 1.3a, "chip_id": 1234567, "pzem_version": v3, '
+             b'"srate": 2000, "pzem_idx1": 651, "pzem_idx2": 652, "DomoPubTimer": 0, "ip": 10.3.141.21}')
+
+
+def test_boot_ids_from_the_real_messages() -> None:
+    assert boot_message_id(VLOAD_BOOT) == "ECS"
+    assert boot_message_id(VLOAD_BOOT_NO_OTA) == "ECS"  # malformed JSON: the id is still read
+    assert boot_message_id(PZEM_BOOT) == "CONSOMMATION"  # unquoted strings
+    assert boot_message_id(b'{"type": "vload"}') is None and boot_message_id(b"garbage") is None
+    assert is_boot_detected(BOOT_DETECTED) and not is_boot_detected(SETPOWER_ECHO)
+    assert not is_boot_detected(b"not json") and is_boot_detected(b'{"msg": "boot_detected", "percent": nan}')
+    assert split_device_topic("smeter/pzem/CONSOMMATION") == ("smeter/pzem", "CONSOMMATION")
+    assert split_device_topic("alone") is None
+
+
+@pytest.fixture
+def h(tmp_path: Path) -> Harness:
+    harness = Harness(field_config(tmp_path, ("ecs",)))
+    harness.meters(300, 1300, NOON)  # surplus 980 W: the heater gets 49 %
+    assert harness.last(ECS_CMD) == "49"
+    return harness
+
+
+def test_topics_derived_from_the_command_topic(h: Harness) -> None:
+    subs = h.reg.subscriptions()
+    assert ECS_STATUS in subs and VLOAD in subs and "smeter/pzem" in subs
+    assert len(subs) == len(set(subs))
+
+
+@pytest.mark.parametrize("topic, payload", [(ECS_STATUS, BOOT_DETECTED), (VLOAD, VLOAD_BOOT),
+                                            (VLOAD, VLOAD_BOOT_NO_OTA)])
+def test_a_rebooted_variator_gets_its_command_again_at_once(h: Harness, topic: str, payload: bytes,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    before = len(h.sent)
+    h.reg.handle(topic, payload, NOON + 1)
+    assert h.sent[before:] == [(ECS_CMD, "49", False)]
+    assert "re-sending its command 49" in caplog.text
+
+
+@pytest.mark.parametrize("topic, payload", [
+    (ECS_STATUS, SETPOWER_ECHO),  # the echo after every command: never a trigger
+    (VLOAD, VLOAD_BOOT.replace(b'"ECS"', b'"POOL"')),  # another variator's boot
+    (ECS_STATUS, b"garbage"),
+])
+def test_other_variator_messages_send_nothing(h: Harness, topic: str, payload: bytes) -> None:
+    before = len(h.sent)
+    h.reg.handle(topic, payload, NOON + 1)
+    assert h.sent[before:] == []
+
+
+def test_configured_status_boot_topics_and_id(tmp_path: Path) -> None:
+    path = field_config(tmp_path, ("ecs",), ecs="topic_status = vload/heater/state\ntopic_boot = vload/boot\n"
+                                               "device_id = HEATER\n")
+    h = Harness(path)
+    h.meters(300, 1300, NOON)
+    before = len(h.sent)
+    h.reg.handle("vload/boot", VLOAD_BOOT.replace(b'"ECS"', b'"HEATER"'), NOON + 1)
+    h.reg.handle("vload/heater/state", BOOT_DETECTED, NOON + 2)
+    h.reg.handle(ECS_STATUS, BOOT_DETECTED, NOON + 3)  # no longer its topic
+    assert h.sent[before:] == [(ECS_CMD, "49", False)] * 2
+
+
+def test_two_variators_share_the_boot_topic(tmp_path: Path) -> None:
+    path = field_config(tmp_path, ("ecs",), extra="[pool]\ntopic_set_power = regul/vload/POOL/cmd\n"
+                                                  "calibration = linear.csv\n")
+    path.write_text(path.read_text().replace("ecs = variable\n", "ecs = variable\npool = variable\n"))
+    h = Harness(path)
+    h.meters(300, 3000, NOON)
+    assert h.last(ECS_CMD) == "100" and h.last("regul/vload/POOL/cmd") is not None
+    before = len(h.sent)
+    h.reg.handle(VLOAD, VLOAD_BOOT.replace(b'"ECS"', b'"POOL"'), NOON + 1)
+    assert [t for t, _, _ in h.sent[before:]] == ["regul/vload/POOL/cmd"]
+
+
+def test_a_meter_boot_is_logged_and_is_no_sign_of_life(h: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    h.reg.handle(CONS, reading(300), NOON + 3)
+    h.reg.handle("smeter/pzem", PZEM_BOOT, NOON + 8)  # the real boot topic: the readings' parent
+    assert "consumption meter booted; it counts as fresh after its next good reading" in caplog.text
+    h.reg.handle(PROD, reading(1300), NOON + 9)
+    h.reg.tick(NOON + 13.5)  # 10.5 s after its last good reading: the boot did not refresh it
+    assert h.reg.status(NOON + 13.5)["state"] == "stale" and h.last(ECS_CMD) == "0"
+    h.reg.handle(PROD, reading(1300), NOON + 14)
+    assert h.reg.stale_reason is not None  # consumption still silent
+    h.reg.handle(CONS, reading(300), NOON + 15)  # its next good reading: fresh again, regulation resumes
+    h.reg.handle(PROD, reading(1300), NOON + 16)
+    assert h.reg.status(NOON + 16)["state"] == "regulating" and h.last(ECS_CMD) == "49"
+
+
+def test_no_decision_on_a_reading_from_before_the_boot(h: Harness) -> None:
+    h.reg.handle(CONS, reading(1300), NOON + 3)  # import: a decision on it would shed the heater
+    h.reg.handle(CONS, PZEM_BOOT, NOON + 4)  # a boot on the readings' own topic counts the same
+    before = len(h.statuses())
+    h.reg.handle(PROD, reading(1300), NOON + 5)
+    assert len(h.statuses()) == before and h.last(ECS_CMD) == "49"
+    h.reg.handle(CONS, reading(300), NOON + 6)
+    h.reg.handle(PROD, reading(1300), NOON + 7)
+    assert len(h.statuses()) == before + 1

@@ -1,0 +1,67 @@
+"""The field features' config: the seed's keys used (not warned about), the sample's defaults, and the
+problems a user can make, each named by section and key."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from equipments.variable import VariableEquipment
+from integrations.domoticz_control import EcsMode
+from settings.config import load_settings
+from settings.problems import ConfigError
+from tests.configs import LINEAR_CSV
+from tests.field_house import field_config
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "tests" / "data" / "seed-config.ini.sample"
+
+
+def test_the_seed_s_keys_are_used(tmp_path: Path) -> None:
+    shutil.copy(SEED, tmp_path / "config.ini")
+    (tmp_path / "power_calibration_ecs.csv").write_text(LINEAR_CSV)
+    settings = load_settings(tmp_path / "config.ini")
+    fb, dz = settings.field.fallback, settings.field.domoticz
+    assert fb.seed.enabled and fb.seed.check_at_hour == 1 and fb.full_capacity_wh == 14000
+    assert {(t.today_wh, t.two_days_wh) for t in fb.seed.thresholds.values()} == {(7000, 11000)}
+    assert (dz.send, dz.idx_grid, dz.idx_injection, dz.send_grid, dz.send_injection) == (True, 651, 648, True, True)
+    assert settings.field.water_heater == "ecs"
+    ecs = settings.equipments[0]
+    assert isinstance(ecs, VariableEquipment) and ecs.full_detection == "meter"
+    warned = "\n".join(settings.warnings)
+    assert "[evaluate]" not in warned and "[domoticz]" not in warned and "ignored: read by" not in warned
+
+
+def test_the_sample_s_field_defaults() -> None:
+    settings = load_settings(ROOT / "config.ini.sample")
+    assert settings.field.water_heater == "ecs" and settings.field.fallback.deadline is None
+    assert settings.field.domoticz.send is False and settings.field.domoticz.ecs_mode_default is EcsMode.SOLAR_FALLBACK
+    ecs = settings.equipments[0]
+    assert isinstance(ecs, VariableEquipment)
+    assert (ecs.full_detection, ecs.topic_status, ecs.topic_boot, ecs.device_id) == (
+        "inferred", "regul/vload/ECS", "regul/vload", "ECS")
+
+
+def test_the_water_heater_is_named_or_the_first_variable_load(tmp_path: Path) -> None:
+    assert load_settings(field_config(tmp_path, ("radiator", "ecs"))).field.water_heater == "ecs"
+    assert load_settings(field_config(tmp_path, ("radiator",))).field.water_heater is None
+    named = field_config(tmp_path, ("ecs", "radiator"), extra="[fallback]\nwater_heater = radiator\n")
+    assert load_settings(named).field.water_heater == "radiator"
+
+
+@pytest.mark.parametrize("loads, ecs, extra, problem", [
+    (("ecs",), "full_detect = meter\n", "", "[ecs] full_detect: full_detect = meter needs topic_read_power"),
+    (("ecs",), "full_detect = sometimes\n", "", "[ecs] full_detect: must be one of"),
+    (("ecs",), "", "[fallback]\nwater_heater = boiler\n", "[fallback] water_heater: 'boiler' is not a load"),
+    (("radiator",), "", "[domoticz]\nidx_ecs_mode = 338\n", "[domoticz] idx_ecs_mode: no water heater"),
+    (("radiator",), "", "[fallback]\nmin_energy_wh = 6000\n", "[fallback] min_energy_wh: no water heater"),
+    (("ecs",), "", "[fallback]\ndeadline = 7h\nmin_energy_wh = 6000\n", "[fallback] deadline: expected a time"),
+    (("ecs",), "domoticz_idx_force = -1\n", "", "[ecs] domoticz_idx_force: must be >= 0"),
+])
+def test_problems_name_section_and_key(tmp_path: Path, loads: tuple[str, ...], ecs: str, extra: str,
+                                       problem: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(problem)):
+        load_settings(field_config(tmp_path, loads, ecs=ecs, extra=extra))

@@ -1,0 +1,239 @@
+"""The Domoticz link wired into the regulator, in-process: grid and injection sensors after each decision
+(the seed's config as users bring it), the water heater's mode selector, and the per-load force switch
+with a Domoticz that echoes every update (no loop, the forced state right)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from settings.config import load_settings
+from settings.problems import ConfigError
+from tests.configs import LINEAR_CSV
+from tests.field_house import ECS_CMD, RADIATOR, at, field_config, ticks
+from tests.harness import MODE, NOON, Harness
+
+DZ_IN, DZ_OUT = "domoticz/in", "domoticz/out"
+SEED = Path(__file__).resolve().parent / "data" / "seed-config.ini.sample"
+SELECTOR_IDX, ECS_SWITCH, RADIATOR_SWITCH = 338, 359, 360
+DOMOTICZ = f"[domoticz]\nidx_ecs_mode = {SELECTOR_IDX}\n"
+
+
+def selector(level: int) -> bytes:
+    """The real selector update (PROTOCOL.md), at `level`."""
+    return json.dumps({"Battery": 255, "RSSI": 12, "dtype": "Light/Switch", "id": "00014051", "idx": SELECTOR_IDX,
+                       "name": "Automate_Cumulus", "nvalue": 2, "stype": "Selector Switch", "svalue1": str(level),
+                       "switchType": "Selector", "unit": 1, "LastUpdate": "2023-01-01 12:00:00"}).encode()
+
+
+def switch(idx: int, on: bool) -> bytes:
+    """An On/Off switch update as Domoticz publishes it on domoticz/out."""
+    return json.dumps({"Battery": 255, "RSSI": 12, "dtype": "Light/Switch", "id": "0001405A", "idx": idx,
+                       "name": f"Force_{idx}", "nvalue": int(on), "stype": "Switch", "svalue1": "0",
+                       "switchType": "On/Off", "unit": 1}).encode()
+
+
+class EchoingDomoticz:
+    """Reads what the regulator sent on domoticz/in and echoes every switchlight back on domoticz/out."""
+
+    def __init__(self, h: Harness) -> None:
+        self.h, self.read_upto, self.echoes = h, len(h.sent), 0
+
+    def switch_messages(self, since: int = 0) -> list[dict]:
+        return [json.loads(p) for t, p, _ in self.h.sent[since:] if t == DZ_IN and "switchlight" in p]
+
+    def deliver(self, now: float) -> None:
+        while self.read_upto < len(self.h.sent):
+            topic, payload, _ = self.h.sent[self.read_upto]
+            self.read_upto += 1
+            if topic == DZ_IN and '"switchlight"' in payload:
+                doc = json.loads(payload)
+                self.echoes += 1
+                assert self.echoes < 20, "the regulator and Domoticz are ping-ponging"
+                self.h.reg.handle(DZ_OUT, switch(doc["idx"], doc["switchcmd"] == "On"), now)
+
+
+# --- grid and injection ------------------------------------------------------------------------------------
+
+def test_the_seed_config_publishes_grid_and_injection(tmp_path: Path) -> None:
+    shutil.copy(SEED, tmp_path / "config.ini")
+    (tmp_path / "power_calibration_ecs.csv").write_text(LINEAR_CSV)
+    h = Harness(tmp_path / "config.ini")
+    assert not [w for w in h.reg.settings.warnings if "[evaluate]" in w or "[domoticz]" in w]
+    h.meters(342, 2000, NOON)  # exporting 1658 W before the loads react
+    sensors = lambda: [p for p in h.on(DZ_IN) if "svalue" in p]  # noqa: E731 (the resille relay is on DZ_IN too)
+    assert sensors() == ['{"idx": 651, "nvalue": 0, "svalue": "0"}', '{"idx": 648, "nvalue": 0, "svalue": "-1658"}']
+    h.meters(2000, 2000, NOON + 3)  # the heater took the surplus: grid still 0 (not repeated), injection 0
+    assert sensors()[2:] == ['{"idx": 648, "nvalue": 0, "svalue": "0"}']
+    h.meters(2500, 2000, NOON + 6)  # importing 500 W
+    assert sensors()[3:] == ['{"idx": 651, "nvalue": 0, "svalue": "500"}']
+    h.meters(2000, 2000, NOON + 9)
+    h.meters(2000, 2000, NOON + 12)  # a single 0 when the import stops, then nothing...
+    assert sensors()[4:] == ['{"idx": 651, "nvalue": 0, "svalue": "0"}']
+    h.meters(2000, 2000, NOON + 1815)  # ...until the 30-minute keepalive
+    assert sensors()[5:] == ['{"idx": 651, "nvalue": 0, "svalue": "0"}', '{"idx": 648, "nvalue": 0, "svalue": "0"}']
+
+
+def test_no_domoticz_traffic_without_its_section(tmp_path: Path) -> None:
+    h = Harness(field_config(tmp_path))
+    h.meters(300, 2000, NOON)
+    h.reg.on_connected(NOON)
+    assert not [t for t, _, _ in h.sent if t.startswith("domoticz")]
+    assert not [t for t in h.reg.subscriptions() if t.startswith("domoticz")]
+
+
+# --- the mode selector -------------------------------------------------------------------------------------
+
+@pytest.fixture
+def moded(tmp_path: Path) -> Harness:
+    h = Harness(field_config(tmp_path, extra=DOMOTICZ))
+    h.reg.tick(NOON)
+    h.reg.on_connected(NOON)
+    assert h.on(DZ_IN) == [json.dumps({"command": "getdeviceinfo", "idx": SELECTOR_IDX})]
+    assert "domoticz/out/#" in h.reg.subscriptions()
+    return h
+
+
+def test_mode_off_keeps_the_heater_at_0(moded: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    moded.meters(300, 2000, NOON + 1)
+    assert moded.last(ECS_CMD) == "84"
+    moded.reg.handle("domoticz/out/Automate_Cumulus", selector(0), NOON + 2)  # a per-device subtopic
+    assert moded.last(ECS_CMD) == "0"
+    assert "water-heater mode: solar+fallback -> off (Domoticz idx 338 level 0)" in caplog.text
+    moded.meters(300, 2000, NOON + 4)
+    assert moded.last(ECS_CMD) == "0" and moded.last(RADIATOR) == "ON"  # the surplus goes to the next load
+    assert moded.statuses()[-1]["water_heater"]["mode"] == "off"
+
+
+def test_mode_forced_holds_the_heater_at_max_until_the_mode_changes(moded: Harness) -> None:
+    moded.reg.handle(DZ_OUT, selector(30), NOON + 1)
+    assert moded.last(ECS_CMD) == "100" and moded.load("ecs").forced_by == "mode"
+    moded.reg.handle(MODE, b'{"command": "unforce", "name": "ecs"}', NOON + 2)
+    moded.reg.tick(NOON + 2.5)  # the selector says forced: held again
+    assert moded.last(ECS_CMD) == "100"
+    moded.reg.handle(DZ_OUT, selector(20), NOON + 3)
+    assert moded.last(ECS_CMD) == "0" and not moded.load("ecs").is_forced()
+    assert moded.reg.status(NOON + 3)["water_heater"]["mode"] == "solar+fallback"
+
+
+def test_an_unmapped_level_keeps_the_mode(moded: Harness) -> None:
+    moded.reg.handle(DZ_OUT, selector(40), NOON + 1)
+    assert moded.reg.status(NOON + 1)["water_heater"]["mode"] == "solar+fallback"
+
+
+def test_mode_solar_makes_no_fallback_force_across_check_at(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, extra=DOMOTICZ))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 10, 12))
+    h.reg.handle(DZ_OUT, selector(10), at(2024, 1, 10, 12, 0, 30))
+    ticks(h, at(2024, 1, 10, 12, 1), at(2024, 1, 11, 2))
+    assert not h.load("ecs").is_forced() and h.last(ECS_CMD) == "0"
+    assert "7000 Wh missing but the water-heater mode excludes the fallback" in caplog.text
+    assert h.reg.status(at(2024, 1, 11, 2))["water_heater"]["mode"] == "solar"
+
+
+def test_the_mode_is_restored_after_a_restart(moded: Harness, tmp_path: Path) -> None:
+    moded.reg.handle(DZ_OUT, selector(10), NOON + 1)
+    saved = json.loads(json.dumps(moded.reg.status(NOON + 2)))
+    again = Harness(field_config(tmp_path, extra=DOMOTICZ))
+    again.reg.restore(saved, NOON + 10)
+    assert again.reg.status(NOON + 10)["water_heater"]["mode"] == "solar"
+    again.reg.handle(DZ_OUT, selector(10), NOON + 11)  # Domoticz confirms: no change, nothing logged
+    assert again.reg.status(NOON + 11)["water_heater"]["mode_source"] == "restored"
+
+
+# --- force switches -------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def switched(tmp_path: Path) -> tuple[Harness, EchoingDomoticz]:
+    path = field_config(tmp_path, ecs=f"domoticz_idx_force = {ECS_SWITCH}\n",
+                        radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n")
+    h = Harness(path)
+    dz = EchoingDomoticz(h)
+    h.reg.tick(NOON)
+    h.reg.on_connected(NOON)  # shows every switch's state
+    assert dz.switch_messages() == [{"command": "switchlight", "idx": ECS_SWITCH, "switchcmd": "Off"},
+                                    {"command": "switchlight", "idx": RADIATOR_SWITCH, "switchcmd": "Off"}]
+    dz.deliver(NOON + 0.2)
+    return h, dz
+
+
+def test_a_regulator_force_shows_once_and_its_echo_changes_nothing(switched: tuple[Harness, EchoingDomoticz]) -> None:
+    h, dz = switched
+    mark = len(h.sent)
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 1000}', NOON + 1)
+    assert dz.switch_messages(mark) == [{"command": "switchlight", "idx": ECS_SWITCH, "switchcmd": "On"}]
+    dz.deliver(NOON + 1.3)
+    ticks(h, NOON + 2, NOON + 5, step_s=0.5)
+    dz.deliver(NOON + 5)
+    assert h.load("ecs").forced_power_w == 1000 and len(dz.switch_messages(mark)) == 1
+
+
+def test_force_then_unforce_at_once(switched: tuple[Harness, EchoingDomoticz]) -> None:
+    h, dz = switched
+    mark = len(h.sent)
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 1000}', NOON + 1)
+    h.reg.handle(MODE, b'{"command": "unforce", "name": "ecs"}', NOON + 1.5)
+    dz.deliver(NOON + 1.8)  # both echoes come back after the unforce
+    assert not h.load("ecs").is_forced() and len(dz.switch_messages(mark)) == 2
+
+
+def test_a_user_switch_forces_and_unforces_and_nothing_is_sent_back(
+        switched: tuple[Harness, EchoingDomoticz], caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    h, dz = switched
+    mark = len(h.sent)
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 30)
+    assert h.last(RADIATOR) == "ON" and h.load("radiator").forced_by == "domoticz"
+    assert "radiator forced to 1000 W by its Domoticz switch idx 360" in caplog.text
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, False), NOON + 40)
+    assert h.last(RADIATOR) == "OFF" and not h.load("radiator").is_forced()
+    assert dz.switch_messages(mark) == []
+
+
+def test_expiry_and_fallback_forces_show_on_the_switch(switched: tuple[Harness, EchoingDomoticz]) -> None:
+    h, dz = switched
+    mark = len(h.sent)
+    h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000, "duration": 5}', NOON + 1)
+    dz.deliver(NOON + 1.2)
+    ticks(h, NOON + 2, NOON + 7, step_s=0.5)
+    dz.deliver(NOON + 7.2)
+    assert [m["switchcmd"] for m in dz.switch_messages(mark)] == ["On", "Off"]
+    assert not h.load("radiator").is_forced()
+
+
+def test_a_mode_that_no_longer_allows_a_force_ends_it(moded: Harness, tmp_path: Path) -> None:
+    moded.reg.handle(DZ_OUT, selector(30), NOON + 1)
+    saved = json.loads(json.dumps(moded.reg.status(NOON + 2)))
+    assert saved["equipments"][0]["forced_by"] == "mode"
+    again = Harness(field_config(tmp_path))  # the selector was removed from the config
+    again.reg.restore(saved, NOON + 10)
+    again.reg.tick(NOON + 10)
+    assert not again.load("ecs").is_forced() and again.last(ECS_CMD) == "0"
+
+
+def test_leaving_solar_fallback_ends_the_seed_rule_force(tmp_path: Path) -> None:
+    h = Harness(field_config(tmp_path, extra=DOMOTICZ))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 1, 1))
+    assert h.load("ecs").forced_by == "seed_rule"
+    h.reg.handle(DZ_OUT, selector(10), at(2024, 1, 11, 1, 2))
+    assert not h.load("ecs").is_forced() and h.last(ECS_CMD) == "0"
+
+
+@pytest.mark.parametrize("radiator, extra, problem", [
+    (f"domoticz_idx_force = {SELECTOR_IDX}\n", DOMOTICZ, "[radiator] domoticz_idx_force: idx 338 is also"),
+    (f"domoticz_idx_force = {ECS_SWITCH}\n", "", "is also the force switch of ecs"),
+    ('domoticz_idx_force = 42\njson_on = {"command": "switchlight", "idx": 42, "switchcmd": "On"}\n', "",
+     "the force switch must be another device"),
+])
+def test_force_switch_config_problems(tmp_path: Path, radiator: str, extra: str, problem: str) -> None:
+    path = field_config(tmp_path, ecs=f"domoticz_idx_force = {ECS_SWITCH}\n", radiator=radiator, extra=extra)
+    path.write_text(path.read_text().replace("json_on = ON\n", "json_on = ON\n" if "json_on" not in radiator else ""))
+    with pytest.raises(ConfigError, match=re.escape(problem)):
+        load_settings(path)

@@ -1,0 +1,144 @@
+"""The low-energy fallback wired into the regulator, driven by tick(now) across check_at, the deadline
+and midnight: forces executed like regul/mode ones, marked as the rule's own, logged with their numbers,
+persisted in the status and restored after a restart."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from tests.field_house import ECS_CMD, ECS_METER, at, field_config, ticks
+from tests.harness import MODE, Harness
+from tests.test_field_tank import thermostat_cut
+
+DEADLINE = "[fallback]\nseed_rule = false\nmin_energy_wh = 6000\ndeadline = 07:00\noffpeak = 22:00-06:00\n"
+
+
+def ecs_status(h: Harness, now: float) -> dict:
+    return h.reg.status(now)["equipments"][0]
+
+
+def commands_between(h: Harness, start: int) -> list[str]:
+    return [p for t, p, _ in h.sent[start:] if t == ECS_CMD]
+
+
+# --- the seed's rule ---------------------------------------------------------------------------------------
+
+def test_seed_rule_forces_the_missing_energy_at_check_at(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 59))
+    assert h.load("ecs").forced_power_w is None
+    h.reg.tick(at(2024, 1, 11, 1, 0, 30))
+    # Hébert's formula: 3600 x 7000 Wh missing / 2000 W; the heater at its max power.
+    assert h.last(ECS_CMD) == "100"
+    doc = ecs_status(h, at(2024, 1, 11, 1, 0, 30))
+    assert doc["forced"] and doc["forced_by"] == "seed_rule"
+    assert doc["force_end"] == pytest.approx(at(2024, 1, 11, 1, 0, 30) + 12600)
+    assert ("low-energy fallback: forcing ecs to 2000 W for 12600 s (7000 Wh missing); winter: today 0 Wh "
+            "(threshold 7000)") in caplog.text
+    ticks(h, at(2024, 1, 11, 1, 1, 30), at(2024, 1, 11, 4, 30))
+    assert h.load("ecs").is_forced()
+    h.reg.tick(at(2024, 1, 11, 4, 31))
+    assert h.last(ECS_CMD) == "0" and not h.load("ecs").is_forced()
+    doc = h.reg.status(at(2024, 1, 11, 4, 31))
+    assert doc["ECS_energy_yesterday"] == 7000  # the day it made up, credited as the seed did
+    assert doc["equipments"][0]["energy"] == pytest.approx(7000, abs=40)
+
+
+def test_seed_rule_leaves_a_full_tank_alone(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, evaluate="check_at = 23\n", ecs=f"topic_read_power = {ECS_METER}\n"))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 10, 22))
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 2000, "duration": 600}', at(2024, 1, 10, 22))
+    thermostat_cut(h, at(2024, 1, 10, 22, 0, 2))
+    assert h.load("ecs").overed
+    ticks(h, at(2024, 1, 10, 22, 1), at(2024, 1, 10, 23, 30))
+    assert h.last(ECS_CMD) == "0" and not h.load("ecs").is_forced()
+    assert "ecs is full, no force; today counted as 14000 Wh" in caplog.text
+
+
+def test_seed_rule_state_survives_a_restart(tmp_path: Path) -> None:
+    h = Harness(field_config(tmp_path))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 50))
+    saved = json.loads(json.dumps(h.reg.status(at(2024, 1, 11, 0, 50))))
+    assert saved["water_heater"]["seed_rule"]["window_start"] == at(2024, 1, 10, 1)  # the skipped first check
+    again = Harness(field_config(tmp_path))
+    assert again.reg.restore(saved, at(2024, 1, 11, 1, 30)) == []
+    again.reg.tick(at(2024, 1, 11, 1, 30))  # check_at passed while stopped: caught up at once
+    assert again.last(ECS_CMD) == "100" and again.load("ecs").forced_by == "seed_rule"
+    doc = again.reg.status(at(2024, 1, 11, 1, 31))
+    assert doc["water_heater"]["seed_rule"]["yesterday_wh"] == 7000 and doc["ECS_energy_yesterday"] == 7000
+    third = Harness(field_config(tmp_path))  # and the force itself comes back after another restart
+    third.reg.restore(json.loads(json.dumps(doc)), at(2024, 1, 11, 2))
+    third.reg.tick(at(2024, 1, 11, 2))
+    assert third.load("ecs").forced_by == "seed_rule" and third.last(ECS_CMD) == "100"
+
+
+def test_seed_rule_does_not_override_a_user_force(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 50))
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 500}', at(2024, 1, 11, 0, 55))
+    ticks(h, at(2024, 1, 11, 0, 56), at(2024, 1, 11, 1, 10))
+    assert h.load("ecs").forced_power_w == 500 and h.load("ecs").forced_by == "user"
+    assert "the seed rule's force (2000 W) not applied: already forced by user" in caplog.text
+
+
+# --- the deadline rule -------------------------------------------------------------------------------------
+
+def test_deadline_starts_at_the_latest_time_and_stops_at_the_target(tmp_path: Path) -> None:
+    h = Harness(field_config(tmp_path, extra=DEADLINE))
+    ticks(h, at(2024, 1, 10, 20), at(2024, 1, 11, 2, 44))
+    assert h.last(ECS_CMD) == "0"
+    status = h.reg.status(at(2024, 1, 11, 2, 44))["water_heater"]["deadline_rule"]
+    # 6000 Wh at 2000 W = 3 h, ending at the off-peak end (06:00), less 900 s of margin.
+    assert status["start_at"] == "2024-01-11T02:45:00+01:00" and status["unreachable"] is False
+    mark = len(h.sent)
+    ticks(h, at(2024, 1, 11, 2, 45), at(2024, 1, 11, 7, 30))
+    assert commands_between(h, mark) == ["100", "0"]
+    assert h.load("ecs").energy_wh == pytest.approx(6000, abs=35)  # stopped at the target, not at 06:00
+    status = h.reg.status(at(2024, 1, 11, 5, 0))["water_heater"]["deadline_rule"]
+    assert status["delivered_wh"] == 0 and status["deadline"] == "2024-01-12T07:00:00+01:00"  # a new cycle
+
+
+def test_deadline_counts_across_midnight(tmp_path: Path) -> None:
+    extra = "[fallback]\nseed_rule = false\nmin_energy_wh = 6000\ndeadline = 00:30\nstart_margin_s = 0\n"
+    h = Harness(field_config(tmp_path, extra=extra))
+    ticks(h, at(2024, 1, 10, 20), at(2024, 1, 11, 1))
+    # Forced from 21:30; the heater's counter is reset at midnight, the rule still counts 6000 Wh by 00:30.
+    on = [(t, p) for t, p, _ in h.sent if t == ECS_CMD]
+    assert [p for _, p in on][-2:] == ["100", "0"]
+    assert h.load("ecs").energy_yesterday_wh == pytest.approx(5000, abs=35)
+    assert h.load("ecs").energy_wh == pytest.approx(1000, abs=35)
+
+
+def test_deadline_reports_unreachable(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, extra=DEADLINE))
+    h.reg.tick(at(2024, 1, 11, 5))
+    status = h.reg.status(at(2024, 1, 11, 5))["water_heater"]["deadline_rule"]
+    assert status["unreachable"] is True and status["forcing"] is True
+    assert h.last(ECS_CMD) == "100"
+    assert "deadline rule: 6000 Wh for ecs by 2024-01-11 07:00 is out of reach" in caplog.text
+
+
+def test_deadline_stops_early_when_the_tank_is_full(tmp_path: Path) -> None:
+    h = Harness(field_config(tmp_path, extra=DEADLINE, ecs=f"topic_read_power = {ECS_METER}\n"))
+    ticks(h, at(2024, 1, 10, 20), at(2024, 1, 11, 3))
+    assert h.load("ecs").forced_by == "deadline_rule"
+    thermostat_cut(h, at(2024, 1, 11, 3, 0, 10))
+    h.reg.tick(at(2024, 1, 11, 3, 1))
+    assert h.last(ECS_CMD) == "0" and not h.load("ecs").is_forced() and h.load("ecs").overed
+    assert h.reg.status(at(2024, 1, 11, 3, 1))["water_heater"]["deadline_rule"]["forcing"] is False
+
+
+def test_deadline_never_undoes_a_user_force(tmp_path: Path) -> None:
+    h = Harness(field_config(tmp_path, extra=DEADLINE))
+    ticks(h, at(2024, 1, 10, 20), at(2024, 1, 11, 3))
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 2000}', at(2024, 1, 11, 3, 0, 30))
+    ticks(h, at(2024, 1, 11, 3, 1), at(2024, 1, 11, 7, 30))  # target reached, deadline passed
+    assert h.load("ecs").forced_by == "user" and h.last(ECS_CMD) == "100"

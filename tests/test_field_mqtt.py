@@ -1,0 +1,171 @@
+"""The field features end to end: regulation.py as a subprocess on a private mosquitto, with a fake
+Domoticz that echoes every update it gets on domoticz/in back on domoticz/out (as Domoticz does): no
+loop, the forced state right, the mode selector read, grid and injection published; a rebooted variator
+gets its command again."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from localbroker import PrivateBroker
+from tests.configs import reading
+from tests.daemon_process import DaemonProcess
+from tests.field_house import ECS_CMD, ECS_STATUS, RADIATOR, field_config
+from tests.mqtt_probe import MqttProbe
+from tests.test_field_boots import BOOT_DETECTED, SETPOWER_ECHO
+from tests.test_field_domoticz import ECS_SWITCH, RADIATOR_SWITCH, SELECTOR_IDX, selector, switch
+
+CONS, PROD, MODE, AVAIL = "smeter/pzem/CONSOMMATION", "smeter/pzem/PRODUCTION", "regul/mode", "regul/availability"
+DZ_IN, DZ_OUT = "domoticz/in", "domoticz/out"
+
+
+class FakeDomoticz:
+    """A Domoticz on the broker: every switchlight on domoticz/in is applied and echoed on domoticz/out;
+    getdeviceinfo for the selector is answered with its level."""
+
+    def __init__(self, broker: PrivateBroker, selector_level: int = 20) -> None:
+        self.selector_level = selector_level
+        self.state: dict[int, bool] = {}
+        self.lock = threading.Lock()
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="fake-domoticz")
+        self.client.on_message = self._on_message
+        self.client.connect(broker.host, broker.port, keepalive=30)
+        self.client.subscribe(DZ_IN, qos=1)
+        self.client.loop_start()
+
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        try:
+            doc = json.loads(msg.payload)
+        except ValueError:
+            return
+        if doc.get("command") == "switchlight":
+            on = doc.get("switchcmd") == "On" or int(doc.get("level", 0)) > 0
+            with self.lock:
+                self.state[doc["idx"]] = on
+            client.publish(DZ_OUT, switch(doc["idx"], on), qos=1)
+        elif doc.get("command") == "getdeviceinfo" and doc.get("idx") == SELECTOR_IDX:
+            client.publish(DZ_OUT, selector(self.selector_level), qos=1)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.fixture
+def domoticz(broker: PrivateBroker) -> Iterator[FakeDomoticz]:
+    dz = FakeDomoticz(broker)
+    try:
+        yield dz
+    finally:
+        dz.close()
+
+
+@pytest.fixture
+def daemon(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe, domoticz: FakeDomoticz) -> Iterator[DaemonProcess]:
+    path = field_config(tmp_path, ecs=f"domoticz_idx_force = {ECS_SWITCH}\n",
+                        radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n",
+                        extra=f"[domoticz]\nidx_grid = 651\nidx_injection = 648\nidx_ecs_mode = {SELECTOR_IDX}\n")
+    text = path.read_text().replace("port = 1883", f"port = {broker.port}").replace("period = 2.5", "period = 0.2")
+    path.write_text(text.replace("meter_timeout = 10", "meter_timeout = 5"))
+    proc = DaemonProcess(path)
+    try:
+        try:
+            probe.wait_for(AVAIL, lambda m: m.text == "online", timeout_s=15)
+            # At connect it shows both switches' state (echoed back) and asks for the selector.
+            for idx in (SELECTOR_IDX, ECS_SWITCH, RADIATOR_SWITCH):
+                probe.wait_for(DZ_OUT, lambda m, idx=idx: json.loads(m.payload)["idx"] == idx)
+        except TimeoutError:
+            pytest.fail(f"daemon did not start as expected; its output:\n{proc.output}")
+        yield proc
+    finally:
+        proc.close()
+
+
+def switchlights(probe: MqttProbe, after: int) -> list[dict]:
+    return [json.loads(m.payload) for m in probe.messages[after:] if m.topic == DZ_IN and b"switchlight" in m.payload]
+
+
+def status_after(probe: MqttProbe, mark: int, check: Callable[[dict], bool]) -> dict:
+    message = probe.wait_for("regul/status", lambda m: check(json.loads(m.payload)), after=mark)
+    return dict(json.loads(message.payload))
+
+
+def test_connect_shows_the_switches_and_reads_the_selector(daemon: DaemonProcess, probe: MqttProbe,
+                                                           domoticz: FakeDomoticz) -> None:
+    sent = switchlights(probe, 0)
+    assert {(m["idx"], m["switchcmd"]) for m in sent} == {(ECS_SWITCH, "Off"), (RADIATOR_SWITCH, "Off")}
+    request = json.dumps({"command": "getdeviceinfo", "idx": SELECTOR_IDX}).encode()
+    assert [m.payload for m in probe.on(DZ_IN)].count(request) == 1
+    mark = probe.mark()
+    time.sleep(1.0)
+    assert switchlights(probe, mark) == []  # the echoes of the start-up states sent nothing back
+
+
+def test_a_force_shows_once_and_its_echo_does_not_loop(daemon: DaemonProcess, probe: MqttProbe,
+                                                      domoticz: FakeDomoticz) -> None:
+    mark = probe.mark()
+    probe.publish(MODE, b'{"command": "force", "name": "radiator", "power": 1000}')
+    probe.wait_for(RADIATOR, lambda m: m.text == "ON", after=mark)
+    probe.wait_for(DZ_OUT, lambda m: json.loads(m.payload) == json.loads(switch(RADIATOR_SWITCH, True)), after=mark)
+    time.sleep(1.5)
+    assert switchlights(probe, mark) == [{"command": "switchlight", "idx": RADIATOR_SWITCH, "switchcmd": "On"}]
+    probe.publish(CONS, reading(300))
+    probe.publish(PROD, reading(300))
+    doc = status_after(probe, mark, lambda d: d["power_production"] == 300)
+    assert doc["equipments"][1]["forced"] is True and doc["equipments"][1]["forced_by"] == "user"
+
+
+def test_force_then_unforce_within_a_second(daemon: DaemonProcess, probe: MqttProbe, domoticz: FakeDomoticz) -> None:
+    mark = probe.mark()
+    probe.publish(MODE, b'{"command": "force", "name": "radiator", "power": 1000}')
+    time.sleep(0.3)
+    probe.publish(MODE, b'{"command": "unforce", "name": "radiator"}')
+    probe.wait_for(RADIATOR, lambda m: m.text == "OFF", after=mark)
+    time.sleep(1.5)
+    echoes = [m for m in probe.messages[mark:] if m.topic == DZ_OUT]
+    assert len(echoes) == 2 and len(switchlights(probe, mark)) == 2
+    assert domoticz.state[RADIATOR_SWITCH] is False
+    assert [m.text for m in probe.messages[mark:] if m.topic == RADIATOR][-1] == "OFF"
+
+
+def test_a_user_switch_in_domoticz_forces_and_unforces(daemon: DaemonProcess, probe: MqttProbe) -> None:
+    mark = probe.mark()
+    probe.publish(DZ_OUT, switch(RADIATOR_SWITCH, True))
+    probe.wait_for(RADIATOR, lambda m: m.text == "ON", after=mark)
+    probe.publish(DZ_OUT, switch(RADIATOR_SWITCH, False))
+    probe.wait_for(RADIATOR, lambda m: m.text == "OFF", after=mark)
+    time.sleep(1.0)
+    assert switchlights(probe, mark) == []  # its own change is not sent back to Domoticz
+
+
+def test_selector_and_grid(daemon: DaemonProcess, probe: MqttProbe) -> None:
+    mark = probe.mark()
+    probe.publish(DZ_OUT, selector(10))
+    probe.publish(CONS, reading(342))
+    probe.publish(PROD, reading(2000))
+    doc = status_after(probe, mark, lambda d: d["power_production"] == 2000)
+    assert doc["water_heater"]["mode"] == "solar" and doc["water_heater"]["mode_source"] == "domoticz"
+    grid = probe.wait_for(DZ_IN, lambda m: b'"idx": 651' in m.payload, after=mark)
+    injection = probe.wait_for(DZ_IN, lambda m: b'"idx": 648' in m.payload, after=mark)
+    assert json.loads(grid.payload) == {"idx": 651, "nvalue": 0, "svalue": "0"}
+    assert json.loads(injection.payload) == {"idx": 648, "nvalue": 0, "svalue": "-1658"}
+
+
+def test_a_rebooted_variator_gets_its_command_again(daemon: DaemonProcess, probe: MqttProbe) -> None:
+    probe.publish(CONS, reading(300))
+    probe.publish(PROD, reading(1300))
+    command = probe.wait_for(ECS_CMD, lambda m: m.text == "49").text
+    mark = probe.mark()
+    probe.publish(ECS_STATUS, SETPOWER_ECHO)  # the echo after a command: nothing
+    time.sleep(0.5)
+    assert probe.on(ECS_CMD)[-1].text == command and not [m for m in probe.messages[mark:] if m.topic == ECS_CMD]
+    probe.publish(ECS_STATUS, BOOT_DETECTED)
+    assert probe.wait_for(ECS_CMD, after=mark).text == "49"
+    assert "the variator reports boot_detected" in daemon.output

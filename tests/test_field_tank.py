@@ -1,0 +1,183 @@
+"""Full tank wired into the regulator: with the load's own meter (the real PZEM bytes) and inferred from
+the house meter; a full load gets 0 W and is left out of the allocation; cleared at init_at and midnight
+(ticks across them); restored after a restart."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from tests.field_house import ECS_CMD, ECS_METER, RADIATOR, House, at, field_config
+from tests.harness import MODE, Harness
+
+METERED = f"topic_read_power = {ECS_METER}\n"
+EMPTY_TANK = (b'{ "voltage": 231.40, "current": 0.00, "power": 0.00, "energy": 1234.00, "frequency": 50.00, '
+              b'"powerfactor": nan, "ppm_err": 0}')
+T = at(2024, 6, 1, 11)
+
+
+def metered(tmp_path: Path, evaluate: str = "") -> Harness:
+    h = Harness(field_config(tmp_path, ecs=METERED, evaluate=evaluate))
+    h.meters(300, 2000, T)  # 1680 W of surplus: the heater takes it
+    assert h.load("ecs").current_power_w == pytest.approx(1680)
+    return h
+
+
+def thermostat_cut(h: Harness, start: float, count: int = 5, gap_s: float = 2.0,
+                   payload: bytes = EMPTY_TANK) -> float:
+    for i in range(count):
+        h.reg.handle(ECS_METER, payload, start + i * gap_s)
+    return start + (count - 1) * gap_s
+
+
+def test_own_meter_five_low_readings_make_it_full(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    h = metered(tmp_path)
+    assert ECS_METER in h.reg.subscriptions()
+    thermostat_cut(h, T + 1, count=4)
+    assert not h.load("ecs").overed and h.last(ECS_CMD) == "84"
+    h.reg.handle(ECS_METER, EMPTY_TANK, T + 9)
+    assert h.load("ecs").overed and h.last(ECS_CMD) == "0"
+    doc = h.statuses()[-1]["equipments"][0]
+    assert doc["overed"] is True and doc["full_detect"] == "meter" and doc["measured_power"] == 0
+    assert "ecs is full (its meter reads 0.0 W)" in caplog.text
+    # Left out of the allocation: the surplus goes to the radiator, never back to the heater.
+    h.meters(300, 2000, T + 12)
+    assert h.last(ECS_CMD) == "0" and h.last(RADIATOR) == "ON"
+
+
+@pytest.mark.parametrize("count, gap_s, payload", [
+    (5, 10.0, EMPTY_TANK),  # readings 10 s apart do not chain
+    (5, 2.0, EMPTY_TANK.replace(b'"power": 0.00', b'"power": 5.00')),  # 5 W is drawing
+    (4, 2.0, EMPTY_TANK),
+])
+def test_own_meter_not_full(tmp_path: Path, count: int, gap_s: float, payload: bytes) -> None:
+    h = metered(tmp_path)
+    thermostat_cut(h, T + 1, count, gap_s, payload)
+    assert not h.load("ecs").overed
+
+
+def test_a_full_tank_undoes_a_force(tmp_path: Path) -> None:
+    h = metered(tmp_path)
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 2000}', T + 1)
+    assert h.last(ECS_CMD) == "100"
+    thermostat_cut(h, T + 2)
+    ecs = h.load("ecs")
+    assert ecs.overed and not ecs.is_forced() and h.last(ECS_CMD) == "0"
+
+
+@pytest.mark.parametrize("found, cleared_by", [
+    (at(2024, 6, 1, 11), at(2024, 6, 2, 0, 0, 1)),  # found in the day: cleared at midnight
+    (at(2024, 6, 2, 3), at(2024, 6, 2, 6, 0, 1)),  # found at night: cleared at init_at (6)
+])
+def test_cleared_at_midnight_and_init_at(tmp_path: Path, found: float, cleared_by: float,
+                                         caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, ecs=METERED))
+    h.meters(300, 2000, found)
+    thermostat_cut(h, found + 1)
+    h.reg.tick(cleared_by - 2)
+    assert h.load("ecs").overed
+    h.reg.tick(cleared_by)
+    assert not h.load("ecs").overed
+    assert "ecs may take power again" in caplog.text
+    h.meters(300, 2000, cleared_by + 1)
+    h.meters(300, 2000, cleared_by + 4)
+    assert h.last(ECS_CMD) != "0"  # it takes the surplus again
+    thermostat_cut(h, cleared_by + 5)  # ...and is found full again by its meter
+    assert h.load("ecs").overed
+
+
+def test_init_at_is_configurable(tmp_path: Path) -> None:
+    h = Harness(field_config(tmp_path, ecs=METERED, evaluate="init_at = 9\n"))
+    h.meters(300, 2000, at(2024, 6, 2, 3))
+    thermostat_cut(h, at(2024, 6, 2, 3, 0, 1))
+    h.reg.tick(at(2024, 6, 2, 8, 59))
+    assert h.load("ecs").overed
+    h.reg.tick(at(2024, 6, 2, 9, 0, 1))
+    assert not h.load("ecs").overed
+
+
+def restart(tmp_path: Path, h: Harness, saved_at: float, now: float) -> Harness:
+    saved = json.loads(json.dumps(h.reg.status(saved_at)))
+    again = Harness(field_config(tmp_path, ecs=METERED))
+    assert again.reg.restore(saved, now) == []
+    again.reg.tick(now)
+    return again
+
+
+def test_full_is_restored_after_a_restart(tmp_path: Path) -> None:
+    h = metered(tmp_path)
+    thermostat_cut(h, T + 1)
+    again = restart(tmp_path, h, T + 60, T + 120)
+    assert again.load("ecs").overed and again.last(ECS_CMD) == "0"
+    again.meters(300, 2000, T + 121)
+    assert again.last(ECS_CMD) == "0" and again.last(RADIATOR) == "ON"
+
+
+def test_a_clear_missed_while_stopped_happens_at_start(tmp_path: Path) -> None:
+    h = Harness(field_config(tmp_path, ecs=METERED))
+    h.meters(300, 2000, at(2024, 6, 2, 3))
+    thermostat_cut(h, at(2024, 6, 2, 3, 0, 1))
+    again = restart(tmp_path, h, at(2024, 6, 2, 5), at(2024, 6, 2, 7))  # stopped over 06:00
+    assert not again.load("ecs").overed
+
+
+# --- inferred from the house meter -------------------------------------------------------------------------
+
+def test_inferred_full_is_suspected_then_confirmed(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path))
+    house = House(h, T, production_w=300)
+    house.full.add("ecs")  # the thermostat has cut: the heater draws nothing whatever its command
+    house.run(10)
+    house.production_w = 2000  # the sun comes out
+    house.run(20)
+    assert h.load("ecs").current_power_w > 0  # commanded: the house meter did not move
+    assert "ecs may be full" in caplog.text and not h.load("ecs").overed
+    assert h.reg.status(house.now)["equipments"][0]["full_suspect"] is True
+    house.run(150)  # the re-probe: held at 0 W, the house does not drop either
+    assert "ecs: re-probe, held at 0 W for 15 s" in caplog.text
+    assert h.load("ecs").overed and h.last(ECS_CMD) == "0"
+    house.run(30)
+    assert h.last(ECS_CMD) == "0" and h.last(RADIATOR) == "ON"  # the surplus goes to the radiator
+
+
+def test_a_working_heater_is_never_found_full(tmp_path: Path) -> None:
+    h = Harness(field_config(tmp_path))
+    house = House(h, T, production_w=2000)
+    house.run(30)
+    house.production_w = 900  # a cloud: the heater steps down...
+    house.run(30)
+    house.production_w = 2200  # ...and up again
+    house.run(600)
+    ecs = h.load("ecs")
+    assert not ecs.overed and ecs.current_power_w > 1500
+    assert h.reg.status(house.now)["equipments"][0]["full_suspect"] is False
+
+
+def test_full_detect_off(tmp_path: Path) -> None:
+    h = Harness(field_config(tmp_path, ecs="full_detect = off\n"))
+    house = House(h, T, production_w=2000)
+    house.full.add("ecs")
+    house.run(300)
+    assert not h.load("ecs").overed and "full_detect" not in h.reg.status(house.now)["equipments"][0]
+
+
+def test_a_forced_heater_gets_its_power_back_after_a_re_probe(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, ("ecs",)))
+    house = House(h, T, base_w=2300, production_w=300)  # a 2000 W kettle on, no surplus
+    house.run(10)
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 2000}', house.now + 0.5)
+    house.base_w = 300  # the kettle stops as the heater starts: the house does not move
+    house.run(20)
+    assert "ecs may be full" in caplog.text
+    house.run(130)  # the re-probe holds it at 0 W: the house drops by 2000 W, it is not full
+    assert "ecs is not full after all" in caplog.text
+    assert [p for t, p, _ in h.sent if t == ECS_CMD][-3:] == ["100", "0", "100"]
+    ecs = h.load("ecs")
+    assert ecs.is_forced() and ecs.current_power_w == 2000 and not ecs.overed
