@@ -44,7 +44,7 @@ def parse_meter_payload(payload: bytes, field: str, received_at: float,
     if "PZEM_READ_ERROR" in text:
         return MeterProblem("read_error", "the meter reports a PZEM read error")
     try:
-        doc = json.loads(_BARE_NAN.sub("NaN", text))
+        doc = json.loads(_BARE_NAN.sub("NaN", text) if "nan" in text.lower() else text)
     except ValueError:
         if _looks_like_boot(text):
             return MeterProblem("boot", "meter boot message (not valid JSON)")

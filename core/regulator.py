@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import date, datetime, time, tzinfo
+from datetime import datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,15 @@ from status.restore import restore_status
 log = logging.getLogger(__name__)
 
 Publish = Callable[..., Any]  # publish(topic, payload, retain=False)
+
+
+def next_local_midnight(now: float, tz: tzinfo | None) -> float:
+    """Epoch seconds of the first local midnight after `now` (DST-aware, in `tz` or the system's zone)."""
+    if tz is not None:
+        tomorrow = datetime.fromtimestamp(now, tz).date() + timedelta(days=1)
+        return datetime.combine(tomorrow, time.min, tzinfo=tz).timestamp()
+    tomorrow = datetime.fromtimestamp(now).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, time.min).timestamp()  # naive = the system's local time
 
 
 def local_datetime(now: float, tz: tzinfo | None) -> datetime:
@@ -57,7 +66,7 @@ class Regulator:
                       if load.options.get("topic_read_power")]
         self._meter_boots = MeterBoots([(mq.topic_cons, "consumption"), (mq.topic_prod, "production"), *own_meters])
         self._started_at: float | None = None
-        self._day: date | None = None
+        self._next_midnight_at: float | None = None  # computed once a day: the hot path only compares
         self._last_decision_at: float | None = None
         self._decided_on = (0, 0)  # meter reading counts used by the last decision
         self.stale_reason: str | None = None  # why regulation is suspended (a silent meter)
@@ -128,7 +137,7 @@ class Regulator:
         if self._started_at is not None:
             return
         self._started_at = now
-        self._day = local_datetime(now, self.tz).date()
+        self._next_midnight_at = next_local_midnight(now, self.tz)
         self.field.start(now)
         for load in self.loads:
             forced_w = load.forced_power_w
@@ -243,6 +252,10 @@ class Regulator:
     def _check_stale(self, now: float) -> None:
         timeout_s = self.settings.evaluate.meter_timeout_s
         assert self._started_at is not None
+        cons, prod = self.consumption.last, self.production.last
+        if (self.stale_reason is None and cons is not None and prod is not None
+                and now - cons.received_at <= timeout_s and now - prod.received_at <= timeout_s):
+            return  # the usual case, on every message: both fresh, nothing to do
         silent = []
         for meter in (self.consumption, self.production):
             age = meter.age_s(now)
@@ -264,14 +277,11 @@ class Regulator:
             self._decided_on = (self.consumption.count - 1, self.production.count - 1)
 
     def _roll_day_if_needed(self, now: float) -> None:
-        today = local_datetime(now, self.tz).date()
-        if self._day is None or today == self._day:
-            self._day = today
+        if self._next_midnight_at is None or now < self._next_midnight_at:
             return
-        self._day = today
         # Energies are split at the midnight itself, not at the first message after it.
-        midnight_at = datetime.combine(today, time.min, tzinfo=local_datetime(now, self.tz).tzinfo).timestamp()
-        midnight_at = min(midnight_at, now)
+        midnight_at = self._next_midnight_at
+        self._next_midnight_at = next_local_midnight(now, self.tz)
         for load in self.loads:
             wh = load.roll_day(midnight_at)  # full flags are cleared by the field features' daily clear
             log.info("new day: %s drew %.0f Wh yesterday", load.name, wh)
