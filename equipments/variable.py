@@ -4,6 +4,7 @@ percent through the load's calibration curve."""
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ class VariableEquipment(Equipment):
         Option("max_power", "float?", None, "maximum watts (default: the calibration curve's maximum)",
                min=1),
         Option("fit", str, "robust", "calibration fit method", choices=("robust", "poly")),
-        Option("degree", int, 5, "degree of the polynomial when fit = poly", min=1, max=12),
+        Option("degree", int, 5, "degree of the polynomial when fit = poly", min=1, max=10),
         Option("topic_read_power", "text?", None, "the load's own meter topic, if it has one"),
         Option("json_read_power", str, "power", "JSON field of watts in the load's own meter readings"),
         *FULL_TANK_LOAD_OPTIONS,
@@ -126,11 +127,14 @@ class VariableEquipment(Equipment):
 
     def command_for(self, watts: float) -> tuple[Command, float]:
         watts = min(watts, self._max_power_w)
-        percent = float(self.curve.percent_for(watts)) if watts > 0 else 0.0
+        # The variator firmware truncates the percent to a whole number (x.5 % draws what x % draws, on
+        # every real sweep): send whole percents, rounded down so the load never draws more than asked,
+        # and believe what that whole percent draws.
+        percent = float(math.floor(float(self.curve.percent_for(watts)) + 1e-9)) if watts > 0 else 0.0
         if percent < self.min_percent:
             # Below this the variator does not conduct reliably: off, and believed off.
-            percent, watts = 0.0, 0.0
-        return Command(self.topic_set_power, format_percent(percent), False), watts
+            return Command(self.topic_set_power, "0", False), 0.0
+        return Command(self.topic_set_power, format_percent(percent), False), float(self.curve.watts_at(percent))
 
     def increase_power_by(self, watts: float, now: float) -> float | None:
         room_w = self._max_power_w - self.current_power_w

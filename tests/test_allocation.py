@@ -67,12 +67,13 @@ def test_forced_and_full_loads_are_left_alone(tmp_path: Path) -> None:
     assert powers(h) == {"ecs": 0, "radiator": 0}
 
 
-def test_variable_command_is_a_percent(tmp_path: Path) -> None:
+def test_variable_command_is_a_whole_percent_rounded_down(tmp_path: Path) -> None:
     h = harness(tmp_path, "ecs")
     h.meters(300, 1800, NOON + 1)  # 1480 W -> 74 %
     assert h.last(ECS) == "74"
-    h.meters(1780 + 100.5, 1800, NOON + 4)  # shed 100.5 W -> 1379.5 W -> 68.975 % -> "69"
-    assert h.last(ECS) == "69"
+    h.meters(1780 + 100.5, 1800, NOON + 4)  # shed 100.5 W -> 1379.5 W -> 68.975 % -> "68" (never more)
+    assert h.last(ECS) == "68"
+    assert h.load("ecs").current_power_w == pytest.approx(1360)  # believed: what 68 % draws
 
 
 def test_min_percent_command_becomes_zero(tmp_path: Path) -> None:
