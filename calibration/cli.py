@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,7 +28,11 @@ def fit_table_path(csv_path: Path) -> Path:
 
 
 def run_fit(args: argparse.Namespace) -> int:
-    """The `fit` command: fit, print the report, write `<name>_fit.csv` and, if asked, the plot."""
+    """The `fit` command: fit, write `<name>_fit.csv` and, if asked, the plot, then print the report.
+
+    Everything is written before anything is printed, so a reader that goes away (`| head`) cannot
+    leave the job half done.
+    """
     source = Path(args.file)
     try:
         points = read_calibration_csv(source)
@@ -37,8 +42,7 @@ def run_fit(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     figures = fit_figures(points, curve, fit_ms)
     seed = seed_poly_figures(points, used_points(points, curve))
-    for line in format_report(points, curve, figures, seed):
-        print(line)
+    report = format_report(points, curve, figures, seed)
     table = Path(args.output) if args.output else fit_table_path(source)
     percents = table_percents(0.5)
     try:
@@ -46,7 +50,7 @@ def run_fit(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: cannot write {table}: {exc.strerror}", file=sys.stderr)
         return EXIT_USAGE
-    print(f"fitted table: {table}")
+    report.append(f"fitted table: {table}")
     if args.plot:
         from calibration.plot import PlotUnavailable, plot_fit
 
@@ -58,8 +62,16 @@ def run_fit(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"error: cannot write {args.plot}: {exc.strerror}", file=sys.stderr)
             return EXIT_USAGE
-        print(f"plot: {args.plot}")
+        report.append(f"plot: {args.plot}")
+    print("\n".join(report), flush=True)
     return EXIT_OK
+
+
+def _stdout_gone() -> None:
+    """The reader of our stdout has gone (`| head`): silence stdout so the exit's flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _non_negative(text: str) -> float:
@@ -99,7 +111,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "fit":
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-        return run_fit(args)
+        try:
+            return run_fit(args)
+        except BrokenPipeError:
+            _stdout_gone()
+            return EXIT_OK  # only the report was left to print, and nobody reads it
+
     from calibration.sweep_cli import run_sweep
 
     return run_sweep(args)

@@ -17,12 +17,17 @@ import numpy as np
 
 from calibration.monotone import analyse_sweep, isotonic_blocks
 from calibration.points import CalibrationError, CalibrationPoints, read_calibration_csv
+from calibration.thermostat import fit_cut_reason
 
 __all__ = ["METHODS", "CalibrationError", "CalibrationPoints", "PowerCurve", "fit_curve", "load_curve",
            "read_calibration_csv"]
 
 METHODS = ("robust", "poly")
 GRID_STEP_PERCENT = 0.1
+# A sweep must reach both ends: the misfire zone and first conduction at the bottom, full power at the top.
+# Past its ends a curve is a guess, and the daemon commands whatever the guess says.
+MAX_LOWEST_PERCENT = 5.0
+MIN_HIGHEST_PERCENT = 99.0
 
 
 @dataclass(frozen=True, slots=True, eq=False)  # numpy fields: identity, not ==
@@ -30,10 +35,10 @@ class PowerCurve:
     """A monotone non-decreasing curve percent -> watts (0 W below `min_on_percent`) and its exact inverse."""
 
     method: str  # "robust" or "poly"
-    max_power_w: float  # the curve's max watts (reached at 100 %)
+    max_power_w: float  # the curve's max watts (reached at the last knot, the sweep's highest percent)
     min_on_percent: float  # first stable conduction point (below it: off, 0 W)
     outliers: tuple[int, ...]  # indices into the points that were rejected
-    knots_percent: np.ndarray  # strictly increasing, from min_on_percent to 100
+    knots_percent: np.ndarray  # strictly increasing, from min_on_percent to the sweep's highest percent
     knots_w: np.ndarray  # strictly increasing, from the lowest "on" watts to max_power_w
     misfires: tuple[int, ...] = ()  # indices into the points of the misfire zone (counted as off)
     degree: int = 0  # the polynomial's degree (poly only)
@@ -61,24 +66,25 @@ class PowerCurve:
         return float(self.knots_w[0])
 
     def watts_at(self, percent: float | np.ndarray) -> float | np.ndarray:
-        """Watts drawn at `percent` (0 below min_on_percent, max_power_w at and above 100)."""
+        """Watts drawn at `percent` (0 below min_on_percent, max_power_w at and above the last knot)."""
         p = np.asarray(percent, dtype=float)
         w = np.where(p < self.min_on_percent, 0.0, np.interp(p, self.knots_percent, self.knots_w))
         return float(w) if w.ndim == 0 else w
 
     def percent_for(self, watts: float | np.ndarray) -> float | np.ndarray:
-        """The percent that draws `watts`: 0 for <= 0 W, min_on_percent up to min_on_w, 100 at >= max."""
+        """The percent that draws `watts`: 0 for <= 0 W, min_on_percent up to min_on_w, the last knot at >= max."""
         w = np.asarray(watts, dtype=float)
         p = np.where(w <= 0.0, 0.0, np.interp(w, self.knots_w, self.knots_percent))
         return float(p) if p.ndim == 0 else p
 
 
-def _table_from_blocks(percent: np.ndarray, watts: np.ndarray, min_on_percent: float,
+def _table_from_blocks(percent: np.ndarray, watts: np.ndarray, min_on_percent: float, top_percent: float,
                        ) -> tuple[np.ndarray, np.ndarray]:
     """Knots of the monotone table: one per isotonic block, at the block's mean percent and watts.
 
-    The first knot is moved to min_on_percent and the last to 100 % so the table covers the whole
-    "on" range; the percents stay strictly increasing because the blocks do not overlap.
+    The first knot is moved to min_on_percent and the last to `top_percent`, the sweep's highest
+    measured percent (never beyond: what the load draws past it was not measured), so the table covers
+    the whole measured "on" range; the percents stay strictly increasing because the blocks do not overlap.
     """
     blocks = isotonic_blocks(watts)
     sums = np.add.reduceat(percent, blocks.start)
@@ -87,7 +93,7 @@ def _table_from_blocks(percent: np.ndarray, watts: np.ndarray, min_on_percent: f
     if knots_p.size < 2:
         raise ValueError("flat")
     knots_p[0] = min_on_percent
-    knots_p[-1] = 100.0
+    knots_p[-1] = top_percent
     return knots_p, knots_w
 
 
@@ -101,7 +107,8 @@ def _fit_robust(points: CalibrationPoints) -> PowerCurve:
     keep[list(shape.outliers)] = False
     min_on = float(points.percent[shape.first_on])
     try:
-        knots_p, knots_w = _table_from_blocks(points.percent[keep], points.watts[keep], min_on)
+        knots_p, knots_w = _table_from_blocks(points.percent[keep], points.watts[keep], min_on,
+                                              float(points.percent[-1]))
     except ValueError:
         raise CalibrationError(f"{points.source}: the readings do not increase with the percent "
                                f"(a flat sweep: was the thermostat cutting?)") from None
@@ -122,10 +129,11 @@ def _fit_poly(points: CalibrationPoints, degree: int) -> PowerCurve:
         raise CalibrationError(f"{points.source}: the load never conducts (every reading is at the off "
                                f"level, {shape.off_w:g} W)")
     min_on = float(points.percent[shape.first_on])
-    grid = np.round(np.arange(round(min_on * 10), 1001) * GRID_STEP_PERCENT, 1)
+    top = float(points.percent[-1])
+    grid = np.round(np.arange(round(min_on * 10), int(np.floor(top * 10 + 1e-6)) + 1) * GRID_STEP_PERCENT, 1)
     raw = np.clip(np.polyval(coefficients, grid), 0.0, None)
     try:
-        knots_p, knots_w = _table_from_blocks(grid, raw, min_on)
+        knots_p, knots_w = _table_from_blocks(grid, raw, min_on, top)
     except ValueError:
         raise CalibrationError(f"{points.source}: the degree-{degree} polynomial is flat or decreasing "
                                f"over the whole 'on' range") from None
@@ -134,19 +142,35 @@ def _fit_poly(points: CalibrationPoints, degree: int) -> PowerCurve:
                       coefficients=tuple(float(c) for c in coefficients))
 
 
+def _check_coverage(points: CalibrationPoints) -> None:
+    lowest, highest = float(points.percent[0]), float(points.percent[-1])
+    if lowest <= MAX_LOWEST_PERCENT and highest >= MIN_HIGHEST_PERCENT:
+        return
+    raise CalibrationError(
+        f"{points.source}: the sweep covers only {lowest:g}..{highest:g} %; a calibration must run from "
+        f"{MAX_LOWEST_PERCENT:g} % or less to {MIN_HIGHEST_PERCENT:g} % or more. An interrupted sweep is "
+        f"finished by `python3 -m calibration sweep -c CONFIG --equipment NAME --resume`; otherwise sweep "
+        f"again from 100 % to 0 %")
+
+
 def fit_curve(points: CalibrationPoints, method: str = "robust", degree: int = 5,
               min_power_w: float = 0.0) -> PowerCurve:
     """Fit the percent -> watts curve of `points` by `method` ("robust" or "poly", of `degree`).
 
-    Raises CalibrationError (naming the file) for an unknown method, a sweep with no reading above
-    `min_power_w`, or one whose readings never rise.
+    Raises CalibrationError (naming the file) for an unknown method, a sweep that does not cover
+    MAX_LOWEST_PERCENT..MIN_HIGHEST_PERCENT, one with no reading above `min_power_w`, one cut by the
+    load's thermostat at the top, or one whose readings never rise.
     """
     if method not in METHODS:
         raise CalibrationError(f"{points.source}: unknown fit method {method!r} (choose one of "
                                f"{', '.join(METHODS)})")
+    _check_coverage(points)
     if not np.any(points.watts > min_power_w):
         raise CalibrationError(f"{points.source}: no reading above min_power ({min_power_w:g} W); the "
                                f"highest is {float(points.watts.max()):g} W")
+    cut = fit_cut_reason(points.percent, points.watts)
+    if cut is not None:
+        raise CalibrationError(f"{points.source}: {cut}")
     if method == "poly":
         return _fit_poly(points, degree)
     return _fit_robust(points)

@@ -9,8 +9,8 @@ import numpy as np
 
 from calibration.fit import GRID_STEP_PERCENT, CalibrationPoints, PowerCurve, fit_curve
 
-__all__ = ["FitFigures", "SeedPolyFigures", "fit_figures", "format_report", "seed_poly_figures",
-           "table_percents", "timed_fit", "used_points"]
+__all__ = ["FitFigures", "SeedPolyFigures", "fit_figures", "format_report", "held_out_rms",
+           "leave_one_out_rms", "seed_poly_figures", "table_percents", "timed_fit", "used_points"]
 
 SEED_DEGREE = 5
 
@@ -105,6 +105,31 @@ def used_points(points: CalibrationPoints, curve: PowerCurve) -> np.ndarray:
     return used
 
 
+def held_out_rms(curve: PowerCurve, points: CalibrationPoints, whole_only: bool = False) -> float:
+    """RMS error (W) of `curve` against another sweep's `points` (those a robust fit of them counts; whole
+    percents only if asked): how well one day's calibration predicts another day's readings."""
+    used = used_points(points, fit_curve(points))
+    if whole_only:
+        used &= points.percent % 1.0 == 0.0
+    error = np.asarray(curve.watts_at(points.percent[used])) - points.watts[used]
+    return float(np.sqrt(np.mean(error**2)))
+
+
+def leave_one_out_rms(points: CalibrationPoints, method: str = "robust", degree: int = SEED_DEGREE) -> float:
+    """RMS error (W) at each point the fit counts, of a fit made without that point.
+
+    The in-sample RMS flatters a monotone fit: it follows every step of the variator's whole-percent
+    staircase because every step is in the data. Left out, a point is predicted from its neighbours.
+    """
+    curve = fit_curve(points, method, degree)
+    errors = []
+    for i in np.flatnonzero(used_points(points, curve)).tolist():
+        keep = np.arange(len(points)) != i
+        without = CalibrationPoints(percent=points.percent[keep], watts=points.watts[keep], source=points.source)
+        errors.append(float(fit_curve(without, method, degree).watts_at(points.percent[i])) - points.watts[i])
+    return float(np.sqrt(np.mean(np.square(errors))))
+
+
 def _point_list(points: CalibrationPoints, indices: tuple[int, ...]) -> str:
     if not indices:
         return "none"
@@ -124,7 +149,8 @@ def format_report(points: CalibrationPoints, curve: PowerCurve, figures: FitFigu
     lines = [
         f"file: {points.source} ({len(points)} points, {points.percent.min():g}..{points.percent.max():g} %)",
         f"method: {curve.method}; {parameters}",
-        f"on from {curve.min_on_percent:g} % ({curve.min_on_w:.1f} W) to 100 % ({curve.max_power_w:.1f} W); "
+        f"on from {curve.min_on_percent:g} % ({curve.min_on_w:.1f} W) to {curve.knots_percent[-1]:g} % "
+        f"({curve.max_power_w:.1f} W); "
         f"below {curve.min_on_percent:g} % the load counts as off (0 W)",
         f"outliers ({len(curve.outliers)}): {_point_list(points, curve.outliers)}",
         "",

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from calibration.meter import meter_watts, variator_booted
-from calibration.points import CalibrationError, parse_calibration_rows
 from calibration.sweep_config import SweepTarget
+from calibration.sweep_files import Row, SweepFiles
 from calibration.sweep_link import SweepError, SweepLink, format_percent
+from calibration.thermostat import sweep_cut_reason
 
-__all__ = ["SweepError", "SweepOutcome", "SweepPlan", "Sweeper", "format_percent", "read_done_rows"]
+__all__ = ["SweepError", "SweepOutcome", "SweepPlan", "Sweeper", "format_percent"]
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ class SweepPlan:
     start_percent: float = 100.0
     stop_percent: float = 0.0
     step_percent: float = 0.5
-    first_settle_s: float = 500.0  # at the first step (also after --resume): the element heats up
+    first_settle_s: float = 500.0  # at the first step (also after --resume or a reconnect): the element heats up
     settle_s: float = 6.0  # after each later step, before readings count
     readings_per_step: int = 6
     end_percent: float = 0.0  # where the load is left, however the sweep ends
@@ -64,20 +65,7 @@ class SweepOutcome:
     reason: str  # "done" or why it stopped
     rows_written: int  # in this run
     last_percent: float | None  # the last finished step (this run or an earlier one)
-
-
-def read_done_rows(path: Path) -> list[tuple[float, float]]:
-    """The (percent, watts) rows already in a sweep's CSV, in file order (for --resume)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        return []
-    except OSError as exc:
-        raise SweepError(f"{path}: cannot read ({exc.strerror})") from None
-    try:
-        return [(p, w) for _, p, w in parse_calibration_rows(text, str(path))]
-    except CalibrationError as exc:
-        raise SweepError(f"cannot resume: {exc}") from None
+    backup: Path | None = None  # where the CSV this sweep replaced was kept
 
 
 class _Stopped(Exception):
@@ -87,13 +75,13 @@ class _Stopped(Exception):
 class Sweeper:
     """One sweep of one load; `run()` blocks until done or stopped, `stop()` may come from anywhere."""
 
-    def __init__(self, target: SweepTarget, plan: SweepPlan, csv_path: Path, resume: bool = False,
+    def __init__(self, target: SweepTarget, plan: SweepPlan, files: SweepFiles,
                  progress: Callable[[str], None] | None = None, ignore_availability: bool = False) -> None:
         self.target = target
         self.plan = plan
-        self.csv_path = csv_path
-        self.resume = resume
+        self.files = files
         self.ignore_availability = ignore_availability
+        self._done: list[Row] | None = None
         self._progress = progress
         self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()
         self._link = SweepLink(target, plan.end_percent, self._on_event)
@@ -110,36 +98,45 @@ class Sweeper:
         if self._progress is not None:
             self._progress(line)
 
-    def _steps_to_do(self) -> tuple[list[float], float | None]:
+    def prepare(self) -> None:
+        """Read what is already measured and refuse what the files do not allow (SweepError); no connection."""
+        self._done = self.files.check()
+
+    def _steps_to_do(self, done: list[Row]) -> tuple[list[float], float | None]:
         all_steps = self.plan.percents()
-        if not self.resume:
-            return all_steps, None
-        done = read_done_rows(self.csv_path)
         if not done:
-            raise SweepError(f"nothing to resume: {self.csv_path} holds no finished step")
+            return all_steps, None
         last = min(p for p, _ in done)
         return [p for p in all_steps if p < last - 1e-9], last
 
     def run(self) -> SweepOutcome:
-        """Connect, check the regulator is not running, sweep, and leave the load at the end percent."""
-        todo, last_done = self._steps_to_do()
+        """Check the regulator is not running, connect, sweep, and leave the load at the end percent.
+
+        Raises SweepError for a refusal, OSError when the sweep's files cannot be written.
+        """
+        if self._done is None:
+            self.prepare()
+        done = self._done or []
+        todo, last_done = self._steps_to_do(done)
         if not todo:
-            self._say(f"nothing left to measure: {self.csv_path} already reaches "
-                      f"{format_percent(self.plan.stop_percent)} %")
-            return SweepOutcome(True, "done", 0, last_done)
-        self._link.start()
+            backup = self.files.complete()
+            self._say(f"nothing left to measure: the sweep already reaches {format_percent(self.plan.stop_percent)} "
+                      f"% ({self.files.final})")
+            return SweepOutcome(True, "done", 0, last_done, backup)
         written = 0
         try:
+            self._check_regulator()  # before the armed link: no will exists while we may not command
+            self._link.start()
             self._wait_connected()
-            self._check_regulator()
-            with open(self.csv_path, "a", encoding="utf-8") as csv_file:
-                for row in self._sweep(todo, last_done):
+            self.files.begin()
+            with self.files.open_partial() as csv_file:
+                for row in self._sweep(todo, done):
                     csv_file.write(f"{format_percent(row[0])};{row[1]:.2f}\n")
                     csv_file.flush()
                     os.fsync(csv_file.fileno())  # a power cut keeps every finished step
                     written += 1
                     last_done = row[0]
-            return SweepOutcome(True, "done", written, last_done)
+            return SweepOutcome(True, "done", written, last_done, self.files.complete())
         except _Stopped as stop:
             log.warning("sweep stopped: %s", stop)
             return SweepOutcome(False, str(stop), written, last_done)
@@ -166,26 +163,38 @@ class Sweeper:
         raise SweepError(f"no answer from the broker {self.target.host}:{self.target.port} within 10 s")
 
     def _check_regulator(self) -> None:
-        """Refuse to sweep while the regulator says it is online: it would command the same variator."""
-        deadline = time.monotonic() + self.plan.availability_wait_s
-        while (event := self._next_event(deadline)) is not None:
-            kind, _, data = event
-            if kind == "availability" and data == "online" and not self.ignore_availability:
-                raise SweepError(f"the regulator is online ({self.target.topic_availability} = online): it "
-                                 f"would fight the sweep for the variator. Stop it first (its availability "
-                                 f"then turns offline), or pass --ignore-availability if that retained "
-                                 f"message is stale.")
-            if kind == "stop":
-                raise _Stopped(str(data))
+        """Refuse to sweep while the regulator says it is online: it would command the same variator.
 
-    def _sweep(self, todo: list[float], last_done: float | None) -> Iterator[tuple[float, float]]:
+        Checked on a connection of its own, without a will: a kill during the check sends nothing.
+        """
+        checker = SweepLink(self.target, self.plan.end_percent, self._on_event, armed=False)
+        checker.start()
+        try:
+            self._wait_connected()
+            log.info("checking the regulator's availability on %s", self.target.topic_availability)
+            deadline = time.monotonic() + self.plan.availability_wait_s
+            while (event := self._next_event(deadline)) is not None:
+                kind, _, data = event
+                if kind == "availability" and data == "online" and not self.ignore_availability:
+                    raise SweepError(f"the regulator is online ({self.target.topic_availability} = online): it "
+                                     f"would fight the sweep for the variator. Stop it first (its availability "
+                                     f"then turns offline), or pass --ignore-availability if that retained "
+                                     f"message is stale.")
+                if kind == "stop":
+                    raise _Stopped(str(data))
+        finally:
+            checker.finish()
+
+    def _sweep(self, todo: list[float], done: list[Row]) -> Iterator[Row]:
         """Yield (percent, mean watts) for each finished step; raise _Stopped to end early."""
         total = len(todo)
         started = time.monotonic()
         later_steps_s: list[float] = []
         last_valid = started
-        if last_done is not None:
-            self._say(f"resuming after {format_percent(last_done)} %: {total} steps left")
+        previous = done[-1] if done else None  # the step before, for the thermostat check
+        highest_w = max((w for _, w in done), default=0.0)
+        if previous is not None:
+            self._say(f"resuming after {format_percent(min(p for p, _ in done))} %: {total} steps left")
         for index, percent in enumerate(todo):
             settle_s = self.plan.first_settle_s if index == 0 else self.plan.settle_s
             step_started = time.monotonic()
@@ -195,6 +204,10 @@ class Sweeper:
                           f"{time.strftime('%H:%M:%S', time.localtime(time.time() + settle_s))})")
             values, invalid, last_valid = self._measure(percent, step_started + settle_s, last_valid)
             watts = sum(values) / len(values)
+            cut = sweep_cut_reason(percent, watts, previous, highest_w)
+            if cut is not None:
+                raise _Stopped(cut)
+            previous, highest_w = (percent, watts), max(highest_w, watts)
             step_s = time.monotonic() - step_started
             if index > 0:
                 later_steps_s.append(step_s)
@@ -234,13 +247,17 @@ class Sweeper:
             elif kind == "availability" and data == "online" and not self.ignore_availability:
                 raise _Stopped(f"the regulator came online ({self.target.topic_availability})")
             elif kind == "connected" or (kind == "variator" and isinstance(data, bytes) and variator_booted(data)):
-                # A reconnect (the broker may have sent our will: end percent) or a variator reboot
-                # (it runs at its default): command again and start the step over.
-                log.warning("%s: command sent again at %s %%, step restarted",
-                            "reconnected" if kind == "connected" else "variator rebooted", format_percent(percent))
+                # A reconnect or a variator reboot: command again and start the step over. After a
+                # reconnect the broker has sent our will (the end percent): the element cooled as after
+                # a resume, so it settles for the first settle time again. Never shorter than before
+                # (a reboot during the first step's warm-up must not cut it to a later step's settle).
+                settle_s = self.plan.first_settle_s if kind == "connected" else self.plan.settle_s
                 self._link.set_percent(percent)
                 values.clear()
-                settled_at = time.monotonic() + self.plan.settle_s
+                settled_at = max(settled_at, time.monotonic() + settle_s)
+                log.warning("%s: command sent again at %s %%, step restarted; measuring in %.0f s",
+                            "reconnected" if kind == "connected" else "variator rebooted", format_percent(percent),
+                            max(0.0, settled_at - time.monotonic()))
         return values, invalid, last_valid
 
 

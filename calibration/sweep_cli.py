@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import sys
 import threading
 from pathlib import Path
 from types import FrameType
 
-from calibration.sweep import Sweeper, SweepError, SweepPlan, format_percent, read_done_rows
+from calibration.sweep import Sweeper, SweepError, SweepPlan, format_percent
 from calibration.sweep_config import SweepConfigError, load_sweep_target
+from calibration.sweep_files import SweepFiles
 
 __all__ = ["add_sweep_arguments", "default_csv_path", "run_sweep"]
 
@@ -31,11 +31,13 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--equipment", required=True, metavar="NAME",
                         help="the load's section in the config (its topic_set_power, topic_read_power)")
     parser.add_argument("--output", metavar="CSV", help="default: calibration/power_calibration_<NAME>.csv "
-                                                        "next to the config file")
+                                                        "next to the config file; measured into <CSV "
+                                                        "name>.partial.csv until complete")
     parser.add_argument("--log", metavar="FILE", help="default: the CSV's name with .log")
     parser.add_argument("--resume", action="store_true", help="continue after the last finished step")
     parser.add_argument("--overwrite", action="store_true",
-                        help="start again although the CSV exists (the old one is kept as .bak)")
+                        help="measure again although the CSV exists (the old one is kept as "
+                             "<CSV>.<time>.bak once the new sweep completes)")
     parser.add_argument("--start", type=float, default=d.start_percent, metavar="PCT",
                         help=f"first percent (default {d.start_percent:g})")
     parser.add_argument("--stop", type=float, default=d.stop_percent, metavar="PCT",
@@ -86,16 +88,10 @@ def _plan(args: argparse.Namespace) -> SweepPlan:
                      availability_wait_s=args.availability_wait)
 
 
-def _prepare_csv(path: Path, resume: bool, overwrite: bool) -> None:
-    """Refuse to clobber a sweep silently; --overwrite keeps the old file as .bak."""
-    done = read_done_rows(path)
-    if resume or not done:
-        return
-    if not overwrite:
-        raise SweepError(f"{path} already holds {len(done)} steps (down to "
-                         f"{format_percent(min(p for p, _ in done))} %): --resume continues it, "
-                         f"--overwrite starts again")
-    os.replace(path, path.with_name(path.name + ".bak"))
+def _os_error_line(exc: OSError, what: str) -> str:
+    """One line for a file that cannot be written, naming it."""
+    where = exc.filename if exc.filename is not None else what
+    return f"error: cannot write {where}: {exc.strerror or exc}"
 
 
 def _setup_logging(log_path: Path) -> logging.Handler:
@@ -119,18 +115,20 @@ def run_sweep(args: argparse.Namespace) -> int:
         plan = _plan(args)
         target = load_sweep_target(args.config, args.equipment)
         csv_path = Path(args.output) if args.output else default_csv_path(target.config_dir, target.name)
-        csv_path.parent.mkdir(parents=True, exist_ok=True)
-        _prepare_csv(csv_path, args.resume, args.overwrite)
+        files = SweepFiles(csv_path, resume=args.resume, overwrite=args.overwrite)
+        sweeper = Sweeper(target, plan, files, ignore_availability=args.ignore_availability,
+                          progress=lambda line: print(line, flush=True))
+        sweeper.prepare()  # refusals about the files come before any connection
     except (SweepConfigError, SweepError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except OSError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     log_path = Path(args.log) if args.log else csv_path.with_suffix(".log")
-    handler = _setup_logging(log_path)
-    sweeper = Sweeper(target, plan, csv_path, resume=args.resume, ignore_availability=args.ignore_availability,
-                      progress=lambda line: print(line, flush=True))
+    try:
+        csv_path.parent.mkdir(parents=True, exist_ok=True)
+        handler = _setup_logging(log_path)
+    except OSError as exc:
+        print(_os_error_line(exc, str(log_path)), file=sys.stderr)
+        return EXIT_USAGE
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         sweeper.stop(f"interrupted ({signal.Signals(signum).name})")
@@ -140,11 +138,16 @@ def run_sweep(args: argparse.Namespace) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous[signum] = signal.signal(signum, on_signal)
     print(f"sweep of [{target.name}]: {target.topic_set_power} <- percent, {target.topic_read_power} -> watts; "
-          f"writing {csv_path} (log: {log_path}); Ctrl-C stops and keeps what is measured", flush=True)
+          f"writing {files.partial}, which becomes {csv_path} once complete (log: {log_path}); Ctrl-C stops "
+          f"and keeps what is measured", flush=True)
     try:
         outcome = sweeper.run()
     except SweepError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        # The load is already back at the end percent (Sweeper.run's finally); what was measured stays.
+        print(_os_error_line(exc, str(files.partial)), file=sys.stderr)
         return EXIT_USAGE
     finally:
         for signum_before, handler_before in previous.items():
@@ -153,14 +156,15 @@ def run_sweep(args: argparse.Namespace) -> int:
         handler.close()
     end = format_percent(plan.end_percent)
     if outcome.completed:
-        print(f"done: {csv_path} ({outcome.rows_written} steps measured in this run); the load is at {end} %. "
-              f"Fit it with: python3 -m calibration fit {csv_path}")
+        kept = f"; the previous one is kept as {outcome.backup}" if outcome.backup else ""
+        print(f"done: {csv_path} ({outcome.rows_written} steps measured in this run{kept}); the load is at "
+              f"{end} %. Fit it with: python3 -m calibration fit {csv_path}")
         return EXIT_OK
     again = f"python3 -m calibration sweep -c {args.config} --equipment {target.name}"
     if outcome.last_percent is None:
         print(f"stopped: {outcome.reason}. Nothing measured yet; start again with: {again}", file=sys.stderr)
         return EXIT_STOPPED
     print(f"stopped: {outcome.reason}. The load is at {end} %; {outcome.rows_written} steps measured in this "
-          f"run are kept in {csv_path} (down to {format_percent(outcome.last_percent)} %). "
+          f"run are kept in {files.partial} (down to {format_percent(outcome.last_percent)} %). "
           f"Continue with: {again} --resume", file=sys.stderr)
     return EXIT_STOPPED

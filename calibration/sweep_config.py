@@ -1,7 +1,8 @@
 """What a sweep needs from the daemon's INI file: the broker, and the load's command and meter topics.
 
-Read with configparser here on purpose (the daemon's settings loader validates far more than a sweep
-needs); the keys and the seed's aliases are the daemon's.
+Parsed by the daemon's own `read_parser` (same INI rules, inline `;` comments included) and read with
+the daemon's keys, aliases and rules (TLS files relative to the config file, `topic_regul` without its
+trailing '/'), but not through the daemon's full loader: it validates far more than a sweep needs.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ import configparser
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from settings.config import read_parser
+from settings.problems import ConfigError
 
 __all__ = ["SweepConfigError", "SweepTarget", "load_sweep_target"]
 
@@ -77,19 +81,28 @@ def _int(text: str | None, default: int, where: str, problems: list[str], low: i
     return value
 
 
+def _path_or_none(value: str | None, config_dir: Path) -> str | None:
+    """A file named in the config, relative to the config file's directory (the daemon's rule)."""
+    if value is None:
+        return None
+    file = Path(value).expanduser()
+    return str(file if file.is_absolute() else config_dir / file)
+
+
+def _read(source: str) -> configparser.ConfigParser:
+    if not os.path.isfile(source):
+        raise SweepConfigError(f"{source}: config file not found")
+    try:
+        return read_parser(Path(source))
+    except ConfigError as exc:
+        raise SweepConfigError("\n".join(f"{source}: {p.message}" for p in exc.problems)) from None
+
+
 def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
     """Read the [mqtt] section and the load's section `name`; SweepConfigError lists every problem."""
     source = os.fspath(path)
-    parser = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=(";",), strict=True)
-    try:
-        with open(source, encoding="utf-8") as fh:
-            parser.read_file(fh, source)
-    except FileNotFoundError:
-        raise SweepConfigError(f"{source}: config file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SweepConfigError(f"{source}: cannot read: {exc}") from None
-    except configparser.Error as exc:
-        raise SweepConfigError(f"{source}: {exc.message}") from None
+    parser = _read(source)
+    config_dir = Path(source).resolve().parent
 
     problems: list[str] = []
     if not parser.has_section("mqtt"):
@@ -108,7 +121,7 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
     tls = _bool(_value(mqtt, "tls"))
     if tls is None:
         problems.append(f"{source}: [mqtt] tls: expected true or false, got {_value(mqtt, 'tls')!r}")
-    topic_regul = _value(mqtt, "topic_regul") or "regul"
+    topic_regul = (_value(mqtt, "topic_regul") or "regul").rstrip("/")
     topic_set = _value(load, "topic_set_power")
     topic_read = _value(load, "topic_read_power")
     if topic_set is None:
@@ -125,16 +138,16 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
     assert topic_set is not None and topic_read is not None  # for mypy: problems would have been raised
     return SweepTarget(
         name=name,
-        config_dir=Path(source).resolve().parent,
+        config_dir=config_dir,
         host=host,
         port=port,
         keepalive_s=keepalive,
         username=_value(mqtt, "username"),
         password=_value(mqtt, "password"),
         tls=bool(tls),
-        ca_file=_value(mqtt, "ca_file"),
-        cert_file=_value(mqtt, "cert_file"),
-        key_file=_value(mqtt, "key_file"),
+        ca_file=_path_or_none(_value(mqtt, "ca_file"), config_dir),
+        cert_file=_path_or_none(_value(mqtt, "cert_file"), config_dir),
+        key_file=_path_or_none(_value(mqtt, "key_file"), config_dir),
         topic_set_power=topic_set,
         topic_read_power=topic_read,
         json_read_power=_value(load, "json_read_power") or "power",

@@ -34,23 +34,33 @@ def format_percent(percent: float) -> str:
 
 
 class SweepLink:
-    """Connects to the broker, subscribes on every (re)connect, publishes percents; `finish()` cleans up."""
+    """Connects to the broker, subscribes on every (re)connect, publishes percents; `finish()` cleans up.
 
-    def __init__(self, target: SweepTarget, end_percent: float, on_event: Callable[[str, object], None]) -> None:
+    An unarmed link (`armed=False`) only listens to the regulator's availability: it has no will and
+    never commands, so killing the tool while it checks cannot touch a variator the regulator drives.
+    """
+
+    def __init__(self, target: SweepTarget, end_percent: float, on_event: Callable[[str, object], None],
+                 armed: bool = True) -> None:
         self.target = target
         self.end_percent = end_percent
+        self.armed = armed
         self._on_event = on_event
         self._started = False
         self.commanded = False  # only a link that has sent a percent puts the load back at the end
+        role = "" if armed else "-check"
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
-                                  client_id=f"pyseb-calibration-{target.name}-{os.getpid()}")
+                                  client_id=f"pyseb-calibration-{target.name}-{os.getpid()}{role}")
         if target.username:
             self.client.username_pw_set(target.username, target.password)
         if target.tls:
             self.client.tls_set(ca_certs=target.ca_file, certfile=target.cert_file, keyfile=target.key_file,
                                 cert_reqs=ssl.CERT_REQUIRED)
-        # If this tool dies or loses the broker mid-sweep, the broker itself leaves the load at the end percent.
-        self.client.will_set(target.topic_set_power, format_percent(end_percent), qos=COMMAND_QOS, retain=False)
+        if armed:
+            # If this tool dies or loses the broker mid-sweep, the broker itself leaves the load at the end
+            # percent.
+            self.client.will_set(target.topic_set_power, format_percent(end_percent), qos=COMMAND_QOS,
+                                 retain=False)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
 
@@ -67,6 +77,10 @@ class SweepLink:
                     properties: Any = None) -> None:
         if reason_code.is_failure:
             self._on_event("refused", str(reason_code))
+            return
+        if not self.armed:
+            client.subscribe(self.target.topic_availability, 0)
+            self._on_event("connected", None)
             return
         topics = [self.target.topic_read_power, self.target.topic_availability]
         if self.target.topic_variator_status:
@@ -85,6 +99,8 @@ class SweepLink:
 
     def set_percent(self, percent: float) -> None:
         """Command the variator (QoS 1, not retained: a retained percent would outlive the sweep)."""
+        if not self.armed:
+            raise RuntimeError("an unarmed (checking) link never commands the variator")
         self.commanded = True
         self.client.publish(self.target.topic_set_power, format_percent(percent), qos=COMMAND_QOS)
 

@@ -85,3 +85,35 @@ def test_an_unknown_method_is_a_usage_error(ecs03: Path, capsys: pytest.CaptureF
         main(["fit", str(ecs03), "--method", "spline"])
     assert caught.value.code == 2
     assert "invalid choice: 'spline'" in capsys.readouterr().err
+
+
+def test_a_reader_that_goes_away_is_no_crash(ecs03: Path) -> None:
+    # `python3 -m calibration fit FILE | head -1`: the pipe closes before the report is printed.
+    proc = subprocess.Popen([sys.executable, "-m", "calibration", "fit", str(ecs03)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the child has imported numpy, let alone printed
+    err = proc.stderr.read()
+    proc.stderr.close()
+    assert proc.wait(60) == 0, err
+    assert err == ""
+    assert ecs03.with_name("power_calibration_ECS-03_fit.csv").exists()
+
+
+def test_a_sweep_up_to_99_percent_is_reported_as_such(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    kept = [line for line in ECS_03.read_text().splitlines() if float(line.split(";")[0]) <= 99.0]
+    short = tmp_path / "to99.csv"
+    short.write_text("\n".join(kept) + "\n")
+    assert main(["fit", str(short)]) == 0
+    assert "on from 4 % (2.0 W) to 99 % (" in capsys.readouterr().out
+
+
+def test_a_partial_sweep_is_refused_with_the_way_to_finish_it(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    kept = [line for line in ECS_03.read_text().splitlines() if float(line.split(";")[0]) >= 63.5]
+    partial = tmp_path / "partial.csv"
+    partial.write_text("\n".join(kept) + "\n")
+    assert main(["fit", str(partial)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {partial}: the sweep covers only 63.5..100 %") and "--resume" in err
+    assert err.count("\n") == 1 and not (tmp_path / "partial_fit.csv").exists()

@@ -161,3 +161,39 @@ def test_a_curve_from_a_table() -> None:
                            ([0.0, 90.0], [0.0, 10.0]), ([0.0], [0.0])):
         with pytest.raises(ValueError, match="from_table needs"):
             PowerCurve.from_table(percent, watts)
+
+
+def _subset(points: CalibrationPoints, mask: np.ndarray) -> CalibrationPoints:
+    return CalibrationPoints(percent=points.percent[mask], watts=points.watts[mask], source=points.source)
+
+
+def test_a_sweep_stopped_half_way_down_is_refused_by_the_daemons_loader(tmp_path: Path) -> None:
+    # A sweep from 100 % interrupted at 63.5 %: fitted, it would command ~64 % for any watts.
+    points = read_calibration_csv(REAL[2])
+    partial = tmp_path / "power_calibration_ecs.csv"
+    partial.write_text("".join(f"{p:g};{w:.2f}\n" for p, w in zip(points.percent, points.watts, strict=True)
+                               if p >= 63.5))
+    with pytest.raises(CalibrationError) as caught:
+        load_curve(partial)
+    message = str(caught.value)
+    assert message.startswith(f"{partial}: the sweep covers only 63.5..100 %") and "--resume" in message
+
+
+def test_a_sweep_of_the_lower_half_is_refused_not_extrapolated() -> None:
+    points = read_calibration_csv(REAL[2])
+    low = _subset(points, points.percent <= 50.0)  # would fit as "1173 W at 100 %"; 100 % draws 2290 W
+    for method in ("robust", "poly"):
+        with pytest.raises(CalibrationError, match=r"covers only 0\.\.50 %; a calibration must run from 5 % or "
+                                                   r"less to 99 % or more"):
+            fit_curve(low, method)
+
+
+@pytest.mark.parametrize("method", ["robust", "poly"])
+def test_the_curve_ends_at_the_highest_percent_measured(method: str) -> None:
+    points = read_calibration_csv(REAL[3])
+    to_99 = _subset(points, points.percent <= 99.0)  # within the tolerance: fitted, but not stretched to 100 %
+    curve = fit_curve(to_99, method)
+    assert curve.knots_percent[-1] == 99.0
+    assert curve.percent_for(curve.max_power_w) == 99.0
+    assert curve.watts_at(100.0) == curve.max_power_w  # held flat past the last measured percent
+    assert curve.max_power_w == pytest.approx(points.watts[points.percent == 99.0][0], abs=15.0)

@@ -47,7 +47,9 @@ class SimulatedLoad:
         self.period_s = period_s
         self.silent_from_percent: float | None = None  # the meter stops once the variator gets <= this
         self.boot_at_percent: float | None = None  # the variator "reboots" once on this command
+        self.cut_from_percent: float | None = None  # the thermostat opens once the variator gets <= this
         self._silent = False
+        self._cut = False
         self._count = 0
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -70,6 +72,8 @@ class SimulatedLoad:
             self.percent = value
             if self.silent_from_percent is not None and value <= self.silent_from_percent:
                 self._silent = True
+            if self.cut_from_percent is not None and value <= self.cut_from_percent:
+                self._cut = True
             booted = self.boot_at_percent == value
             if booted:
                 self.boot_at_percent = None
@@ -83,7 +87,7 @@ class SimulatedLoad:
             with self._lock:
                 if self._silent:
                     continue
-                watts = load_watts(self.percent)
+                watts = 1.0 if self._cut else load_watts(self.percent)  # cut: the PZEM's idle reading
                 self._count += 1
                 count = self._count
             if count % 5 == 0:
@@ -130,6 +134,11 @@ def rows(path: Path) -> list[tuple[float, float]]:
     return [(float(p), float(w)) for p, w in (line.split(";") for line in path.read_text().splitlines())]
 
 
+def partial(csv: Path) -> Path:
+    """Where a sweep measures until it is complete."""
+    return csv.with_name(f"{csv.stem}.partial.csv")
+
+
 def delivered(probe: MqttProbe) -> MqttProbe:
     """The probe, once it has everything published before now (the broker keeps the order)."""
     mark = probe.mark()
@@ -168,14 +177,17 @@ def test_a_silent_meter_stops_the_sweep_then_resume_finishes_it(
     csv = tmp_path / "power_calibration_ecs.csv"
     load.silent_from_percent = 50.0
     assert sweep(config, csv, "--end-percent", "5") == 1
-    assert [p for p, _ in rows(csv)] == [100.0, 90.0, 80.0, 70.0, 60.0]
+    assert not csv.exists()  # the daemon loads that name first: an interrupted sweep never lands there
+    assert [p for p, _ in rows(partial(csv))] == [100.0, 90.0, 80.0, 70.0, 60.0]
     assert delivered(probe).on(CMD)[-1].text == "5.0"  # left at the end percent
     err = capsys.readouterr().err
     assert "gave no usable reading for 1 s" in err and "--resume" in err and "down to 60.0 %" in err
+    assert f"kept in {partial(csv)}" in err
 
     mark = probe.mark()
     load.speak_again()
     assert sweep(config, csv, "--resume") == 0
+    assert not partial(csv).exists()
     got = rows(csv)
     assert [p for p, _ in got] == [100.0 - 10 * k for k in range(11)]
     for percent, watts in got:
@@ -199,7 +211,7 @@ def test_an_online_regulator_is_not_fought(broker: PrivateBroker, probe: MqttPro
     assert sweep(write_config(tmp_path, broker.port), csv) == 2
     assert "the regulator is online (regul/availability = online)" in capsys.readouterr().err
     assert delivered(probe).on(CMD) == []
-    assert not csv.exists() or csv.read_text() == ""
+    assert not csv.exists() and not partial(csv).exists()  # an empty CSV there would stop the daemon
 
 
 def test_a_regulator_coming_online_mid_sweep_stops_it(broker: PrivateBroker, probe: MqttProbe,
@@ -221,7 +233,7 @@ def test_a_regulator_coming_online_mid_sweep_stops_it(broker: PrivateBroker, pro
         starter.join(35)
     assert done.is_set()
     assert delivered(probe).on(CMD)[-1].text == "0.0"
-    assert [p for p, _ in rows(csv)][:2] == [100.0, 90.0]
+    assert [p for p, _ in rows(partial(csv))][:2] == [100.0, 90.0]
 
 
 def test_sigterm_keeps_the_finished_steps_and_leaves_the_load_at_the_end_percent(
@@ -241,7 +253,7 @@ def test_sigterm_keeps_the_finished_steps_and_leaves_the_load_at_the_end_percent
             proc.communicate()
     assert proc.returncode == 1, err
     assert "interrupted (SIGTERM)" in err and "Traceback" not in err
-    assert [p for p, _ in rows(csv)] == [100.0, 90.0]
+    assert [p for p, _ in rows(partial(csv))] == [100.0, 90.0] and not csv.exists()
     assert [m.text for m in delivered(probe).messages[mark:] if m.topic == CMD] == ["0.0"]
     assert "ETA" in out
 
@@ -257,12 +269,14 @@ def test_an_existing_sweep_is_not_overwritten_silently(broker: PrivateBroker, pr
 
 
 def test_overwrite_keeps_the_old_sweep_as_bak(broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad,
-                                              tmp_path: Path) -> None:
+                                              tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     csv = tmp_path / "power_calibration_ecs.csv"
     csv.write_text("100.0;2300.00\n99.5;2290.00\n")
     assert sweep(write_config(tmp_path, broker.port), csv, "--overwrite", "--start", "20") == 0
     assert [p for p, _ in rows(csv)] == [20.0, 10.0, 0.0]
-    assert (tmp_path / "power_calibration_ecs.csv.bak").read_text() == "100.0;2300.00\n99.5;2290.00\n"
+    (backup,) = tmp_path.glob("power_calibration_ecs.csv.*.bak")
+    assert backup.read_text() == "100.0;2300.00\n99.5;2290.00\n"
+    assert f"the previous one is kept as {backup}" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("section", "message"), [

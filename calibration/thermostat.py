@@ -1,0 +1,68 @@
+"""How a thermostat cut shows in a sweep: the load reads its off level where it should draw a lot.
+
+A water heater's thermostat opens when the tank is hot; the meter then reads its idle level (~1 W on
+the real sweeps) whatever the percent. Measured on, such points describe a load that does not exist,
+so the sweep stops on them and the fit refuses a sweep that holds them at the top.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+import numpy as np
+
+__all__ = ["OFF_LEVEL_W", "fit_cut_reason", "sweep_cut_reason"]
+
+OFF_LEVEL_W = 5.0  # a step averaging this or less reads "off" (the PZEM reads ~1 W with the load off)
+OFF_ZONE_PERCENT = 5.0  # at or below this, "off" is the load's normal response (misfire zone, 0 %)
+DROP_FROM_SHARE = 0.10  # a step right after one that drew >= 10 % of the highest: not the S-curve's tail
+FIRST_STEP_MIN_PERCENT = 50.0  # a first step at or above this reading "off": the load is not heating at all
+TOP_FROM_PERCENT = 95.0  # the fit's check: the points from here to 100 % ...
+TOP_MIN_SHARE = 0.5  # ... must read at least half the sweep's highest reading
+
+
+def _pct(percent: float) -> str:
+    return f"{percent:g}"
+
+
+def sweep_cut_reason(percent: float, watts: float, previous: tuple[float, float] | None,
+                     highest_w: float) -> str | None:
+    """Why the step just measured (`percent`, mean `watts`) looks like a thermostat cut, or None.
+
+    `previous` is the step measured just before (percent, watts), None at the first step of a sweep;
+    `highest_w` the highest step so far. On the real S-curves two neighbouring steps never go from
+    10 % of the max to the off level, so such a drop is the load switching off, not its response.
+    """
+    if watts > OFF_LEVEL_W or percent <= OFF_ZONE_PERCENT:
+        return None
+    if previous is None:
+        if percent < FIRST_STEP_MIN_PERCENT:
+            return None
+        return (f"the load draws {watts:.1f} W at {_pct(percent)} %: its thermostat is open (a hot tank) or it "
+                f"is switched off; sweep when it heats")
+    previous_percent, previous_w = previous
+    if previous_w < DROP_FROM_SHARE * highest_w:
+        return None
+    return (f"the readings fell from {previous_w:.0f} W at {_pct(previous_percent)} % to {watts:.1f} W at "
+            f"{_pct(percent)} %: the load's thermostat has probably cut it (a hot tank); the step is not kept")
+
+
+def fit_cut_reason(percent: np.ndarray, watts: np.ndarray) -> str | None:
+    """Why a sweep (sorted by percent) looks cut by its thermostat at the top, or None.
+
+    The median of the points at or above TOP_FROM_PERCENT must reach TOP_MIN_SHARE of the highest
+    reading: a heater draws the most at full power, so a top far below the maximum means the load was
+    off there (the isotonic fit would otherwise pool those points into a much smaller load).
+    """
+    top = watts[percent >= TOP_FROM_PERCENT]
+    if top.size == 0:
+        return None  # too short at the top: the coverage check names that
+    highest = float(watts.max())
+    # statistics.median, not np.median: the latter imports numpy.ma into the daemon (see monotone.py).
+    top_w = float(statistics.median(top.tolist()))
+    if top_w >= TOP_MIN_SHARE * highest:
+        return None
+    at = float(percent[int(np.argmax(watts))])
+    return (f"the readings at {_pct(TOP_FROM_PERCENT)}..100 % (median {top_w:.0f} W) are below half the sweep's "
+            f"highest ({highest:.0f} W at {_pct(at)} %): the load's thermostat probably cut it during the sweep "
+            f"(a hot tank); sweep again while it heats")

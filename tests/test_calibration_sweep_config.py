@@ -1,0 +1,52 @@
+"""The sweep reads the daemon's config as the daemon does: TLS files, topic_regul, inline comments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from calibration.sweep_config import SweepConfigError, load_sweep_target
+
+LOAD = "[ecs]\ntopic_set_power = regul/vload/ECS/cmd\ntopic_read_power = smeter/pzem/ECS\n"
+
+
+def _config(directory: Path, mqtt: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "config.ini"
+    path.write_text(f"[mqtt]\n{mqtt}\n{LOAD}")
+    return path
+
+
+def test_relative_tls_files_are_relative_to_the_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = _config(tmp_path / "etc", "tls = true\nca_file = certs/ca.pem\ncert_file = client.pem\n"
+                                       "key_file = /abs/client.key\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    target = load_sweep_target(Path("..") / "etc" / "config.ini", "ecs")
+    etc = config.parent.resolve()
+    assert target.ca_file == str(etc / "certs" / "ca.pem")
+    assert target.cert_file == str(etc / "client.pem")
+    assert target.key_file == "/abs/client.key"
+
+
+def test_topic_regul_loses_its_trailing_slash(tmp_path: Path) -> None:
+    target = load_sweep_target(_config(tmp_path, "topic_regul = home/regul/"), "ecs")
+    assert target.topic_availability == "home/regul/availability"
+
+
+def test_inline_comments_and_the_seeds_none(tmp_path: Path) -> None:
+    config = _config(tmp_path, "broker_ip = 10.0.0.2   ; the NAS\nport = 1884 ; not the default\n"
+                               "username = None\ntopic_regul = regul ; root\n")
+    target = load_sweep_target(config, "ecs")
+    assert (target.host, target.port, target.username) == ("10.0.0.2", 1884, None)
+    assert target.topic_availability == "regul/availability"
+
+
+def test_a_broken_ini_is_one_message_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "config.ini"
+    path.write_text("[mqtt]\nport = 1883\n[mqtt]\n" + LOAD)
+    with pytest.raises(SweepConfigError) as caught:
+        load_sweep_target(path, "ecs")
+    assert str(caught.value).startswith(f"{path}: cannot parse: ") and "mqtt" in str(caught.value)

@@ -1,0 +1,122 @@
+"""The sweep's files: measured into `<name>.partial.csv`, the CSV only once complete, backups never clobbered."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from calibration.sweep_files import backup_path, partial_path_for
+from localbroker import PrivateBroker, free_port
+from tests.mqtt_probe import MqttProbe
+from tests.test_calibration_sweep import (
+    AVAILABILITY,
+    CMD,
+    SimulatedLoad,
+    delivered,
+    load_watts,
+    partial,
+    rows,
+    sweep,
+    write_config,
+)
+
+OLD = "100.0;2300.00\n99.5;2290.00\n"
+
+
+@pytest.fixture
+def load(broker: PrivateBroker) -> Iterator[SimulatedLoad]:
+    sim = SimulatedLoad(broker)
+    try:
+        yield sim
+    finally:
+        sim.close()
+
+
+def test_partial_names_are_never_the_ones_the_daemon_loads() -> None:
+    assert partial_path_for(Path("c/power_calibration_ECS.csv")) == Path("c/power_calibration_ECS.partial.csv")
+    assert partial_path_for(Path("c/sweep")) == Path("c/sweep.partial.csv")
+
+
+def test_a_backup_never_overwrites_an_older_one(tmp_path: Path) -> None:
+    csv = tmp_path / "power_calibration_ecs.csv"
+    first = backup_path(csv, now=1_700_000_000.0)
+    assert first.name.startswith("power_calibration_ecs.csv.") and first.suffix == ".bak"
+    first.write_text("older")
+    second = backup_path(csv, now=1_700_000_000.0)  # the same second
+    assert second != first
+    second.write_text("old")
+    assert backup_path(csv, now=1_700_000_000.0) not in (first, second)
+
+
+def test_overwrite_refused_by_an_online_regulator_leaves_the_old_csv_alone(
+        broker: PrivateBroker, probe: MqttProbe, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    probe.publish(AVAILABILITY, "online", retain=True)
+    csv = tmp_path / "power_calibration_ecs.csv"
+    csv.write_text(OLD)
+    assert sweep(write_config(tmp_path, broker.port), csv, "--overwrite") == 2
+    assert "the regulator is online" in capsys.readouterr().err
+    assert csv.read_text() == OLD
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.ini", "power_calibration_ecs.csv",
+                                                           "power_calibration_ecs.log"]
+    assert delivered(probe).on(CMD) == []
+
+
+def test_overwrite_with_the_broker_unreachable_leaves_the_old_csv_alone(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    csv = tmp_path / "power_calibration_ecs.csv"
+    csv.write_text(OLD)
+    assert sweep(write_config(tmp_path, free_port()), csv, "--overwrite") == 2
+    assert "cannot connect to the broker" in capsys.readouterr().err
+    assert csv.read_text() == OLD and not list(tmp_path.glob("*.bak")) and not partial(csv).exists()
+
+
+def test_each_overwrite_keeps_its_own_backup(broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad,
+                                             tmp_path: Path) -> None:
+    config = write_config(tmp_path, broker.port)
+    csv = tmp_path / "power_calibration_ecs.csv"
+    csv.write_text(OLD)
+    assert sweep(config, csv, "--overwrite", "--start", "20") == 0
+    second_old = csv.read_text()
+    assert sweep(config, csv, "--overwrite", "--start", "20") == 0
+    backups = sorted(tmp_path.glob("power_calibration_ecs.csv.*.bak"))
+    assert len(backups) == 2
+    assert sorted(b.read_text() for b in backups) == sorted([OLD, second_old])
+
+
+def test_a_stopped_sweep_is_not_restarted_silently(broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad,
+                                                   tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path, broker.port)
+    csv = tmp_path / "power_calibration_ecs.csv"
+    partial(csv).write_text(OLD)
+    assert sweep(config, csv) == 2
+    assert (f"{partial(csv)} holds a stopped sweep, 2 steps (down to 99.5 %): --resume continues it, "
+            f"--overwrite starts again") in capsys.readouterr().err
+    assert delivered(probe).on(CMD) == []
+    assert sweep(config, csv, "--overwrite", "--start", "20") == 0
+    assert [p for p, _ in rows(csv)] == [20.0, 10.0, 0.0] and not partial(csv).exists()
+    (backup,) = tmp_path.glob("power_calibration_ecs.partial.csv.*.bak")
+    assert backup.read_text() == OLD
+
+
+def test_resume_of_a_csv_written_in_place_by_an_older_version(
+        broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad, tmp_path: Path) -> None:
+    csv = tmp_path / "power_calibration_ecs.csv"
+    old = "".join(f"{p:.1f};{load_watts(p):.2f}\n" for p in (100.0, 90.0, 80.0))
+    csv.write_text(old)
+    assert sweep(write_config(tmp_path, broker.port), csv, "--resume") == 0
+    assert [p for p, _ in rows(csv)] == [100.0 - 10 * k for k in range(11)]
+    (backup,) = tmp_path.glob("power_calibration_ecs.csv.*.bak")
+    assert backup.read_text() == old
+
+
+def test_resume_of_a_complete_partial_file_only_promotes_it(broker: PrivateBroker, probe: MqttProbe,
+                                                            tmp_path: Path) -> None:
+    # Stopped between the last step and the rename: the measurements are all there.
+    csv = tmp_path / "power_calibration_ecs.csv"
+    done = "".join(f"{100 - 10 * k}.0;{load_watts(100 - 10 * k):.2f}\n" for k in range(11))
+    partial(csv).write_text(done)
+    assert sweep(write_config(tmp_path, broker.port), csv, "--resume") == 0
+    assert csv.read_text() == done and not partial(csv).exists()
+    assert delivered(probe).on(CMD) == []

@@ -1,0 +1,149 @@
+"""What the sweep does when things go wrong: reboots and reconnects during the warm-up, a thermostat cut,
+a kill during the regulator check, files that cannot be written."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from localbroker import PrivateBroker, free_port
+from tests.mqtt_probe import MqttProbe, Received
+from tests.test_calibration_sweep import (
+    CMD,
+    FAST,
+    ROOT,
+    SimulatedLoad,
+    delivered,
+    partial,
+    rows,
+    sweep,
+    write_config,
+)
+
+WARM_UP_S = 1.5  # --first-settle in these tests; a later step settles 0.2 s (FAST)
+
+
+@pytest.fixture
+def load(broker: PrivateBroker) -> Iterator[SimulatedLoad]:
+    sim = SimulatedLoad(broker)
+    try:
+        yield sim
+    finally:
+        sim.close()
+
+
+def _commands(probe: MqttProbe) -> list[Received]:
+    return delivered(probe).on(CMD)
+
+
+def test_a_reboot_during_the_warm_up_does_not_cut_it_short(broker: PrivateBroker, probe: MqttProbe,
+                                                           load: SimulatedLoad, tmp_path: Path) -> None:
+    load.boot_at_percent = 20.0  # the variator reboots on the first command
+    csv = tmp_path / "power_calibration_ecs.csv"
+    assert sweep(write_config(tmp_path, broker.port), csv, "--first-settle", str(WARM_UP_S), "--start", "20") == 0
+    commands = _commands(probe)
+    assert [m.text for m in commands] == ["20.0", "20.0", "10.0", "0.0", "0.0"]
+    assert commands[2].at - commands[0].at >= WARM_UP_S - 0.05  # not the later steps' 0.2 s
+
+
+def test_after_a_reconnect_the_step_warms_up_again(broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad,
+                                                   tmp_path: Path) -> None:
+    csv = tmp_path / "power_calibration_ecs.csv"
+    config = write_config(tmp_path, broker.port)
+    kicked = threading.Event()
+
+    def take_over_the_sweeps_client_id() -> None:
+        probe.wait_for(CMD, lambda m: m.text == "80.0", timeout_s=30)
+        # The same client id: the broker drops the sweep's connection (and sends its will); paho reconnects.
+        kicker = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"pyseb-calibration-ecs-{os.getpid()}")
+        kicker.connect(broker.host, broker.port)
+        kicker.loop_start()
+        deadline = time.monotonic() + 10
+        while not kicker.is_connected() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        kicker.disconnect()
+        kicker.loop_stop()
+        kicked.set()
+
+    thread = threading.Thread(target=take_over_the_sweeps_client_id, name="kicker")
+    thread.start()
+    try:
+        assert sweep(config, csv, "--first-settle", str(WARM_UP_S), "--meter-timeout", "10", "--start", "80") == 0
+    finally:
+        thread.join(35)
+    assert kicked.is_set()
+    commands = _commands(probe)
+    # 80 %, the will the broker sent when it dropped the sweep, 80 % again, then the rest of the sweep.
+    assert [m.text for m in commands] == ["80.0", "0.0", "80.0", "70.0", "60.0", "50.0", "40.0", "30.0", "20.0",
+                                          "10.0", "0.0", "0.0"]
+    assert commands[3].at - commands[2].at >= WARM_UP_S - 0.05  # the first settle again, not 0.2 s
+    assert "reconnected: command sent again at 80.0 %" in csv.with_suffix(".log").read_text()
+    assert [p for p, _ in rows(csv)] == [80.0 - 10 * k for k in range(9)]
+
+
+def test_a_thermostat_cut_stops_the_sweep(broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad,
+                                          tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    load.cut_from_percent = 60.0
+    csv = tmp_path / "power_calibration_ecs.csv"
+    assert sweep(write_config(tmp_path, broker.port), csv) == 1
+    err = capsys.readouterr().err
+    assert "the readings fell from 1826 W at 70 % to 1.0 W at 60 %: the load's thermostat has probably cut it" in err
+    assert "--resume" in err
+    assert [p for p, _ in rows(partial(csv))] == [100.0, 90.0, 80.0, 70.0]  # the cut step is not kept
+    assert not csv.exists()
+    assert _commands(probe)[-1].text == "0.0"
+
+
+def test_a_kill_during_the_regulator_check_commands_nothing(broker: PrivateBroker, probe: MqttProbe,
+                                                            tmp_path: Path) -> None:
+    csv = tmp_path / "power_calibration_ecs.csv"
+    log = tmp_path / "sweep.log"
+    command = [sys.executable, "-m", "calibration", "sweep", "-c", str(write_config(tmp_path, broker.port)),
+               "--equipment", "ecs", "--output", str(csv), "--log", str(log), *FAST, "--availability-wait", "60"]
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().startswith("sweep of [ecs]")  # printed just before it connects
+        time.sleep(1.0)  # a loopback connection takes milliseconds; the check then waits 60 s
+        proc.kill()  # SIGKILL: no clean disconnect, the broker fires whatever will the connection holds
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+    time.sleep(0.3)  # the broker publishes a will as soon as it sees the socket close
+    assert _commands(probe) == []
+    assert "checking the regulator's availability" in log.read_text()  # the kill did come during the check
+
+
+def test_a_file_that_cannot_be_written_mid_sweep_is_one_line(broker: PrivateBroker, probe: MqttProbe,
+                                                             load: SimulatedLoad, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    def disk_full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("calibration.sweep.os.fsync", disk_full)
+    csv = tmp_path / "power_calibration_ecs.csv"
+    assert sweep(write_config(tmp_path, broker.port), csv) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: cannot write {partial(csv)}: No space left on device\n"
+    assert _commands(probe)[-1].text == "0.0"  # the load is still left at the end percent
+
+
+def test_a_log_in_a_missing_directory_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "no" / "such" / "dir" / "sweep.log"
+    csv = tmp_path / "power_calibration_ecs.csv"
+    assert sweep(write_config(tmp_path, free_port()), csv, "--log", str(log)) == 2
+    assert capsys.readouterr().err == f"error: cannot write {log}: No such file or directory\n"

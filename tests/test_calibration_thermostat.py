@@ -1,0 +1,76 @@
+"""A thermostat cut: the sweep's step check and the fit's refusal, on the real sweeps and cut copies of them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from calibration import CalibrationError, CalibrationPoints, fit_curve, read_calibration_csv
+from calibration.thermostat import fit_cut_reason, sweep_cut_reason
+
+CALIBRATION = Path(__file__).resolve().parent.parent / "calibration"
+REAL = [CALIBRATION / f"power_calibration_ECS-0{n}.csv" for n in (1, 2, 3, 4)]
+
+
+def _sweep_order(points: CalibrationPoints, step: int = 1) -> list[tuple[float, float]]:
+    """The points as a sweep meets them: from 100 % down, every `step`-th one."""
+    return list(zip(points.percent[::-1][::step].tolist(), points.watts[::-1][::step].tolist(), strict=True))
+
+
+def _first_cut(steps: list[tuple[float, float]]) -> tuple[float, str] | None:
+    previous: tuple[float, float] | None = None
+    highest = 0.0
+    for percent, watts in steps:
+        reason = sweep_cut_reason(percent, watts, previous, highest)
+        if reason is not None:
+            return percent, reason
+        previous, highest = (percent, watts), max(highest, watts)
+    return None
+
+
+@pytest.mark.parametrize("path", REAL, ids=lambda p: p.stem)
+@pytest.mark.parametrize("step", [1, 2, 20, 40])  # --step 0.5, 1, 10 and 20
+def test_real_sweeps_down_to_the_misfire_zone_are_never_taken_for_a_cut(path: Path, step: int) -> None:
+    assert _first_cut(_sweep_order(read_calibration_csv(path), step)) is None
+
+
+def test_a_drop_to_the_off_level_mid_sweep_is_a_cut() -> None:
+    steps = _sweep_order(read_calibration_csv(REAL[2]))
+    cut = [(p, 1.0 if p <= 40.0 else w) for p, w in steps]  # the thermostat opens at 40 %
+    found = _first_cut(cut)
+    assert found is not None
+    percent, reason = found
+    assert percent == 40.0
+    assert "fell from 717 W at 40.5 % to 1.0 W at 40 %" in reason and "thermostat" in reason
+
+
+def test_a_first_step_at_the_off_level_is_a_cut_but_only_high_up() -> None:
+    reason = sweep_cut_reason(100.0, 1.0, None, 0.0)
+    assert reason is not None and "draws 1.0 W at 100 %" in reason and "thermostat" in reason
+    assert sweep_cut_reason(20.0, 1.0, None, 0.0) is None  # --start 20 of a small load may read that little
+
+
+def test_the_fit_refuses_a_sweep_read_at_the_off_level_at_the_top() -> None:
+    points = read_calibration_csv(REAL[2])
+    watts = np.where(points.percent >= 60.0, 1.0, points.watts)  # cut from 60 % up: fitted, a "353 W" load
+    cut = CalibrationPoints(percent=points.percent, watts=watts, source="cut.csv")
+    for method in ("robust", "poly"):
+        with pytest.raises(CalibrationError, match=r"^cut\.csv: the readings at 95\.\.100 % \(median 1 W\) are "
+                                                   r"below half the sweep's highest \(1\d{3} W at 59\.5 %\): "
+                                                   r"the load's thermostat probably cut it"):
+            fit_curve(cut, method)
+
+
+def test_one_low_point_at_the_top_is_not_a_cut() -> None:
+    points = read_calibration_csv(REAL[2])
+    watts = np.where(points.percent == 100.0, 1.0, points.watts)
+    assert fit_cut_reason(points.percent, watts) is None
+    fit_curve(CalibrationPoints(percent=points.percent, watts=watts, source="dip.csv"))
+
+
+@pytest.mark.parametrize("path", REAL, ids=lambda p: p.stem)
+def test_real_sweeps_are_not_cut(path: Path) -> None:
+    points = read_calibration_csv(path)
+    assert fit_cut_reason(points.percent, points.watts) is None
