@@ -86,6 +86,13 @@ class Regulator:
                   *self.field.subscriptions()]
         return list(dict.fromkeys(topics))
 
+    def live_only_topics(self) -> set[str]:
+        """Topics whose retained messages must be ignored: an old reading or command is not news."""
+        topics = {self.settings.mqtt.topic_cons, self.settings.mqtt.topic_prod, self.settings.mqtt.topic_mode}
+        topics.update(str(load.options["topic_read_power"]) for load in self.loads
+                      if load.options.get("topic_read_power"))
+        return topics
+
     def handle(self, topic: str, payload: bytes, now: float) -> None:
         """One MQTT message received at `now`."""
         self.start(now)
@@ -111,6 +118,8 @@ class Regulator:
         """Run due timers: daily reset, force expiry, full-tank clear and checks, fallback, stale meters."""
         self.start(now)
         self._roll_day_if_needed(now)
+        for load in self.loads:
+            load.accumulate_energy(now)  # energies stay current even while no reading comes
         changed = False
         for load in self.loads:
             if load.force_end_at is not None and now >= load.force_end_at:
@@ -163,7 +172,13 @@ class Regulator:
 
     def publish_status(self, now: float) -> None:
         """Publish the status document on the status topic."""
-        self._publish(self.settings.mqtt.topic_status, json.dumps(self.status(now)), False)
+        try:
+            # allow_nan=False: NaN is not JSON, and a dashboard reading it would choke.
+            payload = json.dumps(self.status(now), allow_nan=False)
+        except ValueError as exc:
+            log.error("status not published: %s", exc)
+            return
+        self._publish(self.settings.mqtt.topic_status, payload, False)
 
     # --- internals --------------------------------------------------------------------------------
     def _report(self, topic: str, problem: MeterProblem | str, kind: str) -> None:
@@ -216,8 +231,8 @@ class Regulator:
         counts = (self.consumption.count, self.production.count)
         if counts[0] <= self._decided_on[0] or counts[1] <= self._decided_on[1]:
             return  # never twice on the same readings: both meters must have spoken since
-        if self._last_decision_at is not None and now - self._last_decision_at < self.settings.evaluate.period_s:
-            return
+        if self._last_decision_at is not None and 0 <= now - self._last_decision_at < self.settings.evaluate.period_s:
+            return  # (a clock stepped back gives a negative difference: decide, rather than freeze)
         consumption_w = self.consumption.power_w
         production_w = self.production.power_w
         assert consumption_w is not None and production_w is not None
@@ -267,7 +282,8 @@ class Regulator:
             self.stale_reason = "; ".join(silent)
             log.warning("%s: every unforced load to 0 W until both meters are fresh", self.stale_reason)
             for load in self.loads:
-                if not load.is_forced() and load.current_power_w > 0:
+                if not load.is_forced():
+                    # Every one, even believed at 0 W: a relay may be on while its power is unknown.
                     load.set_power(0.0, now, self.stale_reason)
             self.publish_status(now)
         elif not silent and self.stale_reason is not None:

@@ -53,6 +53,9 @@ class Equipment:
     """A load the regulator may give power to. Watts are the regulator's belief (what it commanded)."""
 
     KIND: ClassVar[str] = "equipment"
+    # A longer gap between two energy updates is a clock step or a suspended process, not hours of
+    # drawing: the regulator updates energies at least every few seconds while it runs.
+    MAX_ENERGY_GAP_S: ClassVar[float] = 600.0
     OPTIONS: ClassVar[tuple[Option, ...]] = BASE_OPTIONS
 
     def __init__(self, name: str, options: dict[str, Any], context: BuildContext) -> None:
@@ -145,9 +148,13 @@ class Equipment:
     # --- energy -----------------------------------------------------------------------------------
     def accumulate_energy(self, now: float) -> None:
         """Add the energy drawn at the current power since the last call."""
-        if self._energy_since is not None and now > self._energy_since:
-            self.energy_wh += self.current_power_w * (now - self._energy_since) / 3600.0
-        self._energy_since = now
+        if self._energy_since is None:
+            self._energy_since = now
+        elif now > self._energy_since:
+            self.energy_wh += self.current_power_w * min(now - self._energy_since, self.MAX_ENERGY_GAP_S) / 3600.0
+            self._energy_since = now
+        # A time earlier than the last one (the paho thread's timestamps interleave with the main loop's,
+        # or the clock stepped back) is not counted twice.
 
     def roll_day(self, midnight_at: float) -> float:
         """At midnight: today's energy (counted up to `midnight_at`) becomes yesterday's; returns it."""

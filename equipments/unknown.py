@@ -21,12 +21,15 @@ class UnknownEquipment(RelayEquipment):
                "upper bound of its watts, for forced mode and sanity (default 3680 W: a 16 A plug)", min=1),
     )
     DEFAULT_MAX_W = 3680.0
+    IDLE_W = 10.0  # a measured change under this is noise: the appliance drew nothing
+    IDLE_RETRY_S = 300.0  # after an idle measurement, how long the surplus goes to the loads after it
 
     def __init__(self, name: str, options: dict[str, Any], context: BuildContext) -> None:
         super().__init__(name, options, context)
         self.learned_power_w: float | None = None
         self._house_without_w: float | None = None  # consumption minus the other loads, last decision
         self._base_at_switch_w: float | None = None  # the same, at the decision that switched it on
+        self._idle_until = float("-inf")
 
     @property
     def max_power_w(self) -> float:
@@ -39,11 +42,20 @@ class UnknownEquipment(RelayEquipment):
 
     def command_for(self, watts: float) -> tuple[Command, float]:
         on = watts > 0
-        return self._relay(on), (watts if on else 0.0)
+        return self._relay(on), (min(watts, self.max_power_w) if on else 0.0)
+
+    def set_power(self, watts: float, now: float, reason: str) -> None:
+        if watts <= 0:
+            # Off (shed, silent meter, unforce, stop...): a measurement under way would credit this load
+            # with a change it did not make.
+            self._base_at_switch_w = None
+        super().set_power(watts, now, reason)
 
     def increase_power_by(self, watts: float, now: float) -> float | None:
-        if self.current_power_w > 0 or self.measuring:
+        if self.is_on or self.measuring:
             return watts
+        if now < self._idle_until:
+            return watts  # it drew nothing last time: let the others have the surplus for a while
         if self.learned_power_w is not None and watts < self.learned_power_w:
             # It drew more than this last time: switching it on would import. Like a known relay.
             return watts - self.learned_power_w
@@ -53,19 +65,27 @@ class UnknownEquipment(RelayEquipment):
         return None
 
     def decrease_power_by(self, watts: float, now: float) -> float | None:
-        if self.current_power_w <= 0:
+        # The command, not the belief, says whether it is on: a load believed at 0 W may still be on.
+        if not self.is_on:
             return 0.0
-        self._base_at_switch_w = None
         self.set_power(0.0, now, f"over-consumption {watts:.0f} W")
         return None  # what it really freed shows at the next reading
 
     def observe_consumption(self, consumption_w: float, others_w: float, now: float) -> None:
         if self._base_at_switch_w is None:
-            if self.current_power_w <= 0:
+            if not self.is_on:
                 self._house_without_w = consumption_w - others_w
             return
-        measured_w = max(0.0, consumption_w - others_w - self._base_at_switch_w)
+        measured_w = min(self.max_power_w, max(0.0, consumption_w - others_w - self._base_at_switch_w))
         self._base_at_switch_w = None
+        if measured_w < self.IDLE_W:
+            # Switched on, and nothing drew: the appliance is idle (or done). Off again, so nothing stays on
+            # unaccounted for, and not retried for a while so it does not hold up the loads after it.
+            log.info("%s: measured %.0f W after switching on: idle, off for %.0f s", self.name, measured_w,
+                     self.IDLE_RETRY_S)
+            self._idle_until = now + self.IDLE_RETRY_S
+            self.set_power(0.0, now, "idle")
+            return
         self.learned_power_w = measured_w
         self.accumulate_energy(now)
         log.info("%s: measured %.0f W after switching on", self.name, measured_w)

@@ -38,6 +38,7 @@ class Daemon:
         self.events: queue.Queue[object] = queue.Queue()
         self.reg = Regulator(settings, publish=self._publish)
         self.link = MqttLink(settings.mqtt, self.events, self.reg.subscriptions)
+        self._live_only = self.reg.live_only_topics()
         st = settings.status
         self.saver = StatusSaver(st.file, settings.evaluate.status_time_s) if st.persistent else None
         self._started = False
@@ -82,15 +83,26 @@ class Daemon:
             elif isinstance(event, Disconnected):
                 log.warning("not connected to the broker (%s): retrying", event.reason)
             elif isinstance(event, Message) and self._started:
-                if event.retained and event.topic == self.reg.settings.mqtt.topic_mode:
-                    log.warning("ignoring a retained command on %s (publish mode commands without -r)",
-                                event.topic)
-                else:
-                    self.reg.handle(event.topic, event.payload, event.received_at)
-                    self._offer_snapshot()
+                self._on_message(event)
             if time.monotonic() >= next_tick:
-                self.reg.tick(time.time())
+                try:
+                    self.reg.tick(time.time())
+                except Exception:  # a bug must not stop the regulation: logged, the loop goes on
+                    log.exception("internal error in the timers")
                 next_tick = time.monotonic() + TICK_S
+
+    def _on_message(self, event: Message) -> None:
+        if event.retained and event.topic in self._live_only:
+            # A retained reading is old news (it may be hours old): deciding on it could switch loads on.
+            log.warning("ignoring a retained message on %s (readings and commands must not be retained)",
+                        event.topic)
+            return
+        try:
+            self.reg.handle(event.topic, event.payload, event.received_at)
+        except Exception:  # a bug on one message must not stop the regulation: logged and dropped
+            log.exception("internal error on a message on %s; message dropped", event.topic)
+            return
+        self._offer_snapshot()
 
     def _on_connected(self, event: Connected) -> None:
         if not self._started:

@@ -76,8 +76,18 @@ def test_force_over_mqtt(daemon: DaemonProcess, probe: MqttProbe) -> None:
     assert status["equipments"][0]["forced"] is True
 
 
-def test_broker_restart_resubscribes_and_resends(daemon: DaemonProcess, probe: MqttProbe,
-                                                 broker: PrivateBroker) -> None:
+def test_broker_restart_resubscribes_and_resends(tmp_path: Path, probe: MqttProbe, broker: PrivateBroker) -> None:
+    # a meter_timeout well above the restart's length: the re-sent command must be the ON, not a stale OFF
+    config = write_config(tmp_path, ("radiator", "small"), port=broker.port, period=0.2, meter_timeout=30)
+    daemon = DaemonProcess(config)
+    try:
+        probe.wait_for(AVAIL, lambda m: m.text == "online", timeout_s=15)
+        _restart_and_check(probe, broker)
+    finally:
+        daemon.close()
+
+
+def _restart_and_check(probe: MqttProbe, broker: PrivateBroker) -> None:
     feed(probe, 300, 1800)
     probe.wait_for(RADIATOR, lambda m: m.text == "ON")
     probe.close()
@@ -146,3 +156,30 @@ def test_bad_config_publishes_nothing(tmp_path: Path, broker: PrivateBroker, pro
     time.sleep(0.3)
     assert probe.messages == []
     assert "[radiator] max_power" in proc.output
+
+
+def test_retained_readings_are_not_news(config: Path, probe: MqttProbe) -> None:
+    # old readings left retained on the broker (a misconfigured meter) must not switch loads on at start
+    probe.publish(CONS, reading(100), retain=True)
+    probe.publish(PROD, reading(3000), retain=True)
+    proc = DaemonProcess(config)
+    try:
+        probe.wait_for(AVAIL, lambda m: m.text == "online", timeout_s=15)
+        probe.wait_for(RADIATOR, lambda m: m.text == "OFF")
+        time.sleep(0.5)
+        assert [m.text for m in probe.on(RADIATOR)] == ["OFF"]
+        assert "ignoring a retained message on smeter/pzem/CONSOMMATION" in proc.output
+        feed(probe, 100, 3000)  # live readings are used
+        probe.wait_for(RADIATOR, lambda m: m.text == "ON")
+    finally:
+        proc.close()
+
+
+def test_a_hostile_payload_does_not_stop_the_daemon(daemon: DaemonProcess, probe: MqttProbe) -> None:
+    probe.wait_for(RADIATOR, lambda m: m.text == "OFF")
+    for topic in (CONS, PROD, MODE):
+        probe.publish(topic, b"[" * 100_000)
+    mark = probe.mark()
+    feed(probe, 300, 1800)
+    probe.wait_for(RADIATOR, lambda m: m.text == "ON", after=mark)
+    assert daemon.proc.poll() is None

@@ -1,0 +1,101 @@
+"""Loads of unknown power: switched, then measured — and never left on unaccounted for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.configs import write_config
+from tests.harness import CONS, NOON, PROD, Harness
+
+PLUG, ECS = "shellies/plug/relay/0/command", "regul/vload/ECS/cmd"
+
+
+@pytest.fixture
+def plug_then_ecs(tmp_path: Path) -> Harness:
+    h = Harness(write_config(tmp_path, ("plug", "ecs")))
+    h.reg.tick(NOON)
+    return h
+
+
+def test_an_idle_appliance_is_switched_off_and_lets_the_next_loads_have_the_surplus(plug_then_ecs: Harness) -> None:
+    h = plug_then_ecs
+    h.meters(300, 2000, NOON + 1)  # switched on, to be measured
+    assert h.last(PLUG) == "on"
+    h.meters(300, 2000, NOON + 4)  # nothing changed in the house: it draws nothing -> off
+    assert h.last(PLUG) == "off"
+    assert h.load("plug").current_power_w == 0
+    h.meters(300, 2000, NOON + 8)  # the surplus goes to the heater after it, not to the idle plug
+    assert h.last(PLUG) == "off"
+    assert h.load("ecs").current_power_w > 1000
+    t = NOON + 8
+    while t < NOON + 290:  # the heater keeps the surplus; the plug is left alone for 5 minutes
+        t += 3
+        h.meters(300 + h.load("ecs").current_power_w, 2000, t)
+        assert h.last(PLUG) == "off"
+    h.meters(300, 2000 + 500, NOON + 320)  # more sun after the 5 minutes: the plug is tried again
+    assert h.last(PLUG) == "on"
+
+
+def test_a_load_switched_off_while_being_measured_gets_no_phantom_power(tmp_path: Path) -> None:
+    h = Harness(write_config(tmp_path, ("plug",), meter_timeout=10))
+    h.reg.tick(NOON)
+    h.meters(300, 2000, NOON + 1)
+    assert h.last(PLUG) == "on"
+    h.reg.tick(NOON + 12)  # the meters go silent: off
+    assert h.last(PLUG) == "off"
+    h.meters(3600, 2000, NOON + 13)  # the house changes a lot meanwhile (the oven)
+    assert h.load("plug").current_power_w == 0
+    assert h.load("plug").learned_power_w is None
+
+
+def test_silent_meters_switch_off_a_relay_believed_at_zero(tmp_path: Path) -> None:
+    h = Harness(write_config(tmp_path, ("plug",), meter_timeout=10))
+    h.reg.tick(NOON)
+    h.meters(300, 2000, NOON + 1)
+    plug = h.load("plug")
+    plug.current_power_w = 0.0  # whatever the belief, the relay is commanded on
+    h.reg.tick(NOON + 12)
+    assert h.last(PLUG) == "off"
+
+
+def test_shedding_goes_by_the_command_not_the_belief(tmp_path: Path) -> None:
+    h = Harness(write_config(tmp_path, ("plug",)))
+    h.reg.tick(NOON)
+    h.meters(300, 2000, NOON + 1)
+    h.meters(300 + 700, 2000, NOON + 4)  # measured 700 W
+    h.load("plug").current_power_w = 0.0
+    h.meters(3000, 2000, NOON + 8)  # importing: the plug is on by command, so it is shed
+    assert h.last(PLUG) == "off"
+
+
+def test_measured_power_is_capped_at_max_power(tmp_path: Path) -> None:
+    h = Harness(write_config(tmp_path, ("plug",)))
+    h.reg.tick(NOON)
+    h.meters(300, 9000, NOON + 1)
+    h.meters(300 + 6000, 9000, NOON + 4)  # the house jumped by 6 kW: not all of it is the plug
+    assert h.load("plug").learned_power_w == pytest.approx(3680)
+
+
+def test_a_clock_stepped_back_does_not_freeze_the_regulation(tmp_path: Path) -> None:
+    h = Harness(write_config(tmp_path, ("radiator",)))
+    h.meters(300, 1800, NOON)
+    assert h.last("cmnd/radiator/POWER") == "ON"
+    h.reg.handle(CONS, b'{"power": 2000.00}', NOON - 600)  # NTP stepped the clock back 10 minutes
+    h.reg.handle(PROD, b'{"power": 800.00}', NOON - 600)
+    assert h.last("cmnd/radiator/POWER") == "OFF"
+
+
+def test_energy_is_not_counted_twice_nor_across_a_clock_jump(tmp_path: Path) -> None:
+    h = Harness(write_config(tmp_path, ("radiator",)))
+    h.reg.handle("regul/mode", b'{"command":"force","name":"radiator","power":1000}', NOON)
+    for second in range(0, 3601, 60):  # the daemon ticks every 0.5 s; once a minute is enough here
+        h.reg.tick(NOON + second)
+    assert h.reg.status(NOON + 3600)["equipments"][0]["energy"] == pytest.approx(1000, abs=1)
+    h.reg.status(NOON + 1800)  # an earlier time (another thread's timestamp): nothing added
+    h.reg.tick(NOON + 3601)
+    assert h.reg.status(NOON + 3601)["equipments"][0]["energy"] == pytest.approx(1000.3, abs=0.1)
+    h.reg.tick(NOON + 3601 + 86400)  # the clock jumped a day ahead: not 24 kWh, at most 10 minutes
+    energy = h.reg.status(NOON + 3601 + 86400)["equipments"][0]  # on each side of the midnight it crossed
+    assert energy["energy"] + energy["energy_yesterday"] <= 1000.3 + 2 * 1000 * 600 / 3600 + 0.1
