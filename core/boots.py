@@ -8,6 +8,8 @@ import logging
 import re
 from collections.abc import Iterable
 
+from core.readings import MAX_PAYLOAD_BYTES
+
 # `"id": "ECS"` or the meter's unquoted `"id": CONSOMMATION`: the value up to the next quote, comma,
 # brace or blank. Read with a pattern because the firmware's boot messages are often not JSON.
 _ID = re.compile(r'"id"\s*:\s*"?([^",}\s]+)')
@@ -18,10 +20,12 @@ log = logging.getLogger(__name__)
 
 def boot_message_id(payload: bytes) -> str | None:
     """The device id a boot message announces (`"id": ...`), JSON or not; None when there is none."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        return None  # not a boot message: those are a few hundred bytes
     text = payload.decode("utf-8", "replace")
     try:
         doc = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting too deep to be a boot message
         match = _ID.search(text)
         return match[1] if match else None
     if isinstance(doc, dict) and isinstance(doc.get("id"), (str, int)) and not isinstance(doc.get("id"), bool):
@@ -32,10 +36,12 @@ def boot_message_id(payload: bytes) -> str | None:
 def is_boot_detected(payload: bytes) -> bool:
     """True for a variator status saying it has just (re)booted (`"msg": "boot_detected"`); False for its
     ordinary status echo after a command (`"msg": "setpower"`) and anything else."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        return False
     text = payload.decode("utf-8", "replace")
     try:
         doc = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return _BOOT_DETECTED.search(text) is not None
     return isinstance(doc, dict) and doc.get("msg") == "boot_detected"
 

@@ -6,7 +6,8 @@ energy counter and its state come in; a force command (executed like one from re
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
@@ -18,6 +19,30 @@ from core.modes import ForceCommand
 log = logging.getLogger(__name__)
 
 MIN_WINDOW_S = 20 * 3600  # a check on fewer hours of counted energy (fresh start) would force wrongly
+
+# A saved time outside these years is a damaged file, not a date: 1e20 or inf would overflow every
+# datetime conversion (the status document's, the rules'), and 0 or a negative one means nothing here.
+EPOCH_MIN_S = 946_684_800.0  # 2000-01-01 UTC
+EPOCH_MAX_S = 4_102_444_800.0  # 2100-01-01 UTC
+
+
+def saved_number(value: Any, low: float = -math.inf, high: float = math.inf) -> float | None:
+    """`value` from a status file as a float when it is a finite number in [low, high], else None
+    (JSON reads NaN and 1e400 = inf: neither may reach a counter or the published status)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    number = float(value)  # an int too large for a float raises nothing here: it becomes inf
+    return number if math.isfinite(number) and low <= number <= high else None
+
+
+def saved_epoch(value: Any) -> float | None:
+    """A saved time (epoch seconds) when it is a plausible one (years 2000 to 2100), else None."""
+    return saved_number(value, EPOCH_MIN_S, EPOCH_MAX_S)
+
+
+def saved_energy(value: Any) -> float | None:
+    """A saved energy (Wh) when it is finite and not negative, else None."""
+    return saved_number(value, 0.0)
 
 
 def season_of(day_of_year: int, starts: Mapping[str, int]) -> str:
@@ -121,13 +146,18 @@ class SeedFallback:
                 "count_from": self._count_from}
 
     def restore(self, saved: Mapping[str, Any]) -> None:
-        """Take back a snapshot; missing or malformed fields keep their defaults."""
-        def number(key: str) -> float | None:
+        """Take back a snapshot; missing or malformed fields (not finite, a negative energy, a time
+        outside 2000..2100) keep their defaults, with a warning."""
+        def checked(key: str, parse: Callable[[Any], float | None]) -> float | None:
             value = saved.get(key)
-            return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+            number = parse(value)
+            if value is not None and number is None:
+                log.warning("low-energy fallback: saved %s %r ignored (not a plausible value)", key, value)
+            return number
 
-        self.today_wh = number("today_wh") or 0.0
-        self.yesterday_wh = number("yesterday_wh") or 0.0
-        self.window_start = number("window_start")
-        self.checked_until = number("checked_until")
-        self._count_from = number("count_from") or 0.0
+        self.today_wh = checked("today_wh", saved_energy) or 0.0
+        self.yesterday_wh = checked("yesterday_wh", saved_energy) or 0.0
+        self.window_start = checked("window_start", saved_epoch)
+        self.checked_until = checked("checked_until", saved_epoch)
+        # 0 is the value saved before the rule ever forced (count everything).
+        self._count_from = checked("count_from", lambda v: saved_number(v, 0.0, EPOCH_MAX_S)) or 0.0

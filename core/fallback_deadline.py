@@ -11,12 +11,16 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from core.fallback import EnergyDelta
+from core.fallback import EnergyDelta, saved_energy, saved_epoch
 from core.fallback_settings import DeadlineSettings
 from core.fallback_time import last_occurrence, next_occurrence
 from core.modes import ForceCommand, UnforceCommand
 
 log = logging.getLogger(__name__)
+
+# The next deadline is never more than a day (and a DST hour) ahead: one further away came from a damaged
+# status file or a clock stepped far back, and would hold the rule until then.
+MAX_CYCLE_AHEAD_S = 2 * 86400.0
 
 
 class DeadlineFallback:
@@ -49,7 +53,7 @@ class DeadlineFallback:
         """Count the heater's energy and decide: start a force, stop it, or nothing. `allowed` is False
         when the water-heater mode excludes the fallback."""
         self.delivered_wh += self._delta.step(heater_energy_wh)
-        if self.cycle_end is None:
+        if self.cycle_end is None or self.cycle_end - now > MAX_CYCLE_AHEAD_S:
             self.cycle_end = next_occurrence(now, self.settings.deadline, self.tz)
         if now >= self.cycle_end:
             return self._new_cycle(now)
@@ -115,7 +119,10 @@ class DeadlineFallback:
     def status(self) -> dict[str, Any]:
         """The rule's state for the status document."""
         def iso(at: float | None) -> str | None:
-            return None if at is None else datetime.fromtimestamp(at, self.tz).isoformat(timespec="seconds")
+            try:
+                return None if at is None else datetime.fromtimestamp(at, self.tz).isoformat(timespec="seconds")
+            except (OverflowError, OSError, ValueError):  # the status must be built whatever the state holds
+                return None
 
         return {"min_energy_wh": self.settings.min_energy_wh, "delivered_wh": round(self.delivered_wh, 1),
                 "deadline": iso(self.cycle_end), "start_at": iso(self.start_at), "forcing": self.forcing,
@@ -127,11 +134,18 @@ class DeadlineFallback:
                 "forcing": self.forcing, "done": self.done}
 
     def restore(self, saved: Mapping[str, Any]) -> None:
-        """Take back a snapshot; a cycle that ended while stopped is closed at the next tick."""
+        """Take back a snapshot; a cycle that ended while stopped is closed at the next tick. A value that
+        is not plausible (not finite, a negative energy, a time outside 2000..2100) is ignored, with a
+        warning: the rule starts that part afresh."""
         delivered, cycle_end = saved.get("delivered_wh"), saved.get("cycle_end")
-        if isinstance(delivered, (int, float)) and not isinstance(delivered, bool):
-            self.delivered_wh = float(delivered)
-        if isinstance(cycle_end, (int, float)) and not isinstance(cycle_end, bool):
-            self.cycle_end = float(cycle_end)
+        delivered_wh, cycle_end_at = saved_energy(delivered), saved_epoch(cycle_end)
+        if delivered_wh is not None:
+            self.delivered_wh = delivered_wh
+        elif delivered is not None:
+            log.warning("deadline rule: saved delivered_wh %r ignored (not a plausible value)", delivered)
+        if cycle_end_at is not None:
+            self.cycle_end = cycle_end_at
+        elif cycle_end is not None:
+            log.warning("deadline rule: saved cycle_end %r ignored (not a plausible time)", cycle_end)
         self.forcing = saved.get("forcing") is True
         self.done = saved.get("done") is True

@@ -7,6 +7,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from core.readings import MAX_PAYLOAD_BYTES
 from equipments.base import Equipment
 
 MAX_FORCE_DURATION_S = 7 * 24 * 3600
@@ -54,9 +55,11 @@ def _number(doc: Mapping[str, object], key: str) -> float | None:
 
 def parse_mode_command(payload: bytes, loads: Mapping[str, Equipment]) -> ForceCommand | UnforceCommand:
     """The command in `payload`, or ModeCommandError saying what is wrong with it."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ModeCommandError(f"payload of {len(payload)} bytes is too large for a mode command")
     try:
         doc = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         raise ModeCommandError(f"not JSON: {payload[:80]!r}") from None
     if not isinstance(doc, dict):
         raise ModeCommandError("expected a JSON object such as {\"command\": \"force\", ...}")

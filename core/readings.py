@@ -12,6 +12,11 @@ from dataclasses import dataclass
 # another field (the power factor at 0 W, say) must not hide a good power value.
 _BARE_NAN = re.compile(r"(?<![\w\"])-?nan(?![\w\"])", re.IGNORECASE)
 
+# Every device message PySEB reads (meters, mode commands, boot messages, Domoticz) is a few KiB at most.
+# A bigger one is not one of them: refused before parsing, so no broker client can make us spend time
+# or memory on it. (Deep nesting is caught separately: json raises RecursionError, not ValueError.)
+MAX_PAYLOAD_BYTES = 64 * 1024
+
 
 @dataclass(frozen=True, slots=True)
 class MeterReading:
@@ -37,6 +42,8 @@ def _looks_like_boot(text: str) -> bool:
 def parse_meter_payload(payload: bytes, field: str, received_at: float,
                         max_power_w: float) -> MeterReading | MeterProblem:
     """Parse one meter message; never raises."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        return MeterProblem("too_big", f"payload of {len(payload)} bytes (a reading is a few hundred)")
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError:
@@ -45,7 +52,7 @@ def parse_meter_payload(payload: bytes, field: str, received_at: float,
         return MeterProblem("read_error", "the meter reports a PZEM read error")
     try:
         doc = json.loads(_BARE_NAN.sub("NaN", text) if "nan" in text.lower() else text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting too deep for the parser
         if _looks_like_boot(text):
             return MeterProblem("boot", "meter boot message (not valid JSON)")
         return MeterProblem("not_json", f"not JSON: {text[:60]!r}")

@@ -8,6 +8,8 @@ import json
 import logging
 from dataclasses import dataclass
 
+from core.readings import MAX_PAYLOAD_BYTES
+
 log = logging.getLogger(__name__)
 
 DEFAULT_KEEPALIVE_S = 1800.0  # the seed's: Domoticz and Grafana see the flat 0 at least this often
@@ -48,9 +50,12 @@ class DomoticzDevice:
 
 def parse_domoticz_out(payload: bytes) -> DomoticzDevice | None:
     """The device in one `domoticz/out` message, or None (logged) when the payload is not one."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        log.warning("domoticz/out: message of %d bytes is too large for a device update, dropped", len(payload))
+        return None
     try:
         doc = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         log.warning("domoticz/out: not JSON, dropped: %r", payload[:80])
         return None
     if not isinstance(doc, dict):

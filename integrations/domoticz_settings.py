@@ -91,11 +91,17 @@ def read_domoticz_settings(cp: configparser.ConfigParser, reader: SectionReader,
         reader.problems.append(ConfigProblem("domoticz", "ecs_mode_levels", str(exc)))
     any_idx = bool(raw["idx_grid"] or raw["idx_injection"])
     send = any_idx if raw["send_domoticz"] is None else bool(raw["send_domoticz"])
+    flagged = False
     for flow in ("grid", "injection"):
         asked = cp.has_option("domoticz", f"send_{flow}") and raw[f"send_{flow}"]
         if send and asked and not raw[f"idx_{flow}"]:
+            flagged = True
             reader.problems.append(ConfigProblem("domoticz", f"idx_{flow}",
                                                  f"is required when send_domoticz and send_{flow} are true"))
+    if raw["send_domoticz"] and not any_idx and not flagged:
+        # Without an idx there is no sensor to update: the user asked for something that will not happen.
+        reader.warnings.append(ConfigProblem("domoticz", "send_domoticz", "is true but neither idx_grid nor "
+                                             "idx_injection is set: nothing is sent to Domoticz"))
     return DomoticzSettings(
         send=send, send_grid=bool(raw["send_grid"]), send_injection=bool(raw["send_injection"]),
         idx_grid=raw["idx_grid"] or 0, idx_injection=raw["idx_injection"] or 0,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import configparser
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,15 +99,25 @@ def load_settings(path: str | Path) -> Settings:
             reader.problems.append(ConfigProblem("evaluate", "timezone", f"unknown time zone {timezone!r}"))
     if mqtt_raw.get("tls") and not mqtt_raw.get("ca_file"):
         reader.problems.append(ConfigProblem("mqtt", "ca_file", "is required when tls = true"))
+    period_s, timeout_s = evaluate_raw.get("period"), evaluate_raw.get("meter_timeout")
+    if period_s is not None and timeout_s is not None and timeout_s < 2 * period_s:
+        # A meter is read about once a period: a shorter timeout takes every other gap for a silent meter
+        # and switches the loads off and on again (the demo scales both by its speed: a ratio, not a floor).
+        reader.problems.append(ConfigProblem("evaluate", "meter_timeout", f"{timeout_s:g} s is less than twice "
+                                             f"[evaluate] period ({period_s:g} s): the loads would flap"))
+    _check_files(reader, mqtt_raw, status_raw, logging_raw, config_dir)
 
     equipments = _build_equipments(cp, reader, config_dir)
     field = read_field_settings(cp, reader, evaluate_raw, equipments)
     _warn_unused_sections(cp, reader, {e.name for e in equipments})
+    root = mqtt_raw["topic_regul"].rstrip("/")
+    for role in ("status", "mode", "availability"):
+        mqtt_raw[f"topic_{role}"] = mqtt_raw[f"topic_{role}"] or f"{root}/{role}"
+    _check_topics(reader, mqtt_raw, equipments)
 
     if reader.problems:
         raise ConfigError(str(path), reader.problems)
 
-    root = mqtt_raw["topic_regul"].rstrip("/")
     mqtt = MqttSettings(
         host=mqtt_raw["host"], port=mqtt_raw["port"], keepalive=mqtt_raw["keepalive"],
         client_id=mqtt_raw["client_id"], username=mqtt_raw["username"], password=mqtt_raw["password"],
@@ -114,9 +125,8 @@ def load_settings(path: str | Path) -> Settings:
         cert_file=_path_or_none(mqtt_raw["cert_file"], config_dir),
         key_file=_path_or_none(mqtt_raw["key_file"], config_dir),
         topic_cons=mqtt_raw["topic_cons"], topic_prod=mqtt_raw["topic_prod"], json_power=mqtt_raw["json_power"],
-        topic_regul=root, topic_status=mqtt_raw["topic_status"] or f"{root}/status",
-        topic_mode=mqtt_raw["topic_mode"] or f"{root}/mode",
-        topic_availability=mqtt_raw["topic_availability"] or f"{root}/availability",
+        topic_regul=root, topic_status=mqtt_raw["topic_status"], topic_mode=mqtt_raw["topic_mode"],
+        topic_availability=mqtt_raw["topic_availability"],
     )
     evaluate = EvaluateSettings(
         margin_w=evaluate_raw["margin"], balance_threshold_w=evaluate_raw["balance_threshold"],
@@ -203,6 +213,80 @@ def _warn_unused_sections(cp: configparser.ConfigParser, reader: SectionReader, 
             reader.warnings.append(ConfigProblem(section, None,
                                                  "section ignored: not a PySEB section nor a load listed in "
                                                  "[equipments]"))
+
+
+def _check_topics(reader: SectionReader, mqtt_raw: dict[str, Any], equipments: list[Equipment]) -> None:
+    """One topic for two roles: a meter reading taken for the other meter, a status or a load's command
+    read back as a mode command. Each role must have its own topic."""
+    owner: dict[str, str] = {}
+    for key in ("topic_cons", "topic_prod", "topic_mode", "topic_status", "topic_availability"):
+        topic = mqtt_raw.get(key)
+        if not topic:
+            continue
+        if topic in owner:
+            reader.problems.append(ConfigProblem("mqtt", key, f"{topic!r} is also [mqtt] {owner[topic]}: "
+                                                 "each needs its own topic"))
+        else:
+            owner[topic] = key
+    for load in equipments:
+        topic = load.options.get("topic_set_power")
+        if topic in owner:
+            reader.problems.append(ConfigProblem(load.name, "topic_set_power", f"{topic!r} is also [mqtt] "
+                                                 f"{owner[topic]}: its commands would be read back as that"))
+
+
+def _check_files(reader: SectionReader, mqtt_raw: dict[str, Any], status_raw: dict[str, Any],
+                 logging_raw: dict[str, Any], config_dir: Path) -> None:
+    """Files the daemon opens only once running: a wrong path is a config problem, found by --check, and
+    not a FileNotFoundError after start."""
+    if mqtt_raw.get("tls"):
+        for key in ("ca_file", "cert_file", "key_file"):
+            given = _path_or_none(mqtt_raw.get(key), config_dir)
+            problem = _unreadable(Path(given)) if given else None
+            if problem:
+                reader.problems.append(ConfigProblem("mqtt", key, problem))
+        if mqtt_raw.get("key_file") and not mqtt_raw.get("cert_file"):
+            reader.problems.append(ConfigProblem("mqtt", "key_file", "needs cert_file (the client certificate)"))
+    if status_raw.get("persistent") and status_raw.get("file"):
+        status_file = Path(_path_or_none(status_raw["file"], config_dir) or "")
+        problem = _unwritable(status_file, replaced=True)
+        if problem:
+            reader.problems.append(ConfigProblem("status", "file", problem))
+    if logging_raw.get("file"):
+        problem = _unwritable(Path(_path_or_none(logging_raw["file"], config_dir) or ""), replaced=False)
+        if problem:
+            reader.problems.append(ConfigProblem("logging", "file", problem))
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why `path` cannot be read as a file, or None."""
+    if not path.exists():
+        return f"{path} does not exist"
+    if not path.is_file():  # a directory, or a fifo that open() would block on
+        return f"{path} is a directory, not a file" if path.is_dir() else f"{path} is not a regular file"
+    try:
+        with open(path, "rb"):  # permissions, as the daemon will meet them
+            return None
+    except OSError as exc:
+        return f"{path} cannot be read: {exc.strerror}"
+
+
+def _unwritable(path: Path, replaced: bool) -> str | None:
+    """Why the daemon could not write `path`, or None. Its directory must exist and be writable (new files
+    are made there); a file `replaced` by a rename (the status) need not be writable itself, one appended
+    to (the log) must."""
+    directory = path.parent
+    if not directory.exists():
+        return f"directory {directory} does not exist"
+    if not directory.is_dir():
+        return f"{directory} is not a directory"
+    if path.is_dir():
+        return f"{path} is a directory, not a file"
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return f"directory {directory} is not writable"
+    if not replaced and path.exists() and not os.access(path, os.W_OK):
+        return f"{path} is not writable"
+    return None
 
 
 def _path_or_none(value: str | None, config_dir: Path) -> str | None:

@@ -94,7 +94,7 @@ def _relay_idx(load: Equipment) -> set[int]:
     for key in ("json_on", "json_off"):
         try:
             doc = json.loads(str(load.options.get(key) or ""))
-        except ValueError:
+        except (ValueError, RecursionError):  # a payload such as ON, or absurdly nested: not switchlight JSON
             continue
         if isinstance(doc, dict) and isinstance(doc.get("idx"), int):
             found.add(doc["idx"])

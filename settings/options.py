@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import configparser
 import difflib
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,14 +34,23 @@ def _parse_optional_text(text: str) -> str | None:
     return None if value in ("", "None", "none") else value
 
 
+def _parse_float(text: str) -> float:
+    value = float(text.strip())
+    # float() takes nan and inf, and nan passes every min/max comparison: meter_timeout = nan would
+    # disable the silent-meter safety, margin = nan stop the regulation.
+    if not math.isfinite(value):
+        raise ValueError(f"must be a finite number, got {text.strip()!r}")
+    return value
+
+
 def _parse_optional_float(text: str) -> float | None:
     value = text.strip()
-    return None if value in ("", "None", "none") else float(value)
+    return None if value in ("", "None", "none") else _parse_float(value)
 
 
 PARSERS: dict[type | str, Callable[[str], Any]] = {
     int: lambda t: int(t.strip()),
-    float: lambda t: float(t.strip()),
+    float: _parse_float,
     bool: _parse_bool,
     str: _parse_text,
     "text?": _parse_optional_text,

@@ -1,8 +1,12 @@
 """The status document published on regul/status and saved to the status file. The seed's fields are
-kept as they were (Grafana dashboards read them); new ones are added beside them."""
+kept as they were (Grafana dashboards read them); new ones are added beside them.
+
+Building it never raises and it never holds NaN or infinity (not JSON: the publication refuses them),
+whatever a restored status file or a bug left in the state: such a value is shown as null."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -13,14 +17,32 @@ SCHEMA_VERSION = 1
 
 
 def _iso(epoch_s: float | None, tz: Any) -> str | None:
-    if epoch_s is None:
+    if epoch_s is None or not math.isfinite(epoch_s):
         return None
-    moment = datetime.fromtimestamp(epoch_s, tz) if tz else datetime.fromtimestamp(epoch_s).astimezone()
+    try:
+        moment = datetime.fromtimestamp(epoch_s, tz) if tz else datetime.fromtimestamp(epoch_s).astimezone()
+    except (OverflowError, OSError, ValueError):  # a time no calendar holds (year 10000, say): not shown
+        return None
     return moment.isoformat(timespec="seconds")
 
 
 def _round(value: float | None, digits: int = 1) -> float | None:
-    return None if value is None else round(value, digits)
+    return None if value is None or not math.isfinite(value) else round(value, digits)
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else value
+
+
+def _clean(value: Any) -> Any:
+    """`value` with every NaN or infinite float replaced by None, for the parts other modules build."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _clean(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(item) for item in value]
+    return value
 
 
 def build_status(reg: Regulator, now: float) -> dict[str, Any]:
@@ -65,16 +87,16 @@ def build_status(reg: Regulator, now: float) -> dict[str, Any]:
                 "forced": load.is_forced(),
                 "forced_power": _round(load.forced_power_w),
                 "forced_until": _iso(load.force_end_at, reg.tz),
-                "force_end": load.force_end_at,
+                "force_end": _finite(load.force_end_at),
                 "overed": load.overed,
-                **reg.field.load_status(load),
+                **_clean(reg.field.load_status(load)),
             }
             for load in reg.loads
         ],
     }
     # The water heater's mode and fallback rules (their state is what a restart restores), and the seed's
     # ECS_energy_yesterday.
-    doc.update(reg.field.status())
+    doc.update(_clean(reg.field.status()))
     if "ECS_energy_yesterday" not in doc:
         first_variable = next((load for load in reg.loads if load.KIND == "variable"), None)
         if first_variable is not None:

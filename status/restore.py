@@ -1,75 +1,131 @@
-"""Restoring a saved status document into a regulator, by load name (never by position)."""
+"""Restoring a saved status document into a regulator, by load name (never by position).
+
+A status file is outside data (a disk error, a hand edit, another version): whatever it holds, restoring
+it never raises. A value that is not plausible is ignored with a warning, and that part starts clean."""
 
 from __future__ import annotations
 
 import logging
+import math
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
+
+from core.fallback import saved_energy, saved_epoch, saved_number
+from core.modes import MAX_FORCE_DURATION_S
 
 if TYPE_CHECKING:
     from core.regulator import Regulator
 
 log = logging.getLogger(__name__)
 
+# Our documents are 3 levels deep; anything deeper is not ours and is dropped rather than walked.
+_MAX_DEPTH = 16
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+
+def _sanitized(value: Any, where: str, dropped: list[str], depth: int = 0) -> Any:
+    """A copy of `value` where every NaN/inf number (JSON reads NaN, Infinity and 1e400) is its name as
+    text: every reader then takes it for what it is, not a number (a None would read as "not set", and a
+    force_end of None means forced until unforced). Parts nested too deep are None, listed in `dropped`."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # 'nan', 'inf', '-inf'
+    if depth >= _MAX_DEPTH and isinstance(value, (dict, list)):
+        dropped.append(where)
         return None
-    return float(value)
+    if isinstance(value, dict):
+        return {key: _sanitized(item, f"{where}.{key}", dropped, depth + 1) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_sanitized(item, f"{where}[{i}]", dropped, depth + 1) for i, item in enumerate(value)]
+    return value
 
 
-def _saved_day(doc: dict[str, Any], reg: Regulator) -> date | None:
-    saved_at = _number(doc.get("date"))
-    if saved_at is None:
-        return None
-    return (datetime.fromtimestamp(saved_at, reg.tz) if reg.tz
-            else datetime.fromtimestamp(saved_at).astimezone()).date()
+def _local_date(epoch_s: float, reg: Regulator) -> date:
+    return (datetime.fromtimestamp(epoch_s, reg.tz) if reg.tz
+            else datetime.fromtimestamp(epoch_s).astimezone()).date()
+
+
+def _energy(source: dict[str, Any], key: str, what: str, warnings: list[str]) -> float:
+    """source[key] as Wh; 0 (with a warning when something else than nothing was there) if implausible."""
+    value = source.get(key)
+    energy_wh = saved_energy(value)
+    if energy_wh is None:
+        if value is not None:
+            warnings.append(f"{what}: saved {key} {value!r} is not a plausible energy: starting from 0")
+        return 0.0
+    return energy_wh
 
 
 def restore_status(reg: Regulator, doc: dict[str, Any], now: float) -> list[str]:
-    """Apply `doc` (ours, schema_version 1, or the seed's status.ini) to `reg`; returns warnings."""
+    """Apply `doc` (ours, schema_version 1, or the seed's status.ini) to `reg`; returns warnings. Never
+    raises: a document that cannot be used at all means a clean start, with a warning saying why."""
+    try:
+        return _restore(reg, doc, now)
+    except Exception as exc:  # anything in a bad file must end in a clean start, not a crash
+        log.debug("status restore failed", exc_info=True)
+        for load in reg.loads:
+            _clean_load(load)
+        reg.production_energy.energy_wh = reg.production_energy.yesterday_wh = 0.0
+        return [f"status file could not be restored ({type(exc).__name__}: {exc}): clean start"]
+
+
+def _restore(reg: Regulator, raw_doc: dict[str, Any], now: float) -> list[str]:
     warnings: list[str] = []
-    saved_day = _saved_day(doc, reg)
-    today = (datetime.fromtimestamp(now, reg.tz) if reg.tz else datetime.fromtimestamp(now).astimezone()).date()
-    if saved_day is None:
-        return ["status file has no valid 'date': energies not restored"]
-    age_days = (today - saved_day).days
+    if not isinstance(raw_doc, dict):
+        return ["status file is not a JSON object: nothing restored"]
+    dropped: list[str] = []
+    doc: dict[str, Any] = _sanitized(raw_doc, "status", dropped)
+    if dropped:
+        warnings.append(f"status file holds parts nested too deep to be ours, ignored: {', '.join(dropped[:5])}"
+                        f"{' ...' if len(dropped) > 5 else ''}")
+    if doc.get("ECS_energy_yesterday") is not None and saved_energy(doc["ECS_energy_yesterday"]) is None:
+        warnings.append(f"status file's ECS_energy_yesterday {doc['ECS_energy_yesterday']!r} is not a plausible "
+                        "energy: ignored")
+        doc["ECS_energy_yesterday"] = None  # the water heater's restore reads it too
+    saved_at = saved_epoch(doc.get("date"))
+    if saved_at is None:
+        return warnings + [f"status file has no valid 'date' ({doc.get('date')!r}: a time between 2000 and "
+                           "2100 is expected): energies not restored"]
+    saved_day = _local_date(saved_at, reg)
+    age_days = (_local_date(now, reg) - saved_day).days
     same_day, yesterday = age_days == 0, age_days == 1
     entries = doc.get("equipments")
     if not isinstance(entries, list):
-        return ["status file has no 'equipments' list: nothing restored"]
+        return warnings + ["status file has no 'equipments' list: nothing restored"]
     seen: set[str] = set()
     for entry in entries:
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-            warnings.append(f"status entry without a name ignored: {entry!r}")
+            warnings.append(f"status entry without a name ignored: {str(entry)[:80]}")
             continue
         name = entry["name"]
         load = reg.loads_by_name.get(name)
         if load is None:
-            warnings.append(f"status has a load {name!r} that is not configured: ignored")
+            warnings.append(f"status has a load {name[:80]!r} that is not configured: ignored")
+            continue
+        if name in seen:
+            warnings.append(f"status has {name!r} twice: the second entry ignored")
             continue
         seen.add(name)
-        energy_wh = _number(entry.get("energy")) or 0.0
-        if same_day:
-            load.energy_wh = energy_wh
-            load.energy_yesterday_wh = _number(entry.get("energy_yesterday")) or 0.0
-            load.overed = entry.get("overed") is True
-        elif yesterday:
-            load.energy_yesterday_wh = energy_wh
-        _restore_force(load, entry, now, warnings)
+        try:
+            _restore_load(load, entry, now, same_day, yesterday, warnings)
+        except Exception as exc:  # one bad entry costs that load its state, not the start
+            _clean_load(load)
+            warnings.append(f"{name}: saved state could not be restored ({type(exc).__name__}: {exc}): "
+                            "starting from zero")
     # The seed kept the water heater's yesterday energy at the top level.
-    seed_yesterday = _number(doc.get("ECS_energy_yesterday"))
+    seed_yesterday = saved_energy(doc.get("ECS_energy_yesterday"))
     if seed_yesterday is not None and same_day and "schema_version" not in doc:
         first_variable = next((load for load in reg.loads if load.KIND == "variable"), None)
         if first_variable is not None:
             first_variable.energy_yesterday_wh = seed_yesterday
     if same_day:
-        reg.production_energy.energy_wh = _number(doc.get("production_energy")) or 0.0
-        reg.production_energy.yesterday_wh = _number(doc.get("production_energy_yesterday")) or 0.0
+        reg.production_energy.energy_wh = _energy(doc, "production_energy", "production", warnings)
+        reg.production_energy.yesterday_wh = _energy(doc, "production_energy_yesterday", "production", warnings)
     elif yesterday:
-        reg.production_energy.yesterday_wh = _number(doc.get("production_energy")) or 0.0
-    saved_at = _number(doc.get("date"))
-    warnings += reg.field.restore(doc, min(saved_at or now, now), age_days)
+        reg.production_energy.yesterday_wh = _energy(doc, "production_energy", "production", warnings)
+    try:
+        warnings += reg.field.restore(doc, min(saved_at, now), age_days)
+    except Exception as exc:  # the fallback's and full tanks' state start afresh instead
+        warnings.append(f"water-heater and full-tank state could not be restored ({type(exc).__name__}: "
+                        f"{exc}): starting afresh")
     missing = [load.name for load in reg.loads if load.name not in seen]
     if missing:
         warnings.append(f"no saved state for {', '.join(missing)}: starting from zero")
@@ -78,20 +134,50 @@ def restore_status(reg: Regulator, doc: dict[str, Any], now: float) -> list[str]
     return warnings
 
 
+def _restore_load(load: Any, entry: dict[str, Any], now: float, same_day: bool, yesterday: bool,
+                  warnings: list[str]) -> None:
+    energy_wh = _energy(entry, "energy", load.name, warnings)
+    if same_day:
+        load.energy_wh = energy_wh
+        load.energy_yesterday_wh = _energy(entry, "energy_yesterday", load.name, warnings)
+        load.overed = entry.get("overed") is True
+    elif yesterday:
+        load.energy_yesterday_wh = energy_wh
+    _restore_force(load, entry, now, warnings)
+
+
+def _clean_load(load: Any) -> None:
+    """`load` as a fresh start has it: no energy, not full, not forced."""
+    load.energy_wh = load.energy_yesterday_wh = 0.0
+    load.overed = False
+    load.forced_power_w = load.force_end_at = load.forced_by = None
+
+
 def _restore_force(load: Any, entry: dict[str, Any], now: float, warnings: list[str]) -> None:
     if entry.get("forced") is not True:
         return
-    power_w = _number(entry.get("forced_power"))
-    end_at = _number(entry.get("force_end"))
-    if power_w is None:
+    if entry.get("forced_power") is None:
         warnings.append(f"{load.name} was forced but the file has no forced_power (seed format): not restored")
         return
-    if end_at is not None and end_at <= now:
-        log.info("%s: its force ended while stopped", load.name)
+    power_w = saved_number(entry.get("forced_power"), 0.0, load.max_force_power_w())
+    if power_w is None:
+        warnings.append(f"{load.name}: saved forced power {entry.get('forced_power')!r} out of range: "
+                        "not restored")
         return
-    if not 0 <= power_w <= load.max_force_power_w():
-        warnings.append(f"{load.name}: saved forced power {power_w:g} W out of range: not restored")
-        return
+    end_at: float | None = None
+    if entry.get("force_end") is not None:
+        end_at = saved_epoch(entry.get("force_end"))
+        if end_at is None:
+            warnings.append(f"{load.name}: saved force_end {entry.get('force_end')!r} is not a plausible time: "
+                            "force not restored")
+            return
+        if end_at <= now:
+            log.info("%s: its force ended while stopped", load.name)
+            return
+        if end_at - now > MAX_FORCE_DURATION_S:  # no command can force for longer: a damaged file
+            warnings.append(f"{load.name}: saved force_end is {(end_at - now) / 86400:.0f} days ahead, more than "
+                            "a force may last: not restored")
+            return
     # Applied by Regulator.start, after every load has first been commanded to 0.
     load.forced_power_w = power_w
     load.force_end_at = end_at

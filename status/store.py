@@ -49,7 +49,7 @@ def load_status(path: Path) -> dict[str, Any] | None:
         return None
     try:
         document = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: nesting too deep
         log.warning("status file %s is corrupt (%s): clean start", path, exc)
         return None
     if not isinstance(document, dict) or not isinstance(document.get("equipments"), list):

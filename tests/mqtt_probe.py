@@ -35,6 +35,7 @@ class MqttProbe:
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
         self.client.connect(host, port, keepalive=30)
         self.client.loop_start()
         if not self._connected.wait(10):
@@ -43,8 +44,12 @@ class MqttProbe:
 
     def _on_connect(self, client: mqtt.Client, userdata: object, flags: object, rc: object,
                     props: object = None) -> None:
-        for t in self._topics:
-            client.subscribe(t, qos=1)
+        # Ready only once the broker has acknowledged the subscription: a message published by a device
+        # right after the probe is built must not slip through before it.
+        client.subscribe([(t, 1) for t in self._topics])
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int, reason_codes: object,
+                      props: object = None) -> None:
         self._connected.set()
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:

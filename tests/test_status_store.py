@@ -43,17 +43,29 @@ def test_save_then_load_round_trip(tmp_path: Path) -> None:
 
 def test_kill_during_save_never_leaves_a_bad_file(tmp_path: Path) -> None:
     path = tmp_path / "status.json"
+    complete_rounds = 0
+    last_i = 0
     for round_ in range(5):
         proc = subprocess.Popen([sys.executable, "-c", WRITER.format(root=str(ROOT), path=str(path))],
                                 stdout=subprocess.PIPE, text=True)
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
         time.sleep(0.05 + 0.03 * round_)
+        if round_ == 4:
+            # The last round waits for a first save of its own, so the test never passes on "no file ever".
+            deadline = time.monotonic() + 10
+            while not path.exists() and time.monotonic() < deadline:
+                time.sleep(0.005)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         proc.stdout.close()
         if path.exists():
             doc = json.loads(path.read_text())  # complete JSON, whatever moment the kill came
-            assert doc["equipments"] == [] and doc["i"] >= 1
+            assert doc["equipments"] == [] and doc["i"] >= 1 and len(doc["pad"]) == 200000
+            complete_rounds += 1
+            last_i = doc["i"]
+        # Whatever the moment of the kill, a temp file may be left, never a second status file.
+        assert [p.name for p in tmp_path.iterdir() if not p.name.endswith(".tmp")] in ([], ["status.json"])
+    assert complete_rounds >= 1 and last_i >= 1, "no round got as far as a complete save: nothing was tested"
 
 
 @pytest.mark.parametrize("content", [b"", b"{not json", b"\xff\xfe", b"[]", b'{"foo": 1}',

@@ -1,0 +1,212 @@
+"""Config problems found by --check rather than at run time: non-finite numbers, files the daemon opens
+later (TLS, status, log), a meter timeout shorter than the decision period, one topic for two roles, and
+send_domoticz with nothing to send."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from settings.config import load_settings
+from settings.problems import ConfigError
+from tests.configs import write_config
+from tests.field_house import field_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def problems_of(path: Path) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    return info.value.render()
+
+
+def with_lines(path: Path, after: str, lines: str) -> Path:
+    """`lines` inserted after the first line `after` of the config at `path`."""
+    text = path.read_text()
+    assert after in text
+    path.write_text(text.replace(after, after + lines, 1))
+    return path
+
+
+# --- B: NaN and infinity -------------------------------------------------------------------------------
+@pytest.mark.parametrize(("key", "value"), [("meter_timeout", "nan"), ("margin", "nan"), ("period", "inf"),
+                                            ("balance_threshold", "-inf"), ("max_meter_power", "NaN"),
+                                            ("status_time", "Infinity")])
+def test_non_finite_float_is_a_problem(tmp_path: Path, key: str, value: str) -> None:
+    path = write_config(tmp_path)
+    text = re.sub(rf"^{key} = .*\n", "", path.read_text(), flags=re.MULTILINE)  # given once, below
+    path.write_text(text.replace("timezone = Europe/Paris\n", f"timezone = Europe/Paris\n{key} = {value}\n"))
+    report = problems_of(path)
+    assert f"[evaluate] {key}: must be a finite number" in report
+
+
+def test_non_finite_optional_float_of_a_load_is_a_problem(tmp_path: Path) -> None:
+    path = field_config(tmp_path, ecs="max_power = nan\n")
+    assert "[ecs] max_power: must be a finite number" in problems_of(path)
+
+
+# --- D: files the daemon opens later -------------------------------------------------------------------
+def test_missing_tls_ca_file_is_a_problem_found_by_check(tmp_path: Path) -> None:
+    path = with_lines(write_config(tmp_path), "client_id = pyseb-test\n",
+                      "tls = true\nca_file = /nonexistent/ca.pem\n")
+    assert "[mqtt] ca_file: /nonexistent/ca.pem does not exist" in problems_of(path)
+    result = subprocess.run([sys.executable, str(ROOT / "regulation.py"), "-c", str(path), "--check"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "ca_file" in result.stderr + result.stdout and "Traceback" not in result.stderr
+
+
+def test_tls_files_must_be_readable_files(tmp_path: Path) -> None:
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "ca.crt").write_text("-----BEGIN CERTIFICATE-----\n")
+    path = with_lines(write_config(tmp_path), "client_id = pyseb-test\n",
+                      "tls = true\nca_file = certs/ca.crt\ncert_file = certs\nkey_file = certs/client.key\n")
+    report = problems_of(path)
+    assert "[mqtt] cert_file: " in report and "is a directory" in report
+    assert "[mqtt] key_file: " in report and "client.key does not exist" in report
+    assert "[mqtt] ca_file" not in report  # relative to the config file, and there
+
+
+def test_key_file_needs_cert_file(tmp_path: Path) -> None:
+    (tmp_path / "ca.crt").write_text("x")
+    (tmp_path / "client.key").write_text("x")
+    path = with_lines(write_config(tmp_path), "client_id = pyseb-test\n",
+                      "tls = true\nca_file = ca.crt\nkey_file = client.key\n")
+    assert "[mqtt] key_file: needs cert_file" in problems_of(path)
+
+
+def test_tls_files_not_checked_without_tls(tmp_path: Path) -> None:
+    path = with_lines(write_config(tmp_path), "client_id = pyseb-test\n", "ca_file = /nonexistent/ca.pem\n")
+    load_settings(path)  # tls = false: the file is never opened
+
+
+def test_status_file_directory_must_exist(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    path.write_text(path.read_text().replace("file = status.json", "file = nowhere/status.json"))
+    assert f"[status] file: directory {tmp_path / 'nowhere'} does not exist" in problems_of(path)
+    path.write_text(path.read_text().replace("[status]\n", "[status]\npersistent = false\n"))
+    load_settings(path)  # not saved: not checked
+
+
+def test_status_file_directory_must_be_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("")
+    path = write_config(tmp_path)
+    path.write_text(path.read_text().replace("file = status.json", "file = afile/status.json"))
+    assert "[status] file: " in problems_of(path) and "is not a directory" in problems_of(path)
+    (tmp_path / "status.d").mkdir()
+    path.write_text(path.read_text().replace("file = afile/status.json", "file = status.d"))
+    assert "[status] file: " in problems_of(path) and "is a directory, not a file" in problems_of(path)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes everywhere: permissions cannot be tested")
+def test_status_and_log_directories_must_be_writable(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        path = write_config(tmp_path, extra="\n[logging]\nfile = locked/pyseb.log\n")
+        path.write_text(path.read_text().replace("file = status.json", "file = locked/status.json"))
+        report = problems_of(path)
+        assert "[status] file: directory" in report and "[logging] file: directory" in report
+        assert "is not writable" in report
+    finally:
+        locked.chmod(0o700)
+
+
+def test_unwritable_directories_reported_even_when_run_as_root(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # The check above cannot run as root (the CI container's user): the same branch, with os.access
+    # answering as it would for the daemon's unprivileged user.
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "pyseb.log").write_text("")
+    real_access = os.access
+    monkeypatch.setattr("settings.config.os.access",
+                        lambda p, mode: False if Path(p).is_relative_to(locked) else real_access(p, mode))
+    path = write_config(tmp_path, extra="\n[logging]\nfile = locked/pyseb.log\n")
+    path.write_text(path.read_text().replace("file = status.json", "file = locked/status.json"))
+    report = problems_of(path)
+    assert f"[status] file: directory {locked} is not writable" in report
+    assert f"[logging] file: directory {locked} is not writable" in report
+
+
+def test_log_file_directory_must_exist(tmp_path: Path) -> None:
+    path = write_config(tmp_path, extra="\n[logging]\nfile = logs/pyseb.log\n")
+    assert f"[logging] file: directory {tmp_path / 'logs'} does not exist" in problems_of(path)
+    (tmp_path / "logs").mkdir()
+    assert load_settings(path).logging.file == tmp_path / "logs" / "pyseb.log"
+
+
+def test_seed_log_file_key_is_checked_too(tmp_path: Path) -> None:
+    path = write_config(tmp_path, extra="\n[debug]\nlog_file = true\nlog_file_name = /nonexistent/dir/pv.log\n")
+    assert "[logging] file: directory /nonexistent/dir does not exist" in problems_of(path)
+
+
+# --- E: meter_timeout and period -----------------------------------------------------------------------
+def test_meter_timeout_below_twice_the_period_is_a_problem(tmp_path: Path) -> None:
+    report = problems_of(write_config(tmp_path, period=2.5, meter_timeout=1))
+    assert "[evaluate] meter_timeout: 1 s is less than twice [evaluate] period (2.5 s)" in report
+
+
+@pytest.mark.parametrize(("period", "timeout"), [(2.5, 5), (0.0833, 1), (0.2, 0.5)])
+def test_meter_timeout_of_twice_the_period_or_more_is_fine(tmp_path: Path, period: float,
+                                                          timeout: float) -> None:
+    # No absolute floor: the live demo runs period 2.5 / 30 s with a 1 s timeout.
+    settings = load_settings(write_config(tmp_path, period=period, meter_timeout=timeout))
+    assert settings.evaluate.meter_timeout_s == timeout
+
+
+# --- F: topic collisions, send_domoticz without an idx -------------------------------------------------
+def test_consumption_and_production_on_one_topic(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    path.write_text(path.read_text().replace("topic_prod = smeter/pzem/PRODUCTION",
+                                             "topic_prod = smeter/pzem/CONSOMMATION"))
+    assert "[mqtt] topic_prod: 'smeter/pzem/CONSOMMATION' is also [mqtt] topic_cons" in problems_of(path)
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("topic_mode = regul/status\n", "[mqtt] topic_status: 'regul/status' is also [mqtt] topic_mode"),
+    ("topic_availability = regul/mode\n", "[mqtt] topic_availability: 'regul/mode' is also [mqtt] topic_mode"),
+    ("topic_status = regul/availability\n",
+     "[mqtt] topic_availability: 'regul/availability' is also [mqtt] topic_status"),
+    ("topic_force = smeter/pzem/PRODUCTION\n",  # the seed's name of topic_mode
+     "[mqtt] topic_mode: 'smeter/pzem/PRODUCTION' is also [mqtt] topic_prod"),
+])
+def test_regulator_topics_must_differ(tmp_path: Path, line: str, expected: str) -> None:
+    path = with_lines(write_config(tmp_path), "client_id = pyseb-test\n", line)
+    assert expected in problems_of(path)
+
+
+@pytest.mark.parametrize(("topic", "other"), [("smeter/pzem/CONSOMMATION", "topic_cons"),
+                                              ("regul/mode", "topic_mode"), ("regul/status", "topic_status")])
+def test_load_command_topic_must_not_be_a_meter_or_regulator_topic(tmp_path: Path, topic: str,
+                                                                   other: str) -> None:
+    path = write_config(tmp_path)
+    path.write_text(path.read_text().replace("topic_set_power = cmnd/radiator/POWER", f"topic_set_power = {topic}"))
+    assert f"[radiator] topic_set_power: {topic!r} is also [mqtt] {other}" in problems_of(path)
+
+
+def test_distinct_topics_are_fine(tmp_path: Path) -> None:
+    settings = load_settings(write_config(tmp_path))
+    assert not [w for w in settings.warnings if "topic" in w]
+
+
+def test_send_domoticz_without_an_idx_warns(tmp_path: Path) -> None:
+    settings = load_settings(write_config(tmp_path, extra="\n[domoticz]\nsend_domoticz = true\n"))
+    assert any("[domoticz] send_domoticz: is true but neither idx_grid nor idx_injection is set" in w
+               for w in settings.warnings)
+    quiet = load_settings(write_config(tmp_path, extra="\n[domoticz]\nsend_domoticz = true\nidx_grid = 5\n"))
+    assert not [w for w in quiet.warnings if "send_domoticz" in w]
+
+
+def test_absurdly_nested_relay_payload_is_not_a_crash(tmp_path: Path) -> None:
+    # The force-switch check reads json_on as Domoticz JSON; json raises RecursionError on this one.
+    path = field_config(tmp_path, radiator="domoticz_idx_force = 7\n")
+    path.write_text(path.read_text().replace("json_on = ON", "json_on = " + "[" * 5000))
+    assert load_settings(path).equipments[1].options["domoticz_idx_force"] == 7

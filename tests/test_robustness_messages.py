@@ -1,0 +1,92 @@
+"""One malformed message never raises: deeply nested JSON (json raises RecursionError, not ValueError)
+and oversized payloads are dropped or refused by every parser, on every topic the regulator reads."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from core.boots import boot_message_id, is_boot_detected
+from core.modes import ModeCommandError, parse_mode_command
+from core.readings import MAX_PAYLOAD_BYTES, MeterProblem, MeterReading, parse_meter_payload
+from integrations.domoticz import parse_domoticz_out
+from settings.config import load_settings
+from tests.configs import reading
+from tests.field_house import field_config
+from tests.harness import NOON, Harness
+
+# Under the size limit, yet far deeper than the parser's recursion limit: only the RecursionError catch
+# stops this one. The second is over the limit (the reviewer's example).
+DEEP = b"[" * 50_000
+HUGE_DEEP = b"[" * 100_000
+# Valid JSON with a good power value, but larger than any device message.
+BIG = json.dumps({"power": 100.0, "pad": "x" * (MAX_PAYLOAD_BYTES + 1)}).encode()
+MALFORMED = [pytest.param(DEEP, id="deep"), pytest.param(HUGE_DEEP, id="huge-deep"),
+             pytest.param(b'{"power": ' * 20_000, id="deep-object"), pytest.param(BIG, id="big")]
+
+
+def test_deep_payload_is_under_the_size_limit_so_the_recursion_catch_is_what_is_tested() -> None:
+    assert len(DEEP) < MAX_PAYLOAD_BYTES
+    with pytest.raises(RecursionError):
+        json.loads(DEEP)
+
+
+@pytest.mark.parametrize("payload", MALFORMED)
+def test_meter_parser_drops_it(payload: bytes) -> None:
+    result = parse_meter_payload(payload, "power", 0.0, 30000.0)
+    assert isinstance(result, MeterProblem)
+
+
+def test_oversized_meter_payload_is_refused_before_parsing() -> None:
+    result = parse_meter_payload(BIG, "power", 0.0, 30000.0)
+    assert isinstance(result, MeterProblem) and result.kind == "too_big"
+    assert isinstance(parse_meter_payload(reading(100), "power", 0.0, 30000.0), MeterReading)
+
+
+@pytest.mark.parametrize("payload", MALFORMED)
+def test_mode_command_is_refused(payload: bytes, tmp_path: Path) -> None:
+    loads = {e.name: e for e in load_settings(field_config(tmp_path)).equipments}
+    with pytest.raises(ModeCommandError):
+        parse_mode_command(payload, loads)
+
+
+@pytest.mark.parametrize("payload", MALFORMED)
+def test_boot_parsers_see_no_boot(payload: bytes) -> None:
+    assert boot_message_id(payload) is None
+    assert is_boot_detected(payload) is False
+
+
+def test_big_boot_detected_is_not_read() -> None:
+    big = json.dumps({"msg": "boot_detected", "pad": "x" * MAX_PAYLOAD_BYTES}).encode()
+    assert is_boot_detected(big) is False
+    assert is_boot_detected(b'{"msg": "boot_detected"}') is True
+
+
+@pytest.mark.parametrize("payload", MALFORMED)
+def test_domoticz_out_is_dropped_with_a_warning(payload: bytes, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        assert parse_domoticz_out(payload) is None
+    assert "dropped" in caplog.text
+
+
+@pytest.mark.parametrize("payload", [DEEP, HUGE_DEEP, BIG], ids=["deep", "huge-deep", "big"])
+def test_regulator_survives_it_on_every_topic_it_reads(tmp_path: Path, payload: bytes) -> None:
+    # Every kind of topic: both meters, the mode topic, the variator's status and boot topics, the
+    # meters' boot topic, the water heater's own meter, Domoticz's out topic (a selector configured).
+    config = field_config(tmp_path, ecs="topic_read_power = regul/vload/ECS/meter\n",
+                          extra="\n[domoticz]\nidx_ecs_mode = 338\n")
+    h = Harness(config)
+    topics = [t.replace("#", "sub") for t in h.reg.subscriptions()]
+    assert {"smeter/pzem/CONSOMMATION", "regul/mode", "regul/vload/ECS", "regul/vload",
+            "regul/vload/ECS/meter", "domoticz/out/sub"} <= set(topics)
+    now = NOON
+    for topic in topics:
+        now += 1
+        h.reg.handle(topic, payload, now)  # must not raise
+        h.reg.tick(now)
+    # Still regulating: good readings are used as before.
+    h.meters(200, 3000, now + 5)
+    assert h.reg.status(now + 5)["power_production"] == 3000
