@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -16,6 +17,9 @@ if str(ROOT) not in sys.path:
 
 from localbroker import PrivateBroker  # noqa: E402
 from tests.mqtt_probe import MqttProbe  # noqa: E402
+
+if TYPE_CHECKING:
+    from tests.sweep_support import SimulatedLoad
 
 
 @pytest.fixture
@@ -47,3 +51,15 @@ def no_thread_left_behind() -> Iterator[None]:
             break
         time.sleep(0.05)
     assert not leaked, f"test left threads running: {[t.name for t in leaked]}"
+
+
+@pytest.fixture
+def load(broker: PrivateBroker) -> Iterator[SimulatedLoad]:
+    """A simulated variator + its own PZEM meter on the private broker (the calibration sweep's tests)."""
+    from tests.sweep_support import SimulatedLoad as Sim
+
+    sim = Sim(broker)
+    try:
+        yield sim
+    finally:
+        sim.close()

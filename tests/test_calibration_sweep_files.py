@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from calibration.sweep_files import backup_path, partial_path_for
 from localbroker import PrivateBroker, free_port
 from tests.mqtt_probe import MqttProbe
-from tests.test_calibration_sweep import (
+from tests.sweep_support import (
     AVAILABILITY,
     CMD,
     SimulatedLoad,
@@ -25,13 +24,6 @@ from tests.test_calibration_sweep import (
 OLD = "100.0;2300.00\n99.5;2290.00\n"
 
 
-@pytest.fixture
-def load(broker: PrivateBroker) -> Iterator[SimulatedLoad]:
-    sim = SimulatedLoad(broker)
-    try:
-        yield sim
-    finally:
-        sim.close()
 
 
 def test_partial_names_are_never_the_ones_the_daemon_loads() -> None:

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -17,7 +16,7 @@ import pytest
 
 from localbroker import PrivateBroker, free_port
 from tests.mqtt_probe import MqttProbe, Received
-from tests.test_calibration_sweep import (
+from tests.sweep_support import (
     CMD,
     FAST,
     ROOT,
@@ -32,13 +31,6 @@ from tests.test_calibration_sweep import (
 WARM_UP_S = 1.5  # --first-settle in these tests; a later step settles 0.2 s (FAST)
 
 
-@pytest.fixture
-def load(broker: PrivateBroker) -> Iterator[SimulatedLoad]:
-    sim = SimulatedLoad(broker)
-    try:
-        yield sim
-    finally:
-        sim.close()
 
 
 def _commands(probe: MqttProbe) -> list[Received]:

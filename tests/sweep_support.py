@@ -1,0 +1,134 @@
+"""A simulated variator and its PZEM meter, and helpers, for the calibration sweep's tests."""
+
+from __future__ import annotations
+
+import math
+import threading
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+
+from calibration.cli import main
+from localbroker import PrivateBroker
+from tests.mqtt_probe import MqttProbe
+
+ROOT = Path(__file__).resolve().parent.parent
+CMD = "regul/vload/ECS/cmd"
+STATUS = "regul/vload/ECS"
+METER = "smeter/pzem/ECS"
+AVAILABILITY = "regul/availability"
+READ_ERROR = b'{ "PZEM_READ_ERROR": 3, "pzem_read ": 120, "ppm_err": 1}'
+NAN_READING = (b'{ "voltage": nan, "current": nan, "power": nan, "energy": nan, "frequency": nan, '
+               b'"powerfactor": nan, "ppm_err": 0}')
+FAST = ["--step", "10", "--first-settle", "0.3", "--settle", "0.2", "--readings", "4", "--meter-timeout", "1",
+        "--availability-wait", "0.3"]
+
+
+def load_watts(percent: float) -> float:
+    """The simulated load's S-shaped response, rounded as the PZEM prints it."""
+    return round(2300.0 * (1.0 - math.cos(math.pi * percent / 100.0)) / 2.0, 2)
+
+
+class SimulatedLoad:
+    """A variator (commands in, status out) and the load's PZEM meter (a reading every `period_s`)."""
+
+    def __init__(self, broker: PrivateBroker, period_s: float = 0.02) -> None:
+        self.percent = 0.0
+        self.period_s = period_s
+        self.silent_from_percent: float | None = None  # the meter stops once the variator gets <= this
+        self.boot_at_percent: float | None = None  # the variator "reboots" once on this command
+        self.cut_from_percent: float | None = None  # the thermostat opens once the variator gets <= this
+        self._silent = False
+        self._cut = False
+        self._count = 0
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="sim-load")
+        self.client.on_message = self._on_message
+        self.client.connect(broker.host, broker.port)
+        self.client.subscribe(CMD, qos=1)
+        self.client.loop_start()
+        self._thread = threading.Thread(target=self._meter, name="sim-meter", daemon=True)
+        self._thread.start()
+
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        try:
+            value = float(msg.payload.decode())
+        except ValueError:
+            return
+        if not 0.0 <= value <= 100.0:
+            return  # the firmware ignores it
+        with self._lock:
+            self.percent = value
+            if self.silent_from_percent is not None and value <= self.silent_from_percent:
+                self._silent = True
+            if self.cut_from_percent is not None and value <= self.cut_from_percent:
+                self._cut = True
+            booted = self.boot_at_percent == value
+            if booted:
+                self.boot_at_percent = None
+                self.percent = 0.0  # its default after a reboot
+        word = "boot_detected" if booted else "setpower"
+        client.publish(STATUS, f'{{"percent": {self.percent:.2f}, "power": 0, "mode": 0, "state": "ON", '
+                               f'"msg": "{word}"}}')
+
+    def _meter(self) -> None:
+        while not self._stop.wait(self.period_s):
+            with self._lock:
+                if self._silent:
+                    continue
+                watts = 1.0 if self._cut else load_watts(self.percent)  # cut: the PZEM's idle reading
+                self._count += 1
+                count = self._count
+            if count % 5 == 0:
+                payload = READ_ERROR
+            elif count % 7 == 0:
+                payload = NAN_READING
+            else:
+                payload = (f'{{ "voltage": 231.40, "current": {watts / 231.4:.2f}, "power": {watts:.2f}, '
+                           f'"energy": 1234.00, "frequency": 50.00, "powerfactor": 1.00, "ppm_err": 0}}').encode()
+            self.client.publish(METER, payload)
+
+    def speak_again(self) -> None:
+        """The meter comes back."""
+        with self._lock:
+            self.silent_from_percent = None
+            self._silent = False
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+
+
+def write_config(tmp_path: Path, port: int, load_section: str | None = None) -> Path:
+    section = load_section if load_section is not None else (
+        f"topic_set_power = {CMD}\ntopic_read_power = {METER}\njson_read_power = power\n")
+    path = tmp_path / "config.ini"
+    path.write_text(f"[mqtt]\nbroker_ip = 127.0.0.1\nport = {port}\ntopic_regul = regul\n\n"
+                    f"[equipments]\necs = water_heater\n\n[ecs]\nmin_power = 101\n{section}")
+    return path
+
+
+def rows(path: Path) -> list[tuple[float, float]]:
+    return [(float(p), float(w)) for p, w in (line.split(";") for line in path.read_text().splitlines())]
+
+
+def partial(csv: Path) -> Path:
+    """Where a sweep measures until it is complete."""
+    return csv.with_name(f"{csv.stem}.partial.csv")
+
+
+def delivered(probe: MqttProbe) -> MqttProbe:
+    """The probe, once it has everything published before now (the broker keeps the order)."""
+    mark = probe.mark()
+    probe.publish("test/marker", str(mark))
+    probe.wait_for("test/marker", lambda m: m.text == str(mark), after=mark)
+    return probe
+
+
+def sweep(config: Path, csv: Path, *extra: str) -> int:
+    return main(["sweep", "-c", str(config), "--equipment", "ecs", "--output", str(csv), *FAST, *extra])
