@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import math
 
+from core.boots import is_boot_detected
 from core.readings import MeterReading, parse_meter_payload
 
 __all__ = ["READ_ERROR_KEY", "meter_watts", "variator_booted"]
@@ -22,14 +22,7 @@ def meter_watts(payload: bytes, key: str = "power") -> float | None:
     return result.power_w if isinstance(result, MeterReading) else None
 
 
-def _decode(payload: bytes) -> object:
-    return json.loads(payload.decode("utf-8", "replace").strip())
-
-
 def variator_booted(payload: bytes) -> bool:
-    """True for a variator status saying it has just (re)booted: it then runs at its default percent."""
-    try:
-        data = _decode(payload)
-    except ValueError:
-        return False
-    return isinstance(data, dict) and data.get("msg") == "boot_detected"
+    """True for a variator status saying it has just (re)booted: it then runs at its default percent.
+    The daemon's own reading of it (core.boots), so the sweep and the regulator agree."""
+    return is_boot_detected(payload)
