@@ -71,6 +71,7 @@ class Regulator:
         self._decided_on = (0, 0)  # meter reading counts used by the last decision
         self.stale_reason: str | None = None  # why regulation is suspended (a silent meter)
         self.last_decision = "none yet"
+        self.last_status: dict[str, Any] | None = None  # the last document published
         self._reported: set[tuple[str, str]] = set()
 
     @classmethod
@@ -174,10 +175,12 @@ class Regulator:
         """Publish the status document on the status topic."""
         try:
             # allow_nan=False: NaN is not JSON, and a dashboard reading it would choke.
-            payload = json.dumps(self.status(now), allow_nan=False)
+            document = self.status(now)
+            payload = json.dumps(document, allow_nan=False)
         except ValueError as exc:
             log.error("status not published: %s", exc)
             return
+        self.last_status = document  # a fresh dict, never mutated: the daemon hands it to its saver
         self._publish(self.settings.mqtt.topic_status, payload, False)
 
     # --- internals --------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import threading
 import time
 from dataclasses import dataclass
 from types import FrameType
+from typing import Any
 
 from core.regulator import Regulator
 from settings.config import Settings
@@ -39,6 +40,7 @@ class Daemon:
         self.reg = Regulator(settings, publish=self._publish)
         self.link = MqttLink(settings.mqtt, self.events, self.reg.subscriptions)
         self._live_only = self.reg.live_only_topics()
+        self._offered: dict[str, Any] | None = None
         st = settings.status
         self.saver = StatusSaver(st.file, settings.evaluate.status_time_s) if st.persistent else None
         self._started = False
@@ -89,6 +91,7 @@ class Daemon:
                     self.reg.tick(time.time())
                 except Exception:  # a bug must not stop the regulation: logged, the loop goes on
                     log.exception("internal error in the timers")
+                self._offer_snapshot()  # a status the timers published (a force expired, a stale meter)
                 next_tick = time.monotonic() + TICK_S
 
     def _on_message(self, event: Message) -> None:
@@ -114,15 +117,21 @@ class Daemon:
             self.reg.resend_commands("reconnected")
         self.reg.on_connected(event.at)  # e.g. ask Domoticz for the water heater's mode again
 
-    def _offer_snapshot(self) -> None:
-        if self.saver is not None:
-            self.saver.offer(self.reg.status(time.time()))
+    def _offer_snapshot(self, fresh: bool = False) -> None:
+        # The document the regulator last published serves the saver too: building another one after
+        # every message would double the hot path's work for a file written every status_time seconds.
+        if self.saver is None:
+            return
+        snapshot = self.reg.status(time.time()) if fresh else self.reg.last_status
+        if snapshot is not None and snapshot is not self._offered:
+            self._offered = snapshot
+            self.saver.offer(snapshot)
 
     def _shutdown(self) -> None:
         now = time.time()
         if self._started:
             self.reg.shutdown(now)
-        self._offer_snapshot()
+        self._offer_snapshot(fresh=True)
         if self.saver is not None:
             self.saver.stop()
             log.info("status saved to %s", self.saver.path)

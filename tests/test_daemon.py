@@ -183,3 +183,17 @@ def test_a_hostile_payload_does_not_stop_the_daemon(daemon: DaemonProcess, probe
     feed(probe, 300, 1800)
     probe.wait_for(RADIATOR, lambda m: m.text == "ON", after=mark)
     assert daemon.proc.poll() is None
+
+
+def test_status_is_saved_periodically_while_running(daemon: DaemonProcess, probe: MqttProbe, config: Path) -> None:
+    feed(probe, 300, 1800)
+    probe.wait_for(RADIATOR, lambda m: m.text == "ON")
+    path = config.parent / "status.json"
+    deadline = time.monotonic() + 10  # status_time is 0.5 s in these tests
+    while time.monotonic() < deadline:
+        if path.exists() and json.loads(path.read_text())["equipments"][0]["current_power"] == 1000:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("no status saved with the radiator on while the daemon runs")
+    assert daemon.proc.poll() is None
