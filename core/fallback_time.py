@@ -14,6 +14,16 @@ def local_date(now: float, tz: tzinfo | None) -> date:
     return datetime.fromtimestamp(now, tz).date()
 
 
+def local_datetime(now: float, tz: tzinfo | None) -> datetime:
+    """`now` as an aware local datetime: in `tz`, or in the system's zone (with its offset at `now`)."""
+    return datetime.fromtimestamp(now, tz) if tz else datetime.fromtimestamp(now).astimezone()
+
+
+def next_local_midnight(now: float, tz: tzinfo | None) -> float:
+    """Epoch seconds of the first local midnight after `now` (DST-aware)."""
+    return local_instant(local_date(now, tz) + timedelta(days=1), time.min, tz)
+
+
 def local_instant(day: date, at: time, tz: tzinfo | None) -> float:
     """Epoch seconds of wall-clock `at` on `day`. A time skipped by a DST jump is read with the offset
     before the jump (02:00 on a spring-forward day = the jump itself), a repeated time is its first

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
 from core.allocation import AllocationParams, allocate
 from core.boots import MeterBoots
+from core.fallback_time import next_local_midnight
 from core.field import FieldFeatures
 from core.meters import EnergyCounter, MeterState
 from core.modes import ForceCommand, ModeCommandError, UnforceCommand, parse_mode_command
@@ -24,20 +24,6 @@ from status.restore import restore_status
 log = logging.getLogger(__name__)
 
 Publish = Callable[..., Any]  # publish(topic, payload, retain=False)
-
-
-def next_local_midnight(now: float, tz: tzinfo | None) -> float:
-    """Epoch seconds of the first local midnight after `now` (DST-aware, in `tz` or the system's zone)."""
-    if tz is not None:
-        tomorrow = datetime.fromtimestamp(now, tz).date() + timedelta(days=1)
-        return datetime.combine(tomorrow, time.min, tzinfo=tz).timestamp()
-    tomorrow = datetime.fromtimestamp(now).date() + timedelta(days=1)
-    return datetime.combine(tomorrow, time.min).timestamp()  # naive = the system's local time
-
-
-def local_datetime(now: float, tz: tzinfo | None) -> datetime:
-    """`now` (epoch seconds) as an aware local datetime: in `tz`, or in the system's zone."""
-    return datetime.fromtimestamp(now, tz) if tz else datetime.fromtimestamp(now).astimezone()
 
 
 class Regulator:

@@ -10,6 +10,8 @@ import math
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from core.fallback_time import local_datetime
+
 if TYPE_CHECKING:
     from core.regulator import Regulator
 
@@ -20,7 +22,7 @@ def _iso(epoch_s: float | None, tz: Any) -> str | None:
     if epoch_s is None or not math.isfinite(epoch_s):
         return None
     try:
-        moment = datetime.fromtimestamp(epoch_s, tz) if tz else datetime.fromtimestamp(epoch_s).astimezone()
+        moment = local_datetime(epoch_s, tz)
     except (OverflowError, OSError, ValueError):  # a time no calendar holds (year 10000, say): not shown
         return None
     return moment.isoformat(timespec="seconds")
@@ -51,7 +53,7 @@ def build_status(reg: Regulator, now: float) -> dict[str, Any]:
     production_w = reg.production.power_w
     equipments_w = sum(load.current_power_w for load in reg.loads)
     grid_w = None if consumption_w is None or production_w is None else consumption_w - production_w
-    local_now = (datetime.fromtimestamp(now, reg.tz) if reg.tz else datetime.fromtimestamp(now).astimezone())
+    local_now = local_datetime(now, reg.tz)
     doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "date": int(now),

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import logging
 import math
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from core.fallback import saved_energy, saved_epoch, saved_number
+from core.fallback_time import local_date
 from core.modes import MAX_FORCE_DURATION_S
 
 if TYPE_CHECKING:
@@ -39,8 +40,7 @@ def _sanitized(value: Any, where: str, dropped: list[str], depth: int = 0) -> An
 
 
 def _local_date(epoch_s: float, reg: Regulator) -> date:
-    return (datetime.fromtimestamp(epoch_s, reg.tz) if reg.tz
-            else datetime.fromtimestamp(epoch_s).astimezone()).date()
+    return local_date(epoch_s, reg.tz)
 
 
 def _energy(source: dict[str, Any], key: str, what: str, warnings: list[str]) -> float:
