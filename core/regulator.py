@@ -11,6 +11,7 @@ from typing import Any
 
 from core.allocation import AllocationParams, allocate
 from core.boots import MeterBoots
+from core.controller import ClosedLoop, ControlParams
 from core.fallback_time import next_local_midnight
 from core.field import FieldFeatures
 from core.meters import EnergyCounter, MeterState
@@ -25,6 +26,11 @@ log = logging.getLogger(__name__)
 
 Publish = Callable[..., Any]  # publish(topic, payload, retain=False)
 
+# Meter timestamps and the decision's own clock come from one process's clock, but a reading's
+# `received_at` is taken on paho's thread: a millisecond of slack keeps a reading that arrived exactly
+# `settle` seconds after the command from being refused for a rounding.
+EVIDENCE_SLACK_S = 1e-3
+
 
 class Regulator:
     """The decision core. `handle` a message, `tick` the timers, read `status`."""
@@ -38,6 +44,11 @@ class Regulator:
             load.bind(publish)
         ev = settings.evaluate
         self.params = AllocationParams(ev.margin_w, ev.balance_threshold_w)
+        # The closed loop (default) or Hébert's open-loop rule, exactly as the seed had it.
+        self.controller: ClosedLoop | None = (
+            ClosedLoop(ControlParams(ev.margin_w, ev.gain, ev.import_guard_w, ev.import_guard_s))
+            if ev.algorithm == "closed_loop" else None)
+        self._last_command_at: float | None = None  # the last decision that changed a command
         self.tz = settings.tzinfo
         mq = settings.mqtt
         self.consumption = MeterState("consumption", mq.topic_cons)
@@ -220,11 +231,20 @@ class Regulator:
         counts = (self.consumption.count, self.production.count)
         if counts[0] <= self._decided_on[0] or counts[1] <= self._decided_on[1]:
             return  # never twice on the same readings: both meters must have spoken since
-        if self._last_decision_at is not None and 0 <= now - self._last_decision_at < self.settings.evaluate.period_s:
+        ev = self.settings.evaluate
+        if self._last_decision_at is not None and 0 <= now - self._last_decision_at < ev.period_s:
             return  # (a clock stepped back gives a negative difference: decide, rather than freeze)
-        consumption_w = self.consumption.power_w
+        consumption = self.consumption.last
         production_w = self.production.power_w
-        assert consumption_w is not None and production_w is not None
+        assert consumption is not None and production_w is not None
+        if (self.controller is not None and self._last_command_at is not None
+                and self._last_command_at <= consumption.received_at
+                < self._last_command_at + ev.settle_s - EVIDENCE_SLACK_S):
+            # This house reading was taken before the last command could show in it: deciding on it would
+            # correct again what the last command already corrected. Wait for the next one. (A reading from
+            # before the command is a clock stepped back: decide, rather than freeze.)
+            return
+        consumption_w = consumption.power_w
         self._decided_on = counts
         self._last_decision_at = now
         believed_w = sum(load.current_power_w for load in self.loads)
@@ -233,7 +253,13 @@ class Regulator:
         log.debug("deciding: consumption %.0f W, production %.0f W, grid %.0f W", consumption_w,
                   production_w, consumption_w - production_w)
         regulated = self.field.regulated(self.loads, now)
-        self.last_decision = allocate(regulated, consumption_w, production_w, self.params, now)
+        sent_before = sum(load.commands_sent for load in self.loads)
+        if self.controller is not None:
+            self.last_decision = self.controller.decide(regulated, consumption_w, production_w, now)
+        else:
+            self.last_decision = allocate(regulated, consumption_w, production_w, self.params, now)
+        if sum(load.commands_sent for load in self.loads) != sent_before:
+            self._last_command_at = now
         self.field.after_decision(consumption_w, production_w, now)
         self.publish_status(now)
 

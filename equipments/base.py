@@ -57,6 +57,7 @@ class Equipment:
     # drawing: the regulator updates energies at least every few seconds while it runs.
     MAX_ENERGY_GAP_S: ClassVar[float] = 600.0
     OPTIONS: ClassVar[tuple[Option, ...]] = BASE_OPTIONS
+    LOG_STEP_W: ClassVar[float] = 100.0  # a change of command smaller than this is logged at DEBUG
 
     def __init__(self, name: str, options: dict[str, Any], context: BuildContext) -> None:
         self.name = name
@@ -73,6 +74,7 @@ class Equipment:
         self._publish: Publish | None = None
         self._last_command: Command | None = None
         self._power_listeners: list[PowerListener] = []
+        self.commands_sent = 0  # new commands published (not re-sends): the regulator's evidence clock
 
     # --- wiring -----------------------------------------------------------------------------------
     def bind(self, publish: Publish) -> None:
@@ -124,11 +126,22 @@ class Equipment:
         self.current_power_w = actual_w
         if command != self._last_command:
             self._last_command = command
+            self.commands_sent += 1
             self._send(command)
         if abs(actual_w - previous_w) >= 0.5:
-            log.info("%s: %.0f W -> %.0f W (%s)", self.name, previous_w, actual_w, reason)
+            # On, off and large steps are news; the closed loop's fine moves every few seconds are not.
+            big = previous_w == 0 or actual_w == 0 or abs(actual_w - previous_w) >= self.LOG_STEP_W
+            log.log(logging.INFO if big else logging.DEBUG, "%s: %.0f W -> %.0f W (%s)", self.name, previous_w,
+                    actual_w, reason)
         for listener in self._power_listeners:
             listener(actual_w, now)
+
+    def accumulate_energy_and_believe(self, watts: float, now: float | None = None) -> None:
+        """A new belief of what the load draws under the same command (a measurement): energy counted up to
+        `now` at the old belief first."""
+        if now is not None:
+            self.accumulate_energy(now)
+        self.current_power_w = watts
 
     def current_command(self) -> Command:
         """The last command sent (or the off command before any)."""

@@ -14,6 +14,12 @@ RELAY_OPTIONS: tuple[Option, ...] = BASE_OPTIONS + (
     Option("json_on", str, "1", "payload that switches the relay on (any text: JSON, ON, 1)"),
     Option("json_off", str, "0", "payload that switches the relay off"),
     Option("retain", bool, True, "publish relay commands retained, so a rebooted relay gets its state"),
+    Option("min_on_s", float, 300.0, "closed_loop: seconds a relay stays on once switched on (wear)", min=0,
+           max=86400),
+    Option("min_off_s", float, 300.0, "closed_loop: seconds a relay stays off once switched off (wear)", min=0,
+           max=86400),
+    Option("hysteresis", float, 100.0, "closed_loop: once on, the load stays on until the surplus falls this "
+           "many watts short of it (the variable loads before it give that back meanwhile)", min=0),
 )
 
 
@@ -43,14 +49,25 @@ class ConstantEquipment(RelayEquipment):
         Option("max_power", float, REQUIRED, "watts the load draws when on", min=1),
     )
 
+    def __init__(self, name: str, options: dict[str, Any], context: BuildContext) -> None:
+        super().__init__(name, options, context)
+        # What it really draws, learned by the closed-loop controller from the house meter's step when it
+        # switches (a label says 1000 W, the radiator draws 1050 W). None: not learned yet.
+        self.learned_power_w: float | None = None
+
     @property
     def max_power_w(self) -> float:
         return float(self.options["max_power"])
 
+    @property
+    def on_power_w(self) -> float:
+        """The watts it draws when on: the learned figure once there is one, else its `max_power`."""
+        return self.learned_power_w if self.learned_power_w is not None else self.max_power_w
+
     def command_for(self, watts: float) -> tuple[Command, float]:
         # A relay is on or off: any power asked of it means on (a force of 0 W means off).
         on = watts > 0
-        return self._relay(on), self.max_power_w if on else 0.0
+        return self._relay(on), self.on_power_w if on else 0.0
 
     def increase_power_by(self, watts: float, now: float) -> float | None:
         if self.current_power_w > 0:

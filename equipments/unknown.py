@@ -40,6 +40,15 @@ class UnknownEquipment(RelayEquipment):
         """True between switching on and the next fresh house reading."""
         return self._base_at_switch_w is not None
 
+    @property
+    def idle_until(self) -> float:
+        """Until when it is left alone after it was measured idle (epoch seconds; -inf: never was)."""
+        return self._idle_until
+
+    def start_measuring(self) -> None:
+        """Just switched on by the regulation: the next house reading tells what it draws."""
+        self._base_at_switch_w = self._house_without_w
+
     def command_for(self, watts: float) -> tuple[Command, float]:
         on = watts > 0
         return self._relay(on), (min(watts, self.max_power_w) if on else 0.0)

@@ -28,10 +28,23 @@ MQTT_OPTIONS: tuple[Option, ...] = (
     Option("topic_availability", "text?", None, "availability topic (default <topic_regul>/availability)"),
 )
 
+ALGORITHMS = ("closed_loop", "hebert")
+
 EVALUATE_OPTIONS: tuple[Option, ...] = (
-    Option("margin", float, 20.0, "watts kept between production and consumption", min=0),
-    Option("balance_threshold", float, 20.0, "surplus (watts) under which nothing changes", min=0),
-    Option("period", float, 2.5, "minimum seconds between two decisions", min=0.01, max=3600),
+    Option("algorithm", str, "closed_loop", "closed_loop (grid feedback, relay dwell) or hebert (the seed's "
+           "open-loop step rule, exactly)", choices=ALGORITHMS),
+    Option("margin", float, 20.0, "export setpoint: watts kept flowing to the grid (both algorithms)", min=0),
+    Option("balance_threshold", float, 20.0, "hebert only: surplus (watts) under which nothing changes", min=0),
+    Option("period", float, 1.0, "minimum seconds between two decisions (the meters set the pace)", min=0.01,
+           max=3600),
+    Option("gain", float, 1.0, "closed_loop: share of the grid error corrected at each decision", min=0.05,
+           max=1.0),
+    Option("settle", float, 1.0, "closed_loop: seconds before a house reading shows a command's effect",
+           min=0, max=60),
+    Option("import_guard", float, 100.0, "closed_loop: import (W) that sheds relays regardless of their dwell "
+           "once it lasts import_guard_time", min=1),
+    Option("import_guard_time", float, 20.0, "closed_loop: seconds the import must last before the guard sheds",
+           min=0),
     Option("meter_timeout", float, 10.0, "seconds of meter silence before every load goes to 0",
            min=0.05, max=3600),
     Option("status_time", float, 900.0, "seconds between two saves of the status file", min=0.1),
@@ -98,6 +111,11 @@ class EvaluateSettings:
     margin_w: float
     balance_threshold_w: float
     period_s: float
+    algorithm: str
+    gain: float
+    settle_s: float
+    import_guard_w: float
+    import_guard_s: float
     meter_timeout_s: float
     status_time_s: float
     timezone: str | None

@@ -9,6 +9,9 @@ which the regulator does not know:
     ecs.response = calibration/power_calibration_ECS-02.csv   ; real percent -> watts (default: its calibration)
     ecs.tank_wh = 8000             ; energy the tank takes before its thermostat cuts (default: never)
     radiator.power_w = 1000        ; a relay's real watts (default: its max_power; unknown loads: 800)
+    noise_w = 10                   ; meter noise: each reading off by up to this many watts (default 0)
+    lost_readings = 0.01           ; the share of readings that never arrive (default 0)
+    seed = 1                       ; the random generator's seed for noise and losses (default 1)
 
 The file is parsed by the daemon's own reader (`settings.config.read_parser`), so both see the same
 values: no interpolation, inline `;` comments stripped, keys lower-cased.
@@ -30,6 +33,7 @@ __all__ = ["LoadSpec", "SimConfig", "read_sim_config"]
 TYPES = {"variable": "variable", "water_heater": "variable", "constant": "constant", "unknown": "unknown"}
 UNKNOWN_DEFAULT_W = 800.0
 MIN_POWER_DEFAULT_W = 150.0  # the daemon's default min_power of a variable load
+GLOBAL_KEYS = ("period", "noise_w", "lost_readings", "seed")
 PER_LOAD_KEYS = {"response": "variable", "tank_wh": "any", "power_w": "relay"}
 
 
@@ -61,6 +65,9 @@ class SimConfig:
     timezone: str | None
     period_s: float
     loads: tuple[LoadSpec, ...]
+    noise_w: float = 0.0  # each meter reading off by a uniform error in +-noise_w
+    lost_readings: float = 0.0  # the share of meter readings dropped (a Wi-Fi hiccup)
+    seed: int = 1  # noise and losses are pseudo-random but the same from one run to the next
 
 
 def _text(cp: configparser.ConfigParser, section: str, key: str, default: str | None) -> str | None:
@@ -131,13 +138,14 @@ def _check_simulation_keys(cp: configparser.ConfigParser, names: dict[str, str],
                            problems: list[ConfigProblem]) -> None:
     if not cp.has_section("simulation"):
         return
-    known = ["period"] + [f"{n}.{k}" for n in names for k in PER_LOAD_KEYS]
+    known = list(GLOBAL_KEYS) + [f"{n}.{k}" for n in names for k in PER_LOAD_KEYS]
     for key in cp.options("simulation"):
         if key in cp.defaults() or key in known:
             continue
         hint = difflib.get_close_matches(key, known, n=1)
+        keys = f"; keys are {', '.join(GLOBAL_KEYS)} and <load>.{{{','.join(PER_LOAD_KEYS)}}}"
         problems.append(ConfigProblem("simulation", key, "unknown key" + (f" (did you mean {hint[0]}?)" if hint
-                                      else f"; keys are period and <load>.{{{','.join(PER_LOAD_KEYS)}}}")))
+                                                                          else keys)))
     for name, kind in names.items():
         for key, applies in PER_LOAD_KEYS.items():
             wrong = (applies == "variable" and kind != "variable") or (applies == "relay" and kind == "variable")
@@ -167,6 +175,11 @@ def read_sim_config(path: str | Path) -> SimConfig:
     loads = [_load(cp, name, kind, base, problems) for name, kind in kinds.items()]
     _check_simulation_keys(cp, kinds, problems)
     period = _number(cp, "simulation", "period", problems) or 2.0
+    noise = _number(cp, "simulation", "noise_w", problems, zero_ok=True) or 0.0
+    lost = _number(cp, "simulation", "lost_readings", problems, zero_ok=True) or 0.0
+    if lost >= 1:
+        problems.append(ConfigProblem("simulation", "lost_readings", f"must be below 1 (a share), got {lost:g}"))
+    seed = _number(cp, "simulation", "seed", problems, zero_ok=True) or 1.0
     if problems:
         raise ConfigError(str(file), problems)
     return SimConfig(
@@ -179,4 +192,7 @@ def read_sim_config(path: str | Path) -> SimConfig:
         timezone=_text(cp, "evaluate", "timezone", None),
         period_s=period,
         loads=tuple(spec for spec in loads if spec is not None),
+        noise_w=noise,
+        lost_readings=lost,
+        seed=int(seed),
     )

@@ -15,6 +15,7 @@ topic_cons = smeter/pzem/CONSOMMATION
 topic_prod = smeter/pzem/PRODUCTION
 
 [evaluate]
+algorithm = {algorithm}
 margin = 20
 balance_threshold = 20
 period = {period}
@@ -61,10 +62,14 @@ KINDS = {"ecs": "variable", "radiator": "constant", "plug": "unknown", "small": 
 
 def write_config(directory: Path, loads: tuple[str, ...] = ("ecs", "radiator"), port: int = 1883,
                  period: float = 2.5, meter_timeout: float = 10, status_time: float = 900,
-                 client_id: str = "pyseb-test", extra: str = "") -> Path:
-    """A config in `directory` with the named test loads in that priority order; returns its path."""
+                 client_id: str = "pyseb-test", extra: str = "", algorithm: str = "hebert") -> Path:
+    """A config in `directory` with the named test loads in that priority order; returns its path.
+
+    The seed's scenarios (one decision, one exact step) are Hébert's rule: `algorithm` says which one the
+    test means; the closed loop's own tests (test_controller*.py) ask for `closed_loop`."""
     (directory / "linear.csv").write_text(LINEAR_CSV)
     text = BASE.format(port=port, period=period, meter_timeout=meter_timeout, status_time=status_time,
+                       algorithm=algorithm,
                        client_id=client_id, equipments="\n".join(f"{n} = {KINDS[n]}" for n in loads))
     text += "".join(LOADS[n] for n in loads) + extra
     path = directory / "config.ini"

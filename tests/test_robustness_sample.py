@@ -139,5 +139,5 @@ def test_the_check_catches_a_missing_option(tmp_path: Path) -> None:
     constant = resolve_kind("constant")
     assert _missing(sample.sections["radiator"], constant.OPTIONS) == ["retain: not in the sample"]
     sample.sections["evaluate"]["period"] = Shown("3", "; no word about it")
-    assert "period: sample shows '3', the default is 2.5 and its comment does not say so" in \
+    assert "period: sample shows '3', the default is 1.0 and its comment does not say so" in \
         _missing(sample.sections["evaluate"], EVALUATE_OPTIONS)

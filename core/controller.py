@@ -1,0 +1,196 @@
+"""The closed-loop controller: regulate the measured grid flow to an export setpoint.
+
+Each decision works on a house reading that already shows the last command's effect (the regulator
+checks that). The loop is an integrator in velocity form: the regulated loads' total is moved by `gain`
+times the grid error, then shared out in priority order. Relays (and loads of unknown power) switch on
+only when the surplus left over the loads before them, at their max, covers them with a hysteresis
+margin, and they keep a minimum on and off time; the variable loads take the rest, so when a relay
+switches the variable load moves by the relay's watts in the same decision and the grid sees no step.
+
+The variable load's target is continuous while the variator takes whole percents: the command is the
+whole percent under the target, and the loop integrates what the meter then shows, so the commands
+alternate between the two percents around the target and average to it (a first-order sigma-delta
+modulator, closed through the real house). The same integration absorbs calibration errors.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from core.relay_learning import RelayLearning
+from equipments.base import Equipment
+from equipments.constant import ConstantEquipment, RelayEquipment
+from equipments.unknown import UnknownEquipment
+from equipments.variable import VariableEquipment
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ControlParams:
+    """The loop's knobs (the `[evaluate]` section)."""
+
+    setpoint_w: float  # export kept flowing to the grid (the seed's `margin`)
+    gain: float  # share of the error corrected per decision: 1 is dead-beat, less is gentler on noise
+    import_guard_w: float  # import above this, lasting import_guard_s, sheds relays whatever their dwell
+    import_guard_s: float
+
+
+@dataclass(slots=True)
+class _Continuous:
+    """A load of continuous power: the loop's target and what its command made the load believed at."""
+
+    target_w: float = 0.0
+    believed_w: float = 0.0  # a different belief at the next decision: someone else (force, stale) moved it
+
+
+@dataclass(slots=True)
+class _Switch:
+    """A relay's last known state and when it switched (for its dwell)."""
+
+    on: bool = False
+    switched_at: float | None = None
+    trial: bool = False  # switched on to measure what it draws: if that does not fit, off without dwell
+
+
+def relay_power_w(load: RelayEquipment) -> float | None:
+    """The watts a relay draws when on, as far as the controller knows (None: never measured)."""
+    if isinstance(load, ConstantEquipment):
+        return load.on_power_w
+    if isinstance(load, UnknownEquipment):
+        if load.learned_power_w is not None:
+            return load.learned_power_w
+        return load.current_power_w if load.is_on else None
+    return load.max_power_w
+
+
+class ClosedLoop:
+    """The controller's state across decisions (targets, dwell clocks, the import guard)."""
+
+    def __init__(self, params: ControlParams) -> None:
+        self.params = params
+        self._continuous: dict[str, _Continuous] = {}
+        self._switches: dict[str, _Switch] = {}
+        self._import_since: float | None = None
+        self.learning = RelayLearning()
+        self.guard_sheds = 0  # relays shed by the import guard against their dwell, since start
+
+    # --- one decision -------------------------------------------------------------------------------
+    def decide(self, loads: Sequence[Equipment], consumption_w: float, production_w: float, now: float) -> str:
+        """Command the regulated `loads` (priority order) for these readings; returns a one-line summary."""
+        grid_w = consumption_w - production_w
+        self.learning.observe(loads, consumption_w, now)
+        error_w = -grid_w - self.params.setpoint_w  # > 0: more export than wanted, the loads may take more
+        current_w = sum(self._current_w(load, now) for load in loads)
+        total_w = max(0.0, current_w + self.params.gain * error_w)
+        guard = self._guard_due(grid_w, now)
+        relays_on_w = self._switch_relays(loads, total_w, guard, consumption_w, now)
+        self._share_continuous(loads, total_w - relays_on_w, now)
+        log.debug("grid %+.0f W (setpoint -%.0f W): loads %.0f W -> %.0f W", grid_w, self.params.setpoint_w,
+                  current_w, total_w)
+        return f"grid {grid_w:+.0f} W: loads {current_w:.0f} W -> {total_w:.0f} W"
+
+    def _current_w(self, load: Equipment, now: float) -> float:
+        if isinstance(load, RelayEquipment):
+            state = self._switches.setdefault(load.name, _Switch(load.is_on))  # first sight: no dwell to keep
+            if state.on != load.is_on:  # switched by someone else (stale meter, force, unforce, start)
+                state.on, state.switched_at, state.trial = load.is_on, now, False
+            return (relay_power_w(load) or 0.0) if load.is_on else 0.0
+        state_c = self._continuous.setdefault(load.name, _Continuous())
+        if abs(load.current_power_w - state_c.believed_w) >= 0.5:
+            state_c.target_w = state_c.believed_w = load.current_power_w  # moved by someone else: start there
+        return state_c.target_w if load.current_power_w > 0 else 0.0
+
+    def _guard_due(self, grid_w: float, now: float) -> bool:
+        """True when the import has lasted long enough to shed a relay against its dwell."""
+        if grid_w <= self.params.import_guard_w:
+            self._import_since = None
+            return False
+        if self._import_since is None:
+            self._import_since = now
+        return now - self._import_since >= self.params.import_guard_s
+
+    # --- relays: decided first, the continuous loads take what is left -------------------------------
+    def _switch_relays(self, loads: Sequence[Equipment], total_w: float, guard: bool, consumption_w: float,
+                       now: float) -> float:
+        """Switch the relays for a total of `total_w`; returns the watts the relays left on draw."""
+        left_w = total_w  # what the loads from here on may take, the ones before at their max
+        on_w = 0.0
+        wanted_off: list[RelayEquipment] = []  # on, wanted off, held by their dwell
+        for load in loads:
+            if not isinstance(load, RelayEquipment):
+                left_w -= load.max_power_w
+                continue
+            power_w = relay_power_w(load)
+            hysteresis_w = float(load.options.get("hysteresis", 0.0))
+            if load.is_on:
+                want = power_w is not None and left_w >= power_w - hysteresis_w
+            else:
+                want = self._may_try(load, now) and left_w >= (power_w if power_w is not None else hysteresis_w)
+            if want != load.is_on and (self._dwell_allows(load, now) or self._failed_trial(load)):
+                self._switch(load, want, left_w, consumption_w, loads, now)
+            elif want != load.is_on and load.is_on:
+                wanted_off.append(load)
+            if load.is_on:
+                drawn_w = relay_power_w(load) or 0.0
+                left_w -= drawn_w
+                on_w += drawn_w
+        if guard and wanted_off:
+            victim = wanted_off[-1]  # the lowest priority first
+            self.guard_sheds += 1
+            self._import_since = now  # the next shed, if the import lasts, after another guard time
+            log.warning("%s: import above %.0f W for %.0f s: switched off before its minimum on time (guard)",
+                        victim.name, self.params.import_guard_w, self.params.import_guard_s)
+            on_w -= relay_power_w(victim) or 0.0
+            self._switch(victim, False, 0.0, consumption_w, loads, now)
+        return on_w
+
+    @staticmethod
+    def _may_try(load: RelayEquipment, now: float) -> bool:
+        # An appliance found idle is left alone for a while (UnknownEquipment's own rule).
+        return not isinstance(load, UnknownEquipment) or now >= load.idle_until
+
+    def _dwell_allows(self, load: RelayEquipment, now: float) -> bool:
+        state = self._switches.setdefault(load.name, _Switch(load.is_on))
+        if state.switched_at is None or now < state.switched_at:
+            return True  # never switched, or the clock stepped back: decide rather than freeze
+        dwell_s = float(load.options.get("min_on_s" if load.is_on else "min_off_s", 0.0))
+        return now - state.switched_at >= dwell_s
+
+    def _failed_trial(self, load: RelayEquipment) -> bool:
+        # A load of unknown power switched on to be measured, that turned out not to fit: a test, not a
+        # cycle to protect from wear; keeping it on would take power from the loads before it.
+        state = self._switches.get(load.name)
+        return (state is not None and state.trial and load.is_on and isinstance(load, UnknownEquipment)
+                and not load.measuring)
+
+    def _switch(self, load: RelayEquipment, on: bool, left_w: float, consumption_w: float,
+                loads: Sequence[Equipment], now: float) -> None:
+        self.learning.before_switch(load, on, consumption_w, loads)
+        power_w = relay_power_w(load)
+        if on:
+            reason = (f"surplus {left_w:.0f} W covers it" if power_w is not None
+                      else f"surplus {left_w:.0f} W, power to be measured")
+            load.set_power(power_w if power_w is not None else left_w, now, reason)
+            if isinstance(load, UnknownEquipment):
+                load.start_measuring()
+        else:
+            load.set_power(0.0, now, f"surplus {left_w:.0f} W no longer covers it")
+        trial = on and power_w is None  # nothing known of its power before this switch
+        self._switches[load.name] = _Switch(load.is_on, now, trial)
+
+    # --- continuous loads ------------------------------------------------------------------------------
+    def _share_continuous(self, loads: Sequence[Equipment], available_w: float, now: float) -> None:
+        for load in loads:
+            if isinstance(load, RelayEquipment):
+                continue
+            take_w = min(max(available_w, 0.0), load.max_power_w)
+            floor_w = load.min_power_w if isinstance(load, VariableEquipment) else 0.0
+            if take_w < floor_w:
+                take_w = 0.0  # under min_power the triac misfires: off, and the surplus goes on down the list
+            state = self._continuous.setdefault(load.name, _Continuous())
+            load.set_power(take_w, now, f"grid feedback, {available_w:.0f} W for the variable loads")
+            state.target_w, state.believed_w = take_w, load.current_power_w
+            available_w -= take_w

@@ -1,0 +1,63 @@
+"""Learning a relay's real watts from the house meter's step when it switches (a label says 1000 W, the
+radiator draws 1050 W): what the meter moved by, less what the other loads were commanded to move by."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from equipments.base import Equipment
+from equipments.constant import ConstantEquipment, RelayEquipment
+
+log = logging.getLogger(__name__)
+
+# A step further than this from the label is the house changing at the same time, not the relay.
+PLAUSIBLE_SHARE = 0.5
+# Each new measure moves the learned figure half-way: one disturbed step cannot move it far.
+SMOOTHING = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    on: bool  # switched on (True) or off
+    house_without_w: float  # the house reading less every other load's belief, at the switching decision
+
+
+class RelayLearning:
+    """Pending measurements, one per relay that just switched; resolved at the next decision's reading."""
+
+    def __init__(self) -> None:
+        self._pending: dict[str, _Pending] = {}
+
+    def before_switch(self, load: RelayEquipment, on: bool, consumption_w: float,
+                      loads: Sequence[Equipment]) -> None:
+        """`load` is about to switch (to `on`) on a decision made on `consumption_w`."""
+        if isinstance(load, ConstantEquipment):
+            others_w = sum(o.current_power_w for o in loads if o is not load)
+            self._pending[load.name] = _Pending(on, consumption_w - others_w)
+
+    def observe(self, loads: Sequence[Equipment], consumption_w: float, now: float) -> None:
+        """The first reading that shows the switch: learn from the step, if it is plausible."""
+        if not self._pending:
+            return
+        for load in loads:
+            pending = self._pending.pop(load.name, None)
+            if pending is None or not isinstance(load, ConstantEquipment) or load.is_on != pending.on:
+                continue  # switched again by someone else meanwhile: the step is not its own
+            others_w = sum(o.current_power_w for o in loads if o is not load)
+            step_w = (consumption_w - others_w) - pending.house_without_w
+            measured_w = step_w if pending.on else -step_w
+            label_w = load.max_power_w
+            if abs(measured_w - label_w) > PLAUSIBLE_SHARE * label_w:
+                log.debug("%s: step of %.0f W when switching is not plausible for a %.0f W load: not learned",
+                          load.name, measured_w, label_w)
+                continue
+            before_w = load.learned_power_w
+            learned_w = measured_w if before_w is None else before_w + SMOOTHING * (measured_w - before_w)
+            load.learned_power_w = learned_w
+            if load.is_on:
+                load.accumulate_energy_and_believe(learned_w, now)
+            log.info("%s: measured %.0f W when switching %s; now believed at %.0f W", load.name, measured_w,
+                     "on" if pending.on else "off", learned_w)
+        self._pending.clear()
