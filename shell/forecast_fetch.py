@@ -25,6 +25,7 @@ from core.forecast_settings import FETCH_LEAD_S, OwmSettings
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1_000_000  # a 5-day forecast is ~16 kB: anything far larger is not one
+STOP_WAIT_S = 2.0  # a stop never waits longer for a fetch under way
 WAIT_SLICE_S = 30.0  # waits are cut in slices so a wall-clock step (NTP, DST is not one) is noticed
 
 
@@ -96,10 +97,13 @@ class ForecastFetcher:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop the thread (a fetch under way ends at its timeout)."""
+        """Stop the thread. A fetch under way ends at its timeout; the daemon does not wait longer than
+        STOP_WAIT_S for it (the thread is a daemon thread: it goes with the process)."""
         self._stop.set()
         if self._thread.is_alive():
-            self._thread.join(self.settings.timeout_s + 5.0)
+            self._thread.join(min(self.settings.timeout_s + 0.5, STOP_WAIT_S))
+        if self._thread.is_alive():
+            log.info("forecast fetch still waiting for %s: left behind", self.settings.url)
 
     def _run(self) -> None:
         self._round("at start")
