@@ -157,8 +157,8 @@ class SeedFallback:
         elif force_wh <= 0:
             log.info("low-energy fallback: no force (%s); %s", branch, numbers)
         elif not allowed:
-            log.info("low-energy fallback: %.0f Wh to force (%s) but the water-heater mode excludes the "
-                     "fallback; %s", force_wh, branch, numbers)
+            log.info("low-energy fallback: %.0f Wh missing but the water-heater mode excludes the fallback; %s; %s",
+                     force_wh, numbers, branch)
         elif max_power_w <= 0:
             log.warning("low-energy fallback: %s has no usable max power: no force; %s", self.load_name, numbers)
         else:

@@ -97,8 +97,10 @@ class ForecastBook:
             pick = max(candidates, key=lambda c: c.received_at or 0.0)
         else:
             cause = self._missing_cause(day)
-            log.warning("no cloud forecast for %s (%s): counted as %.0f %% cloudy, as the seed did", day, cause,
-                        DEFAULT_CLOUDS_PERCENT)
+            # One warning per cause: a failed fetch was warned about when it came; no source at all is normal.
+            warned = self.owm_failure is not None or not (self.owm_enabled or self.mqtt_topic)
+            log.log(logging.INFO if warned else logging.WARNING, "no cloud forecast for %s (%s): counted as "
+                    "%.0f %% cloudy, as the seed did", day, cause, DEFAULT_CLOUDS_PERCENT)
             pick = CloudPick(day, DEFAULT_CLOUDS_PERCENT, SOURCE_DEFAULT, None, cause)
         self.last_pick = pick
         return pick
