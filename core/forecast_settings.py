@@ -11,6 +11,7 @@ from settings.options import Option, SectionReader
 from settings.problems import ConfigProblem
 
 OWM_URL = "https://api.openweathermap.org/data/2.5/forecast"
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
 FETCH_LEAD_S = 3000.0  # the daily fetch starts 50 min before check_at: retries fit in the hour before it
 
 OWM_OPTIONS: tuple[Option, ...] = (
@@ -55,8 +56,12 @@ def read_forecast_settings(cp: configparser.ConfigParser, reader: SectionReader)
     topic = reader.read(cp, "forecast", FORECAST_OPTIONS)["topic"]
     owm = None
     url = raw["url"] or OWM_URL
-    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
         reader.problems.append(ConfigProblem("openweathermap", "url", f"expected an http(s):// URL, got {url!r}"))
+    elif parts.scheme == "http" and raw["key"] and parts.hostname not in LOOPBACK:
+        reader.warnings.append(ConfigProblem("openweathermap", "url", "plain http: the API key would travel "
+                                             "unencrypted; use https"))
     if raw["key"] and not raw["location"]:
         reader.problems.append(ConfigProblem("openweathermap", "location", "is required with a key"))
     attempts, interval_s, timeout_s = raw["attempts"] or 1, raw["retry_interval_s"] or 0.0, raw["timeout_s"] or 0.0

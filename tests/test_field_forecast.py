@@ -195,3 +195,12 @@ def test_owm_settings_never_show_the_key(tmp_path: Path) -> None:
     owm = load_settings(path).field.forecast.owm
     assert owm is not None and owm.url == "https://api.openweathermap.org/data/2.5/forecast"
     assert "s3cr3t-k3y" not in repr(owm)
+
+
+def test_plain_http_to_another_host_is_warned_about(tmp_path: Path) -> None:
+    path = field_config(tmp_path, extra="\n[openweathermap]\nkey = k\nlocation = Chambery,FR\n"
+                                        "url = http://api.openweathermap.org/data/2.5/forecast\n")
+    assert any("[openweathermap] url: plain http: the API key would travel unencrypted" in w
+               for w in load_settings(path).warnings)
+    path.write_text(path.read_text().replace("api.openweathermap.org", "127.0.0.1:8080"))
+    assert not [w for w in load_settings(path).warnings if "openweathermap" in w]
