@@ -1,7 +1,8 @@
 """Low-energy fallback, the seed's rule: once a day at `check_at`, if the water heater got too little
-energy today and over two days (thresholds per season), force it at full power long enough to make up
-today's shortfall: 3600 x missing Wh / max W seconds (Hébert's formula). Pure: `now`, the heater's
-energy counter and its state come in; a force command (executed like one from regul/mode) goes out."""
+energy today (thresholds per season), force it at full power for 3600 x Wh / max W seconds (Hébert's
+formula), the Wh chosen from the two-day energy and the cloud forecast as the seed's low_energy_fallback
+did. Pure: `now`, the heater's energy counter, its state and the forecast come in; a force command
+(executed like one from regul/mode) goes out."""
 
 from __future__ import annotations
 
@@ -9,15 +10,17 @@ import logging
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import date, timedelta, tzinfo
 from typing import Any
 
-from core.fallback_settings import SeedRuleSettings
+from core.fallback_settings import SeasonThresholds, SeedRuleSettings
 from core.fallback_time import crossed, hour, local_date
+from core.forecast import SOURCE_DEFAULT, CloudPick
 from core.modes import ForceCommand
 
 log = logging.getLogger(__name__)
 
+CloudSource = Callable[[date], CloudPick]  # the forecast cloud cover of a local date, for a check
 MIN_WINDOW_S = 20 * 3600  # a check on fewer hours of counted energy (fresh start) would force wrongly
 
 # A saved time outside these years is a damaged file, not a date: 1e20 or inf would overflow every
@@ -43,6 +46,31 @@ def saved_epoch(value: Any) -> float | None:
 def saved_energy(value: Any) -> float | None:
     """A saved energy (Wh) when it is finite and not negative, else None."""
     return saved_number(value, 0.0)
+
+
+def no_forecast(day: date) -> CloudPick:
+    """The seed's value when no forecast source is wired: a fully cloudy sky."""
+    return CloudPick(day, 100.0, SOURCE_DEFAULT, None, "no forecast source")
+
+
+def seed_force_wh(today_wh: float, two_days_wh: float, limits: SeasonThresholds, clouds_percent: float,
+                  settings: SeedRuleSettings) -> tuple[float, str]:
+    """The seed's low_energy_fallback, branch for branch: the Wh to force and why (not for a full tank)."""
+    missing_today_wh = limits.today_wh - today_wh
+    sunny = clouds_percent < settings.clear_sky_clouds_percent
+    sky = f"{'sunny' if sunny else 'cloudy'} forecast (bound {settings.clear_sky_clouds_percent:.0f} %)"
+    if missing_today_wh <= 0:
+        return 0.0, "enough today"
+    if two_days_wh < limits.two_days_wh:
+        if sunny:
+            missing_two_days_wh = limits.two_days_wh - two_days_wh
+            return min(missing_today_wh, missing_two_days_wh), \
+                f"short today and over two days, {sky}: the smaller shortfall"
+        return missing_today_wh, f"short today and over two days, {sky}: today's shortfall"
+    if sunny:
+        return 0.0, f"short today but enough over two days, {sky}"
+    return max(0.0, settings.cloudy_min_today_wh - today_wh), \
+        f"short today but enough over two days, {sky}: today topped up to {settings.cloudy_min_today_wh:.0f} Wh"
 
 
 def season_of(day_of_year: int, starts: Mapping[str, int]) -> str:
@@ -73,12 +101,10 @@ class EnergyDelta:
 class SeedFallback:
     """The seed's daily check. `yesterday_wh` is persisted (snapshot/restore) with the running window."""
 
-    def __init__(self, load_name: str, settings: SeedRuleSettings, tz: tzinfo | None,
-                 full_capacity_wh: float = 0.0) -> None:
+    def __init__(self, load_name: str, settings: SeedRuleSettings, tz: tzinfo | None) -> None:
         self.load_name = load_name
         self.settings = settings
         self.tz = tz
-        self.full_capacity_wh = full_capacity_wh
         self.today_wh = 0.0  # heater energy counted since the window started
         self.yesterday_wh = 0.0  # the previous window's, for the two-day threshold
         self.window_start: float | None = None
@@ -87,9 +113,10 @@ class SeedFallback:
         self._delta = EnergyDelta()
 
     def tick(self, now: float, heater_energy_wh: float, max_power_w: float, full: bool,
-             allowed: bool = True) -> ForceCommand | None:
+             allowed: bool = True, clouds: CloudSource | None = None) -> ForceCommand | None:
         """Count the heater's energy; at `check_at` decide. `allowed` is False when the water-heater mode
-        excludes the fallback (the window still rolls)."""
+        excludes the fallback (the window still rolls); `clouds` gives the forecast cloud cover of a date
+        (none: the seed's 100 %)."""
         delta_wh = self._delta.step(heater_energy_wh)
         if now >= self._count_from:
             self.today_wh += delta_wh
@@ -99,41 +126,49 @@ class SeedFallback:
             return None
         if not crossed(since, now, hour(self.settings.check_at_hour), self.tz):
             return None
-        return self._check(now, max_power_w, full, allowed)
+        return self._check(now, max_power_w, full, allowed, clouds or no_forecast)
 
-    def _check(self, now: float, max_power_w: float, full: bool, allowed: bool) -> ForceCommand | None:
+    def forecast_day(self, now: float) -> date:
+        """The date whose cloud cover a check at `now` asks about (the seed's getCloudAvg day)."""
+        return local_date(now, self.tz) + timedelta(days=1 if self.settings.forecast_tomorrow else 0)
+
+    def _check(self, now: float, max_power_w: float, full: bool, allowed: bool,
+               clouds: CloudSource) -> ForceCommand | None:
         assert self.window_start is not None
         season = season_of(local_date(now, self.tz).timetuple().tm_yday, self.settings.season_starts)
         limits = self.settings.thresholds[season]
         today_wh, yesterday_wh = self.today_wh, self.yesterday_wh
         two_days_wh = today_wh + yesterday_wh
+        pick = clouds(self.forecast_day(now))
+        origin = pick.source if pick.cause is None else f"{pick.source}: {pick.cause}"
         numbers = (f"{season}: today {today_wh:.0f} Wh (threshold {limits.today_wh:.0f}), yesterday "
-                   f"{yesterday_wh:.0f} Wh, two days {two_days_wh:.0f} Wh (threshold {limits.two_days_wh:.0f})")
+                   f"{yesterday_wh:.0f} Wh, two days {two_days_wh:.0f} Wh (threshold {limits.two_days_wh:.0f}); "
+                   f"clouds {pick.clouds_percent:.0f} % on {pick.day} ({origin})")
         command: ForceCommand | None = None
         counted_wh = today_wh
-        missing_wh = limits.today_wh - today_wh
+        force_wh, branch = seed_force_wh(today_wh, two_days_wh, limits, pick.clouds_percent, self.settings)
         if now - self.window_start < MIN_WINDOW_S:
             log.info("low-energy fallback: only %.1f h of heater energy counted (fresh start): no force; %s",
                      (now - self.window_start) / 3600, numbers)
         elif full:
-            counted_wh = max(today_wh, self.full_capacity_wh)
+            counted_wh = limits.two_days_wh  # the seed's: a full tank counts as a two days' worth
             log.info("low-energy fallback: %s is full, no force; today counted as %.0f Wh; %s", self.load_name,
                      counted_wh, numbers)
-        elif missing_wh <= 0 or two_days_wh >= limits.two_days_wh:
-            log.info("low-energy fallback: enough energy, no force; %s", numbers)
+        elif force_wh <= 0:
+            log.info("low-energy fallback: no force (%s); %s", branch, numbers)
         elif not allowed:
-            log.info("low-energy fallback: %.0f Wh missing but the water-heater mode excludes the fallback; %s",
-                     missing_wh, numbers)
+            log.info("low-energy fallback: %.0f Wh missing but the water-heater mode excludes the fallback; %s; %s",
+                     force_wh, numbers, branch)
         elif max_power_w <= 0:
             log.warning("low-energy fallback: %s has no usable max power: no force; %s", self.load_name, numbers)
         else:
-            duration_s = round(3600.0 * missing_wh / max_power_w)
+            duration_s = round(3600.0 * force_wh / max_power_w)
             command = ForceCommand(self.load_name, max_power_w, duration_s)
-            log.info("low-energy fallback: forcing %s to %.0f W for %d s (%.0f Wh missing); %s", self.load_name,
-                     max_power_w, duration_s, missing_wh, numbers)
+            log.info("low-energy fallback: forcing %s to %.0f W for %d s (%.0f Wh missing); %s; %s", self.load_name,
+                     max_power_w, duration_s, force_wh, numbers, branch)
         # The force's own energy is credited to the day it makes up (the seed's today + left_energy),
         # not counted again in tomorrow's window.
-        self.yesterday_wh = counted_wh + (missing_wh if command else 0.0)
+        self.yesterday_wh = counted_wh + (force_wh if command else 0.0)
         self.today_wh = 0.0
         self._count_from = now + (command.duration_s or 0.0) if command else now
         self.window_start = now

@@ -7,16 +7,18 @@ margin), inside the optional off-peak span. The force stops once the target is m
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from datetime import datetime, timedelta, tzinfo
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from core.fallback import EnergyDelta, saved_energy, saved_epoch
 from core.fallback_settings import DeadlineSettings
-from core.fallback_time import last_occurrence, next_occurrence
+from core.fallback_time import last_occurrence, local_date, next_occurrence
 from core.modes import ForceCommand, UnforceCommand
 
 log = logging.getLogger(__name__)
+
+PvSource = Callable[[date], float | None]  # a local date's forecast PV energy (Wh), if known
 
 # The next deadline is never more than a day (and a DST hour) ahead: one further away came from a damaged
 # status file or a clock stepped far back, and would hold the rule until then.
@@ -36,6 +38,7 @@ class DeadlineFallback:
         self.done = False  # target met in this cycle: nothing more to do until the deadline
         self.unreachable = False
         self.start_at: float | None = None  # when the force starts (latest start less the margin)
+        self.expected_sun_wh = 0.0  # pv_share of the deadline day's forecast PV: not forced
         self._delta = EnergyDelta()
 
     def window(self, cycle_end: float) -> tuple[float, float]:
@@ -49,9 +52,10 @@ class DeadlineFallback:
         return start, min(end, cycle_end)
 
     def tick(self, now: float, heater_energy_wh: float, max_power_w: float, full: bool,
-             allowed: bool = True) -> ForceCommand | UnforceCommand | None:
+             allowed: bool = True, pv_wh_on: PvSource | None = None) -> ForceCommand | UnforceCommand | None:
         """Count the heater's energy and decide: start a force, stop it, or nothing. `allowed` is False
-        when the water-heater mode excludes the fallback."""
+        when the water-heater mode excludes the fallback; `pv_wh_on` gives a date's forecast PV (Wh), of
+        which `pv_share` is expected in the heater before the deadline and not forced."""
         self.delivered_wh += self._delta.step(heater_energy_wh)
         if self.cycle_end is None or self.cycle_end - now > MAX_CYCLE_AHEAD_S:
             self.cycle_end = next_occurrence(now, self.settings.deadline, self.tz)
@@ -72,10 +76,16 @@ class DeadlineFallback:
             # full draws nothing and is found full again.
             self._set_unreachable(False, missing_wh, 0.0, max_power_w)
             return self._stop(f"tank full with {self.delivered_wh:.0f} of {target_wh:.0f} Wh delivered")
+        self.expected_sun_wh = self._expected_sun_wh(pv_wh_on)
+        to_force_wh = missing_wh - self.expected_sun_wh
+        if to_force_wh <= 0:
+            self._set_unreachable(False, missing_wh, 0.0, max_power_w)
+            self.start_at = None
+            return self._stop(f"the forecast sun is expected to bring the last {missing_wh:.0f} Wh")
         start, end = self.window(self.cycle_end)
-        needed_s = 3600.0 * missing_wh / max_power_w if max_power_w > 0 else float("inf")
+        needed_s = 3600.0 * to_force_wh / max_power_w if max_power_w > 0 else float("inf")
         available_s = max(0.0, end - max(now, start))
-        self._set_unreachable(needed_s > available_s, missing_wh, available_s, max_power_w)
+        self._set_unreachable(needed_s > available_s, to_force_wh, available_s, max_power_w)
         self.start_at = max(start, end - needed_s - self.settings.start_margin_s)
         if self.forcing:
             if now >= end:
@@ -84,10 +94,17 @@ class DeadlineFallback:
         if not allowed or max_power_w <= 0 or not self.start_at <= now < end:
             return None
         self.forcing = True
-        log.info("deadline rule: forcing %s to %.0f W until %s: %.0f of %.0f Wh delivered, %.0f Wh missing "
+        sun = f", {self.expected_sun_wh:.0f} Wh expected from the sun" if self.expected_sun_wh else ""
+        log.info("deadline rule: forcing %s to %.0f W until %s: %.0f of %.0f Wh delivered, %.0f Wh missing%s "
                  "(%.0f min at full power)", self.load_name, max_power_w, self._clock(end), self.delivered_wh,
-                 target_wh, missing_wh, needed_s / 60)
+                 target_wh, missing_wh, sun, needed_s / 60)
         return ForceCommand(self.load_name, max_power_w, end - now)
+
+    def _expected_sun_wh(self, pv_wh_on: PvSource | None) -> float:
+        if not self.settings.pv_share or pv_wh_on is None or self.cycle_end is None:
+            return 0.0
+        pv_wh = pv_wh_on(local_date(self.cycle_end, self.tz))
+        return 0.0 if pv_wh is None else self.settings.pv_share * pv_wh
 
     def _new_cycle(self, now: float) -> UnforceCommand | None:
         assert self.cycle_end is not None
@@ -126,7 +143,8 @@ class DeadlineFallback:
 
         return {"min_energy_wh": self.settings.min_energy_wh, "delivered_wh": round(self.delivered_wh, 1),
                 "deadline": iso(self.cycle_end), "start_at": iso(self.start_at), "forcing": self.forcing,
-                "done": self.done, "unreachable": self.unreachable}
+                "done": self.done, "unreachable": self.unreachable,
+                "expected_sun_wh": round(self.expected_sun_wh, 1)}
 
     def snapshot(self) -> dict[str, Any]:
         """What to persist across a restart (JSON-ready)."""

@@ -1,5 +1,6 @@
 """Options of the low-energy fallback and the daily full-tank clear: [fallback], [season], and the seed's
-keys in [evaluate] (check_at, init_at, ecs_full_capacity, low_ecs_energy_today/two_days)."""
+keys in [evaluate] (check_at, init_at, low_ecs_energy_today/two_days; ecs_full_capacity is ignored, as
+the seed ignored it)."""
 
 from __future__ import annotations
 
@@ -25,18 +26,25 @@ FALLBACK_EVALUATE_OPTIONS: tuple[Option, ...] = (
     Option("check_at", int, 1, "local hour (0-23; 24 = 0) of the daily low-energy check", min=0, max=24),
     Option("init_at", int, 6, "local hour (0-23) at which full tanks are cleared (midnight too)", min=0,
            max=24),
-    Option("ecs_full_capacity", float, 14000.0, "Wh of a full tank: a day ending full counts as this much",
-           min=0),
     Option("low_ecs_energy_today", "float?", None, "seed key: today's Wh threshold for every season",
            min=0),
     Option("low_ecs_energy_two_days", "float?", None, "seed key: two-day Wh threshold for every season",
            min=0),
 )
+# Seed keys of [evaluate] the seed itself never used, with the reason a user is told.
+FALLBACK_EVALUATE_IGNORED: dict[str, str] = {
+    "ecs_full_capacity": "a day that ends with the tank full counts as the season's two-day threshold "
+                         "(low_nrj_two_days), as in the seed",
+}
 
 FALLBACK_OPTIONS: tuple[Option, ...] = (
     Option("water_heater", "text?", None, "the load the fallback and the Domoticz mode act on "
            "(default: the first load of type water_heater, else the first variable load)"),
     Option("seed_rule", bool, True, "run the seed's daily check at [evaluate] check_at"),
+    Option("clear_sky_clouds_percent", float, 20.0, "seed rule: a forecast cloud cover (%) below this is a "
+           "sunny day", min=0, max=101),
+    Option("cloudy_min_today_wh", float, 3000.0, "seed rule: enough over two days but a cloudy forecast: today "
+           "is topped up to this many Wh", min=0),
     *(Option(f"low_nrj_today_{s}", "float?", None, f"{s}: Wh the heater must get a day", min=0)
       for s in SEASONS),
     *(Option(f"low_nrj_two_days_{s}", "float?", None, f"{s}: Wh the heater must get over two days", min=0)
@@ -47,6 +55,8 @@ FALLBACK_OPTIONS: tuple[Option, ...] = (
     Option("offpeak", "text?", None, "deadline rule: local span (HH:MM-HH:MM) forcing may use; empty = any"),
     Option("start_margin_s", float, 900.0, "deadline rule: start this many seconds before the latest start",
            min=0),
+    Option("deadline_pv_share", float, 0.0, "deadline rule: share (0-1) of the deadline day's forecast PV Wh "
+           "counted as coming before the deadline (0 = off)", min=0, max=1),
 )
 
 SEASON_OPTIONS: tuple[Option, ...] = tuple(
@@ -71,6 +81,13 @@ class SeedRuleSettings:
     check_at_hour: int
     season_starts: Mapping[str, int]
     thresholds: Mapping[str, SeasonThresholds]
+    clear_sky_clouds_percent: float = 20.0  # the seed's "cloud forecast is good" bound
+    cloudy_min_today_wh: float = 3000.0  # the seed's top-up on a cloudy day after two good ones
+
+    @property
+    def forecast_tomorrow(self) -> bool:
+        """The seed's getCloudAvg day: tomorrow when check_at is after 07:00 (evening), else today."""
+        return 7 < self.check_at_hour < 24
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +98,7 @@ class DeadlineSettings:
     deadline: time
     offpeak: tuple[time, time] | None
     start_margin_s: float
+    pv_share: float = 0.0  # of the deadline day's forecast PV, counted as coming before the deadline
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +109,6 @@ class FallbackSettings:
     seed: SeedRuleSettings
     deadline: DeadlineSettings | None  # None: the deadline rule is off
     init_at_hour: int
-    full_capacity_wh: float
 
 
 def _parsed(reader: SectionReader, section: str, key: str, text: str | None, parse: Any) -> Any:
@@ -131,14 +148,17 @@ def read_fallback_settings(cp: configparser.ConfigParser, reader: SectionReader,
         check_at_hour=int(given("check_at", 1)) % 24,
         season_starts=MappingProxyType(starts),
         thresholds=MappingProxyType(thresholds),
+        clear_sky_clouds_percent=fb["clear_sky_clouds_percent"] if fb["clear_sky_clouds_percent"] is not None
+        else 20.0,
+        cloudy_min_today_wh=fb["cloudy_min_today_wh"] if fb["cloudy_min_today_wh"] is not None else 3000.0,
     )
     deadline_at = _parsed(reader, "fallback", "deadline", fb["deadline"], parse_hhmm)
     offpeak = _parsed(reader, "fallback", "offpeak", fb["offpeak"], parse_span)
     deadline = None
     if fb["min_energy_wh"] and deadline_at is not None:
-        deadline = DeadlineSettings(fb["min_energy_wh"], deadline_at, offpeak, fb["start_margin_s"] or 0.0)
+        deadline = DeadlineSettings(fb["min_energy_wh"], deadline_at, offpeak, fb["start_margin_s"] or 0.0,
+                                    fb["deadline_pv_share"] or 0.0)
     return FallbackSettings(
         water_heater=fb["water_heater"], seed=seed, deadline=deadline,
         init_at_hour=int(given("init_at", 6)) % 24,
-        full_capacity_wh=float(given("ecs_full_capacity", 14000.0)),
     )

@@ -12,6 +12,8 @@ from typing import Any
 from core.field_domoticz import DomoticzBridge
 from core.field_heater import HeaterControl
 from core.field_tank import FullTankWatch
+from core.forecast import ForecastFailure, OwmForecast
+from core.forecast_book import ForecastBook
 from equipments.base import Equipment
 from integrations.domoticz import Message
 from settings.field_config import FieldSettings
@@ -27,10 +29,12 @@ class FieldFeatures:
     def __init__(self, field: FieldSettings, loads: Sequence[Equipment], publish: Publish, tz: tzinfo | None,
                  max_meter_power_w: float) -> None:
         self._publish = publish
-        fs, ds = field.fallback, field.domoticz
+        fs, ds, fc = field.fallback, field.domoticz, field.forecast
         self.tanks = FullTankWatch(loads, fs.init_at_hour, tz, max_meter_power_w)
+        self.forecast = ForecastBook(tz, fc.owm is not None, fc.mqtt_topic)
         heater = next((load for load in loads if load.name == field.water_heater), None)
-        self.heater = HeaterControl(heater, fs, ds.ecs_mode_default, tz) if heater is not None else None
+        self.heater = HeaterControl(heater, fs, ds.ecs_mode_default, tz, self.forecast) if heater is not None \
+            else None
         self.domoticz = DomoticzBridge(ds, loads, self.heater, self._send)
 
     def _send(self, message: Message) -> None:
@@ -39,11 +43,12 @@ class FieldFeatures:
     # --- messages -----------------------------------------------------------------------------------------
     def subscriptions(self) -> tuple[str, ...]:
         """The topics the field features read."""
-        return self.tanks.subscriptions() + self.domoticz.subscriptions()
+        forecast = (self.forecast.mqtt_topic,) if self.forecast.mqtt_topic else ()
+        return self.tanks.subscriptions() + self.domoticz.subscriptions() + forecast
 
     def handles(self, topic: str) -> bool:
         """True for a topic `handle` reads."""
-        return self.tanks.handles(topic) or self.domoticz.handles(topic)
+        return self.tanks.handles(topic) or self.domoticz.handles(topic) or topic == self.forecast.mqtt_topic
 
     def handle(self, topic: str, payload: bytes, now: float) -> bool:
         """A message on one of `subscriptions()`; True when it changed something worth a status."""
@@ -52,7 +57,13 @@ class FieldFeatures:
             changed = self.tanks.on_load_meter(topic, payload, now)
         if self.domoticz.handles(topic):
             changed = self.domoticz.on_out(payload, now) or changed
+        if topic == self.forecast.mqtt_topic:
+            changed = self.forecast.on_mqtt(payload, now) or changed
         return changed
+
+    def on_forecast(self, result: OwmForecast | ForecastFailure) -> None:
+        """A forecast fetch's outcome, handed over by the shell's fetch thread through the main loop."""
+        self.forecast.on_fetched(result)
 
     def on_consumption(self, consumption_w: float, now: float) -> bool:
         """A good house reading (full-tank inference); True when a load was found full."""
@@ -92,9 +103,10 @@ class FieldFeatures:
     # --- status -------------------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
         """Top-level fields of the status document."""
+        forecast = self.forecast.status()
         if self.heater is None:
-            return {}
-        return {"water_heater": self.heater.status(),
+            return forecast
+        return {**forecast, "water_heater": self.heater.status(),
                 "ECS_energy_yesterday": round(self.heater.energy_yesterday_wh, 1)}
 
     def load_status(self, load: Equipment) -> dict[str, Any]:

@@ -5,13 +5,14 @@ rule never overrides or undoes a force it did not make."""
 from __future__ import annotations
 
 import logging
-from datetime import tzinfo
+from datetime import date, tzinfo
 from typing import Any
 
 from core.fallback import SeedFallback
 from core.fallback_deadline import DeadlineFallback
 from core.fallback_settings import FallbackSettings
 from core.fallback_time import hour, next_occurrence
+from core.forecast_book import ForecastBook
 from core.modes import ForceCommand, UnforceCommand
 from equipments.base import Equipment
 from integrations.domoticz_control import EcsMode
@@ -27,11 +28,13 @@ RULE_TICK_S = 5.0  # the fallback rules run at least this often (and at each of 
 class HeaterControl:
     """What the water heater may do (its mode) and the fallback rules that keep its water warm."""
 
-    def __init__(self, heater: Equipment, fs: FallbackSettings, mode: EcsMode, tz: tzinfo | None) -> None:
+    def __init__(self, heater: Equipment, fs: FallbackSettings, mode: EcsMode, tz: tzinfo | None,
+                 forecast: ForecastBook | None = None) -> None:
         self.heater = heater
         self.mode = mode
         self.mode_source = "default"  # or "domoticz", "restored"
-        self.seed = SeedFallback(heater.name, fs.seed, tz, fs.full_capacity_wh) if fs.seed.enabled else None
+        self.forecast = forecast
+        self.seed = SeedFallback(heater.name, fs.seed, tz) if fs.seed.enabled else None
         self.deadline = DeadlineFallback(heater.name, fs.deadline, tz) if fs.deadline else None
         self._next_rules_at: float | None = None
 
@@ -76,14 +79,23 @@ class HeaterControl:
         heater = self.heater
         heater.accumulate_energy(now)
         allowed = self.mode.allows_fallback
-        for rule, owner in ((self.seed, FORCED_BY_SEED), (self.deadline, FORCED_BY_DEADLINE)):
-            if rule is None:
-                continue
-            command = rule.tick(now, heater.energy_wh, heater.max_power_w, heater.overed, allowed)
+        book = self.forecast
+        if self.seed is not None:
+            command = self.seed.tick(now, heater.energy_wh, heater.max_power_w, heater.overed, allowed,
+                                     book.clouds_for if book is not None else None)
             if command is not None:
-                changed = self._execute(command, owner, now) or changed
+                changed = self._execute(command, FORCED_BY_SEED, now) or changed
+        if self.deadline is not None:
+            deadline_command = self.deadline.tick(now, heater.energy_wh, heater.max_power_w, heater.overed, allowed,
+                                                  self._pv_wh_on)
+            if deadline_command is not None:
+                changed = self._execute(deadline_command, FORCED_BY_DEADLINE, now) or changed
         self._next_rules_at = self._next_rules_due(now)
         return changed
+
+    def _pv_wh_on(self, day: date) -> float | None:
+        forecast = self.forecast.pv_wh_for(day) if self.forecast is not None else None
+        return None if forecast is None else forecast.pv_wh
 
     def _next_rules_due(self, now: float) -> float:
         # The rules count energy by differences and decide on the hour: every RULE_TICK_S is plenty, but a

@@ -14,6 +14,7 @@ from core.boots import MeterBoots
 from core.controller import ClosedLoop, ControlParams
 from core.fallback_time import next_local_midnight
 from core.field import FieldFeatures
+from core.forecast import ForecastFailure, OwmForecast
 from core.meters import EnergyCounter, MeterState
 from core.modes import ForceCommand, ModeCommandError, UnforceCommand, parse_mode_command
 from core.readings import MeterProblem, parse_meter_payload
@@ -127,6 +128,12 @@ class Regulator:
             self.publish_status(now)
         self._check_stale(now)
         self.field.reconcile(now)
+
+    def on_forecast(self, result: OwmForecast | ForecastFailure, now: float) -> None:
+        """A forecast fetched by the shell (or its failure), handed over by the main loop."""
+        self.field.on_forecast(result)
+        if self._started_at is not None:
+            self.publish_status(now)
 
     def on_connected(self, now: float) -> None:
         """After each (re)connect, once started: publish what the broker or Domoticz may have lost."""

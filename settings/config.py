@@ -15,6 +15,7 @@ from equipments.base import BuildContext, Equipment, EquipmentBuildError
 from equipments.registry import resolve_kind
 from integrations.domoticz_settings import MQTT_IGNORED
 from settings.field_config import (
+    FIELD_EVALUATE_IGNORED,
     FIELD_EVALUATE_OPTIONS,
     FIELD_LOAD_OPTIONS,
     FIELD_SECTIONS,
@@ -86,7 +87,8 @@ def load_settings(path: str | Path) -> Settings:
     reader = SectionReader()
 
     mqtt_raw = reader.read(cp, "mqtt", MQTT_OPTIONS, ignored=MQTT_IGNORED)
-    evaluate_raw = reader.read(cp, "evaluate", EVALUATE_OPTIONS + FIELD_EVALUATE_OPTIONS)
+    evaluate_raw = reader.read(cp, "evaluate", EVALUATE_OPTIONS + FIELD_EVALUATE_OPTIONS,
+                               ignored=FIELD_EVALUATE_IGNORED)
     status_raw = reader.read(cp, "status", STATUS_OPTIONS)
     logging_raw = reader.read(cp, "logging", LOGGING_OPTIONS)
     _apply_debug_section(cp, reader, status_raw, logging_raw)

@@ -1,5 +1,5 @@
-"""The field features' part of the config: [fallback], [season], [domoticz], their seed keys in
-[evaluate], the per-load Domoticz force switch, and which load is the water heater."""
+"""The field features' part of the config: [fallback], [season], [domoticz], [openweathermap], [forecast],
+their seed keys in [evaluate], the per-load Domoticz force switch, and which load is the water heater."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core.fallback_settings import FALLBACK_EVALUATE_OPTIONS, FallbackSettings, read_fallback_settings
+from core.fallback_settings import (
+    FALLBACK_EVALUATE_IGNORED,
+    FALLBACK_EVALUATE_OPTIONS,
+    FallbackSettings,
+    read_fallback_settings,
+)
+from core.forecast_settings import ForecastSettings, read_forecast_settings
 from equipments.base import Equipment
 from integrations.domoticz_settings import (
     DOMOTICZ_EVALUATE_OPTIONS,
@@ -22,9 +28,10 @@ from settings.problems import ConfigProblem
 
 # Read with [evaluate]: the seed kept the fallback's keys (and, oldest, send_injection) there.
 FIELD_EVALUATE_OPTIONS: tuple[Option, ...] = FALLBACK_EVALUATE_OPTIONS + DOMOTICZ_EVALUATE_OPTIONS
+FIELD_EVALUATE_IGNORED: dict[str, str] = FALLBACK_EVALUATE_IGNORED
 # Read in every load's section besides its kind's own options.
 FIELD_LOAD_OPTIONS: tuple[Option, ...] = DOMOTICZ_LOAD_OPTIONS
-FIELD_SECTIONS = ("fallback", "season", "domoticz")
+FIELD_SECTIONS = ("fallback", "season", "domoticz", "openweathermap", "forecast")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +41,7 @@ class FieldSettings:
     fallback: FallbackSettings
     domoticz: DomoticzSettings
     water_heater: str | None  # None: no load for the fallback and the mode selector
+    forecast: ForecastSettings  # the seed rule's cloud forecast, the deadline rule's PV forecast
 
 
 def read_field_settings(cp: configparser.ConfigParser, reader: SectionReader, evaluate_raw: Mapping[str, Any],
@@ -41,6 +49,7 @@ def read_field_settings(cp: configparser.ConfigParser, reader: SectionReader, ev
     """Read the sections (problems collected in `reader`) and check them against the built loads."""
     fallback = read_fallback_settings(cp, reader, evaluate_raw)
     domoticz = read_domoticz_settings(cp, reader, evaluate_raw)
+    forecast = read_forecast_settings(cp, reader)
     heater = _water_heater(cp, reader, fallback.water_heater, equipments)
     if heater is None and domoticz.idx_ecs_mode:
         reader.problems.append(ConfigProblem("domoticz", "idx_ecs_mode", "no water heater to set the mode of: "
@@ -49,7 +58,7 @@ def read_field_settings(cp: configparser.ConfigParser, reader: SectionReader, ev
         reader.problems.append(ConfigProblem("fallback", "min_energy_wh", "no water heater for the deadline "
                                              "rule: list a variable load or set [fallback] water_heater"))
     _check_force_switches(reader, domoticz, equipments)
-    return FieldSettings(fallback, domoticz, heater)
+    return FieldSettings(fallback, domoticz, heater, forecast)
 
 
 def _water_heater(cp: configparser.ConfigParser, reader: SectionReader, named: str | None,

@@ -75,7 +75,6 @@ LEGACY_IGNORED: dict[str, dict[str, str]] = {
     },
 }
 IGNORED_SECTIONS: dict[str, str] = {
-    "openweathermap": "cloud forecasts are not used by PySEB",
     "init": "the status file carries these values now",
     "equipment": "list loads in [equipments] (name = type) with a section each",
 }

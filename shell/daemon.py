@@ -14,6 +14,7 @@ from typing import Any
 
 from core.regulator import Regulator
 from settings.config import Settings
+from shell.forecast_fetch import ForecastFetched, ForecastFetcher
 from shell.lock import InstanceLock
 from shell.mqtt_link import Connected, Disconnected, Message, MqttLink
 from status.saver import StatusSaver
@@ -43,6 +44,9 @@ class Daemon:
         self._offered: dict[str, Any] | None = None
         st = settings.status
         self.saver = StatusSaver(st.file, settings.evaluate.status_time_s) if st.persistent else None
+        owm = settings.field.forecast.owm
+        self.fetcher = ForecastFetcher(owm, settings.field.fallback.seed.check_at_hour, settings.tzinfo,
+                                       self.events) if owm is not None else None
         self._started = False
 
     def _publish(self, topic: str, payload: str | bytes, retain: bool = False) -> None:
@@ -64,6 +68,8 @@ class Daemon:
                     log.warning("status restore: %s", warning)
             self.saver.start()
         self.link.start()
+        if self.fetcher is not None:
+            self.fetcher.start()
         try:
             self._loop()
         finally:
@@ -86,6 +92,8 @@ class Daemon:
                 log.warning("not connected to the broker (%s): retrying", event.reason)
             elif isinstance(event, Message) and self._started:
                 self._on_message(event)
+            elif isinstance(event, ForecastFetched):
+                self._on_forecast(event)
             if time.monotonic() >= next_tick:
                 try:
                     self.reg.tick(time.time())
@@ -104,6 +112,14 @@ class Daemon:
             self.reg.handle(event.topic, event.payload, event.received_at)
         except Exception:  # a bug on one message must not stop the regulation: logged and dropped
             log.exception("internal error on a message on %s; message dropped", event.topic)
+            return
+        self._offer_snapshot()
+
+    def _on_forecast(self, event: ForecastFetched) -> None:
+        try:
+            self.reg.on_forecast(event.result, time.time())
+        except Exception:  # a bug must not stop the regulation: logged, the forecast dropped
+            log.exception("internal error on a fetched forecast; dropped")
             return
         self._offer_snapshot()
 
@@ -132,6 +148,8 @@ class Daemon:
         if self._started:
             self.reg.shutdown(now)
         self._offer_snapshot(fresh=True)
+        if self.fetcher is not None:
+            self.fetcher.stop()
         if self.saver is not None:
             self.saver.stop()
             log.info("status saved to %s", self.saver.path)

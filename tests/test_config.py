@@ -95,7 +95,11 @@ def test_seed_config_loads(tmp_path: Path) -> None:
     assert resille.command_for(596)[0].payload == '{"command": "switchlight", "idx": 359, "switchcmd": "On" }'
     assert settings.logging.file == tmp_path / "pv.log"
     warned = "\n".join(settings.warnings)
-    assert "[openweathermap]" in warned and "[soufflant_a]" in warned and "[debug] simulation" in warned
+    assert "[soufflant_a]" in warned and "[debug] simulation" in warned
+    assert "[openweathermap]" not in warned  # the seed's forecast is fetched again
+    assert "[evaluate] ecs_full_capacity: ignored" in warned  # the seed never used it either
+    owm = settings.field.forecast.owm
+    assert owm is not None and (owm.key, owm.location) == ("xxxxxxx", "Moscou")
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -130,7 +130,7 @@ def test_energy_delta_survives_a_counter_reset() -> None:
 
 def seed_rule(text: str = SEED_EVALUATE) -> SeedFallback:
     s = settings(text)
-    return SeedFallback("ecs", s.seed, PARIS, s.full_capacity_wh)
+    return SeedFallback("ecs", s.seed, PARIS)
 
 
 def test_seed_rule_forces_the_missing_energy_at_check_at(caplog: pytest.LogCaptureFixture) -> None:
@@ -168,8 +168,8 @@ def test_seed_rule_does_not_force_a_full_tank_and_counts_it_full(caplog: pytest.
     heater = Heater(rule, at(2024, 1, 10, 0, 30), full_from=at(2024, 1, 10, 15))
     heater.run_until(at(2024, 1, 11, 2))
     assert heater.decisions == []
-    assert rule.yesterday_wh == 14000  # ecs_full_capacity
-    assert "ecs is full, no force; today counted as 14000 Wh" in caplog.text
+    assert rule.yesterday_wh == 11000  # the season's two-day threshold, as the seed counted it
+    assert "ecs is full, no force; today counted as 11000 Wh" in caplog.text
 
 
 def test_seed_rule_respects_the_water_heater_mode() -> None:
@@ -193,8 +193,11 @@ def test_seed_rule_thresholds_per_season() -> None:
     heater = Heater(rule, at(2024, 7, 9, 0, 30), solar_w=sunny(1.0, hours=2))  # 2000 Wh a day
     heater.run_until(at(2024, 7, 10, 1, 0))
     assert heater.decisions == [(at(2024, 7, 10, 1), ForceCommand("ecs", MAX_W, round(3600 * 1000 / MAX_W)))]
-    heater.run_until(at(2024, 7, 11, 1, 0))  # two days 3000 + 2000 = 5000: not below 5000
-    assert len(heater.decisions) == 1
+    # Two days 3000 + 2000 = 5000: not below 5000, but no forecast = cloudy: topped up to 3000 Wh.
+    heater.run_until(at(2024, 7, 11, 1, 0))
+    (when, command), = heater.decisions[1:]  # ~1000 Wh (the night force's last minute counts in the new day)
+    assert command.duration_s is not None
+    assert when == at(2024, 7, 11, 1) and command.duration_s * MAX_W / 3600 == pytest.approx(1000, abs=40)
 
 
 def test_seed_rule_catches_up_a_check_missed_while_stopped() -> None:
@@ -329,7 +332,7 @@ def test_deadline_state_survives_a_restart() -> None:
 
 def test_seed_keys_give_every_season_its_thresholds() -> None:
     s = settings()
-    assert s.seed.check_at_hour == 1 and s.init_at_hour == 6 and s.full_capacity_wh == 14000
+    assert s.seed.check_at_hour == 1 and s.init_at_hour == 6
     assert {k: (v.today_wh, v.two_days_wh) for k, v in s.seed.thresholds.items()} == \
         {k: (7000, 11000) for k in ("spring", "summer", "fall", "winter")}
     assert s.deadline is None

@@ -58,7 +58,7 @@ def test_seed_rule_leaves_a_full_tank_alone(tmp_path: Path, caplog: pytest.LogCa
     assert h.load("ecs").overed
     ticks(h, at(2024, 1, 10, 22, 1), at(2024, 1, 10, 23, 30))
     assert h.last(ECS_CMD) == "0" and not h.load("ecs").is_forced()
-    assert "ecs is full, no force; today counted as 14000 Wh" in caplog.text
+    assert "ecs is full, no force; today counted as 11000 Wh" in caplog.text  # the two-day threshold
 
 
 def test_seed_rule_state_survives_a_restart(tmp_path: Path) -> None:

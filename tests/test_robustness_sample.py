@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from core.fallback_settings import FALLBACK_EVALUATE_OPTIONS, FALLBACK_OPTIONS, SEASON_OPTIONS
+from core.forecast_settings import FORECAST_OPTIONS, OWM_OPTIONS
 from equipments.registry import BUILTIN, resolve_kind
 from integrations.domoticz_settings import DOMOTICZ_EVALUATE_OPTIONS, DOMOTICZ_OPTIONS
 from settings.field_config import FIELD_LOAD_OPTIONS
@@ -34,6 +35,8 @@ SECTIONS: dict[str, tuple[Option, ...]] = {
     "fallback": FALLBACK_OPTIONS,
     "season": SEASON_OPTIONS,
     "domoticz": DOMOTICZ_OPTIONS,
+    "openweathermap": OWM_OPTIONS,
+    "forecast": FORECAST_OPTIONS,
 }
 
 

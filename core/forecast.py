@@ -1,0 +1,156 @@
+"""Weather forecasts for the fallback rules, as values: what OpenWeatherMap answered (parsed here, pure,
+so the shell's fetch thread and the tests share it), what an MQTT forecast message says, and a failure
+with its cause. No socket, no clock: the shell fetches, the regulator's ForecastBook keeps them."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timezone
+from types import MappingProxyType
+from typing import Any
+
+SOURCE_OWM = "openweathermap"
+SOURCE_MQTT = "mqtt"
+SOURCE_DEFAULT = "default"  # no usable forecast: the seed's 100 % cloudy
+# The seed's getCloudAvg: the mean cloud cover at these UTC hours of the day asked about.
+OWM_HOURS_UTC = (time(9), time(12))
+CAUSE_MAX_CHARS = 200  # a server's error message is quoted in the log, never a whole page
+
+
+class ForecastError(ValueError):
+    """A forecast answer or message that cannot be used; the message names the cause."""
+
+
+@dataclass(frozen=True, slots=True)
+class OwmForecast:
+    """A good OpenWeatherMap 2.5 `forecast` answer: cloud cover (%) by entry time (UTC)."""
+
+    clouds_by_utc: Mapping[datetime, float]
+    fetched_at: float
+
+    def clouds_on(self, day: date) -> float | None:
+        """The seed's mean of `clouds.all` at 09:00 and 12:00 UTC of `day`; None when one is missing."""
+        values = [self.clouds_by_utc.get(datetime.combine(day, at, tzinfo=timezone.utc)) for at in OWM_HOURS_UTC]
+        if any(v is None for v in values):
+            return None
+        return sum(v for v in values if v is not None) / len(values)
+
+    def span(self) -> tuple[datetime, datetime] | None:
+        """The first and last entry times, for messages and the status."""
+        return (min(self.clouds_by_utc), max(self.clouds_by_utc)) if self.clouds_by_utc else None
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastFailure:
+    """A fetch that gave nothing usable (HTTP error, no answer, garbage): the cause, without the key."""
+
+    cause: str
+    at: float
+    source: str = SOURCE_OWM
+
+
+@dataclass(frozen=True, slots=True)
+class DayForecast:
+    """One local date's forecast from an MQTT message: cloud cover (%) and/or the PV energy (Wh)."""
+
+    day: date
+    clouds_percent: float | None
+    pv_wh: float | None
+    received_at: float
+    source: str = SOURCE_MQTT
+
+
+@dataclass(frozen=True, slots=True)
+class CloudPick:
+    """The cloud cover a check used: its value, where it came from and when that source got it; `cause`
+    says why the default was taken."""
+
+    day: date
+    clouds_percent: float
+    source: str
+    received_at: float | None
+    cause: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= CAUSE_MAX_CHARS else text[:CAUSE_MAX_CHARS] + "..."
+
+
+def _entry_time(entry: Mapping[str, Any]) -> datetime | None:
+    dt = _number(entry.get("dt"))
+    if dt is not None and 946_684_800 <= dt <= 4_102_444_800:  # years 2000..2100
+        return datetime.fromtimestamp(dt, timezone.utc)
+    text = entry.get("dt_txt")
+    if isinstance(text, str):
+        try:
+            return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
+        except ValueError:
+            return None
+    return None
+
+
+def parse_owm_answer(status: int, body: bytes, fetched_at: float) -> OwmForecast:
+    """An OpenWeatherMap 2.5 `forecast` answer (HTTP status and body) as cloud cover by UTC time; raises
+    ForecastError naming the cause (HTTP error with OWM's message, not JSON, no list, no usable entry).
+    Entries without a time or a cloud cover in 0..100 are skipped."""
+    try:
+        doc: Any = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        doc = None
+    message = doc.get("message") if isinstance(doc, dict) else None
+    if status != 200:
+        said = f": {_short(str(message))}" if isinstance(message, str) and message else ""
+        raise ForecastError(f"HTTP {status}{said}")
+    if not isinstance(doc, dict):
+        raise ForecastError(f"the answer is not a JSON object: {_short(body.decode('utf-8', 'replace'))!r}")
+    if str(doc.get("cod", "200")) != "200":  # `cod` is a string on success, a number or a string on errors
+        raise ForecastError(f"error code {doc.get('cod')!r} in the answer: {_short(str(message))}")
+    entries = doc.get("list")
+    if not isinstance(entries, list):
+        raise ForecastError("the answer has no `list` of forecast entries")
+    clouds: dict[datetime, float] = {}
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("clouds"), dict):
+            continue
+        when, cover = _entry_time(entry), _number(entry["clouds"].get("all"))
+        if when is not None and cover is not None and 0 <= cover <= 100:
+            clouds[when] = cover
+    if not clouds:
+        raise ForecastError(f"none of the {len(entries)} entries has a time and a cloud cover (clouds.all)")
+    return OwmForecast(MappingProxyType(clouds), fetched_at)
+
+
+def parse_mqtt_forecast(payload: bytes, received_at: float) -> DayForecast:
+    """`{"date": "2026-06-27", "clouds_percent": 35, "pv_wh": 12000}` (one of the two values at least);
+    raises ForecastError naming what is wrong."""
+    try:
+        doc: Any = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise ForecastError(f"not JSON: {_short(payload.decode('utf-8', 'replace'))!r}") from None
+    if not isinstance(doc, dict):
+        raise ForecastError("expected a JSON object with date and clouds_percent and/or pv_wh")
+    try:
+        day = date.fromisoformat(doc.get("date"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ForecastError(f"`date` must be a local date as YYYY-MM-DD, got {doc.get('date')!r}") from None
+    clouds, pv = doc.get("clouds_percent"), doc.get("pv_wh")
+    clouds_percent, pv_wh = _number(clouds), _number(pv)
+    if clouds is not None and (clouds_percent is None or not 0 <= clouds_percent <= 100):
+        raise ForecastError(f"`clouds_percent` must be a number from 0 to 100, got {clouds!r}")
+    if pv is not None and (pv_wh is None or pv_wh < 0):
+        raise ForecastError(f"`pv_wh` must be a number of Wh >= 0, got {pv!r}")
+    if clouds_percent is None and pv_wh is None:
+        raise ForecastError("neither clouds_percent nor pv_wh given")
+    return DayForecast(day, clouds_percent, pv_wh, received_at)

@@ -1,0 +1,143 @@
+"""The forecasts the regulator holds: the last OpenWeatherMap answer (or why the last fetch failed) and
+the MQTT forecasts by local date. At the seed rule's check it picks the cloud cover of the day asked
+about, the freshest valid source winning, else the seed's 100 % with one warning naming the cause."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from typing import Any
+
+from core.fallback_time import local_date
+from core.forecast import (
+    SOURCE_DEFAULT,
+    SOURCE_MQTT,
+    SOURCE_OWM,
+    CloudPick,
+    DayForecast,
+    ForecastError,
+    ForecastFailure,
+    OwmForecast,
+    parse_mqtt_forecast,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CLOUDS_PERCENT = 100.0  # the seed: no forecast counts as a fully cloudy sky (the rule forces more)
+KEEP_PAST_DAYS = 2  # MQTT forecasts for dates older than this are dropped (memory stays bounded)
+
+
+def _iso(at: float | None, tz: tzinfo | None) -> str | None:
+    if at is None:
+        return None
+    moment = datetime.fromtimestamp(at, tz) if tz else datetime.fromtimestamp(at).astimezone()
+    return moment.isoformat(timespec="seconds")
+
+
+class ForecastBook:
+    """Forecasts received so far; `clouds_for(day)` at a check, `pv_wh_for(day)` for the deadline rule."""
+
+    def __init__(self, tz: tzinfo | None, owm_enabled: bool, mqtt_topic: str | None) -> None:
+        self.tz = tz
+        self.owm_enabled = owm_enabled
+        self.mqtt_topic = mqtt_topic
+        self.owm: OwmForecast | None = None
+        self.owm_failure: ForecastFailure | None = None
+        self.mqtt: dict[date, DayForecast] = {}
+        self.mqtt_error: str | None = None
+        self.last_pick: CloudPick | None = None  # what the last check used
+
+    # --- input --------------------------------------------------------------------------------------------
+    def on_fetched(self, result: OwmForecast | ForecastFailure) -> None:
+        """A fetch's outcome. A failure keeps an earlier good answer (its days may still be covered)."""
+        if isinstance(result, ForecastFailure):
+            self.owm_failure = result
+            log.warning("forecast from %s not usable: %s", result.source, result.cause)
+            return
+        self.owm, self.owm_failure = result, None
+        span = result.span()
+        log.info("forecast from openweathermap: %d entries from %s to %s UTC", len(result.clouds_by_utc),
+                 *(t.strftime("%Y-%m-%d %H:%M") for t in span) if span else ("-", "-"))
+
+    def on_mqtt(self, payload: bytes, now: float) -> bool:
+        """A message on the forecast topic; True when it was taken. A bad one: a warning, nothing changes."""
+        try:
+            forecast = parse_mqtt_forecast(payload, now)
+        except ForecastError as exc:
+            self.mqtt_error = str(exc)
+            log.warning("forecast message on %s refused: %s", self.mqtt_topic, exc)
+            return False
+        self.mqtt_error = None
+        earlier = self.mqtt.get(forecast.day)
+        if earlier is not None:  # a message with one value keeps the other from an earlier one for that date
+            clouds = earlier.clouds_percent if forecast.clouds_percent is None else forecast.clouds_percent
+            pv_wh = earlier.pv_wh if forecast.pv_wh is None else forecast.pv_wh
+            forecast = DayForecast(forecast.day, clouds, pv_wh, now)
+        self.mqtt[forecast.day] = forecast
+        oldest = local_date(now, self.tz) - timedelta(days=KEEP_PAST_DAYS)
+        for day in [d for d in self.mqtt if d < oldest]:
+            del self.mqtt[day]
+        log.info("forecast from mqtt for %s: clouds %s %%, PV %s Wh", forecast.day, forecast.clouds_percent,
+                 forecast.pv_wh)
+        return True
+
+    # --- use ----------------------------------------------------------------------------------------------
+    def clouds_for(self, day: date) -> CloudPick:
+        """The cloud cover (%) of `day` for a check: the freshest source that has it, else 100 with one
+        warning naming the cause. Remembered as `last_pick` for the status."""
+        candidates: list[CloudPick] = []
+        if self.owm is not None:
+            clouds = self.owm.clouds_on(day)
+            if clouds is not None:
+                candidates.append(CloudPick(day, clouds, SOURCE_OWM, self.owm.fetched_at))
+        mqtt = self.mqtt.get(day)
+        if mqtt is not None and mqtt.clouds_percent is not None:
+            candidates.append(CloudPick(day, mqtt.clouds_percent, SOURCE_MQTT, mqtt.received_at))
+        if candidates:
+            pick = max(candidates, key=lambda c: c.received_at or 0.0)
+        else:
+            cause = self._missing_cause(day)
+            # One warning per cause: a failed fetch was warned about when it came; no source at all is normal.
+            warned = self.owm_failure is not None or not (self.owm_enabled or self.mqtt_topic)
+            log.log(logging.INFO if warned else logging.WARNING, "no cloud forecast for %s (%s): counted as "
+                    "%.0f %% cloudy, as the seed did", day, cause, DEFAULT_CLOUDS_PERCENT)
+            pick = CloudPick(day, DEFAULT_CLOUDS_PERCENT, SOURCE_DEFAULT, None, cause)
+        self.last_pick = pick
+        return pick
+
+    def _missing_cause(self, day: date) -> str:
+        if self.owm_failure is not None:
+            return f"{self.owm_failure.source}: {self.owm_failure.cause}"
+        if self.owm is not None:
+            span = self.owm.span()
+            covered = f"{span[0]:%Y-%m-%d %H:%M} to {span[1]:%Y-%m-%d %H:%M} UTC" if span else "nothing"
+            return (f"the openweathermap forecast fetched at {_iso(self.owm.fetched_at, self.tz)} has no 09:00 "
+                    f"and 12:00 UTC entries for {day} (it covers {covered})")
+        if not self.owm_enabled and not self.mqtt_topic:
+            return "no forecast source configured"
+        return "no forecast received for that day"
+
+    def pv_wh_for(self, day: date) -> DayForecast | None:
+        """The MQTT forecast with a PV energy for `day`, if any (OpenWeatherMap gives none)."""
+        forecast = self.mqtt.get(day)
+        return forecast if forecast is not None and forecast.pv_wh is not None else None
+
+    # --- status -------------------------------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        """The `forecast` block of the status document, and the seed's CLOUD_forecast (last check's value)."""
+        pick = self.last_pick
+        used = None if pick is None else {
+            "date": pick.day.isoformat(), "clouds_percent": round(pick.clouds_percent, 1), "source": pick.source,
+            "time": _iso(pick.received_at, self.tz), "cause": pick.cause}
+        owm: dict[str, Any] = {"enabled": self.owm_enabled}
+        if self.owm is not None:
+            span = self.owm.span()
+            owm.update({"time": _iso(self.owm.fetched_at, self.tz), "entries": len(self.owm.clouds_by_utc),
+                        "until_utc": span[1].astimezone(timezone.utc).isoformat() if span else None})
+        if self.owm_failure is not None:
+            owm.update({"error": self.owm_failure.cause, "error_time": _iso(self.owm_failure.at, self.tz)})
+        mqtt = {"topic": self.mqtt_topic, "error": self.mqtt_error,
+                "days": {d.isoformat(): {"clouds_percent": f.clouds_percent, "pv_wh": f.pv_wh,
+                                         "time": _iso(f.received_at, self.tz)} for d, f in sorted(self.mqtt.items())}}
+        return {"CLOUD_forecast": None if pick is None else round(pick.clouds_percent, 1),
+                "forecast": {"used": used, SOURCE_OWM: owm, SOURCE_MQTT: mqtt}}

@@ -1,0 +1,74 @@
+"""Options of the forecast sources: [openweathermap] (the seed's key and location, plus where and how to
+fetch) and [forecast] (an MQTT topic carrying forecasts)."""
+
+from __future__ import annotations
+
+import configparser
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from settings.options import Option, SectionReader
+from settings.problems import ConfigProblem
+
+OWM_URL = "https://api.openweathermap.org/data/2.5/forecast"
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+FETCH_LEAD_S = 3000.0  # the daily fetch starts 50 min before check_at: retries fit in the hour before it
+
+OWM_OPTIONS: tuple[Option, ...] = (
+    Option("key", "text?", None, "OpenWeatherMap API key (appid; never logged); empty: no fetch"),
+    Option("location", "text?", None, "place name as OpenWeatherMap knows it (q=), e.g. Chambery,FR"),
+    Option("url", str, OWM_URL, "the 2.5 forecast endpoint (http or https)"),
+    Option("timeout_s", float, 10.0, "seconds a fetch may take before it counts as failed", min=0.1, max=120),
+    Option("attempts", int, 3, "tries of the daily fetch before check_at (and of the one at start)", min=1,
+           max=10),
+    Option("retry_interval_s", float, 300.0, "seconds between two tries", min=0.1, max=1800),
+)
+
+FORECAST_OPTIONS: tuple[Option, ...] = (
+    Option("topic", "text?", None, "MQTT topic carrying {\"date\": ..., \"clouds_percent\": ..., \"pv_wh\": ...} "
+           "(empty: off)"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OwmSettings:
+    """Where and how to fetch OpenWeatherMap's forecast."""
+
+    key: str = field(repr=False)
+    location: str
+    url: str
+    timeout_s: float
+    attempts: int
+    retry_interval_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastSettings:
+    """The forecast sources; both may be off."""
+
+    owm: OwmSettings | None
+    mqtt_topic: str | None
+
+
+def read_forecast_settings(cp: configparser.ConfigParser, reader: SectionReader) -> ForecastSettings:
+    """[openweathermap] and [forecast], problems collected in `reader`."""
+    raw = reader.read(cp, "openweathermap", OWM_OPTIONS)
+    topic = reader.read(cp, "forecast", FORECAST_OPTIONS)["topic"]
+    owm = None
+    url = raw["url"] or OWM_URL
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        reader.problems.append(ConfigProblem("openweathermap", "url", f"expected an http(s):// URL, got {url!r}"))
+    elif parts.scheme == "http" and raw["key"] and parts.hostname not in LOOPBACK:
+        reader.warnings.append(ConfigProblem("openweathermap", "url", "plain http: the API key would travel "
+                                             "unencrypted; use https"))
+    if raw["key"] and not raw["location"]:
+        reader.problems.append(ConfigProblem("openweathermap", "location", "is required with a key"))
+    attempts, interval_s, timeout_s = raw["attempts"] or 1, raw["retry_interval_s"] or 0.0, raw["timeout_s"] or 0.0
+    if attempts * timeout_s + (attempts - 1) * interval_s > FETCH_LEAD_S:
+        reader.problems.append(ConfigProblem("openweathermap", "attempts", f"{attempts} tries of {timeout_s:g} s "
+                                             f"{interval_s:g} s apart do not fit in the {FETCH_LEAD_S / 60:.0f} "
+                                             "min before check_at"))
+    if raw["key"] and raw["location"]:
+        owm = OwmSettings(raw["key"], raw["location"], url, timeout_s, attempts, interval_s)
+    return ForecastSettings(owm, topic)

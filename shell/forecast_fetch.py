@@ -1,0 +1,142 @@
+"""Fetching OpenWeatherMap's forecast off the main loop: a small thread fetches at start and again in the
+hour before check_at (a bounded number of tries), and hands each outcome to the main loop through the
+daemon's queue, as MQTT messages arrive. A slow or dead network only ever holds this thread.
+Standard library HTTP, a timeout, TLS verified; the API key is never logged."""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import queue
+import ssl
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import tzinfo
+from urllib.parse import urlencode
+
+from core.fallback_time import hour, next_occurrence
+from core.forecast import ForecastError, ForecastFailure, OwmForecast, parse_owm_answer
+from core.forecast_settings import FETCH_LEAD_S, OwmSettings
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1_000_000  # a 5-day forecast is ~16 kB: anything far larger is not one
+STOP_WAIT_S = 2.0  # a stop never waits longer for a fetch under way
+WAIT_SLICE_S = 30.0  # waits are cut in slices so a wall-clock step (NTP, DST is not one) is noticed
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastFetched:
+    """A fetch's outcome, for the main loop."""
+
+    result: OwmForecast | ForecastFailure
+
+
+def request_url(settings: OwmSettings) -> str:
+    """The seed's request: q=location, units=metric, appid=key."""
+    query = urlencode({"q": settings.location, "units": "metric", "appid": settings.key})
+    return f"{settings.url}{'&' if '?' in settings.url else '?'}{query}"
+
+
+def _describe(exc: BaseException, timeout_s: float) -> str:
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    if isinstance(reason, TimeoutError):  # socket.timeout is TimeoutError since 3.10
+        return f"no answer within {timeout_s:g} s"
+    if isinstance(reason, ssl.SSLCertVerificationError):
+        return f"TLS certificate not trusted: {reason.verify_message}"
+    return f"cannot reach the server: {reason}"
+
+
+def fetch_once(settings: OwmSettings, clock: Callable[[], float] = time.time) -> OwmForecast | ForecastFailure:
+    """One GET of the forecast, parsed; every failure becomes a ForecastFailure naming its cause."""
+    request = urllib.request.Request(request_url(settings), headers={"Accept": "application/json",
+                                                                     "User-Agent": "PySEB"})
+    try:
+        with urllib.request.urlopen(request, timeout=settings.timeout_s,
+                                    context=ssl.create_default_context()) as answer:
+            status, body = answer.status, answer.read(MAX_BODY_BYTES + 1)
+    except urllib.error.HTTPError as exc:  # 4xx/5xx: OWM's JSON says why
+        status, body = exc.code, exc.read(MAX_BODY_BYTES + 1) if exc.fp is not None else b""
+    except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
+        return ForecastFailure(_redacted(_describe(exc, settings.timeout_s), settings.key), clock())
+    if len(body) > MAX_BODY_BYTES:
+        return ForecastFailure(f"answer larger than {MAX_BODY_BYTES} bytes", clock())
+    try:
+        return parse_owm_answer(status, body, clock())
+    except ForecastError as exc:
+        return ForecastFailure(_redacted(str(exc), settings.key), clock())
+
+
+def _redacted(text: str, key: str) -> str:
+    # A server or a library may echo the URL: the key must not reach the log or the status.
+    return text.replace(key, "***") if key else text
+
+
+class ForecastFetcher:
+    """The fetch thread. `start()` once; `stop()` returns within a fetch's timeout."""
+
+    def __init__(self, settings: OwmSettings, check_at_hour: int, tz: tzinfo | None, events: queue.Queue[object],
+                 clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.check_at_hour = check_at_hour
+        self.tz = tz
+        self._events = events
+        self._clock = clock
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="forecast-fetch", daemon=True)
+        self._last_round_at: float | None = None
+
+    def start(self) -> None:
+        """Fetch now, then daily before check_at."""
+        log.info("forecast: fetching from %s for %s at start and from %.0f min before check_at", self.settings.url,
+                 self.settings.location, FETCH_LEAD_S / 60)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread. A fetch under way ends at its timeout; the daemon does not wait longer than
+        STOP_WAIT_S for it (the thread is a daemon thread: it goes with the process)."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(min(self.settings.timeout_s + 0.5, STOP_WAIT_S))
+        if self._thread.is_alive():
+            log.info("forecast fetch still waiting for %s: left behind", self.settings.url)
+
+    def _run(self) -> None:
+        self._round("at start")
+        while not self._stop.is_set():
+            check_at = next_occurrence(self._clock(), hour(self.check_at_hour), self.tz)
+            round_at = check_at - FETCH_LEAD_S
+            if self._last_round_at is None or self._last_round_at < round_at:
+                if self._wait_until(round_at):
+                    return
+                self._round("before check_at")
+            if self._wait_until(check_at + 1.0):  # the next round is for the next check
+                return
+
+    def _round(self, why: str) -> None:
+        """Up to `attempts` fetches, `retry_interval_s` apart; the outcome (the first good answer or the
+        last failure) goes to the main loop."""
+        self._last_round_at = self._clock()
+        attempts = self.settings.attempts
+        for attempt in range(1, attempts + 1):
+            result = fetch_once(self.settings, self._clock)
+            if isinstance(result, OwmForecast) or attempt == attempts:
+                self._events.put(ForecastFetched(result))
+                return
+            log.info("forecast fetch %s, try %d of %d failed: %s; again in %.0f s", why, attempt, attempts,
+                     result.cause, self.settings.retry_interval_s)
+            if self._stop.wait(self.settings.retry_interval_s):
+                return
+
+    def _wait_until(self, at: float) -> bool:
+        """Sleep until the wall clock reaches `at`; True when stopped meanwhile."""
+        while True:
+            left_s = at - self._clock()
+            if left_s <= 0:
+                return self._stop.is_set()
+            if self._stop.wait(min(left_s, WAIT_SLICE_S)):
+                return True

@@ -1,0 +1,120 @@
+"""OpenWeatherMap 2.5 `forecast` answers shaped as OWM documents them (40 entries, 3 h apart, `dt` in UTC
+seconds, `dt_txt` in UTC, `clouds.all` in %, `cod` a string on success), its documented error bodies,
+and a local HTTP server on a loopback port serving them. Nothing here ever contacts the real OWM."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+FIXTURES = Path(__file__).resolve().parent / "data" / "owm"
+ERROR_401 = {"cod": 401, "message": "Invalid API key. Please see https://openweathermap.org/faq#error401 "
+                                    "for more info."}
+ERROR_404 = {"cod": "404", "message": "city not found"}
+
+
+def forecast_doc(first_utc: datetime, clouds: Callable[[datetime], int], count: int = 40,
+                 city: str = "Chambéry") -> dict:
+    """An OWM forecast answer: `count` entries every 3 h from `first_utc`, cloud cover `clouds(t)`."""
+    entries = []
+    for i in range(count):
+        t = first_utc + timedelta(hours=3 * i)
+        cover = clouds(t)
+        entries.append({
+            "dt": int(t.timestamp()),
+            "main": {"temp": 21.3, "feels_like": 21.0, "temp_min": 20.1, "temp_max": 21.3, "pressure": 1015,
+                     "sea_level": 1015, "grnd_level": 933, "humidity": 64, "temp_kf": 1.2},
+            "weather": [{"id": 804 if cover > 84 else 802, "main": "Clouds",
+                         "description": "overcast clouds" if cover > 84 else "scattered clouds", "icon": "04d"}],
+            "clouds": {"all": cover},
+            "wind": {"speed": 1.14, "deg": 17, "gust": 1.57},
+            "visibility": 10000,
+            "pop": 0,
+            "sys": {"pod": "d" if 6 <= t.hour < 18 else "n"},
+            "dt_txt": t.strftime("%Y-%m-%d %H:%M:%S"),
+        })
+    return {"cod": "200", "message": 0, "cnt": count, "list": entries,
+            "city": {"id": 3027422, "name": city, "coord": {"lat": 45.5667, "lon": 5.9333}, "country": "FR",
+                     "population": 58272, "timezone": 7200, "sunrise": int(first_utc.timestamp()),
+                     "sunset": int(first_utc.timestamp()) + 15 * 3600}}
+
+
+def utc(y: int, m: int, d: int, h: int = 0) -> datetime:
+    """A UTC time."""
+    return datetime(y, m, d, h, tzinfo=timezone.utc)
+
+
+@dataclass
+class Answer:
+    """What the server sends: a status and a body, or nothing at all (`hang`)."""
+
+    status: int = 200
+    body: bytes = b""
+    hang: bool = False
+
+
+@dataclass
+class OwmServer:
+    """A local HTTP server answering every GET with the next of `answers` (the last one repeats)."""
+
+    answers: list[Answer] = field(default_factory=list)
+    requests: list[dict[str, list[str]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._release = threading.Event()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                server.requests.append(parse_qs(urlsplit(self.path).query))
+                answer = server.answers[min(len(server.requests), len(server.answers)) - 1]
+                if answer.hang:
+                    server._release.wait(60)  # holds the connection open, says nothing
+                    return
+                self.send_response(answer.status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(answer.body)))
+                self.end_headers()
+                self.wfile.write(answer.body)
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (http.server's name)
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), name="owm-server",
+                                        daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        """The forecast endpoint's URL on this server."""
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/data/2.5/forecast"
+
+    def serve(self, *answers: Answer) -> None:
+        """Answer the next requests with these."""
+        self.answers = list(answers)
+        self.requests.clear()
+
+    def close(self) -> None:
+        """Release hung requests and stop."""
+        self._release.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self._thread.join(5)
+
+
+def json_answer(doc: object, status: int = 200) -> Answer:
+    """A JSON body."""
+    return Answer(status, json.dumps(doc).encode())
+
+
+def fixture(name: str) -> bytes:
+    """A stored fixture's bytes."""
+    return (FIXTURES / name).read_bytes()

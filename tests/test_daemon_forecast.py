@@ -1,0 +1,87 @@
+"""The daemon with OpenWeatherMap configured, against a local HTTP server on a loopback port: a server
+that never answers does not delay a decision nor the stale-meter guard; a good answer reaches the status
+through the main loop; the key is never logged."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from localbroker import PrivateBroker
+from tests.configs import write_config
+from tests.daemon_process import DaemonProcess
+from tests.mqtt_probe import MqttProbe
+from tests.owm_server import Answer, OwmServer, fixture
+from tests.test_daemon import AVAIL, RADIATOR, feed
+
+KEY = "0123456789abcdef-never-logged"
+
+
+@pytest.fixture
+def server() -> Iterator[OwmServer]:
+    s = OwmServer([Answer(hang=True)])
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def start(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe, server: OwmServer,
+          timeout_s: float) -> DaemonProcess:
+    extra = (f"\n[openweathermap]\nkey = {KEY}\nlocation = Chambery,FR\nurl = {server.url}\n"
+             f"timeout_s = {timeout_s}\nattempts = 1\n")
+    config = write_config(tmp_path, ("radiator",), port=broker.port, period=0.2, meter_timeout=1.5, extra=extra)
+    proc = DaemonProcess(config)
+    try:
+        probe.wait_for(AVAIL, lambda m: m.text == "online", timeout_s=15)
+    except TimeoutError:
+        proc.close()
+        pytest.fail(f"daemon did not come online; its output:\n{proc.output}")
+    return proc
+
+
+def test_a_server_that_never_answers_delays_nothing(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe,
+                                                    server: OwmServer) -> None:
+    daemon = start(tmp_path, broker, probe, server, timeout_s=60)
+    try:
+        deadline = time.monotonic() + 10
+        while not server.requests:  # the fetch at start is under way, and will hang for 60 s
+            assert time.monotonic() < deadline, daemon.output
+            time.sleep(0.05)
+        for consumption_w, production_w, expected in ((300, 1800, "ON"), (1500, 1000, "OFF"), (300, 1800, "ON")):
+            mark = probe.mark()
+            sent_at = time.monotonic()
+            feed(probe, consumption_w, production_w)
+            probe.wait_for(RADIATOR, lambda m, e=expected: m.text == e, after=mark, timeout_s=2)
+            assert time.monotonic() - sent_at < 1.0  # decided at once, not after the fetch
+            time.sleep(0.25)
+        mark = probe.mark()
+        silent_at = time.monotonic()
+        probe.wait_for(RADIATOR, lambda m: m.text == "OFF", after=mark, timeout_s=5)  # the stale-meter guard
+        assert time.monotonic() - silent_at < 3.0
+        status = json.loads(probe.wait_for("regul/status", after=mark).text)
+        assert status["state"] == "stale" and status["forecast"]["openweathermap"] == {"enabled": True}
+        assert daemon.terminate() == 0
+    finally:
+        daemon.close()
+    assert KEY not in daemon.output
+
+
+def test_a_fetched_forecast_reaches_the_status(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe,
+                                               server: OwmServer) -> None:
+    server.serve(Answer(200, fixture("forecast-chambery-2026-06-26T12.json")))
+    daemon = start(tmp_path, broker, probe, server, timeout_s=5)
+    try:
+        msg = probe.wait_for("regul/status", lambda m: "entries" in json.loads(m.text)["forecast"]["openweathermap"],
+                             timeout_s=10)
+        owm = json.loads(msg.text)["forecast"]["openweathermap"]
+        assert owm["entries"] == 40 and owm["until_utc"] == "2026-07-01T09:00:00+00:00"
+        assert daemon.terminate() == 0
+    finally:
+        daemon.close()
+    assert "forecast from openweathermap: 40 entries from 2026-06-26 12:00 to 2026-07-01 09:00 UTC" in daemon.output
+    assert KEY not in daemon.output

@@ -1,0 +1,174 @@
+"""Forecast values: OpenWeatherMap answers (from fixtures shaped as OWM documents them) and their bad
+variants, MQTT forecast messages, and the book that picks the freshest valid source or the seed's 100 %."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from core.forecast import ForecastError, ForecastFailure, parse_mqtt_forecast, parse_owm_answer
+from core.forecast_book import ForecastBook
+from tests.owm_server import ERROR_401, ERROR_404, fixture, forecast_doc, utc
+
+PARIS = ZoneInfo("Europe/Paris")
+GOOD = fixture("forecast-chambery-2026-06-26T12.json")
+T_FETCH = utc(2026, 6, 26, 20).timestamp()
+
+
+def test_owm_answer_gives_the_mean_of_09_and_12_utc() -> None:
+    forecast = parse_owm_answer(200, GOOD, T_FETCH)
+    assert len(forecast.clouds_by_utc) == 40
+    assert forecast.clouds_on(date(2026, 6, 27)) == pytest.approx((75 + 40) / 2)
+    assert forecast.clouds_on(date(2026, 6, 28)) == pytest.approx(12.5)
+    assert forecast.clouds_on(date(2026, 7, 2)) is None  # past the 5 days: no 09:00/12:00 entries
+
+
+def test_owm_entries_are_read_by_dt_in_utc() -> None:
+    doc = json.loads(GOOD)
+    entry = next(e for e in doc["list"] if e["dt_txt"] == "2026-06-27 09:00:00")
+    assert entry["dt"] == 1782550800 and datetime.fromtimestamp(entry["dt"], timezone.utc).hour == 9
+
+
+@pytest.mark.parametrize("status, body, cause", [
+    (401, json.dumps(ERROR_401).encode(), "HTTP 401: Invalid API key."),
+    (404, json.dumps(ERROR_404).encode(), "HTTP 404: city not found"),
+    (500, b"<html><body>Internal Server Error</body></html>", "HTTP 500"),
+    (429, b'{"cod": 429, "message": "Your account is temporary blocked"}', "HTTP 429: Your account is temporary"),
+    (200, b"{'cod': '200', list: [", "the answer is not a JSON object"),
+    (200, b"[]", "the answer is not a JSON object"),
+    (200, b'{"cod": "404", "message": "city not found"}', "error code '404' in the answer: city not found"),
+    (200, b'{"cod": "200", "cnt": 0}', "no `list` of forecast entries"),
+    (200, b'{"cod": "200", "list": [{"dt": 1782550800, "clouds": {"all": "many"}}, 3]}',
+     "none of the 2 entries has a time and a cloud cover"),
+])
+def test_bad_owm_answers_name_their_cause(status: int, body: bytes, cause: str) -> None:
+    with pytest.raises(ForecastError) as err:
+        parse_owm_answer(status, body, T_FETCH)
+    assert cause in str(err.value)
+
+
+def test_entries_out_of_range_are_skipped() -> None:
+    doc = forecast_doc(utc(2026, 6, 27, 0), lambda t: 250 if t.hour == 9 else 30, count=8)
+    forecast = parse_owm_answer(200, json.dumps(doc).encode(), T_FETCH)
+    assert len(forecast.clouds_by_utc) == 7 and forecast.clouds_on(date(2026, 6, 27)) is None
+
+
+@pytest.mark.parametrize("payload, value", [
+    (b'{"date": "2026-06-27", "clouds_percent": 35}', (date(2026, 6, 27), 35.0, None)),
+    (b'{"date": "2026-06-27", "pv_wh": 12000}', (date(2026, 6, 27), None, 12000.0)),
+    (b'{"date": "2026-06-27", "clouds_percent": 0, "pv_wh": 0.5, "source": "solcast"}',
+     (date(2026, 6, 27), 0.0, 0.5)),
+])
+def test_mqtt_forecasts(payload: bytes, value: tuple) -> None:
+    forecast = parse_mqtt_forecast(payload, 1.0)
+    assert (forecast.day, forecast.clouds_percent, forecast.pv_wh) == value
+
+
+@pytest.mark.parametrize("payload, cause", [
+    (b"35", "expected a JSON object"),
+    (b"nan", "not JSON"),
+    (b'{"clouds_percent": 35}', "`date` must be a local date"),
+    (b'{"date": "27/06/2026", "clouds_percent": 35}', "`date` must be a local date"),
+    (b'{"date": "2026-06-27", "clouds_percent": 135}', "`clouds_percent` must be a number from 0 to 100"),
+    (b'{"date": "2026-06-27", "clouds_percent": true}', "`clouds_percent` must be a number"),
+    (b'{"date": "2026-06-27", "pv_wh": -1}', "`pv_wh` must be a number of Wh >= 0"),
+    (b'{"date": "2026-06-27", "pv_wh": 1e400}', "`pv_wh` must be a number of Wh >= 0"),
+    (b'{"date": "2026-06-27"}', "neither clouds_percent nor pv_wh given"),
+    (b"\xff\xfe", "not JSON"),
+])
+def test_bad_mqtt_forecasts_name_their_cause(payload: bytes, cause: str) -> None:
+    with pytest.raises(ForecastError, match=cause.replace("(", r"\(").replace(")", r"\)")):
+        parse_mqtt_forecast(payload, 1.0)
+
+
+# --- the book --------------------------------------------------------------------------------------------
+
+def book() -> ForecastBook:
+    return ForecastBook(PARIS, owm_enabled=True, mqtt_topic="forecast/tomorrow")
+
+
+def test_the_freshest_valid_source_wins() -> None:
+    b = book()
+    b.on_fetched(parse_owm_answer(200, GOOD, T_FETCH))
+    assert b.on_mqtt(b'{"date": "2026-06-27", "clouds_percent": 5}', T_FETCH - 60)
+    pick = b.clouds_for(date(2026, 6, 27))
+    assert (pick.clouds_percent, pick.source, pick.received_at) == (57.5, "openweathermap", T_FETCH)
+    assert b.on_mqtt(b'{"date": "2026-06-27", "clouds_percent": 5}', T_FETCH + 60)
+    pick = b.clouds_for(date(2026, 6, 27))
+    assert (pick.clouds_percent, pick.source, pick.received_at) == (5, "mqtt", T_FETCH + 60)
+    status = b.status()
+    assert status["CLOUD_forecast"] == 5
+    assert status["forecast"]["used"] == {"date": "2026-06-27", "clouds_percent": 5, "source": "mqtt",
+                                          "time": "2026-06-26T22:01:00+02:00", "cause": None}
+    assert status["forecast"]["openweathermap"]["time"] == "2026-06-26T22:00:00+02:00"
+
+
+def test_an_mqtt_message_with_one_value_keeps_the_other() -> None:
+    b = book()
+    b.on_mqtt(b'{"date": "2026-06-27", "clouds_percent": 35}', 10.0)
+    b.on_mqtt(b'{"date": "2026-06-27", "pv_wh": 9000}', 20.0)
+    forecast = b.pv_wh_for(date(2026, 6, 27))
+    assert forecast is not None and (forecast.clouds_percent, forecast.pv_wh) == (35, 9000)
+
+
+@pytest.mark.parametrize("result, cause", [
+    (ForecastFailure("HTTP 401: Invalid API key.", T_FETCH), "openweathermap: HTTP 401: Invalid API key."),
+    (ForecastFailure("no answer within 10 s", T_FETCH), "openweathermap: no answer within 10 s"),
+])
+def test_a_failed_fetch_means_100_percent_with_one_warning(result: ForecastFailure, cause: str,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING)
+    b = book()
+    b.on_fetched(result)
+    pick = b.clouds_for(date(2026, 6, 27))
+    assert (pick.clouds_percent, pick.source, pick.cause) == (100, "default", cause)
+    assert [r.levelname for r in caplog.records] == ["WARNING"]  # the fetch's; the check's is INFO
+    assert cause.split(": ", 1)[1] in caplog.records[0].getMessage()
+    assert b.status()["forecast"]["openweathermap"]["error"] == result.cause
+
+
+def test_a_forecast_for_other_days_means_100_percent() -> None:
+    b = book()
+    doc = forecast_doc(utc(2026, 6, 29, 0), lambda t: 10)  # fetched for a later window
+    b.on_fetched(parse_owm_answer(200, json.dumps(doc).encode(), T_FETCH))
+    pick = b.clouds_for(date(2026, 6, 27))
+    assert pick.clouds_percent == 100 and pick.source == "default"
+    assert pick.cause is not None and "no 09:00 and 12:00 UTC entries for 2026-06-27" in pick.cause
+    assert "it covers 2026-06-29 00:00 to 2026-07-03 21:00 UTC" in pick.cause
+
+
+def test_a_list_without_the_hours_asked_means_100_percent() -> None:
+    b = book()
+    doc = forecast_doc(utc(2026, 6, 27, 0), lambda t: 10)
+    doc["list"] = [e for e in doc["list"] if not e["dt_txt"].endswith("12:00:00")]
+    b.on_fetched(parse_owm_answer(200, json.dumps(doc).encode(), T_FETCH))
+    assert b.clouds_for(date(2026, 6, 27)).clouds_percent == 100
+
+
+def test_a_failure_keeps_an_earlier_good_answer() -> None:
+    b = book()
+    b.on_fetched(parse_owm_answer(200, GOOD, T_FETCH))
+    b.on_fetched(ForecastFailure("HTTP 500", T_FETCH + 3600))
+    pick = b.clouds_for(date(2026, 6, 27))
+    assert (pick.clouds_percent, pick.source) == (57.5, "openweathermap")
+
+
+def test_a_bad_mqtt_message_changes_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    b = book()
+    b.on_mqtt(b'{"date": "2026-06-27", "clouds_percent": 35}', 10.0)
+    before = b.status()["forecast"]["mqtt"]["days"]
+    caplog.set_level(logging.WARNING)
+    assert not b.on_mqtt(b'{"date": "2026-06-27", "clouds_percent": -3}', 20.0)
+    assert b.status()["forecast"]["mqtt"]["days"] == before
+    assert len(caplog.records) == 1 and "forecast message on forecast/tomorrow refused" in caplog.text
+
+
+def test_old_mqtt_days_are_dropped() -> None:
+    b = book()
+    b.on_mqtt(b'{"date": "2026-06-20", "clouds_percent": 35}', T_FETCH)
+    b.on_mqtt(b'{"date": "2026-06-27", "clouds_percent": 35}', T_FETCH)
+    assert list(b.mqtt) == [date(2026, 6, 27)]

@@ -1,0 +1,147 @@
+"""Fetching the forecast against a local HTTP(S) server on a loopback port serving OWM-shaped answers:
+the seed's request, every bad answer (one cause each, the key never shown), a server that never
+answers, TLS verified, bounded retries, and the daily round before check_at."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import ssl
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from core.fallback_time import hour, next_occurrence
+from core.forecast import ForecastFailure, OwmForecast
+from core.forecast_settings import FETCH_LEAD_S, OwmSettings
+from shell.forecast_fetch import ForecastFetched, ForecastFetcher, fetch_once
+from tests.owm_server import ERROR_401, ERROR_404, Answer, OwmServer, fixture, json_answer
+from tests.test_tls import make_certificates
+
+PARIS = ZoneInfo("Europe/Paris")
+KEY = "f00dfeedc0ffee5ecret"
+GOOD = Answer(200, fixture("forecast-chambery-2026-06-26T12.json"))
+
+
+@pytest.fixture
+def server() -> Iterator[OwmServer]:
+    s = OwmServer([GOOD])
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def owm(url: str, timeout_s: float = 2.0, attempts: int = 1, retry_interval_s: float = 0.1) -> OwmSettings:
+    return OwmSettings(KEY, "Chambery,FR", url, timeout_s, attempts, retry_interval_s)
+
+
+def test_the_seed_s_request_and_a_good_answer(server: OwmServer) -> None:
+    result = fetch_once(owm(server.url))
+    assert isinstance(result, OwmForecast) and len(result.clouds_by_utc) == 40
+    assert server.requests == [{"q": ["Chambery,FR"], "units": ["metric"], "appid": [KEY]}]
+
+
+@pytest.mark.parametrize("answer, cause", [
+    (json_answer(ERROR_401, 401), "HTTP 401: Invalid API key."),
+    (json_answer(ERROR_404, 404), "HTTP 404: city not found"),
+    (Answer(500, b"<html>oops</html>"), "HTTP 500"),
+    (Answer(200, b"{garbage"), "the answer is not a JSON object"),
+    (json_answer({"cod": "200", "message": 0, "cnt": 0}), "the answer has no `list`"),
+    (Answer(hang=True), "no answer within 0.5 s"),
+])
+def test_bad_answers_give_a_failure_naming_the_cause(server: OwmServer, answer: Answer, cause: str,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    server.serve(answer)
+    result = fetch_once(owm(server.url, timeout_s=0.5))
+    assert isinstance(result, ForecastFailure) and cause in result.cause
+    assert KEY not in result.cause and KEY not in caplog.text
+
+
+def test_a_closed_port_is_a_failure() -> None:
+    closed = OwmServer([GOOD])
+    url = closed.url
+    closed.close()
+    result = fetch_once(owm(url))
+    assert isinstance(result, ForecastFailure) and result.cause.startswith("cannot reach the server")
+
+
+def test_tls_is_verified(tmp_path: Path, server: OwmServer) -> None:
+    make_certificates(tmp_path)  # a CA the system does not trust, a certificate for 127.0.0.1
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(tmp_path / "server.crt", tmp_path / "server.key")
+    server.httpd.socket = context.wrap_socket(server.httpd.socket, server_side=True)
+    result = fetch_once(owm(server.url.replace("http://", "https://")))
+    assert isinstance(result, ForecastFailure) and "TLS certificate not trusted" in result.cause
+    assert server.requests == []  # nothing, the key least of all, was sent to an untrusted server
+
+
+def events_of(q: queue.Queue[object], count: int, timeout_s: float = 10.0) -> list[ForecastFetched]:
+    got: list[ForecastFetched] = []
+    deadline = time.monotonic() + timeout_s
+    while len(got) < count:
+        event = q.get(timeout=max(0.01, deadline - time.monotonic()))
+        assert isinstance(event, ForecastFetched)
+        got.append(event)
+    return got
+
+
+def test_retries_until_a_good_answer_and_hands_over_once(server: OwmServer) -> None:
+    server.serve(Answer(500, b""), Answer(hang=True), GOOD)
+    events: queue.Queue[object] = queue.Queue()
+    fetcher = ForecastFetcher(owm(server.url, timeout_s=0.5, attempts=3), 1, PARIS, events)
+    fetcher.start()
+    try:
+        (event,) = events_of(events, 1)
+        assert isinstance(event.result, OwmForecast)
+        assert len(server.requests) == 3
+        time.sleep(0.3)
+        assert events.empty()  # the failed tries were not handed over
+    finally:
+        fetcher.stop()
+
+
+def test_tries_are_bounded_and_the_last_failure_is_handed_over(server: OwmServer) -> None:
+    server.serve(json_answer(ERROR_401, 401))
+    events: queue.Queue[object] = queue.Queue()
+    fetcher = ForecastFetcher(owm(server.url, attempts=3, retry_interval_s=0.05), 1, PARIS, events)
+    fetcher.start()
+    try:
+        (event,) = events_of(events, 1)
+        assert isinstance(event.result, ForecastFailure) and event.result.cause.startswith("HTTP 401")
+        time.sleep(0.3)
+        assert len(server.requests) == 3 and events.empty()
+    finally:
+        fetcher.stop()
+
+
+def test_fetches_again_before_check_at(server: OwmServer) -> None:
+    # A clock 1.5 s before the daily round (50 min before check_at = 1): the start fetch, then that round.
+    real_now = time.time()
+    round_at = next_occurrence(real_now, hour(1), PARIS) - FETCH_LEAD_S
+    offset = round_at - 1.5 - real_now
+    events: queue.Queue[object] = queue.Queue()
+    fetcher = ForecastFetcher(owm(server.url), 1, PARIS, events, clock=lambda: time.time() + offset)
+    fetcher.start()
+    try:
+        first, second = events_of(events, 2)
+        assert isinstance(first.result, OwmForecast) and isinstance(second.result, OwmForecast)
+        assert second.result.fetched_at - first.result.fetched_at == pytest.approx(1.5, abs=0.6)
+        assert datetime.fromtimestamp(second.result.fetched_at, PARIS).strftime("%H:%M") == "00:10"
+    finally:
+        fetcher.stop()
+
+
+def test_stop_returns_while_the_server_never_answers(server: OwmServer) -> None:
+    server.serve(Answer(hang=True))
+    fetcher = ForecastFetcher(owm(server.url, timeout_s=1.0), 1, PARIS, queue.Queue())
+    fetcher.start()
+    time.sleep(0.2)
+    began = time.monotonic()
+    fetcher.stop()
+    assert time.monotonic() - began < 3.0
