@@ -42,6 +42,10 @@ ALGORITHMS = ("hebert", "closed_loop")
 # The README's trade-off table: relay dwell and export setpoint.
 SETTINGS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
     ("defaults", ()),
+    ("dwell 120 s", (("radiator", "min_on_s", "120"), ("radiator", "min_off_s", "120"))),
+    ("dwell 900 s", (("radiator", "min_on_s", "900"), ("radiator", "min_off_s", "900"))),
+    ("setpoint 5 W", (("evaluate", "margin", "5"),)),
+    ("setpoint 50 W", (("evaluate", "margin", "50"),)),
 )
 NOISE = {"noise_w": "10", "lost_readings": "0.02"}
 

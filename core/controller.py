@@ -80,6 +80,9 @@ class ClosedLoop:
     # --- one decision -------------------------------------------------------------------------------
     def decide(self, loads: Sequence[Equipment], consumption_w: float, production_w: float, now: float) -> str:
         """Command the regulated `loads` (priority order) for these readings; returns a one-line summary."""
+        # Forced loads are the user's; full tanks draw nothing whatever we command: both are part of the
+        # house for the loop, which sees them only through the meter.
+        loads = [load for load in loads if not load.is_forced() and not load.overed]
         grid_w = consumption_w - production_w
         self.learning.observe(loads, consumption_w, now)
         error_w = -grid_w - self.params.setpoint_w  # > 0: more export than wanted, the loads may take more

@@ -31,6 +31,7 @@ Publish = Callable[..., Any]  # publish(topic, payload, retain=False)
 # `received_at` is taken on paho's thread: a millisecond of slack keeps a reading that arrived exactly
 # `settle` seconds after the command from being refused for a rounding.
 EVIDENCE_SLACK_S = 1e-3
+STATUS_MIN_INTERVAL_S = 1.0
 
 
 class Regulator:
@@ -50,6 +51,12 @@ class Regulator:
             ClosedLoop(ControlParams(ev.margin_w, ev.gain, ev.import_guard_w, ev.import_guard_s))
             if ev.algorithm == "closed_loop" else None)
         self._last_command_at: float | None = None  # the last decision that changed a command
+        if self.controller is not None:
+            log.info("regulation: closed loop (export setpoint %.0f W, gain %g, settle %g s, import guard %.0f W "
+                     "for %g s)", ev.margin_w, ev.gain, ev.settle_s, ev.import_guard_w, ev.import_guard_s)
+        else:
+            log.info("regulation: Hébert's rule (margin %.0f W, balance threshold %.0f W)", ev.margin_w,
+                     ev.balance_threshold_w)
         self.tz = settings.tzinfo
         mq = settings.mqtt
         self.consumption = MeterState("consumption", mq.topic_cons)
@@ -70,6 +77,7 @@ class Regulator:
         self.stale_reason: str | None = None  # why regulation is suspended (a silent meter)
         self.last_decision = "none yet"
         self.last_status: dict[str, Any] | None = None  # the last document published
+        self._status_at: float | None = None
         self._reported: set[tuple[str, str]] = set()
 
     @classmethod
@@ -185,6 +193,7 @@ class Regulator:
             log.error("status not published: %s", exc)
             return
         self.last_status = document  # a fresh dict, never mutated: the daemon hands it to its saver
+        self._status_at = now
         self._publish(self.settings.mqtt.topic_status, payload, False)
 
     # --- internals --------------------------------------------------------------------------------
@@ -265,10 +274,14 @@ class Regulator:
             self.last_decision = self.controller.decide(regulated, consumption_w, production_w, now)
         else:
             self.last_decision = allocate(regulated, consumption_w, production_w, self.params, now)
-        if sum(load.commands_sent for load in self.loads) != sent_before:
+        commanded = sum(load.commands_sent for load in self.loads) != sent_before
+        if commanded:
             self._last_command_at = now
         self.field.after_decision(consumption_w, production_w, now)
-        self.publish_status(now)
+        # The status costs more than the decision: published at every change of command, else at most
+        # once every STATUS_MIN_INTERVAL_S (a dashboard still sees the meters move).
+        if (commanded or self._status_at is None or not 0 <= now - self._status_at < STATUS_MIN_INTERVAL_S):
+            self.publish_status(now)
 
     def _on_mode(self, payload: bytes, now: float) -> None:
         try:
