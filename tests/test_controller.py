@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.configs import write_config
-from tests.harness import NOON, Harness
+from tests.configs import reading, write_config
+from tests.harness import CONS, NOON, PROD, Harness
 
 ECS, RADIATOR, SMALL = "regul/vload/ECS/cmd", "cmnd/radiator/POWER", "regul/cload/small"
 
@@ -35,9 +35,11 @@ class House:
         return total
 
     def read(self, dt_s: float = 2.0) -> None:
-        """Both meters read, `dt_s` after the last reading (the commands have taken effect)."""
+        """Both meters read, `dt_s` after the last reading (the commands have taken effect): production
+        first, so the decision, made on the house reading, sees this production."""
         self.now += dt_s
-        self.h.meters(self.base_w + self.real_w(), self.pv_w, self.now)
+        self.h.reg.handle(PROD, reading(self.pv_w), self.now - 0.01)
+        self.h.reg.handle(CONS, reading(self.base_w + self.real_w()), self.now)
 
 
 def closed_loop(tmp_path: Path, *loads: str, extra: str = "") -> Harness:
@@ -82,22 +84,24 @@ def test_a_reading_taken_before_the_command_could_show_is_not_evidence(tmp_path:
     sent = len(h.on(ECS))
     # 0.5 s later: the house meter has not seen the heater yet (still 300 W). Acting on it would add
     # another 1000 W for the same surplus.
-    h.meters(300, 1320, house.now + 0.5)
+    h.reg.handle(CONS, reading(300), house.now + 0.5)
     assert len(h.on(ECS)) == sent and watts(h, "ecs") == 1000
     house.now += 0.5
     house.read(1.5)  # the first reading after `settle`: it shows the heater; at the setpoint
     assert watts(h, "ecs") == 1000
 
 
-def test_a_lost_reading_means_no_decision_until_both_meters_speak(tmp_path: Path) -> None:
+def test_a_lost_reading(tmp_path: Path) -> None:
     h = closed_loop(tmp_path, "ecs")
     house = House(h, base_w=300, pv_w=1320)
     house.read()
     house.pv_w += 500
     h.reg.handle("smeter/pzem/PRODUCTION", b'{"power": 1820}', house.now + 2)  # the house reading was lost
-    assert watts(h, "ecs") == 1000
-    house.read(3)
-    assert watts(h, "ecs") == 1500
+    assert watts(h, "ecs") == 1000  # no new house reading: no evidence, no decision
+    house.now += 2
+    house.base_w += 100
+    h.reg.handle("smeter/pzem/CONSOMMATION", b'{"power": 1400}', house.now + 2)  # the production one was lost
+    assert watts(h, "ecs") == 1400  # decided on the house reading with the last production (1820 W)
 
 
 def test_whole_percents_average_to_the_target(tmp_path: Path) -> None:

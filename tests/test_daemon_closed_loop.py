@@ -15,7 +15,8 @@ CONS, PROD, AVAIL = "smeter/pzem/CONSOMMATION", "smeter/pzem/PRODUCTION", "regul
 ECS, RADIATOR = "regul/vload/ECS/cmd", "cmnd/radiator/POWER"
 
 
-def test_the_default_closed_loop_regulates_over_mqtt(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe) -> None:
+def test_the_default_closed_loop_regulates_over_mqtt(tmp_path: Path, broker: PrivateBroker,
+                                                     probe: MqttProbe) -> None:
     config = write_config(tmp_path, ("ecs", "radiator"), port=broker.port, period=0.2, meter_timeout=3,
                           status_time=0.5, extra="min_on_s = 600\n")
     text = config.read_text().replace("algorithm = hebert\n", "")  # the default, as a user's config has it
@@ -25,18 +26,18 @@ def test_the_default_closed_loop_regulates_over_mqtt(tmp_path: Path, broker: Pri
         probe.wait_for(AVAIL, lambda m: m.text == "online", timeout_s=15)
         probe.wait_for(RADIATOR, lambda m: m.text == "OFF")
         mark = probe.mark()
-        probe.publish(CONS, reading(300))
         probe.publish(PROD, reading(300 + 1000 + 20))
+        probe.publish(CONS, reading(300))
         assert probe.wait_for(ECS, lambda m: m.text == "50", after=mark).text == "50"  # 1000 W: 50 %
         time.sleep(1.2)  # settle: the next house reading shows the heater
         mark = probe.mark()
-        probe.publish(CONS, reading(300 + 1000))
         probe.publish(PROD, reading(300 + 3000 + 20))
+        probe.publish(CONS, reading(300 + 1000))
         probe.wait_for(RADIATOR, lambda m: m.text == "ON", after=mark)
         time.sleep(1.2)
         mark = probe.mark()
-        probe.publish(CONS, reading(300 + 2000 + 1000))
         probe.publish(PROD, reading(300 + 2500 + 20))  # 500 W short: the radiator's min_on_s holds it
+        probe.publish(CONS, reading(300 + 2000 + 1000))
         probe.wait_for(ECS, lambda m: m.text == "75", after=mark)  # the heater gives back instead
         assert [m.text for m in probe.messages[mark:] if m.topic == RADIATOR] == []
         assert proc.proc.poll() is None
