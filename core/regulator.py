@@ -11,7 +11,9 @@ from typing import Any
 
 from core.allocation import AllocationParams, allocate
 from core.boots import MeterBoots
-from core.fallback_time import next_local_midnight
+from core.daily_report import DailyFigures
+from core.decisions import DecisionListener, is_relay, snapshot
+from core.fallback_time import local_date, next_local_midnight
 from core.field import FieldFeatures
 from core.meters import EnergyCounter, MeterState
 from core.modes import ForceCommand, ModeCommandError, UnforceCommand, parse_mode_command
@@ -59,6 +61,10 @@ class Regulator:
         self.last_decision = "none yet"
         self.last_status: dict[str, Any] | None = None  # the last document published
         self._reported: set[tuple[str, str]] = set()
+        # The day's figures for the daily report, and whoever else wants each decision (the recorder).
+        self._relays = tuple(is_relay(load) for load in self.loads)
+        self.daily = DailyFigures([load.name for load in self.loads], self._relays, ev.meter_timeout_s)
+        self._decision_listeners: list[DecisionListener] = [self.daily.add]
 
     @classmethod
     def from_config(cls, path: str | Path, publish: Publish) -> Regulator:
@@ -116,6 +122,10 @@ class Regulator:
             self.publish_status(now)
         self._check_stale(now)
         self.field.reconcile(now)
+
+    def add_decision_listener(self, listener: DecisionListener) -> None:
+        """Call `listener(record)` after each decision, on the caller's thread: it must return at once."""
+        self._decision_listeners.append(listener)
 
     def on_connected(self, now: float) -> None:
         """After each (re)connect, once started: publish what the broker or Domoticz may have lost."""
@@ -235,6 +245,10 @@ class Regulator:
         regulated = self.field.regulated(self.loads, now)
         self.last_decision = allocate(regulated, consumption_w, production_w, self.params, now)
         self.field.after_decision(consumption_w, production_w, now)
+        if self._decision_listeners:
+            record = snapshot(now, consumption_w, production_w, self.loads, self._relays, regulated)
+            for listener in self._decision_listeners:
+                listener(record)
         self.publish_status(now)
 
     def _on_mode(self, payload: bytes, now: float) -> None:
@@ -292,3 +306,12 @@ class Regulator:
             log.info("new day: %s drew %.0f Wh yesterday", load.name, wh)
         self.production_energy.roll_day(midnight_at)
         log.info("new day: production was %.0f Wh yesterday", self.production_energy.yesterday_wh)
+        self._publish_report(midnight_at)
+
+    def _publish_report(self, midnight_at: float) -> None:
+        report = self.daily.close(local_date(midnight_at - 1.0, self.tz).isoformat(), midnight_at)
+        if report.covered_h <= 0:
+            return  # started just before midnight, or no decision all day: nothing to say
+        log.info("%s", report.line())
+        # Retained: a dashboard that connects later in the day still finds yesterday's report.
+        self._publish(self.settings.mqtt.topic_report, json.dumps(report.as_json(), allow_nan=False), True)
