@@ -128,7 +128,7 @@ def format_table(axes: Sequence[Axis], outcomes: Sequence[Outcome], chosen: Outc
     for o in ordered:
         cells = "  ".join(f"{v:>{w}}" for v, w in zip(o.setting, widths, strict=True))
         capture = "n/a" if o.capture_pct is None else f"{o.capture_pct:.1f}"
-        cells += f"  {capture:>9}  {o.caused_import_wh:>9.0f}  {o.export_wh:>9.0f}  {o.loads_kwh:>9.2f}"
+        cells += f"  {capture:>9}  {o.caused_import_wh:>9.1f}  {o.export_wh:>9.0f}  {o.loads_kwh:>9.2f}"
         cells += "".join(f"  {s:>{max(9, len(r) + 3)}.1f}" for r, s in zip(relays, o.switches, strict=True))
         lines.append(("* " if o is chosen else "  ") + cells)
     return "\n".join(lines)
