@@ -120,6 +120,8 @@ def replay(config_path: str | Path, trace_path: str | Path, start_clock: str | N
     house = SimHouse.from_config(config)
     belief = Belief(house.names)
     regulator = make_regulator(str(config_path), _publisher(config, house, belief))
+    if hasattr(regulator, "last_status"):
+        belief.document_source = lambda: getattr(regulator, "last_status", None)
     rows = run(config, trace, house, belief, regulator, start, end, dt)
     return ReplayResult(trace, config, house.names, rows, summarize(house.names, rows), start, end)
 
