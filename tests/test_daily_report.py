@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -68,12 +69,13 @@ def test_a_relay_only_counts_as_missed_when_the_export_covers_it() -> None:
     assert day.close("d", 4000).missed_wh == pytest.approx(300 * 2 / 3600)
 
 
-def test_the_regulator_publishes_the_report_after_midnight(tmp_path: Path) -> None:
+def test_the_regulator_publishes_the_report_after_midnight(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     published: list[tuple[str, str, bool]] = []
     config = write_config(tmp_path, ("ecs", "radiator"))
     reg = Regulator.from_config(config, lambda topic, payload, retain=False: published.append(
         (topic, payload if isinstance(payload, str) else payload.decode(), retain)))
     start = datetime(2026, 6, 1, 23, 50, tzinfo=PARIS).timestamp()
+    caplog.set_level(logging.INFO, logger="core.regulator")
     for k in range(320):  # 23:50 to 00:00:40, a reading of each meter every 2 s, 2000 W of sun, house 300 W
         now = start + 2 * k
         reg.handle("smeter/pzem/CONSOMMATION", reading(300 + sum(load.current_power_w for load in reg.loads)), now)
@@ -89,3 +91,5 @@ def test_the_regulator_publishes_the_report_after_midnight(tmp_path: Path) -> No
     assert doc["house_wh"] == pytest.approx(300 / 6, rel=0.05)
     assert doc["exported_wh"] + doc["diverted_wh"] + doc["house_wh"] == pytest.approx(doc["pv_wh"], abs=1)
     assert set(doc["loads"]) == {"ecs", "radiator"}
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("day 2026-06-01")]
+    assert len(lines) == 1 and "a perfect router would have added" in lines[0]
