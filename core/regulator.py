@@ -12,7 +12,9 @@ from typing import Any
 from core.allocation import AllocationParams, allocate
 from core.boots import MeterBoots
 from core.controller import ClosedLoop, ControlParams
-from core.fallback_time import next_local_midnight
+from core.daily_report import DailyFigures
+from core.decisions import DecisionListener, is_relay, snapshot
+from core.fallback_time import local_date, next_local_midnight
 from core.field import FieldFeatures
 from core.forecast import ForecastFailure, OwmForecast
 from core.meters import EnergyCounter, MeterState
@@ -79,6 +81,10 @@ class Regulator:
         self.last_status: dict[str, Any] | None = None  # the last document published
         self._status_at: float | None = None
         self._reported: set[tuple[str, str]] = set()
+        # The day's figures for the daily report, and whoever else wants each decision (the recorder).
+        self._relays = tuple(is_relay(load) for load in self.loads)
+        self.daily = DailyFigures([load.name for load in self.loads], self._relays, ev.meter_timeout_s)
+        self._decision_listeners: list[DecisionListener] = [self.daily.add]
 
     @classmethod
     def from_config(cls, path: str | Path, publish: Publish) -> Regulator:
@@ -142,6 +148,10 @@ class Regulator:
         self.field.on_forecast(result)
         if self._started_at is not None:
             self.publish_status(now)
+
+    def add_decision_listener(self, listener: DecisionListener) -> None:
+        """Call `listener(record)` after each decision, on the caller's thread: it must return at once."""
+        self._decision_listeners.append(listener)
 
     def on_connected(self, now: float) -> None:
         """After each (re)connect, once started: publish what the broker or Domoticz may have lost."""
@@ -281,6 +291,10 @@ class Regulator:
         if commanded:
             self._last_command_at = now
         self.field.after_decision(consumption_w, production_w, now)
+        if self._decision_listeners:
+            record = snapshot(now, consumption_w, production_w, self.loads, self._relays, regulated)
+            for listener in self._decision_listeners:
+                listener(record)
         # The status costs more than the decision: published at every change of command, else at most
         # once every STATUS_MIN_INTERVAL_S (a dashboard still sees the meters move).
         if (commanded or self._status_at is None or not 0 <= now - self._status_at < STATUS_MIN_INTERVAL_S):
@@ -341,3 +355,12 @@ class Regulator:
             log.info("new day: %s drew %.0f Wh yesterday", load.name, wh)
         self.production_energy.roll_day(midnight_at)
         log.info("new day: production was %.0f Wh yesterday", self.production_energy.yesterday_wh)
+        self._publish_report(midnight_at)
+
+    def _publish_report(self, midnight_at: float) -> None:
+        report = self.daily.close(local_date(midnight_at - 1.0, self.tz).isoformat(), midnight_at)
+        if report.covered_h <= 0:
+            return  # started just before midnight, or no decision all day: nothing to say
+        log.info("%s", report.line())
+        # Retained: a dashboard that connects later in the day still finds yesterday's report.
+        self._publish(self.settings.mqtt.topic_report, json.dumps(report.as_json(), allow_nan=False), True)

@@ -30,10 +30,12 @@ from settings.sections import (
     LEGACY_IGNORED,
     LOGGING_OPTIONS,
     MQTT_OPTIONS,
+    RECORD_OPTIONS,
     STATUS_OPTIONS,
     EvaluateSettings,
     LoggingSettings,
     MqttSettings,
+    RecordSettings,
     StatusSettings,
 )
 
@@ -54,6 +56,7 @@ class Settings:
     logging: LoggingSettings
     equipments: tuple[Equipment, ...]
     field: FieldSettings  # full tank clear, low-energy fallback, Domoticz
+    record: RecordSettings
     parser: configparser.ConfigParser  # for the parts that read their own sections
     warnings: tuple[str, ...]
 
@@ -91,6 +94,7 @@ def load_settings(path: str | Path) -> Settings:
                                ignored=FIELD_EVALUATE_IGNORED)
     status_raw = reader.read(cp, "status", STATUS_OPTIONS)
     logging_raw = reader.read(cp, "logging", LOGGING_OPTIONS)
+    record_raw = reader.read(cp, "record", RECORD_OPTIONS)
     _apply_debug_section(cp, reader, status_raw, logging_raw)
 
     timezone = evaluate_raw.get("timezone")
@@ -108,12 +112,15 @@ def load_settings(path: str | Path) -> Settings:
         reader.problems.append(ConfigProblem("evaluate", "meter_timeout", f"{timeout_s:g} s is less than twice "
                                              f"[evaluate] period ({period_s:g} s): the loads would flap"))
     _check_files(reader, mqtt_raw, status_raw, logging_raw, config_dir)
+    record_dir = Path(_path_or_none(record_raw["dir"], config_dir) or config_dir)
+    if record_raw["enabled"]:
+        _check_record_dir(reader, record_dir)
 
     equipments = _build_equipments(cp, reader, config_dir)
     field = read_field_settings(cp, reader, evaluate_raw, equipments)
     _warn_unused_sections(cp, reader, {e.name for e in equipments})
     root = mqtt_raw["topic_regul"].rstrip("/")
-    for role in ("status", "mode", "availability"):
+    for role in ("status", "mode", "availability", "report"):
         mqtt_raw[f"topic_{role}"] = mqtt_raw[f"topic_{role}"] or f"{root}/{role}"
     _check_topics(reader, mqtt_raw, equipments)
 
@@ -128,7 +135,7 @@ def load_settings(path: str | Path) -> Settings:
         key_file=_path_or_none(mqtt_raw["key_file"], config_dir),
         topic_cons=mqtt_raw["topic_cons"], topic_prod=mqtt_raw["topic_prod"], json_power=mqtt_raw["json_power"],
         topic_regul=root, topic_status=mqtt_raw["topic_status"], topic_mode=mqtt_raw["topic_mode"],
-        topic_availability=mqtt_raw["topic_availability"],
+        topic_availability=mqtt_raw["topic_availability"], topic_report=mqtt_raw["topic_report"],
     )
     evaluate = EvaluateSettings(
         margin_w=evaluate_raw["margin"], balance_threshold_w=evaluate_raw["balance_threshold"],
@@ -147,6 +154,8 @@ def load_settings(path: str | Path) -> Settings:
         logging=LoggingSettings(logging_raw["level"], Path(_path_or_none(log_file, config_dir) or "")
                                 if log_file else None, logging_raw["max_bytes"], logging_raw["backup_count"]),
         equipments=tuple(equipments), field=field, parser=cp,
+        record=RecordSettings(record_raw["enabled"], record_dir, record_raw["keep_days"],
+                              record_raw["flush_interval"], int(record_raw["max_day_mb"] * 1_000_000)),
         warnings=tuple(w.render(str(path)) for w in reader.warnings),
     )
 
@@ -205,7 +214,8 @@ def _build_equipments(cp: configparser.ConfigParser, reader: SectionReader,
 
 
 def _warn_unused_sections(cp: configparser.ConfigParser, reader: SectionReader, loads: set[str]) -> None:
-    own = {"mqtt", "evaluate", "status", "logging", "debug", "equipments", *FIELD_SECTIONS} | EXTENSION_SECTIONS
+    own = {"mqtt", "evaluate", "status", "logging", "record", "debug", "equipments", *FIELD_SECTIONS}
+    own |= EXTENSION_SECTIONS
     for section in cp.sections():
         if section in own or section in loads:
             continue
@@ -223,7 +233,7 @@ def _check_topics(reader: SectionReader, mqtt_raw: dict[str, Any], equipments: l
     """One topic for two roles: a meter reading taken for the other meter, a status or a load's command
     read back as a mode command. Each role must have its own topic."""
     owner: dict[str, str] = {}
-    for key in ("topic_cons", "topic_prod", "topic_mode", "topic_status", "topic_availability"):
+    for key in ("topic_cons", "topic_prod", "topic_mode", "topic_status", "topic_availability", "topic_report"):
         topic = mqtt_raw.get(key)
         if not topic:
             continue
@@ -260,6 +270,20 @@ def _check_files(reader: SectionReader, mqtt_raw: dict[str, Any], status_raw: di
         problem = _unwritable(Path(_path_or_none(logging_raw["file"], config_dir) or ""), replaced=False)
         if problem:
             reader.problems.append(ConfigProblem("logging", "file", problem))
+
+
+def _check_record_dir(reader: SectionReader, directory: Path) -> None:
+    """The recorder makes its directory when missing: the nearest existing parent must be writable."""
+    existing = directory
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    problem = None
+    if not existing.is_dir():
+        problem = f"{existing} is not a directory"
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        problem = f"directory {existing} is not writable (set [record] enabled = false to run without recording)"
+    if problem:
+        reader.problems.append(ConfigProblem("record", "dir", problem))
 
 
 def _unreadable(path: Path) -> str | None:

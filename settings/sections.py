@@ -26,6 +26,7 @@ MQTT_OPTIONS: tuple[Option, ...] = (
     Option("topic_mode", "text?", None, "forced mode topic (default <topic_regul>/mode)",
            aliases=("topic_force",)),
     Option("topic_availability", "text?", None, "availability topic (default <topic_regul>/availability)"),
+    Option("topic_report", "text?", None, "daily report topic, retained (default <topic_regul>/report)"),
 )
 
 ALGORITHMS = ("closed_loop", "hebert")
@@ -62,6 +63,14 @@ LOGGING_OPTIONS: tuple[Option, ...] = (
     Option("file", "text?", None, "rotating log file (empty: standard error only)"),
     Option("max_bytes", int, 1_000_000, "size of one log file before it rotates", min=1000),
     Option("backup_count", int, 3, "rotated log files kept", min=0, max=100),
+)
+
+RECORD_OPTIONS: tuple[Option, ...] = (
+    Option("enabled", bool, True, "record each decision into one compressed file a day"),
+    Option("dir", str, "records", "directory of the day files, relative to the config file"),
+    Option("keep_days", int, 30, "days of files kept (older ones are removed)", min=1, max=36500),
+    Option("flush_interval", float, 300.0, "seconds between two writes (a batch each)", min=1, max=86400),
+    Option("max_day_mb", float, 20.0, "a day's file stops growing at this size (MB)", min=0.1),
 )
 
 # Seed keys that no longer do anything here, with the reason a user is told.
@@ -101,6 +110,7 @@ class MqttSettings:
     topic_status: str
     topic_mode: str
     topic_availability: str
+    topic_report: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +137,17 @@ class StatusSettings:
 
     file: Path
     persistent: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RecordSettings:
+    """The day recorder: where, how long, how often."""
+
+    enabled: bool
+    dir: Path
+    keep_days: int
+    flush_interval_s: float
+    max_day_bytes: int
 
 
 @dataclass(frozen=True, slots=True)

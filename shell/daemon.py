@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
+from core.decisions import is_relay
 from core.regulator import Regulator
+from recording.writer import DayRecorder
 from settings.config import Settings
 from shell.forecast_fetch import ForecastFetched, ForecastFetcher
 from shell.lock import InstanceLock
@@ -32,6 +34,13 @@ class StopRequest:
     signal_name: str
 
 
+def _recorder(settings: Settings, reg: Regulator) -> DayRecorder:
+    rec = settings.record
+    return DayRecorder(rec.dir, [load.name for load in reg.loads], [is_relay(load) for load in reg.loads],
+                       settings.tzinfo, settings.evaluate.meter_timeout_s, rec.flush_interval_s, rec.keep_days,
+                       rec.max_day_bytes)
+
+
 class Daemon:
     """Runs a Regulator against the broker until a stop signal."""
 
@@ -48,6 +57,9 @@ class Daemon:
         self.fetcher = ForecastFetcher(owm, settings.field.fallback.seed.check_at_hour, settings.tzinfo,
                                        self.events) if owm is not None else None
         self._started = False
+        self.recorder = _recorder(settings, self.reg) if settings.record.enabled else None
+        if self.recorder is not None:
+            self.reg.add_decision_listener(self.recorder.add)
 
     def _publish(self, topic: str, payload: str | bytes, retain: bool = False) -> None:
         self.link.publish(topic, payload, retain)
@@ -67,6 +79,10 @@ class Daemon:
                 for warning in self.reg.restore(document, time.time()):
                     log.warning("status restore: %s", warning)
             self.saver.start()
+        if self.recorder is not None:
+            log.info("recording each decision into %s (a batch every %.0f s)", self.recorder.directory,
+                     self.recorder.flush_interval_s)
+            self.recorder.start()
         self.link.start()
         if self.fetcher is not None:
             self.fetcher.start()
@@ -100,6 +116,8 @@ class Daemon:
                 except Exception:  # a bug must not stop the regulation: logged, the loop goes on
                     log.exception("internal error in the timers")
                 self._offer_snapshot()  # a status the timers published (a force expired, a stale meter)
+                if self.recorder is not None:
+                    self.recorder.tick(time.monotonic())  # hands a batch to its thread, never writes here
                 next_tick = time.monotonic() + TICK_S
 
     def _on_message(self, event: Message) -> None:
@@ -153,6 +171,8 @@ class Daemon:
         if self.saver is not None:
             self.saver.stop()
             log.info("status saved to %s", self.saver.path)
+        if self.recorder is not None:
+            self.recorder.stop()
         self.link.stop()
         self.lock.release()
         log.info("stopped")

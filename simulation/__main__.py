@@ -1,4 +1,4 @@
-"""Command line: `python3 -m simulation replay ...` and `python3 -m simulation demo ...`."""
+"""Command line: `python3 -m simulation replay|tune|report|demo ...`."""
 
 from __future__ import annotations
 
@@ -11,30 +11,41 @@ from pathlib import Path
 
 from calibration import CalibrationError
 from localbroker import BrokerError
+from recording.format import RecordError
 from settings.problems import ConfigError
 from simulation.demo import DEFAULT_TRACE, DemoError, DemoOptions, run_demo
 from simulation.metrics import LogError, format_summary, write_log
 from simulation.plot import PlotUnavailable, plot_day
-from simulation.replay import ReplayError, replay
+from simulation.recorded import RecordingFactory
+from simulation.replay import ReplayError, real_regulator, replay
 from simulation.trace import TraceError
+from simulation.tune_cli import add_report_parser, add_tune_parser, run_report, run_tune
+from simulation.tune_grid import TuneError
 
-USER_ERRORS = (ConfigError, TraceError, CalibrationError, ReplayError, LogError, PlotUnavailable)
+USER_ERRORS = (ConfigError, TraceError, CalibrationError, ReplayError, LogError, PlotUnavailable, TuneError,
+               RecordError)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python3 -m simulation",
-                                     description="PySEB's simulated house: replay a real day, or a live demo.")
+                                     description="PySEB's simulated house: replay a real or recorded day, tune the "
+                                                 "settings on your days, report a recorded day, or a live demo.")
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="replay: show the decision core's log (-v: its decisions, -vv: their reasoning)")
     sub = parser.add_subparsers(dest="command", required=True)
     rep = sub.add_parser("replay", help="replay a trace through the decision core, in simulated time")
-    rep.add_argument("trace", type=Path, help="CSV time,production_w,house_w (one day, regular step)")
+    rep.add_argument("trace", type=Path, help="CSV time,production_w,house_w (one day, regular step), "
+                                              "or a recorded day pyseb-DAY.csv.gz")
     rep.add_argument("-c", "--config", type=Path, required=True, help="PySEB config (loads, [simulation])")
     rep.add_argument("--from", dest="start", metavar="HH:MM", help="start time of day (default: trace start)")
     rep.add_argument("--to", dest="end", metavar="HH:MM", help="end time of day (default: trace end)")
     rep.add_argument("--period", type=float, metavar="S", help="meter period, s (default [simulation] period, 2)")
     rep.add_argument("--plot", type=Path, metavar="PNG", help="draw the day (needs matplotlib)")
     rep.add_argument("--log", type=Path, metavar="CSV", help="write one row per period")
+    rep.add_argument("--record", type=Path, metavar="DIR",
+                     help="record the replay's decisions as the daemon does (pyseb-DAY.csv.gz in DIR)")
+    add_tune_parser(sub)
+    add_report_parser(sub)
     demo = sub.add_parser("demo", help="live demo: private broker, virtual devices, the real daemon")
     demo.add_argument("--minutes", type=float, default=30.0, help="simulated minutes to run (default 30)")
     demo.add_argument("--speed", type=float, default=30.0, help="simulated seconds per second (default 30)")
@@ -45,7 +56,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _replay(args: argparse.Namespace) -> int:
     began = time.perf_counter()
-    result = replay(args.config, args.trace, args.start, args.end, args.period)
+    recording = RecordingFactory(args.record, real_regulator) if args.record else None
+    result = replay(args.config, args.trace, args.start, args.end, args.period,
+                    make_regulator=recording or real_regulator)
     elapsed = time.perf_counter() - began
     trace = result.trace
     print(f"Replay of {trace.path} with {args.config}: {trace.hhmm(result.start_s)} to "
@@ -59,6 +72,8 @@ def _replay(args: argparse.Namespace) -> int:
         title = f"{Path(trace.path).name} replayed with {args.config.name}"
         plot_day(args.plot, result.names, result.rows, result.summary, title, trace.tz)
         print(f"plot: {args.plot}")
+    if recording is not None:
+        print("recorded: " + ", ".join(str(path) for path in recording.finish()))
     return 0
 
 
@@ -70,6 +85,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "replay":
             return _replay(args)
+        if args.command == "tune":
+            return run_tune(args)
+        if args.command == "report":
+            return run_report(args)
         run_demo(DemoOptions(args.minutes, args.speed, args.start, args.trace))
         return 0
     except USER_ERRORS as exc:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -25,19 +26,26 @@ class Belief:
     def __init__(self, names: Sequence[str]) -> None:
         self._index = {name: i for i, name in enumerate(names)}
         self._watts: tuple[float, ...] = (0.0,) * len(names)
-        self._latest: bytes | None = None
-        self._parsed: bytes | None = None
+        self._latest: bytes | dict[str, Any] | None = None
+        self._parsed: bytes | dict[str, Any] | None = None
+        # The real regulator keeps the document it publishes (`last_status`): reading it spares decoding
+        # the JSON it was just encoded to, the replay's largest cost of its own.
+        self.document_source: Callable[[], dict[str, Any] | None] | None = None
 
     def offer(self, payload: str | bytes) -> None:
         """Keep a status payload; it is parsed only when read (most are superseded before that)."""
-        self._latest = payload.encode() if isinstance(payload, str) else payload
+        document = self.document_source() if self.document_source is not None else None
+        if document is not None:
+            self._latest = document
+        else:
+            self._latest = payload.encode() if isinstance(payload, str) else payload
 
     def watts(self) -> tuple[float, ...]:
         """Watts per load per the latest status (0 for a load it does not list)."""
         if self._latest is not None and self._latest is not self._parsed:
             self._parsed = self._latest
             try:
-                doc = json.loads(self._latest)
+                doc = self._latest if isinstance(self._latest, dict) else json.loads(self._latest)
                 watts = list(self._watts)
                 for entry in doc.get("equipments", []):
                     i = self._index.get(str(entry.get("name", "")))

@@ -17,11 +17,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
+from recording.format import is_record_file
 from simulation.config import SimConfig, read_sim_config
 from simulation.house import SimHouse
 from simulation.metrics import PeriodRow, Summary, summarize
 from simulation.pzem import PzemMeter
 from simulation.record import Belief, Recorder
+from simulation.recorded import trace_from_record
 from simulation.trace import Trace, read_trace
 
 __all__ = ["PublishFn", "RegulatorLike", "ReplayError", "ReplayResult", "load_trace", "replay"]
@@ -71,11 +73,14 @@ def real_regulator(config_path: str, publish: PublishFn) -> RegulatorLike:
 
 
 def load_trace(path: str | Path, config: SimConfig) -> Trace:
-    """Read a trace with its naive times in the config's `[evaluate] timezone` (or the system's)."""
+    """Read a trace with its naive times in the config's `[evaluate] timezone` (or the system's); a
+    recorded day (`pyseb-DAY.csv.gz`) is read as a trace too."""
     try:
         tz = ZoneInfo(config.timezone) if config.timezone else None
     except (ZoneInfoNotFoundError, ValueError):
         raise ReplayError(f"{config.path}: [evaluate] timezone: unknown time zone {config.timezone!r}") from None
+    if is_record_file(path):
+        return trace_from_record(path, tz)
     return read_trace(path, tz)
 
 
@@ -115,6 +120,8 @@ def replay(config_path: str | Path, trace_path: str | Path, start_clock: str | N
     house = SimHouse.from_config(config)
     belief = Belief(house.names)
     regulator = make_regulator(str(config_path), _publisher(config, house, belief))
+    if hasattr(regulator, "last_status"):
+        belief.document_source = lambda: getattr(regulator, "last_status", None)
     rows = run(config, trace, house, belief, regulator, start, end, dt)
     return ReplayResult(trace, config, house.names, rows, summarize(house.names, rows), start, end)
 

@@ -18,7 +18,7 @@ from equipments.registry import BUILTIN, resolve_kind
 from integrations.domoticz_settings import DOMOTICZ_EVALUATE_OPTIONS, DOMOTICZ_OPTIONS
 from settings.field_config import FIELD_LOAD_OPTIONS
 from settings.options import REQUIRED, Option
-from settings.sections import EVALUATE_OPTIONS, LOGGING_OPTIONS, MQTT_OPTIONS, STATUS_OPTIONS
+from settings.sections import EVALUATE_OPTIONS, LOGGING_OPTIONS, MQTT_OPTIONS, RECORD_OPTIONS, STATUS_OPTIONS
 
 SAMPLE = Path(__file__).resolve().parent.parent / "config.ini.sample"
 
@@ -32,6 +32,7 @@ SECTIONS: dict[str, tuple[Option, ...]] = {
     "evaluate": EVALUATE_OPTIONS + FALLBACK_EVALUATE_OPTIONS + DOMOTICZ_EVALUATE_OPTIONS,
     "status": STATUS_OPTIONS,
     "logging": LOGGING_OPTIONS,
+    "record": RECORD_OPTIONS,
     "fallback": FALLBACK_OPTIONS,
     "season": SEASON_OPTIONS,
     "domoticz": DOMOTICZ_OPTIONS,

@@ -1,0 +1,151 @@
+"""The day's figures, from the decisions alone: what the live daemon publishes after midnight and what
+`python3 -m simulation report` prints for a recorded day (the same code, so the same numbers).
+
+Each decision's readings stand for the interval since the decision before it (the meters saw the loads
+as that earlier decision had left them): over that interval the loads drew what the regulator believed
+then, the house the rest of the consumption. An interval longer than `max_gap_s` (meters silent, daemon
+stopped) is not counted: `covered_h` says how much of the day the figures cover.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from core.decisions import DecisionRecord
+
+__all__ = ["DailyFigures", "DailyReport", "LoadDay"]
+
+WH = 1 / 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class LoadDay:
+    """One load's day."""
+
+    name: str
+    relay: bool
+    energy_wh: float  # what it drew, by the regulator's belief
+    switches: int  # times its command went from off to on or back
+
+
+@dataclass(frozen=True, slots=True)
+class DailyReport:
+    """A day's energies (Wh), per load figures, and the counterfactual `missed_wh`."""
+
+    date: str  # YYYY-MM-DD, local
+    covered_h: float
+    pv_wh: float
+    house_wh: float  # consumption minus the loads
+    diverted_wh: float  # all the loads
+    exported_wh: float
+    imported_wh: float
+    caused_import_wh: float  # import while the loads drew, up to what they drew
+    missed_wh: float  # exported while a load still had room: what a perfect router would have added
+    loads: tuple[LoadDay, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        """The retained document on `[mqtt] topic_report` (Wh rounded to 0.1)."""
+        return {
+            "date": self.date, "covered_h": round(self.covered_h, 2),
+            **{key: round(getattr(self, key), 1) for key in
+               ("pv_wh", "house_wh", "diverted_wh", "exported_wh", "imported_wh", "caused_import_wh", "missed_wh")},
+            "loads": {load.name: {"energy_wh": round(load.energy_wh, 1), "switches": load.switches,
+                                  "relay": load.relay} for load in self.loads},
+        }
+
+    def line(self) -> str:
+        """The one INFO line of the log."""
+        relays = ", ".join(f"{load.name} {load.switches}" for load in self.loads if load.relay) or "none"
+        return (f"day {self.date} ({self.covered_h:.1f} h covered): PV {self.pv_wh / 1000:.2f} kWh, house "
+                f"{self.house_wh / 1000:.2f} kWh, diverted {self.diverted_wh / 1000:.2f} kWh, exported "
+                f"{self.exported_wh / 1000:.2f} kWh, imported {self.imported_wh / 1000:.2f} kWh "
+                f"({self.caused_import_wh:.0f} Wh caused by the loads); relay switches: {relays}; a perfect "
+                f"router would have added {self.missed_wh / 1000:.2f} kWh (exported while a load had room)")
+
+    def text(self) -> str:
+        """The report as `python3 -m simulation report` prints it."""
+        rows = [
+            f"day {self.date}, {self.covered_h:.2f} h covered by decisions",
+            f"PV production      {self.pv_wh / 1000:9.2f} kWh",
+            f"house (base load)  {self.house_wh / 1000:9.2f} kWh",
+            f"diverted (loads)   {self.diverted_wh / 1000:9.2f} kWh",
+            f"exported           {self.exported_wh:9.0f} Wh",
+            f"imported           {self.imported_wh:9.0f} Wh",
+            f"caused import      {self.caused_import_wh:9.0f} Wh   (import while the loads drew)",
+            f"missed             {self.missed_wh:9.0f} Wh   (exported while a load had room)",
+            "",
+            f"{'load':<16}{'kind':<10}{'energy kWh':>12}{'switches':>10}",
+        ]
+        rows += [f"{load.name:<16}{'relay' if load.relay else 'variable':<10}{load.energy_wh / 1000:>12.2f}"
+                 f"{load.switches:>10d}" for load in self.loads]
+        return "\n".join(rows)
+
+
+class DailyFigures:
+    """Sums a day's decisions; `close` hands the day's report over and starts the next day."""
+
+    def __init__(self, names: Sequence[str], relays: Sequence[bool], max_gap_s: float) -> None:
+        self.names = tuple(names)
+        self.relays = tuple(relays)
+        self.max_gap_s = max_gap_s
+        self._previous: DecisionRecord | None = None
+        self._day_start_s = float("-inf")
+        self._reset()
+
+    def _reset(self) -> None:
+        self.covered_s = 0.0
+        self._pv = self._house = self._export = self._import = self._caused = self._missed = 0.0
+        self._load = [0.0] * len(self.names)
+        self._switches = [0] * len(self.names)
+        self.decisions = 0
+
+    def add(self, record: DecisionRecord) -> None:
+        """One decision (a decision listener)."""
+        previous, self._previous = self._previous, record
+        if previous is None:
+            return
+        self.decisions += 1
+        for i, (was, now) in enumerate(zip(previous.command, record.command, strict=True)):
+            if (was > 0) != (now > 0):
+                self._switches[i] += 1
+        dt = record.time_s - max(previous.time_s, self._day_start_s)
+        if not 0 < dt <= self.max_gap_s:
+            return  # a gap: nothing known of it (or a clock stepped back)
+        self.covered_s += dt
+        loads_w = 0.0
+        for i, watts in enumerate(previous.believed_w):
+            self._load[i] += watts * dt
+            loads_w += watts
+        production_w = record.production_w
+        grid_w = record.consumption_w - production_w
+        self._pv += production_w * dt
+        self._house += (record.consumption_w - loads_w) * dt
+        if grid_w > 0:
+            self._import += grid_w * dt
+            self._caused += min(grid_w, loads_w) * dt
+        elif grid_w < 0:
+            self._export -= grid_w * dt
+            self._missed += self._could_add_w(-grid_w, previous.room_w) * dt
+
+    def _could_add_w(self, export_w: float, room_w: Sequence[float]) -> float:
+        # A perfect router, in priority order: a variable load takes what fits, a relay only whole.
+        left = export_w
+        for room, relay in zip(room_w, self.relays, strict=True):
+            if room <= 0 or left <= 0:
+                continue
+            take = (room if left >= room else 0.0) if relay else min(left, room)
+            left -= take
+        return export_w - left
+
+    def close(self, date: str, midnight_s: float) -> DailyReport:
+        """The report of the day ending at `midnight_s`; counting starts again from there."""
+        report = DailyReport(
+            date, self.covered_s / 3600.0, self._pv * WH, self._house * WH, sum(self._load) * WH,
+            self._export * WH, self._import * WH, self._caused * WH, self._missed * WH,
+            tuple(LoadDay(name, relay, energy * WH, switches) for name, relay, energy, switches
+                  in zip(self.names, self.relays, self._load, self._switches, strict=True)))
+        self._reset()
+        self._day_start_s = midnight_s
+        return report

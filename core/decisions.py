@@ -1,0 +1,67 @@
+"""What one decision leaves behind, as a small frozen value: the two meter readings, and per load its
+command, the watts the regulator believes it draws, and the watts it could still have taken.
+
+The regulator hands one to each decision listener (the daily report, the day recorder); building it is
+the only cost the hot path pays for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+
+from equipments.base import Equipment
+
+__all__ = ["DecisionListener", "DecisionRecord", "command_level", "is_relay", "snapshot"]
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    """One decision: readings it was made on and the state it left each load in (priority order)."""
+
+    time_s: float
+    consumption_w: float  # the house meter (base load + loads)
+    production_w: float
+    command: tuple[float, ...]  # a variator's percent, a relay's 1 or 0
+    believed_w: tuple[float, ...]  # what the regulator believes each load draws now
+    room_w: tuple[float, ...]  # watts each load could still take (0: full, forced, left out, or at its max)
+
+
+DecisionListener = Callable[[DecisionRecord], None]
+
+
+def is_relay(load: Equipment) -> bool:
+    """True for an on/off load (its command is 1 or 0)."""
+    return hasattr(load, "json_on")
+
+
+def command_level(load: Equipment, relay: bool) -> float:
+    """The load's current command as a number: a variator's percent, 1 or 0 for a relay."""
+    payload = load.current_command().payload
+    if relay:
+        return 1.0 if payload == getattr(load, "json_on", None) else 0.0
+    try:
+        return float(payload)
+    except ValueError:
+        return 1.0 if load.current_power_w > 0 else 0.0  # a user's class with word commands
+
+
+def snapshot(now: float, consumption_w: float, production_w: float, loads: Sequence[Equipment],
+             relays: Sequence[bool], regulated: Collection[Equipment]) -> DecisionRecord:
+    """The record of a decision just made; `regulated` are the loads the allocation could use.
+
+    Room: what a load could still take (a relay that is off: its learned or nominal watts)."""
+    commands: list[float] = []
+    believed: list[float] = []
+    room: list[float] = []
+    for load, relay in zip(loads, relays, strict=True):
+        watts = load.current_power_w
+        commands.append(command_level(load, relay))
+        believed.append(watts)
+        if load.forced_power_w is not None or load.overed or load not in regulated:
+            room.append(0.0)
+        elif relay:
+            room.append(0.0 if watts > 0 else float(getattr(load, "learned_power_w", None) or load.max_power_w))
+        else:
+            room.append(max(0.0, load.max_power_w - watts))
+    return DecisionRecord(now, consumption_w, production_w, tuple(commands), tuple(believed), tuple(room))

@@ -1,0 +1,1 @@
+"""Recorded days: each decision's readings and load states, one compressed CSV file a day."""

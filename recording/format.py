@@ -1,0 +1,164 @@
+"""The file format of a recorded day, and its tolerant reader.
+
+A day file is gzip: several gzip members one after the other (each batch of decisions is one whole
+member, appended), which gzip and `zcat` read as one stream. Its text is a CSV preceded by one line
+that names the format and the loads' kinds:
+
+    # pyseb-record 1 max_gap_s=10 loads=ecs:variable,radiator:relay
+    time,production_w,consumption_w,ecs_command,ecs_believed_w,ecs_room_w,radiator_command,...
+    2026-05-01T12:00:02.512+02:00,4211.3,1523.0,42,1010.2,1289.8,0,0,1000
+
+A member cut short (the process killed mid-write, power lost) is where the reader stops: what came
+before it is intact, so a crash loses at most the batch being written.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from pathlib import Path
+
+from core.decisions import DecisionRecord
+
+__all__ = ["MAGIC", "RecordError", "RecordedDay", "format_rows", "header_text", "is_record_file",
+           "read_record", "readable_length"]
+
+MAGIC = "# pyseb-record 1"
+LOAD_COLUMNS = ("command", "believed_w", "room_w")
+
+
+class RecordError(ValueError):
+    """A file that is not a recorded day, or one whose text does not parse; names the file and line."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedDay:
+    """A recorded day as read back."""
+
+    path: str
+    names: tuple[str, ...]
+    relays: tuple[bool, ...]
+    records: list[DecisionRecord]
+    truncated: bool  # the file ended inside a batch (a crash): that batch is lost, the rest is here
+    max_gap_s: float  # a longer interval between two decisions is a gap (the daemon's meter_timeout)
+    date: str | None  # the local date of the first decision (YYYY-MM-DD), None without any
+    tz: tzinfo | None  # the first decision's UTC offset, for display
+
+
+def header_text(names: Sequence[str], relays: Sequence[bool], max_gap_s: float) -> str:
+    """The first two lines of a day file."""
+    kinds = ",".join(f"{name}:{'relay' if relay else 'variable'}" for name, relay in zip(names, relays, strict=True))
+    return f"{MAGIC} max_gap_s={max_gap_s:g} loads={kinds}\n{','.join(_columns(names))}\n"
+
+
+def _columns(names: Sequence[str]) -> list[str]:
+    return ["time", "production_w", "consumption_w"] + [f"{n}_{c}" for n in names for c in LOAD_COLUMNS]
+
+
+def _number(value: float) -> str:
+    text = f"{value:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def format_rows(records: Iterable[DecisionRecord], tz: tzinfo | None) -> str:
+    """CSV lines for `records` (times local, with their offset, to the millisecond)."""
+    lines = []
+    for record in records:
+        stamp = datetime.fromtimestamp(record.time_s, tz) if tz is not None else \
+            datetime.fromtimestamp(record.time_s).astimezone()
+        cells = [stamp.isoformat(timespec="milliseconds"), _number(record.production_w),
+                 _number(record.consumption_w)]
+        for command, believed, room in zip(record.command, record.believed_w, record.room_w, strict=True):
+            cells += [f"{command:g}", _number(believed), _number(room)]
+        lines.append(",".join(cells))
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def readable_length(data: bytes) -> tuple[int, bytes, bool]:
+    """How many leading bytes of `data` are whole gzip members, their text, and whether more followed."""
+    good = 0
+    text = []
+    rest = data
+    while rest:
+        inflater = zlib.decompressobj(wbits=31)
+        try:
+            chunk = inflater.decompress(rest)
+        except zlib.error:
+            break
+        if not inflater.eof:
+            break  # cut short
+        text.append(chunk)
+        good += len(rest) - len(inflater.unused_data)
+        rest = inflater.unused_data
+    return good, b"".join(text), good < len(data)
+
+
+def is_record_file(path: str | Path) -> bool:
+    """True when `path` is a gzip file (a recorded day); a trace CSV is plain text."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(2) == b"\x1f\x8b"
+    except OSError:
+        return False
+
+
+def _parse_header(name: str, first: str, second: str) -> tuple[tuple[str, ...], tuple[bool, ...], float]:
+    fields = dict(item.partition("=")[::2] for item in first[len(MAGIC):].split())
+    if not first.startswith(MAGIC + " ") or "loads" not in fields or "max_gap_s" not in fields:
+        raise RecordError(f"{name}:1: not a PySEB recorded day (expected a first line {MAGIC} max_gap_s=... "
+                          "loads=...)")
+    try:
+        max_gap_s = float(fields["max_gap_s"])
+    except ValueError:
+        raise RecordError(f"{name}:1: max_gap_s is not a number: {fields['max_gap_s']!r}") from None
+    names: list[str] = []
+    relays: list[bool] = []
+    for item in fields["loads"].split(","):
+        load, _, kind = item.partition(":")
+        if not load or kind not in ("relay", "variable"):
+            raise RecordError(f"{name}:1: bad load description {item!r}")
+        names.append(load)
+        relays.append(kind == "relay")
+    expected = ",".join(_columns(names))
+    if second.strip() != expected:
+        raise RecordError(f"{name}:2: unexpected columns (expected {expected})")
+    return tuple(names), tuple(relays), max_gap_s
+
+
+def read_record(path: str | Path) -> RecordedDay:
+    """Read a day file; a batch cut short at its end is dropped (`truncated`), anything else bad is an error."""
+    name = str(path)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise RecordError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    good, raw, truncated = readable_length(data)
+    if good == 0 and data[:2] != b"\x1f\x8b":
+        raise RecordError(f"{name}: not a gzip file (a recorded day is .csv.gz)")
+    try:
+        lines = raw.decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise RecordError(f"{name}: not UTF-8 text inside") from None
+    if len(lines) < 2:
+        raise RecordError(f"{name}: no header (the first batch was lost, or the file is empty)")
+    names, relays, max_gap_s = _parse_header(name, lines[0], lines[1])
+    width = 3 + 3 * len(names)
+    records: list[DecisionRecord] = []
+    for number, line in enumerate(lines[2:], start=3):
+        cells = line.split(",")
+        if len(cells) != width:
+            raise RecordError(f"{name}:{number}: {len(cells)} fields, expected {width}")
+        try:
+            stamp = datetime.fromisoformat(cells[0]).timestamp()
+            values = [float(c) for c in cells[1:]]
+        except ValueError:
+            raise RecordError(f"{name}:{number}: not a time or a number in {line!r}") from None
+        per_load = values[2:]
+        records.append(DecisionRecord(stamp, values[1], values[0], tuple(per_load[0::3]),
+                                      tuple(per_load[1::3]), tuple(per_load[2::3])))
+    first = datetime.fromisoformat(lines[2].split(",", 1)[0]) if records else None
+    return RecordedDay(name, names, relays, records, truncated, max_gap_s,
+                       None if first is None else first.date().isoformat(), None if first is None else first.tzinfo)

@@ -1,0 +1,110 @@
+"""The day files on disk: names, appending a batch as one gzip member, repairing a tail cut by a crash,
+and removing days older than `keep_days`."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import os
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+from recording.format import readable_length
+
+__all__ = ["DAY_FILE", "append_batch", "day_file", "prune"]
+
+log = logging.getLogger(__name__)
+
+DAY_FILE = re.compile(r"^pyseb-(\d{4}-\d{2}-\d{2})(?:-(\d+))?\.csv\.gz$")
+
+
+def _header_of(path: Path) -> str | None:
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(64 * 1024)
+    except OSError:
+        return None
+    text = readable_length(head)[1] if head else b""
+    if not text:
+        # The first member may be longer than what was read: decompress the start of the stream.
+        try:
+            with gzip.open(path, "rt", encoding="utf-8") as stream:
+                return stream.readline() + stream.readline()
+        except (OSError, EOFError, UnicodeDecodeError):
+            return None
+    lines = text.decode("utf-8", "replace").splitlines(keepends=True)
+    return "".join(lines[:2])
+
+
+def day_file(directory: Path, day: date, header: str) -> Path:
+    """The file for `day` whose loads are those of `header`: `pyseb-DAY.csv.gz`, or `-2`, `-3`... when
+    the config's loads changed during the day (one file, one set of columns)."""
+    for index in range(1, 100):
+        path = directory / (f"pyseb-{day.isoformat()}.csv.gz" if index == 1 else
+                            f"pyseb-{day.isoformat()}-{index}.csv.gz")
+        if not path.exists() or path.stat().st_size == 0:
+            return path
+        existing = _header_of(path)
+        if existing is None or existing == header:
+            return path  # ours (or one whose header is lost: append_batch repairs it)
+    raise OSError(f"too many record files for {day} in {directory}")
+
+
+def repair_tail(path: Path) -> int:
+    """Cut `path` after its last whole gzip member (a crash may have left half of one); its new size."""
+    if not path.is_file():
+        return 0
+    data = path.read_bytes()
+    good, _, cut = readable_length(data)
+    if cut:
+        log.warning("record %s: %d bytes of a batch cut short by a crash removed", path, len(data) - good)
+        with open(path, "r+b") as handle:
+            handle.truncate(good)
+            os.fsync(handle.fileno())
+    return good
+
+
+def append_batch(path: Path, text: str, header: str) -> int:
+    """Append `text` (whole CSV lines) as one gzip member, the header first in a new file; fsync'ed.
+    Returns the bytes written. One write of a whole member: a crash leaves at most that member cut."""
+    new = not path.exists() or path.stat().st_size == 0
+    payload = gzip.compress(((header if new else "") + text).encode("utf-8"), compresslevel=6, mtime=0)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        size_before = os.fstat(fd).st_size
+        written = 0
+        while written < len(payload):
+            written += os.write(fd, payload[written:])
+        os.fsync(fd)
+    except OSError:
+        # A disk that filled up mid-member: take the half member back, or the next batch would follow garbage.
+        try:
+            os.ftruncate(fd, size_before)
+        except OSError:
+            pass  # the tail is repaired at the next start (repair_tail)
+        raise
+    finally:
+        os.close(fd)
+    return len(payload)
+
+
+def prune(directory: Path, today: date, keep_days: int) -> list[Path]:
+    """Remove day files older than `keep_days` days before `today`; the removed paths."""
+    oldest = today - timedelta(days=keep_days - 1)
+    removed = []
+    for path in directory.iterdir():
+        match = DAY_FILE.match(path.name)
+        if not match:
+            continue
+        try:
+            day = date.fromisoformat(match.group(1))
+        except ValueError:
+            continue
+        if day < oldest:
+            try:
+                path.unlink()
+                removed.append(path)
+            except OSError as exc:
+                log.warning("record %s: cannot remove an old day: %s", path, exc.strerror or exc)
+    return removed

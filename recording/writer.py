@@ -1,0 +1,135 @@
+"""The day recorder: takes each decision on the main loop (an append to a list, nothing else), hands a
+batch every `flush_interval_s` to its own thread, which formats, compresses and appends it to the day's
+file. A disk error (full, read-only, gone) is a warning and a lost batch, never an exception on the
+regulation's path; the day's file stops growing at `max_day_bytes`."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import queue
+import threading
+from collections.abc import Sequence
+from datetime import date, datetime, tzinfo
+from itertools import groupby
+from pathlib import Path
+
+from core.decisions import DecisionRecord
+from recording.format import format_rows, header_text
+from recording.store import append_batch, day_file, prune, repair_tail
+
+__all__ = ["DayRecorder"]
+
+log = logging.getLogger(__name__)
+
+MAX_WAITING_BATCHES = 48  # a stuck disk holds at most this many batches in memory; older ones are dropped
+
+
+class DayRecorder:
+    """Records decisions into `directory/pyseb-YYYY-MM-DD.csv.gz`, in batches."""
+
+    def __init__(self, directory: Path, names: Sequence[str], relays: Sequence[bool], tz: tzinfo | None,
+                 max_gap_s: float, flush_interval_s: float = 300.0, keep_days: int = 30,
+                 max_day_bytes: int = 20_000_000, threaded: bool = True) -> None:
+        self.directory = directory
+        self.header = header_text(names, relays, max_gap_s)
+        self.tz = tz
+        self.flush_interval_s = flush_interval_s
+        self.keep_days = keep_days
+        self.max_day_bytes = max_day_bytes
+        self._pending: list[DecisionRecord] = []
+        self._next_flush_at: float | None = None
+        self._batches: queue.Queue[list[DecisionRecord] | None] = queue.Queue(MAX_WAITING_BATCHES)
+        self._thread = threading.Thread(target=self._run, name="day-recorder", daemon=True) if threaded else None
+        self._repaired: set[Path] = set()
+        self._pruned_on: date | None = None
+        self._failing = False  # a disk error was warned about; the next ones go to DEBUG until a write works
+        self._full_days: set[date] = set()
+        self.written_batches = 0
+        self.lost_records = 0
+
+    # --- the main loop's side -----------------------------------------------------------------------
+    def add(self, record: DecisionRecord) -> None:
+        """A decision listener: keep the record for the next batch."""
+        self._pending.append(record)
+
+    def tick(self, now: float) -> None:
+        """Hand the batch over when `flush_interval_s` has passed (`now` on any steady clock)."""
+        if self._next_flush_at is None:
+            self._next_flush_at = now + self.flush_interval_s
+        elif now >= self._next_flush_at:
+            self._next_flush_at = now + self.flush_interval_s
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand what is pending to the writer (written at once when not threaded)."""
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        if self._thread is None:
+            self.write(batch)
+            return
+        try:
+            self._batches.put_nowait(batch)
+        except queue.Full:
+            self.lost_records += len(batch)
+            log.warning("recorder: the disk is not keeping up; %d decisions not recorded", len(batch))
+
+    def start(self) -> None:
+        """Start the writer thread."""
+        if self._thread is not None:
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Write what is pending and stop the thread."""
+        self.flush()
+        if self._thread is not None and self._thread.is_alive():
+            self._batches.put(None)
+            self._thread.join(timeout=30)
+
+    # --- the writer's side --------------------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            batch = self._batches.get()
+            if batch is None:
+                return
+            self.write(batch)
+
+    def _day(self, record: DecisionRecord) -> date:
+        return datetime.fromtimestamp(record.time_s, self.tz).date()
+
+    def write(self, batch: list[DecisionRecord]) -> None:
+        """Append `batch` to its day's file (or files, across midnight); errors are logged, never raised."""
+        for day, records in groupby(batch, key=self._day):
+            self._write_day(day, list(records))
+
+    def _write_day(self, day: date, records: list[DecisionRecord]) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            if self._pruned_on != day:
+                self._pruned_on = day
+                for path in prune(self.directory, day, self.keep_days):
+                    log.info("recorder: removed %s (older than keep_days = %d)", path.name, self.keep_days)
+            path = day_file(self.directory, day, self.header)
+            if path not in self._repaired:
+                self._repaired.add(path)
+                repair_tail(path)
+            if day in self._full_days or (path.exists() and path.stat().st_size >= self.max_day_bytes):
+                if day not in self._full_days:
+                    self._full_days.add(day)
+                    log.warning("recorder: %s reached max_day_mb: the rest of %s is not recorded", path, day)
+                self.lost_records += len(records)
+                return
+            append_batch(path, format_rows(records, self.tz), self.header)
+        except OSError as exc:
+            self.lost_records += len(records)
+            reason = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc))
+            (log.debug if self._failing else log.warning)(
+                "recorder: %d decisions not recorded in %s: %s (regulation goes on; further errors at DEBUG "
+                "until a write succeeds)", len(records), self.directory, reason)
+            self._failing = True
+            return
+        if self._failing:
+            log.warning("recorder: writing again in %s", self.directory)
+        self._failing = False
+        self.written_batches += 1

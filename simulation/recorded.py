@@ -1,0 +1,72 @@
+"""Recorded days in the simulator: a day file read as a trace, and a replay that records itself as the
+daemon does (same listener, same writer)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import tzinfo
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from recording.format import RecordError, read_record
+from recording.writer import DayRecorder
+from simulation.trace import Trace, TraceError
+
+__all__ = ["RecordingFactory", "trace_from_record"]
+
+
+def trace_from_record(path: str | Path, tz: tzinfo | None) -> Trace:
+    """A recorded day as a trace: PV as the production meter read it, the house's own load as the
+    consumption meter read it minus what the loads drew then (the regulator's belief after the decision
+    before). Times are the decisions' (irregular: about one every two meter periods)."""
+    try:
+        day = read_record(path)
+    except RecordError as exc:
+        raise TraceError(str(exc)) from None
+    times: list[float] = []
+    production: list[float] = []
+    house: list[float] = []
+    drawing_w = sum(day.records[0].believed_w) if day.records else 0.0
+    for record in day.records:
+        if times and record.time_s <= times[-1]:
+            continue  # a clock stepped back: keep the day increasing
+        times.append(record.time_s)
+        production.append(record.production_w)
+        house.append(max(0.0, record.consumption_w - drawing_w))
+        drawing_w = sum(record.believed_w)
+    if len(times) < 2:
+        raise TraceError(f"{path}: needs at least two decisions, found {len(times)}")
+    step = float(np.median(np.diff(np.asarray(times))))
+    return Trace(str(path), tuple(times), tuple(production), tuple(house), step, tz)
+
+
+class RecordingFactory:
+    """A regulator factory for `replay` that records every decision into `directory` as the daemon would."""
+
+    def __init__(self, directory: Path, make_regulator: Callable[[str, Any], Any]) -> None:
+        self.directory = directory
+        self._make = make_regulator
+        self.recorder: DayRecorder | None = None
+        self.regulator: Any = None
+
+    def __call__(self, config_path: str, publish: Any) -> Any:
+        """Build the regulator and attach a (synchronous) day recorder to it."""
+        from core.decisions import is_relay
+
+        regulator = self._make(config_path, publish)
+        settings = regulator.settings
+        loads = regulator.loads
+        self.recorder = DayRecorder(self.directory, [load.name for load in loads], [is_relay(load) for load in loads],
+                                    settings.tzinfo, settings.evaluate.meter_timeout_s, threaded=False,
+                                    keep_days=36500)
+        regulator.add_decision_listener(self.recorder.add)
+        self.regulator = regulator
+        return regulator
+
+    def finish(self) -> list[Path]:
+        """Write what is pending; the day files written."""
+        if self.recorder is not None:
+            self.recorder.flush()
+        return sorted(self.directory.glob("pyseb-*.csv.gz"))

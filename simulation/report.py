@@ -1,0 +1,99 @@
+"""`python3 -m simulation report DAY`: a recorded day's report, the same figures the daemon publishes
+after midnight (same code: `core.daily_report`), and optionally its picture."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from core.daily_report import DailyFigures, DailyReport
+from recording.format import RecordedDay, RecordError, read_record
+from simulation.plot import PlotUnavailable
+
+__all__ = ["find_day", "plot_report", "report_day"]
+
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def find_day(day: str, config: Path | None) -> Path:
+    """The file of `day`: a path, or a date looked up in the config's `[record] dir`."""
+    path = Path(day)
+    if path.exists() or not DATE.match(day):
+        return path
+    if config is None:
+        raise RecordError(f"{day}: no such file (a date needs -c config.ini to find the [record] dir)")
+    from settings.config import load_settings
+
+    directory = load_settings(config).record.dir
+    found = directory / f"pyseb-{day}.csv.gz"
+    if not found.exists():
+        raise RecordError(f"{day}: no recorded day {found.name} in {directory}")
+    return found
+
+
+def report_day(path: str | Path) -> tuple[DailyReport, RecordedDay]:
+    """The report of a recorded day, and the day itself."""
+    day = read_record(path)
+    if not day.records:
+        raise RecordError(f"{path}: no decision recorded")
+    figures = DailyFigures(day.names, day.relays, day.max_gap_s)
+    for record in day.records:
+        figures.add(record)
+    return figures.close(day.date or Path(path).name, day.records[-1].time_s), day
+
+
+def _minute_means(times: np.ndarray, values: np.ndarray, start: float) -> tuple[np.ndarray, np.ndarray]:
+    # Decisions come every few seconds, irregularly: a mean per minute reads better.
+    minute = ((times - start) // 60).astype(int)
+    count = np.bincount(minute)
+    used = count > 0
+    means = np.stack([np.bincount(minute, weights=values[:, j])[used] / count[used]
+                      for j in range(values.shape[1])], axis=1)
+    return start + 60.0 * np.nonzero(used)[0] + 30.0, means
+
+
+def plot_report(path: str | Path, report: DailyReport, day: RecordedDay) -> None:
+    """Draw the day (PV, house, each load by the regulator's belief, grid) into the PNG `path`."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.dates as mdates
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise PlotUnavailable("--plot needs matplotlib: pip install -r requirements-plot.txt") from None
+    records = day.records
+    times = np.array([r.time_s for r in records])
+    loads = np.array([(0.0,) * len(day.names)] + [r.believed_w for r in records[:-1]]).reshape(len(records), -1)
+    consumption = np.array([r.consumption_w for r in records])
+    production = np.array([r.production_w for r in records])
+    # The loads drew, until a decision, what the decision before had set: the house is the rest.
+    columns = np.column_stack([production, consumption - loads.sum(axis=1), loads, consumption - production])
+    at, means = _minute_means(times, columns, float(times[0] // 60 * 60))
+    tz = day.tz
+    stamps = mdates.date2num([datetime.fromtimestamp(t, tz) for t in at])
+    fig, ax = plt.subplots(figsize=(11, 5.5), dpi=100)
+    ax.fill_between(stamps, means[:, 0], color="#f6c945", alpha=0.45, label="PV production", linewidth=0)
+    colors = ["#7f7f7f", "#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b"]
+    stack = [means[:, 1].clip(min=0)] + [means[:, 2 + i] for i in range(len(day.names))]
+    ax.stackplot(stamps, *stack, labels=["house (base load)", *day.names], colors=colors[:len(stack)], alpha=0.8)
+    ax.plot(stamps, means[:, -1], color="black", linewidth=0.9, label="grid (+ import, - export)")
+    ax.axhline(0, color="black", linewidth=0.5)
+    ax.xaxis_date(tz)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=tz))
+    ax.set_ylabel("W (mean per minute)")
+    title = (f"{Path(day.path).name}: PV {report.pv_wh / 1000:.1f} kWh, house {report.house_wh / 1000:.1f} kWh, "
+             f"diverted {report.diverted_wh / 1000:.1f} kWh, exported {report.exported_wh / 1000:.1f} kWh, "
+             f"imported {report.imported_wh / 1000:.1f} kWh\ncaused import {report.caused_import_wh:.0f} Wh, "
+             f"missed {report.missed_wh:.0f} Wh (exported while a load had room), relay switches "
+             + (", ".join(f"{d.name} {d.switches}" for d in report.loads if d.relay) or "none"))
+    ax.set_title(title, fontsize=9)
+    ax.legend(loc="upper left", fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

@@ -1,0 +1,151 @@
+"""`python3 -m simulation tune`: replay days over a grid of control settings on every core, and pick
+the best setting under the user's limits.
+
+Each replay covers the day's daylight (first to last PV reading > 0, a quarter of an hour more each
+side): at night no setting can divert anything, and skipping it halves the work."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from simulation.config import read_sim_config
+from simulation.metrics import Summary
+from simulation.replay import load_trace, replay
+from simulation.tune_grid import Axis
+
+__all__ = ["Outcome", "Window", "best", "config_lines", "daylight", "format_table", "run_grid"]
+
+DAYLIGHT_PAD_S = 900.0
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The part of a day to replay."""
+
+    day: Path
+    start: str | None  # HH:MM:SS, None: the trace's start
+    end: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One setting over all the days."""
+
+    setting: tuple[str, ...]
+    days: int
+    capture_pct: float | None
+    caused_import_wh: float  # per day
+    export_wh: float  # per day
+    loads_kwh: float  # per day
+    switches: tuple[float, ...]  # per relay, per day
+    relays: tuple[str, ...]
+
+
+def daylight(config: Path, day: Path, period_s: float | None) -> Window:
+    """The window of `day` with sun in it (whole trace when it has none)."""
+    trace = load_trace(day, read_sim_config(config))
+    lit = np.nonzero(np.asarray(trace.production_w) > 0)[0]
+    if lit.size == 0:
+        return Window(day, None, None)
+    step = period_s or read_sim_config(config).period_s
+    start = max(trace.start_s, trace.times_s[int(lit[0])] - DAYLIGHT_PAD_S)
+    end = min(trace.end_s, trace.times_s[int(lit[-1])] + DAYLIGHT_PAD_S)
+    if end - start < 2 * step:
+        return Window(day, None, None)
+    return Window(day, trace.clock(start), None if end >= trace.end_s else trace.clock(end))
+
+
+def _one(config: str, window: Window, period_s: float | None) -> Summary:
+    """A worker's job: one setting on one day (runs in another process)."""
+    return replay(config, window.day, window.start, window.end, period_s).summary
+
+
+def _progress(done: int, total: int, began: float) -> None:
+    elapsed = time.perf_counter() - began
+    left = elapsed / done * (total - done)
+    line = f"tune: {done}/{total} replays, {elapsed:.0f} s elapsed, about {left:.0f} s left"
+    if sys.stderr.isatty():
+        print("\r" + line, end="" if done < total else "\n", file=sys.stderr, flush=True)
+    elif done == total or done % max(1, total // 10) == 0:
+        print(line, file=sys.stderr, flush=True)
+
+
+def run_grid(variants: Sequence[Path], windows: Sequence[Window], period_s: float | None, jobs: int,
+             progress: Callable[[int, int, float], None] = _progress) -> list[list[Summary]]:
+    """Summaries per setting (outer) and per day (inner), every replay on its own process."""
+    tasks = [(i, j) for i in range(len(variants)) for j in range(len(windows))]
+    results: list[list[Summary | None]] = [[None] * len(windows) for _ in variants]
+    began = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(tasks)))) as pool:
+        futures = {pool.submit(_one, str(variants[i]), windows[j], period_s): (i, j) for i, j in tasks}
+        for done, future in enumerate(as_completed(futures), start=1):
+            i, j = futures[future]
+            results[i][j] = future.result()
+            progress(done, len(tasks), began)
+    return [[s for s in row if s is not None] for row in results]
+
+
+def outcome(setting: tuple[str, ...], summaries: Sequence[Summary], relay_names: Sequence[str]) -> Outcome:
+    """One setting's figures over its days (per day means; capture over all the days)."""
+    days = len(summaries)
+    names = summaries[0].names
+    loads_wh = sum(s.loads_kwh for s in summaries) * 1000.0
+    caused = sum(s.caused_import_wh for s in summaries)
+    oracle_wh = sum(s.oracle_total_kwh for s in summaries) * 1000.0
+    capture = (loads_wh - caused) / oracle_wh * 100.0 if oracle_wh > 0 else None
+    switches = tuple(sum(s.switches[names.index(r)] for s in summaries) / days for r in relay_names)
+    return Outcome(setting, days, capture, caused / days, sum(s.export_wh for s in summaries) / days,
+                   loads_wh / 1000.0 / days, switches, tuple(relay_names))
+
+
+def best(outcomes: Sequence[Outcome], max_switches: float | None, max_import_wh: float | None) -> Outcome | None:
+    """The highest capture within the limits (ties: fewer switches, then less caused import)."""
+    fit = [o for o in outcomes if (max_switches is None or all(s <= max_switches for s in o.switches))
+           and (max_import_wh is None or o.caused_import_wh <= max_import_wh) and o.capture_pct is not None]
+    if not fit:
+        return None
+    return max(fit, key=lambda o: (round(o.capture_pct or 0.0, 2), -max(o.switches, default=0.0),
+                                   -o.caused_import_wh))
+
+
+def format_table(axes: Sequence[Axis], outcomes: Sequence[Outcome], chosen: Outcome | None) -> str:
+    """The trade-off table, best capture first; `*` marks the chosen setting."""
+    relays = outcomes[0].relays if outcomes else ()
+    widths = [max(len(axis.label), *(len(v) for v in axis.values)) for axis in axes]
+    head = "  ".join(f"{axis.label:>{w}}" for axis, w in zip(axes, widths, strict=True))
+    head += f"  {'capture %':>9}  {'caused Wh':>9}  {'export Wh':>9}  {'loads kWh':>9}"
+    head += "".join(f"  {r + ' sw':>{max(9, len(r) + 3)}}" for r in relays)
+    lines = ["  " + head]
+    ordered = sorted(outcomes, key=lambda o: -(o.capture_pct if o.capture_pct is not None else -1e9))
+    for o in ordered:
+        cells = "  ".join(f"{v:>{w}}" for v, w in zip(o.setting, widths, strict=True))
+        capture = "n/a" if o.capture_pct is None else f"{o.capture_pct:.1f}"
+        cells += f"  {capture:>9}  {o.caused_import_wh:>9.1f}  {o.export_wh:>9.0f}  {o.loads_kwh:>9.2f}"
+        cells += "".join(f"  {s:>{max(9, len(r) + 3)}.1f}" for r, s in zip(relays, o.switches, strict=True))
+        lines.append(("* " if o is chosen else "  ") + cells)
+    return "\n".join(lines)
+
+
+def config_lines(axes: Sequence[Axis], setting: Sequence[str]) -> str:
+    """The lines to paste into config.ini for `setting`, by section."""
+    sections: dict[str, list[str]] = {}
+    for axis, value in zip(axes, setting, strict=True):
+        for section, key in axis.targets:
+            sections.setdefault(section, []).append(f"{key} = {value}")
+    return "\n".join(f"[{section}]\n" + "\n".join(lines) for section, lines in sections.items())
+
+
+def default_jobs() -> int:
+    """All the cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1

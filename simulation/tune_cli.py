@@ -1,0 +1,96 @@
+"""The `tune` and `report` commands of `python3 -m simulation`."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from simulation.report import find_day, plot_report, report_day
+from simulation.tune import best, config_lines, daylight, default_jobs, format_table, outcome, run_grid
+from simulation.tune_grid import build_grid, points, write_variants
+
+__all__ = ["add_report_parser", "add_tune_parser", "run_report", "run_tune"]
+
+
+def add_tune_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """The `tune` command's options."""
+    tune = sub.add_parser("tune", help="replay days over a grid of control settings; the best under limits")
+    tune.add_argument("days", type=Path, nargs="+", metavar="DAY",
+                      help="recorded days (pyseb-DAY.csv.gz) or traces (CSV time,production_w,house_w)")
+    tune.add_argument("-c", "--config", type=Path, required=True, help="PySEB config (loads, [simulation])")
+    tune.add_argument("--set", dest="sets", action="append", default=[], metavar="SECTION.KEY=V1,V2,...",
+                      help="one axis of the grid (repeatable; a load's section is its name); "
+                           "default: a small grid of the controller's settings")
+    tune.add_argument("--max-switches", type=float, metavar="N",
+                      help="limit: switches per day of any relay (mean over the days)")
+    tune.add_argument("--max-import-wh", type=float, metavar="WH",
+                      help="limit: import caused by the loads, Wh per day (mean over the days)")
+    tune.add_argument("--period", type=float, metavar="S", help="meter period, s (default [simulation] period, 2)")
+    tune.add_argument("-j", "--jobs", type=int, default=default_jobs(), help="processes (default: every core)")
+
+
+def add_report_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """The `report` command's options."""
+    report = sub.add_parser("report", help="a recorded day's report (what the daemon publishes after midnight)")
+    report.add_argument("day", metavar="DAY", help="a recorded day file, or YYYY-MM-DD with -c (its [record] dir)")
+    report.add_argument("-c", "--config", type=Path, help="PySEB config, to find a date's file in [record] dir")
+    report.add_argument("--plot", type=Path, metavar="PNG", help="draw the day (needs matplotlib)")
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """Print a recorded day's report (and draw it)."""
+    path = find_day(args.day, args.config)
+    report, day = report_day(path)
+    print(f"Report of {path} ({len(day.records)} decisions)"
+          + (" -- its last batch was cut short (a crash): lost" if day.truncated else ""))
+    print(report.text())
+    print(f"\nlog line: {report.line()}")
+    if args.plot:
+        plot_report(args.plot, report, day)
+        print(f"plot: {args.plot}")
+    return 0
+
+
+def run_tune(args: argparse.Namespace) -> int:
+    """Replay the days over the grid and print the trade-off table, the best setting and its lines."""
+    began = time.perf_counter()
+    if args.jobs < 1:
+        raise ValueError("--jobs must be at least 1")
+    axes = build_grid(args.config, args.sets)
+    grid = points(axes)
+    with tempfile.TemporaryDirectory(prefix="pyseb-tune-") as work:
+        variants = write_variants(args.config, axes, grid, Path(work))
+        windows = [daylight(variants[0], day, args.period) for day in args.days]
+        print(f"tune: {len(grid)} settings x {len(windows)} days = {len(grid) * len(windows)} replays on "
+              f"{min(args.jobs, len(grid) * len(windows))} processes; days replayed over their daylight:")
+        for window in windows:
+            print(f"  {window.day}: {window.start or 'start'} to {window.end or 'end'}")
+        summaries = run_grid(variants, windows, args.period, args.jobs)
+    relays = _relays(args.config)
+    outcomes = [outcome(setting, rows, relays) for setting, rows in zip(grid, summaries, strict=True)]
+    chosen = best(outcomes, args.max_switches, args.max_import_wh)
+    print()
+    print(format_table(axes, outcomes, chosen))
+    limits = ", ".join(text for text in (
+        None if args.max_switches is None else f"at most {args.max_switches:g} switches a day per relay",
+        None if args.max_import_wh is None else f"at most {args.max_import_wh:g} Wh of caused import a day",
+    ) if text) or "no limit given"
+    print(f"\n(per day, over {len(windows)} day(s); capture = (loads - caused import) / oracle; {limits})")
+    elapsed = time.perf_counter() - began
+    if chosen is None:
+        print(f"\nno setting meets the limits ({limits}); loosen them or widen the grid")
+        print(f"\n(tuned in {elapsed:.1f} s)")
+        return 1
+    print(f"\nbest: capture {chosen.capture_pct:.1f} %, caused import {chosen.caused_import_wh:.0f} Wh a day; "
+          "paste into your config:\n")
+    print(config_lines(axes, chosen.setting))
+    print(f"\n(tuned in {elapsed:.1f} s)")
+    return 0
+
+
+def _relays(config: Path) -> list[str]:
+    from simulation.config import read_sim_config
+
+    return [spec.name for spec in read_sim_config(config).loads if spec.type != "variable"]

@@ -1,0 +1,179 @@
+"""The grid `tune` replays: `--set SECTION.KEY=v1,v2,...` axes, checked against the config schema (the
+option tables of settings/ and each load class's OPTIONS) before anything runs, and one config file per
+setting, written with absolute paths in a work directory.
+
+Without `--set`, the grid is built from `DEFAULT_CANDIDATES`, keeping only the keys the schema knows
+(a key a newer controller adds joins the default grid by being listed here)."""
+
+from __future__ import annotations
+
+import configparser
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from equipments.registry import resolve_kind
+from settings.config import load_settings, read_parser
+from settings.field_config import FIELD_EVALUATE_OPTIONS, FIELD_LOAD_OPTIONS
+from settings.options import Option
+from settings.problems import ConfigError
+from settings.sections import EVALUATE_OPTIONS
+from simulation.config import read_sim_config
+
+__all__ = ["DEFAULT_CANDIDATES", "Axis", "TuneError", "build_grid", "points", "write_variants"]
+
+RELAYS = "relays"  # in DEFAULT_CANDIDATES: the key of every relay load, set together
+DEFAULT_CANDIDATES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("evaluate", "margin", ("10", "30", "60", "100")),
+    ("evaluate", "balance_threshold", ("20", "60")),
+    (RELAYS, "min_on_s", ("0", "120")),
+    (RELAYS, "min_off_s", ("0", "120")),
+    (RELAYS, "hysteresis", ("0", "100")),
+)
+
+
+class TuneError(ValueError):
+    """A grid that cannot run; the message lists every problem."""
+
+
+@dataclass(frozen=True, slots=True)
+class Axis:
+    """One dimension of the grid: the keys it sets (one, or a key of every relay) and their values."""
+
+    label: str  # SECTION.KEY, or relays.KEY
+    targets: tuple[tuple[str, str], ...]  # (section, key) pairs set to the same value
+    values: tuple[str, ...]
+
+
+def _schema(cp: configparser.ConfigParser) -> tuple[dict[str, dict[str, Option]], list[str], list[str]]:
+    """Options by section (evaluate and each load), the relay loads' names, and problems."""
+    schema = {"evaluate": {opt.name: opt for opt in EVALUATE_OPTIONS + FIELD_EVALUATE_OPTIONS}}
+    relays: list[str] = []
+    problems: list[str] = []
+    for name, type_name in cp.items("equipments", raw=True) if cp.has_section("equipments") else []:
+        try:
+            cls = resolve_kind(type_name)
+        except ValueError as exc:
+            problems.append(f"[equipments] {name}: {exc}")
+            continue
+        schema[name] = {opt.name: opt for opt in cls.OPTIONS + FIELD_LOAD_OPTIONS}
+        if any(opt.name == "json_on" for opt in cls.OPTIONS):
+            relays.append(name)
+    return schema, relays, problems
+
+
+def _parse_set(text: str) -> tuple[str, str, tuple[str, ...]] | str:
+    target, equals, values = text.partition("=")
+    section, dot, key = target.strip().rpartition(".")
+    items = tuple(v.strip() for v in values.split(","))
+    if not equals or not dot or not section or not key or not all(items):
+        return f"--set {text!r}: expected SECTION.KEY=v1,v2,... (e.g. evaluate.margin=10,30,60)"
+    return section.lower(), key.lower(), tuple(dict.fromkeys(items))
+
+
+def _check_values(label: str, option: Option, values: Sequence[str], problems: list[str]) -> None:
+    for value in values:
+        try:
+            option.parse(value)
+        except (ValueError, TypeError) as exc:
+            problems.append(f"--set {label}={value}: {exc} ({option.help})")
+
+
+def build_grid(config: Path, sets: Sequence[str]) -> list[Axis]:
+    """The axes of the grid; TuneError naming every bad `--set` (unknown section or key, bad value)."""
+    cp = read_parser(config)
+    schema, relays, problems = _schema(cp)
+    axes: list[Axis] = []
+    if not sets:
+        for section, key, values in DEFAULT_CANDIDATES:
+            owners = relays if section == RELAYS else [section]
+            targets = tuple((owner, key) for owner in owners if key in schema.get(owner, {}))
+            if targets:
+                axes.append(Axis(f"{section}.{key}", targets, values))
+    for text in sets:
+        parsed = _parse_set(text)
+        if isinstance(parsed, str):
+            problems.append(parsed)
+            continue
+        section, key, values = parsed
+        label = f"{section}.{key}"
+        if section not in schema:
+            problems.append(f"--set {label}: [{section}] is neither [evaluate] nor a load of the config "
+                            f"({', '.join(s for s in schema if s != 'evaluate')})")
+        elif key not in schema[section]:
+            problems.append(f"--set {label}: [{section}] has no option {key!r}")
+        elif any(label == axis.label for axis in axes):
+            problems.append(f"--set {label}: given twice")
+        else:
+            _check_values(label, schema[section][key], values, problems)
+            axes.append(Axis(label, ((section, key),), values))
+    if problems:
+        raise TuneError("\n".join(problems))
+    if not axes:
+        raise TuneError("nothing to tune: give --set SECTION.KEY=v1,v2,...")
+    return axes
+
+
+def points(axes: Sequence[Axis]) -> list[tuple[str, ...]]:
+    """Every setting of the grid: one value per axis."""
+    return list(itertools.product(*(axis.values for axis in axes)))
+
+
+def _absolute_paths(cp: configparser.ConfigParser, config: Path) -> None:
+    """Variants live in a work directory: every file the config names becomes absolute."""
+    base = config.resolve().parent
+    sim = read_sim_config(config)
+    for spec in sim.loads:
+        if spec.response_path is not None:
+            cp.set("simulation", f"{spec.name}.response", str(spec.response_path))
+    for load in load_settings(config).equipments:
+        finder = getattr(type(load), "_calibration_path", None)
+        if finder is not None:
+            cp.set(load.name, "calibration", str(finder(load.name, load.options.get("calibration"), base)))
+    for section, key in (("mqtt", "ca_file"), ("mqtt", "cert_file"), ("mqtt", "key_file")):
+        value = cp.get(section, key, fallback="").strip()
+        if value and value.lower() != "none":
+            cp.set(section, key, str((base / value).resolve()))
+    # A replay neither saves a status, nor logs to a file, nor records.
+    for section, key, value in (("status", "persistent", "false"), ("logging", "file", ""),
+                                ("record", "enabled", "false")):
+        if not cp.has_section(section):
+            cp.add_section(section)
+        cp.set(section, key, value)
+
+
+def write_variants(config: Path, axes: Sequence[Axis], settings: Sequence[tuple[str, ...]],
+                   directory: Path) -> list[Path]:
+    """One config file per setting in `directory`, each checked as the daemon and the simulator read it."""
+    try:
+        base = read_parser(config)
+        if not base.has_section("simulation"):
+            base.add_section("simulation")
+        _absolute_paths(base, config)
+    except ConfigError as exc:
+        raise TuneError(exc.render()) from None
+    paths: list[Path] = []
+    problems: list[str] = []
+    for index, setting in enumerate(settings):
+        cp = configparser.ConfigParser(interpolation=None)
+        cp.optionxform = str  # type: ignore[assignment,method-assign]
+        cp.read_dict(base)
+        for axis, value in zip(axes, setting, strict=True):
+            for section, key in axis.targets:
+                cp.set(section, key, value)
+        path = directory / f"setting-{index + 1}.ini"
+        with open(path, "w", encoding="utf-8") as handle:
+            cp.write(handle)
+        try:
+            load_settings(path)
+            read_sim_config(path)
+        except ConfigError as exc:
+            where = ", ".join(f"{axis.label}={value}" for axis, value in zip(axes, setting, strict=True))
+            problems.append(f"setting {where}: " + "; ".join(p.message if p.key is None else
+                                                             f"[{p.section}] {p.key}: {p.message}"
+                                                             for p in exc.problems))
+        paths.append(path)
+    if problems:
+        raise TuneError("\n".join(problems))
+    return paths

@@ -1,0 +1,95 @@
+"""The daily report's arithmetic on a hand-computable day, and the regulator publishing it after midnight."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from core.daily_report import DailyFigures
+from core.decisions import DecisionRecord
+from regulation import Regulator
+from tests.configs import reading, write_config
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def rec(t: float, cons: float, prod: float, command: tuple[float, float], believed: tuple[float, float],
+        room: tuple[float, float]) -> DecisionRecord:
+    return DecisionRecord(t, cons, prod, command, believed, room)
+
+
+def test_a_hand_computable_day() -> None:
+    day = DailyFigures(["heater", "radiator"], [False, True], max_gap_s=10)
+    # t=0: the first decision only sets the state: the heater at 1000 W, room for 1000 W more, radiator off.
+    day.add(rec(0, 1000, 3000, (50, 0), (1000, 0), (1000, 1000)))
+    # 0..4 s: 1500 W exported; the loads drew 1000 W (the state t=0 left), the house 500 W. A perfect router
+    # would have given the heater its 1000 W of room; the 500 W left do not cover the 1000 W radiator.
+    day.add(rec(4, 1500, 3000, (100, 1), (2000, 1000), (0, 0)))
+    # 4..8 s: 500 W imported while the loads drew 3000 W: all of it caused. House 3500 - 3000 = 500 W.
+    day.add(rec(8, 3500, 3000, (100, 0), (2000, 0), (0, 1000)))
+    # 8..12 s: 2800 W exported, loads 2000 W, house 0 W; room: radiator only, covered: 1000 W missed.
+    day.add(rec(12, 2000, 4800, (100, 0), (2000, 0), (0, 1000)))
+    # 12..112 s: a 100 s gap (meters silent): nothing counted, but the radiator's switch on counts.
+    day.add(rec(112, 9999, 0, (100, 1), (2000, 1000), (0, 0)))
+    report = day.close("2026-06-01", 200)
+    wh = 4 / 3600  # each counted interval is 4 s: W * wh = Wh
+    assert report.covered_h == pytest.approx(12 / 3600)
+    assert report.pv_wh == pytest.approx((3000 + 3000 + 4800) * wh)
+    assert report.house_wh == pytest.approx((500 + 500 + 0) * wh)
+    assert report.diverted_wh == pytest.approx((1000 + 3000 + 2000) * wh)
+    assert report.exported_wh == pytest.approx((1500 + 2800) * wh)
+    assert report.imported_wh == pytest.approx(500 * wh)
+    assert report.caused_import_wh == pytest.approx(500 * wh)
+    assert report.missed_wh == pytest.approx((1000 + 1000) * wh)
+    heater, radiator = report.loads
+    assert heater.energy_wh == pytest.approx((1000 + 2000 + 2000) * wh) and heater.switches == 0
+    assert radiator.energy_wh == pytest.approx(1000 * wh) and radiator.switches == 3
+    doc = report.as_json()
+    assert doc["date"] == "2026-06-01" and doc["loads"]["radiator"] == {"energy_wh": 1.1, "switches": 3,
+                                                                         "relay": True}
+    assert doc["missed_wh"] == round(2000 * wh, 1)
+    assert "relay switches: radiator 3" in report.line() and "heater" not in report.line().split(";")[1]
+    # The next day starts empty; the interval that straddles midnight counts from midnight only.
+    day.add(rec(202, 1000, 2000, (100, 1), (2000, 1000), (0, 0)))
+    nxt = day.close("2026-06-02", 400)
+    assert nxt.covered_h == pytest.approx(2 / 3600) and nxt.pv_wh == pytest.approx(2000 * 2 / 3600)
+
+
+def test_a_relay_only_counts_as_missed_when_the_export_covers_it() -> None:
+    day = DailyFigures(["a", "b"], [True, False], max_gap_s=10)
+    day.add(rec(0, 0, 0, (0, 0), (0, 0), (1000, 300)))
+    day.add(rec(3600, 0, 900, (0, 0), (0, 0), (1000, 300)))  # an hour would be a gap: not counted
+    day.add(rec(3602, 0, 900, (0, 0), (0, 0), (1000, 300)))
+    # 900 W exported: the 1000 W relay does not fit, the variable load takes its 300 W.
+    assert day.close("d", 4000).missed_wh == pytest.approx(300 * 2 / 3600)
+
+
+def test_the_regulator_publishes_the_report_after_midnight(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    published: list[tuple[str, str, bool]] = []
+    config = write_config(tmp_path, ("ecs", "radiator"))
+    reg = Regulator.from_config(config, lambda topic, payload, retain=False: published.append(
+        (topic, payload if isinstance(payload, str) else payload.decode(), retain)))
+    start = datetime(2026, 6, 1, 23, 50, tzinfo=PARIS).timestamp()
+    caplog.set_level(logging.INFO, logger="core.regulator")
+    for k in range(320):  # 23:50 to 00:00:40, a reading of each meter every 2 s, 2000 W of sun, house 300 W
+        now = start + 2 * k
+        reg.handle("smeter/pzem/CONSOMMATION", reading(300 + sum(load.current_power_w for load in reg.loads)), now)
+        reg.handle("smeter/pzem/PRODUCTION", reading(2000), now + 1)
+        reg.tick(now + 1)
+    reports = [(p, r) for t, p, r in published if t == "regul/report"]
+    assert len(reports) == 1 and reports[0][1] is True
+    doc = json.loads(reports[0][0])
+    assert doc["date"] == "2026-06-01"
+    assert doc["covered_h"] == pytest.approx(10 / 60, abs=0.01)
+    # The first decision only sets the state, and decisions come every 4 s: 10 min less a few seconds.
+    assert doc["pv_wh"] == pytest.approx(2000 / 6, rel=0.01)
+    assert doc["house_wh"] == pytest.approx(300 / 6, rel=0.05)
+    assert doc["exported_wh"] + doc["diverted_wh"] + doc["house_wh"] == pytest.approx(doc["pv_wh"], abs=1)
+    assert set(doc["loads"]) == {"ecs", "radiator"}
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("day 2026-06-01")]
+    assert len(lines) == 1 and "a perfect router would have added" in lines[0]

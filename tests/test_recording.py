@@ -1,0 +1,193 @@
+"""The day recorder: round trip, batches as gzip members, a crash (kill -9) never corrupts a file,
+rotation at local midnight, keep_days, max_day_mb, and a full disk is a warning."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from core.decisions import DecisionRecord
+from recording.format import read_record
+from recording.writer import DayRecorder
+
+ROOT = Path(__file__).resolve().parent.parent
+PARIS = ZoneInfo("Europe/Paris")
+NOON = datetime(2026, 6, 1, 12, 0, tzinfo=PARIS).timestamp()
+
+
+def record(i: int, start: float = NOON) -> DecisionRecord:
+    return DecisionRecord(start + 4 * i, 1000.0 + i, float(i), (42.0, 1.0), (812.4, 1000.0), (1187.6, 0.0))
+
+
+def recorder(directory: Path, **kwargs: object) -> DayRecorder:
+    return DayRecorder(directory, ["ecs", "radiator"], [False, True], PARIS, 10.0, threaded=False,
+                       **kwargs)  # type: ignore[arg-type]
+
+
+def test_round_trip_in_batches_read_by_gzip_too(tmp_path: Path) -> None:
+    rec = recorder(tmp_path)
+    for batch in range(3):
+        for i in range(batch * 10, batch * 10 + 10):
+            rec.add(record(i))
+        rec.flush()
+    path = tmp_path / "pyseb-2026-06-01.csv.gz"
+    day = read_record(path)
+    assert day.names == ("ecs", "radiator") and day.relays == (False, True) and day.max_gap_s == 10
+    assert day.date == "2026-06-01" and not day.truncated
+    assert day.records == [record(i) for i in range(30)]
+    text = gzip.decompress(path.read_bytes()).decode()  # three members, one stream to gzip/zcat
+    assert text.count("\n") == 32 and text.startswith("# pyseb-record 1 max_gap_s=10 loads=ecs:variable,radiator:relay")
+    assert "2026-06-01T12:00:04.000+02:00,1,1001,42,812.4,1187.6,1,1000,0" in text
+
+
+def test_the_threaded_writer_writes_each_batch_on_tick_and_at_stop(tmp_path: Path) -> None:
+    rec = DayRecorder(tmp_path, ["ecs", "radiator"], [False, True], PARIS, 10.0, flush_interval_s=60)
+    rec.start()
+    try:
+        rec.add(record(0))
+        rec.tick(0.0)  # starts the interval
+        rec.tick(59.0)
+        time.sleep(0.2)
+        assert not list(tmp_path.iterdir())  # nothing written before flush_interval
+        rec.tick(60.0)
+        deadline = time.monotonic() + 5
+        while rec.written_batches < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert rec.written_batches == 1
+        rec.add(record(1))
+    finally:
+        rec.stop()
+    assert read_record(tmp_path / "pyseb-2026-06-01.csv.gz").records == [record(0), record(1)]
+
+
+def test_a_batch_cut_short_is_dropped_and_repaired_before_the_next(tmp_path: Path,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    rec = recorder(tmp_path)
+    for i in range(10):
+        rec.add(record(i))
+    rec.flush()
+    path = tmp_path / "pyseb-2026-06-01.csv.gz"
+    whole = path.stat().st_size
+    for i in range(10, 20):
+        rec.add(record(i))
+    rec.flush()
+    with open(path, "r+b") as handle:  # a crash in the middle of the second batch's write
+        handle.truncate(whole + (path.stat().st_size - whole) // 2)
+    day = read_record(path)
+    assert day.truncated and day.records == [record(i) for i in range(10)]
+    restarted = recorder(tmp_path)
+    for i in range(20, 25):
+        restarted.add(record(i))
+    with caplog.at_level(logging.WARNING):
+        restarted.flush()
+    assert "cut short by a crash removed" in caplog.text
+    day = read_record(path)
+    assert not day.truncated and day.records == [record(i) for i in [*range(10), *range(20, 25)]]
+
+
+KILLED_WRITER = """
+import sys
+sys.path.insert(0, {root!r})
+from pathlib import Path
+from zoneinfo import ZoneInfo
+from core.decisions import DecisionRecord
+from recording.writer import DayRecorder
+rec = DayRecorder(Path({dir!r}), ["ecs", "radiator"], [False, True], ZoneInfo("Europe/Paris"), 10.0, threaded=False)
+i = 0
+print("ready", flush=True)
+while True:
+    for _ in range(500):
+        rec.add(DecisionRecord({noon} + 0.001 * i, 1000.0, float(i), (42.0, 1.0), (812.4, 1000.0), (0.0, 0.0)))
+        i += 1
+    rec.flush()
+"""
+
+
+@pytest.mark.parametrize("delay_s", [0.15, 0.4, 0.9])
+def test_kill_9_loses_at_most_the_last_batch_and_never_corrupts(tmp_path: Path, delay_s: float) -> None:
+    script = KILLED_WRITER.format(root=str(ROOT), dir=str(tmp_path), noon=NOON)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"
+        time.sleep(delay_s)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        assert proc.stdout is not None
+        proc.stdout.close()
+    path = tmp_path / "pyseb-2026-06-01.csv.gz"
+    day = read_record(path)  # never an error: whole batches, then at most one cut short
+    count = len(day.records)
+    assert count > 0 and count % 500 == 0
+    assert [r.production_w for r in day.records] == [float(i) for i in range(count)]
+    # After the crash, recording goes on in the same file and everything reads back.
+    rec = recorder(tmp_path)
+    rec.add(DecisionRecord(NOON + 0.001 * count, 1000.0, -1.0, (0.0, 0.0), (0.0, 0.0), (0.0, 0.0)))
+    rec.flush()
+    again = read_record(path)
+    assert not again.truncated and len(again.records) == count + 1 and again.records[-1].production_w == -1.0
+
+
+def test_one_file_a_local_day_and_keep_days(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    for old in ("pyseb-2026-05-02.csv.gz", "pyseb-2026-05-03-2.csv.gz", "pyseb-2026-05-04.csv.gz"):
+        (tmp_path / old).write_bytes(b"")
+    (tmp_path / "notes.txt").write_text("mine")
+    rec = recorder(tmp_path, keep_days=30)
+    before_midnight = datetime(2026, 6, 1, 23, 59, 50, tzinfo=PARIS).timestamp()
+    for i in range(6):  # 23:59:50 to 00:00:10, Paris time (UTC+2)
+        rec.add(record(i, before_midnight))
+    with caplog.at_level(logging.INFO):
+        rec.flush()
+    assert len(read_record(tmp_path / "pyseb-2026-06-01.csv.gz").records) == 3
+    assert len(read_record(tmp_path / "pyseb-2026-06-02.csv.gz").records) == 3
+    # 30 days kept counting the newest (June 2): May 4 and later stay, older ones go; other files are left.
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["notes.txt", "pyseb-2026-05-04.csv.gz", "pyseb-2026-06-01.csv.gz", "pyseb-2026-06-02.csv.gz"]
+    assert "removed pyseb-2026-05-02.csv.gz (older than keep_days = 30)" in caplog.text
+
+
+def test_new_loads_mid_day_get_their_own_file(tmp_path: Path) -> None:
+    recorder(tmp_path).write([record(0)])
+    other = DayRecorder(tmp_path, ["ecs"], [False], PARIS, 10.0, threaded=False)
+    other.write([DecisionRecord(NOON + 8, 1.0, 2.0, (3.0,), (4.0,), (5.0,))])
+    assert read_record(tmp_path / "pyseb-2026-06-01.csv.gz").names == ("ecs", "radiator")
+    assert read_record(tmp_path / "pyseb-2026-06-01-2.csv.gz").names == ("ecs",)
+
+
+def test_a_day_stops_at_max_day_mb(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    rec = recorder(tmp_path, max_day_bytes=100)
+    rec.write([record(i) for i in range(50)])  # the first batch passes the limit: the next ones are refused
+    with caplog.at_level(logging.WARNING):
+        rec.write([record(50)])
+        rec.write([record(51)])
+    assert len(read_record(tmp_path / "pyseb-2026-06-01.csv.gz").records) == 50
+    assert caplog.text.count("reached max_day_mb") == 1 and rec.lost_records == 2
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_a_full_disk_is_a_warning_and_recording_resumes(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    day_file = tmp_path / "pyseb-2026-06-01.csv.gz"
+    day_file.symlink_to("/dev/full")  # every write to it fails with ENOSPC, as on a full disk
+    rec = recorder(tmp_path)
+    with caplog.at_level(logging.DEBUG, logger="recording.writer"):
+        rec.write([record(0)])
+        rec.write([record(1)])
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "the disk is full" in warnings[0].getMessage()
+    assert rec.lost_records == 2
+    day_file.unlink()  # room again
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="recording.writer"):
+        rec.write([record(2)])
+    assert "writing again" in caplog.text
+    assert read_record(day_file).records == [record(2)]

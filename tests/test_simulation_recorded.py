@@ -1,0 +1,130 @@
+"""Recorded days in the simulator: a recording replays to the figures the live run reported, `replay`
+takes a recorded day, `report` prints the daemon's own report of it and draws it."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from simulation.__main__ import main
+from simulation.recorded import RecordingFactory
+from simulation.replay import real_regulator, replay
+from simulation.report import report_day
+from tests.test_simulation_replay import write_config
+
+# The live run and the replay of its recording differ by: the decisions' rhythm (one every 4 s, each
+# reading standing for the interval before it), the file's 0.1 W rounding, and the replay's own meter
+# phase. Figures agree within 0.5 % of the PV energy (measured: under 0.05 %).
+TOLERANCE_OF_PV = 0.005
+
+
+def write_evening(directory: Path) -> Path:
+    """21:00 to 00:10 (Paris), one row a minute: a sun that rises and falls, a house that steps."""
+    lines = ["time,production_w,house_w"]
+    for minute in range(190):
+        hour, mins = divmod(21 * 60 + minute, 60)
+        day = "2026-06-01" if hour < 24 else "2026-06-02"
+        pv = 2000 + 1500 * math.sin(minute / 20)
+        house = 300 if (minute // 7) % 2 else 700
+        lines.append(f"{day}T{hour % 24:02d}:{mins:02d}:00,{pv:.0f},{house}")
+    path = directory / "evening.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def config_paris(directory: Path) -> Path:
+    path = write_config(directory, "ecs = variable\nradiator = constant")
+    path.write_text(path.read_text().replace("meter_timeout = 10", "meter_timeout = 10\ntimezone = Europe/Paris"))
+    return path
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A 'live' run: the real regulator on the evening, recorded as the daemon records, its report kept."""
+    work = tmp_path_factory.mktemp("live")
+    config = config_paris(work)
+    reports: list[dict[str, Any]] = []
+
+    def make(path: str, publish: Any) -> Any:
+        def spy(topic: str, payload: str | bytes, retain: bool = False) -> None:
+            if topic == "regul/report":
+                reports.append(json.loads(payload))
+            publish(topic, payload, retain)
+        return real_regulator(path, spy)
+
+    recording = RecordingFactory(work / "records", make)
+    result = replay(config, write_evening(work), make_regulator=recording)
+    files = recording.finish()
+    return {"config": config, "reports": reports, "files": files, "result": result}
+
+
+def test_the_report_of_the_recording_is_the_live_report(live: dict[str, Any]) -> None:
+    assert [p.name for p in live["files"]] == ["pyseb-2026-06-01.csv.gz", "pyseb-2026-06-02.csv.gz"]
+    [published] = live["reports"]  # published once, at midnight
+    offline, _ = report_day(live["files"][0])
+    mine = offline.as_json()
+    assert mine["date"] == published["date"] == "2026-06-01"
+    for key in ("pv_wh", "house_wh", "diverted_wh", "exported_wh", "imported_wh", "caused_import_wh", "missed_wh"):
+        assert mine[key] == pytest.approx(published[key], abs=0.5), key
+    assert mine["loads"].keys() == published["loads"].keys()
+    for name, load in published["loads"].items():
+        assert mine["loads"][name]["switches"] == load["switches"]
+        assert mine["loads"][name]["energy_wh"] == pytest.approx(load["energy_wh"], abs=0.5)
+
+
+def test_the_recording_replays_to_the_figures_the_live_run_reported(live: dict[str, Any]) -> None:
+    [published] = live["reports"]
+    again = replay(live["config"], live["files"][0]).summary
+    tolerance_wh = TOLERANCE_OF_PV * published["pv_wh"]
+    assert again.pv_kwh * 1000 == pytest.approx(published["pv_wh"], abs=tolerance_wh)
+    assert again.house_kwh * 1000 == pytest.approx(published["house_wh"], abs=tolerance_wh)
+    assert again.loads_kwh * 1000 == pytest.approx(published["diverted_wh"], abs=tolerance_wh)
+    assert again.export_wh == pytest.approx(published["exported_wh"], abs=tolerance_wh)
+    assert again.import_wh == pytest.approx(published["imported_wh"], abs=tolerance_wh)
+
+
+def test_replay_and_report_commands_take_a_recorded_day(live: dict[str, Any], tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    day = live["files"][0]
+    assert main(["replay", str(day), "-c", str(live["config"]), "--from", "22:00", "--to", "23:00"]) == 0
+    assert "22:00 to 23:00" in capsys.readouterr().out
+    assert main(["report", str(day)]) == 0
+    out = capsys.readouterr().out
+    report, _ = report_day(day)
+    assert report.text() in out and report.line() in out
+
+
+def test_report_finds_a_date_in_the_record_dir(live: dict[str, Any], tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    config = live["config"]
+    text = config.read_text() + "\n[record]\ndir = records\n"
+    config2 = config.parent / "with-record.ini"
+    config2.write_text(text)
+    assert main(["report", "2026-06-01", "-c", str(config2)]) == 0
+    assert "day 2026-06-01" in capsys.readouterr().out
+    assert main(["report", "2026-06-05", "-c", str(config2)]) == 2
+    assert "no recorded day pyseb-2026-06-05.csv.gz" in capsys.readouterr().err
+
+
+def test_report_plot(live: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                     monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "day.png"
+    assert main(["report", str(live["files"][0]), "--plot", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
+    assert main(["report", str(live["files"][0]), "--plot", str(tmp_path / "none.png")]) == 2
+    assert "--plot needs matplotlib: pip install -r requirements-plot.txt" in capsys.readouterr().err
+    assert not (tmp_path / "none.png").exists()
+
+
+def test_a_file_that_is_not_a_recorded_day_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "pyseb-2026-06-01.csv.gz"
+    bad.write_bytes(b"\x1f\x8b" + b"garbage")
+    assert main(["report", str(bad)]) == 2
+    assert "no header" in capsys.readouterr().err

@@ -1,0 +1,98 @@
+"""`tune`: the grid checked against the config schema before anything runs, the default grid built from
+the keys the schema knows, and two short synthetic days where the best setting is known by construction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from equipments.constant import ConstantEquipment
+from settings.options import Option
+from simulation.__main__ import main
+from simulation.tune_grid import build_grid
+from tests.test_simulation_replay import write_config
+
+
+class DwellRelay(ConstantEquipment):
+    """A relay kind with the closed-loop controller's keys, as a user's class (their schema only)."""
+
+    OPTIONS = ConstantEquipment.OPTIONS + (Option("min_on_s", float, 0.0, "shortest on-time, s", min=0),
+                                           Option("hysteresis", float, 0.0, "watts of hysteresis", min=0))
+
+
+def write_day(directory: Path, name: str, rows: list[tuple[float, float]]) -> Path:
+    lines = ["time,production_w,house_w"] + [f"2026-06-0{1 + len(name) % 2}T12:{i:02d}:00,{pv:g},{house:g}"
+                                             for i, (pv, house) in enumerate(rows)]
+    path = directory / name
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture
+def days(tmp_path: Path) -> list[Path]:
+    # The surplus always fits the heater (150..2000 W): whatever a setting holds back is lost. The house
+    # steps up by 250 W now and then: with a margin under 250 W each step imports until the next decision.
+    steady = [(2000.0, 400.0 + 250.0 * ((i // 3) % 2)) for i in range(30)]
+    ramp = [(1200.0 + 150.0 * (i // 2), 400.0 + 250.0 * ((i // 4) % 2)) for i in range(20)]
+    return [write_day(tmp_path, "steady.csv", steady), write_day(tmp_path, "ramp.csv.txt", ramp)]
+
+
+def test_the_best_setting_known_by_construction(tmp_path: Path, days: list[Path],
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path, "ecs = variable")
+    grid = ["--set", "evaluate.margin=10,100,300", "--set", "evaluate.balance_threshold=10,400"]
+    assert main(["tune", *map(str, days), "-c", str(config), *grid, "--jobs", "2"]) == 0
+    captured = capsys.readouterr()
+    out = captured.out
+    # Most capture: the smallest margin, and a threshold that follows every rise of the surplus.
+    assert "best: capture" in out and out.rstrip().split("paste into your config:")[1].split("(tuned in")[0].split() \
+        == ["[evaluate]", "margin", "=", "10", "balance_threshold", "=", "10"]
+    table = [line for line in out.splitlines() if line[:2] in ("* ", "  ") and line[2:].strip()[:1].isdigit()]
+    assert len(table) == 6 and table[0].startswith("* ")
+    captures = {tuple(line[2:].split()[:2]): float(line[2:].split()[2]) for line in table}
+    assert captures[("10", "10")] > captures[("100", "10")] > captures[("300", "10")]
+    assert captures[("10", "10")] > captures[("10", "400")]
+    assert "12/12 replays" in captured.err and "(tuned in" in out
+    # No import allowed: only a margin that covers the house's 250 W steps qualifies.
+    assert main(["tune", *map(str, days), "-c", str(config), *grid, "--max-import-wh", "0"]) == 0
+    out = capsys.readouterr().out
+    assert out.split("paste into your config:")[1].split("(tuned in")[0].split() == \
+        ["[evaluate]", "margin", "=", "300", "balance_threshold", "=", "10"]
+
+
+def test_no_setting_within_the_limits(tmp_path: Path, days: list[Path], capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path, "ecs = variable")
+    assert main(["tune", str(days[0]), "-c", str(config), "--set", "evaluate.margin=10",
+                 "--max-import-wh", "-1"]) == 1
+    assert "no setting meets the limits (at most -1 Wh of caused import a day)" in capsys.readouterr().out
+
+
+def test_the_grid_is_checked_before_anything_runs(tmp_path: Path, days: list[Path],
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path, "ecs = variable\nradiator = constant")
+    assert main(["tune", str(days[0]), "-c", str(config), "--set", "evaluate.margin=10,abc,-5",
+                 "--set", "radiator.min_on=60", "--set", "garage.max_power=1", "--set", "nonsense",
+                 "--set", "ecs.min_power=100"]) == 2
+    err = capsys.readouterr().err
+    assert "--set evaluate.margin=abc: could not convert string to float" in err
+    assert "--set evaluate.margin=-5: must be >= 0" in err
+    assert "--set radiator.min_on: [radiator] has no option 'min_on'" in err
+    assert "--set garage.max_power: [garage] is neither [evaluate] nor a load of the config (ecs, radiator)" in err
+    assert "--set 'nonsense': expected SECTION.KEY=v1,v2,..." in err
+    assert "tune:" not in err and "Traceback" not in err  # nothing ran
+    # A value the schema takes but the whole config refuses is caught too, before any replay.
+    assert main(["tune", str(days[0]), "-c", str(config), "--set", "evaluate.meter_timeout=1"]) == 2
+    assert "meter_timeout: 1 s is less than twice [evaluate] period" in capsys.readouterr().err
+
+
+def test_the_default_grid_keeps_the_keys_the_schema_knows(tmp_path: Path) -> None:
+    plain = write_config(tmp_path, "ecs = variable\nradiator = constant")
+    assert [axis.label for axis in build_grid(plain, [])] == ["evaluate.margin", "evaluate.balance_threshold"]
+    dwell = tmp_path / "dwell.ini"
+    user_class = "radiator = tests.test_simulation_tune:DwellRelay"
+    dwell.write_text(plain.read_text().replace("radiator = constant", user_class))
+    axes = {axis.label: axis.targets for axis in build_grid(dwell, [])}
+    assert axes["relays.min_on_s"] == (("radiator", "min_on_s"),)
+    assert axes["relays.hysteresis"] == (("radiator", "hysteresis"),)
+    assert "relays.min_off_s" not in axes
