@@ -15,6 +15,7 @@ import pytest
 from core.fallback_settings import FALLBACK_EVALUATE_OPTIONS, FALLBACK_OPTIONS, SEASON_OPTIONS
 from equipments.registry import BUILTIN, resolve_kind
 from integrations.domoticz_settings import DOMOTICZ_EVALUATE_OPTIONS, DOMOTICZ_OPTIONS
+from integrations.homeassistant_settings import HOMEASSISTANT_OPTIONS
 from settings.field_config import FIELD_LOAD_OPTIONS
 from settings.options import REQUIRED, Option
 from settings.sections import EVALUATE_OPTIONS, LOGGING_OPTIONS, MQTT_OPTIONS, STATUS_OPTIONS
@@ -34,6 +35,7 @@ SECTIONS: dict[str, tuple[Option, ...]] = {
     "fallback": FALLBACK_OPTIONS,
     "season": SEASON_OPTIONS,
     "domoticz": DOMOTICZ_OPTIONS,
+    "homeassistant": HOMEASSISTANT_OPTIONS,
 }
 
 
