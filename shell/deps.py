@@ -5,6 +5,7 @@ Standard library only: this runs when paho-mqtt and numpy may be absent."""
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass
 
 
@@ -26,12 +27,15 @@ DEPENDENCIES = (
 
 
 def _version(text: str) -> tuple[int, ...]:
+    """'1.24.4' -> (1, 24, 4); a pre-release tail ('2.0.0rc2', '1.26.0.dev0') is dropped."""
     parts: list[int] = []
     for part in text.split("."):
-        digits = "".join(char for char in part if char.isdigit()) if part[:1].isdigit() else ""
-        if not digits:
+        digits = re.match(r"\d+", part)
+        if digits is None:
             break
-        parts.append(int(digits))
+        parts.append(int(digits[0]))
+        if digits[0] != part:
+            break
     return tuple(parts)
 
 
