@@ -44,6 +44,7 @@ class Daemon:
         st = settings.status
         self.saver = StatusSaver(st.file, settings.evaluate.status_time_s) if st.persistent else None
         self._started = False
+        self._link_up = False  # a lost link is logged once, not at every retry (paho retries 1..60 s)
 
     def _publish(self, topic: str, payload: str | bytes, retain: bool = False) -> None:
         self.link.publish(topic, payload, retain)
@@ -81,9 +82,13 @@ class Daemon:
                 log.info("%s received: stopping", event.signal_name)
                 return
             if isinstance(event, Connected):
+                self._link_up = True
                 self._on_connected(event)
             elif isinstance(event, Disconnected):
-                log.warning("not connected to the broker (%s): retrying", event.reason)
+                # The first failure at start is logged by the link with its reason; a lost link once here.
+                log.log(logging.WARNING if self._link_up else logging.DEBUG,
+                        "not connected to the broker (%s): retrying", event.reason)
+                self._link_up = False
             elif isinstance(event, Message) and self._started:
                 self._on_message(event)
             if time.monotonic() >= next_tick:
