@@ -16,6 +16,8 @@ from tests.field_house import ECS_CMD, RADIATOR
 from tests.ha_schema import render, schema_problems
 from tests.harness import CONS, NOON, PROD, Harness
 
+pytestmark = pytest.mark.debian  # also run on Debian 12's paho-mqtt and numpy (make test-paho16)
+
 HA = "[homeassistant]\ndiscovery = true\n"
 STATE = "regul/ha/state"
 

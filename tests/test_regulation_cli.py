@@ -7,10 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from localbroker import PrivateBroker
 from shell.lock import InstanceLock
 from tests.configs import write_config
 from tests.mqtt_probe import MqttProbe
+
+pytestmark = pytest.mark.debian  # also run on Debian 12's paho-mqtt and numpy (make test-paho16)
 
 ROOT = Path(__file__).resolve().parent.parent
 
