@@ -86,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     except AlreadyRunning as exc:
         print(f"regulation.py: {exc}; not starting", file=sys.stderr)
         return EXIT_ALREADY_RUNNING
+    except OSError as exc:
+        print(f"regulation.py: cannot open the lock {lock.path}: {exc.strerror}; a run as another user may have "
+              "left it: remove it (no PySEB running) or run as that user", file=sys.stderr)
+        return EXIT_CONFIG
     lg = settings.logging
     setup_logging(args.log_level or lg.level, lg.file, lg.max_bytes, lg.backup_count)
     log.info("PySEB %s starting with %s", __version__, args.config)
