@@ -1,5 +1,6 @@
 """Home Assistant's documented MQTT discovery keys, per platform (home-assistant.io/integrations/
-<platform>.mqtt, "Configuration Variables"), and a checker a fake HA uses on every config it receives.
+<platform>.mqtt, "Configuration Variables"; cross-checked with the hass-mqtt-discovery crate's entity
+structs), and a checker a fake HA uses on every config it receives.
 Only the keys PySEB could plausibly use are listed with their types; anything else is refused, so a typo
 (`unit_of_measure`, `availability_topics`) fails the test."""
 
