@@ -4,8 +4,12 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP_RUN := $(VENV)/.run-deps
 STAMP_DEV := $(VENV)/.dev-deps
+# Debian 12 / Raspberry Pi OS bookworm's own versions (python3-paho-mqtt 1.6.1, python3-numpy 1.24).
+VENV16 ?= .venv-paho16
+PY16   := $(VENV16)/bin/python
+STAMP_16 := $(VENV16)/.deps
 
-.PHONY: demo test lint bench run check mosquitto clean
+.PHONY: demo test test-paho16 lint bench run check mosquitto service install-service clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +22,11 @@ $(STAMP_RUN): requirements.txt | $(PY)
 $(STAMP_DEV): requirements.txt requirements-dev.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@ $(STAMP_RUN)
+
+$(STAMP_16): requirements-paho16.txt
+	$(PYTHON) -m venv $(VENV16)
+	$(PY16) -m pip install --quiet -r requirements-paho16.txt
+	touch $@
 
 # Debian's mosquitto (broker) and mosquitto-clients, installed only when missing and when we may.
 mosquitto:
@@ -38,6 +47,10 @@ check: $(STAMP_RUN)
 test: $(STAMP_DEV) mosquitto
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+## The MQTT tests again, on the versions Debian 12's apt packages ship (CI runs both).
+test-paho16: $(STAMP_16) mosquitto
+	$(PY16) -m pytest -m "mqtt or debian" $(PYTEST_ARGS)
+
 lint: $(STAMP_DEV)
 	$(PY) -m ruff check .
 	$(PY) -m mypy .
@@ -46,5 +59,17 @@ bench: $(STAMP_RUN) mosquitto
 	$(PY) bench/latency.py
 	$(PY) bench/replay.py
 
+## The systemd unit for this checkout: `make service` prints it, `make install-service` installs it.
+SERVICE_USER ?= $(or $(SUDO_USER),$(shell id -un))
+service:
+	@$(PYTHON) contrib/render_service.py --user $(SERVICE_USER) --dir $(CURDIR)
+
+install-service:
+	$(PYTHON) contrib/render_service.py --user $(SERVICE_USER) --dir $(CURDIR) > pyseb.service.tmp
+	sudo install -m 0644 pyseb.service.tmp /etc/systemd/system/pyseb.service
+	rm -f pyseb.service.tmp
+	sudo systemctl daemon-reload
+	@echo "installed /etc/systemd/system/pyseb.service; start it with: sudo systemctl enable --now pyseb"
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV16) .pytest_cache .mypy_cache .ruff_cache

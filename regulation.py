@@ -13,17 +13,29 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from core.regulator import Regulator
-from settings.problems import ConfigError
+from settings.version import PYSEB_VERSION
+
+if TYPE_CHECKING:
+    from core.regulator import Regulator
 
 __all__ = ["Regulator", "main"]
-__version__ = "0.1.0"
+__version__ = PYSEB_VERSION
 
-EXIT_CONFIG = 2
+EXIT_CONFIG = 2  # a bad config, or a missing run-time package
 EXIT_ALREADY_RUNNING = 3
 
 log = logging.getLogger("regulation")
+
+
+def __getattr__(name: str) -> Any:
+    # `from regulation import Regulator` imports numpy and paho: only when asked, so that --help,
+    # --version and the dependency check run without them.
+    if name == "Regulator":
+        from core.regulator import Regulator
+        return Regulator
+    raise AttributeError(f"module 'regulation' has no attribute {name!r}")
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -38,23 +50,35 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     """The command line; returns the exit code."""
-    from settings.config import load_settings
-    from shell.daemon import Daemon
-    from shell.lock import AlreadyRunning, InstanceLock
-    from shell.logsetup import setup_logging
-
     args = _parse_args(argv)
-    setup_logging(args.log_level or "INFO")
+    from shell.deps import dependency_problem
+
+    problem = dependency_problem()
+    if problem is not None:
+        print(f"regulation.py: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+
+    from settings.config import load_settings
+    from settings.problems import ConfigError
+    from shell.lock import AlreadyRunning, InstanceLock
+    from shell.logsetup import hold_logging, setup_logging
+
+    # Nothing is printed before the instance lock is ours: a cron start refused every 10 minutes must
+    # leave one line, not the config's warnings and calibration lines each time.
+    held = hold_logging(args.log_level or "INFO")
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
+        setup_logging(args.log_level or "INFO", stderr=True)
+        held.replay()
         print(exc.render(), file=sys.stderr)
         return EXIT_CONFIG
-    for warning in settings.warnings:
-        log.warning("%s", warning)
     if args.check:
-        loads = ", ".join(f"{e.name} ({e.KIND}, {e.max_power_w:.0f} W)" for e in settings.equipments)
-        print(f"{args.config}: OK; loads in priority order: {loads}")
+        setup_logging(args.log_level or settings.logging.level, stderr=True)
+        held.replay()
+        for warning in settings.warnings:
+            log.warning("%s", warning)
+        _print_check(args.config, settings)
         return 0
     lock = InstanceLock(Path(str(settings.status.file) + ".lock"))
     try:
@@ -62,10 +86,31 @@ def main(argv: list[str] | None = None) -> int:
     except AlreadyRunning as exc:
         print(f"regulation.py: {exc}; not starting", file=sys.stderr)
         return EXIT_ALREADY_RUNNING
+    except OSError as exc:
+        print(f"regulation.py: cannot open the lock {lock.path}: {exc.strerror}; a run as another user may have "
+              "left it: remove it (no PySEB running) or run as that user", file=sys.stderr)
+        return EXIT_CONFIG
     lg = settings.logging
     setup_logging(args.log_level or lg.level, lg.file, lg.max_bytes, lg.backup_count)
     log.info("PySEB %s starting with %s", __version__, args.config)
+    held.replay()
+    for warning in settings.warnings:
+        log.warning("%s", warning)
+    from shell.daemon import Daemon
+
     return Daemon(settings, lock).run()
+
+
+def _print_check(config: str, settings: Any) -> None:
+    loads = ", ".join(f"{e.name} ({e.KIND}, {e.max_power_w:.0f} W)" for e in settings.equipments)
+    mq, st, lg = settings.mqtt, settings.status, settings.logging
+    print(f"{config}: OK; loads in priority order: {loads}")
+    print(f"  broker:      {mq.host}:{mq.port}{' (TLS)' if mq.tls else ''} as {mq.client_id!r}")
+    print(f"  status file: {st.file}" + ("" if st.persistent else " (not saved: [status] persistent = false)"))
+    print(f"  log file:    {lg.file if lg.file else 'none: standard error (the journal under systemd)'}")
+    ha = settings.field.homeassistant
+    if ha.discovery:
+        print(f"  Home Assistant discovery: on, under {ha.prefix}/ as node {ha.node_id!r}")
 
 
 if __name__ == "__main__":

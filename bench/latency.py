@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 import paho.mqtt.client as mqtt  # noqa: E402
 
 from localbroker import PrivateBroker  # noqa: E402
+from shell import paho_compat  # noqa: E402
 from shell.mqtt_link import set_nodelay  # noqa: E402
 
 CONFIG = """
@@ -82,7 +83,7 @@ def main() -> int:
                     received[msg.payload.decode()] = time.perf_counter()
                 got.notify_all()
 
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        client = paho_compat.new_client()
         client.on_message = on_message
         client.on_socket_open = lambda c, u, sock: set_nodelay(sock)
         client.connect(broker.host, broker.port)

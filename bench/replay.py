@@ -3,8 +3,8 @@
 
     python3 bench/replay.py [--runs 5]
 
-Prints the wall time of each run and the best; the goal is <= 2 s on a dev machine. Exits 1 when
-the goal is missed, so a script or CI can tell (it still only prints figures).
+Prints the wall time of each run and the best against the goal (<= 2 s on a dev machine). A missed goal
+is a figure, not a failure (a slow Pi misses it): exit 0, unless --strict asks for exit 1 then.
 """
 
 from __future__ import annotations
@@ -37,9 +37,10 @@ class _Silent:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark and print its figures; 0 when the goal is met, 1 when it is missed."""
+    """Run the benchmark and print its figures; 0, or 1 for a missed goal with --strict."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="number of replays (default 5)")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when the goal is missed")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"replay of 05:00-21:00 at 2 s ({len(result.rows)} periods, {len(result.names)} loads): "
           f"best {best:.3f} s, median {statistics.median(times):.3f} s; goal <= {GOAL_S:g} s: "
           + ("met" if met else "MISSED"))
-    return 0 if met else 1
+    return 1 if args.strict and not met else 0
 
 
 if __name__ == "__main__":

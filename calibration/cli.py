@@ -16,6 +16,7 @@ from pathlib import Path
 from calibration.fit import METHODS, CalibrationError, read_calibration_csv
 from calibration.points import write_calibration_table
 from calibration.report import fit_figures, format_report, seed_poly_figures, table_percents, timed_fit, used_points
+from settings.version import PYSEB_VERSION
 
 __all__ = ["fit_table_path", "main", "run_fit"]
 
@@ -87,10 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="python3 -m calibration",
                                      description="Calibration of a triac variator: fit a sweep, or run one.")
+    parser.add_argument("--version", action="version", version=f"PySEB {PYSEB_VERSION}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{fit,sweep}")
     fit = commands.add_parser("fit", help="fit a calibration CSV and compare with the seed's polynomial",
                               description="Fit a percent;watts calibration CSV, print the figures, write "
-                                          "<name>_fit.csv next to it (0..100 %% by 0.5).")
+                                          "<name>_fit.csv next to it (0..100 % by 0.5).")
     fit.add_argument("file", help="the calibration CSV (percent;watts)")
     fit.add_argument("--method", choices=METHODS, default="robust", help="fit method (default: robust)")
     fit.add_argument("--degree", type=int, default=5, help="polynomial degree for --method poly (default: 5)")
@@ -100,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                      "<name>_fit.csv next to the input)")
     fit.add_argument("--plot", metavar="PNG", help="also draw the fit into this PNG (needs matplotlib)")
     sweep = commands.add_parser("sweep", help="measure a load's response over MQTT (100 %% -> 0 %%)",
-                                description="Sweep a variator from 100 %% to 0 %%, averaging the load's own "
+                                description="Sweep a variator from 100 % to 0 %, averaging the load's own "
                                             "meter, into calibration/power_calibration_<NAME>.csv.")
     add_sweep_arguments(sweep)
     return parser

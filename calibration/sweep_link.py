@@ -14,6 +14,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from calibration.sweep_config import SweepTarget
+from shell import paho_compat
 
 __all__ = ["SweepError", "SweepLink", "format_percent"]
 
@@ -49,8 +50,7 @@ class SweepLink:
         self._started = False
         self.commanded = False  # only a link that has sent a percent puts the load back at the end
         role = "" if armed else "-check"
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
-                                  client_id=f"pyseb-calibration-{target.name}-{os.getpid()}{role}")
+        self.client = paho_compat.new_client(f"pyseb-calibration-{target.name}-{os.getpid()}{role}")
         if target.username:
             self.client.username_pw_set(target.username, target.password)
         if target.tls:
@@ -61,7 +61,7 @@ class SweepLink:
             # percent.
             self.client.will_set(target.topic_set_power, format_percent(end_percent), qos=COMMAND_QOS,
                                  retain=False)
-        self.client.on_connect = self._on_connect
+        paho_compat.on_connect(self.client, self._on_connect)
         self.client.on_message = self._on_message
 
     def start(self) -> None:
@@ -73,10 +73,9 @@ class SweepLink:
         self.client.loop_start()
         self._started = True
 
-    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any,
-                    properties: Any = None) -> None:
-        if reason_code.is_failure:
-            self._on_event("refused", str(reason_code))
+    def _on_connect(self, client: mqtt.Client, failure: str | None) -> None:
+        if failure is not None:
+            self._on_event("refused", failure)
             return
         if not self.armed:
             client.subscribe(self.target.topic_availability, 0)

@@ -1,6 +1,6 @@
 """The seed's field features, as one object the regulator calls at clear points: full tanks, the water
-heater's mode and low-energy fallback, and the Domoticz link. Pure like the regulator: `now` comes in,
-messages go out through the regulator's publish function."""
+heater's mode and low-energy fallback, the Domoticz link and Home Assistant discovery. Pure like the
+regulator: `now` comes in, messages go out through the regulator's publish function."""
 
 from __future__ import annotations
 
@@ -11,12 +11,15 @@ from typing import Any
 
 from core.field_domoticz import DomoticzBridge
 from core.field_heater import HeaterControl
+from core.field_homeassistant import HomeAssistantBridge
 from core.field_tank import FullTankWatch
 from core.forecast import ForecastFailure, OwmForecast
 from core.forecast_book import ForecastBook
 from equipments.base import Equipment
 from integrations.domoticz import Message
+from integrations.domoticz_control import EcsMode
 from settings.field_config import FieldSettings
+from settings.sections import MqttSettings
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +27,11 @@ Publish = Callable[..., Any]  # publish(topic, payload, retain=False)
 
 
 class FieldFeatures:
-    """Full tank, fallback and Domoticz for one regulator's loads."""
+    """Full tank, fallback, Domoticz and Home Assistant for one regulator's loads."""
 
     def __init__(self, field: FieldSettings, loads: Sequence[Equipment], publish: Publish, tz: tzinfo | None,
-                 max_meter_power_w: float) -> None:
+                 max_meter_power_w: float, mqtt: MqttSettings | None = None, meter_timeout_s: float = 10.0,
+                 sw_version: str = "") -> None:
         self._publish = publish
         fs, ds, fc = field.fallback, field.domoticz, field.forecast
         self.tanks = FullTankWatch(loads, fs.init_at_hour, tz, max_meter_power_w)
@@ -36,6 +40,16 @@ class FieldFeatures:
         self.heater = HeaterControl(heater, fs, ds.ecs_mode_default, tz, self.forecast) if heater is not None \
             else None
         self.domoticz = DomoticzBridge(ds, loads, self.heater, self._send)
+        tanks = set(self.tanks.metered) | set(self.tanks.inferred)
+        self.homeassistant = HomeAssistantBridge(
+            field.homeassistant, loads, self.heater, tanks, mqtt.topic_regul if mqtt else "regul",
+            mqtt.topic_availability if mqtt else "regul/availability", meter_timeout_s, sw_version,
+            publish, self._heater_mode_from_homeassistant)
+
+    def _heater_mode_from_homeassistant(self, mode: EcsMode) -> None:
+        # A later Domoticz update is compared with the mode in effect, whoever set it.
+        if self.domoticz.selector is not None:
+            self.domoticz.selector.mode = mode
 
     def _send(self, message: Message) -> None:
         self._publish(message[0], message[1], False)
@@ -44,11 +58,17 @@ class FieldFeatures:
     def subscriptions(self) -> tuple[str, ...]:
         """The topics the field features read."""
         forecast = (self.forecast.mqtt_topic,) if self.forecast.mqtt_topic else ()
-        return self.tanks.subscriptions() + self.domoticz.subscriptions() + forecast
+        return (self.tanks.subscriptions() + self.domoticz.subscriptions() + self.homeassistant.subscriptions()
+                + forecast)
+
+    def live_only_topics(self) -> set[str]:
+        """Command topics whose retained messages must be ignored."""
+        return self.homeassistant.live_only_topics()
 
     def handles(self, topic: str) -> bool:
         """True for a topic `handle` reads."""
-        return self.tanks.handles(topic) or self.domoticz.handles(topic) or topic == self.forecast.mqtt_topic
+        return (self.tanks.handles(topic) or self.domoticz.handles(topic) or self.homeassistant.handles(topic)
+                or topic == self.forecast.mqtt_topic)
 
     def handle(self, topic: str, payload: bytes, now: float) -> bool:
         """A message on one of `subscriptions()`; True when it changed something worth a status."""
@@ -59,6 +79,8 @@ class FieldFeatures:
             changed = self.domoticz.on_out(payload, now) or changed
         if topic == self.forecast.mqtt_topic:
             changed = self.forecast.on_mqtt(payload, now) or changed
+        if self.homeassistant.handles(topic):
+            changed = self.homeassistant.handle(topic, payload, now) or changed
         return changed
 
     def on_forecast(self, result: OwmForecast | ForecastFailure) -> None:
@@ -74,8 +96,17 @@ class FieldFeatures:
         self.domoticz.after_decision(consumption_w, production_w, now)
 
     def on_connected(self, now: float) -> None:
-        """After each (re)connect: what Domoticz must be told or asked again."""
+        """After each (re)connect: what Domoticz must be told or asked again, Home Assistant's discovery."""
         self.domoticz.on_connected(now)
+        self.homeassistant.on_connected()
+
+    def wants_status_on_connect(self) -> bool:
+        """True when a status must follow each connect (Home Assistant's retained state)."""
+        return self.homeassistant.enabled
+
+    def after_status(self, status: dict[str, Any]) -> None:
+        """The status document just published: Home Assistant's state follows it."""
+        self.homeassistant.after_status(status)
 
     # --- timers and decisions -----------------------------------------------------------------------------
     def start(self, now: float) -> None:
@@ -122,7 +153,8 @@ class FieldFeatures:
             return warnings
         if isinstance(saved, dict):
             selector = self.domoticz.selector
-            warnings += self.heater.restore(saved, restore_mode=selector is not None)
+            # The mode survives a restart when something outside sets it (Domoticz, Home Assistant).
+            warnings += self.heater.restore(saved, restore_mode=selector is not None or self.homeassistant.enabled)
             if selector is not None:
                 selector.mode = self.heater.mode  # a change from Domoticz is compared with the restored mode
         elif "schema_version" not in doc and self.heater.seed is not None and age_days == 0:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from core.readings import MAX_PAYLOAD_BYTES
 from equipments.base import Equipment
+
+log = logging.getLogger(__name__)
 
 MAX_FORCE_DURATION_S = 7 * 24 * 3600
 
@@ -82,3 +85,17 @@ def parse_mode_command(payload: bytes, loads: Mapping[str, Equipment]) -> ForceC
         raise ModeCommandError(f"duration must be > 0 and <= {MAX_FORCE_DURATION_S} s (7 days), "
                                f"got {duration_s:g}")
     return ForceCommand(name, power_w, duration_s)
+
+
+def apply_mode_command(command: ForceCommand | UnforceCommand, load: Equipment, now: float, by: str,
+                       via: str = "") -> None:
+    """Carry out a validated command on its load (`by`: who forces, kept in the status; `via`: where the
+    command came from, for the log)."""
+    source = f" ({via})" if via else ""
+    if isinstance(command, ForceCommand):
+        span = "until unforced" if command.duration_s is None else f"for {command.duration_s:.0f} s"
+        log.info("forcing %s to %.0f W %s%s", load.name, command.power_w, span, source)
+        load.force(command.power_w, command.duration_s, now, f"forced {span}{source}", by=by)
+    else:
+        log.info("%s is no longer forced%s", load.name, source)
+        load.unforce(now, f"unforced{source}")

@@ -18,10 +18,11 @@ from core.fallback_time import local_date, next_local_midnight
 from core.field import FieldFeatures
 from core.forecast import ForecastFailure, OwmForecast
 from core.meters import EnergyCounter, MeterState
-from core.modes import ForceCommand, ModeCommandError, UnforceCommand, parse_mode_command
+from core.modes import ModeCommandError, apply_mode_command, parse_mode_command
 from core.readings import MeterProblem, parse_meter_payload
 from equipments.base import FORCED_BY_USER, Equipment
 from settings.config import Settings, load_settings
+from settings.version import PYSEB_VERSION
 from status.document import build_status
 from status.restore import restore_status
 
@@ -68,7 +69,8 @@ class Regulator:
         for load in self.loads:
             for topic in load.subscriptions():
                 self._load_topics.setdefault(topic, []).append(load)
-        self.field = FieldFeatures(settings.field, self.loads, publish, self.tz, ev.max_meter_power_w)
+        self.field = FieldFeatures(settings.field, self.loads, publish, self.tz, ev.max_meter_power_w, mq,
+                                   ev.meter_timeout_s, PYSEB_VERSION)
         own_meters = [(load.options["topic_read_power"], f"{load.name}'s own") for load in self.loads
                       if load.options.get("topic_read_power")]
         self._meter_boots = MeterBoots([(mq.topic_cons, "consumption"), (mq.topic_prod, "production"), *own_meters])
@@ -102,6 +104,7 @@ class Regulator:
     def live_only_topics(self) -> set[str]:
         """Topics whose retained messages must be ignored: an old reading or command is not news."""
         topics = {self.settings.mqtt.topic_cons, self.settings.mqtt.topic_prod, self.settings.mqtt.topic_mode}
+        topics.update(self.field.live_only_topics())
         topics.update(str(load.options["topic_read_power"]) for load in self.loads
                       if load.options.get("topic_read_power"))
         return topics
@@ -154,8 +157,11 @@ class Regulator:
         self._decision_listeners.append(listener)
 
     def on_connected(self, now: float) -> None:
-        """After each (re)connect, once started: publish what the broker or Domoticz may have lost."""
+        """After each (re)connect, once started: publish what the broker, Domoticz or Home Assistant may have
+        lost."""
         self.field.on_connected(now)
+        if self.field.wants_status_on_connect():
+            self.publish_status(now)
 
     def status(self, now: float) -> dict[str, Any]:
         """The status document, as it would be published."""
@@ -205,6 +211,7 @@ class Regulator:
         self.last_status = document  # a fresh dict, never mutated: the daemon hands it to its saver
         self._status_at = now
         self._publish(self.settings.mqtt.topic_status, payload, False)
+        self.field.after_status(document)
 
     # --- internals --------------------------------------------------------------------------------
     def _report(self, topic: str, problem: MeterProblem | str, kind: str) -> None:
@@ -306,14 +313,7 @@ class Regulator:
         except ModeCommandError as exc:
             log.warning("mode command refused: %s", exc)
             return
-        load = self.loads_by_name[command.name]
-        if isinstance(command, ForceCommand):
-            span = "until unforced" if command.duration_s is None else f"for {command.duration_s:.0f} s"
-            log.info("forcing %s to %.0f W %s", load.name, command.power_w, span)
-            load.force(command.power_w, command.duration_s, now, f"forced {span}", by=FORCED_BY_USER)
-        elif isinstance(command, UnforceCommand):
-            log.info("%s is no longer forced", load.name)
-            load.unforce(now, "unforced")
+        apply_mode_command(command, self.loads_by_name[command.name], now, FORCED_BY_USER)
         self.publish_status(now)
 
     def _check_stale(self, now: float) -> None:

@@ -75,11 +75,21 @@ def read_parser(path: Path) -> configparser.ConfigParser:
         with open(path, encoding="utf-8") as fh:
             cp.read_file(fh)
     except FileNotFoundError:
-        raise ConfigError(str(path), [ConfigProblem("-", None, "file not found")]) from None
+        raise ConfigError(str(path), [ConfigProblem("-", None, f"file not found; {_sample_hint(path)}")]) from None
     except (configparser.Error, UnicodeDecodeError, OSError) as exc:
         message = str(exc).replace("\n", " ")
         raise ConfigError(str(path), [ConfigProblem("-", None, f"cannot parse: {message}")]) from None
     return cp
+
+
+def _sample_hint(path: Path) -> str:
+    """How to make the missing file: copy the sample that sits beside regulation.py."""
+    sample = Path(__file__).resolve().parent.parent / "config.ini.sample"
+    try:
+        shown = sample.relative_to(Path.cwd())
+    except ValueError:
+        shown = sample
+    return f"start from the sample: cp {shown} {path}, then edit it"
 
 
 def load_settings(path: str | Path) -> Settings:
@@ -117,7 +127,7 @@ def load_settings(path: str | Path) -> Settings:
         _check_record_dir(reader, record_dir)
 
     equipments = _build_equipments(cp, reader, config_dir)
-    field = read_field_settings(cp, reader, evaluate_raw, equipments)
+    field = read_field_settings(cp, reader, evaluate_raw, equipments, mqtt_raw.get("client_id") or "pyseb")
     _warn_unused_sections(cp, reader, {e.name for e in equipments})
     root = mqtt_raw["topic_regul"].rstrip("/")
     for role in ("status", "mode", "availability", "report"):

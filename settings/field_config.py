@@ -1,5 +1,6 @@
-"""The field features' part of the config: [fallback], [season], [domoticz], [openweathermap], [forecast],
-their seed keys in [evaluate], the per-load Domoticz force switch, and which load is the water heater."""
+"""The field features' part of the config: [fallback], [season], [domoticz], [homeassistant],
+[openweathermap], [forecast], their seed keys in [evaluate], the per-load Domoticz force switch, and which load
+is the water heater."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from integrations.domoticz_settings import (
     DomoticzSettings,
     read_domoticz_settings,
 )
+from integrations.homeassistant_settings import HomeAssistantSettings, read_homeassistant_settings
 from settings.options import Option, SectionReader
 from settings.problems import ConfigProblem
 
@@ -31,7 +33,7 @@ FIELD_EVALUATE_OPTIONS: tuple[Option, ...] = FALLBACK_EVALUATE_OPTIONS + DOMOTIC
 FIELD_EVALUATE_IGNORED: dict[str, str] = FALLBACK_EVALUATE_IGNORED
 # Read in every load's section besides its kind's own options.
 FIELD_LOAD_OPTIONS: tuple[Option, ...] = DOMOTICZ_LOAD_OPTIONS
-FIELD_SECTIONS = ("fallback", "season", "domoticz", "openweathermap", "forecast")
+FIELD_SECTIONS = ("fallback", "season", "domoticz", "homeassistant", "openweathermap", "forecast")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +44,11 @@ class FieldSettings:
     domoticz: DomoticzSettings
     water_heater: str | None  # None: no load for the fallback and the mode selector
     forecast: ForecastSettings  # the seed rule's cloud forecast, the deadline rule's PV forecast
+    homeassistant: HomeAssistantSettings = HomeAssistantSettings(False, "homeassistant", "pyseb")
 
 
 def read_field_settings(cp: configparser.ConfigParser, reader: SectionReader, evaluate_raw: Mapping[str, Any],
-                        equipments: Sequence[Equipment]) -> FieldSettings:
+                        equipments: Sequence[Equipment], client_id: str = "pyseb") -> FieldSettings:
     """Read the sections (problems collected in `reader`) and check them against the built loads."""
     fallback = read_fallback_settings(cp, reader, evaluate_raw)
     domoticz = read_domoticz_settings(cp, reader, evaluate_raw)
@@ -58,7 +61,8 @@ def read_field_settings(cp: configparser.ConfigParser, reader: SectionReader, ev
         reader.problems.append(ConfigProblem("fallback", "min_energy_wh", "no water heater for the deadline "
                                              "rule: list a variable load or set [fallback] water_heater"))
     _check_force_switches(reader, domoticz, equipments)
-    return FieldSettings(fallback, domoticz, heater, forecast)
+    homeassistant = read_homeassistant_settings(cp, reader, client_id, equipments)
+    return FieldSettings(fallback, domoticz, heater, forecast, homeassistant)
 
 
 def _water_heater(cp: configparser.ConfigParser, reader: SectionReader, named: str | None,

@@ -60,6 +60,7 @@ class Daemon:
         self.recorder = _recorder(settings, self.reg) if settings.record.enabled else None
         if self.recorder is not None:
             self.reg.add_decision_listener(self.recorder.add)
+        self._link_up = False  # a lost link is logged once, not at every retry (paho retries 1..60 s)
 
     def _publish(self, topic: str, payload: str | bytes, retain: bool = False) -> None:
         self.link.publish(topic, payload, retain)
@@ -103,9 +104,13 @@ class Daemon:
                 log.info("%s received: stopping", event.signal_name)
                 return
             if isinstance(event, Connected):
+                self._link_up = True
                 self._on_connected(event)
             elif isinstance(event, Disconnected):
-                log.warning("not connected to the broker (%s): retrying", event.reason)
+                # The first failure at start is logged by the link with its reason; a lost link once here.
+                log.log(logging.WARNING if self._link_up else logging.DEBUG,
+                        "not connected to the broker (%s): retrying", event.reason)
+                self._link_up = False
             elif isinstance(event, Message) and self._started:
                 self._on_message(event)
             elif isinstance(event, ForecastFetched):

@@ -21,15 +21,23 @@ class InstanceLock:
     def acquire(self) -> None:
         """Take the lock or raise AlreadyRunning (with the holder's PID when known)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        writable = True
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except PermissionError:
+            # Left by a run as another user (root, say): a read-only descriptor locks as well; only the PID
+            # is not written. (No read permission either: the caller reports the PermissionError.)
+            fd = os.open(self.path, os.O_RDONLY)
+            writable = False
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.read(fd, 32).decode("ascii", "replace").strip()
             os.close(fd)
             raise AlreadyRunning(f"another PySEB is running (pid {holder or '?'}, lock {self.path})") from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        if writable:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
 
     def release(self) -> None:

@@ -1,4 +1,4 @@
-"""The MQTT side: paho-mqtt 2.x on its own network thread. Callbacks only hand over (enqueue) or
+"""The MQTT side: paho-mqtt (2.x, or Debian's 1.6.1) on its own network thread. Callbacks only hand over (enqueue) or
 subscribe; the main loop does everything else."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import paho.mqtt.client as mqtt
 
 from settings.sections import MqttSettings
+from shell import paho_compat
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +68,7 @@ class MqttLink:
         self._subscriptions = subscriptions
         self._clock = clock
         self._connections = 0
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=settings.client_id,
-                             clean_session=True)
+        client = paho_compat.new_client(settings.client_id, clean_session=True)
         if settings.username:
             client.username_pw_set(settings.username, settings.password)
         if settings.tls:
@@ -76,8 +76,8 @@ class MqttLink:
                            cert_reqs=ssl.CERT_REQUIRED)
         client.will_set(settings.topic_availability, OFFLINE, qos=1, retain=True)
         client.reconnect_delay_set(min_delay=1, max_delay=60)
-        client.on_connect = self._on_connect
-        client.on_disconnect = self._on_disconnect
+        paho_compat.on_connect(client, self._on_connect)
+        paho_compat.on_disconnect(client, self._on_disconnect)
         client.on_message = self._on_message
         client.on_socket_open = self._on_socket_open
         client.on_connect_fail = self._on_connect_fail
@@ -120,10 +120,9 @@ class MqttLink:
         # each behind the previous one's delayed ACK (~40 ms on Linux).
         set_nodelay(sock)
 
-    def _on_connect(self, client: mqtt.Client, userdata: object, flags: object,
-                    reason_code: mqtt.ReasonCode, properties: object = None) -> None:
-        if reason_code.is_failure:
-            log.error("broker refused the connection: %s", reason_code)
+    def _on_connect(self, client: mqtt.Client, failure: str | None) -> None:
+        if failure is not None:
+            log.error("broker refused the connection: %s", failure)
             return
         for topic in self._subscriptions():
             client.subscribe(topic, qos=1)
@@ -134,9 +133,8 @@ class MqttLink:
     def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
         self._events.put(Disconnected(self._clock(), "connection attempt failed"))
 
-    def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: object,
-                       reason_code: mqtt.ReasonCode, properties: object = None) -> None:
-        self._events.put(Disconnected(self._clock(), str(reason_code)))
+    def _on_disconnect(self, client: mqtt.Client, reason: str) -> None:
+        self._events.put(Disconnected(self._clock(), reason))
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         self._events.put(Message(msg.topic, bytes(msg.payload), self._clock(), bool(msg.retain)))

@@ -13,6 +13,7 @@ from calibration import CalibrationError
 from localbroker import BrokerError
 from recording.format import RecordError
 from settings.problems import ConfigError
+from settings.version import PYSEB_VERSION
 from simulation.demo import DEFAULT_TRACE, DemoError, DemoOptions, run_demo
 from simulation.metrics import LogError, format_summary, write_log
 from simulation.plot import PlotUnavailable, plot_day
@@ -30,10 +31,14 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python3 -m simulation",
                                      description="PySEB's simulated house: replay a real or recorded day, tune the "
                                                  "settings on your days, report a recorded day, or a live demo.")
+    parser.add_argument("--version", action="version", version=f"PySEB {PYSEB_VERSION}")
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="replay: show the decision core's log (-v: its decisions, -vv: their reasoning)")
-    sub = parser.add_subparsers(dest="command", required=True)
-    rep = sub.add_parser("replay", help="replay a trace through the decision core, in simulated time")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{replay,tune,report,demo}")
+    rep = sub.add_parser("replay", help="replay a trace through the decision core, in simulated time",
+                         description="Replay a day's trace (production and house watts) or a recorded day through "
+                                     "the decision core in simulated time, then print the day's figures against an "
+                                     "oracle.")
     rep.add_argument("trace", type=Path, help="CSV time,production_w,house_w (one day, regular step), "
                                               "or a recorded day pyseb-DAY.csv.gz")
     rep.add_argument("-c", "--config", type=Path, required=True, help="PySEB config (loads, [simulation])")
@@ -46,11 +51,17 @@ def _parser() -> argparse.ArgumentParser:
                      help="record the replay's decisions as the daemon does (pyseb-DAY.csv.gz in DIR)")
     add_tune_parser(sub)
     add_report_parser(sub)
-    demo = sub.add_parser("demo", help="live demo: private broker, virtual devices, the real daemon")
+    demo = sub.add_parser("demo", help="live demo: private broker, virtual devices, the real daemon",
+                          description="A live demo: a private mosquitto, virtual meters and loads (a water heater "
+                                      "behind a variator, a radiator on a relay, a towel dryer of unknown power) "
+                                      "and the real daemon, sped up; prints a table per simulated minute and the "
+                                      "daemon's own decisions.")
     demo.add_argument("--minutes", type=float, default=30.0, help="simulated minutes to run (default 30)")
     demo.add_argument("--speed", type=float, default=30.0, help="simulated seconds per second (default 30)")
     demo.add_argument("--start", default="12:10", metavar="HH:MM", help="time of day to start (default 12:10)")
     demo.add_argument("--trace", type=Path, default=DEFAULT_TRACE, help="trace to play (default: a real day)")
+    demo.add_argument("--keep", action="store_true", help="keep the daemon's config, log and status file "
+                      "(default: removed at the end)")
     return parser
 
 
@@ -89,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             return run_tune(args)
         if args.command == "report":
             return run_report(args)
-        run_demo(DemoOptions(args.minutes, args.speed, args.start, args.trace))
+        run_demo(DemoOptions(args.minutes, args.speed, args.start, args.trace, keep=args.keep))
         return 0
     except USER_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)

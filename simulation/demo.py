@@ -23,6 +23,7 @@ from typing import Any, TextIO
 from localbroker import PrivateBroker
 from simulation.config import SimConfig, read_sim_config
 from simulation.demo_config import DEMO_TEMPLATE, write_demo_config
+from simulation.demo_log import DecisionLines, describe_house
 from simulation.devices import DeviceClient, MeterDevice, RelayDevice, StatusMonitor, VariatorDevice
 from simulation.house import SimHouse
 from simulation.live import LiveLines
@@ -54,6 +55,7 @@ class DemoOptions:
     start: str = "12:10"
     trace: Path = DEFAULT_TRACE
     template: Path = DEMO_TEMPLATE
+    keep: bool = False  # keep the work directory (the daemon's config, log and status file)
 
 
 def _stop_process(proc: subprocess.Popen[bytes]) -> None:
@@ -162,7 +164,8 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> None:
     # The SIGTERM handler is installed first and removed last: a SIGTERM during the cleanup meets
     # _Teardown's handler, never the default one that would kill the demo mid-cleanup.
     with _sigterm_as_interrupt(), _Teardown() as stack:
-        stack.callback(shutil.rmtree, work, True)
+        if not options.keep:
+            stack.callback(shutil.rmtree, work, True)
         broker = PrivateBroker()
         stack.callback(broker.cleanup)
         broker.start()
@@ -185,12 +188,14 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> None:
         stack.callback(_stop_process, daemon)
         print(f"PySEB demo: broker pid {broker.pid} on {broker.host}:{broker.port}, daemon pid {daemon.pid}, "
               f"work dir {work}", file=out, flush=True)
+        print(describe_house(config.loads), file=out, flush=True)
         print(f"{trace.hhmm(start_s)} + {options.minutes:g} simulated minutes at x{options.speed:g} "
               f"(about {options.minutes * 60 / options.speed:.0f} s); Ctrl-C stops everything.", file=out,
               flush=True)
         _wait_ready(daemon, monitor, house, log_path)
         recorder = Recorder(house.names, house.oracle_loads(), period_s)
         live = LiveLines(house, trace, period_s, out)
+        decisions = DecisionLines(log_path)
         meters = (PzemMeter(config.json_power), PzemMeter(config.json_power))
         wall_period = period_s / options.speed
         wall0 = time.monotonic()
@@ -207,6 +212,8 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> None:
             prod.send(meters[1].reading(production, period_s))
             if live.due(now + period_s):
                 live.print(now + period_s, recorder)
+                for line in decisions.new():
+                    print(f"         daemon: {line}", file=out, flush=True)
                 if daemon.poll() is not None:
                     raise DemoError(f"the daemon stopped (code {daemon.returncode}):\n{_tail(log_path)}")
         rows = recorder.rows()
@@ -214,3 +221,10 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> None:
         print(f"\nSummary of {trace.hhmm(start_s)} to {trace.hhmm(start_s + count * period_s)} "
               f"(live, {monitor.statuses} status documents from the daemon):", file=out)
         print(format_summary(summary), file=out, flush=True)
+        status_path = work / "status.json"
+        if options.keep:
+            print(f"\nThe daemon's log: {log_path}; its status file: {status_path} (saved at its stop); its "
+                  f"config: {config_path}. Kept (--keep): remove {work} when done.", file=out, flush=True)
+        else:
+            print(f"\nThe daemon's log and status file were in {work}, removed at the end; --keep keeps them.",
+                  file=out, flush=True)

@@ -43,6 +43,7 @@ def write_demo_config(template: Path, target_dir: Path, host: str, port: int, sp
     if not cp.has_section("status"):
         cp.add_section("status")
     cp.set("status", "file", str(target_dir / "status.json"))
+    cp.set("status", "persistent", "true")  # the demo shows where the daemon saves it
     for name in cp.options("equipments") if cp.has_section("equipments") else []:
         _absolute(cp, name, "calibration", base)
         if cp.has_section("simulation"):

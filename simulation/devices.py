@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
 
+from shell import paho_compat
 from simulation.loads import parse_percent, same_payload
 from simulation.pzem import pzem_boot
 
@@ -34,9 +35,9 @@ class DeviceClient:
         self.client_id = client_id
         self._subscriptions = subscriptions
         self._connected = threading.Event()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
-        self.client.on_connect = self._on_connect
-        self.client.on_subscribe = self._on_subscribe
+        self.client = paho_compat.new_client(client_id)
+        paho_compat.on_connect(self.client, self._on_connect)
+        paho_compat.on_subscribe(self.client, self._on_subscribe)
         self.client.on_message = self._on_message
         self._awaiting: set[int] = set()
         self._host, self._port = host, port
@@ -59,8 +60,7 @@ class DeviceClient:
         """Publish (QoS 0, like the ESP8266 firmwares)."""
         self.client.publish(topic, payload, qos=0, retain=retain)
 
-    def _on_connect(self, client: mqtt.Client, userdata: object, flags: object, reason: object,
-                    props: object = None) -> None:
+    def _on_connect(self, client: mqtt.Client, failure: str | None) -> None:
         for topic in self._subscriptions:
             _, mid = client.subscribe(topic, qos=0)
             if mid is not None:
@@ -69,8 +69,7 @@ class DeviceClient:
         if not self._awaiting:
             self._connected.set()
 
-    def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int, reasons: object,
-                      props: object = None) -> None:
+    def _on_subscribe(self, client: mqtt.Client, mid: int) -> None:
         self._awaiting.discard(mid)
         if not self._awaiting:
             self._connected.set()

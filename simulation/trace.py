@@ -114,6 +114,8 @@ def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
     try:
         with open(path, newline="", encoding="utf-8") as handle:
             lines = list(csv.reader(handle))
+    except FileNotFoundError:
+        raise TraceError(f"{name}: trace file not found") from None  # the calibration tool's wording
     except OSError as exc:
         raise TraceError(f"{name}: cannot read the trace: {exc.strerror or exc}") from None
     except UnicodeDecodeError:

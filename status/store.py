@@ -11,6 +11,21 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+NEW_FILE_MODE = 0o644  # a dashboard running as another user reads it
+
+
+def _keep_owner_and_mode(fd: int, path: Path) -> None:
+    """Give the temp file the mode (and, as root, the owner) of the file it replaces: mkstemp's 0600 would
+    hide the status from a dashboard, and a root run would lock the usual user out of it."""
+    try:
+        old = os.stat(path)
+    except FileNotFoundError:
+        os.fchmod(fd, NEW_FILE_MODE)
+        return
+    os.fchmod(fd, old.st_mode & 0o7777)
+    if os.geteuid() == 0 and (old.st_uid, old.st_gid) != (0, 0):
+        os.fchown(fd, old.st_uid, old.st_gid)
+
 
 def save_status(path: Path, document: dict[str, Any]) -> None:
     """Write `document` to `path` so that a crash at any moment leaves either the old or the new file."""
@@ -18,6 +33,7 @@ def save_status(path: Path, document: dict[str, Any]) -> None:
     data = json.dumps(document, indent=2, sort_keys=True).encode("utf-8")
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        _keep_owner_and_mode(fd, path)
         with os.fdopen(fd, "wb") as tmp:
             tmp.write(data)
             tmp.flush()

@@ -22,6 +22,14 @@ if TYPE_CHECKING:
     from tests.sweep_support import SimulatedLoad
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test on a real broker is marked `mqtt`: CI runs those again (with the ones marked `debian`)
+    on Debian 12's paho-mqtt 1.6.1 and numpy 1.24 (`make test-paho16`)."""
+    for item in items:
+        if "broker" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.mqtt)
+
+
 @pytest.fixture
 def broker() -> Iterator[PrivateBroker]:
     """A private mosquitto for one test, stopped by its PID afterwards."""

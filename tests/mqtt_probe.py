@@ -1,4 +1,4 @@
-"""A test-side MQTT client (paho 2.x) that records every message and can wait for one."""
+"""A test-side MQTT client (paho 2.x or 1.6) that records every message and can wait for one."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
+
+from shell import paho_compat
 
 
 @dataclass(frozen=True)
@@ -32,24 +34,22 @@ class MqttProbe:
         self._cond = threading.Condition()
         self._topics = topics
         self._connected = threading.Event()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
-        self.client.on_connect = self._on_connect
+        self.client = paho_compat.new_client(client_id)
+        paho_compat.on_connect(self.client, self._on_connect)
         self.client.on_message = self._on_message
-        self.client.on_subscribe = self._on_subscribe
+        paho_compat.on_subscribe(self.client, self._on_subscribe)
         self.client.connect(host, port, keepalive=30)
         self.client.loop_start()
         if not self._connected.wait(10):
             self.close()
             raise TimeoutError("probe could not connect")
 
-    def _on_connect(self, client: mqtt.Client, userdata: object, flags: object, rc: object,
-                    props: object = None) -> None:
+    def _on_connect(self, client: mqtt.Client, failure: str | None) -> None:
         # Ready only once the broker has acknowledged the subscription: a message published by a device
         # right after the probe is built must not slip through before it.
         client.subscribe([(t, 1) for t in self._topics])
 
-    def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int, reason_codes: object,
-                      props: object = None) -> None:
+    def _on_subscribe(self, client: mqtt.Client, mid: int) -> None:
         self._connected.set()
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:

@@ -10,6 +10,7 @@ import paho.mqtt.client as mqtt
 
 from calibration.cli import main
 from localbroker import PrivateBroker
+from shell import paho_compat
 from tests.mqtt_probe import MqttProbe
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +44,7 @@ class SimulatedLoad:
         self._count = 0
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="sim-load")
+        self.client = paho_compat.new_client("sim-load")
         self.client.on_message = self._on_message
         self.client.connect(broker.host, broker.port)
         self.client.subscribe(CMD, qos=1)

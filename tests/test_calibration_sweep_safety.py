@@ -11,10 +11,10 @@ import threading
 import time
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
 
 from localbroker import PrivateBroker, free_port
+from shell import paho_compat
 from tests.mqtt_probe import MqttProbe, Received
 from tests.sweep_support import (
     CMD,
@@ -56,7 +56,7 @@ def test_after_a_reconnect_the_step_warms_up_again(broker: PrivateBroker, probe:
     def take_over_the_sweeps_client_id() -> None:
         probe.wait_for(CMD, lambda m: m.text == "80.0", timeout_s=30)
         # The same client id: the broker drops the sweep's connection (and sends its will); paho reconnects.
-        kicker = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"pyseb-calibration-ecs-{os.getpid()}")
+        kicker = paho_compat.new_client(f"pyseb-calibration-ecs-{os.getpid()}")
         kicker.connect(broker.host, broker.port)
         kicker.loop_start()
         deadline = time.monotonic() + 10

@@ -15,6 +15,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from localbroker import PrivateBroker
+from shell import paho_compat
 from tests.configs import reading
 from tests.daemon_process import DaemonProcess
 from tests.field_house import ECS_CMD, ECS_STATUS, RADIATOR, field_config
@@ -34,7 +35,7 @@ class FakeDomoticz:
         self.selector_level = selector_level
         self.state: dict[int, bool] = {}
         self.lock = threading.Lock()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="fake-domoticz")
+        self.client = paho_compat.new_client("fake-domoticz")
         self.client.on_message = self._on_message
         self.client.connect(broker.host, broker.port, keepalive=30)
         self.client.subscribe(DZ_IN, qos=1)

@@ -16,6 +16,7 @@ from core.fallback_settings import FALLBACK_EVALUATE_OPTIONS, FALLBACK_OPTIONS, 
 from core.forecast_settings import FORECAST_OPTIONS, OWM_OPTIONS
 from equipments.registry import BUILTIN, resolve_kind
 from integrations.domoticz_settings import DOMOTICZ_EVALUATE_OPTIONS, DOMOTICZ_OPTIONS
+from integrations.homeassistant_settings import HOMEASSISTANT_OPTIONS
 from settings.field_config import FIELD_LOAD_OPTIONS
 from settings.options import REQUIRED, Option
 from settings.sections import EVALUATE_OPTIONS, LOGGING_OPTIONS, MQTT_OPTIONS, RECORD_OPTIONS, STATUS_OPTIONS
@@ -38,6 +39,7 @@ SECTIONS: dict[str, tuple[Option, ...]] = {
     "domoticz": DOMOTICZ_OPTIONS,
     "openweathermap": OWM_OPTIONS,
     "forecast": FORECAST_OPTIONS,
+    "homeassistant": HOMEASSISTANT_OPTIONS,
 }
 
 

@@ -6,6 +6,7 @@ import io
 import os
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -65,7 +66,28 @@ def test_short_demo_runs_end_to_end_and_leaves_nothing() -> None:
     # The sun shines at 11:30: the daemon commanded the variator (percent > 0) and the heater drew.
     assert any(float(r[5]) > 0 and int(r[4]) > 0 for r in rows), out
     assert "capture" in out and "oracle" in out
+    # the house in one line, the daemon's own decisions beside the table, and where its files were
+    assert "The house: a water heater behind a triac variator (ecs), a radiator on a relay" in out
+    assert re.search(r"^ +daemon: ecs: 0 W -> \d+ W \(surplus \d+ W\)$", out, re.MULTILINE), out
+    assert "removed at the end; --keep keeps them" in out
     _assert_nothing_left(out)
+
+
+def test_keep_leaves_the_daemons_log_and_status(tmp_path: Path) -> None:
+    proc = _demo("--minutes", "2", "--speed", "60", "--start", "11:30", "--keep")
+    out_b, err_b = proc.communicate(timeout=120)
+    out = out_b.decode()
+    assert proc.returncode == 0, f"stdout:\n{out}\nstderr:\n{err_b.decode()}"
+    match = HEADER.search(out)
+    assert match, out
+    work = Path(match[3])
+    try:
+        assert f"The daemon's log: {work / 'daemon.log'}; its status file: {work / 'status.json'}" in out
+        assert "ecs: 0 W -> " in (work / "daemon.log").read_text()
+        assert '"equipments"' in (work / "status.json").read_text()  # saved at its stop
+        assert not _alive(int(match[1])) and not _alive(int(match[2]))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def test_ctrl_c_stops_everything_it_started() -> None:

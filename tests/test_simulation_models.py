@@ -64,7 +64,7 @@ def test_bad_traces_name_file_and_line(tmp_path: Path, text: str, message: str) 
 
 
 def test_missing_trace_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(TraceError, match="nope.csv: cannot read the trace"):
+    with pytest.raises(TraceError, match="nope.csv: trace file not found"):
         read_trace(tmp_path / "nope.csv")
 
 

@@ -148,3 +148,14 @@ def test_saver_thread_writes_latest_snapshot(tmp_path: Path) -> None:
     saver.offer({"equipments": [], "n": 2})
     saver.stop()
     assert load_status(tmp_path / "s.json") == {"equipments": [], "n": 2}
+
+
+def test_a_new_status_file_is_0644_and_an_existing_one_keeps_its_mode(tmp_path: Path) -> None:
+    path = tmp_path / "status.json"
+    save_status(path, {"a": 1})
+    assert path.stat().st_mode & 0o777 == 0o644  # a dashboard running as another user reads it
+    save_status(path, {"a": 2})
+    assert path.stat().st_mode & 0o777 == 0o644  # not 0600 after the first rewrite
+    path.chmod(0o640)
+    save_status(path, {"a": 3})
+    assert path.stat().st_mode & 0o777 == 0o640 and json.loads(path.read_text()) == {"a": 3}

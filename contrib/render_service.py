@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Print contrib/pyseb.service filled in for a user, a checkout and an interpreter (standard library only).
+
+    python3 contrib/render_service.py --user pi --dir /home/pi/pyseb > /tmp/pyseb.service
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from pathlib import Path
+
+TEMPLATE = Path(__file__).resolve().parent / "pyseb.service"
+EXIT_USAGE = 2
+_USER = re.compile(r"^[a-z_][a-z0-9_.-]*\$?$", re.IGNORECASE)
+_UNSAFE = re.compile(r"[\s%\"'\\$;]")  # systemd would split, expand or quote these: refused, not escaped
+
+
+def default_python(directory: Path) -> str:
+    """The checkout's virtualenv when there is one (make run/check made it), else this interpreter (Debian's
+    python3 with the apt packages)."""
+    venv = directory / ".venv" / "bin" / "python"
+    return str(venv) if venv.exists() else sys.executable
+
+
+def render(user: str, directory: Path, python: str, template: str | None = None) -> str:
+    """The unit text; ValueError names what cannot go in a unit file."""
+    if not _USER.match(user):
+        raise ValueError(f"--user {user!r} is not a user name")
+    for label, value in (("--dir", str(directory)), ("--python", python)):
+        if not os.path.isabs(value):
+            raise ValueError(f"{label} {value!r} must be an absolute path")
+        if _UNSAFE.search(value):
+            raise ValueError(f"{label} {value!r} holds a space, quote, '%', '$' or ';': systemd would misread it")
+    text = TEMPLATE.read_text(encoding="utf-8") if template is None else template
+    body = text[text.index("[Unit]"):]  # the template's own header explains the placeholders
+    header = f"# /etc/systemd/system/pyseb.service, made by contrib/render_service.py for {user} in {directory}\n"
+    return header + body.replace("@USER@", user).replace("@DIR@", str(directory)).replace("@PYTHON@", python)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line; returns the exit code."""
+    parser = argparse.ArgumentParser(prog="render_service.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--user", required=True, help="the user PySEB runs as (not root)")
+    parser.add_argument("--dir", type=Path, default=Path(__file__).resolve().parent.parent,
+                        help="the checkout (default: this one)")
+    parser.add_argument("--python", help="interpreter (default: <dir>/.venv/bin/python if it exists, else this "
+                        "python3)")
+    args = parser.parse_args(argv)
+    directory = args.dir.expanduser()
+    directory = directory.resolve() if directory.is_absolute() else directory
+    if args.user == "root":
+        print("render_service.py: warning: running as root leaves a root-owned status file and log that a "
+              "later run as another user cannot write; prefer the user who owns the checkout", file=sys.stderr)
+    try:
+        print(render(args.user, directory, args.python or default_python(directory)), end="")
+    except ValueError as exc:
+        print(f"render_service.py: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

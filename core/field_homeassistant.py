@@ -1,0 +1,190 @@
+"""The Home Assistant link wired into the regulator: discovery configs (re-sent on each connect and on HA's
+birth message), configs of entities that no longer exist removed, one retained state document after each
+status, and the controls. Every control goes through the validation of regul/mode (force commands) or of
+the heater-mode selector (EcsMode): a refused command is logged and changes nothing."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from core.field_heater import HeaterControl
+from core.modes import ModeCommandError, apply_mode_command, parse_mode_command
+from equipments.base import Equipment
+from integrations.domoticz_control import EcsMode
+from integrations.homeassistant import (
+    OFF,
+    ON,
+    Entity,
+    LoadInfo,
+    Topics,
+    build_entities,
+    config_payload,
+    dumps,
+    state_document,
+)
+from integrations.homeassistant_settings import HomeAssistantSettings
+
+log = logging.getLogger(__name__)
+
+FORCED_BY_HOMEASSISTANT = "homeassistant"
+MAX_COMMAND_BYTES = 64  # ON, OFF, a number, a mode name: anything longer is not a command of ours
+
+Send = Callable[[str, str, bool], None]  # (topic, payload, retain)
+
+
+class HomeAssistantBridge:
+    """Discovery, state and controls for one regulator's loads; `send` publishes."""
+
+    def __init__(self, settings: HomeAssistantSettings, loads: Sequence[Equipment], heater: HeaterControl | None,
+                 tank_loads: set[str], topic_regul: str, availability: str, meter_timeout_s: float,
+                 sw_version: str, send: Send, on_heater_mode: Callable[[EcsMode], None] | None = None) -> None:
+        self.enabled = settings.discovery
+        self.heater = heater
+        self.meter_timeout_s = meter_timeout_s
+        self.sw_version = sw_version
+        self._send = send
+        self._on_heater_mode = on_heater_mode
+        self.loads = {load.name: load for load in loads}
+        self.infos = [LoadInfo(load.name, load.max_force_power_w(), load.name in tank_loads) for load in loads]
+        self.topics = Topics(settings.prefix, settings.node_id, f"{topic_regul}/ha", availability)
+        self.entities = build_entities(self.infos, heater.heater.name if heater is not None else None)
+        self._configs = {self.topics.config(entity) for entity in self.entities}
+        self._controls = {self.topics.command(e): e for e in self.entities if e.command is not None}
+        # What the force switch uses: (power W, duration min; 0 = until switched off), per load.
+        self.setpoints: dict[str, tuple[float, float]] = {info.name: (info.max_force_power_w, 0.0)
+                                                          for info in self.infos}
+        self._last_status: dict[str, Any] | None = None
+        self._last_state: str | None = None
+
+    # --- topics -------------------------------------------------------------------------------------------
+    def subscriptions(self) -> tuple[str, ...]:
+        """HA's birth message, our own configs (to find stale ones) and the controls' command topics."""
+        if not self.enabled:
+            return ()
+        return (self.topics.birth, self.topics.own_configs, *self._controls)
+
+    def live_only_topics(self) -> set[str]:
+        """Command topics: a retained command is old news (it would come back at every reconnect)."""
+        return set(self._controls) if self.enabled else set()
+
+    def handles(self, topic: str) -> bool:
+        """True for a topic `handle` reads."""
+        return self.enabled and (topic == self.topics.birth or topic in self._controls or self._is_config(topic))
+
+    def _is_config(self, topic: str) -> bool:
+        parts = topic.split("/")
+        return (len(parts) == 5 and parts[0] == self.topics.prefix and parts[2] == self.topics.node_id
+                and parts[4] == "config")
+
+    # --- messages -----------------------------------------------------------------------------------------
+    def on_connected(self) -> None:
+        """Announce every entity (retained: HA reads them whenever it starts)."""
+        if not self.enabled:
+            return
+        for entity in self.entities:
+            self._send(self.topics.config(entity), json.dumps(config_payload(entity, self.topics,
+                                                                             self.sw_version)), True)
+        log.info("Home Assistant: %d entities announced under %s/", len(self.entities), self.topics.prefix)
+        self._last_state = None  # the broker may have lost it: send the next state even if unchanged
+
+    def handle(self, topic: str, payload: bytes, now: float) -> bool:
+        """One message on a topic of ours; True when the regulator should publish a status (and state)."""
+        if topic == self.topics.birth:
+            if payload.strip() == b"online":
+                log.info("Home Assistant (re)started: discovery sent again")
+                self.on_connected()
+                return True
+            return False
+        control = self._controls.get(topic)
+        if control is not None:
+            return self._on_command(control, payload, now)
+        if payload and topic not in self._configs:
+            # A config this node announced for an entity that no longer exists (a load removed from the
+            # config): an empty retained payload removes the entity from HA and the message from the broker.
+            log.info("Home Assistant: removing %s (no longer configured)", topic)
+            self._send(topic, "", True)
+        return False
+
+    def after_status(self, status: dict[str, Any]) -> None:
+        """The state document for the status just published (retained; skipped when unchanged)."""
+        if not self.enabled:
+            return
+        self._last_status = status
+        state = dumps(state_document(status, self.meter_timeout_s, self.infos, self.setpoints))
+        if state != self._last_state:
+            self._last_state = state
+            self._send(self.topics.state, state, True)
+
+    # --- controls -----------------------------------------------------------------------------------------
+    def _on_command(self, control: Entity, payload: bytes, now: float) -> bool:
+        text = payload[:MAX_COMMAND_BYTES].decode("utf-8", "replace").strip()
+        what = f"Home Assistant command {text!r} on {control.name!r} refused"
+        if len(payload) > MAX_COMMAND_BYTES:
+            log.warning("%s: payload of %d bytes is too large", what, len(payload))
+            return False
+        try:
+            if control.command == "heater_mode":
+                return self._set_heater_mode(text, now)
+            assert control.load is not None
+            if control.command == "force":
+                return self._switch(control.load, text, now)
+            return self._set_point(control.load, control.command or "", text, now)
+        except (ModeCommandError, ValueError) as exc:
+            log.warning("%s: %s", what, exc)
+            return False
+
+    def _force_command(self, name: str, power_w: float, duration_min: float) -> bytes:
+        doc: dict[str, Any] = {"command": "force", "name": name, "power": power_w}
+        if duration_min > 0:
+            doc["duration"] = duration_min * 60.0
+        return json.dumps(doc).encode()
+
+    def _apply(self, payload: bytes, now: float) -> None:
+        command = parse_mode_command(payload, self.loads)  # regul/mode's own validation
+        apply_mode_command(command, self.loads[command.name], now, FORCED_BY_HOMEASSISTANT, "Home Assistant")
+
+    def _switch(self, name: str, text: str, now: float) -> bool:
+        if text not in (ON, OFF):
+            raise ValueError(f"expected {ON} or {OFF}")
+        load = self.loads[name]
+        if text == OFF:
+            if not load.is_forced():
+                return True  # nothing to undo; the state shows OFF again
+            self._apply(json.dumps({"command": "unforce", "name": name}).encode(), now)
+            return True
+        self._apply(self._force_command(name, *self.setpoints[name]), now)
+        return True
+
+    def _set_point(self, name: str, which: str, text: str, now: float) -> bool:
+        value = float(text)  # ValueError names the text
+        power_w, duration_min = self.setpoints[name]
+        if which == "force_power":
+            power_w = value
+        else:
+            duration_min = value
+            if value < 0:
+                raise ValueError(f"the duration must be >= 0 minutes, got {value:g}")
+        payload = self._force_command(name, power_w, duration_min)
+        parse_mode_command(payload, self.loads)  # validated as a force would be, even when not applied now
+        self.setpoints[name] = (power_w, duration_min)
+        load = self.loads[name]
+        if load.is_forced() and load.forced_by == FORCED_BY_HOMEASSISTANT:
+            self._apply(payload, now)  # the switch is on: the new setting takes effect now
+        return True
+
+    def _set_heater_mode(self, text: str, now: float) -> bool:
+        if self.heater is None:
+            raise ValueError("no water heater")
+        try:
+            mode = EcsMode(text)
+        except ValueError:
+            raise ValueError(f"not a mode: use one of {', '.join(m.value for m in EcsMode)}") from None
+        if mode is not self.heater.mode:
+            log.info("water-heater mode: %s -> %s (Home Assistant)", self.heater.mode.value, mode.value)
+            self.heater.set_mode(mode, now, FORCED_BY_HOMEASSISTANT)
+            if self._on_heater_mode is not None:
+                self._on_heater_mode(mode)
+        return True

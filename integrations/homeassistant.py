@@ -1,0 +1,183 @@
+"""Home Assistant MQTT discovery: the entities PySEB announces (retained configs under
+`<prefix>/<component>/<node_id>/<object_id>/config`), and the one retained state document their value
+templates read, built from the status document. Pure: no broker, no clock.
+
+Schema keys are HA's documented ones (home-assistant.io/integrations/{sensor,binary_sensor,switch,number,
+select}.mqtt); every entity is tied to the regulator's availability topic."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from integrations.domoticz_control import EcsMode
+from integrations.homeassistant_settings import slug
+
+ON, OFF = "ON", "OFF"
+MAX_STATE_CHARS = 250  # HA refuses a sensor state over 255 characters
+MAX_DURATION_MIN = 7 * 24 * 60  # regul/mode's own limit (7 days), in minutes
+HEATER_MODES = tuple(mode.value for mode in EcsMode)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadInfo:
+    """What discovery needs to know of one load."""
+
+    name: str
+    max_force_power_w: float
+    tank: bool  # it has a full-tank detector: a "full" binary sensor
+
+    @property
+    def key(self) -> str:
+        """The load's part of its entities' object ids."""
+        return f"load_{slug(self.name)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """One discovered entity: its platform, object id and platform-specific config keys."""
+
+    component: str  # sensor, binary_sensor, switch, number, select
+    object_id: str
+    name: str
+    extra: dict[str, Any] = field(default_factory=dict)
+    command: str | None = None  # what a command on its command topic does: force, force_power, ...
+    load: str | None = None  # the load it belongs to
+
+
+def _power(object_id: str, name: str, load: str | None = None) -> Entity:
+    return Entity("sensor", object_id, name, {"unit_of_measurement": "W", "device_class": "power",
+                                              "state_class": "measurement"}, load=load)
+
+
+def _energy(object_id: str, name: str, load: str | None = None) -> Entity:
+    # total_increasing: HA takes the drop to 0 at midnight as a new cycle, not as negative energy.
+    return Entity("sensor", object_id, name, {"unit_of_measurement": "Wh", "device_class": "energy",
+                                              "state_class": "total_increasing"}, load=load)
+
+
+def build_entities(loads: Sequence[LoadInfo], heater: str | None) -> list[Entity]:
+    """Every entity for this configuration, in a stable order."""
+    entities = [
+        _power("grid_power", "Grid"),
+        _power("production_power", "Production"),
+        _power("consumption_power", "Consumption"),
+        _energy("production_energy", "Production energy today"),
+        Entity("sensor", "last_decision", "Last decision", {"icon": "mdi:scale-balance"}),
+        Entity("sensor", "suspended_reason", "Regulation suspended because", {"icon": "mdi:pause-circle"}),
+        Entity("binary_sensor", "consumption_stale", "Consumption meter stale", {"device_class": "problem"}),
+        Entity("binary_sensor", "production_stale", "Production meter stale", {"device_class": "problem"}),
+    ]
+    for load in loads:
+        key, name = load.key, load.name
+        entities += [
+            _power(f"{key}_power", f"{name} power", name),
+            _energy(f"{key}_energy", f"{name} energy today", name),
+            Entity("switch", f"{key}_force", f"{name} force", {"payload_on": ON, "payload_off": OFF,
+                                                                "icon": "mdi:flash"}, "force", name),
+            Entity("number", f"{key}_force_power", f"{name} force power",
+                   {"min": 0, "max": round(load.max_force_power_w), "step": 1, "mode": "box",
+                    "unit_of_measurement": "W", "device_class": "power"}, "force_power", name),
+            Entity("number", f"{key}_force_duration", f"{name} force duration (0 = until off)",
+                   {"min": 0, "max": MAX_DURATION_MIN, "step": 1, "mode": "box", "unit_of_measurement": "min",
+                    "device_class": "duration"}, "force_duration", name),
+        ]
+        if load.tank:
+            entities.append(Entity("binary_sensor", f"{key}_full", f"{name} full", {"icon": "mdi:water-boiler"},
+                                   load=name))
+    if heater is not None:
+        entities.append(Entity("select", "water_heater_mode", "Water heater mode", {"options": list(HEATER_MODES)},
+                               "heater_mode", heater))
+    return entities
+
+
+@dataclass(frozen=True, slots=True)
+class Topics:
+    """Where discovery, state and commands go."""
+
+    prefix: str
+    node_id: str
+    base: str  # <topic_regul>/ha
+    availability: str
+
+    @property
+    def state(self) -> str:
+        """The retained state document every entity reads."""
+        return f"{self.base}/state"
+
+    @property
+    def birth(self) -> str:
+        """Home Assistant's birth/last-will topic."""
+        return f"{self.prefix}/status"
+
+    @property
+    def own_configs(self) -> str:
+        """A filter matching every config this node ever announced (removed loads' too)."""
+        return f"{self.prefix}/+/{self.node_id}/+/config"
+
+    def config(self, entity: Entity) -> str:
+        """The discovery topic of `entity`."""
+        return f"{self.prefix}/{entity.component}/{self.node_id}/{entity.object_id}/config"
+
+    def command(self, entity: Entity) -> str:
+        """The command topic of a control."""
+        return f"{self.base}/{entity.object_id}/set"
+
+
+def config_payload(entity: Entity, topics: Topics, sw_version: str) -> dict[str, Any]:
+    """The discovery config of `entity`."""
+    config: dict[str, Any] = {
+        "name": entity.name,
+        "unique_id": f"pyseb_{topics.node_id}_{entity.object_id}",
+        "device": {"identifiers": [f"pyseb_{topics.node_id}"], "name": "PySEB", "manufacturer": "PySEB",
+                   "model": "solar surplus router", "sw_version": sw_version},
+        "availability_topic": topics.availability,
+        "payload_available": "online",
+        "payload_not_available": "offline",
+        "state_topic": topics.state,
+        "value_template": f"{{{{ value_json['{entity.object_id}'] }}}}",
+        **entity.extra,
+    }
+    if entity.command is not None:
+        config["command_topic"] = topics.command(entity)
+    return config
+
+
+def state_document(status: Mapping[str, Any], meter_timeout_s: float, loads: Sequence[LoadInfo],
+                   setpoints: Mapping[str, tuple[float, float]]) -> dict[str, Any]:
+    """The state every entity reads, from a status document; `setpoints` holds each load's force power (W)
+    and duration (min) as the numbers show them."""
+    state: dict[str, Any] = {
+        "grid_power": status.get("grid_w"),
+        "production_power": status.get("power_production"),
+        "consumption_power": status.get("power_consumption"),
+        "production_energy": status.get("production_energy"),
+        "last_decision": str(status.get("last_decision") or "")[:MAX_STATE_CHARS],
+        "suspended_reason": str(status.get("stale_reason") or "none")[:MAX_STATE_CHARS],
+    }
+    meters = status.get("meters") or {}
+    for meter in ("consumption", "production"):
+        age_s = (meters.get(meter) or {}).get("age_s")
+        state[f"{meter}_stale"] = ON if age_s is None or age_s > meter_timeout_s else OFF
+    by_name = {entry.get("name"): entry for entry in status.get("equipments") or ()}
+    for load in loads:
+        entry, key = by_name.get(load.name) or {}, load.key
+        power_w, duration_min = setpoints.get(load.name, (load.max_force_power_w, 0.0))
+        state[f"{key}_power"] = entry.get("current_power")
+        state[f"{key}_energy"] = entry.get("energy")
+        state[f"{key}_force"] = ON if entry.get("forced") else OFF
+        state[f"{key}_force_power"] = round(power_w)
+        state[f"{key}_force_duration"] = round(duration_min)
+        if load.tank:
+            state[f"{key}_full"] = ON if entry.get("overed") else OFF
+    heater = status.get("water_heater")
+    if isinstance(heater, Mapping) and heater.get("mode") in HEATER_MODES:
+        state["water_heater_mode"] = heater["mode"]
+    return state
+
+
+def dumps(document: Mapping[str, Any]) -> str:
+    """Compact JSON (a Pi Zero publishes this after every decision)."""
+    return json.dumps(document, separators=(",", ":"), allow_nan=False)

@@ -1,0 +1,55 @@
+"""One way to build a paho client and read its callbacks, for paho-mqtt 2.x (pip) and 1.6.1 (Debian 12 /
+Raspberry Pi OS bookworm's python3-paho-mqtt). 2.x needs a callback API version and passes reason codes
+and properties; 1.6 passes an int result code and fewer arguments. The wrappers below take either."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+PAHO2 = hasattr(mqtt, "CallbackAPIVersion")
+
+
+def new_client(client_id: str = "", clean_session: bool = True) -> mqtt.Client:
+    """A client for MQTT 3.1.1 with the 2.x callback signatures where paho has them."""
+    if PAHO2:
+        return mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=clean_session)
+    return mqtt.Client(client_id=client_id, clean_session=clean_session)
+
+
+def failure_text(code: Any) -> str | None:
+    """None for a successful connect result, else its reason as text (a 2.x ReasonCode or a 1.6 int)."""
+    if isinstance(code, int):  # paho 1.6: the CONNACK result code
+        return None if code == 0 else mqtt.connack_string(code)
+    return str(code) if getattr(code, "is_failure", False) else None
+
+
+def reason_text(code: Any) -> str:
+    """A disconnect reason as text (1.6 passes an int: 0 is a requested disconnect)."""
+    if isinstance(code, int):
+        return "disconnected on request" if code == 0 else mqtt.error_string(code)
+    return str(code)
+
+
+def on_connect(client: mqtt.Client, handler: Callable[[mqtt.Client, str | None], None]) -> None:
+    """`handler(client, failure)`: failure is None when the broker accepted the connection."""
+    def _called(c: mqtt.Client, userdata: object, flags: object, code: Any, *rest: object) -> None:
+        handler(c, failure_text(code))
+    client.on_connect = _called
+
+
+def on_disconnect(client: mqtt.Client, handler: Callable[[mqtt.Client, str], None]) -> None:
+    """`handler(client, reason)` after the link drops."""
+    def _called(c: mqtt.Client, userdata: object, *args: Any) -> None:
+        # 2.x: (flags, reason_code, properties); 1.6: (rc,)
+        handler(c, reason_text(args[1] if len(args) >= 2 else args[0]))
+    client.on_disconnect = _called
+
+
+def on_subscribe(client: mqtt.Client, handler: Callable[[mqtt.Client, int], None]) -> None:
+    """`handler(client, mid)` once the broker acknowledged a subscription."""
+    def _called(c: mqtt.Client, userdata: object, mid: int, *rest: object) -> None:
+        handler(c, mid)
+    client.on_subscribe = _called

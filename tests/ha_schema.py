@@ -1,0 +1,87 @@
+"""Home Assistant's documented MQTT discovery keys, per platform (home-assistant.io/integrations/
+<platform>.mqtt, "Configuration Variables"; cross-checked with the hass-mqtt-discovery crate's entity
+structs), and a checker a fake HA uses on every config it receives.
+Only the keys PySEB could plausibly use are listed with their types; anything else is refused, so a typo
+(`unit_of_measure`, `availability_topics`) fails the test."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+COMMON = {
+    "availability", "availability_mode", "availability_template", "availability_topic", "device",
+    "enabled_by_default", "encoding", "entity_category", "icon", "json_attributes_template",
+    "json_attributes_topic", "name", "object_id", "default_entity_id", "payload_available",
+    "payload_not_available", "qos", "unique_id", "origin", "entity_picture",
+}
+PLATFORM_KEYS = {
+    "sensor": {"device_class", "expire_after", "force_update", "last_reset_value_template", "options",
+               "state_class", "state_topic", "suggested_display_precision", "unit_of_measurement",
+               "value_template"},
+    "binary_sensor": {"device_class", "expire_after", "force_update", "off_delay", "payload_off", "payload_on",
+                      "state_topic", "value_template"},
+    "switch": {"command_template", "command_topic", "device_class", "optimistic", "payload_off", "payload_on",
+               "retain", "state_off", "state_on", "state_topic", "value_template"},
+    "number": {"command_template", "command_topic", "device_class", "max", "min", "mode", "optimistic",
+               "payload_reset", "retain", "state_topic", "step", "unit_of_measurement", "value_template"},
+    "select": {"command_template", "command_topic", "optimistic", "options", "retain", "state_topic",
+               "value_template"},
+}
+REQUIRED = {"sensor": {"state_topic"}, "binary_sensor": {"state_topic"}, "switch": {"command_topic"},
+            "number": {"command_topic"}, "select": {"command_topic", "options"}}
+DEVICE_KEYS = {"configuration_url", "connections", "hw_version", "identifiers", "manufacturer", "model",
+               "model_id", "name", "serial_number", "suggested_area", "sw_version", "via_device"}
+DEVICE_CLASSES = {
+    "sensor": {"power", "energy", "duration"},  # the ones PySEB may use (the full list is longer)
+    "binary_sensor": {"problem", "running", "power", "heat"},
+    "switch": {"switch", "outlet"},
+    "number": {"power", "duration"},
+}
+STATE_CLASSES = {"measurement", "total", "total_increasing"}
+TEMPLATE = re.compile(r"^\{\{ value_json\['([a-z0-9_]+)'\] \}\}$")
+
+
+def schema_problems(component: str, config: dict[str, Any]) -> list[str]:
+    """What is wrong with one discovery config, by HA's documented schema; [] when it is good."""
+    problems: list[str] = []
+    allowed = COMMON | PLATFORM_KEYS.get(component, set())
+    if component not in PLATFORM_KEYS:
+        return [f"unknown platform {component!r}"]
+    problems += [f"unknown key {key!r}" for key in config if key not in allowed]
+    problems += [f"missing {key!r}" for key in REQUIRED[component] if key not in config]
+    if "availability" in config and "availability_topic" in config:
+        problems.append("availability and availability_topic together")
+    device = config.get("device")
+    if not isinstance(device, dict) or not device.get("identifiers") or not device.get("name"):
+        problems.append("device needs identifiers and a name")
+    else:
+        problems += [f"unknown device key {key!r}" for key in device if key not in DEVICE_KEYS]
+    if "device_class" in config and config["device_class"] not in DEVICE_CLASSES.get(component, set()):
+        problems.append(f"device_class {config['device_class']!r} for a {component}")
+    if "state_class" in config and config["state_class"] not in STATE_CLASSES:
+        problems.append(f"state_class {config['state_class']!r}")
+    if config.get("device_class") == "energy" and config.get("state_class") not in ("total", "total_increasing"):
+        problems.append("an energy sensor needs state_class total or total_increasing")
+    if config.get("device_class") == "energy" and config.get("unit_of_measurement") not in ("Wh", "kWh", "MWh"):
+        problems.append("an energy sensor needs Wh, kWh or MWh")
+    if config.get("device_class") == "power" and config.get("unit_of_measurement") not in ("W", "kW"):
+        problems.append("a power entity needs W or kW")
+    if component == "number" and not (isinstance(config.get("min"), (int, float))
+                                      and isinstance(config.get("max"), (int, float))
+                                      and config["min"] < config["max"]):
+        problems.append("a number needs min < max")
+    if component == "number" and config.get("mode", "auto") not in ("auto", "box", "slider"):
+        problems.append(f"number mode {config['mode']!r}")
+    if "value_template" in config and not TEMPLATE.match(str(config["value_template"])):
+        problems.append(f"value_template {config['value_template']!r} is not one this fake HA renders")
+    if not config.get("unique_id"):
+        problems.append("no unique_id: HA could not edit or remove the entity")
+    return problems
+
+
+def render(config: dict[str, Any], state: dict[str, Any]) -> Any:
+    """The entity's state as HA would render `{{ value_json['key'] }}` from the state document."""
+    match = TEMPLATE.match(str(config["value_template"]))
+    assert match, config["value_template"]
+    return state[match[1]]

@@ -1,0 +1,66 @@
+"""Two README claims, checked: a broker that is down is logged once (not at every retry), and what
+happens to a retained command on regul/mode (carried out when published: MQTT 3.1.1 does not tell a
+subscriber it was retained; ignored when the broker replays it at a later connection)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from localbroker import PrivateBroker, free_port
+from tests.configs import write_config
+from tests.daemon_process import DaemonProcess
+from tests.mqtt_probe import MqttProbe
+
+AVAIL, MODE, RADIATOR = "regul/availability", "regul/mode", "cmnd/radiator/POWER"
+
+
+def _broker_problems(output: str) -> list[str]:
+    return [line for line in output.splitlines() if (" WARNING " in line or " ERROR " in line) and "the broker" in line]
+
+
+def test_a_broker_that_is_down_is_logged_once(tmp_path: Path) -> None:
+    port = free_port()
+    config = write_config(tmp_path, ("radiator",), port=port, period=0.2, meter_timeout=30)
+    daemon = DaemonProcess(config)
+    try:
+        time.sleep(4.5)  # paho retries after 1 s, 2 s, ...: several failed attempts
+        assert daemon.proc.poll() is None
+        problems = _broker_problems(daemon.output)
+        assert len(problems) == 1 and "cannot connect to the broker at 127.0.0.1" in problems[0], daemon.output
+        assert daemon.output.count("connection attempt failed") >= 2  # the retries, at DEBUG
+        with PrivateBroker(port=port) as broker:
+            probe = MqttProbe(broker.host, broker.port)
+            try:
+                probe.wait_for(AVAIL, lambda m: m.text == "online", timeout_s=20)
+            finally:
+                probe.close()
+            assert daemon.terminate() == 0
+    finally:
+        daemon.close()
+
+
+def test_a_retained_mode_command_is_not_replayed(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe) -> None:
+    config = write_config(tmp_path, ("radiator",), port=broker.port, period=0.2, meter_timeout=30)
+    daemon = DaemonProcess(config)
+    try:
+        probe.wait_for(AVAIL, lambda m: m.text == "online", timeout_s=15)
+        mark = probe.mark()
+        probe.publish(MODE, b'{"command": "force", "name": "radiator", "power": 1000}', retain=True)
+        probe.wait_for(RADIATOR, lambda m: m.text == "ON", after=mark)  # live: carried out
+        probe.publish(MODE, b'{"command": "unforce", "name": "radiator"}')
+        probe.wait_for(RADIATOR, lambda m: m.text == "OFF", after=mark)
+        assert daemon.terminate() == 0
+    finally:
+        daemon.close()
+    mark = probe.mark()
+    again = DaemonProcess(config)
+    try:
+        probe.wait_for(AVAIL, lambda m: m.text == "online", after=mark, timeout_s=15)
+        time.sleep(1.0)  # the retained command arrived right after the subscription
+        assert "ignoring a retained message on regul/mode" in again.output
+        assert [m.text for m in probe.messages[mark:] if m.topic == RADIATOR] == ["OFF"]  # the start's 0 only
+        assert json.loads((tmp_path / "status.json").read_text())["equipments"][0]["forced"] is False
+    finally:
+        again.close()

@@ -1,0 +1,73 @@
+"""The dependency check: without paho-mqtt or numpy (or with too old ones), regulation.py says which
+and how to install it in one line, exit 2, also for --check; --help and --version need neither."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shell.deps import _version, dependency_problem
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.debian
+
+
+def run(*args: str, fake_site: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """regulation.py with no site-packages at all (-S: only the standard library, as on a bare Pi), plus
+    `fake_site` on the path when given."""
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(fake_site) if fake_site else ""}
+    return subprocess.run([sys.executable, "-S", str(ROOT / "regulation.py"), *args], capture_output=True,
+                          text=True, cwd=ROOT, env=env, timeout=30)
+
+
+def fake_packages(directory: Path, paho: str | None, numpy: str | None) -> Path:
+    if paho is not None:
+        (directory / "paho" / "mqtt").mkdir(parents=True)
+        (directory / "paho" / "__init__.py").write_text("")
+        (directory / "paho" / "mqtt" / "__init__.py").write_text(f"__version__ = {paho!r}\n")
+    if numpy is not None:
+        (directory / "numpy").mkdir()
+        (directory / "numpy" / "__init__.py").write_text(f"__version__ = {numpy!r}\n")
+    return directory
+
+
+def test_help_and_version_without_the_packages() -> None:
+    assert run("--help").returncode == 0 and "--check" in run("--help").stdout
+    version = run("--version")
+    assert version.returncode == 0 and version.stdout.startswith("PySEB ")
+
+
+@pytest.mark.parametrize("args", [("-c", "config.ini.sample"), ("-c", "config.ini.sample", "--check")])
+def test_missing_paho_is_one_line_and_exit_2(args: tuple[str, ...]) -> None:
+    result = run(*args)
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert "paho-mqtt" in lines[0] and "sudo apt install python3-paho-mqtt" in lines[0]
+    assert "requirements.txt" in lines[0]
+
+
+def test_missing_numpy_named(tmp_path: Path) -> None:
+    result = run("--check", fake_site=fake_packages(tmp_path, "1.6.1", None))
+    assert result.returncode == 2 and "PySEB needs numpy, which is not installed" in result.stderr
+    assert "python3-numpy" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_too_old_versions_named(tmp_path: Path) -> None:
+    old_paho = run("--check", fake_site=fake_packages(tmp_path / "a", "1.5.1", "1.24.2"))
+    assert old_paho.returncode == 2 and "paho-mqtt >= 1.6.1, found 1.5.1" in old_paho.stderr
+    old_numpy = run("--check", fake_site=fake_packages(tmp_path / "b", "1.6.1", "1.19.5"))
+    assert old_numpy.returncode == 2 and "numpy >= 1.24, found 1.19.5" in old_numpy.stderr
+
+
+def test_the_installed_versions_pass() -> None:
+    assert dependency_problem() is None
+
+
+def test_version_parsing() -> None:
+    assert _version("2.2.0") == (2, 2, 0) and _version("1.24.4") == (1, 24, 4)
+    assert _version("2.0.0rc2") == (2, 0, 0) and _version("1.26.0.dev0") == (1, 26, 0) and _version("") == ()
+    assert _version("1.6.1") >= (1, 6, 1) > _version("1.6.0")

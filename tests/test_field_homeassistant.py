@@ -1,0 +1,239 @@
+"""Home Assistant discovery in-process: the configs (HA's documented keys), the state document, and the
+controls going through regul/mode's validation and the heater-mode selector's."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from settings.config import load_settings
+from settings.problems import ConfigError
+from tests.configs import reading, write_config
+from tests.field_house import ECS_CMD, RADIATOR
+from tests.ha_schema import render, schema_problems
+from tests.harness import CONS, NOON, PROD, Harness
+
+pytestmark = pytest.mark.debian  # also run on Debian 12's paho-mqtt and numpy (make test-paho16)
+
+HA = "[homeassistant]\ndiscovery = true\n"
+STATE = "regul/ha/state"
+
+
+def harness(tmp_path: Path, extra: str = HA, loads: tuple[str, ...] = ("ecs", "radiator")) -> Harness:
+    h = Harness(write_config(tmp_path, loads, extra=extra))
+    h.reg.start(NOON)
+    h.reg.on_connected(NOON)
+    return h
+
+
+def configs(h: Harness) -> dict[str, dict]:
+    """Discovery topic -> config, the last one published on each (retained)."""
+    found: dict[str, dict] = {}
+    for topic, payload, retain in h.sent:
+        if topic.startswith("homeassistant/") and topic.endswith("/config"):
+            assert retain, topic
+            found[topic] = json.loads(payload)
+    return found
+
+
+def by_id(h: Harness) -> dict[str, dict]:
+    return {topic.split("/")[3]: config for topic, config in configs(h).items()}
+
+
+def state(h: Harness) -> dict:
+    retained = [p for t, p, r in h.sent if t == STATE and r]
+    assert retained, "no retained state published"
+    return dict(json.loads(retained[-1]))
+
+
+def command(h: Harness, object_id: str, payload: str, now: float = NOON + 10) -> None:
+    h.reg.handle(by_id(h)[object_id]["command_topic"], payload.encode(), now)
+
+
+def test_off_by_default_nothing_under_homeassistant(tmp_path: Path) -> None:
+    h = harness(tmp_path, extra="")
+    h.meters(300, 2000, NOON + 1)
+    assert not [t for t, _, _ in h.sent if t.startswith(("homeassistant", "regul/ha"))]
+    assert not [t for t in h.reg.subscriptions() if t.startswith(("homeassistant", "regul/ha"))]
+
+
+def test_every_config_follows_the_documented_schema(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    found = configs(h)
+    components = sorted({topic.split("/")[1] for topic in found})
+    assert components == ["binary_sensor", "number", "select", "sensor", "switch"]
+    for topic, config in found.items():
+        assert schema_problems(topic.split("/")[1], config) == [], topic
+        assert config["availability_topic"] == "regul/availability"
+        assert config["device"]["name"] == "PySEB" and config["device"]["identifiers"] == ["pyseb_pyseb_test"]
+        assert topic.split("/")[2] == "pyseb_test"  # node id: [mqtt] client_id, as an id
+    ids = [config["unique_id"] for config in found.values()]
+    assert len(ids) == len(set(ids))
+    names = set(by_id(h))
+    assert {"grid_power", "production_power", "consumption_power", "production_energy", "last_decision",
+            "suspended_reason", "consumption_stale", "production_stale", "water_heater_mode"} <= names
+    for load in ("ecs", "radiator"):
+        assert {f"load_{load}_{what}" for what in ("power", "energy", "force", "force_power",
+                                                   "force_duration")} <= names
+    assert "load_ecs_full" in names and "load_radiator_full" not in names  # only a load with a tank detector
+    assert by_id(h)["load_ecs_force_power"]["max"] == 2000 and by_id(h)["load_radiator_force_power"]["max"] == 1000
+    assert by_id(h)["load_ecs_energy"]["state_class"] == "total_increasing"
+    assert by_id(h)["water_heater_mode"]["options"] == ["off", "solar", "solar+fallback", "forced"]
+
+
+def test_state_document_feeds_every_entity(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    h.meters(300, 1300, NOON + 1)
+    h.meters(300 + 980, 1300, NOON + 4)
+    st = state(h)
+    values = {object_id: render(config, st) for object_id, config in by_id(h).items()}
+    assert values["grid_power"] == -20.0 and values["production_power"] == 1300.0
+    assert values["load_ecs_power"] == 980.0 and values["load_radiator_power"] == 0.0
+    assert values["load_ecs_force"] == "OFF" and values["load_ecs_force_power"] == 2000
+    assert values["load_ecs_force_duration"] == 0 and values["water_heater_mode"] == "solar+fallback"
+    assert values["consumption_stale"] == "OFF" and values["suspended_reason"] == "none"
+    assert values["last_decision"] == "balanced"
+    h.reg.tick(NOON + 30)  # the meters fell silent
+    st = state(h)
+    assert st["consumption_stale"] == "ON" and "silent" in st["suspended_reason"]
+
+
+def test_energy_today_restarts_at_midnight(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    command(h, "load_ecs_force_power", "1000", NOON)
+    command(h, "load_ecs_force", "ON", NOON)
+    for minute in range(1, 61):
+        h.reg.tick(NOON + 60 * minute)
+    command(h, "load_ecs_force_power", "1000", NOON + 3601)  # any change publishes a status, and the state
+    assert state(h)["load_ecs_energy"] == pytest.approx(1000, abs=1)
+    midnight = NOON + 12 * 3600
+    for minute in range(1, 60 * 11 + 2):
+        h.reg.tick(NOON + 3600 + 60 * minute)
+    command(h, "load_ecs_force_power", "1000", midnight + 61)
+    assert state(h)["load_ecs_energy"] == pytest.approx(1000 / 60, abs=1)  # since midnight only
+
+
+def test_force_switch_power_and_duration(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    command(h, "load_ecs_force_power", "500")
+    command(h, "load_ecs_force_duration", "30")
+    assert state(h)["load_ecs_force_power"] == 500 and state(h)["load_ecs_force_duration"] == 30
+    assert not h.load("ecs").is_forced()  # a setting, until the switch is on
+    command(h, "load_ecs_force", "ON", NOON + 20)
+    ecs = h.load("ecs")
+    assert ecs.forced_power_w == 500 and ecs.force_end_at == NOON + 20 + 1800 and ecs.forced_by == "homeassistant"
+    assert h.last(ECS_CMD) == "25"  # 500 W on the linear 20 W/% curve
+    assert state(h)["load_ecs_force"] == "ON"
+    command(h, "load_ecs_force_power", "1000", NOON + 30)  # while on: applied at once
+    assert ecs.forced_power_w == 1000 and h.last(ECS_CMD) == "50"
+    command(h, "load_radiator_force", "ON")
+    assert h.last(RADIATOR) == "ON" and h.load("radiator").force_end_at is None
+    command(h, "load_ecs_force", "OFF", NOON + 40)
+    assert not ecs.is_forced() and state(h)["load_ecs_force"] == "OFF"
+
+
+@pytest.mark.parametrize("object_id,payload,why", [
+    ("load_ecs_force_power", "2500", "between 0 and 2000 W"),
+    ("load_ecs_force_power", "-1", "between 0 and 2000 W"),
+    ("load_ecs_force_power", "nan", "finite"),
+    ("load_ecs_force_power", "lots", "could not convert"),
+    ("load_ecs_force_duration", "20000", "duration must be"),
+    ("load_ecs_force_duration", "-5", ">= 0 minutes"),
+    ("load_ecs_force_duration", "inf", "finite"),
+    ("load_ecs_force", "maybe", "expected ON or OFF"),
+    ("water_heater_mode", "boost", "not a mode"),
+    ("load_ecs_force", "ON" * 40, "too large"),
+])
+def test_bad_commands_are_refused_and_change_nothing(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                                     object_id: str, payload: str, why: str) -> None:
+    h = harness(tmp_path)
+    h.meters(300, 300, NOON + 1)
+    before = (state(h), h.reg.status(NOON + 2)["equipments"], len(h.on(ECS_CMD)))
+    with caplog.at_level(logging.WARNING):
+        command(h, object_id, payload, NOON + 2)
+    assert why in caplog.text and "refused" in caplog.text
+    assert (state(h), h.reg.status(NOON + 2)["equipments"], len(h.on(ECS_CMD))) == before
+
+
+def test_heater_mode_select(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    command(h, "water_heater_mode", "forced")
+    assert h.load("ecs").is_forced() and h.load("ecs").forced_by == "mode"
+    assert state(h)["water_heater_mode"] == "forced"
+    command(h, "water_heater_mode", "off", NOON + 20)
+    assert not h.load("ecs").is_forced() and h.last(ECS_CMD) == "0"
+    doc = h.reg.status(NOON + 21)["water_heater"]
+    assert doc["mode"] == "off" and doc["mode_source"] == "homeassistant"
+    h.meters(300, 3000, NOON + 30)
+    assert h.load("ecs").current_power_w == 0  # off: not given the surplus
+
+
+def test_birth_message_sends_discovery_again(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    count = len(configs(h))
+    h.sent.clear()
+    h.reg.handle("homeassistant/status", b"offline", NOON + 5)
+    assert configs(h) == {}
+    h.reg.handle("homeassistant/status", b"online", NOON + 6)
+    assert len(configs(h)) == count and state(h)
+
+
+def test_a_removed_loads_configs_are_deleted(tmp_path: Path) -> None:
+    h = harness(tmp_path, loads=("ecs",))
+    assert "homeassistant/+/pyseb_test/+/config" in h.reg.subscriptions()
+    old = "homeassistant/switch/pyseb_test/load_radiator_force/config"
+    h.sent.clear()
+    h.reg.handle(old, b'{"name": "radiator force"}', NOON + 1)  # retained from an earlier run
+    assert h.sent == [(old, "", True)]
+    h.sent.clear()
+    h.reg.handle("homeassistant/switch/pyseb_test/load_ecs_force/config", b'{"name": "x"}', NOON + 2)
+    h.reg.handle(old, b"", NOON + 3)  # our own deletion coming back
+    h.reg.handle("homeassistant/switch/other_node/load_radiator_force/config", b"{}", NOON + 4)
+    assert h.sent == []
+
+
+def test_retained_commands_are_not_news(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    live_only = h.reg.live_only_topics()
+    controls = [c["command_topic"] for c in by_id(h).values() if "command_topic" in c]
+    assert len(controls) == 7 and set(controls) <= live_only
+    assert "homeassistant/status" not in live_only
+
+
+def test_mode_restored_after_a_restart_when_ha_sets_it(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    command(h, "water_heater_mode", "solar")
+    saved = h.reg.status(NOON + 20)
+    again = Harness(h.config)
+    again.reg.restore(saved, NOON + 60)
+    assert again.reg.field.heater is not None and again.reg.field.heater.mode.value == "solar"
+
+
+def test_config_problems(tmp_path: Path) -> None:
+    path = write_config(tmp_path, extra=HA + "prefix = home/#\n")
+    with pytest.raises(ConfigError, match=r"\[homeassistant\] prefix"):
+        load_settings(path)
+    two = ("\n[heater-2]\nmax_power = 500\ntopic_set_power = cmnd/h2/POWER\n"
+           "\n[heater_2]\nmax_power = 500\ntopic_set_power = cmnd/h3/POWER\n")
+    path = write_config(tmp_path, extra=HA + two)
+    path.write_text(path.read_text().replace("radiator = constant", "radiator = constant\nheater-2 = constant\n"
+                                             "heater_2 = constant"))
+    with pytest.raises(ConfigError, match="Home Assistant id 'heater_2' is also 'heater-2'"):
+        load_settings(path)
+    path.write_text(path.read_text().replace("discovery = true", "discovery = false"))
+    load_settings(path)  # the ids matter only when discovery is on
+
+
+def test_node_id_from_the_option(tmp_path: Path) -> None:
+    settings = load_settings(write_config(tmp_path, extra=HA + "node_id = My House!\n"))
+    assert settings.field.homeassistant.node_id == "my_house"
+
+
+def test_readings_unaffected(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    h.reg.handle(CONS, reading(300), NOON + 1)
+    h.reg.handle(PROD, reading(1300), NOON + 1.01)
+    assert h.last(ECS_CMD) == "49"

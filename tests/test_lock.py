@@ -1,0 +1,44 @@
+"""The instance lock: a lock file left by a run as another user (root) still locks, read-only."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shell import lock as lock_module
+from shell.lock import AlreadyRunning, InstanceLock
+
+
+def test_pid_written_and_second_holder_refused(tmp_path: Path) -> None:
+    first = InstanceLock(tmp_path / "status.json.lock")
+    first.acquire()
+    try:
+        assert (tmp_path / "status.json.lock").read_text() == f"{os.getpid()}\n"
+        with pytest.raises(AlreadyRunning, match=f"pid {os.getpid()}"):
+            InstanceLock(tmp_path / "status.json.lock").acquire()
+    finally:
+        first.release()
+
+
+def test_a_lock_file_we_may_not_write_still_locks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "status.json.lock"
+    path.write_text("812\n")  # a root run's (as root the test cannot meet a permission error: simulated)
+    real_open = os.open
+
+    def no_write(name: Any, flags: int, *args: Any) -> int:
+        if flags & os.O_RDWR:
+            raise PermissionError(13, "Permission denied")
+        return real_open(name, flags, *args)
+
+    monkeypatch.setattr(lock_module.os, "open", no_write)
+    held = InstanceLock(path)
+    held.acquire()
+    try:
+        with pytest.raises(AlreadyRunning, match="pid 812"):  # the file's content: what it can say
+            InstanceLock(path).acquire()
+    finally:
+        held.release()
+    assert path.read_text() == "812\n"

@@ -1,0 +1,86 @@
+"""regulation.py as a user meets it: the cron start refused by the lock prints one line, --check says what
+it will use, a missing config says how to make one, and logs are written once."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from localbroker import PrivateBroker
+from shell.lock import InstanceLock
+from tests.configs import write_config
+from tests.mqtt_probe import MqttProbe
+
+pytestmark = pytest.mark.debian  # also run on Debian 12's paho-mqtt and numpy (make test-paho16)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, cwd: Path = ROOT, timeout_s: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(ROOT / "regulation.py"), *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=timeout_s)
+
+
+def noisy_config(tmp_path: Path, extra: str = "") -> Path:
+    """A config whose start logs a calibration line and a warning (an unknown key)."""
+    path = write_config(tmp_path, extra=extra)
+    path.write_text(path.read_text().replace("[status]", "[status]\ncolour = blue"))
+    return path
+
+
+def test_refused_cron_start_prints_one_line(tmp_path: Path) -> None:
+    config = noisy_config(tmp_path)
+    checked = run("-c", str(config), "--check")
+    assert "colour" in checked.stderr and "calibration" in checked.stderr  # the noise is there otherwise
+    lock = InstanceLock(tmp_path / "status.json.lock")
+    lock.acquire()
+    try:
+        refused = run("-c", str(config))
+    finally:
+        lock.release()
+    assert refused.returncode == 3 and refused.stdout == ""
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 1 and "another PySEB is running" in lines[0] and "not starting" in lines[0]
+
+
+def test_check_names_broker_status_and_log(tmp_path: Path) -> None:
+    (tmp_path / "logs").mkdir()
+    config = write_config(tmp_path, extra="\n[logging]\nfile = logs/pyseb.log\n")
+    result = run("-c", str(config), "--check")
+    assert result.returncode == 0, result.stderr
+    assert "broker:      127.0.0.1:1883 as 'pyseb-test'" in result.stdout
+    assert f"status file: {tmp_path / 'status.json'}" in result.stdout
+    assert f"log file:    {tmp_path / 'logs' / 'pyseb.log'}" in result.stdout
+    assert not (tmp_path / "logs" / "pyseb.log").exists()  # a check writes no log
+
+
+def test_missing_config_says_how_to_make_one(tmp_path: Path) -> None:
+    result = run("-c", "config.ini", "--check", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "config.ini: [-]: file not found; start from the sample: cp " in result.stderr
+    assert "config.ini.sample config.ini, then edit it" in result.stderr
+
+
+def test_logs_go_once_to_the_log_file(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe) -> None:
+    (tmp_path / "logs").mkdir()
+    config = noisy_config(tmp_path, extra="\n[logging]\nfile = logs/pyseb.log\n")
+    config.write_text(config.read_text().replace("port = 1883", f"port = {broker.port}"))
+    err = open(tmp_path / "stderr.txt", "w")  # noqa: SIM115 (a cron redirect: not a terminal)
+    proc = subprocess.Popen([sys.executable, str(ROOT / "regulation.py"), "-c", str(config)], stdout=err,
+                            stderr=err, cwd=tmp_path)
+    try:
+        probe.wait_for("regul/availability", lambda m: m.text == "online", timeout_s=15)
+        proc.terminate()
+        assert proc.wait(timeout=15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        err.close()
+    log = (tmp_path / "logs" / "pyseb.log").read_text()
+    assert (tmp_path / "stderr.txt").read_text() == ""
+    for line in ("starting with", "calibration", "colour", "connected; subscribed", "stopped"):
+        assert log.count(line) == 1, line

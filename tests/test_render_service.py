@@ -1,0 +1,63 @@
+"""The systemd unit rendered for a user and a checkout."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "contrib"))
+
+from render_service import default_python, render  # noqa: E402
+
+
+def unit(text: str) -> dict[str, list[str]]:
+    """key -> values of the [Service], [Unit] and [Install] lines (comments skipped)."""
+    found: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        if "=" in line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            found.setdefault(key, []).append(value)
+    return found
+
+
+def test_rendered_for_a_user_and_a_path() -> None:
+    text = render("pi", Path("/home/pi/pyseb"), "/home/pi/pyseb/.venv/bin/python")
+    assert "@" not in text.replace("multi-user", "")
+    keys = unit(text)
+    assert keys["User"] == ["pi"] and keys["WorkingDirectory"] == ["/home/pi/pyseb"]
+    assert keys["ExecStart"] == ["/home/pi/pyseb/.venv/bin/python /home/pi/pyseb/regulation.py -c "
+                                 "/home/pi/pyseb/config.ini"]
+    assert keys["Restart"] == ["on-failure"] and keys["RestartPreventExitStatus"] == ["2 3"]
+    assert keys["KillSignal"] == ["SIGTERM"] and keys["WantedBy"] == ["multi-user.target"]
+    assert "StandardOutput" not in keys and "StandardError" not in keys  # the journal, once
+
+
+@pytest.mark.parametrize("user,directory,python,why", [
+    ("pi", "relative/pyseb", "/usr/bin/python3", "absolute"),
+    ("pi", "/home/pi/my pyseb", "/usr/bin/python3", "space"),
+    ("pi", "/home/pi/pyseb", "python3", "absolute"),
+    ("pi\nUser=root", "/home/pi/pyseb", "/usr/bin/python3", "not a user name"),
+])
+def test_what_systemd_would_misread_is_refused(user: str, directory: str, python: str, why: str) -> None:
+    with pytest.raises(ValueError, match=why):
+        render(user, Path(directory), python)
+
+
+def test_interpreter_is_the_venv_when_there_is_one(tmp_path: Path) -> None:
+    assert default_python(tmp_path) == sys.executable  # Debian's python3 with the apt packages
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / ".venv" / "bin" / "python").write_text("")
+    assert default_python(tmp_path) == str(tmp_path / ".venv" / "bin" / "python")
+
+
+def test_the_command_line(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "contrib" / "render_service.py"), "--user", "pi", "--dir",
+                             str(tmp_path)], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0 and f"WorkingDirectory={tmp_path}\n" in result.stdout
+    bad = subprocess.run([sys.executable, str(ROOT / "contrib" / "render_service.py"), "--user", "pi", "--dir",
+                          "/a b"], capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 2 and bad.stderr.startswith("render_service.py: --dir '/a b'")
