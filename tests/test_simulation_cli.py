@@ -97,17 +97,17 @@ def test_demo_config_scales_time_and_the_daemon_accepts_it(tmp_path: Path) -> No
     path = write_demo_config(DEMO_TEMPLATE, tmp_path, "127.0.0.1", 45678, speed=30)
     settings = load_settings(path)
     assert settings.mqtt.port == 45678
-    assert settings.evaluate.period_s == pytest.approx(2.5 / 30, rel=1e-3)
+    assert settings.evaluate.period_s == pytest.approx(1 / 30, rel=1e-3)
     assert settings.evaluate.meter_timeout_s == 1.0  # 10 s / 30, floored at 1 s of wall clock
     sim = read_sim_config(path)  # absolute paths: the copy works from its own directory
     assert sim.loads[0].response_path == (ROOT / "calibration" / "power_calibration_ECS-02.csv").resolve()
 
 
 def test_demo_config_copy_holds_the_daemons_values(tmp_path: Path) -> None:
-    # A template with inline comments: the copy must hold what the daemon reads, not "2.5 ; s".
+    # A template with inline comments: the copy must hold what the daemon reads, not "1 ; s".
     template_dir = tmp_path / "template"
     template_dir.mkdir()
-    text = DEMO_TEMPLATE.read_text().replace("period = 2.5\n", "period = 2.5 ; seconds\n")
+    text = DEMO_TEMPLATE.read_text().replace("period = 1\n", "period = 1 ; seconds\n")
     text = text.replace("json_on = ON\n", "json_on = ON ; tasmota\n")
     text = text.replace("../calibration/", str(ROOT / "calibration") + "/")
     template = template_dir / "demo.ini"
@@ -115,7 +115,7 @@ def test_demo_config_copy_holds_the_daemons_values(tmp_path: Path) -> None:
     path = write_demo_config(template, tmp_path, "127.0.0.1", 45678, speed=10)
     from settings.config import load_settings
 
-    assert load_settings(path).evaluate.period_s == pytest.approx(0.25)
+    assert load_settings(path).evaluate.period_s == pytest.approx(0.1)
     radiator = read_sim_config(path).loads[1]
     assert (radiator.payload_on, radiator.payload_off) == ("ON", "OFF")
     assert "tasmota" not in path.read_text()
