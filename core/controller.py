@@ -19,6 +19,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from core.relay_dwell import RelayClock
 from core.relay_learning import RelayLearning
 from equipments.base import Equipment
 from equipments.constant import ConstantEquipment, RelayEquipment
@@ -46,13 +47,8 @@ class _Continuous:
     believed_w: float = 0.0  # a different belief at the next decision: someone else (force, stale) moved it
 
 
-@dataclass(slots=True)
-class _Switch:
-    """A relay's last known state and when it switched (for its dwell)."""
-
-    on: bool = False
-    switched_at: float | None = None
-    trial: bool = False  # switched on to measure what it draws: if that does not fit, off without dwell
+def _seconds(load: RelayEquipment, key: str) -> float:
+    return float(load.options.get(key, 0.0))
 
 
 def relay_power_w(load: RelayEquipment) -> float | None:
@@ -72,7 +68,7 @@ class ClosedLoop:
     def __init__(self, params: ControlParams) -> None:
         self.params = params
         self._continuous: dict[str, _Continuous] = {}
-        self._switches: dict[str, _Switch] = {}
+        self._clocks: dict[str, RelayClock] = {}
         self._import_since: float | None = None
         self.learning = RelayLearning()
         self.guard_sheds = 0  # relays shed by the import guard against their dwell, since start
@@ -97,9 +93,7 @@ class ClosedLoop:
 
     def _current_w(self, load: Equipment, now: float) -> float:
         if isinstance(load, RelayEquipment):
-            state = self._switches.setdefault(load.name, _Switch(load.is_on))  # first sight: no dwell to keep
-            if state.on != load.is_on:  # switched by someone else (stale meter, force, unforce, start)
-                state.on, state.switched_at, state.trial = load.is_on, now, False
+            self._clock(load).seen(load.is_on, now)
             return (relay_power_w(load) or 0.0) if load.is_on else 0.0
         state_c = self._continuous.setdefault(load.name, _Continuous())
         if abs(load.current_power_w - state_c.believed_w) >= 0.5:
@@ -122,7 +116,9 @@ class ClosedLoop:
         left_w = total_w  # what the loads from here on may take, the ones before at their max
         on_w = 0.0
         wanted_off: list[RelayEquipment] = []  # on, wanted off, held by their dwell
-        for load in loads:
+        held = [load if isinstance(load, RelayEquipment) and load.is_on and not self._dwell_allows(load, now)
+                else None for load in loads]
+        for index, load in enumerate(loads):
             if not isinstance(load, RelayEquipment):
                 left_w -= load.max_power_w
                 continue
@@ -131,7 +127,9 @@ class ClosedLoop:
             if load.is_on:
                 want = power_w is not None and left_w >= power_w - hysteresis_w
             else:
-                want = self._may_try(load, now) and left_w >= (power_w if power_w is not None else hysteresis_w)
+                # What the relays after it, held on by their dwell, will draw anyway is not free for it.
+                free_w = left_w - sum(relay_power_w(o) or 0.0 for o in held[index + 1:] if o is not None)
+                want = self._may_try(load, now) and free_w >= (power_w if power_w is not None else hysteresis_w)
             if want != load.is_on and (self._dwell_allows(load, now) or self._failed_trial(load)):
                 self._switch(load, want, left_w, consumption_w, loads, now)
             elif want != load.is_on and load.is_on:
@@ -155,18 +153,16 @@ class ClosedLoop:
         # An appliance found idle is left alone for a while (UnknownEquipment's own rule).
         return not isinstance(load, UnknownEquipment) or now >= load.idle_until
 
+    def _clock(self, load: RelayEquipment) -> RelayClock:
+        return self._clocks.setdefault(load.name, RelayClock(load.is_on))  # first sight: no dwell to keep
+
     def _dwell_allows(self, load: RelayEquipment, now: float) -> bool:
-        state = self._switches.setdefault(load.name, _Switch(load.is_on))
-        if state.switched_at is None or now < state.switched_at:
-            return True  # never switched, or the clock stepped back: decide rather than freeze
-        dwell_s = float(load.options.get("min_on_s" if load.is_on else "min_off_s", 0.0))
-        return now - state.switched_at >= dwell_s
+        return self._clock(load).allows(_seconds(load, "min_on_s"), _seconds(load, "min_off_s"), now)
 
     def _failed_trial(self, load: RelayEquipment) -> bool:
         # A load of unknown power switched on to be measured, that turned out not to fit: a test, not a
         # cycle to protect from wear; keeping it on would take power from the loads before it.
-        state = self._switches.get(load.name)
-        return (state is not None and state.trial and load.is_on and isinstance(load, UnknownEquipment)
+        return (self._clock(load).trial and load.is_on and isinstance(load, UnknownEquipment)
                 and not load.measuring)
 
     def _switch(self, load: RelayEquipment, on: bool, left_w: float, consumption_w: float,
@@ -181,8 +177,8 @@ class ClosedLoop:
                 load.start_measuring()
         else:
             load.set_power(0.0, now, f"surplus {left_w:.0f} W no longer covers it")
-        trial = on and power_w is None  # nothing known of its power before this switch
-        self._switches[load.name] = _Switch(load.is_on, now, trial)
+        # A trial: nothing was known of its power before this switch.
+        self._clock(load).switched(load.is_on, now, trial=power_w is None)
 
     # --- continuous loads ------------------------------------------------------------------------------
     def _share_continuous(self, loads: Sequence[Equipment], available_w: float, now: float) -> None:

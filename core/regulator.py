@@ -263,9 +263,10 @@ class Regulator:
             return
         counts = (self.consumption.count, self.production.count)
         if counts[0] <= self._decided_on[0] or counts[1] <= self._decided_on[1]:
-            # Never twice on the same evidence. Hébert: both meters must have spoken since the last decision.
-            # The closed loop decides on each new house reading (the meter that sees the loads), with the
-            # latest production reading: the production meter need only have spoken since a boot or a silence.
+            # Never twice on the same evidence: both meters must have spoken since the last decision (the
+            # meters are not synchronous: the decision comes with the later of the two). Deciding on each house
+            # reading with the previous production reading instead was measured worse on the cloudy day
+            # (capture 97.4 % against 98.3 %, twice the import): the production it acted on was older.
             return
         ev = self.settings.evaluate
         if self._last_decision_at is not None and 0 <= now - self._last_decision_at < ev.period_s:
@@ -281,7 +282,7 @@ class Regulator:
             # before the command is a clock stepped back: decide, rather than freeze.)
             return
         consumption_w = consumption.power_w
-        self._decided_on = counts if self.controller is None else (counts[0], self._decided_on[1])
+        self._decided_on = counts
         self._last_decision_at = now
         believed_w = sum(load.current_power_w for load in self.loads)
         for load in self.loads:

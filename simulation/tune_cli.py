@@ -16,7 +16,11 @@ __all__ = ["add_report_parser", "add_tune_parser", "run_report", "run_tune"]
 
 def add_tune_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """The `tune` command's options."""
-    tune = sub.add_parser("tune", help="replay days over a grid of control settings; the best under limits")
+    tune = sub.add_parser("tune", help="replay days over a grid of control settings; the best under limits",
+                          description="Replay your days over a grid of control settings (the export setpoint, "
+                                      "the relays' dwell and hysteresis, or any key given with --set), print the "
+                                      "trade-off table and the best setting within your limits, with the config "
+                                      "lines to paste.")
     tune.add_argument("days", type=Path, nargs="+", metavar="DAY",
                       help="recorded days (pyseb-DAY.csv.gz) or traces (CSV time,production_w,house_w)")
     tune.add_argument("-c", "--config", type=Path, required=True, help="PySEB config (loads, [simulation])")
@@ -33,7 +37,10 @@ def add_tune_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def add_report_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """The `report` command's options."""
-    report = sub.add_parser("report", help="a recorded day's report (what the daemon publishes after midnight)")
+    report = sub.add_parser("report", help="a recorded day's report (what the daemon publishes after midnight)",
+                            description="Print a recorded day's report: PV, house, diverted, exported and imported "
+                                        "energy, the import the loads caused, each relay's switches and the energy "
+                                        "exported while a load still had room; --plot draws the day.")
     report.add_argument("day", metavar="DAY", help="a recorded day file, or YYYY-MM-DD with -c (its [record] dir)")
     report.add_argument("-c", "--config", type=Path, help="PySEB config, to find a date's file in [record] dir")
     report.add_argument("--plot", type=Path, metavar="PNG", help="draw the day (needs matplotlib)")

@@ -91,17 +91,20 @@ def test_a_reading_taken_before_the_command_could_show_is_not_evidence(tmp_path:
     assert watts(h, "ecs") == 1000
 
 
-def test_a_lost_reading(tmp_path: Path) -> None:
+def test_a_lost_reading_means_no_decision_until_both_meters_speak(tmp_path: Path) -> None:
     h = closed_loop(tmp_path, "ecs")
     house = House(h, base_w=300, pv_w=1320)
     house.read()
     house.pv_w += 500
-    h.reg.handle("smeter/pzem/PRODUCTION", b'{"power": 1820}', house.now + 2)  # the house reading was lost
-    assert watts(h, "ecs") == 1000  # no new house reading: no evidence, no decision
+    h.reg.handle(PROD, reading(1820), house.now + 2)  # the house reading was lost
+    assert watts(h, "ecs") == 1000
     house.now += 2
     house.base_w += 100
-    h.reg.handle("smeter/pzem/CONSOMMATION", b'{"power": 1400}', house.now + 2)  # the production one was lost
-    assert watts(h, "ecs") == 1400  # decided on the house reading with the last production (1820 W)
+    h.reg.handle(CONS, reading(1400), house.now + 2)  # a house reading: both meters have spoken
+    assert watts(h, "ecs") == 1400
+    house.now += 2
+    h.reg.handle(CONS, reading(1800), house.now + 2)  # the production reading was lost: no decision
+    assert watts(h, "ecs") == 1400
 
 
 def test_whole_percents_average_to_the_target(tmp_path: Path) -> None:

@@ -68,7 +68,8 @@ def test_short_demo_runs_end_to_end_and_leaves_nothing() -> None:
     assert "capture" in out and "oracle" in out
     # the house in one line, the daemon's own decisions beside the table, and where its files were
     assert "The house: a water heater behind a triac variator (ecs), a radiator on a relay" in out
-    assert re.search(r"^ +daemon: ecs: 0 W -> \d+ W \(surplus \d+ W\)$", out, re.MULTILINE), out
+    assert re.search(r"^ +daemon: ecs: 0 W -> \d+ W \(grid feedback, \d+ W for the variable loads\)$", out,
+                     re.MULTILINE), out
     assert "removed at the end; --keep keeps them" in out
     _assert_nothing_left(out)
 

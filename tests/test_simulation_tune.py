@@ -8,17 +8,15 @@ from pathlib import Path
 import pytest
 
 from equipments.constant import ConstantEquipment
-from settings.options import Option
 from simulation.__main__ import main
 from simulation.tune_grid import build_grid
 from tests.test_simulation_replay import write_config
 
 
 class DwellRelay(ConstantEquipment):
-    """A relay kind with the closed-loop controller's keys, as a user's class (their schema only)."""
+    """A user's relay kind with only some of the closed-loop controller's keys (no min_off_s)."""
 
-    OPTIONS = ConstantEquipment.OPTIONS + (Option("min_on_s", float, 0.0, "shortest on-time, s", min=0),
-                                           Option("hysteresis", float, 0.0, "watts of hysteresis", min=0))
+    OPTIONS = tuple(o for o in ConstantEquipment.OPTIONS if o.name != "min_off_s")
 
 
 def write_day(directory: Path, name: str, rows: list[tuple[float, float]]) -> Path:
@@ -41,6 +39,8 @@ def days(tmp_path: Path) -> list[Path]:
 def test_the_best_setting_known_by_construction(tmp_path: Path, days: list[Path],
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     config = write_config(tmp_path, "ecs = variable")
+    # Hébert's margin and threshold: their best is known by construction (the closed loop has no threshold).
+    config.write_text(config.read_text().replace("[evaluate]\n", "[evaluate]\nalgorithm = hebert\n"))
     grid = ["--set", "evaluate.margin=10,100,300", "--set", "evaluate.balance_threshold=10,400"]
     assert main(["tune", *map(str, days), "-c", str(config), *grid, "--jobs", "2"]) == 0
     captured = capsys.readouterr()
@@ -88,7 +88,8 @@ def test_the_grid_is_checked_before_anything_runs(tmp_path: Path, days: list[Pat
 
 def test_the_default_grid_keeps_the_keys_the_schema_knows(tmp_path: Path) -> None:
     plain = write_config(tmp_path, "ecs = variable\nradiator = constant")
-    assert [axis.label for axis in build_grid(plain, [])] == ["evaluate.margin", "evaluate.balance_threshold"]
+    assert [axis.label for axis in build_grid(plain, [])] == ["evaluate.margin", "relays.min_on_s",
+                                                              "relays.min_off_s", "relays.hysteresis"]
     dwell = tmp_path / "dwell.ini"
     user_class = "radiator = tests.test_simulation_tune:DwellRelay"
     dwell.write_text(plain.read_text().replace("radiator = constant", user_class))
