@@ -66,6 +66,10 @@ class FieldFeatures:
         """After each (re)connect: what Domoticz must be told or asked again."""
         self.domoticz.on_connected(now)
 
+    def on_disconnected(self) -> None:
+        """The broker link dropped: what was awaited from Domoticz will not come."""
+        self.domoticz.on_disconnected()
+
     # --- timers and decisions -----------------------------------------------------------------------------
     def start(self, now: float) -> None:
         """The regulator starts: daily clear times count from now (or from the restored status's time)."""

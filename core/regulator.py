@@ -121,6 +121,10 @@ class Regulator:
         """After each (re)connect, once started: publish what the broker or Domoticz may have lost."""
         self.field.on_connected(now)
 
+    def on_disconnected(self, now: float) -> None:
+        """The link to the broker dropped: messages published to us meanwhile are lost (echoes included)."""
+        self.field.on_disconnected()
+
     def status(self, now: float) -> dict[str, Any]:
         """The status document, as it would be published."""
         for load in self.loads:

@@ -84,6 +84,8 @@ class Daemon:
                 self._on_connected(event)
             elif isinstance(event, Disconnected):
                 log.warning("not connected to the broker (%s): retrying", event.reason)
+                if self._started:
+                    self.reg.on_disconnected(event.at)
             elif isinstance(event, Message) and self._started:
                 self._on_message(event)
             if time.monotonic() >= next_tick:
