@@ -131,6 +131,7 @@ def load_settings(path: str | Path) -> Settings:
     evaluate = EvaluateSettings(
         margin_w=evaluate_raw["margin"], balance_threshold_w=evaluate_raw["balance_threshold"],
         period_s=evaluate_raw["period"], meter_timeout_s=evaluate_raw["meter_timeout"],
+        frozen_meter=evaluate_raw["frozen_meter"],
         status_time_s=evaluate_raw["status_time"], timezone=timezone,
         max_meter_power_w=evaluate_raw["max_meter_power"],
     )

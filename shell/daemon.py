@@ -44,6 +44,7 @@ class Daemon:
         st = settings.status
         self.saver = StatusSaver(st.file, settings.evaluate.status_time_s) if st.persistent else None
         self._started = False
+        self._ticked_at = 0.0  # wall-clock time of the last timer pass
 
     def _publish(self, topic: str, payload: str | bytes, retain: bool = False) -> None:
         self.link.publish(topic, payload, retain)
@@ -70,13 +71,23 @@ class Daemon:
             self._shutdown()
         return 0
 
+    def _wait_s(self, next_tick: float) -> float:
+        """Seconds until the periodic pass, or until the regulator's next deadline if that is sooner: a
+        silent meter is cut off at meter_timeout itself, not up to TICK_S later."""
+        wait_s = next_tick - time.monotonic()
+        deadline = self.reg.next_deadline() if self._started else None
+        if deadline is not None and deadline > self._ticked_at:  # one the timers did not clear: no busy loop
+            wait_s = min(wait_s, deadline - time.time())
+        return max(0.0, wait_s)
+
     def _loop(self) -> None:
         next_tick = time.monotonic()
         while True:
             try:
-                event = self.events.get(timeout=max(0.0, next_tick - time.monotonic()))
+                event = self.events.get(timeout=self._wait_s(next_tick))
             except queue.Empty:
                 event = None
+                next_tick = min(next_tick, time.monotonic())  # woken for a deadline: run the timers now
             if isinstance(event, StopRequest):
                 log.info("%s received: stopping", event.signal_name)
                 return
@@ -89,8 +100,9 @@ class Daemon:
             elif isinstance(event, Message) and self._started:
                 self._on_message(event)
             if time.monotonic() >= next_tick:
+                self._ticked_at = time.time()
                 try:
-                    self.reg.tick(time.time())
+                    self.reg.tick(self._ticked_at)
                 except Exception:  # a bug must not stop the regulation: logged, the loop goes on
                     log.exception("internal error in the timers")
                 self._offer_snapshot()  # a status the timers published (a force expired, a stale meter)
