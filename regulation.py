@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     from settings.config import load_settings
     from shell.daemon import Daemon
     from shell.lock import AlreadyRunning, InstanceLock
+    from shell.loglimit import FloodLimiter
     from shell.logsetup import setup_logging
 
     args = _parse_args(argv)
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         print(exc.render(), file=sys.stderr)
         return EXIT_CONFIG
     for warning in settings.warnings:
-        log.warning("%s", warning)
+        log.warning("%s", warning, extra={"limit_key": warning})
     if args.check:
         loads = ", ".join(f"{e.name} ({e.KIND}, {e.max_power_w:.0f} W)" for e in settings.equipments)
         print(f"{args.config}: OK; loads in priority order: {loads}")
@@ -63,9 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"regulation.py: {exc}; not starting", file=sys.stderr)
         return EXIT_ALREADY_RUNNING
     lg = settings.logging
-    setup_logging(args.log_level or lg.level, lg.file, lg.max_bytes, lg.backup_count)
+    limiter = FloodLimiter()  # anyone on the broker can send junk: its warnings must not flood the log
+    setup_logging(args.log_level or lg.level, lg.file, lg.max_bytes, lg.backup_count, limiter)
     log.info("PySEB %s starting with %s", __version__, args.config)
-    return Daemon(settings, lock).run()
+    return Daemon(settings, lock, limiter).run()
 
 
 if __name__ == "__main__":

@@ -216,12 +216,13 @@ class Regulator:
         if meter is not None:
             self._meter_booted(meter)
         elif label is not None:
-            log.info("%s meter booted", label)
+            log.info("%s meter booted", label, extra={"limit_key": topic})
 
     def _meter_booted(self, meter: MeterState) -> None:
         # The boot is no sign of a reading: the meter's age keeps running, and no decision uses a reading
         # from before the boot.
-        log.info("%s meter booted; it counts as fresh after its next good reading", meter.name)
+        log.info("%s meter booted; it counts as fresh after its next good reading", meter.name,
+                 extra={"limit_key": meter.topic})  # a boot message is anyone's to send: bounded in the log
         if meter is self.consumption:
             self._decided_on = (meter.count, self._decided_on[1])
         else:

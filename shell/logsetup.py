@@ -9,8 +9,10 @@ from pathlib import Path
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
-def setup_logging(level: str, file: Path | None = None, max_bytes: int = 1_000_000, backup_count: int = 3) -> None:
-    """Configure the root logger (idempotent: replaces handlers set by an earlier call)."""
+def setup_logging(level: str, file: Path | None = None, max_bytes: int = 1_000_000, backup_count: int = 3,
+                  limiter: logging.Filter | None = None) -> None:
+    """Configure the root logger (idempotent: replaces handlers set by an earlier call); `limiter` (the
+    daemon's FloodLimiter) filters every handler."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
@@ -24,6 +26,9 @@ def setup_logging(level: str, file: Path | None = None, max_bytes: int = 1_000_0
                                                         encoding="utf-8")
         rotating.setFormatter(logging.Formatter(FORMAT))
         root.addHandler(rotating)
+    if limiter is not None:
+        for handler in root.handlers:
+            handler.addFilter(limiter)
     root.setLevel(level.upper())
     # paho's own chatter is only useful when debugging the link itself.
     logging.getLogger("paho").setLevel(max(logging.WARNING, root.level))

@@ -11,7 +11,12 @@ import pytest
 
 from integrations.domoticz import DomoticzDevice, GridPublisher, parse_domoticz_out, split_grid
 from integrations.domoticz_control import EcsMode, EcsModeSelector, ForceLink, parse_levels
-from integrations.domoticz_settings import DEFAULT_LEVELS, DOMOTICZ_EVALUATE_OPTIONS, DomoticzSettings, read_domoticz_settings
+from integrations.domoticz_settings import (
+    DEFAULT_LEVELS,
+    DOMOTICZ_EVALUATE_OPTIONS,
+    DomoticzSettings,
+    read_domoticz_settings,
+)
 from settings.options import SectionReader
 
 # PROTOCOL.md: the seed's water-heater mode selector as Domoticz publishes it on domoticz/out.
