@@ -260,6 +260,8 @@ def _check_topic_roles(reader: SectionReader, mqtt_raw: dict[str, Any], equipmen
         given = {key: value for key, value in load.options.items()
                  if key.startswith("topic_") and key != "topic_set_power" and value is not None}
         checks += [(load.name, key, value, read) for key, value in given.items()]
+        if any(topic_problem(str(v), read) for v in given.values()) or topic_problem(load.topic_set_power, publish):
+            continue  # topics derived from a bad one would only repeat its problem
         for topic in load.subscriptions():  # topics derived from others (a variator's status and boot topics)
             if topic not in given.values():
                 checks.append((load.name, "topic_set_power", topic, read))
