@@ -21,6 +21,7 @@ from settings.sections import MqttSettings
 log = logging.getLogger(__name__)
 
 ONLINE, OFFLINE = "online", "offline"
+MIN_RECONNECT_S, MAX_RECONNECT_S = 1, 60  # paho doubles the wait from the first to the second
 
 
 def set_nodelay(sock: object) -> None:
@@ -152,6 +153,7 @@ class MqttLink:
         self._connections = 0
         self._refused = False  # the last attempt was refused: its disconnection is no news
         self.takeover = TakeoverGuard()
+        self._backed_off = False  # the reconnect delay is lengthened for a takeover
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=settings.client_id,
                              clean_session=True)
         if settings.username:
@@ -160,7 +162,7 @@ class MqttLink:
             client.tls_set(ca_certs=settings.ca_file, certfile=settings.cert_file, keyfile=settings.key_file,
                            cert_reqs=ssl.CERT_REQUIRED)
         client.will_set(settings.topic_availability, OFFLINE, qos=1, retain=True)
-        client.reconnect_delay_set(min_delay=1, max_delay=60)
+        client.reconnect_delay_set(min_delay=MIN_RECONNECT_S, max_delay=MAX_RECONNECT_S)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
@@ -234,9 +236,11 @@ class MqttLink:
         lasted_s, backoff_s = self.takeover.dropped(time.monotonic())
         # Set before paho's own wait starts (it runs right after this callback): a takeover lengthens it.
         if backoff_s is not None:
-            client.reconnect_delay_set(min_delay=int(backoff_s), max_delay=int(max(backoff_s, 60)))
-        else:
-            client.reconnect_delay_set(min_delay=1, max_delay=60)
+            client.reconnect_delay_set(min_delay=int(backoff_s), max_delay=int(max(backoff_s, MAX_RECONNECT_S)))
+            self._backed_off = True
+        elif self._backed_off and lasted_s is not None:  # a connection that lasted: paho's usual backoff again
+            client.reconnect_delay_set(min_delay=MIN_RECONNECT_S, max_delay=MAX_RECONNECT_S)
+            self._backed_off = False
         if self._refused:
             self._refused = False  # the refusal was reported with its reason; this adds nothing
             return

@@ -384,3 +384,9 @@ def test_nothing_is_sent_without_a_domoticz_section() -> None:
 def test_config_problems(text: str, key: str) -> None:
     _, reader = read(text)
     assert [(p.section, p.key) for p in reader.problems] == [("domoticz", key)]
+
+
+def test_the_old_echo_window_is_ignored_with_a_warning() -> None:
+    _, reader = read("[domoticz]\necho_window_s = 10\n")
+    assert reader.problems == []
+    assert [(w.key, "no time window" in w.message) for w in reader.warnings] == [("echo_window_s", True)]

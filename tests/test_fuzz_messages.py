@@ -14,7 +14,6 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.configs import reading
 from tests.field_house import field_config
 from tests.harness import NOON, Harness
 
@@ -59,7 +58,8 @@ junk = st.one_of(st.binary(max_size=120), st.text(max_size=80).map(str.encode), 
 
 
 def steady(tmp_path: Path) -> Harness:
-    config = field_config(tmp_path, ecs=f"topic_read_power = regul/vload/ECS/meter\ndomoticz_idx_force = {ECS_SWITCH}\n",
+    ecs = f"topic_read_power = regul/vload/ECS/meter\ndomoticz_idx_force = {ECS_SWITCH}\n"
+    config = field_config(tmp_path, ecs=ecs,
                           radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n",
                           extra=f"\n[domoticz]\nidx_ecs_mode = {SELECTOR}\n")
     h = Harness(config)
