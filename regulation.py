@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     from settings.config import load_settings
     from settings.problems import ConfigError
     from shell.lock import AlreadyRunning, InstanceLock
+    from shell.loglimit import FloodLimiter
     from shell.logsetup import hold_logging, setup_logging
 
     # Nothing is printed before the instance lock is ours: a cron start refused every 10 minutes must
@@ -91,14 +92,15 @@ def main(argv: list[str] | None = None) -> int:
               "left it: remove it (no PySEB running) or run as that user", file=sys.stderr)
         return EXIT_CONFIG
     lg = settings.logging
-    setup_logging(args.log_level or lg.level, lg.file, lg.max_bytes, lg.backup_count)
+    limiter = FloodLimiter()  # anyone on the broker can send junk: its warnings must not flood the log
+    setup_logging(args.log_level or lg.level, lg.file, lg.max_bytes, lg.backup_count, limiter=limiter)
     log.info("PySEB %s starting with %s", __version__, args.config)
     held.replay()
     for warning in settings.warnings:
-        log.warning("%s", warning)
+        log.warning("%s", warning, extra={"limit_key": warning})
     from shell.daemon import Daemon
 
-    return Daemon(settings, lock).run()
+    return Daemon(settings, lock, limiter).run()
 
 
 def _print_check(config: str, settings: Any) -> None:

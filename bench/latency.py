@@ -8,6 +8,7 @@ reading->command latency p50/p99 over N readings, and the daemon's RSS. Prints f
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import subprocess
 import sys
@@ -51,8 +52,13 @@ topic_set_power = cmnd/radiator/POWER
 TARGETS = {"p99_ms": 10.0, "rss_mb": 40.0, "start_s": 1.0}
 
 
+_readings = itertools.count()
+
+
 def reading(power_w: float) -> str:
-    return (f'{{ "voltage": 231.40, "current": 1.23, "power": {power_w:.2f}, "energy": 1234.00, '
+    # The energy counter advances, as a real meter's does: the very same bytes twice is a frozen meter.
+    energy_wh = 1234.0 + next(_readings) * 0.01
+    return (f'{{ "voltage": 231.40, "current": 1.23, "power": {power_w:.2f}, "energy": {energy_wh:.2f}, '
             f'"frequency": 50.00, "powerfactor": 0.98, "ppm_err": 0}}')
 
 

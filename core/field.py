@@ -108,6 +108,10 @@ class FieldFeatures:
         """The status document just published: Home Assistant's state follows it."""
         self.homeassistant.after_status(status)
 
+    def on_disconnected(self) -> None:
+        """The broker link dropped: what was awaited from Domoticz will not come."""
+        self.domoticz.on_disconnected()
+
     # --- timers and decisions -----------------------------------------------------------------------------
     def start(self, now: float) -> None:
         """The regulator starts: daily clear times count from now (or from the restored status's time)."""

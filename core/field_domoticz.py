@@ -38,7 +38,7 @@ class DomoticzBridge:
                                    ds.keepalive_s) if ds.send else None)
         self.selector = (EcsModeSelector(ds.idx_ecs_mode, ds.ecs_mode_levels, ds.ecs_mode_default, ds.topic_in)
                          if ds.idx_ecs_mode and heater is not None else None)
-        self._switches = [_Switch(load, ForceLink(load.name, idx, ds.topic_in, ds.echo_window_s), False)
+        self._switches = [_Switch(load, ForceLink(load.name, idx, ds.topic_in), False)
                           for load in loads if (idx := load.options.get("domoticz_idx_force") or 0)]
 
     def subscriptions(self) -> tuple[str, ...]:
@@ -56,6 +56,11 @@ class DomoticzBridge:
         for switch in self._switches:
             switch.shown_forced = switch.load.is_forced()
             self._send(switch.link.publish_state(switch.shown_forced, now))
+
+    def on_disconnected(self) -> None:
+        """The broker link dropped: the echoes awaited are lost with the subscription."""
+        for switch in self._switches:
+            switch.link.forget_pending()
 
     def on_out(self, payload: bytes, now: float) -> bool:
         """A device update from Domoticz; True when it changed the regulator's state."""

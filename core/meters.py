@@ -15,11 +15,19 @@ class MeterState:
     topic: str
     last: MeterReading | None = None
     count: int = 0  # good readings so far; a decision needs one newer than the last decision's
+    last_payload: bytes | None = None  # the message the last good reading came in
+    repeats: int = 0  # messages since then that repeated it byte for byte (a frozen meter)
 
-    def accept(self, reading: MeterReading) -> None:
-        """Take a good reading."""
+    def accept(self, reading: MeterReading, payload: bytes | None = None) -> None:
+        """Take a good reading (and the message it came in)."""
         self.last = reading
         self.count += 1
+        self.last_payload = payload
+        self.repeats = 0
+
+    def is_repeat(self, payload: bytes) -> bool:
+        """True when `payload` is byte for byte the message of the last good reading."""
+        return self.last_payload is not None and payload == self.last_payload
 
     def age_s(self, now: float) -> float | None:
         """Seconds since the last good reading, or None if never read."""

@@ -163,6 +163,10 @@ class Regulator:
         if self.field.wants_status_on_connect():
             self.publish_status(now)
 
+    def on_disconnected(self, now: float) -> None:
+        """The link to the broker dropped: messages published to us meanwhile are lost (echoes included)."""
+        self.field.on_disconnected()
+
     def status(self, now: float) -> dict[str, Any]:
         """The status document, as it would be published."""
         for load in self.loads:
@@ -233,7 +237,16 @@ class Regulator:
             else:
                 self._report(meter.topic, result, result.kind)
             return
-        meter.accept(result)
+        if ev.frozen_meter and meter.is_repeat(payload):
+            # A real meter's readings always differ (voltage, current, energy counter): the very same bytes
+            # again are a hung sensor loop behind a live MQTT loop. Not a new reading: the meter's age keeps
+            # running, and it goes stale after meter_timeout like a silent one.
+            meter.repeats += 1
+            self._report(meter.topic, "the very same message as the last reading: the meter looks frozen; "
+                         "not counted as a reading", "frozen")
+            self._check_stale(now)
+            return
+        meter.accept(result, payload)
         if meter is self.production:
             self.production_energy.add(result.power_w, now)
         elif self.field.on_consumption(result.power_w, now):
@@ -247,12 +260,13 @@ class Regulator:
         if meter is not None:
             self._meter_booted(meter)
         elif label is not None:
-            log.info("%s meter booted", label)
+            log.info("%s meter booted", label, extra={"limit_key": topic})
 
     def _meter_booted(self, meter: MeterState) -> None:
         # The boot is no sign of a reading: the meter's age keeps running, and no decision uses a reading
         # from before the boot.
-        log.info("%s meter booted; it counts as fresh after its next good reading", meter.name)
+        log.info("%s meter booted; it counts as fresh after its next good reading", meter.name,
+                 extra={"limit_key": meter.topic})  # a boot message is anyone's to send: bounded in the log
         if meter is self.consumption:
             self._decided_on = (meter.count, self._decided_on[1])
         else:
@@ -317,20 +331,36 @@ class Regulator:
         apply_mode_command(command, self.loads_by_name[command.name], now, FORCED_BY_USER)
         self.publish_status(now)
 
+    def next_deadline(self) -> float | None:
+        """The earliest time a timer is due (a meter going stale, a force ending, midnight), for the
+        daemon to tick at that very moment rather than at its next periodic pass; None before start."""
+        if self._started_at is None:
+            return None
+        due = [self._next_midnight_at] if self._next_midnight_at is not None else []
+        if self.stale_reason is None:
+            timeout_s = self.settings.evaluate.meter_timeout_s
+            for meter in (self.consumption, self.production):
+                since = meter.last.received_at if meter.last is not None else self._started_at
+                due.append(since + timeout_s)
+        due.extend(load.force_end_at for load in self.loads if load.force_end_at is not None)
+        return min(due) if due else None
+
     def _check_stale(self, now: float) -> None:
         timeout_s = self.settings.evaluate.meter_timeout_s
         assert self._started_at is not None
         cons, prod = self.consumption.last, self.production.last
         if (self.stale_reason is None and cons is not None and prod is not None
-                and now - cons.received_at <= timeout_s and now - prod.received_at <= timeout_s):
+                and now - cons.received_at < timeout_s and now - prod.received_at < timeout_s):
             return  # the usual case, on every message: both fresh, nothing to do
         silent = []
         for meter in (self.consumption, self.production):
             age = meter.age_s(now)
             if age is None:
                 age = now - self._started_at
-            if age > timeout_s:
-                silent.append(f"{meter.name} meter silent for {age:.0f} s")
+            if age >= timeout_s:  # at the deadline itself: "within meter_timeout"
+                how = (f"frozen for {age:.0f} s (the same message {meter.repeats} times)" if meter.repeats
+                       else f"silent for {age:.0f} s")
+                silent.append(f"{meter.name} meter {how}")
         if silent and self.stale_reason is None:
             self.stale_reason = "; ".join(silent)
             log.warning("%s: every unforced load to 0 W until both meters are fresh", self.stale_reason)

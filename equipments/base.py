@@ -118,16 +118,18 @@ class Equipment:
         """The command that makes the load draw about `watts`, and the watts it will really be set to."""
         raise NotImplementedError
 
-    def set_power(self, watts: float, now: float, reason: str) -> None:
-        """Command the load to `watts` (published only when the command changes)."""
+    def set_power(self, watts: float, now: float, reason: str) -> bool:
+        """Command the load to `watts` (published only when the command changes). False when the command
+        could not be published: then nothing changes, the belief never runs ahead of the device."""
         command, actual_w = self.command_for(max(0.0, watts))
         self.accumulate_energy(now)
-        previous_w = self.current_power_w
-        self.current_power_w = actual_w
         if command != self._last_command:
+            if not self._send(command):
+                return False
             self._last_command = command
             self.commands_sent += 1
-            self._send(command)
+        previous_w = self.current_power_w
+        self.current_power_w = actual_w
         if abs(actual_w - previous_w) >= 0.5:
             # On, off and large steps are news; the closed loop's fine moves every few seconds are not.
             big = previous_w == 0 or actual_w == 0 or abs(actual_w - previous_w) >= self.LOG_STEP_W
@@ -135,6 +137,7 @@ class Equipment:
                     actual_w, reason)
         for listener in self._power_listeners:
             listener(actual_w, now)
+        return True
 
     def accumulate_energy_and_believe(self, watts: float, now: float | None = None) -> None:
         """A new belief of what the load draws under the same command (a measurement): energy counted up to
@@ -153,10 +156,17 @@ class Equipment:
         log.debug("%s: re-sending %s on %s (%s)", self.name, command.payload, command.topic, reason)
         self._send(command)
 
-    def _send(self, command: Command) -> None:
+    def _send(self, command: Command) -> bool:
+        """Publish `command`; False (logged) when the publish function refused it."""
         if self._publish is None:
             raise RuntimeError(f"load {self.name} is not bound to a publisher")
-        self._publish(command.topic, command.payload, command.retain)
+        try:
+            self._publish(command.topic, command.payload, command.retain)
+        except Exception as exc:  # paho's ValueError (a bad topic), a full queue, ...: the device got nothing
+            log.error("%s: command %r on %s could not be published (%s): still believed at %.0f W", self.name,
+                      command.payload, command.topic, exc, self.current_power_w)
+            return False
+        return True
 
     # --- energy -----------------------------------------------------------------------------------
     def accumulate_energy(self, now: float) -> None:
@@ -182,11 +192,14 @@ class Equipment:
 
     def force(self, power_w: float, duration_s: float | None, now: float, reason: str,
               by: str = FORCED_BY_USER) -> None:
-        """Hold the load at `power_w`, for `duration_s` seconds or until unforced (None); `by` says who."""
+        """Hold the load at `power_w`, for `duration_s` seconds or until unforced (None); `by` says who.
+        Nothing is recorded when the command could not be published."""
+        saved = self.forced_power_w, self.force_end_at, self.forced_by
         self.forced_power_w = power_w
         self.force_end_at = None if duration_s is None else now + duration_s
         self.forced_by = by
-        self.set_power(power_w, now, reason)
+        if not self.set_power(power_w, now, reason):
+            self.forced_power_w, self.force_end_at, self.forced_by = saved
 
     def unforce(self, now: float, reason: str) -> None:
         """Hand the load back to the regulation, starting from 0 W (it re-allocates at once)."""

@@ -53,12 +53,12 @@ class UnknownEquipment(RelayEquipment):
         on = watts > 0
         return self._relay(on), (min(watts, self.max_power_w) if on else 0.0)
 
-    def set_power(self, watts: float, now: float, reason: str) -> None:
+    def set_power(self, watts: float, now: float, reason: str) -> bool:
         if watts <= 0:
             # Off (shed, silent meter, unforce, stop...): a measurement under way would credit this load
             # with a change it did not make.
             self._base_at_switch_w = None
-        super().set_power(watts, now, reason)
+        return super().set_power(watts, now, reason)
 
     def increase_power_by(self, watts: float, now: float) -> float | None:
         if self.is_on or self.measuring:
@@ -69,8 +69,8 @@ class UnknownEquipment(RelayEquipment):
             # It drew more than this last time: switching it on would import. Like a known relay.
             return watts - self.learned_power_w
         # Believed at what it last drew (or what is free) until the next reading tells the truth.
-        self.set_power(self.learned_power_w or watts, now, f"surplus {watts:.0f} W, power to be measured")
-        self._base_at_switch_w = self._house_without_w
+        if self.set_power(self.learned_power_w or watts, now, f"surplus {watts:.0f} W, power to be measured"):
+            self._base_at_switch_w = self._house_without_w
         return None
 
     def decrease_power_by(self, watts: float, now: float) -> float | None:

@@ -115,13 +115,13 @@ class VariableEquipment(Equipment):
         status echo after each command (`"msg": "setpower"`) changes nothing."""
         if topic == self.topic_status and is_boot_detected(payload):
             log.info("%s: the variator reports boot_detected: re-sending its command %s", self.name,
-                     self.current_command().payload)
+                     self.current_command().payload, extra={"limit_key": topic})
             self.resend("variator booted")
         elif topic == self.topic_boot and topic != self.topic_status:
             device = boot_message_id(payload)
             if device is not None and device == self.device_id:
                 log.info("%s: the variator %s sent its boot message: re-sending its command %s", self.name,
-                         device, self.current_command().payload)
+                         device, self.current_command().payload, extra={"limit_key": topic})
                 self.resend("variator booted")
         return False
 

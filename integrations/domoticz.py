@@ -16,6 +16,12 @@ DEFAULT_KEEPALIVE_S = 1800.0  # the seed's: Domoticz and Grafana see the flat 0 
 
 Message = tuple[str, str]  # (topic, payload) for the regulator to publish
 
+# What Domoticz publishes for a switch's state: an On/Off switch's nvalue is 0 or 1; a selector's nvalue is
+# 0 (level 0) or 2 (a level set; 1 from some versions) and its level a multiple of 10 as text.
+ON_OFF_NVALUES = (0, 1)
+SELECTOR_NVALUES = (0, 1, 2)
+MAX_SELECTOR_LEVEL = 1000
+
 
 @dataclass(frozen=True, slots=True)
 class DomoticzDevice:
@@ -46,6 +52,32 @@ class DomoticzDevice:
             level = self.level
             return None if level is None else level > 0
         return None if self.nvalue is None else self.nvalue != 0
+
+    def switch_state(self) -> tuple[bool | None, str | None]:
+        """(on, None) for an update Domoticz really sends for an On/Off switch or a selector; (None, why)
+        for anything else: only those values may force or unforce a load."""
+        if self.switch_type == "On/Off":
+            if self.nvalue not in ON_OFF_NVALUES:
+                return None, f"nvalue {self.nvalue!r} is not one an On/Off switch sends (0 or 1)"
+            return self.nvalue == 1, None
+        if self.is_selector:
+            problem = self.selector_problem()
+            return (None, problem) if problem else (self.level != 0, None)
+        if not self.switch_type:
+            return None, "no switchType: not an On/Off switch or selector update"
+        return None, f"switchType {self.switch_type!r} is not an On/Off switch or a selector"
+
+    def selector_problem(self) -> str | None:
+        """Why this is not a selector update as Domoticz sends one (None when it is)."""
+        if not self.is_selector:
+            return f"switchType {self.switch_type or None!r} is not a selector"
+        if self.nvalue is not None and self.nvalue not in SELECTOR_NVALUES:
+            return f"nvalue {self.nvalue!r} is not one a selector sends (0, 1 or 2)"
+        level = self.level
+        text = (self.svalue1 or "").strip()
+        if level is None or not text.isdigit() or level > MAX_SELECTOR_LEVEL or level % 10:
+            return f"svalue1 {self.svalue1!r} is not a selector level (0, 10, 20, ... {MAX_SELECTOR_LEVEL})"
+        return None
 
 
 def parse_domoticz_out(payload: bytes) -> DomoticzDevice | None:

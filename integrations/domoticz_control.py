@@ -1,6 +1,8 @@
 """Domoticz devices that steer the regulator: the water heater's mode selector (the seed's idx_ecs_mode)
-and one force switch per load, whose changes force or unforce it. The regulator's own updates come back
-as echoes on `domoticz/out`; they are recognised and never taken as a user's command."""
+and one force switch per load, whose changes force or unforce it. Only the values Domoticz really sends
+for a switch type act; anything else is logged and dropped. The regulator's own updates come back as
+echoes on `domoticz/out`; they are matched in order with what was sent and never taken as a user's
+command."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from integrations.domoticz import DomoticzDevice, Message
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ECHO_WINDOW_S = 10.0  # Domoticz echoes within a second; a late echo past this is a user's change
+MAX_PENDING_ECHOES = 32  # a Domoticz that never echoes must not make the queue grow for ever
 DEFAULT_ON_LEVEL = 10  # a selector force switch set "on" by the regulator goes to its first level
 
 
@@ -71,6 +73,11 @@ class EcsModeSelector:
         not in the mapping (logged, the mode is kept)."""
         if device.idx != self.idx:
             return None
+        problem = device.selector_problem()
+        if problem is not None:
+            log.warning("water-heater mode selector idx %d: %s; update dropped, mode stays %s", self.idx,
+                        problem, self.mode.value, extra={"limit_key": f"domoticz-selector-{self.idx}"})
+            return None
         level = device.level
         mode = self.levels.get(level) if level is not None else None
         if mode is None:
@@ -88,21 +95,31 @@ class EcsModeSelector:
 
 class ForceLink:
     """One load's force switch (On/Off or selector). `publish_state` when the regulator changes the load's
-    forced state itself; `on_device` for every `domoticz/out` update."""
+    forced state itself; `on_device` for every `domoticz/out` update.
 
-    def __init__(self, load_name: str, idx: int, topic_in: str = "domoticz/in",
-                 echo_window_s: float = DEFAULT_ECHO_WINDOW_S) -> None:
+    Echoes are matched exactly, in order, with what was sent: Domoticz publishes the echo of each update
+    it is sent before anything that happens after it, so an update is our echo only when it shows the
+    state of the oldest update not echoed yet. Any other update is a change made in Domoticz: the echoes
+    still awaited are forgotten (if one comes later, Domoticz processed it after the user's change, so
+    it is what the switch now shows, and taking it as a command keeps the load and the switch in step).
+    No clock is involved: a user's Off is never taken for the echo of an Off sent before the user's On."""
+
+    def __init__(self, load_name: str, idx: int, topic_in: str = "domoticz/in") -> None:
         self.load_name = load_name
         self.idx = idx
         self.topic_in = topic_in
-        self.echo_window_s = echo_window_s
         self.selector = False  # learned from the device's updates
         self.on_level = DEFAULT_ON_LEVEL
-        self._expected: deque[tuple[bool, float]] = deque()  # (state we sent, echo deadline)
+        self._pending: deque[bool] = deque(maxlen=MAX_PENDING_ECHOES)  # states sent, echo not seen yet
+
+    @property
+    def pending(self) -> tuple[bool, ...]:
+        """The states sent whose echo has not come yet, oldest first."""
+        return tuple(self._pending)
 
     def publish_state(self, forced: bool, now: float) -> Message:
         """The `domoticz/in` message that shows the load's new forced state; its echo is expected."""
-        self._expected.append((forced, now + self.echo_window_s))
+        self._pending.append(forced)
         doc: dict[str, object] = {"command": "switchlight", "idx": self.idx}
         if self.selector:
             doc.update(switchcmd="Set Level", level=self.on_level if forced else 0)
@@ -110,26 +127,32 @@ class ForceLink:
             doc["switchcmd"] = "On" if forced else "Off"
         return self.topic_in, json.dumps(doc)
 
+    def forget_pending(self) -> None:
+        """The link to the broker dropped: echoes of updates sent before are lost with the subscription."""
+        self._pending.clear()
+
     def on_device(self, device: DomoticzDevice, load_forced: bool, now: float) -> bool | None:
-        """True: force the load, False: unforce it, None: nothing (another device, our own echo, or the
-        state the load is already in)."""
+        """True: force the load, False: unforce it, None: nothing (another device, our own echo, an
+        update that is not a switch state, or the state the load is already in)."""
         if device.idx != self.idx:
+            return None
+        state, problem = device.switch_state()
+        if state is None:
+            log.warning("force switch idx %d (%s): %s; update dropped", self.idx, self.load_name, problem,
+                        extra={"limit_key": f"domoticz-force-{self.idx}"})
             return None
         self.selector = device.is_selector
         if self.selector and device.level:
             self.on_level = device.level
-        state = device.is_on
-        if state is None:
-            log.warning("force switch idx %d (%s): no state in the update, ignored", self.idx, self.load_name)
+        if self._pending and self._pending[0] == state:
+            self._pending.popleft()
+            log.debug("force switch idx %d (%s): our own update echoed, ignored", self.idx, self.load_name)
             return None
-        while self._expected and self._expected[0][1] < now:
-            self._expected.popleft()  # an echo that never came (Domoticz may be set not to echo)
-        for i, (sent, _) in enumerate(self._expected):
-            if sent == state:
-                for _ in range(i + 1):
-                    self._expected.popleft()  # this echo, and earlier ones overtaken by it
-                log.debug("force switch idx %d (%s): our own update echoed, ignored", self.idx, self.load_name)
-                return None
+        if self._pending:
+            log.debug("force switch idx %d (%s): %s is not the echo awaited (%s): a change made in Domoticz",
+                      self.idx, self.load_name, "on" if state else "off",
+                      ", ".join("on" if s else "off" for s in self._pending))
+            self._pending.clear()
         if state == load_forced:
             return None
         log.info("force switch idx %d: %s %s from Domoticz", self.idx, self.load_name,

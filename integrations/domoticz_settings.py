@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 from integrations.domoticz import DEFAULT_KEEPALIVE_S
-from integrations.domoticz_control import DEFAULT_ECHO_WINDOW_S, EcsMode, parse_levels
+from integrations.domoticz_control import EcsMode, parse_levels
 from settings.options import Option, SectionReader
 from settings.problems import ConfigProblem
 
@@ -30,9 +30,12 @@ DOMOTICZ_OPTIONS: tuple[Option, ...] = (
            "forced)"),
     Option("ecs_mode_default", str, EcsMode.SOLAR_FALLBACK.value, "mode until the selector is read",
            choices=tuple(m.value for m in EcsMode)),
-    Option("echo_window_s", float, DEFAULT_ECHO_WINDOW_S, "seconds our own update's echo is expected in",
-           min=0),
 )
+
+# Keys of older PySEB versions, accepted with a warning.
+DOMOTICZ_IGNORED: dict[str, str] = {
+    "echo_window_s": "echoes are matched exactly, in order, with what PySEB sent: there is no time window",
+}
 
 # The oldest seed had send_injection in [evaluate]; read by the loader there and passed in.
 DOMOTICZ_EVALUATE_OPTIONS: tuple[Option, ...] = (
@@ -65,7 +68,6 @@ class DomoticzSettings:
     idx_ecs_mode: int
     ecs_mode_levels: Mapping[int, EcsMode]
     ecs_mode_default: EcsMode
-    echo_window_s: float
 
     def subscriptions(self) -> tuple[str, ...]:
         """Topics to read: `topic_out/#` covers `topic_out` itself and per-device subtopics."""
@@ -80,7 +82,7 @@ class DomoticzSettings:
 def read_domoticz_settings(cp: configparser.ConfigParser, reader: SectionReader,
                            evaluate_raw: Mapping[str, Any] | None = None) -> DomoticzSettings:
     """[domoticz] read with `reader` (problems collected there)."""
-    raw = reader.read(cp, "domoticz", DOMOTICZ_OPTIONS)
+    raw = reader.read(cp, "domoticz", DOMOTICZ_OPTIONS, ignored=DOMOTICZ_IGNORED)
     legacy = (evaluate_raw or {}).get("send_injection")
     if legacy is not None and not cp.has_option("domoticz", "send_injection"):
         raw["send_injection"] = legacy.lower() in ("1", "true", "yes", "on", "ok")
@@ -109,5 +111,4 @@ def read_domoticz_settings(cp: configparser.ConfigParser, reader: SectionReader,
         topic_in=raw["topic_in"] or "domoticz/in", topic_out=raw["topic_out"] or "domoticz/out",
         idx_ecs_mode=raw["idx_ecs_mode"] or 0, ecs_mode_levels=MappingProxyType(levels),
         ecs_mode_default=EcsMode(raw["ecs_mode_default"] or EcsMode.SOLAR_FALLBACK.value),
-        echo_window_s=raw["echo_window_s"] if raw["echo_window_s"] is not None else DEFAULT_ECHO_WINDOW_S,
     )

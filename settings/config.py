@@ -38,6 +38,7 @@ from settings.sections import (
     RecordSettings,
     StatusSettings,
 )
+from settings.topics import TopicRole, topic_problem
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +134,7 @@ def load_settings(path: str | Path) -> Settings:
     for role in ("status", "mode", "availability", "report"):
         mqtt_raw[f"topic_{role}"] = mqtt_raw[f"topic_{role}"] or f"{root}/{role}"
     _check_topics(reader, mqtt_raw, equipments)
+    _check_topic_roles(reader, mqtt_raw, equipments, field)
 
     if reader.problems:
         raise ConfigError(str(path), reader.problems)
@@ -152,6 +154,7 @@ def load_settings(path: str | Path) -> Settings:
         period_s=evaluate_raw["period"], meter_timeout_s=evaluate_raw["meter_timeout"],
         algorithm=evaluate_raw["algorithm"], gain=evaluate_raw["gain"], settle_s=evaluate_raw["settle"],
         import_guard_w=evaluate_raw["import_guard"], import_guard_s=evaluate_raw["import_guard_time"],
+        frozen_meter=evaluate_raw["frozen_meter"],
         status_time_s=evaluate_raw["status_time"], timezone=timezone,
         max_meter_power_w=evaluate_raw["max_meter_power"],
     )
@@ -257,6 +260,41 @@ def _check_topics(reader: SectionReader, mqtt_raw: dict[str, Any], equipments: l
         if topic in owner:
             reader.problems.append(ConfigProblem(load.name, "topic_set_power", f"{topic!r} is also [mqtt] "
                                                  f"{owner[topic]}: its commands would be read back as that"))
+
+
+def _check_topic_roles(reader: SectionReader, mqtt_raw: dict[str, Any], equipments: list[Equipment],
+                       field: FieldSettings) -> None:
+    """Every topic checked for what it is used as (settings.topics): one clear line per bad topic."""
+    publish, read = TopicRole.PUBLISH, TopicRole.READ
+    checks: list[tuple[str, str, Any, TopicRole]] = [
+        ("mqtt", "topic_cons", mqtt_raw.get("topic_cons"), read),
+        ("mqtt", "topic_prod", mqtt_raw.get("topic_prod"), read),
+        ("mqtt", "topic_mode", mqtt_raw.get("topic_mode"), read),
+        ("mqtt", "topic_status", mqtt_raw.get("topic_status"), publish),
+        ("mqtt", "topic_availability", mqtt_raw.get("topic_availability"), publish),
+    ]
+    if mqtt_raw.get("topic_regul") is not None and not mqtt_raw["topic_regul"].strip("/"):
+        checks.append(("mqtt", "topic_regul", "", publish))
+    if field.domoticz.send or field.domoticz.idx_ecs_mode or any(
+            e.options.get("domoticz_idx_force") for e in equipments):
+        checks += [("domoticz", "topic_in", field.domoticz.topic_in, publish),
+                   ("domoticz", "topic_out", field.domoticz.topic_out, read)]
+    for load in equipments:
+        checks.append((load.name, "topic_set_power", load.topic_set_power, publish))
+        given = {key: value for key, value in load.options.items()
+                 if key.startswith("topic_") and key != "topic_set_power" and value is not None}
+        checks += [(load.name, key, value, read) for key, value in given.items()]
+        if any(topic_problem(str(v), read) for v in given.values()) or topic_problem(load.topic_set_power, publish):
+            continue  # topics derived from a bad one would only repeat its problem
+        for topic in load.subscriptions():  # topics derived from others (a variator's status and boot topics)
+            if topic not in given.values():
+                checks.append((load.name, "topic_set_power", topic, read))
+    seen: set[tuple[str, str]] = set()
+    for section, key, value, role in checks:
+        problem = topic_problem(None if value is None else str(value), role)
+        if problem and (section, key) not in seen:
+            seen.add((section, key))
+            reader.problems.append(ConfigProblem(section, key, problem))
 
 
 def _check_files(reader: SectionReader, mqtt_raw: dict[str, Any], status_raw: dict[str, Any],

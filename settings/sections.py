@@ -48,6 +48,9 @@ EVALUATE_OPTIONS: tuple[Option, ...] = (
            min=0),
     Option("meter_timeout", float, 10.0, "seconds of meter silence before every load goes to 0",
            min=0.05, max=3600),
+    Option("frozen_meter", bool, True, "a meter that repeats the very same message is frozen: a repeat is no "
+           "new reading, so it goes stale after meter_timeout like a silent one (false only for a meter whose "
+           "messages hold nothing but a power that can repeat)"),
     Option("status_time", float, 900.0, "seconds between two saves of the status file", min=0.1),
     Option("timezone", "text?", None, "IANA time zone for the midnight reset (empty: the system's)"),
     Option("max_meter_power", float, 30000.0, "a meter reading above this many watts is rejected", min=1),
@@ -126,6 +129,7 @@ class EvaluateSettings:
     import_guard_w: float
     import_guard_s: float
     meter_timeout_s: float
+    frozen_meter: bool
     status_time_s: float
     timezone: str | None
     max_meter_power_w: float

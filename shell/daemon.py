@@ -18,13 +18,49 @@ from recording.writer import DayRecorder
 from settings.config import Settings
 from shell.forecast_fetch import ForecastFetched, ForecastFetcher
 from shell.lock import InstanceLock
-from shell.mqtt_link import Connected, Disconnected, Message, MqttLink
+from shell.loglimit import FloodLimiter
+from shell.mqtt_link import Connected, Disconnected, LinkFault, Message, MqttLink, Refused
 from status.saver import StatusSaver
-from status.store import load_status
+from status.store import load_status, remove_stale_temporaries
 
 log = logging.getLogger(__name__)
 
 TICK_S = 0.5  # timers (force expiry, stale meters) run at least this often
+EXIT_LINK_FAULT = 1
+
+
+class LinkReport:
+    """What the log says while the broker cannot be had: the reason once, then a reminder every
+    `reminder_s` while the same reason lasts (paho retries every few seconds: a line per retry would
+    bury everything else)."""
+
+    def __init__(self, reminder_s: float = 600.0) -> None:
+        self.reminder_s = reminder_s
+        self.down_since: float | None = None
+        self.reason: str | None = None
+        self.attempts = 0
+        self._told_at = 0.0
+
+    def down(self, reason: str, now: float) -> str | None:
+        """One more failed attempt or a lost link: "first", "reminder" or None (say nothing)."""
+        self.attempts += 1
+        if self.down_since is None:
+            self.down_since = now
+        if reason != self.reason:
+            self.reason, self._told_at = reason, now
+            return "first"
+        if now - self._told_at >= self.reminder_s:
+            self._told_at = now
+            return "reminder"
+        return None
+
+    def up(self, now: float) -> tuple[float, int] | None:
+        """Connected: (seconds it was down, failed attempts), or None when it was not down."""
+        if self.down_since is None:
+            return None
+        down = (now - self.down_since, self.attempts)
+        self.down_since, self.reason, self.attempts = None, None, 0
+        return down
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +80,12 @@ def _recorder(settings: Settings, reg: Regulator) -> DayRecorder:
 class Daemon:
     """Runs a Regulator against the broker until a stop signal."""
 
-    def __init__(self, settings: Settings, lock: InstanceLock) -> None:
+    def __init__(self, settings: Settings, lock: InstanceLock, limiter: FloodLimiter | None = None) -> None:
         self.lock = lock
+        self.limiter = limiter
+        self.client_id = settings.mqtt.client_id
+        self.link_report = LinkReport()
+        self._exit_code = 0
         self.events: queue.Queue[object] = queue.Queue()
         self.reg = Regulator(settings, publish=self._publish)
         self.link = MqttLink(settings.mqtt, self.events, self.reg.subscriptions)
@@ -60,7 +100,7 @@ class Daemon:
         self.recorder = _recorder(settings, self.reg) if settings.record.enabled else None
         if self.recorder is not None:
             self.reg.add_decision_listener(self.recorder.add)
-        self._link_up = False  # a lost link is logged once, not at every retry (paho retries 1..60 s)
+        self._ticked_at = 0.0  # wall-clock time of the last timer pass
 
     def _publish(self, topic: str, payload: str | bytes, retain: bool = False) -> None:
         self.link.publish(topic, payload, retain)
@@ -75,7 +115,9 @@ class Daemon:
             signal.signal(signal.SIGTERM, self._on_signal)
             signal.signal(signal.SIGINT, self._on_signal)
         if self.saver is not None:
-            document = load_status(self.saver.path)
+            # The lock is ours: no save is under way, so any temporary file of our pattern is a killed save's.
+            remove_stale_temporaries(self.saver.path)
+            document = load_status(self.saver.path, keep_aside=True)
             if document is not None:
                 for warning in self.reg.restore(document, time.time()):
                     log.warning("status restore: %s", warning)
@@ -91,45 +133,86 @@ class Daemon:
             self._loop()
         finally:
             self._shutdown()
-        return 0
+        return self._exit_code
+
+    def _wait_s(self, next_tick: float) -> float:
+        """Seconds until the periodic pass, or until the regulator's next deadline if that is sooner: a
+        silent meter is cut off at meter_timeout itself, not up to TICK_S later."""
+        wait_s = next_tick - time.monotonic()
+        deadline = self.reg.next_deadline() if self._started else None
+        if deadline is not None and deadline > self._ticked_at:  # one the timers did not clear: no busy loop
+            wait_s = min(wait_s, deadline - time.time())
+        return max(0.0, wait_s)
 
     def _loop(self) -> None:
         next_tick = time.monotonic()
         while True:
             try:
-                event = self.events.get(timeout=max(0.0, next_tick - time.monotonic()))
+                event = self.events.get(timeout=self._wait_s(next_tick))
             except queue.Empty:
                 event = None
+                next_tick = min(next_tick, time.monotonic())  # woken for a deadline: run the timers now
             if isinstance(event, StopRequest):
                 log.info("%s received: stopping", event.signal_name)
                 return
             if isinstance(event, Connected):
-                self._link_up = True
                 self._on_connected(event)
             elif isinstance(event, Disconnected):
-                # The first failure at start is logged by the link with its reason; a lost link once here.
-                log.log(logging.WARNING if self._link_up else logging.DEBUG,
-                        "not connected to the broker (%s): retrying", event.reason)
-                self._link_up = False
+                self._on_disconnected(event)
+            elif isinstance(event, Refused):
+                self._report_down(f"the broker refused the connection: {event.reason}", event.at, logging.ERROR)
+            elif isinstance(event, LinkFault):
+                log.error("internal error in the MQTT %s callback:\n%s", event.callback, event.trace.rstrip())
+                if event.fatal:
+                    log.error("the MQTT link cannot work on after that: stopping (exit %d) so that a supervisor "
+                              "restarts PySEB", EXIT_LINK_FAULT)
+                    self._exit_code = EXIT_LINK_FAULT
+                    return
             elif isinstance(event, Message) and self._started:
                 self._on_message(event)
             elif isinstance(event, ForecastFetched):
                 self._on_forecast(event)
             if time.monotonic() >= next_tick:
+                self._ticked_at = time.time()
                 try:
-                    self.reg.tick(time.time())
+                    self.reg.tick(self._ticked_at)
                 except Exception:  # a bug must not stop the regulation: logged, the loop goes on
                     log.exception("internal error in the timers")
                 self._offer_snapshot()  # a status the timers published (a force expired, a stale meter)
                 if self.recorder is not None:
                     self.recorder.tick(time.monotonic())  # hands a batch to its thread, never writes here
+                if self.limiter is not None:
+                    self.limiter.flush()  # how many lines a flood had held back
                 next_tick = time.monotonic() + TICK_S
+
+    def _report_down(self, reason: str, now: float, level: int = logging.WARNING) -> None:
+        said = self.link_report.down(reason, now)
+        if said == "first":
+            log.log(level, "%s; retrying (logged again every %.0f min while it lasts)", reason,
+                    self.link_report.reminder_s / 60)
+        elif said == "reminder":
+            assert self.link_report.down_since is not None
+            log.log(level, "still not connected: %s (%d attempts in %.0f min)", reason, self.link_report.attempts,
+                    (now - self.link_report.down_since) / 60)
+
+    def _on_disconnected(self, event: Disconnected) -> None:
+        if self._started:
+            self.reg.on_disconnected(event.at)
+        if event.backoff_s is not None:
+            log.warning("the broker dropped the connection %d times in a row within seconds of connecting: another "
+                        "client is probably connected with client_id %r (a second PySEB with a copy of this "
+                        "config?); give each its own [mqtt] client_id. Next attempt in %.0f s", event.taken_over,
+                        self.client_id, event.backoff_s)
+        if event.connected_for_s is not None:
+            self._report_down(f"connection to the broker lost ({event.reason})", event.at)
+        else:
+            self._report_down(f"cannot connect to the broker ({event.reason})", event.at)
 
     def _on_message(self, event: Message) -> None:
         if event.retained and event.topic in self._live_only:
             # A retained reading is old news (it may be hours old): deciding on it could switch loads on.
             log.warning("ignoring a retained message on %s (readings and commands must not be retained)",
-                        event.topic)
+                        event.topic, extra={"limit_key": event.topic})
             return
         try:
             self.reg.handle(event.topic, event.payload, event.received_at)
@@ -147,6 +230,9 @@ class Daemon:
         self._offer_snapshot()
 
     def _on_connected(self, event: Connected) -> None:
+        down = self.link_report.up(event.at)
+        if down is not None:
+            log.info("connected to the broker again after %.0f s (%d failed attempts)", down[0], down[1])
         if not self._started:
             log.info("connected; subscribed to %s", ", ".join(self.reg.subscriptions()))
             self.reg.start(event.at)  # every load to 0 first, then restored forces

@@ -71,9 +71,10 @@ def _replace_handlers(handlers: list[logging.Handler]) -> None:
 
 
 def setup_logging(level: str, file: Path | None = None, max_bytes: int = 1_000_000, backup_count: int = 3,
-                  stderr: bool | None = None) -> None:
+                  stderr: bool | None = None, limiter: logging.Filter | None = None) -> None:
     """Configure the root logger (idempotent: replaces handlers set by an earlier call). `stderr`: None
-    chooses (no file, or a terminal), True/False forces it."""
+    chooses (no file, or a terminal), True/False forces it; `limiter` (the daemon's FloodLimiter) filters
+    every handler."""
     handlers: list[logging.Handler] = []
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
@@ -85,6 +86,9 @@ def setup_logging(level: str, file: Path | None = None, max_bytes: int = 1_000_0
         stream = logging.StreamHandler()
         stream.setFormatter(logging.Formatter(JOURNAL_FORMAT if _under_journald() else FORMAT))
         handlers.append(stream)
+    if limiter is not None:
+        for handler in handlers:
+            handler.addFilter(limiter)
     _replace_handlers(handlers)
     root = logging.getLogger()
     root.setLevel(level.upper())

@@ -3,13 +3,16 @@ subscribe; the main loop does everything else."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import socket
 import ssl
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import paho.mqtt.client as mqtt
 
@@ -19,6 +22,7 @@ from shell import paho_compat
 log = logging.getLogger(__name__)
 
 ONLINE, OFFLINE = "online", "offline"
+MIN_RECONNECT_S, MAX_RECONNECT_S = 1, 60  # paho doubles the wait from the first to the second
 
 
 def set_nodelay(sock: object) -> None:
@@ -49,13 +53,93 @@ class Message:
 
 @dataclass(frozen=True, slots=True)
 class Disconnected:
-    """The link dropped (paho reconnects by itself, with backoff)."""
+    """The link dropped, or an attempt failed (paho reconnects by itself, with backoff)."""
+
+    at: float
+    reason: str
+    connected_for_s: float | None = None  # how long the connection had lasted; None: it never came up
+    taken_over: int = 0  # connections in a row dropped within seconds: another client with our client id?
+    backoff_s: float | None = None  # the wait before the next attempt, when it was lengthened for that
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """The broker answered the connection with a refusal (bad credentials, not authorised, ...)."""
 
     at: float
     reason: str
 
 
-Event = Connected | Message | Disconnected
+@dataclass(frozen=True, slots=True)
+class LinkFault:
+    """One of our paho callbacks raised: logged by the main loop; `fatal` when the link cannot work on."""
+
+    at: float
+    callback: str
+    trace: str
+    fatal: bool
+
+
+Event = Connected | Message | Disconnected | Refused | LinkFault
+
+
+class PublishFailed(RuntimeError):
+    """paho did not take a message (not even queued for the next connection)."""
+
+
+class TakeoverGuard:
+    """Tells a broker that keeps dropping us right after we connect, as it does when another client
+    connects with the same client id (MQTT lets the newest one in and drops the other), and how long to
+    wait before the next attempt so that two such clients stop kicking each other off every second."""
+
+    SHORT_S = 30.0  # a connection the broker ended sooner than this counts as a takeover
+    IN_A_ROW = 3  # this many in a row: another client with our client id, most probably
+    FIRST_BACKOFF_S = 15.0
+    MAX_BACKOFF_S = 600.0
+
+    def __init__(self) -> None:
+        self.short_in_a_row = 0
+        self._connected_at: float | None = None
+
+    def connected(self, at: float) -> None:
+        """The broker accepted the connection at `at` (a monotonic time)."""
+        self._connected_at = at
+
+    def dropped(self, at: float) -> tuple[float | None, float | None]:
+        """The connection ended at `at`: how long it lasted (None: it never came up) and the wait before
+        the next attempt when the drops look like a takeover (None: paho's usual backoff)."""
+        if self._connected_at is None:
+            return None, None
+        lasted_s, self._connected_at = at - self._connected_at, None
+        if lasted_s >= self.SHORT_S:
+            self.short_in_a_row = 0
+            return lasted_s, None
+        self.short_in_a_row += 1
+        if self.short_in_a_row < self.IN_A_ROW:
+            return lasted_s, None
+        return lasted_s, min(self.MAX_BACKOFF_S, self.FIRST_BACKOFF_S * 2 ** (self.short_in_a_row - self.IN_A_ROW))
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _guarded(fatal: bool) -> Callable[[F], F]:
+    """Nothing raised in a paho callback may kill paho's network thread silently: the exception is handed
+    to the main loop (LinkFault), which logs it and, when `fatal`, stops the daemon."""
+
+    def wrap(callback: F) -> F:
+        @functools.wraps(callback)
+        def guarded(self: MqttLink, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return callback(self, *args, **kwargs)
+            except Exception:
+                self._events.put(LinkFault(self._clock(), callback.__name__.lstrip("_"), traceback.format_exc(),
+                                           fatal))
+                return None
+
+        return guarded  # type: ignore[return-value]
+
+    return wrap
 
 
 class MqttLink:
@@ -68,6 +152,9 @@ class MqttLink:
         self._subscriptions = subscriptions
         self._clock = clock
         self._connections = 0
+        self._refused = False  # the last attempt was refused: its disconnection is no news
+        self.takeover = TakeoverGuard()
+        self._backed_off = False  # the reconnect delay is lengthened for a takeover
         client = paho_compat.new_client(settings.client_id, clean_session=True)
         if settings.username:
             client.username_pw_set(settings.username, settings.password)
@@ -75,7 +162,7 @@ class MqttLink:
             client.tls_set(ca_certs=settings.ca_file, certfile=settings.cert_file, keyfile=settings.key_file,
                            cert_reqs=ssl.CERT_REQUIRED)
         client.will_set(settings.topic_availability, OFFLINE, qos=1, retain=True)
-        client.reconnect_delay_set(min_delay=1, max_delay=60)
+        client.reconnect_delay_set(min_delay=MIN_RECONNECT_S, max_delay=MAX_RECONNECT_S)
         paho_compat.on_connect(client, self._on_connect)
         paho_compat.on_disconnect(client, self._on_disconnect)
         client.on_message = self._on_message
@@ -100,15 +187,19 @@ class MqttLink:
         self.client.loop_start()
 
     def publish(self, topic: str, payload: str | bytes, retain: bool = False) -> mqtt.MQTTMessageInfo:
-        """Publish at QoS 1 (paho keeps it queued across a short disconnection)."""
-        return self.client.publish(topic, payload, qos=1, retain=retain)
+        """Publish at QoS 1 (paho keeps it queued across a short disconnection). PublishFailed, or paho's
+        ValueError for a topic it refuses, when the message was not even queued."""
+        info = self.client.publish(topic, payload, qos=1, retain=retain)
+        if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):  # NO_CONN: queued for the reconnect
+            raise PublishFailed(mqtt.error_string(info.rc))
+        return info
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Announce offline, flush what is queued, disconnect and stop the network thread."""
-        info = self.publish(self.settings.topic_availability, OFFLINE, retain=True)
         try:
+            info = self.publish(self.settings.topic_availability, OFFLINE, retain=True)
             info.wait_for_publish(timeout_s)
-        except (RuntimeError, ValueError) as exc:
+        except (RuntimeError, ValueError) as exc:  # PublishFailed is a RuntimeError
             log.warning("could not publish offline before stopping: %s", exc)
         self.client.disconnect()
         self.client.loop_stop()
@@ -120,21 +211,40 @@ class MqttLink:
         # each behind the previous one's delayed ACK (~40 ms on Linux).
         set_nodelay(sock)
 
+    @_guarded(fatal=True)  # connected but not subscribed would be a deaf daemon: better stopped
     def _on_connect(self, client: mqtt.Client, failure: str | None) -> None:
         if failure is not None:
-            log.error("broker refused the connection: %s", failure)
+            self._refused = True
+            self._events.put(Refused(self._clock(), failure))
             return
+        self._refused = False
+        self.takeover.connected(time.monotonic())
         for topic in self._subscriptions():
             client.subscribe(topic, qos=1)
         client.publish(self.settings.topic_availability, ONLINE, qos=1, retain=True)
         self._connections += 1
         self._events.put(Connected(self._clock(), self._connections == 1))
 
+    @_guarded(fatal=False)
     def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
         self._events.put(Disconnected(self._clock(), "connection attempt failed"))
 
+    @_guarded(fatal=False)
     def _on_disconnect(self, client: mqtt.Client, reason: str) -> None:
-        self._events.put(Disconnected(self._clock(), reason))
+        lasted_s, backoff_s = self.takeover.dropped(time.monotonic())
+        # Set before paho's own wait starts (it runs right after this callback): a takeover lengthens it.
+        if backoff_s is not None:
+            client.reconnect_delay_set(min_delay=int(backoff_s), max_delay=int(max(backoff_s, MAX_RECONNECT_S)))
+            self._backed_off = True
+        elif self._backed_off and lasted_s is not None:  # a connection that lasted: paho's usual backoff again
+            client.reconnect_delay_set(min_delay=MIN_RECONNECT_S, max_delay=MAX_RECONNECT_S)
+            self._backed_off = False
+        if self._refused:
+            self._refused = False  # the refusal was reported with its reason; this adds nothing
+            return
+        self._events.put(Disconnected(self._clock(), reason, lasted_s,
+                                      self.takeover.short_in_a_row if backoff_s else 0, backoff_s))
 
+    @_guarded(fatal=False)
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         self._events.put(Message(msg.topic, bytes(msg.payload), self._clock(), bool(msg.retain)))

@@ -17,12 +17,17 @@ class PzemMeter:
 
     field: str = "power"  # the JSON key of the watts (`[mqtt] json_power`)
     energy_wh: float = 0.0
+    readings: int = 0
 
     def reading(self, power_w: float, dt_s: float) -> str:
         """The reading published after `dt_s` seconds at `power_w` watts."""
         power = max(0.0, power_w)  # the firmware clamps: the consumption meter never shows export
         self.energy_wh += power * dt_s / 3600.0
-        return (f'{{ "voltage": {VOLTAGE_V:.2f}, "current": {power / VOLTAGE_V:.2f}, '
+        # The mains voltage moves a little at every reading (a real meter never sends the same bytes twice,
+        # even at 0 W: a repeat is a frozen meter's). A fixed pattern keeps replays reproducible.
+        voltage = VOLTAGE_V + ((self.readings * 4 + 5) % 11 - 5) * 0.07  # the first at 231.40 V
+        self.readings += 1
+        return (f'{{ "voltage": {voltage:.2f}, "current": {power / voltage:.2f}, '
                 f'"{self.field}": {power:.2f}, "energy": {self.energy_wh:.2f}, '
                 f'"frequency": {FREQUENCY_HZ:.2f}, "powerfactor": 1.00, "ppm_err": 0}}')
 

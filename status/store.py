@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import logging
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +29,18 @@ def _keep_owner_and_mode(fd: int, path: Path) -> None:
         os.fchown(fd, old.st_uid, old.st_gid)
 
 
+TEMP_SUFFIX = ".tmp"
+
+
+def _temp_prefix(path: Path) -> str:
+    return f".{path.name}."
+
+
 def save_status(path: Path, document: dict[str, Any]) -> None:
     """Write `document` to `path` so that a crash at any moment leaves either the old or the new file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = json.dumps(document, indent=2, sort_keys=True).encode("utf-8")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         _keep_owner_and_mode(fd, path)
         with os.fdopen(fd, "wb") as tmp:
@@ -53,26 +62,75 @@ def save_status(path: Path, document: dict[str, Any]) -> None:
         os.close(dir_fd)
 
 
-def load_status(path: Path) -> dict[str, Any] | None:
-    """The saved document, or None (with a warning) when missing, corrupt or not a status file."""
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Delete the temporary files that saves of `path` left behind when killed mid-write (SIGKILL, power
+    cut): only our own pattern, `.<name>.XXXXXXXX.tmp` beside it. Call it while holding the instance lock
+    (no save of ours is under way). Returns what was removed."""
+    removed = []
+    for name in glob.glob(glob.escape(str(path.parent / _temp_prefix(path))) + "*" + TEMP_SUFFIX):
+        candidate = Path(name)
+        if candidate.is_symlink() or not candidate.is_file():
+            continue
+        try:
+            candidate.unlink()
+        except OSError as exc:
+            log.warning("cannot remove %s, left by an interrupted save: %s", candidate, exc.strerror)
+            continue
+        removed.append(candidate)
+    if removed:
+        log.warning("removed %d temporary file(s) left in %s by interrupted saves of %s (the daemon was killed "
+                    "while saving): %s", len(removed), path.parent, path.name, ", ".join(p.name for p in removed))
+    return removed
+
+
+def set_aside(path: Path, why: str) -> Path | None:
+    """Rename an unusable status file to `<name>.bad-<local time>` so that the next save does not destroy
+    it and a user can see what happened; returns the new path (None, logged, when it cannot be moved)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.bad-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.bad-{stamp}-{n}")
+    try:
+        os.replace(path, target)
+    except OSError as exc:
+        log.warning("status file %s (%s) could not be kept aside: %s; the next save replaces it", path, why,
+                    exc.strerror)
+        return None
+    log.warning("status file %s %s: kept aside as %s (clean start)", path, why, target.name)
+    return target
+
+
+def load_status(path: Path, keep_aside: bool = False) -> dict[str, Any] | None:
+    """The saved document, or None (with a warning) when missing, corrupt or not a status file. With
+    `keep_aside`, an unusable file is renamed (set_aside) rather than left for the next save to overwrite."""
+    document, problem = _read_status(path)
+    if problem is not None:
+        if keep_aside:
+            set_aside(path, problem)
+        else:
+            log.warning("status file %s %s: clean start", path, problem)
+    return document
+
+
+def _read_status(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """(document, None), (None, None) when there is nothing to read, or (None, what is wrong with it)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         log.warning("no status file at %s: clean start", path)
-        return None
+        return None, None
     except OSError as exc:
         log.warning("cannot read status file %s (%s): clean start", path, exc.strerror)
-        return None
+        return None, None
     try:
         document = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: nesting too deep
-        log.warning("status file %s is corrupt (%s): clean start", path, exc)
-        return None
+        return None, f"is corrupt ({str(exc)[:200]})"
     if not isinstance(document, dict) or not isinstance(document.get("equipments"), list):
-        log.warning("status file %s is not a PySEB status (no equipments list): clean start", path)
-        return None
+        return None, "is not a PySEB status (no equipments list)"
     version = document.get("schema_version")
     if version is not None and version != 1:
-        log.warning("status file %s has schema_version %r, this PySEB reads 1: clean start", path, version)
-        return None
-    return document
+        return None, f"has schema_version {str(version)[:40]}, this PySEB reads 1"
+    return document, None

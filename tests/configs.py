@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 LINEAR_CSV = "".join(f"{p};{20.0 * p}\n" for p in range(0, 101, 5))  # 0..2000 W, 20 W per percent
@@ -77,7 +78,12 @@ def write_config(directory: Path, loads: tuple[str, ...] = ("ecs", "radiator"), 
     return path
 
 
+_readings = itertools.count()
+
+
 def reading(power_w: float) -> bytes:
-    """A PZEM reading as the firmware prints it (two decimals, odd spacing)."""
-    return (f'{{ "voltage": 231.40, "current": 1.23, "power": {power_w:.2f}, "energy": 1234.00, '
+    """A PZEM reading as the firmware prints it (two decimals, odd spacing). Like a real meter's, no two
+    are the same: the energy counter advances (a repeat is a frozen meter's, see frozen_reading)."""
+    energy_wh = 1234.0 + next(_readings) * 0.01
+    return (f'{{ "voltage": 231.40, "current": 1.23, "power": {power_w:.2f}, "energy": {energy_wh:.2f}, '
             f'"frequency": 50.00, "powerfactor": 0.98, "ppm_err": 0}}').encode()

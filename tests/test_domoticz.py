@@ -11,7 +11,12 @@ import pytest
 
 from integrations.domoticz import DomoticzDevice, GridPublisher, parse_domoticz_out, split_grid
 from integrations.domoticz_control import EcsMode, EcsModeSelector, ForceLink, parse_levels
-from integrations.domoticz_settings import DOMOTICZ_EVALUATE_OPTIONS, DomoticzSettings, read_domoticz_settings
+from integrations.domoticz_settings import (
+    DEFAULT_LEVELS,
+    DOMOTICZ_EVALUATE_OPTIONS,
+    DomoticzSettings,
+    read_domoticz_settings,
+)
 from settings.options import SectionReader
 
 # PROTOCOL.md: the seed's water-heater mode selector as Domoticz publishes it on domoticz/out.
@@ -190,11 +195,100 @@ def test_our_echoes_are_not_commands_even_out_of_order_with_the_load() -> None:
     assert link.on_device(device(switch(359, True)), load_forced=False, now=5.0) is True  # now a user
 
 
-def test_a_late_echo_is_a_user_command() -> None:
-    link = ForceLink("ecs", 359, echo_window_s=10)
+def test_an_echo_is_an_echo_however_late_it_comes() -> None:
+    # No clock: Domoticz echoes in order, so the update that shows the oldest state awaited is its echo.
+    link = ForceLink("ecs", 359)
     link.publish_state(True, 0.0)
     link.publish_state(False, 1.0)
-    assert link.on_device(device(switch(359, True)), load_forced=False, now=20.0) is True
+    assert link.on_device(device(switch(359, True)), load_forced=False, now=20.0) is None
+    assert link.on_device(device(switch(359, False)), load_forced=False, now=21.0) is None
+    assert link.pending == ()
+
+
+def test_a_user_off_after_a_user_on_is_obeyed_while_the_start_up_off_is_awaited() -> None:
+    # The fault campaign's case: the daemon announced Off at connect (no echo yet), then a user switched
+    # On and, a second later, Off. The On is not the echo awaited: a user's change; the Off then too.
+    link = ForceLink("ecs", 359)
+    link.publish_state(False, 0.0)
+    assert link.on_device(device(switch(359, True)), load_forced=False, now=2.0) is True
+    assert link.pending == ()  # the start-up Off's echo can no longer come before anything else
+    assert link.on_device(device(switch(359, False)), load_forced=True, now=3.0) is False
+
+
+def test_an_echo_that_comes_after_a_users_change_is_what_the_switch_shows() -> None:
+    # Domoticz processed the user's On before our Off: its last word is our Off, and the load follows it.
+    link = ForceLink("ecs", 359)
+    link.publish_state(True, 0.0)  # the regulator forced it
+    assert link.on_device(device(switch(359, False)), load_forced=True, now=0.1) is False  # the user's Off
+    assert link.on_device(device(switch(359, True)), load_forced=False, now=0.2) is True  # our On, processed last
+
+
+def test_a_disconnection_forgets_the_echoes_awaited() -> None:
+    link = ForceLink("ecs", 359)
+    link.publish_state(False, 0.0)
+    link.forget_pending()  # the echo was published while we were not subscribed: lost
+    assert link.on_device(device(switch(359, True)), load_forced=False, now=1.0) is True
+    assert link.on_device(device(switch(359, False)), load_forced=True, now=2.0) is False
+
+
+def test_a_domoticz_that_never_echoes_does_not_grow_the_queue() -> None:
+    link = ForceLink("ecs", 359)
+    for i in range(1000):
+        link.publish_state(bool(i % 2), float(i))
+    assert len(link.pending) <= 32
+
+
+ON_OFF = b'{"idx": 360, "nvalue": %s, "switchType": "On/Off"}'
+
+
+@pytest.mark.parametrize("nvalue", [b"-1", b"2", b"3", b"255", b"-2147483648", b"99999999999999999999", b"null",
+                                    b"1.0", b"true", b'"1"'])
+def test_only_0_and_1_act_on_an_on_off_switch(nvalue: bytes, caplog: pytest.LogCaptureFixture) -> None:
+    # The fault campaign forced a relay on with nvalue -1 and with 2 on an On/Off switch.
+    link = ForceLink("radiator", 360)
+    parsed = parse_domoticz_out(ON_OFF % nvalue)
+    with caplog.at_level(logging.WARNING):
+        assert parsed is None or link.on_device(parsed, load_forced=False, now=0.0) is None
+        assert parsed is None or link.on_device(parsed, load_forced=True, now=0.0) is None
+    assert "dropped" in caplog.text
+
+
+@pytest.mark.parametrize("payload, forced, wanted", [
+    (ON_OFF % b"1", False, True), (ON_OFF % b"0", True, False),
+    (b'{"idx": 360, "nvalue": 1, "switchType": "On/Off", "svalue1": "junk"}', False, True),
+])
+def test_the_values_domoticz_sends_on_an_on_off_switch_act(payload: bytes, forced: bool, wanted: bool) -> None:
+    assert ForceLink("radiator", 360).on_device(device(payload), load_forced=forced, now=0.0) is wanted
+
+
+@pytest.mark.parametrize("payload", [
+    b'{"idx": 360, "nvalue": 1}',  # no switchType
+    b'{"idx": 360, "nvalue": 1, "switchType": "Push On Button"}',
+    b'{"idx": 360, "nvalue": 1, "switchType": "Dimmer", "svalue1": "50"}',
+    b'{"idx": 360, "nvalue": 2, "switchType": "Selector", "svalue1": "-10"}',
+    b'{"idx": 360, "nvalue": 2, "switchType": "Selector", "svalue1": "15"}',
+    b'{"idx": 360, "nvalue": 2, "switchType": "Selector", "svalue1": "99999"}',
+    b'{"idx": 360, "nvalue": 2, "switchType": "Selector", "svalue1": "ten"}',
+    b'{"idx": 360, "nvalue": 2, "switchType": "Selector"}',
+    b'{"idx": 360, "nvalue": -1, "switchType": "Selector", "svalue1": "10"}',
+    b'{"idx": 360, "nvalue": 7, "stype": "Selector Switch", "svalue1": "10"}',
+])
+def test_other_switch_updates_are_dropped(payload: bytes, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        assert ForceLink("radiator", 360).on_device(device(payload), load_forced=False, now=0.0) is None
+    assert "update dropped" in caplog.text
+
+
+@pytest.mark.parametrize("payload", [
+    b'{"idx": 338, "nvalue": 2, "switchType": "On/Off", "svalue1": "10"}',
+    b'{"idx": 338, "nvalue": 9, "switchType": "Selector", "svalue1": "10"}',
+    b'{"idx": 338, "nvalue": 2, "switchType": "Selector", "svalue1": "-20"}',
+])
+def test_the_mode_selector_takes_only_selector_updates(payload: bytes, caplog: pytest.LogCaptureFixture) -> None:
+    modes = EcsModeSelector(338, parse_levels(DEFAULT_LEVELS))
+    with caplog.at_level(logging.WARNING):
+        assert modes.on_device(device(payload)) is None
+    assert modes.mode is EcsMode.SOLAR_FALLBACK and "update dropped" in caplog.text
 
 
 def test_a_selector_force_switch_is_set_by_level() -> None:
@@ -290,3 +384,9 @@ def test_nothing_is_sent_without_a_domoticz_section() -> None:
 def test_config_problems(text: str, key: str) -> None:
     _, reader = read(text)
     assert [(p.section, p.key) for p in reader.problems] == [("domoticz", key)]
+
+
+def test_the_old_echo_window_is_ignored_with_a_warning() -> None:
+    _, reader = read("[domoticz]\necho_window_s = 10\n")
+    assert reader.problems == []
+    assert [(w.key, "no time window" in w.message) for w in reader.warnings] == [("echo_window_s", True)]

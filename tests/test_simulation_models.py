@@ -186,4 +186,6 @@ def test_pzem_messages_are_the_firmwares_bytes() -> None:
     assert meter.reading(276, 3600) == ('{ "voltage": 231.40, "current": 1.19, "power": 276.00, "energy": '
                                         '276.00, "frequency": 50.00, "powerfactor": 1.00, "ppm_err": 0}')
     assert '"power": 0.00' in meter.reading(-50, 2)  # clamped: the meter never shows export
+    night = [meter.reading(0, 2) for _ in range(50)]
+    assert all(night[i] != night[i + 1] for i in range(len(night) - 1))  # never the same bytes twice in a row
     assert pzem_boot("CONSOMMATION").startswith('{ "type": pzem, "id": CONSOMMATION, "fw_version": 1.3a')

@@ -1,0 +1,298 @@
+"""The fault campaign's findings, replayed with the exact payload bytes over a real mosquitto against
+regulation.py as a subprocess: Domoticz junk on a force switch, a user's On then Off at start and in
+steady state, a frozen meter and a real-looking one, the silent-meter cut-off time, a kill -9 then a
+restart that cleans up, a corrupt status file kept aside, two daemons with one client id, and a flood
+that logs a bounded number of lines."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from localbroker import PrivateBroker
+from simulation.pzem import PzemMeter
+from tests.configs import reading, write_config
+from tests.daemon_process import DaemonProcess
+from tests.mqtt_probe import MqttProbe
+from tests.test_field_mqtt import FakeDomoticz
+
+CONS, PROD, MODE, AVAIL = "smeter/pzem/CONSOMMATION", "smeter/pzem/PRODUCTION", "regul/mode", "regul/availability"
+RADIATOR, SMALL, STATUS = "cmnd/radiator/POWER", "regul/cload/small", "regul/status"
+DZ_OUT = "domoticz/out"
+FORCE_IDX = 360
+FROZEN = (b'{ "voltage": 231.40, "current": 1.23, "power": 276.00, "energy": 1234.00, "frequency": 50.00, '
+          b'"powerfactor": 0.98, "ppm_err": 0}')
+
+
+def on_off(nvalue: int | bytes) -> bytes:
+    """The campaign's On/Off switch update, byte for byte, with `nvalue`."""
+    value = nvalue if isinstance(nvalue, bytes) else str(nvalue).encode()
+    return b'{"idx": 360, "nvalue": %s, "switchType": "On/Off"}' % value
+
+
+def config_for(directory: Path, broker: PrivateBroker, meter_timeout: float = 3, client_id: str = "pyseb-test",
+               extra_radiator: str = "", status_time: float = 900, extra: str = "") -> Path:
+    path = write_config(directory, ("radiator", "small"), port=broker.port, period=0.2, meter_timeout=meter_timeout,
+                        status_time=status_time, client_id=client_id, extra=extra)
+    if extra_radiator:
+        path.write_text(path.read_text().replace("json_off = OFF\n", "json_off = OFF\n" + extra_radiator, 1))
+    return path
+
+
+def start(path: Path, probe: MqttProbe, *extra: str) -> DaemonProcess:
+    proc = DaemonProcess(path, *extra)
+    try:
+        mark = probe.mark()
+        probe.wait_for(AVAIL, lambda m: m.text == "online", timeout_s=15, after=mark)
+        probe.wait_for(RADIATOR, lambda m: m.text == "OFF", after=mark)  # its start: every load to 0 first
+    except TimeoutError:
+        proc.close()
+        pytest.fail(f"daemon did not come online; its output:\n{proc.output}")
+    return proc
+
+
+@pytest.fixture
+def switched(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe) -> Iterator[DaemonProcess]:
+    """A daemon whose radiator has a Domoticz force switch (idx 360), and no Domoticz on the broker."""
+    proc = start(config_for(tmp_path, broker, meter_timeout=30, extra_radiator=f"domoticz_idx_force = {FORCE_IDX}\n"),
+                 probe)
+    try:
+        probe.wait_for("domoticz/in", lambda m: b'"idx": 360' in m.payload)  # the Off it announces at connect
+        yield proc
+    finally:
+        proc.close()
+
+
+def radiator_commands(probe: MqttProbe, mark: int) -> list[str]:
+    return [m.text for m in probe.messages[mark:] if m.topic == RADIATOR]
+
+
+def forced(probe: MqttProbe, mark: int) -> bool:
+    """The radiator's forced flag in the next status (a force command-free way to make one: readings)."""
+    time.sleep(0.25)  # a period (0.2 s) after the last decision
+    probe.publish(CONS, reading(300))
+    probe.publish(PROD, reading(300))
+    doc = json.loads(probe.wait_for(STATUS, after=mark).payload)
+    return bool(doc["equipments"][0]["forced"])
+
+
+# --- 1. Domoticz junk -------------------------------------------------------------------------------------------
+
+JUNK = [on_off(-1), on_off(2), on_off(3), on_off(-2), on_off(255), on_off(b'"1"'), on_off(b"1.0"), on_off(b"null"),
+        on_off(b"true"), b'{"idx": 360, "nvalue": 1}', b'{"idx": 360, "nvalue": 1, "switchType": "Dimmer"}',
+        b'{"idx": 360, "nvalue": 2, "switchType": "Selector", "svalue1": "-10"}']
+
+
+def test_domoticz_junk_never_forces_a_relay(switched: DaemonProcess, probe: MqttProbe) -> None:
+    # The campaign forced the relay with nvalue -1, and with 2 on an On/Off switch; their neighbours too.
+    for payload in JUNK:
+        mark = probe.mark()
+        probe.publish(DZ_OUT, payload)
+        assert forced(probe, mark) is False, payload
+        assert "ON" not in radiator_commands(probe, mark), payload
+    assert switched.output.count("update dropped") >= 5  # logged (at most 5 of a kind per minute)
+
+
+def test_the_values_domoticz_sends_do_force(switched: DaemonProcess, probe: MqttProbe) -> None:
+    mark = probe.mark()
+    probe.publish(DZ_OUT, on_off(1))
+    probe.wait_for(RADIATOR, lambda m: m.text == "ON", after=mark)
+    probe.publish(DZ_OUT, on_off(0))
+    probe.wait_for(RADIATOR, lambda m: m.text == "OFF", after=mark)
+
+
+# --- 2. a user's On then Off ------------------------------------------------------------------------------------
+
+def test_on_then_off_two_seconds_after_start_without_an_echo(switched: DaemonProcess, probe: MqttProbe) -> None:
+    # The campaign's case: nobody echoes the Off announced at connect; the user's Off must not be taken for it.
+    time.sleep(2.0)
+    mark = probe.mark()
+    probe.publish(DZ_OUT, on_off(1))
+    probe.wait_for(RADIATOR, lambda m: m.text == "ON", after=mark)
+    time.sleep(1.0)
+    probe.publish(DZ_OUT, on_off(0))
+    probe.wait_for(RADIATOR, lambda m: m.text == "OFF", after=mark)
+    assert forced(probe, probe.mark()) is False
+
+
+def test_on_then_off_at_start_and_in_steady_state_with_an_echoing_domoticz(
+        tmp_path: Path, broker: PrivateBroker, probe: MqttProbe) -> None:
+    domoticz = FakeDomoticz(broker)
+    proc = None
+    try:
+        proc = start(config_for(tmp_path, broker, meter_timeout=30,
+                                extra_radiator=f"domoticz_idx_force = {FORCE_IDX}\n"), probe)
+        for _ in range(2):  # at start (the connect-time Off just echoed), then again in steady state
+            mark = probe.mark()
+            probe.publish(DZ_OUT, on_off(1))
+            probe.wait_for(RADIATOR, lambda m: m.text == "ON", after=mark)
+            time.sleep(1.0)
+            probe.publish(DZ_OUT, on_off(0))
+            probe.wait_for(RADIATOR, lambda m: m.text == "OFF", after=mark)
+            time.sleep(0.5)
+        # A force by regul/mode shows On on the switch (echoed); the user's Off then unforces it.
+        mark = probe.mark()
+        probe.publish(MODE, b'{"command": "force", "name": "radiator", "power": 1000}')
+        probe.wait_for(DZ_OUT, lambda m: json.loads(m.payload).get("nvalue") == 1, after=mark)  # the echo
+        probe.publish(DZ_OUT, on_off(0))
+        probe.wait_for(RADIATOR, lambda m: m.text == "OFF", after=mark)
+        assert forced(probe, probe.mark()) is False
+        assert domoticz.state[FORCE_IDX] is True or radiator_commands(probe, mark)[-1] == "OFF"
+    finally:
+        if proc is not None:
+            proc.close()
+        domoticz.close()
+
+
+# --- 3 and 4. a frozen meter; the cut-off time -----------------------------------------------------------------
+
+def test_a_frozen_meter_goes_stale_and_a_real_looking_one_does_not(tmp_path: Path, broker: PrivateBroker,
+                                                                   probe: MqttProbe) -> None:
+    proc = start(config_for(tmp_path, broker, meter_timeout=3), probe)
+    try:
+        cons, prod = PzemMeter(), PzemMeter()
+        mark = probe.mark()
+        for _ in range(20):  # 8 s of real-looking readings (> 2 x meter_timeout): never stale
+            probe.publish(CONS, cons.reading(300, 0.4))
+            probe.publish(PROD, prod.reading(1800, 0.4))
+            time.sleep(0.4)
+        assert radiator_commands(probe, mark) == ["ON"]
+        frozen_at = time.monotonic()
+        probe.publish(CONS, FROZEN)
+        while time.monotonic() - frozen_at < 4.5:  # the campaign's ESP8266: the same bytes every 0.4 s
+            probe.publish(CONS, FROZEN)
+            probe.publish(PROD, prod.reading(1800, 0.4))
+            time.sleep(0.4)
+        off = probe.wait_for(RADIATOR, lambda m: m.text == "OFF", after=mark, timeout_s=1)
+        assert off.at - frozen_at <= 3.3
+        doc = json.loads(probe.on(STATUS)[-1].payload)
+        assert doc["state"] == "stale" and "consumption meter frozen" in doc["stale_reason"]
+    finally:
+        proc.close()
+
+
+def test_silent_meters_are_cut_off_at_meter_timeout(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe) -> None:
+    proc = start(config_for(tmp_path, broker, meter_timeout=5), probe)
+    try:
+        mark = probe.mark()
+        for _ in range(3):
+            sent_at = time.monotonic()
+            probe.publish(CONS, reading(300))
+            probe.publish(PROD, reading(1800))
+            time.sleep(0.3)
+        probe.wait_for(RADIATOR, lambda m: m.text == "ON", after=mark)
+        off = probe.wait_for(RADIATOR, lambda m: m.text == "OFF", after=mark, timeout_s=8)
+        # Both meters silent from `sent_at`: the cut-off is at meter_timeout itself (the campaign saw 5.42-5.47 s).
+        assert 5.0 <= off.at - sent_at <= 5.25, off.at - sent_at
+    finally:
+        proc.close()
+
+
+# --- 6. files left behind, files lost ------------------------------------------------------------------------
+
+def test_kill_9_then_a_restart_cleans_up_and_a_corrupt_file_is_kept_aside(tmp_path: Path, broker: PrivateBroker,
+                                                                          probe: MqttProbe) -> None:
+    path = config_for(tmp_path, broker, status_time=0.1)
+    proc = start(path, probe)
+    probe.publish(CONS, reading(300))
+    probe.publish(PROD, reading(1800))
+    time.sleep(0.5)
+    proc.proc.send_signal(signal.SIGKILL)
+    proc.proc.wait(10)
+    proc.close()
+    # What a kill -9 in the middle of a save leaves (mkstemp's name), and files that are not ours.
+    left = [tmp_path / ".status.json.x1y2z3w4.tmp", tmp_path / ".status.json.9_a-bc_d.tmp"]
+    for p in left:
+        p.write_text('{"equipments": [')
+    (tmp_path / "notes.tmp").write_text("mine")
+    proc = start(path, probe)
+    try:
+        assert not list(tmp_path.glob(".status.json.*.tmp")) and (tmp_path / "notes.tmp").exists()
+        assert "removed 2 temporary file(s)" in proc.output
+    finally:
+        assert proc.terminate() == 0
+    # A corrupt status file: kept aside with a warning, not overwritten by the first save.
+    garbage = b'{"equipments": [{"name": "radiator", "energy": 12\x00\xff'
+    (tmp_path / "status.json").write_bytes(garbage)
+    proc = start(path, probe)
+    try:
+        kept = list(tmp_path.glob("status.json.bad-*"))
+        assert len(kept) == 1 and kept[0].read_bytes() == garbage
+        assert "kept aside as status.json.bad-" in proc.output
+    finally:
+        assert proc.terminate() == 0
+    assert json.loads((tmp_path / "status.json").read_text())["schema_version"] == 1
+
+
+# --- 7. two daemons with one client id --------------------------------------------------------------------------
+
+def test_two_daemons_with_one_client_id_back_off(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe) -> None:
+    first_dir, second_dir = tmp_path / "a", tmp_path / "b"
+    first_dir.mkdir()
+    second_dir.mkdir()
+    procs = [DaemonProcess(config_for(d, broker, meter_timeout=30, client_id="pyseb-twin"), "--log-level", "INFO")
+             for d in (first_dir, second_dir)]
+    try:
+        deadline = time.monotonic() + 25
+        while time.monotonic() < deadline and not any("client_id 'pyseb-twin'" in p.output for p in procs):
+            time.sleep(0.2)
+        warned = [p for p in procs if "client_id 'pyseb-twin'" in p.output]
+        assert warned, [p.output for p in procs]
+        assert "another client is probably connected with client_id 'pyseb-twin'" in warned[0].output
+        mark = probe.mark()
+        time.sleep(10)
+        onlines = [m for m in probe.messages[mark:] if m.topic == AVAIL and m.text == "online"]
+        assert len(onlines) <= 3, f"still flapping: {len(onlines)} connections in 10 s"  # it was ~10 before
+        assert all(p.proc.poll() is None for p in procs)
+    finally:
+        for p in procs:
+            p.close()
+
+
+# --- 8. a flood logs a bounded number of lines -----------------------------------------------------------------
+
+def test_a_flood_of_junk_logs_a_bounded_number_of_lines(tmp_path: Path, broker: PrivateBroker,
+                                                        probe: MqttProbe) -> None:
+    path = config_for(tmp_path, broker, meter_timeout=30, extra_radiator=f"domoticz_idx_force = {FORCE_IDX}\n")
+    proc = start(path, probe, "--log-level", "INFO")
+    try:
+        before = len(proc.output.splitlines())
+        boot = (b'{ "type": pzem, "id": CONSOMMATION, "fw_version": 1.3a, "chip_id": 1234567, "pzem_version": v3, '
+                b'"srate": 2000, "pzem_idx1": 651, "pzem_idx2": 652, "DomoPubTimer": 0, "ip": 10.3.141.21}')
+        for i in range(600):
+            probe.client.publish(MODE, b'{"command": "force", "name": "nobody%d"}' % i, qos=0)
+            probe.client.publish(MODE, b"not json %d" % i, qos=0)
+            probe.client.publish(DZ_OUT, on_off(-1 - i), qos=0)
+            probe.client.publish(DZ_OUT, b"{junk %d" % i, qos=0)
+            probe.client.publish("smeter/pzem", boot, qos=0)
+            probe.client.publish(CONS, b'{"power": -%d}' % i, qos=0)
+        probe.publish(MODE, b'{"command": "force", "name": "radiator", "power": 1000}')  # in order, after all
+        probe.wait_for(RADIATOR, lambda m: m.text == "ON")
+        time.sleep(0.5)
+        lines = proc.output.splitlines()[before:]
+        assert len(lines) < 60, "\n".join(lines[-40:])
+        assert proc.proc.poll() is None
+    finally:
+        proc.close()
+
+
+# --- 8. a broker refusal: the reason once, then a slow reminder ---------------------------------------------------
+
+def test_a_broker_refusal_is_logged_once_with_its_reason(tmp_path: Path) -> None:
+    with PrivateBroker(extra_conf="allow_anonymous false\n") as strict:
+        path = write_config(tmp_path, ("radiator",), port=strict.port)
+        proc = DaemonProcess(path, "--log-level", "INFO")
+        try:
+            time.sleep(8)  # paho retries after 1, 2 and 4 s
+            lines = proc.output.splitlines()
+            refused = [line for line in lines if "refused" in line]
+            assert len(refused) == 1 and "Not authorized" in refused[0], proc.output
+            assert not [line for line in lines if "Unspecified error" in line], proc.output
+            assert proc.proc.poll() is None
+        finally:
+            proc.close()

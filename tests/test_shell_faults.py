@@ -1,0 +1,196 @@
+"""The shell's fault handling, unit by unit: the flood limiter, the broker-down report, the takeover guard,
+a paho callback that raises, a publish that fails, the status file's stale temporaries and a corrupt file
+kept aside."""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import time
+from pathlib import Path
+
+import pytest
+
+from localbroker import PrivateBroker
+from settings.config import load_settings
+from shell.daemon import LinkReport
+from shell.loglimit import FloodLimiter
+from shell.mqtt_link import LinkFault, MqttLink, TakeoverGuard
+from status.store import load_status, remove_stale_temporaries, save_status
+from tests.configs import write_config
+from tests.harness import MODE, NOON, Harness
+
+RADIATOR = "cmnd/radiator/POWER"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def record(msg: str, level: int = logging.WARNING, name: str = "core.x", **extra: object) -> logging.LogRecord:
+    rec = logging.LogRecord(name, level, __file__, 1, msg, ("arg",), None)
+    rec.__dict__.update(extra)
+    return rec
+
+
+# --- the flood limiter ------------------------------------------------------------------------------------
+
+def test_a_flood_of_one_kind_is_bounded_and_counted(caplog: pytest.LogCaptureFixture) -> None:
+    clock = Clock()
+    limiter = FloodLimiter(burst=5, window_s=60, clock=clock)
+    passed = sum(limiter.filter(record("mode command refused: %s")) for _ in range(5000))
+    assert passed == 5 and limiter.held_back == 4995
+    assert limiter.filter(record("another kind: %s"))  # one kind's flood does not silence another
+    with caplog.at_level(logging.WARNING, logger="shell.loglimit"):
+        limiter.flush()
+        assert "held back" not in caplog.text  # the window is still open
+        clock.now = 60
+        limiter.flush()
+    assert "4995 more log lines like 'mode command refused: %s'" in caplog.text
+    assert limiter.filter(record("mode command refused: %s"))  # a new window
+
+
+def test_the_key_separates_topics_and_marks_info_lines() -> None:
+    limiter = FloodLimiter(burst=2, window_s=60, clock=Clock())
+    boot = "%s meter booted"
+    assert [limiter.filter(record(boot, logging.INFO, limit_key="a")) for _ in range(3)] == [True, True, False]
+    assert limiter.filter(record(boot, logging.INFO, limit_key="b"))
+    assert all(limiter.filter(record("ecs: %s", logging.INFO)) for _ in range(100))  # decisions: never limited
+
+
+def test_each_record_is_judged_once_for_every_handler() -> None:
+    limiter = FloodLimiter(burst=1, window_s=60, clock=Clock())
+    rec = record("x %s")
+    assert limiter.filter(rec) and limiter.filter(rec)  # the file handler sees what the stream handler saw
+    assert not limiter.filter(record("x %s"))
+
+
+def test_a_window_ended_without_a_flush_is_reported_at_the_next_one(caplog: pytest.LogCaptureFixture) -> None:
+    clock = Clock()
+    limiter = FloodLimiter(burst=1, window_s=10, clock=clock)
+    for _ in range(3):
+        limiter.filter(record("x %s"))
+    clock.now = 11
+    assert limiter.filter(record("x %s"))  # a new window opens
+    with caplog.at_level(logging.WARNING):
+        limiter.flush()
+    assert "2 more log lines like 'x %s'" in caplog.text
+
+
+# --- the broker-down report and the takeover guard -------------------------------------------------------
+
+def test_a_refusal_is_told_once_then_reminded_slowly() -> None:
+    report = LinkReport(reminder_s=600)
+    said = [report.down("refused: not authorised", t) for t in range(0, 1300, 2)]
+    assert said.count("first") == 1 and said.count("reminder") == 2
+    assert report.down("cannot connect", 1300) == "first"  # another reason is news
+    assert report.up(1310) == (1310, len(said) + 1)
+    assert report.up(1320) is None
+
+
+def test_a_takeover_is_three_short_connections_in_a_row() -> None:
+    guard = TakeoverGuard()
+    waits = []
+    for i in range(6):
+        guard.connected(i * 2.0)
+        waits.append(guard.dropped(i * 2.0 + 1)[1])
+    assert waits == [None, None, 15.0, 30.0, 60.0, 120.0]
+    guard.connected(100.0)
+    assert guard.dropped(200.0) == (100.0, None) and guard.short_in_a_row == 0  # a long connection: all well
+    assert guard.dropped(300.0) == (None, None)  # not connected: a failed attempt, paho's own backoff
+
+
+def test_the_backoff_is_capped() -> None:
+    guard = TakeoverGuard()
+    for i in range(30):
+        guard.connected(float(i))
+        _, wait = guard.dropped(i + 0.5)
+    assert wait == TakeoverGuard.MAX_BACKOFF_S
+
+
+# --- a paho callback that raises -------------------------------------------------------------------------
+
+def test_an_exception_in_on_connect_is_handed_to_the_main_loop(tmp_path: Path, broker: PrivateBroker) -> None:
+    settings = load_settings(write_config(tmp_path, ("radiator",), port=broker.port))
+    events: queue.Queue[object] = queue.Queue()
+
+    def subscriptions() -> list[str]:
+        raise ValueError("Invalid subscription filter.")  # what paho raises for subscribe("")
+
+    link = MqttLink(settings.mqtt, events, subscriptions)
+    link.start()
+    try:
+        event = events.get(timeout=10)
+        assert isinstance(event, LinkFault) and event.fatal and event.callback == "on_connect"
+        assert "Invalid subscription filter." in event.trace
+        assert link.client._thread is not None and link.client._thread.is_alive()  # paho's thread lives on
+    finally:
+        link.stop()
+
+
+# --- a publish that fails -----------------------------------------------------------------------------------
+
+def test_a_failed_publish_leaves_the_belief_where_the_device_is(tmp_path: Path,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    h = Harness(write_config(tmp_path, ("radiator", "small")))
+    broken = {RADIATOR}
+    original = h._publish
+
+    def publish(topic: str, payload: str | bytes, retain: bool = False) -> None:
+        if topic in broken:
+            raise ValueError("Publish topic cannot contain wildcards.")
+        original(topic, payload, retain)
+
+    h.reg._publish = publish
+    for load in h.reg.loads:
+        load.bind(publish)
+    with caplog.at_level(logging.ERROR):
+        h.meters(300, 1800, NOON)  # surplus for the radiator: its command cannot go out
+    radiator = h.load("radiator")
+    assert radiator.current_power_w == 0 and not radiator.is_on and h.on(RADIATOR) == []
+    assert "could not be published" in caplog.text
+    h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000}', NOON + 1)
+    assert not radiator.is_forced() and radiator.current_power_w == 0  # the force did not happen
+    h.reg.shutdown(NOON + 2)  # no exception on the way out
+    assert h.reg.status(NOON + 2)["equipments"][0]["current_power"] == 0
+
+
+# --- the status file ---------------------------------------------------------------------------------------
+
+def test_stale_temporaries_of_our_pattern_only_are_removed(tmp_path: Path) -> None:
+    status = tmp_path / "status.json"
+    save_status(status, {"equipments": []})
+    ours = [tmp_path / ".status.json.k3j_x9q2.tmp", tmp_path / ".status.json.a1b2c3d4.tmp"]
+    others = [tmp_path / "status.json.lock", tmp_path / ".other.json.a1b2c3d4.tmp", tmp_path / "status.json.tmp",
+              tmp_path / ".status.json.a1b2c3d4.bak"]
+    for path in ours + others:
+        path.write_text("{")
+    assert sorted(remove_stale_temporaries(status)) == sorted(ours)
+    assert all(p.exists() for p in others) and status.exists()
+
+
+def test_a_corrupt_file_is_kept_aside(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    status = tmp_path / "status.json"
+    status.write_bytes(b'{"equipments": [{"name": "ecs", "energy": 12')
+    with caplog.at_level(logging.WARNING):
+        assert load_status(status, keep_aside=True) is None
+    kept = list(tmp_path.glob("status.json.bad-*"))
+    assert len(kept) == 1 and kept[0].read_bytes().startswith(b'{"equipments"') and not status.exists()
+    assert "kept aside as" in caplog.text
+    status.write_text(json.dumps({"equipments": [], "schema_version": 99}))  # a newer PySEB's: kept too
+    time.sleep(0.01)
+    assert load_status(status, keep_aside=True) is None
+    assert len(list(tmp_path.glob("status.json.bad-*"))) == 2
+
+
+def test_a_good_or_missing_file_stays_where_it_is(tmp_path: Path) -> None:
+    status = tmp_path / "status.json"
+    assert load_status(status, keep_aside=True) is None
+    save_status(status, {"equipments": []})
+    assert load_status(status, keep_aside=True) == {"equipments": []}
+    assert list(tmp_path.glob("status.json.bad-*")) == []
