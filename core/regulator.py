@@ -82,6 +82,7 @@ class Regulator:
         self.last_decision = "none yet"
         self.last_status: dict[str, Any] | None = None  # the last document published
         self._status_at: float | None = None
+        self._status_due = False  # a decision's status was held back by STATUS_MIN_INTERVAL_S
         self._reported: set[tuple[str, str]] = set()
         # The day's figures for the daily report, and whoever else wants each decision (the recorder).
         self._relays = tuple(is_relay(load) for load in self.loads)
@@ -141,7 +142,9 @@ class Regulator:
             if load.force_end_at is not None and now >= load.force_end_at:
                 load.unforce(now, "force expired")
                 changed = True
-        if self.field.tick(now) or changed:
+        status_due = self._status_due and (self._status_at is None
+                                           or not 0 <= now - self._status_at < STATUS_MIN_INTERVAL_S)
+        if self.field.tick(now) or changed or status_due:
             self.publish_status(now)
         self._check_stale(now)
         self.field.reconcile(now)
@@ -214,6 +217,7 @@ class Regulator:
             return
         self.last_status = document  # a fresh dict, never mutated: the daemon hands it to its saver
         self._status_at = now
+        self._status_due = False
         self._publish(self.settings.mqtt.topic_status, payload, False)
         self.field.after_status(document)
 
@@ -319,8 +323,10 @@ class Regulator:
                 listener(record)
         # The status costs more than the decision: published at every change of command, else at most
         # once every STATUS_MIN_INTERVAL_S (a dashboard still sees the meters move).
-        if (commanded or self._status_at is None or not 0 <= now - self._status_at < STATUS_MIN_INTERVAL_S):
+        if commanded or self._status_at is None or not 0 <= now - self._status_at < STATUS_MIN_INTERVAL_S:
             self.publish_status(now)
+        else:
+            self._status_due = True  # the timers publish it once the interval is over: nothing is lost
 
     def _on_mode(self, payload: bytes, now: float) -> None:
         try:

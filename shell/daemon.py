@@ -19,7 +19,7 @@ from settings.config import Settings
 from shell.forecast_fetch import ForecastFetched, ForecastFetcher
 from shell.lock import InstanceLock
 from shell.loglimit import FloodLimiter
-from shell.mqtt_link import Connected, Disconnected, LinkFault, Message, MqttLink, Refused
+from shell.mqtt_link import ATTEMPT_FAILED, Connected, Disconnected, LinkFault, Message, MqttLink, Refused
 from status.saver import StatusSaver
 from status.store import load_status, remove_stale_temporaries
 
@@ -126,7 +126,9 @@ class Daemon:
             log.info("recording each decision into %s (a batch every %.0f s)", self.recorder.directory,
                      self.recorder.flush_interval_s)
             self.recorder.start()
-        self.link.start()
+        failure = self.link.start()
+        if failure is not None:
+            self.link_report.down(failure, time.time())  # logged by the link with its details
         if self.fetcher is not None:
             self.fetcher.start()
         try:
@@ -196,6 +198,7 @@ class Daemon:
                     (now - self.link_report.down_since) / 60)
 
     def _on_disconnected(self, event: Disconnected) -> None:
+        log.debug("not connected to the broker (%s): retrying", event.reason)
         if self._started:
             self.reg.on_disconnected(event.at)
         if event.backoff_s is not None:
@@ -206,7 +209,10 @@ class Daemon:
         if event.connected_for_s is not None:
             self._report_down(f"connection to the broker lost ({event.reason})", event.at)
         else:
-            self._report_down(f"cannot connect to the broker ({event.reason})", event.at)
+            reason = f"cannot connect to the broker ({event.reason})"
+            if event.reason == ATTEMPT_FAILED and self.link_report.reason is not None:
+                reason = self.link_report.reason  # paho's retries say no more than the reason already logged
+            self._report_down(reason, event.at)
 
     def _on_message(self, event: Message) -> None:
         if event.retained and event.topic in self._live_only:

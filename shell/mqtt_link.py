@@ -142,6 +142,9 @@ def _guarded(fatal: bool) -> Callable[[F], F]:
     return wrap
 
 
+ATTEMPT_FAILED = "connection attempt failed"  # paho's background retry failed: it gives no reason
+
+
 class MqttLink:
     """One paho client: will, auth, TLS, reconnect with backoff, subscriptions renewed on each connect."""
 
@@ -170,9 +173,9 @@ class MqttLink:
         client.on_connect_fail = self._on_connect_fail
         self.client = client
 
-    def start(self) -> None:
+    def start(self) -> str | None:
         """Connect; a broker that is down or refuses us is logged with the reason and retried in the
-        background with backoff, never fatal."""
+        background with backoff, never fatal. Returns that reason (None: the first attempt went through)."""
         st = self.settings
         log.info("connecting to %s:%d as %r%s%s", st.host, st.port, st.client_id,
                  f" (user {st.username})" if st.username else "", " over TLS" if st.tls else "")
@@ -184,7 +187,10 @@ class MqttLink:
             log.error("cannot connect to the broker at %s:%d: %s; retrying in the background", st.host,
                       st.port, exc)
             self.client.connect_async(st.host, st.port, keepalive=st.keepalive)
+            self.client.loop_start()
+            return f"cannot connect to the broker ({exc})"
         self.client.loop_start()
+        return None
 
     def publish(self, topic: str, payload: str | bytes, retain: bool = False) -> mqtt.MQTTMessageInfo:
         """Publish at QoS 1 (paho keeps it queued across a short disconnection). PublishFailed, or paho's
@@ -227,7 +233,7 @@ class MqttLink:
 
     @_guarded(fatal=False)
     def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
-        self._events.put(Disconnected(self._clock(), "connection attempt failed"))
+        self._events.put(Disconnected(self._clock(), ATTEMPT_FAILED))
 
     @_guarded(fatal=False)
     def _on_disconnect(self, client: mqtt.Client, reason: str) -> None:

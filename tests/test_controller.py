@@ -243,3 +243,16 @@ def test_hebert_stays_selectable(tmp_path: Path) -> None:
     assert h.reg.controller is None
     h.meters(1300, 1330, NOON + 1)  # 10 W spare: under Hébert's 20 W balance threshold, nothing moves
     assert h.on(ECS) == ["0"]
+
+
+def test_the_status_goes_out_at_every_command_else_at_most_once_a_second(tmp_path: Path) -> None:
+    h = Harness(write_config(tmp_path, ("ecs",), period=0.1, algorithm="hebert"))
+    h.meters(1300, 1330, NOON)  # balanced: no command, but the first status
+    first = len(h.statuses())
+    h.meters(1300, 1330, NOON + 0.3)  # balanced again, 0.3 s later: held back
+    h.reg.tick(NOON + 0.6)
+    assert len(h.statuses()) == first
+    h.reg.tick(NOON + 1.05)  # the interval is over: the held-back status goes out, with the last readings
+    assert len(h.statuses()) == first + 1
+    h.meters(300, 1300, NOON + 1.2)  # a change of command: at once
+    assert len(h.statuses()) == first + 2 and h.statuses()[-1]["power_consumption"] == 300
