@@ -28,6 +28,9 @@ from equipments.variable import VariableEquipment
 
 log = logging.getLogger(__name__)
 
+# A production reading further back than this tells nothing about the trend now (a silence, a restart).
+ANTICIPATION_MAX_GAP_S = 10.0
+
 
 @dataclass(frozen=True, slots=True)
 class ControlParams:
@@ -37,6 +40,7 @@ class ControlParams:
     gain: float  # share of the error corrected per decision: 1 is dead-beat, less is gentler on noise
     import_guard_w: float  # import above this, lasting import_guard_s, sheds relays whatever their dwell
     import_guard_s: float
+    anticipate: float = 1.0  # share of the last production fall taken again ahead (0: off)
 
 
 @dataclass(slots=True)
@@ -70,6 +74,7 @@ class ClosedLoop:
         self._continuous: dict[str, _Continuous] = {}
         self._clocks: dict[str, RelayClock] = {}
         self._import_since: float | None = None
+        self._last_production: tuple[float, float] | None = None  # (watts, time) at the last decision
         self.learning = RelayLearning()
         self.guard_sheds = 0  # relays shed by the import guard against their dwell, since start
 
@@ -82,6 +87,7 @@ class ClosedLoop:
         grid_w = consumption_w - production_w
         self.learning.observe(loads, consumption_w, now)
         error_w = -grid_w - self.params.setpoint_w  # > 0: more export than wanted, the loads may take more
+        error_w += self._anticipated_fall_w(production_w, now)
         current_w = sum(self._current_w(load, now) for load in loads)
         total_w = max(0.0, current_w + self.params.gain * error_w)
         guard = self._guard_due(grid_w, now)
@@ -90,6 +96,17 @@ class ClosedLoop:
         log.debug("grid %+.0f W (setpoint -%.0f W): loads %.0f W -> %.0f W", grid_w, self.params.setpoint_w,
                   current_w, total_w)
         return f"grid {grid_w:+.0f} W: loads {current_w:.0f} W -> {total_w:.0f} W"
+
+    def _anticipated_fall_w(self, production_w: float, now: float) -> float:
+        """A fall of production since the last decision, times `anticipate`: that much less for the loads.
+
+        The command acts a reading later; a cloud that made production fall keeps making it fall for a
+        few readings. Taking the last fall again ahead halved the import on the cloudy day; a rise is not
+        anticipated (importing on a wrong guess costs more than exporting on one)."""
+        last, self._last_production = self._last_production, (production_w, now)
+        if last is None or not 0 < now - last[1] <= ANTICIPATION_MAX_GAP_S:
+            return 0.0
+        return self.params.anticipate * min(0.0, production_w - last[0])
 
     def _current_w(self, load: Equipment, now: float) -> float:
         if isinstance(load, RelayEquipment):

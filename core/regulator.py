@@ -51,7 +51,7 @@ class Regulator:
         self.params = AllocationParams(ev.margin_w, ev.balance_threshold_w)
         # The closed loop (default) or Hébert's open-loop rule, exactly as the seed had it.
         self.controller: ClosedLoop | None = (
-            ClosedLoop(ControlParams(ev.margin_w, ev.gain, ev.import_guard_w, ev.import_guard_s))
+            ClosedLoop(ControlParams(ev.margin_w, ev.gain, ev.import_guard_w, ev.import_guard_s, ev.anticipate))
             if ev.algorithm == "closed_loop" else None)
         self._last_command_at: float | None = None  # the last decision that changed a command
         if self.controller is not None:

@@ -40,6 +40,8 @@ EVALUATE_OPTIONS: tuple[Option, ...] = (
            max=3600),
     Option("gain", float, 1.0, "closed_loop: share of the grid error corrected at each decision", min=0.05,
            max=1.0),
+    Option("anticipate", float, 1.0, "closed_loop: share of the last fall of production taken again ahead "
+           "(a cloud keeps coming); 0 = off", min=0, max=2),
     Option("settle", float, 1.0, "closed_loop: seconds before a house reading shows a command's effect",
            min=0, max=60),
     Option("import_guard", float, 100.0, "closed_loop: import (W) that sheds relays regardless of their dwell "
@@ -126,6 +128,7 @@ class EvaluateSettings:
     algorithm: str
     gain: float
     settle_s: float
+    anticipate: float
     import_guard_w: float
     import_guard_s: float
     meter_timeout_s: float

@@ -42,8 +42,11 @@ class House:
         self.h.reg.handle(CONS, reading(self.base_w + self.real_w()), self.now)
 
 
-def closed_loop(tmp_path: Path, *loads: str, extra: str = "") -> Harness:
-    h = Harness(write_config(tmp_path, loads, period=1, algorithm="closed_loop", extra=extra))
+def closed_loop(tmp_path: Path, *loads: str, extra: str = "", anticipate: float = 0.0) -> Harness:
+    """A regulator with the closed loop; `anticipate` off unless asked, so each case shows one mechanism."""
+    config = write_config(tmp_path, loads, period=1, algorithm="closed_loop", extra=extra)
+    config.write_text(config.read_text().replace("[evaluate]\n", f"[evaluate]\nanticipate = {anticipate}\n"))
+    h = Harness(config)
     h.reg.tick(NOON)
     return h
 
@@ -105,6 +108,21 @@ def test_a_lost_reading_means_no_decision_until_both_meters_speak(tmp_path: Path
     house.now += 2
     h.reg.handle(CONS, reading(1800), house.now + 2)  # the production reading was lost: no decision
     assert watts(h, "ecs") == 1400
+
+
+def test_a_fall_of_production_is_anticipated_a_rise_is_not(tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "ecs", anticipate=1.0)
+    house = House(h, base_w=300, pv_w=1820)
+    house.read()
+    assert watts(h, "ecs") == 1500
+    house.pv_w -= 200  # a cloud: 180 W of import, and production 200 W down since the last decision
+    house.read()
+    assert watts(h, "ecs") == 1100  # 200 W for the error, 200 W more for the fall it expects to go on
+    house.read()  # the fall stopped: the loop gives the 200 W back
+    assert watts(h, "ecs") == 1300
+    house.pv_w += 200
+    house.read()  # a rise is only followed, never anticipated
+    assert watts(h, "ecs") == 1500
 
 
 def test_whole_percents_average_to_the_target(tmp_path: Path) -> None:

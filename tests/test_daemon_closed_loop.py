@@ -36,8 +36,8 @@ def test_the_default_closed_loop_regulates_over_mqtt(tmp_path: Path, broker: Pri
         probe.wait_for(RADIATOR, lambda m: m.text == "ON", after=mark)
         time.sleep(1.2)
         mark = probe.mark()
-        probe.publish(PROD, reading(300 + 2500 + 20))  # 500 W short: the radiator's min_on_s holds it
-        probe.publish(CONS, reading(300 + 2000 + 1000))
+        probe.publish(PROD, reading(300 + 3000 + 20))
+        probe.publish(CONS, reading(300 + 500 + 2000 + 1000))  # a kettle: 500 W short; min_on_s holds the radiator
         probe.wait_for(ECS, lambda m: m.text == "75", after=mark)  # the heater gives back instead
         assert [m.text for m in probe.messages[mark:] if m.topic == RADIATOR] == []
         assert proc.proc.poll() is None
