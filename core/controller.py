@@ -73,10 +73,12 @@ class ClosedLoop:
         self.params = params
         self._continuous: dict[str, _Continuous] = {}
         self._clocks: dict[str, RelayClock] = {}
-        self._import_since: float | None = None
+        self._import_since: float | None = None  # the last decision that saw an import over the guard level
+        self._import_ws = 0.0  # energy imported since (watt-seconds)
         self._last_production: tuple[float, float] | None = None  # (watts, time) at the last decision
         self.learning = RelayLearning()
         self.guard_sheds = 0  # relays shed by the import guard against their dwell, since start
+        self.trial_sheds = 0  # loads of unknown power measured too big for the surplus, off at once
 
     # --- one decision -------------------------------------------------------------------------------
     def decide(self, loads: Sequence[Equipment], consumption_w: float, production_w: float, now: float) -> str:
@@ -118,13 +120,16 @@ class ClosedLoop:
         return state_c.target_w if load.current_power_w > 0 else 0.0
 
     def _guard_due(self, grid_w: float, now: float) -> bool:
-        """True when the import has lasted long enough to shed a relay against its dwell."""
+        """True when the import has gone on long enough to shed a relay against its dwell: once the energy
+        imported above `import_guard_w` (since the import began) reaches import_guard_w x import_guard_s.
+        100 W must last the whole 20 s; a 1 kW import is shed after 2 s."""
         if grid_w <= self.params.import_guard_w:
-            self._import_since = None
+            self._import_since, self._import_ws = None, 0.0
             return False
-        if self._import_since is None:
-            self._import_since = now
-        return now - self._import_since >= self.params.import_guard_s
+        if self._import_since is not None:
+            self._import_ws += grid_w * min(now - self._import_since, ANTICIPATION_MAX_GAP_S)
+        self._import_since = now
+        return self._import_ws >= self.params.import_guard_w * self.params.import_guard_s
 
     # --- relays: decided first, the continuous loads take what is left -------------------------------
     def _switch_relays(self, loads: Sequence[Equipment], total_w: float, guard: bool, consumption_w: float,
@@ -147,7 +152,10 @@ class ClosedLoop:
                 # What the relays after it, held on by their dwell, will draw anyway is not free for it.
                 free_w = left_w - sum(relay_power_w(o) or 0.0 for o in held[index + 1:] if o is not None)
                 want = self._may_try(load, now) and free_w >= (power_w if power_w is not None else hysteresis_w)
-            if want != load.is_on and (self._dwell_allows(load, now) or self._failed_trial(load)):
+            if want != load.is_on and self._dwell_allows(load, now):
+                self._switch(load, want, left_w, consumption_w, loads, now)
+            elif want != load.is_on and self._failed_trial(load):
+                self.trial_sheds += 1
                 self._switch(load, want, left_w, consumption_w, loads, now)
             elif want != load.is_on and load.is_on:
                 wanted_off.append(load)
@@ -158,9 +166,10 @@ class ClosedLoop:
         if guard and wanted_off:
             victim = wanted_off[-1]  # the lowest priority first
             self.guard_sheds += 1
-            self._import_since = now  # the next shed, if the import lasts, after another guard time
-            log.warning("%s: import above %.0f W for %.0f s: switched off before its minimum on time (guard)",
-                        victim.name, self.params.import_guard_w, self.params.import_guard_s)
+            self._import_ws = 0.0  # the next shed, if the import lasts, after as much again
+            log.warning("%s: import above %.0f W, %.1f Wh so far: switched off before its minimum on time (guard)",
+                        victim.name, self.params.import_guard_w,
+                        self.params.import_guard_w * self.params.import_guard_s / 3600)
             on_w -= relay_power_w(victim) or 0.0
             self._switch(victim, False, 0.0, consumption_w, loads, now)
         return on_w

@@ -13,9 +13,9 @@ from equipments.constant import ConstantEquipment, RelayEquipment
 log = logging.getLogger(__name__)
 
 # A step further than this from the label is the house changing at the same time, not the relay.
-PLAUSIBLE_SHARE = 0.5
-# Each new measure moves the learned figure half-way: one disturbed step cannot move it far.
-SMOOTHING = 0.5
+PLAUSIBLE_SHARE = 0.25
+# Each new measure moves the learned figure by 30 %: one disturbed step cannot move it far.
+SMOOTHING = 0.3
 
 
 @dataclass(frozen=True, slots=True)

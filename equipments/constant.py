@@ -14,9 +14,9 @@ RELAY_OPTIONS: tuple[Option, ...] = BASE_OPTIONS + (
     Option("json_on", str, "1", "payload that switches the relay on (any text: JSON, ON, 1)"),
     Option("json_off", str, "0", "payload that switches the relay off"),
     Option("retain", bool, True, "publish relay commands retained, so a rebooted relay gets its state"),
-    Option("min_on_s", float, 300.0, "closed_loop: seconds a relay stays on once switched on (wear)", min=0,
+    Option("min_on_s", float, 600.0, "closed_loop: seconds a relay stays on once switched on (wear)", min=0,
            max=86400),
-    Option("min_off_s", float, 300.0, "closed_loop: seconds a relay stays off once switched off (wear)", min=0,
+    Option("min_off_s", float, 120.0, "closed_loop: seconds a relay stays off once switched off (wear)", min=0,
            max=86400),
     Option("hysteresis", float, 100.0, "closed_loop: once on, the load stays on until the surplus falls this "
            "many watts short of it (the variable loads before it give that back meanwhile)", min=0),

@@ -190,20 +190,31 @@ def test_dwell_holds_a_relay_on_then_releases_it(tmp_path: Path) -> None:
 
 
 def test_the_import_guard_sheds_against_the_dwell(tmp_path: Path) -> None:
+    # The guard sheds once the import over 100 W has reached 100 W x 20 s = 2000 W.s.
     h = closed_loop(tmp_path, "ecs", "radiator")
     house = House(h, base_w=300, pv_w=300 + 3000 + 20)
     house.read()
     assert h.last(RADIATOR) == "ON"
-    house.pv_w = 500  # a cloud: 800 W of import with the radiator alone, far inside its 300 s min_on_s
-    house.read()
+    house.pv_w = 500  # a cloud: 800 W of import with the radiator alone, far inside its minimum on time
+    house.read()  # the import begins: the heater goes to 0, the radiator is held
     assert watts(h, "ecs") == 0 and h.last(RADIATOR) == "ON"
-    for _ in range(9):  # 18 s of import over 100 W: not yet
-        house.read()
+    house.read()  # 1600 W.s
     assert h.last(RADIATOR) == "ON"
-    house.read()
-    house.read()  # 20 s: shed
+    house.read()  # 3200 W.s: shed
     assert h.last(RADIATOR) == "OFF"
     assert h.reg.controller is not None and h.reg.controller.guard_sheds == 1
+
+
+def test_a_small_import_must_last_the_whole_guard_time(tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "ecs", "radiator")
+    house = House(h, base_w=300, pv_w=300 + 3000 + 20)
+    house.read()
+    house.pv_w = 1150  # 150 W of import: 300 W.s a reading
+    for _ in range(7):  # the first reading starts the count, six more: 1800 W.s
+        house.read()
+        assert h.last(RADIATOR) == "ON"
+    house.read()  # 2100 W.s, after 14 s
+    assert h.last(RADIATOR) == "OFF"
 
 
 def test_a_relay_hysteresis_keeps_it_on_through_a_small_dip(tmp_path: Path) -> None:
