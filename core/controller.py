@@ -3,9 +3,10 @@
 Each decision works on a house reading that already shows the last command's effect (the regulator
 checks that). The loop is an integrator in velocity form: the regulated loads' total is moved by `gain`
 times the grid error, then shared out in priority order. Relays (and loads of unknown power) switch on
-only when the surplus left over the loads before them, at their max, covers them with a hysteresis
-margin, and they keep a minimum on and off time; the variable loads take the rest, so when a relay
-switches the variable load moves by the relay's watts in the same decision and the grid sees no step.
+only when the surplus left over the loads before them, at their max, covers them, off when it falls
+`hysteresis` watts short, and they keep a minimum on and off time; the variable loads take the rest, so
+when a relay switches the variable load moves by the relay's watts in the same decision and the grid
+sees no step. docs/control.md tells the whole rule.
 
 The variable load's target is continuous while the variator takes whole percents: the command is the
 whole percent under the target, and the loop integrates what the meter then shows, so the commands
@@ -28,8 +29,9 @@ from equipments.variable import VariableEquipment
 
 log = logging.getLogger(__name__)
 
-# A production reading further back than this tells nothing about the trend now (a silence, a restart).
-ANTICIPATION_MAX_GAP_S = 10.0
+# Two decisions further apart than this (a silence, a restart) say nothing about a trend of production,
+# and an import seen at both is not counted over the whole gap.
+MAX_GAP_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +40,8 @@ class ControlParams:
 
     setpoint_w: float  # export kept flowing to the grid (the seed's `margin`)
     gain: float  # share of the error corrected per decision: 1 is dead-beat, less is gentler on noise
-    import_guard_w: float  # import above this, lasting import_guard_s, sheds relays whatever their dwell
-    import_guard_s: float
+    import_guard_w: float  # import above this sheds a relay whatever its dwell, once the energy imported
+    import_guard_s: float  # reaches import_guard_w x import_guard_s
     anticipate: float = 1.0  # share of the last production fall taken again ahead (0: off)
 
 
@@ -106,7 +108,7 @@ class ClosedLoop:
         few readings. Taking the last fall again ahead halved the import on the cloudy day; a rise is not
         anticipated (importing on a wrong guess costs more than exporting on one)."""
         last, self._last_production = self._last_production, (production_w, now)
-        if last is None or not 0 < now - last[1] <= ANTICIPATION_MAX_GAP_S:
+        if last is None or not 0 < now - last[1] <= MAX_GAP_S:
             return 0.0
         return self.params.anticipate * min(0.0, production_w - last[0])
 
@@ -127,7 +129,7 @@ class ClosedLoop:
             self._import_since, self._import_ws = None, 0.0
             return False
         if self._import_since is not None:
-            self._import_ws += grid_w * min(now - self._import_since, ANTICIPATION_MAX_GAP_S)
+            self._import_ws += grid_w * min(max(0.0, now - self._import_since), MAX_GAP_S)
         self._import_since = now
         return self._import_ws >= self.params.import_guard_w * self.params.import_guard_s
 
@@ -167,7 +169,7 @@ class ClosedLoop:
             victim = wanted_off[-1]  # the lowest priority first
             self.guard_sheds += 1
             self._import_ws = 0.0  # the next shed, if the import lasts, after as much again
-            log.warning("%s: import above %.0f W, %.1f Wh so far: switched off before its minimum on time (guard)",
+            log.warning("%s: the import over %.0f W reached %.1f Wh: switched off before its minimum on time (guard)",
                         victim.name, self.params.import_guard_w,
                         self.params.import_guard_w * self.params.import_guard_s / 3600)
             on_w -= relay_power_w(victim) or 0.0
@@ -198,13 +200,14 @@ class ClosedLoop:
         if on:
             reason = (f"surplus {left_w:.0f} W covers it" if power_w is not None
                       else f"surplus {left_w:.0f} W, power to be measured")
-            load.set_power(power_w if power_w is not None else left_w, now, reason)
-            if isinstance(load, UnknownEquipment):
+            sent = load.set_power(power_w if power_w is not None else left_w, now, reason)
+            if sent and isinstance(load, UnknownEquipment):
                 load.start_measuring()
         else:
-            load.set_power(0.0, now, f"surplus {left_w:.0f} W no longer covers it")
-        # A trial: nothing was known of its power before this switch.
-        self._clock(load).switched(load.is_on, now, trial=power_w is None)
+            sent = load.set_power(0.0, now, f"surplus {left_w:.0f} W no longer covers it")
+        if sent:  # (a command that could not be published changed nothing: no dwell to start)
+            # A trial: nothing was known of its power before this switch.
+            self._clock(load).switched(load.is_on, now, trial=power_w is None)
 
     # --- continuous loads ------------------------------------------------------------------------------
     def _share_continuous(self, loads: Sequence[Equipment], available_w: float, now: float) -> None:
@@ -216,6 +219,6 @@ class ClosedLoop:
             if take_w < floor_w:
                 take_w = 0.0  # under min_power the triac misfires: off, and the surplus goes on down the list
             state = self._continuous.setdefault(load.name, _Continuous())
-            load.set_power(take_w, now, f"grid feedback, {available_w:.0f} W for the variable loads")
-            state.target_w, state.believed_w = take_w, load.current_power_w
+            if load.set_power(take_w, now, f"grid feedback, {available_w:.0f} W for the variable loads"):
+                state.target_w, state.believed_w = take_w, load.current_power_w
             available_w -= take_w
