@@ -13,8 +13,8 @@ from typing import Any
 
 from core.fallback import EnergyDelta, saved_energy, saved_epoch
 from core.fallback_settings import DeadlineSettings
-from core.fallback_time import last_occurrence, local_date, next_occurrence
-from core.modes import ForceCommand, UnforceCommand
+from equipments.modes import ForceCommand, UnforceCommand
+from values.local_time import last_occurrence, local_date, next_occurrence
 
 log = logging.getLogger(__name__)
 

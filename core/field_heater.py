@@ -11,11 +11,11 @@ from typing import Any
 from core.fallback import SeedFallback
 from core.fallback_deadline import DeadlineFallback
 from core.fallback_settings import FallbackSettings
-from core.fallback_time import hour, next_occurrence
 from core.forecast_book import ForecastBook
-from core.modes import ForceCommand, UnforceCommand
 from equipments.base import Equipment
+from equipments.modes import ForceCommand, UnforceCommand
 from integrations.domoticz_control import EcsMode
+from values.local_time import hour, next_occurrence
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from core.field_heater import HeaterControl
-from core.modes import ModeCommandError, apply_mode_command, parse_mode_command
 from equipments.base import Equipment
+from equipments.modes import ModeCommandError, apply_mode_command, parse_mode_command
 from integrations.domoticz_control import EcsMode
 from integrations.homeassistant import (
     OFF,

@@ -10,15 +10,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import tzinfo
 
-from core.fallback_time import crossed, hour
-from settings.options import Option
+from values.local_time import crossed, hour
 
 log = logging.getLogger(__name__)
-
-FULL_TANK_LOAD_OPTIONS: tuple[Option, ...] = (
-    Option("full_detect", str, "auto", "how a full tank is detected: auto (meter if topic_read_power is "
-           "set, else inferred), meter, inferred or off", choices=("auto", "meter", "inferred", "off")),
-)
 
 
 def daily_clear_due(since: float, now: float, tz: tzinfo | None, init_at_hour: int = 6) -> bool:

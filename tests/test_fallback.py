@@ -21,7 +21,7 @@ from core.fallback_settings import (
     FallbackSettings,
     read_fallback_settings,
 )
-from core.modes import ForceCommand, UnforceCommand
+from equipments.modes import ForceCommand, UnforceCommand
 from settings.options import SectionReader
 
 PARIS = ZoneInfo("Europe/Paris")

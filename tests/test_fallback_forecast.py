@@ -15,7 +15,7 @@ from core.fallback_deadline import DeadlineFallback
 from core.fallback_settings import DeadlineSettings
 from core.forecast import CloudPick, parse_owm_answer
 from core.forecast_book import ForecastBook
-from core.modes import ForceCommand, UnforceCommand
+from equipments.modes import ForceCommand, UnforceCommand
 from tests.owm_server import forecast_doc, utc
 from tests.test_fallback import MAX_W, PARIS, SEED_EVALUATE, Heater, at, local, settings, sunny
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.full_tank import InferenceRule, InferredFullTank, MeteredFullTank, daily_clear_due
-from core.readings import MeterReading, parse_meter_payload
+from values.readings import MeterReading, parse_meter_payload
 
 PARIS = ZoneInfo("Europe/Paris")
 
