@@ -13,11 +13,11 @@ from core.allocation import AllocationParams, allocate
 from core.controller import ClosedLoop, ControlParams
 from core.daily_report import DailyFigures
 from core.decisions import DecisionListener, is_relay, snapshot
-from core.field import FieldFeatures
-from core.forecast import ForecastFailure, OwmForecast
 from core.meters import EnergyCounter, MeterState
 from equipments.base import FORCED_BY_USER, Equipment
 from equipments.modes import ModeCommandError, apply_mode_command, parse_mode_command
+from field.features import FieldFeatures
+from field.forecast import ForecastFailure, OwmForecast
 from settings.config import Settings, load_settings
 from settings.version import PYSEB_VERSION
 from status.document import build_status

@@ -10,8 +10,8 @@ import math
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from core.fallback import saved_energy, saved_epoch, saved_number
 from equipments.modes import MAX_FORCE_DURATION_S
+from field.fallback_seed import saved_energy, saved_epoch, saved_number
 from values.local_time import local_date
 
 if TYPE_CHECKING:

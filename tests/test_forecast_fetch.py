@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.forecast import ForecastFailure, OwmForecast
-from core.forecast_settings import FETCH_LEAD_S, OwmSettings
+from field.forecast import ForecastFailure, OwmForecast
+from field.forecast_settings import FETCH_LEAD_S, OwmSettings
 from shell.forecast_fetch import ForecastFetched, ForecastFetcher, fetch_once
 from tests.owm_server import ERROR_401, ERROR_404, Answer, OwmServer, fixture, json_answer
 from tests.test_tls import make_certificates

@@ -8,7 +8,7 @@ import logging
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
-from core.forecast import (
+from field.forecast import (
     SOURCE_DEFAULT,
     SOURCE_MQTT,
     SOURCE_OWM,
