@@ -22,8 +22,9 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "regulator": ("core.regulator",),
     # The status document and its restore work on the RegulatorView the regulator hands them.
     "status": ("status",),
-    # The config loader: it builds the loads, the field features' settings and the integrations' from one file.
-    "config": ("settings.config",),
+    # The config loader (it builds the loads, the field features' settings and the integrations' from one
+    # file) and the configuration reference generated from the same option tables.
+    "config": ("settings.config", "settings.reference"),
     "controller": ("core",),
     "field": ("field",),
     "integrations": ("integrations",),
