@@ -68,7 +68,7 @@ class MeteredFullTank:
 
 @dataclass(frozen=True, slots=True)
 class InferenceRule:
-    """The numbers of the inference from the house meter (documented in the README, "Full tank")."""
+    """The numbers of the inference from the house meter (documented in docs/field-features.md, "Full tank")."""
 
     fraction: float = 0.25  # a working load moves consumption by at least this share of its command step
     settle_s: float = 3.0  # readings closer than this to a command change still show the old state
