@@ -9,7 +9,7 @@ VENV16 ?= .venv-paho16
 PY16   := $(VENV16)/bin/python
 STAMP_16 := $(VENV16)/.deps
 
-.PHONY: demo test test-paho16 lint bench run check mosquitto service install-service clean
+.PHONY: demo test test-paho16 lint docs bench run check mosquitto service install-service clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ test-paho16: $(STAMP_16) mosquitto
 lint: $(STAMP_DEV)
 	$(PY) -m ruff check .
 	$(PY) -m mypy .
+
+## The configuration reference, generated from the option tables (a test fails when it is out of date).
+docs: $(STAMP_RUN)
+	$(PY) -m settings.reference > docs/configuration.md
 
 bench: $(STAMP_RUN) mosquitto
 	$(PY) bench/latency.py

@@ -1,7 +1,7 @@
 """Benchmark of the calibration fit on the real sweeps: quality figures and fit time, robust vs seed poly.
 
 Usage: python3 bench/calibration_fit.py [FILE.csv ...]   (default: calibration/power_calibration_ECS-0*.csv)
-Prints two tables, the figures the README's Calibration section quotes: in-sample and leave-one-out errors, fit
+Prints two tables, the figures docs/calibration.md quotes: in-sample and leave-one-out errors, fit
 times; then each sweep's fit tested on the other sweeps.
 """
 

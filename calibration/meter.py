@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from core.boots import is_boot_detected
-from core.readings import MeterReading, parse_meter_payload
+from values.boots import is_boot_detected
+from values.readings import MeterReading, parse_meter_payload
 
 __all__ = ["READ_ERROR_KEY", "meter_watts", "variator_booted"]
 
@@ -24,5 +24,5 @@ def meter_watts(payload: bytes, key: str = "power") -> float | None:
 
 def variator_booted(payload: bytes) -> bool:
     """True for a variator status saying it has just (re)booted: it then runs at its default percent.
-    The daemon's own reading of it (core.boots), so the sweep and the regulator agree."""
+    The daemon's own reading of it (values.boots), so the sweep and the regulator agree."""
     return is_boot_detected(payload)

@@ -1,1 +1,1 @@
-"""The decision core: pure (no socket, no clock, no global); time comes in as an argument."""
+"""The regulator and the controller: pure (no socket, no clock, no global); time comes in as an argument."""

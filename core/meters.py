@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.readings import MeterReading
+from values.readings import MeterReading
 
 
 @dataclass(slots=True)

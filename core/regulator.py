@@ -10,21 +10,21 @@ from pathlib import Path
 from typing import Any
 
 from core.allocation import AllocationParams, allocate
-from core.boots import MeterBoots
 from core.controller import ClosedLoop, ControlParams
 from core.daily_report import DailyFigures
 from core.decisions import DecisionListener, is_relay, snapshot
-from core.fallback_time import local_date, next_local_midnight
-from core.field import FieldFeatures
-from core.forecast import ForecastFailure, OwmForecast
 from core.meters import EnergyCounter, MeterState
-from core.modes import ModeCommandError, apply_mode_command, parse_mode_command
-from core.readings import MeterProblem, parse_meter_payload
 from equipments.base import FORCED_BY_USER, Equipment
+from equipments.modes import ModeCommandError, apply_mode_command, parse_mode_command
+from field.features import FieldFeatures
+from field.forecast import ForecastFailure, OwmForecast
 from settings.config import Settings, load_settings
 from settings.version import PYSEB_VERSION
 from status.document import build_status
 from status.restore import restore_status
+from values.boots import MeterBoots
+from values.local_time import local_date, next_local_midnight
+from values.readings import MeterProblem, parse_meter_payload
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from calibration import CalibrationError, PowerCurve, load_curve
-from core.boots import boot_message_id, is_boot_detected, split_device_topic
-from core.full_tank import FULL_TANK_LOAD_OPTIONS
 from equipments.base import BASE_OPTIONS, BuildContext, Command, Equipment, EquipmentBuildError
 from settings.options import Option
+from values.boots import boot_message_id, is_boot_detected, split_device_topic
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +38,9 @@ class VariableEquipment(Equipment):
         Option("degree", int, 5, "degree of the polynomial when fit = poly", min=1, max=10),
         Option("topic_read_power", "text?", None, "the load's own meter topic, if it has one"),
         Option("json_read_power", str, "power", "JSON field of watts in the load's own meter readings"),
-        *FULL_TANK_LOAD_OPTIONS,
+        # Read by the field features' full-tank watch; declared here, with the load that takes it.
+        Option("full_detect", str, "auto", "how a full tank is detected: auto (meter if topic_read_power is "
+               "set, else inferred), meter, inferred or off", choices=("auto", "meter", "inferred", "off")),
         Option("topic_status", "text?", None, "the variator's status topic, read for boot_detected (default: "
                "topic_set_power without its trailing /cmd)"),
         Option("topic_boot", "text?", None, "the variator's boot message topic (default: the parent of "

@@ -8,7 +8,7 @@ import json
 import logging
 from dataclasses import dataclass
 
-from core.readings import MAX_PAYLOAD_BYTES
+from values.readings import MAX_PAYLOAD_BYTES
 
 log = logging.getLogger(__name__)
 

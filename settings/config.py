@@ -13,8 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from equipments.base import BuildContext, Equipment, EquipmentBuildError
 from equipments.registry import resolve_kind
-from integrations.domoticz_settings import MQTT_IGNORED
-from settings.field_config import (
+from field.config import (
     FIELD_EVALUATE_IGNORED,
     FIELD_EVALUATE_OPTIONS,
     FIELD_LOAD_OPTIONS,
@@ -22,6 +21,7 @@ from settings.field_config import (
     FieldSettings,
     read_field_settings,
 )
+from integrations.domoticz_settings import MQTT_IGNORED
 from settings.options import SectionReader
 from settings.problems import ConfigError, ConfigProblem
 from settings.sections import (

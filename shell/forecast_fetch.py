@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from urllib.parse import urlencode
 
-from core.fallback_time import hour, next_occurrence
-from core.forecast import ForecastError, ForecastFailure, OwmForecast, parse_owm_answer
-from core.forecast_settings import FETCH_LEAD_S, OwmSettings
+from field.forecast import ForecastError, ForecastFailure, OwmForecast, parse_owm_answer
+from field.forecast_settings import FETCH_LEAD_S, OwmSettings
+from values.local_time import hour, next_occurrence
 
 log = logging.getLogger(__name__)
 

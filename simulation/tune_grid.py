@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from equipments.registry import resolve_kind
+from field.config import FIELD_EVALUATE_OPTIONS, FIELD_LOAD_OPTIONS
 from settings.config import load_settings, read_parser
-from settings.field_config import FIELD_EVALUATE_OPTIONS, FIELD_LOAD_OPTIONS
 from settings.options import Option
 from settings.problems import ConfigError
 from settings.sections import EVALUATE_OPTIONS

@@ -10,10 +10,10 @@ import math
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from core.fallback_time import local_datetime
+from values.local_time import local_datetime
 
 if TYPE_CHECKING:
-    from core.regulator import Regulator
+    from status.view import RegulatorView
 
 SCHEMA_VERSION = 1
 
@@ -47,7 +47,7 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def build_status(reg: Regulator, now: float) -> dict[str, Any]:
+def build_status(reg: RegulatorView, now: float) -> dict[str, Any]:
     """The document for `reg` at `now` (energies must be accumulated to `now` by the caller)."""
     consumption_w = reg.consumption.power_w
     production_w = reg.production.power_w

@@ -10,12 +10,12 @@ import math
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from core.fallback import saved_energy, saved_epoch, saved_number
-from core.fallback_time import local_date
-from core.modes import MAX_FORCE_DURATION_S
+from equipments.modes import MAX_FORCE_DURATION_S
+from field.fallback_seed import saved_energy, saved_epoch, saved_number
+from values.local_time import local_date
 
 if TYPE_CHECKING:
-    from core.regulator import Regulator
+    from status.view import RegulatorView
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def _sanitized(value: Any, where: str, dropped: list[str], depth: int = 0) -> An
     return value
 
 
-def _local_date(epoch_s: float, reg: Regulator) -> date:
+def _local_date(epoch_s: float, reg: RegulatorView) -> date:
     return local_date(epoch_s, reg.tz)
 
 
@@ -54,7 +54,7 @@ def _energy(source: dict[str, Any], key: str, what: str, warnings: list[str]) ->
     return energy_wh
 
 
-def restore_status(reg: Regulator, doc: dict[str, Any], now: float) -> list[str]:
+def restore_status(reg: RegulatorView, doc: dict[str, Any], now: float) -> list[str]:
     """Apply `doc` (ours, schema_version 1, or the seed's status.ini) to `reg`; returns warnings. Never
     raises: a document that cannot be used at all means a clean start, with a warning saying why."""
     try:
@@ -67,7 +67,7 @@ def restore_status(reg: Regulator, doc: dict[str, Any], now: float) -> list[str]
         return [f"status file could not be restored ({type(exc).__name__}: {exc}): clean start"]
 
 
-def _restore(reg: Regulator, raw_doc: dict[str, Any], now: float) -> list[str]:
+def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float) -> list[str]:
     warnings: list[str] = []
     if not isinstance(raw_doc, dict):
         return ["status file is not a JSON object: nothing restored"]

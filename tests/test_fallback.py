@@ -12,16 +12,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.fallback import EnergyDelta, SeedFallback, season_of
-from core.fallback_deadline import DeadlineFallback
-from core.fallback_settings import (
+from equipments.modes import ForceCommand, UnforceCommand
+from field.fallback_deadline import DeadlineFallback
+from field.fallback_seed import EnergyDelta, SeedFallback, season_of
+from field.fallback_settings import (
     DEFAULT_SEASON_STARTS,
     FALLBACK_EVALUATE_OPTIONS,
     DeadlineSettings,
     FallbackSettings,
     read_fallback_settings,
 )
-from core.modes import ForceCommand, UnforceCommand
 from settings.options import SectionReader
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -134,7 +134,7 @@ def seed_rule(text: str = SEED_EVALUATE) -> SeedFallback:
 
 
 def test_seed_rule_forces_the_missing_energy_at_check_at(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="core.fallback")
+    caplog.set_level(logging.INFO, logger="field.fallback_seed")
     heater = Heater(seed_rule(), at(2024, 1, 10, 0, 30), solar_w=sunny(1.0))  # 3000 Wh a day
     heater.run_until(at(2024, 1, 11, 0, 59))
     assert heater.decisions == []
@@ -163,7 +163,7 @@ def test_seed_rule_checks_once_a_day() -> None:
 
 
 def test_seed_rule_does_not_force_a_full_tank_and_counts_it_full(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="core.fallback")
+    caplog.set_level(logging.INFO, logger="field.fallback_seed")
     rule = seed_rule()
     heater = Heater(rule, at(2024, 1, 10, 0, 30), full_from=at(2024, 1, 10, 15))
     heater.run_until(at(2024, 1, 11, 2))
@@ -179,7 +179,7 @@ def test_seed_rule_respects_the_water_heater_mode() -> None:
 
 
 def test_seed_rule_needs_a_day_of_counting_after_a_fresh_start(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="core.fallback")
+    caplog.set_level(logging.INFO, logger="field.fallback_seed")
     heater = Heater(seed_rule(), at(2024, 1, 10, 0, 45))
     heater.run_until(at(2024, 1, 10, 2))
     assert heater.decisions == []
@@ -236,7 +236,7 @@ def deadline_rule(min_wh: float = 6000, offpeak: tuple[time, time] | None = (tim
 
 
 def test_deadline_starts_at_the_latest_time_and_stops_at_the_target(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="core.fallback_deadline")
+    caplog.set_level(logging.INFO, logger="field.fallback_deadline")
     heater = Heater(deadline_rule(), at(2024, 1, 10, 12))
     heater.run_until(at(2024, 1, 11, 6, 30))
     # 6000 Wh at 2300 W = 9391 s; + 900 s margin before 06:00 (off-peak end) -> 03:08:29, first tick 03:09.

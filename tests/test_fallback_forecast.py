@@ -10,12 +10,12 @@ from datetime import date, time
 
 import pytest
 
-from core.fallback import SeedFallback
-from core.fallback_deadline import DeadlineFallback
-from core.fallback_settings import DeadlineSettings
-from core.forecast import CloudPick, parse_owm_answer
-from core.forecast_book import ForecastBook
-from core.modes import ForceCommand, UnforceCommand
+from equipments.modes import ForceCommand, UnforceCommand
+from field.fallback_deadline import DeadlineFallback
+from field.fallback_seed import SeedFallback
+from field.fallback_settings import DeadlineSettings
+from field.forecast import CloudPick, parse_owm_answer
+from field.forecast_book import ForecastBook
 from tests.owm_server import forecast_doc, utc
 from tests.test_fallback import MAX_W, PARIS, SEED_EVALUATE, Heater, at, local, settings, sunny
 
@@ -70,7 +70,7 @@ def forced(heater: Heater) -> list[tuple[str, float | None]]:
 ])
 def test_short_today_and_over_two_days(cloud_percent: float, wh: float, branch: str,
                                        caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="core.fallback")
+    caplog.set_level(logging.INFO, logger="field.fallback_seed")
     rule, heater = day_after(6000, 3, cloud_percent)
     assert forced(heater) == [("2024-01-11 01:00:00+0100", round(3600 * wh / MAX_W))]
     assert rule.yesterday_wh == pytest.approx(3000 + wh)  # credited to the day it makes up
@@ -80,7 +80,7 @@ def test_short_today_and_over_two_days(cloud_percent: float, wh: float, branch: 
 
 
 def test_short_today_enough_over_two_days_sunny_no_force(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="core.fallback")
+    caplog.set_level(logging.INFO, logger="field.fallback_seed")
     rule, heater = day_after(9500, 2, 10)
     assert heater.decisions == []
     assert rule.yesterday_wh == pytest.approx(2000)
@@ -159,7 +159,7 @@ def pv_rule(share: float) -> DeadlineFallback:
 
 
 def test_deadline_rule_forces_only_what_the_morning_sun_will_not_bring(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="core.fallback_deadline")
+    caplog.set_level(logging.INFO, logger="field.fallback_deadline")
     rule = pv_rule(0.25)
     heater = Heater(rule, at(2024, 1, 10, 14))
     tick = rule.tick

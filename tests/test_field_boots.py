@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from core.boots import boot_message_id, is_boot_detected, split_device_topic
 from tests.configs import reading
 from tests.field_house import ECS_CMD, ECS_STATUS, VLOAD, field_config
 from tests.harness import CONS, NOON, PROD, Harness
+from values.boots import boot_message_id, is_boot_detected, split_device_topic
 
 SETPOWER_ECHO = b'{"percent": 42.50, "power": 0, "mode": 0, "state": "ON", "msg": "setpower"}'
 BOOT_DETECTED = b'{"percent": 0.00, "power": 0, "mode": 0, "state": "ON", "msg": "boot_detected"}'

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from core.forecast import ForecastFailure, parse_owm_answer
+from field.forecast import ForecastFailure, parse_owm_answer
 from regulation import Regulator
 from settings.config import load_settings
 from settings.problems import ConfigError

@@ -15,12 +15,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.fallback_time import hour, next_occurrence
-from core.forecast import ForecastFailure, OwmForecast
-from core.forecast_settings import FETCH_LEAD_S, OwmSettings
+from field.forecast import ForecastFailure, OwmForecast
+from field.forecast_settings import FETCH_LEAD_S, OwmSettings
 from shell.forecast_fetch import ForecastFetched, ForecastFetcher, fetch_once
 from tests.owm_server import ERROR_401, ERROR_404, Answer, OwmServer, fixture, json_answer
 from tests.test_tls import make_certificates
+from values.local_time import hour, next_occurrence
 
 PARIS = ZoneInfo("Europe/Paris")
 KEY = "f00dfeedc0ffee5ecret"

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.full_tank import InferenceRule, InferredFullTank, MeteredFullTank, daily_clear_due
-from core.readings import MeterReading, parse_meter_payload
+from field.full_tank import InferenceRule, InferredFullTank, MeteredFullTank, daily_clear_due
+from values.readings import MeterReading, parse_meter_payload
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -248,7 +248,7 @@ def test_a_probe_without_settled_readings_times_out() -> None:
 
 
 def test_inference_logs_its_numbers(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="core.full_tank")
+    caplog.set_level(logging.INFO, logger="field.full_tank")
     tank = InferredFullTank("ecs", min_power_w=150)
     house = House(tank, at(2024, 6, 1, 11))
     house.heater_draws = False

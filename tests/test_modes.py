@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from core.modes import ForceCommand, ModeCommandError, UnforceCommand, parse_mode_command
+from equipments.modes import ForceCommand, ModeCommandError, UnforceCommand, parse_mode_command
 from settings.config import load_settings
 from tests.configs import write_config
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.readings import MeterProblem, MeterReading, parse_meter_payload
+from values.readings import MeterProblem, MeterReading, parse_meter_payload
 
 GOOD = (b'{ "voltage": 231.40, "current": 1.23, "power": 276.00, "energy": 1234.00, "frequency": 50.00, '
         b'"powerfactor": 0.98, "ppm_err": 0}')

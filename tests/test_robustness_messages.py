@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from core.boots import boot_message_id, is_boot_detected
-from core.modes import ModeCommandError, parse_mode_command
-from core.readings import MAX_PAYLOAD_BYTES, MeterProblem, MeterReading, parse_meter_payload
+from equipments.modes import ModeCommandError, parse_mode_command
 from integrations.domoticz import parse_domoticz_out
 from settings.config import load_settings
 from tests.configs import reading
 from tests.field_house import field_config
 from tests.harness import NOON, Harness
+from values.boots import boot_message_id, is_boot_detected
+from values.readings import MAX_PAYLOAD_BYTES, MeterProblem, MeterReading, parse_meter_payload
 
 # Under the size limit, yet far deeper than the parser's recursion limit: only the RecursionError catch
 # stops this one. The second is over the limit (the reviewer's example).

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from core.fallback_settings import FALLBACK_EVALUATE_OPTIONS, FALLBACK_OPTIONS, SEASON_OPTIONS
-from core.forecast_settings import FORECAST_OPTIONS, OWM_OPTIONS
 from equipments.registry import BUILTIN, resolve_kind
+from field.config import FIELD_LOAD_OPTIONS
+from field.fallback_settings import FALLBACK_EVALUATE_OPTIONS, FALLBACK_OPTIONS, SEASON_OPTIONS
+from field.forecast_settings import FORECAST_OPTIONS, OWM_OPTIONS
 from integrations.domoticz_settings import DOMOTICZ_EVALUATE_OPTIONS, DOMOTICZ_OPTIONS
 from integrations.homeassistant_settings import HOMEASSISTANT_OPTIONS
-from settings.field_config import FIELD_LOAD_OPTIONS
 from settings.options import REQUIRED, Option
 from settings.sections import EVALUATE_OPTIONS, LOGGING_OPTIONS, MQTT_OPTIONS, RECORD_OPTIONS, STATUS_OPTIONS
 

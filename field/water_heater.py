@@ -8,14 +8,14 @@ import logging
 from datetime import date, tzinfo
 from typing import Any
 
-from core.fallback import SeedFallback
-from core.fallback_deadline import DeadlineFallback
-from core.fallback_settings import FallbackSettings
-from core.fallback_time import hour, next_occurrence
-from core.forecast_book import ForecastBook
-from core.modes import ForceCommand, UnforceCommand
 from equipments.base import Equipment
+from equipments.modes import ForceCommand, UnforceCommand
+from field.fallback_deadline import DeadlineFallback
+from field.fallback_seed import SeedFallback
+from field.fallback_settings import FallbackSettings
+from field.forecast_book import ForecastBook
 from integrations.domoticz_control import EcsMode
+from values.local_time import hour, next_occurrence
 
 log = logging.getLogger(__name__)
 

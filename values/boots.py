@@ -8,7 +8,7 @@ import logging
 import re
 from collections.abc import Iterable
 
-from core.readings import MAX_PAYLOAD_BYTES
+from values.readings import MAX_PAYLOAD_BYTES
 
 # `"id": "ECS"` or the meter's unquoted `"id": CONSOMMATION`: the value up to the next quote, comma,
 # brace or blank. Read with a pattern because the firmware's boot messages are often not JSON.

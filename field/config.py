@@ -10,14 +10,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core.fallback_settings import (
+from equipments.base import Equipment
+from field.fallback_settings import (
     FALLBACK_EVALUATE_IGNORED,
     FALLBACK_EVALUATE_OPTIONS,
     FallbackSettings,
     read_fallback_settings,
 )
-from core.forecast_settings import ForecastSettings, read_forecast_settings
-from equipments.base import Equipment
+from field.forecast_settings import ForecastSettings, read_forecast_settings
 from integrations.domoticz_settings import (
     DOMOTICZ_EVALUATE_OPTIONS,
     DOMOTICZ_LOAD_OPTIONS,

@@ -10,9 +10,9 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from core.field_heater import HeaterControl
-from core.modes import ModeCommandError, apply_mode_command, parse_mode_command
 from equipments.base import Equipment
+from equipments.modes import ModeCommandError, apply_mode_command, parse_mode_command
+from field.water_heater import HeaterControl
 from integrations.domoticz_control import EcsMode
 from integrations.homeassistant import (
     OFF,

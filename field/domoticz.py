@@ -8,8 +8,8 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from core.field_heater import HeaterControl
 from equipments.base import Equipment
+from field.water_heater import HeaterControl
 from integrations.domoticz import GridPublisher, Message, parse_domoticz_out, split_grid
 from integrations.domoticz_control import EcsModeSelector, ForceLink
 from integrations.domoticz_settings import DomoticzSettings

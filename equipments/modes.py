@@ -8,8 +8,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from core.readings import MAX_PAYLOAD_BYTES
 from equipments.base import Equipment
+from values.readings import MAX_PAYLOAD_BYTES
 
 log = logging.getLogger(__name__)
 

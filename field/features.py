@@ -9,16 +9,16 @@ from collections.abc import Callable, Sequence
 from datetime import tzinfo
 from typing import Any
 
-from core.field_domoticz import DomoticzBridge
-from core.field_heater import HeaterControl
-from core.field_homeassistant import HomeAssistantBridge
-from core.field_tank import FullTankWatch
-from core.forecast import ForecastFailure, OwmForecast
-from core.forecast_book import ForecastBook
 from equipments.base import Equipment
+from field.config import FieldSettings
+from field.domoticz import DomoticzBridge
+from field.forecast import ForecastFailure, OwmForecast
+from field.forecast_book import ForecastBook
+from field.full_tank_watch import FullTankWatch
+from field.homeassistant import HomeAssistantBridge
+from field.water_heater import HeaterControl
 from integrations.domoticz import Message
 from integrations.domoticz_control import EcsMode
-from settings.field_config import FieldSettings
 from settings.sections import MqttSettings
 
 log = logging.getLogger(__name__)

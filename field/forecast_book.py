@@ -8,8 +8,7 @@ import logging
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
-from core.fallback_time import local_date
-from core.forecast import (
+from field.forecast import (
     SOURCE_DEFAULT,
     SOURCE_MQTT,
     SOURCE_OWM,
@@ -20,6 +19,7 @@ from core.forecast import (
     OwmForecast,
     parse_mqtt_forecast,
 )
+from values.local_time import local_date
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from core.fallback import EnergyDelta, saved_energy, saved_epoch
-from core.fallback_settings import DeadlineSettings
-from core.fallback_time import last_occurrence, local_date, next_occurrence
-from core.modes import ForceCommand, UnforceCommand
+from equipments.modes import ForceCommand, UnforceCommand
+from field.fallback_seed import EnergyDelta, saved_energy, saved_epoch
+from field.fallback_settings import DeadlineSettings
+from values.local_time import last_occurrence, local_date, next_occurrence
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from datetime import time
 from types import MappingProxyType
 from typing import Any
 
-from core.fallback_time import parse_hhmm, parse_span
 from settings.options import Option, SectionReader
 from settings.problems import ConfigProblem
+from values.local_time import parse_hhmm, parse_span
 
 SEASONS = ("spring", "summer", "fall", "winter")
 DEFAULT_TODAY_WH = 7000.0  # the seed's config.ini.sample

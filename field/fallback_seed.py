@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
 from typing import Any
 
-from core.fallback_settings import SeasonThresholds, SeedRuleSettings
-from core.fallback_time import crossed, hour, local_date
-from core.forecast import SOURCE_DEFAULT, CloudPick
-from core.modes import ForceCommand
+from equipments.modes import ForceCommand
+from field.fallback_settings import SeasonThresholds, SeedRuleSettings
+from field.forecast import SOURCE_DEFAULT, CloudPick
+from values.local_time import crossed, hour, local_date
 
 log = logging.getLogger(__name__)
 

@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from datetime import tzinfo
 from typing import Any
 
-from core.fallback_time import hour, next_occurrence
-from core.full_tank import InferredFullTank, MeteredFullTank, daily_clear_due
-from core.readings import MeterProblem, parse_meter_payload
 from equipments.base import Equipment
 from equipments.variable import VariableEquipment
+from field.full_tank import InferredFullTank, MeteredFullTank, daily_clear_due
+from values.local_time import hour, next_occurrence
+from values.readings import MeterProblem, parse_meter_payload
 
 log = logging.getLogger(__name__)
 

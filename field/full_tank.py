@@ -10,15 +10,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import tzinfo
 
-from core.fallback_time import crossed, hour
-from settings.options import Option
+from values.local_time import crossed, hour
 
 log = logging.getLogger(__name__)
-
-FULL_TANK_LOAD_OPTIONS: tuple[Option, ...] = (
-    Option("full_detect", str, "auto", "how a full tank is detected: auto (meter if topic_read_power is "
-           "set, else inferred), meter, inferred or off", choices=("auto", "meter", "inferred", "off")),
-)
 
 
 def daily_clear_due(since: float, now: float, tz: tzinfo | None, init_at_hour: int = 6) -> bool:
@@ -74,7 +68,7 @@ class MeteredFullTank:
 
 @dataclass(frozen=True, slots=True)
 class InferenceRule:
-    """The numbers of the inference from the house meter (documented in the README, "Full tank")."""
+    """The numbers of the inference from the house meter (documented in docs/field-features.md, "Full tank")."""
 
     fraction: float = 0.25  # a working load moves consumption by at least this share of its command step
     settle_s: float = 3.0  # readings closer than this to a command change still show the old state

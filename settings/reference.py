@@ -1,0 +1,191 @@
+"""The configuration reference, generated from the option tables the loader validates against (every key,
+its type, default, range and help), so that it cannot drift from the code:
+
+    python3 -m settings.reference > docs/configuration.md      (or: make docs)
+
+tests/test_configuration_reference.py fails when docs/configuration.md is not what this prints."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from equipments.base import Equipment
+from equipments.registry import BUILTIN, resolve_kind
+from field.config import FIELD_EVALUATE_IGNORED, FIELD_EVALUATE_OPTIONS, FIELD_LOAD_OPTIONS
+from field.fallback_settings import FALLBACK_OPTIONS, SEASON_OPTIONS
+from field.forecast_settings import FORECAST_OPTIONS, OWM_OPTIONS
+from integrations.domoticz_settings import DOMOTICZ_IGNORED, DOMOTICZ_OPTIONS, MQTT_IGNORED
+from integrations.homeassistant_settings import HOMEASSISTANT_OPTIONS
+from settings.options import REQUIRED, Option
+from settings.sections import (
+    EVALUATE_OPTIONS,
+    IGNORED_SECTIONS,
+    LEGACY_IGNORED,
+    LOGGING_OPTIONS,
+    MQTT_OPTIONS,
+    RECORD_OPTIONS,
+    STATUS_OPTIONS,
+)
+
+COMMAND = "python3 -m settings.reference > docs/configuration.md"
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One config section as the loader reads it: its options (from the tables named in `source`)."""
+
+    name: str
+    about: str
+    source: str
+    options: tuple[Option, ...]
+    ignored: Mapping[str, str] = field(default_factory=dict)
+
+
+# In the order of config.ini.sample. The load kinds' sections come after [equipments] (see load_sections).
+DAEMON_SECTIONS: tuple[Section, ...] = (
+    Section("mqtt", "The broker, the meters' topics and the regulator's own topics.",
+            "settings/sections.py MQTT_OPTIONS", MQTT_OPTIONS, MQTT_IGNORED),
+    Section("evaluate", "How the regulator decides, and when the meters count as silent; the seed's keys of the "
+            "daily rules are read here too.",
+            "settings/sections.py EVALUATE_OPTIONS, field/config.py FIELD_EVALUATE_OPTIONS",
+            EVALUATE_OPTIONS + FIELD_EVALUATE_OPTIONS, FIELD_EVALUATE_IGNORED),
+    Section("status", "The status file (saved every status_time seconds, restored at start).",
+            "settings/sections.py STATUS_OPTIONS", STATUS_OPTIONS),
+    Section("logging", "Where the log goes and how much of it.", "settings/sections.py LOGGING_OPTIONS",
+            LOGGING_OPTIONS),
+    Section("record", "The decision recorder (one CSV file a day, for the simulator's replay).",
+            "settings/sections.py RECORD_OPTIONS", RECORD_OPTIONS),
+)
+FIELD_SECTIONS: tuple[Section, ...] = (
+    Section("fallback", "The water heater's low-energy fallback: the seed's daily rule and the deadline rule.",
+            "field/fallback_settings.py FALLBACK_OPTIONS", FALLBACK_OPTIONS),
+    Section("openweathermap", "The cloud forecast the seed's rule reads (OpenWeatherMap).",
+            "field/forecast_settings.py OWM_OPTIONS", OWM_OPTIONS),
+    Section("forecast", "A forecast published on MQTT instead of (or besides) OpenWeatherMap.",
+            "field/forecast_settings.py FORECAST_OPTIONS", FORECAST_OPTIONS),
+    Section("season", "The day of year each season starts (the seed rule's thresholds are per season).",
+            "field/fallback_settings.py SEASON_OPTIONS", SEASON_OPTIONS),
+    Section("domoticz", "The Domoticz link: sensors, the water heater's mode selector, force switches.",
+            "integrations/domoticz_settings.py DOMOTICZ_OPTIONS", DOMOTICZ_OPTIONS, DOMOTICZ_IGNORED),
+    Section("homeassistant", "Home Assistant MQTT discovery and controls.",
+            "integrations/homeassistant_settings.py HOMEASSISTANT_OPTIONS", HOMEASSISTANT_OPTIONS),
+)
+
+_TYPES: dict[Any, str] = {int: "integer", float: "number", bool: "true/false", str: "text",
+                          "text?": "text, optional", "float?": "number, optional"}
+
+
+def load_sections() -> list[tuple[str, Section]]:
+    """(kind, section) for each built-in load kind: its class's OPTIONS and the field features' per-load ones."""
+    kinds: dict[type[Equipment], list[str]] = {}
+    for name in BUILTIN:
+        kinds.setdefault(resolve_kind(name), []).append(name)
+    sections = []
+    for cls, names in kinds.items():
+        module = cls.__module__.replace(".", "/") + ".py"
+        aliases = f" (also `{'`, `'.join(names[1:])}`)" if len(names) > 1 else ""
+        about = f"A load of type `{names[0]}`{aliases}: {(cls.__doc__ or '').strip().splitlines()[0]}"
+        sections.append((names[0], Section(f"load = {names[0]}", about,
+                                           f"{module} {cls.__name__}.OPTIONS, field/config.py FIELD_LOAD_OPTIONS",
+                                           cls.OPTIONS + FIELD_LOAD_OPTIONS)))
+    return sections
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
+
+
+def _default(opt: Option) -> str:
+    if opt.default is REQUIRED:
+        return "**required**"
+    if opt.default is None:
+        return "not set"
+    if isinstance(opt.default, bool):
+        return f"`{str(opt.default).lower()}`"
+    if isinstance(opt.default, float) and opt.default.is_integer():
+        return f"`{opt.default:g}`"
+    return f"`{opt.default}`" if str(opt.default) != "" else "empty"
+
+
+def _values(opt: Option) -> str:
+    if opt.choices:
+        return ", ".join(f"`{choice}`" for choice in opt.choices)
+    if opt.min is not None and opt.max is not None:
+        return f"{opt.min:g} to {opt.max:g}"
+    if opt.min is not None:
+        return f">= {opt.min:g}"
+    if opt.max is not None:
+        return f"<= {opt.max:g}"
+    return ""
+
+
+def _table(options: Iterable[Option]) -> list[str]:
+    lines = ["| key | type | default | values | what it does |", "|---|---|---|---|---|"]
+    for opt in options:
+        key = f"`{opt.name}`" + (f" (seed: {', '.join(f'`{a}`' for a in opt.aliases)})" if opt.aliases else "")
+        lines.append(f"| {key} | {_TYPES.get(opt.type, str(opt.type))} | {_default(opt)} | {_cell(_values(opt))} "
+                     f"| {_cell(opt.help)} |")
+    return lines
+
+
+def _section(title: str, section: Section) -> list[str]:
+    lines = [f"## {title}", "", section.about, "", f"Source: {section.source}.", "", *_table(section.options)]
+    if section.ignored:
+        lines += ["", "Accepted and ignored, with a warning:", ""]
+        lines += [f"- `{key}`: {reason}" for key, reason in section.ignored.items()]
+    return [*lines, ""]
+
+
+def render() -> str:
+    """The whole reference page, as Markdown."""
+    lines = [
+        "# Configuration reference",
+        "",
+        "<!-- Generated: do not edit. Run `" + COMMAND + "` (or `make docs`). -->",
+        "",
+        "Every key the daemon reads, generated from the option tables the loader validates against, so it "
+        "is always the code's. A commented example of every option is in "
+        "[config.ini.sample](../config.ini.sample); how a bad file is reported is in the "
+        "[README](../README.md#configuration-walkthrough). Keys are case-insensitive; a key in no table is "
+        "warned about (with the nearest known key when one is close), a bad value is an error naming file, "
+        "section and key.",
+        "",
+        "Types: `text, optional` and `number, optional` take an empty value (or the seed's `None`) for "
+        "\"not set\". The seed's key names are accepted where a key lists them.",
+        "",
+    ]
+    for section in DAEMON_SECTIONS:
+        lines += _section(f"[{section.name}]", section)
+    lines += [
+        "## [equipments]",
+        "",
+        "The loads, one `name = type` line each, in priority order (the first is served first). Each load then "
+        "has a section of its own, `[name]`, with its type's keys below. A type is one of the short names "
+        f"{', '.join(f'`{name}`' for name in BUILTIN)}, or `package.module:Class` for a class of your own "
+        "(a subclass of `equipments.base.Equipment`; its `OPTIONS` are read the same way).",
+        "",
+    ]
+    for kind, section in load_sections():
+        lines += _section(f"[*load*] of type {kind}", section)
+    for section in FIELD_SECTIONS:
+        lines += _section(f"[{section.name}]", section)
+    lines += ["## The seed's sections", "",
+              "`[debug]`: `use_persistent` is read as `[status] persistent`, `log_file` (and `log_file_name`) as "
+              "`[logging] file`; its other keys are ignored, with a warning:", ""]
+    lines += [f"- `{key}`: {reason}" for key, reason in LEGACY_IGNORED["debug"].items()]
+    lines += ["", "Sections ignored, with a warning:", ""]
+    lines += [f"- `[{name}]`: {reason}" for name, reason in IGNORED_SECTIONS.items()]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    """Print the reference on standard output."""
+    sys.stdout.write(render())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,64 @@
+"""What the status document and its restore need of the regulator, as a protocol: the status layer works on
+what the regulator hands it and never imports the regulator (a lower layer never imports a higher one)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import tzinfo
+from typing import Any, Protocol
+
+from core.meters import EnergyCounter, MeterState
+from equipments.base import Equipment
+
+
+class FieldStatus(Protocol):
+    """The field features' part of the status document and of its restore."""
+
+    def status(self) -> dict[str, Any]:
+        """Top-level fields of the status document."""
+
+    def load_status(self, load: Equipment) -> dict[str, Any]:
+        """Per-load fields of the status document."""
+
+    def restore(self, doc: dict[str, Any], saved_at: float, age_days: int) -> list[str]:
+        """Restore the field features' state from `doc` (saved at `saved_at`); returns warnings."""
+
+
+class RegulatorView(Protocol):
+    """The regulator's state read by build_status and written by restore_status (core.regulator.Regulator)."""
+
+    @property
+    def loads(self) -> Sequence[Equipment]:
+        """The loads in priority order."""
+
+    @property
+    def loads_by_name(self) -> Mapping[str, Equipment]:
+        """The same loads by name."""
+
+    @property
+    def consumption(self) -> MeterState:
+        """The house meter."""
+
+    @property
+    def production(self) -> MeterState:
+        """The PV meter."""
+
+    @property
+    def production_energy(self) -> EnergyCounter:
+        """Today's and yesterday's production energy."""
+
+    @property
+    def tz(self) -> tzinfo | None:
+        """The local time zone (None: the system's)."""
+
+    @property
+    def stale_reason(self) -> str | None:
+        """Why regulation is suspended, if it is."""
+
+    @property
+    def last_decision(self) -> str:
+        """The last decision, as a line of text."""
+
+    @property
+    def field(self) -> FieldStatus:
+        """The field features."""

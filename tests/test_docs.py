@@ -1,0 +1,83 @@
+"""The docs have a front door: README.md stays a front page, every docs/ page is reachable from it, and
+every relative link (and its #anchor) in README.md and docs/*.md points at something that exists."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+README_MAX_LINES = 400
+_LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def _outside_code(text: str) -> str:
+    """`text` without its fenced code blocks and inline code (a `](x)` there is no link)."""
+    text = re.sub(r"^```.*?^```", "", text, flags=re.M | re.S)
+    return re.sub(r"`[^`\n]*`", "", text)
+
+
+def anchors(text: str) -> set[str]:
+    """The #anchors GitHub makes for the headings of a Markdown page."""
+    found = set()
+    for heading in re.findall(r"^#{1,6} (.+)$", re.sub(r"^```.*?^```", "", text, flags=re.M | re.S), flags=re.M):
+        slug = "".join(c for c in heading.strip().lower() if c.isalnum() or c in " -_").replace(" ", "-")
+        found.add(slug)
+    return found
+
+
+def broken_links(page: Path, root: Path = ROOT) -> list[str]:
+    """One line per relative link of `page` whose file or #anchor does not exist."""
+    problems = []
+    for target in _LINK.findall(_outside_code(page.read_text(encoding="utf-8"))):
+        if re.match(r"^[a-z]+:", target):  # http:, https:, mailto:
+            continue
+        path, _, anchor = target.partition("#")
+        file = (page.parent / path).resolve() if path else page
+        if not file.exists():
+            problems.append(f"{page.relative_to(root)}: link to {target}: no such file")
+        elif anchor and file.suffix == ".md" and anchor not in anchors(file.read_text(encoding="utf-8")):
+            problems.append(f"{page.relative_to(root)}: link to {target}: no such heading in {file.name}")
+    return problems
+
+
+def test_every_link_points_at_something() -> None:
+    problems = [problem for page in PAGES for problem in broken_links(page)]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_readme_is_a_front_page() -> None:
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").count("\n")
+    assert lines <= README_MAX_LINES, f"README.md has {lines} lines: move the details to a docs/ page"
+
+
+def test_every_docs_page_is_linked_from_the_readme() -> None:
+    linked = {(ROOT / target.partition("#")[0]).resolve()
+              for target in _LINK.findall((ROOT / "README.md").read_text(encoding="utf-8"))}
+    unreachable = [page.name for page in PAGES[1:] if page.resolve() not in linked]
+    assert not unreachable, f"docs pages no README link leads to: {unreachable}"
+
+
+def test_the_checks_find_a_broken_link(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    (tmp_path / "other.md").write_text("# Other page\n\n## The part\n")
+    page.write_text("# Page\n\n[ok](other.md#the-part) [gone](missing.md) [bad](other.md#nope) [self](#page)\n"
+                    "`[code](missing.md)`\n```\n[fenced](missing.md)\n```\n")
+    assert broken_links(page, tmp_path) == ["page.md: link to missing.md: no such file",
+                                            "page.md: link to other.md#nope: no such heading in other.md"]
+
+
+def test_the_readmes_minimal_config_is_valid(tmp_path: Path) -> None:
+    """The README's minimal config loads as it is (beside a calibration/ folder, as in a checkout)."""
+    from settings.config import load_settings
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = text.split("A minimal config", 1)[1].split("```ini\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "calibration").mkdir()
+    curve = "power_calibration_ECS-04.csv"
+    (tmp_path / "calibration" / curve).write_bytes((ROOT / "calibration" / curve).read_bytes())
+    (tmp_path / "config.ini").write_text(block, encoding="utf-8")
+    settings = load_settings(tmp_path / "config.ini")
+    assert [load.name for load in settings.equipments] == ["ecs", "radiator"]
+    assert settings.warnings == ()
