@@ -62,6 +62,7 @@ docs: $(STAMP_RUN)
 bench: $(STAMP_RUN) mosquitto
 	$(PY) bench/latency.py
 	$(PY) bench/replay.py
+	$(PY) bench/control.py
 
 ## The systemd unit for this checkout: `make service` prints it, `make install-service` installs it.
 SERVICE_USER ?= $(or $(SUDO_USER),$(shell id -un))

@@ -34,7 +34,7 @@ Publish = Callable[..., Any]  # publish(topic, payload, retain=False)
 # `received_at` is taken on paho's thread: a millisecond of slack keeps a reading that arrived exactly
 # `settle` seconds after the command from being refused for a rounding.
 EVIDENCE_SLACK_S = 1e-3
-STATUS_MIN_INTERVAL_S = 1.0
+STATUS_MIN_INTERVAL_S = 5.0
 
 
 class Regulator:
@@ -309,6 +309,7 @@ class Regulator:
                   production_w, consumption_w - production_w)
         regulated = self.field.regulated(self.loads, now)
         sent_before = sum(load.commands_sent for load in self.loads)
+        watts_before = [load.current_power_w for load in self.loads]
         if self.controller is not None:
             self.last_decision = self.controller.decide(regulated, consumption_w, production_w, now)
         else:
@@ -321,12 +322,16 @@ class Regulator:
             record = snapshot(now, consumption_w, production_w, self.loads, self._relays, regulated)
             for listener in self._decision_listeners:
                 listener(record)
-        # The status costs more than the decision: published at every change of command, else at most
-        # once every STATUS_MIN_INTERVAL_S (a dashboard still sees the meters move).
-        if commanded or self._status_at is None or not 0 <= now - self._status_at < STATUS_MIN_INTERVAL_S:
+        # The status costs more than the decision. Published at once when a load switches or steps by
+        # LOG_STEP_W or more; the closed loop's fine moves of the variator (every decision) and the meters'
+        # news at most every STATUS_MIN_INTERVAL_S: the timers publish a held-back one then, nothing is lost.
+        switched = any((before == 0) != (load.current_power_w == 0)
+                       or abs(load.current_power_w - before) >= Equipment.LOG_STEP_W
+                       for load, before in zip(self.loads, watts_before, strict=True))
+        if switched or self._status_at is None or not 0 <= now - self._status_at < STATUS_MIN_INTERVAL_S:
             self.publish_status(now)
         else:
-            self._status_due = True  # the timers publish it once the interval is over: nothing is lost
+            self._status_due = True
 
     def _on_mode(self, payload: bytes, now: float) -> None:
         try:

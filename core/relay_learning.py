@@ -12,7 +12,8 @@ from equipments.constant import ConstantEquipment, RelayEquipment
 
 log = logging.getLogger(__name__)
 
-# A step further than this from the label is the house changing at the same time, not the relay.
+# A step further than this from the label is the house changing at the same time, not the relay (the
+# same bound as ConstantEquipment.plausible_learned_range_w, which a restored figure must meet).
 PLAUSIBLE_SHARE = 0.25
 # Each new measure moves the learned figure by 30 %: one disturbed step cannot move it far.
 SMOOTHING = 0.3

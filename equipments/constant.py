@@ -59,6 +59,11 @@ class ConstantEquipment(RelayEquipment):
     def max_power_w(self) -> float:
         return float(self.options["max_power"])
 
+    def plausible_learned_range_w(self) -> tuple[float, float]:
+        """The learned watts a saved status may restore: within a quarter of the label (the learning's own
+        plausibility bound)."""
+        return 0.75 * self.max_power_w, 1.25 * self.max_power_w
+
     @property
     def on_power_w(self) -> float:
         """The watts it draws when on: the learned figure once there is one, else its `max_power`."""

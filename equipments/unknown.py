@@ -40,6 +40,10 @@ class UnknownEquipment(RelayEquipment):
         """True between switching on and the next fresh house reading."""
         return self._base_at_switch_w is not None
 
+    def plausible_learned_range_w(self) -> tuple[float, float]:
+        """The measured watts a saved status may restore: more than idle, at most its max_power."""
+        return self.IDLE_W, self.max_power_w
+
     @property
     def idle_until(self) -> float:
         """Until when it is left alone after it was measured idle (epoch seconds; -inf: never was)."""

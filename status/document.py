@@ -91,6 +91,8 @@ def build_status(reg: RegulatorView, now: float) -> dict[str, Any]:
                 "forced_until": _iso(load.force_end_at, reg.tz),
                 "force_end": _finite(load.force_end_at),
                 "overed": load.overed,
+                # A relay's watts as measured when it switched (closed loop); restored at start.
+                **({"learned_power": _round(load.learned_power_w)} if hasattr(load, "learned_power_w") else {}),
                 **_clean(reg.field.load_status(load)),
             }
             for load in reg.loads

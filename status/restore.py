@@ -144,6 +144,20 @@ def _restore_load(load: Any, entry: dict[str, Any], now: float, same_day: bool, 
     elif yesterday:
         load.energy_yesterday_wh = energy_wh
     _restore_force(load, entry, now, warnings)
+    _restore_learned(load, entry, warnings)
+
+
+def _restore_learned(load: Any, entry: dict[str, Any], warnings: list[str]) -> None:
+    """A relay's watts learned from the meter (closed loop), if the load still takes that figure."""
+    if entry.get("learned_power") is None or not hasattr(load, "learned_power_w"):
+        return
+    low_w, high_w = load.plausible_learned_range_w()
+    watts = saved_number(entry["learned_power"], low_w, high_w)
+    if watts is None:
+        warnings.append(f"{load.name}: saved learned power {entry['learned_power']!r} is not plausible for this load "
+                        f"({low_w:.0f}..{high_w:.0f} W): learned again at its next switch")
+        return
+    load.learned_power_w = watts
 
 
 def _clean_load(load: Any) -> None:

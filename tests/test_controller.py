@@ -274,14 +274,36 @@ def test_hebert_stays_selectable(tmp_path: Path) -> None:
     assert h.on(ECS) == ["0"]
 
 
-def test_the_status_goes_out_at_every_command_else_at_most_once_a_second(tmp_path: Path) -> None:
-    h = Harness(write_config(tmp_path, ("ecs",), period=0.1, algorithm="hebert"))
-    h.meters(1300, 1330, NOON)  # balanced: no command, but the first status
+def test_the_status_goes_out_at_a_switch_else_at_most_every_5_s(tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "ecs")
+    house = House(h, base_w=300, pv_w=1320)
+    house.read()  # the heater switches on: at once
     first = len(h.statuses())
-    h.meters(1300, 1330, NOON + 0.3)  # balanced again, 0.3 s later: held back
-    h.reg.tick(NOON + 0.6)
+    assert h.statuses()[-1]["equipments"][0]["current_power"] == 1000
+    house.pv_w += 40
+    house.read()  # a fine move of the variator (+40 W), 2 s later: held back
+    assert watts(h, "ecs") == 1040 and len(h.statuses()) == first
+    h.reg.tick(house.now + 1)
     assert len(h.statuses()) == first
-    h.reg.tick(NOON + 1.05)  # the interval is over: the held-back status goes out, with the last readings
-    assert len(h.statuses()) == first + 1
-    h.meters(300, 1300, NOON + 1.2)  # a change of command: at once
-    assert len(h.statuses()) == first + 2 and h.statuses()[-1]["power_consumption"] == 300
+    h.reg.tick(house.now + 3.1)  # 5 s after the last one: the held-back status goes out, with the last move
+    assert len(h.statuses()) == first + 1 and h.statuses()[-1]["equipments"][0]["current_power"] == 1040
+    house.now += 4
+    house.pv_w += 400
+    house.read()  # a step of 400 W: at once
+    assert len(h.statuses()) == first + 2 and h.statuses()[-1]["equipments"][0]["current_power"] == 1440
+
+
+def test_learned_watts_are_in_the_status_and_survive_a_restart(tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "radiator", "ecs")
+    house = House(h, base_w=300, pv_w=300 + 1500 + 20, radiator_w=1050)
+    house.read()
+    house.read()
+    document = h.reg.status(house.now)
+    assert document["equipments"][0]["learned_power"] == pytest.approx(1050, abs=0.5)
+    again = closed_loop(tmp_path, "radiator", "ecs")
+    assert again.reg.restore(document, house.now + 60) == []
+    assert again.load("radiator").learned_power_w == pytest.approx(1050, abs=0.5)
+    document["equipments"][0]["learned_power"] = 5000  # not a 1000 W radiator's: refused, with a warning
+    third = closed_loop(tmp_path, "radiator", "ecs")
+    warnings = third.reg.restore(document, house.now + 60)
+    assert third.load("radiator").learned_power_w is None and any("learned power" in w for w in warnings)
