@@ -6,6 +6,7 @@ side): at night no setting can divert anything, and skipping it halves the work.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -63,6 +64,13 @@ def daylight(config: Path, day: Path, period_s: float | None) -> Window:
     return Window(day, trace.clock(start), None if end >= trace.end_s else trace.clock(end))
 
 
+def _quiet_worker() -> None:
+    """A worker logs nothing below ERROR: a relay shed by the guard is a figure in the table here, not news
+    (without a handler, Python would print every WARNING of every replay on the terminal)."""
+    logging.getLogger().addHandler(logging.NullHandler())
+    logging.getLogger().setLevel(logging.ERROR)
+
+
 def _one(config: str, window: Window, period_s: float | None) -> Summary:
     """A worker's job: one setting on one day (runs in another process)."""
     return replay(config, window.day, window.start, window.end, period_s).summary
@@ -84,7 +92,7 @@ def run_grid(variants: Sequence[Path], windows: Sequence[Window], period_s: floa
     tasks = [(i, j) for i in range(len(variants)) for j in range(len(windows))]
     results: list[list[Summary | None]] = [[None] * len(windows) for _ in variants]
     began = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(tasks)))) as pool:
+    with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(tasks))), initializer=_quiet_worker) as pool:
         futures = {pool.submit(_one, str(variants[i]), windows[j], period_s): (i, j) for i, j in tasks}
         for done, future in enumerate(as_completed(futures), start=1):
             i, j = futures[future]

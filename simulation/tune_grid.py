@@ -28,9 +28,9 @@ DEFAULT_CANDIDATES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     # The closed loop's knobs (the default algorithm): the export setpoint, and the relays' wear trade-off.
     # Hébert's balance_threshold is not in it: give it with --set for a config that runs algorithm = hebert.
     ("evaluate", "margin", ("10", "20", "50")),
-    (RELAYS, "min_on_s", ("120", "300")),
+    (RELAYS, "min_on_s", ("300", "600")),
     (RELAYS, "min_off_s", ("120", "300")),
-    (RELAYS, "hysteresis", ("50", "150")),
+    (RELAYS, "hysteresis", ("100", "150")),
 )
 
 
