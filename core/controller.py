@@ -79,12 +79,27 @@ class ClosedLoop:
         self._import_ws = 0.0  # energy imported since (watt-seconds)
         self._last_production: tuple[float, float] | None = None  # (watts, time) at the last decision
         self.learning = RelayLearning()
-        self.guard_sheds = 0  # relays shed by the import guard against their dwell, since start
-        self.trial_sheds = 0  # loads of unknown power measured too big for the surplus, off at once
+        # Relays switched off before their dwell, by name: by the import guard, or a measuring trial that
+        # did not fit (the benchmark checks every short stretch against these).
+        self.guard_sheds_by: dict[str, int] = {}
+        self.trial_sheds_by: dict[str, int] = {}
+
+    @property
+    def guard_sheds(self) -> int:
+        """Relays the import guard switched off against their dwell, since start."""
+        return sum(self.guard_sheds_by.values())
+
+    @property
+    def trial_sheds(self) -> int:
+        """Loads of unknown power measured too big for the surplus and switched off at once, since start."""
+        return sum(self.trial_sheds_by.values())
 
     # --- one decision -------------------------------------------------------------------------------
     def decide(self, loads: Sequence[Equipment], consumption_w: float, production_w: float, now: float) -> str:
         """Command the regulated `loads` (priority order) for these readings; returns a one-line summary."""
+        for load in loads:  # every relay's clock sees a switch made by anyone (the start, a force, an unforce)
+            if isinstance(load, RelayEquipment):
+                self._clock(load).seen(load.is_on, load.last_command_at)
         # Forced loads are the user's; full tanks draw nothing whatever we command: both are part of the
         # house for the loop, which sees them only through the meter.
         loads = [load for load in loads if not load.is_forced() and not load.overed]
@@ -114,7 +129,6 @@ class ClosedLoop:
 
     def _current_w(self, load: Equipment, now: float) -> float:
         if isinstance(load, RelayEquipment):
-            self._clock(load).seen(load.is_on, now)
             return (relay_power_w(load) or 0.0) if load.is_on else 0.0
         state_c = self._continuous.setdefault(load.name, _Continuous())
         if abs(load.current_power_w - state_c.believed_w) >= 0.5:
@@ -140,40 +154,50 @@ class ClosedLoop:
         left_w = total_w  # what the loads from here on may take, the ones before at their max
         on_w = 0.0
         wanted_off: list[RelayEquipment] = []  # on, wanted off, held by their dwell
-        held = [load if isinstance(load, RelayEquipment) and load.is_on and not self._dwell_allows(load, now)
-                else None for load in loads]
+        held_w = [relay_power_w(load) or 0.0
+                  if isinstance(load, RelayEquipment) and load.is_on and not self._dwell_allows(load, now) else 0.0
+                  for load in loads]
         for index, load in enumerate(loads):
             if not isinstance(load, RelayEquipment):
                 left_w -= load.max_power_w
                 continue
             power_w = relay_power_w(load)
             hysteresis_w = float(load.options.get("hysteresis", 0.0))
-            if load.is_on:
-                want = power_w is not None and left_w >= power_w - hysteresis_w
+            on = load.is_on
+            if on:
+                # Within the hysteresis band the variable loads before it give back what it lacks; never
+                # so far that the loads' total cannot cover the relays left on (that would be import).
+                want = (power_w is not None and left_w >= power_w - hysteresis_w
+                        and total_w - on_w - power_w >= 0)
+                clock = self._clock(load)
+                if clock.trial and want and not (isinstance(load, UnknownEquipment) and load.measuring):
+                    clock.trial = False  # measured, and it fits: from now on it keeps its dwell
             else:
                 # What the relays after it, held on by their dwell, will draw anyway is not free for it.
-                free_w = left_w - sum(relay_power_w(o) or 0.0 for o in held[index + 1:] if o is not None)
+                free_w = left_w - sum(held_w[index + 1:])
                 want = self._may_try(load, now) and free_w >= (power_w if power_w is not None else hysteresis_w)
-            if want != load.is_on and self._dwell_allows(load, now):
-                self._switch(load, want, left_w, consumption_w, loads, now)
-            elif want != load.is_on and self._failed_trial(load):
-                self.trial_sheds += 1
-                self._switch(load, want, left_w, consumption_w, loads, now)
-            elif want != load.is_on and load.is_on:
-                wanted_off.append(load)
+            if want != on:
+                if self._dwell_allows(load, now):
+                    self._switch(load, want, left_w, consumption_w, loads, now)
+                elif self._failed_trial(load):
+                    self.trial_sheds_by[load.name] = self.trial_sheds_by.get(load.name, 0) + 1
+                    self._switch(load, want, left_w, consumption_w, loads, now)
+                elif on:
+                    wanted_off.append(load)
             if load.is_on:
                 drawn_w = relay_power_w(load) or 0.0
                 left_w -= drawn_w
                 on_w += drawn_w
         if guard and wanted_off:
             victim = wanted_off[-1]  # the lowest priority first
-            self.guard_sheds += 1
             self._import_ws = 0.0  # the next shed, if the import lasts, after as much again
             log.warning("%s: the import over %.0f W reached %.1f Wh: switched off before its minimum on time (guard)",
                         victim.name, self.params.import_guard_w,
                         self.params.import_guard_w * self.params.import_guard_s / 3600)
-            on_w -= relay_power_w(victim) or 0.0
-            self._switch(victim, False, 0.0, consumption_w, loads, now)
+            drawn_w = relay_power_w(victim) or 0.0
+            if self._switch(victim, False, 0.0, consumption_w, loads, now):
+                self.guard_sheds_by[victim.name] = self.guard_sheds_by.get(victim.name, 0) + 1
+                on_w -= drawn_w
         return on_w
 
     @staticmethod
@@ -182,7 +206,10 @@ class ClosedLoop:
         return not isinstance(load, UnknownEquipment) or now >= load.idle_until
 
     def _clock(self, load: RelayEquipment) -> RelayClock:
-        return self._clocks.setdefault(load.name, RelayClock(load.is_on))  # first sight: no dwell to keep
+        clock = self._clocks.get(load.name)
+        if clock is None:
+            clock = self._clocks[load.name] = RelayClock(load.is_on)
+        return clock
 
     def _dwell_allows(self, load: RelayEquipment, now: float) -> bool:
         return self._clock(load).allows(_seconds(load, "min_on_s"), _seconds(load, "min_off_s"), now)
@@ -194,7 +221,8 @@ class ClosedLoop:
                 and not load.measuring)
 
     def _switch(self, load: RelayEquipment, on: bool, left_w: float, consumption_w: float,
-                loads: Sequence[Equipment], now: float) -> None:
+                loads: Sequence[Equipment], now: float) -> bool:
+        """Switch `load` to `on`; False when the command could not be published (nothing changed)."""
         self.learning.before_switch(load, on, consumption_w, loads)
         power_w = relay_power_w(load)
         if on:
@@ -208,6 +236,7 @@ class ClosedLoop:
         if sent:  # (a command that could not be published changed nothing: no dwell to start)
             # A trial: nothing was known of its power before this switch.
             self._clock(load).switched(load.is_on, now, trial=power_w is None)
+        return sent
 
     # --- continuous loads ------------------------------------------------------------------------------
     def _share_continuous(self, loads: Sequence[Equipment], available_w: float, now: float) -> None:

@@ -53,7 +53,6 @@ class Regulator:
         self.controller: ClosedLoop | None = (
             ClosedLoop(ControlParams(ev.margin_w, ev.gain, ev.import_guard_w, ev.import_guard_s, ev.anticipate))
             if ev.algorithm == "closed_loop" else None)
-        self._last_command_at: float | None = None  # the last decision that changed a command
         if self.controller is not None:
             log.info("regulation: closed loop (export setpoint %.0f W, gain %g, settle %g s, import guard %.0f W "
                      "for %g s)", ev.margin_w, ev.gain, ev.settle_s, ev.import_guard_w, ev.import_guard_s)
@@ -292,9 +291,11 @@ class Regulator:
         consumption = self.consumption.last
         production_w = self.production.power_w
         assert consumption is not None and production_w is not None
-        if (self.controller is not None and self._last_command_at is not None
-                and self._last_command_at <= consumption.received_at
-                < self._last_command_at + ev.settle_s - EVIDENCE_SLACK_S):
+        # Any command counts, the decisions' and the others' (a force, a full tank, a re-probe, the stale guard).
+        last_command_at = max((load.last_command_at for load in self.loads if load.last_command_at is not None),
+                              default=None)
+        if (self.controller is not None and last_command_at is not None
+                and last_command_at <= consumption.received_at < last_command_at + ev.settle_s - EVIDENCE_SLACK_S):
             # This house reading was taken before the last command could show in it: deciding on it would
             # correct again what the last command already corrected. Wait for the next one. (A reading from
             # before the command is a clock stepped back: decide, rather than freeze.)
@@ -308,15 +309,11 @@ class Regulator:
         log.debug("deciding: consumption %.0f W, production %.0f W, grid %.0f W", consumption_w,
                   production_w, consumption_w - production_w)
         regulated = self.field.regulated(self.loads, now)
-        sent_before = sum(load.commands_sent for load in self.loads)
         watts_before = [load.current_power_w for load in self.loads]
         if self.controller is not None:
             self.last_decision = self.controller.decide(regulated, consumption_w, production_w, now)
         else:
             self.last_decision = allocate(regulated, consumption_w, production_w, self.params, now)
-        commanded = sum(load.commands_sent for load in self.loads) != sent_before
-        if commanded:
-            self._last_command_at = now
         self.field.after_decision(consumption_w, production_w, now)
         if self._decision_listeners:
             record = snapshot(now, consumption_w, production_w, self.loads, self._relays, regulated)

@@ -13,10 +13,13 @@ class RelayClock:
     switched_at: float | None = None  # None: never switched by anyone since start (no dwell to keep)
     trial: bool = False  # switched on to measure an unknown power: off again without dwell if it misfits
 
-    def seen(self, on: bool, now: float) -> None:
-        """The relay is `on` now; a change we did not make (stale meter, force, start) restarts the clock."""
-        if on != self.on:
-            self.on, self.switched_at, self.trial = on, now, False
+    def seen(self, on: bool, last_command_at: float | None) -> None:
+        """The relay is `on` now, and its last command was published at `last_command_at`. A command we did
+        not make (the start's, a force, an unforce, the stale guard) restarts the clock from that moment,
+        even an on-and-off pair between two decisions."""
+        if last_command_at is not None and (self.switched_at is None or last_command_at > self.switched_at):
+            self.switched_at, self.trial = last_command_at, False
+        self.on = on
 
     def switched(self, on: bool, now: float, trial: bool = False) -> None:
         """The rule switched it to `on` at `now`."""

@@ -74,7 +74,7 @@ class Equipment:
         self._publish: Publish | None = None
         self._last_command: Command | None = None
         self._power_listeners: list[PowerListener] = []
-        self.commands_sent = 0  # new commands published (not re-sends): the regulator's evidence clock
+        self.last_command_at: float | None = None  # when a new command was last published: the evidence clock
 
     # --- wiring -----------------------------------------------------------------------------------
     def bind(self, publish: Publish) -> None:
@@ -127,7 +127,7 @@ class Equipment:
             if not self._send(command):
                 return False
             self._last_command = command
-            self.commands_sent += 1
+            self.last_command_at = now
         previous_w = self.current_power_w
         self.current_power_w = actual_w
         if abs(actual_w - previous_w) >= 0.5:

@@ -30,6 +30,7 @@ class UnknownEquipment(RelayEquipment):
         self._house_without_w: float | None = None  # consumption minus the other loads, last decision
         self._base_at_switch_w: float | None = None  # the same, at the decision that switched it on
         self._idle_until = float("-inf")
+        self.idle_offs = 0  # switched off again because it drew nothing (not a dwell to keep), since start
 
     @property
     def max_power_w(self) -> float:
@@ -97,6 +98,7 @@ class UnknownEquipment(RelayEquipment):
             log.info("%s: measured %.0f W after switching on: idle, off for %.0f s", self.name, measured_w,
                      self.IDLE_RETRY_S)
             self._idle_until = now + self.IDLE_RETRY_S
+            self.idle_offs += 1
             self.set_power(0.0, now, "idle")
             return
         self.learned_power_w = measured_w

@@ -14,13 +14,15 @@ from tests.configs import reading, write_config
 from tests.harness import CONS, NOON, PROD, Harness
 
 ECS, RADIATOR, SMALL = "regul/vload/ECS/cmd", "cmnd/radiator/POWER", "regul/cload/small"
+PLUG = "shellies/plug/relay/0/command"
 
 
 class House:
     """The physics the regulator does not see: a base load, PV, and what each load really draws."""
 
-    def __init__(self, h: Harness, base_w: float, pv_w: float, radiator_w: float = 1000.0) -> None:
-        self.h, self.base_w, self.pv_w, self.radiator_w = h, base_w, pv_w, radiator_w
+    def __init__(self, h: Harness, base_w: float, pv_w: float, radiator_w: float = 1000.0,
+                 plug_w: float = 500.0) -> None:
+        self.h, self.base_w, self.pv_w, self.radiator_w, self.plug_w = h, base_w, pv_w, radiator_w, plug_w
         self.now = NOON
 
     def real_w(self) -> float:
@@ -30,6 +32,8 @@ class House:
                 total += self.radiator_w if load.is_on else 0.0
             elif load.name == "small":
                 total += 300.0 if load.is_on else 0.0
+            elif load.name == "plug":
+                total += self.plug_w if load.is_on else 0.0
             else:
                 total += load.current_power_w  # the linear heater draws exactly what it is believed to
         return total
@@ -42,12 +46,20 @@ class House:
         self.h.reg.handle(CONS, reading(self.base_w + self.real_w()), self.now)
 
 
-def closed_loop(tmp_path: Path, *loads: str, extra: str = "", anticipate: float = 0.0) -> Harness:
-    """A regulator with the closed loop; `anticipate` off unless asked, so each case shows one mechanism."""
+def closed_loop(tmp_path: Path, *loads: str, extra: str = "", anticipate: float = 0.0,
+                dwell_s: tuple[float, float] | None = None) -> Harness:
+    """A regulator with the closed loop; `anticipate` off unless asked, so each case shows one mechanism;
+    `dwell_s` (min_on_s, min_off_s) for every relay, else their defaults."""
     config = write_config(tmp_path, loads, period=1, algorithm="closed_loop", extra=extra)
-    config.write_text(config.read_text().replace("[evaluate]\n", f"[evaluate]\nanticipate = {anticipate}\n"))
+    text = config.read_text().replace("[evaluate]\n", f"[evaluate]\nanticipate = {anticipate}\n")
+    if dwell_s is not None:
+        for relay in ("radiator", "small", "plug"):
+            text = text.replace(f"[{relay}]\n", f"[{relay}]\nmin_on_s = {dwell_s[0]}\nmin_off_s = {dwell_s[1]}\n")
+    config.write_text(text)
     h = Harness(config)
-    h.reg.tick(NOON)
+    # Started long before the first reading: the relays' off time since the start (every relay commanded
+    # off) is over, each case starts free.
+    h.reg.tick(NOON - 3600)
     return h
 
 
@@ -106,8 +118,8 @@ def test_a_lost_reading_means_no_decision_until_both_meters_speak(tmp_path: Path
     h.reg.handle(CONS, reading(1400), house.now + 2)  # a house reading: both meters have spoken
     assert watts(h, "ecs") == 1400
     house.now += 2
-    h.reg.handle(CONS, reading(1800), house.now + 2)  # the production reading was lost: no decision
-    assert watts(h, "ecs") == 1400
+    h.reg.handle(CONS, reading(2300), house.now + 2)  # 480 W of import, but the production reading was lost:
+    assert watts(h, "ecs") == 1400  # no decision (one would take the heater down)
 
 
 def test_a_fall_of_production_is_anticipated_a_rise_is_not(tmp_path: Path) -> None:
@@ -171,7 +183,7 @@ def test_the_order_is_kept(tmp_path: Path) -> None:
 
 
 def test_dwell_holds_a_relay_on_then_releases_it(tmp_path: Path) -> None:
-    h = closed_loop(tmp_path, "ecs", "radiator", extra="min_on_s = 60\nmin_off_s = 60\n")
+    h = closed_loop(tmp_path, "ecs", "radiator", dwell_s=(60, 60))
     house = House(h, base_w=300, pv_w=300 + 3000 + 20)
     house.read()
     assert h.last(RADIATOR) == "ON"
@@ -218,7 +230,7 @@ def test_a_small_import_must_last_the_whole_guard_time(tmp_path: Path) -> None:
 
 
 def test_a_relay_hysteresis_keeps_it_on_through_a_small_dip(tmp_path: Path) -> None:
-    h = closed_loop(tmp_path, "ecs", "radiator", extra="min_on_s = 0\nmin_off_s = 0\n")
+    h = closed_loop(tmp_path, "ecs", "radiator", dwell_s=(0, 0))
     house = House(h, base_w=300, pv_w=300 + 3000 + 20)
     house.read()
     assert h.last(RADIATOR) == "ON"
@@ -307,3 +319,93 @@ def test_learned_watts_are_in_the_status_and_survive_a_restart(tmp_path: Path) -
     third = closed_loop(tmp_path, "radiator", "ecs")
     warnings = third.reg.restore(document, house.now + 60)
     assert third.load("radiator").learned_power_w is None and any("learned power" in w for w in warnings)
+
+
+def test_a_load_of_unknown_power_is_measured_then_off_at_once_if_it_does_not_fit(tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "ecs", "plug")
+    house = House(h, base_w=300, pv_w=300 + 2000 + 200 + 10, plug_w=500)
+    house.read()  # the heater saturated, 200 W left: the plug is tried, its power to be measured
+    assert h.last(PLUG) == "on"
+    house.read()  # it draws 500 W: it does not fit, off at once (a trial is not a cycle to protect)
+    assert h.last(PLUG) == "off" and h.load("plug").learned_power_w == 500
+    assert h.reg.controller is not None and h.reg.controller.trial_sheds_by == {"plug": 1}
+    house.pv_w += 200
+    house.read()  # 400 W left: under what it draws, it stays off
+    assert h.last(PLUG) == "off"
+
+
+def test_a_measured_load_that_fits_keeps_its_dwell(tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "ecs", "plug")
+    house = House(h, base_w=300, pv_w=300 + 2000 + 600 + 10, plug_w=500)
+    house.read()
+    assert h.last(PLUG) == "on"
+    house.read()  # measured 500 W: it fits
+    house.pv_w -= 600  # then a cloud: the plug is held by its minimum on time, the heater gives back
+    for _ in range(10):
+        house.read()
+        assert h.last(PLUG) == "on"
+    assert h.reg.controller is not None and h.reg.controller.trial_sheds == 0
+
+
+def test_a_relay_waits_its_off_time_after_a_start(tmp_path: Path) -> None:
+    # At start every relay is commanded off: a restart (a crash loop) must not cycle the contactor.
+    h = Harness(write_config(tmp_path, ("radiator",), period=1, algorithm="closed_loop"))
+    h.reg.tick(NOON)
+    house = House(h, base_w=300, pv_w=300 + 1500)
+    while house.now < NOON + 118:
+        house.read()
+        assert h.last(RADIATOR) == "OFF"
+    house.read()
+    house.read()
+    assert h.last(RADIATOR) == "ON"  # 120 s (min_off_s) after the start
+
+
+def test_an_unforce_restarts_the_dwell(tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "ecs", "radiator")
+    house = House(h, base_w=300, pv_w=300 + 3000 + 20)
+    h.reg.handle("regul/mode", b'{"command": "force", "name": "radiator", "power": 1000}', NOON)
+    h.reg.handle("regul/mode", b'{"command": "unforce", "name": "radiator"}', NOON + 1)
+    assert h.last(RADIATOR) == "OFF"
+    house.read()
+    house.read()
+    assert h.last(RADIATOR) == "OFF"  # switched off by the unforce 3 s ago: min_off_s (120 s) holds it
+    while house.now < NOON + 1 + 120:
+        house.read()
+    house.read()
+    assert h.last(RADIATOR) == "ON"
+
+
+def test_the_guard_sheds_the_lowest_priority_first(tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "radiator", "small")
+    house = House(h, base_w=300, pv_w=300 + 1300 + 20)
+    house.read()
+    assert h.last(RADIATOR) == "ON" and h.last(SMALL) == "1"
+    house.pv_w = 300  # 1300 W of import, both held by their minimum on time
+    house.read()  # the import begins
+    house.read()  # 2600 W.s: one shed, the small relay, last in priority
+    assert h.last(SMALL) == "0" and h.last(RADIATOR) == "ON"
+    assert h.reg.controller is not None and h.reg.controller.guard_sheds_by == {"small": 1}
+    house.read()  # 1000 W more for 2 s: as much again, the radiator
+    assert h.last(RADIATOR) == "OFF" and h.reg.controller.guard_sheds_by == {"small": 1, "radiator": 1}
+
+
+def test_no_hysteresis_without_a_variable_load_to_give_back(tmp_path: Path) -> None:
+    # The radiator first: with nothing before it to give back, a shortfall inside the hysteresis band
+    # would be import: it goes off (dwell allowing) rather than import 50 W for ever.
+    h = closed_loop(tmp_path, "radiator", "ecs", dwell_s=(0, 0))
+    house = House(h, base_w=300, pv_w=300 + 1500 + 20)
+    house.read()
+    assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 500
+    house.pv_w -= 560  # 940 W: 60 W short of the radiator, within its 100 W hysteresis
+    house.read()
+    assert h.last(RADIATOR) == "OFF" and watts(h, "ecs") == 940
+
+
+def test_an_implausible_step_teaches_nothing(tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "radiator", "ecs")
+    house = House(h, base_w=300, pv_w=300 + 1500 + 20, radiator_w=1000)
+    house.read()
+    assert h.last(RADIATOR) == "ON"
+    house.base_w += 800  # the kettle went on at the same moment: the house moved by 1800 W
+    house.read()
+    assert h.load("radiator").learned_power_w is None  # 80 % off the label: not the radiator's step
