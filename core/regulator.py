@@ -291,10 +291,13 @@ class Regulator:
         consumption = self.consumption.last
         production_w = self.production.power_w
         assert consumption is not None and production_w is not None
-        # Any command counts, the decisions' and the others' (a force, a full tank, a re-probe, the stale guard).
+        # Any command counts, the decisions' and the others' (a force, a full tank, a re-probe, the stale guard),
+        # but the start's (every load to 0) does not hold back the first decision: skipping it would put every
+        # later decision on the house reading instead of the production reading that follows it, which the
+        # replay measured twice as importing on the cloudy day (docs/control.md).
         last_command_at = max((load.last_command_at for load in self.loads if load.last_command_at is not None),
                               default=None)
-        if (self.controller is not None and last_command_at is not None
+        if (self.controller is not None and last_command_at is not None and self._last_decision_at is not None
                 and last_command_at <= consumption.received_at < last_command_at + ev.settle_s - EVIDENCE_SLACK_S):
             # This house reading was taken before the last command could show in it: deciding on it would
             # correct again what the last command already corrected. Wait for the next one. (A reading from

@@ -19,7 +19,7 @@ RELAY_OPTIONS: tuple[Option, ...] = BASE_OPTIONS + (
     Option("min_off_s", float, 120.0, "closed_loop: seconds a relay stays off once switched off (wear)", min=0,
            max=86400),
     Option("hysteresis", float, 100.0, "closed_loop: once on, the load stays on until the surplus falls this "
-           "many watts short of it (the variable loads before it give that back meanwhile)", min=0),
+           "many watts short of it, as long as variable loads give that back (never by importing)", min=0),
 )
 
 

@@ -25,7 +25,6 @@ def test_the_default_closed_loop_regulates_over_mqtt(tmp_path: Path, broker: Pri
     try:
         probe.wait_for(AVAIL, lambda m: m.text == "online", timeout_s=15)
         probe.wait_for(RADIATOR, lambda m: m.text == "OFF")
-        time.sleep(1.2)  # a house reading taken within `settle` of the start's own commands is no evidence
         mark = probe.mark()
         probe.publish(PROD, reading(300 + 1000 + 20))
         probe.publish(CONS, reading(300))
