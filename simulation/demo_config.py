@@ -5,7 +5,10 @@ from __future__ import annotations
 import configparser
 from pathlib import Path
 
+from equipments.constant import RELAY_OPTIONS
 from settings.config import read_parser
+from settings.options import Option
+from settings.sections import EVALUATE_OPTIONS
 
 __all__ = ["DEMO_TEMPLATE", "write_demo_config"]
 
@@ -23,6 +26,13 @@ def _absolute(cp: configparser.ConfigParser, section: str, key: str, base: Path)
             cp.set(section, key, str((base / value).resolve()))
 
 
+def _number(cp: configparser.ConfigParser, section: str, key: str, options: tuple[Option, ...]) -> float:
+    """The value the daemon would read: the file's, else the option's default."""
+    if cp.has_option(section, key):
+        return float(cp.get(section, key))
+    return float(next(option.default for option in options if option.name == key))
+
+
 def write_demo_config(template: Path, target_dir: Path, host: str, port: int, speed: float) -> Path:
     """Write `target_dir/demo.ini`: broker `host:port`, timers divided by `speed`, absolute paths.
 
@@ -34,12 +44,20 @@ def write_demo_config(template: Path, target_dir: Path, host: str, port: int, sp
     cp.set("mqtt", "host", host)
     cp.set("mqtt", "port", str(port))
     evaluate = "evaluate"
-    period = float(cp.get(evaluate, "period", fallback="2.5"))
-    timeout = float(cp.get(evaluate, "meter_timeout", fallback="10"))
-    status_time = float(cp.get(evaluate, "status_time", fallback="900"))
-    cp.set(evaluate, "period", f"{period / speed:.4g}")
+    if not cp.has_section(evaluate):
+        cp.add_section(evaluate)
+    timeout = _number(cp, evaluate, "meter_timeout", EVALUATE_OPTIONS)
+    status_time = _number(cp, evaluate, "status_time", EVALUATE_OPTIONS)
+    # Every duration the daemon keeps shrinks with the house's time: the decisions' spacing and evidence
+    # delay, the guard's time, the relays' dwell (else a 10-minute dwell would outlast the whole demo).
+    for key in ("period", "settle", "import_guard_time"):
+        cp.set(evaluate, key, f"{_number(cp, evaluate, key, EVALUATE_OPTIONS) / speed:.4g}")
     cp.set(evaluate, "meter_timeout", f"{max(timeout / speed, MIN_METER_TIMEOUT_S):.4g}")
     cp.set(evaluate, "status_time", f"{max(status_time / speed, 1.0):.4g}")
+    for name in cp.options("equipments") if cp.has_section("equipments") else []:
+        if cp.get("equipments", name).strip().lower() in ("constant", "unknown") and cp.has_section(name):
+            for key in ("min_on_s", "min_off_s"):
+                cp.set(name, key, f"{_number(cp, name, key, RELAY_OPTIONS) / speed:.4g}")
     if not cp.has_section("status"):
         cp.add_section("status")
     cp.set("status", "file", str(target_dir / "status.json"))

@@ -99,6 +99,12 @@ def test_demo_config_scales_time_and_the_daemon_accepts_it(tmp_path: Path) -> No
     assert settings.mqtt.port == 45678
     assert settings.evaluate.period_s == pytest.approx(1 / 30, rel=1e-3)
     assert settings.evaluate.meter_timeout_s == 1.0  # 10 s / 30, floored at 1 s of wall clock
+    # The closed loop's durations shrink too, the relays' dwell included (defaults 600 s on, 120 s off):
+    # a 10-minute dwell must not outlast a 60-second demo.
+    assert settings.evaluate.settle_s == pytest.approx(1 / 30, rel=1e-3)
+    assert settings.evaluate.import_guard_s == pytest.approx(20 / 30, rel=1e-3)
+    relays = {load.name: load.options for load in settings.equipments if load.KIND != "variable"}
+    assert relays["radiator"]["min_on_s"] == pytest.approx(20) and relays["towel"]["min_off_s"] == pytest.approx(4)
     sim = read_sim_config(path)  # absolute paths: the copy works from its own directory
     assert sim.loads[0].response_path == (ROOT / "calibration" / "power_calibration_ECS-02.csv").resolve()
 
