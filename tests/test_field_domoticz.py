@@ -77,7 +77,8 @@ def test_the_seed_config_publishes_grid_and_injection(tmp_path: Path) -> None:
     h.meters(2000, 2000, NOON + 9)
     h.meters(2000, 2000, NOON + 12)  # a single 0 when the import stops, then nothing...
     assert sensors()[4:] == ['{"idx": 651, "nvalue": 0, "svalue": "0"}']
-    h.meters(2000, 2000, NOON + 1815)  # ...until the 30-minute keepalive
+    h.meters(2000, 2000, NOON + 1815)  # ...until the 30-minute keepalive (the meters were silent: the stale
+    h.meters(2000, 2000, NOON + 1818)  # guard's commands came after that first reading, the next one decides)
     assert sensors()[5:] == ['{"idx": 651, "nvalue": 0, "svalue": "0"}', '{"idx": 648, "nvalue": 0, "svalue": "0"}']
 
 

@@ -167,7 +167,9 @@ def test_unknown_load_draws_its_real_watts(tmp_path: Path) -> None:
     result = replay(config, trace)
     assert result.summary.oracle_kwh == pytest.approx((0.6,), abs=1e-9)
     assert result.summary.load_kwh[0] > 0.55
-    assert set(row.real_w[0] for row in result.rows[10:]) == {600}
+    # On once the relays' off time after the start (min_off_s, 120 s) is over, then measured, and kept on.
+    settled = [row for row in result.rows if row.time_s >= result.start_s + 130]
+    assert set(row.real_w[0] for row in settled) == {600}
     assert result.rows[-1].commanded_w[0] == pytest.approx(600, abs=1)  # learned by measuring
 
 
