@@ -107,7 +107,7 @@ class ClosedLoop:
         self.learning.observe(loads, consumption_w, now)
         error_w = -grid_w - self.params.setpoint_w  # > 0: more export than wanted, the loads may take more
         error_w += self._anticipated_fall_w(production_w, now)
-        current_w = sum(self._current_w(load, now) for load in loads)
+        current_w = sum(self._current_w(load) for load in loads)
         total_w = max(0.0, current_w + self.params.gain * error_w)
         guard = self._guard_due(grid_w, now)
         relays_on_w = self._switch_relays(loads, total_w, guard, consumption_w, now)
@@ -127,7 +127,9 @@ class ClosedLoop:
             return 0.0
         return self.params.anticipate * min(0.0, production_w - last[0])
 
-    def _current_w(self, load: Equipment, now: float) -> float:
+    def _current_w(self, load: Equipment) -> float:
+        """What `load` counts for in the loads' total: a relay its watts when on, a continuous load the
+        loop's target (not the whole-percent belief: that is the sigma-delta's memory)."""
         if isinstance(load, RelayEquipment):
             return (relay_power_w(load) or 0.0) if load.is_on else 0.0
         state_c = self._continuous.setdefault(load.name, _Continuous())
