@@ -34,7 +34,6 @@ Publish = Callable[..., Any]  # publish(topic, payload, retain=False)
 # `received_at` is taken on paho's thread: a millisecond of slack keeps a reading that arrived exactly
 # `settle` seconds after the command from being refused for a rounding.
 EVIDENCE_SLACK_S = 1e-3
-STATUS_MIN_INTERVAL_S = 5.0
 
 
 class Regulator:
@@ -81,7 +80,7 @@ class Regulator:
         self.last_decision = "none yet"
         self.last_status: dict[str, Any] | None = None  # the last document published
         self._status_at: float | None = None
-        self._status_due = False  # a decision's status was held back by STATUS_MIN_INTERVAL_S
+        self._status_due = False  # a decision's status was held back by [evaluate] status_interval
         self._reported: set[tuple[str, str]] = set()
         # The day's figures for the daily report, and whoever else wants each decision (the recorder).
         self._relays = tuple(is_relay(load) for load in self.loads)
@@ -142,7 +141,7 @@ class Regulator:
                 load.unforce(now, "force expired")
                 changed = True
         status_due = self._status_due and (self._status_at is None
-                                           or not 0 <= now - self._status_at < STATUS_MIN_INTERVAL_S)
+                                           or not 0 <= now - self._status_at < self.settings.evaluate.status_interval_s)
         if self.field.tick(now) or changed or status_due:
             self.publish_status(now)
         self._check_stale(now)
@@ -324,11 +323,11 @@ class Regulator:
                 listener(record)
         # The status costs more than the decision. Published at once when a load switches or steps by
         # LOG_STEP_W or more; the closed loop's fine moves of the variator (every decision) and the meters'
-        # news at most every STATUS_MIN_INTERVAL_S: the timers publish a held-back one then, nothing is lost.
+        # news at most every `status_interval`: the timers publish a held-back one then, nothing is lost.
         switched = any((before == 0) != (load.current_power_w == 0)
                        or abs(load.current_power_w - before) >= Equipment.LOG_STEP_W
                        for load, before in zip(self.loads, watts_before, strict=True))
-        if switched or self._status_at is None or not 0 <= now - self._status_at < STATUS_MIN_INTERVAL_S:
+        if switched or self._status_at is None or not 0 <= now - self._status_at < ev.status_interval_s:
             self.publish_status(now)
         else:
             self._status_due = True

@@ -156,7 +156,8 @@ def load_settings(path: str | Path) -> Settings:
         anticipate=evaluate_raw["anticipate"],
         import_guard_w=evaluate_raw["import_guard"], import_guard_s=evaluate_raw["import_guard_time"],
         frozen_meter=evaluate_raw["frozen_meter"],
-        status_time_s=evaluate_raw["status_time"], timezone=timezone,
+        status_time_s=evaluate_raw["status_time"], status_interval_s=evaluate_raw["status_interval"],
+        timezone=timezone,
         max_meter_power_w=evaluate_raw["max_meter_power"],
     )
     status_file = Path(status_raw["file"]).expanduser()

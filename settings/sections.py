@@ -55,6 +55,9 @@ EVALUATE_OPTIONS: tuple[Option, ...] = (
            "new reading, so it goes stale after meter_timeout like a silent one (false only for a meter whose "
            "messages hold nothing but a power that can repeat)"),
     Option("status_time", float, 900.0, "seconds between two saves of the status file", min=0.1),
+    Option("status_interval", float, 10.0, "the status is published at once when a load switches or steps by "
+           "100 W, else at most every this many seconds (the variator's fine moves, the meters)", min=1,
+           max=3600),
     Option("timezone", "text?", None, "IANA time zone for the midnight reset (empty: the system's)"),
     Option("max_meter_power", float, 30000.0, "a meter reading above this many watts is rejected", min=1),
 )
@@ -135,6 +138,7 @@ class EvaluateSettings:
     meter_timeout_s: float
     frozen_meter: bool
     status_time_s: float
+    status_interval_s: float
     timezone: str | None
     max_meter_power_w: float
 

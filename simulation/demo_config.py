@@ -54,6 +54,8 @@ def write_demo_config(template: Path, target_dir: Path, host: str, port: int, sp
         cp.set(evaluate, key, f"{_number(cp, evaluate, key, EVALUATE_OPTIONS) / speed:.4g}")
     cp.set(evaluate, "meter_timeout", f"{max(timeout / speed, MIN_METER_TIMEOUT_S):.4g}")
     cp.set(evaluate, "status_time", f"{max(status_time / speed, 1.0):.4g}")
+    interval = _number(cp, evaluate, "status_interval", EVALUATE_OPTIONS)
+    cp.set(evaluate, "status_interval", f"{max(interval / speed, 1.0):.4g}")  # the option's floor
     for name in cp.options("equipments") if cp.has_section("equipments") else []:
         if cp.get("equipments", name).strip().lower() in ("constant", "unknown") and cp.has_section(name):
             for key in ("min_on_s", "min_off_s"):

@@ -286,7 +286,7 @@ def test_hebert_stays_selectable(tmp_path: Path) -> None:
     assert h.on(ECS) == ["0"]
 
 
-def test_the_status_goes_out_at_a_switch_else_at_most_every_5_s(tmp_path: Path) -> None:
+def test_the_status_goes_out_at_a_switch_else_at_most_every_status_interval(tmp_path: Path) -> None:
     h = closed_loop(tmp_path, "ecs")
     house = House(h, base_w=300, pv_w=1320)
     house.read()  # the heater switches on: at once
@@ -297,11 +297,12 @@ def test_the_status_goes_out_at_a_switch_else_at_most_every_5_s(tmp_path: Path) 
     assert watts(h, "ecs") == 1040 and len(h.statuses()) == first
     h.reg.tick(house.now + 1)
     assert len(h.statuses()) == first
-    h.reg.tick(house.now + 3.1)  # 5 s after the last one: the held-back status goes out, with the last move
+    h.reg.tick(house.now + 7)
+    assert len(h.statuses()) == first
+    h.reg.tick(house.now + 8.1)  # 10 s (status_interval) after the last one: the held-back status goes out
     assert len(h.statuses()) == first + 1 and h.statuses()[-1]["equipments"][0]["current_power"] == 1040
-    house.now += 4
     house.pv_w += 400
-    house.read()  # a step of 400 W: at once
+    house.read(9)  # a step of 400 W: at once
     assert len(h.statuses()) == first + 2 and h.statuses()[-1]["equipments"][0]["current_power"] == 1440
 
 
