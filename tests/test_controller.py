@@ -410,3 +410,14 @@ def test_an_implausible_step_teaches_nothing(tmp_path: Path) -> None:
     house.base_w += 800  # the kettle went on at the same moment: the house moved by 1800 W
     house.read()
     assert h.load("radiator").learned_power_w is None  # 80 % off the label: not the radiator's step
+
+
+def test_a_clock_stepped_back_does_not_freeze_a_relay(tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "ecs", "radiator", dwell_s=(600, 120))
+    house = House(h, base_w=300, pv_w=300 + 3000 + 20)
+    house.read()
+    assert h.last(RADIATOR) == "ON"
+    house.now -= 600  # NTP stepped the clock back 10 minutes: the dwell's start is now in the future
+    house.pv_w = 300 + 2000 + 300  # 700 W short of the radiator over the heater's max
+    house.read()
+    assert h.last(RADIATOR) == "OFF"  # decided, rather than held for 10 minutes more
