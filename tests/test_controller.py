@@ -47,11 +47,12 @@ class House:
 
 
 def closed_loop(tmp_path: Path, *loads: str, extra: str = "", anticipate: float = 0.0,
-                dwell_s: tuple[float, float] | None = None) -> Harness:
+                dwell_s: tuple[float, float] | None = None, status_interval_s: float = 1) -> Harness:
     """A regulator with the closed loop; `anticipate` off unless asked, so each case shows one mechanism;
     `dwell_s` (min_on_s, min_off_s) for every relay, else their defaults."""
     config = write_config(tmp_path, loads, period=1, algorithm="closed_loop", extra=extra)
     text = config.read_text().replace("[evaluate]\n", f"[evaluate]\nanticipate = {anticipate}\n")
+    text = text.replace("status_interval = 1\n", f"status_interval = {status_interval_s}\n")
     if dwell_s is not None:
         for relay in ("radiator", "small", "plug"):
             text = text.replace(f"[{relay}]\n", f"[{relay}]\nmin_on_s = {dwell_s[0]}\nmin_off_s = {dwell_s[1]}\n")
@@ -287,7 +288,7 @@ def test_hebert_stays_selectable(tmp_path: Path) -> None:
 
 
 def test_the_status_goes_out_at_a_switch_else_at_most_every_status_interval(tmp_path: Path) -> None:
-    h = closed_loop(tmp_path, "ecs")
+    h = closed_loop(tmp_path, "ecs", status_interval_s=10)
     house = House(h, base_w=300, pv_w=1320)
     house.read()  # the heater switches on: at once
     first = len(h.statuses())

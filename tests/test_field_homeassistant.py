@@ -87,8 +87,8 @@ def test_every_config_follows_the_documented_schema(tmp_path: Path) -> None:
 def test_state_document_feeds_every_entity(tmp_path: Path) -> None:
     h = harness(tmp_path)
     h.meters(300, 1300, NOON + 1)
-    h.meters(300 + 980, 1300, NOON + 4)  # balanced: no command, the status waits for its 10 s interval
-    h.reg.tick(NOON + 11.1)
+    h.meters(300 + 980, 1300, NOON + 4)  # balanced: no command, the status waits for its interval (1 s here)
+    h.reg.tick(NOON + 5.1)
     st = state(h)
     values = {object_id: render(config, st) for object_id, config in by_id(h).items()}
     assert values["grid_power"] == -20.0 and values["production_power"] == 1300.0
