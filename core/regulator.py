@@ -14,7 +14,7 @@ from core.controller import ClosedLoop, ControlParams
 from core.daily_report import DailyFigures
 from core.decisions import DecisionListener, is_relay, snapshot
 from core.meters import EnergyCounter, MeterState
-from equipments.base import FORCED_BY_USER, Equipment
+from equipments.base import FORCED_BY_USER, Equipment, power_change_is_news
 from equipments.modes import ModeCommandError, apply_mode_command, parse_mode_command
 from field.features import FieldFeatures
 from field.forecast import ForecastFailure, OwmForecast
@@ -140,8 +140,7 @@ class Regulator:
             if load.force_end_at is not None and now >= load.force_end_at:
                 load.unforce(now, "force expired")
                 changed = True
-        status_due = self._status_due and (self._status_at is None
-                                           or not 0 <= now - self._status_at < self.settings.evaluate.status_interval_s)
+        status_due = self._status_due and self._status_interval_over(now)
         if self.field.tick(now) or changed or status_due:
             self.publish_status(now)
         self._check_stale(now)
@@ -322,15 +321,18 @@ class Regulator:
             for listener in self._decision_listeners:
                 listener(record)
         # The status costs more than the decision. Published at once when a load switches or steps by
-        # LOG_STEP_W or more; the closed loop's fine moves of the variator (every decision) and the meters'
+        # NEWS_STEP_W or more; the closed loop's fine moves of the variator (every decision) and the meters'
         # news at most every `status_interval`: the timers publish a held-back one then, nothing is lost.
-        switched = any((before == 0) != (load.current_power_w == 0)
-                       or abs(load.current_power_w - before) >= Equipment.LOG_STEP_W
-                       for load, before in zip(self.loads, watts_before, strict=True))
-        if switched or self._status_at is None or not 0 <= now - self._status_at < ev.status_interval_s:
+        news = any(power_change_is_news(before, load.current_power_w)
+                   for load, before in zip(self.loads, watts_before, strict=True))
+        if news or self._status_interval_over(now):
             self.publish_status(now)
         else:
             self._status_due = True
+
+    def _status_interval_over(self, now: float) -> bool:
+        """True when the last status is `status_interval` old (or there is none; a clock stepped back too)."""
+        return self._status_at is None or not 0 <= now - self._status_at < self.settings.evaluate.status_interval_s
 
     def _on_mode(self, payload: bytes, now: float) -> None:
         try:

@@ -49,6 +49,18 @@ BASE_OPTIONS: tuple[Option, ...] = (
 )
 
 
+# A change of a load's power smaller than this (and not a switch on or off) is no news: the closed loop's
+# fine moves every few seconds are logged at DEBUG and do not make the status go out at once.
+NEWS_STEP_W = 100.0
+
+
+def power_change_is_news(previous_w: float, actual_w: float) -> bool:
+    """True for a load switched on or off, or stepped by NEWS_STEP_W or more."""
+    if abs(actual_w - previous_w) < 0.5:
+        return False
+    return previous_w == 0 or actual_w == 0 or abs(actual_w - previous_w) >= NEWS_STEP_W
+
+
 class Equipment:
     """A load the regulator may give power to. Watts are the regulator's belief (what it commanded)."""
 
@@ -57,7 +69,6 @@ class Equipment:
     # drawing: the regulator updates energies at least every few seconds while it runs.
     MAX_ENERGY_GAP_S: ClassVar[float] = 600.0
     OPTIONS: ClassVar[tuple[Option, ...]] = BASE_OPTIONS
-    LOG_STEP_W: ClassVar[float] = 100.0  # a change of command smaller than this is logged at DEBUG
 
     def __init__(self, name: str, options: dict[str, Any], context: BuildContext) -> None:
         self.name = name
@@ -131,19 +142,16 @@ class Equipment:
         previous_w = self.current_power_w
         self.current_power_w = actual_w
         if abs(actual_w - previous_w) >= 0.5:
-            # On, off and large steps are news; the closed loop's fine moves every few seconds are not.
-            big = previous_w == 0 or actual_w == 0 or abs(actual_w - previous_w) >= self.LOG_STEP_W
-            log.log(logging.INFO if big else logging.DEBUG, "%s: %.0f W -> %.0f W (%s)", self.name, previous_w,
-                    actual_w, reason)
+            log.log(logging.INFO if power_change_is_news(previous_w, actual_w) else logging.DEBUG,
+                    "%s: %.0f W -> %.0f W (%s)", self.name, previous_w, actual_w, reason)
         for listener in self._power_listeners:
             listener(actual_w, now)
         return True
 
-    def accumulate_energy_and_believe(self, watts: float, now: float | None = None) -> None:
+    def accumulate_energy_and_believe(self, watts: float, now: float) -> None:
         """A new belief of what the load draws under the same command (a measurement): energy counted up to
         `now` at the old belief first."""
-        if now is not None:
-            self.accumulate_energy(now)
+        self.accumulate_energy(now)
         self.current_power_w = watts
 
     def current_command(self) -> Command:
