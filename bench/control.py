@@ -30,7 +30,7 @@ if str(ROOT) not in sys.path:
 
 from simulation.metrics import PeriodRow, Summary  # noqa: E402
 from simulation.replay import replay  # noqa: E402
-from simulation.variants import Variant, write_variant  # noqa: E402
+from simulation.variants import write_variant  # noqa: E402
 
 TRACES = ROOT / "simulation" / "traces"
 DAYS = {  # name -> (file, is a 1-minute day)
@@ -95,7 +95,7 @@ def _one(run: Run) -> Figures:
 
     with tempfile.TemporaryDirectory(prefix="pyseb-bench-") as folder:
         overrides = (("evaluate", "algorithm", run.algorithm), *run.overrides)
-        config = write_variant(HOUSES[run.house], Path(folder), Variant(overrides))
+        config = write_variant(HOUSES[run.house], Path(folder), overrides)
         result = replay(config, trace, make_regulator=make)  # type: ignore[arg-type]
     regulator = regulators[0]
     controller = getattr(regulator, "controller", None)

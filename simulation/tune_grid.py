@@ -20,6 +20,7 @@ from settings.options import Option
 from settings.problems import ConfigError
 from settings.sections import EVALUATE_OPTIONS
 from simulation.config import read_sim_config
+from simulation.variants import make_paths_absolute
 
 __all__ = ["DEFAULT_CANDIDATES", "Axis", "TuneError", "build_grid", "points", "write_variants"]
 
@@ -121,29 +122,6 @@ def points(axes: Sequence[Axis]) -> list[tuple[str, ...]]:
     return list(itertools.product(*(axis.values for axis in axes)))
 
 
-def _absolute_paths(cp: configparser.ConfigParser, config: Path) -> None:
-    """Variants live in a work directory: every file the config names becomes absolute."""
-    base = config.resolve().parent
-    sim = read_sim_config(config)
-    for spec in sim.loads:
-        if spec.response_path is not None:
-            cp.set("simulation", f"{spec.name}.response", str(spec.response_path))
-    for load in load_settings(config).equipments:
-        finder = getattr(type(load), "_calibration_path", None)
-        if finder is not None:
-            cp.set(load.name, "calibration", str(finder(load.name, load.options.get("calibration"), base)))
-    for section, key in (("mqtt", "ca_file"), ("mqtt", "cert_file"), ("mqtt", "key_file")):
-        value = cp.get(section, key, fallback="").strip()
-        if value and value.lower() != "none":
-            cp.set(section, key, str((base / value).resolve()))
-    # A replay neither saves a status, nor logs to a file, nor records.
-    for section, key, value in (("status", "persistent", "false"), ("logging", "file", ""),
-                                ("record", "enabled", "false")):
-        if not cp.has_section(section):
-            cp.add_section(section)
-        cp.set(section, key, value)
-
-
 def write_variants(config: Path, axes: Sequence[Axis], settings: Sequence[tuple[str, ...]],
                    directory: Path) -> list[Path]:
     """One config file per setting in `directory`, each checked as the daemon and the simulator read it."""
@@ -151,7 +129,7 @@ def write_variants(config: Path, axes: Sequence[Axis], settings: Sequence[tuple[
         base = read_parser(config)
         if not base.has_section("simulation"):
             base.add_section("simulation")
-        _absolute_paths(base, config)
+        make_paths_absolute(base, config)
     except ConfigError as exc:
         raise TuneError(exc.render()) from None
     paths: list[Path] = []

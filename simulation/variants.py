@@ -1,50 +1,51 @@
-"""A config file with some keys changed: what the benchmarks (and a tuning run) replay instead of the original."""
+"""A config file with some keys changed: what the benchmarks and a tuning run replay instead of the
+original, from a work directory."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import configparser
+from collections.abc import Iterable
 from pathlib import Path
 
-from settings.config import read_parser
+from settings.config import load_settings, read_parser
+from simulation.config import read_sim_config
 
-__all__ = ["Variant", "write_variant"]
-
-
-@dataclass(frozen=True, slots=True)
-class Variant:
-    """Keys to set, as (section, key, value); a section that does not exist is added."""
-
-    overrides: tuple[tuple[str, str, str], ...] = ()
+__all__ = ["make_paths_absolute", "write_variant"]
 
 
-def _absolute(value: str, base: Path) -> str:
-    return value if not value or value.lower() == "none" else str((base / value).resolve())
+def make_paths_absolute(cp: configparser.ConfigParser, config: Path) -> None:
+    """Variants live in a work directory: every file `config` names becomes absolute in `cp` (its parsed
+    text), found as the daemon and the simulator find them; and a replay neither saves a status, nor logs
+    to a file, nor records."""
+    base = config.resolve().parent
+    sim = read_sim_config(config)
+    for spec in sim.loads:
+        if spec.response_path is not None:
+            cp.set("simulation", f"{spec.name}.response", str(spec.response_path))
+    for load in load_settings(config).equipments:
+        finder = getattr(type(load), "_calibration_path", None)
+        if finder is not None:
+            cp.set(load.name, "calibration", str(finder(load.name, load.options.get("calibration"), base)))
+    for section, key in (("mqtt", "ca_file"), ("mqtt", "cert_file"), ("mqtt", "key_file")):
+        value = cp.get(section, key, fallback="").strip()
+        if value and value.lower() != "none":
+            cp.set(section, key, str((base / value).resolve()))
+    for section, key, value in (("status", "persistent", "false"), ("logging", "file", ""),
+                                ("record", "enabled", "false")):
+        if not cp.has_section(section):
+            cp.add_section(section)
+        cp.set(section, key, value)
 
 
-def write_variant(template: Path, folder: Path, variant: Variant, name: str = "variant.ini") -> Path:
-    """Write `folder/name`: `template` with the variant's keys set and its relative paths made absolute
-    (so the copy reads the same calibration and response files from anywhere)."""
+def write_variant(template: Path, folder: Path, overrides: Iterable[tuple[str, str, str]],
+                  name: str = "variant.ini") -> Path:
+    """Write `folder/name`: `template` with each (section, key, value) of `overrides` set (a missing section
+    is added) and its paths made absolute, so the copy reads the same files from anywhere."""
     cp = read_parser(template)
-    base = template.resolve().parent
-    loads = cp.options("equipments") if cp.has_section("equipments") else []
-    for load in loads:
-        if cp.has_option(load, "calibration"):
-            cp.set(load, "calibration", _absolute(cp.get(load, "calibration"), base))
-        key = f"{load}.response"
-        if cp.has_option("simulation", key):
-            cp.set("simulation", key, _absolute(cp.get("simulation", key), base))
-        elif not cp.has_option(load, "calibration"):
-            # The default calibration path is relative to the config: point the copy at the original's.
-            for candidate in (base / "calibration" / f"power_calibration_{load}.csv",
-                              base / f"power_calibration_{load}.csv"):
-                if candidate.exists():
-                    cp.set(load, "calibration", str(candidate.resolve()))
-                    break
-    if not cp.has_section("status"):
-        cp.add_section("status")
-    cp.set("status", "file", str(folder / "status.json"))
-    cp.set("status", "persistent", "false")
-    for section, key, value in variant.overrides:
+    if not cp.has_section("simulation"):
+        cp.add_section("simulation")
+    make_paths_absolute(cp, template)
+    for section, key, value in overrides:
         if not cp.has_section(section):
             cp.add_section(section)
         cp.set(section, key, value)
