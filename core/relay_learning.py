@@ -12,9 +12,6 @@ from equipments.constant import ConstantEquipment, RelayEquipment
 
 log = logging.getLogger(__name__)
 
-# A step further than this from the label is the house changing at the same time, not the relay (the
-# same bound as ConstantEquipment.plausible_learned_range_w, which a restored figure must meet).
-PLAUSIBLE_SHARE = 0.25
 # Each new measure moves the learned figure by 30 %: one disturbed step cannot move it far.
 SMOOTHING = 0.3
 
@@ -49,10 +46,12 @@ class RelayLearning:
             others_w = sum(o.current_power_w for o in loads if o is not load)
             step_w = (consumption_w - others_w) - pending.house_without_w
             measured_w = step_w if pending.on else -step_w
-            label_w = load.max_power_w
-            if abs(measured_w - label_w) > PLAUSIBLE_SHARE * label_w:
+            # A step out of the load's plausible range is the house changing at the same time, not the relay
+            # (the same range a figure restored from the status file must meet).
+            low_w, high_w = load.plausible_learned_range_w()
+            if not low_w <= measured_w <= high_w:
                 log.debug("%s: step of %.0f W when switching is not plausible for a %.0f W load: not learned",
-                          load.name, measured_w, label_w)
+                          load.name, measured_w, load.max_power_w)
                 continue
             before_w = load.learned_power_w
             learned_w = measured_w if before_w is None else before_w + SMOOTHING * (measured_w - before_w)

@@ -60,8 +60,8 @@ class ConstantEquipment(RelayEquipment):
         return float(self.options["max_power"])
 
     def plausible_learned_range_w(self) -> tuple[float, float]:
-        """The learned watts a saved status may restore: within a quarter of the label (the learning's own
-        plausibility bound)."""
+        """The watts it may be learned (or restored) at: within a quarter of its label. Further off, a step
+        of the house meter is the house changing at the same time, not this relay."""
         return 0.75 * self.max_power_w, 1.25 * self.max_power_w
 
     @property
