@@ -156,9 +156,10 @@ class ClosedLoop:
         left_w = total_w  # what the loads from here on may take, the ones before at their max
         on_w = 0.0
         wanted_off: list[RelayEquipment] = []  # on, wanted off, held by their dwell
-        held_w = [relay_power_w(load) or 0.0
-                  if isinstance(load, RelayEquipment) and load.is_on and not self._dwell_allows(load, now) else 0.0
-                  for load in loads]
+        # Whether each relay's dwell lets it switch now (only its own switch, below, restarts its clock).
+        free = [isinstance(load, RelayEquipment) and self._dwell_allows(load, now) for load in loads]
+        held_w = [relay_power_w(load) or 0.0 if isinstance(load, RelayEquipment) and load.is_on and not free[i]
+                  else 0.0 for i, load in enumerate(loads)]
         for index, load in enumerate(loads):
             if not isinstance(load, RelayEquipment):
                 left_w -= load.max_power_w
@@ -179,7 +180,7 @@ class ClosedLoop:
                 free_w = left_w - sum(held_w[index + 1:])
                 want = self._may_try(load, now) and free_w >= (power_w if power_w is not None else hysteresis_w)
             if want != on:
-                if self._dwell_allows(load, now):
+                if free[index]:
                     self._switch(load, want, left_w, consumption_w, loads, now)
                 elif self._failed_trial(load):
                     self.trial_sheds_by[load.name] = self.trial_sheds_by.get(load.name, 0) + 1
