@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,6 +76,7 @@ class Figures:
     trial_sheds: int
     short_stretches: tuple[int, ...]  # per relay (as `relays`): on or off stretches shorter than the dwell
     excused: tuple[int, ...]  # per relay: switched off by the guard, a failed trial, or found idle
+    late_oracle_caused_wh: float  # what the oracle's allocation, one reading late, imports (see below)
     seconds: float
 
 
@@ -108,7 +110,23 @@ def _one(run: Run) -> Figures:
     excused = tuple(guard_by.get(names[i], 0) + trial_by.get(names[i], 0)
                     + int(getattr(loads.get(names[i]), "idle_offs", 0)) for i in relays)
     return Figures(run, result.summary, relays, sum(guard_by.values()), sum(trial_by.values()), short, excused,
-                   time.perf_counter() - began)
+                   late_oracle_caused_wh(result.rows), time.perf_counter() - began)
+
+
+def late_oracle_caused_wh(rows: Sequence[PeriodRow]) -> float:
+    """Caused import of the oracle's allocation applied one reading late: the loads draw in each period
+    what the oracle gave the period before, against this period's house and sun.
+
+    A rule that acts on a meter reading learns of a step in the house or the sun a reading after it. This
+    is a yardstick for the caused-import goals, not a proof: a rule that uses all of the surplus imports
+    about this much; less only by giving up capture, or by foreseeing the house."""
+    caused_ws = 0.0
+    for before, row in pairwise(rows):
+        late_w = sum(before.oracle_w)
+        grid_w = row.consumption_w - sum(row.real_w) + late_w - row.production_w
+        if grid_w > 0:
+            caused_ws += min(grid_w, late_w) * row.period_s
+    return caused_ws / 3600.0
 
 
 def _short_stretches(rows: Sequence[PeriodRow], index: int) -> int:
@@ -165,7 +183,8 @@ def goals(figures: Sequence[Figures]) -> list[tuple[str, bool]]:
         checks.append((f"{where} capture {capture:.2f} % >= {floor} % and >= Hébert's {old_capture:.2f} %",
                        capture >= floor and capture >= old_capture))
         limit = 10.0 if minute else old.caused_import_wh + 10.0
-        checks.append((f"{where} caused import {s.caused_import_wh:.1f} Wh <= {limit:.1f} Wh",
+        checks.append((f"{where} caused import {s.caused_import_wh:.1f} Wh <= {limit:.1f} Wh "
+                       f"(the oracle a reading late: {new.late_oracle_caused_wh:.1f} Wh)",
                        s.caused_import_wh <= limit))
         for i in new.relays:
             limit_sw = 12 if minute else old.switches[i] / 2

@@ -198,9 +198,13 @@ class ClosedLoop:
                         victim.name, self.params.import_guard_w,
                         self.params.import_guard_w * self.params.import_guard_s / 3600)
             drawn_w = relay_power_w(victim) or 0.0
-            if self._switch(victim, False, 0.0, consumption_w, loads, now):
+            if self._switch(victim, False, 0.0, consumption_w, loads, now, guard_shed=True):
                 self.guard_sheds_by[victim.name] = self.guard_sheds_by.get(victim.name, 0) + 1
                 on_w -= drawn_w
+                rest_s = self._clock(victim).min_off_s(_seconds(victim, "min_off_s"))
+                if rest_s > _seconds(victim, "min_off_s"):
+                    log.info("%s: shed by the guard (%d in a row): off for %.0f s at least",
+                             victim.name, self._clock(victim).guard_sheds, rest_s)
         return on_w
 
     @staticmethod
@@ -224,7 +228,7 @@ class ClosedLoop:
                 and not load.measuring)
 
     def _switch(self, load: RelayEquipment, on: bool, left_w: float, consumption_w: float,
-                loads: Sequence[Equipment], now: float) -> bool:
+                loads: Sequence[Equipment], now: float, guard_shed: bool = False) -> bool:
         """Switch `load` to `on`; False when the command could not be published (nothing changed)."""
         self.learning.before_switch(load, on, consumption_w, loads)
         power_w = relay_power_w(load)
@@ -238,7 +242,7 @@ class ClosedLoop:
             sent = load.set_power(0.0, now, f"surplus {left_w:.0f} W no longer covers it")
         if sent:  # (a command that could not be published changed nothing: no dwell to start)
             # A trial: nothing was known of its power before this switch.
-            self._clock(load).switched(load.is_on, now, trial=power_w is None)
+            self._clock(load).switched(load.is_on, now, trial=power_w is None, guard_shed=guard_shed)
         return sent
 
     # --- continuous loads ------------------------------------------------------------------------------

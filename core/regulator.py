@@ -68,7 +68,7 @@ class Regulator:
             for topic in load.subscriptions():
                 self._load_topics.setdefault(topic, []).append(load)
         self.field = FieldFeatures(settings.field, self.loads, publish, self.tz, ev.max_meter_power_w, mq,
-                                   ev.meter_timeout_s, PYSEB_VERSION)
+                                   ev.meter_timeout_s, PYSEB_VERSION, ev.settle_s)
         own_meters = [(load.options["topic_read_power"], f"{load.name}'s own") for load in self.loads
                       if load.options.get("topic_read_power")]
         self._meter_boots = MeterBoots([(mq.topic_cons, "consumption"), (mq.topic_prod, "production"), *own_meters])

@@ -1,17 +1,26 @@
-"""A relay's dwell: the minimum on and off times that spare a contactor."""
+"""A relay's dwell: the minimum on and off times that spare a contactor, and the longer rest a relay gets
+when the import guard keeps having to shed it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+# From the second guard shed in a row, each one doubles the relay's minimum off time, up to this rest
+# (or its own min_off_s, if longer). A house that cycles a big appliance (an oven's thermostat)
+# otherwise has the lowest relay switched on in every pause and shed in every burst. One shed alone is
+# a cloud: the relay's own min_off_s is rest enough.
+MAX_BACKOFF_S = 1800.0
+
 
 @dataclass(slots=True)
 class RelayClock:
-    """When a relay last switched, and whether that was a trial to measure an unknown power."""
+    """When a relay last switched, whether that was a trial to measure an unknown power, and how many
+    times in a row the import guard had to shed it."""
 
     on: bool = False
     switched_at: float | None = None  # None: never switched by anyone since start (no dwell to keep)
     trial: bool = False  # switched on to measure an unknown power: off again without dwell if it misfits
+    guard_sheds: int = 0  # in a row: an on stretch that lasts its whole min_on_s ends the row
 
     def seen(self, on: bool, last_command_at: float | None) -> None:
         """The relay is `on` now, and its last command was published at `last_command_at`. A command we did
@@ -21,12 +30,24 @@ class RelayClock:
             self.switched_at, self.trial = last_command_at, False
         self.on = on
 
-    def switched(self, on: bool, now: float, trial: bool = False) -> None:
-        """The rule switched it to `on` at `now`."""
+    def switched(self, on: bool, now: float, trial: bool = False, guard_shed: bool = False) -> None:
+        """The rule switched it to `on` at `now` (`guard_shed`: off by the import guard, against its dwell)."""
         self.on, self.switched_at, self.trial = on, now, trial and on
+        if guard_shed:
+            self.guard_sheds += 1
+
+    def min_off_s(self, min_off_s: float) -> float:
+        """The off time it must keep now: `min_off_s`, doubled for each guard shed in a row after the first,
+        up to MAX_BACKOFF_S."""
+        if self.guard_sheds <= 1:
+            return min_off_s
+        # (the exponent is bounded first: a relay shed a thousand times must not overflow a float)
+        return max(min_off_s, min(min_off_s * 2 ** min(self.guard_sheds - 1, 32), MAX_BACKOFF_S))
 
     def allows(self, min_on_s: float, min_off_s: float, now: float) -> bool:
         """True when the relay has been in its state long enough to leave it."""
         if self.switched_at is None or now < self.switched_at:
             return True  # never switched, or the clock stepped back: decide rather than freeze
-        return now - self.switched_at >= (min_on_s if self.on else min_off_s)
+        if self.on and now - self.switched_at >= min_on_s:
+            self.guard_sheds = 0  # it stayed on its whole dwell: the surplus holds it again
+        return now - self.switched_at >= (min_on_s if self.on else self.min_off_s(min_off_s))

@@ -78,6 +78,10 @@ class InferenceRule:
     reprobe_after_s: float = 120.0  # while suspect with no probe, ask the regulator for one this often
     hold_s: float = 15.0  # a re-probe holds the load at 0 this long: settling plus three readings
     max_baseline_age_s: float = 10.0  # the reading before a step must be this fresh
+    # The closed loop moves the command at every reading, so a step rarely stays still long enough to
+    # settle: its moves are weighed together instead, reading to reading (see `_loop_evidence`).
+    evidence_s: float = 1.0  # a house reading this long after a command shows it (the regulator's `settle`)
+    loop_probe_w: float = 300.0  # moves whose root-sum-square reaches this (or min_power) make one probe
 
 
 @dataclass(slots=True)
@@ -115,6 +119,10 @@ class InferredFullTank:
         self._probe: _Probe | None = None
         self._reprobe_asked_at: float | None = None
         self._hold_until: float | None = None
+        self._last_evidence: tuple[float, float, float, float] | None = None  # (at, own W, command W, others W)
+        self._moved_w2 = 0.0  # sum of the squared command moves since the last loop probe
+        self._followed_w2 = 0.0  # sum of (command move x house move) over the same readings
+        self._moves = 0  # command moves in those sums
 
     def on_command(self, commanded_w: float, now: float) -> None:
         """The regulator changed this load's command (call it for every change, forced ones too)."""
@@ -158,9 +166,14 @@ class InferredFullTank:
         own_w = consumption_w - others_w
         if self._changed_at is None or now - self._changed_at >= self.rule.settle_s:
             self._settled.append((now, own_w))
-        probe = self._probe
-        if probe is None or self._command_w is None:
+        if self._command_w is None:
             return False
+        # Both kinds of evidence are weighed: a verdict of one close to the other's counts once (see
+        # `_verdict`'s confirm gap).
+        found = self._loop_evidence(own_w, others_w, self._command_w, now)
+        probe = self._probe
+        if probe is None or found:
+            return found
         if now - probe.started_at > self.rule.probe_timeout_s:
             log.debug("%s: probe timed out without %d settled readings", self.name, self.rule.readings)
             self._probe = None
@@ -173,6 +186,44 @@ class InferredFullTank:
         self._probe = None
         return self._conclude(probe, probe.step_w(self._command_w), now)
 
+    def _loop_evidence(self, own_w: float, others_w: float, command_w: float, now: float) -> bool:
+        """The closed loop's moves as a probe: from each settled house reading to the next, the command's
+        move and the house's (the other loads' belief subtracted). A working element follows its command;
+        a cut one does not. Moves add up (a least-squares slope of house move on command move) until
+        they make a step of `loop_probe_w`, then that slope is judged like a step probe's move."""
+        if self._changed_at is not None and now - self._changed_at < self.rule.evidence_s - 1e-3:
+            return False  # this reading may not show the last command yet: neither side of a pair
+        last, self._last_evidence = self._last_evidence, (now, own_w, command_w, others_w)
+        if last is None or now - last[0] > self.rule.max_baseline_age_s or abs(others_w - last[3]) >= 0.5:
+            return False  # too old, or another regulated load moved in between: its real watts are a guess
+        if any(0 < watts < self.min_power_w for watts in (command_w, last[2])):
+            return False  # under min_power the triac misfires: what it draws says nothing of the tank
+        moved_w = command_w - last[2]
+        if moved_w == 0:
+            return False
+        self._moved_w2 += moved_w * moved_w
+        self._followed_w2 += moved_w * (own_w - last[1])
+        self._moves += 1
+        step_w = max(self.rule.loop_probe_w, self.min_power_w)
+        # `readings` moves at least, as a step probe wants settled readings: one appliance switching
+        # between two readings must not make a verdict alone.
+        if self._moved_w2 < step_w * step_w or self._moves < self.rule.readings:
+            return False
+        slope = self._followed_w2 / self._moved_w2
+        moves_w = self._moved_w2 ** 0.5
+        self._moved_w2 = self._followed_w2 = 0.0
+        self._moves = 0
+        if slope < -self.rule.fraction:
+            log.debug("%s: loop probe inconclusive, the house moved against %.0f W of command moves (slope %.2f)",
+                      self.name, moves_w, slope)
+            return False
+        followed = f"{moves_w:.0f} W of command moves were followed at {round(slope * 100):d}%"
+        if slope >= 2 * self.rule.fraction:
+            return self._verdict(True, followed, now, now)
+        if slope >= self.rule.fraction:
+            return False  # a heater drawing a quarter to half of its calibration: neither verdict
+        return self._verdict(False, f"{followed} (< {self.rule.fraction:.0%})", now, now)
+
     def _conclude(self, probe: _Probe, step_w: float, now: float) -> bool:
         needed_w = self.rule.fraction * step_w
         low, high = min(probe.moves), max(probe.moves)
@@ -180,22 +231,27 @@ class InferredFullTank:
             log.debug("%s: probe inconclusive, the house moved %.0f..%.0f W for a %.0f W step", self.name,
                       low, high, step_w)
             return False
+        moved = f"a {step_w:.0f} W step moved the house by {round(high):d} W"
         if high >= needed_w:
+            return self._verdict(True, moved, probe.started_at, now)
+        return self._verdict(False, f"{moved} at most (< {needed_w:.0f} W)", probe.started_at, now)
+
+    def _verdict(self, drawing: bool, evidence: str, probe_started_at: float, now: float) -> bool:
+        """One probe's outcome: the element drew (clears a suspicion) or did not (a first failure makes
+        it suspect, a second one at least `confirm_gap_s` later concludes). True when found full."""
+        if drawing:
             if self.suspect_since is not None:
-                log.info("%s is not full after all: a %.0f W step moved the house by %.0f W", self.name,
-                         step_w, high)
+                log.info("%s is not full after all: %s", self.name, evidence)
             self.suspect_since = None
             return False
         if self.suspect_since is None:
             self.suspect_since = now
-            log.info("%s may be full: a %.0f W step moved the house by %.0f W at most (< %.0f W); "
-                     "waiting for a second probe", self.name, step_w, high, needed_w)
+            log.info("%s may be full: %s; waiting for a second probe", self.name, evidence)
             return False
-        if probe.started_at - self.suspect_since < self.rule.confirm_gap_s:
+        if probe_started_at - self.suspect_since < self.rule.confirm_gap_s:
             return False  # too close to the first failure: could be the same passing coincidence
         self.full = True
-        log.info("%s is full: a second %.0f W step moved the house by %.0f W at most (< %.0f W)", self.name,
-                 step_w, high, needed_w)
+        log.info("%s is full: a second probe, %s", self.name, evidence)
         return True
 
     def reprobe_due(self, commanded_w: float, now: float) -> bool:
@@ -220,3 +276,4 @@ class InferredFullTank:
         """The daily clear: the load may take power again; any suspicion is dropped."""
         self.full, self.suspect_since, self._probe = False, None, None
         self._reprobe_asked_at = self._hold_until = None
+        self._last_evidence, self._moved_w2, self._followed_w2, self._moves = None, 0.0, 0.0, 0

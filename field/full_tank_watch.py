@@ -11,7 +11,7 @@ from typing import Any
 
 from equipments.base import Equipment
 from equipments.variable import VariableEquipment
-from field.full_tank import InferredFullTank, MeteredFullTank, daily_clear_due
+from field.full_tank import InferenceRule, InferredFullTank, MeteredFullTank, daily_clear_due
 from values.local_time import hour, next_occurrence
 from values.readings import MeterProblem, parse_meter_payload
 
@@ -22,7 +22,7 @@ class FullTankWatch:
     """The detectors of every load that has one, and the full flags of all loads."""
 
     def __init__(self, loads: Sequence[Equipment], init_at_hour: int, tz: tzinfo | None,
-                 max_meter_power_w: float) -> None:
+                 max_meter_power_w: float, settle_s: float = 1.0) -> None:
         self.loads = tuple(loads)
         self.init_at_hour = init_at_hour
         self.tz = tz
@@ -43,7 +43,8 @@ class FullTankWatch:
                 self.metered[load.name] = MeteredFullTank(load.name, load.min_power_w)
                 self._meter_topics.setdefault(load.topic_read_power, []).append(load)
             elif load.full_detection == "inferred":
-                detector = InferredFullTank(load.name, load.min_power_w)
+                # A house reading `settle` after a command shows it: the regulator's own rule of evidence.
+                detector = InferredFullTank(load.name, load.min_power_w, InferenceRule(evidence_s=settle_s))
                 self.inferred[load.name] = detector
                 load.add_power_listener(detector.on_command)
 

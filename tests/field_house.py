@@ -22,9 +22,9 @@ def at(y: int, m: int, d: int, h: int, mi: int = 0, s: float = 0) -> float:
 
 
 def field_config(directory: Path, loads: tuple[str, ...] = ("ecs", "radiator"), evaluate: str = "",
-                 ecs: str = "", radiator: str = "", extra: str = "") -> Path:
+                 ecs: str = "", radiator: str = "", extra: str = "", algorithm: str = "hebert") -> Path:
     """tests.configs' config with keys added to [evaluate], [ecs], [radiator], and sections appended."""
-    path = write_config(directory, loads, extra=extra)
+    path = write_config(directory, loads, extra=extra, algorithm=algorithm)
     text = path.read_text()
     text = text.replace("timezone = Europe/Paris\n", "timezone = Europe/Paris\n" + evaluate, 1)
     text = text.replace("min_percent = 4\n", "min_percent = 4\n" + ecs, 1)

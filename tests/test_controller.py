@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from core.relay_dwell import MAX_BACKOFF_S, RelayClock
 from tests.configs import reading, write_config
 from tests.harness import CONS, NOON, PROD, Harness
 
@@ -422,3 +423,69 @@ def test_a_clock_stepped_back_does_not_freeze_a_relay(tmp_path: Path) -> None:
     house.pv_w = 300 + 2000 + 300  # 700 W short of the radiator over the heater's max
     house.read()
     assert h.last(RADIATOR) == "OFF"  # decided, rather than held for 10 minutes more
+
+
+def shed_by_the_guard(house: House) -> float:
+    """A cloud long enough for the guard to shed the radiator; the sun back at once. Returns the shed time."""
+    h = house.h
+    assert h.last(RADIATOR) == "ON"
+    house.pv_w = 300  # 1000 W of import
+    while h.last(RADIATOR) == "ON":
+        house.read()
+    house.pv_w = 300 + 1000 + 20
+    return house.now
+
+
+def off_for(house: House) -> float:
+    """Reads until the radiator is on again; the seconds it stayed off."""
+    since = house.now
+    while house.h.last(RADIATOR) == "OFF":
+        house.read()
+    return house.now - since
+
+
+def test_from_the_second_guard_shed_in_a_row_each_doubles_the_relays_rest(tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "radiator")  # min_on_s 600, min_off_s 120
+    house = House(h, base_w=300, pv_w=300 + 1000 + 20)
+    house.read()
+    shed_by_the_guard(house)
+    assert off_for(house) == 120  # one shed is a cloud: its own minimum off time
+    shed_by_the_guard(house)  # again within its minimum on time: an oven's thermostat, say
+    assert off_for(house) == 240
+    shed_by_the_guard(house)
+    assert off_for(house) == 480
+    assert h.reg.controller is not None and h.reg.controller.guard_sheds_by == {"radiator": 3}
+
+
+def test_a_whole_on_stretch_ends_the_back_off(tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "radiator")
+    house = House(h, base_w=300, pv_w=300 + 1000 + 20)
+    house.read()
+    shed_by_the_guard(house)
+    assert off_for(house) == 120
+    shed_by_the_guard(house)
+    assert off_for(house) == 240
+    for _ in range(300):  # its whole 600 s on: the surplus holds it again
+        house.read()
+    house.pv_w = 300
+    house.read()  # past its dwell: the rule itself switches it off, no guard
+    assert h.last(RADIATOR) == "OFF"
+    house.pv_w = 300 + 1000 + 20
+    assert off_for(house) == 120
+    shed_by_the_guard(house)
+    assert off_for(house) == 120  # a new row: its first shed
+    shed_by_the_guard(house)
+    assert off_for(house) == 240
+    assert h.reg.controller is not None and h.reg.controller.guard_sheds_by == {"radiator": 4}
+
+
+def test_the_back_off_stops_at_half_an_hour() -> None:
+    clock = RelayClock(on=True)
+    rests = []
+    for shed in range(1, 8):
+        clock.switched(False, 10000.0 * shed, guard_shed=True)
+        rests.append(clock.min_off_s(120))
+    assert rests == [120, 240, 480, 960, 1800, 1800, 1800]
+    assert not clock.allows(600, 120, 70000 + 1799) and clock.allows(600, 120, 70000 + 1800)
+    assert clock.min_off_s(3600) == 3600  # a min_off_s longer than the cap is kept, never shortened
+    assert RelayClock(guard_sheds=10**6).min_off_s(120) == MAX_BACKOFF_S

@@ -181,3 +181,20 @@ def test_a_forced_heater_gets_its_power_back_after_a_re_probe(tmp_path: Path, ca
     assert [p for t, p, _ in h.sent if t == ECS_CMD][-3:] == ["100", "0", "100"]
     ecs = h.load("ecs")
     assert ecs.is_forced() and ecs.current_power_w == 2000 and not ecs.overed
+
+
+def test_closed_loop_finds_a_tank_that_cut_while_saturated(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, ("ecs",), algorithm="closed_loop"))
+    house = House(h, T, base_w=300, production_w=4000)  # more surplus than the heater takes: 100 %
+    house.run(30)
+    assert h.last(ECS_CMD) == "100"
+    house.full.add("ecs")  # the thermostat cuts at 100 %: nothing moves, nothing to probe with
+    house.run(60)
+    assert "ecs may be full" not in caplog.text
+    house.base_w = 4300  # an oven and a kettle: the grid imports whatever the heater is believed to draw
+    house.run(20)
+    assert "ecs may be full" in caplog.text  # the loop took it down and the house meter did not follow
+    house.base_w = 300  # the oven stops: the loop gives the heater everything again
+    house.run(150)  # the re-probe confirms
+    assert h.load("ecs").overed and h.last(ECS_CMD) == "0"

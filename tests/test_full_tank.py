@@ -4,6 +4,7 @@ daily clear at init_at and midnight (Europe/Paris, DST days included). Readings 
 from __future__ import annotations
 
 import logging
+import random
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -268,3 +269,72 @@ def test_clear_drops_full_and_suspicion() -> None:
     tank.clear()
     assert tank.suspect_since is None and not tank.full
     assert not tank.reprobe_due(1500, house.now + 1000)
+
+
+# --- the closed loop's moves as evidence (it moves the command at every reading: no step settles) -------
+
+def loop(house: House, commands_w: list[float], appliance_w: float = 0.0) -> None:
+    """The closed loop's pace: a new command after each house reading."""
+    for command_w in commands_w:
+        house.command(command_w)
+        house.run(2, appliance_w)
+
+
+def test_the_loops_moves_reveal_a_full_tank_found_at_saturation(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="field.full_tank")
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.command(2300)
+    house.run(60)  # saturated: the thermostat cuts at 100 %, no step to probe with
+    house.heater_draws = False
+    house.run(60)
+    house.run(2, appliance_w=1200)  # an appliance comes on: the grid imports...
+    # ...and the loop takes the heater down a reading at a time; the house meter does not move.
+    loop(house, [1700, 1300, 1250], appliance_w=1200)
+    assert tank.suspect_since == house.now and not tank.full
+    assert "ecs may be full: 723 W of command moves were followed at 0% (< 25%)" in caplog.text
+    loop(house, [1280, 1240] * 30, appliance_w=1200)  # the sigma-delta's moves, a minute later
+    assert tank.full and house.verdicts.count(True) == 1
+    assert "ecs is full: a second probe" in caplog.text
+
+
+def test_a_working_heater_moved_at_every_reading_in_a_noisy_house_stays_trusted() -> None:
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    rng = random.Random(8)
+    for _ in range(600):  # 20 minutes of sigma-delta moves, some big, while the house wanders by +-40 W
+        house.command(rng.choice([1000.0, 1035.0, 1070.0, 600.0, 1400.0]))
+        house.run(2, appliance_w=rng.uniform(-40, 40))
+    assert tank.suspect_since is None and not tank.full
+
+
+def test_a_suspicion_from_a_coincidence_is_cleared_by_the_loops_next_moves() -> None:
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.run(10)
+    loop(house, [1500, 1000, 500], appliance_w=0)
+    loop(house, [400], appliance_w=0)
+    tank.suspect_since = house.now  # as if a probe had failed on a coincidence
+    loop(house, [900, 1300, 800, 1200])
+    assert tank.suspect_since is None
+
+
+def test_moves_while_another_regulated_load_switches_are_no_evidence() -> None:
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.heater_draws = False
+    house.run(10)
+    for step, command_w in enumerate([1500.0, 1000.0, 1600.0, 900.0, 1700.0, 800.0]):
+        house.others_w = 600.0 * (step % 2)  # a relay the regulator switches at each of the heater's moves
+        house.command(command_w)
+        house.run(2)
+    assert tank.suspect_since is None
+
+
+def test_moves_under_min_power_are_no_evidence() -> None:
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.heater_draws = False
+    house.run(10)
+    loop(house, [100, 140, 120, 149] * 10)  # the triac misfires down there whatever the tank
+    assert tank.suspect_since is None

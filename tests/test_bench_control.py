@@ -1,0 +1,49 @@
+"""bench/control.py's own arithmetic: the one-reading-late oracle's caused import, on hand-made rows."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from simulation.metrics import PeriodRow
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bench() -> ModuleType:
+    # bench/ is a folder of scripts, not a package: load the file as the command line runs it.
+    spec = importlib.util.spec_from_file_location("bench_control", ROOT / "bench" / "control.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def row(time_s: float, production_w: float, house_w: float, real_w: float, oracle_w: float) -> PeriodRow:
+    """One 2-second period with one load: the house meter shows the house plus what the load really drew."""
+    consumption_w = house_w + real_w
+    return PeriodRow(time_s, 2.0, production_w, consumption_w, consumption_w - production_w, (1.0,), (real_w,),
+                     (real_w,), (oracle_w,))
+
+
+def test_the_late_oracle_imports_for_a_reading_at_each_step_of_the_house() -> None:
+    late_oracle_caused_wh = _bench().late_oracle_caused_wh
+    rows = [
+        row(0, 3000, 500, 0, 2500),  # the oracle gives the load all the surplus
+        row(2, 3000, 2700, 0, 300),  # an oven: the late oracle still draws 2500 W -> 2200 W of import
+        row(4, 3000, 2700, 0, 300),  # a reading later it has followed: no import
+        row(6, 3000, 500, 0, 2500),  # the oven stops: the late oracle exports, nothing caused
+        row(8, 2000, 500, 0, 1500),  # a cloud: 2500 W against 1500 W of surplus -> 1000 W of import
+    ]
+    assert late_oracle_caused_wh(rows) == pytest.approx((2200 + 1000) * 2 / 3600)
+
+
+def test_the_late_oracles_import_is_capped_at_what_it_gives_the_loads() -> None:
+    late_oracle_caused_wh = _bench().late_oracle_caused_wh
+    rows = [row(0, 1000, 500, 0, 500), row(2, 0, 4000, 0, 0)]  # night falls and a 4 kW appliance comes on
+    assert late_oracle_caused_wh(rows) == pytest.approx(500 * 2 / 3600)  # the house's own import is not caused
