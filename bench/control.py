@@ -180,7 +180,7 @@ def goals(figures: Sequence[Figures]) -> list[tuple[str, bool]]:
         where = f"{day} / {house}:"
         capture, old_capture = s.capture_pct or 0.0, old.capture_pct or 0.0
         floor = 99.0 if minute else 98.5
-        checks.append((f"{where} capture {capture:.2f} % >= {floor} % and >= Hébert's {old_capture:.2f} %",
+        checks.append((f"{where} capture {capture:.3f} % >= {floor} % and >= Hébert's {old_capture:.3f} %",
                        capture >= floor and capture >= old_capture))
         limit = 10.0 if minute else old.caused_import_wh + 10.0
         checks.append((f"{where} caused import {s.caused_import_wh:.1f} Wh <= {limit:.1f} Wh "
