@@ -23,6 +23,10 @@ class UnknownEquipment(RelayEquipment):
     DEFAULT_MAX_W = 3680.0
     IDLE_W = 10.0  # a measured change under this is noise: the appliance drew nothing
     IDLE_RETRY_S = 300.0  # after an idle measurement, how long the surplus goes to the loads after it
+    # Switching a load on cannot make the house draw less: a fall larger than this at the measuring reading
+    # is the house (or another load's belief: a heater whose tank just cut) moving at the same moment.
+    HOUSE_MOVED_W = 100.0
+    HOUSE_MOVED_RETRY_S = 10.0  # then tried again this much later (not at once: the house is restless)
 
     def __init__(self, name: str, options: dict[str, Any], context: BuildContext) -> None:
         super().__init__(name, options, context)
@@ -30,7 +34,10 @@ class UnknownEquipment(RelayEquipment):
         self._house_without_w: float | None = None  # consumption minus the other loads, last decision
         self._base_at_switch_w: float | None = None  # the same, at the decision that switched it on
         self._idle_until = float("-inf")
-        self.idle_offs = 0  # switched off again because it drew nothing (not a dwell to keep), since start
+        # Switched off again at the measuring reading (drew nothing, or the house moved): not a dwell to
+        # keep, since start.
+        self.idle_offs = 0
+        self._moved_at_last_trial = False  # the last measurement was spoilt by the house moving
 
     @property
     def max_power_w(self) -> float:
@@ -90,8 +97,20 @@ class UnknownEquipment(RelayEquipment):
             if not self.is_on:
                 self._house_without_w = consumption_w - others_w
             return
-        measured_w = min(self.max_power_w, max(0.0, consumption_w - others_w - self._base_at_switch_w))
+        step_w = consumption_w - others_w - self._base_at_switch_w
+        measured_w = min(self.max_power_w, max(0.0, step_w))
         self._base_at_switch_w = None
+        if step_w < -self.HOUSE_MOVED_W and not self._moved_at_last_trial:
+            # Not a measurement: off again, and tried afresh soon rather than after the idle wait. Once
+            # only: a second spoilt trial in a row is taken as idle, so a restless house cannot cycle it.
+            log.info("%s: the house fell by %.0f W as it switched on: the house moved, no measure; off, to "
+                     "be tried again in %.0f s", self.name, -step_w, self.HOUSE_MOVED_RETRY_S)
+            self._moved_at_last_trial = True
+            self._idle_until = now + self.HOUSE_MOVED_RETRY_S
+            self.idle_offs += 1
+            self.set_power(0.0, now, "no measure, the house moved")
+            return
+        self._moved_at_last_trial = False
         if measured_w < self.IDLE_W:
             # Switched on, and nothing drew: the appliance is idle (or done). Off again, so nothing stays on
             # unaccounted for, and not retried for a while so it does not hold up the loads after it.

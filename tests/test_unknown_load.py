@@ -99,3 +99,33 @@ def test_energy_is_not_counted_twice_nor_across_a_clock_jump(tmp_path: Path) -> 
     h.reg.tick(NOON + 3601 + 86400)  # the clock jumped a day ahead: not 24 kWh, at most 10 minutes
     energy = h.reg.status(NOON + 3601 + 86400)["equipments"][0]  # on each side of the midnight it crossed
     assert energy["energy"] + energy["energy_yesterday"] <= 1000.3 + 2 * 1000 * 600 / 3600 + 0.1
+
+
+def test_a_house_that_falls_as_it_switches_on_is_no_measure_and_no_idle_wait(
+        plug_then_ecs: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO")
+    h = plug_then_ecs
+    h.meters(1800, 2000, NOON + 1)  # a kettle on: 200 W of surplus, the plug is tried
+    assert h.last(PLUG) == "on"
+    h.meters(300 + 500, 2000, NOON + 4)  # the kettle stops as the plug (500 W) starts: the house fell 1000 W
+    assert h.last(PLUG) == "off" and h.load("plug").learned_power_w is None
+    assert "plug: the house fell by 1000 W as it switched on: the house moved, no measure; off, to be tried " \
+           "again in 10 s" in caplog.text
+    h.meters(300, 2000, NOON + 8)
+    assert h.last(PLUG) == "off"  # not at once: the house is restless
+    h.meters(300, 2000, NOON + 15)  # tried again 10 s later, not after the 5-minute idle wait...
+    assert h.last(PLUG) == "on"
+    h.meters(300 + 500, 2000, NOON + 18)  # ...and measured this time
+    assert h.load("plug").learned_power_w == 500 and h.last(PLUG) == "on"
+
+
+def test_a_second_spoilt_measure_in_a_row_counts_as_idle(plug_then_ecs: Harness) -> None:
+    h = plug_then_ecs
+    h.meters(1800, 2000, NOON + 1)
+    h.meters(300, 2000, NOON + 4)  # spoilt: the house fell 1500 W
+    h.meters(1800, 2000, NOON + 15)  # tried again, the kettle back on
+    assert h.last(PLUG) == "on"
+    h.meters(300, 2000, NOON + 18)  # spoilt again: taken as idle, left alone for 5 minutes
+    assert h.last(PLUG) == "off"
+    h.meters(300, 2500, NOON + 30)
+    assert h.last(PLUG) == "off" and h.load("plug").idle_until > NOON + 300
