@@ -242,7 +242,8 @@ class ClosedLoop:
             sent = load.set_power(0.0, now, f"surplus {left_w:.0f} W no longer covers it")
         if sent:  # (a command that could not be published changed nothing: no dwell to start)
             # A trial: nothing was known of its power before this switch.
-            self._clock(load).switched(load.is_on, now, trial=power_w is None, guard_shed=guard_shed)
+            self._clock(load).switched(load.is_on, now, _seconds(load, "min_on_s"), trial=power_w is None,
+                                       guard_shed=guard_shed)
         return sent
 
     # --- continuous loads ------------------------------------------------------------------------------

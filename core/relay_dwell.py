@@ -20,18 +20,24 @@ class RelayClock:
     on: bool = False
     switched_at: float | None = None  # None: never switched by anyone since start (no dwell to keep)
     trial: bool = False  # switched on to measure an unknown power: off again without dwell if it misfits
-    guard_sheds: int = 0  # in a row: an on stretch that lasts its whole min_on_s ends the row
+    # Guard sheds in a row. The row ends with an on stretch that lasts its whole min_on_s, an off
+    # stretch longer than MAX_BACKOFF_S, or a command someone else made (a force, the start...).
+    guard_sheds: int = 0
 
     def seen(self, on: bool, last_command_at: float | None) -> None:
         """The relay is `on` now, and its last command was published at `last_command_at`. A command we did
         not make (the start's, a force, an unforce, the stale guard) restarts the clock from that moment,
         even an on-and-off pair between two decisions."""
         if last_command_at is not None and (self.switched_at is None or last_command_at > self.switched_at):
-            self.switched_at, self.trial = last_command_at, False
+            self.switched_at, self.trial, self.guard_sheds = last_command_at, False, 0
         self.on = on
 
-    def switched(self, on: bool, now: float, trial: bool = False, guard_shed: bool = False) -> None:
+    def switched(self, on: bool, now: float, min_on_s: float, trial: bool = False, guard_shed: bool = False) -> None:
         """The rule switched it to `on` at `now` (`guard_shed`: off by the import guard, against its dwell)."""
+        if self.switched_at is not None and on != self.on:
+            stretch_s = now - self.switched_at
+            if stretch_s >= (min_on_s if self.on else MAX_BACKOFF_S):
+                self.guard_sheds = 0  # a whole on stretch, or a long rest: the row is over
         self.on, self.switched_at, self.trial = on, now, trial and on
         if guard_shed:
             self.guard_sheds += 1
@@ -48,6 +54,4 @@ class RelayClock:
         """True when the relay has been in its state long enough to leave it."""
         if self.switched_at is None or now < self.switched_at:
             return True  # never switched, or the clock stepped back: decide rather than freeze
-        if self.on and now - self.switched_at >= min_on_s:
-            self.guard_sheds = 0  # it stayed on its whole dwell: the surplus holds it again
         return now - self.switched_at >= (min_on_s if self.on else self.min_off_s(min_off_s))

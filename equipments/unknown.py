@@ -26,7 +26,9 @@ class UnknownEquipment(RelayEquipment):
     # Switching a load on cannot make the house draw less: a fall larger than this at the measuring reading
     # is the house (or another load's belief: a heater whose tank just cut) moving at the same moment.
     HOUSE_MOVED_W = 100.0
-    HOUSE_MOVED_RETRY_S = 10.0  # then tried again this much later (not at once: the house is restless)
+    # Then tried again this much later (not at once: the house is restless), or when the relay's
+    # min_off_s allows under the closed loop, whichever is later.
+    HOUSE_MOVED_RETRY_S = 10.0
 
     def __init__(self, name: str, options: dict[str, Any], context: BuildContext) -> None:
         super().__init__(name, options, context)
@@ -104,7 +106,7 @@ class UnknownEquipment(RelayEquipment):
             # Not a measurement: off again, and tried afresh soon rather than after the idle wait. Once
             # only: a second spoilt trial in a row is taken as idle, so a restless house cannot cycle it.
             log.info("%s: the house fell by %.0f W as it switched on: the house moved, no measure; off, to "
-                     "be tried again in %.0f s", self.name, -step_w, self.HOUSE_MOVED_RETRY_S)
+                     "be tried again without the idle wait", self.name, -step_w)
             self._moved_at_last_trial = True
             self._idle_until = now + self.HOUSE_MOVED_RETRY_S
             self.idle_offs += 1

@@ -10,6 +10,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import tzinfo
 
+from field.full_tank_loop import LoopEvidence, LoopRule, LoopVerdict
 from values.local_time import crossed, hour
 
 log = logging.getLogger(__name__)
@@ -78,10 +79,9 @@ class InferenceRule:
     reprobe_after_s: float = 120.0  # while suspect with no probe, ask the regulator for one this often
     hold_s: float = 15.0  # a re-probe holds the load at 0 this long: settling plus three readings
     max_baseline_age_s: float = 10.0  # the reading before a step must be this fresh
-    # The closed loop moves the command at every reading, so a step rarely stays still long enough to
-    # settle: its moves are weighed together instead, reading to reading (see `_loop_evidence`).
-    evidence_s: float = 1.0  # a house reading this long after a command shows it (the regulator's `settle`)
-    loop_probe_w: float = 300.0  # moves whose root-sum-square reaches this (or min_power) make one probe
+    # The closed loop moves the command at nearly every reading, so a step rarely stays still long enough
+    # to settle: its moves are weighed together instead (field/full_tank_loop.py).
+    loop: LoopRule = LoopRule()
 
 
 @dataclass(slots=True)
@@ -105,7 +105,9 @@ class InferredFullTank:
     inconclusive when the house was unsteady before the step, moved the wrong way, or scattered: another
     appliance switching at the same moment must not look like a full tank. A first failed probe only
     makes the load *suspect*; a second failed probe, started at least `confirm_gap_s` later, concludes.
-    A successful probe clears the suspicion."""
+    A successful probe clears the suspicion. The command's small moves from reading to reading (the
+    closed loop's) are weighed too (field/full_tank_loop.py): they can raise or clear a suspicion, and
+    the re-probe's hold then decides."""
 
     def __init__(self, name: str, min_power_w: float, rule: InferenceRule = InferenceRule()) -> None:
         self.name = name
@@ -119,10 +121,7 @@ class InferredFullTank:
         self._probe: _Probe | None = None
         self._reprobe_asked_at: float | None = None
         self._hold_until: float | None = None
-        self._last_evidence: tuple[float, float, float, float] | None = None  # (at, own W, command W, others W)
-        self._moved_w2 = 0.0  # sum of the squared command moves since the last loop probe
-        self._followed_w2 = 0.0  # sum of (command move x house move) over the same readings
-        self._moves = 0  # command moves in those sums
+        self._loop = LoopEvidence(min_power_w, rule.loop)
 
     def on_command(self, commanded_w: float, now: float) -> None:
         """The regulator changed this load's command (call it for every change, forced ones too)."""
@@ -168,12 +167,12 @@ class InferredFullTank:
             self._settled.append((now, own_w))
         if self._command_w is None:
             return False
-        # Both kinds of evidence are weighed: a verdict of one close to the other's counts once (see
-        # `_verdict`'s confirm gap).
-        found = self._loop_evidence(own_w, others_w, self._command_w, now)
+        verdict = self._loop.on_reading(own_w, others_w, self._command_w, self._changed_at, now)
+        if verdict is not None:
+            self._judge_loop(verdict, now)
         probe = self._probe
-        if probe is None or found:
-            return found
+        if probe is None:
+            return False
         if now - probe.started_at > self.rule.probe_timeout_s:
             log.debug("%s: probe timed out without %d settled readings", self.name, self.rule.readings)
             self._probe = None
@@ -186,43 +185,17 @@ class InferredFullTank:
         self._probe = None
         return self._conclude(probe, probe.step_w(self._command_w), now)
 
-    def _loop_evidence(self, own_w: float, others_w: float, command_w: float, now: float) -> bool:
-        """The closed loop's moves as a probe: from each settled house reading to the next, the command's
-        move and the house's (the other loads' belief subtracted). A working element follows its command;
-        a cut one does not. Moves add up (a least-squares slope of house move on command move) until
-        they make a step of `loop_probe_w`, then that slope is judged like a step probe's move."""
-        if self._changed_at is not None and now - self._changed_at < self.rule.evidence_s - 1e-3:
-            return False  # this reading may not show the last command yet: neither side of a pair
-        last, self._last_evidence = self._last_evidence, (now, own_w, command_w, others_w)
-        if last is None or now - last[0] > self.rule.max_baseline_age_s or abs(others_w - last[3]) >= 0.5:
-            return False  # too old, or another regulated load moved in between: its real watts are a guess
-        if any(0 < watts < self.min_power_w for watts in (command_w, last[2])):
-            return False  # under min_power the triac misfires: what it draws says nothing of the tank
-        moved_w = command_w - last[2]
-        if moved_w == 0:
-            return False
-        self._moved_w2 += moved_w * moved_w
-        self._followed_w2 += moved_w * (own_w - last[1])
-        self._moves += 1
-        step_w = max(self.rule.loop_probe_w, self.min_power_w)
-        # `readings` moves at least, as a step probe wants settled readings: one appliance switching
-        # between two readings must not make a verdict alone.
-        if self._moved_w2 < step_w * step_w or self._moves < self.rule.readings:
-            return False
-        slope = self._followed_w2 / self._moved_w2
-        moves_w = self._moved_w2 ** 0.5
-        self._moved_w2 = self._followed_w2 = 0.0
-        self._moves = 0
-        if slope < -self.rule.fraction:
-            log.debug("%s: loop probe inconclusive, the house moved against %.0f W of command moves (slope %.2f)",
-                      self.name, moves_w, slope)
-            return False
-        followed = f"{moves_w:.0f} W of command moves were followed at {round(slope * 100):d}%"
-        if slope >= 2 * self.rule.fraction:
-            return self._verdict(True, followed, now, now)
-        if slope >= self.rule.fraction:
-            return False  # a heater drawing a quarter to half of its calibration: neither verdict
-        return self._verdict(False, f"{followed} (< {self.rule.fraction:.0%})", now, now)
+    def _judge_loop(self, verdict: LoopVerdict, now: float) -> None:
+        """A window of the loop's moves: it can clear a suspicion or raise one, never conclude. Only the
+        re-probe's hold, a deliberate step with settled readings, makes a tank full."""
+        followed = f"{verdict.moves_w:.0f} W of command moves were followed at {round(verdict.slope * 100):d}%"
+        if verdict.slope < -self.rule.fraction:
+            log.debug("%s: loop probe inconclusive, the house moved against its moves (%s)", self.name, followed)
+        elif verdict.slope >= 2 * self.rule.fraction:
+            self._verdict(True, followed, verdict.started_at, now)
+        elif verdict.slope < self.rule.fraction and self.suspect_since is None:
+            self._verdict(False, f"{followed} (< {self.rule.fraction:.0%})", verdict.started_at, now)
+        # (a quarter to half followed: a heater far off its calibration, neither verdict)
 
     def _conclude(self, probe: _Probe, step_w: float, now: float) -> bool:
         needed_w = self.rule.fraction * step_w
@@ -266,6 +239,12 @@ class InferredFullTank:
         self._hold_until = now + self.rule.hold_s
         log.info("%s: re-probe, held at 0 W for %.0f s (suspected full for %.0f s)", self.name,
                  self.rule.hold_s, now - self.suspect_since)
+        # The step down to 0 is the probe, measured from the last reading that showed the command. A
+        # closed loop moving the command at every reading leaves no two settled readings to start one
+        # from (see `_maybe_start`), so it is started here.
+        last = self._loop.last
+        if last is not None and now - last.at <= self.rule.max_baseline_age_s and last.command_w >= self.min_power_w:
+            self._probe = _Probe(last.command_w, last.own_w, -1, now, now)
         return True
 
     def holding(self, now: float) -> bool:
@@ -276,4 +255,4 @@ class InferredFullTank:
         """The daily clear: the load may take power again; any suspicion is dropped."""
         self.full, self.suspect_since, self._probe = False, None, None
         self._reprobe_asked_at = self._hold_until = None
-        self._last_evidence, self._moved_w2, self._followed_w2, self._moves = None, 0.0, 0.0, 0
+        self._loop.clear()

@@ -12,6 +12,7 @@ from typing import Any
 from equipments.base import Equipment
 from equipments.variable import VariableEquipment
 from field.full_tank import InferenceRule, InferredFullTank, MeteredFullTank, daily_clear_due
+from field.full_tank_loop import LoopRule
 from values.local_time import hour, next_occurrence
 from values.readings import MeterProblem, parse_meter_payload
 
@@ -44,7 +45,8 @@ class FullTankWatch:
                 self._meter_topics.setdefault(load.topic_read_power, []).append(load)
             elif load.full_detection == "inferred":
                 # A house reading `settle` after a command shows it: the regulator's own rule of evidence.
-                detector = InferredFullTank(load.name, load.min_power_w, InferenceRule(evidence_s=settle_s))
+                detector = InferredFullTank(load.name, load.min_power_w,
+                                            InferenceRule(loop=LoopRule(evidence_s=settle_s)))
                 self.inferred[load.name] = detector
                 load.add_power_listener(detector.on_command)
 

@@ -483,9 +483,25 @@ def test_the_back_off_stops_at_half_an_hour() -> None:
     clock = RelayClock(on=True)
     rests = []
     for shed in range(1, 8):
-        clock.switched(False, 10000.0 * shed, guard_shed=True)
+        clock.switched(False, 10000.0 * shed, 600, guard_shed=True)
         rests.append(clock.min_off_s(120))
     assert rests == [120, 240, 480, 960, 1800, 1800, 1800]
     assert not clock.allows(600, 120, 70000 + 1799) and clock.allows(600, 120, 70000 + 1800)
     assert clock.min_off_s(3600) == 3600  # a min_off_s longer than the cap is kept, never shortened
     assert RelayClock(guard_sheds=10**6).min_off_s(120) == MAX_BACKOFF_S
+
+
+def test_a_long_rest_or_someone_elses_command_ends_the_back_off_row() -> None:
+    clock = RelayClock(on=True, switched_at=0.0)
+    clock.switched(False, 100.0, 600, guard_shed=True)
+    clock.switched(True, 220.0, 600)
+    clock.switched(False, 300.0, 600, guard_shed=True)
+    assert clock.min_off_s(120) == 240  # two in a row
+    clock.switched(True, 300.0 + 1800, 600)  # off for half an hour: rested
+    clock.switched(False, 2200.0, 600, guard_shed=True)
+    assert clock.min_off_s(120) == 120  # a new row
+    clock.switched(True, 2400.0, 600)
+    clock.switched(False, 2500.0, 600, guard_shed=True)
+    assert clock.min_off_s(120) == 240
+    clock.seen(False, 2600.0)  # a force, an unforce, a restart's command
+    assert clock.guard_sheds == 0 and clock.min_off_s(120) == 120

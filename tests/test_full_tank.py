@@ -291,21 +291,49 @@ def test_the_loops_moves_reveal_a_full_tank_found_at_saturation(caplog: pytest.L
     house.run(2, appliance_w=1200)  # an appliance comes on: the grid imports...
     # ...and the loop takes the heater down a reading at a time; the house meter does not move.
     loop(house, [1700, 1300, 1250], appliance_w=1200)
-    assert tank.suspect_since == house.now and not tank.full
+    assert tank.suspect_since is not None and not tank.full
     assert "ecs may be full: 723 W of command moves were followed at 0% (< 25%)" in caplog.text
-    loop(house, [1280, 1240] * 30, appliance_w=1200)  # the sigma-delta's moves, a minute later
+    loop(house, [1280, 1240] * 30, appliance_w=1200)  # the sigma-delta's moves: they only suspect
+    assert not tank.full
+    assert tank.reprobe_due(house.command_w, house.now)  # 120 s on: the deliberate step decides
+    house.command(0)
+    house.run(14, appliance_w=1200)
     assert tank.full and house.verdicts.count(True) == 1
-    assert "ecs is full: a second probe" in caplog.text
+    assert "ecs is full: a second probe, a 1240 W step moved the house by 0 W at most (< 310 W)" in caplog.text
 
 
 def test_a_working_heater_moved_at_every_reading_in_a_noisy_house_stays_trusted() -> None:
     tank = InferredFullTank("ecs", min_power_w=150)
     house = House(tank, at(2024, 6, 1, 11))
+    house.base_w = 3000.0
     rng = random.Random(8)
-    for _ in range(600):  # 20 minutes of sigma-delta moves, some big, while the house wanders by +-40 W
-        house.command(rng.choice([1000.0, 1035.0, 1070.0, 600.0, 1400.0]))
-        house.run(2, appliance_w=rng.uniform(-40, 40))
+    wander_w = 0.0
+    for _ in range(1800):  # an hour of sigma-delta moves of one or two percents, a few larger
+        wander_w += rng.uniform(-60, 60)  # a restless house: +-60 W from one reading to the next
+        house.command(rng.choice([1000.0, 1035.0, 1070.0, 1105.0, 800.0, 1300.0]))
+        house.run(2, appliance_w=wander_w)
     assert tank.suspect_since is None and not tank.full
+
+
+def test_a_cut_heater_moved_at_every_reading_in_a_noisy_house_is_suspected() -> None:
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.heater_draws = False
+    rng = random.Random(8)
+    for _ in range(300):  # the same moves, the house +-20 W around its base
+        house.command(rng.choice([1000.0, 1035.0, 1070.0, 1105.0, 800.0, 1300.0]))
+        house.run(2, appliance_w=rng.uniform(-20, 20))
+    assert tank.suspect_since is not None and not tank.full  # suspected only: the re-probe decides
+
+
+def test_one_big_coincidence_among_small_moves_makes_no_verdict() -> None:
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.run(10, appliance_w=600)
+    house.command(1100)
+    house.run(2)  # a 600 W kettle stops as the heater goes up 600 W...
+    loop(house, [1130, 1100])  # ...then two small moves: the window is that one coincidence
+    assert tank.suspect_since is None
 
 
 def test_a_suspicion_from_a_coincidence_is_cleared_by_the_loops_next_moves() -> None:
@@ -331,10 +359,12 @@ def test_moves_while_another_regulated_load_switches_are_no_evidence() -> None:
     assert tank.suspect_since is None
 
 
-def test_moves_under_min_power_are_no_evidence() -> None:
+@pytest.mark.parametrize(("low_w", "suspected"), [(0.0, True), (100.0, False)])
+def test_moves_under_min_power_are_no_evidence(low_w: float, suspected: bool) -> None:
     tank = InferredFullTank("ecs", min_power_w=150)
     house = House(tank, at(2024, 6, 1, 11))
     house.heater_draws = False
     house.run(10)
-    loop(house, [100, 140, 120, 149] * 10)  # the triac misfires down there whatever the tank
-    assert tank.suspect_since is None
+    # From 0 W the moves count (off is no misfire); from 100 W, under min_power, they do not.
+    loop(house, [low_w, 600.0] * 6)
+    assert (tank.suspect_since is not None) is suspected

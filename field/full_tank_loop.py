@@ -1,0 +1,117 @@
+"""The command's own moves as full-tank evidence, for a controller that moves it at nearly every reading.
+
+The closed loop rarely holds a command still for the three settled readings a step probe needs. Its moves
+are weighed together instead: from one house reading to the next, the command's move and the house's
+(the other loads' belief subtracted). A working element follows its command, a cut one does not: the
+least-squares slope of house moves on command moves is about 1 or about 0. A window of moves makes a
+verdict only when it is big enough, spread over several moves, and the fit tight: a restless house or
+one appliance switching between two readings must not decide it. Pure: readings come in, a slope out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# A reading this much earlier than `evidence_s` after a command still counts (the regulator's own slack
+# for a reading stamped a hair before the settle time).
+EVIDENCE_SLACK_S = 1e-3
+
+
+@dataclass(frozen=True, slots=True)
+class LoopRule:
+    """The numbers of a window of moves (documented in docs/field-features.md, "Full tank")."""
+
+    evidence_s: float = 1.0  # a house reading this long after a command shows it (the regulator's `settle`)
+    step_w: float = 300.0  # the moves' root-sum-square must reach this (or min_power, if larger)
+    moves: int = 3  # at least this many moves
+    max_share: float = 0.75  # no single move may weigh more than this share of the window
+    max_slope_error: float = 0.125  # the slope's standard error must be under this (half the 25 % bar)
+    max_gap_s: float = 10.0  # two readings further apart do not make a pair, and end the window
+    window_s: float = 300.0  # a window still undecided after this long is dropped
+
+
+@dataclass(frozen=True, slots=True)
+class LoopVerdict:
+    """What a window of moves says: the share of the command's moves the house followed."""
+
+    slope: float
+    moves_w: float  # root-sum-square of the command moves weighed
+    started_at: float  # the window's first reading: when this probe began
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceReading:
+    """A house reading that shows the command in force at it."""
+
+    at: float
+    own_w: float  # house consumption minus the other regulated loads' believed watts
+    command_w: float
+    others_w: float
+
+
+class LoopEvidence:
+    """Moves from reading to reading, summed into windows; each full window gives one LoopVerdict."""
+
+    def __init__(self, min_power_w: float, rule: LoopRule = LoopRule()) -> None:
+        self.min_power_w = min_power_w
+        self.rule = rule
+        self.last: EvidenceReading | None = None  # the latest reading that showed its command
+        self._reset()
+
+    def _reset(self) -> None:
+        self._started_at: float | None = None
+        self._moved_w2 = 0.0  # sum of squared command moves
+        self._followed_w2 = 0.0  # sum of command move x house move
+        self._house_w2 = 0.0  # sum of squared house moves (for the fit's scatter)
+        self._largest_w2 = 0.0
+        self._count = 0
+
+    def clear(self) -> None:
+        """Forget everything (a daily clear, a verdict of full)."""
+        self.last = None
+        self._reset()
+
+    def on_reading(self, own_w: float, others_w: float, command_w: float, changed_at: float | None,
+                   now: float) -> LoopVerdict | None:
+        """A house reading; `changed_at` is when the command last changed. A verdict when a window closes."""
+        if changed_at is not None and now - changed_at < self.rule.evidence_s - EVIDENCE_SLACK_S:
+            return None  # this reading may not show the last command yet: neither side of a pair
+        last, self.last = self.last, EvidenceReading(now, own_w, command_w, others_w)
+        if last is None or not 0 < now - last.at <= self.rule.max_gap_s:
+            self._reset()  # a silence (or a clock stepped back) ends the window: its moves are history
+            return None
+        if abs(others_w - last.others_w) >= 0.5:
+            return None  # another regulated load moved in between: its real watts are a guess
+        if any(0 < watts < self.min_power_w for watts in (command_w, last.command_w)):
+            return None  # under min_power the triac misfires: what it draws says nothing of the tank
+        moved_w = command_w - last.command_w
+        if moved_w == 0:
+            return None
+        if self._started_at is None:
+            self._started_at = last.at
+        elif now - self._started_at > self.rule.window_s:
+            self._reset()  # undecided for too long: start again from this move
+            self._started_at = last.at
+        house_w = own_w - last.own_w
+        self._moved_w2 += moved_w * moved_w
+        self._followed_w2 += moved_w * house_w
+        self._house_w2 += house_w * house_w
+        self._largest_w2 = max(self._largest_w2, moved_w * moved_w)
+        self._count += 1
+        return self._judge()
+
+    def _judge(self) -> LoopVerdict | None:
+        step_w = max(self.rule.step_w, self.min_power_w)
+        if (self._moved_w2 < step_w * step_w or self._count < self.rule.moves
+                or self._largest_w2 > self.rule.max_share * self._moved_w2):
+            return None
+        slope = self._followed_w2 / self._moved_w2
+        # The fit's standard error: the house moves the slope does not explain, against the moves' size.
+        residual_w2 = max(0.0, self._house_w2 - slope * self._followed_w2)
+        error = (residual_w2 / (self._count - 1)) ** 0.5 / self._moved_w2 ** 0.5
+        if error > self.rule.max_slope_error:
+            return None  # too scattered yet: more moves may tighten it (until the window's time is up)
+        assert self._started_at is not None
+        verdict = LoopVerdict(slope, self._moved_w2 ** 0.5, self._started_at)
+        self._reset()
+        return verdict
