@@ -12,9 +12,14 @@ from typing import Any
 from core.allocation import AllocationParams, allocate
 from core.controller import ClosedLoop, ControlParams
 from core.daily_report import DailyFigures
+from core.day_roll import DayRoll
+from core.decision_gate import DecisionGate
 from core.decisions import DecisionListener, is_relay, snapshot
+from core.meter_intake import MeterIntake, NoReading
 from core.meters import EnergyCounter, MeterState
-from equipments.base import FORCED_BY_USER, Equipment, power_change_is_news
+from core.stale_guard import StaleGuard
+from core.status_pacing import StatusPacing
+from equipments.base import FORCED_BY_USER, Equipment
 from equipments.modes import ModeCommandError, apply_mode_command, parse_mode_command
 from field.features import FieldFeatures
 from field.forecast import ForecastFailure, OwmForecast
@@ -22,18 +27,11 @@ from settings.config import Settings, load_settings
 from settings.version import PYSEB_VERSION
 from status.document import build_status
 from status.restore import restore_status
-from values.boots import MeterBoots
-from values.local_time import local_date, next_local_midnight
-from values.readings import MeterProblem, parse_meter_payload
+from values.readings import MeterReading
 
 log = logging.getLogger(__name__)
 
 Publish = Callable[..., Any]  # publish(topic, payload, retain=False)
-
-# Meter timestamps and the decision's own clock come from one process's clock, but a reading's
-# `received_at` is taken on paho's thread: a millisecond of slack keeps a reading that arrived exactly
-# `settle` seconds after the command from being refused for a rounding.
-EVIDENCE_SLACK_S = 1e-3
 
 
 class Regulator:
@@ -71,32 +69,36 @@ class Regulator:
                                    ev.meter_timeout_s, PYSEB_VERSION, ev.settle_s)
         own_meters = [(load.options["topic_read_power"], f"{load.name}'s own") for load in self.loads
                       if load.options.get("topic_read_power")]
-        self._meter_boots = MeterBoots([(mq.topic_cons, "consumption"), (mq.topic_prod, "production"), *own_meters])
+        self._meter_intake = MeterIntake(self.consumption, self.production, own_meters, mq.json_power,
+                                         ev.max_meter_power_w, ev.frozen_meter)
         self._started_at: float | None = None
-        self._next_midnight_at: float | None = None  # computed once a day: the hot path only compares
-        self._last_decision_at: float | None = None
-        self._decided_on = (0, 0)  # meter reading counts used by the last decision
-        self.stale_reason: str | None = None  # why regulation is suspended (a silent meter)
+        self._stale_guard = StaleGuard(self.consumption, self.production, self.loads, ev.meter_timeout_s)
+        self._gate = DecisionGate(self.consumption, self.production, ev.period_s,
+                                  ev.settle_s if self.controller is not None else None)
         self.last_decision = "none yet"
         self.last_status: dict[str, Any] | None = None  # the last document published
-        self._status_at: float | None = None
-        self._status_due = False  # a decision's status was held back by [evaluate] status_interval
-        self._reported: set[tuple[str, str]] = set()
+        self._status_pacing = StatusPacing(ev.status_interval_s)
         # The day's figures for the daily report, and whoever else wants each decision (the recorder).
         self._relays = tuple(is_relay(load) for load in self.loads)
         self.daily = DailyFigures([load.name for load in self.loads], self._relays, ev.meter_timeout_s)
         self._decision_listeners: list[DecisionListener] = [self.daily.add]
+        self._day = DayRoll(self.loads, self.production_energy, self.daily, self.tz)
 
     @classmethod
     def from_config(cls, path: str | Path, publish: Publish) -> Regulator:
         """A regulator for the config file at `path` (ConfigError lists every problem)."""
         return cls(load_settings(path), publish)
 
+    @property
+    def stale_reason(self) -> str | None:
+        """Why regulation is suspended (a silent or frozen meter), or None while it runs."""
+        return self._stale_guard.reason
+
     # --- the interface ----------------------------------------------------------------------------
     def subscriptions(self) -> list[str]:
         """Every topic the regulator reads."""
         mq = self.settings.mqtt
-        topics = [mq.topic_cons, mq.topic_prod, mq.topic_mode, *self._load_topics, *self._meter_boots.topics(),
+        topics = [mq.topic_cons, mq.topic_prod, mq.topic_mode, *self._load_topics, *self._meter_intake.boots.topics(),
                   *self.field.subscriptions()]
         return list(dict.fromkeys(topics))
 
@@ -123,8 +125,10 @@ class Regulator:
             changed = self.field.handles(topic) and self.field.handle(topic, payload, now)
             for load in self._load_topics.get(topic, ()):
                 changed = load.handle(topic, payload, now) or changed
-            if topic in self._meter_boots:
-                self._on_meter_boot(topic, payload)
+            if topic in self._meter_intake.boots:
+                booted = self._meter_intake.boot(topic, payload)
+                if booted is not None:
+                    self._gate.meter_booted(booted)  # no decision on a reading from before the boot
             if changed:
                 self.publish_status(now)
         self.field.reconcile(now)
@@ -140,10 +144,12 @@ class Regulator:
             if load.force_end_at is not None and now >= load.force_end_at:
                 load.unforce(now, "force expired")
                 changed = True
-        status_due = self._status_due and self._status_interval_over(now)
+        pacing = self._status_pacing
+        status_due = pacing.held and pacing.interval_over(now)
         if self.field.tick(now) or changed or status_due:
             self.publish_status(now)
-        self._check_stale(now)
+        if self._stale_guard.check(now):
+            self._stale_changed(now)
         self.field.reconcile(now)
 
     def on_forecast(self, result: OwmForecast | ForecastFailure, now: float) -> None:
@@ -179,7 +185,8 @@ class Regulator:
         if self._started_at is not None:
             return
         self._started_at = now
-        self._next_midnight_at = next_local_midnight(now, self.tz)
+        self._stale_guard.start(now)
+        self._day.start(now)
         self.field.start(now)
         for load in self.loads:
             forced_w = load.forced_power_w
@@ -213,97 +220,35 @@ class Regulator:
             log.error("status not published: %s", exc)
             return
         self.last_status = document  # a fresh dict, never mutated: the daemon hands it to its saver
-        self._status_at = now
-        self._status_due = False
+        self._status_pacing.published(now)
         self._publish(self.settings.mqtt.topic_status, payload, False)
         self.field.after_status(document)
 
     # --- internals --------------------------------------------------------------------------------
-    def _report(self, topic: str, problem: MeterProblem | str, kind: str) -> None:
-        detail = problem.detail if isinstance(problem, MeterProblem) else problem
-        key = (topic, kind)
-        if key in self._reported:
-            log.debug("dropped message on %s: %s", topic, detail)
-        else:
-            self._reported.add(key)
-            log.warning("dropped message on %s: %s (further ones of this kind are logged at DEBUG)", topic,
-                        detail)
-
     def _on_meter(self, meter: MeterState, payload: bytes, now: float) -> None:
-        ev = self.settings.evaluate
-        result = parse_meter_payload(payload, self.settings.mqtt.json_power, now, ev.max_meter_power_w)
-        if isinstance(result, MeterProblem):
-            if result.kind == "boot":
-                self._meter_booted(meter)
-            else:
-                self._report(meter.topic, result, result.kind)
-            return
-        if ev.frozen_meter and meter.is_repeat(payload):
-            # A real meter's readings always differ (voltage, current, energy counter): the very same bytes
-            # again are a hung sensor loop behind a live MQTT loop. Not a new reading: the meter's age keeps
-            # running, and it goes stale after meter_timeout like a silent one.
-            meter.repeats += 1
-            self._report(meter.topic, "the very same message as the last reading: the meter looks frozen; "
-                         "not counted as a reading", "frozen")
-            self._check_stale(now)
-            return
-        meter.accept(result, payload)
-        if meter is self.production:
-            self.production_energy.add(result.power_w, now)
-        elif self.field.on_consumption(result.power_w, now):
-            self.publish_status(now)
-        self._check_stale(now)
-        self._maybe_decide(now)
+        reading = self._meter_intake.take(meter, payload, now)
+        if isinstance(reading, MeterReading):
+            if meter is self.production:
+                self.production_energy.add(reading.power_w, now)
+            elif self.field.on_consumption(reading.power_w, now):
+                self.publish_status(now)
+            if self._stale_guard.check(now):
+                self._stale_changed(now)
+            if self._stale_guard.reason is None and self._gate.claim(now, self.loads):
+                self._decide(now)
+        elif reading is NoReading.FROZEN:
+            # Not a reading: a frozen meter goes stale after meter_timeout like a silent one.
+            if self._stale_guard.check(now):
+                self._stale_changed(now)
+        elif reading is NoReading.BOOT:
+            self._gate.meter_booted(meter)  # no decision on a reading from before the boot
 
-    def _on_meter_boot(self, topic: str, payload: bytes) -> None:
-        label = self._meter_boots.who(topic, payload)
-        meter = {"consumption": self.consumption, "production": self.production}.get(label or "")
-        if meter is not None:
-            self._meter_booted(meter)
-        elif label is not None:
-            log.info("%s meter booted", label, extra={"limit_key": topic})
-
-    def _meter_booted(self, meter: MeterState) -> None:
-        # The boot is no sign of a reading: the meter's age keeps running, and no decision uses a reading
-        # from before the boot.
-        log.info("%s meter booted; it counts as fresh after its next good reading", meter.name,
-                 extra={"limit_key": meter.topic})  # a boot message is anyone's to send: bounded in the log
-        if meter is self.consumption:
-            self._decided_on = (meter.count, self._decided_on[1])
-        else:
-            self._decided_on = (self._decided_on[0], meter.count)
-
-    def _maybe_decide(self, now: float) -> None:
-        if self.stale_reason is not None:
-            return
-        counts = (self.consumption.count, self.production.count)
-        if counts[0] <= self._decided_on[0] or counts[1] <= self._decided_on[1]:
-            # Never twice on the same evidence: both meters must have spoken since the last decision (the
-            # meters are not synchronous: the decision comes with the later of the two). Deciding on each house
-            # reading with the previous production reading instead was measured worse on the cloudy day
-            # (capture 97.4 % against 98.3 %, twice the import): the production it acted on was older.
-            return
-        ev = self.settings.evaluate
-        if self._last_decision_at is not None and 0 <= now - self._last_decision_at < ev.period_s:
-            return  # (a clock stepped back gives a negative difference: decide, rather than freeze)
+    def _decide(self, now: float) -> None:
+        """Decide on the meters' last readings (the gate just let this decision through)."""
         consumption = self.consumption.last
         production_w = self.production.power_w
         assert consumption is not None and production_w is not None
-        # Any command counts, the decisions' and the others' (a force, a full tank, a re-probe, the stale guard),
-        # but the start's (every load to 0) does not hold back the first decision: skipping it would put every
-        # later decision on the house reading instead of the production reading that follows it, which the
-        # replay measured twice as importing on the cloudy day (docs/control.md).
-        last_command_at = max((load.last_command_at for load in self.loads if load.last_command_at is not None),
-                              default=None)
-        if (self.controller is not None and last_command_at is not None and self._last_decision_at is not None
-                and last_command_at <= consumption.received_at < last_command_at + ev.settle_s - EVIDENCE_SLACK_S):
-            # This house reading was taken before the last command could show in it: deciding on it would
-            # correct again what the last command already corrected. Wait for the next one. (A reading from
-            # before the command is a clock stepped back: decide, rather than freeze.)
-            return
         consumption_w = consumption.power_w
-        self._decided_on = counts
-        self._last_decision_at = now
         believed_w = sum(load.current_power_w for load in self.loads)
         for load in self.loads:
             load.observe_consumption(consumption_w, believed_w - load.current_power_w, now)
@@ -320,19 +265,9 @@ class Regulator:
             record = snapshot(now, consumption_w, production_w, self.loads, self._relays, regulated)
             for listener in self._decision_listeners:
                 listener(record)
-        # The status costs more than the decision. Published at once when a load switches or steps by
-        # NEWS_STEP_W or more; the closed loop's fine moves of the variator (every decision) and the meters'
-        # news at most every `status_interval`: the timers publish a held-back one then, nothing is lost.
-        news = any(power_change_is_news(before, load.current_power_w)
-                   for load, before in zip(self.loads, watts_before, strict=True))
-        if news or self._status_interval_over(now):
+        # The status costs more than the decision: at once for news, else at most every status_interval.
+        if self._status_pacing.after_decision(self.loads, watts_before, now):
             self.publish_status(now)
-        else:
-            self._status_due = True
-
-    def _status_interval_over(self, now: float) -> bool:
-        """True when the last status is `status_interval` old (or there is none; a clock stepped back too)."""
-        return self._status_at is None or not 0 <= now - self._status_at < self.settings.evaluate.status_interval_s
 
     def _on_mode(self, payload: bytes, now: float) -> None:
         try:
@@ -348,62 +283,20 @@ class Regulator:
         daemon to tick at that very moment rather than at its next periodic pass; None before start."""
         if self._started_at is None:
             return None
-        due = [self._next_midnight_at] if self._next_midnight_at is not None else []
-        if self.stale_reason is None:
-            timeout_s = self.settings.evaluate.meter_timeout_s
-            for meter in (self.consumption, self.production):
-                since = meter.last.received_at if meter.last is not None else self._started_at
-                due.append(since + timeout_s)
+        due = [self._day.next_midnight_at, *self._stale_guard.deadlines()]
         due.extend(load.force_end_at for load in self.loads if load.force_end_at is not None)
-        return min(due) if due else None
+        return min(due)
 
-    def _check_stale(self, now: float) -> None:
-        timeout_s = self.settings.evaluate.meter_timeout_s
-        assert self._started_at is not None
-        cons, prod = self.consumption.last, self.production.last
-        if (self.stale_reason is None and cons is not None and prod is not None
-                and now - cons.received_at < timeout_s and now - prod.received_at < timeout_s):
-            return  # the usual case, on every message: both fresh, nothing to do
-        silent = []
-        for meter in (self.consumption, self.production):
-            age = meter.age_s(now)
-            if age is None:
-                age = now - self._started_at
-            if age >= timeout_s:  # at the deadline itself: "within meter_timeout"
-                how = (f"frozen for {age:.0f} s (the same message {meter.repeats} times)" if meter.repeats
-                       else f"silent for {age:.0f} s")
-                silent.append(f"{meter.name} meter {how}")
-        if silent and self.stale_reason is None:
-            self.stale_reason = "; ".join(silent)
-            log.warning("%s: every unforced load to 0 W until both meters are fresh", self.stale_reason)
-            for load in self.loads:
-                if not load.is_forced():
-                    # Every one, even believed at 0 W: a relay may be on while its power is unknown.
-                    load.set_power(0.0, now, self.stale_reason)
-            self.publish_status(now)
-        elif not silent and self.stale_reason is not None:
-            log.info("both meters fresh again: regulation resumes")
-            self.stale_reason = None
-            # Only readings after the silence count for the next decision.
-            self._decided_on = (self.consumption.count - 1, self.production.count - 1)
+    def _stale_changed(self, now: float) -> None:
+        if self._stale_guard.reason is not None:
+            self.publish_status(now)  # suspended: the unforced loads were just commanded to 0 W
+        else:
+            self._gate.resume_after_silence()
 
     def _roll_day_if_needed(self, now: float) -> None:
-        if self._next_midnight_at is None or now < self._next_midnight_at:
-            return
-        # Energies are split at the midnight itself, not at the first message after it.
-        midnight_at = self._next_midnight_at
-        self._next_midnight_at = next_local_midnight(now, self.tz)
-        for load in self.loads:
-            wh = load.roll_day(midnight_at)  # full flags are cleared by the field features' daily clear
-            log.info("new day: %s drew %.0f Wh yesterday", load.name, wh)
-        self.production_energy.roll_day(midnight_at)
-        log.info("new day: production was %.0f Wh yesterday", self.production_energy.yesterday_wh)
-        self._publish_report(midnight_at)
-
-    def _publish_report(self, midnight_at: float) -> None:
-        report = self.daily.close(local_date(midnight_at - 1.0, self.tz).isoformat(), midnight_at)
-        if report.covered_h <= 0:
-            return  # started just before midnight, or no decision all day: nothing to say
-        log.info("%s", report.line())
-        # Retained: a dashboard that connects later in the day still finds yesterday's report.
-        self._publish(self.settings.mqtt.topic_report, json.dumps(report.as_json(), allow_nan=False), True)
+        if now < self._day.next_midnight_at:
+            return  # the usual case, on every message and timer
+        report = self._day.roll(now)
+        if report is not None:
+            # Retained: a dashboard that connects later in the day still finds yesterday's report.
+            self._publish(self.settings.mqtt.topic_report, json.dumps(report.as_json(), allow_nan=False), True)

@@ -1,0 +1,54 @@
+"""Local midnight, apart from the regulator: yesterday's energies (each load's and the production's) are
+split at the midnight itself, and the day's report is closed. The regulator checks for it on every message
+and timer, so the next midnight is computed once a day and the check is a single comparison; publishing
+the report is left to the regulator, which owns the link."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from datetime import tzinfo
+
+from core.daily_report import DailyFigures, DailyReport
+from core.meters import EnergyCounter
+from equipments.base import Equipment
+from values.local_time import local_date, next_local_midnight
+
+# The regulator's own lines, moved here with the code that writes them: the logger name is part of what the log
+# shows, so it stays what it was.
+log = logging.getLogger("core.regulator")
+
+
+class DayRoll:
+    """The next local midnight, and what happens at it."""
+
+    def __init__(self, loads: Sequence[Equipment], production_energy: EnergyCounter, daily: DailyFigures,
+                 tz: tzinfo | None) -> None:
+        self._loads = loads
+        self._production_energy = production_energy
+        self._daily = daily
+        self._tz = tz
+        # Computed once a day: the regulator's hot path only compares `now` with it (never, before start).
+        self.next_midnight_at = math.inf
+
+    def start(self, now: float) -> None:
+        """The regulator starts at `now`: the first midnight to wait for is the next one."""
+        self.next_midnight_at = next_local_midnight(now, self._tz)
+
+    def roll(self, now: float) -> DailyReport | None:
+        """`now` is at or after `next_midnight_at`: roll the day over. Returns the report of the day that
+        ended, to publish, when it has something to say."""
+        # Energies are split at the midnight itself, not at the first message after it.
+        midnight_at = self.next_midnight_at
+        self.next_midnight_at = next_local_midnight(now, self._tz)
+        for load in self._loads:
+            wh = load.roll_day(midnight_at)  # full flags are cleared by the field features' daily clear
+            log.info("new day: %s drew %.0f Wh yesterday", load.name, wh)
+        self._production_energy.roll_day(midnight_at)
+        log.info("new day: production was %.0f Wh yesterday", self._production_energy.yesterday_wh)
+        report = self._daily.close(local_date(midnight_at - 1.0, self._tz).isoformat(), midnight_at)
+        if report.covered_h <= 0:
+            return None  # started just before midnight, or no decision all day: nothing to say
+        log.info("%s", report.line())
+        return report

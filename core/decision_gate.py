@@ -1,0 +1,74 @@
+"""When the regulator may decide, apart from the decision itself: a decision needs a reading of each meter
+that no decision used yet, [evaluate] period since the last one, and (closed loop) a house reading taken
+late enough to show the last command. These rules read only the meters and the loads' last command times;
+kept here, they read in one place and the regulator only asks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from core.meters import MeterState
+from equipments.base import Equipment
+
+# Meter timestamps and the decision's own clock come from one process's clock, but a reading's
+# `received_at` is taken on paho's thread: a millisecond of slack keeps a reading that arrived exactly
+# `settle` seconds after the command from being refused for a rounding.
+EVIDENCE_SLACK_S = 1e-3
+
+
+class DecisionGate:
+    """The evidence the last decision used, and whether there is new evidence to decide on."""
+
+    def __init__(self, consumption: MeterState, production: MeterState, period_s: float,
+                 settle_s: float | None) -> None:
+        """`settle_s`: how long a command takes to show in the house meter (None: no wait, Hébert's rule)."""
+        self._consumption = consumption
+        self._production = production
+        self._period_s = period_s
+        self._settle_s = settle_s
+        self._decided_on = (0, 0)  # meter reading counts used by the last decision
+        self._last_decision_at: float | None = None
+
+    def claim(self, now: float, loads: Sequence[Equipment]) -> bool:
+        """True when a decision may be taken at `now`; its evidence then counts as used."""
+        counts = (self._consumption.count, self._production.count)
+        if counts[0] <= self._decided_on[0] or counts[1] <= self._decided_on[1]:
+            # Never twice on the same evidence: both meters must have spoken since the last decision (the
+            # meters are not synchronous: the decision comes with the later of the two). Deciding on each house
+            # reading with the previous production reading instead was measured worse on the cloudy day
+            # (capture 97.4 % against 98.3 %, twice the import): the production it acted on was older.
+            return False
+        if self._last_decision_at is not None and 0 <= now - self._last_decision_at < self._period_s:
+            return False  # (a clock stepped back gives a negative difference: decide, rather than freeze)
+        consumption = self._consumption.last
+        assert consumption is not None
+        if self._settle_s is not None and self._last_decision_at is not None:
+            # Any command counts, the decisions' and the others' (a force, a full tank, a re-probe, the stale
+            # guard), but the start's (every load to 0) does not hold back the first decision: skipping it would
+            # put every later decision on the house reading instead of the production reading that follows it,
+            # which the replay measured twice as importing on the cloudy day (docs/control.md).
+            last_command_at = None
+            for load in loads:  # the latest command (a plain loop, cheaper than max() on a generator)
+                at = load.last_command_at
+                if at is not None and (last_command_at is None or at > last_command_at):
+                    last_command_at = at
+            if (last_command_at is not None and last_command_at <= consumption.received_at
+                    < last_command_at + self._settle_s - EVIDENCE_SLACK_S):
+                # This house reading was taken before the last command could show in it: deciding on it would
+                # correct again what the last command already corrected. Wait for the next one. (A reading from
+                # before the command is a clock stepped back: decide, rather than freeze.)
+                return False
+        self._decided_on = counts
+        self._last_decision_at = now
+        return True
+
+    def meter_booted(self, meter: MeterState) -> None:
+        """`meter` rebooted: no decision uses a reading from before the boot."""
+        if meter is self._consumption:
+            self._decided_on = (meter.count, self._decided_on[1])
+        else:
+            self._decided_on = (self._decided_on[0], meter.count)
+
+    def resume_after_silence(self) -> None:
+        """Both meters fresh again after a silence: only readings after it count for the next decision."""
+        self._decided_on = (self._consumption.count - 1, self._production.count - 1)

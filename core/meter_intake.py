@@ -1,0 +1,87 @@
+"""The meters' MQTT messages, apart from the regulator: a reading parsed into a good one the meter takes, or
+the reason it gives none, and a boot message told from another device's. Anyone who can publish on the
+broker can send junk to a meter's topic, so a refused message is a WARNING once per topic and kind, then
+DEBUG. A meter that sends the very same bytes again is frozen ([evaluate] frozen_meter): its repeats are
+counted, not taken. What follows (energy, the stale guard, a decision) is the regulator's."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from enum import Enum
+
+from core.meters import MeterState
+from values.boots import MeterBoots
+from values.readings import MeterProblem, MeterReading, parse_meter_payload
+
+# The regulator's own lines, moved here with the code that writes them: the logger name is part of what the log
+# shows (and of the flood limiter's kinds), so it stays what it was.
+log = logging.getLogger("core.regulator")
+
+
+class NoReading(Enum):
+    """Why a meter's message gave no reading."""
+
+    BOOT = "boot"  # the meter's boot message
+    FROZEN = "frozen"  # the very same message as the last reading: the meter's age keeps running
+    REFUSED = "refused"  # junk, out of range, a read error: logged
+
+
+class MeterIntake:
+    """Turns the meters' messages into readings; remembers which kinds of refusal it already warned of."""
+
+    def __init__(self, consumption: MeterState, production: MeterState, own_meters: Iterable[tuple[str, str]],
+                 json_power: str, max_meter_power_w: float, frozen_meter: bool) -> None:
+        """`own_meters`: (reading topic, label) of the loads' own meters, whose boots are only logged."""
+        self._by_label = {"consumption": consumption, "production": production}
+        self.boots = MeterBoots([(consumption.topic, "consumption"), (production.topic, "production"), *own_meters])
+        self._json_power = json_power
+        self._max_meter_power_w = max_meter_power_w
+        self._frozen_meter = frozen_meter
+        self._reported: set[tuple[str, str]] = set()
+
+    def take(self, meter: MeterState, payload: bytes, now: float) -> MeterReading | NoReading:
+        """The reading in `payload`, received at `now`, now `meter`'s last; or why there is none."""
+        result = parse_meter_payload(payload, self._json_power, now, self._max_meter_power_w)
+        if isinstance(result, MeterProblem):
+            if result.kind == "boot":
+                self._booted(meter)
+                return NoReading.BOOT
+            self._report(meter.topic, result.detail, result.kind)
+            return NoReading.REFUSED
+        if self._frozen_meter and meter.is_repeat(payload):
+            # A real meter's readings always differ (voltage, current, energy counter): the very same bytes
+            # again are a hung sensor loop behind a live MQTT loop. Not a new reading: the meter's age keeps
+            # running, and it goes stale after meter_timeout like a silent one.
+            meter.repeats += 1
+            self._report(meter.topic, "the very same message as the last reading: the meter looks frozen; "
+                         "not counted as a reading", "frozen")
+            return NoReading.FROZEN
+        meter.accept(result, payload)
+        return result
+
+    def boot(self, topic: str, payload: bytes) -> MeterState | None:
+        """A message on one of `boots`' topics: the meter it says booted, if one of the two (a load's own meter
+        booting is only logged)."""
+        label = self.boots.who(topic, payload)
+        meter = self._by_label.get(label or "")
+        if meter is not None:
+            self._booted(meter)
+        elif label is not None:
+            log.info("%s meter booted", label, extra={"limit_key": topic})
+        return meter
+
+    def _booted(self, meter: MeterState) -> None:
+        # The boot is no sign of a reading: the meter's age keeps running (the regulator makes sure no
+        # decision uses a reading from before the boot).
+        log.info("%s meter booted; it counts as fresh after its next good reading", meter.name,
+                 extra={"limit_key": meter.topic})  # a boot message is anyone's to send: bounded in the log
+
+    def _report(self, topic: str, detail: str, kind: str) -> None:
+        key = (topic, kind)
+        if key in self._reported:
+            log.debug("dropped message on %s: %s", topic, detail)
+        else:
+            self._reported.add(key)
+            log.warning("dropped message on %s: %s (further ones of this kind are logged at DEBUG)", topic,
+                        detail)

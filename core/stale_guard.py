@@ -1,0 +1,73 @@
+"""The stale-meter guard, apart from the regulator: a decision on an old reading is a guess, so when either
+meter has been silent (or frozen: the very same message again and again) for [evaluate] meter_timeout,
+regulation stops and every unforced load goes to 0 W until both meters are fresh again. Only the meters'
+ages and the loads are needed to judge it, so it lives here and the regulator only asks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from core.meters import MeterState
+from equipments.base import Equipment
+
+# The regulator's own lines, moved here with the code that writes them: the logger name is part of what the log
+# shows (and of the flood limiter's kinds), so it stays what it was.
+log = logging.getLogger("core.regulator")
+
+
+class StaleGuard:
+    """Both meters' freshness against `timeout_s`; `reason` says why regulation is suspended, if it is."""
+
+    def __init__(self, consumption: MeterState, production: MeterState, loads: Sequence[Equipment],
+                 timeout_s: float) -> None:
+        self._consumption = consumption
+        self._production = production
+        self._loads = loads
+        self._timeout_s = timeout_s
+        self._started_at: float | None = None
+        self.reason: str | None = None  # why regulation is suspended (a silent or frozen meter)
+
+    def start(self, now: float) -> None:
+        """The regulator starts at `now`: a meter never read is as old as that."""
+        self._started_at = now
+
+    def check(self, now: float) -> bool:
+        """Judge both meters at `now`. True when the verdict changed: suspended (`reason` set, every unforced
+        load commanded to 0 W) or resumed (`reason` None)."""
+        timeout_s = self._timeout_s
+        cons, prod = self._consumption.last, self._production.last
+        if (self.reason is None and cons is not None and prod is not None
+                and now - cons.received_at < timeout_s and now - prod.received_at < timeout_s):
+            return False  # the usual case, on every message: both fresh, nothing to do
+        assert self._started_at is not None
+        silent = []
+        for meter in (self._consumption, self._production):
+            age = meter.age_s(now)
+            if age is None:
+                age = now - self._started_at
+            if age >= timeout_s:  # at the deadline itself: "within meter_timeout"
+                how = (f"frozen for {age:.0f} s (the same message {meter.repeats} times)" if meter.repeats
+                       else f"silent for {age:.0f} s")
+                silent.append(f"{meter.name} meter {how}")
+        if silent and self.reason is None:
+            self.reason = "; ".join(silent)
+            log.warning("%s: every unforced load to 0 W until both meters are fresh", self.reason)
+            for load in self._loads:
+                if not load.is_forced():
+                    # Every one, even believed at 0 W: a relay may be on while its power is unknown.
+                    load.set_power(0.0, now, self.reason)
+            return True
+        if not silent and self.reason is not None:
+            log.info("both meters fresh again: regulation resumes")
+            self.reason = None
+            return True
+        return False
+
+    def deadlines(self) -> list[float]:
+        """When each meter goes stale if it stays silent (none before start, or while already suspended)."""
+        if self._started_at is None or self.reason is not None:
+            return []
+        started_at = self._started_at
+        return [(meter.last.received_at if meter.last is not None else started_at) + self._timeout_s
+                for meter in (self._consumption, self._production)]
