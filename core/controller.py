@@ -201,10 +201,11 @@ class ClosedLoop:
             if self._switch(victim, False, 0.0, consumption_w, loads, now, guard_shed=True):
                 self.guard_sheds_by[victim.name] = self.guard_sheds_by.get(victim.name, 0) + 1
                 on_w -= drawn_w
-                rest_s = self._clock(victim).min_off_s(_seconds(victim, "min_off_s"))
-                if rest_s > _seconds(victim, "min_off_s"):
+                clock, min_off_s = self._clock(victim), _seconds(victim, "min_off_s")
+                rest_s = clock.min_off_s(min_off_s)
+                if rest_s > min_off_s:
                     log.info("%s: shed by the guard (%d in a row): off for %.0f s at least",
-                             victim.name, self._clock(victim).guard_sheds, rest_s)
+                             victim.name, clock.guard_sheds, rest_s)
         return on_w
 
     @staticmethod

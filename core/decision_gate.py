@@ -9,11 +9,7 @@ from collections.abc import Sequence
 
 from core.meters import MeterState
 from equipments.base import Equipment
-
-# Meter timestamps and the decision's own clock come from one process's clock, but a reading's
-# `received_at` is taken on paho's thread: a millisecond of slack keeps a reading that arrived exactly
-# `settle` seconds after the command from being refused for a rounding.
-EVIDENCE_SLACK_S = 1e-3
+from values.readings import shows_command
 
 
 class DecisionGate:
@@ -53,7 +49,7 @@ class DecisionGate:
                 if at is not None and (last_command_at is None or at > last_command_at):
                     last_command_at = at
             if (last_command_at is not None and last_command_at <= consumption.received_at
-                    < last_command_at + self._settle_s - EVIDENCE_SLACK_S):
+                    and not shows_command(consumption.received_at, last_command_at, self._settle_s)):
                 # This house reading was taken before the last command could show in it: deciding on it would
                 # correct again what the last command already corrected. Wait for the next one. (A reading from
                 # before the command is a clock stepped back: decide, rather than freeze.)

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# A reading this much earlier than `evidence_s` after a command still counts (the regulator's own slack
-# for a reading stamped a hair before the settle time).
-EVIDENCE_SLACK_S = 1e-3
+from values.readings import shows_command
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +72,7 @@ class LoopEvidence:
     def on_reading(self, own_w: float, others_w: float, command_w: float, changed_at: float | None,
                    now: float) -> LoopVerdict | None:
         """A house reading; `changed_at` is when the command last changed. A verdict when a window closes."""
-        if changed_at is not None and now - changed_at < self.rule.evidence_s - EVIDENCE_SLACK_S:
+        if changed_at is not None and not shows_command(now, changed_at, self.rule.evidence_s):
             return None  # this reading may not show the last command yet: neither side of a pair
         last, self.last = self.last, EvidenceReading(now, own_w, command_w, others_w)
         if last is None or not 0 < now - last.at <= self.rule.max_gap_s:

@@ -17,6 +17,17 @@ _BARE_NAN = re.compile(r"(?<![\w\"])-?nan(?![\w\"])", re.IGNORECASE)
 # or memory on it. (Deep nesting is caught separately: json raises RecursionError, not ValueError.)
 MAX_PAYLOAD_BYTES = 64 * 1024
 
+# Meter timestamps and the decisions' clock come from one process's clock, but a reading's `received_at`
+# is taken on paho's thread: a millisecond of slack keeps a reading that arrived exactly `settle` seconds
+# after a command from being refused for a rounding.
+EVIDENCE_SLACK_S = 1e-3
+
+
+def shows_command(reading_at: float, command_at: float, settle_s: float) -> bool:
+    """True when a house reading taken at `reading_at` is late enough to show a command sent at
+    `command_at`: `settle_s` after it (the closed loop's decisions and the full-tank inference's rule)."""
+    return reading_at >= command_at + settle_s - EVIDENCE_SLACK_S
+
 
 @dataclass(frozen=True, slots=True)
 class MeterReading:
