@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from calibration import read_calibration_csv
+from calibration.monotone import analyse_sweep
 
 __all__ = ["ResponseCurve", "read_response"]
 
@@ -19,6 +20,8 @@ class ResponseCurve:
     path: str
     percents: tuple[float, ...]  # increasing
     watts: tuple[float, ...]
+    # The sweep's readings left out as the meter's glitches, as (percent, watts).
+    glitches: tuple[tuple[float, float], ...] = ()
 
     @property
     def max_w(self) -> float:
@@ -31,11 +34,21 @@ class ResponseCurve:
 
 
 def read_response(path: str | Path) -> ResponseCurve:
-    """The measured points of a calibration CSV, read by the calibration's own reader.
+    """The measured points of a calibration CSV, read by the calibration's own reader, less its glitches.
 
     One reader for the regulator's fit and for the simulated truth, so a file means the same to both
     (BOM, header, decimal commas, duplicates averaged, at least `calibration.points.MIN_POINTS`
     distinct percents). Raises CalibrationError naming the file (and line).
+
+    The points the calibration's robust analysis rejects as outliers are left out: they are the
+    sweep's meter misreading, not the heater. ECS-02 reads 2301 W at 71 % and 2019 W at 71.5 %, one
+    and the same triac state (the firmware acts on whole percents); a heater that really jumped by
+    300 W at one percent would make every regulator dithering there import it, and the benchmark would
+    measure a glitch. The misfires at the bottom stay: a triac really misfires there.
     """
     points = read_calibration_csv(path)
-    return ResponseCurve(points.source, tuple(points.percent.tolist()), tuple(points.watts.tolist()))
+    keep = np.ones(len(points), dtype=bool)
+    glitches = tuple(analyse_sweep(points.watts).outliers)
+    keep[list(glitches)] = False
+    return ResponseCurve(points.source, tuple(points.percent[keep].tolist()), tuple(points.watts[keep].tolist()),
+                         tuple((float(points.percent[i]), float(points.watts[i])) for i in glitches))

@@ -107,6 +107,31 @@ def test_response_reads_what_the_calibration_reads(tmp_path: Path) -> None:
     assert late.percents[0] == 0 and late.watts[-1] == 2050
 
 
+def test_response_leaves_out_the_sweeps_meter_glitches() -> None:
+    # ECS-02 reads 2301 W at 71 % and 2019 W at 71.5 % (one triac state: the firmware acts on whole
+    # percents). The simulated heater follows its neighbours there, and its maximum is its real top.
+    curve = read_response(ROOT / "calibration" / "power_calibration_ECS-02.csv")
+    assert (71.0, pytest.approx(2301.08, abs=0.01)) in curve.glitches
+    assert 71.0 not in curve.percents
+    assert curve.watts_at(70.5) < curve.watts_at(71) < curve.watts_at(71.5)
+    assert curve.max_w == pytest.approx(2284.25)
+    # The misfires at the bottom are the triac's own behaviour: they stay.
+    assert curve.watts_at(1) == pytest.approx(91, abs=1)
+
+
+def test_response_of_a_clean_sweep_keeps_every_point() -> None:
+    curve = read_response(ROOT / "calibration" / "power_calibration_ECS-04.csv")
+    assert curve.glitches == ()
+    assert len(curve.percents) == 201
+
+
+def test_response_leaves_out_a_wild_point_of_a_synthetic_sweep(tmp_path: Path) -> None:
+    text = sweep_text({0: 0, 100: 2000}, step=2).replace("50;1000\n", "50;1900\n")
+    curve = read_response(write(tmp_path / "c.csv", text))
+    assert curve.glitches == ((50.0, 1900.0),)
+    assert curve.watts_at(50) == pytest.approx(1000)
+
+
 @pytest.mark.parametrize(("text", "message"), [
     ("0;0\n50;x\n", "c.csv, line 2: watts 'x' is not a number"),
     ("0;0\n150;10\n", "c.csv, line 2: percent 150 is outside 0..100"),
