@@ -41,12 +41,13 @@ DAYS = {  # name -> (file, is a 1-minute day)
 }
 HOUSES = {"demo": ROOT / "simulation" / "demo.ini", "two-load": ROOT / "bench" / "houses" / "two-load.ini"}
 ALGORITHMS = ("hebert", "closed_loop")
-# The README's trade-off table: relay dwell and export setpoint.
+# The README's trade-off table: relay dwell, on delay and export setpoint.
 SETTINGS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
     ("defaults", ()),
     ("dwell 300/300 s", (("radiator", "min_on_s", "300"), ("radiator", "min_off_s", "300"))),
     ("dwell 120/60 s", (("radiator", "min_on_s", "120"), ("radiator", "min_off_s", "60"))),
     ("dwell 1800/600 s", (("radiator", "min_on_s", "1800"), ("radiator", "min_off_s", "600"))),
+    ("on delay 60 s", (("radiator", "on_delay_s", "60"),)),
     ("setpoint 5 W", (("evaluate", "margin", "5"),)),
     ("setpoint 50 W", (("evaluate", "margin", "50"),)),
 )

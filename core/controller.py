@@ -178,7 +178,12 @@ class ClosedLoop:
             else:
                 # What the relays after it, held on by their dwell, will draw anyway is not free for it.
                 free_w = left_w - sum(held_w[index + 1:])
-                want = self._may_try(load, now) and free_w >= (power_w if power_w is not None else hysteresis_w)
+                covered = self._may_try(load, now) and free_w >= (power_w if power_w is not None else hysteresis_w)
+                clock = self._clock(load)
+                want = clock.covered(covered, now, _seconds(load, "on_delay_s"))
+                if covered and not want and clock.covered_since == now:
+                    log.debug("%s: the surplus covers it: on if it still does in %.0f s (on delay)", load.name,
+                              clock.on_delay_s(_seconds(load, "on_delay_s")))
             if want != on:
                 if free[index]:
                     self._switch(load, want, left_w, consumption_w, loads, now)

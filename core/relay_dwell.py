@@ -10,6 +10,11 @@ from dataclasses import dataclass
 # otherwise has the lowest relay switched on in every pause and shed in every burst. One shed alone is
 # a cloud: the relay's own min_off_s is rest enough.
 MAX_BACKOFF_S = 1800.0
+# From the second guard shed in a row, the surplus must also cover the relay this long, at every
+# decision, before it switches on again: such an appliance pauses for about a minute between bursts,
+# and a relay switched on in the pause is shed in the next burst. (From the first shed it cost capture
+# on a cloudy day, where the surplus that comes back is the sun's, and stays.)
+BACKOFF_ON_DELAY_S = 60.0
 
 
 @dataclass(slots=True)
@@ -23,6 +28,7 @@ class RelayClock:
     # Guard sheds in a row. The row ends with an on stretch that lasts its whole min_on_s, an off
     # stretch longer than MAX_BACKOFF_S, or a command someone else made (a force, the start...).
     guard_sheds: int = 0
+    covered_since: float | None = None  # off: since when the surplus has covered it, at every decision
 
     def seen(self, on: bool, last_command_at: float | None) -> None:
         """The relay is `on` now, and its last command was published at `last_command_at`. A command we did
@@ -30,6 +36,7 @@ class RelayClock:
         even an on-and-off pair between two decisions."""
         if last_command_at is not None and (self.switched_at is None or last_command_at > self.switched_at):
             self.switched_at, self.trial, self.guard_sheds = last_command_at, False, 0
+            self.covered_since = None
         self.on = on
 
     def switched(self, on: bool, now: float, min_on_s: float, trial: bool = False, guard_shed: bool = False) -> None:
@@ -39,6 +46,7 @@ class RelayClock:
             if stretch_s >= (min_on_s if self.on else MAX_BACKOFF_S):
                 self.guard_sheds = 0  # a whole on stretch, or a long rest: the row is over
         self.on, self.switched_at, self.trial = on, now, trial and on
+        self.covered_since = None
         if guard_shed:
             self.guard_sheds += 1
 
@@ -49,6 +57,22 @@ class RelayClock:
             return min_off_s
         # (the exponent is bounded first: a relay shed a thousand times must not overflow a float)
         return max(min_off_s, min(min_off_s * 2 ** min(self.guard_sheds - 1, 32), MAX_BACKOFF_S))
+
+    def on_delay_s(self, on_delay_s: float) -> float:
+        """How long the surplus must cover it before it switches on: `on_delay_s`, and from the second guard
+        shed in a row at least BACKOFF_ON_DELAY_S."""
+        return max(on_delay_s, BACKOFF_ON_DELAY_S) if self.guard_sheds >= 2 else on_delay_s
+
+    def covered(self, covered: bool, now: float, on_delay_s: float) -> bool:
+        """Whether an off relay may switch on, the surplus covering it now or not (`covered`): only once
+        the cover has lasted its on delay, decision after decision; one decision without cover starts
+        the wait again."""
+        if not covered:
+            self.covered_since = None
+            return False
+        if self.covered_since is None or now < self.covered_since:  # (or the clock stepped back)
+            self.covered_since = now
+        return now - self.covered_since >= self.on_delay_s(on_delay_s)
 
     def allows(self, min_on_s: float, min_off_s: float, now: float) -> bool:
         """True when the relay has been in its state long enough to leave it."""

@@ -18,6 +18,8 @@ RELAY_OPTIONS: tuple[Option, ...] = BASE_OPTIONS + (
            max=86400),
     Option("min_off_s", float, 120.0, "closed_loop: seconds a relay stays off once switched off (wear)", min=0,
            max=86400),
+    Option("on_delay_s", float, 0.0, "closed_loop: seconds the surplus must cover a relay, decision after "
+           "decision, before it switches on (filters a house appliance's short pauses)", min=0, max=3600),
     Option("hysteresis", float, 100.0, "closed_loop: once on, the load stays on until the surplus falls this "
            "many watts short of it, as long as variable loads give that back (never by importing)", min=0),
 )

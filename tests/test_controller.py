@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from core.relay_dwell import MAX_BACKOFF_S, RelayClock
+from core.relay_dwell import BACKOFF_ON_DELAY_S, MAX_BACKOFF_S, RelayClock
 from tests.configs import reading, write_config
 from tests.harness import CONS, NOON, PROD, Harness
 
@@ -48,15 +48,19 @@ class House:
 
 
 def closed_loop(tmp_path: Path, *loads: str, extra: str = "", anticipate: float = 0.0,
-                dwell_s: tuple[float, float] | None = None, status_interval_s: float = 1) -> Harness:
+                dwell_s: tuple[float, float] | None = None, status_interval_s: float = 1,
+                relay_options: str = "") -> Harness:
     """A regulator with the closed loop; `anticipate` off unless asked, so each case shows one mechanism;
-    `dwell_s` (min_on_s, min_off_s) for every relay, else their defaults."""
+    `dwell_s` (min_on_s, min_off_s) for every relay, else their defaults; `relay_options`, lines for every
+    relay's section."""
     config = write_config(tmp_path, loads, period=1, algorithm="closed_loop", extra=extra)
     text = config.read_text().replace("[evaluate]\n", f"[evaluate]\nanticipate = {anticipate}\n")
     text = text.replace("status_interval = 1\n", f"status_interval = {status_interval_s}\n")
     if dwell_s is not None:
         for relay in ("radiator", "small", "plug"):
             text = text.replace(f"[{relay}]\n", f"[{relay}]\nmin_on_s = {dwell_s[0]}\nmin_off_s = {dwell_s[1]}\n")
+    for relay in ("radiator", "small", "plug"):
+        text = text.replace(f"[{relay}]\n", f"[{relay}]\n{relay_options}")
     config.write_text(text)
     h = Harness(config)
     # Started long before the first reading: the relays' off time since the start (every relay commanded
@@ -505,3 +509,56 @@ def test_a_long_rest_or_someone_elses_command_ends_the_back_off_row() -> None:
     assert clock.min_off_s(120) == 240
     clock.seen(False, 2600.0)  # a force, an unforce, a restart's command
     assert clock.guard_sheds == 0 and clock.min_off_s(120) == 120
+
+
+def test_from_the_second_guard_shed_in_a_row_the_surplus_must_last_a_minute(tmp_path: Path) -> None:
+    # An oven's thermostat: a relay switched on in its one-minute pause is shed in its next burst.
+    h = closed_loop(tmp_path, "radiator")
+    house = House(h, base_w=300, pv_w=300 + 1000 + 20)
+    house.read()
+    shed_by_the_guard(house)
+    house.pv_w = 300  # the burst goes on past the radiator's 120 s off
+    for _ in range(70):
+        house.read()
+    house.pv_w = 300 + 1000 + 20
+    assert off_for(house) == 2  # one shed: back at the first reading that covers it
+    shed_by_the_guard(house)  # the second in a row: 240 s off, and a minute of cover
+    house.pv_w = 300
+    for _ in range(130):  # past the 240 s
+        house.read()
+    house.pv_w = 300 + 1000 + 20
+    for _ in range(29):  # 58 s of cover: still off
+        house.read()
+        assert h.last(RADIATOR) == "OFF"
+    house.pv_w = 300  # the burst is back: the wait starts again
+    house.read()
+    house.pv_w = 300 + 1000 + 20
+    assert off_for(house) == 60 + 2  # the reading that starts the cover, then 60 s of it
+
+
+def test_a_relays_on_delay_waits_for_a_surplus_that_lasts(tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "ecs", "radiator", relay_options="on_delay_s = 30\n")
+    house = House(h, base_w=300, pv_w=300 + 2000 + 1000 + 20)
+    house.read()  # the heater saturates at once; the radiator waits for its cover to last 30 s
+    assert watts(h, "ecs") == 2000 and h.last(RADIATOR) == "OFF"
+    for _ in range(14):  # 28 s
+        house.read()
+        assert h.last(RADIATOR) == "OFF"
+    house.read()  # 30 s of cover
+    assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 2000
+
+
+def test_the_on_delay_clock() -> None:
+    clock = RelayClock(on=False)
+    assert clock.covered(True, 100.0, 0.0)  # no delay: at once, as before
+    clock = RelayClock(on=False)
+    assert not clock.covered(True, 100.0, 30.0)
+    assert not clock.covered(True, 129.0, 30.0) and clock.covered(True, 130.0, 30.0)
+    assert not clock.covered(False, 131.0, 30.0)  # a decision without cover
+    assert not clock.covered(True, 140.0, 30.0) and clock.covered(True, 170.0, 30.0)
+    assert not clock.covered(True, 50.0, 30.0)  # a clock stepped back starts the wait again
+    clock.switched(True, 180.0, 600)
+    assert clock.covered_since is None
+    assert RelayClock(guard_sheds=1).on_delay_s(0.0) == 0.0
+    assert RelayClock(guard_sheds=2).on_delay_s(0.0) == BACKOFF_ON_DELAY_S
+    assert RelayClock(guard_sheds=2).on_delay_s(300.0) == 300.0  # a longer delay of its own is kept
