@@ -133,7 +133,7 @@ def load_settings(path: str | Path) -> Settings:
     root = mqtt_raw["topic_regul"].rstrip("/")
     for role in ("status", "mode", "availability", "report"):
         mqtt_raw[f"topic_{role}"] = mqtt_raw[f"topic_{role}"] or f"{root}/{role}"
-    _check_topics(reader, mqtt_raw, equipments)
+    _check_topics(reader, mqtt_raw, equipments, field.forecast.mqtt_topic)
     _check_topic_roles(reader, mqtt_raw, equipments, field)
 
     if reader.problems:
@@ -244,9 +244,10 @@ def _warn_unused_sections(cp: configparser.ConfigParser, reader: SectionReader, 
                                                  "[equipments]"))
 
 
-def _check_topics(reader: SectionReader, mqtt_raw: dict[str, Any], equipments: list[Equipment]) -> None:
+def _check_topics(reader: SectionReader, mqtt_raw: dict[str, Any], equipments: list[Equipment],
+                  forecast_topic: str | None) -> None:
     """One topic for two roles: a meter reading taken for the other meter, a status or a load's command
-    read back as a mode command. Each role must have its own topic."""
+    read back as a mode command, a forecast read as a meter. Each role must have its own topic."""
     owner: dict[str, str] = {}
     for key in ("topic_cons", "topic_prod", "topic_mode", "topic_status", "topic_availability", "topic_report"):
         topic = mqtt_raw.get(key)
@@ -257,6 +258,9 @@ def _check_topics(reader: SectionReader, mqtt_raw: dict[str, Any], equipments: l
                                                  "each needs its own topic"))
         else:
             owner[topic] = key
+    if forecast_topic and forecast_topic in owner:
+        reader.problems.append(ConfigProblem("forecast", "topic", f"{forecast_topic!r} is also [mqtt] "
+                                             f"{owner[forecast_topic]}: each needs its own topic"))
     for load in equipments:
         topic = load.options.get("topic_set_power")
         if topic in owner:
@@ -275,6 +279,8 @@ def _check_topic_roles(reader: SectionReader, mqtt_raw: dict[str, Any], equipmen
         ("mqtt", "topic_status", mqtt_raw.get("topic_status"), publish),
         ("mqtt", "topic_availability", mqtt_raw.get("topic_availability"), publish),
     ]
+    if field.forecast.mqtt_topic is not None:
+        checks.append(("forecast", "topic", field.forecast.mqtt_topic, read))
     if mqtt_raw.get("topic_regul") is not None and not mqtt_raw["topic_regul"].strip("/"):
         checks.append(("mqtt", "topic_regul", "", publish))
     if field.domoticz.send or field.domoticz.idx_ecs_mode or any(

@@ -192,6 +192,22 @@ def test_load_command_topic_must_not_be_a_meter_or_regulator_topic(tmp_path: Pat
     assert f"[radiator] topic_set_power: {topic!r} is also [mqtt] {other}" in problems_of(path)
 
 
+@pytest.mark.parametrize(("topic", "other"), [("smeter/pzem/PRODUCTION", "topic_prod"),
+                                              ("regul/status", "topic_status")])
+def test_the_forecast_topic_must_not_be_a_meter_or_regulator_topic(tmp_path: Path, topic: str, other: str) -> None:
+    # A forecast read on the production meter's topic would have each reading refused as a forecast (and
+    # each forecast as a reading), or the daemon reading back its own status.
+    path = write_config(tmp_path)
+    path.write_text(path.read_text() + f"\n[forecast]\ntopic = {topic}\n")
+    assert f"[forecast] topic: {topic!r} is also [mqtt] {other}" in problems_of(path)
+
+
+def test_a_forecast_topic_with_a_wildcard_is_refused(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    path.write_text(path.read_text() + "\n[forecast]\ntopic = weather/+/pv\n")
+    assert "[forecast] topic:" in problems_of(path)
+
+
 def test_distinct_topics_are_fine(tmp_path: Path) -> None:
     settings = load_settings(write_config(tmp_path))
     assert not [w for w in settings.warnings if "topic" in w]
