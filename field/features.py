@@ -146,12 +146,13 @@ class FieldFeatures:
 
     def load_status(self, load: Equipment) -> dict[str, Any]:
         """Per-load fields of the status document."""
-        return {"forced_by": load.forced_by, **self.tanks.load_status(load)}
+        return {"forced_by": load.forced_by, **self.tanks.load_status(load),
+                **self.homeassistant.load_status(load.name)}
 
     def restore(self, doc: dict[str, Any], saved_at: float, age_days: int) -> list[str]:
         """After the loads are restored from `doc` (saved at `saved_at`): full flags, rules, mode."""
         self.tanks.restored(saved_at)
-        warnings: list[str] = []
+        warnings: list[str] = self.homeassistant.restore(doc.get("equipments"))
         saved = doc.get("water_heater")
         if self.heater is None or age_days > 1:
             return warnings

@@ -175,6 +175,39 @@ class HomeAssistantBridge:
             self._apply(payload, now)  # the switch is on: the new setting takes effect now
         return True
 
+    # --- what a restart keeps ------------------------------------------------------------------------------
+    def load_status(self, name: str) -> dict[str, Any]:
+        """The force switch's settings of load `name`, for the status file (restored at start)."""
+        if not self.enabled:
+            return {}
+        power_w, duration_min = self.setpoints[name]
+        return {"ha_force_power": power_w, "ha_force_duration_min": duration_min}
+
+    def restore(self, entries: Any) -> list[str]:
+        """The force switches' settings from a status file's `equipments`; a bad one is left at its default,
+        with a warning. Settings, not the day's state: kept whatever the file's age."""
+        if not self.enabled or not isinstance(entries, list):
+            return []
+        warnings: list[str] = []
+        for entry in entries:
+            name = entry.get("name") if isinstance(entry, dict) else None
+            if name not in self.setpoints or "ha_force_power" not in entry:
+                continue
+            power, duration = entry.get("ha_force_power"), entry.get("ha_force_duration_min")
+            try:
+                if isinstance(power, bool) or isinstance(duration, bool):
+                    raise ValueError("not a number")
+                power_w, duration_min = float(power), float(duration)
+                if duration_min < 0:
+                    raise ValueError(f"the duration must be >= 0 minutes, got {duration_min:g}")
+                parse_mode_command(self._force_command(name, power_w, duration_min), self.loads)
+            except (TypeError, ValueError, ModeCommandError) as exc:
+                warnings.append(f"{name}: saved Home Assistant force settings {power!r} W, {duration!r} min "
+                                f"ignored ({exc})")
+                continue
+            self.setpoints[name] = (power_w, duration_min)
+        return warnings
+
     def _set_heater_mode(self, text: str, now: float) -> bool:
         if self.heater is None:
             raise ValueError("no water heater")

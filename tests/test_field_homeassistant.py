@@ -213,6 +213,45 @@ def test_mode_restored_after_a_restart_when_ha_sets_it(tmp_path: Path) -> None:
     assert again.reg.field.heater is not None and again.reg.field.heater.mode.value == "solar"
 
 
+def test_force_settings_survive_a_restart(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    command(h, "load_ecs_force_power", "500")
+    command(h, "load_ecs_force_duration", "30")
+    saved = h.reg.status(NOON + 20)
+    again = Harness(h.config)
+    assert again.reg.restore(saved, NOON + 3 * 86400) == []  # settings, not the day's state: any age
+    again.reg.start(NOON + 3 * 86400)
+    again.reg.on_connected(NOON + 3 * 86400)
+    assert state(again)["load_ecs_force_power"] == 500 and state(again)["load_ecs_force_duration"] == 30
+    assert state(again)["load_radiator_force_power"] == 1000  # never set: its default
+    command(again, "load_ecs_force", "ON", NOON + 3 * 86400 + 10)
+    assert again.load("ecs").forced_power_w == 500
+
+
+@pytest.mark.parametrize(("power", "duration", "why"), [
+    (5000, 30, "between 0 and 2000 W"), ("500", -1, ">= 0 minutes"), (True, 30, "not a number"),
+    (None, 30, "float() argument"),
+])
+def test_bad_saved_force_settings_are_left_at_their_default(tmp_path: Path, power: object, duration: object,
+                                                            why: str) -> None:
+    h = harness(tmp_path)
+    saved = h.reg.status(NOON + 20)
+    for entry in saved["equipments"]:
+        if entry["name"] == "ecs":
+            entry["ha_force_power"], entry["ha_force_duration_min"] = power, duration
+    again = Harness(h.config)
+    warnings = again.reg.restore(saved, NOON + 60)
+    assert len(warnings) == 1 and "ecs: saved Home Assistant force settings" in warnings[0] and why in warnings[0]
+    again.reg.start(NOON + 60)
+    again.reg.on_connected(NOON + 60)
+    assert state(again)["load_ecs_force_power"] == 2000 and state(again)["load_ecs_force_duration"] == 0
+
+
+def test_no_force_settings_in_the_status_without_home_assistant(tmp_path: Path) -> None:
+    h = harness(tmp_path, extra="")
+    assert all("ha_force_power" not in entry for entry in h.reg.status(NOON + 20)["equipments"])
+
+
 def test_config_problems(tmp_path: Path) -> None:
     path = write_config(tmp_path, extra=HA + "prefix = home/#\n")
     with pytest.raises(ConfigError, match=r"\[homeassistant\] prefix"):
