@@ -89,6 +89,8 @@ class VariableEquipment(Equipment):
         parts = split_device_topic(self.topic_status) if self.topic_status else None
         self.topic_boot: str | None = options.get("topic_boot") or (parts[0] if parts else None)
         self.device_id: str | None = options.get("device_id") or (parts[1] if parts else None)
+        # The last message on the status topic: the firmware answers every command there. None: never yet.
+        self.heard_at: float | None = None
 
     @staticmethod
     def _calibration_path(name: str, given: str | None, config_dir: Path) -> Path:
@@ -114,6 +116,8 @@ class VariableEquipment(Equipment):
     def handle(self, topic: str, payload: bytes, now: float) -> bool:
         """A variator that rebooted runs at its default, not at our command: send it again at once. Its
         status echo after each command (`"msg": "setpower"`) changes nothing."""
+        if topic == self.topic_status:
+            self.heard_at = now
         if topic == self.topic_status and is_boot_detected(payload):
             log.info("%s: the variator reports boot_detected: re-sending its command %s", self.name,
                      self.current_command().payload, extra={"limit_key": topic})
@@ -125,6 +129,11 @@ class VariableEquipment(Equipment):
                          device, self.current_command().payload, extra={"limit_key": topic})
                 self.resend("variator booted")
         return False
+
+    def heard_after(self, at: float) -> bool:
+        """True when the variator has answered on its status topic since `at`, or has never answered at all
+        (a firmware or a topic without answers: nothing to judge by)."""
+        return self.heard_at is None or self.heard_at >= at
 
     def command_for(self, watts: float) -> tuple[Command, float]:
         watts = min(watts, self._max_power_w)

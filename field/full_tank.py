@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import tzinfo
 
@@ -109,8 +110,12 @@ class InferredFullTank:
     closed loop's) are weighed too (field/full_tank_loop.py): they can raise or clear a suspicion, and
     the re-probe's hold then decides."""
 
-    def __init__(self, name: str, min_power_w: float, rule: InferenceRule = InferenceRule()) -> None:
+    def __init__(self, name: str, min_power_w: float, rule: InferenceRule = InferenceRule(),
+                 heard_after: Callable[[float], bool] | None = None) -> None:
         self.name = name
+        # Whether the load's device answered a command sent at a time: a probe it did not hear is void
+        # (a variator off the network draws what it drew; the house not moving is no full tank).
+        self.heard_after = heard_after
         self.min_power_w = min_power_w
         self.rule = rule
         self.full = False
@@ -207,6 +212,9 @@ class InferredFullTank:
         moved = f"a {step_w:.0f} W step moved the house by {round(high):d} W"
         if high >= needed_w:
             return self._verdict(True, moved, probe.started_at, now)
+        if self.heard_after is not None and not self.heard_after(probe.changed_at):
+            log.info("%s: probe void, %s at most but the variator did not answer the command", self.name, moved)
+            return False
         return self._verdict(False, f"{moved} at most (< {needed_w:.0f} W)", probe.started_at, now)
 
     def _verdict(self, drawing: bool, evidence: str, probe_started_at: float, now: float) -> bool:

@@ -46,7 +46,7 @@ class FullTankWatch:
             elif load.full_detection == "inferred":
                 # A house reading `settle` after a command shows it: the regulator's own rule of evidence.
                 detector = InferredFullTank(load.name, load.min_power_w,
-                                            InferenceRule(loop=LoopRule(evidence_s=settle_s)))
+                                            InferenceRule(loop=LoopRule(evidence_s=settle_s)), load.heard_after)
                 self.inferred[load.name] = detector
                 load.add_power_listener(detector.on_command)
 

@@ -146,6 +146,42 @@ def test_inferred_full_is_suspected_then_confirmed(tmp_path: Path, caplog: pytes
     assert h.last(ECS_CMD) == "0" and h.last(RADIATOR) == "ON"  # the surplus goes to the radiator
 
 
+ECHO = b'{"percent": 0.00, "power": 0, "mode": 0, "state": "ON", "msg": "setpower"}'
+
+
+class AnsweringHouse(House):
+    """The variator answers on its status topic after each reading's commands (as the firmware does after
+    every command) while `answering`."""
+
+    answering = True
+
+    def run(self, seconds: float) -> None:
+        end = self.now + seconds
+        while self.now < end:
+            super().run(self.period_s)
+            if self.answering:
+                self.h.reg.handle(ECS_CMD[: -len("/cmd")], ECHO, self.now + 0.1)
+
+
+@pytest.mark.parametrize("algorithm", ["hebert", "closed_loop"])
+@pytest.mark.parametrize("answering", [True, False])
+def test_a_variator_that_stops_answering_is_not_found_full(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                                           answering: bool, algorithm: str) -> None:
+    # Off the network, a variator draws what it drew: the house not following its commands is no full tank.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, algorithm=algorithm))
+    house = AnsweringHouse(h, T, production_w=300)
+    house.full.add("ecs")  # draws nothing: a cut thermostat, or a variator that no longer hears (at 0 %)
+    house.run(10)  # it answers, so it is a variator that answers
+    house.answering = answering
+    house.production_w = 2000
+    house.run(180)  # Hébert's step, or the loop's moves, then the re-probe's hold
+    assert h.load("ecs").overed is answering
+    assert ("the variator did not answer the command" in caplog.text) is not answering
+    if not answering:
+        assert "ecs is full" not in caplog.text
+
+
 def test_a_working_heater_is_never_found_full(tmp_path: Path) -> None:
     h = Harness(field_config(tmp_path))
     house = House(h, T, production_w=2000)

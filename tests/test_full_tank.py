@@ -168,6 +168,34 @@ def test_full_heater_is_suspected_then_confirmed_by_the_reprobe() -> None:
     assert house.verdicts.count(True) == 1 and tank.full
 
 
+def test_a_probe_the_variator_did_not_answer_is_void(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="field.full_tank")
+    answered_at = [at(2024, 6, 1, 11)]  # the variator's last answer on its status topic
+    tank = InferredFullTank("ecs", min_power_w=150, heard_after=lambda t: answered_at[0] >= t)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.heater_draws = False
+    house.run(20)
+    house.command(1500)  # no answer to this one
+    house.run(20)
+    assert tank.suspect_since is None and not tank.full
+    assert "ecs: probe void, a 1500 W step moved the house by 0 W at most" in caplog.text
+    house.command(0)
+    answered_at[0] = house.now + 0.1  # it answers again
+    house.run(20)
+    assert tank.suspect_since is not None  # a probe it heard counts
+
+
+def test_a_probe_that_moved_the_house_needs_no_answer() -> None:
+    # The house following the step is the answer: it clears a suspicion whatever the status topic says.
+    tank = InferredFullTank("ecs", min_power_w=150, heard_after=lambda t: False)
+    house = House(tank, at(2024, 6, 1, 11))
+    tank.suspect_since = house.now
+    house.run(20)
+    house.command(1500)
+    house.run(20)
+    assert tank.suspect_since is None and not tank.full
+
+
 def test_growing_steps_extend_one_probe() -> None:
     tank = InferredFullTank("ecs", min_power_w=150)
     house = House(tank, at(2024, 6, 1, 11))
