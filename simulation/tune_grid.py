@@ -100,6 +100,17 @@ def build_grid(config: Path, sets: Sequence[str]) -> list[Axis]:
             continue
         section, key, values = parsed
         label = f"{section}.{key}"
+        if section == RELAYS and section not in schema:  # (a load named `relays` keeps its own name)
+            owners = [relay for relay in relays if key in schema[relay]]
+            if not owners:
+                problems.append(f"--set {label}: no relay load of the config has an option {key!r}"
+                                if relays else f"--set {label}: the config has no relay load")
+            elif any(label == axis.label for axis in axes):
+                problems.append(f"--set {label}: given twice")
+            else:
+                _check_values(label, schema[owners[0]][key], values, problems)
+                axes.append(Axis(label, tuple((owner, key) for owner in owners), values))
+            continue
         if section not in schema:
             problems.append(f"--set {label}: [{section}] is neither [evaluate] nor a load of the config "
                             f"({', '.join(s for s in schema if s != 'evaluate')})")
@@ -110,6 +121,12 @@ def build_grid(config: Path, sets: Sequence[str]) -> list[Axis]:
         else:
             _check_values(label, schema[section][key], values, problems)
             axes.append(Axis(label, ((section, key),), values))
+    claimed: dict[tuple[str, str], str] = {}
+    for axis in axes:
+        for target in axis.targets:
+            if target in claimed and claimed[target] != axis.label:
+                problems.append(f"--set {axis.label}: sets [{target[0]}] {target[1]}, as {claimed[target]} does")
+            claimed.setdefault(target, axis.label)
     if problems:
         raise TuneError("\n".join(problems))
     if not axes:

@@ -9,7 +9,7 @@ import pytest
 
 from equipments.constant import ConstantEquipment
 from simulation.__main__ import main
-from simulation.tune_grid import build_grid
+from simulation.tune_grid import TuneError, build_grid
 from tests.test_simulation_replay import write_config
 
 
@@ -97,3 +97,28 @@ def test_the_default_grid_keeps_the_keys_the_schema_knows(tmp_path: Path) -> Non
     assert axes["relays.min_on_s"] == (("radiator", "min_on_s"),)
     assert axes["relays.hysteresis"] == (("radiator", "hysteresis"),)
     assert "relays.min_off_s" not in axes
+
+
+def test_set_relays_key_sets_it_on_every_relay(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "ecs = variable\nradiator = constant\ntowel = unknown")
+    axes = build_grid(config, ["relays.on_delay_s=0,60"])
+    assert [(axis.label, axis.targets, axis.values) for axis in axes] == [
+        ("relays.on_delay_s", (("radiator", "on_delay_s"), ("towel", "on_delay_s")), ("0", "60"))]
+
+
+@pytest.mark.parametrize(("sets", "message"), [
+    (["relays.on_delay=0,60"], "--set relays.on_delay: no relay load of the config has an option 'on_delay'"),
+    (["relays.on_delay_s=-1"], "--set relays.on_delay_s=-1: must be >= 0"),
+    (["relays.min_on_s=300", "radiator.min_on_s=600"],
+     "--set radiator.min_on_s: sets [radiator] min_on_s, as relays.min_on_s does"),
+])
+def test_set_relays_key_is_checked(tmp_path: Path, sets: list[str], message: str) -> None:
+    config = write_config(tmp_path, "ecs = variable\nradiator = constant")
+    with pytest.raises(TuneError) as caught:
+        build_grid(config, sets)
+    assert message in str(caught.value)
+
+
+def test_set_relays_key_without_a_relay(tmp_path: Path) -> None:
+    with pytest.raises(TuneError, match="--set relays.min_on_s: the config has no relay load"):
+        build_grid(write_config(tmp_path, "ecs = variable"), ["relays.min_on_s=300"])
