@@ -15,6 +15,7 @@ from recording.format import RecordError
 from settings.problems import ConfigError
 from settings.version import PYSEB_VERSION
 from simulation.demo import DEFAULT_TRACE, DemoError, DemoOptions, run_demo
+from simulation.log_clock import ReplayClock
 from simulation.metrics import LogError, format_summary, write_log
 from simulation.plot import PlotUnavailable, plot_day
 from simulation.recorded import RecordingFactory
@@ -22,6 +23,9 @@ from simulation.replay import ReplayError, real_regulator, replay
 from simulation.trace import TraceError
 from simulation.tune_cli import add_report_parser, add_tune_parser, run_report, run_tune
 from simulation.tune_grid import TuneError
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+CLOCK = ReplayClock()  # the replayed regulator's time (None until a replay runs: the wall clock's)
 
 USER_ERRORS = (ConfigError, TraceError, CalibrationError, ReplayError, LogError, PlotUnavailable, TuneError,
                RecordError)
@@ -47,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--period", type=float, metavar="S", help="meter period, s (default [simulation] period, 2)")
     rep.add_argument("--plot", type=Path, metavar="PNG", help="draw the day (needs matplotlib)")
     rep.add_argument("--log", type=Path, metavar="CSV", help="write one row per period")
+    # Also after the subcommand, where the replay's other options are (SUPPRESS: absent, it leaves the
+    # top-level count alone).
+    rep.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                     help="show the decision core's log, stamped with the replayed time (-v: its decisions, "
+                          "-vv: their reasoning)")
     rep.add_argument("--record", type=Path, metavar="DIR",
                      help="record the replay's decisions as the daemon does (pyseb-DAY.csv.gz in DIR)")
     add_tune_parser(sub)
@@ -69,7 +78,7 @@ def _replay(args: argparse.Namespace) -> int:
     began = time.perf_counter()
     recording = RecordingFactory(args.record, real_regulator) if args.record else None
     result = replay(args.config, args.trace, args.start, args.end, args.period,
-                    make_regulator=recording or real_regulator)
+                    make_regulator=CLOCK.watching(recording or real_regulator))
     elapsed = time.perf_counter() - began
     trace = result.trace
     print(f"Replay of {trace.path} with {args.config}: {trace.hhmm(result.start_s)} to "
@@ -92,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; the exit code (2 for a user's error, 130 on Ctrl-C)."""
     args = _parser().parse_args(argv)
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(CLOCK.formatter(LOG_FORMAT))  # a replay's lines at the replayed day's time
+    logging.basicConfig(level=level, handlers=[handler])
     try:
         if args.command == "replay":
             return _replay(args)

@@ -134,3 +134,15 @@ def test_unusable_response_csv_exits_2_naming_the_file(tmp_path: Path, capsys: p
     assert main(["replay", str(trace), "-c", str(config)]) == 2
     err = capsys.readouterr().err
     assert f"error: {tmp_path / 'short.csv'}: only 4 distinct percents" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_verbose_replay_logs_at_the_replayed_time(tmp_path: Path, where: str) -> None:
+    # A day replays in seconds: its decisions are stamped with the day's time, not the wall clock's.
+    replay_args = ["replay", str(REAL_DAY), "-c", str(DEMO_TEMPLATE), "--from", "12:00", "--to", "12:05"]
+    args = ["-v", *replay_args] if where == "before" else [*replay_args, "-v"]
+    done = subprocess.run([sys.executable, "-m", "simulation", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, check=True)
+    decisions = [line for line in done.stderr.splitlines() if "equipments.base: ecs:" in line]
+    assert decisions and all(line.startswith("2022-03-19 12:0") for line in decisions), done.stderr[-2000:]
+    assert "DEBUG" not in done.stderr  # -v: the decisions, not their reasoning
