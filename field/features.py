@@ -149,10 +149,12 @@ class FieldFeatures:
         return {"forced_by": load.forced_by, **self.tanks.load_status(load),
                 **self.homeassistant.load_status(load.name)}
 
-    def restore(self, doc: dict[str, Any], saved_at: float, age_days: int) -> list[str]:
-        """After the loads are restored from `doc` (saved at `saved_at`): full flags, rules, mode."""
+    def restore(self, doc: dict[str, Any], saved_at: float, age_days: int, now: float) -> list[str]:
+        """After the loads are restored from `doc` (saved at `saved_at`, read at `now`): full flags, rules,
+        mode, Home Assistant's force settings, the MQTT forecasts."""
         self.tanks.restored(saved_at)
         warnings: list[str] = self.homeassistant.restore(doc.get("equipments"))
+        warnings += self.forecast.restore(doc.get("forecast"), now)
         saved = doc.get("water_heater")
         if self.heater is None or age_days > 1:
             return warnings

@@ -4,6 +4,7 @@ about, the freshest valid source winning, else the seed's 100 % with one warning
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
@@ -80,6 +81,32 @@ class ForecastBook:
         log.info("forecast from mqtt for %s: clouds %s %%, PV %s Wh", forecast.day, forecast.clouds_percent,
                  forecast.pv_wh)
         return True
+
+    def restore(self, saved: Any, now: float) -> list[str]:
+        """The MQTT forecasts of a status file (its `forecast.mqtt.days`), so that a forecast published once
+        and not retained survives a restart. Each is checked as a message would be; those older than
+        KEEP_PAST_DAYS, or received after `now`, are dropped. Returns warnings."""
+        mqtt = saved.get(SOURCE_MQTT) if isinstance(saved, dict) else None
+        days = mqtt.get("days") if isinstance(mqtt, dict) else None
+        if not self.mqtt_topic or not isinstance(days, dict):
+            return []
+        warnings: list[str] = []
+        oldest = local_date(now, self.tz) - timedelta(days=KEEP_PAST_DAYS)
+        for text, entry in days.items():
+            try:
+                if not isinstance(entry, dict):
+                    raise ForecastError("not an object")
+                received_at = datetime.fromisoformat(str(entry.get("time"))).timestamp()
+                if received_at > now:
+                    raise ForecastError(f"received at {entry.get('time')}, after now")
+                doc = {"date": text, "clouds_percent": entry.get("clouds_percent"), "pv_wh": entry.get("pv_wh")}
+                forecast = parse_mqtt_forecast(json.dumps(doc).encode(), received_at)
+            except (ForecastError, ValueError, OverflowError, OSError) as exc:
+                warnings.append(f"status file's forecast for {str(text)[:40]!r} ignored: {exc}")
+                continue
+            if forecast.day >= oldest:
+                self.mqtt[forecast.day] = forecast
+        return warnings
 
     # --- use ----------------------------------------------------------------------------------------------
     def clouds_for(self, day: date) -> CloudPick:

@@ -122,7 +122,7 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float) -> list[st
     elif yesterday:
         reg.production_energy.yesterday_wh = _energy(doc, "production_energy", "production", warnings)
     try:
-        warnings += reg.field.restore(doc, min(saved_at, now), age_days)
+        warnings += reg.field.restore(doc, min(saved_at, now), age_days, now)
     except Exception as exc:  # the fallback's and full tanks' state start afresh instead
         warnings.append(f"water-heater and full-tank state could not be restored ({type(exc).__name__}: "
                         f"{exc}): starting afresh")

@@ -20,8 +20,8 @@ class FieldStatus(Protocol):
     def load_status(self, load: Equipment) -> dict[str, Any]:
         """Per-load fields of the status document."""
 
-    def restore(self, doc: dict[str, Any], saved_at: float, age_days: int) -> list[str]:
-        """Restore the field features' state from `doc` (saved at `saved_at`); returns warnings."""
+    def restore(self, doc: dict[str, Any], saved_at: float, age_days: int, now: float) -> list[str]:
+        """Restore the field features' state from `doc` (saved at `saved_at`, read at `now`); returns warnings."""
 
 
 class RegulatorView(Protocol):

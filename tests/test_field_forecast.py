@@ -60,6 +60,46 @@ def test_the_mqtt_forecast_decides_the_night_and_shows_in_the_status(tmp_path: P
     assert "clouds 10 % on 2024-01-11 (mqtt); short today and over two days, sunny" in caplog.text
 
 
+def test_an_mqtt_forecast_survives_a_restart(tmp_path: Path) -> None:
+    # Published once at 20:00, not retained: the daemon restarted at 22:00 still has it at its 23:00 check.
+    h = Harness(forecast_config(tmp_path))
+    h.reg.handle(TOPIC, b'{"date": "2024-01-11", "clouds_percent": 10, "pv_wh": 14000}', at(2024, 1, 10, 20))
+    saved = h.reg.status(at(2024, 1, 10, 22))
+    again = Harness(h.config)
+    assert again.reg.restore(saved, at(2024, 1, 10, 22, 1)) == []
+    ticks(again, at(2024, 1, 10, 22, 2), at(2024, 1, 10, 23, 1))
+    used = again.reg.status(at(2024, 1, 10, 23, 2))["forecast"]["used"]
+    assert used == {"date": "2024-01-11", "clouds_percent": 10, "source": "mqtt",
+                    "time": "2024-01-10T20:00:00+01:00", "cause": None}
+
+
+def test_saved_forecasts_are_checked_and_old_ones_dropped(tmp_path: Path) -> None:
+    h = Harness(forecast_config(tmp_path))
+    days = {"2024-01-11": {"clouds_percent": 10, "pv_wh": None, "time": "2024-01-10T20:00:00+01:00"},
+            "2024-01-05": {"clouds_percent": 50, "pv_wh": None, "time": "2024-01-04T20:00:00+01:00"},  # too old
+            "2024-01-12": {"clouds_percent": 250, "pv_wh": None, "time": "2024-01-10T20:00:00+01:00"},
+            "2024-01-13": {"clouds_percent": 20, "pv_wh": None, "time": "2024-01-11T20:00:00+01:00"},  # future
+            "tomorrow": {"clouds_percent": 20, "pv_wh": None, "time": "2024-01-10T20:00:00+01:00"},
+            "2024-01-14": "sunny"}
+    saved = {"schema_version": 1, "date": int(at(2024, 1, 10, 22)), "equipments": [],
+             "forecast": {"mqtt": {"days": days}}}
+    warnings = [w for w in h.reg.restore(saved, at(2024, 1, 10, 22, 1)) if "forecast" in w]
+    assert len(warnings) == 4 and all(w.startswith("status file's forecast for ") for w in warnings)
+    assert "'2024-01-12' ignored: `clouds_percent` must be a number from 0 to 100, got 250" in warnings[0]
+    assert "after now" in warnings[1] and "YYYY-MM-DD" in warnings[2] and "not an object" in warnings[3]
+    assert list(h.reg.status(at(2024, 1, 10, 22, 2))["forecast"]["mqtt"]["days"]) == ["2024-01-11"]
+
+
+def test_no_forecast_restored_without_a_forecast_topic(tmp_path: Path) -> None:
+    h = Harness(forecast_config(tmp_path))
+    h.reg.handle(TOPIC, b'{"date": "2024-01-11", "clouds_percent": 10}', at(2024, 1, 10, 20))
+    saved = h.reg.status(at(2024, 1, 10, 22))
+    (tmp_path / "plain").mkdir()
+    plain = Harness(field_config(tmp_path / "plain"))
+    assert plain.reg.restore(saved, at(2024, 1, 10, 22, 1)) == []
+    assert plain.reg.status(at(2024, 1, 10, 22, 2))["forecast"]["mqtt"]["days"] == {}
+
+
 def test_without_a_forecast_the_seed_counts_100_percent(tmp_path: Path) -> None:
     h = Harness(forecast_config(tmp_path))
     ticks(h, at(2024, 1, 9, 22), at(2024, 1, 10, 23, 1))
