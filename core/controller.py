@@ -160,6 +160,9 @@ class ClosedLoop:
         free = [isinstance(load, RelayEquipment) and self._dwell_allows(load, now) for load in loads]
         held_w = [relay_power_w(load) or 0.0 if isinstance(load, RelayEquipment) and load.is_on and not free[i]
                   else 0.0 for i, load in enumerate(loads)]
+        # Watts of relays waiting out their on delay: not free for the relays after them, or a lower relay
+        # would switch on in their place and its dwell keep them off.
+        waiting_w = 0.0
         for index, load in enumerate(loads):
             if not isinstance(load, RelayEquipment):
                 left_w -= load.max_power_w
@@ -177,13 +180,16 @@ class ClosedLoop:
                     clock.trial = False  # measured, and it fits: from now on it keeps its dwell
             else:
                 # What the relays after it, held on by their dwell, will draw anyway is not free for it.
-                free_w = left_w - sum(held_w[index + 1:])
+                free_w = left_w - sum(held_w[index + 1:]) - waiting_w
                 covered = self._may_try(load, now) and free_w >= (power_w if power_w is not None else hysteresis_w)
                 clock = self._clock(load)
-                want = clock.covered(covered, now, _seconds(load, "on_delay_s"))
-                if covered and not want and clock.covered_since == now:
-                    log.debug("%s: the surplus covers it: on if it still does in %.0f s (on delay)", load.name,
-                              clock.on_delay_s(_seconds(load, "on_delay_s")))
+                on_delay_s = clock.on_delay_s(_seconds(load, "on_delay_s"), _seconds(load, "min_off_s"))
+                want = clock.covered(covered, now, on_delay_s)
+                if covered and not want:
+                    waiting_w += power_w if power_w is not None else free_w
+                    if clock.covered_since == now:
+                        log.debug("%s: the surplus covers it: on if it still does in %.0f s (on delay)", load.name,
+                                  on_delay_s)
             if want != on:
                 if free[index]:
                     self._switch(load, want, left_w, consumption_w, loads, now)

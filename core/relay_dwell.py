@@ -10,11 +10,13 @@ from dataclasses import dataclass
 # otherwise has the lowest relay switched on in every pause and shed in every burst. One shed alone is
 # a cloud: the relay's own min_off_s is rest enough.
 MAX_BACKOFF_S = 1800.0
-# From the second guard shed in a row, the surplus must also cover the relay this long, at every
-# decision, before it switches on again: such an appliance pauses for about a minute between bursts,
-# and a relay switched on in the pause is shed in the next burst. (From the first shed it cost capture
-# on a cloudy day, where the surplus that comes back is the sun's, and stays.)
-BACKOFF_ON_DELAY_S = 60.0
+# From the second guard shed in a row, the surplus must also cover the relay, at every decision, for
+# this share of its own min_off_s (a minute at the default 120 s) before it switches on again: such an
+# appliance pauses for about a minute between bursts, and a relay switched on in the pause is shed in
+# the next burst. (From the first shed it cost capture on a cloudy day, where the surplus that comes
+# back is the sun's, and stays.) A share, not seconds, so that it scales with the dwell as the back-off
+# does (the sped-up demo divides the dwell by its speed).
+BACKOFF_ON_DELAY_SHARE = 0.5
 
 
 @dataclass(slots=True)
@@ -58,21 +60,24 @@ class RelayClock:
         # (the exponent is bounded first: a relay shed a thousand times must not overflow a float)
         return max(min_off_s, min(min_off_s * 2 ** min(self.guard_sheds - 1, 32), MAX_BACKOFF_S))
 
-    def on_delay_s(self, on_delay_s: float) -> float:
+    def on_delay_s(self, on_delay_s: float, min_off_s: float) -> float:
         """How long the surplus must cover it before it switches on: `on_delay_s`, and from the second guard
-        shed in a row at least BACKOFF_ON_DELAY_S."""
-        return max(on_delay_s, BACKOFF_ON_DELAY_S) if self.guard_sheds >= 2 else on_delay_s
+        shed in a row at least BACKOFF_ON_DELAY_SHARE of `min_off_s`. The wait may run while its
+        minimum off time still holds it off."""
+        if self.guard_sheds >= 2:
+            return max(on_delay_s, BACKOFF_ON_DELAY_SHARE * min_off_s)
+        return on_delay_s
 
-    def covered(self, covered: bool, now: float, on_delay_s: float) -> bool:
+    def covered(self, covered: bool, now: float, delay_s: float) -> bool:
         """Whether an off relay may switch on, the surplus covering it now or not (`covered`): only once
-        the cover has lasted its on delay, decision after decision; one decision without cover starts
-        the wait again."""
+        the cover has lasted `delay_s` (its `on_delay_s()`), decision after decision; one decision without
+        cover starts the wait again."""
         if not covered:
             self.covered_since = None
             return False
         if self.covered_since is None or now < self.covered_since:  # (or the clock stepped back)
             self.covered_since = now
-        return now - self.covered_since >= self.on_delay_s(on_delay_s)
+        return now - self.covered_since >= delay_s
 
     def allows(self, min_on_s: float, min_off_s: float, now: float) -> bool:
         """True when the relay has been in its state long enough to leave it."""

@@ -20,6 +20,7 @@ from simulation.metrics import LogError, format_summary, write_log
 from simulation.plot import PlotUnavailable, plot_day
 from simulation.recorded import RecordingFactory
 from simulation.replay import ReplayError, real_regulator, replay
+from simulation.response import glitch_notes
 from simulation.trace import TraceError
 from simulation.tune_cli import add_report_parser, add_tune_parser, run_report, run_tune
 from simulation.tune_grid import TuneError
@@ -84,6 +85,9 @@ def _replay(args: argparse.Namespace) -> int:
     print(f"Replay of {trace.path} with {args.config}: {trace.hhmm(result.start_s)} to "
           f"{trace.hhmm(result.end_s)}, a period of {result.rows[0].period_s:g} s")
     print(format_summary(result.summary))
+    for note in glitch_notes({spec.name: spec.response_path for spec in result.config.loads
+                              if spec.response_path is not None}):
+        print(f"\n{note}")
     print(f"\n(replayed in {elapsed:.2f} s)")
     if args.log:
         write_log(args.log, result.names, result.rows, trace.tz)

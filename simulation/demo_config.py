@@ -58,7 +58,7 @@ def write_demo_config(template: Path, target_dir: Path, host: str, port: int, sp
     cp.set(evaluate, "status_interval", f"{max(interval / speed, 1.0):.4g}")  # the option's floor
     for name in cp.options("equipments") if cp.has_section("equipments") else []:
         if cp.get("equipments", name).strip().lower() in ("constant", "unknown") and cp.has_section(name):
-            for key in ("min_on_s", "min_off_s"):
+            for key in ("min_on_s", "min_off_s", "on_delay_s"):
                 cp.set(name, key, f"{_number(cp, name, key, RELAY_OPTIONS) / speed:.4g}")
     if not cp.has_section("status"):
         cp.add_section("status")

@@ -10,7 +10,7 @@ import numpy as np
 from calibration import read_calibration_csv
 from calibration.monotone import analyse_sweep
 
-__all__ = ["ResponseCurve", "read_response"]
+__all__ = ["ResponseCurve", "glitch_notes", "read_response"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,3 +52,16 @@ def read_response(path: str | Path) -> ResponseCurve:
     keep[list(glitches)] = False
     return ResponseCurve(points.source, tuple(points.percent[keep].tolist()), tuple(points.watts[keep].tolist()),
                          tuple((float(points.percent[i]), float(points.watts[i])) for i in glitches))
+
+
+def glitch_notes(responses: dict[str, str | Path]) -> list[str]:
+    """One line per simulated heater (name -> its response CSV) whose sweep had readings left out, for the
+    replay's and tune's output: the truth they simulate is said, never changed silently."""
+    notes = []
+    for name, path in responses.items():
+        glitches = read_response(path).glitches
+        if glitches:
+            points = ", ".join(f"{percent:g} % ({watts:.0f} W)" for percent, watts in glitches)
+            notes.append(f"{name}: its real response leaves out {len(glitches)} reading(s) of {Path(path).name}, "
+                         f"outliers by the calibration's own rule (the meter's glitches): {points}")
+    return notes

@@ -7,7 +7,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from simulation.config import read_sim_config
 from simulation.report import find_day, plot_report, report_day
+from simulation.response import glitch_notes
 from simulation.tune import best, config_lines, daylight, default_jobs, format_table, outcome, run_grid
 from simulation.tune_grid import build_grid, points, write_variants
 
@@ -74,6 +76,9 @@ def run_tune(args: argparse.Namespace) -> int:
               f"{min(args.jobs, len(grid) * len(windows))} processes; days replayed over their daylight:")
         for window in windows:
             print(f"  {window.day}: {window.start or 'start'} to {window.end or 'end'}")
+        for note in glitch_notes({spec.name: spec.response_path for spec in read_sim_config(variants[0]).loads
+                                  if spec.response_path is not None}):
+            print(f"  {note}")
         summaries = run_grid(variants, windows, args.period, args.jobs)
     relays = _relays(args.config)
     outcomes = [outcome(setting, rows, relays) for setting, rows in zip(grid, summaries, strict=True)]

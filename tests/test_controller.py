@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from core.relay_dwell import BACKOFF_ON_DELAY_S, MAX_BACKOFF_S, RelayClock
+from core.relay_dwell import MAX_BACKOFF_S, RelayClock
 from tests.configs import reading, write_config
 from tests.harness import CONS, NOON, PROD, Harness
 
@@ -49,10 +49,10 @@ class House:
 
 def closed_loop(tmp_path: Path, *loads: str, extra: str = "", anticipate: float = 0.0,
                 dwell_s: tuple[float, float] | None = None, status_interval_s: float = 1,
-                relay_options: str = "") -> Harness:
+                relay_options: str | dict[str, str] = "") -> Harness:
     """A regulator with the closed loop; `anticipate` off unless asked, so each case shows one mechanism;
     `dwell_s` (min_on_s, min_off_s) for every relay, else their defaults; `relay_options`, lines for every
-    relay's section."""
+    relay's section (or by relay name)."""
     config = write_config(tmp_path, loads, period=1, algorithm="closed_loop", extra=extra)
     text = config.read_text().replace("[evaluate]\n", f"[evaluate]\nanticipate = {anticipate}\n")
     text = text.replace("status_interval = 1\n", f"status_interval = {status_interval_s}\n")
@@ -60,7 +60,8 @@ def closed_loop(tmp_path: Path, *loads: str, extra: str = "", anticipate: float 
         for relay in ("radiator", "small", "plug"):
             text = text.replace(f"[{relay}]\n", f"[{relay}]\nmin_on_s = {dwell_s[0]}\nmin_off_s = {dwell_s[1]}\n")
     for relay in ("radiator", "small", "plug"):
-        text = text.replace(f"[{relay}]\n", f"[{relay}]\n{relay_options}")
+        lines = relay_options if isinstance(relay_options, str) else relay_options.get(relay, "")
+        text = text.replace(f"[{relay}]\n", f"[{relay}]\n{lines}")
     config.write_text(text)
     h = Harness(config)
     # Started long before the first reading: the relays' off time since the start (every relay commanded
@@ -556,9 +557,38 @@ def test_the_on_delay_clock() -> None:
     assert not clock.covered(True, 129.0, 30.0) and clock.covered(True, 130.0, 30.0)
     assert not clock.covered(False, 131.0, 30.0)  # a decision without cover
     assert not clock.covered(True, 140.0, 30.0) and clock.covered(True, 170.0, 30.0)
-    assert not clock.covered(True, 50.0, 30.0)  # a clock stepped back starts the wait again
+    assert not clock.covered(True, 50.0, 30.0)  # a clock stepped back starts the wait again...
+    assert not clock.covered(True, 79.0, 30.0) and clock.covered(True, 80.0, 30.0)  # ...from there
     clock.switched(True, 180.0, 600)
     assert clock.covered_since is None
-    assert RelayClock(guard_sheds=1).on_delay_s(0.0) == 0.0
-    assert RelayClock(guard_sheds=2).on_delay_s(0.0) == BACKOFF_ON_DELAY_S
-    assert RelayClock(guard_sheds=2).on_delay_s(300.0) == 300.0  # a longer delay of its own is kept
+    assert RelayClock(guard_sheds=1).on_delay_s(0.0, 120.0) == 0.0
+    assert RelayClock(guard_sheds=2).on_delay_s(0.0, 120.0) == 60.0  # half its min_off_s
+    assert RelayClock(guard_sheds=2).on_delay_s(0.0, 4.0) == 2.0  # (the sped-up demo's dwell)
+    assert RelayClock(guard_sheds=2).on_delay_s(300.0, 120.0) == 300.0  # a longer delay of its own is kept
+
+
+def test_a_relay_waiting_out_its_on_delay_keeps_its_place(tmp_path: Path) -> None:
+    # The radiator first, with a delay; the small relay after it, without. While the radiator waits, its
+    # watts are not free for the small one: switched on, its dwell would keep the radiator off 10 minutes.
+    h = closed_loop(tmp_path, "radiator", "small", relay_options={"radiator": "on_delay_s = 30\n"})
+    house = House(h, base_w=300, pv_w=300 + 1000 + 20)
+    for _ in range(15):  # 30 s
+        house.read()
+        assert h.last(RADIATOR) == "OFF" and h.last(SMALL) == "0"
+    house.read()
+    assert h.last(RADIATOR) == "ON" and h.last(SMALL) == "0"
+
+
+def test_someone_elses_command_restarts_the_on_delay(tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "ecs", "radiator", relay_options="on_delay_s = 30\nmin_off_s = 0\n")
+    house = House(h, base_w=300, pv_w=300 + 2000 + 1000 + 20)
+    for _ in range(10):  # 20 s of its 30 s of cover
+        house.read()
+    assert h.last(RADIATOR) == "OFF"
+    h.reg.handle("regul/mode", b'{"command": "force", "name": "radiator", "power": 1000}', house.now + 0.5)
+    h.reg.handle("regul/mode", b'{"command": "unforce", "name": "radiator"}', house.now + 0.6)
+    for _ in range(15):  # the wait starts again at the first reading after the unforce: 28 s of it
+        house.read()
+        assert h.last(RADIATOR) == "OFF"
+    house.read()  # 30 s
+    assert h.last(RADIATOR) == "ON"

@@ -109,6 +109,18 @@ def test_demo_config_scales_time_and_the_daemon_accepts_it(tmp_path: Path) -> No
     assert sim.loads[0].response_path == (ROOT / "calibration" / "power_calibration_ECS-02.csv").resolve()
 
 
+def test_demo_config_scales_an_on_delay_too(tmp_path: Path) -> None:
+    from settings.config import load_settings
+
+    template = tmp_path / "house.ini"
+    template.write_text(DEMO_TEMPLATE.read_text().replace("../calibration/", f"{ROOT / 'calibration'}/")
+                        .replace("[towel]\n", "[towel]\non_delay_s = 60\n"))
+    (tmp_path / "demo").mkdir()
+    path = write_demo_config(template, tmp_path / "demo", "127.0.0.1", 45678, speed=30)
+    relays = {load.name: load.options for load in load_settings(path).equipments if load.KIND != "variable"}
+    assert relays["towel"]["on_delay_s"] == pytest.approx(2) and relays["radiator"]["on_delay_s"] == 0
+
+
 def test_demo_config_copy_holds_the_daemons_values(tmp_path: Path) -> None:
     # A template with inline comments: the copy must hold what the daemon reads, not "1 ; s".
     template_dir = tmp_path / "template"
