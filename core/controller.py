@@ -163,6 +163,9 @@ class ClosedLoop:
         # Watts of relays waiting out their on delay: not free for the relays after them, or a lower relay
         # would switch on in their place and its dwell keep them off.
         waiting_w = 0.0
+        # A load of unknown power is measured by the house's step at the next reading: it switches on
+        # alone, in a decision where no other relay switches, or the two steps would be taken for one.
+        switched = measuring = False
         for index, load in enumerate(loads):
             if not isinstance(load, RelayEquipment):
                 left_w -= load.max_power_w
@@ -192,7 +195,12 @@ class ClosedLoop:
                                   on_delay_s)
             if want != on:
                 if free[index]:
-                    self._switch(load, want, left_w, consumption_w, loads, now)
+                    if measuring or (switched and want and isinstance(load, UnknownEquipment)):
+                        log.debug("%s: waits a decision: %s measured alone", load.name,
+                                  "a load is being" if measuring else "it is")
+                    elif self._switch(load, want, left_w, consumption_w, loads, now):
+                        switched = True
+                        measuring = want and isinstance(load, UnknownEquipment)
                 elif self._failed_trial(load):
                     self.trial_sheds_by[load.name] = self.trial_sheds_by.get(load.name, 0) + 1
                     self._switch(load, want, left_w, consumption_w, loads, now)
@@ -249,7 +257,8 @@ class ClosedLoop:
                       else f"surplus {left_w:.0f} W, power to be measured")
             sent = load.set_power(power_w if power_w is not None else left_w, now, reason)
             if sent and isinstance(load, UnknownEquipment):
-                load.start_measuring()
+                # (from the beliefs as they are now: a relay learned from this reading counts at its new watts)
+                load.start_measuring(consumption_w - sum(o.current_power_w for o in loads if o is not load))
         else:
             sent = load.set_power(0.0, now, f"surplus {left_w:.0f} W no longer covers it")
         if sent:  # (a command that could not be published changed nothing: no dwell to start)

@@ -592,3 +592,16 @@ def test_someone_elses_command_restarts_the_on_delay(tmp_path: Path) -> None:
         assert h.last(RADIATOR) == "OFF"
     house.read()  # 30 s
     assert h.last(RADIATOR) == "ON"
+
+
+def test_a_load_of_unknown_power_is_switched_on_alone(tmp_path: Path) -> None:
+    # Both relays fit at once. The radiator (labelled 1000 W, really 1050 W) switches first; measured in
+    # the same step, the plug would be believed at 550 W. It waits a decision and is measured alone.
+    h = closed_loop(tmp_path, "ecs", "radiator", "plug")
+    house = House(h, base_w=300, pv_w=300 + 2000 + 1050 + 500 + 20, radiator_w=1050, plug_w=500)
+    house.read()
+    assert h.last(RADIATOR) == "ON" and h.last(PLUG) == "off"
+    house.read()  # the plug's turn
+    assert h.last(PLUG) == "on"
+    house.read()  # its step, alone
+    assert h.load("plug").learned_power_w == 500
