@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 
 Publish = Callable[..., Any]  # publish(topic, payload, retain=False)
 
+# allow_nan=False: NaN is not JSON, and a dashboard reading it would choke. One encoder for every status
+# (json.dumps with an option makes a new one each call; encoding keeps no state between calls).
+_STATUS_JSON = json.JSONEncoder(allow_nan=False)
+
 
 class Regulator:
     """The decision core. `handle` a message, `tick` the timers, read `status`."""
@@ -213,9 +217,8 @@ class Regulator:
     def publish_status(self, now: float) -> None:
         """Publish the status document on the status topic."""
         try:
-            # allow_nan=False: NaN is not JSON, and a dashboard reading it would choke.
             document = self.status(now)
-            payload = json.dumps(document, allow_nan=False)
+            payload = _STATUS_JSON.encode(document)
         except ValueError as exc:
             log.error("status not published: %s", exc)
             return
