@@ -53,10 +53,6 @@ class _Continuous:
     believed_w: float = 0.0  # a different belief at the next decision: someone else (force, stale) moved it
 
 
-def _seconds(load: RelayEquipment, key: str) -> float:
-    return float(load.options.get(key, 0.0))
-
-
 def relay_power_w(load: RelayEquipment) -> float | None:
     """The watts a relay draws when on, as far as the controller knows (None: never measured)."""
     if isinstance(load, ConstantEquipment):
@@ -156,16 +152,21 @@ class ClosedLoop:
         left_w = total_w  # what the loads from here on may take, the ones before at their max
         on_w = 0.0
         wanted_off: list[RelayEquipment] = []  # on, wanted off, held by their dwell
-        # Whether each relay's dwell lets it switch now (only its own switch, below, restarts its clock).
-        free = [isinstance(load, RelayEquipment) and self._dwell_allows(load, now) for load in loads]
-        held_w = [relay_power_w(load) or 0.0 if isinstance(load, RelayEquipment) and load.is_on and not free[i]
-                  else 0.0 for i, load in enumerate(loads)]
+        # Whether each relay's dwell lets it switch now (only its own switch, below, restarts its clock), and
+        # the watts of those it holds on.
+        free: list[bool] = []
+        held_w: list[float] = []
+        for load in loads:
+            allowed = isinstance(load, RelayEquipment) and self._dwell_allows(load, now)
+            free.append(allowed)
+            held_w.append((relay_power_w(load) or 0.0) if isinstance(load, RelayEquipment) and load.is_on
+                          and not allowed else 0.0)
         for index, load in enumerate(loads):
             if not isinstance(load, RelayEquipment):
                 left_w -= load.max_power_w
                 continue
             power_w = relay_power_w(load)
-            hysteresis_w = float(load.options.get("hysteresis", 0.0))
+            hysteresis_w = load.hysteresis_w
             on = load.is_on
             if on:
                 # Within the hysteresis band the variable loads before it give back what it lacks; never
@@ -201,7 +202,7 @@ class ClosedLoop:
             if self._switch(victim, False, 0.0, consumption_w, loads, now, guard_shed=True):
                 self.guard_sheds_by[victim.name] = self.guard_sheds_by.get(victim.name, 0) + 1
                 on_w -= drawn_w
-                clock, min_off_s = self._clock(victim), _seconds(victim, "min_off_s")
+                clock, min_off_s = self._clock(victim), victim.min_off_s
                 rest_s = clock.min_off_s(min_off_s)
                 if rest_s > min_off_s:
                     log.info("%s: shed by the guard (%d in a row): off for %.0f s at least",
@@ -220,7 +221,7 @@ class ClosedLoop:
         return clock
 
     def _dwell_allows(self, load: RelayEquipment, now: float) -> bool:
-        return self._clock(load).allows(_seconds(load, "min_on_s"), _seconds(load, "min_off_s"), now)
+        return self._clock(load).allows(load.min_on_s, load.min_off_s, now)
 
     def _failed_trial(self, load: RelayEquipment) -> bool:
         # A load of unknown power switched on to be measured, that turned out not to fit: a test, not a
@@ -243,7 +244,7 @@ class ClosedLoop:
             sent = load.set_power(0.0, now, f"surplus {left_w:.0f} W no longer covers it")
         if sent:  # (a command that could not be published changed nothing: no dwell to start)
             # A trial: nothing was known of its power before this switch.
-            self._clock(load).switched(load.is_on, now, _seconds(load, "min_on_s"), trial=power_w is None,
+            self._clock(load).switched(load.is_on, now, load.min_on_s, trial=power_w is None,
                                        guard_shed=guard_shed)
         return sent
 

@@ -31,6 +31,11 @@ class RelayEquipment(Equipment):
         self.json_on: str = options["json_on"]
         self.json_off: str = options["json_off"]
         self.retain: bool = options["retain"]
+        # The closed loop's dwell and hysteresis (0 when not given: Hébert's rule has none), read once: the loop
+        # asks at every decision, and a load's options are its config, never changed once it is built.
+        self.min_on_s = float(options.get("min_on_s", 0.0))
+        self.min_off_s = float(options.get("min_off_s", 0.0))
+        self.hysteresis_w = float(options.get("hysteresis", 0.0))
 
     @property
     def is_on(self) -> bool:
