@@ -116,8 +116,10 @@ class Regulator:
 
     def handle(self, topic: str, payload: bytes, now: float) -> None:
         """One MQTT message received at `now`."""
-        self.start(now)
-        self._roll_day_if_needed(now)
+        if self._started_at is None:
+            self.start(now)
+        if now >= self._day.next_midnight_at:  # (compared here: this runs on every message and timer)
+            self._roll_day(now)
         if topic == self.consumption.topic:
             self._on_meter(self.consumption, payload, now)
         elif topic == self.production.topic:
@@ -139,8 +141,10 @@ class Regulator:
 
     def tick(self, now: float) -> None:
         """Run due timers: daily reset, force expiry, full-tank clear and checks, fallback, stale meters."""
-        self.start(now)
-        self._roll_day_if_needed(now)
+        if self._started_at is None:
+            self.start(now)
+        if now >= self._day.next_midnight_at:
+            self._roll_day(now)
         for load in self.loads:
             load.accumulate_energy(now)  # energies stay current even while no reading comes
         changed = False
@@ -296,9 +300,8 @@ class Regulator:
         else:
             self._gate.resume_after_silence()
 
-    def _roll_day_if_needed(self, now: float) -> None:
-        if now < self._day.next_midnight_at:
-            return  # the usual case, on every message and timer
+    def _roll_day(self, now: float) -> None:
+        """`now` is at or after the next local midnight: roll the day over, publish the report."""
         report = self._day.roll(now)
         if report is not None:
             # Retained: a dashboard that connects later in the day still finds yesterday's report.

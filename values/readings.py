@@ -12,6 +12,10 @@ from dataclasses import dataclass
 # another field (the power factor at 0 W, say) must not hide a good power value.
 _BARE_NAN = re.compile(r"(?<![\w\"])-?nan(?![\w\"])", re.IGNORECASE)
 
+# json.loads(text) is this decoder's decode(text) after two checks that end the same way here (a str, a BOM:
+# not JSON either way); called directly, a reading skips them: two readings every period.
+_JSON = json.JSONDecoder()
+
 # Every device message PySEB reads (meters, mode commands, boot messages, Domoticz) is a few KiB at most.
 # A bigger one is not one of them: refused before parsing, so no broker client can make us spend time
 # or memory on it. (Deep nesting is caught separately: json raises RecursionError, not ValueError.)
@@ -62,7 +66,7 @@ def parse_meter_payload(payload: bytes, field: str, received_at: float,
     if "PZEM_READ_ERROR" in text:
         return MeterProblem("read_error", "the meter reports a PZEM read error")
     try:
-        doc = json.loads(_BARE_NAN.sub("NaN", text) if "nan" in text.lower() else text)
+        doc = _JSON.decode(_BARE_NAN.sub("NaN", text) if "nan" in text.lower() else text)
     except (ValueError, RecursionError):  # RecursionError: nesting too deep for the parser
         if _looks_like_boot(text):
             return MeterProblem("boot", "meter boot message (not valid JSON)")
