@@ -128,10 +128,16 @@ class ClosedLoop:
         loop's target (not the whole-percent belief: that is the sigma-delta's memory)."""
         if isinstance(load, RelayEquipment):
             return (relay_power_w(load) or 0.0) if load.is_on else 0.0
-        state_c = self._continuous.setdefault(load.name, _Continuous())
+        state_c = self._continuous_state(load)
         if abs(load.current_power_w - state_c.believed_w) >= 0.5:
             state_c.target_w = state_c.believed_w = load.current_power_w  # moved by someone else: start there
         return state_c.target_w if load.current_power_w > 0 else 0.0
+
+    def _continuous_state(self, load: Equipment) -> _Continuous:
+        state = self._continuous.get(load.name)  # (not setdefault: that makes a new default at every call)
+        if state is None:
+            state = self._continuous[load.name] = _Continuous()
+        return state
 
     def _guard_due(self, grid_w: float, now: float) -> bool:
         """True when the import has gone on long enough to shed a relay against its dwell: once the energy
@@ -257,7 +263,7 @@ class ClosedLoop:
             floor_w = load.min_power_w if isinstance(load, VariableEquipment) else 0.0
             if take_w < floor_w:
                 take_w = 0.0  # under min_power the triac misfires: off, and the surplus goes on down the list
-            state = self._continuous.setdefault(load.name, _Continuous())
+            state = self._continuous_state(load)
             if load.set_power(take_w, now, f"grid feedback, {available_w:.0f} W for the variable loads"):
                 state.target_w, state.believed_w = take_w, load.current_power_w
             available_w -= take_w

@@ -145,8 +145,10 @@ class FullTankWatch:
 
     def excluded(self, load: Equipment, now: float) -> bool:
         """True while a re-probe holds `load` at 0 W: the allocation must leave it there."""
+        if load.name not in self._held:
+            return False  # the usual case, for every load at every decision
         detector = self.inferred.get(load.name)
-        return detector is not None and load.name in self._held and detector.holding(now)
+        return detector is not None and detector.holding(now)
 
     def restored(self, saved_at: float | None) -> None:
         """After a status restore: full flags back into the detectors; a clear time passed while stopped
