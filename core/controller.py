@@ -103,7 +103,7 @@ class ClosedLoop:
         self.learning.observe(loads, consumption_w, now)
         error_w = -grid_w - self.params.setpoint_w  # > 0: more export than wanted, the loads may take more
         error_w += self._anticipated_fall_w(production_w, now)
-        current_w = sum(self._current_w(load) for load in loads)
+        current_w = sum([self._current_w(load) for load in loads])  # (a list: cheaper than a generator)
         total_w = max(0.0, current_w + self.params.gain * error_w)
         guard = self._guard_due(grid_w, now)
         relays_on_w = self._switch_relays(loads, total_w, guard, consumption_w, now)
@@ -163,10 +163,13 @@ class ClosedLoop:
         free: list[bool] = []
         held_w: list[float] = []
         for load in loads:
-            allowed = isinstance(load, RelayEquipment) and self._dwell_allows(load, now)
-            free.append(allowed)
-            held_w.append((relay_power_w(load) or 0.0) if isinstance(load, RelayEquipment) and load.is_on
-                          and not allowed else 0.0)
+            if isinstance(load, RelayEquipment):
+                allowed = self._dwell_allows(load, now)
+                free.append(allowed)
+                held_w.append(0.0 if allowed or not load.is_on else relay_power_w(load) or 0.0)
+            else:
+                free.append(False)
+                held_w.append(0.0)
         for index, load in enumerate(loads):
             if not isinstance(load, RelayEquipment):
                 left_w -= load.max_power_w
@@ -194,8 +197,9 @@ class ClosedLoop:
                     self._switch(load, want, left_w, consumption_w, loads, now)
                 elif on:
                     wanted_off.append(load)
-            if load.is_on:
-                drawn_w = relay_power_w(load) or 0.0
+                on, power_w = load.is_on, relay_power_w(load)  # (read again only here: nothing else switches it)
+            if on:
+                drawn_w = power_w or 0.0
                 left_w -= drawn_w
                 on_w += drawn_w
         if guard and wanted_off:

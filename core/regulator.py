@@ -256,7 +256,7 @@ class Regulator:
         production_w = self.production.power_w
         assert consumption is not None and production_w is not None
         consumption_w = consumption.power_w
-        believed_w = sum(load.current_power_w for load in self.loads)
+        believed_w = sum([load.current_power_w for load in self.loads])  # (a list: cheaper than a generator)
         for load in self.loads:
             load.observe_consumption(consumption_w, believed_w - load.current_power_w, now)
         log.debug("deciding: consumption %.0f W, production %.0f W, grid %.0f W", consumption_w,

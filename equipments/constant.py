@@ -40,7 +40,8 @@ class RelayEquipment(Equipment):
     @property
     def is_on(self) -> bool:
         """True when the relay was last commanded on (whatever the load is believed to draw)."""
-        return self._last_command is not None and self._last_command.payload == self.json_on
+        command = self._last_command
+        return command is not None and command.payload == self.json_on
 
     def _relay(self, on: bool) -> Command:
         return Command(self.topic_set_power, self.json_on if on else self.json_off, self.retain)
