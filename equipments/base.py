@@ -134,7 +134,7 @@ class Equipment:
         could not be published: then nothing changes, the belief never runs ahead of the device."""
         command, actual_w = self.command_for(max(0.0, watts))
         self.accumulate_energy(now)
-        if command != self._last_command:
+        if command is not self._last_command and command != self._last_command:  # (a variator's are reused)
             if not self._send(command):
                 return False
             self._last_command = command
