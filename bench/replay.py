@@ -3,8 +3,9 @@
 
     python3 bench/replay.py [--runs 5]
 
-Prints the wall time of each run and the best against the goal (<= 2 s on a dev machine). A missed goal
-is a figure, not a failure (a slow Pi misses it): exit 0, unless --strict asks for exit 1 then.
+Prints the wall time of each run and the best against the goal (issue 8: never slower than the 1.8 s it took
+then on the 2-core dev machine; aim for 1 s). A missed goal is a figure, not a failure (a slow Pi misses it):
+exit 0, unless --strict asks for exit 1 then.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from simulation.demo_config import DEMO_TEMPLATE  # noqa: E402
 from simulation.replay import replay  # noqa: E402
 
 TRACE = ROOT / "simulation" / "traces" / "serf-east-2022-03-19.csv"
-GOAL_S = 2.0
+GOAL_S = 1.8  # issue 8: the replay must not get slower than this...
+AIM_S = 1.0  # ...and should come as close to this as clean code allows
 
 
 class _Silent:
@@ -59,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     alone = time.perf_counter() - began
     print(f"the simulator alone (a regulator that does nothing): {alone:.3f} s")
     print(f"replay of 05:00-21:00 at 2 s ({len(result.rows)} periods, {len(result.names)} loads): "
-          f"best {best:.3f} s, median {statistics.median(times):.3f} s; goal <= {GOAL_S:g} s: "
+          f"best {best:.3f} s, median {statistics.median(times):.3f} s; goal <= {GOAL_S:g} s (aim {AIM_S:g} s): "
           + ("met" if met else "MISSED"))
     return 1 if args.strict and not met else 0
 

@@ -10,8 +10,10 @@ so `watts_at` and `percent_for` are exact inverses of each other (np.interp both
 
 from __future__ import annotations
 
+import math
 import os
-from dataclasses import dataclass
+from bisect import bisect_right
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -19,7 +21,7 @@ from calibration.monotone import analyse_sweep, isotonic_blocks
 from calibration.points import CalibrationError, CalibrationPoints, read_calibration_csv
 from calibration.thermostat import fit_cut_reason
 
-__all__ = ["METHODS", "CalibrationError", "CalibrationPoints", "PowerCurve", "fit_curve", "load_curve",
+__all__ = ["METHODS", "CalibrationError", "CalibrationPoints", "PowerCurve", "fit_curve", "interp_one", "load_curve",
            "read_calibration_csv"]
 
 METHODS = ("robust", "poly")
@@ -43,6 +45,14 @@ class PowerCurve:
     misfires: tuple[int, ...] = ()  # indices into the points of the misfire zone (counted as off)
     degree: int = 0  # the polynomial's degree (poly only)
     coefficients: tuple[float, ...] = ()  # the raw polynomial, highest power first (poly only)
+    # The knots again as Python floats, for one number at a time (the daemon's every command): made once, a
+    # curve's knots are never changed after it is made.
+    _percents: tuple[float, ...] = field(init=False, repr=False)
+    _watts: tuple[float, ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_percents", tuple(np.asarray(self.knots_percent, dtype=float).tolist()))
+        object.__setattr__(self, "_watts", tuple(np.asarray(self.knots_w, dtype=float).tolist()))
 
     @classmethod
     def from_table(cls, percent: np.ndarray | list[float], watts: np.ndarray | list[float],
@@ -67,15 +77,33 @@ class PowerCurve:
 
     def watts_at(self, percent: float | np.ndarray) -> float | np.ndarray:
         """Watts drawn at `percent` (0 below min_on_percent, max_power_w at and above the last knot)."""
+        if isinstance(percent, (int, float)) and math.isfinite(percent):
+            return 0.0 if percent < self.min_on_percent else interp_one(float(percent), self._percents, self._watts)
         p = np.asarray(percent, dtype=float)
         w = np.where(p < self.min_on_percent, 0.0, np.interp(p, self.knots_percent, self.knots_w))
         return float(w) if w.ndim == 0 else w
 
     def percent_for(self, watts: float | np.ndarray) -> float | np.ndarray:
         """The percent that draws `watts`: 0 for <= 0 W, min_on_percent up to min_on_w, the last knot at >= max."""
+        if isinstance(watts, (int, float)) and math.isfinite(watts):
+            return 0.0 if watts <= 0.0 else interp_one(float(watts), self._watts, self._percents)
         w = np.asarray(watts, dtype=float)
         p = np.where(w <= 0.0, 0.0, np.interp(w, self.knots_w, self.knots_percent))
         return float(p) if p.ndim == 0 else p
+
+
+def interp_one(x: float, xp: tuple[float, ...], fp: tuple[float, ...]) -> float:
+    """np.interp(x, xp, fp) for one finite x (xp strictly increasing, fp finite), by numpy's own steps and
+    float operations, so the very same result; a numpy call costs ten times more for one number."""
+    j = bisect_right(xp, x) - 1  # xp[j] <= x < xp[j + 1]
+    if j < 0:
+        return fp[0]
+    if j >= len(xp) - 1:
+        return fp[-1]
+    if xp[j] == x:
+        return fp[j]
+    slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])
+    return slope * (x - xp[j]) + fp[j]
 
 
 def _table_from_blocks(percent: np.ndarray, watts: np.ndarray, min_on_percent: float, top_percent: float,

@@ -53,10 +53,6 @@ class _Continuous:
     believed_w: float = 0.0  # a different belief at the next decision: someone else (force, stale) moved it
 
 
-def _seconds(load: RelayEquipment, key: str) -> float:
-    return float(load.options.get(key, 0.0))
-
-
 def relay_power_w(load: RelayEquipment) -> float | None:
     """The watts a relay draws when on, as far as the controller knows (None: never measured)."""
     if isinstance(load, ConstantEquipment):
@@ -107,7 +103,7 @@ class ClosedLoop:
         self.learning.observe(loads, consumption_w, now)
         error_w = -grid_w - self.params.setpoint_w  # > 0: more export than wanted, the loads may take more
         error_w += self._anticipated_fall_w(production_w, now)
-        current_w = sum(self._current_w(load) for load in loads)
+        current_w = sum([self._current_w(load) for load in loads])  # (a list: cheaper than a generator)
         total_w = max(0.0, current_w + self.params.gain * error_w)
         guard = self._guard_due(grid_w, now)
         relays_on_w = self._switch_relays(loads, total_w, guard, consumption_w, now)
@@ -132,10 +128,16 @@ class ClosedLoop:
         loop's target (not the whole-percent belief: that is the sigma-delta's memory)."""
         if isinstance(load, RelayEquipment):
             return (relay_power_w(load) or 0.0) if load.is_on else 0.0
-        state_c = self._continuous.setdefault(load.name, _Continuous())
+        state_c = self._continuous_state(load)
         if abs(load.current_power_w - state_c.believed_w) >= 0.5:
             state_c.target_w = state_c.believed_w = load.current_power_w  # moved by someone else: start there
         return state_c.target_w if load.current_power_w > 0 else 0.0
+
+    def _continuous_state(self, load: Equipment) -> _Continuous:
+        state = self._continuous.get(load.name)  # (not setdefault: that makes a new default at every call)
+        if state is None:
+            state = self._continuous[load.name] = _Continuous()
+        return state
 
     def _guard_due(self, grid_w: float, now: float) -> bool:
         """True when the import has gone on long enough to shed a relay against its dwell: once the energy
@@ -156,10 +158,18 @@ class ClosedLoop:
         left_w = total_w  # what the loads from here on may take, the ones before at their max
         on_w = 0.0
         wanted_off: list[RelayEquipment] = []  # on, wanted off, held by their dwell
-        # Whether each relay's dwell lets it switch now (only its own switch, below, restarts its clock).
-        free = [isinstance(load, RelayEquipment) and self._dwell_allows(load, now) for load in loads]
-        held_w = [relay_power_w(load) or 0.0 if isinstance(load, RelayEquipment) and load.is_on and not free[i]
-                  else 0.0 for i, load in enumerate(loads)]
+        # Whether each relay's dwell lets it switch now (only its own switch, below, restarts its clock), and
+        # the watts of those it holds on.
+        free: list[bool] = []
+        held_w: list[float] = []
+        for load in loads:
+            if isinstance(load, RelayEquipment):
+                allowed = self._dwell_allows(load, now)
+                free.append(allowed)
+                held_w.append(0.0 if allowed or not load.is_on else relay_power_w(load) or 0.0)
+            else:
+                free.append(False)
+                held_w.append(0.0)
         # Watts of relays waiting out their on delay: not free for the relays after them, or a lower relay
         # would switch on in their place and its dwell keep them off.
         waiting_w = 0.0
@@ -171,7 +181,7 @@ class ClosedLoop:
                 left_w -= load.max_power_w
                 continue
             power_w = relay_power_w(load)
-            hysteresis_w = float(load.options.get("hysteresis", 0.0))
+            hysteresis_w = load.hysteresis_w
             on = load.is_on
             if on:
                 # Within the hysteresis band the variable loads before it give back what it lacks; never
@@ -186,7 +196,7 @@ class ClosedLoop:
                 free_w = left_w - sum(held_w[index + 1:]) - waiting_w
                 covered = self._may_try(load, now) and free_w >= (power_w if power_w is not None else hysteresis_w)
                 clock = self._clock(load)
-                on_delay_s = clock.on_delay_s(_seconds(load, "on_delay_s"), _seconds(load, "min_off_s"))
+                on_delay_s = clock.on_delay_s(load.on_delay_s, load.min_off_s)
                 want = clock.covered(covered, now, on_delay_s)
                 if covered and not want:
                     waiting_w += power_w if power_w is not None else free_w
@@ -206,8 +216,9 @@ class ClosedLoop:
                     self._switch(load, want, left_w, consumption_w, loads, now)
                 elif on:
                     wanted_off.append(load)
-            if load.is_on:
-                drawn_w = relay_power_w(load) or 0.0
+                on, power_w = load.is_on, relay_power_w(load)  # (read again only here: nothing else switches it)
+            if on:
+                drawn_w = power_w or 0.0
                 left_w -= drawn_w
                 on_w += drawn_w
         if guard and wanted_off:
@@ -220,7 +231,7 @@ class ClosedLoop:
             if self._switch(victim, False, 0.0, consumption_w, loads, now, guard_shed=True):
                 self.guard_sheds_by[victim.name] = self.guard_sheds_by.get(victim.name, 0) + 1
                 on_w -= drawn_w
-                clock, min_off_s = self._clock(victim), _seconds(victim, "min_off_s")
+                clock, min_off_s = self._clock(victim), victim.min_off_s
                 rest_s = clock.min_off_s(min_off_s)
                 if rest_s > min_off_s:
                     log.info("%s: shed by the guard (%d in a row): off for %.0f s at least",
@@ -239,7 +250,7 @@ class ClosedLoop:
         return clock
 
     def _dwell_allows(self, load: RelayEquipment, now: float) -> bool:
-        return self._clock(load).allows(_seconds(load, "min_on_s"), _seconds(load, "min_off_s"), now)
+        return self._clock(load).allows(load.min_on_s, load.min_off_s, now)
 
     def _failed_trial(self, load: RelayEquipment) -> bool:
         # A load of unknown power switched on to be measured, that turned out not to fit: a test, not a
@@ -263,7 +274,7 @@ class ClosedLoop:
             sent = load.set_power(0.0, now, f"surplus {left_w:.0f} W no longer covers it")
         if sent:  # (a command that could not be published changed nothing: no dwell to start)
             # A trial: nothing was known of its power before this switch.
-            self._clock(load).switched(load.is_on, now, _seconds(load, "min_on_s"), trial=power_w is None,
+            self._clock(load).switched(load.is_on, now, load.min_on_s, trial=power_w is None,
                                        guard_shed=guard_shed)
         return sent
 
@@ -276,7 +287,7 @@ class ClosedLoop:
             floor_w = load.min_power_w if isinstance(load, VariableEquipment) else 0.0
             if take_w < floor_w:
                 take_w = 0.0  # under min_power the triac misfires: off, and the surplus goes on down the list
-            state = self._continuous.setdefault(load.name, _Continuous())
+            state = self._continuous_state(load)
             if load.set_power(take_w, now, f"grid feedback, {available_w:.0f} W for the variable loads"):
                 state.target_w, state.believed_w = take_w, load.current_power_w
             available_w -= take_w

@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 
 Publish = Callable[..., Any]  # publish(topic, payload, retain=False)
 
+# allow_nan=False: NaN is not JSON, and a dashboard reading it would choke. One encoder for every status
+# (json.dumps with an option makes a new one each call; encoding keeps no state between calls).
+_STATUS_JSON = json.JSONEncoder(allow_nan=False)
+
 
 class Regulator:
     """The decision core. `handle` a message, `tick` the timers, read `status`."""
@@ -112,8 +116,10 @@ class Regulator:
 
     def handle(self, topic: str, payload: bytes, now: float) -> None:
         """One MQTT message received at `now`."""
-        self.start(now)
-        self._roll_day_if_needed(now)
+        if self._started_at is None:
+            self.start(now)
+        if now >= self._day.next_midnight_at:  # (compared here: this runs on every message and timer)
+            self._roll_day(now)
         if topic == self.consumption.topic:
             self._on_meter(self.consumption, payload, now)
         elif topic == self.production.topic:
@@ -135,8 +141,10 @@ class Regulator:
 
     def tick(self, now: float) -> None:
         """Run due timers: daily reset, force expiry, full-tank clear and checks, fallback, stale meters."""
-        self.start(now)
-        self._roll_day_if_needed(now)
+        if self._started_at is None:
+            self.start(now)
+        if now >= self._day.next_midnight_at:
+            self._roll_day(now)
         for load in self.loads:
             load.accumulate_energy(now)  # energies stay current even while no reading comes
         changed = False
@@ -213,9 +221,8 @@ class Regulator:
     def publish_status(self, now: float) -> None:
         """Publish the status document on the status topic."""
         try:
-            # allow_nan=False: NaN is not JSON, and a dashboard reading it would choke.
             document = self.status(now)
-            payload = json.dumps(document, allow_nan=False)
+            payload = _STATUS_JSON.encode(document)
         except ValueError as exc:
             log.error("status not published: %s", exc)
             return
@@ -249,7 +256,7 @@ class Regulator:
         production_w = self.production.power_w
         assert consumption is not None and production_w is not None
         consumption_w = consumption.power_w
-        believed_w = sum(load.current_power_w for load in self.loads)
+        believed_w = sum([load.current_power_w for load in self.loads])  # (a list: cheaper than a generator)
         for load in self.loads:
             load.observe_consumption(consumption_w, believed_w - load.current_power_w, now)
         log.debug("deciding: consumption %.0f W, production %.0f W, grid %.0f W", consumption_w,
@@ -293,9 +300,8 @@ class Regulator:
         else:
             self._gate.resume_after_silence()
 
-    def _roll_day_if_needed(self, now: float) -> None:
-        if now < self._day.next_midnight_at:
-            return  # the usual case, on every message and timer
+    def _roll_day(self, now: float) -> None:
+        """`now` is at or after the next local midnight: roll the day over, publish the report."""
         report = self._day.roll(now)
         if report is not None:
             # Retained: a dashboard that connects later in the day still finds yesterday's report.

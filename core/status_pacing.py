@@ -24,7 +24,8 @@ class StatusPacing:
         # The closed loop's fine moves of the variator (every decision) and the meters' news wait for the
         # interval; a switch or a big step does not. (A plain loop, cheaper than any() on a generator: every decision.)
         for load, before in zip(loads, watts_before, strict=True):
-            if power_change_is_news(before, load.current_power_w):
+            after = load.current_power_w
+            if after != before and power_change_is_news(before, after):
                 return True
         if self.interval_over(now):
             return True

@@ -134,7 +134,7 @@ class Equipment:
         could not be published: then nothing changes, the belief never runs ahead of the device."""
         command, actual_w = self.command_for(max(0.0, watts))
         self.accumulate_energy(now)
-        if command != self._last_command:
+        if command is not self._last_command and command != self._last_command:  # (a variator's are reused)
             if not self._send(command):
                 return False
             self._last_command = command
@@ -179,10 +179,14 @@ class Equipment:
     # --- energy -----------------------------------------------------------------------------------
     def accumulate_energy(self, now: float) -> None:
         """Add the energy drawn at the current power since the last call."""
-        if self._energy_since is None:
+        since = self._energy_since
+        if since is None:
             self._energy_since = now
-        elif now > self._energy_since:
-            self.energy_wh += self.current_power_w * min(now - self._energy_since, self.MAX_ENERGY_GAP_S) / 3600.0
+        elif now > since:
+            gap_s = now - since
+            if gap_s > self.MAX_ENERGY_GAP_S:
+                gap_s = self.MAX_ENERGY_GAP_S  # (min() without its call: every load at every message)
+            self.energy_wh += self.current_power_w * gap_s / 3600.0
             self._energy_since = now
         # A time earlier than the last one (the paho thread's timestamps interleave with the main loop's,
         # or the clock stepped back) is not counted twice.

@@ -33,11 +33,19 @@ class RelayEquipment(Equipment):
         self.json_on: str = options["json_on"]
         self.json_off: str = options["json_off"]
         self.retain: bool = options["retain"]
+        # The closed loop's dwell, on delay and hysteresis (0 when not given: Hébert's rule has none), read
+        # once: the loop asks at every decision, and a load's options are its config, never changed once it
+        # is built.
+        self.min_on_s = float(options.get("min_on_s", 0.0))
+        self.min_off_s = float(options.get("min_off_s", 0.0))
+        self.hysteresis_w = float(options.get("hysteresis", 0.0))
+        self.on_delay_s = float(options.get("on_delay_s", 0.0))
 
     @property
     def is_on(self) -> bool:
         """True when the relay was last commanded on (whatever the load is believed to draw)."""
-        return self._last_command is not None and self._last_command.payload == self.json_on
+        command = self._last_command
+        return command is not None and command.payload == self.json_on
 
     def _relay(self, on: bool) -> Command:
         return Command(self.topic_set_power, self.json_on if on else self.json_off, self.retain)

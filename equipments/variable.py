@@ -53,6 +53,9 @@ class VariableEquipment(Equipment):
         super().__init__(name, options, context)
         self.min_power_w: float = options["min_power"]
         self.min_percent: float = options["min_percent"]
+        # The command and believed watts of each whole percent, made once (at most 101 of them): a command is
+        # made at every decision, and what a percent means (the topic, the curve) is fixed once built.
+        self._command_at: dict[float, tuple[Command, float]] = {}
         path = self._calibration_path(name, options.get("calibration"), context.config_dir)
         try:
             self.curve: PowerCurve = load_curve(path, method=options["fit"], degree=options["degree"],
@@ -144,7 +147,11 @@ class VariableEquipment(Equipment):
         if percent < self.min_percent:
             # Below this the variator does not conduct reliably: off, and believed off.
             return Command(self.topic_set_power, "0", False), 0.0
-        return Command(self.topic_set_power, format_percent(percent), False), float(self.curve.watts_at(percent))
+        known = self._command_at.get(percent)
+        if known is None:
+            known = self._command_at[percent] = (Command(self.topic_set_power, format_percent(percent), False),
+                                                 float(self.curve.watts_at(percent)))
+        return known
 
     def increase_power_by(self, watts: float, now: float) -> float | None:
         room_w = self._max_power_w - self.current_power_w

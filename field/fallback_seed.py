@@ -16,7 +16,7 @@ from typing import Any
 from equipments.modes import ForceCommand
 from field.fallback_settings import SeasonThresholds, SeedRuleSettings
 from field.forecast import SOURCE_DEFAULT, CloudPick
-from values.local_time import crossed, hour, local_date
+from values.local_time import DailyTime, hour, local_date
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +111,7 @@ class SeedFallback:
         self.checked_until: float | None = None  # the last tick: a check_at passed after it is due
         self._count_from = 0.0  # energy before this (the fallback's own force) is not counted
         self._delta = EnergyDelta()
+        self.check_at = DailyTime(hour(settings.check_at_hour), tz)
 
     def tick(self, now: float, heater_energy_wh: float, max_power_w: float, full: bool,
              allowed: bool = True, clouds: CloudSource | None = None) -> ForceCommand | None:
@@ -124,7 +125,7 @@ class SeedFallback:
         if since is None or self.window_start is None:
             self.window_start = now if self.window_start is None else self.window_start
             return None
-        if not crossed(since, now, hour(self.settings.check_at_hour), self.tz):
+        if not self.check_at.crossed(since, now):
             return None
         return self._check(now, max_power_w, full, allowed, clouds or no_forecast)
 

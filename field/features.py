@@ -129,6 +129,8 @@ class FieldFeatures:
         """`loads` the allocation may use now (in order): not the heater while its mode is off, nor a load
         held at 0 W by a full-tank re-probe."""
         off = self.heater.heater if self.heater is not None and self.heater.excluded() else None
+        if off is None and not self.tanks.holds_any():
+            return list(loads)  # the usual case, at every decision
         return [load for load in loads if load is not off and not self.tanks.excluded(load, now)]
 
     def reconcile(self, now: float) -> None:

@@ -80,7 +80,7 @@ class LoopEvidence:
             return None
         if abs(others_w - last.others_w) >= 0.5:
             return None  # another regulated load moved in between: its real watts are a guess
-        if any(0 < watts < self.min_power_w for watts in (command_w, last.command_w)):
+        if 0 < command_w < self.min_power_w or 0 < last.command_w < self.min_power_w:
             return None  # under min_power the triac misfires: what it draws says nothing of the tank
         moved_w = command_w - last.command_w
         if moved_w == 0:

@@ -49,6 +49,9 @@ class FullTankWatch:
                                             InferenceRule(loop=LoopRule(evidence_s=settle_s)), load.heard_after)
                 self.inferred[load.name] = detector
                 load.add_power_listener(detector.on_command)
+        # The loads whose fullness is inferred, with their detectors, in priority order: what every tick and
+        # house reading walks (the detectors are made here, once).
+        self._inferred_loads = [(load, self.inferred[load.name]) for load in self.loads if load.name in self.inferred]
 
     def subscriptions(self) -> tuple[str, ...]:
         """The loads' own meters."""
@@ -76,11 +79,10 @@ class FullTankWatch:
         """A house reading, for the loads inferred; True when a load was found full."""
         if not self.inferred:
             return False
-        believed_w = sum(load.current_power_w for load in self.loads)
+        believed_w = sum([load.current_power_w for load in self.loads])  # (a list: cheaper than a generator)
         changed = False
-        for load in self.loads:
-            detector = self.inferred.get(load.name)
-            if detector is None or load.overed:
+        for load, detector in self._inferred_loads:
+            if load.overed:
                 continue
             if detector.on_consumption(consumption_w, now, believed_w - load.current_power_w):
                 self.mark_full(load, now, "inferred from the house meter")
@@ -104,9 +106,8 @@ class FullTankWatch:
         changed = False
         if since is not None and self._clear_due(since, now):
             changed = self._clear_all()
-        for load in self.loads:
-            detector = self.inferred.get(load.name)
-            if detector is None or load.overed:
+        for load, detector in self._inferred_loads:
+            if load.overed:
                 continue
             if detector.reprobe_due(load.current_power_w, now):
                 self._held.add(load.name)
@@ -143,10 +144,16 @@ class FullTankWatch:
                      ", ".join(cleared))
         return bool(cleared)
 
+    def holds_any(self) -> bool:
+        """True while some load is in a re-probe hold (`excluded` may then be True for it)."""
+        return bool(self._held)
+
     def excluded(self, load: Equipment, now: float) -> bool:
         """True while a re-probe holds `load` at 0 W: the allocation must leave it there."""
+        if load.name not in self._held:
+            return False  # the usual case, for every load at every decision
         detector = self.inferred.get(load.name)
-        return detector is not None and load.name in self._held and detector.holding(now)
+        return detector is not None and detector.holding(now)
 
     def restored(self, saved_at: float | None) -> None:
         """After a status restore: full flags back into the detectors; a clear time passed while stopped

@@ -15,7 +15,6 @@ from field.fallback_seed import SeedFallback
 from field.fallback_settings import FallbackSettings
 from field.forecast_book import ForecastBook
 from integrations.domoticz_control import EcsMode
-from values.local_time import hour, next_occurrence
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +101,7 @@ class HeaterControl:
         # known decision time (check_at, the deadline rule's start or deadline) is never waited for.
         due = [now + RULE_TICK_S]
         if self.seed is not None:
-            due.append(next_occurrence(now, hour(self.seed.settings.check_at_hour), self.seed.tz))
+            due.append(self.seed.check_at.next_after(now))
         if self.deadline is not None:
             due += [t for t in (self.deadline.cycle_end, self.deadline.start_at) if t is not None and t > now]
         return min(due)

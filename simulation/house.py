@@ -79,11 +79,11 @@ class SimHouse:
             for load in self._routes[topic]:
                 if load.command(text) and load.kind == "variable":
                     break  # one variator per topic; relays on a shared topic each check the payload
-        return tuple(load.step(dt_s) for load in self.loads)
+        return tuple([load.step(dt_s) for load in self.loads])  # (a list first: cheaper than a generator)
 
     def levels(self) -> tuple[float, ...]:
         """The command each load holds (percent, or 1/0 for a relay)."""
-        return tuple(load.level for load in self.loads)
+        return tuple([load.level for load in self.loads])
 
     def oracle_loads(self) -> list[OracleLoad]:
         """What the oracle knows of the loads as they are now (their real watts, their tanks' room)."""

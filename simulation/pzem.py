@@ -9,6 +9,11 @@ __all__ = ["PzemMeter", "pzem_boot"]
 
 VOLTAGE_V = 231.4
 FREQUENCY_HZ = 50.0
+# The mains voltage moves a little at every reading (a real meter never sends the same bytes twice, even at
+# 0 W: a repeat is a frozen meter's). A fixed pattern of 11 readings keeps replays reproducible; its volts
+# and their text are made once (two meters, every period of a replay).
+_VOLTAGES = [(volts, f"{volts:.2f}") for volts in (VOLTAGE_V + ((n * 4 + 5) % 11 - 5) * 0.07 for n in range(11))]
+_FREQUENCY = f"{FREQUENCY_HZ:.2f}"
 
 
 @dataclass(slots=True)
@@ -23,13 +28,11 @@ class PzemMeter:
         """The reading published after `dt_s` seconds at `power_w` watts."""
         power = max(0.0, power_w)  # the firmware clamps: the consumption meter never shows export
         self.energy_wh += power * dt_s / 3600.0
-        # The mains voltage moves a little at every reading (a real meter never sends the same bytes twice,
-        # even at 0 W: a repeat is a frozen meter's). A fixed pattern keeps replays reproducible.
-        voltage = VOLTAGE_V + ((self.readings * 4 + 5) % 11 - 5) * 0.07  # the first at 231.40 V
+        voltage, voltage_text = _VOLTAGES[self.readings % 11]  # the first at 231.40 V
         self.readings += 1
-        return (f'{{ "voltage": {voltage:.2f}, "current": {power / voltage:.2f}, '
+        return (f'{{ "voltage": {voltage_text}, "current": {power / voltage:.2f}, '
                 f'"{self.field}": {power:.2f}, "energy": {self.energy_wh:.2f}, '
-                f'"frequency": {FREQUENCY_HZ:.2f}, "powerfactor": 1.00, "ppm_err": 0}}')
+                f'"frequency": {_FREQUENCY}, "powerfactor": 1.00, "ppm_err": 0}}')
 
 
 def pzem_boot(meter_id: str, pzem_idx: int = 651) -> str:

@@ -95,7 +95,14 @@ class Recorder:
         surplus = production - (consumption - real.sum(axis=1))
         oracle = np.round(np.array(allocate(surplus.tolist(), self._oracle_loads, self.period_s),
                                    dtype=float).reshape(shape), 2)
-        return [PeriodRow(t, self.period_s, p, c, g, tuple(cmd), tuple(bel), tuple(rw), tuple(orc))
+        return [PeriodRow(t, self.period_s, p, c, g, cmd, bel, rw, orc)
                 for t, p, c, g, cmd, bel, rw, orc in zip(times, production.tolist(), consumption.tolist(),
-                                                         grid.tolist(), command.tolist(), believed.tolist(),
-                                                         real.tolist(), oracle.tolist(), strict=True)]
+                                                         grid.tolist(), _rows(command), _rows(believed),
+                                                         _rows(real), _rows(oracle), strict=True)]
+
+
+def _rows(table: np.ndarray) -> list[tuple[float, ...]]:
+    """The rows of a 2-D table as tuples of floats (made from its columns: cheaper than a tuple per row)."""
+    if table.shape[1] == 0:
+        return [()] * table.shape[0]
+    return list(zip(*table.T.tolist(), strict=True))

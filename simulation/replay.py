@@ -154,8 +154,7 @@ def run(config: SimConfig, trace: Trace, house: SimHouse, belief: Belief, regula
     handle, tick = regulator.handle, regulator.tick
     # The meters' own imperfections (an option): noise on each reading, and readings that never arrive.
     rng = np.random.default_rng(config.seed)
-    noise = (rng.uniform(-config.noise_w, config.noise_w, (count, 2)) if config.noise_w > 0
-             else np.zeros((count, 2))).tolist()
+    noise = rng.uniform(-config.noise_w, config.noise_w, (count, 2)).tolist() if config.noise_w > 0 else None
     lost = (rng.random((count, 2)) < config.lost_readings).tolist() if config.lost_readings > 0 else None
     for k, now in enumerate(times.tolist()):
         # The belief in force now is the one of the decision whose commands take effect now.
@@ -163,8 +162,12 @@ def run(config: SimConfig, trace: Trace, house: SimHouse, belief: Belief, regula
         real = house.step(period_s)
         consumption = base[k] + sum(real)
         recorder.add(now, production[k], consumption, house.levels(), commanded, real)
-        cons_reading = cons_meter.reading(consumption + noise[k][0], period_s)
-        prod_reading = prod_meter.reading(production[k] + noise[k][1], period_s)
+        if noise is None:  # (no noise: the same readings as adding 0.0, whose -0.0 the meter clamps anyway)
+            cons_reading = cons_meter.reading(consumption, period_s)
+            prod_reading = prod_meter.reading(production[k], period_s)
+        else:
+            cons_reading = cons_meter.reading(consumption + noise[k][0], period_s)
+            prod_reading = prod_meter.reading(production[k] + noise[k][1], period_s)
         if lost is None or not lost[k][0]:
             handle(topic_cons, cons_reading.encode(), now)
         tick(now)

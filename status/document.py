@@ -36,14 +36,19 @@ def _finite(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else value
 
 
+# Values _clean returns as they are, tested by exact type before any call: most of a part's values are these,
+# and the status is built often enough for a call per value to show (a subclass takes the full path).
+_PLAIN_TYPES = frozenset({str, int, bool, type(None)})
+
+
 def _clean(value: Any) -> Any:
     """`value` with every NaN or infinite float replaced by None, for the parts other modules build."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {key: _clean(item) for key, item in value.items()}
+        return {key: item if type(item) in _PLAIN_TYPES else _clean(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_clean(item) for item in value]
+        return [item if type(item) in _PLAIN_TYPES else _clean(item) for item in value]
     return value
 
 

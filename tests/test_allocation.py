@@ -76,6 +76,20 @@ def test_variable_command_is_a_whole_percent_rounded_down(tmp_path: Path) -> Non
     assert h.load("ecs").current_power_w == pytest.approx(1360)  # believed: what 68 % draws
 
 
+def test_each_percent_is_made_once_and_means_what_the_curve_says(tmp_path: Path) -> None:
+    # The variator keeps the command and watts of each whole percent it made: the same answer as making them
+    # again, whatever the order of the asks (nothing changes what a percent means once the load is built).
+    load = harness(tmp_path, "ecs").load("ecs")
+    asks = [watts * 7.3 for watts in range(300)] + [1234.5, 0.0, 99999.0, 20.0, 1234.5]
+    first = [load.command_for(watts) for watts in asks]
+    again = [load.command_for(watts) for watts in reversed(asks)][::-1]
+    assert first == again
+    for (command, believed_w), watts in zip(first, asks, strict=True):
+        percent = command.payload
+        assert believed_w == (load.curve.watts_at(float(percent)) if percent != "0" else 0.0)
+        assert float(percent) <= max(load.curve.percent_for(min(watts, load.max_power_w)), 0.0) + 1e-9
+
+
 def test_min_percent_command_becomes_zero(tmp_path: Path) -> None:
     path = write_config(tmp_path, ("ecs",))
     path.write_text(path.read_text().replace("min_power = 150", "min_power = 10").replace(

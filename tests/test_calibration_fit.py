@@ -197,3 +197,19 @@ def test_the_curve_ends_at_the_highest_percent_measured(method: str) -> None:
     assert curve.percent_for(curve.max_power_w) == 99.0
     assert curve.watts_at(100.0) == curve.max_power_w  # held flat past the last measured percent
     assert curve.max_power_w == pytest.approx(points.watts[points.percent == 99.0][0], abs=15.0)
+
+
+@pytest.mark.parametrize("path", REAL, ids=lambda p: p.stem)
+@pytest.mark.parametrize("method", ["robust", "poly"])
+def test_one_number_at_a_time_is_numpys_interp_to_the_last_bit(path: Path, method: str) -> None:
+    # A single number takes interp_one, not numpy: the daemon's commands must not move by a bit for it.
+    curve = load_curve(path, method)
+    rng = np.random.default_rng(3)
+    knots_p, knots_w = curve.knots_percent, curve.knots_w
+    percents = np.concatenate([rng.uniform(-5.0, 105.0, 20000), GRID, knots_p, np.nextafter(knots_p, -np.inf),
+                               np.nextafter(knots_p, np.inf), [0.0, -0.0, curve.min_on_percent, 100.0, 1e9]])
+    watts = np.concatenate([rng.uniform(-50.0, curve.max_power_w * 1.1, 20000), knots_w,
+                            np.nextafter(knots_w, -np.inf), np.nextafter(knots_w, np.inf), [0.0, -0.0, 1e9]])
+    assert [curve.watts_at(float(p)) for p in percents] == np.asarray(curve.watts_at(percents)).tolist()
+    assert [curve.percent_for(float(w)) for w in watts] == np.asarray(curve.percent_for(watts)).tolist()
+    assert [curve.watts_at(int(p)) for p in range(101)] == np.asarray(curve.watts_at(np.arange(101.0))).tolist()

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+from typing import Any
 
-from values.readings import MeterProblem, MeterReading, parse_meter_payload
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from values.readings import MeterProblem, MeterReading, _json_value, parse_meter_payload
 
 GOOD = (b'{ "voltage": 231.40, "current": 1.23, "power": 276.00, "energy": 1234.00, "frequency": 50.00, '
         b'"powerfactor": 0.98, "ppm_err": 0}')
@@ -52,3 +57,27 @@ def test_other_field_name() -> None:
 def test_nan_in_another_field_does_not_hide_the_power() -> None:
     payload = b'{ "voltage": 231.40, "current": 0.00, "power": 0.00, "powerfactor": nan, "ppm_err": 0}'
     assert parse(payload) == MeterReading(0.0, 100.0)
+
+
+def _loads_outcome(decode: Any, text: str) -> object:
+    try:
+        return ("value", repr(decode(text)))  # (repr: a NaN is not equal to itself)
+    except ValueError:
+        return "ValueError"
+    except RecursionError:
+        return "RecursionError"
+
+
+_WHITESPACE = st.text(alphabet=" \t\n\r\x0b\x0c\u00a0\ufeff", max_size=3)
+_JSONISH = st.text(alphabet='{}[]":,. -+eE0123456789nultrfasNIy\\\t\n\r \ufeff', max_size=40)
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=8)
+
+
+@given(_WHITESPACE, st.one_of(_JSONISH, _VALUES.map(json.dumps)), _WHITESPACE)
+def test_a_reading_is_decoded_as_json_loads_decodes_it(before: str, body: str, after: str) -> None:
+    # The meter's own decoding (json's raw_decode between the JSON whitespace) takes and refuses what
+    # json.loads does, whitespace and junk around a value included.
+    text = before + body + after
+    assert _loads_outcome(_json_value, text) == _loads_outcome(json.loads, text)

@@ -95,6 +95,15 @@ def test_response_reads_both_decimal_styles_and_interpolates(tmp_path: Path) -> 
     assert curve.max_w == 2000
 
 
+def test_response_of_one_percent_is_numpys_interp_to_the_last_bit() -> None:
+    # One percent at a time takes interp_one, not numpy: the simulated truth must not move by a bit for it.
+    curve = read_response(ROOT / "calibration" / "power_calibration_ECS-01.csv")
+    percents = np.concatenate([np.random.default_rng(5).uniform(-5.0, 105.0, 20000), np.arange(1001) * 0.1,
+                               curve.percents, np.nextafter(curve.percents, np.inf)])
+    expected = np.interp(percents, curve.percents, curve.watts).tolist()
+    assert [curve.watts_at(float(p)) for p in percents] == expected
+
+
 def test_response_reads_what_the_calibration_reads(tmp_path: Path) -> None:
     # One reader for the regulator's fit and the simulated truth: a BOM does not turn the first point
     # into a header, a header may follow a comment, repeated sweeps of a percent are averaged.

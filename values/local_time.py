@@ -3,6 +3,7 @@ time zone is passed in (None = the system's), `now` is epoch seconds."""
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime, time, timedelta, tzinfo
 
@@ -54,6 +55,32 @@ def next_occurrence(now: float, at: time, tz: tzinfo | None) -> float:
 def crossed(since: float, now: float, at: time, tz: tzinfo | None) -> bool:
     """True if local time `at` occurred in (since, now]: e.g. 06:00 passed since the last check."""
     return since < last_occurrence(now, at, tz) <= now
+
+
+class DailyTime:
+    """A wall-clock time of every day (`at`, in `tz`) and its next occurrence after a moment, remembered: a
+    rule asked on every tick whether `at` passed compares two floats instead of converting dates.
+
+    The remembered answer is `next_occurrence(moment)` for every moment from the one it was computed for up
+    to (not including) the occurrence itself, so it is computed again only when asked about a moment outside
+    that span (the occurrence passed, or a clock stepped back); `at` and `tz` never change."""
+
+    def __init__(self, at: time, tz: tzinfo | None) -> None:
+        self.at = at
+        self.tz = tz
+        self._from = math.inf  # the span [_from, _next) the remembered answer holds for (empty: none yet)
+        self._next = -math.inf
+
+    def next_after(self, moment: float) -> float:
+        """The earliest instant > `moment` whose local wall time is `at` (as `next_occurrence`)."""
+        if not self._from <= moment < self._next:
+            self._from, self._next = moment, next_occurrence(moment, self.at, self.tz)
+        return self._next
+
+    def crossed(self, since: float, now: float) -> bool:
+        """True if `at` occurred in (since, now] (as `crossed`: the next one after `since` is at or before
+        `now`)."""
+        return self.next_after(since) <= now
 
 
 def hour(value: int) -> time:

@@ -1,0 +1,42 @@
+"""values/local_time.py: DailyTime, the remembered next occurrence, against the functions it stands for."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from values.local_time import DailyTime, crossed, hour, next_occurrence
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def at(y: int, m: int, d: int, h: int = 0) -> float:
+    return datetime(y, m, d, h, tzinfo=PARIS).timestamp()
+
+
+@pytest.mark.parametrize("wall", [hour(0), hour(2), time(2, 30), hour(7)])
+def test_daily_time_answers_as_next_occurrence_and_crossed_whatever_the_order_of_questions(wall: time) -> None:
+    # Across both DST changes, with times going forward, standing still and stepping back (a clock set back,
+    # a restored status): the remembered answer is never used outside the span it holds for.
+    daily = DailyTime(wall, PARIS)
+    rng = random.Random(7)
+    for start in (at(2024, 3, 29), at(2024, 10, 25)):
+        since = start
+        for _ in range(3000):
+            step = rng.choice([0.0, 1.0, 5.0, 600.0, 3599.0, 3600.0, 7200.0, -30.0, -3600.0, -90000.0])
+            now = since + step
+            assert daily.next_after(since) == next_occurrence(since, wall, PARIS)
+            assert daily.crossed(since, now) == crossed(since, now, wall, PARIS)
+            since = now if rng.random() < 0.9 else start + rng.uniform(0, 4 * 86400)
+
+
+def test_an_occurrence_itself_is_crossed_once() -> None:
+    daily = DailyTime(hour(2), PARIS)
+    check = at(2024, 10, 27, 2)  # the fall-back day: 02:00 comes twice, the rule takes the first
+    assert daily.crossed(check - 1, check)
+    assert not daily.crossed(check, check + 1)
+    assert not daily.crossed(check, check + 3600)  # 02:00 again, an hour later: not a second occurrence
+    assert daily.next_after(check) == at(2024, 10, 28, 2)
