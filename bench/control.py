@@ -78,6 +78,7 @@ class Figures:
     short_stretches: tuple[int, ...]  # per relay (as `relays`): on or off stretches shorter than the dwell
     excused: tuple[int, ...]  # per relay: switched off by the guard, a failed trial, or found idle
     late_oracle_caused_wh: float  # what the oracle's allocation, one reading late, imports (see below)
+    late_oracle_capture_pct: float | None  # and what it captures
     seconds: float
 
 
@@ -111,7 +112,8 @@ def _one(run: Run) -> Figures:
     excused = tuple(guard_by.get(names[i], 0) + trial_by.get(names[i], 0)
                     + int(getattr(loads.get(names[i]), "idle_offs", 0)) for i in relays)
     return Figures(run, result.summary, relays, sum(guard_by.values()), sum(trial_by.values()), short, excused,
-                   late_oracle_caused_wh(result.rows), time.perf_counter() - began)
+                   late_oracle_caused_wh(result.rows), late_oracle_capture_pct(result.rows),
+                   time.perf_counter() - began)
 
 
 def late_oracle_caused_wh(rows: Sequence[PeriodRow]) -> float:
@@ -128,6 +130,19 @@ def late_oracle_caused_wh(rows: Sequence[PeriodRow]) -> float:
         if grid_w > 0:
             caused_ws += min(grid_w, late_w) * row.period_s
     return caused_ws / 3600.0
+
+
+def late_oracle_capture_pct(rows: Sequence[PeriodRow]) -> float | None:
+    """Capture of the oracle a reading late: what it gives the loads (each period the oracle's allocation
+    of the period before), less the import that causes, over what the oracle gives. None: nothing to give.
+
+    The yardstick of the capture goals: a rule acting on a meter reading that wants more capture than
+    this pays for it in import."""
+    oracle_ws = sum(sum(row.oracle_w) * row.period_s for row in rows)
+    if oracle_ws <= 0:
+        return None
+    given_ws = sum(sum(before.oracle_w) * row.period_s for before, row in pairwise(rows))
+    return (given_ws - late_oracle_caused_wh(rows) * 3600.0) / oracle_ws * 100.0
 
 
 def _short_stretches(rows: Sequence[PeriodRow], index: int) -> int:
@@ -181,7 +196,9 @@ def goals(figures: Sequence[Figures]) -> list[tuple[str, bool]]:
         where = f"{day} / {house}:"
         capture, old_capture = s.capture_pct or 0.0, old.capture_pct or 0.0
         floor = 99.0 if minute else 98.5
-        checks.append((f"{where} capture {capture:.3f} % >= {floor} % and >= Hébert's {old_capture:.3f} %",
+        late = new.late_oracle_capture_pct
+        checks.append((f"{where} capture {capture:.3f} % >= {floor} % and >= Hébert's {old_capture:.3f} %"
+                       + (f" (the oracle a reading late: {late:.2f} %)" if late is not None else ""),
                        capture >= floor and capture >= old_capture))
         limit = 10.0 if minute else old.caused_import_wh + 10.0
         checks.append((f"{where} caused import {s.caused_import_wh:.1f} Wh <= {limit:.1f} Wh "

@@ -47,3 +47,16 @@ def test_the_late_oracles_import_is_capped_at_what_it_gives_the_loads() -> None:
     late_oracle_caused_wh = _bench().late_oracle_caused_wh
     rows = [row(0, 1000, 500, 0, 500), row(2, 0, 4000, 0, 0)]  # night falls and a 4 kW appliance comes on
     assert late_oracle_caused_wh(rows) == pytest.approx(500 * 2 / 3600)  # the house's own import is not caused
+
+
+def test_the_late_oracles_capture_is_what_it_gives_less_what_it_imports() -> None:
+    late_oracle_capture_pct = _bench().late_oracle_capture_pct
+    rows = [
+        row(0, 3000, 500, 0, 2500),
+        row(2, 2000, 500, 0, 1500),  # a cloud: it gives 2500 W for 1500 W of surplus, 1000 W imported
+        row(4, 2000, 500, 0, 1500),
+    ]
+    # Oracle: 2500 + 1500 + 1500 W; late: 2500 + 1500 W given (the first period has no period before),
+    # less the 1000 W caused.
+    assert late_oracle_capture_pct(rows) == pytest.approx((2500 + 1500 - 1000) / (2500 + 1500 + 1500) * 100)
+    assert late_oracle_capture_pct([row(0, 0, 500, 0, 0)]) is None  # night: nothing to give
