@@ -71,6 +71,7 @@ class ClosedLoop:
         self.params = params
         self._continuous: dict[str, _Continuous] = {}
         self._clocks: dict[str, RelayClock] = {}
+        self._beliefs_moved_w = 0.0  # this decision's: see decide
         self._import_since: float | None = None  # the last decision that saw an import over the guard level
         self._import_ws = 0.0  # energy imported since (watt-seconds)
         self._last_production: tuple[float, float] | None = None  # (watts, time) at the last decision
@@ -100,7 +101,8 @@ class ClosedLoop:
         # house for the loop, which sees them only through the meter.
         loads = [load for load in loads if not load.is_forced() and not load.overed]
         grid_w = consumption_w - production_w
-        self.learning.observe(loads, consumption_w, now)
+        # (what the relays learned from this reading moved their beliefs by: a measure starting now needs it)
+        self._beliefs_moved_w = self.learning.observe(loads, consumption_w, now)
         error_w = -grid_w - self.params.setpoint_w  # > 0: more export than wanted, the loads may take more
         error_w += self._anticipated_fall_w(production_w, now)
         current_w = sum([self._current_w(load) for load in loads])  # (a list: cheaper than a generator)
@@ -194,26 +196,29 @@ class ClosedLoop:
             else:
                 # What the relays after it, held on by their dwell, will draw anyway is not free for it.
                 free_w = left_w - sum(held_w[index + 1:]) - waiting_w
+                claim_w = power_w if power_w is not None else free_w  # (an unknown power takes what is free)
                 covered = self._may_try(load, now) and free_w >= (power_w if power_w is not None else hysteresis_w)
                 clock = self._clock(load)
                 on_delay_s = clock.on_delay_s(load.on_delay_s, load.min_off_s)
                 want = clock.covered(covered, now, on_delay_s)
                 if covered and not want:
-                    waiting_w += power_w if power_w is not None else free_w
+                    waiting_w += claim_w
                     if clock.covered_since == now:
                         log.debug("%s: the surplus covers it: on if it still does in %.0f s (on delay)", load.name,
                                   on_delay_s)
             if want != on:
                 if free[index]:
-                    if measuring or (switched and want and isinstance(load, UnknownEquipment)):
+                    if want and (measuring or (switched and isinstance(load, UnknownEquipment))):
+                        # (a switch off goes through: an import is worse than a measure to do again)
                         log.debug("%s: waits a decision: %s measured alone", load.name,
                                   "a load is being" if measuring else "it is")
+                        waiting_w += claim_w  # its place kept, as for an on delay
                     elif self._switch(load, want, left_w, consumption_w, loads, now):
                         switched = True
-                        measuring = want and isinstance(load, UnknownEquipment)
+                        measuring = measuring or (want and isinstance(load, UnknownEquipment))
                 elif self._failed_trial(load):
                     self.trial_sheds_by[load.name] = self.trial_sheds_by.get(load.name, 0) + 1
-                    self._switch(load, want, left_w, consumption_w, loads, now)
+                    switched = self._switch(load, want, left_w, consumption_w, loads, now) or switched
                 elif on:
                     wanted_off.append(load)
                 on, power_w = load.is_on, relay_power_w(load)  # (read again only here: nothing else switches it)
@@ -268,8 +273,7 @@ class ClosedLoop:
                       else f"surplus {left_w:.0f} W, power to be measured")
             sent = load.set_power(power_w if power_w is not None else left_w, now, reason)
             if sent and isinstance(load, UnknownEquipment):
-                # (from the beliefs as they are now: a relay learned from this reading counts at its new watts)
-                load.start_measuring(consumption_w - sum(o.current_power_w for o in loads if o is not load))
+                load.start_measuring(self._beliefs_moved_w)
         else:
             sent = load.set_power(0.0, now, f"surplus {left_w:.0f} W no longer covers it")
         if sent:  # (a command that could not be published changed nothing: no dwell to start)

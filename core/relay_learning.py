@@ -35,10 +35,12 @@ class RelayLearning:
             others_w = sum(o.current_power_w for o in loads if o is not load)
             self._pending[load.name] = _Pending(on, consumption_w - others_w)
 
-    def observe(self, loads: Sequence[Equipment], consumption_w: float, now: float) -> None:
-        """The first reading that shows the switch: learn from the step, if it is plausible."""
+    def observe(self, loads: Sequence[Equipment], consumption_w: float, now: float) -> float:
+        """The first reading that shows the switch: learn from the step, if it is plausible. Returns by how
+        many watts that moved what the loads are believed to draw now (a relay on, believed anew)."""
         if not self._pending:
-            return
+            return 0.0
+        moved_w = 0.0
         for load in loads:
             pending = self._pending.pop(load.name, None)
             if pending is None or not isinstance(load, ConstantEquipment) or load.is_on != pending.on:
@@ -57,7 +59,9 @@ class RelayLearning:
             learned_w = measured_w if before_w is None else before_w + SMOOTHING * (measured_w - before_w)
             load.learned_power_w = learned_w
             if load.is_on:
+                moved_w += learned_w - load.current_power_w
                 load.accumulate_energy_and_believe(learned_w, now)
             log.info("%s: measured %.0f W when switching %s; now believed at %.0f W", load.name, measured_w,
                      "on" if pending.on else "off", learned_w)
         self._pending.clear()
+        return moved_w

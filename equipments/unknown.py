@@ -59,11 +59,12 @@ class UnknownEquipment(RelayEquipment):
         """Until when it is left alone after it was measured idle (epoch seconds; -inf: never was)."""
         return self._idle_until
 
-    def start_measuring(self, house_without_w: float | None = None) -> None:
-        """Just switched on by the regulation: the next house reading tells what it draws. `house_without_w`:
-        the deciding reading less every other load's belief, as the caller holds them now (a relay's watts
-        learned from that very reading included); else the last reading's, taken before any such update."""
-        self._base_at_switch_w = self._house_without_w if house_without_w is None else house_without_w
+    def start_measuring(self, beliefs_moved_w: float = 0.0) -> None:
+        """Just switched on by the regulation: the next house reading tells what it draws. `beliefs_moved_w`:
+        by how much the other loads' beliefs moved since the deciding reading was observed (a relay's watts
+        learned from that very reading): the house without this load is that much less than it seemed."""
+        before_w = self._house_without_w
+        self._base_at_switch_w = None if before_w is None else before_w - beliefs_moved_w
 
     def command_for(self, watts: float) -> tuple[Command, float]:
         on = watts > 0

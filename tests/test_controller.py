@@ -605,3 +605,40 @@ def test_a_load_of_unknown_power_is_switched_on_alone(tmp_path: Path) -> None:
     assert h.last(PLUG) == "on"
     house.read()  # its step, alone
     assert h.load("plug").learned_power_w == 500
+
+
+def test_a_forced_load_does_not_spoil_a_measure(tmp_path: Path) -> None:
+    # The forced radiator is the user's: out of the loop's loads, but drawing all along, in both readings.
+    h = closed_loop(tmp_path, "ecs", "radiator", "plug")
+    house = House(h, base_w=300, pv_w=300 + 1000 + 2000 + 500 + 20, plug_w=500)
+    h.reg.handle("regul/mode", b'{"command": "force", "name": "radiator", "power": 1000}', NOON)
+    for _ in range(3):
+        house.read()
+    assert h.load("plug").learned_power_w == 500 and h.last(PLUG) == "on"
+
+
+def test_a_load_waiting_to_be_measured_alone_keeps_its_place(tmp_path: Path) -> None:
+    # small, then the plug of unknown power, then the radiator. Small switches first; the plug waits a
+    # decision, and the radiator after it must not take its place (its dwell would hold it there).
+    h = closed_loop(tmp_path, "ecs", "small", "plug", "radiator")
+    house = House(h, base_w=300, pv_w=300 + 2000 + 300 + 1000 + 20, plug_w=500)
+    house.read()
+    assert h.last(SMALL) == "1" and h.last(PLUG) == "off" and h.last(RADIATOR) == "OFF"
+    house.read()
+    assert h.last(PLUG) == "on" and h.last(RADIATOR) == "OFF"
+    house.read()
+    assert h.load("plug").learned_power_w == 500
+
+
+def test_a_switch_off_is_not_held_by_a_measure(tmp_path: Path) -> None:
+    # The plug (unknown power) before the radiator: forced off, it lets the radiator on. Unforced, it is
+    # tried, believed at all that is free: the radiator after it goes off in the same decision rather
+    # than a decision later (an import is worse than a measure to do again).
+    h = closed_loop(tmp_path, "ecs", "plug", "radiator", dwell_s=(0, 0))
+    house = House(h, base_w=300, pv_w=300 + 2000 + 1000 + 20, plug_w=500)
+    h.reg.handle("regul/mode", b'{"command": "force", "name": "plug", "power": 0}', NOON)
+    house.read()
+    assert h.last(RADIATOR) == "ON" and h.last(PLUG) == "off"
+    h.reg.handle("regul/mode", b'{"command": "unforce", "name": "plug"}', house.now + 0.5)
+    house.read()
+    assert h.last(PLUG) == "on" and h.last(RADIATOR) == "OFF"
