@@ -10,12 +10,14 @@ from dataclasses import dataclass
 # otherwise has the lowest relay switched on in every pause and shed in every burst. One shed alone is
 # a cloud: the relay's own min_off_s is rest enough.
 MAX_BACKOFF_S = 1800.0
-# From the second guard shed in a row, the surplus must also cover the relay, at every decision, for
-# this share of its own min_off_s (a minute at the default 120 s) before it switches on again: such an
-# appliance pauses for about a minute between bursts, and a relay switched on in the pause is shed in
-# the next burst. (From the first shed it cost capture on a cloudy day, where the surplus that comes
-# back is the sun's, and stays.) A share, not seconds, so that it scales with the dwell as the back-off
-# does (the sped-up demo divides the dwell by its speed).
+# From the second guard shed in a row, the surplus must also cover the relay, at every decision, for a
+# minute before it switches on again: such an appliance pauses for about a minute between bursts, and a
+# relay switched on in the pause is shed in the next burst. (From the first shed it cost capture on a
+# cloudy day, where the surplus that comes back is the sun's, and stays.) At most half the relay's own
+# min_off_s, so that it scales down with the dwell as the back-off does (the sped-up demo divides the
+# dwell by its speed); never more than the minute (half of a 600 s min_off_s cost 1.8 points of capture
+# on the cloudy day).
+BACKOFF_ON_DELAY_S = 60.0
 BACKOFF_ON_DELAY_SHARE = 0.5
 
 
@@ -62,10 +64,10 @@ class RelayClock:
 
     def on_delay_s(self, on_delay_s: float, min_off_s: float) -> float:
         """How long the surplus must cover it before it switches on: `on_delay_s`, and from the second guard
-        shed in a row at least BACKOFF_ON_DELAY_SHARE of `min_off_s`. The wait may run while its
-        minimum off time still holds it off."""
+        shed in a row at least BACKOFF_ON_DELAY_S (or BACKOFF_ON_DELAY_SHARE of `min_off_s`, if less).
+        The wait may run while its minimum off time still holds it off."""
         if self.guard_sheds >= 2:
-            return max(on_delay_s, BACKOFF_ON_DELAY_SHARE * min_off_s)
+            return max(on_delay_s, min(BACKOFF_ON_DELAY_S, BACKOFF_ON_DELAY_SHARE * min_off_s))
         return on_delay_s
 
     def covered(self, covered: bool, now: float, delay_s: float) -> bool:

@@ -80,6 +80,10 @@ class InferenceRule:
     reprobe_after_s: float = 120.0  # while suspect with no probe, ask the regulator for one this often
     hold_s: float = 15.0  # a re-probe holds the load at 0 this long: settling plus three readings
     max_baseline_age_s: float = 10.0  # the reading before a step must be this fresh
+    # A sudden fall of the house by a steady command's watts (LoopEvidence.cut_w) raises a suspicion at most
+    # this often: an appliance of the heater's size stopping looks the same, and each re-probe holds the
+    # heater at 0 for `hold_s`.
+    cut_every_s: float = 1800.0
     # The closed loop moves the command at nearly every reading, so a step rarely stays still long enough
     # to settle: its moves are weighed together instead (field/full_tank_loop.py).
     loop: LoopRule = LoopRule()
@@ -127,6 +131,7 @@ class InferredFullTank:
         self._reprobe_asked_at: float | None = None
         self._hold_until: float | None = None
         self._loop = LoopEvidence(min_power_w, rule.loop)
+        self._cut_at: float | None = None  # the last suspicion raised by a sudden fall (see _judge_cut)
 
     def on_command(self, commanded_w: float, now: float) -> None:
         """The regulator changed this load's command (call it for every change, forced ones too)."""
@@ -175,6 +180,7 @@ class InferredFullTank:
         verdict = self._loop.on_reading(own_w, others_w, self._command_w, self._changed_at, now)
         if verdict is not None:
             self._judge_loop(verdict, now)
+        self._judge_cut(now)
         probe = self._probe
         if probe is None:
             return False
@@ -189,6 +195,19 @@ class InferredFullTank:
             return False
         self._probe = None
         return self._conclude(probe, probe.step_w(self._command_w), now)
+
+    def _judge_cut(self, now: float) -> None:
+        """A heater saturated at its max never moves, so neither its moves nor a step show a thermostat
+        cutting it: the house falling by its watts at once, its command steady, makes it suspect, and the
+        re-probe decides."""
+        fell_w = self._loop.cut_w
+        if fell_w is None or self.suspect_since is not None or self._probe is not None:
+            return
+        if self._cut_at is not None and now - self._cut_at < self.rule.cut_every_s:
+            return
+        self._cut_at = now
+        self._verdict(False, f"the house fell by {fell_w:.0f} W at once, its command steady at "
+                             f"{self._command_w:.0f} W", now, now)
 
     def _judge_loop(self, verdict: LoopVerdict, now: float) -> None:
         """A window of the loop's moves: it can clear a suspicion or raise one, never conclude. Only the
@@ -262,5 +281,5 @@ class InferredFullTank:
     def clear(self) -> None:
         """The daily clear: the load may take power again; any suspicion is dropped."""
         self.full, self.suspect_since, self._probe = False, None, None
-        self._reprobe_asked_at = self._hold_until = None
+        self._reprobe_asked_at = self._hold_until = self._cut_at = None
         self._loop.clear()

@@ -26,6 +26,9 @@ class LoopRule:
     max_slope_error: float = 0.125  # the slope's standard error must be under this (half the 25 % bar)
     max_gap_s: float = 10.0  # two readings further apart do not make a pair, and end the window
     window_s: float = 300.0  # a window still undecided after this long is dropped
+    # A steady command and the house falling by its watts (within this share) from one reading to the next:
+    # the thermostat cutting a saturated heater, the one case the moves cannot show.
+    cut_tolerance: float = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,8 @@ class LoopEvidence:
         self.min_power_w = min_power_w
         self.rule = rule
         self.last: EvidenceReading | None = None  # the latest reading that showed its command
+        self.cut_w: float | None = None  # the latest reading's fall, when it looked like a cut (see LoopRule)
+        self._older: EvidenceReading | None = None  # the reading before `last`
         self._reset()
 
     def _reset(self) -> None:
@@ -66,15 +71,18 @@ class LoopEvidence:
 
     def clear(self) -> None:
         """Forget everything (a daily clear, a verdict of full)."""
-        self.last = None
+        self.last = self._older = self.cut_w = None
         self._reset()
 
     def on_reading(self, own_w: float, others_w: float, command_w: float, changed_at: float | None,
                    now: float) -> LoopVerdict | None:
         """A house reading; `changed_at` is when the command last changed. A verdict when a window closes."""
+        self.cut_w = None
         if changed_at is not None and not shows_command(now, changed_at, self.rule.evidence_s):
             return None  # this reading may not show the last command yet: neither side of a pair
-        last, self.last = self.last, EvidenceReading(now, own_w, command_w, others_w)
+        reading = EvidenceReading(now, own_w, command_w, others_w)
+        self.cut_w = self._cut(reading)
+        last, self._older, self.last = self.last, self.last, reading
         if last is None or not 0 < now - last.at <= self.rule.max_gap_s:
             self._reset()  # a silence (or a clock stepped back) ends the window: its moves are history
             return None
@@ -97,6 +105,20 @@ class LoopEvidence:
         self._largest_w2 = max(self._largest_w2, moved_w * moved_w)
         self._count += 1
         return self._judge()
+
+    def _cut(self, reading: EvidenceReading) -> float | None:
+        """The house's fall by the command's watts, the command and the other loads steady, from the last
+        reading or the one before it (a meter that averages over its period can split a cut in two)."""
+        if reading.command_w < self.min_power_w:
+            return None
+        for back, span in ((self.last, 1), (self._older, 2)):
+            if (back is None or not 0 < reading.at - back.at <= span * self.rule.max_gap_s
+                    or back.command_w != reading.command_w or abs(back.others_w - reading.others_w) >= 0.5):
+                return None
+            fell_w = back.own_w - reading.own_w
+            if abs(fell_w - reading.command_w) <= self.rule.cut_tolerance * reading.command_w:
+                return fell_w
+        return None
 
     def _judge(self) -> LoopVerdict | None:
         step_w = max(self.rule.step_w, self.min_power_w)

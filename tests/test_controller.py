@@ -564,6 +564,7 @@ def test_the_on_delay_clock() -> None:
     assert RelayClock(guard_sheds=1).on_delay_s(0.0, 120.0) == 0.0
     assert RelayClock(guard_sheds=2).on_delay_s(0.0, 120.0) == 60.0  # half its min_off_s
     assert RelayClock(guard_sheds=2).on_delay_s(0.0, 4.0) == 2.0  # (the sped-up demo's dwell)
+    assert RelayClock(guard_sheds=2).on_delay_s(0.0, 600.0) == 60.0  # a minute at most
     assert RelayClock(guard_sheds=2).on_delay_s(300.0, 120.0) == 300.0  # a longer delay of its own is kept
 
 

@@ -225,12 +225,47 @@ def test_closed_loop_finds_a_tank_that_cut_while_saturated(tmp_path: Path, caplo
     house = House(h, T, base_w=300, production_w=4000)  # more surplus than the heater takes: 100 %
     house.run(30)
     assert h.last(ECS_CMD) == "100"
-    house.full.add("ecs")  # the thermostat cuts at 100 %: nothing moves, nothing to probe with
+    house.full.add("ecs")  # the thermostat cuts at 100 %, as an 1800 W oven starts: nothing falls at once
+    house.base_w = 2100
     house.run(60)
     assert "ecs may be full" not in caplog.text
-    house.base_w = 4300  # an oven and a kettle: the grid imports whatever the heater is believed to draw
+    house.base_w = 4300  # and a kettle: the grid imports whatever the heater is believed to draw
     house.run(20)
     assert "ecs may be full" in caplog.text  # the loop took it down and the house meter did not follow
     house.base_w = 300  # the oven stops: the loop gives the heater everything again
     house.run(150)  # the re-probe confirms
     assert h.load("ecs").overed and h.last(ECS_CMD) == "0"
+
+
+def test_a_cut_at_saturation_is_seen_at_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, ("ecs",), algorithm="closed_loop"))
+    house = House(h, T, base_w=300, production_w=4000)  # more surplus than the heater takes: 100 %
+    house.run(30)
+    assert h.last(ECS_CMD) == "100"
+    house.full.add("ecs")  # the thermostat cuts at 100 %: the house falls by its watts, nothing moved
+    house.run(2)
+    assert "ecs may be full: the house fell by 2000 W at once, its command steady at 2000 W" in caplog.text
+    house.run(150)  # the re-probe confirms: the energy counted from now is the truth
+    assert h.load("ecs").overed and h.last(ECS_CMD) == "0"
+
+
+def test_an_appliance_of_the_heaters_size_stopping_costs_one_reprobe(tmp_path: Path,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, ("ecs",), algorithm="closed_loop"))
+    house = House(h, T, base_w=2300, production_w=6000)  # a 2 kW oven on, the heater saturated beside it
+    house.run(30)
+    assert h.last(ECS_CMD) == "100"
+    house.base_w = 300  # the oven stops: the house falls by the heater's watts
+    house.run(2)
+    assert "ecs may be full: the house fell by 2000 W at once" in caplog.text
+    house.run(150)  # the re-probe: the house follows, it is not full
+    assert "ecs is not full after all" in caplog.text and not h.load("ecs").overed
+    assert h.last(ECS_CMD) == "100"
+    for _ in range(5):  # the oven again, several times within half an hour: no more suspicions
+        house.base_w = 2300
+        house.run(60)
+        house.base_w = 300
+        house.run(60)
+    assert caplog.text.count("ecs may be full") == 1

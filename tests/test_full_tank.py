@@ -313,21 +313,71 @@ def test_the_loops_moves_reveal_a_full_tank_found_at_saturation(caplog: pytest.L
     tank = InferredFullTank("ecs", min_power_w=150)
     house = House(tank, at(2024, 6, 1, 11))
     house.command(2300)
-    house.run(60)  # saturated: the thermostat cuts at 100 %, no step to probe with
+    house.run(60)  # saturated: the thermostat cuts at 100 % as a 1500 W appliance starts, no fall to see
     house.heater_draws = False
-    house.run(60)
-    house.run(2, appliance_w=1200)  # an appliance comes on: the grid imports...
+    house.run(60, appliance_w=1500)
+    assert tank.suspect_since is None
+    house.run(2, appliance_w=2700)  # another: the grid imports...
     # ...and the loop takes the heater down a reading at a time; the house meter does not move.
-    loop(house, [1700, 1300, 1250], appliance_w=1200)
+    loop(house, [1700, 1300, 1250], appliance_w=2700)
     assert tank.suspect_since is not None and not tank.full
     assert "ecs may be full: 723 W of command moves were followed at 0% (< 25%)" in caplog.text
-    loop(house, [1280, 1240] * 30, appliance_w=1200)  # the sigma-delta's moves: they only suspect
+    loop(house, [1280, 1240] * 30, appliance_w=2700)  # the sigma-delta's moves: they only suspect
     assert not tank.full
     assert tank.reprobe_due(house.command_w, house.now)  # 120 s on: the deliberate step decides
     house.command(0)
-    house.run(14, appliance_w=1200)
+    house.run(14, appliance_w=2700)
     assert tank.full and house.verdicts.count(True) == 1
     assert "ecs is full: a second probe, a 1240 W step moved the house by 0 W at most (< 310 W)" in caplog.text
+
+
+def test_a_sudden_fall_by_a_steady_commands_watts_is_a_suspicion() -> None:
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.command(2300)
+    house.run(60)
+    house.heater_draws = False  # the thermostat cuts at 100 %: the house falls by 2300 W, nothing moved
+    house.run(2)
+    assert tank.suspect_since == house.now
+    house.run(120)
+    assert tank.reprobe_due(house.command_w, house.now)  # the re-probe decides
+    house.command(0)
+    house.run(14)
+    assert tank.full
+
+
+def test_a_cut_split_over_two_readings_is_seen() -> None:
+    # A meter averaging over its period: the reading during the cut shows half of it, the next the rest.
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.command(2300)
+    house.run(60)
+    house.run(2, appliance_w=-1200)  # (the heater drew half the period: 1200 W less, no cut by itself)
+    assert tank.suspect_since is None
+    house.heater_draws = False
+    house.run(2)
+    assert tank.suspect_since == house.now
+
+
+@pytest.mark.parametrize("fell_w", [1600, 3000])
+def test_a_fall_unlike_the_commands_watts_is_no_suspicion(fell_w: float) -> None:
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.command(2300)
+    house.run(60, appliance_w=3000)
+    house.run(2, appliance_w=3000 - fell_w)  # (more than 25 % off the heater's 2300 W)
+    assert tank.suspect_since is None
+
+
+def test_a_fall_with_the_command_moving_is_the_loops_to_judge() -> None:
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.command(2300)
+    house.run(60)
+    house.heater_draws = False
+    house.command(2200)  # the command moved: a pair of moves, not a cut
+    house.run(2)
+    assert tank.suspect_since is None
 
 
 def test_a_working_heater_moved_at_every_reading_in_a_noisy_house_stays_trusted() -> None:
