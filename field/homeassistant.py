@@ -158,6 +158,15 @@ class HomeAssistantBridge:
         self._apply(self._force_command(name, *self.setpoints[name]), now)
         return True
 
+    def _checked_force(self, name: str, power_w: float, duration_min: float) -> bytes:
+        """The force command for these settings, validated as a force would be (even when not applied now);
+        ValueError or ModeCommandError naming what is wrong."""
+        if duration_min < 0:
+            raise ValueError(f"the duration must be >= 0 minutes, got {duration_min:g}")
+        payload = self._force_command(name, power_w, duration_min)
+        parse_mode_command(payload, self.loads)
+        return payload
+
     def _set_point(self, name: str, which: str, text: str, now: float) -> bool:
         value = float(text)  # ValueError names the text
         power_w, duration_min = self.setpoints[name]
@@ -165,10 +174,7 @@ class HomeAssistantBridge:
             power_w = value
         else:
             duration_min = value
-            if value < 0:
-                raise ValueError(f"the duration must be >= 0 minutes, got {value:g}")
-        payload = self._force_command(name, power_w, duration_min)
-        parse_mode_command(payload, self.loads)  # validated as a force would be, even when not applied now
+        payload = self._checked_force(name, power_w, duration_min)
         self.setpoints[name] = (power_w, duration_min)
         load = self.loads[name]
         if load.is_forced() and load.forced_by == FORCED_BY_HOMEASSISTANT:
@@ -198,9 +204,7 @@ class HomeAssistantBridge:
                 if isinstance(power, bool) or isinstance(duration, bool):
                     raise ValueError("not a number")
                 power_w, duration_min = float(power), float(duration)
-                if duration_min < 0:
-                    raise ValueError(f"the duration must be >= 0 minutes, got {duration_min:g}")
-                parse_mode_command(self._force_command(name, power_w, duration_min), self.loads)
+                self._checked_force(name, power_w, duration_min)
             except (TypeError, ValueError, ModeCommandError) as exc:
                 warnings.append(f"{name}: saved Home Assistant force settings {power!r} W, {duration!r} min "
                                 f"ignored ({exc})")

@@ -219,12 +219,18 @@ def test_a_forced_heater_gets_its_power_back_after_a_re_probe(tmp_path: Path, ca
     assert ecs.is_forced() and ecs.current_power_w == 2000 and not ecs.overed
 
 
-def test_closed_loop_finds_a_tank_that_cut_while_saturated(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO)
+def saturated(tmp_path: Path, base_w: float, production_w: float) -> tuple[Harness, House]:
+    """The closed loop with the heater alone, its surplus more than it takes: saturated at 100 %."""
     h = Harness(field_config(tmp_path, ("ecs",), algorithm="closed_loop"))
-    house = House(h, T, base_w=300, production_w=4000)  # more surplus than the heater takes: 100 %
+    house = House(h, T, base_w=base_w, production_w=production_w)
     house.run(30)
     assert h.last(ECS_CMD) == "100"
+    return h, house
+
+
+def test_closed_loop_finds_a_tank_that_cut_while_saturated(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    h, house = saturated(tmp_path, base_w=300, production_w=4000)
     house.full.add("ecs")  # the thermostat cuts at 100 %, as an 1800 W oven starts: nothing falls at once
     house.base_w = 2100
     house.run(60)
@@ -239,10 +245,7 @@ def test_closed_loop_finds_a_tank_that_cut_while_saturated(tmp_path: Path, caplo
 
 def test_a_cut_at_saturation_is_seen_at_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
-    h = Harness(field_config(tmp_path, ("ecs",), algorithm="closed_loop"))
-    house = House(h, T, base_w=300, production_w=4000)  # more surplus than the heater takes: 100 %
-    house.run(30)
-    assert h.last(ECS_CMD) == "100"
+    h, house = saturated(tmp_path, base_w=300, production_w=4000)
     house.full.add("ecs")  # the thermostat cuts at 100 %: the house falls by its watts, nothing moved
     house.run(2)
     assert "ecs may be full: the house fell by 2000 W at once, its command steady at 2000 W" in caplog.text
@@ -253,10 +256,7 @@ def test_a_cut_at_saturation_is_seen_at_once(tmp_path: Path, caplog: pytest.LogC
 def test_an_appliance_of_the_heaters_size_stopping_costs_one_reprobe(tmp_path: Path,
                                                                      caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
-    h = Harness(field_config(tmp_path, ("ecs",), algorithm="closed_loop"))
-    house = House(h, T, base_w=2300, production_w=6000)  # a 2 kW oven on, the heater saturated beside it
-    house.run(30)
-    assert h.last(ECS_CMD) == "100"
+    h, house = saturated(tmp_path, base_w=2300, production_w=6000)  # a 2 kW oven on, the heater beside it
     house.base_w = 300  # the oven stops: the house falls by the heater's watts
     house.run(2)
     assert "ecs may be full: the house fell by 2000 W at once" in caplog.text
