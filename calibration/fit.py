@@ -51,8 +51,14 @@ class PowerCurve:
     _watts: tuple[float, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_percents", tuple(np.asarray(self.knots_percent, dtype=float).tolist()))
-        object.__setattr__(self, "_watts", tuple(np.asarray(self.knots_w, dtype=float).tolist()))
+        # Our own read-only copies: a caller changing its arrays afterwards would otherwise bend the curve
+        # away from the float copies below (an error on a write says so at once).
+        for name in ("knots_percent", "knots_w"):
+            knots = np.array(getattr(self, name), dtype=float)
+            knots.setflags(write=False)
+            object.__setattr__(self, name, knots)
+        object.__setattr__(self, "_percents", tuple(self.knots_percent.tolist()))
+        object.__setattr__(self, "_watts", tuple(self.knots_w.tolist()))
 
     @classmethod
     def from_table(cls, percent: np.ndarray | list[float], watts: np.ndarray | list[float],

@@ -163,6 +163,16 @@ def test_a_curve_from_a_table() -> None:
             PowerCurve.from_table(percent, watts)
 
 
+def test_a_curve_keeps_its_knots_whatever_the_caller_does_with_its_arrays() -> None:
+    percent, watts = np.array([0.0, 50.0, 100.0]), np.array([0.0, 500.0, 2000.0])
+    curve = PowerCurve.from_table(percent, watts)
+    watts[1] = 1500.0  # the caller's array, changed after the curve was made
+    # One number (the daemon's pure-Python path) and an array (numpy's) still agree, on the curve as made.
+    assert curve.watts_at(25.0) == 250.0 and float(np.asarray(curve.watts_at(np.array([25.0])))[0]) == 250.0
+    with pytest.raises(ValueError, match="read-only"):
+        curve.knots_w[1] = 1500.0
+
+
 def _subset(points: CalibrationPoints, mask: np.ndarray) -> CalibrationPoints:
     return CalibrationPoints(percent=points.percent[mask], watts=points.watts[mask], source=points.source)
 
