@@ -72,8 +72,10 @@ class ClosedLoop:
         self._continuous: dict[str, _Continuous] = {}
         self._clocks: dict[str, RelayClock] = {}
         self._beliefs_moved_w = 0.0  # this decision's: see decide
-        self._import_since: float | None = None  # the last decision that saw an import over the guard level
-        self._import_ws = 0.0  # energy imported since (watt-seconds)
+        # The import guard's bucket (watt-seconds): each reading's import over the guard level fills it for the
+        # time until the next reading, an import under the level (or an export) drains it by what it falls short.
+        self._import_ws = 0.0
+        self._guard_seen: tuple[float, float] | None = None  # (grid watts, time) at the last decision
         self._last_production: tuple[float, float] | None = None  # (watts, time) at the last decision
         self.learning = RelayLearning()
         # Relays switched off before their dwell, by name: by the import guard, or a measuring trial that
@@ -143,15 +145,26 @@ class ClosedLoop:
 
     def _guard_due(self, grid_w: float, now: float) -> bool:
         """True when the import has gone on long enough to shed a relay against its dwell: once the energy
-        imported above `import_guard_w` (since the import began) reaches import_guard_w x import_guard_s.
-        100 W must last the whole 20 s; a 1 kW import is shed after 2 s."""
-        if grid_w <= self.params.import_guard_w:
-            self._import_since, self._import_ws = None, 0.0
-            return False
-        if self._import_since is not None:
-            self._import_ws += grid_w * min(max(0.0, now - self._import_since), MAX_GAP_S)
-        self._import_since = now
-        return self._import_ws >= self.params.import_guard_w * self.params.import_guard_s
+        imported over `import_guard_w` reaches import_guard_w x import_guard_s. 100 W must last the whole
+        20 s; a 1 kW import is shed after 2 s.
+
+        The first reading of an import after an export is not counted: it is the step the loop answers at
+        that decision (the variable loads give back first). From the next reading on, each one over the
+        level adds its import for the time since the last; one at or under the level takes back what a
+        reading at the level would add, rather than emptying the count: an import that dips under the level
+        every other reading (a hob pulsing, a house at the edge) still reaches the guard (emptied, 1 kW and
+        90 W in turn went on for the relay's whole min_on_s)."""
+        level_w, full_ws = self.params.import_guard_w, self.params.import_guard_w * self.params.import_guard_s
+        last, self._guard_seen = self._guard_seen, (grid_w, now)
+        held_s = 0.0 if last is None else min(max(0.0, now - last[1]), MAX_GAP_S)  # (a clock stepped back: 0)
+        if grid_w > level_w:
+            if last is not None and last[0] > 0:
+                # (full is full: an import no relay could answer must not leave a store that sheds the next
+                # relay at its first watt of import)
+                self._import_ws = min(self._import_ws + grid_w * held_s, full_ws)
+        else:
+            self._import_ws = max(0.0, self._import_ws - level_w * held_s)
+        return grid_w > 0 and self._import_ws >= full_ws
 
     # --- relays: decided first, the continuous loads take what is left -------------------------------
     def _switch_relays(self, loads: Sequence[Equipment], total_w: float, guard: bool, consumption_w: float,
@@ -228,12 +241,12 @@ class ClosedLoop:
                 on_w += drawn_w
         if guard and wanted_off:
             victim = wanted_off[-1]  # the lowest priority first
-            self._import_ws = 0.0  # the next shed, if the import lasts, after as much again
-            log.warning("%s: the import over %.0f W reached %.1f Wh: switched off before its minimum on time (guard)",
-                        victim.name, self.params.import_guard_w,
-                        self.params.import_guard_w * self.params.import_guard_s / 3600)
             drawn_w = relay_power_w(victim) or 0.0
             if self._switch(victim, False, 0.0, consumption_w, loads, now, guard_shed=True):
+                self._import_ws = 0.0  # the next shed, if the import lasts, after as much again
+                log.warning("%s: the import over %.0f W reached %.1f Wh: switched off before its minimum on "
+                            "time (guard)", victim.name, self.params.import_guard_w,
+                            self.params.import_guard_w * self.params.import_guard_s / 3600)
                 self.guard_sheds_by[victim.name] = self.guard_sheds_by.get(victim.name, 0) + 1
                 on_w -= drawn_w
                 clock, min_off_s = self._clock(victim), victim.min_off_s
@@ -274,6 +287,8 @@ class ClosedLoop:
             sent = load.set_power(power_w if power_w is not None else left_w, now, reason)
             if sent and isinstance(load, UnknownEquipment):
                 load.start_measuring(self._beliefs_moved_w)
+        elif guard_shed:
+            sent = load.set_power(0.0, now, "shed by the import guard")
         else:
             sent = load.set_power(0.0, now, f"surplus {left_w:.0f} W no longer covers it")
         if sent:  # (a command that could not be published changed nothing: no dwell to start)

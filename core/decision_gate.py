@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from core.meters import MeterState
 from equipments.base import Equipment
-from values.readings import shows_command
+from values.readings import shows_command, stepped_back
 
 
 class DecisionGate:
@@ -48,11 +48,12 @@ class DecisionGate:
                 at = load.last_command_at
                 if at is not None and (last_command_at is None or at > last_command_at):
                     last_command_at = at
-            if (last_command_at is not None and last_command_at <= consumption.received_at
+            if (last_command_at is not None and not stepped_back(consumption.received_at, last_command_at)
                     and not shows_command(consumption.received_at, last_command_at, self._settle_s)):
                 # This house reading was taken before the last command could show in it: deciding on it would
-                # correct again what the last command already corrected. Wait for the next one. (A reading from
-                # before the command is a clock stepped back: decide, rather than freeze.)
+                # correct again what the last command already corrected. Wait for the next one. That holds for
+                # a reading from before the command too (a force between the house reading and the production
+                # reading); only one from long before it is a clock stepped back: decide, rather than freeze.
                 return False
         self._decided_on = counts
         self._last_decision_at = now

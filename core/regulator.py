@@ -189,7 +189,7 @@ class Regulator:
 
     # --- life cycle -------------------------------------------------------------------------------
     def start(self, now: float) -> None:
-        """Command every load to 0 before anything else (then restored forces); once."""
+        """Command every load to 0 before anything else, a load with a restored force to that force; once."""
         if self._started_at is not None:
             return
         self._started_at = now
@@ -198,10 +198,16 @@ class Regulator:
         self.field.start(now)
         for load in self.loads:
             forced_w = load.forced_power_w
-            load.set_power(0.0, now, "start")
             if forced_w is not None:
+                # Straight to its restored force: a 0 first would click a forced-on contactor off and on at
+                # every restart (and every turn of a crash loop).
                 remaining_s = None if load.force_end_at is None else load.force_end_at - now
-                load.force(forced_w, remaining_s, now, "forced state restored", by=load.forced_by or FORCED_BY_USER)
+                if load.force(forced_w, remaining_s, now, "forced state restored",
+                              by=load.forced_by or FORCED_BY_USER):
+                    continue
+                log.warning("%s: its restored force could not be published: not forced", load.name)
+                load.forced_power_w = load.force_end_at = load.forced_by = None
+            load.set_power(0.0, now, "start")
 
     def restore(self, document: dict[str, Any], now: float) -> list[str]:
         """Take energies, forces and full flags from a saved status (by load name); returns warnings."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from values.readings import stepped_back
+
 # From the second guard shed in a row, each one doubles the relay's minimum off time, up to this rest
 # (or its own min_off_s, if longer). A house that cycles a big appliance (an oven's thermostat)
 # otherwise has the lowest relay switched on in every pause and shed in every burst. One shed alone is
@@ -83,6 +85,7 @@ class RelayClock:
 
     def allows(self, min_on_s: float, min_off_s: float, now: float) -> bool:
         """True when the relay has been in its state long enough to leave it."""
-        if self.switched_at is None or now < self.switched_at:
+        if self.switched_at is None or stepped_back(now, self.switched_at):
             return True  # never switched, or the clock stepped back: decide rather than freeze
+        # (a `now` a little before the switch is a reading stamped on another thread just before it: no dwell yet)
         return now - self.switched_at >= (min_on_s if self.on else self.min_off_s(min_off_s))

@@ -203,15 +203,17 @@ class Equipment:
         return self.forced_power_w is not None
 
     def force(self, power_w: float, duration_s: float | None, now: float, reason: str,
-              by: str = FORCED_BY_USER) -> None:
+              by: str = FORCED_BY_USER) -> bool:
         """Hold the load at `power_w`, for `duration_s` seconds or until unforced (None); `by` says who.
-        Nothing is recorded when the command could not be published."""
+        Nothing is recorded when the command could not be published (then False)."""
         saved = self.forced_power_w, self.force_end_at, self.forced_by
         self.forced_power_w = power_w
         self.force_end_at = None if duration_s is None else now + duration_s
         self.forced_by = by
         if not self.set_power(power_w, now, reason):
             self.forced_power_w, self.force_end_at, self.forced_by = saved
+            return False
+        return True
 
     def unforce(self, now: float, reason: str) -> None:
         """Hand the load back to the regulation, starting from 0 W (it re-allocates at once)."""

@@ -12,7 +12,7 @@ import pytest
 
 from core.relay_dwell import MAX_BACKOFF_S, RelayClock
 from tests.configs import reading, write_config
-from tests.harness import CONS, NOON, PROD, Harness
+from tests.harness import CONS, MODE, NOON, PROD, Harness
 
 ECS, RADIATOR, SMALL = "regul/vload/ECS/cmd", "cmnd/radiator/POWER", "regul/cload/small"
 PLUG = "shellies/plug/relay/0/command"
@@ -643,3 +643,109 @@ def test_a_switch_off_is_not_held_by_a_measure(tmp_path: Path) -> None:
     h.reg.handle("regul/mode", b'{"command": "unforce", "name": "plug"}', house.now + 0.5)
     house.read()
     assert h.last(PLUG) == "on" and h.last(RADIATOR) == "OFF"
+
+
+def test_an_import_dipping_under_the_guard_level_every_other_reading_still_reaches_the_guard(tmp_path: Path) -> None:
+    # A held relay, a hob pulsing: 800 W and 80 W of import in turn. Each dip under 100 W takes back what a
+    # reading at the level adds (200 W.s), it does not empty the count: shed within seconds, not after the
+    # relay's whole min_on_s (600 s).
+    h = closed_loop(tmp_path, "ecs", "radiator")
+    house = House(h, base_w=300, pv_w=300 + 3000 + 20)
+    house.read()
+    assert h.last(RADIATOR) == "ON"
+    house.pv_w = 500  # the heater goes to 0 at the first import: the radiator alone, 800 W of import
+    house.read()  # the step: the loop answers it, not counted
+    assert watts(h, "ecs") == 0
+    house.base_w, house.pv_w = 300 - 720, 500  # 80 W of import
+    house.read()  # (an import after an import: +160 W.s? no: under the level, -200 W.s; 0 stays 0)
+    house.base_w = 300
+    house.read()  # 800 W after 80 W: 1600 W.s
+    assert h.last(RADIATOR) == "ON"
+    house.base_w = 300 - 720
+    house.read()  # 1400 W.s
+    house.base_w = 300
+    house.read()  # 3000 W.s: shed
+    assert h.last(RADIATOR) == "OFF"
+    assert h.reg.controller is not None and h.reg.controller.guard_sheds == 1
+
+
+def test_an_import_no_relay_could_answer_does_not_store_up_a_shed(tmp_path: Path) -> None:
+    # Ten minutes of 1 kW import with nothing on (the count is full, no more), then the sun: the radiator
+    # goes on, and 20 s later the house steps up 150 W: the radiator is kept for the guard's whole 20 s of
+    # that import, not shed at its first reading over the level.
+    h = closed_loop(tmp_path, "radiator")
+    house = House(h, base_w=1300, pv_w=300)
+    for _ in range(300):
+        house.read()
+    assert h.last(RADIATOR) == "OFF"
+    house.base_w, house.pv_w = 300, 1300 + 20
+    for _ in range(10):  # export for 20 s, the guard's time: the full count drains (200 W.s a reading)
+        house.read()
+    assert h.last(RADIATOR) == "ON"
+    house.base_w = 300 + 170  # 150 W of import with the radiator on, held by its min_on_s
+    for _ in range(7):
+        house.read()
+        assert h.last(RADIATOR) == "ON"
+    house.read()
+    assert h.last(RADIATOR) == "OFF"
+
+
+def test_a_guard_shed_says_so_in_the_load_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    h = closed_loop(tmp_path, "ecs", "radiator")
+    house = House(h, base_w=300, pv_w=300 + 3000 + 20)
+    house.read()
+    house.pv_w = 500
+    caplog.set_level("INFO")
+    for _ in range(3):
+        house.read()
+    assert h.last(RADIATOR) == "OFF"
+    assert "radiator: 1000 W -> 0 W (shed by the import guard)" in caplog.text
+    assert "surplus 0 W no longer covers it" not in caplog.text
+
+
+def test_a_force_between_the_two_meters_readings_does_not_make_an_old_house_reading_evidence(
+        tmp_path: Path) -> None:
+    # The loop moves the heater at t=4.2; the house reading at t=5.0 does not show it yet (settle 1 s); a
+    # force at t=5.5, then the production reading at t=6: the decision waits for a house reading that shows
+    # both, rather than correct the heater's move a second time.
+    h = closed_loop(tmp_path, "ecs", "small")
+    ecs = h.load("ecs")
+    h.reg.handle(PROD, reading(1500), NOON)
+    h.reg.handle(CONS, reading(300), NOON + 0.2)  # 1200 W of export: the heater to 1180 W (setpoint 20 W)
+    assert ecs.current_power_w == 1180
+    h.reg.handle(PROD, reading(2000), NOON + 4)
+    h.reg.handle(CONS, reading(300 + 1180), NOON + 4.2)  # the sun +500 W: the heater to 1680 W
+    assert ecs.current_power_w == 1680
+    h.reg.handle(CONS, reading(300 + 1180), NOON + 5.0)  # taken 0.8 s after the command: does not show it
+    h.reg.handle(MODE, b'{"command": "force", "name": "small", "power": 300}', NOON + 5.5)
+    h.reg.handle(PROD, reading(2000), NOON + 6.0)
+    assert ecs.current_power_w == 1680  # (it went to 2000 W: 600 W of import)
+    h.reg.handle(CONS, reading(300 + 1680 + 300), NOON + 7.0)  # shows both: the heater gives the small relay's watts
+    assert ecs.current_power_w == 1380
+
+
+def test_a_reading_stamped_just_before_a_timers_command_does_not_skip_the_dwell(tmp_path: Path) -> None:
+    # The force ends on the main loop's clock at T+60.05 (radiator off); a production reading stamped on
+    # paho's thread at T+60.04 is handled after it. The radiator's min_off_s holds it off: no '0','1'.
+    h = closed_loop(tmp_path, "radiator")
+    h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000, "duration": 60}', NOON)
+    t = NOON
+    while t < NOON + 58:
+        t += 2
+        h.reg.handle(PROD, reading(3000), t - 1)
+        h.reg.handle(CONS, reading(1300), t)
+    h.reg.handle(CONS, reading(1300), NOON + 59.9)
+    h.reg.tick(NOON + 60.05)
+    h.reg.handle(PROD, reading(3000), NOON + 60.04)
+    assert h.on(RADIATOR)[-2:] == ["ON", "OFF"] and h.last(RADIATOR) == "OFF"
+
+
+def test_a_clock_stepped_back_far_still_lets_the_loop_decide(tmp_path: Path) -> None:
+    # NTP steps the clock back an hour after a command: the readings are "older" than it; the loop decides
+    # rather than freeze for the hour.
+    h = closed_loop(tmp_path, "ecs")
+    h.meters(300, 1300, NOON)
+    assert watts(h, "ecs") == 980
+    back = NOON - 3600
+    h.meters(300 + 980, 1800, back + 2)
+    assert watts(h, "ecs") == 1480

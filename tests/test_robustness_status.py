@@ -75,6 +75,18 @@ def test_plausible_force_end_is_still_restored(tmp_path: Path) -> None:
     assert h.last("cmnd/radiator/POWER") == "ON"
 
 
+def test_a_restored_force_is_the_only_command_its_relay_gets_at_the_start(tmp_path: Path) -> None:
+    # Not 0 then the force: that clicks a forced-on contactor off and on at every restart (and every turn
+    # of a crash loop). The loads without a force still get their 0.
+    h = harness(tmp_path)
+    doc = saved(harness(tmp_path), NOON - 60)
+    doc["equipments"][1].update(forced=True, forced_power=1000.0, force_end=None, forced_by="user")
+    restore(h, doc, NOON)
+    h.reg.tick(NOON)
+    assert h.on("cmnd/radiator/POWER") == ["ON"]
+    assert h.on("regul/vload/ECS/cmd") == ["0"]
+
+
 @pytest.mark.parametrize("cycle_end", [1e400, 1e20, -5.0, float("nan"), "tomorrow"])
 def test_implausible_deadline_cycle_end_is_ignored(tmp_path: Path, cycle_end: Any) -> None:
     h = harness(tmp_path)

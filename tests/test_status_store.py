@@ -101,8 +101,8 @@ def test_restore_by_name_same_day(tmp_path: Path) -> None:
     assert ecs["energy"] == 1200 and ecs["energy_yesterday"] == 3000 and ecs["overed"] is True
     assert radiator["energy"] == 500 and radiator["forced"] is True and radiator["force_end"] == NOON + 600
     assert status["production_energy"] == 4321
-    # every load first commanded to 0, then the restored force applied
-    assert [p for t, p, _ in h.sent[:3]] == ["0", "OFF", "ON"]
+    # every load commanded to 0 first, but the forced one: straight to its force (no off-then-on click)
+    assert [p for t, p, _ in h.sent[:2]] == ["0", "ON"]
     h.reg.tick(NOON + 601)
     assert h.last("cmnd/radiator/POWER") == "OFF"
 

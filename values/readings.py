@@ -23,6 +23,19 @@ MAX_PAYLOAD_BYTES = 64 * 1024
 EVIDENCE_SLACK_S = 1e-3
 
 
+# A time stamp this far before one already seen is the clock stepping back (NTP at a Pi's boot, a manual
+# set), not two threads' stamps out of order (the house reading stamped on paho's thread, a force or a
+# timer's command on the main loop's, a few milliseconds apart). Closer than this, the order is believed: a
+# reading older than a command does not show it, and a relay switched "later" than now has not dwelt yet.
+# Beyond it, the rules that compare the two decide rather than freeze for the size of the step.
+CLOCK_STEP_BACK_S = 10.0
+
+
+def stepped_back(now: float, seen_at: float) -> bool:
+    """True when `now` is so far before `seen_at`, a time already seen, that the clock stepped back."""
+    return now < seen_at - CLOCK_STEP_BACK_S
+
+
 def shows_command(reading_at: float, command_at: float, settle_s: float) -> bool:
     """True when a house reading taken at `reading_at` is late enough to show a command sent at
     `command_at`: `settle_s` after it (the closed loop's decisions and the full-tank inference's rule)."""
