@@ -59,13 +59,13 @@ def test_start_then_regulate(daemon: DaemonProcess, probe: MqttProbe, broker: Pr
     assert status["power_production"] == 1800
     # a malformed reading and a bad force are dropped; the daemon lives on
     probe.publish(CONS, b'{ "PZEM_READ_ERROR": 3, "pzem_read ": 120, "ppm_err": 1}')
-    probe.publish(MODE, b'{"command":"force","name":"radiator","power":99999}')
+    probe.publish(MODE, b'{"command":"force","name":"radiator","power":-5}')
     mark = probe.mark()
     time.sleep(0.3)
     feed(probe, 1500, 1000)  # importing: shed the loads
     probe.wait_for(SMALL, lambda m: m.text == "0", after=mark)
     assert daemon.proc.poll() is None
-    assert "mode command refused: power must be between 0 and 1000" in daemon.output
+    assert "mode command refused: power must be >= 0 W for radiator, got -5" in daemon.output
 
 
 def test_force_over_mqtt(daemon: DaemonProcess, probe: MqttProbe) -> None:
