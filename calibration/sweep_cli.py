@@ -135,7 +135,8 @@ def run_sweep(args: argparse.Namespace) -> int:
 
     previous: dict[signal.Signals, object] = {}
     if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        # SIGHUP too: a sweep run over ssh whose session drops must leave the load at the end percent.
+        for signum in (signal.SIGINT, signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])):
             previous[signum] = signal.signal(signum, on_signal)
     print(f"sweep of [{target.name}]: {target.topic_set_power} <- percent, {target.topic_read_power} -> watts; "
           f"writing {files.partial}, which becomes {csv_path} once complete (log: {log_path}); Ctrl-C stops "

@@ -18,11 +18,13 @@ MAX_FORCE_DURATION_S = 7 * 24 * 3600
 
 @dataclass(frozen=True, slots=True)
 class ForceCommand:
-    """Hold a load at `power_w` for `duration_s` seconds (None: until unforced)."""
+    """Hold a load at `power_w` for `duration_s` seconds (None: until unforced). `asked_w`: the power the
+    command asked when it was above the load's max and `power_w` is that max instead (else None)."""
 
     name: str
     power_w: float
     duration_s: float | None
+    asked_w: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,13 +79,19 @@ def parse_mode_command(payload: bytes, loads: Mapping[str, Equipment]) -> ForceC
     power_w = _number(doc, "power")
     if power_w is None:
         raise ModeCommandError("force needs a power (watts)")
-    max_w = loads[name].max_force_power_w()
-    if not 0 <= power_w <= max_w:
-        raise ModeCommandError(f"power must be between 0 and {max_w:.0f} W for {name}, got {power_w:g}")
+    if power_w < 0:
+        raise ModeCommandError(f"power must be >= 0 W for {name}, got {power_w:g}")
     duration_s = _number(doc, "duration")
     if duration_s is not None and not 0 < duration_s <= MAX_FORCE_DURATION_S:
-        raise ModeCommandError(f"duration must be > 0 and <= {MAX_FORCE_DURATION_S} s (7 days), "
-                               f"got {duration_s:g}")
+        # 0 is refused rather than guessed: the seed logged it as "without time limitation" but its force
+        # ended at the next check. Leaving `duration` out is the way to force until unforced.
+        raise ModeCommandError(f"duration must be > 0 and <= {MAX_FORCE_DURATION_S} s (7 days), got "
+                               f"{duration_s:g}; leave it out to force until unforced")
+    max_w = loads[name].max_force_power_w()
+    if power_w > max_w:
+        # The seeds clamped to 100 % (their docs force the heater at its 2400 W nameplate, above a
+        # calibrated max of, say, 2298 W): held at the max, and apply_mode_command says so.
+        return ForceCommand(name, max_w, duration_s, asked_w=power_w)
     return ForceCommand(name, power_w, duration_s)
 
 
@@ -94,7 +102,11 @@ def apply_mode_command(command: ForceCommand | UnforceCommand, load: Equipment, 
     source = f" ({via})" if via else ""
     if isinstance(command, ForceCommand):
         span = "until unforced" if command.duration_s is None else f"for {command.duration_s:.0f} s"
-        log.info("forcing %s to %.0f W %s%s", load.name, command.power_w, span, source)
+        if command.asked_w is None:
+            log.info("forcing %s to %.0f W %s%s", load.name, command.power_w, span, source)
+        else:
+            log.warning("forcing %s to %.0f W, its max (asked %g W) %s%s", load.name, command.power_w,
+                        command.asked_w, span, source)
         load.force(command.power_w, command.duration_s, now, f"forced {span}{source}", by=by)
     else:
         log.info("%s is no longer forced%s", load.name, source)

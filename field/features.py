@@ -12,6 +12,7 @@ from typing import Any
 from equipments.base import Equipment
 from field.config import FieldSettings
 from field.domoticz import DomoticzBridge
+from field.fallback_seed import saved_energy
 from field.forecast import ForecastFailure, OwmForecast
 from field.forecast_book import ForecastBook
 from field.full_tank_watch import FullTankWatch
@@ -166,8 +167,18 @@ class FieldFeatures:
             warnings += self.heater.restore(saved, restore_mode=selector is not None or self.homeassistant.enabled)
             if selector is not None:
                 selector.mode = self.heater.mode  # a change from Domoticz is compared with the restored mode
-        elif "schema_version" not in doc and self.heater.seed is not None and age_days == 0:
-            seed_yesterday = doc.get("ECS_energy_yesterday")  # the seed's own status.ini
-            if isinstance(seed_yesterday, (int, float)) and not isinstance(seed_yesterday, bool):
-                self.heater.seed.yesterday_wh = float(seed_yesterday)
+        elif "schema_version" not in doc and self.heater.seed is not None:
+            self.heater.seed.yesterday_wh = _seed_file_yesterday_wh(self.heater, doc, age_days)
         return warnings
+
+
+def _seed_file_yesterday_wh(heater: HeaterControl, doc: dict[str, Any], age_days: int) -> float:
+    """The seed rule's *yesterday* from the seed's own status.ini (it has no rule state): its
+    ECS_energy_yesterday when saved today; when saved yesterday, the heater's energy that day (the loads'
+    restore, done before, put the file's today energy in energy_yesterday_wh), as the seed itself moved
+    today's energy to yesterday at the day change; older, 0."""
+    if age_days == 0:
+        return saved_energy(doc.get("ECS_energy_yesterday")) or 0.0
+    if age_days == 1:
+        return heater.heater.energy_yesterday_wh
+    return 0.0

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from equipments.base import Equipment
-from equipments.modes import ModeCommandError, apply_mode_command, parse_mode_command
+from equipments.modes import ForceCommand, ModeCommandError, apply_mode_command, parse_mode_command
 from field.water_heater import HeaterControl
 from integrations.domoticz_control import EcsMode
 from integrations.homeassistant import (
@@ -158,14 +158,19 @@ class HomeAssistantBridge:
         self._apply(self._force_command(name, *self.setpoints[name]), now)
         return True
 
-    def _checked_force(self, name: str, power_w: float, duration_min: float) -> bytes:
-        """The force command for these settings, validated as a force would be (even when not applied now);
-        ValueError or ModeCommandError naming what is wrong."""
+    def _checked_force(self, name: str, power_w: float, duration_min: float) -> tuple[float, bytes]:
+        """The force power and command for these settings, validated as a force would be (even when not
+        applied now): a power above the load's max becomes the max, as on regul/mode; ValueError or
+        ModeCommandError naming what is wrong."""
         if duration_min < 0:
             raise ValueError(f"the duration must be >= 0 minutes, got {duration_min:g}")
         payload = self._force_command(name, power_w, duration_min)
-        parse_mode_command(payload, self.loads)
-        return payload
+        command = parse_mode_command(payload, self.loads)
+        assert isinstance(command, ForceCommand)
+        if command.asked_w is not None:
+            # The setting keeps the power a force would use, so HA's number shows it and no force warns again.
+            payload = self._force_command(name, command.power_w, duration_min)
+        return command.power_w, payload
 
     def _set_point(self, name: str, which: str, text: str, now: float) -> bool:
         value = float(text)  # ValueError names the text
@@ -174,8 +179,11 @@ class HomeAssistantBridge:
             power_w = value
         else:
             duration_min = value
-        payload = self._checked_force(name, power_w, duration_min)
-        self.setpoints[name] = (power_w, duration_min)
+        checked_w, payload = self._checked_force(name, power_w, duration_min)
+        if checked_w != power_w:
+            log.warning("Home Assistant force power %g W for %s is above its max: %.0f W kept", power_w, name,
+                        checked_w)
+        self.setpoints[name] = (checked_w, duration_min)
         load = self.loads[name]
         if load.is_forced() and load.forced_by == FORCED_BY_HOMEASSISTANT:
             self._apply(payload, now)  # the switch is on: the new setting takes effect now
@@ -204,12 +212,15 @@ class HomeAssistantBridge:
                 if isinstance(power, bool) or isinstance(duration, bool):
                     raise ValueError("not a number")
                 power_w, duration_min = float(power), float(duration)
-                self._checked_force(name, power_w, duration_min)
+                checked_w, _ = self._checked_force(name, power_w, duration_min)
             except (TypeError, ValueError, ModeCommandError) as exc:
                 warnings.append(f"{name}: saved Home Assistant force settings {power!r} W, {duration!r} min "
                                 f"ignored ({exc})")
                 continue
-            self.setpoints[name] = (power_w, duration_min)
+            if checked_w != power_w:  # the load's max lowered since
+                warnings.append(f"{name}: saved Home Assistant force power {power_w:g} W is above the load's max: "
+                                f"{checked_w:.0f} W kept")
+            self.setpoints[name] = (checked_w, duration_min)
         return warnings
 
     def _set_heater_mode(self, text: str, now: float) -> bool:

@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 TICK_S = 0.5  # timers (force expiry, stale meters) run at least this often
 EXIT_LINK_FAULT = 1
+# A dropped ssh session or a closed terminal sends SIGHUP to a daemon run in the foreground: it stops as on
+# SIGTERM (loads to 0, status saved), not with Python's default of dying with the loads left as they were.
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name))
 
 
 class LinkReport:
@@ -65,7 +68,7 @@ class LinkReport:
 
 @dataclass(frozen=True, slots=True)
 class StopRequest:
-    """SIGINT/SIGTERM arrived."""
+    """SIGINT, SIGTERM or SIGHUP arrived."""
 
     signal_name: str
 
@@ -112,8 +115,8 @@ class Daemon:
     def run(self) -> int:
         """Main loop; returns the exit code."""
         if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, self._on_signal)
-            signal.signal(signal.SIGINT, self._on_signal)
+            for signum in STOP_SIGNALS:
+                signal.signal(signum, self._on_signal)
         if self.saver is not None:
             # The lock is ours: no save is under way, so any temporary file of our pattern is a killed save's.
             remove_stale_temporaries(self.saver.path)

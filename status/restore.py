@@ -173,11 +173,16 @@ def _restore_force(load: Any, entry: dict[str, Any], now: float, warnings: list[
     if entry.get("forced_power") is None:
         warnings.append(f"{load.name} was forced but the file has no forced_power (seed format): not restored")
         return
-    power_w = saved_number(entry.get("forced_power"), 0.0, load.max_force_power_w())
+    power_w = saved_number(entry.get("forced_power"), 0.0)
     if power_w is None:
         warnings.append(f"{load.name}: saved forced power {entry.get('forced_power')!r} out of range: "
                         "not restored")
         return
+    max_w = load.max_force_power_w()
+    if power_w > max_w:  # the max lowered since (a new calibration): held at the max, as a command would be
+        warnings.append(f"{load.name}: saved forced power {power_w:g} W is above the load's max: forced at "
+                        f"{max_w:.0f} W")
+        power_w = max_w
     end_at: float | None = None
     if entry.get("force_end") is not None:
         end_at = saved_epoch(entry.get("force_end"))

@@ -28,10 +28,10 @@ class DaemonProcess:
         """What the daemon has logged so far."""
         return self.log_path.read_text(errors="replace")
 
-    def terminate(self, timeout_s: float = 15.0) -> int:
-        """SIGTERM and wait; returns the exit code."""
+    def terminate(self, timeout_s: float = 15.0, signum: int = signal.SIGTERM) -> int:
+        """`signum` (SIGTERM by default) and wait; returns the exit code."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.proc.send_signal(signum)
         try:
             return self.proc.wait(timeout=timeout_s)
         finally:

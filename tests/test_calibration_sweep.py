@@ -119,8 +119,10 @@ def test_a_regulator_coming_online_mid_sweep_stops_it(broker: PrivateBroker, pro
     assert [p for p, _ in rows(partial(csv))][:2] == [100.0, 90.0]
 
 
-def test_sigterm_keeps_the_finished_steps_and_leaves_the_load_at_the_end_percent(
-        broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad, tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+def test_a_stop_signal_keeps_the_finished_steps_and_leaves_the_load_at_the_end_percent(
+        broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad, tmp_path: Path, signum: signal.Signals) -> None:
+    # SIGHUP: what a dropped ssh session sends to a sweep run in its terminal.
     csv = tmp_path / "power_calibration_ecs.csv"
     command = [sys.executable, "-m", "calibration", "sweep", "-c", str(write_config(tmp_path, broker.port)),
                "--equipment", "ecs", "--output", str(csv), *FAST]
@@ -128,14 +130,14 @@ def test_sigterm_keeps_the_finished_steps_and_leaves_the_load_at_the_end_percent
     try:
         probe.wait_for(CMD, lambda m: m.text == "80.0", timeout_s=60)
         mark = probe.mark()
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signum)
         out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
     assert proc.returncode == 1, err
-    assert "interrupted (SIGTERM)" in err and "Traceback" not in err
+    assert f"interrupted ({signum.name})" in err and "Traceback" not in err
     assert [p for p, _ in rows(partial(csv))] == [100.0, 90.0] and not csv.exists()
     assert [m.text for m in delivered(probe).messages[mark:] if m.topic == CMD] == ["0.0"]
     assert "ETA" in out

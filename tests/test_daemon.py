@@ -4,6 +4,7 @@ published with paho, commands and status asserted on the broker."""
 from __future__ import annotations
 
 import json
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,13 +59,13 @@ def test_start_then_regulate(daemon: DaemonProcess, probe: MqttProbe, broker: Pr
     assert status["power_production"] == 1800
     # a malformed reading and a bad force are dropped; the daemon lives on
     probe.publish(CONS, b'{ "PZEM_READ_ERROR": 3, "pzem_read ": 120, "ppm_err": 1}')
-    probe.publish(MODE, b'{"command":"force","name":"radiator","power":99999}')
+    probe.publish(MODE, b'{"command":"force","name":"radiator","power":-5}')
     mark = probe.mark()
     time.sleep(0.3)
     feed(probe, 1500, 1000)  # importing: shed the loads
     probe.wait_for(SMALL, lambda m: m.text == "0", after=mark)
     assert daemon.proc.poll() is None
-    assert "mode command refused: power must be between 0 and 1000" in daemon.output
+    assert "mode command refused: power must be >= 0 W for radiator, got -5" in daemon.output
 
 
 def test_force_over_mqtt(daemon: DaemonProcess, probe: MqttProbe) -> None:
@@ -107,11 +108,15 @@ def _restart_and_check(probe: MqttProbe, broker: PrivateBroker) -> None:
         fresh.close()
 
 
-def test_sigterm_turns_loads_off_and_saves(daemon: DaemonProcess, probe: MqttProbe, config: Path) -> None:
+# SIGHUP: what a dropped ssh session sends to a daemon run in the foreground; it must stop as cleanly.
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=lambda s: s.name)
+def test_stop_signal_turns_loads_off_and_saves(daemon: DaemonProcess, probe: MqttProbe, config: Path,
+                                               signum: signal.Signals) -> None:
     feed(probe, 300, 1800)
     probe.wait_for(RADIATOR, lambda m: m.text == "ON")
     mark = probe.mark()
-    assert daemon.terminate() == 0
+    assert daemon.terminate(signum=signum) == 0
+    assert f"{signum.name} received: stopping" in daemon.output
     probe.wait_for(RADIATOR, lambda m: m.text == "OFF", after=mark)
     probe.wait_for(AVAIL, lambda m: m.text == "offline", after=mark)
     saved = json.loads((config.parent / "status.json").read_text())

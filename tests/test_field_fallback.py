@@ -14,6 +14,7 @@ from tests.field_house import ECS_CMD, ECS_METER, at, field_config, ticks
 from tests.harness import MODE, Harness
 from tests.test_field_tank import thermostat_cut
 
+SEED_STATUS = Path(__file__).parent / "data" / "seed-status.ini.example.json"  # the seed's status file
 DEADLINE = "[fallback]\nseed_rule = false\nmin_energy_wh = 6000\ndeadline = 07:00\noffpeak = 22:00-06:00\n"
 
 
@@ -76,6 +77,40 @@ def test_seed_rule_state_survives_a_restart(tmp_path: Path) -> None:
     third.reg.restore(json.loads(json.dumps(doc)), at(2024, 1, 11, 2))
     third.reg.tick(at(2024, 1, 11, 2))
     assert third.load("ecs").forced_by == "seed_rule" and third.last(ECS_CMD) == "100"
+
+
+@pytest.mark.parametrize(("age_days", "yesterday_wh"), [(0, 11000), (1, 5222), (2, 0)])
+def test_seed_status_file_gives_ecs_energy_yesterday(tmp_path: Path, age_days: int, yesterday_wh: float) -> None:
+    # The seed's status.ini: saved today, its ECS_energy_yesterday; saved yesterday, that day's heater
+    # energy (the seed moved today to yesterday at the day change), as the load's energy_yesterday has it.
+    seed_doc = json.loads(SEED_STATUS.read_text())
+    now = at(2024, 1, 11, 8)
+    seed_doc["date"] = int(now - age_days * 86400)
+    h = Harness(field_config(tmp_path))
+    h.reg.restore(seed_doc, now)
+    h.reg.tick(now)
+    doc = h.reg.status(now)
+    assert doc["ECS_energy_yesterday"] == yesterday_wh
+    assert doc["water_heater"]["seed_rule"]["yesterday_wh"] == yesterday_wh
+    if age_days == 1:
+        assert doc["equipments"][0]["energy_yesterday"] == 5222
+
+
+@pytest.mark.parametrize("fallback", ["", "[fallback]\nseed_rule = false\n"], ids=["seed_rule", "no_rule"])
+def test_own_status_file_across_midnight_gives_ecs_energy_yesterday(tmp_path: Path, fallback: str) -> None:
+    # Saved in the evening, read the next morning (check_at passed while stopped): yesterday is that day's.
+    h = Harness(field_config(tmp_path, extra=fallback))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 10, 10))
+    h.reg.handle(MODE, b'{"command":"force","name":"ecs","power":2000,"duration":14400}', at(2024, 1, 10, 10))
+    ticks(h, at(2024, 1, 10, 10, 1), at(2024, 1, 10, 20))  # 8000 Wh: enough today, no fallback force
+    saved = json.loads(json.dumps(h.reg.status(at(2024, 1, 10, 20))))
+    again = Harness(field_config(tmp_path, extra=fallback))
+    assert again.reg.restore(saved, at(2024, 1, 11, 8)) == []
+    again.reg.tick(at(2024, 1, 11, 8))
+    doc = again.reg.status(at(2024, 1, 11, 8))
+    assert not again.load("ecs").is_forced()
+    assert doc["equipments"][0]["energy_yesterday"] == pytest.approx(8000, abs=40)
+    assert doc["ECS_energy_yesterday"] == doc["equipments"][0]["energy_yesterday"]
 
 
 def test_seed_rule_does_not_override_a_user_force(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

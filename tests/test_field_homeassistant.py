@@ -136,9 +136,37 @@ def test_force_switch_power_and_duration(tmp_path: Path) -> None:
     assert not ecs.is_forced() and state(h)["load_ecs_force"] == "OFF"
 
 
+def test_force_power_above_the_max_is_held_at_the_max(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # As on regul/mode: the seeds' 2400 W nameplate on a 2000 W load is the max, said in one line.
+    h = harness(tmp_path)
+    with caplog.at_level(logging.INFO):
+        command(h, "load_ecs_force_power", "2400")
+    assert state(h)["load_ecs_force_power"] == 2000
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == \
+        ["Home Assistant force power 2400 W for ecs is above its max: 2000 W kept"]
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        command(h, "load_ecs_force", "ON", NOON + 20)
+    assert h.load("ecs").forced_power_w == 2000 and h.last(ECS_CMD) == "100"
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]  # said once, at the setting
+
+
+def test_saved_force_power_above_a_lowered_max_is_held_at_the_max(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    saved = h.reg.status(NOON + 20)
+    for entry in saved["equipments"]:
+        if entry["name"] == "ecs":
+            entry["ha_force_power"], entry["ha_force_duration_min"] = 2400, 30
+    again = Harness(h.config)
+    assert again.reg.restore(saved, NOON + 60) == \
+        ["ecs: saved Home Assistant force power 2400 W is above the load's max: 2000 W kept"]
+    again.reg.start(NOON + 60)
+    again.reg.on_connected(NOON + 60)
+    assert state(again)["load_ecs_force_power"] == 2000 and state(again)["load_ecs_force_duration"] == 30
+
+
 @pytest.mark.parametrize("object_id,payload,why", [
-    ("load_ecs_force_power", "2500", "between 0 and 2000 W"),
-    ("load_ecs_force_power", "-1", "between 0 and 2000 W"),
+    ("load_ecs_force_power", "-1", "power must be >= 0 W"),
     ("load_ecs_force_power", "nan", "finite"),
     ("load_ecs_force_power", "lots", "could not convert"),
     ("load_ecs_force_duration", "20000", "duration must be"),
@@ -229,7 +257,7 @@ def test_force_settings_survive_a_restart(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("power", "duration", "why"), [
-    (5000, 30, "between 0 and 2000 W"), ("500", -1, ">= 0 minutes"), (True, 30, "not a number"),
+    (-5, 30, "power must be >= 0 W"), ("500", -1, ">= 0 minutes"), (True, 30, "not a number"),
     (None, 30, "float() argument"),
 ])
 def test_bad_saved_force_settings_are_left_at_their_default(tmp_path: Path, power: object, duration: object,

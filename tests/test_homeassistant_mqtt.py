@@ -162,11 +162,11 @@ def test_discovery_controls_restart_and_removal(tmp_path: Path, broker: PrivateB
 
         # a bad command: refused, logged, nothing sent
         mark = probe.mark()
-        ha.set("load_radiator_force_power", "99999")
+        ha.set("load_radiator_force_power", "-5")
         ha.set("water_heater_mode", "turbo")
         time.sleep(0.8)
         assert [m for m in probe.messages[mark:] if m.topic in (ECS_CMD, RADIATOR)] == []
-        assert "between 0 and 1000 W for radiator, got 99999" in proc.output and "not a mode" in proc.output
+        assert "power must be >= 0 W for radiator, got -5" in proc.output and "not a mode" in proc.output
 
         # HA restarts: its birth message brings every config back
         ha.restart()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 
-from equipments.modes import ForceCommand, ModeCommandError, UnforceCommand, parse_mode_command
+from equipments.modes import ForceCommand, ModeCommandError, UnforceCommand, apply_mode_command, parse_mode_command
 from settings.config import load_settings
 from tests.configs import write_config
 
@@ -27,6 +28,28 @@ def test_force_without_duration_is_until_unforced(loads) -> None:
         ForceCommand("radiator", 1000.0, None)
 
 
+def test_power_above_the_max_is_held_at_the_max(loads) -> None:
+    # The seeds clamped to 100 % and their docs force the heater at its 2400 W nameplate.
+    assert parse_mode_command(b'{"command":"force","name":"ecs","power":2400}', loads) == \
+        ForceCommand("ecs", 2000.0, None, asked_w=2400.0)
+    assert parse_mode_command(b'{"command":"force","name":"radiator","power":"1500","duration":60}', loads) == \
+        ForceCommand("radiator", 1000.0, 60.0, asked_w=1500.0)
+    assert parse_mode_command(b'{"command":"force","name":"ecs","power":2000}', loads).asked_w is None
+
+
+def test_a_held_force_says_so_in_one_line(loads, caplog: pytest.LogCaptureFixture) -> None:
+    ecs = loads["ecs"]
+    sent: list[str] = []
+    ecs.bind(lambda topic, payload, retain=False: sent.append(payload))
+    command = parse_mode_command(b'{"command":"force","name":"ecs","power":2400,"duration":600}', loads)
+    with caplog.at_level(logging.INFO, logger="equipments.modes"):
+        apply_mode_command(command, ecs, 1_700_000_000.0, "user")
+    lines = [r for r in caplog.records if r.name == "equipments.modes"]
+    assert [(r.levelname, r.getMessage()) for r in lines] == \
+        [("WARNING", "forcing ecs to 2000 W, its max (asked 2400 W) for 600 s")]
+    assert ecs.forced_power_w == 2000 and ecs.force_end_at == 1_700_000_600.0 and sent[-1] == "100"
+
+
 def test_unforce(loads) -> None:
     assert parse_mode_command(b'{"command":"unforce","name":"ecs"}', loads) == UnforceCommand("ecs")
 
@@ -37,11 +60,11 @@ def test_unforce(loads) -> None:
     (b'{"command":"boost","name":"ecs"}', "command must be"),
     (b'{"command":"force","name":"pool","power":10}', "unknown load"),
     (b'{"command":"force","name":"ecs"}', "needs a power"),
-    (b'{"command":"force","name":"ecs","power":-1}', "between 0 and 2000"),
-    (b'{"command":"force","name":"ecs","power":2001}', "between 0 and 2000"),
+    (b'{"command":"force","name":"ecs","power":-1}', "power must be >= 0 W"),
     (b'{"command":"force","name":"ecs","power":"lots"}', "must be a number"),
     (b'{"command":"force","name":"ecs","power":true}', "must be a number"),
-    (b'{"command":"force","name":"ecs","power":100,"duration":0}', "duration must be"),
+    (b'{"command":"force","name":"ecs","power":100,"duration":0}', "leave it out to force until unforced"),
+    (b'{"command":"force","name":"ecs","power":2400,"duration":0}', "duration must be"),
     (b'{"command":"force","name":"ecs","power":100,"duration":-5}', "duration must be"),
     (b'{"command":"force","name":"ecs","power":100,"duration":604801}', "duration must be"),
 ])

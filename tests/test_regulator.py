@@ -105,10 +105,16 @@ def test_unforce_hands_back_to_regulation(relays: Harness) -> None:
     assert not relays.load("small").is_forced()
 
 
+def test_force_above_the_max_switches_the_relay_on(relays: Harness) -> None:
+    relays.meters(300, 300, NOON)
+    relays.reg.handle(MODE, b'{"command":"force","name":"radiator","power":5000}', NOON + 1)
+    assert relays.last(RADIATOR) == "ON" and relays.load("radiator").forced_power_w == 1000
+
+
 def test_refused_force_changes_nothing(relays: Harness) -> None:
     relays.meters(300, 300, NOON)
     before = list(relays.sent)
-    relays.reg.handle(MODE, b'{"command":"force","name":"radiator","power":5000}', NOON + 1)
+    relays.reg.handle(MODE, b'{"command":"force","name":"radiator","power":-5}', NOON + 1)
     relays.reg.handle(MODE, b'{"command":"force","name":"nope","power":50}', NOON + 1)
     relays.reg.handle(MODE, b'{oops', NOON + 1)
     assert relays.sent == before

@@ -152,6 +152,17 @@ def test_seed_top_level_nan_is_ignored(tmp_path: Path) -> None:
     assert published_json(h, NOON)["ECS_energy_yesterday"] == 0
 
 
+def test_force_saved_above_a_lowered_max_comes_back_at_the_max(tmp_path: Path) -> None:
+    # As a force command above the max: held at the max (a recalibration lowered it while stopped).
+    h = harness(tmp_path)
+    doc = saved(harness(tmp_path), NOON - 60)
+    doc["equipments"][0].update(forced=True, forced_power=2400.0, force_end=NOON + 600, forced_by="user")
+    warnings = restore(h, doc, NOON)
+    assert "ecs: saved forced power 2400 W is above the load's max: forced at 2000 W" in warnings
+    ecs = published_json(h, NOON)["equipments"][0]
+    assert ecs["forced"] is True and ecs["forced_power"] == 2000 and ecs["force_end"] == NOON + 600
+
+
 @pytest.mark.parametrize("doc", [
     [], "status", {"date": NOON, "equipments": "none"},
     {"date": NOON, "equipments": [None, 5, {"name": 5}, {"name": "ecs", "energy": {"a": 1}, "forced": True,
