@@ -10,10 +10,14 @@ from settings.options import REQUIRED, Option
 
 log = logging.getLogger(__name__)
 
+DOMOTICZ_IN = "domoticz/in"  # Domoticz's MQTT input: orders it acts on, including retained ones it is handed again
+
 RELAY_OPTIONS: tuple[Option, ...] = BASE_OPTIONS + (
     Option("json_on", str, "1", "payload that switches the relay on (any text: JSON, ON, 1)"),
     Option("json_off", str, "0", "payload that switches the relay off"),
-    Option("retain", bool, True, "publish relay commands retained, so a rebooted relay gets its state"),
+    Option("retain", "bool?", None, "publish relay commands retained, so a rebooted relay gets its state "
+           "(default: true, but false on domoticz/in, where Domoticz would re-apply a stale command at every "
+           "reconnect)"),
     Option("min_on_s", float, 600.0, "closed_loop: seconds a relay stays on once switched on (wear)", min=0,
            max=86400),
     Option("min_off_s", float, 120.0, "closed_loop: seconds a relay stays off once switched off (wear)", min=0,
@@ -32,7 +36,10 @@ class RelayEquipment(Equipment):
         super().__init__(name, options, context)
         self.json_on: str = options["json_on"]
         self.json_off: str = options["json_off"]
-        self.retain: bool = options["retain"]
+        given = options.get("retain")
+        # Domoticz reads domoticz/in as a stream of orders, not a state: a retained On is re-applied every
+        # time Domoticz reconnects to the broker, hours after PySEB switched the device off or died.
+        self.retain: bool = given if given is not None else self.topic_set_power != DOMOTICZ_IN
         # The closed loop's dwell, on delay and hysteresis (0 when not given: Hébert's rule has none), read
         # once: the loop asks at every decision, and a load's options are its config, never changed once it
         # is built.

@@ -30,6 +30,8 @@ FALLBACK_EVALUATE_OPTIONS: tuple[Option, ...] = (
            min=0),
     Option("low_ecs_energy_two_days", "float?", None, "seed key: two-day Wh threshold for every season",
            min=0),
+    Option("good_forecast", "float?", None, "Coturex's key, read as [fallback] clear_sky_clouds_percent (its "
+           "new name)", min=0, max=101),
 )
 # Seed keys of [evaluate] the seed itself never used, with the reason a user is told.
 FALLBACK_EVALUATE_IGNORED: dict[str, str] = {
@@ -143,13 +145,13 @@ def read_fallback_settings(cp: configparser.ConfigParser, reader: SectionReader,
             fb[f"low_nrj_two_days_{s}"] if fb[f"low_nrj_two_days_{s}"] is not None else two_days_default)
         for s in SEASONS
     }
+    clear_sky = _clear_sky_clouds_percent(cp, reader, fb["clear_sky_clouds_percent"], evaluate_raw)
     seed = SeedRuleSettings(
         enabled=bool(fb["seed_rule"]) if fb["seed_rule"] is not None else True,
         check_at_hour=int(given("check_at", 1)) % 24,
         season_starts=MappingProxyType(starts),
         thresholds=MappingProxyType(thresholds),
-        clear_sky_clouds_percent=fb["clear_sky_clouds_percent"] if fb["clear_sky_clouds_percent"] is not None
-        else 20.0,
+        clear_sky_clouds_percent=clear_sky,
         cloudy_min_today_wh=fb["cloudy_min_today_wh"] if fb["cloudy_min_today_wh"] is not None else 3000.0,
     )
     deadline_at = _parsed(reader, "fallback", "deadline", fb["deadline"], parse_hhmm)
@@ -162,3 +164,20 @@ def read_fallback_settings(cp: configparser.ConfigParser, reader: SectionReader,
         water_heater=fb["water_heater"], seed=seed, deadline=deadline,
         init_at_hour=int(given("init_at", 6)) % 24,
     )
+
+
+def _clear_sky_clouds_percent(cp: configparser.ConfigParser, reader: SectionReader, given: float | None,
+                              evaluate_raw: Mapping[str, Any]) -> float:
+    """[fallback] clear_sky_clouds_percent, or Coturex's [evaluate] good_forecast under its old name (read,
+    with a warning naming the new key, as the seed's other renamed keys are)."""
+    new_key = "[fallback] clear_sky_clouds_percent"
+    old_value = evaluate_raw.get("good_forecast")
+    if old_value is None:
+        return given if given is not None else 20.0
+    if cp.has_option("fallback", "clear_sky_clouds_percent"):
+        reader.warnings.append(ConfigProblem("evaluate", "good_forecast", f"ignored: {new_key} is given too "
+                                             "and is used"))
+        return given if given is not None else 20.0
+    reader.warnings.append(ConfigProblem("evaluate", "good_forecast", f"read as {new_key} = {old_value:g} "
+                                         "(its new name: rename it)"))
+    return float(old_value)

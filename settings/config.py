@@ -30,7 +30,10 @@ from settings.sections import (
     LEGACY_IGNORED,
     LOGGING_OPTIONS,
     MQTT_OPTIONS,
+    OLD_EQUIPMENT_FORMAT,
     RECORD_OPTIONS,
+    SEED_EVALUATE_IGNORED,
+    SEED_LOAD_IGNORED,
     STATUS_OPTIONS,
     EvaluateSettings,
     LoggingSettings,
@@ -102,7 +105,7 @@ def load_settings(path: str | Path) -> Settings:
 
     mqtt_raw = reader.read(cp, "mqtt", MQTT_OPTIONS, ignored=MQTT_IGNORED)
     evaluate_raw = reader.read(cp, "evaluate", EVALUATE_OPTIONS + FIELD_EVALUATE_OPTIONS,
-                               ignored=FIELD_EVALUATE_IGNORED)
+                               ignored={**FIELD_EVALUATE_IGNORED, **SEED_EVALUATE_IGNORED})
     status_raw = reader.read(cp, "status", STATUS_OPTIONS)
     logging_raw = reader.read(cp, "logging", LOGGING_OPTIONS)
     record_raw = reader.read(cp, "record", RECORD_OPTIONS)
@@ -134,6 +137,8 @@ def load_settings(path: str | Path) -> Settings:
     for role in ("status", "mode", "availability", "report"):
         mqtt_raw[f"topic_{role}"] = mqtt_raw[f"topic_{role}"] or f"{root}/{role}"
     _check_topics(reader, mqtt_raw, equipments, field.forecast.mqtt_topic)
+    for load in equipments:
+        _check_variator_command_topic(reader, load, root)
     _check_topic_roles(reader, mqtt_raw, equipments, field)
 
     if reader.problems:
@@ -204,7 +209,11 @@ def _apply_debug_section(cp: configparser.ConfigParser, reader: SectionReader, s
 def _build_equipments(cp: configparser.ConfigParser, reader: SectionReader,
                       config_dir: Path) -> list[Equipment]:
     if not cp.has_section("equipments") or not cp["equipments"]:
-        reader.problems.append(ConfigProblem("equipments", None, "no load listed (name = type, one a line)"))
+        # An older config lists its loads in [equipment]: say so with the error, the section's own warning
+        # is printed only for a config that loads.
+        old_format = f"; {OLD_EQUIPMENT_FORMAT}" if cp.has_section("equipment") else ""
+        reader.problems.append(ConfigProblem("equipments", None,
+                                             f"no load listed (name = type, one a line){old_format}"))
         return []
     built: list[Equipment] = []
     context = BuildContext(config_dir=config_dir)
@@ -218,7 +227,7 @@ def _build_equipments(cp: configparser.ConfigParser, reader: SectionReader,
             reader.problems.append(ConfigProblem(name, None, f"section [{name}] for load {name!r} is missing"))
             continue
         before = len(reader.problems)
-        options = reader.read(cp, name, cls.OPTIONS + FIELD_LOAD_OPTIONS)
+        options = reader.read(cp, name, cls.OPTIONS + FIELD_LOAD_OPTIONS, ignored=SEED_LOAD_IGNORED)
         if len(reader.problems) > before:
             continue  # its options are wrong: building it would only add noise
         try:
@@ -266,6 +275,33 @@ def _check_topics(reader: SectionReader, mqtt_raw: dict[str, Any], equipments: l
         if topic in owner:
             reader.problems.append(ConfigProblem(load.name, "topic_set_power", f"{topic!r} is also [mqtt] "
                                                  f"{owner[topic]}: its commands would be read back as that"))
+
+
+def _check_variator_command_topic(reader: SectionReader, load: Equipment, topic_regul: str) -> None:
+    """A variable load's commands go to the variator's `<topic>/<name>/cmd`. Coturex's older equipment.py
+    added the /cmd itself, so its configs say `regul/vload/ECS`: PySEB would then send every percent to
+    the variator's status topic and the heater would never move."""
+    if load.KIND != "variable":
+        return
+    topic = load.topic_set_power
+    status = getattr(load, "topic_status", None)
+    if status and topic == status:
+        # Not a firmware question: the load would read its own commands back as the variator's answers
+        # (and never command the device), whatever the firmware.
+        reader.problems.append(ConfigProblem(load.name, "topic_set_power", f"{topic!r} is also this load's "
+                                             "topic_status (the variator's status topic): commands go to "
+                                             f"its command topic, e.g. {topic}/cmd"))
+        return
+    if topic.endswith("/cmd"):
+        return
+    advice = (f"the variator firmware takes commands on <topic>/<name>/cmd only; if {topic!r} is its status "
+              f"topic (Coturex's older equipment.py added /cmd itself), write topic_set_power = {topic}/cmd")
+    if topic.startswith(f"{topic_regul}/vload/") and topic.count("/") == topic_regul.count("/") + 2:
+        message = (f"{topic!r} is the shape of a variator's STATUS topic (<topic_regul>/vload/<id>): the "
+                   f"heater would never move; {advice}")
+    else:
+        message = f"{topic!r} does not end in /cmd: {advice} (ignore this for another firmware)"
+    reader.warnings.append(ConfigProblem(load.name, "topic_set_power", message))
 
 
 def _check_topic_roles(reader: SectionReader, mqtt_raw: dict[str, Any], equipments: list[Equipment],

@@ -28,10 +28,18 @@ def _parse_text(text: str) -> str:
     return text.strip()
 
 
+UNSET_WORDS = ("None", "none")  # the seed's spelling of "not set" (topic_force = None, a spare load's keys)
+
+
 def _parse_optional_text(text: str) -> str | None:
     # The seed writes "None" for "not set" (e.g. topic_force = None).
     value = text.strip()
-    return None if value in ("", "None", "none") else value
+    return None if value in ("", *UNSET_WORDS) else value
+
+
+def _parse_optional_bool(text: str) -> bool | None:
+    value = text.strip()
+    return None if value in ("", *UNSET_WORDS) else _parse_bool(value)
 
 
 def _parse_float(text: str) -> float:
@@ -45,7 +53,7 @@ def _parse_float(text: str) -> float:
 
 def _parse_optional_float(text: str) -> float | None:
     value = text.strip()
-    return None if value in ("", "None", "none") else _parse_float(value)
+    return None if value in ("", *UNSET_WORDS) else _parse_float(value)
 
 
 PARSERS: dict[type | str, Callable[[str], Any]] = {
@@ -55,6 +63,7 @@ PARSERS: dict[type | str, Callable[[str], Any]] = {
     str: _parse_text,
     "text?": _parse_optional_text,
     "float?": _parse_optional_float,
+    "bool?": _parse_optional_bool,
 }
 
 
@@ -114,14 +123,35 @@ class SectionReader:
                     self.problems.append(ConfigProblem(section, opt.name, "is required"))
                 values[opt.name] = None if opt.default is REQUIRED else opt.default
                 continue
-            raw = present[given[0]]
-            try:
-                values[opt.name] = opt.parse(raw)
-            except (ValueError, TypeError) as exc:
-                self.problems.append(ConfigProblem(section, given[0], f"{exc} ({opt.help})"))
-                values[opt.name] = None
-            if values[opt.name] is None and opt.default is REQUIRED:
-                self.problems.append(ConfigProblem(section, opt.name, "is required"))
+            values[opt.name] = self._value(section, opt, given[0], present[given[0]])
+        self._warn_unknown(section, present, known, ignored)
+        return values
+
+    def _value(self, section: str, opt: Option, key: str, raw: str) -> Any:
+        """The value of `opt` given as `key = raw`; a problem (one line) and None when it is not usable."""
+        if raw.strip() in UNSET_WORDS and not isinstance(opt.type, str):
+            # The seed's None means "not set" for every key, not the text "None": a required topic or
+            # payload given as None must not become the topic "None" (a spare load's section).
+            if opt.default is REQUIRED:
+                self.problems.append(ConfigProblem(section, key, f"is required, got {raw.strip()} (the seed's "
+                                                   f"\"not set\"): give the value ({opt.help})"))
+                return None
+            # Said aloud: json_on = None now sends the default payload, not nothing.
+            self.warnings.append(ConfigProblem(section, key, f"{raw.strip()} means not set: using the default "
+                                               f"{opt.default!r}"))
+            return opt.default
+        try:
+            value = opt.parse(raw)
+        except (ValueError, TypeError) as exc:
+            # One line: the value given is wrong, "is required" would only contradict it.
+            self.problems.append(ConfigProblem(section, key, f"{exc} ({opt.help})"))
+            return None
+        if value is None and opt.default is REQUIRED:
+            self.problems.append(ConfigProblem(section, opt.name, "is required"))
+        return value
+
+    def _warn_unknown(self, section: str, present: Mapping[str, str], known: set[str],
+                      ignored: Mapping[str, str] | None) -> None:
         for key in present:
             if key in known:
                 continue
@@ -131,4 +161,3 @@ class SectionReader:
             hint = difflib.get_close_matches(key, sorted(known), n=1)
             extra = f" (did you mean {hint[0]}?)" if hint else ""
             self.warnings.append(ConfigProblem(section, key, f"unknown key, ignored{extra}"))
-        return values

@@ -27,6 +27,8 @@ from settings.sections import (
     LOGGING_OPTIONS,
     MQTT_OPTIONS,
     RECORD_OPTIONS,
+    SEED_EVALUATE_IGNORED,
+    SEED_LOAD_IGNORED,
     STATUS_OPTIONS,
 )
 
@@ -51,7 +53,7 @@ DAEMON_SECTIONS: tuple[Section, ...] = (
     Section("evaluate", "How the regulator decides, and when the meters count as silent; the seed's keys of the "
             "daily rules are read here too.",
             "settings/sections.py EVALUATE_OPTIONS, field/config.py FIELD_EVALUATE_OPTIONS",
-            EVALUATE_OPTIONS + FIELD_EVALUATE_OPTIONS, FIELD_EVALUATE_IGNORED),
+            EVALUATE_OPTIONS + FIELD_EVALUATE_OPTIONS, {**FIELD_EVALUATE_IGNORED, **SEED_EVALUATE_IGNORED}),
     Section("status", "The status file (saved every status_time seconds, restored at start).",
             "settings/sections.py STATUS_OPTIONS", STATUS_OPTIONS),
     Section("logging", "Where the log goes and how much of it.", "settings/sections.py LOGGING_OPTIONS",
@@ -75,7 +77,7 @@ FIELD_SECTIONS: tuple[Section, ...] = (
 )
 
 _TYPES: dict[Any, str] = {int: "integer", float: "number", bool: "true/false", str: "text",
-                          "text?": "text, optional", "float?": "number, optional"}
+                          "text?": "text, optional", "float?": "number, optional", "bool?": "true/false, optional"}
 
 
 def load_sections() -> list[tuple[str, Section]]:
@@ -90,7 +92,7 @@ def load_sections() -> list[tuple[str, Section]]:
         about = f"A load of type `{names[0]}`{aliases}: {(cls.__doc__ or '').strip().splitlines()[0]}"
         sections.append((names[0], Section(f"load = {names[0]}", about,
                                            f"{module} {cls.__name__}.OPTIONS, field/config.py FIELD_LOAD_OPTIONS",
-                                           cls.OPTIONS + FIELD_LOAD_OPTIONS)))
+                                           cls.OPTIONS + FIELD_LOAD_OPTIONS, SEED_LOAD_IGNORED)))
     return sections
 
 
@@ -153,8 +155,11 @@ def render() -> str:
         "warned about (with the nearest known key when one is close), a bad value is an error naming file, "
         "section and key.",
         "",
-        "Types: `text, optional` and `number, optional` take an empty value (or the seed's `None`) for "
-        "\"not set\". The seed's key names are accepted where a key lists them.",
+        "Types: `text, optional`, `number, optional` and `true/false, optional` take an empty value (or the "
+        "seed's `None`) for \"not set\". The seed's `None` means \"not set\" for every other key too: a key "
+        "with a default takes its default (with a warning), a **required** key given as `None` is an error "
+        "(a spare load's `topic_set_power = None` never becomes the topic `None`). The seed's key names are "
+        "accepted where a key lists them.",
         "",
     ]
     for section in DAEMON_SECTIONS:

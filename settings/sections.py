@@ -92,6 +92,21 @@ LEGACY_IGNORED: dict[str, dict[str, str]] = {
         "equipment_debug": "use [logging] level = DEBUG", "regulation_debug": "use [logging] level = DEBUG",
     },
 }
+# Keys of Coturex's later configs that PySEB does another way, with what replaces them.
+SEED_EVALUATE_IGNORED: dict[str, str] = {
+    "ecs_measure_correction": "PySEB does not correct the heater's meter: what each percent draws comes from "
+                              "the load's calibration CSV (re-measure it: python3 -m calibration, see "
+                              "docs/calibration.md)",
+}
+SEED_LOAD_IGNORED: dict[str, str] = {
+    "full": "a full tank is detected by itself (full_detect = auto, meter, inferred or off in this section) "
+            "and cleared at [evaluate] init_at and midnight; see docs/field-features.md, Full tank",
+    "morning": "the low-energy fallback replaces it: the seed's daily check at [evaluate] check_at, or "
+               "[fallback] min_energy_wh by deadline (HH:MM); see docs/field-features.md, Low-energy fallback",
+    "ecs_measure_correction": SEED_EVALUATE_IGNORED["ecs_measure_correction"],
+}
+OLD_EQUIPMENT_FORMAT = ("[equipment] (eq_1_* keys, an older format) is not read: list loads in [equipments] "
+                        "(name = type, e.g. ecs = variable) with a section each ([ecs] topic_set_power = ...)")
 IGNORED_SECTIONS: dict[str, str] = {
     "init": "the status file carries these values now",
     "equipment": "list loads in [equipments] (name = type) with a section each",

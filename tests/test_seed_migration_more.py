@@ -1,0 +1,179 @@
+"""A seed or Coturex config brought as it is: the seed's None, a variator topic without /cmd, Coturex's
+later keys, the older [equipment] format, one line per problem, and relays driven through domoticz/in."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from settings.config import load_settings
+from settings.problems import ConfigError
+from tests.configs import LINEAR_CSV, write_config
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "tests" / "data" / "seed-config.ini.sample"
+
+
+def seed_config(tmp_path: Path, edit: tuple[str, str] | None = None) -> Path:
+    """The seed's sample with its calibration beside it; `edit` replaces one text by another."""
+    text = SEED.read_text()
+    if edit:
+        assert edit[0] in text
+        text = text.replace(*edit)
+    (tmp_path / "power_calibration_ecs.csv").write_text(LINEAR_CSV)
+    path = tmp_path / "config.ini"
+    path.write_text(text)
+    return path
+
+
+def problems_of(path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    return [p.render(str(path)) for p in info.value.problems]
+
+
+def test_spare_load_with_none_topic_is_refused_when_listed(tmp_path: Path) -> None:
+    # The seed's spare [soufflant_a] has topic_set_power = None: listed, it must not publish to topic "None".
+    path = seed_config(tmp_path, ("resille = constant\n", "resille = constant\nsoufflant_a = constant\n"))
+    problems = problems_of(path)
+    assert len(problems) == 1, problems
+    assert "[soufflant_a] topic_set_power: is required, got None" in problems[0]
+    assert "not set" in problems[0]
+
+
+def test_cli_check_refuses_spare_load_with_none_topic(tmp_path: Path) -> None:
+    path = seed_config(tmp_path, ("resille = constant\n", "resille = constant\nsoufflant_a = constant\n"))
+    done = subprocess.run([sys.executable, str(ROOT / "regulation.py"), "--check", "-c", str(path)],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode != 0
+    assert "[soufflant_a] topic_set_power: is required" in done.stderr
+    assert "OK" not in done.stdout
+
+
+def test_none_for_a_key_with_a_default_takes_the_default_with_a_warning(tmp_path: Path) -> None:
+    path = write_config(tmp_path, loads=("radiator",))
+    path.write_text(path.read_text().replace("json_on = ON", "json_on = None"))
+    settings = load_settings(path)
+    assert settings.equipments[0].command_for(1000)[0].payload == "1"  # the default, not the text "None"
+    assert any("[radiator] json_on: None means not set: using the default '1'" in w for w in settings.warnings)
+
+
+def test_zero_max_power_is_one_problem(tmp_path: Path) -> None:
+    path = write_config(tmp_path, loads=("radiator",))
+    path.write_text(path.read_text().replace("max_power = 1000", "max_power = 0"))
+    problems = problems_of(path)
+    assert len(problems) == 1, problems
+    assert "[radiator] max_power: must be >= 1, got 0.0" in problems[0]
+    assert "is required" not in problems[0]
+
+
+def test_missing_required_key_is_still_reported(tmp_path: Path) -> None:
+    path = write_config(tmp_path, loads=("radiator",))
+    path.write_text(path.read_text().replace("max_power = 1000\n", ""))
+    assert [p for p in problems_of(path) if "[radiator] max_power: is required" in p]
+
+
+def test_variable_topic_without_cmd_is_warned(tmp_path: Path) -> None:
+    path = write_config(tmp_path, loads=("ecs",))
+    path.write_text(path.read_text().replace("regul/vload/ECS/cmd", "regul/vload/ECS"))
+    warned = "\n".join(load_settings(path).warnings)
+    assert "[ecs] topic_set_power: 'regul/vload/ECS' is the shape of a variator's STATUS topic" in warned
+    assert "topic_set_power = regul/vload/ECS/cmd" in warned
+
+
+def test_variable_topic_of_another_shape_without_cmd_is_warned(tmp_path: Path) -> None:
+    path = write_config(tmp_path, loads=("ecs",))
+    path.write_text(path.read_text().replace("regul/vload/ECS/cmd", "home/dimmer/set"))
+    warned = "\n".join(load_settings(path).warnings)
+    assert "[ecs] topic_set_power: 'home/dimmer/set' does not end in /cmd" in warned
+
+
+def test_variable_topic_with_cmd_is_not_warned(tmp_path: Path) -> None:
+    assert not [w for w in load_settings(write_config(tmp_path, loads=("ecs",))).warnings if "/cmd" in w]
+
+
+def test_variable_topic_equal_to_its_status_topic_is_an_error(tmp_path: Path) -> None:
+    path = write_config(tmp_path, loads=("ecs",))
+    path.write_text(path.read_text().replace("topic_set_power = regul/vload/ECS/cmd",
+                                             "topic_set_power = regul/vload/ECS\ntopic_status = regul/vload/ECS"))
+    problems = problems_of(path)
+    assert [p for p in problems if "[ecs] topic_set_power: 'regul/vload/ECS' is also this load's topic_status" in p]
+
+
+def test_good_forecast_is_read_as_clear_sky_clouds_percent(tmp_path: Path) -> None:
+    path = seed_config(tmp_path, ("check_at = 1\n", "check_at = 1\ngood_forecast = 30\n"))
+    settings = load_settings(path)
+    assert settings.field.fallback.seed.clear_sky_clouds_percent == 30
+    warned = "\n".join(settings.warnings)
+    assert "[evaluate] good_forecast: read as [fallback] clear_sky_clouds_percent = 30" in warned
+
+
+def test_good_forecast_gives_way_to_the_new_key(tmp_path: Path) -> None:
+    path = seed_config(tmp_path, ("check_at = 1\n", "check_at = 1\ngood_forecast = 30\n"))
+    path.write_text(path.read_text() + "\n[fallback]\nclear_sky_clouds_percent = 15\n")
+    settings = load_settings(path)
+    assert settings.field.fallback.seed.clear_sky_clouds_percent == 15
+    assert any("[evaluate] good_forecast: ignored: [fallback] clear_sky_clouds_percent is given too" in w
+               for w in settings.warnings)
+
+
+def test_good_forecast_out_of_range_is_an_error(tmp_path: Path) -> None:
+    path = seed_config(tmp_path, ("check_at = 1\n", "check_at = 1\ngood_forecast = 300\n"))
+    assert [p for p in problems_of(path) if "[evaluate] good_forecast: must be <= 101" in p]
+
+
+def test_coturex_keys_get_a_pointer(tmp_path: Path) -> None:
+    path = seed_config(tmp_path, ("check_at = 1\n", "check_at = 1\necs_measure_correction = 0.95\n"))
+    path.write_text(path.read_text().replace("[ecs]\n", "[ecs]\nfull = 0\nmorning = 7\n"))
+    warned = "\n".join(load_settings(path).warnings)
+    assert "unknown key" not in warned
+    assert "[evaluate] ecs_measure_correction: ignored: PySEB does not correct" in warned
+    assert "[ecs] full: ignored: a full tank is detected by itself (full_detect" in warned
+    assert "[ecs] morning: ignored: the low-energy fallback replaces it" in warned
+
+
+def test_old_equipment_format_is_explained_with_the_error(tmp_path: Path) -> None:
+    path = seed_config(tmp_path)
+    text = path.read_text()
+    start = text.index("[equipments]")
+    end = text.index("[ecs]")
+    path.write_text(text[:start] + "[equipment]\neq_1_name = ecs\neq_1_type = water_heater\n\n" + text[end:])
+    problems = problems_of(path)
+    line = next(p for p in problems if "[equipments]: no load listed" in p)
+    assert "[equipment] (eq_1_* keys, an older format) is not read" in line
+
+
+def test_no_load_listed_without_old_section_says_only_that(tmp_path: Path) -> None:
+    path = write_config(tmp_path, loads=())
+    line = next(p for p in problems_of(path) if "[equipments]: no load listed" in p)
+    assert "[equipment]" not in line
+
+
+def test_relay_on_domoticz_in_is_not_retained_by_default(tmp_path: Path) -> None:
+    settings = load_settings(seed_config(tmp_path))
+    resille = settings.equipments[1]
+    assert resille.topic_set_power == "domoticz/in"
+    assert resille.command_for(596)[0].retain is False
+
+
+def test_relay_retain_given_is_kept_on_domoticz_in(tmp_path: Path) -> None:
+    path = seed_config(tmp_path, ("max_power = 596\n", "max_power = 596\nretain = true\n"))
+    assert load_settings(path).equipments[1].command_for(596)[0].retain is True
+
+
+def test_relay_elsewhere_is_retained_by_default(tmp_path: Path) -> None:
+    settings = load_settings(write_config(tmp_path, loads=("radiator",)))
+    assert settings.equipments[0].command_for(1000)[0].retain is True
+    path = write_config(tmp_path, loads=("radiator",), extra="retain = false\n")
+    assert load_settings(path).equipments[0].command_for(1000)[0].retain is False
+
+
+def test_shared_seed_sample_loads(tmp_path: Path) -> None:
+    # The sample users actually hold, as shipped with the seed (spare section unlisted): still fine.
+    shutil.copy(SEED, tmp_path / "config.ini")
+    (tmp_path / "power_calibration_ecs.csv").write_text(LINEAR_CSV)
+    assert [e.name for e in load_settings(tmp_path / "config.ini").equipments] == ["ecs", "resille"]
