@@ -11,15 +11,21 @@ STAMP_16 := $(VENV16)/.deps
 
 .PHONY: demo test test-paho16 lint docs bench run check mosquitto service install-service clean
 
+# The virtualenv, made whole or not at all: Debian's venv without python3-venv leaves a .venv/bin/python with
+# no pip, which a re-run after installing python3-venv would otherwise take for done (and fail on forever).
 $(PY):
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	@$(PYTHON) scripts/check-python.py
+	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "make: could not make $(VENV): on Debian or Raspberry Pi OS, 'sudo apt install python3-venv', then run this again" >&2; exit 2; }
+	$(PY) -m pip install --quiet --upgrade pip || { rm -rf $(VENV); exit 2; }
 
+# (a .venv left without pip by an earlier make is made again)
 $(STAMP_RUN): requirements.txt | $(PY)
+	@$(PY) -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(MAKE) --no-print-directory $(PY); }
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
 $(STAMP_DEV): requirements.txt requirements-dev.txt | $(PY)
+	@$(PY) -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(MAKE) --no-print-directory $(PY); }
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@ $(STAMP_RUN)
 
@@ -69,11 +75,13 @@ SERVICE_USER ?= $(or $(SUDO_USER),$(shell id -un))
 service:
 	@$(PYTHON) contrib/render_service.py --user $(SERVICE_USER) --dir $(CURDIR)
 
+# (root runs it without sudo: DietPi and other root-login systems have none)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 install-service:
 	$(PYTHON) contrib/render_service.py --user $(SERVICE_USER) --dir $(CURDIR) > pyseb.service.tmp
-	sudo install -m 0644 pyseb.service.tmp /etc/systemd/system/pyseb.service
+	$(SUDO) install -m 0644 pyseb.service.tmp /etc/systemd/system/pyseb.service || { rm -f pyseb.service.tmp; exit 1; }
 	rm -f pyseb.service.tmp
-	sudo systemctl daemon-reload
+	$(SUDO) systemctl daemon-reload
 	@echo "installed /etc/systemd/system/pyseb.service; start it with: sudo systemctl enable --now pyseb"
 
 clean:

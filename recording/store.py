@@ -12,7 +12,7 @@ from pathlib import Path
 
 from recording.format import readable_length
 
-__all__ = ["DAY_FILE", "append_batch", "day_file", "prune"]
+__all__ = ["DAY_FILE", "append_batch", "day_file", "give_to_folder_owner", "make_folder", "prune"]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,8 @@ def append_batch(path: Path, text: str, header: str) -> int:
     payload = gzip.compress(((header if new else "") + text).encode("utf-8"), compresslevel=6, mtime=0)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
+        if new:
+            give_to_folder_owner(fd, path.parent)
         size_before = os.fstat(fd).st_size
         written = 0
         while written < len(payload):
@@ -87,6 +89,29 @@ def append_batch(path: Path, text: str, header: str) -> int:
     finally:
         os.close(fd)
     return len(payload)
+
+
+def give_to_folder_owner(fd: int, folder: Path) -> None:
+    """As root, give a file just made (or a folder, by `fd` opened on it) the owner of `folder`, unless that
+    is root: one run as root (a test by hand) must not leave the day's recording to root, and the service
+    user unable to add to it for the rest of the day (as the status file keeps its owner)."""
+    if os.geteuid() != 0:
+        return
+    owner = os.stat(folder)
+    if (owner.st_uid, owner.st_gid) != (0, 0):
+        os.fchown(fd, owner.st_uid, owner.st_gid)
+
+
+def make_folder(directory: Path) -> None:
+    """Make the recordings' folder (and its parents) if missing; made as root, it gets its parent's owner."""
+    if directory.is_dir():
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        give_to_folder_owner(fd, directory.parent)
+    finally:
+        os.close(fd)
 
 
 def prune(directory: Path, today: date, keep_days: int) -> list[Path]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from core.decisions import DecisionRecord
 from recording.format import format_rows, header_text
-from recording.store import append_batch, day_file, prune, repair_tail
+from recording.store import append_batch, day_file, make_folder, prune, repair_tail
 
 __all__ = ["DayRecorder"]
 
@@ -105,7 +105,7 @@ class DayRecorder:
 
     def _write_day(self, day: date, records: list[DecisionRecord]) -> None:
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            make_folder(self.directory)
             if self._pruned_on != day:
                 self._pruned_on = day
                 for path in prune(self.directory, day, self.keep_days):

@@ -1,15 +1,20 @@
 """The run-time dependencies, checked before anything imports them: a missing or too-old one is one line
 naming the package and how to install it (Debian's apt package or the venv), never a traceback.
-Standard library only: this runs when paho-mqtt and numpy may be absent."""
+Standard library only, and written for any Python 3 from 3.7: this runs when paho-mqtt and numpy may be
+absent, and first of all says when the Python itself is too old (Raspberry Pi OS bullseye has 3.9)."""
 
 from __future__ import annotations
 
 import importlib
 import re
+import sys
 from dataclasses import dataclass
 
+# The oldest Python PySEB runs on (pyproject.toml's requires-python): dataclasses with slots, zoneinfo.
+MINIMUM_PYTHON = (3, 10)
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True)  # (no slots: a 3.9 must get as far as python_problem)
 class Dependency:
     """One run-time package: its import name, the oldest version that works, and its Debian package."""
 
@@ -44,8 +49,23 @@ def _install_hint(dep: Dependency) -> str:
             f"'make run' / '.venv/bin/pip install -r requirements.txt' (a virtualenv)")
 
 
+def python_problem(version: tuple[int, ...] | None = None) -> str | None:
+    """None when this Python (or `version`) is recent enough, else one line saying what to do."""
+    found = tuple(sys.version_info[:3]) if version is None else version
+    if found >= MINIMUM_PYTHON:
+        return None
+    wanted = ".".join(map(str, MINIMUM_PYTHON))
+    return (f"PySEB needs Python {wanted} or newer, this is {'.'.join(map(str, found))}: Raspberry Pi OS "
+            f"bookworm / Debian 12 have 3.11 (bullseye has 3.9: upgrade the system, or run PySEB with a "
+            f"newer python3 than the system's)")
+
+
 def dependency_problem() -> str | None:
-    """None when every run-time package imports and is recent enough, else one line saying which is not."""
+    """None when this Python and every run-time package are recent enough, else one line saying which is
+    not."""
+    problem = python_problem()
+    if problem is not None:
+        return problem
     for dep in DEPENDENCIES:
         try:
             module = importlib.import_module(dep.module)

@@ -3,13 +3,14 @@ and how to install it in one line, exit 2, also for --check; --help and --versio
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from shell.deps import _version, dependency_problem
+from shell.deps import _version, dependency_problem, python_problem
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.debian
@@ -71,3 +72,20 @@ def test_version_parsing() -> None:
     assert _version("2.2.0") == (2, 2, 0) and _version("1.24.4") == (1, 24, 4)
     assert _version("2.0.0rc2") == (2, 0, 0) and _version("1.26.0.dev0") == (1, 26, 0) and _version("") == ()
     assert _version("1.6.1") >= (1, 6, 1) > _version("1.6.0")
+
+
+def test_a_python_older_than_3_10_is_one_line_not_a_traceback() -> None:
+    assert python_problem() is None  # (the one running the tests)
+    problem = python_problem((3, 9, 18))  # Raspberry Pi OS bullseye's
+    assert problem is not None and "needs Python 3.10 or newer, this is 3.9.18" in problem
+    assert "\n" not in problem and python_problem((3, 10, 0)) is None
+
+
+def test_what_runs_before_the_python_check_parses_on_python_3_7() -> None:
+    # regulation.py, what it imports first and the check itself must get as far as saying "too old" on a
+    # bullseye Pi (3.9) or older: no syntax and no dataclass(slots=True) from 3.10 on that path.
+    for name in ("regulation.py", "settings/__init__.py", "settings/version.py", "shell/__init__.py",
+                 "shell/deps.py"):
+        source = (ROOT / name).read_text(encoding="utf-8")
+        ast.parse(source, filename=name, feature_version=(3, 7))
+        assert "slots=True" not in source, name

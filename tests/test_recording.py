@@ -191,3 +191,22 @@ def test_a_full_disk_is_a_warning_and_recording_resumes(tmp_path: Path, caplog: 
         rec.write([record(2)])
     assert "writing again" in caplog.text
     assert read_record(day_file).records == [record(2)]
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root can give a file away")
+def test_a_run_as_root_leaves_the_recordings_to_the_folders_owner(tmp_path: Path) -> None:
+    # The service runs as a user; one run by hand as root must not leave it a day file it cannot add to
+    # (nor a records folder it cannot write in). A folder owned by root keeps root's files.
+    home = tmp_path / "home"
+    home.mkdir()
+    os.chown(home, 65534, 65534)
+    rec = recorder(home / "records")
+    rec.add(record(0))
+    rec.flush()
+    day = home / "records" / "pyseb-2026-06-01.csv.gz"
+    assert (os.stat(home / "records").st_uid, os.stat(day).st_uid, os.stat(day).st_gid) == (65534, 65534, 65534)
+    root_owned = tmp_path / "root-records"
+    rec = recorder(root_owned)
+    rec.add(record(0))
+    rec.flush()
+    assert os.stat(root_owned / "pyseb-2026-06-01.csv.gz").st_uid == 0
