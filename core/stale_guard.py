@@ -27,6 +27,7 @@ class StaleGuard:
         self._timeout_s = timeout_s
         self._started_at: float | None = None
         self.reason: str | None = None  # why regulation is suspended (a silent or frozen meter)
+        self._silent: tuple[str, ...] = ()  # the meters `reason` names
 
     def start(self, now: float) -> None:
         """The regulator starts at `now`: a meter never read is as old as that."""
@@ -41,7 +42,7 @@ class StaleGuard:
                 and now - cons.received_at < timeout_s and now - prod.received_at < timeout_s):
             return False  # the usual case, on every message: both fresh, nothing to do
         assert self._started_at is not None
-        silent = []
+        silent, names = [], []
         for meter in (self._consumption, self._production):
             age = meter.age_s(now)
             if age is None:
@@ -50,24 +51,32 @@ class StaleGuard:
                 how = (f"frozen for {age:.0f} s (the same message {meter.repeats} times)" if meter.repeats
                        else f"silent for {age:.0f} s")
                 silent.append(f"{meter.name} meter {how}")
+                names.append(meter.name)
         if silent and self.reason is None:
-            self.reason = "; ".join(silent)
+            self.reason, self._silent = "; ".join(silent), tuple(names)
             log.warning("%s: every unforced load to 0 W until both meters are fresh", self.reason)
             for load in self._loads:
                 if not load.is_forced():
                     # Every one, even believed at 0 W: a relay may be on while its power is unknown.
                     load.set_power(0.0, now, self.reason)
             return True
+        if silent and tuple(names) != self._silent:
+            # Still suspended, but the other meter fell silent too (or one came back): a new verdict, for the
+            # status to say so (a dashboard's "meter stale" reads it: no other status comes while suspended).
+            self.reason, self._silent = "; ".join(silent), tuple(names)
+            log.info("still suspended: %s", self.reason)
+            return True
         if not silent and self.reason is not None:
             log.info("both meters fresh again: regulation resumes")
-            self.reason = None
+            self.reason, self._silent = None, ()
             return True
         return False
 
     def deadlines(self) -> list[float]:
-        """When each meter goes stale if it stays silent (none before start, or while already suspended)."""
-        if self._started_at is None or self.reason is not None:
+        """When each meter goes stale if it stays silent (none before start; while suspended, the meters
+        not yet named in `reason`)."""
+        if self._started_at is None:
             return []
         started_at = self._started_at
         return [(meter.last.received_at if meter.last is not None else started_at) + self._timeout_s
-                for meter in (self._consumption, self._production)]
+                for meter in (self._consumption, self._production) if meter.name not in self._silent]

@@ -110,6 +110,9 @@ class SeedFallback:
         self.window_start: float | None = None
         self.checked_until: float | None = None  # the last tick: a check_at passed after it is due
         self._count_from = 0.0  # energy before this (the fallback's own force) is not counted
+        # The tank was found full in this window: the full flags are cleared at midnight (and init_at), before
+        # the default 01:00 check, which would otherwise never see a tank that filled in the afternoon.
+        self.full_in_window = False
         self._delta = EnergyDelta()
         self.check_at = DailyTime(hour(settings.check_at_hour), tz)
 
@@ -121,13 +124,14 @@ class SeedFallback:
         delta_wh = self._delta.step(heater_energy_wh)
         if now >= self._count_from:
             self.today_wh += delta_wh
+        self.full_in_window = self.full_in_window or full
         since, self.checked_until = self.checked_until, now
         if since is None or self.window_start is None:
             self.window_start = now if self.window_start is None else self.window_start
             return None
         if not self.check_at.crossed(since, now):
             return None
-        return self._check(now, max_power_w, full, allowed, clouds or no_forecast)
+        return self._check(now, max_power_w, self.full_in_window, allowed, clouds or no_forecast)
 
     def forecast_day(self, now: float) -> date:
         """The date whose cloud cover a check at `now` asks about (the seed's getCloudAvg day)."""
@@ -153,8 +157,8 @@ class SeedFallback:
                      (now - self.window_start) / 3600, numbers)
         elif full:
             counted_wh = limits.two_days_wh  # the seed's: a full tank counts as a two days' worth
-            log.info("low-energy fallback: %s is full, no force; today counted as %.0f Wh; %s", self.load_name,
-                     counted_wh, numbers)
+            log.info("low-energy fallback: %s was found full since the last check, no force; today counted as "
+                     "%.0f Wh; %s", self.load_name, counted_wh, numbers)
         elif force_wh <= 0:
             log.info("low-energy fallback: no force (%s); %s", branch, numbers)
         elif not allowed:
@@ -171,15 +175,16 @@ class SeedFallback:
         # not counted again in tomorrow's window.
         self.yesterday_wh = counted_wh + (force_wh if command else 0.0)
         self.today_wh = 0.0
+        self.full_in_window = False
         self._count_from = now + (command.duration_s or 0.0) if command else now
         self.window_start = now
         return command
 
-    def snapshot(self) -> dict[str, float | None]:
+    def snapshot(self) -> dict[str, float | bool | None]:
         """What to persist across a restart (JSON-ready)."""
         return {"today_wh": round(self.today_wh, 1), "yesterday_wh": round(self.yesterday_wh, 1),
                 "window_start": self.window_start, "checked_until": self.checked_until,
-                "count_from": self._count_from}
+                "count_from": self._count_from, "full_in_window": self.full_in_window}
 
     def restore(self, saved: Mapping[str, Any]) -> None:
         """Take back a snapshot; missing or malformed fields (not finite, a negative energy, a time
@@ -197,3 +202,4 @@ class SeedFallback:
         self.checked_until = checked("checked_until", saved_epoch)
         # 0 is the value saved before the rule ever forced (count everything).
         self._count_from = checked("count_from", lambda v: saved_number(v, 0.0, EPOCH_MAX_S)) or 0.0
+        self.full_in_window = saved.get("full_in_window") is True  # (absent or not a boolean: not seen)

@@ -43,7 +43,9 @@ class DomoticzDevice:
     def level(self) -> int | None:
         """`svalue1` as a whole number, or None when absent or not a number."""
         text = (self.svalue1 or "").strip()
-        return int(text) if text.lstrip("-").isdigit() else None
+        digits = text[1:] if text.startswith("-") else text
+        # (ASCII digits only: str.isdigit() also takes "¹" or "²", which int() refuses)
+        return int(text) if digits.isascii() and digits.isdigit() else None
 
     @property
     def is_on(self) -> bool | None:
@@ -75,7 +77,7 @@ class DomoticzDevice:
             return f"nvalue {self.nvalue!r} is not one a selector sends (0, 1 or 2)"
         level = self.level
         text = (self.svalue1 or "").strip()
-        if level is None or not text.isdigit() or level > MAX_SELECTOR_LEVEL or level % 10:
+        if level is None or text.startswith("-") or level > MAX_SELECTOR_LEVEL or level % 10:
             return f"svalue1 {self.svalue1!r} is not a selector level (0, 10, 20, ... {MAX_SELECTOR_LEVEL})"
         return None
 

@@ -160,7 +160,9 @@ def state_document(status: Mapping[str, Any], meter_timeout_s: float, loads: Seq
     meters = status.get("meters") or {}
     for meter in ("consumption", "production"):
         age_s = (meters.get(meter) or {}).get("age_s")
-        state[f"{meter}_stale"] = ON if age_s is None or age_s > meter_timeout_s else OFF
+        # (>=, as the stale guard suspends at `meter_timeout`: the status published at that moment says
+        # 10.0 s for a 10 s timeout, and no other follows while the meter stays silent)
+        state[f"{meter}_stale"] = ON if age_s is None or age_s >= meter_timeout_s else OFF
     by_name = {entry.get("name"): entry for entry in status.get("equipments") or ()}
     for load in loads:
         entry, key = by_name.get(load.name) or {}, load.key

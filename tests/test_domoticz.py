@@ -75,6 +75,14 @@ def test_malformed_messages_are_logged_and_dropped(payload: bytes, caplog: pytes
     assert "domoticz/out" in caplog.text
 
 
+@pytest.mark.parametrize("svalue1", ["¹", "2²", "-¹", "１０"])
+def test_a_level_in_other_digits_is_no_level_not_an_internal_error(svalue1: str) -> None:
+    # str.isdigit() takes superscripts and full-width digits; int() refuses some of them: ASCII only.
+    payload = f'{{"idx": 338, "nvalue": 2, "svalue1": "{svalue1}", "switchType": "Selector"}}'.encode()
+    d = device(payload)
+    assert d.level is None and d.is_on is None and d.selector_problem() is not None
+
+
 def test_a_numeric_svalue1_is_taken_as_text() -> None:
     assert device(b'{"idx": 338, "nvalue": 2, "svalue1": 20, "switchType": "Selector"}').level == 20
 

@@ -169,7 +169,21 @@ def test_seed_rule_does_not_force_a_full_tank_and_counts_it_full(caplog: pytest.
     heater.run_until(at(2024, 1, 11, 2))
     assert heater.decisions == []
     assert rule.yesterday_wh == 11000  # the season's two-day threshold, as the seed counted it
-    assert "ecs is full, no force; today counted as 11000 Wh" in caplog.text
+    assert "ecs was found full since the last check, no force; today counted as 11000 Wh" in caplog.text
+
+
+def test_seed_rule_remembers_a_tank_full_in_the_afternoon_past_the_midnight_clear(
+        caplog: pytest.LogCaptureFixture) -> None:
+    # The full flags are cleared at midnight, before the default 01:00 check: a tank that filled at 15:00
+    # is still a full tank for that check, not 3979 Wh to force from the grid.
+    caplog.set_level(logging.INFO, logger="field.fallback_seed")
+    rule = seed_rule()
+    heater = Heater(rule, at(2024, 1, 10, 0, 30), full_from=at(2024, 1, 10, 15), full_until=at(2024, 1, 11, 0))
+    heater.run_until(at(2024, 1, 11, 2))
+    assert heater.decisions == [] and rule.yesterday_wh == 11000
+    assert "found full since the last check, no force" in caplog.text
+    heater.run_until(at(2024, 1, 12, 2))  # the next window, never full, nothing heated: forced again
+    assert len(heater.decisions) == 1 and isinstance(heater.decisions[0][1], ForceCommand)
 
 
 def test_seed_rule_respects_the_water_heater_mode() -> None:

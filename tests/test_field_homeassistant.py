@@ -102,6 +102,18 @@ def test_state_document_feeds_every_entity(tmp_path: Path) -> None:
     assert st["consumption_stale"] == "ON" and "silent" in st["suspended_reason"]
 
 
+def test_a_silent_meter_shows_stale_from_the_moment_the_regulation_is_suspended(tmp_path: Path) -> None:
+    # The status published at the cut-over says age 10.0 s for the 10 s timeout, and no other follows while
+    # the meters stay silent: that one must already say stale, or an HA alert on it never fires.
+    h = harness(tmp_path)
+    h.meters(300, 1300, NOON + 1)
+    for t in range(2, 120):
+        h.reg.tick(NOON + t)
+    st = state(h)
+    assert "silent" in st["suspended_reason"]
+    assert st["consumption_stale"] == "ON" and st["production_stale"] == "ON"
+
+
 def test_energy_today_restarts_at_midnight(tmp_path: Path) -> None:
     h = harness(tmp_path)
     command(h, "load_ecs_force_power", "1000", NOON)
