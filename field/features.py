@@ -48,9 +48,12 @@ class FieldFeatures:
             publish, self._heater_mode_from_homeassistant)
 
     def _heater_mode_from_homeassistant(self, mode: EcsMode) -> None:
-        # A later Domoticz update is compared with the mode in effect, whoever set it.
+        # The selector is moved to the mode in effect: a later Domoticz update is compared with it, and the
+        # level Domoticz hands back at the next connect (a restart, a broker outage) is this mode, not the old one.
         if self.domoticz.selector is not None:
-            self.domoticz.selector.mode = mode
+            message = self.domoticz.selector.show(mode)
+            if message is not None:
+                self._send(message)
 
     def _send(self, message: Message) -> None:
         self._publish(message[0], message[1], False)

@@ -68,6 +68,20 @@ class EcsModeSelector:
         """Ask Domoticz to publish the selector's state (send after connecting)."""
         return self.topic_in, json.dumps({"command": "getdeviceinfo", "idx": self.idx})
 
+    def show(self, mode: EcsMode) -> Message | None:
+        """`mode` was chosen elsewhere (Home Assistant): the message that moves the selector to its level, so
+        that Domoticz shows the mode in effect and does not hand back its old level at the next connect
+        (None when no level maps to it: the selector cannot show it). The lowest such level; the echo is
+        the mode already in effect, so nothing changes when it comes."""
+        self.mode = mode
+        levels = sorted(level for level, mapped in self.levels.items() if mapped is mode)
+        if not levels:
+            log.info("water-heater mode %s: no level of Domoticz selector idx %d maps to it (%s): it keeps its "
+                     "level", mode.value, self.idx, ", ".join(f"{k}:{v.value}" for k, v in self.levels.items()))
+            return None
+        return self.topic_in, json.dumps({"command": "switchlight", "idx": self.idx, "switchcmd": "Set Level",
+                                          "level": levels[0]})
+
     def on_device(self, device: DomoticzDevice) -> EcsMode | None:
         """The new mode when this update changes it; None for another device, the same mode, or a level
         not in the mapping (logged, the mode is kept)."""

@@ -114,6 +114,28 @@ def test_a_silent_meter_shows_stale_from_the_moment_the_regulation_is_suspended(
     assert st["consumption_stale"] == "ON" and st["production_stale"] == "ON"
 
 
+def test_a_mode_chosen_in_home_assistant_moves_the_domoticz_selector_and_survives_a_restart(tmp_path: Path) -> None:
+    # Domoticz hands back its selector's level at every connect: left at 20, it would undo HA's "off".
+    cfg = write_config(tmp_path, extra=HA + "[domoticz]\nidx_ecs_mode = 338\n")
+    selector = b'{"idx": 338, "nvalue": 2, "svalue1": "%d", "switchType": "Selector", "name": "Automate_Cumulus"}'
+    h = Harness(cfg)
+    h.reg.start(NOON)
+    h.reg.on_connected(NOON)
+    h.reg.handle("domoticz/out", selector % 20, NOON + 1)  # its answer to getdeviceinfo: solar+fallback
+    h.reg.handle("regul/ha/water_heater_mode/set", b"off", NOON + 2)
+    assert json.loads(h.last("domoticz/in") or "{}") == {"command": "switchlight", "idx": 338,
+                                                          "switchcmd": "Set Level", "level": 0}
+    h.reg.handle("domoticz/out", selector % 0, NOON + 2.5)  # the selector's echo: the same mode, nothing moves
+    assert h.reg.status(NOON + 3)["water_heater"]["mode"] == "off"
+    saved = json.loads(json.dumps(h.reg.status(NOON + 3)))
+    g = Harness(cfg)
+    g.reg.restore(saved, NOON + 60)
+    g.reg.start(NOON + 60)
+    g.reg.on_connected(NOON + 60)
+    g.reg.handle("domoticz/out", selector % 0, NOON + 61)  # the level Domoticz now shows
+    assert g.reg.status(NOON + 62)["water_heater"]["mode"] == "off"
+
+
 def test_energy_today_restarts_at_midnight(tmp_path: Path) -> None:
     h = harness(tmp_path)
     command(h, "load_ecs_force_power", "1000", NOON)
