@@ -8,8 +8,10 @@ that names the format and the loads' kinds:
     time,production_w,consumption_w,ecs_command,ecs_believed_w,ecs_room_w,radiator_command,...
     2026-05-01T12:00:02.512+02:00,4211.3,1523.0,42,1010.2,1289.8,0,0,1000
 
-A member cut short (the process killed mid-write, power lost) is where the reader stops: what came
-before it is intact, so a crash loses at most the batch being written.
+A member cut short (the process killed mid-write, power lost) can only be the last one: the reader drops
+it, and the recorder cuts it off before it appends again, so a crash loses at most the batch being
+written. A member damaged in the middle (a bad sector, a hand edit) is skipped: the reader goes on at the
+next member that reads whole, and says how many bytes it skipped; nothing after it is lost or cut off.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pathlib import Path
 from core.decisions import DecisionRecord
 
 __all__ = ["MAGIC", "RecordError", "RecordedDay", "format_rows", "header_text", "is_record_file",
-           "read_record", "readable_length"]
+           "read_members", "read_record", "readable_length"]
 
 MAGIC = "# pyseb-record 1"
 LOAD_COLUMNS = ("command", "believed_w", "room_w")
@@ -45,6 +47,7 @@ class RecordedDay:
     max_gap_s: float  # a longer interval between two decisions is a gap (the daemon's meter_timeout)
     date: str | None  # the local date of the first decision (YYYY-MM-DD), None without any
     tz: tzinfo | None  # the first decision's UTC offset, for display
+    damaged_bytes: int = 0  # damaged batches skipped in the middle of the file (their decisions are lost)
 
 
 def header_text(names: Sequence[str], relays: Sequence[bool], max_gap_s: float) -> str:
@@ -76,23 +79,60 @@ def format_rows(records: Iterable[DecisionRecord], tz: tzinfo | None) -> str:
     return "\n".join(lines) + "\n" if lines else ""
 
 
-def readable_length(data: bytes) -> tuple[int, bytes, bool]:
-    """How many leading bytes of `data` are whole gzip members, their text, and whether more followed."""
-    good = 0
-    text = []
-    rest = data
-    while rest:
-        inflater = zlib.decompressobj(wbits=31)
-        try:
-            chunk = inflater.decompress(rest)
-        except zlib.error:
-            break
-        if not inflater.eof:
-            break  # cut short
+GZIP_MEMBER_START = b"\x1f\x8b\x08"  # gzip's magic and its one compression method: where a member may begin
+
+
+@dataclass(frozen=True, slots=True)
+class Members:
+    """What a day file's bytes hold: the text of every member that reads whole, where the last of them
+    ends, and how many bytes before that end were skipped as damaged."""
+
+    text: bytes
+    end: int  # bytes up to the end of the last whole member; after it: a batch cut short, or nothing
+    skipped: int  # damaged bytes between whole members
+
+
+def _whole_member(data: bytes, start: int) -> tuple[bytes, int] | None:
+    """The text of the gzip member at `start` and where it ends, or None if it does not read whole."""
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        chunk = inflater.decompress(data[start:])
+    except zlib.error:
+        return None
+    if not inflater.eof:
+        return None  # cut short
+    return chunk, len(data) - len(inflater.unused_data)
+
+
+def read_members(data: bytes) -> Members:
+    """Every whole member of `data`, in order. A member that does not read whole is skipped up to the next
+    one that does (searched at each gzip member start): only what follows the last whole member is a tail."""
+    text: list[bytes] = []
+    end = position = skipped = 0
+    while position < len(data):
+        member = _whole_member(data, position)
+        if member is None:
+            # Damaged or cut short: is there a whole member further on? (Each candidate start is tried; a
+            # false one inside compressed bytes fails its CRC.)
+            found = data.find(GZIP_MEMBER_START, position + 1)
+            while found != -1 and _whole_member(data, found) is None:
+                found = data.find(GZIP_MEMBER_START, found + 1)
+            if found == -1:
+                break  # nothing whole after it: a tail cut short
+            skipped += found - position
+            position = found
+            continue
+        chunk, position = member
         text.append(chunk)
-        good += len(rest) - len(inflater.unused_data)
-        rest = inflater.unused_data
-    return good, b"".join(text), good < len(data)
+        end = position
+    return Members(b"".join(text), end, skipped)
+
+
+def readable_length(data: bytes) -> tuple[int, bytes, bool]:
+    """How many leading bytes of `data` end with its last whole gzip member, the whole members' text, and
+    whether bytes followed that member (a batch cut short)."""
+    members = read_members(data)
+    return members.end, members.text, members.end < len(data)
 
 
 def is_record_file(path: str | Path) -> bool:
@@ -128,14 +168,16 @@ def _parse_header(name: str, first: str, second: str) -> tuple[tuple[str, ...], 
 
 
 def read_record(path: str | Path) -> RecordedDay:
-    """Read a day file; a batch cut short at its end is dropped (`truncated`), anything else bad is an error."""
+    """Read a day file; a batch cut short at its end is dropped (`truncated`), damaged batches in the middle are
+    skipped (`damaged_bytes`), anything else bad is an error."""
     name = str(path)
     try:
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as exc:
         raise RecordError(f"{name}: cannot read: {exc.strerror or exc}") from None
-    good, raw, truncated = readable_length(data)
+    members = read_members(data)
+    good, raw, truncated = members.end, members.text, members.end < len(data)
     if good == 0 and data[:2] != b"\x1f\x8b":
         raise RecordError(f"{name}: not a gzip file (a recorded day is .csv.gz)")
     try:
@@ -161,4 +203,5 @@ def read_record(path: str | Path) -> RecordedDay:
                                       tuple(per_load[1::3]), tuple(per_load[2::3])))
     first = datetime.fromisoformat(lines[2].split(",", 1)[0]) if records else None
     return RecordedDay(name, names, relays, records, truncated, max_gap_s,
-                       None if first is None else first.date().isoformat(), None if first is None else first.tzinfo)
+                       None if first is None else first.date().isoformat(), None if first is None else first.tzinfo,
+                       members.skipped)

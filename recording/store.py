@@ -56,7 +56,7 @@ def repair_tail(path: Path) -> int:
     if not path.is_file():
         return 0
     data = path.read_bytes()
-    good, _, cut = readable_length(data)
+    good, _, cut = readable_length(data)  # (past any damaged batch in the middle: that is kept, and skipped)
     if cut:
         log.warning("record %s: %d bytes of a batch cut short by a crash removed", path, len(data) - good)
         with open(path, "r+b") as handle:

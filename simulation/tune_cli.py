@@ -53,7 +53,9 @@ def run_report(args: argparse.Namespace) -> int:
     path = find_day(args.day, args.config)
     report, day = report_day(path)
     print(f"Report of {path} ({len(day.records)} decisions)"
-          + (" -- its last batch was cut short (a crash): lost" if day.truncated else ""))
+          + (" -- its last batch was cut short (a crash): lost" if day.truncated else "")
+          + (f" -- {day.damaged_bytes} bytes of damaged batches skipped (their decisions are lost)"
+             if day.damaged_bytes else ""))
     print(report.text())
     print(f"\nlog line: {report.line()}")
     if args.plot:

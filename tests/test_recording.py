@@ -210,3 +210,26 @@ def test_a_run_as_root_leaves_the_recordings_to_the_folders_owner(tmp_path: Path
     rec.add(record(0))
     rec.flush()
     assert os.stat(root_owned / "pyseb-2026-06-01.csv.gz").st_uid == 0
+
+
+def test_a_batch_damaged_in_the_middle_is_skipped_and_nothing_after_it_is_cut(tmp_path: Path) -> None:
+    # A bad byte in batch 2 of 4 (a bad sector, a hand edit): the reader skips that batch only, and the
+    # recorder, appending again, keeps batches 3 and 4 (it used to cut the file there as a crash's tail).
+    rec = recorder(tmp_path)
+    for batch in range(4):
+        for i in range(batch * 10, batch * 10 + 10):
+            rec.add(record(i))
+        rec.flush()
+    path = tmp_path / "pyseb-2026-06-01.csv.gz"
+    data = bytearray(path.read_bytes())
+    starts = [i for i in range(len(data)) if data[i:i + 3] == b"\x1f\x8b\x08"]
+    assert len(starts) == 4
+    data[(starts[1] + starts[2]) // 2] ^= 0xFF  # inside batch 2's compressed bytes
+    path.write_bytes(bytes(data))
+    day = read_record(path)
+    assert day.records == [record(i) for i in (*range(10), *range(20, 40))]
+    assert day.damaged_bytes == starts[2] - starts[1] and not day.truncated
+    later = recorder(tmp_path)  # a new start, as the daemon's: repairs the tail before its first batch
+    later.add(record(40))
+    later.flush()
+    assert read_record(path).records == [record(i) for i in (*range(10), *range(20, 41))]
