@@ -16,6 +16,7 @@ next member that reads whole, and says how many bytes it skipped; nothing after 
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -198,6 +199,8 @@ def read_record(path: str | Path) -> RecordedDay:
             values = [float(c) for c in cells[1:]]
         except ValueError:
             raise RecordError(f"{name}:{number}: not a time or a number in {line!r}") from None
+        if not all(math.isfinite(v) for v in values):  # (the recorder writes none: a hand edit, as a trace refuses)
+            raise RecordError(f"{name}:{number}: not a finite number in {line!r}")
         per_load = values[2:]
         records.append(DecisionRecord(stamp, values[1], values[0], tuple(per_load[0::3]),
                                       tuple(per_load[1::3]), tuple(per_load[2::3])))

@@ -46,6 +46,15 @@ class RecordingFactory:
     """A regulator factory for `replay` that records every decision into `directory` as the daemon would."""
 
     def __init__(self, directory: Path, make_regulator: Callable[[str, Any], Any]) -> None:
+        # A folder that already holds days would get this replay appended to them (a second run doubles
+        # the day in every figure): refused, as a file in place of the folder is.
+        if directory.exists() and not directory.is_dir():
+            raise TraceError(f"--record {directory}: not a folder")
+        held = sorted(path.name for path in directory.glob("pyseb-*.csv.gz")) if directory.is_dir() else []
+        if held:
+            raise TraceError(f"--record {directory}: already holds recorded days ({', '.join(held[:3])}"
+                             f"{', ...' if len(held) > 3 else ''}): the replay would be added to them; give an "
+                             "empty or new folder")
         self.directory = directory
         self._make = make_regulator
         self.recorder: DayRecorder | None = None

@@ -11,7 +11,7 @@ from simulation.config import read_sim_config
 from simulation.report import find_day, plot_report, report_day
 from simulation.response import glitch_notes
 from simulation.tune import best, config_lines, daylight, default_jobs, format_table, outcome, run_grid
-from simulation.tune_grid import build_grid, points, write_variants
+from simulation.tune_grid import TuneError, build_grid, points, write_variants
 
 __all__ = ["add_report_parser", "add_tune_parser", "run_report", "run_tune"]
 
@@ -68,7 +68,7 @@ def run_tune(args: argparse.Namespace) -> int:
     """Replay the days over the grid and print the trade-off table, the best setting and its lines."""
     began = time.perf_counter()
     if args.jobs < 1:
-        raise ValueError("--jobs must be at least 1")
+        raise TuneError("--jobs must be at least 1")
     axes = build_grid(args.config, args.sets)
     grid = points(axes)
     with tempfile.TemporaryDirectory(prefix="pyseb-tune-") as work:
@@ -98,7 +98,8 @@ def run_tune(args: argparse.Namespace) -> int:
         print(f"\n(tuned in {elapsed:.1f} s)")
         return 1
     print(f"\nbest: capture {chosen.capture_pct:.1f} %, caused import {chosen.caused_import_wh:.0f} Wh a day; "
-          "paste into your config:\n")
+          "set these keys in your config, each in the section named above it (in the section your config "
+          "has, not a second copy of it):\n")
     print(config_lines(axes, chosen.setting))
     print(f"\n(tuned in {elapsed:.1f} s)")
     return 0

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.decisions import DecisionRecord
-from recording.format import read_record
+from recording.format import RecordError, header_text, read_record
 from recording.writer import DayRecorder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -233,3 +233,11 @@ def test_a_batch_damaged_in_the_middle_is_skipped_and_nothing_after_it_is_cut(tm
     later.add(record(40))
     later.flush()
     assert read_record(path).records == [record(i) for i in (*range(10), *range(20, 41))]
+
+
+def test_a_hand_edited_nan_in_a_day_file_is_refused_as_a_trace_refuses_it(tmp_path: Path) -> None:
+    path = tmp_path / "pyseb-2026-06-01.csv.gz"
+    text = header_text(["ecs"], [False], 10.0) + "2026-06-01T12:00:00.000+02:00,nan,300,0,0,2000\n"
+    path.write_bytes(gzip.compress(text.encode()))
+    with pytest.raises(RecordError, match="not a finite number"):
+        read_record(path)

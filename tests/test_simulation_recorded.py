@@ -128,3 +128,16 @@ def test_a_file_that_is_not_a_recorded_day_is_refused(tmp_path: Path, capsys: py
     bad.write_bytes(b"\x1f\x8b" + b"garbage")
     assert main(["report", str(bad)]) == 2
     assert "no header" in capsys.readouterr().err
+
+
+def test_replay_record_refuses_a_folder_that_already_holds_days(live: dict[str, Any], tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    # A second `replay --record DIR` into the same folder used to append the day to the first: 48 h of it.
+    folder = live["files"][0].parent
+    trace = write_evening(tmp_path)
+    assert main(["replay", str(trace), "-c", str(live["config"]), "--record", str(folder)]) == 2
+    assert "already holds recorded days" in capsys.readouterr().err
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    assert main(["replay", str(trace), "-c", str(live["config"]), "--record", str(afile)]) == 2
+    assert "not a folder" in capsys.readouterr().err

@@ -46,8 +46,8 @@ def test_the_best_setting_known_by_construction(tmp_path: Path, days: list[Path]
     captured = capsys.readouterr()
     out = captured.out
     # Most capture: the smallest margin, and a threshold that follows every rise of the surplus.
-    assert "best: capture" in out and out.rstrip().split("paste into your config:")[1].split("(tuned in")[0].split() \
-        == ["[evaluate]", "margin", "=", "10", "balance_threshold", "=", "10"]
+    lines = out.rstrip().split("not a second copy of it):")[1].split("(tuned in")[0].split()
+    assert "best: capture" in out and lines == ["[evaluate]", "margin", "=", "10", "balance_threshold", "=", "10"]
     table = [line for line in out.splitlines() if line[:2] in ("* ", "  ") and line[2:].strip()[:1].isdigit()]
     assert len(table) == 6 and table[0].startswith("* ")
     captures = {tuple(line[2:].split()[:2]): float(line[2:].split()[2]) for line in table}
@@ -57,7 +57,7 @@ def test_the_best_setting_known_by_construction(tmp_path: Path, days: list[Path]
     # No import allowed: only a margin that covers the house's 250 W steps qualifies.
     assert main(["tune", *map(str, days), "-c", str(config), *grid, "--max-import-wh", "0"]) == 0
     out = capsys.readouterr().out
-    assert out.split("paste into your config:")[1].split("(tuned in")[0].split() == \
+    assert out.split("not a second copy of it):")[1].split("(tuned in")[0].split() == \
         ["[evaluate]", "margin", "=", "300", "balance_threshold", "=", "10"]
 
 
@@ -122,3 +122,17 @@ def test_set_relays_key_is_checked(tmp_path: Path, sets: list[str], message: str
 def test_set_relays_key_without_a_relay(tmp_path: Path) -> None:
     with pytest.raises(TuneError, match="--set relays.min_on_s: the config has no relay load"):
         build_grid(write_config(tmp_path, "ecs = variable"), ["relays.min_on_s=300"])
+
+
+def test_a_file_given_by_set_is_relative_to_the_config_as_in_the_config(tmp_path: Path, days: list[Path],
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    # The variants are written in a work folder: `--set ecs.calibration=sub/curve.csv` must still mean the
+    # file beside the config, as `calibration = sub/curve.csv` in it would.
+    config = write_config(tmp_path, "ecs = variable")
+    (tmp_path / "sub").mkdir()
+    curve = Path(__file__).resolve().parent.parent / "calibration" / "power_calibration_ECS-04.csv"
+    (tmp_path / "sub" / "curve.csv").write_text(curve.read_text())
+    assert main(["tune", str(days[0]), "-c", str(config), "--set", "ecs.calibration=sub/curve.csv",
+                 "--jobs", "1"]) in (0, 1)
+    out, err = capsys.readouterr()
+    assert "calibration file not found" not in err and "sub/curve.csv" in out
