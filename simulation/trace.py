@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import math
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
 import numpy as np
@@ -63,13 +63,19 @@ class Trace:
 
     def hhmm(self, time_s: float) -> str:
         """`HH:MM` of an epoch time; the end of the first day reads `24:00`, not `00:00`."""
-        if abs(time_s - self.day_start_s() - 86400) < 1e-6:
+        if abs(time_s - self.at_clock("24:00")) < 1e-6:
             return "24:00"
         return self.clock(time_s)[:5]
 
     def at_clock(self, text: str) -> float:
-        """Epoch seconds of `HH:MM[:SS]` on the trace's first day (`24:00` is the next midnight)."""
-        return self.day_start_s() + parse_clock(text)
+        """Epoch seconds of `HH:MM[:SS]` on the trace's first day (`24:00` is the next midnight), as the
+        house's clock reads it: on a day the clocks change, 08:00 is not midnight + 8 h."""
+        seconds = parse_clock(text)
+        first = datetime.fromtimestamp(self.start_s, self.tz)
+        day = first.date() + timedelta(days=int(seconds // 86400))
+        hours, rest = divmod(int(seconds % 86400), 3600)
+        wall = datetime(day.year, day.month, day.day, hours, rest // 60, rest % 60, tzinfo=self.tz)
+        return wall.timestamp() + (seconds - int(seconds))
 
 
 def parse_clock(text: str) -> float:

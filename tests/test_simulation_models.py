@@ -231,3 +231,26 @@ def test_pzem_messages_are_the_firmwares_bytes() -> None:
     night = [meter.reading(0, 2) for _ in range(50)]
     assert all(night[i] != night[i + 1] for i in range(len(night) - 1))  # never the same bytes twice in a row
     assert pzem_boot("CONSOMMATION").startswith('{ "type": pzem, "id": CONSOMMATION, "fw_version": 1.3a')
+
+
+@pytest.mark.parametrize("day, offset_h", [("2022-03-27", 2), ("2022-10-30", 1)])
+def test_a_time_of_day_on_a_day_the_clocks_change_is_the_house_clocks(tmp_path: Path, day: str,
+                                                                       offset_h: int) -> None:
+    # 08:00 on the night the clocks change is not midnight + 8 h: --from/--to and tune's daylight read the
+    # wall clock, as the trace's own times do.
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from simulation.trace import read_trace
+
+    paris = ZoneInfo("Europe/Paris")
+    path = tmp_path / "dst.csv"
+    midnight = datetime.fromisoformat(f"{day}T00:00:00").replace(tzinfo=paris).timestamp()
+    rows = (datetime.fromtimestamp(midnight + 3600 * i, paris).isoformat() for i in range(23))
+    path.write_text("time,production_w,house_w\n" + "".join(f"{row},0,300\n" for row in rows))
+    trace = read_trace(path, paris)
+    eight = trace.at_clock("08:00")
+    assert eight == datetime.fromisoformat(f"{day}T08:00:00").replace(tzinfo=paris).timestamp()
+    assert datetime.fromtimestamp(eight, paris).utcoffset().total_seconds() == offset_h * 3600
+    assert trace.hhmm(eight) == "08:00" and trace.hhmm(trace.at_clock("24:00")) == "24:00"
+    assert trace.at_clock("24:00") - trace.at_clock("00:00") == (23 if offset_h == 2 else 25) * 3600
