@@ -85,6 +85,8 @@ def _replay(args: argparse.Namespace) -> int:
     print(f"Replay of {trace.path} with {args.config}: {trace.hhmm(result.start_s)} to "
           f"{trace.hhmm(result.end_s)}, a period of {result.rows[0].period_s:g} s")
     print(format_summary(result.summary))
+    for note in trace.notes:
+        print(f"\n{note}")
     for note in glitch_notes({spec.name: spec.response_path for spec in result.config.loads
                               if spec.response_path is not None}):
         print(f"\n{note}")

@@ -38,8 +38,15 @@ def trace_from_record(path: str | Path, tz: tzinfo | None) -> Trace:
         drawing_w = sum(record.believed_w)
     if len(times) < 2:
         raise TraceError(f"{path}: needs at least two decisions, found {len(times)}")
-    step = float(np.median(np.diff(np.asarray(times))))
-    return Trace(str(path), tuple(times), tuple(production), tuple(house), step, tz)
+    intervals = np.diff(np.asarray(times))
+    step = float(np.median(intervals))
+    # Over a gap (the daemon stopped, or regulation suspended on silent meters) nothing was recorded: the
+    # replay draws the sun in a straight line and holds the house across it. Said, not hidden.
+    gaps = intervals[intervals > day.max_gap_s]
+    notes = (f"{path}: {len(gaps)} gap(s) with no decision recorded ({gaps.sum() / 3600:.2f} h in all, the longest "
+             f"{gaps.max() / 60:.0f} min): replayed with the sun in a straight line and the house held across them",) \
+        if len(gaps) else ()
+    return Trace(str(path), tuple(times), tuple(production), tuple(house), step, tz, notes)
 
 
 class RecordingFactory:

@@ -30,6 +30,7 @@ class Trace:
     house_w: tuple[float, ...]
     step_s: float
     tz: tzinfo | None  # zone the trace's naive times are read in (None: the system's)
+    notes: tuple[str, ...] = ()  # what the reader had to assume (a recording's gaps), printed with the figures
 
     @property
     def start_s(self) -> float:

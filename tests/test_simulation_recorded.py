@@ -3,6 +3,7 @@ takes a recorded day, `report` prints the daemon's own report of it and draws it
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import sys
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from recording.format import format_rows, header_text, read_record
 from simulation.__main__ import main
 from simulation.recorded import RecordingFactory
 from simulation.replay import real_regulator, replay
@@ -141,3 +143,16 @@ def test_replay_record_refuses_a_folder_that_already_holds_days(live: dict[str, 
     afile.write_text("")
     assert main(["replay", str(trace), "-c", str(live["config"]), "--record", str(afile)]) == 2
     assert "not a folder" in capsys.readouterr().err
+
+
+def test_a_gap_in_a_recording_is_said_not_replayed_silently(live: dict[str, Any], tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    # The daemon stopped for 20 minutes: the replay draws the sun in a straight line across, and says so.
+    day = read_record(live["files"][0])
+    cut = [r for r in day.records if not 3600 <= r.time_s - day.records[0].time_s < 3600 + 1200]
+    gapped = tmp_path / "records" / "pyseb-gapped.csv.gz"
+    gapped.parent.mkdir()
+    gapped.write_bytes(gzip.compress((header_text(day.names, day.relays, day.max_gap_s)
+                                      + format_rows(cut, day.tz)).encode()))
+    assert main(["replay", str(gapped), "-c", str(live["config"])]) == 0
+    assert "1 gap(s) with no decision recorded" in capsys.readouterr().out
