@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from calibration.monotone import analyse_sweep, isotonic_blocks
+from calibration.monotone import SweepShape, analyse_sweep, isotonic_blocks
 from calibration.points import CalibrationError, CalibrationPoints, read_calibration_csv
 from calibration.thermostat import fit_cut_reason
 
@@ -131,11 +131,31 @@ def _table_from_blocks(percent: np.ndarray, watts: np.ndarray, min_on_percent: f
     return knots_p, knots_w
 
 
-def _fit_robust(points: CalibrationPoints) -> PowerCurve:
+# The load's own meter reads a few watts with the load off (1 W on the real sweeps). An "off level" of this
+# much of the top reading (and at least MAX_OFF_W) is no off level: a meter that froze on a reading and
+# repeated it down the sweep, or a variator that ignored its commands. Such a curve would have the daemon
+# command, say, 88 % (2.2 kW) for a 300 W surplus.
+MAX_OFF_SHARE = 0.05
+MAX_OFF_W = 50.0
+
+
+def _checked_shape(points: CalibrationPoints) -> SweepShape:
+    """The sweep's shape, refused (CalibrationError) when it never conducts or its off level is no off level."""
     shape = analyse_sweep(points.watts)
+    top_w = float(np.max(points.watts))
+    if shape.off_w > max(MAX_OFF_W, MAX_OFF_SHARE * top_w):
+        raise CalibrationError(
+            f"{points.source}: the lowest readings are {shape.off_w:g} W, where a load that is off reads a few "
+            f"watts: the meter froze on a reading (the same message again and again), or the variator did not "
+            f"follow the commands, or this is not the load's own meter; sweep again")
     if shape.first_on >= len(points):
         raise CalibrationError(f"{points.source}: the load never conducts (every reading is at the off "
                                f"level, {shape.off_w:g} W)")
+    return shape
+
+
+def _fit_robust(points: CalibrationPoints) -> PowerCurve:
+    shape = _checked_shape(points)
     keep = np.ones(len(points), dtype=bool)
     keep[: shape.first_on] = False
     keep[list(shape.outliers)] = False
@@ -158,10 +178,7 @@ def _fit_poly(points: CalibrationPoints, degree: int) -> PowerCurve:
         raise CalibrationError(f"{points.source}: {len(points)} points cannot fit a degree-{degree} polynomial")
     # The seed's regression: every point, misfires and outliers included.
     coefficients = np.polyfit(points.percent, points.watts, degree)
-    shape = analyse_sweep(points.watts)
-    if shape.first_on >= len(points):
-        raise CalibrationError(f"{points.source}: the load never conducts (every reading is at the off "
-                               f"level, {shape.off_w:g} W)")
+    shape = _checked_shape(points)
     min_on = float(points.percent[shape.first_on])
     top = float(points.percent[-1])
     grid = np.round(np.arange(round(min_on * 10), int(np.floor(top * 10 + 1e-6)) + 1) * GRID_STEP_PERCENT, 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import signal
 import sys
 import threading
@@ -64,6 +65,15 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _plan(args: argparse.Namespace) -> SweepPlan:
     problems = []
+    # (nan and inf pass every comparison below the wrong way: refused before the variator is driven)
+    for flag, value in (("--start", args.start), ("--stop", args.stop), ("--step", args.step),
+                        ("--end-percent", args.end_percent), ("--first-settle", args.first_settle),
+                        ("--settle", args.settle), ("--availability-wait", args.availability_wait),
+                        ("--meter-timeout", args.meter_timeout)):
+        if not math.isfinite(value):
+            problems.append(f"{flag} {value:g}: not a finite number")
+    if problems:
+        raise SweepConfigError("\n".join(problems))
     if not 0.0 <= args.stop < args.start <= 100.0:
         problems.append(f"--start {args.start:g} and --stop {args.stop:g}: need 0 <= stop < start <= 100")
     if not 0.0 < args.step <= 100.0:

@@ -223,3 +223,17 @@ def test_one_number_at_a_time_is_numpys_interp_to_the_last_bit(path: Path, metho
     assert [curve.watts_at(float(p)) for p in percents] == np.asarray(curve.watts_at(percents)).tolist()
     assert [curve.percent_for(float(w)) for w in watts] == np.asarray(curve.percent_for(watts)).tolist()
     assert [curve.watts_at(int(p)) for p in range(101)] == np.asarray(curve.watts_at(np.arange(101.0))).tolist()
+
+
+@pytest.mark.parametrize("method", ["robust", "poly"])
+def test_a_sweep_read_through_a_frozen_meter_is_refused(method: str) -> None:
+    # The meter froze at 88 % and repeated 2190 W down to 0 %: its "off level" is 2.2 kW. Kept, the daemon
+    # would command 88 % (2.2 kW) for a 300 W surplus.
+    real = read_calibration_csv(REAL[3])
+    frozen = np.where(real.percent <= 88.0, 2190.0, real.watts)
+    points = CalibrationPoints(percent=real.percent, watts=frozen, source="frozen.csv")
+    with pytest.raises(CalibrationError, match="lowest readings are 2190 W.*the meter froze"):
+        fit_curve(points, method)
+    ignored = CalibrationPoints(percent=real.percent, watts=np.full(real.percent.size, 2290.0), source="flat.csv")
+    with pytest.raises(CalibrationError, match="lowest readings are 2290 W"):
+        fit_curve(ignored, method)

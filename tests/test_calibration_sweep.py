@@ -193,6 +193,17 @@ def test_bad_timings_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "--step 0: need 0 < step <= 100" in err and "--readings 0" in err and "--start 120" in err
 
 
+def test_nan_and_inf_options_are_refused_before_anything_is_sent(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    # (they passed every comparison: the variator was driven to 100 %, then a traceback)
+    config = write_config(tmp_path, free_port())  # nothing listens there: a refusal comes before connecting
+    assert sweep(config, tmp_path / "x.csv", "--settle", "nan", "--first-settle", "inf",
+                 "--meter-timeout", "nan") == 2
+    err = capsys.readouterr().err
+    assert "--settle nan: not a finite number" in err and "--first-settle inf: not a finite number" in err
+    assert "--meter-timeout nan" in err and "cannot connect" not in err
+
+
 def test_an_unreachable_broker(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = write_config(tmp_path, free_port())  # nothing listens there
     assert sweep(config, tmp_path / "x.csv") == 2
