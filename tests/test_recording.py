@@ -34,13 +34,18 @@ def recorder(directory: Path, **kwargs: object) -> DayRecorder:
                        **kwargs)  # type: ignore[arg-type]
 
 
-def test_round_trip_in_batches_read_by_gzip_too(tmp_path: Path) -> None:
-    rec = recorder(tmp_path)
-    for batch in range(3):
+def recorded_in_batches(directory: Path, batches: int) -> Path:
+    """The day file of `batches` batches of 10 decisions, each flushed (one gzip member each)."""
+    rec = recorder(directory)
+    for batch in range(batches):
         for i in range(batch * 10, batch * 10 + 10):
             rec.add(record(i))
         rec.flush()
-    path = tmp_path / "pyseb-2026-06-01.csv.gz"
+    return directory / "pyseb-2026-06-01.csv.gz"
+
+
+def test_round_trip_in_batches_read_by_gzip_too(tmp_path: Path) -> None:
+    path = recorded_in_batches(tmp_path, 3)
     day = read_record(path)
     assert day.names == ("ecs", "radiator") and day.relays == (False, True) and day.max_gap_s == 10
     assert day.date == "2026-06-01" and not day.truncated
@@ -215,12 +220,7 @@ def test_a_run_as_root_leaves_the_recordings_to_the_folders_owner(tmp_path: Path
 def test_a_batch_damaged_in_the_middle_is_skipped_and_nothing_after_it_is_cut(tmp_path: Path) -> None:
     # A bad byte in batch 2 of 4 (a bad sector, a hand edit): the reader skips that batch only, and the
     # recorder, appending again, keeps batches 3 and 4 (it used to cut the file there as a crash's tail).
-    rec = recorder(tmp_path)
-    for batch in range(4):
-        for i in range(batch * 10, batch * 10 + 10):
-            rec.add(record(i))
-        rec.flush()
-    path = tmp_path / "pyseb-2026-06-01.csv.gz"
+    path = recorded_in_batches(tmp_path, 4)
     data = bytearray(path.read_bytes())
     starts = [i for i in range(len(data)) if data[i:i + 3] == b"\x1f\x8b\x08"]
     assert len(starts) == 4
