@@ -72,8 +72,8 @@ class ClosedLoop:
         self._continuous: dict[str, _Continuous] = {}
         self._clocks: dict[str, RelayClock] = {}
         self._beliefs_moved_w = 0.0  # this decision's: see decide
-        # The import guard's bucket (watt-seconds): each reading's import over the guard level fills it for the
-        # time until the next reading, an import under the level (or an export) drains it by what it falls short.
+        # The import guard's count (watt-seconds): a reading over the guard level adds its import since the last
+        # reading, one at or under it (or an export) takes back what a reading at the level adds (_guard_due).
         self._import_ws = 0.0
         self._guard_seen: tuple[float, float] | None = None  # (grid watts, time) at the last decision
         self._last_production: tuple[float, float] | None = None  # (watts, time) at the last decision
