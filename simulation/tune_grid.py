@@ -20,7 +20,7 @@ from settings.options import Option
 from settings.problems import ConfigError
 from settings.sections import EVALUATE_OPTIONS
 from simulation.config import read_sim_config
-from simulation.variants import make_paths_absolute
+from simulation.variants import make_paths_absolute, value_as_in_config
 
 __all__ = ["DEFAULT_CANDIDATES", "Axis", "TuneError", "build_grid", "points", "write_variants"]
 
@@ -139,19 +139,6 @@ def points(axes: Sequence[Axis]) -> list[tuple[str, ...]]:
     return list(itertools.product(*(axis.values for axis in axes)))
 
 
-# Keys whose value is a file: a relative one is relative to the config's folder, as in the config itself.
-PATH_KEYS = ("calibration", "ca_file", "cert_file", "key_file")
-
-
-def _as_in_config(key: str, value: str, config: Path) -> str:
-    """`value` as the config would mean it: a relative file path made absolute from the config's folder
-    (the variants are written elsewhere)."""
-    is_path = key in PATH_KEYS or key.endswith(".response")
-    if not is_path or not value.strip() or value.strip().lower() == "none" or Path(value).is_absolute():
-        return value
-    return str((config.resolve().parent / value.strip()).resolve())
-
-
 def write_variants(config: Path, axes: Sequence[Axis], settings: Sequence[tuple[str, ...]],
                    directory: Path) -> list[Path]:
     """One config file per setting in `directory`, each checked as the daemon and the simulator read it."""
@@ -170,7 +157,7 @@ def write_variants(config: Path, axes: Sequence[Axis], settings: Sequence[tuple[
         cp.read_dict(base)
         for axis, value in zip(axes, setting, strict=True):
             for section, key in axis.targets:
-                cp.set(section, key, _as_in_config(key, value, config))
+                cp.set(section, key, value_as_in_config(key, value, config))
         path = directory / f"setting-{index + 1}.ini"
         with open(path, "w", encoding="utf-8") as handle:
             cp.write(handle)

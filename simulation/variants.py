@@ -10,7 +10,20 @@ from pathlib import Path
 from settings.config import load_settings, read_parser
 from simulation.config import read_sim_config
 
-__all__ = ["make_paths_absolute", "write_variant"]
+__all__ = ["make_paths_absolute", "value_as_in_config", "write_variant"]
+
+
+# Keys whose value is a file: a relative one is relative to the config's folder, as in the config itself.
+PATH_KEYS = ("calibration", "ca_file", "cert_file", "key_file")
+
+
+def value_as_in_config(key: str, value: str, config: Path) -> str:
+    """`value` of `key` as `config` would mean it: a relative file path made absolute from the config's
+    folder (a variant is written elsewhere); any other value as it is."""
+    is_path = key in PATH_KEYS or key.endswith(".response")
+    if not is_path or not value.strip() or value.strip().lower() == "none" or Path(value.strip()).is_absolute():
+        return value
+    return str((config.resolve().parent / value.strip()).resolve())
 
 
 def make_paths_absolute(cp: configparser.ConfigParser, config: Path) -> None:
@@ -26,10 +39,9 @@ def make_paths_absolute(cp: configparser.ConfigParser, config: Path) -> None:
         finder = getattr(type(load), "_calibration_path", None)
         if finder is not None:
             cp.set(load.name, "calibration", str(finder(load.name, load.options.get("calibration"), base)))
-    for section, key in (("mqtt", "ca_file"), ("mqtt", "cert_file"), ("mqtt", "key_file")):
-        value = cp.get(section, key, fallback="").strip()
-        if value and value.lower() != "none":
-            cp.set(section, key, str((base / value).resolve()))
+    for key in ("ca_file", "cert_file", "key_file"):
+        if cp.has_option("mqtt", key):
+            cp.set("mqtt", key, value_as_in_config(key, cp.get("mqtt", key), config))
     for section, key, value in (("status", "persistent", "false"), ("logging", "file", ""),
                                 ("record", "enabled", "false")):
         if not cp.has_section(section):
@@ -40,7 +52,8 @@ def make_paths_absolute(cp: configparser.ConfigParser, config: Path) -> None:
 def write_variant(template: Path, folder: Path, overrides: Iterable[tuple[str, str, str]],
                   name: str = "variant.ini") -> Path:
     """Write `folder/name`: `template` with each (section, key, value) of `overrides` set (a missing section
-    is added) and its paths made absolute, so the copy reads the same files from anywhere."""
+    is added) and its paths made absolute, the overrides' too, so the copy reads the same files from
+    anywhere."""
     cp = read_parser(template)
     if not cp.has_section("simulation"):
         cp.add_section("simulation")
@@ -48,7 +61,7 @@ def write_variant(template: Path, folder: Path, overrides: Iterable[tuple[str, s
     for section, key, value in overrides:
         if not cp.has_section(section):
             cp.add_section(section)
-        cp.set(section, key, value)
+        cp.set(section, key, value_as_in_config(key, value, template))
     target = folder / name
     with open(target, "w", encoding="utf-8") as handle:
         cp.write(handle)
