@@ -34,6 +34,7 @@ class Window:
     day: Path
     start: str | None  # HH:MM:SS, None: the trace's start
     end: str | None
+    notes: tuple[str, ...] = ()  # the trace's own (a recording's gaps), for tune's output
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,16 +53,17 @@ class Outcome:
 
 def daylight(config: Path, day: Path, period_s: float | None) -> Window:
     """The window of `day` with sun in it (whole trace when it has none)."""
-    trace = load_trace(day, read_sim_config(config))
+    sim = read_sim_config(config)
+    trace = load_trace(day, sim)
     lit = np.nonzero(np.asarray(trace.production_w) > 0)[0]
     if lit.size == 0:
-        return Window(day, None, None)
-    step = period_s or read_sim_config(config).period_s
+        return Window(day, None, None, trace.notes)
+    step = period_s or sim.period_s
     start = max(trace.start_s, trace.times_s[int(lit[0])] - DAYLIGHT_PAD_S)
     end = min(trace.end_s, trace.times_s[int(lit[-1])] + DAYLIGHT_PAD_S)
     if end - start < 2 * step:
-        return Window(day, None, None)
-    return Window(day, trace.clock(start), None if end >= trace.end_s else trace.clock(end))
+        return Window(day, None, None, trace.notes)
+    return Window(day, trace.clock(start), None if end >= trace.end_s else trace.clock(end), trace.notes)
 
 
 def _quiet_worker() -> None:

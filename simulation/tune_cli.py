@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 from simulation.config import read_sim_config
-from simulation.replay import load_trace
 from simulation.report import find_day, plot_report, report_day
 from simulation.response import glitch_notes
 from simulation.tune import best, config_lines, daylight, default_jobs, format_table, outcome, run_grid
@@ -79,9 +78,8 @@ def run_tune(args: argparse.Namespace) -> int:
               f"{min(args.jobs, len(grid) * len(windows))} processes; days replayed over their daylight:")
         for window in windows:
             print(f"  {window.day}: {window.start or 'start'} to {window.end or 'end'}")
-        for day in args.days:
-            for note in load_trace(day, read_sim_config(variants[0])).notes:
-                print(f"  {note}")
+        for note in (note for window in windows for note in window.notes):
+            print(f"  {note}")
         for note in glitch_notes({spec.name: spec.response_path for spec in read_sim_config(variants[0]).loads
                                   if spec.response_path is not None}):
             print(f"  {note}")
