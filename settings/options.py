@@ -31,15 +31,12 @@ def _parse_text(text: str) -> str:
 UNSET_WORDS = ("None", "none")  # the seed's spelling of "not set" (topic_force = None, a spare load's keys)
 
 
-def _parse_optional_text(text: str) -> str | None:
-    # The seed writes "None" for "not set" (e.g. topic_force = None).
-    value = text.strip()
-    return None if value in ("", *UNSET_WORDS) else value
-
-
-def _parse_optional_bool(text: str) -> bool | None:
-    value = text.strip()
-    return None if value in ("", *UNSET_WORDS) else _parse_bool(value)
+def _optional(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """`parse`, or None for an empty value or the seed's None ("not set", e.g. topic_force = None)."""
+    def parse_optional(text: str) -> Any:
+        value = text.strip()
+        return None if value in ("", *UNSET_WORDS) else parse(value)
+    return parse_optional
 
 
 def _parse_float(text: str) -> float:
@@ -51,19 +48,14 @@ def _parse_float(text: str) -> float:
     return value
 
 
-def _parse_optional_float(text: str) -> float | None:
-    value = text.strip()
-    return None if value in ("", *UNSET_WORDS) else _parse_float(value)
-
-
 PARSERS: dict[type | str, Callable[[str], Any]] = {
     int: lambda t: int(t.strip()),
     float: _parse_float,
     bool: _parse_bool,
     str: _parse_text,
-    "text?": _parse_optional_text,
-    "float?": _parse_optional_float,
-    "bool?": _parse_optional_bool,
+    "text?": _optional(_parse_text),
+    "float?": _optional(_parse_float),
+    "bool?": _optional(_parse_bool),
 }
 
 
