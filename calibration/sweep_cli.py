@@ -14,6 +14,7 @@ from types import FrameType
 from calibration.sweep import Sweeper, SweepError, SweepPlan, format_percent
 from calibration.sweep_config import SweepConfigError, load_sweep_target
 from calibration.sweep_files import SweepFiles
+from shell.stop_signals import STOP_SIGNALS
 
 __all__ = ["add_sweep_arguments", "default_csv_path", "run_sweep"]
 
@@ -145,8 +146,8 @@ def run_sweep(args: argparse.Namespace) -> int:
 
     previous: dict[signal.Signals, object] = {}
     if threading.current_thread() is threading.main_thread():
-        # SIGHUP too: a sweep run over ssh whose session drops must leave the load at the end percent.
-        for signum in (signal.SIGINT, signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])):
+        # (SIGHUP too: a sweep run over ssh whose session drops must leave the load at the end percent)
+        for signum in STOP_SIGNALS:
             previous[signum] = signal.signal(signum, on_signal)
     print(f"sweep of [{target.name}]: {target.topic_set_power} <- percent, {target.topic_read_power} -> watts; "
           f"writing {files.partial}, which becomes {csv_path} once complete (log: {log_path}); Ctrl-C stops "

@@ -20,6 +20,7 @@ from shell.forecast_fetch import ForecastFetched, ForecastFetcher
 from shell.lock import InstanceLock
 from shell.loglimit import FloodLimiter
 from shell.mqtt_link import ATTEMPT_FAILED, Connected, Disconnected, LinkFault, Message, MqttLink, Refused
+from shell.stop_signals import STOP_SIGNALS
 from status.saver import StatusSaver
 from status.store import load_status, remove_stale_temporaries
 
@@ -27,9 +28,6 @@ log = logging.getLogger(__name__)
 
 TICK_S = 0.5  # timers (force expiry, stale meters) run at least this often
 EXIT_LINK_FAULT = 1
-# A dropped ssh session or a closed terminal sends SIGHUP to a daemon run in the foreground: it stops as on
-# SIGTERM (loads to 0, status saved), not with Python's default of dying with the loads left as they were.
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name))
 
 
 class LinkReport:
