@@ -44,6 +44,9 @@ from settings.sections import (
 from settings.topics import TopicRole, topic_problem
 
 log = logging.getLogger(__name__)
+# Keys of [evaluate] read and let go, each with what the user is told: the seed's daily-rule keys it never used,
+# and those of Coturex's later configs that PySEB does another way (the reference lists the same).
+EVALUATE_IGNORED: dict[str, str] = {**FIELD_EVALUATE_IGNORED, **SEED_EVALUATE_IGNORED}
 
 # Sections other parts of PySEB read; the daemon's loader leaves their keys to them.
 EXTENSION_SECTIONS: set[str] = {"simulation"}
@@ -104,8 +107,7 @@ def load_settings(path: str | Path) -> Settings:
     reader = SectionReader()
 
     mqtt_raw = reader.read(cp, "mqtt", MQTT_OPTIONS, ignored=MQTT_IGNORED)
-    evaluate_raw = reader.read(cp, "evaluate", EVALUATE_OPTIONS + FIELD_EVALUATE_OPTIONS,
-                               ignored={**FIELD_EVALUATE_IGNORED, **SEED_EVALUATE_IGNORED})
+    evaluate_raw = reader.read(cp, "evaluate", EVALUATE_OPTIONS + FIELD_EVALUATE_OPTIONS, ignored=EVALUATE_IGNORED)
     status_raw = reader.read(cp, "status", STATUS_OPTIONS)
     logging_raw = reader.read(cp, "logging", LOGGING_OPTIONS)
     record_raw = reader.read(cp, "record", RECORD_OPTIONS)

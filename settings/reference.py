@@ -14,11 +14,12 @@ from typing import Any
 
 from equipments.base import Equipment
 from equipments.registry import BUILTIN, resolve_kind
-from field.config import FIELD_EVALUATE_IGNORED, FIELD_EVALUATE_OPTIONS, FIELD_LOAD_OPTIONS
+from field.config import FIELD_EVALUATE_OPTIONS, FIELD_LOAD_OPTIONS
 from field.fallback_settings import FALLBACK_OPTIONS, SEASON_OPTIONS
 from field.forecast_settings import FORECAST_OPTIONS, OWM_OPTIONS
 from integrations.domoticz_settings import DOMOTICZ_IGNORED, DOMOTICZ_OPTIONS, MQTT_IGNORED
 from integrations.homeassistant_settings import HOMEASSISTANT_OPTIONS
+from settings.config import EVALUATE_IGNORED
 from settings.options import REQUIRED, Option
 from settings.sections import (
     EVALUATE_OPTIONS,
@@ -27,7 +28,6 @@ from settings.sections import (
     LOGGING_OPTIONS,
     MQTT_OPTIONS,
     RECORD_OPTIONS,
-    SEED_EVALUATE_IGNORED,
     SEED_LOAD_IGNORED,
     STATUS_OPTIONS,
 )
@@ -53,7 +53,7 @@ DAEMON_SECTIONS: tuple[Section, ...] = (
     Section("evaluate", "How the regulator decides, and when the meters count as silent; the seed's keys of the "
             "daily rules are read here too.",
             "settings/sections.py EVALUATE_OPTIONS, field/config.py FIELD_EVALUATE_OPTIONS",
-            EVALUATE_OPTIONS + FIELD_EVALUATE_OPTIONS, {**FIELD_EVALUATE_IGNORED, **SEED_EVALUATE_IGNORED}),
+            EVALUATE_OPTIONS + FIELD_EVALUATE_OPTIONS, EVALUATE_IGNORED),
     Section("status", "The status file (saved every status_time seconds, restored at start).",
             "settings/sections.py STATUS_OPTIONS", STATUS_OPTIONS),
     Section("logging", "Where the log goes and how much of it.", "settings/sections.py LOGGING_OPTIONS",
