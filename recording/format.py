@@ -178,11 +178,10 @@ def read_record(path: str | Path) -> RecordedDay:
     except OSError as exc:
         raise RecordError(f"{name}: cannot read: {exc.strerror or exc}") from None
     members = read_members(data)
-    good, raw, truncated = members.end, members.text, members.end < len(data)
-    if good == 0 and data[:2] != b"\x1f\x8b":
+    if members.end == 0 and data[:2] != b"\x1f\x8b":
         raise RecordError(f"{name}: not a gzip file (a recorded day is .csv.gz)")
     try:
-        lines = raw.decode("utf-8").splitlines()
+        lines = members.text.decode("utf-8").splitlines()
     except UnicodeDecodeError:
         raise RecordError(f"{name}: not UTF-8 text inside") from None
     if len(lines) < 2:
@@ -205,6 +204,6 @@ def read_record(path: str | Path) -> RecordedDay:
         records.append(DecisionRecord(stamp, values[1], values[0], tuple(per_load[0::3]),
                                       tuple(per_load[1::3]), tuple(per_load[2::3])))
     first = datetime.fromisoformat(lines[2].split(",", 1)[0]) if records else None
-    return RecordedDay(name, names, relays, records, truncated, max_gap_s,
+    return RecordedDay(name, names, relays, records, members.end < len(data), max_gap_s,
                        None if first is None else first.date().isoformat(), None if first is None else first.tzinfo,
                        members.skipped)
