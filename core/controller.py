@@ -72,6 +72,7 @@ class ClosedLoop:
         self._continuous: dict[str, _Continuous] = {}
         self._clocks: dict[str, RelayClock] = {}
         self._beliefs_moved_w = 0.0  # this decision's: see decide
+        self._measures_wait = False  # this decision's: see decide
         # The import guard's count (watt-seconds): a reading over the guard level adds its import since the last
         # reading, one at or under it (or an export) takes back what a reading at the level adds (_guard_due).
         self._import_ws = 0.0
@@ -94,8 +95,12 @@ class ClosedLoop:
         return sum(self.trial_sheds_by.values())
 
     # --- one decision -------------------------------------------------------------------------------
-    def decide(self, loads: Sequence[Equipment], consumption_w: float, production_w: float, now: float) -> str:
-        """Command the regulated `loads` (priority order) for these readings; returns a one-line summary."""
+    def decide(self, loads: Sequence[Equipment], consumption_w: float, production_w: float, now: float,
+               measures_wait: bool = False) -> str:
+        """Command the regulated `loads` (priority order) for these readings; returns a one-line summary.
+        `measures_wait`: another load's believed watts are in doubt (a heater suspected full), so a load of
+        unknown power, measured by the house's step less the others' beliefs, does not switch on yet."""
+        self._measures_wait = measures_wait
         for load in loads:  # every relay's clock sees a switch made by anyone (the start, a force, an unforce)
             if isinstance(load, RelayEquipment):
                 self._clock(load).seen(load.is_on, load.last_command_at)
@@ -171,6 +176,7 @@ class ClosedLoop:
                        now: float) -> float:
         """Switch the relays for a total of `total_w`; returns the watts the relays left on draw."""
         left_w = total_w  # what the loads from here on may take, the ones before at their max
+        no_export_total_w = total_w + self.params.gain * self.params.setpoint_w  # the total for a grid at 0 W
         on_w = 0.0
         wanted_off: list[RelayEquipment] = []  # on, wanted off, held by their dwell
         # Whether each relay's dwell lets it switch now (only its own switch, below, restarts its clock), and
@@ -200,9 +206,12 @@ class ClosedLoop:
             on = load.is_on
             if on:
                 # Within the hysteresis band the variable loads before it give back what it lacks; never
-                # so far that the loads' total cannot cover the relays left on (that would be import).
+                # so far that the loads' total with no export at all cannot cover the relays left on (that
+                # would be import). The setpoint is the variable loads' target, not a relay's: a relay with
+                # no variable load to give back, switched off for 9 W short of a 10 W setpoint, would rest
+                # its min_off_s with all its watts exported.
                 want = (power_w is not None and left_w >= power_w - hysteresis_w
-                        and total_w - on_w - power_w >= 0)
+                        and no_export_total_w - on_w - power_w >= 0)
                 clock = self._clock(load)
                 if clock.trial and want and not (isinstance(load, UnknownEquipment) and load.measuring):
                     clock.trial = False  # measured, and it fits: from now on it keeps its dwell
@@ -221,10 +230,13 @@ class ClosedLoop:
                                   on_delay_s)
             if want != on:
                 if free[index]:
-                    if want and (measuring or (switched and isinstance(load, UnknownEquipment))):
+                    if want and (measuring or (isinstance(load, UnknownEquipment)
+                                               and (switched or self._measures_wait))):
                         # (a switch off goes through: an import is worse than a measure to do again)
-                        log.debug("%s: waits a decision: %s measured alone", load.name,
-                                  "a load is being" if measuring else "it is")
+                        log.debug("%s: waits: %s", load.name,
+                                  "a load is being measured alone" if measuring
+                                  else "it is measured alone" if switched
+                                  else "its measure would count on a heater suspected full")
                         waiting_w += claim_w  # its place kept, as for an on delay
                     elif self._switch(load, want, left_w, consumption_w, loads, now):
                         switched = True

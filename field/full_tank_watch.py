@@ -144,6 +144,11 @@ class FullTankWatch:
                      ", ".join(cleared))
         return bool(cleared)
 
+    def in_doubt(self) -> bool:
+        """True while some load is suspected full: what it draws is in doubt until the re-probe decides (its
+        belief may be its command's watts while its thermostat has cut)."""
+        return any(detector.suspect_since is not None and not detector.full for _, detector in self._inferred_loads)
+
     def holds_any(self) -> bool:
         """True while some load is in a re-probe hold (`excluded` may then be True for it)."""
         return bool(self._held)

@@ -409,6 +409,21 @@ def test_no_hysteresis_without_a_variable_load_to_give_back(tmp_path: Path) -> N
     assert h.last(RADIATOR) == "OFF" and watts(h, "ecs") == 940
 
 
+def test_a_relay_with_nothing_to_give_back_stays_on_while_the_grid_exports(tmp_path: Path) -> None:
+    # The setpoint is the variable loads' target. A relay alone goes off at an import, not at 5 W of export
+    # short of the 20 W setpoint: off, it would rest its min_off_s with its 1000 W exported.
+    h = closed_loop(tmp_path, "radiator", dwell_s=(0, 0))
+    house = House(h, base_w=300, pv_w=300 + 1000 + 20)
+    house.read()
+    assert h.last(RADIATOR) == "ON"
+    house.pv_w -= 15  # 5 W of export
+    house.read()
+    assert h.last(RADIATOR) == "ON"
+    house.pv_w -= 10  # 5 W of import
+    house.read()
+    assert h.last(RADIATOR) == "OFF"
+
+
 def test_an_implausible_step_teaches_nothing(tmp_path: Path) -> None:
     h = closed_loop(tmp_path, "radiator", "ecs")
     house = House(h, base_w=300, pv_w=300 + 1500 + 20, radiator_w=1000)

@@ -359,6 +359,23 @@ def test_a_cut_split_over_two_readings_is_seen() -> None:
     assert tank.suspect_since == house.now
 
 
+def test_a_cut_split_over_two_readings_with_a_relay_switched_between_them_is_seen() -> None:
+    # The serf-east replay, demo house: a 600 W relay switched on at the reading that showed the first half
+    # of the cut, and off again at the next. The others' believed watts are subtracted at each reading, so
+    # the heater's own fall still shows (before: "the other loads moved", and the cut went unseen for 1.5 h).
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.command(2300)
+    house.run(60)
+    house.others_w = 600.0  # the relay on...
+    house.run(2, appliance_w=-1150)  # ...as the heater drew half the period
+    assert tank.suspect_since is None
+    house.others_w = 0.0  # the relay off again, the heater cut
+    house.heater_draws = False
+    house.run(2)
+    assert tank.suspect_since == house.now
+
+
 @pytest.mark.parametrize("fell_w", [1600, 3000])
 def test_a_fall_unlike_the_commands_watts_is_no_suspicion(fell_w: float) -> None:
     tank = InferredFullTank("ecs", min_power_w=150)
