@@ -85,6 +85,8 @@ class Sweeper:
         self._progress = progress
         self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()
         self._link = SweepLink(target, plan.end_percent, self._on_event)
+        # Where the load may have been left, when the broker never confirmed the end percent (see run).
+        self.left_at_percent: float | None = None
 
     def stop(self, reason: str) -> None:
         """Ask the sweep to end: the load goes to the end percent, finished steps are kept. Signal-safe."""
@@ -141,7 +143,10 @@ class Sweeper:
             log.warning("sweep stopped: %s", stop)
             return SweepOutcome(False, str(stop), written, last_done)
         finally:
-            self._link.finish()  # the load to the end percent, then a clean disconnect
+            # The load to the end percent, then a clean disconnect. Unconfirmed (the broker went away and did
+            # not come back in time), the load may still be at the last percent sent: the CLI says so.
+            if not self._link.finish():
+                self.left_at_percent = self._link.last_percent
 
     def _next_event(self, deadline: float) -> Event | None:
         try:

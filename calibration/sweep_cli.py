@@ -12,7 +12,7 @@ from pathlib import Path
 from types import FrameType
 
 from calibration.sweep import Sweeper, SweepError, SweepPlan, format_percent
-from calibration.sweep_config import SweepConfigError, load_sweep_target
+from calibration.sweep_config import SweepConfigError, SweepTarget, load_sweep_target
 from calibration.sweep_files import SweepFiles
 from shell.stop_signals import STOP_SIGNALS
 
@@ -156,10 +156,12 @@ def run_sweep(args: argparse.Namespace) -> int:
         outcome = sweeper.run()
     except SweepError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        _say_where_the_load_is(sweeper, target, plan.end_percent)
         return EXIT_USAGE
     except OSError as exc:
         # The load is already back at the end percent (Sweeper.run's finally); what was measured stays.
         print(_os_error_line(exc, str(files.partial)), file=sys.stderr)
+        _say_where_the_load_is(sweeper, target, plan.end_percent)
         return EXIT_USAGE
     finally:
         for signum_before, handler_before in previous.items():
@@ -167,6 +169,13 @@ def run_sweep(args: argparse.Namespace) -> int:
         logging.getLogger("calibration").removeHandler(handler)
         handler.close()
     end = format_percent(plan.end_percent)
+    if _say_where_the_load_is(sweeper, target, plan.end_percent):
+        measured = (f"complete: {csv_path}" if outcome.completed
+                    else f"stopped ({outcome.reason}); nothing measured yet" if outcome.last_percent is None
+                    else f"stopped ({outcome.reason}); {outcome.rows_written} steps measured in this run are "
+                         f"kept in {files.partial}")
+        print(f"the sweep is {measured}", file=sys.stderr)
+        return EXIT_STOPPED
     if outcome.completed:
         kept = f"; the previous one is kept as {outcome.backup}" if outcome.backup else ""
         print(f"done: {csv_path} ({outcome.rows_written} steps measured in this run{kept}); the load is at "
@@ -180,3 +189,18 @@ def run_sweep(args: argparse.Namespace) -> int:
           f"run are kept in {files.partial} (down to {format_percent(outcome.last_percent)} %). "
           f"Continue with: {again} --resume", file=sys.stderr)
     return EXIT_STOPPED
+
+
+def _say_where_the_load_is(sweeper: Sweeper, target: SweepTarget, end_percent: float) -> bool:
+    """When the broker never confirmed the end percent, say where the load may be and how to set it back
+    (standard error); True then. A broker that went down sends no will: the variator keeps its percent."""
+    left_at = sweeper.left_at_percent
+    if left_at is None:
+        return False
+    end = format_percent(end_percent)
+    credentials = " (with your broker's user and TLS options)" if target.username or target.tls else ""
+    print(f"warning: the load may still be at {format_percent(left_at)} %: the broker {target.host}:{target.port} "
+          f"did not confirm the end percent, {end} %, and a broker that went down sends no will. Once it is "
+          f"back, set it with: mosquitto_pub -h {target.host} -p {target.port} -t {target.topic_set_power} "
+          f"-m {end}{credentials}", file=sys.stderr)
+    return True

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import ssl
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,9 @@ log = logging.getLogger(__name__)
 
 COMMAND_QOS = 1  # a lost percent would skew a whole step's average
 FINAL_PUBLISH_WAIT_S = 5.0
+# At the end, a broker that cannot be reached is waited for this long (paho's network thread reconnects on
+# its own): a broker that went down sends no will, and the variator would stay at the sweep's last percent.
+FINAL_RECONNECT_WAIT_S = 30.0
 
 
 class SweepError(RuntimeError):
@@ -49,6 +53,7 @@ class SweepLink:
         self._on_event = on_event
         self._started = False
         self.commanded = False  # only a link that has sent a percent puts the load back at the end
+        self.last_percent: float | None = None  # the last percent sent: where the load may be left
         role = "" if armed else "-check"
         self.client = paho_compat.new_client(f"pyseb-calibration-{target.name}-{os.getpid()}{role}")
         if target.username:
@@ -101,31 +106,51 @@ class SweepLink:
         if not self.armed:
             raise RuntimeError("an unarmed (checking) link never commands the variator")
         self.commanded = True
+        self.last_percent = percent
         self.client.publish(self.target.topic_set_power, format_percent(percent), qos=COMMAND_QOS)
 
-    def finish(self) -> None:
-        """Leave the load at the end percent if we commanded it (waiting for the broker to have it),
-        disconnect, stop the network thread."""
+    def finish(self, reconnect_wait_s: float | None = None) -> bool:
+        """Leave the load at the end percent if we commanded it (waiting for the broker to have it, and
+        for a broker that went away to come back, up to `reconnect_wait_s`), disconnect, stop the network
+        thread. False when the broker never confirmed the end percent: the load may be left at
+        `last_percent`."""
         if not self._started:
-            return
+            return True
         self._started = False
         if not self.commanded:
             # Refused before any command (e.g. the regulator is online): the variator is not ours to touch.
             self.client.disconnect()
             self.client.loop_stop()
-            return
-        try:
-            info = self.client.publish(self.target.topic_set_power, format_percent(self.end_percent),
-                                       qos=COMMAND_QOS)
-            info.wait_for_publish(FINAL_PUBLISH_WAIT_S)
-        except (RuntimeError, ValueError) as exc:
-            # Not connected right now: the will (same payload) covers it once the broker drops us.
-            log.warning("could not confirm the end percent %s %% on %s: %s",
-                        format_percent(self.end_percent), self.target.topic_set_power, exc)
-        if not self.client.is_connected():
-            log.warning("not connected at the end: the broker's will sets %s %% on %s",
-                        format_percent(self.end_percent), self.target.topic_set_power)
-            self.client.loop_stop()
-            return
-        self.client.disconnect()
+            return True
+        confirmed = self._send_end(FINAL_RECONNECT_WAIT_S if reconnect_wait_s is None else reconnect_wait_s)
+        if self.client.is_connected():
+            self.client.disconnect()
         self.client.loop_stop()
+        return confirmed
+
+    def _send_end(self, reconnect_wait_s: float) -> bool:
+        """Publish the end percent until the broker acknowledges it (QoS 1), or `reconnect_wait_s` is over."""
+        end = format_percent(self.end_percent)
+        deadline = time.monotonic() + reconnect_wait_s
+        waiting = False
+        while True:
+            if self.client.is_connected():
+                try:
+                    info = self.client.publish(self.target.topic_set_power, end, qos=COMMAND_QOS)
+                    info.wait_for_publish(FINAL_PUBLISH_WAIT_S)
+                    if info.is_published():
+                        if waiting:
+                            log.info("the broker is back: the load is set to the end percent, %s %%", end)
+                        return True
+                except (RuntimeError, ValueError) as exc:  # (the connection dropped meanwhile)
+                    log.debug("end percent not confirmed yet: %s", exc)
+            if time.monotonic() >= deadline:
+                return False
+            if not waiting:
+                waiting = True
+                # A broker that is up sends our will (the end percent) when it notices we are gone; one that
+                # went down sends nothing, so the end percent is sent again once paho has reconnected.
+                log.warning("the broker %s:%d does not answer: waiting up to %.0f s for it, to set the end "
+                            "percent %s %% on %s", self.target.host, self.target.port, reconnect_wait_s, end,
+                            self.target.topic_set_power)
+            time.sleep(0.1)

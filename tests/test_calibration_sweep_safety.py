@@ -139,3 +139,69 @@ def test_a_log_in_a_missing_directory_is_one_line(tmp_path: Path, capsys: pytest
     csv = tmp_path / "power_calibration_ecs.csv"
     assert sweep(write_config(tmp_path, free_port()), csv, "--log", str(log)) == 2
     assert capsys.readouterr().err == f"error: cannot write {log}: No such file or directory\n"
+
+
+def _crash_at(broker: PrivateBroker, load: SimulatedLoad, percent: float, down_s: float | None,
+              seen: list[str]) -> threading.Thread:
+    """A thread that kills the broker (SIGKILL: no will is sent) once the load is at `percent`, then, after
+    `down_s` (None: never), starts it again on the same port with a subscriber that collects the commands."""
+
+    def crash() -> None:
+        deadline = time.monotonic() + 30
+        while load.percent != percent and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert broker.pid is not None
+        os.kill(broker.pid, 9)
+        if down_s is None:
+            return
+        # (paho retries after 1, 2, 4 s...: back at 4 s, the sweep's next try comes about 3 s after the
+        # subscriber is in)
+        time.sleep(down_s)
+        broker.start()
+        watcher = MqttProbe(broker.host, broker.port, (CMD,))
+        try:
+            watcher.wait_for(CMD, lambda m: True, timeout_s=20)
+            seen.extend(m.text for m in watcher.messages)
+        finally:
+            watcher.close()
+
+    thread = threading.Thread(target=crash, name="crash")
+    thread.start()
+    return thread
+
+
+def test_a_broker_that_crashes_and_comes_back_gets_the_end_percent(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    # A broker that goes down sends no will: the variator would stay at 80 %. The sweep waits for the
+    # broker (paho reconnects) and sends the end percent again.
+    with PrivateBroker() as broker:
+        load = SimulatedLoad(broker)
+        seen: list[str] = []
+        thread = _crash_at(broker, load, 80.0, 4.0, seen)
+        try:
+            assert sweep(write_config(tmp_path, broker.port), tmp_path / "c.csv", "--start", "80",
+                         "--meter-timeout", "2") == 1
+        finally:
+            thread.join(40)
+            load.close()
+    assert seen == ["0.0"]
+    assert "the load may still be" not in capsys.readouterr().err
+
+
+def test_a_broker_that_stays_down_is_said_with_the_command_to_set_the_load_back(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("calibration.sweep_link.FINAL_RECONNECT_WAIT_S", 1.0)
+    with PrivateBroker() as broker:
+        load = SimulatedLoad(broker)
+        thread = _crash_at(broker, load, 80.0, None, [])
+        try:
+            assert sweep(write_config(tmp_path, broker.port), tmp_path / "c.csv", "--start", "80",
+                         "--meter-timeout", "2") == 1
+        finally:
+            thread.join(40)
+            load.close()
+        err = capsys.readouterr().err
+    assert "warning: the load may still be at 80.0 %" in err
+    assert f"mosquitto_pub -h 127.0.0.1 -p {broker.port} -t {CMD} -m 0.0" in err
+    assert "the sweep is stopped (the meter on smeter/pzem/ECS gave no usable reading for 2 s); nothing " \
+           "measured yet" in err
