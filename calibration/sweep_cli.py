@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import shlex
 import signal
 import sys
 import threading
@@ -99,6 +100,30 @@ def _plan(args: argparse.Namespace) -> SweepPlan:
                      availability_wait_s=args.availability_wait)
 
 
+def _command_again(args: argparse.Namespace, resume: bool) -> str:
+    """The command that starts this sweep again, or resumes it: the same file and the same plan (a resume
+    with another --step or --output would measure other steps, or into another file)."""
+    d = SweepPlan()
+    words = ["python3", "-m", "calibration", "sweep", "-c", args.config, "--equipment", args.equipment]
+    for flag, value in (("--output", args.output), ("--log", args.log)):
+        if value is not None:
+            words += [flag, value]
+    for flag, value, default in (("--start", args.start, d.start_percent), ("--stop", args.stop, d.stop_percent),
+                                 ("--step", args.step, d.step_percent),
+                                 ("--first-settle", args.first_settle, d.first_settle_s),
+                                 ("--settle", args.settle, d.settle_s),
+                                 ("--readings", args.readings, d.readings_per_step),
+                                 ("--end-percent", args.end_percent, d.end_percent),
+                                 ("--meter-timeout", args.meter_timeout, d.meter_timeout_s),
+                                 ("--availability-wait", args.availability_wait, d.availability_wait_s)):
+        if value != default and not (resume and flag == "--start"):  # (a resume starts after the last step)
+            words += [flag, f"{value:g}"]
+    if args.ignore_availability:
+        words.append("--ignore-availability")
+    words.append("--resume" if resume else "--overwrite" if args.overwrite else "")
+    return shlex.join(word for word in words if word)
+
+
 def _os_error_line(exc: OSError, what: str) -> str:
     """One line for a file that cannot be written, naming it."""
     where = exc.filename if exc.filename is not None else what
@@ -181,13 +206,13 @@ def run_sweep(args: argparse.Namespace) -> int:
         print(f"done: {csv_path} ({outcome.rows_written} steps measured in this run{kept}); the load is at "
               f"{end} %. Fit it with: python3 -m calibration fit {csv_path}")
         return EXIT_OK
-    again = f"python3 -m calibration sweep -c {args.config} --equipment {target.name}"
     if outcome.last_percent is None:
-        print(f"stopped: {outcome.reason}. Nothing measured yet; start again with: {again}", file=sys.stderr)
+        print(f"stopped: {outcome.reason}. Nothing measured yet; start again with: "
+              f"{_command_again(args, resume=False)}", file=sys.stderr)
         return EXIT_STOPPED
     print(f"stopped: {outcome.reason}. The load is at {end} %; {outcome.rows_written} steps measured in this "
           f"run are kept in {files.partial} (down to {format_percent(outcome.last_percent)} %). "
-          f"Continue with: {again} --resume", file=sys.stderr)
+          f"Continue with: {_command_again(args, resume=True)}", file=sys.stderr)
     return EXIT_STOPPED
 
 

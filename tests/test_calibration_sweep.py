@@ -7,6 +7,7 @@ mixed in. Timings are shortened by the sweep's own options.
 
 from __future__ import annotations
 
+import shlex
 import signal
 import subprocess
 import sys
@@ -66,10 +67,16 @@ def test_a_silent_meter_stops_the_sweep_then_resume_finishes_it(
     err = capsys.readouterr().err
     assert "gave no usable reading for 1 s" in err and "--resume" in err and "down to 60.0 %" in err
     assert f"kept in {partial(csv)}" in err
+    # The hint resumes the same sweep: the same file and plan (the test's --step 10, --end-percent 5...).
+    hint = shlex.split(err.split("Continue with: ")[1].splitlines()[0])
+    assert hint[:4] == ["python3", "-m", "calibration", "sweep"] and hint[-1] == "--resume"
+    assert ["--output", str(csv)] == hint[hint.index("--output"):hint.index("--output") + 2]
+    assert ["--step", "10"] == hint[hint.index("--step"):hint.index("--step") + 2]
+    assert "--start" not in hint  # (a resume goes on after the last finished step)
 
     mark = probe.mark()
     load.speak_again()
-    assert sweep(config, csv, "--resume") == 0
+    assert main(hint[3:]) == 0
     assert not partial(csv).exists()
     got = rows(csv)
     assert [p for p, _ in got] == [100.0 - 10 * k for k in range(11)]
