@@ -17,6 +17,7 @@ from calibration.fit import METHODS, CalibrationError, read_calibration_csv
 from calibration.points import write_calibration_table
 from calibration.report import fit_figures, format_report, seed_poly_figures, table_percents, timed_fit, used_points
 from settings.version import PYSEB_VERSION
+from shell.plot_file import plot_file
 
 __all__ = ["fit_table_path", "main", "run_fit"]
 
@@ -100,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="refuse a sweep with no reading above this many watts (default: 0)")
     fit.add_argument("--output", metavar="CSV", help="where to write the fitted table (default: "
                                                      "<name>_fit.csv next to the input)")
-    fit.add_argument("--plot", metavar="PNG", help="also draw the fit into this PNG (needs matplotlib)")
+    fit.add_argument("--plot", type=plot_file, metavar="PNG", help="also draw the fit into this PNG (needs matplotlib)")
     sweep = commands.add_parser("sweep", help="measure a load's response over MQTT (100 %% -> 0 %%)",
                                 description="Sweep a variator from 100 % to 0 %, averaging the load's own "
                                             "meter, into calibration/power_calibration_<NAME>.csv.")

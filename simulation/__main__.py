@@ -14,6 +14,7 @@ from localbroker import BrokerError
 from recording.format import RecordError
 from settings.problems import ConfigError
 from settings.version import PYSEB_VERSION
+from shell.plot_file import plot_file
 from simulation.demo import DEFAULT_TRACE, DemoError, DemoOptions, run_demo
 from simulation.log_clock import ReplayClock
 from simulation.metrics import LogError, format_summary, write_log
@@ -50,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--from", dest="start", metavar="HH:MM", help="start time of day (default: trace start)")
     rep.add_argument("--to", dest="end", metavar="HH:MM", help="end time of day (default: trace end)")
     rep.add_argument("--period", type=float, metavar="S", help="meter period, s (default [simulation] period, 2)")
-    rep.add_argument("--plot", type=Path, metavar="PNG", help="draw the day (needs matplotlib)")
+    rep.add_argument("--plot", type=plot_file, metavar="PNG", help="draw the day (needs matplotlib)")
     rep.add_argument("--log", type=Path, metavar="CSV", help="write one row per period")
     # Also after the subcommand, where the replay's other options are (SUPPRESS: absent, it leaves the
     # top-level count alone).

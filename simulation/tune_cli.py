@@ -7,6 +7,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from shell.plot_file import plot_file
 from simulation.config import read_sim_config
 from simulation.report import find_day, plot_report, report_day
 from simulation.response import glitch_notes
@@ -45,7 +46,7 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
                                         "exported while a load still had room; --plot draws the day.")
     report.add_argument("day", metavar="DAY", help="a recorded day file, or YYYY-MM-DD with -c (its [record] dir)")
     report.add_argument("-c", "--config", type=Path, help="PySEB config, to find a date's file in [record] dir")
-    report.add_argument("--plot", type=Path, metavar="PNG", help="draw the day (needs matplotlib)")
+    report.add_argument("--plot", type=plot_file, metavar="PNG", help="draw the day (needs matplotlib)")
 
 
 def run_report(args: argparse.Namespace) -> int:

@@ -54,6 +54,16 @@ def test_fit_plot(ecs03: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_a_fit_plot_matplotlib_cannot_write_is_refused_before_the_fit(ecs03: Path, tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["fit", str(ecs03), "--plot", str(tmp_path / "fit.xyz")])
+    assert exited.value.code == 2
+    out, err = capsys.readouterr()
+    assert "'.xyz' is not an image format matplotlib writes" in err and "Traceback" not in err
+    assert out == "" and list(tmp_path.iterdir()) == [ecs03]  # nothing fitted, no table written
+
+
 @pytest.mark.parametrize(("content", "message"), [
     (None, "calibration file not found"),
     ("", "no 'percent;watts' line"),

@@ -39,6 +39,24 @@ def test_plot_is_drawn(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.parametrize("command", ["replay", "report"])
+@pytest.mark.parametrize(("name", "message"), [
+    ("day.xyz", "day.xyz: '.xyz' is not an image format matplotlib writes; end it with one of .png, .svg"),
+    ("day", "day: no image format in the name"),
+])
+def test_a_plot_matplotlib_cannot_write_is_refused_before_anything_runs(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, name: str, message: str) -> None:
+    # (it used to fail with matplotlib's traceback at the very end, after the whole day's replay)
+    config = write_config(tmp_path, "ecs = variable")
+    trace = write_trace(tmp_path, [(3000, 500)] * 10)
+    with pytest.raises(SystemExit) as exited:
+        main([command, str(trace), "-c", str(config), "--plot", str(tmp_path / name)])
+    assert exited.value.code == 2
+    out, err = capsys.readouterr()
+    assert message in err and "Traceback" not in err and out == ""
+    assert not (tmp_path / name).exists()
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--from", "10:30", "--to", "10:10"], "must come at least one period"),
     (["--from", "noon"], "HH:MM"),

@@ -1,0 +1,21 @@
+"""The file a `--plot` option names, checked when the command line is read: a format matplotlib cannot write
+would otherwise fail with a traceback at the very end, after a whole day's replay or a fit."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+# What matplotlib's default (Agg) backend writes in every build PySEB supports (jpg and tif through Pillow,
+# which matplotlib requires).
+PLOT_FORMATS = ("png", "svg", "pdf", "jpg", "jpeg", "webp", "tif", "tiff", "eps", "ps", "svgz")
+
+
+def plot_file(text: str) -> Path:
+    """argparse `type` for --plot: the path, if its extension names a format matplotlib writes."""
+    suffix = Path(text).suffix.lower().lstrip(".")
+    if suffix not in PLOT_FORMATS:
+        what = f"'.{suffix}' is not an image format matplotlib writes" if suffix else "no image format in the name"
+        formats = ", ".join(f".{name}" for name in PLOT_FORMATS)
+        raise argparse.ArgumentTypeError(f"{text}: {what}; end it with one of {formats}")
+    return Path(text)
