@@ -12,11 +12,25 @@ from pathlib import Path
 
 from recording.format import readable_length
 
-__all__ = ["DAY_FILE", "append_batch", "day_file", "give_to_folder_owner", "make_folder", "prune"]
+__all__ = ["DAY_FILE", "append_batch", "day_file", "day_of_file", "give_to_folder_owner", "make_folder", "prune",
+           "split_files"]
 
 log = logging.getLogger(__name__)
 
 DAY_FILE = re.compile(r"^pyseb-(\d{4}-\d{2}-\d{2})(?:-(\d+))?\.csv\.gz$")
+
+
+def day_of_file(path: Path) -> tuple[Path, str] | None:
+    """(folder, date) of a day file's name (`pyseb-DAY.csv.gz` or its `-2`, `-3`... split), else None."""
+    match = DAY_FILE.match(path.name)
+    return None if match is None else (path.resolve().parent, match.group(1))
+
+
+def split_files(directory: Path, day: str) -> list[Path]:
+    """The `-2`, `-3`... files of `day` in `directory` (its parts recorded after the loads changed)."""
+    found = [(int(m.group(2)), path) for path in directory.glob(f"pyseb-{day}-*.csv.gz")
+             if (m := DAY_FILE.match(path.name)) is not None and m.group(2) is not None]
+    return [path for _, path in sorted(found)]
 
 
 def _header_of(path: Path) -> str | None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from recording.store import day_of_file
 from simulation.config import read_sim_config
 from simulation.metrics import Summary
 from simulation.replay import load_trace, replay
@@ -103,9 +104,28 @@ def run_grid(variants: Sequence[Path], windows: Sequence[Window], period_s: floa
     return [[s for s in row if s is not None] for row in results]
 
 
-def outcome(setting: tuple[str, ...], summaries: Sequence[Summary], relay_names: Sequence[str]) -> Outcome:
-    """One setting's figures over its days (per day means; capture over all the days)."""
-    days = len(summaries)
+def day_count(paths: Sequence[Path]) -> tuple[int, list[str]]:
+    """How many days `paths` hold, and a note for each day recorded in several files. The parts of one
+    recorded day (`pyseb-DAY.csv.gz` and its `-2`... in one folder: the loads changed that day) are one day,
+    not one each: the per-day means would be halved. Anything else is a day of its own."""
+    parts: dict[tuple[Path, str], list[Path]] = {}
+    count = 0
+    for path in paths:
+        key = day_of_file(path)
+        if key is None or key not in parts:
+            count += 1
+        if key is not None:
+            parts.setdefault(key, []).append(path)
+    notes = [f"{' and '.join(path.name for path in files)}: one day, recorded in {len(files)} files (the loads "
+             f"changed that day)" for files in parts.values() if len(files) > 1]
+    return count, notes
+
+
+def outcome(setting: tuple[str, ...], summaries: Sequence[Summary], relay_names: Sequence[str],
+            days: int | None = None) -> Outcome:
+    """One setting's figures over its days (per day means over `days`, default one per summary; capture
+    over all of them)."""
+    days = len(summaries) if days is None else days
     names = summaries[0].names
     loads_wh = sum(s.loads_kwh for s in summaries) * 1000.0
     caused = sum(s.caused_import_wh for s in summaries)

@@ -7,11 +7,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from recording.store import day_of_file, split_files
 from shell.plot_file import plot_file
 from simulation.config import read_sim_config
 from simulation.report import find_day, plot_report, report_day
 from simulation.response import glitch_notes
-from simulation.tune import best, config_lines, daylight, default_jobs, format_table, outcome, run_grid
+from simulation.tune import best, config_lines, day_count, daylight, default_jobs, format_table, outcome, run_grid
 from simulation.tune_grid import TuneError, build_grid, points, write_variants
 
 __all__ = ["add_report_parser", "add_tune_parser", "run_report", "run_tune"]
@@ -57,12 +58,30 @@ def run_report(args: argparse.Namespace) -> int:
           + (" -- its last batch was cut short (a crash): lost" if day.truncated else "")
           + (f" -- {day.damaged_bytes} bytes of damaged batches skipped (their decisions are lost)"
              if day.damaged_bytes else ""))
+    note = _other_parts_note(path)
+    if note:
+        print(note)
     print(report.text())
     print(f"\nlog line: {report.line()}")
     if args.plot:
         plot_report(args.plot, report, day)
         print(f"plot: {args.plot}")
     return 0
+
+
+def _other_parts_note(path: Path) -> str | None:
+    """A note when the day of `path` was recorded in several files: the loads changed that day, each part
+    has its own columns, and its own report."""
+    key = day_of_file(path)
+    if key is None:
+        return None
+    folder, day = key
+    others = [part for part in (folder / f"pyseb-{day}.csv.gz", *split_files(folder, day))
+              if part.exists() and part.resolve() != path.resolve()]
+    if not others:
+        return None
+    return (f"note: {day} was recorded in {len(others) + 1} files (the loads changed that day); this report "
+            f"covers {path.name} only; the other(s): {', '.join(str(part) for part in others)}")
 
 
 def run_tune(args: argparse.Namespace) -> int:
@@ -75,10 +94,13 @@ def run_tune(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="pyseb-tune-") as work:
         variants = write_variants(args.config, axes, grid, Path(work))
         windows = [daylight(variants[0], day, args.period) for day in args.days]
+        days, split_notes = day_count(args.days)
         print(f"tune: {len(grid)} settings x {len(windows)} days = {len(grid) * len(windows)} replays on "
               f"{min(args.jobs, len(grid) * len(windows))} processes; days replayed over their daylight:")
         for window in windows:
             print(f"  {window.day}: {window.start or 'start'} to {window.end or 'end'}")
+        for note in split_notes:
+            print(f"  {note}")
         for note in (note for window in windows for note in window.notes):
             print(f"  {note}")
         for note in glitch_notes({spec.name: spec.response_path for spec in read_sim_config(variants[0]).loads
@@ -86,7 +108,7 @@ def run_tune(args: argparse.Namespace) -> int:
             print(f"  {note}")
         summaries = run_grid(variants, windows, args.period, args.jobs)
     relays = _relays(args.config)
-    outcomes = [outcome(setting, rows, relays) for setting, rows in zip(grid, summaries, strict=True)]
+    outcomes = [outcome(setting, rows, relays, days) for setting, rows in zip(grid, summaries, strict=True)]
     chosen = best(outcomes, args.max_switches, args.max_import_wh)
     print()
     print(format_table(axes, outcomes, chosen))
@@ -94,7 +116,7 @@ def run_tune(args: argparse.Namespace) -> int:
         None if args.max_switches is None else f"at most {args.max_switches:g} switches a day per relay",
         None if args.max_import_wh is None else f"at most {args.max_import_wh:g} Wh of caused import a day",
     ) if text) or "no limit given"
-    print(f"\n(per day, over {len(windows)} day(s); capture = (loads - caused import) / oracle; {limits})")
+    print(f"\n(per day, over {days} day(s); capture = (loads - caused import) / oracle; {limits})")
     elapsed = time.perf_counter() - began
     if chosen is None:
         print(f"\nno setting meets the limits ({limits}); loosen them or widen the grid")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,23 @@ def test_report_finds_a_date_in_the_record_dir(live: dict[str, Any], tmp_path: P
     assert "day 2026-06-01" in capsys.readouterr().out
     assert main(["report", "2026-06-05", "-c", str(config2)]) == 2
     assert "no recorded day pyseb-2026-06-05.csv.gz" in capsys.readouterr().err
+
+
+def test_a_day_recorded_in_two_files_is_said(live: dict[str, Any], tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    # The loads changed during the day: the recorder went on in pyseb-DAY-2.csv.gz (one set of columns a file).
+    folder = tmp_path / "records"
+    folder.mkdir()
+    first = Path(shutil.copy(live["files"][0], folder / "pyseb-2026-06-01.csv.gz"))
+    second = Path(shutil.copy(live["files"][0], folder / "pyseb-2026-06-01-2.csv.gz"))
+    assert main(["report", str(first)]) == 0
+    assert (f"note: 2026-06-01 was recorded in 2 files (the loads changed that day); this report covers "
+            f"pyseb-2026-06-01.csv.gz only; the other(s): {second}") in capsys.readouterr().out
+    assert main(["report", str(second)]) == 0
+    assert f"covers pyseb-2026-06-01-2.csv.gz only; the other(s): {first}" in capsys.readouterr().out
+    second.unlink()
+    assert main(["report", str(first)]) == 0
+    assert "note:" not in capsys.readouterr().out
 
 
 def test_report_plot(live: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str],

@@ -9,6 +9,7 @@ import pytest
 
 from equipments.constant import ConstantEquipment
 from simulation.__main__ import main
+from simulation.tune import day_count
 from simulation.tune_grid import TuneError, build_grid
 from tests.test_simulation_replay import write_config
 
@@ -136,3 +137,16 @@ def test_a_file_given_by_set_is_relative_to_the_config_as_in_the_config(tmp_path
                  "--jobs", "1"]) in (0, 1)
     out, err = capsys.readouterr()
     assert "calibration file not found" not in err and "sub/curve.csv" in out
+
+
+def test_the_parts_of_a_day_recorded_in_several_files_count_as_one_day(tmp_path: Path) -> None:
+    # (the loads changed that day: pyseb-DAY-2.csv.gz goes on where pyseb-DAY.csv.gz stopped)
+    parts = [tmp_path / "pyseb-2026-05-01.csv.gz", tmp_path / "pyseb-2026-05-01-2.csv.gz"]
+    other = [tmp_path / "pyseb-2026-05-02.csv.gz", tmp_path / "elsewhere" / "pyseb-2026-05-01.csv.gz",
+             tmp_path / "serf-east-2022-03-19.csv"]
+    count, notes = day_count([*parts, *other])
+    assert count == 4
+    assert notes == ["pyseb-2026-05-01.csv.gz and pyseb-2026-05-01-2.csv.gz: one day, recorded in 2 files (the "
+                     "loads changed that day)"]
+    assert day_count(other) == (3, [])
+
