@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from equipments.base import BASE_OPTIONS, BuildContext, Command, Equipment
+from equipments.base import BASE_OPTIONS, FORCED_BY_USER, BuildContext, Command, Equipment
 from settings.options import REQUIRED, Option
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,12 @@ class ConstantEquipment(RelayEquipment):
         # A relay is on or off: any power asked of it means on (a force of 0 W means off).
         on = watts > 0
         return self._relay(on), self.on_power_w if on else 0.0
+
+    def force(self, power_w: float, duration_s: float | None, now: float, reason: str,
+              by: str = FORCED_BY_USER) -> bool:
+        # On or off: a force of any power is a force on, at its label's watts. Kept as asked, the status
+        # said "forced at 300 W" of a 1000 W radiator drawing 1000 W.
+        return super().force(self.max_power_w if power_w > 0 else 0.0, duration_s, now, reason, by)
 
     def increase_power_by(self, watts: float, now: float) -> float | None:
         if self.current_power_w > 0:

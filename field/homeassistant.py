@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from equipments.base import Equipment
+from equipments.constant import RelayEquipment
 from equipments.modes import ForceCommand, ModeCommandError, apply_mode_command, parse_mode_command
 from field.water_heater import HeaterControl
 from integrations.domoticz_control import EcsMode
@@ -48,7 +49,8 @@ class HomeAssistantBridge:
         self._send = send
         self._on_heater_mode = on_heater_mode
         self.loads = {load.name: load for load in loads}
-        self.infos = [LoadInfo(load.name, load.max_force_power_w(), load.name in tank_loads) for load in loads]
+        self.infos = [LoadInfo(load.name, load.max_force_power_w(), load.name in tank_loads,
+                               isinstance(load, RelayEquipment)) for load in loads]
         self.topics = Topics(settings.prefix, settings.node_id, f"{topic_regul}/ha", availability)
         self.entities = build_entities(self.infos, heater.heater.name if heater is not None else None)
         self._configs = {self.topics.config(entity) for entity in self.entities}

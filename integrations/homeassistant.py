@@ -28,6 +28,7 @@ class LoadInfo:
     name: str
     max_force_power_w: float
     tank: bool  # it has a full-tank detector: a "full" binary sensor
+    on_off: bool = False  # a relay: forced on or off, no force power to set
 
     @property
     def key(self) -> str:
@@ -77,9 +78,12 @@ def build_entities(loads: Sequence[LoadInfo], heater: str | None) -> list[Entity
             _energy(f"{key}_energy", f"{name} energy today", name),
             Entity("switch", f"{key}_force", f"{name} force", {"payload_on": ON, "payload_off": OFF,
                                                                 "icon": "mdi:flash"}, "force", name),
-            Entity("number", f"{key}_force_power", f"{name} force power",
-                   {"min": 0, "max": round(load.max_force_power_w), "step": 1, "mode": "box",
-                    "unit_of_measurement": "W", "device_class": "power"}, "force_power", name),
+        ]
+        if not load.on_off:  # (a relay forced on draws its watts whatever power is asked)
+            entities.append(Entity("number", f"{key}_force_power", f"{name} force power",
+                                   {"min": 0, "max": round(load.max_force_power_w), "step": 1, "mode": "box",
+                                    "unit_of_measurement": "W", "device_class": "power"}, "force_power", name))
+        entities += [
             Entity("number", f"{key}_force_duration", f"{name} force duration (0 = until off)",
                    {"min": 0, "max": MAX_DURATION_MIN, "step": 1, "mode": "box", "unit_of_measurement": "min",
                     "device_class": "duration"}, "force_duration", name),

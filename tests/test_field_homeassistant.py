@@ -76,10 +76,10 @@ def test_every_config_follows_the_documented_schema(tmp_path: Path) -> None:
     assert {"grid_power", "production_power", "consumption_power", "production_energy", "last_decision",
             "suspended_reason", "consumption_stale", "production_stale", "water_heater_mode"} <= names
     for load in ("ecs", "radiator"):
-        assert {f"load_{load}_{what}" for what in ("power", "energy", "force", "force_power",
-                                                   "force_duration")} <= names
+        assert {f"load_{load}_{what}" for what in ("power", "energy", "force", "force_duration")} <= names
     assert "load_ecs_full" in names and "load_radiator_full" not in names  # only a load with a tank detector
-    assert by_id(h)["load_ecs_force_power"]["max"] == 2000 and by_id(h)["load_radiator_force_power"]["max"] == 1000
+    # A force power only for a load whose power can be set: a relay forced on draws its watts.
+    assert by_id(h)["load_ecs_force_power"]["max"] == 2000 and "load_radiator_force_power" not in names
     assert by_id(h)["load_ecs_energy"]["state_class"] == "total_increasing"
     assert by_id(h)["water_heater_mode"]["options"] == ["off", "solar", "solar+fallback", "forced"]
 
@@ -262,7 +262,7 @@ def test_retained_commands_are_not_news(tmp_path: Path) -> None:
     h = harness(tmp_path)
     live_only = h.reg.live_only_topics()
     controls = [c["command_topic"] for c in by_id(h).values() if "command_topic" in c]
-    assert len(controls) == 7 and set(controls) <= live_only
+    assert len(controls) == 6 and set(controls) <= live_only
     assert "homeassistant/status" not in live_only
 
 

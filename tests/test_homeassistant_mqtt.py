@@ -27,6 +27,7 @@ from tests.test_field_homeassistant import HA
 CONS, PROD, AVAIL = "smeter/pzem/CONSOMMATION", "smeter/pzem/PRODUCTION", "regul/availability"
 GLOBAL = 8  # grid, production, consumption, production energy, last decision, suspended, 2 meters stale
 PER_LOAD = 5  # power, energy, force switch, force power, force duration
+PER_RELAY = 4  # the same but the force power: a relay forced on draws its watts
 
 
 class FakeHomeAssistant:
@@ -132,7 +133,7 @@ def start(config: Path, ha: FakeHomeAssistant, entities: int) -> DaemonProcess:
 
 def test_discovery_controls_restart_and_removal(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe,
                                                ha: FakeHomeAssistant) -> None:
-    entities = GLOBAL + 2 * PER_LOAD + 1 + 1  # + the ecs tank's "full", + the heater mode select
+    entities = GLOBAL + PER_LOAD + PER_RELAY + 1 + 1  # + the ecs tank's "full", + the heater mode select
     proc = start(ha_config(tmp_path, broker.port), ha, entities)
     try:
         for topic, config in ha.configs.items():
@@ -162,11 +163,11 @@ def test_discovery_controls_restart_and_removal(tmp_path: Path, broker: PrivateB
 
         # a bad command: refused, logged, nothing sent
         mark = probe.mark()
-        ha.set("load_radiator_force_power", "-5")
+        ha.set("load_ecs_force_duration", "-5")
         ha.set("water_heater_mode", "turbo")
         time.sleep(0.8)
         assert [m for m in probe.messages[mark:] if m.topic in (ECS_CMD, RADIATOR)] == []
-        assert "power must be >= 0 W for radiator, got -5" in proc.output and "not a mode" in proc.output
+        assert "the duration must be >= 0 minutes, got -5" in proc.output and "not a mode" in proc.output
 
         # HA restarts: its birth message brings every config back
         ha.restart()
@@ -182,7 +183,7 @@ def test_discovery_controls_restart_and_removal(tmp_path: Path, broker: PrivateB
     try:
         assert not [t for t in ha.configs if "radiator" in t]
         assert sorted(t.split("/")[3] for t in ha.removed) == sorted(f"load_radiator_{w}" for w in (
-            "power", "energy", "force", "force_power", "force_duration"))
+            "power", "energy", "force", "force_duration"))
         late = MqttProbe(broker.host, broker.port, ("homeassistant/#",))
         try:
             time.sleep(0.5)

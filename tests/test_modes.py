@@ -37,6 +37,20 @@ def test_power_above_the_max_is_held_at_the_max(loads) -> None:
     assert parse_mode_command(b'{"command":"force","name":"ecs","power":2000}', loads).asked_w is None
 
 
+def test_a_relay_forced_at_any_power_is_forced_on_at_its_watts(loads) -> None:
+    # On or off: 300 W asked of a 1000 W radiator switches it on, and the status must not say 300 W.
+    radiator = loads["radiator"]
+    sent: list[tuple[str, str]] = []
+    radiator.bind(lambda topic, payload, retain: sent.append((topic, payload)))
+    apply_mode_command(parse_mode_command(b'{"command":"force","name":"radiator","power":300}', loads), radiator,
+                       1000.0, "user")
+    assert radiator.is_on and radiator.forced_power_w == 1000 and radiator.current_power_w == 1000
+    apply_mode_command(parse_mode_command(b'{"command":"force","name":"radiator","power":0}', loads), radiator,
+                       1001.0, "user")
+    assert not radiator.is_on and radiator.forced_power_w == 0
+    assert [payload for _, payload in sent] == ["ON", "OFF"]
+
+
 def test_a_held_force_says_so_in_one_line(loads, caplog: pytest.LogCaptureFixture) -> None:
     ecs = loads["ecs"]
     sent: list[str] = []
