@@ -170,38 +170,37 @@ def _crash_at(broker: PrivateBroker, load: SimulatedLoad, percent: float, down_s
     return thread
 
 
+def _sweep_through_a_crash(tmp_path: Path, down_s: float | None) -> tuple[int, list[str], int]:
+    """A sweep from 80 % whose broker is killed at 80 % (see _crash_at): its exit code, the commands seen
+    once the broker is back, the broker's port."""
+    with PrivateBroker() as broker:
+        load = SimulatedLoad(broker)
+        seen: list[str] = []
+        thread = _crash_at(broker, load, 80.0, down_s, seen)
+        try:
+            code = sweep(write_config(tmp_path, broker.port), tmp_path / "c.csv", "--start", "80",
+                         "--meter-timeout", "2")
+        finally:
+            thread.join(40)
+            load.close()
+    return code, seen, broker.port
+
+
 def test_a_broker_that_crashes_and_comes_back_gets_the_end_percent(tmp_path: Path,
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
     # A broker that goes down sends no will: the variator would stay at 80 %. The sweep waits for the
     # broker (paho reconnects) and sends the end percent again.
-    with PrivateBroker() as broker:
-        load = SimulatedLoad(broker)
-        seen: list[str] = []
-        thread = _crash_at(broker, load, 80.0, 4.0, seen)
-        try:
-            assert sweep(write_config(tmp_path, broker.port), tmp_path / "c.csv", "--start", "80",
-                         "--meter-timeout", "2") == 1
-        finally:
-            thread.join(40)
-            load.close()
-    assert seen == ["0.0"]
+    code, seen, _ = _sweep_through_a_crash(tmp_path, 4.0)
+    assert code == 1 and seen == ["0.0"]
     assert "the load may still be" not in capsys.readouterr().err
 
 
 def test_a_broker_that_stays_down_is_said_with_the_command_to_set_the_load_back(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("calibration.sweep_link.FINAL_RECONNECT_WAIT_S", 1.0)
-    with PrivateBroker() as broker:
-        load = SimulatedLoad(broker)
-        thread = _crash_at(broker, load, 80.0, None, [])
-        try:
-            assert sweep(write_config(tmp_path, broker.port), tmp_path / "c.csv", "--start", "80",
-                         "--meter-timeout", "2") == 1
-        finally:
-            thread.join(40)
-            load.close()
-        err = capsys.readouterr().err
-    assert "warning: the load may still be at 80.0 %" in err
-    assert f"mosquitto_pub -h 127.0.0.1 -p {broker.port} -t {CMD} -m 0.0" in err
+    code, _, port = _sweep_through_a_crash(tmp_path, None)
+    err = capsys.readouterr().err
+    assert code == 1 and "warning: the load may still be at 80.0 %" in err
+    assert f"mosquitto_pub -h 127.0.0.1 -p {port} -t {CMD} -m 0.0" in err
     assert "the sweep is stopped (the meter on smeter/pzem/ECS gave no usable reading for 2 s); nothing " \
            "measured yet" in err
