@@ -72,7 +72,6 @@ class ClosedLoop:
         self._continuous: dict[str, _Continuous] = {}
         self._clocks: dict[str, RelayClock] = {}
         self._beliefs_moved_w = 0.0  # this decision's: see decide
-        self._measures_wait = False  # this decision's: see decide
         # The import guard's count (watt-seconds): a reading over the guard level adds its import since the last
         # reading, one at or under it (or an export) takes back what a reading at the level adds (_guard_due).
         self._import_ws = 0.0
@@ -100,7 +99,6 @@ class ClosedLoop:
         """Command the regulated `loads` (priority order) for these readings; returns a one-line summary.
         `measures_wait`: another load's believed watts are in doubt (a heater suspected full), so a load of
         unknown power, measured by the house's step less the others' beliefs, does not switch on yet."""
-        self._measures_wait = measures_wait
         for load in loads:  # every relay's clock sees a switch made by anyone (the start, a force, an unforce)
             if isinstance(load, RelayEquipment):
                 self._clock(load).seen(load.is_on, load.last_command_at)
@@ -115,7 +113,7 @@ class ClosedLoop:
         current_w = sum([self._current_w(load) for load in loads])  # (a list: cheaper than a generator)
         total_w = max(0.0, current_w + self.params.gain * error_w)
         guard = self._guard_due(grid_w, now)
-        relays_on_w = self._switch_relays(loads, total_w, guard, consumption_w, now)
+        relays_on_w = self._switch_relays(loads, total_w, guard, consumption_w, now, measures_wait)
         self._share_continuous(loads, total_w - relays_on_w, now)
         log.debug("grid %+.0f W (setpoint -%.0f W): loads %.0f W -> %.0f W", grid_w, self.params.setpoint_w,
                   current_w, total_w)
@@ -173,10 +171,12 @@ class ClosedLoop:
 
     # --- relays: decided first, the continuous loads take what is left -------------------------------
     def _switch_relays(self, loads: Sequence[Equipment], total_w: float, guard: bool, consumption_w: float,
-                       now: float) -> float:
-        """Switch the relays for a total of `total_w`; returns the watts the relays left on draw."""
+                       now: float, measures_wait: bool) -> float:
+        """Switch the relays for a total of `total_w`; returns the watts the relays left on draw (no load of
+        unknown power switched on while `measures_wait`)."""
         left_w = total_w  # what the loads from here on may take, the ones before at their max
-        no_export_total_w = total_w + self.params.gain * self.params.setpoint_w  # the total for a grid at 0 W
+        # What keeps the relays on: the total with the setpoint given back (for a grid at 0 W, at gain 1).
+        keep_total_w = total_w + self.params.gain * self.params.setpoint_w
         on_w = 0.0
         wanted_off: list[RelayEquipment] = []  # on, wanted off, held by their dwell
         # Whether each relay's dwell lets it switch now (only its own switch, below, restarts its clock), and
@@ -211,7 +211,7 @@ class ClosedLoop:
                 # no variable load to give back, switched off for 9 W short of a 10 W setpoint, would rest
                 # its min_off_s with all its watts exported.
                 want = (power_w is not None and left_w >= power_w - hysteresis_w
-                        and no_export_total_w - on_w - power_w >= 0)
+                        and keep_total_w - on_w - power_w >= 0)
                 clock = self._clock(load)
                 if clock.trial and want and not (isinstance(load, UnknownEquipment) and load.measuring):
                     clock.trial = False  # measured, and it fits: from now on it keeps its dwell
@@ -231,12 +231,12 @@ class ClosedLoop:
             if want != on:
                 if free[index]:
                     if want and (measuring or (isinstance(load, UnknownEquipment)
-                                               and (switched or self._measures_wait))):
+                                               and (switched or measures_wait))):
                         # (a switch off goes through: an import is worse than a measure to do again)
                         log.debug("%s: waits: %s", load.name,
                                   "a load is being measured alone" if measuring
                                   else "it is measured alone" if switched
-                                  else "its measure would count on a heater suspected full")
+                                  else "another load's watts are in doubt (a heater suspected full)")
                         waiting_w += claim_w  # its place kept, as for an on delay
                     elif self._switch(load, want, left_w, consumption_w, loads, now):
                         switched = True

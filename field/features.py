@@ -137,10 +137,10 @@ class FieldFeatures:
             return list(loads)  # the usual case, at every decision
         return [load for load in loads if load is not off and not self.tanks.excluded(load, now)]
 
-    def beliefs_in_doubt(self) -> bool:
+    def beliefs_in_doubt(self, now: float) -> bool:
         """True while a load's believed watts may be wrong (a heater suspected full): a load of unknown power
         is not measured then, its measure being the house's step less the others' beliefs."""
-        return self.tanks.in_doubt()
+        return self.tanks.in_doubt(now)
 
     def reconcile(self, now: float) -> None:
         """Show the regulator's own force changes on the Domoticz force switches."""

@@ -44,6 +44,11 @@ class MeteredFullTank:
         self._low_count = 0
         self._last_low_at: float | None = None
 
+    @property
+    def suspect(self) -> bool:
+        """Its meter has begun to read nothing: its belief (its command's watts) may be wrong."""
+        return self._low_count > 0 and not self.full
+
     def on_reading(self, measured_w: float, commanded_w: float, now: float) -> bool:
         """One reading of the load's meter; True exactly when it concludes the tank is full."""
         if self.full:
@@ -84,6 +89,11 @@ class InferenceRule:
     # this often: an appliance of the heater's size stopping looks the same, and each re-probe holds the
     # heater at 0 for `hold_s`.
     cut_every_s: float = 1800.0
+    @property
+    def longest_doubt_s(self) -> float:
+        """How long a suspicion may take to be decided: the wait for the re-probe, its hold, its readings."""
+        return self.reprobe_after_s + self.hold_s + self.probe_timeout_s
+
     # The closed loop moves the command at nearly every reading, so a step rarely stays still long enough
     # to settle: its moves are weighed together instead (field/full_tank_loop.py).
     loop: LoopRule = LoopRule()
@@ -167,9 +177,11 @@ class InferredFullTank:
         direction = 1 if commanded_w > previous_w else -1
         self._probe = _Probe(previous_w, last_w, direction, now, now)
 
-    def on_consumption(self, consumption_w: float, now: float, others_w: float = 0.0) -> bool:
-        """A house reading; `others_w` is what the other loads are believed to draw. True exactly when
-        it concludes the tank is full."""
+    def on_consumption(self, consumption_w: float, now: float, others_w: float = 0.0,
+                       others_known: bool = True) -> bool:
+        """A house reading; `others_w` is what the other loads are believed to draw (`others_known`: False
+        while one of them is a placeholder, a load of unknown power on its first measure). True exactly
+        when it concludes the tank is full."""
         if self.full:
             return False
         own_w = consumption_w - others_w
@@ -177,7 +189,7 @@ class InferredFullTank:
             self._settled.append((now, own_w))
         if self._command_w is None:
             return False
-        verdict = self._loop.on_reading(own_w, others_w, self._command_w, self._changed_at, now)
+        verdict = self._loop.on_reading(own_w, others_w, self._command_w, self._changed_at, now, others_known)
         if verdict is not None:
             self._judge_loop(verdict, now)
         self._judge_cut(now)

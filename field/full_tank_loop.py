@@ -49,6 +49,7 @@ class EvidenceReading:
     own_w: float  # house consumption minus the other regulated loads' believed watts
     command_w: float
     others_w: float
+    others_known: bool = True  # False: some other load's belief is a placeholder (a first measure under way)
 
 
 class LoopEvidence:
@@ -76,12 +77,14 @@ class LoopEvidence:
         self._reset()
 
     def on_reading(self, own_w: float, others_w: float, command_w: float, changed_at: float | None,
-                   now: float) -> LoopVerdict | None:
-        """A house reading; `changed_at` is when the command last changed. A verdict when a window closes."""
+                   now: float, others_known: bool = True) -> LoopVerdict | None:
+        """A house reading; `changed_at` is when the command last changed; `others_known`: False while a
+        load of unknown power is being measured for the first time (believed at the whole surplus until its
+        measure). A verdict when a window closes."""
         self.cut_w = None
         if changed_at is not None and not shows_command(now, changed_at, self.rule.evidence_s):
             return None  # this reading may not show the last command yet: neither side of a pair
-        reading = EvidenceReading(now, own_w, command_w, others_w)
+        reading = EvidenceReading(now, own_w, command_w, others_w, others_known)
         self.cut_w = self._cut(reading)
         last, self._older, self.last = self.last, self.last, reading
         if last is None or not 0 < now - last.at <= self.rule.max_gap_s:
@@ -111,13 +114,16 @@ class LoopEvidence:
         """The house's fall by the command's watts, the command steady, from the last reading or the one
         before it (a meter that averages over its period can split a cut in two). The other loads' believed
         watts are out of `own_w` at each reading, so a relay switched between the two (the loop gives the
-        surplus of the cut's first half to the next load) does not hide the cut; a relay's belief is off by
-        a few percent at most, well inside the tolerance."""
+        surplus of the cut's first half to the next load) does not hide the cut: a relay's belief, its label
+        or learned watts, is off by a few percent, well inside the tolerance. Not so a load of unknown power
+        on its first measure, believed at the whole surplus: the others must then hold still."""
         if reading.command_w < self.min_power_w:
             return None
         for back, span in ((self.last, 1), (self._older, 2)):
             if (back is None or not 0 < reading.at - back.at <= span * self.rule.max_gap_s
                     or back.command_w != reading.command_w):
+                return None
+            if abs(back.others_w - reading.others_w) >= 0.5 and not (back.others_known and reading.others_known):
                 return None
             fell_w = back.own_w - reading.own_w
             if abs(fell_w - reading.command_w) <= self.rule.cut_tolerance * reading.command_w:

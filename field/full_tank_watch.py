@@ -10,6 +10,7 @@ from datetime import tzinfo
 from typing import Any
 
 from equipments.base import Equipment
+from equipments.unknown import UnknownEquipment
 from equipments.variable import VariableEquipment
 from field.full_tank import InferenceRule, InferredFullTank, MeteredFullTank, daily_clear_due
 from field.full_tank_loop import LoopRule
@@ -52,6 +53,7 @@ class FullTankWatch:
         # The loads whose fullness is inferred, with their detectors, in priority order: what every tick and
         # house reading walks (the detectors are made here, once).
         self._inferred_loads = [(load, self.inferred[load.name]) for load in self.loads if load.name in self.inferred]
+        self._unknown_loads = [load for load in self.loads if isinstance(load, UnknownEquipment)]
 
     def subscriptions(self) -> tuple[str, ...]:
         """The loads' own meters."""
@@ -80,11 +82,14 @@ class FullTankWatch:
         if not self.inferred:
             return False
         believed_w = sum([load.current_power_w for load in self.loads])  # (a list: cheaper than a generator)
+        # A load of unknown power on its first measure is believed at the whole surplus until the decision
+        # after this reading measures it: the others' beliefs are no measure of the house then.
+        known = not any([load.measuring and load.learned_power_w is None for load in self._unknown_loads])
         changed = False
         for load, detector in self._inferred_loads:
             if load.overed:
                 continue
-            if detector.on_consumption(consumption_w, now, believed_w - load.current_power_w):
+            if detector.on_consumption(consumption_w, now, believed_w - load.current_power_w, known):
                 self.mark_full(load, now, "inferred from the house meter")
                 changed = True
         return changed
@@ -144,10 +149,16 @@ class FullTankWatch:
                      ", ".join(cleared))
         return bool(cleared)
 
-    def in_doubt(self) -> bool:
+    def in_doubt(self, now: float) -> bool:
         """True while some load is suspected full: what it draws is in doubt until the re-probe decides (its
-        belief may be its command's watts while its thermostat has cut)."""
-        return any(detector.suspect_since is not None and not detector.full for _, detector in self._inferred_loads)
+        belief may be its command's watts while its thermostat has cut), or its own meter has begun to read
+        nothing. For the time a re-probe takes at most: a suspicion that gets no re-probe (a command under
+        min_power, a restless house) does not hold the loads of unknown power back for ever."""
+        for _, detector in self._inferred_loads:
+            since = detector.suspect_since
+            if since is not None and not detector.full and now - since <= detector.rule.longest_doubt_s:
+                return True
+        return any(metered.suspect for metered in self.metered.values())
 
     def holds_any(self) -> bool:
         """True while some load is in a re-probe hold (`excluded` may then be True for it)."""
