@@ -12,6 +12,8 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from calibration.fit import MAX_LOWEST_PERCENT, MIN_HIGHEST_PERCENT
+from calibration.points import MIN_POINTS
 from calibration.sweep import Sweeper, SweepError, SweepPlan, format_percent
 from calibration.sweep_config import SweepConfigError, SweepTarget, load_sweep_target
 from calibration.sweep_files import SweepFiles
@@ -100,6 +102,17 @@ def _plan(args: argparse.Namespace) -> SweepPlan:
                      availability_wait_s=args.availability_wait)
 
 
+def _unusable_plan(plan: SweepPlan) -> str | None:
+    """Why the sweep `plan` cannot make a calibration the regulator takes (None: it can)."""
+    percents = plan.percents()
+    if min(percents) > MAX_LOWEST_PERCENT or max(percents) < MIN_HIGHEST_PERCENT:
+        return (f"--start {plan.start_percent:g} --stop {plan.stop_percent:g}: a calibration must run from "
+                f"{MAX_LOWEST_PERCENT:g} % or less to {MIN_HIGHEST_PERCENT:g} % or more")
+    if len(percents) < MIN_POINTS:
+        return f"--step {plan.step_percent:g}: {len(percents)} steps, a calibration needs at least {MIN_POINTS}"
+    return None
+
+
 def _command_again(args: argparse.Namespace, resume: bool) -> str:
     """The command that starts this sweep again, or resumes it: the same file and the same plan (a resume
     with another --step or --output would measure other steps, or into another file)."""
@@ -151,6 +164,11 @@ def run_sweep(args: argparse.Namespace) -> int:
         plan = _plan(args)
         target = load_sweep_target(args.config, args.equipment)
         csv_path = Path(args.output) if args.output else default_csv_path(target.config_dir, target.name)
+        if not args.output and (problem := _unusable_plan(plan)):
+            # With --overwrite, the working calibration would be moved aside for one the regulator refuses.
+            raise SweepConfigError(f"{problem}: this sweep would write {csv_path}, where the regulator looks for "
+                                   f"its calibration, a curve it refuses. To measure part of the curve, give "
+                                   f"another file with --output")
         files = SweepFiles(csv_path, resume=args.resume, overwrite=args.overwrite)
         sweeper = Sweeper(target, plan, files, ignore_availability=args.ignore_availability,
                           progress=lambda line: print(line, flush=True))

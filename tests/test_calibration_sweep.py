@@ -200,6 +200,25 @@ def test_bad_timings_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "--step 0: need 0 < step <= 100" in err and "--readings 0" in err and "--start 120" in err
 
 
+@pytest.mark.parametrize(("options", "problem"), [
+    (["--stop", "20"], "--start 100 --stop 20: a calibration must run from 5 % or less to 99 % or more"),
+    (["--step", "25"], "--step 25: 5 steps, a calibration needs at least 10"),
+])
+def test_a_plan_the_regulator_would_refuse_is_not_swept_into_its_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], options: list[str], problem: str) -> None:
+    # The default file is where the regulator looks; with --overwrite, its working curve would have been
+    # moved aside for one it refuses. Another file (--output) takes any part of the curve.
+    config = write_config(tmp_path, free_port())
+    working = tmp_path / "calibration" / "power_calibration_ecs.csv"
+    working.parent.mkdir()
+    working.write_text("100;2300\n")
+    assert main(["sweep", "-c", str(config), "--equipment", "ecs", "--overwrite", *options]) == 2
+    err = capsys.readouterr().err
+    assert problem in err and f"this sweep would write {working}" in err and "--output" in err
+    assert working.read_text() == "100;2300\n" and sorted(p.name for p in working.parent.iterdir()) == [
+        working.name]
+
+
 def test_nan_and_inf_options_are_refused_before_anything_is_sent(tmp_path: Path,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     # (they passed every comparison: the variator was driven to 100 %, then a traceback)
