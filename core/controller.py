@@ -113,7 +113,11 @@ class ClosedLoop:
         current_w = sum([self._current_w(load) for load in loads])  # (a list: cheaper than a generator)
         total_w = max(0.0, current_w + self.params.gain * error_w)
         guard = self._guard_due(grid_w, now)
-        relays_on_w = self._switch_relays(loads, total_w, guard, consumption_w, now, measures_wait)
+        # The relays decide on the whole error: `gain` damps the continuous loads' correction (a meter that
+        # averages), while a relay's switch is one decision on the surplus the meter shows. Damped, a relay
+        # needed power / gain of export to come on (2 kW for a 1 kW radiator at gain 0.5).
+        relay_total_w = max(0.0, current_w + error_w)
+        relays_on_w = self._switch_relays(loads, relay_total_w, guard, consumption_w, now, measures_wait)
         self._share_continuous(loads, total_w - relays_on_w, now)
         log.debug("grid %+.0f W (setpoint -%.0f W): loads %.0f W -> %.0f W", grid_w, self.params.setpoint_w,
                   current_w, total_w)
@@ -175,8 +179,8 @@ class ClosedLoop:
         """Switch the relays for a total of `total_w`; returns the watts the relays left on draw (no load of
         unknown power switched on while `measures_wait`)."""
         left_w = total_w  # what the loads from here on may take, the ones before at their max
-        # What keeps the relays on: the total with the setpoint given back (for a grid at 0 W, at gain 1).
-        keep_total_w = total_w + self.params.gain * self.params.setpoint_w
+        # What keeps the relays on: the total with the setpoint given back, for a grid at 0 W.
+        keep_total_w = total_w + self.params.setpoint_w
         on_w = 0.0
         wanted_off: list[RelayEquipment] = []  # on, wanted off, held by their dwell
         # Whether each relay's dwell lets it switch now (only its own switch, below, restarts its clock), and

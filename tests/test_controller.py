@@ -6,6 +6,7 @@ The test heater is linear: 20 W per percent, 0..2000 W, min_power 150 W; the rad
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -422,6 +423,19 @@ def test_a_relay_with_nothing_to_give_back_stays_on_while_the_grid_exports(tmp_p
     house.pv_w -= 10  # 5 W of import
     house.read()
     assert h.last(RADIATOR) == "OFF"
+
+
+@pytest.mark.parametrize("gain", [1.0, 0.5])
+def test_a_relay_comes_on_when_the_surplus_covers_it_whatever_the_gain(tmp_path: Path, gain: float) -> None:
+    # The gain damps the heater's correction (a meter that averages); a relay's switch is one decision on
+    # the surplus the meter shows. Damped, the 1000 W radiator needed 2000 W of export at gain 0.5.
+    h = closed_loop(tmp_path, "radiator", "ecs", dwell_s=(0, 0))
+    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, gain=gain)
+    house = House(h, base_w=300, pv_w=300 + 1000 + 20)
+    house.read()
+    assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 0
+    house.read()
+    assert h.last(RADIATOR) == "ON"  # (and no import: it stays)
 
 
 def test_an_implausible_step_teaches_nothing(tmp_path: Path) -> None:
