@@ -11,23 +11,14 @@ import numpy as np
 
 from calibration.fit import CalibrationPoints, PowerCurve
 from calibration.report import SEED_DEGREE, table_percents
+from shell.plot_file import PlotUnavailable, pyplot
 
 __all__ = ["PlotUnavailable", "plot_fit"]
 
 
-class PlotUnavailable(RuntimeError):
-    """matplotlib is not installed."""
-
-
 def plot_fit(points: CalibrationPoints, curve: PowerCurve, path: str | os.PathLike[str]) -> None:
     """Write a PNG of the fit of `points` by `curve`, with the seed's degree-5 polynomial for comparison."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")  # no display needed, and none touched
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise PlotUnavailable("--plot needs matplotlib: pip install -r requirements-plot.txt") from None
+    plt = pyplot()
 
     grid = table_percents(0.1)
     seed = np.polyval(np.polyfit(points.percent, points.watts, SEED_DEGREE), grid)

@@ -1,10 +1,12 @@
-"""The file a `--plot` option names, checked when the command line is read: a format matplotlib cannot write
-would otherwise fail with a traceback at the very end, after a whole day's replay or a fit."""
+"""`--plot`: the file it names, checked when the command line is read (a format matplotlib cannot write
+would otherwise fail with a traceback at the very end, after a whole day's replay or a fit), and
+matplotlib itself, an optional extra (requirements-plot.txt) imported only when a plot is drawn."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 # What matplotlib's default (Agg) backend writes in every build PySEB supports (jpg and tif through Pillow,
 # which matplotlib requires).
@@ -19,3 +21,19 @@ def plot_file(text: str) -> Path:
         formats = ", ".join(f".{name}" for name in PLOT_FORMATS)
         raise argparse.ArgumentTypeError(f"{text}: {what}; end it with one of {formats}")
     return Path(text)
+
+
+class PlotUnavailable(RuntimeError):
+    """matplotlib is not installed (it is the optional `plot` extra)."""
+
+
+def pyplot() -> Any:
+    """matplotlib.pyplot on the Agg backend (no display needed, and none touched)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise PlotUnavailable("--plot needs matplotlib: pip install -r requirements-plot.txt") from None
+    return plt

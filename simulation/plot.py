@@ -8,13 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
+from shell.plot_file import PlotUnavailable, pyplot
 from simulation.metrics import PeriodRow, Summary
 
 __all__ = ["PlotUnavailable", "plot_day"]
-
-
-class PlotUnavailable(RuntimeError):
-    """matplotlib is not installed (it is the optional `plot` extra)."""
 
 
 def _minute_means(values: np.ndarray, per_minute: int) -> np.ndarray:
@@ -28,14 +25,8 @@ def _minute_means(values: np.ndarray, per_minute: int) -> np.ndarray:
 def plot_day(path: str | Path, names: Sequence[str], rows: Sequence[PeriodRow], summary: Summary,
              title: str, tz: tzinfo | None = None) -> None:
     """Draw the day to `path` (PNG): PV as an area, the house and the loads stacked, the grid as a line."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.dates as mdates
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise PlotUnavailable("--plot needs matplotlib: pip install -r requirements-plot.txt") from None
+    plt = pyplot()
+    import matplotlib.dates as mdates
     per_minute = max(1, round(60 / rows[0].period_s)) if rows else 1
     times = _minute_means(np.array([r.time_s for r in rows]), per_minute)
     production = _minute_means(np.array([r.production_w for r in rows]), per_minute)

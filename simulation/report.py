@@ -11,7 +11,7 @@ import numpy as np
 
 from core.daily_report import DailyFigures, DailyReport
 from recording.format import RecordedDay, RecordError, read_record
-from simulation.plot import PlotUnavailable
+from shell.plot_file import pyplot
 
 __all__ = ["find_day", "plot_report", "report_day"]
 
@@ -57,14 +57,8 @@ def _minute_means(times: np.ndarray, values: np.ndarray, start: float) -> tuple[
 
 def plot_report(path: str | Path, report: DailyReport, day: RecordedDay) -> None:
     """Draw the day (PV, house, each load by the regulator's belief, grid) into the PNG `path`."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.dates as mdates
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise PlotUnavailable("--plot needs matplotlib: pip install -r requirements-plot.txt") from None
+    plt = pyplot()
+    import matplotlib.dates as mdates
     records = day.records
     times = np.array([r.time_s for r in records])
     loads = np.array([(0.0,) * len(day.names)] + [r.believed_w for r in records[:-1]]).reshape(len(records), -1)
