@@ -21,7 +21,7 @@ from simulation.metrics import LogError, format_summary, write_log
 from simulation.plot import PlotUnavailable, plot_day
 from simulation.recorded import RecordingFactory
 from simulation.replay import ReplayError, real_regulator, replay
-from simulation.response import glitch_notes
+from simulation.response import loads_glitch_notes
 from simulation.trace import TraceError
 from simulation.tune_cli import add_report_parser, add_tune_parser, run_report, run_tune
 from simulation.tune_grid import TuneError
@@ -88,8 +88,7 @@ def _replay(args: argparse.Namespace) -> int:
     print(format_summary(result.summary))
     for note in trace.notes:
         print(f"\n{note}")
-    for note in glitch_notes({spec.name: spec.response_path for spec in result.config.loads
-                              if spec.response_path is not None}):
+    for note in loads_glitch_notes(result.config.loads):
         print(f"\n{note}")
     print(f"\n(replayed in {elapsed:.2f} s)")
     if args.log:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,8 +12,9 @@ import numpy as np
 from calibration import read_calibration_csv
 from calibration.fit import interp_one
 from calibration.monotone import analyse_sweep
+from simulation.config import LoadSpec
 
-__all__ = ["ResponseCurve", "glitch_notes", "read_response"]
+__all__ = ["ResponseCurve", "glitch_notes", "loads_glitch_notes", "read_response"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,3 +71,8 @@ def glitch_notes(responses: dict[str, str | Path]) -> list[str]:
             notes.append(f"{name}: its real response leaves out {len(glitches)} reading(s) of {Path(path).name}, "
                          f"outliers by the calibration's own rule (the meter's glitches): {points}")
     return notes
+
+
+def loads_glitch_notes(loads: Sequence[LoadSpec]) -> list[str]:
+    """glitch_notes of the simulated loads that have a measured response."""
+    return glitch_notes({spec.name: spec.response_path for spec in loads if spec.response_path is not None})

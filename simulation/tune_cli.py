@@ -11,7 +11,7 @@ from recording.store import day_of_file, split_files
 from shell.plot_file import plot_file
 from simulation.config import read_sim_config
 from simulation.report import find_day, plot_report, report_day
-from simulation.response import glitch_notes
+from simulation.response import loads_glitch_notes
 from simulation.tune import best, config_lines, day_count, daylight, default_jobs, format_table, outcome, run_grid
 from simulation.tune_grid import TuneError, build_grid, points, write_variants
 
@@ -103,8 +103,7 @@ def run_tune(args: argparse.Namespace) -> int:
             print(f"  {note}")
         for note in (note for window in windows for note in window.notes):
             print(f"  {note}")
-        for note in glitch_notes({spec.name: spec.response_path for spec in read_sim_config(variants[0]).loads
-                                  if spec.response_path is not None}):
+        for note in loads_glitch_notes(read_sim_config(variants[0]).loads):
             print(f"  {note}")
         summaries = run_grid(variants, windows, args.period, args.jobs)
     relays = _relays(args.config)
