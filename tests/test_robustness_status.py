@@ -163,6 +163,16 @@ def test_force_saved_above_a_lowered_max_comes_back_at_the_max(tmp_path: Path) -
     assert ecs["forced"] is True and ecs["forced_power"] == 2000 and ecs["force_end"] == NOON + 600
 
 
+def test_a_relay_saved_forced_at_part_of_its_watts_comes_back_on_at_its_watts(tmp_path: Path) -> None:
+    # (an older version kept the 300 W asked of a 1000 W radiator, which drew 1000 W)
+    h = harness(tmp_path)
+    doc = saved(harness(tmp_path), NOON - 60)
+    doc["equipments"][1].update(forced=True, forced_power=300.0, force_end=None, forced_by="user")
+    assert restore(h, doc, NOON) == []
+    radiator = published_json(h, NOON)["equipments"][1]
+    assert radiator["forced"] is True and radiator["forced_power"] == 1000
+
+
 @pytest.mark.parametrize("doc", [
     [], "status", {"date": NOON, "equipments": "none"},
     {"date": NOON, "equipments": [None, 5, {"name": 5}, {"name": "ecs", "energy": {"a": 1}, "forced": True,
