@@ -41,10 +41,14 @@ class SweepTarget:
     topic_read_power: str
     json_read_power: str
     topic_availability: str
+    topic_status: str | None = None  # the load's own `topic_status` key, when its config sets one
 
     @property
     def topic_variator_status(self) -> str | None:
-        """The variator's status topic (`regul/vload/ECS` for commands on `regul/vload/ECS/cmd`), if known."""
+        """The variator's status topic, as the daemon takes it: the load's `topic_status`, else
+        `regul/vload/ECS` for commands on `regul/vload/ECS/cmd`; None if neither."""
+        if self.topic_status is not None:
+            return self.topic_status
         return self.topic_set_power[: -len("/cmd")] if self.topic_set_power.endswith("/cmd") else None
 
 
@@ -130,7 +134,9 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
     if topic_read is None:
         problems.append(f"{source}: [{name}] topic_read_power is missing: a sweep needs the load's own "
                         f"meter (e.g. smeter/pzem/ECS)")
-    for key, topic in (("topic_set_power", topic_set), ("topic_read_power", topic_read)):
+    topic_status = _value(load, "topic_status")
+    for key, topic in (("topic_set_power", topic_set), ("topic_read_power", topic_read),
+                       ("topic_status", topic_status)):
         if topic and any(c in topic for c in "+#"):
             problems.append(f"{source}: [{name}] {key}: {topic!r} holds a wildcard (+ or #)")
     if problems:
@@ -152,4 +158,5 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
         topic_read_power=topic_read,
         json_read_power=_value(load, "json_read_power") or "power",
         topic_availability=_value(mqtt, "topic_availability") or f"{topic_regul}/availability",
+        topic_status=topic_status,
     )

@@ -50,3 +50,14 @@ def test_a_broken_ini_is_one_message_naming_the_file(tmp_path: Path) -> None:
     with pytest.raises(SweepConfigError) as caught:
         load_sweep_target(path, "ecs")
     assert str(caught.value).startswith(f"{path}: cannot parse: ") and "mqtt" in str(caught.value)
+
+
+def test_the_variator_status_topic_is_the_daemons(tmp_path: Path) -> None:
+    # Its boot_detected re-commands the step: the sweep listens where the daemon does.
+    assert load_sweep_target(_config(tmp_path / "a", ""), "ecs").topic_variator_status == "regul/vload/ECS"
+    config = _config(tmp_path / "b", "")
+    config.write_text(config.read_text() + "topic_status = shellies/dimmer/status\n")
+    assert load_sweep_target(config, "ecs").topic_variator_status == "shellies/dimmer/status"
+    config.write_text(config.read_text().replace("shellies/dimmer/status", "home/+/status"))
+    with pytest.raises(SweepConfigError, match=r"\[ecs\] topic_status: 'home/\+/status' holds a wildcard"):
+        load_sweep_target(config, "ecs")
