@@ -114,8 +114,9 @@ def _unusable_plan(plan: SweepPlan) -> str | None:
 
 
 def _command_again(args: argparse.Namespace, resume: bool) -> str:
-    """The command that starts this sweep again, or resumes it: the same file and the same plan (a resume
-    with another --step or --output would measure other steps, or into another file)."""
+    """The command that starts this sweep again, or resumes it: the same file and the same plan, each value
+    as given (a resume with another --start, --step or --output would measure other steps, or into another
+    file)."""
     d = SweepPlan()
     words = ["python3", "-m", "calibration", "sweep", "-c", args.config, "--equipment", args.equipment]
     for flag, value in (("--output", args.output), ("--log", args.log)):
@@ -129,8 +130,8 @@ def _command_again(args: argparse.Namespace, resume: bool) -> str:
                                  ("--end-percent", args.end_percent, d.end_percent),
                                  ("--meter-timeout", args.meter_timeout, d.meter_timeout_s),
                                  ("--availability-wait", args.availability_wait, d.availability_wait_s)):
-        if value != default and not (resume and flag == "--start"):  # (a resume starts after the last step)
-            words += [flag, f"{value:g}"]
+        if value != default:  # (--start too: a resume measures the plan's steps after the last one done)
+            words += [flag, repr(value)]
     if args.ignore_availability:
         words.append("--ignore-availability")
     words.append("--resume" if resume else "--overwrite" if args.overwrite else "")
@@ -164,7 +165,8 @@ def run_sweep(args: argparse.Namespace) -> int:
         plan = _plan(args)
         target = load_sweep_target(args.config, args.equipment)
         csv_path = Path(args.output) if args.output else default_csv_path(target.config_dir, target.name)
-        if not args.output and (problem := _unusable_plan(plan)):
+        default_path = default_csv_path(target.config_dir, target.name)
+        if csv_path.resolve() == default_path.resolve() and (problem := _unusable_plan(plan)):
             # With --overwrite, the working calibration would be moved aside for one the regulator refuses.
             raise SweepConfigError(f"{problem}: this sweep would write {csv_path}, where the regulator looks for "
                                    f"its calibration, a curve it refuses. To measure part of the curve, give "

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +27,9 @@ FINAL_PUBLISH_WAIT_S = 5.0
 # At the end, a broker that cannot be reached is waited for this long (paho's network thread reconnects on
 # its own): a broker that went down sends no will, and the variator would stay at the sweep's last percent.
 FINAL_RECONNECT_WAIT_S = 30.0
+# paho's reconnect delays (s). Its default backoff doubles up to 120 s: by the end of a sweep stopped by its
+# meter timeout (30 s), a broker back within the wait above would often not be tried again in time.
+RECONNECT_DELAY_S = (1, 2)
 
 
 class SweepError(RuntimeError):
@@ -53,6 +57,7 @@ class SweepLink:
         self._on_event = on_event
         self._started = False
         self.commanded = False  # only a link that has sent a percent puts the load back at the end
+        self.give_up = threading.Event()  # set (by a signal) during the end's wait for the broker: stop waiting
         self.last_percent: float | None = None  # the last percent sent: where the load may be left
         role = "" if armed else "-check"
         self.client = paho_compat.new_client(f"pyseb-calibration-{target.name}-{os.getpid()}{role}")
@@ -66,6 +71,7 @@ class SweepLink:
             # percent.
             self.client.will_set(target.topic_set_power, format_percent(end_percent), qos=COMMAND_QOS,
                                  retain=False)
+        self.client.reconnect_delay_set(min_delay=RECONNECT_DELAY_S[0], max_delay=RECONNECT_DELAY_S[1])
         paho_compat.on_connect(self.client, self._on_connect)
         self.client.on_message = self._on_message
 
@@ -144,13 +150,17 @@ class SweepLink:
                         return True
                 except (RuntimeError, ValueError) as exc:  # (the connection dropped meanwhile)
                     log.debug("end percent not confirmed yet: %s", exc)
+            if waiting and self.give_up.is_set():
+                log.warning("stopped waiting for the broker, as asked")
+                return False
             if time.monotonic() >= deadline:
                 return False
             if not waiting:
                 waiting = True
+                self.give_up.clear()  # (a stop asked before the wait is what ended the sweep: not a give-up)
                 # A broker that is up sends our will (the end percent) when it notices we are gone; one that
                 # went down sends nothing, so the end percent is sent again once paho has reconnected.
                 log.warning("the broker %s:%d does not answer: waiting up to %.0f s for it, to set the end "
-                            "percent %s %% on %s", self.target.host, self.target.port, reconnect_wait_s, end,
-                            self.target.topic_set_power)
+                            "percent %s %% on %s (Ctrl-C gives up)", self.target.host, self.target.port,
+                            reconnect_wait_s, end, self.target.topic_set_power)
             time.sleep(0.1)

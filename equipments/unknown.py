@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from equipments.base import BuildContext, Command
+from equipments.base import FORCED_BY_USER, BuildContext, Command
 from equipments.constant import RELAY_OPTIONS, RelayEquipment
 from settings.options import Option
 
@@ -69,6 +69,14 @@ class UnknownEquipment(RelayEquipment):
     def command_for(self, watts: float) -> tuple[Command, float]:
         on = watts > 0
         return self._relay(on), (min(watts, self.max_power_w) if on else 0.0)
+
+    def force(self, power_w: float, duration_s: float | None, now: float, reason: str,
+              by: str = FORCED_BY_USER) -> bool:
+        # On or off: forced on, it draws what it was last measured at, whatever power is asked (kept as
+        # asked, the status said "forced at 300 W" of a plug measured at 600 W).
+        if power_w > 0 and self.learned_power_w is not None:
+            power_w = self.learned_power_w
+        return super().force(power_w, duration_s, now, reason, by)
 
     def set_power(self, watts: float, now: float, reason: str) -> bool:
         if watts <= 0:

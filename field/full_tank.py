@@ -44,10 +44,11 @@ class MeteredFullTank:
         self._low_count = 0
         self._last_low_at: float | None = None
 
-    @property
-    def suspect(self) -> bool:
-        """Its meter has begun to read nothing: its belief (its command's watts) may be wrong."""
-        return self._low_count > 0 and not self.full
+    def suspect(self, now: float) -> bool:
+        """Its meter has begun to read nothing, lately enough to chain with the next low reading: its
+        belief (its command's watts) may be wrong."""
+        return (self._low_count > 0 and not self.full and self._last_low_at is not None
+                and now - self._last_low_at < self.rule.max_gap_s)
 
     def on_reading(self, measured_w: float, commanded_w: float, now: float) -> bool:
         """One reading of the load's meter; True exactly when it concludes the tank is full."""

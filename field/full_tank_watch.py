@@ -152,13 +152,14 @@ class FullTankWatch:
     def in_doubt(self, now: float) -> bool:
         """True while some load is suspected full: what it draws is in doubt until the re-probe decides (its
         belief may be its command's watts while its thermostat has cut), or its own meter has begun to read
-        nothing. For the time a re-probe takes at most: a suspicion that gets no re-probe (a command under
-        min_power, a restless house) does not hold the loads of unknown power back for ever."""
+        nothing. For the time a re-probe takes at most (a metered tank's, while its low readings chain): a
+        suspicion that gets no re-probe (a command under min_power, a restless house, a meter gone quiet)
+        does not hold the loads of unknown power back for ever."""
         for _, detector in self._inferred_loads:
             since = detector.suspect_since
             if since is not None and not detector.full and now - since <= detector.rule.longest_doubt_s:
                 return True
-        return any(metered.suspect for metered in self.metered.values())
+        return any(metered.suspect(now) for metered in self.metered.values())
 
     def holds_any(self) -> bool:
         """True while some load is in a re-probe hold (`excluded` may then be True for it)."""

@@ -214,6 +214,10 @@ class HomeAssistantBridge:
                 if isinstance(power, bool) or isinstance(duration, bool):
                     raise ValueError("not a number")
                 power_w, duration_min = float(power), float(duration)
+                if isinstance(self.loads[name], RelayEquipment):
+                    # On or off: no force power to set from HA (an older version's 0 W would force it off
+                    # while HA showed the force on, with no number left to change it).
+                    power_w = self.setpoints[name][0]
                 checked_w, _ = self._checked_force(name, power_w, duration_min)
             except (TypeError, ValueError, ModeCommandError) as exc:
                 warnings.append(f"{name}: saved Home Assistant force settings {power!r} W, {duration!r} min "

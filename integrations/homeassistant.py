@@ -174,7 +174,8 @@ def state_document(status: Mapping[str, Any], meter_timeout_s: float, loads: Seq
         state[f"{key}_power"] = entry.get("current_power")
         state[f"{key}_energy"] = entry.get("energy")
         state[f"{key}_force"] = ON if entry.get("forced") else OFF
-        state[f"{key}_force_power"] = round(power_w)
+        if not load.on_off:
+            state[f"{key}_force_power"] = round(power_w)
         state[f"{key}_force_duration"] = round(duration_min)
         if load.tank:
             state[f"{key}_full"] = ON if entry.get("overed") else OFF

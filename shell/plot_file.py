@@ -17,7 +17,7 @@ def plot_file(text: str) -> Path:
     """argparse `type` for --plot: the path, if its extension names a format matplotlib writes."""
     suffix = Path(text).suffix.lower().lstrip(".")
     if suffix not in PLOT_FORMATS:
-        what = f"'.{suffix}' is not an image format matplotlib writes" if suffix else "no image format in the name"
+        what = f"'.{suffix}' is not a format --plot writes" if suffix else "no image format in the name"
         formats = ", ".join(f".{name}" for name in PLOT_FORMATS)
         raise argparse.ArgumentTypeError(f"{text}: {what}; end it with one of {formats}")
     return Path(text)

@@ -93,9 +93,11 @@ def run_tune(args: argparse.Namespace) -> int:
     grid = points(axes)
     with tempfile.TemporaryDirectory(prefix="pyseb-tune-") as work:
         variants = write_variants(args.config, axes, grid, Path(work))
-        windows = [daylight(variants[0], day, args.period) for day in args.days]
-        days, split_notes = day_count(args.days)
-        print(f"tune: {len(grid)} settings x {len(windows)} days = {len(grid) * len(windows)} replays on "
+        files = list({path.resolve(): path for path in args.days}.values())  # (a file given twice: once)
+        windows = [daylight(variants[0], day, args.period) for day in files]
+        days, split_notes = day_count(files)
+        what = f"{len(windows)} days" if days == len(windows) else f"{len(windows)} files ({days} days)"
+        print(f"tune: {len(grid)} settings x {what} = {len(grid) * len(windows)} replays on "
               f"{min(args.jobs, len(grid) * len(windows))} processes; days replayed over their daylight:")
         for window in windows:
             print(f"  {window.day}: {window.start or 'start'} to {window.end or 'end'}")

@@ -60,7 +60,7 @@ def test_a_fit_plot_matplotlib_cannot_write_is_refused_before_the_fit(ecs03: Pat
         main(["fit", str(ecs03), "--plot", str(tmp_path / "fit.xyz")])
     assert exited.value.code == 2
     out, err = capsys.readouterr()
-    assert "'.xyz' is not an image format matplotlib writes" in err and "Traceback" not in err
+    assert "'.xyz' is not a format --plot writes" in err and "Traceback" not in err
     assert out == "" and list(tmp_path.iterdir()) == [ecs03]  # nothing fitted, no table written
 
 

@@ -7,6 +7,7 @@ mixed in. Timings are shortened by the sweep's own options.
 
 from __future__ import annotations
 
+import argparse
 import shlex
 import signal
 import subprocess
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from calibration.cli import main
+from calibration.sweep_cli import _command_again, add_sweep_arguments
 from localbroker import PrivateBroker, free_port
 from tests.mqtt_probe import MqttProbe
 from tests.sweep_support import (
@@ -71,8 +73,8 @@ def test_a_silent_meter_stops_the_sweep_then_resume_finishes_it(
     hint = shlex.split(err.split("Continue with: ")[1].splitlines()[0])
     assert hint[:4] == ["python3", "-m", "calibration", "sweep"] and hint[-1] == "--resume"
     assert hint[hint.index("--output") + 1] == str(csv)
-    assert hint[hint.index("--step") + 1] == "10"
-    assert "--start" not in hint  # (a resume goes on after the last finished step)
+    assert hint[hint.index("--step") + 1] == "10.0"
+    assert "--start" not in hint  # (the default: 100 %)
 
     mark = probe.mark()
     load.speak_again()
@@ -215,6 +217,9 @@ def test_a_plan_the_regulator_would_refuse_is_not_swept_into_its_file(
     assert main(["sweep", "-c", str(config), "--equipment", "ecs", "--overwrite", *options]) == 2
     err = capsys.readouterr().err
     assert problem in err and f"this sweep would write {working}" in err and "--output" in err
+    # (named with --output, the regulator's file is still the regulator's)
+    assert main(["sweep", "-c", str(config), "--equipment", "ecs", "--output", str(working), *options]) == 2
+    assert problem in capsys.readouterr().err
     assert working.read_text() == "100;2300\n" and sorted(p.name for p in working.parent.iterdir()) == [
         working.name]
 
@@ -240,3 +245,15 @@ def test_resume_without_a_started_sweep_is_refused(tmp_path: Path, capsys: pytes
     config = write_config(tmp_path, free_port())
     assert sweep(config, tmp_path / "never.csv", "--resume") == 2
     assert "nothing to resume: " in capsys.readouterr().err
+
+
+def test_the_resume_hint_keeps_the_plan_as_given() -> None:
+    # A resume rebuilds the plan's steps and goes on after the last one done: with --start 85 --step 10,
+    # 85, 75, 65...; without --start it would measure 70, 60... And each value as given, not rounded.
+    parser = argparse.ArgumentParser()
+    add_sweep_arguments(parser)
+    args = parser.parse_args(["-c", "my config.ini", "--equipment", "ecs", "--start", "85", "--step", "10",
+                              "--settle", "0.1234567", "--output", "cal/my.csv"])
+    assert shlex.split(_command_again(args, resume=True)) == [
+        "python3", "-m", "calibration", "sweep", "-c", "my config.ini", "--equipment", "ecs", "--output",
+        "cal/my.csv", "--start", "85.0", "--step", "10.0", "--settle", "0.1234567", "--resume"]

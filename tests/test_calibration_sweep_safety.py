@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -154,8 +155,8 @@ def _crash_at(broker: PrivateBroker, load: SimulatedLoad, percent: float, down_s
         os.kill(broker.pid, 9)
         if down_s is None:
             return
-        # (paho retries after 1, 2, 4 s...: back at 4 s, the sweep's next try comes about 3 s after the
-        # subscriber is in)
+        # (the sweep's link retries every 2 s at most: 1, 3, 5, 7, 9 s after the kill; back at 7.5 s, the
+        # subscriber is in before the sweep's next try)
         time.sleep(down_s)
         broker.start()
         watcher = MqttProbe(broker.host, broker.port, (CMD,))
@@ -186,11 +187,13 @@ def _sweep_through_a_crash(tmp_path: Path, down_s: float | None) -> tuple[int, l
     return code, seen, broker.port
 
 
-def test_a_broker_that_crashes_and_comes_back_gets_the_end_percent(tmp_path: Path,
-                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_broker_that_crashes_and_comes_back_gets_the_end_percent(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     # A broker that goes down sends no will: the variator would stay at 80 %. The sweep waits for the
-    # broker (paho reconnects) and sends the end percent again.
-    code, seen, _ = _sweep_through_a_crash(tmp_path, 4.0)
+    # broker (paho reconnects) and sends the end percent again. Back 7.5 s after the crash, within the
+    # wait's 10 s here: paho's own backoff (1, 2, 4, 8 s...) would try next 15 s after the crash, too late.
+    monkeypatch.setattr("calibration.sweep_link.FINAL_RECONNECT_WAIT_S", 10.0)
+    code, seen, _ = _sweep_through_a_crash(tmp_path, 7.5)
     assert code == 1 and seen == ["0.0"]
     assert "the load may still be" not in capsys.readouterr().err
 
@@ -204,3 +207,25 @@ def test_a_broker_that_stays_down_is_said_with_the_command_to_set_the_load_back(
     assert f"mosquitto_pub -h 127.0.0.1 -p {port} -t {CMD} -m 0.0" in err
     assert "the sweep is stopped (the meter on smeter/pzem/ECS gave no usable reading for 2 s); nothing " \
            "measured yet" in err
+
+
+def test_a_second_ctrl_c_gives_up_the_wait_for_a_broker_that_went_down(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("calibration.sweep_link.FINAL_RECONNECT_WAIT_S", 20.0)
+    log = tmp_path / "c.log"
+
+    def interrupt_the_wait() -> None:
+        deadline = time.monotonic() + 30
+        while "does not answer" not in (log.read_text() if log.exists() else "") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGINT)  # the handler the sweep installed: sweeper.stop
+
+    thread = threading.Thread(target=interrupt_the_wait, name="ctrl-c")
+    thread.start()
+    try:
+        code, _, _ = _sweep_through_a_crash(tmp_path, None)
+    finally:
+        thread.join(35)
+    assert code == 1 and "stopped waiting for the broker, as asked" in log.read_text()
+    assert "warning: the load may still be at 80.0 %" in capsys.readouterr().err
+

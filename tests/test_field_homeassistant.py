@@ -285,9 +285,25 @@ def test_force_settings_survive_a_restart(tmp_path: Path) -> None:
     again.reg.start(NOON + 3 * 86400)
     again.reg.on_connected(NOON + 3 * 86400)
     assert state(again)["load_ecs_force_power"] == 500 and state(again)["load_ecs_force_duration"] == 30
-    assert state(again)["load_radiator_force_power"] == 1000  # never set: its default
+    assert "load_radiator_force_power" not in state(again)  # a relay: on or off, no power to set
     command(again, "load_ecs_force", "ON", NOON + 3 * 86400 + 10)
     assert again.load("ecs").forced_power_w == 500
+
+
+def test_a_relays_saved_force_power_is_not_restored(tmp_path: Path) -> None:
+    # An older version offered a force power for relays: its 0 W would force the radiator off while HA
+    # showed the force on, with no number left to change it.
+    h = harness(tmp_path)
+    saved = h.reg.status(NOON + 20)
+    entry = next(e for e in saved["equipments"] if e["name"] == "radiator")
+    entry["ha_force_power"], entry["ha_force_duration_min"] = 0, 30
+    again = Harness(h.config)
+    assert again.reg.restore(saved, NOON + 60) == []
+    again.reg.start(NOON + 60)
+    again.reg.on_connected(NOON + 60)
+    command(again, "load_radiator_force", "ON", NOON + 70)
+    assert again.load("radiator").is_on and again.load("radiator").forced_power_w == 1000
+    assert state(again)["load_radiator_force_duration"] == 30  # (the duration is kept)
 
 
 @pytest.mark.parametrize(("power", "duration", "why"), [

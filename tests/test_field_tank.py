@@ -342,3 +342,4 @@ def test_a_heaters_own_meter_reading_nothing_puts_its_belief_in_doubt(tmp_path: 
     assert not tanks.in_doubt(T + 1)
     h.reg.handle(ECS_METER, EMPTY_TANK, T + 1)  # the first of the low readings that make it full
     assert tanks.in_doubt(T + 1)
+    assert not tanks.in_doubt(T + 11)  # no low reading to chain with since: a meter gone quiet

@@ -51,6 +51,15 @@ def test_a_relay_forced_at_any_power_is_forced_on_at_its_watts(loads) -> None:
     assert [payload for _, payload in sent] == ["ON", "OFF"]
 
 
+def test_a_load_of_unknown_power_forced_on_is_believed_at_its_measured_watts(tmp_path: Path) -> None:
+    plug = next(e for e in load_settings(write_config(tmp_path, ("plug",))).equipments)
+    plug.bind(lambda topic, payload, retain: None)
+    plug.learned_power_w = 600.0
+    apply_mode_command(parse_mode_command(b'{"command":"force","name":"plug","power":300}', {"plug": plug}), plug,
+                       1000.0, "user")
+    assert plug.is_on and plug.forced_power_w == 600 and plug.current_power_w == 600
+
+
 def test_a_held_force_says_so_in_one_line(loads, caplog: pytest.LogCaptureFixture) -> None:
     ecs = loads["ecs"]
     sent: list[str] = []

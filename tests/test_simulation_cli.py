@@ -41,7 +41,7 @@ def test_plot_is_drawn(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 
 @pytest.mark.parametrize("command", ["replay", "report"])
 @pytest.mark.parametrize(("name", "message"), [
-    ("day.xyz", "day.xyz: '.xyz' is not an image format matplotlib writes; end it with one of .png, .svg"),
+    ("day.xyz", "day.xyz: '.xyz' is not a format --plot writes; end it with one of .png, .svg"),
     ("day", "day: no image format in the name"),
 ])
 def test_a_plot_matplotlib_cannot_write_is_refused_before_anything_runs(

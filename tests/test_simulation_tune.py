@@ -150,3 +150,21 @@ def test_the_parts_of_a_day_recorded_in_several_files_count_as_one_day(tmp_path:
                      "loads changed that day)"]
     assert day_count(other) == (3, [])
 
+
+
+def test_a_day_given_twice_is_tuned_once(tmp_path: Path, days: list[Path],
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    # (counted as one day with two replays, its per-day means were doubled)
+    config = write_config(tmp_path, "ecs = variable")
+    grid = ["--set", "evaluate.margin=10", "--jobs", "1"]
+    assert main(["tune", str(days[0]), "-c", str(config), *grid]) == 0
+    once = capsys.readouterr().out
+    assert main(["tune", str(days[0]), str(tmp_path / ".." / tmp_path.name / days[0].name), "-c", str(config),
+                 *grid]) == 0
+    twice = capsys.readouterr().out
+    assert "1 settings x 1 days = 1 replays" in twice and "(per day, over 1 day(s)" in twice
+
+    def table(out: str) -> list[str]:
+        return [line for line in out.splitlines() if line.startswith("* ")]
+
+    assert table(twice) == table(once) and len(table(once)) == 1
