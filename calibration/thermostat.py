@@ -19,6 +19,7 @@ DROP_FROM_SHARE = 0.10  # a step right after one that drew >= 10 % of the highes
 FIRST_STEP_MIN_PERCENT = 50.0  # a first step at or above this reading "off": the load is not heating at all
 TOP_FROM_PERCENT = 95.0  # the fit's check: the points from here to 100 % ...
 TOP_MIN_SHARE = 0.5  # ... must read at least half the sweep's highest reading
+MID_CUT_STEPS = 2  # the fit's check: this many steps in a row at the off level below one that drew a lot
 
 
 def _pct(percent: float) -> str:
@@ -54,6 +55,9 @@ def fit_cut_reason(percent: np.ndarray, watts: np.ndarray) -> str | None:
     reading: a heater draws the most at full power, so a top far below the maximum means the load was
     off there (the isotonic fit would otherwise pool those points into a much smaller load).
     """
+    middle = _middle_cut_reason(percent, watts)
+    if middle is not None:
+        return middle
     top = watts[percent >= TOP_FROM_PERCENT]
     if top.size == 0:
         return None  # too short at the top: the coverage check names that
@@ -66,3 +70,33 @@ def fit_cut_reason(percent: np.ndarray, watts: np.ndarray) -> str | None:
     return (f"the readings at {_pct(TOP_FROM_PERCENT)}..100 % (median {top_w:.0f} W) are below half the sweep's "
             f"highest ({highest:.0f} W at {_pct(at)} %): the load's thermostat probably cut it during the sweep "
             f"(a hot tank); sweep again while it heats")
+
+
+def _middle_cut_reason(percent: np.ndarray, watts: np.ndarray) -> str | None:
+    """A thermostat that cut and closed again while another tool swept (the fit pooled 40..60 % at 1 W into
+    a curve 19 % off): MID_CUT_STEPS or more steps in a row at the off level, with a step right above them
+    and one right below them (above OFF_ZONE_PERCENT) that each drew DROP_FROM_SHARE of the highest or
+    more. The S-curve's own tail reads off down to the bottom, with nothing drawing below it; one step
+    alone at the off level is left to the fit's outliers."""
+    highest = float(watts.max())
+    off = (watts <= OFF_LEVEL_W) & (percent > OFF_ZONE_PERCENT)
+    end = len(watts)
+    while end > 0:
+        end -= 1
+        if not off[end]:
+            continue
+        start = end
+        while start > 0 and off[start - 1]:
+            start -= 1
+        above, below = end + 1, start - 1
+        if (end - start + 1 >= MID_CUT_STEPS and above < len(watts) and below >= 0
+                and percent[below] > OFF_ZONE_PERCENT
+                and min(watts[above], watts[below]) >= DROP_FROM_SHARE * highest):
+            return (f"the readings at {_pct(float(percent[start]))}..{_pct(float(percent[end]))} % are at the off "
+                    f"level ({float(watts[start:end + 1].max()):.1f} W at most), between {watts[below]:.0f} W at "
+                    f"{_pct(float(percent[below]))} % and {watts[above]:.0f} W at {_pct(float(percent[above]))} %: "
+                    f"the load's thermostat probably cut it during the sweep (a hot tank); sweep those steps "
+                    f"again while it heats")
+        end = start
+    return None
+

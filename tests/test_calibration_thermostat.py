@@ -70,6 +70,20 @@ def test_one_low_point_at_the_top_is_not_a_cut() -> None:
     fit_curve(CalibrationPoints(percent=points.percent, watts=watts, source="dip.csv"))
 
 
+def test_a_run_of_off_readings_in_the_middle_is_a_cut_one_alone_is_not() -> None:
+    # A thermostat that cut and closed again while another tool swept: the fit pooled 40..60 % at 1 W into a
+    # curve 19 % off. One point alone at the off level is a glitch for the fit's outliers.
+    points = read_calibration_csv(REAL[3])
+    middle = (points.percent >= 40.0) & (points.percent <= 60.0)
+    cut = CalibrationPoints(percent=points.percent, watts=np.where(middle, 1.0, points.watts), source="mid.csv")
+    with pytest.raises(CalibrationError, match=r"^mid\.csv: the readings at 40\.\.60 % are at the off level "
+                                               r"\(1\.0 W at most\), between \d+ W at 39\.5 % and \d+ W at "
+                                               r"60\.5 %: the load's thermostat probably cut it"):
+        fit_curve(cut)
+    one = np.where(points.percent == 50.0, 1.0, points.watts)
+    assert fit_cut_reason(points.percent, one) is None
+
+
 @pytest.mark.parametrize("path", REAL, ids=lambda p: p.stem)
 def test_real_sweeps_are_not_cut(path: Path) -> None:
     points = read_calibration_csv(path)
