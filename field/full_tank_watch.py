@@ -26,6 +26,7 @@ class FullTankWatch:
     def __init__(self, loads: Sequence[Equipment], init_at_hour: int, tz: tzinfo | None,
                  max_meter_power_w: float, settle_s: float = 1.0) -> None:
         self.loads = tuple(loads)
+        self.settle_s = settle_s  # a load commanded this recently may not show in a house reading yet
         self.init_at_hour = init_at_hour
         self.tz = tz
         self.max_meter_power_w = max_meter_power_w
@@ -85,11 +86,16 @@ class FullTankWatch:
         # A load of unknown power on its first measure is believed at the whole surplus until the decision
         # after this reading measures it: the others' beliefs are no measure of the house then.
         known = not any([load.measuring and load.learned_power_w is None for load in self._unknown_loads])
+        # Nor is the belief of a load commanded within `settle` before this reading, which may not show it
+        # yet (a 2 kW relay switched on half a second ago read as the heater's cut).
+        fresh = [load for load in self.loads
+                 if load.last_command_at is not None and 0.0 <= now - load.last_command_at < self.settle_s]
         changed = False
         for load, detector in self._inferred_loads:
             if load.overed:
                 continue
-            if detector.on_consumption(consumption_w, now, believed_w - load.current_power_w, known):
+            others_known = known and not any([other is not load for other in fresh])
+            if detector.on_consumption(consumption_w, now, believed_w - load.current_power_w, others_known):
                 self.mark_full(load, now, "inferred from the house meter")
                 changed = True
         return changed

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.configs import reading
 from tests.field_house import ECS_CMD, ECS_METER, RADIATOR, House, at, field_config
-from tests.harness import MODE, Harness
+from tests.harness import CONS, MODE, Harness
 
 METERED = f"topic_read_power = {ECS_METER}\n"
 EMPTY_TANK = (b'{ "voltage": 231.40, "current": 0.00, "power": 0.00, "energy": 1234.00, "frequency": 50.00, '
@@ -343,3 +344,24 @@ def test_a_heaters_own_meter_reading_nothing_puts_its_belief_in_doubt(tmp_path: 
     h.reg.handle(ECS_METER, EMPTY_TANK, T + 1)  # the first of the low readings that make it full
     assert tanks.in_doubt(T + 1)
     assert not tanks.in_doubt(T + 11)  # no low reading to chain with since: a meter gone quiet
+
+
+def test_a_reading_before_a_relay_shows_is_no_cut(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A 2 kW relay switched on, and a house reading half a second later that does not show it yet: against
+    # the beliefs (the relay counted on) the house "fell" by the heater's 2 kW.
+    caplog.set_level(logging.INFO)
+    config = field_config(tmp_path, algorithm="closed_loop")
+    config.write_text(config.read_text().replace("max_power = 1000\n", "max_power = 2000\n", 1))
+    h = Harness(config)
+    house = House(h, T, base_w=300, production_w=300 + 2000 + 20 + 50)
+    house.run(150)  # the heater saturated, 70 W over it: the radiator stays off
+    assert h.last(ECS_CMD) == "100" and h.last(RADIATOR) == "OFF"
+    house.production_w += 2000
+    for _ in range(3):  # (a decision every other reading: period 2.5 s)
+        house.run(2)
+        if h.last(RADIATOR) == "ON":
+            break  # the radiator switched on at this reading's decision...
+    assert h.last(RADIATOR) == "ON"
+    h.reg.handle(CONS, reading(300 + 2000), house.now + 0.5)  # ...and a reading comes before it closes
+    house.run(10)
+    assert "ecs may be full" not in caplog.text
