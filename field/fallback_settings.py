@@ -166,18 +166,18 @@ def read_fallback_settings(cp: configparser.ConfigParser, reader: SectionReader,
     )
 
 
-def _clear_sky_clouds_percent(cp: configparser.ConfigParser, reader: SectionReader, given: float | None,
+def _clear_sky_clouds_percent(cp: configparser.ConfigParser, reader: SectionReader, given: float,
                               evaluate_raw: Mapping[str, Any]) -> float:
     """[fallback] clear_sky_clouds_percent, or Coturex's [evaluate] good_forecast under its old name (read,
     with a warning naming the new key, as the seed's other renamed keys are)."""
     new_key = "[fallback] clear_sky_clouds_percent"
     old_value = evaluate_raw.get("good_forecast")
     if old_value is None:
-        return given if given is not None else 20.0
+        return given  # (its option's default when not set)
     if cp.has_option("fallback", "clear_sky_clouds_percent"):
         reader.warnings.append(ConfigProblem("evaluate", "good_forecast", f"ignored: {new_key} is given too "
                                              "and is used"))
-        return given if given is not None else 20.0
+        return given  # (its option's default when not set)
     reader.warnings.append(ConfigProblem("evaluate", "good_forecast", f"read as {new_key} = {old_value:g} "
                                          "(its new name: rename it)"))
     return float(old_value)
