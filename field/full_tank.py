@@ -181,8 +181,8 @@ class InferredFullTank:
     def on_consumption(self, consumption_w: float, now: float, others_w: float = 0.0,
                        others_known: bool = True) -> bool:
         """A house reading; `others_w` is what the other loads are believed to draw (`others_known`: False
-        while one of them is a placeholder, a load of unknown power on its first measure). True exactly
-        when it concludes the tank is full."""
+        when that belief is no measure of this reading, see LoopEvidence.on_reading). True exactly when it
+        concludes the tank is full."""
         if self.full:
             return False
         own_w = consumption_w - others_w

@@ -49,7 +49,7 @@ class EvidenceReading:
     own_w: float  # house consumption minus the other regulated loads' believed watts
     command_w: float
     others_w: float
-    others_known: bool = True  # False: some other load's belief is a placeholder (a first measure under way)
+    others_known: bool = True  # False: some other load's belief is no measure of this reading (see on_reading)
 
 
 class LoopEvidence:
@@ -78,9 +78,10 @@ class LoopEvidence:
 
     def on_reading(self, own_w: float, others_w: float, command_w: float, changed_at: float | None,
                    now: float, others_known: bool = True) -> LoopVerdict | None:
-        """A house reading; `changed_at` is when the command last changed; `others_known`: False while a
-        load of unknown power is being measured for the first time (believed at the whole surplus until its
-        measure). A verdict when a window closes."""
+        """A house reading; `changed_at` is when the command last changed; `others_known`: False when some
+        other load's belief is no measure of this reading (a load of unknown power on its first measure,
+        believed at the whole surplus; a load commanded too recently to show in it). A verdict when a window
+        closes."""
         self.cut_w = None
         if changed_at is not None and not shows_command(now, changed_at, self.rule.evidence_s):
             return None  # this reading may not show the last command yet: neither side of a pair
@@ -115,8 +116,8 @@ class LoopEvidence:
         before it (a meter that averages over its period can split a cut in two). The other loads' believed
         watts are out of `own_w` at each reading, so a relay switched between the two (the loop gives the
         surplus of the cut's first half to the next load) does not hide the cut: a relay's belief, its label
-        or learned watts, is off by a few percent, well inside the tolerance. Not so a load of unknown power
-        on its first measure, believed at the whole surplus: the others must then hold still."""
+        or learned watts, is off by a few percent, well inside the tolerance. Not so when the others are not
+        known at either reading (see on_reading): they must then hold still."""
         if reading.command_w < self.min_power_w:
             return None
         for back, span in ((self.last, 1), (self._older, 2)):
