@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +17,7 @@ from calibration.points import write_calibration_table
 from calibration.report import fit_figures, format_report, seed_poly_figures, table_percents, timed_fit, used_points
 from settings.version import PYSEB_VERSION
 from shell.plot_file import plot_file
+from shell.stdout_gone import silence_stdout
 
 __all__ = ["fit_table_path", "main", "run_fit"]
 
@@ -69,13 +69,6 @@ def run_fit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _stdout_gone() -> None:
-    """The reader of our stdout has gone (`| head`): silence stdout so the exit's flush cannot fail again."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)
-
-
 def _non_negative(text: str) -> float:
     value = float(text)
     if value < 0:
@@ -117,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return run_fit(args)
         except BrokenPipeError:
-            _stdout_gone()
+            silence_stdout()
             return EXIT_OK  # only the report was left to print, and nobody reads it
 
     from calibration.sweep_cli import run_sweep

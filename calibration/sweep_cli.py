@@ -17,6 +17,7 @@ from calibration.points import MIN_POINTS
 from calibration.sweep import Sweeper, SweepError, SweepPlan, format_percent
 from calibration.sweep_config import SweepConfigError, SweepTarget, load_sweep_target
 from calibration.sweep_files import SweepFiles
+from shell.stdout_gone import say
 from shell.stop_signals import STOP_SIGNALS
 
 __all__ = ["add_sweep_arguments", "default_csv_path", "run_sweep"]
@@ -173,7 +174,7 @@ def run_sweep(args: argparse.Namespace) -> int:
                                    f"another file with --output")
         files = SweepFiles(csv_path, resume=args.resume, overwrite=args.overwrite)
         sweeper = Sweeper(target, plan, files, ignore_availability=args.ignore_availability,
-                          progress=lambda line: print(line, flush=True))
+                          progress=say)  # (a sweep piped to `head` goes on measuring)
         sweeper.prepare()  # refusals about the files come before any connection
     except (SweepConfigError, SweepError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -194,9 +195,9 @@ def run_sweep(args: argparse.Namespace) -> int:
         # (SIGHUP too: a sweep run over ssh whose session drops must leave the load at the end percent)
         for signum in STOP_SIGNALS:
             previous[signum] = signal.signal(signum, on_signal)
-    print(f"sweep of [{target.name}]: {target.topic_set_power} <- percent, {target.topic_read_power} -> watts; "
-          f"writing {files.partial}, which becomes {csv_path} once complete (log: {log_path}); Ctrl-C stops "
-          f"and keeps what is measured", flush=True)
+    say(f"sweep of [{target.name}]: {target.topic_set_power} <- percent, {target.topic_read_power} -> watts; "
+        f"writing {files.partial}, which becomes {csv_path} once complete (log: {log_path}); Ctrl-C stops "
+        f"and keeps what is measured")
     try:
         outcome = sweeper.run()
     except SweepError as exc:
@@ -223,8 +224,8 @@ def run_sweep(args: argparse.Namespace) -> int:
         return EXIT_STOPPED
     if outcome.completed:
         kept = f"; the previous one is kept as {outcome.backup}" if outcome.backup else ""
-        print(f"done: {csv_path} ({outcome.rows_written} steps measured in this run{kept}); the load is at "
-              f"{end} %. Fit it with: python3 -m calibration fit {csv_path}")
+        say(f"done: {csv_path} ({outcome.rows_written} steps measured in this run{kept}); the load is at "
+            f"{end} %. Fit it with: python3 -m calibration fit {csv_path}")
         return EXIT_OK
     if outcome.last_percent is None:
         print(f"stopped: {outcome.reason}. Nothing measured yet; start again with: "

@@ -152,6 +152,30 @@ def test_a_stop_signal_keeps_the_finished_steps_and_leaves_the_load_at_the_end_p
     assert "ETA" in out
 
 
+def test_a_sweep_whose_reader_goes_away_measures_on(broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad,
+                                                    tmp_path: Path) -> None:
+    # `python3 -m calibration sweep ... | head -2`: the progress lines then have nobody to read them. The
+    # sweep stopped on the broken pipe, blaming its .partial.csv ("cannot write ...: Broken pipe").
+    csv = tmp_path / "power_calibration_ecs.csv"
+    command = [sys.executable, "-m", "calibration", "sweep", "-c", str(write_config(tmp_path, broker.port)),
+               "--equipment", "ecs", "--output", str(csv), *FAST]
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        proc.stdout.readline()  # the first line, then the reader is gone
+        proc.stdout.close()
+        err = proc.stderr.read() if proc.stderr is not None else ""
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert "Broken pipe" not in err and "Traceback" not in err
+    assert [p for p, _ in rows(csv)] == [100.0 - 10 * k for k in range(11)]
+    assert delivered(probe).on(CMD)[-1].text == "0.0"
+
+
 def test_an_existing_sweep_is_not_overwritten_silently(broker: PrivateBroker, probe: MqttProbe, tmp_path: Path,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     csv = tmp_path / "power_calibration_ecs.csv"
