@@ -92,7 +92,7 @@ class Sweeper:
         """Ask the sweep to end: the load goes to the end percent, finished steps are kept. Signal-safe. Asked
         again while the end waits for a broker that went away, it gives that wait up."""
         self._events.put(("stop", time.monotonic(), reason))
-        self._link.give_up.set()
+        self._link.stop_asked_at = time.monotonic()
 
     def _on_event(self, kind: str, data: object) -> None:
         self._events.put((kind, time.monotonic(), data))

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import os
 import ssl
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -57,7 +56,9 @@ class SweepLink:
         self._on_event = on_event
         self._started = False
         self.commanded = False  # only a link that has sent a percent puts the load back at the end
-        self.give_up = threading.Event()  # set (by a signal) during the end's wait for the broker: stop waiting
+        # When a stop was last asked (monotonic s; a signal sets it): one asked once the end's wait for the
+        # broker has begun gives that wait up (the stop that ended the sweep came before it).
+        self.stop_asked_at: float | None = None
         self.last_percent: float | None = None  # the last percent sent: where the load may be left
         role = "" if armed else "-check"
         self.client = paho_compat.new_client(f"pyseb-calibration-{target.name}-{os.getpid()}{role}")
@@ -137,7 +138,8 @@ class SweepLink:
     def _send_end(self, reconnect_wait_s: float) -> bool:
         """Publish the end percent until the broker acknowledges it (QoS 1), or `reconnect_wait_s` is over."""
         end = format_percent(self.end_percent)
-        deadline = time.monotonic() + reconnect_wait_s
+        began = time.monotonic()
+        deadline = began + reconnect_wait_s
         waiting = False
         while True:
             if self.client.is_connected():
@@ -150,14 +152,14 @@ class SweepLink:
                         return True
                 except (RuntimeError, ValueError) as exc:  # (the connection dropped meanwhile)
                     log.debug("end percent not confirmed yet: %s", exc)
-            if waiting and self.give_up.is_set():
+            asked = self.stop_asked_at
+            if asked is not None and asked >= began:
                 log.warning("stopped waiting for the broker, as asked")
                 return False
             if time.monotonic() >= deadline:
                 return False
             if not waiting:
                 waiting = True
-                self.give_up.clear()  # (a stop asked before the wait is what ended the sweep: not a give-up)
                 # A broker that is up sends our will (the end percent) when it notices we are gone; one that
                 # went down sends nothing, so the end percent is sent again once paho has reconnected.
                 log.warning("the broker %s:%d does not answer: waiting up to %.0f s for it, to set the end "

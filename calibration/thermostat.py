@@ -11,6 +11,8 @@ import statistics
 
 import numpy as np
 
+from calibration.monotone import analyse_sweep
+
 __all__ = ["OFF_LEVEL_W", "fit_cut_reason", "sweep_cut_reason"]
 
 OFF_LEVEL_W = 5.0  # a step averaging this or less reads "off" (the PZEM reads ~1 W with the load off)
@@ -74,29 +76,30 @@ def fit_cut_reason(percent: np.ndarray, watts: np.ndarray) -> str | None:
 
 def _middle_cut_reason(percent: np.ndarray, watts: np.ndarray) -> str | None:
     """A thermostat that cut and closed again while another tool swept (the fit pooled 40..60 % at 1 W into
-    a curve 19 % off): MID_CUT_STEPS or more steps in a row at the off level, with a step right above them
-    and one right below them (above OFF_ZONE_PERCENT) that each drew DROP_FROM_SHARE of the highest or
-    more. The S-curve's own tail reads off down to the bottom, with nothing drawing below it; one step
-    alone at the off level is left to the fit's outliers."""
+    a curve 19 % off): MID_CUT_STEPS or more steps in a row at the off level above the load's first stable
+    conduction, between the nearest steps above and below them that are not the fit's outliers, each of
+    which drew DROP_FROM_SHARE of the highest or more. The S-curve's own tail reads off below its first
+    conduction; a lone spike in it is an outlier; one step alone at the off level is left to the outliers."""
+    shape = analyse_sweep(watts)
+    outliers = set(shape.outliers)
     highest = float(watts.max())
     off = (watts <= OFF_LEVEL_W) & (percent > OFF_ZONE_PERCENT)
     end = len(watts)
-    while end > 0:
+    while end > shape.first_on:
         end -= 1
         if not off[end]:
             continue
         start = end
-        while start > 0 and off[start - 1]:
+        while start > shape.first_on and off[start - 1]:
             start -= 1
-        above, below = end + 1, start - 1
-        if (end - start + 1 >= MID_CUT_STEPS and above < len(watts) and below >= 0
-                and percent[below] > OFF_ZONE_PERCENT
+        above = next((i for i in range(end + 1, len(watts)) if i not in outliers), None)
+        below = next((i for i in range(start - 1, shape.first_on - 1, -1) if i not in outliers), None)
+        if (end - start + 1 >= MID_CUT_STEPS and above is not None and below is not None
                 and min(watts[above], watts[below]) >= DROP_FROM_SHARE * highest):
             return (f"the readings at {_pct(float(percent[start]))}..{_pct(float(percent[end]))} % are at the off "
                     f"level ({float(watts[start:end + 1].max()):.1f} W at most), between {watts[below]:.0f} W at "
                     f"{_pct(float(percent[below]))} % and {watts[above]:.0f} W at {_pct(float(percent[above]))} %: "
-                    f"the load's thermostat probably cut it during the sweep (a hot tank); sweep those steps "
-                    f"again while it heats")
+                    f"the load's thermostat probably cut it during the sweep (a hot tank); sweep again while it "
+                    f"heats")
         end = start
     return None
-
