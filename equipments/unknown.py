@@ -74,9 +74,15 @@ class UnknownEquipment(RelayEquipment):
               by: str = FORCED_BY_USER) -> bool:
         # On or off: forced on, it draws what it was last measured at, whatever power is asked (kept as
         # asked, the status said "forced at 300 W" of a plug measured at 600 W).
+        was_on = self.is_on
         if power_w > 0 and self.learned_power_w is not None:
             power_w = self.learned_power_w
-        return super().force(power_w, duration_s, now, reason, by)
+        sent = super().force(power_w, duration_s, now, reason, by)
+        if sent and power_w > 0 and not was_on and self.learned_power_w is None:
+            # Never measured: the next house reading tells what it draws, not the power asked (Home
+            # Assistant's force switch asks its max_power, 3680 W by default).
+            self._base_at_switch_w = self._house_without_w
+        return sent
 
     def set_power(self, watts: float, now: float, reason: str) -> bool:
         if watts <= 0:
@@ -113,6 +119,15 @@ class UnknownEquipment(RelayEquipment):
         step_w = consumption_w - others_w - self._base_at_switch_w
         measured_w = min(self.max_power_w, max(0.0, step_w))
         self._base_at_switch_w = None
+        if self.is_forced():
+            # The user's: measured, never switched off by the measure. Idle, it is believed at what it
+            # draws, and its power stays to be learned.
+            if measured_w >= self.IDLE_W:
+                self._learn(measured_w, now)
+            else:
+                self.accumulate_energy(now)
+                self.current_power_w = measured_w
+            return
         if step_w < -self.HOUSE_MOVED_W and not self._moved_at_last_trial:
             # Not a measurement: off again, and tried afresh soon rather than after the idle wait. Once
             # only: a second spoilt trial in a row is taken as idle, so a restless house cannot cycle it.
@@ -133,6 +148,9 @@ class UnknownEquipment(RelayEquipment):
             self.idle_offs += 1
             self.set_power(0.0, now, "idle")
             return
+        self._learn(measured_w, now)
+
+    def _learn(self, measured_w: float, now: float) -> None:
         self.learned_power_w = measured_w
         self.accumulate_energy(now)
         log.info("%s: measured %.0f W after switching on", self.name, measured_w)

@@ -647,6 +647,19 @@ def test_a_forced_load_does_not_spoil_a_measure(tmp_path: Path) -> None:
     assert h.load("plug").learned_power_w == 500 and h.last(PLUG) == "on"
 
 
+def test_a_load_of_unknown_power_forced_on_before_any_measure_is_measured(tmp_path: Path) -> None:
+    # Forced at 3000 W (Home Assistant's switch asks the max), it is believed at what the house's step
+    # shows, and stays on: a measure never switches a forced load off.
+    h = closed_loop(tmp_path, "ecs", "plug")
+    house = House(h, base_w=300, pv_w=300, plug_w=500)
+    house.read()
+    h.reg.handle("regul/mode", b'{"command": "force", "name": "plug", "power": 3000}', house.now + 0.5)
+    assert h.last(PLUG) == "on" and watts(h, "plug") == 3000
+    house.read()
+    assert h.load("plug").learned_power_w == 500 and watts(h, "plug") == 500
+    assert h.last(PLUG) == "on" and h.load("plug").is_forced()
+
+
 def test_a_load_waiting_to_be_measured_alone_keeps_its_place(tmp_path: Path) -> None:
     # small, then the plug of unknown power, then the radiator. Small switches first; the plug waits a
     # decision, and the radiator after it must not take its place (its dwell would hold it there).
