@@ -139,9 +139,9 @@ MAX_OFF_SHARE = 0.05
 MAX_OFF_W = 50.0
 
 
-def _checked_shape(points: CalibrationPoints) -> SweepShape:
-    """The sweep's shape, refused (CalibrationError) when it never conducts or its off level is no off level."""
-    shape = analyse_sweep(points.watts)
+def _checked_shape(points: CalibrationPoints, shape: SweepShape) -> SweepShape:
+    """The sweep's `shape`, refused (CalibrationError) when it never conducts or its off level is no off
+    level."""
     top_w = float(np.max(points.watts))
     if shape.off_w > max(MAX_OFF_W, MAX_OFF_SHARE * top_w):
         raise CalibrationError(
@@ -154,8 +154,8 @@ def _checked_shape(points: CalibrationPoints) -> SweepShape:
     return shape
 
 
-def _fit_robust(points: CalibrationPoints) -> PowerCurve:
-    shape = _checked_shape(points)
+def _fit_robust(points: CalibrationPoints, shape: SweepShape) -> PowerCurve:
+    shape = _checked_shape(points, shape)
     keep = np.ones(len(points), dtype=bool)
     keep[: shape.first_on] = False
     keep[list(shape.outliers)] = False
@@ -171,14 +171,14 @@ def _fit_robust(points: CalibrationPoints) -> PowerCurve:
                       misfires=shape.misfires)
 
 
-def _fit_poly(points: CalibrationPoints, degree: int) -> PowerCurve:
+def _fit_poly(points: CalibrationPoints, degree: int, shape: SweepShape) -> PowerCurve:
     if not 1 <= degree <= 10:
         raise CalibrationError(f"{points.source}: polynomial degree {degree} is outside 1..10")
     if len(points) <= degree + 1:
         raise CalibrationError(f"{points.source}: {len(points)} points cannot fit a degree-{degree} polynomial")
     # The seed's regression: every point, misfires and outliers included.
     coefficients = np.polyfit(points.percent, points.watts, degree)
-    shape = _checked_shape(points)
+    shape = _checked_shape(points, shape)
     min_on = float(points.percent[shape.first_on])
     top = float(points.percent[-1])
     grid = np.round(np.arange(round(min_on * 10), int(np.floor(top * 10 + 1e-6)) + 1) * GRID_STEP_PERCENT, 1)
@@ -219,12 +219,13 @@ def fit_curve(points: CalibrationPoints, method: str = "robust", degree: int = 5
     if not np.any(points.watts > min_power_w):
         raise CalibrationError(f"{points.source}: no reading above min_power ({min_power_w:g} W); the "
                                f"highest is {float(points.watts.max()):g} W")
-    cut = fit_cut_reason(points.percent, points.watts)
+    shape = analyse_sweep(points.watts)  # (once: the cut check and the fit both read it)
+    cut = fit_cut_reason(points.percent, points.watts, shape)
     if cut is not None:
         raise CalibrationError(f"{points.source}: {cut}")
     if method == "poly":
-        return _fit_poly(points, degree)
-    return _fit_robust(points)
+        return _fit_poly(points, degree, shape)
+    return _fit_robust(points, shape)
 
 
 def load_curve(path: str | os.PathLike[str], method: str = "robust", degree: int = 5,

@@ -11,7 +11,7 @@ import statistics
 
 import numpy as np
 
-from calibration.monotone import analyse_sweep
+from calibration.monotone import SweepShape, analyse_sweep
 
 __all__ = ["OFF_LEVEL_W", "fit_cut_reason", "sweep_cut_reason"]
 
@@ -50,14 +50,16 @@ def sweep_cut_reason(percent: float, watts: float, previous: tuple[float, float]
             f"{_pct(percent)} %: the load's thermostat has probably cut it (a hot tank); the step is not kept")
 
 
-def fit_cut_reason(percent: np.ndarray, watts: np.ndarray) -> str | None:
-    """Why a sweep (sorted by percent) looks cut by its thermostat at the top, or None.
+def fit_cut_reason(percent: np.ndarray, watts: np.ndarray, shape: SweepShape | None = None) -> str | None:
+    """Why a sweep (sorted by percent) looks cut by its thermostat, in the middle or at the top, or None.
+    `shape`: the sweep's analyse_sweep, when the caller has it already.
 
     The median of the points at or above TOP_FROM_PERCENT must reach TOP_MIN_SHARE of the highest
     reading: a heater draws the most at full power, so a top far below the maximum means the load was
-    off there (the isotonic fit would otherwise pool those points into a much smaller load).
+    off there (the isotonic fit would otherwise pool those points into a much smaller load). In the
+    middle, see _middle_cut_reason.
     """
-    middle = _middle_cut_reason(percent, watts)
+    middle = _middle_cut_reason(percent, watts, analyse_sweep(watts) if shape is None else shape)
     if middle is not None:
         return middle
     top = watts[percent >= TOP_FROM_PERCENT]
@@ -74,13 +76,12 @@ def fit_cut_reason(percent: np.ndarray, watts: np.ndarray) -> str | None:
             f"(a hot tank); sweep again while it heats")
 
 
-def _middle_cut_reason(percent: np.ndarray, watts: np.ndarray) -> str | None:
+def _middle_cut_reason(percent: np.ndarray, watts: np.ndarray, shape: SweepShape) -> str | None:
     """A thermostat that cut and closed again while another tool swept (the fit pooled 40..60 % at 1 W into
     a curve 19 % off): MID_CUT_STEPS or more steps in a row at the off level above the load's first stable
     conduction, between the nearest steps above and below them that are not the fit's outliers, each of
     which drew DROP_FROM_SHARE of the highest or more. The S-curve's own tail reads off below its first
     conduction; a lone spike in it is an outlier; one step alone at the off level is left to the outliers."""
-    shape = analyse_sweep(watts)
     outliers = set(shape.outliers)
     highest = float(watts.max())
     off = (watts <= OFF_LEVEL_W) & (percent > OFF_ZONE_PERCENT)
