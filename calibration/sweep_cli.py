@@ -165,8 +165,8 @@ def run_sweep(args: argparse.Namespace) -> int:
     try:
         plan = _plan(args)
         target = load_sweep_target(args.config, args.equipment)
-        csv_path = Path(args.output) if args.output else default_csv_path(target.config_dir, target.name)
         default_path = default_csv_path(target.config_dir, target.name)
+        csv_path = Path(args.output) if args.output else default_path
         if csv_path.resolve() == default_path.resolve() and (problem := _unusable_plan(plan)):
             # With --overwrite, the working calibration would be moved aside for one the regulator refuses.
             raise SweepConfigError(f"{problem}: this sweep would write {csv_path}, where the regulator looks for "

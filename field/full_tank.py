@@ -90,14 +90,14 @@ class InferenceRule:
     # this often: an appliance of the heater's size stopping looks the same, and each re-probe holds the
     # heater at 0 for `hold_s`.
     cut_every_s: float = 1800.0
+    # The closed loop moves the command at nearly every reading, so a step rarely stays still long enough
+    # to settle: its moves are weighed together instead (field/full_tank_loop.py).
+    loop: LoopRule = LoopRule()
+
     @property
     def longest_doubt_s(self) -> float:
         """How long a suspicion may take to be decided: the wait for the re-probe, its hold, its readings."""
         return self.reprobe_after_s + self.hold_s + self.probe_timeout_s
-
-    # The closed loop moves the command at nearly every reading, so a step rarely stays still long enough
-    # to settle: its moves are weighed together instead (field/full_tank_loop.py).
-    loop: LoopRule = LoopRule()
 
 
 @dataclass(slots=True)

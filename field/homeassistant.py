@@ -51,6 +51,7 @@ class HomeAssistantBridge:
         self.loads = {load.name: load for load in loads}
         self.infos = [LoadInfo(load.name, load.max_force_power_w(), load.name in tank_loads,
                                isinstance(load, RelayEquipment)) for load in loads]
+        self._on_off = {info.name for info in self.infos if info.on_off}  # relays: no force power to set
         self.topics = Topics(settings.prefix, settings.node_id, f"{topic_regul}/ha", availability)
         self.entities = build_entities(self.infos, heater.heater.name if heater is not None else None)
         self._configs = {self.topics.config(entity) for entity in self.entities}
@@ -214,7 +215,7 @@ class HomeAssistantBridge:
                 if isinstance(power, bool) or isinstance(duration, bool):
                     raise ValueError("not a number")
                 power_w, duration_min = float(power), float(duration)
-                if isinstance(self.loads[name], RelayEquipment):
+                if name in self._on_off:
                     # On or off: no force power to set from HA (an older version's 0 W would force it off
                     # while HA showed the force on, with no number left to change it).
                     power_w = self.setpoints[name][0]

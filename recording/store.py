@@ -12,8 +12,8 @@ from pathlib import Path
 
 from recording.format import readable_length
 
-__all__ = ["DAY_FILE", "append_batch", "day_file", "day_of_file", "give_to_folder_owner", "make_folder", "prune",
-           "split_files"]
+__all__ = ["DAY_FILE", "append_batch", "day_file", "day_of_file", "day_parts", "give_to_folder_owner", "make_folder",
+           "prune"]
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +26,11 @@ def day_of_file(path: Path) -> tuple[Path, str] | None:
     return None if match is None else (path.resolve().parent, match.group(1))
 
 
-def split_files(directory: Path, day: str) -> list[Path]:
-    """The `-2`, `-3`... files of `day` in `directory` (its parts recorded after the loads changed)."""
-    found = [(int(m.group(2)), path) for path in directory.glob(f"pyseb-{day}-*.csv.gz")
-             if (m := DAY_FILE.match(path.name)) is not None and m.group(2) is not None]
+def day_parts(directory: Path, day: str) -> list[Path]:
+    """The files of `day` in `directory`, in order: `pyseb-DAY.csv.gz`, then its `-2`, `-3`... (the parts
+    recorded after the loads changed)."""
+    found = [(int(m.group(2) or 1), path) for path in directory.glob(f"pyseb-{day}*.csv.gz")
+             if (m := DAY_FILE.match(path.name)) is not None and m.group(1) == day]
     return [path for _, path in sorted(found)]
 
 

@@ -7,7 +7,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from recording.store import day_of_file, split_files
+from recording.store import day_of_file, day_parts
 from shell.plot_file import plot_file
 from simulation.config import read_sim_config
 from simulation.report import find_day, plot_report, report_day
@@ -76,8 +76,7 @@ def _other_parts_note(path: Path) -> str | None:
     if key is None:
         return None
     folder, day = key
-    others = [part for part in (folder / f"pyseb-{day}.csv.gz", *split_files(folder, day))
-              if part.exists() and part.resolve() != path.resolve()]
+    others = [part for part in day_parts(folder, day) if part.resolve() != path.resolve()]
     if not others:
         return None
     return (f"note: {day} was recorded in {len(others) + 1} files (the loads changed that day); this report "
