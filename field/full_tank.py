@@ -86,7 +86,7 @@ class InferenceRule:
     reprobe_after_s: float = 120.0  # while suspect with no probe, ask the regulator for one this often
     hold_s: float = 15.0  # a re-probe holds the load at 0 this long: settling plus three readings
     max_baseline_age_s: float = 10.0  # the reading before a step must be this fresh
-    # A sudden fall of the house by a steady command's watts (LoopEvidence.cut_w) raises a suspicion at most
+    # A sudden fall of the house by the command's watts (LoopEvidence.cut) raises a suspicion at most
     # this often: an appliance of the heater's size stopping looks the same, and each re-probe holds the
     # heater at 0 for `hold_s`.
     cut_every_s: float = 1800.0
@@ -211,16 +211,17 @@ class InferredFullTank:
 
     def _judge_cut(self, now: float) -> None:
         """A heater saturated at its max never moves, so neither its moves nor a step show a thermostat
-        cutting it: the house falling by its watts at once, its command steady, makes it suspect, and the
+        cutting it: the house falling at once by the watts it drew (its command held, or raised by the loop
+        at that very reading) makes it suspect, and the
         re-probe decides."""
-        fell_w = self._loop.cut_w
-        if fell_w is None or self.suspect_since is not None or self._probe is not None:
+        cut = self._loop.cut
+        if cut is None or self.suspect_since is not None or self._probe is not None:
             return
         if self._cut_at is not None and now - self._cut_at < self.rule.cut_every_s:
             return
         self._cut_at = now
-        self._verdict(False, f"the house fell by {fell_w:.0f} W at once, its command steady at "
-                             f"{self._command_w:.0f} W", now, now)
+        self._verdict(False, f"the house fell by {cut.fell_w:.0f} W at once, a cut of the {cut.drew_w:.0f} W it "
+                             "was commanded", now, now)
 
     def _judge_loop(self, verdict: LoopVerdict, now: float) -> None:
         """A window of the loop's moves: it can clear a suspicion or raise one, never conclude. Only the

@@ -52,6 +52,15 @@ class EvidenceReading:
     others_known: bool = True  # False: some other load's belief is no measure of this reading (see on_reading)
 
 
+@dataclass(frozen=True, slots=True)
+class Cut:
+    """The house falling at once by what the heater drew: its thermostat cutting, or an appliance of its size
+    stopping beside it (the re-probe tells)."""
+
+    fell_w: float  # the house's fall, the other loads' beliefs taken out
+    drew_w: float  # the command in force before the fall
+
+
 class LoopEvidence:
     """Moves from reading to reading, summed into windows; each full window gives one LoopVerdict."""
 
@@ -59,7 +68,7 @@ class LoopEvidence:
         self.min_power_w = min_power_w
         self.rule = rule
         self.last: EvidenceReading | None = None  # the latest reading that showed its command
-        self.cut_w: float | None = None  # the latest reading's fall, when it looked like a cut (see LoopRule)
+        self.cut: Cut | None = None  # the latest reading's fall, when it looked like a cut (see LoopRule)
         self._older: EvidenceReading | None = None  # the reading before `last`
         self._reset()
 
@@ -73,7 +82,7 @@ class LoopEvidence:
 
     def clear(self) -> None:
         """Forget everything (a daily clear, a verdict of full)."""
-        self.last = self._older = self.cut_w = None
+        self.last = self._older = self.cut = None
         self._reset()
 
     def on_reading(self, own_w: float, others_w: float, command_w: float, changed_at: float | None,
@@ -82,11 +91,11 @@ class LoopEvidence:
         other load's belief is no measure of this reading (a load of unknown power on its first measure,
         believed at the whole surplus; a load commanded too recently to show in it). A verdict when a window
         closes."""
-        self.cut_w = None
+        self.cut = None
         if changed_at is not None and not shows_command(now, changed_at, self.rule.evidence_s):
             return None  # this reading may not show the last command yet: neither side of a pair
         reading = EvidenceReading(now, own_w, command_w, others_w, others_known)
-        self.cut_w = self._cut(reading)
+        self.cut = self._cut(reading)
         last, self._older, self.last = self.last, self.last, reading
         if last is None or not 0 < now - last.at <= self.rule.max_gap_s:
             self._reset()  # a silence (or a clock stepped back) ends the window: its moves are history
@@ -111,24 +120,33 @@ class LoopEvidence:
         self._count += 1
         return self._judge()
 
-    def _cut(self, reading: EvidenceReading) -> float | None:
-        """The house's fall by the command's watts, the command steady, from the last reading or the one
-        before it (a meter that averages over its period can split a cut in two). The other loads' believed
+    def _cut(self, reading: EvidenceReading) -> Cut | None:
+        """The house's fall by the command's watts, from the last reading or the one before it (a meter that
+        averages over its period can split a cut in two). The command may have moved meanwhile: the loop raises
+        it at the very reading that shows the first half of a cut (the surplus the cut made), or moves it with
+        the sun; a working element moves the house by that move, a cut by all it drew before. The other
+        loads' believed
         watts are out of `own_w` at each reading, so a relay switched between the two (the loop gives the
         surplus of the cut's first half to the next load) does not hide the cut: a relay's belief, its label
         or learned watts, is off by a few percent, well inside the tolerance. Not so when the others are not
         known at either reading (see on_reading): they must then hold still."""
-        if reading.command_w < self.min_power_w:
-            return None
+        tolerance = self.rule.cut_tolerance
+        # The lowest command since `back`. Taken down to it, a working element makes the house fall by
+        # drew - lowest; a cut, by drew within the tolerance. Those must stay a tolerance apart: the command
+        # at least twice the tolerance of what it drew (2000 W to 1000 W still tells; to 400 W, no more).
+        lowest_w = reading.command_w
         for back, span in ((self.last, 1), (self._older, 2)):
-            if (back is None or not 0 < reading.at - back.at <= span * self.rule.max_gap_s
-                    or back.command_w != reading.command_w):
+            if back is None or not 0 < reading.at - back.at <= span * self.rule.max_gap_s:
+                return None
+            drew_w = back.command_w  # what a working element drew at `back`: a cut takes it all
+            if drew_w < self.min_power_w or lowest_w < 2.0 * tolerance * drew_w:
                 return None
             if abs(back.others_w - reading.others_w) >= 0.5 and not (back.others_known and reading.others_known):
                 return None
             fell_w = back.own_w - reading.own_w
-            if abs(fell_w - reading.command_w) <= self.rule.cut_tolerance * reading.command_w:
-                return fell_w
+            if abs(fell_w - drew_w) <= tolerance * drew_w:
+                return Cut(fell_w, drew_w)
+            lowest_w = min(lowest_w, drew_w)
         return None
 
     def _judge(self) -> LoopVerdict | None:

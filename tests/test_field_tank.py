@@ -249,7 +249,7 @@ def test_a_cut_at_saturation_is_seen_at_once(tmp_path: Path, caplog: pytest.LogC
     h, house = saturated(tmp_path, base_w=300, production_w=4000)
     house.full.add("ecs")  # the thermostat cuts at 100 %: the house falls by its watts, nothing moved
     house.run(2)
-    assert "ecs may be full: the house fell by 2000 W at once, its command steady at 2000 W" in caplog.text
+    assert "ecs may be full: the house fell by 2000 W at once, a cut of the 2000 W it was commanded" in caplog.text
     house.run(150)  # the re-probe confirms: the energy counted from now is the truth
     assert h.load("ecs").overed and h.last(ECS_CMD) == "0"
 
@@ -365,3 +365,27 @@ def test_a_reading_before_a_relay_shows_is_no_cut(tmp_path: Path, caplog: pytest
     h.reg.handle(CONS, reading(300 + 2000), house.now + 0.5)  # ...and a reading comes before it closes
     house.run(10)
     assert "ecs may be full" not in caplog.text
+
+
+def test_a_cut_as_the_loop_raises_the_command_is_seen_at_once(tmp_path: Path,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    # The sun rises a little, the loop raises the heater's command by 100 W, and the thermostat cuts at the next
+    # reading: the house falls by the watts it drew before the raise. The Payerne 06-29 demo replay's cut
+    # (15:47) went unseen for 11 minutes while the command, saturated, never moved again.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, ("ecs",), algorithm="closed_loop"))
+    house = House(h, T, base_w=300, production_w=300 + 1500)
+    house.run(150)
+    drew_w = h.load("ecs").current_power_w
+    assert 1400 <= drew_w <= 1500
+    house.production_w += 100  # (a raise under min_power: no step probe, which would see the cut too)
+    for _ in range(3):  # the loop raises the command (at the next consumption reading)...
+        house.run(2)
+        if h.load("ecs").current_power_w != drew_w:
+            break
+    assert h.load("ecs").current_power_w == drew_w + 100
+    house.full.add("ecs")  # ...and the next reading shows the cut
+    house.run(2)
+    assert f"ecs may be full: the house fell by {drew_w:.0f} W at once, a cut of the {drew_w:.0f} W it was " \
+           "commanded" in caplog.text
+

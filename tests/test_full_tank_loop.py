@@ -1,0 +1,55 @@
+"""The cut check of the loop's full-tank evidence (field.full_tank_loop), on hand-made readings: the house
+falling at once by what the heater drew, its command held or moved by the loop at that very reading."""
+
+from __future__ import annotations
+
+import pytest
+
+from field.full_tank_loop import Cut, LoopEvidence
+
+T = 1_000_000.0
+
+
+def cut_after(*readings: tuple[float, float]) -> Cut | None:
+    """Feed (house watts less the other loads', heater command) readings 2 s apart, each command sent 0.5 s
+    after the reading before it (the loop's decision); the cut the last one showed."""
+    evidence = LoopEvidence(min_power_w=150.0)
+    changed_at = None
+    command_before = None
+    for index, (own_w, command_w) in enumerate(readings):
+        now = T + 2.0 * index
+        if command_w != command_before:
+            changed_at, command_before = now - 1.5, command_w
+        evidence.on_reading(own_w, 0.0, command_w, changed_at, now)
+    return evidence.cut
+
+
+def test_a_steady_command_and_the_house_falling_by_it_is_a_cut() -> None:
+    assert cut_after((2300, 2000), (2300, 2000), (300, 2000)) == Cut(2000, 2000)
+
+
+def test_the_command_raised_at_the_cut_is_still_a_cut_of_what_it_drew() -> None:
+    # The loop raised the command at the reading before; a working element would move the house up by 100 W.
+    assert cut_after((2300, 2000), (2300, 2000), (300, 2100)) == Cut(2000, 2000)
+
+
+def test_a_cut_split_over_two_readings_while_the_command_rises() -> None:
+    assert cut_after((2300, 2000), (2300, 2000), (1300, 2000), (300, 2100)) == Cut(2000, 2000)
+
+
+@pytest.mark.parametrize("command_w", [400, 900])
+def test_the_house_falling_with_the_command_taken_far_down_is_no_cut(command_w: float) -> None:
+    # A working element taken from 2000 W down to 400 W moves the house by 1600 W, within 25 % of the
+    # 2000 W it drew; to 900 W, by 1100 W, too close to that band to tell a cut from the loop's own move.
+    assert cut_after((2300, 2000), (2300, 2000), (300, command_w)) is None
+
+
+@pytest.mark.parametrize("command_w", [1000, 1600])
+def test_a_command_taken_down_part_way_still_shows_a_cut(command_w: float) -> None:
+    # From 2000 to 1000 W a working element moves the house by 1000 W at most: a fall of 2000 W is the cut.
+    assert cut_after((2300, 2000), (2300, 2000), (300, command_w)) == Cut(2000, 2000)
+
+
+def test_no_cut_under_min_power_or_for_a_fall_unlike_the_command() -> None:
+    assert cut_after((400, 100), (400, 100), (300, 100)) is None
+    assert cut_after((2300, 2000), (2300, 2000), (1300, 2000)) is None  # half of it: an appliance
