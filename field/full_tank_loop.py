@@ -26,9 +26,9 @@ class LoopRule:
     max_slope_error: float = 0.125  # the slope's standard error must be under this (half the 25 % bar)
     max_gap_s: float = 10.0  # two readings further apart do not make a pair, and end the window
     window_s: float = 300.0  # a window still undecided after this long is dropped
-    # A steady command and the house (less the other loads' beliefs) falling by its watts, within this
-    # share, from one reading to the next or over two: the thermostat cutting a saturated heater, the one
-    # case the moves cannot show.
+    # The house (less the other loads' beliefs) falling by what the heater drew, within this share, from one
+    # reading to the next or over two: the thermostat cutting a saturated heater, the one case the moves
+    # cannot show (see LoopEvidence._cut for a command the loop moved meanwhile).
     cut_tolerance: float = 0.25
 
 
