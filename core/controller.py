@@ -117,11 +117,18 @@ class ClosedLoop:
         # averages), while a relay's switch is one decision on the surplus the meter shows. Damped, a relay
         # needed power / gain of export to come on (2 kW for a 1 kW radiator at gain 0.5).
         relay_total_w = max(0.0, current_w + error_w)
-        relays_on_w = self._switch_relays(loads, relay_total_w, guard, consumption_w, now, measures_wait)
+        waiting: list[str] = []
+        relays_on_w = self._switch_relays(loads, relay_total_w, guard, consumption_w, now, measures_wait, waiting)
         self._share_continuous(loads, total_w - relays_on_w, now)
         log.debug("grid %+.0f W (setpoint -%.0f W): loads %.0f W -> %.0f W", grid_w, self.params.setpoint_w,
                   current_w, total_w)
-        return f"grid {grid_w:+.0f} W: loads {current_w:.0f} W -> {total_w:.0f} W"
+        # The summary (the status's last_decision) says what was commanded, not what the loop wanted: after a
+        # restart every relay rests its min_off_s, and "loads 0 W -> 1580 W" with all of them off reads wrong.
+        commanded_w = sum([self._current_w(load) for load in loads])
+        summary = f"grid {grid_w:+.0f} W: loads {current_w:.0f} W -> {commanded_w:.0f} W"
+        if waiting:
+            summary += f" ({total_w:.0f} W wanted; waiting: {', '.join(waiting)})"
+        return summary
 
     def _anticipated_fall_w(self, production_w: float, now: float) -> float:
         """A fall of production since the last decision, times `anticipate`: that much less for the loads.
@@ -175,9 +182,10 @@ class ClosedLoop:
 
     # --- relays: decided first, the continuous loads take what is left -------------------------------
     def _switch_relays(self, loads: Sequence[Equipment], total_w: float, guard: bool, consumption_w: float,
-                       now: float, measures_wait: bool) -> float:
+                       now: float, measures_wait: bool, waiting: list[str]) -> float:
         """Switch the relays for a total of `total_w`; returns the watts the relays left on draw (no load of
-        unknown power switched on while `measures_wait`)."""
+        unknown power switched on while `measures_wait`). Each relay the surplus covers but that stays off
+        is added to `waiting`, with what it waits for."""
         left_w = total_w  # what the loads from here on may take, the ones before at their max
         # What keeps the relays on: the total with the setpoint given back, for a grid at 0 W.
         keep_total_w = total_w + self.params.setpoint_w
@@ -228,6 +236,7 @@ class ClosedLoop:
                 on_delay_s = clock.on_delay_s(load.on_delay_s, load.min_off_s)
                 want = clock.covered(covered, now, on_delay_s)
                 if covered and not want:
+                    waiting.append(f"{load.name} (on delay)")
                     waiting_w += claim_w
                     if clock.covered_since == now:
                         log.debug("%s: the surplus covers it: on if it still does in %.0f s (on delay)", load.name,
@@ -242,6 +251,7 @@ class ClosedLoop:
                                   else "it is measured alone" if switched
                                   else "another load's watts are in doubt (a heater suspected full)")
                         waiting_w += claim_w  # its place kept, as for an on delay
+                        waiting.append(f"{load.name} (measure)")
                     elif self._switch(load, want, left_w, consumption_w, loads, now):
                         switched = True
                         measuring = measuring or (want and isinstance(load, UnknownEquipment))
@@ -250,6 +260,8 @@ class ClosedLoop:
                     switched = self._switch(load, want, left_w, consumption_w, loads, now) or switched
                 elif on:
                     wanted_off.append(load)
+                else:
+                    waiting.append(f"{load.name} (min_off_s)")
                 on, power_w = load.is_on, relay_power_w(load)  # (read again only here: nothing else switches it)
             if on:
                 drawn_w = power_w or 0.0

@@ -364,9 +364,12 @@ def test_a_relay_waits_its_off_time_after_a_start(tmp_path: Path) -> None:
     while house.now < NOON + 118:
         house.read()
         assert h.last(RADIATOR) == "OFF"
+    # The status says what was commanded, and what waits: not "loads 0 W -> 1480 W" with all of them off.
+    assert h.reg.last_decision == "grid -1500 W: loads 0 W -> 0 W (1480 W wanted; waiting: radiator (min_off_s))"
     house.read()
     house.read()
     assert h.last(RADIATOR) == "ON"  # 120 s (min_off_s) after the start
+    assert h.reg.last_decision == "grid -500 W: loads 1000 W -> 1000 W"  # (nothing waits: no parenthesis)
 
 
 def test_an_unforce_restarts_the_dwell(tmp_path: Path) -> None:
@@ -574,6 +577,7 @@ def test_a_relays_on_delay_waits_for_a_surplus_that_lasts(tmp_path: Path) -> Non
     for _ in range(14):  # 28 s
         house.read()
         assert h.last(RADIATOR) == "OFF"
+    assert h.reg.last_decision.endswith("(3000 W wanted; waiting: radiator (on delay))")
     house.read()  # 30 s of cover
     assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 2000
 
