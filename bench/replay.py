@@ -11,9 +11,12 @@ exit 0, unless --strict asks for exit 1 then.
 from __future__ import annotations
 
 import argparse
+import logging
 import statistics
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +29,21 @@ from simulation.replay import replay  # noqa: E402
 TRACE = ROOT / "simulation" / "traces" / "serf-east-2022-03-19.csv"
 GOAL_S = 1.8  # issue 8: the replay must not get slower than this...
 AIM_S = 1.0  # ...and should come as close to this as clean code allows
+
+
+@contextmanager
+def _core_logs_quiet() -> Iterator[None]:
+    """The figures are the news: the core's warnings (a relay shed by the import guard) are not printed
+    while the replays run, nor do they go to logging's last-resort stderr handler. Errors still are."""
+    root = logging.getLogger()
+    level, quiet = root.level, logging.NullHandler()
+    root.addHandler(quiet)
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.removeHandler(quiet)
+        root.setLevel(level)
 
 
 class _Silent:
@@ -47,18 +65,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.runs < 1:
         parser.error("--runs must be at least 1")
     times = []
-    for run in range(1, args.runs + 1):
+    with _core_logs_quiet():
+        for run in range(1, args.runs + 1):
+            began = time.perf_counter()
+            result = replay(DEMO_TEMPLATE, TRACE, "05:00", "21:00", 2.0)
+            took = time.perf_counter() - began
+            times.append(took)
+            print(f"run {run}: {len(result.rows)} periods in {took:.3f} s "
+                  f"({took / len(result.rows) * 1e6:.1f} us a period)")
         began = time.perf_counter()
-        result = replay(DEMO_TEMPLATE, TRACE, "05:00", "21:00", 2.0)
-        took = time.perf_counter() - began
-        times.append(took)
-        print(f"run {run}: {len(result.rows)} periods in {took:.3f} s "
-              f"({took / len(result.rows) * 1e6:.1f} us a period)")
+        replay(DEMO_TEMPLATE, TRACE, "05:00", "21:00", 2.0, make_regulator=lambda path, publish: _Silent())
+        alone = time.perf_counter() - began
     best = min(times)
     met = best <= GOAL_S
-    began = time.perf_counter()
-    replay(DEMO_TEMPLATE, TRACE, "05:00", "21:00", 2.0, make_regulator=lambda path, publish: _Silent())
-    alone = time.perf_counter() - began
     print(f"the simulator alone (a regulator that does nothing): {alone:.3f} s")
     print(f"replay of 05:00-21:00 at 2 s ({len(result.rows)} periods, {len(result.names)} loads): "
           f"best {best:.3f} s, median {statistics.median(times):.3f} s; goal <= {GOAL_S:g} s (aim {AIM_S:g} s): "
