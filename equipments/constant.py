@@ -68,13 +68,15 @@ class ConstantEquipment(RelayEquipment):
 
     def __init__(self, name: str, options: dict[str, Any], context: BuildContext) -> None:
         super().__init__(name, options, context)
+        # Read once, like the dwell above: the controller asks for it several times at every decision.
+        self._max_power_w = float(options["max_power"])
         # What it really draws, learned by the closed-loop controller from the house meter's step when it
         # switches (a label says 1000 W, the radiator draws 1050 W). None: not learned yet.
         self.learned_power_w: float | None = None
 
     @property
     def max_power_w(self) -> float:
-        return float(self.options["max_power"])
+        return self._max_power_w
 
     def plausible_learned_range_w(self) -> tuple[float, float]:
         """The watts it may be learned (or restored) at: within a quarter of its label. Further off, a step

@@ -32,6 +32,8 @@ class UnknownEquipment(RelayEquipment):
 
     def __init__(self, name: str, options: dict[str, Any], context: BuildContext) -> None:
         super().__init__(name, options, context)
+        # Read once (the options are its config, never changed once built): asked at every decision.
+        self._max_power_w = float(options.get("max_power") or self.DEFAULT_MAX_W)
         self.learned_power_w: float | None = None
         self._house_without_w: float | None = None  # consumption minus the other loads, last decision
         self._base_at_switch_w: float | None = None  # the same, at the decision that switched it on
@@ -43,7 +45,7 @@ class UnknownEquipment(RelayEquipment):
 
     @property
     def max_power_w(self) -> float:
-        return float(self.options.get("max_power") or self.DEFAULT_MAX_W)
+        return self._max_power_w
 
     @property
     def measuring(self) -> bool:
