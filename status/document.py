@@ -29,15 +29,22 @@ def _iso(epoch_s: float | None, tz: Any) -> str | None:
 
 
 def _round(value: float | None, digits: int = 1) -> float | None:
-    return None if value is None or not math.isfinite(value) else round(value, digits)
+    if value is None or not math.isfinite(value):
+        return None
+    # A whole number is its own rounding, and round() with digits is the dearest step of the status (a
+    # decimal conversion there and back): many of its values are whole (0 W, 0 Wh yesterday, ages).
+    if type(value) is float and value.is_integer():
+        return value
+    return round(value, digits)
 
 
 def _finite(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else value
 
 
-# Values _clean returns as they are, tested by exact type before any call: most of a part's values are these,
-# and the status is built often enough for a call per value to show (a subclass takes the full path).
+# Values _clean returns as they are, tested by exact type before any call (finite floats too): most of a part's
+# values are these, and the status is built often enough for a call per value to show (a subclass takes the
+# full path).
 _PLAIN_TYPES = frozenset({str, int, bool, type(None)})
 
 
@@ -46,9 +53,11 @@ def _clean(value: Any) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {key: item if type(item) in _PLAIN_TYPES else _clean(item) for key, item in value.items()}
+        return {key: item if type(item) in _PLAIN_TYPES or (type(item) is float and math.isfinite(item))
+                else _clean(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [item if type(item) in _PLAIN_TYPES else _clean(item) for item in value]
+        return [item if type(item) in _PLAIN_TYPES or (type(item) is float and math.isfinite(item)) else _clean(item)
+                for item in value]
     return value
 
 
@@ -56,7 +65,7 @@ def build_status(reg: RegulatorView, now: float) -> dict[str, Any]:
     """The document for `reg` at `now` (energies must be accumulated to `now` by the caller)."""
     consumption_w = reg.consumption.power_w
     production_w = reg.production.power_w
-    equipments_w = sum(load.current_power_w for load in reg.loads)
+    equipments_w = sum([load.current_power_w for load in reg.loads])  # (a list: cheaper than a generator)
     grid_w = None if consumption_w is None or production_w is None else consumption_w - production_w
     local_now = local_datetime(now, reg.tz)
     doc: dict[str, Any] = {
