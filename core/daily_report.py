@@ -107,9 +107,10 @@ class DailyFigures:
         if previous is None:
             return
         self.decisions += 1
-        for i, (was, now) in enumerate(zip(previous.command, record.command, strict=True)):
-            if (was > 0) != (now > 0):
-                self._switches[i] += 1
+        if record.command != previous.command:  # (the same commands, most decisions: no switch to look for)
+            for i, (was, now) in enumerate(zip(previous.command, record.command, strict=True)):
+                if (was > 0) != (now > 0):
+                    self._switches[i] += 1
         dt = record.time_s - max(previous.time_s, self._day_start_s)
         if not 0 < dt <= self.max_gap_s:
             return  # a gap: nothing known of it (or a clock stepped back)
