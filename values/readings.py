@@ -105,7 +105,7 @@ def parse_meter_payload(payload: bytes, field: str, received_at: float,
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return MeterProblem("bad_power", f"{field!r} is not a number: {value!r}")
     power_w = float(value)
-    if math.isnan(power_w) or math.isinf(power_w):
+    if not math.isfinite(power_w):
         return MeterProblem("nan", f"{field!r} is {value}")
     if power_w < 0:
         return MeterProblem("negative_power", f"{field!r} is negative ({power_w:g})")
