@@ -67,12 +67,14 @@ def build_status(reg: RegulatorView, now: float) -> dict[str, Any]:
     production_w = reg.production.power_w
     equipments_w = sum([load.current_power_w for load in reg.loads])  # (a list: cheaper than a generator)
     grid_w = None if consumption_w is None or production_w is None else consumption_w - production_w
-    local_now = local_datetime(now, reg.tz)
+    local_iso = local_datetime(now, reg.tz).isoformat(timespec="seconds")  # 2022-03-19T20:59:52+01:00
     doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "date": int(now),
-        "date_str": local_now.strftime("%Y-%m-%d %H:%M:%S"),
-        "time": local_now.isoformat(timespec="seconds"),
+        # strftime("%Y-%m-%d %H:%M:%S") of the same moment, cut from its ISO form for a tenth of the cost (the
+        # same text for any year from 1000 on: ISO pads a year to 4 digits, %Y does not).
+        "date_str": f"{local_iso[:10]} {local_iso[11:19]}",
+        "time": local_iso,
         "time_utc": datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="seconds"),
         "power_consumption": _round(consumption_w),
         "power_production": _round(production_w),
