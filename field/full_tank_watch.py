@@ -80,8 +80,8 @@ class FullTankWatch:
 
     def on_consumption(self, consumption_w: float, now: float) -> bool:
         """A house reading, for the loads inferred; True when a load was found full."""
-        if not self.inferred:
-            return False
+        if all([load.overed for load, _ in self._inferred_loads]):
+            return False  # no tank to watch: none inferred, or each found full (until the daily clear)
         believed_w = sum([load.current_power_w for load in self.loads])  # (a list: cheaper than a generator)
         # A load of unknown power on its first measure is believed at the whole surplus until the decision
         # after this reading measures it: the others' beliefs are no measure of the house then.
