@@ -192,12 +192,14 @@ class ClosedLoop:
         on_w = 0.0
         wanted_off: list[RelayEquipment] = []  # on, wanted off, held by their dwell
         # Whether each relay's dwell lets it switch now (only its own switch, below, restarts its clock), and
-        # the watts of those it holds on.
+        # the watts of those it holds on; each relay's clock, by index, fetched once for the decision.
         free: list[bool] = []
         held_w: list[float] = []
-        for load in loads:
+        clocks: dict[int, RelayClock] = {}
+        for index, load in enumerate(loads):
             if isinstance(load, RelayEquipment):
-                allowed = self._dwell_allows(load, now)
+                clock = clocks[index] = self._clock(load)
+                allowed = clock.allows(load.min_on_s, load.min_off_s, now)
                 free.append(allowed)
                 held_w.append(0.0 if allowed or not load.is_on else relay_power_w(load) or 0.0)
             else:
@@ -224,7 +226,7 @@ class ClosedLoop:
                 # its min_off_s with all its watts exported.
                 want = (power_w is not None and left_w >= power_w - hysteresis_w
                         and keep_total_w - on_w - power_w >= 0)
-                clock = self._clock(load)
+                clock = clocks[index]
                 if clock.trial and want and not (isinstance(load, UnknownEquipment) and load.measuring):
                     clock.trial = False  # measured, and it fits: from now on it keeps its dwell
             else:
@@ -232,7 +234,7 @@ class ClosedLoop:
                 free_w = left_w - sum(held_w[index + 1:]) - waiting_w
                 claim_w = power_w if power_w is not None else free_w  # (an unknown power takes what is free)
                 covered = self._may_try(load, now) and free_w >= (power_w if power_w is not None else hysteresis_w)
-                clock = self._clock(load)
+                clock = clocks[index]
                 on_delay_s = clock.on_delay_s(load.on_delay_s, load.min_off_s)
                 want = clock.covered(covered, now, on_delay_s)
                 if covered and not want:
@@ -294,9 +296,6 @@ class ClosedLoop:
         if clock is None:
             clock = self._clocks[load.name] = RelayClock(load.is_on)
         return clock
-
-    def _dwell_allows(self, load: RelayEquipment, now: float) -> bool:
-        return self._clock(load).allows(load.min_on_s, load.min_off_s, now)
 
     def _failed_trial(self, load: RelayEquipment) -> bool:
         # A load of unknown power switched on to be measured, that turned out not to fit: a test, not a
