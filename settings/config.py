@@ -144,7 +144,7 @@ def load_settings(path: str | Path) -> Settings:
     _check_topic_roles(reader, mqtt_raw, equipments, field)
 
     if reader.problems:
-        raise ConfigError(str(path), reader.problems)
+        raise ConfigError(str(path), reader.problems, reader.warnings)
 
     mqtt = MqttSettings(
         host=mqtt_raw["host"], port=mqtt_raw["port"], keepalive=mqtt_raw["keepalive"],

@@ -20,14 +20,20 @@ class ConfigProblem:
 
 
 class ConfigError(Exception):
-    """A config file that cannot be used; `problems` lists everything wrong in it."""
+    """A config file that cannot be used; `problems` lists everything wrong in it, `warnings` what would only
+    have been warned about (a typo's "did you mean" often explains an error: both are shown at once)."""
 
-    def __init__(self, path: str, problems: list[ConfigProblem]) -> None:
+    def __init__(self, path: str, problems: list[ConfigProblem], warnings: list[ConfigProblem] | None = None) -> None:
         self.path = path
         self.problems = problems
+        self.warnings = list(warnings or [])
         super().__init__(self.render())
 
     def render(self) -> str:
-        """The full report, one problem a line."""
-        head = f"{self.path}: {len(self.problems)} problem(s) in the configuration:"
-        return "\n".join([head] + ["  " + p.render(self.path) for p in self.problems])
+        """The full report, one problem a line, then one warning a line."""
+        lines = [f"{self.path}: {len(self.problems)} problem(s) in the configuration:"]
+        lines += ["  " + p.render(self.path) for p in self.problems]
+        if self.warnings:
+            lines.append(f"{self.path}: {len(self.warnings)} warning(s) as well:")
+            lines += ["  " + w.render(self.path) for w in self.warnings]
+        return "\n".join(lines)

@@ -126,3 +126,26 @@ def test_cli_missing_file_and_version(tmp_path: Path) -> None:
     result = run_cli("-c", str(tmp_path / "none.ini"))
     assert result.returncode == 2 and "file not found" in result.stderr
     assert run_cli("--version").stdout.startswith("PySEB ")
+
+
+def test_errors_come_with_the_warnings_that_explain_them(tmp_path: Path) -> None:
+    # `prot = 1884` is a typo: the port stays 1883, and a required key is missing. Both lines at once: the
+    # "did you mean port?" must not wait for the next run, after the error is fixed.
+    path = write_config(tmp_path, loads=("radiator",))
+    path.write_text(path.read_text().replace("port = 1883", "prot = 1884").replace("max_power = 1000\n", ""))
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    report = caught.value.render()
+    error = report.index("[radiator] max_power: is required")
+    hint = report.index("[mqtt] prot: unknown key, ignored (did you mean port?)")
+    assert error < hint  # errors first
+    assert f"{path}: 1 warning(s) as well:" in report.splitlines()
+
+
+@pytest.mark.parametrize("check", [True, False])
+def test_cli_shows_the_warnings_with_the_errors(tmp_path: Path, check: bool) -> None:
+    path = write_config(tmp_path, loads=("radiator",))
+    path.write_text(path.read_text().replace("port = 1883", "prot = 1884").replace("max_power = 1000\n", ""))
+    result = run_cli("-c", str(path), *(["--check"] if check else []))
+    assert result.returncode == 2
+    assert result.stderr.index("max_power: is required") < result.stderr.index("did you mean port?")
