@@ -15,7 +15,8 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
 FETCH_LEAD_S = 3000.0  # the daily fetch starts 50 min before check_at: retries fit in the hour before it
 
 OWM_OPTIONS: tuple[Option, ...] = (
-    Option("key", "text?", None, "OpenWeatherMap API key (appid; never logged); empty: no fetch"),
+    Option("key", "text?", None, "OpenWeatherMap API key (appid; never logged); empty, or only x's (the seed "
+           "sample's placeholder, with a warning): no fetch"),
     Option("location", "text?", None, "place name as OpenWeatherMap knows it (q=), e.g. Chambery,FR"),
     Option("url", str, OWM_URL, "the 2.5 forecast endpoint (http or https)"),
     Option("timeout_s", float, 10.0, "seconds a fetch may take before it counts as failed", min=0.1, max=120),
@@ -50,10 +51,23 @@ class ForecastSettings:
     mqtt_topic: str | None
 
 
+def is_placeholder_key(key: str) -> bool:
+    """True for a key made only of x's (any case): the seed sample's `xxxxxxx`, never a real key."""
+    return set(key.lower()) == {"x"}
+
+
 def read_forecast_settings(cp: configparser.ConfigParser, reader: SectionReader) -> ForecastSettings:
     """[openweathermap] and [forecast], problems collected in `reader`."""
     raw = reader.read(cp, "openweathermap", OWM_OPTIONS)
     topic = reader.read(cp, "forecast", FORECAST_OPTIONS)["topic"]
+    if raw["key"] and is_placeholder_key(raw["key"]):
+        # The seed's config.ini.sample says `key = xxxxxxx`: fetched with it, every start asked
+        # api.openweathermap.org for a 401.
+        reader.warnings.append(ConfigProblem("openweathermap", "key", "only x's: this looks like the seed "
+                                             "sample's placeholder, not an API key; no forecast will be fetched "
+                                             "(as with an empty key, the seed rule then counts the clouds as "
+                                             "100 % unless [forecast] topic gives them)"))
+        raw["key"] = None
     owm = None
     url = raw["url"] or OWM_URL
     parts = urlsplit(url)

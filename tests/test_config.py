@@ -96,10 +96,28 @@ def test_seed_config_loads(tmp_path: Path) -> None:
     assert settings.logging.file == tmp_path / "pv.log"
     warned = "\n".join(settings.warnings)
     assert "[soufflant_a]" in warned and "[debug] simulation" in warned
-    assert "[openweathermap]" not in warned  # the seed's forecast is fetched again
     assert "[evaluate] ecs_full_capacity: ignored" in warned  # the seed never used it either
+    # The sample's `key = xxxxxxx` is its placeholder, not a key: no fetch (a real key is fetched again, below).
+    assert "[openweathermap] key: only x's: this looks like the seed sample's placeholder" in warned
+    assert "no forecast will be fetched" in warned
+    assert settings.field.forecast.owm is None
+
+
+def test_a_real_seed_key_is_fetched_again(tmp_path: Path) -> None:
+    (tmp_path / "config.ini").write_text(SEED.read_text().replace("key = xxxxxxx", "key = 0a1b2c3d4e"))
+    (tmp_path / "power_calibration_ecs.csv").write_text(LINEAR_CSV)
+    settings = load_settings(tmp_path / "config.ini")
+    assert "[openweathermap]" not in "\n".join(settings.warnings)
     owm = settings.field.forecast.owm
-    assert owm is not None and (owm.key, owm.location) == ("xxxxxxx", "Moscou")
+    assert owm is not None and (owm.key, owm.location) == ("0a1b2c3d4e", "Moscou")
+
+
+@pytest.mark.parametrize("key", ["x", "XXXXXXX", "xXxX"])
+def test_a_key_of_only_x_is_no_key(tmp_path: Path, key: str) -> None:
+    path = write_config(tmp_path, extra=f"\n[openweathermap]\nkey = {key}\n")  # no location: no error either
+    settings = load_settings(path)
+    assert settings.field.forecast.owm is None
+    assert sum("[openweathermap] key: only x's" in w for w in settings.warnings) == 1
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
