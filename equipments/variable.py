@@ -32,8 +32,8 @@ class VariableEquipment(Equipment):
         Option("min_power", float, 150.0, "watts below which the load is switched off (triac misfires)",
                min=0),
         Option("min_percent", float, 4.0, "a command below this percent becomes 0", min=0, max=100),
-        Option("max_power", "float?", None, "maximum watts (default: the calibration curve's maximum)",
-               min=1),
+        Option("max_power", "float?", None, "maximum watts (default: the calibration curve's maximum; a larger "
+               "figure is held at the curve's, with a warning)", min=1),
         Option("fit", str, "robust", "calibration fit method", choices=("robust", "poly")),
         Option("degree", int, 5, "degree of the polynomial when fit = poly", min=1, max=10),
         Option("topic_read_power", "text?", None, "the load's own meter topic, if it has one"),

@@ -22,6 +22,7 @@ from field.config import (
     read_field_settings,
 )
 from integrations.domoticz_settings import MQTT_IGNORED
+from settings.load_checks import warn_capped_max_power
 from settings.options import SectionReader
 from settings.problems import ConfigError, ConfigProblem
 from settings.sections import (
@@ -133,6 +134,8 @@ def load_settings(path: str | Path) -> Settings:
         _check_record_dir(reader, record_dir)
 
     equipments = _build_equipments(cp, reader, config_dir)
+    for load in equipments:
+        warn_capped_max_power(reader, load)
     field = read_field_settings(cp, reader, evaluate_raw, equipments, mqtt_raw.get("client_id") or "pyseb")
     _warn_unused_sections(cp, reader, {e.name for e in equipments})
     root = mqtt_raw["topic_regul"].rstrip("/")
@@ -296,6 +299,8 @@ def _check_variator_command_topic(reader: SectionReader, load: Equipment, topic_
         return
     if topic.endswith("/cmd"):
         return
+    # A warning, not an error: the topic's shape is a strong hint, not a certainty. The seed's own README puts
+    # the percent at <vload_topic>/<id>, and another firmware (or a user's script) may take commands there.
     advice = (f"the variator firmware takes commands on <topic>/<name>/cmd only; if {topic!r} is its status "
               f"topic (Coturex's older equipment.py added /cmd itself), write topic_set_power = {topic}/cmd")
     if topic.startswith(f"{topic_regul}/vload/") and topic.count("/") == topic_regul.count("/") + 2:

@@ -24,8 +24,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
     # The status document and its restore work on the RegulatorView the regulator hands them.
     "status": ("status",),
     # The config loader (it builds the loads, the field features' settings and the integrations' from one
-    # file) and the configuration reference generated from the same option tables.
-    "config": ("settings.config", "settings.reference"),
+    # file), its checks of the built loads, and the configuration reference generated from the same option tables.
+    "config": ("settings.config", "settings.reference", "settings.load_checks"),
     "controller": ("core",),
     "field": ("field",),
     "integrations": ("integrations",),
