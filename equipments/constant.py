@@ -12,6 +12,10 @@ log = logging.getLogger(__name__)
 
 DOMOTICZ_IN = "domoticz/in"  # Domoticz's MQTT input: orders it acts on, including retained ones it is handed again
 
+# The relay keys only the closed loop reads: Hébert's rule switches at every reading, with no dwell, on delay or
+# hysteresis (the config warns about those given under algorithm = hebert).
+CLOSED_LOOP_RELAY_KEYS = ("min_on_s", "min_off_s", "on_delay_s", "hysteresis")
+
 RELAY_OPTIONS: tuple[Option, ...] = BASE_OPTIONS + (
     Option("json_on", str, "1", "payload that switches the relay on (any text: JSON, ON, 1)"),
     Option("json_off", str, "0", "payload that switches the relay off"),

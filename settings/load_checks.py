@@ -1,11 +1,18 @@
 """Loads that build but would not do what their file says: a variable load's max_power above what its
-calibration reaches. Warnings: the config still runs."""
+calibration reaches, and the closed loop's keys under Hébert's rule. Warnings: the config still runs."""
 
 from __future__ import annotations
 
+import configparser
+from collections.abc import Sequence
+
 from equipments.base import Equipment
+from equipments.constant import CLOSED_LOOP_RELAY_KEYS
 from settings.options import SectionReader
 from settings.problems import ConfigProblem
+from settings.sections import CLOSED_LOOP_EVALUATE_KEYS
+
+HEBERT = "hebert"
 
 
 def warn_capped_max_power(reader: SectionReader, load: Equipment) -> None:
@@ -18,3 +25,30 @@ def warn_capped_max_power(reader: SectionReader, load: Equipment) -> None:
                                          f"curve's maximum ({load.max_power_w:.0f} W, what the variator draws at "
                                          f"its highest percent): the load is held at {load.max_power_w:.0f} W; "
                                          "remove max_power or measure the curve again"))
+
+
+def warn_closed_loop_keys(reader: SectionReader, cp: configparser.ConfigParser, algorithm: str | None,
+                          equipments: Sequence[Equipment]) -> None:
+    """Under Hébert's rule, one warning for [evaluate] and one per load naming the closed loop's keys the file
+    sets: they are read, and nothing uses them (a relay then has no dwell at all)."""
+    if algorithm != HEBERT:
+        return
+    knobs = _given(cp, "evaluate", CLOSED_LOOP_EVALUATE_KEYS)
+    if knobs:
+        reader.warnings.append(ConfigProblem("evaluate", None, f"{', '.join(knobs)}: ignored with algorithm = "
+                                             "hebert (the closed loop's knobs)"))
+    for load in equipments:
+        keys = [key for key in _given(cp, load.name, CLOSED_LOOP_RELAY_KEYS) if key in load.options]
+        if keys:
+            reader.warnings.append(ConfigProblem(load.name, None, f"{', '.join(keys)}: ignored with [evaluate] "
+                                                 "algorithm = hebert: Hébert's rule has no dwell, on delay or "
+                                                 "hysteresis (the relay may switch at every reading); they are the "
+                                                 "closed loop's, the default"))
+
+
+def _given(cp: configparser.ConfigParser, section: str, keys: Sequence[str]) -> list[str]:
+    """The `keys` the file sets in `section` itself (not through [DEFAULT]), in `keys`' order."""
+    if not cp.has_section(section):
+        return []
+    present = set(cp.options(section)) - set(cp.defaults())
+    return [key for key in keys if key in present]

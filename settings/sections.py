@@ -30,6 +30,8 @@ MQTT_OPTIONS: tuple[Option, ...] = (
 )
 
 ALGORITHMS = ("closed_loop", "hebert")
+# [evaluate] keys only the closed loop reads (settle is not one: the full-tank watch reads it with either rule).
+CLOSED_LOOP_EVALUATE_KEYS = ("gain", "anticipate", "import_guard", "import_guard_time")
 
 EVALUATE_OPTIONS: tuple[Option, ...] = (
     Option("algorithm", str, "closed_loop", "closed_loop (grid feedback, relay dwell) or hebert (the seed's "

@@ -1,12 +1,18 @@
-"""Configs that load but would not do what they say: a variable load's max_power above its calibration. One
-warning each, naming the figures."""
+"""Configs that load but would not do what they say: a variable load's max_power above its calibration, the
+closed loop's keys under Hébert's rule. One warning each, naming the figures or the keys."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
+from equipments.constant import CLOSED_LOOP_RELAY_KEYS, RELAY_OPTIONS
 from settings.config import load_settings
+from settings.sections import CLOSED_LOOP_EVALUATE_KEYS, EVALUATE_OPTIONS
 from tests.configs import write_config
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def with_lines(path: Path, section: str, lines: str) -> Path:
@@ -31,3 +37,47 @@ def test_max_power_within_the_calibration_is_not_warned(tmp_path: Path) -> None:
         settings = load_settings(path)
         assert settings.equipments[0].max_power_w == max_w
         assert not [w for w in settings.warnings if "max_power" in w]
+
+
+def hebert_config(tmp_path: Path, algorithm: str) -> Path:
+    path = write_config(tmp_path, loads=("ecs", "radiator", "plug"), algorithm=algorithm)
+    with_lines(path, "radiator", "min_on_s = 600\nhysteresis = 50\n")
+    with_lines(path, "plug", "on_delay_s = 5\n")
+    return with_lines(path, "evaluate", "gain = 0.5\nimport_guard = 200\nsettle = 2\n")
+
+
+def test_closed_loop_keys_under_hebert_are_warned_once_per_load(tmp_path: Path) -> None:
+    warned = load_settings(hebert_config(tmp_path, "hebert")).warnings
+    radiator = [w for w in warned if ": [radiator]" in w]
+    plug = [w for w in warned if ": [plug]" in w]
+    evaluate = [w for w in warned if ": [evaluate]:" in w]
+    assert len(radiator) == 1 and len(plug) == 1 and len(evaluate) == 1, warned
+    assert "[radiator]: min_on_s, hysteresis: ignored with [evaluate] algorithm = hebert" in radiator[0]
+    assert "no dwell" in radiator[0]
+    assert "[plug]: on_delay_s: ignored" in plug[0]
+    # settle is read by the full-tank watch with either rule: not named
+    assert "[evaluate]: gain, import_guard: ignored with algorithm = hebert" in evaluate[0]
+    assert not [w for w in warned if "[ecs]" in w]
+
+
+def test_closed_loop_keys_with_the_closed_loop_or_unset_are_not_warned(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    assert not load_settings(hebert_config(tmp_path / "a", "closed_loop")).warnings
+    assert not load_settings(write_config(tmp_path / "b", loads=("ecs", "radiator", "plug"))).warnings  # hebert
+
+
+def test_check_prints_the_hebert_warning(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "regulation.py"), "-c", str(hebert_config(tmp_path, "hebert")),
+                             "--check"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "[radiator]: min_on_s, hysteresis: ignored with [evaluate] algorithm = hebert" in result.stderr
+
+
+def test_the_closed_loop_key_lists_cover_the_options_that_say_so() -> None:
+    # An option whose help starts "closed_loop:" is the closed loop's alone, except settle (the full-tank
+    # watch reads it too): a new one must join the lists, or Hébert's users are not told it is ignored.
+    relay = {o.name for o in RELAY_OPTIONS if o.help.startswith("closed_loop:")}
+    evaluate = {o.name for o in EVALUATE_OPTIONS if o.help.startswith("closed_loop:")} - {"settle"}
+    assert relay == set(CLOSED_LOOP_RELAY_KEYS)
+    assert evaluate == set(CLOSED_LOOP_EVALUATE_KEYS)
