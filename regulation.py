@@ -98,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     held.replay()
     for warning in settings.warnings:
         log.warning("%s", warning, extra={"limit_key": warning})
+    for note in _fallback_notes(settings):
+        log.info("%s", note)
     from shell.daemon import Daemon
 
     return Daemon(settings, lock, limiter).run()
@@ -113,6 +115,16 @@ def _print_check(config: str, settings: Any) -> None:
     ha = settings.field.homeassistant
     if ha.discovery:
         print(f"  Home Assistant discovery: on, under {ha.prefix}/ as node {ha.node_id!r}")
+    for note in _fallback_notes(settings):
+        print(f"  {note}")
+
+
+def _fallback_notes(settings: Any) -> tuple[str, ...]:
+    # What the fallback rules may take from the grid: the seed's is on by default, and a night's 7 kWh from the
+    # grid must not be the first a user hears of it.
+    from field.fallback_notes import fallback_notes
+
+    return fallback_notes(settings.field, settings.equipments)
 
 
 if __name__ == "__main__":

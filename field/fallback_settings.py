@@ -42,7 +42,8 @@ FALLBACK_EVALUATE_IGNORED: dict[str, str] = {
 FALLBACK_OPTIONS: tuple[Option, ...] = (
     Option("water_heater", "text?", None, "the load the fallback and the Domoticz mode act on "
            "(default: the first load of type water_heater, else the first variable load)"),
-    Option("seed_rule", bool, True, "run the seed's daily check at [evaluate] check_at"),
+    Option("seed_rule", bool, True, "run the seed's daily check at [evaluate] check_at: it may force the water "
+           "heater from the grid (--check says how much); false = off"),
     Option("clear_sky_clouds_percent", float, 20.0, "seed rule: a forecast cloud cover (%) below this is a "
            "sunny day", min=0, max=101),
     Option("cloudy_min_today_wh", float, 3000.0, "seed rule: enough over two days but a cloudy forecast: today "

@@ -84,3 +84,5 @@ def test_logs_go_once_to_the_log_file(tmp_path: Path, broker: PrivateBroker, pro
     assert (tmp_path / "stderr.txt").read_text() == ""
     for line in ("starting with", "calibration", "colour", "connected; subscribed", "stopped"):
         assert log.count(line) == 1, line
+    # The seed's fallback, on by default, is said at start as --check says it.
+    assert log.count("INFO    regulation: low-energy fallback (the seed's rule, on by default): at 01:00") == 1

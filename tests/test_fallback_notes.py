@@ -1,0 +1,62 @@
+"""The fallback rules said in words at --check and at start: the seed's rule is on by default and forces the
+water heater from the grid; the line names the load, the hour, the most a night and the key that turns it off."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from field.fallback_notes import fallback_notes
+from settings.config import load_settings
+from tests.configs import write_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def notes_of(path: Path) -> tuple[str, ...]:
+    settings = load_settings(path)
+    return fallback_notes(settings.field, settings.equipments)
+
+
+def test_the_seed_rule_is_said_with_its_load_hour_and_most_a_night(tmp_path: Path) -> None:
+    (note,) = notes_of(write_config(tmp_path))  # the test heater: 2000 W; the seed's 7000 Wh a day
+    assert note.startswith("low-energy fallback (the seed's rule, on by default): at 01:00 every day, when ecs ")
+    assert "forced from the grid at 2000 W" in note
+    assert "at most 7000 Wh (3 h 30 min) a night" in note
+    assert note.endswith("to turn it off: [fallback] seed_rule = false")
+
+
+def test_the_most_is_the_largest_season_or_the_cloudy_top_up(tmp_path: Path) -> None:
+    path = write_config(tmp_path, extra="\n[fallback]\nlow_nrj_today_winter = 9000\nlow_nrj_today_summer = 0\n")
+    assert "at most 9000 Wh" in notes_of(path)[0]
+    path = write_config(tmp_path, extra="\n[fallback]\ncloudy_min_today_wh = 8000\n")
+    assert "at most 8000 Wh" in notes_of(path)[0]
+
+
+def test_an_evening_check_is_a_day(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    path.write_text(path.read_text().replace("[evaluate]\n", "[evaluate]\ncheck_at = 14\n"))
+    assert "at 14:00 every day" in notes_of(path)[0] and "a day;" in notes_of(path)[0]
+
+
+def test_off_or_without_a_heater_nothing_is_said(tmp_path: Path) -> None:
+    assert notes_of(write_config(tmp_path, extra="\n[fallback]\nseed_rule = false\n")) == ()
+    assert notes_of(write_config(tmp_path, loads=("radiator",))) == ()
+
+
+def test_the_deadline_rule_is_said_too(tmp_path: Path) -> None:
+    path = write_config(tmp_path, extra="\n[fallback]\nseed_rule = false\nmin_energy_wh = 6000\n"
+                                        "offpeak = 22:00-06:00\n")
+    (note,) = notes_of(path)
+    assert note == ("deadline rule: ecs must get 6000 Wh by 07:00 every day; what the sun has not given is forced "
+                    "from the grid at 2000 W inside 22:00-06:00: at most 6000 Wh (3 h 00 min) before each "
+                    "deadline; to turn it off: [fallback] min_energy_wh = 0")
+
+
+def test_check_prints_the_fallback(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "regulation.py"), "-c", str(write_config(tmp_path)),
+                             "--check"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "  low-energy fallback (the seed's rule, on by default): at 01:00 every day" in result.stdout
+    assert "[fallback] seed_rule = false" in result.stdout
