@@ -45,8 +45,8 @@ EVALUATE_OPTIONS: tuple[Option, ...] = (
            max=1.0),
     Option("anticipate", float, 1.0, "closed_loop: share of the last fall of production taken again ahead "
            "(a cloud keeps coming); 0 = off", min=0, max=2),
-    Option("settle", float, 1.0, "closed_loop: seconds before a house reading shows a command's effect",
-           min=0, max=60),
+    Option("settle", float, 1.0, "seconds before a house reading shows a command's effect (the closed loop's "
+           "decisions; the full-tank inference under either rule)", min=0, max=60),
     Option("import_guard", float, 100.0, "closed_loop: import (W) that sheds relays regardless of their dwell "
            "once it lasts import_guard_time", min=1),
     Option("import_guard_time", float, 20.0, "closed_loop: seconds the import must last before the guard sheds",
