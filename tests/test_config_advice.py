@@ -72,6 +72,7 @@ def test_check_prints_the_hebert_warning(tmp_path: Path) -> None:
                              "--check"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "[radiator]: min_on_s, hysteresis: ignored with [evaluate] algorithm = hebert" in result.stderr
+    assert f": OK ({result.stderr.count('WARNING')} warnings above); loads in priority order:" in result.stdout
 
 
 def test_the_closed_loop_key_lists_cover_the_options_that_say_so() -> None:

@@ -51,6 +51,7 @@ def test_check_names_broker_status_and_log(tmp_path: Path) -> None:
     config = write_config(tmp_path, extra="\n[logging]\nfile = logs/pyseb.log\n")
     result = run("-c", str(config), "--check")
     assert result.returncode == 0, result.stderr
+    assert ": OK; loads in priority order:" in result.stdout  # no warning: none counted
     assert "broker:      127.0.0.1:1883 as 'pyseb-test'" in result.stdout
     assert f"status file: {tmp_path / 'status.json'}" in result.stdout
     assert f"log file:    {tmp_path / 'logs' / 'pyseb.log'}" in result.stdout
