@@ -16,12 +16,14 @@ from calibration.fit import METHODS, CalibrationError, read_calibration_csv
 from calibration.points import write_calibration_table
 from calibration.report import fit_figures, format_report, seed_poly_figures, table_percents, timed_fit, used_points
 from settings.version import PYSEB_VERSION
+from shell.deps import dependency_problem
 from shell.plot_file import plot_file
 from shell.stdout_gone import silence_stdout
 
 __all__ = ["fit_table_path", "main", "run_fit"]
 
 EXIT_OK, EXIT_STOPPED, EXIT_USAGE = 0, 1, 2
+PROG = "python3 -m calibration"
 
 
 def fit_table_path(csv_path: Path) -> Path:
@@ -80,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of both commands."""
     from calibration.sweep_cli import add_sweep_arguments
 
-    parser = argparse.ArgumentParser(prog="python3 -m calibration",
+    parser = argparse.ArgumentParser(prog=PROG,
                                      description="Calibration of a triac variator: fit a sweep, or run one.")
     parser.add_argument("--version", action="version", version=f"PySEB {PYSEB_VERSION}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{fit,sweep}")
@@ -113,6 +115,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             silence_stdout()
             return EXIT_OK  # only the report was left to print, and nobody reads it
 
+    problem = dependency_problem(("numpy", "paho-mqtt"))  # (the sweep alone talks to the broker)
+    if problem is not None:
+        print(f"{PROG}: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     from calibration.sweep_cli import run_sweep
 
     return run_sweep(args)

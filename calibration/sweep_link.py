@@ -10,12 +10,12 @@ import os
 import ssl
 import time
 from collections.abc import Callable
-from typing import Any
-
-import paho.mqtt.client as mqtt
+from typing import TYPE_CHECKING, Any
 
 from calibration.sweep_config import SweepTarget
-from shell import paho_compat
+
+if TYPE_CHECKING:
+    import paho.mqtt.client as mqtt
 
 __all__ = ["SweepError", "SweepLink", "format_percent"]
 
@@ -61,6 +61,9 @@ class SweepLink:
         self.stop_asked_at: float | None = None
         self.last_percent: float | None = None  # the last percent sent: where the load may be left
         role = "" if armed else "-check"
+        # (paho-mqtt only here: `python3 -m calibration fit` and --help run without it)
+        from shell import paho_compat
+
         self.client = paho_compat.new_client(f"pyseb-calibration-{target.name}-{os.getpid()}{role}")
         if target.username:
             self.client.username_pw_set(target.username, target.password)

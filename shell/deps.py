@@ -9,6 +9,7 @@ import importlib
 import re
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 # The oldest Python PySEB runs on (pyproject.toml's requires-python): dataclasses with slots, zoneinfo.
 MINIMUM_PYTHON = (3, 10)
@@ -44,9 +45,17 @@ def _version(text: str) -> tuple[int, ...]:
     return tuple(parts)
 
 
+# The virtualenv `make` makes in the checkout (`make demo`, `make run`, `make test`), with the packages in it.
+MADE_VENV = Path(__file__).resolve().parent.parent / ".venv"
+
+
 def _install_hint(dep: Dependency) -> str:
-    return (f"install it with 'sudo apt install {dep.apt_name}' (Debian, Raspberry Pi OS) or "
+    hint = (f"install it with 'sudo apt install {dep.apt_name}' (Debian, Raspberry Pi OS) or "
             f"'make run' / '.venv/bin/pip install -r requirements.txt' (a virtualenv)")
+    if (MADE_VENV / "bin" / "python").exists() and Path(sys.prefix).resolve() != MADE_VENV.resolve():
+        # The usual way here: `make demo` made .venv, then the docs' `python3 -m ...` ran the system's.
+        hint += "; this checkout's .venv has the packages: run it with .venv/bin/python instead of python3"
+    return hint
 
 
 def python_problem(version: tuple[int, ...] | None = None) -> str | None:
@@ -60,13 +69,16 @@ def python_problem(version: tuple[int, ...] | None = None) -> str | None:
             f"newer python3 than the system's)")
 
 
-def dependency_problem() -> str | None:
-    """None when this Python and every run-time package are recent enough, else one line saying which is
-    not."""
+def dependency_problem(needed: tuple[str, ...] = ("paho-mqtt", "numpy")) -> str | None:
+    """None when this Python and the run-time packages `needed` (pip names; the daemon needs both) are
+    recent enough, else one line saying which is not. The tools ask only for what their command uses: a
+    replay needs numpy and no broker."""
     problem = python_problem()
     if problem is not None:
         return problem
     for dep in DEPENDENCIES:
+        if dep.pip_name not in needed:
+            continue
         try:
             module = importlib.import_module(dep.module)
         except ImportError:

@@ -9,28 +9,19 @@ import sys
 import time
 from pathlib import Path
 
-from calibration import CalibrationError
-from localbroker import BrokerError
-from recording.format import RecordError
-from settings.problems import ConfigError
 from settings.version import PYSEB_VERSION
+from shell.deps import dependency_problem
 from shell.plot_file import plot_file
-from simulation.demo import DEFAULT_TRACE, DemoError, DemoOptions, run_demo
 from simulation.log_clock import ReplayClock
-from simulation.metrics import LogError, format_summary, write_log
-from simulation.plot import PlotUnavailable, plot_day
-from simulation.recorded import RecordingFactory
-from simulation.replay import ReplayError, real_regulator, replay
-from simulation.response import loads_glitch_notes
-from simulation.trace import TraceError
-from simulation.tune_cli import add_report_parser, add_tune_parser, run_report, run_tune
-from simulation.tune_grid import TuneError
+from simulation.tune_cli import add_report_parser, add_tune_parser
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 CLOCK = ReplayClock()  # the replayed regulator's time (None until a replay runs: the wall clock's)
 
-USER_ERRORS = (ConfigError, TraceError, CalibrationError, ReplayError, LogError, PlotUnavailable, TuneError,
-               RecordError)
+# What each command needs installed (pip names): only the live demo talks to a broker. Checked before
+# anything imports them, so that a missing one is one line, as the daemon says it (shell/deps.py).
+NEEDS = {"replay": ("numpy",), "tune": ("numpy",), "report": ("numpy",), "demo": ("numpy", "paho-mqtt")}
+EXIT_USAGE = 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -70,13 +61,19 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--minutes", type=float, default=30.0, help="simulated minutes to run (default 30)")
     demo.add_argument("--speed", type=float, default=30.0, help="simulated seconds per second (default 30)")
     demo.add_argument("--start", default="12:10", metavar="HH:MM", help="time of day to start (default 12:10)")
-    demo.add_argument("--trace", type=Path, default=DEFAULT_TRACE, help="trace to play (default: a real day)")
+    demo.add_argument("--trace", type=Path, help="trace to play (default: a real day)")
     demo.add_argument("--keep", action="store_true", help="keep the daemon's config, log and status file "
                       "(default: removed at the end)")
     return parser
 
 
 def _replay(args: argparse.Namespace) -> int:
+    from simulation.metrics import format_summary, write_log
+    from simulation.plot import plot_day
+    from simulation.recorded import RecordingFactory
+    from simulation.replay import real_regulator, replay
+    from simulation.response import loads_glitch_notes
+
     began = time.perf_counter()
     recording = RecordingFactory(args.record, real_regulator) if args.record else None
     result = replay(args.config, args.trace, args.start, args.end, args.period,
@@ -103,9 +100,39 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from simulation.demo import DEFAULT_TRACE, DemoError, DemoOptions, run_demo  # (paho-mqtt: the demo's alone)
+
+    try:
+        run_demo(DemoOptions(args.minutes, args.speed, args.start, args.trace or DEFAULT_TRACE, keep=args.keep))
+    except DemoError as exc:
+        print(f"demo failed: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; the exit code (2 for a user's error, 130 on Ctrl-C)."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    problem = dependency_problem(NEEDS[args.command])
+    if problem is not None:
+        print(f"{parser.prog}: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    # (only now: each of these imports numpy, and the demo paho-mqtt)
+    from calibration import CalibrationError
+    from localbroker import BrokerError
+    from recording.format import RecordError
+    from settings.problems import ConfigError
+    from simulation.metrics import LogError
+    from simulation.plot import PlotUnavailable
+    from simulation.replay import ReplayError
+    from simulation.trace import TraceError
+    from simulation.tune_cli import run_report, run_tune
+    from simulation.tune_grid import TuneError
+
+    user_errors = (ConfigError, TraceError, CalibrationError, ReplayError, LogError, PlotUnavailable, TuneError,
+                   RecordError)
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
     handler = logging.StreamHandler()
     handler.setFormatter(CLOCK.formatter(LOG_FORMAT))  # a replay's lines at the replayed day's time
@@ -117,12 +144,11 @@ def main(argv: list[str] | None = None) -> int:
             return run_tune(args)
         if args.command == "report":
             return run_report(args)
-        run_demo(DemoOptions(args.minutes, args.speed, args.start, args.trace, keep=args.keep))
-        return 0
-    except USER_ERRORS as exc:
+        return _demo(args)
+    except user_errors as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (DemoError, BrokerError, TimeoutError) as exc:
+    except (BrokerError, TimeoutError) as exc:
         print(f"demo failed: {exc}", file=sys.stderr)
         return 1
     except BrokenPipeError:

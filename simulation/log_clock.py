@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from simulation.replay import PublishFn, RegulatorFactory, RegulatorLike
+if TYPE_CHECKING:  # (types only: the command line makes a clock before it knows numpy is there)
+    from simulation.replay import PublishFn, RegulatorFactory, RegulatorLike
 
 __all__ = ["ReplayClock"]
 

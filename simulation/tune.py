@@ -7,7 +7,6 @@ side): at night no setting can divert anything, and skipping it halves the work.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -171,11 +170,3 @@ def config_lines(axes: Sequence[Axis], setting: Sequence[str]) -> str:
         for section, key in axis.targets:
             sections.setdefault(section, []).append(f"{key} = {value}")
     return "\n".join(f"[{section}]\n" + "\n".join(lines) for section, lines in sections.items())
-
-
-def default_jobs() -> int:
-    """All the cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1

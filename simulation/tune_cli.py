@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
 
-from recording.store import day_of_file, day_parts
 from shell.plot_file import plot_file
-from simulation.config import read_sim_config
-from simulation.report import find_day, plot_report, report_day
-from simulation.response import loads_glitch_notes
-from simulation.tune import best, config_lines, day_count, daylight, default_jobs, format_table, outcome, run_grid
-from simulation.tune_grid import TuneError, build_grid, points, write_variants
+
+# (The commands' modules are imported when a command runs: they need numpy, and the options and --help
+# are read before `python3 -m simulation` has checked that it is installed.)
 
 __all__ = ["add_report_parser", "add_tune_parser", "run_report", "run_tune"]
+
+
+def default_jobs() -> int:
+    """All the cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
 
 
 def add_tune_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -52,6 +58,8 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
 
 def run_report(args: argparse.Namespace) -> int:
     """Print a recorded day's report (and draw it)."""
+    from simulation.report import find_day, plot_report, report_day
+
     path = find_day(args.day, args.config)
     report, day = report_day(path)
     print(f"Report of {path} ({len(day.records)} decisions)"
@@ -72,6 +80,8 @@ def run_report(args: argparse.Namespace) -> int:
 def _other_parts_note(path: Path) -> str | None:
     """A note when the day of `path` was recorded in several files: the loads changed that day, each part
     has its own columns, and its own report."""
+    from recording.store import day_of_file, day_parts
+
     key = day_of_file(path)
     if key is None:
         return None
@@ -85,6 +95,11 @@ def _other_parts_note(path: Path) -> str | None:
 
 def run_tune(args: argparse.Namespace) -> int:
     """Replay the days over the grid and print the trade-off table, the best setting and its lines."""
+    from simulation.config import read_sim_config
+    from simulation.response import loads_glitch_notes
+    from simulation.tune import best, config_lines, day_count, daylight, format_table, outcome, run_grid
+    from simulation.tune_grid import TuneError, build_grid, points, write_variants
+
     began = time.perf_counter()
     if args.jobs < 1:
         raise TuneError("--jobs must be at least 1")
