@@ -1,10 +1,12 @@
-"""`--plot`: the file it names, checked when the command line is read (a format matplotlib cannot write
-would otherwise fail with a traceback at the very end, after a whole day's replay or a fit), and
-matplotlib itself, an optional extra (requirements-plot.txt) imported only when a plot is drawn."""
+"""`--plot`: the file it names and matplotlib's presence, checked when the command line is read (a format
+matplotlib cannot write, or no matplotlib, would otherwise be found at the very end, after a whole day's
+replay or a fit), and matplotlib itself, an optional extra (requirements-plot.txt) imported only when a
+plot is drawn."""
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,10 @@ def plot_file(text: str) -> Path:
         what = f"'.{suffix}' is not a format --plot writes" if suffix else "no image format in the name"
         formats = ", ".join(f".{name}" for name in PLOT_FORMATS)
         raise argparse.ArgumentTypeError(f"{text}: {what}; end it with one of {formats}")
+    if importlib.util.find_spec("matplotlib") is None:  # (found, not imported: that takes a second)
+        raise argparse.ArgumentTypeError(
+            f"{text}: drawing needs matplotlib, which is not installed: 'sudo apt install python3-matplotlib' "
+            "or '.venv/bin/pip install -r requirements-plot.txt'")
     return Path(text)
 
 

@@ -64,6 +64,19 @@ def test_a_fit_plot_matplotlib_cannot_write_is_refused_before_the_fit(ecs03: Pat
     assert out == "" and list(tmp_path.iterdir()) == [ecs03]  # nothing fitted, no table written
 
 
+def test_a_fit_plot_without_matplotlib_is_refused_before_the_fit(ecs03: Path, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    # (it used to fit and write the table first, then say matplotlib was missing)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
+    with pytest.raises(SystemExit) as exited:
+        main(["fit", str(ecs03), "--plot", str(tmp_path / "fit.png")])
+    assert exited.value.code == 2
+    out, err = capsys.readouterr()
+    assert "fit.png: drawing needs matplotlib, which is not installed: 'sudo apt install python3-matplotlib'" in err
+    assert out == "" and "Traceback" not in err and list(tmp_path.iterdir()) == [ecs03]
+
+
 @pytest.mark.parametrize(("content", "message"), [
     (None, "calibration file not found"),
     ("", "no 'percent;watts' line"),

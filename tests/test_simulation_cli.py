@@ -57,6 +57,21 @@ def test_a_plot_matplotlib_cannot_write_is_refused_before_anything_runs(
     assert not (tmp_path / name).exists()
 
 
+@pytest.mark.parametrize("command", ["replay", "report"])
+def test_a_plot_without_matplotlib_is_refused_before_anything_runs(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, command: str) -> None:
+    # (it used to replay the whole day and print its figures, then say matplotlib was missing)
+    config = write_config(tmp_path, "ecs = variable")
+    trace = write_trace(tmp_path, [(3000, 500)] * 10)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
+    with pytest.raises(SystemExit) as exited:
+        main([command, str(trace), "-c", str(config), "--plot", str(tmp_path / "day.png")])
+    assert exited.value.code == 2
+    out, err = capsys.readouterr()
+    assert "day.png: drawing needs matplotlib, which is not installed" in err and "requirements-plot.txt" in err
+    assert out == "" and "Traceback" not in err and not (tmp_path / "day.png").exists()
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--from", "10:30", "--to", "10:10"], "must come at least one period"),
     (["--from", "noon"], "HH:MM"),
