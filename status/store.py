@@ -6,6 +6,7 @@ import glob
 import json
 import logging
 import os
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -30,10 +31,19 @@ def _keep_owner_and_mode(fd: int, path: Path) -> None:
 
 
 TEMP_SUFFIX = ".tmp"
+# What mkstemp puts between the prefix and the suffix: 8 of "a-z0-9_" (tempfile's own alphabet). A file
+# named otherwise (`.status.ini.foo.tmp`, `.status.ini.ABCDEFGH.tmp`) is none of our saves: a user's own.
+TEMP_RANDOM = r"[a-z0-9_]{8}"
 
 
 def _temp_prefix(path: Path) -> str:
     return f".{path.name}."
+
+
+def is_our_temporary(path: Path, candidate: Path) -> bool:
+    """Whether `candidate` is named as save_status names its temporary files of `path`."""
+    pattern = re.escape(_temp_prefix(path)) + TEMP_RANDOM + re.escape(TEMP_SUFFIX)
+    return candidate.parent == path.parent and re.fullmatch(pattern, candidate.name) is not None
 
 
 def save_status(path: Path, document: dict[str, Any]) -> None:
@@ -64,12 +74,12 @@ def save_status(path: Path, document: dict[str, Any]) -> None:
 
 def remove_stale_temporaries(path: Path) -> list[Path]:
     """Delete the temporary files that saves of `path` left behind when killed mid-write (SIGKILL, power
-    cut): only our own pattern, `.<name>.XXXXXXXX.tmp` beside it. Call it while holding the instance lock
-    (no save of ours is under way). Returns what was removed."""
+    cut): only our own pattern, `.<name>.XXXXXXXX.tmp` beside it, X being mkstemp's 8 characters. Call it
+    while holding the instance lock (no save of ours is under way). Returns what was removed."""
     removed = []
-    for name in glob.glob(glob.escape(str(path.parent / _temp_prefix(path))) + "*" + TEMP_SUFFIX):
+    for name in sorted(glob.glob(glob.escape(str(path.parent / _temp_prefix(path))) + "*" + TEMP_SUFFIX)):
         candidate = Path(name)
-        if candidate.is_symlink() or not candidate.is_file():
+        if not is_our_temporary(path, candidate) or candidate.is_symlink() or not candidate.is_file():
             continue
         try:
             candidate.unlink()

@@ -205,14 +205,17 @@ def test_kill_9_then_a_restart_cleans_up_and_a_corrupt_file_is_kept_aside(tmp_pa
     proc.proc.send_signal(signal.SIGKILL)
     proc.proc.wait(10)
     proc.close()
-    # What a kill -9 in the middle of a save leaves (mkstemp's name), and files that are not ours.
-    left = [tmp_path / ".status.json.x1y2z3w4.tmp", tmp_path / ".status.json.9_a-bc_d.tmp"]
+    # What a kill -9 in the middle of a save leaves (mkstemp's name: 8 of a-z, 0-9, _), and files that are
+    # not ours, one of them named almost like ours.
+    left = [tmp_path / ".status.json.x1y2z3w4.tmp", tmp_path / ".status.json.9_abc_de.tmp"]
     for p in left:
         p.write_text('{"equipments": [')
     (tmp_path / "notes.tmp").write_text("mine")
+    (tmp_path / ".status.json.foo.tmp").write_text("mine too")
     proc = start(path, probe)
     try:
-        assert not list(tmp_path.glob(".status.json.*.tmp")) and (tmp_path / "notes.tmp").exists()
+        assert [p.name for p in tmp_path.glob(".status.json.*.tmp")] == [".status.json.foo.tmp"]
+        assert (tmp_path / "notes.tmp").exists()
         assert "removed 2 temporary file(s)" in proc.output
     finally:
         assert proc.terminate() == 0

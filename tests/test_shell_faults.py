@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import queue
 import time
 from pathlib import Path
@@ -17,7 +18,7 @@ from settings.config import load_settings
 from shell.daemon import LinkReport
 from shell.loglimit import FloodLimiter
 from shell.mqtt_link import LinkFault, MqttLink, TakeoverGuard
-from status.store import load_status, remove_stale_temporaries, save_status
+from status.store import is_our_temporary, load_status, remove_stale_temporaries, save_status
 from tests.configs import write_config
 from tests.harness import MODE, NOON, Harness
 
@@ -167,11 +168,33 @@ def test_stale_temporaries_of_our_pattern_only_are_removed(tmp_path: Path) -> No
     save_status(status, {"equipments": []})
     ours = [tmp_path / ".status.json.k3j_x9q2.tmp", tmp_path / ".status.json.a1b2c3d4.tmp"]
     others = [tmp_path / "status.json.lock", tmp_path / ".other.json.a1b2c3d4.tmp", tmp_path / "status.json.tmp",
-              tmp_path / ".status.json.a1b2c3d4.bak"]
+              tmp_path / ".status.json.a1b2c3d4.bak",
+              # a user's own files named almost like ours: not 8 of mkstemp's characters (a-z, 0-9, _)
+              tmp_path / ".status.json.foo.tmp", tmp_path / ".status.json.ABCDEFGH.tmp",
+              tmp_path / ".status.json.a1b2c3d4e.tmp", tmp_path / ".status.json.a1b2-3d4.tmp",
+              tmp_path / ".status.json..tmp"]
     for path in ours + others:
         path.write_text("{")
     assert sorted(remove_stale_temporaries(status)) == sorted(ours)
     assert all(p.exists() for p in others) and status.exists()
+
+
+def test_the_saver_names_its_temporaries_as_the_cleanup_expects(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # The cleanup's pattern is mkstemp's: each save's own temporary file must match it (a Python whose
+    # mkstemp named them otherwise would leave a killed save's file behind, and this says so).
+    status = tmp_path / "status.ini"
+    renamed: list[Path] = []
+    replace = os.replace
+
+    def noting(source: str, target: Path) -> None:
+        renamed.append(Path(source))
+        replace(source, target)
+
+    monkeypatch.setattr(os, "replace", noting)
+    for _ in range(50):
+        save_status(status, {"equipments": []})
+    assert len(renamed) == 50 and all(is_our_temporary(status, name) for name in renamed)
 
 
 def test_a_corrupt_file_is_kept_aside(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
