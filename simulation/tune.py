@@ -135,14 +135,23 @@ def outcome(setting: tuple[str, ...], summaries: Sequence[Summary], relay_names:
                    loads_wh / 1000.0 / days, switches, tuple(relay_names))
 
 
-def best(outcomes: Sequence[Outcome], max_switches: float | None, max_import_wh: float | None) -> Outcome | None:
-    """The highest capture within the limits (ties: fewer switches, then less caused import)."""
+def best(outcomes: Sequence[Outcome], max_switches: float | None, max_import_wh: float | None,
+         current: Sequence[str | None] = ()) -> Outcome | None:
+    """The highest capture within the limits (ties: fewer switches, then less caused import), each figure
+    compared at the table's precision or finer: two settings whose figures differ by a float's last bits
+    are a tie. On a tie still, the setting closest to `current` (the config's own values, per axis; None:
+    no preference): a change is recommended only when it is strictly better."""
     fit = [o for o in outcomes if (max_switches is None or all(s <= max_switches for s in o.switches))
            and (max_import_wh is None or o.caused_import_wh <= max_import_wh) and o.capture_pct is not None]
     if not fit:
         return None
-    return max(fit, key=lambda o: (round(o.capture_pct or 0.0, 2), -max(o.switches, default=0.0),
-                                   -o.caused_import_wh))
+    return max(fit, key=lambda o: (round(o.capture_pct or 0.0, 2), -round(max(o.switches, default=0.0), 2),
+                                   -round(o.caused_import_wh, 2), _kept(o.setting, current)))
+
+
+def _kept(setting: Sequence[str], current: Sequence[str | None]) -> int:
+    """How many of `setting`'s values are the config's current ones."""
+    return sum(1 for value, now in zip(setting, current, strict=False) if value == now)
 
 
 def format_table(axes: Sequence[Axis], outcomes: Sequence[Outcome], chosen: Outcome | None) -> str:

@@ -98,7 +98,7 @@ def run_tune(args: argparse.Namespace) -> int:
     from simulation.config import read_sim_config
     from simulation.response import loads_glitch_notes
     from simulation.tune import best, config_lines, day_count, daylight, format_table, outcome, run_grid
-    from simulation.tune_grid import TuneError, build_grid, points, write_variants
+    from simulation.tune_grid import TuneError, build_grid, current_setting, points, write_variants
 
     began = time.perf_counter()
     if args.jobs < 1:
@@ -124,7 +124,8 @@ def run_tune(args: argparse.Namespace) -> int:
         summaries = run_grid(variants, windows, args.period, args.jobs)
     relays = _relays(args.config)
     outcomes = [outcome(setting, rows, relays, days) for setting, rows in zip(grid, summaries, strict=True)]
-    chosen = best(outcomes, args.max_switches, args.max_import_wh)
+    current = current_setting(args.config, axes)
+    chosen = best(outcomes, args.max_switches, args.max_import_wh, current)
     print()
     print(format_table(axes, outcomes, chosen))
     limits = ", ".join(text for text in (
@@ -137,6 +138,11 @@ def run_tune(args: argparse.Namespace) -> int:
         print(f"\nno setting meets the limits ({limits}); loosen them or widen the grid")
         print(f"\n(tuned in {elapsed:.1f} s)")
         return 1
+    if chosen.setting == current:
+        print(f"\nbest: capture {chosen.capture_pct:.1f} %, caused import {chosen.caused_import_wh:.0f} Wh a day, "
+              "with the settings your config has now: nothing to change (no setting of the grid does better)")
+        print(f"\n(tuned in {elapsed:.1f} s)")
+        return 0
     print(f"\nbest: capture {chosen.capture_pct:.1f} %, caused import {chosen.caused_import_wh:.0f} Wh a day; "
           "set these keys in your config, each in the section named above it (in the section your config "
           "has, not a second copy of it):\n")

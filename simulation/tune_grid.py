@@ -22,7 +22,7 @@ from settings.sections import EVALUATE_OPTIONS
 from simulation.config import read_sim_config
 from simulation.variants import make_paths_absolute, value_as_in_config
 
-__all__ = ["DEFAULT_CANDIDATES", "Axis", "TuneError", "build_grid", "points", "write_variants"]
+__all__ = ["DEFAULT_CANDIDATES", "Axis", "TuneError", "build_grid", "current_setting", "points", "write_variants"]
 
 RELAYS = "relays"  # in DEFAULT_CANDIDATES: the key of every relay load, set together
 DEFAULT_CANDIDATES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -132,6 +132,28 @@ def build_grid(config: Path, sets: Sequence[str]) -> list[Axis]:
     if not axes:
         raise TuneError("nothing to tune: give --set SECTION.KEY=v1,v2,...")
     return axes
+
+
+def current_setting(config: Path, axes: Sequence[Axis]) -> tuple[str | None, ...]:
+    """Per axis, the value of the grid that the config runs now (its own value, else the option's default),
+    compared as the daemon reads them (`100` is `100.0`); None when no value of the axis is, or when the
+    relays it sets do not all run the same one."""
+    cp = read_parser(config)
+    schema, _, _ = _schema(cp)
+    current: list[str | None] = []
+    for axis in axes:
+        found: set[str | None] = set()
+        for section, key in axis.targets:
+            option = schema[section][key]
+            raw = next((cp.get(section, name, raw=True) for name in (key, *option.aliases)
+                        if cp.has_option(section, name)), None)
+            try:
+                now = option.default if raw is None else option.parse(raw)
+                found.add(next((v for v in axis.values if option.parse(v) == now), None))
+            except (ValueError, TypeError):  # (a bad value in the config: the replays say so)
+                found.add(None)
+        current.append(found.pop() if len(found) == 1 else None)
+    return tuple(current)
 
 
 def points(axes: Sequence[Axis]) -> list[tuple[str, ...]]:
