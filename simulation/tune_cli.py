@@ -139,11 +139,11 @@ def run_tune(args: argparse.Namespace) -> int:
         print(f"\n(tuned in {elapsed:.1f} s)")
         return 1
     if chosen.setting == current:
-        print(f"\nbest: capture {chosen.capture_pct:.1f} %, caused import {chosen.caused_import_wh:.0f} Wh a day, "
+        print(f"\nbest: capture {chosen.capture_pct:.2f} %, caused import {chosen.caused_import_wh:.0f} Wh a day, "
               "with the settings your config has now: nothing to change (no setting of the grid does better)")
         print(f"\n(tuned in {elapsed:.1f} s)")
         return 0
-    print(f"\nbest: capture {chosen.capture_pct:.1f} %, caused import {chosen.caused_import_wh:.0f} Wh a day; "
+    print(f"\nbest: capture {chosen.capture_pct:.2f} %, caused import {chosen.caused_import_wh:.0f} Wh a day; "
           "set these keys in your config, each in the section named above it (in the section your config "
           "has, not a second copy of it):\n")
     print(config_lines(axes, chosen.setting))
