@@ -173,10 +173,14 @@ def format_table(axes: Sequence[Axis], outcomes: Sequence[Outcome], chosen: Outc
     return "\n".join(lines)
 
 
-def config_lines(axes: Sequence[Axis], setting: Sequence[str]) -> str:
-    """The lines to paste into config.ini for `setting`, by section."""
+def config_lines(axes: Sequence[Axis], setting: Sequence[str], current: Sequence[str | None] = ()) -> str:
+    """The lines to paste into config.ini for `setting`, by section; an axis whose value is the config's
+    `current` one is left out (nothing to change there)."""
     sections: dict[str, list[str]] = {}
-    for axis, value in zip(axes, setting, strict=True):
+    kept = tuple(current) + (None,) * (len(axes) - len(current))
+    for axis, value, now in zip(axes, setting, kept, strict=True):
+        if value == now:
+            continue
         for section, key in axis.targets:
             sections.setdefault(section, []).append(f"{key} = {value}")
     return "\n".join(f"[{section}]\n" + "\n".join(lines) for section, lines in sections.items())

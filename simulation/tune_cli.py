@@ -146,7 +146,10 @@ def run_tune(args: argparse.Namespace) -> int:
     print(f"\nbest: capture {chosen.capture_pct:.2f} %, caused import {chosen.caused_import_wh:.0f} Wh a day; "
           "set these keys in your config, each in the section named above it (in the section your config "
           "has, not a second copy of it):\n")
-    print(config_lines(axes, chosen.setting))
+    print(config_lines(axes, chosen.setting, current))
+    kept = [axis.label for axis, value, now in zip(axes, chosen.setting, current, strict=True) if value == now]
+    if kept:
+        print(f"\n(the best keeps your config's {', '.join(kept)}: nothing to change there)")
     print(f"\n(tuned in {elapsed:.1f} s)")
     return 0
 

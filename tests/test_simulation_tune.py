@@ -213,3 +213,16 @@ def test_a_tie_recommends_no_change(tmp_path: Path, capsys: pytest.CaptureFixtur
     config.write_text(config.read_text().replace("[radiator]\n", "[radiator]\nhysteresis = 150\n"))
     assert main(["tune", str(day), "-c", str(config), "--set", "relays.hysteresis=100,150", "--jobs", "1"]) == 0
     assert "nothing to change" in capsys.readouterr().out
+
+
+def test_the_lines_to_paste_leave_out_what_the_config_has_already(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path, "ecs = variable\nradiator = constant")
+    day = write_day(tmp_path, "day.csv", [(2000.0, 400.0 + 250.0 * ((i // 3) % 2)) for i in range(30)])
+    # margin 10 is better than the config's 20 on this day; the hysteresis changes nothing.
+    assert main(["tune", str(day), "-c", str(config), "--set", "evaluate.margin=10,20", "--set",
+                 "relays.hysteresis=150,100", "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    pasted = out.split("not a second copy of it):")[1].split("(the best keeps")[0].split()
+    assert pasted == ["[evaluate]", "margin", "=", "10"]
+    assert "(the best keeps your config's relays.hysteresis: nothing to change there)" in out
