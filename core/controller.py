@@ -119,13 +119,12 @@ class ClosedLoop:
         relay_total_w = max(0.0, current_w + error_w)
         waiting: list[str] = []
         relays_on_w = self._switch_relays(loads, relay_total_w, guard, consumption_w, now, measures_wait, waiting)
-        self._share_continuous(loads, total_w - relays_on_w, now)
+        continuous_w = self._share_continuous(loads, total_w - relays_on_w, now)
         log.debug("grid %+.0f W (setpoint -%.0f W): loads %.0f W -> %.0f W", grid_w, self.params.setpoint_w,
                   current_w, total_w)
         # The summary (the status's last_decision) says what was commanded, not what the loop wanted: after a
         # restart every relay rests its min_off_s, and "loads 0 W -> 1580 W" with all of them off reads wrong.
-        commanded_w = sum([self._current_w(load) for load in loads])
-        summary = f"grid {grid_w:+.0f} W: loads {current_w:.0f} W -> {commanded_w:.0f} W"
+        summary = f"grid {grid_w:+.0f} W: loads {current_w:.0f} W -> {relays_on_w + continuous_w:.0f} W"
         if waiting:
             summary += f" ({total_w:.0f} W wanted; waiting: {', '.join(waiting)})"
         return summary
@@ -325,7 +324,10 @@ class ClosedLoop:
         return sent
 
     # --- continuous loads ------------------------------------------------------------------------------
-    def _share_continuous(self, loads: Sequence[Equipment], available_w: float, now: float) -> None:
+    def _share_continuous(self, loads: Sequence[Equipment], available_w: float, now: float) -> float:
+        """Give `available_w` to the continuous loads in order; returns the watts they now count for (a
+        command that could not be published leaves a load's count where it was)."""
+        counted_w = 0.0
         for load in loads:
             if isinstance(load, RelayEquipment):
                 continue
@@ -336,4 +338,6 @@ class ClosedLoop:
             state = self._continuous_state(load)
             if load.set_power(take_w, now, f"grid feedback, {available_w:.0f} W for the variable loads"):
                 state.target_w, state.believed_w = take_w, load.current_power_w
+            counted_w += state.target_w if load.current_power_w > 0 else 0.0  # (as _current_w counts it)
             available_w -= take_w
+        return counted_w
