@@ -97,8 +97,9 @@ class ClosedLoop:
     def decide(self, loads: Sequence[Equipment], consumption_w: float, production_w: float, now: float,
                measures_wait: bool = False) -> str:
         """Command the regulated `loads` (priority order) for these readings; returns a one-line summary.
-        `measures_wait`: another load's believed watts are in doubt (a heater suspected full), so a load of
-        unknown power, measured by the house's step less the others' beliefs, does not switch on yet."""
+        `measures_wait`: another load's believed watts are in doubt (a heater suspected full, or the house just
+        fell by part of its watts), so a load of unknown power, measured by the house's step less the others'
+        beliefs, does not switch on yet."""
         for load in loads:  # every relay's clock sees a switch made by anyone (the start, a force, an unforce)
             if isinstance(load, RelayEquipment):
                 self._clock(load).seen(load.is_on, load.last_command_at)
@@ -250,7 +251,8 @@ class ClosedLoop:
                         log.debug("%s: waits: %s", load.name,
                                   "a load is being measured alone" if measuring
                                   else "it is measured alone" if switched
-                                  else "another load's watts are in doubt (a heater suspected full)")
+                                  else "another load's watts are in doubt (a heater suspected full, or the house "
+                                  "just fell by part of its watts)")
                         waiting_w += claim_w  # its place kept, as for an on delay
                         waiting.append(f"{load.name} (measure)")
                     elif self._switch(load, want, left_w, consumption_w, loads, now):

@@ -138,8 +138,9 @@ class FieldFeatures:
         return [load for load in loads if load is not off and not self.tanks.excluded(load, now)]
 
     def beliefs_in_doubt(self, now: float) -> bool:
-        """True while a load's believed watts may be wrong (a heater suspected full): a load of unknown power
-        is not measured then, its measure being the house's step less the others' beliefs."""
+        """True while a load's believed watts may be wrong (a heater suspected full, or the house just fell by
+        part of its watts): a load of unknown power is not measured then, its measure being the house's step
+        less the others' beliefs."""
         return self.tanks.in_doubt(now)
 
     def reconcile(self, now: float) -> None:

@@ -223,6 +223,16 @@ class InferredFullTank:
         self._verdict(False, f"the house fell by {cut.fell_w:.0f} W at once, a cut of the {cut.drew_w:.0f} W it "
                              "was commanded", now, now)
 
+    def draw_in_doubt(self, now: float) -> bool:
+        """True when the latest house reading (at most max_gap_s before `now`) fell by a good part of what the
+        heater drew, unexplained: the first half of a cut split over two readings, or an appliance stopping.
+        The next reading tells which; a load of unknown power measured across it would take the heater's
+        second half for its own step, and switched on at that decision it makes the cut check wait (its
+        belief, the whole surplus, is no measure of the house)."""
+        last = self._loop.last
+        return (self._loop.part_fall_w is not None and last is not None
+                and 0 <= now - last.at <= self.rule.loop.max_gap_s)
+
     def _judge_loop(self, verdict: LoopVerdict, now: float) -> None:
         """A window of the loop's moves: it can clear a suspicion or raise one, never conclude. Only the
         re-probe's hold, a deliberate step with settled readings, makes a tank full."""

@@ -69,6 +69,9 @@ class LoopEvidence:
         self.rule = rule
         self.last: EvidenceReading | None = None  # the latest reading that showed its command
         self.cut: Cut | None = None  # the latest reading's fall, when it looked like a cut (see LoopRule)
+        # The latest reading's fall from the one before, when it was a good part of what the heater drew but no
+        # cut (yet): the first half of a cut a meter averaging over its period split in two, or an appliance.
+        self.part_fall_w: float | None = None
         self._older: EvidenceReading | None = None  # the reading before `last`
         self._reset()
 
@@ -91,11 +94,13 @@ class LoopEvidence:
         other load's belief is no measure of this reading (a load of unknown power on its first measure,
         believed at the whole surplus; a load commanded too recently to show in it). A verdict when a window
         closes."""
-        self.cut = None
+        self.cut = self.part_fall_w = None
         if changed_at is not None and not shows_command(now, changed_at, self.rule.evidence_s):
             return None  # this reading may not show the last command yet: neither side of a pair
         reading = EvidenceReading(now, own_w, command_w, others_w, others_known)
         self.cut = self._cut(reading)
+        if self.cut is None:
+            self.part_fall_w = self._part_fall(reading)
         last, self._older, self.last = self.last, self.last, reading
         if last is None or not 0 < now - last.at <= self.rule.max_gap_s:
             self._reset()  # a silence (or a clock stepped back) ends the window: its moves are history
@@ -148,6 +153,17 @@ class LoopEvidence:
                 return Cut(fell_w, drew_w)
             lowest_w = min(lowest_w, drew_w)
         return None
+
+    def _part_fall(self, reading: EvidenceReading) -> float | None:
+        """The house's fall since the last reading, when it is at least the tolerance's share of what the heater
+        drew, no move of its command explains it, and the others' beliefs are a measure of both readings."""
+        last, tolerance = self.last, self.rule.cut_tolerance
+        if (last is None or not 0 < reading.at - last.at <= self.rule.max_gap_s or last.command_w < self.min_power_w
+                or reading.command_w < 2.0 * tolerance * last.command_w
+                or not (last.others_known and reading.others_known)):
+            return None
+        fell_w = last.own_w - reading.own_w
+        return fell_w if fell_w >= tolerance * last.command_w else None
 
     def _judge(self) -> LoopVerdict | None:
         step_w = max(self.rule.step_w, self.min_power_w)

@@ -165,6 +165,8 @@ class FullTankWatch:
             since = detector.suspect_since
             if since is not None and not detector.full and now - since <= detector.rule.longest_doubt_s:
                 return True
+            if not detector.full and detector.draw_in_doubt(now):
+                return True
         return any(metered.suspect(now) for metered in self.metered.values())
 
     def holds_any(self) -> bool:

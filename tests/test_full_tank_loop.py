@@ -53,3 +53,23 @@ def test_a_command_taken_down_part_way_still_shows_a_cut(command_w: float) -> No
 def test_no_cut_under_min_power_or_for_a_fall_unlike_the_command() -> None:
     assert cut_after((400, 100), (400, 100), (300, 100)) is None
     assert cut_after((2300, 2000), (2300, 2000), (1300, 2000)) is None  # half of it: an appliance
+
+
+def part_fall_after(*readings: tuple[float, float], others_known: bool = True) -> float | None:
+    evidence = LoopEvidence(min_power_w=150.0)
+    for index, (own_w, command_w) in enumerate(readings):
+        evidence.on_reading(own_w, 0.0, command_w, None, T + 2.0 * index, others_known)
+    return evidence.part_fall_w
+
+
+def test_a_fall_of_part_of_what_the_heater_drew_is_told_until_the_next_reading() -> None:
+    # The first half of a split cut: no cut yet, but the house fell by half of the heater's 2000 W.
+    assert part_fall_after((2300, 2000), (2300, 2000), (1300, 2000)) == 1000
+    assert part_fall_after((2300, 2000), (2300, 2000), (1300, 2000), (300, 2000)) is None  # the cut itself
+    assert part_fall_after((2300, 2000), (2300, 2000), (1300, 2000), (1300, 2000)) is None  # steady again
+
+
+def test_no_part_fall_under_a_quarter_or_with_the_others_unknown_or_the_command_taken_down() -> None:
+    assert part_fall_after((2300, 2000), (1900, 2000)) is None  # 400 W: under a quarter of 2000 W
+    assert part_fall_after((2300, 2000), (1300, 2000), others_known=False) is None
+    assert part_fall_after((2300, 2000), (1300, 800)) is None  # the loop took it down: its own move
