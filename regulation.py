@@ -108,9 +108,12 @@ def main(argv: list[str] | None = None) -> int:
 def _print_check(config: str, settings: Any) -> None:
     loads = ", ".join(f"{e.name} ({e.KIND}, {e.max_power_w:.0f} W)" for e in settings.equipments)
     mq, st, lg = settings.mqtt, settings.status, settings.logging
-    # (the warnings went to standard error above: a user reading only this line must know they are there)
+    # (the warnings went to standard error above: a user reading only this line must know they are there; a
+    # log level of ERROR hid them, and says how to see them)
     count = len(settings.warnings)
-    warned = f" ({count} warning{'s' if count > 1 else ''} above)" if count else ""
+    plural = "s" if count > 1 else ""
+    warned = "" if not count else (f" ({count} warning{plural} above)" if log.isEnabledFor(logging.WARNING)
+                                   else f" ({count} warning{plural}, hidden by the log level: --log-level WARNING)")
     print(f"{config}: OK{warned}; loads in priority order: {loads}")
     print(f"  broker:      {mq.host}:{mq.port}{' (TLS)' if mq.tls else ''} as {mq.client_id!r}")
     print(f"  status file: {st.file}" + ("" if st.persistent else " (not saved: [status] persistent = false)"))

@@ -127,7 +127,8 @@ class ClosedLoop:
         # restart every relay rests its min_off_s, and "loads 0 W -> 1580 W" with all of them off reads wrong.
         summary = f"grid {grid_w:+.0f} W: loads {current_w:.0f} W -> {relays_on_w + continuous_w:.0f} W"
         if waiting:
-            summary += f" ({total_w:.0f} W wanted; waiting: {', '.join(waiting)})"
+            # (the relays are judged on the undamped total: at gain < 1 it is the larger)
+            summary += f" ({max(total_w, relay_total_w):.0f} W wanted; waiting: {', '.join(waiting)})"
         return summary
 
     def _anticipated_fall_w(self, production_w: float, now: float) -> float:

@@ -211,9 +211,8 @@ class InferredFullTank:
 
     def _judge_cut(self, now: float) -> None:
         """A heater saturated at its max never moves, so neither its moves nor a step show a thermostat
-        cutting it: the house falling at once by the watts it drew (its command held, or raised by the loop
-        at that very reading) makes it suspect, and the
-        re-probe decides."""
+        cutting it: the house falling at once by the watts it drew (its command held, raised by the loop at
+        that very reading, or a dither's step down) makes it suspect, and the re-probe decides."""
         cut = self._loop.cut
         if cut is None or self.suspect_since is not None or self._probe is not None:
             return

@@ -30,6 +30,10 @@ class LoopRule:
     # reading to the next or over two: the thermostat cutting a saturated heater, the one case the moves
     # cannot show (see LoopEvidence._cut for a command the loop moved meanwhile).
     cut_tolerance: float = 0.25
+    # ...the command held, raised, or down by this share of what it drew at most: a dither's step, not the loop
+    # answering an appliance (it takes the heater down by the appliance's watts, and when the appliance stops
+    # the house falls by twice them: within the tolerance of a cut for one of 0.4 to 0.6 of the heater's size).
+    cut_command_drop: float = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,22 +133,21 @@ class LoopEvidence:
         """The house's fall by the command's watts, from the last reading or the one before it (a meter that
         averages over its period can split a cut in two). The command may have moved meanwhile: the loop raises
         it at the very reading that shows the first half of a cut (the surplus the cut made), or moves it with
-        the sun; a working element moves the house by that move, a cut by all it drew before. The other
-        loads' believed
-        watts are out of `own_w` at each reading, so a relay switched between the two (the loop gives the
-        surplus of the cut's first half to the next load) does not hide the cut: a relay's belief, its label
-        or learned watts, is off by a few percent, well inside the tolerance. Not so when the others are not
-        known at either reading (see on_reading): they must then hold still."""
+        the sun; a working element moves the house by that move, a cut by all it drew before (LoopRule's
+        cut_command_drop bounds a move down). The other loads' believed watts are out of `own_w` at each
+        reading, so a relay switched between the two (the loop gives the surplus of the cut's first half to
+        the next load) does not hide the cut: a relay's belief, its label or learned watts, is off by a few
+        percent, well inside the tolerance. Not so when the others are not known at either reading (see
+        on_reading): they must then hold still."""
         tolerance = self.rule.cut_tolerance
-        # The lowest command since `back`. Taken down to it, a working element makes the house fall by
-        # drew - lowest; a cut, by drew within the tolerance. Those must stay a tolerance apart: the command
-        # at least twice the tolerance of what it drew (2000 W to 1000 W still tells; to 400 W, no more).
-        lowest_w = reading.command_w
+        if 0 < reading.command_w < self.min_power_w:
+            return None  # under min_power the triac misfires: what it draws says nothing of the tank
+        lowest_w = reading.command_w  # the lowest command since `back`
         for back, span in ((self.last, 1), (self._older, 2)):
             if back is None or not 0 < reading.at - back.at <= span * self.rule.max_gap_s:
                 return None
             drew_w = back.command_w  # what a working element drew at `back`: a cut takes it all
-            if drew_w < self.min_power_w or lowest_w < 2.0 * tolerance * drew_w:
+            if drew_w <= 0 or drew_w < self.min_power_w or lowest_w < (1.0 - self.rule.cut_command_drop) * drew_w:
                 return None
             if abs(back.others_w - reading.others_w) >= 0.5 and not (back.others_known and reading.others_known):
                 return None
@@ -158,8 +161,9 @@ class LoopEvidence:
         """The house's fall since the last reading, when it is at least the tolerance's share of what the heater
         drew, no move of its command explains it, and the others' beliefs are a measure of both readings."""
         last, tolerance = self.last, self.rule.cut_tolerance
-        if (last is None or not 0 < reading.at - last.at <= self.rule.max_gap_s or last.command_w < self.min_power_w
-                or reading.command_w < 2.0 * tolerance * last.command_w
+        if (last is None or not 0 < reading.at - last.at <= self.rule.max_gap_s or last.command_w <= 0
+                or last.command_w < self.min_power_w
+                or reading.command_w < (1.0 - self.rule.cut_command_drop) * last.command_w
                 or not (last.others_known and reading.others_known)):
             return None
         fell_w = last.own_w - reading.own_w

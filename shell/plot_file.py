@@ -41,5 +41,6 @@ def pyplot() -> Any:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise PlotUnavailable("--plot needs matplotlib: pip install -r requirements-plot.txt") from None
+        raise PlotUnavailable("--plot needs matplotlib, which is not installed: 'sudo apt install "
+                              "python3-matplotlib' or '.venv/bin/pip install -r requirements-plot.txt'") from None
     return plt

@@ -73,6 +73,10 @@ def test_check_prints_the_hebert_warning(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "[radiator]: min_on_s, hysteresis: ignored with [evaluate] algorithm = hebert" in result.stderr
     assert f": OK ({result.stderr.count('WARNING')} warnings above); loads in priority order:" in result.stdout
+    quiet = subprocess.run([sys.executable, str(ROOT / "regulation.py"), "-c", str(hebert_config(tmp_path, "hebert")),
+                            "--check", "--log-level", "ERROR"], capture_output=True, text=True, timeout=60)
+    assert "WARNING" not in quiet.stderr
+    assert "warnings, hidden by the log level: --log-level WARNING); loads in priority order:" in quiet.stdout
 
 
 def test_the_closed_loop_key_lists_cover_the_options_that_say_so() -> None:

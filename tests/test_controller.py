@@ -441,6 +441,16 @@ def test_a_relay_comes_on_when_the_surplus_covers_it_whatever_the_gain(tmp_path:
     assert h.last(RADIATOR) == "ON"  # (and no import: it stays)
 
 
+def test_the_summary_wants_what_the_relays_are_judged_on(tmp_path: Path) -> None:
+    # At gain 0.5 the loop wants half the export for the continuous loads, while a waiting relay is judged on
+    # the whole of it: "550 W wanted" beside a 1000 W radiator waiting its on delay read wrong.
+    h = closed_loop(tmp_path, "radiator", relay_options="on_delay_s = 30\n")
+    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, gain=0.5)
+    house = House(h, base_w=300, pv_w=300 + 1120)
+    house.read()
+    assert h.reg.last_decision == "grid -1120 W: loads 0 W -> 0 W (1100 W wanted; waiting: radiator (on delay))"
+
+
 def test_an_implausible_step_teaches_nothing(tmp_path: Path) -> None:
     h = closed_loop(tmp_path, "radiator", "ecs")
     house = House(h, base_w=300, pv_w=300 + 1500 + 20, radiator_w=1000)
