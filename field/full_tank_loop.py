@@ -147,7 +147,7 @@ class LoopEvidence:
             if back is None or not 0 < reading.at - back.at <= span * self.rule.max_gap_s:
                 return None
             drew_w = back.command_w  # what a working element drew at `back`: a cut takes it all
-            if drew_w <= 0 or drew_w < self.min_power_w or lowest_w < (1.0 - self.rule.cut_command_drop) * drew_w:
+            if not self._tells(drew_w, lowest_w):
                 return None
             if abs(back.others_w - reading.others_w) >= 0.5 and not (back.others_known and reading.others_known):
                 return None
@@ -157,13 +157,18 @@ class LoopEvidence:
             lowest_w = min(lowest_w, drew_w)
         return None
 
+    def _tells(self, drew_w: float, lowest_w: float) -> bool:
+        """Whether a fall of the house from a reading where the heater was commanded `drew_w` can be weighed
+        against that: it drew something, at least min_power, and the command since (at least `lowest_w`) was
+        held, raised, or down by a dither's step at most (LoopRule.cut_command_drop)."""
+        return drew_w > 0 and drew_w >= self.min_power_w and lowest_w >= (1.0 - self.rule.cut_command_drop) * drew_w
+
     def _part_fall(self, reading: EvidenceReading) -> float | None:
         """The house's fall since the last reading, when it is at least the tolerance's share of what the heater
         drew, no move of its command explains it, and the others' beliefs are a measure of both readings."""
         last, tolerance = self.last, self.rule.cut_tolerance
-        if (last is None or not 0 < reading.at - last.at <= self.rule.max_gap_s or last.command_w <= 0
-                or last.command_w < self.min_power_w
-                or reading.command_w < (1.0 - self.rule.cut_command_drop) * last.command_w
+        if (last is None or not 0 < reading.at - last.at <= self.rule.max_gap_s
+                or not self._tells(last.command_w, reading.command_w)
                 or not (last.others_known and reading.others_known)):
             return None
         fell_w = last.own_w - reading.own_w

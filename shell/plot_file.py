@@ -15,6 +15,11 @@ from typing import Any
 PLOT_FORMATS = ("png", "svg", "pdf", "jpg", "jpeg", "webp", "tif", "tiff", "eps", "ps", "svgz")
 
 
+# What a plot without matplotlib is told, when the command line is read and (should it go between) at the draw.
+MATPLOTLIB_MISSING = ("needs matplotlib, which is not installed: 'sudo apt install python3-matplotlib' or "
+                      "'.venv/bin/pip install -r requirements-plot.txt'")
+
+
 def plot_file(text: str) -> Path:
     """argparse `type` for --plot: the path, if its extension names a format matplotlib writes."""
     suffix = Path(text).suffix.lower().lstrip(".")
@@ -23,9 +28,7 @@ def plot_file(text: str) -> Path:
         formats = ", ".join(f".{name}" for name in PLOT_FORMATS)
         raise argparse.ArgumentTypeError(f"{text}: {what}; end it with one of {formats}")
     if importlib.util.find_spec("matplotlib") is None:  # (found, not imported: that takes a second)
-        raise argparse.ArgumentTypeError(
-            f"{text}: drawing needs matplotlib, which is not installed: 'sudo apt install python3-matplotlib' "
-            "or '.venv/bin/pip install -r requirements-plot.txt'")
+        raise argparse.ArgumentTypeError(f"{text}: drawing {MATPLOTLIB_MISSING}")
     return Path(text)
 
 
@@ -41,6 +44,5 @@ def pyplot() -> Any:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise PlotUnavailable("--plot needs matplotlib, which is not installed: 'sudo apt install "
-                              "python3-matplotlib' or '.venv/bin/pip install -r requirements-plot.txt'") from None
+        raise PlotUnavailable(f"--plot {MATPLOTLIB_MISSING}") from None
     return plt
