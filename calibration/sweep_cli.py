@@ -17,6 +17,7 @@ from calibration.points import MIN_POINTS
 from calibration.sweep import Sweeper, SweepError, SweepPlan, format_percent
 from calibration.sweep_config import SweepConfigError, SweepTarget, load_sweep_target
 from calibration.sweep_files import SweepFiles
+from shell.deps import python_command
 from shell.stdout_gone import say
 from shell.stop_signals import STOP_SIGNALS
 
@@ -119,7 +120,7 @@ def _command_again(args: argparse.Namespace, resume: bool) -> str:
     as given (a resume with another --start, --step or --output would measure other steps, or into another
     file)."""
     d = SweepPlan()
-    words = ["python3", "-m", "calibration", "sweep", "-c", args.config, "--equipment", args.equipment]
+    words = [python_command(), "-m", "calibration", "sweep", "-c", args.config, "--equipment", args.equipment]
     for flag, value in (("--output", args.output), ("--log", args.log)):
         if value is not None:
             words += [flag, value]
@@ -225,7 +226,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     if outcome.completed:
         kept = f"; the previous one is kept as {outcome.backup}" if outcome.backup else ""
         say(f"done: {csv_path} ({outcome.rows_written} steps measured in this run{kept}); the load is at "
-            f"{end} %. Fit it with: python3 -m calibration fit {csv_path}")
+            f"{end} %. Fit it with: {python_command()} -m calibration fit {shlex.quote(str(csv_path))}")
         return EXIT_OK
     if outcome.last_percent is None:
         print(f"stopped: {outcome.reason}. Nothing measured yet; start again with: "

@@ -58,6 +58,15 @@ def _install_hint(dep: Dependency) -> str:
     return hint
 
 
+def python_command() -> str:
+    """The Python to name in a command line a tool prints for the user to run again: this checkout's
+    `.venv/bin/python` when that is the one running (an install made by `make`, where the system's python3
+    may lack the packages), else `python3`, as the docs say."""
+    if Path(sys.prefix).resolve() == MADE_VENV.resolve():
+        return ".venv/bin/python"
+    return "python3"
+
+
 def python_problem(version: tuple[int, ...] | None = None) -> str | None:
     """None when this Python (or `version`) is recent enough, else one line saying what to do."""
     found = tuple(sys.version_info[:3]) if version is None else version

@@ -19,6 +19,7 @@ import pytest
 
 from calibration.cli import main
 from calibration.sweep_cli import _command_again, add_sweep_arguments
+from shell.deps import python_command
 from localbroker import PrivateBroker, free_port
 from tests.mqtt_probe import MqttProbe
 from tests.sweep_support import (
@@ -71,7 +72,7 @@ def test_a_silent_meter_stops_the_sweep_then_resume_finishes_it(
     assert f"kept in {partial(csv)}" in err
     # The hint resumes the same sweep: the same file and plan (the test's --step 10, --end-percent 5...).
     hint = shlex.split(err.split("Continue with: ")[1].splitlines()[0])
-    assert hint[:4] == ["python3", "-m", "calibration", "sweep"] and hint[-1] == "--resume"
+    assert hint[:4] == [python_command(), "-m", "calibration", "sweep"] and hint[-1] == "--resume"
     assert hint[hint.index("--output") + 1] == str(csv)
     assert hint[hint.index("--step") + 1] == "10.0"
     assert "--start" not in hint  # (the default: 100 %)
@@ -279,5 +280,21 @@ def test_the_resume_hint_keeps_the_plan_as_given() -> None:
     args = parser.parse_args(["-c", "my config.ini", "--equipment", "ecs", "--start", "85", "--step", "10",
                               "--settle", "0.1234567", "--output", "cal/my.csv"])
     assert shlex.split(_command_again(args, resume=True)) == [
-        "python3", "-m", "calibration", "sweep", "-c", "my config.ini", "--equipment", "ecs", "--output",
+        python_command(), "-m", "calibration", "sweep", "-c", "my config.ini", "--equipment", "ecs", "--output",
         "cal/my.csv", "--start", "85.0", "--step", "10.0", "--settle", "0.1234567", "--resume"]
+
+
+def test_the_hints_name_the_python_that_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Run from the checkout's .venv (an install made by `make`), the system's python3 may lack the packages:
+    # the command to copy names .venv/bin/python; any other Python is the docs' python3.
+    import shell.deps
+
+    monkeypatch.setattr(shell.deps, "MADE_VENV", tmp_path / ".venv")
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / ".venv"))
+    assert python_command() == ".venv/bin/python"
+    parser = argparse.ArgumentParser()
+    add_sweep_arguments(parser)
+    args = parser.parse_args(["-c", "c.ini", "--equipment", "ecs"])
+    assert _command_again(args, resume=True).startswith(".venv/bin/python -m calibration sweep ")
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "elsewhere"))
+    assert python_command() == "python3"

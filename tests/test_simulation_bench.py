@@ -1,8 +1,10 @@
-"""bench/replay.py: figures against the goal, exit 0 (a missed goal is a figure); --strict exits 1 then."""
+"""bench/replay.py: figures against the goal, exit 0 (a missed goal is a figure); --strict exits 1 then; the goal
+judged on the ratio to the reference code when its history is here, on the seconds when not."""
 
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import time
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
@@ -36,7 +38,7 @@ def test_a_missed_goal_is_a_figure_unless_strict(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(bench, "replay", slow_replay)
     monkeypatch.setattr(bench, "GOAL_S", goal_s)
-    assert bench.main(["--runs", "2", *(["--strict"] if strict else [])]) == code
+    assert bench.main(["--runs", "2", "--no-reference", *(["--strict"] if strict else [])]) == code
     out = capsys.readouterr().out
     assert out.rstrip().endswith(verdict)
 
@@ -45,3 +47,68 @@ def test_runs_must_be_positive() -> None:
     with pytest.raises(SystemExit) as exited:
         _bench().main(["--runs", "0"])
     assert exited.value.code == 2
+
+
+def _fake_replay(took_s: float) -> Any:
+    def fake(*args: Any, **kwargs: Any) -> SimpleNamespace:
+        time.sleep(took_s)
+        return SimpleNamespace(rows=[None] * 100, names=("a",))
+    return fake
+
+
+@pytest.mark.parametrize(("reference_s", "verdict"), [(0.2, "goal <= 1 (never slower): met"),
+                                                      (0.005, "goal <= 1 (never slower): MISSED")])
+def test_the_goal_is_the_ratio_to_the_reference_alternated(monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                           reference_s: float, verdict: str) -> None:
+    bench = _bench()
+    order: list[str] = []
+    monkeypatch.setattr(bench, "extract", lambda rev, into: tmp_path)
+
+    def replay(*args: Any, **kwargs: Any) -> SimpleNamespace:
+        order.append("today")
+        return _fake_replay(0.01)()
+
+    def reference(tree: Path) -> float:
+        assert tree == tmp_path
+        order.append("reference")
+        return reference_s
+
+    monkeypatch.setattr(bench, "replay", replay)
+    assert bench.main(["--runs", "2", "--strict"], reference_run=reference) == (0 if "met" in verdict else 1)
+    # (then once more, the simulator alone)
+    assert order == ["reference", "today", "reference", "today", "today"]
+    out = capsys.readouterr().out
+    assert f"best {reference_s:.3f} s" in out
+    assert out.rstrip().endswith(verdict)
+    ratio = float(out.split(" of the reference's")[0].rsplit(" ", 1)[1])
+    assert ratio >= 0.01 / reference_s - 0.005  # today's best over the reference's (a sleep lasts at least its time)
+
+
+def test_without_the_reference_history_the_seconds_judge(monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    bench = _bench()
+    monkeypatch.setattr(bench, "replay", _fake_replay(0.01))
+    assert bench.main(["--runs", "1", "--reference", "0" * 40]) == 0
+    out = capsys.readouterr().out
+    assert f"no reference: commit {'0' * 40} is not in this clone's history" in out
+    assert out.rstrip().endswith("goal <= 1.8 s on the dev machine (aim 1 s): met")
+
+
+def test_the_reference_is_its_own_benchmark_run_from_its_commit(tmp_path: Path) -> None:
+    bench = _bench()
+    repo = tmp_path / "repo"
+    (repo / "bench").mkdir(parents=True)
+    # The reference's script as the old one was: its own figures, exit 1 for its own missed goal.
+    (repo / "bench" / "replay.py").write_text(
+        "import sys\nprint('replay of the day: best 1.234 s, median 1.300 s; goal <= 1 s: MISSED')\nsys.exit(1)\n")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "then"], check=True)
+    (repo / "bench" / "replay.py").write_text("print('best 9.9 s')\n")  # (the work tree moved on)
+    tree = bench.extract("HEAD", tmp_path / "tree", repo=repo)
+    assert bench.reference_run_s(tree) == 1.234
+    (tree / "bench" / "replay.py").write_text("raise SystemExit('boom')\n")
+    with pytest.raises(bench.ReferenceUnavailable, match="printed no time: boom"):
+        bench.reference_run_s(tree)
