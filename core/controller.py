@@ -112,6 +112,11 @@ class ClosedLoop:
         error_w = -grid_w - self.params.setpoint_w  # > 0: more export than wanted, the loads may take more
         error_w += self._anticipated_fall_w(production_w, now)
         current_w = sum([self._current_w(load) for load in loads])  # (a list: cheaper than a generator)
+        # What keeps the relays on: the loads' total for a grid at 0 W, as the meter shows it. Neither the
+        # setpoint (the variable loads' target) nor the anticipated fall (a guess the variable loads take
+        # back at the next reading if it was wrong; a relay switched off on it rests its min_off_s with its
+        # watts exported, as a noisy production reading made a 600 W one do at 26 W of real export).
+        keep_total_w = current_w - grid_w
         total_w = max(0.0, current_w + self.params.gain * error_w)
         guard = self._guard_due(grid_w, now)
         # The relays decide on the whole error: `gain` damps the continuous loads' correction (a meter that
@@ -119,7 +124,8 @@ class ClosedLoop:
         # needed power / gain of export to come on (2 kW for a 1 kW radiator at gain 0.5).
         relay_total_w = max(0.0, current_w + error_w)
         waiting: list[str] = []
-        relays_on_w = self._switch_relays(loads, relay_total_w, guard, consumption_w, now, measures_wait, waiting)
+        relays_on_w = self._switch_relays(loads, relay_total_w, keep_total_w, guard, consumption_w, now,
+                                          measures_wait, waiting)
         continuous_w = self._share_continuous(loads, total_w - relays_on_w, now)
         log.debug("grid %+.0f W (setpoint -%.0f W): loads %.0f W -> %.0f W", grid_w, self.params.setpoint_w,
                   current_w, total_w)
@@ -182,14 +188,13 @@ class ClosedLoop:
         return grid_w > 0 and self._import_ws >= full_ws
 
     # --- relays: decided first, the continuous loads take what is left -------------------------------
-    def _switch_relays(self, loads: Sequence[Equipment], total_w: float, guard: bool, consumption_w: float,
-                       now: float, measures_wait: bool, waiting: list[str]) -> float:
-        """Switch the relays for a total of `total_w`; returns the watts the relays left on draw (no load of
-        unknown power switched on while `measures_wait`). Each relay the surplus covers but that stays off
-        is added to `waiting`, with what it waits for."""
+    def _switch_relays(self, loads: Sequence[Equipment], total_w: float, keep_total_w: float, guard: bool,
+                       consumption_w: float, now: float, measures_wait: bool, waiting: list[str]) -> float:
+        """Switch the relays for a total of `total_w`, none left on that `keep_total_w` (the total for a grid
+        at 0 W) does not cover; returns the watts the relays left on draw (no load of unknown power switched
+        on while `measures_wait`). Each relay the surplus covers but that stays off is added to `waiting`,
+        with what it waits for."""
         left_w = total_w  # what the loads from here on may take, the ones before at their max
-        # What keeps the relays on: the total with the setpoint given back, for a grid at 0 W.
-        keep_total_w = total_w + self.params.setpoint_w
         on_w = 0.0
         wanted_off: list[RelayEquipment] = []  # on, wanted off, held by their dwell
         # Whether each relay's dwell lets it switch now (only its own switch, below, restarts its clock), and
@@ -222,9 +227,8 @@ class ClosedLoop:
             if on:
                 # Within the hysteresis band the variable loads before it give back what it lacks; never
                 # so far that the loads' total with no export at all cannot cover the relays left on (that
-                # would be import). The setpoint is the variable loads' target, not a relay's: a relay with
-                # no variable load to give back, switched off for 9 W short of a 10 W setpoint, would rest
-                # its min_off_s with all its watts exported.
+                # would be import). A relay with no variable load to give back, switched off for 9 W short
+                # of a 10 W setpoint, would rest its min_off_s with all its watts exported.
                 want = (power_w is not None and left_w >= power_w - hysteresis_w
                         and keep_total_w - on_w - power_w >= 0)
                 clock = clocks[index]

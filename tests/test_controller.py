@@ -428,6 +428,22 @@ def test_a_relay_with_nothing_to_give_back_stays_on_while_the_grid_exports(tmp_p
     assert h.last(RADIATOR) == "OFF"
 
 
+def test_a_relay_with_nothing_to_give_back_is_not_switched_off_on_an_anticipated_fall(tmp_path: Path) -> None:
+    # The anticipated fall is the variable loads' guess, taken back at the next reading if wrong. A relay
+    # switched off on it rests its min_off_s with its watts exported: a noisy production reading (a "fall"
+    # of 20 W) switched a 600 W one off at 26 W of real export. It goes off when the meter shows import.
+    h = closed_loop(tmp_path, "radiator", dwell_s=(0, 0), anticipate=1.0)
+    house = House(h, base_w=300, pv_w=300 + 1000 + 20)
+    house.read()
+    assert h.last(RADIATOR) == "ON"
+    house.pv_w -= 15  # 5 W of export, production 15 W down: anticipated, 10 W more to fall
+    house.read()
+    assert h.last(RADIATOR) == "ON"
+    house.pv_w -= 10  # 5 W of import
+    house.read()
+    assert h.last(RADIATOR) == "OFF"
+
+
 @pytest.mark.parametrize("gain", [1.0, 0.5])
 def test_a_relay_comes_on_when_the_surplus_covers_it_whatever_the_gain(tmp_path: Path, gain: float) -> None:
     # The gain damps the heater's correction (a meter that averages); a relay's switch is one decision on
