@@ -8,8 +8,10 @@ and a two-load house: ECS-04 heater with a 6 kWh tank, then a 600 W relay), once
 prints per day, house and algorithm: capture of the oracle, caused import, export, and per relay the
 switches and the shortest on and off stretches. Then the issue-8 goals, each MET or MISSED: a missed
 goal is a figure, not a failure (the exit code is 0 either way; 2 only for a bad argument).
-`--noise` adds +-10 W of meter noise and loses 2 % of the readings; `--settings` prints the trade-off
-table of relay dwell and export setpoint for the README.
+`--noise` adds +-10 W of meter noise and loses 2 % of the readings; `--seeds N` replays that noisy run
+with N draws of the noise and prints, after the first draw's table, each row's spread (a relay switched
+a reading sooner or later can move a day's capture by most of a point: one draw is luck as much as
+rule); `--settings` prints the trade-off table of relay dwell and export setpoint for the README.
 """
 
 from __future__ import annotations
@@ -184,6 +186,37 @@ def print_table(figures: Iterable[Figures]) -> None:
               f"{s.export_wh:>10.0f}{f.guard_sheds:>6}{f.trial_sheds:>6}  {relays}")
 
 
+def _span(values: Sequence[float], digits: int) -> str:
+    """'mean (min-max)' of a figure over the draws."""
+    mean = sum(values) / len(values)
+    return f"{mean:.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+
+
+def print_spread(draws: Sequence[Sequence[Figures]]) -> None:
+    """Each day, house and algorithm over the noise's draws (`draws[k]`: every run of draw k, in the same
+    order): capture and caused import, mean and range, each relay's switches; then, per day and house,
+    in how many draws the closed loop captured at least as much as Hébert's rule."""
+    print(f"\nover {len(draws)} draws of the noise (seeds 1-{len(draws)}): mean (min-max)")
+    print(f"{'day':<24}{'house':<10}{'algorithm':<14}{'capture %':>22}{'caused Wh':>20}  relays: switches")
+    for k, first in enumerate(draws[0]):
+        rows = [draw[k] for draw in draws]
+        captures = [f.summary.capture_pct or 0.0 for f in rows]
+        caused = [f.summary.caused_import_wh for f in rows]
+        relays = ", ".join(f"{first.summary.names[i]} {min(f.summary.switches[i] for f in rows)}-"
+                           f"{max(f.summary.switches[i] for f in rows)}" for i in first.relays)
+        run = first.run
+        print(f"{run.day:<24}{run.house:<10}{run.label or run.algorithm:<14}{_span(captures, 2):>22}"
+              f"{_span(caused, 1):>20}  {relays}")
+    by_key = [{(f.run.day, f.run.house, f.run.algorithm): f for f in draw} for draw in draws]
+    for day, house, algorithm in by_key[0]:
+        if algorithm != "closed_loop" or (day, house, "hebert") not in by_key[0]:
+            continue
+        above = sum(1 for figures in by_key
+                    if (figures[(day, house, "closed_loop")].summary.capture_pct or 0.0)
+                    >= (figures[(day, house, "hebert")].summary.capture_pct or 0.0))
+        print(f"  {day} / {house}: the closed loop's capture >= Hébert's in {above} of {len(draws)} draws")
+
+
 def goals(figures: Sequence[Figures]) -> list[tuple[str, bool]]:
     """The issue's targets, each with whether it was met, for every day and house."""
     by_key = {(f.run.day, f.run.house, f.run.algorithm): f for f in figures if not f.run.label}
@@ -223,11 +256,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--noise", action="store_true", help="meters with +-10 W noise and 2 %% lost readings")
     parser.add_argument("--jobs", type=int, default=2, help="processes (default 2)")
     parser.add_argument("--only", choices=sorted(DAYS), help="one day only")
+    parser.add_argument("--seeds", type=int, default=1,
+                        help="with --noise: draws of the noise (seeds 1..N), each row's spread printed (default 1)")
     parser.add_argument("--settings", action="store_true",
                         help="the trade-off table: relay dwell and export setpoint (closed loop, two-load house)")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
+    if args.seeds < 1:
+        parser.error("--seeds must be at least 1")
+    if args.seeds > 1 and (not args.noise or args.settings):
+        parser.error("--seeds draws the meter noise again: give it with --noise (and without --settings)")
     days = [args.only] if args.only else list(DAYS)
     extra = tuple(("simulation", k, v) for k, v in NOISE.items()) if args.noise else ()
     began = time.perf_counter()
@@ -238,8 +277,13 @@ def main(argv: list[str] | None = None) -> int:
         print_table(figures)
         print(f"\n{len(runs)} replays in {time.perf_counter() - began:.1f} s")
         return 0
-    runs = [Run(day, house, algorithm, extra) for day in days for house in HOUSES for algorithm in ALGORITHMS]
-    figures = run_all(runs, args.jobs)
+    runs = [Run(day, house, algorithm, extra + ((("simulation", "seed", str(seed)),) if seed > 1 else ()))
+            for seed in range(1, args.seeds + 1)
+            for day in days for house in HOUSES for algorithm in ALGORITHMS]
+    every = run_all(runs, args.jobs)
+    per_draw = len(every) // args.seeds
+    draws = [every[k * per_draw:(k + 1) * per_draw] for k in range(args.seeds)]
+    figures = draws[0]  # (seed 1: the simulator's default, the table and goals as without --seeds)
     print("with meter noise (+-10 W) and 2 % of readings lost\n" if args.noise else "", end="")
     print_table(figures)
     checks = goals(figures)
@@ -247,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\ngoals (issue 8): {len(checks) - missed} met, {missed} missed")
     for text, ok in checks:
         print(f"  {'MET   ' if ok else 'MISSED'} {text}")
+    if args.seeds > 1:
+        print_spread(draws)
     print(f"\n{len(runs)} replays in {time.perf_counter() - began:.1f} s")
     return 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 
 import pytest
 
@@ -60,3 +60,32 @@ def test_the_late_oracles_capture_is_what_it_gives_less_what_it_imports() -> Non
     # less the 1000 W caused.
     assert late_oracle_capture_pct(rows) == pytest.approx((2500 + 1500 - 1000) / (2500 + 1500 + 1500) * 100)
     assert late_oracle_capture_pct([row(0, 0, 500, 0, 0)]) is None  # night: nothing to give
+
+
+def _figures(bench: ModuleType, algorithm: str, capture_pct: float, caused_wh: float, switches: int) -> object:
+    summary = SimpleNamespace(capture_pct=capture_pct, caused_import_wh=caused_wh, names=("ecs", "radiator"),
+                              switches=(0, switches))
+    return bench.Figures(bench.Run("payerne-2016-06-29", "two-load", algorithm), summary, (1,), 0, 0, (0,), (0,),
+                         0.0, None, 0.0)
+
+
+def test_the_spread_over_the_draws_of_the_noise(capsys: pytest.CaptureFixture[str]) -> None:
+    # Three draws of the noise; the closed loop above Hébert's in two of them (a tie counts as at least).
+    bench = _bench()
+    draws = [[_figures(bench, "hebert", 99.0, 20.0, 12), _figures(bench, "closed_loop", 99.5, 30.0, 8)],
+             [_figures(bench, "hebert", 99.2, 22.0, 14), _figures(bench, "closed_loop", 98.6, 34.0, 10)],
+             [_figures(bench, "hebert", 99.1, 21.0, 13), _figures(bench, "closed_loop", 99.1, 32.0, 9)]]
+    bench.print_spread(draws)
+    out = capsys.readouterr().out
+    assert "over 3 draws of the noise (seeds 1-3)" in out
+    loop = next(line for line in out.splitlines() if "closed_loop" in line)
+    assert "99.07 (98.60-99.50)" in loop and "32.0 (30.0-34.0)" in loop and "radiator 8-10" in loop
+    assert "payerne-2016-06-29 / two-load: the closed loop's capture >= Hébert's in 2 of 3 draws" in out
+
+
+@pytest.mark.parametrize("argv", [["--seeds", "2"], ["--seeds", "0", "--noise"], ["--noise", "--seeds", "2",
+                                                                                  "--settings"]])
+def test_seeds_need_the_noise(argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        _bench().main(argv)
+    assert exited.value.code == 2
