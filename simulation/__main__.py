@@ -39,8 +39,10 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("trace", type=Path, help="CSV time,production_w,house_w (one day, regular step), "
                                               "or a recorded day pyseb-DAY.csv.gz")
     rep.add_argument("-c", "--config", type=Path, required=True, help="PySEB config (loads, [simulation])")
-    rep.add_argument("--from", dest="start", metavar="HH:MM", help="start time of day (default: trace start)")
-    rep.add_argument("--to", dest="end", metavar="HH:MM", help="end time of day (default: trace end)")
+    rep.add_argument("--from", dest="start", metavar="HH:MM",
+                     help="start time of day (default: trace start; a minute before it or less: its start)")
+    rep.add_argument("--to", dest="end", metavar="HH:MM",
+                     help="end time of day (default: trace end; a minute after it or less: its end)")
     rep.add_argument("--period", type=float, metavar="S", help="meter period, s (default [simulation] period, 2)")
     rep.add_argument("--plot", type=plot_file, metavar="PNG", help="draw the day (needs matplotlib)")
     rep.add_argument("--log", type=Path, metavar="CSV", help="write one row per period")

@@ -84,12 +84,27 @@ def load_trace(path: str | Path, config: SimConfig) -> Trace:
     return read_trace(path, tz)
 
 
+# A --from or --to this close outside the trace means its end: a recorded day starts at its first decision
+# (00:00:01, say), and `--from 00:00` asks for the whole of it.
+SNAP_S = 60.0
+
+
+def _when(trace: Trace, time_s: float) -> str:
+    """`HH:MM`, or `HH:MM:SS` when the seconds matter (a recorded day covers 00:00:01 to 23:59:59)."""
+    clock = trace.clock(time_s)
+    return trace.hhmm(time_s) if clock.endswith(":00") or trace.hhmm(time_s) == "24:00" else clock
+
+
 def _range(trace: Trace, start_s: float | None, end_s: float | None, period_s: float) -> tuple[float, float]:
     start = trace.start_s if start_s is None else start_s
     end = trace.end_s if end_s is None else end_s
+    if trace.start_s - SNAP_S <= start < trace.start_s:
+        start = trace.start_s
+    if trace.end_s < end <= trace.end_s + SNAP_S:
+        end = trace.end_s
     if start < trace.start_s or end > trace.end_s + 1e-6:
-        raise ReplayError(f"{trace.path}: the trace covers {trace.hhmm(trace.start_s)} to "
-                          f"{trace.hhmm(trace.end_s)}; asked {trace.hhmm(start)} to {trace.hhmm(end)}")
+        raise ReplayError(f"{trace.path}: the trace covers {_when(trace, trace.start_s)} to "
+                          f"{_when(trace, trace.end_s)}; asked {_when(trace, start)} to {_when(trace, end)}")
     if end - start < period_s:
         raise ReplayError(f"--from {trace.hhmm(start)} must come at least one period ({period_s:g} s) "
                           f"before --to {trace.hhmm(end)}")

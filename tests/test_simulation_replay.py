@@ -8,6 +8,7 @@ import pytest
 
 from simulation.metrics import format_summary, read_log, summarize
 from simulation.replay import PublishFn, ReplayError, replay
+from simulation.trace import read_trace
 
 LINEAR_CSV = "".join(f"{p};{20.0 * p}\n" for p in range(0, 101, 5))  # 0..2000 W, 20 W per percent
 
@@ -195,6 +196,20 @@ def test_bad_range_is_refused(tmp_path: Path) -> None:
         replay(config, trace, "10:30", "10:30", make_regulator=scripted([]))
     with pytest.raises(ReplayError, match="HH:MM"):
         replay(config, trace, "half past ten", None, make_regulator=scripted([]))
+
+
+def test_a_range_a_little_outside_the_trace_means_its_ends(tmp_path: Path) -> None:
+    # A recorded day starts at its first decision: `--from 00:00` of a day that starts at 00:00:01 asked for
+    # the whole of it, and was refused with "the trace covers 00:00 to 24:00; asked 00:00 to 01:00".
+    config = write_config(tmp_path, "radiator = constant")
+    trace = write_trace(tmp_path, [(3000, 500)] * 60)
+    trace.write_text(trace.read_text().replace(":00,", ":01,"))  # rows from 10:00:01, a minute each: to 11:00:01
+    result = replay(config, trace, "10:00", "11:00", make_regulator=scripted([]))
+    assert result.rows[0].time_s == pytest.approx(read_trace(trace).start_s + 2.0)  # (a period's end)
+    with pytest.raises(ReplayError, match="the trace covers 10:00:01 to 11:00:01; asked 09:58 to 10:30"):
+        replay(config, trace, "09:58", "10:30", make_regulator=scripted([]))
+    with pytest.raises(ReplayError, match="asked 10:30 to 11:02"):
+        replay(config, trace, "10:30", "11:02", make_regulator=scripted([]))
 
 
 def test_inline_comments_are_read_as_the_daemon_reads_them(tmp_path: Path) -> None:
