@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from core.daily_report import caused_import_w  # noqa: E402
 from simulation.metrics import PeriodRow, Summary  # noqa: E402
 from simulation.replay import replay  # noqa: E402
 from simulation.variants import write_variant  # noqa: E402
@@ -129,8 +130,7 @@ def late_oracle_caused_wh(rows: Sequence[PeriodRow]) -> float:
     for before, row in pairwise(rows):
         late_w = sum(before.oracle_w)
         grid_w = row.consumption_w - sum(row.real_w) + late_w - row.production_w
-        if grid_w > 0:
-            caused_ws += min(grid_w, late_w) * row.period_s
+        caused_ws += caused_import_w(grid_w, late_w) * row.period_s
     return caused_ws / 3600.0
 
 

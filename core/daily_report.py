@@ -15,9 +15,16 @@ from typing import Any
 
 from core.decisions import DecisionRecord
 
-__all__ = ["DailyFigures", "DailyReport", "LoadDay"]
+__all__ = ["DailyFigures", "DailyReport", "LoadDay", "caused_import_w"]
 
 WH = 1 / 3600.0
+
+
+def caused_import_w(grid_w: float, loads_w: float) -> float:
+    """The import the loads caused: the grid's import while they draw, up to what they draw (the house
+    alone would have imported the rest). The daily report, the replay's figures and the benchmark's
+    yardstick all count it so."""
+    return min(grid_w, loads_w) if grid_w > 0 else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +132,7 @@ class DailyFigures:
         self._house += (record.consumption_w - loads_w) * dt
         if grid_w > 0:
             self._import += grid_w * dt
-            self._caused += min(grid_w, loads_w) * dt
+            self._caused += caused_import_w(grid_w, loads_w) * dt
         elif grid_w < 0:
             self._export -= grid_w * dt
             self._missed += self._could_add_w(-grid_w, previous.room_w) * dt

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
 
+from core.daily_report import caused_import_w
+
 __all__ = ["LogError", "PeriodRow", "Summary", "format_summary", "read_log", "summarize", "write_log"]
 
 FIXED_COLUMNS = ("time", "period_s", "production_w", "consumption_w", "grid_w")
@@ -114,8 +116,7 @@ def summarize(names: Sequence[str], rows: Sequence[PeriodRow]) -> Summary:
         house += (row.consumption_w - loads_w) * dt
         if row.grid_w > 0:
             imported += row.grid_w * dt
-            # Import while the loads draw is theirs only up to what they draw.
-            caused += min(row.grid_w, loads_w) * dt
+            caused += caused_import_w(row.grid_w, loads_w) * dt
         else:
             export -= row.grid_w * dt
         for i in range(count):
