@@ -112,10 +112,11 @@ class ClosedLoop:
         error_w = -grid_w - self.params.setpoint_w  # > 0: more export than wanted, the loads may take more
         error_w += self._anticipated_fall_w(production_w, now)
         current_w = sum([self._current_w(load) for load in loads])  # (a list: cheaper than a generator)
-        # What keeps the relays on: the loads' total for a grid at 0 W, as the meter shows it. Neither the
-        # setpoint (the variable loads' target) nor the anticipated fall (a guess the variable loads take
-        # back at the next reading if it was wrong; a relay switched off on it rests its min_off_s with its
-        # watts exported, as a noisy production reading made a 600 W one do at 26 W of real export).
+        # What keeps the relays on: the loads' total for a grid at 0 W, as the meter shows it (the heater
+        # counted at its target, within a percent step of its belief). Neither the setpoint (the variable
+        # loads' target) nor the anticipated fall (a guess the variable loads take back at the next reading
+        # if it was wrong) switches a relay off: off on it, a relay rests its min_off_s with its watts
+        # exported, as a noisy production reading made a 600 W one do at 26 W of real export.
         keep_total_w = current_w - grid_w
         total_w = max(0.0, current_w + self.params.gain * error_w)
         guard = self._guard_due(grid_w, now)
@@ -195,6 +196,9 @@ class ClosedLoop:
         on while `measures_wait`). Each relay the surplus covers but that stays off is added to `waiting`,
         with what it waits for."""
         left_w = total_w  # what the loads from here on may take, the ones before at their max
+        # An on relay is judged on the keep total: what the on decision holds back more (the setpoint, the
+        # anticipated fall) is given back to its hysteresis band too.
+        keep_margin_w = keep_total_w - total_w
         on_w = 0.0
         wanted_off: list[RelayEquipment] = []  # on, wanted off, held by their dwell
         # Whether each relay's dwell lets it switch now (only its own switch, below, restarts its clock), and
@@ -227,9 +231,10 @@ class ClosedLoop:
             if on:
                 # Within the hysteresis band the variable loads before it give back what it lacks; never
                 # so far that the loads' total with no export at all cannot cover the relays left on (that
-                # would be import). A relay with no variable load to give back, switched off for 9 W short
-                # of a 10 W setpoint, would rest its min_off_s with all its watts exported.
-                want = (power_w is not None and left_w >= power_w - hysteresis_w
+                # would be import). So a relay with no variable load to give back stays on while the meter
+                # shows any export: off 1 W short of a 10 W setpoint, or on a fall only foreseen, it would
+                # rest its min_off_s with all its watts exported.
+                want = (power_w is not None and left_w + keep_margin_w >= power_w - hysteresis_w
                         and keep_total_w - on_w - power_w >= 0)
                 clock = clocks[index]
                 if clock.trial and want and not (isinstance(load, UnknownEquipment) and load.measuring):

@@ -28,8 +28,9 @@ RELAY_OPTIONS: tuple[Option, ...] = BASE_OPTIONS + (
            max=86400),
     Option("on_delay_s", float, 0.0, "closed_loop: seconds the surplus must cover a relay, decision after "
            "decision, before it switches on (filters a house appliance's short pauses)", min=0, max=3600),
-    Option("hysteresis", float, 100.0, "closed_loop: once on, the load stays on until the surplus falls this "
-           "many watts short of it, as long as variable loads give that back (never by importing)", min=0),
+    Option("hysteresis", float, 100.0, "closed_loop: once on, the load stays on until what is left for it, "
+           "with no export at all, falls this many watts short of it, as long as variable loads give that back "
+           "(never by importing)", min=0),
 )
 
 

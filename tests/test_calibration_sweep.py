@@ -19,8 +19,8 @@ import pytest
 
 from calibration.cli import main
 from calibration.sweep_cli import _command_again, add_sweep_arguments
-from shell.deps import python_command
 from localbroker import PrivateBroker, free_port
+from shell.deps import python_command
 from tests.mqtt_probe import MqttProbe
 from tests.sweep_support import (
     AVAILABILITY,

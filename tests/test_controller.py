@@ -242,10 +242,13 @@ def test_a_relay_hysteresis_keeps_it_on_through_a_small_dip(tmp_path: Path) -> N
     house = House(h, base_w=300, pv_w=300 + 3000 + 20)
     house.read()
     assert h.last(RADIATOR) == "ON"
-    house.pv_w -= 80  # 920 W left over the heater: within the 100 W hysteresis
+    house.pv_w -= 80  # 940 W left over the heater for a grid at 0 W: within the 100 W hysteresis
     house.read()
     assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 1920
-    house.pv_w -= 40  # 880 W: 120 W short, off (no dwell here); the heater takes its max back
+    house.pv_w -= 40  # 900 W: 100 W short, still within (the band is measured from a grid at 0 W)
+    house.read()
+    assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 1880
+    house.pv_w -= 10  # 890 W: 110 W short, off (no dwell here); the heater takes its max back
     house.read()
     assert h.last(RADIATOR) == "OFF" and watts(h, "ecs") == 2000
 
@@ -428,18 +431,39 @@ def test_a_relay_with_nothing_to_give_back_stays_on_while_the_grid_exports(tmp_p
     assert h.last(RADIATOR) == "OFF"
 
 
-def test_a_relay_with_nothing_to_give_back_is_not_switched_off_on_an_anticipated_fall(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fall_w", [15.0, 150.0])
+def test_a_relay_with_nothing_to_give_back_is_not_switched_off_on_an_anticipated_fall(tmp_path: Path,
+                                                                                       fall_w: float) -> None:
     # The anticipated fall is the variable loads' guess, taken back at the next reading if wrong. A relay
     # switched off on it rests its min_off_s with its watts exported: a noisy production reading (a "fall"
-    # of 20 W) switched a 600 W one off at 26 W of real export. It goes off when the meter shows import.
+    # of 20 W) switched a 600 W one off at 26 W of real export. It goes off when the meter shows import,
+    # however large the fall taken ahead: 150 W, more than its 100 W hysteresis band, switched it off too.
     h = closed_loop(tmp_path, "radiator", dwell_s=(0, 0), anticipate=1.0)
     house = House(h, base_w=300, pv_w=300 + 1000 + 20)
     house.read()
     assert h.last(RADIATOR) == "ON"
-    house.pv_w -= 15  # 5 W of export, production 15 W down: anticipated, 10 W more to fall
+    house.pv_w -= fall_w  # production down, as much anticipated again: the meter still shows 5 W of export
+    house.base_w -= fall_w - 15
     house.read()
     assert h.last(RADIATOR) == "ON"
     house.pv_w -= 10  # 5 W of import
+    house.read()
+    assert h.last(RADIATOR) == "OFF"
+
+
+@pytest.mark.parametrize("hysteresis_w", [0, 5])
+def test_a_relay_with_nothing_to_give_back_and_a_narrow_band_stays_on_while_exporting(tmp_path: Path,
+                                                                                     hysteresis_w: int) -> None:
+    # A hysteresis under the 20 W setpoint: the band judged on the total with the setpoint held back switched
+    # it off at 9 W of export.
+    h = closed_loop(tmp_path, "radiator", dwell_s=(0, 0), relay_options=f"hysteresis = {hysteresis_w}\n")
+    house = House(h, base_w=300, pv_w=300 + 1000 + 20)
+    house.read()
+    assert h.last(RADIATOR) == "ON"
+    house.pv_w -= 11  # 9 W of export
+    house.read()
+    assert h.last(RADIATOR) == "ON"
+    house.pv_w -= 10  # 1 W of import
     house.read()
     assert h.last(RADIATOR) == "OFF"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import subprocess
+import tarfile
 import time
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
@@ -91,24 +92,29 @@ def test_without_the_reference_history_the_seconds_judge(monkeypatch: pytest.Mon
     monkeypatch.setattr(bench, "replay", _fake_replay(0.01))
     assert bench.main(["--runs", "1", "--reference", "0" * 40]) == 0
     out = capsys.readouterr().out
-    assert f"no reference: commit {'0' * 40} is not in this clone's history" in out
+    # (the reason is git's: the commit unknown here, or no git at all)
+    assert "no reference: " in out and "; the goal is judged on the seconds" in out
     assert out.rstrip().endswith("goal <= 1.8 s on the dev machine (aim 1 s): met")
 
 
-def test_the_reference_is_its_own_benchmark_run_from_its_commit(tmp_path: Path) -> None:
+def test_the_reference_is_its_own_benchmark_run_from_its_commit(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     bench = _bench()
     repo = tmp_path / "repo"
     (repo / "bench").mkdir(parents=True)
     # The reference's script as the old one was: its own figures, exit 1 for its own missed goal.
     (repo / "bench" / "replay.py").write_text(
         "import sys\nprint('replay of the day: best 1.234 s, median 1.300 s; goal <= 1 s: MISSED')\nsys.exit(1)\n")
-    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     subprocess.run([*git, "add", "."], check=True)
     subprocess.run([*git, "commit", "-q", "-m", "then"], check=True)
     (repo / "bench" / "replay.py").write_text("print('best 9.9 s')\n")  # (the work tree moved on)
     tree = bench.extract("HEAD", tmp_path / "tree", repo=repo)
     assert bench.reference_run_s(tree) == 1.234
+    # A Python without tarfile's data filter (Debian 12's 3.11.2) extracts it too.
+    monkeypatch.delattr(tarfile, "data_filter", raising=False)
+    assert (bench.extract("HEAD", tmp_path / "plain", repo=repo) / "bench" / "replay.py").is_file()
     (tree / "bench" / "replay.py").write_text("raise SystemExit('boom')\n")
     with pytest.raises(bench.ReferenceUnavailable, match="printed no time: boom"):
         bench.reference_run_s(tree)
