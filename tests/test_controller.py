@@ -416,54 +416,29 @@ def test_no_hysteresis_without_a_variable_load_to_give_back(tmp_path: Path) -> N
     assert h.last(RADIATOR) == "OFF" and watts(h, "ecs") == 940
 
 
-def test_a_relay_with_nothing_to_give_back_stays_on_while_the_grid_exports(tmp_path: Path) -> None:
-    # The setpoint is the variable loads' target. A relay alone goes off at an import, not at 5 W of export
-    # short of the 20 W setpoint: off, it would rest its min_off_s with its 1000 W exported.
-    h = closed_loop(tmp_path, "radiator", dwell_s=(0, 0))
+@pytest.mark.parametrize(("anticipate", "hysteresis_w", "fall_w", "export_w"), [
+    (0.0, 100, 15, 5),  # 5 W of export, short of the 20 W setpoint
+    (1.0, 100, 15, 5),  # and the 15 W fall of production taken ahead once more
+    (1.0, 100, 150, 5),  # a fall taken ahead larger than its 100 W hysteresis band
+    (0.0, 0, 11, 9),  # a band narrower than the setpoint
+    (0.0, 5, 11, 9),
+])
+def test_a_relay_with_nothing_to_give_back_stays_on_while_the_meter_shows_export(
+        tmp_path: Path, anticipate: float, hysteresis_w: int, fall_w: float, export_w: float) -> None:
+    # The setpoint is the variable loads' target, the anticipated fall their guess (taken back at the next
+    # reading if wrong): neither switches a relay off. Off, it would rest its min_off_s with its 1000 W
+    # exported; a noisy production reading (a "fall" of 20 W) switched a 600 W one off at 26 W of real export.
+    # It goes off when the meter shows an import.
+    h = closed_loop(tmp_path, "radiator", dwell_s=(0, 0), anticipate=anticipate,
+                    relay_options=f"hysteresis = {hysteresis_w}\n")
     house = House(h, base_w=300, pv_w=300 + 1000 + 20)
     house.read()
     assert h.last(RADIATOR) == "ON"
-    house.pv_w -= 15  # 5 W of export
+    house.pv_w -= fall_w  # production down (the house too, by what leaves `export_w` on the meter)
+    house.base_w -= fall_w - (20 - export_w)
     house.read()
     assert h.last(RADIATOR) == "ON"
-    house.pv_w -= 10  # 5 W of import
-    house.read()
-    assert h.last(RADIATOR) == "OFF"
-
-
-@pytest.mark.parametrize("fall_w", [15.0, 150.0])
-def test_a_relay_with_nothing_to_give_back_is_not_switched_off_on_an_anticipated_fall(tmp_path: Path,
-                                                                                       fall_w: float) -> None:
-    # The anticipated fall is the variable loads' guess, taken back at the next reading if wrong. A relay
-    # switched off on it rests its min_off_s with its watts exported: a noisy production reading (a "fall"
-    # of 20 W) switched a 600 W one off at 26 W of real export. It goes off when the meter shows import,
-    # however large the fall taken ahead: 150 W, more than its 100 W hysteresis band, switched it off too.
-    h = closed_loop(tmp_path, "radiator", dwell_s=(0, 0), anticipate=1.0)
-    house = House(h, base_w=300, pv_w=300 + 1000 + 20)
-    house.read()
-    assert h.last(RADIATOR) == "ON"
-    house.pv_w -= fall_w  # production down, as much anticipated again: the meter still shows 5 W of export
-    house.base_w -= fall_w - 15
-    house.read()
-    assert h.last(RADIATOR) == "ON"
-    house.pv_w -= 10  # 5 W of import
-    house.read()
-    assert h.last(RADIATOR) == "OFF"
-
-
-@pytest.mark.parametrize("hysteresis_w", [0, 5])
-def test_a_relay_with_nothing_to_give_back_and_a_narrow_band_stays_on_while_exporting(tmp_path: Path,
-                                                                                     hysteresis_w: int) -> None:
-    # A hysteresis under the 20 W setpoint: the band judged on the total with the setpoint held back switched
-    # it off at 9 W of export.
-    h = closed_loop(tmp_path, "radiator", dwell_s=(0, 0), relay_options=f"hysteresis = {hysteresis_w}\n")
-    house = House(h, base_w=300, pv_w=300 + 1000 + 20)
-    house.read()
-    assert h.last(RADIATOR) == "ON"
-    house.pv_w -= 11  # 9 W of export
-    house.read()
-    assert h.last(RADIATOR) == "ON"
-    house.pv_w -= 10  # 1 W of import
+    house.pv_w -= export_w + 1  # 1 W of import
     house.read()
     assert h.last(RADIATOR) == "OFF"
 
