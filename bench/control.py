@@ -44,7 +44,7 @@ DAYS = {  # name -> (file, is a 1-minute day)
 }
 HOUSES = {"demo": ROOT / "simulation" / "demo.ini", "two-load": ROOT / "bench" / "houses" / "two-load.ini"}
 ALGORITHMS = ("hebert", "closed_loop")
-# The README's trade-off table: relay dwell, on delay and export setpoint.
+# The README's trade-off table: relay dwell, on delay, export setpoint and a rise taken ahead.
 SETTINGS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
     ("defaults", ()),
     ("dwell 300/300 s", (("radiator", "min_on_s", "300"), ("radiator", "min_off_s", "300"))),
@@ -53,6 +53,8 @@ SETTINGS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
     ("on delay 60 s", (("radiator", "on_delay_s", "60"),)),
     ("setpoint 5 W", (("evaluate", "margin", "5"),)),
     ("setpoint 50 W", (("evaluate", "margin", "50"),)),
+    ("rise ahead 0.5", (("evaluate", "anticipate_rise", "0.5"),)),
+    ("rise ahead 1", (("evaluate", "anticipate_rise", "1"),)),
 )
 DWELL_ON_S, DWELL_OFF_S = 600.0, 120.0  # the default min_on_s and min_off_s
 NOISE = {"noise_w": "10", "lost_readings": "0.02"}

@@ -43,6 +43,7 @@ class ControlParams:
     import_guard_w: float  # import above this sheds a relay whatever its dwell, once the energy imported
     import_guard_s: float  # reaches import_guard_w x import_guard_s
     anticipate: float = 1.0  # share of the last production fall taken again ahead (0: off)
+    anticipate_rise: float = 0.0  # share of a rise of production seen twice in a row taken again ahead (0: off)
 
 
 @dataclass(slots=True)
@@ -77,6 +78,7 @@ class ClosedLoop:
         self._import_ws = 0.0
         self._guard_seen: tuple[float, float] | None = None  # (grid watts, time) at the last decision
         self._last_production: tuple[float, float] | None = None  # (watts, time) at the last decision
+        self._last_change_w = 0.0  # production's change from the decision before that one to the last
         self.learning = RelayLearning()
         # Relays switched off before their dwell, by name: by the import guard, or a measuring trial that
         # did not fit (the benchmark checks every short stretch against these).
@@ -110,7 +112,8 @@ class ClosedLoop:
         # (what the relays learned from this reading moved their beliefs by: a measure starting now needs it)
         self._beliefs_moved_w = self.learning.observe(loads, consumption_w, now)
         error_w = -grid_w - self.params.setpoint_w  # > 0: more export than wanted, the loads may take more
-        error_w += self._anticipated_fall_w(production_w, now)
+        fall_w, rise_w = self._anticipated_w(production_w, now)
+        error_w += fall_w
         current_w = sum([self._current_w(load) for load in loads])  # (a list: cheaper than a generator)
         # What keeps the relays on: the loads' total for a grid at 0 W, as the meter shows it (the heater
         # counted at its target, within a percent step of its belief). Neither the setpoint (the variable
@@ -118,7 +121,9 @@ class ClosedLoop:
         # if it was wrong) switches a relay off: off on it, a relay rests its min_off_s with its watts
         # exported, as a noisy production reading made a 600 W one do at 26 W of real export.
         keep_total_w = current_w - grid_w
-        total_w = max(0.0, current_w + self.params.gain * error_w)
+        # A rise taken ahead is for the variable loads only: a relay switched on on a guess is shed at the
+        # next reading, or kept on importing by its dwell.
+        total_w = max(0.0, current_w + self.params.gain * (error_w + rise_w))
         guard = self._guard_due(grid_w, now)
         # The relays decide on the whole error: `gain` damps the continuous loads' correction (a meter that
         # averages), while a relay's switch is one decision on the surplus the meter shows. Damped, a relay
@@ -138,16 +143,21 @@ class ClosedLoop:
             summary += f" ({max(total_w, relay_total_w):.0f} W wanted; waiting: {', '.join(waiting)})"
         return summary
 
-    def _anticipated_fall_w(self, production_w: float, now: float) -> float:
-        """A fall of production since the last decision, times `anticipate`: that much less for the loads.
+    def _anticipated_w(self, production_w: float, now: float) -> tuple[float, float]:
+        """What the loads take ahead of the next reading: (the fall, <= 0; the rise, >= 0).
 
         The command acts a reading later; a cloud that made production fall keeps making it fall for a
-        few readings. Taking the last fall again ahead halved the import on the cloudy day; a rise is not
-        anticipated (importing on a wrong guess costs more than exporting on one)."""
+        few readings. Taking the last fall again ahead (`anticipate`) halved the import on the cloudy day.
+        A rise is taken ahead only when the reading before rose too (`anticipate_rise` of the smaller of the
+        two; off by default): a meter's noise seldom rises twice in a row, and importing on a wrong guess
+        costs more than exporting on one."""
         last, self._last_production = self._last_production, (production_w, now)
+        before_w, self._last_change_w = self._last_change_w, 0.0
         if last is None or not 0 < now - last[1] <= MAX_GAP_S:
-            return 0.0
-        return self.params.anticipate * min(0.0, production_w - last[0])
+            return 0.0, 0.0
+        change_w = self._last_change_w = production_w - last[0]
+        rise_w = self.params.anticipate_rise * min(change_w, before_w) if change_w > 0 and before_w > 0 else 0.0
+        return self.params.anticipate * min(0.0, change_w), rise_w
 
     def _current_w(self, load: Equipment) -> float:
         """What `load` counts for in the loads' total: a relay its watts when on, a continuous load the

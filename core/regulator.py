@@ -52,7 +52,8 @@ class Regulator:
         self.params = AllocationParams(ev.margin_w, ev.balance_threshold_w)
         # The closed loop (default) or Hébert's open-loop rule, exactly as the seed had it.
         self.controller: ClosedLoop | None = (
-            ClosedLoop(ControlParams(ev.margin_w, ev.gain, ev.import_guard_w, ev.import_guard_s, ev.anticipate))
+            ClosedLoop(ControlParams(ev.margin_w, ev.gain, ev.import_guard_w, ev.import_guard_s, ev.anticipate,
+                                     ev.anticipate_rise))
             if ev.algorithm == "closed_loop" else None)
         if self.controller is not None:
             log.info("regulation: closed loop (export setpoint %.0f W, gain %g, settle %g s, import guard %.0f W "

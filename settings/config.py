@@ -164,7 +164,7 @@ def load_settings(path: str | Path) -> Settings:
         margin_w=evaluate_raw["margin"], balance_threshold_w=evaluate_raw["balance_threshold"],
         period_s=evaluate_raw["period"], meter_timeout_s=evaluate_raw["meter_timeout"],
         algorithm=evaluate_raw["algorithm"], gain=evaluate_raw["gain"], settle_s=evaluate_raw["settle"],
-        anticipate=evaluate_raw["anticipate"],
+        anticipate=evaluate_raw["anticipate"], anticipate_rise=evaluate_raw["anticipate_rise"],
         import_guard_w=evaluate_raw["import_guard"], import_guard_s=evaluate_raw["import_guard_time"],
         frozen_meter=evaluate_raw["frozen_meter"],
         status_time_s=evaluate_raw["status_time"], status_interval_s=evaluate_raw["status_interval"],

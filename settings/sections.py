@@ -31,7 +31,7 @@ MQTT_OPTIONS: tuple[Option, ...] = (
 
 ALGORITHMS = ("closed_loop", "hebert")
 # [evaluate] keys only the closed loop reads (settle is not one: the full-tank watch reads it with either rule).
-CLOSED_LOOP_EVALUATE_KEYS = ("gain", "anticipate", "import_guard", "import_guard_time")
+CLOSED_LOOP_EVALUATE_KEYS = ("gain", "anticipate", "anticipate_rise", "import_guard", "import_guard_time")
 
 EVALUATE_OPTIONS: tuple[Option, ...] = (
     Option("algorithm", str, "closed_loop", "closed_loop (grid feedback, relay dwell) or hebert (the seed's "
@@ -45,6 +45,9 @@ EVALUATE_OPTIONS: tuple[Option, ...] = (
            max=1.0),
     Option("anticipate", float, 1.0, "closed_loop: share of the last fall of production taken again ahead "
            "(a cloud keeps coming); 0 = off", min=0, max=2),
+    Option("anticipate_rise", float, 0.0, "closed_loop: share of a rise of production seen at two readings in a "
+           "row taken again ahead by the variable loads: more of a cloudy day's sun for a few Wh more caused "
+           "import (docs/control.md); 0 = off", min=0, max=1),
     Option("settle", float, 1.0, "seconds before a house reading shows a command's effect (the closed loop's "
            "decisions; the full-tank inference under either rule)", min=0, max=60),
     Option("import_guard", float, 100.0, "closed_loop: import (W) that sheds relays regardless of their dwell "
@@ -150,6 +153,7 @@ class EvaluateSettings:
     gain: float
     settle_s: float
     anticipate: float
+    anticipate_rise: float
     import_guard_w: float
     import_guard_s: float
     meter_timeout_s: float

@@ -141,8 +141,31 @@ def test_a_fall_of_production_is_anticipated_a_rise_is_not(tmp_path: Path) -> No
     house.read()  # the fall stopped: the loop gives the 200 W back
     assert watts(h, "ecs") == 1300
     house.pv_w += 200
-    house.read()  # a rise is only followed, never anticipated
+    house.read()  # a rise is only followed, never anticipated (anticipate_rise is off by default)
     assert watts(h, "ecs") == 1500
+
+
+def test_a_rise_seen_twice_in_a_row_is_taken_ahead_when_asked_by_the_heater_only(tmp_path: Path) -> None:
+    # anticipate_rise = 0.5: half of the smaller of the last two rises, when both rose. The heater first, so a
+    # relay after it would come on only over a saturated heater, and the radiator's 1000 W fit only with the
+    # rise taken ahead: a relay is never switched on on a guess.
+    h = closed_loop(tmp_path, "ecs", "radiator", dwell_s=(0, 0))
+    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, anticipate_rise=0.5)
+    house = House(h, base_w=300, pv_w=300 + 1500 + 20)
+    house.read()
+    assert watts(h, "ecs") == 1500
+    house.pv_w += 200  # one rise: followed only (noise seldom rises twice in a row)
+    house.read()
+    assert watts(h, "ecs") == 1700
+    house.pv_w += 100  # a second one: 100 W followed, and half of the smaller rise (100 W) taken ahead: 1850 W,
+    house.read()       # the whole percent under it commanded (92 %)
+    assert watts(h, "ecs") == 1840
+    house.pv_w += 1170  # the heater to its 2000 W max, and 980 W over it by the meter: 1030 W with the 50 W
+    house.read()        # taken ahead, which the radiator's 1000 W would fit in
+    assert watts(h, "ecs") == 2000 and h.last(RADIATOR) != "ON"
+    house.pv_w -= 30  # a fall: nothing taken ahead
+    house.read()
+    assert watts(h, "ecs") == 2000
 
 
 def test_whole_percents_average_to_the_target(tmp_path: Path) -> None:
