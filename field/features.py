@@ -35,7 +35,7 @@ class FieldFeatures:
                  sw_version: str = "", settle_s: float = 1.0) -> None:
         self._publish = publish
         fs, ds, fc = field.fallback, field.domoticz, field.forecast
-        self.tanks = FullTankWatch(loads, fs.init_at_hour, tz, max_meter_power_w, settle_s)
+        self.tanks = FullTankWatch(loads, fs.init_at_hour, tz, max_meter_power_w, settle_s, meter_timeout_s)
         self.forecast = ForecastBook(tz, fc.owm is not None, fc.mqtt_topic)
         heater = next((load for load in loads if load.name == field.water_heater), None)
         self.heater = HeaterControl(heater, fs, ds.ecs_mode_default, tz, self.forecast) if heater is not None \

@@ -24,7 +24,7 @@ class FullTankWatch:
     """The detectors of every load that has one, and the full flags of all loads."""
 
     def __init__(self, loads: Sequence[Equipment], init_at_hour: int, tz: tzinfo | None,
-                 max_meter_power_w: float, settle_s: float = 1.0) -> None:
+                 max_meter_power_w: float, settle_s: float = 1.0, meter_timeout_s: float = 10.0) -> None:
         self.loads = tuple(loads)
         self.settle_s = settle_s  # a load commanded this recently may not show in a house reading yet
         self.init_at_hour = init_at_hour
@@ -34,6 +34,12 @@ class FullTankWatch:
         self.inferred: dict[str, InferredFullTank] = {}
         self.measured_w: dict[str, float] = {}  # last reading of each load's own meter
         self._meter_topics: dict[str, list[VariableEquipment]] = {}
+        # A load with its own meter is also watched from the house meter while that meter is silent (never
+        # wired, a third PZEM the seed's sample names but the house lacks): its last usable reading, or the
+        # first house reading, by load; and the loads whose silence was said.
+        self.meter_timeout_s = meter_timeout_s
+        self._meter_heard_at: dict[str, float] = {}
+        self._silence_said: set[str] = set()
         self._held: set[str] = set()  # loads in a re-probe hold
         self._reported: set[tuple[str, str]] = set()
         self.since: float | None = None  # the last tick: a clear time passed after it is due
@@ -45,7 +51,7 @@ class FullTankWatch:
             if load.full_detection == "meter" and load.topic_read_power:
                 self.metered[load.name] = MeteredFullTank(load.name, load.min_power_w)
                 self._meter_topics.setdefault(load.topic_read_power, []).append(load)
-            elif load.full_detection == "inferred":
+            if load.full_detection in ("meter", "inferred"):
                 # A house reading `settle` after a command shows it: the regulator's own rule of evidence.
                 detector = InferredFullTank(load.name, load.min_power_w,
                                             InferenceRule(loop=LoopRule(evidence_s=settle_s)), load.heard_after)
@@ -73,6 +79,10 @@ class FullTankWatch:
                 self._report(load.name, result)
                 continue
             self.measured_w[load.name] = result.power_w
+            self._meter_heard_at[load.name] = now
+            if load.name in self._silence_said:
+                self._silence_said.discard(load.name)
+                log.info("%s: its own meter reads again: its tank is watched by it again", load.name)
             if not load.overed and self.metered[load.name].on_reading(result.power_w, load.current_power_w, now):
                 self.mark_full(load, now, f"its meter reads {result.power_w:.1f} W")
                 changed = True
@@ -92,13 +102,28 @@ class FullTankWatch:
                  if load.last_command_at is not None and 0.0 <= now - load.last_command_at < self.settle_s]
         changed = False
         for load, detector in self._inferred_loads:
-            if load.overed:
+            if load.overed or not self._infers(load, now):
                 continue
             others_known = known and not any([other is not load for other in fresh])
             if detector.on_consumption(consumption_w, now, believed_w - load.current_power_w, others_known):
                 self.mark_full(load, now, "inferred from the house meter")
                 changed = True
         return changed
+
+    def _infers(self, load: Equipment, now: float) -> bool:
+        """Whether `load`'s fullness is inferred from the house meter now: always without a meter of its own;
+        with one, while it has given no usable reading for `meter_timeout` (said once per silence)."""
+        if load.name not in self.metered:
+            return True
+        heard_at = self._meter_heard_at.setdefault(load.name, now)  # (silent from the first house reading)
+        if now - heard_at <= self.meter_timeout_s:
+            return False
+        if load.name not in self._silence_said:
+            self._silence_said.add(load.name)
+            log.warning("%s: its own meter (%s) has given no usable reading for %.0f s: whether its tank is "
+                        "full is inferred from the house meter meanwhile", load.name,
+                        getattr(load, "topic_read_power", None), now - heard_at)
+        return True
 
     def mark_full(self, load: Equipment, now: float, why: str) -> None:
         """Full for the day: 0 W (a force is undone: the element draws nothing anyway), out of the allocation."""
@@ -120,7 +145,7 @@ class FullTankWatch:
         for load, detector in self._inferred_loads:
             if load.overed:
                 continue
-            if detector.reprobe_due(load.current_power_w, now):
+            if self._infers(load, now) and detector.reprobe_due(load.current_power_w, now):
                 self._held.add(load.name)
                 load.set_power(0.0, now, "full-tank check: held at 0 W to watch the house meter")
                 changed = True

@@ -424,3 +424,32 @@ def test_a_cut_split_over_two_readings_holds_a_measure_back_a_reading(
     house.heater_share = 0.0  # ...and the second
     house.run(2)
     assert "ecs may be full: the house fell by 1500 W at once, a cut of the 1500 W it was commanded" in caplog.text
+
+
+@pytest.mark.parametrize("meter_speaks", [False, True])
+def test_a_heater_whose_own_meter_is_silent_is_watched_from_the_house_meter(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, meter_speaks: bool) -> None:
+    # The seed's sample names the heater's own meter (topic_read_power); a house without that third PZEM kept
+    # the line, and its full tank was never found: 2.3 kW believed drawing, counted, and the surplus exported.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, ("ecs",), ecs=METERED, algorithm="closed_loop"))
+    house = House(h, T, base_w=300, production_w=4000)
+    drawing = EMPTY_TANK.replace(b'"power": 0.00', b'"power": 2000.00')
+    for i in range(30):
+        if meter_speaks:
+            h.reg.handle(ECS_METER, drawing, T + 2 * i)
+        house.run(1)
+    assert h.last(ECS_CMD) == "100"
+    house.full.add("ecs")  # the thermostat cuts at 100 %: the house falls by the heater's watts
+    if meter_speaks:  # a talking meter decides (and would say 0 W here): the house meter does not
+        house.run(2)
+        assert "ecs may be full" not in caplog.text and "inferred from the house meter meanwhile" not in caplog.text
+        return
+    house.run(2)
+    assert ("ecs: its own meter (smeter/pzem/ECS) has given no usable reading for" in caplog.text
+            and "inferred from the house meter meanwhile" in caplog.text)
+    assert "ecs may be full: the house fell by 2000 W at once" in caplog.text
+    house.run(150)  # the re-probe confirms
+    assert h.load("ecs").overed and h.last(ECS_CMD) == "0"
+    h.reg.handle(ECS_METER, EMPTY_TANK, house.now)  # the meter speaks at last: said once
+    assert "its own meter reads again" in caplog.text
