@@ -285,6 +285,11 @@ class Regulator:
             self.publish_status(now)
 
     def _on_mode(self, payload: bytes, now: float) -> None:
+        if not payload.strip():
+            # An empty message is how a retained command is cleared (`mosquitto_pub -r -n`, the README's
+            # way): the broker delivers it to subscribers, and it asks nothing.
+            log.debug("mode topic: an empty message (a retained command cleared): nothing to do")
+            return
         try:
             command = parse_mode_command(payload, self.loads_by_name)
         except ModeCommandError as exc:

@@ -14,7 +14,7 @@ from integrations.domoticz import parse_domoticz_out
 from settings.config import load_settings
 from tests.configs import reading
 from tests.field_house import field_config
-from tests.harness import NOON, Harness
+from tests.harness import MODE, NOON, Harness
 from values.boots import boot_message_id, is_boot_detected
 from values.readings import MAX_PAYLOAD_BYTES, MeterProblem, MeterReading, parse_meter_payload
 
@@ -90,3 +90,18 @@ def test_regulator_survives_it_on_every_topic_it_reads(tmp_path: Path, payload: 
     # Still regulating: good readings are used as before.
     h.meters(200, 3000, now + 5)
     assert h.reg.status(now + 5)["power_production"] == 3000
+
+
+@pytest.mark.parametrize("payload", [b"", b" \n"])
+def test_an_empty_mode_message_clears_a_retained_command_quietly(payload: bytes, tmp_path: Path,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    # `mosquitto_pub -r -n -t regul/mode` (the README's way to clear a retained command) delivers an empty
+    # message: it asks nothing, and was logged as "mode command refused: not JSON: b''".
+    h = Harness(field_config(tmp_path))
+    h.reg.handle(MODE, b'{"command":"force","name":"radiator","power":1000}', NOON)
+    assert h.load("radiator").is_forced()
+    caplog.set_level(logging.DEBUG)
+    h.reg.handle(MODE, payload, NOON + 1)
+    assert h.load("radiator").is_forced()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "a retained command cleared" in caplog.text
