@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from equipments.base import BuildContext, Equipment, EquipmentBuildError
+from equipments.constant import CLOSED_LOOP_RELAY_KEYS
 from equipments.registry import resolve_kind
 from field.config import (
     FIELD_EVALUATE_IGNORED,
@@ -47,7 +48,12 @@ from settings.topics import TopicRole, topic_problem
 log = logging.getLogger(__name__)
 # Keys of [evaluate] read and let go, each with what the user is told: the seed's daily-rule keys it never used,
 # and those of Coturex's later configs that PySEB does another way (the reference lists the same).
-EVALUATE_IGNORED: dict[str, str] = {**FIELD_EVALUATE_IGNORED, **SEED_EVALUATE_IGNORED}
+# And a relay's dwell and band, which belong in each relay's own section (the README's table once listed
+# them beside [evaluate]'s: "unknown key, ignored" did not say where they go).
+RELAY_KEYS_IN_EVALUATE: dict[str, str] = {
+    key: "a relay's key: set it in each relay's own section ([radiator], say), not in [evaluate]"
+    for key in CLOSED_LOOP_RELAY_KEYS}
+EVALUATE_IGNORED: dict[str, str] = {**FIELD_EVALUATE_IGNORED, **SEED_EVALUATE_IGNORED, **RELAY_KEYS_IN_EVALUATE}
 
 # Sections other parts of PySEB read; the daemon's loader leaves their keys to them.
 EXTENSION_SECTIONS: set[str] = {"simulation"}

@@ -167,3 +167,14 @@ def test_cli_shows_the_warnings_with_the_errors(tmp_path: Path, check: bool) -> 
     result = run_cli("-c", str(path), *(["--check"] if check else []))
     assert result.returncode == 2
     assert result.stderr.index("max_power: is required") < result.stderr.index("did you mean port?")
+
+
+def test_a_relay_key_in_evaluate_says_where_it_goes(tmp_path: Path) -> None:
+    # The README's table once listed a relay's dwell beside [evaluate]'s keys: there it does nothing, and
+    # "unknown key, ignored" did not say where it belongs.
+    config = write_config(tmp_path, ("radiator",), algorithm="closed_loop")
+    config.write_text(config.read_text().replace("[evaluate]\n", "[evaluate]\nmin_on_s = 300\n"))
+    settings = load_settings(config)
+    assert settings.equipments[0].min_on_s == 600  # (the default: [evaluate]'s is not read)
+    assert any(w.endswith("[evaluate] min_on_s: ignored: a relay's key: set it in each relay's own section "
+                          "([radiator], say), not in [evaluate]") for w in settings.warnings)
