@@ -48,6 +48,7 @@ class MeterIntake:
                 self._booted(meter)
                 return NoReading.BOOT
             self._report(meter.topic, result.detail, result.kind)
+            meter.refuse(result.detail)
             return NoReading.REFUSED
         if self._frozen_meter and meter.is_repeat(payload):
             # A real meter's readings always differ (voltage, current, energy counter): the very same bytes

@@ -17,6 +17,10 @@ class MeterState:
     count: int = 0  # good readings so far; a decision needs one newer than the last decision's
     last_payload: bytes | None = None  # the message the last good reading came in
     repeats: int = 0  # messages since then that repeated it byte for byte (a frozen meter)
+    # Messages since then refused (junk, out of range), and why the last one was: a meter that talks but is
+    # always refused is not "silent" (power sent as text read "consumption meter silent for 10 s").
+    refused: int = 0
+    last_refusal: str | None = None
 
     def accept(self, reading: MeterReading, payload: bytes | None = None) -> None:
         """Take a good reading (and the message it came in)."""
@@ -24,6 +28,12 @@ class MeterState:
         self.count += 1
         self.last_payload = payload
         self.repeats = 0
+        self.refused, self.last_refusal = 0, None
+
+    def refuse(self, why: str) -> None:
+        """A message that gave no usable reading, for `why`."""
+        self.refused += 1
+        self.last_refusal = why
 
     def is_repeat(self, payload: bytes) -> bool:
         """True when `payload` is byte for byte the message of the last good reading."""

@@ -49,6 +49,8 @@ class StaleGuard:
                 age = now - self._started_at
             if age >= timeout_s:  # at the deadline itself: "within meter_timeout"
                 how = (f"frozen for {age:.0f} s (the same message {meter.repeats} times)" if meter.repeats
+                       else f"without a usable reading for {age:.0f} s ({meter.refused} message(s) refused, the "
+                            f"last: {meter.last_refusal})" if meter.refused
                        else f"silent for {age:.0f} s")
                 silent.append(f"{meter.name} meter {how}")
                 names.append(meter.name)
