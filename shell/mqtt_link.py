@@ -202,6 +202,12 @@ class MqttLink:
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Announce offline, flush what is queued, disconnect and stop the network thread."""
+        if not self.client.is_connected():
+            # The stop's commands were queued for a reconnect that will not come: the log had just said every
+            # load went to 0 W, while a relay switched on stayed on.
+            log.warning("stopping with the broker link down: the stop commands (every load to 0 W) were not "
+                        "delivered, and each load stays as last commanded until PySEB runs again (its start "
+                        "commands every load off)")
         try:
             info = self.publish(self.settings.topic_availability, OFFLINE, retain=True)
             info.wait_for_publish(timeout_s)
