@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import tzinfo
+from datetime import time, tzinfo
 from typing import Any
 
 from equipments.base import Equipment
@@ -21,6 +21,9 @@ from field.water_heater import HeaterControl
 from integrations.domoticz import Message
 from integrations.domoticz_control import EcsMode
 from settings.sections import MqttSettings
+from values.local_time import last_occurrence
+
+MIDNIGHT = time(0, 0)
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +180,14 @@ class FieldFeatures:
             if selector is not None:
                 selector.mode = self.heater.mode  # a change from Domoticz is compared with the restored mode
         elif "schema_version" not in doc and self.heater.seed is not None:
-            self.heater.seed.yesterday_wh = _seed_file_yesterday_wh(self.heater, doc, age_days)
+            seed = self.heater.seed
+            seed.yesterday_wh = _seed_file_yesterday_wh(self.heater, doc, age_days)
+            if age_days == 0:
+                # Saved today, the seed's file holds the heater's energy since midnight: the rule's window
+                # starts there, so the first night's check weighs the day (a window of the restart's few hours
+                # is a fresh start, and the night after a migration went without its top-up).
+                seed.window_start = last_occurrence(saved_at, MIDNIGHT, seed.tz)
+                seed.today_wh = self.heater.heater.energy_wh
         return warnings
 
 

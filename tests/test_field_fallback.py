@@ -97,6 +97,27 @@ def test_seed_status_file_gives_ecs_energy_yesterday(tmp_path: Path, age_days: i
         assert doc["equipments"][0]["energy_yesterday"] == 5222
 
 
+def test_the_first_night_after_migrating_from_the_seed_weighs_its_day(tmp_path: Path,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    # The seed's status.ini saved this evening holds the heater's energy since midnight: the first check
+    # weighs that day. It was skipped as a fresh start (a window of the restart's few hours), and the night
+    # after a migration went without its top-up.
+    caplog.set_level(logging.INFO)
+    seed_doc = json.loads(SEED_STATUS.read_text())
+    saved_at = at(2024, 1, 10, 20, 50)
+    seed_doc["date"] = int(saved_at)
+    seed_doc["equipments"][0].update(energy=1000.0, overed=False)
+    seed_doc["ECS_energy_yesterday"] = 2000
+    h = Harness(field_config(tmp_path))
+    h.reg.restore(seed_doc, saved_at + 60)
+    ticks(h, saved_at + 60, at(2024, 1, 11, 0, 59))  # no sun
+    h.reg.tick(at(2024, 1, 11, 1, 0, 30))
+    # winter: today 1000 Wh against 7000, two days 3000 against 11000: 6000 Wh missing at 2000 W
+    assert "fresh start" not in caplog.text
+    assert h.load("ecs").forced_by == "seed_rule" and h.last(ECS_CMD) == "100"
+    assert "forcing ecs to 2000 W for 10800 s (6000 Wh missing); winter: today 1000 Wh" in caplog.text
+
+
 @pytest.mark.parametrize("fallback", ["", "[fallback]\nseed_rule = false\n"], ids=["seed_rule", "no_rule"])
 def test_own_status_file_across_midnight_gives_ecs_energy_yesterday(tmp_path: Path, fallback: str) -> None:
     # Saved in the evening, read the next morning (check_at passed while stopped): yesterday is that day's.
