@@ -87,13 +87,17 @@ RECORD_OPTIONS: tuple[Option, ...] = (
     Option("max_day_mb", float, 20.0, "a day's file stops growing at this size (MB)", min=0.1),
 )
 
+# The seed's switches for printing to the terminal: PySEB's log always goes to standard error, and to a file as
+# well when one is set (the seed's [debug] log_file is still read).
+_STDOUT_IGNORED = ("the log always goes to standard error, and to a file too when [logging] file (or the "
+                   "seed's [debug] log_file) names one")
 # Seed keys that no longer do anything here, with the reason a user is told.
 LEGACY_IGNORED: dict[str, dict[str, str]] = {
     "debug": {
         "simulation": "use the simulator instead: python3 -m simulation replay/demo",
         "simul_prod": "use the simulator instead", "sim_prod": "use the simulator instead",
         "debug_file": "use [logging] level = DEBUG", "debug_file_name": "use [logging] file",
-        "equipment_stdout": "logs go to standard error", "regulation_stdout": "logs go to standard error",
+        "equipment_stdout": _STDOUT_IGNORED, "regulation_stdout": _STDOUT_IGNORED,
         "equipment_debug": "use [logging] level = DEBUG", "regulation_debug": "use [logging] level = DEBUG",
     },
 }
