@@ -77,7 +77,13 @@ def _water_heater(cp: configparser.ConfigParser, reader: SectionReader, named: s
     seed_kind = [e.name for e in equipments if types.get(e.name, "").strip().lower() == "water_heater"]
     variable = [e.name for e in equipments if e.KIND == "variable"]
     chosen = seed_kind or variable
-    return chosen[0] if chosen else None
+    if chosen:
+        return chosen[0]
+    # A heater listed but not built (a calibration file missing, say) has its own error: "no water heater"
+    # beside it would only mislead.
+    unbuilt = [name for name, kind in types.items()
+               if kind.strip().lower() in ("water_heater", "variable") and name not in names]
+    return unbuilt[0] if unbuilt else None
 
 
 def _check_force_switches(reader: SectionReader, domoticz: DomoticzSettings,

@@ -66,3 +66,13 @@ def test_problems_name_section_and_key(tmp_path: Path, loads: tuple[str, ...], e
                                        problem: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(problem)):
         load_settings(field_config(tmp_path, loads, ecs=ecs, extra=extra))
+
+
+def test_a_heater_that_could_not_be_built_gets_no_second_error_about_its_absence(tmp_path: Path) -> None:
+    # The seed's config with its calibration file missing: the heater's own error says why, and "[domoticz]
+    # idx_ecs_mode: no water heater to set the mode of" beside it, with `ecs = water_heater` listed, misled.
+    (tmp_path / "config.ini").write_text(SEED.read_text().replace("[domoticz]\n", "[domoticz]\nidx_ecs_mode = 338\n"))
+    with pytest.raises(ConfigError) as refused:
+        load_settings(tmp_path / "config.ini")
+    text = str(refused.value)
+    assert "[ecs] calibration" in text and "no water heater" not in text
