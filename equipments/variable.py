@@ -105,8 +105,14 @@ class VariableEquipment(Equipment):
         for candidate in candidates:
             if candidate.exists():
                 return candidate
+        # The seed's files are named after the load as its users wrote it (power_calibration_ECS.csv for a load
+        # `ecs`): a name that differs only in case is said, since Linux tells them apart.
+        near = [found for folder in {c.parent for c in candidates} if folder.is_dir()
+                for found in sorted(folder.glob("*.csv")) if found.name.lower() == candidates[0].name.lower()]
+        hint = (f" ({near[0]} differs only in case: rename it, or set calibration = "
+                f"{near[0].relative_to(config_dir)})" if near else "")
         raise EquipmentBuildError("calibration", "no calibration file: looked for "
-                                  + " and ".join(str(c) for c in candidates))
+                                  + " and ".join(str(c) for c in candidates) + hint)
 
     @property
     def max_power_w(self) -> float:

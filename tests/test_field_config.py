@@ -76,3 +76,12 @@ def test_a_heater_that_could_not_be_built_gets_no_second_error_about_its_absence
         load_settings(tmp_path / "config.ini")
     text = str(refused.value)
     assert "[ecs] calibration" in text and "no water heater" not in text
+
+
+def test_a_calibration_file_named_in_another_case_is_pointed_at(tmp_path: Path) -> None:
+    shutil.copy(SEED, tmp_path / "config.ini")
+    (tmp_path / "power_calibration_ECS.csv").write_text(LINEAR_CSV)  # the load is `ecs`
+    found = tmp_path / "power_calibration_ECS.csv"
+    with pytest.raises(ConfigError, match=re.escape(f"({found} differs only in case: rename it, or set "
+                                                    "calibration = power_calibration_ECS.csv)")):
+        load_settings(tmp_path / "config.ini")
