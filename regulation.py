@@ -121,6 +121,17 @@ def _print_check(config: str, settings: Any) -> None:
     ha = settings.field.homeassistant
     if ha.discovery:
         print(f"  Home Assistant discovery: on, under {ha.prefix}/ as node {ha.node_id!r}")
+    for load in settings.equipments:
+        # (variable loads only have a detector; a seed config naming a third PZEM the house lacks must learn
+        # here that the house meter stands in while that meter is silent)
+        how = getattr(load, "full_detection", "absent")
+        if how == "meter":
+            print(f"  full tank ({load.name}): by its own meter {load.topic_read_power}; from the house meter "
+                  "while that meter gives no reading")
+        elif how == "inferred":
+            print(f"  full tank ({load.name}): inferred from the house meter")
+        elif how is None:
+            print(f"  full tank ({load.name}): not detected (full_detect = off)")
     for note in _fallback_notes(settings):
         print(f"  {note}")
 

@@ -58,6 +58,20 @@ def test_check_names_broker_status_and_log(tmp_path: Path) -> None:
     assert not (tmp_path / "logs" / "pyseb.log").exists()  # a check writes no log
 
 
+@pytest.mark.parametrize(("ecs", "said"), [
+    ("", "full tank (ecs): inferred from the house meter"),
+    ("topic_read_power = smeter/pzem/ECS\n",
+     "full tank (ecs): by its own meter smeter/pzem/ECS; from the house meter while that meter gives no reading"),
+    ("full_detect = off\n", "full tank (ecs): not detected (full_detect = off)"),
+])
+def test_check_says_how_a_full_tank_is_found(tmp_path: Path, ecs: str, said: str) -> None:
+    config = write_config(tmp_path, ("ecs", "radiator"))
+    config.write_text(config.read_text().replace("[ecs]\n", f"[ecs]\n{ecs}"))
+    result = run("-c", str(config), "--check")
+    assert result.returncode == 0, result.stderr
+    assert f"  {said}\n" in result.stdout and "full tank (radiator)" not in result.stdout
+
+
 def test_missing_config_says_how_to_make_one(tmp_path: Path) -> None:
     result = run("-c", "config.ini", "--check", cwd=tmp_path)
     assert result.returncode == 2
