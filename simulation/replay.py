@@ -91,8 +91,8 @@ SNAP_S = 60.0
 
 def _when(trace: Trace, time_s: float) -> str:
     """`HH:MM`, or `HH:MM:SS` when the seconds matter (a recorded day covers 00:00:01 to 23:59:59)."""
-    clock = trace.clock(time_s)
-    return trace.hhmm(time_s) if clock.endswith(":00") or trace.hhmm(time_s) == "24:00" else clock
+    clock, hhmm = trace.clock(time_s), trace.hhmm(time_s)
+    return hhmm if clock.endswith(":00") or hhmm == "24:00" else clock
 
 
 def _range(trace: Trace, start_s: float | None, end_s: float | None, period_s: float) -> tuple[float, float]:
