@@ -53,11 +53,12 @@ class Regulator:
         # The closed loop (default) or Hébert's open-loop rule, exactly as the seed had it.
         self.controller: ClosedLoop | None = (
             ClosedLoop(ControlParams(ev.margin_w, ev.gain, ev.import_guard_w, ev.import_guard_s, ev.anticipate,
-                                     ev.anticipate_rise))
+                                     ev.anticipate_rise, ev.dither_import_w))
             if ev.algorithm == "closed_loop" else None)
         if self.controller is not None:
-            log.info("regulation: closed loop (export setpoint %.0f W, gain %g, settle %g s, import guard %.0f W "
-                     "for %g s)", ev.margin_w, ev.gain, ev.settle_s, ev.import_guard_w, ev.import_guard_s)
+            log.info("regulation: closed loop (export setpoint %.0f W, whole percents importing %.0f W at most, "
+                     "gain %g, settle %g s, import guard %.0f W for %g s)", ev.margin_w, ev.dither_import_w, ev.gain,
+                     ev.settle_s, ev.import_guard_w, ev.import_guard_s)
         else:
             log.info("regulation: Hébert's rule (margin %.0f W, balance threshold %.0f W)", ev.margin_w,
                      ev.balance_threshold_w)

@@ -144,12 +144,22 @@ class VariableEquipment(Equipment):
         (a firmware or a topic without answers: nothing to judge by)."""
         return self.heard_at is None or self.heard_at >= at
 
-    def command_for(self, watts: float) -> tuple[Command, float]:
-        watts = min(watts, self._max_power_w)
+    def _whole_percent(self, watts: float) -> float:
         # The variator firmware truncates the percent to a whole number (x.5 % draws what x % draws, on
-        # every real sweep): send whole percents, rounded down so the load never draws more than asked,
-        # and believe what that whole percent draws.
-        percent = float(math.floor(float(self.curve.percent_for(watts)) + 1e-9)) if watts > 0 else 0.0
+        # every real sweep): send whole percents, rounded down so the load never draws more than asked.
+        watts = min(watts, self._max_power_w)
+        return float(math.floor(float(self.curve.percent_for(watts)) + 1e-9)) if watts > 0 else 0.0
+
+    def watts_above(self, watts: float) -> float:
+        """What the next whole percent up from the one `watts` is sent as is believed to draw (the first one
+        the variator conducts at, from off; the max, at the top)."""
+        percent = self._whole_percent(watts)
+        above = max(percent + 1.0, float(math.ceil(self.min_percent)))
+        return min(float(self.curve.watts_at(above)), self._max_power_w) if above <= 100 else self._max_power_w
+
+    def command_for(self, watts: float) -> tuple[Command, float]:
+        # The whole percent under `watts`, and what it is believed to draw.
+        percent = self._whole_percent(watts)
         if percent < self.min_percent:
             # Below this the variator does not conduct reliably: off, and believed off.
             return Command(self.topic_set_power, "0", False), 0.0

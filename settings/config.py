@@ -27,6 +27,7 @@ from settings.load_checks import warn_capped_max_power, warn_closed_loop_keys
 from settings.options import SectionReader
 from settings.problems import ConfigError, ConfigProblem
 from settings.sections import (
+    DEFAULT_MARGIN_W,
     EVALUATE_OPTIONS,
     IGNORED_SECTIONS,
     LEGACY_IGNORED,
@@ -167,10 +168,13 @@ def load_settings(path: str | Path) -> Settings:
         topic_availability=mqtt_raw["topic_availability"], topic_report=mqtt_raw["topic_report"],
     )
     evaluate = EvaluateSettings(
-        margin_w=evaluate_raw["margin"], balance_threshold_w=evaluate_raw["balance_threshold"],
+        margin_w=(evaluate_raw["margin"] if evaluate_raw["margin"] is not None
+                  else DEFAULT_MARGIN_W[evaluate_raw["algorithm"]]),
+        balance_threshold_w=evaluate_raw["balance_threshold"],
         period_s=evaluate_raw["period"], meter_timeout_s=evaluate_raw["meter_timeout"],
         algorithm=evaluate_raw["algorithm"], gain=evaluate_raw["gain"], settle_s=evaluate_raw["settle"],
         anticipate=evaluate_raw["anticipate"], anticipate_rise=evaluate_raw["anticipate_rise"],
+        dither_import_w=evaluate_raw["dither_import"],
         import_guard_w=evaluate_raw["import_guard"], import_guard_s=evaluate_raw["import_guard_time"],
         frozen_meter=evaluate_raw["frozen_meter"],
         status_time_s=evaluate_raw["status_time"], status_interval_s=evaluate_raw["status_interval"],

@@ -31,13 +31,18 @@ MQTT_OPTIONS: tuple[Option, ...] = (
 
 ALGORITHMS = ("closed_loop", "hebert")
 # [evaluate] keys only the closed loop reads (settle is not one: the full-tank watch reads it with either rule).
-CLOSED_LOOP_EVALUATE_KEYS = ("gain", "anticipate", "anticipate_rise", "import_guard", "import_guard_time")
+CLOSED_LOOP_EVALUATE_KEYS = ("gain", "anticipate", "anticipate_rise", "dither_import", "import_guard",
+                             "import_guard_time")
+# `margin` when the config does not set it: the closed loop's dither_import does what a setpoint did against the
+# whole percents' import, at less cost in capture (docs/control.md); Hébert's rule has no such cap.
+DEFAULT_MARGIN_W = {"closed_loop": 0.0, "hebert": 10.0}
 
 EVALUATE_OPTIONS: tuple[Option, ...] = (
     Option("algorithm", str, "closed_loop", "closed_loop (grid feedback, relay dwell) or hebert (the seed's "
            "open-loop step rule, exactly)", choices=ALGORITHMS),
-    Option("margin", float, 10.0, "export setpoint: watts kept flowing to the grid (both algorithms; the seed's "
-           "sample sets 20)", min=0),
+    Option("margin", "float?", None, "export setpoint: watts kept flowing to the grid (both algorithms; the "
+           "seed's sample sets 20). Default: 0 under closed_loop (its dither_import bounds what the variable load's "
+           "whole percents import), 10 under hebert", min=0),
     Option("balance_threshold", float, 20.0, "hebert only: surplus (watts) under which nothing changes", min=0),
     Option("period", float, 1.0, "minimum seconds between two decisions (the meters set the pace)", min=0.01,
            max=3600),
@@ -50,6 +55,9 @@ EVALUATE_OPTIONS: tuple[Option, ...] = (
            "import (docs/control.md); 0 = off", min=0, max=1),
     Option("settle", float, 1.0, "seconds before a house reading shows a command's effect (the closed loop's "
            "decisions; the full-tank inference under either rule)", min=0, max=60),
+    Option("dither_import", float, 5.0, "closed_loop: the most import (W) a variable load's whole percent may "
+           "cause: one believed to draw more than the surplus by more than this is not sent, the percent under it "
+           "is (docs/control.md)", min=0),
     Option("import_guard", float, 100.0, "closed_loop: import (W) that sheds relays regardless of their dwell "
            "once it lasts import_guard_time", min=1),
     Option("import_guard_time", float, 20.0, "closed_loop: seconds the import must last before the guard sheds",
@@ -158,6 +166,7 @@ class EvaluateSettings:
     settle_s: float
     anticipate: float
     anticipate_rise: float
+    dither_import_w: float
     import_guard_w: float
     import_guard_s: float
     meter_timeout_s: float

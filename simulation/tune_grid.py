@@ -18,7 +18,7 @@ from field.config import FIELD_EVALUATE_OPTIONS, FIELD_LOAD_OPTIONS
 from settings.config import load_settings, read_parser
 from settings.options import Option
 from settings.problems import ConfigError
-from settings.sections import EVALUATE_OPTIONS
+from settings.sections import DEFAULT_MARGIN_W, EVALUATE_OPTIONS
 from simulation.config import read_sim_config
 from simulation.variants import make_paths_absolute, value_as_in_config
 
@@ -28,7 +28,7 @@ RELAYS = "relays"  # in DEFAULT_CANDIDATES: the key of every relay load, set tog
 DEFAULT_CANDIDATES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     # The closed loop's knobs (the default algorithm): the export setpoint, and the relays' wear trade-off.
     # Hébert's balance_threshold is not in it: give it with --set for a config that runs algorithm = hebert.
-    ("evaluate", "margin", ("10", "20", "50")),
+    ("evaluate", "margin", ("0", "10", "20")),
     (RELAYS, "min_on_s", ("300", "600")),
     (RELAYS, "min_off_s", ("120", "300")),
     (RELAYS, "hysteresis", ("100", "150")),
@@ -149,6 +149,9 @@ def current_setting(config: Path, axes: Sequence[Axis]) -> tuple[str | None, ...
                         if cp.has_option(section, name)), None)
             try:
                 now = option.default if raw is None else option.parse(raw)
+                if raw is None and (section, key) == ("evaluate", "margin"):  # (its default is the algorithm's)
+                    now = DEFAULT_MARGIN_W.get(cp.get("evaluate", "algorithm", fallback="").strip(),
+                                               DEFAULT_MARGIN_W["closed_loop"])
                 found.add(next((v for v in axis.values if option.parse(v) == now), None))
             except (ValueError, TypeError):  # (a bad value in the config: the replays say so)
                 found.add(None)

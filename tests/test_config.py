@@ -82,6 +82,22 @@ def test_unknown_keys_warn_with_a_hint(tmp_path: Path) -> None:
     assert any("margni" in w and "did you mean margin" in w for w in settings.warnings)
 
 
+def test_the_export_setpoint_defaults_to_the_algorithm_s(tmp_path: Path) -> None:
+    # Unset, `margin` is 0 W under the closed loop (its dither_import bounds the whole percents' import) and
+    # 10 W under Hébert's rule; set, it is what the config says under both.
+    path = write_config(tmp_path, ("radiator",), extra="", algorithm="closed_loop")
+    text = path.read_text()
+    path.write_text(text.replace("margin = 20\n", ""))
+    assert load_settings(path).evaluate.margin_w == 0
+    assert load_settings(path).evaluate.dither_import_w == 5
+    path.write_text(text.replace("margin = 20\n", "").replace("algorithm = closed_loop", "algorithm = hebert"))
+    assert load_settings(path).evaluate.margin_w == 10
+    path.write_text(text.replace("algorithm = closed_loop", "algorithm = hebert"))
+    assert load_settings(path).evaluate.margin_w == 20
+    path.write_text(text.replace("margin = 20\n", "margin = 20\ndither_import = 0\n"))
+    assert load_settings(path).evaluate.margin_w == 20 and load_settings(path).evaluate.dither_import_w == 0
+
+
 def test_seed_config_loads(tmp_path: Path) -> None:
     shutil.copy(SEED, tmp_path / "config.ini")
     # The seed kept calibration files beside the program: ./power_calibration_<name>.csv

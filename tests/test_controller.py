@@ -182,6 +182,51 @@ def test_whole_percents_average_to_the_target(tmp_path: Path) -> None:
     assert sum(steady) / len(steady) == pytest.approx(1010, abs=2)
 
 
+def test_a_whole_percent_that_would_import_more_than_dither_import_is_not_sent(tmp_path: Path) -> None:
+    # A 0 W setpoint (the closed loop's default) and 1010 W to give: 51 % (1020 W) would import 10 W at each of
+    # its readings, more than dither_import's 5 W. The heater stays at 50 % (1000 W), 10 W exported.
+    h = closed_loop(tmp_path, "ecs")
+    assert h.reg.controller is not None and h.reg.controller.params.dither_import_w == 5
+    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0)
+    house = House(h, base_w=300, pv_w=300 + 1010)
+    for _ in range(20):
+        house.read()
+        assert watts(h, "ecs") == 1000
+    # Held there, the target did not wind up on the 10 W it could not take: 15 W more sun, and 51 % (5 W of
+    # export) comes at once and stays; 52 % (1040 W) would import 15 W.
+    house.pv_w += 15
+    for _ in range(20):
+        house.read()
+        assert watts(h, "ecs") == 1020
+    # 6 W more: 52 % would import 9 W, still too much; 4 W more, and it imports 5 W: allowed, the two percents
+    # alternate about the surplus (1030 W) and never draw more than 1040 W.
+    house.pv_w += 6
+    for _ in range(10):
+        house.read()
+        assert watts(h, "ecs") == 1020
+    house.pv_w += 4
+    drawn = []
+    for _ in range(40):
+        house.read()
+        drawn.append(watts(h, "ecs"))
+    assert set(drawn[10:]) == {1020.0, 1040.0}
+    assert sum(drawn[10:]) / 30 == pytest.approx(1035, abs=3)
+
+
+def test_dither_import_sets_how_far_the_upper_percent_may_import(tmp_path: Path) -> None:
+    # The same 1010 W with 10 W allowed: 51 % may be sent, and the two percents average to the surplus.
+    h = closed_loop(tmp_path, "ecs")
+    assert h.reg.controller is not None
+    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0, dither_import_w=10.0)
+    house = House(h, base_w=300, pv_w=300 + 1010)
+    drawn = []
+    for _ in range(40):
+        house.read()
+        drawn.append(watts(h, "ecs"))
+    assert set(drawn[10:]) == {1000.0, 1020.0}
+    assert sum(drawn[10:]) / 30 == pytest.approx(1010, abs=2)
+
+
 def test_a_relay_switches_on_only_when_the_heater_is_saturated_and_the_rest_covers_it(tmp_path: Path) -> None:
     h = closed_loop(tmp_path, "ecs", "radiator")
     house = House(h, base_w=300, pv_w=300 + 2900 + 20)
