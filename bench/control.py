@@ -11,7 +11,8 @@ goal is a figure, not a failure (the exit code is 0 either way; 2 only for a bad
 `--noise` adds +-10 W of meter noise and loses 2 % of the readings; `--seeds N` replays that noisy run
 with N draws of the noise and prints, after the first draw's table, each row's spread (a relay switched
 a reading sooner or later can move a day's capture by most of a point: one draw is luck as much as
-rule); `--settings` prints the trade-off table of relay dwell and export setpoint for the README.
+rule); `--settings` prints the README's trade-off table (relay dwell, on delay, export setpoint, the whole
+percents' import, a rise taken ahead).
 """
 
 from __future__ import annotations
@@ -44,15 +45,18 @@ DAYS = {  # name -> (file, is a 1-minute day)
 }
 HOUSES = {"demo": ROOT / "simulation" / "demo.ini", "two-load": ROOT / "bench" / "houses" / "two-load.ini"}
 ALGORITHMS = ("hebert", "closed_loop")
-# The README's trade-off table: relay dwell, on delay, export setpoint and a rise taken ahead.
+# The README's trade-off table: relay dwell, on delay, export setpoint, the whole percents' import and a rise
+# taken ahead.
 SETTINGS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
     ("defaults", ()),
     ("dwell 300/300 s", (("radiator", "min_on_s", "300"), ("radiator", "min_off_s", "300"))),
     ("dwell 120/60 s", (("radiator", "min_on_s", "120"), ("radiator", "min_off_s", "60"))),
     ("dwell 1800/600 s", (("radiator", "min_on_s", "1800"), ("radiator", "min_off_s", "600"))),
     ("on delay 60 s", (("radiator", "on_delay_s", "60"),)),
-    ("setpoint 5 W", (("evaluate", "margin", "5"),)),
+    ("setpoint 10 W", (("evaluate", "margin", "10"),)),
     ("setpoint 50 W", (("evaluate", "margin", "50"),)),
+    ("dither import 0 W", (("evaluate", "dither_import", "0"),)),
+    ("dither import 20 W", (("evaluate", "dither_import", "20"),)),
     ("rise ahead 0.5", (("evaluate", "anticipate_rise", "0.5"),)),
     ("rise ahead 1", (("evaluate", "anticipate_rise", "1"),)),
 )
@@ -261,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=1,
                         help="with --noise: draws of the noise (seeds 1..N), each row's spread printed (default 1)")
     parser.add_argument("--settings", action="store_true",
-                        help="the trade-off table: relay dwell and export setpoint (closed loop, two-load house)")
+                        help="the trade-off table: relay dwell, on delay, export setpoint, dither import and "
+                             "rise ahead (closed loop, two-load house)")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")

@@ -144,7 +144,7 @@ class ClosedLoop:
         # _share_continuous). A rise taken ahead is a chosen guess, allowed too.
         import_free_w = believed_w - grid_w - relays_on_w + rise_w + self.params.dither_import_w
         continuous_w = self._share_continuous(loads, total_w - relays_on_w, now, import_free_w)
-        log.debug("grid %+.0f W (setpoint -%.0f W): loads %.0f W -> %.0f W", grid_w, self.params.setpoint_w,
+        log.debug("grid %+.0f W (export setpoint %.0f W): loads %.0f W -> %.0f W", grid_w, self.params.setpoint_w,
                   current_w, total_w)
         # The summary (the status's last_decision) says what was commanded, not what the loop wanted: after a
         # restart every relay rests its min_off_s, and "loads 0 W -> 1580 W" with all of them off reads wrong.
@@ -366,9 +366,9 @@ class ClosedLoop:
         The cap is where the sigma-delta stops: between two whole percents it sends the upper one part of the
         time, and when that percent is believed to draw more than the surplus, each time is an import of the
         difference (a 40-58 W step in the middle of a 2.3 kW heater's curve, against a few watts of setpoint).
-        Capped, the load stays on the percent under it and the difference is exported; its target is capped
-        too, so the loop does not wind up on an error it may not answer. docs/control.md has what it does to
-        the replays' figures."""
+        Capped, the load stays on the percent under it and the difference is exported; its target goes no
+        further than the percent over the cap, so the loop does not wind up on an error it may not answer.
+        docs/control.md has what it does to the replays' figures."""
         counted_w = 0.0
         for load in loads:
             if isinstance(load, RelayEquipment):
@@ -388,7 +388,13 @@ class ClosedLoop:
                 take_w = min(take_w, load.watts_above(command_w) if isinstance(load, VariableEquipment)
                              else command_w)
                 if command_w < floor_w:
-                    take_w = command_w = 0.0
+                    # min_power bounds the target, and the percent under it may believe less: 150 W sent as
+                    # 22 % (141 W). That percent under the bound, it stays (off at once, on at the next reading,
+                    # was a switch every 2 s at dawn).
+                    if isinstance(load, VariableEquipment) and load.command_for(floor_w)[1] <= command_w:
+                        command_w, take_w = floor_w, max(take_w, floor_w)
+                    else:
+                        take_w = command_w = 0.0
             state = self._continuous_state(load)
             if load.set_power(command_w, now, f"grid feedback, {available_w:.0f} W for the variable loads"):
                 state.target_w, state.believed_w = take_w, load.current_power_w

@@ -151,11 +151,10 @@ class VariableEquipment(Equipment):
         return float(math.floor(float(self.curve.percent_for(watts)) + 1e-9)) if watts > 0 else 0.0
 
     def watts_above(self, watts: float) -> float:
-        """What the next whole percent up from the one `watts` is sent as is believed to draw (the first one
-        the variator conducts at, from off; the max, at the top)."""
-        percent = self._whole_percent(watts)
-        above = max(percent + 1.0, float(math.ceil(self.min_percent)))
-        return min(float(self.curve.watts_at(above)), self._max_power_w) if above <= 100 else self._max_power_w
+        """What the whole percent over the one `watts` is sent as is believed to draw (min_percent at least;
+        the max at the top)."""
+        above = max(self._whole_percent(watts) + 1.0, float(math.ceil(self.min_percent)))
+        return min(self._made(above)[1], self._max_power_w) if above <= 100 else self._max_power_w
 
     def command_for(self, watts: float) -> tuple[Command, float]:
         # The whole percent under `watts`, and what it is believed to draw.
@@ -163,6 +162,9 @@ class VariableEquipment(Equipment):
         if percent < self.min_percent:
             # Below this the variator does not conduct reliably: off, and believed off.
             return Command(self.topic_set_power, "0", False), 0.0
+        return self._made(percent)
+
+    def _made(self, percent: float) -> tuple[Command, float]:
         known = self._command_at.get(percent)
         if known is None:
             known = self._command_at[percent] = (Command(self.topic_set_power, format_percent(percent), False),

@@ -90,6 +90,16 @@ def test_each_percent_is_made_once_and_means_what_the_curve_says(tmp_path: Path)
         assert float(percent) <= max(load.curve.percent_for(min(watts, load.max_power_w)), 0.0) + 1e-9
 
 
+def test_the_watts_of_the_next_whole_percent_up(tmp_path: Path) -> None:
+    # The closed loop's bound on the whole percents' import asks what the percent over its cap would draw (the
+    # linear test heater: 20 W a percent; min_percent 4; 2000 W at 100 %).
+    load = harness(tmp_path, "ecs").load("ecs")
+    assert load.watts_above(1010) == pytest.approx(1020)  # sent as 50 %: 51 % over it
+    assert load.watts_above(1000) == pytest.approx(1020)  # exactly 50 %: the same
+    assert load.watts_above(150) == pytest.approx(160)  # 7.5 % sent as 7 %: 8 % over it
+    assert load.watts_above(1995) == pytest.approx(2000) and load.watts_above(5000) == pytest.approx(2000)
+
+
 def test_min_percent_command_becomes_zero(tmp_path: Path) -> None:
     path = write_config(tmp_path, ("ecs",))
     path.write_text(path.read_text().replace("min_power = 150", "min_power = 10").replace(

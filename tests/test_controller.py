@@ -213,6 +213,27 @@ def test_a_whole_percent_that_would_import_more_than_dither_import_is_not_sent(t
     assert sum(drawn[10:]) / 30 == pytest.approx(1035, abs=3)
 
 
+def test_the_bound_keeps_the_lowest_percent_that_fits_under_it(tmp_path: Path) -> None:
+    # min_power (150 W) bounds the heater's target, and its whole percent may believe less: 150 W is sent as
+    # 7 % (140 W). This heater really draws 8.75 W more than its curve (148.75 W at 7 %), so with 152 W of
+    # surplus, once on, the bound is 140 + 3.25 + 5 = 148.25 W, under min_power but over the 140 W of 7 %:
+    # it stays on, where going off at once and back on at the next reading switched it every 2 s.
+    h = closed_loop(tmp_path, "ecs")
+    assert h.reg.controller is not None
+    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0)
+
+    class Warmer(House):
+        def real_w(self) -> float:
+            heater_w = watts(self.h, "ecs")
+            return super().real_w() + (8.75 if heater_w > 0 else 0.0)
+
+    house = Warmer(h, base_w=300, pv_w=300 + 152)
+    for _ in range(10):
+        house.read()
+        assert h.last(ECS) == "7"
+    assert h.on(ECS) == ["0", "7"]  # (the start's 0, then 7 % once)
+
+
 def test_dither_import_sets_how_far_the_upper_percent_may_import(tmp_path: Path) -> None:
     # The same 1010 W with 10 W allowed: 51 % may be sent, and the two percents average to the surplus.
     h = closed_loop(tmp_path, "ecs")
