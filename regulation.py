@@ -115,6 +115,13 @@ def _print_check(config: str, settings: Any) -> None:
     warned = "" if not count else (f" ({count} warning{plural} above)" if log.isEnabledFor(logging.WARNING)
                                    else f" ({count} warning{plural}, hidden by the log level: --log-level WARNING)")
     print(f"{config}: OK{warned}; loads in priority order: {loads}")
+    ev = settings.evaluate
+    # (a migrated config's margin is the setpoint the loop keeps: the user sees it here, with its default)
+    if ev.algorithm == "closed_loop":
+        print(f"  regulation:  closed loop: export setpoint {ev.margin_w:g} W (margin), variable loads' whole percents "
+              f"importing {ev.dither_import_w:g} W at most (dither_import)")
+    else:
+        print(f"  regulation:  Hébert's rule: margin {ev.margin_w:g} W, balance threshold {ev.balance_threshold_w:g} W")
     print(f"  broker:      {mq.host}:{mq.port}{' (TLS)' if mq.tls else ''} as {mq.client_id!r}")
     print(f"  status file: {st.file}" + ("" if st.persistent else " (not saved: [status] persistent = false)"))
     print(f"  log file:    {lg.file if lg.file else 'none: standard error (the journal under systemd)'}")

@@ -58,6 +58,21 @@ def test_check_names_broker_status_and_log(tmp_path: Path) -> None:
     assert not (tmp_path / "logs" / "pyseb.log").exists()  # a check writes no log
 
 
+@pytest.mark.parametrize(("algorithm", "margin", "said"), [
+    ("closed_loop", "", "regulation:  closed loop: export setpoint 0 W (margin), variable loads' whole percents "
+                        "importing 5 W at most (dither_import)"),
+    ("closed_loop", "margin = 20\n", "regulation:  closed loop: export setpoint 20 W (margin)"),
+    ("hebert", "", "regulation:  Hébert's rule: margin 10 W, balance threshold 20 W"),
+])
+def test_check_says_the_rule_and_its_setpoint(tmp_path: Path, algorithm: str, margin: str, said: str) -> None:
+    # A migrated config keeps the seed's margin = 20 as its export setpoint: the check says what the loop keeps.
+    config = write_config(tmp_path, ("ecs",), algorithm=algorithm)
+    config.write_text(config.read_text().replace("margin = 20\n", margin))
+    result = run("-c", str(config), "--check")
+    assert result.returncode == 0, result.stderr
+    assert f"  {said}" in result.stdout
+
+
 @pytest.mark.parametrize(("ecs", "said"), [
     ("", "full tank (ecs): inferred from the house meter"),
     ("topic_read_power = smeter/pzem/ECS\n",
