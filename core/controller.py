@@ -141,14 +141,17 @@ class ClosedLoop:
                                           measures_wait, waiting)
         # What the continuous loads could draw with the grid at 0 W, on their commands' believed watts, plus what
         # a command may import: no whole percent over it, the sigma-delta's upper one included (see
-        # _share_continuous). A rise taken ahead is a chosen guess, allowed too.
-        import_free_w = believed_w - grid_w - relays_on_w + rise_w + self.params.dither_import_w
+        # _share_continuous). The grid counts at `gain`, as in the loop: a meter that averages shows a step over
+        # a few readings, and the bound taking it whole would move the heater twice. A rise taken ahead is a
+        # chosen guess, allowed too.
+        import_free_w = (believed_w - self.params.gain * grid_w - relays_on_w + rise_w
+                         + self.params.dither_import_w)
         continuous_w = self._share_continuous(loads, total_w - relays_on_w, now, import_free_w)
         log.debug("grid %+.0f W (export setpoint %.0f W): loads %.0f W -> %.0f W", grid_w, self.params.setpoint_w,
                   current_w, total_w)
         # The summary (the status's last_decision) says what was commanded, not what the loop wanted: after a
         # restart every relay rests its min_off_s, and "loads 0 W -> 1580 W" with all of them off reads wrong.
-        summary = f"grid {grid_w:+.0f} W: loads {current_w:.0f} W -> {relays_on_w + continuous_w:.0f} W"
+        summary = f"grid {grid_w:+.0f} W: loads {believed_w:.0f} W -> {relays_on_w + continuous_w:.0f} W"
         if waiting:
             # (the relays are judged on the undamped total: at gain < 1 it is the larger)
             summary += f" ({max(total_w, relay_total_w):.0f} W wanted; waiting: {', '.join(waiting)})"
@@ -360,8 +363,8 @@ class ClosedLoop:
     def _share_continuous(self, loads: Sequence[Equipment], available_w: float, now: float,
                           import_free_w: float) -> float:
         """Give `available_w` to the continuous loads in order, none more than `import_free_w` leaves it (the
-        watts they may draw for a grid at 0 W, plus `dither_import`); returns the watts they now count for (a
-        command that could not be published leaves a load's count where it was).
+        watts they may draw for a grid at 0 W, plus `dither_import`); returns what their commands are believed
+        to draw (the decision's summary says what was sent, not the targets).
 
         The cap is where the sigma-delta stops: between two whole percents it sends the upper one part of the
         time, and when that percent is believed to draw more than the surplus, each time is an import of the
@@ -369,7 +372,7 @@ class ClosedLoop:
         Capped, the load stays on the percent under it and the difference is exported; its target goes no
         further than the percent over the cap, so the loop does not wind up on an error it may not answer.
         docs/control.md has what it does to the replays' figures."""
-        counted_w = 0.0
+        drawn_w = 0.0
         for load in loads:
             if isinstance(load, RelayEquipment):
                 continue
@@ -398,7 +401,7 @@ class ClosedLoop:
             state = self._continuous_state(load)
             if load.set_power(command_w, now, f"grid feedback, {available_w:.0f} W for the variable loads"):
                 state.target_w, state.believed_w = take_w, load.current_power_w
-            counted_w += state.target_w if load.current_power_w > 0 else 0.0  # (as _current_w counts it)
+            drawn_w += load.current_power_w
             available_w -= take_w
-            import_free_w -= take_w
-        return counted_w
+            import_free_w -= load.current_power_w  # (what it is believed to draw: the meter will show that)
+        return drawn_w

@@ -15,6 +15,22 @@ from settings.problems import ConfigProblem
 REQUIRED: Any = object()  # sentinel default: the key must be given
 
 
+@dataclass(frozen=True, slots=True, repr=False)
+class ByAlgorithm:
+    """A default that depends on `[evaluate] algorithm`: the config resolves it once the algorithm is read."""
+
+    values: tuple[tuple[str, float], ...]  # (algorithm, default)
+
+    def for_algorithm(self, algorithm: str | None) -> float:
+        """The default under `algorithm` (the first one's for an unknown one)."""
+        return next((value for name, value in self.values if name == algorithm), self.values[0][1])
+
+    def __repr__(self) -> str:  # (what the reference and a "None means not set" warning show)
+        return ", ".join(f"{value:g} under {name}" for name, value in self.values)
+
+    __str__ = __repr__
+
+
 def _parse_bool(text: str) -> bool:
     lowered = text.strip().lower()
     if lowered in ("1", "true", "yes", "on"):

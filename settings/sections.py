@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from settings.options import Option
+from settings.options import ByAlgorithm, Option
 
 MQTT_OPTIONS: tuple[Option, ...] = (
     Option("host", str, "127.0.0.1", "broker address", aliases=("broker_ip",)),
@@ -34,15 +34,15 @@ ALGORITHMS = ("closed_loop", "hebert")
 CLOSED_LOOP_EVALUATE_KEYS = ("gain", "anticipate", "anticipate_rise", "dither_import", "import_guard",
                              "import_guard_time")
 # `margin` when the config does not set it: the closed loop's dither_import does what a setpoint did against the
-# whole percents' import, at less cost in capture (docs/control.md); Hébert's rule has no such cap.
-DEFAULT_MARGIN_W = {"closed_loop": 0.0, "hebert": 10.0}
+# whole percents' import, at less cost in capture (docs/control.md); Hébert's rule has no such bound.
+DEFAULT_MARGIN_W = ByAlgorithm((("closed_loop", 0.0), ("hebert", 10.0)))
 
 EVALUATE_OPTIONS: tuple[Option, ...] = (
     Option("algorithm", str, "closed_loop", "closed_loop (grid feedback, relay dwell) or hebert (the seed's "
            "open-loop step rule, exactly)", choices=ALGORITHMS),
-    Option("margin", "float?", None, "export setpoint: watts kept flowing to the grid (both algorithms; the "
-           "seed's sample sets 20). Default: 0 under closed_loop (its dither_import bounds what the variable load's "
-           "whole percents import), 10 under hebert", min=0),
+    Option("margin", float, DEFAULT_MARGIN_W, "export setpoint: watts kept flowing to the grid (both algorithms; "
+           "the seed's sample sets 20); under closed_loop, dither_import bounds what the variable load's whole "
+           "percents import", min=0),
     Option("balance_threshold", float, 20.0, "hebert only: surplus (watts) under which nothing changes", min=0),
     Option("period", float, 1.0, "minimum seconds between two decisions (the meters set the pace)", min=0.01,
            max=3600),

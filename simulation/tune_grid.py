@@ -16,9 +16,9 @@ from pathlib import Path
 from equipments.registry import resolve_kind
 from field.config import FIELD_EVALUATE_OPTIONS, FIELD_LOAD_OPTIONS
 from settings.config import load_settings, read_parser
-from settings.options import Option
+from settings.options import UNSET_WORDS, ByAlgorithm, Option
 from settings.problems import ConfigError
-from settings.sections import DEFAULT_MARGIN_W, EVALUATE_OPTIONS
+from settings.sections import EVALUATE_OPTIONS
 from simulation.config import read_sim_config
 from simulation.variants import make_paths_absolute, value_as_in_config
 
@@ -148,10 +148,10 @@ def current_setting(config: Path, axes: Sequence[Axis]) -> tuple[str | None, ...
             raw = next((cp.get(section, name, raw=True) for name in (key, *option.aliases)
                         if cp.has_option(section, name)), None)
             try:
-                now = option.default if raw is None else option.parse(raw)
-                if raw is None and (section, key) == ("evaluate", "margin"):  # (its default is the algorithm's)
-                    now = DEFAULT_MARGIN_W.get(cp.get("evaluate", "algorithm", fallback="").strip(),
-                                               DEFAULT_MARGIN_W["closed_loop"])
+                # (the seed's None means not set, as the daemon reads it)
+                now = option.default if raw is None or raw.strip() in UNSET_WORDS else option.parse(raw)
+                if isinstance(now, ByAlgorithm):  # (margin's default is the algorithm's)
+                    now = now.for_algorithm(cp.get("evaluate", "algorithm", fallback="closed_loop").strip())
                 found.add(next((v for v in axis.values if option.parse(v) == now), None))
             except (ValueError, TypeError):  # (a bad value in the config: the replays say so)
                 found.add(None)

@@ -96,6 +96,15 @@ def test_the_export_setpoint_defaults_to_the_algorithm_s(tmp_path: Path) -> None
     assert load_settings(path).evaluate.margin_w == 20
     path.write_text(text.replace("margin = 20\n", "margin = 20\ndither_import = 0\n"))
     assert load_settings(path).evaluate.margin_w == 20 and load_settings(path).evaluate.dither_import_w == 0
+    # The seed's None means not set, with a warning that says the default; an empty value is refused.
+    path.write_text(text.replace("margin = 20\n", "margin = None\n"))
+    settings = load_settings(path)
+    assert settings.evaluate.margin_w == 0
+    assert any("margin: None means not set: using the default 0 under closed_loop, 10 under hebert" in w
+               for w in settings.warnings)
+    path.write_text(text.replace("margin = 20\n", "margin =\n"))
+    with pytest.raises(ConfigError, match=r"\[evaluate\] margin: could not convert"):
+        load_settings(path)
 
 
 def test_seed_config_loads(tmp_path: Path) -> None:

@@ -234,6 +234,43 @@ def test_the_bound_keeps_the_lowest_percent_that_fits_under_it(tmp_path: Path) -
     assert h.on(ECS) == ["0", "7"]  # (the start's 0, then 7 % once)
 
 
+def test_the_config_s_bound_and_setpoint_reach_the_loop(tmp_path: Path) -> None:
+    config = write_config(tmp_path, ("ecs",), period=1, algorithm="closed_loop")
+    config.write_text(config.read_text().replace("margin = 20\n", "dither_import = 20\n"))
+    h = Harness(config)
+    assert h.reg.controller is not None
+    assert (h.reg.controller.params.dither_import_w, h.reg.controller.params.setpoint_w) == (20, 0)
+
+
+def test_the_bound_counts_a_relay_that_stays_on(tmp_path: Path) -> None:
+    # The radiator first, on, then the heater: what the heater may draw is the surplus less the radiator's
+    # 1000 W. 1010 W are left for it, and 51 % would import 10 W: it stays at 50 %.
+    h = closed_loop(tmp_path, "radiator", "ecs")
+    assert h.reg.controller is not None
+    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0)
+    house = House(h, base_w=300, pv_w=300 + 1000 + 1010)
+    drawn = []
+    for _ in range(40):
+        house.read()
+        drawn.append(watts(h, "ecs"))
+    assert h.load("radiator").is_on and set(drawn[10:]) == {1000.0}
+
+
+def test_at_gain_under_1_the_bound_moves_as_the_loop_does(tmp_path: Path) -> None:
+    # gain 0.5 (a meter that averages): a 200 W step of the house takes the heater down by half of it at the
+    # first reading, the bound too; taking it whole, the bound would move the heater twice as far.
+    h = closed_loop(tmp_path, "ecs")
+    assert h.reg.controller is not None
+    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0, gain=0.5)
+    house = House(h, base_w=300, pv_w=300 + 1010)  # (50 %, 1000 W: 51 % would import 10 W)
+    for _ in range(30):
+        house.read()
+    assert watts(h, "ecs") == 1000
+    house.base_w += 200  # 190 W of import: the loop takes 95 W back, to 915 W (45 %, 900 W); the bound, at
+    house.read()         # 1000 - 95 + 5 = 910 W, agrees (whole, 815 W, it would send 40 %: 800 W)
+    assert watts(h, "ecs") == 900
+
+
 def test_dither_import_sets_how_far_the_upper_percent_may_import(tmp_path: Path) -> None:
     # The same 1010 W with 10 W allowed: 51 % may be sent, and the two percents average to the surplus.
     h = closed_loop(tmp_path, "ecs")

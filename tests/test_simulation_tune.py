@@ -201,6 +201,18 @@ def test_the_current_setting_is_the_config_s_value_else_the_default(tmp_path: Pa
     assert current_setting(config, axes)[0] == "150"
 
 
+def test_an_unset_margin_is_the_algorithm_s_default(tmp_path: Path) -> None:
+    # margin's default is 0 W under the closed loop and 10 W under Hébert's rule; the seed's None means unset.
+    config = write_config(tmp_path, "radiator = constant")
+    axes = build_grid(config, ["evaluate.margin=0,10,20"])
+    text = config.read_text()
+    for margin, algorithm, current in (("", "", "0"), ("", "algorithm = hebert\n", "10"),
+                                       ("margin = None\n", "algorithm = closed_loop\n", "0"),
+                                       ("margin = None\n", "algorithm = hebert\n", "10")):
+        config.write_text(text.replace("margin = 20\n", margin + algorithm))
+        assert current_setting(config, axes) == (current,), (margin, algorithm)
+
+
 def test_a_tie_recommends_no_change(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # A surplus far above the radiator's 1000 W: its hysteresis changes nothing.
     config = write_config(tmp_path, "radiator = constant")
