@@ -98,6 +98,12 @@ def test_the_watts_of_the_next_whole_percent_up(tmp_path: Path) -> None:
     assert load.watts_above(1000) == pytest.approx(1020)  # exactly 50 %: the same
     assert load.watts_above(150) == pytest.approx(160)  # 7.5 % sent as 7 %: 8 % over it
     assert load.watts_above(1995) == pytest.approx(2000) and load.watts_above(5000) == pytest.approx(2000)
+    # A max_power under the curve's top caps it; a fractional min_percent: the first whole percent over it.
+    path = write_config(tmp_path, ("ecs",))
+    path.write_text(path.read_text().replace("min_percent = 4", "min_percent = 4.5\nmax_power = 1500"))
+    capped = Harness(path).load("ecs")
+    assert capped.watts_above(1490) == pytest.approx(1500) and capped.watts_above(1500) == pytest.approx(1500)
+    assert capped.watts_above(0) == pytest.approx(100)  # off: the first percent over is 5 % (4.5 rounded up)
 
 
 def test_min_percent_command_becomes_zero(tmp_path: Path) -> None:

@@ -256,6 +256,26 @@ def test_the_bound_counts_a_relay_that_stays_on(tmp_path: Path) -> None:
     assert h.load("radiator").is_on and set(drawn[10:]) == {1000.0}
 
 
+def test_the_bound_is_shared_down_the_variable_loads(tmp_path: Path) -> None:
+    # Two heaters: the first at its 2000 W max, 1010 W left for the second, whose 51 % would import 10 W: what
+    # the first is believed to draw comes off the bound before the second's turn, so it stays at 50 %.
+    h = closed_loop(tmp_path, "ecs")
+    config = h.config
+    text = config.read_text().replace("ecs = variable\n", "ecs = variable\necs2 = variable\n")
+    config.write_text(text + "\n[ecs2]\ntopic_set_power = regul/vload/ECS2/cmd\ncalibration = linear.csv\n"
+                      "min_power = 150\n")
+    h = Harness(config)
+    h.reg.tick(NOON - 3600)
+    assert h.reg.controller is not None
+    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0, anticipate=0.0)
+    house = House(h, base_w=300, pv_w=300 + 2000 + 1010)
+    drawn = []
+    for _ in range(40):
+        house.read()
+        drawn.append((watts(h, "ecs"), watts(h, "ecs2")))
+    assert set(drawn[10:]) == {(2000.0, 1000.0)}
+
+
 def test_at_gain_under_1_the_bound_moves_as_the_loop_does(tmp_path: Path) -> None:
     # gain 0.5 (a meter that averages): a 200 W step of the house takes the heater down by half of it at the
     # first reading, the bound too; taking it whole, the bound would move the heater twice as far.
