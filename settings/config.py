@@ -27,7 +27,6 @@ from settings.load_checks import warn_capped_max_power, warn_closed_loop_keys
 from settings.options import ByAlgorithm, SectionReader
 from settings.problems import ConfigError, ConfigProblem
 from settings.sections import (
-    DEFAULT_MARGIN_W,
     EVALUATE_OPTIONS,
     IGNORED_SECTIONS,
     LEGACY_IGNORED,
@@ -168,7 +167,7 @@ def load_settings(path: str | Path) -> Settings:
         topic_availability=mqtt_raw["topic_availability"], topic_report=mqtt_raw["topic_report"],
     )
     evaluate = EvaluateSettings(
-        margin_w=(DEFAULT_MARGIN_W.for_algorithm(evaluate_raw["algorithm"])
+        margin_w=(evaluate_raw["margin"].for_algorithm(evaluate_raw["algorithm"])  # (unset: the algorithm's)
                   if isinstance(evaluate_raw["margin"], ByAlgorithm) else evaluate_raw["margin"]),
         balance_threshold_w=evaluate_raw["balance_threshold"],
         period_s=evaluate_raw["period"], meter_timeout_s=evaluate_raw["meter_timeout"],
