@@ -377,7 +377,8 @@ class ClosedLoop:
             if isinstance(load, RelayEquipment):
                 continue
             take_w = min(max(available_w, 0.0), load.max_power_w)
-            floor_w = load.min_power_w if isinstance(load, VariableEquipment) else 0.0
+            variable = load if isinstance(load, VariableEquipment) else None  # (a user's own class may be neither)
+            floor_w = variable.min_power_w if variable is not None else 0.0
             if take_w < floor_w:
                 take_w = 0.0  # under min_power the triac misfires: off, and the surplus goes on down the list
             command_w = take_w
@@ -388,13 +389,12 @@ class ClosedLoop:
                 # The target keeps what the sigma-delta carries, up to the percent over the cap: clamped at the
                 # cap, the carry was lost at each upper percent and the mean fell short of the surplus (1030 W
                 # for 1035 W between 1020 and 1040 W); unclamped, it would wind up while the cap holds.
-                take_w = min(take_w, load.watts_above(command_w) if isinstance(load, VariableEquipment)
-                             else command_w)
-                if command_w < floor_w:
+                take_w = min(take_w, variable.watts_above(command_w) if variable is not None else command_w)
+                if variable is not None and command_w < floor_w:
                     # min_power bounds the target, and the percent under it may believe less: 150 W sent as
                     # 22 % (141 W). That percent under the bound, it stays (off at once, on at the next reading,
                     # was a switch every 2 s at dawn).
-                    if isinstance(load, VariableEquipment) and load.command_for(floor_w)[1] <= command_w:
+                    if variable.command_for(floor_w)[1] <= command_w:
                         command_w, take_w = floor_w, max(take_w, floor_w)
                     else:
                         take_w = command_w = 0.0

@@ -16,7 +16,7 @@ from pathlib import Path
 from equipments.registry import resolve_kind
 from field.config import FIELD_EVALUATE_OPTIONS, FIELD_LOAD_OPTIONS
 from settings.config import load_settings, read_parser
-from settings.options import UNSET_WORDS, ByAlgorithm, Option
+from settings.options import ByAlgorithm, Option, SectionReader
 from settings.problems import ConfigError
 from settings.sections import EVALUATE_OPTIONS
 from simulation.config import read_sim_config
@@ -140,21 +140,19 @@ def current_setting(config: Path, axes: Sequence[Axis]) -> tuple[str | None, ...
     relays it sets do not all run the same one."""
     cp = read_parser(config)
     schema, _, _ = _schema(cp)
+    # The daemon's own reader (aliases, the seed's None for "not set"); a bad value reads as None, and its
+    # problem is the replays' to say.
+    reader = SectionReader()
     current: list[str | None] = []
     for axis in axes:
         found: set[str | None] = set()
         for section, key in axis.targets:
             option = schema[section][key]
-            raw = next((cp.get(section, name, raw=True) for name in (key, *option.aliases)
-                        if cp.has_option(section, name)), None)
-            try:
-                # (the seed's None means not set, as the daemon reads it)
-                now = option.default if raw is None or raw.strip() in UNSET_WORDS else option.parse(raw)
-                if isinstance(now, ByAlgorithm):  # (margin's default is the algorithm's)
-                    now = now.for_algorithm(cp.get("evaluate", "algorithm", fallback="closed_loop").strip())
-                found.add(next((v for v in axis.values if option.parse(v) == now), None))
-            except (ValueError, TypeError):  # (a bad value in the config: the replays say so)
-                found.add(None)
+            now = reader.read(cp, section, [option])[key]
+            if isinstance(now, ByAlgorithm):  # (margin's default is the algorithm's)
+                now = now.for_algorithm(cp.get("evaluate", "algorithm", fallback="closed_loop").strip())
+            # (the axis's values parse: build_grid refused any that does not)
+            found.add(next((v for v in axis.values if option.parse(v) == now), None))
         current.append(found.pop() if len(found) == 1 else None)
     return tuple(current)
 
