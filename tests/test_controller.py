@@ -362,10 +362,10 @@ def test_the_import_guard_sheds_against_the_dwell(tmp_path: Path) -> None:
     house.read()
     assert h.last(RADIATOR) == "ON"
     house.pv_w = 500  # a cloud: 800 W of import with the radiator alone, far inside its minimum on time
-    house.read()  # the import begins: the heater goes to 0, the radiator is held
+    # The import begins, 2800 W: the heater gives back its 2000 W at this decision (to 0), the radiator is
+    # held; the 800 W the heater cannot answer count from this first reading: 1600 W.s.
+    house.read()
     assert watts(h, "ecs") == 0 and h.last(RADIATOR) == "ON"
-    house.read()  # 1600 W.s
-    assert h.last(RADIATOR) == "ON"
     house.read()  # 3200 W.s: shed
     assert h.last(RADIATOR) == "OFF"
     assert h.reg.controller is not None and h.reg.controller.guard_sheds == 1
@@ -375,8 +375,10 @@ def test_a_small_import_must_last_the_whole_guard_time(tmp_path: Path) -> None:
     h = closed_loop(tmp_path, "ecs", "radiator")
     house = House(h, base_w=300, pv_w=300 + 3000 + 20)
     house.read()
-    house.pv_w = 1150  # 150 W of import: 300 W.s a reading
-    for _ in range(7):  # the first reading starts the count, six more: 1800 W.s
+    house.pv_w = 1150  # 150 W of import with the radiator alone: 300 W.s a reading
+    # The first reading's 2150 W of import counts only for the 150 W the heater cannot give back (all of it
+    # would be 4300 W.s: a shed at once); five more: 1800 W.s.
+    for _ in range(6):
         house.read()
         assert h.last(RADIATOR) == "ON"
     house.read()  # 2100 W.s, after 14 s
@@ -542,8 +544,9 @@ def test_the_guard_sheds_the_lowest_priority_first(tmp_path: Path) -> None:
     house.read()
     assert h.last(RADIATOR) == "ON" and h.last(SMALL) == "1"
     house.pv_w = 300  # 1300 W of import, both held by their minimum on time
-    house.read()  # the import begins
-    house.read()  # 2600 W.s: one shed, the small relay, last in priority
+    # No variable load to give any of it back: it counts from the first reading, 2600 W.s: one shed, the
+    # small relay, last in priority.
+    house.read()
     assert h.last(SMALL) == "0" and h.last(RADIATOR) == "ON"
     assert h.reg.controller is not None and h.reg.controller.guard_sheds_by == {"small": 1}
     house.read()  # 1000 W more for 2 s: as much again, the radiator
@@ -871,17 +874,13 @@ def test_an_import_dipping_under_the_guard_level_every_other_reading_still_reach
     house.read()
     assert h.last(RADIATOR) == "ON"
     house.pv_w = 500  # the heater goes to 0 at the first import: the radiator alone, 800 W of import
-    house.read()  # the step: the loop answers it, not counted
-    assert watts(h, "ecs") == 0
-    house.base_w, house.pv_w = 300 - 720, 500  # 80 W of import
-    house.read()  # (an import after an import: +160 W.s? no: under the level, -200 W.s; 0 stays 0)
-    house.base_w = 300
-    house.read()  # 800 W after 80 W: 1600 W.s
+    house.read()  # the step (2800 W): the heater answers 2000 W of it, the other 800 W count: 1600 W.s
+    assert watts(h, "ecs") == 0 and h.last(RADIATOR) == "ON"
+    house.base_w = 300 - 720  # 80 W of import
+    house.read()  # under the level: -200 W.s, 1400 W.s (emptied, 0)
     assert h.last(RADIATOR) == "ON"
-    house.base_w = 300 - 720
-    house.read()  # 1400 W.s
     house.base_w = 300
-    house.read()  # 3000 W.s: shed
+    house.read()  # 800 W after 80 W: 3000 W.s, shed (emptied, 1600 W.s: held on)
     assert h.last(RADIATOR) == "OFF"
     assert h.reg.controller is not None and h.reg.controller.guard_sheds == 1
 
@@ -899,8 +898,8 @@ def test_an_import_no_relay_could_answer_does_not_store_up_a_shed(tmp_path: Path
     for _ in range(10):  # export for 20 s, the guard's time: the full count drains (200 W.s a reading)
         house.read()
     assert h.last(RADIATOR) == "ON"
-    house.base_w = 300 + 170  # 150 W of import with the radiator on, held by its min_on_s
-    for _ in range(7):
+    house.base_w = 300 + 170  # 150 W of import with the radiator on, held by its min_on_s: 300 W.s a reading
+    for _ in range(6):  # (from the first reading: no variable load gives any of it back)
         house.read()
         assert h.last(RADIATOR) == "ON"
     house.read()
