@@ -20,9 +20,16 @@ HEADER = re.compile(r"broker pid (\d+) on [\d.]+:\d+, daemon pid (\d+), work dir
 LIVE = re.compile(r"^(\d\d:\d\d)\s+(-?\d+)\s+(-?\d+)\s+(-?\d+) \(([\d.]+)\)\s+(-?\d+)\s+(-?\d+)\s+(-?\d+)$")
 
 
+def _sigint_at_its_default() -> None:
+    # (in the child, before exec) A terminal's Ctrl-C reaches a demo whose SIGINT is at its default. Run in
+    # the background of a non-interactive shell (`pytest &`), pytest ignores SIGINT; the demo would inherit
+    # that, Python would install no KeyboardInterrupt, and the Ctrl-C test would wait for nothing.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _demo(*args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "simulation", "demo", *args], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_sigint_at_its_default)
 
 
 def _alive(pid: int) -> bool:
