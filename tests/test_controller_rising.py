@@ -1,0 +1,85 @@
+"""The closed loop while the sun comes back: a relay does not switch on after an off relay that may switch on
+while production rises (core/controller.py, `_switch_relays`). Switched on at the start of the rise, its
+min_on_s would hold off the relay before it, which the rest of the rise covers: the lower priority would keep
+the power the higher one could use for ten minutes.
+
+The same test house as tests/test_controller.py: a 1000 W radiator, then a 300 W relay (`small`); an export
+setpoint of 20 W; readings every 2 s."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.test_controller import RADIATOR, SMALL, House, closed_loop
+
+
+def test_while_the_sun_comes_back_a_relay_waits_for_the_one_before_it(tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "radiator", "small")
+    house = House(h, base_w=300, pv_w=300 + 100)
+    house.read()
+    house.read()
+    for _ in range(3):  # +100 W a reading (50 W/s): 400 W of surplus covers the small relay...
+        house.pv_w += 100
+        house.read()
+    assert h.last(SMALL) == "0" and h.last(RADIATOR) == "OFF"  # ...which waits: the rise goes on
+    assert h.reg.last_decision.endswith("waiting: small (production rising))")
+    for _ in range(6):  # 1000 W of surplus: still short of the radiator's 1000 W and the 20 W setpoint
+        house.pv_w += 100
+        house.read()
+        assert h.last(SMALL) == "0" and h.last(RADIATOR) == "OFF"
+    house.pv_w += 100  # 1100 W
+    house.read()
+    assert h.last(RADIATOR) == "ON" and h.last(SMALL) == "0"
+    for _ in range(10):  # the sun holds: 100 W left, nothing for the small relay
+        house.read()
+        assert h.last(RADIATOR) == "ON" and h.last(SMALL) == "0"
+
+
+def test_once_the_rise_stops_the_relay_comes_on(tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "radiator", "small")
+    house = House(h, base_w=300, pv_w=300 + 100)
+    house.read()
+    house.read()
+    house.pv_w += 300  # a cloud gone at once: 400 W of surplus, rising at this reading
+    house.read()
+    assert h.last(SMALL) == "0"
+    house.read()  # the same production: no rise any more
+    assert h.last(SMALL) == "1" and h.last(RADIATOR) == "OFF"
+
+
+def test_a_rise_as_slow_as_the_days_own_waits_for_nothing(tmp_path: Path) -> None:
+    # 4 W a reading (2 W/s): the morning's own rise on a house array, under the 5 W/s of a sun coming back.
+    h = closed_loop(tmp_path, "radiator", "small")
+    house = House(h, base_w=300, pv_w=300 + 300)
+    house.read()
+    while h.last(SMALL) == "0":
+        house.pv_w += 4
+        house.read()
+        assert house.pv_w - 300 < 320 + 8  # on at the first reading whose surplus covers it (and the setpoint)
+
+
+def test_with_no_relay_before_it_a_relay_does_not_wait_for_the_rise(tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "small")
+    house = House(h, base_w=300, pv_w=300 + 100)
+    house.read()
+    house.read()
+    house.pv_w += 300
+    house.read()
+    assert h.last(SMALL) == "1"
+
+
+def test_a_relay_before_it_held_off_by_its_dwell_is_not_waited_for(tmp_path: Path) -> None:
+    # The radiator just went off: its min_off_s (120 s) keeps it off whatever the rise; the small relay
+    # does not wait for it.
+    h = closed_loop(tmp_path, "radiator", "small", dwell_s=(0, 120))
+    house = House(h, base_w=300, pv_w=300 + 1100)
+    house.read()
+    assert h.last(RADIATOR) == "ON"
+    house.pv_w = 300 + 100  # a cloud: off (no dwell on)
+    house.read()
+    assert h.last(RADIATOR) == "OFF"
+    for _ in range(10):  # 20 s of it: the fall no longer weighs on the smoothed rate
+        house.read()
+    house.pv_w += 300  # the sun comes back, rising at this reading
+    house.read()
+    assert h.last(SMALL) == "1" and h.last(RADIATOR) == "OFF"
