@@ -32,11 +32,10 @@ log = logging.getLogger(__name__)
 # Two decisions further apart than this (a silence, a restart) say nothing about a trend of production,
 # and an import seen at both is not counted over the whole gap.
 MAX_GAP_S = 10.0
-# Production rising faster than this (W/s, smoothed over a few decisions) is the sun coming back after a
-# cloud: the day's own rise is under 1 W/s on a house array, and a meter's +-10 W of noise a reading, smoothed
-# so, moves the rate by some 2 W/s.
-RISING_W_S = 5.0
-RISE_SMOOTHING = 0.3  # each decision moves the smoothed rate 30 % of the way to its own
+# Each decision moves production's smoothed rate of change 30 % of the way to its own. The day's own rise is
+# under 1 W/s on a house array, and a meter's +-10 W of noise a reading, smoothed so, moves the rate by some
+# 2 W/s: both stay under the default `rising_rate` (5 W/s), which a sun coming back after a cloud passes.
+RISE_SMOOTHING = 0.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +49,9 @@ class ControlParams:
     anticipate: float = 1.0  # share of the last production fall taken again ahead (0: off)
     anticipate_rise: float = 0.0  # share of a rise of production seen twice in a row taken again ahead (0: off)
     dither_import_w: float = 5.0  # the most a whole percent over the surplus may import (the sigma-delta's upper one)
+    # Production rising faster than this (W/s, smoothed: RISE_SMOOTHING) is the sun coming back after a cloud: a
+    # relay waits while a relay before it may come on (_switch_relays); 0: off.
+    rising_rate_w_s: float = 5.0
 
 
 @dataclass(slots=True)
@@ -266,7 +268,8 @@ class ClosedLoop:
         # that may switch on: the rise may soon cover that one, and the lower relay's min_on_s would hold it
         # off. Switched on at 17:35 on Payerne 06-29 (demo house), the towel dryer kept the radiator, which
         # the surplus covered 30 s later, off for its ten minutes (capture 98.85 %; 99.11 % waiting).
-        rising = self._rise_w_s > RISING_W_S and self._last_change_w > 0
+        rate_w_s = self.params.rising_rate_w_s
+        rising = 0 < rate_w_s < self._rise_w_s and self._last_change_w > 0
         before_may_come = False
         for index, load in enumerate(loads):
             if not isinstance(load, RelayEquipment):

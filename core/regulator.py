@@ -53,12 +53,14 @@ class Regulator:
         # The closed loop (default) or Hébert's open-loop rule, exactly as the seed had it.
         self.controller: ClosedLoop | None = (
             ClosedLoop(ControlParams(ev.margin_w, ev.gain, ev.import_guard_w, ev.import_guard_s, ev.anticipate,
-                                     ev.anticipate_rise, ev.dither_import_w))
+                                     ev.anticipate_rise, ev.dither_import_w, ev.rising_rate_w_s))
             if ev.algorithm == "closed_loop" else None)
         if self.controller is not None:
+            rise = (f"relays wait out a rise over {ev.rising_rate_w_s:g} W/s" if ev.rising_rate_w_s > 0
+                    else "relays wait for no rise")
             log.info("regulation: closed loop (export setpoint %.0f W, whole percents importing %.0f W at most, "
-                     "gain %g, settle %g s, import guard %.0f W for %g s)", ev.margin_w, ev.dither_import_w, ev.gain,
-                     ev.settle_s, ev.import_guard_w, ev.import_guard_s)
+                     "gain %g, settle %g s, import guard %.0f W for %g s, %s)", ev.margin_w, ev.dither_import_w,
+                     ev.gain, ev.settle_s, ev.import_guard_w, ev.import_guard_s, rise)
         else:
             log.info("regulation: Hébert's rule (margin %.0f W, balance threshold %.0f W)", ev.margin_w,
                      ev.balance_threshold_w)

@@ -175,6 +175,7 @@ def load_settings(path: str | Path) -> Settings:
         anticipate=evaluate_raw["anticipate"], anticipate_rise=evaluate_raw["anticipate_rise"],
         dither_import_w=evaluate_raw["dither_import"],
         import_guard_w=evaluate_raw["import_guard"], import_guard_s=evaluate_raw["import_guard_time"],
+        rising_rate_w_s=evaluate_raw["rising_rate"],
         frozen_meter=evaluate_raw["frozen_meter"],
         status_time_s=evaluate_raw["status_time"], status_interval_s=evaluate_raw["status_interval"],
         timezone=timezone,

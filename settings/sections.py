@@ -32,7 +32,7 @@ MQTT_OPTIONS: tuple[Option, ...] = (
 ALGORITHMS = ("closed_loop", "hebert")
 # [evaluate] keys only the closed loop reads (settle is not one: the full-tank watch reads it with either rule).
 CLOSED_LOOP_EVALUATE_KEYS = ("gain", "anticipate", "anticipate_rise", "dither_import", "import_guard",
-                             "import_guard_time")
+                             "import_guard_time", "rising_rate")
 # `margin` when the config does not set it: the closed loop's dither_import does what a setpoint did against the
 # whole percents' import, at less cost in capture (docs/control.md); Hébert's rule has no such bound.
 DEFAULT_MARGIN_W = ByAlgorithm((("closed_loop", 0.0), ("hebert", 10.0)))
@@ -62,6 +62,9 @@ EVALUATE_OPTIONS: tuple[Option, ...] = (
            "once it lasts import_guard_time", min=1),
     Option("import_guard_time", float, 20.0, "closed_loop: seconds the import must last before the guard sheds",
            min=0),
+    Option("rising_rate", float, 5.0, "closed_loop: production rising faster than this (W/s, smoothed over a few "
+           "readings: the sun back after a cloud) keeps a relay off while a relay before it may still come on, "
+           "which the rise may cover; 0 = off (docs/control.md)", min=0),
     Option("meter_timeout", float, 10.0, "seconds of meter silence before every load goes to 0",
            min=0.05, max=3600),
     Option("frozen_meter", bool, True, "a meter that repeats the very same message is frozen: a repeat is no "
@@ -169,6 +172,7 @@ class EvaluateSettings:
     dither_import_w: float
     import_guard_w: float
     import_guard_s: float
+    rising_rate_w_s: float
     meter_timeout_s: float
     frozen_meter: bool
     status_time_s: float

@@ -50,12 +50,12 @@ class House:
 
 def closed_loop(tmp_path: Path, *loads: str, extra: str = "", anticipate: float = 0.0,
                 dwell_s: tuple[float, float] | None = None, status_interval_s: float = 1,
-                relay_options: str | dict[str, str] = "") -> Harness:
+                relay_options: str | dict[str, str] = "", evaluate_options: str = "") -> Harness:
     """A regulator with the closed loop; `anticipate` off unless asked, so each case shows one mechanism;
     `dwell_s` (min_on_s, min_off_s) for every relay, else their defaults; `relay_options`, lines for every
-    relay's section (or by relay name)."""
+    relay's section (or by relay name); `evaluate_options`, lines for [evaluate]."""
     config = write_config(tmp_path, loads, period=1, algorithm="closed_loop", extra=extra)
-    text = config.read_text().replace("[evaluate]\n", f"[evaluate]\nanticipate = {anticipate}\n")
+    text = config.read_text().replace("[evaluate]\n", f"[evaluate]\nanticipate = {anticipate}\n{evaluate_options}")
     text = text.replace("status_interval = 1\n", f"status_interval = {status_interval_s}\n")
     if dwell_s is not None:
         for relay in ("radiator", "small", "plug"):

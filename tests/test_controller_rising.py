@@ -13,15 +13,21 @@ from pathlib import Path
 from tests.test_controller import RADIATOR, SMALL, House, closed_loop
 
 
+def ramp_to_the_small_relays_cover(house: House) -> None:
+    """From 100 W of surplus, +100 W a reading (50 W/s) to 400 W: the small relay (300 W and the 20 W
+    setpoint) is covered at the last reading, production still rising."""
+    house.read()
+    house.read()
+    for _ in range(3):
+        house.pv_w += 100
+        house.read()
+
+
 def test_while_the_sun_comes_back_a_relay_waits_for_the_one_before_it(tmp_path: Path) -> None:
     h = closed_loop(tmp_path, "radiator", "small")
     house = House(h, base_w=300, pv_w=300 + 100)
-    house.read()
-    house.read()
-    for _ in range(3):  # +100 W a reading (50 W/s): 400 W of surplus covers the small relay...
-        house.pv_w += 100
-        house.read()
-    assert h.last(SMALL) == "0" and h.last(RADIATOR) == "OFF"  # ...which waits: the rise goes on
+    ramp_to_the_small_relays_cover(house)
+    assert h.last(SMALL) == "0" and h.last(RADIATOR) == "OFF"  # it waits: the rise goes on
     assert h.reg.last_decision.endswith("waiting: small (production rising))")
     for _ in range(6):  # 1000 W of surplus: still short of the radiator's 1000 W and the 20 W setpoint
         house.pv_w += 100
@@ -83,3 +89,15 @@ def test_a_relay_before_it_held_off_by_its_dwell_is_not_waited_for(tmp_path: Pat
     house.pv_w += 300  # the sun comes back, rising at this reading
     house.read()
     assert h.last(SMALL) == "1" and h.last(RADIATOR) == "OFF"
+
+
+
+def test_the_rising_rate_is_the_configs(tmp_path: Path) -> None:
+    # `[evaluate] rising_rate`: 0 turns the wait off; at 40 W/s the ramp's rate, smoothed (15, 25.5 then
+    # 32.9 W/s), stays under it. Either way the small relay comes on at once, as at the default it waits.
+    for rate in ("0", "40"):
+        folder = tmp_path / rate
+        folder.mkdir()
+        h = closed_loop(folder, "radiator", "small", evaluate_options=f"rising_rate = {rate}\n")
+        ramp_to_the_small_relays_cover(House(h, base_w=300, pv_w=300 + 100))
+        assert h.last(SMALL) == "1" and h.last(RADIATOR) == "OFF", rate

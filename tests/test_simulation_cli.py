@@ -136,6 +136,8 @@ def test_demo_config_scales_time_and_the_daemon_accepts_it(tmp_path: Path) -> No
     # a 10-minute dwell must not outlast a 60-second demo.
     assert settings.evaluate.settle_s == pytest.approx(1 / 30, rel=1e-3)
     assert settings.evaluate.import_guard_s == pytest.approx(20 / 30, rel=1e-3)
+    # A rate per second grows as much: the sun comes back 30 times faster on the daemon's clock.
+    assert settings.evaluate.rising_rate_w_s == pytest.approx(5 * 30)
     relays = {load.name: load.options for load in settings.equipments if load.KIND != "variable"}
     assert relays["radiator"]["min_on_s"] == pytest.approx(20) and relays["towel"]["min_off_s"] == pytest.approx(4)
     sim = read_sim_config(path)  # absolute paths: the copy works from its own directory
