@@ -17,6 +17,7 @@ modulator, closed through the real house). The same integration absorbs calibrat
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,9 +34,13 @@ log = logging.getLogger(__name__)
 # and an import seen at both is not counted over the whole gap.
 MAX_GAP_S = 10.0
 # Each decision moves production's smoothed rate of change 30 % of the way to its own. The day's own rise is
-# under 1 W/s on a house array, and a meter's +-10 W of noise a reading, smoothed so, moves the rate by some
-# 2 W/s: both stay under the default `rising_rate` (5 W/s), which a sun coming back after a cloud passes.
+# under 1 W/s on a house array, and a meter's +-10 W of noise a reading, smoothed so, moves the rate by about
+# 1 W/s (3 W/s at most, at a reading every 2 s): both stay under the default `rising_rate` (5 W/s), which a
+# sun coming back after a cloud passes.
 RISE_SMOOTHING = 0.3
+# A relay waits for the rise only for a relay before it that the rise, going on at its rate, would cover within
+# this many seconds (a 3 kW relay behind 2 kW of surplus is no reason to keep a 600 W one off).
+RISE_HORIZON_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +181,8 @@ class ClosedLoop:
         few readings. Taking the last fall again ahead (`anticipate`) halved the import on the cloudy day.
         A rise is taken ahead only when the reading before rose too (`anticipate_rise` of the smaller of the
         two; off by default): a meter's noise seldom rises twice in a row, and importing on a wrong guess
-        costs more than exporting on one."""
+        costs more than exporting on one. Also keeps production's smoothed rate of change (`_rise_w_s`, for
+        the relays' wait while it rises), started again after a gap or a clock stepped back."""
         last, self._last_production = self._last_production, (production_w, now)
         before_w, self._last_change_w = self._last_change_w, 0.0
         if last is None or not 0 < now - last[1] <= MAX_GAP_S:
@@ -205,31 +211,35 @@ class ClosedLoop:
 
     def _guard_due(self, grid_w: float, now: float, give_back_w: float) -> bool:
         """True when the import has gone on long enough to shed a relay against its dwell: once the energy
-        imported over `import_guard_w` reaches import_guard_w x import_guard_s. 100 W must last the whole
-        20 s; a 1 kW import is shed after 2 s.
+        imported over `import_guard_w` reaches import_guard_w x import_guard_s, at the second reading of the
+        import at the soonest. 100 W must last the whole 20 s; a 1 kW import is shed at its second reading.
 
-        The first reading of an import after an export counts only for what the continuous loads cannot give
-        back (`give_back_w`, their believed watts): the rest is the step the loop answers at that decision.
-        With the heater's tank full, a 2.2 kW oven switching on under two relays imported 500 W for one more
-        reading before the guard shed, at each of the oven's cycles (serf-east's caused import in the demo
-        house: 10.5 Wh counting none of that first reading, 9.7 Wh counting it).
+        A reading over the level after one at or under it (a new step) counts only for what the continuous
+        loads cannot give back (`give_back_w`, their believed watts): the rest is the step the loop answers at
+        that decision. With the heater's tank full, a 2.2 kW oven switching on under two relays imported
+        500 W for one more reading before the guard shed, at each of the oven's cycles, while such a first
+        reading counted for nothing (serf-east's caused import in the demo house: 10.5 Wh then, 9.7 Wh
+        now). The first reading of an import after an export sheds nothing on its own, however much it
+        counts: when the import began within the time since the last reading (up to MAX_GAP_S after lost
+        readings) is unknown, and the relays free to go off answer it at this very decision.
 
-        From the next reading on, each one over the level adds its import for the time since the last; one
-        at or under the level takes back what a reading at the level would add, rather than emptying the
-        count: an import that dips under the level every other reading (a hob pulsing, a house at the edge)
-        still reaches the guard (emptied, 1 kW and 90 W in turn went on for the relay's whole min_on_s)."""
+        Then each reading over the level adds its import for the time since the last; one at or under the
+        level takes back what a reading at the level would add, rather than emptying the count: an import
+        that dips under the level every other reading (a hob pulsing, a house at the edge) still reaches the
+        guard (emptied, 1 kW and 90 W in turn went on for the relay's whole min_on_s)."""
         level_w, full_ws = self.params.import_guard_w, self.params.import_guard_w * self.params.import_guard_s
         last, self._guard_seen = self._guard_seen, (grid_w, now)
         held_s = 0.0 if last is None else min(max(0.0, now - last[1]), MAX_GAP_S)  # (a clock stepped back: 0)
+        first = last is None or last[0] <= 0  # (the first reading of an import: it sheds nothing on its own)
         if grid_w > level_w:
-            counted_w = grid_w if last is not None and last[0] > 0 else grid_w - max(give_back_w, 0.0)
+            counted_w = grid_w - max(give_back_w, 0.0) if last is None or last[0] <= level_w else grid_w
             if counted_w > level_w:
                 # (full is full: an import no relay could answer must not leave a store that sheds the next
                 # relay at its first watt of import)
                 self._import_ws = min(self._import_ws + counted_w * held_s, full_ws)
         else:
             self._import_ws = max(0.0, self._import_ws - level_w * held_s)
-        return grid_w > 0 and self._import_ws >= full_ws
+        return grid_w > 0 and self._import_ws >= full_ws and not first
 
     # --- relays: decided first, the continuous loads take what is left -------------------------------
     def _switch_relays(self, loads: Sequence[Equipment], total_w: float, keep_total_w: float, guard: bool,
@@ -261,6 +271,7 @@ class ClosedLoop:
         # Watts of relays waiting out their on delay: not free for the relays after them, or a lower relay
         # would switch on in their place and its dwell keep them off.
         waiting_w = 0.0
+
         # A load of unknown power is measured by the house's step at the next reading: it switches on
         # alone, in a decision where no other relay switches, or the two steps would be taken for one.
         switched = measuring = False
@@ -270,7 +281,8 @@ class ClosedLoop:
         # the surplus covered 30 s later, off for its ten minutes (capture 98.85 %; 99.11 % waiting).
         rate_w_s = self.params.rising_rate_w_s
         rising = 0 < rate_w_s < self._rise_w_s and self._last_change_w > 0
-        before_may_come = False
+        reach_w = self._rise_w_s * RISE_HORIZON_S  # what the rise brings within the horizon
+        before_may_come = False  # an off relay before this one that may switch on and that the rise may reach
         for index, load in enumerate(loads):
             if not isinstance(load, RelayEquipment):
                 left_w -= load.max_power_w
@@ -278,6 +290,7 @@ class ClosedLoop:
             power_w = relay_power_w(load)
             hysteresis_w = load.hysteresis_w
             on = load.is_on
+            shortfall_w = math.inf  # (an off relay's: what the surplus lacks to cover it)
             if on:
                 # Within the hysteresis band the variable loads before it give back what it lacks; never
                 # so far that the loads' total with no export at all cannot cover the relays left on (that
@@ -292,6 +305,7 @@ class ClosedLoop:
             else:
                 # What the relays after it, held on by their dwell, will draw anyway is not free for it.
                 free_w = left_w - sum(held_w[index + 1:]) - waiting_w
+                shortfall_w = (power_w if power_w is not None else hysteresis_w) - free_w
                 claim_w = power_w if power_w is not None else free_w  # (an unknown power takes what is free)
                 covered = self._may_try(load, now) and free_w >= (power_w if power_w is not None else hysteresis_w)
                 clock = clocks[index]
@@ -335,8 +349,9 @@ class ClosedLoop:
                 drawn_w = power_w or 0.0
                 left_w -= drawn_w
                 on_w += drawn_w
-            elif free[index] and self._may_try(load, now):
-                before_may_come = True
+            elif (rising and shortfall_w <= reach_w and clocks[index].allows(load.min_on_s, load.min_off_s, now)
+                  and self._may_try(load, now)):
+                before_may_come = True  # (its clock read again: one switched off just now rests its min_off_s)
         if guard and wanted_off:
             victim = wanted_off[-1]  # the lowest priority first
             drawn_w = relay_power_w(victim) or 0.0

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.test_controller import RADIATOR, SMALL, House, closed_loop
+import pytest
+
+from core.controller import MAX_GAP_S, RISE_SMOOTHING, ClosedLoop, ControlParams
+from tests.harness import NOON
+from tests.test_controller import PLUG, RADIATOR, SMALL, House, closed_loop
 
 
 def ramp_to_the_small_relays_cover(house: House) -> None:
@@ -101,3 +105,42 @@ def test_the_rising_rate_is_the_configs(tmp_path: Path) -> None:
         h = closed_loop(folder, "radiator", "small", evaluate_options=f"rising_rate = {rate}\n")
         ramp_to_the_small_relays_cover(House(h, base_w=300, pv_w=300 + 100))
         assert h.last(SMALL) == "1" and h.last(RADIATOR) == "OFF", rate
+
+
+def test_an_idle_appliance_before_it_is_not_waited_for(tmp_path: Path) -> None:
+    # A plug of unknown power before the small relay, found idle (it draws nothing): left alone for 5 minutes,
+    # it may not switch on, so the small relay does not wait for it while production rises.
+    h = closed_loop(tmp_path, "plug", "small")
+    house = House(h, base_w=300, pv_w=300 + 200, plug_w=0)
+    house.read()
+    assert h.last(PLUG) == "on"  # tried, to be measured
+    house.read()
+    assert h.last(PLUG) == "off" and h.load("plug").idle_until > house.now + 200  # it drew nothing
+    while house.now < NOON + 150:  # past its min_off_s (120 s): only its idle wait keeps it off
+        house.read()
+    ramp_to_the_small_relays_cover(house)  # from 200 W: 500 W, rising
+    assert h.last(SMALL) == "1" and h.last(PLUG) == "off"
+
+
+def test_the_rising_rate_starts_again_after_a_gap() -> None:
+    loop = ClosedLoop(ControlParams(setpoint_w=0.0, gain=1.0, import_guard_w=100.0, import_guard_s=20.0))
+    for k, production_w in enumerate((1000.0, 1100.0, 1200.0, 1300.0)):  # 50 W/s
+        loop._anticipated_w(production_w, 2.0 * k)
+    assert loop._rise_w_s > 25
+    loop._anticipated_w(1320.0, 6.0 + MAX_GAP_S + 1)  # readings lost: no trend across the gap
+    assert loop._rise_w_s == 0
+    loop._anticipated_w(1340.0, 6.0 + MAX_GAP_S + 3)
+    assert loop._rise_w_s == pytest.approx(RISE_SMOOTHING * 10.0)
+
+
+def test_a_relay_before_it_the_rise_will_not_reach_within_a_minute_is_not_waited_for(tmp_path: Path) -> None:
+    # +12 W a reading (6 W/s): a rise, but the radiator, 700 W short when the small relay is covered, is
+    # over a minute of it away (RISE_HORIZON_S): the small relay comes on as soon as the surplus covers it.
+    h = closed_loop(tmp_path, "radiator", "small")
+    house = House(h, base_w=300, pv_w=300 + 100)
+    house.read()
+    while h.last(SMALL) == "0":
+        house.pv_w += 12
+        house.read()
+        assert house.pv_w - 300 < 320 + 12
+    assert h.last(RADIATOR) == "OFF"
