@@ -57,15 +57,23 @@ def test_once_the_rise_stops_the_relay_comes_on(tmp_path: Path) -> None:
     assert h.last(SMALL) == "1" and h.last(RADIATOR) == "OFF"
 
 
-def test_a_rise_as_slow_as_the_days_own_waits_for_nothing(tmp_path: Path) -> None:
-    # 4 W a reading (2 W/s): the morning's own rise on a house array, under the 5 W/s of a sun coming back.
+def ramp_until_the_small_relay_is_on(tmp_path: Path, from_w: float, step_w: float) -> House:
+    """From `from_w` of surplus, `step_w` more a reading: the small relay comes on at the first reading whose
+    surplus covers it (300 W and the 20 W setpoint), without waiting for the radiator before it."""
     h = closed_loop(tmp_path, "radiator", "small")
-    house = House(h, base_w=300, pv_w=300 + 300)
+    house = House(h, base_w=300, pv_w=300 + from_w)
     house.read()
     while h.last(SMALL) == "0":
-        house.pv_w += 4
+        house.pv_w += step_w
         house.read()
-        assert house.pv_w - 300 < 320 + 8  # on at the first reading whose surplus covers it (and the setpoint)
+        assert house.pv_w - 300 < 320 + step_w
+    assert h.last(RADIATOR) == "OFF"
+    return house
+
+
+def test_a_rise_as_slow_as_the_days_own_waits_for_nothing(tmp_path: Path) -> None:
+    # 4 W a reading (2 W/s): the morning's own rise on a house array, under the 5 W/s of a sun coming back.
+    ramp_until_the_small_relay_is_on(tmp_path, 300, 4)
 
 
 def test_with_no_relay_before_it_a_relay_does_not_wait_for_the_rise(tmp_path: Path) -> None:
@@ -136,11 +144,4 @@ def test_the_rising_rate_starts_again_after_a_gap() -> None:
 def test_a_relay_before_it_the_rise_will_not_reach_within_a_minute_is_not_waited_for(tmp_path: Path) -> None:
     # +12 W a reading (6 W/s): a rise, but the radiator, 700 W short when the small relay is covered, is
     # over a minute of it away (RISE_HORIZON_S): the small relay comes on as soon as the surplus covers it.
-    h = closed_loop(tmp_path, "radiator", "small")
-    house = House(h, base_w=300, pv_w=300 + 100)
-    house.read()
-    while h.last(SMALL) == "0":
-        house.pv_w += 12
-        house.read()
-        assert house.pv_w - 300 < 320 + 12
-    assert h.last(RADIATOR) == "OFF"
+    ramp_until_the_small_relay_is_on(tmp_path, 100, 12)
