@@ -39,8 +39,11 @@ MAX_GAP_S = 10.0
 # sun coming back after a cloud passes.
 RISE_SMOOTHING = 0.3
 # A relay waits for the rise only for a relay before it that the rise, going on at its rate, would cover within
-# this many seconds (a 3 kW relay behind 2 kW of surplus is no reason to keep a 600 W one off).
+# this many seconds (a 3 kW relay behind 2 kW of surplus is no reason to keep a 600 W one off), and within a
+# tenth of the waiting relay's own min_on_s, the hold the wait spares (the sped-up demo divides the dwell by
+# its speed, so its horizon shrinks as much).
 RISE_HORIZON_S = 60.0
+RISE_HORIZON_SHARE = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +58,8 @@ class ControlParams:
     anticipate_rise: float = 0.0  # share of a rise of production seen twice in a row taken again ahead (0: off)
     dither_import_w: float = 5.0  # the most a whole percent over the surplus may import (the sigma-delta's upper one)
     # Production rising faster than this (W/s, smoothed: RISE_SMOOTHING) is the sun coming back after a cloud: a
-    # relay waits while a relay before it may come on (_switch_relays); 0: off.
+    # relay waits while a relay before it, free to come on, is one the rise would soon cover (_switch_relays);
+    # 0: off.
     rising_rate_w_s: float = 5.0
 
 
@@ -230,7 +234,9 @@ class ClosedLoop:
         level_w, full_ws = self.params.import_guard_w, self.params.import_guard_w * self.params.import_guard_s
         last, self._guard_seen = self._guard_seen, (grid_w, now)
         held_s = 0.0 if last is None else min(max(0.0, now - last[1]), MAX_GAP_S)  # (a clock stepped back: 0)
-        first = last is None or last[0] <= 0  # (the first reading of an import: it sheds nothing on its own)
+        # (the first reading of an import after an export, with nothing counted before it, sheds nothing on its
+        # own; an import that alternates with an export keeps its count, and is shed)
+        first = last is None or (last[0] <= 0 and self._import_ws == 0)
         if grid_w > level_w:
             counted_w = grid_w - max(give_back_w, 0.0) if last is None or last[0] <= level_w else grid_w
             if counted_w > level_w:
@@ -276,13 +282,16 @@ class ClosedLoop:
         # alone, in a decision where no other relay switches, or the two steps would be taken for one.
         switched = measuring = False
         # While production rises (the sun back after a cloud), a relay does not switch on after an off relay
-        # that may switch on: the rise may soon cover that one, and the lower relay's min_on_s would hold it
-        # off. Switched on at 17:35 on Payerne 06-29 (demo house), the towel dryer kept the radiator, which
-        # the surplus covered 30 s later, off for its ten minutes (capture 98.85 %; 99.11 % waiting).
+        # that may switch on and that the rise would soon cover: switched on, the lower relay's min_on_s would
+        # hold that one off. Switched on at 17:35 on Payerne 06-29 (demo house), the towel dryer kept the
+        # radiator, which the surplus covered 30 s later, off for its ten minutes (capture 98.85 %; 99.11 %
+        # waiting).
         rate_w_s = self.params.rising_rate_w_s
         rising = 0 < rate_w_s < self._rise_w_s and self._last_change_w > 0
-        reach_w = self._rise_w_s * RISE_HORIZON_S  # what the rise brings within the horizon
-        before_may_come = False  # an off relay before this one that may switch on and that the rise may reach
+        # The least shortfall of the off relays before this one that may switch on (free by their dwell, not
+        # an idle appliance) and are not covered yet: one covered and off waits out an on delay or a measure,
+        # its watts already kept for it.
+        before_short_w = math.inf
         for index, load in enumerate(loads):
             if not isinstance(load, RelayEquipment):
                 left_w -= load.max_power_w
@@ -317,11 +326,12 @@ class ClosedLoop:
                     if clock.covered_since == now:
                         log.debug("%s: the surplus covers it: on if it still does in %.0f s (on delay)", load.name,
                                   on_delay_s)
-                elif want and rising and before_may_come and free[index]:
+                elif (want and rising and free[index] and before_short_w
+                      <= self._rise_w_s * min(RISE_HORIZON_S, RISE_HORIZON_SHARE * load.min_on_s)):
                     want = False
                     waiting.append(f"{load.name} (production rising)")
                     waiting_w += claim_w
-                    log.debug("%s: waits: production is rising, and a relay before it may come on", load.name)
+                    log.debug("%s: waits: production is rising, and will soon cover a relay before it", load.name)
             if want != on:
                 if free[index]:
                     if want and (measuring or (isinstance(load, UnknownEquipment)
@@ -349,9 +359,8 @@ class ClosedLoop:
                 drawn_w = power_w or 0.0
                 left_w -= drawn_w
                 on_w += drawn_w
-            elif (rising and shortfall_w <= reach_w and clocks[index].allows(load.min_on_s, load.min_off_s, now)
-                  and self._may_try(load, now)):
-                before_may_come = True  # (its clock read again: one switched off just now rests its min_off_s)
+            elif rising and 0 < shortfall_w < before_short_w and free[index] and self._may_try(load, now):
+                before_short_w = shortfall_w  # (one switched off at this decision has no shortfall: it was on)
         if guard and wanted_off:
             victim = wanted_off[-1]  # the lowest priority first
             drawn_w = relay_power_w(victim) or 0.0

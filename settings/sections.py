@@ -63,8 +63,8 @@ EVALUATE_OPTIONS: tuple[Option, ...] = (
     Option("import_guard_time", float, 20.0, "closed_loop: seconds the import must last before the guard sheds",
            min=0),
     Option("rising_rate", float, 5.0, "closed_loop: production rising faster than this (W/s, smoothed over a few "
-           "readings: the sun back after a cloud) keeps a relay off while a relay before it may still come on, "
-           "which the rise may cover; 0 = off (docs/control.md)", min=0),
+           "readings: the sun back after a cloud) keeps a relay off while a relay before it, off but free to come "
+           "on, is one the rise would cover within a minute; 0 = off (docs/control.md)", min=0),
     Option("meter_timeout", float, 10.0, "seconds of meter silence before every load goes to 0",
            min=0.05, max=3600),
     Option("frozen_meter", bool, True, "a meter that repeats the very same message is frozen: a repeat is no "

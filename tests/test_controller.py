@@ -886,7 +886,7 @@ def test_an_import_dipping_under_the_guard_level_every_other_reading_still_reach
     house.read()  # under the level: -200 W.s, 1400 W.s (emptied, 0)
     assert h.last(RADIATOR) == "ON"
     house.base_w = 300
-    house.read()  # 800 W after 80 W: 3000 W.s, shed (emptied, 1600 W.s: held on)
+    house.read()  # 800 W after 80 W: 3000 W.s (2000 kept), shed (emptied, 1600 W.s: held on)
     assert h.last(RADIATOR) == "OFF"
     assert h.reg.controller is not None and h.reg.controller.guard_sheds == 1
 

@@ -1,7 +1,7 @@
-"""The closed loop while the sun comes back: a relay does not switch on after an off relay that may switch on
-while production rises (core/controller.py, `_switch_relays`). Switched on at the start of the rise, its
-min_on_s would hold off the relay before it, which the rest of the rise covers: the lower priority would keep
-the power the higher one could use for ten minutes.
+"""The closed loop while the sun comes back: a relay does not switch on while production rises after an off
+relay that may switch on and that the rise would soon cover (core/controller.py, `_switch_relays`).
+Switched on at the start of the rise, its min_on_s would hold off the relay before it, which the rest of
+the rise covers: the lower priority would keep the power the higher one could use for ten minutes.
 
 The same test house as tests/test_controller.py: a 1000 W radiator, then a 300 W relay (`small`); an export
 setpoint of 20 W; readings every 2 s."""
@@ -103,7 +103,6 @@ def test_a_relay_before_it_held_off_by_its_dwell_is_not_waited_for(tmp_path: Pat
     assert h.last(SMALL) == "1" and h.last(RADIATOR) == "OFF"
 
 
-
 def test_the_rising_rate_is_the_configs(tmp_path: Path) -> None:
     # `[evaluate] rising_rate`: 0 turns the wait off; at 40 W/s the ramp's rate, smoothed (15, 25.5 then
     # 32.9 W/s), stays under it. Either way the small relay comes on at once, as at the default it waits.
@@ -145,3 +144,43 @@ def test_a_relay_before_it_the_rise_will_not_reach_within_a_minute_is_not_waited
     # +12 W a reading (6 W/s): a rise, but the radiator, 700 W short when the small relay is covered, is
     # over a minute of it away (RISE_HORIZON_S): the small relay comes on as soon as the surplus covers it.
     ramp_until_the_small_relay_is_on(tmp_path, 100, 12)
+
+
+def test_a_relay_does_not_wait_for_one_before_it_already_covered(tmp_path: Path) -> None:
+    # The radiator covered but waiting out its 30 s on delay, its watts kept for it; what is left covers the
+    # small relay too: waiting for the rise would gain nothing.
+    h = closed_loop(tmp_path, "radiator", "small", relay_options={"radiator": "on_delay_s = 30\n"})
+    house = House(h, base_w=300, pv_w=300 + 1300)
+    house.read()
+    house.read()
+    for _ in range(3):  # the sun still coming back: 1450 W of surplus, 430 W over the radiator
+        house.pv_w += 50
+        house.read()
+    assert h.last(RADIATOR) == "OFF" and h.last(SMALL) == "1"
+
+
+def test_a_relay_switched_off_at_this_decision_is_not_waited_for(tmp_path: Path) -> None:
+    # The radiator on (no min_on_s), production rising; a kettle while it rises: the radiator goes off and
+    # rests its min_off_s, so the small relay, covered, does not wait for it.
+    h = closed_loop(tmp_path, "radiator", "small", relay_options={"radiator": "min_on_s = 0\n"})
+    house = House(h, base_w=300, pv_w=300 + 1000 + 20)
+    house.read()
+    house.read()
+    for _ in range(3):
+        house.pv_w += 50  # rising: 150 W exported at the end, short of the small relay
+        house.read()
+    assert h.last(RADIATOR) == "ON" and h.last(SMALL) == "0"
+    house.pv_w += 50
+    house.base_w += 800  # 580 W of import: the radiator goes off, 400 W free for the small relay
+    house.read()
+    assert h.last(RADIATOR) == "OFF" and h.last(SMALL) == "1"
+
+
+def test_the_start_up_log_says_whether_relays_wait_for_a_rise(tmp_path: Path,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO")
+    for rate in ("5", "0"):
+        folder = tmp_path / rate
+        folder.mkdir()
+        closed_loop(folder, "radiator", "small", evaluate_options=f"rising_rate = {rate}\n")
+    assert "relays wait out a rise over 5 W/s)" in caplog.text and "relays wait for no rise)" in caplog.text

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.test_controller import RADIATOR, SMALL, House, closed_loop
+from tests.test_controller import RADIATOR, SMALL, House, closed_loop, watts
 
 
 def test_a_relay_going_off_anyway_answers_the_first_reading_and_none_is_shed(tmp_path: Path) -> None:
@@ -38,3 +38,37 @@ def test_an_import_first_seen_after_lost_readings_is_shed_a_reading_later(tmp_pa
     house.read()
     assert h.last(RADIATOR) == "OFF"
     assert h.reg.controller is not None and h.reg.controller.guard_sheds == 1
+
+
+def test_an_import_alternating_with_an_export_keeps_its_count_and_is_shed(tmp_path: Path) -> None:
+    # The radiator alone, held on by its 600 s, nothing to give back; a hob pulsing: 800 W of import, then
+    # 0 W, in turn. Each import after the 0 W reading is the first of an import, but the count it finds (the
+    # last import's, less 200 W.s) is not empty: it adds up and sheds, as a dip to 80 W does.
+    h = closed_loop(tmp_path, "radiator")
+    house = House(h, base_w=300, pv_w=300 + 1000 + 20)
+    house.read()
+    assert h.last(RADIATOR) == "ON"
+    house.base_w = 300 + 820
+    house.read()  # 1600 W.s: the first reading, no shed
+    house.base_w = 300 + 20
+    house.read()  # 0 W: 1400 W.s
+    assert h.last(RADIATOR) == "ON"
+    house.base_w = 300 + 820
+    house.read()  # 3000 W.s (2000 kept): shed
+    assert h.last(RADIATOR) == "OFF"
+
+
+def test_a_step_after_a_small_import_counts_only_what_the_heater_cannot_give_back(tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "radiator", "ecs")
+    house = House(h, base_w=300, pv_w=300 + 1000 + 1000 + 20)
+    house.read()
+    house.read()
+    assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 1000
+    house.base_w += 70  # 50 W of import: under the guard's level
+    house.read()
+    assert watts(h, "ecs") == 920  # (whole percents of 20 W)
+    house.base_w += 1200  # 1170 W of import: the heater gives back its 920 W, 250 W count (500 W.s)
+    house.read()
+    house.read()  # the heater at 0 W, 250 W of import: 1000 W.s, short of the guard's 2000
+    assert watts(h, "ecs") == 0 and h.last(RADIATOR) == "ON"
+    assert h.reg.controller is not None and h.reg.controller.guard_sheds == 0
