@@ -9,6 +9,15 @@ from pathlib import Path
 from tests.test_controller import RADIATOR, SMALL, House, closed_loop, watts
 
 
+def the_radiator_alone_on(tmp_path: Path) -> House:
+    """The radiator alone, on with 20 W exported, held by its 600 s of min_on_s; nothing to give back."""
+    h = closed_loop(tmp_path, "radiator")
+    house = House(h, base_w=300, pv_w=300 + 1000 + 20)
+    house.read()
+    assert h.last(RADIATOR) == "ON"
+    return house
+
+
 def test_a_relay_going_off_anyway_answers_the_first_reading_and_none_is_shed(tmp_path: Path) -> None:
     # The radiator free to switch (min_on_s 0), the small relay held by its 600 s: 1080 W of import, 2160 W.s
     # at once. The rule switches the radiator off at this decision, which leaves 80 W: the guard, which
@@ -28,10 +37,8 @@ def test_a_relay_going_off_anyway_answers_the_first_reading_and_none_is_shed(tmp
 def test_an_import_first_seen_after_lost_readings_is_shed_a_reading_later(tmp_path: Path) -> None:
     # 300 W of import first seen 8 s after the last reading: when it began in those 8 s is unknown, so that
     # reading sheds nothing (2400 W.s, kept at the guard's 2000); the next one does.
-    h = closed_loop(tmp_path, "radiator")
-    house = House(h, base_w=300, pv_w=300 + 1000 + 20)
-    house.read()
-    assert h.last(RADIATOR) == "ON"
+    house = the_radiator_alone_on(tmp_path)
+    h = house.h
     house.pv_w = 300 + 1000 - 300
     house.read(dt_s=8.0)
     assert h.last(RADIATOR) == "ON"
@@ -44,10 +51,8 @@ def test_an_import_alternating_with_an_export_keeps_its_count_and_is_shed(tmp_pa
     # The radiator alone, held on by its 600 s, nothing to give back; a hob pulsing: 800 W of import, then
     # 0 W, in turn. Each import after the 0 W reading is the first of an import, but the count it finds (the
     # last import's, less 200 W.s) is not empty: it adds up and sheds, as a dip to 80 W does.
-    h = closed_loop(tmp_path, "radiator")
-    house = House(h, base_w=300, pv_w=300 + 1000 + 20)
-    house.read()
-    assert h.last(RADIATOR) == "ON"
+    house = the_radiator_alone_on(tmp_path)
+    h = house.h
     house.base_w = 300 + 820
     house.read()  # 1600 W.s: the first reading, no shed
     house.base_w = 300 + 20
