@@ -223,9 +223,10 @@ class ClosedLoop:
         that decision. With the heater's tank full, a 2.2 kW oven switching on under two relays imported
         500 W for one more reading before the guard shed, at each of the oven's cycles, while such a first
         reading counted for nothing (serf-east's caused import in the demo house: 10.5 Wh then, 9.7 Wh
-        now). The first reading of an import after an export sheds nothing on its own, however much it
-        counts: when the import began within the time since the last reading (up to MAX_GAP_S after lost
-        readings) is unknown, and the relays free to go off answer it at this very decision.
+        now). The first reading of an import after an export, with nothing counted before it, sheds nothing
+        on its own, however much it counts: when the import began within the time since the last reading
+        (up to MAX_GAP_S after lost readings) is unknown, and the relays free to go off answer it at this very
+        decision.
 
         Then each reading over the level adds its import for the time since the last; one at or under the
         level takes back what a reading at the level would add, rather than emptying the count: an import
@@ -277,7 +278,6 @@ class ClosedLoop:
         # Watts of relays waiting out their on delay: not free for the relays after them, or a lower relay
         # would switch on in their place and its dwell keep them off.
         waiting_w = 0.0
-
         # A load of unknown power is measured by the house's step at the next reading: it switches on
         # alone, in a decision where no other relay switches, or the two steps would be taken for one.
         switched = measuring = False
