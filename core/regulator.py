@@ -52,8 +52,10 @@ class Regulator:
         self.params = AllocationParams(ev.margin_w, ev.balance_threshold_w)
         # The closed loop (default) or Hébert's open-loop rule, exactly as the seed had it.
         self.controller: ClosedLoop | None = (
-            ClosedLoop(ControlParams(ev.margin_w, ev.gain, ev.import_guard_w, ev.import_guard_s, ev.anticipate,
-                                     ev.anticipate_rise, ev.dither_import_w, ev.rising_rate_w_s))
+            ClosedLoop(ControlParams(setpoint_w=ev.margin_w, gain=ev.gain, import_guard_w=ev.import_guard_w,
+                                     import_guard_s=ev.import_guard_s, anticipate=ev.anticipate,
+                                     anticipate_rise=ev.anticipate_rise, dither_import_w=ev.dither_import_w,
+                                     rising_rate_w_s=ev.rising_rate_w_s))
             if ev.algorithm == "closed_loop" else None)
         if self.controller is not None:
             rise = (f"relays wait out a rise over {ev.rising_rate_w_s:g} W/s" if ev.rising_rate_w_s > 0
