@@ -299,7 +299,8 @@ class ClosedLoop:
             power_w = relay_power_w(load)
             hysteresis_w = load.hysteresis_w
             on = load.is_on
-            shortfall_w = math.inf  # (an off relay's: what the surplus lacks to cover it)
+            # An off relay's: what the surplus lacks to cover it (<= 0: covered); none for an appliance found idle.
+            shortfall_w = math.inf
             if on:
                 # Within the hysteresis band the variable loads before it give back what it lacks; never
                 # so far that the loads' total with no export at all cannot cover the relays left on (that
@@ -314,9 +315,10 @@ class ClosedLoop:
             else:
                 # What the relays after it, held on by their dwell, will draw anyway is not free for it.
                 free_w = left_w - sum(held_w[index + 1:]) - waiting_w
-                shortfall_w = (power_w if power_w is not None else hysteresis_w) - free_w
+                if self._may_try(load, now):
+                    shortfall_w = (power_w if power_w is not None else hysteresis_w) - free_w
                 claim_w = power_w if power_w is not None else free_w  # (an unknown power takes what is free)
-                covered = self._may_try(load, now) and free_w >= (power_w if power_w is not None else hysteresis_w)
+                covered = shortfall_w <= 0
                 clock = clocks[index]
                 on_delay_s = clock.on_delay_s(load.on_delay_s, load.min_off_s)
                 want = clock.covered(covered, now, on_delay_s)
@@ -359,7 +361,7 @@ class ClosedLoop:
                 drawn_w = power_w or 0.0
                 left_w -= drawn_w
                 on_w += drawn_w
-            elif rising and 0 < shortfall_w < before_short_w and free[index] and self._may_try(load, now):
+            elif rising and 0 < shortfall_w < before_short_w and free[index]:
                 before_short_w = shortfall_w  # (one switched off at this decision has no shortfall: it was on)
         if guard and wanted_off:
             victim = wanted_off[-1]  # the lowest priority first

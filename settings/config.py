@@ -24,7 +24,7 @@ from field.config import (
 )
 from integrations.domoticz_settings import MQTT_IGNORED
 from settings.load_checks import warn_capped_max_power, warn_closed_loop_keys
-from settings.options import ByAlgorithm, SectionReader
+from settings.options import SectionReader, resolved
 from settings.problems import ConfigError, ConfigProblem
 from settings.sections import (
     EVALUATE_OPTIONS,
@@ -167,8 +167,7 @@ def load_settings(path: str | Path) -> Settings:
         topic_availability=mqtt_raw["topic_availability"], topic_report=mqtt_raw["topic_report"],
     )
     evaluate = EvaluateSettings(
-        margin_w=(evaluate_raw["margin"].for_algorithm(evaluate_raw["algorithm"])  # (unset: the algorithm's)
-                  if isinstance(evaluate_raw["margin"], ByAlgorithm) else evaluate_raw["margin"]),
+        margin_w=resolved(evaluate_raw["margin"], evaluate_raw["algorithm"]),  # (unset: the algorithm's)
         balance_threshold_w=evaluate_raw["balance_threshold"],
         period_s=evaluate_raw["period"], meter_timeout_s=evaluate_raw["meter_timeout"],
         algorithm=evaluate_raw["algorithm"], gain=evaluate_raw["gain"], settle_s=evaluate_raw["settle"],

@@ -31,6 +31,12 @@ class ByAlgorithm:
     __str__ = __repr__
 
 
+def resolved(value: Any, algorithm: str | None) -> Any:
+    """`value` as read, or, for a default that depends on the algorithm (ByAlgorithm), its value under
+    `algorithm`."""
+    return value.for_algorithm(algorithm) if isinstance(value, ByAlgorithm) else value
+
+
 def _parse_bool(text: str) -> bool:
     lowered = text.strip().lower()
     if lowered in ("1", "true", "yes", "on"):

@@ -16,7 +16,7 @@ from pathlib import Path
 from equipments.registry import resolve_kind
 from field.config import FIELD_EVALUATE_OPTIONS, FIELD_LOAD_OPTIONS
 from settings.config import load_settings, read_parser
-from settings.options import ByAlgorithm, Option, SectionReader
+from settings.options import Option, SectionReader, resolved
 from settings.problems import ConfigError
 from settings.sections import EVALUATE_OPTIONS
 from simulation.config import read_sim_config
@@ -143,14 +143,13 @@ def current_setting(config: Path, axes: Sequence[Axis]) -> tuple[str | None, ...
     # The daemon's own reader (aliases, the seed's None for "not set"); a bad value reads as None, and its
     # problem is the replays' to say.
     reader = SectionReader()
+    algorithm = reader.read(cp, "evaluate", [schema["evaluate"]["algorithm"]])["algorithm"]  # (margin's default)
     current: list[str | None] = []
     for axis in axes:
         found: set[str | None] = set()
         for section, key in axis.targets:
             option = schema[section][key]
-            now = reader.read(cp, section, [option])[key]
-            if isinstance(now, ByAlgorithm):  # (margin's default is the algorithm's)
-                now = now.for_algorithm(cp.get("evaluate", "algorithm", fallback="closed_loop").strip())
+            now = resolved(reader.read(cp, section, [option])[key], algorithm)
             # (the axis's values parse: build_grid refused any that does not)
             found.add(next((v for v in axis.values if option.parse(v) == now), None))
         current.append(found.pop() if len(found) == 1 else None)
