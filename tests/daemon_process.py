@@ -18,7 +18,8 @@ class DaemonProcess:
     def __init__(self, config: Path, *extra: str) -> None:
         self.log_path = config.parent / f"daemon-{time.monotonic_ns()}.log"
         self._log = open(self.log_path, "wb")  # noqa: SIM115 (kept open for the process's life)
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        # (PYTHONFAULTHANDLER: a daemon that does not stop is sent SIGABRT, and writes every thread's stack)
+        env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONFAULTHANDLER="1")
         self.proc = subprocess.Popen([sys.executable, str(ROOT / "regulation.py"), "-c", str(config),
                                       "--log-level", "DEBUG", *extra],
                                      stdout=self._log, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
@@ -34,6 +35,15 @@ class DaemonProcess:
             self.proc.send_signal(signum)
         try:
             return self.proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            # Where it hangs is the news: SIGABRT makes the fault handler write each thread's stack to the log.
+            self.proc.send_signal(signal.SIGABRT)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            raise AssertionError(f"the daemon did not stop within {timeout_s:g} s of {signal.Signals(signum).name}; "
+                                 f"its log ends with:\n{self.output[-6000:]}") from None
         finally:
             self.close()
 
