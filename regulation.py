@@ -125,9 +125,10 @@ def _print_check(config: str, settings: Any) -> None:
     print(f"  broker:      {mq.host}:{mq.port}{' (TLS)' if mq.tls else ''} as {mq.client_id!r}")
     print(f"  status file: {st.file}" + ("" if st.persistent else " (not saved: [status] persistent = false)"))
     print(f"  log file:    {lg.file if lg.file else 'none: standard error (the journal under systemd)'}")
-    ha = settings.field.homeassistant
-    if ha.discovery:
-        print(f"  Home Assistant discovery: on, under {ha.prefix}/ as node {ha.node_id!r}")
+    from settings.check_notes import link_notes
+
+    for note in link_notes(settings):
+        print(f"  {note}")
     for load in settings.equipments:
         # (variable loads only have a detector; a seed config naming a third PZEM the house lacks must learn
         # here that the house meter stands in while that meter is silent)

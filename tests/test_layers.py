@@ -25,7 +25,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "status": ("status",),
     # The config loader (it builds the loads, the field features' settings and the integrations' from one
     # file), its checks of the built loads, and the configuration reference generated from the same option tables.
-    "config": ("settings.config", "settings.reference", "settings.load_checks"),
+    "config": ("settings.config", "settings.reference", "settings.load_checks", "settings.check_notes"),
     "controller": ("core",),
     "field": ("field",),
     "integrations": ("integrations",),

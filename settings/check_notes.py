@@ -1,0 +1,57 @@
+"""What `regulation.py --check` says of the links beyond the broker: Domoticz, Home Assistant, the forecast
+and the day recorder. One line each, on or off: a user checking a migrated config must see that its idx are
+read (or that none is), and where the recorder will write, before the daemon runs."""
+
+from __future__ import annotations
+
+from settings.config import Settings
+
+
+def link_notes(settings: Settings) -> tuple[str, ...]:
+    """One line per link, in the order --check prints them."""
+    return (_domoticz(settings), _homeassistant(settings), _forecast(settings), _recording(settings))
+
+
+def _domoticz(settings: Settings) -> str:
+    ds = settings.field.domoticz
+    parts: list[str] = []
+    if ds.send:
+        flows = [f"{what} to idx {idx}" for what, idx, on in (("grid import", ds.idx_grid, ds.send_grid),
+                                                              ("injection", ds.idx_injection, ds.send_injection))
+                 if on and idx]
+        if flows:
+            parts.append(f"{' and '.join(flows)} on {ds.topic_in} (0 again every {ds.keepalive_s:g} s while a "
+                         "flow stays at 0)")
+    if ds.idx_ecs_mode and settings.field.water_heater is not None:
+        parts.append(f"{settings.field.water_heater}'s mode from selector idx {ds.idx_ecs_mode} on "
+                     f"{ds.topic_out}")
+    switches = [f"{load.name} idx {idx}" for load in settings.equipments
+                if (idx := load.options.get("domoticz_idx_force") or 0)]
+    if switches:
+        parts.append(f"force switches {', '.join(switches)} on {ds.topic_out}")
+    return f"Domoticz:    {'; '.join(parts) if parts else 'off (no idx set in [domoticz] or on a load)'}"
+
+
+def _homeassistant(settings: Settings) -> str:
+    ha = settings.field.homeassistant
+    if ha.discovery:
+        return f"Home Assistant discovery: on, under {ha.prefix}/ as node {ha.node_id!r}"
+    return "Home Assistant discovery: off ([homeassistant] discovery = true to announce PySEB)"
+
+
+def _forecast(settings: Settings) -> str:
+    fc = settings.field.forecast
+    sources: list[str] = []
+    if fc.owm is not None:
+        sources.append(f"OpenWeatherMap for {fc.owm.location}")
+    if fc.mqtt_topic:
+        sources.append(f"MQTT topic {fc.mqtt_topic}")
+    return f"forecast:    {' and '.join(sources) if sources else 'none'}"
+
+
+def _recording(settings: Settings) -> str:
+    rec = settings.record
+    if not rec.enabled:
+        return "recording:   off ([record] enabled = true keeps each day's decisions, to replay them)"
+    return (f"recording:   each decision into {rec.dir}, written every {rec.flush_interval_s:g} s, "
+            f"{rec.keep_days} days kept, at most {rec.max_day_bytes / 1e6:g} MB a day")

@@ -1,0 +1,77 @@
+"""`regulation.py --check` says, for each link beyond the broker, whether it is on and what it uses: a
+migrated config's Domoticz idx, Home Assistant discovery, the forecast, where the day recorder writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from settings.check_notes import link_notes
+from settings.config import load_settings
+from tests.configs import write_config
+from tests.test_regulation_cli import run
+
+DOMOTICZ = """
+[domoticz]
+idx_grid = 12
+idx_injection = 13
+keepalive_s = 300
+idx_ecs_mode = 20
+"""
+FORECAST = """
+[openweathermap]
+key = 0a1b2c3d4e
+location = Chambery,FR
+[forecast]
+topic = forecast/pv
+"""
+
+
+def notes(tmp_path: Path, extra: str = "", radiator: str = "") -> dict[str, str]:
+    config = write_config(tmp_path, extra=extra)
+    if radiator:
+        config.write_text(config.read_text().replace("[radiator]\n", f"[radiator]\n{radiator}"))
+    return {line.split(":")[0]: line for line in link_notes(load_settings(config))}
+
+
+def test_every_link_off_says_how_to_turn_it_on(tmp_path: Path) -> None:
+    said = notes(tmp_path, "\n[record]\nenabled = false\n")
+    assert said["Domoticz"] == "Domoticz:    off (no idx set in [domoticz] or on a load)"
+    assert said["Home Assistant discovery"] == ("Home Assistant discovery: off ([homeassistant] discovery = true "
+                                                "to announce PySEB)")
+    assert said["forecast"] == "forecast:    none"
+    assert said["recording"] == "recording:   off ([record] enabled = true keeps each day's decisions, to replay them)"
+
+
+def test_a_seed_domoticz_config_shows_its_idx(tmp_path: Path) -> None:
+    said = notes(tmp_path, DOMOTICZ, radiator="domoticz_idx_force = 31\n")
+    assert said["Domoticz"] == (
+        "Domoticz:    grid import to idx 12 and injection to idx 13 on domoticz/in (0 again every 300 s while a "
+        "flow stays at 0); ecs's mode from selector idx 20 on domoticz/out; force switches radiator idx 31 on "
+        "domoticz/out")
+
+
+def test_a_flow_turned_off_is_not_said(tmp_path: Path) -> None:
+    said = notes(tmp_path, DOMOTICZ.replace("idx_ecs_mode = 20\n", "send_injection = false\n"))
+    assert said["Domoticz"] == ("Domoticz:    grid import to idx 12 on domoticz/in (0 again every 300 s while a "
+                                "flow stays at 0)")
+
+
+def test_discovery_forecast_and_recording_on(tmp_path: Path) -> None:
+    said = notes(tmp_path, FORECAST + "\n[homeassistant]\ndiscovery = true\n"
+                 "\n[record]\ndir = days\nkeep_days = 7\nmax_day_mb = 5\n")
+    assert said["Home Assistant discovery"] == "Home Assistant discovery: on, under homeassistant/ as node 'pyseb_test'"
+    assert said["forecast"] == "forecast:    OpenWeatherMap for Chambery,FR and MQTT topic forecast/pv"
+    assert said["recording"].startswith(f"recording:   each decision into {tmp_path / 'days'}, written every ")
+    assert said["recording"].endswith(" s, 7 days kept, at most 5 MB a day")
+
+
+def test_check_prints_them(tmp_path: Path) -> None:
+    result = run("-c", str(write_config(tmp_path, extra=DOMOTICZ)), "--check")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "  Domoticz:    grid import to idx 12 and injection to idx 13 on domoticz/in" in result.stdout
+    # (after the log file, before the loads' full-tank lines: the links, then what each load does)
+    order = [next(i for i, line in enumerate(lines) if line.startswith(f"  {label}"))
+             for label in ("log file:", "Domoticz:", "Home Assistant discovery:", "forecast:", "recording:",
+                           "full tank (ecs)")]
+    assert order == sorted(order)
