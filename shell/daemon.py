@@ -87,7 +87,11 @@ class Daemon:
         self.client_id = settings.mqtt.client_id
         self.link_report = LinkReport()
         self._exit_code = 0
-        self.events: queue.Queue[object] = queue.Queue()
+        # A SimpleQueue: the signal handler puts into it from the main thread, possibly while the main loop is
+        # inside its get. A Queue runs Python code there with its (not reentrant) lock held, and the handler's put
+        # waited for that lock forever (a daemon deaf to SIGTERM, its loads left on); a SimpleQueue's put and get
+        # are C, reentrant, and run no Python code in between.
+        self.events: queue.SimpleQueue[object] = queue.SimpleQueue()
         self.reg = Regulator(settings, publish=self._publish)
         self.link = MqttLink(settings.mqtt, self.events, self.reg.subscriptions)
         self._live_only = self.reg.live_only_topics()
@@ -107,7 +111,7 @@ class Daemon:
         self.link.publish(topic, payload, retain)
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        # Signal handlers run on the main thread between bytecodes: only enqueue.
+        # Signal handlers run on the main thread between bytecodes: only enqueue (into a reentrant queue: above).
         self.events.put(StopRequest(signal.Signals(signum).name))
 
     def run(self) -> int:

@@ -79,7 +79,7 @@ def _redacted(text: str, key: str) -> str:
 class ForecastFetcher:
     """The fetch thread. `start()` once; `stop()` returns within a fetch's timeout."""
 
-    def __init__(self, settings: OwmSettings, check_at_hour: int, tz: tzinfo | None, events: queue.Queue[object],
+    def __init__(self, settings: OwmSettings, check_at_hour: int, tz: tzinfo | None, events: queue.SimpleQueue[object],
                  clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
         self.check_at_hour = check_at_hour

@@ -148,7 +148,7 @@ ATTEMPT_FAILED = "connection attempt failed"  # paho's background retry failed: 
 class MqttLink:
     """One paho client: will, auth, TLS, reconnect with backoff, subscriptions renewed on each connect."""
 
-    def __init__(self, settings: MqttSettings, events: queue.Queue[object],
+    def __init__(self, settings: MqttSettings, events: queue.SimpleQueue[object],
                  subscriptions: Callable[[], list[str]], clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
         self._events = events

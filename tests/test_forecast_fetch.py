@@ -81,7 +81,7 @@ def test_tls_is_verified(tmp_path: Path, server: OwmServer) -> None:
     assert server.requests == []  # nothing, the key least of all, was sent to an untrusted server
 
 
-def events_of(q: queue.Queue[object], count: int, timeout_s: float = 10.0) -> list[ForecastFetched]:
+def events_of(q: queue.SimpleQueue[object], count: int, timeout_s: float = 10.0) -> list[ForecastFetched]:
     got: list[ForecastFetched] = []
     deadline = time.monotonic() + timeout_s
     while len(got) < count:
@@ -93,7 +93,7 @@ def events_of(q: queue.Queue[object], count: int, timeout_s: float = 10.0) -> li
 
 def test_retries_until_a_good_answer_and_hands_over_once(server: OwmServer) -> None:
     server.serve(Answer(500, b""), Answer(hang=True), GOOD)
-    events: queue.Queue[object] = queue.Queue()
+    events: queue.SimpleQueue[object] = queue.SimpleQueue()
     fetcher = ForecastFetcher(owm(server.url, timeout_s=0.5, attempts=3), 1, PARIS, events)
     fetcher.start()
     try:
@@ -108,7 +108,7 @@ def test_retries_until_a_good_answer_and_hands_over_once(server: OwmServer) -> N
 
 def test_tries_are_bounded_and_the_last_failure_is_handed_over(server: OwmServer) -> None:
     server.serve(json_answer(ERROR_401, 401))
-    events: queue.Queue[object] = queue.Queue()
+    events: queue.SimpleQueue[object] = queue.SimpleQueue()
     fetcher = ForecastFetcher(owm(server.url, attempts=3, retry_interval_s=0.05), 1, PARIS, events)
     fetcher.start()
     try:
@@ -125,7 +125,7 @@ def test_fetches_again_before_check_at(server: OwmServer) -> None:
     real_now = time.time()
     round_at = next_occurrence(real_now, hour(1), PARIS) - FETCH_LEAD_S
     offset = round_at - 1.5 - real_now
-    events: queue.Queue[object] = queue.Queue()
+    events: queue.SimpleQueue[object] = queue.SimpleQueue()
     fetcher = ForecastFetcher(owm(server.url), 1, PARIS, events, clock=lambda: time.time() + offset)
     fetcher.start()
     try:
@@ -139,7 +139,7 @@ def test_fetches_again_before_check_at(server: OwmServer) -> None:
 
 def test_stop_returns_while_the_server_never_answers(server: OwmServer) -> None:
     server.serve(Answer(hang=True))
-    fetcher = ForecastFetcher(owm(server.url, timeout_s=1.0), 1, PARIS, queue.Queue())
+    fetcher = ForecastFetcher(owm(server.url, timeout_s=1.0), 1, PARIS, queue.SimpleQueue())
     fetcher.start()
     time.sleep(0.2)
     began = time.monotonic()

@@ -118,7 +118,7 @@ def test_the_backoff_is_capped() -> None:
 
 def test_an_exception_in_on_connect_is_handed_to_the_main_loop(tmp_path: Path, broker: PrivateBroker) -> None:
     settings = load_settings(write_config(tmp_path, ("radiator",), port=broker.port))
-    events: queue.Queue[object] = queue.Queue()
+    events: queue.SimpleQueue[object] = queue.SimpleQueue()
 
     def subscriptions() -> list[str]:
         raise ValueError("Invalid subscription filter.")  # what paho raises for subscribe("")
@@ -138,7 +138,7 @@ def test_stopping_with_the_broker_down_says_the_stop_commands_were_not_delivered
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     # The regulator's "all loads commanded to 0 W" is queued for a reconnect that will not come.
     settings = load_settings(write_config(tmp_path, ("radiator",), port=1))  # (never connected)
-    link = MqttLink(settings.mqtt, queue.Queue(), lambda: [])
+    link = MqttLink(settings.mqtt, queue.SimpleQueue(), lambda: [])
     link.publish("cmnd/radiator/POWER", "OFF", retain=True)  # queued
     link.stop(timeout_s=0.1)
     assert "stopping with the broker link down: the stop commands (every load to 0 W) were not delivered" \
