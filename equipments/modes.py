@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from equipments.base import Equipment
+from values.numbers import json_float
 from values.readings import MAX_PAYLOAD_BYTES
 
 log = logging.getLogger(__name__)
@@ -42,19 +43,17 @@ def _number(doc: Mapping[str, object], key: str) -> float | None:
     value = doc.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    number = json_float(value)  # (an int too large for a float is inf, refused below)
+    if number is None:
         # Numbers given as text ("1500") are common from shell scripts: accept them.
-        if isinstance(value, str):
-            try:
-                number = float(value)
-            except ValueError:
-                raise ModeCommandError(f"{key} must be a number, got {value!r}") from None
-        else:
+        if not isinstance(value, str):
             raise ModeCommandError(f"{key} must be a number, got {value!r}")
-    else:
-        number = float(value)
+        try:
+            number = float(value)
+        except ValueError:
+            raise ModeCommandError(f"{key} must be a number, got {value!r}") from None
     if math.isnan(number) or math.isinf(number):
-        raise ModeCommandError(f"{key} must be a finite number, got {value!r}")
+        raise ModeCommandError(f"{key} must be a finite number, got {number}")  # (not an int of 400 digits)
     return number
 
 

@@ -17,6 +17,7 @@ from equipments.modes import ForceCommand
 from field.fallback_settings import SeasonThresholds, SeedRuleSettings
 from field.forecast import SOURCE_DEFAULT, CloudPick
 from values.local_time import DailyTime, hour, local_date
+from values.numbers import json_float
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +33,8 @@ EPOCH_MAX_S = 4_102_444_800.0  # 2100-01-01 UTC
 def saved_number(value: Any, low: float = -math.inf, high: float = math.inf) -> float | None:
     """`value` from a status file as a float when it is a finite number in [low, high], else None
     (JSON reads NaN and 1e400 = inf: neither may reach a counter or the published status)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    number = float(value)  # an int too large for a float raises nothing here: it becomes inf
-    return number if math.isfinite(number) and low <= number <= high else None
+    number = json_float(value)  # (an int too large for a float is inf, refused with it)
+    return number if number is not None and math.isfinite(number) and low <= number <= high else None
 
 
 def saved_epoch(value: Any) -> float | None:

@@ -12,6 +12,8 @@ from datetime import date, datetime, time, timezone
 from types import MappingProxyType
 from typing import Any
 
+from values.numbers import json_float
+
 SOURCE_OWM = "openweathermap"
 SOURCE_MQTT = "mqtt"
 SOURCE_DEFAULT = "default"  # no usable forecast: the seed's 100 % cloudy
@@ -77,10 +79,8 @@ class CloudPick:
 
 
 def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
+    number = json_float(value)
+    return number if number is not None and math.isfinite(number) else None
 
 
 def _short(text: str) -> str:

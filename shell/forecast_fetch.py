@@ -51,6 +51,10 @@ def _describe(exc: BaseException, timeout_s: float) -> str:
     return f"cannot reach the server: {reason}"
 
 
+# What a GET (or reading its answer) raises when the network or the server fails.
+_FETCH_ERRORS = (urllib.error.URLError, OSError, http.client.HTTPException, ValueError)
+
+
 def fetch_once(settings: OwmSettings, clock: Callable[[], float] = time.time) -> OwmForecast | ForecastFailure:
     """One GET of the forecast, parsed; every failure becomes a ForecastFailure naming its cause."""
     request = urllib.request.Request(request_url(settings), headers={"Accept": "application/json",
@@ -60,8 +64,11 @@ def fetch_once(settings: OwmSettings, clock: Callable[[], float] = time.time) ->
                                     context=ssl.create_default_context()) as answer:
             status, body = answer.status, answer.read(MAX_BODY_BYTES + 1)
     except urllib.error.HTTPError as exc:  # 4xx/5xx: OWM's JSON says why
-        status, body = exc.code, exc.read(MAX_BODY_BYTES + 1) if exc.fp is not None else b""
-    except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
+        try:  # (its body can stall or break as any other: a 502 from a proxy in trouble did)
+            status, body = exc.code, exc.read(MAX_BODY_BYTES + 1) if exc.fp is not None else b""
+        except _FETCH_ERRORS as exc_body:
+            return ForecastFailure(_redacted(_describe(exc_body, settings.timeout_s), settings.key), clock())
+    except _FETCH_ERRORS as exc:
         return ForecastFailure(_redacted(_describe(exc, settings.timeout_s), settings.key), clock())
     if len(body) > MAX_BODY_BYTES:
         return ForecastFailure(f"answer larger than {MAX_BODY_BYTES} bytes", clock())
@@ -123,7 +130,11 @@ class ForecastFetcher:
         self._last_round_at = self._clock()
         attempts = self.settings.attempts
         for attempt in range(1, attempts + 1):
-            result = fetch_once(self.settings, self._clock)
+            try:
+                result = fetch_once(self.settings, self._clock)
+            except Exception as exc:  # a bug must not end the thread: no forecast again until a restart
+                log.exception("forecast fetch %s: internal error", why)
+                result = ForecastFailure(f"internal error: {type(exc).__name__}", self._clock())
             if isinstance(result, OwmForecast) or attempt == attempts:
                 self._events.put(ForecastFetched(result))
                 return

@@ -52,11 +52,13 @@ def utc(y: int, m: int, d: int, h: int = 0) -> datetime:
 
 @dataclass
 class Answer:
-    """What the server sends: a status and a body, or nothing at all (`hang`)."""
+    """What the server sends: a status and a body, or nothing at all (`hang`), or the status and the start of
+    the body, the rest never (`stall`: a proxy in trouble)."""
 
     status: int = 200
     body: bytes = b""
     hang: bool = False
+    stall: bool = False
 
 
 @dataclass
@@ -79,9 +81,12 @@ class OwmServer:
                     return
                 self.send_response(answer.status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(answer.body)))
+                self.send_header("Content-Length", str(len(answer.body) + (100 if answer.stall else 0)))
                 self.end_headers()
                 self.wfile.write(answer.body)
+                if answer.stall:
+                    self.wfile.flush()
+                    server._release.wait(60)
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (http.server's name)
                 pass

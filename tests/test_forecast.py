@@ -44,6 +44,11 @@ def test_owm_entries_are_read_by_dt_in_utc() -> None:
     (200, b'{"cod": "200", "cnt": 0}', "no `list` of forecast entries"),
     (200, b'{"cod": "200", "list": [{"dt": 1782550800, "clouds": {"all": "many"}}, 3]}',
      "none of the 2 entries has a time and a cloud cover"),
+    # integers too large for a float (float() raises OverflowError on them; 1e400 would read as inf)
+    (200, b'{"cod": "200", "list": [{"dt": 1782550800, "clouds": {"all": ' + b"9" * 400 + b'}}]}',
+     "none of the 1 entries has a time and a cloud cover"),
+    (200, b'{"cod": "200", "list": [{"dt": ' + b"9" * 400 + b', "clouds": {"all": 30}}]}',
+     "none of the 1 entries has a time and a cloud cover"),
 ])
 def test_bad_owm_answers_name_their_cause(status: int, body: bytes, cause: str) -> None:
     with pytest.raises(ForecastError) as err:
@@ -77,6 +82,7 @@ def test_mqtt_forecasts(payload: bytes, value: tuple) -> None:
     (b'{"date": "2026-06-27", "clouds_percent": true}', "`clouds_percent` must be a number"),
     (b'{"date": "2026-06-27", "pv_wh": -1}', "`pv_wh` must be a number of Wh >= 0"),
     (b'{"date": "2026-06-27", "pv_wh": 1e400}', "`pv_wh` must be a number of Wh >= 0"),
+    (b'{"date": "2026-06-27", "pv_wh": ' + b"9" * 400 + b"}", "`pv_wh` must be a number of Wh >= 0"),
     (b'{"date": "2026-06-27"}', "neither clouds_percent nor pv_wh given"),
     (b"\xff\xfe", "not JSON"),
 ])

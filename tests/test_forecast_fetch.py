@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -53,6 +54,9 @@ def test_the_seed_s_request_and_a_good_answer(server: OwmServer) -> None:
     (Answer(200, b"{garbage"), "the answer is not a JSON object"),
     (json_answer({"cod": "200", "message": 0, "cnt": 0}), "the answer has no `list`"),
     (Answer(hang=True), "no answer within 0.5 s"),
+    # the body stalls: a 502's (an HTTPError, read in its own branch) as a 200's
+    (Answer(502, b'{"mess', stall=True), "no answer within 0.5 s"),
+    (Answer(200, b'{"cod": "200", "li', stall=True), "no answer within 0.5 s"),
 ])
 def test_bad_answers_give_a_failure_naming_the_cause(server: OwmServer, answer: Answer, cause: str,
                                                      caplog: pytest.LogCaptureFixture) -> None:
@@ -102,6 +106,31 @@ def test_retries_until_a_good_answer_and_hands_over_once(server: OwmServer) -> N
         assert len(server.requests) == 3
         time.sleep(0.3)
         assert events.empty()  # the failed tries were not handed over
+    finally:
+        fetcher.stop()
+
+
+def test_an_internal_error_is_a_failed_try_not_the_end_of_the_thread(
+        server: OwmServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # The thread is the only fetcher: dead, it would leave every later day without a forecast until a restart.
+    import shell.forecast_fetch as fetch_module
+
+    calls: list[int] = []
+
+    def buggy_then_fine(settings: OwmSettings, clock: Any) -> OwmForecast | ForecastFailure:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ZeroDivisionError("a bug")
+        return fetch_once(settings, clock)
+
+    monkeypatch.setattr(fetch_module, "fetch_once", buggy_then_fine)
+    events: queue.SimpleQueue[object] = queue.SimpleQueue()
+    fetcher = ForecastFetcher(owm(server.url, attempts=2), 1, PARIS, events)
+    fetcher.start()
+    try:
+        (event,) = events_of(events, 1)
+        assert isinstance(event.result, OwmForecast) and len(calls) == 2
+        assert "forecast fetch at start: internal error" in caplog.text and "ZeroDivisionError" in caplog.text
     finally:
         fetcher.stop()
 

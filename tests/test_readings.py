@@ -43,6 +43,7 @@ def test_good_reading() -> None:
     (b'{"power": -5.00}', "negative_power"),
     (b'{"power": 1e9}', "huge_power"),
     (b'{"power": Infinity}', "nan"),
+    (b'{"power": ' + b"9" * 400 + b"}", "nan"),  # an int too large for a float: float() raises OverflowError
 ])
 def test_quirks_are_problems_not_readings(payload: bytes, kind: str) -> None:
     result = parse(payload)

@@ -16,6 +16,8 @@ from tests.field_house import field_config
 from tests.harness import NOON, Harness
 
 DEADLINE = "\n[fallback]\nmin_energy_wh = 3000\n"
+# A JSON integer too large for a float, which float() refuses with OverflowError (1e400 reads as inf).
+HUGE = pytest.param(10**400, id="int-1e400")
 
 
 def harness(tmp_path: Path) -> Harness:
@@ -41,7 +43,8 @@ def restore(h: Harness, doc: Any, now: float) -> list[str]:
     return warnings
 
 
-@pytest.mark.parametrize("date", [1e20, -1e20, 1e400, float("nan"), 0, -1, 4_200_000_000, "2023-11-14", None])
+@pytest.mark.parametrize("date", [1e20, -1e20, 1e400, HUGE, pytest.param(-(10**400), id="int--1e400"),
+                                  float("nan"), 0, -1, 4_200_000_000, "2023-11-14", None])
 def test_implausible_date_means_no_restore_not_a_crash(tmp_path: Path, date: Any) -> None:
     h = harness(tmp_path)
     doc = saved(harness(tmp_path), NOON - 60)
@@ -53,7 +56,7 @@ def test_implausible_date_means_no_restore_not_a_crash(tmp_path: Path, date: Any
     assert status["equipments"][0]["energy"] == 0
 
 
-@pytest.mark.parametrize("force_end", [1e20, 1e400, -1e20, float("nan"), "soon", NOON + 30 * 86400])
+@pytest.mark.parametrize("force_end", [1e20, 1e400, HUGE, -1e20, float("nan"), "soon", NOON + 30 * 86400])
 def test_implausible_force_end_means_no_force(tmp_path: Path, force_end: Any) -> None:
     h = harness(tmp_path)
     doc = saved(harness(tmp_path), NOON - 60)
@@ -183,8 +186,10 @@ def test_a_relay_saved_forced_at_part_of_its_watts_comes_back_on_at_its_watts(tm
                                                       "deadline_rule": {"cycle_end": [], "forcing": "x"}}},
     {"date": NOON, "equipments": [], "water_heater": {"name": "ecs", "seed_rule": {"window_start": "x"}}},
     {"date": NOON, "equipments": [{"name": "radiator", "forced": True, "forced_power": 1e400}]},
+    {"date": NOON, "equipments": [{"name": "radiator", "forced": True, "forced_power": 10**400,
+                                   "energy": 10**400}]},
 ], ids=["list", "text", "equipments-text", "bad-entries", "twice", "heater-text", "heater-types",
-        "seed-types", "inf-power"])
+        "seed-types", "inf-power", "huge-int-power"])
 def test_wrong_shapes_never_raise(tmp_path: Path, doc: Any) -> None:
     h = harness(tmp_path)
     restore(h, doc, NOON)

@@ -8,6 +8,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from values.numbers import json_float
+
 # The firmware prints a NaN float as a bare `nan` (not JSON); Python's json module reads `NaN`. A nan in
 # another field (the power factor at 0 W, say) must not hide a good power value.
 _BARE_NAN = re.compile(r"(?<![\w\"])-?nan(?![\w\"])", re.IGNORECASE)
@@ -102,11 +104,11 @@ def parse_meter_payload(payload: bytes, field: str, received_at: float,
     if field not in doc:
         return MeterProblem("missing_power", f"no {field!r} field")
     value = doc[field]
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    power_w = json_float(value)
+    if power_w is None:
         return MeterProblem("bad_power", f"{field!r} is not a number: {value!r}")
-    power_w = float(value)
     if not math.isfinite(power_w):
-        return MeterProblem("nan", f"{field!r} is {value}")
+        return MeterProblem("nan", f"{field!r} is {power_w}")  # (not `value`: an int of 400 digits, say)
     if power_w < 0:
         return MeterProblem("negative_power", f"{field!r} is negative ({power_w:g})")
     if power_w > max_power_w:

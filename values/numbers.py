@@ -1,0 +1,19 @@
+"""A number read from JSON (a meter reading, a mode command, a saved status, a forecast)."""
+
+from __future__ import annotations
+
+import math
+
+
+def json_float(value: object) -> float | None:
+    """`value` as a float when it is a JSON number (an int or a float, not a bool), else None.
+
+    An int too large for a float (a JSON integer of a few hundred digits) makes float() raise OverflowError;
+    here it is +-inf, as the same number written with an exponent (1e400) reads: the caller refuses what is
+    not finite, in one place for both spellings."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
