@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 
 from core.meters import MeterState
 from equipments.base import Equipment
+from values.readings import stepped_back
 
 # The regulator's own lines, moved here with the code that writes them: the logger name is part of what the log
 # shows (and of the flood limiter's kinds), so it stays what it was.
@@ -39,9 +41,11 @@ class StaleGuard:
         timeout_s = self._timeout_s
         cons, prod = self._consumption.last, self._production.last
         if (self.reason is None and cons is not None and prod is not None
-                and now - cons.received_at < timeout_s and now - prod.received_at < timeout_s):
+                and now - cons.received_at < timeout_s and now - prod.received_at < timeout_s
+                and not stepped_back(now, cons.received_at) and not stepped_back(now, prod.received_at)):
             return False  # the usual case, on every message: both fresh, nothing to do
         assert self._started_at is not None
+        self._restart_ages_after_a_step_back(now)
         silent, names = [], []
         for meter in (self._consumption, self._production):
             age = meter.age_s(now)
@@ -73,6 +77,16 @@ class StaleGuard:
             self.reason, self._silent = None, ()
             return True
         return False
+
+    def _restart_ages_after_a_step_back(self, now: float) -> None:
+        """The clock stepped back (NTP, set by hand): a reading stamped after `now` would keep a negative age
+        for the whole step, and a meter falling silent then counted as fresh that long (an hour's step left the
+        heater at 99 % for an hour with the production meter dead). Its age, and the start's, restart now."""
+        for meter in (self._consumption, self._production):
+            if meter.last is not None and stepped_back(now, meter.last.received_at):
+                meter.last = replace(meter.last, received_at=now)
+        if self._started_at is not None and stepped_back(now, self._started_at):
+            self._started_at = now
 
     def deadlines(self) -> list[float]:
         """When each meter goes stale if it stays silent (none before start; while suspended, the meters

@@ -1,0 +1,47 @@
+"""A meter that falls silent just after the wall clock stepped back (NTP, set by hand) goes stale at
+meter_timeout as any other: its last reading, stamped after the new time, does not count as fresh for the
+whole step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.configs import reading, write_config
+from tests.harness import CONS, NOON, PROD, Harness
+
+ECS_CMD = "regul/vload/ECS/cmd"
+
+
+@pytest.mark.parametrize("step_s", [60.0, 3600.0])
+def test_a_silent_meter_after_a_step_back_goes_stale_at_meter_timeout(tmp_path: Path, step_s: float) -> None:
+    h = Harness(write_config(tmp_path, ("ecs", "radiator"), period=1, algorithm="closed_loop"))  # timeout 10 s
+    h.reg.tick(NOON - 3600)
+    now = NOON
+    for _ in range(20):  # sunny: the heater takes the surplus
+        now += 2
+        h.reg.handle(PROD, reading(2300), now - 0.01)
+        h.reg.handle(CONS, reading(300 + h.load("ecs").current_power_w), now)
+    assert float(h.last(ECS_CMD)) > 0
+    now -= step_s  # the clock steps back; the production meter dies
+    silent_s = 0.0
+    while h.reg.stale_reason is None and silent_s < step_s + 60:
+        now += 2
+        silent_s += 2
+        h.reg.handle(CONS, reading(300 + h.load("ecs").current_power_w), now)
+        h.reg.tick(now)
+    assert h.reg.stale_reason is not None and "production meter" in h.reg.stale_reason
+    assert silent_s <= 12  # meter_timeout (10 s) at the next reading, not step_s later
+    assert h.last(ECS_CMD) == "0"
+
+
+def test_a_meter_never_read_goes_stale_after_a_step_back(tmp_path: Path) -> None:
+    h = Harness(write_config(tmp_path, ("ecs",), period=1, algorithm="closed_loop"))
+    h.reg.tick(NOON)  # started; no meter has spoken
+    now = NOON - 3600  # the clock steps back an hour
+    for _ in range(10):
+        now += 2
+        h.reg.handle(CONS, reading(300), now)
+        h.reg.tick(now)
+    assert h.reg.stale_reason is not None and "production meter silent" in h.reg.stale_reason
