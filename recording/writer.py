@@ -23,6 +23,7 @@ __all__ = ["DayRecorder"]
 log = logging.getLogger(__name__)
 
 MAX_WAITING_BATCHES = 48  # a stuck disk holds at most this many batches in memory; older ones are dropped
+STOP_WAIT_S = 10.0  # each of the stop's two waits for the writer, at most (systemd kills a stop at 90 s)
 
 
 class DayRecorder:
@@ -81,11 +82,21 @@ class DayRecorder:
             self._thread.start()
 
     def stop(self) -> None:
-        """Write what is pending and stop the thread."""
+        """Write what is pending and stop the thread, waiting STOP_WAIT_S at most for a slow disk; never
+        blocks longer: on a stuck disk (a dead network share) the daemon's stop must go on."""
         self.flush()
         if self._thread is not None and self._thread.is_alive():
-            self._batches.put(None)
-            self._thread.join(timeout=30)
+            try:
+                # (not a blocking put: with the queue full behind a stuck write, it waited forever, and the
+                # daemon's stop with it, deaf to any further signal)
+                self._batches.put(None, timeout=STOP_WAIT_S)
+            except queue.Full:
+                log.warning("recorder: the disk has not taken a write for a long time; %d batches not recorded",
+                            self._batches.qsize())
+                return
+            self._thread.join(timeout=STOP_WAIT_S)
+            if self._thread.is_alive():
+                log.warning("recorder: the last batches were still being written when PySEB stopped")
 
     # --- the writer's side --------------------------------------------------------------------------
     def _run(self) -> None:

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -73,6 +74,41 @@ def test_the_threaded_writer_writes_each_batch_on_tick_and_at_stop(tmp_path: Pat
     finally:
         rec.stop()
     assert read_record(tmp_path / "pyseb-2026-06-01.csv.gz").records == [record(0), record(1)]
+
+
+def test_a_stuck_disk_does_not_hold_the_stop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             caplog: pytest.LogCaptureFixture) -> None:
+    # A write that never returns (a dead network share): the queue fills, and the stop must still end.
+    import recording.writer as writer
+
+    monkeypatch.setattr(writer, "STOP_WAIT_S", 0.2)
+    stuck, release = threading.Event(), threading.Event()
+
+    def stuck_write(batch: object) -> None:
+        stuck.set()
+        release.wait(30)
+
+    rec = DayRecorder(tmp_path, ["ecs", "radiator"], [False, True], PARIS, 10.0)
+    monkeypatch.setattr(rec, "write", stuck_write)
+    rec.start()
+    try:
+        rec.add(record(0))
+        rec.flush()
+        assert stuck.wait(5)  # the writer holds the first batch
+        for i in range(1, writer.MAX_WAITING_BATCHES + 2):  # the queue full, one more dropped
+            rec.add(record(i))
+            rec.flush()
+        stopper = threading.Thread(target=rec.stop)
+        began = time.monotonic()
+        stopper.start()
+        stopper.join(5)
+        assert not stopper.is_alive(), "the stop waited for the stuck disk"
+        assert time.monotonic() - began < 2
+        assert "the disk has not taken a write for a long time" in caplog.text
+    finally:
+        release.set()  # the disk is back: a second stop ends the thread
+        monkeypatch.setattr(writer, "STOP_WAIT_S", 5.0)
+        rec.stop()
 
 
 def test_a_batch_cut_short_is_dropped_and_repaired_before_the_next(tmp_path: Path,
