@@ -145,6 +145,10 @@ def _guarded(fatal: bool) -> Callable[[F], F]:
 ATTEMPT_FAILED = "connection attempt failed"  # paho's background retry failed: it gives no reason
 
 
+_LEFT_AS_THEY_WERE = ("and each load stays as last commanded until PySEB runs again (its start commands every load "
+                      "off)")
+
+
 class MqttLink:
     """One paho client: will, auth, TLS, reconnect with backoff, subscriptions renewed on each connect."""
 
@@ -202,15 +206,21 @@ class MqttLink:
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Announce offline, flush what is queued, disconnect and stop the network thread."""
-        if not self.client.is_connected():
+        connected = self.client.is_connected()
+        if not connected:
             # The stop's commands were queued for a reconnect that will not come: the log had just said every
             # load went to 0 W, while a relay switched on stayed on.
             log.warning("stopping with the broker link down: the stop commands (every load to 0 W) were not "
-                        "delivered, and each load stays as last commanded until PySEB runs again (its start "
-                        "commands every load off)")
+                        f"delivered, {_LEFT_AS_THEY_WERE}")
         try:
             info = self.publish(self.settings.topic_availability, OFFLINE, retain=True)
             info.wait_for_publish(timeout_s)
+            if connected and not info.is_published():
+                # A link dead but not yet known to be (Wi-Fi gone without a word: paho notices at 1.5 x keepalive)
+                # takes every message and delivers none. "offline" follows the stop commands on the same link:
+                # unacknowledged, they may be lost too.
+                log.warning("the broker did not acknowledge PySEB's last message within %g s: the stop commands "
+                            "(every load to 0 W) may not have been delivered, %s", timeout_s, _LEFT_AS_THEY_WERE)
         except (RuntimeError, ValueError) as exc:  # PublishFailed is a RuntimeError
             log.warning("could not publish offline before stopping: %s", exc)
         self.client.disconnect()

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import queue
+import signal
 import time
 from pathlib import Path
 
@@ -228,3 +229,41 @@ def test_a_good_or_missing_file_stays_where_it_is(tmp_path: Path) -> None:
     save_status(status, {"equipments": []})
     assert load_status(status, keep_aside=True) == {"equipments": []}
     assert list(tmp_path.glob("status.json.bad-*")) == []
+
+
+def test_stopping_on_a_link_dead_but_not_known_to_be_says_the_stop_commands_may_be_lost(
+        tmp_path: Path, broker: PrivateBroker, caplog: pytest.LogCaptureFixture) -> None:
+    # The broker frozen (SIGSTOP): the TCP link stays open, nothing is acknowledged, as on a Wi-Fi gone without a
+    # word. The stop commands go out into it; "offline" after them is never acknowledged.
+    settings = load_settings(write_config(tmp_path, ("radiator",), port=broker.port))
+    events: queue.SimpleQueue[object] = queue.SimpleQueue()
+    link = MqttLink(settings.mqtt, events, lambda: [])
+    link.start()
+    assert broker.pid is not None
+    try:
+        deadline = time.monotonic() + 10
+        while not link.client.is_connected() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert link.client.is_connected()
+        os.kill(broker.pid, signal.SIGSTOP)
+        link.publish("cmnd/radiator/POWER", "OFF", retain=True)
+        link.stop(timeout_s=0.5)
+    finally:
+        os.kill(broker.pid, signal.SIGCONT)
+    assert ("the broker did not acknowledge PySEB's last message within 0.5 s: the stop commands (every load to "
+            "0 W) may not have been delivered") in caplog.text
+    assert "stopping with the broker link down" not in caplog.text  # (connected as far as paho knew)
+
+
+def test_a_clean_stop_says_nothing_of_the_kind(tmp_path: Path, broker: PrivateBroker,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    settings = load_settings(write_config(tmp_path, ("radiator",), port=broker.port))
+    link = MqttLink(settings.mqtt, queue.SimpleQueue(), lambda: [])
+    link.start()
+    deadline = time.monotonic() + 10
+    while not link.client.is_connected() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    link.publish("cmnd/radiator/POWER", "OFF", retain=True)
+    link.stop(timeout_s=5)
+    assert "acknowledge" not in caplog.text and "link down" not in caplog.text
+
