@@ -270,8 +270,7 @@ class Daemon:
         self._offer_snapshot(fresh=True)
         if self.fetcher is not None:
             self.fetcher.stop()
-        if self.saver is not None:
-            self.saver.stop()
+        if self.saver is not None and self.saver.stop():
             log.info("status saved to %s", self.saver.path)
         if self.recorder is not None:
             self.recorder.stop()

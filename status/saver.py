@@ -13,15 +13,23 @@ from status.store import save_status
 log = logging.getLogger(__name__)
 
 
+# The most a stop waits for the saver thread, then for a save under way (a slow SD card), each.
+STOP_WAIT_S = 10.0
+
+
 class StatusSaver:
     """Periodic, atomic saves of the last offered snapshot, on its own thread."""
 
     def __init__(self, path: Path, interval_s: float) -> None:
         self.path = path
         self.interval_s = interval_s
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the snapshot and its version
+        # One save at a time, and never an older snapshot after a newer one: the stop's save on the main thread
+        # and the thread's could both be under way (a slow card), and the older one's os.replace came last.
+        self._write_lock = threading.Lock()
         self._snapshot: dict[str, Any] | None = None
-        self._dirty = False
+        self._version = 0  # offers so far
+        self._written = 0  # the version on disk
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="status-saver", daemon=True)
 
@@ -32,31 +40,42 @@ class StatusSaver:
     def offer(self, snapshot: dict[str, Any]) -> None:
         """Hand over the newest snapshot (a fresh dict the main loop will not mutate)."""
         with self._lock:
-            self._snapshot, self._dirty = snapshot, True
+            self._snapshot = snapshot
+            self._version += 1
 
-    def save_now(self) -> bool:
-        """Write the last snapshot if it changed since the last write; True if written."""
-        with self._lock:
-            snapshot, dirty = self._snapshot, self._dirty
-            self._dirty = False
-        if snapshot is None or not dirty:
+    def save_now(self, wait_s: float | None = None) -> bool:
+        """Write the last snapshot if it is newer than the one on disk; True when the last snapshot is on disk
+        (written now or before). `wait_s`: how long to wait for a save under way (None: as long as it takes);
+        False when it is still under way then."""
+        if not self._write_lock.acquire(timeout=-1 if wait_s is None else wait_s):
             return False
         try:
-            save_status(self.path, snapshot)
-        except OSError as exc:
-            log.error("cannot save status to %s: %s", self.path, exc)
-            with self._lock:
-                self._dirty = True
-            return False
+            with self._lock:  # (taken under the write lock: the newest at the time of writing)
+                snapshot, version = self._snapshot, self._version
+            if snapshot is None or version == self._written:
+                return True
+            try:
+                save_status(self.path, snapshot)
+            except OSError as exc:
+                log.error("cannot save status to %s: %s", self.path, exc)
+                return False
+            self._written = version
+        finally:
+            self._write_lock.release()
         log.debug("status saved to %s", self.path)
         return True
 
-    def stop(self) -> None:
-        """Stop the thread and write what is pending."""
+    def stop(self) -> bool:
+        """Stop the thread and write what is pending; True when the last snapshot is on disk. Waits STOP_WAIT_S
+        at most for the thread, then as long for a save under way."""
         self._stop.set()
         if self._thread.is_alive():
-            self._thread.join(timeout=10)
-        self.save_now()
+            self._thread.join(timeout=STOP_WAIT_S)
+        saved = self.save_now(wait_s=STOP_WAIT_S)
+        if not saved and self._write_lock.locked():
+            log.error("status not saved to %s: the disk has not finished the previous save in %.0f s", self.path,
+                      2 * STOP_WAIT_S)
+        return saved
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):

@@ -7,8 +7,10 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -148,6 +150,55 @@ def test_saver_thread_writes_latest_snapshot(tmp_path: Path) -> None:
     saver.offer({"equipments": [], "n": 2})
     saver.stop()
     assert load_status(tmp_path / "s.json") == {"equipments": [], "n": 2}
+
+
+def slow_first_save(monkeypatch: pytest.MonkeyPatch, seconds: float) -> threading.Event:
+    """The first save takes `seconds` (a slow SD card) before it writes; the event says it has begun."""
+    import status.saver as saver_module
+
+    begun, calls = threading.Event(), []
+
+    def save(path: Path, doc: dict[str, Any]) -> None:
+        calls.append(doc)
+        if len(calls) == 1:
+            begun.set()
+            time.sleep(seconds)
+        save_status(path, doc)
+
+    monkeypatch.setattr(saver_module, "save_status", save)
+    return begun
+
+
+def test_a_slow_save_of_an_older_status_never_lands_after_a_newer_one(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    begun = slow_first_save(monkeypatch, 0.5)
+    saver = StatusSaver(tmp_path / "s.json", interval_s=3600)
+    saver.offer({"equipments": [], "n": 1})
+    slow = threading.Thread(target=saver.save_now)  # the saver thread's periodic save, on a slow card
+    slow.start()
+    assert begun.wait(5)
+    saver.offer({"equipments": [], "n": 2})
+    assert saver.save_now()  # the stop's save, on the main thread: after the slow one, never before it
+    slow.join(5)
+    assert load_status(tmp_path / "s.json") == {"equipments": [], "n": 2}
+
+
+def test_a_stop_gives_up_on_a_save_that_does_not_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    import status.saver as saver_module
+
+    monkeypatch.setattr(saver_module, "STOP_WAIT_S", 0.2)
+    begun = slow_first_save(monkeypatch, 1.5)
+    saver = StatusSaver(tmp_path / "s.json", interval_s=0.01)
+    saver.offer({"equipments": [], "n": 1})
+    saver.start()
+    assert begun.wait(5)
+    saver.offer({"equipments": [], "n": 2})
+    began = time.monotonic()
+    assert saver.stop() is False
+    assert time.monotonic() - began < 1.0
+    assert "status not saved to" in caplog.text and "has not finished the previous save" in caplog.text
+    saver._thread.join(5)  # (the slow save ends; its thread with it)
 
 
 def test_a_new_status_file_is_0644_and_an_existing_one_keeps_its_mode(tmp_path: Path) -> None:
