@@ -43,6 +43,7 @@ from settings.sections import (
     RecordSettings,
     StatusSettings,
 )
+from settings.tls_check import host_problem, tls_problems
 from settings.topics import TopicRole, topic_problem
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,8 @@ def load_settings(path: str | Path) -> Settings:
             reader.problems.append(ConfigProblem("evaluate", "timezone", f"unknown time zone {timezone!r}"))
     if mqtt_raw.get("tls") and not mqtt_raw.get("ca_file"):
         reader.problems.append(ConfigProblem("mqtt", "ca_file", "is required when tls = true"))
+    if mqtt_raw.get("host") is not None and (problem := host_problem(str(mqtt_raw["host"]))):
+        reader.problems.append(ConfigProblem("mqtt", "host", problem))
     period_s, timeout_s = evaluate_raw.get("period"), evaluate_raw.get("meter_timeout")
     if period_s is not None and timeout_s is not None and timeout_s < 2 * period_s:
         # A meter is read about once a period: a shorter timeout takes every other gap for a silent meter
@@ -363,13 +366,18 @@ def _check_files(reader: SectionReader, mqtt_raw: dict[str, Any], status_raw: di
     """Files the daemon opens only once running: a wrong path is a config problem, found by --check, and
     not a FileNotFoundError after start."""
     if mqtt_raw.get("tls"):
-        for key in ("ca_file", "cert_file", "key_file"):
-            given = _path_or_none(mqtt_raw.get(key), config_dir)
+        paths = {key: _path_or_none(mqtt_raw.get(key), config_dir) for key in ("ca_file", "cert_file", "key_file")}
+        readable = True
+        for key, given in paths.items():
             problem = _unreadable(Path(given)) if given else None
             if problem:
+                readable = False
                 reader.problems.append(ConfigProblem("mqtt", key, problem))
         if mqtt_raw.get("key_file") and not mqtt_raw.get("cert_file"):
             reader.problems.append(ConfigProblem("mqtt", "key_file", "needs cert_file (the client certificate)"))
+        elif readable and paths["ca_file"]:  # (now as the TLS library will take them)
+            for key, problem in tls_problems(paths["ca_file"], paths["cert_file"], paths["key_file"]):
+                reader.problems.append(ConfigProblem("mqtt", key, problem))
     if status_raw.get("persistent") and status_raw.get("file"):
         status_file = Path(_path_or_none(status_raw["file"], config_dir) or "")
         problem = _unwritable(status_file, replaced=True)

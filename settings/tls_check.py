@@ -1,0 +1,51 @@
+"""The broker's address and TLS files as the network code will take them: what it would refuse at start (a
+traceback, exit 1, and systemd restarting PySEB into the same failure) is a config problem, found by --check."""
+
+from __future__ import annotations
+
+import ssl
+
+
+class _Encrypted(Exception):
+    """The client key asked for a password."""
+
+
+def _no_password() -> str:
+    raise _Encrypted
+
+
+def host_problem(host: str) -> str | None:
+    """Why `host` is no host name or address the socket library can look up (None: it can)."""
+    if not host.strip():
+        return "is empty"
+    try:
+        host.encode("idna")  # what socket.getaddrinfo does with it
+    except UnicodeError:
+        return (f"{host!r} is not a host name or address: one of its dot-separated parts is empty or longer than "
+                "63 characters")
+    return None
+
+
+def tls_problems(ca_file: str, cert_file: str | None, key_file: str | None) -> list[tuple[str, str]]:
+    """(key, problem) for readable TLS files the TLS library refuses: a CA file with no certificate, a client
+    certificate and key that do not load together, an encrypted key (PySEB gives it no password, and
+    OpenSSL would ask for one on a terminal the service does not have)."""
+    try:
+        context = ssl.create_default_context(cafile=ca_file)
+    except (ssl.SSLError, ValueError) as exc:
+        return [("ca_file", f"holds no CA certificate PySEB can read (PEM text expected): {_reason(exc)}")]
+    if not cert_file:
+        return []
+    try:
+        context.load_cert_chain(cert_file, key_file, password=_no_password)
+    except _Encrypted:
+        return [("key_file" if key_file else "cert_file", "the client key is encrypted: PySEB gives it no password; "
+                 "store it unencrypted (openssl pkey -in KEY -out NEW), readable by PySEB's user only")]
+    except ssl.SSLError as exc:
+        return [("cert_file", "the client certificate and its key do not load together (a certificate and "
+                 f"its own key, PEM text, expected): {_reason(exc)}")]
+    return []
+
+
+def _reason(exc: BaseException) -> str:
+    return str(getattr(exc, "reason", None) or exc)
