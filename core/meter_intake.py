@@ -50,6 +50,16 @@ class MeterIntake:
             self._report(meter.topic, result.detail, result.kind)
             meter.refuse(result.detail)
             return NoReading.REFUSED
+        if result.power_w == 0.0 and meter is self._by_label["consumption"]:
+            # The house meter sees the whole house, PySEB's own Pi and the diverted loads: never 0 W. A PZEM
+            # reads 0.00 W with its current clamp off the line (its voltage still moving, so not frozen): taken
+            # as a house using nothing, it showed all of production as export, and every load stayed on all
+            # night. Refused, it goes stale after meter_timeout like a silent meter: every load to 0 W.
+            detail = ("0 W: a house meter (the whole house, the diverted loads) never reads 0 W; is its current "
+                      "clamp off the line?")
+            self._report(meter.topic, detail, "zero")
+            meter.refuse(detail)
+            return NoReading.REFUSED
         if self._frozen_meter and meter.is_repeat(payload):
             # A real meter's readings always differ (voltage, current, energy counter): the very same bytes
             # again are a hung sensor loop behind a live MQTT loop. Not a new reading: the meter's age keeps

@@ -1,0 +1,68 @@
+"""A house meter reading 0 W is refused: the house meter sees the whole house and the diverted loads, never
+0 W. A PZEM whose current clamp slipped off the line reads 0.00 W with its voltage still moving (not frozen):
+taken as a house using nothing, it showed all of production as export, every load went on and stayed on
+through the night, importing. Refused, it goes stale after meter_timeout like a silent meter."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from tests.configs import reading, write_config
+from tests.harness import CONS, NOON, PROD, Harness
+
+
+class House:
+    """A house of 400 W base with the heater and a radiator, its meters read every 2 s."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.h = Harness(write_config(tmp_path, ("ecs", "radiator"), period=1, algorithm="closed_loop"))
+        self.h.reg.tick(NOON - 3600)
+        self.now = NOON
+
+    def drawn_w(self) -> float:
+        return sum(load.current_power_w for load in self.h.reg.loads)
+
+    def run(self, readings: int, pv_w: float, house_meter_w: float | None = None) -> None:
+        for _ in range(readings):
+            self.now += 2
+            self.h.reg.handle(PROD, reading(pv_w), self.now - 0.01)
+            cons_w = 400 + self.drawn_w() if house_meter_w is None else house_meter_w
+            self.h.reg.handle(CONS, reading(cons_w), self.now)
+            self.h.reg.tick(self.now)
+
+
+def test_a_house_meter_at_0_w_stops_the_regulation_until_it_reads_again(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    house = House(tmp_path)
+    house.run(30, 2500)
+    assert house.drawn_w() > 1500  # the surplus is in the loads
+    house.run(6, 2500, house_meter_w=0.0)  # the clamp slips off: 12 s of 0.00 W
+    reason = house.h.reg.stale_reason
+    assert reason is not None and "consumption meter without a usable reading" in reason
+    assert "never reads 0 W" in reason
+    assert house.drawn_w() == 0 and house.h.last("cmnd/radiator/POWER") == "OFF"
+    house.run(900, 0, house_meter_w=0.0)  # the evening: nothing comes back on
+    assert house.drawn_w() == 0 and house.h.reg.stale_reason is not None
+    warned = [r for r in caplog.records if r.levelno == logging.WARNING and "dropped message" in r.getMessage()]
+    assert len(warned) == 1 and "never reads 0 W" in warned[0].getMessage()  # one warning, then DEBUG
+    house.run(10, 2500)  # the clamp back on the line
+    assert house.h.reg.stale_reason is None and house.drawn_w() > 0
+
+
+def test_a_single_0_w_reading_changes_nothing(tmp_path: Path) -> None:
+    house = House(tmp_path)
+    house.run(30, 2500)
+    before = house.drawn_w()
+    house.run(1, 2500, house_meter_w=0.0)
+    house.run(3, 2500)
+    assert house.h.reg.stale_reason is None and house.drawn_w() == pytest.approx(before, abs=60)
+
+
+def test_the_production_meter_reads_0_w_every_night(tmp_path: Path) -> None:
+    house = House(tmp_path)
+    house.run(60, 0)
+    assert house.h.reg.stale_reason is None and house.drawn_w() == 0
