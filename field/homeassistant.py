@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -165,8 +166,9 @@ class HomeAssistantBridge:
         """The force power and command for these settings, validated as a force would be (even when not
         applied now): a power above the load's max becomes the max, as on regul/mode; ValueError or
         ModeCommandError naming what is wrong."""
-        if duration_min < 0:
-            raise ValueError(f"the duration must be >= 0 minutes, got {duration_min:g}")
+        if not math.isfinite(duration_min) or duration_min < 0:  # (NaN passed both tests below: stored, it broke
+            # every status's Home Assistant state until a restart)
+            raise ValueError(f"the duration must be >= 0 minutes, a finite number, got {duration_min:g}")
         payload = self._force_command(name, power_w, duration_min)
         command = parse_mode_command(payload, self.loads)
         assert isinstance(command, ForceCommand)
@@ -220,8 +222,8 @@ class HomeAssistantBridge:
                     # while HA showed the force on, with no number left to change it).
                     power_w = self.setpoints[name][0]
                 checked_w, _ = self._checked_force(name, power_w, duration_min)
-            except (TypeError, ValueError, ModeCommandError) as exc:
-                warnings.append(f"{name}: saved Home Assistant force settings {power!r} W, {duration!r} min "
+            except (TypeError, ValueError, OverflowError, ModeCommandError) as exc:
+                warnings.append(f"{name}: saved Home Assistant force settings {power!r:.40} W, {duration!r:.40} min "
                                 f"ignored ({exc})")
                 continue
             if checked_w != power_w:  # the load's max lowered since

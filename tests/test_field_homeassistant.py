@@ -206,6 +206,7 @@ def test_saved_force_power_above_a_lowered_max_is_held_at_the_max(tmp_path: Path
     ("load_ecs_force_duration", "20000", "duration must be"),
     ("load_ecs_force_duration", "-5", ">= 0 minutes"),
     ("load_ecs_force_duration", "inf", "finite"),
+    ("load_ecs_force_duration", "nan", "minutes, a finite number, got nan"),
     ("load_ecs_force", "maybe", "expected ON or OFF"),
     ("water_heater_mode", "boost", "not a mode"),
     ("load_ecs_force", "ON" * 40, "too large"),
@@ -309,6 +310,8 @@ def test_a_relays_saved_force_power_is_not_restored(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("power", "duration", "why"), [
     (-5, 30, "power must be >= 0 W"), ("500", -1, ">= 0 minutes"), (True, 30, "not a number"),
     (None, 30, "float() argument"),
+    (500, float("nan"), "minutes, a finite number, got nan"),
+    pytest.param(10**400, 30, "int too large to convert to float", id="int-1e400"),
 ])
 def test_bad_saved_force_settings_are_left_at_their_default(tmp_path: Path, power: object, duration: object,
                                                             why: str) -> None:
