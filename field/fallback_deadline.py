@@ -52,10 +52,13 @@ class DeadlineFallback:
         return start, min(end, cycle_end)
 
     def tick(self, now: float, heater_energy_wh: float, max_power_w: float, full: bool,
-             allowed: bool = True, pv_wh_on: PvSource | None = None) -> ForceCommand | UnforceCommand | None:
+             allowed: bool = True, pv_wh_on: PvSource | None = None,
+             held_by: str | None = None) -> ForceCommand | UnforceCommand | None:
         """Count the heater's energy and decide: start a force, stop it, or nothing. `allowed` is False
         when the water-heater mode excludes the fallback; `pv_wh_on` gives a date's forecast PV (Wh), of
-        which `pv_share` is expected in the heater before the deadline and not forced."""
+        which `pv_share` is expected in the heater before the deadline and not forced; `held_by`: who else
+        forces the heater now, if anyone: the rule forces once that force has ended (its own would not be
+        applied; taken for applied, it was never tried again, and the deadline was missed)."""
         self.delivered_wh += self._delta.step(heater_energy_wh)
         if self.cycle_end is None or self.cycle_end - now > MAX_CYCLE_AHEAD_S:
             self.cycle_end = next_occurrence(now, self.settings.deadline, self.tz)
@@ -90,8 +93,10 @@ class DeadlineFallback:
         if self.forcing:
             if now >= end:
                 return self._stop("off-peak span over")
+            if held_by is not None:
+                return self._stop(f"forced by {held_by} meanwhile; the rule forces again once that ends")
             return None if allowed else self._stop("the water-heater mode excludes the fallback")
-        if not allowed or max_power_w <= 0 or not self.start_at <= now < end:
+        if held_by is not None or not allowed or max_power_w <= 0 or not self.start_at <= now < end:
             return None
         self.forcing = True
         sun = f", {self.expected_sun_wh:.0f} Wh expected from the sun" if self.expected_sun_wh else ""

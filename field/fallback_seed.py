@@ -114,29 +114,53 @@ class SeedFallback:
         self.full_in_window = False
         self._delta = EnergyDelta()
         self.check_at = DailyTime(hour(settings.check_at_hour), tz)
+        self._told_held = False  # the check waiting for another's force to end was logged
+        self._full_before = False  # the heater's full flag at the last tick
 
     def tick(self, now: float, heater_energy_wh: float, max_power_w: float, full: bool,
-             allowed: bool = True, clouds: CloudSource | None = None) -> ForceCommand | None:
+             allowed: bool = True, clouds: CloudSource | None = None,
+             held_by: str | None = None) -> ForceCommand | None:
         """Count the heater's energy; at `check_at` decide. `allowed` is False when the water-heater mode
         excludes the fallback (the window still rolls); `clouds` gives the forecast cloud cover of a date
-        (none: the seed's 100 %)."""
+        (none: the seed's 100 %); `held_by`: who else forces the heater now, if anyone: the check waits for
+        that force to end (its own would not be applied)."""
         delta_wh = self._delta.step(heater_energy_wh)
-        if now >= self._count_from:
+        counting = now >= self._count_from
+        if counting:
             self.today_wh += delta_wh
-        self.full_in_window = self.full_in_window or full
-        since, self.checked_until = self.checked_until, now
+        # A tank found full while the window counts: one that fills during the rule's own force is the night's
+        # heating done, not a sunny window's (its flag, held until the daily clear, made the next night's check
+        # force nothing after a grey day), so only a tank found full once the force is over counts.
+        if full and not self._full_before and counting:
+            self.full_in_window = True
+        self._full_before = full
+        since = self.checked_until
         if since is None or self.window_start is None:
+            self.checked_until = now
             self.window_start = now if self.window_start is None else self.window_start
             return None
         if not self.check_at.crossed(since, now):
+            self.checked_until = now
             return None
-        return self._check(now, max_power_w, self.full_in_window, allowed, clouds or no_forecast)
+        if held_by is not None:
+            # A user's boost at 00:55 refused the 01:00 force, which was then counted as delivered: a cold morning.
+            # The check waits (checked_until stays before check_at, so it also runs after a restart).
+            if not self._told_held:
+                self._told_held = True
+                log.info("low-energy fallback: the %02d:00 check waits: %s is forced by %s",
+                         self.settings.check_at_hour, self.load_name, held_by)
+            return None
+        self.checked_until, self._told_held = now, False
+        # (the window starts at the check's time, even when the check comes late: a restart at 07:00 made the
+        # next night's window 18 h long, a "fresh start" that forced nothing after a grey day)
+        return self._check(now, self.check_at.next_after(since), max_power_w, self.full_in_window, allowed,
+                           clouds or no_forecast)
 
     def forecast_day(self, now: float) -> date:
         """The date whose cloud cover a check at `now` asks about (the seed's getCloudAvg day)."""
         return local_date(now, self.tz) + timedelta(days=1 if self.settings.forecast_tomorrow else 0)
 
-    def _check(self, now: float, max_power_w: float, full: bool, allowed: bool,
+    def _check(self, now: float, due_at: float, max_power_w: float, full: bool, allowed: bool,
                clouds: CloudSource) -> ForceCommand | None:
         assert self.window_start is not None
         season = season_of(local_date(now, self.tz).timetuple().tm_yday, self.settings.season_starts)
@@ -176,7 +200,7 @@ class SeedFallback:
         self.today_wh = 0.0
         self.full_in_window = False
         self._count_from = now + (command.duration_s or 0.0) if command else now
-        self.window_start = now
+        self.window_start = min(due_at, now)
         return command
 
     def snapshot(self) -> dict[str, float | bool | None]:

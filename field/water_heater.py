@@ -79,14 +79,20 @@ class HeaterControl:
         heater.accumulate_energy(now)
         allowed = self.mode.allows_fallback
         book = self.forecast
+        # Who forces the heater now: a rule does not force over another's force (a user's, the mode's, the other
+        # rule's), it waits for it to end.
+        forced_by = heater.forced_by if heater.is_forced() else None
         if self.seed is not None:
             command = self.seed.tick(now, heater.energy_wh, heater.max_power_w, heater.overed, allowed,
-                                     book.clouds_for if book is not None else None)
+                                     book.clouds_for if book is not None else None,
+                                     held_by=forced_by if forced_by != FORCED_BY_SEED else None)
             if command is not None:
                 changed = self._execute(command, FORCED_BY_SEED, now) or changed
+                forced_by = heater.forced_by if heater.is_forced() else None
         if self.deadline is not None:
             deadline_command = self.deadline.tick(now, heater.energy_wh, heater.max_power_w, heater.overed, allowed,
-                                                  self._pv_wh_on)
+                                                  self._pv_wh_on,
+                                                  held_by=forced_by if forced_by != FORCED_BY_DEADLINE else None)
             if deadline_command is not None:
                 changed = self._execute(deadline_command, FORCED_BY_DEADLINE, now) or changed
         self._next_rules_at = self._next_rules_due(now)

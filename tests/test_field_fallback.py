@@ -142,10 +142,105 @@ def test_seed_rule_does_not_override_a_user_force(tmp_path: Path, caplog: pytest
     h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 500}', at(2024, 1, 11, 0, 55))
     ticks(h, at(2024, 1, 11, 0, 56), at(2024, 1, 11, 1, 10))
     assert h.load("ecs").forced_power_w == 500 and h.load("ecs").forced_by == "user"
-    assert "the seed rule's force (2000 W) not applied: already forced by user" in caplog.text
+    assert caplog.text.count("the 01:00 check waits: ecs is forced by user") == 1
+
+
+def test_a_user_boost_at_the_check_delays_the_seed_rule_s_force_and_does_not_cancel_it(tmp_path: Path) -> None:
+    # A 10-minute boost at 00:55 refused the 01:00 force, which was counted as delivered all the same (7000 Wh
+    # "yesterday" for 167 Wh drawn): a cold morning, and a two-day count that spared the next night too.
+    h = Harness(field_config(tmp_path))  # seed rule at 01:00, winter 7000/11000 Wh, ecs 2000 W
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 54))
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 2000, "duration": 600}', at(2024, 1, 11, 0, 55))
+    ticks(h, at(2024, 1, 11, 0, 56), at(2024, 1, 11, 1, 4))
+    assert h.load("ecs").forced_by == "user"
+    ticks(h, at(2024, 1, 11, 1, 5), at(2024, 1, 11, 1, 10))  # the boost is over: the check runs now
+    assert h.load("ecs").forced_by == "seed_rule" and h.load("ecs").forced_power_w == 2000
+    ticks(h, at(2024, 1, 11, 1, 11), at(2024, 1, 11, 9))
+    # the boost's 167 Wh counted in the day it made up, with the force's 6833 Wh (7000 in all, as asked)
+    drawn_wh = h.load("ecs").energy_wh
+    assert drawn_wh == pytest.approx(7000, abs=70)
+    seed = h.reg.status(at(2024, 1, 11, 9))["water_heater"]["seed_rule"]
+    assert seed["yesterday_wh"] == pytest.approx(7000, abs=70)
+
+
+def test_a_check_waiting_for_a_force_runs_after_a_restart(tmp_path: Path) -> None:
+    h = Harness(field_config(tmp_path))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 54))
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 500}', at(2024, 1, 11, 0, 55))
+    ticks(h, at(2024, 1, 11, 0, 56), at(2024, 1, 11, 1, 30))  # the check waits
+    saved = json.loads(json.dumps(h.reg.status(at(2024, 1, 11, 1, 30))))
+    for entry in saved["equipments"]:
+        entry["forced"] = False  # (the user's force ends with this run)
+    again = Harness(field_config(tmp_path))
+    again.reg.restore(saved, at(2024, 1, 11, 1, 40))
+    ticks(again, at(2024, 1, 11, 1, 40), at(2024, 1, 11, 1, 45))
+    assert again.load("ecs").forced_by == "seed_rule"
+
+
+def test_a_tank_filled_by_the_rule_s_own_force_does_not_spare_the_next_night(tmp_path: Path) -> None:
+    h = Harness(field_config(tmp_path, ecs=f"topic_read_power = {ECS_METER}\n"))
+    ticks(h, at(2024, 1, 9, 0, 30), at(2024, 1, 10, 3, 0))  # grey days: the 01:00 force runs
+    assert h.load("ecs").forced_by == "seed_rule"
+    thermostat_cut(h, at(2024, 1, 10, 3, 0, 10))  # the tank is hot by 03:00, during the rule's force
+    assert h.load("ecs").overed
+    ticks(h, at(2024, 1, 10, 3, 1), at(2024, 1, 11, 1, 5))  # a grey day: nothing from the sun
+    assert h.load("ecs").forced_by == "seed_rule"  # the night's check forces as the seed's did
+
+
+def test_a_tank_found_full_by_day_still_spares_the_night(tmp_path: Path) -> None:
+    h = Harness(field_config(tmp_path, ecs=f"topic_read_power = {ECS_METER}\n"))
+    ticks(h, at(2024, 1, 9, 0, 30), at(2024, 1, 10, 14, 0))  # the 01:00 force is long over
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 2000, "duration": 600}', at(2024, 1, 10, 14))
+    thermostat_cut(h, at(2024, 1, 10, 14, 0, 10))  # full in the afternoon
+    ticks(h, at(2024, 1, 10, 14, 11), at(2024, 1, 11, 1, 5))
+    assert not h.load("ecs").is_forced()  # the seed's rule: a full tank counts as two days' worth
+
+
+def test_a_late_check_starts_a_window_at_check_at_not_at_its_own_time(tmp_path: Path) -> None:
+    # Stopped at 20:00, back at 07:00: the check runs late, at 07:00; the next night's check, 18 h later, took
+    # its window for a fresh start and forced nothing after a grey day.
+    h = Harness(field_config(tmp_path))
+    ticks(h, at(2024, 1, 9, 0, 30), at(2024, 1, 10, 20))
+    saved = json.loads(json.dumps(h.reg.status(at(2024, 1, 10, 20))))
+    again = Harness(field_config(tmp_path))
+    again.reg.restore(saved, at(2024, 1, 11, 7))
+    ticks(again, at(2024, 1, 11, 7), at(2024, 1, 11, 7, 5))
+    assert again.load("ecs").forced_by == "seed_rule"  # the catch-up check
+    ticks(again, at(2024, 1, 11, 7, 6), at(2024, 1, 12, 1, 5))  # a grey day
+    assert again.load("ecs").forced_by == "seed_rule"  # the next night's check forces too
 
 
 # --- the deadline rule -------------------------------------------------------------------------------------
+
+def test_deadline_rule_forces_once_a_user_force_is_over(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A user's 500 W for 2 h from 02:00, across the rule's start (02:45): its force was refused yet taken for
+    # applied, never tried again, and the deadline missed (1004 of 6000 Wh).
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, extra=DEADLINE))
+    ticks(h, at(2024, 1, 10, 20), at(2024, 1, 11, 2, 0))
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 500, "duration": 7200}',
+                 at(2024, 1, 11, 2, 0, 30))
+    ticks(h, at(2024, 1, 11, 2, 1), at(2024, 1, 11, 3, 59))
+    assert h.load("ecs").forced_by == "user"
+    assert h.reg.status(at(2024, 1, 11, 3, 59))["water_heater"]["deadline_rule"]["forcing"] is False
+    ticks(h, at(2024, 1, 11, 4, 0), at(2024, 1, 11, 4, 5))
+    assert h.load("ecs").forced_by == "deadline_rule" and h.load("ecs").forced_power_w == 2000
+    ticks(h, at(2024, 1, 11, 4, 6), at(2024, 1, 11, 6, 59))
+    # 1000 Wh from the user's force, then 2000 W from 04:00 to the off-peak end (06:00): all the time left
+    delivered_wh = h.reg.status(at(2024, 1, 11, 6, 59))["water_heater"]["deadline_rule"]["delivered_wh"]
+    assert delivered_wh == pytest.approx(5000, abs=60)
+
+
+def test_a_user_force_over_the_deadline_rule_s_takes_over_and_the_rule_resumes(tmp_path: Path) -> None:
+    h = Harness(field_config(tmp_path, extra=DEADLINE))
+    ticks(h, at(2024, 1, 10, 20), at(2024, 1, 11, 2, 50))
+    assert h.load("ecs").forced_by == "deadline_rule"
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 500, "duration": 1800}', at(2024, 1, 11, 3))
+    ticks(h, at(2024, 1, 11, 3, 1), at(2024, 1, 11, 3, 20))
+    assert h.load("ecs").forced_by == "user" and h.load("ecs").forced_power_w == 500
+    ticks(h, at(2024, 1, 11, 3, 31), at(2024, 1, 11, 3, 35))
+    assert h.load("ecs").forced_by == "deadline_rule"
+
 
 def test_deadline_starts_at_the_latest_time_and_stops_at_the_target(tmp_path: Path) -> None:
     h = Harness(field_config(tmp_path, extra=DEADLINE))
