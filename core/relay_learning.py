@@ -40,6 +40,14 @@ class RelayLearning:
         many watts that moved what the loads are believed to draw now (a relay on, believed anew)."""
         if not self._pending:
             return 0.0
+        if len(self._pending) > 1:
+            # Relays switched in the same decision make one step of the house: it cannot be split between them
+            # (each one's baseline was taken with the others' beliefs half switched: a 1000 W radiator switched
+            # on with a 200 W towel dryer was learned at 1200 W).
+            log.debug("%s switched in the same decision: one step of the house for all, nothing learned",
+                      ", ".join(sorted(self._pending)))
+            self._pending.clear()
+            return 0.0
         moved_w = 0.0
         for load in loads:
             pending = self._pending.pop(load.name, None)

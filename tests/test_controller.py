@@ -417,6 +417,18 @@ def test_a_relays_real_watts_are_learned_from_the_step(tmp_path: Path) -> None:
     assert watts(h, "ecs") == pytest.approx(450, abs=20)  # the heater gave the 50 W back
 
 
+def test_relays_switched_in_one_decision_learn_nothing_from_their_shared_step(tmp_path: Path) -> None:
+    # One step of the house for two relays cannot be split: each baseline was taken with the other's belief half
+    # switched, and a 1000 W radiator switched on with a 200 W towel dryer was learned at 1200 W.
+    h = closed_loop(tmp_path, "small", "radiator")
+    house = House(h, base_w=300, pv_w=300 + 300 + 1000 + 30)
+    house.read()
+    assert h.load("small").is_on and h.load("radiator").is_on  # both in one decision
+    house.read()
+    assert h.load("radiator").learned_power_w is None and h.load("small").learned_power_w is None
+    assert watts(h, "radiator") == 1000 and watts(h, "small") == 300
+
+
 def test_a_full_tank_is_left_out_and_the_relay_gets_the_surplus(tmp_path: Path) -> None:
     h = closed_loop(tmp_path, "ecs", "radiator")
     house = House(h, base_w=300, pv_w=300 + 1500 + 20)
