@@ -29,6 +29,9 @@ class UnknownEquipment(RelayEquipment):
     # Then tried again this much later (not at once: the house is restless), or when the relay's
     # min_off_s allows under the closed loop, whichever is later.
     HOUSE_MOVED_RETRY_S = 10.0
+    # A switch off is measured too (the house's step down at the next reading), if that reading comes within
+    # this: a later one may show the house changed as well.
+    OFF_STEP_MAX_S = 10.0
 
     def __init__(self, name: str, options: dict[str, Any], context: BuildContext) -> None:
         super().__init__(name, options, context)
@@ -42,6 +45,8 @@ class UnknownEquipment(RelayEquipment):
         # keep, since start.
         self.idle_offs = 0
         self._moved_at_last_trial = False  # the last measurement was spoilt by the house moving
+        self._house_with_w: float | None = None  # consumption minus the other loads, last reading while on
+        self._off_from: tuple[float, float] | None = None  # (that, the time) when switched off: to measure the step
 
     @property
     def max_power_w(self) -> float:
@@ -91,6 +96,8 @@ class UnknownEquipment(RelayEquipment):
             # Off (shed, silent meter, unforce, stop...): a measurement under way would credit this load
             # with a change it did not make.
             self._base_at_switch_w = None
+            if self.is_on and self._house_with_w is not None:
+                self._off_from = (self._house_with_w, now)
         return super().set_power(watts, now, reason)
 
     def increase_power_by(self, watts: float, now: float) -> float | None:
@@ -114,10 +121,15 @@ class UnknownEquipment(RelayEquipment):
         return None  # what it really freed shows at the next reading
 
     def observe_consumption(self, consumption_w: float, others_w: float, now: float) -> None:
+        house_w = consumption_w - others_w  # the house and this load
         if self._base_at_switch_w is None:
             if not self.is_on:
-                self._house_without_w = consumption_w - others_w
+                self._house_without_w = house_w
+                self._measure_off_step(house_w, now)
+            else:
+                self._house_with_w = house_w
             return
+        self._house_with_w = house_w
         step_w = consumption_w - others_w - self._base_at_switch_w
         measured_w = min(self.max_power_w, max(0.0, step_w))
         self._base_at_switch_w = None
@@ -151,6 +163,23 @@ class UnknownEquipment(RelayEquipment):
             self.set_power(0.0, now, "idle")
             return
         self._learn(measured_w, now)
+
+    def _measure_off_step(self, house_w: float, now: float) -> None:
+        """The first reading after a switch off: the house's step down is what the load drew. Taken when it
+        differs from the learned figure by more than the house moving would: a trial measured at 2500 W for a
+        500 W plug (a kettle came on at the same reading) and shed as too big kept the plug off all day, its
+        2500 W never measured again; the kettle still on when it went off, the step down says 500 W."""
+        off_from, self._off_from = self._off_from, None
+        if off_from is None or not 0 <= now - off_from[1] <= self.OFF_STEP_MAX_S:
+            return
+        measured_w = off_from[0] - house_w
+        learned_w = self.learned_power_w
+        if (learned_w is None or not self.IDLE_W <= measured_w <= self.max_power_w
+                or abs(measured_w - learned_w) <= self.HOUSE_MOVED_W):
+            return
+        log.info("%s: measured %.0f W when switching off (%.0f W when switching on): now believed at %.0f W",
+                 self.name, measured_w, learned_w, measured_w)
+        self.learned_power_w = measured_w
 
     def _learn(self, measured_w: float, now: float) -> None:
         self.learned_power_w = measured_w

@@ -129,3 +129,44 @@ def test_a_second_spoilt_measure_in_a_row_counts_as_idle(plug_then_ecs: Harness)
     assert h.last(PLUG) == "off"
     h.meters(300, 2500, NOON + 30)
     assert h.last(PLUG) == "off" and h.load("plug").idle_until > NOON + 300
+
+
+def test_a_trial_spoilt_by_a_kettle_is_measured_again_when_it_switches_off(tmp_path: Path) -> None:
+    # The plug switched on as a kettle did: measured at 2500 W, shed as too big for the surplus, and kept off all
+    # day behind its 2500 W, never measured again. The kettle still on when the plug goes off, the house's step
+    # down says 500 W.
+    from tests.test_controller import House, closed_loop
+
+    h = closed_loop(tmp_path, "plug", "ecs")
+    house = House(h, base_w=300, pv_w=300 + 1200, plug_w=500)
+    plug = h.load("plug")
+    house.read()
+    assert plug.is_on and plug.measuring
+    house.base_w += 2000  # the kettle, for a minute
+    house.read()
+    assert plug.learned_power_w == 2500 and not plug.is_on  # shed: 2500 W does not fit in 1200 W
+    house.read()  # the step down: 500 W
+    assert plug.learned_power_w == 500
+    for _ in range(29):
+        house.read()
+    house.base_w -= 2000
+    for _ in range(120):  # its min_off_s over, the surplus covers its 500 W again
+        house.read()
+    assert plug.is_on and plug.learned_power_w == 500
+
+
+def test_a_switch_off_that_agrees_with_the_measure_changes_nothing(tmp_path: Path) -> None:
+    from tests.test_controller import House, closed_loop
+
+    h = closed_loop(tmp_path, "plug", "ecs", dwell_s=(0, 0))
+    house = House(h, base_w=300, pv_w=300 + 1200, plug_w=500)
+    plug = h.load("plug")
+    house.read()
+    house.read()
+    assert plug.learned_power_w == 500 and plug.is_on
+    house.pv_w = 300
+    house.read()
+    assert not plug.is_on
+    house.base_w += 60  # the house moves a little as it goes off: 440 W of step, within the house's moving
+    house.read()
+    assert plug.learned_power_w == 500
