@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from settings.options import REQUIRED, Option
+from values.readings import stepped_back
 
 log = logging.getLogger(__name__)
 
@@ -188,8 +189,12 @@ class Equipment:
                 gap_s = self.MAX_ENERGY_GAP_S  # (min() without its call: every load at every message)
             self.energy_wh += self.current_power_w * gap_s / 3600.0
             self._energy_since = now
-        # A time earlier than the last one (the paho thread's timestamps interleave with the main loop's,
-        # or the clock stepped back) is not counted twice.
+        elif stepped_back(now, since):
+            # The clock stepped back: counting from here on. Waiting for the clock to pass the last stamp again
+            # left the step's energy uncounted, and the deadline rule forced that much more from the grid.
+            self._energy_since = now
+        # A time a little earlier than the last one (the paho thread's timestamps interleave with the main
+        # loop's) is not counted twice.
 
     def roll_day(self, midnight_at: float) -> float:
         """At midnight: today's energy (counted up to `midnight_at`) becomes yesterday's; returns it."""

@@ -73,7 +73,9 @@ class HeaterControl:
     def tick(self, now: float) -> bool:
         """Hold the mode and run the fallback rules when due; True when the heater's state changed."""
         changed = self._hold_mode(now)
-        if self._next_rules_at is not None and now < self._next_rules_at:
+        # (a due time further ahead than the rules' own pace is from before a clock stepped back: the rules would
+        # wait for the clock to get there again)
+        if self._next_rules_at is not None and now < self._next_rules_at <= now + RULE_TICK_S:
             return changed
         heater = self.heater
         heater.accumulate_energy(now)

@@ -294,3 +294,19 @@ def test_deadline_never_undoes_a_user_force(tmp_path: Path) -> None:
     h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 2000}', at(2024, 1, 11, 3, 0, 30))
     ticks(h, at(2024, 1, 11, 3, 1), at(2024, 1, 11, 7, 30))  # target reached, deadline passed
     assert h.load("ecs").forced_by == "user" and h.last(ECS_CMD) == "100"
+
+
+def test_a_clock_stepped_back_during_the_deadline_rule_s_force_draws_no_more_than_missing(tmp_path: Path) -> None:
+    # NTP steps the clock back 30 min during the force: the energy drawn while the clock went over the same half
+    # hour again was not counted, and the rule forced 1000 Wh more than its target from the grid.
+    h = Harness(field_config(tmp_path, extra=DEADLINE))
+    ticks(h, at(2024, 1, 10, 20), at(2024, 1, 11, 4, 0), step_s=5)
+    delivered_wh = h.reg.status(at(2024, 1, 11, 4))["water_heater"]["deadline_rule"]["delivered_wh"]
+    assert h.load("ecs").forced_by == "deadline_rule" and delivered_wh == pytest.approx(2500, abs=10)
+    forced_s, clock = 0.0, at(2024, 1, 11, 4, 0) - 1800  # the clock, 30 min behind from now on
+    while clock < at(2024, 1, 11, 6, 30):
+        clock += 5
+        h.reg.tick(clock)
+        forced_s += 5 if h.load("ecs").is_forced() else 0
+    drawn_wh = forced_s / 3600 * 2000
+    assert drawn_wh == pytest.approx(6000 - delivered_wh, abs=20)  # what was missing, no more
