@@ -168,17 +168,19 @@ class UnknownEquipment(RelayEquipment):
         """The first reading after a switch off: the house's step down is what the load drew. Taken when it
         differs from the learned figure by more than the house moving would: a trial measured at 2500 W for a
         500 W plug (a kettle came on at the same reading) and shed as too big kept the plug off all day, its
-        2500 W never measured again; the kettle still on when it went off, the step down says 500 W."""
+        2500 W never measured again; the kettle still on when it went off, the step down says 500 W. Taken
+        too when there is no figure: a load forced on before any decision had seen the house without it was
+        never measured on (believed at the power the force asked, 3680 W from Home Assistant's switch)."""
         off_from, self._off_from = self._off_from, None
         if off_from is None or not 0 <= now - off_from[1] <= self.OFF_STEP_MAX_S:
             return
         measured_w = off_from[0] - house_w
         learned_w = self.learned_power_w
-        if (learned_w is None or not self.IDLE_W <= measured_w <= self.max_power_w
-                or abs(measured_w - learned_w) <= self.HOUSE_MOVED_W):
+        if not self.IDLE_W <= measured_w <= self.max_power_w or (
+                learned_w is not None and abs(measured_w - learned_w) <= self.HOUSE_MOVED_W):
             return
-        log.info("%s: measured %.0f W when switching off (%.0f W when switching on): now believed at %.0f W",
-                 self.name, measured_w, learned_w, measured_w)
+        log.info("%s: measured %.0f W when switching off (%s when switching on)", self.name, measured_w,
+                 "never measured" if learned_w is None else f"{learned_w:.0f} W")
         self.learned_power_w = measured_w
 
     def _learn(self, measured_w: float, now: float) -> None:

@@ -170,3 +170,20 @@ def test_a_switch_off_that_agrees_with_the_measure_changes_nothing(tmp_path: Pat
     house.base_w += 60  # the house moves a little as it goes off: 440 W of step, within the house's moving
     house.read()
     assert plug.learned_power_w == 500
+
+
+def test_a_load_forced_before_any_decision_is_measured_when_the_force_ends(tmp_path: Path) -> None:
+    # Forced on before a decision had seen the house without it (Home Assistant's switch at start asks 3680 W):
+    # never measured on, believed at the power asked. Its step down when the force ends says what it draws.
+    from tests.test_controller import House, closed_loop
+
+    h = closed_loop(tmp_path, "plug", "ecs")
+    plug = h.load("plug")
+    h.reg.handle("regul/mode", b'{"command": "force", "name": "plug", "power": 3680}', NOON - 1)
+    house = House(h, base_w=300, pv_w=300, plug_w=500)
+    for _ in range(5):
+        house.read()
+    assert plug.is_forced() and plug.learned_power_w is None
+    h.reg.handle("regul/mode", b'{"command": "unforce", "name": "plug"}', house.now + 0.5)
+    house.read()
+    assert not plug.is_on and plug.learned_power_w == 500
