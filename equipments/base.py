@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from settings.options import REQUIRED, Option
-from values.readings import stepped_back
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +68,10 @@ class Equipment:
     # A longer gap between two energy updates is a clock step or a suspended process, not hours of
     # drawing: the regulator updates energies at least every few seconds while it runs.
     MAX_ENERGY_GAP_S: ClassVar[float] = 600.0
+    # A time this much before the last one is the clock stepped back (NTP): the count goes on from it. Less is a
+    # message stamped on the network thread before a main loop that fell behind (a slow card): not counted again.
+    # (A step back under this loses at most its own seconds' energy; a stall over it would count it twice.)
+    ENERGY_STEP_BACK_S: ClassVar[float] = 120.0
     OPTIONS: ClassVar[tuple[Option, ...]] = BASE_OPTIONS
 
     def __init__(self, name: str, options: dict[str, Any], context: BuildContext) -> None:
@@ -189,7 +192,7 @@ class Equipment:
                 gap_s = self.MAX_ENERGY_GAP_S  # (min() without its call: every load at every message)
             self.energy_wh += self.current_power_w * gap_s / 3600.0
             self._energy_since = now
-        elif stepped_back(now, since):
+        elif now < since - self.ENERGY_STEP_BACK_S:
             # The clock stepped back: counting from here on. Waiting for the clock to pass the last stamp again
             # left the step's energy uncounted, and the deadline rule forced that much more from the grid.
             self._energy_since = now

@@ -166,7 +166,7 @@ class UnknownEquipment(RelayEquipment):
 
     def _measure_off_step(self, house_w: float, now: float) -> None:
         """The first reading after a switch off: the house's step down is what the load drew. Taken when it
-        differs from the learned figure by more than the house moving would: a trial measured at 2500 W for a
+        is smaller than the learned figure by more than the house moving would: a trial measured at 2500 W for a
         500 W plug (a kettle came on at the same reading) and shed as too big kept the plug off all day, its
         2500 W never measured again; the kettle still on when it went off, the step down says 500 W. Taken
         too when there is no figure: a load forced on before any decision had seen the house without it was
@@ -176,8 +176,10 @@ class UnknownEquipment(RelayEquipment):
             return
         measured_w = off_from[0] - house_w
         learned_w = self.learned_power_w
+        # (only a smaller figure: a larger one, a step disturbed by the house, would keep the load off behind it and
+        # never be tested again; one too small is corrected at the next switch on)
         if not self.IDLE_W <= measured_w <= self.max_power_w or (
-                learned_w is not None and abs(measured_w - learned_w) <= self.HOUSE_MOVED_W):
+                learned_w is not None and measured_w >= learned_w - self.HOUSE_MOVED_W):
             return
         log.info("%s: measured %.0f W when switching off (%s when switching on)", self.name, measured_w,
                  "never measured" if learned_w is None else f"{learned_w:.0f} W")
