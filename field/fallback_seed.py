@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 
 CloudSource = Callable[[date], CloudPick]  # the forecast cloud cover of a local date, for a check
 MIN_WINDOW_S = 20 * 3600  # a check on fewer hours of counted energy (fresh start) would force wrongly
+# A check held by another's force (a user's, the mode's) runs when that force ends, if it ends within this
+# after check_at: the night's force still fits in the night. Later, the night's check is skipped: a force to
+# 0 W "until unforced" at 00:55, unforced at 18:00 the next day, forced 7000 Wh in the evening peak.
+MAX_HELD_S = 3 * 3600
 
 # A saved time outside these years is a damaged file, not a date: 1e20 or inf would overflow every
 # datetime conversion (the status document's, the rules'), and 0 or a negative one means nothing here.
@@ -142,19 +146,40 @@ class SeedFallback:
         if not self.check_at.crossed(since, now):
             self.checked_until = now
             return None
+        due_at = self.check_at.next_after(since)
         if held_by is not None:
-            # A user's boost at 00:55 refused the 01:00 force, which was then counted as delivered: a cold morning.
-            # The check waits (checked_until stays before check_at, so it also runs after a restart).
-            if not self._told_held:
-                self._told_held = True
-                log.info("low-energy fallback: the %02d:00 check waits: %s is forced by %s",
-                         self.settings.check_at_hour, self.load_name, held_by)
+            if now - due_at <= MAX_HELD_S:
+                # A user's boost at 00:55 refused the 01:00 force, which was then counted as delivered: a cold
+                # morning. The check waits (checked_until stays before check_at: it also runs after a restart).
+                if not self._told_held:
+                    self._told_held = True
+                    log.info("low-energy fallback: the %02d:00 check waits: %s is forced by %s",
+                             self.settings.check_at_hour, self.load_name, held_by)
+                return None
+            self.checked_until, self._told_held = now, False
+            self._skip(now, due_at, f"{self.load_name} was forced by {held_by} for {MAX_HELD_S / 3600:.0f} h after "
+                                    "check_at: the night's check is skipped")
             return None
         self.checked_until, self._told_held = now, False
-        # (the window starts at the check's time, even when the check comes late: a restart at 07:00 made the
+        # (the window starts at the last check_at, even when the check comes late: a restart at 07:00 made the
         # next night's window 18 h long, a "fresh start" that forced nothing after a grey day)
-        return self._check(now, self.check_at.next_after(since), max_power_w, self.full_in_window, allowed,
+        return self._check(now, self._last_check_at(due_at, now), max_power_w, self.full_in_window, allowed,
                            clouds or no_forecast)
+
+    def _last_check_at(self, first_due_at: float, now: float) -> float:
+        """The last check_at at or before `now`, from `first_due_at` (days of downtime are not counted hours)."""
+        last = first_due_at
+        while (following := self.check_at.next_after(last)) <= now:
+            last = following
+        return last
+
+    def _skip(self, now: float, due_at: float, why: str) -> None:
+        """No check this time: the window rolls, nothing forced nor credited."""
+        log.info("low-energy fallback: %s; today %.0f Wh", why, self.today_wh)
+        self.yesterday_wh, self.today_wh = self.today_wh, 0.0
+        self.full_in_window = False
+        self._count_from = now
+        self.window_start = self._last_check_at(due_at, now)
 
     def forecast_day(self, now: float) -> date:
         """The date whose cloud cover a check at `now` asks about (the seed's getCloudAvg day)."""

@@ -177,6 +177,26 @@ def test_a_check_waiting_for_a_force_runs_after_a_restart(tmp_path: Path) -> Non
     assert again.load("ecs").forced_by == "seed_rule"
 
 
+def test_a_check_held_past_the_night_is_skipped_not_run_at_any_hour(tmp_path: Path,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    # Forced to 0 W "until unforced" at 00:55 (away), unforced at 18:00 the next day: the check waited 41 h, then
+    # forced 7000 Wh from the grid in the evening peak, one check for two nights.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 54))
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 0}', at(2024, 1, 11, 0, 55))
+    ticks(h, at(2024, 1, 11, 0, 56), at(2024, 1, 11, 3, 59))
+    assert "the 01:00 check waits" in caplog.text and "skipped" not in caplog.text
+    ticks(h, at(2024, 1, 11, 4, 0), at(2024, 1, 11, 4, 5))
+    assert "ecs was forced by user for 3 h after check_at: the night's check is skipped" in caplog.text
+    ticks(h, at(2024, 1, 11, 4, 6), at(2024, 1, 12, 0, 50))
+    h.reg.handle(MODE, b'{"command": "unforce", "name": "ecs"}', at(2024, 1, 12, 0, 51))  # (the next night)
+    ticks(h, at(2024, 1, 12, 0, 52), at(2024, 1, 12, 0, 59))
+    assert not h.load("ecs").is_forced()  # nothing at the unforce: the skipped check does not come back
+    ticks(h, at(2024, 1, 12, 1, 0), at(2024, 1, 12, 1, 5))
+    assert h.load("ecs").forced_by == "seed_rule"  # the next night's own check
+
+
 def test_a_tank_filled_by_the_rule_s_own_force_does_not_spare_the_next_night(tmp_path: Path) -> None:
     h = Harness(field_config(tmp_path, ecs=f"topic_read_power = {ECS_METER}\n"))
     ticks(h, at(2024, 1, 9, 0, 30), at(2024, 1, 10, 3, 0))  # grey days: the 01:00 force runs
