@@ -7,7 +7,7 @@ counted, not taken. What follows (energy, the stale guard, a decision) is the re
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from enum import Enum
 
 from core.meters import MeterState
@@ -17,6 +17,12 @@ from values.readings import MeterProblem, MeterReading, parse_meter_payload
 # The regulator's own lines, moved here with the code that writes them: the logger name is part of what the log
 # shows (and of the flood limiter's kinds), so it stays what it was.
 log = logging.getLogger("core.regulator")
+
+
+ZERO_HOUSE = ("0 W while the loads draw: the house meter sees them, it cannot read 0 W; is its current clamp off "
+              "the line?")
+# The loads believed to draw more than this, a house meter at 0 W is not plausible (a PZEM reads 0 W under ~5 W).
+ZERO_HOUSE_LOADS_W = 50.0
 
 
 class NoReading(Enum):
@@ -31,8 +37,11 @@ class MeterIntake:
     """Turns the meters' messages into readings; remembers which kinds of refusal it already warned of."""
 
     def __init__(self, consumption: MeterState, production: MeterState, own_meters: Iterable[tuple[str, str]],
-                 json_power: str, max_meter_power_w: float, frozen_meter: bool) -> None:
-        """`own_meters`: (reading topic, label) of the loads' own meters, whose boots are only logged."""
+                 json_power: str, max_meter_power_w: float, frozen_meter: bool,
+                 loads_w: Callable[[], float] = lambda: 0.0) -> None:
+        """`own_meters`: (reading topic, label) of the loads' own meters, whose boots are only logged; `loads_w`:
+        what the regulated loads are believed to draw now."""
+        self._loads_w = loads_w
         self._by_label = {"consumption": consumption, "production": production}
         self.boots = MeterBoots([(consumption.topic, "consumption"), (production.topic, "production"), *own_meters])
         self._json_power = json_power
@@ -50,15 +59,15 @@ class MeterIntake:
             self._report(meter.topic, result.detail, result.kind)
             meter.refuse(result.detail)
             return NoReading.REFUSED
-        if result.power_w == 0.0 and meter is self._by_label["consumption"]:
-            # The house meter sees the whole house, PySEB's own Pi and the diverted loads: never 0 W. A PZEM
-            # reads 0.00 W with its current clamp off the line (its voltage still moving, so not frozen): taken
-            # as a house using nothing, it showed all of production as export, and every load stayed on all
-            # night. Refused, it goes stale after meter_timeout like a silent meter: every load to 0 W.
-            detail = ("0 W: a house meter (the whole house, the diverted loads) never reads 0 W; is its current "
-                      "clamp off the line?")
-            self._report(meter.topic, detail, "zero")
-            meter.refuse(detail)
+        if result.power_w == 0.0 and meter is self._by_label["consumption"] and (
+                meter.last_refusal == ZERO_HOUSE or self._loads_w() > ZERO_HOUSE_LOADS_W):
+            # The house meter sees the diverted loads: with them drawing, it never reads 0 W. A PZEM reads 0.00 W
+            # with its current clamp off the line (its voltage still moving, so not frozen): taken as a house
+            # using nothing, it showed all of production as export, and every load stayed on all night. Refused,
+            # it goes stale after meter_timeout like a silent meter, every load to 0 W, and stays so while it
+            # reads 0 W (the loads off, a house of a few watts may read 0 W: only then is that plausible).
+            self._report(meter.topic, ZERO_HOUSE, "zero")
+            meter.refuse(ZERO_HOUSE)
             return NoReading.REFUSED
         if self._frozen_meter and meter.is_repeat(payload):
             # A real meter's readings always differ (voltage, current, energy counter): the very same bytes

@@ -80,7 +80,8 @@ class Regulator:
         own_meters = [(load.options["topic_read_power"], f"{load.name}'s own") for load in self.loads
                       if load.options.get("topic_read_power")]
         self._meter_intake = MeterIntake(self.consumption, self.production, own_meters, mq.json_power,
-                                         ev.max_meter_power_w, ev.frozen_meter)
+                                         ev.max_meter_power_w, ev.frozen_meter,
+                                         loads_w=lambda: sum(load.current_power_w for load in self.loads))
         self._started_at: float | None = None
         self._stale_guard = StaleGuard(self.consumption, self.production, self.loads, ev.meter_timeout_s)
         self._gate = DecisionGate(self.consumption, self.production, ev.period_s,
