@@ -27,10 +27,12 @@ class RelayLearning:
 
     def __init__(self) -> None:
         self._pending: dict[str, _Pending] = {}
+        self._switched = 0  # relays of any kind switched in the decision the pending measures come from
 
     def before_switch(self, load: RelayEquipment, on: bool, consumption_w: float,
                       loads: Sequence[Equipment]) -> None:
         """`load` is about to switch (to `on`) on a decision made on `consumption_w`."""
+        self._switched += 1
         if isinstance(load, ConstantEquipment):
             others_w = sum(o.current_power_w for o in loads if o is not load)
             self._pending[load.name] = _Pending(on, consumption_w - others_w)
@@ -38,14 +40,15 @@ class RelayLearning:
     def observe(self, loads: Sequence[Equipment], consumption_w: float, now: float) -> float:
         """The first reading that shows the switch: learn from the step, if it is plausible. Returns by how
         many watts that moved what the loads are believed to draw now (a relay on, believed anew)."""
+        switched, self._switched = self._switched, 0
         if not self._pending:
             return 0.0
-        if len(self._pending) > 1:
-            # Relays switched in the same decision make one step of the house: it cannot be split between them
-            # (each one's baseline was taken with the others' beliefs half switched: a 1000 W radiator switched
-            # on with a 200 W towel dryer was learned at 1200 W).
-            log.debug("%s switched in the same decision: one step of the house for all, nothing learned",
-                      ", ".join(sorted(self._pending)))
+        if switched > 1:
+            # Relays switched in the same decision (a load of unknown power among them too) make one step of the
+            # house: it cannot be split between them (each one's baseline was taken with the others' beliefs
+            # half switched: a 1000 W radiator switched on with a 200 W towel dryer was learned at 1200 W).
+            log.debug("%d relays switched in the same decision: one step of the house for all, nothing learned",
+                      switched)
             self._pending.clear()
             return 0.0
         moved_w = 0.0

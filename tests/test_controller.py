@@ -429,6 +429,21 @@ def test_relays_switched_in_one_decision_learn_nothing_from_their_shared_step(tm
     assert watts(h, "radiator") == 1000 and watts(h, "small") == 300
 
 
+def test_a_relay_shed_with_a_load_of_unknown_power_learns_nothing_from_their_shared_step(tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "plug", "radiator", dwell_s=(0, 0))
+    house = House(h, base_w=300, pv_w=300 + 1000 + 200 + 30, plug_w=200)
+    for _ in range(6):  # the plug on alone, measured, then the radiator
+        house.read()
+    radiator, plug = h.load("radiator"), h.load("plug")
+    assert radiator.is_on and plug.is_on and plug.learned_power_w == 200
+    learned_w = radiator.learned_power_w
+    house.pv_w = 300  # a cloud: both off in one decision
+    house.read()
+    assert not radiator.is_on and not plug.is_on
+    house.read()
+    assert radiator.learned_power_w == learned_w  # not 1000 + 200 W pulled 30 % of the way
+
+
 def test_a_full_tank_is_left_out_and_the_relay_gets_the_surplus(tmp_path: Path) -> None:
     h = closed_loop(tmp_path, "ecs", "radiator")
     house = House(h, base_w=300, pv_w=300 + 1500 + 20)
