@@ -160,6 +160,12 @@ class ClosedLoop:
         waiting: list[str] = []
         relays_on_w = self._switch_relays(loads, relay_total_w, keep_total_w, guard, consumption_w, now,
                                           measures_wait, waiting)
+        if self.learning.switched > 1:
+            # (one step of the house for several relays: a load of unknown power switched off among them must not
+            # take all of it for its own at the next reading)
+            for load in loads:
+                if isinstance(load, UnknownEquipment):
+                    load.forget_off_step()
         # What the continuous loads could draw with the grid at 0 W, on their commands' believed watts, plus what
         # a command may import: no whole percent over it, the sigma-delta's upper one included (see
         # _share_continuous). The grid counts at `gain`, as in the loop: a meter that averages shows a step over

@@ -23,6 +23,7 @@ ZERO_HOUSE = ("0 W while the loads draw: the house meter sees them, it cannot re
               "the line?")
 # The loads believed to draw more than this, a house meter at 0 W is not plausible (a PZEM reads 0 W under ~5 W).
 ZERO_HOUSE_LOADS_W = 50.0
+ZERO_LATCH_S = 900.0  # how long a house meter's 0 W stays refused once refused, whatever the loads (see above)
 
 
 class NoReading(Enum):
@@ -59,13 +60,7 @@ class MeterIntake:
             self._report(meter.topic, result.detail, result.kind)
             meter.refuse(result.detail)
             return NoReading.REFUSED
-        if result.power_w == 0.0 and meter is self._by_label["consumption"] and (
-                meter.last_refusal == ZERO_HOUSE or self._loads_w() > ZERO_HOUSE_LOADS_W):
-            # The house meter sees the diverted loads: with them drawing, it never reads 0 W. A PZEM reads 0.00 W
-            # with its current clamp off the line (its voltage still moving, so not frozen): taken as a house
-            # using nothing, it showed all of production as export, and every load stayed on all night. Refused,
-            # it goes stale after meter_timeout like a silent meter, every load to 0 W, and stays so while it
-            # reads 0 W (the loads off, a house of a few watts may read 0 W: only then is that plausible).
+        if result.power_w == 0.0 and meter is self._by_label["consumption"] and self._zero_refused(meter, now):
             self._report(meter.topic, ZERO_HOUSE, "zero")
             meter.refuse(ZERO_HOUSE)
             return NoReading.REFUSED
@@ -79,6 +74,23 @@ class MeterIntake:
             return NoReading.FROZEN
         meter.accept(result, payload)
         return result
+
+    def _zero_refused(self, meter: MeterState, now: float) -> bool:
+        """Whether the house meter's 0 W reading at `now` is refused. The house meter sees the diverted loads: with
+        them drawing, it cannot read 0 W. A PZEM reads 0.00 W with its current clamp off the line (its voltage
+        still moving, so not frozen): taken as a house using nothing, it showed all of production as export, and
+        every load stayed on all night. Refused, it goes stale after meter_timeout like a silent meter, every load
+        to 0 W; and its 0 W readings stay refused for ZERO_LATCH_S, the loads off or not (else the loads would
+        go on again at once, and off meter_timeout later, over and over). Then one is taken again: with the
+        loads off, a house of a few watts reads 0 W on a PZEM (under ~5 W), and a tank that filled in such a
+        house, its heater still believed drawing, must not stop the regulation for good."""
+        since = meter.zero_refused_since
+        if since is not None and 0 <= now - since < ZERO_LATCH_S:
+            return True
+        if self._loads_w() <= ZERO_HOUSE_LOADS_W:
+            return False
+        meter.zero_refused_since = now  # a new run (or the latch over, the loads drawing: a new latch)
+        return True
 
     def boot(self, topic: str, payload: bytes) -> MeterState | None:
         """A message on one of `boots`' topics: the meter it says booted, if one of the two (a load's own meter

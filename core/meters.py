@@ -21,6 +21,9 @@ class MeterState:
     # always refused is not "silent" (power sent as text read "consumption meter silent for 10 s").
     refused: int = 0
     last_refusal: str | None = None
+    # Since when the house meter's 0 W readings have been refused (the loads drawing), in this run of them: only a
+    # good reading ends the run (core/meter_intake.py).
+    zero_refused_since: float | None = None
 
     def accept(self, reading: MeterReading, payload: bytes | None = None) -> None:
         """Take a good reading (and the message it came in)."""
@@ -29,6 +32,7 @@ class MeterState:
         self.last_payload = payload
         self.repeats = 0
         self.refused, self.last_refusal = 0, None
+        self.zero_refused_since = None
 
     def refuse(self, why: str) -> None:
         """A message that gave no usable reading, for `why`."""

@@ -37,6 +37,11 @@ class RelayLearning:
             others_w = sum(o.current_power_w for o in loads if o is not load)
             self._pending[load.name] = _Pending(on, consumption_w - others_w)
 
+    @property
+    def switched(self) -> int:
+        """Relays of any kind switched in this decision so far."""
+        return self._switched
+
     def observe(self, loads: Sequence[Equipment], consumption_w: float, now: float) -> float:
         """The first reading that shows the switch: learn from the step, if it is plausible. Returns by how
         many watts that moved what the loads are believed to draw now (a relay on, believed anew)."""

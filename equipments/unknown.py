@@ -164,6 +164,10 @@ class UnknownEquipment(RelayEquipment):
             return
         self._learn(measured_w, now)
 
+    def forget_off_step(self) -> None:
+        """Another relay switched at the same decision: the next step of the house is not this load's alone."""
+        self._off_from = None
+
     def _measure_off_step(self, house_w: float, now: float) -> None:
         """The first reading after a switch off: the house's step down is what the load drew. Taken when it
         is smaller than the learned figure by more than the house moving would: a trial measured at 2500 W for a

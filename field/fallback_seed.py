@@ -146,9 +146,9 @@ class SeedFallback:
         if not self.check_at.crossed(since, now):
             self.checked_until = now
             return None
-        due_at = self.check_at.next_after(since)
+        due_at = self._last_check_at(self.check_at.next_after(since), now)
         if held_by is not None:
-            if now - due_at <= MAX_HELD_S:
+            if now - due_at <= MAX_HELD_S:  # (from the last check_at: a day of downtime while held is not 3 h)
                 # A user's boost at 00:55 refused the 01:00 force, which was then counted as delivered: a cold
                 # morning. The check waits (checked_until stays before check_at: it also runs after a restart).
                 if not self._told_held:
@@ -163,8 +163,7 @@ class SeedFallback:
         self.checked_until, self._told_held = now, False
         # (the window starts at the last check_at, even when the check comes late: a restart at 07:00 made the
         # next night's window 18 h long, a "fresh start" that forced nothing after a grey day)
-        return self._check(now, self._last_check_at(due_at, now), max_power_w, self.full_in_window, allowed,
-                           clouds or no_forecast)
+        return self._check(now, due_at, max_power_w, self.full_in_window, allowed, clouds or no_forecast)
 
     def _last_check_at(self, first_due_at: float, now: float) -> float:
         """The last check_at at or before `now`, from `first_due_at` (days of downtime are not counted hours)."""
@@ -179,7 +178,7 @@ class SeedFallback:
         self.yesterday_wh, self.today_wh = self.today_wh, 0.0
         self.full_in_window = False
         self._count_from = now
-        self.window_start = self._last_check_at(due_at, now)
+        self.window_start = due_at
 
     def forecast_day(self, now: float) -> date:
         """The date whose cloud cover a check at `now` asks about (the seed's getCloudAvg day)."""

@@ -379,3 +379,17 @@ def test_check_at_24_means_midnight() -> None:
 def test_config_problems_name_section_and_key(text: str, where: tuple[str, str | None]) -> None:
     _, reader = read(text)
     assert [(p.section, p.key) for p in reader.problems] == [where]
+
+
+def test_a_check_held_across_a_day_of_downtime_runs_if_the_force_ends_within_3_h_of_the_last_check_at() -> None:
+    # Held at 01:00, PySEB stopped at 03:00 and back the next night at 01:30 with the force restored, unforced at
+    # 01:45: within 3 h of that night's check_at (the first missed one was a day earlier).
+    rule = seed_rule()
+    start = at(2024, 1, 9, 0, 30)
+    for minute in range(0, 24 * 60 + 30, 5):  # a grey day, then the check
+        rule.tick(start + 60 * minute, 0.0, MAX_W, False)
+    assert rule.tick(at(2024, 1, 10, 1, 0), 0.0, MAX_W, False, held_by="user") is None
+    assert rule.tick(at(2024, 1, 10, 3, 0), 0.0, MAX_W, False, held_by="user") is None  # then stopped
+    assert rule.tick(at(2024, 1, 11, 1, 30), 0.0, MAX_W, False, held_by="user") is None  # back, still held
+    command = rule.tick(at(2024, 1, 11, 1, 45), 0.0, MAX_W, False)
+    assert isinstance(command, ForceCommand) and command.power_w == MAX_W

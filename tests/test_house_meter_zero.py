@@ -46,12 +46,31 @@ def test_a_house_meter_at_0_w_stops_the_regulation_until_it_reads_again(
     assert reason is not None and "consumption meter without a usable reading" in reason
     assert "cannot read 0 W" in reason
     assert house.drawn_w() == 0 and house.h.last("cmnd/radiator/POWER") == "OFF"
-    house.run(900, 0, house_meter_w=0.0)  # the evening: nothing comes back on
-    assert house.drawn_w() == 0 and house.h.reg.stale_reason is not None
+    # An hour of sun with the clamp still off: its 0 W stays refused for 15 min, loads off or not; then one is
+    # taken, the loads go on, and 0 W under them is refused again: a few seconds every 15 minutes.
+    drawing = 0
+    for _ in range(1800):
+        house.run(1, 2500, house_meter_w=0.0)
+        drawing += house.drawn_w() > 0
+    assert 0 < drawing <= 4 * 7  # (meter_timeout 10 s, a reading every 2 s: 6 readings each time, at most)
     warned = [r for r in caplog.records if r.levelno == logging.WARNING and "dropped message" in r.getMessage()]
     assert len(warned) == 1 and "cannot read 0 W" in warned[0].getMessage()  # one warning, then DEBUG
     house.run(10, 2500)  # the clamp back on the line
     assert house.h.reg.stale_reason is None and house.drawn_w() > 0
+
+
+def test_another_refusal_does_not_end_the_latch(tmp_path: Path) -> None:
+    # A read error among the 0 W readings let the next 0 W through, the loads off, and every load took the sun
+    # until 0 W under them went stale again.
+    house = House(tmp_path)
+    house.run(30, 2500)
+    house.run(6, 2500, house_meter_w=0.0)
+    assert house.h.reg.stale_reason is not None
+    for _ in range(10):
+        house.now += 2
+        house.h.reg.handle(CONS, b'{ "PZEM_READ_ERROR": 3, "pzem_read ": 120, "ppm_err": 1}', house.now)
+        house.run(5, 2500, house_meter_w=0.0)
+        assert house.drawn_w() == 0
 
 
 def test_a_single_0_w_reading_changes_nothing(tmp_path: Path) -> None:

@@ -220,3 +220,21 @@ def test_readings_stamped_before_a_main_loop_that_fell_behind_are_not_counted_tw
         h.reg.status(NOON + 90 - late_s)
     h.reg.tick(NOON + 92)
     assert h.reg.status(NOON + 92)["equipments"][0]["energy"] == pytest.approx(1000 * 92 / 3600, abs=0.05)
+
+
+def test_a_step_down_shared_with_another_relay_is_not_taken(tmp_path: Path) -> None:
+    # The plug (500 W) and a radiator labelled 1000 W drawing 700 W shed in one decision: the plug's step down
+    # came out at 200 W, and the plug then switched on with 250 W of surplus, importing.
+    from tests.test_controller import House, closed_loop
+
+    h = closed_loop(tmp_path, "plug", "radiator", dwell_s=(0, 0))
+    house = House(h, base_w=300, pv_w=300 + 500 + 1000 + 30, radiator_w=700, plug_w=500)
+    for _ in range(6):
+        house.read()
+    plug, radiator = h.load("plug"), h.load("radiator")
+    assert plug.is_on and radiator.is_on and plug.learned_power_w == 500
+    house.pv_w = 300  # a cloud: both off in one decision
+    house.read()
+    assert not plug.is_on and not radiator.is_on
+    house.read()
+    assert plug.learned_power_w == 500
