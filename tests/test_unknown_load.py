@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.configs import write_config
 from tests.harness import CONS, NOON, PROD, Harness
+from tests.test_controller import House, closed_loop
 
 PLUG, ECS = "shellies/plug/relay/0/command", "regul/vload/ECS/cmd"
 
@@ -135,8 +137,6 @@ def test_a_trial_spoilt_by_a_kettle_is_measured_again_when_it_switches_off(tmp_p
     # The plug switched on as a kettle did: measured at 2500 W, shed as too big for the surplus, and kept off all
     # day behind its 2500 W, never measured again. The kettle still on when the plug goes off, the house's step
     # down says 500 W.
-    from tests.test_controller import House, closed_loop
-
     h = closed_loop(tmp_path, "plug", "ecs")
     house = House(h, base_w=300, pv_w=300 + 1200, plug_w=500)
     plug = h.load("plug")
@@ -155,15 +155,19 @@ def test_a_trial_spoilt_by_a_kettle_is_measured_again_when_it_switches_off(tmp_p
     assert plug.is_on and plug.learned_power_w == 500
 
 
-def test_a_switch_off_that_agrees_with_the_measure_changes_nothing(tmp_path: Path) -> None:
-    from tests.test_controller import House, closed_loop
-
+def measured_plug(tmp_path: Path, surplus_w: float) -> tuple[House, Any]:
+    """A 500 W plug before the heater, no dwell, measured on under `surplus_w` of surplus."""
     h = closed_loop(tmp_path, "plug", "ecs", dwell_s=(0, 0))
-    house = House(h, base_w=300, pv_w=300 + 1200, plug_w=500)
+    house = House(h, base_w=300, pv_w=300 + surplus_w, plug_w=500)
     plug = h.load("plug")
     house.read()
     house.read()
-    assert plug.learned_power_w == 500 and plug.is_on
+    assert plug.is_on and plug.learned_power_w == 500
+    return house, plug
+
+
+def test_a_switch_off_that_agrees_with_the_measure_changes_nothing(tmp_path: Path) -> None:
+    house, plug = measured_plug(tmp_path, 1200)
     house.pv_w = 300
     house.read()
     assert not plug.is_on
@@ -175,8 +179,6 @@ def test_a_switch_off_that_agrees_with_the_measure_changes_nothing(tmp_path: Pat
 def test_a_load_forced_before_any_decision_is_measured_when_the_force_ends(tmp_path: Path) -> None:
     # Forced on before a decision had seen the house without it (Home Assistant's switch at start asks 3680 W):
     # never measured on, believed at the power asked. Its step down when the force ends says what it draws.
-    from tests.test_controller import House, closed_loop
-
     h = closed_loop(tmp_path, "plug", "ecs")
     plug = h.load("plug")
     h.reg.handle("regul/mode", b'{"command": "force", "name": "plug", "power": 3680}', NOON - 1)
@@ -193,14 +195,7 @@ def test_a_larger_step_down_is_not_taken(tmp_path: Path) -> None:
     # Shed as a kettle came on, the kettle over at the next reading: the step down says 2500 W for a 500 W plug.
     # Taken, it kept the plug off behind 2500 W, never tested again; a figure too small is corrected at the
     # next switch on instead.
-    from tests.test_controller import House, closed_loop
-
-    h = closed_loop(tmp_path, "plug", "ecs", dwell_s=(0, 0))
-    house = House(h, base_w=300, pv_w=300 + 600, plug_w=500)
-    plug = h.load("plug")
-    house.read()
-    house.read()
-    assert plug.is_on and plug.learned_power_w == 500
+    house, plug = measured_plug(tmp_path, 600)
     house.base_w += 2000  # the kettle: the plug is shed
     house.read()
     assert not plug.is_on
@@ -225,8 +220,6 @@ def test_readings_stamped_before_a_main_loop_that_fell_behind_are_not_counted_tw
 def test_a_step_down_shared_with_another_relay_is_not_taken(tmp_path: Path) -> None:
     # The plug (500 W) and a radiator labelled 1000 W drawing 700 W shed in one decision: the plug's step down
     # came out at 200 W, and the plug then switched on with 250 W of surplus, importing.
-    from tests.test_controller import House, closed_loop
-
     h = closed_loop(tmp_path, "plug", "radiator", dwell_s=(0, 0))
     house = House(h, base_w=300, pv_w=300 + 500 + 1000 + 30, radiator_w=700, plug_w=500)
     for _ in range(6):
