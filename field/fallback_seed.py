@@ -17,7 +17,7 @@ from equipments.modes import ForceCommand
 from field.fallback_settings import SeasonThresholds, SeedRuleSettings
 from field.forecast import SOURCE_DEFAULT, CloudPick
 from values.local_time import DailyTime, hour, local_date
-from values.numbers import json_float
+from values.numbers import finite_json_float
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +37,8 @@ EPOCH_MAX_S = 4_102_444_800.0  # 2100-01-01 UTC
 def saved_number(value: Any, low: float = -math.inf, high: float = math.inf) -> float | None:
     """`value` from a status file as a float when it is a finite number in [low, high], else None
     (JSON reads NaN and 1e400 = inf: neither may reach a counter or the published status)."""
-    number = json_float(value)  # (an int too large for a float is inf, refused with it)
-    return number if number is not None and math.isfinite(number) and low <= number <= high else None
+    number = finite_json_float(value)
+    return number if number is not None and low <= number <= high else None
 
 
 def saved_epoch(value: Any) -> float | None:
@@ -175,10 +175,7 @@ class SeedFallback:
     def _skip(self, now: float, due_at: float, why: str) -> None:
         """No check this time: the window rolls, nothing forced nor credited."""
         log.info("low-energy fallback: %s; today %.0f Wh", why, self.today_wh)
-        self.yesterday_wh, self.today_wh = self.today_wh, 0.0
-        self.full_in_window = False
-        self._count_from = now
-        self.window_start = due_at
+        self._roll(self.today_wh, now, due_at)
 
     def forecast_day(self, now: float) -> date:
         """The date whose cloud cover a check at `now` asks about (the seed's getCloudAvg day)."""
@@ -220,12 +217,17 @@ class SeedFallback:
                      max_power_w, duration_s, force_wh, numbers, branch)
         # The force's own energy is credited to the day it makes up (the seed's today + left_energy),
         # not counted again in tomorrow's window.
-        self.yesterday_wh = counted_wh + (force_wh if command else 0.0)
-        self.today_wh = 0.0
-        self.full_in_window = False
-        self._count_from = now + (command.duration_s or 0.0) if command else now
-        self.window_start = min(due_at, now)
+        self._roll(counted_wh + (force_wh if command else 0.0),
+                   now + (command.duration_s or 0.0) if command else now, due_at)
         return command
+
+    def _roll(self, yesterday_wh: float, count_from: float, window_start: float) -> None:
+        """A new window from `window_start`, the closed one's energy `yesterday_wh`; the heater's energy counted
+        from `count_from` (the end of the rule's own force)."""
+        self.yesterday_wh, self.today_wh = yesterday_wh, 0.0
+        self.full_in_window = False
+        self._count_from = count_from
+        self.window_start = window_start
 
     def snapshot(self) -> dict[str, float | bool | None]:
         """What to persist across a restart (JSON-ready)."""

@@ -5,14 +5,13 @@ with its cause. No socket, no clock: the shell fetches, the regulator's Forecast
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from types import MappingProxyType
 from typing import Any
 
-from values.numbers import json_float
+from values.numbers import finite_json_float
 
 SOURCE_OWM = "openweathermap"
 SOURCE_MQTT = "mqtt"
@@ -78,18 +77,13 @@ class CloudPick:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _number(value: Any) -> float | None:
-    number = json_float(value)
-    return number if number is not None and math.isfinite(number) else None
-
-
 def _short(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= CAUSE_MAX_CHARS else text[:CAUSE_MAX_CHARS] + "..."
 
 
 def _entry_time(entry: Mapping[str, Any]) -> datetime | None:
-    dt = _number(entry.get("dt"))
+    dt = finite_json_float(entry.get("dt"))
     if dt is not None and 946_684_800 <= dt <= 4_102_444_800:  # years 2000..2100
         return datetime.fromtimestamp(dt, timezone.utc)
     text = entry.get("dt_txt")
@@ -124,7 +118,7 @@ def parse_owm_answer(status: int, body: bytes, fetched_at: float) -> OwmForecast
     for entry in entries:
         if not isinstance(entry, dict) or not isinstance(entry.get("clouds"), dict):
             continue
-        when, cover = _entry_time(entry), _number(entry["clouds"].get("all"))
+        when, cover = _entry_time(entry), finite_json_float(entry["clouds"].get("all"))
         if when is not None and cover is not None and 0 <= cover <= 100:
             clouds[when] = cover
     if not clouds:
@@ -146,7 +140,7 @@ def parse_mqtt_forecast(payload: bytes, received_at: float) -> DayForecast:
     except (TypeError, ValueError):
         raise ForecastError(f"`date` must be a local date as YYYY-MM-DD, got {doc.get('date')!r}") from None
     clouds, pv = doc.get("clouds_percent"), doc.get("pv_wh")
-    clouds_percent, pv_wh = _number(clouds), _number(pv)
+    clouds_percent, pv_wh = finite_json_float(clouds), finite_json_float(pv)
     if clouds is not None and (clouds_percent is None or not 0 <= clouds_percent <= 100):
         raise ForecastError(f"`clouds_percent` must be a number from 0 to 100, got {clouds!r}")
     if pv is not None and (pv_wh is None or pv_wh < 0):

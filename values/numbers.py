@@ -17,3 +17,11 @@ def json_float(value: object) -> float | None:
         return float(value)
     except OverflowError:
         return math.inf if value > 0 else -math.inf
+
+
+def finite_json_float(value: object) -> float | None:
+    """`value` as a float when it is a JSON number with a finite value, else None (NaN, +-inf, an int too large
+    for a float, anything but a number)."""
+    number = json_float(value)
+    return number if number is not None and math.isfinite(number) else None
+
