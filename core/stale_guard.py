@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from core.meters import MeterState
 from equipments.base import Equipment
-from values.readings import stepped_back
+from values.readings import CLOCK_STEP_BACK_S, stepped_back
 
 # The regulator's own lines, moved here with the code that writes them: the logger name is part of what the log
 # shows (and of the flood limiter's kinds), so it stays what it was.
@@ -40,9 +40,10 @@ class StaleGuard:
         load commanded to 0 W) or resumed (`reason` None)."""
         timeout_s = self._timeout_s
         cons, prod = self._consumption.last, self._production.last
+        # (a reading more than CLOCK_STEP_BACK_S ahead of `now` is from before the clock stepped back: not fresh)
         if (self.reason is None and cons is not None and prod is not None
-                and now - cons.received_at < timeout_s and now - prod.received_at < timeout_s
-                and not stepped_back(now, cons.received_at) and not stepped_back(now, prod.received_at)):
+                and -CLOCK_STEP_BACK_S <= now - cons.received_at < timeout_s
+                and -CLOCK_STEP_BACK_S <= now - prod.received_at < timeout_s):
             return False  # the usual case, on every message: both fresh, nothing to do
         assert self._started_at is not None
         self._restart_ages_after_a_step_back(now)
