@@ -23,10 +23,12 @@ log = logging.getLogger(__name__)
 
 CloudSource = Callable[[date], CloudPick]  # the forecast cloud cover of a local date, for a check
 MIN_WINDOW_S = 20 * 3600  # a check on fewer hours of counted energy (fresh start) would force wrongly
-# A check held by another's force (a user's, the mode's) runs when that force ends, if it ends within this
-# after check_at: the night's force still fits in the night. Later, the night's check is skipped: a force to
-# 0 W "until unforced" at 00:55, unforced at 18:00 the next day, forced 7000 Wh in the evening peak.
-MAX_HELD_S = 3 * 3600
+# A check that comes late runs if it comes within this after check_at: the night's force still fits in the
+# night. Later, the night's check is skipped. Held by another's force (a user's, the mode's): a force to 0 W
+# "until unforced" at 00:55, unforced at 18:00 the next day, forced 7000 Wh in the evening peak. PySEB
+# stopped at check_at: back at 18:00 after a power cut, the check forced the same (the seed, not running at
+# check_at, never checked that night).
+MAX_LATE_S = 3 * 3600
 
 # A saved time outside these years is a damaged file, not a date: 1e20 or inf would overflow every
 # datetime conversion (the status document's, the rules'), and 0 or a negative one means nothing here.
@@ -147,8 +149,9 @@ class SeedFallback:
             self.checked_until = now
             return None
         due_at = self._last_check_at(self.check_at.next_after(since), now)
+        # (from the last check_at: a day of downtime is not 3 h late)
         if held_by is not None:
-            if now - due_at <= MAX_HELD_S:  # (from the last check_at: a day of downtime while held is not 3 h)
+            if now - due_at <= MAX_LATE_S:
                 # A user's boost at 00:55 refused the 01:00 force, which was then counted as delivered: a cold
                 # morning. The check waits (checked_until stays before check_at: it also runs after a restart).
                 if not self._told_held:
@@ -157,10 +160,15 @@ class SeedFallback:
                              self.settings.check_at_hour, self.load_name, held_by)
                 return None
             self.checked_until, self._told_held = now, False
-            self._skip(now, due_at, f"{self.load_name} was forced by {held_by} for {MAX_HELD_S / 3600:.0f} h after "
+            self._skip(now, due_at, f"{self.load_name} was forced by {held_by} for {MAX_LATE_S / 3600:.0f} h after "
                                     "check_at: the night's check is skipped")
             return None
         self.checked_until, self._told_held = now, False
+        if now - due_at > MAX_LATE_S:
+            late_h = (now - due_at) / 3600
+            self._skip(now, due_at, f"the {self.settings.check_at_hour:02d}:00 check comes {late_h:.1f} h late (PySEB "
+                                    f"was not running then): skipped, more than {MAX_LATE_S / 3600:.0f} h after it")
+            return None
         # (the window starts at the last check_at, even when the check comes late: a restart at 07:00 made the
         # next night's window 18 h long, a "fresh start" that forced nothing after a grey day)
         return self._check(now, due_at, max_power_w, self.full_in_window, allowed, clouds or no_forecast)

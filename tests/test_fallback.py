@@ -226,6 +226,24 @@ def test_seed_rule_catches_up_a_check_missed_while_stopped() -> None:
     assert restarted.decisions == [(at(2024, 1, 11, 1, 30), ForceCommand("ecs", MAX_W, 6261))]
 
 
+def test_seed_rule_skips_a_check_more_than_3_h_late(caplog: pytest.LogCaptureFixture) -> None:
+    # Down from 00:50 to 18:00 (a power cut): the 01:00 check is not run in the evening peak; the window
+    # still rolls at 01:00, so the next night's check weighs a whole day.
+    caplog.set_level(logging.INFO)
+    first = seed_rule()
+    heater = Heater(first, at(2024, 1, 10, 0, 30))
+    heater.run_until(at(2024, 1, 11, 0, 50))
+    again = seed_rule()
+    again.restore(first.snapshot())
+    restarted = Heater(again, at(2024, 1, 11, 18, 0), counter_wh=0.0)
+    restarted.run_until(at(2024, 1, 11, 18, 5))
+    assert restarted.decisions == []
+    assert "the 01:00 check comes 17.0 h late (PySEB was not running then): skipped" in caplog.text
+    assert again.window_start == at(2024, 1, 11, 1)
+    restarted.run_until(at(2024, 1, 12, 1, 0))  # a grey day: the next night's check forces
+    assert [when for when, _ in restarted.decisions] == [at(2024, 1, 12, 1)]
+
+
 def test_seed_rule_check_at_on_the_spring_forward_day() -> None:
     # 2024-03-31 02:00 CET does not exist: the check runs at the jump, 03:00 CEST.
     rule = seed_rule(SEED_EVALUATE.replace("check_at = 1", "check_at = 2"))

@@ -216,18 +216,22 @@ def test_a_tank_found_full_by_day_still_spares_the_night(tmp_path: Path) -> None
     assert not h.load("ecs").is_forced()  # the seed's rule: a full tank counts as two days' worth
 
 
-def test_a_late_check_starts_a_window_at_check_at_not_at_its_own_time(tmp_path: Path) -> None:
-    # Stopped at 20:00, back at 07:00: the check runs late, at 07:00; the next night's check, 18 h later, took
-    # its window for a fresh start and forced nothing after a grey day.
+@pytest.mark.parametrize(("back_h", "back_min", "catches_up"), [(3, 30, True), (7, 0, False)])
+def test_a_late_check_starts_a_window_at_check_at_not_at_its_own_time(tmp_path: Path, back_h: int, back_min: int,
+                                                                      catches_up: bool) -> None:
+    # Stopped at 20:00, back at 03:30: the check runs late; back at 07:00, over 3 h late, it is skipped (a
+    # check forcing at any hour after downtime would heat from the grid at 18:00 as well). Either way the next
+    # night's check has a day's window: started at its own time, 07:00, the window of the check 18 h later was
+    # taken for a fresh start, which forced nothing after a grey day.
     h = Harness(field_config(tmp_path))
     ticks(h, at(2024, 1, 9, 0, 30), at(2024, 1, 10, 20))
     saved = json.loads(json.dumps(h.reg.status(at(2024, 1, 10, 20))))
     again = Harness(field_config(tmp_path))
-    again.reg.restore(saved, at(2024, 1, 11, 7))
-    ticks(again, at(2024, 1, 11, 7), at(2024, 1, 11, 7, 5))
-    assert again.load("ecs").forced_by == "seed_rule"  # the catch-up check
-    ticks(again, at(2024, 1, 11, 7, 6), at(2024, 1, 12, 1, 5))  # a grey day
-    assert again.load("ecs").forced_by == "seed_rule"  # the next night's check forces too
+    again.reg.restore(saved, at(2024, 1, 11, back_h, back_min))
+    ticks(again, at(2024, 1, 11, back_h, back_min), at(2024, 1, 11, back_h, back_min + 5))
+    assert (again.load("ecs").forced_by == "seed_rule") is catches_up  # the catch-up check, or none
+    ticks(again, at(2024, 1, 11, back_h, back_min + 6), at(2024, 1, 12, 1, 5))  # a grey day
+    assert again.load("ecs").forced_by == "seed_rule"  # the next night's check forces
 
 
 # --- the deadline rule -------------------------------------------------------------------------------------
