@@ -27,7 +27,7 @@ from settings.config import Settings, load_settings
 from settings.version import PYSEB_VERSION
 from status.document import build_status
 from status.restore import restore_status
-from values.readings import MeterReading
+from values.readings import MeterReading, stepped_back
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,7 @@ class Regulator:
                                          ev.max_meter_power_w, ev.frozen_meter,
                                          loads_w=lambda: sum(load.current_power_w for load in self.loads))
         self._started_at: float | None = None
+        self._last_tick_at: float | None = None  # to see the wall clock step back
         self._stale_guard = StaleGuard(self.consumption, self.production, self.loads, ev.meter_timeout_s)
         self._gate = DecisionGate(self.consumption, self.production, ev.period_s,
                                   ev.settle_s if self.controller is not None else None)
@@ -152,6 +153,9 @@ class Regulator:
             self.start(now)
         if now >= self._day.next_midnight_at:
             self._roll_day(now)
+        last_tick_at, self._last_tick_at = self._last_tick_at, now
+        if last_tick_at is not None and stepped_back(now, last_tick_at):
+            self._keep_forces_lengths(last_tick_at - now)
         for load in self.loads:
             load.accumulate_energy(now)  # energies stay current even while no reading comes
         changed = False
@@ -166,6 +170,18 @@ class Regulator:
         if self._stale_guard.check(now):
             self._stale_changed(now)
         self.field.reconcile(now)
+
+    def _keep_forces_lengths(self, step_s: float) -> None:
+        """The wall clock stepped back by about `step_s` (NTP, set by hand): a timed force keeps the time it had
+        left, rather than running `step_s` longer (an hour's step kept the heater forced from the grid an hour
+        more). (A step forward ends one early: the safe side.)"""
+        timed = [load for load in self.loads if load.force_end_at is not None]
+        for load in timed:
+            assert load.force_end_at is not None
+            load.force_end_at -= step_s
+        log.warning("the clock stepped back by %.0f s%s", step_s,
+                    f": timed forces ({', '.join(load.name for load in timed)}) keep the time they had left"
+                    if timed else "")
 
     def on_forecast(self, result: OwmForecast | ForecastFailure, now: float) -> None:
         """A forecast fetched by the shell (or its failure), handed over by the main loop."""

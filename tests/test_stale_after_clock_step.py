@@ -45,3 +45,23 @@ def test_a_meter_never_read_goes_stale_after_a_step_back(tmp_path: Path) -> None
         h.reg.handle(CONS, reading(300), now)
         h.reg.tick(now)
     assert h.reg.stale_reason is not None and "production meter silent" in h.reg.stale_reason
+
+
+@pytest.mark.parametrize("step_s", [0.0, 3600.0])
+def test_a_timed_force_keeps_its_length_across_a_clock_step_back(tmp_path: Path, step_s: float) -> None:
+    # Forced for 10 minutes; the clock steps back an hour 2 minutes in: the force ends 8 minutes later, not 68.
+    h = Harness(write_config(tmp_path, ("ecs",), period=1, algorithm="closed_loop"))
+    h.reg.tick(NOON)
+    h.reg.handle("regul/mode", b'{"command": "force", "name": "ecs", "power": 2000, "duration": 600}', NOON)
+    now = NOON
+    for _ in range(120):
+        now += 1
+        h.reg.tick(now)
+    now -= step_s
+    forced_s = 120
+    while h.load("ecs").is_forced() and forced_s < 3600 + 700:
+        now += 1
+        forced_s += 1
+        h.reg.tick(now)
+    assert 599 <= forced_s <= 601
+    assert h.last(ECS_CMD) == "0"
