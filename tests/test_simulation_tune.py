@@ -83,8 +83,8 @@ def test_the_grid_is_checked_before_anything_runs(tmp_path: Path, days: list[Pat
     assert "--set 'nonsense': expected SECTION.KEY=v1,v2,..." in err
     assert "tune:" not in err and "Traceback" not in err  # nothing ran
     # A value the schema takes but the whole config refuses is caught too, before any replay.
-    assert main(["tune", str(days[0]), "-c", str(config), "--set", "evaluate.meter_timeout=1"]) == 2
-    assert "meter_timeout: 1 s is less than twice [evaluate] period" in capsys.readouterr().err
+    assert main(["tune", str(days[0]), "-c", str(config), "--set", "evaluate.timezone=Nowhere/City"]) == 2
+    assert "[evaluate] timezone: unknown time zone 'Nowhere/City'" in capsys.readouterr().err
 
 
 def test_the_default_grid_keeps_the_keys_the_schema_knows(tmp_path: Path) -> None:
