@@ -300,6 +300,13 @@ def _check_variator_command_topic(reader: SectionReader, load: Equipment, topic_
         return
     topic = load.topic_set_power
     status = getattr(load, "topic_status", None)
+    if status and load.options.get("topic_read_power") == status:
+        # The variator's answers say `"power": 0` always (it does not measure): read as the heater's own meter,
+        # every command looked like a tank that draws nothing, "full" for the day, every day.
+        reader.problems.append(ConfigProblem(load.name, "topic_read_power", f"{status!r} is this load's "
+                                             "topic_status, the variator's own answers (their power is always 0: "
+                                             "it does not measure): name the heater's power meter (e.g. "
+                                             "smeter/pzem/ECS), or leave it out"))
     if status and topic == status:
         # Not a firmware question: the load would read its own commands back as the variator's answers
         # (and never command the device), whatever the firmware.

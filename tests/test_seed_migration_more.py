@@ -104,6 +104,13 @@ def test_variable_topic_equal_to_its_status_topic_is_an_error(tmp_path: Path) ->
     assert [p for p in problems if "[ecs] topic_set_power: 'regul/vload/ECS' is also this load's topic_status" in p]
 
 
+def test_a_heater_meter_on_the_variator_s_status_topic_is_an_error(tmp_path: Path) -> None:
+    # The variator's answers say "power": 0 always: read as the heater's meter, its tank was "full" all day.
+    path = seed_config(tmp_path, ("topic_read_power = smeter/pzem/ECS", "topic_read_power = regul/vload/ECS"))
+    assert [p for p in problems_of(path) if "[ecs] topic_read_power: 'regul/vload/ECS' is this load's topic_status, "
+            "the variator's own answers" in p]
+
+
 def test_good_forecast_is_read_as_clear_sky_clouds_percent(tmp_path: Path) -> None:
     path = seed_config(tmp_path, ("check_at = 1\n", "check_at = 1\ngood_forecast = 30\n"))
     settings = load_settings(path)
