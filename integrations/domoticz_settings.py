@@ -10,7 +10,7 @@ from typing import Any
 
 from integrations.domoticz import DEFAULT_KEEPALIVE_S
 from integrations.domoticz_control import EcsMode, parse_levels
-from settings.options import Option, SectionReader
+from settings.options import Option, SectionReader, parse_bool
 from settings.problems import ConfigProblem
 
 DEFAULT_LEVELS = "0:off, 10:solar, 20:solar+fallback, 30:forced"
@@ -85,7 +85,10 @@ def read_domoticz_settings(cp: configparser.ConfigParser, reader: SectionReader,
     raw = reader.read(cp, "domoticz", DOMOTICZ_OPTIONS, ignored=DOMOTICZ_IGNORED)
     legacy = (evaluate_raw or {}).get("send_injection")
     if legacy is not None and not cp.has_option("domoticz", "send_injection"):
-        raw["send_injection"] = legacy.lower() in ("1", "true", "yes", "on", "ok")
+        try:
+            raw["send_injection"] = parse_bool(legacy)
+        except ValueError as exc:
+            reader.problems.append(ConfigProblem("evaluate", "send_injection", str(exc)))
     levels: dict[int, EcsMode] = {}
     try:
         levels = parse_levels(raw["ecs_mode_levels"] or DEFAULT_LEVELS)

@@ -24,7 +24,7 @@ from field.config import (
 )
 from integrations.domoticz_settings import MQTT_IGNORED
 from settings.load_checks import warn_capped_max_power, warn_closed_loop_keys
-from settings.options import SectionReader, resolved
+from settings.options import SectionReader, parse_bool, resolved
 from settings.problems import ConfigError, ConfigProblem
 from settings.sections import (
     EVALUATE_OPTIONS,
@@ -202,16 +202,20 @@ def _apply_debug_section(cp: configparser.ConfigParser, reader: SectionReader, s
         return
     debug = cp["debug"]
     known = {"use_persistent", "log_file", "log_file_name"}
+    if "simulation" in debug:
+        _check_seed_dry_run(debug["simulation"], reader)
     for key in debug:
+        if key == "simulation":
+            continue
         if key not in known and key not in LEGACY_IGNORED["debug"]:
             reader.warnings.append(ConfigProblem("debug", key, "unknown key, ignored"))
         elif key in LEGACY_IGNORED["debug"]:
             reader.warnings.append(ConfigProblem("debug", key, f"ignored: {LEGACY_IGNORED['debug'][key]}"))
     if "use_persistent" in debug and not cp.has_option("status", "persistent"):
         try:
-            status_raw["persistent"] = debug.getboolean("use_persistent")
-        except ValueError:
-            reader.problems.append(ConfigProblem("debug", "use_persistent", "expected true or false"))
+            status_raw["persistent"] = parse_bool(debug["use_persistent"])
+        except ValueError as exc:
+            reader.problems.append(ConfigProblem("debug", "use_persistent", str(exc)))
     raw_log = debug.get("log_file", "").strip()
     if raw_log and not logging_raw.get("file"):
         lowered = raw_log.lower()
@@ -219,6 +223,25 @@ def _apply_debug_section(cp: configparser.ConfigParser, reader: SectionReader, s
             logging_raw["file"] = debug.get("log_file_name", "pv.log").strip()
         elif lowered not in ("false", "no", "off", "none"):
             logging_raw["file"] = raw_log
+
+
+def _check_seed_dry_run(raw: str, reader: SectionReader) -> None:
+    """The seed's `[debug] simulation = true` was a dry run: its commands went under simu/ and the devices were
+    never driven. PySEB has no such mode: taken as ignored, the file that drove nothing would drive the real
+    loads. Refused, with what to do; false is ignored as the other debug keys."""
+    try:
+        dry_run = parse_bool(raw)
+    except ValueError as exc:
+        reader.problems.append(ConfigProblem("debug", "simulation", str(exc)))
+        return
+    if dry_run:
+        reader.problems.append(ConfigProblem("debug", "simulation", "true was the seed's dry run (no device "
+                                             "driven); PySEB has none and would drive the real loads: set it to "
+                                             "false (or delete it) to regulate for real, or try PySEB on a "
+                                             "simulated house: python3 -m simulation demo"))
+    else:
+        reader.warnings.append(ConfigProblem("debug", "simulation", "false: ignored, PySEB drives the loads (to try "
+                                             "it without them: python3 -m simulation demo)"))
 
 
 def _build_equipments(cp: configparser.ConfigParser, reader: SectionReader,

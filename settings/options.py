@@ -37,11 +37,13 @@ def resolved(value: Any, algorithm: str | None) -> Any:
     return value.for_algorithm(algorithm) if isinstance(value, ByAlgorithm) else value
 
 
-def _parse_bool(text: str) -> bool:
+def parse_bool(text: str) -> bool:
+    """A config boolean: true/yes/on/1, false/no/off/0, and Coturex's ok and nok (its set and unset words),
+    in any case."""
     lowered = text.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
+    if lowered in ("1", "true", "yes", "on", "ok"):
         return True
-    if lowered in ("0", "false", "no", "off"):
+    if lowered in ("0", "false", "no", "off", "nok"):
         return False
     raise ValueError(f"expected true or false, got {text!r}")
 
@@ -50,14 +52,19 @@ def _parse_text(text: str) -> str:
     return text.strip()
 
 
-UNSET_WORDS = ("None", "none")  # the seed's spelling of "not set" (topic_force = None, a spare load's keys)
+
+
+def is_unset_word(text: str) -> bool:
+    """The seed's spelling of "not set": None, in any case (topic_force = None, a spare load's keys; Coturex
+    reads NONE too). (Not its false and nok: a relay's payload may be the word false.)"""
+    return text.strip().lower() == "none"
 
 
 def _optional(parse: Callable[[str], Any]) -> Callable[[str], Any]:
     """`parse`, or None for an empty value or the seed's None ("not set", e.g. topic_force = None)."""
     def parse_optional(text: str) -> Any:
         value = text.strip()
-        return None if value in ("", *UNSET_WORDS) else parse(value)
+        return None if not value or is_unset_word(value) else parse(value)
     return parse_optional
 
 
@@ -73,11 +80,11 @@ def _parse_float(text: str) -> float:
 PARSERS: dict[type | str, Callable[[str], Any]] = {
     int: lambda t: int(t.strip()),
     float: _parse_float,
-    bool: _parse_bool,
+    bool: parse_bool,
     str: _parse_text,
     "text?": _optional(_parse_text),
     "float?": _optional(_parse_float),
-    "bool?": _optional(_parse_bool),
+    "bool?": _optional(parse_bool),
 }
 
 
@@ -100,7 +107,10 @@ class Option:
         if value is None:
             return None
         if self.choices and value not in self.choices:
-            raise ValueError(f"must be one of {', '.join(self.choices)}, got {value!r}")
+            # (in any case: the seed's files say `level = info`, and nothing here tells two choices by case)
+            value = next((choice for choice in self.choices if choice.lower() == str(value).lower()), None)
+            if value is None:
+                raise ValueError(f"must be one of {', '.join(self.choices)}, got {raw.strip()!r}")
         if self.min is not None and value < self.min:
             raise ValueError(f"must be >= {self.min:g}, got {value}")
         if self.max is not None and value > self.max:
@@ -143,7 +153,7 @@ class SectionReader:
 
     def _value(self, section: str, opt: Option, key: str, raw: str) -> Any:
         """The value of `opt` given as `key = raw`; a problem (one line) and None when it is not usable."""
-        if raw.strip() in UNSET_WORDS and not isinstance(opt.type, str):
+        if is_unset_word(raw) and not isinstance(opt.type, str):
             # The seed's None means "not set" for every key, not the text "None": a required topic or
             # payload given as None must not become the topic "None" (a spare load's section).
             if opt.default is REQUIRED:

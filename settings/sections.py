@@ -105,7 +105,8 @@ _STDOUT_IGNORED = ("the log always goes to standard error, and to a file too whe
 # Seed keys that no longer do anything here, with the reason a user is told.
 LEGACY_IGNORED: dict[str, dict[str, str]] = {
     "debug": {
-        "simulation": "use the simulator instead: python3 -m simulation replay/demo",
+        "simulation": "false is ignored, true (the seed's dry run: no device driven) is refused, since PySEB "
+                      "would drive the real loads; to try PySEB without them: python3 -m simulation demo",
         "simul_prod": "use the simulator instead", "sim_prod": "use the simulator instead",
         "debug_file": "use [logging] level = DEBUG", "debug_file_name": "use [logging] file",
         "equipment_stdout": _STDOUT_IGNORED, "regulation_stdout": _STDOUT_IGNORED,

@@ -89,3 +89,14 @@ def reading(power_w: float) -> bytes:
     energy_wh = 1234.0 + next(_readings) * 0.01
     return (f'{{ "voltage": 231.40, "current": 1.23, "power": {power_w:.2f}, "energy": {energy_wh:.2f}, '
             f'"frequency": 50.00, "powerfactor": 0.98, "ppm_err": 0}}').encode()
+
+
+SEED_SAMPLE = Path(__file__).resolve().parent / "data" / "seed-config.ini.sample"  # the seed project's, as shipped
+
+
+def seed_sample_text() -> str:
+    """The seed's sample as a user who ran the seed for real holds it: its `[debug] simulation = true`, the seed's
+    dry run (refused: test_a_seed_dry_run_is_refused), set to false."""
+    text = SEED_SAMPLE.read_text()
+    assert "simulation = true\n" in text
+    return text.replace("simulation = true\n", "simulation = false\n")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,10 +10,9 @@ import pytest
 
 from settings.config import load_settings
 from settings.problems import ConfigError
-from tests.configs import LINEAR_CSV, write_config
+from tests.configs import LINEAR_CSV, seed_sample_text, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED = ROOT / "tests" / "data" / "seed-config.ini.sample"  # the seed project's sample, as users bring it
 
 
 def test_sample_config_is_valid() -> None:
@@ -108,7 +106,7 @@ def test_the_export_setpoint_defaults_to_the_algorithm_s(tmp_path: Path) -> None
 
 
 def test_seed_config_loads(tmp_path: Path) -> None:
-    shutil.copy(SEED, tmp_path / "config.ini")
+    (tmp_path / "config.ini").write_text(seed_sample_text())
     # The seed kept calibration files beside the program: ./power_calibration_<name>.csv
     (tmp_path / "power_calibration_ecs.csv").write_text(LINEAR_CSV)
     settings = load_settings(tmp_path / "config.ini")
@@ -129,7 +127,7 @@ def test_seed_config_loads(tmp_path: Path) -> None:
 
 
 def test_a_real_seed_key_is_fetched_again(tmp_path: Path) -> None:
-    (tmp_path / "config.ini").write_text(SEED.read_text().replace("key = xxxxxxx", "key = 0a1b2c3d4e"))
+    (tmp_path / "config.ini").write_text(seed_sample_text().replace("key = xxxxxxx", "key = 0a1b2c3d4e"))
     (tmp_path / "power_calibration_ecs.csv").write_text(LINEAR_CSV)
     settings = load_settings(tmp_path / "config.ini")
     assert "[openweathermap]" not in "\n".join(settings.warnings)

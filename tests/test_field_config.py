@@ -4,7 +4,6 @@ problems a user can make, each named by section and key."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,15 +12,14 @@ from equipments.variable import VariableEquipment
 from integrations.domoticz_control import EcsMode
 from settings.config import load_settings
 from settings.problems import ConfigError
-from tests.configs import LINEAR_CSV
+from tests.configs import LINEAR_CSV, seed_sample_text
 from tests.field_house import field_config
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED = ROOT / "tests" / "data" / "seed-config.ini.sample"
 
 
 def test_the_seed_s_keys_are_used(tmp_path: Path) -> None:
-    shutil.copy(SEED, tmp_path / "config.ini")
+    (tmp_path / "config.ini").write_text(seed_sample_text())
     (tmp_path / "power_calibration_ecs.csv").write_text(LINEAR_CSV)
     settings = load_settings(tmp_path / "config.ini")
     fb, dz = settings.field.fallback, settings.field.domoticz
@@ -71,7 +69,7 @@ def test_problems_name_section_and_key(tmp_path: Path, loads: tuple[str, ...], e
 def test_a_heater_that_could_not_be_built_gets_no_second_error_about_its_absence(tmp_path: Path) -> None:
     # The seed's config with its calibration file missing: the heater's own error says why, and "[domoticz]
     # idx_ecs_mode: no water heater to set the mode of" beside it, with `ecs = water_heater` listed, misled.
-    (tmp_path / "config.ini").write_text(SEED.read_text().replace("[domoticz]\n", "[domoticz]\nidx_ecs_mode = 338\n"))
+    (tmp_path / "config.ini").write_text(seed_sample_text().replace("[domoticz]\n", "[domoticz]\nidx_ecs_mode = 338\n"))
     with pytest.raises(ConfigError) as refused:
         load_settings(tmp_path / "config.ini")
     text = str(refused.value)
@@ -79,7 +77,7 @@ def test_a_heater_that_could_not_be_built_gets_no_second_error_about_its_absence
 
 
 def test_a_calibration_file_named_in_another_case_is_pointed_at(tmp_path: Path) -> None:
-    shutil.copy(SEED, tmp_path / "config.ini")
+    (tmp_path / "config.ini").write_text(seed_sample_text())
     (tmp_path / "power_calibration_ECS.csv").write_text(LINEAR_CSV)  # the load is `ecs`
     found = tmp_path / "power_calibration_ECS.csv"
     with pytest.raises(ConfigError, match=re.escape(f"({found} differs only in case: rename it, or set "

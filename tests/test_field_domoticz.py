@@ -7,19 +7,17 @@ from __future__ import annotations
 import json
 import logging
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from settings.config import load_settings
 from settings.problems import ConfigError
-from tests.configs import LINEAR_CSV
+from tests.configs import LINEAR_CSV, seed_sample_text
 from tests.field_house import ECS_CMD, RADIATOR, at, field_config, ticks
 from tests.harness import MODE, NOON, Harness
 
 DZ_IN, DZ_OUT = "domoticz/in", "domoticz/out"
-SEED = Path(__file__).resolve().parent / "data" / "seed-config.ini.sample"
 SELECTOR_IDX, ECS_SWITCH, RADIATOR_SWITCH = 338, 359, 360
 DOMOTICZ = f"[domoticz]\nidx_ecs_mode = {SELECTOR_IDX}\n"
 
@@ -61,7 +59,7 @@ class EchoingDomoticz:
 # --- grid and injection ------------------------------------------------------------------------------------
 
 def test_the_seed_config_publishes_grid_and_injection(tmp_path: Path) -> None:
-    shutil.copy(SEED, tmp_path / "config.ini")
+    (tmp_path / "config.ini").write_text(seed_sample_text())
     (tmp_path / "power_calibration_ecs.csv").write_text(LINEAR_CSV)
     h = Harness(tmp_path / "config.ini")
     # (ecs_full_capacity: the seed never read it; said once, at start.)

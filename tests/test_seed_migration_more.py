@@ -3,7 +3,6 @@ later keys, the older [equipment] format, one line per problem, and relays drive
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,15 +11,14 @@ import pytest
 
 from settings.config import load_settings
 from settings.problems import ConfigError
-from tests.configs import LINEAR_CSV, write_config
+from tests.configs import LINEAR_CSV, seed_sample_text, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED = ROOT / "tests" / "data" / "seed-config.ini.sample"
 
 
 def seed_config(tmp_path: Path, edit: tuple[str, str] | None = None) -> Path:
     """The seed's sample with its calibration beside it; `edit` replaces one text by another."""
-    text = SEED.read_text()
+    text = seed_sample_text()
     if edit:
         assert edit[0] in text
         text = text.replace(*edit)
@@ -181,6 +179,48 @@ def test_relay_elsewhere_is_retained_by_default(tmp_path: Path) -> None:
 
 def test_shared_seed_sample_loads(tmp_path: Path) -> None:
     # The sample users actually hold, as shipped with the seed (spare section unlisted): still fine.
-    shutil.copy(SEED, tmp_path / "config.ini")
+    (tmp_path / "config.ini").write_text(seed_sample_text())
     (tmp_path / "power_calibration_ecs.csv").write_text(LINEAR_CSV)
     assert [e.name for e in load_settings(tmp_path / "config.ini").equipments] == ["ecs", "resille"]
+
+
+def test_a_seed_dry_run_is_refused(tmp_path: Path) -> None:
+    # The seed's `simulation = true` put its commands under simu/: the devices were never driven. Ignored, the
+    # same file drove the real heater and relays.
+    path = seed_config(tmp_path, ("simulation = false", "simulation = true"))
+    assert [p for p in problems_of(path) if "[debug] simulation: true was the seed's dry run (no device driven); "
+            "PySEB has none and would drive the real loads" in p]
+    done = subprocess.run([sys.executable, str(ROOT / "regulation.py"), "--check", "-c", str(path)],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 2 and "python3 -m simulation demo" in done.stderr
+
+
+@pytest.mark.parametrize(("words", "expected"), [(("OK", "NOK", "ok"), (True, False, True)),
+                                                 (("TRUE", "False", "nok"), (True, False, False))])
+def test_the_seed_s_set_and_unset_words(tmp_path: Path, words: tuple[str, str, str],
+                                        expected: tuple[bool, bool, bool]) -> None:
+    # Coturex reads true/ok and false/nok in any case.
+    path = seed_config(tmp_path, ("send_domoticz = True\n", f"send_domoticz = {words[0]}\n"))
+    text = path.read_text().replace("send_grid = true", f"send_grid = {words[1]}")
+    path.write_text(text.replace("use_persistent = true", f"use_persistent = {words[2]}"))
+    settings = load_settings(path)
+    assert (settings.field.domoticz.send, settings.field.domoticz.send_grid, settings.status.persistent) == expected
+
+
+def test_none_in_any_case_is_not_set(tmp_path: Path) -> None:
+    # Coturex's NONE: `topic_force = NONE` was taken for the topic "NONE", and forced mode never heard.
+    settings = load_settings(seed_config(tmp_path, ("topic_force= None", "topic_force= NONE")))
+    assert settings.mqtt.topic_mode == "regul/mode"
+
+
+def test_choices_in_any_case(tmp_path: Path) -> None:
+    path = seed_config(tmp_path, ("[evaluate]\n", "[evaluate]\nalgorithm = Hebert\n"))
+    path.write_text(path.read_text() + "\n[logging]\nlevel = info\n")
+    settings = load_settings(path)
+    assert (settings.evaluate.algorithm, settings.logging.level) == ("hebert", "INFO")
+
+
+def test_a_bad_boolean_in_the_seed_s_evaluate_send_injection_is_refused(tmp_path: Path) -> None:
+    path = seed_config(tmp_path, ("send_injection = true\n", ""))
+    path.write_text(path.read_text().replace("[evaluate]\n", "[evaluate]\nsend_injection = maybe\n"))
+    assert [p for p in problems_of(path) if "[evaluate] send_injection: expected true or false, got 'maybe'" in p]
