@@ -88,8 +88,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"regulation.py: {exc}; not starting", file=sys.stderr)
         return EXIT_ALREADY_RUNNING
     except OSError as exc:
-        print(f"regulation.py: cannot open the lock {lock.path}: {exc.strerror}; a run as another user may have "
-              "left it: remove it (no PySEB running) or run as that user", file=sys.stderr)
+        why = ("a run as another user may have left it: remove it (no PySEB running) or run as that user"
+               if lock.path.exists() else "its directory (that of [status] file) must be writable")
+        print(f"regulation.py: cannot open the lock {lock.path}: {exc.strerror}; {why}", file=sys.stderr)
         return EXIT_CONFIG
     lg = settings.logging
     limiter = FloodLimiter()  # anyone on the broker can send junk: its warnings must not flood the log

@@ -405,9 +405,12 @@ def _check_files(reader: SectionReader, mqtt_raw: dict[str, Any], status_raw: di
         elif readable and paths["ca_file"]:  # (now as the TLS library will take them)
             for key, problem in tls_problems(paths["ca_file"], paths["cert_file"], paths["key_file"]):
                 reader.problems.append(ConfigProblem("mqtt", key, problem))
-    if status_raw.get("persistent") and status_raw.get("file"):
+    if status_raw.get("file"):
         status_file = Path(_path_or_none(status_raw["file"], config_dir) or "")
-        problem = _unwritable(status_file, replaced=True)
+        # Saved or not (persistent = false, the seed's use_persistent), its name is the instance lock's, taken
+        # at every start: --check said OK, then the daemon stopped on its lock.
+        problem = (_unwritable(status_file, replaced=True) if status_raw.get("persistent")
+                   else _lock_problem(Path(f"{status_file}.lock")))
         if problem:
             reader.problems.append(ConfigProblem("status", "file", problem))
     if logging_raw.get("file"):
@@ -416,17 +419,35 @@ def _check_files(reader: SectionReader, mqtt_raw: dict[str, Any], status_raw: di
             reader.problems.append(ConfigProblem("logging", "file", problem))
 
 
-def _check_record_dir(reader: SectionReader, directory: Path) -> None:
-    """The recorder makes its directory when missing: the nearest existing parent must be writable."""
+def _lock_problem(lock: Path) -> str | None:
+    """Why the instance lock `lock` could not be taken, or None: an existing one must be readable; else it is
+    made, its directory too (shell.lock), where the nearest existing one is writable."""
+    if lock.exists():
+        return None if os.access(lock, os.R_OK) else f"the instance lock {lock} cannot be read (left by a run as " \
+                                                     "another user? remove it, no PySEB running)"
+    problem = _nearest_dir_problem(lock.parent)
+    return None if problem is None else f"the instance lock {lock}, taken even with persistent = false: {problem}"
+
+
+def _nearest_dir_problem(directory: Path) -> str | None:
+    """Why `directory` could not be made (or written in, if it exists), or None: the nearest existing one must be
+    a writable directory."""
     existing = directory
     while not existing.exists() and existing.parent != existing:
         existing = existing.parent
-    problem = None
     if not existing.is_dir():
-        problem = f"{existing} is not a directory"
-    elif not os.access(existing, os.W_OK | os.X_OK):
-        problem = f"directory {existing} is not writable (set [record] enabled = false to run without recording)"
+        return f"{existing} is not a directory"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"directory {existing} is not writable"
+    return None
+
+
+def _check_record_dir(reader: SectionReader, directory: Path) -> None:
+    """The recorder makes its directory when missing: the nearest existing parent must be writable."""
+    problem = _nearest_dir_problem(directory)
     if problem:
+        if problem.endswith("is not writable"):
+            problem += " (set [record] enabled = false to run without recording)"
         reader.problems.append(ConfigProblem("record", "dir", problem))
 
 

@@ -24,10 +24,14 @@ class InstanceLock:
         writable = True
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except PermissionError:
+        except PermissionError as refused:
             # Left by a run as another user (root, say): a read-only descriptor locks as well; only the PID
-            # is not written. (No read permission either: the caller reports the PermissionError.)
-            fd = os.open(self.path, os.O_RDONLY)
+            # is not written. (No read permission either: the caller reports the PermissionError; no such file,
+            # its directory refused to make it: that PermissionError, not "no such file".)
+            try:
+                fd = os.open(self.path, os.O_RDONLY)
+            except FileNotFoundError:
+                raise refused from None
             writable = False
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

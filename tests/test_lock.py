@@ -42,3 +42,19 @@ def test_a_lock_file_we_may_not_write_still_locks(tmp_path: Path, monkeypatch: p
     finally:
         held.release()
     assert path.read_text() == "812\n"
+
+
+def test_a_lock_its_directory_refuses_to_make_says_permission_denied(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # No lock file and a directory the user may not write: "Permission denied", not the read-only retry's "No such
+    # file or directory" (which regulation.py explained as a lock left by another user).
+    real_open = os.open
+
+    def no_create(name: Any, flags: int, *args: Any) -> int:
+        if flags & os.O_CREAT:
+            raise PermissionError(13, "Permission denied")
+        return real_open(name, flags, *args)
+
+    monkeypatch.setattr(lock_module.os, "open", no_create)
+    with pytest.raises(PermissionError):
+        InstanceLock(tmp_path / "status.json.lock").acquire()

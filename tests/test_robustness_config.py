@@ -234,3 +234,21 @@ def test_absurdly_nested_relay_payload_is_not_a_crash(tmp_path: Path) -> None:
     path = field_config(tmp_path, radiator="domoticz_idx_force = 7\n")
     path.write_text(path.read_text().replace("json_on = ON", "json_on = " + "[" * 5000))
     assert load_settings(path).equipments[1].options["domoticz_idx_force"] == 7
+
+
+def test_the_instance_lock_is_checked_with_persistent_false(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Not saved (the seed's use_persistent = false), the status file's name is still the lock's, taken at every
+    # start: --check said OK, then the daemon stopped on "cannot open the lock". (os.access answers as for the
+    # daemon's unprivileged user: the CI runs as root.)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = os.access
+    monkeypatch.setattr("settings.config.os.access",
+                        lambda p, mode: False if Path(p) == locked else real_access(p, mode))
+    path = write_config(tmp_path)
+    path.write_text(path.read_text().replace("file = status.json", "file = locked/status.json")
+                    .replace("[status]\n", "[status]\npersistent = false\n"))
+    assert (f"[status] file: the instance lock {locked / 'status.json.lock'}, taken even with persistent = false: "
+            f"directory {locked} is not writable") in problems_of(path)
+    (locked / "status.json.lock").write_text("812\n")  # one left there: it is read, not made
+    load_settings(path)
