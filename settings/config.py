@@ -262,7 +262,11 @@ def _build_equipments(cp: configparser.ConfigParser, reader: SectionReader,
             reader.problems.append(ConfigProblem("equipments", name, str(exc)))
             continue
         if not cp.has_section(name):
-            reader.problems.append(ConfigProblem(name, None, f"section [{name}] for load {name!r} is missing"))
+            # (the names in [equipments] are keys, read in lower case, while section names keep theirs)
+            near = next((section for section in cp.sections() if section.lower() == name), None)
+            hint = (f" ([{near}] differs only in case: names in [equipments] are read in lower case, so name the "
+                    f"section [{name}])" if near else "")
+            reader.problems.append(ConfigProblem(name, None, f"section [{name}] for load {name!r} is missing{hint}"))
             continue
         before = len(reader.problems)
         options = reader.read(cp, name, cls.OPTIONS + FIELD_LOAD_OPTIONS, ignored=SEED_LOAD_IGNORED)

@@ -95,10 +95,11 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float) -> list[st
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             warnings.append(f"status entry without a name ignored: {str(entry)[:80]}")
             continue
-        name = entry["name"]
+        # (in any case: the config's names are lower-cased as read, and a Coturex status file may say "ECS")
+        name = entry["name"].lower()
         load = reg.loads_by_name.get(name)
         if load is None:
-            warnings.append(f"status has a load {name[:80]!r} that is not configured: ignored")
+            warnings.append(f"status has a load {entry['name'][:80]!r} that is not configured: ignored")
             continue
         if name in seen:
             warnings.append(f"status has {name!r} twice: the second entry ignored")

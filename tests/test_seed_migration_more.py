@@ -224,3 +224,9 @@ def test_a_bad_boolean_in_the_seed_s_evaluate_send_injection_is_refused(tmp_path
     path = seed_config(tmp_path, ("send_injection = true\n", ""))
     path.write_text(path.read_text().replace("[evaluate]\n", "[evaluate]\nsend_injection = maybe\n"))
     assert [p for p in problems_of(path) if "[evaluate] send_injection: expected true or false, got 'maybe'" in p]
+
+
+def test_a_load_section_in_upper_case_is_named_in_the_error(tmp_path: Path) -> None:
+    path = seed_config(tmp_path, ("ecs = water_heater", "ECS = water_heater"))
+    path.write_text(path.read_text().replace("[ecs]", "[ECS]"))
+    assert [p for p in problems_of(path) if "section [ecs] for load 'ecs' is missing ([ECS] differs only in case" in p]

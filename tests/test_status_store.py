@@ -127,6 +127,16 @@ def test_seed_status_file_is_read(tmp_path: Path) -> None:
     assert entry["energy_yesterday"] == 11000  # the seed's top-level ECS_energy_yesterday
 
 
+def test_a_status_file_s_load_names_match_in_any_case(tmp_path: Path) -> None:
+    # A Coturex status file says "ECS": the config's names are lower-cased as read (ECS = water_heater is ecs).
+    seed_doc = json.loads(SEED_STATUS.read_text())
+    seed_doc["equipments"][0]["name"] = "ECS"
+    h = Harness(write_config(tmp_path, ("ecs", "radiator")))
+    now = float(seed_doc["date"]) + 60
+    assert not [w for w in h.reg.restore(seed_doc, now) if "ECS" in w]
+    assert h.reg.status(now)["equipments"][0]["energy"] == 5222
+
+
 def test_saved_force_survives_a_restart(tmp_path: Path) -> None:
     config = write_config(tmp_path, ("radiator",))
     first = Harness(config)
