@@ -21,6 +21,7 @@ from core.stale_guard import StaleGuard
 from core.status_pacing import StatusPacing
 from equipments.base import FORCED_BY_USER, Equipment
 from equipments.modes import ModeCommandError, apply_mode_command, parse_mode_command
+from equipments.variable import VariableEquipment
 from field.features import FieldFeatures
 from field.forecast import ForecastFailure, OwmForecast
 from settings.config import Settings, load_settings
@@ -113,6 +114,26 @@ class Regulator:
         topics = [mq.topic_cons, mq.topic_prod, mq.topic_mode, *self._load_topics, *self._meter_intake.boots.topics(),
                   *self.field.subscriptions()]
         return list(dict.fromkeys(topics))
+
+    def unretained_command_topics(self) -> list[str]:
+        """The topics the loads' commands go to not retained (a variator's; a relay on domoticz/in) and that are
+        not read: a retained message there is someone else's, taken as an order at every reconnect."""
+        read = set(self.subscriptions())
+        topics = (command.topic for command in (load.current_command() for load in self.loads) if not command.retain)
+        return [topic for topic in dict.fromkeys(topics) if topic not in read]
+
+    def is_own_command(self, topic: str, payload: bytes) -> bool:
+        """`payload` on `topic` is a command a load of ours sends there: any on a variator's own topic, a
+        relay's on or off payload on a shared one (domoticz/in carries every device's orders)."""
+        text = payload.decode("utf-8", "replace")
+        for load in self.loads:
+            off = load.command_for(0.0)[0]
+            if off.topic != topic:
+                continue
+            on = load.command_for(load.max_power_w)[0]
+            if isinstance(load, VariableEquipment) or text in (off.payload, on.payload):
+                return True
+        return False
 
     def live_only_topics(self) -> set[str]:
         """Topics whose retained messages must be ignored: an old reading or command is not news."""

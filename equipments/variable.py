@@ -11,7 +11,7 @@ from typing import Any
 from calibration import CalibrationError, PowerCurve, load_curve
 from equipments.base import BASE_OPTIONS, BuildContext, Command, Equipment, EquipmentBuildError
 from settings.options import Option
-from values.boots import boot_message_id, is_boot_detected, split_device_topic
+from values.boots import boot_message_id, is_boot_detected, split_device_topic, variator_percent
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,9 @@ class VariableEquipment(Equipment):
         Option("device_id", "text?", None, "the variator's id in its boot message (default: the last segment "
                "of topic_status)"),
     )
+
+    # An echo this soon after our command may answer the one before it (they cross on the broker).
+    ECHO_LAG_S = 5.0
 
     def __init__(self, name: str, options: dict[str, Any], context: BuildContext) -> None:
         super().__init__(name, options, context)
@@ -94,6 +97,7 @@ class VariableEquipment(Equipment):
         self.device_id: str | None = options.get("device_id") or (parts[1] if parts else None)
         # The last message on the status topic: the firmware answers every command there. None: never yet.
         self.heard_at: float | None = None
+        self._corrected_at = float("-inf")  # the last command sent again for an echo at another percent
 
     @staticmethod
     def _calibration_path(name: str, given: str | None, config_dir: Path) -> Path:
@@ -124,13 +128,16 @@ class VariableEquipment(Equipment):
 
     def handle(self, topic: str, payload: bytes, now: float) -> bool:
         """A variator that rebooted runs at its default, not at our command: send it again at once. Its
-        status echo after each command (`"msg": "setpower"`) changes nothing."""
+        status echo after each command (`"msg": "setpower"`) changes nothing, unless it tells of a percent that
+        is not ours (_check_echo)."""
         if topic == self.topic_status:
             self.heard_at = now
         if topic == self.topic_status and is_boot_detected(payload):
             log.info("%s: the variator reports boot_detected: re-sending its command %s", self.name,
                      self.current_command().payload, extra={"limit_key": topic})
             self.resend("variator booted")
+        elif topic == self.topic_status:
+            self._check_echo(payload, now)
         elif topic == self.topic_boot and topic != self.topic_status:
             device = boot_message_id(payload)
             if device is not None and device == self.device_id:
@@ -138,6 +145,32 @@ class VariableEquipment(Equipment):
                          device, self.current_command().payload, extra={"limit_key": topic})
                 self.resend("variator booted")
         return False
+
+    def _check_echo(self, payload: bytes, now: float) -> None:
+        """The variator answers every command it takes with the percent it now runs at. One that is not our
+        last command's came from someone else: the seed published its percents retained, and the variator
+        takes that leftover again at each reconnect to the broker (80 % through the night while PySEB, which
+        publishes nothing while its command holds, believed 0 W), or another client. Ours is sent again. (An
+        echo within ECHO_LAG_S of our command may be the answer to the command before it: not judged.)"""
+        percent = variator_percent(payload)
+        if percent is None:
+            return
+        sent = self.current_command().payload
+        try:
+            sent_percent = float(sent)
+        except ValueError:
+            return
+        # (whole percents: the firmware runs 42.5 % as 42 %)
+        sent_at = self.last_command_at
+        if math.floor(percent + 1e-9) == sent_percent or (sent_at is not None and now - sent_at < self.ECHO_LAG_S) \
+                or now - self._corrected_at < self.ECHO_LAG_S:
+            return
+        self._corrected_at = now
+        log.warning("%s: the variator reports %g %% where PySEB's command is %s %%: sent again (a command from "
+                    "another client, or a retained one left on the broker: the seed published its percents "
+                    "retained; clear it with mosquitto_pub -r -n -t %s)", self.name, percent, sent,
+                    self.topic_set_power, extra={"limit_key": f"{self.topic_status} echo"})
+        self.resend("variator at another percent")
 
     def heard_after(self, at: float) -> bool:
         """True when the variator has answered on its status topic since `at`, or has never answered at all

@@ -19,7 +19,7 @@ from settings.config import Settings
 from shell.forecast_fetch import ForecastFetched, ForecastFetcher
 from shell.lock import InstanceLock
 from shell.loglimit import FloodLimiter
-from shell.mqtt_link import ATTEMPT_FAILED, Connected, Disconnected, LinkFault, Message, MqttLink, Refused
+from shell.mqtt_link import ATTEMPT_FAILED, Connected, Disconnected, Leftover, LinkFault, Message, MqttLink, Refused
 from shell.stop_signals import STOP_SIGNALS
 from status.saver import StatusSaver
 from status.store import load_status, remove_stale_temporaries
@@ -93,7 +93,9 @@ class Daemon:
         # are C, reentrant, and run no Python code in between.
         self.events: queue.SimpleQueue[object] = queue.SimpleQueue()
         self.reg = Regulator(settings, publish=self._publish)
-        self.link = MqttLink(settings.mqtt, self.events, self.reg.subscriptions)
+        leftover_topics = self.reg.unretained_command_topics()  # (fixed by the config: not asked from paho's thread)
+        self.link = MqttLink(settings.mqtt, self.events, self.reg.subscriptions,
+                             leftover_topics=lambda: leftover_topics)
         self._live_only = self.reg.live_only_topics()
         self._offered: dict[str, Any] | None = None
         st = settings.status
@@ -177,6 +179,8 @@ class Daemon:
                     return
             elif isinstance(event, Message) and self._started:
                 self._on_message(event)
+            elif isinstance(event, Leftover):
+                self._on_leftover(event)
             elif isinstance(event, ForecastFetched):
                 self._on_forecast(event)
             if time.monotonic() >= next_tick:
@@ -218,6 +222,27 @@ class Daemon:
             if event.reason == ATTEMPT_FAILED and self.link_report.reason is not None:
                 reason = self.link_report.reason  # paho's retries say no more than the reason already logged
             self._report_down(reason, event.at)
+
+    def _on_leftover(self, event: Leftover) -> None:
+        """A retained message where PySEB publishes its commands not retained: a device (or Domoticz) takes it as
+        an order at each of its reconnects, behind PySEB's back (the heater at the seed's last 80 % all night).
+        One of our loads' commands is cleared (an empty retained message deletes it), and the loads' commands
+        sent again (the device heard the empty one); anyone else's is only told of."""
+        shown = event.payload[:80].decode("utf-8", "replace")
+        if not self.reg.is_own_command(event.topic, event.payload):
+            log.warning("a retained message sits on %s (%r), where PySEB publishes not retained: not one of "
+                        "PySEB's commands, left as it is; a device or Domoticz reconnecting takes it as an order "
+                        "(clear it: mosquitto_pub -r -n -t %s)", event.topic, shown, event.topic)
+            return
+        log.warning("a retained command was left on %s (%r; the seed published its commands retained): a device "
+                    "or Domoticz reconnecting would take it as an order behind PySEB's back; cleared", event.topic,
+                    shown)
+        try:
+            self.link.publish(event.topic, b"", retain=True)
+        except (RuntimeError, ValueError) as exc:  # PublishFailed is a RuntimeError
+            log.warning("could not clear the retained message on %s: %s", event.topic, exc)
+        if self._started:
+            self.reg.resend_commands("a retained leftover cleared")
 
     def _on_message(self, event: Message) -> None:
         if event.retained and event.topic in self._live_only:

@@ -52,6 +52,17 @@ class Message:
 
 
 @dataclass(frozen=True, slots=True)
+class Leftover:
+    """A retained message found, at a (re)connect, on a topic PySEB publishes its commands to not retained:
+    someone else's (the seed published its commands retained), taken as an order by every device or Domoticz
+    at each of their reconnects."""
+
+    topic: str
+    payload: bytes
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class Disconnected:
     """The link dropped, or an attempt failed (paho reconnects by itself, with backoff)."""
 
@@ -80,7 +91,7 @@ class LinkFault:
     fatal: bool
 
 
-Event = Connected | Message | Disconnected | Refused | LinkFault
+Event = Connected | Message | Leftover | Disconnected | Refused | LinkFault
 
 
 class PublishFailed(RuntimeError):
@@ -153,10 +164,14 @@ class MqttLink:
     """One paho client: will, auth, TLS, reconnect with backoff, subscriptions renewed on each connect."""
 
     def __init__(self, settings: MqttSettings, events: queue.SimpleQueue[object],
-                 subscriptions: Callable[[], list[str]], clock: Callable[[], float] = time.time) -> None:
+                 subscriptions: Callable[[], list[str]], clock: Callable[[], float] = time.time,
+                 leftover_topics: Callable[[], list[str]] = list) -> None:
         self.settings = settings
         self._events = events
         self._subscriptions = subscriptions
+        # Topics subscribed to only to find a retained message left there (Leftover): the rest is dropped here.
+        self._leftover_topics = leftover_topics
+        self._probing: frozenset[str] = frozenset()
         self._clock = clock
         self._connections = 0
         self._refused = False  # the last attempt was refused: its disconnection is no news
@@ -241,7 +256,13 @@ class MqttLink:
             return
         self._refused = False
         self.takeover.connected(time.monotonic())
-        for topic in self._subscriptions():
+        subscriptions = self._subscriptions()
+        for topic in subscriptions:
+            client.subscribe(topic, qos=1)
+        # (a broker sends a topic's retained message, flagged so, to a new subscription only: what comes later
+        # on these topics, our own commands included, is no leftover)
+        self._probing = frozenset(self._leftover_topics()) - set(subscriptions)
+        for topic in self._probing:
             client.subscribe(topic, qos=1)
         client.publish(self.settings.topic_availability, ONLINE, qos=1, retain=True)
         self._connections += 1
@@ -269,4 +290,8 @@ class MqttLink:
 
     @_guarded(fatal=False)
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        if msg.topic in self._probing:
+            if msg.retain and msg.payload:
+                self._events.put(Leftover(msg.topic, bytes(msg.payload), self._clock()))
+            return
         self._events.put(Message(msg.topic, bytes(msg.payload), self._clock(), bool(msg.retain)))

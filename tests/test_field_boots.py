@@ -12,7 +12,7 @@ import pytest
 from tests.configs import reading
 from tests.field_house import ECS_CMD, ECS_STATUS, VLOAD, field_config
 from tests.harness import CONS, NOON, PROD, Harness
-from values.boots import boot_message_id, is_boot_detected, split_device_topic
+from values.boots import boot_message_id, is_boot_detected, split_device_topic, variator_percent
 
 SETPOWER_ECHO = b'{"percent": 42.50, "power": 0, "mode": 0, "state": "ON", "msg": "setpower"}'
 BOOT_DETECTED = b'{"percent": 0.00, "power": 0, "mode": 0, "state": "ON", "msg": "boot_detected"}'
@@ -68,6 +68,36 @@ def test_a_rebooted_variator_gets_its_command_again_at_once(h: Harness, topic: s
 def test_other_variator_messages_send_nothing(h: Harness, topic: str, payload: bytes) -> None:
     before = len(h.sent)
     h.reg.handle(topic, payload, NOON + 1)
+    assert h.sent[before:] == []
+
+
+def echo(percent: str) -> bytes:
+    return SETPOWER_ECHO.replace(b"42.50", percent.encode())
+
+
+def test_the_percent_of_a_variator_s_echo() -> None:
+    assert variator_percent(SETPOWER_ECHO) == 42.5 and variator_percent(echo("0.00")) == 0
+    for bad in (BOOT_DETECTED, b"garbage", echo("true"), echo('"42"'), echo("NaN"), echo("100.5"), echo("-1")):
+        assert variator_percent(bad) is None
+
+
+def test_an_echo_at_a_percent_not_ours_gets_our_command_again(h: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    # The seed published its percents retained: the variator, reconnecting to the broker, takes that 80 % again
+    # and says so; PySEB, whose command (49 %) holds, published nothing and believed the heater at 49 %.
+    before = len(h.sent)
+    h.reg.handle(ECS_STATUS, echo("80.00"), NOON + 60)
+    assert h.sent[before:] == [(ECS_CMD, "49", False)]
+    assert "ecs: the variator reports 80 % where PySEB's command is 49 %: sent again" in caplog.text
+    h.reg.handle(ECS_STATUS, echo("80.00"), NOON + 62)  # (once in ECHO_LAG_S: two clients fighting is no flood)
+    assert h.sent[before:] == [(ECS_CMD, "49", False)]
+    h.reg.handle(ECS_STATUS, echo("80.00"), NOON + 70)
+    assert h.sent[before:] == [(ECS_CMD, "49", False)] * 2
+
+
+@pytest.mark.parametrize("percent", ["49.00", "49.50", "49"])
+def test_an_echo_of_our_percent_sends_nothing(h: Harness, percent: str) -> None:
+    before = len(h.sent)
+    h.reg.handle(ECS_STATUS, echo(percent), NOON + 60)
     assert h.sent[before:] == []
 
 

@@ -33,6 +33,23 @@ def boot_message_id(payload: bytes) -> str | None:
     return None
 
 
+def variator_percent(payload: bytes) -> float | None:
+    """The percent a variator's status echo says it runs at (`{"percent": 42.50, ..., "msg": "setpower"}`), or
+    None: not JSON, no such number, outside 0..100, or a boot status (it runs at its default then)."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        return None
+    try:
+        doc = json.loads(payload.decode("utf-8", "replace"))
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(doc, dict) or doc.get("msg") == "boot_detected":
+        return None
+    percent = doc.get("percent")
+    if isinstance(percent, bool) or not isinstance(percent, (int, float)) or not 0 <= percent <= 100:
+        return None  # (NaN fails the range too)
+    return float(percent)
+
+
 def is_boot_detected(payload: bytes) -> bool:
     """True for a variator status saying it has just (re)booted (`"msg": "boot_detected"`); False for its
     ordinary status echo after a command (`"msg": "setpower"`) and anything else."""
