@@ -6,6 +6,7 @@ from __future__ import annotations
 import configparser
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,7 @@ EVALUATE_IGNORED: dict[str, str] = {**FIELD_EVALUATE_IGNORED, **SEED_EVALUATE_IG
 
 # Sections other parts of PySEB read; the daemon's loader leaves their keys to them.
 EXTENSION_SECTIONS: set[str] = {"simulation"}
+LOAD_NAME = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +258,12 @@ def _build_equipments(cp: configparser.ConfigParser, reader: SectionReader,
     built: list[Equipment] = []
     context = BuildContext(config_dir=config_dir)
     for name, type_name in cp.items("equipments", raw=True):
+        if not LOAD_NAME.fullmatch(name):
+            # A load's name heads columns of the recorded days (a space or a comma made every day unreadable by
+            # report, replay and tune), and Home Assistant's topics and ids.
+            reader.problems.append(ConfigProblem("equipments", name, "a load's name takes letters, digits, _ and - "
+                                                 "only (it names the recorded days' columns and MQTT topics)"))
+            continue
         try:
             cls = resolve_kind(type_name)
         except ValueError as exc:

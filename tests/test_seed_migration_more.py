@@ -230,3 +230,10 @@ def test_a_load_section_in_upper_case_is_named_in_the_error(tmp_path: Path) -> N
     path = seed_config(tmp_path, ("ecs = water_heater", "ECS = water_heater"))
     path.write_text(path.read_text().replace("[ecs]", "[ECS]"))
     assert [p for p in problems_of(path) if "section [ecs] for load 'ecs' is missing ([ECS] differs only in case" in p]
+
+
+@pytest.mark.parametrize("name", ["ballon ecs", "towel,1", "x/y", "plus+", "é"])
+def test_a_load_name_that_would_break_the_recorded_days_is_refused(tmp_path: Path, name: str) -> None:
+    path = seed_config(tmp_path, ("resille = constant", f"{name} = constant"))
+    path.write_text(path.read_text().replace("[resille]", f"[{name}]"))
+    assert [p for p in problems_of(path) if f"[equipments] {name}: a load's name takes letters, digits, _ and -" in p]
