@@ -17,6 +17,7 @@ from calibration.points import write_calibration_table
 from calibration.report import fit_figures, format_report, seed_poly_figures, table_percents, timed_fit, used_points
 from settings.version import PYSEB_VERSION
 from shell.deps import dependency_problem
+from shell.output_file import overwritten_input
 from shell.plot_file import plot_file
 from shell.stdout_gone import silence_stdout
 
@@ -38,6 +39,9 @@ def run_fit(args: argparse.Namespace) -> int:
     leave the job half done.
     """
     source = Path(args.file)
+    if args.output and overwritten_input(Path(args.output), [source]):
+        print(f"error: --output {args.output} is the sweep being fitted: name another file", file=sys.stderr)
+        return EXIT_USAGE
     try:
         points = read_calibration_csv(source)
         curve, fit_ms = timed_fit(points, args.method, args.degree, args.min_power)

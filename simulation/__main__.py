@@ -11,6 +11,7 @@ from pathlib import Path
 
 from settings.version import PYSEB_VERSION
 from shell.deps import dependency_problem
+from shell.output_file import overwritten_input
 from shell.plot_file import plot_file
 from simulation.log_clock import ReplayClock
 from simulation.tune_cli import add_report_parser, add_tune_parser
@@ -76,6 +77,11 @@ def _replay(args: argparse.Namespace) -> int:
     from simulation.replay import real_regulator, replay
     from simulation.response import loads_glitch_notes
 
+    # (--plot ends in an image format: never a trace or a config)
+    clobbered = overwritten_input(args.log, (args.trace, args.config)) if args.log is not None else None
+    if clobbered is not None:
+        print(f"error: --log {args.log} is the replay's own input {clobbered}: name another file", file=sys.stderr)
+        return EXIT_USAGE
     began = time.perf_counter()
     recording = RecordingFactory(args.record, real_regulator) if args.record else None
     result = replay(args.config, args.trace, args.start, args.end, args.period,

@@ -140,3 +140,10 @@ def test_a_partial_sweep_is_refused_with_the_way_to_finish_it(tmp_path: Path,
     err = capsys.readouterr().err
     assert err.startswith(f"error: {partial}: the sweep covers only 63.5..100 %") and "--resume" in err
     assert err.count("\n") == 1 and not (tmp_path / "partial_fit.csv").exists()
+
+
+def test_an_output_that_would_overwrite_the_sweep_is_refused(ecs03: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = ecs03.read_bytes()
+    assert main(["fit", str(ecs03), "--output", str(ecs03)]) == 2
+    assert "is the sweep being fitted" in capsys.readouterr().err
+    assert ecs03.read_bytes() == before

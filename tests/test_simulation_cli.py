@@ -193,3 +193,20 @@ def test_verbose_replay_logs_at_the_replayed_time(tmp_path: Path, where: str) ->
     decisions = [line for line in done.stderr.splitlines() if "equipments.base: ecs:" in line]
     assert decisions and all(line.startswith("2022-03-19 12:0") for line in decisions), done.stderr[-2000:]
     assert "DEBUG" not in done.stderr  # -v: the decisions, not their reasoning
+
+
+@pytest.mark.parametrize("which", ["trace", "config", "trace by a link"])
+def test_a_log_that_would_overwrite_an_input_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                        which: str) -> None:
+    trace = tmp_path / "day.csv"
+    trace.write_bytes(REAL_DAY.read_bytes())
+    config = tmp_path / "demo.ini"
+    config.write_bytes(DEMO_TEMPLATE.read_bytes())
+    log = {"trace": trace, "config": config, "trace by a link": tmp_path / "link.csv"}[which]
+    if which == "trace by a link":
+        log.symlink_to(trace)
+    before = trace.read_bytes(), config.read_bytes()
+    assert main(["replay", str(trace), "-c", str(config), "--from", "10:00", "--to", "10:10",
+                 "--log", str(log)]) == 2
+    assert "is the replay's own input" in capsys.readouterr().err
+    assert (trace.read_bytes(), config.read_bytes()) == before
