@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
@@ -105,9 +106,9 @@ def _epoch(text: str, tz: tzinfo | None) -> float:
     return stamp.timestamp()
 
 
-def _watts(text: str, where: str, column: str) -> float:
+def _watts(text: str, where: str, column: str, decimal_comma: bool = False) -> float:
     try:
-        value = float(text)
+        value = float(text.replace(",", ".") if decimal_comma else text)
     except ValueError:
         raise TraceError(f"{where}: {column} is not a number: {text!r}") from None
     if not math.isfinite(value) or value < 0:
@@ -115,18 +116,29 @@ def _watts(text: str, where: str, column: str) -> float:
     return value
 
 
+def _csv_lines(raw: bytes) -> tuple[list[list[str]], bool]:
+    """The rows of a trace file, and whether its numbers have a decimal comma. As a spreadsheet saves it too:
+    a UTF-8 BOM, or Windows' own encoding (what PySEB reads, the header, ISO times and numbers, is ASCII either
+    way), and `;` between the cells with a decimal comma (Excel in a French locale)."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    first = text.split("\n", 1)[0]
+    semicolons = first.count(";") > first.count(",")
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=";" if semicolons else ",")), semicolons
+
+
 def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
     """Read and check a trace CSV (header `time,production_w,house_w`, ISO times, regular step)."""
     name = str(path)
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            lines = list(csv.reader(handle))
+        raw = Path(path).read_bytes()
     except FileNotFoundError:
         raise TraceError(f"{name}: trace file not found") from None  # the calibration tool's wording
     except OSError as exc:
         raise TraceError(f"{name}: cannot read the trace: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise TraceError(f"{name}: not a UTF-8 text file") from None
+    lines, decimal_comma = _csv_lines(raw)
     if not lines:
         raise TraceError(f"{name}: empty file (expected a header {','.join(COLUMNS)})")
     header = [cell.strip() for cell in lines[0]]
@@ -152,8 +164,8 @@ def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
             raise TraceError(f"{where}: time {cells[col['time']]} does not come after the row before")
         times.append(stamp)
         line_of_row.append(number)
-        production.append(_watts(cells[col["production_w"]], where, "production_w"))
-        house.append(_watts(cells[col["house_w"]], where, "house_w"))
+        production.append(_watts(cells[col["production_w"]], where, "production_w", decimal_comma))
+        house.append(_watts(cells[col["house_w"]], where, "house_w", decimal_comma))
     if len(times) < 2:
         raise TraceError(f"{name}: needs at least two rows, found {len(times)}")
     steps = np.diff(np.asarray(times))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -61,6 +62,21 @@ def test_bad_traces_name_file_and_line(tmp_path: Path, text: str, message: str) 
     with pytest.raises(TraceError, match=None) as caught:
         read_trace(write(tmp_path / "t.csv", text))
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize("encode", [
+    lambda text: text.encode("utf-8-sig"),  # an Excel "CSV UTF-8": a BOM before the header
+    lambda text: text.replace(",", ";").replace(".", ",").encode("cp1252"),  # Excel in French: ; and 1,5
+    lambda text: text.replace(",", ";").replace(".", ",").replace("\n", "\r\n").encode("utf-8-sig"),
+])
+def test_a_trace_saved_by_a_spreadsheet_reads_the_same(tmp_path: Path, encode: Any) -> None:
+    text = "time,production_w,house_w\n2022-03-19T10:00:00,0.5,100\n2022-03-19T10:01:00,600,400.25\n"
+    plain = read_trace(write(tmp_path / "plain.csv", text), timezone.utc)
+    (tmp_path / "sheet.csv").write_bytes(encode(text))
+    sheet = read_trace(tmp_path / "sheet.csv", timezone.utc)
+    assert list(sheet.production_w) == list(plain.production_w) == [0.5, 600]
+    assert list(sheet.house_w) == list(plain.house_w) == [100, 400.25]
+    assert list(sheet.times_s) == list(plain.times_s)
 
 
 def test_missing_trace_is_a_clear_error(tmp_path: Path) -> None:
