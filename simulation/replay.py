@@ -29,6 +29,7 @@ from simulation.trace import Trace, read_trace
 __all__ = ["PublishFn", "RegulatorLike", "ReplayError", "ReplayResult", "load_trace", "replay"]
 
 PublishFn = Callable[..., None]  # fn(topic, payload, retain=False)
+TracePath = str | Path | tuple[Path, ...]  # a trace, a recorded day, or the parts of one recorded day
 
 
 class RegulatorLike(Protocol):
@@ -72,13 +73,20 @@ def real_regulator(config_path: str, publish: PublishFn) -> RegulatorLike:
     return regulator
 
 
-def load_trace(path: str | Path, config: SimConfig) -> Trace:
+def load_trace(path: TracePath, config: SimConfig) -> Trace:
     """Read a trace with its naive times in the config's `[evaluate] timezone` (or the system's); a
-    recorded day (`pyseb-DAY.csv.gz`) is read as a trace too."""
+    recorded day (`pyseb-DAY.csv.gz`) is read as a trace too, and the parts of one (a sequence of paths) as
+    one."""
     try:
         tz = ZoneInfo(config.timezone) if config.timezone else None
     except (ZoneInfoNotFoundError, ValueError):
         raise ReplayError(f"{config.path}: [evaluate] timezone: unknown time zone {config.timezone!r}") from None
+    if not isinstance(path, (str, Path)):
+        if len(path) == 1:
+            return load_trace(path[0], config)
+        if not all(is_record_file(part) for part in path):
+            raise ReplayError(f"{' + '.join(map(str, path))}: only the parts of a recorded day replay as one")
+        return trace_from_record(path, tz)
     if is_record_file(path):
         return trace_from_record(path, tz)
     return read_trace(path, tz)
@@ -120,7 +128,7 @@ def _clock_option(trace: Trace, option: str, text: str | None) -> float | None:
         raise ReplayError(f"{option}: {exc}") from None
 
 
-def replay(config_path: str | Path, trace_path: str | Path, start_clock: str | None = None,
+def replay(config_path: str | Path, trace_path: TracePath, start_clock: str | None = None,
            end_clock: str | None = None, period_s: float | None = None,
            make_regulator: RegulatorFactory = real_regulator) -> ReplayResult:
     """Replay `trace_path` between two times of day (`HH:MM`) with the loads of `config_path`."""

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from recording.store import day_of_file
+from recording.store import DAY_FILE, day_of_file
 from simulation.config import read_sim_config
 from simulation.metrics import Summary
 from simulation.replay import load_trace, replay
 from simulation.tune_grid import Axis
 
-__all__ = ["Outcome", "Window", "best", "config_lines", "daylight", "format_table", "run_grid"]
+__all__ = ["Outcome", "Window", "best", "config_lines", "day_groups", "daylight", "format_table", "run_grid"]
 
 DAYLIGHT_PAD_S = 900.0
 
@@ -31,10 +31,15 @@ DAYLIGHT_PAD_S = 900.0
 class Window:
     """The part of a day to replay."""
 
-    day: Path
+    day: tuple[Path, ...]  # its file, or the parts of one recorded day (replayed as one)
     start: str | None  # HH:MM:SS, None: the trace's start
     end: str | None
     notes: tuple[str, ...] = ()  # the trace's own (a recording's gaps), for tune's output
+
+    @property
+    def label(self) -> str:
+        """The day's files, for the output."""
+        return " + ".join(str(part) for part in self.day)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +56,9 @@ class Outcome:
     relays: tuple[str, ...]
 
 
-def daylight(config: Path, day: Path, period_s: float | None) -> Window:
-    """The window of `day` with sun in it (whole trace when it has none)."""
+def daylight(config: Path, day: tuple[Path, ...], period_s: float | None) -> Window:
+    """The window of `day` (a file, or the parts of one recorded day) with sun in it (whole trace when it has
+    none)."""
     sim = read_sim_config(config)
     trace = load_trace(day, sim)
     lit = np.nonzero(np.asarray(trace.production_w) > 0)[0]
@@ -103,21 +109,32 @@ def run_grid(variants: Sequence[Path], windows: Sequence[Window], period_s: floa
     return [[s for s in row if s is not None] for row in results]
 
 
-def day_count(paths: Sequence[Path]) -> tuple[int, list[str]]:
-    """How many days `paths` hold, and a note for each day recorded in several files. The parts of one
-    recorded day (`pyseb-DAY.csv.gz` and its `-2`... in one folder: the loads changed that day) are one day,
-    not one each: the per-day means would be halved. Anything else is a day of its own."""
-    parts: dict[tuple[Path, str], list[Path]] = {}
-    count = 0
+def day_groups(paths: Sequence[Path]) -> tuple[list[tuple[Path, ...]], list[str]]:
+    """The days `paths` hold, each its file or files, and a note for each day recorded in several files. The
+    parts of one recorded day (`pyseb-DAY.csv.gz` and its `-2`... in one folder: the loads changed that day)
+    are one day, replayed as one (each on its own started a cold tank again: a tank full at 10:52 took 8 kWh
+    more in the afternoon's part), not one each (the per-day means were halved). Anything else is a day of its
+    own."""
+    groups: list[list[Path]] = []
+    of_day: dict[tuple[Path, str], list[Path]] = {}
     for path in paths:
         key = day_of_file(path)
-        if key is None or key not in parts:
-            count += 1
+        if key is not None and key in of_day:
+            of_day[key].append(path)
+            continue
+        groups.append([path])
         if key is not None:
-            parts.setdefault(key, []).append(path)
+            of_day[key] = groups[-1]
+    days = [tuple(sorted(files, key=_part_number)) for files in groups]
     notes = [f"{' and '.join(path.name for path in files)}: one day, recorded in {len(files)} files (the loads "
-             f"changed that day)" for files in parts.values() if len(files) > 1]
-    return count, notes
+             f"changed that day), replayed as one" for files in days if len(files) > 1]
+    return days, notes
+
+
+def _part_number(path: Path) -> int:
+    """1 for `pyseb-DAY.csv.gz`, 2 for its `-2` part..."""
+    match = DAY_FILE.match(path.name)
+    return int(match.group(2) or 1) if match else 1
 
 
 def outcome(setting: tuple[str, ...], summaries: Sequence[Summary], relay_names: Sequence[str],

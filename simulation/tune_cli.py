@@ -97,7 +97,7 @@ def run_tune(args: argparse.Namespace) -> int:
     """Replay the days over the grid and print the trade-off table, the best setting and its lines."""
     from simulation.config import read_sim_config
     from simulation.response import loads_glitch_notes
-    from simulation.tune import best, config_lines, day_count, daylight, format_table, outcome, run_grid
+    from simulation.tune import best, config_lines, day_groups, daylight, format_table, outcome, run_grid
     from simulation.tune_grid import TuneError, build_grid, current_setting, points, write_variants
 
     began = time.perf_counter()
@@ -108,13 +108,13 @@ def run_tune(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="pyseb-tune-") as work:
         variants = write_variants(args.config, axes, grid, Path(work))
         files = list({path.resolve(): path for path in args.days}.values())  # (a file given twice: once)
-        windows = [daylight(variants[0], day, args.period) for day in files]
-        days, split_notes = day_count(files)
-        what = f"{len(windows)} days" if days == len(windows) else f"{len(windows)} files ({days} days)"
-        print(f"tune: {len(grid)} settings x {what} = {len(grid) * len(windows)} replays on "
-              f"{min(args.jobs, len(grid) * len(windows))} processes; days replayed over their daylight:")
+        groups, split_notes = day_groups(files)
+        windows = [daylight(variants[0], day, args.period) for day in groups]
+        days = len(windows)
+        print(f"tune: {len(grid)} settings x {days} days = {len(grid) * days} replays on "
+              f"{min(args.jobs, len(grid) * days)} processes; days replayed over their daylight:")
         for window in windows:
-            print(f"  {window.day}: {window.start or 'start'} to {window.end or 'end'}")
+            print(f"  {window.label}: {window.start or 'start'} to {window.end or 'end'}")
         for note in split_notes:
             print(f"  {note}")
         for note in (note for window in windows for note in window.notes):

@@ -177,3 +177,22 @@ def test_a_gap_in_a_recording_is_said_not_replayed_silently(live: dict[str, Any]
                                       + format_rows(cut, day.tz)).encode()))
     assert main(["replay", str(gapped), "-c", str(live["config"])]) == 0
     assert "1 gap(s) with no decision recorded" in capsys.readouterr().out
+
+
+def test_the_parts_of_a_day_replay_as_one_day(live: dict[str, Any], tmp_path: Path) -> None:
+    # The loads changed at 22:30: the day is in pyseb-DAY.csv.gz and pyseb-DAY-2.csv.gz. Replayed each on its
+    # own, the second part started with a cold tank and idle relays again; joined, it is the whole day.
+    day = read_record(live["files"][0])
+    middle = day.records[0].time_s + 5400
+    folder = tmp_path / "records"
+    folder.mkdir()
+    parts = (folder / "pyseb-2026-06-01.csv.gz", folder / "pyseb-2026-06-01-2.csv.gz")
+    for path, records in zip(parts, ([r for r in day.records if r.time_s < middle],
+                                     [r for r in day.records if r.time_s >= middle]), strict=True):
+        path.write_bytes(gzip.compress((header_text(day.names, day.relays, day.max_gap_s)
+                                        + format_rows(records, day.tz)).encode()))
+    whole = replay(live["config"], live["files"][0]).summary
+    joined = replay(live["config"], parts).summary
+    assert joined.pv_kwh == pytest.approx(whole.pv_kwh, rel=1e-3)
+    assert joined.loads_kwh == pytest.approx(whole.loads_kwh, rel=1e-3)
+    assert joined.switches == whole.switches and joined.periods == whole.periods

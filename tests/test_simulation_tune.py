@@ -9,7 +9,7 @@ import pytest
 
 from equipments.constant import ConstantEquipment
 from simulation.__main__ import main
-from simulation.tune import Outcome, best, day_count
+from simulation.tune import Outcome, best, day_groups
 from simulation.tune_grid import TuneError, build_grid, current_setting
 from tests.test_simulation_replay import write_config
 
@@ -144,11 +144,11 @@ def test_the_parts_of_a_day_recorded_in_several_files_count_as_one_day(tmp_path:
     parts = [tmp_path / "pyseb-2026-05-01.csv.gz", tmp_path / "pyseb-2026-05-01-2.csv.gz"]
     other = [tmp_path / "pyseb-2026-05-02.csv.gz", tmp_path / "elsewhere" / "pyseb-2026-05-01.csv.gz",
              tmp_path / "serf-east-2022-03-19.csv"]
-    count, notes = day_count([*parts, *other])
-    assert count == 4
+    groups, notes = day_groups([parts[1], *other, parts[0]])
+    assert groups == [tuple(parts), *((path,) for path in other)]  # (in the parts' order)
     assert notes == ["pyseb-2026-05-01.csv.gz and pyseb-2026-05-01-2.csv.gz: one day, recorded in 2 files (the "
-                     "loads changed that day)"]
-    assert day_count(other) == (3, [])
+                     "loads changed that day), replayed as one"]
+    assert day_groups(other) == ([(path,) for path in other], [])
 
 
 
