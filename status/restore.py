@@ -144,7 +144,7 @@ def _restore_load(load: Any, entry: dict[str, Any], now: float, same_day: bool, 
         load.overed = entry.get("overed") is True
     elif yesterday:
         load.energy_yesterday_wh = energy_wh
-    _restore_force(load, entry, now, warnings)
+    _restore_force(load, entry, now, warnings, same_day)
     _restore_learned(load, entry, warnings)
 
 
@@ -168,7 +168,10 @@ def _clean_load(load: Any) -> None:
     load.forced_power_w = load.force_end_at = load.forced_by = None
 
 
-def _restore_force(load: Any, entry: dict[str, Any], now: float, warnings: list[str]) -> None:
+def _restore_force(load: Any, entry: dict[str, Any], now: float, warnings: list[str], same_day: bool) -> None:
+    """A force saved in `entry`, to be applied by Regulator.start: a timed one while its end is ahead, one until
+    unforced only from a file saved today (a heater forced before a week away came back on, from the grid, when
+    the Pi restarted)."""
     if entry.get("forced") is not True:
         return
     if entry.get("forced_power") is None:
@@ -185,6 +188,9 @@ def _restore_force(load: Any, entry: dict[str, Any], now: float, warnings: list[
                         f"{max_w:.0f} W")
         power_w = max_w
     end_at: float | None = None
+    if entry.get("force_end") is None and not same_day:
+        warnings.append(f"{load.name} was forced until unforced in a status file not saved today: not restored")
+        return
     if entry.get("force_end") is not None:
         end_at = saved_epoch(entry.get("force_end"))
         if end_at is None:

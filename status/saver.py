@@ -1,5 +1,6 @@
-"""The saver thread: every `interval_s` it writes the latest snapshot the main loop handed it. It never
-touches live regulator objects (only the dict it was given)."""
+"""The saver thread: every `interval_s` it writes the latest snapshot the main loop handed it, and at once
+when a snapshot carries a new order (orders_of). It never touches live regulator objects (only the dict it was
+given)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,19 @@ log = logging.getLogger(__name__)
 
 # The most a stop waits for the saver thread, then for a save under way (a slow SD card), each.
 STOP_WAIT_S = 10.0
+# What of a load's entry in the status document is an order a restart restores: a force (whoever made it) and
+# Home Assistant's force settings.
+_ORDER_KEYS = ("forced", "forced_power", "force_end", "forced_by", "ha_force_power", "ha_force_duration_min")
+
+
+def orders_of(document: dict[str, Any]) -> tuple[Any, ...]:
+    """The orders in a status `document` (the forces, the water heater's mode, Home Assistant's settings): what
+    must reach the disk at once. Saved only every status_time (15 min), an unforce was lost to a power cut
+    and the force it ended came back on at the restart, from the grid with no end."""
+    loads = tuple(tuple(entry.get(key) for key in _ORDER_KEYS) + (entry.get("name"),)
+                  for entry in document.get("equipments", ()) if isinstance(entry, dict))
+    heater = document.get("water_heater")
+    return loads, heater.get("mode") if isinstance(heater, dict) else None
 
 
 class StatusSaver:
@@ -30,6 +44,8 @@ class StatusSaver:
         self._snapshot: dict[str, Any] | None = None
         self._version = 0  # offers so far
         self._written = 0  # the version on disk
+        self._orders: tuple[Any, ...] | None = None  # those of the last snapshot offered
+        self._wake = threading.Event()  # a new order to write at once, or the stop
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="status-saver", daemon=True)
 
@@ -38,10 +54,15 @@ class StatusSaver:
         self._thread.start()
 
     def offer(self, snapshot: dict[str, Any]) -> None:
-        """Hand over the newest snapshot (a fresh dict the main loop will not mutate)."""
+        """Hand over the newest snapshot (a fresh dict the main loop will not mutate); written at once when its
+        orders changed (the first one's are the restored ones: on disk already)."""
+        orders = orders_of(snapshot)
         with self._lock:
             self._snapshot = snapshot
             self._version += 1
+            changed, self._orders = self._orders is not None and orders != self._orders, orders
+        if changed:
+            self._wake.set()
 
     def save_now(self, wait_s: float | None = None) -> bool:
         """Write the last snapshot if it is newer than the one on disk; True when the last snapshot is on disk
@@ -69,6 +90,7 @@ class StatusSaver:
         """Stop the thread and write what is pending; True when the last snapshot is on disk. Waits STOP_WAIT_S
         at most for the thread, then as long for a save under way."""
         self._stop.set()
+        self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout=STOP_WAIT_S)
         saved = self.save_now(wait_s=STOP_WAIT_S)
@@ -78,5 +100,9 @@ class StatusSaver:
         return saved
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
+        while True:
+            self._wake.wait(self.interval_s)
+            if self._stop.is_set():
+                return
+            self._wake.clear()
             self.save_now()

@@ -150,6 +150,29 @@ def test_saved_force_survives_a_restart(tmp_path: Path) -> None:
     assert second.load("radiator").force_end_at == pytest.approx(NOON + 3601)
 
 
+@pytest.mark.parametrize(("days_later", "duration", "restored"), [
+    (0, None, True),  # until unforced, saved today
+    (10, None, False),  # until unforced, saved before a week away: not back on, from the grid, at the restart
+    (1, None, False),
+    (1, 3 * 86400, True),  # a timed force whose end is still ahead
+])
+def test_a_force_until_unforced_comes_back_from_today_s_file_only(tmp_path: Path, days_later: int,
+                                                                  duration: int | None, restored: bool) -> None:
+    config = write_config(tmp_path, ("radiator",))
+    first = Harness(config)
+    first.meters(100, 100, NOON)
+    timed = "" if duration is None else f', "duration": {duration}'
+    first.reg.handle(MODE, f'{{"command":"force","name":"radiator","power":1000{timed}}}'.encode(), NOON + 1)
+    saved = json.loads(json.dumps(first.reg.status(NOON + 10)))
+    second = Harness(config)
+    warnings = second.reg.restore(saved, NOON + 100 + days_later * 86400)
+    second.reg.tick(NOON + 100 + days_later * 86400)
+    assert second.load("radiator").is_forced() is restored
+    assert second.last("cmnd/radiator/POWER") == ("ON" if restored else "OFF")
+    assert any("forced until unforced in a status file not saved today" in w for w in warnings) is \
+        (duration is None and not restored)
+
+
 def test_saver_thread_writes_latest_snapshot(tmp_path: Path) -> None:
     saver = StatusSaver(tmp_path / "s.json", interval_s=0.05)
     saver.start()
@@ -160,6 +183,38 @@ def test_saver_thread_writes_latest_snapshot(tmp_path: Path) -> None:
     saver.offer({"equipments": [], "n": 2})
     saver.stop()
     assert load_status(tmp_path / "s.json") == {"equipments": [], "n": 2}
+
+
+def test_an_order_is_saved_at_once_the_rest_at_status_time(tmp_path: Path) -> None:
+    # Saved only every status_time (15 min), an unforce was lost to a power cut, and the force it ended came back
+    # on at the restart.
+    path = tmp_path / "s.json"
+    saver = StatusSaver(path, interval_s=3600)
+    saver.start()
+    try:
+        def entry(forced: bool, energy: float) -> dict[str, Any]:
+            return {"name": "radiator", "energy": energy, "forced": forced, "forced_power": 1000 if forced else None}
+
+        def on_disk_within(seconds: float, expected: dict[str, Any]) -> bool:
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                if path.exists() and load_status(path) == expected:
+                    return True
+                time.sleep(0.01)
+            return False
+
+        saver.offer({"equipments": [entry(True, 1.0)]})  # the state at start: on disk already (restored)
+        assert not on_disk_within(0.3, {"equipments": [entry(True, 1.0)]})
+        unforced = {"equipments": [entry(False, 2.0)]}
+        saver.offer(unforced)
+        assert on_disk_within(5, unforced)
+        saver.offer({"equipments": [entry(False, 3.0)]})  # energies only: at status_time
+        assert not on_disk_within(0.3, {"equipments": [entry(False, 3.0)]})
+        mode = {"equipments": [entry(False, 3.0)], "water_heater": {"mode": "forced"}}
+        saver.offer(mode)
+        assert on_disk_within(5, mode)
+    finally:
+        saver.stop()
 
 
 def slow_first_save(monkeypatch: pytest.MonkeyPatch, seconds: float) -> threading.Event:
