@@ -19,7 +19,7 @@ from calibration.sweep_config import SweepConfigError, SweepTarget, load_sweep_t
 from calibration.sweep_files import SweepFiles
 from shell.deps import python_command
 from shell.stdout_gone import say
-from shell.stop_signals import STOP_SIGNALS
+from shell.stop_signals import stop_signals_to_catch
 
 __all__ = ["add_sweep_arguments", "default_csv_path", "run_sweep"]
 
@@ -194,7 +194,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     previous: dict[signal.Signals, object] = {}
     if threading.current_thread() is threading.main_thread():
         # (SIGHUP too: a sweep run over ssh whose session drops must leave the load at the end percent)
-        for signum in STOP_SIGNALS:
+        for signum in stop_signals_to_catch():
             previous[signum] = signal.signal(signum, on_signal)
     say(f"sweep of [{target.name}]: {target.topic_set_power} <- percent, {target.topic_read_power} -> watts; "
         f"writing {files.partial}, which becomes {csv_path} once complete (log: {log_path}); Ctrl-C stops "

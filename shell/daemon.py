@@ -20,7 +20,7 @@ from shell.forecast_fetch import ForecastFetched, ForecastFetcher
 from shell.lock import InstanceLock
 from shell.loglimit import FloodLimiter
 from shell.mqtt_link import ATTEMPT_FAILED, Connected, Disconnected, Leftover, LinkFault, Message, MqttLink, Refused
-from shell.stop_signals import STOP_SIGNALS
+from shell.stop_signals import stop_signals_to_catch
 from status.saver import StatusSaver
 from status.store import load_status, remove_stale_temporaries
 
@@ -119,7 +119,7 @@ class Daemon:
     def run(self) -> int:
         """Main loop; returns the exit code."""
         if threading.current_thread() is threading.main_thread():
-            for signum in STOP_SIGNALS:
+            for signum in stop_signals_to_catch():
                 signal.signal(signum, self._on_signal)
         if self.saver is not None:
             # The lock is ours: no save is under way, so any temporary file of our pattern is a killed save's.

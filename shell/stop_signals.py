@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import signal
 
-__all__ = ["STOP_SIGNALS"]
+__all__ = ["STOP_SIGNALS", "stop_signals_to_catch"]
 
 # SIGTERM (systemd, kill), SIGINT (Ctrl-C), and SIGHUP: a dropped ssh session or a closed terminal sends it to
 # what runs in the foreground, whose Python default is to die at once, with the loads left as they were.
 STOP_SIGNALS: tuple[signal.Signals, ...] = tuple(
     getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name))
+
+
+def stop_signals_to_catch() -> list[signal.Signals]:
+    """STOP_SIGNALS but those the process was started ignoring: `nohup` ignores SIGHUP so that a dropped ssh
+    session leaves the process running (caught, it stopped PySEB, and the night's fallback heating never ran),
+    and a shell ignores SIGINT for a job it starts in the background. (The main thread only.)"""
+    return [signum for signum in STOP_SIGNALS if signal.getsignal(signum) is not signal.SIG_IGN]

@@ -4,15 +4,18 @@ The signal handler runs on the main thread, between two bytecodes of whatever th
 `queue.Queue`, that can be inside its `get`, which holds the queue's lock (not reentrant) while Python code
 runs: the handler's `put` then waits for that lock forever. Seen as a daemon that ignored SIGTERM (1 run in
 ~40 under load): systemd would have killed it 90 s later, with no stop commands sent, the loads left as they
-were. The event queue must be one whose operations run no Python code while holding their lock."""
+were. The event queue must be one whose operations run no Python code while holding their lock. And a stop
+signal the process was started ignoring (nohup's SIGHUP) is not caught."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+from shell.stop_signals import stop_signals_to_catch
 from tests.configs import write_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,3 +67,16 @@ def test_a_stop_signal_inside_the_event_queue_does_not_deadlock(tmp_path: Path) 
         raise AssertionError("the signal handler deadlocked on the event queue's lock") from None
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("stopped"), result.stdout
+
+
+def test_a_stop_signal_the_process_was_started_ignoring_stays_ignored() -> None:
+    # `nohup` starts PySEB with SIGHUP ignored, so that a dropped ssh session leaves it running: caught, it
+    # stopped the daemon (and the night's fallback heating never ran).
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        assert signal.SIGHUP not in stop_signals_to_catch()
+        assert signal.SIGTERM in stop_signals_to_catch()
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        assert signal.SIGHUP in stop_signals_to_catch()
+    finally:
+        signal.signal(signal.SIGHUP, previous)
