@@ -106,7 +106,9 @@ class TakeoverGuard:
     SHORT_S = 30.0  # a connection the broker ended sooner than this counts as a takeover
     IN_A_ROW = 3  # this many in a row: another client with our client id, most probably
     FIRST_BACKOFF_S = 15.0
-    MAX_BACKOFF_S = 600.0
+    # (at most 2 minutes: a broker that restarts often looks the same, and meanwhile nothing regulates; 10 minutes
+    # kept PySEB away from a broker back for 9 of them)
+    MAX_BACKOFF_S = 120.0
 
     def __init__(self) -> None:
         self.short_in_a_row = 0
@@ -115,6 +117,11 @@ class TakeoverGuard:
     def connected(self, at: float) -> None:
         """The broker accepted the connection at `at` (a monotonic time)."""
         self._connected_at = at
+
+    def attempt_failed(self) -> None:
+        """A connection attempt failed or was refused: the broker was down or unwilling between two connections,
+        which another client taking our client id over never makes it: its restarts, not a takeover."""
+        self.short_in_a_row = 0
 
     def dropped(self, at: float) -> tuple[float | None, float | None]:
         """The connection ended at `at`: how long it lasted (None: it never came up) and the wait before
@@ -251,6 +258,7 @@ class MqttLink:
     @_guarded(fatal=True)  # connected but not subscribed would be a deaf daemon: better stopped
     def _on_connect(self, client: mqtt.Client, failure: str | None) -> None:
         if failure is not None:
+            self.takeover.attempt_failed()
             self._refused = True
             self._events.put(Refused(self._clock(), failure))
             return
@@ -270,6 +278,7 @@ class MqttLink:
 
     @_guarded(fatal=False)
     def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
+        self.takeover.attempt_failed()
         self._events.put(Disconnected(self._clock(), ATTEMPT_FAILED))
 
     @_guarded(fatal=False)

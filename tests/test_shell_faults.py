@@ -107,6 +107,18 @@ def test_a_takeover_is_three_short_connections_in_a_row() -> None:
     assert guard.dropped(300.0) == (None, None)  # not connected: a failed attempt, paho's own backoff
 
 
+def test_a_failed_attempt_between_short_connections_is_a_broker_restarting_not_a_takeover() -> None:
+    # A broker restarted three times, each soon after PySEB reconnected: taken for another client with our id, the
+    # next attempts waited 15, 30, 60 s... while the broker was back.
+    guard = TakeoverGuard()
+    waits = []
+    for i in range(6):
+        guard.connected(i * 10.0)
+        waits.append(guard.dropped(i * 10.0 + 3)[1])
+        guard.attempt_failed()  # the broker down for a moment: the first attempt after the drop failed
+    assert waits == [None] * 6 and guard.short_in_a_row == 0
+
+
 def test_the_backoff_is_capped() -> None:
     guard = TakeoverGuard()
     for i in range(30):
