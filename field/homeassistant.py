@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 
 FORCED_BY_HOMEASSISTANT = "homeassistant"
 MAX_COMMAND_BYTES = 64  # ON, OFF, a number, a mode name: anything longer is not a command of ours
+# Discovery is sent again at most this often for HA's birth message (its configs are retained: a restarting HA
+# reads them anyway; they go again for a broker that lost them).
+REANNOUNCE_GAP_S = 30.0
 
 Send = Callable[[str, str, bool], None]  # (topic, payload, retain)
 
@@ -62,6 +65,7 @@ class HomeAssistantBridge:
                                                           for info in self.infos}
         self._last_status: dict[str, Any] | None = None
         self._last_state: str | None = None
+        self._reannounced_at = float("-inf")  # the last discovery sent again for a birth message
 
     # --- topics -------------------------------------------------------------------------------------------
     def subscriptions(self) -> tuple[str, ...]:
@@ -97,18 +101,25 @@ class HomeAssistantBridge:
     def handle(self, topic: str, payload: bytes, now: float) -> bool:
         """One message on a topic of ours; True when the regulator should publish a status (and state)."""
         if topic == self.topics.birth:
-            if payload.strip() == b"online":
-                log.info("Home Assistant (re)started: discovery sent again")
-                self.on_connected()
-                return True
-            return False
+            if payload.strip() != b"online":
+                return False
+            if now - self._reannounced_at < REANNOUNCE_GAP_S:
+                # (anyone on the broker can send "online": each one made every config go out again)
+                log.debug("Home Assistant: another birth message within %g s: discovery not sent again",
+                          REANNOUNCE_GAP_S)
+                return False
+            self._reannounced_at = now
+            log.info("Home Assistant (re)started: discovery sent again", extra={"limit_key": topic})
+            self.on_connected()
+            return True
         control = self._controls.get(topic)
         if control is not None:
             return self._on_command(control, payload, now)
         if payload and topic not in self._configs:
             # A config this node announced for an entity that no longer exists (a load removed from the
             # config): an empty retained payload removes the entity from HA and the message from the broker.
-            log.info("Home Assistant: removing %s (no longer configured)", topic)
+            log.info("Home Assistant: removing %s (no longer configured)", topic,
+                     extra={"limit_key": "homeassistant removal"})
             self._send(topic, "", True)
         return False
 

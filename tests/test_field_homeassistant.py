@@ -243,6 +243,13 @@ def test_birth_message_sends_discovery_again(tmp_path: Path) -> None:
     assert configs(h) == {}
     h.reg.handle("homeassistant/status", b"online", NOON + 6)
     assert len(configs(h)) == count and state(h)
+    # Anyone on the broker can send "online": each one sent every config again (a 19-fold echo). Once in 30 s.
+    h.sent.clear()
+    for second in range(7, 30):
+        h.reg.handle("homeassistant/status", b"online", NOON + second)
+    assert configs(h) == {}
+    h.reg.handle("homeassistant/status", b"online", NOON + 40)
+    assert len(configs(h)) == count
 
 
 def test_a_removed_loads_configs_are_deleted(tmp_path: Path) -> None:
