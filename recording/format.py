@@ -186,7 +186,13 @@ def read_record(path: str | Path) -> RecordedDay:
         raise RecordError(f"{name}: not UTF-8 text inside") from None
     if len(lines) < 2:
         raise RecordError(f"{name}: no header (the first batch was lost, or the file is empty)")
-    names, relays, max_gap_s = _parse_header(name, lines[0], lines[1])
+    try:
+        names, relays, max_gap_s = _parse_header(name, lines[0], lines[1])
+    except RecordError:
+        if members.skipped:  # (the header is in the first batch alone: `zcat` gives one clean CSV)
+            raise RecordError(f"{name}: its first batch, the only one with the header, is damaged: the day cannot "
+                              "be read") from None
+        raise
     width = 3 + 3 * len(names)
     records: list[DecisionRecord] = []
     for number, line in enumerate(lines[2:], start=3):

@@ -271,6 +271,18 @@ def test_a_batch_damaged_in_the_middle_is_skipped_and_nothing_after_it_is_cut(tm
     assert read_record(path).records == [record(i) for i in (*range(10), *range(20, 41))]
 
 
+def test_a_damaged_first_batch_is_said_for_what_it_is(tmp_path: Path) -> None:
+    # The header is in the first batch alone (zcat gives one clean CSV): damaged, the day cannot be read, and the
+    # error said "not a PySEB recorded day" of a file whose other batches are whole.
+    path = recorded_in_batches(tmp_path, 3)
+    data = bytearray(path.read_bytes())
+    starts = [i for i in range(len(data)) if data[i:i + 3] == b"\x1f\x8b\x08"]
+    data[(starts[0] + starts[1]) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(RecordError, match="its first batch, the only one with the header, is damaged"):
+        read_record(path)
+
+
 def test_a_hand_edited_nan_in_a_day_file_is_refused_as_a_trace_refuses_it(tmp_path: Path) -> None:
     path = tmp_path / "pyseb-2026-06-01.csv.gz"
     text = header_text(["ecs"], [False], 10.0) + "2026-06-01T12:00:00.000+02:00,nan,300,0,0,2000\n"
