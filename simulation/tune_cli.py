@@ -134,6 +134,10 @@ def run_tune(args: argparse.Namespace) -> int:
     ) if text) or "no limit given"
     print(f"\n(per day, over {days} day(s); capture = (loads - caused import) / oracle; {limits})")
     elapsed = time.perf_counter() - began
+    if all(result.capture_pct is None for result in outcomes):
+        print("\nno surplus in these days (no sun, or all of it used by the house): nothing to tune on them")
+        print(f"\n(tuned in {elapsed:.1f} s)")
+        return 1
     if chosen is None:
         print(f"\nno setting meets the limits ({limits}); loosen them or widen the grid")
         print(f"\n(tuned in {elapsed:.1f} s)")

@@ -238,3 +238,13 @@ def test_the_lines_to_paste_leave_out_what_the_config_has_already(tmp_path: Path
     pasted = out.split("not a second copy of it):")[1].split("(the best keeps")[0].split()
     assert pasted == ["[evaluate]", "margin", "=", "10"]
     assert "(the best keeps your config's relays.hysteresis: nothing to change there)" in out
+
+
+def test_days_without_a_surplus_say_there_is_nothing_to_tune(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    # A day recorded only in the evening: "no setting meets the limits (no limit given)" contradicted itself.
+    night = write_day(tmp_path, "night.csv", [(0.0, 400.0)] * 20)
+    config = write_config(tmp_path, "ecs = variable")
+    assert main(["tune", str(night), "-c", str(config), "--set", "evaluate.margin=0,10", "--jobs", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "no surplus in these days" in out and "no setting meets the limits" not in out
