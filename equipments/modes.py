@@ -101,8 +101,12 @@ def apply_mode_command(command: ForceCommand | UnforceCommand, load: Equipment, 
     source = f" ({via})" if via else ""
     if isinstance(command, ForceCommand):
         span = "until unforced" if command.duration_s is None else f"for {command.duration_s:.0f} s"
-        if command.asked_w is None:
+        made_w = load.command_for(command.power_w)[1]  # (a relay is on or off; a variator takes whole percents)
+        if command.asked_w is None and abs(made_w - command.power_w) < 0.5:
             log.info("forcing %s to %.0f W %s%s", load.name, command.power_w, span, source)
+        elif command.asked_w is None:
+            # ("forcing radiator to 0 W" of a force at 1e-9 W, which switched the relay on at 1000 W)
+            log.info("forcing %s to %.0f W (asked %g W) %s%s", load.name, made_w, command.power_w, span, source)
         else:
             log.warning("forcing %s to %.0f W, its max (asked %g W) %s%s", load.name, command.power_w,
                         command.asked_w, span, source)

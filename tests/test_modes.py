@@ -73,6 +73,20 @@ def test_a_held_force_says_so_in_one_line(loads, caplog: pytest.LogCaptureFixtur
     assert ecs.forced_power_w == 2000 and ecs.force_end_at == 1_700_000_600.0 and sent[-1] == "100"
 
 
+@pytest.mark.parametrize(("name", "power", "said"), [
+    ("radiator", "1e-9", "forcing radiator to 1000 W (asked 1e-09 W) until unforced"),  # a relay is on or off
+    ("radiator", "1000", "forcing radiator to 1000 W until unforced"),
+    ("ecs", "1234", "forcing ecs to 1220 W (asked 1234 W) until unforced"),  # the whole percent under it
+])
+def test_a_force_says_what_the_load_is_set_to(loads, caplog: pytest.LogCaptureFixture, name: str, power: str,
+                                              said: str) -> None:
+    loads[name].bind(lambda topic, payload, retain=False: None)
+    command = parse_mode_command(f'{{"command":"force","name":"{name}","power":{power}}}'.encode(), loads)
+    with caplog.at_level(logging.INFO, logger="equipments.modes"):
+        apply_mode_command(command, loads[name], 1_700_000_000.0, "user")
+    assert [r.getMessage() for r in caplog.records if r.name == "equipments.modes"] == [said]
+
+
 def test_unforce(loads) -> None:
     assert parse_mode_command(b'{"command":"unforce","name":"ecs"}', loads) == UnforceCommand("ecs")
 
