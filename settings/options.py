@@ -52,8 +52,6 @@ def _parse_text(text: str) -> str:
     return text.strip()
 
 
-
-
 def is_unset_word(text: str) -> bool:
     """The seed's spelling of "not set": None, in any case (topic_force = None, a spare load's keys; Coturex
     reads NONE too). (Not its false and nok: a relay's payload may be the word false.)"""

@@ -23,8 +23,8 @@ def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None) -> T
     before). Times are the decisions' (irregular: about one every two meter periods).
 
     A sequence of paths: the parts of one day (`pyseb-DAY.csv.gz`, then its `-2`... once the loads changed),
-    one trace: replayed each on its own, every part started with a cold tank and idle relays (a tank full at
-    10:52 took 8 kWh more in the afternoon's part)."""
+    read as one trace (replayed each on its own, every part started a cold tank and idle relays again: a tank
+    full at 10:52 took 8 kWh more in the afternoon's part)."""
     paths = [Path(path)] if isinstance(path, (str, Path)) else list(path)
     times: list[float] = []
     production: list[float] = []
