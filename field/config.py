@@ -69,6 +69,9 @@ def _water_heater(cp: configparser.ConfigParser, reader: SectionReader, named: s
                   equipments: Sequence[Equipment]) -> str | None:
     names = [e.name for e in equipments]
     if named:
+        # (in any case: the names in [equipments] are read in lower case; "ECS" found no load, and left the
+        # fallback and the mode selector off while --check said OK)
+        named = named.lower()
         if named not in names and not (cp.has_section("equipments") and cp.has_option("equipments", named)):
             reader.problems.append(ConfigProblem("fallback", "water_heater",
                                                  f"{named!r} is not a load listed in [equipments]"))

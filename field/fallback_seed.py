@@ -192,11 +192,13 @@ class SeedFallback:
     def _check(self, now: float, due_at: float, max_power_w: float, full: bool, allowed: bool,
                clouds: CloudSource) -> ForceCommand | None:
         assert self.window_start is not None
-        season = season_of(local_date(now, self.tz).timetuple().tm_yday, self.settings.season_starts)
+        # (the night's check_at, not the time it runs: held past midnight, an evening check asked the forecast
+        # of the day after the one it is about, found none, and forced as for a cloudy sky)
+        season = season_of(local_date(due_at, self.tz).timetuple().tm_yday, self.settings.season_starts)
         limits = self.settings.thresholds[season]
         today_wh, yesterday_wh = self.today_wh, self.yesterday_wh
         two_days_wh = today_wh + yesterday_wh
-        pick = clouds(self.forecast_day(now))
+        pick = clouds(self.forecast_day(due_at))
         origin = pick.source if pick.cause is None else f"{pick.source}: {pick.cause}"
         numbers = (f"{season}: today {today_wh:.0f} Wh (threshold {limits.today_wh:.0f}), yesterday "
                    f"{yesterday_wh:.0f} Wh, two days {two_days_wh:.0f} Wh (threshold {limits.two_days_wh:.0f}); "

@@ -334,3 +334,26 @@ def test_a_clock_stepped_back_during_the_deadline_rule_s_force_draws_no_more_tha
         forced_s += 5 if h.load("ecs").is_forced() else 0
     drawn_wh = forced_s / 3600 * 2000
     assert drawn_wh == pytest.approx(6000 - delivered_wh, abs=20)  # what was missing, no more
+
+
+def test_an_evening_check_held_past_midnight_asks_the_forecast_of_its_own_night(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # check_at = 23, held by a user's boost until 00:20: the check then asked the clouds of the day after
+    # tomorrow, found none, and forced as for a cloudy sky (3983 Wh instead of 983).
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, evaluate="check_at = 23\n", extra="\n[forecast]\ntopic = forecast/tomorrow\n"))
+    ticks(h, at(2024, 1, 8, 22, 30), at(2024, 1, 10, 22, 50))
+    h.reg.handle("forecast/tomorrow", b'{"date": "2024-01-11", "clouds_percent": 5}', at(2024, 1, 10, 22, 50))
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 2000, "duration": 5400}', at(2024, 1, 10, 22, 50))
+    caplog.clear()
+    ticks(h, at(2024, 1, 10, 22, 51), at(2024, 1, 11, 0, 30), step_s=30)
+    assert "forcing ecs to 2000 W for 1770 s (983 Wh missing)" in caplog.text
+    assert "clouds 5 % on 2024-01-11 (mqtt)" in caplog.text
+
+
+def test_the_water_heater_named_in_any_case(tmp_path: Path) -> None:
+    # `[fallback] water_heater = ECS`: the load is `ecs` (names are read in lower case); the fallback and the mode
+    # selector were silently gone.
+    h = Harness(field_config(tmp_path, extra="\n[fallback]\nwater_heater = ECS\n"))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 1, 1))
+    assert h.reg.field.heater is not None and h.load("ecs").forced_by == "seed_rule"
