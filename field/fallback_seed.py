@@ -121,7 +121,7 @@ class SeedFallback:
         self._delta = EnergyDelta()
         self.check_at = DailyTime(hour(settings.check_at_hour), tz)
         self._told_held = False  # the check waiting for another's force to end was logged
-        self._full_before = False  # the heater's full flag at the last tick
+        self._full_before: bool | None = False  # the full flag at the last tick (None: not seen since a restore)
 
     def tick(self, now: float, heater_energy_wh: float, max_power_w: float, full: bool,
              allowed: bool = True, clouds: CloudSource | None = None,
@@ -137,7 +137,9 @@ class SeedFallback:
         # A tank found full while the window counts: one that fills during the rule's own force is the night's
         # heating done, not a sunny window's (its flag, held until the daily clear, made the next night's check
         # force nothing after a grey day), so only a tank found full once the force is over counts.
-        if full and not self._full_before and counting:
+        # (after a restore the flag is the saved one's, counted then if it is this window's: seen full at the first
+        # tick, it was counted once more, and the next night's check forced nothing after a grey day)
+        if full and self._full_before is False and counting:
             self.full_in_window = True
         self._full_before = full
         since = self.checked_until
@@ -262,3 +264,4 @@ class SeedFallback:
         # 0 is the value saved before the rule ever forced (count everything).
         self._count_from = checked("count_from", lambda v: saved_number(v, 0.0, EPOCH_MAX_S)) or 0.0
         self.full_in_window = saved.get("full_in_window") is True  # (absent or not a boolean: not seen)
+        self._full_before = None

@@ -357,3 +357,20 @@ def test_the_water_heater_named_in_any_case(tmp_path: Path) -> None:
     h = Harness(field_config(tmp_path, extra="\n[fallback]\nwater_heater = ECS\n"))
     ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 1, 1))
     assert h.reg.field.heater is not None and h.load("ecs").forced_by == "seed_rule"
+
+
+def test_a_tank_full_before_a_restart_is_not_counted_again(tmp_path: Path) -> None:
+    # check_at = 23: full at 15:00, weighed at the 23:00 check (no force); restarted at 23:30 with the flag still
+    # up until midnight, it was counted again, and the next night's check forced nothing after a grey day.
+    config = field_config(tmp_path, evaluate="check_at = 23\n", ecs=f"topic_read_power = {ECS_METER}\n")
+    h = Harness(config)
+    ticks(h, at(2024, 1, 9, 22, 30), at(2024, 1, 10, 15))
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 2000, "duration": 600}', at(2024, 1, 10, 15))
+    thermostat_cut(h, at(2024, 1, 10, 15, 0, 2))
+    ticks(h, at(2024, 1, 10, 15, 1), at(2024, 1, 10, 23, 20))
+    assert not h.load("ecs").is_forced()  # full since the last check: no force
+    saved = json.loads(json.dumps(h.reg.status(at(2024, 1, 10, 23, 20))))
+    again = Harness(config)
+    again.reg.restore(saved, at(2024, 1, 10, 23, 30))
+    ticks(again, at(2024, 1, 10, 23, 30), at(2024, 1, 11, 23, 1))  # a grey day
+    assert again.load("ecs").forced_by == "seed_rule"
