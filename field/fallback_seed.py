@@ -14,6 +14,7 @@ from datetime import date, timedelta, tzinfo
 from typing import Any
 
 from equipments.modes import ForceCommand
+from field.fallback_resume import OwnForce
 from field.fallback_settings import SeasonThresholds, SeedRuleSettings
 from field.forecast import SOURCE_DEFAULT, CloudPick
 from values.local_time import DailyTime, hour, local_date
@@ -122,6 +123,7 @@ class SeedFallback:
         self.check_at = DailyTime(hour(settings.check_at_hour), tz)
         self._told_held = False  # the check waiting for another's force to end was logged
         self._full_before: bool | None = False  # the full flag at the last tick (None: not seen since a restore)
+        self._own: OwnForce | None = None  # the rule's last force, while owed (not saved: a restart forgets it)
 
     def tick(self, now: float, heater_energy_wh: float, max_power_w: float, full: bool,
              allowed: bool = True, clouds: CloudSource | None = None,
@@ -131,6 +133,9 @@ class SeedFallback:
         (none: the seed's 100 %); `held_by`: who else forces the heater now, if anyone: the check waits for
         that force to end (its own would not be applied)."""
         delta_wh = self._delta.step(heater_energy_wh)
+        resumed = self._follow_own_force(now, delta_wh, max_power_w, full or not allowed, held_by)
+        if resumed is not None:
+            return resumed
         counting = now >= self._count_from
         if counting:
             self.today_wh += delta_wh
@@ -227,11 +232,38 @@ class SeedFallback:
             command = ForceCommand(self.load_name, max_power_w, duration_s)
             log.info("low-energy fallback: forcing %s to %.0f W for %d s (%.0f Wh missing); %s; %s", self.load_name,
                      max_power_w, duration_s, force_wh, numbers, branch)
+            self._own = OwnForce(force_wh, due_at, now + duration_s, MAX_LATE_S + duration_s)
         # The force's own energy is credited to the day it makes up (the seed's today + left_energy),
         # not counted again in tomorrow's window.
         self._roll(counted_wh + (force_wh if command else 0.0),
                    now + (command.duration_s or 0.0) if command else now, due_at)
         return command
+
+    def _follow_own_force(self, now: float, delta_wh: float, max_power_w: float, ended: bool,
+                          held_by: str | None) -> ForceCommand | None:
+        """The rule's own force, while owed (field.fallback_resume): forced again for what is still missing once
+        another's force over it ends; done, it gives back the credit of what the heater did not draw. `ended`:
+        the tank is full (the night's heating done) or the mode no longer allows the fallback."""
+        own = self._own
+        if own is None:
+            return None
+        wanted_wh = 0.0 if ended else own.follow(now, delta_wh, held_by)
+        if wanted_wh is None:
+            return None
+        if wanted_wh > 0 and max_power_w > 0:
+            duration_s = round(3600.0 * wanted_wh / max_power_w)
+            own.wanted_wh, own.drawn_wh, own.planned_end = wanted_wh, 0.0, now + duration_s
+            self._count_from = max(self._count_from, own.planned_end)
+            log.info("low-energy fallback: %s's force was displaced by another's, now over: forcing again %.0f W for "
+                     "%d s (%.0f Wh still missing)", self.load_name, max_power_w, duration_s, wanted_wh)
+            return ForceCommand(self.load_name, max_power_w, duration_s)
+        self._own = None
+        if own.not_drawn_wh > 0:
+            # (credited whole when the force was made: the next night's check would take the water for hot)
+            self.yesterday_wh = max(0.0, self.yesterday_wh - own.not_drawn_wh)
+            log.info("low-energy fallback: %s's force was displaced and the night is over: %.0f Wh of it not "
+                     "drawn, not credited", self.load_name, own.not_drawn_wh)
+        return None
 
     def _roll(self, yesterday_wh: float, count_from: float, window_start: float) -> None:
         """A new window from `window_start`, the closed one's energy `yesterday_wh`; the heater's energy counted

@@ -14,6 +14,7 @@ import pytest
 
 from equipments.modes import ForceCommand, UnforceCommand
 from field.fallback_deadline import DeadlineFallback
+from field.fallback_resume import OwnForce
 from field.fallback_seed import EnergyDelta, SeedFallback, season_of
 from field.fallback_settings import (
     DEFAULT_SEASON_STARTS,
@@ -411,3 +412,16 @@ def test_a_check_held_across_a_day_of_downtime_runs_if_the_force_ends_within_3_h
     assert rule.tick(at(2024, 1, 11, 1, 30), 0.0, MAX_W, False, held_by="user") is None  # back, still held
     command = rule.tick(at(2024, 1, 11, 1, 45), 0.0, MAX_W, False)
     assert isinstance(command, ForceCommand) and command.power_w == MAX_W
+
+
+def test_the_rule_s_own_force_is_followed_until_it_gave_what_it_was_for() -> None:
+    own = OwnForce(wanted_wh=2000.0, due_at=0.0, planned_end=3600.0, latest_s=3 * 3600 + 3600)
+    assert own.follow(600.0, 300.0, None) is None  # its own span: goes on
+    assert own.follow(900.0, 100.0, "user") is None and own.displaced  # a boost over it
+    assert own.follow(1200.0, 500.0, None) == pytest.approx(1100.0)  # over: the rest is forced again
+    nearly = OwnForce(2000.0, 0.0, 3600.0, 14400.0, drawn_wh=1950.0, displaced=True)
+    assert nearly.follow(1200.0, 0.0, None) == 0.0 and nearly.not_drawn_wh == 0.0  # 50 Wh: not worth a force
+    late = OwnForce(2000.0, 0.0, 3600.0, 14400.0, drawn_wh=500.0, displaced=True)
+    assert late.follow(20000.0, 0.0, None) == 0.0 and late.not_drawn_wh == 1500.0  # the night is over
+    done = OwnForce(2000.0, 0.0, 3600.0, 14400.0, drawn_wh=1990.0)
+    assert done.follow(3600.0, 0.0, None) == 0.0 and done.not_drawn_wh == 0.0  # ran its course

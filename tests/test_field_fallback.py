@@ -374,3 +374,36 @@ def test_a_tank_full_before_a_restart_is_not_counted_again(tmp_path: Path) -> No
     again.reg.restore(saved, at(2024, 1, 10, 23, 30))
     ticks(again, at(2024, 1, 10, 23, 30), at(2024, 1, 11, 23, 1))  # a grey day
     assert again.load("ecs").forced_by == "seed_rule"
+
+
+def test_a_boost_during_the_rule_s_force_does_not_cancel_the_rest_of_the_night(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The 01:00 force (7000 Wh, 12600 s) displaced by a user's 10-minute boost at 01:30: when the boost ended the
+    # heater went back to the regulation (0 W at night), 1333 Wh drawn of the 7000 credited: a cold morning.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 1, 0, 30))
+    ecs = h.load("ecs")
+    assert ecs.forced_by == "seed_rule"
+    drawn_from = ecs.energy_wh
+    ticks(h, at(2024, 1, 11, 1, 1), at(2024, 1, 11, 1, 29))
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 2000, "duration": 600}', at(2024, 1, 11, 1, 30))
+    assert ecs.forced_by == "user"
+    ticks(h, at(2024, 1, 11, 1, 31), at(2024, 1, 11, 7, 0))
+    assert "forcing again 2000 W for 10200 s (5667 Wh still missing)" in caplog.text
+    assert ecs.energy_wh - drawn_from == pytest.approx(7000, abs=20)  # (from 01:00:30: 17 Wh less)
+    assert h.reg.status(at(2024, 1, 11, 7))["water_heater"]["seed_rule"]["yesterday_wh"] == pytest.approx(7000)
+
+
+def test_a_force_displaced_past_the_night_credits_only_what_was_drawn(tmp_path: Path) -> None:
+    # The boost is "until unforced", ended at 18:00: too late to heat the rest (the evening peak); the night's
+    # credit is what the heater drew, so the next night's check makes up the rest.
+    h = Harness(field_config(tmp_path))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 1, 30))
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 0}', at(2024, 1, 11, 1, 30))  # (away)
+    ticks(h, at(2024, 1, 11, 1, 31), at(2024, 1, 11, 18, 0))
+    h.reg.handle(MODE, b'{"command": "unforce", "name": "ecs"}', at(2024, 1, 11, 18, 0))
+    ticks(h, at(2024, 1, 11, 18, 1), at(2024, 1, 11, 18, 10))
+    assert not h.load("ecs").is_forced()
+    # 30 min at 2000 W, then nothing: 1000 Wh of the 7000
+    assert h.reg.status(at(2024, 1, 11, 18, 10))["water_heater"]["seed_rule"]["yesterday_wh"] == pytest.approx(1000)

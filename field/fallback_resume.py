@@ -1,0 +1,55 @@
+"""The seed rule's own force, followed until it has given what it was for. A user's 10-minute boost at 01:30
+took the heater over from the rule's 01:00 force (7000 Wh planned); when the boost ended the heater went back
+to the regulation, 0 W at night, and the morning's water had 1333 Wh of the 7000 credited. As the deadline
+rule does, the rule now waits for that force to end and forces what is still missing; too late for the night,
+it credits only what the heater drew. Pure: times, energies and who holds the heater come in."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+# Less than this still missing is not worth a force of its own (a few minutes of the heater).
+MIN_RESUME_WH = 100.0
+
+
+@dataclass(slots=True)
+class OwnForce:
+    """A force the seed rule made, for `wanted_wh`, at the check due at `due_at`, planned to end at `planned_end`;
+    `latest_s` after `due_at` (the night's room: MAX_LATE_S plus its own length) it is no longer resumed."""
+
+    wanted_wh: float
+    due_at: float
+    planned_end: float
+    latest_s: float
+    drawn_wh: float = 0.0  # what the heater drew from its start to its planned end, whoever forced it
+    displaced: bool = False  # another's force took the heater over before its planned end
+    given_up: bool = False  # displaced, and too late for the night when that force ended
+
+    def follow(self, now: float, delta_wh: float, held_by: str | None) -> float | None:
+        """One tick: count the heater's energy while this force is owed. Returns the Wh to force again now (another's
+        force over it has just ended, with enough still missing and time left), 0.0 when it is done with nothing
+        more to force, None while it goes on."""
+        if now < self.planned_end:  # (after it, the heater's energy is the next window's, as the rule counts it)
+            self.drawn_wh += delta_wh
+        if held_by is not None:
+            if now < self.planned_end:
+                self.displaced = True
+            return None
+        if not self.displaced:
+            return 0.0 if now >= self.planned_end else None
+        self.displaced = False
+        missing_wh = self.wanted_wh - self.drawn_wh
+        if missing_wh < MIN_RESUME_WH:
+            return 0.0
+        if now - self.due_at > self.latest_s:
+            self.given_up = True
+            return 0.0
+        return missing_wh
+
+    @property
+    def not_drawn_wh(self) -> float:
+        """Given up: what it was for and the heater did not draw; else 0 (a force that ran its course gave it)."""
+        return max(0.0, self.wanted_wh - self.drawn_wh) if self.given_up else 0.0
