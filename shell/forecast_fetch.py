@@ -16,6 +16,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import tzinfo
+from typing import Any
 from urllib.parse import urlencode
 
 from field.forecast import ForecastError, ForecastFailure, OwmForecast, parse_owm_answer
@@ -62,10 +63,10 @@ def fetch_once(settings: OwmSettings, clock: Callable[[], float] = time.time) ->
     try:
         with urllib.request.urlopen(request, timeout=settings.timeout_s,
                                     context=ssl.create_default_context()) as answer:
-            status, body = answer.status, answer.read(MAX_BODY_BYTES + 1)
+            status, body = answer.status, _read_within(answer, settings.timeout_s)
     except urllib.error.HTTPError as exc:  # 4xx/5xx: OWM's JSON says why
         try:  # (its body can stall or break as any other: a 502 from a proxy in trouble did)
-            status, body = exc.code, exc.read(MAX_BODY_BYTES + 1) if exc.fp is not None else b""
+            status, body = exc.code, _read_within(exc, settings.timeout_s) if exc.fp is not None else b""
         except _FETCH_ERRORS as exc_body:
             return ForecastFailure(_redacted(_describe(exc_body, settings.timeout_s), settings.key), clock())
     except _FETCH_ERRORS as exc:
@@ -76,6 +77,24 @@ def fetch_once(settings: OwmSettings, clock: Callable[[], float] = time.time) ->
         return parse_owm_answer(status, body, clock())
     except ForecastError as exc:
         return ForecastFailure(_redacted(str(exc), settings.key), clock())
+
+
+def _read_within(answer: Any, timeout_s: float) -> bytes:
+    """The answer's body (MAX_BODY_BYTES + 1 at most), read within `timeout_s` in all: urlopen's timeout is each
+    socket read's, and a server that trickled its answer (a byte every half second) held the fetch, and the
+    check's forecast, for hours."""
+    deadline = time.monotonic() + timeout_s
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_BODY_BYTES:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the answer took longer than {timeout_s:g} s")
+        chunk = answer.read1(MAX_BODY_BYTES + 1 - size)  # (what one read of the socket gives, not all of it)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def _redacted(text: str, key: str) -> str:

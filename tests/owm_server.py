@@ -53,12 +53,13 @@ def utc(y: int, m: int, d: int, h: int = 0) -> datetime:
 @dataclass
 class Answer:
     """What the server sends: a status and a body, or nothing at all (`hang`), or the status and the start of
-    the body, the rest never (`stall`: a proxy in trouble)."""
+    the body, the rest never (`stall`: a proxy in trouble), or the body a byte every `trickle_s` seconds."""
 
     status: int = 200
     body: bytes = b""
     hang: bool = False
     stall: bool = False
+    trickle_s: float = 0.0
 
 
 @dataclass
@@ -83,6 +84,13 @@ class OwmServer:
                 self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(answer.body) + (100 if answer.stall else 0)))
                 self.end_headers()
+                if answer.trickle_s:
+                    for index in range(len(answer.body)):
+                        if server._release.wait(answer.trickle_s):
+                            return
+                        self.wfile.write(answer.body[index:index + 1])
+                        self.wfile.flush()
+                    return
                 self.wfile.write(answer.body)
                 if answer.stall:
                     self.wfile.flush()

@@ -57,6 +57,8 @@ def test_the_seed_s_request_and_a_good_answer(server: OwmServer) -> None:
     # the body stalls: a 502's (an HTTPError, read in its own branch) as a 200's
     (Answer(502, b'{"mess', stall=True), "no answer within 0.5 s"),
     (Answer(200, b'{"cod": "200", "li', stall=True), "no answer within 0.5 s"),
+    # a byte every 50 ms: each read is within the timeout, the whole answer would take 15 minutes
+    (Answer(200, GOOD.body, trickle_s=0.05), "no answer within 0.5 s"),
 ])
 def test_bad_answers_give_a_failure_naming_the_cause(server: OwmServer, answer: Answer, cause: str,
                                                      caplog: pytest.LogCaptureFixture) -> None:
