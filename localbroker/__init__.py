@@ -42,9 +42,9 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def _die_with_parent() -> None:
-    # Runs in the child before exec: if the process that started the broker dies hard (SIGKILL), the
-    # kernel sends the broker SIGTERM, so no orphan outlives a killed test run or demo. Linux only.
+def die_with_parent() -> None:
+    """`preexec_fn` of a child process: if the process that started it dies hard (SIGKILL), the kernel sends the
+    child SIGTERM, so no orphan outlives a killed test run or demo (the broker, the demo's daemon). Linux only."""
     try:
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
     except (OSError, AttributeError):
@@ -92,7 +92,7 @@ class PrivateBroker:
             # Its own session: a Ctrl-C meant for the demo reaches the demo, which then stops the broker.
             self._proc = subprocess.Popen([find_mosquitto(), "-c", str(conf)], stdout=log, stderr=log,
                                           stdin=subprocess.DEVNULL, start_new_session=True,
-                                          preexec_fn=_die_with_parent)
+                                          preexec_fn=die_with_parent)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-from localbroker import PrivateBroker
+from localbroker import PrivateBroker, die_with_parent
 from simulation.config import SimConfig, read_sim_config
 from simulation.demo_config import DEMO_TEMPLATE, write_demo_config
 from simulation.demo_log import DecisionLines, describe_house
@@ -70,17 +70,23 @@ def _stop_process(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=STOP_TIMEOUT_S)
 
 
+# What stops the demo as Ctrl-C does: `kill <demo pid>`, and a closed terminal or a dropped ssh session (SIGHUP:
+# the daemon, in its own session, was left running for ever, its folders behind).
+_STOPS = tuple(sig for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if sig is not None)
+
+
 @contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
-    # `kill <demo pid>` must clean up like Ctrl-C does: the finally blocks run either way.
+    # The finally blocks run either way. (A signal the demo was started ignoring, as nohup does SIGHUP, stays so.)
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {sig: signal.signal(sig, interrupt) for sig in _STOPS if signal.getsignal(sig) is not signal.SIG_IGN}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
 
 
 class _Teardown(ExitStack):
@@ -94,7 +100,7 @@ class _Teardown(ExitStack):
         def already_stopping(signum: int, frame: FrameType | None) -> None:
             log.warning("signal %d ignored: stopping what the demo started", signum)
 
-        previous = {sig: signal.signal(sig, already_stopping) for sig in (signal.SIGTERM, signal.SIGINT)}
+        previous = {sig: signal.signal(sig, already_stopping) for sig in (*_STOPS, signal.SIGINT)}
         try:
             return super().__exit__(*exc_details)
         finally:
@@ -184,7 +190,7 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> None:
         with open(log_path, "wb") as log_file:
             daemon = subprocess.Popen([sys.executable, str(ROOT / "regulation.py"), "-c", str(config_path)],
                                       cwd=work, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
-                                      start_new_session=True)
+                                      start_new_session=True, preexec_fn=die_with_parent)
         stack.callback(_stop_process, daemon)
         print(f"PySEB demo: broker pid {broker.pid} on {broker.host}:{broker.port}, daemon pid {daemon.pid}, "
               f"work dir {work}", file=out, flush=True)

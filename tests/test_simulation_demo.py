@@ -98,8 +98,17 @@ def test_keep_leaves_the_daemons_log_and_status(tmp_path: Path) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def test_ctrl_c_stops_everything_it_started() -> None:
-    proc = _demo("--minutes", "30", "--speed", "30")
+def _sighup_at_its_default() -> None:
+    # (in the child) as a terminal's session starts it; a test run under nohup would have it ignored
+    _sigint_at_its_default()
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
+# SIGHUP: a closed terminal or a dropped ssh session; the daemon, in its own session, was left running for ever.
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGHUP], ids=lambda s: s.name)
+def test_ctrl_c_stops_everything_it_started(signum: signal.Signals) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "simulation", "demo", "--minutes", "30", "--speed", "30"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_sighup_at_its_default)
     assert proc.stdout is not None
     seen = b""
     deadline = time.monotonic() + 60
@@ -113,7 +122,7 @@ def test_ctrl_c_stops_everything_it_started() -> None:
                 chunk = os.read(proc.stdout.fileno(), 4096)
                 assert chunk, f"demo ended early: {seen.decode(errors='replace')}"
                 seen += chunk
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         rest, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
@@ -122,6 +131,33 @@ def test_ctrl_c_stops_everything_it_started() -> None:
     assert proc.returncode == 130
     assert b"interrupted" in err
     _assert_nothing_left((seen + rest).decode())
+
+
+def test_a_demo_killed_outright_takes_its_daemon_with_it() -> None:
+    # SIGKILL leaves no cleanup to run: the kernel tells the daemon (and the broker) their parent died.
+    proc = _demo("--minutes", "30", "--speed", "30")
+    assert proc.stdout is not None
+    seen = b""
+    deadline = time.monotonic() + 60
+    try:
+        while not HEADER.search(seen.decode(errors="replace")):
+            assert time.monotonic() < deadline, seen.decode(errors="replace")
+            ready, _, _ = select.select([proc.stdout], [], [], 1.0)
+            if ready:
+                chunk = os.read(proc.stdout.fileno(), 4096)
+                assert chunk, f"demo ended early: {seen.decode(errors='replace')}"
+                seen += chunk
+    finally:
+        proc.kill()
+        proc.communicate(timeout=30)
+    match = HEADER.search(seen.decode())
+    assert match
+    broker_pid, daemon_pid, work = int(match[1]), int(match[2]), match[3]
+    deadline = time.monotonic() + 20
+    while (_alive(daemon_pid) or _alive(broker_pid)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(daemon_pid) and not _alive(broker_pid)
+    shutil.rmtree(work, ignore_errors=True)  # (no cleanup ran: the folders are the killed demo's to lose)
 
 
 def test_a_signal_during_cleanup_does_not_cut_it_short(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
