@@ -9,13 +9,22 @@ VENV16 ?= .venv-paho16
 PY16   := $(VENV16)/bin/python
 STAMP_16 := $(VENV16)/.deps
 
-.PHONY: demo test test-paho16 lint docs bench run check mosquitto service install-service clean
+.PHONY: help demo test test-paho16 lint docs bench run check mosquitto service install-service clean
+
+# `make` alone lists the commands (it made an empty .venv before).
+help:
+	@echo "PySEB: make demo (a live demo against a simulated house), make test (the test suite),"
+	@echo "       make check / make run (your config.ini: check it / run the daemon), make service,"
+	@echo "       make install-service (systemd), make lint, make bench, make docs, make test-paho16, make clean"
 
 # The virtualenv, made whole or not at all: Debian's venv without python3-venv leaves a .venv/bin/python with
 # no pip, which a re-run after installing python3-venv would otherwise take for done (and fail on forever).
 $(PY):
 	@$(PYTHON) scripts/check-python.py
-	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "make: could not make $(VENV): on Debian or Raspberry Pi OS, 'sudo apt install python3-venv', then run this again" >&2; exit 2; }
+	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  if [ ! -w . ]; then echo "make: could not make $(VENV): this checkout is not writable by $$(id -un) (clone it as that user, or run make as its owner)" >&2; \
+	  elif ! $(PYTHON) -c 'import ensurepip' 2>/dev/null; then echo "make: could not make $(VENV): on Debian or Raspberry Pi OS, 'sudo apt install python3-venv', then run this again" >&2; \
+	  else echo "make: could not make $(VENV) (see the error above)" >&2; fi; exit 2; }
 	$(PY) -m pip install --quiet --upgrade pip || { rm -rf $(VENV); exit 2; }
 
 # (a .venv left without pip by an earlier make is made again)
@@ -73,12 +82,12 @@ bench: $(STAMP_RUN) mosquitto
 ## The systemd unit for this checkout: `make service` prints it, `make install-service` installs it.
 SERVICE_USER ?= $(or $(SUDO_USER),$(shell id -un))
 service:
-	@$(PYTHON) contrib/render_service.py --user $(SERVICE_USER) --dir $(CURDIR)
+	@$(PYTHON) contrib/render_service.py --user $(SERVICE_USER) --dir "$(CURDIR)"
 
 # (root runs it without sudo: DietPi and other root-login systems have none)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 install-service:
-	$(PYTHON) contrib/render_service.py --user $(SERVICE_USER) --dir $(CURDIR) > pyseb.service.tmp
+	$(PYTHON) contrib/render_service.py --user $(SERVICE_USER) --dir "$(CURDIR)" > pyseb.service.tmp || { rm -f pyseb.service.tmp; exit 2; }
 	$(SUDO) install -m 0644 pyseb.service.tmp /etc/systemd/system/pyseb.service || { rm -f pyseb.service.tmp; exit 1; }
 	rm -f pyseb.service.tmp
 	$(SUDO) systemctl daemon-reload

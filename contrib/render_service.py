@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -23,6 +24,23 @@ def default_python(directory: Path) -> str:
     python3 with the apt packages)."""
     venv = directory / ".venv" / "bin" / "python"
     return str(venv) if venv.exists() else sys.executable
+
+
+# What the daemon imports that a bare python3 may lack (shell/deps.py says so to the daemon's user).
+NEEDED = ("paho.mqtt.client", "numpy")
+
+
+def missing_packages(python: str) -> str | None:
+    """Why `python` cannot run the daemon (a package it lacks, or it does not run), or None. A unit on a python3
+    without the apt packages exited 2 at every start (systemd restarts on failures only)."""
+    probe = "import importlib.util, sys; sys.exit(0 if all(importlib.util.find_spec(m) for m in sys.argv[1:]) else 3)"
+    try:
+        done = subprocess.run([python, "-c", probe, *NEEDED], capture_output=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{python} does not run ({exc})"
+    if done.returncode != 0:
+        return f"{python} lacks paho-mqtt or numpy"
+    return None
 
 
 def render(user: str, directory: Path, python: str, template: str | None = None) -> str:
@@ -54,11 +72,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.user == "root":
         print("render_service.py: warning: running as root leaves a root-owned status file and log that a "
               "later run as another user cannot write; prefer the user who owns the checkout", file=sys.stderr)
+    python = args.python or default_python(directory)
     try:
-        print(render(args.user, directory, args.python or default_python(directory)), end="")
+        text = render(args.user, directory, python)
     except ValueError as exc:
         print(f"render_service.py: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    problem = missing_packages(python)
+    if problem is not None:
+        print(f"render_service.py: {problem}: the service would stop at every start; 'make check' makes "
+              f"{directory / '.venv'} with them (or 'sudo apt install python3-paho-mqtt python3-numpy'), then "
+              "run this again", file=sys.stderr)
+        return EXIT_USAGE
+    print(text, end="")
     return 0
 
 

@@ -240,10 +240,10 @@ def _check_seed_dry_run(raw: str, reader: SectionReader) -> None:
         reader.problems.append(ConfigProblem("debug", "simulation", "true was the seed's dry run (no device "
                                              "driven); PySEB has none and would drive the real loads: set it to "
                                              "false (or delete it) to regulate for real, or try PySEB on a "
-                                             "simulated house: python3 -m simulation demo"))
+                                             "simulated house: make demo"))
     else:
         reader.warnings.append(ConfigProblem("debug", "simulation", "false: ignored, PySEB drives the loads (to try "
-                                             "it without them: python3 -m simulation demo)"))
+                                             "it without them: make demo)"))
 
 
 def _build_equipments(cp: configparser.ConfigParser, reader: SectionReader,

@@ -98,15 +98,15 @@ RECORD_OPTIONS: tuple[Option, ...] = (
     Option("max_day_mb", float, 20.0, "a day's file stops growing at this size (MB)", min=0.1),
 )
 
-# The seed's switches for printing to the terminal: PySEB's log always goes to standard error, and to a file as
-# well when one is set (the seed's [debug] log_file is still read).
-_STDOUT_IGNORED = ("the log always goes to standard error, and to a file too when [logging] file (or the "
-                   "seed's [debug] log_file) names one")
+# The seed's switches for printing to the terminal: PySEB's log goes to its file when one is set (the seed's
+# [debug] log_file is still read), else to standard error, and to both when that is a terminal.
+_STDOUT_IGNORED = ("the log goes to the file [logging] file (or the seed's [debug] log_file) names, else to "
+                   "standard error; to both when standard error is a terminal")
 # Seed keys that no longer do anything here, with the reason a user is told.
 LEGACY_IGNORED: dict[str, dict[str, str]] = {
     "debug": {
         "simulation": "false is ignored, true (the seed's dry run: no device driven) is refused, since PySEB "
-                      "would drive the real loads; to try PySEB without them: python3 -m simulation demo",
+                      "would drive the real loads; to try PySEB without them: make demo",
         "simul_prod": "use the simulator instead", "sim_prod": "use the simulator instead",
         "debug_file": "use [logging] level = DEBUG", "debug_file_name": "use [logging] file",
         "equipment_stdout": _STDOUT_IGNORED, "regulation_stdout": _STDOUT_IGNORED,

@@ -50,9 +50,12 @@ MADE_VENV = Path(__file__).resolve().parent.parent / ".venv"
 
 
 def _install_hint(dep: Dependency) -> str:
-    hint = (f"install it with 'sudo apt install {dep.apt_name}' (Debian, Raspberry Pi OS) or "
-            f"'make run' / '.venv/bin/pip install -r requirements.txt' (a virtualenv)")
-    if (MADE_VENV / "bin" / "python").exists() and Path(sys.prefix).resolve() != MADE_VENV.resolve():
+    # ('make check' makes .venv and only checks the config: 'make run' said so too, and started the daemon; the pip
+    # command named a .venv that may not exist)
+    hint = (f"install it with 'sudo apt install {dep.apt_name}' (Debian, Raspberry Pi OS) or 'make check' (makes "
+            f"this checkout's .venv with the packages, then run .venv/bin/python)")
+    # (the packages' stamp, not .venv/bin/python: a bare `make` or an interrupted install left one without them)
+    if (MADE_VENV / ".run-deps").exists() and Path(sys.prefix).resolve() != MADE_VENV.resolve():
         # The usual way here: `make demo` made .venv, then the docs' `python3 -m ...` ran the system's.
         hint += "; this checkout's .venv has the packages: run it with .venv/bin/python instead of python3"
     return hint

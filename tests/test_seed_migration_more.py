@@ -192,7 +192,7 @@ def test_a_seed_dry_run_is_refused(tmp_path: Path) -> None:
             "PySEB has none and would drive the real loads" in p]
     done = subprocess.run([sys.executable, str(ROOT / "regulation.py"), "--check", "-c", str(path)],
                           capture_output=True, text=True, timeout=60, cwd=ROOT)
-    assert done.returncode == 2 and "python3 -m simulation demo" in done.stderr
+    assert done.returncode == 2 and "make demo" in done.stderr
 
 
 @pytest.mark.parametrize(("words", "expected"), [(("OK", "NOK", "ok"), (True, False, True)),
