@@ -37,7 +37,8 @@ class DecisionGate:
         if self._last_decision_at is not None and 0 <= now - self._last_decision_at < self._period_s:
             return False  # (a clock stepped back gives a negative difference: decide, rather than freeze)
         consumption = self._consumption.last
-        assert consumption is not None
+        if consumption is None or self._production.last is None:
+            return False  # (a meter never read: resume_after_silence's count of it is -1)
         if self._settle_s is not None and self._last_decision_at is not None:
             # Any command counts, the decisions' and the others' (a force, a full tank, a re-probe, the stale
             # guard), but the start's (every load to 0) does not hold back the first decision: skipping it would

@@ -30,6 +30,9 @@ class StaleGuard:
         self._started_at: float | None = None
         self.reason: str | None = None  # why regulation is suspended (a silent or frozen meter)
         self._silent: tuple[str, ...] = ()  # the meters `reason` names
+        # Each named meter's reading count when it was named: it stays stale until a reading comes after that (a
+        # clock stepped back restarts the ages, and resumed the regulation on an hour-old house reading).
+        self._counts_when_named: dict[str, int] = {}
 
     def start(self, now: float) -> None:
         """The regulator starts at `now`: a meter never read is as old as that."""
@@ -52,13 +55,16 @@ class StaleGuard:
             age = meter.age_s(now)
             if age is None:
                 age = now - self._started_at
-            if age >= timeout_s:  # at the deadline itself: "within meter_timeout"
+            no_reading_since_named = meter.count <= self._counts_when_named.get(meter.name, -1)
+            if age >= timeout_s or no_reading_since_named:  # at the deadline itself: "within meter_timeout"
                 how = (f"frozen for {age:.0f} s (the same message {meter.repeats} times)" if meter.repeats
                        else f"without a usable reading for {age:.0f} s ({meter.refused} message(s) refused, the "
                             f"last: {meter.last_refusal})" if meter.refused
                        else f"silent for {age:.0f} s")
                 silent.append(f"{meter.name} meter {how}")
                 names.append(meter.name)
+        self._counts_when_named = {meter.name: self._counts_when_named.get(meter.name, meter.count)
+                                   for meter in (self._consumption, self._production) if meter.name in names}
         if silent and self.reason is None:
             self.reason, self._silent = "; ".join(silent), tuple(names)
             log.warning("%s: every unforced load to 0 W until both meters are fresh", self.reason)

@@ -65,3 +65,41 @@ def test_a_timed_force_keeps_its_length_across_a_clock_step_back(tmp_path: Path,
         h.reg.tick(now)
     assert 599 <= forced_s <= 601
     assert h.last(ECS_CMD) == "0"
+
+
+def test_a_meter_silent_before_a_step_back_stays_stale_until_it_reads(tmp_path: Path) -> None:
+    # The house meter dead for a minute, production alive: suspended. The clock steps back an hour: the ages
+    # restarted at the step, and regulation resumed on the minute-old house reading (the heater at 100 % for 8 s).
+    h = Harness(write_config(tmp_path, ("ecs", "radiator"), period=1, algorithm="closed_loop"))
+    h.reg.tick(NOON - 3600)
+    now = NOON
+    h.meters(300, 2500, now)
+    for _ in range(30):
+        now += 2
+        h.reg.handle(PROD, reading(2500), now)
+        h.reg.tick(now)
+    assert h.reg.stale_reason is not None and "consumption meter" in h.reg.stale_reason
+    now -= 3600
+    h.reg.tick(now)
+    for _ in range(10):
+        now += 2
+        h.reg.handle(PROD, reading(2500), now)
+        h.reg.tick(now)
+        assert h.reg.stale_reason is not None and h.last(ECS_CMD) == "0"
+    now += 2
+    h.reg.handle(CONS, reading(300), now)  # a real reading: fresh again
+    h.reg.tick(now)
+    assert h.reg.stale_reason is None
+
+
+def test_a_meter_never_read_stays_stale_across_a_step_back(tmp_path: Path) -> None:
+    # Both meters never read, suspended; the clock steps back 30 s; one production reading: an AssertionError in
+    # the decision gate (the house meter had no reading at all).
+    h = Harness(write_config(tmp_path, ("ecs", "radiator"), period=1, algorithm="closed_loop"))
+    h.reg.tick(NOON)
+    h.reg.tick(NOON + 11)
+    assert h.reg.stale_reason is not None
+    h.reg.tick(NOON - 19)
+    h.reg.handle(PROD, reading(3000), NOON - 18)
+    h.reg.tick(NOON - 17)
+    assert h.reg.stale_reason is not None and "consumption meter" in h.reg.stale_reason
