@@ -285,8 +285,10 @@ class ClosedLoop:
         # would switch on in their place and its dwell keep them off.
         waiting_w = 0.0
         # A load of unknown power is measured by the house's step at the next reading: it switches on
-        # alone, in a decision where no other relay switches, or the two steps would be taken for one.
-        switched = measuring = False
+        # alone, in a decision where no other relay switches, or the two steps would be taken for one. So is a
+        # trial shed as too big, by its step down (measuring_off): a relay after it switching on in the same
+        # decision threw that measure away, and a plug measured at 2500 W with a kettle stayed off for good.
+        switched = measuring = measuring_off = False
         # While production rises (the sun back after a cloud), a relay does not switch on after an off relay
         # that may switch on and that the rise would soon cover: switched on, the lower relay's min_on_s would
         # hold that one off. Switched on at 17:35 on Payerne 06-29 (demo house), the towel dryer kept the
@@ -322,7 +324,10 @@ class ClosedLoop:
                 # What the relays after it, held on by their dwell, will draw anyway is not free for it.
                 free_w = left_w - sum(held_w[index + 1:]) - waiting_w
                 if self._may_try(load, now):
-                    shortfall_w = (power_w if power_w is not None else hysteresis_w) - free_w
+                    # (a load of unknown power is tried on some free watts at least: with hysteresis = 0 and none
+                    # free it was "switched on" at 0 W, stayed off, and took the house's noise for its watts)
+                    shortfall_w = (power_w if power_w is not None
+                                   else max(hysteresis_w, UnknownEquipment.IDLE_W)) - free_w
                 claim_w = power_w if power_w is not None else free_w  # (an unknown power takes what is free)
                 covered = shortfall_w <= 0
                 clock = clocks[index]
@@ -342,11 +347,11 @@ class ClosedLoop:
                     log.debug("%s: waits: production is rising, and will soon cover a relay before it", load.name)
             if want != on:
                 if free[index]:
-                    if want and (measuring or (isinstance(load, UnknownEquipment)
-                                               and (switched or measures_wait))):
+                    if want and (measuring or measuring_off or (isinstance(load, UnknownEquipment)
+                                                                and (switched or measures_wait))):
                         # (a switch off goes through: an import is worse than a measure to do again)
                         log.debug("%s: waits: %s", load.name,
-                                  "a load is being measured alone" if measuring
+                                  "a load is being measured alone" if measuring or measuring_off
                                   else "it is measured alone" if switched
                                   else "another load's watts are in doubt (a heater suspected full, or the house "
                                   "just fell by part of its watts)")
@@ -357,7 +362,9 @@ class ClosedLoop:
                         measuring = measuring or (want and isinstance(load, UnknownEquipment))
                 elif self._failed_trial(load):
                     self.trial_sheds_by[load.name] = self.trial_sheds_by.get(load.name, 0) + 1
-                    switched = self._switch(load, want, left_w, consumption_w, loads, now) or switched
+                    shed = self._switch(load, want, left_w, consumption_w, loads, now)
+                    switched = switched or shed
+                    measuring_off = measuring_off or shed
                 elif on:
                     wanted_off.append(load)
                 else:
@@ -412,7 +419,7 @@ class ClosedLoop:
             reason = (f"surplus {left_w:.0f} W covers it" if power_w is not None
                       else f"surplus {left_w:.0f} W, power to be measured")
             sent = load.set_power(power_w if power_w is not None else left_w, now, reason)
-            if sent and isinstance(load, UnknownEquipment):
+            if sent and load.is_on and isinstance(load, UnknownEquipment):
                 load.start_measuring(self._beliefs_moved_w)
         elif guard_shed:
             sent = load.set_power(0.0, now, "shed by the import guard")

@@ -231,3 +231,36 @@ def test_a_step_down_shared_with_another_relay_is_not_taken(tmp_path: Path) -> N
     assert not plug.is_on and not radiator.is_on
     house.read()
     assert plug.learned_power_w == 500
+
+
+def test_a_relay_after_a_shed_trial_waits_for_its_measure_down(tmp_path: Path) -> None:
+    # The plug (500 W) tried as a kettle came on: measured at 2500 W, shed. The relay after it switched on in the
+    # same decision, so the plug's step down (500 W) was thrown away: the plug stayed off for good behind its
+    # 2500 W, the lower relay running and 400 W exported.
+    h = closed_loop(tmp_path, "ecs", "plug", "small")
+    house = House(h, base_w=300, pv_w=3000, plug_w=500)
+    plug, small = h.load("plug"), h.load("small")
+    house.read()
+    assert plug.is_on and plug.measuring
+    house.base_w = 2300  # the kettle, with the plug's step
+    house.read()
+    assert plug.learned_power_w == 2500 and not plug.is_on and not small.is_on  # (small waits a reading)
+    house.read()
+    assert plug.learned_power_w == 500  # its step down
+    house.base_w = 300
+    for _ in range(400):  # (the plug rests its min_off_s, in which the small relay came on: its min_on_s)
+        house.read()
+    assert plug.is_on
+
+
+def test_a_load_of_unknown_power_is_not_tried_on_nothing(tmp_path: Path) -> None:
+    # hysteresis = 0 at night: "switched on" with 0 W free, it stayed off but was measured (the house's noise,
+    # 43 W), and in the morning it came on as a 43 W load and imported its 2000 W.
+    h = closed_loop(tmp_path, "plug", "ecs", relay_options="hysteresis = 0\n")
+    house = House(h, base_w=300, pv_w=0, plug_w=2000)
+    plug = h.load("plug")
+    for step in range(12):
+        house.base_w = 300 + (30 if step % 2 else -30)
+        house.read()
+    assert plug.learned_power_w is None and plug.current_power_w == 0 and not plug.measuring
+    assert [p for t, p, _ in h.sent if t == PLUG] == ["off"]  # (the start's)
