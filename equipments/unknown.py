@@ -30,7 +30,7 @@ class UnknownEquipment(RelayEquipment):
     # min_off_s allows under the closed loop, whichever is later.
     HOUSE_MOVED_RETRY_S = 10.0
     # A switch off is measured too (the house's step down at the next reading), if that reading comes within
-    # this: a later one may show the house changed as well.
+    # this of the last reading while on: a later one may show the house changed as well.
     OFF_STEP_MAX_S = 10.0
 
     def __init__(self, name: str, options: dict[str, Any], context: BuildContext) -> None:
@@ -45,8 +45,9 @@ class UnknownEquipment(RelayEquipment):
         # keep, since start.
         self.idle_offs = 0
         self._moved_at_last_trial = False  # the last measurement was spoilt by the house moving
-        self._house_with_w: float | None = None  # consumption minus the other loads, last reading while on
-        self._off_from: tuple[float, float] | None = None  # (that, the time) when switched off: to measure the step
+        # Consumption minus the other loads at the last reading while on, and that reading's time.
+        self._house_with: tuple[float, float] | None = None
+        self._off_from: tuple[float, float] | None = None  # that, when switched off: to measure the step down
 
     @property
     def max_power_w(self) -> float:
@@ -96,8 +97,10 @@ class UnknownEquipment(RelayEquipment):
             # Off (shed, silent meter, unforce, stop...): a measurement under way would credit this load
             # with a change it did not make.
             self._base_at_switch_w = None
-            if self.is_on and self._house_with_w is not None:
-                self._off_from = (self._house_with_w, now)
+            if self.is_on and self._house_with is not None:
+                # (the reading's time, not the switch's: the stale guard's switch off, after 10 s of a silent
+                # meter, was measured against the house before the silence, a kettle since taken for the plug)
+                self._off_from = self._house_with
         return super().set_power(watts, now, reason)
 
     def increase_power_by(self, watts: float, now: float) -> float | None:
@@ -127,9 +130,9 @@ class UnknownEquipment(RelayEquipment):
                 self._house_without_w = house_w
                 self._measure_off_step(house_w, now)
             else:
-                self._house_with_w = house_w
+                self._house_with = (house_w, now)
             return
-        self._house_with_w = house_w
+        self._house_with = (house_w, now)
         step_w = consumption_w - others_w - self._base_at_switch_w
         measured_w = min(self.max_power_w, max(0.0, step_w))
         self._base_at_switch_w = None

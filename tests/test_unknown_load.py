@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.configs import write_config
+from tests.configs import reading, write_config
 from tests.harness import CONS, NOON, PROD, Harness
 from tests.test_controller import House, closed_loop
 
@@ -264,3 +264,23 @@ def test_a_load_of_unknown_power_is_not_tried_on_nothing(tmp_path: Path) -> None
         house.read()
     assert plug.learned_power_w is None and plug.current_power_w == 0 and not plug.measuring
     assert [p for t, p, _ in h.sent if t == PLUG] == ["off"]  # (the start's)
+
+
+def test_the_stale_guard_s_switch_off_is_not_measured_on_a_reading_from_before_the_silence(tmp_path: Path) -> None:
+    # A 2000 W plug on; the house meter silent for 12 s while a 1500 W kettle starts; the stale guard switches the
+    # plug off. Its step down was taken from the house before the silence: "measured 500 W", and with 600 W free
+    # it came on as a 500 W load drawing 2000 W.
+    h = closed_loop(tmp_path, "ecs", "plug")
+    house = House(h, base_w=300, pv_w=4400, plug_w=2000)
+    plug = h.load("plug")
+    for _ in range(6):
+        house.read()
+    assert plug.is_on and plug.learned_power_w == 2000
+    house.base_w = 1800
+    for _ in range(6):  # production only: the house meter is silent
+        house.now += 2
+        h.reg.handle(PROD, reading(house.pv_w), house.now)
+        h.reg.tick(house.now)
+    assert h.reg.stale_reason is not None and not plug.is_on
+    house.read()
+    assert plug.learned_power_w == 2000
