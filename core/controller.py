@@ -115,11 +115,13 @@ class ClosedLoop:
 
     # --- one decision -------------------------------------------------------------------------------
     def decide(self, loads: Sequence[Equipment], consumption_w: float, production_w: float, now: float,
-               measures_wait: bool = False) -> str:
+               measures_wait: bool = False, relays_wait: bool = False) -> str:
         """Command the regulated `loads` (priority order) for these readings; returns a one-line summary.
         `measures_wait`: another load's believed watts are in doubt (a heater suspected full, or the house just
         fell by part of its watts), so a load of unknown power, measured by the house's step less the others'
-        beliefs, does not switch on yet."""
+        beliefs, does not switch on yet. `relays_wait`: a load before them is held at 0 W for a moment (a
+        full-tank re-probe, left out of `loads`): no relay switches on in its place (one did, and its min_on_s
+        kept the heater 1 kW short for ten minutes)."""
         for load in loads:  # every relay's clock sees a switch made by anyone (the start, a force, an unforce)
             if isinstance(load, RelayEquipment):
                 self._clock(load).seen(load.is_on, load.last_command_at)
@@ -159,7 +161,7 @@ class ClosedLoop:
         relay_total_w = max(0.0, current_w + error_w)
         waiting: list[str] = []
         relays_on_w = self._switch_relays(loads, relay_total_w, keep_total_w, guard, consumption_w, now,
-                                          measures_wait, waiting)
+                                          measures_wait, waiting, relays_wait)
         if self.learning.switched > 1:
             # (one step of the house for several relays: a load of unknown power switched off among them must not
             # take all of it for its own at the next reading)
@@ -256,7 +258,8 @@ class ClosedLoop:
 
     # --- relays: decided first, the continuous loads take what is left -------------------------------
     def _switch_relays(self, loads: Sequence[Equipment], total_w: float, keep_total_w: float, guard: bool,
-                       consumption_w: float, now: float, measures_wait: bool, waiting: list[str]) -> float:
+                       consumption_w: float, now: float, measures_wait: bool, waiting: list[str],
+                       relays_wait: bool = False) -> float:
         """Switch the relays for a total of `total_w`, none left on that `keep_total_w` (the total for a grid
         at 0 W) does not cover; returns the watts the relays left on draw (no load of unknown power switched
         on while `measures_wait`). Each relay the surplus covers but that stays off is added to `waiting`,
@@ -347,11 +350,12 @@ class ClosedLoop:
                     log.debug("%s: waits: production is rising, and will soon cover a relay before it", load.name)
             if want != on:
                 if free[index]:
-                    if want and (measuring or measuring_off or (isinstance(load, UnknownEquipment)
-                                                                and (switched or measures_wait))):
+                    if want and (measuring or measuring_off or relays_wait
+                                 or (isinstance(load, UnknownEquipment) and (switched or measures_wait))):
                         # (a switch off goes through: an import is worse than a measure to do again)
                         log.debug("%s: waits: %s", load.name,
-                                  "a load is being measured alone" if measuring or measuring_off
+                                  "a load before it is held at 0 W for its full-tank check" if relays_wait
+                                  else "a load is being measured alone" if measuring or measuring_off
                                   else "it is measured alone" if switched
                                   else "another load's watts are in doubt (a heater suspected full, or the house "
                                   "just fell by part of its watts)")

@@ -315,7 +315,9 @@ class Regulator:
         watts_before = [load.current_power_w for load in self.loads]
         if self.controller is not None:
             self.last_decision = self.controller.decide(regulated, consumption_w, production_w, now,
-                                                        measures_wait=self.field.beliefs_in_doubt(now))
+                                                        measures_wait=self.field.beliefs_in_doubt(now),
+                                                        relays_wait=len(regulated) < len(self.loads)
+                                                        and self.field.holds_a_load())
         else:
             self.last_decision = allocate(regulated, consumption_w, production_w, self.params, now)
         self.field.after_decision(consumption_w, production_w, now)

@@ -140,6 +140,10 @@ class FieldFeatures:
             return list(loads)  # the usual case, at every decision
         return [load for load in loads if load is not off and not self.tanks.excluded(load, now)]
 
+    def holds_a_load(self) -> bool:
+        """True while a full-tank re-probe holds a load at 0 W (left out of `regulated`)."""
+        return self.tanks.holds_any()
+
     def beliefs_in_doubt(self, now: float) -> bool:
         """True while a load's believed watts may be wrong (a heater suspected full, or the house just fell by
         part of its watts): a load of unknown power is not measured then, its measure being the house's step
