@@ -400,7 +400,7 @@ class ClosedLoop:
     @staticmethod
     def _may_try(load: RelayEquipment, now: float) -> bool:
         # An appliance found idle is left alone for a while (UnknownEquipment's own rule).
-        return not isinstance(load, UnknownEquipment) or now >= load.idle_until
+        return not isinstance(load, UnknownEquipment) or not load.resting(now)
 
     def _clock(self, load: RelayEquipment) -> RelayClock:
         clock = self._clocks.get(load.name)

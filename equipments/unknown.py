@@ -8,6 +8,7 @@ from typing import Any
 from equipments.base import FORCED_BY_USER, BuildContext, Command
 from equipments.constant import RELAY_OPTIONS, RelayEquipment
 from settings.options import Option
+from values.readings import CLOCK_STEP_BACK_S
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,14 @@ class UnknownEquipment(RelayEquipment):
         """Until when it is left alone after it was measured idle (epoch seconds; -inf: never was)."""
         return self._idle_until
 
+    def resting(self, now: float) -> bool:
+        """True while it is left alone after a measure (idle, or the house moved). A wait further ahead than
+        its own length is from before the clock stepped back: it keeps its length from now (an hour's step
+        kept the plug off for an hour instead of 5 minutes)."""
+        if self._idle_until - now > self.IDLE_RETRY_S + CLOCK_STEP_BACK_S:
+            self._idle_until = now + self.IDLE_RETRY_S
+        return now < self._idle_until
+
     def start_measuring(self, beliefs_moved_w: float = 0.0) -> None:
         """Just switched on by the regulation: the next house reading tells what it draws. `beliefs_moved_w`:
         by how much the other loads' beliefs moved since the deciding reading was observed (a relay's watts
@@ -106,7 +115,7 @@ class UnknownEquipment(RelayEquipment):
     def increase_power_by(self, watts: float, now: float) -> float | None:
         if self.is_on or self.measuring:
             return watts
-        if now < self._idle_until:
+        if self.resting(now):
             return watts  # it drew nothing last time: let the others have the surplus for a while
         if self.learned_power_w is not None and watts < self.learned_power_w:
             # It drew more than this last time: switching it on would import. Like a known relay.

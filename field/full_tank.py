@@ -13,6 +13,7 @@ from datetime import tzinfo
 
 from field.full_tank_loop import LoopEvidence, LoopRule, LoopVerdict
 from values.local_time import crossed, hour
+from values.readings import CLOCK_STEP_BACK_S, stepped_back
 
 log = logging.getLogger(__name__)
 
@@ -296,6 +297,19 @@ class InferredFullTank:
         if last is not None and now - last.at <= self.rule.max_baseline_age_s and last.command_w >= self.min_power_w:
             self._probe = _Probe(last.command_w, last.own_w, -1, now, now)
         return True
+
+    def follow_clock(self, now: float) -> None:
+        """The times kept (a suspicion's, a re-probe's, its hold's end) further ahead of `now` than they can be are
+        from before the clock stepped back (NTP): they start again at `now`, so each wait keeps its length (an
+        hour's step held the heater at 0 W for an hour with 2 kW exported, and put off the re-probe as long)."""
+        if self._hold_until is not None and self._hold_until - now > self.rule.hold_s + CLOCK_STEP_BACK_S:
+            self._hold_until = now + self.rule.hold_s
+        if self.suspect_since is not None and stepped_back(now, self.suspect_since):
+            self.suspect_since = now
+        if self._reprobe_asked_at is not None and stepped_back(now, self._reprobe_asked_at):
+            self._reprobe_asked_at = now
+        if self._cut_at is not None and stepped_back(now, self._cut_at):
+            self._cut_at = now
 
     def holding(self, now: float) -> bool:
         """True while a re-probe needs the load kept at 0 W (the allocation must leave it out)."""

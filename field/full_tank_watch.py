@@ -143,6 +143,7 @@ class FullTankWatch:
         if since is not None and self._clear_due(since, now):
             changed = self._clear_all()
         for load, detector in self._inferred_loads:
+            detector.follow_clock(now)
             if load.overed:
                 continue
             if self._infers(load, now) and detector.reprobe_due(load.current_power_w, now):

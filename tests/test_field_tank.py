@@ -477,3 +477,44 @@ def test_no_relay_takes_the_heater_s_place_during_its_re_probe(tmp_path: Path,
         seen_on = seen_on or h.load("radiator").is_on
     assert "ecs: re-probe, held at 0 W" in caplog.text and "ecs is not full after all" in caplog.text
     assert not seen_on and h.load("ecs").current_power_w > 1900
+
+
+def test_a_re_probe_hold_keeps_its_length_across_a_clock_step_back(tmp_path: Path) -> None:
+    # Stepped back an hour during the 15-s hold: the heater was held at 0 W for an hour with 2 kW exported.
+    h = closed_loop(tmp_path, "ecs")
+    house = LoopHouse(h, base_w=1300, pv_w=2300)
+    for _ in range(10):
+        house.read()
+        h.reg.tick(house.now)
+    house.base_w = 300  # an appliance stops: the heater suspected, re-probed 120 s later
+    ecs = h.load("ecs")
+    while not h.reg.field.tanks.excluded(ecs, house.now):
+        house.read()
+        h.reg.tick(house.now)
+    house.now -= 3600
+    h.reg.tick(house.now)
+    for _ in range(15):
+        house.read()
+        h.reg.tick(house.now)
+    assert ecs.current_power_w > 1900
+
+
+def test_a_suspicion_holds_measures_back_no_longer_after_a_clock_step_back(tmp_path: Path) -> None:
+    # The heater suspected full, the clock stepped back an hour: the suspicion's doubt (which keeps a load of
+    # unknown power from its measure) and its re-probe were put off by the step's length.
+    h = closed_loop(tmp_path, "ecs", "plug")
+    house = LoopHouse(h, base_w=1300, pv_w=2300, plug_w=500)
+    for _ in range(10):
+        house.read()
+        h.reg.tick(house.now)
+    house.base_w = 300
+    house.read()
+    house.read()
+    assert h.reg.field.tanks.inferred["ecs"].suspect_since is not None
+    house.now -= 3600
+    h.reg.tick(house.now)
+    house.pv_w = 3500
+    for _ in range(300):  # 10 minutes
+        house.read()
+        h.reg.tick(house.now)
+    assert h.load("plug").is_on

@@ -284,3 +284,19 @@ def test_the_stale_guard_s_switch_off_is_not_measured_on_a_reading_from_before_t
     assert h.reg.stale_reason is not None and not plug.is_on
     house.read()
     assert plug.learned_power_w == 2000
+
+
+def test_an_idle_wait_keeps_its_length_across_a_clock_step_back(tmp_path: Path) -> None:
+    # Found idle, left alone 5 minutes; the clock stepped back an hour: it waited an hour and five minutes.
+    h = closed_loop(tmp_path, "ecs", "plug")
+    house = House(h, base_w=300, pv_w=3000, plug_w=0)
+    for _ in range(5):
+        house.read()
+    plug = h.load("plug")
+    assert plug.idle_offs == 1 and not plug.is_on
+    house.plug_w = 500
+    house.now -= 3600
+    h.reg.tick(house.now)
+    for _ in range(160):  # 320 s
+        house.read()
+    assert plug.is_on
