@@ -23,17 +23,22 @@ def test_pid_written_and_second_holder_refused(tmp_path: Path) -> None:
         first.release()
 
 
-def test_a_lock_file_we_may_not_write_still_locks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "status.json.lock"
-    path.write_text("812\n")  # a root run's (as root the test cannot meet a permission error: simulated)
+def deny_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """os.open as for a user who may not write the lock nor its directory (the tests run as root: simulated)."""
     real_open = os.open
 
     def no_write(name: Any, flags: int, *args: Any) -> int:
-        if flags & os.O_RDWR:
+        if flags & (os.O_RDWR | os.O_CREAT):
             raise PermissionError(13, "Permission denied")
         return real_open(name, flags, *args)
 
     monkeypatch.setattr(lock_module.os, "open", no_write)
+
+
+def test_a_lock_file_we_may_not_write_still_locks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "status.json.lock"
+    path.write_text("812\n")  # a root run's
+    deny_writes(monkeypatch)
     held = InstanceLock(path)
     held.acquire()
     try:
@@ -48,13 +53,6 @@ def test_a_lock_its_directory_refuses_to_make_says_permission_denied(tmp_path: P
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     # No lock file and a directory the user may not write: "Permission denied", not the read-only retry's "No such
     # file or directory" (which regulation.py explained as a lock left by another user).
-    real_open = os.open
-
-    def no_create(name: Any, flags: int, *args: Any) -> int:
-        if flags & os.O_CREAT:
-            raise PermissionError(13, "Permission denied")
-        return real_open(name, flags, *args)
-
-    monkeypatch.setattr(lock_module.os, "open", no_create)
+    deny_writes(monkeypatch)
     with pytest.raises(PermissionError):
         InstanceLock(tmp_path / "status.json.lock").acquire()

@@ -95,28 +95,23 @@ def test_a_refusal_is_told_once_then_reminded_slowly() -> None:
     assert report.up(1320) is None
 
 
-def test_a_takeover_is_three_short_connections_in_a_row() -> None:
+# A failed attempt between them: a broker restarted three times, each soon after PySEB reconnected, was taken for
+# another client with our id, and the next attempts waited 15, 30, 60 s... while the broker was back.
+@pytest.mark.parametrize(("attempt_fails_between", "expected"), [(False, [None, None, 15.0, 30.0, 60.0, 120.0]),
+                                                                  (True, [None] * 6)])
+def test_a_takeover_is_three_short_connections_in_a_row(attempt_fails_between: bool,
+                                                         expected: list[float | None]) -> None:
     guard = TakeoverGuard()
     waits = []
     for i in range(6):
         guard.connected(i * 2.0)
         waits.append(guard.dropped(i * 2.0 + 1)[1])
-    assert waits == [None, None, 15.0, 30.0, 60.0, 120.0]
+        if attempt_fails_between:
+            guard.attempt_failed()  # the broker down for a moment: the first attempt after the drop failed
+    assert waits == expected
     guard.connected(100.0)
     assert guard.dropped(200.0) == (100.0, None) and guard.short_in_a_row == 0  # a long connection: all well
     assert guard.dropped(300.0) == (None, None)  # not connected: a failed attempt, paho's own backoff
-
-
-def test_a_failed_attempt_between_short_connections_is_a_broker_restarting_not_a_takeover() -> None:
-    # A broker restarted three times, each soon after PySEB reconnected: taken for another client with our id, the
-    # next attempts waited 15, 30, 60 s... while the broker was back.
-    guard = TakeoverGuard()
-    waits = []
-    for i in range(6):
-        guard.connected(i * 10.0)
-        waits.append(guard.dropped(i * 10.0 + 3)[1])
-        guard.attempt_failed()  # the broker down for a moment: the first attempt after the drop failed
-    assert waits == [None] * 6 and guard.short_in_a_row == 0
 
 
 def test_the_backoff_is_capped() -> None:
