@@ -24,6 +24,7 @@ from field.config import (
     read_field_settings,
 )
 from integrations.domoticz_settings import MQTT_IGNORED
+from settings.inline_comments import cut_values
 from settings.load_checks import warn_capped_max_power, warn_closed_loop_keys
 from settings.options import SectionReader, parse_bool, resolved
 from settings.problems import ConfigError, ConfigProblem
@@ -122,6 +123,7 @@ def load_settings(path: str | Path) -> Settings:
     logging_raw = reader.read(cp, "logging", LOGGING_OPTIONS)
     record_raw = reader.read(cp, "record", RECORD_OPTIONS)
     _apply_debug_section(cp, reader, status_raw, logging_raw)
+    reader.warnings += cut_values(path, cp)
 
     timezone = evaluate_raw.get("timezone")
     if timezone:

@@ -237,3 +237,13 @@ def test_a_load_name_that_would_break_the_recorded_days_is_refused(tmp_path: Pat
     path = seed_config(tmp_path, ("resille = constant", f"{name} = constant"))
     path.write_text(path.read_text().replace("[resille]", f"[{name}]"))
     assert [p for p in problems_of(path) if f"[equipments] {name}: a load's name takes letters, digits, _ and -" in p]
+
+
+def test_a_payload_cut_by_an_inline_comment_is_said(tmp_path: Path) -> None:
+    # The seed's parser had no inline comments: Tasmota's `Backlog Power1 ON ; Power2 ON` was cut without a word.
+    path = seed_config(tmp_path, ('json_on = {"command": "switchlight", "idx": 359, "switchcmd": "On" }',
+                                  "json_on = Backlog Power1 ON ; Power2 ON"))
+    warned = "\n".join(load_settings(path).warnings)
+    assert ("[resille] json_on: 'Backlog Power1 ON ; Power2 ON' is read as 'Backlog Power1 ON': ' ;' starts a "
+            "comment") in warned
+    assert "[mqtt]" not in warned  # (topics keep their notes: `topic = ... ; tasmota` is no cut to tell)
