@@ -121,6 +121,11 @@ class DeadlineFallback:
         self.delivered_wh, self.done, self.unreachable, self.start_at = 0.0, False, False, None
         return command
 
+    def force_not_applied(self) -> None:
+        """Its force could not be published: not forcing (taken for forcing, it waited for the deadline with
+        the heater cold); the next tick tries again."""
+        self.forcing = False
+
     def _stop(self, reason: str) -> UnforceCommand | None:
         if not self.forcing:
             return None

@@ -254,8 +254,9 @@ class SeedFallback:
             duration_s = round(3600.0 * wanted_wh / max_power_w)
             own.wanted_wh, own.drawn_wh, own.planned_end = wanted_wh, 0.0, now + duration_s
             self._count_from = max(self._count_from, own.planned_end)
-            log.info("low-energy fallback: %s's force was displaced by another's, now over: forcing again %.0f W for "
-                     "%d s (%.0f Wh still missing)", self.load_name, max_power_w, duration_s, wanted_wh)
+            log.info("low-energy fallback: the rest of %s's night force (displaced by another's force, now over, or "
+                     "not delivered): forcing again %.0f W for %d s (%.0f Wh still missing)", self.load_name,
+                     max_power_w, duration_s, wanted_wh)
             return ForceCommand(self.load_name, max_power_w, duration_s)
         self._own = None
         if own.not_drawn_wh > 0:
@@ -264,6 +265,13 @@ class SeedFallback:
             log.info("low-energy fallback: %s's force was displaced and the night is over: %.0f Wh of it not "
                      "drawn, not credited", self.load_name, own.not_drawn_wh)
         return None
+
+    def force_not_applied(self) -> None:
+        """Its force could not be published (paho refused it): owed as one another's force displaced, so the
+        next tick forces what is missing again, while the night lasts (taken for done, it credited 7000 Wh the
+        heater never got)."""
+        if self._own is not None:
+            self._own.displaced = True
 
     def _roll(self, yesterday_wh: float, count_from: float, window_start: float) -> None:
         """A new window from `window_start`, the closed one's energy `yesterday_wh`; the heater's energy counted

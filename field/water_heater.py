@@ -89,14 +89,20 @@ class HeaterControl:
                                      book.clouds_for if book is not None else None,
                                      held_by=forced_by if forced_by != FORCED_BY_SEED else None)
             if command is not None:
-                changed = self._execute(command, FORCED_BY_SEED, now) or changed
+                applied = self._execute(command, FORCED_BY_SEED, now)
+                if not applied and isinstance(command, ForceCommand):
+                    self.seed.force_not_applied()
+                changed = applied or changed
                 forced_by = heater.forced_by if heater.is_forced() else None
         if self.deadline is not None:
             deadline_command = self.deadline.tick(now, heater.energy_wh, heater.max_power_w, heater.overed, allowed,
                                                   self._pv_wh_on,
                                                   held_by=forced_by if forced_by != FORCED_BY_DEADLINE else None)
             if deadline_command is not None:
-                changed = self._execute(deadline_command, FORCED_BY_DEADLINE, now) or changed
+                applied = self._execute(deadline_command, FORCED_BY_DEADLINE, now)
+                if not applied and isinstance(deadline_command, ForceCommand):
+                    self.deadline.force_not_applied()
+                changed = applied or changed
         self._next_rules_at = self._next_rules_due(now)
         return changed
 
@@ -127,9 +133,9 @@ class HeaterControl:
                      owner.replace("_", " "), command.power_w, heater.forced_by)
             return False
         span = "until unforced" if command.duration_s is None else f"for {command.duration_s:.0f} s"
-        heater.force(command.power_w, command.duration_s, now, f"low-energy fallback ({owner.replace('_', ' ')}) "
-                     f"{span}", by=owner)
-        return True
+        # (False: the command could not be published, logged by the heater: the rule must not take it for done)
+        return heater.force(command.power_w, command.duration_s, now, f"low-energy fallback "
+                            f"({owner.replace('_', ' ')}) {span}", by=owner)
 
     @property
     def energy_yesterday_wh(self) -> float:

@@ -407,3 +407,27 @@ def test_a_force_displaced_past_the_night_credits_only_what_was_drawn(tmp_path: 
     assert not h.load("ecs").is_forced()
     # 30 min at 2000 W, then nothing: 1000 Wh of the 7000
     assert h.reg.status(at(2024, 1, 11, 18, 10))["water_heater"]["seed_rule"]["yesterday_wh"] == pytest.approx(1000)
+
+
+@pytest.mark.parametrize("rule", ["seed", "deadline"])
+def test_a_rule_s_force_that_could_not_be_published_is_not_taken_for_done(tmp_path: Path, rule: str) -> None:
+    # paho refused the 01:00 command (its queue full): the rule took the force for done, credited 7000 Wh (the
+    # deadline rule: "forcing" until the deadline) and never tried again: a cold morning.
+    h = Harness(field_config(tmp_path, extra=DEADLINE if rule == "deadline" else ""))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 30))
+    ecs = h.load("ecs")
+    publish = ecs._publish
+    refusing = [True]
+
+    def flaky(topic: str, payload: str | bytes, retain: bool = False) -> None:
+        if topic == ECS_CMD and payload != "0" and refusing[0]:
+            refusing[0] = False  # the first force only
+            raise RuntimeError("queue full")
+        assert publish is not None
+        publish(topic, payload, retain)
+
+    ecs.bind(flaky)
+    drawn_from = ecs.energy_wh
+    ticks(h, at(2024, 1, 11, 0, 31), at(2024, 1, 11, 6, 59))
+    assert not refusing[0]  # (the force was refused once)
+    assert ecs.energy_wh - drawn_from > 5900
