@@ -12,6 +12,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def stop_signals_at_their_default() -> None:
+    """(`preexec_fn`, in the child before exec) The stop signals as a terminal's session starts a process: a test
+    run in the background (`pytest &`, nohup, a CI runner) ignores SIGINT or SIGHUP; the child inherits that, and
+    PySEB leaves a signal it was started ignoring alone (nohup's SIGHUP), so a test of that signal waited for
+    nothing."""
+    for signum in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+
+
 class DaemonProcess:
     """`python3 regulation.py -c <config>`, stopped by its PID (SIGTERM, then SIGKILL) if still running."""
 
@@ -22,7 +31,8 @@ class DaemonProcess:
         env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONFAULTHANDLER="1")
         self.proc = subprocess.Popen([sys.executable, str(ROOT / "regulation.py"), "-c", str(config),
                                       "--log-level", "DEBUG", *extra],
-                                     stdout=self._log, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+                                     stdout=self._log, stderr=subprocess.STDOUT, cwd=ROOT, env=env,
+                                     preexec_fn=stop_signals_at_their_default)
 
     @property
     def output(self) -> str:

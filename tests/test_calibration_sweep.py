@@ -21,6 +21,7 @@ from calibration.cli import main
 from calibration.sweep_cli import _command_again, add_sweep_arguments
 from localbroker import PrivateBroker, free_port
 from shell.deps import python_command
+from tests.daemon_process import stop_signals_at_their_default
 from tests.mqtt_probe import MqttProbe
 from tests.sweep_support import (
     AVAILABILITY,
@@ -136,7 +137,8 @@ def test_a_stop_signal_keeps_the_finished_steps_and_leaves_the_load_at_the_end_p
     csv = tmp_path / "power_calibration_ecs.csv"
     command = [sys.executable, "-m", "calibration", "sweep", "-c", str(write_config(tmp_path, broker.port)),
                "--equipment", "ecs", "--output", str(csv), *FAST]
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=stop_signals_at_their_default)
     try:
         probe.wait_for(CMD, lambda m: m.text == "80.0", timeout_s=60)
         mark = probe.mark()

@@ -15,21 +15,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.daemon_process import stop_signals_at_their_default
+
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = re.compile(r"broker pid (\d+) on [\d.]+:\d+, daemon pid (\d+), work dir (\S+)")
 LIVE = re.compile(r"^(\d\d:\d\d)\s+(-?\d+)\s+(-?\d+)\s+(-?\d+) \(([\d.]+)\)\s+(-?\d+)\s+(-?\d+)\s+(-?\d+)$")
 
 
-def _sigint_at_its_default() -> None:
-    # (in the child, before exec) A terminal's Ctrl-C reaches a demo whose SIGINT is at its default. Run in
-    # the background of a non-interactive shell (`pytest &`), pytest ignores SIGINT; the demo would inherit
-    # that, Python would install no KeyboardInterrupt, and the Ctrl-C test would wait for nothing.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def _demo(*args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "simulation", "demo", *args], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_sigint_at_its_default)
+    return subprocess.Popen([sys.executable, "-m", "simulation", "demo", *args], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, preexec_fn=stop_signals_at_their_default)
 
 
 def _alive(pid: int) -> bool:
@@ -98,17 +93,10 @@ def test_keep_leaves_the_daemons_log_and_status(tmp_path: Path) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _sighup_at_its_default() -> None:
-    # (in the child) as a terminal's session starts it; a test run under nohup would have it ignored
-    _sigint_at_its_default()
-    signal.signal(signal.SIGHUP, signal.SIG_DFL)
-
-
 # SIGHUP: a closed terminal or a dropped ssh session; the daemon, in its own session, was left running for ever.
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGHUP], ids=lambda s: s.name)
 def test_ctrl_c_stops_everything_it_started(signum: signal.Signals) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "simulation", "demo", "--minutes", "30", "--speed", "30"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_sighup_at_its_default)
+    proc = _demo("--minutes", "30", "--speed", "30")
     assert proc.stdout is not None
     seen = b""
     deadline = time.monotonic() + 60
