@@ -29,7 +29,9 @@ def cut_values(path: Path, parsed: configparser.ConfigParser) -> list[ConfigProb
                 continue
             kept, written = parsed.get(section, key, raw=True), whole.get(section, key, raw=True)
             if kept != written:
-                warnings.append(ConfigProblem(section, key, f"{written!r} is read as {kept!r}: ' ;' starts a "
-                                              "comment; if the ';' is part of the value (Tasmota's Backlog), write "
-                                              "it without the space before it"))
+                # (a password is never shown, cut or not)
+                what = "it is cut at ' ;'" if key == "password" else f"{written!r} is read as {kept!r}"
+                warnings.append(ConfigProblem(section, key, f"{what}: ' ;' starts a comment; if the ';' is part "
+                                              "of the value (Tasmota's Backlog), write it without the space before "
+                                              "it"))
     return warnings

@@ -107,6 +107,10 @@ def _epoch(text: str, tz: tzinfo | None) -> float:
 
 
 def _watts(text: str, where: str, column: str, decimal_comma: bool = False) -> float:
+    if decimal_comma and "." in text:
+        # (1.234 in a ';' file is a thousands separator: 1234 W, not 1.234 W)
+        raise TraceError(f"{where}: {column} {text.strip()!r} has a '.' in a file whose numbers have a decimal "
+                         "comma (a thousands separator?): save the numbers without it")
     try:
         value = float(text.replace(",", ".") if decimal_comma else text)
     except ValueError:

@@ -247,3 +247,9 @@ def test_a_payload_cut_by_an_inline_comment_is_said(tmp_path: Path) -> None:
     assert ("[resille] json_on: 'Backlog Power1 ON ; Power2 ON' is read as 'Backlog Power1 ON': ' ;' starts a "
             "comment") in warned
     assert "[mqtt]" not in warned  # (topics keep their notes: `topic = ... ; tasmota` is no cut to tell)
+
+
+def test_a_password_cut_by_an_inline_comment_is_said_without_showing_it(tmp_path: Path) -> None:
+    path = seed_config(tmp_path, ("port = 1883 \n", "port = 1883 \nusername = pi\npassword = s3cr3t ;tail\n"))
+    warned = "\n".join(load_settings(path).warnings)
+    assert "[mqtt] password: it is cut at ' ;'" in warned and "s3cr3t" not in warned

@@ -79,6 +79,13 @@ def test_a_trace_saved_by_a_spreadsheet_reads_the_same(tmp_path: Path, encode: A
     assert list(sheet.times_s) == list(plain.times_s)
 
 
+def test_a_thousands_separator_in_a_decimal_comma_trace_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "sheet.csv"
+    path.write_text("time;production_w;house_w\n2022-03-19T10:00:00;1.234;300\n2022-03-19T10:01:00;2,5;300\n")
+    with pytest.raises(TraceError, match=r"sheet.csv:2: production_w '1.234' has a '.' in a file whose numbers have"):
+        read_trace(path)
+
+
 def test_missing_trace_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(TraceError, match="nope.csv: trace file not found"):
         read_trace(tmp_path / "nope.csv")
