@@ -251,6 +251,7 @@ class SeedFallback:
         if wanted_wh is None:
             return None
         if wanted_wh > 0 and max_power_w > 0:
+            # (the same wording at each try: a link that refuses all night is one line a minute, then ten)
             duration_s = round(3600.0 * wanted_wh / max_power_w)
             own.wanted_wh, own.drawn_wh, own.planned_end = wanted_wh, 0.0, now + duration_s
             self._count_from = max(self._count_from, own.planned_end)
@@ -266,12 +267,12 @@ class SeedFallback:
                      "drawn, not credited", self.load_name, own.not_drawn_wh)
         return None
 
-    def force_not_applied(self) -> None:
-        """Its force could not be published (paho refused it): owed as one another's force displaced, so the
-        next tick forces what is missing again, while the night lasts (taken for done, it credited 7000 Wh the
-        heater never got)."""
+    def force_not_applied(self, now: float) -> None:
+        """Its force could not be published (paho refused it): owed as one another's force displaced, forced again
+        a minute later (then 2, 4... 10), while the night lasts (taken for done, it credited 7000 Wh the heater
+        never got)."""
         if self._own is not None:
-            self._own.displaced = True
+            self._own.not_delivered(now)
 
     def _roll(self, yesterday_wh: float, count_from: float, window_start: float) -> None:
         """A new window from `window_start`, the closed one's energy `yesterday_wh`; the heater's energy counted

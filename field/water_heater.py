@@ -91,7 +91,7 @@ class HeaterControl:
             if command is not None:
                 applied = self._execute(command, FORCED_BY_SEED, now)
                 if not applied and isinstance(command, ForceCommand):
-                    self.seed.force_not_applied()
+                    self.seed.force_not_applied(now)
                 changed = applied or changed
                 forced_by = heater.forced_by if heater.is_forced() else None
         if self.deadline is not None:
@@ -101,7 +101,7 @@ class HeaterControl:
             if deadline_command is not None:
                 applied = self._execute(deadline_command, FORCED_BY_DEADLINE, now)
                 if not applied and isinstance(deadline_command, ForceCommand):
-                    self.deadline.force_not_applied()
+                    self.deadline.force_not_applied(now)
                 changed = applied or changed
         self._next_rules_at = self._next_rules_due(now)
         return changed

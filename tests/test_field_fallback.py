@@ -431,3 +431,24 @@ def test_a_rule_s_force_that_could_not_be_published_is_not_taken_for_done(tmp_pa
     ticks(h, at(2024, 1, 11, 0, 31), at(2024, 1, 11, 6, 59))
     assert not refusing[0]  # (the force was refused once)
     assert ecs.energy_wh - drawn_from > 5900
+
+
+@pytest.mark.parametrize("rule", ["seed", "deadline"])
+def test_a_rule_s_force_never_delivered_is_tried_again_without_flooding_the_log(
+        tmp_path: Path, rule: str, caplog: pytest.LogCaptureFixture) -> None:
+    # Every command refused all night: tried at every rule tick (5 s), 4308 lines of the seed rule's, 2340 of the
+    # deadline rule's. Now a minute later, then 2, 4... 10 minutes.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, extra=DEADLINE if rule == "deadline" else ""))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 30))
+    ecs = h.load("ecs")
+
+    def refuse(topic: str, payload: str | bytes, retain: bool = False) -> None:
+        if topic == ECS_CMD and payload != "0":
+            raise RuntimeError("queue full")
+
+    ecs.bind(refuse)
+    caplog.clear()
+    ticks(h, at(2024, 1, 11, 0, 31), at(2024, 1, 11, 6, 59), step_s=5)
+    tries = caplog.text.count("forcing again" if rule == "seed" else "deadline rule: forcing")
+    assert 5 <= tries <= 60
