@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from core.meters import MeterState
 from equipments.base import Equipment
+from equipments.unknown import UnknownEquipment
 from values.readings import CLOCK_STEP_BACK_S, stepped_back
 
 # The regulator's own lines, moved here with the code that writes them: the logger name is part of what the log
@@ -72,6 +73,8 @@ class StaleGuard:
                 if not load.is_forced():
                     # Every one, even believed at 0 W: a relay may be on while its power is unknown.
                     load.set_power(0.0, now, self.reason)
+                    if isinstance(load, UnknownEquipment):
+                        load.forget_off_step()  # (its step down would be measured across the silence)
             return True
         if silent and tuple(names) != self._silent:
             # Still suspended, but the other meter fell silent too (or one came back): a new verdict, for the

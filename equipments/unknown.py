@@ -30,9 +30,11 @@ class UnknownEquipment(RelayEquipment):
     # Then tried again this much later (not at once: the house is restless), or when the relay's
     # min_off_s allows under the closed loop, whichever is later.
     HOUSE_MOVED_RETRY_S = 10.0
-    # A switch off is measured too (the house's step down at the next reading), if that reading comes within
-    # this of the last reading while on: a later one may show the house changed as well.
-    OFF_STEP_MAX_S = 10.0
+    # A switch off is measured too (the house's step down at the next decision's reading), if that reading comes
+    # within this of the last reading while on: a later one may show the house changed as well. (Decisions come
+    # `period` apart: 10 s left the seed's `period = 10` no measure at all; a switch off by the stale guard, after
+    # a silent meter, is never measured: StaleGuard calls forget_off_step.)
+    OFF_STEP_MAX_S = 30.0
 
     def __init__(self, name: str, options: dict[str, Any], context: BuildContext) -> None:
         super().__init__(name, options, context)

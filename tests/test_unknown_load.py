@@ -300,3 +300,22 @@ def test_an_idle_wait_keeps_its_length_across_a_clock_step_back(tmp_path: Path) 
     for _ in range(160):  # 320 s
         house.read()
     assert plug.is_on
+
+
+def test_a_trial_shed_as_too_big_is_measured_down_with_a_long_period(tmp_path: Path) -> None:
+    # The seed's `period = 10`: decisions 10 s apart, so the step down came past the 10 s the measure allowed,
+    # and a plug measured with a kettle stayed off for good behind its 2500 W.
+    config = write_config(tmp_path, ("ecs", "plug"), period=10, algorithm="closed_loop")
+    config.write_text(config.read_text().replace("[evaluate]\n", "[evaluate]\nanticipate = 0\n"))
+    h = Harness(config)
+    house = House(h, base_w=300, pv_w=3000, plug_w=500)
+    plug = h.load("plug")
+    while not plug.is_on:
+        house.read(2.1)  # (a PZEM's 2 s, and a little: decisions 10.5 s apart)
+    house.base_w = 2300  # the kettle, with the plug's step
+    while plug.learned_power_w is None:
+        house.read(2.1)
+    assert plug.learned_power_w == 2500 and not plug.is_on
+    for _ in range(6):  # the kettle still on at the next decision, 10 s later: the step down is the plug's
+        house.read(2.1)
+    assert plug.learned_power_w == 500
