@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from core.relay_dwell import RelayClock
@@ -115,12 +115,12 @@ class ClosedLoop:
 
     # --- one decision -------------------------------------------------------------------------------
     def decide(self, loads: Sequence[Equipment], consumption_w: float, production_w: float, now: float,
-               measures_wait: bool = False, relays_wait: bool = False) -> str:
+               measures_wait: bool = False, relays_wait: Collection[str] = ()) -> str:
         """Command the regulated `loads` (priority order) for these readings; returns a one-line summary.
         `measures_wait`: another load's believed watts are in doubt (a heater suspected full, or the house just
         fell by part of its watts), so a load of unknown power, measured by the house's step less the others'
-        beliefs, does not switch on yet. `relays_wait`: a load before them is held at 0 W for a moment (a
-        full-tank re-probe, left out of `loads`): no relay switches on in its place (one did, and its min_on_s
+        beliefs, does not switch on yet. `relays_wait`: names of the relays after a load held at 0 W for a moment
+        (a full-tank re-probe, left out of `loads`): none switches on in its place (one did, and its min_on_s
         kept the heater 1 kW short for ten minutes)."""
         for load in loads:  # every relay's clock sees a switch made by anyone (the start, a force, an unforce)
             if isinstance(load, RelayEquipment):
@@ -259,7 +259,7 @@ class ClosedLoop:
     # --- relays: decided first, the continuous loads take what is left -------------------------------
     def _switch_relays(self, loads: Sequence[Equipment], total_w: float, keep_total_w: float, guard: bool,
                        consumption_w: float, now: float, measures_wait: bool, waiting: list[str],
-                       relays_wait: bool = False) -> float:
+                       relays_wait: Collection[str] = ()) -> float:
         """Switch the relays for a total of `total_w`, none left on that `keep_total_w` (the total for a grid
         at 0 W) does not cover; returns the watts the relays left on draw (no load of unknown power switched
         on while `measures_wait`). Each relay the surplus covers but that stays off is added to `waiting`,
@@ -350,11 +350,12 @@ class ClosedLoop:
                     log.debug("%s: waits: production is rising, and will soon cover a relay before it", load.name)
             if want != on:
                 if free[index]:
-                    if want and (measuring or measuring_off or relays_wait
+                    held_before = load.name in relays_wait
+                    if want and (measuring or measuring_off or held_before
                                  or (isinstance(load, UnknownEquipment) and (switched or measures_wait))):
                         # (a switch off goes through: an import is worse than a measure to do again)
                         log.debug("%s: waits: %s", load.name,
-                                  "a load before it is held at 0 W for its full-tank check" if relays_wait
+                                  "a load before it is held at 0 W for its full-tank check" if held_before
                                   else "a load is being measured alone" if measuring or measuring_off
                                   else "it is measured alone" if switched
                                   else "another load's watts are in doubt (a heater suspected full, or the house "

@@ -140,9 +140,13 @@ class FieldFeatures:
             return list(loads)  # the usual case, at every decision
         return [load for load in loads if load is not off and not self.tanks.excluded(load, now)]
 
-    def holds_a_load(self) -> bool:
-        """True while a full-tank re-probe holds a load at 0 W (left out of `regulated`)."""
-        return self.tanks.holds_any()
+    def after_held(self, loads: Sequence[Equipment], now: float) -> set[str]:
+        """The names of `loads` after the first one a full-tank re-probe holds at 0 W now (left out of
+        `regulated`): none may switch on in its place."""
+        if not self.tanks.holds_any():
+            return set()  # the usual case, at every decision
+        held = [index for index, load in enumerate(loads) if self.tanks.excluded(load, now)]
+        return {load.name for load in loads[held[0] + 1:]} if held else set()
 
     def beliefs_in_doubt(self, now: float) -> bool:
         """True while a load's believed watts may be wrong (a heater suspected full, or the house just fell by

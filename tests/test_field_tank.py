@@ -518,3 +518,23 @@ def test_a_suspicion_holds_measures_back_no_longer_after_a_clock_step_back(tmp_p
         house.read()
         h.reg.tick(house.now)
     assert h.load("plug").is_on
+
+
+def test_a_relay_before_the_held_heater_may_switch_on_during_its_re_probe(tmp_path: Path) -> None:
+    # The wait is for the relays after the held heater only: the radiator before it waited too, "a load before it
+    # is held", which was not so.
+    h = closed_loop(tmp_path, "radiator", "ecs", dwell_s=(0, 0))
+    house = LoopHouse(h, base_w=1300, pv_w=2300)
+    for _ in range(10):
+        house.read()
+        h.reg.tick(house.now)
+    house.base_w = 300  # the appliance stops: the heater (980 W) suspected full, re-probed 120 s later
+    ecs, radiator = h.load("ecs"), h.load("radiator")
+    while not h.reg.field.tanks.excluded(ecs, house.now):
+        house.read()
+        h.reg.tick(house.now)
+    assert h.reg.field.after_held(h.reg.loads, house.now) == set()  # (nothing after the heater)
+    house.pv_w = 3300  # the sun comes back during the hold: the radiator, first in line, is covered
+    house.read()
+    h.reg.tick(house.now)
+    assert radiator.is_on
