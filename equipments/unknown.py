@@ -44,6 +44,7 @@ class UnknownEquipment(RelayEquipment):
         self._house_without_w: float | None = None  # consumption minus the other loads, last decision
         self._base_at_switch_w: float | None = None  # the same, at the decision that switched it on
         self._idle_until = float("-inf")
+        self._idle_wait_s = self.IDLE_RETRY_S  # the length of that wait
         # Switched off again at the measuring reading (drew nothing, or the house moved): not a dwell to
         # keep, since start.
         self.idle_offs = 0
@@ -74,9 +75,12 @@ class UnknownEquipment(RelayEquipment):
         """True while it is left alone after a measure (idle, or the house moved). A wait further ahead than
         its own length is from before the clock stepped back: it keeps its length from now (an hour's step
         kept the plug off for an hour instead of 5 minutes)."""
-        if self._idle_until - now > self.IDLE_RETRY_S + CLOCK_STEP_BACK_S:
-            self._idle_until = now + self.IDLE_RETRY_S
+        if self._idle_until - now > self._idle_wait_s + CLOCK_STEP_BACK_S:
+            self._idle_until = now + self._idle_wait_s
         return now < self._idle_until
+
+    def _rest(self, now: float, wait_s: float) -> None:
+        self._idle_until, self._idle_wait_s = now + wait_s, wait_s
 
     def start_measuring(self, beliefs_moved_w: float = 0.0) -> None:
         """Just switched on by the regulation: the next house reading tells what it draws. `beliefs_moved_w`:
@@ -162,7 +166,7 @@ class UnknownEquipment(RelayEquipment):
             log.info("%s: the house fell by %.0f W as it switched on: the house moved, no measure; off, to "
                      "be tried again without the idle wait", self.name, -step_w)
             self._moved_at_last_trial = True
-            self._idle_until = now + self.HOUSE_MOVED_RETRY_S
+            self._rest(now, self.HOUSE_MOVED_RETRY_S)
             self.idle_offs += 1
             self.set_power(0.0, now, "no measure, the house moved")
             return
@@ -172,7 +176,7 @@ class UnknownEquipment(RelayEquipment):
             # unaccounted for, and not retried for a while so it does not hold up the loads after it.
             log.info("%s: measured %.0f W after switching on: idle, off for %.0f s", self.name, measured_w,
                      self.IDLE_RETRY_S)
-            self._idle_until = now + self.IDLE_RETRY_S
+            self._rest(now, self.IDLE_RETRY_S)
             self.idle_offs += 1
             self.set_power(0.0, now, "idle")
             return

@@ -319,3 +319,14 @@ def test_a_trial_shed_as_too_big_is_measured_down_with_a_long_period(tmp_path: P
     for _ in range(6):  # the kettle still on at the next decision, 10 s later: the step down is the plug's
         house.read(2.1)
     assert plug.learned_power_w == 500
+
+
+@pytest.mark.parametrize("wait_s", [10.0, 300.0])  # the house moved at the measure; idle
+def test_a_rest_keeps_its_own_length_across_a_clock_step_back(tmp_path: Path, wait_s: float) -> None:
+    plug = Harness(write_config(tmp_path, ("plug",))).load("plug")
+    plug._rest(NOON, wait_s)
+    assert plug.resting(NOON + wait_s - 1) and not plug.resting(NOON + wait_s)
+    plug._rest(NOON, wait_s)
+    stepped = NOON - 200  # the clock steps back 200 s: the wait starts again when the step is seen
+    assert plug.resting(stepped)
+    assert plug.resting(stepped + wait_s - 1) and not plug.resting(stepped + wait_s + 0.5)
