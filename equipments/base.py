@@ -210,6 +210,10 @@ class Equipment:
         """True while a force is in effect (expiry is handled by the regulator's tick)."""
         return self.forced_power_w is not None
 
+    def forced_watts(self, power_w: float) -> float:
+        """What a force at `power_w` sets the load to (a relay is on or off; a variator takes whole percents)."""
+        return self.command_for(max(0.0, power_w))[1]
+
     def force(self, power_w: float, duration_s: float | None, now: float, reason: str,
               by: str = FORCED_BY_USER) -> bool:
         """Hold the load at `power_w`, for `duration_s` seconds or until unforced (None); `by` says who.

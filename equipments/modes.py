@@ -101,7 +101,7 @@ def apply_mode_command(command: ForceCommand | UnforceCommand, load: Equipment, 
     source = f" ({via})" if via else ""
     if isinstance(command, ForceCommand):
         span = "until unforced" if command.duration_s is None else f"for {command.duration_s:.0f} s"
-        made_w = load.command_for(command.power_w)[1]  # (a relay is on or off; a variator takes whole percents)
+        made_w = load.forced_watts(command.power_w)
         if command.asked_w is None and abs(made_w - command.power_w) < 0.5:
             log.info("forcing %s to %.0f W %s%s", load.name, command.power_w, span, source)
         elif command.asked_w is None:

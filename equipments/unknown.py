@@ -93,6 +93,12 @@ class UnknownEquipment(RelayEquipment):
         on = watts > 0
         return self._relay(on), (min(watts, self.max_power_w) if on else 0.0)
 
+    def forced_watts(self, power_w: float) -> float:
+        # (on, it draws what it was last measured at, whatever power is asked: see force)
+        if power_w > 0 and self.learned_power_w is not None:
+            return self.learned_power_w
+        return super().forced_watts(power_w)
+
     def force(self, power_w: float, duration_s: float | None, now: float, reason: str,
               by: str = FORCED_BY_USER) -> bool:
         # On or off: forced on, it draws what it was last measured at, whatever power is asked (kept as

@@ -14,7 +14,7 @@ from tests.configs import write_config
 
 @pytest.fixture
 def loads(tmp_path: Path):
-    settings = load_settings(write_config(tmp_path, ("ecs", "radiator")))
+    settings = load_settings(write_config(tmp_path, ("ecs", "radiator", "plug")))
     return {e.name: e for e in settings.equipments}
 
 
@@ -77,10 +77,14 @@ def test_a_held_force_says_so_in_one_line(loads, caplog: pytest.LogCaptureFixtur
     ("radiator", "1e-9", "forcing radiator to 1000 W (asked 1e-09 W) until unforced"),  # a relay is on or off
     ("radiator", "1000", "forcing radiator to 1000 W until unforced"),
     ("ecs", "1234", "forcing ecs to 1220 W (asked 1234 W) until unforced"),  # the whole percent under it
+    ("plug", "1e-9", "forcing plug to 600 W (asked 1e-09 W) until unforced"),  # on at what it was measured at
+    ("plug", "300", "forcing plug to 600 W (asked 300 W) until unforced"),
 ])
 def test_a_force_says_what_the_load_is_set_to(loads, caplog: pytest.LogCaptureFixture, name: str, power: str,
                                               said: str) -> None:
     loads[name].bind(lambda topic, payload, retain=False: None)
+    if name == "plug":
+        loads[name].learned_power_w = 600.0
     command = parse_mode_command(f'{{"command":"force","name":"{name}","power":{power}}}'.encode(), loads)
     with caplog.at_level(logging.INFO, logger="equipments.modes"):
         apply_mode_command(command, loads[name], 1_700_000_000.0, "user")
