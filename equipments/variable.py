@@ -161,9 +161,9 @@ class VariableEquipment(Equipment):
         except ValueError:
             return
         # (whole percents: the firmware runs 42.5 % as 42 %)
-        sent_at = self.last_command_at
-        if math.floor(percent + 1e-9) == sent_percent or (sent_at is not None and now - sent_at < self.ECHO_LAG_S) \
-                or now - self._corrected_at < self.ECHO_LAG_S:
+        # (a negative difference is a clock stepped back since: judged, not left alone for the step's length)
+        just_sent = self.last_command_at is not None and 0 <= now - self.last_command_at < self.ECHO_LAG_S
+        if math.floor(percent + 1e-9) == sent_percent or just_sent or 0 <= now - self._corrected_at < self.ECHO_LAG_S:
             return
         self._corrected_at = now
         log.warning("%s: the variator reports %g %% where PySEB's command is %s %%: sent again (a command from "

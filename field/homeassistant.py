@@ -103,7 +103,7 @@ class HomeAssistantBridge:
         if topic == self.topics.birth:
             if payload.strip() != b"online":
                 return False
-            if now - self._reannounced_at < REANNOUNCE_GAP_S:
+            if 0 <= now - self._reannounced_at < REANNOUNCE_GAP_S:  # (negative: a clock stepped back since)
                 # (anyone on the broker can send "online": each one made every config go out again)
                 log.debug("Home Assistant: another birth message within %g s: discovery not sent again",
                           REANNOUNCE_GAP_S)

@@ -149,3 +149,10 @@ def test_no_decision_on_a_reading_from_before_the_boot(h: Harness) -> None:
     h.reg.handle(CONS, reading(300), NOON + 6)
     h.reg.handle(PROD, reading(1300), NOON + 7)
     assert len(h.statuses()) == before + 1
+
+
+def test_an_echo_after_a_clock_step_back_is_judged(h: Harness) -> None:
+    # The command at NOON, the clock stepped back an hour: "within 5 s of our command" held for the whole hour.
+    before = len(h.sent)
+    h.reg.handle(ECS_STATUS, echo("80.00"), NOON - 3600)
+    assert h.sent[before:] == [(ECS_CMD, "49", False)]

@@ -365,3 +365,12 @@ def test_readings_unaffected(tmp_path: Path) -> None:
     h.reg.handle(CONS, reading(300), NOON + 1)
     h.reg.handle(PROD, reading(1300), NOON + 1.01)
     assert h.last(ECS_CMD) == "49"
+
+
+def test_a_birth_message_after_a_clock_step_back_sends_discovery(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    count = len(configs(h))
+    h.reg.handle("homeassistant/status", b"online", NOON + 6)
+    h.sent.clear()
+    h.reg.handle("homeassistant/status", b"online", NOON + 6 - 3600 + 1200)  # stepped back an hour, 20 min on
+    assert len(configs(h)) == count
