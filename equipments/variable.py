@@ -11,7 +11,7 @@ from typing import Any
 from calibration import CalibrationError, PowerCurve, load_curve
 from equipments.base import BASE_OPTIONS, BuildContext, Command, Equipment, EquipmentBuildError
 from settings.options import Option
-from values.boots import boot_message_id, is_boot_detected, split_device_topic, variator_percent
+from values.boots import boot_message_id, split_device_topic, variator_status
 
 log = logging.getLogger(__name__)
 
@@ -132,13 +132,14 @@ class VariableEquipment(Equipment):
         is not ours (_check_echo)."""
         if topic == self.topic_status:
             self.heard_at = now
-        if topic == self.topic_status and is_boot_detected(payload):
-            log.info("%s: the variator reports boot_detected: re-sending its command %s", self.name,
-                     self.current_command().payload, extra={"limit_key": topic})
-            self.resend("variator booted")
-        elif topic == self.topic_status:
-            self._check_echo(payload, now)
-        elif topic == self.topic_boot and topic != self.topic_status:
+            booted, percent = variator_status(payload)  # (parsed once: an echo comes after every command)
+            if booted:
+                log.info("%s: the variator reports boot_detected: re-sending its command %s", self.name,
+                         self.current_command().payload, extra={"limit_key": topic})
+                self.resend("variator booted")
+            elif percent is not None:
+                self._check_echo(percent, now)
+        elif topic == self.topic_boot:
             device = boot_message_id(payload)
             if device is not None and device == self.device_id:
                 log.info("%s: the variator %s sent its boot message: re-sending its command %s", self.name,
@@ -146,22 +147,19 @@ class VariableEquipment(Equipment):
                 self.resend("variator booted")
         return False
 
-    def _check_echo(self, payload: bytes, now: float) -> None:
+    def _check_echo(self, percent: float, now: float) -> None:
         """The variator answers every command it takes with the percent it now runs at. One that is not our
         last command's came from someone else: the seed published its percents retained, and the variator
         takes that leftover again at each reconnect to the broker (80 % through the night while PySEB, which
         publishes nothing while its command holds, believed 0 W), or another client. Ours is sent again. (An
         echo within ECHO_LAG_S of our command may be the answer to the command before it: not judged.)"""
-        percent = variator_percent(payload)
-        if percent is None:
-            return
         sent = self.current_command().payload
         try:
             sent_percent = float(sent)
         except ValueError:
             return
-        # (whole percents: the firmware runs 42.5 % as 42 %)
-        # (a negative difference is a clock stepped back since: judged, not left alone for the step's length)
+        # (whole percents: the firmware runs 42.5 % as 42 %; a negative difference is a clock stepped back since:
+        # judged, not left alone for the step's length)
         just_sent = self.last_command_at is not None and 0 <= now - self.last_command_at < self.ECHO_LAG_S
         if math.floor(percent + 1e-9) == sent_percent or just_sent or 0 <= now - self._corrected_at < self.ECHO_LAG_S:
             return

@@ -12,7 +12,7 @@ import pytest
 from tests.configs import reading
 from tests.field_house import ECS_CMD, ECS_STATUS, VLOAD, field_config
 from tests.harness import CONS, NOON, PROD, Harness
-from values.boots import boot_message_id, is_boot_detected, split_device_topic, variator_percent
+from values.boots import boot_message_id, is_boot_detected, split_device_topic, variator_status
 
 SETPOWER_ECHO = b'{"percent": 42.50, "power": 0, "mode": 0, "state": "ON", "msg": "setpower"}'
 BOOT_DETECTED = b'{"percent": 0.00, "power": 0, "mode": 0, "state": "ON", "msg": "boot_detected"}'
@@ -76,9 +76,10 @@ def echo(percent: str) -> bytes:
 
 
 def test_the_percent_of_a_variator_s_echo() -> None:
-    assert variator_percent(SETPOWER_ECHO) == 42.5 and variator_percent(echo("0.00")) == 0
-    for bad in (BOOT_DETECTED, b"garbage", echo("true"), echo('"42"'), echo("NaN"), echo("100.5"), echo("-1")):
-        assert variator_percent(bad) is None
+    assert variator_status(SETPOWER_ECHO) == (False, 42.5) and variator_status(echo("0.00")) == (False, 0)
+    assert variator_status(BOOT_DETECTED) == (True, None)
+    for bad in (b"garbage", echo("true"), echo('"42"'), echo("NaN"), echo("100.5"), echo("-1")):
+        assert variator_status(bad) == (False, None)
 
 
 def test_an_echo_at_a_percent_not_ours_gets_our_command_again(h: Harness, caplog: pytest.LogCaptureFixture) -> None:

@@ -8,6 +8,7 @@ import logging
 import re
 from collections.abc import Iterable
 
+from values.numbers import json_float
 from values.readings import MAX_PAYLOAD_BYTES
 
 # `"id": "ECS"` or the meter's unquoted `"id": CONSOMMATION`: the value up to the next quote, comma,
@@ -33,34 +34,29 @@ def boot_message_id(payload: bytes) -> str | None:
     return None
 
 
-def variator_percent(payload: bytes) -> float | None:
-    """The percent a variator's status echo says it runs at (`{"percent": 42.50, ..., "msg": "setpower"}`), or
-    None: not JSON, no such number, outside 0..100, or a boot status (it runs at its default then)."""
+def variator_status(payload: bytes) -> tuple[bool, float | None]:
+    """A variator's status message, read once: whether it says it has just (re)booted (`"msg": "boot_detected"`),
+    and the percent its echo after a command says it runs at (`{"percent": 42.50, ..., "msg": "setpower"}`; None:
+    not JSON, no such number, outside 0..100, or a boot status: it runs at its default then)."""
     if len(payload) > MAX_PAYLOAD_BYTES:
-        return None
+        return False, None
+    text = payload.decode("utf-8", "replace")
     try:
-        doc = json.loads(payload.decode("utf-8", "replace"))
+        doc = json.loads(text)
     except (ValueError, RecursionError):
-        return None
-    if not isinstance(doc, dict) or doc.get("msg") == "boot_detected":
-        return None
-    percent = doc.get("percent")
-    if isinstance(percent, bool) or not isinstance(percent, (int, float)) or not 0 <= percent <= 100:
-        return None  # (NaN fails the range too)
-    return float(percent)
+        return _BOOT_DETECTED.search(text) is not None, None
+    if not isinstance(doc, dict):
+        return False, None
+    if doc.get("msg") == "boot_detected":
+        return True, None
+    percent = json_float(doc.get("percent"))
+    return False, percent if percent is not None and 0 <= percent <= 100 else None  # (NaN fails the range too)
 
 
 def is_boot_detected(payload: bytes) -> bool:
     """True for a variator status saying it has just (re)booted (`"msg": "boot_detected"`); False for its
     ordinary status echo after a command (`"msg": "setpower"`) and anything else."""
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        return False
-    text = payload.decode("utf-8", "replace")
-    try:
-        doc = json.loads(text)
-    except (ValueError, RecursionError):
-        return _BOOT_DETECTED.search(text) is not None
-    return isinstance(doc, dict) and doc.get("msg") == "boot_detected"
+    return variator_status(payload)[0]
 
 
 def split_device_topic(topic: str) -> tuple[str, str] | None:
