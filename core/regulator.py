@@ -316,8 +316,7 @@ class Regulator:
         if self.controller is not None:
             self.last_decision = self.controller.decide(regulated, consumption_w, production_w, now,
                                                         measures_wait=self.field.beliefs_in_doubt(now),
-                                                        relays_wait=self.field.after_held(self.loads, now)
-                                                        if len(regulated) < len(self.loads) else ())
+                                                        relays_wait=self.field.after_held(self.loads, now))
         else:
             self.last_decision = allocate(regulated, consumption_w, production_w, self.params, now)
         self.field.after_decision(consumption_w, production_w, now)

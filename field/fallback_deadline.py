@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from equipments.modes import ForceCommand, UnforceCommand
-from field.fallback_resume import RETRY_FIRST_S, RETRY_MOST_S
+from field.fallback_resume import RetryClock
 from field.fallback_seed import EnergyDelta, saved_energy, saved_epoch
 from field.fallback_settings import DeadlineSettings
 from values.local_time import last_occurrence, local_date, next_occurrence
@@ -41,8 +41,7 @@ class DeadlineFallback:
         self.start_at: float | None = None  # when the force starts (latest start less the margin)
         self.expected_sun_wh = 0.0  # pv_share of the deadline day's forecast PV: not forced
         self._delta = EnergyDelta()
-        self._retry_at = float("-inf")  # its last force not delivered: not forced again before this
-        self._failures = 0  # forces not delivered in a row
+        self._retry = RetryClock()  # its last force not delivered: when it is tried again
 
     def window(self, cycle_end: float) -> tuple[float, float]:
         """The span forcing may use before `cycle_end`: the whole day, or the off-peak span that holds the
@@ -101,7 +100,7 @@ class DeadlineFallback:
             return None if allowed else self._stop("the water-heater mode excludes the fallback")
         if held_by is not None or not allowed or max_power_w <= 0 or not self.start_at <= now < end:
             return None
-        if 0 <= self._retry_at - now <= RETRY_MOST_S:  # (its last force not delivered; further ahead: a clock step)
+        if self._retry.waiting(now):  # (its last force not delivered)
             return None
         self.forcing = True
         sun = f", {self.expected_sun_wh:.0f} Wh expected from the sun" if self.expected_sun_wh else ""
@@ -124,7 +123,7 @@ class DeadlineFallback:
         command = self._stop("deadline passed")
         self.cycle_end = next_occurrence(now, self.settings.deadline, self.tz)
         self.delivered_wh, self.done, self.unreachable, self.start_at = 0.0, False, False, None
-        self._failures = 0
+        self._retry = RetryClock()
         return command
 
     def force_not_applied(self, now: float) -> None:
@@ -132,8 +131,7 @@ class DeadlineFallback:
         the heater cold); tried again a minute later, then 2, 4... 10 (at every tick, a link refusing all night
         wrote 2340 lines to the log)."""
         self.forcing = False
-        self._retry_at = now + min(RETRY_FIRST_S * 2 ** min(self._failures, 8), RETRY_MOST_S)
-        self._failures += 1
+        self._retry.failed(now)
 
     def _stop(self, reason: str) -> UnforceCommand | None:
         if not self.forcing:

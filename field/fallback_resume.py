@@ -7,7 +7,7 @@ it credits only what the heater drew. Pure: times, energies and who holds the he
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +16,23 @@ MIN_RESUME_WH = 100.0
 # A force that could not be published is tried again this much later, doubling each time up to the most (tried at
 # every tick, a broker link refusing all night wrote 4308 lines to the log).
 RETRY_FIRST_S, RETRY_MOST_S = 60.0, 600.0
+
+
+@dataclass(slots=True)
+class RetryClock:
+    """When a rule's force that could not be published may be tried again (both fallback rules keep one)."""
+
+    retry_at: float = float("-inf")
+    failures: int = 0  # in a row
+
+    def failed(self, now: float) -> None:
+        """Not delivered at `now`: the next try a minute later, then 2, 4... 10."""
+        self.retry_at = now + min(RETRY_FIRST_S * 2 ** min(self.failures, 8), RETRY_MOST_S)
+        self.failures += 1
+
+    def waiting(self, now: float) -> bool:
+        """True before the next try (a retry further ahead than any wait is from before a clock step back)."""
+        return 0 <= self.retry_at - now <= RETRY_MOST_S
 
 
 @dataclass(slots=True)
@@ -30,14 +47,12 @@ class OwnForce:
     drawn_wh: float = 0.0  # what the heater drew from its start to its planned end, whoever forced it
     displaced: bool = False  # another's force took the heater over before its planned end
     given_up: bool = False  # displaced, and too late for the night when that force ended
-    retry_at: float = float("-inf")  # not delivered: not forced again before this
-    failures: int = 0  # not delivered, in a row
+    retry: RetryClock = field(default_factory=RetryClock)  # its command not delivered
 
     def not_delivered(self, now: float) -> None:
         """Its command could not be published: owed, as if displaced, and tried again after a wait that doubles."""
         self.displaced = True
-        self.retry_at = now + min(RETRY_FIRST_S * 2 ** min(self.failures, 8), RETRY_MOST_S)
-        self.failures += 1
+        self.retry.failed(now)
 
     def follow(self, now: float, delta_wh: float, held_by: str | None) -> float | None:
         """One tick: count the heater's energy while this force is owed. Returns the Wh to force again now (another's
@@ -51,7 +66,7 @@ class OwnForce:
             return None
         if not self.displaced:
             return 0.0 if now >= self.planned_end else None
-        if 0 <= self.retry_at - now <= RETRY_MOST_S:  # (further ahead: from before a clock step back)
+        if self.retry.waiting(now):
             return None
         self.displaced = False
         missing_wh = self.wanted_wh - self.drawn_wh

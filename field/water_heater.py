@@ -89,20 +89,14 @@ class HeaterControl:
                                      book.clouds_for if book is not None else None,
                                      held_by=forced_by if forced_by != FORCED_BY_SEED else None)
             if command is not None:
-                applied = self._execute(command, FORCED_BY_SEED, now)
-                if not applied and isinstance(command, ForceCommand):
-                    self.seed.force_not_applied(now)
-                changed = applied or changed
+                changed = self._carry_out(command, FORCED_BY_SEED, self.seed, now) or changed
                 forced_by = heater.forced_by if heater.is_forced() else None
         if self.deadline is not None:
             deadline_command = self.deadline.tick(now, heater.energy_wh, heater.max_power_w, heater.overed, allowed,
                                                   self._pv_wh_on,
                                                   held_by=forced_by if forced_by != FORCED_BY_DEADLINE else None)
             if deadline_command is not None:
-                applied = self._execute(deadline_command, FORCED_BY_DEADLINE, now)
-                if not applied and isinstance(deadline_command, ForceCommand):
-                    self.deadline.force_not_applied(now)
-                changed = applied or changed
+                changed = self._carry_out(deadline_command, FORCED_BY_DEADLINE, self.deadline, now) or changed
         self._next_rules_at = self._next_rules_due(now)
         return changed
 
@@ -119,6 +113,14 @@ class HeaterControl:
         if self.deadline is not None:
             due += [t for t in (self.deadline.cycle_end, self.deadline.start_at) if t is not None and t > now]
         return min(due)
+
+    def _carry_out(self, command: ForceCommand | UnforceCommand, owner: str, rule: SeedFallback | DeadlineFallback,
+                   now: float) -> bool:
+        """`rule`'s command executed; a force not applied is told to the rule, which must not take it for done."""
+        applied = self._execute(command, owner, now)
+        if not applied and isinstance(command, ForceCommand):
+            rule.force_not_applied(now)
+        return applied
 
     def _execute(self, command: ForceCommand | UnforceCommand, owner: str, now: float) -> bool:
         heater = self.heater
