@@ -2,7 +2,9 @@
 took the heater over from the rule's 01:00 force (7000 Wh planned); when the boost ended the heater went back
 to the regulation, 0 W at night, and the morning's water had 1333 Wh of the 7000 credited. As the deadline
 rule does, the rule now waits for that force to end and forces what is still missing; too late for the night,
-it credits only what the heater drew. Pure: times, energies and who holds the heater come in."""
+it credits only what the heater drew. Pure: times, energies and who holds the heater come in. Saved in the status
+file with the rule's window (a restart during a user's boost over the night's force forgot it: when the boost
+ended, the rest of the night's Wh was never forced, yet credited)."""
 
 from __future__ import annotations
 
@@ -76,6 +78,12 @@ class OwnForce:
             self.given_up = True
             return 0.0
         return missing_wh
+
+    def snapshot(self) -> dict[str, float | bool]:
+        """What to persist across a restart (JSON-ready); a retry's wait is not kept: a restart tries at once."""
+        return {"wanted_wh": round(self.wanted_wh, 1), "due_at": self.due_at, "planned_end": self.planned_end,
+                "latest_s": self.latest_s, "drawn_wh": round(self.drawn_wh, 1), "displaced": self.displaced,
+                "given_up": self.given_up}
 
     @property
     def not_drawn_wh(self) -> float:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
 from typing import Any
 
-from equipments.modes import ForceCommand
+from equipments.modes import MAX_FORCE_DURATION_S, ForceCommand
 from field.fallback_resume import OwnForce
 from field.fallback_settings import SeasonThresholds, SeedRuleSettings
 from field.forecast import SOURCE_DEFAULT, CloudPick
@@ -123,7 +123,7 @@ class SeedFallback:
         self.check_at = DailyTime(hour(settings.check_at_hour), tz)
         self._told_held = False  # the check waiting for another's force to end was logged
         self._full_before: bool | None = False  # the full flag at the last tick (None: not seen since a restore)
-        self._own: OwnForce | None = None  # the rule's last force, while owed (not saved: a restart forgets it)
+        self._own: OwnForce | None = None  # the rule's last force, while owed (saved with the window)
 
     def tick(self, now: float, heater_energy_wh: float, max_power_w: float, full: bool,
              allowed: bool = True, clouds: CloudSource | None = None,
@@ -282,11 +282,12 @@ class SeedFallback:
         self._count_from = count_from
         self.window_start = window_start
 
-    def snapshot(self) -> dict[str, float | bool | None]:
+    def snapshot(self) -> dict[str, Any]:
         """What to persist across a restart (JSON-ready)."""
         return {"today_wh": round(self.today_wh, 1), "yesterday_wh": round(self.yesterday_wh, 1),
                 "window_start": self.window_start, "checked_until": self.checked_until,
-                "count_from": self._count_from, "full_in_window": self.full_in_window}
+                "count_from": self._count_from, "full_in_window": self.full_in_window,
+                "own_force": self._own.snapshot() if self._own is not None else None}
 
     def restore(self, saved: Mapping[str, Any]) -> None:
         """Take back a snapshot; missing or malformed fields (not finite, a negative energy, a time
@@ -306,3 +307,37 @@ class SeedFallback:
         self._count_from = checked("count_from", lambda v: saved_number(v, 0.0, EPOCH_MAX_S)) or 0.0
         self.full_in_window = saved.get("full_in_window") is True  # (absent or not a boolean: not seen)
         self._full_before = None
+        self._own = _restored_own_force(saved.get("own_force"))
+
+
+# The most a saved own force's night may last after its check_at: the night's room plus the longest force.
+_MAX_LATEST_S = MAX_LATE_S + MAX_FORCE_DURATION_S
+
+
+def _restored_own_force(saved: Any) -> OwnForce | None:
+    """The rule's own force from a snapshot (absent in a file from before it was saved: none); a damaged one is
+    dropped with a warning (the night's force then runs as restored, its rest not forced again)."""
+    if saved is None:
+        return None
+    try:
+        return OwnForce(_present(saved_energy(saved["wanted_wh"])), _present(saved_epoch(saved["due_at"])),
+                        _present(saved_epoch(saved["planned_end"])),
+                        _present(saved_number(saved["latest_s"], 0.0, _MAX_LATEST_S)),
+                        _present(saved_energy(saved["drawn_wh"])), _flag(saved["displaced"]), _flag(saved["given_up"]))
+    except (KeyError, TypeError, ValueError):
+        log.warning("low-energy fallback: saved own_force %s ignored (not a plausible value)", str(saved)[:200])
+        return None
+
+
+def _present(value: float | None) -> float:
+    """A saved number that passed its check (None: it did not)."""
+    if value is None:
+        raise ValueError("not plausible")
+    return value
+
+
+def _flag(value: Any) -> bool:
+    """A saved boolean (anything else is a damaged file)."""
+    if not isinstance(value, bool):
+        raise ValueError("not a boolean")
+    return value

@@ -395,6 +395,44 @@ def test_a_boost_during_the_rule_s_force_does_not_cancel_the_rest_of_the_night(
     assert h.reg.status(at(2024, 1, 11, 7))["water_heater"]["seed_rule"]["yesterday_wh"] == pytest.approx(7000)
 
 
+def test_a_restart_during_a_boost_over_the_rule_s_force_still_forces_the_rest_of_the_night(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The 01:00 force (7000 Wh) displaced by a user's 1-hour boost at 01:30, PySEB restarted at 02:00 (an upgrade, a
+    # crash): the rule's own force was not saved, so when the boost ended at 02:30 nothing forced the rest: 2967 Wh
+    # drawn of the 7000 credited, and the next night's check took the water for hot.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 1, 0, 30))
+    drawn_from = h.load("ecs").energy_wh
+    ticks(h, at(2024, 1, 11, 1, 1), at(2024, 1, 11, 1, 29))
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 2000, "duration": 3600}', at(2024, 1, 11, 1, 30))
+    ticks(h, at(2024, 1, 11, 1, 31), at(2024, 1, 11, 2, 0))
+    saved = json.loads(json.dumps(h.reg.status(at(2024, 1, 11, 2, 0))))
+    h.reg.shutdown(at(2024, 1, 11, 2, 0))
+    again = Harness(field_config(tmp_path))
+    assert again.reg.restore(saved, at(2024, 1, 11, 2, 1)) == []
+    ticks(again, at(2024, 1, 11, 2, 1), at(2024, 1, 11, 7, 0))
+    assert "forcing again 2000 W for" in caplog.text
+    before_wh = saved["equipments"][0]["energy"] - drawn_from
+    assert before_wh + again.load("ecs").energy_wh - saved["equipments"][0]["energy"] == pytest.approx(7000, abs=60)
+    assert again.reg.status(at(2024, 1, 11, 7))["water_heater"]["seed_rule"]["yesterday_wh"] == pytest.approx(7000)
+
+
+def test_a_damaged_saved_own_force_is_dropped_with_a_warning(tmp_path: Path,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    h = Harness(field_config(tmp_path))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 1, 0, 30))
+    saved = json.loads(json.dumps(h.reg.status(at(2024, 1, 11, 1, 1))))
+    assert saved["water_heater"]["seed_rule"]["own_force"]["wanted_wh"] == 7000
+    saved["water_heater"]["seed_rule"]["own_force"]["due_at"] = "tonight"
+    again = Harness(field_config(tmp_path))
+    again.reg.restore(saved, at(2024, 1, 11, 1, 2))
+    again.reg.tick(at(2024, 1, 11, 1, 2))
+    assert "saved own_force" in caplog.text and "ignored" in caplog.text
+    assert again.reg.status(at(2024, 1, 11, 1, 2))["water_heater"]["seed_rule"]["own_force"] is None
+    assert again.load("ecs").forced_by == "seed_rule"  # the force itself is still restored
+
+
 def test_a_force_displaced_past_the_night_credits_only_what_was_drawn(tmp_path: Path) -> None:
     # The boost is "until unforced", ended at 18:00: too late to heat the rest (the evening peak); the night's
     # credit is what the heater drew, so the next night's check makes up the rest.
