@@ -4,7 +4,9 @@
 Each decision's readings stand for the interval since the decision before it (the meters saw the loads
 as that earlier decision had left them): over that interval the loads drew what the regulator believed
 then, the house the rest of the consumption. An interval longer than `max_gap_s` (meters silent, daemon
-stopped) is not counted: `covered_h` says how much of the day the figures cover.
+stopped) is not counted: `covered_h` says how much of the day the figures cover. The day so far is in the
+status document (`report_today`), and a restart the same day resumes it: the report after a restart at 23:00
+covered 1 h of a day of sun, PV 0 kWh.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.decisions import DecisionRecord
+from values.numbers import finite_json_float
 
 __all__ = ["DailyFigures", "DailyReport", "LoadDay", "caused_import_w"]
 
@@ -62,6 +65,28 @@ class DailyReport:
                                   "relay": load.relay} for load in self.loads},
         }
 
+    @classmethod
+    def from_json(cls, doc: Any, relays: dict[str, bool]) -> DailyReport:
+        """A report as `as_json` wrote it (a saved status's day so far), its loads those of `relays` (by name) that
+        it has; ValueError when it is not one (a damaged or hand-edited file)."""
+        if not isinstance(doc, dict) or not isinstance(doc.get("date"), str) or not isinstance(doc.get("loads"), dict):
+            raise ValueError("not a daily report")
+        covered_h = finite_json_float(doc.get("covered_h"))
+        if covered_h is None or not 0 <= covered_h <= 25:  # (a DST day has 25 h)
+            raise ValueError(f"covered_h {doc.get('covered_h')!r} is not a day's hours")
+        loads = []
+        for name, relay in relays.items():
+            entry = doc["loads"].get(name)
+            if entry is None:
+                continue  # a load added since: its day starts now
+            switches = entry.get("switches") if isinstance(entry, dict) else None
+            if isinstance(switches, bool) or not isinstance(switches, int) or switches < 0:
+                raise ValueError(f"{name}'s switches {switches!r} is not a count")
+            loads.append(LoadDay(name, relay, _saved_wh(entry, "energy_wh"), switches))
+        return cls(doc["date"], covered_h, _saved_wh(doc, "pv_wh"), _saved_wh(doc, "house_wh", signed=True),
+                   _saved_wh(doc, "diverted_wh"), _saved_wh(doc, "exported_wh"), _saved_wh(doc, "imported_wh"),
+                   _saved_wh(doc, "caused_import_wh"), _saved_wh(doc, "missed_wh"), tuple(loads))
+
     def line(self) -> str:
         """The one INFO line of the log."""
         relays = ", ".join(f"{load.name} {load.switches}" for load in self.loads if load.relay) or "none"
@@ -88,6 +113,14 @@ class DailyReport:
         rows += [f"{load.name:<16}{'relay' if load.relay else 'variable':<10}{load.energy_wh / 1000:>12.2f}"
                  f"{load.switches:>10d}" for load in self.loads]
         return "\n".join(rows)
+
+
+def _saved_wh(doc: dict[str, Any], key: str, signed: bool = False) -> float:
+    """doc[key] as Wh: a finite number, not negative unless `signed` (else ValueError)."""
+    value = finite_json_float(doc.get(key))
+    if value is None or (value < 0 and not signed):
+        raise ValueError(f"{key} {doc.get(key)!r} is not an energy")
+    return value
 
 
 class DailyFigures:
@@ -147,13 +180,27 @@ class DailyFigures:
             left -= take
         return export_w - left
 
-    def close(self, date: str, midnight_s: float) -> DailyReport:
-        """The report of the day ending at `midnight_s`; counting starts again from there."""
-        report = DailyReport(
+    def so_far(self, date: str) -> DailyReport:
+        """The report of the day `date` as it stands; nothing is reset."""
+        return DailyReport(
             date, self.covered_s / 3600.0, self._pv * WH, self._house * WH, sum(self._load) * WH,
             self._export * WH, self._import * WH, self._caused * WH, self._missed * WH,
             tuple(LoadDay(name, relay, energy * WH, switches) for name, relay, energy, switches
                   in zip(self.names, self.relays, self._load, self._switches, strict=True)))
+
+    def resume(self, saved: DailyReport) -> None:
+        """Before the first decision of a restart: the day's figures so far are `saved`'s (its loads by name)."""
+        self.covered_s = saved.covered_h * 3600.0
+        self._pv, self._house, self._export = saved.pv_wh / WH, saved.house_wh / WH, saved.exported_wh / WH
+        self._import, self._caused, self._missed = saved.imported_wh / WH, saved.caused_import_wh / WH, \
+            saved.missed_wh / WH
+        for load in saved.loads:
+            i = self.names.index(load.name)
+            self._load[i], self._switches[i] = load.energy_wh / WH, load.switches
+
+    def close(self, date: str, midnight_s: float) -> DailyReport:
+        """The report of the day ending at `midnight_s`; counting starts again from there."""
+        report = self.so_far(date)
         self._reset()
         self._day_start_s = midnight_s
         return report

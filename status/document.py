@@ -114,6 +114,8 @@ def build_status(reg: RegulatorView, now: float) -> dict[str, Any]:
             for load in reg.loads
         ],
     }
+    # The day's report so far: a restart the same day resumes it (status.restore).
+    doc["report_today"] = _clean(reg.daily.so_far(local_iso[:10]).as_json())
     # The water heater's mode and fallback rules (their state is what a restart restores), and the seed's
     # ECS_energy_yesterday.
     doc.update(_clean(reg.field.status()))

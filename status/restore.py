@@ -10,6 +10,7 @@ import math
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from core.daily_report import DailyReport
 from equipments.modes import MAX_FORCE_DURATION_S
 from field.fallback_seed import saved_energy, saved_epoch, saved_number
 from values.local_time import local_date
@@ -122,6 +123,8 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float) -> list[st
         reg.production_energy.yesterday_wh = _energy(doc, "production_energy_yesterday", "production", warnings)
     elif yesterday:
         reg.production_energy.yesterday_wh = _energy(doc, "production_energy", "production", warnings)
+    if same_day and doc.get("report_today") is not None:
+        warnings += _restore_report(reg, doc["report_today"], saved_day)
     try:
         warnings += reg.field.restore(doc, min(saved_at, now), age_days, now)
     except Exception as exc:  # the fallback's and full tanks' state start afresh instead
@@ -133,6 +136,20 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float) -> list[st
     log.info("status restored from %s (%s)", saved_day.isoformat(),
              "today" if same_day else "yesterday" if yesterday else f"{age_days} days ago: energies not kept")
     return warnings
+
+
+def _restore_report(reg: RegulatorView, saved: Any, saved_day: date) -> list[str]:
+    """The day's report so far, from a file saved today (the midnight's report then covers the whole day, not the
+    hours since the restart)."""
+    daily = reg.daily
+    try:
+        report = DailyReport.from_json(saved, dict(zip(daily.names, daily.relays, strict=True)))
+    except ValueError as exc:
+        return [f"status file's report_today not restored ({exc}): today's report counts from now"]
+    if report.date != saved_day.isoformat():
+        return []  # saved just after a midnight the regulator had not rolled yet: another day's figures
+    daily.resume(report)
+    return []
 
 
 def _restore_load(load: Any, entry: dict[str, Any], now: float, same_day: bool, yesterday: bool,

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import tzinfo
 from typing import Any, Protocol
 
+from core.daily_report import DailyFigures
 from core.meters import EnergyCounter, MeterState
 from equipments.base import Equipment
 
@@ -58,6 +59,10 @@ class RegulatorView(Protocol):
     @property
     def last_decision(self) -> str:
         """The last decision, as a line of text."""
+
+    @property
+    def daily(self) -> DailyFigures:
+        """The day's figures for the daily report."""
 
     @property
     def field(self) -> FieldStatus:

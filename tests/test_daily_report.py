@@ -93,3 +93,52 @@ def test_the_regulator_publishes_the_report_after_midnight(tmp_path: Path, caplo
     assert set(doc["loads"]) == {"ecs", "radiator"}
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("day 2026-06-01")]
     assert len(lines) == 1 and "a perfect router would have added" in lines[0]
+
+
+def _run(reg: Regulator, start: float, seconds: int, production_w: float) -> None:
+    """Readings every 2 s (house 300 W plus the loads), a tick after each."""
+    for k in range(seconds // 2):
+        now = start + 2 * k
+        reg.handle("smeter/pzem/CONSOMMATION", reading(300 + sum(load.current_power_w for load in reg.loads)), now)
+        reg.handle("smeter/pzem/PRODUCTION", reading(production_w), now + 1)
+        reg.tick(now + 1)
+
+
+def test_a_restart_in_the_evening_keeps_the_day_s_figures_for_the_report(tmp_path: Path) -> None:
+    # Restarted at 23:50 after a sunny afternoon: the midnight's report covered the last 10 minutes only (PV
+    # 0 kWh for the day): the day so far is in the status file, and the restart resumes it.
+    published: list[tuple[str, str]] = []
+
+    def publish(topic: str, payload: str | bytes, retain: bool = False) -> None:
+        published.append((topic, payload if isinstance(payload, str) else payload.decode()))
+
+    config = write_config(tmp_path, ("ecs", "radiator"))
+    first = Regulator.from_config(config, publish)
+    _run(first, datetime(2026, 6, 1, 15, 0, tzinfo=PARIS).timestamp(), 3600, 2000)  # 15:00-16:00, 2000 W of sun
+    stop = datetime(2026, 6, 1, 23, 50, tzinfo=PARIS).timestamp()
+    saved = json.loads(json.dumps(first.status(stop)))
+    assert saved["report_today"]["date"] == "2026-06-01"
+    second = Regulator.from_config(config, publish)
+    assert second.restore(saved, stop + 5) == []
+    _run(second, stop + 5, 640, 0)  # 23:50 to 00:00:45, night
+    doc = json.loads([p for t, p in published if t == "regul/report"][-1])
+    assert doc["date"] == "2026-06-01"
+    assert doc["covered_h"] == pytest.approx(1 + 10 / 60, abs=0.01)
+    assert doc["pv_wh"] == pytest.approx(2000, rel=0.01)
+    assert doc["loads"]["ecs"]["energy_wh"] == saved["report_today"]["loads"]["ecs"]["energy_wh"]  # nothing at night
+    assert doc["loads"]["radiator"]["switches"] >= saved["report_today"]["loads"]["radiator"]["switches"]
+
+
+@pytest.mark.parametrize("damage", [{"covered_h": 99}, {"pv_wh": -5}, {"loads": {"ecs": {"energy_wh": 1,
+                                                                                         "switches": "2"}}}])
+def test_a_damaged_saved_report_is_not_resumed(tmp_path: Path, damage: dict) -> None:
+    config = write_config(tmp_path, ("ecs", "radiator"))
+    first = Regulator.from_config(config, lambda *args, **kwargs: None)
+    start = datetime(2026, 6, 1, 15, 0, tzinfo=PARIS).timestamp()
+    _run(first, start, 600, 2000)
+    saved = json.loads(json.dumps(first.status(start + 600)))
+    saved["report_today"].update(damage)
+    second = Regulator.from_config(config, lambda *args, **kwargs: None)
+    warnings = second.restore(saved, start + 700)
+    assert any("report_today not restored" in w for w in warnings)
+    assert second.daily.so_far("2026-06-01").pv_wh == 0
