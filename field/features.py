@@ -17,7 +17,7 @@ from field.forecast import ForecastFailure, OwmForecast
 from field.forecast_book import ForecastBook
 from field.full_tank_watch import FullTankWatch
 from field.homeassistant import HomeAssistantBridge
-from field.water_heater import HeaterControl
+from field.water_heater import RULE_OWNERS, HeaterControl
 from integrations.domoticz import Message
 from integrations.domoticz_control import EcsMode
 from settings.sections import MqttSettings
@@ -37,6 +37,7 @@ class FieldFeatures:
                  max_meter_power_w: float, mqtt: MqttSettings | None = None, meter_timeout_s: float = 10.0,
                  sw_version: str = "", settle_s: float = 1.0) -> None:
         self._publish = publish
+        self._loads = loads
         fs, ds, fc = field.fallback, field.domoticz, field.forecast
         self.tanks = FullTankWatch(loads, fs.init_at_hour, tz, max_meter_power_w, settle_s, meter_timeout_s)
         self.forecast = ForecastBook(tz, fc.owm is not None, fc.mqtt_topic)
@@ -167,6 +168,20 @@ class FieldFeatures:
         return {**forecast, "water_heater": self.heater.status(),
                 "ECS_energy_yesterday": round(self.heater.energy_yesterday_wh, 1)}
 
+    def _drop_forces_of_rules_off(self) -> list[str]:
+        """Forget a restored force that a fallback rule made when this config does not run that rule for that load
+        (turned off, or another water heater): no rule would ever end it early, and a user who turned the seed rule
+        off at 01:05 and restarted got its night's force back, 3 h from the grid."""
+        warnings = []
+        for load in self._loads:
+            owner = load.forced_by
+            if owner not in RULE_OWNERS or (self.heater is not None and self.heater.runs(owner, load)):
+                continue
+            load.forced_power_w = load.force_end_at = load.forced_by = None
+            warnings.append(f"{load.name}: its saved force was the {str(owner).replace('_', ' ')}'s, which this "
+                            "configuration does not run for it: not restored")
+        return warnings
+
     def load_status(self, load: Equipment) -> dict[str, Any]:
         """Per-load fields of the status document."""
         return {"forced_by": load.forced_by, **self.tanks.load_status(load),
@@ -176,7 +191,8 @@ class FieldFeatures:
         """After the loads are restored from `doc` (saved at `saved_at`, read at `now`): full flags, rules,
         mode, Home Assistant's force settings, the MQTT forecasts."""
         self.tanks.restored(saved_at)
-        warnings: list[str] = self.homeassistant.restore(doc.get("equipments"))
+        warnings: list[str] = self._drop_forces_of_rules_off()
+        warnings += self.homeassistant.restore(doc.get("equipments"))
         warnings += self.forecast.restore(doc.get("forecast"), now)
         saved = doc.get("water_heater")
         if self.heater is None or age_days > 1:

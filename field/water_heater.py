@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 FORCED_BY_MODE = "mode"
 FORCED_BY_SEED = "seed_rule"
 FORCED_BY_DEADLINE = "deadline_rule"
+RULE_OWNERS = (FORCED_BY_SEED, FORCED_BY_DEADLINE)
 RULE_TICK_S = 5.0  # the fallback rules run at least this often (and at each of their decision times)
 
 
@@ -65,6 +66,11 @@ class HeaterControl:
             heater.force(heater.max_force_power_w(), None, now, "water-heater mode forced", by=FORCED_BY_MODE)
             return True
         return False
+
+    def runs(self, owner: str, load: Equipment) -> bool:
+        """True when the fallback rule `owner` (FORCED_BY_SEED or FORCED_BY_DEADLINE) runs, on `load`."""
+        rule = self.seed if owner == FORCED_BY_SEED else self.deadline if owner == FORCED_BY_DEADLINE else None
+        return rule is not None and load is self.heater
 
     def excluded(self) -> bool:
         """True when the mode keeps the heater out of the allocation (off)."""

@@ -80,6 +80,25 @@ def test_seed_rule_state_survives_a_restart(tmp_path: Path) -> None:
     assert third.load("ecs").forced_by == "seed_rule" and third.last(ECS_CMD) == "100"
 
 
+@pytest.mark.parametrize(("before", "after", "when"), [
+    ("", "[fallback]\nseed_rule = false\n", at(2024, 1, 11, 1, 5)),
+    (DEADLINE, "[fallback]\nseed_rule = false\n", at(2024, 1, 11, 4, 0)),
+])
+def test_a_rule_s_force_is_not_restored_once_the_rule_is_off(tmp_path: Path, before: str, after: str,
+                                                             when: float) -> None:
+    # The heater forced from the grid by a rule at night; the user turns the rule off and restarts: the rule's
+    # force came back for its remaining hours, and nothing would end it early.
+    h = Harness(field_config(tmp_path, extra=before))
+    ticks(h, at(2024, 1, 10, 0, 30), when)
+    assert h.load("ecs").forced_by in ("seed_rule", "deadline_rule")
+    saved = json.loads(json.dumps(h.reg.status(when)))
+    again = Harness(field_config(tmp_path, extra=after))
+    warnings = again.reg.restore(saved, when + 60)
+    assert any("which this configuration does not run for it: not restored" in w for w in warnings)
+    ticks(again, when + 60, when + 600)
+    assert not again.load("ecs").is_forced() and again.last(ECS_CMD) == "0"
+
+
 @pytest.mark.parametrize(("age_days", "yesterday_wh"), [(0, 11000), (1, 5222), (2, 0)])
 def test_seed_status_file_gives_ecs_energy_yesterday(tmp_path: Path, age_days: int, yesterday_wh: float) -> None:
     # The seed's status.ini: saved today, its ECS_energy_yesterday; saved yesterday, that day's heater
