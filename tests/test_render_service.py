@@ -34,6 +34,8 @@ def test_rendered_for_a_user_and_a_path() -> None:
     assert keys["Restart"] == ["on-failure"] and keys["RestartPreventExitStatus"] == ["2 3"]
     assert keys["KillSignal"] == ["SIGTERM"] and keys["WantedBy"] == ["multi-user.target"]
     assert "StandardOutput" not in keys and "StandardError" not in keys  # the journal, once
+    # (after the clock is set, where the owner has systemd wait for it: a Pi boots on its last saved time)
+    assert "time-sync.target" in keys["After"][0].split()
 
 
 @pytest.mark.parametrize("user,directory,python,why", [
