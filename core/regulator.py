@@ -135,12 +135,18 @@ class Regulator:
                 return True
         return False
 
-    def live_only_topics(self) -> set[str]:
-        """Topics whose retained messages must be ignored: an old reading or command is not news."""
-        topics = {self.settings.mqtt.topic_cons, self.settings.mqtt.topic_prod, self.settings.mqtt.topic_mode}
-        topics.update(self.field.live_only_topics())
+    def reading_topics(self) -> set[str]:
+        """The meters' topics: the house, the production, and the loads' own meters."""
+        topics = {self.settings.mqtt.topic_cons, self.settings.mqtt.topic_prod}
         topics.update(str(load.options["topic_read_power"]) for load in self.loads
                       if load.options.get("topic_read_power"))
+        return topics
+
+    def live_only_topics(self) -> set[str]:
+        """Topics whose retained messages must be ignored: an old reading or command is not news."""
+        topics = self.reading_topics()
+        topics.add(self.settings.mqtt.topic_mode)
+        topics.update(self.field.live_only_topics())
         return topics
 
     def handle(self, topic: str, payload: bytes, now: float) -> None:

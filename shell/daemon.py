@@ -27,6 +27,11 @@ from status.store import load_status, remove_stale_temporaries
 log = logging.getLogger(__name__)
 
 TICK_S = 0.5  # timers (force expiry, stale meters) run at least this often
+# A message that waited longer than this in the queue: the main loop was held up (a log file on a stuck SD
+# card), and its timers have run since, at a later time. A meter reading that old is dropped: deciding on it
+# would act on the surplus of minutes ago. Anything else is handled as received now: the core would take its
+# stamp for a clock stepped back, and count the hold-up's energy a second time from it.
+QUEUED_TOO_LONG_S = 10.0
 EXIT_LINK_FAULT = 1
 
 
@@ -97,6 +102,7 @@ class Daemon:
         self.link = MqttLink(settings.mqtt, self.events, self.reg.subscriptions,
                              leftover_topics=lambda: leftover_topics)
         self._live_only = self.reg.live_only_topics()
+        self._readings = self.reg.reading_topics()
         self._offered: dict[str, Any] | None = None
         st = settings.status
         self.saver = StatusSaver(st.file, settings.evaluate.status_time_s) if st.persistent else None
@@ -250,8 +256,15 @@ class Daemon:
             log.warning("ignoring a retained message on %s (readings and commands must not be retained)",
                         event.topic, extra={"limit_key": event.topic})
             return
+        received_at, now = event.received_at, time.time()
+        if now - received_at > QUEUED_TOO_LONG_S:
+            if event.topic in self._readings:
+                log.warning("dropping a reading on %s that waited %.0f s in the queue (the main loop was held up): "
+                            "old news", event.topic, now - received_at, extra={"limit_key": "late reading"})
+                return
+            received_at = now
         try:
-            self.reg.handle(event.topic, event.payload, event.received_at)
+            self.reg.handle(event.topic, event.payload, received_at)
         except Exception:  # a bug on one message must not stop the regulation: logged and dropped
             log.exception("internal error on a message on %s; message dropped", event.topic)
             return

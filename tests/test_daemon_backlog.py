@@ -1,0 +1,82 @@
+"""A main loop held up (a log file on a stuck SD card) finds a backlog of messages stamped when paho received
+them, minutes before the timers it has run since. Handed on as they were, a reading of minutes ago was decided
+on as news, and the core took every stamp for a clock stepped back: each load's energy counter counted the
+hold-up a second time from it. The daemon drops the old readings and hands the rest over as received now."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import pytest
+
+from settings.config import load_settings
+from shell.daemon import QUEUED_TOO_LONG_S, Daemon
+from shell.lock import InstanceLock
+from shell.mqtt_link import Message
+from tests.configs import reading, write_config
+
+CONS, PROD = "smeter/pzem/CONSOMMATION", "smeter/pzem/PRODUCTION"
+
+
+@pytest.fixture
+def daemon(tmp_path: Path) -> Daemon:
+    # (a port no broker listens on: the daemon is never run, only its message step, and nothing connects)
+    settings = load_settings(write_config(tmp_path, ("ecs", "radiator"), port=9, algorithm="closed_loop"))
+    built = Daemon(settings, InstanceLock(tmp_path / "test.lock"))
+    built._started = True  # (as after the first connection)
+    return built
+
+
+def handed(daemon: Daemon, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, float]]:
+    """The (topic, time) of each message the daemon hands to the regulator."""
+    calls: list[tuple[str, float]] = []
+    monkeypatch.setattr(daemon.reg, "handle", lambda topic, payload, now: calls.append((topic, now)))
+    return calls
+
+
+def test_a_reading_that_waited_in_the_queue_is_dropped(daemon: Daemon, monkeypatch: pytest.MonkeyPatch,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    calls = handed(daemon, monkeypatch)
+    now = time.time()
+    daemon._on_message(Message(CONS, reading(300.0), now - 150.0, False))
+    daemon._on_message(Message(PROD, reading(300.0), now - 2 * QUEUED_TOO_LONG_S, False))
+    assert calls == []
+    assert any("waited 150 s in the queue" in r.getMessage() for r in caplog.records
+               if r.levelno == logging.WARNING)
+    daemon._on_message(Message(CONS, reading(300.0), now - 1.0, False))  # (a second's wait is the usual interleave)
+    assert calls == [(CONS, now - 1.0)]
+
+
+def test_an_order_that_waited_is_handled_as_received_now(daemon: Daemon, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = handed(daemon, monkeypatch)
+    before = time.time()
+    daemon._on_message(Message(daemon.reg.settings.mqtt.topic_mode, b"auto", before - 150.0, False))
+    assert len(calls) == 1 and calls[0][0] == daemon.reg.settings.mqtt.topic_mode
+    assert before <= calls[0][1] <= time.time()  # never a time before the timers the loop has run since
+
+
+def test_the_hold_up_s_energy_is_counted_once(daemon: Daemon) -> None:
+    # PV 3000 W, the house 300 W: the heater takes the surplus. Then the loop is held up 150 s; its timers run at
+    # the end of it (the heater's energy counted up to then; the house meter silent for them: loads off), and
+    # the backlog's readings, stamped inside the hold-up, come out of the queue. Taken for a clock stepped
+    # back, they had the heater regulated again at their times, and its energy counted over the hold-up again.
+    reg = daemon.reg
+    heater = reg.loads[0]
+    start = time.time() - 200.0
+    at = start
+    for _ in range(20):
+        at += 2.0
+        reg.handle(PROD, reading(3000.0), at - 0.01)
+        reg.handle(CONS, reading(300.0 + heater.current_power_w), at)
+    drawing_w, before_wh = heater.current_power_w, heater.energy_wh
+    assert drawing_w > 1000
+    reg.tick(at + 150.0)  # (the stale guard's, at the end of the hold-up)
+    assert heater.current_power_w == 0
+    held_wh = heater.energy_wh - before_wh
+    assert held_wh == pytest.approx(drawing_w * 150.0 / 3600.0, abs=2.0)  # (from its last decision)
+    for k in range(1, 75):
+        daemon._on_message(Message(PROD, reading(3000.0), at + 2.0 * k - 0.01, False))
+        daemon._on_message(Message(CONS, reading(300.0 + heater.current_power_w), at + 2.0 * k, False))
+    assert heater.energy_wh - before_wh == pytest.approx(held_wh, abs=1.0)
