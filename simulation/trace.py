@@ -98,10 +98,12 @@ def parse_clock(text: str) -> float:
     return total
 
 
-def _epoch(text: str, tz: tzinfo | None) -> float:
+def _epoch(text: str, tz: tzinfo | None, fold: int = 0) -> float:
     stamp = datetime.fromisoformat(text.strip())
     if stamp.tzinfo is None:
-        # Naive times are wall-clock times of the house: read them in its zone (the system's if unset).
+        # Naive times are wall-clock times of the house: read them in its zone (the system's if unset). `fold`
+        # 1 is the second pass of a wall time that comes twice (the hour the clocks go back).
+        stamp = stamp.replace(fold=fold)
         stamp = stamp.replace(tzinfo=tz) if tz is not None else stamp.astimezone()
     return stamp.timestamp()
 
@@ -164,6 +166,10 @@ def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
             stamp = _epoch(cells[col["time"]], tz)
         except ValueError:
             raise TraceError(f"{where}: time is not an ISO date-time: {cells[col['time']]!r}") from None
+        if times and stamp <= times[-1]:
+            # A logger of naive wall-clock times writes the hour the clocks go back twice (02:00 to 02:59 in
+            # Paris): its second pass is the later one. A time that is not ambiguous reads the same either way.
+            stamp = _epoch(cells[col["time"]], tz, fold=1)
         if times and stamp <= times[-1]:
             raise TraceError(f"{where}: time {cells[col['time']]} does not come after the row before")
         times.append(stamp)

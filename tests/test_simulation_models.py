@@ -277,3 +277,41 @@ def test_a_time_of_day_on_a_day_the_clocks_change_is_the_house_clocks(tmp_path: 
     assert datetime.fromtimestamp(eight, paris).utcoffset().total_seconds() == offset_h * 3600
     assert trace.hhmm(eight) == "08:00" and trace.hhmm(trace.at_clock("24:00")) == "24:00"
     assert trace.at_clock("24:00") - trace.at_clock("00:00") == (23 if offset_h == 2 else 25) * 3600
+
+
+@pytest.mark.parametrize("zone", ["given", "system"])
+def test_naive_wall_clock_times_read_the_hour_the_clocks_go_back_twice(tmp_path: Path, zone: str,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # A logger writing the house's wall clock without an offset writes 02:00 to 02:59 twice on the night the
+    # clocks go back: the second pass is the hour after, not a row out of order (the day was refused).
+    import time
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    paris = ZoneInfo("Europe/Paris")
+    midnight = datetime.fromisoformat("2022-10-30T00:00:00").replace(tzinfo=paris).timestamp()
+    walls = [datetime.fromtimestamp(midnight + 60 * k, paris).replace(tzinfo=None) for k in range(25 * 60)]
+    assert walls[180] == walls[120]  # (02:00 comes twice)
+    path = tmp_path / "autumn.csv"
+    path.write_text("time,production_w,house_w\n"
+                    + "".join(f"{wall.isoformat()},{k},300\n" for k, wall in enumerate(walls)))
+    if zone == "system":
+        monkeypatch.setenv("TZ", "Europe/Paris")
+        time.tzset()
+    try:
+        trace = read_trace(path, paris if zone == "given" else None)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert len(trace.times_s) == 25 * 60 and trace.step_s == 60
+    assert trace.times_s[0] == midnight and trace.end_s - trace.start_s == 25 * 3600
+    assert trace.production_at([midnight + 180 * 60]).tolist() == [180.0]  # the second 02:00, an hour after the first
+
+
+def test_a_naive_time_out_of_order_outside_that_hour_is_still_refused(tmp_path: Path) -> None:
+    from zoneinfo import ZoneInfo
+
+    path = write(tmp_path / "t.csv", "time,production_w,house_w\n2022-10-30T02:30:00,0,100\n"
+                                     "2022-10-30T02:31:00,0,100\n2022-10-30T01:31:00,0,100\n")
+    with pytest.raises(TraceError, match="t.csv:4: time 2022-10-30T01:31:00 does not come after"):
+        read_trace(path, ZoneInfo("Europe/Paris"))
