@@ -179,7 +179,11 @@ def read_sim_config(path: str | Path) -> SimConfig:
     lost = _number(cp, "simulation", "lost_readings", problems, zero_ok=True) or 0.0
     if lost >= 1:
         problems.append(ConfigProblem("simulation", "lost_readings", f"must be below 1 (a share), got {lost:g}"))
-    seed = _number(cp, "simulation", "seed", problems, zero_ok=True) or 1.0
+    seed = _number(cp, "simulation", "seed", problems, zero_ok=True)
+    if seed is not None and seed != int(seed):
+        problems.append(ConfigProblem("simulation", "seed", f"must be a whole number, got {seed:g}"))
+    # (not `or 1`: seed 0 is a draw of its own, not seed 1's again)
+    seed = 1.0 if seed is None else seed
     if problems:
         raise ConfigError(str(file), problems)
     return SimConfig(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -254,3 +255,48 @@ def test_switches_and_shortest_dwells_per_load() -> None:
     table = format_summary(s).splitlines()
     assert table[-3].endswith("switches  min on s  min off s")
     assert table[-2].split()[-3:] == ["4", "2", "4"] and table[-1].split()[-3:] == ["0", "-", "-"]
+
+
+class Listener:
+    """A scripted regulator that only keeps the watts of every meter reading it receives."""
+
+    def __init__(self) -> None:
+        self.watts: dict[str, list[float]] = {"smeter/pzem/CONSOMMATION": [], "smeter/pzem/PRODUCTION": []}
+
+    def handle(self, topic: str, payload: bytes, now: float) -> None:
+        self.watts[topic].append(json.loads(payload)["power"])
+
+    def tick(self, now: float) -> None:
+        pass
+
+
+def _readings(tmp_path: Path, simulation: str) -> tuple[int, Listener]:
+    config = write_config(tmp_path, "radiator = constant", simulation)
+    listener = Listener()
+    rows = replay(config, write_trace(tmp_path, [(1000, 300)] * 31), make_regulator=lambda path, publish: listener).rows
+    return len(rows), listener
+
+
+@pytest.mark.parametrize("seed", ["0", "1", "7"])
+def test_meter_noise_and_lost_readings_are_what_the_options_say(tmp_path: Path, seed: str) -> None:
+    # noise_w: each reading off by up to that many watts; lost_readings: that share of each meter's readings never
+    # arrives; seed: one draw of both per seed, the same again with the same seed.
+    periods, heard = _readings(tmp_path, f"noise_w = 10\nlost_readings = 0.25\nseed = {seed}")
+    for topic, truth in (("smeter/pzem/CONSOMMATION", 300.0), ("smeter/pzem/PRODUCTION", 1000.0)):
+        watts = heard.watts[topic]
+        assert 0.7 * periods < len(watts) < 0.8 * periods
+        assert all(abs(w - truth) <= 10.0 for w in watts) and max(watts) - min(watts) > 15.0
+    assert _readings(tmp_path, f"noise_w = 10\nlost_readings = 0.25\nseed = {seed}")[1].watts == heard.watts
+
+
+def test_each_seed_is_a_draw_of_its_own(tmp_path: Path) -> None:
+    # seed = 0 was read as `0 or 1`: the very draw of seed 1, and a spread over seeds 0..N one draw short.
+    draws = [_readings(tmp_path, f"noise_w = 10\nlost_readings = 0.1\nseed = {seed}")[1].watts for seed in range(3)]
+    assert draws[0] != draws[1] and draws[1] != draws[2] and draws[0] != draws[2]
+
+
+def test_a_seed_is_a_whole_number(tmp_path: Path) -> None:
+    from settings.problems import ConfigError
+
+    with pytest.raises(ConfigError, match="seed: must be a whole number, got 1.5"):
+        _readings(tmp_path, "noise_w = 10\nseed = 1.5")
