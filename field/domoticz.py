@@ -38,7 +38,7 @@ class DomoticzBridge:
                                    ds.keepalive_s) if ds.send else None)
         self.selector = (EcsModeSelector(ds.idx_ecs_mode, ds.ecs_mode_levels, ds.ecs_mode_default, ds.topic_in)
                          if ds.idx_ecs_mode and heater is not None else None)
-        self._switches = [_Switch(load, ForceLink(load.name, idx, ds.topic_in), False)
+        self._switches = [_Switch(load, ForceLink(load.name, idx, ds.topic_in, echoed=not ds.prevent_loop), False)
                           for load in loads if (idx := load.options.get("domoticz_idx_force") or 0)]
 
     def subscriptions(self) -> tuple[str, ...]:

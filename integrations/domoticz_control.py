@@ -111,6 +111,10 @@ class ForceLink:
     """One load's force switch (On/Off or selector). `publish_state` when the regulator changes the load's
     forced state itself; `on_device` for every `domoticz/out` update.
 
+    `echoed`: Domoticz publishes our own updates back on `domoticz/out` (its MQTT hardware's "Prevent Loop" set
+    to No). At Yes, its default, it never does: then nothing is awaited, and every update is a change made in
+    Domoticz (awaiting echoes that never come took a user's Off for the echo of an Off sent at connect).
+
     Echoes are matched exactly, in order, with what was sent: Domoticz publishes the echo of each update
     it is sent before anything that happens after it, so an update is our echo only when it shows the
     state of the oldest update not echoed yet. Any other update is a change made in Domoticz: the echoes
@@ -118,10 +122,11 @@ class ForceLink:
     it is what the switch now shows, and taking it as a command keeps the load and the switch in step).
     No clock is involved: a user's Off is never taken for the echo of an Off sent before the user's On."""
 
-    def __init__(self, load_name: str, idx: int, topic_in: str = "domoticz/in") -> None:
+    def __init__(self, load_name: str, idx: int, topic_in: str = "domoticz/in", echoed: bool = True) -> None:
         self.load_name = load_name
         self.idx = idx
         self.topic_in = topic_in
+        self.echoed = echoed
         self.selector = False  # learned from the device's updates
         self.on_level = DEFAULT_ON_LEVEL
         self._pending: deque[bool] = deque(maxlen=MAX_PENDING_ECHOES)  # states sent, echo not seen yet
@@ -132,8 +137,9 @@ class ForceLink:
         return tuple(self._pending)
 
     def publish_state(self, forced: bool, now: float) -> Message:
-        """The `domoticz/in` message that shows the load's new forced state; its echo is expected."""
-        self._pending.append(forced)
+        """The `domoticz/in` message that shows the load's new forced state; its echo is expected if `echoed`."""
+        if self.echoed:
+            self._pending.append(forced)
         doc: dict[str, object] = {"command": "switchlight", "idx": self.idx}
         if self.selector:
             doc.update(switchcmd="Set Level", level=self.on_level if forced else 0)

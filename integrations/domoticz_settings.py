@@ -25,6 +25,8 @@ DOMOTICZ_OPTIONS: tuple[Option, ...] = (
            min=1),
     Option("topic_in", str, "domoticz/in", "topic Domoticz reads updates and commands from"),
     Option("topic_out", str, "domoticz/out", "topic Domoticz publishes device changes on (subtopics too)"),
+    Option("prevent_loop", bool, True, "as Domoticz's MQTT hardware setting \"Prevent Loop\" (Yes, its default: "
+           "PySEB's own switch updates are not echoed on topic_out; No: they are, and the echoes are ignored)"),
     Option("idx_ecs_mode", int, 0, "idx of the water heater's mode selector (0 = none)", min=0),
     Option("ecs_mode_levels", str, DEFAULT_LEVELS, "selector level -> mode (off, solar, solar+fallback, "
            "forced)"),
@@ -65,6 +67,7 @@ class DomoticzSettings:
     keepalive_s: float
     topic_in: str
     topic_out: str
+    prevent_loop: bool  # Domoticz does not echo PySEB's own updates (its default)
     idx_ecs_mode: int
     ecs_mode_levels: Mapping[int, EcsMode]
     ecs_mode_default: EcsMode
@@ -112,6 +115,7 @@ def read_domoticz_settings(cp: configparser.ConfigParser, reader: SectionReader,
         idx_grid=raw["idx_grid"] or 0, idx_injection=raw["idx_injection"] or 0,
         keepalive_s=raw["keepalive_s"] or DEFAULT_KEEPALIVE_S,
         topic_in=raw["topic_in"] or "domoticz/in", topic_out=raw["topic_out"] or "domoticz/out",
+        prevent_loop=bool(raw["prevent_loop"]),
         idx_ecs_mode=raw["idx_ecs_mode"] or 0, ecs_mode_levels=MappingProxyType(levels),
         ecs_mode_default=EcsMode(raw["ecs_mode_default"] or EcsMode.SOLAR_FALLBACK.value),
     )

@@ -125,7 +125,7 @@ def test_on_then_off_at_start_and_in_steady_state_with_an_echoing_domoticz(
     domoticz = FakeDomoticz(broker)
     proc = None
     try:
-        proc = start(config_for(tmp_path, broker, meter_timeout=30,
+        proc = start(config_for(tmp_path, broker, meter_timeout=30, extra="[domoticz]\nprevent_loop = false\n",
                                 extra_radiator=f"domoticz_idx_force = {FORCE_IDX}\n"), probe)
         for _ in range(2):  # at start (the connect-time Off just echoed), then again in steady state
             mark = probe.mark()

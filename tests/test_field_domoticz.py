@@ -1,6 +1,7 @@
 """The Domoticz link wired into the regulator, in-process: grid and injection sensors after each decision
 (the seed's config as users bring it), the water heater's mode selector, and the per-load force switch
-with a Domoticz that echoes every update (no loop, the forced state right)."""
+with a Domoticz that echoes every update (no loop, the forced state right) and with one that echoes none (its
+default)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from tests.harness import MODE, NOON, Harness
 DZ_IN, DZ_OUT = "domoticz/in", "domoticz/out"
 SELECTOR_IDX, ECS_SWITCH, RADIATOR_SWITCH = 338, 359, 360
 DOMOTICZ = f"[domoticz]\nidx_ecs_mode = {SELECTOR_IDX}\n"
+ECHOED = "[domoticz]\nprevent_loop = false\n"  # Domoticz's "Prevent Loop" at No: it echoes our updates
 
 
 def selector(level: int) -> bytes:
@@ -154,7 +156,7 @@ def test_the_mode_is_restored_after_a_restart(moded: Harness, tmp_path: Path) ->
 @pytest.fixture
 def switched(tmp_path: Path) -> tuple[Harness, EchoingDomoticz]:
     path = field_config(tmp_path, ecs=f"domoticz_idx_force = {ECS_SWITCH}\n",
-                        radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n")
+                        radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n", extra=ECHOED)
     h = Harness(path)
     dz = EchoingDomoticz(h)
     h.reg.tick(NOON)
@@ -238,3 +240,37 @@ def test_force_switch_config_problems(tmp_path: Path, radiator: str, extra: str,
     path.write_text(path.read_text().replace("json_on = ON\n", "json_on = ON\n" if "json_on" not in radiator else ""))
     with pytest.raises(ConfigError, match=re.escape(problem)):
         load_settings(path)
+
+
+# --- a Domoticz with its default "Prevent Loop: Yes": PySEB's own updates are not echoed ------------------------
+
+@pytest.fixture
+def unechoed(tmp_path: Path) -> Harness:
+    """Force switches on a Domoticz as installed (its MQTT hardware's "Prevent Loop" at Yes, the default, and the
+    value every older install was migrated to): a switchlight from domoticz/in comes back on domoticz/out never."""
+    h = Harness(field_config(tmp_path, ecs=f"domoticz_idx_force = {ECS_SWITCH}\n",
+                             radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n"))
+    h.reg.tick(NOON)
+    h.reg.on_connected(NOON)  # shows Off on both switches: no echo
+    return h
+
+
+def test_a_users_off_unforces_what_the_regulator_forced_without_echoes(unechoed: Harness) -> None:
+    # The switch was shown Off at connect, then On for a regul/mode force (neither echoed). The user then switches
+    # it Off in Domoticz: that Off was taken for the echo of the connect-time Off, and the heater stayed forced.
+    h = unechoed
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 1000}', NOON + 1)
+    assert h.load("ecs").is_forced()
+    h.reg.handle(DZ_OUT, switch(ECS_SWITCH, False), NOON + 60)
+    assert not h.load("ecs").is_forced() and h.last(ECS_CMD) == "0"
+
+
+def test_a_users_on_forces_after_a_regulator_force_came_and_went_without_echoes(unechoed: Harness) -> None:
+    h = unechoed
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 10)  # the user's On, then Off: both obeyed
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, False), NOON + 20)
+    h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000, "duration": 5}', NOON + 30)
+    ticks(h, NOON + 31, NOON + 40, step_s=1)  # expired: On then Off shown on the switch, not echoed
+    assert not h.load("radiator").is_forced()
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 60)  # the user's On, taken for an echo
+    assert h.load("radiator").forced_by == "domoticz" and h.last(RADIATOR) == "ON"

@@ -72,7 +72,8 @@ def domoticz(broker: PrivateBroker) -> Iterator[FakeDomoticz]:
 def daemon(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe, domoticz: FakeDomoticz) -> Iterator[DaemonProcess]:
     path = field_config(tmp_path, ecs=f"domoticz_idx_force = {ECS_SWITCH}\n",
                         radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n",
-                        extra=f"[domoticz]\nidx_grid = 651\nidx_injection = 648\nidx_ecs_mode = {SELECTOR_IDX}\n")
+                        extra=f"[domoticz]\nidx_grid = 651\nidx_injection = 648\nidx_ecs_mode = {SELECTOR_IDX}\n"
+                              "prevent_loop = false\n")  # (FakeDomoticz echoes our updates)
     text = path.read_text().replace("port = 1883", f"port = {broker.port}").replace("period = 2.5", "period = 0.2")
     path.write_text(text.replace("meter_timeout = 10", "meter_timeout = 5"))
     proc = DaemonProcess(path)
