@@ -143,7 +143,8 @@ class Regulator:
         return topics
 
     def live_only_topics(self) -> set[str]:
-        """Topics whose retained messages must be ignored: an old reading or command is not news."""
+        """Topics whose retained messages must be ignored: an old reading or command is not news (`<topic>/#`: the
+        topic and every topic under it)."""
         topics = self.reading_topics()
         topics.add(self.settings.mqtt.topic_mode)
         topics.update(self.field.live_only_topics())

@@ -45,6 +45,13 @@ class DomoticzBridge:
         """Domoticz's out topic and its subtopics, when a device of it steers the regulator."""
         return self.settings.subscriptions() if self.selector or self._switches else ()
 
+    def live_only_topics(self) -> set[str]:
+        """Domoticz's out topic and subtopics: a retained update there is old news. Domoticz retains them with its
+        "(with Retain)" publish topics, and with its Prevent Loop the states PySEB showed since never replaced them
+        (a user's On of hours ago forced the load again at each restart). PySEB shows its switches' states and
+        asks for the selector's level at each connect, and the answer comes live."""
+        return set(self.subscriptions())
+
     def handles(self, topic: str) -> bool:
         """True for a message from Domoticz this link reads."""
         return bool(self.selector or self._switches) and self.settings.is_out_topic(topic)

@@ -70,8 +70,8 @@ class FieldFeatures:
                 + forecast)
 
     def live_only_topics(self) -> set[str]:
-        """Command topics whose retained messages must be ignored."""
-        return self.homeassistant.live_only_topics()
+        """Topics (`<topic>/#`: a subtree) whose retained messages must be ignored: commands, Domoticz's updates."""
+        return self.homeassistant.live_only_topics() | self.domoticz.live_only_topics()
 
     def handles(self, topic: str) -> bool:
         """True for a topic `handle` reads."""

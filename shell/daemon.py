@@ -101,7 +101,9 @@ class Daemon:
         leftover_topics = self.reg.unretained_command_topics()  # (fixed by the config: not asked from paho's thread)
         self.link = MqttLink(settings.mqtt, self.events, self.reg.subscriptions,
                              leftover_topics=lambda: leftover_topics)
-        self._live_only = self.reg.live_only_topics()
+        live_only = self.reg.live_only_topics()
+        self._live_only = {topic for topic in live_only if not topic.endswith("/#")}
+        self._live_only_trees = tuple(topic[:-2] for topic in live_only if topic.endswith("/#"))
         self._readings = self.reg.reading_topics()
         self._offered: dict[str, Any] | None = None
         st = settings.status
@@ -256,6 +258,11 @@ class Daemon:
             log.warning("ignoring a retained message on %s (readings and commands must not be retained)",
                         event.topic, extra={"limit_key": event.topic})
             return
+        if event.retained and self._in_live_only_tree(event.topic):
+            # (Domoticz retains every device's last update by a choice of its own: one line for each at every
+            # connect would be noise)
+            log.debug("ignoring a retained message on %s (an old update)", event.topic)
+            return
         received_at, now = event.received_at, time.time()
         if now - received_at > QUEUED_TOO_LONG_S:
             if event.topic in self._readings:
@@ -269,6 +276,9 @@ class Daemon:
             log.exception("internal error on a message on %s; message dropped", event.topic)
             return
         self._offer_snapshot()
+
+    def _in_live_only_tree(self, topic: str) -> bool:
+        return any(topic == root or topic.startswith(root + "/") for root in self._live_only_trees)
 
     def _on_forecast(self, event: ForecastFetched) -> None:
         try:

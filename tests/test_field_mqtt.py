@@ -171,3 +171,28 @@ def test_a_rebooted_variator_gets_its_command_again(daemon: DaemonProcess, probe
     probe.publish(ECS_STATUS, BOOT_DETECTED)
     assert probe.wait_for(ECS_CMD, after=mark).text == "49"
     assert "the variator reports boot_detected" in daemon.output
+
+
+def test_a_retained_domoticz_update_is_old_news(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe) -> None:
+    # Domoticz's "Index (with Retain)" publish topic leaves each device's last update retained on domoticz/out/<idx>.
+    # With its Prevent Loop (the default) the Off PySEB showed afterwards never replaced it: the radiator's switch
+    # still holds the user's On of hours ago, the water heater's selector a level Home Assistant has changed since.
+    probe.publish(f"{DZ_OUT}/{RADIATOR_SWITCH}", switch(RADIATOR_SWITCH, True), retain=True)
+    probe.publish(f"{DZ_OUT}/{SELECTOR_IDX}", selector(30), retain=True)
+    path = field_config(tmp_path, radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n",
+                        extra=f"[domoticz]\nidx_ecs_mode = {SELECTOR_IDX}\n")
+    path.write_text(path.read_text().replace("port = 1883", f"port = {broker.port}").replace("period = 2.5",
+                                                                                            "period = 0.2"))
+    proc = DaemonProcess(path)
+    try:
+        probe.wait_for(AVAIL, lambda m: m.text == "online", timeout_s=15)
+        probe.wait_for(DZ_IN, lambda m: b"getdeviceinfo" in m.payload)
+        time.sleep(1.0)  # the retained updates came right after the subscription
+        assert [m.text for m in probe.on(RADIATOR)] == ["OFF"]  # the start's 0 only: not forced
+        assert [m.text for m in probe.on(ECS_CMD)] == ["0"]  # the heater was not forced by the old level
+        assert f"ignoring a retained message on {DZ_OUT}/{RADIATOR_SWITCH}" in proc.output
+        mark = probe.mark()
+        probe.publish(f"{DZ_OUT}/{RADIATOR_SWITCH}", switch(RADIATOR_SWITCH, True))  # live: a user's On
+        probe.wait_for(RADIATOR, lambda m: m.text == "ON", after=mark)
+    finally:
+        proc.close()
