@@ -83,9 +83,10 @@ class HomeAssistantBridge:
         return self.enabled and (topic == self.topics.birth or topic in self._controls or self._is_config(topic))
 
     def _is_config(self, topic: str) -> bool:
-        parts = topic.split("/")
-        return (len(parts) == 5 and parts[0] == self.topics.prefix and parts[2] == self.topics.node_id
-                and parts[4] == "config")
+        # (the prefix may have several levels, "ha/discovery": HA takes any topic)
+        head = f"{self.topics.prefix}/"
+        parts = topic[len(head):].split("/") if topic.startswith(head) else []
+        return len(parts) == 4 and parts[1] == self.topics.node_id and parts[3] == "config"
 
     # --- messages -----------------------------------------------------------------------------------------
     def on_connected(self) -> None:

@@ -266,6 +266,21 @@ def test_a_removed_loads_configs_are_deleted(tmp_path: Path) -> None:
     assert h.sent == []
 
 
+def test_a_removed_loads_configs_are_deleted_under_a_prefix_of_several_levels(tmp_path: Path) -> None:
+    # HA takes any topic as its discovery prefix ("ha/discovery"): the configs retained under it were never
+    # recognised as ours, and a load removed from config.ini stayed in HA for good.
+    h = harness(tmp_path, extra=HA + "prefix = ha/discovery\n", loads=("ecs",))
+    assert "ha/discovery/+/pyseb_test/+/config" in h.reg.subscriptions()
+    old = "ha/discovery/switch/pyseb_test/load_radiator_force/config"
+    h.sent.clear()
+    h.reg.handle(old, b'{"name": "radiator force"}', NOON + 1)  # retained from an earlier run
+    assert h.sent == [(old, "", True)]
+    h.sent.clear()
+    h.reg.handle("ha/discovery/switch/pyseb_test/load_ecs_force/config", b'{"name": "x"}', NOON + 2)  # still ours
+    h.reg.handle("ha/discovery/switch/other_node/load_radiator_force/config", b"{}", NOON + 3)
+    assert h.sent == []
+
+
 def test_retained_commands_are_not_news(tmp_path: Path) -> None:
     h = harness(tmp_path)
     live_only = h.reg.live_only_topics()
