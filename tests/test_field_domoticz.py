@@ -153,10 +153,13 @@ def test_the_mode_is_restored_after_a_restart(moded: Harness, tmp_path: Path) ->
 
 # --- force switches -------------------------------------------------------------------------------------------
 
-@pytest.fixture
-def switched(tmp_path: Path) -> tuple[Harness, EchoingDomoticz]:
+@pytest.fixture(params=[ECHOED, ""], ids=["prevent_loop_false", "default"])
+def switched(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[Harness, EchoingDomoticz]:
+    """A Domoticz that echoes (PROTOCOL.md's), told so or left at the default (prevent_loop = true, which expects
+    no echo): a seed user's echoing Domoticz left at the default must work the same, each echo showing a state
+    the load is already in."""
     path = field_config(tmp_path, ecs=f"domoticz_idx_force = {ECS_SWITCH}\n",
-                        radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n", extra=ECHOED)
+                        radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n", extra=request.param)
     h = Harness(path)
     dz = EchoingDomoticz(h)
     h.reg.tick(NOON)
