@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from equipments.base import BASE_OPTIONS, FORCED_BY_USER, BuildContext, Command, Equipment
+from equipments.base import BASE_OPTIONS, FORCED_BY_USER, BuildContext, Command, Equipment, EquipmentBuildError
 from settings.options import REQUIRED, Option
+from values.payloads import same_payload
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,7 @@ CLOSED_LOOP_RELAY_KEYS = ("min_on_s", "min_off_s", "on_delay_s", "hysteresis")
 
 RELAY_OPTIONS: tuple[Option, ...] = BASE_OPTIONS + (
     Option("json_on", str, "1", "payload that switches the relay on (any text: JSON, ON, 1)"),
-    Option("json_off", str, "0", "payload that switches the relay off"),
+    Option("json_off", str, "0", "payload that switches the relay off (one the relay reads as json_on is refused)"),
     Option("retain", "bool?", None, "publish relay commands retained, so a rebooted relay gets its state "
            "(default: true, but false on domoticz/in, where Domoticz would re-apply a stale command at every "
            "reconnect)"),
@@ -41,6 +42,11 @@ class RelayEquipment(Equipment):
         super().__init__(name, options, context)
         self.json_on: str = options["json_on"]
         self.json_off: str = options["json_off"]
+        if same_payload(self.json_off, self.json_on):
+            # A payload copied from json_on and not edited (Domoticz's "switchcmd": "On" twice): every "off"
+            # would switch the relay on again, and the load would draw from the grid with no surplus at all.
+            raise EquipmentBuildError("json_off", f"{self.json_off!r} reads as json_on ({self.json_on!r}) to the "
+                                      "relay: it could never be switched off; give the payload that switches it off")
         given = options.get("retain")
         # Domoticz reads domoticz/in as a stream of orders, not a state: a retained On is re-applied every
         # time Domoticz reconnects to the broker, hours after PySEB switched the device off or died.

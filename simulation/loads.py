@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 
 from simulation.response import ResponseCurve
+from values.payloads import same_payload
 
 __all__ = ["Relay", "SimLoad", "Tank", "VariableHeater", "parse_percent", "same_payload"]
 
@@ -41,16 +41,6 @@ def parse_percent(payload: str) -> float | None:
         return None
     # The firmware ignores anything outside 0..100 (and NaN).
     return value if 0.0 <= value <= 100.0 else None
-
-
-def same_payload(received: str, expected: str) -> bool:
-    """Does a relay read `received` as `expected`? JSON compared as data, plain words case-insensitively."""
-    if received.strip() == expected.strip():
-        return True
-    try:
-        return bool(json.loads(received) == json.loads(expected))
-    except ValueError:
-        return received.strip().lower() == expected.strip().lower()
 
 
 class SimLoad:

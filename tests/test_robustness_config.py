@@ -252,3 +252,23 @@ def test_the_instance_lock_is_checked_with_persistent_false(tmp_path: Path, monk
             f"directory {locked} is not writable") in problems_of(path)
     (locked / "status.json.lock").write_text("812\n")  # one left there: it is read, not made
     load_settings(path)
+
+
+# --- a relay's two payloads ------------------------------------------------------------------------------
+@pytest.mark.parametrize(("on", "off"), [
+    ("ON", "ON"), ("ON", "on"),  # Tasmota takes both alike
+    ('{"command": "switchlight", "idx": 359, "switchcmd": "On"}',  # Domoticz's, copied and not edited
+     '{"command":"switchlight","idx":359,"switchcmd":"On"}'),
+])
+def test_a_relay_whose_off_payload_is_its_on_payload_is_refused(tmp_path: Path, on: str, off: str) -> None:
+    # Every "off" would switch the relay on again: a load drawing from the grid with no surplus.
+    path = write_config(tmp_path)
+    path.write_text(path.read_text().replace("json_on = ON\njson_off = OFF\n", f"json_on = {on}\njson_off = {off}\n"))
+    report = problems_of(path)
+    assert "[radiator] json_off:" in report and "could never be switched off" in report
+
+
+def test_distinct_relay_payloads_are_fine(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    path.write_text(path.read_text().replace("json_off = OFF\n", 'json_off = {"switchcmd": "Off"}\n'))
+    assert load_settings(path).equipments[1].options["json_off"] == '{"switchcmd": "Off"}'
