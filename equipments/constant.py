@@ -42,6 +42,12 @@ class RelayEquipment(Equipment):
         super().__init__(name, options, context)
         self.json_on: str = options["json_on"]
         self.json_off: str = options["json_off"]
+        for key in ("json_on", "json_off"):
+            if not str(options[key]).strip():
+                # An empty message switches no relay (Tasmota answers it with its state), and published retained
+                # it only clears the topic: the load would be believed on and draw nothing, or stay on.
+                raise EquipmentBuildError(key, "is empty: an empty message switches no relay; give the payload "
+                                          f"(delete the line for the default, {'1' if key == 'json_on' else '0'})")
         if same_payload(self.json_off, self.json_on):
             # A payload copied from json_on and not edited (Domoticz's "switchcmd": "On" twice): every "off"
             # would switch the relay on again, and the load would draw from the grid with no surplus at all.

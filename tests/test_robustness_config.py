@@ -272,3 +272,22 @@ def test_distinct_relay_payloads_are_fine(tmp_path: Path) -> None:
     path = write_config(tmp_path)
     path.write_text(path.read_text().replace("json_off = OFF\n", 'json_off = {"switchcmd": "Off"}\n'))
     assert load_settings(path).equipments[1].options["json_off"] == '{"switchcmd": "Off"}'
+
+
+# --- empty values that --check let through ----------------------------------------------------------------
+@pytest.mark.parametrize(("old", "new", "where"), [
+    # every meter reading was "no '' field": the regulation never started
+    ("client_id = pyseb-test\n", "client_id = pyseb-test\njson_power =\n", "[mqtt] json_power: is empty"),
+    # the status file was the config's own folder: no save ever succeeded
+    ("file = status.json\n", "file =\n", "[status] file: is empty"),
+    # relays sent an empty message, which switches none
+    ("json_on = ON\n", "json_on =\n", "[radiator] json_on: is empty"),
+    ("json_off = OFF\n", "json_off =\n", "[radiator] json_off: is empty"),
+])
+def test_an_empty_value_that_would_break_the_daemon_is_refused(tmp_path: Path, old: str, new: str,
+                                                                where: str) -> None:
+    path = write_config(tmp_path)
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    assert where in problems_of(path)
