@@ -4,6 +4,7 @@ and reported at once (ConfigError); nothing is published or opened before this s
 from __future__ import annotations
 
 import configparser
+import difflib
 import logging
 import os
 import re
@@ -300,10 +301,18 @@ def _warn_unused_sections(cp: configparser.ConfigParser, reader: SectionReader, 
             reader.warnings.append(ConfigProblem(section, None, f"section ignored: {IGNORED_SECTIONS[section]}"))
         elif cp.has_section("equipments") and cp.has_option("equipments", section):
             continue  # a listed load that failed to build: already reported
+        elif section.lower() in own - EXTENSION_SECTIONS:
+            # Section names are read as written: every key of [MQTT] or [Fallback] was dropped for its default
+            # (the broker, the topics, seed_rule = false), with a warning that did not say why.
+            reader.problems.append(ConfigProblem(section, None, f"PySEB's section names are lower case: name it "
+                                                 f"[{section.lower()}] (as written, all its keys would be ignored)"))
         else:
+            listed = set(cp["equipments"]) if cp.has_section("equipments") else set()
+            hint = difflib.get_close_matches(section.lower(), sorted(own | loads | listed), n=1)
+            extra = f" (did you mean [{hint[0]}]?)" if hint else ""
             reader.warnings.append(ConfigProblem(section, None,
                                                  "section ignored: not a PySEB section nor a load listed in "
-                                                 "[equipments]"))
+                                                 f"[equipments]{extra}"))
 
 
 def _check_topics(reader: SectionReader, mqtt_raw: dict[str, Any], equipments: list[Equipment],

@@ -151,9 +151,9 @@ def render() -> str:
         "Every key the daemon reads, generated from the option tables the loader validates against, so it "
         "is always the code's. A commented example of every option is in "
         "[config.ini.sample](../config.ini.sample); how a bad file is reported is in the "
-        "[README](../README.md#configuration-walkthrough). Keys are case-insensitive; a key in no table is "
-        "warned about (with the nearest known key when one is close), a bad value is an error naming file, "
-        "section and key.",
+        "[README](../README.md#configuration-walkthrough). Keys are case-insensitive, section names are not (a "
+        "PySEB section in capitals, `[MQTT]`, is an error); a key or section in no table is warned about (with "
+        "the nearest known one when one is close), a bad value is an error naming file, section and key.",
         "",
         "Types: `text, optional`, `number, optional` and `true/false, optional` take an empty value (or the "
         "seed's `None`) for \"not set\". The seed's `None` means \"not set\" for every other key too: a key "

@@ -80,6 +80,28 @@ def test_unknown_keys_warn_with_a_hint(tmp_path: Path) -> None:
     assert any("margni" in w and "did you mean margin" in w for w in settings.warnings)
 
 
+def test_a_misspelt_section_warns_with_a_hint(tmp_path: Path) -> None:
+    # The README promises the hint for sections too: [evalute]'s keys are all ignored, and a load's section
+    # misspelt is what makes its "section missing" error.
+    path = write_config(tmp_path, ("radiator",), extra="\n[fallbak]\nseed_rule = false\n")
+    path.write_text(path.read_text().replace("[evaluate]", "[evalute]"))
+    warnings = load_settings(path).warnings
+    assert any("[evalute]" in w and "did you mean [evaluate]?" in w for w in warnings)
+    assert any("[fallbak]" in w and "did you mean [fallback]?" in w for w in warnings)
+    path.write_text(path.read_text().replace("[radiator]", "[radiatr]"))
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    assert "[radiatr]: section ignored" in info.value.render() and "did you mean [radiator]?" in info.value.render()
+
+
+def test_a_pyseb_section_in_another_case_is_refused(tmp_path: Path) -> None:
+    # [Fallback] seed_rule = false was dropped: the fallback stayed on and heated the water from the grid.
+    path = write_config(tmp_path, ("radiator",), extra="\n[Fallback]\nseed_rule = false\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    assert "[Fallback]: PySEB's section names are lower case: name it [fallback]" in info.value.render()
+
+
 def test_the_export_setpoint_defaults_to_the_algorithm_s(tmp_path: Path) -> None:
     # Unset, `margin` is 0 W under the closed loop (its dither_import bounds the whole percents' import) and
     # 10 W under Hébert's rule; set, it is what the config says under both.
