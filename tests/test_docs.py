@@ -81,3 +81,25 @@ def test_the_readmes_minimal_config_is_valid(tmp_path: Path) -> None:
     settings = load_settings(tmp_path / "config.ini")
     assert [load.name for load in settings.equipments] == ["ecs", "radiator"]
     assert settings.warnings == ()
+
+
+def test_the_simulation_page_shows_every_simulation_key(tmp_path: Path) -> None:
+    """docs/simulation.md's [simulation] example, uncommented, is read by the simulator and shows each key it
+    takes (noise_w, lost_readings and seed were read but nowhere written down)."""
+    from simulation.config import GLOBAL_KEYS, PER_LOAD_KEYS, read_sim_config
+
+    text = (ROOT / "docs" / "simulation.md").read_text(encoding="utf-8")
+    block = text.split("### The `[simulation]` section", 1)[1].split("```ini\n", 1)[1].split("```", 1)[0]
+    block = re.sub(r"^;(?=[a-z])", "", block, flags=re.M)  # the options shown commented out
+    shown = {line.split("=")[0].strip() for line in block.splitlines() if re.match(r"^[a-z]", line)}
+    assert set(GLOBAL_KEYS) <= shown
+    assert set(PER_LOAD_KEYS) <= {key.partition(".")[2] for key in shown}
+    demo = (ROOT / "simulation" / "demo.ini").read_text(encoding="utf-8")
+    demo = re.sub(r"^\[simulation\].*?(?=^\[|\Z)", "", demo, flags=re.M | re.S)
+    (tmp_path / "calibration").mkdir()
+    for csv in (ROOT / "calibration").glob("*.csv"):
+        (tmp_path / "calibration" / csv.name).write_bytes(csv.read_bytes())
+    (tmp_path / "sim").mkdir()
+    (tmp_path / "sim" / "demo.ini").write_text(demo + "\n" + block, encoding="utf-8")
+    config = read_sim_config(tmp_path / "sim" / "demo.ini")
+    assert config.noise_w == 10 and config.lost_readings == 0.02
