@@ -29,6 +29,12 @@ def _domoticz(settings: Settings) -> str:
                 if (idx := load.options.get("domoticz_idx_force") or 0)]
     if switches:
         parts.append(f"force switches {', '.join(switches)} on {ds.topic_out}")
+    if not parts and (ds.idx_grid or ds.idx_injection):
+        # The idx are there and turned off: "no idx set" sent a migrated user looking for a typo in them.
+        given = " and ".join(f"{key} {idx}" for key, idx in (("idx_grid", ds.idx_grid),
+                                                              ("idx_injection", ds.idx_injection)) if idx)
+        why = "send_domoticz = false" if not ds.send else "send_grid and send_injection turn those flows off"
+        return f"Domoticz:    off ([domoticz] {given} set, but {why})"
     return f"Domoticz:    {'; '.join(parts) if parts else 'off (no idx set in [domoticz] or on a load)'}"
 
 

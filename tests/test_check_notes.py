@@ -75,3 +75,13 @@ def test_check_prints_them(tmp_path: Path) -> None:
              for label in ("log file:", "Domoticz:", "Home Assistant discovery:", "forecast:", "recording:",
                            "full tank (ecs)")]
     assert order == sorted(order)
+
+
+def test_idx_turned_off_are_not_said_to_be_missing(tmp_path: Path) -> None:
+    # A seed config with send_domoticz = False was told "no idx set", its idx there.
+    said = notes(tmp_path, DOMOTICZ.replace("idx_ecs_mode = 20\n", "send_domoticz = false\n"))
+    assert said["Domoticz"] == ("Domoticz:    off ([domoticz] idx_grid 12 and idx_injection 13 set, but "
+                                "send_domoticz = false)")
+    said = notes(tmp_path, "\n[domoticz]\nidx_grid = 12\nsend_grid = false\n")
+    assert said["Domoticz"] == ("Domoticz:    off ([domoticz] idx_grid 12 set, but send_grid and send_injection "
+                                "turn those flows off)")
