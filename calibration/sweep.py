@@ -87,6 +87,9 @@ class Sweeper:
         self._link = SweepLink(target, plan.end_percent, self._on_event)
         # Where the load may have been left, when the broker never confirmed the end percent (see run).
         self.left_at_percent: float | None = None
+        # The message of the last usable reading, and how many times it came again since (a frozen meter).
+        self._last_reading: bytes | None = None
+        self._repeats = 0
 
     def stop(self, reason: str) -> None:
         """Ask the sweep to end: the load goes to the end percent, finished steps are kept. Signal-safe. Asked
@@ -236,8 +239,7 @@ class Sweeper:
             silent_deadline = last_valid + self.plan.meter_timeout_s
             event = self._next_event(silent_deadline)
             if event is None:
-                raise _Stopped(f"the meter on {self.target.topic_read_power} gave no usable reading for "
-                               f"{self.plan.meter_timeout_s:g} s")
+                raise _Stopped(self._silent_meter_reason())
             kind, at, data = event
             if kind == "reading":
                 assert isinstance(data, bytes)
@@ -246,6 +248,16 @@ class Sweeper:
                     invalid += 1
                     log.debug("unusable reading at %s %%: %r", format_percent(percent), data)
                     continue
+                if self.target.frozen_meter and data == self._last_reading:
+                    # A real PZEM's readings always differ (voltage, current, the energy counter): the very same
+                    # bytes again are a sensor loop that hung behind a live MQTT loop. Not a reading: it neither
+                    # counts nor keeps the meter alive, so a frozen meter stops the sweep as a silent one does
+                    # (counted, it measured its one value down to 0 % and replaced the calibration with it).
+                    invalid += 1
+                    self._repeats += 1
+                    log.debug("the same message as the last reading at %s %%: not counted", format_percent(percent))
+                    continue
+                self._last_reading, self._repeats = data, 0
                 last_valid = at
                 if at >= settled_at:
                     values.append(watts)
@@ -266,6 +278,15 @@ class Sweeper:
                             "reconnected" if kind == "connected" else "variator rebooted", format_percent(percent),
                             max(0.0, settled_at - time.monotonic()))
         return values, invalid, last_valid
+
+    def _silent_meter_reason(self) -> str:
+        """Why the sweep stops when no usable reading came for meter_timeout: a silent meter, or a frozen one."""
+        topic, timeout = self.target.topic_read_power, self.plan.meter_timeout_s
+        if self._repeats:
+            return (f"the meter on {topic} sent the very same message {self._repeats} times and no other usable "
+                    f"reading for {timeout:g} s: it looks frozen (its sensor loop hung); reboot it (a PZEM takes "
+                    f"'reboot' on {topic}/cmd)")
+        return f"the meter on {topic} gave no usable reading for {timeout:g} s"
 
 
 def _duration(seconds: float) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from settings.config import read_parser
+from settings.options import parse_bool
 from settings.problems import ConfigError
 
 __all__ = ["SweepConfigError", "SweepTarget", "load_sweep_target"]
@@ -42,6 +43,8 @@ class SweepTarget:
     json_read_power: str
     topic_availability: str
     topic_status: str | None = None  # the load's own `topic_status` key, when its config sets one
+    # [evaluate] frozen_meter, the daemon's: a reading that repeats the last one byte for byte is no new reading
+    frozen_meter: bool = True
 
     @property
     def topic_variator_status(self) -> str | None:
@@ -135,6 +138,12 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
         problems.append(f"{source}: [{name}] topic_read_power is missing: a sweep needs the load's own "
                         f"meter (e.g. smeter/pzem/ECS)")
     topic_status = _value(load, "topic_status")
+    frozen_meter = True
+    if parser.has_section("evaluate") and (frozen_text := _value(parser["evaluate"], "frozen_meter")) is not None:
+        try:
+            frozen_meter = parse_bool(frozen_text)
+        except ValueError as exc:
+            problems.append(f"{source}: [evaluate] frozen_meter: {exc}")
     for key, topic in (("topic_set_power", topic_set), ("topic_read_power", topic_read),
                        ("topic_status", topic_status)):
         if topic and any(c in topic for c in "+#"):
@@ -159,4 +168,5 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
         json_read_power=_value(load, "json_read_power") or "power",
         topic_availability=_value(mqtt, "topic_availability") or f"{topic_regul}/availability",
         topic_status=topic_status,
+        frozen_meter=frozen_meter,
     )

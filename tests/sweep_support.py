@@ -39,8 +39,11 @@ class SimulatedLoad:
         self.silent_from_percent: float | None = None  # the meter stops once the variator gets <= this
         self.boot_at_percent: float | None = None  # the variator "reboots" once on this command
         self.cut_from_percent: float | None = None  # the thermostat opens once the variator gets <= this
+        self.frozen_from_percent: float | None = None  # the meter's sensor loop hangs once the variator gets <= this
         self._silent = False
         self._cut = False
+        self._frozen = False
+        self._frozen_payload: bytes | None = None
         self._count = 0
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -65,6 +68,8 @@ class SimulatedLoad:
                 self._silent = True
             if self.cut_from_percent is not None and value <= self.cut_from_percent:
                 self._cut = True
+            if self.frozen_from_percent is not None and value <= self.frozen_from_percent:
+                self._frozen = True
             booted = self.boot_at_percent == value
             if booted:
                 self.boot_at_percent = None
@@ -81,13 +86,20 @@ class SimulatedLoad:
                 watts = 1.0 if self._cut else load_watts(self.percent)  # cut: the PZEM's idle reading
                 self._count += 1
                 count = self._count
-            if count % 5 == 0:
+                frozen = self._frozen_payload if self._frozen else None
+            if frozen is not None:
+                payload = frozen  # a hung sensor loop behind a live MQTT loop: the last reading again, byte for byte
+            elif count % 5 == 0:
                 payload = READ_ERROR
             elif count % 7 == 0:
                 payload = NAN_READING
             else:
+                # As a real PZEM's: the energy counter advances, so no two readings are the same bytes.
                 payload = (f'{{ "voltage": 231.40, "current": {watts / 231.4:.2f}, "power": {watts:.2f}, '
-                           f'"energy": 1234.00, "frequency": 50.00, "powerfactor": 1.00, "ppm_err": 0}}').encode()
+                           f'"energy": {1234 + count / 100:.2f}, "frequency": 50.00, "powerfactor": 1.00, '
+                           f'"ppm_err": 0}}').encode()
+                with self._lock:
+                    self._frozen_payload = payload
             self.client.publish(METER, payload)
 
     def speak_again(self) -> None:

@@ -61,3 +61,13 @@ def test_the_variator_status_topic_is_the_daemons(tmp_path: Path) -> None:
     config.write_text(config.read_text().replace("shellies/dimmer/status", "home/+/status"))
     with pytest.raises(SweepConfigError, match=r"\[ecs\] topic_status: 'home/\+/status' holds a wildcard"):
         load_sweep_target(config, "ecs")
+
+
+def test_frozen_meter_is_the_daemons(tmp_path: Path) -> None:
+    assert load_sweep_target(_config(tmp_path / "a", ""), "ecs").frozen_meter
+    config = _config(tmp_path / "b", "")
+    config.write_text(config.read_text() + "[evaluate]\nfrozen_meter = no ; a meter sending only its power\n")
+    assert not load_sweep_target(config, "ecs").frozen_meter
+    config.write_text(config.read_text().replace("= no", "= maybe"))
+    with pytest.raises(SweepConfigError, match=r"\[evaluate\] frozen_meter: expected true or false, got 'maybe'"):
+        load_sweep_target(config, "ecs")

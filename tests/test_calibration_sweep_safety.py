@@ -96,6 +96,32 @@ def test_a_thermostat_cut_stops_the_sweep(broker: PrivateBroker, probe: MqttProb
     assert _commands(probe)[-1].text == "0.0"
 
 
+def test_a_frozen_meter_stops_the_sweep(broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad,
+                                      tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # PROTOCOL.md: a PZEM whose sensor loop hangs publishes its last reading again and again. Counted, the
+    # sweep measured 70 % 's watts down to 0 % and made that the calibration (which the daemon refuses).
+    load.frozen_from_percent = 60.0
+    csv = tmp_path / "power_calibration_ecs.csv"
+    assert sweep(write_config(tmp_path, broker.port), csv) == 1
+    err = capsys.readouterr().err
+    assert "the meter on smeter/pzem/ECS sent the very same message" in err and "it looks frozen" in err
+    assert "'reboot' on smeter/pzem/ECS/cmd" in err and "--resume" in err
+    assert [p for p, _ in rows(partial(csv))] == [100.0, 90.0, 80.0, 70.0]
+    assert not csv.exists()
+    assert _commands(probe)[-1].text == "0.0"
+
+
+def test_frozen_meter_false_takes_repeated_messages(broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad,
+                                                    tmp_path: Path) -> None:
+    # The daemon's [evaluate] frozen_meter = false, for a meter whose messages hold nothing but a power.
+    load.frozen_from_percent = 60.0
+    config = write_config(tmp_path, broker.port)
+    config.write_text(config.read_text() + "\n[evaluate]\nfrozen_meter = false\n")
+    csv = tmp_path / "power_calibration_ecs.csv"
+    assert sweep(config, csv) == 0
+    assert [p for p, _ in rows(csv)] == [100.0 - 10 * k for k in range(11)]
+
+
 def test_a_kill_during_the_regulator_check_commands_nothing(broker: PrivateBroker, probe: MqttProbe,
                                                             tmp_path: Path) -> None:
     csv = tmp_path / "power_calibration_ecs.csv"
