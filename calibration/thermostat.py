@@ -55,25 +55,36 @@ def fit_cut_reason(percent: np.ndarray, watts: np.ndarray, shape: SweepShape | N
     `shape`: the sweep's analyse_sweep, when the caller has it already.
 
     The median of the points at or above TOP_FROM_PERCENT must reach TOP_MIN_SHARE of the highest
-    reading: a heater draws the most at full power, so a top far below the maximum means the load was
-    off there (the isotonic fit would otherwise pool those points into a much smaller load). In the
-    middle, see _middle_cut_reason.
+    reading that is not one of the fit's outliers: a heater draws the most at full power, so a top far
+    below the maximum means the load was off there (the isotonic fit would otherwise pool those points into
+    a much smaller load). In the middle, see _middle_cut_reason.
     """
-    middle = _middle_cut_reason(percent, watts, analyse_sweep(watts) if shape is None else shape)
+    shape = analyse_sweep(watts) if shape is None else shape
+    middle = _middle_cut_reason(percent, watts, shape)
     if middle is not None:
         return middle
     top = watts[percent >= TOP_FROM_PERCENT]
     if top.size == 0:
         return None  # too short at the top: the coverage check names that
-    highest = float(watts.max())
+    at_highest = _highest_index(watts, shape)
+    highest = float(watts[at_highest])
     # statistics.median, not np.median: the latter imports numpy.ma into the daemon (see monotone.py).
     top_w = float(statistics.median(top.tolist()))
     if top_w >= TOP_MIN_SHARE * highest:
         return None
-    at = float(percent[int(np.argmax(watts))])
+    at = float(percent[at_highest])
     return (f"the readings at {_pct(TOP_FROM_PERCENT)}..100 % (median {top_w:.0f} W) are below half the sweep's "
             f"highest ({highest:.0f} W at {_pct(at)} %): the load's thermostat probably cut it during the sweep "
             f"(a hot tank); sweep again while it heats")
+
+
+def _highest_index(watts: np.ndarray, shape: SweepShape) -> int:
+    """Where the sweep's highest reading is, leaving out the fit's outliers: one glitched step (a PZEM reading
+    of 5 kW at 37 % of a 2.3 kW heater) is rejected by the fit, and must not make the readings at full power
+    look like a thermostat cut."""
+    kept = np.ones(watts.size, dtype=bool)
+    kept[list(shape.outliers)] = False
+    return int(np.flatnonzero(kept)[np.argmax(watts[kept])])
 
 
 def _middle_cut_reason(percent: np.ndarray, watts: np.ndarray, shape: SweepShape) -> str | None:
@@ -83,7 +94,7 @@ def _middle_cut_reason(percent: np.ndarray, watts: np.ndarray, shape: SweepShape
     which drew DROP_FROM_SHARE of the highest or more. The S-curve's own tail reads off below its first
     conduction; a lone spike in it is an outlier; one step alone at the off level is left to the outliers."""
     outliers = set(shape.outliers)
-    highest = float(watts.max())
+    highest = float(watts[_highest_index(watts, shape)])
     off = (watts <= OFF_LEVEL_W) & (percent > OFF_ZONE_PERCENT)
     end = len(watts)
     while end > shape.first_on:
