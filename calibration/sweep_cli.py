@@ -18,6 +18,7 @@ from calibration.sweep import Sweeper, SweepError, SweepPlan, format_percent
 from calibration.sweep_config import SweepConfigError, SweepTarget, load_sweep_target
 from calibration.sweep_files import SweepFiles
 from shell.deps import python_command
+from shell.output_file import overwritten_input
 from shell.stdout_gone import say
 from shell.stop_signals import stop_signals_to_catch
 
@@ -140,6 +141,20 @@ def _command_again(args: argparse.Namespace, resume: bool) -> str:
     return shlex.join(word for word in words if word)
 
 
+def _clashing_files(config: Path, csv_path: Path, partial: Path, log_path: Path) -> str | None:
+    """Why the sweep's files would write over one another or over the config file, or None. The log is appended
+    to and the CSV replaces what is there: `--log config.ini` filled the daemon's config with log lines (it then
+    would not start), `--log` naming the CSV put them into the calibration, `--output config.ini --overwrite`
+    made the config a CSV."""
+    if overwritten_input(csv_path, [config]) or overwritten_input(partial, [config]):
+        return f"--output {csv_path}: that is the config file {config}: name the sweep's CSV"
+    for other, what in ((config, "the config file"), (csv_path, "the sweep's CSV"),
+                        (partial, "the sweep's partial file")):
+        if overwritten_input(log_path, [other]):
+            return f"the log {log_path} is {what}: name another file with --log"
+    return None
+
+
 def _os_error_line(exc: OSError, what: str) -> str:
     """One line for a file that cannot be written, naming it."""
     where = exc.filename if exc.filename is not None else what
@@ -174,13 +189,15 @@ def run_sweep(args: argparse.Namespace) -> int:
                                    f"its calibration, a curve it refuses. To measure part of the curve, give "
                                    f"another file with --output")
         files = SweepFiles(csv_path, resume=args.resume, overwrite=args.overwrite)
+        log_path = Path(args.log) if args.log else csv_path.with_suffix(".log")
+        if (clash := _clashing_files(Path(args.config), csv_path, files.partial, log_path)) is not None:
+            raise SweepConfigError(clash)
         sweeper = Sweeper(target, plan, files, ignore_availability=args.ignore_availability,
                           progress=say)  # (a sweep piped to `head` goes on measuring)
         sweeper.prepare()  # refusals about the files come before any connection
     except (SweepConfigError, SweepError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    log_path = Path(args.log) if args.log else csv_path.with_suffix(".log")
     try:
         csv_path.parent.mkdir(parents=True, exist_ok=True)
         handler = _setup_logging(log_path)

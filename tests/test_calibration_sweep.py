@@ -251,6 +251,33 @@ def test_a_plan_the_regulator_would_refuse_is_not_swept_into_its_file(
         working.name]
 
 
+@pytest.mark.parametrize(("files", "problem"), [
+    (["--log", "{config}", "--overwrite"], "the log {config} is the config file: name another file with --log"),
+    (["--log", "{csv}", "--overwrite"], "the log {csv} is the sweep's CSV"),
+    (["--log", "{partial}", "--resume"], "the log {partial} is the sweep's partial file"),
+    (["--output", "{config}", "--overwrite"], "--output {config}: that is the config file"),
+])
+def test_no_file_of_the_sweep_is_written_over_another(broker: PrivateBroker, probe: MqttProbe, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str], files: list[str],
+                                                      problem: str) -> None:
+    # The log is appended to, the CSV replaces a file: given the config or the calibration, the log filled the
+    # daemon's config with its lines (it no longer started) or the calibration, then the sweep ran.
+    config = write_config(tmp_path, broker.port)
+    csv = tmp_path / "power_calibration_ecs.csv"
+    csv.write_text("100.0;2300.00\n")
+    partial(csv).write_text("100.0;2300.00\n")
+    before = {path: path.read_text() for path in (config, csv, partial(csv))}
+    names = {"config": str(config), "csv": str(csv), "partial": str(partial(csv))}
+    given = [word.format(**names) for word in files]
+    output = [] if "--output" in given else ["--output", str(csv)]
+    assert main(["sweep", "-c", str(config), "--equipment", "ecs", *output, *FAST, *given]) == 2
+    err = capsys.readouterr().err
+    assert problem.format(**names) in err
+    assert {path: path.read_text() for path in before} == before
+    assert delivered(probe).on(CMD) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in before)
+
+
 def test_nan_and_inf_options_are_refused_before_anything_is_sent(tmp_path: Path,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     # (they passed every comparison: the variator was driven to 100 %, then a traceback)
