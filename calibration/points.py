@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["MIN_POINTS", "CalibrationError", "CalibrationPoints", "parse_calibration_rows",
+__all__ = ["MIN_POINTS", "CalibrationError", "CalibrationPoints", "calibration_text", "parse_calibration_rows",
            "read_calibration_csv", "write_calibration_table"]
 
 MIN_POINTS = 10  # distinct percents: fewer cannot describe an S-shaped response
@@ -86,6 +86,18 @@ def parse_calibration_rows(text: str, source: str) -> list[tuple[int, float, flo
     return rows
 
 
+def calibration_text(data: bytes, source: str) -> str:
+    """The text of a calibration file: UTF-8 (a BOM allowed), else the Windows code page a spreadsheet or Notepad
+    saves in (a French header `Pourcentage;Puissance électrique`, a comment `# mesuré après coupure`: the numbers
+    are ASCII either way). Refused, naming the file, when it holds NUL bytes: no text file does."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if b"\0" in data:
+            raise CalibrationError(f"{source}: not a text file ({exc.reason} at byte {exc.start})") from None
+    return data.decode("cp1252", errors="replace")
+
+
 def read_calibration_csv(path: str | os.PathLike[str]) -> CalibrationPoints:
     """Read a `percent;watts` calibration CSV (decimal point or comma, optional header, any row order).
 
@@ -94,16 +106,14 @@ def read_calibration_csv(path: str | os.PathLike[str]) -> CalibrationPoints:
     """
     source = os.fspath(path)
     try:
-        text = Path(source).read_text(encoding="utf-8-sig")
+        data = Path(source).read_bytes()
     except FileNotFoundError:
         raise CalibrationError(f"{source}: calibration file not found") from None
     except IsADirectoryError:
         raise CalibrationError(f"{source}: is a directory, not a calibration file") from None
-    except UnicodeDecodeError as exc:
-        raise CalibrationError(f"{source}: not a text file ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise CalibrationError(f"{source}: cannot read ({exc.strerror})") from None
-    rows = parse_calibration_rows(text, source)
+    rows = parse_calibration_rows(calibration_text(data, source), source)
     if not rows:
         raise CalibrationError(f"{source}: no 'percent;watts' line (empty file)")
     raw = np.array([(p, w) for _, p, w in rows], dtype=float)

@@ -108,6 +108,16 @@ def test_too_few_points(tmp_path: Path) -> None:
         read_calibration_csv(_write(tmp_path, text))
 
 
+def test_a_file_saved_in_the_windows_code_page_reads(tmp_path: Path) -> None:
+    # A spreadsheet's CSV or Notepad's "ANSI" on a French Windows: cp1252, not UTF-8. Its numbers are ASCII; an
+    # accented header or comment made it "not a text file".
+    text = "# mesuré après la coupure\r\n" + _s_curve_lines(comma=True, header="Pourcentage;Puissance électrique (W)")
+    path = tmp_path / "sweep.csv"
+    path.write_bytes(text.encode("cp1252"))
+    points = read_calibration_csv(path)
+    np.testing.assert_array_equal(points.watts, read_calibration_csv(_write(tmp_path, _s_curve_lines(), "u.csv")).watts)
+
+
 def test_binary_garbage(tmp_path: Path) -> None:
     path = tmp_path / "sweep.csv"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe")
