@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from calibration.points import CalibrationError, parse_calibration_rows
+from calibration.points import CalibrationError, calibration_text, parse_calibration_rows
 from calibration.sweep_link import SweepError, format_percent
 
 __all__ = ["SweepFiles", "back_up", "backup_path", "partial_path_for", "read_done_rows"]
@@ -54,13 +54,15 @@ def back_up(path: Path) -> Path:
 def read_done_rows(path: Path) -> list[Row]:
     """The (percent, watts) rows already in a sweep's CSV, in file order ([] for no file)."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
     except FileNotFoundError:
         return []
     except OSError as exc:
         raise SweepError(f"{path}: cannot read ({exc.strerror})") from None
     try:
-        return [(p, w) for _, p, w in parse_calibration_rows(text, str(path))]
+        # (as the fit reads it: a CSV edited in the Windows code page resumes; one that is no text is refused,
+        # where its UnicodeDecodeError was a traceback)
+        return [(p, w) for _, p, w in parse_calibration_rows(calibration_text(data, str(path)), str(path))]
     except CalibrationError as exc:
         raise SweepError(f"cannot resume: {exc}") from None
 

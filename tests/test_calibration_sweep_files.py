@@ -112,3 +112,16 @@ def test_resume_of_a_complete_partial_file_only_promotes_it(broker: PrivateBroke
     assert sweep(write_config(tmp_path, broker.port), csv, "--resume") == 0
     assert csv.read_text() == done and not partial(csv).exists()
     assert delivered(probe).on(CMD) == []
+
+
+def test_a_file_that_is_no_text_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # (a UnicodeDecodeError's traceback); one saved in the Windows code page reads, as the fit reads it
+    config = write_config(tmp_path, free_port())  # nothing listens there: the refusals come before connecting
+    csv = tmp_path / "power_calibration_ecs.csv"
+    partial(csv).write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe")
+    assert sweep(config, csv) == 2
+    assert f"{partial(csv)}: not a text file" in capsys.readouterr().err
+    partial(csv).write_bytes("# mesuré à 14 h\n100,0;2300,00\n".encode("cp1252"))
+    assert sweep(config, csv) == 2
+    assert f"{partial(csv)} holds a stopped sweep, 1 steps (down to 100.0 %)" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.ini", partial(csv).name]
