@@ -18,7 +18,7 @@ from typing import TextIO
 from calibration.points import CalibrationError, calibration_text, parse_calibration_rows
 from calibration.sweep_link import SweepError, format_percent
 
-__all__ = ["SweepFiles", "back_up", "backup_path", "partial_path_for", "read_done_rows"]
+__all__ = ["SweepFiles", "UnreadableSweep", "back_up", "backup_path", "partial_path_for", "read_done_rows"]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,10 @@ def back_up(path: Path) -> Path:
     return target
 
 
+class UnreadableSweep(SweepError):
+    """A sweep's CSV or partial file that exists but does not parse; the message names the file and the line."""
+
+
 def read_done_rows(path: Path) -> list[Row]:
     """The (percent, watts) rows already in a sweep's CSV, in file order ([] for no file)."""
     try:
@@ -64,7 +68,7 @@ def read_done_rows(path: Path) -> list[Row]:
         # where its UnicodeDecodeError was a traceback)
         return [(p, w) for _, p, w in parse_calibration_rows(calibration_text(data, str(path)), str(path))]
     except CalibrationError as exc:
-        raise SweepError(f"cannot resume: {exc}") from None
+        raise UnreadableSweep(str(exc)) from None
 
 
 def _summary(rows: list[Row]) -> str:
@@ -87,8 +91,19 @@ class SweepFiles:
 
     def check(self) -> list[Row]:
         """The finished steps to continue from; SweepError for a refusal. Changes nothing on disk."""
-        partial_rows = read_done_rows(self.partial)
-        final_rows = read_done_rows(self.final)
+        if self.overwrite:
+            # Measured again from the first step: what the files hold is not read, only kept as a .bak (a CSV or
+            # a partial file that no longer parses, a power cut's torn line, is what --overwrite is for).
+            return []
+        try:
+            partial_rows = read_done_rows(self.partial)
+            final_rows = read_done_rows(self.final)
+        except UnreadableSweep as exc:
+            if self.resume:
+                raise SweepError(f"cannot resume: {exc}; correct that line, or measure again with --overwrite "
+                                 f"(the file is kept as a .bak)") from None
+            raise SweepError(f"the sweep's file is there but cannot be read: {exc}; --overwrite measures again "
+                             f"(the file is kept as a .bak)") from None
         if self.resume:
             if partial_rows:
                 return partial_rows
@@ -97,8 +112,6 @@ class SweepFiles:
                 self._resume_from_final = True
                 return final_rows
             raise SweepError(f"nothing to resume: neither {self.partial} nor {self.final} holds a finished step")
-        if self.overwrite:
-            return []
         if partial_rows:
             raise SweepError(f"{self.partial} holds a stopped sweep, {_summary(partial_rows)}: --resume continues "
                              f"it, --overwrite starts again (the old file is kept as a .bak)")

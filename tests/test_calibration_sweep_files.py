@@ -114,6 +114,38 @@ def test_resume_of_a_complete_partial_file_only_promotes_it(broker: PrivateBroke
     assert delivered(probe).on(CMD) == []
 
 
+BROKEN = "100.0;2300.00\n99.5;2290.00\n99.0;abc\n"
+
+
+def test_overwrite_measures_again_over_files_that_no_longer_parse(
+        broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # What --overwrite is for: it read them first, and refused with 'cannot resume: line 3' (neither --resume
+    # nor --overwrite went on: the user had to find and delete the files by hand).
+    config = write_config(tmp_path, broker.port)
+    csv = tmp_path / "power_calibration_ecs.csv"
+    csv.write_text(BROKEN)
+    partial(csv).write_bytes(b"\x00\x00\x00")
+    assert sweep(config, csv, "--overwrite", "--start", "20") == 0
+    assert [p for p, _ in rows(csv)] == [20.0, 10.0, 0.0] and not partial(csv).exists()
+    assert [b.read_bytes() for b in tmp_path.glob("power_calibration_ecs.csv.*.bak")] == [BROKEN.encode()]
+    assert [b.read_bytes() for b in tmp_path.glob("power_calibration_ecs.partial.csv.*.bak")] == [b"\x00\x00\x00"]
+
+
+def test_a_file_that_does_not_parse_is_refused_with_the_way_on(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path, free_port())  # nothing listens there: the refusals come before connecting
+    csv = tmp_path / "power_calibration_ecs.csv"
+    partial(csv).write_text(BROKEN)
+    assert sweep(config, csv, "--resume") == 2
+    err = capsys.readouterr().err
+    assert f"cannot resume: {partial(csv)}, line 3: watts 'abc' is not a number" in err and "--overwrite" in err
+    assert sweep(config, csv) == 2
+    err = capsys.readouterr().err
+    assert f"cannot be read: {partial(csv)}, line 3" in err and "--overwrite measures again" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.ini", partial(csv).name]
+
+
 def test_a_file_that_is_no_text_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # (a UnicodeDecodeError's traceback); one saved in the Windows code page reads, as the fit reads it
     config = write_config(tmp_path, free_port())  # nothing listens there: the refusals come before connecting
