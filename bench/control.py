@@ -88,6 +88,7 @@ class Figures:
     excused: tuple[int, ...]  # per relay: switched off by the guard, a failed trial, or found idle
     late_oracle_caused_wh: float  # what the oracle's allocation, one reading late, imports (see below)
     late_oracle_capture_pct: float | None  # and what it captures
+    within_oracle_capture_pct: float | None  # capture never counting more than the oracle in a period
     seconds: float
 
 
@@ -122,6 +123,7 @@ def _one(run: Run) -> Figures:
                     + int(getattr(loads.get(names[i]), "idle_offs", 0)) for i in relays)
     return Figures(run, result.summary, relays, sum(guard_by.values()), sum(trial_by.values()), short, excused,
                    late_oracle_caused_wh(result.rows), late_oracle_capture_pct(result.rows),
+                   within_oracle_capture_pct(result.rows),
                    time.perf_counter() - began)
 
 
@@ -151,6 +153,23 @@ def late_oracle_capture_pct(rows: Sequence[PeriodRow]) -> float | None:
         return None
     given_ws = sum(sum(before.oracle_w) * row.period_s for before, row in pairwise(rows))
     return (given_ws - late_oracle_caused_wh(rows) * 3600.0) / oracle_ws * 100.0
+
+
+def within_oracle_capture_pct(rows: Sequence[PeriodRow]) -> float | None:
+    """Capture counting, in each period, no more than the oracle gave: the loads' energy less the import
+    they caused, period by period up to the oracle's, over the oracle's. None: nothing to give.
+
+    The oracle keeps the strict priority order; a rule may take more in a period, and capture counts it:
+    a relay held on by its dwell as the surplus falls, the heater taking the rest, where the oracle has
+    the relay off and exports what the heater cannot take; or a reading's overshoot (whose import counts
+    as caused import). This figure leaves those out: how much of the capture is the oracle's own share."""
+    oracle_ws = within_ws = 0.0
+    for row in rows:
+        loads_w = sum(row.real_w)
+        given_w = sum(row.oracle_w)
+        oracle_ws += given_w * row.period_s
+        within_ws += min(loads_w - caused_import_w(row.grid_w, loads_w), given_w) * row.period_s
+    return within_ws / oracle_ws * 100.0 if oracle_ws > 0 else None
 
 
 def _short_stretches(rows: Sequence[PeriodRow], index: int) -> int:
@@ -235,9 +254,13 @@ def goals(figures: Sequence[Figures]) -> list[tuple[str, bool]]:
         where = f"{day} / {house}:"
         capture, old_capture = s.capture_pct or 0.0, old.capture_pct or 0.0
         floor = 99.0 if minute else 98.5
-        late = new.late_oracle_capture_pct
+        late, within = new.late_oracle_capture_pct, new.within_oracle_capture_pct
+        old_within = by_key[(day, house, "hebert")].within_oracle_capture_pct
+        notes = [f"the oracle a reading late: {late:.2f} %"] if late is not None else []
+        if within is not None and old_within is not None:
+            notes.append(f"never over the oracle in a period: {within:.2f} %, Hébert's {old_within:.2f} %")
         checks.append((f"{where} capture {capture:.3f} % >= {floor} % and >= Hébert's {old_capture:.3f} %"
-                       + (f" (the oracle a reading late: {late:.2f} %)" if late is not None else ""),
+                       + (f" ({'; '.join(notes)})" if notes else ""),
                        capture >= floor and capture >= old_capture))
         limit = 10.0 if minute else old.caused_import_wh + 10.0
         checks.append((f"{where} caused import {s.caused_import_wh:.1f} Wh <= {limit:.1f} Wh "

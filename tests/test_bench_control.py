@@ -62,11 +62,24 @@ def test_the_late_oracles_capture_is_what_it_gives_less_what_it_imports() -> Non
     assert late_oracle_capture_pct([row(0, 0, 500, 0, 0)]) is None  # night: nothing to give
 
 
+
+def test_capture_within_the_oracle_leaves_out_what_a_period_took_over_it() -> None:
+    within_oracle_capture_pct = _bench().within_oracle_capture_pct
+    rows = [
+        row(0, 3000, 500, 2500, 2500),  # what the oracle gave
+        row(2, 3000, 500, 2500, 1900),  # a relay held on: 600 W over the oracle (which exported them)
+        row(4, 2000, 500, 2500, 1500),  # an overshoot: 2500 W drawn, 1000 W of it imported: net 1500 W
+        row(6, 3000, 500, 2000, 2500),  # a reading late: 500 W under it
+    ]
+    assert within_oracle_capture_pct(rows) == pytest.approx((2500 + 1900 + 1500 + 2000) / (2500 + 1900 + 1500 + 2500)
+                                                            * 100)
+    assert within_oracle_capture_pct([row(0, 0, 500, 0, 0)]) is None
+
 def _figures(bench: ModuleType, algorithm: str, capture_pct: float, caused_wh: float, switches: int) -> object:
     summary = SimpleNamespace(capture_pct=capture_pct, caused_import_wh=caused_wh, names=("ecs", "radiator"),
                               switches=(0, switches))
     return bench.Figures(bench.Run("payerne-2016-06-29", "two-load", algorithm), summary, (1,), 0, 0, (0,), (0,),
-                         0.0, None, 0.0)
+                         0.0, None, None, 0.0)
 
 
 def test_the_spread_over_the_draws_of_the_noise(capsys: pytest.CaptureFixture[str]) -> None:
