@@ -111,6 +111,11 @@ def apply_mode_command(command: ForceCommand | UnforceCommand, load: Equipment, 
             log.warning("forcing %s to %.0f W, its max (asked %g W) %s%s", load.name, command.power_w,
                         command.asked_w, span, source)
         load.force(command.power_w, command.duration_s, now, f"forced {span}{source}", by=by)
+    elif not load.is_forced():
+        # Nothing to undo: the load is the regulation's. Carried out, an unforce (sent twice, or by an automation
+        # at the end of every off-peak period) switched a relay off inside its min_on_s, to rest its min_off_s with
+        # its watts exported, and dropped the heater to 0 W.
+        log.info("%s is not forced: unforce ignored%s", load.name, source)
     else:
         log.info("%s is no longer forced%s", load.name, source)
         load.unforce(now, f"unforced{source}")

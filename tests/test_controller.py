@@ -998,3 +998,20 @@ def test_a_clock_stepped_back_far_still_lets_the_loop_decide(tmp_path: Path) -> 
     back = NOON - 3600
     h.meters(300 + 980, 1800, back + 2)
     assert watts(h, "ecs") == 1480
+
+
+def test_an_unforce_of_a_load_that_is_not_forced_changes_nothing(tmp_path: Path) -> None:
+    # An automation that sends unforce at the end of every off-peak period, or a second unforce, reaches a load
+    # the regulation holds: nothing to undo. It switched the radiator off inside its min_on_s (then rested
+    # min_off_s with its watts exported) and dropped the heater to 0 W.
+    h = closed_loop(tmp_path, "ecs", "radiator")
+    house = House(h, base_w=300, pv_w=300 + 3000 + 20)
+    house.read()
+    assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 2000
+    sent = len(h.sent)
+    for name in ("radiator", "ecs"):
+        h.reg.handle(MODE, f'{{"command": "unforce", "name": "{name}"}}'.encode(), house.now + 0.5)
+    assert [t for t, _, _ in h.sent[sent:] if t != "regul/status"] == []
+    assert h.load("radiator").is_on and watts(h, "ecs") == 2000
+    house.read()
+    assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 2000
