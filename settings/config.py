@@ -62,6 +62,9 @@ EVALUATE_IGNORED: dict[str, str] = {**FIELD_EVALUATE_IGNORED, **SEED_EVALUATE_IG
 # Sections other parts of PySEB read; the daemon's loader leaves their keys to them.
 EXTENSION_SECTIONS: set[str] = {"simulation"}
 LOAD_NAME = re.compile(r"[A-Za-z0-9_-]+")
+# Every section PySEB or its tools read: none can also be a load's.
+OWN_SECTIONS: frozenset[str] = frozenset({"mqtt", "evaluate", "status", "logging", "record", "debug", "equipments",
+                                          *FIELD_SECTIONS, *EXTENSION_SECTIONS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +271,11 @@ def _build_equipments(cp: configparser.ConfigParser, reader: SectionReader,
             reader.problems.append(ConfigProblem("equipments", name, "a load's name takes letters, digits, _ and - "
                                                  "only (it names the recorded days' columns and MQTT topics)"))
             continue
+        if name.lower() in OWN_SECTIONS:
+            # Its section would be PySEB's own: read twice, as the load's options and as [record]'s or [mqtt]'s.
+            reader.problems.append(ConfigProblem("equipments", name, f"a load cannot be named like PySEB's own "
+                                                 f"section [{name.lower()}]: rename it (and its section)"))
+            continue
         try:
             cls = resolve_kind(type_name)
         except ValueError as exc:
@@ -292,8 +300,7 @@ def _build_equipments(cp: configparser.ConfigParser, reader: SectionReader,
 
 
 def _warn_unused_sections(cp: configparser.ConfigParser, reader: SectionReader, loads: set[str]) -> None:
-    own = {"mqtt", "evaluate", "status", "logging", "record", "debug", "equipments", *FIELD_SECTIONS}
-    own |= EXTENSION_SECTIONS
+    own = OWN_SECTIONS
     for section in cp.sections():
         if section in own or section in loads:
             continue

@@ -239,6 +239,16 @@ def test_a_load_name_that_would_break_the_recorded_days_is_refused(tmp_path: Pat
     assert [p for p in problems_of(path) if f"[equipments] {name}: a load's name takes letters, digits, _ and -" in p]
 
 
+
+@pytest.mark.parametrize("name", ["record", "Domoticz", "simulation"])
+def test_a_load_named_like_a_pyseb_section_is_refused(tmp_path: Path, name: str) -> None:
+    # A load named record: its section was read twice, as the load's options and as the recorder's, without a
+    # word (the recorder's keys in the load's section, the load's in the recorder's).
+    path = seed_config(tmp_path, ("resille = constant", f"{name} = constant"))
+    path.write_text(path.read_text().replace("[resille]", f"[{name}]"))
+    assert [p for p in problems_of(path)
+            if f"[equipments] {name.lower()}: a load cannot be named like PySEB's own section [{name.lower()}]" in p]
+
 def test_a_payload_cut_by_an_inline_comment_is_said(tmp_path: Path) -> None:
     # The seed's parser had no inline comments: Tasmota's `Backlog Power1 ON ; Power2 ON` was cut without a word.
     path = seed_config(tmp_path, ('json_on = {"command": "switchlight", "idx": 359, "switchcmd": "On" }',
