@@ -252,32 +252,20 @@ def test_birth_message_sends_discovery_again(tmp_path: Path) -> None:
     assert len(configs(h)) == count
 
 
-def test_a_removed_loads_configs_are_deleted(tmp_path: Path) -> None:
-    h = harness(tmp_path, loads=("ecs",))
-    assert "homeassistant/+/pyseb_test/+/config" in h.reg.subscriptions()
-    old = "homeassistant/switch/pyseb_test/load_radiator_force/config"
+@pytest.mark.parametrize("prefix", ["homeassistant", "ha/discovery"])
+def test_a_removed_loads_configs_are_deleted(tmp_path: Path, prefix: str) -> None:
+    # HA takes any topic as its discovery prefix ("ha/discovery"): the configs retained under one of several
+    # levels were never recognised as ours, and a load removed from config.ini stayed in HA for good.
+    h = harness(tmp_path, extra=HA + f"prefix = {prefix}\n", loads=("ecs",))
+    assert f"{prefix}/+/pyseb_test/+/config" in h.reg.subscriptions()
+    old = f"{prefix}/switch/pyseb_test/load_radiator_force/config"
     h.sent.clear()
     h.reg.handle(old, b'{"name": "radiator force"}', NOON + 1)  # retained from an earlier run
     assert h.sent == [(old, "", True)]
     h.sent.clear()
-    h.reg.handle("homeassistant/switch/pyseb_test/load_ecs_force/config", b'{"name": "x"}', NOON + 2)
+    h.reg.handle(f"{prefix}/switch/pyseb_test/load_ecs_force/config", b'{"name": "x"}', NOON + 2)  # still ours
     h.reg.handle(old, b"", NOON + 3)  # our own deletion coming back
-    h.reg.handle("homeassistant/switch/other_node/load_radiator_force/config", b"{}", NOON + 4)
-    assert h.sent == []
-
-
-def test_a_removed_loads_configs_are_deleted_under_a_prefix_of_several_levels(tmp_path: Path) -> None:
-    # HA takes any topic as its discovery prefix ("ha/discovery"): the configs retained under it were never
-    # recognised as ours, and a load removed from config.ini stayed in HA for good.
-    h = harness(tmp_path, extra=HA + "prefix = ha/discovery\n", loads=("ecs",))
-    assert "ha/discovery/+/pyseb_test/+/config" in h.reg.subscriptions()
-    old = "ha/discovery/switch/pyseb_test/load_radiator_force/config"
-    h.sent.clear()
-    h.reg.handle(old, b'{"name": "radiator force"}', NOON + 1)  # retained from an earlier run
-    assert h.sent == [(old, "", True)]
-    h.sent.clear()
-    h.reg.handle("ha/discovery/switch/pyseb_test/load_ecs_force/config", b'{"name": "x"}', NOON + 2)  # still ours
-    h.reg.handle("ha/discovery/switch/other_node/load_radiator_force/config", b"{}", NOON + 3)
+    h.reg.handle(f"{prefix}/switch/other_node/load_radiator_force/config", b"{}", NOON + 4)
     assert h.sent == []
 
 
