@@ -60,14 +60,14 @@ def fit_cut_reason(percent: np.ndarray, watts: np.ndarray, shape: SweepShape | N
     a much smaller load). In the middle, see _middle_cut_reason.
     """
     shape = analyse_sweep(watts) if shape is None else shape
-    middle = _middle_cut_reason(percent, watts, shape)
+    at_highest = _highest_index(watts, shape)
+    highest = float(watts[at_highest])
+    middle = _middle_cut_reason(percent, watts, shape, highest)
     if middle is not None:
         return middle
     top = watts[percent >= TOP_FROM_PERCENT]
     if top.size == 0:
         return None  # too short at the top: the coverage check names that
-    at_highest = _highest_index(watts, shape)
-    highest = float(watts[at_highest])
     # statistics.median, not np.median: the latter imports numpy.ma into the daemon (see monotone.py).
     top_w = float(statistics.median(top.tolist()))
     if top_w >= TOP_MIN_SHARE * highest:
@@ -87,14 +87,14 @@ def _highest_index(watts: np.ndarray, shape: SweepShape) -> int:
     return int(np.flatnonzero(kept)[np.argmax(watts[kept])])
 
 
-def _middle_cut_reason(percent: np.ndarray, watts: np.ndarray, shape: SweepShape) -> str | None:
+def _middle_cut_reason(percent: np.ndarray, watts: np.ndarray, shape: SweepShape, highest: float) -> str | None:
     """A thermostat that cut and closed again while another tool swept (the fit pooled 40..60 % at 1 W into
     a curve 19 % off): MID_CUT_STEPS or more steps in a row at the off level above the load's first stable
     conduction, between the nearest steps above and below them that are not the fit's outliers, each of
     which drew DROP_FROM_SHARE of the highest or more. The S-curve's own tail reads off below its first
-    conduction; a lone spike in it is an outlier; one step alone at the off level is left to the outliers."""
+    conduction; a lone spike in it is an outlier; one step alone at the off level is left to the outliers.
+    `highest`: the sweep's highest reading that is not an outlier."""
     outliers = set(shape.outliers)
-    highest = float(watts[_highest_index(watts, shape)])
     off = (watts <= OFF_LEVEL_W) & (percent > OFF_ZONE_PERCENT)
     end = len(watts)
     while end > shape.first_on:
