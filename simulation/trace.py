@@ -135,6 +135,24 @@ def _csv_lines(raw: bytes) -> tuple[list[list[str]], bool]:
     return list(csv.reader(io.StringIO(text, newline=""), delimiter=";" if semicolons else ",")), semicolons
 
 
+def _check_one_day(name: str, times: list[float], step_s: float, line_of_row: list[int], tz: tzinfo | None) -> None:
+    """A trace is a day at most (as long as its first row's day: 23 to 25 h on the nights the clocks change),
+    from any time of day (an evening to past midnight is fine). Two days replayed as one carried the first
+    day's full tank into the second (the simulated tank is filled once) and counted both days' energy as one
+    day's figures, in tune's means too."""
+    first = datetime.fromtimestamp(times[0], tz)
+    midnight = first.replace(hour=0, minute=0, second=0, microsecond=0, fold=0)
+    after = midnight.date() + timedelta(days=1)
+    day_s = datetime(after.year, after.month, after.day, tzinfo=tz).timestamp() - midnight.timestamp()
+    # (the last row holds for a step: a day of rows 00:00 to 23:59 a minute apart is 24 h)
+    later = int(np.searchsorted(np.asarray(times), times[0] + day_s - step_s, side="right"))
+    if later < len(times):
+        stamp = datetime.fromtimestamp(times[later], tz).replace(tzinfo=None).isoformat(timespec="seconds")
+        raise TraceError(f"{name}:{line_of_row[later]}: {stamp} is more than a day after the first row "
+                         f"({first.replace(tzinfo=None).isoformat(timespec='seconds')}): a trace is one day at "
+                         "most; split a longer one into a file per day (tune takes several days)")
+
+
 def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
     """Read and check a trace CSV (header `time,production_w,house_w`, ISO times, regular step)."""
     name = str(path)
@@ -185,4 +203,5 @@ def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
         bad = int(irregular[0])
         raise TraceError(f"{name}:{line_of_row[bad + 1]}: irregular step ({steps[bad]:g} s after {step:g} s); "
                          "a trace needs one regular step")
+    _check_one_day(name, times, step, line_of_row, tz)
     return Trace(name, tuple(times), tuple(production), tuple(house), step, tz)

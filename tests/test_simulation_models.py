@@ -315,3 +315,25 @@ def test_a_naive_time_out_of_order_outside_that_hour_is_still_refused(tmp_path: 
                                      "2022-10-30T02:31:00,0,100\n2022-10-30T01:31:00,0,100\n")
     with pytest.raises(TraceError, match="t.csv:4: time 2022-10-30T01:31:00 does not come after"):
         read_trace(path, ZoneInfo("Europe/Paris"))
+
+
+@pytest.mark.parametrize("first", ["2022-03-19T00:00:00", "2022-03-19T20:00:00", "2022-03-27T00:00:00"])
+def test_a_trace_of_more_than_a_day_is_refused(tmp_path: Path, first: str) -> None:
+    # Replayed as one, two days carried the first day's full tank into the second and were counted as one day's
+    # figures (tune's means too): a day is the rows of the first row's day's length (23 h the night the clocks
+    # go forward), from any time (an evening past midnight is one).
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    paris = ZoneInfo("Europe/Paris")
+    start = datetime.fromisoformat(first).replace(tzinfo=paris)
+    hours = 23 if first.startswith("2022-03-27") else 24
+    rows = [datetime.fromtimestamp(start.timestamp() + 600 * k, paris).replace(tzinfo=None).isoformat()
+            for k in range(hours * 6 + 1)]
+    day = read_trace(write(tmp_path / "day.csv", "time,production_w,house_w\n"
+                           + "".join(f"{r},0,300\n" for r in rows[:-1])), paris)
+    assert day.end_s - day.start_s == hours * 3600
+    with pytest.raises(TraceError, match=rf"two.csv:{hours * 6 + 2}: {rows[-1]} is more than a day after the first "
+                                         rf"row \({first}\): a trace is one day at most"):
+        read_trace(write(tmp_path / "two.csv", "time,production_w,house_w\n" + "".join(f"{r},0,300\n" for r in rows)),
+                   paris)
