@@ -38,13 +38,21 @@ def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None) -> T
         max_gap_s = max(max_gap_s, day.max_gap_s)
         # (each part's own loads: the house is its consumption less what they drew)
         drawing_w = sum(day.records[0].believed_w) if day.records else 0.0
+        before_s: float | None = None
         for record in day.records:
             if times and record.time_s <= times[-1]:
                 continue  # a clock stepped back (or parts overlapping): keep the day increasing
+            if before_s is not None and record.time_s - before_s > day.max_gap_s:
+                # A gap is the daemon stopped (it commands every load to 0 W as it stops) or regulation
+                # suspended on a silent meter (every unforced load to 0 W): the first reading after it is the
+                # house's alone, not less what the decision before the gap left the loads at. (A force held
+                # through a silent meter still draws; the record does not say which load was forced.)
+                drawing_w = 0.0
             times.append(record.time_s)
             production.append(record.production_w)
             house.append(max(0.0, record.consumption_w - drawing_w))
             drawing_w = sum(record.believed_w)
+            before_s = record.time_s
     name = " + ".join(str(part) for part in paths)
     if len(times) < 2:
         raise TraceError(f"{name}: needs at least two decisions, found {len(times)}")

@@ -196,3 +196,24 @@ def test_the_parts_of_a_day_replay_as_one_day(live: dict[str, Any], tmp_path: Pa
     assert joined.pv_kwh == pytest.approx(whole.pv_kwh, rel=1e-3)
     assert joined.loads_kwh == pytest.approx(whole.loads_kwh, rel=1e-3)
     assert joined.switches == whole.switches and joined.periods == whole.periods
+
+
+def test_the_first_reading_after_a_gap_is_not_less_the_loads_of_before_it(tmp_path: Path) -> None:
+    # The daemon stopped at 12:00:08 with the heater at 800 W and the radiator on; it commands every load to 0 W
+    # as it stops (a silent meter does so to every unforced load), so at 12:20 the meter reads the house alone:
+    # 500 W, not 500 - 1800 clipped to 0 W.
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from core.decisions import DecisionRecord
+    from simulation.recorded import trace_from_record
+
+    paris = ZoneInfo("Europe/Paris")
+    noon = datetime(2026, 6, 1, 12, 0, tzinfo=paris).timestamp()
+    on = [DecisionRecord(noon + 4 * i, 2300.0, 3000.0, (42.0, 1.0), (800.0, 1000.0), (1500.0, 0.0)) for i in range(3)]
+    after = [DecisionRecord(noon + 1200 + 4 * i, 500.0 + 1800 * i, 2900.0, (42.0, 1.0), (800.0, 1000.0),
+                            (1500.0, 0.0)) for i in range(2)]
+    path = tmp_path / "pyseb-2026-06-01.csv.gz"
+    path.write_bytes(gzip.compress((header_text(("ecs", "radiator"), (False, True), 10.0)
+                                    + format_rows(on + after, paris)).encode()))
+    assert trace_from_record(path, paris).house_w[1:] == (500.0, 500.0, 500.0, 500.0)
