@@ -107,7 +107,7 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float) -> list[st
             continue
         seen.add(name)
         try:
-            _restore_load(load, entry, now, same_day, yesterday, warnings)
+            _restore_load(load, entry, now, saved_at, same_day, yesterday, warnings)
         except Exception as exc:  # one bad entry costs that load its state, not the start
             _clean_load(load)
             warnings.append(f"{name}: saved state could not be restored ({type(exc).__name__}: {exc}): "
@@ -152,7 +152,7 @@ def _restore_report(reg: RegulatorView, saved: Any, saved_day: date) -> list[str
     return []
 
 
-def _restore_load(load: Any, entry: dict[str, Any], now: float, same_day: bool, yesterday: bool,
+def _restore_load(load: Any, entry: dict[str, Any], now: float, saved_at: float, same_day: bool, yesterday: bool,
                   warnings: list[str]) -> None:
     energy_wh = _energy(entry, "energy", load.name, warnings)
     if same_day:
@@ -161,7 +161,7 @@ def _restore_load(load: Any, entry: dict[str, Any], now: float, same_day: bool, 
         load.overed = entry.get("overed") is True
     elif yesterday:
         load.energy_yesterday_wh = energy_wh
-    _restore_force(load, entry, now, warnings, same_day)
+    _restore_force(load, entry, now, saved_at, warnings)
     _restore_learned(load, entry, warnings)
 
 
@@ -185,10 +185,12 @@ def _clean_load(load: Any) -> None:
     load.forced_power_w = load.force_end_at = load.forced_by = None
 
 
-def _restore_force(load: Any, entry: dict[str, Any], now: float, warnings: list[str], same_day: bool) -> None:
-    """A force saved in `entry`, to be applied by Regulator.start: a timed one while its end is ahead, one until
-    unforced only from a file saved today (a heater forced before a week away came back on, from the grid, when
-    the Pi restarted)."""
+def _restore_force(load: Any, entry: dict[str, Any], now: float, saved_at: float, warnings: list[str]) -> None:
+    """A force saved in `entry` (at `saved_at`), to be applied by Regulator.start: a timed one while its end is
+    ahead, one until unforced from a file saved at most MAX_FORCE_DURATION_S ago, the longest a timed force may
+    last (a heater forced before ten days of the Pi stopped came back on, from the grid, at the restart). Not from
+    today's file only: a 0 W force while away, the file saved at 23:59 and PySEB restarted at 00:01, was lost,
+    and the fallback heated from the grid every night of the holiday."""
     if entry.get("forced") is not True:
         return
     if entry.get("forced_power") is None:
@@ -205,8 +207,10 @@ def _restore_force(load: Any, entry: dict[str, Any], now: float, warnings: list[
                         f"{max_w:.0f} W")
         power_w = max_w
     end_at: float | None = None
-    if entry.get("force_end") is None and not same_day:
-        warnings.append(f"{load.name} was forced until unforced in a status file not saved today: not restored")
+    if entry.get("force_end") is None and now - saved_at > MAX_FORCE_DURATION_S:
+        warnings.append(f"{load.name} was forced until unforced in a status file saved {(now - saved_at) / 86400:.0f} "
+                        f"days ago, more than the {MAX_FORCE_DURATION_S / 86400:.0f} days a force may last: "
+                        "not restored")
         return
     if entry.get("force_end") is not None:
         end_at = saved_epoch(entry.get("force_end"))

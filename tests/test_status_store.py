@@ -9,8 +9,10 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -20,6 +22,7 @@ from tests.configs import write_config
 from tests.harness import MODE, NOON, Harness
 
 ROOT = Path(__file__).resolve().parent.parent
+PARIS = ZoneInfo("Europe/Paris")
 SEED_STATUS = ROOT / "tests" / "data" / "seed-status.ini.example.json"  # the seed's status file
 
 WRITER = """
@@ -152,12 +155,14 @@ def test_saved_force_survives_a_restart(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("days_later", "duration", "restored"), [
     (0, None, True),  # until unforced, saved today
-    (10, None, False),  # until unforced, saved before a week away: not back on, from the grid, at the restart
-    (1, None, False),
+    (1, None, True),  # until unforced, saved yesterday: a day change is no reason to drop an order
+    (6, None, True),
+    (10, None, False),  # until unforced, saved before a long stop: not back on, from the grid, at the restart
     (1, 3 * 86400, True),  # a timed force whose end is still ahead
+    (4, 3 * 86400, False),  # and one whose end passed while stopped
 ])
-def test_a_force_until_unforced_comes_back_from_today_s_file_only(tmp_path: Path, days_later: int,
-                                                                  duration: int | None, restored: bool) -> None:
+def test_a_force_until_unforced_comes_back_unless_the_file_is_over_a_week_old(
+        tmp_path: Path, days_later: int, duration: int | None, restored: bool) -> None:
     config = write_config(tmp_path, ("radiator",))
     first = Harness(config)
     first.meters(100, 100, NOON)
@@ -169,8 +174,26 @@ def test_a_force_until_unforced_comes_back_from_today_s_file_only(tmp_path: Path
     second.reg.tick(NOON + 100 + days_later * 86400)
     assert second.load("radiator").is_forced() is restored
     assert second.last("cmnd/radiator/POWER") == ("ON" if restored else "OFF")
-    assert any("forced until unforced in a status file not saved today" in w for w in warnings) is \
+    assert any("forced until unforced in a status file saved 10 days ago" in w for w in warnings) is \
         (duration is None and not restored)
+
+
+def test_a_vacation_force_survives_a_restart_just_after_midnight(tmp_path: Path) -> None:
+    # A 0 W force until unforced keeps the heater (and the fallback's night force from the grid) off while away;
+    # a restart at 00:01 dropped it, as from a file not saved today, and the heater went back to the regulation.
+    config = write_config(tmp_path, ("ecs",))
+    first = Harness(config)
+    before_midnight = datetime(2026, 6, 1, 23, 59, tzinfo=PARIS).timestamp()
+    first.meters(300, 0, before_midnight - 60)
+    first.reg.handle(MODE, b'{"command":"force","name":"ecs","power":0}', before_midnight - 30)
+    saved = json.loads(json.dumps(first.reg.status(before_midnight)))
+    second = Harness(config)
+    after_midnight = before_midnight + 120
+    assert second.reg.restore(saved, after_midnight) == []
+    second.reg.tick(after_midnight)
+    ecs = second.load("ecs")
+    assert ecs.is_forced() and ecs.forced_power_w == 0 and ecs.force_end_at is None
+    assert second.reg.status(after_midnight)["equipments"][0]["forced"] is True
 
 
 def test_saver_thread_writes_latest_snapshot(tmp_path: Path) -> None:
