@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from field.fallback_seed import saved_epoch
+
 log = logging.getLogger(__name__)
 
 NEW_FILE_MODE = 0o644  # a dashboard running as another user reads it
@@ -113,8 +115,9 @@ def set_aside(path: Path, why: str) -> Path | None:
 
 
 def load_status(path: Path, keep_aside: bool = False) -> dict[str, Any] | None:
-    """The saved document, or None (with a warning) when missing, corrupt or not a status file. With
-    `keep_aside`, an unusable file is renamed (set_aside) rather than left for the next save to overwrite."""
+    """The saved document, or None (with a warning) when missing, unreadable, corrupt or not a status file (no
+    plausible 'date' included). With `keep_aside`, an unusable file is renamed (set_aside) rather than left for the
+    next save to overwrite."""
     document, problem = _read_status(path)
     if problem is not None:
         if keep_aside:
@@ -131,9 +134,8 @@ def _read_status(path: Path) -> tuple[dict[str, Any] | None, str | None]:
     except FileNotFoundError:
         log.warning("no status file at %s: clean start", path)
         return None, None
-    except OSError as exc:
-        log.warning("cannot read status file %s (%s): clean start", path, exc.strerror)
-        return None, None
+    except OSError as exc:  # (one the service user may not read, left 0600 by a root run: replaced by the next save)
+        return None, f"cannot be read ({exc.strerror})"
     try:
         document = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: nesting too deep
@@ -143,4 +145,8 @@ def _read_status(path: Path) -> tuple[dict[str, Any] | None, str | None]:
     version = document.get("schema_version")
     if version is not None and version != 1:
         return None, f"has schema_version {str(version)[:40]}, this PySEB reads 1"
+    # Every part of a restore needs the day the file was saved: without it nothing is restored, and the first save
+    # replaced the file (a hand edit writing date_str's text into date lost the day's energies and forces).
+    if saved_epoch(document.get("date")) is None:
+        return None, f"has no valid 'date' ({repr(document.get('date'))[:40]}: epoch seconds, 2000 to 2100)"
     return document, None

@@ -230,11 +230,44 @@ def test_a_corrupt_file_is_kept_aside(tmp_path: Path, caplog: pytest.LogCaptureF
     assert len(list(tmp_path.glob("status.json.bad-*"))) == 2
 
 
+@pytest.mark.parametrize("date", ["2023-11-14 12:00:00", None, 1e20])
+def test_a_file_without_a_usable_date_is_kept_aside(tmp_path: Path, date: object,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    # It parses, but the restore can use none of it (energies, forces, the fallback's state all need the day it
+    # was saved): the clean start was right, then the first save replaced it and the user's data was gone.
+    status = tmp_path / "status.json"
+    content = json.dumps({"schema_version": 1, "date": date, "equipments": [{"name": "ecs", "energy": 4200.0}]})
+    status.write_text(content)
+    with caplog.at_level(logging.WARNING):
+        assert load_status(status, keep_aside=True) is None
+    kept = list(tmp_path.glob("status.json.bad-*"))
+    assert len(kept) == 1 and kept[0].read_text() == content and not status.exists()
+    assert "has no valid 'date'" in caplog.text and f"kept aside as {kept[0].name}" in caplog.text
+
+
+def test_a_file_that_cannot_be_read_is_kept_aside(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    # A status file the service user may not read (0600, left by a root run): the save's rename replaced it.
+    status = tmp_path / "status.json"
+    status.write_text(json.dumps({"schema_version": 1, "date": int(NOON), "equipments": []}))
+
+    def refused(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", refused)
+    with caplog.at_level(logging.WARNING):
+        assert load_status(status, keep_aside=True) is None
+    monkeypatch.undo()
+    kept = list(tmp_path.glob("status.json.bad-*"))
+    assert len(kept) == 1 and not status.exists() and json.loads(kept[0].read_text())["date"] == int(NOON)
+    assert "cannot be read (Permission denied)" in caplog.text and "kept aside as" in caplog.text
+
+
 def test_a_good_or_missing_file_stays_where_it_is(tmp_path: Path) -> None:
     status = tmp_path / "status.json"
     assert load_status(status, keep_aside=True) is None
-    save_status(status, {"equipments": []})
-    assert load_status(status, keep_aside=True) == {"equipments": []}
+    save_status(status, {"date": int(NOON), "equipments": []})
+    assert load_status(status, keep_aside=True) == {"date": int(NOON), "equipments": []}
     assert list(tmp_path.glob("status.json.bad-*")) == []
 
 
