@@ -132,6 +132,9 @@ class DailyFigures:
         self.max_gap_s = max_gap_s
         self._previous: DecisionRecord | None = None
         self._day_start_s = float("-inf")
+        # A past day's report no midnight published (PySEB was stopped at it), restored from the status file: the
+        # regulator sends it at its start.
+        self.unsent: DailyReport | None = None
         self._reset()
 
     def _reset(self) -> None:

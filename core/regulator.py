@@ -11,7 +11,7 @@ from typing import Any
 
 from core.allocation import AllocationParams, allocate
 from core.controller import ClosedLoop, ControlParams
-from core.daily_report import DailyFigures
+from core.daily_report import DailyFigures, DailyReport
 from core.day_roll import DayRoll
 from core.decision_gate import DecisionGate
 from core.decisions import DecisionListener, is_relay, snapshot
@@ -240,7 +240,8 @@ class Regulator:
 
     # --- life cycle -------------------------------------------------------------------------------
     def start(self, now: float) -> None:
-        """Command every load to 0 before anything else, a load with a restored force to that force; once."""
+        """Command every load to 0 before anything else, a load with a restored force to that force, then send the
+        restored report of a day whose midnight passed while stopped; once."""
         if self._started_at is not None:
             return
         self._started_at = now
@@ -259,6 +260,10 @@ class Regulator:
                 log.warning("%s: its restored force could not be published: not forced", load.name)
                 load.forced_power_w = load.force_end_at = load.forced_by = None
             load.set_power(0.0, now, "start")
+        unsent, self.daily.unsent = self.daily.unsent, None
+        if unsent is not None:
+            log.info("the report of %s, whose midnight passed while PySEB was stopped: %s", unsent.date, unsent.line())
+            self._publish_report(unsent)
 
     def restore(self, document: dict[str, Any], now: float) -> list[str]:
         """Take energies, forces and full flags from a saved status (by load name); returns warnings."""
@@ -368,5 +373,8 @@ class Regulator:
         """`now` is at or after the next local midnight: roll the day over, publish the report."""
         report = self._day.roll(now)
         if report is not None:
-            # Retained: a dashboard that connects later in the day still finds yesterday's report.
-            self._publish(self.settings.mqtt.topic_report, json.dumps(report.as_json(), allow_nan=False), True)
+            self._publish_report(report)
+
+    def _publish_report(self, report: DailyReport) -> None:
+        # Retained: a dashboard that connects later in the day still finds yesterday's report.
+        self._publish(self.settings.mqtt.topic_report, json.dumps(report.as_json(), allow_nan=False), True)

@@ -123,8 +123,8 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float) -> list[st
         reg.production_energy.yesterday_wh = _energy(doc, "production_energy_yesterday", "production", warnings)
     elif yesterday:
         reg.production_energy.yesterday_wh = _energy(doc, "production_energy", "production", warnings)
-    if same_day and doc.get("report_today") is not None:
-        warnings += _restore_report(reg, doc["report_today"], saved_day)
+    if (same_day or yesterday) and doc.get("report_today") is not None:
+        warnings += _restore_report(reg, doc["report_today"], saved_day, same_day)
     try:
         warnings += reg.field.restore(doc, min(saved_at, now), age_days, now)
     except Exception as exc:  # the fallback's and full tanks' state start afresh instead
@@ -138,17 +138,23 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float) -> list[st
     return warnings
 
 
-def _restore_report(reg: RegulatorView, saved: Any, saved_day: date) -> list[str]:
+def _restore_report(reg: RegulatorView, saved: Any, saved_day: date, same_day: bool) -> list[str]:
     """The day's report so far, from a file saved today (the midnight's report then covers the whole day, not the
-    hours since the restart)."""
+    hours since the restart); from one saved yesterday, that day's report, which no midnight published (PySEB was
+    stopped at it): sent at the start."""
     daily = reg.daily
     try:
         report = DailyReport.from_json(saved, dict(zip(daily.names, daily.relays, strict=True)))
     except ValueError as exc:
+        if not same_day:
+            return [f"status file's report_today not restored ({exc}): the report of {saved_day} is not sent"]
         return [f"status file's report_today not restored ({exc}): today's report counts from now"]
     if report.date != saved_day.isoformat():
         return []  # saved just after a midnight the regulator had not rolled yet: another day's figures
-    daily.resume(report)
+    if same_day:
+        daily.resume(report)
+    elif report.covered_h > 0:  # (as at a midnight: a day with no decision has nothing to say)
+        daily.unsent = report
     return []
 
 

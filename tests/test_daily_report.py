@@ -129,6 +129,41 @@ def test_a_restart_in_the_evening_keeps_the_day_s_figures_for_the_report(tmp_pat
     assert doc["loads"]["radiator"]["switches"] >= saved["report_today"]["loads"]["radiator"]["switches"]
 
 
+def test_a_day_whose_midnight_passed_while_stopped_is_reported_at_the_restart(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Stopped at 23:50 after a sunny afternoon, started at 00:10: no midnight passed while running, so the day's
+    # report was never published; its figures, saved in report_today, were dropped as another day's.
+    published: list[tuple[str, str, bool]] = []
+
+    def publish(topic: str, payload: str | bytes, retain: bool = False) -> None:
+        published.append((topic, payload if isinstance(payload, str) else payload.decode(), retain))
+
+    config = write_config(tmp_path, ("ecs", "radiator"))
+    first = Regulator.from_config(config, publish)
+    _run(first, datetime(2026, 6, 1, 15, 0, tzinfo=PARIS).timestamp(), 3600, 2000)
+    stop = datetime(2026, 6, 1, 23, 50, tzinfo=PARIS).timestamp()
+    saved = json.loads(json.dumps(first.status(stop)))
+    assert not [t for t, _, _ in published if t == "regul/report"]
+    second = Regulator.from_config(config, publish)
+    restart = datetime(2026, 6, 2, 0, 10, tzinfo=PARIS).timestamp()
+    assert second.restore(saved, restart) == []
+    caplog.set_level(logging.INFO, logger="core.regulator")
+    _run(second, restart, 600, 0)
+    reports = [(json.loads(p), r) for t, p, r in published if t == "regul/report"]
+    assert len(reports) == 1 and reports[0][1] is True  # retained, as at a midnight
+    doc = reports[0][0]
+    assert doc == saved["report_today"] and doc["date"] == "2026-06-01"
+    assert doc["pv_wh"] == pytest.approx(2000, rel=0.01)
+    assert any(r.getMessage().startswith("the report of 2026-06-01") and "day 2026-06-01" in r.getMessage()
+               for r in caplog.records)
+    # Today's figures start from the restart, and the report is not sent again by a second restart today.
+    assert second.daily.so_far("2026-06-02").pv_wh == 0
+    third = Regulator.from_config(config, publish)
+    third.restore(json.loads(json.dumps(second.status(restart + 700))), restart + 800)
+    _run(third, restart + 800, 60, 0)
+    assert len([t for t, _, _ in published if t == "regul/report"]) == 1
+
+
 @pytest.mark.parametrize("damage", [{"covered_h": 99}, {"pv_wh": -5}, {"loads": {"ecs": {"energy_wh": 1,
                                                                                          "switches": "2"}}}])
 def test_a_damaged_saved_report_is_not_resumed(tmp_path: Path, damage: dict) -> None:
