@@ -276,6 +276,10 @@ class Regulator:
 
     def shutdown(self, now: float) -> None:
         """Stop: every load to 0 (forced ones too: nothing stays on without the regulator)."""
+        if now >= self._day.next_midnight_at:
+            # A stop just after midnight, before the timers saw it (the main loop held up): the status saved now
+            # held the past day's energies and figures under the new day's date, resumed at the restart as today's.
+            self._roll_day(now)
         for load in self.loads:
             load.set_power(0.0, now, "regulator stopping")
         log.info("all loads commanded to 0 W")

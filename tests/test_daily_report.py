@@ -164,6 +164,26 @@ def test_a_day_whose_midnight_passed_while_stopped_is_reported_at_the_restart(
     assert len([t for t, _, _ in published if t == "regul/report"]) == 1
 
 
+def test_a_stop_just_after_midnight_before_the_timers_ran_rolls_the_day(tmp_path: Path) -> None:
+    # Stopped (the main loop held up) before the timers saw midnight: the status saved at the stop held the whole
+    # past day's figures and energies under the new day's date, resumed at the restart as today's.
+    published: list[tuple[str, str]] = []
+
+    def publish(topic: str, payload: str | bytes, retain: bool = False) -> None:
+        published.append((topic, payload if isinstance(payload, str) else payload.decode()))
+
+    config = write_config(tmp_path, ("ecs", "radiator"))
+    reg = Regulator.from_config(config, publish)
+    _run(reg, datetime(2026, 6, 1, 15, 0, tzinfo=PARIS).timestamp(), 600, 2000)
+    _run(reg, datetime(2026, 6, 1, 23, 59, 50, tzinfo=PARIS).timestamp(), 10, 0)
+    stop = datetime(2026, 6, 2, 0, 0, 0, 300000, tzinfo=PARIS).timestamp()
+    reg.shutdown(stop)
+    saved = reg.status(stop)
+    assert saved["report_today"]["date"] == "2026-06-02" and saved["report_today"]["pv_wh"] == 0
+    assert saved["production_energy"] == 0 and saved["production_energy_yesterday"] > 300
+    assert [json.loads(p)["date"] for t, p in published if t == "regul/report"] == ["2026-06-01"]
+
+
 @pytest.mark.parametrize("damage", [{"covered_h": 99}, {"pv_wh": -5}, {"loads": {"ecs": {"energy_wh": 1,
                                                                                          "switches": "2"}}}])
 def test_a_damaged_saved_report_is_not_resumed(tmp_path: Path, damage: dict) -> None:
