@@ -255,8 +255,9 @@ class SeedFallback:
             duration_s = round(3600.0 * wanted_wh / max_power_w)
             own.wanted_wh, own.drawn_wh, own.planned_end = wanted_wh, 0.0, now + duration_s
             self._count_from = max(self._count_from, own.planned_end)
-            log.info("low-energy fallback: the rest of %s's night force (displaced by another's force, now over, or "
-                     "not delivered): forcing again %.0f W for %d s (%.0f Wh still missing)", self.load_name,
+            log.info("low-energy fallback: the rest of %s's night force (displaced by another's force, now over, not "
+                     "delivered, or cut by a stop of PySEB): forcing again %.0f W for %d s (%.0f Wh still missing)",
+                     self.load_name,
                      max_power_w, duration_s, wanted_wh)
             return ForceCommand(self.load_name, max_power_w, duration_s)
         self._own = None
@@ -308,6 +309,13 @@ class SeedFallback:
         self.full_in_window = saved.get("full_in_window") is True  # (absent or not a boolean: not seen)
         self._full_before = None
         self._own = _restored_own_force(saved.get("own_force"))
+        if self._own is not None and not self._own.given_up and \
+                (self.checked_until is None or self.checked_until < self._own.planned_end):
+            # Saved before its planned end: PySEB stopped during it, and the heater drew nothing meanwhile. Owed as
+            # one displaced: the first tick forces what is still missing while the night lasts, else credits only what
+            # was drawn (restored with its remaining time, a stop from 02:00 to 03:00 left 2000 Wh of the 7000 credited
+            # undrawn, and the next night's check took the water for hot).
+            self._own.displaced = True
 
 
 # The most a saved own force's night may last after its check_at: the night's room plus the longest force.

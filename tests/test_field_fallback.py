@@ -437,6 +437,36 @@ def test_a_restart_during_a_boost_over_the_rule_s_force_still_forces_the_rest_of
     assert again.reg.status(at(2024, 1, 11, 7))["water_heater"]["seed_rule"]["yesterday_wh"] == pytest.approx(7000)
 
 
+@pytest.mark.parametrize(("back_at", "forced_again_s", "credited_wh"), [
+    ((3, 0), 9000, 7000),  # back during the force: the hour it was stopped is made up
+    ((5, 0), 9000, 7000),  # back after its planned end (04:30), still in the night
+    ((9, 0), None, 2000),  # back in the morning: only what was drawn is credited, the next night makes up the rest
+])
+def test_a_stop_during_the_rule_s_own_force_is_made_up(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                                       back_at: tuple[int, int], forced_again_s: int | None,
+                                                       credited_wh: float) -> None:
+    # The 01:00 force (7000 Wh, 12600 s), PySEB stopped from 02:00 to 03:00 (an upgrade, a power cut): the restored
+    # force ran its remaining time, 5000 Wh drawn of the 7000 credited, and the next night's check took the water
+    # for hot.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 2, 0))
+    assert h.load("ecs").forced_by == "seed_rule"
+    saved = json.loads(json.dumps(h.reg.status(at(2024, 1, 11, 2, 0))))
+    h.reg.shutdown(at(2024, 1, 11, 2, 0))
+    again = Harness(field_config(tmp_path))
+    assert again.reg.restore(saved, at(2024, 1, 11, *back_at)) == []
+    caplog.clear()
+    ticks(again, at(2024, 1, 11, *back_at), at(2024, 1, 11, 12, 0))
+    if forced_again_s is not None:
+        assert f"forcing again 2000 W for {forced_again_s} s (5000 Wh still missing)" in caplog.text
+    else:
+        assert "forcing again" not in caplog.text and "5000 Wh of it not drawn, not credited" in caplog.text
+    assert again.load("ecs").energy_wh == pytest.approx(credited_wh, abs=60)  # (nothing before the force that day)
+    assert again.reg.status(at(2024, 1, 11, 12))["water_heater"]["seed_rule"]["yesterday_wh"] == \
+        pytest.approx(credited_wh, abs=60)
+
+
 def test_a_damaged_saved_own_force_is_dropped_with_a_warning(tmp_path: Path,
                                                              caplog: pytest.LogCaptureFixture) -> None:
     h = Harness(field_config(tmp_path))
