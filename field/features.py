@@ -10,6 +10,7 @@ from datetime import time, tzinfo
 from typing import Any
 
 from equipments.base import Equipment
+from equipments.modes import MAX_FORCE_DURATION_S
 from field.config import FieldSettings
 from field.domoticz import DomoticzBridge
 from field.fallback_seed import saved_energy
@@ -195,12 +196,21 @@ class FieldFeatures:
         warnings += self.homeassistant.restore(doc.get("equipments"))
         warnings += self.forecast.restore(doc.get("forecast"), now)
         saved = doc.get("water_heater")
-        if self.heater is None or age_days > 1:
+        if self.heater is None:
+            return warnings
+        selector = self.domoticz.selector
+        # The mode survives a restart when something outside sets it (Domoticz, Home Assistant); an order, it is
+        # kept as long as a force until unforced is (off from Home Assistant while away, the Pi down two days: the
+        # default mode's fallback heated from the grid every night after), the rules' state only a day.
+        restore_mode = (selector is not None or self.homeassistant.enabled) and now - saved_at <= MAX_FORCE_DURATION_S
+        if age_days > 1:
+            if isinstance(saved, dict) and restore_mode:
+                warnings += self.heater.restore(saved, restore_mode=True, restore_rules=False)
+                if selector is not None:
+                    selector.mode = self.heater.mode
             return warnings
         if isinstance(saved, dict):
-            selector = self.domoticz.selector
-            # The mode survives a restart when something outside sets it (Domoticz, Home Assistant).
-            warnings += self.heater.restore(saved, restore_mode=selector is not None or self.homeassistant.enabled)
+            warnings += self.heater.restore(saved, restore_mode=restore_mode)
             if selector is not None:
                 selector.mode = self.heater.mode  # a change from Domoticz is compared with the restored mode
         elif "schema_version" not in doc and self.heater.seed is not None:

@@ -286,6 +286,19 @@ def test_mode_restored_after_a_restart_when_ha_sets_it(tmp_path: Path) -> None:
     assert again.reg.field.heater is not None and again.reg.field.heater.mode.value == "solar"
 
 
+@pytest.mark.parametrize(("days_later", "mode"), [(1, "off"), (3, "off"), (10, "solar+fallback")])
+def test_a_mode_set_before_a_long_stop_survives_it(tmp_path: Path, days_later: int, mode: str) -> None:
+    # The heater set off from Home Assistant while away, then the Pi down two days (a power cut no one saw): the mode
+    # came back from a file saved today or yesterday only, so the default mode's fallback heated from the grid every
+    # night of the rest of the holiday. A mode is an order, kept as a force until unforced is (up to 7 days).
+    h = harness(tmp_path)
+    command(h, "water_heater_mode", "off")
+    saved = json.loads(json.dumps(h.reg.status(NOON + 20)))
+    again = Harness(h.config)
+    again.reg.restore(saved, NOON + 60 + days_later * 86400)
+    assert again.reg.field.heater is not None and again.reg.field.heater.mode.value == mode
+
+
 def test_force_settings_survive_a_restart(tmp_path: Path) -> None:
     h = harness(tmp_path)
     command(h, "load_ecs_force_power", "500")
