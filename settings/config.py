@@ -142,7 +142,6 @@ def load_settings(path: str | Path) -> Settings:
     # (no rule ties meter_timeout to period: the meters publish every ~2 s whatever the period, a reading's age is
     # what goes stale, and a seed's `period = 10` was refused under the default 10 s timeout for a flapping that
     # does not happen)
-    _check_empty_values(reader, mqtt_raw, status_raw)
     _check_files(reader, mqtt_raw, status_raw, logging_raw, config_dir)
     record_dir = Path(_path_or_none(record_raw["dir"], config_dir) or config_dir)
     if record_raw["enabled"]:
@@ -417,19 +416,6 @@ def _check_topic_roles(reader: SectionReader, mqtt_raw: dict[str, Any], equipmen
         if problem and (section, key) not in seen:
             seen.add((section, key))
             reader.problems.append(ConfigProblem(section, key, problem))
-
-
-def _check_empty_values(reader: SectionReader, mqtt_raw: dict[str, Any], status_raw: dict[str, Any]) -> None:
-    """Keys an empty value breaks while --check said OK: an empty json_power took every meter reading for one
-    without watts (the regulation never started), an empty status file was the config's own folder (no save
-    ever succeeded, the lock went beside the folder). Refused as an empty topic or host is."""
-    if mqtt_raw.get("json_power") == "":
-        reader.problems.append(ConfigProblem("mqtt", "json_power", "is empty: name the JSON field holding a meter "
-                                             "reading's watts (delete the line for the default, power)"))
-    if status_raw.get("file") == "":
-        reader.problems.append(ConfigProblem("status", "file", "is empty: name the status file, also the instance "
-                                             "lock's name with persistent = false (delete the line for the "
-                                             "default, status.ini)"))
 
 
 def _check_files(reader: SectionReader, mqtt_raw: dict[str, Any], status_raw: dict[str, Any],

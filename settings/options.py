@@ -162,6 +162,14 @@ class SectionReader:
             self.warnings.append(ConfigProblem(section, key, f"{raw.strip()} means not set: using the default "
                                                f"{opt.default!r}"))
             return opt.default
+        if opt.type is str and not raw.strip() and opt.default != "":
+            # `key =` is a value deleted, not the line: taken for the default, the recorder wrote into the config's
+            # own folder and Domoticz's topics were its defaults without a word. (Optional keys, "text?", take
+            # it for "not set", as documented.)
+            what = ("give the value" if opt.default is REQUIRED
+                    else f"give a value, or delete the line for the default, {opt.default}")
+            self.problems.append(ConfigProblem(section, key, f"is empty: {what} ({opt.help})"))
+            return None if opt.default is REQUIRED else opt.default
         try:
             value = opt.parse(raw)
         except (ValueError, TypeError) as exc:

@@ -156,7 +156,8 @@ def render() -> str:
         "the nearest known one when one is close), a bad value is an error naming file, section and key.",
         "",
         "Types: `text, optional`, `number, optional` and `true/false, optional` take an empty value (or the "
-        "seed's `None`) for \"not set\". The seed's `None` means \"not set\" for every other key too: a key "
+        "seed's `None`) for \"not set\"; any other key written empty (`key =`) is an error: delete the line for "
+        "its default. The seed's `None` means \"not set\" for every other key too: a key "
         "with a default takes its default (with a warning), a **required** key given as `None` is an error "
         "(a spare load's `topic_set_power = None` never becomes the topic `None`). The seed's key names are "
         "accepted where a key lists them.",

@@ -291,3 +291,30 @@ def test_an_empty_value_that_would_break_the_daemon_is_refused(tmp_path: Path, o
     assert old in text
     path.write_text(text.replace(old, new, 1))
     assert where in problems_of(path)
+
+
+# A `key =` left empty where the key has a default was that default without a word (the recorder writing into
+# the config's own folder, Home Assistant's prefix, Domoticz's topics, a random MQTT client id), while an empty
+# topic_cons or host was refused: every text key with a default refuses an empty value alike.
+@pytest.mark.parametrize(("section", "key"), [
+    ("record", "dir"), ("mqtt", "client_id"), ("openweathermap", "url"), ("homeassistant", "prefix"),
+    ("domoticz", "topic_in"), ("domoticz", "topic_out"), ("domoticz", "ecs_mode_levels"),
+    ("ecs", "json_read_power"), ("mqtt", "topic_cons"), ("mqtt", "host"), ("fallback", "deadline"),
+])
+def test_an_empty_text_key_is_refused_not_taken_for_its_default(tmp_path: Path, section: str, key: str) -> None:
+    path = write_config(tmp_path)
+    text = path.read_text()
+    text = re.sub(rf"(?m)^{key} = .*\n", "", text)  # (the test config's own line, if it has one)
+    text = (text.replace(f"[{section}]\n", f"[{section}]\n{key} =\n", 1) if f"[{section}]\n" in text
+            else text + f"\n[{section}]\n{key} =\n")
+    path.write_text(text)
+    report = problems_of(path)
+    assert f"[{section}] {key}: is empty" in report
+    assert report.count(f"[{section}] {key}:") == 1  # one line, not the topic's or host's own as well
+
+
+def test_an_empty_required_text_key_is_one_problem(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    path.write_text(path.read_text().replace("topic_set_power = cmnd/radiator/POWER\n", "topic_set_power =\n"))
+    report = problems_of(path)
+    assert report.count("[radiator] topic_set_power:") == 1 and "is empty" in report
