@@ -8,17 +8,23 @@ select}.mqtt); every entity is tied to the regulator's availability topic."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from integrations.domoticz_control import EcsMode
-from integrations.homeassistant_settings import slug
 
 ON, OFF = "ON", "OFF"
 MAX_STATE_CHARS = 250  # HA refuses a sensor state over 255 characters
 MAX_DURATION_MIN = 7 * 24 * 60  # regul/mode's own limit (7 days), in minutes
 HEATER_MODES = tuple(mode.value for mode in EcsMode)
+_NOT_ID = re.compile(r"[^a-z0-9_]+")
+
+
+def slug(name: str) -> str:
+    """`name` as a discovery object id: lower case letters, digits and '_' only."""
+    return _NOT_ID.sub("_", name.lower()).strip("_") or "x"
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import configparser
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from equipments.base import Equipment
+from equipments.constant import RelayEquipment
+from integrations.homeassistant import Entity, LoadInfo, build_entities, slug
 from settings.options import Option, SectionReader
 from settings.problems import ConfigProblem
 
@@ -18,14 +19,6 @@ HOMEASSISTANT_OPTIONS: tuple[Option, ...] = (
     Option("node_id", "text?", None, "node id in the discovery topics and unique ids (default: [mqtt] "
            "client_id); one per PySEB instance"),
 )
-
-_NOT_ID = re.compile(r"[^a-z0-9_]+")
-
-
-def slug(name: str) -> str:
-    """`name` as a discovery object id: lower case letters, digits and '_' only."""
-    return _NOT_ID.sub("_", name.lower()).strip("_") or "x"
-
 
 @dataclass(frozen=True, slots=True)
 class HomeAssistantSettings:
@@ -55,4 +48,21 @@ def read_homeassistant_settings(cp: configparser.ConfigParser, reader: SectionRe
                 reader.problems.append(ConfigProblem(load.name, None, f"its Home Assistant id {key!r} is also "
                                                      f"{seen[key]!r}'s: rename one of them"))
             seen[key] = load.name
+        _check_entity_ids(reader, [load for load in equipments if seen[slug(load.name)] == load.name])
     return settings
+
+
+def _check_entity_ids(reader: SectionReader, equipments: Sequence[Equipment]) -> None:
+    """Two loads' entities with one object id: a load named `x_force` beside `x` has a power sensor
+    `load_x_force_power`, x's force power number's id. One unique id (Home Assistant keeps the first and drops the
+    other) and one key of the state document (both show one figure): refused, as a rename changes the ids of one
+    load only, while telling them apart here would change ids users already have."""
+    # (every load counted as a tank: a "full" sensor more can only show a clash, never hide one)
+    infos = [LoadInfo(load.name, 0.0, tank=True, on_off=isinstance(load, RelayEquipment)) for load in equipments]
+    owner: dict[str, Entity] = {}
+    for entity in build_entities(infos, heater=None):
+        first = owner.setdefault(entity.object_id, entity)
+        if first.load != entity.load:
+            reader.problems.append(ConfigProblem(str(entity.load), None, f"its Home Assistant entity "
+                                                 f"{entity.object_id!r} ({entity.name}) is also load {first.load!r}'s "
+                                                 f"({first.name}): rename one of them"))

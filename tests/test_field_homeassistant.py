@@ -371,6 +371,20 @@ def test_config_problems(tmp_path: Path) -> None:
     load_settings(path)  # the ids matter only when discovery is on
 
 
+def test_a_load_named_like_another_s_force_is_refused(tmp_path: Path) -> None:
+    # ecs_force's power sensor and ecs's force power number were both load_ecs_force_power: one unique id (HA kept
+    # whichever came first and dropped the other) and one state key (both showed the same figure).
+    extra = HA + "\n[ecs_force]\nmax_power = 500\ntopic_set_power = cmnd/ef/POWER\n"
+    path = write_config(tmp_path, extra=extra)
+    path.write_text(path.read_text().replace("radiator = constant", "radiator = constant\necs_force = constant"))
+    with pytest.raises(ConfigError, match=r"\[ecs_force\]: its Home Assistant entity 'load_ecs_force_power' "
+                       r"\(ecs_force power\) is also load 'ecs''s \(ecs force power\): rename one of them"):
+        load_settings(path)
+    # A relay has no force power number: radiator_force beside radiator is no clash.
+    path.write_text(path.read_text().replace("ecs_force", "radiator_force"))
+    load_settings(path)
+
+
 def test_node_id_from_the_option(tmp_path: Path) -> None:
     settings = load_settings(write_config(tmp_path, extra=HA + "node_id = My House!\n"))
     assert settings.field.homeassistant.node_id == "my_house"
