@@ -35,6 +35,9 @@ class UnknownEquipment(RelayEquipment):
     # `period` apart: 10 s left the seed's `period = 10` no measure at all; a switch off by the stale guard, after
     # a silent meter, is never measured: StaleGuard calls forget_off_step.)
     OFF_STEP_MAX_S = 30.0
+    # A measure above max_power by more than this share (and HOUSE_MOVED_W) is a max_power too low, not the
+    # meter's noise: said once (a relay shed and tried again at every reading would say it every few seconds).
+    OVER_MAX_SHARE = 0.1
 
     def __init__(self, name: str, options: dict[str, Any], context: BuildContext) -> None:
         super().__init__(name, options, context)
@@ -52,6 +55,7 @@ class UnknownEquipment(RelayEquipment):
         # Consumption minus the other loads at the last reading while on, and that reading's time.
         self._house_with: tuple[float, float] | None = None
         self._off_from: tuple[float, float] | None = None  # that, when switched off: to measure the step down
+        self._said_over_max = False
 
     @property
     def max_power_w(self) -> float:
@@ -157,6 +161,7 @@ class UnknownEquipment(RelayEquipment):
         step_w = consumption_w - others_w - self._base_at_switch_w
         measured_w = min(self.max_power_w, max(0.0, step_w))
         self._base_at_switch_w = None
+        self._warn_over_max(step_w)
         if self.is_forced():
             # The user's: measured, never switched off by the measure. Idle, it is believed at what it
             # draws, and its power stays to be learned.
@@ -187,6 +192,18 @@ class UnknownEquipment(RelayEquipment):
             self.set_power(0.0, now, "idle")
             return
         self._learn(measured_w, now)
+
+    def _warn_over_max(self, step_w: float) -> None:
+        """A max_power written below what the load draws: believed at max_power, it is switched on for too little
+        surplus (and under Hébert's rule goes on and off at every reading). Said once, with what to do."""
+        over_w = max(self.HOUSE_MOVED_W, self.OVER_MAX_SHARE * self.max_power_w)
+        if self._said_over_max or step_w <= self.max_power_w + over_w:
+            return
+        self._said_over_max = True
+        log.warning("%s: measured %.0f W after switching on, above its max_power of %.0f W: believed at %.0f W, "
+                    "it is switched on for too little surplus; if it draws that much, raise [%s] max_power (a "
+                    "house load that came on at the same moment does this too)", self.name, step_w,
+                    self.max_power_w, self.max_power_w, self.name)
 
     def forget_off_step(self) -> None:
         """Another relay switched at the same decision: the next step of the house is not this load's alone."""

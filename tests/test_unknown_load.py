@@ -80,6 +80,36 @@ def test_measured_power_is_capped_at_max_power(tmp_path: Path) -> None:
     assert h.load("plug").learned_power_w == pytest.approx(3680)
 
 
+def test_a_max_power_below_what_it_draws_is_warned_about_once(tmp_path: Path,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    # A plug written max_power = 500 that draws 1200 W was believed at 500 W without a word: under Hébert's
+    # rule it went on and off at every reading (on for 500 W of surplus, shed for the 700 W it imported).
+    caplog.set_level("INFO")
+    path = write_config(tmp_path, ("plug",))
+    path.write_text(path.read_text().replace("[plug]\n", "[plug]\nmax_power = 500\n"))
+    h = Harness(path)
+    h.reg.tick(NOON)
+    t = NOON + 1
+    for _ in range(20):
+        h.meters(300 + (1200 if h.last(PLUG) == "on" else 0), 1000, t)
+        t += 3
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == ["plug: measured 1200 W after switching on, above its max_power of 500 W: believed at 500 "
+                        "W, it is switched on for too little surplus; if it draws that much, raise [plug] "
+                        "max_power (a house load that came on at the same moment does this too)"]
+
+
+def test_a_measure_just_above_max_power_is_no_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = write_config(tmp_path, ("plug",))
+    path.write_text(path.read_text().replace("[plug]\n", "[plug]\nmax_power = 500\n"))
+    h = Harness(path)
+    h.reg.tick(NOON)
+    h.meters(300, 2000, NOON + 1)
+    h.meters(300 + 540, 2000, NOON + 4)  # the meter's noise, the mains voltage: not a wrong max_power
+    assert h.load("plug").learned_power_w == 500
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+
+
 def test_a_clock_stepped_back_does_not_freeze_the_regulation(tmp_path: Path) -> None:
     h = Harness(write_config(tmp_path, ("radiator",)))
     h.meters(300, 1800, NOON)
