@@ -439,10 +439,17 @@ def _check_files(reader: SectionReader, mqtt_raw: dict[str, Any], status_raw: di
         status_file = Path(_path_or_none(status_raw["file"], config_dir) or "")
         # Saved or not (persistent = false, the seed's use_persistent), its name is the instance lock's, taken
         # at every start: --check said OK, then the daemon stopped on its lock.
-        problem = (_unwritable(status_file, replaced=True) if status_raw.get("persistent")
-                   else _lock_problem(Path(f"{status_file}.lock")))
+        lock = Path(f"{status_file}.lock")
+        problem = (_unwritable(status_file, replaced=True) or _lock_problem(lock) if status_raw.get("persistent")
+                   else _lock_problem(lock))
         if problem:
             reader.problems.append(ConfigProblem("status", "file", problem))
+        elif status_raw.get("persistent") and status_file.is_file() and not os.access(status_file, os.R_OK):
+            # A warning: the daemon starts anyway (clean, as on a corrupt file), and its next save replaces it.
+            reader.warnings.append(ConfigProblem("status", "file", f"{status_file} cannot be read (left by a run "
+                                                 "as another user?): PySEB starts without the saved status (the "
+                                                 "day's energy, the forces) and replaces it at its next save; give "
+                                                 "it to PySEB's user (chown) to keep it"))
     if logging_raw.get("file"):
         problem = _unwritable(Path(_path_or_none(logging_raw["file"], config_dir) or ""), replaced=False)
         if problem:
@@ -452,6 +459,8 @@ def _check_files(reader: SectionReader, mqtt_raw: dict[str, Any], status_raw: di
 def _lock_problem(lock: Path) -> str | None:
     """Why the instance lock `lock` could not be taken, or None: an existing one must be readable; else it is
     made, its directory too (shell.lock), where the nearest existing one is writable."""
+    if lock.is_dir():
+        return f"the instance lock {lock} is a directory: remove it"
     if lock.exists():
         return None if os.access(lock, os.R_OK) else f"the instance lock {lock} cannot be read (left by a run as " \
                                                      "another user? remove it, no PySEB running)"

@@ -254,6 +254,28 @@ def test_the_instance_lock_is_checked_with_persistent_false(tmp_path: Path, monk
     load_settings(path)
 
 
+def test_the_instance_lock_and_the_status_are_checked_with_persistent_true(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # Saved (the default), the lock and the status file left by a run as root (0600) passed --check: then the daemon
+    # stopped on "cannot open the lock", or started without its saved status (the day's energy, the forces) and
+    # replaced it. (os.access answers as for the daemon's unprivileged user: the CI runs as root.)
+    (tmp_path / "status.json.lock").write_text("812\n")
+    (tmp_path / "status.json").write_text('{"equipments": []}')
+    real_access = os.access
+    unreadable: set[Path] = {tmp_path / "status.json.lock", tmp_path / "status.json"}
+    monkeypatch.setattr("settings.config.os.access",
+                        lambda p, mode: False if Path(p) in unreadable else real_access(p, mode))
+    path = write_config(tmp_path)
+    assert f"[status] file: the instance lock {tmp_path / 'status.json.lock'} cannot be read" in problems_of(path)
+    unreadable.remove(tmp_path / "status.json.lock")
+    warnings = "\n".join(load_settings(path).warnings)
+    assert f"[status] file: {tmp_path / 'status.json'} cannot be read" in warnings
+    assert "starts without the saved status" in warnings
+    (tmp_path / "status.json.lock").unlink()
+    (tmp_path / "status.json.lock").mkdir()  # (os.open of a directory fails as a permission does)
+    assert "is a directory" in problems_of(path)
+
+
 # --- a relay's two payloads ------------------------------------------------------------------------------
 @pytest.mark.parametrize(("on", "off"), [
     ("ON", "ON"), ("ON", "on"),  # Tasmota takes both alike
