@@ -40,6 +40,7 @@ class DomoticzBridge:
                          if ds.idx_ecs_mode and heater is not None else None)
         self._switches = [_Switch(load, ForceLink(load.name, idx, ds.topic_in, echoed=not ds.prevent_loop), False)
                           for load in loads if (idx := load.options.get("domoticz_idx_force") or 0)]
+        self._last_out: bytes | None = None  # the last update read from topic_out or a subtopic
 
     def subscriptions(self) -> tuple[str, ...]:
         """Domoticz's out topic and its subtopics, when a device of it steers the regulator."""
@@ -68,9 +69,17 @@ class DomoticzBridge:
         """The broker link dropped: the echoes awaited are lost with the subscription."""
         for switch in self._switches:
             switch.link.forget_pending()
+        self._last_out = None
 
     def on_out(self, payload: bytes, now: float) -> bool:
         """A device update from Domoticz; True when it changed the regulator's state."""
+        if payload == self._last_out:
+            # The same update again at once: Domoticz publishes each one on every topic of its publish scheme
+            # ("Flat + Floor/Room", by idx, by name: all under topic_out), one after the other. A second copy of an
+            # echo was taken for a user's change while the next echo was awaited (a load forced for a moment
+            # after its unforce); a repeat shows a state already taken, so nothing is lost.
+            return False
+        self._last_out = payload
         device = parse_domoticz_out(payload)
         if device is None:
             return False

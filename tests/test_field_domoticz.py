@@ -39,10 +39,12 @@ def switch(idx: int, on: bool) -> bytes:
 
 
 class EchoingDomoticz:
-    """Reads what the regulator sent on domoticz/in and echoes every switchlight back on domoticz/out."""
+    """Reads what the regulator sent on domoticz/in and echoes every switchlight back on domoticz/out (and on each
+    of `copies_on`, as Domoticz's publish topic "Flat + Floor/Room" does: the same message, one after the other)."""
 
-    def __init__(self, h: Harness) -> None:
+    def __init__(self, h: Harness, copies_on: tuple[str, ...] = ()) -> None:
         self.h, self.read_upto, self.echoes = h, len(h.sent), 0
+        self.topics = (DZ_OUT, *copies_on)
 
     def switch_messages(self, since: int = 0) -> list[dict]:
         return [json.loads(p) for t, p, _ in self.h.sent[since:] if t == DZ_IN and "switchlight" in p]
@@ -55,7 +57,8 @@ class EchoingDomoticz:
                 doc = json.loads(payload)
                 self.echoes += 1
                 assert self.echoes < 20, "the regulator and Domoticz are ping-ponging"
-                self.h.reg.handle(DZ_OUT, switch(doc["idx"], doc["switchcmd"] == "On"), now)
+                for topic in self.topics:
+                    self.h.reg.handle(topic, switch(doc["idx"], doc["switchcmd"] == "On"), now)
 
 
 # --- grid and injection ------------------------------------------------------------------------------------
@@ -188,6 +191,28 @@ def test_force_then_unforce_at_once(switched: tuple[Harness, EchoingDomoticz]) -
     h.reg.handle(MODE, b'{"command": "unforce", "name": "ecs"}', NOON + 1.5)
     dz.deliver(NOON + 1.8)  # both echoes come back after the unforce
     assert not h.load("ecs").is_forced() and len(dz.switch_messages(mark)) == 2
+
+
+def test_an_echo_published_on_two_topics_is_one_echo(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Domoticz's publish topic "Flat + Floor/Room" sends each update on domoticz/out and domoticz/out/<floor>/<room>:
+    # the second copy of the On's echo was taken for a user's On while the Off's echo was awaited, and the radiator
+    # was forced "by its Domoticz switch" and switched on again, for a moment, after its unforce.
+    caplog.set_level(logging.INFO)
+    path = field_config(tmp_path, radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n", extra=ECHOED)
+    h = Harness(path)
+    dz = EchoingDomoticz(h, copies_on=("domoticz/out/Home/Bathroom",))
+    h.reg.tick(NOON)
+    h.reg.on_connected(NOON)
+    dz.deliver(NOON + 0.2)
+    mark = len(h.sent)
+    h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000}', NOON + 1)
+    h.reg.handle(MODE, b'{"command": "unforce", "name": "radiator"}', NOON + 1.5)
+    dz.deliver(NOON + 1.8)
+    assert [p for t, p, _ in h.sent[mark:] if t == RADIATOR] == ["ON", "OFF"]
+    assert not h.load("radiator").is_forced() and "by its Domoticz switch" not in caplog.text
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 30)  # a user's On, in two copies too: obeyed
+    h.reg.handle("domoticz/out/Home/Bathroom", switch(RADIATOR_SWITCH, True), NOON + 30)
+    assert h.load("radiator").forced_by == "domoticz"
 
 
 def test_a_user_switch_forces_and_unforces_and_nothing_is_sent_back(
