@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from settings.problems import ConfigProblem
+from settings.slips import swallowed_key
 
 REQUIRED: Any = object()  # sentinel default: the key must be given
 
@@ -151,6 +152,12 @@ class SectionReader:
 
     def _value(self, section: str, opt: Option, key: str, raw: str) -> Any:
         """The value of `opt` given as `key = raw`; a problem (one line) and None when it is not usable."""
+        if (line := swallowed_key(raw)) is not None:
+            self.problems.append(ConfigProblem(section, key, f"the line {line!r} below it is indented: it is read as "
+                                               "the end of this value, not as a key of its own (a line that starts "
+                                               "with a space or a tab continues the one above); remove its "
+                                               "indentation"))
+            return None if opt.default is REQUIRED else opt.default
         if is_unset_word(raw) and not isinstance(opt.type, str):
             # The seed's None means "not set" for every key, not the text "None": a required topic or
             # payload given as None must not become the topic "None" (a spare load's section).

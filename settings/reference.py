@@ -153,7 +153,9 @@ def render() -> str:
         "[config.ini.sample](../config.ini.sample); how a bad file is reported is in the "
         "[README](../README.md#configuration-walkthrough). Keys are case-insensitive, section names are not (a "
         "PySEB section in capitals, `[MQTT]`, is an error); a key or section in no table is warned about (with "
-        "the nearest known one when one is close), a bad value is an error naming file, section and key.",
+        "the nearest known one when one is close), a bad value is an error naming file, section and key. A line "
+        "that starts with a space or a tab continues the value above it (a JSON payload may run over lines so): a "
+        "`key = value` line indented so is an error, as it would be read as the end of the value above.",
         "",
         "Types: `text, optional`, `number, optional` and `true/false, optional` take an empty value (or the "
         "seed's `None`) for \"not set\"; any other key written empty (`key =`) is an error: delete the line for "
