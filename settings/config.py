@@ -46,6 +46,7 @@ from settings.sections import (
     RecordSettings,
     StatusSettings,
 )
+from settings.slips import config_text
 from settings.tls_check import host_problem, tls_problems
 from settings.topics import TopicRole, topic_problem
 
@@ -94,11 +95,12 @@ def read_parser(path: Path) -> configparser.ConfigParser:
     cp = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=(";",), strict=True)
     cp.optionxform = str.lower  # type: ignore[assignment,method-assign]
     try:
-        with open(path, encoding="utf-8") as fh:
-            cp.read_file(fh)
+        cp.read_string(config_text(path.read_bytes()), str(path))
     except FileNotFoundError:
         raise ConfigError(str(path), [ConfigProblem("-", None, f"file not found; {_sample_hint(path)}")]) from None
-    except (configparser.Error, UnicodeDecodeError, OSError) as exc:
+    except ValueError as exc:  # (not text: a configparser.Error is none)
+        raise ConfigError(str(path), [ConfigProblem("-", None, str(exc))]) from None
+    except (configparser.Error, OSError) as exc:
         message = str(exc).replace("\n", " ")
         raise ConfigError(str(path), [ConfigProblem("-", None, f"cannot parse: {message}")]) from None
     return cp

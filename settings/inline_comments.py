@@ -9,6 +9,7 @@ import configparser
 from pathlib import Path
 
 from settings.problems import ConfigProblem
+from settings.slips import config_text
 
 # Keys whose values are sent as they are, where a ` ;` is more likely the value's than a note's.
 SENT_AS_IS = ("json_on", "json_off", "password")
@@ -19,8 +20,8 @@ def cut_values(path: Path, parsed: configparser.ConfigParser) -> list[ConfigProb
     whole = configparser.ConfigParser(interpolation=None, strict=False)
     whole.optionxform = str.lower  # type: ignore[assignment,method-assign]
     try:
-        whole.read(path, encoding="utf-8")
-    except (configparser.Error, UnicodeDecodeError, OSError):
+        whole.read_string(config_text(path.read_bytes()), str(path))  # (as read_parser reads it)
+    except (configparser.Error, ValueError, OSError):
         return []  # (the parse that counts already said what is wrong)
     warnings = []
     for section in parsed.sections():

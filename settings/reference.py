@@ -155,7 +155,9 @@ def render() -> str:
         "PySEB section in capitals, `[MQTT]`, is an error); a key or section in no table is warned about (with "
         "the nearest known one when one is close), a bad value is an error naming file, section and key. A line "
         "that starts with a space or a tab continues the value above it (a JSON payload may run over lines so): a "
-        "`key = value` line indented so is an error, as it would be read as the end of the value above.",
+        "`key = value` line indented so is an error, as it would be read as the end of the value above. The file "
+        "is read as UTF-8 (with or without a byte order mark) or, failing that, in the Windows code page (Notepad's "
+        "\"ANSI\": accented comments); Windows line ends are fine; UTF-16 (Notepad's \"Unicode\") is refused.",
         "",
         "Types: `text, optional`, `number, optional` and `true/false, optional` take an empty value (or the "
         "seed's `None`) for \"not set\"; any other key written empty (`key =`) is an error: delete the line for "

@@ -3,6 +3,7 @@ word: found here, so that the config check names them."""
 
 from __future__ import annotations
 
+import codecs
 import re
 
 # A line that reads as a key of its own: a name, then = or : (not a URL's "https://", not a JSON line's "idx":).
@@ -16,3 +17,19 @@ def swallowed_key(raw: str) -> str | None:
         if _KEY_LINE.match(line.strip()):
             return line.strip()
     return None
+
+
+def config_text(data: bytes) -> str:
+    """The text of a config file as Windows editors save it too: UTF-8 with or without a byte order mark (Notepad's
+    "UTF-8 with BOM" put U+FEFF before [mqtt]), else the Windows code page (Notepad's "ANSI": a French comment's
+    accents). ValueError, saying how to save it, for UTF-16 (Notepad's "Unicode") and for what is neither."""
+    # (UTF-16 without its mark: the file's first character, ASCII as [ or ;, is a NUL byte and another; a NUL
+    # further on is left to the checks of the value that holds it)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or 0 in data[:2]:
+        raise ValueError("the file is UTF-16 (Notepad's \"Unicode\"): save it as UTF-8")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ValueError("the file is not text PySEB can read (neither UTF-8 nor the Windows code page): save it as UTF-8")

@@ -1,8 +1,11 @@
 """Slips of the editor or the keyboard in a config file that gave a value other than the one meant, without a
-word: an indented key read as the line above's continuation."""
+word: an indented key read as the line above's continuation; and files as Windows editors save them, refused
+with a parser's message: UTF-8 with a byte order mark ("File contains no section headers"), the Windows code page
+of a French comment ("'utf-8' codec can't decode byte 0xe9"), Notepad's "Unicode"."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -45,3 +48,33 @@ def test_a_value_over_several_lines_that_holds_no_key_is_read(tmp_path: Path) ->
     path = edited(tmp_path, "json_on = ON\n",
                   'json_on = {"command": "switchlight",\n  "idx": 359,\n  "switchcmd": "On"}\n')
     assert '"idx": 359' in load_settings(path).equipments[1].options["json_on"]
+
+
+def test_a_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    text = path.read_text().lstrip("\n").replace("json_on = ON\n", "json_on = Backlog Power1 ON ; Power2 ON\n")
+    path.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))  # and Windows line ends
+    settings = load_settings(path)
+    assert settings.mqtt.host == "127.0.0.1" and settings.equipments[1].options["json_on"] == "Backlog Power1 ON"
+    assert any("[radiator] json_on: 'Backlog Power1 ON ; Power2 ON' is read as" in w for w in settings.warnings)
+
+
+def test_a_file_in_the_windows_code_page_is_read(tmp_path: Path) -> None:
+    # Notepad's "ANSI" on a French Windows: a comment (or the forecast's town) with accents
+    path = write_config(tmp_path, extra="\n[openweathermap]\nkey = 0a1b2c3d4e\nlocation = Chambéry,FR\n")
+    path.write_bytes(("; chauffe-eau réglé à 2 kW\n" + path.read_text()).encode("cp1252"))
+    owm = load_settings(path).field.forecast.owm
+    assert owm is not None and owm.location == "Chambéry,FR"
+
+
+@pytest.mark.parametrize(("encoded", "said"), [
+    (lambda text: text.encode("utf-16"), "UTF-16 (Notepad's \"Unicode\")"),  # (with its byte order mark)
+    (lambda text: text.lstrip().encode("utf-16-be"), "UTF-16 (Notepad's \"Unicode\")"),
+    (lambda text: b"\x81\x8d" + text.encode("utf-8"), "not text PySEB can read"),  # (bytes cp1252 does not define)
+])
+def test_a_file_that_is_no_utf8_nor_ansi_text_says_what_to_do(tmp_path: Path, encoded: Callable[[str], bytes],
+                                                               said: str) -> None:
+    path = write_config(tmp_path)
+    path.write_bytes(encoded(path.read_text()))
+    report = problems_of(path)
+    assert f"[-]: the file is {said}" in report and "save it as UTF-8" in report
