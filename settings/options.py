@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from settings.problems import ConfigProblem
-from settings.slips import swallowed_key
+from settings.slips import HASH_ADVICE, SECRET_KEYS, has_hash_note, swallowed_key
 
 REQUIRED: Any = object()  # sentinel default: the key must be given
 
@@ -181,8 +181,14 @@ class SectionReader:
             value = opt.parse(raw)
         except (ValueError, TypeError) as exc:
             # One line: the value given is wrong, "is required" would only contradict it.
-            self.problems.append(ConfigProblem(section, key, f"{exc} ({opt.help})"))
+            advice = f"; {HASH_ADVICE}" if has_hash_note(raw) else ""
+            self.problems.append(ConfigProblem(section, key, f"{exc} ({opt.help}){advice}"))
             return None
+        if isinstance(value, str) and has_hash_note(raw):
+            # (a warning: the value is kept, a payload or a password may hold ' #')
+            shown = "it" if key in SECRET_KEYS else repr(value)
+            self.warnings.append(ConfigProblem(section, key, f"{shown} holds ' #': used as written, {HASH_ADVICE}; "
+                                               "if what follows is a note, write ' ;' instead"))
         if value is None and opt.default is REQUIRED:
             self.problems.append(ConfigProblem(section, opt.name, "is required"))
         return value

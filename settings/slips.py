@@ -6,6 +6,11 @@ from __future__ import annotations
 import codecs
 import re
 
+# A note after a value written as in a shell or YAML: the parser takes only ' ;' there (a value may hold '#').
+_HASH_NOTE = re.compile(r"\s#")
+HASH_ADVICE = "' #' starts no comment after a value (a line that starts with # or ; is one; after a value, ' ;' is)"
+# Values never shown, in a warning as in the log.
+SECRET_KEYS = frozenset({"password", "key"})
 # A line that reads as a key of its own: a name, then = or : (not a URL's "https://", not a JSON line's "idx":).
 _KEY_LINE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\s*(=|:(?!//))")
 
@@ -17,6 +22,12 @@ def swallowed_key(raw: str) -> str | None:
         if _KEY_LINE.match(line.strip()):
             return line.strip()
     return None
+
+
+def has_hash_note(raw: str) -> bool:
+    """Whether the value `raw` holds what looks like a note after it (`ON # tasmota`): kept as written, the relay
+    was sent "ON # tasmota", which switches nothing."""
+    return _HASH_NOTE.search(raw) is not None
 
 
 def config_text(data: bytes) -> str:

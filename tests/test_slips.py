@@ -1,7 +1,8 @@
 """Slips of the editor or the keyboard in a config file that gave a value other than the one meant, without a
 word: an indented key read as the line above's continuation; and files as Windows editors save them, refused
 with a parser's message: UTF-8 with a byte order mark ("File contains no section headers"), the Windows code page
-of a French comment ("'utf-8' codec can't decode byte 0xe9"), Notepad's "Unicode"."""
+of a French comment ("'utf-8' codec can't decode byte 0xe9"), Notepad's "Unicode"; a note after a value written
+with '#' as in a shell (`json_on = ON # tasmota` sent as it is)."""
 
 from __future__ import annotations
 
@@ -78,3 +79,30 @@ def test_a_file_that_is_no_utf8_nor_ansi_text_says_what_to_do(tmp_path: Path, en
     path.write_bytes(encoded(path.read_text()))
     report = problems_of(path)
     assert f"[-]: the file is {said}" in report and "save it as UTF-8" in report
+
+
+@pytest.mark.parametrize(("old", "new", "where"), [
+    # a relay sent "ON # tasmota", which switches nothing; a status file named "status.json # saved"
+    ("json_on = ON\n", "json_on = ON # tasmota\n", "[radiator] json_on: 'ON # tasmota' holds ' #'"),
+    ("file = status.json\n", "file = status.json  # saved here\n", "[status] file: 'status.json  # saved here' holds"),
+    ("client_id = pyseb-test\n", "client_id = pyseb-test #mine\n", "[mqtt] client_id: 'pyseb-test #mine' holds"),
+])
+def test_a_hash_note_after_a_text_value_is_warned_about(tmp_path: Path, old: str, new: str, where: str) -> None:
+    warnings = "\n".join(load_settings(edited(tmp_path, old, new)).warnings)
+    assert where in warnings and "write ' ;' instead" in warnings
+
+
+def test_a_hash_note_after_a_number_or_a_topic_says_so_with_the_error(tmp_path: Path) -> None:
+    path = edited(tmp_path, "max_power = 1000\n", "max_power = 1000 # watts\n")
+    assert "' #' starts no comment" in problems_of(path)
+    topic = "topic_set_power = cmnd/radiator/POWER"
+    path = edited(tmp_path, f"{topic}\n", f"{topic} # relay\n")  # refused as a wildcard: the warning says why
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    assert any("' #' starts no comment" in w.message for w in info.value.warnings)
+
+
+def test_a_password_with_a_hash_is_not_shown(tmp_path: Path) -> None:
+    warnings = "\n".join(load_settings(edited(tmp_path, "client_id = pyseb-test\n",
+                                              "client_id = pyseb-test\npassword = s3cret #42\n")).warnings)
+    assert "[mqtt] password: it holds ' #'" in warnings and "s3cret" not in warnings
