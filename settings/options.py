@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from settings.problems import ConfigProblem
-from settings.slips import HASH_ADVICE, SECRET_KEYS, has_hash_note, swallowed_key
+from settings.slips import HASH_ADVICE, QUOTES_ADVICE, SECRET_KEYS, has_hash_note, in_quotes, swallowed_key
 
 REQUIRED: Any = object()  # sentinel default: the key must be given
 
@@ -181,17 +181,26 @@ class SectionReader:
             value = opt.parse(raw)
         except (ValueError, TypeError) as exc:
             # One line: the value given is wrong, "is required" would only contradict it.
-            advice = f"; {HASH_ADVICE}" if has_hash_note(raw) else ""
+            advice = "".join(f"; {text}" for slip, text in ((has_hash_note, HASH_ADVICE), (in_quotes, QUOTES_ADVICE))
+                             if slip(raw))
             self.problems.append(ConfigProblem(section, key, f"{exc} ({opt.help}){advice}"))
             return None
-        if isinstance(value, str) and has_hash_note(raw):
-            # (a warning: the value is kept, a payload or a password may hold ' #')
-            shown = "it" if key in SECRET_KEYS else repr(value)
-            self.warnings.append(ConfigProblem(section, key, f"{shown} holds ' #': used as written, {HASH_ADVICE}; "
-                                               "if what follows is a note, write ' ;' instead"))
+        if isinstance(value, str):
+            self._warn_slips(section, key, value, raw)
         if value is None and opt.default is REQUIRED:
             self.problems.append(ConfigProblem(section, opt.name, "is required"))
         return value
+
+    def _warn_slips(self, section: str, key: str, value: str, raw: str) -> None:
+        """Warnings for a text value that holds what was likely meant as a note or as quotes: kept as written (a
+        payload or a password may hold them), said."""
+        shown = "it" if key in SECRET_KEYS else repr(value)
+        if has_hash_note(raw):
+            self.warnings.append(ConfigProblem(section, key, f"{shown} holds ' #': used as written, {HASH_ADVICE}; "
+                                               "if what follows is a note, write ' ;' instead"))
+        if in_quotes(raw):
+            self.warnings.append(ConfigProblem(section, key, f"{shown} is in quotes: used as written, "
+                                               f"{QUOTES_ADVICE}; remove them unless they are meant"))
 
     def _warn_unknown(self, section: str, present: Mapping[str, str], known: set[str],
                       ignored: Mapping[str, str] | None) -> None:

@@ -159,7 +159,8 @@ def render() -> str:
         "is read as UTF-8 (with or without a byte order mark) or, failing that, in the Windows code page (Notepad's "
         "\"ANSI\": accented comments); Windows line ends are fine; UTF-16 (Notepad's \"Unicode\") is refused. A "
         "note after a value starts with ` ;` (`max_power = 500 ; the towel dryer`); ` #` there is part of the value, "
-        "and said so (an error where the value must be a number, a warning on a text).",
+        "and said so (an error where the value must be a number, a warning on a text); so are quotes around a "
+        "value (`topic_set_power = \"cmnd/plug/POWER\"`): INI keeps them as part of it.",
         "",
         "Types: `text, optional`, `number, optional` and `true/false, optional` take an empty value (or the "
         "seed's `None`) for \"not set\"; any other key written empty (`key =`) is an error: delete the line for "

@@ -9,6 +9,7 @@ import re
 # A note after a value written as in a shell or YAML: the parser takes only ' ;' there (a value may hold '#').
 _HASH_NOTE = re.compile(r"\s#")
 HASH_ADVICE = "' #' starts no comment after a value (a line that starts with # or ; is one; after a value, ' ;' is)"
+QUOTES_ADVICE = "INI values take no quotes: they are part of the value"
 # Values never shown, in a warning as in the log.
 SECRET_KEYS = frozenset({"password", "key"})
 # A line that reads as a key of its own: a name, then = or : (not a URL's "https://", not a JSON line's "idx":).
@@ -28,6 +29,13 @@ def has_hash_note(raw: str) -> bool:
     """Whether the value `raw` holds what looks like a note after it (`ON # tasmota`): kept as written, the relay
     was sent "ON # tasmota", which switches nothing."""
     return _HASH_NOTE.search(raw) is not None
+
+
+def in_quotes(text: str) -> bool:
+    """Whether the value `text` is wrapped in quotes, as in Python or a shell (`topic = "cmnd/plug/POWER"`): INI
+    keeps them, and the relay's commands went to a topic with quotes in its name."""
+    text = text.strip()
+    return len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'"
 
 
 def config_text(data: bytes) -> str:

@@ -2,7 +2,7 @@
 word: an indented key read as the line above's continuation; and files as Windows editors save them, refused
 with a parser's message: UTF-8 with a byte order mark ("File contains no section headers"), the Windows code page
 of a French comment ("'utf-8' codec can't decode byte 0xe9"), Notepad's "Unicode"; a note after a value written
-with '#' as in a shell (`json_on = ON # tasmota` sent as it is)."""
+with '#' as in a shell (`json_on = ON # tasmota` sent as it is); quotes around a value, kept by INI."""
 
 from __future__ import annotations
 
@@ -106,3 +106,23 @@ def test_a_password_with_a_hash_is_not_shown(tmp_path: Path) -> None:
     warnings = "\n".join(load_settings(edited(tmp_path, "client_id = pyseb-test\n",
                                               "client_id = pyseb-test\npassword = s3cret #42\n")).warnings)
     assert "[mqtt] password: it holds ' #'" in warnings and "s3cret" not in warnings
+
+
+@pytest.mark.parametrize(("old", "new", "where"), [
+    # the relay's commands went to the topic "cmnd/radiator/POWER", quotes included: it never switched
+    ("topic_set_power = cmnd/radiator/POWER\n", 'topic_set_power = "cmnd/radiator/POWER"\n',
+     "[radiator] topic_set_power: '\"cmnd/radiator/POWER\"' is in quotes"),
+    ("host = 127.0.0.1\n", "host = '127.0.0.1'\n", "[mqtt] host: \"'127.0.0.1'\" is in quotes"),
+])
+def test_a_text_value_in_quotes_is_warned_about(tmp_path: Path, old: str, new: str, where: str) -> None:
+    warnings = "\n".join(load_settings(edited(tmp_path, old, new)).warnings)
+    assert where in warnings and "remove them" in warnings
+
+
+def test_a_number_in_quotes_says_so_with_the_error(tmp_path: Path) -> None:
+    assert "INI values take no quotes" in problems_of(edited(tmp_path, "max_power = 1000\n", 'max_power = "1000"\n'))
+
+
+def test_quotes_inside_a_value_are_no_slip(tmp_path: Path) -> None:
+    path = edited(tmp_path, "json_on = ON\n", 'json_on = {"command": "switchlight", "idx": 359, "switchcmd": "On"}\n')
+    assert not [w for w in load_settings(path).warnings if "quotes" in w]
