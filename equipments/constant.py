@@ -80,7 +80,8 @@ class ConstantEquipment(RelayEquipment):
 
     KIND = "constant"
     OPTIONS = RELAY_OPTIONS + (
-        Option("max_power", float, REQUIRED, "watts the load draws when on", min=1),
+        Option("max_power", float, REQUIRED, "watts the load draws when on (under 50: warned, as kilowatts written "
+               "for watts)", min=1),
     )
 
     def __init__(self, name: str, options: dict[str, Any], context: BuildContext) -> None:

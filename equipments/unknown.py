@@ -19,7 +19,8 @@ class UnknownEquipment(RelayEquipment):
     KIND = "unknown"
     OPTIONS = RELAY_OPTIONS + (
         Option("max_power", "float?", None,
-               "upper bound of its watts, for forced mode and sanity (default 3680 W: a 16 A plug)", min=1),
+               "upper bound of its watts, for forced mode and sanity (default 3680 W: a 16 A plug; under 50: "
+               "warned, as kilowatts written for watts)", min=1),
     )
     DEFAULT_MAX_W = 3680.0
     IDLE_W = 10.0  # a measured change under this is noise: the appliance drew nothing

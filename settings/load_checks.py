@@ -1,5 +1,6 @@
 """Loads that build but would not do what their file says: a variable load's max_power above what its
-calibration reaches, and the closed loop's keys under Hébert's rule. Warnings: the config still runs."""
+calibration reaches, a max_power written in kilowatts, and the closed loop's keys under Hébert's rule. Warnings:
+the config still runs."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from settings.problems import ConfigProblem
 from settings.sections import CLOSED_LOOP_EVALUATE_KEYS
 
 HEBERT = "hebert"
+# No load worth diverting a PV surplus to draws less: a max_power under this is likelier kilowatts (2.3 for 2300).
+SMALL_LOAD_W = 50.0
 
 
 def warn_capped_max_power(reader: SectionReader, load: Equipment) -> None:
@@ -25,6 +28,17 @@ def warn_capped_max_power(reader: SectionReader, load: Equipment) -> None:
                                          f"curve's maximum ({load.max_power_w:.0f} W, what the variator draws at "
                                          f"its highest percent): the load is held at {load.max_power_w:.0f} W; "
                                          "remove max_power or measure the curve again"))
+
+
+def warn_kilowatts(reader: SectionReader, load: Equipment) -> None:
+    """A max_power written in kilowatts (2.3 for a 2.3 kW heater): a relay believed at 2.3 W came on at any
+    surplus and imported the rest, a variator was held at 2.3 W. Warned, as a load that small may be real."""
+    given_w = load.options.get("max_power")
+    if given_w is None or given_w >= SMALL_LOAD_W:
+        return
+    reader.warnings.append(ConfigProblem(load.name, "max_power", f"{given_w:g} W is very little: max_power is in "
+                                         f"watts (a {given_w:g} kW load is max_power = {given_w * 1000:.0f}); if "
+                                         "it really draws so little, ignore this"))
 
 
 def warn_closed_loop_keys(reader: SectionReader, cp: configparser.ConfigParser, algorithm: str | None,

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from equipments.constant import CLOSED_LOOP_RELAY_KEYS, RELAY_OPTIONS
 from settings.config import load_settings
 from settings.sections import CLOSED_LOOP_EVALUATE_KEYS, EVALUATE_OPTIONS
@@ -37,6 +39,27 @@ def test_max_power_within_the_calibration_is_not_warned(tmp_path: Path) -> None:
         settings = load_settings(path)
         assert settings.equipments[0].max_power_w == max_w
         assert not [w for w in settings.warnings if "max_power" in w]
+
+
+@pytest.mark.parametrize(("load", "given"), [("radiator", "2.3"), ("plug", "1.5"), ("ecs", "2")])
+def test_a_max_power_written_in_kilowatts_is_warned(tmp_path: Path, load: str, given: str) -> None:
+    # max_power = 2.3 for a 2.3 kW heater: a relay believed at 2.3 W came on at any surplus and imported 2.3 kW; a
+    # variator was held at 2 W, nothing diverted; --check said OK. (A variator's min_power above it is an error.)
+    path = write_config(tmp_path, loads=("ecs", "radiator", "plug"))
+    path.write_text(path.read_text().replace(f"[{load}]\nmax_power = 1000\n", f"[{load}]\n")
+                    .replace("min_power = 150\n", "min_power = 1\n"))
+    settings = load_settings(with_lines(path, load, f"max_power = {given}\n"))
+    warned = [w for w in settings.warnings if f"[{load}] max_power" in w]
+    assert len(warned) == 1 and f"{given} W is very little: max_power is in watts" in warned[0]
+    assert f"{float(given) * 1000:.0f}" in warned[0]
+
+
+def test_a_small_load_of_some_watts_is_not_warned(tmp_path: Path) -> None:
+    path = write_config(tmp_path, loads=("radiator",))
+    settings = load_settings(path)
+    assert not [w for w in settings.warnings if "max_power" in w]
+    path.write_text(path.read_text().replace("max_power = 1000\n", "max_power = 60\n"))  # a towel rail's pump
+    assert not [w for w in load_settings(path).warnings if "max_power" in w]
 
 
 def hebert_config(tmp_path: Path, algorithm: str) -> Path:
