@@ -24,7 +24,8 @@ DOMOTICZ_OPTIONS: tuple[Option, ...] = (
     Option("keepalive_s", float, DEFAULT_KEEPALIVE_S, "seconds between two 0 values while a flow stays at 0",
            min=1),
     Option("topic_in", str, "domoticz/in", "topic Domoticz reads updates and commands from"),
-    Option("topic_out", str, "domoticz/out", "topic Domoticz publishes device changes on (subtopics too)"),
+    Option("topic_out", str, "domoticz/out", "topic Domoticz publishes device changes on (subtopics too; "
+           "neither topic_in nor a topic above it)"),
     Option("prevent_loop", bool, True, "as Domoticz's MQTT hardware setting \"Prevent Loop\" (Yes, its default: "
            "PySEB's own switch updates are not echoed on topic_out; No: they are, and the echoes are ignored)"),
     Option("idx_ecs_mode", int, 0, "idx of the water heater's mode selector (0 = none)", min=0),
@@ -82,6 +83,16 @@ class DomoticzSettings:
         return topic == root or topic.startswith(root + "/")
 
 
+def _check_in_out(reader: SectionReader, topic_in: str, topic_out: str) -> None:
+    """topic_out and its subtopics are read as Domoticz's: one that is topic_in or holds it (the two swapped, or set
+    to one) would read PySEB's own updates back, and not Domoticz's."""
+    out, sent = topic_out.rstrip("/"), topic_in.rstrip("/")
+    if sent == out or sent.startswith(out + "/"):
+        reader.problems.append(ConfigProblem("domoticz", "topic_out", f"{topic_out!r} meets topic_in ({topic_in!r}): "
+                                             "PySEB would read its own updates as Domoticz's, and not Domoticz's; "
+                                             "Domoticz reads domoticz/in and publishes on domoticz/out by default"))
+
+
 def read_domoticz_settings(cp: configparser.ConfigParser, reader: SectionReader,
                            evaluate_raw: Mapping[str, Any] | None = None) -> DomoticzSettings:
     """[domoticz] read with `reader` (problems collected there)."""
@@ -97,6 +108,7 @@ def read_domoticz_settings(cp: configparser.ConfigParser, reader: SectionReader,
         levels = parse_levels(raw["ecs_mode_levels"] or DEFAULT_LEVELS)
     except ValueError as exc:
         reader.problems.append(ConfigProblem("domoticz", "ecs_mode_levels", str(exc)))
+    _check_in_out(reader, raw["topic_in"] or "domoticz/in", raw["topic_out"] or "domoticz/out")
     any_idx = bool(raw["idx_grid"] or raw["idx_injection"])
     send = any_idx if raw["send_domoticz"] is None else bool(raw["send_domoticz"])
     flagged = False

@@ -270,6 +270,16 @@ def test_force_switch_config_problems(tmp_path: Path, radiator: str, extra: str,
         load_settings(path)
 
 
+@pytest.mark.parametrize("topics", ["topic_out = domoticz/in\n", "topic_in = domoticz/out\n",
+                                    "topic_in = domoticz/out/pyseb\n", "topic_out = domoticz\n"])
+def test_domoticz_in_and_out_topics_that_meet_are_refused(tmp_path: Path, topics: str) -> None:
+    # PySEB read its own updates back as Domoticz's (a warning for each of its switch's), and never Domoticz's:
+    # the force switches and the mode selector did nothing.
+    path = field_config(tmp_path, ecs=f"domoticz_idx_force = {ECS_SWITCH}\n", extra=f"[domoticz]\n{topics}")
+    with pytest.raises(ConfigError, match=r"\[domoticz\] topic_out: .* PySEB would read its own updates"):
+        load_settings(path)
+
+
 # --- a Domoticz with its default "Prevent Loop: Yes": PySEB's own updates are not echoed ------------------------
 
 @pytest.fixture
