@@ -61,6 +61,7 @@ def read_field_settings(cp: configparser.ConfigParser, reader: SectionReader, ev
         reader.problems.append(ConfigProblem("fallback", "min_energy_wh", "no water heater for the deadline "
                                              "rule: list a variable load or set [fallback] water_heater"))
     _check_force_switches(reader, domoticz, equipments)
+    _check_sensor_idx(reader, domoticz, equipments)
     homeassistant = read_homeassistant_settings(cp, reader, client_id, equipments)
     return FieldSettings(fallback, domoticz, heater, forecast, homeassistant)
 
@@ -108,6 +109,27 @@ def _check_force_switches(reader: SectionReader, domoticz: DomoticzSettings,
                                                  f"idx {idx} is the Domoticz device this load is switched with; "
                                                  "the force switch must be another device"))
         seen[idx] = load.name
+
+
+def _check_sensor_idx(reader: SectionReader, domoticz: DomoticzSettings, equipments: Sequence[Equipment]) -> None:
+    """The grid and injection sensors each need a device of their own: sent to one of the other devices PySEB knows,
+    their values were written to it at each decision ("nvalue": 0 switched a force switch, and the load, off), and
+    the two flows on one sensor wrote it by turns."""
+    devices: dict[int, str] = {}
+    for load in equipments:
+        devices.update(dict.fromkeys(_relay_idx(load), f"the device {load.name} is switched with"))
+        if idx := load.options.get("domoticz_idx_force") or 0:
+            devices[idx] = f"the force switch of {load.name}"
+    if domoticz.idx_ecs_mode:
+        devices[domoticz.idx_ecs_mode] = "[domoticz] idx_ecs_mode"
+    sent = [(f"idx_{flow}", idx) for flow, idx, on in (("grid", domoticz.idx_grid, domoticz.send_grid),
+                                                       ("injection", domoticz.idx_injection, domoticz.send_injection))
+            if domoticz.send and on and idx]
+    for key, idx in sent:
+        if idx in devices:
+            reader.problems.append(ConfigProblem("domoticz", key, f"idx {idx} is also {devices[idx]}: the sensor's "
+                                                 "watts would be written to it at each decision"))
+        devices.setdefault(idx, key)
 
 
 def _relay_idx(load: Equipment) -> set[int]:

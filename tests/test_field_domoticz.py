@@ -270,6 +270,27 @@ def test_force_switch_config_problems(tmp_path: Path, radiator: str, extra: str,
         load_settings(path)
 
 
+@pytest.mark.parametrize("extra, problem", [
+    # the two flows wrote one sensor by turns
+    ("idx_grid = 651\nidx_injection = 651\n", "[domoticz] idx_injection: idx 651 is also idx_grid"),
+    # the grid's watts written to the heater's force switch at each decision: its nvalue 0 switched it off
+    (f"idx_grid = {ECS_SWITCH}\n", f"[domoticz] idx_grid: idx {ECS_SWITCH} is also the force switch of ecs"),
+    (f"idx_injection = {SELECTOR_IDX}\nidx_ecs_mode = {SELECTOR_IDX}\n",
+     f"[domoticz] idx_injection: idx {SELECTOR_IDX} is also [domoticz] idx_ecs_mode"),
+    ("idx_grid = 42\n", "[domoticz] idx_grid: idx 42 is also the device radiator is switched with"),
+])
+def test_a_sensor_idx_that_is_another_device_is_refused(tmp_path: Path, extra: str, problem: str) -> None:
+    path = field_config(tmp_path, ecs=f"domoticz_idx_force = {ECS_SWITCH}\n", extra=f"[domoticz]\n{extra}")
+    path.write_text(path.read_text().replace("json_on = ON\njson_off = OFF\n", 'json_on = {"command": "switchlight", '
+                                             '"idx": 42, "switchcmd": "On"}\njson_off = {"command": "switchlight", '
+                                             '"idx": 42, "switchcmd": "Off"}\n'))
+    with pytest.raises(ConfigError, match=re.escape(problem)):
+        load_settings(path)
+    path.write_text(path.read_text().replace("[domoticz]\n", "[domoticz]\nsend_domoticz = false\n"))
+    if "idx_ecs_mode" not in extra:
+        load_settings(path)  # not sent: no clash
+
+
 @pytest.mark.parametrize("topics", ["topic_out = domoticz/in\n", "topic_in = domoticz/out\n",
                                     "topic_in = domoticz/out/pyseb\n", "topic_out = domoticz\n"])
 def test_domoticz_in_and_out_topics_that_meet_are_refused(tmp_path: Path, topics: str) -> None:
