@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Mapping
 from enum import Enum
 
-from integrations.domoticz import DomoticzDevice, Message
+from integrations.domoticz import MAX_SELECTOR_LEVEL, DomoticzDevice, Message
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +40,22 @@ class EcsMode(str, Enum):
 
 
 def parse_levels(text: str) -> dict[int, EcsMode]:
-    """'0:off, 10:solar, 20:solar+fallback, 30:forced' -> {0: OFF, ...}; ValueError on a bad entry."""
+    """'0:off, 10:solar, 20:solar+fallback, 30:forced' -> {0: OFF, ...} (modes in any case); ValueError on a bad
+    entry, a level given twice (the later one won without a word) or one no selector has (15: never sent)."""
     levels: dict[int, EcsMode] = {}
     for entry in filter(None, (part.strip() for part in text.split(","))):
-        level, _, mode = entry.partition(":")
+        level_text, _, mode_text = entry.partition(":")
         try:
-            levels[int(level)] = EcsMode(mode.strip())
+            level, mode = int(level_text), EcsMode(mode_text.strip().lower())
         except ValueError:
             names = ", ".join(m.value for m in EcsMode)
             raise ValueError(f"expected level:mode pairs (modes: {names}), got {entry!r}") from None
+        if level in levels:
+            raise ValueError(f"level {level} is given twice")
+        if level < 0 or level > MAX_SELECTOR_LEVEL or level % 10:
+            raise ValueError(f"level {level} is no selector level (0, 10, 20, ... {MAX_SELECTOR_LEVEL}): Domoticz "
+                             "never sends it")
+        levels[level] = mode
     if not levels:
         raise ValueError("no level:mode pair given")
     return levels

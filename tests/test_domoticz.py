@@ -6,6 +6,7 @@ from __future__ import annotations
 import configparser
 import json
 import logging
+import re
 
 import pytest
 
@@ -175,6 +176,23 @@ def test_level_mapping_errors(text: str) -> None:
         return
     with pytest.raises(ValueError):
         parse_levels(text)
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    # the later one won, without a word: level 10 was forced, not solar
+    ("0:off, 10:solar, 10:forced", "level 10 is given twice"),
+    # a selector's levels are 0, 10, 20...: level 15 never comes, its mode could never be chosen
+    ("0:off, 15:solar", "level 15 is no selector level (0, 10, 20, ... 1000)"),
+    ("-10:off", "level -10 is no selector level"),
+])
+def test_levels_a_selector_cannot_have_are_refused(text: str, said: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(said)):
+        parse_levels(text)
+
+
+def test_level_modes_are_read_in_any_case() -> None:
+    assert parse_levels("0:Off, 10:Solar, 20:SOLAR+FALLBACK") == {0: EcsMode.OFF, 10: EcsMode.SOLAR,
+                                                                  20: EcsMode.SOLAR_FALLBACK}
 
 
 # --- the force switch ---------------------------------------------------------------------------------------
