@@ -163,6 +163,7 @@ def load_settings(path: str | Path) -> Settings:
     for load in equipments:
         _check_variator_command_topic(reader, load, root)
     _check_topic_roles(reader, mqtt_raw, equipments, field)
+    reader.place_unknown_keys()
 
     if reader.problems:
         raise ConfigError(str(path), reader.problems, reader.warnings)

@@ -123,6 +123,9 @@ class SectionReader:
 
     problems: list[ConfigProblem] = field(default_factory=list)
     warnings: list[ConfigProblem] = field(default_factory=list)
+    # Each section read and the keys it takes; the unknown keys met, with their warning's place in `warnings`.
+    known: dict[str, set[str]] = field(default_factory=dict)
+    _unknown: list[tuple[int, str, str]] = field(default_factory=list)
 
     def read(self, cp: configparser.ConfigParser, section: str, options: Iterable[Option],
              ignored: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -147,6 +150,7 @@ class SectionReader:
                 values[opt.name] = None if opt.default is REQUIRED else opt.default
                 continue
             values[opt.name] = self._value(section, opt, given[0], present[given[0]])
+        self.known.setdefault(section, set()).update(known)
         self._warn_unknown(section, present, known, ignored)
         return values
 
@@ -212,4 +216,15 @@ class SectionReader:
                 continue
             hint = difflib.get_close_matches(key, sorted(known), n=1)
             extra = f" (did you mean {hint[0]}?)" if hint else ""
+            self._unknown.append((len(self.warnings), section, key))
             self.warnings.append(ConfigProblem(section, key, f"unknown key, ignored{extra}"))
+
+    def place_unknown_keys(self) -> None:
+        """Once every section is read: an unknown key that another section takes says so (domoticz_idx_force put in
+        [domoticz], with the Domoticz keys, did nothing, and "unknown key" did not say where it goes)."""
+        for index, section, key in self._unknown:
+            homes = sorted(other for other, keys in self.known.items() if key in keys and other != section)
+            if homes:
+                self.warnings[index] = ConfigProblem(section, key, f"not a key of [{section}], ignored: it goes in "
+                                                     f"{', '.join(f'[{home}]' for home in homes)}")
+        self._unknown.clear()

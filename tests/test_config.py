@@ -80,6 +80,23 @@ def test_unknown_keys_warn_with_a_hint(tmp_path: Path) -> None:
     assert any("margni" in w and "did you mean margin" in w for w in settings.warnings)
 
 
+@pytest.mark.parametrize(("section", "line", "home"), [
+    # the heater's force switch put with the other Domoticz keys: it did nothing, "unknown key" said not why
+    ("domoticz", "domoticz_idx_force = 359", "[ecs], [radiator]"),
+    ("mqtt", "idx_grid = 651", "[domoticz]"),
+    ("evaluate", "level = DEBUG", "[logging]"),
+    ("radiator", "margin = 20", "[evaluate]"),
+])
+def test_a_key_in_the_wrong_section_says_where_it_goes(tmp_path: Path, section: str, line: str, home: str) -> None:
+    path = write_config(tmp_path)
+    text = path.read_text()
+    path.write_text(text.replace(f"[{section}]\n", f"[{section}]\n{line}\n", 1) if f"[{section}]\n" in text
+                    else text + f"\n[{section}]\n{line}\n")
+    key = line.split(" =")[0]
+    warned = [w for w in load_settings(path).warnings if f"[{section}] {key}:" in w]
+    assert len(warned) == 1 and f"not a key of [{section}], ignored: it goes in {home}" in warned[0]
+
+
 def test_a_misspelt_section_warns_with_a_hint(tmp_path: Path) -> None:
     # The README promises the hint for sections too: [evalute]'s keys are all ignored, and a load's section
     # misspelt is what makes its "section missing" error.
