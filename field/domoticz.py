@@ -26,6 +26,10 @@ class _Switch:
     shown_forced: bool  # the load's forced state as last shown on (or taken from) the switch
 
 
+# Seconds within which the same bytes under topic_out are one update's copies (published back to back).
+COPY_WINDOW_S = 2.0
+
+
 class DomoticzBridge:
     """Everything the regulator exchanges with Domoticz; `send` publishes (topic, payload)."""
 
@@ -40,7 +44,7 @@ class DomoticzBridge:
                          if ds.idx_ecs_mode and heater is not None else None)
         self._switches = [_Switch(load, ForceLink(load.name, idx, ds.topic_in, echoed=not ds.prevent_loop), False)
                           for load in loads if (idx := load.options.get("domoticz_idx_force") or 0)]
-        self._last_out: bytes | None = None  # the last update read from topic_out or a subtopic
+        self._last_out: tuple[bytes, float] | None = None  # the last update read under topic_out, and when
 
     def subscriptions(self) -> tuple[str, ...]:
         """Domoticz's out topic and its subtopics, when a device of it steers the regulator."""
@@ -73,13 +77,14 @@ class DomoticzBridge:
 
     def on_out(self, payload: bytes, now: float) -> bool:
         """A device update from Domoticz; True when it changed the regulator's state."""
-        if payload == self._last_out:
+        last, self._last_out = self._last_out, (payload, now)
+        if last is not None and last[0] == payload and now - last[1] < COPY_WINDOW_S:
             # The same update again at once: Domoticz publishes each one on every topic of its publish scheme
             # ("Flat + Floor/Room", by idx, by name: all under topic_out), one after the other. A second copy of an
             # echo was taken for a user's change while the next echo was awaited (a load forced for a moment
-            # after its unforce); a repeat shows a state already taken, so nothing is lost.
+            # after its unforce). Only at once: a Domoticz without "LastUpdate" in its updates sends the same bytes
+            # for a user's second On, an order again once the load was unforced elsewhere.
             return False
-        self._last_out = payload
         device = parse_domoticz_out(payload)
         if device is None:
             return False

@@ -215,6 +215,21 @@ def test_an_echo_published_on_two_topics_is_one_echo(tmp_path: Path, caplog: pyt
     assert h.load("radiator").forced_by == "domoticz"
 
 
+def test_the_same_user_on_again_after_an_unforce_elsewhere_is_obeyed(tmp_path: Path) -> None:
+    # A Domoticz under its default "Prevent Loop" echoes nothing, and one without "LastUpdate" in its updates
+    # (before 2020) sends the very same bytes for each On: the second On, after an unforce from regul/mode, is a
+    # user's order, not a copy of the first on another topic of the publish scheme.
+    h = Harness(field_config(tmp_path, radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n"))
+    h.reg.tick(NOON)
+    h.reg.on_connected(NOON)
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 30)
+    assert h.load("radiator").forced_by == "domoticz"
+    h.reg.handle(MODE, b'{"command": "unforce", "name": "radiator"}', NOON + 40)
+    assert not h.load("radiator").is_forced()
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 60)
+    assert h.load("radiator").forced_by == "domoticz" and h.last(RADIATOR) == "ON"
+
+
 def test_a_user_switch_forces_and_unforces_and_nothing_is_sent_back(
         switched: tuple[Harness, EchoingDomoticz], caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
