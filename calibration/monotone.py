@@ -89,6 +89,11 @@ def _outliers(watts: np.ndarray, limit: int, max_w: float) -> tuple[int, ...]:
     if limit <= 0:
         return ()
     residual = watts - isotonic_median(watts)
+    if watts.size > 2:
+        # A non-decreasing reference ends on the top point whatever it reads (the highest can always be a block of
+        # its own), so a glitch at 100 % was never an outlier and became the load's max (4000 W for a 2.3 kW
+        # heater): the top point is measured against where the points below it lead.
+        residual[-1] = watts[-1] - isotonic_median(watts[:-1])[-1]
     # statistics.median, not np.median: the latter imports numpy.ma (2.5 MB more in the daemon's RSS).
     mad = statistics.median(np.abs(residual - statistics.median(residual.tolist())).tolist())
     threshold = max(OUTLIER_MAD_FACTOR * 1.4826 * mad, OUTLIER_MIN_W_SHARE * max_w)

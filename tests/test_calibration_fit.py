@@ -59,6 +59,18 @@ def test_the_1470_w_outlier_of_ecs_03_is_rejected_and_reported() -> None:
     assert curve.watts_at(37.0) == pytest.approx(577.0, abs=25.0)  # between 555 W (36.5 %) and 597 W (37.5 %)
 
 
+
+@pytest.mark.parametrize("spike_w", [2450.0, 4000.0])
+def test_one_glitched_step_at_full_power_is_an_outlier_not_the_loads_max(spike_w: float) -> None:
+    # A monotone reference ends on its highest point whatever it reads, so a glitch at 100 % was never far from it:
+    # the curve ended at 4000 W for a 2.3 kW heater, the load's max the daemon believes it can draw.
+    points = read_calibration_csv(REAL[2])
+    watts = np.where(points.percent == 100.0, spike_w, points.watts)
+    curve = fit_curve(CalibrationPoints(percent=points.percent, watts=watts, source="spike.csv"))
+    assert [float(points.percent[i]) for i in curve.outliers] == [37.0, 100.0]
+    assert curve.max_power_w == pytest.approx(2287.9, abs=0.1)  # the reading at 99.5 %, the next highest
+    assert curve.knots_percent[-1] == 100.0  # the curve still covers the whole sweep
+
 def test_the_misfire_zone_counts_as_off() -> None:
     points = read_calibration_csv(REAL[1])  # 60..91 W at 1..2.5 %, then 1 W at 3..3.5 %
     curve = fit_curve(points)
