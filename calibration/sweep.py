@@ -90,6 +90,8 @@ class Sweeper:
         # The message of the last usable reading, and how many times it came again since (a frozen meter).
         self._last_reading: bytes | None = None
         self._repeats = 0
+        # The highest reading above max_meter_power since the last usable one (None: none), for the stop's message.
+        self._huge_w: float | None = None
 
     def stop(self, reason: str) -> None:
         """Ask the sweep to end: the load goes to the end percent, finished steps are kept. Signal-safe. Asked
@@ -248,6 +250,13 @@ class Sweeper:
                     invalid += 1
                     log.debug("unusable reading at %s %%: %r", format_percent(percent), data)
                     continue
+                if watts > self.target.max_meter_power_w:
+                    # Refused as the daemon refuses it: a glitch, not the load's watts (averaged in, one 99999 W
+                    # reading made a step 25 kW).
+                    invalid += 1
+                    self._huge_w = max(self._huge_w or 0.0, watts)
+                    log.debug("reading above max_meter_power at %s %%: %r", format_percent(percent), data)
+                    continue
                 if self.target.frozen_meter and data == self._last_reading:
                     # A real PZEM's readings always differ (voltage, current, the energy counter): the very same
                     # bytes again are a sensor loop that hung behind a live MQTT loop. Not a reading: it neither
@@ -257,7 +266,7 @@ class Sweeper:
                     self._repeats += 1
                     log.debug("the same message as the last reading at %s %%: not counted", format_percent(percent))
                     continue
-                self._last_reading, self._repeats = data, 0
+                self._last_reading, self._repeats, self._huge_w = data, 0, None
                 last_valid = at
                 if at >= settled_at:
                     values.append(watts)
@@ -282,6 +291,11 @@ class Sweeper:
     def _silent_meter_reason(self) -> str:
         """Why the sweep stops when no usable reading came for meter_timeout: a silent meter, or a frozen one."""
         topic, timeout = self.target.topic_read_power, self.plan.meter_timeout_s
+        if self._huge_w is not None:
+            return (f"the meter on {topic} read up to {self._huge_w:.0f} W, above [evaluate] max_meter_power "
+                    f"({self.target.max_meter_power_w:g} W), and nothing below it for {timeout:g} s: such readings "
+                    f"are refused, here as in the daemon. Set max_meter_power above what the load draws (it "
+                    f"filters out glitched readings; it is no limit of the house's supply)")
         if self._repeats:
             return (f"the meter on {topic} sent the very same message {self._repeats} times and no other usable "
                     f"reading for {timeout:g} s: it looks frozen (its sensor loop hung); reboot it (a PZEM takes "

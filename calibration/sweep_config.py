@@ -11,10 +11,11 @@ import configparser
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from settings.config import read_parser
-from settings.options import parse_bool
 from settings.problems import ConfigError
+from settings.sections import EVALUATE_OPTIONS
 
 __all__ = ["SweepConfigError", "SweepTarget", "load_sweep_target"]
 
@@ -45,6 +46,8 @@ class SweepTarget:
     topic_status: str | None = None  # the load's own `topic_status` key, when its config sets one
     # [evaluate] frozen_meter, the daemon's: a reading that repeats the last one byte for byte is no new reading
     frozen_meter: bool = True
+    # [evaluate] max_meter_power, the daemon's: a reading above it is a glitch, not the load's watts
+    max_meter_power_w: float = 30000.0
 
     @property
     def topic_variator_status(self) -> str | None:
@@ -86,6 +89,19 @@ def _int(text: str | None, default: int, where: str, problems: list[str], low: i
     if not low <= value <= high:
         problems.append(f"{where}: {value} is outside {low}..{high}")
     return value
+
+
+def _evaluate(parser: configparser.ConfigParser, key: str, source: str, problems: list[str]) -> Any:
+    """[evaluate] `key` as the daemon reads it (its option's type, range and default)."""
+    option = next(o for o in EVALUATE_OPTIONS if o.name == key)
+    text = _value(parser["evaluate"], key) if parser.has_section("evaluate") else None
+    if text is None:
+        return option.default
+    try:
+        return option.parse(text)
+    except ValueError as exc:
+        problems.append(f"{source}: [evaluate] {key}: {exc}")
+        return option.default
 
 
 def _path_or_none(value: str | None, config_dir: Path) -> str | None:
@@ -138,12 +154,8 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
         problems.append(f"{source}: [{name}] topic_read_power is missing: a sweep needs the load's own "
                         f"meter (e.g. smeter/pzem/ECS)")
     topic_status = _value(load, "topic_status")
-    frozen_meter = True
-    if parser.has_section("evaluate") and (frozen_text := _value(parser["evaluate"], "frozen_meter")) is not None:
-        try:
-            frozen_meter = parse_bool(frozen_text)
-        except ValueError as exc:
-            problems.append(f"{source}: [evaluate] frozen_meter: {exc}")
+    frozen_meter = bool(_evaluate(parser, "frozen_meter", source, problems))
+    max_meter_power_w = float(_evaluate(parser, "max_meter_power", source, problems))
     for key, topic in (("topic_set_power", topic_set), ("topic_read_power", topic_read),
                        ("topic_status", topic_status)):
         if topic and any(c in topic for c in "+#"):
@@ -169,4 +181,5 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
         topic_availability=_value(mqtt, "topic_availability") or f"{topic_regul}/availability",
         topic_status=topic_status,
         frozen_meter=frozen_meter,
+        max_meter_power_w=max_meter_power_w,
     )

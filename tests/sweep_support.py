@@ -40,6 +40,7 @@ class SimulatedLoad:
         self.boot_at_percent: float | None = None  # the variator "reboots" once on this command
         self.cut_from_percent: float | None = None  # the thermostat opens once the variator gets <= this
         self.frozen_from_percent: float | None = None  # the meter's sensor loop hangs once the variator gets <= this
+        self.glitch_w: float | None = None  # every third reading says this many watts (a PZEM glitch)
         self._silent = False
         self._cut = False
         self._frozen = False
@@ -94,6 +95,8 @@ class SimulatedLoad:
             elif count % 7 == 0:
                 payload = NAN_READING
             else:
+                if self.glitch_w is not None and count % 3 == 0:
+                    watts = self.glitch_w
                 # As a real PZEM's: the energy counter advances, so no two readings are the same bytes.
                 payload = (f'{{ "voltage": 231.40, "current": {watts / 231.4:.2f}, "power": {watts:.2f}, '
                            f'"energy": {1234 + count / 100:.2f}, "frequency": 50.00, "powerfactor": 1.00, '

@@ -71,3 +71,13 @@ def test_frozen_meter_is_the_daemons(tmp_path: Path) -> None:
     config.write_text(config.read_text().replace("= no", "= maybe"))
     with pytest.raises(SweepConfigError, match=r"\[evaluate\] frozen_meter: expected true or false, got 'maybe'"):
         load_sweep_target(config, "ecs")
+
+
+def test_max_meter_power_is_the_daemons(tmp_path: Path) -> None:
+    assert load_sweep_target(_config(tmp_path / "a", ""), "ecs").max_meter_power_w == 30000.0
+    config = _config(tmp_path / "b", "")
+    config.write_text(config.read_text() + "[evaluate]\nmax_meter_power = 9000 ; watts\n")
+    assert load_sweep_target(config, "ecs").max_meter_power_w == 9000.0
+    config.write_text(config.read_text().replace("= 9000", "= 0"))
+    with pytest.raises(SweepConfigError, match=r"\[evaluate\] max_meter_power: must be >= 1, got 0"):
+        load_sweep_target(config, "ecs")

@@ -23,6 +23,7 @@ from tests.sweep_support import (
     ROOT,
     SimulatedLoad,
     delivered,
+    load_watts,
     partial,
     rows,
     sweep,
@@ -114,6 +115,30 @@ def test_frozen_meter_false_takes_repeated_messages(broker: PrivateBroker, probe
     assert sweep(config, csv) == 0
     assert [p for p, _ in rows(csv)] == [100.0 - 10 * k for k in range(11)]
 
+
+
+def test_a_reading_above_max_meter_power_is_not_averaged_in(broker: PrivateBroker, probe: MqttProbe,
+                                                            load: SimulatedLoad, tmp_path: Path) -> None:
+    # The daemon refuses a reading above [evaluate] max_meter_power (a PZEM glitch); the sweep averaged it in, and
+    # one 99999 W reading in a step of 4 made it 25 kW.
+    load.glitch_w = 99999.0
+    csv = tmp_path / "power_calibration_ecs.csv"
+    assert sweep(write_config(tmp_path, broker.port), csv) == 0
+    for percent, watts in rows(csv):
+        assert watts == pytest.approx(load_watts(percent), abs=0.006)
+
+
+def test_a_load_above_max_meter_power_stops_the_sweep_saying_so(
+        broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # Every reading refused, as the daemon would refuse them: said, not "gave no usable reading".
+    config = write_config(tmp_path, broker.port)
+    config.write_text(config.read_text() + "\n[evaluate]\nmax_meter_power = 2000\n")
+    csv = tmp_path / "power_calibration_ecs.csv"
+    assert sweep(config, csv) == 1
+    err = capsys.readouterr().err
+    assert "above [evaluate] max_meter_power (2000 W)" in err and "2300 W" in err
+    assert not partial(csv).exists() or rows(partial(csv)) == []
 
 def test_a_kill_during_the_regulator_check_commands_nothing(broker: PrivateBroker, probe: MqttProbe,
                                                             tmp_path: Path) -> None:
