@@ -128,6 +128,7 @@ class Sweeper:
         done = self._done or []
         todo, last_done = self._steps_to_do(done)
         if not todo:
+            self._say_torn(self.files.cut_torn())
             backup = self.files.complete()
             self._say(f"nothing left to measure: the sweep already reaches {format_percent(self.plan.stop_percent)} "
                       f"% ({self.files.final})")
@@ -137,7 +138,7 @@ class Sweeper:
             self._check_regulator()  # before the armed link: no will exists while we may not command
             self._link.start()
             self._wait_connected()
-            self.files.begin()
+            self._say_torn(self.files.begin(), ", the step it was writing is measured again")
             with self.files.open_partial() as csv_file:
                 for row in self._sweep(todo, done):
                     csv_file.write(f"{format_percent(row[0])};{row[1]:.2f}\n")
@@ -154,6 +155,11 @@ class Sweeper:
             # not come back in time), the load may still be at the last percent sent: the CLI says so.
             if not self._link.finish():
                 self.left_at_percent = self._link.last_percent
+
+    def _say_torn(self, torn: bytes, then: str = "") -> None:
+        if torn:
+            self._say(f"the last line of {self.files.partial} was cut mid-write (a power cut?): "
+                      f"{torn.decode('utf-8', 'replace')!r} is left out{then}")
 
     def _next_event(self, deadline: float) -> Event | None:
         try:

@@ -18,7 +18,8 @@ from typing import TextIO
 from calibration.points import CalibrationError, calibration_text, parse_calibration_rows
 from calibration.sweep_link import SweepError, format_percent
 
-__all__ = ["SweepFiles", "UnreadableSweep", "back_up", "backup_path", "partial_path_for", "read_done_rows"]
+__all__ = ["SweepFiles", "UnreadableSweep", "back_up", "backup_path", "partial_path_for", "read_done_rows",
+           "torn_tail"]
 
 log = logging.getLogger(__name__)
 
@@ -51,22 +52,47 @@ def back_up(path: Path) -> Path:
     return target
 
 
+def _end_with_newline(path: Path) -> None:
+    """Add the newline a text file's last line lacks, so that a line appended does not run on from it."""
+    with open(path, "r+b") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        if size == 0:
+            return
+        fh.seek(size - 1)
+        if fh.read(1) != b"\n":
+            fh.write(b"\n")
+
+
 class UnreadableSweep(SweepError):
     """A sweep's CSV or partial file that exists but does not parse; the message names the file and the line."""
 
 
-def read_done_rows(path: Path) -> list[Row]:
-    """The (percent, watts) rows already in a sweep's CSV, in file order ([] for no file)."""
+def torn_tail(data: bytes) -> int:
+    """How many bytes at the end of a partial file a power cut left of the line being written: the bytes after
+    its last newline (each step is written with its newline, then flushed to disk), and the zeros some file
+    systems (XFS, FAT on a USB stick) leave where bytes never came. A tail with zeros inside is no line of text:
+    0 then, and the file is refused as not text."""
+    end = len(data.rstrip(b"\0"))
+    start = data.rfind(b"\n", 0, end) + 1
+    return 0 if b"\0" in data[start:end] else len(data) - start
+
+
+def read_done_rows(path: Path, torn_tail_cut: bool = False) -> tuple[list[Row], bytes]:
+    """The (percent, watts) rows already in a sweep's CSV, in file order ([] for no file), and, with
+    `torn_tail_cut` (a partial file, which only this tool writes), its torn_tail: left out of the rows."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        return []
+        return [], b""
     except OSError as exc:
         raise SweepError(f"{path}: cannot read ({exc.strerror})") from None
+    whole = len(data) - (torn_tail(data) if torn_tail_cut else 0)
+    data, torn = data[:whole], data[whole:]
     try:
         # (as the fit reads it: a CSV edited in the Windows code page resumes; one that is no text is refused,
         # where its UnicodeDecodeError was a traceback)
-        return [(p, w) for _, p, w in parse_calibration_rows(calibration_text(data, str(path)), str(path))]
+        text = calibration_text(data, str(path))
+        return [(p, w) for _, p, w in parse_calibration_rows(text, str(path))], torn
     except CalibrationError as exc:
         raise UnreadableSweep(str(exc)) from None
 
@@ -85,6 +111,8 @@ class SweepFiles:
     partial: Path = field(init=False)
     _resume_from_final: bool = field(init=False, default=False)
     _begun: bool = field(init=False, default=False)
+    # What a power cut left of the partial file's last line (see torn_tail): cut off before a resume appends.
+    torn: bytes = field(init=False, default=b"")
 
     def __post_init__(self) -> None:
         self.partial = partial_path_for(self.final)
@@ -96,8 +124,8 @@ class SweepFiles:
             # a partial file that no longer parses, a power cut's torn line, is what --overwrite is for).
             return []
         try:
-            partial_rows = read_done_rows(self.partial)
-            final_rows = read_done_rows(self.final)
+            partial_rows, self.torn = read_done_rows(self.partial, torn_tail_cut=True)
+            final_rows, _ = read_done_rows(self.final)
         except UnreadableSweep as exc:
             if self.resume:
                 raise SweepError(f"cannot resume: {exc}; correct that line, or measure again with --overwrite "
@@ -121,13 +149,31 @@ class SweepFiles:
                              f"completes)")
         return []
 
-    def begin(self) -> None:
-        """The sweep really starts (connected, the regulator offline): set up the partial file."""
+    def begin(self) -> bytes:
+        """The sweep really starts (connected, the regulator offline): set up the partial file. Returns the torn
+        last line cut off the partial file being resumed (b"" for none)."""
         self._begun = True
         if self._resume_from_final:
             shutil.copyfile(self.final, self.partial)
+            _end_with_newline(self.partial)  # (a CSV an editor saved without it: its last line is a whole one)
         elif not self.resume and self.partial.exists():
             back_up(self.partial)  # --overwrite of a stopped sweep, or an empty leftover
+        else:
+            return self.cut_torn()
+        return b""
+
+    def cut_torn(self) -> bytes:
+        """Cut the torn last line off the partial file being resumed, once; returns it (b"" for none)."""
+        torn, self.torn = self.torn, b""
+        if torn and self.resume and not self._resume_from_final:
+            # The step it was writing is measured again: appended to those bytes, the next one made a broken line,
+            # and a complete sweep became a CSV with the zeros in it (the daemon refused it as no text).
+            with open(self.partial, "r+b") as fh:
+                fh.truncate(fh.seek(0, os.SEEK_END) - len(torn))
+                os.fsync(fh.fileno())
+            log.warning("cut the torn last line of %s: %r", self.partial, torn)
+            return torn
+        return b""
 
     def open_partial(self) -> TextIO:
         """The partial file, opened for appending steps."""
@@ -137,6 +183,7 @@ class SweepFiles:
         """Every step is measured: the partial file becomes the CSV; returns the backup of the old CSV, if any."""
         if self._resume_from_final and not self._begun:
             return None  # resumed a complete CSV of an older version: the data is already in place
+        self.cut_torn()
         backup = back_up(self.final) if self.final.exists() else None
         os.replace(self.partial, self.final)
         return backup

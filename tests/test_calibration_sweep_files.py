@@ -157,3 +157,43 @@ def test_a_file_that_is_no_text_is_one_line(tmp_path: Path, capsys: pytest.Captu
     assert sweep(config, csv) == 2
     assert f"{partial(csv)} holds a stopped sweep, 1 steps (down to 100.0 %)" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.ini", partial(csv).name]
+
+
+@pytest.mark.parametrize("torn", [b"80.0;18", b"80", b"80.0;1826.0\x00\x00", b"\x00" * 12])
+def test_resume_after_a_power_cut_mid_line_measures_that_step_again(
+        broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str], torn: bytes) -> None:
+    # Every step is written with its newline, then flushed to disk: a last line without one was cut mid-write
+    # (some file systems fill what never came with zeros). '80.0;18' was kept as 18 W at 80 %, '80' refused the
+    # resume, and the next step was appended to the torn bytes ('80.0;1870.0;1239.00').
+    csv = tmp_path / "power_calibration_ecs.csv"
+    whole = "".join(f"{p:.1f};{load_watts(p):.2f}\n" for p in (100.0, 90.0))
+    partial(csv).write_bytes(whole.encode() + torn)
+    assert sweep(write_config(tmp_path, broker.port), csv, "--resume") == 0
+    got = rows(csv)
+    assert [p for p, _ in got] == [100.0 - 10 * k for k in range(11)]
+    for percent, watts in got:
+        assert watts == pytest.approx(load_watts(percent), abs=0.006)
+    assert f"the last line of {partial(csv)} was cut mid-write" in capsys.readouterr().out
+    assert delivered(probe).on(CMD)[0].text == "80.0"
+
+
+def test_resume_of_a_csv_whose_last_line_has_no_newline(broker: PrivateBroker, probe: MqttProbe,
+                                                        load: SimulatedLoad, tmp_path: Path) -> None:
+    # A CSV (an older version's, written in place) saved by an editor without the last newline: its last line is
+    # a whole one, and the next step is not appended to it.
+    csv = tmp_path / "power_calibration_ecs.csv"
+    csv.write_text("".join(f"{p:.1f};{load_watts(p):.2f}\n" for p in (100.0, 90.0)) + f"80.0;{load_watts(80):.2f}")
+    assert sweep(write_config(tmp_path, broker.port), csv, "--resume") == 0
+    assert [p for p, _ in rows(csv)] == [100.0 - 10 * k for k in range(11)]
+
+
+def test_resume_of_a_complete_partial_file_with_a_torn_tail_promotes_its_whole_lines(
+        broker: PrivateBroker, probe: MqttProbe, tmp_path: Path) -> None:
+    # The zeros a power cut left after the last step went into the CSV with it: the daemon refused it as no text.
+    csv = tmp_path / "power_calibration_ecs.csv"
+    done = "".join(f"{100 - 10 * k}.0;{load_watts(100 - 10 * k):.2f}\n" for k in range(11))
+    partial(csv).write_bytes(done.encode() + b"\x00" * 16)
+    assert sweep(write_config(tmp_path, broker.port), csv, "--resume") == 0
+    assert csv.read_text() == done and not partial(csv).exists()
+    assert delivered(probe).on(CMD) == []
