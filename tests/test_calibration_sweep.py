@@ -229,6 +229,18 @@ def test_bad_timings_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "--step 0: need 0 < step <= 100" in err and "--readings 0" in err and "--start 120" in err
 
 
+@pytest.mark.parametrize(("option", "value"), [("--step", "0.125"), ("--start", "99.995"), ("--stop", "0.005"),
+                                               ("--end-percent", "12.345")])
+def test_a_percent_finer_than_a_hundredth_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                     option: str, value: str) -> None:
+    # The variator is sent, and the CSV keeps, a percent to two decimals: --step 0.125 sent 99.88 for 99.875 %,
+    # wrote 99.88 into the CSV, and a resume measured 99.875 % again (below the 99.88 % the file holds).
+    config = write_config(tmp_path, free_port())  # nothing listens there: a refusal comes before connecting
+    assert sweep(config, tmp_path / "x.csv", option, value) == 2
+    err = capsys.readouterr().err
+    assert f"{option} {value}: " in err and "two decimals" in err and "whole percents" in err
+    assert "cannot connect" not in err
+
 @pytest.mark.parametrize(("options", "problem"), [
     (["--stop", "20"], "--start 100 --stop 20: a calibration must run from 5 % or less to 99 % or more"),
     (["--step", "25"], "--step 25: 5 steps, a calibration needs at least 10"),
