@@ -137,6 +137,10 @@ def _table_from_blocks(percent: np.ndarray, watts: np.ndarray, min_on_percent: f
 # command, say, 88 % (2.2 kW) for a 300 W surplus.
 MAX_OFF_SHARE = 0.05
 MAX_OFF_W = 50.0
+# A heater behind a triac rises from a few watts at its first conduction (2 W at 4 % on the real sweeps). One whose
+# first stable conduction draws this much of its highest reading jumped there from off: kept, the daemon would
+# command that percent (2 kW, say) for a surplus of a few hundred watts.
+MAX_FIRST_ON_SHARE = 0.5
 
 
 def _checked_shape(points: CalibrationPoints, shape: SweepShape) -> SweepShape:
@@ -151,6 +155,17 @@ def _checked_shape(points: CalibrationPoints, shape: SweepShape) -> SweepShape:
     if shape.first_on >= len(points):
         raise CalibrationError(f"{points.source}: the load never conducts (every reading is at the off "
                                f"level, {shape.off_w:g} W)")
+    kept = np.ones(len(points), dtype=bool)
+    kept[list(shape.outliers)] = False
+    highest_w = float(np.max(points.watts[kept]))
+    first_w, first_percent = float(points.watts[shape.first_on]), float(points.percent[shape.first_on])
+    if first_w >= MAX_FIRST_ON_SHARE * highest_w:
+        raise CalibrationError(
+            f"{points.source}: the readings jump from the off level ({shape.off_w:g} W) to {first_w:.0f} W at "
+            f"{first_percent:g} % ({100.0 * first_w / highest_w:.0f} % of the highest, {highest_w:.0f} W), where a "
+            f"heater behind a variator rises from a few watts: either its thermostat cut it from there down (a hot "
+            f"tank: sweep again while it heats), or the load does not follow the percent (its own electronics, or a "
+            f"variator that only switches it fully on and off), and a relay drives it better (a `constant` load)")
     return shape
 
 

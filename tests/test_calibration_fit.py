@@ -249,3 +249,32 @@ def test_a_sweep_read_through_a_frozen_meter_is_refused(method: str) -> None:
     ignored = CalibrationPoints(percent=real.percent, watts=np.full(real.percent.size, 2290.0), source="flat.csv")
     with pytest.raises(CalibrationError, match="lowest readings are 2290 W"):
         fit_curve(ignored, method)
+
+
+def _on_from(on_from: float, noise_w: float = 0.0) -> CalibrationPoints:
+    """A load off (1 W) below `on_from` %, drawing about 2000 W from there up."""
+    percent = np.arange(0.0, 100.5, 0.5)
+    noise = np.random.default_rng(5).normal(0.0, noise_w, percent.size)
+    return _points(percent, np.where(percent >= on_from, 2000.0 + noise, 1.0))
+
+
+@pytest.mark.parametrize("method", ["robust", "poly"])
+@pytest.mark.parametrize(("on_from", "noise_w"), [(97.0, 0.0), (50.0, 0.0), (4.0, 0.0), (50.0, 8.0)])
+def test_a_load_that_jumps_from_off_to_full_power_is_refused_saying_so(method: str, on_from: float,
+                                                                       noise_w: float) -> None:
+    # It does not follow the percent: the robust fit said 'the readings do not increase', which they did (from 1 to
+    # 2000 W); the poly fit made it a curve up to 2722 W; with a little noise the robust fit took it, on from 50 %
+    # at 2 kW, and the daemon would have commanded 50 % (2 kW) for a 200 W surplus.
+    with pytest.raises(CalibrationError, match=rf"synthetic.csv: the readings jump from the off level \(1 W\) to "
+                                               rf"\d+ W at {on_from:g} %.*does not follow the percent"):
+        fit_curve(_on_from(on_from, noise_w), method)
+
+
+def test_a_sweep_cut_by_the_thermostat_from_the_middle_down_is_refused() -> None:
+    # 100..60 % measured, then the thermostat cut and the sweep went on reading 1 W (a file from another tool):
+    # fitted, "on from 60 % (1766 W)".
+    real = read_calibration_csv(REAL[3])
+    cut = CalibrationPoints(percent=real.percent, watts=np.where(real.percent < 60.0, 1.0, real.watts),
+                            source="cut.csv")
+    with pytest.raises(CalibrationError, match=r"cut.csv: the readings jump .* at 60 %.*thermostat"):
+        fit_curve(cut)
