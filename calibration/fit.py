@@ -212,6 +212,10 @@ def _check_coverage(points: CalibrationPoints) -> None:
     lowest, highest = float(points.percent[0]), float(points.percent[-1])
     if lowest <= MAX_LOWEST_PERCENT and highest >= MIN_HIGHEST_PERCENT:
         return
+    if highest <= 1.0:
+        raise CalibrationError(
+            f"{points.source}: the percents run from {lowest:g} to {highest:g}: fractions (a spreadsheet's percent "
+            f"column saved as its values, 0.995 for 99.5 %)? A calibration's percents run from 0 to 100")
     raise CalibrationError(
         f"{points.source}: the sweep covers only {lowest:g}..{highest:g} %; a calibration must run from "
         f"{MAX_LOWEST_PERCENT:g} % or less to {MIN_HIGHEST_PERCENT:g} % or more. An interrupted sweep is "

@@ -31,9 +31,13 @@ class CalibrationPoints:
         return int(self.percent.size)
 
 
-def _number(text: str, what: str, where: str) -> float:
+def _number(text: str, what: str, where: str, sign: str = "") -> float:
+    cleaned = text.strip()
+    if sign and cleaned.endswith(sign):
+        # A spreadsheet's percent column saved as shown (its default): '99,50 %', '99.50%'.
+        cleaned = cleaned[: -len(sign)].strip()
     # The seed's sweep tool wrote decimal commas ("37,5"); the separator is always ';'.
-    cleaned = text.strip().replace(",", ".")
+    cleaned = cleaned.replace(",", ".")
     try:
         value = float(cleaned)
     except ValueError:
@@ -76,7 +80,7 @@ def parse_calibration_rows(text: str, source: str) -> list[tuple[int, float, flo
             fields = fields[:2]  # a trailing ';' as some spreadsheets write it
         if len(fields) != 2:
             raise CalibrationError(f"{where}: expected 'percent;watts', got {line!r}")
-        percent = _number(fields[0], "percent", where)
+        percent = _number(fields[0], "percent", where, sign="%")
         watts = _number(fields[1], "watts", where)
         if not 0.0 <= percent <= 100.0:
             raise CalibrationError(f"{where}: percent {percent:g} is outside 0..100")

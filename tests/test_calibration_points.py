@@ -118,6 +118,29 @@ def test_a_file_saved_in_the_windows_code_page_reads(tmp_path: Path) -> None:
     np.testing.assert_array_equal(points.watts, read_calibration_csv(_write(tmp_path, _s_curve_lines(), "u.csv")).watts)
 
 
+
+@pytest.mark.parametrize("sign", ["\u00a0%", "%", " %"])
+def test_a_spreadsheets_percent_column_reads(tmp_path: Path, sign: str) -> None:
+    # A column formatted as percentages and saved as shown (LibreOffice's and Excel's default): '99,50 %' (a
+    # no-break space in French), '99.50%'. It was 'not a number'.
+    text = _s_curve_lines(comma=True).replace(";", f"{sign};")
+    points = read_calibration_csv(_write(tmp_path, text))
+    plain = read_calibration_csv(_write(tmp_path, _s_curve_lines(), "plain.csv"))
+    np.testing.assert_array_equal(points.percent, plain.percent)
+    np.testing.assert_array_equal(points.watts, plain.watts)
+    with pytest.raises(CalibrationError, match="line 1: watts '1,000 %' is not a number"):
+        read_calibration_csv(_write(tmp_path, "100;1,000 %\n"))  # (a percent sign on the watts is no percent)
+
+
+def test_percents_saved_as_fractions_are_named(tmp_path: Path) -> None:
+    # The same column saved as its values (0.995 for 99.5 %): refused as a sweep covering only 0..1 %, to be
+    # finished with --resume.
+    text = "".join(f"{float(p) / 100:g};{float(w)}\n" for p, w in (line.split(";") for line in
+                                                                    _s_curve_lines().splitlines()))
+    with pytest.raises(CalibrationError, match=r"sweep\.csv: the percents run from 0 to 1: fractions") as caught:
+        load_curve(_write(tmp_path, text))
+    assert "--resume" not in str(caught.value)
+
 def test_binary_garbage(tmp_path: Path) -> None:
     path = tmp_path / "sweep.csv"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe")
