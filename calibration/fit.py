@@ -30,6 +30,9 @@ GRID_STEP_PERCENT = 0.1
 # Past its ends a curve is a guess, and the daemon commands whatever the guess says.
 MAX_LOWEST_PERCENT = 5.0
 MIN_HIGHEST_PERCENT = 99.0
+# A load whose highest reading is below this is no load to divert a surplus to (the daemon's default min_power is
+# 150 W), and the fit's thresholds are watts (0.5 W above the off level conducts): a file written in kW.
+MIN_HIGHEST_W = 20.0
 
 
 @dataclass(frozen=True, slots=True, eq=False)  # numpy fields: identity, not ==
@@ -228,17 +231,23 @@ def fit_curve(points: CalibrationPoints, method: str = "robust", degree: int = 5
     """Fit the percent -> watts curve of `points` by `method` ("robust" or "poly", of `degree`).
 
     Raises CalibrationError (naming the file) for an unknown method, a sweep that does not cover
-    MAX_LOWEST_PERCENT..MIN_HIGHEST_PERCENT, one with no reading above `min_power_w`, one cut by the
+    MAX_LOWEST_PERCENT..MIN_HIGHEST_PERCENT, one whose highest reading is below MIN_HIGHEST_W (a file in kW),
+    one with no reading above `min_power_w`, one cut by the
     load's thermostat at the top, or one whose readings never rise.
     """
     if method not in METHODS:
         raise CalibrationError(f"{points.source}: unknown fit method {method!r} (choose one of "
                                f"{', '.join(METHODS)})")
     _check_coverage(points)
+    shape = analyse_sweep(points.watts)  # (once: the cut check and the fit both read it)
+    highest_w = float(points.watts.max())
+    if highest_w < MIN_HIGHEST_W and shape.first_on < len(points):  # (one that never conducts is said so below)
+        raise CalibrationError(f"{points.source}: the highest reading is {highest_w:.3g} W, too little for a load "
+                               f"behind a variator: a calibration's watts are watts; is this file in kW "
+                               f"({highest_w:.3g} for {1000.0 * highest_w:.0f} W)?")
     if not np.any(points.watts > min_power_w):
         raise CalibrationError(f"{points.source}: no reading above min_power ({min_power_w:g} W); the "
-                               f"highest is {float(points.watts.max()):g} W")
-    shape = analyse_sweep(points.watts)  # (once: the cut check and the fit both read it)
+                               f"highest is {highest_w:g} W")
     cut = fit_cut_reason(points.percent, points.watts, shape)
     if cut is not None:
         raise CalibrationError(f"{points.source}: {cut}")

@@ -141,6 +141,17 @@ def test_percents_saved_as_fractions_are_named(tmp_path: Path) -> None:
         load_curve(_write(tmp_path, text))
     assert "--resume" not in str(caught.value)
 
+
+@pytest.mark.parametrize("method", ["robust", "poly"])
+def test_watts_given_in_kw_are_named(tmp_path: Path, method: str) -> None:
+    # 2.3 for 2.3 kW: the fit took it, "on from 31 % (0.5 W) to 100 % (2.3 W)" (a load conducts from 0.5 W above its
+    # off level), and the daemon's refusal said only that no reading was above min_power.
+    text = "".join(f"{p};{float(w) / 1000:.4f}\n" for p, w in (line.split(";") for line in
+                                                              _s_curve_lines().splitlines()))
+    with pytest.raises(CalibrationError, match=r"sweep\.csv: the highest reading is 1\.99 W, .*in kW "
+                                               r"\(1\.99 for 1987 W\)"):
+        load_curve(_write(tmp_path, text), method, min_power_w=150.0)  # (the daemon's default min_power)
+
 def test_binary_garbage(tmp_path: Path) -> None:
     path = tmp_path / "sweep.csv"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe")
