@@ -15,7 +15,7 @@ from typing import Any
 
 from settings.config import read_parser
 from settings.problems import ConfigError
-from settings.sections import EVALUATE_OPTIONS
+from settings.sections import EVALUATE_OPTIONS, MQTT_OPTIONS
 
 __all__ = ["SweepConfigError", "SweepTarget", "load_sweep_target"]
 
@@ -163,7 +163,7 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
     if problems:
         raise SweepConfigError("\n".join(problems))
     assert topic_set is not None and topic_read is not None  # for mypy: problems would have been raised
-    return SweepTarget(
+    target = SweepTarget(
         name=name,
         config_dir=config_dir,
         host=host,
@@ -183,3 +183,22 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
         frozen_meter=frozen_meter,
         max_meter_power_w=max_meter_power_w,
     )
+    if (problem := _not_the_loads_meter(target, mqtt)) is not None:
+        raise SweepConfigError(f"{source}: [{name}] topic_read_power: {topic_read!r} is {problem}: a sweep needs "
+                               f"the load's own meter (e.g. smeter/pzem/ECS)")
+    return target
+
+
+def _not_the_loads_meter(target: SweepTarget, mqtt: configparser.SectionProxy) -> str | None:
+    """What else the sweep's meter topic is, when it is another device's (None: it may be the load's own meter).
+
+    The variator's answers say `"power": 0` (it does not measure) and come once a command: the sweep stopped as if
+    the meter were silent (the daemon refuses that topic too). The house's meters read the house: a curve with its
+    consumption in it."""
+    if target.topic_read_power == target.topic_variator_status:
+        return "the variator's status topic (its answers' power is always 0: it does not measure)"
+    for option in MQTT_OPTIONS:
+        if option.name in ("topic_cons", "topic_prod") and target.topic_read_power == (
+                _value(mqtt, option.name, *option.aliases) or option.default):
+            return f"[mqtt] {option.name}, one of the house's meters"
+    return None

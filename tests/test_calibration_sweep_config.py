@@ -81,3 +81,19 @@ def test_max_meter_power_is_the_daemons(tmp_path: Path) -> None:
     config.write_text(config.read_text().replace("= 9000", "= 0"))
     with pytest.raises(SweepConfigError, match=r"\[evaluate\] max_meter_power: must be >= 1, got 0"):
         load_sweep_target(config, "ecs")
+
+
+@pytest.mark.parametrize(("mqtt", "meter", "said"), [
+    ("", "regul/vload/ECS", "[ecs] topic_read_power: 'regul/vload/ECS' is the variator's status topic"),
+    ("", "smeter/pzem/CONSOMMATION", "[ecs] topic_read_power: 'smeter/pzem/CONSOMMATION' is [mqtt] topic_cons"),
+    ("topic_prod = pv/meter\n", "pv/meter", "[ecs] topic_read_power: 'pv/meter' is [mqtt] topic_prod"),
+])
+def test_a_meter_that_is_not_the_loads_own_is_refused(tmp_path: Path, mqtt: str, meter: str, said: str) -> None:
+    # The variator's answers say "power": 0 (it does not measure) and come once a command: the sweep stopped as if
+    # the meter were silent. The house's meters read the house: an hour swept for a curve with the house's
+    # consumption in it, or refused by the fit.
+    config = _config(tmp_path, mqtt)
+    config.write_text(config.read_text().replace("smeter/pzem/ECS", meter))
+    with pytest.raises(SweepConfigError, match="the load's own meter") as caught:
+        load_sweep_target(config, "ecs")
+    assert said in str(caught.value)
