@@ -7,6 +7,7 @@ deleted or overwritten: a file a sweep replaces goes to `<file>.<timestamp>.bak`
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import shutil
@@ -46,7 +47,7 @@ def back_up(path: Path) -> Path:
     """Move `path` to a fresh backup name and return it."""
     target = backup_path(path)
     # A rename between the exists() check and here could clobber only a backup made in the same
-    # second by another sweep of the same load: two sweeps of one variator are refused anyway.
+    # second by another sweep of the same load: a second sweep into the same file is refused anyway (check).
     os.rename(path, target)
     log.info("kept %s as %s", path, target)
     return target
@@ -61,6 +62,21 @@ def _end_with_newline(path: Path) -> None:
         fh.seek(size - 1)
         if fh.read(1) != b"\n":
             fh.write(b"\n")
+
+
+def _measured_into(path: Path) -> bool:
+    """Whether another sweep is measuring into `path`: it holds a lock on its partial file while it runs."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False  # none (or unreadable: reading it says so)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # (which lets go of our lock)
+    return False
 
 
 class UnreadableSweep(SweepError):
@@ -119,6 +135,11 @@ class SweepFiles:
 
     def check(self) -> list[Row]:
         """The finished steps to continue from; SweepError for a refusal. Changes nothing on disk."""
+        if _measured_into(self.partial):
+            # A sweep left running (in a tmux window, say) when an older stop's hint is followed: both drove the
+            # variator into one file (--resume), or the second moved the file aside under the first (--overwrite).
+            raise SweepError(f"another sweep is measuring into {self.partial}: let it finish, or stop it (Ctrl-C "
+                             f"in its terminal, or kill its process: the load goes to its end percent)")
         if self.overwrite:
             # Measured again from the first step: what the files hold is not read, only kept as a .bak (a CSV or
             # a partial file that no longer parses, a power cut's torn line, is what --overwrite is for).
@@ -176,8 +197,14 @@ class SweepFiles:
         return b""
 
     def open_partial(self) -> TextIO:
-        """The partial file, opened for appending steps."""
-        return open(self.partial, "a", encoding="utf-8")
+        """The partial file, opened for appending steps, and locked for as long as it is open (see check)."""
+        csv_file = open(self.partial, "a", encoding="utf-8")  # noqa: SIM115 (the caller closes it)
+        try:
+            fcntl.flock(csv_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            csv_file.close()
+            raise SweepError(f"another sweep is measuring into {self.partial}: it started meanwhile") from None
+        return csv_file
 
     def complete(self) -> Path | None:
         """Every step is measured: the partial file becomes the CSV; returns the backup of the old CSV, if any."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 from pathlib import Path
 
 import pytest
 
-from calibration.sweep_files import backup_path, partial_path_for
+from calibration.sweep_files import SweepFiles, backup_path, partial_path_for
+from calibration.sweep_link import SweepError
 from localbroker import PrivateBroker, free_port
 from tests.mqtt_probe import MqttProbe
 from tests.sweep_support import (
@@ -197,3 +199,28 @@ def test_resume_of_a_complete_partial_file_with_a_torn_tail_promotes_its_whole_l
     assert sweep(write_config(tmp_path, broker.port), csv, "--resume") == 0
     assert csv.read_text() == done and not partial(csv).exists()
     assert delivered(probe).on(CMD) == []
+
+
+@pytest.mark.parametrize("flag", ["--resume", "--overwrite"])
+def test_a_second_sweep_of_the_same_file_is_refused(broker: PrivateBroker, probe: MqttProbe, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str], flag: str) -> None:
+    # The first still runs (in a tmux window, say) when the hint of an older stop is followed: both drove the
+    # variator and wrote their steps into one file (--resume), or the second moved the first's file aside while
+    # it went on measuring into it (--overwrite).
+    csv = tmp_path / "power_calibration_ecs.csv"
+    partial(csv).write_text(OLD)
+    with open(partial(csv), "a", encoding="utf-8") as running:
+        fcntl.flock(running.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # what the running sweep holds
+        assert sweep(write_config(tmp_path, broker.port), csv, flag) == 2
+    assert f"another sweep is measuring into {partial(csv)}" in capsys.readouterr().err
+    assert delivered(probe).on(CMD) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.ini", partial(csv).name]
+    assert partial(csv).read_text() == OLD
+
+
+
+def test_a_sweep_holds_its_partial_file_while_it_measures(tmp_path: Path) -> None:
+    files = SweepFiles(tmp_path / "power_calibration_ecs.csv", resume=True)
+    with files.open_partial(), pytest.raises(SweepError, match="another sweep is measuring into"):
+        SweepFiles(files.final, resume=True).check()
+    assert SweepFiles(files.final, overwrite=True).check() == []  # let go once closed
