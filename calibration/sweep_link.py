@@ -68,8 +68,11 @@ class SweepLink:
         if target.username:
             self.client.username_pw_set(target.username, target.password)
         if target.tls:
-            self.client.tls_set(ca_certs=target.ca_file, certfile=target.cert_file, keyfile=target.key_file,
-                                cert_reqs=ssl.CERT_REQUIRED)
+            try:
+                self.client.tls_set(ca_certs=target.ca_file, certfile=target.cert_file, keyfile=target.key_file,
+                                    cert_reqs=ssl.CERT_REQUIRED)
+            except (OSError, ValueError) as exc:  # (ssl.SSLError is an OSError; the config check finds most)
+                raise SweepError(f"cannot set up TLS with the [mqtt] TLS files: {exc}") from None
         if armed:
             # If this tool dies or loses the broker mid-sweep, the broker itself leaves the load at the end
             # percent.

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from calibration.sweep_config import SweepConfigError, load_sweep_target
+from tests.test_tls import make_certificates
 
 LOAD = "[ecs]\ntopic_set_power = regul/vload/ECS/cmd\ntopic_read_power = smeter/pzem/ECS\n"
 
@@ -19,16 +20,20 @@ def _config(directory: Path, mqtt: str) -> Path:
 
 
 def test_relative_tls_files_are_relative_to_the_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    config = _config(tmp_path / "etc", "tls = true\nca_file = certs/ca.pem\ncert_file = client.pem\n"
-                                       "key_file = /abs/client.key\n")
+    etc = tmp_path / "etc"
+    (etc / "certs").mkdir(parents=True)
+    make_certificates(etc)  # ca.crt, and a certificate (server.crt) with its own key (server.key)
+    (etc / "certs" / "ca.pem").write_bytes((etc / "ca.crt").read_bytes())
+    key = (etc / "server.key").resolve()
+    config = _config(etc, f"tls = true\nca_file = certs/ca.pem\ncert_file = server.crt\nkey_file = {key}\n")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
     target = load_sweep_target(Path("..") / "etc" / "config.ini", "ecs")
     etc = config.parent.resolve()
     assert target.ca_file == str(etc / "certs" / "ca.pem")
-    assert target.cert_file == str(etc / "client.pem")
-    assert target.key_file == "/abs/client.key"
+    assert target.cert_file == str(etc / "server.crt")
+    assert target.key_file == str(key)
 
 
 def test_topic_regul_loses_its_trailing_slash(tmp_path: Path) -> None:
@@ -97,3 +102,13 @@ def test_a_meter_that_is_not_the_loads_own_is_refused(tmp_path: Path, mqtt: str,
     with pytest.raises(SweepConfigError, match="the load's own meter") as caught:
         load_sweep_target(config, "ecs")
     assert said in str(caught.value)
+
+
+def test_tls_files_the_tls_library_refuses_are_config_problems(tmp_path: Path) -> None:
+    # The daemon's --check finds them; the sweep ended in a FileNotFoundError or ssl.SSLError traceback.
+    config = _config(tmp_path, "tls = true\nca_file = nowhere.pem\n")
+    with pytest.raises(SweepConfigError, match=rf"\[mqtt\] ca_file: cannot read {tmp_path / 'nowhere.pem'}: No such"):
+        load_sweep_target(config, "ecs")
+    (tmp_path / "nowhere.pem").write_text("not a certificate\n")
+    with pytest.raises(SweepConfigError, match=r"\[mqtt\] ca_file: holds no CA certificate PySEB can read"):
+        load_sweep_target(config, "ecs")
