@@ -36,7 +36,8 @@ class VariableEquipment(Equipment):
                "figure is held at the curve's, with a warning)", min=1),
         Option("fit", str, "robust", "calibration fit method", choices=("robust", "poly")),
         Option("degree", int, 5, "degree of the polynomial when fit = poly", min=1, max=10),
-        Option("topic_read_power", "text?", None, "the load's own meter topic, if it has one"),
+        Option("topic_read_power", "text?", None, "the load's own meter topic, if it has one (not [mqtt]'s: "
+               "what the load alone draws)"),
         Option("json_read_power", str, "power", "JSON field of watts in the load's own meter readings"),
         # Read by the field features' full-tank watch; declared here, with the load that takes it.
         Option("full_detect", str, "auto", "how a full tank is detected: auto (meter if topic_read_power is "

@@ -347,6 +347,11 @@ def _check_topics(reader: SectionReader, mqtt_raw: dict[str, Any], equipments: l
         if topic in owner:
             reader.problems.append(ConfigProblem(load.name, "topic_set_power", f"{topic!r} is also [mqtt] "
                                                  f"{owner[topic]}: its commands would be read back as that"))
+        own_meter = load.options.get("topic_read_power")
+        if own_meter in owner:
+            reader.problems.append(ConfigProblem(load.name, "topic_read_power", f"{own_meter!r} is also [mqtt] "
+                                                 f"{owner[own_meter]}: the load's own meter (what it alone draws) "
+                                                 "needs its own topic"))
 
 
 def _check_variator_command_topic(reader: SectionReader, load: Equipment, topic_regul: str) -> None:

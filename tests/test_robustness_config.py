@@ -200,6 +200,16 @@ def test_load_command_topic_must_not_be_a_meter_or_regulator_topic(tmp_path: Pat
     assert f"[radiator] topic_set_power: {topic!r} is also [mqtt] {other}" in problems_of(path)
 
 
+@pytest.mark.parametrize(("topic", "other"), [("smeter/pzem/CONSOMMATION", "topic_cons"),
+                                              ("smeter/pzem/PRODUCTION", "topic_prod")])
+def test_a_loads_own_meter_topic_must_not_be_the_house_or_pv_meter(tmp_path: Path, topic: str, other: str) -> None:
+    # The heater's own meter read on the house meter's topic: every house reading was also taken for what the
+    # heater alone draws (its full-tank watch judged the tank on the house's watts). Refused, as the sweep does.
+    path = with_lines(write_config(tmp_path), "topic_set_power = regul/vload/ECS/cmd\n",
+                      f"topic_read_power = {topic}\n")
+    assert f"[ecs] topic_read_power: {topic!r} is also [mqtt] {other}" in problems_of(path)
+
+
 @pytest.mark.parametrize(("topic", "other"), [("smeter/pzem/PRODUCTION", "topic_prod"),
                                               ("regul/status", "topic_status")])
 def test_the_forecast_topic_must_not_be_a_meter_or_regulator_topic(tmp_path: Path, topic: str, other: str) -> None:
