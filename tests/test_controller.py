@@ -291,6 +291,29 @@ def test_at_gain_under_1_the_bound_moves_as_the_loop_does(tmp_path: Path) -> Non
     assert watts(h, "ecs") == 900
 
 
+def test_at_gain_under_1_a_hand_over_never_raises_the_heater_while_the_grid_imports(tmp_path: Path) -> None:
+    # gain 0.5: the loop corrects half the error a decision. When a relay goes off while the grid imports, the
+    # heater's total moved by half the import only, so the heater took the rest of the relay's watts: raised
+    # while the house imported, it kept the import the shed had answered going (and the guard counting on).
+    h = closed_loop(tmp_path, "ecs", "radiator")
+    assert h.reg.controller is not None
+    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0, gain=0.5)
+    house = House(h, base_w=300, pv_w=300 + 3000)
+    for _ in range(10):
+        house.read()
+    assert watts(h, "ecs") == 1980 and h.last(RADIATOR) == "ON"  # (2000 W would import 20 W)
+    house.pv_w = 500  # a cloud: 2780 W of import, the radiator held by its min_on_s
+    house.read()  # half of it taken back: the heater's bound is 2980 - 1390 - 1000 + 5 = 595 W, sent as 580 W
+    assert watts(h, "ecs") == 580 and h.last(RADIATOR) == "ON"
+    house.read()  # 1380 W of import: the guard sheds the radiator (2000 W.s reached)
+    assert h.last(RADIATOR) == "OFF"
+    # The loop wanted 1590 + 0.5 x -1380 = 900 W; that would raise the heater by 300 W into a 1380 W import
+    # (680 W left). Not raised: the shed takes 1000 W off, 380 W of import left, which the loop answers next.
+    assert watts(h, "ecs") == 580
+    house.read()
+    assert watts(h, "ecs") < 580
+
+
 def test_dither_import_sets_how_far_the_upper_percent_may_import(tmp_path: Path) -> None:
     # The same 1010 W with 10 W allowed: 51 % may be sent, and the two percents average to the surplus.
     h = closed_loop(tmp_path, "ecs")
