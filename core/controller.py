@@ -21,7 +21,7 @@ import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from core.relay_dwell import RelayClock
+from core.relay_dwell import DOUBT_RETRY_S, RelayClock
 from core.relay_learning import RelayLearning
 from equipments.base import Equipment
 from equipments.constant import ConstantEquipment, RelayEquipment
@@ -286,6 +286,8 @@ class ClosedLoop:
         for index, load in enumerate(loads):
             if isinstance(load, RelayEquipment):
                 clock = clocks[index] = self._clock(load)
+                if clock.doubted is not None and isinstance(load, UnknownEquipment):
+                    self._retry_doubted(load, clock, now)
                 allowed = clock.allows(load.min_on_s, load.min_off_s, now)
                 free.append(allowed)
                 held_w.append(0.0 if allowed or not load.is_on else relay_power_w(load) or 0.0)
@@ -330,7 +332,7 @@ class ClosedLoop:
                         and keep_total_w - on_w - power_w >= 0)
                 clock = clocks[index]
                 if clock.trial and want and not (isinstance(load, UnknownEquipment) and load.measuring):
-                    clock.trial = False  # measured, and it fits: from now on it keeps its dwell
+                    clock.trial = clock.retrying = False  # measured, and it fits: from now on it keeps its dwell
             else:
                 # What the relays after it, held on by their dwell, will draw anyway is not free for it.
                 free_w = left_w - sum(held_w[index + 1:]) - waiting_w
@@ -375,6 +377,11 @@ class ClosedLoop:
                         measuring = measuring or (want and isinstance(load, UnknownEquipment))
                 elif self._failed_trial(load):
                     self.trial_sheds_by[load.name] = self.trial_sheds_by.get(load.name, 0) + 1
+                    clock = clocks[index]
+                    if clock.retrying:
+                        clock.retrying = False  # too big twice: the figure stands
+                    elif isinstance(load, UnknownEquipment) and load.learned_power_w is not None:
+                        clock.doubted = (now, load.learned_power_w)
                     shed = self._switch(load, want, left_w, consumption_w, loads, now)
                     switched = switched or shed
                     measuring_off = measuring_off or shed
@@ -405,6 +412,21 @@ class ClosedLoop:
                     log.info("%s: shed by the guard (%d in a row): off for %.0f s at least",
                              victim.name, clock.guard_sheds, rest_s)
         return on_w
+
+    @staticmethod
+    def _retry_doubted(load: UnknownEquipment, clock: RelayClock, now: float) -> None:
+        """A figure from one trial shed as too big is forgotten DOUBT_RETRY_S later, for a new trial: one reading
+        could not tell the load's watts from a burst of the house at that reading. A figure measured since (its
+        step down, a switch on) is no longer in doubt."""
+        assert clock.doubted is not None
+        doubted_at, figure_w = clock.doubted
+        if load.is_on or load.learned_power_w != figure_w:
+            clock.doubted = None
+        elif not 0 <= now - doubted_at < DOUBT_RETRY_S:  # (or the clock stepped back: decide rather than wait)
+            clock.doubted, clock.retrying = None, True
+            load.learned_power_w = None
+            log.info("%s: its %.0f W come from one trial, shed as too big %.0f s ago: to be measured again",
+                     load.name, figure_w, now - doubted_at)
 
     @staticmethod
     def _may_try(load: RelayEquipment, now: float) -> bool:

@@ -21,6 +21,11 @@ MAX_BACKOFF_S = 1800.0
 # on the cloudy day).
 BACKOFF_ON_DELAY_S = 60.0
 BACKOFF_ON_DELAY_SHARE = 0.5
+# A load of unknown power measured too big for the surplus at its trial, and shed, is measured again once this
+# much later: one reading cannot tell its watts from a burst of the house at that very reading (an appliance's
+# inrush, a meter's glitch), and a 500 W plug believed at 2500 W stayed off all day with 700 W exported. Measured
+# too big a second time, the figure stands.
+DOUBT_RETRY_S = 1800.0
 
 
 @dataclass(slots=True)
@@ -35,6 +40,10 @@ class RelayClock:
     # stretch longer than MAX_BACKOFF_S, or a command someone else made (a force, the start...).
     guard_sheds: int = 0
     covered_since: float | None = None  # off: since when the surplus has covered it, at every decision
+    # A load of unknown power whose figure comes from one trial shed as too big: (when, the figure); None: no
+    # doubt. `retrying`: that figure was forgotten to measure it again (DOUBT_RETRY_S); shed again, it stands.
+    doubted: tuple[float, float] | None = None
+    retrying: bool = False
 
     def seen(self, on: bool, last_command_at: float | None) -> None:
         """The relay is `on` now, and its last command was published at `last_command_at`. A command we did
@@ -43,6 +52,7 @@ class RelayClock:
         if last_command_at is not None and (self.switched_at is None or last_command_at > self.switched_at):
             self.switched_at, self.trial, self.guard_sheds = last_command_at, False, 0
             self.covered_since = None
+            self.retrying = False
         self.on = on
 
     def switched(self, on: bool, now: float, min_on_s: float, trial: bool = False, guard_shed: bool = False) -> None:
