@@ -49,6 +49,22 @@ SCENARIOS = [
 ]
 
 
+def test_a_variable_load_recovers_no_power_from_a_lower_one(tmp_path: Path) -> None:
+    # The seed's rule: only a relay that does not fit takes power back from lower priorities. A heater whose force
+    # ends (at 0 W) while the heater after it holds the whole surplus stays at 0 W: balanced, nothing changes.
+    path = write_config(tmp_path, ("ecs",))
+    text = path.read_text().replace("ecs = variable\n", "ecs = variable\necs2 = variable\n")
+    path.write_text(text + "\n[ecs2]\ntopic_set_power = regul/vload/ECS2/cmd\ncalibration = linear.csv\n"
+                    "min_power = 150\n")
+    h = Harness(path)
+    h.reg.tick(NOON)
+    h.load("ecs2").set_power(1500, NOON, "test set-up: the surplus, taken while ecs was forced")
+    h.meters(1800, 1820, NOON + 1)
+    assert powers(h) == {"ecs": 0, "ecs2": 1500}
+    h.meters(1800, 2320, NOON + 4)  # 500 W more sun: from the top, to the higher heater
+    assert powers(h) == {"ecs": 500, "ecs2": 1500}
+
+
 @pytest.mark.parametrize(("loads", "initial", "consumption_w", "production_w", "expected"), SCENARIOS)
 def test_scenario(tmp_path: Path, loads: tuple[str, ...], initial: dict[str, float], consumption_w: float,
                   production_w: float, expected: dict[str, float]) -> None:
