@@ -226,7 +226,7 @@ class Daemon:
         if event.connected_for_s is not None:
             self._report_down(f"connection to the broker lost ({event.reason})", event.at)
         else:
-            reason = f"cannot connect to the broker ({event.reason})"
+            reason = f"cannot connect to the broker: {event.reason}"
             if event.reason == ATTEMPT_FAILED and self.link_report.reason is not None:
                 reason = self.link_report.reason  # paho's retries say no more than the reason already logged
             self._report_down(reason, event.at)

@@ -163,6 +163,29 @@ def _guarded(fatal: bool) -> Callable[[F], F]:
 ATTEMPT_FAILED = "connection attempt failed"  # paho's background retry failed: it gives no reason
 
 
+def tls_mismatch_hint(exc: OSError, settings: MqttSettings) -> str:
+    """What a failed connection attempt means when TLS is on and the broker ended the handshake at once (a plain
+    MQTT listener reads the TLS hello as a malformed packet and drops it): '' for any other failure."""
+    if not settings.tls:
+        return ""
+    no_tls_answer = isinstance(exc, (ConnectionResetError, ssl.SSLEOFError)) or (
+        isinstance(exc, ssl.SSLError) and getattr(exc, "reason", None) == "WRONG_VERSION_NUMBER")
+    if not no_tls_answer:
+        return ""
+    return (f" (the broker ended the TLS handshake at once: port {settings.port} is not a TLS listener, most likely; "
+            "give the broker's TLS port, 8883 by convention, or set tls = false)")
+
+
+def unanswered_reason(reason: str, settings: MqttSettings) -> str:
+    """Why a connection that ended before the broker answered PySEB's CONNECT failed, as far as we can tell: a TLS
+    listener reads the CONNECT as a broken TLS hello and drops it, which paho calls 'Unspecified error'."""
+    told = f"the connection ended before the broker answered ({reason})"
+    if settings.tls:
+        return f"{told}; the broker's own log says why"
+    return (f"{told}; if port {settings.port} is a TLS listener, set tls = true with ca_file, else the broker's own "
+            "log says why")
+
+
 _LEFT_AS_THEY_WERE = ("and each load stays as last commanded until PySEB runs again (its start commands every load "
                       "off)")
 
@@ -210,11 +233,12 @@ class MqttLink:
             # (refused, unknown host, certificate not trusted), and the user needs it.
             self.client.connect(st.host, st.port, keepalive=st.keepalive)
         except OSError as exc:  # ssl.SSLError and socket errors alike
-            log.error("cannot connect to the broker at %s:%d: %s; retrying in the background", st.host,
-                      st.port, exc)
+            hint = tls_mismatch_hint(exc, st)
+            log.error("cannot connect to the broker at %s:%d: %s%s; retrying in the background", st.host,
+                      st.port, exc, hint)
             self.client.connect_async(st.host, st.port, keepalive=st.keepalive)
             self.client.loop_start()
-            return f"cannot connect to the broker ({exc})"
+            return f"cannot connect to the broker ({exc}){hint}"
         self.client.loop_start()
         return None
 
@@ -294,6 +318,8 @@ class MqttLink:
         if self._refused:
             self._refused = False  # the refusal was reported with its reason; this adds nothing
             return
+        if lasted_s is None:  # (no CONNACK came: a refusal has one)
+            reason = unanswered_reason(reason, self.settings)
         self._events.put(Disconnected(self._clock(), reason, lasted_s,
                                       self.takeover.short_in_a_row if backoff_s else 0, backoff_s))
 

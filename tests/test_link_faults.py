@@ -1,0 +1,67 @@
+"""The broker link's faults a user meets in a long-running home daemon, against a real mosquitto: a TLS
+setting that does not match the port's listener (a plain MQTT port with tls = true, a TLS port without it)."""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from localbroker import PrivateBroker, free_port
+from settings.config import load_settings
+from shell.mqtt_link import Disconnected, MqttLink
+from tests.configs import write_config
+from tests.test_tls import make_certificates
+
+pytestmark = pytest.mark.debian  # also run on Debian 12's paho-mqtt 1.6.1 (make test-paho16)
+
+
+@pytest.fixture
+def tls_broker(tmp_path: Path) -> Iterator[tuple[PrivateBroker, int]]:
+    """A broker with its plain listener (`.port`) and a TLS one (the int), its CA in tmp_path/certs/ca.crt."""
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    make_certificates(certs)
+    tls_port = free_port()
+    extra = (f"listener {tls_port} 127.0.0.1\ncafile {certs / 'ca.crt'}\ncertfile {certs / 'server.crt'}\n"
+             f"keyfile {certs / 'server.key'}\n")
+    with PrivateBroker(extra_conf=extra) as broker:
+        yield broker, tls_port
+
+
+def link_for(config: Path, tls: bool = False) -> tuple[MqttLink, queue.SimpleQueue[object]]:
+    if tls:
+        config.write_text(config.read_text().replace(
+            "client_id = pyseb-test", "client_id = pyseb-test\ntls = true\nca_file = certs/ca.crt"))
+    events: queue.SimpleQueue[object] = queue.SimpleQueue()
+    return MqttLink(load_settings(config).mqtt, events, lambda: []), events
+
+
+def test_tls_on_a_plain_port_says_the_port_is_not_a_tls_listener(tmp_path: Path,
+                                                                 tls_broker: tuple[PrivateBroker, int],
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    broker, _ = tls_broker
+    link, _ = link_for(write_config(tmp_path, ("radiator",), port=broker.port), tls=True)
+    try:
+        failure = link.start()
+    finally:
+        link.stop(timeout_s=0.1)
+    # (mosquitto resets a TLS hello on its plain port: 'Connection reset by peer' named nothing of TLS)
+    assert failure is not None and "not a TLS listener" in failure, failure
+    assert f"port {broker.port} is not a TLS listener" in caplog.text
+
+
+def test_a_tls_port_without_tls_says_so(tmp_path: Path, tls_broker: tuple[PrivateBroker, int]) -> None:
+    _, tls_port = tls_broker
+    link, events = link_for(write_config(tmp_path, ("radiator",), port=tls_port))
+    try:
+        assert link.start() is None  # (the TCP connection is made: the broker ends it on reading the CONNECT)
+        event = events.get(timeout=10)
+    finally:
+        link.stop(timeout_s=0.1)
+    assert isinstance(event, Disconnected) and event.connected_for_s is None
+    # ('Unspecified error' with paho 2, 'The connection was lost.' with 1.6)
+    assert "the connection ended before the broker answered" in event.reason, event.reason
+    assert f"if port {tls_port} is a TLS listener, set tls = true with ca_file" in event.reason, event.reason
