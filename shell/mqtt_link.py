@@ -160,7 +160,7 @@ def _guarded(fatal: bool) -> Callable[[F], F]:
     return wrap
 
 
-ATTEMPT_FAILED = "connection attempt failed"  # paho's background retry failed: it gives no reason
+ATTEMPT_FAILED = "connection attempt failed"  # paho's background retry failed, its reason unknown
 
 
 def tls_mismatch_hint(exc: OSError, settings: MqttSettings) -> str:
@@ -233,14 +233,18 @@ class MqttLink:
             # (refused, unknown host, certificate not trusted), and the user needs it.
             self.client.connect(st.host, st.port, keepalive=st.keepalive)
         except OSError as exc:  # ssl.SSLError and socket errors alike
-            hint = tls_mismatch_hint(exc, st)
-            log.error("cannot connect to the broker at %s:%d: %s%s; retrying in the background", st.host,
-                      st.port, exc, hint)
+            log.error("cannot connect to the broker at %s:%d: %s; retrying in the background", st.host,
+                      st.port, self._attempt_failure(exc))
             self.client.connect_async(st.host, st.port, keepalive=st.keepalive)
             self.client.loop_start()
-            return f"cannot connect to the broker ({exc}){hint}"
+            return f"cannot connect to the broker: {self._attempt_failure(exc)}"
         self.client.loop_start()
         return None
+
+    def _attempt_failure(self, exc: OSError) -> str:
+        """A failed connection attempt's reason, as the log says it (the same words for the first attempt and for
+        paho's retries: a reason that does not change is not logged again)."""
+        return f"{exc}{tls_mismatch_hint(exc, self.settings)}"
 
     def publish(self, topic: str, payload: str | bytes, retain: bool = False) -> mqtt.MQTTMessageInfo:
         """Publish at QoS 1 (paho keeps it queued across a short disconnection). PublishFailed, or paho's
@@ -303,7 +307,10 @@ class MqttLink:
     @_guarded(fatal=False)
     def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
         self.takeover.attempt_failed()
-        self._events.put(Disconnected(self._clock(), ATTEMPT_FAILED))
+        # (the retry's own reason: the first attempt's, said again in each reminder, sent a user who booted with no
+        # network yet after a name that did not resolve, while the broker now refused the connection)
+        exc = getattr(client, "last_attempt_error", None)
+        self._events.put(Disconnected(self._clock(), ATTEMPT_FAILED if exc is None else self._attempt_failure(exc)))
 
     @_guarded(fatal=False)
     def _on_disconnect(self, client: mqtt.Client, reason: str) -> None:

@@ -12,11 +12,27 @@ import paho.mqtt.client as mqtt
 PAHO2 = hasattr(mqtt, "CallbackAPIVersion")
 
 
-def new_client(client_id: str = "", clean_session: bool = True) -> mqtt.Client:
+class Client(mqtt.Client):
+    """paho's client, keeping why its last connection attempt failed: its background retries (loop_forever) drop
+    the exception and call on_connect_fail without it."""
+
+    last_attempt_error: OSError | None = None
+
+    def reconnect(self) -> Any:
+        try:
+            result = super().reconnect()
+        except OSError as exc:  # ssl.SSLError and socket errors alike: what paho's retry loop catches
+            self.last_attempt_error = exc
+            raise
+        self.last_attempt_error = None
+        return result
+
+
+def new_client(client_id: str = "", clean_session: bool = True) -> Client:
     """A client for MQTT 3.1.1 with the 2.x callback signatures where paho has them."""
     if PAHO2:
-        return mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=clean_session)
-    return mqtt.Client(client_id=client_id, clean_session=clean_session)
+        return Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=clean_session)
+    return Client(client_id=client_id, clean_session=clean_session)
 
 
 def failure_text(code: Any) -> str | None:

@@ -4,6 +4,7 @@ setting that does not match the port's listener (a plain MQTT port with tls = tr
 from __future__ import annotations
 
 import queue
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from localbroker import PrivateBroker, free_port
 from settings.config import load_settings
 from shell.mqtt_link import Disconnected, MqttLink
 from tests.configs import write_config
+from tests.daemon_process import DaemonProcess
 from tests.test_tls import make_certificates
 
 pytestmark = pytest.mark.debian  # also run on Debian 12's paho-mqtt 1.6.1 (make test-paho16)
@@ -65,3 +67,33 @@ def test_a_tls_port_without_tls_says_so(tmp_path: Path, tls_broker: tuple[Privat
     # ('Unspecified error' with paho 2, 'The connection was lost.' with 1.6)
     assert "the connection ended before the broker answered" in event.reason, event.reason
     assert f"if port {tls_port} is a TLS listener, set tls = true with ca_file" in event.reason, event.reason
+
+
+def test_a_retry_that_fails_otherwise_says_its_own_reason(tmp_path: Path) -> None:
+    # At boot the broker is not up yet (refused); once it is, each of paho's background retries fails for another
+    # reason (here: tls = true on its plain port; at a Pi's boot, a name that resolves at last). paho gives no
+    # reason for those retries: the reminders went on saying 'Connection refused' for as long as it lasted.
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    make_certificates(certs)
+    broker = PrivateBroker()  # (its port, not listening yet)
+    config = write_config(tmp_path, ("radiator",), port=broker.port)
+    config.write_text(config.read_text().replace(
+        "client_id = pyseb-test", "client_id = pyseb-test\ntls = true\nca_file = certs/ca.crt"))
+    daemon = DaemonProcess(config, "--log-level", "INFO")
+    try:
+        deadline = time.monotonic() + 15
+        while "Connection refused" not in daemon.output and time.monotonic() < deadline:
+            time.sleep(0.1)
+        with broker:
+            while "not a TLS listener" not in daemon.output and time.monotonic() < deadline + 10:
+                time.sleep(0.2)
+            assert daemon.terminate() == 0
+    finally:
+        daemon.close()
+        broker.cleanup()
+    lines = daemon.output.splitlines()
+    assert any("Connection refused" in line for line in lines), daemon.output
+    changed = [line for line in lines if "WARNING" in line and "cannot connect to the broker: " in line
+               and f"port {broker.port} is not a TLS listener" in line]
+    assert len(changed) == 1, daemon.output  # once, not at every retry
