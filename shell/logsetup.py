@@ -60,6 +60,66 @@ def _stderr_is_terminal() -> bool:
         return False
 
 
+def _say(line: str) -> None:
+    """A line on standard error, whatever becomes of it (a closed journal stream, a redirect on the full disk)."""
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
+class LogFile(logging.handlers.RotatingFileHandler):
+    """The rotating log file, on a disk that may fill up (a Pi's SD card). A line it cannot write is counted,
+    not a 'Logging error' traceback each on standard error (the journal, under systemd); the failure is said there
+    once, with the warnings and errors meanwhile when no other handler writes there (`errors_to_stderr`). The
+    first line written again is followed by how many were not."""
+
+    def __init__(self, file: Path, max_bytes: int, backup_count: int, errors_to_stderr: bool) -> None:
+        super().__init__(file, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8")
+        self.errors_to_stderr = errors_to_stderr
+        self.not_written = 0
+        self._failure: str | None = None  # why the lines are not written, while they are not
+        self._failed = False  # the record being emitted failed
+        self._stderr_format = logging.Formatter(JOURNAL_FORMAT if _under_journald() else FORMAT)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._failed = False
+        super().emit(record)  # (handleError on a failure)
+        if self._failed or not self.not_written:
+            return
+        count, why = self.not_written, self._failure
+        self.not_written, self._failure = 0, None
+        super().emit(logging.makeLogRecord({
+            "name": __name__, "levelno": logging.WARNING, "levelname": "WARNING",
+            "msg": "%d log lines were not written to this file (%s)", "args": (count, why)}))
+        _say(f"PySEB: the log file {self.baseFilename} is written again; {count} lines were not ({why})")
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, OSError):
+            super().handleError(record)  # a bug (a bad format): its traceback, as logging gives it
+            return
+        self._failed = True
+        self.not_written += 1
+        # The buffered lines go with the file object: written later, they would come after lines logged since,
+        # and the count above would be wrong. The next line opens the file again.
+        stream, self.stream = self.stream, None  # type: ignore[assignment]
+        try:
+            if stream is not None:
+                stream.close()
+        except OSError:
+            pass
+        if self._failure is None:
+            self._failure = exc.strerror or str(exc)
+            _say(f"PySEB: cannot write the log file {self.baseFilename}: {self._failure}; its lines are counted"
+                 + (", its warnings and errors written here meanwhile" if self.errors_to_stderr else ""))
+        if self.errors_to_stderr and record.levelno >= logging.WARNING:
+            try:
+                _say(self._stderr_format.format(record))
+            except Exception:  # (the record's own format failing: nothing more to say)
+                pass
+
+
 def _replace_handlers(handlers: list[logging.Handler]) -> None:
     root = logging.getLogger()
     for handler in list(root.handlers):
@@ -76,13 +136,13 @@ def setup_logging(level: str, file: Path | None = None, max_bytes: int = 1_000_0
     chooses (no file, or a terminal), True/False forces it; `limiter` (the daemon's FloodLimiter) filters
     every handler."""
     handlers: list[logging.Handler] = []
+    to_stderr = stderr if stderr is not None else (file is None or _stderr_is_terminal())
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
-        rotating = logging.handlers.RotatingFileHandler(file, maxBytes=max_bytes, backupCount=backup_count,
-                                                        encoding="utf-8")
+        rotating = LogFile(file, max_bytes, backup_count, errors_to_stderr=not to_stderr)
         rotating.setFormatter(logging.Formatter(FORMAT))
         handlers.append(rotating)
-    if stderr if stderr is not None else (file is None or _stderr_is_terminal()):
+    if to_stderr:
         stream = logging.StreamHandler()
         stream.setFormatter(logging.Formatter(JOURNAL_FORMAT if _under_journald() else FORMAT))
         handlers.append(stream)

@@ -35,10 +35,10 @@ def kinds() -> list[type]:
 def test_file_only_when_stderr_is_not_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(logsetup, "_stderr_is_terminal", lambda: False)
     setup_logging("INFO", tmp_path / "pyseb.log")
-    assert kinds() == [logging.handlers.RotatingFileHandler]
+    assert kinds() == [logsetup.LogFile]
     monkeypatch.setattr(logsetup, "_stderr_is_terminal", lambda: True)
     setup_logging("INFO", tmp_path / "pyseb.log")
-    assert kinds() == [logging.handlers.RotatingFileHandler, logging.StreamHandler]
+    assert kinds() == [logsetup.LogFile, logging.StreamHandler]
     setup_logging("INFO")
     assert kinds() == [logging.StreamHandler]
 
@@ -65,3 +65,33 @@ def test_held_records_replay_at_their_levels(tmp_path: Path, monkeypatch: pytest
     held.replay()
     text = (tmp_path / "pyseb.log").read_text()
     assert "calibration line" in text and "reasoning" not in text
+
+
+def test_a_log_file_on_a_full_disk_is_said_once_and_its_warnings_reach_stderr(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # Under systemd with [logging] file set, standard error is the journal: every line the full disk refused
+    # went there as a 12-line 'Logging error' traceback (a decision's DEBUG line every 2.5 s), and the error
+    # that mattered ('cannot save status ...: No space left on device') was only one of them.
+    monkeypatch.setattr(logsetup, "_stderr_is_terminal", lambda: False)
+    path = tmp_path / "pyseb.log"
+    setup_logging("INFO", path)
+    handler = logging.getLogger().handlers[0]
+    assert isinstance(handler, logging.FileHandler)
+    logging.getLogger("x").info("before")
+    handler.close()  # (the file as the full disk gives it: every write fails with ENOSPC, as /dev/full's do)
+    monkeypatch.setattr(handler, "_open", lambda: open("/dev/full", "a", encoding="utf-8"))  # noqa: SIM115
+    log = logging.getLogger("core.x")
+    for i in range(40):
+        log.info("decision %d", i)
+    log.error("cannot save status to status.json: [Errno 28] No space left on device")
+    err = capsys.readouterr().err
+    assert "Logging error" not in err and "Traceback" not in err, err[:2000]
+    assert err.count(f"cannot write the log file {path}: No space left on device") == 1, err
+    assert "cannot save status to status.json" in err and "decision 3" not in err  # (warnings and errors only)
+    monkeypatch.undo()  # room again
+    monkeypatch.setattr(logsetup, "_stderr_is_terminal", lambda: False)
+    log.info("after")
+    lines = path.read_text().splitlines()
+    assert "before" in lines[0] and "after" in lines[1], lines
+    assert "41 log lines were not written to this file (No space left on device)" in lines[2], lines
+    assert capsys.readouterr().err.count(f"the log file {path} is written again") == 1
