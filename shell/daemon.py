@@ -19,8 +19,9 @@ from settings.config import Settings
 from shell.forecast_fetch import ForecastFetched, ForecastFetcher
 from shell.lock import InstanceLock
 from shell.loglimit import FloodLimiter
+from shell.logsetup import reopen_log_files
 from shell.mqtt_link import ATTEMPT_FAILED, Connected, Disconnected, Leftover, LinkFault, Message, MqttLink, Refused
-from shell.stop_signals import stop_signals_to_catch
+from shell.stop_signals import has_controlling_terminal, stop_signals_to_catch
 from status.saver import StatusSaver
 from status.store import load_status, remove_stale_temporaries
 
@@ -76,6 +77,12 @@ class StopRequest:
     signal_name: str
 
 
+@dataclass(frozen=True, slots=True)
+class ReopenRequest:
+    """SIGHUP arrived at a daemon started without a terminal: no hang-up, logrotate's (or a user's) request to
+    open the log file again."""
+
+
 def _recorder(settings: Settings, reg: Regulator) -> DayRecorder:
     rec = settings.record
     return DayRecorder(rec.dir, [load.name for load in reg.loads], [is_relay(load) for load in reg.loads],
@@ -124,11 +131,19 @@ class Daemon:
         # Signal handlers run on the main thread between bytecodes: only enqueue (into a reentrant queue: above).
         self.events.put(StopRequest(signal.Signals(signum).name))
 
+    def _on_reopen_signal(self, signum: int, frame: FrameType | None) -> None:
+        self.events.put(ReopenRequest())
+
     def run(self) -> int:
         """Main loop; returns the exit code."""
         if threading.current_thread() is threading.main_thread():
+            # SIGHUP stops a daemon run in a terminal (closed, or its ssh session dropped). Without one (systemd,
+            # cron), nothing hangs up: it is logrotate's postrotate asking, as of any daemon, to reopen the log; a
+            # stop there was exit 0, which systemd's Restart=on-failure leaves stopped, nothing regulating.
+            hangup_reopens = not has_controlling_terminal()
             for signum in stop_signals_to_catch():
-                signal.signal(signum, self._on_signal)
+                reopen = hangup_reopens and signum == getattr(signal, "SIGHUP", None)
+                signal.signal(signum, self._on_reopen_signal if reopen else self._on_signal)
         if self.saver is not None:
             # The lock is ours: no save is under way, so any temporary file of our pattern is a killed save's.
             remove_stale_temporaries(self.saver.path)
@@ -172,6 +187,8 @@ class Daemon:
             if isinstance(event, StopRequest):
                 log.info("%s received: stopping", event.signal_name)
                 return
+            if isinstance(event, ReopenRequest):
+                self._reopen_log()
             if isinstance(event, Connected):
                 self._on_connected(event)
             elif isinstance(event, Disconnected):
@@ -203,6 +220,12 @@ class Daemon:
                 if self.limiter is not None:
                     self.limiter.flush()  # how many lines a flood had held back
                 next_tick = time.monotonic() + TICK_S
+
+    @staticmethod
+    def _reopen_log() -> None:
+        reopened = reopen_log_files()
+        log.info("SIGHUP received (PySEB was started without a terminal: no hang-up, SIGTERM stops it): %s",
+                 f"log file reopened: {', '.join(reopened)}" if reopened else "no log file to reopen")
 
     def _report_down(self, reason: str, now: float, level: int = logging.WARNING) -> None:
         said = self.link_report.down(reason, now)

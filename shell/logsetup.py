@@ -5,6 +5,7 @@ own: the journal adds one."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
 import os
@@ -128,6 +129,23 @@ def _replace_handlers(handlers: list[logging.Handler]) -> None:
             handler.close()
     for handler in handlers:
         root.addHandler(handler)
+
+
+def reopen_log_files() -> list[str]:
+    """Close the log files, each opened again at its path by its next line (after logrotate moved it aside); returns
+    their paths."""
+    reopened = []
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler):
+            with handler.lock or contextlib.nullcontext():
+                stream, handler.stream = handler.stream, None  # type: ignore[assignment]
+                try:
+                    if stream is not None:
+                        stream.close()
+                except OSError:  # (its buffered lines lost: a full disk, said by the next line that fails)
+                    pass
+            reopened.append(handler.baseFilename)
+    return reopened
 
 
 def setup_logging(level: str, file: Path | None = None, max_bytes: int = 1_000_000, backup_count: int = 3,

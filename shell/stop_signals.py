@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import signal
 
-__all__ = ["STOP_SIGNALS", "stop_signals_to_catch"]
+__all__ = ["STOP_SIGNALS", "has_controlling_terminal", "stop_signals_to_catch"]
 
 # SIGTERM (systemd, kill), SIGINT (Ctrl-C), and SIGHUP: a dropped ssh session or a closed terminal sends it to
 # what runs in the foreground, whose Python default is to die at once, with the loads left as they were.
@@ -17,3 +18,15 @@ def stop_signals_to_catch() -> list[signal.Signals]:
     session leaves the process running (caught, it stopped PySEB, and the night's fallback heating never ran),
     and a shell ignores SIGINT for a job it starts in the background. (The main thread only.)"""
     return [signum for signum in STOP_SIGNALS if signal.getsignal(signum) is not signal.SIG_IGN]
+
+
+def has_controlling_terminal() -> bool:
+    """True when the process has a terminal whose closing sends it SIGHUP (a shell's in a terminal window or an ssh
+    session); False under systemd, cron or setsid. Ask at start: a terminal that hangs up is no longer the
+    process's when its SIGHUP is handled."""
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR)
+    except OSError:  # ENXIO: no controlling terminal
+        return False
+    os.close(fd)
+    return True

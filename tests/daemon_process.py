@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
 import sys
+import termios
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,18 +24,50 @@ def stop_signals_at_their_default() -> None:
         signal.signal(signum, signal.SIG_DFL)
 
 
-class DaemonProcess:
-    """`python3 regulation.py -c <config>`, stopped by its PID (SIGTERM, then SIGKILL) if still running."""
+def in_a_session_of_its_own(terminal_fd: int | None) -> Callable[[], None]:
+    """(`preexec_fn`) The child in a new session: with `terminal_fd` (a pseudo-terminal's) as its controlling
+    terminal, as a shell in a terminal or an ssh session starts it; without one (None), as systemd or cron do."""
+    def preexec() -> None:
+        stop_signals_at_their_default()
+        os.setsid()
+        if terminal_fd is not None:
+            fcntl.ioctl(terminal_fd, termios.TIOCSCTTY, 0)
+    return preexec
 
-    def __init__(self, config: Path, *extra: str) -> None:
+
+class DaemonProcess:
+    """`python3 regulation.py -c <config>`, stopped by its PID (SIGTERM, then SIGKILL) if still running.
+
+    `terminal`: None runs it in the test's own session (whatever terminal that has); True in a session of its own
+    whose controlling terminal is a pseudo-terminal the test holds (`hang_up()` closes it, as a closed terminal
+    window or a dropped ssh session does); False in a session of its own with no terminal (systemd, cron)."""
+
+    def __init__(self, config: Path, *extra: str, terminal: bool | None = None) -> None:
         self.log_path = config.parent / f"daemon-{time.monotonic_ns()}.log"
         self._log = open(self.log_path, "wb")  # noqa: SIM115 (kept open for the process's life)
         # (PYTHONFAULTHANDLER: a daemon that does not stop is sent SIGABRT, and writes every thread's stack)
         env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONFAULTHANDLER="1")
-        self.proc = subprocess.Popen([sys.executable, str(ROOT / "regulation.py"), "-c", str(config),
-                                      "--log-level", "DEBUG", *extra],
-                                     stdout=self._log, stderr=subprocess.STDOUT, cwd=ROOT, env=env,
-                                     preexec_fn=stop_signals_at_their_default)
+        self._terminal: int | None = None  # the pseudo-terminal's master side, held for the daemon's terminal
+        terminal_fd: int | None = None
+        preexec = stop_signals_at_their_default
+        if terminal is not None:
+            if terminal:
+                self._terminal, terminal_fd = os.openpty()
+            preexec = in_a_session_of_its_own(terminal_fd)
+        try:
+            self.proc = subprocess.Popen([sys.executable, str(ROOT / "regulation.py"), "-c", str(config),
+                                          "--log-level", "DEBUG", *extra],
+                                         stdout=self._log, stderr=subprocess.STDOUT, cwd=ROOT, env=env,
+                                         preexec_fn=preexec, pass_fds=() if terminal_fd is None else (terminal_fd,))
+        finally:
+            if terminal_fd is not None:
+                os.close(terminal_fd)  # (the child holds its own copy)
+
+    def hang_up(self) -> None:
+        """Close the daemon's terminal: the kernel sends SIGHUP to its session's leader, the daemon."""
+        if self._terminal is not None:
+            os.close(self._terminal)
+            self._terminal = None
 
     @property
     def output(self) -> str:
@@ -40,9 +75,13 @@ class DaemonProcess:
         return self.log_path.read_text(errors="replace")
 
     def terminate(self, timeout_s: float = 15.0, signum: int = signal.SIGTERM) -> int:
-        """`signum` (SIGTERM by default) and wait; returns the exit code."""
+        """`signum` (SIGTERM by default) and wait; returns the exit code. SIGHUP to a daemon with a terminal of the
+        test's comes as it does in life: that terminal closes."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signum)
+            if signum == signal.SIGHUP and self._terminal is not None:
+                self.hang_up()
+            else:
+                self.proc.send_signal(signum)
         try:
             return self.proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
@@ -63,3 +102,6 @@ class DaemonProcess:
             self.proc.kill()
             self.proc.wait(timeout=10)
         self._log.close()
+        if self._terminal is not None:
+            os.close(self._terminal)
+            self._terminal = None

@@ -28,7 +28,7 @@ def config(tmp_path: Path, broker: PrivateBroker) -> Path:
 
 @pytest.fixture
 def daemon(config: Path, probe: MqttProbe) -> Iterator[DaemonProcess]:
-    proc = DaemonProcess(config)
+    proc = DaemonProcess(config, terminal=True)  # (run in a terminal: SIGHUP is its closing)
     try:
         try:
             probe.wait_for(AVAIL, lambda m: m.text == "online", timeout_s=15)
@@ -108,7 +108,7 @@ def _restart_and_check(probe: MqttProbe, broker: PrivateBroker) -> None:
         fresh.close()
 
 
-# SIGHUP: what a dropped ssh session sends to a daemon run in the foreground; it must stop as cleanly.
+# SIGHUP: what a closed terminal or a dropped ssh session sends to a daemon run in it; it must stop as cleanly.
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=lambda s: s.name)
 def test_stop_signal_turns_loads_off_and_saves(daemon: DaemonProcess, probe: MqttProbe, config: Path,
                                                signum: signal.Signals) -> None:
@@ -123,6 +123,31 @@ def test_stop_signal_turns_loads_off_and_saves(daemon: DaemonProcess, probe: Mqt
     assert saved["schema_version"] == 1
     assert {e["name"] for e in saved["equipments"]} == {"radiator", "small"}
     assert all(e["current_power"] == 0 for e in saved["equipments"])
+
+
+def test_sighup_without_a_terminal_reopens_the_log_file(config: Path, probe: MqttProbe) -> None:
+    # logrotate moves the file aside and sends SIGHUP (its postrotate, as for any daemon): PySEB under systemd stopped
+    # with exit 0, which Restart=on-failure does not restart, and nothing regulated until someone noticed.
+    config.write_text(config.read_text() + "\n[logging]\nfile = pyseb.log\n")
+    log, rotated = config.parent / "pyseb.log", config.parent / "pyseb.log.1"
+    daemon = DaemonProcess(config, terminal=False)
+    try:
+        probe.wait_for(AVAIL, lambda m: m.text == "online", timeout_s=15)
+        log.rename(rotated)
+        daemon.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while not (log.exists() and "log file reopened" in log.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert daemon.proc.poll() is None, rotated.read_text()[-3000:]
+        assert "SIGHUP received" in log.read_text(), rotated.read_text()[-3000:]
+        mark = probe.mark()
+        feed(probe, 300, 1800)  # still regulating, its lines in the new file
+        probe.wait_for(RADIATOR, lambda m: m.text == "ON", after=mark)
+        assert daemon.terminate() == 0
+    finally:
+        daemon.close()
+    assert "radiator: 0 W -> 1000 W" in log.read_text()
+    assert "radiator: 0 W -> 1000 W" not in rotated.read_text()
 
 
 def test_silent_meters_turn_loads_off(daemon: DaemonProcess, probe: MqttProbe) -> None:
