@@ -220,6 +220,7 @@ class MqttLink:
         client.on_message = self._on_message
         client.on_socket_open = self._on_socket_open
         client.on_connect_fail = self._on_connect_fail
+        client.on_loop_error = self._on_loop_error
         self.client = client
 
     def start(self) -> str | None:
@@ -329,6 +330,12 @@ class MqttLink:
             reason = unanswered_reason(reason, self.settings)
         self._events.put(Disconnected(self._clock(), reason, lasted_s,
                                       self.takeover.short_in_a_row if backoff_s else 0, backoff_s))
+
+    @_guarded(fatal=False)
+    def _on_loop_error(self, client: mqtt.Client, exc: Exception) -> None:
+        # paho's loop raised (paho 1.6: a TLS alert, a TimeoutError) and its socket is closed: a dropped connection
+        # whose reason paho did not say; it reconnects as after any.
+        self._on_disconnect(client, f"{exc}{tls_mismatch_hint(exc, self.settings) if isinstance(exc, OSError) else ''}")
 
     @_guarded(fatal=False)
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:

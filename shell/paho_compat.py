@@ -4,19 +4,47 @@ and properties; 1.6 passes an int result code and fewer arguments. The wrappers 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
 PAHO2 = hasattr(mqtt, "CallbackAPIVersion")
+LOOP_ERROR_PAUSE_S = 1.0
 
 
 class Client(mqtt.Client):
-    """paho's client, keeping why its last connection attempt failed: its background retries (loop_forever) drop
-    the exception and call on_connect_fail without it."""
+    """paho's client, keeping why its last connection attempt failed (its background retries, loop_forever, drop
+    the exception and call on_connect_fail without it), and its network thread alive whatever its loop raises."""
 
     last_attempt_error: OSError | None = None
+    # (network thread) What paho's loop let out, the socket closed since: paho reconnects with its backoff.
+    on_loop_error: Callable[[mqtt.Client, Exception], None] | None = None
+
+    def _thread_main(self) -> None:
+        # paho's own (loop_start's thread), kept alive: paho 1.6.1 lets any socket error but a ConnectionError out of
+        # its loop (a TLS alert after the handshake: an expired client certificate at a reconnect; a TimeoutError),
+        # and its thread died, the client deaf for good without a word. (Private in both versions, alike.)
+        last_error_at: float | None = None
+        try:
+            while True:
+                try:
+                    self.loop_forever(retry_first_connection=True)
+                    return  # disconnect() or loop_stop()
+                except Exception as exc:
+                    if self._thread_terminate:
+                        return
+                    self._sock_close()  # (the next pass of the loop finds no socket: reconnects after its wait)
+                    if self.on_loop_error is not None:
+                        self.on_loop_error(self, exc)
+                    if last_error_at is not None and time.monotonic() - last_error_at < LOOP_ERROR_PAUSE_S:
+                        # (paho's loop waits its backoff before a new socket: never a busy loop of errors all the same)
+                        time.sleep(LOOP_ERROR_PAUSE_S)
+                    last_error_at = time.monotonic()
+        finally:
+            if PAHO2:
+                self._thread = None  # as paho 2's own does: its loop_stop counts on it (1.6's clears it itself)
 
     def reconnect(self) -> Any:
         try:

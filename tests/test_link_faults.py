@@ -4,15 +4,17 @@ setting that does not match the port's listener (a plain MQTT port with tls = tr
 from __future__ import annotations
 
 import queue
+import ssl
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from localbroker import PrivateBroker, free_port
 from settings.config import load_settings
-from shell.mqtt_link import Disconnected, MqttLink
+from shell.mqtt_link import Connected, Disconnected, MqttLink
 from tests.configs import write_config
 from tests.daemon_process import DaemonProcess
 from tests.test_tls import make_certificates
@@ -97,3 +99,49 @@ def test_a_retry_that_fails_otherwise_says_its_own_reason(tmp_path: Path) -> Non
     changed = [line for line in lines if "WARNING" in line and "cannot connect to the broker: " in line
                and f"port {broker.port} is not a TLS listener" in line]
     assert len(changed) == 1, daemon.output  # once, not at every retry
+
+
+def test_paho_s_network_loop_raising_is_said_and_the_link_reconnects(tmp_path: Path, broker: PrivateBroker) -> None:
+    # paho 1.6.1 (Debian 12's) lets any socket error but a ConnectionError out of its loop: a TLS alert after the
+    # handshake (the broker refusing an expired client certificate at a reconnect), a TimeoutError. Its network
+    # thread died: PySEB never reconnected, deaf for good, its loads as last commanded, and its log said nothing.
+    link, events = link_for(write_config(tmp_path, ("radiator",), port=broker.port))
+    read = link.client.loop_read
+    raised: list[bool] = []
+
+    def loop_read(*args: Any, **kwargs: Any) -> Any:
+        if not raised and link.client.is_connected():  # (the read of the PUBACK of 'online', once)
+            raised.append(True)
+            raise ssl.SSLError(1, "[SSL: TLSV13_ALERT_CERTIFICATE_EXPIRED] tlsv13 alert certificate expired")
+        return read(*args, **kwargs)
+
+    link.client.loop_read = loop_read  # type: ignore[method-assign,assignment]
+    try:
+        assert link.start() is None
+        assert isinstance(events.get(timeout=10), Connected)
+        lost = events.get(timeout=10)
+        assert isinstance(lost, Disconnected) and "certificate expired" in lost.reason, lost
+        assert isinstance(events.get(timeout=10), Connected)  # paho's reconnect, after its backoff
+    finally:
+        link.stop(timeout_s=1)
+    assert raised
+
+
+def test_a_broker_that_wants_a_client_certificate_is_retried(tmp_path: Path) -> None:
+    # (paho 1.6: the broker's 'certificate required' alert comes after the handshake and killed paho's thread at the
+    # first background retry: no retry after it, whatever the user fixed on the broker's side)
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    make_certificates(certs)
+    tls_port = free_port()
+    extra = (f"listener {tls_port} 127.0.0.1\ncafile {certs / 'ca.crt'}\ncertfile {certs / 'server.crt'}\n"
+             f"keyfile {certs / 'server.key'}\nrequire_certificate true\n")
+    with PrivateBroker(extra_conf=extra):
+        link, events = link_for(write_config(tmp_path, ("radiator",), port=tls_port), tls=True)
+        try:
+            link.start()
+            failures = [events.get(timeout=10) for _ in range(3)]  # attempts after 1 s and 2 s, then 4 s
+        finally:
+            link.stop(timeout_s=0.1)
+    assert all(isinstance(event, Disconnected) for event in failures), failures
+    assert link.client._thread is None or not link.client._thread.is_alive()
