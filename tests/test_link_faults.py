@@ -145,3 +145,26 @@ def test_a_broker_that_wants_a_client_certificate_is_retried(tmp_path: Path) -> 
             link.stop(timeout_s=0.1)
     assert all(isinstance(event, Disconnected) for event in failures), failures
     assert link.client._thread is None or not link.client._thread.is_alive()
+
+
+def test_a_broker_that_wants_a_client_certificate_is_said_so(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # paho 1.6's first attempt ends in 'EOF occurred in violation of protocol', which was said as 'port ... is not a
+    # TLS listener, most likely' (it is one); paho 2 passes the handshake and the broker drops the connection:
+    # 'Unspecified error'. Neither said a word of the client certificate.
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    make_certificates(certs)
+    tls_port = free_port()
+    extra = (f"listener {tls_port} 127.0.0.1\ncafile {certs / 'ca.crt'}\ncertfile {certs / 'server.crt'}\n"
+             f"keyfile {certs / 'server.key'}\nrequire_certificate true\n")
+    with PrivateBroker(extra_conf=extra):
+        link, events = link_for(write_config(tmp_path, ("radiator",), port=tls_port), tls=True)
+        try:
+            failure = link.start()
+            event = events.get(timeout=10)
+        finally:
+            link.stop(timeout_s=0.1)
+    said = [failure or "", event.reason if isinstance(event, Disconnected) else repr(event)]
+    assert not any("not a TLS listener" in text for text in said), said
+    assert all(text == "" or "client certificate, set cert_file and key_file" in text for text in said), said
+    assert "client certificate, set cert_file and key_file" in said[1], said
