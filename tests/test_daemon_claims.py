@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from localbroker import PrivateBroker, free_port
-from tests.configs import write_config
+from tests.configs import reading, write_config
 from tests.daemon_process import DaemonProcess
 from tests.mqtt_probe import MqttProbe
 
@@ -65,3 +65,33 @@ def test_a_retained_mode_command_is_not_replayed(tmp_path: Path, broker: Private
         assert json.loads((tmp_path / "status.json").read_text())["equipments"][0]["forced"] is False
     finally:
         again.close()
+
+
+def test_what_was_published_during_an_outage_ends_on_the_current_command(tmp_path: Path, broker: PrivateBroker,
+                                                                         probe: MqttProbe) -> None:
+    # docs/how-it-decides.md: paho delivers at the reconnect what PySEB published while the broker was down, in order
+    # (here the OFF of the meters gone silent), then every load's command is sent again: a device ends on the
+    # current decision, never on an older one, and no ON decided before the outage comes after it.
+    config = write_config(tmp_path, ("radiator",), port=broker.port, period=0.2, meter_timeout=2)
+    daemon = DaemonProcess(config)
+    try:
+        probe.wait_for(AVAIL, lambda m: m.text == "online", timeout_s=15)
+        probe.publish("smeter/pzem/CONSOMMATION", reading(300))
+        probe.publish("smeter/pzem/PRODUCTION", reading(1800))
+        probe.wait_for(RADIATOR, lambda m: m.text == "ON")
+        probe.close()
+        broker.stop()
+        time.sleep(4)  # the meters silent for 2 s: the radiator commanded off, queued by paho
+        broker.start()
+        fresh = MqttProbe(broker.host, broker.port)
+        try:
+            fresh.wait_for(AVAIL, lambda m: m.text == "online", timeout_s=20)
+            fresh.wait_for(RADIATOR, timeout_s=5)
+            time.sleep(1.0)
+            sent = [m.text for m in fresh.on(RADIATOR)]
+            assert sent and set(sent) == {"OFF"}, (sent, daemon.output)  # queued, then re-sent
+        finally:
+            fresh.close()
+        assert daemon.terminate() == 0
+    finally:
+        daemon.close()
