@@ -40,8 +40,13 @@ class InstanceLock:
             os.close(fd)
             raise AlreadyRunning(f"another PySEB is running (pid {holder or '?'}, lock {self.path})") from None
         if writable:
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode())
+            os.ftruncate(fd, 0)  # (the last holder's PID is not ours, written or not below)
+            try:
+                os.write(fd, f"{os.getpid()}\n".encode())
+            except OSError:
+                # A full disk (a Pi's SD card): the lock is held all the same, the PID only tells who holds it. Refused
+                # as a lock that cannot be opened, the start exited 2, which systemd does not restart.
+                pass
         self._fd = fd
 
     def release(self) -> None:

@@ -56,3 +56,23 @@ def test_a_lock_its_directory_refuses_to_make_says_permission_denied(tmp_path: P
     deny_writes(monkeypatch)
     with pytest.raises(PermissionError):
         InstanceLock(tmp_path / "status.json.lock").acquire()
+
+
+def test_a_full_disk_takes_the_lock_without_its_pid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A Pi booted with its SD card full: writing the PID failed, regulation.py said 'cannot open the lock ...: No
+    # space left on device; a run as another user may have left it' and exited 2, which systemd's unit does not
+    # restart (a bad config's code): no regulation after the disk was freed, until someone started it by hand.
+    path = tmp_path / "status.json.lock"
+    path.write_text("812\n")  # the last run's
+
+    def no_space(fd: int, data: bytes) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(lock_module.os, "write", no_space)
+    held = InstanceLock(path)
+    held.acquire()
+    try:
+        with pytest.raises(AlreadyRunning, match=r"pid \?"):  # (the last run's PID is not ours: not kept)
+            InstanceLock(path).acquire()
+    finally:
+        held.release()
