@@ -12,27 +12,20 @@ from typing import Any
 
 import pytest
 
-from localbroker import PrivateBroker, free_port
+from localbroker import PrivateBroker
 from settings.config import load_settings
 from shell.mqtt_link import Connected, Disconnected, MqttLink
 from tests.configs import write_config
 from tests.daemon_process import DaemonProcess
-from tests.test_tls import make_certificates
+from tests.test_tls import make_certificates, tls_broker_in
 
 pytestmark = pytest.mark.debian  # also run on Debian 12's paho-mqtt 1.6.1 (make test-paho16)
 
 
 @pytest.fixture
 def tls_broker(tmp_path: Path) -> Iterator[tuple[PrivateBroker, int]]:
-    """A broker with its plain listener (`.port`) and a TLS one (the int), its CA in tmp_path/certs/ca.crt."""
-    certs = tmp_path / "certs"
-    certs.mkdir()
-    make_certificates(certs)
-    tls_port = free_port()
-    extra = (f"listener {tls_port} 127.0.0.1\ncafile {certs / 'ca.crt'}\ncertfile {certs / 'server.crt'}\n"
-             f"keyfile {certs / 'server.key'}\n")
-    with PrivateBroker(extra_conf=extra) as broker:
-        yield broker, tls_port
+    with tls_broker_in(tmp_path) as both:
+        yield both
 
 
 def link_for(config: Path, tls: bool = False) -> tuple[MqttLink, queue.SimpleQueue[object]]:
@@ -130,13 +123,7 @@ def test_paho_s_network_loop_raising_is_said_and_the_link_reconnects(tmp_path: P
 def test_a_broker_that_wants_a_client_certificate_is_retried(tmp_path: Path) -> None:
     # (paho 1.6: the broker's 'certificate required' alert comes after the handshake and killed paho's thread at the
     # first background retry: no retry after it, whatever the user fixed on the broker's side)
-    certs = tmp_path / "certs"
-    certs.mkdir()
-    make_certificates(certs)
-    tls_port = free_port()
-    extra = (f"listener {tls_port} 127.0.0.1\ncafile {certs / 'ca.crt'}\ncertfile {certs / 'server.crt'}\n"
-             f"keyfile {certs / 'server.key'}\nrequire_certificate true\n")
-    with PrivateBroker(extra_conf=extra):
+    with tls_broker_in(tmp_path, "require_certificate true\n") as (_, tls_port):
         link, events = link_for(write_config(tmp_path, ("radiator",), port=tls_port), tls=True)
         try:
             link.start()
@@ -151,13 +138,7 @@ def test_a_broker_that_wants_a_client_certificate_is_said_so(tmp_path: Path, cap
     # paho 1.6's first attempt ends in 'EOF occurred in violation of protocol', which was said as 'port ... is not a
     # TLS listener, most likely' (it is one); paho 2 passes the handshake and the broker drops the connection:
     # 'Unspecified error'. Neither said a word of the client certificate.
-    certs = tmp_path / "certs"
-    certs.mkdir()
-    make_certificates(certs)
-    tls_port = free_port()
-    extra = (f"listener {tls_port} 127.0.0.1\ncafile {certs / 'ca.crt'}\ncertfile {certs / 'server.crt'}\n"
-             f"keyfile {certs / 'server.key'}\nrequire_certificate true\n")
-    with PrivateBroker(extra_conf=extra):
+    with tls_broker_in(tmp_path, "require_certificate true\n") as (_, tls_port):
         link, events = link_for(write_config(tmp_path, ("radiator",), port=tls_port), tls=True)
         try:
             failure = link.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,16 +31,24 @@ def make_certificates(directory: Path) -> None:
         "-out", "server.crt", "-days", "2", "-extfile", "san.ext")
 
 
-@pytest.fixture
-def tls_broker(tmp_path: Path) -> Iterator[tuple[PrivateBroker, int]]:
-    certs = tmp_path / "certs"
+@contextmanager
+def tls_broker_in(directory: Path, extra: str = "") -> Iterator[tuple[PrivateBroker, int]]:
+    """A broker with its plain listener (`.port`) and a TLS one (the int), its CA in directory/certs/ca.crt;
+    `extra`: more of the TLS listener's settings (require_certificate true)."""
+    certs = directory / "certs"
     certs.mkdir()
     make_certificates(certs)
     tls_port = free_port()
-    extra = (f"listener {tls_port} 127.0.0.1\ncafile {certs / 'ca.crt'}\ncertfile {certs / 'server.crt'}\n"
-             f"keyfile {certs / 'server.key'}\n")
-    with PrivateBroker(extra_conf=extra) as broker:
+    conf = (f"listener {tls_port} 127.0.0.1\ncafile {certs / 'ca.crt'}\ncertfile {certs / 'server.crt'}\n"
+            f"keyfile {certs / 'server.key'}\n{extra}")
+    with PrivateBroker(extra_conf=conf) as broker:
         yield broker, tls_port
+
+
+@pytest.fixture
+def tls_broker(tmp_path: Path) -> Iterator[tuple[PrivateBroker, int]]:
+    with tls_broker_in(tmp_path) as both:
+        yield both
 
 
 def test_daemon_connects_over_tls_and_never_logs_the_password(tmp_path: Path,
