@@ -17,6 +17,10 @@ from simulation.log_clock import ReplayClock
 from simulation.tune_cli import add_report_parser, add_tune_parser
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# Libraries that --plot imports and that log their own workings at DEBUG (matplotlib's font search: 150 lines,
+# stamped with the replayed day's time as if the regulator said them): -v and -vv are PySEB's log, so below
+# WARNING their lines are left out.
+QUIET_LIBRARIES = ("matplotlib", "PIL")
 CLOCK = ReplayClock()  # the replayed regulator's time (None until a replay runs: the wall clock's)
 
 # What each command needs installed (pip names): only the live demo talks to a broker. Checked before
@@ -119,6 +123,10 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _not_a_quiet_library(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING or record.name.partition(".")[0] not in QUIET_LIBRARIES
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; the exit code (2 for a user's error, 130 on Ctrl-C)."""
     parser = _parser()
@@ -144,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
     handler = logging.StreamHandler()
     handler.setFormatter(CLOCK.formatter(LOG_FORMAT))  # a replay's lines at the replayed day's time
+    handler.addFilter(_not_a_quiet_library)
     logging.basicConfig(level=level, handlers=[handler])
     try:
         if args.command == "replay":

@@ -195,6 +195,19 @@ def test_verbose_replay_logs_at_the_replayed_time(tmp_path: Path, where: str) ->
     assert "DEBUG" not in done.stderr  # -v: the decisions, not their reasoning
 
 
+def test_very_verbose_replay_with_a_plot_shows_pyseb_s_reasoning_not_matplotlib_s(tmp_path: Path) -> None:
+    # -vv is the decision core's reasoning; matplotlib, imported for --plot, logged 150 lines of its font
+    # search at DEBUG in between, stamped with the replayed day's time as if the regulator had said them.
+    pytest.importorskip("matplotlib")
+    args = ["replay", str(REAL_DAY), "-c", str(DEMO_TEMPLATE), "--from", "12:00", "--to", "12:05",
+            "--plot", str(tmp_path / "day.png"), "-vv"]
+    done = subprocess.run([sys.executable, "-m", "simulation", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, check=True)
+    lines = done.stderr.splitlines()
+    assert any(" DEBUG core." in line for line in lines), done.stderr[-2000:]
+    assert not [line for line in lines if "matplotlib" in line or " PIL." in line], done.stderr[-2000:]
+
+
 @pytest.mark.parametrize("which", ["trace", "config", "trace by a link"])
 def test_a_log_that_would_overwrite_an_input_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                         which: str) -> None:
