@@ -34,6 +34,10 @@ client_id = pyseb-bench
 [evaluate]
 period = 0.01
 meter_timeout = 30
+; The closed loop waits `settle` (1 s) after a command for a house reading that can show it. Here each house
+; reading is sent once the last command has arrived, 11 ms apart: with the default, most readings got no
+; decision and were timed at the 2 s timeout. 0 keeps the rule (a house reading from after the command).
+settle = 0
 [status]
 file = status.json
 [logging]
