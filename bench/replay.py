@@ -164,7 +164,8 @@ def main(argv: list[str] | None = None, reference_run: Callable[[Path], float] =
     if reference_times:
         ratio = best / min(reference_times)
         met = ratio <= 1.0
-        print(f"the reference ({args.reference}, the code when issue 8 was filed), alternated with it: "
+        what = ", the code when issue 8 was filed" if args.reference == REFERENCE else ""
+        print(f"the reference ({args.reference}{what}), alternated with it: "
               f"best {min(reference_times):.3f} s, median {statistics.median(reference_times):.3f} s")
         aim = AIM_S / GOAL_S
         print(summary + f"{ratio:.2f} of the reference's; aim <= {aim:.2f} (issue 8: {AIM_S:g} s against "

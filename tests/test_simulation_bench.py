@@ -118,3 +118,17 @@ def test_the_reference_is_its_own_benchmark_run_from_its_commit(tmp_path: Path,
     (tree / "bench" / "replay.py").write_text("raise SystemExit('boom')\n")
     with pytest.raises(bench.ReferenceUnavailable, match="printed no time: boom"):
         bench.reference_run_s(tree)
+
+
+def test_another_reference_is_not_called_the_code_of_issue_8(monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # --reference e3a16dd (to see what a day's changes cost) printed "the reference (e3a16dd, the code when issue
+    # 8 was filed)": only the default commit is that.
+    bench = _bench()
+    monkeypatch.setattr(bench, "extract", lambda rev, into: tmp_path)
+    monkeypatch.setattr(bench, "replay", _fake_replay(0.01))
+    assert bench.main(["--runs", "1", "--reference", "e3a16dd"], reference_run=lambda tree: 0.2) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("the reference"))
+    assert line.startswith("the reference (e3a16dd), alternated with it: ") and "issue 8" not in line
+    assert bench.main(["--runs", "1"], reference_run=lambda tree: 0.2) == 0
+    assert f"the reference ({bench.REFERENCE}, the code when issue 8 was filed)" in capsys.readouterr().out
