@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import pwd
 import re
 import subprocess
 import sys
@@ -43,6 +44,14 @@ def missing_packages(python: str) -> str | None:
     return None
 
 
+def _known_user(user: str) -> bool:
+    try:
+        pwd.getpwnam(user)
+    except KeyError:
+        return False
+    return True
+
+
 def render(user: str, directory: Path, python: str, template: str | None = None) -> str:
     """The unit text; ValueError names what cannot go in a unit file."""
     if not _USER.match(user):
@@ -69,6 +78,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     directory = args.dir.expanduser()
     directory = directory.resolve() if directory.is_absolute() else directory
+    if _USER.match(args.user) and not _known_user(args.user):
+        # systemd would fail to start the unit (status 217/USER), and again every RestartSec. Raspberry Pi OS has
+        # had no default pi user since 2022: its first boot asks for one.
+        print(f"render_service.py: --user {args.user}: no such user on this machine: the service would fail at "
+              f"every start; give the user who owns the checkout (--user $(id -un), or make install-service "
+              f"SERVICE_USER=<name>)", file=sys.stderr)
+        return EXIT_USAGE
     if args.user == "root":
         print("render_service.py: warning: running as root leaves a root-owned status file and log that a "
               "later run as another user cannot write; prefer the user who owns the checkout", file=sys.stderr)

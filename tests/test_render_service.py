@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 import subprocess
 import sys
 from pathlib import Path
@@ -56,11 +58,20 @@ def test_interpreter_is_the_venv_when_there_is_one(tmp_path: Path) -> None:
     assert default_python(tmp_path) == str(tmp_path / ".venv" / "bin" / "python")
 
 
+def _a_user_here() -> str:
+    """A user this machine has, not root (whose unit gets a warning first)."""
+    try:
+        return pwd.getpwnam("nobody").pw_name
+    except KeyError:
+        return pwd.getpwuid(os.getuid()).pw_name
+
+
 def test_the_command_line(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, str(ROOT / "contrib" / "render_service.py"), "--user", "pi", "--dir",
+    me = _a_user_here()
+    result = subprocess.run([sys.executable, str(ROOT / "contrib" / "render_service.py"), "--user", me, "--dir",
                              str(tmp_path)], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0 and f"WorkingDirectory={tmp_path}\n" in result.stdout
-    bad = subprocess.run([sys.executable, str(ROOT / "contrib" / "render_service.py"), "--user", "pi", "--dir",
+    bad = subprocess.run([sys.executable, str(ROOT / "contrib" / "render_service.py"), "--user", me, "--dir",
                           "/a b"], capture_output=True, text=True, timeout=30)
     assert bad.returncode == 2 and bad.stderr.startswith("render_service.py: --dir '/a b'")
 
@@ -70,7 +81,20 @@ def test_an_interpreter_without_the_packages_is_refused(tmp_path: Path) -> None:
     bare = tmp_path / "python3"
     bare.write_text("#!/bin/sh\nexit 1\n")  # (what a python3 lacking them answers the probe: not 0)
     bare.chmod(0o755)
-    result = subprocess.run([sys.executable, str(ROOT / "contrib" / "render_service.py"), "--user", "pi", "--dir",
-                             str(tmp_path), "--python", str(bare)], capture_output=True, text=True, timeout=30)
+    result = subprocess.run([sys.executable, str(ROOT / "contrib" / "render_service.py"), "--user", _a_user_here(),
+                             "--dir", str(tmp_path), "--python", str(bare)], capture_output=True, text=True,
+                            timeout=30)
     assert result.returncode == 2 and result.stdout == ""
     assert f"{bare} lacks paho-mqtt or numpy: the service would stop at every start; 'make check'" in result.stderr
+
+
+def test_a_user_this_machine_does_not_have_is_refused(tmp_path: Path) -> None:
+    # `make install-service SERVICE_USER=pi` on a Raspberry Pi OS made since 2022 (no default pi user: the first
+    # boot asks for one) installed a unit that systemd failed to start (status 217/USER), again every 10 s.
+    user = "pyseb-no-such-user"
+    with pytest.raises(KeyError):
+        pwd.getpwnam(user)
+    result = subprocess.run([sys.executable, str(ROOT / "contrib" / "render_service.py"), "--user", user, "--dir",
+                             str(tmp_path)], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"render_service.py: --user {user}: no such user on this machine"), result.stderr
