@@ -28,7 +28,12 @@ def orders_of(document: dict[str, Any]) -> tuple[Any, ...]:
     loads = tuple(tuple(entry.get(key) for key in _ORDER_KEYS) + (entry.get("name"),)
                   for entry in document.get("equipments", ()) if isinstance(entry, dict))
     heater = document.get("water_heater")
-    return loads, heater.get("mode") if isinstance(heater, dict) else None
+    # The day a report counts (it changes at midnight, once the report is published): the file saved before it is
+    # "yesterday's", and a restart from it (a power cut at 00:05) sent that day's report again, retained, cut at the
+    # last save, over the whole day's.
+    report = document.get("report_today")
+    day = report.get("date") if isinstance(report, dict) else None
+    return loads, heater.get("mode") if isinstance(heater, dict) else None, day
 
 
 class StatusSaver:

@@ -237,6 +237,13 @@ def test_an_order_is_saved_at_once_the_rest_at_status_time(tmp_path: Path) -> No
         mode = {"equipments": [entry(False, 3.0)], "water_heater": {"mode": "forced"}}
         saver.offer(mode)
         assert on_disk_within(5, mode)
+        # Midnight rolled (the report of the day before published): saved at once, else a restart from the file of
+        # before midnight sends that day's report again, cut at the last save.
+        rolled = {**mode, "report_today": {"date": "2026-06-02"}}
+        saver.offer({**mode, "report_today": {"date": "2026-06-01"}})
+        assert on_disk_within(5, {**mode, "report_today": {"date": "2026-06-01"}})
+        saver.offer(rolled)
+        assert on_disk_within(5, rolled)
     finally:
         saver.stop()
 
