@@ -177,6 +177,10 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
     topic_status = _value(load, "topic_status")
     frozen_meter = bool(_evaluate(parser, "frozen_meter", source, problems))
     max_meter_power_w = float(_evaluate(parser, "max_meter_power", source, problems))
+    json_raw = load.get("json_read_power")
+    if json_raw is not None and not json_raw.strip():  # (the daemon's rule: `key =` is no default)
+        problems.append(f"{source}: [{name}] json_read_power: is empty: give a value, or delete the line for the "
+                        "default, power")
     for key, topic in (("topic_set_power", topic_set), ("topic_read_power", topic_read),
                        ("topic_status", topic_status)):
         if topic and any(c in topic for c in "+#"):

@@ -112,3 +112,13 @@ def test_tls_files_the_tls_library_refuses_are_config_problems(tmp_path: Path) -
     (tmp_path / "nowhere.pem").write_text("not a certificate\n")
     with pytest.raises(SweepConfigError, match=r"\[mqtt\] ca_file: holds no CA certificate PySEB can read"):
         load_sweep_target(config, "ecs")
+
+
+def test_an_empty_json_read_power_is_refused_as_the_daemon_refuses_it(tmp_path: Path) -> None:
+    # `json_read_power =` read as "power" here while the daemon's --check refused it: one file, two verdicts.
+    config = _config(tmp_path, "")
+    config.write_text(config.read_text() + "json_read_power =\n")
+    with pytest.raises(SweepConfigError, match=r"\[ecs\] json_read_power: is empty: give a value, or delete the line"):
+        load_sweep_target(config, "ecs")
+    config.write_text(config.read_text().replace("json_read_power =", "json_read_power = None"))
+    assert load_sweep_target(config, "ecs").json_read_power == "power"  # (the seed's None: not set, as the daemon)
