@@ -16,7 +16,7 @@ from typing import Any
 from settings.config import read_parser
 from settings.problems import ConfigError
 from settings.sections import EVALUATE_OPTIONS, MQTT_OPTIONS
-from settings.tls_check import tls_problems
+from settings.tls_check import tls_file_problems
 
 __all__ = ["SweepConfigError", "SweepTarget", "load_sweep_target"]
 
@@ -113,23 +113,6 @@ def _path_or_none(value: str | None, config_dir: Path) -> str | None:
     return str(file if file.is_absolute() else config_dir / file)
 
 
-def _tls_problems(files: dict[str, str | None]) -> list[tuple[str, str]]:
-    """(key, problem) for TLS files that cannot be read or that the TLS library refuses, as the daemon's --check
-    finds them (they were a FileNotFoundError or ssl.SSLError traceback)."""
-    unreadable = []
-    for key, name in files.items():
-        if name is None:
-            continue
-        try:
-            with open(name, "rb"):
-                pass
-        except OSError as exc:
-            unreadable.append((key, f"cannot read {name}: {exc.strerror}"))
-    if unreadable or files["ca_file"] is None:
-        return unreadable
-    return tls_problems(files["ca_file"], files["cert_file"], files["key_file"])
-
-
 def _read(source: str) -> configparser.ConfigParser:
     if not os.path.isfile(source):
         raise SweepConfigError(f"{source}: config file not found")
@@ -164,7 +147,7 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
         problems.append(f"{source}: [mqtt] tls: expected true or false, got {_value(mqtt, 'tls')!r}")
     tls_files = {key: _path_or_none(_value(mqtt, key), config_dir) for key in ("ca_file", "cert_file", "key_file")}
     if tls:
-        problems += [f"{source}: [mqtt] {key}: {problem}" for key, problem in _tls_problems(tls_files)]
+        problems += [f"{source}: [mqtt] {key}: {problem}" for key, problem in tls_file_problems(tls_files)]
     topic_regul = (_value(mqtt, "topic_regul") or "regul").rstrip("/")
     topic_set = _value(load, "topic_set_power")
     topic_read = _value(load, "topic_read_power")

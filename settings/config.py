@@ -47,7 +47,7 @@ from settings.sections import (
     StatusSettings,
 )
 from settings.slips import config_text
-from settings.tls_check import host_problem, tls_problems
+from settings.tls_check import host_problem, tls_file_problems
 from settings.topics import TopicRole, topic_problem
 
 log = logging.getLogger(__name__)
@@ -433,17 +433,11 @@ def _check_files(reader: SectionReader, mqtt_raw: dict[str, Any], status_raw: di
     not a FileNotFoundError after start."""
     if mqtt_raw.get("tls"):
         paths = {key: _path_or_none(mqtt_raw.get(key), config_dir) for key in ("ca_file", "cert_file", "key_file")}
-        readable = True
-        for key, given in paths.items():
-            problem = _unreadable(Path(given)) if given else None
-            if problem:
-                readable = False
-                reader.problems.append(ConfigProblem("mqtt", key, problem))
-        if mqtt_raw.get("key_file") and not mqtt_raw.get("cert_file"):
+        key_alone = bool(mqtt_raw.get("key_file")) and not mqtt_raw.get("cert_file")
+        reader.problems += [ConfigProblem("mqtt", key, said)
+                            for key, said in tls_file_problems(paths, ask_library=not key_alone)]
+        if key_alone:
             reader.problems.append(ConfigProblem("mqtt", "key_file", "needs cert_file (the client certificate)"))
-        elif readable and paths["ca_file"]:  # (now as the TLS library will take them)
-            for key, problem in tls_problems(paths["ca_file"], paths["cert_file"], paths["key_file"]):
-                reader.problems.append(ConfigProblem("mqtt", key, problem))
     if status_raw.get("file"):
         status_file = Path(_path_or_none(status_raw["file"], config_dir) or "")
         # Saved or not (persistent = false, the seed's use_persistent), its name is the instance lock's, taken
@@ -497,19 +491,6 @@ def _check_record_dir(reader: SectionReader, directory: Path) -> None:
         if problem.endswith("is not writable"):
             problem += " (set [record] enabled = false to run without recording)"
         reader.problems.append(ConfigProblem("record", "dir", problem))
-
-
-def _unreadable(path: Path) -> str | None:
-    """Why `path` cannot be read as a file, or None."""
-    if not path.exists():
-        return f"{path} does not exist"
-    if not path.is_file():  # a directory, or a fifo that open() would block on
-        return f"{path} is a directory, not a file" if path.is_dir() else f"{path} is not a regular file"
-    try:
-        with open(path, "rb"):  # permissions, as the daemon will meet them
-            return None
-    except OSError as exc:
-        return f"{path} cannot be read: {exc.strerror}"
 
 
 def _unwritable(path: Path, replaced: bool) -> str | None:

@@ -4,6 +4,7 @@ traceback, exit 1, and systemd restarting PySEB into the same failure) is a conf
 from __future__ import annotations
 
 import ssl
+from pathlib import Path
 
 
 class _Encrypted(Exception):
@@ -45,6 +46,29 @@ def tls_problems(ca_file: str, cert_file: str | None, key_file: str | None) -> l
         return [("cert_file", "the client certificate and its key do not load together (a certificate and "
                  f"its own key, PEM text, expected): {_reason(exc)}")]
     return []
+
+
+def unreadable(path: Path) -> str | None:
+    """Why `path` cannot be read as a file, or None."""
+    if not path.exists():
+        return f"{path} does not exist"
+    if not path.is_file():  # a directory, or a fifo that open() would block on
+        return f"{path} is a directory, not a file" if path.is_dir() else f"{path} is not a regular file"
+    try:
+        with open(path, "rb"):  # permissions, as the daemon will meet them
+            return None
+    except OSError as exc:
+        return f"{path} cannot be read: {exc.strerror}"
+
+
+def tls_file_problems(paths: dict[str, str | None], ask_library: bool = True) -> list[tuple[str, str]]:
+    """(key, problem) for the TLS files `paths` names (ca_file, cert_file, key_file; None: not given): one that
+    cannot be read, else (`ask_library`) what the TLS library refuses in them. The daemon's --check and the
+    sweep's, alike."""
+    problems = [(key, problem) for key, given in paths.items() if given and (problem := unreadable(Path(given)))]
+    if problems or not ask_library or not paths.get("ca_file"):
+        return problems
+    return tls_problems(str(paths["ca_file"]), paths.get("cert_file"), paths.get("key_file"))
 
 
 def _reason(exc: BaseException) -> str:
