@@ -69,6 +69,17 @@ def _say(line: str) -> None:
         pass
 
 
+def _close_stream(handler: logging.FileHandler) -> None:
+    """Close the handler's file, whatever the disk says: its next line opens it again at its path (FileHandler's own
+    rule for a stream of None)."""
+    stream, handler.stream = handler.stream, None  # type: ignore[assignment]
+    try:
+        if stream is not None:
+            stream.close()
+    except OSError:
+        pass
+
+
 class LogFile(logging.handlers.RotatingFileHandler):
     """The rotating log file, on a disk that may fill up (a Pi's SD card). A line it cannot write is counted,
     not a 'Logging error' traceback each on standard error (the journal, under systemd); the failure is said there
@@ -104,12 +115,7 @@ class LogFile(logging.handlers.RotatingFileHandler):
         self.not_written += 1
         # The buffered lines go with the file object: written later, they would come after lines logged since,
         # and the count above would be wrong. The next line opens the file again.
-        stream, self.stream = self.stream, None  # type: ignore[assignment]
-        try:
-            if stream is not None:
-                stream.close()
-        except OSError:
-            pass
+        _close_stream(self)
         if self._failure is None:
             self._failure = exc.strerror or str(exc)
             _say(f"PySEB: cannot write the log file {self.baseFilename}: {self._failure}; its lines are counted"
@@ -138,12 +144,7 @@ def reopen_log_files() -> list[str]:
     for handler in logging.getLogger().handlers:
         if isinstance(handler, logging.FileHandler):
             with handler.lock or contextlib.nullcontext():
-                stream, handler.stream = handler.stream, None  # type: ignore[assignment]
-                try:
-                    if stream is not None:
-                        stream.close()
-                except OSError:  # (its buffered lines lost: a full disk, said by the next line that fails)
-                    pass
+                _close_stream(handler)  # (its buffered lines lost on a full disk: said by the next line that fails)
             reopened.append(handler.baseFilename)
     return reopened
 
