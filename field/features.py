@@ -203,17 +203,13 @@ class FieldFeatures:
         # kept as long as a force until unforced is (off from Home Assistant while away, the Pi down two days: the
         # default mode's fallback heated from the grid every night after), the rules' state only a day.
         restore_mode = (selector is not None or self.homeassistant.enabled) and now - saved_at <= MAX_FORCE_DURATION_S
-        if age_days > 1:
-            if isinstance(saved, dict) and restore_mode:
-                warnings += self.heater.restore(saved, restore_mode=True, restore_rules=False)
-                if selector is not None:
-                    selector.mode = self.heater.mode
-            return warnings
+        rules_too = age_days <= 1
         if isinstance(saved, dict):
-            warnings += self.heater.restore(saved, restore_mode=restore_mode)
-            if selector is not None:
-                selector.mode = self.heater.mode  # a change from Domoticz is compared with the restored mode
-        elif "schema_version" not in doc and self.heater.seed is not None:
+            if rules_too or restore_mode:
+                warnings += self.heater.restore(saved, restore_mode=restore_mode, restore_rules=rules_too)
+                if selector is not None:
+                    selector.mode = self.heater.mode  # a change from Domoticz is compared with the restored mode
+        elif rules_too and "schema_version" not in doc and self.heater.seed is not None:
             seed = self.heater.seed
             seed.yesterday_wh = _seed_file_yesterday_wh(self.heater, doc, age_days)
             if age_days == 0:
