@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1_000_000  # a 5-day forecast is ~16 kB: anything far larger is not one
 STOP_WAIT_S = 2.0  # a stop never waits longer for a fetch under way
 WAIT_SLICE_S = 30.0  # waits are cut in slices so a wall-clock step (NTP, DST is not one) is noticed
+CLOCK_BACK_S = 1.0  # a wall clock read this much before its last reading stepped back
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,12 +135,21 @@ class ForecastFetcher:
     def _run(self) -> None:
         self._round("at start")
         while not self._stop.is_set():
-            check_at = next_occurrence(self._clock(), hour(self.check_at_hour), self.tz)
+            now = self._clock()
+            if self._last_round_at is not None and self._last_round_at > now + CLOCK_BACK_S:
+                # The last round is dated after now: the clock went back (a board's clock that was ahead,
+                # or set by hand). Its date would skip today's round; today's is planned again.
+                log.info("forecast: the clock went back %.0f s behind the last fetch; the round before "
+                         "check_at is planned again", self._last_round_at - now)
+                self._last_round_at = None
+            check_at = next_occurrence(now, hour(self.check_at_hour), self.tz)
             round_at = check_at - FETCH_LEAD_S
             if self._last_round_at is None or self._last_round_at < round_at:
                 if self._wait_until(round_at):
                     return
-                self._round("before check_at")
+                if self._clock() >= round_at:  # else the clock went back while waiting: planned again
+                    self._round("before check_at")
+                continue
             if self._wait_until(check_at + 1.0):  # the next round is for the next check
                 return
 
@@ -163,10 +173,15 @@ class ForecastFetcher:
                 return
 
     def _wait_until(self, at: float) -> bool:
-        """Sleep until the wall clock reaches `at`; True when stopped meanwhile."""
+        """Sleep until the wall clock reaches `at`, or goes back by over CLOCK_BACK_S (the caller plans
+        again: `at` was reckoned on the clock before its step); True when stopped meanwhile."""
+        before = self._clock()
         while True:
-            left_s = at - self._clock()
-            if left_s <= 0:
+            now = self._clock()
+            if now >= at:
                 return self._stop.is_set()
-            if self._stop.wait(min(left_s, WAIT_SLICE_S)):
+            if now < before - CLOCK_BACK_S:
+                return self._stop.is_set()
+            before = now
+            if self._stop.wait(min(at - now, WAIT_SLICE_S)):
                 return True

@@ -168,6 +168,29 @@ def test_fetches_again_before_check_at(server: OwmServer) -> None:
         fetcher.stop()
 
 
+def test_a_clock_stepped_back_plans_the_daily_round_again(server: OwmServer,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # Started with a clock 10 min past today's round (a board's clock ahead, or set by hand), the fetcher
+    # waits for check_at, then tomorrow. The clock steps back to 1 s before today's round: that round is
+    # still made, not skipped for a day on the word of the wrong clock.
+    monkeypatch.setattr("shell.forecast_fetch.WAIT_SLICE_S", 0.1)
+    real_now = time.time()
+    round_at = next_occurrence(real_now, hour(1), PARIS) - FETCH_LEAD_S
+    offset = [round_at + 600.0 - real_now]
+    events: queue.SimpleQueue[object] = queue.SimpleQueue()
+    fetcher = ForecastFetcher(owm(server.url), 1, PARIS, events, clock=lambda: time.time() + offset[0])
+    fetcher.start()
+    try:
+        events_of(events, 1)
+        time.sleep(0.3)
+        offset[0] = round_at - 1.0 - real_now
+        (second,) = events_of(events, 1, timeout_s=5.0)
+        assert isinstance(second.result, OwmForecast)
+        assert datetime.fromtimestamp(second.result.fetched_at, PARIS).strftime("%H:%M") == "00:10"
+    finally:
+        fetcher.stop()
+
+
 def test_stop_returns_while_the_server_never_answers(server: OwmServer) -> None:
     server.serve(Answer(hang=True))
     fetcher = ForecastFetcher(owm(server.url, timeout_s=1.0), 1, PARIS, queue.SimpleQueue())
