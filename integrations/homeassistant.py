@@ -66,7 +66,31 @@ def _energy(object_id: str, name: str, load: str | None = None) -> Entity:
 
 
 def build_entities(loads: Sequence[LoadInfo], heater: str | None) -> list[Entity]:
-    """Every entity for this configuration, in a stable order."""
+    """Every entity for this configuration, in a stable order; one whose object id an earlier one has is left
+    out (see `id_clashes`)."""
+    return _first_of_each_id(_every_entity(loads, heater))[0]
+
+
+def id_clashes(loads: Sequence[LoadInfo]) -> list[tuple[Entity, Entity]]:
+    """(entity left out, the earlier entity with its object id) for these loads. A load named `x_force` beside a
+    variable `x` has a power sensor `load_x_force_power`, x's force power number's id; `heater-2` and `heater_2`
+    share every id. One id would be one unique id (HA keeps the first and drops the other) and one key of the
+    state document (both would show one figure): the later is left out, rather than renamed, so that no entity id
+    users already have changes."""
+    return _first_of_each_id(_every_entity(loads, None))[1]
+
+
+def _first_of_each_id(entities: list[Entity]) -> tuple[list[Entity], list[tuple[Entity, Entity]]]:
+    owner: dict[str, Entity] = {}
+    clashes: list[tuple[Entity, Entity]] = []
+    for entity in entities:
+        first = owner.setdefault(entity.object_id, entity)
+        if first is not entity:
+            clashes.append((entity, first))
+    return list(owner.values()), clashes
+
+
+def _every_entity(loads: Sequence[LoadInfo], heater: str | None) -> list[Entity]:
     entities = [
         _power("grid_power", "Grid"),
         _power("production_power", "Production"),
@@ -174,17 +198,19 @@ def state_document(status: Mapping[str, Any], meter_timeout_s: float, loads: Seq
         # 10.0 s for a 10 s timeout, and no other follows while the meter stays silent)
         state[f"{meter}_stale"] = ON if age_s is None or age_s >= meter_timeout_s else OFF
     by_name = {entry.get("name"): entry for entry in status.get("equipments") or ()}
+    # (setdefault: a key two loads' entities share is the first's, the entity build_entities keeps)
+    put = state.setdefault
     for load in loads:
         entry, key = by_name.get(load.name) or {}, load.key
         power_w, duration_min = setpoints.get(load.name, (load.max_force_power_w, 0.0))
-        state[f"{key}_power"] = entry.get("current_power")
-        state[f"{key}_energy"] = entry.get("energy")
-        state[f"{key}_force"] = ON if entry.get("forced") else OFF
+        put(f"{key}_power", entry.get("current_power"))
+        put(f"{key}_energy", entry.get("energy"))
+        put(f"{key}_force", ON if entry.get("forced") else OFF)
         if not load.on_off:
-            state[f"{key}_force_power"] = round(power_w)
-        state[f"{key}_force_duration"] = round(duration_min)
+            put(f"{key}_force_power", round(power_w))
+        put(f"{key}_force_duration", round(duration_min))
         if load.tank:
-            state[f"{key}_full"] = ON if entry.get("overed") else OFF
+            put(f"{key}_full", ON if entry.get("overed") else OFF)
     heater = status.get("water_heater")
     if isinstance(heater, Mapping) and heater.get("mode") in HEATER_MODES:
         state["water_heater_mode"] = heater["mode"]

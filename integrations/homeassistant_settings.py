@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from equipments.base import Equipment
 from equipments.constant import RelayEquipment
-from integrations.homeassistant import Entity, LoadInfo, build_entities, slug
+from integrations.homeassistant import LoadInfo, id_clashes, slug
 from settings.options import Option, SectionReader
 from settings.problems import ConfigProblem
 
@@ -40,29 +40,27 @@ def read_homeassistant_settings(cp: configparser.ConfigParser, reader: SectionRe
     node_id = slug(raw["node_id"] or client_id or "pyseb")
     settings = HomeAssistantSettings(bool(raw["discovery"]), prefix, node_id)
     if settings.discovery:
-        seen: dict[str, str] = {}
-        for load in equipments:
-            # Each load's entities are named after its slug: two loads must not share one.
-            key = slug(load.name)
-            if key in seen:
-                reader.problems.append(ConfigProblem(load.name, None, f"its Home Assistant id {key!r} is also "
-                                                     f"{seen[key]!r}'s: rename one of them"))
-            seen[key] = load.name
-        _check_entity_ids(reader, [load for load in equipments if seen[slug(load.name)] == load.name])
+        _check_ids(reader, equipments)
     return settings
 
 
-def _check_entity_ids(reader: SectionReader, equipments: Sequence[Equipment]) -> None:
-    """Two loads' entities with one object id: a load named `x_force` beside `x` has a power sensor
-    `load_x_force_power`, x's force power number's id. One unique id (Home Assistant keeps the first and drops the
-    other) and one key of the state document (both show one figure): refused, as a rename changes the ids of one
-    load only, while telling them apart here would change ids users already have."""
-    # (every load counted as a tank: a "full" sensor more can only show a clash, never hide one)
-    infos = [LoadInfo(load.name, 0.0, tank=True, on_off=isinstance(load, RelayEquipment)) for load in equipments]
-    owner: dict[str, Entity] = {}
-    for entity in build_entities(infos, heater=None):
-        first = owner.setdefault(entity.object_id, entity)
-        if first.load != entity.load:
-            reader.problems.append(ConfigProblem(str(entity.load), None, f"its Home Assistant entity "
-                                                 f"{entity.object_id!r} ({entity.name}) is also load {first.load!r}'s "
-                                                 f"({first.name}): rename one of them"))
+def _check_ids(reader: SectionReader, equipments: Sequence[Equipment]) -> None:
+    """Warnings for entities left out of discovery as another load's have their ids (`id_clashes`). Warned, not
+    refused: a clash in Home Assistant is no reason to leave the house unregulated (a config an upgrade made
+    wrong stopped the daemon with exit 2, which systemd does not restart)."""
+    seen: dict[str, str] = {}
+    for load in equipments:
+        # Each load's entities are named after its slug: a second load with one has none.
+        key = slug(load.name)
+        if key in seen:
+            reader.warnings.append(ConfigProblem(load.name, None, f"its Home Assistant entities are left out: "
+                                                 f"their id {key!r} is load {seen[key]!r}'s too; rename one of the "
+                                                 "two loads"))
+        seen.setdefault(key, load.name)
+    # (no "full" sensor: its id meets no other load's, whether a load has one or not)
+    infos = [LoadInfo(load.name, 0.0, tank=False, on_off=isinstance(load, RelayEquipment)) for load in equipments
+             if seen[slug(load.name)] == load.name]
+    for entity, first in id_clashes(infos):
+        reader.warnings.append(ConfigProblem(str(entity.load), None, f"its Home Assistant entity {entity.name!r} is "
+                                             f"left out: its id {entity.object_id!r} is that of {first.name!r} (load "
+                                             f"{first.load!r}); rename one of the two loads"))

@@ -360,29 +360,61 @@ def test_config_problems(tmp_path: Path) -> None:
     path = write_config(tmp_path, extra=HA + "prefix = home/#\n")
     with pytest.raises(ConfigError, match=r"\[homeassistant\] prefix"):
         load_settings(path)
+
+
+def _with_loads(tmp_path: Path, sections: str, names: tuple[str, ...]) -> Path:
+    """The harness's config with constant loads `names` (their `sections`) listed after the radiator."""
+    path = write_config(tmp_path, extra=HA + sections)
+    path.write_text(path.read_text().replace("radiator = constant", "\n".join(("radiator = constant",
+                                                                              *(f"{n} = constant" for n in names)))))
+    return path
+
+
+def test_two_loads_with_one_home_assistant_id_warn_and_the_second_is_left_out(tmp_path: Path) -> None:
+    # Refused, such a config left a house unregulated after an upgrade (exit 2, which systemd does not restart):
+    # the regulation runs, the second load has no entities, and the warning says what to rename.
     two = ("\n[heater-2]\nmax_power = 500\ntopic_set_power = cmnd/h2/POWER\n"
            "\n[heater_2]\nmax_power = 500\ntopic_set_power = cmnd/h3/POWER\n")
-    path = write_config(tmp_path, extra=HA + two)
-    path.write_text(path.read_text().replace("radiator = constant", "radiator = constant\nheater-2 = constant\n"
-                                             "heater_2 = constant"))
-    with pytest.raises(ConfigError, match="Home Assistant id 'heater_2' is also 'heater-2'"):
-        load_settings(path)
+    path = _with_loads(tmp_path, two, ("heater-2", "heater_2"))
+    settings = load_settings(path)
+    assert [w for w in settings.warnings if "Home Assistant" in w] == [
+        f"{path}: [heater_2]: its Home Assistant entities are left out: their id 'heater_2' is load 'heater-2''s "
+        "too; rename one of the two loads"]
+    h = Harness(path)
+    h.reg.start(NOON)
+    h.reg.on_connected(NOON)
+    assert not [c for c in configs(h).values() if c["name"].startswith("heater_2")]
+    assert by_id(h)["load_heater_2_power"]["name"] == "heater-2 power"
     path.write_text(path.read_text().replace("discovery = true", "discovery = false"))
-    load_settings(path)  # the ids matter only when discovery is on
+    assert not [w for w in load_settings(path).warnings if "Home Assistant" in w]  # ids matter only with discovery
 
 
-def test_a_load_named_like_another_s_force_is_refused(tmp_path: Path) -> None:
+def test_a_load_named_like_another_s_force_warns_and_its_power_sensor_is_left_out(tmp_path: Path) -> None:
     # ecs_force's power sensor and ecs's force power number were both load_ecs_force_power: one unique id (HA kept
-    # whichever came first and dropped the other) and one state key (both showed the same figure).
-    extra = HA + "\n[ecs_force]\nmax_power = 500\ntopic_set_power = cmnd/ef/POWER\n"
-    path = write_config(tmp_path, extra=extra)
-    path.write_text(path.read_text().replace("radiator = constant", "radiator = constant\necs_force = constant"))
-    with pytest.raises(ConfigError, match=r"\[ecs_force\]: its Home Assistant entity 'load_ecs_force_power' "
-                       r"\(ecs_force power\) is also load 'ecs''s \(ecs force power\): rename one of them"):
-        load_settings(path)
+    # whichever came first and dropped the other) and one state key (both showed the same figure). Refused, the
+    # daemon did not start at all (exit 2): an upgrade left the house unregulated.
+    path = _with_loads(tmp_path, "\n[ecs_force]\nmax_power = 500\ntopic_set_power = cmnd/ef/POWER\n", ("ecs_force",))
+    settings = load_settings(path)
+    assert [w for w in settings.warnings if "Home Assistant" in w] == [
+        f"{path}: [ecs_force]: its Home Assistant entity 'ecs_force power' is left out: its id "
+        "'load_ecs_force_power' is that of 'ecs force power' (load 'ecs'); rename one of the two loads"]
+    h = Harness(path)
+    h.reg.start(NOON)
+    # An older version's retained config of the sensor left out: removed, as any config no longer announced.
+    h.reg.handle("homeassistant/sensor/pyseb_test/load_ecs_force_power/config", b'{"name": "ecs_force power"}', NOON)
+    assert h.sent[-1] == ("homeassistant/sensor/pyseb_test/load_ecs_force_power/config", "", True)
+    h.sent.clear()
+    h.reg.on_connected(NOON)
+    found = configs(h)
+    assert "homeassistant/number/pyseb_test/load_ecs_force_power/config" in found
+    assert "homeassistant/sensor/pyseb_test/load_ecs_force_power/config" not in found
+    assert by_id(h)["load_ecs_force_force"]["name"] == "ecs_force force"  # its other entities are there
+    h.meters(300, 3000, NOON + 1)
+    assert state(h)["load_ecs_force_power"] == 2000  # ecs's force power (its max), not ecs_force's draw
+    assert state(h)["load_ecs_force_energy"] == 0  # its other keys are there
     # A relay has no force power number: radiator_force beside radiator is no clash.
     path.write_text(path.read_text().replace("ecs_force", "radiator_force"))
-    load_settings(path)
+    assert not [w for w in load_settings(path).warnings if "Home Assistant" in w]
 
 
 def test_node_id_from_the_option(tmp_path: Path) -> None:
