@@ -22,6 +22,7 @@ from integrations.domoticz_settings import (
     DOMOTICZ_EVALUATE_OPTIONS,
     DOMOTICZ_LOAD_OPTIONS,
     DomoticzSettings,
+    check_in_out,
     read_domoticz_settings,
 )
 from integrations.homeassistant_settings import HomeAssistantSettings, read_homeassistant_settings
@@ -61,6 +62,8 @@ def read_field_settings(cp: configparser.ConfigParser, reader: SectionReader, ev
         reader.problems.append(ConfigProblem("fallback", "min_energy_wh", "no water heater for the deadline "
                                              "rule: list a variable load or set [fallback] water_heater"))
     _check_force_switches(reader, domoticz, equipments)
+    check_in_out(reader, domoticz, bool(domoticz.idx_ecs_mode)
+                 or any(load.options.get("domoticz_idx_force") for load in equipments))
     _check_sensor_idx(reader, domoticz, equipments)
     homeassistant = read_homeassistant_settings(cp, reader, client_id, equipments)
     return FieldSettings(fallback, domoticz, heater, forecast, homeassistant)

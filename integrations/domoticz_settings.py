@@ -83,14 +83,23 @@ class DomoticzSettings:
         return topic == root or topic.startswith(root + "/")
 
 
-def _check_in_out(reader: SectionReader, topic_in: str, topic_out: str) -> None:
+def check_in_out(reader: SectionReader, ds: DomoticzSettings, steered: bool) -> None:
     """topic_out and its subtopics are read as Domoticz's: one that is topic_in or holds it (the two swapped, or set
-    to one) would read PySEB's own updates back, and not Domoticz's."""
-    out, sent = topic_out.rstrip("/"), topic_in.rstrip("/")
-    if sent == out or sent.startswith(out + "/"):
-        reader.problems.append(ConfigProblem("domoticz", "topic_out", f"{topic_out!r} meets topic_in ({topic_in!r}): "
-                                             "PySEB would read its own updates as Domoticz's, and not Domoticz's; "
-                                             "Domoticz reads domoticz/in and publishes on domoticz/out by default"))
+    to one) would read PySEB's own updates back, and not Domoticz's. Refused when a Domoticz device steers PySEB
+    (`steered`: a mode selector, a force switch); without one topic_out is not read, and a refusal (exit 2, which
+    systemd does not restart) would only leave the house unregulated: a warning."""
+    out, sent = ds.topic_out.rstrip("/"), ds.topic_in.rstrip("/")
+    if not (sent == out or sent.startswith(out + "/")):
+        return
+    why = ("PySEB would read its own updates as Domoticz's, and not Domoticz's; Domoticz reads domoticz/in and "
+           "publishes on domoticz/out by default")
+    meets = f"{ds.topic_out!r} meets topic_in ({ds.topic_in!r})"
+    if steered:
+        reader.problems.append(ConfigProblem("domoticz", "topic_out", f"{meets}: {why}"))
+    else:
+        reader.warnings.append(ConfigProblem("domoticz", "topic_out", f"{meets}: harmless while no Domoticz device "
+                                             "steers PySEB (no idx_ecs_mode, no domoticz_idx_force), refused with "
+                                             f"one: {why}"))
 
 
 def read_domoticz_settings(cp: configparser.ConfigParser, reader: SectionReader,
@@ -108,7 +117,6 @@ def read_domoticz_settings(cp: configparser.ConfigParser, reader: SectionReader,
         levels = parse_levels(raw["ecs_mode_levels"] or DEFAULT_LEVELS)
     except ValueError as exc:
         reader.problems.append(ConfigProblem("domoticz", "ecs_mode_levels", str(exc)))
-    _check_in_out(reader, raw["topic_in"] or "domoticz/in", raw["topic_out"] or "domoticz/out")
     any_idx = bool(raw["idx_grid"] or raw["idx_injection"])
     send = any_idx if raw["send_domoticz"] is None else bool(raw["send_domoticz"])
     flagged = False

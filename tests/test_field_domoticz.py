@@ -316,6 +316,22 @@ def test_domoticz_in_and_out_topics_that_meet_are_refused(tmp_path: Path, topics
         load_settings(path)
 
 
+def test_domoticz_in_and_out_topics_that_meet_only_warn_when_no_domoticz_device_steers(tmp_path: Path) -> None:
+    # Only the grid sensors: topic_out is not read, the two topics meeting is harmless. Refused (exit 2, which
+    # systemd does not restart), it left the house unregulated; a warning says why it matters once a device steers.
+    path = field_config(tmp_path, extra="[domoticz]\nidx_grid = 651\ntopic_out = domoticz/in\n")
+    settings = load_settings(path)
+    assert [w for w in settings.warnings if "topic_out" in w] == [
+        f"{path}: [domoticz] topic_out: 'domoticz/in' meets topic_in ('domoticz/in'): harmless while no Domoticz "
+        "device steers PySEB (no idx_ecs_mode, no domoticz_idx_force), refused with one: PySEB would read its own "
+        "updates as Domoticz's, and not Domoticz's; Domoticz reads domoticz/in and publishes on domoticz/out by "
+        "default"]
+    path.write_text(path.read_text().replace("[domoticz]\n", f"[domoticz]\nidx_ecs_mode = {SELECTOR_IDX}\n"))
+    with pytest.raises(ConfigError, match=r"\[domoticz\] topic_out: 'domoticz/in' meets topic_in \('domoticz/in'\): "
+                       "PySEB would read its own updates"):
+        load_settings(path)
+
+
 # --- a Domoticz with its default "Prevent Loop: Yes": PySEB's own updates are not echoed ------------------------
 
 @pytest.fixture
