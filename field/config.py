@@ -96,6 +96,7 @@ def _water_heater(cp: configparser.ConfigParser, reader: SectionReader, named: s
 def _check_force_switches(reader: SectionReader, domoticz: DomoticzSettings,
                           equipments: Sequence[Equipment]) -> None:
     seen: dict[int, str] = {}
+    switched_with = {idx: load.name for load in equipments for idx in _relay_idx(load)}
     for load in equipments:
         idx = load.options.get("domoticz_idx_force") or 0
         if not idx:
@@ -111,6 +112,10 @@ def _check_force_switches(reader: SectionReader, domoticz: DomoticzSettings,
             reader.problems.append(ConfigProblem(load.name, "domoticz_idx_force",
                                                  f"idx {idx} is the Domoticz device this load is switched with; "
                                                  "the force switch must be another device"))
+        elif idx in switched_with:
+            # Showing the force switched that load on and off, and the echoes of its commands forced this one.
+            reader.problems.append(ConfigProblem(load.name, "domoticz_idx_force", f"idx {idx} is also the device "
+                                                 f"{switched_with[idx]} is switched with"))
         seen[idx] = load.name
 
 

@@ -277,6 +277,10 @@ def test_leaving_solar_fallback_ends_the_seed_rule_force(tmp_path: Path) -> None
     (f"domoticz_idx_force = {ECS_SWITCH}\n", "", "is also the force switch of ecs"),
     ('domoticz_idx_force = 42\njson_on = {"command": "switchlight", "idx": 42, "switchcmd": "On"}\n', "",
      "the force switch must be another device"),
+    # Another load's relay device: showing ecs's force switched the radiator on and off, and (Prevent Loop at No)
+    # the echoes of the radiator's own commands forced and unforced ecs.
+    (f'json_on = {{"command": "switchlight", "idx": {ECS_SWITCH}, "switchcmd": "On"}}\n', "",
+     f"[ecs] domoticz_idx_force: idx {ECS_SWITCH} is also the device radiator is switched with"),
 ])
 def test_force_switch_config_problems(tmp_path: Path, radiator: str, extra: str, problem: str) -> None:
     path = field_config(tmp_path, ecs=f"domoticz_idx_force = {ECS_SWITCH}\n", radiator=radiator, extra=extra)
