@@ -61,10 +61,9 @@ def read_field_settings(cp: configparser.ConfigParser, reader: SectionReader, ev
     if heater is None and fallback.deadline is not None:
         reader.problems.append(ConfigProblem("fallback", "min_energy_wh", "no water heater for the deadline "
                                              "rule: list a variable load or set [fallback] water_heater"))
-    _check_force_switches(reader, domoticz, equipments)
+    _check_domoticz_idx(reader, domoticz, equipments)
     check_in_out(reader, domoticz, bool(domoticz.idx_ecs_mode)
                  or any(load.options.get("domoticz_idx_force") for load in equipments))
-    _check_sensor_idx(reader, domoticz, equipments)
     homeassistant = read_homeassistant_settings(cp, reader, client_id, equipments)
     return FieldSettings(fallback, domoticz, heater, forecast, homeassistant)
 
@@ -93,51 +92,42 @@ def _water_heater(cp: configparser.ConfigParser, reader: SectionReader, named: s
     return unbuilt[0] if unbuilt else None
 
 
-def _check_force_switches(reader: SectionReader, domoticz: DomoticzSettings,
-                          equipments: Sequence[Equipment]) -> None:
-    seen: dict[int, str] = {}
+def _check_domoticz_idx(reader: SectionReader, domoticz: DomoticzSettings, equipments: Sequence[Equipment]) -> None:
+    """One Domoticz device, one role; each role is checked against the devices PySEB knows before it. A force switch
+    must not be the mode selector, another force switch or a relay load's device: the load's own (its on/off
+    commands would come back from Domoticz looking like a user's switch) or another's (showing the force switched
+    that load, and the echoes of its commands forced this one). The grid and injection sensors each need a device of
+    their own: sent to another, their values were written to it at each decision ("nvalue": 0 switched a force
+    switch, and the load, off), and the two flows on one sensor wrote it by turns."""
     switched_with = {idx: load.name for load in equipments for idx in _relay_idx(load)}
+    roles: dict[int, str] = {}  # idx -> what it is (the selector, a force switch, a sensor), for the messages
+    if domoticz.idx_ecs_mode:
+        roles[domoticz.idx_ecs_mode] = "[domoticz] idx_ecs_mode"
+
+    def known(idx: int) -> str | None:
+        if idx in roles:
+            return roles[idx]
+        return f"the device {switched_with[idx]} is switched with" if idx in switched_with else None
+
     for load in equipments:
         idx = load.options.get("domoticz_idx_force") or 0
         if not idx:
             continue
-        if idx == domoticz.idx_ecs_mode:
-            reader.problems.append(ConfigProblem(load.name, "domoticz_idx_force",
-                                                 f"idx {idx} is also [domoticz] idx_ecs_mode"))
-        elif idx in seen:
-            reader.problems.append(ConfigProblem(load.name, "domoticz_idx_force",
-                                                 f"idx {idx} is also the force switch of {seen[idx]}"))
-        elif idx in _relay_idx(load):
-            # Its own on/off commands would come back from Domoticz looking like a user's switch.
+        if idx in _relay_idx(load) and idx not in roles:
             reader.problems.append(ConfigProblem(load.name, "domoticz_idx_force",
                                                  f"idx {idx} is the Domoticz device this load is switched with; "
                                                  "the force switch must be another device"))
-        elif idx in switched_with:
-            # Showing the force switched that load on and off, and the echoes of its commands forced this one.
-            reader.problems.append(ConfigProblem(load.name, "domoticz_idx_force", f"idx {idx} is also the device "
-                                                 f"{switched_with[idx]} is switched with"))
-        seen[idx] = load.name
-
-
-def _check_sensor_idx(reader: SectionReader, domoticz: DomoticzSettings, equipments: Sequence[Equipment]) -> None:
-    """The grid and injection sensors each need a device of their own: sent to one of the other devices PySEB knows,
-    their values were written to it at each decision ("nvalue": 0 switched a force switch, and the load, off), and
-    the two flows on one sensor wrote it by turns."""
-    devices: dict[int, str] = {}
-    for load in equipments:
-        devices.update(dict.fromkeys(_relay_idx(load), f"the device {load.name} is switched with"))
-        if idx := load.options.get("domoticz_idx_force") or 0:
-            devices[idx] = f"the force switch of {load.name}"
-    if domoticz.idx_ecs_mode:
-        devices[domoticz.idx_ecs_mode] = "[domoticz] idx_ecs_mode"
+        elif (other := known(idx)) is not None:
+            reader.problems.append(ConfigProblem(load.name, "domoticz_idx_force", f"idx {idx} is also {other}"))
+        roles.setdefault(idx, f"the force switch of {load.name}")
     sent = [(f"idx_{flow}", idx) for flow, idx, on in (("grid", domoticz.idx_grid, domoticz.send_grid),
                                                        ("injection", domoticz.idx_injection, domoticz.send_injection))
             if domoticz.send and on and idx]
     for key, idx in sent:
-        if idx in devices:
-            reader.problems.append(ConfigProblem("domoticz", key, f"idx {idx} is also {devices[idx]}: the sensor's "
+        if (other := known(idx)) is not None:
+            reader.problems.append(ConfigProblem("domoticz", key, f"idx {idx} is also {other}: the sensor's "
                                                  "watts would be written to it at each decision"))
-        devices.setdefault(idx, key)
+        roles.setdefault(idx, key)
 
 
 def _relay_idx(load: Equipment) -> set[int]:
