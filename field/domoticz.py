@@ -28,6 +28,8 @@ class _Switch:
 
 # Seconds within which the same bytes under topic_out are one update's copies (published back to back).
 COPY_WINDOW_S = 2.0
+# Domoticz answers getdeviceinfo at once: silent this long, it has no such device or does not read topic_in.
+ANSWER_WAIT_S = 60.0
 
 
 class DomoticzBridge:
@@ -45,6 +47,7 @@ class DomoticzBridge:
         self._switches = [_Switch(load, ForceLink(load.name, idx, ds.topic_in, echoed=not ds.prevent_loop), False)
                           for load in loads if (idx := load.options.get("domoticz_idx_force") or 0)]
         self._last_out: tuple[bytes, float] | None = None  # the last update read under topic_out, and when
+        self._asked_at: float | None = None  # the selector's state asked for at this time, no answer yet
 
     def subscriptions(self) -> tuple[str, ...]:
         """Domoticz's out topic and its subtopics, when a device of it steers the regulator."""
@@ -65,6 +68,7 @@ class DomoticzBridge:
         """After each (re)connect: ask for the selector's level, show every force switch's state."""
         if self.selector is not None:
             self._send(self.selector.request())
+            self._asked_at = now
         for switch in self._switches:
             switch.shown_forced = switch.load.is_forced()
             self._send(switch.link.publish_state(switch.shown_forced, now))
@@ -74,6 +78,7 @@ class DomoticzBridge:
         for switch in self._switches:
             switch.link.forget_pending()
         self._last_out = None
+        self._asked_at = None  # (asked again at the next connect)
 
     def on_out(self, payload: bytes, now: float) -> bool:
         """A device update from Domoticz; True when it changed the regulator's state."""
@@ -89,6 +94,8 @@ class DomoticzBridge:
         if device is None:
             return False
         changed = False
+        if self.selector is not None and device.idx == self.selector.idx:
+            self._asked_at = None  # (any update of it: the device exists and Domoticz reads us)
         if self.selector is not None and self.heater is not None:
             mode = self.selector.on_device(device)
             if mode is not None:
@@ -109,6 +116,17 @@ class DomoticzBridge:
                 switch.shown_forced = load.is_forced()  # the switch already shows it: nothing to send
                 changed = True
         return changed
+
+    def tick(self, now: float) -> None:
+        """Say once when Domoticz left the selector's state unanswered: else a wrong idx_ecs_mode left the mode at
+        its default, and the user's selector doing nothing, without a word."""
+        if self.selector is None or self.heater is None or self._asked_at is None \
+                or now - self._asked_at < ANSWER_WAIT_S:
+            return
+        self._asked_at = None
+        log.warning("Domoticz has not answered for the water-heater mode selector idx %d in %g s: no device with "
+                    "this idx, or Domoticz does not read %s; the mode stays %s", self.selector.idx, ANSWER_WAIT_S,
+                    self.settings.topic_in, self.heater.mode.value)
 
     def reconcile(self, now: float) -> None:
         """Show on its switch every forced-state change the regulator made itself since the last call."""

@@ -130,6 +130,7 @@ class FieldFeatures:
     def tick(self, now: float) -> bool:
         """Daily clear, full-tank re-probes, the heater's mode and fallback rules; True when something changed."""
         changed = self.tanks.tick(now)
+        self.domoticz.tick(now)
         if self.heater is not None:
             changed = self.heater.tick(now) or changed
         return changed

@@ -128,6 +128,25 @@ def test_mode_forced_holds_the_heater_at_max_until_the_mode_changes(moded: Harne
     assert moded.reg.status(NOON + 3)["water_heater"]["mode"] == "solar+fallback"
 
 
+def test_a_selector_domoticz_never_answers_for_is_named_in_the_log(moded: Harness,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    # An idx with no such device in Domoticz (or a Domoticz not reading domoticz/in): the mode stayed the default
+    # and the user's selector did nothing, with no word in the log.
+    caplog.set_level(logging.INFO)
+    moded.reg.tick(NOON + 59)
+    assert "idx 338" not in caplog.text
+    moded.reg.tick(NOON + 61)
+    moded.reg.tick(NOON + 200)
+    said = [r.getMessage() for r in caplog.records if "has not answered" in r.getMessage()]
+    assert said == ["Domoticz has not answered for the water-heater mode selector idx 338 in 60 s: no device with "
+                    "this idx, or Domoticz does not read domoticz/in; the mode stays solar+fallback"]
+    caplog.clear()
+    moded.reg.on_connected(NOON + 300)  # asked again: this time it answers
+    moded.reg.handle(DZ_OUT, selector(20), NOON + 301)
+    moded.reg.tick(NOON + 400)
+    assert "has not answered" not in caplog.text
+
+
 def test_an_unmapped_level_keeps_the_mode(moded: Harness) -> None:
     moded.reg.handle(DZ_OUT, selector(40), NOON + 1)
     assert moded.reg.status(NOON + 1)["water_heater"]["mode"] == "solar+fallback"
