@@ -265,9 +265,11 @@ class Regulator:
             log.info("the report of %s, whose midnight passed while PySEB was stopped: %s", unsent.date, unsent.line())
             self._publish_report(unsent)
 
-    def restore(self, document: dict[str, Any], now: float) -> list[str]:
-        """Take energies, forces and full flags from a saved status (by load name); returns warnings."""
-        return restore_status(self, document, now)
+    def restore(self, document: dict[str, Any], now: float,
+                set_aside: Callable[[str], object] | None = None) -> list[str]:
+        """Take energies, forces and full flags from a saved status (by load name); returns warnings. A document
+        that cannot be used at all: a clean start, and `set_aside` (if given) called with why."""
+        return restore_status(self, document, now, set_aside)
 
     def resend_commands(self, reason: str) -> None:
         """Publish every load's current command again (after a reconnect)."""

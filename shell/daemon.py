@@ -23,7 +23,7 @@ from shell.logsetup import reopen_log_files
 from shell.mqtt_link import ATTEMPT_FAILED, Connected, Disconnected, Leftover, LinkFault, Message, MqttLink, Refused
 from shell.stop_signals import has_controlling_terminal, stop_signals_to_catch
 from status.saver import StatusSaver
-from status.store import load_status, remove_stale_temporaries
+from status.store import load_status, remove_stale_temporaries, set_aside
 
 log = logging.getLogger(__name__)
 
@@ -145,12 +145,7 @@ class Daemon:
                 reopen = hangup_reopens and signum == getattr(signal, "SIGHUP", None)
                 signal.signal(signum, self._on_reopen_signal if reopen else self._on_signal)
         if self.saver is not None:
-            # The lock is ours: no save is under way, so any temporary file of our pattern is a killed save's.
-            remove_stale_temporaries(self.saver.path)
-            document = load_status(self.saver.path, keep_aside=True)
-            if document is not None:
-                for warning in self.reg.restore(document, time.time()):
-                    log.warning("status restore: %s", warning)
+            self.restore_saved_status(time.time())
             self.saver.start()
         if self.recorder is not None:
             log.info("recording each decision into %s (a batch every %.0f s)", self.recorder.directory,
@@ -166,6 +161,19 @@ class Daemon:
         finally:
             self._shutdown()
         return self._exit_code
+
+    def restore_saved_status(self, now: float) -> None:
+        """Restore the status file at the start, before the saver runs. A file the restore cannot use at all (a bug
+        in the restore, not only a bad file) is kept aside like an unreadable one: the first save replaced it."""
+        if self.saver is None:
+            return
+        path = self.saver.path
+        # The lock is ours: no save is under way, so any temporary file of our pattern is a killed save's.
+        remove_stale_temporaries(path)
+        document = load_status(path, keep_aside=True)
+        if document is not None:
+            for warning in self.reg.restore(document, now, set_aside=lambda why: set_aside(path, why)):
+                log.warning("status restore: %s", warning)
 
     def _wait_s(self, next_tick: float) -> float:
         """Seconds until the periodic pass, or until the regulator's next deadline if that is sooner: a

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -55,17 +56,25 @@ def _energy(source: dict[str, Any], key: str, what: str, warnings: list[str]) ->
     return energy_wh
 
 
-def restore_status(reg: RegulatorView, doc: dict[str, Any], now: float) -> list[str]:
+def restore_status(reg: RegulatorView, doc: dict[str, Any], now: float,
+                   set_aside: Callable[[str], object] | None = None) -> list[str]:
     """Apply `doc` (ours, schema_version 1, or the seed's status.ini) to `reg`; returns warnings. Never
-    raises: a document that cannot be used at all means a clean start, with a warning saying why."""
+    raises: a document that cannot be used at all means a clean start, with a warning saying why, or, given
+    `set_aside`, a call of it with why (the file is to be kept aside: the first save would replace it)."""
     try:
         return _restore(reg, doc, now)
-    except Exception as exc:  # anything in a bad file must end in a clean start, not a crash
-        log.debug("status restore failed", exc_info=True)
-        for load in reg.loads:
-            _clean_load(load)
-        reg.production_energy.energy_wh = reg.production_energy.yesterday_wh = 0.0
-        return [f"status file could not be restored ({type(exc).__name__}: {exc}): clean start"]
+    except Exception as exc:  # anything in a bad file, or a bug here, must end in a clean start, not a crash
+        # (a bug's traceback, once: the file is kept, and this says what to report)
+        log.error("internal error restoring the status file", exc_info=True)
+        why = f"could not be restored ({type(exc).__name__}: {exc})"
+    for load in reg.loads:
+        _clean_load(load)
+    reg.production_energy.energy_wh = reg.production_energy.yesterday_wh = 0.0
+    reg.daily.unsent = None
+    if set_aside is None:
+        return [f"status file {why}: clean start"]
+    set_aside(why)
+    return []
 
 
 def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float) -> list[str]:
