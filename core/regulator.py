@@ -84,6 +84,7 @@ class Regulator:
                                          ev.max_meter_power_w, ev.frozen_meter,
                                          loads_w=lambda: sum(load.current_power_w for load in self.loads))
         self._started_at: float | None = None
+        self._resumed_day_at: float | None = None  # a restored file's time ahead of the clock (resume_day)
         self._last_tick_at: float | None = None  # to see the wall clock step back
         self._stale_guard = StaleGuard(self.consumption, self.production, self.loads, ev.meter_timeout_s)
         self._gate = DecisionGate(self.consumption, self.production, ev.period_s,
@@ -246,7 +247,8 @@ class Regulator:
             return
         self._started_at = now
         self._stale_guard.start(now)
-        self._day.start(now)
+        # (the day of a file restored from ahead of the clock: the clock stepping forward to it is no midnight)
+        self._day.start(now if self._resumed_day_at is None else max(now, self._resumed_day_at))
         self.field.start(now)
         for load in self.loads:
             forced_w = load.forced_power_w
@@ -270,6 +272,10 @@ class Regulator:
         """Take energies, forces and full flags from a saved status (by load name); returns warnings. A document
         that cannot be used at all: a clean start, and `set_aside` (if given) called with why."""
         return restore_status(self, document, now, set_aside)
+
+    def resume_day(self, saved_at: float) -> None:
+        """The restored day's figures are of the day of `saved_at`, ahead of the clock: its midnight comes first."""
+        self._resumed_day_at = saved_at
 
     def resend_commands(self, reason: str) -> None:
         """Publish every load's current command again (after a reconnect)."""

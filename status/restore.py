@@ -23,6 +23,17 @@ log = logging.getLogger(__name__)
 
 # Our documents are 3 levels deep; anything deeper is not ours and is dropped rather than walked.
 _MAX_DEPTH = 16
+# A file dated ahead of the clock: the clock is behind. A Raspberry Pi has no clock chip; it boots with the time it
+# last saved (fake-hwclock's, hourly; systemd-timesyncd's) until NTP sets it, so a file saved minutes before a power
+# cut looks saved later than now (tomorrow, just after midnight). Up to this far ahead it is taken as saved now, its
+# day as today's; further is no lag a boot leaves (a clock way off, a file from elsewhere): nothing is restored.
+CLOCK_BEHIND_MAX_S = 12 * 3600.0
+# Less ahead than this is no news (NTP stepping the clock back a little after the last save).
+_CLOCK_BEHIND_QUIET_S = 60.0
+
+
+class _Unusable(Exception):
+    """The document cannot be used at all (why in the message): a clean start, the file kept aside."""
 
 
 def _sanitized(value: Any, where: str, dropped: list[str], depth: int = 0) -> Any:
@@ -63,6 +74,8 @@ def restore_status(reg: RegulatorView, doc: dict[str, Any], now: float,
     `set_aside`, a call of it with why (the file is to be kept aside: the first save would replace it)."""
     try:
         return _restore(reg, doc, now)
+    except _Unusable as exc:
+        why = str(exc)
     except Exception as exc:  # anything in a bad file, or a bug here, must end in a clean start, not a crash
         # (a bug's traceback, once: the file is kept, and this says what to report)
         log.error("internal error restoring the status file", exc_info=True)
@@ -94,6 +107,10 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float) -> list[st
     if saved_at is None:
         return warnings + [f"status file has no valid 'date' ({doc.get('date')!r}: a time between 2000 and "
                            "2100 is expected): energies not restored"]
+    if saved_at > now:
+        warnings += _clock_behind(saved_at - now)
+        now = saved_at  # the best known time: the clock is at least this far behind
+        reg.resume_day(saved_at)
     saved_day = _local_date(saved_at, reg)
     age_days = (_local_date(now, reg) - saved_day).days
     same_day, yesterday = age_days == 0, age_days == 1
@@ -145,6 +162,18 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float) -> list[st
     log.info("status restored from %s (%s)", saved_day.isoformat(),
              "today" if same_day else "yesterday" if yesterday else f"{age_days} days ago: energies not kept")
     return warnings
+
+
+def _clock_behind(ahead_s: float) -> list[str]:
+    """The warning for a file dated `ahead_s` ahead of the clock, taken as saved now; _Unusable if too far."""
+    lag = f"{ahead_s / 86400:.1f} days" if ahead_s >= 86400 else \
+        f"{ahead_s / 3600:.0f} h" if ahead_s >= 3 * 3600 else f"{ahead_s / 60:.0f} min"
+    cause = "the system clock is behind (not synced yet? a Raspberry Pi has no clock chip)"
+    if ahead_s > CLOCK_BEHIND_MAX_S:
+        raise _Unusable(f"is dated {lag} ahead of the system clock: {cause}, or the file is not this machine's")
+    if ahead_s <= _CLOCK_BEHIND_QUIET_S:
+        return []
+    return [f"status file is dated {lag} ahead of the system clock: {cause}; taken as saved now"]
 
 
 def _restore_report(reg: RegulatorView, saved: Any, saved_day: date, same_day: bool) -> list[str]:

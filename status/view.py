@@ -67,3 +67,7 @@ class RegulatorView(Protocol):
     @property
     def field(self) -> FieldStatus:
         """The field features."""
+
+    def resume_day(self, saved_at: float) -> None:
+        """The restored day's figures are of the day of `saved_at`, a time ahead of the clock (the clock is
+        behind): that day's midnight is the first to roll at, not the clock's."""

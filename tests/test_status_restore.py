@@ -1,12 +1,15 @@
-"""The start's restore of the status file: one the restore itself fails on (a bug, not a bad file) is kept aside,
-not replaced by the first save: nothing the file holds is lost."""
+"""Restores the status file cannot be trusted for as it stands: one dated ahead of the clock (a Raspberry Pi has no
+clock chip: it boots with the time it last saved, behind, until NTP sets it), and one the restore itself fails on
+(a bug, not a bad file). Nothing the file holds is lost: it is restored, or kept aside for the user."""
 
 from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,9 +17,18 @@ import status.restore
 from settings.config import load_settings
 from shell.daemon import Daemon
 from shell.lock import InstanceLock
+from status.restore import CLOCK_BEHIND_MAX_S
 from status.store import save_status
 from tests.configs import write_config
 from tests.harness import MODE, NOON, Harness
+
+PARIS = ZoneInfo("Europe/Paris")
+REPORT = "regul/report"
+
+
+def at(day: int, hour: int, minute: int = 0) -> float:
+    """A time in December 2026, Paris."""
+    return datetime(2026, 12, day, hour, minute, tzinfo=PARIS).timestamp()
 
 
 def saved_day(tmp_path: Path, saved_at: float) -> dict[str, Any]:
@@ -31,11 +43,82 @@ def saved_day(tmp_path: Path, saved_at: float) -> dict[str, Any]:
     return doc
 
 
+def energies(h: Harness, now: float) -> tuple[float, float, float, float]:
+    status = h.reg.status(now)
+    ecs = status["equipments"][0]
+    return ecs["energy"], ecs["energy_yesterday"], status["production_energy"], status["production_energy_yesterday"]
+
+
+def test_a_file_saved_just_after_midnight_by_a_clock_now_behind_is_today_s(tmp_path: Path) -> None:
+    # Saved at 00:05; the Pi rebooted with the clock it saved last (23:30 the day before): the file looked dated
+    # tomorrow, nothing of the day was restored, and the next save replaced it with zeros.
+    doc = saved_day(tmp_path, at(2, 0, 5))
+    h = Harness(write_config(tmp_path, ("ecs", "radiator")))
+    booted_at = at(1, 23, 30)
+    warnings = h.reg.restore(doc, booted_at)
+    assert len(warnings) == 1 and "35 min ahead of the system clock" in warnings[0]
+    assert "clock is behind" in warnings[0] and "taken as saved now" in warnings[0]
+    h.reg.tick(booted_at)
+    assert energies(h, booted_at) == (1500, 4000, 3000, 9000)
+    assert h.load("radiator").is_forced()
+    # NTP sets the clock (00:20): the day it steps over is no new day, the file's day was today all along.
+    synced_at = at(2, 0, 20)
+    h.reg.tick(synced_at)
+    assert energies(h, synced_at) == (1500, 4000, 3000, 9000)
+    assert h.on(REPORT) == []  # no report of a "day" that was the clock's lag
+    # The real midnight rolls the day as ever.
+    h.reg.tick(at(3, 0, 0) + 1)
+    assert energies(h, at(3, 0, 0) + 1)[1] == 1500
+
+
+def test_a_file_ahead_of_the_clock_the_same_day_says_the_clock_is_behind(tmp_path: Path) -> None:
+    doc = saved_day(tmp_path, at(2, 14, 0))
+    h = Harness(write_config(tmp_path, ("ecs", "radiator")))
+    warnings = h.reg.restore(doc, at(2, 13, 0))
+    assert len(warnings) == 1 and "60 min ahead of the system clock" in warnings[0]
+    assert energies(h, at(2, 13, 0)) == (1500, 4000, 3000, 9000)
+
+
+def test_a_file_seconds_ahead_is_no_news(tmp_path: Path) -> None:
+    # (NTP stepping the clock back a little after a save)
+    doc = saved_day(tmp_path, at(2, 14, 0))
+    h = Harness(write_config(tmp_path, ("ecs", "radiator")))
+    assert h.reg.restore(doc, at(2, 14, 0) - 20) == []
+    assert energies(h, at(2, 14, 0)) == (1500, 4000, 3000, 9000)
+
+
+def test_a_file_far_ahead_of_the_clock_is_not_restored_and_is_kept_aside(tmp_path: Path) -> None:
+    # Two days ahead is no lag a boot leaves (or the clock is way off): taken as today's, its energies would be
+    # counted days long and its force restored from a time that is not known. Nothing applied, the file kept.
+    doc = saved_day(tmp_path, NOON + CLOCK_BEHIND_MAX_S + 3600)
+    h = Harness(write_config(tmp_path, ("ecs", "radiator")))
+    asides: list[str] = []
+    assert h.reg.restore(doc, NOON, set_aside=asides.append) == []
+    assert len(asides) == 1 and "13 h ahead of the system clock" in asides[0] and "clock" in asides[0]
+    h.reg.tick(NOON)
+    assert energies(h, NOON) == (0, 0, 0, 0) and not h.load("radiator").is_forced()
+    plain = Harness(write_config(tmp_path, ("ecs", "radiator")))
+    warnings = plain.reg.restore(doc, NOON)  # (no one to keep it aside: said, clean start)
+    assert len(warnings) == 1 and "13 h ahead" in warnings[0] and warnings[0].endswith("clean start")
+
+
 @pytest.fixture
 def daemon(tmp_path: Path) -> Daemon:
     # (a port no broker listens on: the daemon is never run, only its start's restore, and nothing connects)
     settings = load_settings(write_config(tmp_path, ("ecs", "radiator"), port=9))
     return Daemon(settings, InstanceLock(tmp_path / "test.lock"))
+
+
+def test_the_daemon_keeps_a_file_far_ahead_of_the_clock_aside(tmp_path: Path, daemon: Daemon,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "status.json"
+    save_status(path, saved_day(tmp_path, NOON + 3 * 86400))
+    content = path.read_text()
+    with caplog.at_level(logging.WARNING):
+        daemon.restore_saved_status(NOON)
+    kept = list(tmp_path.glob("status.json.bad-*"))
+    assert len(kept) == 1 and kept[0].read_text() == content and not path.exists()
+    assert "3.0 days ahead of the system clock" in caplog.text and f"kept aside as {kept[0].name}" in caplog.text
 
 
 def test_an_unexpected_restore_error_keeps_the_file_aside_with_its_traceback(
