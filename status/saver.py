@@ -5,6 +5,7 @@ given)."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,10 @@ class StatusSaver:
     """Periodic, atomic saves of the last offered snapshot, on its own thread."""
 
     def __init__(self, path: Path, interval_s: float) -> None:
-        self.path = path
+        # The file a symlink names (dangling or not), where the saves go: each save's rename over the link itself
+        # replaced it by a plain file, beside it (a status file linked off a Pi's SD card came back to the card).
+        # The restore, its temporaries and a file kept aside all go by this path too.
+        self.path = Path(os.path.realpath(path))
         self.interval_s = interval_s
         self._lock = threading.Lock()  # the snapshot and its version
         # One save at a time, and never an older snapshot after a newer one: the stop's save on the main thread

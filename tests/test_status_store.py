@@ -209,6 +209,20 @@ def test_saver_thread_writes_latest_snapshot(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "s.json").read_text()) == {"equipments": [], "n": 2}
 
 
+def test_a_status_file_that_is_a_symlink_stays_one(tmp_path: Path) -> None:
+    # A Pi with its SD card spared (log2ram, a read-only root) links status.ini to a folder on another disk. The
+    # save's rename replaced the link by a plain file, and the data went back to the card from then on.
+    (tmp_path / "data").mkdir()
+    real, link = tmp_path / "data" / "status.json", tmp_path / "status.json"
+    link.symlink_to(real)  # (dangling until the first save: a first start)
+    saver = StatusSaver(link, interval_s=3600)
+    saver.start()
+    saver.offer({"equipments": [], "n": 1})
+    saver.stop()
+    assert link.is_symlink() and json.loads(real.read_text()) == {"equipments": [], "n": 1}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "status.json"]
+
+
 def test_an_order_is_saved_at_once_the_rest_at_status_time(tmp_path: Path) -> None:
     # Saved only every status_time (15 min), an unforce was lost to a power cut, and the force it ended came back
     # on at the restart.
