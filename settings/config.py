@@ -122,6 +122,7 @@ def load_settings(path: str | Path) -> Settings:
     cp = read_parser(path)
     config_dir = path.resolve().parent
     reader = SectionReader()
+    leaked = _take_defaults(cp)
 
     mqtt_raw = reader.read(cp, "mqtt", MQTT_OPTIONS, ignored=MQTT_IGNORED)
     evaluate_raw = reader.read(cp, "evaluate", EVALUATE_OPTIONS + FIELD_EVALUATE_OPTIONS, ignored=EVALUATE_IGNORED)
@@ -163,6 +164,7 @@ def load_settings(path: str | Path) -> Settings:
     for load in equipments:
         _check_variator_command_topic(reader, load, root)
     _check_topic_roles(reader, mqtt_raw, equipments, field)
+    _refuse_defaults(reader, leaked)
     reader.place_unknown_keys()
 
     if reader.problems:
@@ -205,6 +207,27 @@ def load_settings(path: str | Path) -> Settings:
                               record_raw["flush_interval"], int(record_raw["max_day_mb"] * 1_000_000)),
         warnings=tuple(w.render(str(path)) for w in reader.warnings),
     )
+
+
+def _take_defaults(cp: configparser.ConfigParser) -> list[str]:
+    """The keys of the file's [DEFAULT], taken out of `cp`: INI copies them into every section, where each would be
+    read again (as a load's name in [equipments], a key in every load), each with an error that did not say why."""
+    leaked = list(cp.defaults())
+    for key in leaked:
+        cp.remove_option(cp.default_section, key)
+    return leaked
+
+
+def _refuse_defaults(reader: SectionReader, leaked: list[str]) -> None:
+    """One problem per key of [DEFAULT], naming the section(s) that take it (once every section is read)."""
+    found = []
+    for key in leaked:
+        homes = sorted(section for section, keys in reader.known.items() if key in keys)
+        where = (f"move it to {', '.join(f'[{home}]' for home in homes)}" if homes
+                 else "no section of PySEB takes it: delete it")
+        found.append(ConfigProblem("DEFAULT", key, "[DEFAULT] is copied into every section by the INI format (in "
+                                   f"[equipments], {key} would be a load): {where}"))
+    reader.problems[:0] = found
 
 
 def _apply_debug_section(cp: configparser.ConfigParser, reader: SectionReader, status_raw: dict[str, Any],

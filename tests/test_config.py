@@ -240,3 +240,26 @@ def test_a_relay_key_in_evaluate_says_where_it_goes(tmp_path: Path) -> None:
     assert settings.equipments[0].min_on_s == 600  # (the default: [evaluate]'s is not read)
     assert any(w.endswith("[evaluate] min_on_s: ignored: a relay's key: set it in each relay's own section "
                           "([radiator], say), not in [evaluate]") for w in settings.warnings)
+
+
+@pytest.mark.parametrize(("lines", "homes"), [
+    ("margin = 30\n", {"margin": "[evaluate]"}),
+    ("json_on = ON\nlevel = DEBUG\n", {"json_on": "[radiator]", "level": "[logging]"}),
+    ("colour = blue\n", {"colour": None}),
+])
+def test_a_key_in_default_says_what_default_does_and_where_the_key_goes(tmp_path: Path, lines: str,
+                                                                       homes: dict[str, str | None]) -> None:
+    # INI's [DEFAULT] is copied into every section: `margin = 30` there was read in [equipments] as a load named
+    # margin, "unknown type '30'", which said neither why nor where margin goes.
+    path = write_config(tmp_path)
+    path.write_text(f"[DEFAULT]\n{lines}" + path.read_text())
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    report = info.value.render()
+    assert "unknown type" not in report and not [p for p in info.value.problems if p.section != "DEFAULT"]
+    assert len(info.value.problems) == len(homes)
+    for key, home in homes.items():
+        said = [p.render(str(path)) for p in info.value.problems if p.key == key]
+        assert len(said) == 1 and f"[DEFAULT] {key}: [DEFAULT] is copied into every section" in said[0]
+        assert (f"move it to {home}" in said[0]) if home else "no section of PySEB takes it" in said[0]
+    assert not [w for w in info.value.warnings if "DEFAULT" in w.render("") or "unknown key" in w.message]
