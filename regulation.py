@@ -124,8 +124,10 @@ def _print_check(config: str, settings: Any) -> None:
     else:
         print(f"  regulation:  Hébert's rule: margin {ev.margin_w:g} W, balance threshold {ev.balance_threshold_w:g} W")
     print(f"  broker:      {mq.host}:{mq.port}{' (TLS)' if mq.tls else ''} as {mq.client_id!r}")
-    print(f"  status file: {st.file}" + ("" if st.persistent else " (not saved: [status] persistent = false)"))
-    print(f"  log file:    {lg.file if lg.file else 'none: standard error (the journal under systemd)'}")
+    print(f"  status file: {st.file}{_made_at_start(st.file)}"
+          + ("" if st.persistent else " (not saved: [status] persistent = false)"))
+    log_file = f"{lg.file}{_made_at_start(lg.file)}" if lg.file else "none: standard error (the journal under systemd)"
+    print(f"  log file:    {log_file}")
     from settings.check_notes import link_notes
 
     for note in link_notes(settings):
@@ -143,6 +145,11 @@ def _print_check(config: str, settings: Any) -> None:
             print(f"  full tank ({load.name}): not detected (full_detect = off)")
     for note in _fallback_notes(settings):
         print(f"  {note}")
+
+
+def _made_at_start(file: Path) -> str:
+    # (the daemon makes the folder of the status file, its lock's, and of the log: the check says it will)
+    return "" if file.parent.is_dir() else f" (its folder {file.parent} does not exist yet: made at start)"
 
 
 def _fallback_notes(settings: Any) -> tuple[str, ...]:

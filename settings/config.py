@@ -517,12 +517,12 @@ def _check_record_dir(reader: SectionReader, directory: Path) -> None:
 
 
 def _unwritable(path: Path, replaced: bool) -> str | None:
-    """Why the daemon could not write `path`, or None. Its directory must exist and be writable (new files
-    are made there); a file `replaced` by a rename (the status) need not be writable itself, one appended
-    to (the log) must."""
+    """Why the daemon could not write `path`, or None. Its directory must be writable (new files are made there),
+    or, missing, possible to make (the daemon makes it, for the status and for the log); a file `replaced` by a
+    rename (the status) need not be writable itself, one appended to (the log) must."""
     directory = path.parent
     if not directory.exists():
-        return f"directory {directory} does not exist"
+        return _nearest_dir_problem(directory)
     if not directory.is_dir():
         return f"{directory} is not a directory"
     if path.is_dir():

@@ -87,12 +87,37 @@ def test_tls_files_not_checked_without_tls(tmp_path: Path) -> None:
     load_settings(path)  # tls = false: the file is never opened
 
 
-def test_status_file_directory_must_exist(tmp_path: Path) -> None:
-    path = write_config(tmp_path)
-    path.write_text(path.read_text().replace("file = status.json", "file = nowhere/status.json"))
-    assert f"[status] file: directory {tmp_path / 'nowhere'} does not exist" in problems_of(path)
-    path.write_text(path.read_text().replace("[status]\n", "[status]\npersistent = false\n"))
-    load_settings(path)  # not saved: not checked
+def test_a_missing_status_or_log_directory_is_made_as_the_daemon_makes_it(tmp_path: Path) -> None:
+    # The daemon makes the status file's folder (its lock, its saves) and the log's: --check refused both with
+    # "does not exist". It now says they will be made, and makes nothing itself.
+    path = write_config(tmp_path, extra="\n[logging]\nfile = logs/day/pyseb.log\n")
+    path.write_text(path.read_text().replace("file = status.json", "file = state/pyseb/status.json"))
+    settings = load_settings(path)
+    assert settings.status.file == tmp_path / "state" / "pyseb" / "status.json"
+    result = subprocess.run([sys.executable, str(ROOT / "regulation.py"), "-c", str(path), "--check"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert (f"status file: {tmp_path / 'state' / 'pyseb' / 'status.json'} (its folder "
+            f"{tmp_path / 'state' / 'pyseb'} does not exist yet: made at start)") in result.stdout
+    assert (f"log file:    {tmp_path / 'logs' / 'day' / 'pyseb.log'} (its folder {tmp_path / 'logs' / 'day'} "
+            "does not exist yet: made at start)") in result.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.ini", "linear.csv"]
+
+
+def test_a_missing_directory_under_an_unwritable_one_is_refused(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # Where the daemon could not make the folder, --check says so (os.access answers as for the daemon's
+    # unprivileged user: the CI runs as root).
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = os.access
+    monkeypatch.setattr("settings.config.os.access",
+                        lambda p, mode: False if Path(p) == locked else real_access(p, mode))
+    path = write_config(tmp_path, extra="\n[logging]\nfile = locked/logs/pyseb.log\n")
+    path.write_text(path.read_text().replace("file = status.json", "file = locked/state/status.json"))
+    report = problems_of(path)
+    assert f"[status] file: directory {locked} is not writable" in report
+    assert f"[logging] file: directory {locked} is not writable" in report
 
 
 def test_status_file_directory_must_be_a_directory(tmp_path: Path) -> None:
@@ -137,16 +162,10 @@ def test_unwritable_directories_reported_even_when_run_as_root(tmp_path: Path,
     assert f"[logging] file: directory {locked} is not writable" in report
 
 
-def test_log_file_directory_must_exist(tmp_path: Path) -> None:
-    path = write_config(tmp_path, extra="\n[logging]\nfile = logs/pyseb.log\n")
-    assert f"[logging] file: directory {tmp_path / 'logs'} does not exist" in problems_of(path)
-    (tmp_path / "logs").mkdir()
-    assert load_settings(path).logging.file == tmp_path / "logs" / "pyseb.log"
-
-
 def test_seed_log_file_key_is_checked_too(tmp_path: Path) -> None:
-    path = write_config(tmp_path, extra="\n[debug]\nlog_file = true\nlog_file_name = /nonexistent/dir/pv.log\n")
-    assert "[logging] file: directory /nonexistent/dir does not exist" in problems_of(path)
+    (tmp_path / "afile").write_text("")
+    path = write_config(tmp_path, extra="\n[debug]\nlog_file = true\nlog_file_name = afile/logs/pv.log\n")
+    assert f"[logging] file: {tmp_path / 'afile'} is not a directory" in problems_of(path)
 
 
 # --- E: meter_timeout and period -----------------------------------------------------------------------
