@@ -39,6 +39,8 @@ from settings.sections import (
     RECORD_OPTIONS,
     SEED_EVALUATE_IGNORED,
     SEED_LOAD_IGNORED,
+    SEED_LOG_FILE,
+    SEED_LOG_FILE_NAME,
     STATUS_OPTIONS,
     EvaluateSettings,
     LoggingSettings,
@@ -251,13 +253,17 @@ def _apply_debug_section(cp: configparser.ConfigParser, reader: SectionReader, s
             status_raw["persistent"] = parse_bool(debug["use_persistent"])
         except ValueError as exc:
             reader.problems.append(ConfigProblem("debug", "use_persistent", str(exc)))
-    raw_log = debug.get("log_file", "").strip()
-    if raw_log and not logging_raw.get("file"):
-        lowered = raw_log.lower()
-        if lowered in ("true", "yes", "on"):  # Coturex: log_file = true + log_file_name = pv.log
-            logging_raw["file"] = debug.get("log_file_name", "pv.log").strip()
-        elif lowered not in ("false", "no", "off", "none"):
-            logging_raw["file"] = raw_log
+    if "log_file" not in debug or logging_raw.get("file"):
+        return  # ([logging] file wins: the seed's keys are not read, nor warned of)
+    log_file = reader.read_key("debug", SEED_LOG_FILE, "log_file", debug["log_file"])
+    if not log_file:
+        return
+    lowered = log_file.lower()
+    if lowered in ("true", "yes", "on"):  # Coturex: log_file = true + log_file_name = pv.log
+        logging_raw["file"] = (reader.read_key("debug", SEED_LOG_FILE_NAME, "log_file_name", debug["log_file_name"])
+                               if "log_file_name" in debug else SEED_LOG_FILE_NAME.default)
+    elif lowered not in ("false", "no", "off"):
+        logging_raw["file"] = log_file
 
 
 def _check_seed_dry_run(raw: str, reader: SectionReader) -> None:

@@ -154,6 +154,11 @@ class SectionReader:
         self._warn_unknown(section, present, known, ignored)
         return values
 
+    def read_key(self, section: str, opt: Option, key: str, raw: str) -> Any:
+        """The value of `opt` given as `key = raw` in a section read by hand (the seed's [debug]): the checks and
+        warnings of a key read with `read`, without taking the section as one of PySEB's."""
+        return self._value(section, opt, key, raw)
+
     def _value(self, section: str, opt: Option, key: str, raw: str) -> Any:
         """The value of `opt` given as `key = raw`; a problem (one line) and None when it is not usable."""
         if (line := swallowed_key(raw)) is not None:

@@ -113,6 +113,10 @@ LEGACY_IGNORED: dict[str, dict[str, str]] = {
         "equipment_debug": "use [logging] level = DEBUG", "regulation_debug": "use [logging] level = DEBUG",
     },
 }
+# The seed's [debug] log file, read as [logging] file when that is not set: a name, or true and the name in
+# log_file_name (Coturex's). Read by hand ([debug] is no PySEB section), with the checks of every text key.
+SEED_LOG_FILE = Option("log_file", "text?", None, "the seed's log file: a file name, or true with log_file_name")
+SEED_LOG_FILE_NAME = Option("log_file_name", "text?", "pv.log", "the log file's name when log_file = true")
 # Keys of Coturex's later configs that PySEB does another way, with what replaces them.
 SEED_EVALUATE_IGNORED: dict[str, str] = {
     "ecs_measure_correction": "PySEB does not correct the heater's meter: what each percent draws comes from "

@@ -369,3 +369,25 @@ def test_an_empty_required_text_key_is_one_problem(tmp_path: Path) -> None:
     path.write_text(path.read_text().replace("topic_set_power = cmnd/radiator/POWER\n", "topic_set_power =\n"))
     report = problems_of(path)
     assert report.count("[radiator] topic_set_power:") == 1 and "is empty" in report
+
+
+# --- the seed's [debug] log_file, checked as every text key ------------------------------------------------
+@pytest.mark.parametrize(("lines", "key", "said"), [
+    ("log_file = pv.log # the seed's log\n", "log_file", "holds ' #': used as written"),
+    ('log_file = "pv.log"\n', "log_file", "is in quotes: used as written"),
+    ("log_file = true\nlog_file_name = pv.log # the seed's log\n", "log_file_name", "holds ' #': used as written"),
+    ("log_file = yes\nlog_file_name = 'pv.log'\n", "log_file_name", "is in quotes: used as written"),
+])
+def test_the_seed_s_log_file_is_warned_of_as_other_text_keys(tmp_path: Path, lines: str, key: str,
+                                                              said: str) -> None:
+    # [logging] file = pv.log # note was warned of; the seed's own spelling of it was not, and the log went to a
+    # file named "pv.log # the seed's log" without a word.
+    path = write_config(tmp_path, extra=f"\n[debug]\n{lines}")
+    warned = [w for w in load_settings(path).warnings if f"[debug] {key}:" in w]
+    assert len(warned) == 1 and said in warned[0]
+
+
+def test_the_seed_s_log_file_is_not_warned_of_where_logging_file_wins(tmp_path: Path) -> None:
+    path = write_config(tmp_path, extra="\n[logging]\nfile = pyseb.log\n\n[debug]\nlog_file = pv.log # old\n")
+    settings = load_settings(path)
+    assert settings.logging.file == tmp_path / "pyseb.log" and not [w for w in settings.warnings if "[debug]" in w]
