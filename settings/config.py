@@ -50,7 +50,7 @@ from settings.sections import (
 )
 from settings.slips import config_text
 from settings.tls_check import host_problem, tls_file_problems
-from settings.topics import TopicRole, topic_problem
+from settings.topics import TopicRole, topic_problem, topic_warning
 
 log = logging.getLogger(__name__)
 # Keys of [evaluate] read and let go, each with what the user is told: the seed's daily-rule keys it never used,
@@ -160,12 +160,14 @@ def load_settings(path: str | Path) -> Settings:
     field = read_field_settings(cp, reader, evaluate_raw, equipments, mqtt_raw.get("client_id") or "pyseb")
     _warn_unused_sections(cp, reader, {e.name for e in equipments})
     root = mqtt_raw["topic_regul"].rstrip("/")
-    for role in ("status", "mode", "availability", "report"):
-        mqtt_raw[f"topic_{role}"] = mqtt_raw[f"topic_{role}"] or f"{root}/{role}"
+    derived = {key for key in ("topic_status", "topic_mode", "topic_availability", "topic_report")
+               if not mqtt_raw[key]}
+    for key in derived:
+        mqtt_raw[key] = f"{root}/{key.removeprefix('topic_')}"
     _check_topics(reader, mqtt_raw, equipments, field.forecast.mqtt_topic)
     for load in equipments:
         _check_variator_command_topic(reader, load, root)
-    _check_topic_roles(reader, mqtt_raw, equipments, field)
+    _check_topic_roles(reader, mqtt_raw, equipments, field, derived)
     _refuse_defaults(reader, leaked)
     reader.place_unknown_keys()
 
@@ -420,8 +422,9 @@ def _check_variator_command_topic(reader: SectionReader, load: Equipment, topic_
 
 
 def _check_topic_roles(reader: SectionReader, mqtt_raw: dict[str, Any], equipments: list[Equipment],
-                       field: FieldSettings) -> None:
-    """Every topic checked for what it is used as (settings.topics): one clear line per bad topic."""
+                       field: FieldSettings, derived: set[str]) -> None:
+    """Every topic checked for what it is used as (settings.topics): one clear line per bad topic, one warning per
+    suspicious one the file gives (those `derived` from topic_regul repeat its own)."""
     publish, read = TopicRole.PUBLISH, TopicRole.READ
     checks: list[tuple[str, str, Any, TopicRole]] = [
         ("mqtt", "topic_cons", mqtt_raw.get("topic_cons"), read),
@@ -454,6 +457,15 @@ def _check_topic_roles(reader: SectionReader, mqtt_raw: dict[str, Any], equipmen
         if problem and (section, key) not in seen:
             seen.add((section, key))
             reader.problems.append(ConfigProblem(section, key, problem))
+    to_warn = [(section, key, value) for section, key, value, _ in checks
+               if (section, key) not in seen and not (section == "mqtt" and key in derived) and value]
+    if mqtt_raw.get("topic_regul") and ("mqtt", "topic_regul") not in seen:
+        to_warn.append(("mqtt", "topic_regul", mqtt_raw["topic_regul"].rstrip("/")))
+    warned: set[tuple[str, str]] = set()
+    for section, key, value in to_warn:
+        if (section, key) not in warned and (warning := topic_warning(str(value))):
+            warned.add((section, key))
+            reader.warnings.append(ConfigProblem(section, key, warning))
 
 
 def _check_files(reader: SectionReader, mqtt_raw: dict[str, Any], status_raw: dict[str, Any],

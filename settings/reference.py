@@ -163,7 +163,10 @@ def render() -> str:
         "\"ANSI\": accented comments); Windows line ends are fine; UTF-16 (Notepad's \"Unicode\") is refused. A "
         "note after a value starts with ` ;` (`max_power = 500 ; the towel dryer`); ` #` there is part of the value, "
         "and said so (an error where the value must be a number, a warning on a text); so are quotes around a "
-        "value (`topic_set_power = \"cmnd/plug/POWER\"`): INI keeps them as part of it.",
+        "value (`topic_set_power = \"cmnd/plug/POWER\"`): INI keeps them as part of it. A topic with a space at "
+        "either end of a level (`smeter/pzem /CONSOMMATION`) or an empty level after the first (a `/` at the end, "
+        "`//`) is warned of: valid MQTT, but topics match exactly and a device's almost never has one (a leading "
+        "`/` is not warned of: some firmwares' topics start so).",
         "",
         "Types: `text, optional`, `number, optional` and `true/false, optional` take an empty value (or the "
         "seed's `None`) for \"not set\"; any other key written empty (`key =`) is an error: delete the line for "

@@ -34,3 +34,19 @@ def topic_problem(topic: str | None, role: TopicRole) -> str | None:
     if role is TopicRole.PUBLISH and topic.startswith("$"):
         return f"{topic!r} starts with $: such topics are the broker's own, a client cannot publish there"
     return None
+
+
+def topic_warning(topic: str) -> str | None:
+    """Why `topic`, valid, is likely not the one meant, or None. MQTT matches topics exactly: PySEB on
+    `smeter/pzem /CONSOMMATION` and a meter on `smeter/pzem/CONSOMMATION` never meet, and the meter looks silent.
+    A space at either end of a level, and an empty level after the first (a trailing / or a //), are valid but
+    almost always typos. A leading / is left alone: ESPEasy's older default topics start with one."""
+    levels = topic.split("/")
+    if any(level != level.strip() for level in levels):
+        what = "a space at the start or end of a level"
+    elif "" in levels[1:]:
+        what = "an empty level (a / at the end, or //)"
+    else:
+        return None
+    return (f"{topic!r} has {what}: valid MQTT, but topics must match exactly and a device's topic almost never "
+            "has one; remove it unless the device's topic has it too")

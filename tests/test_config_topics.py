@@ -12,7 +12,7 @@ import pytest
 
 from settings.config import load_settings
 from settings.problems import ConfigError
-from settings.topics import TopicRole, topic_problem
+from settings.topics import TopicRole, topic_problem, topic_warning
 from tests.configs import write_config
 from tests.field_house import field_config
 
@@ -84,3 +84,42 @@ def test_the_daemon_refuses_to_start_with_one_line(tmp_path: Path, old: str, new
     problems = [line for line in done.stderr.splitlines() if line.startswith("  ")]
     assert len(problems) == 1 and key in problems[0], done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("topic, fragment", [
+    ("smeter/ pzem/CONSOMMATION", "a space at the start or end of a level"),
+    ("smeter/pzem /CONSOMMATION", "a space at the start or end of a level"),
+    ("smeter/pzem/CONSOMMATION/", "an empty level (a / at the end, or //)"),
+    ("smeter//pzem/CONSOMMATION", "an empty level (a / at the end, or //)"),
+])
+def test_suspicious_topics(topic: str, fragment: str) -> None:
+    warning = topic_warning(topic)
+    assert warning is not None and fragment in warning and repr(topic) in warning
+
+
+@pytest.mark.parametrize("topic", ["smeter/pzem/CONSOMMATION", "/espeasy/pzem/power", "tele/my plug/SENSOR", "a"])
+def test_usual_topics_are_not_suspicious(topic: str) -> None:
+    # (a leading / is ESPEasy's older default, `/%sysname%/...`; a space inside a level is a device's name)
+    assert topic_warning(topic) is None
+
+
+@pytest.mark.parametrize("old, new, where", [
+    ("topic_cons = smeter/pzem/CONSOMMATION", "topic_cons = smeter/pzem /CONSOMMATION", "[mqtt] topic_cons"),
+    ("topic_set_power = cmnd/radiator/POWER", "topic_set_power = cmnd/radiator/POWER/",
+     "[radiator] topic_set_power"),
+    (PROD, PROD + "\ntopic_regul = regul /pyseb", "[mqtt] topic_regul"),
+])
+def test_a_suspicious_topic_is_one_warning_at_start_and_in_check(tmp_path: Path, old: str, new: str,
+                                                                  where: str) -> None:
+    # Valid MQTT, so not refused; but the device publishes on `smeter/pzem/CONSOMMATION`, and PySEB, subscribed to
+    # another topic, heard nothing: the meters "silent" with no word of why. (topic_regul's derived topics, status
+    # and mode, are not warned of again.)
+    path = write_config(tmp_path)
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    warned = [w for w in load_settings(path).warnings if "valid MQTT" in w]
+    assert len(warned) == 1 and where in warned[0], warned
+    done = subprocess.run([sys.executable, str(ROOT / "regulation.py"), "-c", str(path), "--check"],
+                          capture_output=True, text=True, timeout=30, cwd=ROOT)
+    assert done.returncode == 0 and warned[0] in done.stderr, done.stderr
