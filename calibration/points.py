@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from values.text import NotText, windows_text
+
 __all__ = ["MIN_POINTS", "CalibrationError", "CalibrationPoints", "calibration_text", "parse_calibration_rows",
            "read_calibration_csv", "write_calibration_table"]
 
@@ -93,13 +95,12 @@ def parse_calibration_rows(text: str, source: str) -> list[tuple[int, float, flo
 def calibration_text(data: bytes, source: str) -> str:
     """The text of a calibration file: UTF-8 (a BOM allowed), else the Windows code page a spreadsheet or Notepad
     saves in (a French header `Pourcentage;Puissance électrique`, a comment `# mesuré après coupure`: the numbers
-    are ASCII either way). Refused, naming the file, when it holds NUL bytes: no text file does."""
+    are ASCII either way). Refused, naming the file, when it holds NUL bytes and is not UTF-8: a binary file (valid
+    UTF-8 with NULs is a sweep's file torn by a power cut, which the sweep repairs)."""
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        if b"\0" in data:
-            raise CalibrationError(f"{source}: not a text file ({exc.reason} at byte {exc.start})") from None
-    return data.decode("cp1252", errors="replace")
+        return windows_text(data, refuse_nul=True)
+    except NotText as exc:
+        raise CalibrationError(f"{source}: {exc}") from None
 
 
 def read_calibration_csv(path: str | os.PathLike[str]) -> CalibrationPoints:

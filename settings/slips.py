@@ -3,8 +3,9 @@ word: found here, so that the config check names them."""
 
 from __future__ import annotations
 
-import codecs
 import re
+
+from values.text import windows_text
 
 # A note after a value written as in a shell or YAML: the parser takes only ' ;' there (a value may hold '#').
 _HASH_NOTE = re.compile(r"\s#")
@@ -39,16 +40,9 @@ def in_quotes(text: str) -> bool:
 
 
 def config_text(data: bytes) -> str:
-    """The text of a config file as Windows editors save it too: UTF-8 with or without a byte order mark (Notepad's
-    "UTF-8 with BOM" put U+FEFF before [mqtt]), else the Windows code page (Notepad's "ANSI": a French comment's
-    accents). ValueError, saying how to save it, for UTF-16 (Notepad's "Unicode") and for what is neither."""
-    # (UTF-16 without its mark: the file's first character, ASCII as [ or ;, is a NUL byte and another; a NUL
-    # further on is left to the checks of the value that holds it)
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or 0 in data[:2]:
-        raise ValueError("the file is UTF-16 (Notepad's \"Unicode\"): save it as UTF-8")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ValueError("the file is not text PySEB can read (neither UTF-8 nor the Windows code page): save it as UTF-8")
+    """The text of a config file as Windows editors save it too (values.text): UTF-8 with or without a byte order
+    mark (Notepad's "UTF-8 with BOM" put U+FEFF before [mqtt]), else the Windows code page (Notepad's "ANSI": a
+    French comment's accents). NotText, a ValueError saying how to save it, for UTF-16 (Notepad's "Unicode") and for
+    what is neither, since a byte read as U+FFFD could end up in a topic or a payload; a NUL further on than the
+    first two bytes is left to the checks of the value that holds it."""
+    return windows_text(data, refuse_utf16=True, strict=True)

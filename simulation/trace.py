@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from values.text import windows_text
+
 __all__ = ["Trace", "TraceError", "parse_clock", "read_trace"]
 
 COLUMNS = ("time", "production_w", "house_w")
@@ -126,10 +128,7 @@ def _csv_lines(raw: bytes) -> tuple[list[list[str]], bool]:
     """The rows of a trace file, and whether its numbers have a decimal comma. As a spreadsheet saves it too:
     a UTF-8 BOM, or Windows' own encoding (what PySEB reads, the header, ISO times and numbers, is ASCII either
     way), and `;` between the cells with a decimal comma (Excel in a French locale)."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
+    text = windows_text(raw)
     first = text.split("\n", 1)[0]
     semicolons = first.count(";") > first.count(",")
     return list(csv.reader(io.StringIO(text, newline=""), delimiter=";" if semicolons else ",")), semicolons

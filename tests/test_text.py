@@ -1,0 +1,46 @@
+"""values.text: the one reading of a text file as Windows saves it too (UTF-8 with or without its mark, else the
+Windows code page), with the refusals each caller asks for."""
+
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from values.text import NotText, windows_text
+
+FRENCH = "# mesuré à 14 h\n100,0;2300,00\n"
+
+
+@pytest.mark.parametrize("data", [FRENCH.encode("utf-8"), codecs.BOM_UTF8 + FRENCH.encode("utf-8"),
+                                  FRENCH.encode("cp1252")])
+def test_utf8_with_or_without_its_mark_and_the_windows_code_page_read_alike(data: bytes) -> None:
+    assert windows_text(data) == FRENCH
+    assert windows_text(data, refuse_utf16=True, refuse_nul=True, strict=True) == FRENCH
+
+
+def test_nothing_is_refused_unless_asked() -> None:
+    assert windows_text(b"\x81\x00ok") == "\ufffd\x00ok"  # (cp1252 leaves 0x81 undefined)
+    assert windows_text(FRENCH.encode("utf-16")).startswith("ÿþ#")
+
+
+@pytest.mark.parametrize("data", [FRENCH.encode("utf-16"), FRENCH.encode("utf-16-be")])
+def test_utf16_is_refused_when_asked(data: bytes) -> None:
+    with pytest.raises(NotText, match="UTF-16"):
+        windows_text(data, refuse_utf16=True)
+
+
+def test_nul_bytes_are_refused_when_asked_in_what_is_not_utf8() -> None:
+    with pytest.raises(NotText, match=r"not a text file \(invalid start byte at byte 0\)"):
+        windows_text(b"\x89PNG\r\n\x1a\n\x00\xff\xfe", refuse_nul=True)
+    # (valid UTF-8 holding NULs, a file torn by a power cut, is left to the caller's own checks)
+    assert windows_text(b"80.0;18\x00\x00", refuse_nul=True) == "80.0;18\x00\x00"
+
+
+def test_the_code_page_s_undefined_bytes_are_refused_when_strict() -> None:
+    with pytest.raises(NotText, match="neither UTF-8 nor the Windows code page"):
+        windows_text(b"\x81\x8d" + FRENCH.encode("utf-8"), strict=True)
+
+
+def test_not_text_is_a_value_error() -> None:
+    assert issubclass(NotText, ValueError)

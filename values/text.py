@@ -1,0 +1,32 @@
+"""Text files as Windows editors and spreadsheets save them too: UTF-8 with or without a byte order mark (Notepad's
+"UTF-8 with BOM"), else the Windows code page (Notepad's "ANSI", a French spreadsheet's CSV: accented comments and
+headers). One reading for the config, the calibration CSVs and the replayed traces; each asks for its own
+refusals."""
+
+from __future__ import annotations
+
+import codecs
+
+
+class NotText(ValueError):
+    """Bytes that are no text the caller takes; the message says why (and how to save the file)."""
+
+
+def windows_text(data: bytes, *, refuse_utf16: bool = False, refuse_nul: bool = False, strict: bool = False) -> str:
+    """The text of `data`: UTF-8 (a BOM allowed), else the Windows code page, cp1252. NotText, when asked, for
+    UTF-16 (`refuse_utf16`: by its mark, or a NUL among the first two bytes, which is how an ASCII first character
+    reads without it), for NUL bytes in what is not UTF-8 (`refuse_nul`: a binary file; a NUL in valid UTF-8, a
+    file torn by a power cut, is the caller's to judge), and for the five bytes cp1252 leaves undefined (`strict`;
+    else each reads as U+FFFD)."""
+    if refuse_utf16 and (data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or 0 in data[:2]):
+        raise NotText("the file is UTF-16 (Notepad's \"Unicode\"): save it as UTF-8")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as not_utf8:
+        if refuse_nul and 0 in data:
+            raise NotText(f"not a text file ({not_utf8.reason} at byte {not_utf8.start})") from None
+    try:
+        return data.decode("cp1252", "strict" if strict else "replace")
+    except UnicodeDecodeError:
+        raise NotText("the file is not text PySEB can read (neither UTF-8 nor the Windows code page): save it as "
+                      "UTF-8") from None
