@@ -70,7 +70,9 @@ EVALUATE_OPTIONS: tuple[Option, ...] = (
     Option("frozen_meter", bool, True, "a meter that repeats the very same message is frozen: a repeat is no "
            "new reading, so it goes stale after meter_timeout like a silent one (false only for a meter whose "
            "messages hold nothing but a power that can repeat)"),
-    Option("status_time", float, 900.0, "seconds between two saves of the status file", min=0.1),
+    # (at most a day: the status holds the day's energy, and a much larger wait overflowed the saver thread's clock)
+    Option("status_time", float, 900.0, "seconds between two saves of the status file (and at stop)", min=0.1,
+           max=86400),
     Option("status_interval", float, 10.0, "the status is published at once when a load switches or steps by "
            "100 W, else at most every this many seconds (the variator's fine moves, the meters)", min=1,
            max=3600),

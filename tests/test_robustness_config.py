@@ -391,3 +391,17 @@ def test_the_seed_s_log_file_is_not_warned_of_where_logging_file_wins(tmp_path: 
     path = write_config(tmp_path, extra="\n[logging]\nfile = pyseb.log\n\n[debug]\nlog_file = pv.log # old\n")
     settings = load_settings(path)
     assert settings.logging.file == tmp_path / "pyseb.log" and not [w for w in settings.warnings if "[debug]" in w]
+
+
+# --- numbers too large for what reads them ----------------------------------------------------------------
+@pytest.mark.parametrize("value", ["1e10", "99999999999", "86401"])
+def test_a_status_time_over_a_day_is_refused(tmp_path: Path, value: str) -> None:
+    # 1e10 s passed the check, then the saver thread died at its first wait ("timestamp out of range for platform
+    # time_t"): the status was never saved again before the stop. A save less often than daily keeps nothing
+    # worth it: the status is the day's energy and forces.
+    path = write_config(tmp_path, status_time=float(value))
+    assert f"[evaluate] status_time: must be <= 86400, got {float(value)}" in problems_of(path)
+
+
+def test_a_status_time_of_a_day_is_fine(tmp_path: Path) -> None:
+    assert load_settings(write_config(tmp_path, status_time=86400)).evaluate.status_time_s == 86400
