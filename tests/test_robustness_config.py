@@ -405,3 +405,10 @@ def test_a_status_time_over_a_day_is_refused(tmp_path: Path, value: str) -> None
 
 def test_a_status_time_of_a_day_is_fine(tmp_path: Path) -> None:
     assert load_settings(write_config(tmp_path, status_time=86400)).evaluate.status_time_s == 86400
+
+
+@pytest.mark.parametrize("value", ["1e303", "1e12"])
+def test_a_huge_max_day_mb_is_one_problem_not_a_traceback(tmp_path: Path, value: str) -> None:
+    # 1e303 MB, made bytes, was infinity: int() of it raised OverflowError out of the config check, a traceback.
+    path = write_config(tmp_path, extra=f"\n[record]\nmax_day_mb = {value}\n")
+    assert f"[record] max_day_mb: must be <= 10000, got {float(value)}" in problems_of(path)
