@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import configparser
 import difflib
+import functools
 import logging
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from equipments.base import BuildContext, Equipment, EquipmentBuildError
@@ -53,6 +55,7 @@ from settings.tls_check import host_problem, tls_file_problems
 from settings.topics import TopicRole, topic_problem, topic_warning
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
 # Keys of [evaluate] read and let go, each with what the user is told: the seed's daily-rule keys it never used,
 # and those of Coturex's later configs that PySEB does another way (the reference lists the same).
 # And a relay's dwell and band, which belong in each relay's own section (the README's table once listed
@@ -138,7 +141,7 @@ def load_settings(path: str | Path) -> Settings:
     if timezone:
         try:
             ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # (OSError: a name too long for a file's)
             reader.problems.append(ConfigProblem("evaluate", "timezone", f"unknown time zone {timezone!r}"))
     if mqtt_raw.get("tls") and not mqtt_raw.get("ca_file"):
         reader.problems.append(ConfigProblem("mqtt", "ca_file", "is required when tls = true"))
@@ -500,6 +503,19 @@ def _check_files(reader: SectionReader, mqtt_raw: dict[str, Any], status_raw: di
             reader.problems.append(ConfigProblem("logging", "file", problem))
 
 
+def _said_not_raised(check: Callable[P, str | None]) -> Callable[P, str | None]:
+    """`check`, with an OSError of its own look at a path (exists() of a name too long for the system) returned as
+    the problem: it came out of --check as a traceback."""
+    @functools.wraps(check)
+    def checked(*args: P.args, **kwargs: P.kwargs) -> str | None:
+        try:
+            return check(*args, **kwargs)
+        except OSError as exc:
+            return f"{exc.filename}: {exc.strerror}"
+    return checked
+
+
+@_said_not_raised
 def _lock_problem(lock: Path) -> str | None:
     """Why the instance lock `lock` could not be taken, or None: an existing one must be readable; else it is
     made, its directory too (shell.lock), where the nearest existing one is writable."""
@@ -512,6 +528,7 @@ def _lock_problem(lock: Path) -> str | None:
     return None if problem is None else f"the instance lock {lock}, taken even with persistent = false: {problem}"
 
 
+@_said_not_raised
 def _nearest_dir_problem(directory: Path) -> str | None:
     """Why `directory` could not be made (or written in, if it exists), or None: the nearest existing one must be
     a writable directory."""
@@ -534,6 +551,7 @@ def _check_record_dir(reader: SectionReader, directory: Path) -> None:
         reader.problems.append(ConfigProblem("record", "dir", problem))
 
 
+@_said_not_raised
 def _unwritable(path: Path, replaced: bool) -> str | None:
     """Why the daemon could not write `path`, or None. Its directory must be writable (new files are made there),
     or, missing, possible to make (the daemon makes it, for the status and for the log); a file `replaced` by a

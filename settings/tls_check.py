@@ -50,11 +50,11 @@ def tls_problems(ca_file: str, cert_file: str | None, key_file: str | None) -> l
 
 def unreadable(path: Path) -> str | None:
     """Why `path` cannot be read as a file, or None."""
-    if not path.exists():
-        return f"{path} does not exist"
-    if not path.is_file():  # a directory, or a fifo that open() would block on
-        return f"{path} is a directory, not a file" if path.is_dir() else f"{path} is not a regular file"
-    try:
+    try:  # (exists() too raises OSError, on a name too long to be one)
+        if not path.exists():
+            return f"{path} does not exist"
+        if not path.is_file():  # a directory, or a fifo that open() would block on
+            return f"{path} is a directory, not a file" if path.is_dir() else f"{path} is not a regular file"
         with open(path, "rb"):  # permissions, as the daemon will meet them
             return None
     except OSError as exc:

@@ -412,3 +412,25 @@ def test_a_huge_max_day_mb_is_one_problem_not_a_traceback(tmp_path: Path, value:
     # 1e303 MB, made bytes, was infinity: int() of it raised OverflowError out of the config check, a traceback.
     path = write_config(tmp_path, extra=f"\n[record]\nmax_day_mb = {value}\n")
     assert f"[record] max_day_mb: must be <= 10000, got {float(value)}" in problems_of(path)
+
+
+LONG_NAME = "x" * 300  # longer than a file name may be (255 bytes)
+
+
+@pytest.mark.parametrize(("section", "line", "said"), [
+    ("status", f"file = {LONG_NAME}", "[status] file: "),
+    ("logging", f"file = {LONG_NAME}/pyseb.log", "[logging] file: "),
+    ("record", f"dir = {LONG_NAME}", "[record] dir: "),
+    ("mqtt", f"tls = true\nca_file = {LONG_NAME}", "[mqtt] ca_file: "),
+    ("evaluate", f"timezone = Europe/{LONG_NAME}", f"[evaluate] timezone: unknown time zone 'Europe/{LONG_NAME}'"),
+])
+def test_a_name_too_long_is_one_problem_not_a_traceback(tmp_path: Path, section: str, line: str, said: str) -> None:
+    # The checks' own look at the file (exists, is_dir) raised OSError "File name too long" out of --check.
+    path = write_config(tmp_path)
+    text = re.sub(rf"(?m)^{line.split(' =')[0]} = .*\n", "", path.read_text())
+    path.write_text(text.replace(f"[{section}]\n", f"[{section}]\n{line}\n", 1) if f"[{section}]\n" in text
+                    else text + f"\n[{section}]\n{line}\n")
+    report = problems_of(path)
+    assert said in report and report.count("\n  ") == 1, report
+    if section != "evaluate":
+        assert "File name too long" in report
