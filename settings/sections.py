@@ -81,7 +81,8 @@ EVALUATE_OPTIONS: tuple[Option, ...] = (
 )
 
 STATUS_OPTIONS: tuple[Option, ...] = (
-    Option("file", str, "status.ini", "status file (JSON), relative to the config file"),
+    Option("file", str, "status.ini", "status file (JSON), relative to the config file; a symlink stays one (the "
+           "saves go to the file it names)"),
     Option("persistent", bool, True, "save the status and restore it at start"),
 )
 
