@@ -144,7 +144,8 @@ def _read_status(path: Path) -> tuple[dict[str, Any] | None, str | None]:
         return None, "is not a PySEB status (no equipments list)"
     version = document.get("schema_version")
     if version is not None and version != 1:
-        return None, f"has schema_version {str(version)[:40]}, this PySEB reads 1"
+        # (repr: a hand edit's "1", a string, read "has schema_version 1, this PySEB reads 1")
+        return None, f"has schema_version {repr(version)[:40]}, this PySEB reads the number 1"
     # Every part of a restore needs the day the file was saved: without it nothing is restored, and the first save
     # replaced the file (a hand edit writing date_str's text into date lost the day's energies and forces).
     if saved_epoch(document.get("date")) is None:

@@ -84,6 +84,14 @@ def test_corrupt_or_foreign_file_means_clean_start(tmp_path: Path, content: byte
     assert "clean start" in caplog.text
 
 
+def test_a_schema_version_written_as_text_is_named_as_such(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A hand edit's "1": the warning read "has schema_version 1, this PySEB reads 1".
+    path = tmp_path / "status.json"
+    path.write_text('{"schema_version": "1", "date": 1700000000, "equipments": []}')
+    assert load_status(path) is None
+    assert "has schema_version '1', this PySEB reads the number 1" in caplog.text
+
+
 def test_missing_file_means_clean_start(tmp_path: Path) -> None:
     assert load_status(tmp_path / "nope.json") is None
 
