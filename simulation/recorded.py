@@ -4,13 +4,13 @@ daemon does (same listener, same writer)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import tzinfo
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from recording.format import RecordError, read_record
+from recording.format import RecordedDay, RecordError, read_record
 from recording.writer import DayRecorder
 from simulation.trace import Trace, TraceError
 
@@ -35,6 +35,7 @@ def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None) -> T
             day = read_record(part)
         except RecordError as exc:
             raise TraceError(str(exc)) from None
+        _check_zone(day, tz)
         max_gap_s = max(max_gap_s, day.max_gap_s)
         # (each part's own loads: the house is its consumption less what they drew)
         drawing_w = sum(day.records[0].believed_w) if day.records else 0.0
@@ -65,6 +66,32 @@ def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None) -> T
              f"{gaps.max() / 60:.0f} min): replayed with the sun in a straight line and the house held across them",) \
         if len(gaps) else ()
     return Trace(name, tuple(times), tuple(production), tuple(house), step, tz, notes)
+
+
+def _utc_offset(offset: timedelta | None) -> str:
+    minutes = int((offset or timedelta()).total_seconds() // 60)
+    return f"UTC{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _check_zone(day: RecordedDay, tz: tzinfo | None) -> None:
+    """Refuse a day recorded at another UTC offset than the replay's zone gives it (the config's timezone, else
+    this machine's): its clock times, its daylight and the regulator's midnight would all be off by the
+    difference (a day recorded in Paris, tuned on a machine in UTC, had every daylight window on the day before:
+    tune failed, `--from 08:00` asked 08:00 UTC)."""
+    if not day.records or day.tz is None:
+        return
+    first = day.records[0].time_s
+    recorded = datetime.fromtimestamp(first, day.tz).utcoffset()
+    here = datetime.fromtimestamp(first, tz).utcoffset() if tz is not None else \
+        datetime.fromtimestamp(first).astimezone().utcoffset()
+    if recorded == here:
+        return
+    zone = f"[evaluate] timezone = {tz}" if tz is not None else \
+        "this machine's time zone: the config sets no [evaluate] timezone"
+    raise TraceError(f"{day.path}: recorded at {_utc_offset(recorded)} (the house's clock), replayed at "
+                     f"{_utc_offset(here)} ({zone}): its times of day and its midnight would be "
+                     "off by the difference; set [evaluate] timezone in the config to the house's zone "
+                     "(e.g. Europe/Paris)")
 
 
 class RecordingFactory:

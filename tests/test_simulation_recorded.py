@@ -8,6 +8,7 @@ import json
 import math
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -217,3 +218,35 @@ def test_the_first_reading_after_a_gap_is_not_less_the_loads_of_before_it(tmp_pa
     path.write_bytes(gzip.compress((header_text(("ecs", "radiator"), (False, True), 10.0)
                                     + format_rows(on + after, paris)).encode()))
     assert trace_from_record(path, paris).house_w[1:] == (500.0, 500.0, 500.0, 500.0)
+
+
+def test_a_day_recorded_in_another_zone_is_refused_with_what_to_do(live: dict[str, Any], tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    # The day was recorded in Paris (+02:00 in June); tuned on a machine in UTC with a config that sets no
+    # timezone, every daylight window fell on the wrong day ("the trace covers 22:00:01 to ...; asked 05:58:01
+    # to ...") and `replay --from 08:00` asked 08:00 UTC of the day before.
+    plain = tmp_path / "no-zone.ini"
+    plain.write_text(live["config"].read_text().replace("timezone = Europe/Paris", "").replace(
+        "calibration = linear.csv", f"calibration = {live['config'].parent / 'linear.csv'}"))
+    london = tmp_path / "london.ini"
+    london.write_text(live["config"].read_text().replace("Europe/Paris", "Europe/London").replace(
+        "calibration = linear.csv", f"calibration = {live['config'].parent / 'linear.csv'}"))
+    day = str(live["files"][0])
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        assert main(["replay", day, "-c", str(plain)]) == 2
+        err = capsys.readouterr().err
+        assert "recorded at UTC+02:00" in err and "replayed at UTC+00:00 (this machine's time zone: the config " \
+            "sets no [evaluate] timezone)" in err and "set [evaluate] timezone" in err
+        assert main(["tune", day, "-c", str(plain), "--set", "evaluate.margin=0,10", "-j", "1"]) == 2
+        assert "recorded at UTC+02:00" in capsys.readouterr().err
+        assert main(["replay", day, "-c", str(london)]) == 2
+        assert "replayed at UTC+01:00 ([evaluate] timezone = Europe/London)" in capsys.readouterr().err
+        # The house's own zone, set in the config, replays it wherever the replay runs.
+        assert main(["replay", day, "-c", str(live["config"]), "--from", "22:00", "--to", "23:00"]) == 0
+        assert "22:00 to 23:00" in capsys.readouterr().out
+    finally:
+        monkeypatch.undo()
+        time.tzset()
