@@ -98,7 +98,15 @@ def run_tune(args: argparse.Namespace) -> int:
     from simulation.config import read_sim_config
     from simulation.response import loads_glitch_notes
     from simulation.tune import best, config_lines, day_groups, daylight, format_table, outcome, run_grid
-    from simulation.tune_grid import TuneError, build_grid, current_setting, points, write_variants
+    from simulation.tune_grid import (
+        TuneError,
+        build_grid,
+        config_values,
+        current_setting,
+        points,
+        shown_values,
+        write_variants,
+    )
 
     began = time.perf_counter()
     if args.jobs < 1:
@@ -142,6 +150,15 @@ def run_tune(args: argparse.Namespace) -> int:
         print(f"\nno setting meets the limits ({limits}); loosen them or widen the grid")
         print(f"\n(tuned in {elapsed:.1f} s)")
         return 1
+    own = [shown_values(values) for values in config_values(args.config, axes)]
+    if len(grid) == 1:
+        # Nothing was compared: "best" and the lines to paste would recommend what was merely asked.
+        print(f"\none setting ({', '.join(f'{axis.label}={value}' for axis, value in zip(axes, grid[0], strict=True))}"
+              "): its figures above, compared with nothing; give an axis two values or more, your config's own "
+              f"among them ({', '.join(f'{axis.label}: {now}' for axis, now in zip(axes, own, strict=True))}), "
+              "to compare")
+        print(f"\n(tuned in {elapsed:.1f} s)")
+        return 0
     if chosen.setting == current:
         print(f"\nbest: capture {chosen.capture_pct:.2f} %, caused import {chosen.caused_import_wh:.0f} Wh a day, "
               "with the settings your config has now: nothing to change (no setting of the grid does better)")
@@ -154,6 +171,10 @@ def run_tune(args: argparse.Namespace) -> int:
     kept = [axis.label for axis, value, now in zip(axes, chosen.setting, current, strict=True) if value == now]
     if kept:
         print(f"\n(the best keeps your config's {', '.join(kept)}: nothing to change there)")
+    for axis, value, now, mine in zip(axes, chosen.setting, current, own, strict=True):
+        if len(axis.values) == 1 and value != now:
+            print(f"\n({axis.label} was {value} in every replay, given one value: not compared with your config's "
+                  f"{mine})")
     print(f"\n(tuned in {elapsed:.1f} s)")
     return 0
 

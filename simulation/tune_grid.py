@@ -22,7 +22,8 @@ from settings.sections import EVALUATE_OPTIONS
 from simulation.config import read_sim_config
 from simulation.variants import make_paths_absolute, value_as_in_config
 
-__all__ = ["DEFAULT_CANDIDATES", "Axis", "TuneError", "build_grid", "current_setting", "points", "write_variants"]
+__all__ = ["DEFAULT_CANDIDATES", "Axis", "TuneError", "build_grid", "config_values", "current_setting", "points",
+           "shown_values", "write_variants"]
 
 RELAYS = "relays"  # in DEFAULT_CANDIDATES: the key of every relay load, set together
 DEFAULT_CANDIDATES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -134,26 +135,37 @@ def build_grid(config: Path, sets: Sequence[str]) -> list[Axis]:
     return axes
 
 
-def current_setting(config: Path, axes: Sequence[Axis]) -> tuple[str | None, ...]:
-    """Per axis, the value of the grid that the config runs now (its own value, else the option's default),
-    compared as the daemon reads them (`100` is `100.0`); None when no value of the axis is, or when the
-    relays it sets do not all run the same one."""
+def config_values(config: Path, axes: Sequence[Axis]) -> list[list[object]]:
+    """Per axis, the value the config runs for each key it sets (its own value, else the option's default), as
+    the daemon reads them (`100` is `100.0`)."""
     cp = read_parser(config)
     schema, _, _ = _schema(cp)
     # The daemon's own reader (aliases, the seed's None for "not set"); a bad value reads as None, and its
     # problem is the replays' to say.
     reader = SectionReader()
     algorithm = reader.read(cp, "evaluate", [schema["evaluate"]["algorithm"]])["algorithm"]  # (margin's default)
+    return [[resolved(reader.read(cp, section, [schema[section][key]])[key], algorithm)
+             for section, key in axis.targets] for axis in axes]
+
+
+def current_setting(config: Path, axes: Sequence[Axis]) -> tuple[str | None, ...]:
+    """Per axis, the value of the grid that the config runs now (its own value, else the option's default),
+    compared as the daemon reads them (`100` is `100.0`); None when no value of the axis is, or when the
+    relays it sets do not all run the same one."""
+    schema, _, _ = _schema(read_parser(config))
     current: list[str | None] = []
-    for axis in axes:
-        found: set[str | None] = set()
-        for section, key in axis.targets:
-            option = schema[section][key]
-            now = resolved(reader.read(cp, section, [option])[key], algorithm)
-            # (the axis's values parse: build_grid refused any that does not)
-            found.add(next((v for v in axis.values if option.parse(v) == now), None))
+    for axis, values in zip(axes, config_values(config, axes), strict=True):
+        # (the axis's values parse: build_grid refused any that does not)
+        found = {next((v for v in axis.values if schema[section][key].parse(v) == now), None)
+                 for (section, key), now in zip(axis.targets, values, strict=True)}
         current.append(found.pop() if len(found) == 1 else None)
     return tuple(current)
+
+
+def shown_values(values: Sequence[object]) -> str:
+    """The config's value(s) of an axis as a user reads them: `20` (not `20.0`), `300/600` for relays that differ."""
+    texts = dict.fromkeys(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
+    return "/".join(texts)
 
 
 def points(axes: Sequence[Axis]) -> list[tuple[str, ...]]:

@@ -248,3 +248,20 @@ def test_days_without_a_surplus_say_there_is_nothing_to_tune(tmp_path: Path,
     assert main(["tune", str(night), "-c", str(config), "--set", "evaluate.margin=0,10", "--jobs", "1"]) == 1
     out = capsys.readouterr().out
     assert "no surplus in these days" in out and "no setting meets the limits" not in out
+
+
+def test_a_grid_of_one_value_recommends_nothing_it_did_not_compare(tmp_path: Path, days: list[Path],
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    # `--set evaluate.margin=10` alone said "best: ...; set these keys: margin = 10" after one row: better than
+    # nothing, the config's own 20 W never replayed.
+    config = write_config(tmp_path, "ecs = variable")
+    assert main(["tune", str(days[0]), "-c", str(config), "--set", "evaluate.margin=10", "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "best:" not in out and "margin = 10" not in out
+    assert ("one setting (evaluate.margin=10): its figures above, compared with nothing; give an axis two values "
+            "or more, your config's own among them (evaluate.margin: 20), to compare") in out
+    # An axis of one value beside others: the best of the others is with it, and the lines say so.
+    assert main(["tune", str(days[0]), "-c", str(config), "--set", "evaluate.margin=10",
+                 "--set", "ecs.min_power=100,150", "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "(evaluate.margin was 10 in every replay, given one value: not compared with your config's 20)" in out
