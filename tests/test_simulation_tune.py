@@ -265,3 +265,18 @@ def test_a_grid_of_one_value_recommends_nothing_it_did_not_compare(tmp_path: Pat
                  "--set", "ecs.min_power=100,150", "--jobs", "1"]) == 0
     out = capsys.readouterr().out
     assert "(evaluate.margin was 10 in every replay, given one value: not compared with your config's 20)" in out
+
+
+def test_a_mistyped_set_says_what_was_meant(tmp_path: Path) -> None:
+    # (the config's own reader says "did you mean"; tune's --set only said the key was unknown)
+    config = write_config(tmp_path, "ecs = variable\nradiator = constant")
+    with pytest.raises(TuneError) as caught:
+        build_grid(config, ["evaluate.margn=1,2", "radiatr.min_on_s=300,600", "relay.min_on_s=300,600"])
+    assert str(caught.value).splitlines() == [
+        "--set evaluate.margn: [evaluate] has no option 'margn' (did you mean margin?)",
+        "--set radiatr.min_on_s: [radiatr] is neither [evaluate] nor a load of the config (ecs, radiator) (did you "
+        "mean radiator?)",
+        "--set relay.min_on_s: [relay] is neither [evaluate] nor a load of the config (ecs, radiator) (did you mean "
+        "relays?)"]
+    with pytest.raises(TuneError, match=r"option 'on_delay' \(did you mean on_delay_s\?\)"):
+        build_grid(config, ["relays.on_delay=0,60"])
