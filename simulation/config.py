@@ -27,6 +27,7 @@ from pathlib import Path
 
 from settings.config import read_parser
 from settings.problems import ConfigError, ConfigProblem
+from settings.sections import EVALUATE_OPTIONS
 
 __all__ = ["LoadSpec", "SimConfig", "read_sim_config"]
 
@@ -34,6 +35,7 @@ TYPES = {"variable": "variable", "water_heater": "variable", "constant": "consta
 UNKNOWN_DEFAULT_W = 800.0
 MIN_POWER_DEFAULT_W = 150.0  # the daemon's default min_power of a variable load
 GLOBAL_KEYS = ("period", "noise_w", "lost_readings", "seed")
+METER_TIMEOUT_DEFAULT_S = next(float(o.default) for o in EVALUATE_OPTIONS if o.name == "meter_timeout")
 PER_LOAD_KEYS = {"response": "variable", "tank_wh": "any", "power_w": "relay"}
 
 
@@ -65,6 +67,7 @@ class SimConfig:
     timezone: str | None
     period_s: float
     loads: tuple[LoadSpec, ...]
+    meter_timeout_s: float = METER_TIMEOUT_DEFAULT_S  # the regulator's: a meter silent this long is stale
     noise_w: float = 0.0  # each meter reading off by a uniform error in +-noise_w
     lost_readings: float = 0.0  # the share of meter readings dropped (a Wi-Fi hiccup)
     seed: int = 1  # noise and losses are pseudo-random but the same from one run to the next
@@ -175,6 +178,7 @@ def read_sim_config(path: str | Path) -> SimConfig:
     loads = [_load(cp, name, kind, base, problems) for name, kind in kinds.items()]
     _check_simulation_keys(cp, kinds, problems)
     period = _number(cp, "simulation", "period", problems) or 2.0
+    meter_timeout = _number(cp, "evaluate", "meter_timeout", problems) or METER_TIMEOUT_DEFAULT_S
     noise = _number(cp, "simulation", "noise_w", problems, zero_ok=True) or 0.0
     lost = _number(cp, "simulation", "lost_readings", problems, zero_ok=True) or 0.0
     if lost >= 1:
@@ -196,6 +200,7 @@ def read_sim_config(path: str | Path) -> SimConfig:
         timezone=_text(cp, "evaluate", "timezone", None),
         period_s=period,
         loads=tuple(spec for spec in loads if spec is not None),
+        meter_timeout_s=meter_timeout,
         noise_w=noise,
         lost_readings=lost,
         seed=int(seed),

@@ -26,7 +26,7 @@ from simulation.record import Belief, Recorder
 from simulation.recorded import trace_from_record
 from simulation.trace import Trace, read_trace
 
-__all__ = ["PublishFn", "RegulatorLike", "ReplayError", "ReplayResult", "load_trace", "replay"]
+__all__ = ["PublishFn", "RegulatorLike", "ReplayError", "ReplayResult", "load_trace", "meter_period", "replay"]
 
 PublishFn = Callable[..., None]  # fn(topic, payload, retain=False)
 TracePath = str | Path | tuple[Path, ...]  # a trace, a recorded day, or the parts of one recorded day
@@ -128,15 +128,27 @@ def _clock_option(trace: Trace, option: str, text: str | None) -> float | None:
         raise ReplayError(f"{option}: {exc}") from None
 
 
+def meter_period(config: SimConfig, period_s: float | None) -> float:
+    """The seconds between two readings of a meter: `period_s`, else `[simulation] period`; ReplayError for one
+    the regulator cannot regulate on (every reading older than meter_timeout by the next: every load off)."""
+    dt = config.period_s if period_s is None else period_s
+    if not dt > 0:
+        raise ReplayError(f"the period must be > 0 s, got {dt}")
+    if dt >= config.meter_timeout_s:
+        raise ReplayError(f"a meter period of {dt:g} s is not under [evaluate] meter_timeout "
+                          f"({config.meter_timeout_s:g} s): the regulator would take the meters for silent at each "
+                          "reading and divert nothing; give a shorter --period (or [simulation] period), or a "
+                          "meter_timeout above it (as the daemon needs with meters that slow)")
+    return dt
+
+
 def replay(config_path: str | Path, trace_path: TracePath, start_clock: str | None = None,
            end_clock: str | None = None, period_s: float | None = None,
            make_regulator: RegulatorFactory = real_regulator) -> ReplayResult:
     """Replay `trace_path` between two times of day (`HH:MM`) with the loads of `config_path`."""
     config = read_sim_config(config_path)
     trace = load_trace(trace_path, config)
-    dt = config.period_s if period_s is None else period_s
-    if not dt > 0:
-        raise ReplayError(f"the period must be > 0 s, got {dt}")
+    dt = meter_period(config, period_s)
     start_s = _clock_option(trace, "--from", start_clock)
     end_s = _clock_option(trace, "--to", end_clock)
     start, end = _range(trace, start_s, end_s, dt)

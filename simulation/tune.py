@@ -19,7 +19,7 @@ import numpy as np
 from recording.store import DAY_FILE, day_of_file
 from simulation.config import read_sim_config
 from simulation.metrics import Summary
-from simulation.replay import load_trace, replay
+from simulation.replay import load_trace, meter_period, replay
 from simulation.tune_grid import Axis
 
 __all__ = ["Outcome", "Window", "best", "config_lines", "day_groups", "daylight", "format_table", "run_grid"]
@@ -60,11 +60,11 @@ def daylight(config: Path, day: tuple[Path, ...], period_s: float | None) -> Win
     """The window of `day` (a file, or the parts of one recorded day) with sun in it (whole trace when it has
     none)."""
     sim = read_sim_config(config)
+    step = meter_period(sim, period_s)  # (checked here, before any replay)
     trace = load_trace(day, sim)
     lit = np.nonzero(np.asarray(trace.production_w) > 0)[0]
     if lit.size == 0:
         return Window(day, None, None, trace.notes)
-    step = period_s or sim.period_s
     start = max(trace.start_s, trace.times_s[int(lit[0])] - DAYLIGHT_PAD_S)
     end = min(trace.end_s, trace.times_s[int(lit[-1])] + DAYLIGHT_PAD_S)
     if end - start < 2 * step:

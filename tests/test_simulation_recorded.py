@@ -250,3 +250,18 @@ def test_a_day_recorded_in_another_zone_is_refused_with_what_to_do(live: dict[st
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_a_period_the_regulator_would_take_for_silent_meters_is_refused(live: dict[str, Any],
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    # A recorded day (decisions every 4 s) replayed at --period 30 with meter_timeout = 10: every load stayed
+    # off, "capture 0.0 %", one WARNING about a silent meter in the middle of the replay's log.
+    day = str(live["files"][0])
+    assert main(["replay", day, "-c", str(live["config"]), "--period", "30"]) == 2
+    out, err = capsys.readouterr()
+    assert "capture" not in out
+    assert ("a meter period of 30 s is not under [evaluate] meter_timeout (10 s): the regulator would take the "
+            "meters for silent at each reading and divert nothing; give a shorter --period") in err
+    assert main(["tune", day, "-c", str(live["config"]), "--period", "10", "--set", "evaluate.margin=0,10"]) == 2
+    assert "a meter period of 10 s is not under [evaluate] meter_timeout (10 s)" in capsys.readouterr().err
+    assert main(["replay", day, "-c", str(live["config"]), "--period", "8", "--from", "22:00", "--to", "22:10"]) == 0
