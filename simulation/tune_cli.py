@@ -42,7 +42,8 @@ def add_tune_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     tune.add_argument("--max-import-wh", type=float, metavar="WH",
                       help="limit: import caused by the loads, Wh per day (mean over the days)")
     tune.add_argument("--period", type=float, metavar="S", help="meter period, s (default [simulation] period, 2)")
-    tune.add_argument("-j", "--jobs", type=int, default=default_jobs(), help="processes (default: every core)")
+    tune.add_argument("-j", "--jobs", type=int, default=default_jobs(),
+                      help="processes (default and at most: every core)")
 
 
 def add_report_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -111,6 +112,8 @@ def run_tune(args: argparse.Namespace) -> int:
     began = time.perf_counter()
     if args.jobs < 1:
         raise TuneError("--jobs must be at least 1")
+    cores = default_jobs()
+    jobs = min(args.jobs, cores)  # (more processes only share the cores, each holding a replay's memory)
     axes = build_grid(args.config, args.sets)
     grid = points(axes)
     with tempfile.TemporaryDirectory(prefix="pyseb-tune-") as work:
@@ -120,7 +123,10 @@ def run_tune(args: argparse.Namespace) -> int:
         windows = [daylight(variants[0], day, args.period) for day in groups]
         days = len(windows)
         print(f"tune: {len(grid)} settings x {days} days = {len(grid) * days} replays on "
-              f"{min(args.jobs, len(grid) * days)} processes; days replayed over their daylight:")
+              f"{min(jobs, len(grid) * days)} processes; days replayed over their daylight:")
+        if jobs < args.jobs:
+            print(f"  --jobs {args.jobs}: this machine gives PySEB {cores} cores; more processes would only share "
+                  f"them: {cores} processes")
         for window in windows:
             print(f"  {window.label}: {window.start or 'start'} to {window.end or 'end'}")
         for note in split_notes:
@@ -129,7 +135,7 @@ def run_tune(args: argparse.Namespace) -> int:
             print(f"  {note}")
         for note in loads_glitch_notes(read_sim_config(variants[0]).loads):
             print(f"  {note}")
-        summaries = run_grid(variants, windows, args.period, args.jobs)
+        summaries = run_grid(variants, windows, args.period, jobs)
     relays = _relays(args.config)
     outcomes = [outcome(setting, rows, relays, days) for setting, rows in zip(grid, summaries, strict=True)]
     current = current_setting(args.config, axes)

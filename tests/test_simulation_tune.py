@@ -280,3 +280,14 @@ def test_a_mistyped_set_says_what_was_meant(tmp_path: Path) -> None:
         "relays?)"]
     with pytest.raises(TuneError, match=r"option 'on_delay' \(did you mean on_delay_s\?\)"):
         build_grid(config, ["relays.on_delay=0,60"])
+
+
+def test_more_jobs_than_cores_run_on_the_cores(tmp_path: Path, days: list[Path], monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    # `-j 16` on a 2-core machine started 16 processes (about 80 MB each: a Pi's memory) to share 2 cores.
+    monkeypatch.setattr("simulation.tune_cli.default_jobs", lambda: 2)
+    config = write_config(tmp_path, "ecs = variable")
+    assert main(["tune", *map(str, days), "-c", str(config), "--set", "evaluate.margin=0,10,20", "-j", "16"]) == 0
+    out = capsys.readouterr().out
+    assert "3 settings x 2 days = 6 replays on 2 processes" in out
+    assert "--jobs 16: this machine gives PySEB 2 cores; more processes would only share them: 2 processes" in out
