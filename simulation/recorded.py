@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from recording.format import RecordedDay, RecordError, read_record
+from recording.store import day_of_file, day_parts
 from recording.writer import DayRecorder
 from simulation.trace import Trace, TraceError
 
@@ -30,12 +31,14 @@ def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None) -> T
     production: list[float] = []
     house: list[float] = []
     max_gap_s = 0.0
+    lacks: list[str] = []  # what the files lack, said as `report` says it
     for part in paths:
         try:
             day = read_record(part)
         except RecordError as exc:
             raise TraceError(str(exc)) from None
         _check_zone(day, tz)
+        lacks += _what_it_lacks(day, part, paths)
         max_gap_s = max(max_gap_s, day.max_gap_s)
         # (each part's own loads: the house is its consumption less what they drew)
         drawing_w = sum(day.records[0].believed_w) if day.records else 0.0
@@ -65,7 +68,25 @@ def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None) -> T
     notes = (f"{name}: {len(gaps)} gap(s) with no decision recorded ({gaps.sum() / 3600:.2f} h in all, the longest "
              f"{gaps.max() / 60:.0f} min): replayed with the sun in a straight line and the house held across them",) \
         if len(gaps) else ()
-    return Trace(name, tuple(times), tuple(production), tuple(house), step, tz, notes)
+    return Trace(name, tuple(times), tuple(production), tuple(house), step, tz, (*lacks, *notes))
+
+
+def _what_it_lacks(day: RecordedDay, part: Path, given: Sequence[Path]) -> list[str]:
+    """Notes for what `report` would say of `part` and the replay would not show: a last batch cut short, damaged
+    batches skipped, and the day's other parts (the loads changed that day) not given."""
+    notes = []
+    if day.truncated:
+        notes.append(f"{part}: its last batch was cut short (a crash): lost; the replay ends at its last decision")
+    if day.damaged_bytes:
+        notes.append(f"{part}: {day.damaged_bytes} bytes of damaged batches skipped (their decisions are lost)")
+    key = day_of_file(part)
+    if key is not None:
+        mine = {path.resolve() for path in given}
+        others = [other for other in day_parts(*key) if other.resolve() not in mine]
+        if others:
+            notes.append(f"{part}: the day's other part(s), {', '.join(map(str, others))} (the loads changed that "
+                         "day), replayed without; `tune` takes the parts of a day as one")
+    return notes
 
 
 def _utc_offset(offset: timedelta | None) -> str:

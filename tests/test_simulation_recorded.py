@@ -265,3 +265,26 @@ def test_a_period_the_regulator_would_take_for_silent_meters_is_refused(live: di
     assert main(["tune", day, "-c", str(live["config"]), "--period", "10", "--set", "evaluate.margin=0,10"]) == 2
     assert "a meter period of 10 s is not under [evaluate] meter_timeout (10 s)" in capsys.readouterr().err
     assert main(["replay", day, "-c", str(live["config"]), "--period", "8", "--from", "22:00", "--to", "22:10"]) == 0
+
+
+def test_replay_says_what_a_recorded_day_lacks(live: dict[str, Any], tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    # `report` said a batch cut short by a power cut, and the day's other part; `replay` and `tune` replayed
+    # the rest as the whole day, silently.
+    day = read_record(live["files"][0])
+    folder = tmp_path / "records"
+    folder.mkdir()
+    first = folder / "pyseb-2026-06-01.csv.gz"
+    half = len(day.records) // 2
+    first.write_bytes(gzip.compress((header_text(day.names, day.relays, day.max_gap_s)
+                                     + format_rows(day.records[:half], day.tz)).encode())
+                      + gzip.compress(format_rows(day.records[half:], day.tz).encode())[:-40])
+    assert main(["replay", str(first), "-c", str(live["config"])]) == 0
+    assert f"{first}: its last batch was cut short (a crash): lost; the replay ends at its last decision" \
+        in capsys.readouterr().out
+    second = Path(shutil.copy(live["files"][0], folder / "pyseb-2026-06-01-2.csv.gz"))
+    assert main(["replay", str(first), "-c", str(live["config"])]) == 0
+    assert (f"{first}: the day's other part(s), {second} (the loads changed that day), replayed without; "
+            "`tune` takes the parts of a day as one") in capsys.readouterr().out
+    assert main(["replay", str(second), "-c", str(live["config"])]) == 0
+    assert f"{second}: the day's other part(s), {first} (the loads" in capsys.readouterr().out
