@@ -38,7 +38,7 @@ def _number(text: str, what: str, where: str, sign: str = "") -> float:
     if sign and cleaned.endswith(sign):
         # A spreadsheet's percent column saved as shown (its default): '99,50 %', '99.50%'.
         cleaned = cleaned[: -len(sign)].strip()
-    # The seed's sweep tool wrote decimal commas ("37,5"); the separator is always ';'.
+    # The seed's sweep tool wrote decimal commas ("37,5") between ';' (a ',' file's fields hold no comma).
     cleaned = cleaned.replace(",", ".")
     try:
         value = float(cleaned)
@@ -50,7 +50,10 @@ def _number(text: str, what: str, where: str, sign: str = "") -> float:
 
 
 def _is_header(fields: list[str]) -> bool:
-    """A first line whose fields are words, not numbers (e.g. `percent;watts`)."""
+    """A first line whose fields are words, not numbers (e.g. `percent;watts`). A line with no letter is none:
+    `100.0,2290.5` in a ';' file was skipped as a header, silently."""
+    if not any(char.isalpha() for field in fields for char in field):
+        return False
     for field in fields:
         try:
             float(field.strip().replace(",", "."))
@@ -60,28 +63,49 @@ def _is_header(fields: list[str]) -> bool:
     return True
 
 
+def _separator(lines: list[str]) -> str:
+    """';' (this tool's, the seed's: decimal point or comma), unless no data line holds one: then ',' (the CSV of an
+    English spreadsheet, decimal points), whose lines of two fields read one way only."""
+    data = (line for line in lines if line.strip() and not line.strip().startswith("#"))
+    return ";" if any(";" in line for line in data) else ","
+
+
+def _fields(line: str, separator: str, where: str) -> list[str]:
+    """The fields of a data line: exactly two (a trailing separator, as some spreadsheets write it, dropped)."""
+    fields = line.split(separator)
+    if len(fields) == 3 and not fields[2].strip():
+        fields = fields[:2]
+    if separator == "," and len(fields) > 2:
+        # '99,5,2287,92' is 99.5 % at 2287.92 W, or 99 % at 5.2287 W...: no reading of it is safe.
+        raise CalibrationError(f"{where}: {line!r} has {len(fields)} fields separated by ',', where a calibration "
+                               f"has two (percent,watts); with decimal commas, the separator cannot be told from "
+                               f"them: save the file with ';' between the fields")
+    return fields
+
+
 def parse_calibration_rows(text: str, source: str) -> list[tuple[int, float, float]]:
     """Parse the text of a calibration file into (line number, percent, watts) rows, in file order.
 
-    Blank lines and lines starting with '#' are skipped; the first data line may be a header. No
-    minimum number of rows is required here (a sweep being resumed may hold only a few).
+    Fields separated by ';', or by ',' in a file with no ';' (then decimal points). Blank lines and lines
+    starting with '#' are skipped; the first data line may be a header. No minimum number of rows is
+    required here (a sweep being resumed may hold only a few).
     """
     rows: list[tuple[int, float, float]] = []
     seen_data = False
-    for number, raw in enumerate(text.splitlines(), start=1):
+    lines = text.splitlines()
+    separator = _separator(lines)
+    for number, raw in enumerate(lines, start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         where = f"{source}, line {number}"
-        fields = line.split(";")
+        fields = _fields(line, separator, where)
         if not seen_data and _is_header(fields):
             seen_data = True
             continue
         seen_data = True
-        if len(fields) == 3 and not fields[2].strip():
-            fields = fields[:2]  # a trailing ';' as some spreadsheets write it
         if len(fields) != 2:
-            raise CalibrationError(f"{where}: expected 'percent;watts', got {line!r}")
+            raise CalibrationError(f"{where}: expected 'percent{separator}watts', got {line!r}")
         percent = _number(fields[0], "percent", where, sign="%")
         watts = _number(fields[1], "watts", where)
         if not 0.0 <= percent <= 100.0:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,17 +50,6 @@ def back_up(path: Path) -> Path:
     os.rename(path, target)
     log.info("kept %s as %s", path, target)
     return target
-
-
-def _end_with_newline(path: Path) -> None:
-    """Add the newline a text file's last line lacks, so that a line appended does not run on from it."""
-    with open(path, "r+b") as fh:
-        size = fh.seek(0, os.SEEK_END)
-        if size == 0:
-            return
-        fh.seek(size - 1)
-        if fh.read(1) != b"\n":
-            fh.write(b"\n")
 
 
 def _measured_into(path: Path) -> bool:
@@ -126,6 +114,7 @@ class SweepFiles:
     overwrite: bool = False
     partial: Path = field(init=False)
     _resume_from_final: bool = field(init=False, default=False)
+    _final_rows: list[Row] = field(init=False, default_factory=list)  # what a resume from the CSV continues
     _begun: bool = field(init=False, default=False)
     # What a power cut left of the partial file's last line (see torn_tail): cut off before a resume appends.
     torn: bytes = field(init=False, default=b"")
@@ -158,7 +147,7 @@ class SweepFiles:
                 return partial_rows
             if final_rows:
                 # Written in place by an older version of this tool: continued in the partial file.
-                self._resume_from_final = True
+                self._resume_from_final, self._final_rows = True, final_rows
                 return final_rows
             raise SweepError(f"nothing to resume: neither {self.partial} nor {self.final} holds a finished step")
         if partial_rows:
@@ -175,8 +164,13 @@ class SweepFiles:
         last line cut off the partial file being resumed (b"" for none)."""
         self._begun = True
         if self._resume_from_final:
-            shutil.copyfile(self.final, self.partial)
-            _end_with_newline(self.partial)  # (a CSV an editor saved without it: its last line is a whole one)
+            # Its rows as this tool writes them, not a copy: the steps appended after a comma-separated CSV (an
+            # English spreadsheet's) made a file of both separators, refused once complete; a last line saved
+            # without its newline ran on into the next step. The CSV itself is kept as a .bak when complete.
+            with open(self.partial, "w", encoding="utf-8") as fh:
+                fh.writelines(f"{percent!r};{watts!r}\n" for percent, watts in self._final_rows)
+                fh.flush()
+                os.fsync(fh.fileno())
         elif not self.resume and self.partial.exists():
             back_up(self.partial)  # --overwrite of a stopped sweep, or an empty leftover
         else:

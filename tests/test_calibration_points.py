@@ -180,3 +180,37 @@ def test_written_tables_read_back(tmp_path: Path) -> None:
     points = read_calibration_csv(path)
     np.testing.assert_allclose(points.watts, watts)
     assert not (tmp_path / "table.csv.tmp").exists()
+
+
+@pytest.mark.parametrize("header", ["", "percent,watts\r\n"])
+def test_an_english_spreadsheets_comma_separated_sweep_reads(tmp_path: Path, header: str) -> None:
+    # `percent,watts` with decimal points, as an English spreadsheet saves a CSV: there is one way to read a line of
+    # two fields. It was refused ("expected 'percent;watts'"), its first line taken for a header.
+    real = CALIBRATION / "power_calibration_ECS-03.csv"
+    text = header + real.read_text(encoding="utf-8").replace(";", ",").replace("\n", "\r\n")
+    points = read_calibration_csv(_write(tmp_path, text))
+    original = read_calibration_csv(real)
+    np.testing.assert_array_equal(points.percent, original.percent)
+    np.testing.assert_array_equal(points.watts, original.watts)
+    with_trailing = read_calibration_csv(_write(tmp_path, text.replace("\r\n", ",\r\n"), "trailing.csv"))
+    np.testing.assert_array_equal(with_trailing.watts, original.watts)
+
+
+@pytest.mark.parametrize("bad_line", ["99,5,2287,92", "99,2287,5", "99.5,2287.9,12"])
+def test_commas_both_between_fields_and_in_numbers_are_refused(tmp_path: Path, bad_line: str) -> None:
+    # '99,5,2287,92' is 99.5 % at 2287.92 W or 99 % at 5.2287 W...: no reading is safe, the line is named.
+    lines = _s_curve_lines().replace(";", ",").splitlines()
+    lines.insert(6, bad_line)
+    path = _write(tmp_path, "\n".join(lines))
+    with pytest.raises(CalibrationError) as caught:
+        read_calibration_csv(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}, line 7: {bad_line!r} has ")
+    assert "';' between the fields" in message
+
+
+def test_a_first_line_of_numbers_is_no_header(tmp_path: Path) -> None:
+    # A header is words: '100.0,2290.5' in a ';' file was skipped as one, silently.
+    path = _write(tmp_path, "100.0,2290.5\n" + _s_curve_lines())
+    with pytest.raises(CalibrationError, match="line 1: expected 'percent;watts', got '100.0,2290.5'"):
+        read_calibration_csv(path)

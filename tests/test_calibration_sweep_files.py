@@ -105,6 +105,21 @@ def test_resume_of_a_csv_written_in_place_by_an_older_version(
     assert backup.read_text() == old
 
 
+def test_resume_of_a_comma_separated_csv_completes_into_one_that_reads(
+        broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad, tmp_path: Path) -> None:
+    # An English spreadsheet's `percent,watts` (read since): copied as it was, the new steps were appended after it
+    # with ';', and the complete CSV was refused (a ';' file's line '100.0,2300.00' is no 'percent;watts').
+    csv = tmp_path / "power_calibration_ecs.csv"
+    old = "percent,watts\n" + "".join(f"{p:.1f},{load_watts(p):.2f}\n" for p in (100.0, 90.0, 80.0))
+    csv.write_text(old)
+    assert sweep(write_config(tmp_path, broker.port), csv, "--resume") == 0
+    got = rows(csv)
+    assert [p for p, _ in got] == [100.0 - 10 * k for k in range(11)]
+    assert got[1] == (90.0, load_watts(90.0))
+    (backup,) = tmp_path.glob("power_calibration_ecs.csv.*.bak")
+    assert backup.read_text() == old
+
+
 def test_resume_of_a_complete_partial_file_only_promotes_it(broker: PrivateBroker, probe: MqttProbe,
                                                             tmp_path: Path) -> None:
     # Stopped between the last step and the rename: the measurements are all there.
