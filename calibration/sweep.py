@@ -176,6 +176,8 @@ class Sweeper:
             if kind == "refused":
                 raise SweepError(f"the broker {self.target.host}:{self.target.port} refused the connection: "
                                  f"{data}")
+            if kind == "disconnected":
+                raise SweepError(f"cannot connect to the broker {self.target.host}:{self.target.port}: {data}")
             if kind == "stop":
                 raise _Stopped(str(data))
         raise SweepError(f"no answer from the broker {self.target.host}:{self.target.port} within 10 s")

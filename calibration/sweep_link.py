@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from calibration.sweep_config import SweepTarget
+from shell.broker_hints import tls_mismatch_hint, unanswered_reason
 
 if TYPE_CHECKING:
     import paho.mqtt.client as mqtt
@@ -55,6 +56,7 @@ class SweepLink:
         self.armed = armed
         self._on_event = on_event
         self._started = False
+        self._answered = False  # the broker answered the current connection's CONNECT
         self.commanded = False  # only a link that has sent a percent puts the load back at the end
         # When a stop was last asked (monotonic s; a signal sets it): one asked once the end's wait for the
         # broker has begun gives that wait up (the stop that ended the sweep came before it).
@@ -80,6 +82,9 @@ class SweepLink:
                                  retain=False)
         self.client.reconnect_delay_set(min_delay=RECONNECT_DELAY_S[0], max_delay=RECONNECT_DELAY_S[1])
         paho_compat.on_connect(self.client, self._on_connect)
+        paho_compat.on_disconnect(self.client, self._on_disconnect)
+        self.client.on_connect_fail = self._on_connect_fail
+        self.client.on_loop_error = self._on_loop_error
         self.client.on_message = self._on_message
 
     def start(self) -> None:
@@ -87,7 +92,8 @@ class SweepLink:
         try:
             self.client.connect(self.target.host, self.target.port, keepalive=self.target.keepalive_s)
         except (OSError, ValueError, ssl.SSLError) as exc:
-            raise SweepError(f"cannot connect to the broker {self.target.host}:{self.target.port}: {exc}") from None
+            raise SweepError(f"cannot connect to the broker {self.target.host}:{self.target.port}: {exc}"
+                             f"{tls_mismatch_hint(exc, self.target)}") from None
         self.client.loop_start()
         self._started = True
 
@@ -95,6 +101,7 @@ class SweepLink:
         if failure is not None:
             self._on_event("refused", failure)
             return
+        self._answered = True
         if not self.armed:
             client.subscribe(self.target.topic_availability, 0)
             self._on_event("connected", None)
@@ -104,6 +111,26 @@ class SweepLink:
             topics.append(self.target.topic_variator_status)
         client.subscribe([(t, 0) for t in topics])
         self._on_event("connected", None)
+
+    def _on_disconnect(self, client: mqtt.Client, reason: str) -> None:
+        # (finish() clears _started first: its own clean disconnect is no news)
+        if self._started:
+            # A connection the broker dropped before answering: a TLS setting that does not match its listener,
+            # most likely, said as the daemon says it.
+            told = reason if self._answered else unanswered_reason(reason, self.target)
+            self._answered = False
+            self._on_event("disconnected", told)
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
+        # paho's background retry failed (the broker still down, or refusing the TLS handshake)
+        exc = getattr(client, "last_attempt_error", None)
+        if self._started:
+            self._on_event("disconnected", "connection attempt failed" if exc is None
+                           else f"{exc}{tls_mismatch_hint(exc, self.target)}")
+
+    def _on_loop_error(self, client: mqtt.Client, exc: Exception) -> None:
+        # paho's loop raised (paho 1.6: a TLS alert after the handshake) and closed its socket: a dropped connection
+        self._on_disconnect(client, f"{exc}{tls_mismatch_hint(exc, self.target)}")
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         payload = bytes(message.payload)

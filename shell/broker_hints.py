@@ -1,0 +1,51 @@
+"""What a failed connection to the broker means, when its TLS setting does not match the broker's listener. The
+daemon's link and the calibration sweep's say it alike (no paho here: `python3 -m calibration fit` runs without)."""
+
+from __future__ import annotations
+
+import ssl
+from typing import Protocol
+
+
+class BrokerEndpoint(Protocol):
+    """The [mqtt] keys the hints name: the daemon's MqttSettings and the sweep's SweepTarget both have them."""
+
+    @property
+    def tls(self) -> bool: ...
+
+    @property
+    def port(self) -> int: ...
+
+    @property
+    def cert_file(self) -> str | None: ...
+
+
+def tls_mismatch_hint(exc: BaseException, settings: BrokerEndpoint) -> str:
+    """What a failed connection attempt means when TLS is on and the broker ended the handshake ('' for any other
+    failure): a plain MQTT listener reads the TLS hello as a malformed packet and resets the connection; a TLS one
+    that asks for a client certificate ends the handshake (paho 1.6: 'EOF occurred in violation of protocol')."""
+    if not settings.tls or isinstance(exc, ssl.SSLCertVerificationError):  # (that one says it all)
+        return ""
+    if isinstance(exc, ConnectionResetError) or getattr(exc, "reason", None) == "WRONG_VERSION_NUMBER":
+        return (f" (the broker ended the TLS handshake at once: port {settings.port} is not a TLS listener, most "
+                "likely; give the broker's TLS port, 8883 by convention, or set tls = false)")
+    if isinstance(exc, ssl.SSLError):
+        return f" (the broker ended the TLS handshake: {_client_certificate_hint(settings)})"
+    return ""
+
+
+def _client_certificate_hint(settings: BrokerEndpoint) -> str:
+    if settings.cert_file:
+        return "does the broker take cert_file's certificate (not expired, from a CA it trusts)? Its log says why"
+    return "if the broker asks for a client certificate, set cert_file and key_file; else its own log says why"
+
+
+def unanswered_reason(reason: str, settings: BrokerEndpoint) -> str:
+    """Why a connection that ended before the broker answered PySEB's CONNECT failed, as far as we can tell: a TLS
+    listener reads the CONNECT as a broken TLS hello and drops it, which paho calls 'Unspecified error'; a TLS
+    listener that asks for a client certificate drops one that came without (paho 2 passes the handshake)."""
+    told = f"the connection ended before the broker answered ({reason})"
+    if settings.tls:
+        return f"{told}; {_client_certificate_hint(settings)}"
+    return (f"{told}; if port {settings.port} is a TLS listener, set tls = true with ca_file, else the broker's own "
+            "log says why")
