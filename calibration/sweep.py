@@ -92,6 +92,8 @@ class Sweeper:
         self._repeats = 0
         # The highest reading above max_meter_power since the last usable one (None: none), for the stop's message.
         self._huge_w: float | None = None
+        # Why the broker link is down, while it is (None: up), for the stop's message: no reading comes without it.
+        self._broker_lost: str | None = None
 
     def stop(self, reason: str) -> None:
         """Ask the sweep to end: the load goes to the end percent, finished steps are kept. Signal-safe. Asked
@@ -280,6 +282,13 @@ class Sweeper:
                     values.append(watts)
             elif kind == "stop":
                 raise _Stopped(str(data))
+            elif kind in ("disconnected", "refused"):
+                if self._broker_lost is None:  # (the loss's reason, once; paho's retries after it: the log file)
+                    log.warning("the connection to the broker is lost (%s): reconnecting; the step is measured "
+                                "again once it is back", data)
+                    self._broker_lost = str(data)
+                else:
+                    log.debug("the broker is still out of reach: %s", data)
             elif kind == "availability" and data == "online" and not self.ignore_availability:
                 raise _Stopped(f"the regulator came online ({self.target.topic_availability})")
             elif kind == "connected" or (kind == "variator" and isinstance(data, bytes) and variator_booted(data)):
@@ -287,6 +296,8 @@ class Sweeper:
                 # reconnect the broker has sent our will (the end percent): the element cooled as after
                 # a resume, so it settles for the first settle time again. Never shorter than before
                 # (a reboot during the first step's warm-up must not cut it to a later step's settle).
+                if kind == "connected":
+                    self._broker_lost = None
                 settle_s = self.plan.first_settle_s if kind == "connected" else self.plan.settle_s
                 self._link.set_percent(percent)
                 values.clear()
@@ -299,6 +310,10 @@ class Sweeper:
     def _silent_meter_reason(self) -> str:
         """Why the sweep stops when no usable reading came for meter_timeout: a silent meter, or a frozen one."""
         topic, timeout = self.target.topic_read_power, self.plan.meter_timeout_s
+        if self._broker_lost is not None:
+            return (f"the connection to the broker {self.target.host}:{self.target.port} was lost "
+                    f"({self._broker_lost}) and did not come back within {timeout:g} s (--meter-timeout): no meter "
+                    f"reading comes without it")
         if self._huge_w is not None:
             return (f"the meter on {topic} read up to {self._huge_w:.0f} W, above [evaluate] max_meter_power "
                     f"({self.target.max_meter_power_w:g} W), and nothing below it for {timeout:g} s: such readings "

@@ -241,9 +241,11 @@ def run_sweep(args: argparse.Namespace) -> int:
     end = format_percent(plan.end_percent)
     if _say_where_the_load_is(sweeper, target, plan.end_percent):
         measured = (f"complete: {csv_path}" if outcome.completed
-                    else f"stopped ({outcome.reason}); nothing measured yet" if outcome.last_percent is None
+                    else f"stopped ({outcome.reason}); nothing measured yet; once the broker is back, start again "
+                         f"with: {_command_again(args, resume=False)}" if outcome.last_percent is None
                     else f"stopped ({outcome.reason}); {outcome.rows_written} steps measured in this run are "
-                         f"kept in {files.partial}")
+                         f"kept in {files.partial} (down to {format_percent(outcome.last_percent)} %); once the "
+                         f"broker is back, continue with: {_command_again(args, resume=True)}")
         print(f"the sweep is {measured}", file=sys.stderr)
         return EXIT_STOPPED
     if outcome.completed:

@@ -215,13 +215,14 @@ def _crash_at(broker: PrivateBroker, load: SimulatedLoad, percent: float, down_s
     return thread
 
 
-def _sweep_through_a_crash(tmp_path: Path, down_s: float | None) -> tuple[int, list[str], int]:
-    """A sweep from 80 % whose broker is killed at 80 % (see _crash_at): its exit code, the commands seen
+def _sweep_through_a_crash(tmp_path: Path, down_s: float | None, at_percent: float = 80.0,
+                           ) -> tuple[int, list[str], int]:
+    """A sweep from 80 % whose broker is killed at `at_percent` (see _crash_at): its exit code, the commands seen
     once the broker is back, the broker's port."""
     with PrivateBroker() as broker:
         load = SimulatedLoad(broker)
         seen: list[str] = []
-        thread = _crash_at(broker, load, 80.0, down_s, seen)
+        thread = _crash_at(broker, load, at_percent, down_s, seen)
         try:
             code = sweep(write_config(tmp_path, broker.port), tmp_path / "c.csv", "--start", "80",
                          "--meter-timeout", "2")
@@ -249,8 +250,25 @@ def test_a_broker_that_stays_down_is_said_with_the_command_to_set_the_load_back(
     err = capsys.readouterr().err
     assert code == 1 and "warning: the load may still be at 80.0 %" in err
     assert f"mosquitto_pub -h 127.0.0.1 -p {port} -t {CMD} -m 0.0" in err
-    assert "the sweep is stopped (the meter on smeter/pzem/ECS gave no usable reading for 2 s); nothing " \
-           "measured yet" in err
+    assert f"the sweep is stopped (the connection to the broker 127.0.0.1:{port} was lost" in err
+    assert "nothing measured yet" in err
+
+
+def test_a_broker_lost_mid_sweep_is_said_as_such_with_the_way_on(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # Said first as 'the meter gave no reading', which sent the user to the meter; and, the broker not back for the
+    # end percent, the finished steps' file was named without the command to resume them.
+    monkeypatch.setattr("calibration.sweep_link.FINAL_RECONNECT_WAIT_S", 1.0)
+    code, _, port = _sweep_through_a_crash(tmp_path, None, at_percent=60.0)
+    err = capsys.readouterr().err
+    assert code == 1 and "warning: the load may still be at 60.0 %" in err
+    assert f"the connection to the broker 127.0.0.1:{port} was lost" in err and "did not come back" in err
+    assert "gave no usable reading" not in err
+    csv = tmp_path / "c.csv"
+    assert [p for p, _ in rows(partial(csv))] == [80.0, 70.0] and not csv.exists()
+    assert f"kept in {partial(csv)} (down to 70.0 %)" in err
+    hint = err.split("continue with: ")[1].splitlines()[0]
+    assert hint.endswith("--resume") and f"--output {csv}" in hint
 
 
 def test_a_second_ctrl_c_gives_up_the_wait_for_a_broker_that_went_down(
