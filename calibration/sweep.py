@@ -17,7 +17,7 @@ from pathlib import Path
 
 from calibration.meter import meter_watts, variator_booted
 from calibration.sweep_config import SweepTarget
-from calibration.sweep_files import Row, SweepFiles
+from calibration.sweep_files import Row, SweepFiles, hold_variator
 from calibration.sweep_link import SweepError, SweepLink, format_percent
 from calibration.thermostat import sweep_cut_reason
 
@@ -135,6 +135,7 @@ class Sweeper:
             self._say(f"nothing left to measure: the sweep already reaches {format_percent(self.plan.stop_percent)} "
                       f"% ({self.files.final})")
             return SweepOutcome(True, "done", 0, last_done, backup)
+        variator = hold_variator(self.target, self.files.partial)  # (before any connection: a refusal sends nothing)
         written = 0
         try:
             self._check_regulator()  # before the armed link: no will exists while we may not command
@@ -155,8 +156,11 @@ class Sweeper:
         finally:
             # The load to the end percent, then a clean disconnect. Unconfirmed (the broker went away and did
             # not come back in time), the load may still be at the last percent sent: the CLI says so.
-            if not self._link.finish():
-                self.left_at_percent = self._link.last_percent
+            try:
+                if not self._link.finish():
+                    self.left_at_percent = self._link.last_percent
+            finally:
+                variator.release()  # (once the load is at the end percent: no other sweep commands it before)
 
     def _say_torn(self, torn: bytes, then: str = "") -> None:
         if torn:

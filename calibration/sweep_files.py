@@ -8,18 +8,22 @@ deleted or overwritten: a file a sweep replaces goes to `<file>.<timestamp>.bak`
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import logging
 import os
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from calibration.points import CalibrationError, calibration_text, parse_calibration_rows
+from calibration.sweep_config import SweepTarget
 from calibration.sweep_link import SweepError, format_percent
+from shell.lock import AlreadyRunning, InstanceLock
 
-__all__ = ["SweepFiles", "UnreadableSweep", "back_up", "backup_path", "partial_path_for", "read_done_rows",
-           "torn_tail"]
+__all__ = ["SweepFiles", "UnreadableSweep", "back_up", "backup_path", "hold_variator", "partial_path_for",
+           "read_done_rows", "torn_tail", "variator_lock_path"]
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +69,28 @@ def _measured_into(path: Path) -> bool:
     finally:
         os.close(fd)  # (which lets go of our lock)
     return False
+
+
+def variator_lock_path(target: SweepTarget) -> Path:
+    """The lock a sweep holds on its variator, one per broker and command topic, in the temporary directory: every
+    sweep of that variator finds it, whatever its config file or its CSV (the partial file's lock is per file)."""
+    key = f"{target.host}:{target.port}/{target.topic_set_power}"
+    return Path(tempfile.gettempdir()) / f"pyseb-sweep-{hashlib.sha256(key.encode()).hexdigest()[:16]}.lock"
+
+
+def hold_variator(target: SweepTarget, partial: Path) -> InstanceLock:
+    """Lock the variator for this sweep (measuring into `partial`), or SweepError naming the sweep that has it."""
+    lock = InstanceLock(variator_lock_path(target), note=str(partial))
+    try:
+        lock.acquire()
+    except AlreadyRunning as held:
+        # Two sweeps of one variator into two files drove it together, each writing the other's steps as its own.
+        raise SweepError(f"another sweep (pid {held.pid}) is driving {target.topic_set_power}, measuring into "
+                         f"{held.note or '?'}: let it finish, or stop it (Ctrl-C in its terminal, or kill "
+                         f"{held.pid}: the load goes to its end percent)") from None
+    except OSError as exc:
+        raise SweepError(f"cannot open the variator's lock {lock.path}: {exc.strerror or exc}") from None
+    return lock
 
 
 class UnreadableSweep(SweepError):

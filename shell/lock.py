@@ -8,14 +8,21 @@ from pathlib import Path
 
 
 class AlreadyRunning(RuntimeError):
-    """Another instance holds the lock."""
+    """Another instance holds the lock: `pid` ('?' when unknown) and the `note` it wrote after its PID."""
+
+    def __init__(self, message: str, pid: str = "?", note: str = "") -> None:
+        super().__init__(message)
+        self.pid = pid
+        self.note = note
 
 
 class InstanceLock:
-    """An exclusive, non-blocking lock on `path`, held until release() or process exit."""
+    """An exclusive, non-blocking lock on `path`, held until release() or process exit. The file holds the holder's
+    PID, and on the next line `note` when given (what it is doing, for the refusal of a second one to say)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, note: str = "") -> None:
         self.path = path
+        self.note = note
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -36,13 +43,15 @@ class InstanceLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.read(fd, 32).decode("ascii", "replace").strip()
+            holder, _, note = os.read(fd, 4096).decode("utf-8", "replace").partition("\n")
             os.close(fd)
-            raise AlreadyRunning(f"another PySEB is running (pid {holder or '?'}, lock {self.path})") from None
+            pid = holder.strip() or "?"
+            raise AlreadyRunning(f"another PySEB is running (pid {pid}, lock {self.path})", pid,
+                                 note.strip()) from None
         if writable:
             os.ftruncate(fd, 0)  # (the last holder's PID is not ours, written or not below)
             try:
-                os.write(fd, f"{os.getpid()}\n".encode())
+                os.write(fd, (f"{os.getpid()}\n" + (f"{self.note}\n" if self.note else "")).encode())
             except OSError:
                 # A full disk (a Pi's SD card): the lock is held all the same, the PID only tells who holds it. Refused
                 # as a lock that cannot be opened, the start exited 2, which systemd does not restart.

@@ -71,3 +71,16 @@ def load(broker: PrivateBroker) -> Iterator[SimulatedLoad]:
         yield sim
     finally:
         sim.close()
+
+
+@pytest.fixture
+def sweep_locks(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The sweeps' variator locks (one file per broker port and topic, in the temporary directory) in this test
+    run's directory, not left in the machine's /tmp; TMPDIR too, for a sweep run as a subprocess."""
+    import tempfile
+
+    directory = tmp_path_factory.getbasetemp() / "sweep-locks"
+    directory.mkdir(exist_ok=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(directory))
+    monkeypatch.setenv("TMPDIR", str(directory))
+    return directory

@@ -38,6 +38,8 @@ from tests.sweep_support import (
     write_config,
 )
 
+pytestmark = pytest.mark.usefixtures("sweep_locks")  # (their variator locks: not in /tmp)
+
 
 def test_a_full_sweep_measures_every_step(broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad,
                                           tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import fcntl
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,8 @@ from tests.mqtt_probe import MqttProbe
 from tests.sweep_support import (
     AVAILABILITY,
     CMD,
+    FAST,
+    ROOT,
     SimulatedLoad,
     delivered,
     load_watts,
@@ -22,6 +26,8 @@ from tests.sweep_support import (
     sweep,
     write_config,
 )
+
+pytestmark = pytest.mark.usefixtures("sweep_locks")  # (their variator locks: not in /tmp)
 
 OLD = "100.0;2300.00\n99.5;2290.00\n"
 
@@ -239,3 +245,30 @@ def test_a_sweep_holds_its_partial_file_while_it_measures(tmp_path: Path) -> Non
     with files.open_partial(), pytest.raises(SweepError, match="another sweep is measuring into"):
         SweepFiles(files.final, resume=True).check()
     assert SweepFiles(files.final, overwrite=True).check() == []  # let go once closed
+
+
+def test_a_second_sweep_of_the_same_variator_into_another_file_is_refused(
+        broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # Each held a lock on its own partial file only: two sweeps of one variator into two files drove it together,
+    # each writing the other's steps as its own.
+    config = write_config(tmp_path, broker.port)
+    first = tmp_path / "first.csv"
+    proc = subprocess.Popen([sys.executable, "-m", "calibration", "sweep", "-c", str(config), "--equipment", "ecs",
+                             "--output", str(first), *FAST, "--settle", "30", "--meter-timeout", "60"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        probe.wait_for(CMD, lambda m: m.text == "90.0", timeout_s=60)
+        mark = probe.mark()
+        second = tmp_path / "second.csv"
+        assert sweep(config, second) == 2
+        err = capsys.readouterr().err
+        assert f"another sweep (pid {proc.pid}) is driving {CMD}" in err, err
+        assert f"measuring into {partial(first)}" in err, err
+        assert [m.text for m in delivered(probe).messages[mark:] if m.topic == CMD] == []
+        assert not second.exists() and not partial(second).exists()
+    finally:
+        proc.terminate()
+        _, first_err = proc.communicate(timeout=30)
+    assert proc.returncode == 1, first_err  # (stopped by SIGTERM, its steps kept)
+    assert [p for p, _ in rows(partial(first))] == [100.0]

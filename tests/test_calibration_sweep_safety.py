@@ -30,6 +30,8 @@ from tests.sweep_support import (
     write_config,
 )
 
+pytestmark = pytest.mark.usefixtures("sweep_locks")  # (their variator locks: not in /tmp)
+
 WARM_UP_S = 1.5  # --first-settle in these tests; a later step settles 0.2 s (FAST)
 
 

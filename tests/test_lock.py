@@ -23,6 +23,19 @@ def test_pid_written_and_second_holder_refused(tmp_path: Path) -> None:
         first.release()
 
 
+def test_a_note_after_the_pid_is_told_to_a_second_holder(tmp_path: Path) -> None:
+    # (a calibration sweep's lock on its variator says which file the sweep that holds it measures into)
+    first = InstanceLock(tmp_path / "sweep.lock", note="cal/ecs.partial.csv")
+    first.acquire()
+    try:
+        assert (tmp_path / "sweep.lock").read_text() == f"{os.getpid()}\ncal/ecs.partial.csv\n"
+        with pytest.raises(AlreadyRunning, match=f"pid {os.getpid()}") as refused:
+            InstanceLock(tmp_path / "sweep.lock").acquire()
+        assert (refused.value.pid, refused.value.note) == (str(os.getpid()), "cal/ecs.partial.csv")
+    finally:
+        first.release()
+
+
 def deny_writes(monkeypatch: pytest.MonkeyPatch) -> None:
     """os.open as for a user who may not write the lock nor its directory (the tests run as root: simulated)."""
     real_open = os.open
