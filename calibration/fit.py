@@ -19,7 +19,7 @@ import numpy as np
 
 from calibration.monotone import SweepShape, analyse_sweep, isotonic_blocks
 from calibration.points import CalibrationError, CalibrationPoints, read_calibration_csv
-from calibration.thermostat import fit_cut_reason
+from calibration.thermostat import MIN_HIGHEST_W, fit_cut_reason
 
 __all__ = ["METHODS", "CalibrationError", "CalibrationPoints", "PowerCurve", "fit_curve", "interp_one", "load_curve",
            "read_calibration_csv"]
@@ -30,9 +30,6 @@ GRID_STEP_PERCENT = 0.1
 # Past its ends a curve is a guess, and the daemon commands whatever the guess says.
 MAX_LOWEST_PERCENT = 5.0
 MIN_HIGHEST_PERCENT = 99.0
-# A load whose highest reading is below this is no load to divert a surplus to (the daemon's default min_power is
-# 150 W), and the fit's thresholds are watts (0.5 W above the off level conducts): a file written in kW.
-MIN_HIGHEST_W = 20.0
 
 
 @dataclass(frozen=True, slots=True, eq=False)  # numpy fields: identity, not ==

@@ -13,12 +13,15 @@ import numpy as np
 
 from calibration.monotone import SweepShape, analyse_sweep
 
-__all__ = ["OFF_LEVEL_W", "fit_cut_reason", "sweep_cut_reason"]
+__all__ = ["MIN_HIGHEST_W", "OFF_LEVEL_W", "fit_cut_reason", "sweep_cut_reason"]
 
 OFF_LEVEL_W = 5.0  # a step averaging this or less reads "off" (the PZEM reads ~1 W with the load off)
 OFF_ZONE_PERCENT = 5.0  # at or below this, "off" is the load's normal response (misfire zone, 0 %)
 DROP_FROM_SHARE = 0.10  # a step right after one that drew >= 10 % of the highest: not the S-curve's tail
 FIRST_STEP_MIN_PERCENT = 50.0  # a first step at or above this reading "off": the load is not heating at all
+# A load whose highest reading is below this is no load to divert a surplus to (the daemon's default min_power is
+# 150 W), and the fit's thresholds are watts (0.5 W above the off level conducts): a meter, or a file, in kW.
+MIN_HIGHEST_W = 20.0
 TOP_FROM_PERCENT = 95.0  # the fit's check: the points from here to 100 % ...
 TOP_MIN_SHARE = 0.5  # ... must read at least half the sweep's highest reading
 MID_CUT_STEPS = 2  # the fit's check: this many steps in a row at the off level below one that drew a lot
@@ -36,18 +39,30 @@ def sweep_cut_reason(percent: float, watts: float, previous: tuple[float, float]
     `highest_w` the highest step so far. On the real S-curves two neighbouring steps never go from
     10 % of the max to the off level, so such a drop is the load switching off, not its response.
     """
+    if previous is None:
+        return _first_step_reason(percent, watts)
     if watts > OFF_LEVEL_W or percent <= OFF_ZONE_PERCENT:
         return None
-    if previous is None:
-        if percent < FIRST_STEP_MIN_PERCENT:
-            return None
-        return (f"the load draws {watts:.1f} W at {_pct(percent)} %: its thermostat is open (a hot tank) or it "
-                f"is switched off; sweep when it heats")
     previous_percent, previous_w = previous
     if previous_w < DROP_FROM_SHARE * highest_w:
         return None
     return (f"the readings fell from {previous_w:.0f} W at {_pct(previous_percent)} % to {watts:.1f} W at "
             f"{_pct(percent)} %: the load's thermostat has probably cut it (a hot tank); the step is not kept")
+
+
+def _first_step_reason(percent: float, watts: float) -> str | None:
+    """Why the first step of a sweep (at `percent`, high on the S-curve) reads too little for a load behind a
+    variator, or None: the load is off, or its meter reports kilowatts (2.3 for 2300 W), which no reading tells
+    apart; the sweep and the daemon read watts."""
+    if percent < FIRST_STEP_MIN_PERCENT or watts >= MIN_HIGHEST_W:
+        return None
+    kilowatts = (f"does its meter report kilowatts ({watts:.3g} for {1000.0 * watts:.0f} W)? The sweep, as the "
+                 f"daemon, reads watts: set the meter (or json_read_power) to watts")
+    if watts > OFF_LEVEL_W:
+        return (f"the load draws {watts:.1f} W at {_pct(percent)} %, too little for a load behind a variator: "
+                f"{kilowatts}")
+    return (f"the load draws {watts:.1f} W at {_pct(percent)} %: its thermostat is open (a hot tank) or it is "
+            f"switched off, then sweep when it heats; else {kilowatts}")
 
 
 def fit_cut_reason(percent: np.ndarray, watts: np.ndarray, shape: SweepShape | None = None) -> str | None:

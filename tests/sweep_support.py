@@ -41,6 +41,7 @@ class SimulatedLoad:
         self.cut_from_percent: float | None = None  # the thermostat opens once the variator gets <= this
         self.frozen_from_percent: float | None = None  # the meter's sensor loop hangs once the variator gets <= this
         self.glitch_w: float | None = None  # every third reading says this many watts (a PZEM glitch)
+        self.kilowatts = False  # the meter reports kW (2.3 for 2300 W), as some smart meters do
         self._silent = False
         self._cut = False
         self._frozen = False
@@ -97,6 +98,8 @@ class SimulatedLoad:
             else:
                 if self.glitch_w is not None and count % 3 == 0:
                     watts = self.glitch_w
+                if self.kilowatts:
+                    watts = round(watts / 1000.0, 3)
                 # As a real PZEM's: the energy counter advances, so no two readings are the same bytes.
                 payload = (f'{{ "voltage": 231.40, "current": {watts / 231.4:.2f}, "power": {watts:.2f}, '
                            f'"energy": {1234 + count / 100:.2f}, "frequency": 50.00, "powerfactor": 1.00, '

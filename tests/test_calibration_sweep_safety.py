@@ -107,6 +107,23 @@ def test_a_thermostat_cut_or_a_frozen_meter_stops_the_sweep(
     assert _commands(probe)[-1].text == "0.0"
 
 
+@pytest.mark.parametrize("start", ["100", "60"])
+def test_a_meter_in_kilowatts_stops_the_first_step_saying_so(
+        broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str], start: str) -> None:
+    # 2.3 for 2300 W: the sweep said only that the thermostat was open (a hot tank) and to sweep when it heats; at
+    # 60 % (1.6 kW: above the off level) it measured the whole curve in kW, which the fit then refused.
+    load.kilowatts = True
+    csv = tmp_path / "power_calibration_ecs.csv"
+    assert sweep(write_config(tmp_path, broker.port), csv, "--start", start) == 1
+    err = capsys.readouterr().err
+    assert "kilowatts" in err and "watts" in err, err
+    shown = f"{load_watts(float(start)) / 1000:.1f}"
+    assert f"({shown} for {float(shown) * 1000:.0f} W)" in err, err
+    assert not csv.exists() and (not partial(csv).exists() or rows(partial(csv)) == [])
+    assert _commands(probe)[-1].text == "0.0"
+
+
 def test_frozen_meter_false_takes_repeated_messages(broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad,
                                                     tmp_path: Path) -> None:
     # The daemon's [evaluate] frozen_meter = false, for a meter whose messages hold nothing but a power.

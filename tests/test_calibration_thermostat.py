@@ -101,3 +101,14 @@ def test_one_glitched_step_is_an_outlier_not_a_cut(spike_w: float) -> None:
     curve = fit_curve(CalibrationPoints(percent=points.percent, watts=watts, source="spike.csv"))
     assert [float(points.percent[i]) for i in curve.outliers] == [37.0]
     assert curve.max_power_w == pytest.approx(2290.5)
+
+
+@pytest.mark.parametrize(("watts", "said"), [(2.3, "(2.3 for 2300 W)"), (6.0, "(6 for 6000 W)"),
+                                            (19.5, "(19.5 for 19500 W)")])
+def test_a_first_step_read_in_kilowatts_is_named(watts: float, said: str) -> None:
+    # A meter that reports kW: at 2.3 it was only 'its thermostat is open'; a 6 kW load (6.0) was swept whole, down
+    # to the first step under 5 "W", which it called a thermostat cut.
+    reason = sweep_cut_reason(100.0, watts, None, 0.0)
+    assert reason is not None and "kilowatts" in reason and said in reason, reason
+    assert sweep_cut_reason(100.0, 20.0, None, 0.0) is None  # (the fit's floor: a load worth diverting to)
+    assert sweep_cut_reason(40.0, watts, None, 0.0) is None  # (a first step low on the S-curve may draw little)
