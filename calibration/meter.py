@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 
-from values.boots import is_boot_detected
+from values.boots import ECHO_LAG_S, is_boot_detected, variator_status
 from values.readings import MeterReading, parse_meter_payload
 
-__all__ = ["READ_ERROR_KEY", "meter_watts", "variator_booted"]
+__all__ = ["READ_ERROR_KEY", "meter_watts", "runs_elsewhere", "variator_booted"]
 
 READ_ERROR_KEY = "PZEM_READ_ERROR"
 
@@ -26,3 +26,15 @@ def variator_booted(payload: bytes) -> bool:
     """True for a variator status saying it has just (re)booted: it then runs at its default percent.
     The daemon's own reading of it (values.boots), so the sweep and the regulator agree."""
     return is_boot_detected(payload)
+
+
+def runs_elsewhere(payload: bytes, commanded: float, previous: float | None, since_command_s: float) -> float | None:
+    """The percent a variator's status echo says it runs at, when that is not the `commanded` one (None: it is, or the
+    message says no percent). Compared in whole percents, as the daemon does: the firmware runs 42.5 % as 42 %. An
+    echo of the `previous` command within ECHO_LAG_S of the new one answers that one."""
+    booted, echo = variator_status(payload)
+    if booted or echo is None or math.floor(echo + 1e-9) == math.floor(commanded + 1e-9):
+        return None
+    if previous is not None and math.floor(echo + 1e-9) == math.floor(previous + 1e-9) and since_command_s < ECHO_LAG_S:
+        return None
+    return echo

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from calibration.meter import meter_watts, variator_booted
+from calibration.meter import meter_watts, runs_elsewhere, variator_booted
 from calibration.sweep_config import SweepTarget
 from calibration.sweep_files import Row, SweepFiles, hold_variator
 from calibration.sweep_link import SweepError, SweepLink, format_percent
@@ -94,6 +94,9 @@ class Sweeper:
         self._huge_w: float | None = None
         # Why the broker link is down, while it is (None: up), for the stop's message: no reading comes without it.
         self._broker_lost: str | None = None
+        # The last percent commanded, the one before it and when (monotonic s): what the variator's echo should say.
+        self._commanded: tuple[float | None, float | None, float] = (None, None, 0.0)
+        self._echo_resent = False  # this step was commanded again for an echo at another percent
 
     def stop(self, reason: str) -> None:
         """Ask the sweep to end: the load goes to the end percent, finished steps are kept. Signal-safe. Asked
@@ -224,7 +227,7 @@ class Sweeper:
         for index, percent in enumerate(todo):
             settle_s = self.plan.first_settle_s if index == 0 else self.plan.settle_s
             step_started = time.monotonic()
-            self._link.set_percent(percent)
+            self._command(percent)
             if index == 0:
                 self._say(f"{format_percent(percent)} %: stabilising for {settle_s:g} s (until "
                           f"{time.strftime('%H:%M:%S', time.localtime(time.time() + settle_s))})")
@@ -251,6 +254,7 @@ class Sweeper:
         """Wait for the settle time, then collect readings_per_step usable readings at `percent`."""
         values: list[float] = []
         invalid = 0
+        self._echo_resent = False
         while len(values) < self.plan.readings_per_step:
             silent_deadline = last_valid + self.plan.meter_timeout_s
             event = self._next_event(silent_deadline)
@@ -295,21 +299,53 @@ class Sweeper:
                     log.debug("the broker is still out of reach: %s", data)
             elif kind == "availability" and data == "online" and not self.ignore_availability:
                 raise _Stopped(f"the regulator came online ({self.target.topic_availability})")
-            elif kind == "connected" or (kind == "variator" and isinstance(data, bytes) and variator_booted(data)):
-                # A reconnect or a variator reboot: command again and start the step over. After a
-                # reconnect the broker has sent our will (the end percent): the element cooled as after
-                # a resume, so it settles for the first settle time again. Never shorter than before
-                # (a reboot during the first step's warm-up must not cut it to a later step's settle).
+            elif (why := self._restart_reason(kind, data, percent)) is not None:
+                # A reconnect, a variator reboot, or a variator at another percent: command again and start the step
+                # over. After a reconnect the broker has sent our will (the end percent): the element cooled as after
+                # a resume, so it settles for the first settle time again. Never shorter than before (a reboot during
+                # the first step's warm-up must not cut it to a later step's settle).
                 if kind == "connected":
                     self._broker_lost = None
                 settle_s = self.plan.first_settle_s if kind == "connected" else self.plan.settle_s
-                self._link.set_percent(percent)
+                self._command(percent)
                 values.clear()
                 settled_at = max(settled_at, time.monotonic() + settle_s)
-                log.warning("%s: command sent again at %s %%, step restarted; measuring in %.0f s",
-                            "reconnected" if kind == "connected" else "variator rebooted", format_percent(percent),
-                            max(0.0, settled_at - time.monotonic()))
+                log.warning("%s: command sent again at %s %%, step restarted; measuring in %.0f s", why,
+                            format_percent(percent), max(0.0, settled_at - time.monotonic()))
         return values, invalid, last_valid
+
+    def _command(self, percent: float) -> None:
+        last, previous, at = self._commanded
+        if percent != last:
+            previous = last
+        self._commanded = (percent, previous, time.monotonic())
+        self._link.set_percent(percent)
+
+    def _restart_reason(self, kind: str, data: object, percent: float) -> str | None:
+        """Why the step must be commanded again and measured from scratch (None: it need not). A variator whose echo
+        says another percent again once commanded again stops the sweep (_Stopped): sent again and again, forever."""
+        if kind == "connected":
+            self._echo_resent = False  # (a new situation: the variator may have taken a retained percent again)
+            return "reconnected"
+        if kind != "variator" or not isinstance(data, bytes):
+            return None
+        if variator_booted(data):
+            self._echo_resent = False
+            return "variator rebooted"
+        _, previous, at = self._commanded
+        echo = runs_elsewhere(data, percent, previous, time.monotonic() - at)
+        if echo is None:
+            return None
+        # Another client's percent (a retained one the variator takes again at each reconnect, an automation): its
+        # watts went into the CSV as this step's.
+        said = f"the variator reports {echo:g} % where the sweep commands {format_percent(percent)} %"
+        if self._echo_resent:
+            topic = self.target.topic_set_power
+            raise _Stopped(f"{said}, again once sent again: another client commands it (a percent left retained on "
+                           f"{topic}: clear it with mosquitto_pub -r -n -t {topic}), or it does not run at this "
+                           f"percent (a limit of its firmware: sweep from below it, with --start)")
+        self._echo_resent = True
+        return said
 
     def _silent_meter_reason(self) -> str:
         """Why the sweep stops when no usable reading came for meter_timeout: a silent meter, or a frozen one."""

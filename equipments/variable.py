@@ -11,7 +11,7 @@ from typing import Any
 from calibration import CalibrationError, PowerCurve, load_curve
 from equipments.base import BASE_OPTIONS, BuildContext, Command, Equipment, EquipmentBuildError
 from settings.options import Option
-from values.boots import boot_message_id, split_device_topic, variator_status
+from values.boots import ECHO_LAG_S, boot_message_id, split_device_topic, variator_status
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +50,7 @@ class VariableEquipment(Equipment):
                "of topic_status)"),
     )
 
-    # An echo this soon after our command may answer the one before it (they cross on the broker).
-    ECHO_LAG_S = 5.0
+    ECHO_LAG_S = ECHO_LAG_S  # (values.boots)
 
     def __init__(self, name: str, options: dict[str, Any], context: BuildContext) -> None:
         super().__init__(name, options, context)

@@ -42,6 +42,7 @@ class SimulatedLoad:
         self.frozen_from_percent: float | None = None  # the meter's sensor loop hangs once the variator gets <= this
         self.glitch_w: float | None = None  # every third reading says this many watts (a PZEM glitch)
         self.kilowatts = False  # the meter reports kW (2.3 for 2300 W), as some smart meters do
+        self.max_percent = 100.0  # the firmware runs a command above this at this, and says so in its echo
         self._silent = False
         self._cut = False
         self._frozen = False
@@ -65,7 +66,7 @@ class SimulatedLoad:
         if not 0.0 <= value <= 100.0:
             return  # the firmware ignores it
         with self._lock:
-            self.percent = value
+            self.percent = min(value, self.max_percent)
             if self.silent_from_percent is not None and value <= self.silent_from_percent:
                 self._silent = True
             if self.cut_from_percent is not None and value <= self.cut_from_percent:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from calibration.meter import meter_watts, variator_booted
+from calibration.meter import meter_watts, runs_elsewhere, variator_booted
 
 READING = (b'{ "voltage": 231.40, "current": 1.23, "power": 276.00, "energy": 1234.00, '
            b'"frequency": 50.00, "powerfactor": 0.98, "ppm_err": 0}')
@@ -45,3 +45,18 @@ def test_variator_boot_is_recognised() -> None:
     assert variator_booted(b'{"percent": 0.00, "power": 0, "mode": 0, "state": "ON", "msg": "boot_detected"}')
     assert not variator_booted(b'{"percent": 42.50, "power": 0, "mode": 0, "state": "ON", "msg": "setpower"}')
     assert not variator_booted(b'{"type": "vload", "id": "ECS", "ip": "10.3.141.20, "OTA": "not implemented"}')
+
+
+def _echo(percent: str, msg: str = "setpower") -> bytes:
+    return f'{{"percent": {percent}, "power": 0, "mode": 0, "state": "ON", "msg": "{msg}"}}'.encode()
+
+
+def test_runs_elsewhere_judges_the_variators_echo_in_whole_percents() -> None:
+    assert runs_elsewhere(_echo("42.00"), 42.5, 43.0, 1.0) is None  # (the firmware runs 42.5 % as 42 %)
+    assert runs_elsewhere(_echo("80.00"), 50.0, 50.5, 1.0) == 80.0  # another client's
+    # The echo of the step before, crossing the new command on the broker: answers that one, for a while.
+    assert runs_elsewhere(_echo("50.50"), 50.0, 50.5, 9.0) is None  # (the same whole percent: 50)
+    assert runs_elsewhere(_echo("51.00"), 50.0, 51.0, 1.0) is None
+    assert runs_elsewhere(_echo("51.00"), 50.0, 51.0, 6.0) == 51.0
+    assert runs_elsewhere(_echo("0.00", "boot_detected"), 50.0, None, 1.0) is None  # (a reboot: said otherwise)
+    assert runs_elsewhere(b'{"power": 0}', 50.0, None, 1.0) is None  # (no percent: nothing to judge)

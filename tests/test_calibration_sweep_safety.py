@@ -124,6 +124,46 @@ def test_a_meter_in_kilowatts_stops_the_first_step_saying_so(
     assert _commands(probe)[-1].text == "0.0"
 
 
+def test_a_command_from_another_client_mid_step_is_not_measured(
+        broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad, tmp_path: Path) -> None:
+    # The variator echoes the percent it runs at: 80 % set by another client (a retained percent it takes again at a
+    # reconnect, an automation) while the sweep measured 50 % went into the CSV as 50 %'s watts (2080 W for 1150).
+    csv = tmp_path / "power_calibration_ecs.csv"
+    intruded = threading.Event()
+
+    def another_client() -> None:
+        probe.wait_for(CMD, lambda m: m.text == "50.0", timeout_s=30)
+        probe.publish(CMD, "80.0")
+        intruded.set()
+
+    thread = threading.Thread(target=another_client, name="another-client")
+    thread.start()
+    try:
+        assert sweep(write_config(tmp_path, broker.port), csv, "--settle", "1", "--meter-timeout", "5") == 0
+    finally:
+        thread.join(35)
+    assert intruded.is_set()
+    for percent, watts in rows(csv):
+        assert watts == pytest.approx(load_watts(percent), abs=0.006), percent
+    texts = [m.text for m in _commands(probe)]
+    assert texts[texts.index("50.0"):texts.index("40.0")] == ["50.0", "80.0", "50.0"]  # ours sent again
+    assert "the variator reports 80 % where the sweep commands 50.0 %" in csv.with_suffix(".log").read_text()
+
+
+def test_a_variator_that_does_not_run_at_the_percent_stops_the_sweep(
+        broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # A firmware that runs 100 % as 95 % (and says so): measured as 100 %, or sent again and again, forever.
+    load.max_percent = 95.0
+    csv = tmp_path / "power_calibration_ecs.csv"
+    assert sweep(write_config(tmp_path, broker.port), csv, "--meter-timeout", "5") == 1
+    err = capsys.readouterr().err
+    assert "the variator reports 95 % where the sweep commands 100.0 %, again once sent again" in err, err
+    assert "--start" in err
+    assert [m.text for m in _commands(probe)] == ["100.0", "100.0", "0.0"]
+    assert not csv.exists() and (not partial(csv).exists() or rows(partial(csv)) == [])
+
+
 def test_frozen_meter_false_takes_repeated_messages(broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad,
                                                     tmp_path: Path) -> None:
     # The daemon's [evaluate] frozen_meter = false, for a meter whose messages hold nothing but a power.

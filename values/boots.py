@@ -18,6 +18,10 @@ _BOOT_DETECTED = re.compile(r'"msg"\s*:\s*"boot_detected"')
 
 log = logging.getLogger(__name__)
 
+# A variator's echo this soon after a command may answer the command before it (they cross on the broker): the
+# daemon and the calibration sweep leave such an echo alone.
+ECHO_LAG_S = 5.0
+
 
 def boot_message_id(payload: bytes) -> str | None:
     """The device id a boot message announces (`"id": ...`), JSON or not; None when there is none."""
