@@ -145,20 +145,23 @@ class ClosedLoop:
             else:
                 believed_w += load.current_power_w
                 give_back_w += load.current_power_w
-        # What keeps the relays on: the loads' total for a grid at 0 W, as the meter shows it (the heater
-        # counted at its target, within a percent step of its belief). Neither the setpoint (the variable
-        # loads' target) nor the anticipated fall (a guess the variable loads take back at the next reading
-        # if it was wrong) switches a relay off: off on it, a relay rests its min_off_s with its watts
-        # exported, as a noisy production reading made a 600 W one do at 26 W of real export.
-        keep_total_w = current_w - grid_w
+        # What keeps the relays on: the loads' total for a grid at 0 W, as the meter shows it (the heater at
+        # its command's watts: its target holds the sigma-delta's carry, up to a percent step the meter never
+        # saw). Neither the setpoint (the variable loads' target) nor the anticipated fall (a guess the
+        # variable loads take back at the next reading if it was wrong) switches a relay off: off on it, a
+        # relay rests its min_off_s with its watts exported, as a noisy production reading made a 600 W one
+        # do at 26 W of real export.
+        keep_total_w = believed_w - grid_w
         # A rise taken ahead is for the variable loads only: a relay switched on on a guess is shed at the
         # next reading, or kept on importing by its dwell.
         total_w = max(0.0, current_w + self.params.gain * (error_w + rise_w))
         guard = self._guard_due(grid_w, now, give_back_w)
         # The relays decide on the whole error: `gain` damps the continuous loads' correction (a meter that
         # averages), while a relay's switch is one decision on the surplus the meter shows. Damped, a relay
-        # needed power / gain of export to come on (2 kW for a 1 kW radiator at gain 0.5).
-        relay_total_w = max(0.0, current_w + error_w)
+        # needed power / gain of export to come on (2 kW for a 1 kW radiator at gain 0.5). They decide on what
+        # the meter shows, the heater at its command's watts: judged on its target, 10 W of carry switched a
+        # 1000 W radiator on at 990 W of surplus, to import 10 W for its whole min_on_s.
+        relay_total_w = max(0.0, believed_w + error_w)
         waiting: list[str] = []
         relays_on_w = self._switch_relays(loads, relay_total_w, keep_total_w, guard, consumption_w, now,
                                           measures_wait, waiting, relays_wait)

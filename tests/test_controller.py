@@ -339,6 +339,23 @@ def test_a_relay_switches_on_only_when_the_heater_is_saturated_and_the_rest_cove
     assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 2000
 
 
+def test_a_relay_is_judged_on_what_the_heater_draws_not_on_its_target(tmp_path: Path) -> None:
+    # 990 W of surplus, 0 W setpoint: the heater sits at 49 % (980 W), its target at 990 W (50 %, 1000 W, would
+    # import 10 W, over dither_import). Judged on the target, 990 + 10 W exported "covered" the 1000 W radiator
+    # before it: on, the heater off under its min_power, and 10 W imported for the radiator's whole min_on_s.
+    # The meter shows 980 W drawn and 10 W exported: 990 W, the radiator stays off.
+    h = closed_loop(tmp_path, "radiator", "ecs")
+    assert h.reg.controller is not None
+    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0)
+    house = House(h, base_w=300, pv_w=300 + 990)
+    for _ in range(10):
+        house.read()
+        assert h.last(RADIATOR) == "OFF" and watts(h, "ecs") == 980
+    house.pv_w += 10  # 1000 W: covered now
+    house.read()
+    assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 0
+
+
 def test_relay_hand_over_keeps_the_total(tmp_path: Path) -> None:
     # The radiator first: when it switches on, the heater after it gives back its 1000 W in the same
     # decision, so the grid sees no step.
