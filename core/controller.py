@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from core.relay_dwell import DOUBT_RETRY_S, RelayClock
@@ -163,6 +163,7 @@ class ClosedLoop:
         # 1000 W radiator on at 990 W of surplus, to import 10 W for its whole min_on_s.
         relay_total_w = max(0.0, believed_w + error_w)
         waiting: list[str] = []
+        were_on = {load.name for load in loads if isinstance(load, RelayEquipment) and load.is_on}
         relays_on_w = self._switch_relays(loads, relay_total_w, keep_total_w, guard, consumption_w, now,
                                           measures_wait, waiting, relays_wait)
         if self.learning.switched > 1:
@@ -176,17 +177,29 @@ class ClosedLoop:
         # _share_continuous). The grid counts at `gain`, as in the loop: a meter that averages shows a step over
         # a few readings, and the bound taking it whole would move the heater twice. A rise taken ahead is a
         # chosen guess, allowed too.
-        import_free_w = (believed_w - self.params.gain * grid_w - relays_on_w + rise_w
-                         + self.params.dither_import_w)
+        free_w = believed_w - relays_on_w + rise_w + self.params.dither_import_w
+        import_free_w = free_w - self.params.gain * grid_w
+        whole_free_w = free_w - grid_w  # (the same bound with the grid taken whole: at gain 1 they are one)
+        available_w = total_w - relays_on_w
+        kept_w: dict[str, float] = {}
         if grid_w > 0 and self.params.gain < 1:
             # While the grid imports, a relay switched off (the guard's shed, the rule's) hands its watts over to
             # the continuous loads only as far as a grid at 0 W: at `gain` under 1 the total moves by part of the
             # import, and the continuous loads took the rest of the relay's watts, raised into the import the
             # shed answered (1000 W shed into a 1380 W import at gain 0.5: the heater raised 300 W, 680 W of
-            # import left instead of 380 W). At gain 1 the two bounds are one.
-            import_free_w = min(import_free_w, max(give_back_w, believed_w - grid_w - relays_on_w + rise_w
-                                                   + self.params.dither_import_w))
-        continuous_w = self._share_continuous(loads, total_w - relays_on_w, now, import_free_w)
+            # import left instead of 380 W).
+            import_free_w = min(import_free_w, max(give_back_w, whole_free_w))
+        elif self.params.gain < 1:
+            # A relay switched on after a continuous load, on the whole surplus, takes its watts from that surplus,
+            # not from the continuous loads before it, which keep their own damped move, up to what the whole
+            # surplus leaves them: taken from the damped total, a 300 W relay switched on with 540 W exported
+            # lowered the heater before it from 1860 to 1820 W at gain 0.5, a lower priority taking power a
+            # higher one could use. (At gain 1 the total is the whole surplus: nothing to keep.)
+            kept_w = self._switched_on_after_continuous(loads, were_on)
+            lent_w = sum(kept_w.values())
+            available_w = min(available_w + lent_w, max(available_w, relay_total_w - relays_on_w))
+            import_free_w = min(import_free_w + lent_w, max(import_free_w, whole_free_w))
+        continuous_w = self._share_continuous(loads, available_w, now, import_free_w, kept_w)
         log.debug("grid %+.0f W (export setpoint %.0f W): loads %.0f W -> %.0f W", grid_w, self.params.setpoint_w,
                   current_w, total_w)
         # The summary (the status's last_decision) says what was commanded, not what the loop wanted: after a
@@ -196,6 +209,18 @@ class ClosedLoop:
             # (the relays are judged on the undamped total: at gain < 1 it is the larger)
             summary += f" ({max(total_w, relay_total_w):.0f} W wanted; waiting: {', '.join(waiting)})"
         return summary
+
+    @staticmethod
+    def _switched_on_after_continuous(loads: Sequence[Equipment], were_on: Collection[str]) -> dict[str, float]:
+        """The relays this decision switched on that come after a continuous load, with their watts."""
+        switched: dict[str, float] = {}
+        after_continuous = False
+        for load in loads:
+            if not isinstance(load, RelayEquipment):
+                after_continuous = True
+            elif after_continuous and load.is_on and load.name not in were_on:
+                switched[load.name] = relay_power_w(load) or 0.0
+        return switched
 
     def _anticipated_w(self, production_w: float, now: float) -> tuple[float, float]:
         """What the loads take ahead of the next reading: (the fall, <= 0; the rise, >= 0).
@@ -471,10 +496,11 @@ class ClosedLoop:
 
     # --- continuous loads ------------------------------------------------------------------------------
     def _share_continuous(self, loads: Sequence[Equipment], available_w: float, now: float,
-                          import_free_w: float) -> float:
+                          import_free_w: float, kept_w: Mapping[str, float] | None = None) -> float:
         """Give `available_w` to the continuous loads in order, none more than `import_free_w` leaves it (the
         watts they may draw for a grid at 0 W, plus `dither_import`); returns what their commands are believed
-        to draw (the decision's summary says what was sent, not the targets).
+        to draw (the decision's summary says what was sent, not the targets). `kept_w`: watts, by relay, counted
+        in both for the continuous loads before that relay only.
 
         The cap is where the sigma-delta stops: between two whole percents it sends the upper one part of the
         time, and when that percent is believed to draw more than the surplus, each time is an import of the
@@ -485,6 +511,10 @@ class ClosedLoop:
         drawn_w = 0.0
         for load in loads:
             if isinstance(load, RelayEquipment):
+                if kept_w:
+                    # (a relay switched on past the loads before it: the loads after it come after it)
+                    available_w -= kept_w.get(load.name, 0.0)
+                    import_free_w -= kept_w.get(load.name, 0.0)
                 continue
             take_w = min(max(available_w, 0.0), load.max_power_w)
             variable = load if isinstance(load, VariableEquipment) else None  # (a user's own class may be neither)

@@ -257,16 +257,22 @@ def test_the_bound_counts_a_relay_that_stays_on(tmp_path: Path) -> None:
     assert h.load("radiator").is_on and set(drawn[10:]) == {1000.0}
 
 
+def with_ecs2(h: Harness) -> Harness:
+    """`h`'s config with a second heater `ecs2` (the same linear curve) at the end of the list."""
+    config = h.config
+    head, equipments = config.read_text().split("[equipments]\n")
+    names, rest = equipments.split("\n\n", 1)
+    config.write_text(f"{head}[equipments]\n{names}\necs2 = variable\n\n{rest}"
+                      "\n[ecs2]\ntopic_set_power = regul/vload/ECS2/cmd\ncalibration = linear.csv\nmin_power = 150\n")
+    h = Harness(config)
+    h.reg.tick(NOON - 3600)
+    return h
+
+
 def test_the_bound_is_shared_down_the_variable_loads(tmp_path: Path) -> None:
     # Two heaters: the first at its 2000 W max, 1010 W left for the second, whose 51 % would import 10 W: what
     # the first is believed to draw comes off the bound before the second's turn, so it stays at 50 %.
-    h = closed_loop(tmp_path, "ecs")
-    config = h.config
-    text = config.read_text().replace("ecs = variable\n", "ecs = variable\necs2 = variable\n")
-    config.write_text(text + "\n[ecs2]\ntopic_set_power = regul/vload/ECS2/cmd\ncalibration = linear.csv\n"
-                      "min_power = 150\n")
-    h = Harness(config)
-    h.reg.tick(NOON - 3600)
+    h = with_ecs2(closed_loop(tmp_path, "ecs"))
     assert h.reg.controller is not None
     h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0, anticipate=0.0)
     house = House(h, base_w=300, pv_w=300 + 2000 + 1010)
@@ -313,6 +319,46 @@ def test_at_gain_under_1_a_hand_over_never_raises_the_heater_while_the_grid_impo
     assert watts(h, "ecs") == 580
     house.read()
     assert watts(h, "ecs") < 580
+
+
+def test_at_gain_under_1_a_relay_switched_on_after_the_heater_takes_nothing_from_it(tmp_path: Path) -> None:
+    # gain 0.5: the small 300 W relay is judged on the whole surplus the meter shows, the heater before it moves
+    # by half the error. 2400 W of surplus cover the heater's 2000 W and the relay: the relay comes on, and the
+    # heater takes its own half of the 540 W error (1860 + 270 W, up to its max), not that less the relay's 300 W:
+    # 1820 W, lowered while 540 W were exported and a lower priority took power the heater could use.
+    h = closed_loop(tmp_path, "ecs", "small")
+    assert h.reg.controller is not None
+    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0, gain=0.5)
+    house = House(h, base_w=300, pv_w=300 + 1880)
+    for _ in range(30):
+        house.read()
+    assert watts(h, "ecs") == 1860 and h.last(SMALL) == "0"
+    house.pv_w = 300 + 2400
+    house.read()
+    assert h.last(SMALL) == "1" and watts(h, "ecs") == 2000
+    for _ in range(5):
+        house.read()
+        assert h.last(SMALL) == "1" and watts(h, "ecs") == 2000  # 100 W exported: nothing fits in it
+
+
+def test_at_gain_under_1_a_heater_after_the_relay_gets_none_of_the_share_kept_before_it(tmp_path: Path) -> None:
+    # Only the heater before the relay keeps its share: a second heater after it comes after the relay too.
+    # 2700 W of surplus: the damped total is 1860 + 420 = 2280 W; the first heater takes its 2000 W, the relay
+    # 300 W, and nothing is left for ecs2 at this decision (280 W, had the relay's 300 W been kept for it too).
+    h = with_ecs2(closed_loop(tmp_path, "ecs", "small"))
+    assert h.reg.controller is not None
+    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0, gain=0.5)
+    house = House(h, base_w=300, pv_w=300 + 1880)
+    for _ in range(30):
+        house.read()
+    assert (watts(h, "ecs"), h.last(SMALL), watts(h, "ecs2")) == (1860, "0", 0)
+    house.pv_w = 300 + 2700
+    house.read()
+    assert (watts(h, "ecs"), h.last(SMALL), watts(h, "ecs2")) == (2000, "1", 0)
+    for _ in range(30):
+        house.read()
+    # (ecs2 then follows at the loop's pace, to 380 W: at gain 0.5 the bound sees half of the 20 W left)
+    assert (watts(h, "ecs"), h.last(SMALL), watts(h, "ecs2")) == (2000, "1", 380)
 
 
 def test_dither_import_sets_how_far_the_upper_percent_may_import(tmp_path: Path) -> None:
