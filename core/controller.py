@@ -165,7 +165,7 @@ class ClosedLoop:
         waiting: list[str] = []
         were_on = {load.name for load in loads if isinstance(load, RelayEquipment) and load.is_on}
         relays_on_w = self._switch_relays(loads, relay_total_w, keep_total_w, guard, consumption_w, now,
-                                          measures_wait, waiting, relays_wait)
+                                          measures_wait, waiting, relays_wait, importing=grid_w > 0)
         if self.learning.switched > 1:
             # (one step of the house for several relays: a load of unknown power switched off among them must not
             # take all of it for its own at the next reading)
@@ -295,11 +295,11 @@ class ClosedLoop:
     # --- relays: decided first, the continuous loads take what is left -------------------------------
     def _switch_relays(self, loads: Sequence[Equipment], total_w: float, keep_total_w: float, guard: bool,
                        consumption_w: float, now: float, measures_wait: bool, waiting: list[str],
-                       relays_wait: Collection[str] = ()) -> float:
+                       relays_wait: Collection[str] = (), importing: bool = False) -> float:
         """Switch the relays for a total of `total_w`, none left on that `keep_total_w` (the total for a grid
         at 0 W) does not cover; returns the watts the relays left on draw (no load of unknown power switched
-        on while `measures_wait`). Each relay the surplus covers but that stays off is added to `waiting`,
-        with what it waits for."""
+        on while `measures_wait`, nor tried while the grid is `importing`). Each relay the surplus covers but
+        that stays off is added to `waiting`, with what it waits for."""
         left_w = total_w  # what the loads from here on may take, the ones before at their max
         # An on relay is judged on the keep total: what the on decision holds back more (the setpoint, the
         # anticipated fall) is given back to its hysteresis band too.
@@ -386,6 +386,14 @@ class ClosedLoop:
                     waiting.append(f"{load.name} (production rising)")
                     waiting_w += claim_w
                     log.debug("%s: waits: production is rising, and will soon cover a relay before it", load.name)
+                elif want and power_w is None and importing:
+                    # A trial while the grid imports would take what the variable loads give back for its own (its
+                    # claim is what is free for a grid at 0 W), and its measure would hold the house's step the loop
+                    # has not answered yet: it waits for a reading without import, its place kept.
+                    want = False
+                    waiting.append(f"{load.name} (the grid imports)")
+                    waiting_w += claim_w
+                    log.debug("%s: waits: no trial while the grid imports", load.name)
             if want != on:
                 if free[index]:
                     held_before = load.name in relays_wait

@@ -672,6 +672,29 @@ def test_a_load_of_unknown_power_is_measured_then_off_at_once_if_it_does_not_fit
     assert h.last(PLUG) == "off"
 
 
+def test_a_load_of_unknown_power_is_not_tried_while_the_grid_imports(tmp_path: Path) -> None:
+    # The plug first, never measured, held off by its min_off_s (120 s) after an unforce while the heater takes
+    # the 1500 W of surplus. Its rest ends at a reading where the house rose by 100 W: the grid imports. Tried
+    # then, it took the heater's 1400 W for its own (the heater to 0 W) and its measure held whatever the house
+    # was still doing. It waits for the reading where the heater has answered the import.
+    h = closed_loop(tmp_path, "plug", "ecs", anticipate=0.0)
+    assert h.reg.controller is not None
+    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0)
+    house = House(h, base_w=300, pv_w=300 + 1500, plug_w=500)
+    h.reg.handle(MODE, b'{"command": "force", "name": "plug", "power": 500}', NOON)
+    h.reg.handle(MODE, b'{"command": "unforce", "name": "plug"}', NOON + 1)
+    while house.now < NOON + 1 + 118:
+        house.read()
+        assert h.last(PLUG) == "off" and watts(h, "ecs") == 1500
+    house.base_w += 100
+    house.read()  # free of its rest, 100 W imported: not tried; the heater gives the 100 W back
+    assert h.last(PLUG) == "off" and watts(h, "ecs") == 1400
+    house.read()  # the grid at 0 W: tried on the heater's 1400 W
+    assert h.last(PLUG) == "on" and watts(h, "ecs") == 0
+    house.read()
+    assert h.load("plug").learned_power_w == 500
+
+
 def test_a_measured_load_that_fits_keeps_its_dwell(tmp_path: Path) -> None:
     h = closed_loop(tmp_path, "ecs", "plug")
     house = House(h, base_w=300, pv_w=300 + 2000 + 600 + 10, plug_w=500)
