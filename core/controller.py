@@ -398,12 +398,15 @@ class ClosedLoop:
                 if free[index]:
                     held_before = load.name in relays_wait
                     if want and (measuring or measuring_off or held_before
-                                 or (isinstance(load, UnknownEquipment) and (switched or measures_wait))):
+                                 or (isinstance(load, UnknownEquipment)
+                                     and (switched or measures_wait or not load.house_steady))):
                         # (a switch off goes through: an import is worse than a measure to do again)
                         log.debug("%s: waits: %s", load.name,
                                   "a load before it is held at 0 W for its full-tank check" if held_before
                                   else "a load is being measured alone" if measuring or measuring_off
                                   else "it is measured alone" if switched
+                                  else "the house moved since the reading before: measured on a house that holds "
+                                  "still" if not measures_wait
                                   else "another load's watts are in doubt (a heater suspected full, or the house "
                                   "just fell by part of its watts)")
                         waiting_w += claim_w  # its place kept, as for an on delay

@@ -695,6 +695,29 @@ def test_a_load_of_unknown_power_is_not_tried_while_the_grid_imports(tmp_path: P
     assert h.load("plug").learned_power_w == 500
 
 
+def test_a_load_of_unknown_power_is_measured_on_a_steady_house(tmp_path: Path) -> None:
+    # The plug after the saturated heater, held off by its min_off_s (120 s) after an unforce, 1500 W exported.
+    # As its rest ends the house is rising by 61 W a reading (an appliance ramping up): measured then, the plug
+    # would be credited with the house's next 61 W too (561 W). It waits for a reading where the house (less
+    # the loads' beliefs) held still since the one before, then is measured at its 500 W.
+    h = closed_loop(tmp_path, "ecs", "plug")
+    assert h.reg.controller is not None
+    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0)
+    house = House(h, base_w=300, pv_w=300 + 2000 + 1500, plug_w=500)
+    h.reg.handle(MODE, b'{"command": "force", "name": "plug", "power": 500}', NOON)
+    h.reg.handle(MODE, b'{"command": "unforce", "name": "plug"}', NOON + 1)
+    while house.now < NOON + 1 + 114:
+        house.read()
+    for _ in range(6):  # from 6 s before the rest ends to 6 s after it
+        house.base_w += 61
+        house.read()
+        assert h.last(PLUG) == "off" and watts(h, "ecs") == 2000
+    house.read()  # the house held still: tried
+    assert h.last(PLUG) == "on"
+    house.read()
+    assert h.load("plug").learned_power_w == 500
+
+
 def test_a_measured_load_that_fits_keeps_its_dwell(tmp_path: Path) -> None:
     h = closed_loop(tmp_path, "ecs", "plug")
     house = House(h, base_w=300, pv_w=300 + 2000 + 600 + 10, plug_w=500)
