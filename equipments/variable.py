@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from calibration import CalibrationError, PowerCurve, load_curve
-from equipments.base import BASE_OPTIONS, BuildContext, Command, Equipment, EquipmentBuildError
+from equipments.base import BASE_OPTIONS, FORCED_BY_USER, BuildContext, Command, Equipment, EquipmentBuildError
 from settings.options import Option
 from values.boots import ECHO_LAG_S, boot_message_id, split_device_topic, variator_status
 
@@ -190,10 +190,33 @@ class VariableEquipment(Equipment):
     def command_for(self, watts: float) -> tuple[Command, float]:
         # The whole percent under `watts`, and what it is believed to draw.
         percent = self._whole_percent(watts)
-        if percent < self.min_percent:
-            # Below this the variator does not conduct reliably: off, and believed off.
-            return Command(self.topic_set_power, "0", False), 0.0
-        return self._made(percent)
+        if percent < self.min_percent or watts < self.min_power_w:
+            # Below min_percent the variator does not conduct reliably, below min_power the triac misfires: off,
+            # and believed off. (The regulation never asks under min_power; a force may: 5 W was sent as the
+            # lowest percent of the curve, 100 W.)
+            return self._off()
+        made = self._made(percent)
+        if not 0 < made[1] <= watts + 0.5:
+            # Under the sweep's lowest percent that conducts: its curve starts over `watts` (a heater conducting
+            # only from 20 %, 400 W, was sent 20 % for 250 W, and imported the rest at every other reading), or
+            # the whole percent under it is one the sweep found off. The load never draws more than asked: off.
+            return self._off()
+        return made
+
+    def _off(self) -> tuple[Command, float]:
+        return Command(self.topic_set_power, "0", False), 0.0
+
+    def _least_on_w(self) -> float:
+        """The least it is ever commanded to draw when on: min_power, or the lowest percent that conducts if over."""
+        return max(self.min_power_w, self.curve.min_on_w)
+
+    def force(self, power_w: float, duration_s: float | None, now: float, reason: str,
+              by: str = FORCED_BY_USER) -> bool:
+        if 0 < power_w < self._least_on_w():
+            log.warning("%s: a force at %g W is under the least it draws steadily (%.0f W: min_power %.0f W, and the "
+                        "lowest percent that conducts, %g %%, %.0f W): off", self.name, power_w, self._least_on_w(),
+                        self.min_power_w, self.curve.min_on_percent, self.curve.min_on_w)
+        return super().force(power_w, duration_s, now, reason, by)
 
     def _made(self, percent: float) -> tuple[Command, float]:
         known = self._command_at.get(percent)

@@ -235,6 +235,27 @@ def test_the_bound_keeps_the_lowest_percent_that_fits_under_it(tmp_path: Path) -
     assert h.on(ECS) == ["0", "7"]  # (the start's 0, then 7 % once)
 
 
+def test_a_heater_that_conducts_only_from_a_high_percent_is_not_sent_it_for_less(tmp_path: Path) -> None:
+    # Its sweep conducts only from 20 % (400 W), its min_power is 150 W. 250 W of surplus: 250 W were sent as
+    # 20 %, 400 W, and the next reading's 150 W of import took it off again: on and off at every reading, 150 W
+    # imported every other one. The whole percent under 250 W draws nothing: it stays off until 400 W are free.
+    h = closed_loop(tmp_path, "ecs")
+    (tmp_path / "linear.csv").write_text("".join(f"{p};0\n" for p in range(20))
+                                         + "".join(f"{p};{20.0 * p}\n" for p in range(20, 101)))
+    h = Harness(h.config)
+    h.reg.tick(NOON - 3600)
+    assert h.reg.controller is not None
+    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0)
+    house = House(h, base_w=300, pv_w=300 + 250)
+    for _ in range(10):
+        house.read()
+        assert watts(h, "ecs") == 0
+    assert h.on(ECS) == ["0"]  # (the start's)
+    house.pv_w = 300 + 400
+    house.read()
+    assert h.last(ECS) == "20" and watts(h, "ecs") == 400
+
+
 def test_the_config_s_bound_and_setpoint_reach_the_loop(tmp_path: Path) -> None:
     config = write_config(tmp_path, ("ecs",), period=1, algorithm="closed_loop")
     config.write_text(config.read_text().replace("margin = 20\n", "dither_import = 20\n"))

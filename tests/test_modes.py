@@ -77,6 +77,9 @@ def test_a_held_force_says_so_in_one_line(loads, caplog: pytest.LogCaptureFixtur
     ("radiator", "1e-9", "forcing radiator to 1000 W (asked 1e-09 W) until unforced"),  # a relay is on or off
     ("radiator", "1000", "forcing radiator to 1000 W until unforced"),
     ("ecs", "1234", "forcing ecs to 1220 W (asked 1234 W) until unforced"),  # the whole percent under it
+    ("ecs", "5", "forcing ecs to 0 W (asked 5 W) until unforced"),  # under min_power (150 W): off, not 5 % at 100 W
+    ("ecs", "100", "forcing ecs to 0 W (asked 100 W) until unforced"),
+    ("ecs", "150", "forcing ecs to 140 W (asked 150 W) until unforced"),  # min_power itself: its whole percent
     ("plug", "1e-9", "forcing plug to 600 W (asked 1e-09 W) until unforced"),  # on at what it was measured at
     ("plug", "300", "forcing plug to 600 W (asked 300 W) until unforced"),
 ])
@@ -115,3 +118,28 @@ def test_unforce(loads) -> None:
 def test_refused(loads, payload: bytes, fragment: str) -> None:
     with pytest.raises(ModeCommandError, match=fragment):
         parse_mode_command(payload, loads)
+
+
+def test_a_variable_load_forced_under_what_it_can_draw_is_off_and_says_why(tmp_path: Path,
+                                                                           caplog: pytest.LogCaptureFixture) -> None:
+    # A heater whose sweep conducts only from 20 % (400 W): a force at 5 W sent the lowest percent that conducts,
+    # 400 W, eighty times the power asked; at 200 W (over min_power) still twice it. The whole percent under the
+    # power asked draws nothing: off, and the log says why. At 400 W it runs.
+    config = write_config(tmp_path, ("ecs",))
+    (tmp_path / "linear.csv").write_text("".join(f"{p};0\n" for p in range(20))
+                                         + "".join(f"{p};{20.0 * p}\n" for p in range(20, 101)))
+    ecs = load_settings(config).equipments[0]
+    sent: list[str] = []
+    ecs.bind(lambda topic, payload, retain=False: sent.append(payload))
+    for power_w, percent, drawn_w in ((5.0, "0", 0.0), (200.0, "0", 0.0), (400.0, "20", 400.0), (100.0, "0", 0.0)):
+        caplog.clear()
+        command = parse_mode_command(f'{{"command":"force","name":"ecs","power":{power_w}}}'.encode(), {"ecs": ecs})
+        with caplog.at_level(logging.INFO):
+            apply_mode_command(command, ecs, 1_700_000_000.0, "user")
+        assert ecs.current_command().payload == percent and ecs.current_power_w == drawn_w
+        warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        if drawn_w == 0:
+            assert warned == [f"ecs: a force at {power_w:g} W is under the least it draws steadily (400 W: min_power "
+                              "150 W, and the lowest percent that conducts, 20 %, 400 W): off"]
+        else:
+            assert warned == []
