@@ -405,8 +405,8 @@ class ClosedLoop:
                                   "a load before it is held at 0 W for its full-tank check" if held_before
                                   else "a load is being measured alone" if measuring or measuring_off
                                   else "it is measured alone" if switched
-                                  else "the house moved since the reading before: measured on a house that holds "
-                                  "still" if not measures_wait
+                                  else "the house is on the move (the same way at the last two readings): "
+                                  "measured once it holds still" if not measures_wait
                                   else "another load's watts are in doubt (a heater suspected full, or the house "
                                   "just fell by part of its watts)")
                         waiting_w += claim_w  # its place kept, as for an on delay

@@ -36,11 +36,12 @@ class UnknownEquipment(RelayEquipment):
     # `period` apart: 10 s left the seed's `period = 10` no measure at all; a switch off by the stale guard, after
     # a silent meter, is never measured: StaleGuard calls forget_off_step.)
     OFF_STEP_MAX_S = 30.0
-    # Its measure is the house's step less the other loads' beliefs: a house that moved by more than this since the
-    # reading before is moving still (an appliance ramping up), and would put its next move into the measure (a
-    # 500 W plug measured at 561 W on a house rising 61 W a reading). It is switched on to be measured only on a
-    # house that held still: a step of the house delays it by a reading, a ramp until it ends. (A meter's +-10 W
-    # of noise moves it by 20 W at most.) Readings further apart than OFF_STEP_MAX_S tell nothing of it.
+    # Its measure is the house's step less the other loads' beliefs: a house that moved the same way by more than
+    # this at each of the last two readings is on the move (an appliance ramping up), and would put its next move
+    # into the measure (a 500 W plug measured at 561 W on a house rising 61 W a reading). It is not switched on to
+    # be measured then: a ramp delays it until it ends. One move is a step, most likely over: waiting a reading
+    # after each (an oven's cycle) cost capture for nothing. (A meter's +-10 W of noise moves it by 20 W at most.)
+    # Readings further apart than OFF_STEP_MAX_S tell nothing of it.
     STEADY_W = 50.0
     # A measure above max_power by more than this share (and HOUSE_MOVED_W) is a max_power too low, not the
     # meter's noise: said once (a relay shed and tried again at every reading would say it every few seconds).
@@ -53,7 +54,7 @@ class UnknownEquipment(RelayEquipment):
         self.learned_power_w: float | None = None
         self._house_without_w: float | None = None  # consumption minus the other loads, last decision
         self._house_without_at: float | None = None  # that decision's time (None: it was on, or none yet)
-        self._house_moved_w = 0.0  # how far that moved since the decision before, while off
+        self._house_moves_w = (0.0, 0.0)  # how far that moved at the decision before and since, while off
         self._base_at_switch_w: float | None = None  # the same, at the decision that switched it on
         self._idle_until = float("-inf")
         self._idle_wait_s = self.IDLE_RETRY_S  # the length of that wait
@@ -81,9 +82,10 @@ class UnknownEquipment(RelayEquipment):
 
     @property
     def house_steady(self) -> bool:
-        """True when the house (less the other loads' beliefs) held still, within STEADY_W, from the reading before
-        to the last one: a measure now would not take a moving house's next step for this load's."""
-        return abs(self._house_moved_w) <= self.STEADY_W
+        """False while the house (less the other loads' beliefs) is on the move: it moved the same way by more than
+        STEADY_W at each of the last two readings, and a measure now would take its next move for this load's."""
+        before_w, last_w = self._house_moves_w
+        return not (min(before_w, last_w) > self.STEADY_W or max(before_w, last_w) < -self.STEADY_W)
 
     @property
     def idle_until(self) -> float:
@@ -171,7 +173,7 @@ class UnknownEquipment(RelayEquipment):
                 self._measure_off_step(house_w, now)
             else:
                 self._house_with = (house_w, now)
-                self._house_without_at, self._house_moved_w = None, 0.0
+                self._house_without_at, self._house_moves_w = None, (0.0, 0.0)
             return
         self._house_with = (house_w, now)
         step_w = consumption_w - others_w - self._base_at_switch_w
@@ -211,9 +213,10 @@ class UnknownEquipment(RelayEquipment):
 
     def _observe_house(self, house_w: float, now: float) -> None:
         """The house without this load (off) at a decision's reading: kept, with how far it moved since the last."""
-        last_at = self._house_without_at
-        recent = last_at is not None and self._house_without_w is not None and 0 < now - last_at <= self.OFF_STEP_MAX_S
-        self._house_moved_w = house_w - self._house_without_w if recent and self._house_without_w is not None else 0.0
+        last_w, last_at = self._house_without_w, self._house_without_at
+        moved_w = house_w - last_w if last_w is not None and last_at is not None and (
+            0 < now - last_at <= self.OFF_STEP_MAX_S) else 0.0
+        self._house_moves_w = (self._house_moves_w[1], moved_w)
         self._house_without_w, self._house_without_at = house_w, now
 
     def _warn_over_max(self, step_w: float) -> None:

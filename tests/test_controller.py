@@ -719,8 +719,8 @@ def test_a_load_of_unknown_power_is_not_tried_while_the_grid_imports(tmp_path: P
 def test_a_load_of_unknown_power_is_measured_on_a_steady_house(tmp_path: Path) -> None:
     # The plug after the saturated heater, held off by its min_off_s (120 s) after an unforce, 1500 W exported.
     # As its rest ends the house is rising by 61 W a reading (an appliance ramping up): measured then, the plug
-    # would be credited with the house's next 61 W too (561 W). It waits for a reading where the house (less
-    # the loads' beliefs) held still since the one before, then is measured at its 500 W.
+    # would be credited with the house's next 61 W too (561 W). It waits while the house (less the loads'
+    # beliefs) moves the same way at reading after reading, and is measured at its 500 W once it holds still.
     h = closed_loop(tmp_path, "ecs", "plug")
     assert h.reg.controller is not None
     h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0)
@@ -734,6 +734,24 @@ def test_a_load_of_unknown_power_is_measured_on_a_steady_house(tmp_path: Path) -
         house.read()
         assert h.last(PLUG) == "off" and watts(h, "ecs") == 2000
     house.read()  # the house held still: tried
+    assert h.last(PLUG) == "on"
+    house.read()
+    assert h.load("plug").learned_power_w == 500
+
+
+def test_a_step_of_the_house_does_not_delay_a_measure(tmp_path: Path) -> None:
+    # One move of the house is a step, most likely over: the plug is tried at the very reading it shows.
+    h = closed_loop(tmp_path, "ecs", "plug")
+    assert h.reg.controller is not None
+    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0)
+    house = House(h, base_w=300, pv_w=300 + 2000 + 1500, plug_w=500)
+    h.reg.handle(MODE, b'{"command": "force", "name": "plug", "power": 500}', NOON)
+    h.reg.handle(MODE, b'{"command": "unforce", "name": "plug"}', NOON + 1)
+    while house.now < NOON + 1 + 119:
+        house.read()
+        assert h.last(PLUG) == "off"
+    house.base_w += 200
+    house.read()
     assert h.last(PLUG) == "on"
     house.read()
     assert h.load("plug").learned_power_w == 500
