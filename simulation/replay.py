@@ -130,15 +130,18 @@ def _clock_option(trace: Trace, option: str, text: str | None) -> float | None:
 
 def meter_period(config: SimConfig, period_s: float | None) -> float:
     """The seconds between two readings of a meter: `period_s`, else `[simulation] period`; ReplayError for one
-    the regulator cannot regulate on (every reading older than meter_timeout by the next: every load off)."""
+    not under meter_timeout, which the daemon would take for a silent meter between two readings (every load off
+    until the next; at meter_timeout itself, whenever a reading comes late). The replay, whose only ticks come with
+    the readings, would not show that: at twice meter_timeout it diverted nothing ("capture 0.0 %"), and below
+    that it showed a regulation the daemon would not give."""
     dt = config.period_s if period_s is None else period_s
     if not dt > 0:
         raise ReplayError(f"the period must be > 0 s, got {dt}")
     if dt >= config.meter_timeout_s:
         raise ReplayError(f"a meter period of {dt:g} s is not under [evaluate] meter_timeout "
-                          f"({config.meter_timeout_s:g} s): the regulator would take the meters for silent at each "
-                          "reading and divert nothing; give a shorter --period (or [simulation] period), or a "
-                          "meter_timeout above it (as the daemon needs with meters that slow)")
+                          f"({config.meter_timeout_s:g} s): the regulator would take the meters for silent between "
+                          "two readings and switch the loads off; give a shorter --period (or [simulation] period), "
+                          "or a meter_timeout above it (as the daemon needs with meters that slow)")
     return dt
 
 

@@ -168,7 +168,8 @@ def replay_day(tmp_path: Path, deliver: Callable[[Regulator, float], None]) -> R
     trace = tmp_path / "grey.csv"
     trace.write_text("\n".join([rows[0]] + [f"{t},{float(pv) * 0.2:g},{house}" for t, pv, house in
                                              (r.split(",") for r in rows[1:])]) + "\n")
-    text = config.read_text().replace("meter_timeout = 10\n", "meter_timeout = 10\ntimezone = Europe/Paris\n"
+    # (meters every 10 s, for a whole day's replay in little time: a meter_timeout above it, as the daemon needs)
+    text = config.read_text().replace("meter_timeout = 10\n", "meter_timeout = 30\ntimezone = Europe/Paris\n"
                                       "check_at = 23\n").replace("[simulation]\nperiod = 2\n",
                                                                  f"[forecast]\ntopic = {TOPIC}\n\n"
                                                                  "[simulation]\nperiod = 10\n")

@@ -261,7 +261,7 @@ def test_a_period_the_regulator_would_take_for_silent_meters_is_refused(live: di
     out, err = capsys.readouterr()
     assert "capture" not in out
     assert ("a meter period of 30 s is not under [evaluate] meter_timeout (10 s): the regulator would take the "
-            "meters for silent at each reading and divert nothing; give a shorter --period") in err
+            "meters for silent between two readings and switch the loads off; give a shorter --period") in err
     assert main(["tune", day, "-c", str(live["config"]), "--period", "10", "--set", "evaluate.margin=0,10"]) == 2
     assert "a meter period of 10 s is not under [evaluate] meter_timeout (10 s)" in capsys.readouterr().err
     assert main(["replay", day, "-c", str(live["config"]), "--period", "8", "--from", "22:00", "--to", "22:10"]) == 0
