@@ -529,9 +529,11 @@ class ClosedLoop:
                 continue
             take_w = min(max(available_w, 0.0), load.max_power_w)
             variable = load if isinstance(load, VariableEquipment) else None  # (a user's own class may be neither)
-            floor_w = variable.min_power_w if variable is not None else 0.0
+            floor_w = variable.least_on_w if variable is not None else 0.0
             if take_w < floor_w:
-                take_w = 0.0  # under min_power the triac misfires: off, and the surplus goes on down the list
+                # under min_power the triac misfires, under its first conducting percent it draws nothing: off,
+                # and the surplus goes on down the list
+                take_w = 0.0
             command_w = take_w
             if take_w > import_free_w:
                 command_w = max(import_free_w, 0.0)

@@ -206,15 +206,17 @@ class VariableEquipment(Equipment):
     def _off(self) -> tuple[Command, float]:
         return Command(self.topic_set_power, "0", False), 0.0
 
-    def _least_on_w(self) -> float:
-        """The least it is ever commanded to draw when on: min_power, or the lowest percent that conducts if over."""
+    @property
+    def least_on_w(self) -> float:
+        """The least it is ever asked to draw when on: min_power, or the curve's first conducting watts if over
+        (under it, `command_for` sends it off; the allocators count it off there too, not as taking the watts)."""
         return max(self.min_power_w, self.curve.min_on_w)
 
     def force(self, power_w: float, duration_s: float | None, now: float, reason: str,
               by: str = FORCED_BY_USER) -> bool:
-        if 0 < power_w < self._least_on_w():
+        if power_w > 0 and self.command_for(power_w)[1] == 0:
             log.warning("%s: a force at %g W is under the least it draws steadily (%.0f W: min_power %.0f W, and the "
-                        "lowest percent that conducts, %g %%, %.0f W): off", self.name, power_w, self._least_on_w(),
+                        "lowest percent that conducts, %g %%, %.0f W): off", self.name, power_w, self.least_on_w,
                         self.min_power_w, self.curve.min_on_percent, self.curve.min_on_w)
         return super().force(power_w, duration_s, now, reason, by)
 
@@ -228,9 +230,9 @@ class VariableEquipment(Equipment):
     def increase_power_by(self, watts: float, now: float) -> float | None:
         room_w = self._max_power_w - self.current_power_w
         increase_w, left_w = (room_w, watts - room_w) if watts >= room_w else (watts, 0.0)
-        if self.current_power_w + increase_w < self.min_power_w:
-            log.debug("%s: %+.0f W would stay under min_power %.0f W: unchanged", self.name, increase_w,
-                      self.min_power_w)
+        if self.current_power_w + increase_w < self.least_on_w:
+            log.debug("%s: %+.0f W would stay under the least it draws when on, %.0f W: unchanged", self.name,
+                      increase_w, self.least_on_w)
             return watts
         if increase_w > 0:
             self.set_power(self.current_power_w + increase_w, now, f"surplus {watts:.0f} W")
@@ -238,8 +240,8 @@ class VariableEquipment(Equipment):
 
     def decrease_power_by(self, watts: float, now: float) -> float | None:
         decrease_w = min(watts, self.current_power_w)
-        if self.current_power_w - decrease_w < self.min_power_w:
-            decrease_w = self.current_power_w  # below min_power it would only misfire: off
+        if self.current_power_w - decrease_w < self.least_on_w:
+            decrease_w = self.current_power_w  # below min_power it would only misfire (or not conduct): off
         if decrease_w > 0:
             self.set_power(self.current_power_w - decrease_w, now, f"over-consumption {watts:.0f} W")
         return decrease_w

@@ -256,6 +256,44 @@ def test_a_heater_that_conducts_only_from_a_high_percent_is_not_sent_it_for_less
     assert h.last(ECS) == "20" and watts(h, "ecs") == 400
 
 
+HIGH_START_CSV = "".join(f"{p};0\n" for p in range(20)) + "".join(f"{p};{20.0 * p}\n" for p in range(20, 101))
+
+
+def test_a_heater_off_under_its_first_conducting_percent_leaves_the_surplus_to_the_loads_after_it(
+        tmp_path: Path) -> None:
+    # Hebert's rule. The heater conducts only from 20 % (400 W); a 300 W relay comes after it; 350 W of surplus.
+    # Off (it would draw 400 W), the heater was still counted as taking the surplus: the rule stopped at it, and
+    # the relay stayed off with 350 W exported.
+    config = write_config(tmp_path, ("ecs", "small"), period=1, algorithm="hebert")
+    (tmp_path / "linear.csv").write_text(HIGH_START_CSV)
+    h = Harness(config)
+    h.reg.tick(NOON - 3600)
+    house = House(h, base_w=300, pv_w=300 + 350)
+    for _ in range(10):
+        house.read()
+    assert watts(h, "ecs") == 0 and h.load("small").is_on
+
+
+def test_a_heater_off_under_its_first_conducting_percent_leaves_the_surplus_to_the_heater_after_it(
+        tmp_path: Path) -> None:
+    # The closed loop, two heaters: the first conducts only from 20 % (400 W), the second is linear. 350 W of
+    # surplus: the first, off, was counted as taking them, and the second got nothing.
+    config = write_config(tmp_path, ("ecs",), period=1, algorithm="closed_loop",
+                          extra="\n[ecs2]\ntopic_set_power = regul/vload/ECS2/cmd\ncalibration = linear.csv\n"
+                                "min_power = 150\nmin_percent = 4\n")
+    config.write_text(config.read_text().replace("ecs = variable\n", "ecs = variable\necs2 = variable\n")
+                      .replace("calibration = linear.csv\nmin_power", "calibration = high.csv\nmin_power", 1))
+    (tmp_path / "high.csv").write_text(HIGH_START_CSV)
+    h = Harness(config)
+    h.reg.tick(NOON - 3600)
+    assert h.reg.controller is not None
+    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0)
+    house = House(h, base_w=300, pv_w=300 + 350)
+    for _ in range(10):
+        house.read()
+    assert watts(h, "ecs") == 0 and watts(h, "ecs2") >= 300
+
+
 def test_the_config_s_bound_and_setpoint_reach_the_loop(tmp_path: Path) -> None:
     config = write_config(tmp_path, ("ecs",), period=1, algorithm="closed_loop")
     config.write_text(config.read_text().replace("margin = 20\n", "dither_import = 20\n"))
