@@ -191,6 +191,11 @@ class DailyFigures:
             tuple(LoadDay(name, relay, energy * WH, switches) for name, relay, energy, switches
                   in zip(self.names, self.relays, self._load, self._switches, strict=True)))
 
+    def forget(self) -> None:
+        """Back to a fresh start's figures: a restore that failed part-way may have resumed some."""
+        self._reset()
+        self.unsent = None
+
     def resume(self, saved: DailyReport) -> None:
         """Before the first decision of a restart: the day's figures so far are `saved`'s (its loads by name)."""
         self.covered_s = saved.covered_h * 3600.0

@@ -80,10 +80,11 @@ def restore_status(reg: RegulatorView, doc: dict[str, Any], now: float,
         # (a bug's traceback, once: the file is kept, and this says what to report)
         log.error("internal error restoring the status file", exc_info=True)
         why = f"could not be restored ({type(exc).__name__}: {exc})"
+    # (whatever ran before the error: the loads, the day's figures so far; resume_day is only called at the end)
     for load in reg.loads:
         _clean_load(load)
     reg.production_energy.energy_wh = reg.production_energy.yesterday_wh = 0.0
-    reg.daily.unsent = None
+    reg.daily.forget()
     if set_aside is None:
         return [f"status file {why}: clean start"]
     set_aside(why)
@@ -107,10 +108,10 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float) -> list[st
     if saved_at is None:
         return warnings + [f"status file has no valid 'date' ({doc.get('date')!r}: a time between 2000 and "
                            "2100 is expected): energies not restored"]
-    if saved_at > now:
+    ahead = saved_at > now
+    if ahead:
         warnings += _clock_behind(saved_at - now)
         now = saved_at  # the best known time: the clock is at least this far behind
-        reg.resume_day(saved_at)
     saved_day = _local_date(saved_at, reg)
     age_days = (_local_date(now, reg) - saved_day).days
     same_day, yesterday = age_days == 0, age_days == 1
@@ -156,6 +157,8 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float) -> list[st
     except Exception as exc:  # the fallback's and full tanks' state start afresh instead
         warnings.append(f"water-heater and full-tank state could not be restored ({type(exc).__name__}: "
                         f"{exc}): starting afresh")
+    if ahead:
+        reg.resume_day(saved_at)  # (last: a restore that fails before here leaves the day the clock's)
     missing = [load.name for load in reg.loads if load.name not in seen]
     if missing:
         warnings.append(f"no saved state for {', '.join(missing)}: starting from zero")
@@ -170,7 +173,8 @@ def _clock_behind(ahead_s: float) -> list[str]:
         f"{ahead_s / 3600:.0f} h" if ahead_s >= 3 * 3600 else f"{ahead_s / 60:.0f} min"
     cause = "the system clock is behind (not synced yet? a Raspberry Pi has no clock chip)"
     if ahead_s > CLOCK_BEHIND_MAX_S:
-        raise _Unusable(f"is dated {lag} ahead of the system clock: {cause}, or the file is not this machine's")
+        raise _Unusable(f"is dated {lag} ahead of the system clock: {cause}, or the file is not this machine's; "
+                        "nothing restored, its forces neither (a 0 W force while away included: set them again)")
     if ahead_s <= _CLOCK_BEHIND_QUIET_S:
         return []
     return [f"status file is dated {lag} ahead of the system clock: {cause}; taken as saved now"]
@@ -223,10 +227,12 @@ def _restore_learned(load: Any, entry: dict[str, Any], warnings: list[str]) -> N
 
 
 def _clean_load(load: Any) -> None:
-    """`load` as a fresh start has it: no energy, not full, not forced."""
+    """`load` as a fresh start has it: no energy, not full, not forced, no watts learned."""
     load.energy_wh = load.energy_yesterday_wh = 0.0
     load.overed = False
     load.forced_power_w = load.force_end_at = load.forced_by = None
+    if hasattr(load, "learned_power_w"):
+        load.learned_power_w = None
 
 
 def _restore_force(load: Any, entry: dict[str, Any], now: float, saved_at: float, warnings: list[str]) -> None:

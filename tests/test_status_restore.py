@@ -94,7 +94,7 @@ def test_a_file_far_ahead_of_the_clock_is_not_restored_and_is_kept_aside(tmp_pat
     h = Harness(write_config(tmp_path, ("ecs", "radiator")))
     asides: list[str] = []
     assert h.reg.restore(doc, NOON, set_aside=asides.append) == []
-    assert len(asides) == 1 and "13 h ahead of the system clock" in asides[0] and "clock" in asides[0]
+    assert len(asides) == 1 and "13 h ahead of the system clock" in asides[0] and "its forces neither" in asides[0]
     h.reg.tick(NOON)
     assert energies(h, NOON) == (0, 0, 0, 0) and not h.load("radiator").is_forced()
     plain = Harness(write_config(tmp_path, ("ecs", "radiator")))
@@ -126,10 +126,15 @@ def test_an_unexpected_restore_error_keeps_the_file_aside_with_its_traceback(
     # A bug in the restore, not a bad file: the clean start was right, then the first save replaced the file and
     # the user's day was gone, with no trace of the error but at DEBUG.
     path = tmp_path / "status.json"
-    save_status(path, saved_day(tmp_path, NOON - 60))
+    doc = saved_day(tmp_path, NOON - 60)
+    doc["report_today"].update(covered_h=3.0, pv_wh=2000.0)  # (the morning's figures, resumed before the bug)
+    save_status(path, doc)
     content = path.read_text()
 
+    restore_report = status.restore._restore_report
+
     def broken_report(*args: Any) -> list[str]:
+        restore_report(*args)  # (the day's figures so far resumed, then the bug)
         raise AttributeError("'NoneType' object has no attribute 'date'")
 
     monkeypatch.setattr(status.restore, "_restore_report", broken_report)
@@ -143,6 +148,7 @@ def test_an_unexpected_restore_error_keeps_the_file_aside_with_its_traceback(
     assert len(tracebacks) == 1 and tracebacks[0].levelno == logging.ERROR and "broken_report" in caplog.text
     assert energies_of(daemon) == (0, 0)  # a clean start: nothing half restored
     assert not daemon.reg.loads_by_name["radiator"].is_forced()
+    assert daemon.reg.daily.so_far("today").covered_h == 0 and daemon.reg.daily.unsent is None
 
 
 def energies_of(daemon: Daemon) -> tuple[float, float]:
