@@ -731,17 +731,24 @@ def test_a_load_of_unknown_power_is_measured_then_off_at_once_if_it_does_not_fit
     assert h.last(PLUG) == "off"
 
 
+def plug_resting(tmp_path: Path, *loads: str, pv_w: float) -> tuple[Harness, House]:
+    """The closed loop with a 500 W plug never measured (a 0 W setpoint), just unforced at NOON + 1: held off by its
+    min_off_s (120 s), on a house of 300 W."""
+    h = closed_loop(tmp_path, *loads)
+    assert h.reg.controller is not None
+    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0)
+    house = House(h, base_w=300, pv_w=pv_w, plug_w=500)
+    h.reg.handle(MODE, b'{"command": "force", "name": "plug", "power": 500}', NOON)
+    h.reg.handle(MODE, b'{"command": "unforce", "name": "plug"}', NOON + 1)
+    return h, house
+
+
 def test_a_load_of_unknown_power_is_not_tried_while_the_grid_imports(tmp_path: Path) -> None:
     # The plug first, never measured, held off by its min_off_s (120 s) after an unforce while the heater takes
     # the 1500 W of surplus. Its rest ends at a reading where the house rose by 100 W: the grid imports. Tried
     # then, it took the heater's 1400 W for its own (the heater to 0 W) and its measure held whatever the house
     # was still doing. It waits for the reading where the heater has answered the import.
-    h = closed_loop(tmp_path, "plug", "ecs", anticipate=0.0)
-    assert h.reg.controller is not None
-    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0)
-    house = House(h, base_w=300, pv_w=300 + 1500, plug_w=500)
-    h.reg.handle(MODE, b'{"command": "force", "name": "plug", "power": 500}', NOON)
-    h.reg.handle(MODE, b'{"command": "unforce", "name": "plug"}', NOON + 1)
+    h, house = plug_resting(tmp_path, "plug", "ecs", pv_w=300 + 1500)
     while house.now < NOON + 1 + 118:
         house.read()
         assert h.last(PLUG) == "off" and watts(h, "ecs") == 1500
@@ -759,12 +766,7 @@ def test_a_load_of_unknown_power_is_measured_on_a_steady_house(tmp_path: Path) -
     # As its rest ends the house is rising by 61 W a reading (an appliance ramping up): measured then, the plug
     # would be credited with the house's next 61 W too (561 W). It waits while the house (less the loads'
     # beliefs) moves the same way at reading after reading, and is measured at its 500 W once it holds still.
-    h = closed_loop(tmp_path, "ecs", "plug")
-    assert h.reg.controller is not None
-    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0)
-    house = House(h, base_w=300, pv_w=300 + 2000 + 1500, plug_w=500)
-    h.reg.handle(MODE, b'{"command": "force", "name": "plug", "power": 500}', NOON)
-    h.reg.handle(MODE, b'{"command": "unforce", "name": "plug"}', NOON + 1)
+    h, house = plug_resting(tmp_path, "ecs", "plug", pv_w=300 + 2000 + 1500)
     while house.now < NOON + 1 + 114:
         house.read()
     for _ in range(6):  # from 6 s before the rest ends to 6 s after it
@@ -779,12 +781,7 @@ def test_a_load_of_unknown_power_is_measured_on_a_steady_house(tmp_path: Path) -
 
 def test_a_step_of_the_house_does_not_delay_a_measure(tmp_path: Path) -> None:
     # One move of the house is a step, most likely over: the plug is tried at the very reading it shows.
-    h = closed_loop(tmp_path, "ecs", "plug")
-    assert h.reg.controller is not None
-    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0)
-    house = House(h, base_w=300, pv_w=300 + 2000 + 1500, plug_w=500)
-    h.reg.handle(MODE, b'{"command": "force", "name": "plug", "power": 500}', NOON)
-    h.reg.handle(MODE, b'{"command": "unforce", "name": "plug"}', NOON + 1)
+    h, house = plug_resting(tmp_path, "ecs", "plug", pv_w=300 + 2000 + 1500)
     while house.now < NOON + 1 + 119:
         house.read()
         assert h.last(PLUG) == "off"
