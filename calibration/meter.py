@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from values.boots import ECHO_LAG_S, is_boot_detected, variator_status
+from values.boots import ECHO_LAG_S, is_boot_detected, variator_status, whole_percent
 from values.readings import MeterReading, parse_meter_payload
 
 __all__ = ["READ_ERROR_KEY", "meter_watts", "runs_elsewhere", "variator_booted"]
@@ -33,8 +33,8 @@ def runs_elsewhere(payload: bytes, commanded: float, previous: float | None, sin
     message says no percent). Compared in whole percents, as the daemon does: the firmware runs 42.5 % as 42 %. An
     echo of the `previous` command within ECHO_LAG_S of the new one answers that one."""
     booted, echo = variator_status(payload)
-    if booted or echo is None or math.floor(echo + 1e-9) == math.floor(commanded + 1e-9):
+    if booted or echo is None or whole_percent(echo) == whole_percent(commanded):
         return None
-    if previous is not None and math.floor(echo + 1e-9) == math.floor(previous + 1e-9) and since_command_s < ECHO_LAG_S:
+    if previous is not None and whole_percent(echo) == whole_percent(previous) and since_command_s < ECHO_LAG_S:
         return None
     return echo

@@ -11,7 +11,7 @@ from typing import Any
 from calibration import CalibrationError, PowerCurve, load_curve
 from equipments.base import BASE_OPTIONS, FORCED_BY_USER, BuildContext, Command, Equipment, EquipmentBuildError
 from settings.options import Option
-from values.boots import ECHO_LAG_S, boot_message_id, split_device_topic, variator_status
+from values.boots import ECHO_LAG_S, boot_message_id, split_device_topic, variator_status, whole_percent
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +161,7 @@ class VariableEquipment(Equipment):
         # (whole percents: the firmware runs 42.5 % as 42 %; a negative difference is a clock stepped back since:
         # judged, not left alone for the step's length)
         just_sent = self.last_command_at is not None and 0 <= now - self.last_command_at < self.ECHO_LAG_S
-        if math.floor(percent + 1e-9) == sent_percent or just_sent or 0 <= now - self._corrected_at < self.ECHO_LAG_S:
+        if whole_percent(percent) == sent_percent or just_sent or 0 <= now - self._corrected_at < self.ECHO_LAG_S:
             return
         self._corrected_at = now
         log.warning("%s: the variator reports %g %% where PySEB's command is %s %%: sent again (a command from "
@@ -179,7 +179,7 @@ class VariableEquipment(Equipment):
         # The variator firmware truncates the percent to a whole number (x.5 % draws what x % draws, on
         # every real sweep): send whole percents, rounded down so the load never draws more than asked.
         watts = min(watts, self._max_power_w)
-        return float(math.floor(float(self.curve.percent_for(watts)) + 1e-9)) if watts > 0 else 0.0
+        return float(whole_percent(float(self.curve.percent_for(watts)))) if watts > 0 else 0.0
 
     def watts_above(self, watts: float) -> float:
         """What the whole percent over the one `watts` is sent as is believed to draw (min_percent at least;

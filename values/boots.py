@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 from collections.abc import Iterable
 
@@ -21,6 +22,12 @@ log = logging.getLogger(__name__)
 # A variator's echo this soon after a command may answer the command before it (they cross on the broker): the
 # daemon and the calibration sweep leave such an echo alone.
 ECHO_LAG_S = 5.0
+
+
+def whole_percent(percent: float) -> int:
+    """The whole percent a variator runs `percent` at (its firmware runs 42.5 % as 42 %), as its echo says it;
+    a hair under a whole one, a float's error, is that one."""
+    return math.floor(percent + 1e-9)
 
 
 def boot_message_id(payload: bytes) -> str | None:
