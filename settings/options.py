@@ -117,6 +117,12 @@ class Option:
         return value
 
 
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """` (did you mean X?)` for a typo of one of the `known` names, else ''."""
+    hint = difflib.get_close_matches(word, sorted(known), n=1)
+    return f" (did you mean {hint[0]}?)" if hint else ""
+
+
 @dataclass(slots=True)
 class SectionReader:
     """Reads one section against its options; problems accumulate in `problems`."""
@@ -219,8 +225,7 @@ class SectionReader:
             if ignored and key in ignored:
                 self.warnings.append(ConfigProblem(section, key, f"ignored: {ignored[key]}"))
                 continue
-            hint = difflib.get_close_matches(key, sorted(known), n=1)
-            extra = f" (did you mean {hint[0]}?)" if hint else ""
+            extra = did_you_mean(key, known)
             self._unknown.append((len(self.warnings), section, key))
             self.warnings.append(ConfigProblem(section, key, f"unknown key, ignored{extra}"))
 

@@ -20,12 +20,12 @@ values: no interpolation, inline `;` comments stripped, keys lower-cased.
 from __future__ import annotations
 
 import configparser
-import difflib
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from settings.config import read_parser
+from settings.options import did_you_mean
 from settings.problems import ConfigError, ConfigProblem
 from settings.sections import EVALUATE_OPTIONS
 
@@ -145,10 +145,8 @@ def _check_simulation_keys(cp: configparser.ConfigParser, names: dict[str, str],
     for key in cp.options("simulation"):
         if key in cp.defaults() or key in known:
             continue
-        hint = difflib.get_close_matches(key, known, n=1)
         keys = f"; keys are {', '.join(GLOBAL_KEYS)} and <load>.{{{','.join(PER_LOAD_KEYS)}}}"
-        problems.append(ConfigProblem("simulation", key, "unknown key" + (f" (did you mean {hint[0]}?)" if hint
-                                                                          else keys)))
+        problems.append(ConfigProblem("simulation", key, "unknown key" + (did_you_mean(key, known) or keys)))
     for name, kind in names.items():
         for key, applies in PER_LOAD_KEYS.items():
             wrong = (applies == "variable" and kind != "variable") or (applies == "relay" and kind == "variable")

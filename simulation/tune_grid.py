@@ -8,7 +8,6 @@ Without `--set`, the grid is built from `DEFAULT_CANDIDATES`, keeping only the k
 from __future__ import annotations
 
 import configparser
-import difflib
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from pathlib import Path
 from equipments.registry import resolve_kind
 from field.config import FIELD_EVALUATE_OPTIONS, FIELD_LOAD_OPTIONS
 from settings.config import load_settings, read_parser
-from settings.options import Option, SectionReader, resolved
+from settings.options import Option, SectionReader, did_you_mean, resolved
 from settings.problems import ConfigError
 from settings.sections import EVALUATE_OPTIONS
 from simulation.config import read_sim_config
@@ -76,12 +75,6 @@ def _parse_set(text: str) -> tuple[str, str, tuple[str, ...]] | str:
     return section.lower(), key.lower(), tuple(dict.fromkeys(items))
 
 
-def _did_you_mean(word: str, known: Sequence[str] | dict[str, Option]) -> str:
-    """` (did you mean X?)` for a typo of a known name (the config's own reader says so too), else ''."""
-    hint = difflib.get_close_matches(word, sorted(known), n=1)
-    return f" (did you mean {hint[0]}?)" if hint else ""
-
-
 def _check_values(label: str, option: Option, values: Sequence[str], problems: list[str]) -> None:
     for value in values:
         try:
@@ -112,7 +105,7 @@ def build_grid(config: Path, sets: Sequence[str]) -> list[Axis]:
             owners = [relay for relay in relays if key in schema[relay]]
             if not owners:
                 problems.append(f"--set {label}: no relay load of the config has an option {key!r}"
-                                + _did_you_mean(key, {k: o for r in relays for k, o in schema[r].items()})
+                                + did_you_mean(key, {k: o for r in relays for k, o in schema[r].items()})
                                 if relays else f"--set {label}: the config has no relay load")
             elif any(label == axis.label for axis in axes):
                 problems.append(f"--set {label}: given twice")
@@ -123,9 +116,9 @@ def build_grid(config: Path, sets: Sequence[str]) -> list[Axis]:
         if section not in schema:
             problems.append(f"--set {label}: [{section}] is neither [evaluate] nor a load of the config "
                             f"({', '.join(s for s in schema if s != 'evaluate')})"
-                            + _did_you_mean(section, [*schema, *([RELAYS] if relays else [])]))
+                            + did_you_mean(section, [*schema, *([RELAYS] if relays else [])]))
         elif key not in schema[section]:
-            problems.append(f"--set {label}: [{section}] has no option {key!r}" + _did_you_mean(key, schema[section]))
+            problems.append(f"--set {label}: [{section}] has no option {key!r}" + did_you_mean(key, schema[section]))
         elif any(label == axis.label for axis in axes):
             problems.append(f"--set {label}: given twice")
         else:
