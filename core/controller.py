@@ -163,7 +163,9 @@ class ClosedLoop:
         # 1000 W radiator on at 990 W of surplus, to import 10 W for its whole min_on_s.
         relay_total_w = max(0.0, believed_w + error_w)
         waiting: list[str] = []
-        were_on = {load.name for load in loads if isinstance(load, RelayEquipment) and load.is_on}
+        # (the relays on before this decision: only the damped loop's share kept below asks which it switched on)
+        were_on = {load.name for load in loads if isinstance(load, RelayEquipment) and load.is_on} \
+            if self.params.gain < 1 else set()
         relays_on_w = self._switch_relays(loads, relay_total_w, keep_total_w, guard, consumption_w, now,
                                           measures_wait, waiting, relays_wait, importing=grid_w > 0)
         if self.learning.switched > 1:
