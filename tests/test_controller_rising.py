@@ -1,5 +1,5 @@
 """The closed loop while the sun comes back: a relay does not switch on while production rises after an off
-relay that may switch on and that the rise would soon cover (core/controller.py, `_switch_relays`).
+relay that may switch on and that the rise would soon cover (core/relay_switching.py, `RelaySwitcher.switch`).
 Switched on at the start of the rise, its min_on_s would hold off the relay before it, which the rest of
 the rise covers: the lower priority would keep the power the higher one could use for ten minutes.
 
@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from core.controller import MAX_GAP_S, RISE_SMOOTHING, ClosedLoop, ControlParams
+from core.control_params import MAX_GAP_S, ControlParams
+from core.production_trend import RISE_SMOOTHING, ProductionTrend
 from tests.harness import NOON
 from tests.test_controller import PLUG, RADIATOR, SMALL, House, closed_loop
 
@@ -130,14 +131,14 @@ def test_an_idle_appliance_before_it_is_not_waited_for(tmp_path: Path) -> None:
 
 
 def test_the_rising_rate_starts_again_after_a_gap() -> None:
-    loop = ClosedLoop(ControlParams(setpoint_w=0.0, gain=1.0, import_guard_w=100.0, import_guard_s=20.0))
+    trend = ProductionTrend(ControlParams(setpoint_w=0.0, gain=1.0, import_guard_w=100.0, import_guard_s=20.0))
     for k, production_w in enumerate((1000.0, 1100.0, 1200.0, 1300.0)):  # 50 W/s
-        loop._anticipated_w(production_w, 2.0 * k)
-    assert loop._rise_w_s > 25
-    loop._anticipated_w(1320.0, 6.0 + MAX_GAP_S + 1)  # readings lost: no trend across the gap
-    assert loop._rise_w_s == 0
-    loop._anticipated_w(1340.0, 6.0 + MAX_GAP_S + 3)
-    assert loop._rise_w_s == pytest.approx(RISE_SMOOTHING * 10.0)
+        trend.ahead_w(production_w, 2.0 * k)
+    assert trend.rate_w_s > 25 and trend.rising()
+    trend.ahead_w(1320.0, 6.0 + MAX_GAP_S + 1)  # readings lost: no trend across the gap
+    assert trend.rate_w_s == 0 and not trend.rising()
+    trend.ahead_w(1340.0, 6.0 + MAX_GAP_S + 3)
+    assert trend.rate_w_s == pytest.approx(RISE_SMOOTHING * 10.0)
 
 
 def test_a_relay_before_it_the_rise_will_not_reach_within_a_minute_is_not_waited_for(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The import guard at the first reading of an import (core/controller.py, `_guard_due`): it counts what the
+"""The import guard at the first reading of an import (core/import_guard.py, `ImportGuard.due`): it counts what the
 variable loads cannot give back, but sheds nothing on its own. The same test house as tests/test_controller.py:
 a 1000 W radiator, then a 300 W relay (`small`); an export setpoint of 20 W; the guard 100 W for 20 s."""
 

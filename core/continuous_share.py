@@ -1,0 +1,104 @@
+"""The continuous loads' side of the closed loop (variators): the loop's target for each, and the share of
+what the relays leave, in priority order, under the bound that keeps a whole percent from importing.
+
+The variable load's target is continuous while the variator takes whole percents: the command is the
+whole percent under the target, and the loop integrates what the meter then shows, so the commands
+alternate between the two percents around the target and average to it (a first-order sigma-delta
+modulator, closed through the real house). The same integration absorbs calibration errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from core.control_params import ControlParams
+from equipments.base import Equipment
+from equipments.constant import RelayEquipment
+from equipments.variable import VariableEquipment
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Target:
+    """A load of continuous power: the loop's target and what its command made the load believed at."""
+
+    target_w: float = 0.0
+    believed_w: float = 0.0  # a different belief at the next decision: someone else (force, stale) moved it
+
+
+class ContinuousLoads:
+    """The loop's target for each continuous load, by name, across decisions."""
+
+    def __init__(self, params: ControlParams) -> None:
+        self.params = params  # (dither_import_w)
+        self._targets: dict[str, _Target] = {}
+
+    def counted_w(self, load: Equipment) -> float:
+        """What a continuous `load` counts for in the loads' total: the loop's target (not the whole-percent
+        belief: that is the sigma-delta's memory). Moved by someone else since (a force, the stale guard), the
+        target starts again from what it is believed to draw."""
+        target = self._target(load)
+        if abs(load.current_power_w - target.believed_w) >= 0.5:
+            target.target_w = target.believed_w = load.current_power_w
+        return target.target_w if load.current_power_w > 0 else 0.0
+
+    def _target(self, load: Equipment) -> _Target:
+        target = self._targets.get(load.name)  # (not setdefault: that makes a new default at every call)
+        if target is None:
+            target = self._targets[load.name] = _Target()
+        return target
+
+    def share(self, loads: Sequence[Equipment], available_w: float, now: float, import_free_w: float,
+              kept_w: Mapping[str, float] | None = None) -> float:
+        """Give `available_w` to the continuous loads in order, none more than `import_free_w` leaves it (the
+        watts they may draw for a grid at 0 W, plus `dither_import`); returns what their commands are believed
+        to draw (the decision's summary says what was sent, not the targets). `kept_w`: watts, by relay, counted
+        in both for the continuous loads before that relay only.
+
+        The cap is where the sigma-delta stops: between two whole percents it sends the upper one part of the
+        time, and when that percent is believed to draw more than the surplus, each time is an import of the
+        difference (a 40-58 W step in the middle of a 2.3 kW heater's curve, against a few watts of setpoint).
+        Capped, the load stays on the percent under it and the difference is exported; its target goes no
+        further than the percent over the cap, so the loop does not wind up on an error it may not answer.
+        docs/control.md has what it does to the replays' figures."""
+        drawn_w = 0.0
+        for load in loads:
+            if isinstance(load, RelayEquipment):
+                if kept_w:
+                    # (a relay switched on past the loads before it: the loads after it come after it)
+                    available_w -= kept_w.get(load.name, 0.0)
+                    import_free_w -= kept_w.get(load.name, 0.0)
+                continue
+            take_w = min(max(available_w, 0.0), load.max_power_w)
+            variable = load if isinstance(load, VariableEquipment) else None  # (a user's own class may be neither)
+            floor_w = variable.least_on_w if variable is not None else 0.0
+            if take_w < floor_w:
+                # under min_power the triac misfires, under its first conducting percent it draws nothing: off,
+                # and the surplus goes on down the list
+                take_w = 0.0
+            command_w = take_w
+            if take_w > import_free_w:
+                command_w = max(import_free_w, 0.0)
+                log.debug("%s: %.0f W sent as %.0f W at most: more would import over %.0f W", load.name, take_w,
+                          command_w, self.params.dither_import_w)
+                # The target keeps what the sigma-delta carries, up to the percent over the cap: clamped at the
+                # cap, the carry was lost at each upper percent and the mean fell short of the surplus (1030 W
+                # for 1035 W between 1020 and 1040 W); unclamped, it would wind up while the cap holds.
+                take_w = min(take_w, variable.watts_above(command_w) if variable is not None else command_w)
+                if variable is not None and command_w < floor_w:
+                    # min_power bounds the target, and the percent under it may believe less: 150 W sent as
+                    # 22 % (141 W). That percent under the bound, it stays (off at once, on at the next reading,
+                    # was a switch every 2 s at dawn).
+                    if variable.command_for(floor_w)[1] <= command_w:
+                        command_w, take_w = floor_w, max(take_w, floor_w)
+                    else:
+                        take_w = command_w = 0.0
+            target = self._target(load)
+            if load.set_power(command_w, now, f"grid feedback, {available_w:.0f} W for the variable loads"):
+                target.target_w, target.believed_w = take_w, load.current_power_w
+            drawn_w += load.current_power_w
+            available_w -= take_w
+            import_free_w -= load.current_power_w  # (what it is believed to draw: the meter will show that)
+        return drawn_w

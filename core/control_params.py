@@ -1,0 +1,28 @@
+"""The closed loop's knobs (the `[evaluate]` section), shared by its parts: the loop (core/controller.py), its
+relays (core/relay_switching.py), its continuous loads (core/continuous_share.py), the import guard and the
+production trend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Two decisions further apart than this (a silence, a restart) say nothing about a trend of production,
+# and an import seen at both is not counted over the whole gap.
+MAX_GAP_S = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class ControlParams:
+    """The loop's knobs (the `[evaluate]` section)."""
+
+    setpoint_w: float  # export kept flowing to the grid (the seed's `margin`)
+    gain: float  # share of the error corrected per decision: 1 is dead-beat, less is gentler on noise
+    import_guard_w: float  # import above this sheds a relay whatever its dwell, once the energy imported
+    import_guard_s: float  # reaches import_guard_w x import_guard_s
+    anticipate: float = 1.0  # share of the last production fall taken again ahead (0: off)
+    anticipate_rise: float = 0.0  # share of a rise of production seen twice in a row taken again ahead (0: off)
+    dither_import_w: float = 5.0  # the most a whole percent over the surplus may import (the sigma-delta's upper one)
+    # Production rising faster than this (W/s, smoothed: production_trend.RISE_SMOOTHING) is the sun coming back
+    # after a cloud: a relay waits while a relay before it, free to come on, is one the rise would soon cover
+    # (relay_switching); 0: off.
+    rising_rate_w_s: float = 5.0
