@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from core.daily_report import DailyReport
@@ -34,6 +34,14 @@ _CLOCK_BEHIND_QUIET_S = 60.0
 
 class _Unusable(Exception):
     """The document cannot be used at all (why in the message): a clean start, the file kept aside."""
+
+
+class _FarAhead(_Unusable):
+    """A file dated further ahead of the clock than a boot's lag: unusable, but for its forces to 0 W."""
+
+    def __init__(self, message: str, doc: dict[str, Any], saved_at: float) -> None:
+        super().__init__(message)
+        self.doc, self.saved_at = doc, saved_at
 
 
 def _sanitized(value: Any, where: str, dropped: list[str], depth: int = 0) -> Any:
@@ -72,8 +80,11 @@ def restore_status(reg: RegulatorView, doc: dict[str, Any], now: float,
     """Apply `doc` (ours, schema_version 1, or the seed's status.ini) to `reg`; returns warnings. Never
     raises: a document that cannot be used at all means a clean start, with a warning saying why, or, given
     `set_aside`, a call of it with why (the file is to be kept aside: the first save would replace it)."""
+    far_ahead: _FarAhead | None = None
     try:
         return _restore(reg, doc, now)
+    except _FarAhead as exc:
+        far_ahead, why = exc, str(exc)
     except _Unusable as exc:
         why = str(exc)
     except Exception as exc:  # anything in a bad file, or a bug here, must end in a clean start, not a crash
@@ -85,6 +96,8 @@ def restore_status(reg: RegulatorView, doc: dict[str, Any], now: float,
         _clean_load(load)
     reg.production_energy.energy_wh = reg.production_energy.yesterday_wh = 0.0
     reg.daily.forget()
+    if far_ahead is not None:
+        why += _restore_forces_off(reg, far_ahead.doc, far_ahead.saved_at)
     if set_aside is None:
         return [f"status file {why}: clean start"]
     set_aside(why)
@@ -110,7 +123,10 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float) -> list[st
                            "2100 is expected): energies not restored"]
     ahead = saved_at > now
     if ahead:
-        warnings += _clock_behind(saved_at - now)
+        try:
+            warnings += _clock_behind(saved_at - now)
+        except _Unusable as exc:
+            raise _FarAhead(str(exc), doc, saved_at) from None
         now = saved_at  # the best known time: the clock is at least this far behind
     saved_day = _local_date(saved_at, reg)
     age_days = (_local_date(now, reg) - saved_day).days
@@ -173,11 +189,48 @@ def _clock_behind(ahead_s: float) -> list[str]:
         f"{ahead_s / 3600:.0f} h" if ahead_s >= 3 * 3600 else f"{ahead_s / 60:.0f} min"
     cause = "the system clock is behind (not synced yet? a Raspberry Pi has no clock chip)"
     if ahead_s > CLOCK_BEHIND_MAX_S:
-        raise _Unusable(f"is dated {lag} ahead of the system clock: {cause}, or the file is not this machine's; "
-                        "nothing restored, its forces neither (a 0 W force while away included: set them again)")
+        raise _Unusable(f"is dated {lag} ahead of the system clock: {cause}, or the file is not this machine's")
     if ahead_s <= _CLOCK_BEHIND_QUIET_S:
         return []
     return [f"status file is dated {lag} ahead of the system clock: {cause}; taken as saved now"]
+
+
+def _restore_forces_off(reg: RegulatorView, doc: dict[str, Any], saved_at: float) -> str:
+    """From a file dated far ahead of the clock, only the forces that keep a load off (0 W): whatever the date, they
+    are safe, and a vacation's "keep the heater off" was lost with the rest (the heater ran on the surplus while the
+    owner was away). Checked as of the file's time, the best known (a timed one's end is its own, an epoch: it ends
+    when the clock, set by NTP, reaches it). The rest stays in the file kept aside. Returns what the warning adds."""
+    restored: list[str] = []
+    skipped: list[str] = []
+    seen: set[str] = set()
+    entries = doc.get("equipments")
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or entry.get("forced") is not True:
+            continue
+        load = reg.loads_by_name.get(entry["name"].lower())
+        if load is None or load.name in seen:
+            continue
+        seen.add(load.name)
+        power_w = saved_number(entry.get("forced_power"), 0.0)
+        if power_w != 0.0:
+            said = f"{power_w:g}" if power_w is not None else repr(entry.get("forced_power"))[:20]
+            skipped.append(f"{load.name}'s force ({said} W)")
+            continue
+        try:
+            _restore_force(load, entry, saved_at, saved_at, [])
+        except Exception:  # (a bad entry: that force is not restored, the others are)
+            _clean_load(load)
+        if not load.is_forced():
+            skipped.append(f"{load.name}'s force to 0 W (over, or not plausible)")
+            continue
+        end = "unforced" if load.force_end_at is None else \
+            datetime.fromtimestamp(load.force_end_at, reg.tz).strftime("%Y-%m-%d %H:%M")
+        restored.append(f"{load.name} (0 W until {end})")
+    kept = "; not restored: " + ", ".join(skipped + ["energies, the day's report, the water heater's state (in the "
+                                                       "file kept aside)"])
+    if not restored:
+        return "; no force that keeps a load off in it, nothing restored" + kept
+    return "; restored only the forces that keep a load off: " + ", ".join(restored) + kept
 
 
 def _restore_report(reg: RegulatorView, saved: Any, saved_day: date, same_day: bool) -> list[str]:

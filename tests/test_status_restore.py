@@ -94,12 +94,66 @@ def test_a_file_far_ahead_of_the_clock_is_not_restored_and_is_kept_aside(tmp_pat
     h = Harness(write_config(tmp_path, ("ecs", "radiator")))
     asides: list[str] = []
     assert h.reg.restore(doc, NOON, set_aside=asides.append) == []
-    assert len(asides) == 1 and "13 h ahead of the system clock" in asides[0] and "its forces neither" in asides[0]
+    assert len(asides) == 1 and "13 h ahead of the system clock" in asides[0]
+    assert "no force that keeps a load off" in asides[0] and "not restored: radiator's force (1000 W)" in asides[0]
     h.reg.tick(NOON)
     assert energies(h, NOON) == (0, 0, 0, 0) and not h.load("radiator").is_forced()
     plain = Harness(write_config(tmp_path, ("ecs", "radiator")))
     warnings = plain.reg.restore(doc, NOON)  # (no one to keep it aside: said, clean start)
     assert len(warnings) == 1 and "13 h ahead" in warnings[0] and warnings[0].endswith("clean start")
+
+
+def forced(doc: dict[str, Any], name: str, power_w: float, end_at: float | None = None) -> None:
+    """Make the saved entry of `name` a force at `power_w`, until unforced or until `end_at`."""
+    entry = next(entry for entry in doc["equipments"] if entry["name"] == name)
+    entry.update(forced=True, forced_power=power_w, force_end=end_at, forced_by="user")
+
+
+def test_a_file_far_ahead_of_the_clock_still_keeps_the_loads_forced_off(tmp_path: Path) -> None:
+    # A vacation's "keep the heater off" (0 W until unforced) in a file the Pi, booted at its image's date before NTP,
+    # saw days ahead: nothing was restored and the heater ran again on the surplus while the owner was away. A force
+    # to 0 W is safe whatever the date: it alone is restored; a force on is not (from a time that is not known).
+    saved_at = NOON + 3 * 86400
+    doc = saved_day(tmp_path, saved_at)
+    forced(doc, "ecs", 0.0)
+    forced(doc, "radiator", 1000.0)
+    h = Harness(write_config(tmp_path, ("ecs", "radiator")))
+    asides: list[str] = []
+    assert h.reg.restore(doc, NOON, set_aside=asides.append) == []
+    assert len(asides) == 1 and "3.0 days ahead of the system clock" in asides[0]
+    assert "restored only the forces that keep a load off: ecs (0 W until unforced)" in asides[0]
+    assert "not restored: radiator's force (1000 W)" in asides[0] and "energies" in asides[0]
+    h.reg.start(NOON)
+    assert h.load("ecs").is_forced() and h.load("ecs").forced_power_w == 0
+    assert not h.load("radiator").is_forced()
+    h.reg.tick(NOON)
+    assert energies(h, NOON) == (0, 0, 0, 0)
+    assert h.reg.status(NOON)["equipments"][0]["forced"] is True  # (the first save keeps it: it survives a restart)
+
+
+def test_a_timed_force_off_from_a_file_far_ahead_ends_at_its_own_time(tmp_path: Path) -> None:
+    saved_at = NOON + CLOCK_BEHIND_MAX_S + 3600
+    doc = saved_day(tmp_path, saved_at)
+    forced(doc, "radiator", 0.0, end_at=saved_at + 7200)
+    h = Harness(write_config(tmp_path, ("ecs", "radiator")))
+    warnings = h.reg.restore(doc, NOON)  # (no one to keep it aside: said, in the warning)
+    assert len(warnings) == 1 and "radiator (0 W until " in warnings[0]
+    h.reg.start(NOON)
+    radiator = h.load("radiator")
+    assert radiator.is_forced() and radiator.forced_power_w == 0 and radiator.force_end_at == saved_at + 7200
+
+
+def test_a_force_off_already_over_or_too_long_is_not_restored_from_a_file_far_ahead(tmp_path: Path) -> None:
+    saved_at = NOON + 2 * 86400
+    doc = saved_day(tmp_path, saved_at)
+    forced(doc, "ecs", 0.0, end_at=NOON - 60)  # (ended before even the clock's now)
+    forced(doc, "radiator", 0.0, end_at=saved_at + 30 * 86400)  # (longer than any force may last: a damaged file)
+    h = Harness(write_config(tmp_path, ("ecs", "radiator")))
+    asides: list[str] = []
+    h.reg.restore(doc, NOON, set_aside=asides.append)
+    h.reg.start(NOON)
+    assert not h.load("ecs").is_forced() and not h.load("radiator").is_forced()
+    assert len(asides) == 1 and "no force that keeps a load off" in asides[0]
 
 
 @pytest.fixture
