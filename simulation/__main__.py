@@ -88,8 +88,14 @@ def _replay(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     began = time.perf_counter()
     recording = RecordingFactory(args.record, real_regulator) if args.record else None
-    result = replay(args.config, args.trace, args.start, args.end, args.period,
-                    make_regulator=CLOCK.watching(recording or real_regulator))
+    try:
+        result = replay(args.config, args.trace, args.start, args.end, args.period,
+                        make_regulator=CLOCK.watching(recording or real_regulator))
+    except (KeyboardInterrupt, Exception):
+        if recording is not None and recording.last_recorded_s is not None:
+            # (a Ctrl-C, or a bug: what was replayed is kept, readable; the error is said as ever)
+            print(f"\n{recording.cut_short()}", file=sys.stderr)
+        raise
     elapsed = time.perf_counter() - began
     trace = result.trace
     print(f"Replay of {trace.path} with {args.config}: {trace.hhmm(result.start_s)} to "

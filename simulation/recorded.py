@@ -3,13 +3,17 @@ daemon does (same listener, same writer)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from core.decisions import DecisionRecord
 from recording.format import RecordedDay, RecordError, read_record
 from recording.store import day_of_file, day_parts
 from recording.writer import DayRecorder
@@ -115,6 +119,31 @@ def _check_zone(day: RecordedDay, tz: tzinfo | None) -> None:
                      "(e.g. Europe/Paris)")
 
 
+# A replay's recording is written as it goes, a batch (one gzip member, fsync'ed) each hour of the replayed day:
+# a run cut short keeps what it did (it was written at the end only: a Ctrl-C or a crash hours into a long replay
+# lost all of it). An hour, not the daemon's 5 minutes: a replayed day runs in seconds, and an fsync on an SD card
+# every few milliseconds of it would cost more than the replay.
+FLUSH_EVERY_S = 3600.0
+
+
+@contextmanager
+def _ctrl_c_after() -> Iterator[None]:
+    """Hold a Ctrl-C until the block is done (then raised as ever): one in the middle of a batch's write left half a
+    gzip member at the end of the file. On the main thread only (where Python takes the signal)."""
+    if threading.current_thread() is not threading.main_thread() \
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    held: list[bool] = []
+    signal.signal(signal.SIGINT, lambda signum, frame: held.append(True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if held:
+        raise KeyboardInterrupt
+
+
 class RecordingFactory:
     """A regulator factory for `replay` that records every decision into `directory` as the daemon would."""
 
@@ -132,6 +161,8 @@ class RecordingFactory:
         self._make = make_regulator
         self.recorder: DayRecorder | None = None
         self.regulator: Any = None
+        self._write_at: float | None = None  # the replayed time of the next batch
+        self.last_recorded_s: float | None = None  # the replayed time of the last decision taken
 
     def __call__(self, config_path: str, publish: Any) -> Any:
         """Build the regulator and attach a (synchronous) day recorder to it."""
@@ -143,12 +174,36 @@ class RecordingFactory:
         self.recorder = DayRecorder(self.directory, [load.name for load in loads], [is_relay(load) for load in loads],
                                     settings.tzinfo, settings.evaluate.meter_timeout_s, threaded=False,
                                     keep_days=36500)
-        regulator.add_decision_listener(self.recorder.add)
+        regulator.add_decision_listener(self._add)
         self.regulator = regulator
         return regulator
 
-    def finish(self) -> list[Path]:
-        """Write what is pending; the day files written."""
+    def _add(self, record: DecisionRecord) -> None:
+        """A decision listener: the record kept, and the batch written when an hour of the day has passed."""
+        assert self.recorder is not None  # (listening only once built)
+        self.recorder.add(record)
+        self.last_recorded_s = record.time_s
+        if self._write_at is None:
+            self._write_at = record.time_s + FLUSH_EVERY_S
+        elif record.time_s >= self._write_at:
+            self._write_at = record.time_s + FLUSH_EVERY_S
+            self._write()
+
+    def _write(self) -> None:
         if self.recorder is not None:
-            self.recorder.flush()
+            with _ctrl_c_after():
+                self.recorder.flush()
+
+    def cut_short(self) -> str:
+        """After a replay cut short: what was done written, and said."""
+        paths = ", ".join(str(path) for path in self.finish())
+        tz = self.recorder.tz if self.recorder is not None else None
+        upto = "nothing" if self.last_recorded_s is None else \
+            datetime.fromtimestamp(self.last_recorded_s, tz).strftime("%Y-%m-%d %H:%M:%S")
+        return (f"replay cut short: recorded up to {upto} in {paths or 'no file'} (a replay that records again needs "
+                "an empty or new folder)")
+
+    def finish(self) -> list[Path]:
+        """Write what is pending (also after a replay cut short: what it did is kept); the day files written."""
+        self._write()
         return sorted(self.directory.glob("pyseb-*.csv.gz"))

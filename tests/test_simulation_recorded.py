@@ -7,10 +7,13 @@ import gzip
 import json
 import math
 import shutil
+import signal
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -288,3 +291,61 @@ def test_replay_says_what_a_recorded_day_lacks(live: dict[str, Any], tmp_path: P
             "`tune` takes the parts of a day as one") in capsys.readouterr().out
     assert main(["replay", str(second), "-c", str(live["config"])]) == 0
     assert f"{second}: the day's other part(s), {first} (the loads" in capsys.readouterr().out
+
+
+def test_an_interrupted_replay_record_keeps_the_part_done(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    # `replay --record` wrote its whole recording at the end: a Ctrl-C (or a crash) three hours into a day lost
+    # all of it. It writes as it goes (a batch an hour of the replayed day), and a Ctrl-C writes the rest done.
+    import simulation.replay
+
+    config, folder = config_paris(tmp_path), tmp_path / "records"
+    interrupt_at = datetime(2026, 6, 1, 23, 30, tzinfo=ZoneInfo("Europe/Paris")).timestamp()
+    on_disk_then: list[float] = []
+
+    def interrupted(path: str, publish: Any) -> Any:
+        regulator = real_regulator(path, publish)
+        tick = regulator.tick
+
+        def tick_then_ctrl_c(now: float) -> None:
+            tick(now)
+            if now >= interrupt_at:
+                # (what a crash, or a kill, would leave now)
+                on_disk_then.extend(record.time_s for record in read_record(folder / "pyseb-2026-06-01.csv.gz")
+                                    .records)
+                raise KeyboardInterrupt
+        regulator.tick = tick_then_ctrl_c
+        return regulator
+
+    monkeypatch.setattr(simulation.replay, "real_regulator", interrupted)
+    assert main(["replay", str(write_evening(tmp_path)), "-c", str(config), "--record", str(folder)]) == 130
+    start = datetime(2026, 6, 1, 21, 0, tzinfo=ZoneInfo("Europe/Paris")).timestamp()
+    assert on_disk_then and on_disk_then[0] < start + 60 and on_disk_then[-1] >= interrupt_at - 3600 - 60
+    day = read_record(folder / "pyseb-2026-06-01.csv.gz")
+    assert not day.truncated and not day.damaged_bytes
+    assert interrupt_at - 60 < day.records[-1].time_s <= interrupt_at
+    assert [record.time_s for record in day.records[:len(on_disk_then)]] == on_disk_then
+    assert not (folder / "pyseb-2026-06-02.csv.gz").exists()
+    err = capsys.readouterr().err
+    last = datetime.fromtimestamp(day.records[-1].time_s, ZoneInfo("Europe/Paris")).strftime("%Y-%m-%d %H:%M:%S")
+    assert f"replay cut short: recorded up to {last} in {folder / 'pyseb-2026-06-01.csv.gz'}" in err
+    assert "interrupted" in err
+
+
+def test_a_ctrl_c_in_the_middle_of_a_batch_s_write_waits_for_its_end(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # (half a gzip member at the end of the file: its batch lost, and the file said "cut short by a crash")
+    import recording.writer
+
+    append_batch = recording.writer.append_batch
+
+    def ctrl_c_halfway(path: Path, text: str, header: str) -> int:
+        signal.raise_signal(signal.SIGINT)  # (taken by Python at once, in the middle of this write)
+        return append_batch(path, text, header)
+
+    monkeypatch.setattr(recording.writer, "append_batch", ctrl_c_halfway)
+    recording_ = RecordingFactory(tmp_path / "records", real_regulator)
+    with pytest.raises(KeyboardInterrupt):
+        replay(config_paris(tmp_path), write_evening(tmp_path), make_regulator=recording_)
+    day = read_record(tmp_path / "records" / "pyseb-2026-06-01.csv.gz")
+    assert not day.truncated and day.records and signal.getsignal(signal.SIGINT) is signal.default_int_handler
