@@ -99,6 +99,7 @@ def run_tune(args: argparse.Namespace) -> int:
     from simulation.config import read_sim_config
     from simulation.response import loads_glitch_notes
     from simulation.tune import best, config_lines, day_groups, daylight, format_table, outcome, run_grid
+    from simulation.tune_days import same_days
     from simulation.tune_grid import (
         TuneError,
         build_grid,
@@ -119,6 +120,7 @@ def run_tune(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="pyseb-tune-") as work:
         variants = write_variants(args.config, axes, grid, Path(work))
         files = list({path.resolve(): path for path in args.days}.values())  # (a file given twice: once)
+        files, twice_notes = same_days(files)  # (one day in two folders: once)
         groups, split_notes = day_groups(files)
         windows = [daylight(variants[0], day, args.period) for day in groups]
         days = len(windows)
@@ -129,7 +131,7 @@ def run_tune(args: argparse.Namespace) -> int:
                   f"them: {cores} processes")
         for window in windows:
             print(f"  {window.label}: {window.start or 'start'} to {window.end or 'end'}")
-        for note in split_notes:
+        for note in (*twice_notes, *split_notes):
             print(f"  {note}")
         for note in (note for window in windows for note in window.notes):
             print(f"  {note}")

@@ -291,3 +291,68 @@ def test_more_jobs_than_cores_run_on_the_cores(tmp_path: Path, days: list[Path],
     out = capsys.readouterr().out
     assert "3 settings x 2 days = 6 replays on 2 processes" in out
     assert "--jobs 16: this machine gives PySEB 2 cores; more processes would only share them: 2 processes" in out
+
+
+PARIS = "Europe/Paris"
+
+
+def write_recorded_day(folder: Path, day: str, minutes: int, house_w: float = 500.0) -> Path:
+    """A recorded day of the `ecs` heater alone, from 12:00 (Paris) for `minutes`, a decision every 4 s, in batches
+    of 5 minutes (as the daemon writes them); `house_w` tells one house from another."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from core.decisions import DecisionRecord
+    from recording.format import format_rows, header_text
+    from recording.store import append_batch
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path, header = folder / f"pyseb-{day}.csv.gz", header_text(["ecs"], [False], 10.0)
+    noon = datetime.fromisoformat(f"{day}T12:00:00").replace(tzinfo=ZoneInfo(PARIS)).timestamp()
+    records = [DecisionRecord(noon + 4.0 * i, house_w, 1500.0 + 10.0 * (i % 7), (0.0,), (0.0,), (2000.0,))
+               for i in range(minutes * 15)]
+    for start in range(0, len(records), 75):
+        append_batch(path, format_rows(records[start:start + 75], ZoneInfo(PARIS)), header)
+    return path
+
+
+def test_one_day_recorded_in_two_folders_counts_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A copy of the records folder (a backup taken at 12:20, the day went on in the original): tune counted the day
+    # twice and the figures gave it double weight. The same day, the same loads, one's decisions the start of the
+    # other's (or the same file's bytes): counted once, the longer kept, both paths named.
+    config = write_config(tmp_path, "ecs = variable")
+    config.write_text(config.read_text().replace("meter_timeout = 10", f"meter_timeout = 10\ntimezone = {PARIS}"))
+    day = write_recorded_day(tmp_path / "records", "2026-06-01", 40)
+    backup = write_recorded_day(tmp_path / "backup" / "records", "2026-06-01", 20)
+    same = tmp_path / "usb" / "june-first.csv.gz"  # (a copy under another name)
+    same.parent.mkdir()
+    same.write_bytes(day.read_bytes())
+    other = write_recorded_day(tmp_path / "records", "2026-06-02", 30)
+    grid = ["--set", "evaluate.margin=10,50", "--jobs", "1"]
+    assert main(["tune", str(day), str(other), "-c", str(config), *grid]) == 0
+    alone = capsys.readouterr().out
+    assert main(["tune", str(backup), str(day), str(same), str(other), "-c", str(config), *grid]) == 0
+    out = capsys.readouterr().out
+    assert "2 settings x 2 days = 4 replays" in out and "(per day, over 2 day(s)" in out
+    assert f"{backup}: the start of {day} (the same day recorded twice): counted once, as {day}" in out
+    assert f"{same}: the same file as {day}: counted once" in out
+
+    def table(text: str) -> list[str]:
+        return [line for line in text.splitlines() if line[:2] in ("* ", "  ") and line[2:].strip()[:1].isdigit()]
+
+    assert table(out) == table(alone) and len(table(alone)) == 2
+
+
+def test_the_same_date_of_another_house_is_another_day(tmp_path: Path) -> None:
+    from simulation.tune_days import same_days
+
+    mine = write_recorded_day(tmp_path / "mine", "2026-06-01", 10)
+    neighbour = write_recorded_day(tmp_path / "neighbour", "2026-06-01", 10, house_w=800.0)
+    shorter = write_recorded_day(tmp_path / "neighbour-backup", "2026-06-01", 5, house_w=800.0)
+    trace = tmp_path / "trace.csv"
+    trace.write_text("time,production_w,house_w\n2026-06-01T12:00:00,1000,300\n2026-06-01T12:01:00,1000,300\n")
+    copy = tmp_path / "trace-copy.csv"
+    copy.write_bytes(trace.read_bytes())
+    kept, notes = same_days([mine, shorter, neighbour, trace, copy])
+    assert kept == [mine, neighbour, trace]
+    assert len(notes) == 2 and str(shorter) in notes[0] and str(neighbour) in notes[0] and str(copy) in notes[1]

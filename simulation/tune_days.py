@@ -1,0 +1,82 @@
+"""`tune`'s days given twice under two names: one day recorded in two folders (a copy of the records folder, a
+backup taken during the day while the original went on) was counted as two, its figures given double weight.
+
+What is the same day, robustly: the same bytes (a copy, whatever its name), or a recorded day whose decisions are
+the start of (or all of) another's with the same date and the same loads (a copy taken before the day ended; the
+day files only grow, a batch at a time). The same date and loads alone are not enough: two houses (or a neighbour's
+days) record the same date with the same load names, and their readings differ from the first decision on. The
+longer is kept; the note names both paths."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+from core.decisions import DecisionRecord
+from recording.format import RecordError, is_record_file, read_record
+
+__all__ = ["same_days"]
+
+_DayKey = tuple[str | None, tuple[str, ...], tuple[bool, ...], DecisionRecord | None]
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None  # (said by the replay that reads it)
+
+
+def _records(path: Path) -> list[DecisionRecord] | None:
+    try:
+        return read_record(path).records
+    except RecordError:
+        return None  # (said by the replay that reads it)
+
+
+def same_days(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
+    """`paths` less the ones that hold a day another of them holds too (in their order), and a note for each."""
+    dropped: dict[Path, str] = {}
+    first_of: dict[str, Path] = {}
+    for path in paths:
+        digest = _digest(path)
+        if digest is None:
+            continue
+        if digest in first_of:
+            dropped[path] = f"{path}: the same file as {first_of[digest]}: counted once"
+        else:
+            first_of[digest] = path
+    # Recorded days: grouped by what a copy shares (date, loads, first decision); only a group's few are compared
+    # decision by decision (a month of days held at once would not fit a Pi's memory).
+    groups: dict[_DayKey, list[Path]] = {}
+    for path in paths:
+        if path in dropped or not is_record_file(path):
+            continue
+        try:
+            day = read_record(path)
+        except RecordError:
+            continue
+        key = (day.date, day.names, day.relays, day.records[0] if day.records else None)
+        groups.setdefault(key, []).append(path)
+    for members in groups.values():
+        if len(members) > 1:
+            dropped.update(_copies(members))
+    return [path for path in paths if path not in dropped], [dropped[path] for path in paths if path in dropped]
+
+
+def _copies(members: list[Path]) -> dict[Path, str]:
+    """Of recorded days with the same date, loads and first decision, those whose decisions are the start of a
+    longer one's (or all of it), with their notes."""
+    records = {path: _records(path) or [] for path in members}
+    kept: list[Path] = []
+    notes: dict[Path, str] = {}
+    for path in sorted(members, key=lambda path: -len(records[path])):  # (stable: equal ones in their order)
+        mine = records[path]
+        longer = next((other for other in kept if records[other][:len(mine)] == mine), None)
+        if longer is None:
+            kept.append(path)
+            continue
+        how = "the same decisions as" if len(records[longer]) == len(mine) else "the start of"
+        notes[path] = f"{path}: {how} {longer} (the same day recorded twice): counted once, as {longer}"
+    return notes
