@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import ipaddress
 import logging
 import os
 import tempfile
@@ -22,7 +23,7 @@ from calibration.sweep_config import SweepTarget
 from calibration.sweep_link import SweepError, format_percent
 from shell.lock import AlreadyRunning, InstanceLock
 
-__all__ = ["SweepFiles", "UnreadableSweep", "back_up", "backup_path", "hold_variator", "partial_path_for",
+__all__ = ["SweepFiles", "UnreadableSweep", "back_up", "backup_path", "broker_key", "hold_variator", "partial_path_for",
            "read_done_rows", "torn_tail", "variator_lock_path"]
 
 log = logging.getLogger(__name__)
@@ -71,10 +72,35 @@ def _measured_into(path: Path) -> bool:
     return False
 
 
+# The names this machine's loopback goes by without asking any resolver (/etc/hosts' own, as Debian writes it).
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
+LOOPBACK_KEY = "loopback"
+
+
+def broker_key(host: str) -> str:
+    """The broker's host as the variator's lock knows it: every name of this machine's loopback (`localhost`,
+    `127.0.0.1`, `::1`, any 127.x.y.z, an IPv4-mapped one) is one, and a name is compared without its case and
+    trailing dot. Nothing is looked up (no DNS: a sweep must not wait on a resolver for a lock's name): two names
+    of one remote broker stay two, as before."""
+    name = host.strip().lower().rstrip(".")
+    if name.startswith("[") and name.endswith("]"):
+        name = name[1:-1]  # (an IPv6 address as a URL writes it)
+    if name in LOOPBACK_NAMES:
+        return LOOPBACK_KEY
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return name
+    mapped = getattr(address, "ipv4_mapped", None)
+    return LOOPBACK_KEY if address.is_loopback or (mapped is not None and mapped.is_loopback) else str(address)
+
+
 def variator_lock_path(target: SweepTarget) -> Path:
     """The lock a sweep holds on its variator, one per broker and command topic, in the temporary directory: every
-    sweep of that variator finds it, whatever its config file or its CSV (the partial file's lock is per file)."""
-    key = f"{target.host}:{target.port}/{target.topic_set_power}"
+    sweep of that variator finds it, whatever its config file or its CSV (the partial file's lock is per file), and
+    whatever name of this machine it gives the broker (a sweep on `localhost` and one on `127.0.0.1` drove the same
+    variator together)."""
+    key = f"{broker_key(target.host)}:{target.port}/{target.topic_set_power}"
     return Path(tempfile.gettempdir()) / f"pyseb-sweep-{hashlib.sha256(key.encode()).hexdigest()[:16]}.lock"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -272,3 +273,30 @@ def test_a_second_sweep_of_the_same_variator_into_another_file_is_refused(
         _, first_err = proc.communicate(timeout=30)
     assert proc.returncode == 1, first_err  # (stopped by SIGTERM, its steps kept)
     assert [p for p, _ in rows(partial(first))] == [100.0]
+
+
+@pytest.mark.parametrize("other_name", ["127.0.0.1", "LocalHost", "localhost.", "::1", "[::1]", "ip6-localhost",
+                                        "127.0.1.1", "::ffff:127.0.0.1"])
+def test_the_variator_lock_takes_every_name_of_this_machine_s_loopback_for_one(tmp_path: Path,
+                                                                              other_name: str) -> None:
+    # The key was the broker's name as typed: one sweep on `localhost`, another on `127.0.0.1`, the same broker and
+    # the same variator, each got its own lock, and both drove the variator at once. Only loopback names are taken
+    # together (a name is never looked up: no DNS).
+    from calibration.sweep_config import load_sweep_target
+    from calibration.sweep_files import hold_variator, variator_lock_path
+
+    config = write_config(tmp_path, 1883)
+    config.write_text(config.read_text().replace("broker_ip = 127.0.0.1", "broker_ip = localhost"))
+    first = load_sweep_target(config, "ecs")
+    other = replace(first, host=other_name)
+    assert variator_lock_path(other) == variator_lock_path(first)
+    held = hold_variator(first, tmp_path / "first.partial.csv")
+    try:
+        with pytest.raises(SweepError, match=r"another sweep \(pid \d+\) is driving"):
+            hold_variator(other, tmp_path / "second.partial.csv")
+    finally:
+        held.release()
+    assert variator_lock_path(replace(first, port=1884)) != variator_lock_path(first)
+    assert variator_lock_path(replace(first, host="192.168.1.10")) != variator_lock_path(first)
+    lan = replace(first, host="broker.lan")
+    assert variator_lock_path(replace(lan, host="Broker.LAN.")) == variator_lock_path(lan)
