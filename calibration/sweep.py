@@ -115,6 +115,25 @@ class Sweeper:
     def prepare(self) -> None:
         """Read what is already measured and refuse what the files do not allow (SweepError); no connection."""
         self._done = self.files.check()
+        self._check_resume_start(self._done)
+
+    def _check_resume_start(self, done: list[Row]) -> None:
+        """A resume goes on after the last step done; one whose --start lies further down than the next step would
+        leave the steps between unmeasured (stopped at 60 %, `--resume --start 30` measured 30, 20...: 50 and 40 %
+        never, a file of two sweeps with a hole the curve crossed in a straight line). Refused, saying what to do:
+        a start anywhere down to the next step goes on where the sweep stopped."""
+        todo, last = self._steps_to_do(done)
+        step = self.plan.step_percent
+        if last is None or not todo or todo[0] >= last - step - 1e-9:
+            return
+        where = self.files.partial if self.files.partial.exists() else self.files.final
+        start = f"{self.plan.start_percent:g}"
+        raise SweepError(
+            f"cannot resume with --start {start}: {where} stopped after {format_percent(last)} % (its last step "
+            f"done), and {format_percent(last - step)} to {format_percent(todo[0] + step)} % would not be measured "
+            f"(a hole the curve would cross in a straight line). To go on where it stopped: --resume without "
+            f"--start (or --start {last - step:g}, the next step); to measure from {start} % down on "
+            "its own, give another file with --output")
 
     def _steps_to_do(self, done: list[Row]) -> tuple[list[float], float | None]:
         all_steps = self.plan.percents()

@@ -341,3 +341,24 @@ def test_the_hints_name_the_python_that_runs(monkeypatch: pytest.MonkeyPatch, tm
     assert _command_again(args, resume=True).startswith(".venv/bin/python -m calibration sweep ")
     monkeypatch.setattr(sys, "prefix", str(tmp_path / "elsewhere"))
     assert python_command() == "python3"
+
+
+def test_a_resume_with_a_start_below_the_last_step_done_is_refused_saying_what_to_do(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Stopped after 60 %; `--resume --start 30` measured 30, 20... after it: 50 and 40 % never measured, a partial
+    # file of two sweeps with a hole the curve crossed in a straight line. Refused before anything is sent.
+    config = write_config(tmp_path, free_port())  # (nothing listens: a refusal comes before any connection)
+    csv = tmp_path / "power_calibration_ecs.csv"
+    kept = "".join(f"{p}.0;{load_watts(p):.2f}\n" for p in (100, 90, 80, 70, 60))
+    partial(csv).write_text(kept)
+    assert sweep(config, csv, "--resume", "--start", "30") == 2
+    err = capsys.readouterr().err
+    assert f"cannot resume with --start 30: {partial(csv)} stopped after 60.0 %" in err
+    assert "50.0 to 40.0 % would not be measured" in err and "cannot connect" not in err
+    assert "--start 50" in err and "without --start" in err and "--output" in err
+    assert partial(csv).read_text() == kept
+    # The next step itself, or a start above the last step done, goes on where the sweep stopped (here: to the
+    # broker, which is not there).
+    for start in ("50", "55", "85"):
+        assert sweep(config, csv, "--resume", "--start", start) == 2
+        assert "cannot connect to the broker" in capsys.readouterr().err
