@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.configs import write_config
+from tests.configs import reading, write_config
 from tests.harness import CONS, MODE, NOON, PROD, Harness
 
 RADIATOR = "cmnd/radiator/POWER"
@@ -95,6 +95,20 @@ def test_a_meter_that_talks_but_is_always_refused_is_not_called_silent(relays: H
                       "'power' is not a number: '1800.00')")
     relays.meters(300, 1800, NOON + 12)  # a good reading: the count starts again
     assert relays.reg.production.refused == 0 and relays.reg.status(NOON + 12)["state"] == "regulating"
+
+
+def test_read_errors_carry_no_power_and_the_meter_s_age_runs_on(relays: Harness) -> None:
+    # PROTOCOL.md: the PZEM's read error comes on the readings' topic, every period, with the key "pzem_read " (a
+    # trailing space) and no power. The last good reading's age runs on: after meter_timeout, stale.
+    relays.meters(300, 1800, NOON)
+    for i in range(1, 6):
+        relays.reg.handle(CONS, reading(1300), NOON + 2 * i)
+        relays.reg.handle(PROD, b'{ "PZEM_READ_ERROR": 3, "pzem_read ": 120, "ppm_err": 1}', NOON + 2 * i + 0.5)
+        relays.reg.tick(NOON + 2 * i + 0.5)
+    assert relays.reg.production.power_w == 1800 and relays.last(RADIATOR) == "OFF"
+    reason = relays.reg.status(NOON + 10.5)["stale_reason"]
+    assert reason == ("production meter without a usable reading for 10 s (5 message(s) refused, the last: the meter "
+                      "reports a PZEM read error)")
 
 
 def test_force_holds_a_load_and_expires(relays: Harness) -> None:
