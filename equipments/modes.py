@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from equipments.base import Equipment
 from values.numbers import json_float
 from values.readings import MAX_PAYLOAD_BYTES
+from values.shown import shown
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +48,11 @@ def _number(doc: Mapping[str, object], key: str) -> float | None:
     if number is None:
         # Numbers given as text ("1500") are common from shell scripts: accept them.
         if not isinstance(value, str):
-            raise ModeCommandError(f"{key} must be a number, got {value!r}")
+            raise ModeCommandError(f"{key} must be a number, got {shown(value)}")
         try:
             number = float(value)
         except ValueError:
-            raise ModeCommandError(f"{key} must be a number, got {value!r}") from None
+            raise ModeCommandError(f"{key} must be a number, got {shown(value)}") from None
     if math.isnan(number) or math.isinf(number):
         raise ModeCommandError(f"{key} must be a finite number, got {number}")  # (not an int of 400 digits)
     return number
@@ -70,9 +71,9 @@ def parse_mode_command(payload: bytes, loads: Mapping[str, Equipment]) -> ForceC
     command = doc.get("command")
     name = doc.get("name")
     if command not in ("force", "unforce"):
-        raise ModeCommandError(f"command must be 'force' or 'unforce', got {command!r}")
+        raise ModeCommandError(f"command must be 'force' or 'unforce', got {shown(command)}")
     if not isinstance(name, str) or name not in loads:
-        raise ModeCommandError(f"unknown load {name!r}: known are {', '.join(loads)}")
+        raise ModeCommandError(f"unknown load {shown(name)}: known are {', '.join(loads)}")
     if command == "unforce":
         return UnforceCommand(name)
     power_w = _number(doc, "power")

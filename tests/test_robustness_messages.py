@@ -12,9 +12,9 @@ import pytest
 from equipments.modes import ModeCommandError, parse_mode_command
 from integrations.domoticz import parse_domoticz_out
 from settings.config import load_settings
-from tests.configs import reading
+from tests.configs import reading, write_config
 from tests.field_house import field_config
-from tests.harness import MODE, NOON, Harness
+from tests.harness import CONS, MODE, NOON, PROD, Harness
 from values.boots import boot_message_id, is_boot_detected
 from values.readings import MAX_PAYLOAD_BYTES, MeterProblem, MeterReading, parse_meter_payload
 
@@ -105,3 +105,33 @@ def test_an_empty_mode_message_clears_a_retained_command_quietly(payload: bytes,
     assert h.load("radiator").is_forced()
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert "a retained command cleared" in caplog.text
+
+
+LONG = "A" * 60_000  # a string as long as a message may be: a buggy flow's HTML page, a stranger's junk
+LONG_VALUES = [
+    (CONS, b'{"power": "%s"}' % LONG.encode()),
+    (CONS, b'{"power": ["%s"]}' % LONG.encode()),
+    (MODE, b'{"command": "%s", "name": "radiator"}' % LONG.encode()),
+    (MODE, b'{"command": "force", "name": "%s", "power": 100}' % LONG.encode()),
+    (MODE, b'{"command": "force", "name": "radiator", "power": "%s"}' % LONG.encode()),
+    (MODE, b'{"command": "force", "name": "radiator", "power": 100, "duration": ["%s"]}' % LONG.encode()),
+]
+
+
+@pytest.mark.parametrize(("topic", "payload"), LONG_VALUES, ids=["meter-text", "meter-list", "mode-command",
+                                                                 "mode-name", "mode-power", "mode-duration"])
+def test_a_long_value_in_a_refused_message_is_shown_cut(tmp_path: Path, topic: str, payload: bytes,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    # The flood limiter lets 5 lines of a kind through a minute: each as long as the message (60 KB), the 3 MB of
+    # the default rotating log were gone in minutes, and the status document carried the 60 KB in its stale reason.
+    h = Harness(write_config(tmp_path, ("radiator", "small")))
+    caplog.set_level(logging.DEBUG)
+    h.meters(300, 1800, NOON)
+    for i in range(6):
+        h.reg.handle(topic, payload, NOON + 2 * i + 1)
+        h.reg.handle(PROD, reading(1800), NOON + 2 * i + 1.5)
+    h.reg.tick(NOON + 12)
+    refused = [r.getMessage() for r in caplog.records if "refused" in r.getMessage() or "dropped" in r.getMessage()]
+    assert refused and all(len(line) < 300 for line in refused), max(map(len, refused))
+    assert "AAAA" in refused[0]  # (the start of the value is shown)
+    assert len(json.dumps(h.reg.status(NOON + 12))) < 10_000

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from values.numbers import json_float
+from values.shown import shown
 
 # The firmware prints a NaN float as a bare `nan` (not JSON); Python's json module reads `NaN`. A nan in
 # another field (the power factor at 0 W, say) must not hide a good power value.
@@ -106,7 +107,7 @@ def parse_meter_payload(payload: bytes, field: str, received_at: float,
     value = doc[field]
     power_w = json_float(value)
     if power_w is None:
-        return MeterProblem("bad_power", f"{field!r} is not a number: {value!r}")
+        return MeterProblem("bad_power", f"{field!r} is not a number: {shown(value)}")
     if not math.isfinite(power_w):
         return MeterProblem("nan", f"{field!r} is {power_w}")  # (not `value`: an int of 400 digits, say)
     if power_w < 0:

@@ -1,0 +1,14 @@
+"""A value read from a message, as a log line or the status shows it: cut to a few dozen characters."""
+
+from __future__ import annotations
+
+# Anyone on the broker can send a value as long as a message may be (64 KiB): shown whole, each of the five lines
+# of a kind the flood limiter lets through a minute was that long, and the default rotating log (3 x 1 MB) was
+# gone in minutes; a meter's refusal is in the status document's stale reason too.
+SHOWN_MAX_CHARS = 60
+
+
+def shown(value: object, limit: int = SHOWN_MAX_CHARS) -> str:
+    """repr(value), cut to `limit` characters when longer (saying how long it was)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
