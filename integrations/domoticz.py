@@ -9,6 +9,7 @@ import logging
 from dataclasses import dataclass
 
 from values.readings import MAX_PAYLOAD_BYTES
+from values.shown import shown
 
 log = logging.getLogger(__name__)
 
@@ -67,18 +68,18 @@ class DomoticzDevice:
             return (None, problem) if problem else (self.level != 0, None)
         if not self.switch_type:
             return None, "no switchType: not an On/Off switch or selector update"
-        return None, f"switchType {self.switch_type!r} is not an On/Off switch or a selector"
+        return None, f"switchType {shown(self.switch_type)} is not an On/Off switch or a selector"
 
     def selector_problem(self) -> str | None:
         """Why this is not a selector update as Domoticz sends one (None when it is)."""
         if not self.is_selector:
-            return f"switchType {self.switch_type or None!r} is not a selector"
+            return f"switchType {shown(self.switch_type or None)} is not a selector"
         if self.nvalue is not None and self.nvalue not in SELECTOR_NVALUES:
             return f"nvalue {self.nvalue!r} is not one a selector sends (0, 1 or 2)"
         level = self.level
         text = (self.svalue1 or "").strip()
         if level is None or text.startswith("-") or level > MAX_SELECTOR_LEVEL or level % 10:
-            return f"svalue1 {self.svalue1!r} is not a selector level (0, 10, 20, ... {MAX_SELECTOR_LEVEL})"
+            return f"svalue1 {shown(self.svalue1)} is not a selector level (0, 10, 20, ... {MAX_SELECTOR_LEVEL})"
         return None
 
 
@@ -100,11 +101,11 @@ def parse_domoticz_out(payload: bytes) -> DomoticzDevice | None:
         log.warning("domoticz/out: no integer idx, dropped: %r", payload[:80])
         return None
     if nvalue is not None and (isinstance(nvalue, bool) or not isinstance(nvalue, int)):
-        log.warning("domoticz/out: idx %d: nvalue %r is not an integer, dropped", idx, nvalue)
+        log.warning("domoticz/out: idx %d: nvalue %s is not an integer, dropped", idx, shown(nvalue))
         return None
     if svalue1 is not None and not isinstance(svalue1, str):
         if isinstance(svalue1, bool) or not isinstance(svalue1, (int, float)):
-            log.warning("domoticz/out: idx %d: svalue1 %r is not text, dropped", idx, svalue1)
+            log.warning("domoticz/out: idx %d: svalue1 %s is not text, dropped", idx, shown(svalue1))
             return None
         svalue1 = str(svalue1)  # Domoticz sends text; a hand-made number is taken as its text
     name, switch_type = doc.get("name"), doc.get("switchType")

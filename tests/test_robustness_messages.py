@@ -135,3 +135,24 @@ def test_a_long_value_in_a_refused_message_is_shown_cut(tmp_path: Path, topic: s
     assert refused and all(len(line) < 300 for line in refused), max(map(len, refused))
     assert "AAAA" in refused[0]  # (the start of the value is shown)
     assert len(json.dumps(h.reg.status(NOON + 12))) < 10_000
+
+
+@pytest.mark.parametrize("payload", [
+    b'{"idx": 338, "nvalue": ["%s"]}' % LONG.encode(),
+    b'{"idx": 338, "svalue1": ["%s"]}' % LONG.encode(),
+], ids=["nvalue", "svalue1"])
+def test_a_long_value_in_a_domoticz_update_is_shown_cut(payload: bytes, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        assert parse_domoticz_out(payload) is None
+    assert caplog.records and all(len(r.getMessage()) < 300 for r in caplog.records)
+
+
+@pytest.mark.parametrize("update", [
+    {"idx": 338, "nvalue": 1, "switchType": LONG},
+    {"idx": 338, "nvalue": 1, "switchType": "Selector", "svalue1": LONG},
+], ids=["switch-type", "svalue1"])
+def test_a_long_value_in_a_domoticz_switch_is_shown_cut(update: dict[str, object]) -> None:
+    device = parse_domoticz_out(json.dumps(update).encode())
+    assert device is not None
+    on, why = device.switch_state()
+    assert on is None and why is not None and len(why) < 300
