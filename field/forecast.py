@@ -12,6 +12,8 @@ from types import MappingProxyType
 from typing import Any
 
 from values.numbers import finite_json_float
+from values.readings import MAX_PAYLOAD_BYTES
+from values.shown import shown
 
 SOURCE_OWM = "openweathermap"
 SOURCE_MQTT = "mqtt"
@@ -129,6 +131,8 @@ def parse_owm_answer(status: int, body: bytes, fetched_at: float) -> OwmForecast
 def parse_mqtt_forecast(payload: bytes, received_at: float) -> DayForecast:
     """`{"date": "2026-06-27", "clouds_percent": 35, "pv_wh": 12000}` (one of the two values at least);
     raises ForecastError naming what is wrong."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ForecastError(f"payload of {len(payload)} bytes is too large for a forecast")
     try:
         doc: Any = json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
@@ -138,13 +142,13 @@ def parse_mqtt_forecast(payload: bytes, received_at: float) -> DayForecast:
     try:
         day = date.fromisoformat(doc.get("date"))  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ForecastError(f"`date` must be a local date as YYYY-MM-DD, got {doc.get('date')!r}") from None
+        raise ForecastError(f"`date` must be a local date as YYYY-MM-DD, got {shown(doc.get('date'))}") from None
     clouds, pv = doc.get("clouds_percent"), doc.get("pv_wh")
     clouds_percent, pv_wh = finite_json_float(clouds), finite_json_float(pv)
     if clouds is not None and (clouds_percent is None or not 0 <= clouds_percent <= 100):
-        raise ForecastError(f"`clouds_percent` must be a number from 0 to 100, got {clouds!r}")
+        raise ForecastError(f"`clouds_percent` must be a number from 0 to 100, got {shown(clouds)}")
     if pv is not None and (pv_wh is None or pv_wh < 0):
-        raise ForecastError(f"`pv_wh` must be a number of Wh >= 0, got {pv!r}")
+        raise ForecastError(f"`pv_wh` must be a number of Wh >= 0, got {shown(pv)}")
     if clouds_percent is None and pv_wh is None:
         raise ForecastError("neither clouds_percent nor pv_wh given")
     return DayForecast(day, clouds_percent, pv_wh, received_at)
