@@ -97,6 +97,7 @@ class Regulator:
         self.daily = DailyFigures([load.name for load in self.loads], self._relays, ev.meter_timeout_s)
         self._decision_listeners: list[DecisionListener] = [self.daily.add]
         self._day = DayRoll(self.loads, self.production_energy, self.daily, self.tz)
+        self._last_report: str | None = None  # the last daily report published (retained), for republish_report
 
     @classmethod
     def from_config(cls, path: str | Path, publish: Publish) -> Regulator:
@@ -282,6 +283,17 @@ class Regulator:
         for load in self.loads:
             load.resend(reason)
 
+    def republish_report(self) -> None:
+        """Publish the last daily report again, retained (after a reconnect): a broker restarted without its retained
+        messages (no persistence, or a power cut before its autosave) lost it, and a dashboard connecting later in
+        the day found no report until the next midnight."""
+        if self._last_report is None:
+            return
+        try:
+            self._publish(self.settings.mqtt.topic_report, self._last_report, True)
+        except Exception as exc:  # paho's ValueError, a full queue: as a load's command that could not be sent
+            log.warning("the last daily report could not be published again: %s", exc)
+
     def shutdown(self, now: float) -> None:
         """Stop: every load to 0 (forced ones too: nothing stays on without the regulator)."""
         if now >= self._day.next_midnight_at:
@@ -389,4 +401,5 @@ class Regulator:
 
     def _publish_report(self, report: DailyReport) -> None:
         # Retained: a dashboard that connects later in the day still finds yesterday's report.
-        self._publish(self.settings.mqtt.topic_report, json.dumps(report.as_json(), allow_nan=False), True)
+        self._last_report = json.dumps(report.as_json(), allow_nan=False)
+        self._publish(self.settings.mqtt.topic_report, self._last_report, True)

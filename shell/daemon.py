@@ -328,8 +328,9 @@ class Daemon:
             self.reg.start(event.at)  # every load to 0 first, then restored forces
             self._started = True
         else:
-            log.info("reconnected: subscriptions renewed, commands re-sent")
+            log.info("reconnected: subscriptions renewed, commands and the last daily report re-sent")
             self.reg.resend_commands("reconnected")
+            self.reg.republish_report()
         self.reg.on_connected(event.at)  # e.g. ask Domoticz for the water heater's mode again
 
     def _offer_snapshot(self, fresh: bool = False) -> None:

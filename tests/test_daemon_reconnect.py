@@ -1,0 +1,66 @@
+"""What the daemon publishes again when the link comes back: a broker restarted without its retained messages
+(no persistence, as in a stock Docker mosquitto; or a power cut before its autosave) lost them all."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from settings.config import load_settings
+from shell.daemon import Daemon
+from shell.lock import InstanceLock
+from shell.mqtt_link import Connected
+from tests.configs import reading, write_config
+
+START = datetime(2026, 6, 1, 23, 50, tzinfo=ZoneInfo("Europe/Paris")).timestamp()
+CONS, PROD, REPORT = "smeter/pzem/CONSOMMATION", "smeter/pzem/PRODUCTION", "regul/report"
+
+
+@pytest.fixture
+def daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Daemon, list[tuple[str, bytes, bool]]]:
+    # (a port no broker listens on: the daemon's steps are called one by one, and nothing connects)
+    settings = load_settings(write_config(tmp_path, ("ecs", "radiator"), port=9))
+    built = Daemon(settings, InstanceLock(tmp_path / "test.lock"))
+    sent: list[tuple[str, bytes, bool]] = []
+    monkeypatch.setattr(built.link, "publish", lambda topic, payload, retain=False: sent.append(
+        (topic, payload if isinstance(payload, bytes) else payload.encode(), retain)))
+    built._on_connected(Connected(START, first=True))
+    return built, sent
+
+
+def test_a_reconnect_publishes_the_last_daily_report_again(
+        daemon: tuple[Daemon, list[tuple[str, bytes, bool]]]) -> None:
+    built, sent = daemon
+    for k in range(320):  # 23:50 to 00:00:40: the day's report is published just after midnight
+        now = START + 2 * k
+        built.reg.handle(CONS, reading(300 + sum(load.current_power_w for load in built.reg.loads)), now)
+        built.reg.handle(PROD, reading(2000), now + 1)
+        built.reg.tick(now + 1)
+    reports = [(payload, retain) for topic, payload, retain in sent if topic == REPORT]
+    assert len(reports) == 1 and reports[0][1] is True
+    sent.clear()
+    built._on_connected(Connected(START + 700, first=False))  # the broker restarted, its retained report gone
+    assert [(payload, retain) for topic, payload, retain in sent if topic == REPORT] == reports
+
+
+def test_a_reconnect_before_any_report_publishes_none(daemon: tuple[Daemon, list[tuple[str, bytes, bool]]]) -> None:
+    built, sent = daemon
+    built._on_connected(Connected(START + 10, first=False))
+    assert not [topic for topic, _, _ in sent if topic == REPORT]
+
+
+def test_a_report_that_cannot_be_published_again_does_not_stop_the_daemon(
+        daemon: tuple[Daemon, list[tuple[str, bytes, bool]]], monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    built, _ = daemon
+    built.reg._last_report = '{"date": "2026-06-01"}'
+
+    def refuse(topic: str, payload: str | bytes, retain: bool = False) -> None:
+        raise ValueError("Invalid topic.")
+
+    monkeypatch.setattr(built.link, "publish", refuse)
+    built._on_connected(Connected(START + 10, first=False))
+    assert "the last daily report could not be published again: Invalid topic." in caplog.text
