@@ -116,7 +116,8 @@ def apply_mode_command(command: ForceCommand | UnforceCommand, load: Equipment, 
         # Nothing to undo: the load is the regulation's. Carried out, an unforce (sent twice, or by an automation
         # at the end of every off-peak period) switched a relay off inside its min_on_s, to rest its min_off_s with
         # its watts exported, and dropped the heater to 0 W.
-        log.info("%s is not forced: unforce ignored%s", load.name, source)
+        # (a message from outside that changes nothing: bounded in the log, as anyone on the broker can send it)
+        log.info("%s is not forced: unforce ignored%s", load.name, source, extra={"limit_key": load.name})
     else:
         log.info("%s is no longer forced%s", load.name, source)
         load.unforce(now, f"unforced{source}")

@@ -86,6 +86,28 @@ def test_a_window_ended_without_a_flush_is_reported_at_the_next_one(caplog: pyte
 
 # --- the broker-down report and the takeover guard -------------------------------------------------------
 
+def test_unforces_of_a_load_not_forced_are_bounded_in_the_log(tmp_path: Path,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    # An unforce of a load that is not forced changes nothing, and anyone on the broker can send it: its INFO line was
+    # let through every time (a flood of 5000 was 5000 lines), as the README says no line caused from outside is.
+    h = Harness(write_config(tmp_path, ("radiator", "small")))
+    limiter = FloodLimiter(burst=5, window_s=60, clock=Clock())
+    passed: list[str] = []
+    handler = logging.Handler()
+    handler.addFilter(limiter)
+    handler.emit = lambda rec: passed.append(rec.getMessage())  # type: ignore[method-assign]
+    caplog.set_level(logging.INFO)
+    logging.getLogger().addHandler(handler)
+    try:
+        for i in range(100):
+            h.reg.handle(MODE, b'{"command": "unforce", "name": "small"}', NOON + i)
+            h.reg.handle(MODE, b'{"command": "unforce", "name": "radiator"}', NOON + i)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert len([line for line in passed if "small is not forced: unforce ignored" in line]) == 5
+    assert len([line for line in passed if "radiator is not forced: unforce ignored" in line]) == 5  # (per load)
+
+
 def test_a_refusal_is_told_once_then_reminded_slowly() -> None:
     report = LinkReport(reminder_s=600)
     said = [report.down("refused: not authorised", t) for t in range(0, 1300, 2)]
