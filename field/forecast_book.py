@@ -78,8 +78,9 @@ class ForecastBook:
         oldest = local_date(now, self.tz) - timedelta(days=KEEP_PAST_DAYS)
         for day in [d for d in self.mqtt if d < oldest]:
             del self.mqtt[day]
+        # (anyone on the broker can send one: bounded in the log, each still taken)
         log.info("forecast from mqtt for %s: clouds %s %%, PV %s Wh", forecast.day, forecast.clouds_percent,
-                 forecast.pv_wh)
+                 forecast.pv_wh, extra={"limit_key": self.mqtt_topic})
         return True
 
     def restore(self, saved: Any, now: float) -> list[str]:

@@ -226,7 +226,9 @@ class FullTankWatch:
 
     def _report(self, name: str, problem: MeterProblem) -> None:
         if problem.kind == "boot":
-            log.info("%s: its own meter booted; its readings count again from the next good one", name)
+            # (a boot message is anyone's to send: bounded in the log, as the house meter's)
+            log.info("%s: its own meter booted; its readings count again from the next good one", name,
+                     extra={"limit_key": name})
             return
         key = (name, problem.kind)
         level = logging.DEBUG if key in self._reported else logging.WARNING

@@ -10,6 +10,7 @@ import os
 import queue
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from shell.loglimit import FloodLimiter
 from shell.mqtt_link import LinkFault, MqttLink, TakeoverGuard
 from status.store import is_our_temporary, load_status, remove_stale_temporaries, save_status
 from tests.configs import write_config
+from tests.field_house import field_config
 from tests.harness import MODE, NOON, Harness
 
 RADIATOR = "cmnd/radiator/POWER"
@@ -86,11 +88,8 @@ def test_a_window_ended_without_a_flush_is_reported_at_the_next_one(caplog: pyte
 
 # --- the broker-down report and the takeover guard -------------------------------------------------------
 
-def test_unforces_of_a_load_not_forced_are_bounded_in_the_log(tmp_path: Path,
-                                                              caplog: pytest.LogCaptureFixture) -> None:
-    # An unforce of a load that is not forced changes nothing, and anyone on the broker can send it: its INFO line was
-    # let through every time (a flood of 5000 was 5000 lines), as the README says no line caused from outside is.
-    h = Harness(write_config(tmp_path, ("radiator", "small")))
+def lines_let_through(caplog: pytest.LogCaptureFixture, send: Callable[[], None]) -> list[str]:
+    """The log lines a FloodLimiter (5 of a kind a minute) lets through while `send()` runs."""
     limiter = FloodLimiter(burst=5, window_s=60, clock=Clock())
     passed: list[str] = []
     handler = logging.Handler()
@@ -99,13 +98,53 @@ def test_unforces_of_a_load_not_forced_are_bounded_in_the_log(tmp_path: Path,
     caplog.set_level(logging.INFO)
     logging.getLogger().addHandler(handler)
     try:
+        send()
+    finally:
+        logging.getLogger().removeHandler(handler)
+    return passed
+
+
+def test_unforces_of_a_load_not_forced_are_bounded_in_the_log(tmp_path: Path,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    # An unforce of a load that is not forced changes nothing, and anyone on the broker can send it: its INFO line was
+    # let through every time (a flood of 5000 was 5000 lines), as the README says no line caused from outside is.
+    h = Harness(write_config(tmp_path, ("radiator", "small")))
+
+    def send() -> None:
         for i in range(100):
             h.reg.handle(MODE, b'{"command": "unforce", "name": "small"}', NOON + i)
             h.reg.handle(MODE, b'{"command": "unforce", "name": "radiator"}', NOON + i)
-    finally:
-        logging.getLogger().removeHandler(handler)
+
+    passed = lines_let_through(caplog, send)
     assert len([line for line in passed if "small is not forced: unforce ignored" in line]) == 5
     assert len([line for line in passed if "radiator is not forced: unforce ignored" in line]) == 5  # (per load)
+
+
+def test_a_load_s_own_meter_booting_again_and_again_is_bounded_in_the_log(tmp_path: Path,
+                                                                          caplog: pytest.LogCaptureFixture) -> None:
+    h = Harness(field_config(tmp_path, ecs="topic_read_power = smeter/pzem/ECS\n"))
+    boot = (b'{ "type": pzem, "id": ECS, "fw_version": 1.3a, "chip_id": 1234567, "pzem_version": v3, '
+            b'"srate": 2000, "pzem_idx1": 651, "pzem_idx2": 652, "DomoPubTimer": 0, "ip": 10.3.141.21}')
+
+    def send() -> None:
+        for i in range(100):
+            h.reg.handle("smeter/pzem/ECS", boot, NOON + i)  # (on its readings' topic)
+
+    passed = lines_let_through(caplog, send)
+    assert len([line for line in passed if "its own meter booted" in line]) == 5
+
+
+def test_forecasts_on_mqtt_again_and_again_are_bounded_in_the_log(tmp_path: Path,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    h = Harness(field_config(tmp_path, extra="\n[forecast]\ntopic = forecast/tomorrow\n"))
+
+    def send() -> None:
+        for i in range(100):
+            h.reg.handle("forecast/tomorrow", b'{"date": "2023-11-15", "clouds_percent": %d}' % (i % 100), NOON + i)
+
+    passed = lines_let_through(caplog, send)
+    assert len([line for line in passed if line.startswith("forecast from mqtt for 2023-11-15")]) == 5
+    assert [f.clouds_percent for f in h.reg.field.forecast.mqtt.values()] == [99.0]  # (each one still taken)
 
 
 def test_a_refusal_is_told_once_then_reminded_slowly() -> None:
