@@ -162,6 +162,24 @@ def test_saved_force_survives_a_restart(tmp_path: Path) -> None:
     assert second.load("radiator").force_end_at == pytest.approx(NOON + 3601)
 
 
+def test_a_restored_force_that_ends_before_the_broker_answers_never_switches_the_load_on(tmp_path: Path) -> None:
+    # The status file is restored at the start, the forces applied at the first connect: a broker that answered
+    # only after the force's end (mosquitto slow to start at boot, down for a while) saw the relay switched on at
+    # the connect, then off at the next tick, a click of the contactor the user had not asked for.
+    config = write_config(tmp_path, ("radiator",))
+    first = Harness(config)
+    first.meters(100, 100, NOON)
+    first.reg.handle(MODE, b'{"command":"force","name":"radiator","power":1000,"duration":600}', NOON + 1)
+    saved = json.loads(json.dumps(first.reg.status(NOON + 10)))
+    second = Harness(config)
+    assert second.reg.restore(saved, NOON + 100) == []  # 501 s left at the restore
+    second.reg.start(NOON + 900)  # connected 800 s later
+    second.reg.tick(NOON + 900.5)
+    assert second.on("cmnd/radiator/POWER") == ["OFF"]
+    assert not second.load("radiator").is_forced()
+    assert second.reg.status(NOON + 901)["equipments"][0]["forced"] is False
+
+
 @pytest.mark.parametrize(("days_later", "duration", "restored"), [
     (0, None, True),  # until unforced, saved today
     (1, None, True),  # until unforced, saved yesterday: a day change is no reason to drop an order
