@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from equipments.base import Equipment
-from values.numbers import json_float
+from values.numbers import json_or_text_float
 from values.readings import MAX_PAYLOAD_BYTES
 from values.shown import shown
 
@@ -44,15 +44,11 @@ def _number(doc: Mapping[str, object], key: str) -> float | None:
     value = doc.get(key)
     if value is None:
         return None
-    number = json_float(value)  # (an int too large for a float is inf, refused below)
+    # Numbers given as text ("1500") are common from shell scripts: accepted. (An int too large for a float is
+    # inf, refused below.)
+    number = json_or_text_float(value)
     if number is None:
-        # Numbers given as text ("1500") are common from shell scripts: accept them.
-        if not isinstance(value, str):
-            raise ModeCommandError(f"{key} must be a number, got {shown(value)}")
-        try:
-            number = float(value)
-        except ValueError:
-            raise ModeCommandError(f"{key} must be a number, got {shown(value)}") from None
+        raise ModeCommandError(f"{key} must be a number, got {shown(value)}")
     if math.isnan(number) or math.isinf(number):
         raise ModeCommandError(f"{key} must be a finite number, got {number}")  # (not an int of 400 digits)
     return number

@@ -73,6 +73,13 @@ def test_mqtt_forecasts(payload: bytes, value: tuple) -> None:
     assert (forecast.day, forecast.clouds_percent, forecast.pv_wh) == value
 
 
+def test_numbers_written_as_text_are_read_as_regul_mode_reads_them() -> None:
+    # Home Assistant's templates give text when quoted ("pv_wh": "{{ ... }}"), as shell scripts do: refused, the
+    # night's check counted the sky as 100 % cloudy and forced the heater from the grid before a sunny day.
+    forecast = parse_mqtt_forecast(b'{"date": "2026-06-27", "clouds_percent": "12", "pv_wh": " 14250.5 "}', 1.0)
+    assert (forecast.clouds_percent, forecast.pv_wh) == (12.0, 14250.5)
+
+
 @pytest.mark.parametrize("payload, cause", [
     (b"35", "expected a JSON object"),
     (b"nan", "not JSON"),
@@ -80,6 +87,10 @@ def test_mqtt_forecasts(payload: bytes, value: tuple) -> None:
     (b'{"date": "27/06/2026", "clouds_percent": 35}', "`date` must be a local date"),
     (b'{"date": "2026-06-27", "clouds_percent": 135}', "`clouds_percent` must be a number from 0 to 100"),
     (b'{"date": "2026-06-27", "clouds_percent": true}', "`clouds_percent` must be a number"),
+    (b'{"date": "2026-06-27", "clouds_percent": "unavailable"}', "`clouds_percent` must be a number"),
+    (b'{"date": "2026-06-27", "clouds_percent": "nan"}', "`clouds_percent` must be a number"),
+    (b'{"date": "2026-06-27", "pv_wh": "12 kWh"}', "`pv_wh` must be a number of Wh >= 0"),
+    (b'{"date": "2026-06-27", "pv_wh": "inf"}', "`pv_wh` must be a number of Wh >= 0"),
     (b'{"date": "2026-06-27", "pv_wh": -1}', "`pv_wh` must be a number of Wh >= 0"),
     (b'{"date": "2026-06-27", "pv_wh": 1e400}', "`pv_wh` must be a number of Wh >= 0"),
     (b'{"date": "2026-06-27", "pv_wh": ' + b"9" * 400 + b"}", "`pv_wh` must be a number of Wh >= 0"),

@@ -25,3 +25,15 @@ def finite_json_float(value: object) -> float | None:
     number = json_float(value)
     return number if number is not None and math.isfinite(number) else None
 
+
+def json_or_text_float(value: object) -> float | None:
+    """`value` as a float when it is a JSON number or a number written as text (`"1500"`, `" 42.5 "`: shell
+    scripts and Home Assistant's quoted templates send them so), else None. Not checked for being finite: NaN and
+    +-inf (`"nan"`, `1e400`) come back as they are, for the caller to refuse."""
+    number = json_float(value)
+    if number is not None or not isinstance(value, str):
+        return number
+    try:
+        return float(value)
+    except ValueError:
+        return None
