@@ -54,6 +54,12 @@ def _number(doc: Mapping[str, object], key: str) -> float | None:
     return number
 
 
+def _word(value: object) -> object:
+    """A command's word as PySEB names things: load names are read in lower case from the config (a section [ECS]
+    is the load `ecs`), so "ECS" or " Force " can only mean `ecs` and `force`; anything else as it is."""
+    return value.strip().lower() if isinstance(value, str) else value
+
+
 def parse_mode_command(payload: bytes, loads: Mapping[str, Equipment]) -> ForceCommand | UnforceCommand:
     """The command in `payload`, or ModeCommandError saying what is wrong with it."""
     if len(payload) > MAX_PAYLOAD_BYTES:
@@ -64,8 +70,7 @@ def parse_mode_command(payload: bytes, loads: Mapping[str, Equipment]) -> ForceC
         raise ModeCommandError(f"not JSON: {payload[:80]!r}") from None
     if not isinstance(doc, dict):
         raise ModeCommandError("expected a JSON object such as {\"command\": \"force\", ...}")
-    command = doc.get("command")
-    name = doc.get("name")
+    command, name = _word(doc.get("command")), _word(doc.get("name"))
     if command not in ("force", "unforce"):
         raise ModeCommandError(f"command must be 'force' or 'unforce', got {shown(command)}")
     if not isinstance(name, str) or name not in loads:

@@ -23,6 +23,14 @@ def test_force_with_duration(loads) -> None:
     assert cmd == ForceCommand("ecs", 1500.0, 3600.0)
 
 
+def test_the_load_and_the_command_are_read_in_any_case(loads) -> None:
+    # Names are read in lower case from the config (`ECS = variable` under a section [ECS] is the load `ecs`): a
+    # command naming the load as its own section does ("ECS"), or typed with a capital, was refused as unknown.
+    assert parse_mode_command(b'{"command":"Force","name":"ECS","power":1500}', loads) == \
+        ForceCommand("ecs", 1500.0, None)
+    assert parse_mode_command(b'{"command":" UNFORCE ","name":" Radiator "}', loads) == UnforceCommand("radiator")
+
+
 def test_force_without_duration_is_until_unforced(loads) -> None:
     assert parse_mode_command(b'{"command":"force","name":"radiator","power":1000}', loads) == \
         ForceCommand("radiator", 1000.0, None)
