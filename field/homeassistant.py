@@ -191,20 +191,40 @@ class HomeAssistantBridge:
 
     def _set_point(self, name: str, which: str, text: str, now: float) -> bool:
         value = float(text)  # ValueError names the text
-        power_w, duration_min = self.setpoints[name]
+        power_w, duration_min = was_w, was_min = self.setpoints[name]
         if which == "force_power":
             power_w = value
         else:
             duration_min = value
-        checked_w, payload = self._checked_force(name, power_w, duration_min)
+        checked_w, _ = self._checked_force(name, power_w, duration_min)
         if checked_w != power_w:
             log.warning("Home Assistant force power %g W for %s is above its max: %.0f W kept", power_w, name,
                         checked_w)
         self.setpoints[name] = (checked_w, duration_min)
         load = self.loads[name]
-        if load.is_forced() and load.forced_by == FORCED_BY_HOMEASSISTANT:
-            self._apply(payload, now)  # the switch is on: the new setting takes effect now
+        if load.is_forced() and load.forced_by == FORCED_BY_HOMEASSISTANT and (checked_w, duration_min) != (was_w,
+                                                                                                         was_min):
+            self._change_running_force(load, checked_w, was_min, duration_min, now)
         return True
+
+    def _change_running_force(self, load: Equipment, power_w: float, was_min: float, duration_min: float,
+                              now: float) -> None:
+        """The switch is on: a new setting takes effect now, the force still counted from the switch's On (applied
+        as a new force, a 60-minute boost whose power was changed at its 50th minute ran 110 minutes from the grid).
+        A duration it has already run ends it."""
+        end_at = load.force_end_at
+        if duration_min <= 0:
+            left_min = 0.0  # until the switch is turned off
+        elif end_at is None or was_min <= 0:
+            left_min = duration_min  # it had no end: counted from now
+        else:
+            left_min = (end_at - was_min * 60.0 + duration_min * 60.0 - now) / 60.0
+            if left_min <= 0:
+                log.info("%s: Home Assistant force duration %g min, already run: the force ends", load.name,
+                         duration_min)
+                self._apply(json.dumps({"command": "unforce", "name": load.name}).encode(), now)
+                return
+        self._apply(self._force_command(load.name, power_w, left_min), now)
 
     # --- what a restart keeps ------------------------------------------------------------------------------
     def load_status(self, name: str) -> dict[str, Any]:

@@ -170,6 +170,28 @@ def test_force_switch_power_and_duration(tmp_path: Path) -> None:
     assert not ecs.is_forced() and state(h)["load_ecs_force"] == "OFF"
 
 
+def test_a_setting_changed_during_a_timed_force_keeps_its_end(tmp_path: Path) -> None:
+    # A 60-minute boost whose power was changed at its 50th minute ran 60 minutes more from then, 110 minutes in
+    # all, from the grid: the force is counted from the switch's On, whatever setting changes meanwhile.
+    h = harness(tmp_path)
+    command(h, "load_ecs_force_duration", "60")
+    command(h, "load_ecs_force", "ON", NOON + 20)
+    ecs = h.load("ecs")
+    command(h, "load_ecs_force_power", "1000", NOON + 20 + 3000)
+    assert ecs.forced_power_w == 1000 and ecs.force_end_at == NOON + 20 + 3600
+    command(h, "load_ecs_force_duration", "90", NOON + 20 + 3300)  # longer: 90 minutes from the On
+    assert ecs.forced_power_w == 1000 and ecs.force_end_at == NOON + 20 + 5400
+    command(h, "load_ecs_force_duration", "0", NOON + 20 + 3400)  # 0: until the switch is turned off
+    assert ecs.is_forced() and ecs.force_end_at is None
+    command(h, "load_ecs_force_duration", "30", NOON + 20 + 3500)  # from an open force: 30 minutes from now
+    assert ecs.force_end_at == NOON + 20 + 3500 + 1800
+    command(h, "load_ecs_force_duration", "45", NOON + 20 + 3600)  # was on since NOON + 20 + 3500 - ...
+    assert ecs.force_end_at == NOON + 20 + 3500 + 2700
+    command(h, "load_ecs_force_duration", "1", NOON + 20 + 3700)  # shorter than it has run: over now
+    assert not ecs.is_forced() and h.last(ECS_CMD) == "0" and state(h)["load_ecs_force"] == "OFF"
+    assert state(h)["load_ecs_force_duration"] == 1
+
+
 def test_force_power_above_the_max_is_held_at_the_max(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     # As on regul/mode: the seeds' 2400 W nameplate on a 2000 W load is the max, said in one line.
     h = harness(tmp_path)
