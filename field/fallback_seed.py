@@ -14,7 +14,7 @@ from datetime import date, timedelta, tzinfo
 from typing import Any
 
 from equipments.modes import MAX_FORCE_DURATION_S, ForceCommand
-from field.fallback_resume import OwnForce
+from field.fallback_resume import MIN_RESUME_WH, OwnForce
 from field.fallback_settings import SeasonThresholds, SeedRuleSettings
 from field.forecast import SOURCE_DEFAULT, CloudPick
 from values.local_time import DailyTime, hour, local_date
@@ -23,6 +23,8 @@ from values.numbers import finite_json_float
 log = logging.getLogger(__name__)
 
 CloudSource = Callable[[date], CloudPick]  # the forecast cloud cover of a local date, for a check
+# Less missing than this is no force (a few minutes of the heater at most), as for the rest of a displaced one.
+MIN_FORCE_WH = MIN_RESUME_WH
 MIN_WINDOW_S = 20 * 3600  # a check on fewer hours of counted energy (fresh start) would force wrongly
 # A check that comes late runs if it comes within this after check_at: the night's force still fits in the
 # night. Later, the night's check is skipped. Held by another's force (a user's, the mode's): a force to 0 W
@@ -222,6 +224,11 @@ class SeedFallback:
                      "%.0f Wh; %s", self.load_name, counted_wh, numbers)
         elif force_wh <= 0:
             log.info("low-energy fallback: no force (%s); %s", branch, numbers)
+        elif force_wh < MIN_FORCE_WH:
+            # (a day whose sun gave the threshold, summed in floats a hair under it, forced the heater on from the
+            # grid for 0 s: a click at check_at, for nothing)
+            log.info("low-energy fallback: %.0f Wh missing, under %.0f Wh: not worth a force; %s; %s", force_wh,
+                     MIN_FORCE_WH, numbers, branch)
         elif not allowed:
             log.info("low-energy fallback: %.0f Wh missing but the water-heater mode excludes the fallback; %s; %s",
                      force_wh, numbers, branch)
