@@ -17,7 +17,14 @@ from pathlib import Path
 TEMPLATE = Path(__file__).resolve().parent / "pyseb.service"
 EXIT_USAGE = 2
 _USER = re.compile(r"^[a-z_][a-z0-9_.-]*\$?$", re.IGNORECASE)
-_UNSAFE = re.compile(r"[\s%\"'\\$;]")  # systemd would split, expand or quote these: refused, not escaped
+# systemd would expand or unquote these (or a line break would end the setting): refused, not escaped. A space is
+# fine: WorkingDirectory= takes it as it is, and ExecStart= inside double quotes.
+_UNSAFE = re.compile(r"[\n\r\t%\"'\\$;]")
+
+
+def _word(path: str) -> str:
+    """`path` as one word of ExecStart=: in double quotes when it holds a space (/home/pi/Solar router/pyseb)."""
+    return f'"{path}"' if " " in path else path
 
 
 def default_python(directory: Path) -> str:
@@ -60,11 +67,19 @@ def render(user: str, directory: Path, python: str, template: str | None = None)
         if not os.path.isabs(value):
             raise ValueError(f"{label} {value!r} must be an absolute path")
         if _UNSAFE.search(value):
-            raise ValueError(f"{label} {value!r} holds a space, quote, '%', '$' or ';': systemd would misread it")
+            raise ValueError(f"{label} {value!r} holds a quote, a backslash, a tab, '%', '$' or ';': systemd would "
+                             "misread it; move the checkout to a folder without them")
     text = TEMPLATE.read_text(encoding="utf-8") if template is None else template
     body = text[text.index("[Unit]"):]  # the template's own header explains the placeholders
     header = f"# /etc/systemd/system/pyseb.service, made by contrib/render_service.py for {user} in {directory}\n"
-    return header + body.replace("@USER@", user).replace("@DIR@", str(directory)).replace("@PYTHON@", python)
+    lines = []
+    for line in body.replace("@USER@", user).splitlines(keepends=True):
+        if line.startswith("ExecStart="):
+            # (each path a word of its own: regulation.py and config.ini under a folder with a space included)
+            line = line.replace("@PYTHON@", _word(python))
+            line = re.sub(r"@DIR@(\S*)", lambda m: _word(str(directory) + m.group(1)), line)
+        lines.append(line.replace("@DIR@", str(directory)))
+    return header + "".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -42,13 +43,28 @@ def test_rendered_for_a_user_and_a_path() -> None:
 
 @pytest.mark.parametrize("user,directory,python,why", [
     ("pi", "relative/pyseb", "/usr/bin/python3", "absolute"),
-    ("pi", "/home/pi/my pyseb", "/usr/bin/python3", "space"),
+    ("pi", "/home/pi/50%", "/usr/bin/python3", "%"),
+    ("pi", "/home/pi/a\"b", "/usr/bin/python3", "quote"),
     ("pi", "/home/pi/pyseb", "python3", "absolute"),
     ("pi\nUser=root", "/home/pi/pyseb", "/usr/bin/python3", "not a user name"),
 ])
 def test_what_systemd_would_misread_is_refused(user: str, directory: str, python: str, why: str) -> None:
     with pytest.raises(ValueError, match=why):
         render(user, Path(directory), python)
+
+
+def test_a_checkout_whose_path_has_a_space(tmp_path: Path) -> None:
+    # `make install-service` in /home/pi/Solar router/pyseb was refused ("systemd would misread it"), and `make test`
+    # failed there (the command-line test's own interpreter is under the checkout). systemd takes a space in a
+    # WorkingDirectory= as it is, and in ExecStart= inside double quotes.
+    text = render("pi", Path("/home/pi/Solar router/pyseb"), "/home/pi/Solar router/pyseb/.venv/bin/python")
+    keys = unit(text)
+    assert keys["WorkingDirectory"] == ["/home/pi/Solar router/pyseb"]
+    assert shlex.split(keys["ExecStart"][0]) == ["/home/pi/Solar router/pyseb/.venv/bin/python",
+                                                 "/home/pi/Solar router/pyseb/regulation.py", "-c",
+                                                 "/home/pi/Solar router/pyseb/config.ini"]
+    assert text.startswith("# /etc/systemd/system/pyseb.service, made by contrib/render_service.py for pi in "
+                           "/home/pi/Solar router/pyseb\n")
 
 
 def test_interpreter_is_the_venv_when_there_is_one(tmp_path: Path) -> None:
@@ -72,8 +88,8 @@ def test_the_command_line(tmp_path: Path) -> None:
                              str(tmp_path)], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0 and f"WorkingDirectory={tmp_path}\n" in result.stdout
     bad = subprocess.run([sys.executable, str(ROOT / "contrib" / "render_service.py"), "--user", me, "--dir",
-                          "/a b"], capture_output=True, text=True, timeout=30)
-    assert bad.returncode == 2 and bad.stderr.startswith("render_service.py: --dir '/a b'")
+                          "/a%b"], capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 2 and bad.stderr.startswith("render_service.py: --dir '/a%b'")
 
 
 def test_an_interpreter_without_the_packages_is_refused(tmp_path: Path) -> None:
