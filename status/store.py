@@ -137,7 +137,8 @@ def _read_status(path: Path) -> tuple[dict[str, Any] | None, str | None]:
     except OSError as exc:  # (one the service user may not read, left 0600 by a root run: replaced by the next save)
         return None, f"cannot be read ({exc.strerror})"
     try:
-        document = json.loads(raw.decode("utf-8"))
+        # (utf-8-sig: a file fixed by hand in a Windows editor starts with a BOM, which json refuses)
+        document = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: nesting too deep
         return None, f"is corrupt ({str(exc)[:200]})"
     if not isinstance(document, dict) or not isinstance(document.get("equipments"), list):

@@ -92,6 +92,15 @@ def test_a_schema_version_written_as_text_is_named_as_such(tmp_path: Path, caplo
     assert "has schema_version '1', this PySEB reads the number 1" in caplog.text
 
 
+def test_a_seed_status_file_saved_by_a_windows_editor_is_read(tmp_path: Path) -> None:
+    # The seed's status.ini fixed in Notepad (a UTF-8 BOM ahead, CRLF line ends) was "corrupt (Unexpected UTF-8
+    # BOM)": kept aside, the day's energies and the heater's yesterday lost. The config reader took such a file.
+    path = tmp_path / "status.ini"
+    path.write_bytes(b"\xef\xbb\xbf" + SEED_STATUS.read_text().replace("\n", "\r\n").encode("utf-8"))
+    assert load_status(path, keep_aside=True) == json.loads(SEED_STATUS.read_text())
+    assert [p.name for p in tmp_path.iterdir()] == ["status.ini"]
+
+
 def test_missing_file_means_clean_start(tmp_path: Path) -> None:
     assert load_status(tmp_path / "nope.json") is None
 
