@@ -112,8 +112,13 @@ def read_parser(path: Path) -> configparser.ConfigParser:
 
 
 def _sample_hint(path: Path) -> str:
-    """How to make the missing file: copy the sample that sits beside regulation.py."""
-    sample = Path(__file__).resolve().parent.parent / "config.ini.sample"
+    """How to make the missing file: copy the sample that sits beside regulation.py (a checkout), or the one `pip
+    install .` put in <prefix>/share/pyseb (regulation.py is then in <prefix>/lib/pythonX.Y/site-packages)."""
+    root = Path(__file__).resolve().parent.parent
+    candidates = [root / "config.ini.sample"]
+    if len(root.parents) > 2:
+        candidates.append(root.parents[2] / "share" / "pyseb" / "config.ini.sample")
+    sample = next((c for c in candidates if c.is_file()), candidates[0])
     try:
         shown = sample.relative_to(Path.cwd())
     except ValueError:

@@ -1,0 +1,101 @@
+"""`pip install .`: the wheel holds the daemon, its tools and their data, and runs away from the checkout."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# What the build does not need (and a copy of which would only cost time).
+NOT_BUILT = shutil.ignore_patterns(".venv*", ".git", "tests", "docs", "bench", "__pycache__", "*_cache", "records")
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel `pip install .` builds, from a copy of the checkout (the build writes build/ and an egg-info into
+    the folder it builds)."""
+    work = tmp_path_factory.mktemp("build")
+    source = work / "src"
+    shutil.copytree(ROOT, source, ignore=NOT_BUILT)
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                           "--no-index", "-w", str(work / "dist"), str(source)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    (built,) = (work / "dist").glob("pyseb-*.whl")
+    return built
+
+
+def test_the_wheel_holds_the_code_the_data_and_the_command(wheel: Path) -> None:
+    # `pip install .` stopped at "Multiple top-level packages discovered in a flat-layout" (no package list).
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for needed in ("regulation.py", "core/regulator.py", "localbroker/__init__.py", "simulation/demo.ini",
+                   "simulation/traces/serf-east-2022-03-19.csv", "calibration/power_calibration_ECS-04.csv"):
+        assert needed in names, needed
+    assert not [n for n in names if n.startswith(("tests/", "bench/", "docs/"))]
+    (data,) = [n for n in names if n.endswith(".data/data/share/pyseb/config.ini.sample")]
+    (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
+    assert "pyseb = regulation:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+
+
+def _installed(wheel: Path, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """The wheel installed by pip under a prefix of its own (site-packages and share/ as in a virtualenv), and an
+    environment whose Python finds PySEB there and not in the checkout (numpy and paho-mqtt: the test's own)."""
+    prefix = tmp_path / "prefix"
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
+                           "--no-warn-script-location", "--prefix", str(prefix), str(wheel)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    (site,) = prefix.glob("lib/python3*/site-packages")
+    return site, {**os.environ, "PYTHONPATH": str(site)}
+
+
+RELAY_ONLY = """[mqtt]
+topic_cons = smeter/pzem/CONSOMMATION
+topic_prod = smeter/pzem/PRODUCTION
+
+[equipments]
+radiator = constant
+
+[radiator]
+topic_set_power = cmnd/radiator/POWER
+json_on = ON
+json_off = OFF
+max_power = 1000
+"""
+
+
+def _daemon(site: Path, env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", "import regulation, sys; print(regulation.__file__); "
+                           "sys.exit(regulation.main())", *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_the_installed_daemon_runs_away_from_the_checkout(wheel: Path, tmp_path: Path) -> None:
+    site, env = _installed(wheel, tmp_path)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.ini").write_text(RELAY_ONLY)
+    done = _daemon(site, env, home, "--check", "-c", "config.ini")
+    assert done.stdout.splitlines()[0] == str(site / "regulation.py")  # (not the checkout's)
+    assert done.returncode == 0 and "config.ini: OK" in done.stdout, done.stdout + done.stderr
+    # No config yet: the hint names the sample the install holds, not one beside regulation.py in site-packages.
+    missing = _daemon(site, env, home, "--check", "-c", "nope.ini")
+    sample = site.parents[2] / "share" / "pyseb" / "config.ini.sample"
+    assert missing.returncode == 2 and f"start from the sample: cp {sample} nope.ini" in missing.stderr, \
+        missing.stdout + missing.stderr
+    assert sample.read_text() == (ROOT / "config.ini.sample").read_text()
+
+
+def test_the_installed_tools_find_their_own_data(wheel: Path, tmp_path: Path) -> None:
+    site, env = _installed(wheel, tmp_path)
+    done = subprocess.run([sys.executable, "-m", "simulation", "replay", str(site / "simulation" / "traces" /
+                           "serf-east-2022-03-19.csv"), "-c", str(site / "simulation" / "demo.ini"), "--from", "12:00",
+                           "--to", "12:10"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "capture" in done.stdout
