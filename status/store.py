@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import glob
 import json
 import logging
@@ -127,6 +128,17 @@ def load_status(path: Path, keep_aside: bool = False) -> dict[str, Any] | None:
     return document
 
 
+def _seed_ini(raw: bytes) -> bool:
+    """Whether `raw` is the INI status.ini of Coturex's first versions ([init] ecs_energy_today = ...), which
+    JSON calls an error at line 1, as if the file were damaged."""
+    parser = configparser.ConfigParser()
+    try:
+        parser.read_string(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, configparser.Error):
+        return False
+    return parser.has_section("init")
+
+
 def _read_status(path: Path) -> tuple[dict[str, Any] | None, str | None]:
     """(document, None), (None, None) when there is nothing to read, or (None, what is wrong with it)."""
     try:
@@ -140,6 +152,8 @@ def _read_status(path: Path) -> tuple[dict[str, Any] | None, str | None]:
         # (utf-8-sig: a file fixed by hand in a Windows editor starts with a BOM, which json refuses)
         document = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: nesting too deep
+        if _seed_ini(raw):
+            return None, "is the INI status of the seed's first versions (2022), not JSON: not read"
         return None, f"is corrupt ({str(exc)[:200]})"
     if not isinstance(document, dict) or not isinstance(document.get("equipments"), list):
         return None, "is not a PySEB status (no equipments list)"

@@ -101,6 +101,17 @@ def test_a_seed_status_file_saved_by_a_windows_editor_is_read(tmp_path: Path) ->
     assert [p.name for p in tmp_path.iterdir()] == ["status.ini"]
 
 
+def test_the_seed_s_first_ini_status_file_is_named_as_such(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Coturex's status.ini of October 2022 was an INI file; it was said to be "corrupt (Expecting value: line 1
+    # column 2 (char 1))", as if the disk had damaged it.
+    path = tmp_path / "status.ini"
+    path.write_text("[init]\necs_energy_today = 0\necs_energy_yesterday = 0\ncloud_forecast = 0\n\n[ECS]\n"
+                    "overloaded = False\nenergy = 0\n")
+    assert load_status(path, keep_aside=True) is None
+    assert "is the INI status of the seed's first versions (2022), not JSON: not read" in caplog.text
+    assert [p.name for p in tmp_path.iterdir()][0].startswith("status.ini.bad-")
+
+
 def test_missing_file_means_clean_start(tmp_path: Path) -> None:
     assert load_status(tmp_path / "nope.json") is None
 
