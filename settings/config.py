@@ -9,6 +9,7 @@ import functools
 import logging
 import os
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -295,6 +296,13 @@ def _check_seed_dry_run(raw: str, reader: SectionReader) -> None:
                                              "it without them: make demo)"))
 
 
+def _rename_hint(name: str) -> str:
+    """'; rename it and its section (sechoir)' for a name the seed took (séchoir, ballon ecs), or ''."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    plain = re.sub(r"[^A-Za-z0-9_-]+", "_", plain).strip("_")
+    return f"; rename it and its section ({plain})" if plain and LOAD_NAME.fullmatch(plain) else ""
+
+
 def _build_equipments(cp: configparser.ConfigParser, reader: SectionReader,
                       config_dir: Path) -> list[Equipment]:
     if not cp.has_section("equipments") or not cp["equipments"]:
@@ -310,8 +318,9 @@ def _build_equipments(cp: configparser.ConfigParser, reader: SectionReader,
         if not LOAD_NAME.fullmatch(name):
             # A load's name heads columns of the recorded days (a space or a comma made every day unreadable by
             # report, replay and tune), and Home Assistant's topics and ids.
-            reader.problems.append(ConfigProblem("equipments", name, "a load's name takes letters, digits, _ and - "
-                                                 "only (it names the recorded days' columns and MQTT topics)"))
+            reader.problems.append(ConfigProblem("equipments", name, "a load's name takes letters without accents "
+                                                 "(a-z), digits, _ and - only (it names the recorded days' columns "
+                                                 f"and MQTT topics){_rename_hint(name)}"))
             continue
         if name.lower() in OWN_SECTIONS:
             # Its section would be PySEB's own: read twice, as the load's options and as [record]'s or [mqtt]'s.

@@ -182,10 +182,10 @@ def render() -> str:
         "## [equipments]",
         "",
         "The loads, one `name = type` line each, in priority order (the first is served first). Each load then "
-        "has a section of its own, `[name]`, with its type's keys below. A name takes letters, digits, `_` and "
-        "`-` (it heads the recorded days' columns and names MQTT topics), is not one of PySEB's own sections "
-        "(`record`, `mqtt`, ...) and is read in lower case: `ECS = variable` is the load `ecs`, with its section "
-        "`[ecs]`. A type is one of the short names "
+        "has a section of its own, `[name]`, with its type's keys below. A name takes letters without accents "
+        "(a-z), digits, `_` and `-` (it heads the recorded days' columns and names MQTT topics), is not one of "
+        "PySEB's own sections (`record`, `mqtt`, ...) and is read in lower case: `ECS = variable` is the load "
+        "`ecs`, with its section `[ecs]`. A type is one of the short names "
         f"{', '.join(f'`{name}`' for name in BUILTIN)}, or `package.module:Class` for a class of your own "
         "(a subclass of `equipments.base.Equipment`; its `OPTIONS` are read the same way).",
         "",

@@ -236,8 +236,17 @@ def test_a_load_section_in_upper_case_is_named_in_the_error(tmp_path: Path) -> N
 def test_a_load_name_that_would_break_the_recorded_days_is_refused(tmp_path: Path, name: str) -> None:
     path = seed_config(tmp_path, ("resille = constant", f"{name} = constant"))
     path.write_text(path.read_text().replace("[resille]", f"[{name}]"))
-    assert [p for p in problems_of(path) if f"[equipments] {name}: a load's name takes letters, digits, _ and -" in p]
+    wanted = f"[equipments] {name}: a load's name takes letters without accents (a-z), digits, _ and -"
+    assert [p for p in problems_of(path) if wanted in p]
 
+
+
+def test_a_seed_load_name_with_an_accent_is_told_what_to_write(tmp_path: Path) -> None:
+    # The seed took "séchoir"; the refusal said "a load's name takes letters", and é is one.
+    path = seed_config(tmp_path, ("resille = constant", "séchoir = constant"))
+    path.write_text(path.read_text().replace("[resille]", "[séchoir]"))
+    assert [p for p in problems_of(path) if "[equipments] séchoir: a load's name takes letters without accents (a-z), "
+            "digits, _ and - only" in p and "rename it and its section (sechoir)" in p]
 
 
 @pytest.mark.parametrize("name", ["record", "Domoticz", "simulation"])
