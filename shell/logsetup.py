@@ -161,6 +161,10 @@ def setup_logging(level: str, file: Path | None = None, max_bytes: int = 1_000_0
         rotating = LogFile(file, max_bytes, backup_count, errors_to_stderr=not to_stderr)
         rotating.setFormatter(logging.Formatter(FORMAT))
         handlers.append(rotating)
+        if not to_stderr and _under_journald():
+            # (the seed's config sets [debug] log_file: `journalctl -u pyseb` showed nothing, not even this)
+            _say(f"PySEB: the log goes to {file}, not to the journal ([logging] file or the seed's [debug] log_file "
+                 "sets it; leave it empty to read the log with journalctl)")
     if to_stderr:
         stream = logging.StreamHandler()
         stream.setFormatter(logging.Formatter(JOURNAL_FORMAT if _under_journald() else FORMAT))

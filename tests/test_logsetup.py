@@ -55,6 +55,22 @@ def test_journald_lines_carry_no_timestamp(monkeypatch: pytest.MonkeyPatch) -> N
     assert formatter is not None and formatter._fmt == logsetup.FORMAT
 
 
+def test_under_journald_a_log_file_is_named_in_the_journal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capfd: pytest.CaptureFixture[str]) -> None:
+    # The seed's config.ini says `[debug] log_file = pv.log`: under the systemd unit every line went there, and
+    # `journalctl -u pyseb` (the README's command for the log) showed nothing at all, not even where the log was.
+    stat = os.fstat(sys.stderr.fileno())
+    monkeypatch.setenv("JOURNAL_STREAM", f"{stat.st_dev}:{stat.st_ino}")
+    setup_logging("INFO", tmp_path / "pv.log")
+    logging.getLogger("x").info("a decision")
+    err = capfd.readouterr().err
+    assert err == f"PySEB: the log goes to {tmp_path / 'pv.log'}, not to the journal ([logging] file or the seed's " \
+                  "[debug] log_file sets it; leave it empty to read the log with journalctl)\n"
+    monkeypatch.setenv("JOURNAL_STREAM", "1:2")  # a cron redirect: nothing but crashes, as the README says
+    setup_logging("INFO", tmp_path / "pv.log")
+    assert capfd.readouterr().err == ""
+
+
 def test_held_records_replay_at_their_levels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(logsetup, "_stderr_is_terminal", lambda: False)
     held = hold_logging("DEBUG")
