@@ -26,6 +26,8 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
                            "--no-index", "-w", str(work / "dist"), str(source)],
                           capture_output=True, text=True, timeout=300)
+    # (a .venv made before requirements-dev.txt asked for setuptools>=70.1: `make test` installs it)
+    assert "invalid command 'bdist_wheel'" not in done.stderr, "setuptools too old to build a wheel: run make test"
     assert done.returncode == 0, done.stderr[-3000:]
     (built,) = (work / "dist").glob("pyseb-*.whl")
     return built
