@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
@@ -100,8 +101,22 @@ def parse_clock(text: str) -> float:
     return total
 
 
+# A UTC offset written without its colon (+0100), at the end of a date and time.
+_OFFSET_WITHOUT_COLON = re.compile(r"(\d)([+-]\d{2})(\d{2})$")
+
+
+def iso_as_python_310_reads_it(text: str) -> str:
+    """An ISO date and time as Python 3.10's `datetime.fromisoformat` takes it (3.11 takes more): a trailing `Z`
+    (UTC, as Home Assistant's history and many loggers export it) as `+00:00`, an offset without its colon (`+0100`)
+    with it. On 3.10, the oldest Python PySEB claims (Ubuntu 22.04), such a trace was "not an ISO date-time"."""
+    text = text.strip()
+    if text[-1:] in ("Z", "z") and ":" in text:
+        return text[:-1] + "+00:00"
+    return _OFFSET_WITHOUT_COLON.sub(r"\1\2:\3", text) if ":" in text else text
+
+
 def _epoch(text: str, tz: tzinfo | None, fold: int = 0) -> float:
-    stamp = datetime.fromisoformat(text.strip())
+    stamp = datetime.fromisoformat(iso_as_python_310_reads_it(text))
     if stamp.tzinfo is None:
         # Naive times are wall-clock times of the house: read them in its zone (the system's if unset). `fold`
         # 1 is the second pass of a wall time that comes twice (the hour the clocks go back).

@@ -14,7 +14,7 @@ from simulation.house import SimHouse
 from simulation.loads import Relay, Tank, VariableHeater, same_payload
 from simulation.pzem import PzemMeter, pzem_boot
 from simulation.response import glitch_notes, read_response
-from simulation.trace import TraceError, parse_clock, read_trace
+from simulation.trace import TraceError, iso_as_python_310_reads_it, parse_clock, read_trace
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,6 +42,30 @@ def test_production_is_linear_between_rows_and_house_held_per_row(tmp_path: Path
                                                                                                 600, 600]
     assert trace.house_at(np.array([t0, t0 + 59.9, t0 + 60, t0 + 170])).tolist() == [100, 100, 400, 400]
     assert trace.at_clock("10:01") == t0 + 60
+
+
+@pytest.mark.parametrize(("written", "read"), [
+    ("2022-03-19T10:00:00Z", "2022-03-19T10:00:00+00:00"),  # Home Assistant's history export: UTC as Z
+    ("2022-03-19T10:00:00.123456z", "2022-03-19T10:00:00.123456+00:00"),
+    ("2022-03-19 10:00:00+0100", "2022-03-19 10:00:00+01:00"),  # an offset without its colon
+    ("2022-03-19T10:00-0530", "2022-03-19T10:00-05:30"),
+    (" 2022-03-19T10:00:00+01:00 ", "2022-03-19T10:00:00+01:00"),  # as 3.10 takes it already
+    ("2022-03-19T10:00:00", "2022-03-19T10:00:00"),
+    ("2022-03-19", "2022-03-19"),  # (a date alone: no time, no offset to mend)
+])
+def test_iso_times_are_written_as_python_3_10_reads_them(written: str, read: str) -> None:
+    # Python 3.10 (Ubuntu 22.04; PySEB claims 3.10) refused "Z" and "+0100", which 3.11 takes: such a trace was
+    # "not an ISO date-time" there.
+    assert iso_as_python_310_reads_it(written) == read
+
+
+def test_a_trace_in_utc_with_z_or_with_an_offset_without_colon_reads_the_same_instants(tmp_path: Path) -> None:
+    header = "time,production_w,house_w\n"
+    z = read_trace(write(tmp_path / "z.csv", header + "2022-03-19T09:00:00Z,0,100\n2022-03-19T09:01:00Z,600,400\n"),
+                   None)
+    offset = read_trace(write(tmp_path / "o.csv", header + "2022-03-19T10:00:00+0100,0,100\n"
+                              "2022-03-19T10:01:00+0100,600,400\n"), None)
+    assert z.start_s == offset.start_s == 1647680400 and z.step_s == offset.step_s == 60
 
 
 @pytest.mark.parametrize(("text", "message"), [
