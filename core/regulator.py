@@ -275,7 +275,7 @@ class Regulator:
             self._publish_report(unsent)
 
     def restore(self, document: dict[str, Any], now: float,
-                set_aside: Callable[[str], object] | None = None) -> list[str]:
+                set_aside: Callable[[str, str], object] | None = None) -> list[str]:
         """Take energies, forces and full flags from a saved status (by load name); returns warnings. A document
         that cannot be used at all: a clean start, and `set_aside` (if given) called with why."""
         return restore_status(self, document, now, set_aside)

@@ -3,6 +3,7 @@ Only this main loop changes regulator state."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import signal
@@ -172,7 +173,7 @@ class Daemon:
         remove_stale_temporaries(path)
         document = load_status(path, keep_aside=True)
         if document is not None:
-            for warning in self.reg.restore(document, now, set_aside=lambda why: set_aside(path, why)):
+            for warning in self.reg.restore(document, now, set_aside=functools.partial(set_aside, path)):
                 log.warning("status restore: %s", warning)
 
     def _wait_s(self, next_tick: float) -> float:

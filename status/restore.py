@@ -9,11 +9,12 @@ import logging
 import math
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from core.daily_report import DailyReport
 from equipments.modes import MAX_FORCE_DURATION_S
 from field.fallback_seed import saved_energy, saved_epoch, saved_number
+from status.store import CLEAN_START
 from values.local_time import local_date
 
 if TYPE_CHECKING:
@@ -76,10 +77,11 @@ def _energy(source: dict[str, Any], key: str, what: str, warnings: list[str]) ->
 
 
 def restore_status(reg: RegulatorView, doc: dict[str, Any], now: float,
-                   set_aside: Callable[[str], object] | None = None) -> list[str]:
+                   set_aside: Callable[[str, str], object] | None = None) -> list[str]:
     """Apply `doc` (ours, schema_version 1, or the seed's status.ini) to `reg`; returns warnings. Never
     raises: a document that cannot be used at all means a clean start, with a warning saying why, or, given
-    `set_aside`, a call of it with why (the file is to be kept aside: the first save would replace it)."""
+    `set_aside`, a call of it with why and what the start was (the file is to be kept aside: the first save would
+    replace it)."""
     far_ahead: _FarAhead | None = None
     try:
         return _restore(reg, doc, now)
@@ -96,11 +98,15 @@ def restore_status(reg: RegulatorView, doc: dict[str, Any], now: float,
         _clean_load(load)
     reg.production_energy.energy_wh = reg.production_energy.yesterday_wh = 0.0
     reg.daily.forget()
+    outcome = CLEAN_START
     if far_ahead is not None:
-        why += _restore_forces_off(reg, far_ahead.doc, far_ahead.saved_at)
+        forces_off = _restore_forces_off(reg, far_ahead.doc, far_ahead.saved_at)
+        why += forces_off.said
+        if forces_off.restored:
+            outcome = "a clean start but for those forces"
     if set_aside is None:
-        return [f"status file {why}: clean start"]
-    set_aside(why)
+        return [f"status file {why}: {outcome}"]
+    set_aside(why, outcome)
     return []
 
 
@@ -195,11 +201,16 @@ def _clock_behind(ahead_s: float) -> list[str]:
     return [f"status file is dated {lag} ahead of the system clock: {cause}; taken as saved now"]
 
 
-def _restore_forces_off(reg: RegulatorView, doc: dict[str, Any], saved_at: float) -> str:
+class _ForcesOff(NamedTuple):
+    restored: bool  # a force to 0 W at least was restored
+    said: str  # what the warning adds
+
+
+def _restore_forces_off(reg: RegulatorView, doc: dict[str, Any], saved_at: float) -> _ForcesOff:
     """From a file dated far ahead of the clock, only the forces that keep a load off (0 W): whatever the date, they
     are safe, and a vacation's "keep the heater off" was lost with the rest (the heater ran on the surplus while the
     owner was away). Checked as of the file's time, the best known (a timed one's end is its own, an epoch: it ends
-    when the clock, set by NTP, reaches it). The rest stays in the file kept aside. Returns what the warning adds."""
+    when the clock, set by NTP, reaches it). The rest stays in the file kept aside."""
     restored: list[str] = []
     skipped: list[str] = []
     seen: set[str] = set()
@@ -229,8 +240,8 @@ def _restore_forces_off(reg: RegulatorView, doc: dict[str, Any], saved_at: float
     kept = "; not restored: " + ", ".join(skipped + ["energies, the day's report, the water heater's state (in the "
                                                        "file kept aside)"])
     if not restored:
-        return "; no force that keeps a load off in it, nothing restored" + kept
-    return "; restored only the forces that keep a load off: " + ", ".join(restored) + kept
+        return _ForcesOff(False, "; no force that keeps a load off in it, nothing restored" + kept)
+    return _ForcesOff(True, "; restored only the forces that keep a load off: " + ", ".join(restored) + kept)
 
 
 def _restore_report(reg: RegulatorView, saved: Any, saved_day: date, same_day: bool) -> list[str]:

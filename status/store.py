@@ -96,9 +96,13 @@ def remove_stale_temporaries(path: Path) -> list[Path]:
     return removed
 
 
-def set_aside(path: Path, why: str) -> Path | None:
+CLEAN_START = "clean start"
+
+
+def set_aside(path: Path, why: str, outcome: str = CLEAN_START) -> Path | None:
     """Rename an unusable status file to `<name>.bad-<local time>` so that the next save does not destroy
-    it and a user can see what happened; returns the new path (None, logged, when it cannot be moved)."""
+    it and a user can see what happened (`outcome`: what the start took of it, if anything); returns the new path
+    (None, logged, when it cannot be moved)."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     target = path.with_name(f"{path.name}.bad-{stamp}")
     n = 1
@@ -111,7 +115,7 @@ def set_aside(path: Path, why: str) -> Path | None:
         log.warning("status file %s (%s) could not be kept aside: %s; the next save replaces it", path, why,
                     exc.strerror)
         return None
-    log.warning("status file %s %s: kept aside as %s (clean start)", path, why, target.name)
+    log.warning("status file %s %s: kept aside as %s (%s)", path, why, target.name, outcome)
     return target
 
 

@@ -93,7 +93,7 @@ def test_a_file_far_ahead_of_the_clock_is_not_restored_and_is_kept_aside(tmp_pat
     doc = saved_day(tmp_path, NOON + CLOCK_BEHIND_MAX_S + 3600)
     h = Harness(write_config(tmp_path, ("ecs", "radiator")))
     asides: list[str] = []
-    assert h.reg.restore(doc, NOON, set_aside=asides.append) == []
+    assert h.reg.restore(doc, NOON, set_aside=lambda why, outcome: asides.append(f"{why}: {outcome}")) == []
     assert len(asides) == 1 and "13 h ahead of the system clock" in asides[0]
     assert "no force that keeps a load off" in asides[0] and "not restored: radiator's force (1000 W)" in asides[0]
     h.reg.tick(NOON)
@@ -119,9 +119,10 @@ def test_a_file_far_ahead_of_the_clock_still_keeps_the_loads_forced_off(tmp_path
     forced(doc, "radiator", 1000.0)
     h = Harness(write_config(tmp_path, ("ecs", "radiator")))
     asides: list[str] = []
-    assert h.reg.restore(doc, NOON, set_aside=asides.append) == []
+    assert h.reg.restore(doc, NOON, set_aside=lambda why, outcome: asides.append(f"{why}: {outcome}")) == []
     assert len(asides) == 1 and "3.0 days ahead of the system clock" in asides[0]
     assert "restored only the forces that keep a load off: ecs (0 W until unforced)" in asides[0]
+    assert asides[0].endswith(": a clean start but for those forces")  # (not "clean start": the force is kept)
     assert "not restored: radiator's force (1000 W)" in asides[0] and "energies" in asides[0]
     h.reg.start(NOON)
     assert h.load("ecs").is_forced() and h.load("ecs").forced_power_w == 0
@@ -150,7 +151,7 @@ def test_a_force_off_already_over_or_too_long_is_not_restored_from_a_file_far_ah
     forced(doc, "radiator", 0.0, end_at=saved_at + 30 * 86400)  # (longer than any force may last: a damaged file)
     h = Harness(write_config(tmp_path, ("ecs", "radiator")))
     asides: list[str] = []
-    h.reg.restore(doc, NOON, set_aside=asides.append)
+    h.reg.restore(doc, NOON, set_aside=lambda why, outcome: asides.append(f"{why}: {outcome}"))
     h.reg.start(NOON)
     assert not h.load("ecs").is_forced() and not h.load("radiator").is_forced()
     assert len(asides) == 1 and "no force that keeps a load off" in asides[0]
