@@ -90,7 +90,8 @@ LOGGING_OPTIONS: tuple[Option, ...] = (
     Option("level", str, "INFO", "log level", choices=("DEBUG", "INFO", "WARNING", "ERROR")),
     Option("file", "text?", None, "rotating log file (empty: standard error only)"),
     Option("max_bytes", int, 1_000_000, "size of one log file before it rotates", min=1000),
-    Option("backup_count", int, 3, "rotated log files kept", min=0, max=100),
+    Option("backup_count", int, 3, "rotated log files kept (0: none, the file starts over at max_bytes)", min=0,
+           max=100),
 )
 
 RECORD_OPTIONS: tuple[Option, ...] = (

@@ -106,6 +106,17 @@ class LogFile(logging.handlers.RotatingFileHandler):
             "msg": "%d log lines were not written to this file (%s)", "args": (count, why)}))
         _say(f"PySEB: the log file {self.baseFilename} is written again; {count} lines were not ({why})")
 
+    def doRollover(self) -> None:
+        """Rotate; with no rotated file to keep (backup_count = 0), start the file over: logging's own rollover
+        does nothing at all then, and the one file grew without end, until a Pi's SD card was full."""
+        if self.backupCount > 0:
+            super().doRollover()
+            return
+        _close_stream(self)
+        with open(self.baseFilename, "w", encoding=self.encoding):  # (an OSError: handleError counts the line)
+            pass
+        self.stream = self._open()
+
     def handleError(self, record: logging.LogRecord) -> None:
         exc = sys.exc_info()[1]
         if not isinstance(exc, OSError):

@@ -111,3 +111,17 @@ def test_a_log_file_on_a_full_disk_is_said_once_and_its_warnings_reach_stderr(
     assert "before" in lines[0] and "after" in lines[1], lines
     assert "41 log lines were not written to this file (No space left on device)" in lines[2], lines
     assert capsys.readouterr().err.count(f"the log file {path} is written again") == 1
+
+
+def test_backup_count_0_keeps_the_log_file_within_max_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `backup_count = 0` (no rotated file kept): logging's own rollover then does nothing at all, and the one file
+    # grew without end, on a Pi's SD card, until the card was full.
+    monkeypatch.setattr(logsetup, "_stderr_is_terminal", lambda: False)
+    path = tmp_path / "pyseb.log"
+    setup_logging("INFO", path, max_bytes=2000, backup_count=0)
+    log = logging.getLogger("core.x")
+    for i in range(300):
+        log.info("radiator: 0 W -> 1000 W (decision %d)", i)
+    assert path.stat().st_size <= 2000
+    assert "decision 299" in path.read_text()  # the newest lines are there
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pyseb.log"]  # and no other file
