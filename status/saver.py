@@ -53,6 +53,7 @@ class StatusSaver:
         self._snapshot: dict[str, Any] | None = None
         self._version = 0  # offers so far
         self._written = 0  # the version on disk
+        self._failures = 0  # saves failed in a row (under the write lock)
         self._orders: tuple[Any, ...] | None = None  # those of the last snapshot offered
         self._wake = threading.Event()  # a new order to write at once, or the stop
         self._stop = threading.Event()
@@ -87,13 +88,31 @@ class StatusSaver:
             try:
                 save_status(self.path, snapshot)
             except OSError as exc:
-                log.error("cannot save status to %s: %s", self.path, exc)
+                self._failed(exc)
                 return False
             self._written = version
+            failures, self._failures = self._failures, 0
         finally:
             self._write_lock.release()
-        log.debug("status saved to %s", self.path)
+        if failures:
+            log.warning("status saved again to %s (%d saves failed before)", self.path, failures)
+        else:
+            log.debug("status saved to %s", self.path)
         return True
+
+    def _failed(self, exc: OSError) -> None:
+        # A full disk or a card gone read-only fails every save (each status_time, each order): the first is said,
+        # the next ones at DEBUG until one works again (then said too), as the recorder does. The stop's save is
+        # the last chance: its failure is always said. The file on disk is the last good one (save_status's rename).
+        self._failures += 1
+        if self._stop.is_set():
+            log.error("status not saved at the stop to %s: %s (the file there is the last saved one)", self.path,
+                      exc)
+        elif self._failures == 1:
+            log.error("cannot save status to %s: %s (the file there is the last saved one; retried every %.0f s, "
+                      "further failures at DEBUG until a save works)", self.path, exc, self.interval_s)
+        else:
+            log.debug("cannot save status to %s: %s (%d failures in a row)", self.path, exc, self._failures)
 
     def stop(self) -> bool:
         """Stop the thread and write what is pending; True when the last snapshot is on disk. Waits STOP_WAIT_S

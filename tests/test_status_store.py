@@ -4,6 +4,7 @@ by name, and the saver thread."""
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import subprocess
 import sys
@@ -366,3 +367,60 @@ def test_a_new_status_file_is_0644_and_an_existing_one_keeps_its_mode(tmp_path: 
     path.chmod(0o640)
     save_status(path, {"a": 3})
     assert path.stat().st_mode & 0o777 == 0o640 and json.loads(path.read_text()) == {"a": 3}
+
+
+def test_a_full_disk_is_said_once_the_file_kept_and_the_saves_resume(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    # A full SD card: every save (each status_time, each order) was an ERROR of its own, and the one that worked
+    # again said nothing above DEBUG: a user could not tell whether the status was being saved again.
+    import errno
+    import os
+
+    import status.store as store_module
+
+    path = tmp_path / "status.json"
+    saver = StatusSaver(path, interval_s=3600)
+    saver.offer({"equipments": [], "n": 1})
+    assert saver.save_now()
+    real_fsync = os.fsync
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store_module.os, "fsync", full)
+    with caplog.at_level(logging.DEBUG, logger="status.saver"):
+        for n in range(2, 6):
+            saver.offer({"equipments": [], "n": n})
+            assert not saver.save_now()
+    said = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(said) == 1 and "No space left on device" in said[0].getMessage(), caplog.text
+    assert json.loads(path.read_text()) == {"equipments": [], "n": 1}  # the last good file, whole
+    assert [p.name for p in tmp_path.iterdir()] == ["status.json"]  # no temporary file left
+    monkeypatch.setattr(store_module.os, "fsync", real_fsync)  # room again
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="status.saver"):
+        saver.offer({"equipments": [], "n": 6})
+        assert saver.save_now()
+    assert "status saved again to" in caplog.text and "4 saves failed" in caplog.text, caplog.text
+    assert json.loads(path.read_text()) == {"equipments": [], "n": 6}
+
+
+def test_a_save_that_fails_at_the_stop_is_said_even_after_earlier_failures(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # (the stop's save is the last chance: its failure is always said, not at DEBUG like a repeated periodic one)
+    import errno
+
+    import status.saver as saver_module
+
+    def full(path: Path, document: dict[str, Any]) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(saver_module, "save_status", full)
+    saver = StatusSaver(tmp_path / "status.json", interval_s=3600)
+    saver.offer({"equipments": [], "n": 1})
+    assert not saver.save_now()
+    saver.offer({"equipments": [], "n": 2})
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="status.saver"):
+        assert saver.stop() is False
+    assert "status not saved at the stop" in caplog.text and "No space left on device" in caplog.text, caplog.text
