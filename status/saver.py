@@ -109,7 +109,7 @@ class StatusSaver:
             log.error("status not saved at the stop to %s: %s (the file there is the last saved one)", self.path,
                       exc)
         elif self._failures == 1:
-            log.error("cannot save status to %s: %s (the file there is the last saved one; retried every %.0f s, "
+            log.error("cannot save status to %s: %s (the file there is the last saved one; retried every %g s, "
                       "further failures at DEBUG until a save works)", self.path, exc, self.interval_s)
         else:
             log.debug("cannot save status to %s: %s (%d failures in a row)", self.path, exc, self._failures)

@@ -22,15 +22,23 @@ NEW_FILE_MODE = 0o644  # a dashboard running as another user reads it
 
 def _keep_owner_and_mode(fd: int, path: Path) -> None:
     """Give the temp file the mode (and, as root, the owner) of the file it replaces: mkstemp's 0600 would
-    hide the status from a dashboard, and a root run would lock the usual user out of it."""
+    hide the status from a dashboard, and a root run would lock the usual user out of it. Best effort: a file
+    system that refuses the change (NFS's root_squash, some FUSE ones: their modes are the mount's) must not
+    cost the save itself, which then failed at every status_time."""
     try:
         old = os.stat(path)
+        if os.geteuid() == 0 and (old.st_uid, old.st_gid) != (0, 0):
+            os.fchown(fd, old.st_uid, old.st_gid)
+        mode = old.st_mode & 0o7777
     except FileNotFoundError:
-        os.fchmod(fd, NEW_FILE_MODE)
-        return
-    os.fchmod(fd, old.st_mode & 0o7777)
-    if os.geteuid() == 0 and (old.st_uid, old.st_gid) != (0, 0):
-        os.fchown(fd, old.st_uid, old.st_gid)
+        mode = NEW_FILE_MODE
+    except OSError as exc:
+        log.debug("status file %s: its owner not given to the new save: %s", path, exc.strerror)
+        mode = NEW_FILE_MODE
+    try:
+        os.fchmod(fd, mode)
+    except OSError as exc:
+        log.debug("status file %s: mode %o not given to the new save: %s", path, mode, exc.strerror)
 
 
 TEMP_SUFFIX = ".tmp"
@@ -55,8 +63,8 @@ def save_status(path: Path, document: dict[str, Any]) -> None:
     data = json.dumps(document, indent=2, sort_keys=True).encode("utf-8")
     fd, tmp_name = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=TEMP_SUFFIX, dir=path.parent)
     try:
-        _keep_owner_and_mode(fd, path)
-        with os.fdopen(fd, "wb") as tmp:
+        with os.fdopen(fd, "wb") as tmp:  # (closes fd whatever fails: a descriptor left open at each failed save
+            _keep_owner_and_mode(fd, path)  # ran the daemon out of them)
             tmp.write(data)
             tmp.flush()
             os.fsync(tmp.fileno())

@@ -424,3 +424,28 @@ def test_a_save_that_fails_at_the_stop_is_said_even_after_earlier_failures(
     with caplog.at_level(logging.WARNING, logger="status.saver"):
         assert saver.stop() is False
     assert "status not saved at the stop" in caplog.text and "No space left on device" in caplog.text, caplog.text
+
+
+def test_a_file_system_that_refuses_chmod_still_gets_the_status_and_keeps_no_descriptor(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A status file on a share or stick that refuses a mode or owner change (NFS's root_squash for a root run,
+    # some FUSE file systems): each save failed there (the status was never saved again), and each left the
+    # temporary file's descriptor open, until the daemon ran out of them (its MQTT link with it).
+    import errno
+    import os
+
+    import status.store as store_module
+
+    path = tmp_path / "status.json"
+    save_status(path, {"n": 0})
+
+    def refused(fd: int, mode: int) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(store_module.os, "fchmod", refused)
+    open_before = len(os.listdir("/proc/self/fd"))  # (Linux, as a Pi)
+    for n in range(1, 6):
+        save_status(path, {"n": n})
+    assert json.loads(path.read_text()) == {"n": 5}
+    assert [p.name for p in tmp_path.iterdir()] == ["status.json"]
+    assert len(os.listdir("/proc/self/fd")) == open_before
