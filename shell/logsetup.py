@@ -6,6 +6,7 @@ own: the journal adds one."""
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import logging.handlers
 import os
@@ -105,6 +106,13 @@ class LogFile(logging.handlers.RotatingFileHandler):
             "name": __name__, "levelno": logging.WARNING, "levelname": "WARNING",
             "msg": "%d log lines were not written to this file (%s)", "args": (count, why)}))
         _say(f"PySEB: the log file {self.baseFilename} is written again; {count} lines were not ({why})")
+
+    def _open(self) -> io.TextIOWrapper:
+        # Its folder made again when it was removed while running (`rm -r logs` to free a full SD card), as the
+        # status and the records folders are: no line reached a file again until a restart. (An OSError here is
+        # handleError's: the line counted.)
+        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+        return super()._open()
 
     def doRollover(self) -> None:
         """Rotate; with no rotated file to keep (backup_count = 0), start the file over: logging's own rollover

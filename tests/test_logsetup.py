@@ -125,3 +125,20 @@ def test_backup_count_0_keeps_the_log_file_within_max_bytes(tmp_path: Path, monk
     assert path.stat().st_size <= 2000
     assert "decision 299" in path.read_text()  # the newest lines are there
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pyseb.log"]  # and no other file
+
+
+def test_a_log_folder_removed_while_running_is_made_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    # `rm -r logs` to free a full SD card: the status and the records folders are made again at their next write,
+    # the log's was not, and no line reached a file again until PySEB was restarted.
+    import shutil
+
+    monkeypatch.setattr(logsetup, "_stderr_is_terminal", lambda: False)
+    path = tmp_path / "logs" / "pyseb.log"
+    setup_logging("INFO", path, max_bytes=2000, backup_count=2)
+    log = logging.getLogger("core.x")
+    log.info("before")
+    shutil.rmtree(tmp_path / "logs")
+    for i in range(100):  # (past max_bytes: the rotation opens the file again at its path)
+        log.info("radiator: 0 W -> 1000 W (decision %d)", i)
+    assert path.is_file() and "decision 99" in path.read_text()
