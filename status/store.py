@@ -27,14 +27,15 @@ def _keep_owner_and_mode(fd: int, path: Path) -> None:
     cost the save itself, which then failed at every status_time."""
     try:
         old = os.stat(path)
+    except OSError:  # (none yet, or not readable: a new file's mode)
+        mode = NEW_FILE_MODE
+    else:
+        mode = old.st_mode & 0o7777  # (kept even when the owner cannot be: a chown refused is no reason for 0644)
         if os.geteuid() == 0 and (old.st_uid, old.st_gid) != (0, 0):
-            os.fchown(fd, old.st_uid, old.st_gid)
-        mode = old.st_mode & 0o7777
-    except FileNotFoundError:
-        mode = NEW_FILE_MODE
-    except OSError as exc:
-        log.debug("status file %s: its owner not given to the new save: %s", path, exc.strerror)
-        mode = NEW_FILE_MODE
+            try:
+                os.fchown(fd, old.st_uid, old.st_gid)
+            except OSError as exc:
+                log.debug("status file %s: its owner not given to the new save: %s", path, exc.strerror)
     try:
         os.fchmod(fd, mode)
     except OSError as exc:

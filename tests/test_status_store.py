@@ -449,3 +449,32 @@ def test_a_file_system_that_refuses_chmod_still_gets_the_status_and_keeps_no_des
     assert json.loads(path.read_text()) == {"n": 5}
     assert [p.name for p in tmp_path.iterdir()] == ["status.json"]
     assert len(os.listdir("/proc/self/fd")) == open_before
+
+
+def test_an_owner_change_refused_keeps_the_file_s_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A root run keeps the user's file theirs (chown); refused (root_squash), the save goes on and keeps the file's
+    # mode: a status file kept private (0600) was made readable by all (0644) at the first save so.
+    import errno
+    import os
+
+    import status.store as store_module
+
+    path = tmp_path / "status.json"
+    save_status(path, {"n": 0})
+    path.chmod(0o600)
+
+    def refused(fd: int, uid: int, gid: int) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    real_stat = os.stat
+
+    def owned_by_a_user(target: Any, *args: Any, **kwargs: Any) -> Any:  # (the file as a user's, whoever runs this)
+        found = real_stat(target, *args, **kwargs)
+        return os.stat_result((found.st_mode, found.st_ino, found.st_dev, found.st_nlink, 1000, 1000,
+                               *tuple(found)[6:]))
+
+    monkeypatch.setattr(store_module.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(store_module.os, "stat", owned_by_a_user)
+    monkeypatch.setattr(store_module.os, "fchown", refused)
+    save_status(path, {"n": 1})
+    assert json.loads(path.read_text()) == {"n": 1} and path.stat().st_mode & 0o777 == 0o600
