@@ -12,6 +12,7 @@ import hashlib
 import ipaddress
 import logging
 import os
+import socket
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -79,13 +80,14 @@ LOOPBACK_KEY = "loopback"
 
 def broker_key(host: str) -> str:
     """The broker's host as the variator's lock knows it: every name of this machine's loopback (`localhost`,
-    `127.0.0.1`, `::1`, any 127.x.y.z, an IPv4-mapped one) is one, and a name is compared without its case and
-    trailing dot. Nothing is looked up (no DNS: a sweep must not wait on a resolver for a lock's name): two names
-    of one remote broker stay two, as before."""
+    `127.0.0.1`, `::1`, any 127.x.y.z, an IPv4-mapped one, and the machine's own name, which Debian's /etc/hosts
+    gives 127.0.1.1: `raspberrypi`) is one, and a name is compared without its case and trailing dot. Nothing is
+    looked up (no DNS: a sweep must not wait on a resolver for a lock's name): two names of one remote broker stay
+    two, as before."""
     name = host.strip().lower().rstrip(".")
     if name.startswith("[") and name.endswith("]"):
         name = name[1:-1]  # (an IPv6 address as a URL writes it)
-    if name in LOOPBACK_NAMES:
+    if name in LOOPBACK_NAMES or name == socket.gethostname().lower().rstrip("."):  # (gethostname: no DNS)
         return LOOPBACK_KEY
     try:
         address = ipaddress.ip_address(name)

@@ -300,3 +300,15 @@ def test_the_variator_lock_takes_every_name_of_this_machine_s_loopback_for_one(t
     assert variator_lock_path(replace(first, host="192.168.1.10")) != variator_lock_path(first)
     lan = replace(first, host="broker.lan")
     assert variator_lock_path(replace(lan, host="Broker.LAN.")) == variator_lock_path(lan)
+
+
+def test_the_machine_s_own_name_is_its_loopback_for_the_variator_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Debian's /etc/hosts gives the machine's own name 127.0.1.1: `broker_ip = raspberrypi` in one config and
+    # `localhost` in another are the same broker, and got two locks.
+    import socket
+
+    from calibration.sweep_files import broker_key
+
+    monkeypatch.setattr(socket, "gethostname", lambda: "RaspberryPi")
+    assert broker_key("raspberrypi") == broker_key("RASPBERRYPI.") == broker_key("localhost")
+    assert broker_key("otherpi") != broker_key("localhost")
