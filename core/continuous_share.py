@@ -17,7 +17,7 @@ from equipments.base import Equipment
 from equipments.constant import RelayEquipment
 from equipments.variable import VariableEquipment
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("core.controller")  # (the name the loop's lines had before it was split in parts)
 
 
 @dataclass(slots=True)

@@ -20,12 +20,12 @@ from core.control_params import ControlParams
 from core.import_guard import ImportGuard
 from core.production_trend import ProductionTrend
 from core.relay_learning import RelayLearning
-from core.relay_switching import RelaySwitcher, relay_power_w
+from core.relay_switching import RelayPass, RelaySwitcher, relay_power_w
 from equipments.base import Equipment
 from equipments.constant import RelayEquipment
 from equipments.unknown import UnknownEquipment
 
-__all__ = ["ClosedLoop", "ControlParams", "relay_power_w"]
+__all__ = ["ClosedLoop", "ControlParams"]  # (ControlParams: the regulator builds it; it lives in control_params)
 
 log = logging.getLogger(__name__)
 
@@ -119,14 +119,12 @@ class ClosedLoop:
         # the meter shows, the heater at its command's watts: judged on its target, 10 W of carry switched a
         # 1000 W radiator on at 990 W of surplus, to import 10 W for its whole min_on_s.
         relay_total_w = max(0.0, believed_w + error_w)
-        waiting: list[str] = []
         # (the relays on before this decision: only the damped loop's share kept below asks which it switched on)
         were_on = {load.name for load in loads if isinstance(load, RelayEquipment) and load.is_on} \
             if self.params.gain < 1 else set()
-        walk = self._relays.switch(loads, relay_total_w, keep_total_w, consumption_w, now, measures_wait, waiting,
-                                   relays_wait, importing=grid_w > 0,
-                                   rising=self._trend.rising(),
-                                   rise_rate_w_s=self._trend.rate_w_s)
+        walk = RelayPass(relay_total_w, keep_total_w, measures_wait=measures_wait, relays_wait=relays_wait,
+                         importing=grid_w > 0, rising=self._trend.rising(), rise_rate_w_s=self._trend.rate_w_s)
+        self._relays.switch(loads, walk, consumption_w, now)
         relays_on_w = walk.on_w
         if guard:
             shed_w = self._relays.shed_for_guard(walk, consumption_w, loads, now)
@@ -141,7 +139,7 @@ class ClosedLoop:
                     load.forget_off_step()
         # What the continuous loads could draw with the grid at 0 W, on their commands' believed watts, plus what
         # a command may import: no whole percent over it, the sigma-delta's upper one included (see
-        # _share_continuous). The grid counts at `gain`, as in the loop: a meter that averages shows a step over
+        # ContinuousLoads.share). The grid counts at `gain`, as in the loop: a meter that averages shows a step over
         # a few readings, and the bound taking it whole would move the heater twice. A rise taken ahead is a
         # chosen guess, allowed too.
         free_w = believed_w - relays_on_w + rise_w + self.params.dither_import_w
@@ -172,9 +170,9 @@ class ClosedLoop:
         # The summary (the status's last_decision) says what was commanded, not what the loop wanted: after a
         # restart every relay rests its min_off_s, and "loads 0 W -> 1580 W" with all of them off reads wrong.
         summary = f"grid {grid_w:+.0f} W: loads {believed_w:.0f} W -> {relays_on_w + continuous_w:.0f} W"
-        if waiting:
+        if walk.waiting:
             # (the relays are judged on the undamped total: at gain < 1 it is the larger)
-            summary += f" ({max(total_w, relay_total_w):.0f} W wanted; waiting: {', '.join(waiting)})"
+            summary += f" ({max(total_w, relay_total_w):.0f} W wanted; waiting: {', '.join(walk.waiting)})"
         return summary
 
     @staticmethod

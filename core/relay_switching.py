@@ -17,7 +17,9 @@ from equipments.base import Equipment
 from equipments.constant import ConstantEquipment, RelayEquipment
 from equipments.unknown import UnknownEquipment
 
-log = logging.getLogger(__name__)
+# (the loop's log lines keep the name they had before the loop was split in parts: a user's filter on it still
+# finds them)
+log = logging.getLogger("core.controller")
 
 # A relay waits for the rise only for a relay before it that the rise, going on at its rate, would cover within
 # this many seconds (a 3 kW relay behind 2 kW of surplus is no reason to keep a 600 W one off), and within a
@@ -40,14 +42,22 @@ def relay_power_w(load: RelayEquipment) -> float | None:
 
 @dataclass(slots=True)
 class RelayPass:
-    """One decision's walk down the relays, in priority order."""
+    """One decision's walk down the relays, in priority order: what it starts from (the totals, and what holds
+    the relays back at this decision), then what it finds on the way."""
 
-    left_w: float  # what the loads from here on may take, the ones before at their max
+    left_w: float  # what the loads from here on may take, the ones before at their max (the decision's total)
     keep_total_w: float  # the loads' total for a grid at 0 W: no relay stays on that it does not cover
-    keep_margin_w: float  # what the on decision holds back more than the keep total (setpoint, anticipated fall)
-    rising: bool  # production rises (the sun back after a cloud): see RelaySwitcher.switch
-    rise_rate_w_s: float  # production's smoothed rate of change
-    waiting: list[str]  # each relay the surplus covers but that stays off, with what it waits for
+    # Another load's believed watts are in doubt (a heater suspected full, the house just fell by part of its
+    # watts): no load of unknown power, measured by the house's step less the others' beliefs, switches on.
+    measures_wait: bool = False
+    relays_wait: Collection[str] = ()  # relays after a load held at 0 W for a moment (a full-tank re-probe)
+    importing: bool = False  # the grid imports: no trial of a load of unknown power
+    rising: bool = False  # production rises (the sun back after a cloud): see RelaySwitcher.switch
+    rise_rate_w_s: float = 0.0  # production's smoothed rate of change
+    # What the on decision holds back more than the keep total (the setpoint, the anticipated fall), given back to
+    # an on relay's hysteresis band too.
+    keep_margin_w: float = field(init=False)
+    waiting: list[str] = field(default_factory=list)  # each relay the surplus covers but that stays off, and why
     # By index in the loads: whether each relay's dwell lets it switch now (only its own switch restarts its
     # clock), the watts of those it holds on, and each relay's clock, fetched once for the decision.
     free: list[bool] = field(default_factory=list)
@@ -70,6 +80,9 @@ class RelayPass:
     before_short_w: float = math.inf
     wanted_off: list[RelayEquipment] = field(default_factory=list)  # on, wanted off, held by their dwell
 
+    def __post_init__(self) -> None:
+        self.keep_margin_w = self.keep_total_w - self.left_w
+
 
 class RelaySwitcher:
     """The relays' dwell clocks, what their switches teach, and the loads shed before their dwell."""
@@ -90,23 +103,17 @@ class RelaySwitcher:
             if isinstance(load, RelayEquipment):
                 self._clock(load).seen(load.is_on, load.last_command_at)
 
-    def switch(self, loads: Sequence[Equipment], total_w: float, keep_total_w: float, consumption_w: float,
-               now: float, measures_wait: bool, waiting: list[str], relays_wait: Collection[str] = (),
-               importing: bool = False, rising: bool = False, rise_rate_w_s: float = 0.0) -> RelayPass:
-        """Switch the relays for a total of `total_w`, none left on that `keep_total_w` (the total for a grid
-        at 0 W) does not cover; the pass returned says what the relays left on draw, and which ones the rule
-        wants off but their dwell holds (no load of unknown power switched on while `measures_wait`, nor tried
-        while the grid is `importing`). Each relay the surplus covers but that stays off is added to `waiting`,
-        with what it waits for.
+    def switch(self, loads: Sequence[Equipment], walk: RelayPass, consumption_w: float, now: float) -> None:
+        """Switch the relays down the pass `walk`: for its total, none left on that its keep total (the total for
+        a grid at 0 W) does not cover; the pass then says what the relays left on draw, which ones the rule wants
+        off but their dwell holds, and each relay the surplus covers but that stays off, with what it waits for
+        (no load of unknown power switched on while `measures_wait`, nor tried while the grid is `importing`).
 
         While production is `rising` (the sun back after a cloud), a relay does not switch on after an off relay
         that may switch on and that the rise would soon cover: switched on, the lower relay's min_on_s would
         hold that one off. Switched on at 17:35 on Payerne 06-29 (demo house), the towel dryer kept the
         radiator, which the surplus covered 30 s later, off for its ten minutes (capture 98.85 %; 99.11 %
         waiting)."""
-        # An on relay is judged on the keep total: what the on decision holds back more (the setpoint, the
-        # anticipated fall) is given back to its hysteresis band too.
-        walk = RelayPass(total_w, keep_total_w, keep_total_w - total_w, rising, rise_rate_w_s, waiting)
         for index, load in enumerate(loads):
             if isinstance(load, RelayEquipment):
                 clock = walk.clocks[index] = self._clock(load)
@@ -129,17 +136,16 @@ class RelaySwitcher:
             if on:
                 want = self._keeps_on(load, power_w, walk.clocks[index], walk)
             else:
-                want, shortfall_w, claim_w = self._wants_on(load, power_w, index, walk, now, importing)
+                want, shortfall_w, claim_w = self._wants_on(load, power_w, index, walk, now)
             if want != on:
-                self._act(load, want, claim_w, index, walk, loads, consumption_w, now, measures_wait, relays_wait)
+                self._act(load, want, claim_w, index, walk, loads, consumption_w, now)
                 on, power_w = load.is_on, relay_power_w(load)  # (read again only here: nothing else switches it)
             if on:
                 drawn_w = power_w or 0.0
                 walk.left_w -= drawn_w
                 walk.on_w += drawn_w
-            elif rising and 0 < shortfall_w < walk.before_short_w and walk.free[index]:
+            elif walk.rising and 0 < shortfall_w < walk.before_short_w and walk.free[index]:
                 walk.before_short_w = shortfall_w  # (one switched off at this decision has no shortfall: it was on)
-        return walk
 
     def _keeps_on(self, load: RelayEquipment, power_w: float | None, clock: RelayClock, walk: RelayPass) -> bool:
         """Whether an on relay stays on. Within the hysteresis band the variable loads before it give back what
@@ -153,8 +159,8 @@ class RelaySwitcher:
             clock.trial = clock.retrying = False  # measured, and it fits: from now on it keeps its dwell
         return want
 
-    def _wants_on(self, load: RelayEquipment, power_w: float | None, index: int, walk: RelayPass, now: float,
-                  importing: bool) -> tuple[bool, float, float]:
+    def _wants_on(self, load: RelayEquipment, power_w: float | None, index: int, walk: RelayPass,
+                  now: float) -> tuple[bool, float, float]:
         """Whether an off relay switches on: (wanted, its shortfall, the watts it claims). A relay the surplus
         covers may still wait (its on delay, the sun coming back, a grid importing): it is added to the pass's
         waiting, its claim kept for it."""
@@ -181,7 +187,7 @@ class RelaySwitcher:
               <= walk.rise_rate_w_s * min(RISE_HORIZON_S, RISE_HORIZON_SHARE * load.min_on_s)):
             wait = "production rising"
             log.debug("%s: waits: production is rising, and will soon cover a relay before it", load.name)
-        elif want and power_w is None and importing:
+        elif want and power_w is None and walk.importing:
             # A trial while the grid imports would take what the variable loads give back for its own (its
             # claim is what is free for a grid at 0 W), and its measure would hold the house's step the loop
             # has not answered yet: it waits for a reading without import, its place kept.
@@ -194,21 +200,20 @@ class RelaySwitcher:
         return want, shortfall_w, claim_w
 
     def _act(self, load: RelayEquipment, want: bool, claim_w: float, index: int, walk: RelayPass,
-             loads: Sequence[Equipment], consumption_w: float, now: float, measures_wait: bool,
-             relays_wait: Collection[str]) -> None:
+             loads: Sequence[Equipment], consumption_w: float, now: float) -> None:
         """Switch `load` to `want` if its dwell and the measures under way let it; else say what holds it."""
         if walk.free[index]:
-            held_before = load.name in relays_wait
+            held_before = load.name in walk.relays_wait
             if want and (walk.measuring or walk.measuring_off or held_before
                          or (isinstance(load, UnknownEquipment)
-                             and (walk.switched or measures_wait or not load.house_steady))):
+                             and (walk.switched or walk.measures_wait or not load.house_steady))):
                 # (a switch off goes through: an import is worse than a measure to do again)
                 log.debug("%s: waits: %s", load.name,
                           "a load before it is held at 0 W for its full-tank check" if held_before
                           else "a load is being measured alone" if walk.measuring or walk.measuring_off
                           else "it is measured alone" if walk.switched
                           else "the house is on the move (the same way at the last two readings): "
-                          "measured once it holds still" if not measures_wait
+                          "measured once it holds still" if not walk.measures_wait
                           else "another load's watts are in doubt (a heater suspected full, or the house "
                           "just fell by part of its watts)")
                 walk.waiting_w += claim_w  # its place kept, as for an on delay

@@ -306,7 +306,7 @@ def test_a_load_of_unknown_power_is_not_measured_while_the_heater_is_suspected_f
     # moving. Here the plug's on delay (115 s) ends a reading before the re-probe (120 s after the
     # suspicion): switched on then, it was measured across the hold at 2500 W (in the serf-east replay, a
     # 600 W towel dryer at 2909 W).
-    caplog.set_level(logging.DEBUG, logger="core")
+    caplog.set_level(logging.DEBUG, logger="core.controller")
     config = field_config(tmp_path, ("ecs", "plug"), algorithm="closed_loop")
     config.write_text(config.read_text().replace("[plug]\n", "[plug]\non_delay_s = 115\n"))
     h = Harness(config)
