@@ -39,7 +39,9 @@ def __getattr__(name: str) -> Any:
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="regulation.py", description=__doc__.splitlines()[0])
+    # (installed by pip, the command is `pyseb`: its usage line says so; anywhere else, the script's name)
+    prog = "pyseb" if Path(sys.argv[0]).name == "pyseb" else "regulation.py"
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("-c", "--config", default="config.ini", help="config file (default: config.ini)")
     parser.add_argument("--check", action="store_true", help="validate the config and exit (0 = good)")
     parser.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"),

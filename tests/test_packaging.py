@@ -101,3 +101,11 @@ def test_the_installed_tools_find_their_own_data(wheel: Path, tmp_path: Path) ->
                            "--to", "12:10"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "capture" in done.stdout
+
+
+def test_the_installed_command_names_itself(wheel: Path, tmp_path: Path) -> None:
+    # Its usage line said `regulation.py`, a file the user of the `pyseb` command never sees.
+    site, env = _installed(wheel, tmp_path)
+    command = site.parents[2] / "bin" / "pyseb"
+    done = subprocess.run([str(command), "--help"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("usage: pyseb "), done.stdout + done.stderr
