@@ -221,6 +221,21 @@ class FieldFeatures:
                 seed.today_wh = self.heater.heater.energy_wh
         return warnings
 
+    def restore_mode_off(self, doc: dict[str, Any]) -> str | None:
+        """From a file whose date cannot be trusted (dated days ahead of a clock not synced yet), the water heater's
+        mode off alone, as a force to 0 W is: whatever the date it is safe, and it is the other way to keep the
+        heater off while away (lost, the default mode's fallback heated from the grid at night). Only where the
+        mode survives a restart at all (something outside sets it: Domoticz, Home Assistant)."""
+        saved = doc.get("water_heater")
+        if self.heater is None or not (self.domoticz.selector is not None or self.homeassistant.enabled) \
+                or not isinstance(saved, dict) or saved.get("name") != self.heater.heater.name \
+                or saved.get("mode") != EcsMode.OFF.value:
+            return None
+        self.heater.restore(saved, restore_mode=True, restore_rules=False)
+        if self.domoticz.selector is not None:
+            self.domoticz.selector.mode = self.heater.mode  # (as restore: a change from Domoticz is compared to it)
+        return f"{self.heater.heater.name}'s mode off"
+
 
 def _seed_file_yesterday_wh(heater: HeaterControl, doc: dict[str, Any], age_days: int) -> float:
     """The seed rule's *yesterday* from the seed's own status.ini (it has no rule state): its

@@ -103,7 +103,7 @@ def restore_status(reg: RegulatorView, doc: dict[str, Any], now: float,
         forces_off = _restore_forces_off(reg, far_ahead.doc, far_ahead.saved_at)
         why += forces_off.said
         if forces_off.restored:
-            outcome = "a clean start but for those forces"
+            outcome = "a clean start but for what keeps a load off"
     if set_aside is None:
         return [f"status file {why}: {outcome}"]
     set_aside(why, outcome)
@@ -237,11 +237,14 @@ def _restore_forces_off(reg: RegulatorView, doc: dict[str, Any], saved_at: float
         end = "unforced" if load.force_end_at is None else \
             datetime.fromtimestamp(load.force_end_at, reg.tz).strftime("%Y-%m-%d %H:%M")
         restored.append(f"{load.name} (0 W until {end})")
-    kept = "; not restored: " + ", ".join(skipped + ["energies, the day's report, the water heater's state (in the "
-                                                       "file kept aside)"])
+    mode_off = reg.field.restore_mode_off(doc)  # (the water heater's other way to be kept off while away)
+    if mode_off is not None:
+        restored.append(mode_off)
+    kept = "; not restored: " + ", ".join(skipped + ["energies, the day's report, the water heater's "
+                                                       f"{'rules' if mode_off else 'state'} (in the file kept aside)"])
     if not restored:
-        return _ForcesOff(False, "; no force that keeps a load off in it, nothing restored" + kept)
-    return _ForcesOff(True, "; restored only the forces that keep a load off: " + ", ".join(restored) + kept)
+        return _ForcesOff(False, "; no force or mode that keeps a load off in it, nothing restored" + kept)
+    return _ForcesOff(True, "; restored only what keeps a load off: " + ", ".join(restored) + kept)
 
 
 def _restore_report(reg: RegulatorView, saved: Any, saved_day: date, same_day: bool) -> list[str]:

@@ -24,6 +24,10 @@ class FieldStatus(Protocol):
     def restore(self, doc: dict[str, Any], saved_at: float, age_days: int, now: float) -> list[str]:
         """Restore the field features' state from `doc` (saved at `saved_at`, read at `now`); returns warnings."""
 
+    def restore_mode_off(self, doc: dict[str, Any]) -> str | None:
+        """From a file whose date cannot be trusted, only the water heater's mode off (safe at any date); returns
+        what was restored, None for nothing."""
+
 
 class RegulatorView(Protocol):
     """The regulator's state read by build_status and written by restore_status (core.regulator.Regulator)."""

@@ -321,6 +321,22 @@ def test_a_mode_set_before_a_long_stop_survives_it(tmp_path: Path, days_later: i
     assert again.reg.field.heater is not None and again.reg.field.heater.mode.value == mode
 
 
+@pytest.mark.parametrize("mode", ["off", "solar"])
+def test_a_file_far_ahead_of_the_clock_keeps_the_mode_off_only(tmp_path: Path, mode: str) -> None:
+    # A file the Pi, booted at its image's date before NTP, saw days ahead: only what keeps a load off is restored
+    # from it. The mode off (set from Home Assistant while away) was lost with the rest: the default mode's fallback
+    # then heated from the grid at night. Any other mode is not an order to keep a load off: the file is kept aside.
+    h = harness(tmp_path)
+    command(h, "water_heater_mode", mode)
+    saved = json.loads(json.dumps(h.reg.status(NOON + 20)))
+    again = Harness(h.config)
+    asides: list[str] = []
+    assert again.reg.restore(saved, NOON + 20 - 3 * 86400, set_aside=lambda why, outcome: asides.append(outcome)) == []
+    assert again.reg.field.heater is not None
+    assert again.reg.field.heater.mode.value == ("off" if mode == "off" else "solar+fallback")
+    assert asides == ["a clean start but for what keeps a load off" if mode == "off" else "clean start"]
+
+
 def test_force_settings_survive_a_restart(tmp_path: Path) -> None:
     h = harness(tmp_path)
     command(h, "load_ecs_force_power", "500")

@@ -95,7 +95,8 @@ def test_a_file_far_ahead_of_the_clock_is_not_restored_and_is_kept_aside(tmp_pat
     asides: list[str] = []
     assert h.reg.restore(doc, NOON, set_aside=lambda why, outcome: asides.append(f"{why}: {outcome}")) == []
     assert len(asides) == 1 and "13 h ahead of the system clock" in asides[0]
-    assert "no force that keeps a load off" in asides[0] and "not restored: radiator's force (1000 W)" in asides[0]
+    assert "no force or mode that keeps a load off" in asides[0]
+    assert "not restored: radiator's force (1000 W)" in asides[0]
     h.reg.tick(NOON)
     assert energies(h, NOON) == (0, 0, 0, 0) and not h.load("radiator").is_forced()
     plain = Harness(write_config(tmp_path, ("ecs", "radiator")))
@@ -121,8 +122,8 @@ def test_a_file_far_ahead_of_the_clock_still_keeps_the_loads_forced_off(tmp_path
     asides: list[str] = []
     assert h.reg.restore(doc, NOON, set_aside=lambda why, outcome: asides.append(f"{why}: {outcome}")) == []
     assert len(asides) == 1 and "3.0 days ahead of the system clock" in asides[0]
-    assert "restored only the forces that keep a load off: ecs (0 W until unforced)" in asides[0]
-    assert asides[0].endswith(": a clean start but for those forces")  # (not "clean start": the force is kept)
+    assert "restored only what keeps a load off: ecs (0 W until unforced)" in asides[0]
+    assert asides[0].endswith(": a clean start but for what keeps a load off")  # (not "clean start": the force is kept)
     assert "not restored: radiator's force (1000 W)" in asides[0] and "energies" in asides[0]
     h.reg.start(NOON)
     assert h.load("ecs").is_forced() and h.load("ecs").forced_power_w == 0
@@ -154,7 +155,7 @@ def test_a_force_off_already_over_or_too_long_is_not_restored_from_a_file_far_ah
     h.reg.restore(doc, NOON, set_aside=lambda why, outcome: asides.append(f"{why}: {outcome}"))
     h.reg.start(NOON)
     assert not h.load("ecs").is_forced() and not h.load("radiator").is_forced()
-    assert len(asides) == 1 and "no force that keeps a load off" in asides[0]
+    assert len(asides) == 1 and "no force or mode that keeps a load off" in asides[0]
 
 
 @pytest.fixture
