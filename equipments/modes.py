@@ -72,9 +72,10 @@ def parse_mode_command(payload: bytes, loads: Mapping[str, Equipment]) -> ForceC
         raise ModeCommandError("expected a JSON object such as {\"command\": \"force\", ...}")
     command, name = _word(doc.get("command")), _word(doc.get("name"))
     if command not in ("force", "unforce"):
-        raise ModeCommandError(f"command must be 'force' or 'unforce', got {shown(command)}")
+        # (refusals quote what was sent, not the word as read: "ECS " is what the user looks for in the log)
+        raise ModeCommandError(f"command must be 'force' or 'unforce', got {shown(doc.get('command'))}")
     if not isinstance(name, str) or name not in loads:
-        raise ModeCommandError(f"unknown load {shown(name)}: known are {', '.join(loads)}")
+        raise ModeCommandError(f"unknown load {shown(doc.get('name'))}: known are {', '.join(loads)}")
     if command == "unforce":
         return UnforceCommand(name)
     power_w = _number(doc, "power")
