@@ -5,14 +5,13 @@ with its cause. No socket, no clock: the shell fetches, the regulator's Forecast
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from types import MappingProxyType
 from typing import Any
 
-from values.numbers import finite_json_float, json_or_text_float
+from values.numbers import finite_json_float, finite_json_or_text_float
 from values.readings import MAX_PAYLOAD_BYTES
 from values.shown import shown
 
@@ -129,10 +128,6 @@ def parse_owm_answer(status: int, body: bytes, fetched_at: float) -> OwmForecast
     return OwmForecast(MappingProxyType(clouds), fetched_at)
 
 
-def _finite(number: float | None) -> float | None:
-    return number if number is not None and math.isfinite(number) else None
-
-
 def parse_mqtt_forecast(payload: bytes, received_at: float) -> DayForecast:
     """`{"date": "2026-06-27", "clouds_percent": 35, "pv_wh": 12000}` (one of the two values at least);
     raises ForecastError naming what is wrong."""
@@ -151,7 +146,7 @@ def parse_mqtt_forecast(payload: bytes, received_at: float) -> DayForecast:
     clouds, pv = doc.get("clouds_percent"), doc.get("pv_wh")
     # Numbers as text too, as regul/mode takes them: Home Assistant's quoted templates give "12000". Refused, every
     # forecast from them left the night's check at 100 % cloudy, forcing the heater from the grid before sunny days.
-    clouds_percent, pv_wh = _finite(json_or_text_float(clouds)), _finite(json_or_text_float(pv))
+    clouds_percent, pv_wh = finite_json_or_text_float(clouds), finite_json_or_text_float(pv)
     if clouds is not None and (clouds_percent is None or not 0 <= clouds_percent <= 100):
         raise ForecastError(f"`clouds_percent` must be a number from 0 to 100, got {shown(clouds)}")
     if pv is not None and (pv_wh is None or pv_wh < 0):

@@ -19,11 +19,14 @@ def json_float(value: object) -> float | None:
         return math.inf if value > 0 else -math.inf
 
 
+def _finite(number: float | None) -> float | None:
+    return number if number is not None and math.isfinite(number) else None
+
+
 def finite_json_float(value: object) -> float | None:
     """`value` as a float when it is a JSON number with a finite value, else None (NaN, +-inf, an int too large
     for a float, anything but a number)."""
-    number = json_float(value)
-    return number if number is not None and math.isfinite(number) else None
+    return _finite(json_float(value))
 
 
 def json_or_text_float(value: object) -> float | None:
@@ -37,3 +40,8 @@ def json_or_text_float(value: object) -> float | None:
         return float(value)
     except ValueError:
         return None
+
+
+def finite_json_or_text_float(value: object) -> float | None:
+    """As json_or_text_float, None for NaN and +-inf too."""
+    return _finite(json_or_text_float(value))
