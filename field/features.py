@@ -199,17 +199,14 @@ class FieldFeatures:
         saved = doc.get("water_heater")
         if self.heater is None:
             return warnings
-        selector = self.domoticz.selector
         # The mode survives a restart when something outside sets it (Domoticz, Home Assistant); an order, it is
         # kept as long as a force until unforced is (off from Home Assistant while away, the Pi down two days: the
         # default mode's fallback heated from the grid every night after), the rules' state only a day.
-        restore_mode = (selector is not None or self.homeassistant.enabled) and now - saved_at <= MAX_FORCE_DURATION_S
+        restore_mode = self._mode_set_outside() and now - saved_at <= MAX_FORCE_DURATION_S
         rules_too = age_days <= 1
         if isinstance(saved, dict):
             if rules_too or restore_mode:
-                warnings += self.heater.restore(saved, restore_mode=restore_mode, restore_rules=rules_too)
-                if selector is not None:
-                    selector.mode = self.heater.mode  # a change from Domoticz is compared with the restored mode
+                warnings += self._restore_heater(self.heater, saved, restore_mode, restore_rules=rules_too)
         elif rules_too and "schema_version" not in doc and self.heater.seed is not None:
             seed = self.heater.seed
             seed.yesterday_wh = _seed_file_yesterday_wh(self.heater, doc, age_days)
@@ -227,14 +224,23 @@ class FieldFeatures:
         heater off while away (lost, the default mode's fallback heated from the grid at night). Only where the
         mode survives a restart at all (something outside sets it: Domoticz, Home Assistant)."""
         saved = doc.get("water_heater")
-        if self.heater is None or not (self.domoticz.selector is not None or self.homeassistant.enabled) \
-                or not isinstance(saved, dict) or saved.get("name") != self.heater.heater.name \
-                or saved.get("mode") != EcsMode.OFF.value:
+        if self.heater is None or not self._mode_set_outside() or not isinstance(saved, dict) \
+                or saved.get("name") != self.heater.heater.name or saved.get("mode") != EcsMode.OFF.value:
             return None
-        self.heater.restore(saved, restore_mode=True, restore_rules=False)
-        if self.domoticz.selector is not None:
-            self.domoticz.selector.mode = self.heater.mode  # (as restore: a change from Domoticz is compared to it)
+        self._restore_heater(self.heater, saved, restore_mode=True, restore_rules=False)
         return f"{self.heater.heater.name}'s mode off"
+
+    def _mode_set_outside(self) -> bool:
+        """Something outside sets the water heater's mode (Domoticz, Home Assistant): only then does it survive a
+        restart."""
+        return self.domoticz.selector is not None or self.homeassistant.enabled
+
+    def _restore_heater(self, heater: HeaterControl, saved: dict[str, Any], restore_mode: bool,
+                        restore_rules: bool) -> list[str]:
+        warnings = heater.restore(saved, restore_mode=restore_mode, restore_rules=restore_rules)
+        if self.domoticz.selector is not None:
+            self.domoticz.selector.mode = heater.mode  # a change from Domoticz is compared with the restored mode
+        return warnings
 
 
 def _seed_file_yesterday_wh(heater: HeaterControl, doc: dict[str, Any], age_days: int) -> float:
