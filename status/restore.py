@@ -38,7 +38,7 @@ class _Unusable(Exception):
 
 
 class _FarAhead(_Unusable):
-    """A file dated further ahead of the clock than a boot's lag: unusable, but for its forces to 0 W."""
+    """A file dated further ahead of the clock than a boot's lag: unusable, but for what keeps a load off."""
 
     def __init__(self, message: str, doc: dict[str, Any], saved_at: float) -> None:
         super().__init__(message)
@@ -202,15 +202,16 @@ def _clock_behind(ahead_s: float) -> list[str]:
 
 
 class _ForcesOff(NamedTuple):
-    restored: bool  # a force to 0 W at least was restored
+    restored: bool  # a force to 0 W or the water heater's mode off at least was restored
     said: str  # what the warning adds
 
 
 def _restore_forces_off(reg: RegulatorView, doc: dict[str, Any], saved_at: float) -> _ForcesOff:
-    """From a file dated far ahead of the clock, only the forces that keep a load off (0 W): whatever the date, they
-    are safe, and a vacation's "keep the heater off" was lost with the rest (the heater ran on the surplus while the
-    owner was away). Checked as of the file's time, the best known (a timed one's end is its own, an epoch: it ends
-    when the clock, set by NTP, reaches it). The rest stays in the file kept aside."""
+    """From a file dated far ahead of the clock, only what keeps a load off (forces to 0 W, the water heater's mode
+    off: FieldFeatures.restore_mode_off): whatever the date, they are safe, and a vacation's "keep the heater off"
+    was lost with the rest (the heater ran on the surplus while the owner was away). Checked as of the file's time,
+    the best known (a timed one's end is its own, an epoch: it ends when the clock, set by NTP, reaches it). The
+    rest stays in the file kept aside."""
     restored: list[str] = []
     skipped: list[str] = []
     seen: set[str] = set()
