@@ -261,13 +261,12 @@ class Regulator:
                     # Restored at the start, applied at the first connect: a force that ended while the broker
                     # did not answer yet switched the load on here, and off at the next tick (a contactor's click).
                     log.info("%s: its restored force ended while waiting for the broker: not forced", load.name)
-                    load.forced_power_w = load.force_end_at = load.forced_by = None
                 elif load.force(forced_w, remaining_s, now, "forced state restored",
                                 by=load.forced_by or FORCED_BY_USER):
                     continue
                 else:
                     log.warning("%s: its restored force could not be published: not forced", load.name)
-                    load.forced_power_w = load.force_end_at = load.forced_by = None
+                load.forced_power_w = load.force_end_at = load.forced_by = None
             load.set_power(0.0, now, "start")
         unsent, self.daily.unsent = self.daily.unsent, None
         if unsent is not None:
