@@ -16,6 +16,7 @@ from equipments.modes import MAX_FORCE_DURATION_S
 from field.fallback_seed import saved_energy, saved_epoch, saved_number
 from status.store import CLEAN_START
 from values.local_time import local_date
+from values.shown import shown
 
 if TYPE_CHECKING:
     from status.view import RegulatorView
@@ -225,7 +226,7 @@ def _restore_forces_off(reg: RegulatorView, doc: dict[str, Any], saved_at: float
         seen.add(load.name)
         power_w = saved_number(entry.get("forced_power"), 0.0)
         if power_w != 0.0:
-            said = f"{power_w:g}" if power_w is not None else repr(entry.get("forced_power"))[:20]
+            said = f"{power_w:g}" if power_w is not None else shown(entry.get("forced_power"), 20)
             skipped.append(f"{load.name}'s force ({said} W)")
             continue
         try:

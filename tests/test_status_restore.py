@@ -133,6 +133,16 @@ def test_a_file_far_ahead_of_the_clock_still_keeps_the_loads_forced_off(tmp_path
     assert h.reg.status(NOON)["equipments"][0]["forced"] is True  # (the first save keeps it: it survives a restart)
 
 
+def test_a_file_far_ahead_names_an_odd_force_power_cut_and_said_so(tmp_path: Path) -> None:
+    # (a hand-edited file: the power a text of a hundred characters; the warning shows its start, and its length)
+    doc = saved_day(tmp_path, NOON + 3 * 86400)
+    forced(doc, "radiator", "9" * 100)  # type: ignore[arg-type]
+    h = Harness(write_config(tmp_path, ("ecs", "radiator")))
+    asides: list[str] = []
+    h.reg.restore(doc, NOON, set_aside=lambda why, outcome: asides.append(f"{why}: {outcome}"))
+    assert len(asides) == 1 and "radiator's force ('9999999999999999999... (102 characters) W)" in asides[0]
+
+
 def test_a_timed_force_off_from_a_file_far_ahead_ends_at_its_own_time(tmp_path: Path) -> None:
     saved_at = NOON + CLOCK_BEHIND_MAX_S + 3600
     doc = saved_day(tmp_path, saved_at)
