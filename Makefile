@@ -38,9 +38,12 @@ $(STAMP_DEV): requirements.txt requirements-dev.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@ $(STAMP_RUN)
 
+# (the same whole-or-nothing rule as $(VENV)'s)
 $(STAMP_16): requirements-paho16.txt
-	$(PYTHON) -m venv $(VENV16)
-	$(PY16) -m pip install --quiet -r requirements-paho16.txt
+	@$(PYTHON) scripts/check-python.py
+	@$(PYTHON) -m venv $(VENV16) || { rm -rf $(VENV16); \
+	  echo "make: could not make $(VENV16): on Debian or Raspberry Pi OS, 'sudo apt install python3-venv', then run this again" >&2; exit 2; }
+	$(PY16) -m pip install --quiet -r requirements-paho16.txt || { rm -rf $(VENV16); exit 2; }
 	touch $@
 
 # Debian's mosquitto (broker) and mosquitto-clients, installed only when missing and when we may.
