@@ -1,5 +1,5 @@
 """The day files on disk: names, appending a batch as one gzip member, repairing a tail cut by a crash,
-and removing days older than `keep_days`."""
+and removing days older than `keep_days` (the newest `keep_days` recorded days always stay)."""
 
 from __future__ import annotations
 
@@ -130,18 +130,29 @@ def make_folder(directory: Path) -> None:
 
 
 def prune(directory: Path, today: date, keep_days: int) -> list[Path]:
-    """Remove day files older than `keep_days` days before `today`; the removed paths."""
+    """Remove day files older than `keep_days` days before `today`, once `keep_days` newer days are recorded;
+    the removed paths.
+
+    The second condition is what keeps the owner's days when the clock is wrong: a Pi whose clock module read a
+    date years ahead (a flat battery, a bad RTC) removed every recorded day at its first write, days that `tune` and
+    `replay` exist to read. A clock cannot be told wrong from a Pi that was off for months, so the rule holds for
+    both: the newest `keep_days` recorded days always stay (a gap in recording keeps older days a little longer;
+    the disk holds at most twice `keep_days` days)."""
     oldest = today - timedelta(days=keep_days - 1)
-    removed = []
+    files: list[tuple[date, Path]] = []
     for path in directory.iterdir():
         match = DAY_FILE.match(path.name)
         if not match:
             continue
         try:
-            day = date.fromisoformat(match.group(1))
+            files.append((date.fromisoformat(match.group(1)), path))
         except ValueError:
             continue
-        if day < oldest:
+    recorded_days = sorted({today} | {day for day, _ in files}, reverse=True)  # (today's: being written)
+    newer_days = {day: count for count, day in enumerate(recorded_days)}  # (recorded days after each one)
+    removed = []
+    for day, path in sorted(files):
+        if day < oldest and newer_days[day] >= keep_days:
             try:
                 path.unlink()
                 removed.append(path)

@@ -97,7 +97,8 @@ LOGGING_OPTIONS: tuple[Option, ...] = (
 RECORD_OPTIONS: tuple[Option, ...] = (
     Option("enabled", bool, True, "record each decision into one compressed file a day"),
     Option("dir", str, "records", "directory of the day files, relative to the config file"),
-    Option("keep_days", int, 30, "days of files kept (older ones are removed)", min=1, max=36500),
+    Option("keep_days", int, 30, "days of files kept (older ones are removed once as many newer days are recorded)",
+           min=1, max=36500),
     Option("flush_interval", float, 300.0, "seconds between two writes (a batch each)", min=1, max=86400),
     # (a bound: 1e303 MB made bytes was infinity, and a traceback)
     Option("max_day_mb", float, 20.0, "a day's file stops growing at this size (MB)", min=0.1, max=10000),

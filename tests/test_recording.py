@@ -180,7 +180,8 @@ def test_kill_9_loses_at_most_the_last_batch_and_never_corrupts(tmp_path: Path, 
 
 
 def test_one_file_a_local_day_and_keep_days(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    for old in ("pyseb-2026-05-02.csv.gz", "pyseb-2026-05-03-2.csv.gz", "pyseb-2026-05-04.csv.gz"):
+    every_day_of_may = [f"pyseb-2026-05-{day:02d}.csv.gz" for day in range(4, 32)]
+    for old in ("pyseb-2026-05-02.csv.gz", "pyseb-2026-05-03-2.csv.gz", *every_day_of_may):
         (tmp_path / old).write_bytes(b"")
     (tmp_path / "notes.txt").write_text("mine")
     rec = recorder(tmp_path, keep_days=30)
@@ -193,8 +194,27 @@ def test_one_file_a_local_day_and_keep_days(tmp_path: Path, caplog: pytest.LogCa
     assert len(read_record(tmp_path / "pyseb-2026-06-02.csv.gz").records) == 3
     # 30 days kept counting the newest (June 2): May 4 and later stay, older ones go; other files are left.
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["notes.txt", "pyseb-2026-05-04.csv.gz", "pyseb-2026-06-01.csv.gz", "pyseb-2026-06-02.csv.gz"]
+    assert names == ["notes.txt", *every_day_of_may, "pyseb-2026-06-01.csv.gz", "pyseb-2026-06-02.csv.gz"]
     assert "removed pyseb-2026-05-02.csv.gz (older than keep_days = 30)" in caplog.text
+
+
+def test_a_clock_years_ahead_does_not_remove_the_recorded_days(tmp_path: Path) -> None:
+    # A Pi whose clock module read 2031 (a flat battery): every day recorded was older than keep_days and went at the
+    # first write, days that tune and replay exist to read. The newest keep_days recorded days always stay, and the
+    # older ones go once as many newer days are recorded (the same for a Pi that was off for months).
+    recorded = [f"pyseb-2026-05-{day:02d}.csv.gz" for day in range(1, 11)]
+    for name in recorded:
+        (tmp_path / name).write_bytes(b"")
+    rec = recorder(tmp_path, keep_days=7)
+    years_ahead = datetime(2031, 6, 1, 12, 0, tzinfo=PARIS).timestamp()
+    rec.write([record(0, years_ahead)])
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [*recorded[4:], "pyseb-2031-06-01.csv.gz"]  # (May 4 has 7 newer days recorded: it went)
+    for day in range(2, 7):
+        rec.write([record(0, years_ahead + (day - 1) * 86400)])
+    assert sorted(p.name for p in tmp_path.iterdir())[0] == "pyseb-2026-05-10.csv.gz"  # (6 days of 2031 recorded)
+    rec.write([record(0, years_ahead + 6 * 86400)])
+    assert sorted(p.name for p in tmp_path.iterdir())[0] == "pyseb-2031-06-01.csv.gz"
 
 
 def test_new_loads_mid_day_get_their_own_file(tmp_path: Path) -> None:
