@@ -115,6 +115,11 @@ class DomoticzBridge:
             if wanted is not None:
                 switch.shown_forced = load.is_forced()  # the switch already shows it: nothing to send
                 changed = True
+            if device.idx == switch.link.idx and device.on_at_level_0 and load.is_forced():
+                # An On that found no level to go to (a selector never set above 0, sent "On" before PySEB knew it
+                # is one): it shows the level-0 name while the load is forced. Set it at a level.
+                switch.shown_forced = True
+                self._send(switch.link.publish_state(True, now))
         return changed
 
     def tick(self, now: float) -> None:

@@ -49,11 +49,17 @@ class DomoticzDevice:
         return int(text) if digits.isascii() and digits.isdigit() else None
 
     @property
+    def on_at_level_0(self) -> bool:
+        """A selector On at level 0: what an "On" does to a selector never set above level 0 (Domoticz takes an On
+        to the selector's last level above 0, its LastLevel, which is 0 until it has been at one)."""
+        return self.is_selector and self.nvalue == 1 and self.level == 0
+
+    @property
     def is_on(self) -> bool | None:
-        """On/Off reading: a selector is on at a level above 0, a switch when nvalue is not 0."""
+        """On/Off reading: a selector is on at a level above 0 (or On at level 0), a switch when nvalue is not 0."""
         if self.is_selector:
             level = self.level
-            return None if level is None else level > 0
+            return None if level is None else level > 0 or self.on_at_level_0
         return None if self.nvalue is None else self.nvalue != 0
 
     def switch_state(self) -> tuple[bool | None, str | None]:
@@ -65,7 +71,8 @@ class DomoticzDevice:
             return self.nvalue == 1, None
         if self.is_selector:
             problem = self.selector_problem()
-            return (None, problem) if problem else (self.level != 0, None)
+            # (an On at level 0 is an On: a user's Off, or a Set Level 0, leaves nvalue 0)
+            return (None, problem) if problem else (self.level != 0 or self.on_at_level_0, None)
         if not self.switch_type:
             return None, "no switchType: not an On/Off switch or selector update"
         return None, f"switchType {shown(self.switch_type)} is not an On/Off switch or a selector"

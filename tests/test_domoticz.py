@@ -416,3 +416,21 @@ def test_the_old_echo_window_is_ignored_with_a_warning() -> None:
     _, reader = read("[domoticz]\necho_window_s = 10\n")
     assert reader.problems == []
     assert [(w.key, "no time window" in w.message) for w in reader.warnings] == [("echo_window_s", True)]
+
+
+def on_at_level_0(idx: int) -> bytes:
+    """What Domoticz publishes after a switchlight "On" to a selector never set above level 0: it takes an On to
+    the selector's LastLevel (main/mainworker.cpp, SwitchLightInt), 0 there, so the On (nvalue 1) sits at level 0."""
+    return selector(0).replace(b'"idx": 338', b'"idx": %d' % idx).replace(b'"nvalue": 0', b'"nvalue": 1')
+
+
+@pytest.mark.parametrize("echoed", [True, False], ids=["prevent_loop_false", "default"])
+def test_an_on_a_selector_took_at_level_0_is_on_not_a_users_off(echoed: bool) -> None:
+    # Until PySEB has seen an update of a force switch it does not know it is a selector and shows a force with
+    # "On". On a selector never set above level 0 that On lands at level 0: its echo, read as level 0 = off,
+    # unforced the load PySEB had just forced (a regul/mode force undone within a second).
+    link = ForceLink("ecs", 338, echoed=echoed)
+    assert json.loads(link.publish_state(True, 0.0)[1])["switchcmd"] == "On"
+    assert device(on_at_level_0(338)).switch_state() == (True, None)
+    assert link.on_device(device(on_at_level_0(338)), load_forced=True, now=1.0) is None
+    assert link.pending == () and link.selector

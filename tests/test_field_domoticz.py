@@ -387,3 +387,24 @@ def test_a_users_on_forces_after_a_regulator_force_came_and_went_without_echoes(
     assert not h.load("radiator").is_forced()
     h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 60)  # the user's On, taken for an echo
     assert h.load("radiator").forced_by == "domoticz" and h.last(RADIATOR) == "ON"
+
+
+def test_a_selector_force_switch_shown_on_at_level_0_is_moved_to_a_level(tmp_path: Path) -> None:
+    # A selector force switch never set above level 0, before PySEB has seen an update of it: the "On" PySEB shows
+    # for a regul/mode force lands at level 0 (Domoticz takes an On to its LastLevel), and its echo unforced the load.
+    h = Harness(field_config(tmp_path, radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n", extra=ECHOED))
+    h.reg.tick(NOON)
+    h.reg.on_connected(NOON)
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, False), NOON + 0.1)  # (the connect's Off, echoed)
+    h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000}', NOON + 1)
+    mark = len(h.sent)
+    echo = json.loads(selector(0))
+    echo.update(idx=RADIATOR_SWITCH, nvalue=1)  # the On, at the selector's LastLevel 0
+    h.reg.handle(DZ_OUT, json.dumps(echo).encode(), NOON + 1.2)
+    assert h.load("radiator").forced_power_w == 1000 and h.last(RADIATOR) == "ON"
+    assert [json.loads(p) for t, p, _ in h.sent[mark:] if t == DZ_IN] == [  # shown at a level, as a selector is
+        {"command": "switchlight", "idx": RADIATOR_SWITCH, "switchcmd": "Set Level", "level": 10}]
+    mark = len(h.sent)
+    echo.update(nvalue=2, svalue1="10")
+    h.reg.handle(DZ_OUT, json.dumps(echo).encode(), NOON + 1.4)  # its echo: nothing more
+    assert h.load("radiator").is_forced() and [p for t, p, _ in h.sent[mark:] if "switchlight" in p] == []
