@@ -22,6 +22,7 @@ Message = tuple[str, str]  # (topic, payload) for the regulator to publish
 ON_OFF_NVALUES = (0, 1)
 SELECTOR_NVALUES = (0, 1, 2)
 MAX_SELECTOR_LEVEL = 1000
+SCENE_TYPES = ("Scene", "Group")  # the "Type" of Domoticz's scene updates (hardware/MQTT.cpp, SendSceneInfo)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +103,12 @@ def parse_domoticz_out(payload: bytes) -> DomoticzDevice | None:
         return None
     if not isinstance(doc, dict):
         log.warning("domoticz/out: not a JSON object, dropped: %r", payload[:80])
+        return None
+    if doc.get("Type") in SCENE_TYPES and "dtype" not in doc:
+        # Domoticz publishes a scene or group switched on topic_out too; scenes number their idx apart from devices,
+        # so its idx may be a device's (the mode selector's, a force switch's): not a device update.
+        log.debug("domoticz/out: a %s's update (idx %r), not a device's: ignored", doc["Type"].lower(),
+                  doc.get("idx"))
         return None
     idx, nvalue, svalue1 = doc.get("idx"), doc.get("nvalue"), doc.get("svalue1")
     if isinstance(idx, bool) or not isinstance(idx, int):

@@ -434,3 +434,17 @@ def test_an_on_a_selector_took_at_level_0_is_on_not_a_users_off(echoed: bool) ->
     assert device(on_at_level_0(338)).switch_state() == (True, None)
     assert link.on_device(device(on_at_level_0(338)), load_forced=True, now=1.0) is None
     assert link.pending == () and link.selector
+
+
+# hardware/MQTT.cpp, SendSceneInfo: a scene or group switched, published on domoticz/out (toStyledString's layout).
+SCENE = (b'{\n   "LastUpdate" : "2024-05-01 12:00:00",\n   "Name" : "Night",\n   "Status" : "On",\n'
+         b'   "Timers" : "false",\n   "Type" : "%s",\n   "idx" : 338\n}\n')
+
+
+@pytest.mark.parametrize("kind", [b"Scene", b"Group"])
+def test_a_scene_is_no_device_update_even_with_a_device_s_idx(kind: bytes, caplog: pytest.LogCaptureFixture) -> None:
+    # Scenes have idx of their own, which meet devices' (scene 338 beside the mode selector 338): its update was
+    # read as the selector's and dropped with "switchType None is not a selector", and the same on a force switch.
+    caplog.set_level(logging.WARNING)
+    assert parse_domoticz_out(SCENE % kind) is None
+    assert caplog.text == ""

@@ -147,6 +147,17 @@ def test_a_selector_domoticz_never_answers_for_is_named_in_the_log(moded: Harnes
     assert "has not answered" not in caplog.text
 
 
+def test_a_scene_with_the_selector_s_idx_is_not_its_answer(moded: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    # A scene switched in Domoticz is published on domoticz/out with the scene's idx, which may be the selector's.
+    caplog.set_level(logging.INFO)
+    scene = {"LastUpdate": "2024-05-01 12:00:00", "Name": "Night", "Status": "On", "Timers": "false",
+             "Type": "Scene", "idx": SELECTOR_IDX}
+    moded.reg.handle(DZ_OUT, json.dumps(scene).encode(), NOON + 1)
+    assert "not a selector" not in caplog.text
+    moded.reg.tick(NOON + 61)
+    assert "has not answered for the water-heater mode selector idx 338" in caplog.text
+
+
 def test_an_unmapped_level_keeps_the_mode(moded: Harness) -> None:
     moded.reg.handle(DZ_OUT, selector(40), NOON + 1)
     assert moded.reg.status(NOON + 1)["water_heater"]["mode"] == "solar+fallback"
