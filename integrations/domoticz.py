@@ -4,6 +4,8 @@ export negative, a single 0 when a flow stops, a keepalive 0 every 30 min while 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
 from dataclasses import dataclass
@@ -35,6 +37,12 @@ class DomoticzDevice:
     svalue1: str | None
     name: str
     switch_type: str  # "On/Off", "Selector", ... ("" when absent)
+    level_names: tuple[str, ...] = ()  # a selector's, one per level 0, 10, 20...; () when not given
+
+    @property
+    def top_level(self) -> int | None:
+        """A selector's highest level from its level names (None when not given)."""
+        return (len(self.level_names) - 1) * 10 if self.level_names else None
 
     @property
     def is_selector(self) -> bool:
@@ -126,7 +134,22 @@ def parse_domoticz_out(payload: bytes) -> DomoticzDevice | None:
     if not isinstance(switch_type, str) and doc.get("stype") == "Selector Switch":
         switch_type = "Selector"
     return DomoticzDevice(idx, nvalue, svalue1, name if isinstance(name, str) else "",
-                          switch_type if isinstance(switch_type, str) else "")
+                          switch_type if isinstance(switch_type, str) else "", level_names(doc.get("LevelNames")))
+
+
+def level_names(value: object) -> tuple[str, ...]:
+    """A selector's "LevelNames" option, "Off|Level1|Level2" (base64 in some Domoticz versions); () when absent or
+    not readable (a level count is then not known: nothing is checked against it)."""
+    if not isinstance(value, str) or not value:
+        return ()
+    text = value
+    if "|" not in text:
+        try:
+            text = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            return ()
+    names = tuple(text.split("|"))
+    return names if len(names) > 1 else ()
 
 
 def sensor_payload(idx: int, watts: int) -> str:

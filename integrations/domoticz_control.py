@@ -70,6 +70,7 @@ class EcsModeSelector:
         self.levels = dict(levels)
         self.mode = default  # until Domoticz tells (the seed assumed its level 20)
         self.topic_in = topic_in
+        self.top_level: int | None = None  # the selector's highest level, from its level names (None: not known)
 
     def request(self) -> Message:
         """Ask Domoticz to publish the selector's state (send after connecting)."""
@@ -81,7 +82,10 @@ class EcsModeSelector:
         (None when no level maps to it: the selector cannot show it). The lowest such level; the echo is
         the mode already in effect, so nothing changes when it comes."""
         self.mode = mode
-        levels = sorted(level for level, mapped in self.levels.items() if mapped is mode)
+        # (a level the selector lacks is refused by Domoticz, and under its Prevent Loop the refused update's idx
+        # stays marked: the user's next change of the selector would not be published)
+        levels = sorted(level for level, mapped in self.levels.items()
+                        if mapped is mode and (self.top_level is None or level <= self.top_level))
         if not levels:
             log.info("water-heater mode %s: no level of Domoticz selector idx %d maps to it (%s): it keeps its "
                      "level", mode.value, self.idx, ", ".join(f"{k}:{v.value}" for k, v in self.levels.items()))
@@ -99,6 +103,7 @@ class EcsModeSelector:
             log.warning("water-heater mode selector idx %d: %s; update dropped, mode stays %s", self.idx,
                         problem, self.mode.value, extra={"limit_key": f"domoticz-selector-{self.idx}"})
             return None
+        self._learn_levels(device)
         level = device.level
         mode = self.levels.get(level) if level is not None else None
         if mode is None:
@@ -112,6 +117,19 @@ class EcsModeSelector:
                  self.idx, level)
         self.mode = mode
         return mode
+
+
+    def _learn_levels(self, device: DomoticzDevice) -> None:
+        """The selector's levels from its level names: say once (per change) which mapped ones it lacks."""
+        top = device.top_level
+        if top is None or top == self.top_level:
+            return
+        self.top_level = top
+        lacking = [f"{level}:{mode.value}" for level, mode in sorted(self.levels.items()) if level > top]
+        if lacking:
+            log.warning("water-heater mode selector idx %d has levels 0 to %d (%s), not %s of ecs_mode_levels: such a "
+                        "mode cannot be chosen or shown there", self.idx, top, "|".join(device.level_names),
+                        ", ".join(lacking))
 
 
 class ForceLink:

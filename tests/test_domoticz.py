@@ -448,3 +448,27 @@ def test_a_scene_is_no_device_update_even_with_a_device_s_idx(kind: bytes, caplo
     caplog.set_level(logging.WARNING)
     assert parse_domoticz_out(SCENE % kind) is None
     assert caplog.text == ""
+
+
+def with_level_names(payload: bytes, names: str) -> bytes:
+    """The selector's update with its level names, as Domoticz adds the device's options (hardware/MQTT.cpp)."""
+    doc = json.loads(payload)
+    doc["LevelNames"] = names
+    return json.dumps(doc).encode()
+
+
+@pytest.mark.parametrize("names", ["Off|Solar|Fallback", "T2ZmfFNvbGFyfEZhbGxiYWNr"], ids=["plain", "base64"])
+def test_a_mode_whose_level_the_selector_lacks_is_not_sent_to_it(names: str, caplog: pytest.LogCaptureFixture) -> None:
+    # The seed's three-level selector (0, 10, 20) with the default mapping's 30:forced: forced set from Home
+    # Assistant sent "Set Level" 30, which Domoticz refuses ("Setting a wrong level value"); under its Prevent Loop
+    # the refused update's idx stays marked and the user's next change of the selector was not published at all.
+    caplog.set_level(logging.INFO)
+    modes = EcsModeSelector(338, parse_levels(DEFAULT_LEVELS))
+    assert modes.on_device(device(with_level_names(SELECTOR, names))) is None
+    assert modes.on_device(device(with_level_names(selector(10), names))) is EcsMode.SOLAR
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert said == ["water-heater mode selector idx 338 has levels 0 to 20 (Off|Solar|Fallback), not 30:forced of "
+                    "ecs_mode_levels: such a mode cannot be chosen or shown there"]
+    assert modes.show(EcsMode.FORCED) is None and modes.mode is EcsMode.FORCED
+    assert modes.show(EcsMode.OFF) == ("domoticz/in", '{"command": "switchlight", "idx": 338, "switchcmd": '
+                                                      '"Set Level", "level": 0}')
