@@ -118,7 +118,6 @@ class EcsModeSelector:
         self.mode = mode
         return mode
 
-
     def _learn_levels(self, device: DomoticzDevice) -> None:
         """The selector's levels from its level names: say once (per change) which mapped ones it lacks."""
         top = device.top_level
