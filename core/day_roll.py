@@ -31,10 +31,16 @@ class DayRoll:
         self._tz = tz
         # Computed once a day: the regulator's hot path only compares `now` with it (never, before start).
         self.next_midnight_at = math.inf
+        # The local date (YYYY-MM-DD) the day's energies and figures are counted for, until `next_midnight_at`
+        # (None before start): not always the clock's. The day of a file restored from ahead of a clock still
+        # behind, or the day before between a midnight and its roll: the status document says which, so that its
+        # restore takes the figures for that day's.
+        self.day: str | None = None
 
     def start(self, now: float) -> None:
         """The regulator starts at `now`: the first midnight to wait for is the next one."""
         self.next_midnight_at = next_local_midnight(now, self._tz)
+        self.day = local_date(now, self._tz).isoformat()
 
     def roll(self, now: float) -> DailyReport | None:
         """`now` is at or after `next_midnight_at`: roll the day over. Returns the report of the day that
@@ -42,6 +48,7 @@ class DayRoll:
         # Energies are split at the midnight itself, not at the first message after it.
         midnight_at = self.next_midnight_at
         self.next_midnight_at = next_local_midnight(now, self._tz)
+        self.day = local_date(now, self._tz).isoformat()
         for load in self._loads:
             wh = load.roll_day(midnight_at)  # full flags are cleared by the field features' daily clear
             log.info("new day: %s drew %.0f Wh yesterday", load.name, wh)

@@ -105,6 +105,11 @@ class Regulator:
         return cls(load_settings(path), publish)
 
     @property
+    def counted_day(self) -> str | None:
+        """The local date (YYYY-MM-DD) the day's energies and figures are counted for (None before start)."""
+        return self._day.day
+
+    @property
     def stale_reason(self) -> str | None:
         """Why regulation is suspended (a silent or frozen meter), or None while it runs."""
         return self._stale_guard.reason

@@ -114,8 +114,10 @@ def build_status(reg: RegulatorView, now: float) -> dict[str, Any]:
             for load in reg.loads
         ],
     }
-    # The day's report so far: a restart the same day resumes it (status.restore).
-    doc["report_today"] = _clean(reg.daily.so_far(local_iso[:10]).as_json())
+    # The day's report so far: a restart the same day resumes it (status.restore). Dated with the day it counts,
+    # which the restore takes for the file's day: a file saved by a clock behind (a Pi before NTP) at 23:45, its
+    # figures those of the day after, restored after NTP read as yesterday's.
+    doc["report_today"] = _clean(reg.daily.so_far(reg.counted_day or local_iso[:10]).as_json())
     # The water heater's mode and fallback rules (their state is what a restart restores), and the seed's
     # ECS_energy_yesterday.
     doc.update(_clean(reg.field.status()))

@@ -8,14 +8,14 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from core.daily_report import DailyReport
 from equipments.modes import MAX_FORCE_DURATION_S
 from field.fallback_seed import saved_energy, saved_epoch, saved_number
 from status.store import CLEAN_START
-from values.local_time import local_date
+from values.local_time import local_date, local_instant
 from values.shown import shown
 
 if TYPE_CHECKING:
@@ -135,8 +135,14 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float) -> list[st
         except _Unusable as exc:
             raise _FarAhead(str(exc), doc, saved_at) from None
         now = saved_at  # the best known time: the clock is at least this far behind
-    saved_day = _local_date(saved_at, reg)
+    saved_day = _figures_day(doc, _local_date(saved_at, reg))
     age_days = (_local_date(now, reg) - saved_day).days
+    resume_at = saved_at if ahead else None
+    if age_days < 0:
+        # Figures of a day after the clock's: saved by a clock behind a day restored from ahead of it, and read by
+        # one still behind. Today's, and that day's midnight is the first to roll at (the clock stepping to it is
+        # no new day).
+        age_days, resume_at = 0, max(saved_at, local_instant(saved_day, time.min, reg.tz))
     same_day, yesterday = age_days == 0, age_days == 1
     entries = doc.get("equipments")
     if not isinstance(entries, list):
@@ -180,14 +186,30 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float) -> list[st
     except Exception as exc:  # the fallback's and full tanks' state start afresh instead
         warnings.append(f"water-heater and full-tank state could not be restored ({type(exc).__name__}: "
                         f"{exc}): starting afresh")
-    if ahead:
-        reg.resume_day(saved_at)  # (last: a restore that fails before here leaves the day the clock's)
+    if resume_at is not None:
+        reg.resume_day(resume_at)  # (last: a restore that fails before here leaves the day the clock's)
     missing = [load.name for load in reg.loads if load.name not in seen]
     if missing:
         warnings.append(f"no saved state for {', '.join(missing)}: starting from zero")
     log.info("status restored from %s (%s)", saved_day.isoformat(),
              "today" if same_day else "yesterday" if yesterday else f"{age_days} days ago: energies not kept")
     return warnings
+
+
+def _figures_day(doc: dict[str, Any], saved_day: date) -> date:
+    """The day a file's energies and figures are of: the date of its `report_today`, the day the regulator counted,
+    when it is `saved_day` (the day of the file's time) or one either side; else `saved_day` (the seed's file, an
+    older one's, a hand edit). Either side: a file saved by a clock behind a day restored from ahead of it (a Pi
+    booted at 23:30 by its clock on a file of 00:05, before NTP: its saves at 23:45 hold the new day's figures,
+    restored after NTP as yesterday's, half an hour of it then published, retained, over the day before's report),
+    or saved between a midnight and the timers' roll (the past day's figures, restored as today's)."""
+    report = doc.get("report_today")
+    text = report.get("date") if isinstance(report, dict) else None
+    try:
+        day = date.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        return saved_day
+    return day if day is not None and abs((day - saved_day).days) <= 1 else saved_day
 
 
 def _clock_behind(ahead_s: float) -> list[str]:

@@ -57,6 +57,12 @@ class RegulatorView(Protocol):
         """The local time zone (None: the system's)."""
 
     @property
+    def counted_day(self) -> str | None:
+        """The local date (YYYY-MM-DD) the day's energies and figures are counted for: the clock's, but for the day
+        of a file restored from ahead of a clock still behind, or the day before from a midnight to its roll (None
+        before start)."""
+
+    @property
     def stale_reason(self) -> str | None:
         """Why regulation is suspended, if it is."""
 

@@ -71,6 +71,63 @@ def test_a_file_saved_just_after_midnight_by_a_clock_now_behind_is_today_s(tmp_p
     assert energies(h, at(3, 0, 0) + 1)[1] == 1500
 
 
+def resumed_behind(tmp_path: Path) -> dict[str, Any]:
+    """The file of a Pi that booted at 23:30 by its clock, 35 min behind, on a file saved at 00:05 (half an hour of
+    the new day counted): what it saved at 23:45 by the clock still behind, the day's figures those of the 2nd."""
+    doc = saved_day(tmp_path, at(2, 0, 5))
+    doc["report_today"].update(covered_h=0.5, pv_wh=100.0)
+    h = Harness(write_config(tmp_path, ("ecs", "radiator")))
+    h.reg.restore(doc, at(1, 23, 30))
+    h.reg.tick(at(1, 23, 30))
+    return json.loads(json.dumps(h.reg.status(at(1, 23, 45))))
+
+
+def test_a_file_saved_by_a_clock_behind_is_today_s_after_ntp_crossed_midnight(tmp_path: Path) -> None:
+    # NTP set the clock (00:40), and PySEB restarted (another power cut) before its next save: the file, dated 23:45
+    # the day before, read as yesterday's. Today's energies became yesterday's (yesterday's were lost), and half an
+    # hour of today was published, retained, as the day before's report, over the whole day's.
+    doc = resumed_behind(tmp_path)
+    h = Harness(write_config(tmp_path, ("ecs", "radiator")))
+    assert h.reg.restore(doc, at(2, 0, 40)) == []
+    h.reg.tick(at(2, 0, 40))
+    assert energies(h, at(2, 0, 40)) == (1500, 4000, 3000, 9000)
+    assert h.on(REPORT) == []
+    assert h.reg.daily.so_far("2026-12-02").covered_h == 0.5  # the day so far, resumed
+    h.reg.tick(at(3, 0, 0) + 1)  # the real midnight reports the whole day
+    assert [json.loads(r)["date"] for r in h.on(REPORT)] == ["2026-12-02"]
+
+
+def test_a_file_saved_by_a_clock_behind_is_today_s_while_the_clock_is_still_behind(tmp_path: Path) -> None:
+    # Restarted before NTP (23:50 by the clock): the file is dated before the clock, its figures of the day after.
+    doc = resumed_behind(tmp_path)
+    h = Harness(write_config(tmp_path, ("ecs", "radiator")))
+    assert h.reg.restore(doc, at(1, 23, 50)) == []
+    h.reg.tick(at(1, 23, 50))
+    assert energies(h, at(1, 23, 50)) == (1500, 4000, 3000, 9000)
+    h.reg.tick(at(2, 0, 30))  # NTP: the clock steps over a midnight that is no new day
+    assert energies(h, at(2, 0, 30)) == (1500, 4000, 3000, 9000) and h.on(REPORT) == []
+    h.reg.tick(at(3, 0, 0) + 1)
+    assert [json.loads(r)["date"] for r in h.on(REPORT)] == ["2026-12-02"]
+
+
+def test_a_file_saved_after_midnight_before_the_day_rolled_is_yesterday_s(tmp_path: Path) -> None:
+    # The saver's snapshot taken at 00:00:05, before the main loop's timers rolled the day: the file, dated today,
+    # held the past day's energies and figures, restored as today's (the heater's energy today a day too high, the
+    # past day never reported).
+    h = Harness(write_config(tmp_path, ("ecs", "radiator")))
+    for second in range(0, 60, 5):  # (a minute of decisions: the day's report has something to say)
+        h.meters(300, 2000, at(1, 23, 59) + second)
+    h.load("ecs").energy_wh = 1500.0  # (and the last seconds on the surplus)
+    doc = json.loads(json.dumps(h.reg.status(at(2, 0, 0) + 5)))
+    assert doc["report_today"]["date"] == "2026-12-01"
+    again = Harness(write_config(tmp_path, ("ecs", "radiator")))
+    assert again.reg.restore(doc, at(2, 0, 10)) == []
+    again.reg.tick(at(2, 0, 10))
+    drawn_wh = doc["equipments"][0]["energy"]
+    assert drawn_wh > 1500 and energies(again, at(2, 0, 10))[:2] == (0, drawn_wh)
+    assert [json.loads(r)["date"] for r in again.on(REPORT)] == ["2026-12-01"]
+
+
 def test_a_file_ahead_of_the_clock_the_same_day_says_the_clock_is_behind(tmp_path: Path) -> None:
     doc = saved_day(tmp_path, at(2, 14, 0))
     h = Harness(write_config(tmp_path, ("ecs", "radiator")))
