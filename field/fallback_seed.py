@@ -32,6 +32,9 @@ MIN_WINDOW_S = 20 * 3600  # a check on fewer hours of counted energy (fresh star
 # stopped at check_at: back at 18:00 after a power cut, the check forced the same (the seed, not running at
 # check_at, never checked that night).
 MAX_LATE_S = 3 * 3600
+# The most the clock may read behind the last tick for that tick to stand (a restore from a file ahead of a clock not
+# synced yet, NTP stepping a clock back): the status restore takes a file up to 12 h ahead.
+MAX_CLOCK_BEHIND_S = 24 * 3600
 
 # A saved time outside these years is a damaged file, not a date: 1e20 or inf would overflow every
 # datetime conversion (the status document's, the rules'), and 0 or a negative one means nothing here.
@@ -155,7 +158,12 @@ class SeedFallback:
             self.window_start = now if self.window_start is None else self.window_start
             return None
         if not self.check_at.crossed(since, now):
-            self.checked_until = now
+            # A clock behind the last tick keeps the last tick: a check_at between them was checked already. Restored
+            # from a file saved at 01:05 by a Pi booted on the clock it saved last (00:20, until NTP sets it), the
+            # clock's 01:00 ran the night's check again, a "fresh start" that rolled the window: the day's energy was
+            # no longer yesterday's, and a sunny next night forced more from the grid. (Further behind than a day:
+            # a clock set far back on purpose, taken as it is.)
+            self.checked_until = since if 0 < since - now <= MAX_CLOCK_BEHIND_S else now
             return None
         due_at = self._last_check_at(self.check_at.next_after(since), now)
         # (from the last check_at: a day of downtime is not 3 h late)

@@ -260,6 +260,36 @@ def test_seed_rule_skips_a_check_more_than_3_h_late(caplog: pytest.LogCaptureFix
     assert [when for when, _ in restarted.decisions] == [at(2024, 1, 12, 1)]
 
 
+@pytest.mark.parametrize("ntp_at", [None, at(2024, 1, 11, 1, 12)])
+def test_seed_rule_checks_a_night_once_when_restored_by_a_clock_behind(caplog: pytest.LogCaptureFixture,
+                                                                       ntp_at: float | None) -> None:
+    # Saved at 01:05, after the night's check; the Pi booted on the clock it saved last (00:20), behind until NTP
+    # set it (or never, before 01:00): the clock's 01:00 ran the night's check again, a "fresh start" of minutes
+    # that rolled the window, the day's 6000 Wh no longer yesterday's: the next night's two-day sum fell short, and
+    # a sunny night forced 2000 Wh more from the grid.
+    caplog.set_level(logging.INFO, logger="field.fallback_seed")
+    first = seed_rule()
+    Heater(first, at(2024, 1, 9, 0, 30), solar_w=sunny(2.0)).run_until(at(2024, 1, 11, 1, 5))
+    assert first.window_start == at(2024, 1, 11, 1) and first.yesterday_wh > 6000
+    saved = first.snapshot()
+    again = seed_rule()
+    again.restore(saved)
+    caplog.clear()
+    heater = Heater(again, at(2024, 1, 11, 0, 20), solar_w=sunny(2.0))
+    if ntp_at is None:
+        heater.run_until(at(2024, 1, 11, 1, 30))
+    else:
+        heater.run_until(at(2024, 1, 11, 0, 22))
+        assert again.tick(ntp_at, heater.counter_wh, MAX_W, False) is None
+    assert heater.decisions == [] and "low-energy fallback" not in caplog.text
+    assert (again.window_start, again.yesterday_wh) == (saved["window_start"], saved["yesterday_wh"])
+    # The next night's check runs on the whole window: 6000 Wh today, 12038 over two days, enough.
+    heater.now = max(heater.now, ntp_at or 0.0)
+    heater.run_until(at(2024, 1, 12, 1, 1))
+    assert again.window_start == at(2024, 1, 12, 1) and heater.decisions == []
+    assert "no force (short today but enough over two days" in caplog.text
+
+
 def test_seed_rule_check_at_on_the_spring_forward_day() -> None:
     # 2024-03-31 02:00 CET does not exist: the check runs at the jump, 03:00 CEST.
     rule = seed_rule(SEED_EVALUATE.replace("check_at = 1", "check_at = 2"))
