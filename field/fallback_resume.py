@@ -49,6 +49,8 @@ class OwnForce:
     drawn_wh: float = 0.0  # what the heater drew from its start to its planned end, whoever forced it
     displaced: bool = False  # another's force took the heater over before its planned end
     given_up: bool = False  # displaced, and too late for the night when that force ended
+    cut: bool = False  # ended early by someone else (a user's unforce, the mode): not forced again (closed at once,
+    # never saved)
     retry: RetryClock = field(default_factory=RetryClock)  # its command not delivered
 
     def not_delivered(self, now: float) -> None:
@@ -56,10 +58,14 @@ class OwnForce:
         self.displaced = True
         self.retry.failed(now)
 
-    def follow(self, now: float, delta_wh: float, held_by: str | None) -> float | None:
+    def follow(self, now: float, delta_wh: float, held_by: str | None, on: bool = True) -> float | None:
         """One tick: count the heater's energy while this force is owed. Returns the Wh to force again now (another's
         force over it has just ended, with enough still missing and time left), 0.0 when it is done with nothing
-        more to force, None while it goes on."""
+        more to force, None while it goes on. `on`: the heater is still forced by the rule (False with no other force
+        on it: unforced before its planned end, see `end_early`)."""
+        if held_by is None and not on and not self.displaced and now < self.planned_end:
+            self.end_early(now)  # (this tick's energy is the regulation's: not drawn for the force)
+            return 0.0
         if now < self.planned_end:  # (after it, the heater's energy is the next window's, as the rule counts it)
             self.drawn_wh += delta_wh
         if held_by is not None:
@@ -85,7 +91,15 @@ class OwnForce:
                 "latest_s": self.latest_s, "drawn_wh": round(self.drawn_wh, 1), "displaced": self.displaced,
                 "given_up": self.given_up}
 
+    def end_early(self, now: float) -> None:
+        """Its force was ended by someone else (a user's unforce, a mode that excludes the fallback): the user's word,
+        not forced again; before its planned end, or while owed, what it did not draw is not credited (credited whole,
+        the next night's check took the water for hot)."""
+        if now < self.planned_end or self.displaced:
+            self.cut = True
+
     @property
     def not_drawn_wh(self) -> float:
-        """Given up: what it was for and the heater did not draw; else 0 (a force that ran its course gave it)."""
-        return max(0.0, self.wanted_wh - self.drawn_wh) if self.given_up else 0.0
+        """Given up or cut: what it was for and the heater did not draw; else 0 (a force that ran its course gave
+        it)."""
+        return max(0.0, self.wanted_wh - self.drawn_wh) if self.given_up or self.cut else 0.0

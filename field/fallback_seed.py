@@ -132,13 +132,14 @@ class SeedFallback:
 
     def tick(self, now: float, heater_energy_wh: float, max_power_w: float, full: bool,
              allowed: bool = True, clouds: CloudSource | None = None,
-             held_by: str | None = None) -> ForceCommand | None:
+             held_by: str | None = None, own_force_on: bool = True) -> ForceCommand | None:
         """Count the heater's energy; at `check_at` decide. `allowed` is False when the water-heater mode
         excludes the fallback (the window still rolls); `clouds` gives the forecast cloud cover of a date
         (none: the seed's 100 %); `held_by`: who else forces the heater now, if anyone: the check waits for
-        that force to end (its own would not be applied)."""
+        that force to end (its own would not be applied); `own_force_on`: the heater is forced by this rule now
+        (False while its force should run: a user unforced it)."""
         delta_wh = self._delta.step(heater_energy_wh)
-        resumed = self._follow_own_force(now, delta_wh, max_power_w, full or not allowed, held_by)
+        resumed = self._follow_own_force(now, delta_wh, max_power_w, full, allowed, held_by, own_force_on)
         if resumed is not None:
             return resumed
         counting = now >= self._count_from
@@ -254,15 +255,22 @@ class SeedFallback:
                    now + (command.duration_s or 0.0) if command else now, due_at)
         return command
 
-    def _follow_own_force(self, now: float, delta_wh: float, max_power_w: float, ended: bool,
-                          held_by: str | None) -> ForceCommand | None:
+    def _follow_own_force(self, now: float, delta_wh: float, max_power_w: float, full: bool, allowed: bool,
+                          held_by: str | None, own_force_on: bool) -> ForceCommand | None:
         """The rule's own force, while owed (field.fallback_resume): forced again for what is still missing once
-        another's force over it ends; done, it gives back the credit of what the heater did not draw. `ended`:
-        the tank is full (the night's heating done) or the mode no longer allows the fallback."""
+        another's force over it ends; done, it gives back the credit of what the heater did not draw. A full tank
+        ends it (the night's heating done); a user's unforce or a mode that no longer allows the fallback cuts it:
+        not forced again, and only what the heater drew is credited."""
         own = self._own
         if own is None:
             return None
-        wanted_wh = 0.0 if ended else own.follow(now, delta_wh, held_by)
+        if full:
+            wanted_wh: float | None = 0.0
+        elif not allowed:
+            own.end_early(now)
+            wanted_wh = 0.0
+        else:
+            wanted_wh = own.follow(now, delta_wh, held_by, own_force_on)
         if wanted_wh is None:
             return None
         if wanted_wh > 0 and max_power_w > 0:
@@ -276,11 +284,16 @@ class SeedFallback:
                      max_power_w, duration_s, wanted_wh)
             return ForceCommand(self.load_name, max_power_w, duration_s)
         self._own = None
+        if own.cut:
+            # (what the heater draws from now on is the regulation's, counted in the new window)
+            self._count_from = min(self._count_from, now)
         if own.not_drawn_wh > 0:
             # (credited whole when the force was made: the next night's check would take the water for hot)
             self.yesterday_wh = max(0.0, self.yesterday_wh - own.not_drawn_wh)
-            log.info("low-energy fallback: %s's force was displaced and the night is over: %.0f Wh of it not "
-                     "drawn, not credited", self.load_name, own.not_drawn_wh)
+            why = "was ended early (unforced, or the water-heater mode)" if own.cut else \
+                "was displaced and the night is over"
+            log.info("low-energy fallback: %s's force %s: %.0f Wh of it not drawn, not credited", self.load_name, why,
+                     own.not_drawn_wh)
         return None
 
     def force_not_applied(self, now: float) -> None:

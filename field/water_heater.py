@@ -93,7 +93,8 @@ class HeaterControl:
         if self.seed is not None:
             command = self.seed.tick(now, heater.energy_wh, heater.max_power_w, heater.overed, allowed,
                                      book.clouds_for if book is not None else None,
-                                     held_by=forced_by if forced_by != FORCED_BY_SEED else None)
+                                     held_by=forced_by if forced_by != FORCED_BY_SEED else None,
+                                     own_force_on=forced_by == FORCED_BY_SEED)
             if command is not None:
                 changed = self._carry_out(command, FORCED_BY_SEED, self.seed, now) or changed
                 forced_by = heater.forced_by if heater.is_forced() else None

@@ -470,3 +470,5 @@ def test_the_rule_s_own_force_is_followed_until_it_gave_what_it_was_for() -> Non
     assert late.follow(20000.0, 0.0, None) == 0.0 and late.not_drawn_wh == 1500.0  # the night is over
     done = OwnForce(2000.0, 0.0, 3600.0, 14400.0, drawn_wh=1990.0)
     assert done.follow(3600.0, 0.0, None) == 0.0 and done.not_drawn_wh == 0.0  # ran its course
+    cut = OwnForce(2000.0, 0.0, 3600.0, 14400.0)
+    assert cut.follow(600.0, 300.0, None, on=False) == 0.0 and cut.not_drawn_wh == 2000.0  # unforced: not forced again

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from integrations.domoticz_control import EcsMode
 from tests.field_house import ECS_CMD, ECS_METER, at, field_config, ticks
 from tests.harness import MODE, Harness
 from tests.test_field_tank import thermostat_cut
@@ -539,3 +540,27 @@ def test_a_rule_s_force_never_delivered_is_tried_again_without_flooding_the_log(
     ticks(h, at(2024, 1, 11, 0, 31), at(2024, 1, 11, 6, 59), step_s=5)
     tries = caplog.text.count("forcing again" if rule == "seed" else "deadline rule: forcing")
     assert 5 <= tries <= 60
+
+
+@pytest.mark.parametrize("how", ["regul/mode", "mode solar"])
+def test_the_rule_s_force_cut_by_the_user_credits_only_what_was_drawn(tmp_path: Path, how: str,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    # The 01:00 force (7000 Wh) unforced by the user at 01:30 (or the mode set to solar only): not forced again (the
+    # user said stop), but its 7000 Wh stayed credited to the day it was for with 1000 drawn; the next night's check
+    # counted the two days 6000 Wh too high and forced nothing after a short day.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 1, 0))
+    assert h.load("ecs").forced_by == "seed_rule"
+    ticks(h, at(2024, 1, 11, 1, 1), at(2024, 1, 11, 1, 29))
+    if how == "regul/mode":
+        h.reg.handle(MODE, b'{"command": "unforce", "name": "ecs"}', at(2024, 1, 11, 1, 30))
+    else:
+        assert h.reg.field.heater is not None
+        h.reg.field.heater.set_mode(EcsMode.SOLAR, at(2024, 1, 11, 1, 30), "test")
+    assert not h.load("ecs").is_forced()
+    ticks(h, at(2024, 1, 11, 1, 31), at(2024, 1, 11, 7, 0))
+    assert "forcing again" not in caplog.text
+    # (6033: ticks a minute apart)
+    assert "ecs's force was ended early (unforced, or the water-heater mode): 60" in caplog.text
+    assert h.reg.status(at(2024, 1, 11, 7))["water_heater"]["seed_rule"]["yesterday_wh"] == pytest.approx(1000, abs=40)
