@@ -13,7 +13,7 @@ from typing import Any
 
 from equipments.modes import ForceCommand, UnforceCommand
 from field.fallback_resume import RetryClock
-from field.fallback_seed import EnergyDelta, saved_energy, saved_epoch
+from field.fallback_seed import MIN_FORCE_WH, EnergyDelta, saved_energy, saved_epoch
 from field.fallback_settings import DeadlineSettings
 from values.local_time import last_occurrence, local_date, next_occurrence
 
@@ -42,6 +42,7 @@ class DeadlineFallback:
         self.expected_sun_wh = 0.0  # pv_share of the deadline day's forecast PV: not forced
         self._delta = EnergyDelta()
         self._retry = RetryClock()  # its last force not delivered: when it is tried again
+        self._told_small = False  # "not worth a force" logged in this cycle
 
     def window(self, cycle_end: float) -> tuple[float, float]:
         """The span forcing may use before `cycle_end`: the whole day, or the off-peak span that holds the
@@ -100,6 +101,14 @@ class DeadlineFallback:
             return None if allowed else self._stop("the water-heater mode excludes the fallback")
         if held_by is not None or not allowed or max_power_w <= 0 or not self.start_at <= now < end:
             return None
+        if to_force_wh < MIN_FORCE_WH:
+            # (the sun gave 5999 of 6000 Wh: the heater forced from the grid for 1 Wh, stopped a tick later, a
+            # contactor's click for nothing; the seed rule's bound, a few minutes of the heater)
+            if not self._told_small:
+                self._told_small = True
+                log.info("deadline rule: %.0f of %.0f Wh delivered to %s, %.0f Wh missing, under %.0f Wh: not worth "
+                         "a force", self.delivered_wh, target_wh, self.load_name, to_force_wh, MIN_FORCE_WH)
+            return None
         if self._retry.waiting(now):  # (its last force not delivered)
             return None
         self.forcing = True
@@ -123,7 +132,7 @@ class DeadlineFallback:
         command = self._stop("deadline passed")
         self.cycle_end = next_occurrence(now, self.settings.deadline, self.tz)
         self.delivered_wh, self.done, self.unreachable, self.start_at = 0.0, False, False, None
-        self._retry = RetryClock()
+        self._retry, self._told_small = RetryClock(), False
         return command
 
     def force_not_applied(self, now: float) -> None:

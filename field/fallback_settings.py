@@ -11,6 +11,7 @@ from datetime import time
 from types import MappingProxyType
 from typing import Any
 
+from field.fallback_resume import MIN_RESUME_WH
 from settings.options import Option, SectionReader
 from settings.problems import ConfigProblem
 from values.local_time import parse_hhmm, parse_span
@@ -52,8 +53,8 @@ FALLBACK_OPTIONS: tuple[Option, ...] = (
       for s in SEASONS),
     *(Option(f"low_nrj_two_days_{s}", "float?", None, f"{s}: Wh the heater must get over two days", min=0)
       for s in SEASONS),
-    Option("min_energy_wh", float, 0.0, "deadline rule: Wh the heater must get by `deadline` (0 = off)",
-           min=0),
+    Option("min_energy_wh", float, 0.0, "deadline rule: Wh the heater must get by `deadline` (0 = off); less than "
+           "100 Wh missing is never forced", min=0),
     Option("deadline", str, "07:00", "deadline rule: local time (HH:MM) the energy is due by"),
     Option("offpeak", "text?", None, "deadline rule: local span (HH:MM-HH:MM) forcing may use; empty = any"),
     Option("start_margin_s", float, 900.0, "deadline rule: start this many seconds before the latest start",
@@ -158,6 +159,10 @@ def read_fallback_settings(cp: configparser.ConfigParser, reader: SectionReader,
     deadline_at = _parsed(reader, "fallback", "deadline", fb["deadline"], parse_hhmm)
     offpeak = _parsed(reader, "fallback", "offpeak", fb["offpeak"], parse_span)
     deadline = None
+    if fb["min_energy_wh"] and fb["min_energy_wh"] < MIN_RESUME_WH:
+        reader.warnings.append(ConfigProblem("fallback", "min_energy_wh", f"{fb['min_energy_wh']:g} Wh: the deadline "
+                                             f"rule never forces less than {MIN_RESUME_WH:.0f} Wh missing, so it "
+                                             "never forces (0 turns it off)"))
     if fb["min_energy_wh"] and deadline_at is not None:
         deadline = DeadlineSettings(fb["min_energy_wh"], deadline_at, offpeak, fb["start_margin_s"] or 0.0,
                                     fb["deadline_pv_share"] or 0.0)

@@ -334,6 +334,25 @@ def test_deadline_counts_the_sun_and_starts_later() -> None:
     assert local(heater.decisions[0][0]) == "2024-01-11 04:53:00+0100"
 
 
+@pytest.mark.parametrize("sun_wh", [5999.0, 5950.0])
+def test_deadline_does_not_force_a_few_wh(caplog: pytest.LogCaptureFixture, sun_wh: float) -> None:
+    # The sun gave 5999 of the 6000 Wh: forced from the grid at 05:45 for 1 Wh, stopped a tick later (a contactor's
+    # click, or the triac at full power, for nothing). Under 100 Wh missing is not worth a force, as for the seed rule.
+    caplog.set_level(logging.INFO, logger="field.fallback_deadline")
+    rule = deadline_rule()
+    heater = Heater(rule, at(2024, 1, 10, 7, 1), solar_w=sunny(sun_wh / 3000, hours=3))
+    heater.run_until(at(2024, 1, 11, 7, 1))
+    assert heater.decisions == []
+    assert caplog.text.count("Wh missing, under 100 Wh: not worth a force") == 1  # (once, not at every tick)
+    assert f"ecs got {sun_wh:.0f} of 6000 Wh by 2024-01-11 07:00 (MISSED)" in caplog.text
+
+
+def test_deadline_still_forces_100_wh() -> None:
+    heater = Heater(deadline_rule(), at(2024, 1, 10, 7, 1), solar_w=sunny(5900 / 3000, hours=3))
+    heater.run_until(at(2024, 1, 11, 7, 1))
+    assert [type(d).__name__ for _, d in heater.decisions] == ["ForceCommand", "UnforceCommand"]
+
+
 def test_deadline_stops_early_when_the_tank_is_full() -> None:
     heater = Heater(deadline_rule(), at(2024, 1, 10, 12), full_from=at(2024, 1, 11, 4))
     heater.run_until(at(2024, 1, 11, 6, 30))
@@ -425,6 +444,14 @@ def test_defaults_without_any_section() -> None:
 def test_deadline_keys() -> None:
     s = settings("[fallback]\nmin_energy_wh = 6000\ndeadline = 06:30\noffpeak = 22:00-06:00\n")
     assert s.deadline == DeadlineSettings(6000, time(6, 30), (time(22), time(6)), 900)
+
+
+def test_a_deadline_target_under_100_wh_is_warned_it_never_forces() -> None:
+    _, reader = read("[fallback]\nmin_energy_wh = 50\n")
+    assert reader.problems == []
+    assert [(w.section, w.key) for w in reader.warnings] == [("fallback", "min_energy_wh")]
+    assert "never forces" in reader.warnings[0].message
+    assert read("[fallback]\nmin_energy_wh = 100\n")[1].warnings == []
 
 
 def test_check_at_24_means_midnight() -> None:
