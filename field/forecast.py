@@ -21,6 +21,9 @@ SOURCE_DEFAULT = "default"  # no usable forecast: the seed's 100 % cloudy
 # The seed's getCloudAvg: the mean cloud cover at these UTC hours of the day asked about.
 OWM_HOURS_UTC = (time(9), time(12))
 CAUSE_MAX_CHARS = 200  # a server's error message is quoted in the log, never a whole page
+# A day's PV forecast above 0 and under this is far likelier kWh than Wh (a dark winter day of a 1 kWp array still
+# gives a few hundred Wh; 12.5 is a common day's forecast in kWh, as Forecast.Solar and Solcast show it).
+LIKELY_KWH_BELOW = 100.0
 
 
 class ForecastError(ValueError):
@@ -154,3 +157,19 @@ def parse_mqtt_forecast(payload: bytes, received_at: float) -> DayForecast:
     if clouds_percent is None and pv_wh is None:
         raise ForecastError("neither clouds_percent nor pv_wh given")
     return DayForecast(day, clouds_percent, pv_wh, received_at)
+
+
+def unit_doubts(forecast: DayForecast) -> dict[str, str | None]:
+    """For each value the message gave: why it looks like the wrong unit, or None when it looks right. A cloud cover
+    strictly between 0 and 1 is a fraction (0.75 for 75 %; 1 % and 0 are a clear sky); a PV energy above 0 and under
+    LIKELY_KWH_BELOW is kWh. Only a doubt: the value is taken as sent, as the documented unit says."""
+    doubts: dict[str, str | None] = {}
+    clouds, pv_wh = forecast.clouds_percent, forecast.pv_wh
+    if clouds is not None:
+        doubts["clouds_percent"] = None if not 0 < clouds < 1 else (
+            f"clouds_percent {clouds:g} looks like a fraction: expected a percent (0-100), {clouds * 100:g} for "
+            f"{clouds * 100:g} %; taken as {clouds:g} %")
+    if pv_wh is not None:
+        doubts["pv_wh"] = None if not 0 < pv_wh < LIKELY_KWH_BELOW else (
+            f"pv_wh {pv_wh:g} looks like kWh: expected Wh, {pv_wh * 1000:g} for {pv_wh:g} kWh; taken as {pv_wh:g} Wh")
+    return doubts

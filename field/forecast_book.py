@@ -19,6 +19,7 @@ from field.forecast import (
     ForecastFailure,
     OwmForecast,
     parse_mqtt_forecast,
+    unit_doubts,
 )
 from values.local_time import local_date
 
@@ -47,6 +48,7 @@ class ForecastBook:
         self.mqtt: dict[date, DayForecast] = {}
         self.mqtt_error: str | None = None
         self.last_pick: CloudPick | None = None  # what the last check used
+        self._unit_warned: set[str] = set()  # values warned as in the wrong unit, until one looks right
 
     # --- input --------------------------------------------------------------------------------------------
     def on_fetched(self, result: OwmForecast | ForecastFailure) -> None:
@@ -69,6 +71,7 @@ class ForecastBook:
             log.warning("forecast message on %s refused: %s", self.mqtt_topic, exc)
             return False
         self.mqtt_error = None
+        self._warn_units(forecast)
         earlier = self.mqtt.get(forecast.day)
         if earlier is not None:  # a message with one value keeps the other from an earlier one for that date
             clouds = earlier.clouds_percent if forecast.clouds_percent is None else forecast.clouds_percent
@@ -82,6 +85,17 @@ class ForecastBook:
         log.info("forecast from mqtt for %s: clouds %s %%, PV %s Wh", forecast.day, forecast.clouds_percent,
                  forecast.pv_wh, extra={"limit_key": self.mqtt_topic})
         return True
+
+    def _warn_units(self, forecast: DayForecast) -> None:
+        """A value that looks like the wrong unit (a fraction of clouds, kWh of PV) is warned once, again only after
+        one that looked right: an automation that sends it every hour is one line, not one an hour."""
+        for key, doubt in unit_doubts(forecast).items():
+            if doubt is None:
+                self._unit_warned.discard(key)
+            elif key not in self._unit_warned:
+                self._unit_warned.add(key)
+                log.warning("forecast on %s for %s: %s (warned once until a value looks right)", self.mqtt_topic,
+                            forecast.day, doubt, extra={"limit_key": self.mqtt_topic})
 
     def restore(self, saved: Any, now: float) -> list[str]:
         """The MQTT forecasts of a status file (its `forecast.mqtt.days`), so that a forecast published once

@@ -206,3 +206,35 @@ def test_old_mqtt_days_are_dropped() -> None:
     b.on_mqtt(b'{"date": "2026-06-20", "clouds_percent": 35}', T_FETCH)
     b.on_mqtt(b'{"date": "2026-06-27", "clouds_percent": 35}', T_FETCH)
     assert list(b.mqtt) == [date(2026, 6, 27)]
+
+
+def test_values_in_the_wrong_unit_are_warned_once_each_and_taken_as_sent(caplog: pytest.LogCaptureFixture) -> None:
+    # A template that gave the cloud cover as a fraction (0.75: taken as 0.75 %, a sunny day, and the night's check
+    # forced the smaller shortfall before a grey day) or the PV energy in kWh (12.5: 12.5 Wh, the deadline rule
+    # forced from the grid what the sun would bring) said nothing. Now warned, once per value until one looks right.
+    caplog.set_level(logging.WARNING)
+    b = book()
+    for hour in range(1, 4):  # hourly, as an automation sends it
+        assert b.on_mqtt(b'{"date": "2026-06-27", "clouds_percent": 0.75, "pv_wh": 12.5}', T_FETCH + 3600 * hour)
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 2, warnings
+    assert warnings[0].startswith("forecast on forecast/tomorrow for 2026-06-27: clouds_percent 0.75 looks like a "
+                                  "fraction: expected a percent (0-100), 75 for 75 %; taken as 0.75 %")
+    assert "pv_wh 12.5 looks like kWh: expected Wh, 12500 for 12.5 kWh; taken as 12.5 Wh" in warnings[1]
+    forecast = b.pv_wh_for(date(2026, 6, 27))
+    assert forecast is not None and (forecast.clouds_percent, forecast.pv_wh) == (0.75, 12.5)  # not changed
+    caplog.clear()
+    b.on_mqtt(b'{"date": "2026-06-28", "clouds_percent": 40, "pv_wh": 9000}', T_FETCH + 4 * 3600)  # fixed...
+    b.on_mqtt(b'{"date": "2026-06-28", "clouds_percent": 0.4}', T_FETCH + 5 * 3600)  # ...and broken again: warned
+    assert len(caplog.records) == 1 and "2026-06-28: clouds_percent 0.4 looks like" in caplog.text
+
+
+@pytest.mark.parametrize("payload", [
+    b'{"date": "2026-06-27", "clouds_percent": 0, "pv_wh": 0}',  # a clear sky, a night or a snowed-in array
+    b'{"date": "2026-06-27", "clouds_percent": 1, "pv_wh": 150}',  # 1 %: clear; 150 Wh: a dark winter day
+    b'{"date": "2026-06-27", "clouds_percent": 100, "pv_wh": 64000}',
+])
+def test_plausible_values_are_not_warned(payload: bytes, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING)
+    assert book().on_mqtt(payload, T_FETCH)
+    assert caplog.records == []
