@@ -128,6 +128,19 @@ def test_refused(loads, payload: bytes, fragment: str) -> None:
         parse_mode_command(payload, loads)
 
 
+@pytest.mark.parametrize(("payload", "quoted"), [
+    (b'{"command":"force","name":"Pool ","power":10}', "unknown load 'Pool '"),
+    (b'{"command":"unforce","name":"ECS2"}', "unknown load 'ECS2'"),
+    (b'{"command":" Boost","name":"ecs"}', "got ' Boost'"),
+])
+def test_a_refusal_quotes_what_was_sent(loads, payload: bytes, quoted: str) -> None:
+    # Names are read in any case ("ECS" is the load ecs), but the refusal quoted the name lower-cased and trimmed:
+    # "unknown load 'pool'" for "Pool ", not what the user looks for in the automation that sent it.
+    with pytest.raises(ModeCommandError) as refused:
+        parse_mode_command(payload, loads)
+    assert quoted in str(refused.value)
+
+
 def test_a_variable_load_forced_under_what_it_can_draw_is_off_and_says_why(tmp_path: Path,
                                                                            caplog: pytest.LogCaptureFixture) -> None:
     # A heater whose sweep conducts only from 20 % (400 W): a force at 5 W sent the lowest percent that conducts,
