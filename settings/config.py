@@ -438,6 +438,12 @@ def _check_variator_command_topic(reader: SectionReader, load: Equipment, topic_
     reader.warnings.append(ConfigProblem(load.name, "topic_set_power", message))
 
 
+# PySEB's own topics, whose shape no device imposes: a leading / in one is a slip (settings.topics.topic_warning).
+OWN_TOPIC_KEYS = frozenset({("mqtt", "topic_regul"), ("mqtt", "topic_mode"), ("mqtt", "topic_status"),
+                            ("mqtt", "topic_availability"), ("mqtt", "topic_report"), ("forecast", "topic"),
+                            ("domoticz", "topic_in"), ("domoticz", "topic_out")})
+
+
 def _check_topic_roles(reader: SectionReader, mqtt_raw: dict[str, Any], equipments: list[Equipment],
                        field: FieldSettings, derived: set[str]) -> None:
     """Every topic checked for what it is used as (settings.topics): one clear line per bad topic, one warning per
@@ -478,9 +484,11 @@ def _check_topic_roles(reader: SectionReader, mqtt_raw: dict[str, Any], equipmen
                if (section, key) not in seen and not (section == "mqtt" and key in derived) and value]
     if mqtt_raw.get("topic_regul") and ("mqtt", "topic_regul") not in seen:
         to_warn.append(("mqtt", "topic_regul", mqtt_raw["topic_regul"].rstrip("/")))
+    if "topic_report" not in derived and mqtt_raw.get("topic_report"):
+        to_warn.append(("mqtt", "topic_report", mqtt_raw["topic_report"]))
     warned: set[tuple[str, str]] = set()
     for section, key, value in to_warn:
-        if (section, key) not in warned and (warning := topic_warning(str(value))):
+        if (section, key) not in warned and (warning := topic_warning(str(value), (section, key) in OWN_TOPIC_KEYS)):
             warned.add((section, key))
             reader.warnings.append(ConfigProblem(section, key, warning))
 

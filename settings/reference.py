@@ -165,8 +165,11 @@ def render() -> str:
         "and said so (an error where the value must be a number, a warning on a text); so are quotes around a "
         "value (`topic_set_power = \"cmnd/plug/POWER\"`): INI keeps them as part of it. A topic with a space at "
         "either end of a level (`smeter/pzem /CONSOMMATION`) or an empty level after the first (a `/` at the end, "
-        "`//`) is warned of: valid MQTT, but topics match exactly and a device's almost never has one (a leading "
-        "`/` is not warned of: some firmwares' topics start so).",
+        "`//`) is warned of: valid MQTT, but topics match exactly and a device's almost never has one. So is a "
+        "leading `/` in PySEB's own topics (`[mqtt] topic_regul`, `topic_mode`, `topic_status`, "
+        "`topic_availability`, `topic_report`, `[forecast] topic`, `[domoticz] topic_in`, `topic_out`): "
+        "`/regul/mode` and `regul/mode` are two topics; not in a device's (a meter's, a load's): some firmwares' "
+        "topics start so (ESPEasy's older defaults).",
         "",
         "Types: `text, optional`, `number, optional` and `true/false, optional` take an empty value (or the "
         "seed's `None`) for \"not set\"; any other key written empty (`key =`) is an error: delete the line for "

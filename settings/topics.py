@@ -36,12 +36,17 @@ def topic_problem(topic: str | None, role: TopicRole) -> str | None:
     return None
 
 
-def topic_warning(topic: str) -> str | None:
+def topic_warning(topic: str, own: bool = False) -> str | None:
     """Why `topic`, valid, is likely not the one meant, or None. MQTT matches topics exactly: PySEB on
     `smeter/pzem /CONSOMMATION` and a meter on `smeter/pzem/CONSOMMATION` never meet, and the meter looks silent.
     A space at either end of a level, and an empty level after the first (a trailing / or a //), are valid but
-    almost always typos. A leading / is left alone: ESPEasy's older default topics start with one."""
+    almost always typos. A leading / is one too in PySEB's `own` topics (its mode, status..., the forecast's: no
+    device imposes their shape; `/regul/mode` and `regul/mode` are two topics), not in a device's: ESPEasy's older
+    default topics start with one."""
     levels = topic.split("/")
+    if own and topic.startswith("/"):
+        return (f"{topic!r} starts with /: valid MQTT, but {topic!r} and {topic[1:]!r} are two different topics, and "
+                "what sends or reads there almost always means the one without; remove the / unless it uses it too")
     if any(level != level.strip() for level in levels):
         what = "a space at the start or end of a level"
     elif "" in levels[1:]:

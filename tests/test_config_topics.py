@@ -123,3 +123,33 @@ def test_a_suspicious_topic_is_one_warning_at_start_and_in_check(tmp_path: Path,
     done = subprocess.run([sys.executable, str(ROOT / "regulation.py"), "-c", str(path), "--check"],
                           capture_output=True, text=True, timeout=30, cwd=ROOT)
     assert done.returncode == 0 and warned[0] in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("added, where", [
+    ("topic_mode = /regul/mode", "[mqtt] topic_mode"),
+    ("topic_regul = /regul", "[mqtt] topic_regul"),
+    ("topic_status = /regul/status", "[mqtt] topic_status"),
+    ("topic_availability = /regul/availability", "[mqtt] topic_availability"),
+    ("topic_report = /regul/report", "[mqtt] topic_report"),
+    ("\n[forecast]\ntopic = /forecast/tomorrow", "[forecast] topic"),
+])
+def test_a_leading_slash_in_pyseb_s_own_topics_is_one_warning_at_start_and_in_check(tmp_path: Path, added: str,
+                                                                                    where: str) -> None:
+    # `topic_mode = /regul/mode` while the automation sends on regul/mode: valid MQTT, but two topics; the commands
+    # never arrived and nothing said why. (No device imposes the shape of PySEB's own topics.)
+    path = write_config(tmp_path)
+    path.write_text(path.read_text().replace(PROD, PROD + "\n" + added, 1) if added.startswith("topic_") else
+                    path.read_text() + added + "\n")
+    warned = [w for w in load_settings(path).warnings if "starts with /" in w]
+    assert len(warned) == 1 and where in warned[0] and "valid MQTT" in warned[0], warned
+    done = subprocess.run([sys.executable, str(ROOT / "regulation.py"), "-c", str(path), "--check"],
+                          capture_output=True, text=True, timeout=30, cwd=ROOT)
+    assert done.returncode == 0 and warned[0] in done.stderr, done.stderr
+
+
+def test_a_leading_slash_in_a_device_s_topic_is_not_warned(tmp_path: Path) -> None:
+    # ESPEasy's older default topics are `/%sysname%/...`: a meter's or a load's topic may well start with one.
+    path = write_config(tmp_path)
+    path.write_text(path.read_text().replace("topic_cons = smeter/pzem/CONSOMMATION",
+                                             "topic_cons = /espeasy/pzem/CONSOMMATION", 1))
+    assert [w for w in load_settings(path).warnings if "topic_cons" in w] == []
