@@ -455,6 +455,7 @@ def _check_topic_roles(reader: SectionReader, mqtt_raw: dict[str, Any], equipmen
         ("mqtt", "topic_mode", mqtt_raw.get("topic_mode"), read),
         ("mqtt", "topic_status", mqtt_raw.get("topic_status"), publish),
         ("mqtt", "topic_availability", mqtt_raw.get("topic_availability"), publish),
+        ("mqtt", "topic_report", mqtt_raw.get("topic_report"), publish),
     ]
     if field.forecast.mqtt_topic is not None:
         checks.append(("forecast", "topic", field.forecast.mqtt_topic, read))
@@ -484,8 +485,6 @@ def _check_topic_roles(reader: SectionReader, mqtt_raw: dict[str, Any], equipmen
                if (section, key) not in seen and not (section == "mqtt" and key in derived) and value]
     if mqtt_raw.get("topic_regul") and ("mqtt", "topic_regul") not in seen:
         to_warn.append(("mqtt", "topic_regul", mqtt_raw["topic_regul"].rstrip("/")))
-    if "topic_report" not in derived and mqtt_raw.get("topic_report"):
-        to_warn.append(("mqtt", "topic_report", mqtt_raw["topic_report"]))
     warned: set[tuple[str, str]] = set()
     for section, key, value in to_warn:
         if (section, key) not in warned and (warning := topic_warning(str(value), (section, key) in OWN_TOPIC_KEYS)):

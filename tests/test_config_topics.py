@@ -50,6 +50,8 @@ def test_good_topics(topic: str) -> None:
     (PROD, PROD + "\ntopic_status = regul/#", "[mqtt] topic_status"),
     (PROD, PROD + "\ntopic_availability = a\0b", "[mqtt] topic_availability"),
     (PROD, PROD + "\ntopic_regul = /", "[mqtt] topic_regul"),
+    # (accepted, the daily report's publish met paho's refusal at the first midnight)
+    (PROD, PROD + "\ntopic_report = regul/+/report", "[mqtt] topic_report"),
 ])
 def test_each_bad_topic_is_one_problem(tmp_path: Path, old: str, new: str, where: str) -> None:
     path = write_config(tmp_path)
