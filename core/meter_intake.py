@@ -52,7 +52,9 @@ class MeterIntake:
 
     def take(self, meter: MeterState, payload: bytes, now: float) -> MeterReading | NoReading:
         """The reading in `payload`, received at `now`, now `meter`'s last; or why there is none."""
-        result = parse_meter_payload(payload, self._json_power, now, self._max_meter_power_w)
+        # Only the house meter must see the mains: a DC production meter reads 0 V every night.
+        result = parse_meter_payload(payload, self._json_power, now, self._max_meter_power_w,
+                                     needs_mains=meter is self._by_label["consumption"])
         if isinstance(result, MeterProblem):
             if result.kind == "boot":
                 self._booted(meter)

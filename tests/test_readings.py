@@ -82,3 +82,21 @@ def test_a_reading_is_decoded_as_json_loads_decodes_it(before: str, body: str, a
     # json.loads does, whitespace and junk around a value included.
     text = before + body + after
     assert _loads_outcome(_json_value, text) == _loads_outcome(json.loads, text)
+
+
+NO_MAINS = (b'{ "voltage": 0.00, "current": 0.00, "power": 0.00, "energy": 1234.00, "frequency": 0.00, '
+            b'"powerfactor": 0.00, "ppm_err": 0}')
+
+
+@pytest.mark.parametrize("payload", [NO_MAINS, b'{"voltage": 12.5, "power": 3}', b'{"voltage": -1, "power": 0}'])
+def test_a_reading_without_mains_is_refused_where_mains_are_needed(payload: bytes) -> None:
+    problem = parse_meter_payload(payload, "power", 100.0, 30000.0, needs_mains=True)
+    assert isinstance(problem, MeterProblem) and problem.kind == "no_mains" and " V: " in problem.detail
+    assert isinstance(parse(payload), MeterReading)  # a DC production meter at night: taken
+
+
+@pytest.mark.parametrize("payload", [GOOD, b'{"power": 0}', b'{"voltage": nan, "power": 0}',
+                                     b'{"voltage": "0", "power": 0}', b'{"voltage": 50, "power": 0}'])
+def test_a_reading_judged_on_its_power_when_its_voltage_says_nothing(payload: bytes) -> None:
+    # No voltage field, NaN or text there: nothing to judge on; 50 V and up is a mains (PZEM-004T: 80..260 V).
+    assert isinstance(parse_meter_payload(payload, "power", 100.0, 30000.0, needs_mains=True), MeterReading)

@@ -8,7 +8,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from values.numbers import json_float
+from values.numbers import finite_json_float, json_float
 from values.shown import shown
 
 # The firmware prints a NaN float as a bare `nan` (not JSON); Python's json module reads `NaN`. A nan in
@@ -83,9 +83,18 @@ def _looks_like_boot(text: str) -> bool:
     return '"type"' in text and '"fw_version"' in text
 
 
-def parse_meter_payload(payload: bytes, field: str, received_at: float,
-                        max_power_w: float) -> MeterReading | MeterProblem:
-    """Parse one meter message; never raises."""
+# A PZEM reading's voltage field. The PZEM-004T measures from 80 V and no mains is under 100 V: a house meter that
+# reads less sees no mains (its voltage wire unplugged, or a power cut), and reads 0 W with it whatever the house
+# draws. Its power is then no measure of the house (a DC meter on the panels' side reads 0 V every night: only the
+# house meter's reading is judged on it, see core/meter_intake.py).
+VOLTAGE_FIELD = "voltage"
+MIN_MAINS_V = 50.0
+
+
+def parse_meter_payload(payload: bytes, field: str, received_at: float, max_power_w: float,
+                        needs_mains: bool = False) -> MeterReading | MeterProblem:
+    """Parse one meter message; never raises. `needs_mains`: a reading whose voltage field says no mains (under
+    MIN_MAINS_V) is refused; one without that field, or not a number there, is judged on its power alone."""
     if len(payload) > MAX_PAYLOAD_BYTES:
         return MeterProblem("too_big", f"payload of {len(payload)} bytes (a reading is a few hundred)")
     try:
@@ -114,4 +123,9 @@ def parse_meter_payload(payload: bytes, field: str, received_at: float,
         return MeterProblem("negative_power", f"{field!r} is negative ({power_w:g})")
     if power_w > max_power_w:
         return MeterProblem("huge_power", f"{field!r} is {power_w:g} W, above max_meter_power")
+    if needs_mains:
+        voltage_v = finite_json_float(doc.get(VOLTAGE_FIELD))
+        if voltage_v is not None and voltage_v < MIN_MAINS_V:
+            return MeterProblem("no_mains", f"{voltage_v:g} V: the meter sees no mains voltage (its voltage wire "
+                                f"unplugged, or a power cut), so its {power_w:g} W says nothing of the house")
     return MeterReading(power_w, received_at)
