@@ -73,8 +73,9 @@ class StaleGuard:
                 if not load.is_forced():
                     # Every one, even believed at 0 W: a relay may be on while its power is unknown.
                     load.set_power(0.0, now, self.reason)
-                    if isinstance(load, UnknownEquipment):
-                        load.forget_off_step()  # (its step down would be measured across the silence)
+                if isinstance(load, UnknownEquipment):
+                    # (forced ones too: a step measured across the silence, on or off, holds the house's moves)
+                    load.forget_the_house()
             return True
         if silent and tuple(names) != self._silent:
             # Still suspended, but the other meter fell silent too (or one came back): a new verdict, for the

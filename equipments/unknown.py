@@ -33,8 +33,8 @@ class UnknownEquipment(RelayEquipment):
     HOUSE_MOVED_RETRY_S = 10.0
     # A switch off is measured too (the house's step down at the next decision's reading), if that reading comes
     # within this of the last reading while on: a later one may show the house changed as well. (Decisions come
-    # `period` apart: 10 s left the seed's `period = 10` no measure at all; a switch off by the stale guard, after
-    # a silent meter, is never measured: StaleGuard calls forget_off_step.)
+    # `period` apart: 10 s left the seed's `period = 10` no measure at all; nothing is measured across a silent
+    # meter: StaleGuard calls forget_the_house.)
     OFF_STEP_MAX_S = 30.0
     # Its measure is the house's step less the other loads' beliefs: a house that moved the same way by more than
     # this at each of the last two readings is on the move (an appliance ramping up), and would put its next move
@@ -234,6 +234,17 @@ class UnknownEquipment(RelayEquipment):
     def forget_off_step(self) -> None:
         """Another relay switched at the same decision: the next step of the house is not this load's alone."""
         self._off_from = None
+
+    def forget_the_house(self) -> None:
+        """A meter fell silent (the stale guard suspends the regulation): the house seen before the silence is no
+        baseline for a step after it. Forced, the load is left as it is through the silence: a force during it
+        was measured against the house before it (a 500 W plug at 2500 W, an oven on meanwhile), and so was an
+        unforce's step down (a 2000 W plug at 500 W, a kettle on meanwhile). It is measured at its next switch
+        after the silence instead (a force's power asked believed until then)."""
+        self._base_at_switch_w = None
+        self._house_without_w = self._house_without_at = None
+        self._house_moves_w = (0.0, 0.0)
+        self._house_with = self._off_from = None
 
     def _measure_off_step(self, house_w: float, now: float) -> None:
         """The first reading after a switch off: the house's step down is what the load drew. Taken when it

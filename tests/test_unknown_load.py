@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.configs import reading, write_config
-from tests.harness import CONS, NOON, PROD, Harness
+from tests.harness import CONS, MODE, NOON, PROD, Harness
 from tests.test_controller import House, closed_loop
 
 PLUG, ECS = "shellies/plug/relay/0/command", "regul/vload/ECS/cmd"
@@ -408,3 +408,70 @@ def test_a_figure_measured_too_big_twice_stands(tmp_path: Path) -> None:
     while house.now < trial_at + 4 * 3600:
         house.read(10)
         assert not plug.is_on
+
+
+def house_meter_silent(house: House, seconds: float) -> None:
+    """Only the production meter reads for `seconds`: the house meter is silent (the stale guard suspends)."""
+    h = house.h
+    end = house.now + seconds
+    while house.now < end:
+        house.now += 2
+        h.reg.handle(PROD, reading(house.pv_w), house.now)
+        h.reg.tick(house.now)
+
+
+def test_a_force_during_a_silence_is_not_measured_against_the_house_before_it(tmp_path: Path) -> None:
+    # A 500 W plug never measured, forced on while the house meter was silent, the house 2000 W higher when it came
+    # back: measured against the house before the silence, "2500 W", believed so all through the force.
+    h = closed_loop(tmp_path, "plug", "ecs")
+    house = House(h, base_w=300, pv_w=0, plug_w=500)
+    plug = h.load("plug")
+    for _ in range(3):
+        house.read()
+    house_meter_silent(house, 300)
+    assert h.reg.stale_reason is not None
+    h.reg.handle(MODE, b'{"command": "force", "name": "plug", "power": 3680}', house.now + 0.5)
+    house.base_w += 2000  # the oven, meanwhile
+    for _ in range(3):
+        house.read()
+    assert h.reg.stale_reason is None and plug.is_on
+    assert plug.learned_power_w is None  # not measured (believed at the power asked, measured when the force ends)
+    h.reg.handle(MODE, b'{"command": "unforce", "name": "plug"}', house.now + 0.5)
+    house.read()
+    assert plug.learned_power_w == 500
+
+
+def test_a_forced_load_measuring_when_the_house_meter_falls_silent_is_not_measured_across_the_silence(
+        tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "plug", "ecs")
+    house = House(h, base_w=300, pv_w=0, plug_w=500)
+    plug = h.load("plug")
+    for _ in range(3):
+        house.read()
+    h.reg.handle(MODE, b'{"command": "force", "name": "plug", "power": 3680}', house.now + 0.5)
+    assert plug.measuring
+    house_meter_silent(house, 300)  # the stale guard leaves a forced load as it is
+    assert h.reg.stale_reason is not None and plug.is_on
+    house.base_w += 2000
+    for _ in range(3):
+        house.read()
+    assert plug.learned_power_w is None and not plug.measuring
+
+
+def test_an_unforce_during_a_silence_is_not_measured_across_it(tmp_path: Path) -> None:
+    # Forced on and measured at 500 W; unforced while the house meter was silent, a kettle on meanwhile: its step
+    # down taken from the house before the silence came out at 0 W or less, or at the kettle less the plug.
+    h = closed_loop(tmp_path, "plug", "ecs")
+    house = House(h, base_w=300, pv_w=0, plug_w=2000)
+    plug = h.load("plug")
+    for _ in range(3):
+        house.read()
+    h.reg.handle(MODE, b'{"command": "force", "name": "plug", "power": 3680}', house.now + 0.5)
+    for _ in range(3):
+        house.read()
+    assert plug.learned_power_w == 2000
+    house_meter_silent(house, 12)
+    h.reg.handle(MODE, b'{"command": "unforce", "name": "plug"}', house.now + 0.5)
+    house.base_w += 1500  # a kettle, meanwhile
+    house.read()
+    assert plug.learned_power_w == 2000
