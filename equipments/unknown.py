@@ -128,9 +128,11 @@ class UnknownEquipment(RelayEquipment):
         if power_w > 0 and self.learned_power_w is not None:
             power_w = self.learned_power_w
         sent = super().force(power_w, duration_s, now, reason, by)
-        if sent and power_w > 0 and not was_on and self.learned_power_w is None:
+        if sent and power_w > 0 and not was_on and self.learned_power_w is None and self._house_without_at is not None:
             # Never measured: the next house reading tells what it draws, not the power asked (Home
-            # Assistant's force switch asks its max_power, 3680 W by default).
+            # Assistant's force switch asks its max_power, 3680 W by default). Only against the house the last
+            # decision saw without it: on at that decision (forced, idle, and unforced since), the house without
+            # it was older (an hour's, 800 W lower: the idle plug forced again was believed at 800 W).
             self._base_at_switch_w = self._house_without_w
         return sent
 

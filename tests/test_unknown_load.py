@@ -475,3 +475,25 @@ def test_an_unforce_during_a_silence_is_not_measured_across_it(tmp_path: Path) -
     house.base_w += 1500  # a kettle, meanwhile
     house.read()
     assert plug.learned_power_w == 2000
+
+
+def test_a_force_again_before_any_decision_saw_the_house_is_not_measured_on_an_old_house(tmp_path: Path) -> None:
+    # Forced on, its appliance idle (nothing learned); unforced an hour later, the house 800 W higher since, and
+    # forced again before a decision saw the house without it: measured against the house of an hour before, the
+    # idle plug was believed at 800 W.
+    h = closed_loop(tmp_path, "plug", "ecs")
+    house = House(h, base_w=300, pv_w=0, plug_w=0)
+    plug = h.load("plug")
+    for _ in range(3):
+        house.read()
+    h.reg.handle(MODE, b'{"command": "force", "name": "plug", "power": 3680}', house.now + 0.5)
+    for _ in range(3):
+        house.read()
+    assert plug.learned_power_w is None and plug.current_power_w < 10  # idle
+    house.base_w += 800
+    for _ in range(1800):
+        house.read()
+    h.reg.handle(MODE, b'{"command": "unforce", "name": "plug"}', house.now + 0.5)
+    h.reg.handle(MODE, b'{"command": "force", "name": "plug", "power": 3680}', house.now + 0.6)
+    house.read()
+    assert plug.learned_power_w is None
