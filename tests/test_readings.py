@@ -38,7 +38,8 @@ def test_good_reading() -> None:
     (b"\xff\xfe", "not_utf8"),
     (b"[1, 2]", "not_object"),
     (b'{"voltage": 230.0}', "missing_power"),
-    (b'{"power": "276"}', "bad_power"),
+    (b'{"power": "276.00"}', "bad_power"),  # (the seed's int() refused a decimal in text too)
+    (b'{"power": "2 76"}', "bad_power"),
     (b'{"power": true}', "bad_power"),
     (b'{"power": -5.00}', "negative_power"),
     (b'{"power": 1e9}', "huge_power"),
@@ -49,6 +50,22 @@ def test_quirks_are_problems_not_readings(payload: bytes, kind: str) -> None:
     result = parse(payload)
     assert isinstance(result, MeterProblem)
     assert result.kind == kind
+
+
+@pytest.mark.parametrize(("payload", "watts"), [
+    (b'{"power": "276"}', 276.0),
+    (b'{"power": " 1800 "}', 1800.0),
+    (b'{"power": "+0"}', 0.0),
+])
+def test_a_whole_number_written_as_text_is_read_as_the_seed_read_it(payload: bytes, watts: float) -> None:
+    # The seed read a meter's power with int(j['power']): "276" was 276 W, and a meter (or a bridge) that quotes
+    # its whole watts regulated. Refused, such a meter was stale from the first second and nothing ever ran.
+    assert parse(payload) == MeterReading(watts, 100.0)
+
+
+def test_a_negative_whole_number_written_as_text_is_still_refused() -> None:
+    result = parse(b'{"power": "-5"}')
+    assert isinstance(result, MeterProblem) and result.kind == "negative_power"
 
 
 def test_other_field_name() -> None:
