@@ -346,8 +346,19 @@ def _build_equipments(cp: configparser.ConfigParser, reader: SectionReader,
         try:
             built.append(cls(name, options, context))
         except EquipmentBuildError as exc:
-            reader.problems.append(ConfigProblem(name, exc.key, str(exc)))
+            reader.problems.append(ConfigProblem(name, exc.key, str(exc) + _seed_relay_hint(cp, name, cls, exc)))
     return built
+
+
+def _seed_relay_hint(cp: configparser.ConfigParser, name: str, cls: type[Equipment],
+                     exc: EquipmentBuildError) -> str:
+    """For a variable load with no calibration but a relay's payloads: Coturex's regulation.py built every
+    `variable` load after its first (the water_heater) as a relay, so a seed config says `variable` of a relay."""
+    if exc.key != "calibration" or cls.KIND != "variable" or not any(
+            cp.has_option(name, key) for key in ("json_on", "json_off")):
+        return ""
+    return (f"; its section has a relay's json_on/json_off: the seed ran a variable load after the first as a relay "
+            f"(on/off at max_power), which PySEB calls constant: write {name} = constant in [equipments]")
 
 
 def _warn_unused_sections(cp: configparser.ConfigParser, reader: SectionReader, loads: set[str]) -> None:
