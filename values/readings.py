@@ -8,15 +8,12 @@ import math
 import re
 from dataclasses import dataclass
 
-from values.numbers import finite_json_float, json_float
+from values.numbers import finite_json_float, json_or_text_float
 from values.shown import shown
 
 # The firmware prints a NaN float as a bare `nan` (not JSON); Python's json module reads `NaN`. A nan in
 # another field (the power factor at 0 W, say) must not hide a good power value.
 _BARE_NAN = re.compile(r"(?<![\w\"])-?nan(?![\w\"])", re.IGNORECASE)
-
-# A whole number written as text, as the seed's int(j['power']) read it ("276", " 1800 ", "-5"; "276.00" it refused).
-_WHOLE_NUMBER_TEXT = re.compile(r"\s*[+-]?[0-9]+\s*")
 
 # Every device message PySEB reads (meters, mode commands, boot messages, Domoticz) is a few KiB at most.
 # A bigger one is not one of them: refused before parsing, so no broker client can make us spend time
@@ -117,9 +114,9 @@ def parse_meter_payload(payload: bytes, field: str, received_at: float, max_powe
     if field not in doc:
         return MeterProblem("missing_power", f"no {field!r} field")
     value = doc[field]
-    power_w = json_float(value)
-    if power_w is None and isinstance(value, str) and _WHOLE_NUMBER_TEXT.fullmatch(value):
-        power_w = float(value)  # the seed's rule: a meter or bridge that quotes its whole watts regulated
+    # (a number written as text too: the seed read int(j['power']), and a meter or bridge that quotes its watts
+    # regulated; a decimal, which the seed's int() refused, as well: nothing is gained by refusing "276.00")
+    power_w = json_or_text_float(value)
     if power_w is None:
         return MeterProblem("bad_power", f"{field!r} is not a number: {shown(value)}")
     if not math.isfinite(power_w):
