@@ -197,7 +197,8 @@ class HomeAssistantBridge:
         else:
             duration_min = value
         checked_w, _ = self._checked_force(name, power_w, duration_min)
-        if checked_w != power_w:
+        # (not for the number's own top: a max of 2298.6 W is announced as 2299 W, HA's slider end)
+        if checked_w != power_w and power_w > round(checked_w):
             log.warning("Home Assistant force power %g W for %s is above its max: %.0f W kept", power_w, name,
                         checked_w)
         self.setpoints[name] = (checked_w, duration_min)

@@ -207,6 +207,27 @@ def test_force_power_above_the_max_is_held_at_the_max(tmp_path: Path, caplog: py
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]  # said once, at the setting
 
 
+def test_the_number_s_own_max_is_taken_without_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A calibrated max of 2298.6 W is announced as a whole 2299 W: setting the number at its top (HA's slider end)
+    # warned "force power 2299 W for ecs is above its max: 2299 W kept" at each setting, about the value HA offers.
+    path = write_config(tmp_path, extra=HA)
+    (tmp_path / "linear.csv").write_text("".join(f"{p};{22.986 * p}\n" for p in range(0, 101, 5)))
+    h = Harness(path)
+    h.reg.start(NOON)
+    h.reg.on_connected(NOON)
+    top = by_id(h)["load_ecs_force_power"]["max"]
+    assert top == 2299
+    with caplog.at_level(logging.INFO):
+        command(h, "load_ecs_force_power", str(top))
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert state(h)["load_ecs_force_power"] == top
+    command(h, "load_ecs_force", "ON", NOON + 20)
+    assert h.load("ecs").forced_power_w == pytest.approx(2298.6)  # the load's own max, not above it
+    with caplog.at_level(logging.INFO):
+        command(h, "load_ecs_force_power", "2300", NOON + 30)  # above what the number offers: said
+    assert "above its max: 2299 W kept" in caplog.text
+
+
 def test_saved_force_power_above_a_lowered_max_is_held_at_the_max(tmp_path: Path) -> None:
     h = harness(tmp_path)
     saved = h.reg.status(NOON + 20)
