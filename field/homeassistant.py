@@ -72,7 +72,7 @@ class HomeAssistantBridge:
         """HA's birth message, our own configs (to find stale ones) and the controls' command topics."""
         if not self.enabled:
             return ()
-        return (self.topics.birth, self.topics.own_configs, *self._controls)
+        return (*self.topics.births, self.topics.own_configs, *self._controls)
 
     def live_only_topics(self) -> set[str]:
         """Command topics: a retained command is old news (it would come back at every reconnect)."""
@@ -80,7 +80,7 @@ class HomeAssistantBridge:
 
     def handles(self, topic: str) -> bool:
         """True for a topic `handle` reads."""
-        return self.enabled and (topic == self.topics.birth or topic in self._controls or self._is_config(topic))
+        return self.enabled and (topic in self.topics.births or topic in self._controls or self._is_config(topic))
 
     def _is_config(self, topic: str) -> bool:
         # (the prefix may have several levels, "ha/discovery": HA takes any topic)
@@ -101,7 +101,7 @@ class HomeAssistantBridge:
 
     def handle(self, topic: str, payload: bytes, now: float) -> bool:
         """One message on a topic of ours; True when the regulator should publish a status (and state)."""
-        if topic == self.topics.birth:
+        if topic in self.topics.births:
             if payload.strip() != b"online":
                 return False
             if 0 <= now - self._reannounced_at < REANNOUNCE_GAP_S:  # (negative: a clock stepped back since)

@@ -16,6 +16,7 @@ from typing import Any
 from integrations.domoticz_control import EcsMode
 
 ON, OFF = "ON", "OFF"
+DEFAULT_PREFIX = "homeassistant"  # HA's discovery prefix, and its birth topic's first level, by default
 MAX_STATE_CHARS = 250  # HA refuses a sensor state over 255 characters
 MAX_DURATION_MIN = 7 * 24 * 60  # regul/mode's own limit (7 days), in minutes
 HEATER_MODES = tuple(mode.value for mode in EcsMode)
@@ -142,9 +143,10 @@ class Topics:
         return f"{self.base}/state"
 
     @property
-    def birth(self) -> str:
-        """Home Assistant's birth/last-will topic."""
-        return f"{self.prefix}/status"
+    def births(self) -> tuple[str, ...]:
+        """Where Home Assistant's birth message may come: HA's own default, homeassistant/status, is not moved
+        by its discovery prefix (a separate setting), and <prefix>/status for a user who moved both."""
+        return tuple(dict.fromkeys((f"{self.prefix}/status", f"{DEFAULT_PREFIX}/status")))
 
     @property
     def own_configs(self) -> str:

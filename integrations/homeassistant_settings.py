@@ -8,13 +8,14 @@ from dataclasses import dataclass
 
 from equipments.base import Equipment
 from equipments.constant import RelayEquipment
-from integrations.homeassistant import LoadInfo, id_clashes, slug
+from integrations.homeassistant import DEFAULT_PREFIX, LoadInfo, id_clashes, slug
 from settings.options import Option, SectionReader
 from settings.problems import ConfigProblem
 
 HOMEASSISTANT_OPTIONS: tuple[Option, ...] = (
     Option("discovery", bool, False, "announce PySEB to Home Assistant (MQTT discovery)"),
-    Option("prefix", str, "homeassistant", "Home Assistant's discovery prefix (its birth message is "
+    Option("prefix", str, DEFAULT_PREFIX, "Home Assistant's discovery prefix (its birth message, which sends "
+           "discovery again, is heard on homeassistant/status, HA's default whatever the prefix, and on "
            "<prefix>/status)"),
     Option("node_id", "text?", None, "node id in the discovery topics and unique ids (default: [mqtt] "
            "client_id); one per PySEB instance"),
@@ -33,7 +34,7 @@ def read_homeassistant_settings(cp: configparser.ConfigParser, reader: SectionRe
                                 equipments: Sequence[Equipment]) -> HomeAssistantSettings:
     """[homeassistant] read with `reader` (problems collected there), checked against the loads."""
     raw = reader.read(cp, "homeassistant", HOMEASSISTANT_OPTIONS)
-    prefix = (raw["prefix"] or "homeassistant").strip("/")
+    prefix = (raw["prefix"] or DEFAULT_PREFIX).strip("/")
     if any(char in prefix for char in "#+") or not prefix:
         reader.problems.append(ConfigProblem("homeassistant", "prefix", f"{raw['prefix']!r} is not a topic "
                                              "prefix (no '#' or '+', not empty)"))

@@ -295,6 +295,26 @@ def test_birth_message_sends_discovery_again(tmp_path: Path) -> None:
     assert len(configs(h)) == count
 
 
+def test_with_another_discovery_prefix_ha_s_birth_message_is_still_heard(tmp_path: Path) -> None:
+    # HA sends its birth message on homeassistant/status whatever its discovery prefix (its own default, a
+    # separate setting): with prefix = ha/discovery PySEB listened on ha/discovery/status only, and never heard HA
+    # restart. Both are heard (a user may have moved the birth topic with the prefix).
+    h = harness(tmp_path, extra=HA + "prefix = ha/discovery\n")
+    assert {"homeassistant/status", "ha/discovery/status"} <= set(h.reg.subscriptions())
+    assert not {"homeassistant/status", "ha/discovery/status"} & h.reg.live_only_topics()
+    count = len(configs_under(h, "ha/discovery"))
+    h.sent.clear()
+    h.reg.handle("homeassistant/status", b"online", NOON + 6)
+    assert len(configs_under(h, "ha/discovery")) == count and state(h)
+    h.sent.clear()
+    h.reg.handle("ha/discovery/status", b"online", NOON + 50)
+    assert len(configs_under(h, "ha/discovery")) == count
+
+
+def configs_under(h: Harness, prefix: str) -> list[str]:
+    return [t for t, _, r in h.sent if t.startswith(f"{prefix}/") and t.endswith("/config") and r]
+
+
 @pytest.mark.parametrize("prefix", ["homeassistant", "ha/discovery"])
 def test_a_removed_loads_configs_are_deleted(tmp_path: Path, prefix: str) -> None:
     # HA takes any topic as its discovery prefix ("ha/discovery"): the configs retained under one of several
