@@ -210,7 +210,8 @@ def state_document(status: Mapping[str, Any], meter_timeout_s: float, loads: Seq
         put(f"{key}_force", ON if entry.get("forced") else OFF)
         if not load.on_off:
             put(f"{key}_force_power", round(power_w))
-        put(f"{key}_force_duration", round(duration_min))
+        # As set: HA checks a number's range, not its step, and 0.5 min shown as round(0.5) = 0 read "until off"
+        put(f"{key}_force_duration", int(duration_min) if duration_min.is_integer() else duration_min)
         if load.tank:
             put(f"{key}_full", ON if entry.get("overed") else OFF)
     heater = status.get("water_heater")

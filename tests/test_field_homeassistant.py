@@ -170,6 +170,20 @@ def test_force_switch_power_and_duration(tmp_path: Path) -> None:
     assert not ecs.is_forced() and state(h)["load_ecs_force"] == "OFF"
 
 
+def test_a_duration_in_part_minutes_is_shown_as_set(tmp_path: Path) -> None:
+    # HA checks a number's min and max, not its step: an automation's 0.5 min was taken (a 30 s force) while the
+    # number showed round(0.5) = 0, "until off"; 2.5 showed 2.
+    h = harness(tmp_path)
+    command(h, "load_ecs_force_duration", "0.5")
+    assert state(h)["load_ecs_force_duration"] == 0.5
+    command(h, "load_ecs_force", "ON", NOON + 20)
+    assert h.load("ecs").force_end_at == NOON + 20 + 30
+    command(h, "load_ecs_force_duration", "2.5", NOON + 21)
+    assert state(h)["load_ecs_force_duration"] == 2.5
+    command(h, "load_ecs_force_duration", "30", NOON + 22)
+    assert json.dumps(state(h)["load_ecs_force_duration"]) == "30"  # a whole number stays one
+
+
 def test_a_setting_changed_during_a_timed_force_keeps_its_end(tmp_path: Path) -> None:
     # A 60-minute boost whose power was changed at its 50th minute ran 60 minutes more from then, 110 minutes in
     # all, from the grid: the force is counted from the switch's On, whatever setting changes meanwhile.
