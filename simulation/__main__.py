@@ -66,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
                                       "and the real daemon, sped up; prints a table per simulated minute and the "
                                       "daemon's own decisions.")
     demo.add_argument("--minutes", type=float, default=30.0, help="simulated minutes to run (default 30)")
-    demo.add_argument("--speed", type=float, default=30.0, help="simulated seconds per second (default 30)")
+    demo.add_argument("--speed", type=float, default=30.0, help="simulated seconds per second, 0.1 to 100 (default 30)")
     demo.add_argument("--start", default="12:10", metavar="HH:MM", help="time of day to start (default 12:10)")
     demo.add_argument("--trace", type=Path, help="trace to play (default: a real day)")
     demo.add_argument("--keep", action="store_true", help="keep the daemon's config, log and status file "

@@ -7,6 +7,7 @@ SIGTERM and errors.
 from __future__ import annotations
 
 import logging
+import math
 import shutil
 import signal
 import subprocess
@@ -32,7 +33,7 @@ from simulation.pzem import PzemMeter
 from simulation.record import Belief, Recorder
 from simulation.replay import ReplayError, load_trace
 
-__all__ = ["DEFAULT_TRACE", "DemoError", "DemoOptions", "run_demo"]
+__all__ = ["DEFAULT_TRACE", "SPEED_RANGE", "DemoError", "DemoOptions", "run_demo"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,10 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TRACE = Path(__file__).resolve().parent / "traces" / "serf-east-2022-03-19.csv"
 READY_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 5.0
+# Simulated seconds per wall second. The daemon's durations are divided by the speed: faster than 100, its
+# decisions' spacing (1 s) falls under the 0.01 s it accepts; much slower, the relays' dwell (600 s) outgrows the
+# day it accepts. Checked before anything starts: the daemon refused the demo's own config after the broker was up.
+SPEED_RANGE = (0.1, 100.0)
 
 
 class DemoError(RuntimeError):
@@ -153,8 +158,12 @@ def _devices(config: SimConfig, house: SimHouse, host: str, port: int) -> list[D
 
 def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> None:
     """Run the demo, printing live lines and the summary to `out`; raise DemoError when it cannot."""
-    if not options.speed > 0 or not options.minutes > 0:
-        raise ReplayError("--speed and --minutes must be > 0")
+    low, high = SPEED_RANGE
+    if not low <= options.speed <= high:
+        raise ReplayError(f"--speed {options.speed:g}: the demo runs from {low:g} to {high:g} simulated seconds per "
+                          f"second (default 30)")
+    if not (math.isfinite(options.minutes) and options.minutes > 0):
+        raise ReplayError(f"--minutes {options.minutes:g}: a number of simulated minutes > 0 (default 30)")
     template = read_sim_config(options.template)
     trace = load_trace(options.trace, template)
     try:

@@ -223,3 +223,37 @@ def test_a_log_that_would_overwrite_an_input_is_refused(tmp_path: Path, capsys: 
                  "--log", str(log)]) == 2
     assert "is the replay's own input" in capsys.readouterr().err
     assert (trace.read_bytes(), config.read_bytes()) == before
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    # Faster than 100, the daemon's decisions (1 s / speed) came closer than its 0.01 s floor; slower than 0.01, the
+    # relays' dwell outgrew a day: the demo started its broker and daemon, then failed on a demo.ini the user never
+    # wrote ("[evaluate] period: must be >= 0.01, got 0.002").
+    (["--speed", "500"], "--speed 500: the demo runs from 0.1 to 100 simulated seconds per second"),
+    (["--speed", "inf"], "--speed inf: the demo runs from 0.1 to 100 simulated seconds per second"),
+    (["--speed", "0.001"], "--speed 0.001: the demo runs from 0.1 to 100 simulated seconds per second"),
+    (["--speed", "0"], "--speed 0: the demo runs from 0.1 to 100 simulated seconds per second"),
+    (["--minutes", "inf"], "--minutes inf: a number of simulated minutes > 0"),  # (was an OverflowError)
+    (["--minutes", "nan"], "--minutes nan: a number of simulated minutes > 0"),
+    (["--minutes", "-3"], "--minutes -3: a number of simulated minutes > 0"),
+])
+def test_demo_options_out_of_range_are_refused_before_anything_starts(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, args: list[str], message: str) -> None:
+    import simulation.demo
+
+    def no_broker() -> None:
+        raise AssertionError("a broker was started for options the demo refuses")
+
+    monkeypatch.setattr(simulation.demo, "PrivateBroker", no_broker)
+    assert main(["demo", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("speed", [0.1, 100])
+def test_the_daemon_accepts_the_demo_config_at_both_ends_of_the_speed_range(tmp_path: Path, speed: float) -> None:
+    from settings.config import load_settings
+    from simulation.demo import SPEED_RANGE
+
+    assert speed in SPEED_RANGE
+    load_settings(write_demo_config(DEMO_TEMPLATE, tmp_path, "127.0.0.1", 45678, speed=speed))
