@@ -19,12 +19,15 @@ from settings.version import PYSEB_VERSION
 
 if TYPE_CHECKING:
     from core.regulator import Regulator
+    from shell.daemon import Daemon
+    from shell.lock import InstanceLock
 
 __all__ = ["Regulator", "main"]
 __version__ = PYSEB_VERSION
 
 EXIT_CONFIG = 2  # a bad config, or a missing run-time package
 EXIT_ALREADY_RUNNING = 3
+EXIT_INTERRUPTED = 130  # Ctrl-C while starting (128 + SIGINT, as a shell says it)
 
 log = logging.getLogger("regulation")
 
@@ -53,6 +56,23 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """The command line; returns the exit code."""
     args = _parse_args(argv)
+    # Until the daemon runs, its stop handlers do not exist: on a Pi Zero the imports and the curves' fits take
+    # seconds, and a Ctrl-C there was a KeyboardInterrupt traceback. Nothing is connected or published before
+    # Daemon.run (whose handlers stop it cleanly), so the interrupted start has nothing to undo but the lock.
+    held_lock: list[InstanceLock] = []
+    try:
+        daemon = _start(args, held_lock)
+    except KeyboardInterrupt:
+        for lock in held_lock:
+            lock.release()
+        print("regulation.py: interrupted while starting: nothing was connected or commanded", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return daemon if isinstance(daemon, int) else daemon.run()
+
+
+def _start(args: argparse.Namespace, held_lock: list[InstanceLock]) -> int | Daemon:
+    """Everything before the daemon runs: the exit code when it is not to run (--check, a bad config, another
+    PySEB), else the Daemon. The instance lock, once taken, is added to `held_lock`."""
     from shell.deps import dependency_problem
 
     problem = dependency_problem()
@@ -94,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
                if lock.path.exists() else "its directory (that of [status] file) must be writable")
         print(f"regulation.py: cannot open the lock {lock.path}: {exc.strerror}; {why}", file=sys.stderr)
         return EXIT_CONFIG
+    held_lock.append(lock)
     lg = settings.logging
     limiter = FloodLimiter()  # anyone on the broker can send junk: its warnings must not flood the log
     setup_logging(args.log_level or lg.level, lg.file, lg.max_bytes, lg.backup_count, limiter=limiter)
@@ -105,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         log.info("%s", note)
     from shell.daemon import Daemon
 
-    return Daemon(settings, lock, limiter).run()
+    return Daemon(settings, lock, limiter)
 
 
 def _print_check(config: str, settings: Any) -> None:

@@ -116,3 +116,39 @@ def test_logs_go_once_to_the_log_file(tmp_path: Path, broker: PrivateBroker, pro
         assert log.count(line) == 1, line
     # The seed's fallback, on by default, is said at start as --check says it.
     assert log.count("INFO    regulation: low-energy fallback (the seed's rule, on by default): at 01:00") == 1
+
+
+@pytest.mark.parametrize("check", [True, False], ids=["check", "run"])
+def test_ctrl_c_while_starting_is_one_line_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str], check: bool) -> None:
+    # On a Pi Zero the imports (numpy) and the calibration fit take seconds before the daemon's own stop handlers
+    # exist: a Ctrl-C then printed a 20-line KeyboardInterrupt traceback ending in some numpy module.
+    import regulation
+    import settings.config
+
+    def interrupted(path: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(settings.config, "load_settings", interrupted)
+    config = write_config(tmp_path)
+    assert regulation.main(["-c", str(config), *(["--check"] if check else [])]) == 130
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == "regulation.py: interrupted while starting: nothing was connected or commanded\n"
+
+
+def test_ctrl_c_after_the_lock_while_starting_frees_the_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    import regulation
+    import shell.daemon
+
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt  # (building the regulator: the curves' fits, the recorder)
+
+    monkeypatch.setattr(shell.daemon, "Daemon", interrupted)
+    config = write_config(tmp_path)
+    assert regulation.main(["-c", str(config)]) == 130
+    assert "interrupted while starting" in capsys.readouterr().err
+    lock = InstanceLock(tmp_path / "status.json.lock")
+    lock.acquire()  # (not AlreadyRunning: the interrupted start let it go)
+    lock.release()
