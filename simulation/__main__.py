@@ -137,6 +137,15 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; the exit code (2 for a user's error, 130 on Ctrl-C)."""
     parser = _parser()
     args = parser.parse_args(argv)
+    try:
+        return _run(parser, args)
+    except KeyboardInterrupt:
+        # (also while numpy is imported, seconds on a Pi Zero: it was a traceback ending in one of numpy's modules)
+        print("\ninterrupted: everything started was stopped", file=sys.stderr)
+        return 130
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     problem = dependency_problem(NEEDS[args.command])
     if problem is not None:
         print(f"{parser.prog}: {problem}", file=sys.stderr)
@@ -181,9 +190,6 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted: everything started was stopped", file=sys.stderr)
-        return 130
 
 
 if __name__ == "__main__":

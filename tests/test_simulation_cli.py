@@ -257,3 +257,17 @@ def test_the_daemon_accepts_the_demo_config_at_both_ends_of_the_speed_range(tmp_
 
     assert speed in SPEED_RANGE
     load_settings(write_demo_config(DEMO_TEMPLATE, tmp_path, "127.0.0.1", 45678, speed=speed))
+
+
+def test_ctrl_c_before_the_command_runs_is_one_line(capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # A Ctrl-C while the packages were checked and numpy imported (seconds on a Pi Zero, before the demo's broker
+    # starts) was a KeyboardInterrupt traceback ending in one of numpy's modules.
+    import simulation.__main__ as cli
+
+    def interrupted(needs: tuple[str, ...]) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "dependency_problem", interrupted)
+    assert main(["demo"]) == 130
+    assert capsys.readouterr().err == "\ninterrupted: everything started was stopped\n"
