@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import re
 import shutil
 import signal
 import socket
@@ -23,6 +24,27 @@ __all__ = ["BrokerError", "PrivateBroker", "find_mosquitto", "free_port"]
 
 class BrokerError(RuntimeError):
     """The private broker could not be found or started."""
+
+
+PORT_ATTEMPTS = 3
+PORT_TAKEN = "Address already in use"
+_STAMP = re.compile(r"^\d+: ")  # mosquitto's own time stamp, before each line
+
+
+def _said(logs: tuple[Path, ...], sizes: list[int]) -> str:
+    """What mosquitto wrote to `logs` after `sizes`: its errors (the reason it exited), else its last line. Said in
+    the error itself: the folder holding the logs is removed by the cleanup that follows."""
+    lines: list[str] = []
+    for log, size in zip(logs, sizes, strict=True):
+        try:
+            with open(log, "rb") as handle:
+                handle.seek(size)
+                text = handle.read().decode("utf-8", "replace")
+        except OSError:
+            continue
+        lines += [_STAMP.sub("", line).strip() for line in text.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("Error")]
+    return "; ".join(errors or lines[-1:]) or "no message"
 
 
 def find_mosquitto() -> str:
@@ -58,9 +80,11 @@ class PrivateBroker:
 
     def __init__(self, port: int | None = None, extra_conf: str = "") -> None:
         self.port = port or free_port(self.host)
+        self._port_picked = not port  # ours to change when another process takes it before mosquitto binds it
         self.extra_conf = extra_conf  # more listeners (e.g. TLS), appended to the config as is
         self._dir = Path(tempfile.mkdtemp(prefix="pyseb-mosquitto-"))
         self._proc: subprocess.Popen[bytes] | None = None
+        self._exit_code: int | None = None
 
     @property
     def pid(self) -> int | None:
@@ -74,6 +98,18 @@ class PrivateBroker:
 
     def start(self, timeout_s: float = 10.0) -> PrivateBroker:
         """Start the broker and wait until it accepts connections."""
+        attempt = 1
+        while (said := self._start_once(timeout_s)) is not None:
+            # free_port() found the port free a moment ago: another test run or demo may have taken it since.
+            if not (self._port_picked and PORT_TAKEN in said and attempt < PORT_ATTEMPTS):
+                raise BrokerError(f"mosquitto exited at start (code {self._exit_code}): {said}")
+            self.port = free_port(self.host)
+            attempt += 1
+        self._port_picked = False  # a restart (a test's) keeps the port its clients know
+        return self
+
+    def _start_once(self, timeout_s: float) -> str | None:
+        """One start: None once it listens, else what mosquitto said before exiting."""
         conf = self._dir / "mosquitto.conf"
         conf.write_text(
             f"listener {self.port} {self.host}\n"
@@ -87,8 +123,11 @@ class PrivateBroker:
             + ("user root\n" if os.geteuid() == 0 else "")
             + self.extra_conf
         )
+        logs = (self._dir / "stdout.log", self.log_path)
+        # (both are appended to, by a restart in a test too: only what this start writes is its reason)
+        sizes = [log.stat().st_size if log.exists() else 0 for log in logs]
         # The same port is reused after a restart in a test (stop + start again): the config keeps it.
-        with open(self._dir / "stdout.log", "ab") as log:
+        with open(logs[0], "ab") as log:
             # Its own session: a Ctrl-C meant for the demo reaches the demo, which then stops the broker.
             self._proc = subprocess.Popen([find_mosquitto(), "-c", str(conf)], stdout=log, stderr=log,
                                           stdin=subprocess.DEVNULL, start_new_session=True,
@@ -96,8 +135,9 @@ class PrivateBroker:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                raise BrokerError(f"mosquitto exited at start (code {self._proc.returncode}); "
-                                  f"see {self._dir}")
+                self._exit_code = self._proc.returncode
+                self._proc = None
+                return _said(logs, sizes)
             try:
                 with socket.create_connection((self.host, self.port), timeout=0.2):
                     pass
@@ -106,7 +146,7 @@ class PrivateBroker:
                 continue
             time.sleep(0.05)
             if self._proc.poll() is None:  # still alive: the listener is ours, not a port race's loser
-                return self
+                return None
         self.stop()
         raise BrokerError(f"mosquitto did not listen on {self.host}:{self.port} within {timeout_s} s")
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import socket
+from pathlib import Path
 
-from localbroker import PrivateBroker
+import pytest
+
+from localbroker import BrokerError, PrivateBroker
 
 
 def test_private_broker_round_trip(broker: PrivateBroker, probe) -> None:
@@ -26,3 +30,46 @@ def test_stop_kills_only_our_process() -> None:
         alive = False
     assert not alive
     b.cleanup()
+
+
+def test_a_broker_that_exits_at_start_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The demo said "demo failed: mosquitto exited at start (code 3); see /tmp/pyseb-mosquitto-..." and removed
+    # that folder in its cleanup: the reason, in mosquitto's own words, was nowhere.
+    fake = tmp_path / "mosquitto"
+    fake.write_text('#!/bin/sh\necho \'1796178236: Error: Unknown configuration variable "set_tcp_nodelay".\' >&2\n'
+                    "exit 3\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    broker = PrivateBroker()
+    with pytest.raises(BrokerError) as caught:
+        broker.start()
+    broker.cleanup()
+    assert str(caught.value) == ('mosquitto exited at start (code 3): Error: Unknown configuration variable '
+                                 '"set_tcp_nodelay".')
+
+
+def test_a_port_taken_after_it_was_picked_is_given_up_for_another() -> None:
+    # free_port() finds a port free, then mosquitto binds it a moment later: another test run or a second demo may
+    # take it in between, and the demo failed ("Address already in use") where another port would do.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        broker = PrivateBroker()
+        broker.port = taken.getsockname()[1]  # as if picked free, then taken before mosquitto could bind it
+        try:
+            broker.start()
+            assert broker.port != taken.getsockname()[1]
+            with socket.create_connection((broker.host, broker.port), timeout=5):
+                pass
+        finally:
+            broker.cleanup()
+
+
+def test_a_port_asked_for_and_taken_is_said() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        broker = PrivateBroker(port=taken.getsockname()[1])
+        with pytest.raises(BrokerError, match=r"exited at start \(code 1\): Error: Address already in use"):
+            broker.start()
+        broker.cleanup()
