@@ -15,6 +15,10 @@ from values.boots import ECHO_LAG_S, boot_message_id, split_device_topic, variat
 
 log = logging.getLogger(__name__)
 
+# What a missing curve's error ends with: the curve is the variator's own (the sample's is another house's), so the
+# way to one is said, not only where it was looked for.
+CALIBRATION_WANTED = "calibration = <path>, or measure one: python3 -m calibration sweep (docs/calibration.md)"
+
 
 def format_percent(percent: float) -> str:
     """A percent as the variator firmware takes it: '0', '42.5', '100' (one decimal at most)."""
@@ -64,7 +68,9 @@ class VariableEquipment(Equipment):
             self.curve: PowerCurve = load_curve(path, method=options["fit"], degree=options["degree"],
                                                 min_power_w=self.min_power_w)
         except CalibrationError as exc:
-            raise EquipmentBuildError("calibration", str(exc)) from exc
+            missing = not path.exists()
+            raise EquipmentBuildError("calibration", f"{exc}; name your curve in {CALIBRATION_WANTED}" if missing
+                                      else str(exc)) from exc
         except OSError as exc:
             raise EquipmentBuildError("calibration", f"cannot read {path}: {exc.strerror}") from exc
         configured_max = options.get("max_power")
@@ -116,7 +122,9 @@ class VariableEquipment(Equipment):
         hint = (f" ({near[0]} differs only in case: rename it, or set calibration = "
                 f"{near[0].relative_to(config_dir)})" if near else "")
         raise EquipmentBuildError("calibration", "no calibration file: looked for "
-                                  + " and ".join(str(c) for c in candidates) + hint)
+                                  + " and ".join(str(c) for c in candidates) + hint
+                                  + f"; put the variator's curve there (the seed's {candidates[0].name}), name it in "
+                                  + CALIBRATION_WANTED)
 
     @property
     def max_power_w(self) -> float:

@@ -292,3 +292,26 @@ def test_a_variable_load_without_relay_keys_gets_no_relay_hint(tmp_path: Path) -
     problems = problems_of(path)
     assert len(problems) == 1, problems
     assert "no calibration file" in problems[0] and "as a relay" not in problems[0]
+
+
+def test_a_seed_config_copied_without_its_curve_says_what_to_do(tmp_path: Path) -> None:
+    # The seed's config.ini copied alone (its power_calibration_ecs.csv left beside the seed): the check said where
+    # it looked, not what to do about it.
+    path = seed_config(tmp_path)
+    (tmp_path / "power_calibration_ecs.csv").unlink()
+    (problem,) = [p for p in problems_of(path) if "[ecs] calibration" in p]
+    assert problem.endswith(
+        f"[ecs] calibration: no calibration file: looked for {tmp_path}/calibration/power_calibration_ecs.csv and "
+        f"{tmp_path}/power_calibration_ecs.csv; put the variator's curve there (the seed's power_calibration_ecs.csv), "
+        "name it in calibration = <path>, or measure one: python3 -m calibration sweep (docs/calibration.md)")
+
+
+def test_a_named_curve_not_found_says_what_to_do(tmp_path: Path) -> None:
+    # config.ini.sample names calibration/power_calibration_ECS-04.csv, a curve of the checkout: copied beside a
+    # `pip install .`, the check said only "calibration file not found".
+    path = write_config(tmp_path)
+    path.write_text(path.read_text().replace("calibration = linear.csv", "calibration = calibration/ECS-04.csv"))
+    (problem,) = [p for p in problems_of(path) if "[ecs] calibration" in p]
+    assert problem.endswith(
+        f"[ecs] calibration: {tmp_path}/calibration/ECS-04.csv: calibration file not found; name your curve in "
+        "calibration = <path>, or measure one: python3 -m calibration sweep (docs/calibration.md)")
