@@ -109,6 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"render_service.py: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if not (directory / "regulation.py").is_file():
+        # (else the unit names a regulation.py that is not there: python exits 2, which systemd does not restart)
+        print(f"render_service.py: --dir {directory}: no regulation.py there: give the folder of your PySEB checkout "
+              "(or run make install-service in it)", file=sys.stderr)
+        return EXIT_USAGE
     problem = missing_packages(python)
     if problem is not None:
         print(f"render_service.py: {problem}: the service would stop at every start; 'make check' makes "

@@ -82,8 +82,15 @@ def _a_user_here() -> str:
         return pwd.getpwuid(os.getuid()).pw_name
 
 
+def _checkout(directory: Path) -> Path:
+    """`directory` made to look like a checkout: the unit runs its regulation.py."""
+    (directory / "regulation.py").write_text("")
+    return directory
+
+
 def test_the_command_line(tmp_path: Path) -> None:
     me = _a_user_here()
+    _checkout(tmp_path)
     result = subprocess.run([sys.executable, str(ROOT / "contrib" / "render_service.py"), "--user", me, "--dir",
                              str(tmp_path)], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0 and f"WorkingDirectory={tmp_path}\n" in result.stdout
@@ -94,7 +101,7 @@ def test_the_command_line(tmp_path: Path) -> None:
 
 def test_an_interpreter_without_the_packages_is_refused(tmp_path: Path) -> None:
     # The unit on a python3 without paho-mqtt or numpy exited 2 at every start, and systemd does not restart on it.
-    bare = tmp_path / "python3"
+    bare = _checkout(tmp_path) / "python3"
     bare.write_text("#!/bin/sh\nexit 1\n")  # (what a python3 lacking them answers the probe: not 0)
     bare.chmod(0o755)
     result = subprocess.run([sys.executable, str(ROOT / "contrib" / "render_service.py"), "--user", _a_user_here(),
@@ -114,3 +121,14 @@ def test_a_user_this_machine_does_not_have_is_refused(tmp_path: Path) -> None:
                              str(tmp_path)], capture_output=True, text=True, timeout=30)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.startswith(f"render_service.py: --user {user}: no such user on this machine"), result.stderr
+
+
+def test_a_folder_that_is_not_a_checkout_is_refused(tmp_path: Path) -> None:
+    # README's line `python3 contrib/render_service.py --user pi --dir /home/pi/pyseb`, copied for a checkout cloned
+    # elsewhere, printed a unit whose ExecStart named a regulation.py that is not there: systemd ran it once
+    # (python's exit 2, "can't open file"), and left it stopped.
+    result = subprocess.run([sys.executable, str(ROOT / "contrib" / "render_service.py"), "--user", _a_user_here(),
+                             "--dir", str(tmp_path / "pyseb")], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (f"render_service.py: --dir {tmp_path / 'pyseb'}: no regulation.py there: give the "
+                             "folder of your PySEB checkout (or run make install-service in it)\n")
