@@ -103,7 +103,9 @@ class _Teardown(ExitStack):
 
     def __exit__(self, *exc_details: Any) -> bool | None:
         def already_stopping(signum: int, frame: FrameType | None) -> None:
-            log.warning("signal %d ignored: stopping what the demo started", signum)
+            name = signal.Signals(signum).name + (" (Ctrl-C)" if signum == signal.SIGINT else "")
+            log.warning("%s ignored: still stopping the broker and the daemon the demo started (%g s at most each)",
+                        name, STOP_TIMEOUT_S)
 
         previous = {sig: signal.signal(sig, already_stopping) for sig in (*_STOPS, signal.SIGINT)}
         try:

@@ -148,7 +148,8 @@ def test_a_demo_killed_outright_takes_its_daemon_with_it() -> None:
     shutil.rmtree(work, ignore_errors=True)  # (no cleanup ran: the folders are the killed demo's to lose)
 
 
-def test_a_signal_during_cleanup_does_not_cut_it_short(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_a_signal_during_cleanup_does_not_cut_it_short(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
     # The daemon and the broker run in their own sessions: a second SIGTERM (or Ctrl-C) arriving while
     # the demo stops them must not end the cleanup halfway, or they are orphaned.
     from localbroker import BrokerError
@@ -193,3 +194,7 @@ def test_a_signal_during_cleanup_does_not_cut_it_short(monkeypatch: pytest.Monke
     assert cleaned == ["broker"]  # the cleanup step that got the signals finished
     assert reached_outside == []  # the demo's own handlers were still there
     assert made and not Path(made[0]).exists()  # and the steps after it ran too
+    # by name, with what is under way ("signal 2 ignored" was all a Ctrl-C met)
+    assert [r.getMessage() for r in caplog.records if "ignored" in r.getMessage()] == [
+        "SIGTERM ignored: still stopping the broker and the daemon the demo started (5 s at most each)",
+        "SIGINT (Ctrl-C) ignored: still stopping the broker and the daemon the demo started (5 s at most each)"]
