@@ -47,7 +47,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("-c", "--config", default="config.ini", help="config file (default: config.ini)")
     parser.add_argument("--check", action="store_true", help="validate the config and exit (0 = good)")
-    parser.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+    parser.add_argument("--log-level", type=str.upper, choices=("DEBUG", "INFO", "WARNING", "ERROR"),
                         help="override [logging] level")
     parser.add_argument("--version", action="version", version=f"PySEB {__version__}")
     return parser.parse_args(argv)

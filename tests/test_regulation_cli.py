@@ -152,3 +152,11 @@ def test_ctrl_c_after_the_lock_while_starting_frees_the_lock(tmp_path: Path, mon
     lock = InstanceLock(tmp_path / "status.json.lock")
     lock.acquire()  # (not AlreadyRunning: the interrupted start let it go)
     lock.release()
+
+
+def test_log_level_on_the_command_line_in_any_case(tmp_path: Path) -> None:
+    # `[logging] level = info` is read in any case, as the seed read it; `--log-level error` was refused
+    # ("invalid choice: 'error' (choose from 'DEBUG', ...)").
+    checked = run("-c", str(noisy_config(tmp_path)), "--check", "--log-level", "error")
+    assert checked.returncode == 0, checked.stderr
+    assert "(1 warning, hidden by the log level" in checked.stdout and checked.stderr == ""
