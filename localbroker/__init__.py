@@ -52,7 +52,7 @@ def find_mosquitto() -> str:
     debian_path = "/usr/sbin/mosquitto"
     found = shutil.which("mosquitto") or (debian_path if os.path.exists(debian_path) else None)
     if not found:
-        raise BrokerError("mosquitto is not installed: run 'make test' (installs it) or "
+        raise BrokerError("mosquitto is not installed: 'make demo' installs it (as does 'make test'), or "
                           "'sudo apt-get install mosquitto mosquitto-clients'")
     return found
 

@@ -73,3 +73,16 @@ def test_a_port_asked_for_and_taken_is_said() -> None:
         with pytest.raises(BrokerError, match=r"exited at start \(code 1\): Error: Address already in use"):
             broker.start()
         broker.cleanup()
+
+
+def test_no_mosquitto_names_the_make_target_of_the_demo(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `python3 -m simulation demo` without mosquitto said "run 'make test' (installs it)": the whole test suite,
+    # many minutes on a Pi, to get a broker for a one-minute demo.
+    import localbroker
+
+    monkeypatch.setattr(localbroker.shutil, "which", lambda name: None)
+    monkeypatch.setattr(localbroker.os.path, "exists", lambda path: False)
+    with pytest.raises(BrokerError) as caught:
+        localbroker.find_mosquitto()
+    assert str(caught.value) == ("mosquitto is not installed: 'make demo' installs it (as does 'make test'), or "
+                                 "'sudo apt-get install mosquitto mosquitto-clients'")
