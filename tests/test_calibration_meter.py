@@ -24,7 +24,7 @@ def test_another_key_can_be_configured() -> None:
     b'"powerfactor": nan, "ppm_err": 0}',
     b'{ "type": pzem, "id": CONSOMMATION, "fw_version": 1.3a, "chip_id": 1234567}',
     b'{"voltage": 231.40}',
-    b'{"power": "276.00"}',
+    b'{"power": "276 W"}',
     b'{"power": true}',
     b'{"power": -5.00}',
     b"",

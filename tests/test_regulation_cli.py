@@ -118,6 +118,7 @@ def test_logs_go_once_to_the_log_file(tmp_path: Path, broker: PrivateBroker, pro
     assert log.count("INFO    regulation: low-energy fallback (the seed's rule, on by default): at 01:00") == 1
 
 
+@pytest.mark.usefixtures("restored_root_logger")
 @pytest.mark.parametrize("check", [True, False], ids=["check", "run"])
 def test_ctrl_c_while_starting_is_one_line_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                            capsys: pytest.CaptureFixture[str], check: bool) -> None:
@@ -137,6 +138,7 @@ def test_ctrl_c_while_starting_is_one_line_not_a_traceback(tmp_path: Path, monke
     assert err == "regulation.py: interrupted while starting: nothing was connected or commanded\n"
 
 
+@pytest.mark.usefixtures("restored_root_logger")
 def test_ctrl_c_after_the_lock_while_starting_frees_the_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                              capsys: pytest.CaptureFixture[str]) -> None:
     import regulation

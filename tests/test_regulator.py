@@ -82,17 +82,17 @@ def test_silent_meter_turns_loads_off_then_resumes(relays: Harness) -> None:
 
 
 def test_a_meter_that_talks_but_is_always_refused_is_not_called_silent(relays: Harness) -> None:
-    # Power sent as text: every message refused. The status said "production meter silent for 10 s" while the
+    # Power sent with its unit: every message refused. The status said "production meter silent for 10 s" while the
     # meter published every 2 s, and the cause was only in a DEBUG line.
     relays.meters(300, 1800, NOON)
     for i in range(1, 6):
         relays.reg.handle(CONS, b'{"power": 1300.00}', NOON + 2 * i)
-        relays.reg.handle(PROD, b'{"power": "1800.00"}', NOON + 2 * i + 0.5)
+        relays.reg.handle(PROD, b'{"power": "1800 W"}', NOON + 2 * i + 0.5)
     relays.reg.tick(NOON + 10.5)
     assert relays.last(RADIATOR) == "OFF"
     reason = relays.reg.status(NOON + 10.5)["stale_reason"]
     assert reason == ("production meter without a usable reading for 10 s (5 message(s) refused, the last: "
-                      "'power' is not a number: '1800.00')")
+                      "'power' is not a number: '1800 W')")
     relays.meters(300, 1800, NOON + 12)  # a good reading: the count starts again
     assert relays.reg.production.refused == 0 and relays.reg.status(NOON + 12)["state"] == "regulating"
 
