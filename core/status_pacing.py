@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from equipments.base import Equipment, power_change_is_news
+from equipments.base import Equipment
+from equipments.power_log import power_change_is_news
 
 
 class StatusPacing:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from equipments.power_log import PowerLog
 from settings.options import REQUIRED, Option
 
 log = logging.getLogger(__name__)
@@ -49,17 +50,6 @@ BASE_OPTIONS: tuple[Option, ...] = (
 )
 
 
-# A change of a load's power smaller than this (and not a switch on or off) is no news: the closed loop's
-# fine moves every few seconds are logged at DEBUG and do not make the status go out at once.
-NEWS_STEP_W = 100.0
-
-
-def power_change_is_news(previous_w: float, actual_w: float) -> bool:
-    """True for a load switched on or off, or stepped by NEWS_STEP_W or more."""
-    if abs(actual_w - previous_w) < 0.5:
-        return False
-    return previous_w == 0 or actual_w == 0 or abs(actual_w - previous_w) >= NEWS_STEP_W
-
 
 class Equipment:
     """A load the regulator may give power to. Watts are the regulator's belief (what it commanded)."""
@@ -90,6 +80,7 @@ class Equipment:
         self._last_command: Command | None = None
         self._power_listeners: list[PowerListener] = []
         self.last_command_at: float | None = None  # when a new command was last published: the evidence clock
+        self._power_log = PowerLog(name, log)  # its switches and steps in the log (steps at most once a minute)
 
     # --- wiring -----------------------------------------------------------------------------------
     def bind(self, publish: Publish) -> None:
@@ -145,9 +136,7 @@ class Equipment:
             self.last_command_at = now
         previous_w = self.current_power_w
         self.current_power_w = actual_w
-        if abs(actual_w - previous_w) >= 0.5:
-            log.log(logging.INFO if power_change_is_news(previous_w, actual_w) else logging.DEBUG,
-                    "%s: %.0f W -> %.0f W (%s)", self.name, previous_w, actual_w, reason)
+        self._power_log.commanded(previous_w, actual_w, now, reason)
         for listener in self._power_listeners:
             listener(actual_w, now)
         return True

@@ -1,0 +1,92 @@
+"""How a load's power changes reach the log. A switch on or off is always an INFO line with its reason. A
+step of NEWS_STEP_W or more is one too, but at most once per STEP_LOG_S for each load: the closed loop
+follows every cloud, and each of a heater's steps was an INFO line (23 in one minute, 846 in a cloudy day
+of Payerne's), burying the relays' switches and their reasons. The steps held back meanwhile are at DEBUG,
+and the load's next command after the minute sums them up in one INFO line: from the watts the last INFO
+line left it at to where it is, in how many steps, between what, and the last one's reason."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+__all__ = ["NEWS_STEP_W", "STEP_LOG_S", "PowerLog", "power_change_is_news"]
+
+# A change of a load's power smaller than this (and not a switch on or off) is no news: the closed loop's
+# fine moves every few seconds are logged at DEBUG and do not make the status go out at once.
+NEWS_STEP_W = 100.0
+# At most one INFO line of a load's steps per this many seconds (its switches are always logged).
+STEP_LOG_S = 60.0
+
+
+def power_change_is_news(previous_w: float, actual_w: float) -> bool:
+    """True for a load switched on or off, or stepped by NEWS_STEP_W or more."""
+    if abs(actual_w - previous_w) < 0.5:
+        return False
+    return previous_w == 0 or actual_w == 0 or abs(actual_w - previous_w) >= NEWS_STEP_W
+
+
+@dataclass(slots=True)
+class _Held:
+    """The steps held back since the last INFO line of a load's steps."""
+
+    opened_at: float  # when that line was logged: the next one is due STEP_LOG_S later
+    from_w: float  # the watts it left the load at
+    count: int = 0
+    low_w: float = float("inf")
+    high_w: float = float("-inf")
+    reason: str = ""
+
+
+class PowerLog:
+    """One load's power lines (its `logger`, the one its lines always had)."""
+
+    def __init__(self, name: str, logger: logging.Logger) -> None:
+        self.name = name
+        self._log = logger
+        self._held: _Held | None = None  # None: no step logged at INFO within STEP_LOG_S
+
+    def commanded(self, previous_w: float, actual_w: float, now: float, reason: str) -> None:
+        """The load was commanded from `previous_w` to `actual_w` (the same, often: the loop commands at every
+        decision) at `now`, for `reason`."""
+        moved = abs(actual_w - previous_w) >= 0.5
+        switch = moved and (previous_w == 0 or actual_w == 0)
+        step = moved and not switch and abs(actual_w - previous_w) >= NEWS_STEP_W
+        held = self._held
+        due = held is not None and not 0 <= now - held.opened_at < STEP_LOG_S  # (or the clock stepped back)
+        if held is not None and held.count and (due or switch):
+            if switch:  # (said on its own line, after the steps before it)
+                self._sum_up(held, previous_w, now, held.reason)
+            else:  # (its own move ends the summary, and its reason is why the load is where it is)
+                if step:
+                    self._hold(held, previous_w, actual_w)
+                self._sum_up(held, actual_w, now, reason)
+            self._held = _Held(now, actual_w)
+            if not switch:
+                if moved:
+                    self._log.debug("%s: %.0f W -> %.0f W (%s)", self.name, previous_w, actual_w, reason)
+                return
+        elif due:
+            self._held = None  # a quiet minute: the next step is said at once
+        if not moved:
+            return
+        if switch or (step and self._held is None):
+            self._log.info("%s: %.0f W -> %.0f W (%s)", self.name, previous_w, actual_w, reason)
+            self._held = None if switch else _Held(now, actual_w)  # (after a switch, a step is said at once)
+            return
+        self._log.debug("%s: %.0f W -> %.0f W (%s)", self.name, previous_w, actual_w, reason)
+        if self._held is not None:
+            self._held.reason = reason  # (the last move's: why the load is where it is)
+            if step:
+                self._hold(self._held, previous_w, actual_w)
+
+    @staticmethod
+    def _hold(held: _Held, previous_w: float, actual_w: float) -> None:
+        held.count += 1
+        held.low_w = min(held.low_w, previous_w, actual_w)
+        held.high_w = max(held.high_w, previous_w, actual_w)
+
+    def _sum_up(self, held: _Held, to_w: float, now: float, reason: str) -> None:
+        self._log.info("%s: %.0f W -> %.0f W (in %.0f s, %d steps of %.0f W or more between %.0f and %.0f W, each at "
+                       "DEBUG; now: %s)", self.name, held.from_w, to_w, max(now - held.opened_at, 0.0),
+                       held.count, NEWS_STEP_W, min(held.low_w, to_w), max(held.high_w, to_w), reason)

@@ -1,0 +1,109 @@
+"""What a load's power changes leave in the log at INFO: every switch on or off, and the heater's steps
+without flooding (at most one step line a minute per load, the steps between summed up in the next)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import pytest
+
+from equipments.power_log import STEP_LOG_S
+from tests.harness import NOON
+from tests.test_controller import House, closed_loop
+
+STEP_LINE = re.compile(r"^ecs: (\d+) W -> (\d+) W \((.*)\)$")
+
+
+def ecs_lines(caplog: pytest.LogCaptureFixture, level: int = logging.INFO) -> list[tuple[float, str]]:
+    return [(record.created, record.getMessage()) for record in caplog.records
+            if record.levelno == level and record.getMessage().startswith("ecs: ")]
+
+
+def test_a_heater_following_clouds_logs_a_step_line_a_minute_at_most(tmp_path: Path,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    # A cloudy day (Payerne 2016-06-18, 10 s data): the loop moves the heater by 100-300 W at every reading, and
+    # each step was an INFO line: 23 lines in the minute 13:42, 846 in the day.
+    h = closed_loop(tmp_path, "ecs")
+    house = House(h, base_w=300, pv_w=300 + 1000)
+    caplog.set_level(logging.DEBUG, logger="equipments.base")
+    for k in range(150):  # 5 minutes of 2 s readings, the sun swinging by 600 W every other reading
+        house.pv_w = 300 + (1000 if k % 4 < 2 else 1600)
+        house.read()
+    info = [message for _, message in ecs_lines(caplog)]
+    debug = [message for _, message in ecs_lines(caplog, logging.DEBUG)]
+    steps = [m for m in info if STEP_LINE.match(m)]
+    # The first switch on, then the heater's steps: one line at once, the rest summed up once a minute.
+    assert 2 <= len(steps) <= 1 + 300 / STEP_LOG_S + 1, info
+    summaries = [m for m in info if "steps of 100 W or more" in m]
+    assert summaries, info
+    first = summaries[0]
+    # Each summary says where the heater went, from the watts the last INFO line left it at, in how many steps
+    # and between what, and the reason of the last one.
+    match = re.match(r"^ecs: (\d+) W -> (\d+) W \(in (\d+) s, (\d+) steps of 100 W or more between (\d+) and "
+                     r"(\d+) W, each at DEBUG; now: grid feedback, \d+ W for the variable loads\)$", first)
+    assert match, first
+    assert 900 <= int(match[5]) < int(match[6]) <= 1600  # (the surplus less the setpoint)
+    assert int(match[3]) >= STEP_LOG_S
+    # The last line at INFO leaves the heater where it is (no step hidden at the end), once a minute has passed.
+    house.pv_w = 300 + 1600  # the sun steady: the heater settles, and the next minute's line says where
+    for _ in range(int(STEP_LOG_S / 2) + 2):
+        house.read()
+    last = [m for m in (message for _, message in ecs_lines(caplog)) if STEP_LINE.match(m)][-1]
+    final_w = h.load("ecs").current_power_w
+    assert abs(int(STEP_LINE.match(last)[2]) - final_w) < 100, last  # type: ignore[index]  (a DEBUG dither)
+    assert debug  # the steps themselves are still there at DEBUG
+
+
+def test_switches_are_always_logged_at_info(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    h = closed_loop(tmp_path, "ecs")
+    load = h.load("ecs")
+    caplog.set_level(logging.INFO)
+    load.set_power(1000, NOON, "test: on")
+    load.set_power(1500, NOON + 1, "test: a step")
+    load.set_power(0, NOON + 2, "test: off")
+    load.set_power(800, NOON + 3, "test: on again")
+    assert [m for _, m in ecs_lines(caplog)] == [
+        "ecs: 0 W -> 1000 W (test: on)", "ecs: 1000 W -> 1500 W (test: a step)", "ecs: 1500 W -> 0 W (test: off)",
+        "ecs: 0 W -> 800 W (test: on again)"]
+
+
+def test_a_step_after_a_quiet_minute_is_logged_at_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    h = closed_loop(tmp_path, "ecs")
+    load = h.load("ecs")
+    load.set_power(1000, NOON, "test: on")
+    load.set_power(1500, NOON + 1, "test: a step")  # at INFO: opens a minute
+    caplog.set_level(logging.INFO)
+    load.set_power(1200, NOON + 2, "test: held")
+    load.set_power(1300, NOON + 3, "test: held too")
+    assert ecs_lines(caplog) == []
+    load.set_power(1300, NOON + 1 + STEP_LOG_S, "test: no change")  # the minute is over: the summary
+    load.set_power(800, NOON + 1 + 3 * STEP_LOG_S, "test: a step after a quiet minute")
+    assert [m for _, m in ecs_lines(caplog)] == [
+        f"ecs: 1500 W -> 1300 W (in {STEP_LOG_S:.0f} s, 2 steps of 100 W or more between 1200 and 1500 W, each at "
+        "DEBUG; now: test: no change)",
+        "ecs: 1300 W -> 800 W (test: a step after a quiet minute)"]
+
+
+def test_a_clock_stepped_back_does_not_hold_the_steps_back(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    h = closed_loop(tmp_path, "ecs")
+    load = h.load("ecs")
+    load.set_power(1000, NOON, "test: on")
+    load.set_power(1500, NOON + 1, "test: a step")
+    caplog.set_level(logging.INFO)
+    load.set_power(1200, NOON - 3600, "test: the clock stepped back an hour")
+    assert [m for _, m in ecs_lines(caplog)] == ["ecs: 1500 W -> 1200 W (test: the clock stepped back an hour)"]
+
+
+def test_a_switch_off_says_the_steps_held_back_before_it(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    h = closed_loop(tmp_path, "ecs")
+    load = h.load("ecs")
+    load.set_power(1000, NOON, "test: on")
+    load.set_power(1500, NOON + 1, "test: a step")
+    caplog.set_level(logging.INFO)
+    load.set_power(900, NOON + 2, "test: held")
+    load.set_power(0, NOON + 3, "test: off")
+    assert [m for _, m in ecs_lines(caplog)] == [
+        "ecs: 1500 W -> 900 W (in 2 s, 1 steps of 100 W or more between 900 and 1500 W, each at DEBUG; now: test: "
+        "held)", "ecs: 900 W -> 0 W (test: off)"]
