@@ -22,8 +22,11 @@ from core.status_pacing import StatusPacing
 from equipments.base import FORCED_BY_USER, Equipment
 from equipments.modes import ModeCommandError, apply_mode_command, parse_mode_command
 from equipments.variable import VariableEquipment
+from field.domoticz import FORCED_BY_DOMOTICZ
 from field.features import FieldFeatures
 from field.forecast import ForecastFailure, OwmForecast
+from field.homeassistant import FORCED_BY_HOMEASSISTANT
+from field.water_heater import FORCED_BY_DEADLINE, FORCED_BY_MODE, FORCED_BY_SEED
 from settings.config import Settings, load_settings
 from settings.version import PYSEB_VERSION
 from status.document import build_status
@@ -31,6 +34,11 @@ from status.restore import restore_status
 from values.readings import MeterReading, stepped_back
 
 log = logging.getLogger(__name__)
+
+# Who forced a load (`Equipment.forced_by`) as the log says it; a regul/mode command is said by its topic.
+FORCERS = {FORCED_BY_DOMOTICZ: "its Domoticz switch", FORCED_BY_HOMEASSISTANT: "Home Assistant",
+           FORCED_BY_MODE: "the water-heater mode", FORCED_BY_SEED: "the low-energy fallback",
+           FORCED_BY_DEADLINE: "the deadline rule"}
 
 Publish = Callable[..., Any]  # publish(topic, payload, retain=False)
 
@@ -196,6 +204,9 @@ class Regulator:
         changed = False
         for load in self.loads:
             if load.force_end_at is not None and now >= load.force_end_at:
+                # (said on its own: the unforce logs only a change of watts, none for a force at 0 W)
+                log.info("%s: the force at %.0f W by %s has run its time: back to the regulation", load.name,
+                         load.forced_watts(load.forced_power_w or 0.0), self._forcer(load.forced_by))
                 load.unforce(now, "force expired")
                 changed = True
         pacing = self._status_pacing
@@ -205,6 +216,12 @@ class Regulator:
         if self._stale_guard.check(now):
             self._stale_changed(now)
         self.field.reconcile(now)
+
+    def _forcer(self, forced_by: str | None) -> str:
+        """Who forced a load, as the log says it (`Equipment.forced_by`)."""
+        if forced_by in (None, FORCED_BY_USER):
+            return self.settings.mqtt.topic_mode
+        return FORCERS.get(forced_by, forced_by.replace("_", " "))
 
     def _keep_forces_lengths(self, step_s: float) -> None:
         """The wall clock stepped back by about `step_s` (NTP, set by hand): a timed force keeps the time it had

@@ -124,6 +124,23 @@ def test_force_holds_a_load_and_expires(relays: Harness) -> None:
     assert relays.reg.status(NOON + 62)["equipments"][0]["forced"] is False
 
 
+def test_the_end_of_a_timed_force_is_said_with_who_forced(relays: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    # A force at 0 W (the radiator kept off for 5 minutes) ended without a word: its unforce changed no watts, and
+    # only a change of watts was logged; one at 1000 W said only "radiator: 1000 W -> 0 W (force expired)".
+    relays.meters(300, 300, NOON)  # no surplus: the radiator is off
+    relays.reg.handle(MODE, b'{"command":"force","name":"radiator","power":0,"duration":300}', NOON + 1)
+    relays.load("small").learned_power_w = 320.0  # (measured at its switches: its label says 300 W)
+    relays.reg.handle(MODE, b'{"command":"force","name":"small","power":100,"duration":60}', NOON + 1)
+    caplog.set_level("INFO")
+    relays.reg.tick(NOON + 62)
+    relays.reg.tick(NOON + 302)
+    lines = [r.getMessage() for r in caplog.records if r.levelname == "INFO" and "force" in r.getMessage()]
+    # (the watts it was forced at, as its start said: a relay forced at 100 W is on at its measured 320 W)
+    assert lines == ["small: the force at 320 W by regul/mode has run its time: back to the regulation",
+                     "small: 320 W -> 0 W (force expired)",
+                     "radiator: the force at 0 W by regul/mode has run its time: back to the regulation"]
+
+
 def test_unforce_hands_back_to_regulation(relays: Harness) -> None:
     relays.meters(300, 300, NOON)
     relays.reg.handle(MODE, b'{"command":"force","name":"small","power":300}', NOON + 1)
