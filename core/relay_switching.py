@@ -244,11 +244,16 @@ class RelaySwitcher:
             return None
         victim = walk.wanted_off[-1]  # the lowest priority first
         drawn_w = relay_power_w(victim) or 0.0
+        on_clock = self._clocks.get(victim.name)  # (for the log: how long it had been on)
+        on_since = on_clock.switched_at if on_clock is not None else None
         if not self._switch(victim, False, 0.0, consumption_w, loads, now, guard_shed=True):
             return None
-        log.warning("%s: the import over %.0f W reached %.1f Wh: switched off before its minimum on time (guard)",
-                    victim.name, self.params.import_guard_w,
-                    self.params.import_guard_w * self.params.import_guard_s / 3600)
+        # (INFO: the guard doing its job, several times on a day of clouds; the dwell is what it overrode)
+        log.info("%s: switched off by the import guard %s into its %.0f s minimum on time: the grid imported over "
+                 "%.0f W, %.2f Wh in all (import_guard %.0f W for import_guard_time %g s)", victim.name,
+                 "?" if on_since is None else f"{max(now - on_since, 0.0):.0f} s", victim.min_on_s,
+                 self.params.import_guard_w, self.params.import_guard_w * self.params.import_guard_s / 3600,
+                 self.params.import_guard_w, self.params.import_guard_s)
         self.guard_sheds_by[victim.name] = self.guard_sheds_by.get(victim.name, 0) + 1
         clock, min_off_s = self._clock(victim), victim.min_off_s
         rest_s = clock.min_off_s(min_off_s)

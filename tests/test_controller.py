@@ -7,6 +7,7 @@ The test heater is linear: 20 W per percent, 0..2000 W, min_power 150 W; the rad
 from __future__ import annotations
 
 import dataclasses
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -1217,6 +1218,25 @@ def test_a_guard_shed_says_so_in_the_load_line(tmp_path: Path, caplog: pytest.Lo
     assert h.last(RADIATOR) == "OFF"
     assert "radiator: 1000 W -> 0 W (shed by the import guard)" in caplog.text
     assert "surplus 0 W no longer covers it" not in caplog.text
+
+
+def test_a_guard_shed_is_told_at_info_with_its_dwell_and_the_guard_s_energy(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A guard shed is the guard doing its job (a cloud, an oven's burst: several a day on serf-east), and was a
+    # WARNING whose figures read as measured: "the import over 100 W reached 0.6 Wh" (the setting's 100 W x 20 s).
+    h = closed_loop(tmp_path, "ecs", "radiator", dwell_s=(600, 120))
+    house = House(h, base_w=300, pv_w=300 + 3000 + 20)
+    house.read()
+    assert h.last(RADIATOR) == "ON"
+    house.pv_w = 500
+    caplog.set_level("INFO")
+    for _ in range(3):
+        house.read()
+    assert h.last(RADIATOR) == "OFF"
+    assert [r.getMessage() for r in caplog.records
+            if r.levelno >= logging.WARNING and r.name == "core.controller"] == []
+    assert ("radiator: switched off by the import guard 4 s into its 600 s minimum on time: the grid imported over "
+            "100 W, 0.56 Wh in all (import_guard 100 W for import_guard_time 20 s)") in caplog.messages
 
 
 def test_a_force_between_the_two_meters_readings_does_not_make_an_old_house_reading_evidence(
