@@ -14,7 +14,7 @@ from equipments.unknown import UnknownEquipment
 from equipments.variable import VariableEquipment
 from field.full_tank import InferenceRule, InferredFullTank, MeteredFullTank, daily_clear_due
 from field.full_tank_loop import LoopRule
-from values.local_time import hour, next_occurrence
+from values.local_time import hour, last_occurrence, local_datetime, next_occurrence
 from values.readings import MeterProblem, parse_meter_payload
 
 log = logging.getLogger(__name__)
@@ -128,8 +128,9 @@ class FullTankWatch:
     def mark_full(self, load: Equipment, now: float, why: str) -> None:
         """Full for the day: 0 W (a force is undone: the element draws nothing anyway), out of the allocation."""
         load.overed = True
-        log.info("%s is full (%s): commanded 0 W and left out of the allocation until %02d:00 or midnight",
-                 load.name, why, self.init_at_hour)
+        next_clear_at = min(next_occurrence(now, hour(h), self.tz) for h in (self.init_at_hour, 0))
+        log.info("%s is full (%s): commanded 0 W and left out of the allocation until the daily clear at %s (%s)",
+                 load.name, why, local_datetime(next_clear_at, self.tz).strftime("%H:%M"), self._clears())
         if load.is_forced():
             load.unforce(now, "tank full")
         else:
@@ -141,7 +142,7 @@ class FullTankWatch:
         since, self.since = self.since, now
         changed = False
         if since is not None and self._clear_due(since, now):
-            changed = self._clear_all()
+            changed = self._clear_all(now)
         for load, detector in self._inferred_loads:
             detector.follow_clock(now)
             if load.overed:
@@ -157,6 +158,9 @@ class FullTankWatch:
                     changed = True
         return changed
 
+    def _clears(self) -> str:
+        return "at midnight" if self.init_at_hour == 0 else f"at {self.init_at_hour:02d}:00 and midnight"
+
     def _clear_due(self, since: float, now: float) -> bool:
         # The next clear time is computed once, not at every tick: the regulator ticks often.
         if self._next_clear_at is None or since < self._next_clear_from:
@@ -168,7 +172,7 @@ class FullTankWatch:
         self._next_clear_at = None
         return due
 
-    def _clear_all(self) -> bool:
+    def _clear_all(self, now: float) -> bool:
         cleared = [load.name for load in self.loads if load.overed]
         for load in self.loads:
             load.overed = False
@@ -177,8 +181,9 @@ class FullTankWatch:
         for inferred in self.inferred.values():
             inferred.clear()  # ends a re-probe hold too: the tick that follows gives a forced load its power back
         if cleared:
-            log.info("daily clear (%02d:00 or midnight): %s may take power again", self.init_at_hour,
-                     ", ".join(cleared))
+            cleared_at = max(last_occurrence(now, hour(h), self.tz) for h in (self.init_at_hour, 0))
+            log.info("daily clear at %s (%s): %s may take power again",
+                     local_datetime(cleared_at, self.tz).strftime("%H:%M"), self._clears(), ", ".join(cleared))
         return bool(cleared)
 
     def in_doubt(self, now: float) -> bool:

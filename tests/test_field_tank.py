@@ -52,6 +52,19 @@ def test_own_meter_five_low_readings_make_it_full(tmp_path: Path, caplog: pytest
     assert h.last(ECS_CMD) == "0" and h.last(RADIATOR) == "ON"
 
 
+def test_the_full_line_says_which_daily_clear_lifts_it(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # "left out of the allocation until 06:00 or midnight", at 11:00: which one? Midnight, the next of the two.
+    caplog.set_level(logging.INFO)
+    h = metered(tmp_path)
+    thermostat_cut(h, T + 1)
+    assert h.load("ecs").overed
+    assert ("ecs is full (its meter reads 0.0 W): commanded 0 W and left out of the allocation until the daily "
+            "clear at 00:00 (at 06:00 and midnight)") in caplog.messages
+    h.reg.tick(at(2024, 6, 2, 0) + 1)
+    assert not h.load("ecs").overed
+    assert "daily clear at 00:00 (at 06:00 and midnight): ecs may take power again" in caplog.messages
+
+
 @pytest.mark.parametrize("count, gap_s, payload", [
     (5, 10.0, EMPTY_TANK),  # readings 10 s apart do not chain
     (5, 2.0, EMPTY_TANK.replace(b'"power": 0.00', b'"power": 5.00')),  # 5 W is drawing
