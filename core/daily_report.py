@@ -57,13 +57,9 @@ class DailyReport:
 
     def as_json(self) -> dict[str, Any]:
         """The retained document on `[mqtt] topic_report` (Wh rounded to 0.1)."""
-        return {
-            "date": self.date, "covered_h": round(self.covered_h, 2),
-            **{key: round(getattr(self, key), 1) for key in
-               ("pv_wh", "house_wh", "diverted_wh", "exported_wh", "imported_wh", "caused_import_wh", "missed_wh")},
-            "loads": {load.name: {"energy_wh": round(load.energy_wh, 1), "switches": load.switches,
-                                  "relay": load.relay} for load in self.loads},
-        }
+        return _report_json(self.date, self.covered_h, (self.pv_wh, self.house_wh, self.diverted_wh, self.exported_wh,
+                                                        self.imported_wh, self.caused_import_wh, self.missed_wh),
+                            [(load.name, load.energy_wh, load.switches, load.relay) for load in self.loads])
 
     @classmethod
     def from_json(cls, doc: Any, relays: dict[str, bool]) -> DailyReport:
@@ -113,6 +109,21 @@ class DailyReport:
         rows += [f"{load.name:<16}{'relay' if load.relay else 'variable':<10}{load.energy_wh / 1000:>12.2f}"
                  f"{load.switches:>10d}" for load in self.loads]
         return "\n".join(rows)
+
+
+_FIGURES = ("pv_wh", "house_wh", "diverted_wh", "exported_wh", "imported_wh", "caused_import_wh", "missed_wh")
+
+
+def _report_json(date: str, covered_h: float, figures_wh: Sequence[float],
+                 loads: Sequence[tuple[str, float, int, bool]]) -> dict[str, Any]:
+    """A report's document (`DailyReport.as_json`) from its figures (in _FIGURES' order) and its loads (name,
+    energy_wh, switches, relay): one rule for a report and for the day so far in every status."""
+    doc: dict[str, Any] = {"date": date, "covered_h": round(covered_h, 2)}
+    for key, wh in zip(_FIGURES, figures_wh, strict=True):
+        doc[key] = round(wh, 1)
+    doc["loads"] = {name: {"energy_wh": round(energy_wh, 1), "switches": switches, "relay": relay}
+                    for name, energy_wh, switches, relay in loads}
+    return doc
 
 
 def _saved_wh(doc: dict[str, Any], key: str, signed: bool = False) -> float:
@@ -190,6 +201,14 @@ class DailyFigures:
             self._export * WH, self._import * WH, self._caused * WH, self._missed * WH,
             tuple(LoadDay(name, relay, energy * WH, switches) for name, relay, energy, switches
                   in zip(self.names, self.relays, self._load, self._switches, strict=True)))
+
+    def so_far_json(self, date: str) -> dict[str, Any]:
+        """`so_far(date).as_json()`, the very same document, without the report's objects: every status holds it."""
+        return _report_json(date, self.covered_s / 3600.0,
+                            (self._pv * WH, self._house * WH, sum(self._load) * WH, self._export * WH,
+                             self._import * WH, self._caused * WH, self._missed * WH),
+                            [(name, energy * WH, switches, relay) for name, relay, energy, switches
+                             in zip(self.names, self.relays, self._load, self._switches, strict=True)])
 
     def forget(self) -> None:
         """Back to a fresh start's figures: a restore that failed part-way may have resumed some."""

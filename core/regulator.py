@@ -256,11 +256,11 @@ class Regulator:
         """The link to the broker dropped: messages published to us meanwhile are lost (echoes included)."""
         self.field.on_disconnected()
 
-    def status(self, now: float) -> dict[str, Any]:
-        """The status document, as it would be published."""
+    def status(self, now: float, clean: bool = True) -> dict[str, Any]:
+        """The status document, as it would be published (`clean=False`: see build_status)."""
         for load in self.loads:
             load.accumulate_energy(now)
-        return build_status(self, now)
+        return build_status(self, now, clean)
 
     # --- life cycle -------------------------------------------------------------------------------
     def start(self, now: float) -> None:
@@ -334,8 +334,12 @@ class Regulator:
     def publish_status(self, now: float) -> None:
         """Publish the status document on the status topic."""
         try:
-            document = self.status(now)
-            payload = _STATUS_JSON.encode(document)
+            document = self.status(now, clean=False)
+            try:
+                payload = _STATUS_JSON.encode(document)
+            except ValueError:  # a NaN or an infinity in a part: the document again, each such value null
+                document = self.status(now)
+                payload = _STATUS_JSON.encode(document)
         except ValueError as exc:
             log.error("status not published: %s", exc)
             return

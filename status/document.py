@@ -61,8 +61,16 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def build_status(reg: RegulatorView, now: float) -> dict[str, Any]:
-    """The document for `reg` at `now` (energies must be accumulated to `now` by the caller)."""
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def build_status(reg: RegulatorView, now: float, clean: bool = True) -> dict[str, Any]:
+    """The document for `reg` at `now` (energies must be accumulated to `now` by the caller). `clean=False`
+    takes the parts other modules build as they are, NaN or infinity included, for a caller that encodes the
+    document with allow_nan=False and builds it again cleaned only when the encoder refuses it: the check of
+    every value costs a third of the document, published every few seconds, and it almost never finds one."""
+    part = _clean if clean else _as_is
     consumption_w = reg.consumption.power_w
     production_w = reg.production.power_w
     equipments_w = sum([load.current_power_w for load in reg.loads])  # (a list: cheaper than a generator)
@@ -109,7 +117,7 @@ def build_status(reg: RegulatorView, now: float) -> dict[str, Any]:
                 "overed": load.overed,
                 # A relay's watts as measured when it switched (closed loop); restored at start.
                 **({"learned_power": _round(load.learned_power_w)} if hasattr(load, "learned_power_w") else {}),
-                **_clean(reg.field.load_status(load)),
+                **part(reg.field.load_status(load)),
             }
             for load in reg.loads
         ],
@@ -117,10 +125,10 @@ def build_status(reg: RegulatorView, now: float) -> dict[str, Any]:
     # The day's report so far: a restart the same day resumes it (status.restore). Dated with the day it counts,
     # which the restore takes for the file's day: a file saved by a clock behind (a Pi before NTP) at 23:45, its
     # figures those of the day after, restored after NTP read as yesterday's.
-    doc["report_today"] = _clean(reg.daily.so_far(reg.counted_day or local_iso[:10]).as_json())
+    doc["report_today"] = part(reg.daily.so_far_json(reg.counted_day or local_iso[:10]))
     # The water heater's mode and fallback rules (their state is what a restart restores), and the seed's
     # ECS_energy_yesterday.
-    doc.update(_clean(reg.field.status()))
+    doc.update(part(reg.field.status()))
     if "ECS_energy_yesterday" not in doc:
         first_variable = next((load for load in reg.loads if load.KIND == "variable"), None)
         if first_variable is not None:

@@ -36,6 +36,8 @@ def test_a_hand_computable_day() -> None:
     day.add(rec(12, 2000, 4800, (100, 0), (2000, 0), (0, 1000)))
     # 12..112 s: a 100 s gap (meters silent): nothing counted, but the radiator's switch on counts.
     day.add(rec(112, 9999, 0, (100, 1), (2000, 1000), (0, 0)))
+    # The day so far in every status: the very document of the report, made without the report's objects.
+    assert day.so_far_json("2026-06-01") == day.so_far("2026-06-01").as_json()
     report = day.close("2026-06-01", 200)
     wh = 4 / 3600  # each counted interval is 4 s: W * wh = Wh
     assert report.covered_h == pytest.approx(12 / 3600)

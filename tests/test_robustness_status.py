@@ -261,6 +261,25 @@ def test_document_never_holds_nan_even_if_the_state_does(tmp_path: Path) -> None
     assert status["production_energy_yesterday"] is None and status["ECS_energy_yesterday"] is None
 
 
+def test_the_published_status_never_holds_nan_even_if_a_part_does(tmp_path: Path) -> None:
+    # The publication builds the document without checking the field features' parts and the day so far, and
+    # builds it again checked only when the JSON encoder refuses it: a NaN there is null in what goes out.
+    h = harness(tmp_path)
+    h.reg.tick(NOON)
+    h.reg.field.heater.seed.today_wh = float("nan")  # type: ignore[union-attr]
+    h.reg.daily._pv = float("inf")
+    h.reg.publish_status(NOON + 1)
+    published = h.statuses()[-1]
+    assert published["water_heater"]["seed_rule"]["today_wh"] is None
+    assert published["report_today"]["pv_wh"] is None
+    assert h.reg.last_status is not None and h.reg.last_status["report_today"]["pv_wh"] is None
+    # A state without any: the very document `status` builds, checked, goes out.
+    h.reg.field.heater.seed.today_wh = 12.0  # type: ignore[union-attr]
+    h.reg.daily._pv = 0.0
+    h.reg.publish_status(NOON + 2)
+    assert h.statuses()[-1] == json.loads(json.dumps(h.reg.status(NOON + 2), allow_nan=False))
+
+
 def test_good_file_round_trip_still_restores_everything(tmp_path: Path) -> None:
     first = harness(tmp_path)
     doc = saved(first, NOON - 60)
