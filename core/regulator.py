@@ -31,6 +31,7 @@ from settings.config import Settings, load_settings
 from settings.version import PYSEB_VERSION
 from status.document import build_status
 from status.restore import restore_status
+from values.local_time import local_date
 from values.readings import MeterReading, stepped_back
 
 log = logging.getLogger(__name__)
@@ -346,7 +347,9 @@ class Regulator:
         self.last_status = document  # a fresh dict, never mutated: the daemon hands it to its saver
         self._status_pacing.published(now)
         self._publish(self.settings.mqtt.topic_status, payload, False)
-        self.field.after_status(document)
+        # The day the energies are counted for, the regulator's own (a file restored from ahead of a clock behind,
+        # or between a midnight and its roll, is not the clock's day): Home Assistant's last_reset follows it.
+        self.field.after_status(document, self.counted_day or local_date(now, self.tz).isoformat())
 
     # --- internals --------------------------------------------------------------------------------
     def _on_meter(self, meter: MeterState, payload: bytes, now: float) -> None:

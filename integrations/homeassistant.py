@@ -20,6 +20,8 @@ DEFAULT_PREFIX = "homeassistant"  # HA's discovery prefix, and its birth topic's
 MAX_STATE_CHARS = 250  # HA refuses a sensor state over 255 characters
 MAX_DURATION_MIN = 7 * 24 * 60  # regul/mode's own limit (7 days), in minutes
 HEATER_MODES = tuple(mode.value for mode in EcsMode)
+# The state document's key for the day's energies' last reset (no entity's object id: load ones start with load_).
+LAST_RESET_KEY = "energy_last_reset"
 _NOT_ID = re.compile(r"[^a-z0-9_]+")
 
 
@@ -61,9 +63,14 @@ def _power(object_id: str, name: str, load: str | None = None) -> Entity:
 
 
 def _energy(object_id: str, name: str, load: str | None = None) -> Entity:
-    # total_increasing: HA takes the drop to 0 at midnight as a new cycle, not as negative energy.
+    # total with a last_reset, the day's midnight: HA's recorder starts a new cycle (counted from 0) when the
+    # last_reset changes, and takes any other drop for a decrease. total_increasing took every drop below 90 % of
+    # the last value for a new cycle: a day restored lower after a crash (the status file is up to 15 min old) was
+    # counted again from 0, the day's energy twice in the Energy dashboard.
     return Entity("sensor", object_id, name, {"unit_of_measurement": "Wh", "device_class": "energy",
-                                              "state_class": "total_increasing"}, load=load)
+                                              "state_class": "total",
+                                              "last_reset_value_template": f"{{{{ value_json['{LAST_RESET_KEY}'] }}}}"},
+                  load=load)
 
 
 def build_entities(loads: Sequence[LoadInfo], heater: str | None) -> list[Entity]:
@@ -182,14 +189,17 @@ def config_payload(entity: Entity, topics: Topics, sw_version: str) -> dict[str,
 
 
 def state_document(status: Mapping[str, Any], meter_timeout_s: float, loads: Sequence[LoadInfo],
-                   setpoints: Mapping[str, tuple[float, float]]) -> dict[str, Any]:
+                   setpoints: Mapping[str, tuple[float, float]], last_reset: str) -> dict[str, Any]:
     """The state every entity reads, from a status document; `setpoints` holds each load's force power (W)
-    and duration (min) as the numbers show them."""
+    and duration (min) as the numbers show them, `last_reset` the start of the day the energies are counted for
+    (ISO 8601 with its offset): in the same document as the energies, so that HA sees a new day's last_reset and
+    its energies' reset together."""
     state: dict[str, Any] = {
         "grid_power": status.get("grid_w"),
         "production_power": status.get("power_production"),
         "consumption_power": status.get("power_consumption"),
         "production_energy": status.get("production_energy"),
+        LAST_RESET_KEY: last_reset,
         "last_decision": str(status.get("last_decision") or "")[:MAX_STATE_CHARS],
         "suspended_reason": str(status.get("stale_reason") or "none")[:MAX_STATE_CHARS],
     }

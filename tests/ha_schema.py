@@ -7,6 +7,7 @@ Only the keys PySEB could plausibly use are listed with their types; anything el
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 COMMON = {
@@ -75,13 +76,52 @@ def schema_problems(component: str, config: dict[str, Any]) -> list[str]:
         problems.append(f"number mode {config['mode']!r}")
     if "value_template" in config and not TEMPLATE.match(str(config["value_template"])):
         problems.append(f"value_template {config['value_template']!r} is not one this fake HA renders")
+    if "last_reset_value_template" in config:
+        # sensor.mqtt: "When last_reset_value_template is set, the state_class option must be total".
+        if config.get("state_class") != "total":
+            problems.append(f"last_reset_value_template with state_class {config.get('state_class')!r}")
+        if not TEMPLATE.match(str(config["last_reset_value_template"])):
+            problems.append(f"last_reset_value_template {config['last_reset_value_template']!r} is not one this "
+                            "fake HA renders")
     if not config.get("unique_id"):
         problems.append("no unique_id: HA could not edit or remove the entity")
     return problems
 
 
-def render(config: dict[str, Any], state: dict[str, Any]) -> Any:
+def render(config: dict[str, Any], state: dict[str, Any], template: str = "value_template") -> Any:
     """The entity's state as HA would render `{{ value_json['key'] }}` from the state document."""
-    match = TEMPLATE.match(str(config["value_template"]))
-    assert match, config["value_template"]
+    match = TEMPLATE.match(str(config[template]))
+    assert match, config[template]
     return state[match[1]]
+
+
+def render_last_reset(config: dict[str, Any], state: dict[str, Any]) -> datetime:
+    """The sensor's last_reset as HA's MQTT sensor reads it from the state document (parse_datetime: ISO 8601); an
+    AssertionError when it is not an aware timestamp (HA logs 'Invalid last_reset message' and keeps the old one)."""
+    text = render(config, state, "last_reset_value_template")
+    assert isinstance(text, str), f"last_reset {text!r}"
+    moment = datetime.fromisoformat(text)
+    assert moment.utcoffset() is not None, f"last_reset {text!r} has no UTC offset"
+    return moment
+
+
+def recorder_sum(config: dict[str, Any], states: list[dict[str, Any]]) -> float:
+    """The long-term statistics' sum HA's recorder compiles for one energy sensor from its successive states
+    (homeassistant/components/sensor/recorder.py, compile_statistics): the first state is the zero point; with
+    state_class total_increasing a drop below 90 % of the last state starts a new meter cycle, counted from 0
+    (reset_detected); with total, a changed last_reset starts one, and any other drop is a decrease of the sum."""
+    total, last, last_reset = 0.0, None, None
+    for state in states:
+        value = float(render(config, state))
+        reset_at = render_last_reset(config, state) if "last_reset_value_template" in config else None
+        if last is None:
+            last, last_reset = value, reset_at
+            continue
+        if config["state_class"] == "total" and reset_at != last_reset:
+            total, last_reset = total + value, reset_at
+        elif config["state_class"] == "total_increasing" and value < 0.9 * last:
+            total += value
+        else:
+            total += value - last
+        last = value
+    return total

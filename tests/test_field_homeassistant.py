@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -13,13 +15,15 @@ from settings.config import load_settings
 from settings.problems import ConfigError
 from tests.configs import reading, write_config
 from tests.field_house import ECS_CMD, RADIATOR
-from tests.ha_schema import render, schema_problems
+from tests.ha_schema import recorder_sum, render, render_last_reset, schema_problems
 from tests.harness import CONS, NOON, PROD, Harness
 
 pytestmark = pytest.mark.debian  # also run on Debian 12's paho-mqtt and numpy (make test-paho16)
 
 HA = "[homeassistant]\ndiscovery = true\n"
 STATE = "regul/ha/state"
+PARIS = ZoneInfo("Europe/Paris")  # the test configs' [evaluate] timezone
+ENERGIES = ("production_energy", "load_ecs_energy", "load_radiator_energy")
 
 
 def harness(tmp_path: Path, extra: str = HA, loads: tuple[str, ...] = ("ecs", "radiator")) -> Harness:
@@ -47,6 +51,15 @@ def state(h: Harness) -> dict:
     retained = [p for t, p, r in h.sent if t == STATE and r]
     assert retained, "no retained state published"
     return dict(json.loads(retained[-1]))
+
+
+def states(h: Harness) -> list[dict]:
+    """Every retained state document, oldest first: what HA's recorder saw."""
+    return [json.loads(p) for t, p, r in h.sent if t == STATE and r]
+
+
+def paris(year: int, month: int, day: int, hour: int, minute: int = 0) -> float:
+    return datetime(year, month, day, hour, minute, tzinfo=PARIS).timestamp()
 
 
 def command(h: Harness, object_id: str, payload: str, now: float = NOON + 10) -> None:
@@ -80,7 +93,7 @@ def test_every_config_follows_the_documented_schema(tmp_path: Path) -> None:
     assert "load_ecs_full" in names and "load_radiator_full" not in names  # only a load with a tank detector
     # A force power only for a load whose power can be set: a relay forced on draws its watts.
     assert by_id(h)["load_ecs_force_power"]["max"] == 2000 and "load_radiator_force_power" not in names
-    assert by_id(h)["load_ecs_energy"]["state_class"] == "total_increasing"
+    assert by_id(h)["load_ecs_energy"]["state_class"] == "total"
     assert by_id(h)["water_heater_mode"]["options"] == ["off", "solar", "solar+fallback", "forced"]
 
 
@@ -149,6 +162,97 @@ def test_energy_today_restarts_at_midnight(tmp_path: Path) -> None:
         h.reg.tick(NOON + 3600 + 60 * minute)
     command(h, "load_ecs_force_power", "1000", midnight + 61)
     assert state(h)["load_ecs_energy"] == pytest.approx(1000 / 60, abs=1)  # since midnight only
+
+
+def test_energy_sensors_are_totals_whose_cycle_starts_at_the_day_s_midnight(tmp_path: Path) -> None:
+    # total_increasing: HA's recorder takes any drop below 90 % of the last state for a new meter cycle. total with
+    # a last_reset: a new cycle is a new last_reset, a drop under the same one is a decrease.
+    h = harness(tmp_path)
+    h.meters(300, 1300, NOON + 1)
+    for object_id in ENERGIES:
+        config = by_id(h)[object_id]
+        assert (config["device_class"], config["state_class"]) == ("energy", "total")
+        assert config["last_reset_value_template"] == "{{ value_json['energy_last_reset'] }}"
+        assert schema_problems("sensor", config) == []
+        assert render_last_reset(config, state(h)) == datetime(2023, 11, 14, tzinfo=PARIS)
+    assert state(h)["energy_last_reset"] == "2023-11-14T00:00:00+01:00"  # ISO 8601 with its offset
+
+
+def test_a_restore_below_what_home_assistant_saw_is_not_counted_twice(tmp_path: Path) -> None:
+    # The heater forced at 2000 W, the status file saved at 13:15 (2500 Wh), a power cut at 13:30 (3000 Wh seen by
+    # HA): restored at 13:31 with 2500 Wh. As total_increasing the recorder took the drop for a new cycle and
+    # counted the 2500 Wh again: the Energy dashboard showed 5500 Wh for a heater that drew 3000 Wh.
+    cfg = write_config(tmp_path, ("ecs", "radiator"), extra=HA)
+    first = Harness(cfg)
+    first.reg.start(NOON)
+    first.reg.on_connected(NOON)
+    first.reg.handle("regul/mode", b'{"command":"force","name":"ecs","power":2000}', NOON)
+    saved: dict = {}
+    for minute in range(1, 91):
+        first.meters(2300, 0, NOON + 60 * minute)
+        if minute == 75:
+            saved = json.loads(json.dumps(first.reg.status(NOON + 60 * minute)))
+    assert state(first)["load_ecs_energy"] == pytest.approx(3000, abs=40)
+    second = Harness(cfg)
+    second.reg.restore(saved, NOON + 91 * 60)
+    second.reg.start(NOON + 91 * 60)
+    second.reg.on_connected(NOON + 91 * 60)
+    for minute in range(92, 95):
+        second.meters(2300, 0, NOON + 60 * minute)
+    seen = states(first) + states(second)
+    day_wh = seen[-1]["load_ecs_energy"]
+    assert day_wh == pytest.approx(2500 + 3 * 2000 / 60, abs=40)  # PySEB's count: the lost quarter hour is lost
+    assert recorder_sum(by_id(second)["load_ecs_energy"], seen) == pytest.approx(day_wh - seen[0]["load_ecs_energy"])
+    as_before = {**by_id(second)["load_ecs_energy"], "state_class": "total_increasing"}
+    del as_before["last_reset_value_template"]
+    assert recorder_sum(as_before, seen) == pytest.approx(3000 + day_wh, abs=60)  # what HA did before: twice
+
+
+@pytest.mark.parametrize(("day", "before", "after"), [
+    ((2023, 11, 14), "2023-11-14T00:00:00+01:00", "2023-11-15T00:00:00+01:00"),
+    ((2026, 3, 28), "2026-03-28T00:00:00+01:00", "2026-03-29T00:00:00+01:00"),  # into a 23-hour day
+    ((2026, 3, 29), "2026-03-29T00:00:00+01:00", "2026-03-30T00:00:00+02:00"),  # out of it: summer time
+    ((2026, 10, 25), "2026-10-25T00:00:00+02:00", "2026-10-26T00:00:00+01:00"),  # out of a 25-hour day
+])
+def test_the_last_reset_moves_with_the_energies_at_the_day_roll(tmp_path: Path, day: tuple[int, int, int],
+                                                                 before: str, after: str) -> None:
+    h = Harness(write_config(tmp_path, ("ecs", "radiator"), extra=HA))
+    start = paris(*day, 23, 0)
+    h.reg.start(start)
+    h.reg.on_connected(start)
+    h.reg.handle("regul/mode", b'{"command":"force","name":"ecs","power":1000}', start)
+    for minute in range(1, 121):
+        h.meters(1300, 0, start + 60 * minute)
+    seen = states(h)
+    resets = [s["energy_last_reset"] for s in seen]
+    assert resets[0] == before and resets[-1] == after and set(resets) == {before, after}
+    rolled = resets.index(after)
+    # In one document with the energies' own reset: HA's recorder counts the new cycle from 0, so a last_reset
+    # ahead of the energies would count the past day's again, one behind would take the new day's 0 as a decrease.
+    assert seen[rolled - 1]["load_ecs_energy"] == pytest.approx(1000, abs=20)
+    assert seen[rolled]["load_ecs_energy"] < 20
+    assert recorder_sum(by_id(h)["load_ecs_energy"], seen) == pytest.approx(2000 - seen[0]["load_ecs_energy"], abs=20)
+
+
+def test_the_last_reset_is_the_counted_day_s_while_the_clock_is_behind(tmp_path: Path) -> None:
+    # A Pi booted at 23:30 by its clock (35 min behind) on a file saved at 00:05: the energies are the 2nd's. A
+    # last_reset of the clock's day, the 1st, would move to the 2nd when NTP steps the clock over midnight, a new
+    # cycle for HA that counted the day's energy so far again.
+    cfg = write_config(tmp_path, ("ecs", "radiator"), extra=HA)
+    first = Harness(cfg)
+    first.reg.start(paris(2026, 12, 1, 23, 0))
+    first.meters(300, 2000, paris(2026, 12, 2, 0, 3))
+    saved = json.loads(json.dumps(first.reg.status(paris(2026, 12, 2, 0, 5))))
+    h = Harness(cfg)
+    booted_at = paris(2026, 12, 1, 23, 30)
+    h.reg.restore(saved, booted_at)
+    h.reg.start(booted_at)
+    h.reg.on_connected(booted_at)
+    h.meters(300, 2000, booted_at + 60)
+    assert h.reg.counted_day == "2026-12-02"
+    assert state(h)["energy_last_reset"] == "2026-12-02T00:00:00+01:00"
+    h.meters(300, 2000, paris(2026, 12, 2, 0, 20))  # NTP: the same day
+    assert {s["energy_last_reset"] for s in states(h)} == {"2026-12-02T00:00:00+01:00"}
 
 
 def test_force_switch_power_and_duration(tmp_path: Path) -> None:

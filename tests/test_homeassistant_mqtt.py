@@ -9,6 +9,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,9 @@ from shell import paho_compat
 from tests.configs import reading, write_config
 from tests.daemon_process import DaemonProcess
 from tests.field_house import ECS_CMD, RADIATOR
-from tests.ha_schema import render, schema_problems
+from tests.ha_schema import render, render_last_reset, schema_problems
 from tests.mqtt_probe import MqttProbe
-from tests.test_field_homeassistant import HA
+from tests.test_field_homeassistant import HA, PARIS
 
 CONS, PROD, AVAIL = "smeter/pzem/CONSOMMATION", "smeter/pzem/PRODUCTION", "regul/availability"
 GLOBAL = 8  # grid, production, consumption, production energy, last decision, suspended, 2 meters stale
@@ -134,6 +135,7 @@ def start(config: Path, ha: FakeHomeAssistant, entities: int) -> DaemonProcess:
 def test_discovery_controls_restart_and_removal(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe,
                                                ha: FakeHomeAssistant) -> None:
     entities = GLOBAL + PER_LOAD + PER_RELAY + 1 + 1  # + the ecs tank's "full", + the heater mode select
+    started_at = time.time()
     proc = start(ha_config(tmp_path, broker.port), ha, entities)
     try:
         for topic, config in ha.configs.items():
@@ -146,6 +148,19 @@ def test_discovery_controls_restart_and_removal(tmp_path: Path, broker: PrivateB
         probe.wait_for(ECS_CMD, lambda m: m.text == "49")
         assert ha.wait_value("load_ecs_power", lambda v: v == 980.0) == 980.0
         assert ha.value("production_power") == 1300.0 and ha.value("consumption_stale") == "OFF"
+
+        # the energies' last_reset: today's midnight in [evaluate] timezone, in the retained state a late HA reads
+        late = MqttProbe(broker.host, broker.port, ("regul/ha/state",))
+        try:
+            late.wait_for("regul/ha/state", lambda m: m.retain)
+            retained = json.loads([m for m in late.messages if m.retain][-1].text)
+        finally:
+            late.close()
+        midnights = {datetime.combine(datetime.fromtimestamp(t, PARIS).date(), datetime.min.time(), PARIS)
+                     for t in (started_at, time.time())}  # (a test run across midnight: either)
+        for object_id in ("production_energy", "load_ecs_energy", "load_radiator_energy"):
+            assert ha.entity(object_id)["state_class"] == "total"
+            assert render_last_reset(ha.entity(object_id), retained) in midnights
 
         # controls: the radiator's force switch, the heater's force power, the mode select
         mark = probe.mark()

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from values.local_time import DailyTime, crossed, hour, next_occurrence
+from values.local_time import DailyTime, crossed, day_start_iso, hour, next_local_midnight, next_occurrence
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -40,3 +40,18 @@ def test_an_occurrence_itself_is_crossed_once() -> None:
     assert not daily.crossed(check, check + 1)
     assert not daily.crossed(check, check + 3600)  # 02:00 again, an hour later: not a second occurrence
     assert daily.next_after(check) == at(2024, 10, 28, 2)
+
+
+@pytest.mark.parametrize(("zone", "day", "iso"), [
+    ("Europe/Paris", date(2023, 11, 14), "2023-11-14T00:00:00+01:00"),
+    ("Europe/Paris", date(2026, 3, 29), "2026-03-29T00:00:00+01:00"),  # a 23-hour day: its midnight in winter time
+    ("Europe/Paris", date(2026, 3, 30), "2026-03-30T00:00:00+02:00"),
+    ("Europe/Paris", date(2026, 10, 25), "2026-10-25T00:00:00+02:00"),  # a 25-hour day
+    ("America/Santiago", date(2024, 9, 8), "2024-09-08T01:00:00-03:00"),  # midnight skipped: the jump itself
+])
+def test_a_day_s_start_is_its_roll_moment_with_its_offset(zone: str, day: date, iso: str) -> None:
+    # Home Assistant's last_reset for the day's energies: the instant the day roll splits them.
+    tz = ZoneInfo(zone)
+    assert day_start_iso(day, tz) == iso
+    eve = datetime.combine(day - timedelta(days=1), time(12), tz).timestamp()
+    assert datetime.fromisoformat(iso).timestamp() == next_local_midnight(eve, tz)

@@ -32,6 +32,12 @@ def local_instant(day: date, at: time, tz: tzinfo | None) -> float:
     return datetime.combine(day, at, tzinfo=tz).timestamp()
 
 
+def day_start_iso(day: date, tz: tzinfo | None) -> str:
+    """The first instant of local `day` (its midnight, the day roll's moment) as ISO 8601 with its UTC offset:
+    '2026-03-30T00:00:00+02:00'. A midnight skipped by a DST jump is the jump itself, shown at the new offset."""
+    return local_datetime(local_instant(day, time.min, tz), tz).isoformat(timespec="seconds")
+
+
 def last_occurrence(now: float, at: time, tz: tzinfo | None) -> float:
     """The latest instant <= `now` whose local wall time is `at`."""
     day = local_date(now, tz)
