@@ -8,12 +8,12 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from datetime import tzinfo
+from datetime import time, tzinfo
 
 from core.daily_report import DailyFigures, DailyReport
 from core.meters import EnergyCounter
 from equipments.base import Equipment
-from values.local_time import local_date, next_local_midnight
+from values.local_time import local_date, local_instant, next_local_midnight
 
 # The regulator's own lines, moved here with the code that writes them: the logger name is part of what the log
 # shows, so it stays what it was.
@@ -36,11 +36,18 @@ class DayRoll:
         # behind, or the day before between a midnight and its roll: the status document says which, so that its
         # restore takes the figures for that day's.
         self.day: str | None = None
+        # The instant the day's energies are counted from (epoch s; None before start): the day's midnight once
+        # rolled to, the start itself when the regulator started without the day's energies (they count from 0
+        # there, not from the midnight), a restored day's own. Home Assistant's last_reset: a new one is a new meter
+        # cycle, the same one with lower energies a decrease.
+        self.counted_since: float | None = None
 
-    def start(self, now: float) -> None:
-        """The regulator starts at `now`: the first midnight to wait for is the next one."""
+    def start(self, now: float, counted_since: float | None = None) -> None:
+        """The regulator starts at `now`: the first midnight to wait for is the next one. `counted_since`: when the
+        restored day's energies were counted from; None for energies counted from 0 at `now`."""
         self.next_midnight_at = next_local_midnight(now, self._tz)
         self.day = local_date(now, self._tz).isoformat()
+        self.counted_since = now if counted_since is None else counted_since
 
     def roll(self, now: float) -> DailyReport | None:
         """`now` is at or after `next_midnight_at`: roll the day over. Returns the report of the day that
@@ -48,7 +55,9 @@ class DayRoll:
         # Energies are split at the midnight itself, not at the first message after it.
         midnight_at = self.next_midnight_at
         self.next_midnight_at = next_local_midnight(now, self._tz)
-        self.day = local_date(now, self._tz).isoformat()
+        new_day = local_date(now, self._tz)
+        self.day = new_day.isoformat()
+        self.counted_since = local_instant(new_day, time.min, self._tz)  # (midnight_at, but for a stall of days)
         for load in self._loads:
             wh = load.roll_day(midnight_at)  # full flags are cleared by the field features' daily clear
             log.info("new day: %s drew %.0f Wh yesterday", load.name, wh)

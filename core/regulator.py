@@ -31,7 +31,6 @@ from settings.config import Settings, load_settings
 from settings.version import PYSEB_VERSION
 from status.document import build_status
 from status.restore import restore_status
-from values.local_time import local_date
 from values.readings import MeterReading, stepped_back
 
 log = logging.getLogger(__name__)
@@ -94,6 +93,7 @@ class Regulator:
                                          loads_w=lambda: sum(load.current_power_w for load in self.loads))
         self._started_at: float | None = None
         self._resumed_day_at: float | None = None  # a restored file's time ahead of the clock (resume_day)
+        self._resumed_since: float | None = None  # when the restored day's energies were counted from
         self._last_tick_at: float | None = None  # to see the wall clock step back
         self._stale_guard = StaleGuard(self.consumption, self.production, self.loads, ev.meter_timeout_s)
         self._gate = DecisionGate(self.consumption, self.production, ev.period_s,
@@ -117,6 +117,12 @@ class Regulator:
     def counted_day(self) -> str | None:
         """The local date (YYYY-MM-DD) the day's energies and figures are counted for (None before start)."""
         return self._day.day
+
+    @property
+    def energy_counted_since(self) -> float | None:
+        """The instant (epoch s) the day's energies are counted from (None before start): the counted day's
+        midnight, or the start when the regulator started without that day's energies, or the restored day's."""
+        return self._day.counted_since
 
     @property
     def stale_reason(self) -> str | None:
@@ -272,7 +278,7 @@ class Regulator:
         self._started_at = now
         self._stale_guard.start(now)
         # (the day of a file restored from ahead of the clock: the clock stepping forward to it is no midnight)
-        self._day.start(now if self._resumed_day_at is None else max(now, self._resumed_day_at))
+        self._day.start(now if self._resumed_day_at is None else max(now, self._resumed_day_at), self._resumed_since)
         self.field.start(now)
         for load in self.loads:
             forced_w = load.forced_power_w
@@ -305,6 +311,11 @@ class Regulator:
     def resume_day(self, saved_at: float) -> None:
         """The restored day's figures are of the day of `saved_at`, ahead of the clock: its midnight comes first."""
         self._resumed_day_at = saved_at
+
+    def resume_counting_since(self, since: float | None) -> None:
+        """The restored day's energies were counted from `since` (None: no day's energies restored, they count
+        from the start)."""
+        self._resumed_since = since
 
     def resend_commands(self, reason: str) -> None:
         """Publish every load's current command again (after a reconnect)."""
@@ -347,9 +358,7 @@ class Regulator:
         self.last_status = document  # a fresh dict, never mutated: the daemon hands it to its saver
         self._status_pacing.published(now)
         self._publish(self.settings.mqtt.topic_status, payload, False)
-        # The day the energies are counted for, the regulator's own (a file restored from ahead of a clock behind,
-        # or between a midnight and its roll, is not the clock's day): Home Assistant's last_reset follows it.
-        self.field.after_status(document, self.counted_day or local_date(now, self.tz).isoformat())
+        self.field.after_status(document)
 
     # --- internals --------------------------------------------------------------------------------
     def _on_meter(self, meter: MeterState, payload: bytes, now: float) -> None:

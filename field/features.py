@@ -50,7 +50,7 @@ class FieldFeatures:
         self.homeassistant = HomeAssistantBridge(
             field.homeassistant, loads, self.heater, tanks, mqtt.topic_regul if mqtt else "regul",
             mqtt.topic_availability if mqtt else "regul/availability", meter_timeout_s, sw_version,
-            publish, self._heater_mode_from_homeassistant, tz)
+            publish, self._heater_mode_from_homeassistant)
 
     def _heater_mode_from_homeassistant(self, mode: EcsMode) -> None:
         # The selector is moved to the mode in effect: a later Domoticz update is compared with it, and the
@@ -113,10 +113,9 @@ class FieldFeatures:
         """True when a status must follow each connect (Home Assistant's retained state)."""
         return self.homeassistant.enabled
 
-    def after_status(self, status: dict[str, Any], day: str) -> None:
-        """The status document just published, its energies those of local `day` (YYYY-MM-DD): Home Assistant's
-        state follows it."""
-        self.homeassistant.after_status(status, day)
+    def after_status(self, status: dict[str, Any]) -> None:
+        """The status document just published: Home Assistant's state follows it."""
+        self.homeassistant.after_status(status)
 
     def on_disconnected(self) -> None:
         """The broker link dropped: what was awaited from Domoticz will not come."""

@@ -9,7 +9,6 @@ import json
 import logging
 import math
 from collections.abc import Callable, Sequence
-from datetime import date, tzinfo
 from typing import Any
 
 from equipments.base import Equipment
@@ -29,7 +28,6 @@ from integrations.homeassistant import (
     state_document,
 )
 from integrations.homeassistant_settings import HomeAssistantSettings
-from values.local_time import day_start_iso
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +45,7 @@ class HomeAssistantBridge:
 
     def __init__(self, settings: HomeAssistantSettings, loads: Sequence[Equipment], heater: HeaterControl | None,
                  tank_loads: set[str], topic_regul: str, availability: str, meter_timeout_s: float,
-                 sw_version: str, send: Send, on_heater_mode: Callable[[EcsMode], None] | None = None,
-                 tz: tzinfo | None = None) -> None:
+                 sw_version: str, send: Send, on_heater_mode: Callable[[EcsMode], None] | None = None) -> None:
         self.enabled = settings.discovery
         self.heater = heater
         self.meter_timeout_s = meter_timeout_s
@@ -68,8 +65,6 @@ class HomeAssistantBridge:
                                                           for info in self.infos}
         self._last_status: dict[str, Any] | None = None
         self._last_state: str | None = None
-        self._tz = tz  # [evaluate] timezone (None: the system's), for the energies' last_reset
-        self._last_reset = ("", "")  # (day, its midnight as ISO 8601): computed once a day, not at every status
         self._reannounced_at = float("-inf")  # the last discovery sent again for a birth message
 
     # --- topics -------------------------------------------------------------------------------------------
@@ -129,15 +124,12 @@ class HomeAssistantBridge:
             self._send(topic, "", True)
         return False
 
-    def after_status(self, status: dict[str, Any], day: str) -> None:
-        """The state document for the status just published, its energies those of local `day` (YYYY-MM-DD, the
-        regulator's counted day): retained; skipped when unchanged."""
+    def after_status(self, status: dict[str, Any]) -> None:
+        """The state document for the status just published (retained; skipped when unchanged)."""
         if not self.enabled:
             return
         self._last_status = status
-        if self._last_reset[0] != day:
-            self._last_reset = (day, day_start_iso(date.fromisoformat(day), self._tz))
-        state = dumps(state_document(status, self.meter_timeout_s, self.infos, self.setpoints, self._last_reset[1]))
+        state = dumps(state_document(status, self.meter_timeout_s, self.infos, self.setpoints))
         if state != self._last_state:
             self._last_state = state
             self._send(self.topics.state, state, True)

@@ -63,10 +63,11 @@ def _power(object_id: str, name: str, load: str | None = None) -> Entity:
 
 
 def _energy(object_id: str, name: str, load: str | None = None) -> Entity:
-    # total with a last_reset, the day's midnight: HA's recorder starts a new cycle (counted from 0) when the
-    # last_reset changes, and takes any other drop for a decrease. total_increasing took every drop below 90 % of
-    # the last value for a new cycle: a day restored lower after a crash (the status file is up to 15 min old) was
-    # counted again from 0, the day's energy twice in the Energy dashboard.
+    # total with a last_reset, the instant the day's energies are counted from (the day's midnight, or a start
+    # without the day's figures): HA's recorder starts a new cycle (counted from 0) when the last_reset changes, and
+    # takes any other drop for a decrease. total_increasing took every drop below 90 % of the last value for a new
+    # cycle: a day restored lower after a crash (the status file is up to 15 min old) was counted again from 0, the
+    # day's energy twice in the Energy dashboard.
     return Entity("sensor", object_id, name, {"unit_of_measurement": "Wh", "device_class": "energy",
                                               "state_class": "total",
                                               "last_reset_value_template": f"{{{{ value_json['{LAST_RESET_KEY}'] }}}}"},
@@ -189,17 +190,17 @@ def config_payload(entity: Entity, topics: Topics, sw_version: str) -> dict[str,
 
 
 def state_document(status: Mapping[str, Any], meter_timeout_s: float, loads: Sequence[LoadInfo],
-                   setpoints: Mapping[str, tuple[float, float]], last_reset: str) -> dict[str, Any]:
+                   setpoints: Mapping[str, tuple[float, float]]) -> dict[str, Any]:
     """The state every entity reads, from a status document; `setpoints` holds each load's force power (W)
-    and duration (min) as the numbers show them, `last_reset` the start of the day the energies are counted for
-    (ISO 8601 with its offset): in the same document as the energies, so that HA sees a new day's last_reset and
-    its energies' reset together."""
+    and duration (min) as the numbers show them. The energies' last_reset is the instant they are counted from
+    (the status's energy_counted_since, ISO 8601 with its offset), in the same document as the energies: HA sees
+    a new cycle's last_reset and its energies' reset together."""
     state: dict[str, Any] = {
         "grid_power": status.get("grid_w"),
         "production_power": status.get("power_production"),
         "consumption_power": status.get("power_consumption"),
         "production_energy": status.get("production_energy"),
-        LAST_RESET_KEY: last_reset,
+        LAST_RESET_KEY: status.get("energy_counted_since"),
         "last_decision": str(status.get("last_decision") or "")[:MAX_STATE_CHARS],
         "suspended_reason": str(status.get("stale_reason") or "none")[:MAX_STATE_CHARS],
     }

@@ -7,10 +7,10 @@ whatever a restored status file or a bug left in the state: such a value is show
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from values.local_time import local_datetime
+from values.local_time import day_start_iso, local_datetime
 
 if TYPE_CHECKING:
     from status.view import RegulatorView
@@ -122,6 +122,11 @@ def build_status(reg: RegulatorView, now: float, clean: bool = True) -> dict[str
             for load in reg.loads
         ],
     }
+    # When the day's energies are counted from, restored with them: Home Assistant's last_reset (a new one is a new
+    # meter cycle there). Before start, the day's midnight.
+    counted_since = reg.energy_counted_since
+    doc["energy_counted_since"] = _iso(counted_since, reg.tz) if counted_since is not None else \
+        day_start_iso(date.fromisoformat(reg.counted_day or local_iso[:10]), reg.tz)
     # The day's report so far: a restart the same day resumes it (status.restore). Dated with the day it counts,
     # which the restore takes for the file's day: a file saved by a clock behind (a Pi before NTP) at 23:45, its
     # figures those of the day after, restored after NTP read as yesterday's.

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from core.daily_report import DailyReport
@@ -99,6 +99,7 @@ def restore_status(reg: RegulatorView, doc: dict[str, Any], now: float,
         _clean_load(load)
     reg.production_energy.energy_wh = reg.production_energy.yesterday_wh = 0.0
     reg.daily.forget()
+    reg.resume_counting_since(None)  # (the day's energies count from the start)
     outcome = CLEAN_START
     if far_ahead is not None:
         forces_off = _restore_forces_off(reg, far_ahead.doc, far_ahead.saved_at)
@@ -186,6 +187,8 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float) -> list[st
     except Exception as exc:  # the fallback's and full tanks' state start afresh instead
         warnings.append(f"water-heater and full-tank state could not be restored ({type(exc).__name__}: "
                         f"{exc}): starting afresh")
+    if same_day:
+        reg.resume_counting_since(_counted_since(doc, saved_day, reg, warnings))
     if resume_at is not None:
         reg.resume_day(resume_at)  # (last: a restore that fails before here leaves the day the clock's)
     missing = [load.name for load in reg.loads if load.name not in seen]
@@ -210,6 +213,27 @@ def _figures_day(doc: dict[str, Any], saved_day: date) -> date:
     except ValueError:
         return saved_day
     return day if day is not None and abs((day - saved_day).days) <= 1 else saved_day
+
+
+def _counted_since(doc: dict[str, Any], day: date, reg: RegulatorView, warnings: list[str]) -> float:
+    """When the restored energies of `day` were counted from (epoch s): the file's energy_counted_since when it is an
+    instant of that day (its midnight, or a start without the day's figures), else the day's midnight: a file
+    without it (saved by an earlier PySEB, the seed's status.ini) or, with a warning, one with something else. Home
+    Assistant's last_reset: the restored day must keep the one HA saw, or HA counts it again from 0."""
+    midnight_at = local_instant(day, time.min, reg.tz)
+    saved = doc.get("energy_counted_since")
+    if saved is None:
+        return midnight_at
+    try:
+        moment = datetime.fromisoformat(saved) if isinstance(saved, str) else None
+    except ValueError:
+        moment = None
+    since = moment.timestamp() if moment is not None and moment.utcoffset() is not None else None
+    if since is not None and midnight_at <= since < local_instant(day + timedelta(days=1), time.min, reg.tz):
+        return since
+    warnings.append(f"status file's energy_counted_since {shown(saved, 40)} is not an instant of {day} with its "
+                    "UTC offset: the day's energies taken as counted since its midnight")
+    return midnight_at
 
 
 def _clock_behind(ahead_s: float) -> list[str]:

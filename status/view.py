@@ -63,6 +63,11 @@ class RegulatorView(Protocol):
         before start)."""
 
     @property
+    def energy_counted_since(self) -> float | None:
+        """The instant (epoch s) the day's energies are counted from: the counted day's midnight, the start when the
+        regulator started without that day's energies, a restored day's own (None before start)."""
+
+    @property
     def stale_reason(self) -> str | None:
         """Why regulation is suspended, if it is."""
 
@@ -81,3 +86,7 @@ class RegulatorView(Protocol):
     def resume_day(self, saved_at: float) -> None:
         """The restored day's figures are of the day of `saved_at`, a time ahead of the clock (the clock is
         behind): that day's midnight is the first to roll at, not the clock's."""
+
+    def resume_counting_since(self, since: float | None) -> None:
+        """The restored day's energies were counted from `since` (None: none restored, they count from the
+        start)."""
