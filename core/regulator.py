@@ -418,7 +418,8 @@ class Regulator:
         except ModeCommandError as exc:
             log.warning("mode command refused: %s", exc)
             return
-        apply_mode_command(command, self.loads_by_name[command.name], now, FORCED_BY_USER)
+        apply_mode_command(command, self.loads_by_name[command.name], now, FORCED_BY_USER,
+                           self.settings.mqtt.topic_mode)
         self.publish_status(now)
 
     def next_deadline(self) -> float | None:

@@ -98,10 +98,11 @@ def parse_mode_command(payload: bytes, loads: Mapping[str, Equipment]) -> ForceC
 
 
 def apply_mode_command(command: ForceCommand | UnforceCommand, load: Equipment, now: float, by: str,
-                       via: str = "") -> None:
+                       via: str) -> None:
     """Carry out a validated command on its load (`by`: who forces, kept in the status; `via`: where the
-    command came from, for the log)."""
-    source = f" ({via})" if via else ""
+    command came from, for the log: the mode topic, "Home Assistant"). Required: a force said without its
+    source ("forcing ecs to 2000 W for 600 s") left the owner to guess who sent it."""
+    source = f" ({via})"
     if isinstance(command, ForceCommand):
         span = "until unforced" if command.duration_s is None else f"for {command.duration_s:.0f} s"
         made_w = load.forced_watts(command.power_w)

@@ -51,10 +51,10 @@ def test_a_relay_forced_at_any_power_is_forced_on_at_its_watts(loads) -> None:
     sent: list[tuple[str, str]] = []
     radiator.bind(lambda topic, payload, retain: sent.append((topic, payload)))
     apply_mode_command(parse_mode_command(b'{"command":"force","name":"radiator","power":300}', loads), radiator,
-                       1000.0, "user")
+                       1000.0, "user", "regul/mode")
     assert radiator.is_on and radiator.forced_power_w == 1000 and radiator.current_power_w == 1000
     apply_mode_command(parse_mode_command(b'{"command":"force","name":"radiator","power":0}', loads), radiator,
-                       1001.0, "user")
+                       1001.0, "user", "regul/mode")
     assert not radiator.is_on and radiator.forced_power_w == 0
     assert [payload for _, payload in sent] == ["ON", "OFF"]
 
@@ -64,7 +64,7 @@ def test_a_load_of_unknown_power_forced_on_is_believed_at_its_measured_watts(tmp
     plug.bind(lambda topic, payload, retain: None)
     plug.learned_power_w = 600.0
     apply_mode_command(parse_mode_command(b'{"command":"force","name":"plug","power":300}', {"plug": plug}), plug,
-                       1000.0, "user")
+                       1000.0, "user", "regul/mode")
     assert plug.is_on and plug.forced_power_w == 600 and plug.current_power_w == 600
 
 
@@ -74,10 +74,10 @@ def test_a_held_force_says_so_in_one_line(loads, caplog: pytest.LogCaptureFixtur
     ecs.bind(lambda topic, payload, retain=False: sent.append(payload))
     command = parse_mode_command(b'{"command":"force","name":"ecs","power":2400,"duration":600}', loads)
     with caplog.at_level(logging.INFO, logger="equipments.modes"):
-        apply_mode_command(command, ecs, 1_700_000_000.0, "user")
+        apply_mode_command(command, ecs, 1_700_000_000.0, "user", "regul/mode")
     lines = [r for r in caplog.records if r.name == "equipments.modes"]
     assert [(r.levelname, r.getMessage()) for r in lines] == \
-        [("WARNING", "forcing ecs to 2000 W, its max (asked 2400 W) for 600 s")]
+        [("WARNING", "forcing ecs to 2000 W, its max (asked 2400 W) for 600 s (regul/mode)")]
     assert ecs.forced_power_w == 2000 and ecs.force_end_at == 1_700_000_600.0 and sent[-1] == "100"
 
 
@@ -98,8 +98,8 @@ def test_a_force_says_what_the_load_is_set_to(loads, caplog: pytest.LogCaptureFi
         loads[name].learned_power_w = 600.0
     command = parse_mode_command(f'{{"command":"force","name":"{name}","power":{power}}}'.encode(), loads)
     with caplog.at_level(logging.INFO, logger="equipments.modes"):
-        apply_mode_command(command, loads[name], 1_700_000_000.0, "user")
-    assert [r.getMessage() for r in caplog.records if r.name == "equipments.modes"] == [said]
+        apply_mode_command(command, loads[name], 1_700_000_000.0, "user", "regul/mode")
+    assert [r.getMessage() for r in caplog.records if r.name == "equipments.modes"] == [f"{said} (regul/mode)"]
 
 
 def test_unforce(loads) -> None:
@@ -156,7 +156,7 @@ def test_a_variable_load_forced_under_what_it_can_draw_is_off_and_says_why(tmp_p
         caplog.clear()
         command = parse_mode_command(f'{{"command":"force","name":"ecs","power":{power_w}}}'.encode(), {"ecs": ecs})
         with caplog.at_level(logging.INFO):
-            apply_mode_command(command, ecs, 1_700_000_000.0, "user")
+            apply_mode_command(command, ecs, 1_700_000_000.0, "user", "regul/mode")
         assert ecs.current_command().payload == percent and ecs.current_power_w == drawn_w
         warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
         if drawn_w == 0:

@@ -141,6 +141,19 @@ def test_the_end_of_a_timed_force_is_said_with_who_forced(relays: Harness, caplo
                      "radiator: the force at 0 W by regul/mode has run its time: back to the regulation"]
 
 
+def test_a_mode_command_says_it_came_from_the_mode_topic(relays: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    # A force by Home Assistant or Domoticz named its source at its start; one sent on regul/mode said only
+    # "forcing radiator to 1000 W for 60 s", and only its end said "by regul/mode".
+    relays.meters(300, 300, NOON)
+    caplog.set_level("INFO")
+    relays.reg.handle(MODE, b'{"command":"force","name":"radiator","power":1000,"duration":60}', NOON + 1)
+    relays.reg.handle(MODE, b'{"command":"unforce","name":"radiator"}', NOON + 2)
+    relays.reg.handle(MODE, b'{"command":"unforce","name":"radiator"}', NOON + 3)
+    lines = [r.getMessage() for r in caplog.records if r.name == "equipments.modes"]
+    assert lines == ["forcing radiator to 1000 W for 60 s (regul/mode)", "radiator is no longer forced (regul/mode)",
+                     "radiator is not forced: unforce ignored (regul/mode)"]
+
+
 def test_unforce_hands_back_to_regulation(relays: Harness) -> None:
     relays.meters(300, 300, NOON)
     relays.reg.handle(MODE, b'{"command":"force","name":"small","power":300}', NOON + 1)
