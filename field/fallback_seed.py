@@ -218,8 +218,8 @@ class SeedFallback:
         two_days_wh = today_wh + yesterday_wh
         pick = clouds(self.forecast_day(due_at))
         origin = pick.source if pick.cause is None else f"{pick.source}: {pick.cause}"
-        numbers = (f"{season}: today {today_wh:.0f} Wh (threshold {limits.today_wh:.0f}), yesterday "
-                   f"{yesterday_wh:.0f} Wh, two days {two_days_wh:.0f} Wh (threshold {limits.two_days_wh:.0f}); "
+        numbers = (f"{season}: today {today_wh:.0f} Wh (threshold {limits.today_wh:.0f} Wh), yesterday "
+                   f"{yesterday_wh:.0f} Wh, two days {two_days_wh:.0f} Wh (threshold {limits.two_days_wh:.0f} Wh); "
                    f"clouds {pick.clouds_percent:.0f} % on {pick.day} ({origin})")
         command: ForceCommand | None = None
         counted_wh = today_wh

@@ -142,14 +142,14 @@ def test_seed_rule_forces_the_missing_energy_at_check_at(caplog: pytest.LogCaptu
     heater.run_until(at(2024, 1, 11, 1, 0))
     # Hébert's formula: 3600 x (7000 - 3000) Wh / 2300 W
     assert heater.decisions == [(at(2024, 1, 11, 1, 0), ForceCommand("ecs", MAX_W, 6261))]
-    assert ("forcing ecs to 2300 W for 6261 s (4000 Wh missing); winter: today 3000 Wh (threshold 7000), "
-            "yesterday 0 Wh, two days 3000 Wh (threshold 11000)") in caplog.text
+    assert ("forcing ecs to 2300 W for 6261 s (4000 Wh missing); winter: today 3000 Wh (threshold 7000 Wh), "
+            "yesterday 0 Wh, two days 3000 Wh (threshold 11000 Wh)") in caplog.text
 
 
 @pytest.mark.parametrize("today_wh", [7000.0, 6950.0])
 def test_seed_rule_does_not_force_a_few_wh(caplog: pytest.LogCaptureFixture, today_wh: float) -> None:
     # A day whose sun gave the threshold, summed in floats a hair under it, forced the heater on from the grid for
-    # 0 s ("forcing ecs to 2300 W for 0 s (0 Wh missing); today 7000 Wh (threshold 7000)"), a click on and off at
+    # 0 s ("forcing ecs to 2300 W for 0 s (0 Wh missing); today 7000 Wh (threshold 7000 Wh)"), a click on and off at
     # 01:00; 50 Wh short, for 78 s. Under 100 Wh missing is not worth a force, as for the rest of a displaced one.
     caplog.set_level(logging.INFO, logger="field.fallback_seed")
     rule = seed_rule()
@@ -158,7 +158,8 @@ def test_seed_rule_does_not_force_a_few_wh(caplog: pytest.LogCaptureFixture, tod
     assert heater.decisions == []
     assert rule.yesterday_wh == pytest.approx(today_wh)  # nothing credited that was not drawn
     if today_wh < 7000:
-        assert "50 Wh missing, under 100 Wh: not worth a force; winter: today 6950 Wh (threshold 7000)" in caplog.text
+        assert ("50 Wh missing, under 100 Wh: not worth a force; winter: today 6950 Wh (threshold 7000 Wh)"
+                in caplog.text)
 
 
 def test_seed_rule_credits_its_force_to_the_day_it_made_up() -> None:

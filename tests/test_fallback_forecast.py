@@ -74,8 +74,8 @@ def test_short_today_and_over_two_days(cloud_percent: float, wh: float, branch: 
     rule, heater = day_after(6000, 3, cloud_percent)
     assert forced(heater) == [("2024-01-11 01:00:00+0100", round(3600 * wh / MAX_W))]
     assert rule.yesterday_wh == pytest.approx(3000 + wh)  # credited to the day it makes up
-    assert f"({wh} Wh missing); winter: today 3000 Wh (threshold 7000), yesterday 6000 Wh, two days 9000 Wh " \
-           f"(threshold 11000); clouds {cloud_percent:.0f} % on 2024-01-11 (mqtt); short today and over two " \
+    assert f"({wh} Wh missing); winter: today 3000 Wh (threshold 7000 Wh), yesterday 6000 Wh, two days 9000 Wh " \
+           f"(threshold 11000 Wh); clouds {cloud_percent:.0f} % on 2024-01-11 (mqtt); short today and over two " \
            f"days, {branch}" in caplog.text
 
 

@@ -41,7 +41,7 @@ def test_seed_rule_forces_the_missing_energy_at_check_at(tmp_path: Path, caplog:
     assert doc["forced"] and doc["forced_by"] == "seed_rule"
     assert doc["force_end"] == pytest.approx(at(2024, 1, 11, 1, 0, 30) + 12600)
     assert ("low-energy fallback: forcing ecs to 2000 W for 12600 s (7000 Wh missing); winter: today 0 Wh "
-            "(threshold 7000)") in caplog.text
+            "(threshold 7000 Wh)") in caplog.text
     ticks(h, at(2024, 1, 11, 1, 1, 30), at(2024, 1, 11, 4, 30))
     assert h.load("ecs").is_forced()
     h.reg.tick(at(2024, 1, 11, 4, 31))
