@@ -12,6 +12,7 @@ from dataclasses import replace
 from core.meters import MeterState
 from equipments.base import Equipment
 from equipments.unknown import UnknownEquipment
+from values.durations import spoken_duration
 from values.readings import CLOCK_STEP_BACK_S, stepped_back
 
 # The regulator's own lines, moved here with the code that writes them: the logger name is part of what the log
@@ -34,6 +35,10 @@ class StaleGuard:
         # Each named meter's reading count when it was named: it stays stale until a reading comes after that (a
         # clock stepped back restarts the ages, and resumed the regulation on an hour-old house reading).
         self._counts_when_named: dict[str, int] = {}
+        # How long the regulation has been suspended, for the resume to say it: the time between checks summed
+        # (a clock stepped back adds nothing, rather than an hour less, or minus an hour, since the suspension).
+        self._suspended_s = 0.0
+        self._checked_at = 0.0
 
     def start(self, now: float) -> None:
         """The regulator starts at `now`: a meter never read is as old as that."""
@@ -50,6 +55,9 @@ class StaleGuard:
                 and -CLOCK_STEP_BACK_S <= now - prod.received_at < timeout_s):
             return False  # the usual case, on every message: both fresh, nothing to do
         assert self._started_at is not None
+        if self.reason is not None:
+            self._suspended_s += max(0.0, now - self._checked_at)
+        self._checked_at = now
         self._restart_ages_after_a_step_back(now)
         silent, names = [], []
         for meter in (self._consumption, self._production):
@@ -68,6 +76,7 @@ class StaleGuard:
                                    for meter in (self._consumption, self._production) if meter.name in names}
         if silent and self.reason is None:
             self.reason, self._silent = "; ".join(silent), tuple(names)
+            self._suspended_s = 0.0
             log.warning("%s: every unforced load to 0 W until both meters are fresh", self.reason)
             for load in self._loads:
                 if not load.is_forced():
@@ -84,7 +93,8 @@ class StaleGuard:
             log.info("still suspended: %s", self.reason)
             return True
         if not silent and self.reason is not None:
-            log.info("both meters fresh again: regulation resumes")
+            log.info("both meters fresh again after %s suspended: regulation resumes",
+                     spoken_duration(self._suspended_s))
             self.reason, self._silent = None, ()
             return True
         return False

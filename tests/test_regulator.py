@@ -81,6 +81,22 @@ def test_silent_meter_turns_loads_off_then_resumes(relays: Harness) -> None:
     assert relays.reg.status(NOON + 12)["state"] == "regulating"
 
 
+def test_the_resume_says_how_long_the_regulation_was_suspended(relays: Harness,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    # "both meters fresh again: regulation resumes" left the owner to find the WARNING it ended, maybe
+    # hours up the log, to know how long the loads were held off.
+    relays.meters(300, 1800, NOON)
+    relays.reg.handle(CONS, b'{"power": 1300.00}', NOON + 5)
+    relays.reg.tick(NOON + 10.5)  # production silent for 10.5 s: suspended
+    caplog.set_level("INFO")
+    for second in range(11, 140):
+        relays.reg.handle(CONS, reading(300), NOON + second)
+        relays.reg.tick(NOON + second + 0.5)
+    relays.reg.handle(PROD, reading(1800), NOON + 140.5)
+    resumed = [(r.levelname, r.getMessage()) for r in caplog.records if "fresh again" in r.getMessage()]
+    assert resumed == [("INFO", "both meters fresh again after 2 min 10 s suspended: regulation resumes")]
+
+
 def test_a_meter_that_talks_but_is_always_refused_is_not_called_silent(relays: Harness) -> None:
     # Power sent with its unit: every message refused. The status said "production meter silent for 10 s" while the
     # meter published every 2 s, and the cause was only in a DEBUG line.

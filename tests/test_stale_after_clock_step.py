@@ -67,7 +67,8 @@ def test_a_timed_force_keeps_its_length_across_a_clock_step_back(tmp_path: Path,
     assert h.last(ECS_CMD) == "0"
 
 
-def test_a_meter_silent_before_a_step_back_stays_stale_until_it_reads(tmp_path: Path) -> None:
+def test_a_meter_silent_before_a_step_back_stays_stale_until_it_reads(tmp_path: Path,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
     # The house meter dead for a minute, production alive: suspended. The clock steps back an hour: the ages
     # restarted at the step, and regulation resumed on the minute-old house reading (the heater at 100 % for 8 s).
     h = Harness(write_config(tmp_path, ("ecs", "radiator"), period=1, algorithm="closed_loop"))
@@ -87,9 +88,12 @@ def test_a_meter_silent_before_a_step_back_stays_stale_until_it_reads(tmp_path: 
         h.reg.tick(now)
         assert h.reg.stale_reason is not None and h.last(ECS_CMD) == "0"
     now += 2
+    caplog.set_level("INFO")
     h.reg.handle(CONS, reading(300), now)  # a real reading: fresh again
     h.reg.tick(now)
     assert h.reg.stale_reason is None
+    # 50 s before the step, 22 s after it: the hour stepped back is not counted (nor taken off)
+    assert "both meters fresh again after 1 min 12 s suspended: regulation resumes" in caplog.text
 
 
 def test_a_meter_never_read_stays_stale_across_a_step_back(tmp_path: Path) -> None:
