@@ -13,7 +13,7 @@ from pathlib import Path
 from recording.format import readable_length
 
 __all__ = ["DAY_FILE", "append_batch", "day_file", "day_of_file", "day_parts", "give_to_folder_owner", "make_folder",
-           "prune"]
+           "prune", "recorded_days"]
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,15 @@ def give_to_folder_owner(fd: int, folder: Path) -> None:
     owner = os.stat(folder)
     if (owner.st_uid, owner.st_gid) != (0, 0):
         os.fchown(fd, owner.st_uid, owner.st_gid)
+
+
+def recorded_days(directory: Path) -> list[str]:
+    """The days (YYYY-MM-DD) with a day file in `directory`, in order; none when it is missing or unreadable."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    return sorted({match.group(1) for name in names if (match := DAY_FILE.match(name)) is not None})
 
 
 def make_folder(directory: Path) -> None:

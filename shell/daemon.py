@@ -10,11 +10,13 @@ import signal
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from core.decisions import is_relay
 from core.regulator import Regulator
+from recording.store import recorded_days
 from recording.writer import DayRecorder
 from settings.config import Settings
 from shell.forecast_fetch import ForecastFetched, ForecastFetcher
@@ -115,6 +117,7 @@ class Daemon:
         self._readings = self.reg.reading_topics()
         self._offered: dict[str, Any] | None = None
         st = settings.status
+        self.status_file = st.file  # (as configured: the saver's path is the file a symlink names)
         self.saver = StatusSaver(st.file, settings.evaluate.status_time_s) if st.persistent else None
         owm = settings.field.forecast.owm
         self.fetcher = ForecastFetcher(owm, settings.field.fallback.seed.check_at_hour, settings.tzinfo,
@@ -171,10 +174,21 @@ class Daemon:
         path = self.saver.path
         # The lock is ours: no save is under way, so any temporary file of our pattern is a killed save's.
         remove_stale_temporaries(path)
-        document = load_status(path, keep_aside=True)
+        document = load_status(path, keep_aside=True, expected_because=self._status_expected_because(path))
         if document is not None:
             for warning in self.reg.restore(document, now, set_aside=functools.partial(set_aside, path)):
                 log.warning("status restore: %s", warning)
+
+    def _status_expected_because(self, path: Path) -> list[str]:
+        """What, outside the status file's folder, says a status file was saved before (its absence then warns,
+        rather than being a first start's INFO line): the configured path a symlink to it, the recorder's days."""
+        because = []
+        configured = self.status_file
+        if configured.is_symlink() and configured != path:
+            because.append(f"the symlink {configured} names it")
+        if self.recorder is not None and (days := recorded_days(self.recorder.directory)):
+            because.append(f"the recorder has {len(days)} day(s) in {self.recorder.directory}, the last {days[-1]}")
+        return because
 
     def _wait_s(self, next_tick: float) -> float:
         """Seconds until the periodic pass, or until the regulator's next deadline if that is sooner: a

@@ -10,6 +10,7 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -128,12 +129,46 @@ def set_aside(path: Path, why: str, outcome: str = CLEAN_START) -> Path | None:
     return target
 
 
-def load_status(path: Path, keep_aside: bool = False) -> dict[str, Any] | None:
+LOCK_SUFFIX = ".lock"  # the instance lock beside the status file (regulation.py): there from the start, no sign
+COPIES_SHOWN = 3
+
+
+def copies_beside(path: Path) -> list[str]:
+    """The files beside `path` named after it with something added, but its lock: one set_aside kept
+    (`status.ini.bad-20261201-101010`), a copy of the owner's (`status.ini.bak`, `status.ini~`). Sorted; none when
+    the folder is missing or unreadable."""
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return []
+    return sorted(name for name in names if name.startswith(path.name) and name != path.name
+                  and name != path.name + LOCK_SUFFIX)
+
+
+def _said_missing(path: Path, expected_because: Sequence[str]) -> None:
+    """No file at `path`: a first start (INFO) unless something says one was saved (WARNING, naming it: the file
+    was moved or removed, or `[status] file` changed, and the day's energies and forces are lost)."""
+    signs = list(expected_because)
+    copies = copies_beside(path)
+    if copies:
+        more = f" and {len(copies) - COPIES_SHOWN} more" if len(copies) > COPIES_SHOWN else ""
+        signs.insert(0, f"{', '.join(copies[:COPIES_SHOWN])}{more} {'is' if len(copies) == 1 else 'are'} beside it")
+    if signs:
+        log.warning("no status file at %s, but %s: clean start (moved, removed, or [status] file changed?)", path,
+                    " and ".join(signs))
+    else:
+        log.info("no status file at %s (a first start: nothing beside it says one was saved): clean start", path)
+
+
+def load_status(path: Path, keep_aside: bool = False, expected_because: Sequence[str] = ()) -> dict[str, Any] | None:
     """The saved document, or None (with a warning) when missing, unreadable, corrupt or not a status file (no
     plausible 'date' included). With `keep_aside`, an unusable file is renamed (set_aside) rather than left for the
-    next save to overwrite."""
+    next save to overwrite. A missing file is a first start, said at INFO only, unless a copy beside it or
+    `expected_because` (what else says one was saved: "the recorder has 12 day(s) in ...") says otherwise."""
     document, problem = _read_status(path)
-    if problem is not None:
+    if document is None and problem is None:
+        _said_missing(path, expected_because)
+    elif problem is not None:
         if keep_aside:
             set_aside(path, problem)
         else:
@@ -153,11 +188,10 @@ def _seed_ini(raw: bytes) -> bool:
 
 
 def _read_status(path: Path) -> tuple[dict[str, Any] | None, str | None]:
-    """(document, None), (None, None) when there is nothing to read, or (None, what is wrong with it)."""
+    """(document, None), (None, None) when there is no file, or (None, what is wrong with it)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        log.warning("no status file at %s: clean start", path)
         return None, None
     except OSError as exc:  # (one the service user may not read, left 0600 by a root run: replaced by the next save)
         return None, f"cannot be read ({exc.strerror})"
