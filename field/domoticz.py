@@ -1,6 +1,7 @@
 """The Domoticz link wired into the regulator: grid and injection sensors after each decision, the water
-heater's mode selector, and one force switch per load. The regulator's own force changes are shown on the
-switches (reconcile); changes that came from a switch are not sent back, and echoes are ignored."""
+heater's mode selector, and one force switch per load. At each connect Domoticz is asked what each switch is;
+the regulator's own force changes are then shown on the switches (reconcile); changes that came from a switch
+are not sent back, and echoes are ignored."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 
 from equipments.base import Equipment
 from field.water_heater import HeaterControl
-from integrations.domoticz import GridPublisher, Message, parse_domoticz_out, split_grid
+from integrations.domoticz import DomoticzDevice, GridPublisher, Message, parse_domoticz_out, split_grid
 from integrations.domoticz_control import EcsModeSelector, ForceLink
 from integrations.domoticz_settings import DomoticzSettings
 
@@ -24,6 +25,7 @@ class _Switch:
     load: Equipment
     link: ForceLink
     shown_forced: bool  # the load's forced state as last shown on (or taken from) the switch
+    asked_at: float | None = None  # Domoticz asked what the switch is at this time, no answer yet: nothing shown
 
 
 # Seconds within which the same bytes under topic_out are one update's copies (published back to back).
@@ -65,18 +67,21 @@ class DomoticzBridge:
         return bool(self.selector or self._switches) and self.settings.is_out_topic(topic)
 
     def on_connected(self, now: float) -> None:
-        """After each (re)connect: ask for the selector's level, show every force switch's state."""
+        """After each (re)connect: ask for the selector's level and what every force switch is; each switch is shown
+        its load's state once Domoticz answered (an "On" sent to a selector before knowing it is one takes it to its
+        last level, level 0 if never set above)."""
         if self.selector is not None:
             self._send(self.selector.request())
             self._asked_at = now
         for switch in self._switches:
-            switch.shown_forced = switch.load.is_forced()
-            self._send(switch.link.publish_state(switch.shown_forced, now))
+            self._send(switch.link.request())
+            switch.asked_at = now
 
     def on_disconnected(self) -> None:
         """The broker link dropped: the echoes awaited are lost with the subscription."""
         for switch in self._switches:
             switch.link.forget_pending()
+            switch.asked_at = None  # (asked again at the next connect)
         self._last_out = None
         self._asked_at = None  # (asked again at the next connect)
 
@@ -103,6 +108,13 @@ class DomoticzBridge:
                 changed = True
         for switch in self._switches:
             load = switch.load
+            if switch.asked_at is not None and device.idx == switch.link.idx:
+                # The answer to what was asked at connect: the first update of the switch since. A user's change made
+                # before Domoticz read the request is taken for it, and the answer, which shows that change, then
+                # comes second and acts.
+                switch.asked_at = None
+                self._answered(switch, device, now)
+                continue
             wanted = switch.link.on_device(device, load.is_forced(), now)
             if wanted is True:
                 power_w = load.max_force_power_w()
@@ -122,9 +134,22 @@ class DomoticzBridge:
                 self._send(switch.link.publish_state(True, now))
         return changed
 
+    def _answered(self, switch: _Switch, device: DomoticzDevice, now: float) -> None:
+        """Domoticz's answer for a force switch: what it is; shown its load's state when it shows another one (never
+        taken as an order: a user's On left from before a restart would force the load)."""
+        shows_on = switch.link.on_answer(device)
+        forced = switch.load.is_forced()
+        switch.shown_forced = forced
+        if shows_on is not None and (shows_on != forced or (forced and device.on_at_level_0)):
+            self._send(switch.link.publish_state(forced, now))
+
     def tick(self, now: float) -> None:
-        """Say once when Domoticz left the selector's state unanswered: else a wrong idx_ecs_mode left the mode at
-        its default, and the user's selector doing nothing, without a word."""
+        """Say once when Domoticz left the selector's state, or what a force switch is, unanswered: else a wrong
+        idx_ecs_mode left the mode at its default, a wrong domoticz_idx_force the user's switch doing nothing,
+        without a word in PySEB's log."""
+        for switch in self._switches:
+            if switch.asked_at is not None and now - switch.asked_at >= ANSWER_WAIT_S:
+                self._unanswered(switch, now)
         if self.selector is None or self.heater is None or self._asked_at is None \
                 or now - self._asked_at < ANSWER_WAIT_S:
             return
@@ -133,9 +158,25 @@ class DomoticzBridge:
                     "this idx, or Domoticz does not read %s; the mode stays %s", self.selector.idx, ANSWER_WAIT_S,
                     self.settings.topic_in, self.heater.mode.value)
 
+    def _unanswered(self, switch: _Switch, now: float) -> None:
+        """No answer for a force switch: said once, and its load's state shown as before the request existed (on an
+        On/Off switch unless an earlier answer said selector), in case the answer alone was lost."""
+        switch.asked_at = None
+        link, name = switch.link, switch.load.name
+        log.warning("[%s] domoticz_idx_force = %d: Domoticz has not answered for this force switch in %g s: no device "
+                    "with this idx (or one not in use), or Domoticz does not read %s; %s's forced state is shown on it "
+                    "as on %s", name, link.idx, ANSWER_WAIT_S, self.settings.topic_in, name,
+                    "a selector" if link.selector else "an On/Off switch")
+        switch.shown_forced = switch.load.is_forced()
+        if link.usable:
+            self._send(link.publish_state(switch.shown_forced, now))
+
     def reconcile(self, now: float) -> None:
-        """Show on its switch every forced-state change the regulator made itself since the last call."""
+        """Show on its switch every forced-state change the regulator made itself since the last call (not while
+        Domoticz is asked what the switch is: shown with its answer; never on a device that is no switch)."""
         for switch in self._switches:
+            if switch.asked_at is not None or not switch.link.usable:
+                continue
             forced = switch.load.is_forced()
             if forced != switch.shown_forced:
                 switch.shown_forced = forced

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from enum import Enum
 
 from integrations.domoticz import MAX_SELECTOR_LEVEL, DomoticzDevice, Message
+from values.shown import shown
 
 log = logging.getLogger(__name__)
 
@@ -132,8 +133,9 @@ class EcsModeSelector:
 
 
 class ForceLink:
-    """One load's force switch (On/Off or selector). `publish_state` when the regulator changes the load's
-    forced state itself; `on_device` for every `domoticz/out` update.
+    """One load's force switch (On/Off or selector). `request` after each connect, `on_answer` for Domoticz's answer
+    (what the switch is and shows: never an order); `publish_state` when the regulator changes the load's
+    forced state itself; `on_device` for every other `domoticz/out` update.
 
     `echoed`: Domoticz publishes our own updates back on `domoticz/out` (its MQTT hardware's "Prevent Loop" set
     to No). At Yes, its default, it never does: then nothing is awaited, and every update is a change made in
@@ -151,8 +153,9 @@ class ForceLink:
         self.idx = idx
         self.topic_in = topic_in
         self.echoed = echoed
-        self.selector = False  # learned from the device's updates
+        self.selector = False  # learned from the device's answer or updates
         self.on_level = DEFAULT_ON_LEVEL
+        self.usable = True  # False once Domoticz answered with a device that is no switch: nothing is shown on it
         self._pending: deque[bool] = deque(maxlen=MAX_PENDING_ECHOES)  # states sent, echo not seen yet
 
     @property
@@ -171,6 +174,35 @@ class ForceLink:
             doc["switchcmd"] = "On" if forced else "Off"
         return self.topic_in, json.dumps(doc)
 
+    def request(self) -> Message:
+        """Ask Domoticz to publish the switch (after each connect): its answer says what the switch is and shows.
+        Domoticz answers at once, under its Prevent Loop too, and says nothing for an idx it has no device for."""
+        return self.topic_in, json.dumps({"command": "getdeviceinfo", "idx": self.idx})
+
+    def on_answer(self, device: DomoticzDevice) -> bool | None:
+        """Domoticz's answer to `request`: whether the switch shows on, and learn what it is (On/Off or selector, its
+        level). It looks exactly like a user's update, but is none: it forces and unforces nothing. None, with a
+        warning, for a device that is no switch PySEB can use: nothing is shown on it then (a blind would move)."""
+        state, problem = device.switch_state()
+        if state is None:
+            self.usable = False
+            name = f" ({shown(device.name)})" if device.name else ""
+            log.warning("[%s] domoticz_idx_force = %d: Domoticz's device idx %d%s is no switch PySEB can use: %s; it "
+                        "forces nothing, and %s's forced state is not shown on it", self.load_name, self.idx,
+                        self.idx, name, problem, self.load_name)
+            return None
+        self._learn(device)
+        log.debug("force switch idx %d (%s): a %s, %s", self.idx, self.load_name,
+                  "selector" if self.selector else "On/Off switch", "on" if state else "off")
+        return state
+
+    def _learn(self, device: DomoticzDevice) -> None:
+        """What the switch is, from an update Domoticz sent of it (a switch state)."""
+        self.usable = True
+        self.selector = device.is_selector
+        if self.selector and device.level:
+            self.on_level = device.level
+
     def forget_pending(self) -> None:
         """The link to the broker dropped: echoes of updates sent before are lost with the subscription."""
         self._pending.clear()
@@ -185,9 +217,7 @@ class ForceLink:
             log.warning("force switch idx %d (%s): %s; update dropped", self.idx, self.load_name, problem,
                         extra={"limit_key": f"domoticz-force-{self.idx}"})
             return None
-        self.selector = device.is_selector
-        if self.selector and device.level:
-            self.on_level = device.level
+        self._learn(device)
         if self._pending and self._pending[0] == state:
             self._pending.popleft()
             log.debug("force switch idx %d (%s): our own update echoed, ignored", self.idx, self.load_name)

@@ -326,6 +326,42 @@ def test_a_selector_force_switch_is_set_by_level() -> None:
     assert json.loads(link.publish_state(False, 3.0)[1])["level"] == 0
 
 
+def test_a_force_switch_asks_domoticz_what_it_is() -> None:
+    assert ForceLink("radiator", 360).request() == ("domoticz/in", '{"command": "getdeviceinfo", "idx": 360}')
+
+
+@pytest.mark.parametrize("answer, shows, forced_shown", [
+    (selector(20), True, {"switchcmd": "Set Level", "level": 20}),  # a selector: by level, its own
+    (selector(0), False, {"switchcmd": "Set Level", "level": 10}),
+    (switch(338, True), True, {"switchcmd": "On"}),
+])
+def test_the_answer_says_what_the_switch_is_and_is_no_order(answer: bytes, shows: bool, forced_shown: dict) -> None:
+    # PySEB sent "On" to a selector (which Domoticz takes to its last level, 0 if never set above) until a user's
+    # update of it told it was one. The answer tells at once; it is what the switch shows, never an order.
+    link = ForceLink("ecs", 338)
+    assert link.on_answer(device(answer)) is shows
+    assert json.loads(link.publish_state(True, 1.0)[1]) == {"command": "switchlight", "idx": 338, **forced_shown}
+    assert link.usable
+
+
+@pytest.mark.parametrize("answer, why", [
+    (b'{"idx": 360, "name": "Salon", "nvalue": 0, "svalue1": "19.5", "dtype": "Temp", "stype": "LaCrosse TX3"}',
+     "no switchType"),
+    (b'{"idx": 360, "name": "Volet", "nvalue": 1, "switchType": "Blinds", "dtype": "Light/Switch"}',
+     "switchType 'Blinds' is not an On/Off switch or a selector"),
+])
+def test_an_answer_that_is_no_switch_is_named_with_its_config_key(answer: bytes, why: str,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    link = ForceLink("radiator", 360)
+    assert link.on_answer(device(answer)) is None
+    warned = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warned) == 1 and warned[0].getMessage().startswith("[radiator] domoticz_idx_force = 360: Domoticz's "
+                                                                  "device idx 360 ")
+    assert why in warned[0].getMessage() and not link.usable  # its state is not shown on it (Blinds would move)
+    assert link.on_device(device(switch(360, True)), load_forced=False, now=5.0) is True  # made a switch since
+    assert link.usable
+
+
 class FakeDomoticz:
     """Echoes every switchlight on domoticz/in back on domoticz/out, as Domoticz does."""
 

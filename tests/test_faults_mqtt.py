@@ -59,11 +59,15 @@ def start(path: Path, probe: MqttProbe, *extra: str) -> DaemonProcess:
 
 @pytest.fixture
 def switched(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe) -> Iterator[DaemonProcess]:
-    """A daemon whose radiator has a Domoticz force switch (idx 360), and no Domoticz on the broker."""
+    """A daemon whose radiator has a Domoticz force switch (idx 360); the probe plays Domoticz: its answer to the
+    request at connect, then the campaign's updates (no echo: Domoticz's default Prevent Loop)."""
     proc = start(config_for(tmp_path, broker, meter_timeout=30, extra_radiator=f"domoticz_idx_force = {FORCE_IDX}\n"),
                  probe)
     try:
-        probe.wait_for("domoticz/in", lambda m: b'"idx": 360' in m.payload)  # the Off it announces at connect
+        probe.wait_for("domoticz/in", lambda m: m.payload == b'{"command": "getdeviceinfo", "idx": 360}')
+        mark = probe.mark()
+        probe.publish(DZ_OUT, on_off(0))  # Domoticz's answer: Off, as the radiator
+        forced(probe, mark)  # (a status after it: the answer was read)
         yield proc
     finally:
         proc.close()
@@ -110,7 +114,7 @@ def test_the_values_domoticz_sends_do_force(switched: DaemonProcess, probe: Mqtt
 # --- 2. a user's On then Off ------------------------------------------------------------------------------------
 
 def test_on_then_off_two_seconds_after_start_without_an_echo(switched: DaemonProcess, probe: MqttProbe) -> None:
-    # The campaign's case: nobody echoes the Off announced at connect; the user's Off must not be taken for it.
+    # The campaign's case: nobody echoes what PySEB shows; the user's Off must not be taken for an echo.
     time.sleep(2.0)
     mark = probe.mark()
     probe.publish(DZ_OUT, on_off(1))
@@ -128,7 +132,8 @@ def test_on_then_off_at_start_and_in_steady_state_with_an_echoing_domoticz(
     try:
         proc = start(config_for(tmp_path, broker, meter_timeout=30, extra="[domoticz]\nprevent_loop = false\n",
                                 extra_radiator=f"domoticz_idx_force = {FORCE_IDX}\n"), probe)
-        for _ in range(2):  # at start (the connect-time Off just echoed), then again in steady state
+        probe.wait_for(DZ_OUT, lambda m: json.loads(m.payload)["idx"] == FORCE_IDX)  # Domoticz's answer at connect
+        for _ in range(2):  # at start (just after the answer), then again in steady state
             mark = probe.mark()
             probe.publish(DZ_OUT, on_off(1))
             probe.wait_for(RADIATOR, lambda m: m.text == "ON", after=mark)

@@ -24,10 +24,11 @@ DOMOTICZ = f"[domoticz]\nidx_ecs_mode = {SELECTOR_IDX}\n"
 ECHOED = "[domoticz]\nprevent_loop = false\n"  # Domoticz's "Prevent Loop" at No: it echoes our updates
 
 
-def selector(level: int) -> bytes:
-    """The real selector update (PROTOCOL.md), at `level`."""
-    return json.dumps({"Battery": 255, "RSSI": 12, "dtype": "Light/Switch", "id": "00014051", "idx": SELECTOR_IDX,
-                       "name": "Automate_Cumulus", "nvalue": 2, "stype": "Selector Switch", "svalue1": str(level),
+def selector(level: int, idx: int = SELECTOR_IDX) -> bytes:
+    """The real selector update (PROTOCOL.md), at `level` (the mode selector's, or another selector's `idx`)."""
+    return json.dumps({"Battery": 255, "RSSI": 12, "dtype": "Light/Switch", "id": "00014051", "idx": idx,
+                       "name": "Automate_Cumulus", "nvalue": 2 if level else 0, "stype": "Selector Switch",
+                       "svalue1": str(level),
                        "switchType": "Selector", "unit": 1, "LastUpdate": "2023-01-01 12:00:00"}).encode()
 
 
@@ -38,13 +39,20 @@ def switch(idx: int, on: bool) -> bytes:
                        "switchType": "On/Off", "unit": 1}).encode()
 
 
+def asked(idx: int) -> dict:
+    """What PySEB asks Domoticz at each connect for a device: to publish it (its answer says what it is)."""
+    return {"command": "getdeviceinfo", "idx": idx}
+
+
 class EchoingDomoticz:
     """Reads what the regulator sent on domoticz/in and echoes every switchlight back on domoticz/out (and on each
-    of `copies_on`, as Domoticz's publish topic "Flat + Floor/Room" does: the same message, one after the other)."""
+    of `copies_on`, as Domoticz's publish topic "Flat + Floor/Room" does: the same message, one after the other);
+    answers getdeviceinfo with the switch's state (Off until switched), as Domoticz does."""
 
     def __init__(self, h: Harness, copies_on: tuple[str, ...] = ()) -> None:
         self.h, self.read_upto, self.echoes = h, len(h.sent), 0
         self.topics = (DZ_OUT, *copies_on)
+        self.state: dict[int, bool] = {}
 
     def switch_messages(self, since: int = 0) -> list[dict]:
         return [json.loads(p) for t, p, _ in self.h.sent[since:] if t == DZ_IN and "switchlight" in p]
@@ -53,10 +61,15 @@ class EchoingDomoticz:
         while self.read_upto < len(self.h.sent):
             topic, payload, _ = self.h.sent[self.read_upto]
             self.read_upto += 1
+            if topic == DZ_IN and '"getdeviceinfo"' in payload:
+                idx = json.loads(payload)["idx"]
+                for topic in self.topics:
+                    self.h.reg.handle(topic, switch(idx, self.state.get(idx, False)), now)
             if topic == DZ_IN and '"switchlight"' in payload:
                 doc = json.loads(payload)
                 self.echoes += 1
                 assert self.echoes < 20, "the regulator and Domoticz are ping-ponging"
+                self.state[doc["idx"]] = doc["switchcmd"] == "On"
                 for topic in self.topics:
                     self.h.reg.handle(topic, switch(doc["idx"], doc["switchcmd"] == "On"), now)
 
@@ -196,10 +209,10 @@ def switched(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[Harness, E
     h = Harness(path)
     dz = EchoingDomoticz(h)
     h.reg.tick(NOON)
-    h.reg.on_connected(NOON)  # shows every switch's state
-    assert dz.switch_messages() == [{"command": "switchlight", "idx": ECS_SWITCH, "switchcmd": "Off"},
-                                    {"command": "switchlight", "idx": RADIATOR_SWITCH, "switchcmd": "Off"}]
+    h.reg.on_connected(NOON)  # asks what every switch is and shows
+    assert [json.loads(p) for p in h.on(DZ_IN)] == [asked(ECS_SWITCH), asked(RADIATOR_SWITCH)]
     dz.deliver(NOON + 0.2)
+    assert dz.switch_messages() == []  # both answered Off: they show the loads' state already
     return h, dz
 
 
@@ -252,6 +265,7 @@ def test_the_same_user_on_again_after_an_unforce_elsewhere_is_obeyed(tmp_path: P
     h = Harness(field_config(tmp_path, radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n"))
     h.reg.tick(NOON)
     h.reg.on_connected(NOON)
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, False), NOON + 0.1)  # Domoticz's answer
     h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 30)
     assert h.load("radiator").forced_by == "domoticz"
     h.reg.handle(MODE, b'{"command": "unforce", "name": "radiator"}', NOON + 40)
@@ -375,13 +389,15 @@ def unechoed(tmp_path: Path) -> Harness:
     h = Harness(field_config(tmp_path, ecs=f"domoticz_idx_force = {ECS_SWITCH}\n",
                              radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n"))
     h.reg.tick(NOON)
-    h.reg.on_connected(NOON)  # shows Off on both switches: no echo
+    h.reg.on_connected(NOON)
+    h.reg.handle(DZ_OUT, switch(ECS_SWITCH, False), NOON + 0.1)  # Domoticz's answers (even under Prevent Loop)
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, False), NOON + 0.1)
     return h
 
 
 def test_a_users_off_unforces_what_the_regulator_forced_without_echoes(unechoed: Harness) -> None:
-    # The switch was shown Off at connect, then On for a regul/mode force (neither echoed). The user then switches
-    # it Off in Domoticz: that Off was taken for the echo of the connect-time Off, and the heater stayed forced.
+    # The switch was shown On for a regul/mode force (not echoed). The user then switches it Off in Domoticz: that Off
+    # was taken for the echo of an Off shown at connect, and the heater stayed forced.
     h = unechoed
     h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 1000}', NOON + 1)
     assert h.load("ecs").is_forced()
@@ -401,21 +417,130 @@ def test_a_users_on_forces_after_a_regulator_force_came_and_went_without_echoes(
 
 
 def test_a_selector_force_switch_shown_on_at_level_0_is_moved_to_a_level(tmp_path: Path) -> None:
-    # A selector force switch never set above level 0, before PySEB has seen an update of it: the "On" PySEB shows
-    # for a regul/mode force lands at level 0 (Domoticz takes an On to its LastLevel), and its echo unforced the load.
+    # A selector force switch never set above level 0, before PySEB has seen an update of it (Domoticz's answer at
+    # connect lost): the "On" PySEB shows for a regul/mode force lands at level 0 (Domoticz takes an On to its
+    # LastLevel), and its echo unforced the load.
     h = Harness(field_config(tmp_path, radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n", extra=ECHOED))
     h.reg.tick(NOON)
     h.reg.on_connected(NOON)
-    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, False), NOON + 0.1)  # (the connect's Off, echoed)
-    h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000}', NOON + 1)
+    h.reg.tick(NOON + 61)  # no answer: shown Off, as an On/Off switch
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, False), NOON + 61.1)  # (that Off, echoed)
+    h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000}', NOON + 62)
     mark = len(h.sent)
     echo = json.loads(selector(0))
     echo.update(idx=RADIATOR_SWITCH, nvalue=1)  # the On, at the selector's LastLevel 0
-    h.reg.handle(DZ_OUT, json.dumps(echo).encode(), NOON + 1.2)
+    h.reg.handle(DZ_OUT, json.dumps(echo).encode(), NOON + 62.2)
     assert h.load("radiator").forced_power_w == 1000 and h.last(RADIATOR) == "ON"
     assert [json.loads(p) for t, p, _ in h.sent[mark:] if t == DZ_IN] == [  # shown at a level, as a selector is
         {"command": "switchlight", "idx": RADIATOR_SWITCH, "switchcmd": "Set Level", "level": 10}]
     mark = len(h.sent)
     echo.update(nvalue=2, svalue1="10")
-    h.reg.handle(DZ_OUT, json.dumps(echo).encode(), NOON + 1.4)  # its echo: nothing more
+    h.reg.handle(DZ_OUT, json.dumps(echo).encode(), NOON + 62.4)  # its echo: nothing more
     assert h.load("radiator").is_forced() and [p for t, p, _ in h.sent[mark:] if "switchlight" in p] == []
+
+
+# --- what a force switch is: Domoticz asked at each connect -----------------------------------------------------
+
+def switchlights(h: Harness, since: int) -> list[dict]:
+    return [json.loads(p) for t, p, _ in h.sent[since:] if t == DZ_IN and "switchlight" in p]
+
+
+def domoticz_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records
+            if r.levelno >= logging.WARNING and r.name.startswith(("integrations.domoticz", "field.domoticz"))]
+
+
+@pytest.fixture
+def asking(tmp_path: Path) -> Harness:
+    """Two force switches on a Domoticz at its default (Prevent Loop): connected, Domoticz not answered yet."""
+    h = Harness(field_config(tmp_path, ecs=f"domoticz_idx_force = {ECS_SWITCH}\n",
+                             radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n"))
+    h.reg.tick(NOON)
+    h.reg.on_connected(NOON)
+    return h
+
+
+def test_connect_asks_domoticz_what_each_force_switch_is_before_showing_anything(asking: Harness) -> None:
+    assert [json.loads(p) for p in asking.on(DZ_IN)] == [asked(ECS_SWITCH), asked(RADIATOR_SWITCH)]
+
+
+def test_the_answer_is_what_the_switch_shows_not_a_users_order(asking: Harness,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    # The radiator's switch still On from before a restart (a user's On, then PySEB stopped): Domoticz's answer
+    # looks exactly like a user's On, and must not force the radiator; the switch is set to what PySEB does.
+    caplog.set_level(logging.INFO)
+    h, mark = asking, len(asking.sent)
+    h.reg.handle(DZ_OUT, switch(ECS_SWITCH, False), NOON + 0.1)
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 0.1)
+    assert not h.load("radiator").is_forced() and "by its Domoticz switch" not in caplog.text
+    assert switchlights(h, mark) == [{"command": "switchlight", "idx": RADIATOR_SWITCH, "switchcmd": "Off"}]
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 30)  # then a user's On: obeyed
+    assert h.load("radiator").forced_by == "domoticz" and h.last(RADIATOR) == "ON"
+    h.reg.tick(NOON + 100)
+    assert "has not answered" not in caplog.text
+
+
+def test_a_selector_force_switch_is_set_by_level_from_the_start(tmp_path: Path) -> None:
+    # PySEB did not know a force switch was a selector until a user's update of it: it showed Off at connect, then
+    # "On" for a regul/mode force, which Domoticz takes to the selector's last level, level 0 if never set above.
+    h = Harness(field_config(tmp_path, radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n"))
+    h.reg.tick(NOON)
+    mark = len(h.sent)
+    h.reg.on_connected(NOON)
+    h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000}', NOON + 0.05)  # before the answer
+    h.reg.handle(DZ_OUT, selector(0, idx=RADIATOR_SWITCH), NOON + 0.1)  # the answer: a selector at level 0
+    assert h.load("radiator").forced_by == "user"  # (the answer's level 0 unforced nothing)
+    assert switchlights(h, mark) == [{"command": "switchlight", "idx": RADIATOR_SWITCH, "switchcmd": "Set Level",
+                                      "level": 10}]
+
+
+def test_a_force_switch_domoticz_never_answers_for_is_named_once(asking: Harness,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    # A domoticz_idx_force that is no device in Domoticz: only Domoticz's log said so ("unknown idx received").
+    h = asking
+    h.reg.handle(DZ_OUT, switch(ECS_SWITCH, False), NOON + 0.1)  # only the heater's switch answers
+    h.reg.tick(NOON + 59)
+    mark = len(h.sent)
+    assert not domoticz_warnings(caplog)
+    h.reg.tick(NOON + 61)
+    h.reg.tick(NOON + 200)
+    assert domoticz_warnings(caplog) == [
+        "[radiator] domoticz_idx_force = 360: Domoticz has not answered for this force switch in 60 s: no device "
+        "with this idx (or one not in use), or Domoticz does not read domoticz/in; radiator's forced state is "
+        "shown on it as on an On/Off switch"]
+    assert switchlights(h, mark) == [{"command": "switchlight", "idx": RADIATOR_SWITCH, "switchcmd": "Off"}]
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 300)  # a late switch's update is a user's
+    assert h.load("radiator").forced_by == "domoticz"
+
+
+def test_a_force_switch_that_is_no_switch_is_named_and_never_switched(asking: Harness,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    # The idx of a blind (or a sensor): PySEB's force of the radiator was "shown" on it, opening the blind.
+    h = asking
+    blind = {"idx": RADIATOR_SWITCH, "name": "Volet_salon", "nvalue": 1, "dtype": "Light/Switch", "stype": "Switch",
+             "switchType": "Blinds", "svalue1": "0"}
+    h.reg.handle(DZ_OUT, switch(ECS_SWITCH, False), NOON + 0.1)
+    h.reg.handle(DZ_OUT, json.dumps(blind).encode(), NOON + 0.1)
+    assert domoticz_warnings(caplog) == [
+        "[radiator] domoticz_idx_force = 360: Domoticz's device idx 360 ('Volet_salon') is no switch PySEB can use: "
+        "switchType 'Blinds' is not an On/Off switch or a selector; it forces nothing, and radiator's forced state "
+        "is not shown on it"]
+    mark = len(h.sent)
+    h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000}', NOON + 1)
+    h.reg.tick(NOON + 100)
+    assert h.load("radiator").is_forced() and switchlights(h, mark) == []
+    assert len(domoticz_warnings(caplog)) == 1
+
+
+def test_a_reconnect_asks_again_and_a_forced_load_is_shown(asking: Harness) -> None:
+    h = asking
+    h.reg.handle(DZ_OUT, switch(ECS_SWITCH, False), NOON + 0.1)
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, False), NOON + 0.1)
+    h.reg.on_disconnected(NOON + 5)
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 1000}', NOON + 10)  # while the link is down
+    mark = len(h.sent)
+    h.reg.on_connected(NOON + 20)
+    assert [json.loads(p) for t, p, _ in h.sent[mark:] if t == DZ_IN] == [asked(ECS_SWITCH), asked(RADIATOR_SWITCH)]
+    h.reg.handle(DZ_OUT, switch(ECS_SWITCH, False), NOON + 20.1)  # the switch says Off: the load stays forced
+    assert h.load("ecs").forced_by == "user"
+    assert switchlights(h, mark) == [{"command": "switchlight", "idx": ECS_SWITCH, "switchcmd": "On"}]

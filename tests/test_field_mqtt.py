@@ -28,12 +28,17 @@ DZ_IN, DZ_OUT = "domoticz/in", "domoticz/out"
 
 
 class FakeDomoticz:
-    """A Domoticz on the broker: every switchlight on domoticz/in is applied and echoed on domoticz/out;
-    getdeviceinfo for the selector is answered with its level."""
+    """A Domoticz on the broker: every switchlight on domoticz/in is applied and echoed on domoticz/out (unless
+    `prevent_loop`, Domoticz's default); getdeviceinfo is answered with the device as it is: the mode selector at its
+    level, an On/Off switch Off until switched, a selector of `levels` (idx -> level) at its level."""
 
-    def __init__(self, broker: PrivateBroker, selector_level: int = 20) -> None:
+    def __init__(self, broker: PrivateBroker, selector_level: int = 20, levels: dict[int, int] | None = None,
+                 prevent_loop: bool = False) -> None:
         self.selector_level = selector_level
         self.state: dict[int, bool] = {}
+        self.levels = dict(levels or {})
+        self.last_levels = {idx: level for idx, level in self.levels.items() if level}
+        self.prevent_loop = prevent_loop
         self.lock = threading.Lock()
         self.client = paho_compat.new_client("fake-domoticz")
         self.client.on_message = self._on_message
@@ -46,13 +51,26 @@ class FakeDomoticz:
             doc = json.loads(msg.payload)
         except ValueError:
             return
+        idx = doc.get("idx")
         if doc.get("command") == "switchlight":
             on = doc.get("switchcmd") == "On" or int(doc.get("level", 0)) > 0
             with self.lock:
-                self.state[doc["idx"]] = on
-            client.publish(DZ_OUT, switch(doc["idx"], on), qos=1)
-        elif doc.get("command") == "getdeviceinfo" and doc.get("idx") == SELECTOR_IDX:
-            client.publish(DZ_OUT, selector(self.selector_level), qos=1)
+                self.state[idx] = on
+                if idx in self.levels:  # (an On goes to the last level above 0, 0 if never set above)
+                    level = int(doc.get("level", 0)) if "level" in doc else self.last_levels.get(idx, 0) if on else 0
+                    self.levels[idx] = level
+                    self.last_levels[idx] = level or self.last_levels.get(idx, 0)
+            if not self.prevent_loop:
+                client.publish(DZ_OUT, self.device(idx), qos=1)
+        elif doc.get("command") == "getdeviceinfo":
+            client.publish(DZ_OUT, selector(self.selector_level) if idx == SELECTOR_IDX else self.device(idx), qos=1)
+
+    def device(self, idx: int) -> bytes:
+        """The device `idx` as Domoticz publishes it."""
+        with self.lock:
+            if idx in self.levels:
+                return selector(self.levels[idx], idx=idx)
+            return switch(idx, self.state.get(idx, False))
 
     def close(self) -> None:
         self.client.disconnect()
@@ -80,7 +98,7 @@ def daemon(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe, domoticz: Fa
     try:
         try:
             probe.wait_for(AVAIL, lambda m: m.text == "online", timeout_s=15)
-            # At connect it shows both switches' state (echoed back) and asks for the selector.
+            # At connect it asks Domoticz for the selector and both switches: the answers.
             for idx in (SELECTOR_IDX, ECS_SWITCH, RADIATOR_SWITCH):
                 probe.wait_for(DZ_OUT, lambda m, idx=idx: json.loads(m.payload)["idx"] == idx)
         except TimeoutError:
@@ -99,15 +117,43 @@ def status_after(probe: MqttProbe, mark: int, check: Callable[[dict], bool]) -> 
     return dict(json.loads(message.payload))
 
 
-def test_connect_shows_the_switches_and_reads_the_selector(daemon: DaemonProcess, probe: MqttProbe,
-                                                           domoticz: FakeDomoticz) -> None:
-    sent = switchlights(probe, 0)
-    assert {(m["idx"], m["switchcmd"]) for m in sent} == {(ECS_SWITCH, "Off"), (RADIATOR_SWITCH, "Off")}
-    request = json.dumps({"command": "getdeviceinfo", "idx": SELECTOR_IDX}).encode()
-    assert [m.payload for m in probe.on(DZ_IN)].count(request) == 1
-    mark = probe.mark()
+def test_connect_asks_for_the_switches_and_the_selector(daemon: DaemonProcess, probe: MqttProbe,
+                                                         domoticz: FakeDomoticz) -> None:
+    for idx in (SELECTOR_IDX, ECS_SWITCH, RADIATOR_SWITCH):
+        request = json.dumps({"command": "getdeviceinfo", "idx": idx}).encode()
+        assert [m.payload for m in probe.on(DZ_IN)].count(request) == 1
     time.sleep(1.0)
-    assert switchlights(probe, mark) == []  # the echoes of the start-up states sent nothing back
+    assert switchlights(probe, 0) == []  # both switches answered Off: they show the loads' state already
+
+
+def test_a_selector_force_switch_on_from_before_the_start(tmp_path: Path, broker: PrivateBroker,
+                                                          probe: MqttProbe) -> None:
+    # The radiator's force switch is a selector a user left at level 20 while PySEB was stopped (Domoticz at its
+    # default Prevent Loop). Domoticz's answer at connect looks exactly like a user's update: it forced the radiator,
+    # and PySEB, not knowing yet the switch was a selector, had already sent it "Off" as to an On/Off switch.
+    domoticz = FakeDomoticz(broker, levels={RADIATOR_SWITCH: 20}, prevent_loop=True)
+    path = field_config(tmp_path, radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n")
+    path.write_text(path.read_text().replace("port = 1883", f"port = {broker.port}").replace("period = 2.5",
+                                                                                            "period = 0.2"))
+    proc = DaemonProcess(path)
+    try:
+        probe.wait_for(AVAIL, lambda m: m.text == "online", timeout_s=15)
+        shown = probe.wait_for(DZ_IN, lambda m: b"switchlight" in m.payload)  # the switch set to what PySEB does
+        assert json.loads(shown.payload) == {"command": "switchlight", "idx": RADIATOR_SWITCH,
+                                             "switchcmd": "Set Level", "level": 0}
+        assert [json.loads(m.payload) for m in probe.on(DZ_IN)][0] == {"command": "getdeviceinfo",
+                                                                       "idx": RADIATOR_SWITCH}
+        time.sleep(0.5)
+        assert [m.text for m in probe.on(RADIATOR)] == ["OFF"]  # the answer forced nothing
+        mark = probe.mark()
+        probe.publish(MODE, b'{"command": "force", "name": "radiator", "power": 1000}')
+        shown = probe.wait_for(DZ_IN, lambda m: b"switchlight" in m.payload, after=mark)
+        assert json.loads(shown.payload) == {"command": "switchlight", "idx": RADIATOR_SWITCH,
+                                             "switchcmd": "Set Level", "level": 20}  # its level, as a selector
+        assert "by its Domoticz switch" not in proc.output
+    finally:
+        proc.close()
+        domoticz.close()
 
 
 def test_a_force_shows_once_and_its_echo_does_not_loop(daemon: DaemonProcess, probe: MqttProbe,
@@ -191,7 +237,9 @@ def test_a_retained_domoticz_update_is_old_news(tmp_path: Path, broker: PrivateB
         assert [m.text for m in probe.on(RADIATOR)] == ["OFF"]  # the start's 0 only: not forced
         assert [m.text for m in probe.on(ECS_CMD)] == ["0"]  # the heater was not forced by the old level
         assert f"ignoring a retained message on {DZ_OUT}/{RADIATOR_SWITCH}" in proc.output
+        probe.wait_for(DZ_IN, lambda m: json.loads(m.payload) == {"command": "getdeviceinfo", "idx": RADIATOR_SWITCH})
         mark = probe.mark()
+        probe.publish(f"{DZ_OUT}/{RADIATOR_SWITCH}", switch(RADIATOR_SWITCH, False))  # Domoticz's answer: Off
         probe.publish(f"{DZ_OUT}/{RADIATOR_SWITCH}", switch(RADIATOR_SWITCH, True))  # live: a user's On
         probe.wait_for(RADIATOR, lambda m: m.text == "ON", after=mark)
     finally:
