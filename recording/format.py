@@ -20,10 +20,11 @@ import math
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
 from core.decisions import DecisionRecord
+from recording.offsets import RowOffsets, changed_at
 
 __all__ = ["MAGIC", "RecordError", "RecordedDay", "format_rows", "header_text", "is_record_file",
            "read_members", "read_record", "readable_length"]
@@ -47,7 +48,7 @@ class RecordedDay:
     truncated: bool  # the file ended inside a batch (a crash): that batch is lost, the rest is here
     max_gap_s: float  # a longer interval between two decisions is a gap (the daemon's meter_timeout)
     date: str | None  # the local date of the first decision (YYYY-MM-DD), None without any
-    tz: tzinfo | None  # the first decision's UTC offset, for display
+    tz: tzinfo | None  # for display: each instant at its rows' UTC offset (a DST day changes it), None without rows
     damaged_bytes: int = 0  # damaged batches skipped in the middle of the file (their decisions are lost)
 
 
@@ -195,21 +196,26 @@ def read_record(path: str | Path) -> RecordedDay:
         raise
     width = 3 + 3 * len(names)
     records: list[DecisionRecord] = []
+    offsets: list[tuple[float, timedelta]] = []  # (the first row at each UTC offset: a DST day has two)
     for number, line in enumerate(lines[2:], start=3):
         cells = line.split(",")
         if len(cells) != width:
             raise RecordError(f"{name}:{number}: {len(cells)} fields, expected {width}")
         try:
-            stamp = datetime.fromisoformat(cells[0]).timestamp()
+            when = datetime.fromisoformat(cells[0])
+            stamp = when.timestamp()
             values = [float(c) for c in cells[1:]]
         except ValueError:
             raise RecordError(f"{name}:{number}: not a time or a number in {line!r}") from None
         if not all(math.isfinite(v) for v in values):  # (the recorder writes none: a hand edit, as a trace refuses)
             raise RecordError(f"{name}:{number}: not a finite number in {line!r}")
+        offset = when.utcoffset()
+        if offset is not None and (not offsets or offsets[-1][1] != offset):
+            offsets.append((stamp if not records else changed_at(records[-1].time_s, stamp), offset))
         per_load = values[2:]
         records.append(DecisionRecord(stamp, values[1], values[0], tuple(per_load[0::3]),
                                       tuple(per_load[1::3]), tuple(per_load[2::3])))
     first = datetime.fromisoformat(lines[2].split(",", 1)[0]) if records else None
     return RecordedDay(name, names, relays, records, members.end < len(data), max_gap_s,
-                       None if first is None else first.date().isoformat(), None if first is None else first.tzinfo,
+                       None if first is None else first.date().isoformat(), RowOffsets(offsets) if offsets else None,
                        members.skipped)

@@ -1,0 +1,87 @@
+"""`python3 -m simulation report` on awkward recorded days: a DST change, a clock stepped back, a day with no
+sun, an empty day; and the report's units and fields as a user reads them."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from core.decisions import DecisionRecord
+from recording.format import format_rows, header_text, read_record
+from simulation.report import plot_report, report_day
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def write_day(path: Path, records: Sequence[DecisionRecord], names: tuple[str, ...] = ("ecs", "radiator"),
+              relays: tuple[bool, ...] = (False, True)) -> Path:
+    """A day file as the recorder writes it (each row at the house's offset of its own instant)."""
+    path.write_bytes(gzip.compress((header_text(names, relays, 10) + format_rows(records, PARIS)).encode()))
+    return path
+
+
+def rec(t: float, cons: float, prod: float, believed: tuple[float, float] = (0, 0),
+        room: tuple[float, float] = (0, 0)) -> DecisionRecord:
+    return DecisionRecord(t, cons, prod, tuple(1.0 if w else 0.0 for w in believed), believed, room)
+
+
+def paris(day: str, hhmm: str) -> float:
+    return datetime.fromisoformat(f"{day}T{hhmm}").replace(tzinfo=PARIS).timestamp()
+
+
+def drawn_figure(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The figures `plot_report` saves, kept to read their axes back."""
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    saved: list[Any] = []
+    real_savefig = Figure.savefig
+
+    def keep(fig: Any, *args: Any, **kwargs: Any) -> None:
+        saved.append(fig)
+        real_savefig(fig, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", keep)
+    return saved
+
+
+def test_the_plot_of_a_dst_day_labels_each_time_at_its_own_offset(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import matplotlib.dates as mdates
+
+    # 2026-03-29 in Paris: 02:00 +01:00 becomes 03:00 +02:00. One decision every 4 s from 00:00 to 06:00, the house
+    # at 1500 W from 03:00 to 04:00 (local, +02:00), 500 W otherwise.
+    start, bump = paris("2026-03-29", "00:00:01"), paris("2026-03-29", "03:00:00")
+    records = [rec(t, 1500 if bump <= t < bump + 3600 else 500, 0) for t in (start + 4 * i for i in range(5 * 900))]
+    path = write_day(tmp_path / "pyseb-2026-03-29.csv.gz", records)
+    saved = drawn_figure(monkeypatch)
+    report, day = report_day(path)
+    plot_report(tmp_path / "day.png", report, day)
+    axis = saved[0].axes[0].xaxis
+    label = axis.get_major_formatter()
+    at_bump = mdates.date2num(datetime.fromtimestamp(bump + 30 * 60, PARIS))
+    assert label(at_bump) == "03:30"  # was 02:30: the first row's +01:00 for the whole day
+    # The ticks fall on the house's whole hours, after the change too.
+    ticks = [label(x) for x in axis.get_major_locator()()]
+    assert "04:00" in ticks and all(tick.endswith(":00") or tick.endswith(":30") for tick in ticks)
+    assert label(mdates.date2num(datetime.fromtimestamp(records[-1].time_s, PARIS))) == "05:59"
+    for record in records[::50]:  # every time as the house's clock showed it
+        shown = datetime.fromtimestamp(record.time_s, PARIS)
+        assert label(mdates.date2num(shown)) == shown.strftime("%H:%M")
+
+
+def test_a_dst_day_s_rows_read_back_at_their_own_offsets(tmp_path: Path) -> None:
+    # The autumn change, 03:00 +02:00 back to 02:00 +01:00: the hour from 02:00 is lived twice.
+    start = paris("2026-10-25", "01:30:00")
+    records = [rec(start + 60 * i, 500, 0) for i in range(150)]
+    path = write_day(tmp_path / "pyseb-2026-10-25.csv.gz", records)
+    day = read_record(path)
+    assert format_rows(day.records, day.tz) == format_rows(records, PARIS)  # each row as it was written
+    assert datetime.fromtimestamp(records[-1].time_s, day.tz).isoformat() == "2026-10-25T02:59:00+01:00"
