@@ -66,7 +66,8 @@ def plot_report(path: str | Path, report: DailyReport, day: RecordedDay) -> None
     production = np.array([r.production_w for r in records])
     # The loads drew, until a decision, what the decision before had set: the house is the rest.
     columns = np.column_stack([production, consumption - loads.sum(axis=1), loads, consumption - production])
-    at, means = _minute_means(times, columns, float(times[0] // 60 * 60))
+    # (from the earliest row, not the first: a clock stepped back puts rows before it)
+    at, means = _minute_means(times, columns, float(times.min() // 60 * 60))
     tz = day.tz
     stamps = mdates.date2num([datetime.fromtimestamp(t, tz) for t in at])
     fig, ax = plt.subplots(figsize=(11, 5.5), dpi=100)

@@ -85,3 +85,22 @@ def test_a_dst_day_s_rows_read_back_at_their_own_offsets(tmp_path: Path) -> None
     day = read_record(path)
     assert format_rows(day.records, day.tz) == format_rows(records, PARIS)  # each row as it was written
     assert datetime.fromtimestamp(records[-1].time_s, day.tz).isoformat() == "2026-10-25T02:59:00+01:00"
+
+
+def test_a_day_whose_clock_stepped_back_before_its_first_row_is_drawn(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # Started at 08:00 on a clock 45 min ahead (a real-time clock module off), set right by NTP at 08:30: the rows
+    # go on from 07:45. The report counts every interval once (time really passed); the plot was a traceback.
+    start = paris("2026-06-01", "08:00:00")
+    records = [rec(start + 4 * i, 500, 1000) for i in range(450)]
+    back = records[-1].time_s - 2700
+    records += [rec(back + 4 * i, 500, 1000) for i in range(900)]
+    path = write_day(tmp_path / "pyseb-2026-06-01.csv.gz", records)
+    saved = drawn_figure(monkeypatch)
+    report, day = report_day(path)
+    assert report.covered_h == pytest.approx(1.5, abs=0.01)
+    plot_report(tmp_path / "day.png", report, day)
+    import matplotlib.dates as mdates
+
+    low, high = saved[0].axes[0].get_xlim()
+    assert mdates.num2date(low).timestamp() <= back and mdates.num2date(high).timestamp() >= start + 1800
