@@ -104,3 +104,27 @@ def test_a_day_whose_clock_stepped_back_before_its_first_row_is_drawn(tmp_path: 
 
     low, high = saved[0].axes[0].get_xlim()
     assert mdates.num2date(low).timestamp() <= back and mdates.num2date(high).timestamp() >= start + 1800
+
+
+def _report_section() -> str:
+    text = (Path(__file__).parent.parent / "docs" / "your-own-days.md").read_text()
+    return text.split("## The daily report", 1)[1].split("\n## ", 1)[0]
+
+
+def test_every_field_of_the_report_is_in_the_documented_table() -> None:
+    import json
+    import re
+
+    from core.daily_report import DailyFigures
+
+    figures = DailyFigures(["ecs", "radiator"], [False, True], 10)
+    figures.add(rec(0, 500, 1000, (200, 0), (300, 1000)))
+    figures.add(rec(4, 500, 1000, (200, 0), (300, 1000)))
+    doc = figures.close("2026-06-01", 4).as_json()
+    fields = set(doc) - {"loads"} | {f"loads.*.{key}" for key in doc["loads"]["ecs"]}
+    section = _report_section()
+    table = {name for row in section.splitlines() if row.startswith("| `")
+             for name in re.findall(r"`([^`]+)`", row.split("|")[1])}
+    assert fields - table == set()  # (`date` and `loads.*.relay` were in the example only)
+    example = json.loads(section.split("```json", 1)[1].split("```", 1)[0])
+    assert set(example) == set(doc) and set(example["loads"]["ecs"]) == set(doc["loads"]["ecs"])
