@@ -138,10 +138,12 @@ def readable_length(data: bytes) -> tuple[int, bytes, bool]:
 
 
 def is_record_file(path: str | Path) -> bool:
-    """True when `path` is a gzip file (a recorded day); a trace CSV is plain text."""
+    """True when `path` is a gzip file (a recorded day), or an empty one named as such (`.gz`: a failed first write);
+    a trace CSV is plain text."""
     try:
         with open(path, "rb") as handle:
-            return handle.read(2) == b"\x1f\x8b"
+            start = handle.read(2)
+            return start == b"\x1f\x8b" or (not start and str(path).endswith(".gz"))
     except OSError:
         return False
 
@@ -178,6 +180,8 @@ def read_record(path: str | Path) -> RecordedDay:
             data = handle.read()
     except OSError as exc:
         raise RecordError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    if not data:  # (what a full disk leaves at a day's first write: the file made, its batch taken back)
+        raise RecordError(f"{name}: empty: nothing recorded in it (a write that failed, a full disk?)")
     members = read_members(data)
     if members.end == 0 and data[:2] != b"\x1f\x8b":
         raise RecordError(f"{name}: not a gzip file (a recorded day is .csv.gz)")

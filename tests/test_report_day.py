@@ -128,3 +128,19 @@ def test_every_field_of_the_report_is_in_the_documented_table() -> None:
     assert fields - table == set()  # (`date` and `loads.*.relay` were in the example only)
     example = json.loads(section.split("```json", 1)[1].split("```", 1)[0])
     assert set(example) == set(doc) and set(example["loads"]["ecs"]) == set(doc["loads"]["ecs"])
+
+
+def test_an_empty_day_file_is_said_empty_by_report_and_replay(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from simulation.__main__ import main
+    from tests.test_simulation_replay import write_config
+
+    # What a full disk leaves at a day's first write: the file made, its batch taken back (0 bytes).
+    empty = tmp_path / "pyseb-2026-06-01.csv.gz"
+    empty.touch()
+    assert main(["report", str(empty)]) == 2
+    said = capsys.readouterr().err
+    assert "empty" in said and "not a gzip file" not in said
+    assert main(["replay", str(empty), "-c", str(write_config(tmp_path, "ecs = variable"))]) == 2
+    said = capsys.readouterr().err  # (was read as a trace: "expected a header time,production_w,house_w")
+    assert "nothing recorded" in said and "production_w,house_w" not in said
