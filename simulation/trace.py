@@ -142,11 +142,13 @@ def _watts(text: str, where: str, column: str, decimal_comma: bool = False) -> f
 def _csv_lines(raw: bytes) -> tuple[list[list[str]], bool]:
     """The rows of a trace file, and whether its numbers have a decimal comma. As a spreadsheet saves it too:
     a UTF-8 BOM, or Windows' own encoding (what PySEB reads, the header, ISO times and numbers, is ASCII either
-    way), and `;` between the cells with a decimal comma (Excel in a French locale)."""
+    way), `;` between the cells with a decimal comma (Excel in a French locale), or tabs (a "tab-separated" export,
+    cells copied and pasted), whose numbers have a decimal comma when there is a comma in them."""
     text = windows_text(raw)
-    first = text.split("\n", 1)[0]
-    semicolons = first.count(";") > first.count(",")
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=";" if semicolons else ",")), semicolons
+    first, _, rest = text.partition("\n")
+    separator = max((",", ";", "\t"), key=first.count)  # (the header's separator; a tie, none: commas)
+    decimal_comma = separator == ";" or (separator == "\t" and "," in rest)
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=separator)), decimal_comma
 
 
 def _check_one_day(name: str, times: list[float], step_s: float, line_of_row: list[int], tz: tzinfo | None) -> None:

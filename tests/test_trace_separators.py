@@ -1,0 +1,29 @@
+"""A trace as a spreadsheet saves it: cells separated by commas, semicolons or tabs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from simulation.trace import TraceError, read_trace
+
+
+def write_trace(path: Path, separator: str, watts: str) -> Path:
+    rows = [("time", "production_w", "house_w"), ("2026-06-01T12:00:00", watts, "300"),
+            ("2026-06-01T12:01:00", watts, "300")]
+    path.write_text("".join(separator.join(row) + "\n" for row in rows))
+    return path
+
+
+@pytest.mark.parametrize(("separator", "watts"), [(",", "1000.5"), (";", "1000,5"), ("\t", "1000.5"), ("\t", "1000,5")])
+def test_a_trace_reads_whatever_its_separator(tmp_path: Path, separator: str, watts: str) -> None:
+    # (tabs: a spreadsheet's "text, tab-separated" export, or its cells copied and pasted into an editor; they were
+    # "header lacks time, production_w, house_w", a header that has all three)
+    trace = read_trace(write_trace(tmp_path / "day.csv", separator, watts))
+    assert trace.production_w == (1000.5, 1000.5) and trace.house_w == (300.0, 300.0)
+
+
+def test_a_tab_separated_trace_with_a_thousands_point_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(TraceError, match="thousands separator"):
+        read_trace(write_trace(tmp_path / "day.csv", "\t", "1.000,5"))
