@@ -150,6 +150,9 @@ class DailyFigures:
 
     def _reset(self) -> None:
         self.covered_s = 0.0
+        # What loads no longer configured drew earlier in the day (removed or renamed at a restart): still the
+        # day's diverted energy (the house's figure was counted without it), though no load shows it now.
+        self._gone = 0.0
         self._pv = self._house = self._export = self._import = self._caused = self._missed = 0.0
         self._load = [0.0] * len(self.names)
         self._switches = [0] * len(self.names)
@@ -197,7 +200,7 @@ class DailyFigures:
     def so_far(self, date: str) -> DailyReport:
         """The report of the day `date` as it stands; nothing is reset."""
         return DailyReport(
-            date, self.covered_s / 3600.0, self._pv * WH, self._house * WH, sum(self._load) * WH,
+            date, self.covered_s / 3600.0, self._pv * WH, self._house * WH, (sum(self._load) + self._gone) * WH,
             self._export * WH, self._import * WH, self._caused * WH, self._missed * WH,
             tuple(LoadDay(name, relay, energy * WH, switches) for name, relay, energy, switches
                   in zip(self.names, self.relays, self._load, self._switches, strict=True)))
@@ -205,7 +208,7 @@ class DailyFigures:
     def so_far_json(self, date: str) -> dict[str, Any]:
         """`so_far(date).as_json()`, the very same document, without the report's objects: every status holds it."""
         return _report_json(date, self.covered_s / 3600.0,
-                            (self._pv * WH, self._house * WH, sum(self._load) * WH, self._export * WH,
+                            (self._pv * WH, self._house * WH, (sum(self._load) + self._gone) * WH, self._export * WH,
                              self._import * WH, self._caused * WH, self._missed * WH),
                             [(name, energy * WH, switches, relay) for name, relay, energy, switches
                              in zip(self.names, self.relays, self._load, self._switches, strict=True)])
@@ -224,6 +227,7 @@ class DailyFigures:
         for load in saved.loads:
             i = self.names.index(load.name)
             self._load[i], self._switches[i] = load.energy_wh / WH, load.switches
+        self._gone = max(0.0, saved.diverted_wh - sum(load.energy_wh for load in saved.loads)) / WH
 
     def close(self, date: str, midnight_s: float) -> DailyReport:
         """The report of the day ending at `midnight_s`; counting starts again from there."""

@@ -144,3 +144,22 @@ def test_an_empty_day_file_is_said_empty_by_report_and_replay(tmp_path: Path,
     assert main(["replay", str(empty), "-c", str(write_config(tmp_path, "ecs = variable"))]) == 2
     said = capsys.readouterr().err  # (was read as a trace: "expected a header time,production_w,house_w")
     assert "nothing recorded" in said and "production_w,house_w" not in said
+
+
+def test_a_load_removed_at_a_restart_keeps_its_energy_in_the_day_s_diverted() -> None:
+    from core.daily_report import DailyFigures, DailyReport
+
+    # Morning: the heater and a towel dryer drew 1 kWh each; the owner removes the towel dryer from the config
+    # and restarts at noon. PV + import = house + diverted + export held in the morning's figures.
+    morning = {"date": "2026-06-01", "covered_h": 12.0, "pv_wh": 5000.0, "house_wh": 1000.0, "diverted_wh": 2000.0,
+               "exported_wh": 2000.0, "imported_wh": 0.0, "caused_import_wh": 0.0, "missed_wh": 0.0,
+               "loads": {"ecs": {"energy_wh": 1000.0, "switches": 0, "relay": False},
+                         "towel": {"energy_wh": 1000.0, "switches": 4, "relay": True}}}
+    figures = DailyFigures(["ecs"], [False], 10)
+    figures.resume(DailyReport.from_json(morning, {"ecs": False}))
+    report = figures.so_far("2026-06-01")
+    assert report.diverted_wh == 2000.0  # was 1000: the towel dryer's morning gone from the loads, not the house
+    assert report.pv_wh + report.imported_wh == pytest.approx(report.house_wh + report.diverted_wh
+                                                              + report.exported_wh)
+    assert [load.name for load in report.loads] == ["ecs"]
+    assert figures.so_far_json("2026-06-01") == report.as_json()
