@@ -12,7 +12,7 @@ from enum import Enum
 
 from core.meters import MeterState
 from values.boots import MeterBoots
-from values.readings import MeterProblem, MeterReading, parse_meter_payload
+from values.readings import MIN_MAINS_V, MeterProblem, MeterReading, Voltage, parse_meter_payload
 
 # The regulator's own lines, moved here with the code that writes them: the logger name is part of what the log
 # shows (and of the flood limiter's kinds), so it stays what it was.
@@ -52,9 +52,11 @@ class MeterIntake:
 
     def take(self, meter: MeterState, payload: bytes, now: float) -> MeterReading | NoReading:
         """The reading in `payload`, received at `now`, now `meter`'s last; or why there is none."""
-        # Only the house meter must see the mains: a DC production meter reads 0 V every night.
+        # Only the house meter must see the mains (a DC production meter reads 0 V every night), once it has.
+        house = meter is self._by_label["consumption"]
         result = parse_meter_payload(payload, self._json_power, now, self._max_meter_power_w,
-                                     needs_mains=meter is self._by_label["consumption"])
+                                     Voltage.IGNORED if not house else Voltage.REQUIRED if meter.mains_seen
+                                     else Voltage.READ)
         if isinstance(result, MeterProblem):
             if result.kind == "boot":
                 self._booted(meter)
@@ -75,6 +77,8 @@ class MeterIntake:
                          "not counted as a reading", "frozen")
             return NoReading.FROZEN
         meter.accept(result, payload)
+        if house and not meter.mains_seen and result.voltage_v is not None and result.voltage_v >= MIN_MAINS_V:
+            meter.mains_seen = True
         return result
 
     def _zero_refused(self, meter: MeterState, now: float) -> bool:

@@ -24,6 +24,10 @@ class MeterState:
     # Since when the house meter's 0 W readings have been refused (the loads drawing), in this run of them: only a
     # good reading ends the run (core/meter_intake.py).
     zero_refused_since: float | None = None
+    # The house meter has read a mains voltage since start: from then on, a reading under it is refused (no mains:
+    # its 0 W says nothing of the house). Not before: a meter that always sends 0 V (a clamp-only build, a bridge
+    # filling a field it does not measure) would be refused for good.
+    mains_seen: bool = False
 
     def accept(self, reading: MeterReading, payload: bytes | None = None) -> None:
         """Take a good reading (and the message it came in)."""

@@ -80,3 +80,17 @@ def test_a_house_meter_without_a_voltage_field_is_judged_on_its_power(tmp_path: 
         house.h.reg.handle(CONS, b'{"power": 0, "n": %d}' % n, house.now)
         house.h.reg.tick(house.now)
     assert house.h.reg.stale_reason is None
+
+
+def test_a_house_meter_that_never_read_a_mains_voltage_is_judged_on_its_power(tmp_path: Path) -> None:
+    # A build that always sends "voltage": 0 (a clamp-only one, a bridge filling a field it does not measure): refused
+    # from its first reading, it kept the regulation suspended for good, with nothing in the config to undo it. The
+    # check arms once the meter has read a mains voltage: a meter that never does is judged on its power, as before.
+    house = House(tmp_path)
+    for _ in range(60):
+        house.now += 2
+        house.h.reg.handle(PROD, reading(2500), house.now - 0.01)
+        cons_w = 400 + house.drawn_w()
+        house.h.reg.handle(CONS, b'{"voltage": 0, "power": %.2f, "n": %d}' % (cons_w, house.now), house.now)
+        house.h.reg.tick(house.now)
+    assert house.h.reg.stale_reason is None and house.drawn_w() > 1500

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from values.readings import MeterProblem, MeterReading, _json_value, parse_meter_payload
+from values.readings import MeterProblem, MeterReading, Voltage, _json_value, parse_meter_payload
 
 GOOD = (b'{ "voltage": 231.40, "current": 1.23, "power": 276.00, "energy": 1234.00, "frequency": 50.00, '
         b'"powerfactor": 0.98, "ppm_err": 0}')
@@ -106,15 +106,22 @@ NO_MAINS = (b'{ "voltage": 0.00, "current": 0.00, "power": 0.00, "energy": 1234.
             b'"powerfactor": 0.00, "ppm_err": 0}')
 
 
-@pytest.mark.parametrize("payload", [NO_MAINS, b'{"voltage": 12.5, "power": 3}', b'{"voltage": -1, "power": 0}'])
+@pytest.mark.parametrize("payload", [NO_MAINS, b'{"voltage": 12.5, "power": 3}', b'{"voltage": -1, "power": 0}',
+                                     b'{"voltage": "0.00", "power": 0}'])
 def test_a_reading_without_mains_is_refused_where_mains_are_needed(payload: bytes) -> None:
-    problem = parse_meter_payload(payload, "power", 100.0, 30000.0, needs_mains=True)
+    problem = parse_meter_payload(payload, "power", 100.0, 30000.0, Voltage.REQUIRED)
     assert isinstance(problem, MeterProblem) and problem.kind == "no_mains" and " V: " in problem.detail
     assert isinstance(parse(payload), MeterReading)  # a DC production meter at night: taken
 
 
 @pytest.mark.parametrize("payload", [GOOD, b'{"power": 0}', b'{"voltage": nan, "power": 0}',
-                                     b'{"voltage": "0", "power": 0}', b'{"voltage": 50, "power": 0}'])
+                                     b'{"voltage": "off", "power": 0}', b'{"voltage": 50, "power": 0}'])
 def test_a_reading_judged_on_its_power_when_its_voltage_says_nothing(payload: bytes) -> None:
-    # No voltage field, NaN or text there: nothing to judge on; 50 V and up is a mains (PZEM-004T: 80..260 V).
-    assert isinstance(parse_meter_payload(payload, "power", 100.0, 30000.0, needs_mains=True), MeterReading)
+    # No voltage field, NaN or not a number there: nothing to judge on; 50 V and up is a mains (PZEM-004T: 80..260 V).
+    assert isinstance(parse_meter_payload(payload, "power", 100.0, 30000.0, Voltage.REQUIRED), MeterReading)
+
+
+def test_a_reading_gives_its_voltage_when_asked_and_is_never_refused_on_it_then() -> None:
+    assert parse_meter_payload(GOOD, "power", 100.0, 30000.0, Voltage.READ).voltage_v == 231.4  # type: ignore[union-attr]
+    assert parse_meter_payload(NO_MAINS, "power", 100.0, 30000.0, Voltage.READ) == MeterReading(0.0, 100.0)
+    assert parse(GOOD) == MeterReading(276.0, 100.0) and parse(GOOD).voltage_v is None  # type: ignore[union-attr]

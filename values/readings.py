@@ -3,12 +3,14 @@ reading becomes a MeterReading, anything else a MeterProblem of a named kind."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
 from dataclasses import dataclass
+from enum import Enum
 
-from values.numbers import finite_json_float, json_or_text_float
+from values.numbers import finite_json_or_text_float, json_or_text_float
 from values.shown import shown
 
 # The firmware prints a NaN float as a bare `nan` (not JSON); Python's json module reads `NaN`. A nan in
@@ -47,10 +49,11 @@ def shows_command(reading_at: float, command_at: float, settle_s: float) -> bool
 
 @dataclass(frozen=True, slots=True)
 class MeterReading:
-    """A good reading: watts at the time it was received."""
+    """A good reading: watts at the time it was received (and the mains voltage it gave, when asked for)."""
 
     power_w: float
     received_at: float
+    voltage_v: float | None = dataclasses.field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +94,18 @@ VOLTAGE_FIELD = "voltage"
 MIN_MAINS_V = 50.0
 
 
+class Voltage(Enum):
+    """What a meter's voltage field is to its reading."""
+
+    IGNORED = "ignored"  # not read (the production meter: a DC one reads 0 V every night)
+    READ = "read"  # read and given with the reading (MeterReading.voltage_v), never refused on
+    REQUIRED = "required"  # a mains voltage required: a reading under MIN_MAINS_V is refused ("no_mains")
+
+
 def parse_meter_payload(payload: bytes, field: str, received_at: float, max_power_w: float,
-                        needs_mains: bool = False) -> MeterReading | MeterProblem:
-    """Parse one meter message; never raises. `needs_mains`: a reading whose voltage field says no mains (under
-    MIN_MAINS_V) is refused; one without that field, or not a number there, is judged on its power alone."""
+                        voltage: Voltage = Voltage.IGNORED) -> MeterReading | MeterProblem:
+    """Parse one meter message; never raises. `voltage`: what its voltage field is to the reading (a field that
+    is missing, or not a number, says nothing: the reading is judged on its power alone)."""
     if len(payload) > MAX_PAYLOAD_BYTES:
         return MeterProblem("too_big", f"payload of {len(payload)} bytes (a reading is a few hundred)")
     try:
@@ -125,9 +136,10 @@ def parse_meter_payload(payload: bytes, field: str, received_at: float, max_powe
         return MeterProblem("negative_power", f"{field!r} is negative ({power_w:g})")
     if power_w > max_power_w:
         return MeterProblem("huge_power", f"{field!r} is {power_w:g} W, above max_meter_power")
-    if needs_mains:
-        voltage_v = finite_json_float(doc.get(VOLTAGE_FIELD))
-        if voltage_v is not None and voltage_v < MIN_MAINS_V:
-            return MeterProblem("no_mains", f"{voltage_v:g} V: the meter sees no mains voltage (its voltage wire "
-                                f"unplugged, or a power cut), so its {power_w:g} W says nothing of the house")
-    return MeterReading(power_w, received_at)
+    if voltage is Voltage.IGNORED:
+        return MeterReading(power_w, received_at)
+    voltage_v = finite_json_or_text_float(doc.get(VOLTAGE_FIELD))
+    if voltage is Voltage.REQUIRED and voltage_v is not None and voltage_v < MIN_MAINS_V:
+        return MeterProblem("no_mains", f"{voltage_v:g} V: the meter sees no mains voltage (its voltage wire "
+                            f"unplugged, or a power cut), so its {power_w:g} W says nothing of the house")
+    return MeterReading(power_w, received_at, voltage_v)
