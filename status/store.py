@@ -129,20 +129,23 @@ def set_aside(path: Path, why: str, outcome: str = CLEAN_START) -> Path | None:
     return target
 
 
-LOCK_SUFFIX = ".lock"  # the instance lock beside the status file (regulation.py): there from the start, no sign
 COPIES_SHOWN = 3
+# What, added to the status file's name, makes a copy of it: one set_aside kept (`.bad-<time>`), an owner's or an
+# editor's backup. Not any name that starts so: the seed ships `status.ini.example.json` at its root, and a seed
+# user starting PySEB there was told a status file had been lost.
+_COPY_SUFFIX = re.compile(r"\.bad-\d{8}-\d{6}(-\d+)?|\.bak|\.old|\.orig|\.save|~")
 
 
 def copies_beside(path: Path) -> list[str]:
-    """The files beside `path` named after it with something added, but its lock: one set_aside kept
-    (`status.ini.bad-20261201-101010`), a copy of the owner's (`status.ini.bak`, `status.ini~`). Sorted; none when
-    the folder is missing or unreadable."""
+    """The copies of `path` beside it: one set_aside kept (`status.ini.bad-20261201-101010`), an owner's or an
+    editor's backup (`status.ini.bak`, `.old`, `.orig`, `.save`, `status.ini~`). Sorted; none when the folder is
+    missing or unreadable."""
     try:
         names = os.listdir(path.parent)
     except OSError:
         return []
-    return sorted(name for name in names if name.startswith(path.name) and name != path.name
-                  and name != path.name + LOCK_SUFFIX)
+    return sorted(name for name in names
+                  if name.startswith(path.name) and _COPY_SUFFIX.fullmatch(name[len(path.name):]))
 
 
 def _said_missing(path: Path, expected_because: Sequence[str]) -> None:

@@ -46,6 +46,15 @@ def test_a_status_file_kept_aside_or_copied_says_one_was_expected(tmp_path: Path
     assert start(tmp_path, caplog) == [("WARNING", said)]
 
 
+@pytest.mark.parametrize("beside", ["status.json.example.json", "status.json.sample", "status.json.lock"])
+def test_a_file_only_named_like_the_status_file_is_no_sign(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                                           beside: str) -> None:
+    # The seed ships status.ini.example.json at its root: a seed user starting there was warned that a status file
+    # had been lost. Only a copy's names are signs (a kept-aside file's, a backup's); the lock is there from the start.
+    (tmp_path / beside).write_text("{}")
+    assert [level for level, _ in start(tmp_path, caplog)] == ["INFO"]
+
+
 def test_a_broken_symlink_says_the_file_was_expected(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     (tmp_path / "status.json").symlink_to(tmp_path / "data" / "status.json")
     # (the saves go to the file it names: the path said is that one)
