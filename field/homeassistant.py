@@ -57,6 +57,7 @@ class HomeAssistantBridge:
                                isinstance(load, RelayEquipment)) for load in loads]
         self._on_off = {info.name for info in self.infos if info.on_off}  # relays: no force power to set
         self.topics = Topics(settings.prefix, settings.node_id, f"{topic_regul}/ha", availability)
+        self._births = self.topics.births  # (once: handles() runs for every message)
         self.entities = build_entities(self.infos, heater.heater.name if heater is not None else None)
         self._configs = {self.topics.config(entity) for entity in self.entities}
         self._controls = {self.topics.command(e): e for e in self.entities if e.command is not None}
@@ -72,7 +73,7 @@ class HomeAssistantBridge:
         """HA's birth message, our own configs (to find stale ones) and the controls' command topics."""
         if not self.enabled:
             return ()
-        return (*self.topics.births, self.topics.own_configs, *self._controls)
+        return (*self._births, self.topics.own_configs, *self._controls)
 
     def live_only_topics(self) -> set[str]:
         """Command topics: a retained command is old news (it would come back at every reconnect)."""
@@ -80,7 +81,7 @@ class HomeAssistantBridge:
 
     def handles(self, topic: str) -> bool:
         """True for a topic `handle` reads."""
-        return self.enabled and (topic in self.topics.births or topic in self._controls or self._is_config(topic))
+        return self.enabled and (topic in self._births or topic in self._controls or self._is_config(topic))
 
     def _is_config(self, topic: str) -> bool:
         # (the prefix may have several levels, "ha/discovery": HA takes any topic)
@@ -101,7 +102,7 @@ class HomeAssistantBridge:
 
     def handle(self, topic: str, payload: bytes, now: float) -> bool:
         """One message on a topic of ours; True when the regulator should publish a status (and state)."""
-        if topic in self.topics.births:
+        if topic in self._births:
             if payload.strip() != b"online":
                 return False
             if 0 <= now - self._reannounced_at < REANNOUNCE_GAP_S:  # (negative: a clock stepped back since)

@@ -145,8 +145,9 @@ def prune(directory: Path, today: date, keep_days: int) -> list[Path]:
     The second condition is what keeps the owner's days when the clock is wrong: a Pi whose clock module read a
     date years ahead (a flat battery, a bad RTC) removed every recorded day at its first write, days that `tune` and
     `replay` exist to read. A clock cannot be told wrong from a Pi that was off for months, so the rule holds for
-    both: the newest `keep_days` recorded days always stay (a gap in recording keeps older days a little longer;
-    the disk holds at most twice `keep_days` days)."""
+    both: the newest `keep_days` recorded days always stay (a gap in recording keeps older days a little longer, and
+    the folder holds `keep_days` days, but for days dated after `today`: written while the clock was ahead, they
+    are kept, and each counts as a newer day)."""
     oldest = today - timedelta(days=keep_days - 1)
     files: list[tuple[date, Path]] = []
     for path in directory.iterdir():
@@ -157,8 +158,8 @@ def prune(directory: Path, today: date, keep_days: int) -> list[Path]:
             files.append((date.fromisoformat(match.group(1)), path))
         except ValueError:
             continue
-    recorded_days = sorted({today} | {day for day, _ in files}, reverse=True)  # (today's: being written)
-    newer_days = {day: count for count, day in enumerate(recorded_days)}  # (recorded days after each one)
+    days = sorted({today} | {day for day, _ in files}, reverse=True)  # (today's: being written)
+    newer_days = {day: count for count, day in enumerate(days)}  # (recorded days after each one)
     removed = []
     for day, path in sorted(files):
         if day < oldest and newer_days[day] >= keep_days:

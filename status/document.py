@@ -69,7 +69,10 @@ def build_status(reg: RegulatorView, now: float, clean: bool = True) -> dict[str
     """The document for `reg` at `now` (energies must be accumulated to `now` by the caller). `clean=False`
     takes the parts other modules build as they are, NaN or infinity included, for a caller that encodes the
     document with allow_nan=False and builds it again cleaned only when the encoder refuses it: the check of
-    every value costs a third of the document, published every few seconds, and it almost never finds one."""
+    every value costs a third of the document, published every few seconds, and it almost never finds one.
+    Unchecked, a part is not copied either: each must be built afresh at each call (field.status, a load's
+    fields, so_far_json do), never a live container of the regulator's, since the document goes to the saver's
+    thread while the main loop goes on."""
     part = _clean if clean else _as_is
     consumption_w = reg.consumption.power_w
     production_w = reg.production.power_w
