@@ -45,6 +45,7 @@ class PowerCurve:
     misfires: tuple[int, ...] = ()  # indices into the points of the misfire zone (counted as off)
     degree: int = 0  # the polynomial's degree (poly only)
     coefficients: tuple[float, ...] = ()  # the raw polynomial, highest power first (poly only)
+    warnings: tuple[str, ...] = ()  # what the fit kept that the user should know (each names the file)
     # The knots again as Python floats, for one number at a time (the daemon's every command): made once, a
     # curve's knots are never changed after it is made.
     _percents: tuple[float, ...] = field(init=False, repr=False)
@@ -203,9 +204,31 @@ def _fit_poly(points: CalibrationPoints, degree: int, shape: SweepShape) -> Powe
     except ValueError:
         raise CalibrationError(f"{points.source}: the degree-{degree} polynomial is flat or decreasing "
                                f"over the whole 'on' range") from None
+    warnings = _counted_outliers_warning(points, degree, shape.outliers, grid, raw, float(knots_w[-1]))
     return PowerCurve(method="poly", max_power_w=float(knots_w[-1]), min_on_percent=min_on, outliers=(),
                       knots_percent=knots_p, knots_w=knots_w, misfires=shape.misfires, degree=degree,
-                      coefficients=tuple(float(c) for c in coefficients))
+                      coefficients=tuple(float(c) for c in coefficients), warnings=warnings)
+
+
+def _counted_outliers_warning(points: CalibrationPoints, degree: int, outliers: tuple[int, ...], grid: np.ndarray,
+                              raw: np.ndarray, max_power_w: float) -> tuple[str, ...]:
+    """What the poly fit's outliers do to it, said: the seed's regression counts every reading (kept so: a user
+    who chose it gets the seed's curve), and one glitched reading at 100 % (4000 W for a 2.3 kW heater) bent its
+    max to 2567 W, silently, where the robust fit rejects it."""
+    if not outliers:
+        return ()
+    keep = np.ones(len(points), dtype=bool)
+    keep[list(outliers)] = False
+    without = np.clip(np.polyval(np.polyfit(points.percent[keep], points.watts[keep], degree), grid), 0.0, None)
+    moved = np.abs(raw - without)
+    worst = int(np.argmax(moved))
+    named = ", ".join(f"{points.percent[i]:g} % ({points.watts[i]:.0f} W)" for i in outliers)
+    one = len(outliers) == 1
+    return (f"{points.source}: the poly fit counts {named}, {'a reading' if one else 'readings'} the robust fit "
+            f"rejects as {'an outlier' if one else 'outliers'}: {'it moves' if one else 'they move'} the polynomial "
+            f"by up to {moved[worst]:.0f} W (at {grid[worst]:g} %; the curve's max is {max_power_w:.0f} W, "
+            f"{float(np.max(without)):.0f} W without {'it' if one else 'them'}); the robust fit (the default) "
+            f"leaves {'it' if one else 'them'} out, or sweep again",)
 
 
 def _check_coverage(points: CalibrationPoints) -> None:

@@ -165,6 +165,7 @@ def format_report(points: CalibrationPoints, curve: PowerCurve, figures: FitFigu
         f"{'round trip max error (W)':38}{figures.round_trip_w:18.2g}{'':>18}",
         f"{'fit time (ms)':38}{figures.fit_ms:18.2f}{'':>18}",
     ]
+    lines.extend(f"warning: {warning}" for warning in curve.warnings)
     if curve.min_on_percent > 20.0:
         lines.append(f"warning: the load conducts only from {curve.min_on_percent:g} %: was the thermostat "
                      f"cutting during the sweep?")

@@ -29,7 +29,7 @@ from field.config import (
 )
 from integrations.domoticz_settings import MQTT_IGNORED
 from settings.inline_comments import cut_values
-from settings.load_checks import warn_capped_max_power, warn_closed_loop_keys, warn_kilowatts
+from settings.load_checks import warn_capped_max_power, warn_closed_loop_keys, warn_curve, warn_kilowatts
 from settings.options import SectionReader, parse_bool, resolved
 from settings.problems import ConfigError, ConfigProblem
 from settings.sections import (
@@ -164,6 +164,7 @@ def load_settings(path: str | Path) -> Settings:
     equipments = _build_equipments(cp, reader, config_dir)
     for load in equipments:
         warn_capped_max_power(reader, load)
+        warn_curve(reader, load)
         warn_kilowatts(reader, load)
     warn_closed_loop_keys(reader, cp, evaluate_raw.get("algorithm"), equipments)
     field = read_field_settings(cp, reader, evaluate_raw, equipments, mqtt_raw.get("client_id") or "pyseb")

@@ -1,6 +1,6 @@
 """Loads that build but would not do what their file says: a variable load's max_power above what its
-calibration reaches, a max_power written in kilowatts, and the closed loop's keys under Hébert's rule. Warnings:
-the config still runs."""
+calibration reaches, a fit = poly that counts a glitched reading, a max_power written in kilowatts, and the
+closed loop's keys under Hébert's rule. Warnings: the config still runs."""
 
 from __future__ import annotations
 
@@ -28,6 +28,16 @@ def warn_capped_max_power(reader: SectionReader, load: Equipment) -> None:
                                          f"curve's maximum ({load.max_power_w:.0f} W, what the variator draws at "
                                          f"its highest percent): the load is held at {load.max_power_w:.0f} W; "
                                          "remove max_power or measure the curve again"))
+
+
+def warn_curve(reader: SectionReader, load: Equipment) -> None:
+    """What a variable load's fit kept that its user should know (a reading the robust fit rejects, counted by
+    fit = poly, the seed's regression): the curve is the one the load is commanded by."""
+    curve = getattr(load, "curve", None)
+    if load.KIND != "variable" or curve is None:
+        return
+    for warning in curve.warnings:
+        reader.warnings.append(ConfigProblem(load.name, "fit", warning))
 
 
 def warn_kilowatts(reader: SectionReader, load: Equipment) -> None:

@@ -47,6 +47,16 @@ def test_fit_with_the_poly_method(ecs03: Path, capsys: pytest.CaptureFixture[str
     assert "outliers (0): none" in out
 
 
+def test_fit_with_the_poly_method_warns_of_the_outlier_it_counts(ecs03: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fit", str(ecs03), "--method", "poly"]) == 0
+    out = capsys.readouterr().out
+    warned = [line for line in out.splitlines() if line.startswith("warning:")]
+    assert len(warned) == 1 and "37 % (1470 W)" in warned[0] and "robust" in warned[0]
+    assert main(["fit", str(ecs03)]) == 0
+    assert "warning:" not in capsys.readouterr().out
+
+
 def test_fit_plot(ecs03: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("matplotlib")
     png = tmp_path / "fit.png"

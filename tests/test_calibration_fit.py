@@ -71,6 +71,28 @@ def test_one_glitched_step_at_full_power_is_an_outlier_not_the_loads_max(spike_w
     assert curve.max_power_w == pytest.approx(2287.9, abs=0.1)  # the reading at 99.5 %, the next highest
     assert curve.knots_percent[-1] == 100.0  # the curve still covers the whole sweep
 
+def test_the_poly_fit_warns_of_a_glitch_at_full_power_it_counts() -> None:
+    # The seed's polynomial counts every point: a 4000 W glitch at 100 % bent it to a 2567 W max for a 2.3 kW
+    # heater, silently (the robust fit, the default, rejects it). Kept as the seed's, and said.
+    points = read_calibration_csv(REAL[0])  # no outlier of its own
+    watts = np.where(points.percent == 100.0, 4000.0, points.watts)
+    spiked = CalibrationPoints(percent=points.percent, watts=watts, source="spike.csv")
+    curve = fit_curve(spiked, "poly")
+    assert curve.max_power_w > 2500.0  # the seed's regression, unchanged
+    assert len(curve.warnings) == 1
+    warning = curve.warnings[0]
+    assert "spike.csv" in warning and "100 % (4000 W)" in warning and "robust" in warning
+    assert f"{curve.max_power_w:.0f} W" in warning
+    assert fit_curve(spiked).warnings == ()
+    assert fit_curve(points, "poly").warnings == ()
+
+
+def test_the_poly_fit_names_the_outlier_of_ecs_03_it_counts() -> None:
+    curve = fit_curve(read_calibration_csv(REAL[2]), "poly")
+    assert len(curve.warnings) == 1 and "37 % (1470 W)" in curve.warnings[0]
+    assert all(fit_curve(read_calibration_csv(path), "poly").warnings == () for path in (REAL[0], REAL[3]))
+
+
 def test_the_misfire_zone_counts_as_off() -> None:
     points = read_calibration_csv(REAL[1])  # 60..91 W at 1..2.5 %, then 1 W at 3..3.5 %
     curve = fit_curve(points)

@@ -41,6 +41,19 @@ def test_max_power_within_the_calibration_is_not_warned(tmp_path: Path) -> None:
         assert not [w for w in settings.warnings if "max_power" in w]
 
 
+def test_a_poly_fit_that_counts_an_outlier_is_warned(tmp_path: Path) -> None:
+    # fit = poly (the seed's regression) counts every reading; a glitched one bends the curve the daemon believes.
+    lines = (ROOT / "calibration" / "power_calibration_ECS-01.csv").read_text().splitlines()
+    lines[0] = "100.0;4000"  # one glitched reading at full power
+    path = write_config(tmp_path, loads=("ecs",))
+    (tmp_path / "linear.csv").write_text("\n".join(lines) + "\n")  # (after write_config, which writes its own)
+    with_lines(path, "ecs", "fit = poly\n")
+    warned = [w for w in load_settings(path).warnings if "[ecs] fit" in w]
+    assert len(warned) == 1 and "100 % (4000 W)" in warned[0]
+    path.write_text(path.read_text().replace("fit = poly\n", ""))
+    assert not [w for w in load_settings(path).warnings if "[ecs] fit" in w]
+
+
 @pytest.mark.parametrize(("load", "given"), [("radiator", "2.3"), ("plug", "1.5"), ("ecs", "2")])
 def test_a_max_power_written_in_kilowatts_is_warned(tmp_path: Path, load: str, given: str) -> None:
     # max_power = 2.3 for a 2.3 kW heater: a relay believed at 2.3 W came on at any surplus and imported 2.3 kW; a
