@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import math
 import os
 from dataclasses import dataclass
@@ -119,10 +120,14 @@ def parse_calibration_rows(text: str, source: str) -> list[tuple[int, float, flo
 def calibration_text(data: bytes, source: str) -> str:
     """The text of a calibration file: UTF-8 (a BOM allowed), else the Windows code page a spreadsheet or Notepad
     saves in (a French header `Pourcentage;Puissance électrique`, a comment `# mesuré après coupure`: the numbers
-    are ASCII either way). Refused, naming the file, when it holds NUL bytes and is not UTF-8: a binary file (valid
-    UTF-8 with NULs is a sweep's file torn by a power cut, which the sweep repairs)."""
+    are ASCII either way). Refused, naming the file, when it is UTF-16 (saying how to save it), or holds NUL bytes
+    and is not UTF-8: a binary file (valid UTF-8 with NULs is a sweep's file torn by a power cut, which the sweep
+    repairs)."""
+    # UTF-16 (Notepad's "Unicode") only by its mark: a sweep's file torn by a power cut may begin with NULs, the
+    # other sign of UTF-16 to windows_text.
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     try:
-        return windows_text(data, refuse_nul=True)
+        return windows_text(data, refuse_utf16=utf16, refuse_nul=True)
     except NotText as exc:
         raise CalibrationError(f"{source}: {exc}") from None
 

@@ -159,6 +159,17 @@ def test_binary_garbage(tmp_path: Path) -> None:
         read_calibration_csv(path)
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_a_utf16_file_is_named_as_such(tmp_path: Path, encoding: str) -> None:
+    # Notepad's "Unicode" (and "Unicode big endian") saves UTF-16 with its mark: it was refused as "not a text file
+    # (invalid start byte at byte 0)", a file the user can read in any editor.
+    path = tmp_path / "sweep.csv"
+    data = _s_curve_lines().encode(encoding)
+    path.write_bytes(data if encoding == "utf-16" else b"\xfe\xff" + data)
+    with pytest.raises(CalibrationError, match=r"sweep\.csv: the file is UTF-16 .*save it as UTF-8"):
+        read_calibration_csv(path)
+
+
 def test_a_sweep_with_no_reading_above_min_power(tmp_path: Path) -> None:
     path = _write(tmp_path, _s_curve_lines())
     with pytest.raises(CalibrationError, match=r"sweep\.csv: no reading above min_power \(2500 W\)"):
