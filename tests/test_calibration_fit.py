@@ -71,6 +71,39 @@ def test_one_glitched_step_at_full_power_is_an_outlier_not_the_loads_max(spike_w
     assert curve.max_power_w == pytest.approx(2287.9, abs=0.1)  # the reading at 99.5 %, the next highest
     assert curve.knots_percent[-1] == 100.0  # the curve still covers the whole sweep
 
+def _every(points: CalibrationPoints, step_percent: float) -> CalibrationPoints:
+    """The points of a sweep by `step_percent` (`sweep --step 5`) out of a sweep by 0.5 %."""
+    keep = np.isclose(np.remainder(points.percent + 1e-9, step_percent), 0.0, atol=1e-6)
+    return CalibrationPoints(percent=points.percent[keep], watts=points.watts[keep], source="coarse.csv")
+
+
+@pytest.mark.parametrize("step", [5.0, 10.0])
+@pytest.mark.parametrize("glitch_at", [100.0, 50.0])
+def test_one_glitched_step_of_a_coarse_sweep_is_an_outlier_too(step: float, glitch_at: float) -> None:
+    # At most 3 % of a sweep's points are outliers: none at all in a sweep of 33 steps or fewer (`--step 5`, 21),
+    # so a 4000 W glitch at 100 % became the 2.3 kW heater's max, and one at 50 % bent the curve by 100 W.
+    coarse = _every(read_calibration_csv(REAL[2]), step)
+    assert len(coarse) == 100 / step + 1
+    clean = fit_curve(coarse)
+    glitched = fit_curve(CalibrationPoints(percent=coarse.percent,
+                                           watts=np.where(coarse.percent == glitch_at, 4000.0, coarse.watts),
+                                           source="coarse.csv"))
+    assert [float(coarse.percent[i]) for i in glitched.outliers] == [glitch_at]
+    assert glitched.max_power_w <= clean.max_power_w
+    assert glitched.knots_percent[-1] == 100.0
+    assert abs(glitched.watts_at(50.0) - clean.watts_at(50.0)) <= 0.06 * clean.max_power_w
+
+
+@pytest.mark.parametrize("step", [5.0, 10.0])
+def test_a_coarse_sweep_without_a_glitch_keeps_every_point(step: float) -> None:
+    for path in REAL:
+        assert fit_curve(_every(read_calibration_csv(path), step)).outliers == ()
+    linear = CalibrationPoints(percent=np.arange(0.0, 101.0, step), watts=20.0 * np.arange(0.0, 101.0, step),
+                               source="linear.csv")  # a variator that linearises its response itself
+    curve = fit_curve(linear)
+    assert curve.outliers == () and curve.max_power_w == 2000.0
+
+
 def test_the_poly_fit_warns_of_a_glitch_at_full_power_it_counts() -> None:
     # The seed's polynomial counts every point: a 4000 W glitch at 100 % bent it to a 2567 W max for a 2.3 kW
     # heater, silently (the robust fit, the default, rejects it). Kept as the seed's, and said.
