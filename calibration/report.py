@@ -150,8 +150,9 @@ def format_report(points: CalibrationPoints, curve: PowerCurve, figures: FitFigu
         f"file: {points.source} ({len(points)} points, {points.percent.min():g}..{points.percent.max():g} %)",
         f"method: {curve.method}; {parameters}",
         f"on from {curve.min_on_percent:g} % ({curve.min_on_w:.1f} W) to {curve.knots_percent[-1]:g} % "
-        f"({curve.max_power_w:.1f} W); "
-        f"below {curve.min_on_percent:g} % the load counts as off (0 W)",
+        f"({curve.max_power_w:.1f} W); " + (f"below {curve.min_on_percent:g} % the load counts as off (0 W)"
+                                             if curve.min_on_percent > points.percent[0]
+                                             else "no reading of the sweep is off"),
         f"outliers ({len(curve.outliers)}): {_point_list(points, curve.outliers)}",
         "",
         f"{'':38}{curve.method + ' (this fit)':>18}{'seed poly deg ' + str(SEED_DEGREE):>18}",

@@ -57,6 +57,16 @@ def test_fit_with_the_poly_method_warns_of_the_outlier_it_counts(ecs03: Path,
     assert "warning:" not in capsys.readouterr().out
 
 
+def test_a_curve_on_from_its_first_point_says_no_off_zone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The seed's fitted table (its *_poly.csv) reads 28 W at 0 %: the report said "below 0 % the load counts as off".
+    table = Path(shutil.copy(ROOT / "calibration" / "power_calibration_ECS-02_poly_decimal_comma.csv",
+                             tmp_path / "seed_poly.csv"))
+    assert main(["fit", str(table)]) == 0
+    out = capsys.readouterr().out
+    assert "below 0 %" not in out
+    assert "on from 0 % (21.0 W) to 100 % (2266.0 W); no reading of the sweep is off" in out
+
+
 def test_fit_plot(ecs03: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("matplotlib")
     png = tmp_path / "fit.png"
