@@ -73,6 +73,10 @@ def _separator(lines: list[str]) -> str:
 
 def _fields(line: str, separator: str, where: str) -> list[str]:
     """The fields of a data line: exactly two (a trailing separator, as some spreadsheets write it, dropped)."""
+    if separator == "," and "\t" in line:
+        # A spreadsheet's "Text (Tab delimited)": told to use ',' (or that its decimal commas were fields).
+        raise CalibrationError(f"{where}: {line!r} has its fields separated by a tab, where a calibration has "
+                               f"'percent;watts': save the file with ';' between the fields")
     fields = line.split(separator)
     if len(fields) == 3 and not fields[2].strip():
         fields = fields[:2]

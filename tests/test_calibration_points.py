@@ -170,6 +170,14 @@ def test_a_utf16_file_is_named_as_such(tmp_path: Path, encoding: str) -> None:
         read_calibration_csv(path)
 
 
+def test_a_tab_separated_file_is_told_how_to_save(tmp_path: Path) -> None:
+    # A spreadsheet's "Text (Tab delimited)": told "expected 'percent,watts'", as if commas were the way.
+    for comma in (True, False):
+        path = _write(tmp_path, _s_curve_lines(comma=comma).replace(";", "\t"))
+        with pytest.raises(CalibrationError, match=r"sweep\.csv, line 1: .*separated by a tab.*with ';' between"):
+            read_calibration_csv(path)
+
+
 def test_a_sweep_with_no_reading_above_min_power(tmp_path: Path) -> None:
     path = _write(tmp_path, _s_curve_lines())
     with pytest.raises(CalibrationError, match=r"sweep\.csv: no reading above min_power \(2500 W\)"):
