@@ -154,8 +154,9 @@ class DomoticzBridge:
                 or now - self._asked_at < ANSWER_WAIT_S:
             return
         self._asked_at = None
-        log.warning("Domoticz has not answered for the water-heater mode selector idx %d in %g s: no device with "
-                    "this idx, or Domoticz does not read %s; the mode stays %s", self.selector.idx, ANSWER_WAIT_S,
+        log.warning("[domoticz] idx_ecs_mode = %d: Domoticz has not answered for the water-heater mode selector in %g "
+                    "s: no device with this idx, or Domoticz does not read %s; the mode stays %s", self.selector.idx,
+                    ANSWER_WAIT_S,
                     self.settings.topic_in, self.heater.mode.value)
 
     def _unanswered(self, switch: _Switch, now: float) -> None:

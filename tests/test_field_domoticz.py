@@ -151,8 +151,8 @@ def test_a_selector_domoticz_never_answers_for_is_named_in_the_log(moded: Harnes
     moded.reg.tick(NOON + 61)
     moded.reg.tick(NOON + 200)
     said = [r.getMessage() for r in caplog.records if "has not answered" in r.getMessage()]
-    assert said == ["Domoticz has not answered for the water-heater mode selector idx 338 in 60 s: no device with "
-                    "this idx, or Domoticz does not read domoticz/in; the mode stays solar+fallback"]
+    assert said == ["[domoticz] idx_ecs_mode = 338: Domoticz has not answered for the water-heater mode selector in 60 "
+                    "s: no device with this idx, or Domoticz does not read domoticz/in; the mode stays solar+fallback"]
     caplog.clear()
     moded.reg.on_connected(NOON + 300)  # asked again: this time it answers
     moded.reg.handle(DZ_OUT, selector(20), NOON + 301)
@@ -168,7 +168,7 @@ def test_a_scene_with_the_selector_s_idx_is_not_its_answer(moded: Harness, caplo
     moded.reg.handle(DZ_OUT, json.dumps(scene).encode(), NOON + 1)
     assert "not a selector" not in caplog.text
     moded.reg.tick(NOON + 61)
-    assert "has not answered for the water-heater mode selector idx 338" in caplog.text
+    assert "idx_ecs_mode = 338: Domoticz has not answered for the water-heater mode selector" in caplog.text
 
 
 def test_an_unmapped_level_keeps_the_mode(moded: Harness) -> None:
