@@ -24,8 +24,10 @@ LAYERS: dict[str, tuple[str, ...]] = {
     # The status document and its restore work on the RegulatorView the regulator hands them.
     "status": ("status",),
     # The config loader (it builds the loads, the field features' settings and the integrations' from one
-    # file), its checks of the built loads, and the configuration reference generated from the same option tables.
-    "config": ("settings.config", "settings.reference", "settings.load_checks", "settings.check_notes"),
+    # file: its loads' building and its topics' checks), its checks of the built loads, and the configuration
+    # reference generated from the same option tables.
+    "config": ("settings.config", "settings.load_building", "settings.topic_checks", "settings.reference",
+               "settings.load_checks", "settings.check_notes"),
     "controller": ("core",),
     "field": ("field",),
     "integrations": ("integrations",),

@@ -1,0 +1,42 @@
+"""The INI file itself: its text read (settings.slips) and parsed with PySEB's rules (no interpolation, `;`
+comments, keys in lower case). The daemon, the simulator and the calibration sweep all parse with `read_parser`."""
+
+from __future__ import annotations
+
+import configparser
+from pathlib import Path
+
+from settings.problems import ConfigError, ConfigProblem
+from settings.slips import config_text
+
+
+def read_parser(path: Path) -> configparser.ConfigParser:
+    """Parse the INI file itself; syntax errors become a ConfigError."""
+    # Values such as json_on = {"command": ...} hold '%' and ':' freely: no interpolation.
+    cp = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=(";",), strict=True)
+    cp.optionxform = str.lower  # type: ignore[assignment,method-assign]
+    try:
+        cp.read_string(config_text(path.read_bytes()), str(path))
+    except FileNotFoundError:
+        raise ConfigError(str(path), [ConfigProblem("-", None, f"file not found; {_sample_hint(path)}")]) from None
+    except ValueError as exc:  # (not text: a configparser.Error is none)
+        raise ConfigError(str(path), [ConfigProblem("-", None, str(exc))]) from None
+    except (configparser.Error, OSError) as exc:
+        message = str(exc).replace("\n", " ")
+        raise ConfigError(str(path), [ConfigProblem("-", None, f"cannot parse: {message}")]) from None
+    return cp
+
+
+def _sample_hint(path: Path) -> str:
+    """How to make the missing file: copy the sample that sits beside regulation.py (a checkout), or the one `pip
+    install .` put in <prefix>/share/pyseb (regulation.py is then in <prefix>/lib/pythonX.Y/site-packages)."""
+    root = Path(__file__).resolve().parent.parent
+    candidates = [root / "config.ini.sample"]
+    if len(root.parents) > 2:
+        candidates.append(root.parents[2] / "share" / "pyseb" / "config.ini.sample")
+    sample = next((c for c in candidates if c.is_file()), candidates[0])
+    try:
+        shown = sample.relative_to(Path.cwd())
+    except ValueError:
+        shown = sample
+    return f"start from the sample: cp {shown} {path}, then edit it"

@@ -1,0 +1,112 @@
+"""The loads built from [equipments] (name = kind, one a line) and each load's own section, and the sections
+that are neither PySEB's own nor a listed load's (warned of, or refused when only their case is wrong)."""
+
+from __future__ import annotations
+
+import configparser
+import difflib
+import re
+import unicodedata
+from pathlib import Path
+
+from equipments.base import BuildContext, Equipment, EquipmentBuildError
+from equipments.registry import resolve_kind
+from field.config import FIELD_LOAD_OPTIONS, FIELD_SECTIONS
+from settings.options import SectionReader
+from settings.problems import ConfigProblem
+from settings.sections import IGNORED_SECTIONS, OLD_EQUIPMENT_FORMAT, SEED_LOAD_IGNORED
+
+# Sections other parts of PySEB read; the daemon's loader leaves their keys to them.
+EXTENSION_SECTIONS: set[str] = {"simulation"}
+LOAD_NAME = re.compile(r"[A-Za-z0-9_-]+")
+# Every section PySEB or its tools read: none can also be a load's.
+OWN_SECTIONS: frozenset[str] = frozenset({"mqtt", "evaluate", "status", "logging", "record", "debug", "equipments",
+                                          *FIELD_SECTIONS, *EXTENSION_SECTIONS})
+
+
+def _rename_hint(name: str) -> str:
+    """'; rename it and its section (sechoir)' for a name the seed took (séchoir, ballon ecs), or ''."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    plain = re.sub(r"[^A-Za-z0-9_-]+", "_", plain).strip("_")
+    return f"; rename it and its section ({plain})" if plain and LOAD_NAME.fullmatch(plain) else ""
+
+
+def build_equipments(cp: configparser.ConfigParser, reader: SectionReader,
+                      config_dir: Path) -> list[Equipment]:
+    if not cp.has_section("equipments") or not cp["equipments"]:
+        # An older config lists its loads in [equipment]: say so with the error, the section's own warning
+        # is printed only for a config that loads.
+        old_format = f"; {OLD_EQUIPMENT_FORMAT}" if cp.has_section("equipment") else ""
+        reader.problems.append(ConfigProblem("equipments", None,
+                                             f"no load listed (name = type, one a line){old_format}"))
+        return []
+    built: list[Equipment] = []
+    context = BuildContext(config_dir=config_dir)
+    for name, type_name in cp.items("equipments", raw=True):
+        if not LOAD_NAME.fullmatch(name):
+            # A load's name heads columns of the recorded days (a space or a comma made every day unreadable by
+            # report, replay and tune), and Home Assistant's topics and ids.
+            reader.problems.append(ConfigProblem("equipments", name, "a load's name takes letters without accents "
+                                                 "(a-z), digits, _ and - only (it names the recorded days' columns "
+                                                 f"and MQTT topics){_rename_hint(name)}"))
+            continue
+        if name.lower() in OWN_SECTIONS:
+            # Its section would be PySEB's own: read twice, as the load's options and as [record]'s or [mqtt]'s.
+            reader.problems.append(ConfigProblem("equipments", name, f"a load cannot be named like PySEB's own "
+                                                 f"section [{name.lower()}]: rename it (and its section)"))
+            continue
+        try:
+            cls = resolve_kind(type_name)
+        except ValueError as exc:
+            reader.problems.append(ConfigProblem("equipments", name, str(exc)))
+            continue
+        if not cp.has_section(name):
+            # (the names in [equipments] are keys, read in lower case, while section names keep theirs)
+            near = next((section for section in cp.sections() if section.lower() == name), None)
+            hint = (f" ([{near}] differs only in case: names in [equipments] are read in lower case, so name the "
+                    f"section [{name}])" if near else "")
+            reader.problems.append(ConfigProblem(name, None, f"section [{name}] for load {name!r} is missing{hint}"))
+            continue
+        before = len(reader.problems)
+        options = reader.read(cp, name, cls.OPTIONS + FIELD_LOAD_OPTIONS, ignored=SEED_LOAD_IGNORED)
+        if len(reader.problems) > before:
+            continue  # its options are wrong: building it would only add noise
+        try:
+            built.append(cls(name, options, context))
+        except EquipmentBuildError as exc:
+            reader.problems.append(ConfigProblem(name, exc.key, str(exc) + _seed_relay_hint(cp, name, cls, exc)))
+    return built
+
+
+def _seed_relay_hint(cp: configparser.ConfigParser, name: str, cls: type[Equipment],
+                     exc: EquipmentBuildError) -> str:
+    """For a variable load with no calibration but a relay's payloads: Coturex's regulation.py built every
+    `variable` load after its first (the water_heater) as a relay, so a seed config says `variable` of a relay."""
+    if exc.key != "calibration" or cls.KIND != "variable" or not any(
+            cp.has_option(name, key) for key in ("json_on", "json_off")):
+        return ""
+    return (f"; its section has a relay's json_on/json_off: the seed ran a variable load after the first as a relay "
+            f"(on/off at max_power), which PySEB calls constant: write {name} = constant in [equipments]")
+
+
+def warn_unused_sections(cp: configparser.ConfigParser, reader: SectionReader, loads: set[str]) -> None:
+    own = OWN_SECTIONS
+    for section in cp.sections():
+        if section in own or section in loads:
+            continue
+        if section in IGNORED_SECTIONS:
+            reader.warnings.append(ConfigProblem(section, None, f"section ignored: {IGNORED_SECTIONS[section]}"))
+        elif cp.has_section("equipments") and cp.has_option("equipments", section):
+            continue  # a listed load that failed to build: already reported
+        elif section.lower() in own - EXTENSION_SECTIONS:
+            # Section names are read as written: every key of [MQTT] or [Fallback] was dropped for its default
+            # (the broker, the topics, seed_rule = false), with a warning that did not say why.
+            reader.problems.append(ConfigProblem(section, None, f"PySEB's section names are lower case: name it "
+                                                 f"[{section.lower()}] (as written, all its keys would be ignored)"))
+        else:
+            listed = set(cp["equipments"]) if cp.has_section("equipments") else set()
+            hint = difflib.get_close_matches(section.lower(), sorted(own | loads | listed), n=1)
+            extra = f" (did you mean [{hint[0]}]?)" if hint else ""
+            reader.warnings.append(ConfigProblem(section, None,
+                                                 "section ignored: not a PySEB section nor a load listed in "
+                                                 f"[equipments]{extra}"))

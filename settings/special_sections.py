@@ -1,0 +1,85 @@
+"""Two sections whose keys the loader reads only to send elsewhere: the file's [DEFAULT] (copied by the INI
+format into every section) and the seed's [debug] (its use_persistent and log_file still mean something)."""
+
+from __future__ import annotations
+
+import configparser
+from typing import Any
+
+from settings.options import SectionReader, parse_bool
+from settings.problems import ConfigProblem
+from settings.sections import LEGACY_IGNORED, SEED_LOG_FILE, SEED_LOG_FILE_NAME
+
+
+def take_defaults(cp: configparser.ConfigParser) -> list[str]:
+    """The keys of the file's [DEFAULT], taken out of `cp`: INI copies them into every section, where each would be
+    read again (as a load's name in [equipments], a key in every load), each with an error that did not say why."""
+    leaked = list(cp.defaults())
+    for key in leaked:
+        cp.remove_option(cp.default_section, key)
+    return leaked
+
+
+def refuse_defaults(reader: SectionReader, leaked: list[str]) -> None:
+    """One problem per key of [DEFAULT], naming the section(s) that take it (once every section is read)."""
+    found = []
+    for key in leaked:
+        homes = sorted(section for section, keys in reader.known.items() if key in keys)
+        where = (f"move it to {', '.join(f'[{home}]' for home in homes)}" if homes
+                 else "no section of PySEB takes it: delete it")
+        found.append(ConfigProblem("DEFAULT", key, "[DEFAULT] is copied into every section by the INI format (in "
+                                   f"[equipments], {key} would be a load): {where}"))
+    reader.problems[:0] = found
+
+
+def apply_debug_section(cp: configparser.ConfigParser, reader: SectionReader, status_raw: dict[str, Any],
+                         logging_raw: dict[str, Any]) -> None:
+    """The seed's [debug] keys that still mean something: use_persistent and log_file."""
+    if not cp.has_section("debug"):
+        return
+    debug = cp["debug"]
+    known = {"use_persistent", "log_file", "log_file_name"}
+    if "simulation" in debug:
+        _check_seed_dry_run(debug["simulation"], reader)
+    for key in debug:
+        if key == "simulation":
+            continue
+        if key not in known and key not in LEGACY_IGNORED["debug"]:
+            reader.warnings.append(ConfigProblem("debug", key, "unknown key, ignored"))
+        elif key in LEGACY_IGNORED["debug"]:
+            reader.warnings.append(ConfigProblem("debug", key, f"ignored: {LEGACY_IGNORED['debug'][key]}"))
+    if "use_persistent" in debug and not cp.has_option("status", "persistent"):
+        try:
+            status_raw["persistent"] = parse_bool(debug["use_persistent"])
+        except ValueError as exc:
+            reader.problems.append(ConfigProblem("debug", "use_persistent", str(exc)))
+    if "log_file" not in debug or logging_raw.get("file"):
+        return  # ([logging] file wins: the seed's keys are not read, nor warned of)
+    log_file = reader.read_key("debug", SEED_LOG_FILE, "log_file", debug["log_file"])
+    if not log_file:
+        return
+    lowered = log_file.lower()
+    if lowered in ("true", "yes", "on"):  # Coturex: log_file = true + log_file_name = pv.log
+        logging_raw["file"] = (reader.read_key("debug", SEED_LOG_FILE_NAME, "log_file_name", debug["log_file_name"])
+                               if "log_file_name" in debug else SEED_LOG_FILE_NAME.default)
+    elif lowered not in ("false", "no", "off"):
+        logging_raw["file"] = log_file
+
+
+def _check_seed_dry_run(raw: str, reader: SectionReader) -> None:
+    """The seed's `[debug] simulation = true` was a dry run: its commands went under simu/ and the devices were
+    never driven. PySEB has no such mode: taken as ignored, the file that drove nothing would drive the real
+    loads. Refused, with what to do; false is ignored as the other debug keys."""
+    try:
+        dry_run = parse_bool(raw)
+    except ValueError as exc:
+        reader.problems.append(ConfigProblem("debug", "simulation", str(exc)))
+        return
+    if dry_run:
+        reader.problems.append(ConfigProblem("debug", "simulation", "true was the seed's dry run (no device "
+                                             "driven); PySEB has none and would drive the real loads: set it to "
+                                             "false (or delete it) to regulate for real, or try PySEB on a "
+                                             "simulated house: make demo"))
+    else:
+        reader.warnings.append(ConfigProblem("debug", "simulation", "false: ignored, PySEB drives the loads (to try "
+                                             "it without them: make demo)"))

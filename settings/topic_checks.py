@@ -1,0 +1,132 @@
+"""Every topic of the file checked for what it is used as: one topic for two roles, a variator's command topic
+that is its status topic's shape, and each topic against its role (settings.topics: what a subscription or a
+publish can take)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from equipments.base import Equipment
+from field.config import FieldSettings
+from settings.options import SectionReader
+from settings.problems import ConfigProblem
+from settings.topics import TopicRole, topic_problem, topic_warning
+
+
+def check_topics(reader: SectionReader, mqtt_raw: dict[str, Any], equipments: list[Equipment],
+                  forecast_topic: str | None) -> None:
+    """One topic for two roles: a meter reading taken for the other meter, a status or a load's command
+    read back as a mode command, a forecast read as a meter. Each role must have its own topic."""
+    owner: dict[str, str] = {}
+    for key in ("topic_cons", "topic_prod", "topic_mode", "topic_status", "topic_availability", "topic_report"):
+        topic = mqtt_raw.get(key)
+        if not topic:
+            continue
+        if topic in owner:
+            reader.problems.append(ConfigProblem("mqtt", key, f"{topic!r} is also [mqtt] {owner[topic]}: "
+                                                 "each needs its own topic"))
+        else:
+            owner[topic] = key
+    if forecast_topic and forecast_topic in owner:
+        reader.problems.append(ConfigProblem("forecast", "topic", f"{forecast_topic!r} is also [mqtt] "
+                                             f"{owner[forecast_topic]}: each needs its own topic"))
+    for load in equipments:
+        topic = load.options.get("topic_set_power")
+        if topic in owner:
+            reader.problems.append(ConfigProblem(load.name, "topic_set_power", f"{topic!r} is also [mqtt] "
+                                                 f"{owner[topic]}: its commands would be read back as that"))
+        own_meter = load.options.get("topic_read_power")
+        if own_meter in owner:
+            reader.problems.append(ConfigProblem(load.name, "topic_read_power", f"{own_meter!r} is also [mqtt] "
+                                                 f"{owner[own_meter]}: the load's own meter (what it alone draws) "
+                                                 "needs its own topic"))
+
+
+def check_variator_command_topic(reader: SectionReader, load: Equipment, topic_regul: str) -> None:
+    """A variable load's commands go to the variator's `<topic>/<name>/cmd`. Coturex's older equipment.py
+    added the /cmd itself, so its configs say `regul/vload/ECS`: PySEB would then send every percent to
+    the variator's status topic and the heater would never move."""
+    if load.KIND != "variable":
+        return
+    topic = load.topic_set_power
+    status = getattr(load, "topic_status", None)
+    if status and load.options.get("topic_read_power") == status:
+        # The variator's answers say `"power": 0` always (it does not measure): read as the heater's own meter,
+        # every command looked like a tank that draws nothing, "full" for the day, every day.
+        reader.problems.append(ConfigProblem(load.name, "topic_read_power", f"{status!r} is this load's "
+                                             "topic_status, the variator's own answers (their power is always 0: "
+                                             "it does not measure): name the heater's power meter (e.g. "
+                                             "smeter/pzem/ECS), or leave it out"))
+    if status and topic == status:
+        # Not a firmware question: the load would read its own commands back as the variator's answers
+        # (and never command the device), whatever the firmware.
+        reader.problems.append(ConfigProblem(load.name, "topic_set_power", f"{topic!r} is also this load's "
+                                             "topic_status (the variator's status topic): commands go to "
+                                             f"its command topic, e.g. {topic}/cmd"))
+        return
+    if topic.endswith("/cmd"):
+        return
+    # A warning, not an error: the topic's shape is a strong hint, not a certainty. The seed's own README puts
+    # the percent at <vload_topic>/<id>, and another firmware (or a user's script) may take commands there.
+    advice = (f"the variator firmware takes commands on <topic>/<name>/cmd only; if {topic!r} is its status "
+              f"topic (Coturex's older equipment.py added /cmd itself), write topic_set_power = {topic}/cmd")
+    if topic.startswith(f"{topic_regul}/vload/") and topic.count("/") == topic_regul.count("/") + 2:
+        message = (f"{topic!r} is the shape of a variator's STATUS topic (<topic_regul>/vload/<id>): the "
+                   f"heater would never move; {advice}")
+    else:
+        message = f"{topic!r} does not end in /cmd: {advice} (ignore this for another firmware)"
+    reader.warnings.append(ConfigProblem(load.name, "topic_set_power", message))
+
+
+# PySEB's own topics, whose shape no device imposes: a leading / in one is a slip (settings.topics.topic_warning).
+OWN_TOPIC_KEYS = frozenset({("mqtt", "topic_regul"), ("mqtt", "topic_mode"), ("mqtt", "topic_status"),
+                            ("mqtt", "topic_availability"), ("mqtt", "topic_report"), ("forecast", "topic"),
+                            ("domoticz", "topic_in"), ("domoticz", "topic_out")})
+
+
+def check_topic_roles(reader: SectionReader, mqtt_raw: dict[str, Any], equipments: list[Equipment],
+                       field: FieldSettings, derived: set[str]) -> None:
+    """Every topic checked for what it is used as (settings.topics): one clear line per bad topic, one warning per
+    suspicious one the file gives (those `derived` from topic_regul repeat its own)."""
+    publish, read = TopicRole.PUBLISH, TopicRole.READ
+    checks: list[tuple[str, str, Any, TopicRole]] = [
+        ("mqtt", "topic_cons", mqtt_raw.get("topic_cons"), read),
+        ("mqtt", "topic_prod", mqtt_raw.get("topic_prod"), read),
+        ("mqtt", "topic_mode", mqtt_raw.get("topic_mode"), read),
+        ("mqtt", "topic_status", mqtt_raw.get("topic_status"), publish),
+        ("mqtt", "topic_availability", mqtt_raw.get("topic_availability"), publish),
+        ("mqtt", "topic_report", mqtt_raw.get("topic_report"), publish),
+    ]
+    if field.forecast.mqtt_topic is not None:
+        checks.append(("forecast", "topic", field.forecast.mqtt_topic, read))
+    if mqtt_raw.get("topic_regul") is not None and not mqtt_raw["topic_regul"].strip("/"):
+        checks.append(("mqtt", "topic_regul", "", publish))
+    if field.domoticz.send or field.domoticz.idx_ecs_mode or any(
+            e.options.get("domoticz_idx_force") for e in equipments):
+        checks += [("domoticz", "topic_in", field.domoticz.topic_in, publish),
+                   ("domoticz", "topic_out", field.domoticz.topic_out, read)]
+    for load in equipments:
+        checks.append((load.name, "topic_set_power", load.topic_set_power, publish))
+        given = {key: value for key, value in load.options.items()
+                 if key.startswith("topic_") and key != "topic_set_power" and value is not None}
+        checks += [(load.name, key, value, read) for key, value in given.items()]
+        if any(topic_problem(str(v), read) for v in given.values()) or topic_problem(load.topic_set_power, publish):
+            continue  # topics derived from a bad one would only repeat its problem
+        for topic in load.subscriptions():  # topics derived from others (a variator's status and boot topics)
+            if topic not in given.values():
+                checks.append((load.name, "topic_set_power", topic, read))
+    seen: set[tuple[str, str]] = set()
+    for section, key, value, role in checks:
+        problem = topic_problem(None if value is None else str(value), role)
+        if problem and (section, key) not in seen:
+            seen.add((section, key))
+            reader.problems.append(ConfigProblem(section, key, problem))
+    to_warn = [(section, key, value) for section, key, value, _ in checks
+               if (section, key) not in seen and not (section == "mqtt" and key in derived) and value]
+    if mqtt_raw.get("topic_regul") and ("mqtt", "topic_regul") not in seen:
+        to_warn.append(("mqtt", "topic_regul", mqtt_raw["topic_regul"].rstrip("/")))
+    warned: set[tuple[str, str]] = set()
+    for section, key, value in to_warn:
+        if (section, key) not in warned and (warning := topic_warning(str(value), (section, key) in OWN_TOPIC_KEYS)):
+            warned.add((section, key))
+            reader.warnings.append(ConfigProblem(section, key, warning))
