@@ -9,24 +9,24 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from core import load_topics
 from core.allocation import AllocationParams, allocate
-from core.controller import ClosedLoop, ControlParams
+from core.control_choice import chosen_controller
+from core.controller import ClosedLoop
 from core.daily_report import DailyFigures, DailyReport
 from core.day_roll import DayRoll
 from core.decision_gate import DecisionGate
 from core.decisions import DecisionListener, is_relay, snapshot
+from core.forces import expire_forces, keep_forces_lengths, start_loads, take_mode_command
 from core.meter_intake import MeterIntake, NoReading
 from core.meters import EnergyCounter, MeterState
 from core.stale_guard import StaleGuard
 from core.status_pacing import StatusPacing
-from equipments.base import FORCED_BY_USER, Equipment
-from equipments.modes import ModeCommandError, apply_mode_command, parse_mode_command
-from equipments.variable import VariableEquipment
-from field.domoticz import FORCED_BY_DOMOTICZ
+from equipments.base import Equipment
 from field.features import FieldFeatures
+from field.forcers import FORCERS as FORCERS  # (re-exported: defined here before it moved)
+from field.forcers import forcer_name
 from field.forecast import ForecastFailure, OwmForecast
-from field.homeassistant import FORCED_BY_HOMEASSISTANT
-from field.water_heater import FORCED_BY_DEADLINE, FORCED_BY_MODE, FORCED_BY_SEED
 from settings.config import Settings, load_settings
 from settings.version import PYSEB_VERSION
 from status.document import build_status
@@ -34,11 +34,6 @@ from status.restore import restore_status
 from values.readings import MeterReading, stepped_back
 
 log = logging.getLogger(__name__)
-
-# Who forced a load (`Equipment.forced_by`) as the log says it; a regul/mode command is said by its topic.
-FORCERS = {FORCED_BY_DOMOTICZ: "its Domoticz switch", FORCED_BY_HOMEASSISTANT: "Home Assistant",
-           FORCED_BY_MODE: "the water-heater mode", FORCED_BY_SEED: "the low-energy fallback",
-           FORCED_BY_DEADLINE: "the deadline rule"}
 
 Publish = Callable[..., Any]  # publish(topic, payload, retain=False)
 
@@ -60,35 +55,17 @@ class Regulator:
         ev = settings.evaluate
         self.params = AllocationParams(ev.margin_w, ev.balance_threshold_w)
         # The closed loop (default) or Hébert's open-loop rule, exactly as the seed had it.
-        self.controller: ClosedLoop | None = (
-            ClosedLoop(ControlParams(setpoint_w=ev.margin_w, gain=ev.gain, import_guard_w=ev.import_guard_w,
-                                     import_guard_s=ev.import_guard_s, anticipate=ev.anticipate,
-                                     anticipate_rise=ev.anticipate_rise, dither_import_w=ev.dither_import_w,
-                                     rising_rate_w_s=ev.rising_rate_w_s))
-            if ev.algorithm == "closed_loop" else None)
-        if self.controller is not None:
-            rise = (f"relays wait out a rise over {ev.rising_rate_w_s:g} W/s" if ev.rising_rate_w_s > 0
-                    else "relays wait for no rise")
-            log.info("regulation: closed loop (export setpoint %.0f W, whole percents importing %.0f W at most, "
-                     "gain %g, settle %g s, import guard %.0f W for %g s, %s)", ev.margin_w, ev.dither_import_w,
-                     ev.gain, ev.settle_s, ev.import_guard_w, ev.import_guard_s, rise)
-        else:
-            log.info("regulation: Hébert's rule (margin %.0f W, balance threshold %.0f W)", ev.margin_w,
-                     ev.balance_threshold_w)
+        self.controller: ClosedLoop | None = chosen_controller(ev)
         self.tz = settings.tzinfo
         mq = settings.mqtt
         self.consumption = MeterState("consumption", mq.topic_cons)
         self.production = MeterState("production", mq.topic_prod)
         self.production_energy = EnergyCounter(max_gap_s=ev.meter_timeout_s)
-        self._load_topics: dict[str, list[Equipment]] = {}
-        for load in self.loads:
-            for topic in load.subscriptions():
-                self._load_topics.setdefault(topic, []).append(load)
+        self._load_topics = load_topics.loads_by_topic(self.loads)
         self.field = FieldFeatures(settings.field, self.loads, publish, self.tz, ev.max_meter_power_w, mq,
                                    ev.meter_timeout_s, PYSEB_VERSION, ev.settle_s)
-        own_meters = [(load.options["topic_read_power"], f"{load.name}'s own") for load in self.loads
-                      if load.options.get("topic_read_power")]
-        self._meter_intake = MeterIntake(self.consumption, self.production, own_meters, mq.json_power,
+        self._meter_intake = MeterIntake(self.consumption, self.production, load_topics.own_meters(self.loads),
+                                         mq.json_power,
                                          ev.max_meter_power_w, ev.frozen_meter,
                                          loads_w=lambda: sum(load.current_power_w for load in self.loads))
         self._started_at: float | None = None
@@ -140,29 +117,17 @@ class Regulator:
     def unretained_command_topics(self) -> list[str]:
         """The topics the loads' commands go to not retained (a variator's; a relay on domoticz/in) and that are
         not read: a retained message there is someone else's, taken as an order at every reconnect."""
-        read = set(self.subscriptions())
-        topics = (command.topic for command in (load.current_command() for load in self.loads) if not command.retain)
-        return [topic for topic in dict.fromkeys(topics) if topic not in read]
+        return load_topics.unretained_command_topics(self.loads, set(self.subscriptions()))
 
     def is_own_command(self, topic: str, payload: bytes) -> bool:
         """`payload` on `topic` is a command a load of ours sends there: any on a variator's own topic, a
         relay's on or off payload on a shared one (domoticz/in carries every device's orders)."""
-        text = payload.decode("utf-8", "replace")
-        for load in self.loads:
-            off = load.command_for(0.0)[0]
-            if off.topic != topic:
-                continue
-            on = load.command_for(load.max_power_w)[0]
-            if isinstance(load, VariableEquipment) or text in (off.payload, on.payload):
-                return True
-        return False
+        return load_topics.is_own_command(self.loads, topic, payload)
 
     def reading_topics(self) -> set[str]:
         """The meters' topics: the house, the production, and the loads' own meters."""
-        topics = {self.settings.mqtt.topic_cons, self.settings.mqtt.topic_prod}
-        topics.update(str(load.options["topic_read_power"]) for load in self.loads
-                      if load.options.get("topic_read_power"))
-        return topics
+        return {self.settings.mqtt.topic_cons, self.settings.mqtt.topic_prod,
+                *load_topics.own_meter_topics(self.loads)}
 
     def live_only_topics(self) -> set[str]:
         """Topics whose retained messages must be ignored: an old reading or command is not news (`<topic>/#`: the
@@ -205,17 +170,10 @@ class Regulator:
             self._roll_day(now)
         last_tick_at, self._last_tick_at = self._last_tick_at, now
         if last_tick_at is not None and stepped_back(now, last_tick_at):
-            self._keep_forces_lengths(last_tick_at - now)
+            keep_forces_lengths(self.loads, last_tick_at - now)
         for load in self.loads:
             load.accumulate_energy(now)  # energies stay current even while no reading comes
-        changed = False
-        for load in self.loads:
-            if load.force_end_at is not None and now >= load.force_end_at:
-                # (said on its own: the unforce logs only a change of watts, none for a force at 0 W)
-                log.info("%s: the force at %.0f W by %s has run its time: back to the regulation", load.name,
-                         load.forced_watts(load.forced_power_w or 0.0), self._forcer(load.forced_by))
-                load.unforce(now, "force expired")
-                changed = True
+        changed = expire_forces(self.loads, now, self._forcer)
         pacing = self._status_pacing
         status_due = pacing.held and pacing.interval_over(now)
         if self.field.tick(now) or changed or status_due:
@@ -226,21 +184,7 @@ class Regulator:
 
     def _forcer(self, forced_by: str | None) -> str:
         """Who forced a load, as the log says it (`Equipment.forced_by`)."""
-        if forced_by in (None, FORCED_BY_USER):
-            return self.settings.mqtt.topic_mode
-        return FORCERS.get(forced_by, forced_by.replace("_", " "))
-
-    def _keep_forces_lengths(self, step_s: float) -> None:
-        """The wall clock stepped back by about `step_s` (NTP, set by hand): a timed force keeps the time it had
-        left, rather than running `step_s` longer (an hour's step kept the heater forced from the grid an hour
-        more). (A step forward ends one early: the safe side.)"""
-        timed = [load for load in self.loads if load.force_end_at is not None]
-        for load in timed:
-            assert load.force_end_at is not None
-            load.force_end_at -= step_s
-        log.warning("the clock stepped back by %.0f s%s", step_s,
-                    f": timed forces ({', '.join(load.name for load in timed)}) keep the time they had left"
-                    if timed else "")
+        return forcer_name(forced_by, self.settings.mqtt.topic_mode)
 
     def on_forecast(self, result: OwmForecast | ForecastFailure, now: float) -> None:
         """A forecast fetched by the shell (or its failure), handed over by the main loop."""
@@ -280,23 +224,7 @@ class Regulator:
         # (the day of a file restored from ahead of the clock: the clock stepping forward to it is no midnight)
         self._day.start(now if self._resumed_day_at is None else max(now, self._resumed_day_at), self._resumed_since)
         self.field.start(now)
-        for load in self.loads:
-            forced_w = load.forced_power_w
-            if forced_w is not None:
-                # Straight to its restored force: a 0 first would click a forced-on contactor off and on at
-                # every restart (and every turn of a crash loop).
-                remaining_s = None if load.force_end_at is None else load.force_end_at - now
-                if remaining_s is not None and remaining_s <= 0:
-                    # Restored at the start, applied at the first connect: a force that ended while the broker
-                    # did not answer yet switched the load on here, and off at the next tick (a contactor's click).
-                    log.info("%s: its restored force ended while waiting for the broker: not forced", load.name)
-                elif load.force(forced_w, remaining_s, now, "forced state restored",
-                                by=load.forced_by or FORCED_BY_USER):
-                    continue
-                else:
-                    log.warning("%s: its restored force could not be published: not forced", load.name)
-                load.forced_power_w = load.force_end_at = load.forced_by = None
-            load.set_power(0.0, now, "start")
+        start_loads(self.loads, now)
         unsent, self.daily.unsent = self.daily.unsent, None
         if unsent is not None:
             log.info("the report of %s, whose midnight passed while PySEB was stopped: %s", unsent.date, unsent.line())
@@ -408,19 +336,8 @@ class Regulator:
             self.publish_status(now)
 
     def _on_mode(self, payload: bytes, now: float) -> None:
-        if not payload.strip():
-            # An empty message is how a retained command is cleared (`mosquitto_pub -r -n`, the README's
-            # way): the broker delivers it to subscribers, and it asks nothing.
-            log.debug("mode topic: an empty message (a retained command cleared): nothing to do")
-            return
-        try:
-            command = parse_mode_command(payload, self.loads_by_name)
-        except ModeCommandError as exc:
-            log.warning("mode command refused: %s", exc)
-            return
-        apply_mode_command(command, self.loads_by_name[command.name], now, FORCED_BY_USER,
-                           self.settings.mqtt.topic_mode)
-        self.publish_status(now)
+        if take_mode_command(payload, self.loads_by_name, now, self.settings.mqtt.topic_mode):
+            self.publish_status(now)
 
     def next_deadline(self) -> float | None:
         """The earliest time a timer is due (a meter going stale, a force ending, midnight), for the
