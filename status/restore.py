@@ -8,12 +8,13 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from core.daily_report import DailyReport
-from equipments.modes import MAX_FORCE_DURATION_S
 from field.fallback_seed import saved_energy, saved_epoch, saved_number
+from status.restore_day import counted_since, figures_day
+from status.restore_load import clean_load, restore_force, restore_load, restored_energy
 from status.store import CLEAN_START
 from values.local_time import local_date, local_instant
 from values.shown import shown
@@ -66,16 +67,6 @@ def _local_date(epoch_s: float, reg: RegulatorView) -> date:
     return local_date(epoch_s, reg.tz)
 
 
-def _energy(source: dict[str, Any], key: str, what: str, warnings: list[str]) -> float:
-    """source[key] as Wh; 0 (with a warning when something else than nothing was there) if implausible."""
-    value = source.get(key)
-    energy_wh = saved_energy(value)
-    if energy_wh is None:
-        if value is not None:
-            warnings.append(f"{what}: saved {key} {value!r} is not a plausible energy: starting from 0")
-        return 0.0
-    return energy_wh
-
 
 def restore_status(reg: RegulatorView, doc: dict[str, Any], now: float,
                    set_aside: Callable[[str, str], object] | None = None) -> list[str]:
@@ -96,7 +87,7 @@ def restore_status(reg: RegulatorView, doc: dict[str, Any], now: float,
         why = f"could not be restored ({type(exc).__name__}: {exc})"
     # (whatever ran before the error: the loads, the day's figures so far; resume_day is only called at the end)
     for load in reg.loads:
-        _clean_load(load)
+        clean_load(load)
     reg.production_energy.energy_wh = reg.production_energy.yesterday_wh = 0.0
     reg.daily.forget()
     reg.resume_counting_since(None)  # (the day's energies count from the start)
@@ -136,7 +127,7 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float) -> list[st
         except _Unusable as exc:
             raise _FarAhead(str(exc), doc, saved_at) from None
         now = saved_at  # the best known time: the clock is at least this far behind
-    saved_day = _figures_day(doc, _local_date(saved_at, reg))
+    saved_day = figures_day(doc, _local_date(saved_at, reg))
     age_days = (_local_date(now, reg) - saved_day).days
     resume_at = saved_at if ahead else None
     if age_days < 0:
@@ -164,9 +155,9 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float) -> list[st
             continue
         seen.add(name)
         try:
-            _restore_load(load, entry, now, saved_at, same_day, yesterday, warnings)
+            restore_load(load, entry, now, saved_at, same_day, yesterday, warnings)
         except Exception as exc:  # one bad entry costs that load its state, not the start
-            _clean_load(load)
+            clean_load(load)
             warnings.append(f"{name}: saved state could not be restored ({type(exc).__name__}: {exc}): "
                             "starting from zero")
     # The seed kept the water heater's yesterday energy at the top level.
@@ -176,10 +167,11 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float) -> list[st
         if first_variable is not None:
             first_variable.energy_yesterday_wh = seed_yesterday
     if same_day:
-        reg.production_energy.energy_wh = _energy(doc, "production_energy", "production", warnings)
-        reg.production_energy.yesterday_wh = _energy(doc, "production_energy_yesterday", "production", warnings)
+        reg.production_energy.energy_wh = restored_energy(doc, "production_energy", "production", warnings)
+        reg.production_energy.yesterday_wh = restored_energy(doc, "production_energy_yesterday", "production",
+                                                             warnings)
     elif yesterday:
-        reg.production_energy.yesterday_wh = _energy(doc, "production_energy", "production", warnings)
+        reg.production_energy.yesterday_wh = restored_energy(doc, "production_energy", "production", warnings)
     if (same_day or yesterday) and doc.get("report_today") is not None:
         warnings += _restore_report(reg, doc["report_today"], saved_day, same_day)
     try:
@@ -188,7 +180,7 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float) -> list[st
         warnings.append(f"water-heater and full-tank state could not be restored ({type(exc).__name__}: "
                         f"{exc}): starting afresh")
     if same_day:
-        reg.resume_counting_since(_counted_since(doc, saved_day, reg, warnings))
+        reg.resume_counting_since(counted_since(doc, saved_day, reg, warnings))
     if resume_at is not None:
         reg.resume_day(resume_at)  # (last: a restore that fails before here leaves the day the clock's)
     missing = [load.name for load in reg.loads if load.name not in seen]
@@ -197,43 +189,6 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float) -> list[st
     log.info("status restored from %s (%s)", saved_day.isoformat(),
              "today" if same_day else "yesterday" if yesterday else f"{age_days} days ago: energies not kept")
     return warnings
-
-
-def _figures_day(doc: dict[str, Any], saved_day: date) -> date:
-    """The day a file's energies and figures are of: the date of its `report_today`, the day the regulator counted,
-    when it is `saved_day` (the day of the file's time) or one either side; else `saved_day` (the seed's file, an
-    older one's, a hand edit). Either side: a file saved by a clock behind a day restored from ahead of it (a Pi
-    booted at 23:30 by its clock on a file of 00:05, before NTP: its saves at 23:45 hold the new day's figures,
-    restored after NTP as yesterday's, half an hour of it then published, retained, over the day before's report),
-    or saved between a midnight and the timers' roll (the past day's figures, restored as today's)."""
-    report = doc.get("report_today")
-    text = report.get("date") if isinstance(report, dict) else None
-    try:
-        day = date.fromisoformat(text) if isinstance(text, str) else None
-    except ValueError:
-        return saved_day
-    return day if day is not None and abs((day - saved_day).days) <= 1 else saved_day
-
-
-def _counted_since(doc: dict[str, Any], day: date, reg: RegulatorView, warnings: list[str]) -> float:
-    """When the restored energies of `day` were counted from (epoch s): the file's energy_counted_since when it is an
-    instant of that day (its midnight, or a start without the day's figures), else the day's midnight: a file
-    without it (saved by an earlier PySEB, the seed's status.ini) or, with a warning, one with something else. Home
-    Assistant's last_reset: the restored day must keep the one HA saw, or HA counts it again from 0."""
-    midnight_at = local_instant(day, time.min, reg.tz)
-    saved = doc.get("energy_counted_since")
-    if saved is None:
-        return midnight_at
-    try:
-        moment = datetime.fromisoformat(saved) if isinstance(saved, str) else None
-    except ValueError:
-        moment = None
-    since = moment.timestamp() if moment is not None and moment.utcoffset() is not None else None
-    if since is not None and midnight_at <= since < local_instant(day + timedelta(days=1), time.min, reg.tz):
-        return since
-    warnings.append(f"status file's energy_counted_since {shown(saved, 40)} is not an instant of {day} with its "
-                    "UTC offset: the day's energies taken as counted since its midnight")
-    return midnight_at
 
 
 def _clock_behind(ahead_s: float) -> list[str]:
@@ -276,9 +231,9 @@ def _restore_forces_off(reg: RegulatorView, doc: dict[str, Any], saved_at: float
             skipped.append(f"{load.name}'s force ({said} W)")
             continue
         try:
-            _restore_force(load, entry, saved_at, saved_at, [])
+            restore_force(load, entry, saved_at, saved_at, [])
         except Exception:  # (a bad entry: that force is not restored, the others are)
-            _clean_load(load)
+            clean_load(load)
         if not load.is_forced():
             skipped.append(f"{load.name}'s force to 0 W (over, or not plausible)")
             continue
@@ -313,87 +268,3 @@ def _restore_report(reg: RegulatorView, saved: Any, saved_day: date, same_day: b
     elif report.covered_h > 0:  # (as at a midnight: a day with no decision has nothing to say)
         daily.unsent = report
     return []
-
-
-def _restore_load(load: Any, entry: dict[str, Any], now: float, saved_at: float, same_day: bool, yesterday: bool,
-                  warnings: list[str]) -> None:
-    energy_wh = _energy(entry, "energy", load.name, warnings)
-    if same_day:
-        load.energy_wh = energy_wh
-        load.energy_yesterday_wh = _energy(entry, "energy_yesterday", load.name, warnings)
-        load.overed = entry.get("overed") is True
-    elif yesterday:
-        load.energy_yesterday_wh = energy_wh
-    _restore_force(load, entry, now, saved_at, warnings)
-    _restore_learned(load, entry, warnings)
-
-
-def _restore_learned(load: Any, entry: dict[str, Any], warnings: list[str]) -> None:
-    """A relay's watts learned from the meter (closed loop), if the load still takes that figure."""
-    if entry.get("learned_power") is None or not hasattr(load, "learned_power_w"):
-        return
-    low_w, high_w = load.plausible_learned_range_w()
-    watts = saved_number(entry["learned_power"], low_w, high_w)
-    if watts is None:
-        warnings.append(f"{load.name}: saved learned power {entry['learned_power']!r} is not plausible for this load "
-                        f"({low_w:.0f}..{high_w:.0f} W): learned again at its next switch")
-        return
-    load.learned_power_w = watts
-
-
-def _clean_load(load: Any) -> None:
-    """`load` as a fresh start has it: no energy, not full, not forced, no watts learned."""
-    load.energy_wh = load.energy_yesterday_wh = 0.0
-    load.overed = False
-    load.forced_power_w = load.force_end_at = load.forced_by = None
-    if hasattr(load, "learned_power_w"):
-        load.learned_power_w = None
-
-
-def _restore_force(load: Any, entry: dict[str, Any], now: float, saved_at: float, warnings: list[str]) -> None:
-    """A force saved in `entry` (at `saved_at`), to be applied by Regulator.start: a timed one while its end is
-    ahead, one until unforced from a file saved at most MAX_FORCE_DURATION_S ago, the longest a timed force may
-    last (a heater forced before ten days of the Pi stopped came back on, from the grid, at the restart). Not from
-    today's file only: a 0 W force while away, the file saved at 23:59 and PySEB restarted at 00:01, was lost,
-    and the fallback heated from the grid every night of the holiday."""
-    if entry.get("forced") is not True:
-        return
-    if entry.get("forced_power") is None:
-        warnings.append(f"{load.name} was forced but the file has no forced_power (seed format): not restored")
-        return
-    power_w = saved_number(entry.get("forced_power"), 0.0)
-    if power_w is None:
-        warnings.append(f"{load.name}: saved forced power {entry.get('forced_power')!r} out of range: "
-                        "not restored")
-        return
-    max_w = load.max_force_power_w()
-    if power_w > max_w:  # the max lowered since (a new calibration): held at the max, as a command would be
-        warnings.append(f"{load.name}: saved forced power {power_w:g} W is above the load's max: forced at "
-                        f"{max_w:.0f} W")
-        power_w = max_w
-    end_at: float | None = None
-    if entry.get("force_end") is None and now - saved_at > MAX_FORCE_DURATION_S:
-        warnings.append(f"{load.name} was forced until unforced in a status file saved {(now - saved_at) / 86400:.0f} "
-                        f"days ago, more than the {MAX_FORCE_DURATION_S / 86400:.0f} days a force may last: "
-                        "not restored")
-        return
-    if entry.get("force_end") is not None:
-        end_at = saved_epoch(entry.get("force_end"))
-        if end_at is None:
-            warnings.append(f"{load.name}: saved force_end {entry.get('force_end')!r} is not a plausible time: "
-                            "force not restored")
-            return
-        if end_at <= now:
-            log.info("%s: its force ended while stopped", load.name)
-            return
-        if end_at - now > MAX_FORCE_DURATION_S:  # no command can force for longer: a damaged file
-            warnings.append(f"{load.name}: saved force_end is {(end_at - now) / 86400:.0f} days ahead, more than "
-                            "a force may last: not restored")
-            return
-    # Applied by Regulator.start, after every load has first been commanded to 0.
-    load.forced_power_w = power_w
-    load.force_end_at = end_at
-    forced_by = entry.get("forced_by")
-    load.forced_by = forced_by if isinstance(forced_by, str) and forced_by else "user"
-    span = "until unforced" if end_at is None else f"{end_at - now:.0f} s left"
-    log.info("%s: forced state restored (%.0f W, %s)", load.name, power_w, span)

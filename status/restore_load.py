@@ -1,0 +1,109 @@
+"""One load's state restored from its entry in a saved status (status.restore calls these): its energies, its
+force (applied by Regulator.start), a relay's learned watts; or the load as a fresh start has it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from equipments.modes import MAX_FORCE_DURATION_S
+from field.fallback_seed import saved_energy, saved_epoch, saved_number
+
+# The restore's own lines, moved here with the code that writes them: the logger name is part of what the log shows
+# (and of the flood limiter's kinds), so it stays what it was.
+log = logging.getLogger("status.restore")
+
+
+def restored_energy(source: dict[str, Any], key: str, what: str, warnings: list[str]) -> float:
+    """source[key] as Wh; 0 (with a warning when something else than nothing was there) if implausible."""
+    value = source.get(key)
+    energy_wh = saved_energy(value)
+    if energy_wh is None:
+        if value is not None:
+            warnings.append(f"{what}: saved {key} {value!r} is not a plausible energy: starting from 0")
+        return 0.0
+    return energy_wh
+
+
+def restore_load(load: Any, entry: dict[str, Any], now: float, saved_at: float, same_day: bool, yesterday: bool,
+                  warnings: list[str]) -> None:
+    energy_wh = restored_energy(entry, "energy", load.name, warnings)
+    if same_day:
+        load.energy_wh = energy_wh
+        load.energy_yesterday_wh = restored_energy(entry, "energy_yesterday", load.name, warnings)
+        load.overed = entry.get("overed") is True
+    elif yesterday:
+        load.energy_yesterday_wh = energy_wh
+    restore_force(load, entry, now, saved_at, warnings)
+    _restore_learned(load, entry, warnings)
+
+
+def _restore_learned(load: Any, entry: dict[str, Any], warnings: list[str]) -> None:
+    """A relay's watts learned from the meter (closed loop), if the load still takes that figure."""
+    if entry.get("learned_power") is None or not hasattr(load, "learned_power_w"):
+        return
+    low_w, high_w = load.plausible_learned_range_w()
+    watts = saved_number(entry["learned_power"], low_w, high_w)
+    if watts is None:
+        warnings.append(f"{load.name}: saved learned power {entry['learned_power']!r} is not plausible for this load "
+                        f"({low_w:.0f}..{high_w:.0f} W): learned again at its next switch")
+        return
+    load.learned_power_w = watts
+
+
+def clean_load(load: Any) -> None:
+    """`load` as a fresh start has it: no energy, not full, not forced, no watts learned."""
+    load.energy_wh = load.energy_yesterday_wh = 0.0
+    load.overed = False
+    load.forced_power_w = load.force_end_at = load.forced_by = None
+    if hasattr(load, "learned_power_w"):
+        load.learned_power_w = None
+
+
+def restore_force(load: Any, entry: dict[str, Any], now: float, saved_at: float, warnings: list[str]) -> None:
+    """A force saved in `entry` (at `saved_at`), to be applied by Regulator.start: a timed one while its end is
+    ahead, one until unforced from a file saved at most MAX_FORCE_DURATION_S ago, the longest a timed force may
+    last (a heater forced before ten days of the Pi stopped came back on, from the grid, at the restart). Not from
+    today's file only: a 0 W force while away, the file saved at 23:59 and PySEB restarted at 00:01, was lost,
+    and the fallback heated from the grid every night of the holiday."""
+    if entry.get("forced") is not True:
+        return
+    if entry.get("forced_power") is None:
+        warnings.append(f"{load.name} was forced but the file has no forced_power (seed format): not restored")
+        return
+    power_w = saved_number(entry.get("forced_power"), 0.0)
+    if power_w is None:
+        warnings.append(f"{load.name}: saved forced power {entry.get('forced_power')!r} out of range: "
+                        "not restored")
+        return
+    max_w = load.max_force_power_w()
+    if power_w > max_w:  # the max lowered since (a new calibration): held at the max, as a command would be
+        warnings.append(f"{load.name}: saved forced power {power_w:g} W is above the load's max: forced at "
+                        f"{max_w:.0f} W")
+        power_w = max_w
+    end_at: float | None = None
+    if entry.get("force_end") is None and now - saved_at > MAX_FORCE_DURATION_S:
+        warnings.append(f"{load.name} was forced until unforced in a status file saved {(now - saved_at) / 86400:.0f} "
+                        f"days ago, more than the {MAX_FORCE_DURATION_S / 86400:.0f} days a force may last: "
+                        "not restored")
+        return
+    if entry.get("force_end") is not None:
+        end_at = saved_epoch(entry.get("force_end"))
+        if end_at is None:
+            warnings.append(f"{load.name}: saved force_end {entry.get('force_end')!r} is not a plausible time: "
+                            "force not restored")
+            return
+        if end_at <= now:
+            log.info("%s: its force ended while stopped", load.name)
+            return
+        if end_at - now > MAX_FORCE_DURATION_S:  # no command can force for longer: a damaged file
+            warnings.append(f"{load.name}: saved force_end is {(end_at - now) / 86400:.0f} days ahead, more than "
+                            "a force may last: not restored")
+            return
+    # Applied by Regulator.start, after every load has first been commanded to 0.
+    load.forced_power_w = power_w
+    load.force_end_at = end_at
+    forced_by = entry.get("forced_by")
+    load.forced_by = forced_by if isinstance(forced_by, str) and forced_by else "user"
+    span = "until unforced" if end_at is None else f"{end_at - now:.0f} s left"
+    log.info("%s: forced state restored (%.0f W, %s)", load.name, power_w, span)
