@@ -7,8 +7,8 @@ from typing import Any
 
 from equipments.base import FORCED_BY_USER, BuildContext, Command
 from equipments.constant import RELAY_OPTIONS, RelayEquipment
+from equipments.idle_backoff import IDLE_RETRY_MAX_S, IDLE_RETRY_S, IdleBackoff
 from settings.options import Option
-from values.readings import CLOCK_STEP_BACK_S
 
 log = logging.getLogger(__name__)
 
@@ -24,13 +24,9 @@ class UnknownEquipment(RelayEquipment):
     )
     DEFAULT_MAX_W = 3680.0
     IDLE_W = 10.0  # a measured change under this is noise: the appliance drew nothing
-    IDLE_RETRY_S = 300.0  # after an idle measurement, how long the surplus goes to the loads after it
-    # Found idle again at each try, it is an appliance done (a dishwasher finished, a charger full), not one in a
-    # pause: the wait doubles at each idle measure in a row, up to this (5, 10, 20, then every 40 minutes).
-    # Tried every 5 minutes, it clicked 12 times an hour all day for nothing; a cycle started by hand waits at
-    # most 40 minutes for the surplus (20 on average), and a force starts it at once. Found drawing, forced, a
-    # new day or a restart: back to 5 minutes (a pause between two phases of a program is still found soon).
-    IDLE_RETRY_MAX_S = 2400.0
+    # The idle back-off's waits (equipments.idle_backoff: why these), on the class as before they moved.
+    IDLE_RETRY_S = IDLE_RETRY_S
+    IDLE_RETRY_MAX_S = IDLE_RETRY_MAX_S
     # Switching a load on cannot make the house draw less: a fall larger than this at the measuring reading
     # is the house (or another load's belief: a heater whose tank just cut) moving at the same moment.
     HOUSE_MOVED_W = 100.0
@@ -62,9 +58,7 @@ class UnknownEquipment(RelayEquipment):
         self._house_without_at: float | None = None  # that decision's time (None: it was on, or none yet)
         self._house_moves_w = (0.0, 0.0)  # how far that moved at the decision before and since, while off
         self._base_at_switch_w: float | None = None  # the same, at the decision that switched it on
-        self._idle_until = float("-inf")
-        self._idle_wait_s = self.IDLE_RETRY_S  # the length of that wait
-        self._idle_in_a_row = 0  # idle measures since it was last found drawing (or forced, or the day began)
+        self._idle = IdleBackoff(self.IDLE_RETRY_S, self.IDLE_RETRY_MAX_S)  # when it is tried again after a measure
         # Switched off again at the measuring reading (drew nothing, or the house moved): not a dwell to
         # keep, since start.
         self.idle_offs = 0
@@ -97,18 +91,15 @@ class UnknownEquipment(RelayEquipment):
     @property
     def idle_until(self) -> float:
         """Until when it is left alone after it was measured idle (epoch seconds; -inf: never was)."""
-        return self._idle_until
+        return self._idle.until
 
     def resting(self, now: float) -> bool:
-        """True while it is left alone after a measure (idle, or the house moved). A wait further ahead than
-        its own length is from before the clock stepped back: it keeps its length from now (an hour's step
-        kept the plug off for an hour instead of 5 minutes)."""
-        if self._idle_until - now > self._idle_wait_s + CLOCK_STEP_BACK_S:
-            self._idle_until = now + self._idle_wait_s
-        return now < self._idle_until
+        """True while it is left alone after a measure (idle, or the house moved); a wait from before the clock
+        stepped back keeps its length from now (IdleBackoff.resting)."""
+        return self._idle.resting(now)
 
     def _rest(self, now: float, wait_s: float) -> None:
-        self._idle_until, self._idle_wait_s = now + wait_s, wait_s
+        self._idle.rest(now, wait_s)
 
     def start_measuring(self, beliefs_moved_w: float = 0.0) -> None:
         """Just switched on by the regulation: the next house reading tells what it draws. `beliefs_moved_w`:
@@ -137,7 +128,7 @@ class UnknownEquipment(RelayEquipment):
         sent = super().force(power_w, duration_s, now, reason, by)
         if sent:
             # Someone acted on it (a new cycle started, a charger plugged in): its rest and waits start afresh.
-            self._idle_until, self._idle_in_a_row = float("-inf"), 0
+            self._idle.start_afresh()
         if sent and power_w > 0 and not was_on and self.learned_power_w is None and self._house_without_at is not None:
             # Never measured: the next house reading tells what it draws, not the power asked (Home
             # Assistant's force switch asks its max_power, 3680 W by default). Only against the house the last
@@ -215,34 +206,16 @@ class UnknownEquipment(RelayEquipment):
         if measured_w < self.IDLE_W:
             # Switched on, and nothing drew: the appliance is idle (or done). Off again, so nothing stays on
             # unaccounted for, and not retried for a while so it does not hold up the loads after it.
-            self._rest(now, self._idle_wait_after(measured_w))
+            self._rest(now, self._idle.wait_after(self.name, measured_w))
             self.idle_offs += 1
             self.set_power(0.0, now, "idle")
             return
         self._learn(measured_w, now)
 
-    def _idle_wait_after(self, measured_w: float) -> float:
-        """One more idle measure in a row: the wait until its next try. Said at INFO when the wait grew (once per
-        step); at the cap each further one at DEBUG (a line every 40 minutes all day would say nothing new)."""
-        self._idle_in_a_row += 1
-        count = self._idle_in_a_row
-        wait_s = self._idle_wait_for(count)
-        grew = count == 1 or wait_s > self._idle_wait_for(count - 1)
-        capped = wait_s >= self.IDLE_RETRY_MAX_S
-        log.log(logging.INFO if grew else logging.DEBUG,
-                "%s: measured %.0f W after switching on: idle%s, off; tried again in %.0f min%s", self.name,
-                measured_w, f" {count} times in a row" if count > 1 else "", wait_s / 60,
-                f", then every {wait_s / 60:.0f} min while it stays idle" if capped and grew else "")
-        return wait_s
-
-    def _idle_wait_for(self, count: int) -> float:
-        """The wait after `count` idle measures in a row: doubled at each, up to IDLE_RETRY_MAX_S."""
-        return min(self.IDLE_RETRY_S * 2.0 ** min(count - 1, 16), self.IDLE_RETRY_MAX_S)
-
     def roll_day(self, midnight_at: float) -> float:
         # A new day: the appliance has likely been used since (a dishwasher loaded at night), its waits start at
         # 5 minutes again.
-        self._idle_in_a_row = 0
+        self._idle.in_a_row = 0
         return super().roll_day(midnight_at)
 
     def _observe_house(self, house_w: float, now: float) -> None:
@@ -303,7 +276,7 @@ class UnknownEquipment(RelayEquipment):
 
     def _learn(self, measured_w: float, now: float) -> None:
         self.learned_power_w = measured_w
-        self._idle_in_a_row = 0  # found drawing: the next idle wait is 5 minutes again
+        self._idle.in_a_row = 0  # found drawing: the next idle wait is 5 minutes again
         self.accumulate_energy(now)
         log.info("%s: measured %.0f W after switching on", self.name, measured_w)
         self.current_power_w = measured_w
