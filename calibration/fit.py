@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from calibration.monotone import SweepShape, analyse_sweep, isotonic_blocks
+from calibration.monotone import OUTLIER_MIN_W_SHARE, SweepShape, analyse_sweep, isotonic_blocks
 from calibration.points import CalibrationError, CalibrationPoints, read_calibration_csv
 from calibration.thermostat import MIN_HIGHEST_W, fit_cut_reason
 
@@ -170,6 +170,11 @@ def _checked_shape(points: CalibrationPoints, shape: SweepShape) -> SweepShape:
     return shape
 
 
+def top_step_percent(points: CalibrationPoints) -> float:
+    """The sweep's last step, in percent (0.5 for the default sweep; 5 for `sweep --step 5`)."""
+    return float(points.percent[-1] - points.percent[-2]) if len(points) > 1 else 0.5
+
+
 def _fit_robust(points: CalibrationPoints, shape: SweepShape) -> PowerCurve:
     shape = _checked_shape(points, shape)
     keep = np.ones(len(points), dtype=bool)
@@ -184,7 +189,17 @@ def _fit_robust(points: CalibrationPoints, shape: SweepShape) -> PowerCurve:
                                f"(a flat sweep: was the thermostat cutting?)") from None
     return PowerCurve(method="robust", max_power_w=float(knots_w[-1]), min_on_percent=min_on,
                       outliers=shape.outliers, knots_percent=knots_p, knots_w=knots_w,
-                      misfires=shape.misfires)
+                      misfires=shape.misfires, warnings=_top_left_out_warning(points, shape, float(knots_w[-1])))
+
+
+def _top_left_out_warning(points: CalibrationPoints, shape: SweepShape, max_power_w: float) -> tuple[str, ...]:
+    """The top reading left out as a glitch, said: it sets the load's max, which the daemon believes."""
+    top = len(points) - 1
+    if top not in shape.outliers:
+        return ()
+    return (f"{points.source}: {points.percent[top]:g} % read {points.watts[top]:.0f} W, far above where the readings "
+            f"below lead: left out as a glitch, so the max is {max_power_w:.0f} W; if the load really draws that at "
+            f"its top, sweep again to confirm it",)
 
 
 def _fit_poly(points: CalibrationPoints, degree: int, shape: SweepShape) -> PowerCurve:
@@ -222,6 +237,8 @@ def _counted_outliers_warning(points: CalibrationPoints, degree: int, outliers: 
     without = np.clip(np.polyval(np.polyfit(points.percent[keep], points.watts[keep], degree), grid), 0.0, None)
     moved = np.abs(raw - without)
     worst = int(np.argmax(moved))
+    if moved[worst] < OUTLIER_MIN_W_SHARE * max_power_w:  # (ECS-02's 7 W, ECS-03's 19 W: nothing to act on)
+        return ()
     named = ", ".join(f"{points.percent[i]:g} % ({points.watts[i]:.0f} W)" for i in outliers)
     one = len(outliers) == 1
     return (f"{points.source}: the poly fit counts {named}, {'a reading' if one else 'readings'} the robust fit "
@@ -259,7 +276,7 @@ def fit_curve(points: CalibrationPoints, method: str = "robust", degree: int = 5
         raise CalibrationError(f"{points.source}: unknown fit method {method!r} (choose one of "
                                f"{', '.join(METHODS)})")
     _check_coverage(points)
-    shape = analyse_sweep(points.watts)  # (once: the cut check and the fit both read it)
+    shape = analyse_sweep(points.watts, top_step_percent(points))  # (once: the cut check and the fit both read it)
     highest_w = float(points.watts.max())
     if highest_w < MIN_HIGHEST_W and shape.first_on < len(points):  # (one that never conducts is said so below)
         raise CalibrationError(f"{points.source}: the highest reading is {highest_w:.3g} W, too little for a load "

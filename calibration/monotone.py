@@ -8,12 +8,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Blocks", "SweepShape", "analyse_sweep", "isotonic_blocks", "isotonic_median"]
+__all__ = ["OUTLIER_MIN_W_SHARE", "Blocks", "SweepShape", "analyse_sweep", "isotonic_blocks", "isotonic_median"]
 
 OFF_TOLERANCE_W = 0.5  # above the meter's reading with the load off by more than this: the load conducts
 OUTLIER_SHARE = 0.03  # never reject more than this share of a sweep's points (one at least: a sweep by 5 %)
 OUTLIER_MIN_W_SHARE = 0.02  # a residual under 2 % of the max watts is never an outlier
 OUTLIER_MAD_FACTOR = 6.0  # ... nor one under 6 robust standard deviations of the residuals
+# A top reading up to this share above the level below it, per percent of the sweep's last step, is a real last rise,
+# never an outlier: on a sweep by 5 %, 10 % (a variator whose firmware goes fully on at 100 %: an S-curve at 93 % of
+# full power by 95 % reads 2138 W there and 2300 W at 100 %; the mains rising between the last two readings, 1 % of
+# voltage is 2 % of power). A glitch is far above (the 4000 W reading of a 2.3 kW heater: +74 %); on a sweep by
+# 0.5 %, 1 %: a jump of 7 % in the last half percent is one too.
+TOP_RISE_KEPT_SHARE_PER_PERCENT = 0.02
 MISFIRE_MIN_W_SHARE = 0.01  # a misfire draws at least 1 % of max more than the monotone reference
 MISFIRE_REF_W_SHARE = 0.01  # ... where the monotone reference says the load is (nearly) off
 
@@ -84,7 +90,7 @@ def _misfire_candidates(watts: np.ndarray, reference: np.ndarray, off_w: float, 
     return (excess > MISFIRE_MIN_W_SHARE * max_w) & (reference <= off_w + MISFIRE_REF_W_SHARE * max_w)
 
 
-def _outliers(watts: np.ndarray, limit: int, max_w: float) -> tuple[int, ...]:
+def _outliers(watts: np.ndarray, limit: int, max_w: float, top_step_percent: float) -> tuple[int, ...]:
     """Indices (into `watts`) of at most `limit` points far from a median isotonic reference."""
     if limit <= 0:
         return ()
@@ -99,7 +105,9 @@ def _outliers(watts: np.ndarray, limit: int, max_w: float) -> tuple[int, ...]:
         below = isotonic_median(watts[:-1])
         lead = below[-1] + (2.0 * max(0.0, below[-1] - below[-2]) if below.size > 1 else 0.0)
         top = float(watts[-1])
-        residual[-1] = top - below[-1] if top < below[-1] else max(0.0, top - lead)
+        residual[-1] = top - below[-1] if top < below[-1] else \
+            0.0 if top <= below[-1] * (1.0 + TOP_RISE_KEPT_SHARE_PER_PERCENT * top_step_percent) else \
+            max(0.0, top - lead)
     # statistics.median, not np.median: the latter imports numpy.ma (2.5 MB more in the daemon's RSS).
     mad = statistics.median(np.abs(residual - statistics.median(residual.tolist())).tolist())
     threshold = max(OUTLIER_MAD_FACTOR * 1.4826 * mad, OUTLIER_MIN_W_SHARE * max_w)
@@ -108,14 +116,15 @@ def _outliers(watts: np.ndarray, limit: int, max_w: float) -> tuple[int, ...]:
     return tuple(sorted(int(i) for i in worst_first[:limit]))
 
 
-def analyse_sweep(watts: np.ndarray) -> SweepShape:
+def analyse_sweep(watts: np.ndarray, top_step_percent: float = 0.5) -> SweepShape:
     """Find the off level, the misfire zone at the bottom, the first stable conduction point, the outliers.
 
     `watts` is sorted by percent. The off level is the bottom of a median (least absolute deviations)
     monotone fit, so neither a misfire nor a dropout reading 0 W moves it. The first stable conduction
     point is the first point that, with the next one, reads more than OFF_TOLERANCE_W above the off
     level without being a misfire candidate; the misfires are the candidates below it, and everything
-    below it counts as off. Candidates above it are left to the outlier test.
+    below it counts as off. Candidates above it are left to the outlier test. `top_step_percent`: the sweep's
+    last step (percent), how far its top reading may rise as a real rise.
     """
     reference = isotonic_median(watts)
     off_w = float(reference[0])
@@ -129,5 +138,5 @@ def analyse_sweep(watts: np.ndarray) -> SweepShape:
     misfires = tuple(int(i) for i in np.flatnonzero(candidate[:first_on]))
     # (one at least: 3 % of a sweep by 5 %, 21 points, is none, and a glitch at 100 % became the load's max)
     limit = max(1, int(OUTLIER_SHARE * watts.size))
-    outliers = tuple(first_on + i for i in _outliers(watts[first_on:], limit, max_w))
+    outliers = tuple(first_on + i for i in _outliers(watts[first_on:], limit, max_w, top_step_percent))
     return SweepShape(off_w, misfires, first_on, outliers)
