@@ -139,16 +139,34 @@ def _watts(text: str, where: str, column: str, decimal_comma: bool = False) -> f
     return value
 
 
-def _csv_lines(raw: bytes) -> tuple[list[list[str]], bool]:
-    """The rows of a trace file, and whether its numbers have a decimal comma. As a spreadsheet saves it too:
-    a UTF-8 BOM, or Windows' own encoding (what PySEB reads, the header, ISO times and numbers, is ASCII either
-    way), `;` between the cells with a decimal comma (Excel in a French locale), or tabs (a "tab-separated" export,
-    cells copied and pasted), whose numbers have a decimal comma when there is a comma in them."""
+def _csv_lines(raw: bytes) -> tuple[list[list[str]], str]:
+    """The rows of a trace file, and its separator. As a spreadsheet saves it too: a UTF-8 BOM, or Windows' own
+    encoding (what PySEB reads, the header, ISO times and numbers, is ASCII either way), `;` between the cells with
+    a decimal comma (Excel in a French locale), or tabs (a "tab-separated" export, cells copied and pasted)."""
     text = windows_text(raw)
-    first, _, rest = text.partition("\n")
+    first, _, _ = text.partition("\n")
     separator = max((",", ";", "\t"), key=first.count)  # (the header's separator; a tie, none: commas)
-    decimal_comma = separator == ";" or (separator == "\t" and "," in rest)
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=separator)), decimal_comma
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=separator)), separator
+
+
+# A number a thousands comma may have written (1,234 or 12,345,678): in a tab-separated file, 1.234 W or 1234 W?
+_THOUSANDS = re.compile(r"\s*\d{1,3}(,\d{3})+\s*")
+
+
+def _decimal_comma(name: str, rows: list[list[str]], columns: tuple[int, ...], separator: str) -> bool:
+    """Whether the watts of `rows` (their `columns`) have a decimal comma: always after `;`, never after `,`; after
+    tabs, when the watts hold a comma, told from them (another column's text, "cloudy, windy", says nothing) and
+    refused when every one could be a thousands separator (an English sheet's 1,234 read 1.234 W)."""
+    if separator != "\t":
+        return separator == ";"
+    commas = [(number, cell) for number, cells in enumerate(rows[1:], start=2) for i, cell in enumerate(cells)
+              if i in columns and "," in cell]
+    if commas and all(_THOUSANDS.fullmatch(cell) for _, cell in commas):
+        number, cell = commas[0]
+        raise TraceError(f"{name}:{number}: {cell.strip()!r}: a decimal comma, or a thousands separator? Save the "
+                         "watts without thousands separators (or with a decimal comma that is not followed by "
+                         "three digits, as 1234,5)")
+    return bool(commas)
 
 
 def _check_one_day(name: str, times: list[float], step_s: float, line_of_row: list[int], tz: tzinfo | None) -> None:
@@ -178,7 +196,7 @@ def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
         raise TraceError(f"{name}: trace file not found") from None  # the calibration tool's wording
     except OSError as exc:
         raise TraceError(f"{name}: cannot read the trace: {exc.strerror or exc}") from None
-    lines, decimal_comma = _csv_lines(raw)
+    lines, separator = _csv_lines(raw)
     if not lines:
         raise TraceError(f"{name}: empty file (expected a header {','.join(COLUMNS)})")
     header = [cell.strip() for cell in lines[0]]
@@ -186,6 +204,7 @@ def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
     if missing:
         raise TraceError(f"{name}:1: header lacks {', '.join(missing)} (expected {','.join(COLUMNS)})")
     col = {c: header.index(c) for c in COLUMNS}
+    decimal_comma = _decimal_comma(name, lines, (col["production_w"], col["house_w"]), separator)
     times: list[float] = []
     production: list[float] = []
     house: list[float] = []

@@ -27,3 +27,17 @@ def test_a_trace_reads_whatever_its_separator(tmp_path: Path, separator: str, wa
 def test_a_tab_separated_trace_with_a_thousands_point_is_refused(tmp_path: Path) -> None:
     with pytest.raises(TraceError, match="thousands separator"):
         read_trace(write_trace(tmp_path / "day.csv", "\t", "1.000,5"))
+
+
+def test_a_tab_separated_trace_whose_commas_may_be_thousands_is_refused(tmp_path: Path) -> None:
+    # An English sheet formatted #,##0: 1,234 was read 1.234 W, silently, and replay and tune advised on it.
+    with pytest.raises(TraceError, match=r"day.csv:2: '1,234': a decimal comma, or a thousands separator\?"):
+        read_trace(write_trace(tmp_path / "day.csv", "\t", "1,234"))
+
+
+def test_a_comma_in_another_column_of_a_tab_separated_trace_says_nothing_of_the_watts(tmp_path: Path) -> None:
+    rows = [("time", "production_w", "house_w", "sky"), ("2026-06-01T12:00:00", "1000.5", "300", "cloudy, windy"),
+            ("2026-06-01T12:01:00", "1000.5", "300", "clear")]
+    path = tmp_path / "day.csv"
+    path.write_text("".join("\t".join(row) + "\n" for row in rows))
+    assert read_trace(path).production_w == (1000.5, 1000.5)
