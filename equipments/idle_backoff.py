@@ -41,6 +41,11 @@ class IdleBackoff:
         """Left alone for `wait_s` from `now`."""
         self.until, self.wait_s = now + wait_s, wait_s
 
+    def waits_afresh(self) -> None:
+        """Found drawing, or a new day (the appliance likely used since: a dishwasher loaded at night): the next idle
+        wait is the first again (its current rest, if any, runs on)."""
+        self.in_a_row = 0
+
     def start_afresh(self) -> None:
         """Someone acted on the load (a new cycle started, a charger plugged in): its rest and waits start afresh."""
         self.until, self.in_a_row = float("-inf"), 0

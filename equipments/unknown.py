@@ -215,7 +215,7 @@ class UnknownEquipment(RelayEquipment):
     def roll_day(self, midnight_at: float) -> float:
         # A new day: the appliance has likely been used since (a dishwasher loaded at night), its waits start at
         # 5 minutes again.
-        self._idle.in_a_row = 0
+        self._idle.waits_afresh()
         return super().roll_day(midnight_at)
 
     def _observe_house(self, house_w: float, now: float) -> None:
@@ -276,7 +276,7 @@ class UnknownEquipment(RelayEquipment):
 
     def _learn(self, measured_w: float, now: float) -> None:
         self.learned_power_w = measured_w
-        self._idle.in_a_row = 0  # found drawing: the next idle wait is 5 minutes again
+        self._idle.waits_afresh()  # found drawing: the next idle wait is 5 minutes again
         self.accumulate_energy(now)
         log.info("%s: measured %.0f W after switching on", self.name, measured_w)
         self.current_power_w = measured_w

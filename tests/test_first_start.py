@@ -37,7 +37,9 @@ def test_a_first_start_is_said_at_info(tmp_path: Path, caplog: pytest.LogCapture
                                                 "nothing beside it says one was saved): clean start")]
 
 
-@pytest.mark.parametrize("beside", ["status.json.bad-20261201-101010", "status.json.bak", "status.json~"])
+@pytest.mark.parametrize("beside", ["status.json.bad-20261201-101010", "status.json.bak", "status.json~",
+                                    "status.json.BAK", "status.json.bak.1", "status.json.old-20261130",
+                                    "status.json.backup"])
 def test_a_status_file_kept_aside_or_copied_says_one_was_expected(tmp_path: Path, caplog: pytest.LogCaptureFixture,
                                                                    beside: str) -> None:
     (tmp_path / beside).write_text("{}")
