@@ -49,3 +49,19 @@ def unanswered_reason(reason: str, settings: BrokerEndpoint) -> str:
         return f"{told}; {_client_certificate_hint(settings)}"
     return (f"{told}; if port {settings.port} is a TLS listener, set tls = true with ca_file, else the broker's own "
             "log says why")
+
+
+def refusal_hint(failure: str, username: str | None, client_id: str) -> str:
+    """What to fix when the broker answered the CONNECT with `failure` ('' when its words are enough). mosquitto
+    answers a wrong password and an unknown user alike, 'not authorised'; paho 2 and 1.6 word the refusals
+    differently ('Not authorized', 'Connection Refused: not authorised.'), so only their key words are read."""
+    said = failure.lower()
+    if "authori" in said or "user name or password" in said:
+        if username:
+            return (f" (check [mqtt] username ({username!r}) and password: the broker does not take them; mosquitto: "
+                    "its password_file)")
+        return " (the broker takes no anonymous client: set [mqtt] username and password)"
+    if "identifier" in said:
+        return (f" (the broker refuses client_id {client_id!r}: give [mqtt] client_id another one; every broker "
+                "takes 1 to 23 letters and digits)")
+    return ""

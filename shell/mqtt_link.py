@@ -18,7 +18,7 @@ import paho.mqtt.client as mqtt
 
 from settings.sections import MqttSettings
 from shell import paho_compat
-from shell.broker_hints import tls_mismatch_hint, unanswered_reason
+from shell.broker_hints import refusal_hint, tls_mismatch_hint, unanswered_reason
 
 log = logging.getLogger(__name__)
 
@@ -267,7 +267,8 @@ class MqttLink:
         if failure is not None:
             self.takeover.attempt_failed()
             self._refused = True
-            self._events.put(Refused(self._clock(), failure))
+            st = self.settings
+            self._events.put(Refused(self._clock(), failure + refusal_hint(failure, st.username, st.client_id)))
             return
         self._refused = False
         self.takeover.connected(time.monotonic())

@@ -1,0 +1,57 @@
+"""A broker that takes the connection but not PySEB as configured, against a real mosquitto: a wrong password, an
+unknown user, no user where the broker takes no anonymous client. The log must say which [mqtt] keys to fix."""
+
+from __future__ import annotations
+
+import queue
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from localbroker import PrivateBroker
+from settings.config import load_settings
+from shell.mqtt_link import MqttLink, Refused
+from tests.configs import write_config
+
+pytestmark = pytest.mark.debian  # also run on Debian 12's paho-mqtt 1.6.1 (make test-paho16)
+
+
+@pytest.fixture
+def strict_broker(tmp_path: Path) -> Iterator[PrivateBroker]:
+    """A broker with one user, pyseb (password 'right'), and no anonymous client."""
+    passwords = tmp_path / "passwd"
+    passwords.write_text("")
+    subprocess.run(["mosquitto_passwd", "-b", str(passwords), "pyseb", "right"], check=True, timeout=30)
+    with PrivateBroker(extra_conf=f"allow_anonymous false\npassword_file {passwords}\n") as broker:
+        yield broker
+
+
+def refusal(config: Path, mqtt_keys: str = "") -> str:
+    if mqtt_keys:
+        config.write_text(config.read_text().replace("client_id = pyseb-test", f"client_id = pyseb-test\n{mqtt_keys}"))
+    events: queue.SimpleQueue[object] = queue.SimpleQueue()
+    link = MqttLink(load_settings(config).mqtt, events, lambda: [])
+    try:
+        assert link.start() is None  # (the TCP connection is made: the broker answers the CONNECT with a refusal)
+        event = events.get(timeout=10)
+    finally:
+        link.stop(timeout_s=0.1)
+    assert isinstance(event, Refused), event
+    return event.reason
+
+
+@pytest.mark.parametrize("credentials", ["username = pyseb\npassword = wrong", "username = nobody\npassword = x"])
+def test_credentials_the_broker_refuses_name_the_keys_to_fix(tmp_path: Path, strict_broker: PrivateBroker,
+                                                            credentials: str) -> None:
+    # (mosquitto answers a wrong password or an unknown user with 'not authorised': the line said only that)
+    reason = refusal(write_config(tmp_path, ("radiator",), port=strict_broker.port), credentials)
+    user = credentials.split()[2]
+    assert f"check [mqtt] username ({user!r}) and password" in reason, reason
+    assert "wrong" not in reason  # the password is never said
+
+
+def test_no_user_on_a_broker_that_wants_one_says_to_set_one(tmp_path: Path, strict_broker: PrivateBroker) -> None:
+    reason = refusal(write_config(tmp_path, ("radiator",), port=strict_broker.port))
+    assert "takes no anonymous client: set [mqtt] username and password" in reason, reason
