@@ -241,10 +241,18 @@ class MqttLink:
             # load went to 0 W, while a relay switched on stayed on.
             log.warning("stopping with the broker link down: the stop commands (every load to 0 W) were not "
                         f"delivered, {_LEFT_AS_THEY_WERE}")
+        else:
+            self._publish_offline(timeout_s)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def _publish_offline(self, timeout_s: float) -> None:
+        """A retained `offline`, waited for. (Not with the link down: paho refuses the wait, which said 'could not
+        publish offline' after the line above; the broker publishes the will of a link it lost.)"""
         try:
             info = self.publish(self.settings.topic_availability, OFFLINE, retain=True)
             info.wait_for_publish(timeout_s)
-            if connected and not info.is_published():
+            if not info.is_published():
                 # A link dead but not yet known to be (Wi-Fi gone without a word: paho notices at 1.5 x keepalive)
                 # takes every message and delivers none. "offline" follows the stop commands on the same link:
                 # unacknowledged, they may be lost too.
@@ -252,8 +260,6 @@ class MqttLink:
                             "(every load to 0 W) may not have been delivered, %s", timeout_s, _LEFT_AS_THEY_WERE)
         except (RuntimeError, ValueError) as exc:  # PublishFailed is a RuntimeError
             log.warning("could not publish offline before stopping: %s", exc)
-        self.client.disconnect()
-        self.client.loop_stop()
 
     # --- paho callbacks (network thread): hand over only ----------------------------------------------
     @staticmethod

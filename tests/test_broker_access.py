@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import queue
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from localbroker import PrivateBroker
 from settings.config import load_settings
 from shell.mqtt_link import MqttLink, Refused
 from tests.configs import write_config
+from tests.daemon_process import DaemonProcess
 
 pytestmark = pytest.mark.debian  # also run on Debian 12's paho-mqtt 1.6.1 (make test-paho16)
 
@@ -55,3 +57,19 @@ def test_credentials_the_broker_refuses_name_the_keys_to_fix(tmp_path: Path, str
 def test_no_user_on_a_broker_that_wants_one_says_to_set_one(tmp_path: Path, strict_broker: PrivateBroker) -> None:
     reason = refusal(write_config(tmp_path, ("radiator",), port=strict_broker.port))
     assert "takes no anonymous client: set [mqtt] username and password" in reason, reason
+
+
+def test_a_stop_while_refused_says_so_in_one_line(tmp_path: Path, strict_broker: PrivateBroker) -> None:
+    # The stop said it twice: 'stopping with the broker link down: the stop commands ... were not delivered', then
+    # 'could not publish offline before stopping: Message publish failed: The client is not currently connected.'
+    daemon = DaemonProcess(write_config(tmp_path, ("radiator",), port=strict_broker.port), "--log-level", "INFO")
+    try:
+        deadline = time.monotonic() + 15
+        while "the broker refused the connection" not in daemon.output and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert daemon.terminate() == 0
+    finally:
+        daemon.close()
+    warnings = [line for line in daemon.output.splitlines() if "WARNING" in line or "ERROR" in line]
+    assert len(warnings) == 2, daemon.output  # the refusal, and the stop that could not be delivered
+    assert "stopping with the broker link down" in warnings[1], daemon.output
