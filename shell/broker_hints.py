@@ -11,7 +11,13 @@ class BrokerEndpoint(Protocol):
     """The [mqtt] keys the hints name: the daemon's MqttSettings and the sweep's SweepTarget both have them."""
 
     @property
+    def host(self) -> str: ...
+
+    @property
     def tls(self) -> bool: ...
+
+    @property
+    def ca_file(self) -> str | None: ...
 
     @property
     def port(self) -> int: ...
@@ -24,13 +30,39 @@ def tls_mismatch_hint(exc: BaseException, settings: BrokerEndpoint) -> str:
     """What a failed connection attempt means when TLS is on and the broker ended the handshake ('' for any other
     failure): a plain MQTT listener reads the TLS hello as a malformed packet and resets the connection; a TLS one
     that asks for a client certificate ends the handshake (paho 1.6: 'EOF occurred in violation of protocol')."""
-    if not settings.tls or isinstance(exc, ssl.SSLCertVerificationError):  # (that one says it all)
+    if not settings.tls:
         return ""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return _untrusted_hint(getattr(exc, "verify_code", None), settings)
     if isinstance(exc, ConnectionResetError) or getattr(exc, "reason", None) == "WRONG_VERSION_NUMBER":
         return (f" (the broker ended the TLS handshake at once: port {settings.port} is not a TLS listener, most "
                 "likely; give the broker's TLS port, 8883 by convention, or set tls = false)")
     if isinstance(exc, ssl.SSLError):
         return f" (the broker ended the TLS handshake: {_client_certificate_hint(settings)})"
+    return ""
+
+
+# OpenSSL's X509_V_ERR_* codes: what each says of the [mqtt] keys ('self-signed certificate in certificate chain'
+# named no file; 'certificate has expired' not whose)
+_OTHER_CA = {2, 18, 19, 20, 21}  # unable to get the issuer (locally), self-signed (in the chain), leaf unverifiable
+_NOT_YET_VALID, _EXPIRED = 9, 10
+_NOT_FOR_HOST = {62, 64}  # hostname, IP address mismatch
+
+
+def _untrusted_hint(code: int | None, settings: BrokerEndpoint) -> str:
+    """What the broker's certificate not verifying by `code` means, for the user ('' when OpenSSL says enough)."""
+    if code in _OTHER_CA:
+        return (f" (ca_file ({settings.ca_file}) does not hold the CA that signed the broker's certificate: give the "
+                "broker's CA certificate, mosquitto's cafile)")
+    if code in _NOT_FOR_HOST:
+        return (f" (set [mqtt] host to a name or address the broker's certificate is for, not {settings.host!r}: "
+                "openssl x509 -noout -ext subjectAltName -in <its certificate> lists them)")
+    if code == _EXPIRED:
+        return (" (the broker's certificate (or its CA's) has expired: renew it on the broker; or this machine's "
+                "clock is ahead)")
+    if code == _NOT_YET_VALID:
+        return (" (the broker's certificate is not valid yet by this machine's clock: is this machine's clock right? A "
+                "Pi has no clock of its own before network time)")
     return ""
 
 
