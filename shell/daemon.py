@@ -109,8 +109,11 @@ class Daemon:
         self.events: queue.SimpleQueue[object] = queue.SimpleQueue()
         self.reg = Regulator(settings, publish=self._publish)
         leftover_topics = self.reg.unretained_command_topics()  # (fixed by the config: not asked from paho's thread)
+        # (each load's command topic: one the broker's ACL refuses PySEB is said, not a load never commanded)
+        command_topics = list(dict.fromkeys(load.current_command().topic for load in self.reg.loads))
         self.link = MqttLink(settings.mqtt, self.events, self.reg.subscriptions,
-                             leftover_topics=lambda: leftover_topics)
+                             leftover_topics=lambda: leftover_topics, echo_topics=lambda: command_topics)
+        self.username = settings.mqtt.username
         live_only = self.reg.live_only_topics()
         self._live_only = {topic for topic in live_only if not topic.endswith("/#")}
         self._live_only_trees = tuple(topic[:-2] for topic in live_only if topic.endswith("/#"))
@@ -238,11 +241,21 @@ class Daemon:
                 except Exception:  # a bug must not stop the regulation: logged, the loop goes on
                     log.exception("internal error in the timers")
                 self._offer_snapshot()  # a status the timers published (a force expired, a stale meter)
+                self._check_echo()
                 if self.recorder is not None:
                     self.recorder.tick(time.monotonic())  # hands a batch to its thread, never writes here
                 if self.limiter is not None:
                     self.limiter.flush()  # how many lines a flood had held back
                 next_tick = time.monotonic() + TICK_S
+
+    def _check_echo(self) -> None:
+        missing = self.link.echo.missing(time.monotonic())
+        if missing:
+            user = f"user {self.username!r}" if self.username else "an anonymous client"
+            log.warning("the broker did not pass PySEB's own messages on %s back to it within %.0f s: its ACL most "
+                        "probably refuses %s publishing there (no device then gets a command; mosquitto drops them "
+                        "without a word), or reading them back (then all is well): allow both (mosquitto: topic "
+                        "readwrite in its acl_file)", ", ".join(missing), self.link.echo.wait_s, user)
 
     @staticmethod
     def _reopen_log() -> None:

@@ -8,6 +8,7 @@ import logging
 import queue
 import socket
 import ssl
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -164,6 +165,48 @@ def _guarded(fatal: bool) -> Callable[[F], F]:
 ATTEMPT_FAILED = "connection attempt failed"  # paho's background retry failed, its reason unknown
 
 
+ECHO_WAIT_S = 15.0  # PySEB's own messages not back by then after a connect: the broker does not pass them on
+
+
+class EchoWatch:
+    """Whether the broker passes on what PySEB publishes. MQTT 3.1.1 has no word for a publish the broker's ACL
+    refuses: mosquitto acknowledges it and drops it, and PySEB ran on, 'connected', its loads never commanded and
+    its log silent. So PySEB reads its own topics back once after each connect (the retained `online`, each load's
+    first command): one that does not come back within `wait_s` is said, once a run. (Thread-safe: paho's thread
+    ticks the topics off, the main loop asks.)"""
+
+    def __init__(self, wait_s: float = ECHO_WAIT_S) -> None:
+        self.wait_s = wait_s
+        self._lock = threading.Lock()
+        self._waiting: set[str] = set()
+        self._due: float | None = None
+        self._told = False
+
+    def start(self, topics: set[str], now: float) -> None:
+        """Connected at `now` (monotonic): each of `topics` is to come back."""
+        with self._lock:
+            self._waiting, self._due = set(topics), now + self.wait_s
+
+    def came_back(self, topic: str) -> bool:
+        """One of PySEB's own messages came back on `topic`: True when it was awaited."""
+        with self._lock:
+            if topic not in self._waiting:
+                return False
+            self._waiting.discard(topic)
+            return True
+
+    def missing(self, now: float) -> list[str]:
+        """The topics not back by their time, once a run ([] otherwise)."""
+        with self._lock:
+            if self._told or self._due is None or now < self._due:
+                return []
+            self._due = None
+            if not self._waiting:
+                return []
+            self._told = True
+            return sorted(self._waiting)
+
+
 _LEFT_AS_THEY_WERE = ("and each load stays as last commanded until PySEB runs again (its start commands every load "
                       "off)")
 
@@ -173,13 +216,18 @@ class MqttLink:
 
     def __init__(self, settings: MqttSettings, events: queue.SimpleQueue[object],
                  subscriptions: Callable[[], list[str]], clock: Callable[[], float] = time.time,
-                 leftover_topics: Callable[[], list[str]] = list) -> None:
+                 leftover_topics: Callable[[], list[str]] = list, echo_topics: Callable[[], list[str]] = list
+                 ) -> None:
         self.settings = settings
         self._events = events
         self._subscriptions = subscriptions
         # Topics subscribed to only to find a retained message left there (Leftover): the rest is dropped here.
         self._leftover_topics = leftover_topics
         self._probing: frozenset[str] = frozenset()
+        # Topics PySEB publishes on, read back after each connect (EchoWatch); the readings are dropped here.
+        self._echo_topics = echo_topics
+        self._echo_only: frozenset[str] = frozenset()
+        self.echo = EchoWatch()
         self._clock = clock
         self._connections = 0
         self._refused = False  # the last attempt was refused: its disconnection is no news
@@ -286,6 +334,11 @@ class MqttLink:
         self._probing = frozenset(self._leftover_topics()) - set(subscriptions)
         for topic in self._probing:
             client.subscribe(topic, qos=1)
+        echoed = ({self.settings.topic_availability, *self._echo_topics()}) - set(subscriptions)
+        self._echo_only = frozenset(echoed - self._probing)
+        self.echo.start(echoed, time.monotonic())
+        for topic in self._echo_only:
+            client.subscribe(topic, qos=1)
         client.publish(self.settings.topic_availability, ONLINE, qos=1, retain=True)
         self._connections += 1
         self._events.put(Connected(self._clock(), self._connections == 1))
@@ -324,6 +377,11 @@ class MqttLink:
 
     @_guarded(fatal=False)
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        # (a retained message is the broker's old copy, not ours coming back)
+        if not msg.retain and self.echo.came_back(msg.topic) and msg.topic in self._echo_only:
+            client.unsubscribe(msg.topic)  # (read back once: the rest of its traffic is no business of ours)
+        if msg.topic in self._echo_only:
+            return
         if msg.topic in self._probing:
             if msg.retain and msg.payload:
                 self._events.put(Leftover(msg.topic, bytes(msg.payload), self._clock()))

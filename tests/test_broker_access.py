@@ -13,7 +13,7 @@ import pytest
 
 from localbroker import PrivateBroker
 from settings.config import load_settings
-from shell.mqtt_link import MqttLink, Refused
+from shell.mqtt_link import Connected, EchoWatch, MqttLink, Refused
 from tests.configs import write_config
 from tests.daemon_process import DaemonProcess
 
@@ -73,3 +73,77 @@ def test_a_stop_while_refused_says_so_in_one_line(tmp_path: Path, strict_broker:
     warnings = [line for line in daemon.output.splitlines() if "WARNING" in line or "ERROR" in line]
     assert len(warnings) == 2, daemon.output  # the refusal, and the stop that could not be delivered
     assert "stopping with the broker link down" in warnings[1], daemon.output
+
+
+# --- a user the broker's ACL refuses to publish: mosquitto acknowledges and drops, MQTT 3.1.1 says nothing -------
+
+RADIATOR, AVAIL = "cmnd/radiator/POWER", "regul/availability"
+
+
+@pytest.fixture
+def acl_broker(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[PrivateBroker]:
+    """A broker whose user pyseb (password 'right') has the ACL `request.param`."""
+    passwords, acl = tmp_path / "passwd", tmp_path / "acl"
+    passwords.write_text("")
+    subprocess.run(["mosquitto_passwd", "-b", str(passwords), "pyseb", "right"], check=True, timeout=30)
+    acl.write_text(f"user pyseb\n{request.param}\n")
+    with PrivateBroker(extra_conf=f"allow_anonymous false\npassword_file {passwords}\nacl_file {acl}\n") as broker:
+        yield broker
+
+
+def echo_link(config: Path, wait_s: float) -> tuple[MqttLink, queue.SimpleQueue[object]]:
+    config.write_text(config.read_text().replace("client_id = pyseb-test",
+                                                 "client_id = pyseb-test\nusername = pyseb\npassword = right"))
+    events: queue.SimpleQueue[object] = queue.SimpleQueue()
+    link = MqttLink(load_settings(config).mqtt, events, lambda: [], echo_topics=lambda: [RADIATOR])
+    link.echo = EchoWatch(wait_s)
+    return link, events
+
+
+def missing_after_the_wait(link: MqttLink, events: queue.SimpleQueue[object], wait_s: float) -> list[str]:
+    assert link.start() is None
+    assert isinstance(events.get(timeout=10), Connected)
+    connected_at = time.monotonic()
+    link.publish(RADIATOR, "OFF", retain=True)  # (the daemon's first command)
+    while time.monotonic() < connected_at + wait_s + 0.5:
+        time.sleep(0.1)
+    return link.echo.missing(time.monotonic())
+
+
+@pytest.mark.parametrize("acl_broker", ["topic read #"], indirect=True)
+def test_publishing_the_acl_refuses_is_found(tmp_path: Path, acl_broker: PrivateBroker) -> None:
+    link, events = echo_link(write_config(tmp_path, ("radiator",), port=acl_broker.port), wait_s=0.5)
+    try:
+        assert missing_after_the_wait(link, events, 0.5) == [RADIATOR, AVAIL]
+        assert link.echo.missing(time.monotonic() + 3600) == []  # said once a run
+    finally:
+        link.stop(timeout_s=0.1)
+
+
+@pytest.mark.parametrize("acl_broker", ["topic readwrite #"], indirect=True)
+def test_publishing_the_acl_allows_is_not_said(tmp_path: Path, acl_broker: PrivateBroker) -> None:
+    link, events = echo_link(write_config(tmp_path, ("radiator",), port=acl_broker.port), wait_s=3)
+    try:
+        assert missing_after_the_wait(link, events, 3) == []
+    finally:
+        link.stop(timeout_s=0.1)
+
+
+@pytest.mark.parametrize("acl_broker", ["topic read #\ntopic write regul/#"], indirect=True)
+def test_the_daemon_says_which_topics_the_acl_refuses(tmp_path: Path, acl_broker: PrivateBroker) -> None:
+    # The daemon ran on 'connected', deciding, its log silent: the radiator never got a command.
+    config = write_config(tmp_path, ("radiator",), port=acl_broker.port)
+    config.write_text(config.read_text().replace("client_id = pyseb-test",
+                                                 "client_id = pyseb-test\nusername = pyseb\npassword = right"))
+    daemon = DaemonProcess(config, "--log-level", "INFO")
+    try:
+        deadline = time.monotonic() + 40
+        while "ACL" not in daemon.output and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert daemon.terminate() == 0
+    finally:
+        daemon.close()
+    said = [line for line in daemon.output.splitlines() if "ACL" in line]
+    assert len(said) == 1, daemon.output
+    assert f"did not pass PySEB's own messages on {RADIATOR} back to it" in said[0], said  # (regul/ is allowed)
+    assert "refuses user 'pyseb' publishing there" in said[0], said
