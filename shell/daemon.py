@@ -23,7 +23,17 @@ from shell.forecast_fetch import ForecastFetched, ForecastFetcher
 from shell.lock import InstanceLock
 from shell.loglimit import FloodLimiter
 from shell.logsetup import reopen_log_files
-from shell.mqtt_link import ATTEMPT_FAILED, Connected, Disconnected, Leftover, LinkFault, Message, MqttLink, Refused
+from shell.mqtt_link import (
+    ATTEMPT_FAILED,
+    RETRY_PACE,
+    Connected,
+    Disconnected,
+    Leftover,
+    LinkFault,
+    Message,
+    MqttLink,
+    Refused,
+)
 from shell.stop_signals import has_controlling_terminal, stop_signals_to_catch
 from status.saver import StatusSaver
 from status.store import load_status, remove_stale_temporaries, set_aside
@@ -266,7 +276,7 @@ class Daemon:
     def _report_down(self, reason: str, now: float, level: int = logging.WARNING) -> None:
         said = self.link_report.down(reason, now)
         if said == "first":
-            log.log(level, "%s; retrying (logged again every %.0f min while it lasts)", reason,
+            log.log(level, "%s; %s (logged again every %.0f min while it lasts)", reason, RETRY_PACE,
                     self.link_report.reminder_s / 60)
         elif said == "reminder":
             assert self.link_report.down_since is not None

@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 ONLINE, OFFLINE = "online", "offline"
 MIN_RECONNECT_S, MAX_RECONNECT_S = 1, 60  # paho doubles the wait from the first to the second
+# (said with each failure: how soon a fix on the broker's side shows)
+RETRY_PACE = f"retrying after {MIN_RECONNECT_S} s, the wait doubling up to {MAX_RECONNECT_S} s"
 
 
 def set_nodelay(sock: object) -> None:
@@ -260,8 +262,8 @@ class MqttLink:
             # (refused, unknown host, certificate not trusted), and the user needs it.
             self.client.connect(st.host, st.port, keepalive=st.keepalive)
         except OSError as exc:  # ssl.SSLError and socket errors alike
-            log.error("cannot connect to the broker at %s:%d: %s; retrying in the background", st.host,
-                      st.port, self._attempt_failure(exc))
+            log.error("cannot connect to the broker at %s:%d: %s; %s", st.host, st.port, self._attempt_failure(exc),
+                      RETRY_PACE)
             self.client.connect_async(st.host, st.port, keepalive=st.keepalive)
             self.client.loop_start()
             return f"cannot connect to the broker: {self._attempt_failure(exc)}"

@@ -3,6 +3,7 @@ unknown user, no user where the broker takes no anonymous client. The log must s
 
 from __future__ import annotations
 
+import logging
 import queue
 import subprocess
 import time
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from localbroker import PrivateBroker
+from localbroker import PrivateBroker, free_port
 from settings.config import load_settings
 from shell.mqtt_link import Connected, EchoWatch, MqttLink, Refused
 from tests.configs import write_config
@@ -72,7 +73,21 @@ def test_a_stop_while_refused_says_so_in_one_line(tmp_path: Path, strict_broker:
         daemon.close()
     warnings = [line for line in daemon.output.splitlines() if "WARNING" in line or "ERROR" in line]
     assert len(warnings) == 2, daemon.output  # the refusal, and the stop that could not be delivered
+    assert "retrying after 1 s, the wait doubling up to 60 s" in warnings[0], daemon.output  # (how soon a fix shows)
     assert "stopping with the broker link down" in warnings[1], daemon.output
+
+
+def test_a_port_nothing_listens_on_says_the_retry_pace(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # ('retrying in the background' said nothing of when: a user who fixed the broker did not know how long to wait)
+    config = write_config(tmp_path, ("radiator",), port=free_port())
+    link = MqttLink(load_settings(config).mqtt, queue.SimpleQueue(), lambda: [])
+    try:
+        assert link.start() is not None
+    finally:
+        link.stop(timeout_s=0.1)
+    said = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+    assert len(said) == 1 and "Connection refused" in said[0], said
+    assert "retrying after 1 s, the wait doubling up to 60 s" in said[0], said
 
 
 # --- a user the broker's ACL refuses to publish: mosquitto acknowledges and drops, MQTT 3.1.1 says nothing -------
