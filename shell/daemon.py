@@ -292,7 +292,9 @@ class Daemon:
                         "client is probably connected with client_id %r (a second PySEB with a copy of this "
                         "config?); give each its own [mqtt] client_id. Next attempt in %.0f s", event.taken_over,
                         self.client_id, event.backoff_s)
-        if event.connected_for_s is not None:
+            # (the drop is said above, with its own wait: not once more with paho's usual pace)
+            self.link_report.down(f"connection to the broker lost ({event.reason})", event.at)
+        elif event.connected_for_s is not None:
             self._report_down(f"connection to the broker lost ({event.reason})", event.at)
         else:
             reason = f"cannot connect to the broker: {event.reason}"

@@ -162,3 +162,28 @@ def test_the_daemon_says_which_topics_the_acl_refuses(tmp_path: Path, acl_broker
     assert len(said) == 1, daemon.output
     assert f"did not pass PySEB's own messages on {RADIATOR} back to it" in said[0], said  # (regul/ is allowed)
     assert "refuses user 'pyseb' publishing there" in said[0], said
+
+
+def test_a_takeover_s_backoff_is_not_contradicted(tmp_path: Path, broker: PrivateBroker) -> None:
+    # Two PySEBs with one client_id: 'Next attempt in 15 s' was followed, for the same drop, by 'connection to the
+    # broker lost (Unspecified error); retrying after 1 s ...'.
+    procs = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        config = write_config(tmp_path / name, ("radiator",), port=broker.port, client_id="twin", meter_timeout=30)
+        procs.append(DaemonProcess(config, "--log-level", "INFO"))
+    try:
+        deadline = time.monotonic() + 40
+        told: list[str] = []
+        while time.monotonic() < deadline:
+            told = [p.output for p in procs if "Next attempt in" in p.output.rsplit("\n", 2)[0]]
+            if told:
+                break
+            time.sleep(0.2)
+    finally:
+        for proc in procs:
+            proc.close()
+    assert told, [p.output for p in procs]
+    lines = told[0].splitlines()
+    after = lines[[i for i, line in enumerate(lines) if "Next attempt in" in line][0] + 1:]
+    assert after and "retrying after" not in after[0], told[0]
