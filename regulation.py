@@ -147,6 +147,10 @@ def _print_check(config: str, settings: Any) -> None:
     else:
         print(f"  regulation:  Hébert's rule: margin {ev.margin_w:g} W, balance threshold {ev.balance_threshold_w:g} W")
     print(f"  broker:      {mq.host}:{mq.port}{' (TLS)' if mq.tls else ''} as {mq.client_id!r}")
+    from settings.tls_check import broker_notes
+
+    for note in broker_notes(mq.host, mq.port, mq.tls):
+        print(f"  broker note: {note}")
     print(f"  status file: {st.file}{_made_at_start(st.file)}"
           + ("" if st.persistent else " (not saved: [status] persistent = false)"))
     log_file = f"{lg.file}{_made_at_start(lg.file)}" if lg.file else "none: standard error (the journal under systemd)"

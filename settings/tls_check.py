@@ -3,8 +3,11 @@ traceback, exit 1, and systemd restarting PySEB into the same failure) is a conf
 
 from __future__ import annotations
 
+import socket
 import ssl
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 class _Encrypted(Exception):
@@ -69,6 +72,28 @@ def tls_file_problems(paths: dict[str, str | None], ask_library: bool = True) ->
     if problems or not ask_library or not paths.get("ca_file"):
         return problems
     return tls_problems(str(paths["ca_file"]), paths.get("cert_file"), paths.get("key_file"))
+
+
+PLAIN_PORT, TLS_PORT = 1883, 8883  # MQTT's, by convention
+
+
+def broker_notes(host: str, port: int, tls: bool, resolve: Callable[..., Any] = socket.getaddrinfo) -> list[str]:
+    """What --check can tell of the broker without connecting: a name that does not resolve (a typo the daemon
+    would retry for ever; not a problem, since at boot the network may not be up yet), a port that is the
+    other listener's by convention."""
+    notes = []
+    try:
+        resolve(host, port, type=socket.SOCK_STREAM)  # (an address is no lookup: only a name asks the resolver)
+    except (OSError, UnicodeError) as exc:  # socket.gaierror is an OSError
+        notes.append(f"{host!r} does not resolve here now ({getattr(exc, 'strerror', None) or exc}): a typo in "
+                     "[mqtt] host? (at boot the network may not be up yet: PySEB retries it)")
+    if tls and port == PLAIN_PORT:
+        notes.append(f"port {PLAIN_PORT} is MQTT's plain port by convention, and tls = true: is the broker's TLS "
+                     f"listener not on {TLS_PORT}?")
+    elif not tls and port == TLS_PORT:
+        notes.append(f"port {TLS_PORT} is MQTT's TLS port by convention, and tls = false: set tls = true with ca_file "
+                     "if it is the broker's TLS listener")
+    return notes
 
 
 def _reason(exc: BaseException) -> str:

@@ -4,15 +4,20 @@ an encrypted key. Each was a traceback at start (exit 1, systemd restarting into
 
 from __future__ import annotations
 
+import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from settings.config import load_settings
 from settings.problems import ConfigError
+from settings.tls_check import broker_notes
 from tests.configs import write_config
 from tests.test_tls import make_certificates
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def config_with(tmp_path: Path, mqtt: str) -> Path:
@@ -72,3 +77,38 @@ def test_an_encrypted_key_is_a_problem_not_a_password_prompt(tmp_path: Path, cer
     path = config_with(tmp_path, "tls = true\nca_file = certs/ca.crt\ncert_file = certs/server.crt\n"
                                  "key_file = certs/locked.key")
     assert "[mqtt] key_file: the client key is encrypted: PySEB gives it no password" in problems(path)
+
+
+# --- what --check can tell of the broker before running: a name that does not resolve, a port against tls -------
+
+def unresolvable(host: str, port: int, *args: object, **kwargs: object) -> list[object]:
+    raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+
+def test_a_host_that_does_not_resolve_is_noted() -> None:
+    # ('mosquito' for 'mosquitto': --check said OK, the daemon then retried a name that never resolves)
+    notes = broker_notes("mosquito", 1883, tls=False, resolve=unresolvable)
+    assert notes == ["'mosquito' does not resolve here now (Name or service not known): a typo in [mqtt] host? (at "
+                     "boot the network may not be up yet: PySEB retries it)"]
+
+
+def test_a_host_that_resolves_has_no_note() -> None:
+    assert broker_notes("broker.lan", 1883, tls=False, resolve=lambda *args, **kwargs: [()]) == []
+
+
+@pytest.mark.parametrize(("port", "tls", "said"), [
+    (1883, True, "port 1883 is MQTT's plain port by convention, and tls = true"),
+    (8883, False, "port 8883 is MQTT's TLS port by convention, and tls = false"),
+])
+def test_a_port_against_tls_is_said_by_check(tmp_path: Path, certs: Path, port: int, tls: bool, said: str) -> None:
+    path = config_with(tmp_path, f"tls = {str(tls).lower()}\nca_file = certs/ca.crt")
+    path.write_text(path.read_text().replace("port = 1883", f"port = {port}"))
+    result = subprocess.run([sys.executable, str(ROOT / "regulation.py"), "-c", str(path), "--check"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert f"  broker note: {said}" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize(("port", "tls"), [(1883, False), (8883, True), (1884, True)])
+def test_a_port_that_fits_tls_has_no_note(port: int, tls: bool) -> None:
+    assert broker_notes("127.0.0.1", port, tls) == []
