@@ -74,7 +74,7 @@ def _client_certificate_hint(settings: BrokerEndpoint) -> str:
 
 def unanswered_reason(reason: str, settings: BrokerEndpoint) -> str:
     """Why a connection that ended before the broker answered PySEB's CONNECT failed, as far as we can tell: a TLS
-    listener reads the CONNECT as a broken TLS hello and drops it, which paho calls 'Unspecified error'; a TLS
+    listener reads the CONNECT as a broken TLS hello and drops it, a connection closed (paho_compat.reason_text); a TLS
     listener that asks for a client certificate drops one that came without (paho 2 passes the handshake)."""
     told = f"the connection ended before the broker answered ({reason})"
     if settings.tls:

@@ -70,11 +70,17 @@ def failure_text(code: Any) -> str | None:
     return str(code) if getattr(code, "is_failure", False) else None
 
 
+CONNECTION_CLOSED = "the broker or the network closed it"
+
+
 def reason_text(code: Any) -> str:
-    """A disconnect reason as text (1.6 passes an int: 0 is a requested disconnect)."""
+    """A disconnect reason as text (1.6 passes an int: 0 is a requested disconnect). A socket that closed is said
+    alike by both: paho 2's 'Unspecified error' (an MQTT 3.1.1 broker sends no reason) told a user nothing."""
     if isinstance(code, int):
+        if code == mqtt.MQTT_ERR_CONN_LOST:
+            return CONNECTION_CLOSED
         return "disconnected on request" if code == 0 else mqtt.error_string(code)
-    return str(code)
+    return CONNECTION_CLOSED if str(code) == "Unspecified error" else str(code)
 
 
 def on_connect(client: mqtt.Client, handler: Callable[[mqtt.Client, str | None], None]) -> None:

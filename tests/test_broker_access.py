@@ -14,7 +14,7 @@ import pytest
 
 from localbroker import PrivateBroker, free_port
 from settings.config import load_settings
-from shell.mqtt_link import Connected, EchoWatch, MqttLink, Refused
+from shell.mqtt_link import Connected, Disconnected, EchoWatch, MqttLink, Refused
 from tests.configs import write_config
 from tests.daemon_process import DaemonProcess
 
@@ -187,3 +187,18 @@ def test_a_takeover_s_backoff_is_not_contradicted(tmp_path: Path, broker: Privat
     lines = told[0].splitlines()
     after = lines[[i for i, line in enumerate(lines) if "Next attempt in" in line][0] + 1:]
     assert after and "retrying after" not in after[0], told[0]
+
+
+def test_a_broker_that_stops_is_said_alike_by_paho_2_and_1_6(tmp_path: Path, broker: PrivateBroker) -> None:
+    # 'connection to the broker lost (Unspecified error)' with paho 2, '(The connection was lost.)' with 1.6
+    events: queue.SimpleQueue[object] = queue.SimpleQueue()
+    link = MqttLink(load_settings(write_config(tmp_path, ("radiator",), port=broker.port)).mqtt, events, lambda: [])
+    try:
+        assert link.start() is None
+        assert isinstance(events.get(timeout=10), Connected)
+        broker.stop()
+        lost = events.get(timeout=10)
+    finally:
+        link.stop(timeout_s=0.1)
+    assert isinstance(lost, Disconnected) and lost.connected_for_s is not None, lost
+    assert lost.reason == "the broker or the network closed it", lost
