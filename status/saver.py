@@ -87,8 +87,8 @@ class StatusSaver:
                 return True
             try:
                 save_status(self.path, snapshot)
-            except OSError as exc:
-                self._failed(exc)
+            except Exception as exc:  # a bug (a value json cannot write) too: raised, it ended the saver's thread
+                self._failed(exc)  # with a bare traceback (no save for the rest of the run) or the daemon's stop
                 return False
             self._written = version
             failures, self._failures = self._failures, 0
@@ -100,19 +100,23 @@ class StatusSaver:
             log.debug("status saved to %s", self.path)
         return True
 
-    def _failed(self, exc: OSError) -> None:
+    def _failed(self, exc: Exception) -> None:
         # A full disk or a card gone read-only fails every save (each status_time, each order): the first is said,
         # the next ones at DEBUG until one works again (then said too), as the recorder does. The stop's save is
         # the last chance: its failure is always said. The file on disk is the last good one (save_status's rename).
+        # Anything but an OSError is a bug: said as one, with its traceback.
         self._failures += 1
+        bug = not isinstance(exc, OSError)
+        why = f"internal error saving the status: {type(exc).__name__}: {exc}" if bug else str(exc)
         if self._stop.is_set():
             log.error("status not saved at the stop to %s: %s (the file there is the last saved one)", self.path,
-                      exc)
+                      why, exc_info=exc if bug else None)
         elif self._failures == 1:
             log.error("cannot save status to %s: %s (the file there is the last saved one; retried every %g s, "
-                      "further failures at DEBUG until a save works)", self.path, exc, self.interval_s)
+                      "further failures at DEBUG until a save works)", self.path, why, self.interval_s,
+                      exc_info=exc if bug else None)
         else:
-            log.debug("cannot save status to %s: %s (%d failures in a row)", self.path, exc, self._failures)
+            log.debug("cannot save status to %s: %s (%d failures in a row)", self.path, why, self._failures)
 
     def stop(self) -> bool:
         """Stop the thread and write what is pending; True when the last snapshot is on disk. Waits STOP_WAIT_S
