@@ -9,6 +9,7 @@ import errno
 import logging
 import queue
 import threading
+import time
 from collections.abc import Sequence
 from datetime import date, datetime, tzinfo
 from itertools import groupby
@@ -23,7 +24,9 @@ __all__ = ["DayRecorder"]
 log = logging.getLogger(__name__)
 
 MAX_WAITING_BATCHES = 48  # a stuck disk holds at most this many batches in memory; older ones are dropped
-STOP_WAIT_S = 10.0  # each of the stop's two waits for the writer, at most (systemd kills a stop at 90 s)
+# The most the stop waits for the writer, in all: part of the daemon's stop, which must end within systemd's
+# TimeoutStopSec (shell/daemon.py's STOP_WAITS_S); a batch of 5 minutes takes a fraction of a second on a card.
+STOP_WAIT_S = 3.0
 
 
 class DayRecorder:
@@ -82,10 +85,11 @@ class DayRecorder:
             self._thread.start()
 
     def stop(self) -> None:
-        """Write what is pending and stop the thread, waiting STOP_WAIT_S at most for a slow disk; never
+        """Write what is pending and stop the thread, waiting STOP_WAIT_S at most in all for a slow disk; never
         blocks longer: on a stuck disk (a dead network share) the daemon's stop must go on."""
         self.flush()
         if self._thread is not None and self._thread.is_alive():
+            deadline = time.monotonic() + STOP_WAIT_S
             try:
                 # (not a blocking put: with the queue full behind a stuck write, it waited forever, and the
                 # daemon's stop with it, deaf to any further signal)
@@ -94,7 +98,7 @@ class DayRecorder:
                 log.warning("recorder: the disk has not taken a write for a long time; %d batches not recorded",
                             self._batches.qsize())
                 return
-            self._thread.join(timeout=STOP_WAIT_S)
+            self._thread.join(timeout=max(0.0, deadline - time.monotonic()))
             if self._thread.is_alive():
                 log.warning("recorder: the last batches were still being written when PySEB stopped")
 

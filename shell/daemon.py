@@ -16,15 +16,18 @@ from typing import Any
 
 from core.decisions import is_relay
 from core.regulator import Regulator
+from recording import writer as recorder_module
 from recording.store import recorded_days
 from recording.writer import DayRecorder
 from settings.config import Settings
+from shell import forecast_fetch
 from shell.forecast_fetch import ForecastFetched, ForecastFetcher
 from shell.lock import InstanceLock
 from shell.loglimit import FloodLimiter
 from shell.logsetup import reopen_log_files
 from shell.mqtt_link import (
     ATTEMPT_FAILED,
+    OFFLINE_WAIT_S,
     RETRY_PACE,
     Connected,
     Disconnected,
@@ -35,6 +38,7 @@ from shell.mqtt_link import (
     Refused,
 )
 from shell.stop_signals import has_controlling_terminal, stop_signals_to_catch
+from status import saver as saver_module
 from status.saver import StatusSaver
 from status.store import load_status, remove_stale_temporaries, set_aside
 
@@ -47,6 +51,11 @@ TICK_S = 0.5  # timers (force expiry, stale meters) run at least this often
 # stamp for a clock stepped back, and count the hold-up's energy a second time from it.
 QUEUED_TOO_LONG_S = 10.0
 EXIT_LINK_FAULT = 1
+# The stop's waits at most, in turn (a fetch under way, the status save, the recorder's last batch, the broker's
+# acknowledgement of `offline`): below contrib/pyseb.service's TimeoutStopSec (20 s), with room to spare for the
+# rest. Longer, systemd killed PySEB on a card that stopped answering, before its last steps, the unit failed.
+STOP_WAITS_S = (forecast_fetch.STOP_WAIT_S + saver_module.STOP_WAIT_S + recorder_module.STOP_WAIT_S
+                + OFFLINE_WAIT_S)
 
 
 class LinkReport:

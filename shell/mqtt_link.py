@@ -24,6 +24,8 @@ from shell.broker_hints import refusal_hint, tls_mismatch_hint, unanswered_reaso
 log = logging.getLogger(__name__)
 
 ONLINE, OFFLINE = "online", "offline"
+# The most the stop waits for the broker to acknowledge `offline` (and with it the stop commands before it).
+OFFLINE_WAIT_S = 5.0
 MIN_RECONNECT_S, MAX_RECONNECT_S = 1, 60  # paho doubles the wait from the first to the second
 # (said with each failure: how soon a fix on the broker's side shows)
 RETRY_PACE = f"retrying after {MIN_RECONNECT_S} s, the wait doubling up to {MAX_RECONNECT_S} s"
@@ -283,7 +285,7 @@ class MqttLink:
             raise PublishFailed(mqtt.error_string(info.rc))
         return info
 
-    def stop(self, timeout_s: float = 5.0) -> None:
+    def stop(self, timeout_s: float = OFFLINE_WAIT_S) -> None:
         """Announce offline, flush what is queued, disconnect and stop the network thread."""
         connected = self.client.is_connected()
         if not connected:

@@ -15,8 +15,9 @@ from status.store import save_status
 log = logging.getLogger(__name__)
 
 
-# The most a stop waits for the saver thread, then for a save under way (a slow SD card), each.
-STOP_WAIT_S = 10.0
+# The most a stop waits for its save, a save under way (a slow SD card) included: part of the daemon's stop, which
+# must end within systemd's TimeoutStopSec (see shell/daemon.py's STOP_WAITS_S).
+STOP_WAIT_S = 6.0
 # What of a load's entry in the status document is an order a restart restores: a force (whoever made it) and
 # Home Assistant's force settings.
 _ORDER_KEYS = ("forced", "forced_power", "force_end", "forced_by", "ha_force_power", "ha_force_duration_min")
@@ -57,6 +58,7 @@ class StatusSaver:
         self._orders: tuple[Any, ...] | None = None  # those of the last snapshot offered
         self._wake = threading.Event()  # a new order to write at once, or the stop
         self._stop = threading.Event()
+        self._saved_at_stop = False  # the saver thread's last save, at the stop, put the last snapshot on disk
         self._thread = threading.Thread(target=self._run, name="status-saver", daemon=True)
 
     def start(self) -> None:
@@ -74,13 +76,10 @@ class StatusSaver:
         if changed:
             self._wake.set()
 
-    def save_now(self, wait_s: float | None = None) -> bool:
-        """Write the last snapshot if it is newer than the one on disk; True when the last snapshot is on disk
-        (written now or before). `wait_s`: how long to wait for a save under way (None: as long as it takes);
-        False when it is still under way then."""
-        if not self._write_lock.acquire(timeout=-1 if wait_s is None else wait_s):
-            return False
-        try:
+    def save_now(self) -> bool:
+        """Write the last snapshot if it is newer than the one on disk (after a save under way); True when the
+        last snapshot is on disk (written now or before)."""
+        with self._write_lock:
             with self._lock:  # (taken under the write lock: the newest at the time of writing)
                 snapshot, version = self._snapshot, self._version
             if snapshot is None or version == self._written:
@@ -92,8 +91,6 @@ class StatusSaver:
                 return False
             self._written = version
             failures, self._failures = self._failures, 0
-        finally:
-            self._write_lock.release()
         if failures:
             log.warning("status saved again to %s (%d saves failed before)", self.path, failures)
         else:
@@ -119,22 +116,27 @@ class StatusSaver:
             log.debug("cannot save status to %s: %s (%d failures in a row)", self.path, why, self._failures)
 
     def stop(self) -> bool:
-        """Stop the thread and write what is pending; True when the last snapshot is on disk. Waits STOP_WAIT_S
-        at most for the thread, then as long for a save under way."""
+        """Stop the thread, which writes what is pending; True when the last snapshot is on disk. Waits STOP_WAIT_S
+        at most in all: a save under way, then the stop's own, both on the saver's thread. (Written on the main
+        thread, the stop's save waited for a disk that had stopped answering as long as it took, and systemd killed
+        PySEB at TimeoutStopSec, before its last steps.) A save left behind ends, or not, with the process: the
+        file on disk is then the last saved one (save_status's rename)."""
         self._stop.set()
         self._wake.set()
+        if not self._thread.is_alive():  # never started (or stopped before): the save is the caller's
+            return self.save_now()
+        self._thread.join(timeout=STOP_WAIT_S)
         if self._thread.is_alive():
-            self._thread.join(timeout=STOP_WAIT_S)
-        saved = self.save_now(wait_s=STOP_WAIT_S)
-        if not saved and self._write_lock.locked():
-            log.error("status not saved to %s: the disk has not finished the previous save in %.0f s", self.path,
-                      2 * STOP_WAIT_S)
-        return saved
+            log.error("status not saved to %s: the disk has not finished saving in %.0f s (the file there is the "
+                      "last saved one)", self.path, STOP_WAIT_S)
+            return False
+        return self._saved_at_stop
 
     def _run(self) -> None:
         while True:
             self._wake.wait(self.interval_s)
             if self._stop.is_set():
+                self._saved_at_stop = self.save_now()
                 return
             self._wake.clear()
             self.save_now()

@@ -354,7 +354,7 @@ def test_a_stop_gives_up_on_a_save_that_does_not_end(tmp_path: Path, monkeypatch
     began = time.monotonic()
     assert saver.stop() is False
     assert time.monotonic() - began < 1.0
-    assert "status not saved to" in caplog.text and "has not finished the previous save" in caplog.text
+    assert "status not saved to" in caplog.text and "has not finished saving" in caplog.text
     saver._thread.join(5)  # (the slow save ends; its thread with it)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,11 @@ from typing import Any
 import pytest
 
 import status.saver as saver_module
+from localbroker import PrivateBroker
 from status.saver import StatusSaver
 from status.store import save_status
+from tests.configs import reading, write_config
+from tests.mqtt_probe import MqttProbe
 
 
 def test_a_save_that_raises_a_bug_keeps_the_saver_thread_and_the_stop_going(
@@ -62,3 +66,79 @@ def test_the_stop_s_save_that_raises_a_bug_is_logged_not_raised(
     with caplog.at_level(logging.ERROR):
         assert saver.stop() is False
     assert "internal error saving the status" in caplog.text and "int64" in caplog.text
+
+
+# --- the daemon's stop on a disk that blocks ---------------------------------------------------------------
+
+CONS, PROD, RADIATOR, AVAIL = "smeter/pzem/CONSOMMATION", "smeter/pzem/PRODUCTION", "cmnd/radiator/POWER", \
+    "regul/availability"
+
+
+def test_a_disk_that_blocks_at_the_stop_does_not_hold_it(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe,
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    # An SD card that stops answering (a long erase, a failing card) when the stop comes: the stop's status save
+    # was written on the main thread and waited for the disk as long as it took. systemd killed PySEB at
+    # TimeoutStopSec, before its recorder's last batch and its "offline", and marked the unit failed.
+    import recording.writer as writer_module
+    from settings.config import load_settings
+    from shell.daemon import Daemon, StopRequest
+    from shell.lock import InstanceLock
+
+    monkeypatch.setattr(saver_module, "STOP_WAIT_S", 0.5)
+    monkeypatch.setattr(writer_module, "STOP_WAIT_S", 0.5)
+    settings = load_settings(write_config(tmp_path, ("radiator",), port=broker.port, period=0.2, meter_timeout=30,
+                                          extra="\n[record]\nflush_interval = 3600\n"))
+    daemon = Daemon(settings, InstanceLock(tmp_path / "test.lock"))
+    daemon.lock.acquire()
+    runner = threading.Thread(target=daemon.run, name="test-daemon-main")
+    runner.start()
+    release = threading.Event()
+    blocked = threading.Event()
+    real_fsync = os.fsync
+    try:
+        probe.wait_for(AVAIL, lambda m: m.text == "online", timeout_s=15)
+        for _ in range(50):  # a surplus: the radiator on
+            probe.publish(CONS, reading(300))
+            probe.publish(PROD, reading(1800))
+            if any(m.text == "ON" for m in probe.on(RADIATOR)):
+                break
+            release.wait(0.2)
+        probe.wait_for(RADIATOR, lambda m: m.text == "ON", timeout_s=5)
+        after = probe.mark()
+
+        def stuck_fsync(fd: int) -> None:  # the card stops answering
+            blocked.set()
+            release.wait(120)
+            real_fsync(fd)
+
+        monkeypatch.setattr(os, "fsync", stuck_fsync)
+        daemon.events.put(StopRequest("SIGTERM"))
+        runner.join(60)
+        stopped_while_blocked = not runner.is_alive()
+    finally:
+        release.set()  # the card answers again: the threads it held end
+        runner.join(60)
+    assert stopped_while_blocked, "the stop waited for the blocked disk"
+    assert blocked.is_set()
+    probe.wait_for(RADIATOR, lambda m: m.text == "OFF", timeout_s=10, after=after)
+    probe.wait_for(AVAIL, lambda m: m.text == "offline", timeout_s=10, after=after)
+    assert "status not saved to" in caplog.text and "stopped" in caplog.text
+
+
+def test_the_stop_s_waits_add_up_to_less_than_systemd_s_timeout() -> None:
+    # Each wait was bounded, but they were 2 + 10 + 10 + 10 + 10 + 5 s in turn: past systemd's 20 s, which kills
+    # the stop's last steps and marks the unit failed.
+    import re
+
+    import recording.writer as writer_module
+    import shell.daemon as daemon_module
+    from shell import forecast_fetch
+    from shell.mqtt_link import OFFLINE_WAIT_S
+
+    unit = (Path(__file__).resolve().parent.parent / "contrib" / "pyseb.service").read_text()
+    found = re.search(r"^TimeoutStopSec=(\d+)$", unit, re.MULTILINE)
+    assert found is not None
+    waits = forecast_fetch.STOP_WAIT_S + saver_module.STOP_WAIT_S + writer_module.STOP_WAIT_S + OFFLINE_WAIT_S
+    assert waits == daemon_module.STOP_WAITS_S
+    assert waits + 3.0 <= float(found.group(1))  # (the rest of the stop, the interpreter's exit: well within 3 s)
