@@ -142,3 +142,50 @@ def test_the_stop_s_waits_add_up_to_less_than_systemd_s_timeout() -> None:
     waits = forecast_fetch.STOP_WAIT_S + saver_module.STOP_WAIT_S + writer_module.STOP_WAIT_S + OFFLINE_WAIT_S
     assert waits == daemon_module.STOP_WAITS_S
     assert waits + 3.0 <= float(found.group(1))  # (the rest of the stop, the interpreter's exit: well within 3 s)
+
+
+# --- a bug on the stop's path ------------------------------------------------------------------------------
+
+def test_a_bug_in_the_day_roll_at_the_stop_still_commands_every_load_to_0(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # A stop just after midnight rolls the day first: a bug there raised out of the stop before the loads were
+    # commanded off, the radiator left on with nothing regulating it.
+    from tests.field_house import RADIATOR as RADIATOR_TOPIC
+    from tests.field_house import House, at, field_config
+    from tests.harness import Harness
+
+    h = Harness(field_config(tmp_path))
+    start = at(2026, 6, 1, 23, 50)
+    h.reg.start(start)
+    house = House(h, start, production_w=4000.0)
+    house.run(120)
+    assert h.last(RADIATOR_TOPIC) == "ON"
+
+    def broken(now: float) -> None:
+        raise KeyError("report")
+
+    monkeypatch.setattr(h.reg, "_roll_day", broken)
+    h.reg.shutdown(at(2026, 6, 2, 0, 0, 30))
+    assert h.last(RADIATOR_TOPIC) == "OFF" and all(load.current_power_w == 0 for load in h.reg.loads)
+    assert "internal error" in caplog.text and "KeyError" in caplog.text
+
+
+def test_a_bug_in_one_load_at_the_stop_still_commands_the_others_to_0(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from tests.field_house import RADIATOR as RADIATOR_TOPIC
+    from tests.field_house import House, at, field_config
+    from tests.harness import Harness
+
+    h = Harness(field_config(tmp_path))
+    start = at(2026, 6, 1, 12)
+    h.reg.start(start)
+    House(h, start, production_w=4000.0).run(120)
+    assert h.last(RADIATOR_TOPIC) == "ON"
+
+    def broken(*args: object) -> None:
+        raise AttributeError("curve")
+
+    monkeypatch.setattr(h.load("ecs"), "set_power", broken)  # (the first in priority order)
+    h.reg.shutdown(start + 200)
+    assert h.last(RADIATOR_TOPIC) == "OFF"
+    assert "internal error commanding ecs off at the stop" in caplog.text
