@@ -27,6 +27,7 @@ from shell.loglimit import FloodLimiter
 from shell.logsetup import reopen_log_files
 from shell.mqtt_link import (
     ATTEMPT_FAILED,
+    NETWORK_THREAD_WAIT_S,
     OFFLINE_WAIT_S,
     RETRY_PACE,
     Connected,
@@ -52,10 +53,11 @@ TICK_S = 0.5  # timers (force expiry, stale meters) run at least this often
 QUEUED_TOO_LONG_S = 10.0
 EXIT_LINK_FAULT = 1
 # The stop's waits at most, in turn (a fetch under way, the status save, the recorder's last batch, the broker's
-# acknowledgement of `offline`): below contrib/pyseb.service's TimeoutStopSec (20 s), with room to spare for the
-# rest. Longer, systemd killed PySEB on a card that stopped answering, before its last steps, the unit failed.
+# acknowledgement of `offline`, paho's thread): below contrib/pyseb.service's TimeoutStopSec (20 s), with room to
+# spare for the rest. Longer, systemd killed PySEB on a card that stopped answering, before its last steps, the unit
+# failed.
 STOP_WAITS_S = (forecast_fetch.STOP_WAIT_S + saver_module.STOP_WAIT_S + recorder_module.STOP_WAIT_S
-                + OFFLINE_WAIT_S)
+                + OFFLINE_WAIT_S + NETWORK_THREAD_WAIT_S)
 
 
 class LinkReport:

@@ -24,8 +24,10 @@ from shell.broker_hints import refusal_hint, tls_mismatch_hint, unanswered_reaso
 log = logging.getLogger(__name__)
 
 ONLINE, OFFLINE = "online", "offline"
-# The most the stop waits for the broker to acknowledge `offline` (and with it the stop commands before it).
-OFFLINE_WAIT_S = 5.0
+# The most the stop waits for the broker to acknowledge `offline` (and with it the stop commands before it), then for
+# paho's network thread to end (a connection attempt under way: a name resolution, a connect, has its own timeouts).
+OFFLINE_WAIT_S = 4.0
+NETWORK_THREAD_WAIT_S = 2.0
 MIN_RECONNECT_S, MAX_RECONNECT_S = 1, 60  # paho doubles the wait from the first to the second
 # (said with each failure: how soon a fix on the broker's side shows)
 RETRY_PACE = f"retrying after {MIN_RECONNECT_S} s, the wait doubling up to {MAX_RECONNECT_S} s"
@@ -296,7 +298,15 @@ class MqttLink:
         else:
             self._publish_offline(timeout_s)
         self.client.disconnect()
-        self.client.loop_stop()
+        # (paho's loop_stop waits for its thread with no bound: with the network gone, a retry's name resolution
+        # held the stop for the resolver's timeouts, 10 to 40 s, past systemd's TimeoutStopSec. Its thread is a
+        # daemon thread: one left behind goes with the process.)
+        stopper = threading.Thread(target=self.client.loop_stop, name="mqtt-stop", daemon=True)
+        stopper.start()
+        stopper.join(NETWORK_THREAD_WAIT_S)
+        if stopper.is_alive():
+            log.warning("the MQTT network thread has not ended within %g s (a connection attempt to %s under way): "
+                        "left behind", NETWORK_THREAD_WAIT_S, self.settings.host)
 
     def _publish_offline(self, timeout_s: float) -> None:
         """A retained `offline`, waited for. (Not with the link down: paho refuses the wait, which said 'could not

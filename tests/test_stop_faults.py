@@ -127,19 +127,20 @@ def test_a_disk_that_blocks_at_the_stop_does_not_hold_it(tmp_path: Path, broker:
 
 
 def test_the_stop_s_waits_add_up_to_less_than_systemd_s_timeout() -> None:
-    # Each wait was bounded, but they were 2 + 10 + 10 + 10 + 10 + 5 s in turn: past systemd's 20 s, which kills
-    # the stop's last steps and marks the unit failed.
+    # Each wait was bounded (but paho's thread's), but they were 2 + 10 + 10 + 10 + 10 + 5 s in turn: past
+    # systemd's 20 s, which kills the stop's last steps and marks the unit failed.
     import re
 
     import recording.writer as writer_module
     import shell.daemon as daemon_module
     from shell import forecast_fetch
-    from shell.mqtt_link import OFFLINE_WAIT_S
+    from shell.mqtt_link import NETWORK_THREAD_WAIT_S, OFFLINE_WAIT_S
 
     unit = (Path(__file__).resolve().parent.parent / "contrib" / "pyseb.service").read_text()
     found = re.search(r"^TimeoutStopSec=(\d+)$", unit, re.MULTILINE)
     assert found is not None
-    waits = forecast_fetch.STOP_WAIT_S + saver_module.STOP_WAIT_S + writer_module.STOP_WAIT_S + OFFLINE_WAIT_S
+    waits = (forecast_fetch.STOP_WAIT_S + saver_module.STOP_WAIT_S + writer_module.STOP_WAIT_S + OFFLINE_WAIT_S
+             + NETWORK_THREAD_WAIT_S)
     assert waits == daemon_module.STOP_WAITS_S
     assert waits + 3.0 <= float(found.group(1))  # (the rest of the stop, the interpreter's exit: well within 3 s)
 
@@ -189,3 +190,48 @@ def test_a_bug_in_one_load_at_the_stop_still_commands_the_others_to_0(
     h.reg.shutdown(start + 200)
     assert h.last(RADIATOR_TOPIC) == "OFF"
     assert "internal error commanding ecs off at the stop" in caplog.text
+
+
+# --- the MQTT link's stop while paho's thread is in a connection attempt ------------------------------------
+
+def test_a_name_resolution_that_hangs_does_not_hold_the_link_s_stop(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # The broker named by a host name, the network (its DNS) gone: paho's thread retries in the background, each
+    # attempt's name resolution waiting for the resolver's timeouts (10 to 40 s). The stop waited for it, past
+    # systemd's TimeoutStopSec.
+    import queue
+    import socket
+
+    import shell.mqtt_link as link_module
+    from settings.config import load_settings
+    from shell.mqtt_link import MqttLink
+
+    config = write_config(tmp_path, ("radiator",), port=1)
+    config.write_text(config.read_text().replace("host = 127.0.0.1", "host = broker.example.invalid"))
+    settings = load_settings(config)
+    release, first, retrying = threading.Event(), threading.Event(), threading.Event()
+
+    def getaddrinfo(*args: object, **kwargs: object) -> list[Any]:
+        if first.is_set():  # paho's retries: the resolver does not answer
+            retrying.set()
+            release.wait(120)
+        first.set()
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(link_module, "NETWORK_THREAD_WAIT_S", 0.5)
+    link = MqttLink(settings.mqtt, queue.SimpleQueue(), lambda: [])
+    assert link.start() is not None
+    stopper = threading.Thread(target=link.stop, name="test-link-stop")
+    try:
+        assert retrying.wait(30)
+        stopper.start()
+        stopper.join(60)
+        stopped_while_resolving = not stopper.is_alive()
+    finally:
+        release.set()
+        if stopper.ident is not None:
+            stopper.join(60)
+        link.client.loop_stop()
+    assert stopped_while_resolving, "the link's stop waited for the name resolution"
+    assert "the MQTT network thread has not ended" in caplog.text
