@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import configparser
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ class SweepTarget:
     port: int
     keepalive_s: int
     username: str | None
-    password: str | None
+    password: str | None = field(repr=False)  # (never shown: a traceback or a debug print of the target)
     tls: bool
     ca_file: str | None
     cert_file: str | None

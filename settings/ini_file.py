@@ -7,7 +7,7 @@ import configparser
 from pathlib import Path
 
 from settings.problems import ConfigError, ConfigProblem
-from settings.slips import config_text
+from settings.slips import config_text, without_secret_lines
 
 
 def read_parser(path: Path) -> configparser.ConfigParser:
@@ -22,7 +22,7 @@ def read_parser(path: Path) -> configparser.ConfigParser:
     except ValueError as exc:  # (not text: a configparser.Error is none)
         raise ConfigError(str(path), [ConfigProblem("-", None, str(exc))]) from None
     except (configparser.Error, OSError) as exc:
-        message = str(exc).replace("\n", " ")
+        message = without_secret_lines(str(exc)).replace("\n", " ")
         raise ConfigError(str(path), [ConfigProblem("-", None, f"cannot parse: {message}")]) from None
     return cp
 

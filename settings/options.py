@@ -11,7 +11,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from settings.problems import ConfigProblem
-from settings.slips import HASH_ADVICE, QUOTES_ADVICE, SECRET_KEYS, has_hash_note, in_quotes, swallowed_key
+from settings.slips import (
+    HASH_ADVICE,
+    QUOTES_ADVICE,
+    SECRET_KEYS,
+    has_hash_note,
+    in_quotes,
+    shown_line,
+    swallowed_key,
+)
 
 REQUIRED: Any = object()  # sentinel default: the key must be given
 
@@ -168,10 +176,10 @@ class SectionReader:
     def _value(self, section: str, opt: Option, key: str, raw: str) -> Any:
         """The value of `opt` given as `key = raw`; a problem (one line) and None when it is not usable."""
         if (line := swallowed_key(raw)) is not None:
-            self.problems.append(ConfigProblem(section, key, f"the line {line!r} below it is indented: it is read as "
-                                               "the end of this value, not as a key of its own (a line that starts "
-                                               "with a space or a tab continues the one above); remove its "
-                                               "indentation"))
+            self.problems.append(ConfigProblem(section, key, f"the line {shown_line(line)!r} below it is indented: "
+                                               "it is read as the end of this value, not as a key of its own (a line "
+                                               "that starts with a space or a tab continues the one above); remove "
+                                               "its indentation"))
             return None if opt.default is REQUIRED else opt.default
         if is_unset_word(raw) and not isinstance(opt.type, str):
             # The seed's None means "not set" for every key, not the text "None": a required topic or

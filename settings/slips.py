@@ -13,6 +13,11 @@ HASH_ADVICE = "' #' starts no comment after a value (a line that starts with # o
 QUOTES_ADVICE = "INI values take no quotes: they are part of the value"
 # Values never shown, in a warning as in the log.
 SECRET_KEYS = frozenset({"password", "key"})
+# The start of a line that sets one of them, whatever follows the key (=, :, or by mistake a space or a tab):
+# configparser quotes a line it cannot parse, and a continuation line is quoted by the indentation's problem.
+_SECRET_LINE = re.compile(r"(\s*)(password|key)(?![\w.-])", re.IGNORECASE)
+# A line quoted by configparser's message (repr: in ' or "), from its first character to the end of that line.
+_QUOTED_SECRET_LINE = re.compile(r"(['\"])(\s*)(password|key)(?![\w.-]).*$", re.IGNORECASE | re.MULTILINE)
 # A line that reads as a key of its own: a name, then = or : (not a URL's "https://", not a JSON line's "idx":).
 _KEY_LINE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\s*(=|:(?!//))")
 
@@ -24,6 +29,21 @@ def swallowed_key(raw: str) -> str | None:
         if _KEY_LINE.match(line.strip()):
             return line.strip()
     return None
+
+
+def shown_line(line: str) -> str:
+    """A line of the file as a message quotes it: a password's or a key's value left out (`password = ...`)."""
+    found = _SECRET_LINE.match(line)
+    if found is None:
+        return line
+    separator = line[found.end():].lstrip()[:1]
+    return f"{found.group(2)}{f' {separator}' if separator in ('=', ':') else ''} ..."
+
+
+def without_secret_lines(message: str) -> str:
+    """`message` (configparser's, which quotes the lines it cannot parse) with a password's or a key's line quoted
+    only up to its key: `password s3cret` (the = forgotten) was shown whole, on the terminal and in the journal."""
+    return _QUOTED_SECRET_LINE.sub(lambda m: f"{m.group(1)}{m.group(3)} ...{m.group(1)}", message)
 
 
 def has_hash_note(raw: str) -> bool:

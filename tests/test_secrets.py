@@ -1,0 +1,154 @@
+"""The broker password and the OpenWeatherMap key are never shown: not in a config problem or warning, not in
+--check's output, not in the log (at DEBUG too), not in any file PySEB writes."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import re
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from calibration.sweep_config import load_sweep_target
+from localbroker import PrivateBroker
+from regulation import main
+from settings.config import load_settings
+from settings.problems import ConfigError
+from tests.configs import reading, write_config
+from tests.daemon_process import DaemonProcess
+from tests.mqtt_probe import MqttProbe
+from tests.owm_server import OwmServer, json_answer
+
+PASSWORD = "Pw7fK3q-never-shown"
+KEY = "Key9x2Lm-never-shown"
+
+
+def with_mqtt_lines(tmp_path: Path, lines: str) -> Path:
+    """A config whose [mqtt] section has `lines` after client_id."""
+    path = write_config(tmp_path, ("radiator",))
+    path.write_text(path.read_text().replace("client_id = pyseb-test", f"client_id = pyseb-test\n{lines}"))
+    return path
+
+
+def config_error(path: Path) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    return caught.value.render()
+
+
+@pytest.mark.parametrize("line", [f"password {PASSWORD}", f"password\t{PASSWORD}", f"Password {PASSWORD}"])
+def test_a_password_line_without_its_equals_sign_is_not_shown(tmp_path: Path, line: str) -> None:
+    # (configparser's 'Source contains parsing errors' quotes the line: the password with it)
+    said = config_error(with_mqtt_lines(tmp_path, f"username = pi\n{line}"))
+    assert PASSWORD not in said, said
+    # (the line is still found by its number and its key)
+    assert re.search(r"\[line +7\]: 'password \.\.\.'", said, re.IGNORECASE), said
+
+
+def test_a_key_line_without_its_equals_sign_is_not_shown(tmp_path: Path) -> None:
+    path = write_config(tmp_path, ("radiator",), extra=f"\n[openweathermap]\nkey {KEY}\nlocation = Chambery,FR\n")
+    said = config_error(path)
+    assert KEY not in said and "'key" in said, said
+
+
+def test_a_password_line_before_any_section_is_not_shown(tmp_path: Path) -> None:
+    path = write_config(tmp_path, ("radiator",))
+    path.write_text(f"password = {PASSWORD}\n" + path.read_text())
+    said = config_error(path)
+    assert PASSWORD not in said and "section" in said, said
+
+
+def test_an_indented_password_line_under_another_key_is_not_shown(tmp_path: Path) -> None:
+    # (indented to line it up with the key above, it is read as the end of that value: the problem quotes it)
+    said = config_error(with_mqtt_lines(tmp_path, f"username = pi\n    password = {PASSWORD}"))
+    assert PASSWORD not in said, said
+    assert "[mqtt] username: the line 'password = ...' below it is indented" in said, said
+
+
+def test_a_line_of_another_key_is_still_shown(tmp_path: Path) -> None:
+    said = config_error(with_mqtt_lines(tmp_path, "username = pi\nkeepalive 60"))
+    assert "'keepalive 60" in said, said
+    said = config_error(with_mqtt_lines(tmp_path, "username = pi\n    key_file = client.key"))
+    assert "the line 'key_file = client.key' below it" in said, said
+
+
+def test_check_at_debug_never_shows_them(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                         caplog: pytest.LogCaptureFixture) -> None:
+    # Every slip a password or a key may carry (quotes, a note, an inline comment), each warned about.
+    path = with_mqtt_lines(tmp_path, f"username = pi\npassword = \"{PASSWORD} #x\" ;tail")
+    path.write_text(path.read_text() + f"\n[openweathermap]\nkey = '{KEY}'\nlocation = Chambery,FR\n"
+                    "url = http://192.0.2.1/data/2.5/forecast\n")
+    caplog.set_level(logging.DEBUG)
+    assert main(["-c", str(path), "--check", "--log-level", "DEBUG"]) == 0
+    out, err = capsys.readouterr()
+    said = out + err + caplog.text
+    assert "[mqtt] password: it holds ' #'" in said and "[openweathermap] key: it is in quotes" in said, said
+    assert PASSWORD not in said and KEY not in said, said
+    settings = load_settings(path)
+    assert PASSWORD not in repr(settings) and KEY not in repr(settings)
+
+
+def test_the_calibration_sweep_s_target_does_not_show_the_password(tmp_path: Path) -> None:
+    path = write_config(tmp_path, ("ecs",), extra="topic_read_power = smeter/pzem/ECS\n")
+    path.write_text(path.read_text().replace("client_id = pyseb-test",
+                                             f"client_id = pyseb-test\nusername = pi\npassword = {PASSWORD}"))
+    target = load_sweep_target(path, "ecs")
+    assert target.password == PASSWORD and PASSWORD not in repr(target)
+
+
+@pytest.fixture
+def password_broker(tmp_path: Path) -> Iterator[PrivateBroker]:
+    """A broker where user pyseb has PASSWORD (a wrong one is refused), and the test's probe is anonymous."""
+    passwords = tmp_path / "passwd"
+    passwords.write_text("")
+    subprocess.run(["mosquitto_passwd", "-b", str(passwords), "pyseb", PASSWORD], check=True, timeout=30)
+    with PrivateBroker(extra_conf=f"allow_anonymous true\npassword_file {passwords}\n") as broker:
+        yield broker
+
+
+def every_text_written(directory: Path, skip: tuple[str, ...]) -> dict[str, str]:
+    """Each file under `directory` (but `skip`), as text (a .gz one uncompressed)."""
+    texts = {}
+    for path in directory.rglob("*"):
+        if path.is_file() and path.name not in skip:
+            data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+            texts[str(path.relative_to(directory))] = data.decode("utf-8", errors="replace")
+    return texts
+
+
+@pytest.mark.mqtt
+def test_a_day_at_debug_writes_them_nowhere(tmp_path: Path, password_broker: PrivateBroker) -> None:
+    owm = OwmServer([json_answer({"cod": 401, "message": f"Invalid API key {KEY}."}, status=401)])
+    config = write_config(tmp_path, ("radiator",), port=password_broker.port, period=0.2, meter_timeout=3, extra=(
+        f"\n[openweathermap]\nkey = {KEY}\nlocation = Chambery,FR\nurl = {owm.url}\ntimeout_s = 2\nattempts = 1\n"
+        "\n[logging]\nfile = logs/pyseb.log\n\n[record]\ndir = days\nflush_interval = 1\n"
+        "\n[homeassistant]\nenabled = true\n"))
+    config.write_text(config.read_text().replace(
+        "client_id = pyseb-test", f"client_id = pyseb-test\nusername = pyseb\npassword = {PASSWORD}"))
+    probe = MqttProbe(password_broker.host, password_broker.port)
+    daemon = DaemonProcess(config)  # (at DEBUG)
+    try:
+        probe.wait_for("regul/availability", lambda m: m.text == "online", timeout_s=15)
+        deadline = time.monotonic() + 15
+        while not (list((tmp_path / "days").glob("*.csv.gz")) and owm.requests):
+            assert time.monotonic() < deadline, daemon.output
+            probe.publish("smeter/pzem/CONSOMMATION", reading(300))
+            probe.publish("smeter/pzem/PRODUCTION", reading(1800))
+            time.sleep(0.3)
+        time.sleep(3.5)  # the meters silent: the stale guard's lines too
+        assert daemon.terminate() == 0
+    finally:
+        daemon.close()
+        probe.close()
+        owm.close()
+    written = every_text_written(tmp_path, skip=("config.ini", "passwd"))
+    assert {"status.json", "logs/pyseb.log"} <= set(written) and any(n.startswith("days/") for n in written), written
+    assert "Invalid API key" in written["logs/pyseb.log"]  # (the failure is said, the key in it is not)
+    for name, text in written.items():
+        assert PASSWORD not in text and KEY not in text, name
+    for message in probe.messages:
+        assert PASSWORD.encode() not in message.payload and KEY.encode() not in message.payload, message.topic
