@@ -146,7 +146,10 @@ def _print_check(config: str, settings: Any) -> None:
               f"importing {ev.dither_import_w:g} W at most (dither_import)")
     else:
         print(f"  regulation:  Hébert's rule: margin {ev.margin_w:g} W, balance threshold {ev.balance_threshold_w:g} W")
-    print(f"  broker:      {mq.host}:{mq.port}{' (TLS)' if mq.tls else ''} as {mq.client_id!r}")
+    # (which CAs the broker's certificate is checked against: no ca_file is the system's, a broker with a public one)
+    trusted = mq.ca_file or "the system's CA certificates"
+    tls = f" (TLS against {trusted})" if mq.tls else ""
+    print(f"  broker:      {mq.host}:{mq.port}{tls} as {mq.client_id!r}")
     from settings.tls_check import broker_notes
 
     for note in broker_notes(mq.host, mq.port, mq.tls):

@@ -112,8 +112,6 @@ def load_settings(path: str | Path) -> Settings:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError, OSError):  # (OSError: a name too long for a file's)
             reader.problems.append(ConfigProblem("evaluate", "timezone", f"unknown time zone {timezone!r}"))
-    if mqtt_raw.get("tls") and not mqtt_raw.get("ca_file"):
-        reader.problems.append(ConfigProblem("mqtt", "ca_file", "is required when tls = true"))
     if mqtt_raw.get("host") is not None and (problem := host_problem(str(mqtt_raw["host"]))):
         reader.problems.append(ConfigProblem("mqtt", "host", problem))
     # (no rule ties meter_timeout to period: the meters publish every ~2 s whatever the period, a reading's age is

@@ -15,7 +15,8 @@ MQTT_OPTIONS: tuple[Option, ...] = (
     Option("username", "text?", None, "broker user name (empty: anonymous)"),
     Option("password", "text?", None, "broker password (never logged)"),
     Option("tls", bool, False, "connect with TLS"),
-    Option("ca_file", "text?", None, "CA certificate file for TLS"),
+    Option("ca_file", "text?", None, "CA certificate file for TLS (PEM); empty: the system's CA certificates (a "
+           "broker with a public certificate, e.g. Let's Encrypt's)"),
     Option("cert_file", "text?", None, "client certificate for TLS (optional)"),
     Option("key_file", "text?", None, "client key for TLS (optional)"),
     Option("topic_cons", str, "smeter/pzem/CONSOMMATION", "house (main line) meter topic"),

@@ -30,10 +30,10 @@ def host_problem(host: str) -> str | None:
     return None
 
 
-def tls_problems(ca_file: str, cert_file: str | None, key_file: str | None) -> list[tuple[str, str]]:
+def tls_problems(ca_file: str | None, cert_file: str | None, key_file: str | None) -> list[tuple[str, str]]:
     """(key, problem) for readable TLS files the TLS library refuses: a CA file with no certificate, a client
     certificate and key that do not load together, an encrypted key (PySEB gives it no password, and
-    OpenSSL would ask for one on a terminal the service does not have)."""
+    OpenSSL would ask for one on a terminal the service does not have). No `ca_file`: the system's CAs."""
     try:
         context = ssl.create_default_context(cafile=ca_file)
     except (ssl.SSLError, ValueError) as exc:
@@ -69,9 +69,9 @@ def tls_file_problems(paths: dict[str, str | None], ask_library: bool = True) ->
     cannot be read, else (`ask_library`) what the TLS library refuses in them. The daemon's --check and the
     sweep's, alike."""
     problems = [(key, problem) for key, given in paths.items() if given and (problem := unreadable(Path(given)))]
-    if problems or not ask_library or not paths.get("ca_file"):
+    if problems or not ask_library:
         return problems
-    return tls_problems(str(paths["ca_file"]), paths.get("cert_file"), paths.get("key_file"))
+    return tls_problems(paths.get("ca_file"), paths.get("cert_file"), paths.get("key_file"))
 
 
 PLAIN_PORT, TLS_PORT = 1883, 8883  # MQTT's, by convention

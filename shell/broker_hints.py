@@ -51,6 +51,9 @@ _NOT_FOR_HOST = {62, 64}  # hostname, IP address mismatch
 
 def _untrusted_hint(code: int | None, settings: BrokerEndpoint) -> str:
     """What the broker's certificate not verifying by `code` means, for the user ('' when OpenSSL says enough)."""
+    if code in _OTHER_CA and settings.ca_file is None:
+        return (" (no ca_file: the system's CA certificates do not hold the CA that signed the broker's certificate: "
+                "a broker with a CA of its own needs ca_file = that CA's certificate, mosquitto's cafile)")
     if code in _OTHER_CA:
         return (f" (ca_file ({settings.ca_file}) does not hold the CA that signed the broker's certificate: give the "
                 "broker's CA certificate, mosquitto's cafile)")
