@@ -34,6 +34,7 @@ from settings.load_building import build_equipments, warn_unused_sections
 from settings.load_checks import warn_capped_max_power, warn_closed_loop_keys, warn_curve, warn_kilowatts
 from settings.options import SectionReader, resolved
 from settings.problems import ConfigError, ConfigProblem
+from settings.secret_file import readable_secrets
 from settings.sections import (
     EVALUATE_OPTIONS,
     LOGGING_OPTIONS,
@@ -130,6 +131,11 @@ def load_settings(path: str | Path) -> Settings:
     warn_closed_loop_keys(reader, cp, evaluate_raw.get("algorithm"), equipments)
     field = read_field_settings(cp, reader, evaluate_raw, equipments, mqtt_raw.get("client_id") or "pyseb")
     warn_unused_sections(cp, reader, {e.name for e in equipments})
+    secrets = [what for what, given in (("the broker's password", mqtt_raw.get("password")),
+                                        ("the OpenWeatherMap API key", field.forecast.owm))
+               if given]
+    if (readable := readable_secrets(path, secrets)) is not None:
+        reader.warnings.append(readable)
     root = mqtt_raw["topic_regul"].rstrip("/")
     derived = {key for key in ("topic_status", "topic_mode", "topic_availability", "topic_report")
                if not mqtt_raw[key]}

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import grp
 import gzip
 import logging
+import pwd
 import re
 import subprocess
 import time
@@ -76,6 +78,7 @@ def test_a_line_of_another_key_is_still_shown(tmp_path: Path) -> None:
     assert "the line 'key_file = client.key' below it" in said, said
 
 
+@pytest.mark.usefixtures("restored_root_logger")
 def test_check_at_debug_never_shows_them(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                          caplog: pytest.LogCaptureFixture) -> None:
     # Every slip a password or a key may carry (quotes, a note, an inline comment), each warned about.
@@ -152,3 +155,70 @@ def test_a_day_at_debug_writes_them_nowhere(tmp_path: Path, password_broker: Pri
         assert PASSWORD not in text and KEY not in text, name
     for message in probe.messages:
         assert PASSWORD.encode() not in message.payload and KEY.encode() not in message.payload, message.topic
+
+
+# --- config.ini readable by others while it holds a secret: warned (as mosquitto warns of its password file) -------
+
+
+def secret_config(tmp_path: Path, mode: int, password: bool = True, key: bool = False) -> Path:
+    path = write_config(tmp_path, ("radiator",), extra=(f"\n[openweathermap]\nkey = {KEY}\nlocation = Chambery,FR\n"
+                                                        if key else ""))
+    if password:
+        path.write_text(path.read_text().replace("client_id = pyseb-test",
+                                                 f"client_id = pyseb-test\nusername = pi\npassword = {PASSWORD}"))
+    path.chmod(mode)
+    return path
+
+
+def readable_warnings(path: Path) -> list[str]:
+    return [w for w in load_settings(path).warnings if "readable by" in w]
+
+
+@pytest.mark.usefixtures("restored_root_logger")
+def test_a_password_in_a_config_every_user_reads_is_warned_with_the_chmod(tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    path = secret_config(tmp_path, 0o644)
+    assert main(["-c", str(path), "--check"]) == 0  # (a warning: the file still works)
+    out, err = capsys.readouterr()
+    said = out + err
+    assert (f"holds the broker's password and is readable by every user of this machine (mode "
+            f"644): chmod 600 {path}") in said, said
+    assert "1 warning above" in said, said
+
+
+def test_a_config_its_group_reads_is_warned_too(tmp_path: Path) -> None:
+    path = secret_config(tmp_path, 0o640, password=False, key=True)
+    group = grp.getgrgid(path.stat().st_gid).gr_name
+    (warned,) = readable_warnings(path)
+    assert (f"holds the OpenWeatherMap API key and is readable by the users of group "
+            f"{group!r} (mode 640): chmod 600 {path}") in warned, warned
+
+
+def test_both_secrets_are_named(tmp_path: Path) -> None:
+    (warned,) = readable_warnings(secret_config(tmp_path, 0o604, key=True))
+    assert "holds the broker's password and the OpenWeatherMap API key" in warned, warned
+
+
+@pytest.mark.parametrize(("mode", "password"), [(0o600, True), (0o400, True), (0o644, False)])
+def test_a_config_only_its_owner_reads_or_without_a_secret_is_not_warned(tmp_path: Path, mode: int,
+                                                                         password: bool) -> None:
+    assert readable_warnings(secret_config(tmp_path, mode, password=password)) == []
+
+
+def test_the_seed_s_placeholder_key_is_no_secret(tmp_path: Path) -> None:
+    path = write_config(tmp_path, ("radiator",), extra="\n[openweathermap]\nkey = xxxxxxx\nlocation = Chambery,FR\n")
+    path.chmod(0o644)
+    assert readable_warnings(path) == []
+
+
+def test_another_owner_s_config_is_made_pyseb_s_user_s(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # (PySEB run as another user than the file's owner, root's file and pi's service: chmod 600 alone would lock it out)
+    path = secret_config(tmp_path, 0o644)
+    nobody = pwd.getpwnam("nobody").pw_uid
+    assert path.stat().st_uid != nobody
+    monkeypatch.setattr("settings.secret_file.os.geteuid", lambda: nobody)
+    (warned,) = readable_warnings(path)
+    assert f"make it PySEB's user's, readable by it only: sudo chown nobody {path} && chmod 600 {path}" in warned, \
+        warned
+    path.chmod(0o640)  # (its group may be how PySEB's user reads it: not said)
+    assert readable_warnings(path) == []
