@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from recording.format import readable_length
+from values import file_modes
 
 __all__ = ["DAY_FILE", "append_batch", "day_file", "day_of_file", "day_parts", "give_to_folder_owner", "make_folder",
            "prune", "recorded_days"]
@@ -85,7 +86,7 @@ def append_batch(path: Path, text: str, header: str) -> int:
     Returns the bytes written. One write of a whole member: a crash leaves at most that member cut."""
     new = not path.exists() or path.stat().st_size == 0
     payload = gzip.compress(((header if new else "") + text).encode("utf-8"), compresslevel=6, mtime=0)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, file_modes.FILE_MODE)
     try:
         if new:
             give_to_folder_owner(fd, path.parent)
@@ -130,7 +131,7 @@ def make_folder(directory: Path) -> None:
     """Make the recordings' folder (and its parents) if missing; made as root, it gets its parent's owner."""
     if directory.is_dir():
         return
-    directory.mkdir(parents=True, exist_ok=True)
+    file_modes.make_folder(directory)
     fd = os.open(directory, os.O_RDONLY)
     try:
         give_to_folder_owner(fd, directory.parent)

@@ -6,6 +6,8 @@ import fcntl
 import os
 from pathlib import Path
 
+from values.file_modes import FILE_MODE, make_folder
+
 
 class AlreadyRunning(RuntimeError):
     """Another instance holds the lock: `pid` ('?' when unknown) and the `note` it wrote after its PID."""
@@ -27,10 +29,10 @@ class InstanceLock:
 
     def acquire(self) -> None:
         """Take the lock or raise AlreadyRunning (with the holder's PID when known)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(self.path.parent)
         writable = True
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
         except PermissionError as refused:
             # Left by a run as another user (root, say): a read-only descriptor locks as well; only the PID
             # is not written. (No read permission either: the caller reports the PermissionError; no such file,

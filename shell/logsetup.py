@@ -12,6 +12,9 @@ import logging.handlers
 import os
 import sys
 from pathlib import Path
+from typing import cast
+
+from values.file_modes import file_opener, make_folder
 
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 JOURNAL_FORMAT = "%(levelname)s %(name)s: %(message)s"
@@ -111,8 +114,11 @@ class LogFile(logging.handlers.RotatingFileHandler):
         # Its folder made again when it was removed while running (`rm -r logs` to free a full SD card), as the
         # status and the records folders are: no line reached a file again until a restart. (An OSError here is
         # handleError's: the line counted.)
-        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
-        return super()._open()
+        make_folder(Path(self.baseFilename).parent)
+        # (made FILE_MODE: logging's own open makes it 0666 less the umask, every user's to write under umask 000)
+        stream = open(self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors,  # noqa: SIM115
+                      opener=file_opener)
+        return cast(io.TextIOWrapper, stream)
 
     def doRollover(self) -> None:
         """Rotate; with no rotated file to keep (backup_count = 0), start the file over: logging's own rollover
@@ -176,7 +182,7 @@ def setup_logging(level: str, file: Path | None = None, max_bytes: int = 1_000_0
     handlers: list[logging.Handler] = []
     to_stderr = stderr if stderr is not None else (file is None or _stderr_is_terminal())
     if file is not None:
-        file.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(file.parent)
         rotating = LogFile(file, max_bytes, backup_count, errors_to_stderr=not to_stderr)
         rotating.setFormatter(logging.Formatter(FORMAT))
         handlers.append(rotating)

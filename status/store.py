@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from field.fallback_seed import saved_epoch
+from values.file_modes import FILE_MODE, make_folder
 
 log = logging.getLogger(__name__)
 
-NEW_FILE_MODE = 0o644  # a dashboard running as another user reads it
+NEW_FILE_MODE = FILE_MODE  # a dashboard running as another user reads it
 
 
 def _keep_owner_and_mode(fd: int, path: Path) -> None:
@@ -61,7 +62,7 @@ def is_our_temporary(path: Path, candidate: Path) -> bool:
 
 def save_status(path: Path, document: dict[str, Any]) -> None:
     """Write `document` to `path` so that a crash at any moment leaves either the old or the new file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     data = json.dumps(document, indent=2, sort_keys=True).encode("utf-8")
     fd, tmp_name = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=TEMP_SUFFIX, dir=path.parent)
     try:

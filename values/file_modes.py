@@ -1,0 +1,30 @@
+"""The modes of what PySEB makes on disk: files 0644, folders 0755, which the umask may only narrow. Left to
+Python's defaults (0666, 0777), a umask of 000 (a container's, a shell's set so) made the log file and the
+folders of the log, the status file and the records writable by every user of the machine."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+FILE_MODE = 0o644  # readable by a dashboard running as another user, written by PySEB's user only
+FOLDER_MODE = 0o755
+
+
+def make_folder(path: Path) -> None:
+    """`path` and its missing parents (as `mkdir -p`), each made FOLDER_MODE less the umask; a folder that exists is
+    left as it is. FileExistsError when a file is in the way."""
+    try:
+        path.mkdir(mode=FOLDER_MODE)
+    except FileNotFoundError:
+        # (pathlib's parents=True makes the parents 0777 less the umask, whatever `mode` says)
+        make_folder(path.parent)
+        path.mkdir(mode=FOLDER_MODE, exist_ok=True)
+    except FileExistsError:
+        if not path.is_dir():
+            raise
+
+
+def file_opener(path: str, flags: int) -> int:
+    """(`open`'s opener) A file it creates is made FILE_MODE less the umask, not 0666."""
+    return os.open(path, flags, FILE_MODE)
