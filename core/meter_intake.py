@@ -52,6 +52,7 @@ class MeterIntake:
 
     def take(self, meter: MeterState, payload: bytes, now: float) -> MeterReading | NoReading:
         """The reading in `payload`, received at `now`, now `meter`'s last; or why there is none."""
+        meter.messages += 1
         # Only the house meter must see the mains (a DC production meter reads 0 V every night), once it has.
         house = meter is self._by_label["consumption"]
         result = parse_meter_payload(payload, self._json_power, now, self._max_meter_power_w,

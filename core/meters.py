@@ -15,6 +15,7 @@ class MeterState:
     topic: str
     last: MeterReading | None = None
     count: int = 0  # good readings so far; a decision needs one newer than the last decision's
+    messages: int = 0  # every message on its topic, usable or not: none since the connect is a topic PySEB never gets
     last_payload: bytes | None = None  # the message the last good reading came in
     repeats: int = 0  # messages since then that repeated it byte for byte (a frozen meter)
     # Messages since then refused (junk, out of range), and why the last one was: a meter that talks but is

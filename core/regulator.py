@@ -199,12 +199,14 @@ class Regulator:
     def on_connected(self, now: float) -> None:
         """After each (re)connect, once started: publish what the broker, Domoticz or Home Assistant may have
         lost."""
+        self._stale_guard.link_up(now)
         self.field.on_connected(now)
         if self.field.wants_status_on_connect():
             self.publish_status(now)
 
     def on_disconnected(self, now: float) -> None:
         """The link to the broker dropped: messages published to us meanwhile are lost (echoes included)."""
+        self._stale_guard.link_down()
         self.field.on_disconnected()
 
     def status(self, now: float, clean: bool = True) -> dict[str, Any]:

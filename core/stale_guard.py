@@ -32,6 +32,7 @@ class StaleGuard:
         self._started_at: float | None = None
         self.reason: str | None = None  # why regulation is suspended (a silent or frozen meter)
         self._silent: tuple[str, ...] = ()  # the meters `reason` names
+        self._unheard_named: tuple[str, ...] = ()  # those of them it names as never heard since the connect
         # Each named meter's reading count when it was named: it stays stale until a reading comes after that (a
         # clock stepped back restarts the ages, and resumed the regulation on an hour-old house reading).
         self._counts_when_named: dict[str, int] = {}
@@ -39,10 +40,35 @@ class StaleGuard:
         # (a clock stepped back adds nothing, rather than an hour less, or minus an hour, since the suspension).
         self._suspended_s = 0.0
         self._checked_at = 0.0
+        # Since when the link to the broker is up (None: down, or no shell to say it), and each meter's message
+        # count then: a meter with none since, the link up long enough for it to speak, is one PySEB does not get.
+        # (Half of meter_timeout: at least two readings of a meter publishing every 2 s under the default 10 s; the
+        # whole of it missed the first start, where the timers start the regulator a few ms before the connect.)
+        self._connected_at: float | None = None
+        self._messages_at_connect: dict[str, int] = {}
 
     def start(self, now: float) -> None:
         """The regulator starts at `now`: a meter never read is as old as that."""
         self._started_at = now
+
+    def link_up(self, now: float) -> None:
+        """The shell connected to the broker (again) at `now`."""
+        self._connected_at = now
+        self._messages_at_connect = {meter.name: meter.messages for meter in (self._consumption, self._production)}
+
+    def link_down(self) -> None:
+        """The link to the broker dropped: a meter silent meanwhile could not be heard."""
+        self._connected_at = None
+
+    def _unheard(self, meter: MeterState, now: float) -> str:
+        """Why `meter` may be silent, when it gave not one message (usable or not) since the connect, the link up
+        for half of meter_timeout at least: the subscription is granted by a broker whose ACL refuses the reading
+        (mosquitto drops such messages without a word) as by a topic nobody publishes on; else ''."""
+        if (self._connected_at is None or now - self._connected_at < self._timeout_s / 2
+                or meter.messages != self._messages_at_connect.get(meter.name)):
+            return ""
+        return (f" (no message on {meter.topic!r} since PySEB connected to the broker: the meter off or on another "
+                "topic, or the broker's ACL does not let PySEB read it)")
 
     def check(self, now: float) -> bool:
         """Judge both meters at `now`. True when the verdict changed: suspended (`reason` set, every unforced
@@ -59,23 +85,26 @@ class StaleGuard:
             self._suspended_s += max(0.0, now - self._checked_at)
         self._checked_at = now
         self._restart_ages_after_a_step_back(now)
-        silent, names = [], []
+        silent, names, unheard = [], [], []
         for meter in (self._consumption, self._production):
             age = meter.age_s(now)
             if age is None:
                 age = now - self._started_at
             no_reading_since_named = meter.count <= self._counts_when_named.get(meter.name, -1)
             if age >= timeout_s or no_reading_since_named:  # at the deadline itself: "within meter_timeout"
+                hint = self._unheard(meter, now)
                 how = (f"frozen for {age:.0f} s (the same message {meter.repeats} times)" if meter.repeats
                        else f"without a usable reading for {age:.0f} s ({meter.refused} message(s) refused, the "
                             f"last: {meter.last_refusal})" if meter.refused
-                       else f"silent for {age:.0f} s")
+                       else f"silent for {age:.0f} s{hint}")
                 silent.append(f"{meter.name} meter {how}")
                 names.append(meter.name)
+                if hint and not meter.repeats and not meter.refused:
+                    unheard.append(meter.name)
         self._counts_when_named = {meter.name: self._counts_when_named.get(meter.name, meter.count)
                                    for meter in (self._consumption, self._production) if meter.name in names}
         if silent and self.reason is None:
-            self.reason, self._silent = "; ".join(silent), tuple(names)
+            self.reason, self._silent, self._unheard_named = "; ".join(silent), tuple(names), tuple(unheard)
             self._suspended_s = 0.0
             log.warning("%s: every unforced load to 0 W until both meters are fresh", self.reason)
             for load in self._loads:
@@ -86,16 +115,17 @@ class StaleGuard:
                     # (forced ones too: a step measured across the silence, on or off, holds the house's moves)
                     load.forget_the_house()
             return True
-        if silent and tuple(names) != self._silent:
-            # Still suspended, but the other meter fell silent too (or one came back): a new verdict, for the
-            # status to say so (a dashboard's "meter stale" reads it: no other status comes while suspended).
-            self.reason, self._silent = "; ".join(silent), tuple(names)
+        if silent and (tuple(names) != self._silent or tuple(unheard) != self._unheard_named):
+            # Still suspended, but the other meter fell silent too (or one came back), or a silent one has now
+            # been unheard long enough since a reconnect: a new verdict, for the status to say so (a
+            # dashboard's "meter stale" reads it: no other status comes while suspended).
+            self.reason, self._silent, self._unheard_named = "; ".join(silent), tuple(names), tuple(unheard)
             log.info("still suspended: %s", self.reason)
             return True
         if not silent and self.reason is not None:
             log.info("both meters fresh again after %s suspended: regulation resumes",
                      spoken_duration(self._suspended_s))
-            self.reason, self._silent = None, ()
+            self.reason, self._silent, self._unheard_named = None, (), ()
             return True
         return False
 
