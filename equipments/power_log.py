@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-__all__ = ["NEWS_STEP_W", "STEP_LOG_S", "PowerLog", "power_change_is_news"]
+__all__ = ["NEWS_STEP_W", "STEP_LOG_S", "PowerLog", "power_change", "power_change_is_news"]
 
 # A change of a load's power smaller than this (and not a switch on or off) is no news: the closed loop's
 # fine moves every few seconds are logged at DEBUG and do not make the status go out at once.
@@ -19,11 +19,20 @@ NEWS_STEP_W = 100.0
 STEP_LOG_S = 60.0
 
 
+def power_change(previous_w: float, actual_w: float) -> str:
+    """What a load's move from `previous_w` to `actual_w` is: "switch" (on or off), "step" (NEWS_STEP_W or more),
+    "fine" (a smaller move), or "" (none: under half a watt)."""
+    delta_w = abs(actual_w - previous_w)
+    if delta_w < 0.5:
+        return ""
+    if previous_w == 0 or actual_w == 0:
+        return "switch"
+    return "step" if delta_w >= NEWS_STEP_W else "fine"
+
+
 def power_change_is_news(previous_w: float, actual_w: float) -> bool:
     """True for a load switched on or off, or stepped by NEWS_STEP_W or more."""
-    if abs(actual_w - previous_w) < 0.5:
-        return False
-    return previous_w == 0 or actual_w == 0 or abs(actual_w - previous_w) >= NEWS_STEP_W
+    return power_change(previous_w, actual_w) in ("switch", "step")
 
 
 @dataclass(slots=True)
@@ -49,9 +58,8 @@ class PowerLog:
     def commanded(self, previous_w: float, actual_w: float, now: float, reason: str) -> None:
         """The load was commanded from `previous_w` to `actual_w` (the same, often: the loop commands at every
         decision) at `now`, for `reason`."""
-        moved = abs(actual_w - previous_w) >= 0.5
-        switch = moved and (previous_w == 0 or actual_w == 0)
-        step = moved and not switch and abs(actual_w - previous_w) >= NEWS_STEP_W
+        change = power_change(previous_w, actual_w)
+        moved, switch, step = change != "", change == "switch", change == "step"
         held = self._held
         due = held is not None and not 0 <= now - held.opened_at < STEP_LOG_S  # (or the clock stepped back)
         if held is not None and held.count and (due or switch):
