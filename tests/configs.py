@@ -83,6 +83,24 @@ def write_config(directory: Path, loads: tuple[str, ...] = ("ecs", "radiator"), 
 _readings = itertools.count()
 
 
+def with_mqtt_lines(path: Path, lines: str) -> Path:
+    """`path`, a config written by write_config, with `lines` added to its [mqtt] section (after client_id)."""
+    path.write_text(path.read_text().replace("client_id = pyseb-test", f"client_id = pyseb-test\n{lines}"))
+    return path
+
+
+def config_error(path: Path) -> str:
+    """The rendered ConfigError loading `path` raises (the test fails if it loads)."""
+    import pytest
+
+    from settings.config import load_settings
+    from settings.problems import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    return caught.value.render()
+
+
 def reading(power_w: float) -> bytes:
     """A PZEM reading as the firmware prints it (two decimals, odd spacing). Like a real meter's, no two
     are the same: the energy counter advances (a repeat is a frozen meter's, see frozen_reading)."""

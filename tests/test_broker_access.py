@@ -15,7 +15,7 @@ import pytest
 from localbroker import PrivateBroker, free_port
 from settings.config import load_settings
 from shell.mqtt_link import Connected, Disconnected, EchoWatch, MqttLink, Refused
-from tests.configs import write_config
+from tests.configs import with_mqtt_lines, write_config
 from tests.daemon_process import DaemonProcess
 
 pytestmark = pytest.mark.debian  # also run on Debian 12's paho-mqtt 1.6.1 (make test-paho16)
@@ -33,7 +33,7 @@ def strict_broker(tmp_path: Path) -> Iterator[PrivateBroker]:
 
 def refusal(config: Path, mqtt_keys: str = "") -> str:
     if mqtt_keys:
-        config.write_text(config.read_text().replace("client_id = pyseb-test", f"client_id = pyseb-test\n{mqtt_keys}"))
+        with_mqtt_lines(config, mqtt_keys)
     events: queue.SimpleQueue[object] = queue.SimpleQueue()
     link = MqttLink(load_settings(config).mqtt, events, lambda: [])
     try:
@@ -107,8 +107,7 @@ def acl_broker(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Priva
 
 
 def echo_link(config: Path, wait_s: float) -> tuple[MqttLink, queue.SimpleQueue[object]]:
-    config.write_text(config.read_text().replace("client_id = pyseb-test",
-                                                 "client_id = pyseb-test\nusername = pyseb\npassword = right"))
+    with_mqtt_lines(config, "username = pyseb\npassword = right")
     events: queue.SimpleQueue[object] = queue.SimpleQueue()
     link = MqttLink(load_settings(config).mqtt, events, lambda: [], echo_topics=lambda: [RADIATOR])
     link.echo = EchoWatch(wait_s)
@@ -148,8 +147,7 @@ def test_publishing_the_acl_allows_is_not_said(tmp_path: Path, acl_broker: Priva
 def test_the_daemon_says_which_topics_the_acl_refuses(tmp_path: Path, acl_broker: PrivateBroker) -> None:
     # The daemon ran on 'connected', deciding, its log silent: the radiator never got a command.
     config = write_config(tmp_path, ("radiator",), port=acl_broker.port)
-    config.write_text(config.read_text().replace("client_id = pyseb-test",
-                                                 "client_id = pyseb-test\nusername = pyseb\npassword = right"))
+    with_mqtt_lines(config, "username = pyseb\npassword = right")
     daemon = DaemonProcess(config, "--log-level", "INFO")
     try:
         deadline = time.monotonic() + 40

@@ -12,31 +12,22 @@ from pathlib import Path
 import pytest
 
 from settings.config import load_settings
-from settings.problems import ConfigError
 from settings.tls_check import broker_notes
-from tests.configs import write_config
+from tests.configs import config_error, with_mqtt_lines, write_config
 from tests.test_tls import make_certificates
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def config_with(tmp_path: Path, mqtt: str) -> Path:
-    path = write_config(tmp_path, ("radiator",))
-    path.write_text(path.read_text().replace("client_id = pyseb-test", f"client_id = pyseb-test\n{mqtt}"))
-    return path
-
-
-def problems(path: Path) -> str:
-    with pytest.raises(ConfigError) as info:
-        load_settings(path)
-    return info.value.render()
+    return with_mqtt_lines(write_config(tmp_path, ("radiator",)), mqtt)
 
 
 @pytest.mark.parametrize("host", ["192.168.1..10", "broker." + "a" * 64 + ".lan"])
 def test_a_host_the_socket_library_refuses_is_a_problem(tmp_path: Path, host: str) -> None:
     path = write_config(tmp_path, ("radiator",))
     path.write_text(path.read_text().replace("host = 127.0.0.1", f"host = {host}"))
-    assert f"[mqtt] host: {host!r} is not a host name or address" in problems(path)
+    assert f"[mqtt] host: {host!r} is not a host name or address" in config_error(path)
 
 
 @pytest.mark.parametrize("host", ["localhost", "broker.lan", "::1", "10.3.141.1", "mosquitto"])
@@ -62,13 +53,13 @@ def test_good_tls_files_pass(tmp_path: Path, certs: Path) -> None:
 
 def test_a_ca_file_with_no_certificate_is_a_problem(tmp_path: Path, certs: Path) -> None:
     path = config_with(tmp_path, "tls = true\nca_file = certs/ca.key")  # the CA's key, not its certificate
-    assert "[mqtt] ca_file: holds no CA certificate PySEB can read (PEM text expected)" in problems(path)
+    assert "[mqtt] ca_file: holds no CA certificate PySEB can read (PEM text expected)" in config_error(path)
 
 
 def test_a_certificate_with_another_s_key_is_a_problem(tmp_path: Path, certs: Path) -> None:
     path = config_with(tmp_path, "tls = true\nca_file = certs/ca.crt\ncert_file = certs/server.crt\n"
                                  "key_file = certs/ca.key")
-    assert "[mqtt] cert_file: the client certificate and its key do not load together" in problems(path)
+    assert "[mqtt] cert_file: the client certificate and its key do not load together" in config_error(path)
 
 
 def test_an_encrypted_key_is_a_problem_not_a_password_prompt(tmp_path: Path, certs: Path) -> None:
@@ -76,7 +67,7 @@ def test_an_encrypted_key_is_a_problem_not_a_password_prompt(tmp_path: Path, cer
                     "locked.key"], cwd=certs, check=True, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
     path = config_with(tmp_path, "tls = true\nca_file = certs/ca.crt\ncert_file = certs/server.crt\n"
                                  "key_file = certs/locked.key")
-    assert "[mqtt] key_file: the client key is encrypted: PySEB gives it no password" in problems(path)
+    assert "[mqtt] key_file: the client key is encrypted: PySEB gives it no password" in config_error(path)
 
 
 # --- what --check can tell of the broker before running: a name that does not resolve, a port against tls -------

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from localbroker import PrivateBroker
-from tests.configs import reading, write_config
+from tests.configs import reading, with_mqtt_lines, write_config
 from tests.daemon_process import DaemonProcess
 from tests.harness import CONS, NOON, PROD, Harness
 from tests.mqtt_probe import MqttProbe
@@ -123,8 +123,7 @@ def read_denied_broker(tmp_path: Path) -> Iterator[PrivateBroker]:
 @pytest.mark.mqtt
 def test_a_meter_the_acl_hides_from_pyseb_is_said(tmp_path: Path, read_denied_broker: PrivateBroker) -> None:
     config = write_config(tmp_path, ("radiator",), port=read_denied_broker.port, period=0.2, meter_timeout=2)
-    config.write_text(config.read_text().replace("client_id = pyseb-test",
-                                                 "client_id = pyseb-test\nusername = pyseb\npassword = right"))
+    with_mqtt_lines(config, "username = pyseb\npassword = right")
     probe = MqttProbe(read_denied_broker.host, read_denied_broker.port)
     daemon = DaemonProcess(config)
     try:

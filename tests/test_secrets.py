@@ -19,8 +19,8 @@ from calibration.sweep_config import load_sweep_target
 from localbroker import PrivateBroker
 from regulation import main
 from settings.config import load_settings
-from settings.problems import ConfigError
-from tests.configs import reading, write_config
+from tests.configs import config_error, reading, write_config
+from tests.configs import with_mqtt_lines as mqtt_lines
 from tests.daemon_process import DaemonProcess
 from tests.mqtt_probe import MqttProbe
 from tests.owm_server import OwmServer, json_answer
@@ -31,15 +31,7 @@ KEY = "Key9x2Lm-never-shown"
 
 def with_mqtt_lines(tmp_path: Path, lines: str) -> Path:
     """A config whose [mqtt] section has `lines` after client_id."""
-    path = write_config(tmp_path, ("radiator",))
-    path.write_text(path.read_text().replace("client_id = pyseb-test", f"client_id = pyseb-test\n{lines}"))
-    return path
-
-
-def config_error(path: Path) -> str:
-    with pytest.raises(ConfigError) as caught:
-        load_settings(path)
-    return caught.value.render()
+    return mqtt_lines(write_config(tmp_path, ("radiator",)), lines)
 
 
 @pytest.mark.parametrize("line", [f"password {PASSWORD}", f"password\t{PASSWORD}", f"Password {PASSWORD}"])
