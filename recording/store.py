@@ -118,13 +118,28 @@ def give_to_folder_owner(fd: int, folder: Path) -> None:
         os.fchown(fd, owner.st_uid, owner.st_gid)
 
 
+def _day_files(directory: Path) -> list[tuple[date, Path]]:
+    """The day files in `directory` with their day (a name of no real date, 2026-13-45, is none). OSError when the
+    folder cannot be listed."""
+    files = []
+    for name in os.listdir(directory):
+        match = DAY_FILE.match(name)
+        if match is None:
+            continue
+        try:
+            files.append((date.fromisoformat(match.group(1)), directory / name))
+        except ValueError:
+            continue
+    return files
+
+
 def recorded_days(directory: Path) -> list[str]:
     """The days (YYYY-MM-DD) with a day file in `directory`, in order; none when it is missing or unreadable."""
     try:
-        names = os.listdir(directory)
+        files = _day_files(directory)
     except OSError:
         return []
-    return sorted({match.group(1) for name in names if (match := DAY_FILE.match(name)) is not None})
+    return sorted({day.isoformat() for day, _ in files})
 
 
 def make_folder(directory: Path) -> None:
@@ -150,15 +165,7 @@ def prune(directory: Path, today: date, keep_days: int) -> list[Path]:
     the folder holds `keep_days` days, but for days dated after `today`: written while the clock was ahead, they
     are kept, and each counts as a newer day)."""
     oldest = today - timedelta(days=keep_days - 1)
-    files: list[tuple[date, Path]] = []
-    for path in directory.iterdir():
-        match = DAY_FILE.match(path.name)
-        if not match:
-            continue
-        try:
-            files.append((date.fromisoformat(match.group(1)), path))
-        except ValueError:
-            continue
+    files = _day_files(directory)
     days = sorted({today} | {day for day, _ in files}, reverse=True)  # (today's: being written)
     newer_days = {day: count for count, day in enumerate(days)}  # (recorded days after each one)
     removed = []

@@ -198,7 +198,7 @@ class Daemon:
         path = self.saver.path
         # The lock is ours: no save is under way, so any temporary file of our pattern is a killed save's.
         remove_stale_temporaries(path)
-        document = load_status(path, keep_aside=True, expected_because=self._status_expected_because(path))
+        document = load_status(path, keep_aside=True, expected_because=lambda: self._status_expected_because(path))
         if document is not None:
             for warning in self.reg.restore(document, now, set_aside=functools.partial(set_aside, path)):
                 log.warning("status restore: %s", warning)

@@ -10,7 +10,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -149,10 +149,10 @@ def copies_beside(path: Path) -> list[str]:
                   if name.startswith(path.name) and _COPY_SUFFIX.fullmatch(name[len(path.name):]))
 
 
-def _said_missing(path: Path, expected_because: Sequence[str]) -> None:
+def _said_missing(path: Path, expected_because: Callable[[], Sequence[str]]) -> None:
     """No file at `path`: a first start (INFO) unless something says one was saved (WARNING, naming it: the file
     was moved or removed, or `[status] file` changed, and the day's energies and forces are lost)."""
-    signs = list(expected_because)
+    signs = list(expected_because())
     copies = copies_beside(path)
     if copies:
         more = f" and {len(copies) - COPIES_SHOWN} more" if len(copies) > COPIES_SHOWN else ""
@@ -164,11 +164,13 @@ def _said_missing(path: Path, expected_because: Sequence[str]) -> None:
         log.info("no status file at %s (a first start: nothing beside it says one was saved): clean start", path)
 
 
-def load_status(path: Path, keep_aside: bool = False, expected_because: Sequence[str] = ()) -> dict[str, Any] | None:
+def load_status(path: Path, keep_aside: bool = False,
+                expected_because: Callable[[], Sequence[str]] = tuple) -> dict[str, Any] | None:
     """The saved document, or None (with a warning) when missing, unreadable, corrupt or not a status file (no
     plausible 'date' included). With `keep_aside`, an unusable file is renamed (set_aside) rather than left for the
     next save to overwrite. A missing file is a first start, said at INFO only, unless a copy beside it or
-    `expected_because` (what else says one was saved: "the recorder has 12 day(s) in ...") says otherwise."""
+    `expected_because` (what else says one was saved: "the recorder has 12 day(s) in ...", asked only then: it
+    lists the recorder's folder) says otherwise."""
     document, problem = _read_status(path)
     if document is None and problem is None:
         _said_missing(path, expected_because)
