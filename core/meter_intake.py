@@ -65,7 +65,7 @@ class MeterIntake:
             self._report(meter.topic, result.detail, result.kind)
             meter.refuse(result.detail)
             return NoReading.REFUSED
-        if result.power_w == 0.0 and meter is self._by_label["consumption"] and self._zero_refused(meter, now):
+        if result.power_w == 0.0 and house and self._zero_refused(meter, now):
             self._report(meter.topic, ZERO_HOUSE, "zero")
             meter.refuse(ZERO_HOUSE)
             return NoReading.REFUSED

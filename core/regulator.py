@@ -24,7 +24,6 @@ from core.stale_guard import StaleGuard
 from core.status_pacing import StatusPacing
 from equipments.base import Equipment
 from field.features import FieldFeatures
-from field.forcers import FORCERS as FORCERS  # (re-exported: defined here before it moved)
 from field.forcers import forcer_name
 from field.forecast import ForecastFailure, OwmForecast
 from settings.config import Settings, load_settings

@@ -92,15 +92,18 @@ class StaleGuard:
                 age = now - self._started_at
             no_reading_since_named = meter.count <= self._counts_when_named.get(meter.name, -1)
             if age >= timeout_s or no_reading_since_named:  # at the deadline itself: "within meter_timeout"
-                hint = self._unheard(meter, now)
-                how = (f"frozen for {age:.0f} s (the same message {meter.repeats} times)" if meter.repeats
-                       else f"without a usable reading for {age:.0f} s ({meter.refused} message(s) refused, the "
-                            f"last: {meter.last_refusal})" if meter.refused
-                       else f"silent for {age:.0f} s{hint}")
+                if meter.repeats:
+                    how = f"frozen for {age:.0f} s (the same message {meter.repeats} times)"
+                elif meter.refused:
+                    how = (f"without a usable reading for {age:.0f} s ({meter.refused} message(s) refused, the "
+                           f"last: {meter.last_refusal})")
+                else:
+                    hint = self._unheard(meter, now)
+                    how = f"silent for {age:.0f} s{hint}"
+                    if hint:
+                        unheard.append(meter.name)
                 silent.append(f"{meter.name} meter {how}")
                 names.append(meter.name)
-                if hint and not meter.repeats and not meter.refused:
-                    unheard.append(meter.name)
         self._counts_when_named = {meter.name: self._counts_when_named.get(meter.name, meter.count)
                                    for meter in (self._consumption, self._production) if meter.name in names}
         if silent and self.reason is None:

@@ -50,11 +50,10 @@ from settings.sections import (
 )
 from settings.special_sections import apply_debug_section, refuse_defaults, take_defaults
 from settings.tls_check import host_problem, tls_file_problems
-from settings.topic_checks import OWN_TOPIC_KEYS as OWN_TOPIC_KEYS
 from settings.topic_checks import check_topic_roles, check_topics, check_variator_command_topic
 
-# (read_parser, EXTENSION_SECTIONS, LOAD_NAME, OWN_SECTIONS and OWN_TOPIC_KEYS are imported `as` themselves: names
-# defined here before the loader's parts moved out, re-exported; the simulator and the sweep import read_parser here)
+# (read_parser, EXTENSION_SECTIONS, LOAD_NAME and OWN_SECTIONS are imported `as` themselves: names defined here
+# before the loader's parts moved out, re-exported; the simulator and the sweep import read_parser here)
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")

@@ -15,9 +15,10 @@ QUOTES_ADVICE = "INI values take no quotes: they are part of the value"
 SECRET_KEYS = frozenset({"password", "key"})
 # The start of a line that sets one of them, whatever follows the key (=, :, or by mistake a space or a tab):
 # configparser quotes a line it cannot parse, and a continuation line is quoted by the indentation's problem.
-_SECRET_LINE = re.compile(r"(\s*)(password|key)(?![\w.-])", re.IGNORECASE)
+_SECRET_KEY = "(" + "|".join(sorted(map(re.escape, SECRET_KEYS))) + r")(?![\w.-])"
+_SECRET_LINE = re.compile(r"(\s*)" + _SECRET_KEY, re.IGNORECASE)
 # A line quoted by configparser's message (repr: in ' or "), from its first character to the end of that line.
-_QUOTED_SECRET_LINE = re.compile(r"(['\"])(\s*)(password|key)(?![\w.-]).*$", re.IGNORECASE | re.MULTILINE)
+_QUOTED_SECRET_LINE = re.compile(r"(['\"])(\s*)" + _SECRET_KEY + ".*$", re.IGNORECASE | re.MULTILINE)
 # A line that reads as a key of its own: a name, then = or : (not a URL's "https://", not a JSON line's "idx":).
 _KEY_LINE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\s*(=|:(?!//))")
 

@@ -182,7 +182,7 @@ def setup_logging(level: str, file: Path | None = None, max_bytes: int = 1_000_0
     handlers: list[logging.Handler] = []
     to_stderr = stderr if stderr is not None else (file is None or _stderr_is_terminal())
     if file is not None:
-        make_folder(file.parent)
+        # (its folder made, when missing, by its own open)
         rotating = LogFile(file, max_bytes, backup_count, errors_to_stderr=not to_stderr)
         rotating.setFormatter(logging.Formatter(FORMAT))
         handlers.append(rotating)
