@@ -127,7 +127,8 @@ class LogFile(logging.handlers.RotatingFileHandler):
             super().doRollover()
             return
         _close_stream(self)
-        with open(self.baseFilename, "w", encoding=self.encoding):  # (an OSError: handleError counts the line)
+        # (an OSError: handleError counts the line; made FILE_MODE, as _open makes it, when it was removed)
+        with open(self.baseFilename, "w", encoding=self.encoding, opener=file_opener):
             pass
         self.stream = self._open()
 

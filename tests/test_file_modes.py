@@ -3,6 +3,7 @@ or a shell's 000 included): readable by others where a dashboard may read them, 
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 import time
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from localbroker import PrivateBroker
+from shell.logsetup import LogFile
 from tests.configs import reading, write_config
 from tests.daemon_process import DaemonProcess
 from tests.mqtt_probe import MqttProbe
@@ -66,3 +68,20 @@ def test_each_missing_parent_folder_is_made_0755_and_a_file_in_the_way_is_said(t
     (tmp_path / "file").write_text("")
     with pytest.raises(FileExistsError):
         make_folder(tmp_path / "file")
+
+
+@pytest.mark.usefixtures("umask_000")
+def test_the_log_started_over_after_its_removal_is_made_0644(tmp_path: Path) -> None:
+    # backup_count = 0 starts the file over at max_bytes: removed meanwhile (to free a card), it was made again
+    # 0666 less the umask, every user's to write under umask 000, where its first open makes it 0644.
+    log_path = tmp_path / "pyseb.log"
+    handler = LogFile(log_path, max_bytes=300, backup_count=0, errors_to_stderr=False)
+    record = logging.makeLogRecord({"msg": "x" * 100, "levelno": logging.INFO, "levelname": "INFO"})
+    try:
+        handler.emit(record)
+        log_path.unlink()
+        for _ in range(4):  # (past max_bytes: the rollover starts a file again)
+            handler.emit(record)
+        assert stat.S_IMODE(log_path.stat().st_mode) == 0o644
+    finally:
+        handler.close()
