@@ -159,6 +159,10 @@ class HomeAssistantBridge:
             doc["duration"] = duration_min * 60.0
         return json.dumps(doc).encode()
 
+    @staticmethod
+    def _unforce_command(name: str) -> bytes:
+        return json.dumps({"command": "unforce", "name": name}).encode()
+
     def _apply(self, payload: bytes, now: float) -> None:
         command = parse_mode_command(payload, self.loads)  # regul/mode's own validation
         apply_mode_command(command, self.loads[command.name], now, FORCED_BY_HOMEASSISTANT, "Home Assistant")
@@ -170,25 +174,21 @@ class HomeAssistantBridge:
         if text == OFF:
             if not load.is_forced():
                 return True  # nothing to undo; the state shows OFF again
-            self._apply(json.dumps({"command": "unforce", "name": name}).encode(), now)
+            self._apply(self._unforce_command(name), now)
             return True
         self._apply(self._force_command(name, *self.setpoints[name]), now)
         return True
 
-    def _checked_force(self, name: str, power_w: float, duration_min: float) -> tuple[float, bytes]:
-        """The force power and command for these settings, validated as a force would be (even when not
-        applied now): a power above the load's max becomes the max, as on regul/mode; ValueError or
-        ModeCommandError naming what is wrong."""
+    def _checked_force(self, name: str, power_w: float, duration_min: float) -> float:
+        """The force power for these settings, validated as a force would be (even when not applied now): a power
+        above the load's max becomes the max, as on regul/mode; ValueError or ModeCommandError naming what is
+        wrong."""
         if not math.isfinite(duration_min) or duration_min < 0:  # (NaN passed both tests below: stored, it broke
             # every status's Home Assistant state until a restart)
             raise ValueError(f"the duration must be >= 0 minutes, a finite number, got {duration_min:g}")
-        payload = self._force_command(name, power_w, duration_min)
-        command = parse_mode_command(payload, self.loads)
+        command = parse_mode_command(self._force_command(name, power_w, duration_min), self.loads)
         assert isinstance(command, ForceCommand)
-        if command.asked_w is not None:
-            # The setting keeps the power a force would use, so HA's number shows it and no force warns again.
-            payload = self._force_command(name, command.power_w, duration_min)
-        return command.power_w, payload
+        return command.power_w  # (kept as the setting: HA's number shows it, and no force warns again)
 
     def _set_point(self, name: str, which: str, text: str, now: float) -> bool:
         value = float(text)  # ValueError names the text
@@ -197,7 +197,7 @@ class HomeAssistantBridge:
             power_w = value
         else:
             duration_min = value
-        checked_w, _ = self._checked_force(name, power_w, duration_min)
+        checked_w = self._checked_force(name, power_w, duration_min)
         # (not for the number's own top: a max of 2298.6 W is announced as 2299 W, HA's slider end)
         if checked_w != power_w and power_w > round(checked_w):
             log.warning("Home Assistant force power %g W for %s is above its max: %.0f W kept", power_w, name,
@@ -224,7 +224,7 @@ class HomeAssistantBridge:
             if left_min <= 0:
                 log.info("%s: Home Assistant force duration %g min, already run: the force ends", load.name,
                          duration_min)
-                self._apply(json.dumps({"command": "unforce", "name": load.name}).encode(), now)
+                self._apply(self._unforce_command(load.name), now)
                 return
         self._apply(self._force_command(load.name, power_w, left_min), now)
 
@@ -255,7 +255,7 @@ class HomeAssistantBridge:
                     # On or off: no force power to set from HA (an older version's 0 W would force it off
                     # while HA showed the force on, with no number left to change it).
                     power_w = self.setpoints[name][0]
-                checked_w, _ = self._checked_force(name, power_w, duration_min)
+                checked_w = self._checked_force(name, power_w, duration_min)
             except (TypeError, ValueError, OverflowError, ModeCommandError) as exc:
                 warnings.append(f"{name}: saved Home Assistant force settings {power!r:.40} W, {duration!r:.40} min "
                                 f"ignored ({exc})")
