@@ -128,7 +128,7 @@ class FullTankWatch:
     def mark_full(self, load: Equipment, now: float, why: str) -> None:
         """Full for the day: 0 W (a force is undone: the element draws nothing anyway), out of the allocation."""
         load.overed = True
-        next_clear_at = min(next_occurrence(now, hour(h), self.tz) for h in (self.init_at_hour, 0))
+        next_clear_at = self._next_clear_after(now)
         log.info("%s is full (%s): commanded 0 W and left out of the allocation until the daily clear at %s (%s)",
                  load.name, why, local_datetime(next_clear_at, self.tz).strftime("%H:%M"), self._clears())
         if load.is_forced():
@@ -158,6 +158,14 @@ class FullTankWatch:
                     changed = True
         return changed
 
+    @property
+    def _clear_hours(self) -> tuple[int, int]:
+        """The local hours of the daily clear: `init_at` and midnight."""
+        return self.init_at_hour, 0
+
+    def _next_clear_after(self, at: float) -> float:
+        return min(next_occurrence(at, hour(h), self.tz) for h in self._clear_hours)
+
     def _clears(self) -> str:
         return "at midnight" if self.init_at_hour == 0 else f"at {self.init_at_hour:02d}:00 and midnight"
 
@@ -165,7 +173,7 @@ class FullTankWatch:
         # The next clear time is computed once, not at every tick: the regulator ticks often.
         if self._next_clear_at is None or since < self._next_clear_from:
             self._next_clear_from = since
-            self._next_clear_at = min(next_occurrence(since, hour(h), self.tz) for h in (self.init_at_hour, 0))
+            self._next_clear_at = self._next_clear_after(since)
         if now < self._next_clear_at:
             return False
         due = daily_clear_due(since, now, self.tz, self.init_at_hour)
@@ -181,7 +189,7 @@ class FullTankWatch:
         for inferred in self.inferred.values():
             inferred.clear()  # ends a re-probe hold too: the tick that follows gives a forced load its power back
         if cleared:
-            cleared_at = max(last_occurrence(now, hour(h), self.tz) for h in (self.init_at_hour, 0))
+            cleared_at = max(last_occurrence(now, hour(h), self.tz) for h in self._clear_hours)
             log.info("daily clear at %s (%s): %s may take power again",
                      local_datetime(cleared_at, self.tz).strftime("%H:%M"), self._clears(), ", ".join(cleared))
         return bool(cleared)
