@@ -170,11 +170,6 @@ def _checked_shape(points: CalibrationPoints, shape: SweepShape) -> SweepShape:
     return shape
 
 
-def top_step_percent(points: CalibrationPoints) -> float:
-    """The sweep's last step, in percent (0.5 for the default sweep; 5 for `sweep --step 5`)."""
-    return float(points.percent[-1] - points.percent[-2]) if len(points) > 1 else 0.5
-
-
 def _fit_robust(points: CalibrationPoints, shape: SweepShape) -> PowerCurve:
     shape = _checked_shape(points, shape)
     keep = np.ones(len(points), dtype=bool)
@@ -276,7 +271,7 @@ def fit_curve(points: CalibrationPoints, method: str = "robust", degree: int = 5
         raise CalibrationError(f"{points.source}: unknown fit method {method!r} (choose one of "
                                f"{', '.join(METHODS)})")
     _check_coverage(points)
-    shape = analyse_sweep(points.watts, top_step_percent(points))  # (once: the cut check and the fit both read it)
+    shape = analyse_sweep(points.watts, points.percent)  # (once: the cut check and the fit both read it)
     highest_w = float(points.watts.max())
     if highest_w < MIN_HIGHEST_W and shape.first_on < len(points):  # (one that never conducts is said so below)
         raise CalibrationError(f"{points.source}: the highest reading is {highest_w:.3g} W, too little for a load "

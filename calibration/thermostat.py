@@ -74,8 +74,7 @@ def fit_cut_reason(percent: np.ndarray, watts: np.ndarray, shape: SweepShape | N
     below the maximum means the load was off there (the isotonic fit would otherwise pool those points into
     a much smaller load). In the middle, see _middle_cut_reason.
     """
-    shape = analyse_sweep(watts, float(percent[-1] - percent[-2]) if len(percent) > 1 else 0.5) if shape is None \
-        else shape
+    shape = analyse_sweep(watts, percent) if shape is None else shape
     at_highest = _highest_index(watts, shape)
     highest = float(watts[at_highest])
     middle = _middle_cut_reason(percent, watts, shape, highest)

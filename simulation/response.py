@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from calibration import read_calibration_csv
-from calibration.fit import interp_one, top_step_percent
+from calibration.fit import interp_one
 from calibration.monotone import analyse_sweep
 from simulation.config import LoadSpec
 
@@ -54,7 +54,7 @@ def read_response(path: str | Path) -> ResponseCurve:
     """
     points = read_calibration_csv(path)
     keep = np.ones(len(points), dtype=bool)
-    glitches = tuple(analyse_sweep(points.watts, top_step_percent(points)).outliers)
+    glitches = tuple(analyse_sweep(points.watts, points.percent).outliers)
     keep[list(glitches)] = False
     return ResponseCurve(points.source, tuple(points.percent[keep].tolist()), tuple(points.watts[keep].tolist()),
                          tuple((float(points.percent[i]), float(points.watts[i])) for i in glitches))
