@@ -197,19 +197,21 @@ class DailyFigures:
             left -= take
         return export_w - left
 
+    def _figures_wh(self) -> tuple[float, float, float, float, float, float, float]:
+        """The day's figures so far in Wh, in _FIGURES' (and DailyReport's) order."""
+        return (self._pv * WH, self._house * WH, (sum(self._load) + self._gone) * WH, self._export * WH,
+                self._import * WH, self._caused * WH, self._missed * WH)
+
     def so_far(self, date: str) -> DailyReport:
         """The report of the day `date` as it stands; nothing is reset."""
         return DailyReport(
-            date, self.covered_s / 3600.0, self._pv * WH, self._house * WH, (sum(self._load) + self._gone) * WH,
-            self._export * WH, self._import * WH, self._caused * WH, self._missed * WH,
+            date, self.covered_s / 3600.0, *self._figures_wh(),
             tuple(LoadDay(name, relay, energy * WH, switches) for name, relay, energy, switches
                   in zip(self.names, self.relays, self._load, self._switches, strict=True)))
 
     def so_far_json(self, date: str) -> dict[str, Any]:
         """`so_far(date).as_json()`, the very same document, without the report's objects: every status holds it."""
-        return _report_json(date, self.covered_s / 3600.0,
-                            (self._pv * WH, self._house * WH, (sum(self._load) + self._gone) * WH, self._export * WH,
-                             self._import * WH, self._caused * WH, self._missed * WH),
+        return _report_json(date, self.covered_s / 3600.0, self._figures_wh(),
                             [(name, energy * WH, switches, relay) for name, relay, energy, switches
                              in zip(self.names, self.relays, self._load, self._switches, strict=True)])
 
