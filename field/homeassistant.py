@@ -50,6 +50,7 @@ class HomeAssistantBridge:
         self.heater = heater
         self.meter_timeout_s = meter_timeout_s
         self.sw_version = sw_version
+        self.device_name = settings.name
         self._send = send
         self._on_heater_mode = on_heater_mode
         self.loads = {load.name: load for load in loads}
@@ -95,8 +96,8 @@ class HomeAssistantBridge:
         if not self.enabled:
             return
         for entity in self.entities:
-            self._send(self.topics.config(entity), json.dumps(config_payload(entity, self.topics,
-                                                                             self.sw_version)), True)
+            self._send(self.topics.config(entity), json.dumps(config_payload(entity, self.topics, self.sw_version,
+                                                                             self.device_name)), True)
         log.info("Home Assistant: %d entities announced under %s/", len(self.entities), self.topics.prefix)
         self._last_state = None  # the broker may have lost it: send the next state even if unchanged
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,11 +24,33 @@ HEATER_MODES = tuple(mode.value for mode in EcsMode)
 # The state document's key for the day's energies' last reset (no entity's object id: load ones start with load_).
 LAST_RESET_KEY = "energy_last_reset"
 _NOT_ID = re.compile(r"[^a-z0-9_]+")
+_NOT_ENTITY_ID = re.compile(r"[^a-z0-9]+")  # HA's entity ids have no "__" either
+_HINT = re.compile(r"\s*\([^()]*\)$")
+DEFAULT_NODE_ID = "pyseb"  # [mqtt] client_id's default, as a node id
+DEFAULT_DEVICE_NAME = "PySEB"
+ORIGIN_NAME = "PySEB"  # the application that publishes the configs (HA logs it with each discovered entity)
 
 
 def slug(name: str) -> str:
     """`name` as a discovery object id: lower case letters, digits and '_' only."""
     return _NOT_ID.sub("_", name.lower()).strip("_") or "x"
+
+
+def entity_id_part(name: str) -> str:
+    """`name` as (part of) the object id of an HA entity id, as HA's slugify makes it: accents dropped ("Séjour":
+    "sejour"), every other run of non-letters and non-digits one '_'."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return _NOT_ENTITY_ID.sub("_", ascii_name.lower()).strip("_") or "x"
+
+
+def default_device_name(node_id: str) -> str:
+    """The device's name for an instance of node id `node_id`: "PySEB" for the default one (so a single instance
+    keeps the name it always had), "PySEB <rest>" for another ("pyseb_test": "PySEB test", "garage": "PySEB
+    garage"), so that two instances' entities are told apart in HA and get entity ids of their own."""
+    if node_id == DEFAULT_NODE_ID:
+        return DEFAULT_DEVICE_NAME
+    rest = node_id.removeprefix(f"{DEFAULT_NODE_ID}_").replace("_", " ").strip()
+    return f"{DEFAULT_DEVICE_NAME} {rest}" if rest else DEFAULT_DEVICE_NAME
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +78,12 @@ class Entity:
     extra: dict[str, Any] = field(default_factory=dict)
     command: str | None = None  # what a command on its command topic does: force, force_power, ...
     load: str | None = None  # the load it belongs to
+
+    @property
+    def id_name(self) -> str:
+        """Its name as its HA entity id says it: without a trailing hint in brackets ("ecs force duration (0 = until
+        off)": "ecs force duration")."""
+        return _HINT.sub("", self.name)
 
 
 def _power(object_id: str, name: str, load: str | None = None) -> Entity:
@@ -170,13 +199,24 @@ class Topics:
         return f"{self.base}/{entity.object_id}/set"
 
 
-def config_payload(entity: Entity, topics: Topics, sw_version: str) -> dict[str, Any]:
-    """The discovery config of `entity`."""
+def config_payload(entity: Entity, topics: Topics, sw_version: str,
+                   device_name: str = DEFAULT_DEVICE_NAME) -> dict[str, Any]:
+    """The discovery config of `entity`.
+
+    HA names every MQTT entity of a device "<device name> <entity name>" (has_entity_name) and, without
+    default_entity_id, builds a new entity's id from that: entity names leave the device out. default_entity_id
+    (HA 2025.10's replacement of the payload's object_id, which PySEB never sent) is that same id, but for a hint in
+    brackets (number.pyseb_ecs_force_duration, not ..._duration_0_until_off): an older HA, and the entities users
+    already have, have the same ids. HA reads it only when it first adds the entity. The unique id and the device's
+    identifier are the node id's (one per instance), unchanged since the first version: HA files each entity's
+    history under its unique id."""
     config: dict[str, Any] = {
         "name": entity.name,
         "unique_id": f"pyseb_{topics.node_id}_{entity.object_id}",
-        "device": {"identifiers": [f"pyseb_{topics.node_id}"], "name": "PySEB", "manufacturer": "PySEB",
+        "default_entity_id": f"{entity.component}.{entity_id_part(f'{device_name} {entity.id_name}')}",
+        "device": {"identifiers": [f"pyseb_{topics.node_id}"], "name": device_name, "manufacturer": "PySEB",
                    "model": "solar surplus router", "sw_version": sw_version},
+        "origin": {"name": ORIGIN_NAME, "sw_version": sw_version},
         "availability_topic": topics.availability,
         "payload_available": "online",
         "payload_not_available": "offline",

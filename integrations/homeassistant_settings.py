@@ -8,7 +8,14 @@ from dataclasses import dataclass
 
 from equipments.base import Equipment
 from equipments.constant import RelayEquipment
-from integrations.homeassistant import DEFAULT_PREFIX, LoadInfo, id_clashes, slug
+from integrations.homeassistant import (
+    DEFAULT_DEVICE_NAME,
+    DEFAULT_PREFIX,
+    LoadInfo,
+    default_device_name,
+    id_clashes,
+    slug,
+)
 from settings.options import Option, SectionReader
 from settings.problems import ConfigProblem
 
@@ -17,8 +24,10 @@ HOMEASSISTANT_OPTIONS: tuple[Option, ...] = (
     Option("prefix", str, DEFAULT_PREFIX, "Home Assistant's discovery prefix (its birth message, which sends "
            "discovery again, is heard on homeassistant/status, HA's default whatever the prefix, and on "
            "<prefix>/status)"),
-    Option("node_id", "text?", None, "node id in the discovery topics and unique ids (default: [mqtt] "
-           "client_id); one per PySEB instance"),
+    Option("node_id", "text?", None, "node id in the discovery topics, unique ids and device identifier "
+           "(default: [mqtt] client_id); one per PySEB instance on the broker"),
+    Option("name", "text?", None, "the device's name in Home Assistant, the start of every entity's name and "
+           "new entity id (default: PySEB for node id pyseb, else PySEB <node id>, a leading pyseb_ left out)"),
 )
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +37,7 @@ class HomeAssistantSettings:
     discovery: bool
     prefix: str
     node_id: str
+    name: str = DEFAULT_DEVICE_NAME  # the device's
 
 
 def read_homeassistant_settings(cp: configparser.ConfigParser, reader: SectionReader, client_id: str,
@@ -39,7 +49,8 @@ def read_homeassistant_settings(cp: configparser.ConfigParser, reader: SectionRe
         reader.problems.append(ConfigProblem("homeassistant", "prefix", f"{raw['prefix']!r} is not a topic "
                                              "prefix (no '#' or '+', not empty)"))
     node_id = slug(raw["node_id"] or client_id or "pyseb")
-    settings = HomeAssistantSettings(bool(raw["discovery"]), prefix, node_id)
+    name = (raw["name"] or "").strip() or default_device_name(node_id)
+    settings = HomeAssistantSettings(bool(raw["discovery"]), prefix, node_id, name)
     if settings.discovery:
         _check_ids(reader, equipments)
     return settings

@@ -81,7 +81,8 @@ def test_every_config_follows_the_documented_schema(tmp_path: Path) -> None:
     for topic, config in found.items():
         assert schema_problems(topic.split("/")[1], config) == [], topic
         assert config["availability_topic"] == "regul/availability"
-        assert config["device"]["name"] == "PySEB" and config["device"]["identifiers"] == ["pyseb_pyseb_test"]
+        # (the client id pyseb-test: not the default instance, named after its node id)
+        assert config["device"]["name"] == "PySEB test" and config["device"]["identifiers"] == ["pyseb_pyseb_test"]
         assert topic.split("/")[2] == "pyseb_test"  # node id: [mqtt] client_id, as an id
     ids = [config["unique_id"] for config in found.values()]
     assert len(ids) == len(set(ids))

@@ -17,7 +17,7 @@ import pytest
 
 from localbroker import PrivateBroker
 from shell import paho_compat
-from tests.configs import reading, write_config
+from tests.configs import reading, with_mqtt_lines, write_config
 from tests.daemon_process import DaemonProcess
 from tests.field_house import ECS_CMD, RADIATOR
 from tests.ha_schema import render, render_last_reset, schema_problems
@@ -209,3 +209,59 @@ def test_discovery_controls_restart_and_removal(tmp_path: Path, broker: PrivateB
             late.close()
     finally:
         assert proc.terminate() == 0
+
+
+def test_two_instances_on_one_broker_announce_apart(tmp_path: Path, broker: PrivateBroker) -> None:
+    """Two houses (or a test instance beside the real one) on one broker: each with its own [mqtt] client_id (the
+    broker allows one connection per id) and topic_regul. Their discovery topics, unique ids, devices and entity ids
+    do not meet, and neither one's clean-up of stale configs removes the other's."""
+    entities = GLOBAL + PER_LOAD + PER_RELAY + 1 + 1
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = write_config(tmp_path / "a", port=broker.port, period=0.2, client_id="pyseb", extra=HA)
+    second = with_mqtt_lines(write_config(tmp_path / "b", port=broker.port, period=0.2, extra=HA),
+                             "topic_regul = regul2\n")
+    seen = MqttProbe(broker.host, broker.port, ("homeassistant/#",))
+
+    def announced() -> dict[str, dict[str, Any]]:
+        return {m.topic: json.loads(m.payload) for m in seen.messages if m.payload}
+
+    def by_node() -> dict[str, dict[str, dict[str, Any]]]:
+        nodes: dict[str, dict[str, dict[str, Any]]] = {}
+        for topic, config in announced().items():
+            nodes.setdefault(topic.split("/")[2], {})[topic] = config
+        return nodes
+
+    def both_announced() -> bool:
+        nodes = by_node()
+        return sorted(nodes) == ["pyseb", "pyseb_test"] and all(len(c) == entities for c in nodes.values())
+
+    procs = [DaemonProcess(first)]
+    try:
+        seen.wait_for("homeassistant/sensor/pyseb/grid_power/config")
+        procs.append(DaemonProcess(second))
+        deadline = time.monotonic() + 15
+        while not both_announced() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert both_announced(), (sorted(by_node()), [p.output for p in procs])
+        # the first one restarted beside the second: its clean-up reads back its own configs only
+        assert procs[0].terminate() == 0
+        mark = seen.mark()
+        procs[0] = DaemonProcess(first)
+        seen.wait_for("homeassistant/sensor/pyseb/grid_power/config", after=mark)
+        time.sleep(0.5)
+        assert not [m.topic for m in seen.messages[mark:] if not m.payload], "a config was removed"
+        assert both_announced()
+    finally:
+        for proc in procs:
+            proc.close()
+        seen.close()
+
+    a, b = by_node()["pyseb"].values(), by_node()["pyseb_test"].values()
+    for key in ("unique_id", "default_entity_id", "state_topic", "availability_topic", "command_topic"):
+        mine, theirs = {c.get(key) for c in a} - {None}, {c.get(key) for c in b} - {None}
+        assert mine and theirs and not mine & theirs, key
+    devices = {(c["device"]["name"], tuple(c["device"]["identifiers"])) for c in [*a, *b]}
+    assert devices == {("PySEB", ("pyseb_pyseb",)), ("PySEB test", ("pyseb_pyseb_test",))}
+    for config in [*a, *b]:
+        assert schema_problems(config["default_entity_id"].split(".")[0], config) == []
