@@ -58,6 +58,8 @@ class MeterIntake:
         result = parse_meter_payload(payload, self._json_power, now, self._max_meter_power_w,
                                      Voltage.IGNORED if not house else Voltage.REQUIRED if meter.mains_seen
                                      else Voltage.READ)
+        if isinstance(result, MeterProblem) and result.kind == "no_mains" and meter.mains_restored:
+            result = self._no_mains_restored(meter, payload, now, result)
         if isinstance(result, MeterProblem):
             if result.kind == "boot":
                 self._booted(meter)
@@ -78,9 +80,24 @@ class MeterIntake:
                          "not counted as a reading", "frozen")
             return NoReading.FROZEN
         meter.accept(result, payload)
-        if house and not meter.mains_seen and result.voltage_v is not None and result.voltage_v >= MIN_MAINS_V:
-            meter.mains_seen = True
+        if house and result.voltage_v is not None and result.voltage_v >= MIN_MAINS_V:
+            meter.mains_seen, meter.mains_restored = True, False
         return result
+
+    def _no_mains_restored(self, meter: MeterState, payload: bytes, now: float,
+                           problem: MeterProblem) -> MeterReading | MeterProblem:
+        """A reading under the mains voltage from the house meter whose mains_seen was restored: still refused at 0 W
+        (a PZEM without mains), but a reading with watts in it is a meter whose voltage field measures nothing (one
+        put in while PySEB was stopped): the flag is dropped and the reading judged on its power, as at a first
+        start."""
+        reading = parse_meter_payload(payload, self._json_power, now, self._max_meter_power_w, Voltage.READ)
+        if not isinstance(reading, MeterReading) or reading.power_w <= 0:
+            return problem
+        meter.mains_seen = meter.mains_restored = False
+        log.warning("the house meter reads %.0f W at %s V: its voltage field measures nothing (a meter other than "
+                    "the one that read the mains before the restart?); its readings are judged on their power",
+                    reading.power_w, f"{reading.voltage_v:g}" if reading.voltage_v is not None else "no")
+        return reading
 
     def _zero_refused(self, meter: MeterState, now: float) -> bool:
         """Whether the house meter's 0 W reading at `now` is refused. The house meter sees the diverted loads: with

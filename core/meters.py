@@ -29,6 +29,10 @@ class MeterState:
     # its 0 W says nothing of the house). Not before: a meter that always sends 0 V (a clamp-only build, a bridge
     # filling a field it does not measure) would be refused for good.
     mains_seen: bool = False
+    # mains_seen came from the status file, not from a reading of this run (status.restore): a meter swapped while
+    # PySEB was stopped for one whose voltage field is always 0 (it reads watts at 0 V, which a PZEM without mains
+    # never does) clears it (core/meter_intake.py), else it would be refused for good, the flag saved again and again.
+    mains_restored: bool = False
 
     def accept(self, reading: MeterReading, payload: bytes | None = None) -> None:
         """Take a good reading (and the message it came in)."""

@@ -125,6 +125,9 @@ def build_status(reg: RegulatorView, now: float, clean: bool = True) -> dict[str
             for load in reg.loads
         ],
     }
+    # The house meter has read a mains voltage: restored at a restart, else its 0 V readings (a sense wire unplugged)
+    # were taken again after it as a house of 0 W (status.restore).
+    doc["meters"][reg.consumption.name]["mains_seen"] = reg.consumption.mains_seen
     # When the day's energies are counted from, restored with them: Home Assistant's last_reset (a new one is a new
     # meter cycle there). Before start, the day's midnight.
     counted_since = reg.energy_counted_since

@@ -174,6 +174,7 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float) -> list[st
         reg.production_energy.yesterday_wh = restored_energy(doc, "production_energy", "production", warnings)
     if (same_day or yesterday) and doc.get("report_today") is not None:
         warnings += _restore_report(reg, doc["report_today"], saved_day, same_day)
+    _restore_mains_seen(reg, doc)
     try:
         warnings += reg.field.restore(doc, min(saved_at, now), age_days, now)
     except Exception as exc:  # the fallback's and full tanks' state start afresh instead
@@ -189,6 +190,15 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float) -> list[st
     log.info("status restored from %s (%s)", saved_day.isoformat(),
              "today" if same_day else "yesterday" if yesterday else f"{age_days} days ago: energies not kept")
     return warnings
+
+
+def _restore_mains_seen(reg: RegulatorView, doc: dict[str, Any]) -> None:
+    """The house meter read a mains voltage before the restart: its readings under it are refused from the first one
+    (core/meter_intake.py), whatever the file's age (a file saved before this was saved, or without it: not)."""
+    meters = doc.get("meters")
+    house = meters.get(reg.consumption.name) if isinstance(meters, dict) else None
+    if isinstance(house, dict) and house.get("mains_seen") is True:
+        reg.consumption.mains_seen = reg.consumption.mains_restored = True
 
 
 def _clock_behind(ahead_s: float) -> list[str]:

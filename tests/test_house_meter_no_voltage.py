@@ -94,3 +94,51 @@ def test_a_house_meter_that_never_read_a_mains_voltage_is_judged_on_its_power(tm
         house.h.reg.handle(CONS, b'{"voltage": 0, "power": %.2f, "n": %d}' % (cons_w, house.now), house.now)
         house.h.reg.tick(house.now)
     assert house.h.reg.stale_reason is None and house.drawn_w() > 1500
+
+
+def restarted(house: House, tmp_path: Path) -> House:
+    """`house` after a restart: a new regulator on the same config, its status restored from the last one saved."""
+    doc = house.h.reg.status(house.now)
+    again = House(tmp_path)
+    again.now = house.now + 30
+    assert again.h.reg.restore(doc, again.now) == []
+    return again
+
+
+def test_a_house_meter_at_0_v_stays_refused_after_a_restart(tmp_path: Path) -> None:
+    # The sense wire unplugged, PySEB restarted (to clear its "stale" state, say): the meter's mains voltage was
+    # forgotten with the restart, its 0 V and 0 W taken with the loads off, every load on for the sun until 0 W
+    # under them went stale, and again every 15 minutes.
+    house = House(tmp_path)
+    house.run(30, 2500)
+    assert house.h.reg.status(house.now)["meters"]["consumption"]["mains_seen"] is True
+    house = restarted(house, tmp_path)
+    assert house.h.reg.consumption.mains_seen
+    assert run_without_voltage(house, 1800, 2500) == 0
+    assert house.h.reg.stale_reason is not None and house.h.reg.consumption.refused == 1800
+
+
+def test_a_status_without_the_mains_flag_still_restores(tmp_path: Path) -> None:
+    # A file saved before the flag was saved: the meter judged on its power until it reads a mains voltage, as before.
+    house = House(tmp_path)
+    house.run(30, 2500)
+    doc = house.h.reg.status(house.now)
+    del doc["meters"]
+    again = House(tmp_path)
+    assert again.h.reg.restore(doc, house.now + 30) == [] and not again.h.reg.consumption.mains_seen
+
+
+def test_a_house_meter_swapped_for_one_without_voltage_over_a_restart_is_judged_on_its_power(tmp_path: Path) -> None:
+    # A PZEM replaced by a clamp-only meter (its "voltage" always 0) while PySEB was stopped: the saved flag must not
+    # refuse it for good. A reading at 0 V with watts in it is no PZEM without mains (that one reads 0 W).
+    house = House(tmp_path)
+    house.run(30, 2500)
+    house = restarted(house, tmp_path)
+    for _ in range(60):
+        house.now += 2
+        house.h.reg.handle(PROD, reading(2500), house.now - 0.01)
+        cons_w = 400 + house.drawn_w()
+        house.h.reg.handle(CONS, b'{"voltage": 0, "power": %.2f, "n": %d}' % (cons_w, house.now), house.now)
+        house.h.reg.tick(house.now)
+    assert house.h.reg.stale_reason is None and house.drawn_w() > 1500
+    assert not house.h.reg.consumption.mains_seen
