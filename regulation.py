@@ -12,10 +12,12 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from settings.version import PYSEB_VERSION
+from shell.stop_signals import StartHangup
 
 if TYPE_CHECKING:
     from core.regulator import Regulator
@@ -56,6 +58,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """The command line; returns the exit code."""
     args = _parse_args(argv)
+    hangup = StartHangup()  # (Python's default for SIGHUP kills: a logrotate's while starting stopped PySEB)
+    if threading.current_thread() is threading.main_thread():
+        hangup.catch()
     # Until the daemon runs, its stop handlers do not exist: on a Pi Zero the imports and the curves' fits take
     # seconds, and a Ctrl-C there was a KeyboardInterrupt traceback. Nothing is connected or published before
     # Daemon.run (whose handlers stop it cleanly), so the interrupted start has nothing to undo but the lock.
@@ -67,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             lock.release()
         print("regulation.py: interrupted while starting: nothing was connected or commanded", file=sys.stderr)
         return EXIT_INTERRUPTED
-    return daemon if isinstance(daemon, int) else daemon.run()
+    return daemon if isinstance(daemon, int) else daemon.run(hangup)
 
 
 def _start(args: argparse.Namespace, held_lock: list[InstanceLock]) -> int | Daemon:

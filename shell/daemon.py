@@ -38,7 +38,7 @@ from shell.mqtt_link import (
     MqttLink,
     Refused,
 )
-from shell.stop_signals import has_controlling_terminal, stop_signals_to_catch
+from shell.stop_signals import StartHangup, has_controlling_terminal, stop_signals_to_catch
 from status import saver as saver_module
 from status.saver import StatusSaver
 from status.store import load_status, remove_stale_temporaries, set_aside
@@ -162,8 +162,8 @@ class Daemon:
     def _on_reopen_signal(self, signum: int, frame: FrameType | None) -> None:
         self.events.put(ReopenRequest())
 
-    def run(self) -> int:
-        """Main loop; returns the exit code."""
+    def run(self, start_hangup: StartHangup | None = None) -> int:
+        """Main loop; returns the exit code. `start_hangup`: a SIGHUP held while PySEB started (the log is reopened)."""
         if threading.current_thread() is threading.main_thread():
             # SIGHUP stops a daemon run in a terminal (closed, or its ssh session dropped). Without one (systemd,
             # cron), nothing hangs up: it is logrotate's postrotate asking, as of any daemon, to reopen the log; a
@@ -172,6 +172,8 @@ class Daemon:
             for signum in stop_signals_to_catch():
                 reopen = hangup_reopens and signum == getattr(signal, "SIGHUP", None)
                 signal.signal(signum, self._on_reopen_signal if reopen else self._on_signal)
+        if start_hangup is not None and start_hangup.arrived:
+            self.events.put(ReopenRequest())  # (logrotate's, while starting: the log file was moved aside)
         if self.saver is not None:
             self.restore_saved_status(time.time())
             self.saver.start()

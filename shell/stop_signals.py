@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import signal
 
-__all__ = ["STOP_SIGNALS", "has_controlling_terminal", "stop_signals_to_catch"]
+__all__ = ["STOP_SIGNALS", "StartHangup", "has_controlling_terminal", "stop_signals_to_catch"]
 
 # SIGTERM (systemd, kill), SIGINT (Ctrl-C), and SIGHUP: a dropped ssh session or a closed terminal sends it to
 # what runs in the foreground, whose Python default is to die at once, with the loads left as they were.
@@ -30,3 +30,29 @@ def has_controlling_terminal() -> bool:
         return False
     os.close(fd)
     return True
+
+
+class StartHangup:
+    """SIGHUP while PySEB starts, before the daemon's own handlers exist (the imports, the config, the curves' fits:
+    seconds on a Pi Zero). Python's default killed the process: without a terminal that was logrotate's postrotate
+    (its timer fires at boot, as PySEB starts), a death by SIGHUP that systemd's Restart=on-failure counts as clean,
+    and nothing regulated. Without a terminal it is held (`arrived`: the daemon reopens its log once running); in a
+    terminal, which hung up, the start stops as after a Ctrl-C (KeyboardInterrupt). Nothing is commanded before the
+    daemon runs, so either leaves no load on."""
+
+    def __init__(self) -> None:
+        self.arrived = False
+
+    def catch(self) -> None:
+        """Install the handler (the main thread only); a SIGHUP the process was started ignoring (nohup) stays so."""
+        hangup = getattr(signal, "SIGHUP", None)
+        if hangup is None or signal.getsignal(hangup) is signal.SIG_IGN:
+            return
+        signal.signal(hangup, self._hung_up if has_controlling_terminal() else self._held)
+
+    def _held(self, signum: int, frame: object) -> None:
+        self.arrived = True
+
+    @staticmethod
+    def _hung_up(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
