@@ -11,11 +11,14 @@ covered 1 h of a day of sun, PV 0 kWh.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from core.decisions import DecisionRecord
+from core.decisions import DecisionRecord, command_level
+
+if TYPE_CHECKING:
+    from equipments.base import Equipment
 from values.numbers import finite_json_float
 
 __all__ = ["DailyFigures", "DailyReport", "LoadDay", "caused_import_w"]
@@ -142,6 +145,8 @@ class DailyFigures:
         self.relays = tuple(relays)
         self.max_gap_s = max_gap_s
         self._previous: DecisionRecord | None = None
+        # The relays whose switches are counted from their commands (count_relay_commands), not from the decisions.
+        self._by_command = [False] * len(self.names)
         self._day_start_s = float("-inf")
         # A past day's report no midnight published (PySEB was stopped at it), restored from the status file: the
         # regulator sends it at its start.
@@ -166,7 +171,7 @@ class DailyFigures:
         self.decisions += 1
         if record.command != previous.command:  # (the same commands, most decisions: no switch to look for)
             for i, (was, now) in enumerate(zip(previous.command, record.command, strict=True)):
-                if (was > 0) != (now > 0):
+                if (was > 0) != (now > 0) and not self._by_command[i]:
                     self._switches[i] += 1
         dt = record.time_s - max(previous.time_s, self._day_start_s)
         if not 0 < dt <= self.max_gap_s:
@@ -186,6 +191,27 @@ class DailyFigures:
         elif grid_w < 0:
             self._export -= grid_w * dt
             self._missed += self._could_add_w(-grid_w, previous.room_w) * dt
+
+    def count_relay_commands(self, loads: Sequence[Equipment]) -> None:
+        """Count each relay of `loads` (this figures' loads, in their order) switching at its commands, every one sent
+        on or off once, rather than from one decision to the next: those missed the first switch of a run (no
+        decision before it), the stale guard's switch off with a decision's switch on again after it (no change from
+        one decision to the next), a force and its unforce between two decisions, the stop's switch off. (A recorded
+        day, replayed, has only its decisions: simulation.report counts from them.)"""
+        for i, (load, relay) in enumerate(zip(loads, self.relays, strict=True)):
+            if relay:
+                self._by_command[i] = True
+                load.add_power_listener(self._relay_listener(i, load))
+
+    def _relay_listener(self, i: int, load: Equipment) -> Callable[[float, float], None]:
+        was_on = [command_level(load, True) > 0]
+
+        def commanded(watts: float, now: float) -> None:
+            on = command_level(load, True) > 0
+            if on != was_on[0]:
+                was_on[0] = on
+                self._switches[i] += 1
+        return commanded
 
     def _could_add_w(self, export_w: float, room_w: Sequence[float]) -> float:
         # A perfect router, in priority order: a variable load takes what fits, a relay only whole.

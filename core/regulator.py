@@ -80,6 +80,7 @@ class Regulator:
         # The day's figures for the daily report, and whoever else wants each decision (the recorder).
         self._relays = tuple(is_relay(load) for load in self.loads)
         self.daily = DailyFigures([load.name for load in self.loads], self._relays, ev.meter_timeout_s)
+        self.daily.count_relay_commands(self.loads)
         self._decision_listeners: list[DecisionListener] = [self.daily.add]
         self._day = DayRoll(self.loads, self.production_energy, self.daily, self.tz)
         self._last_report: str | None = None  # the last daily report published (retained), for republish_report
