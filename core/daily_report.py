@@ -24,6 +24,7 @@ from values.numbers import finite_json_float
 __all__ = ["DailyFigures", "DailyReport", "LoadDay", "caused_import_w"]
 
 WH = 1 / 3600.0
+MAX_COVERED_H = 48.0  # the most hours a saved day's figures may cover (DailyReport.from_json)
 
 
 def caused_import_w(grid_w: float, loads_w: float) -> float:
@@ -71,7 +72,10 @@ class DailyReport:
         if not isinstance(doc, dict) or not isinstance(doc.get("date"), str) or not isinstance(doc.get("loads"), dict):
             raise ValueError("not a daily report")
         covered_h = finite_json_float(doc.get("covered_h"))
-        if covered_h is None or not 0 <= covered_h <= 25:  # (a DST day has 25 h)
+        # A DST day has 25 h, and a clock stepped back during the day (NTP correcting a clock chip kept in local
+        # time, hours ahead) has the decisions after the step cover its hours again: refused over 25 h, a restart
+        # that evening lost the day's figures so far. Over two days' hours is no day's.
+        if covered_h is None or not 0 <= covered_h <= MAX_COVERED_H:
             raise ValueError(f"covered_h {doc.get('covered_h')!r} is not a day's hours")
         loads = []
         for name, relay in relays.items():

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.daily_report import DailyFigures
+from core.daily_report import DailyFigures, DailyReport
 from core.decisions import DecisionRecord
 from regulation import Regulator
 from tests.configs import reading, write_config
@@ -199,3 +199,21 @@ def test_a_damaged_saved_report_is_not_resumed(tmp_path: Path, damage: dict) -> 
     warnings = second.restore(saved, start + 700)
     assert any("report_today not restored" in w for w in warnings)
     assert second.daily.so_far("2026-06-01").pv_wh == 0
+
+
+def test_a_day_covered_over_25_h_after_a_clock_step_back_is_resumed(tmp_path: Path) -> None:
+    # A Pi whose clock chip keeps local time (2 h ahead of UTC in summer) starts PySEB, then NTP steps the clock back
+    # 2 h: the decisions after the step cover those 2 h again (as the loads' energies do), and a day of sun covers
+    # 26 h. Restarted that evening, the day's report so far was refused ("covered_h 25.9 is not a day's hours"),
+    # and the midnight report counted from the restart: the morning's PV and energies lost.
+    day = DailyFigures(["heater"], [False], max_gap_s=10)
+    for t in (*range(0, 2 * 3600, 5), *range(0, 24 * 3600 - 60, 5)):
+        day.add(steady(t))
+    assert day.covered_s / 3600 > 25
+    saved = day.so_far_json("2026-06-01")
+    restored = DailyReport.from_json(saved, {"heater": False})
+    assert restored.covered_h == saved["covered_h"] and restored.pv_wh == saved["pv_wh"]
+
+
+def steady(t: float) -> DecisionRecord:
+    return DecisionRecord(t, 500, 1000, (0.0,), (0.0,), (0.0,))
