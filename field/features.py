@@ -36,11 +36,12 @@ class FieldFeatures:
 
     def __init__(self, field: FieldSettings, loads: Sequence[Equipment], publish: Publish, tz: tzinfo | None,
                  max_meter_power_w: float, mqtt: MqttSettings | None = None, meter_timeout_s: float = 10.0,
-                 sw_version: str = "", settle_s: float = 1.0) -> None:
+                 sw_version: str = "", settle_s: float = 1.0, frozen_meter: bool = True) -> None:
         self._publish = publish
         self._loads = loads
         fs, ds, fc = field.fallback, field.domoticz, field.forecast
-        self.tanks = FullTankWatch(loads, fs.init_at_hour, tz, max_meter_power_w, settle_s, meter_timeout_s)
+        self.tanks = FullTankWatch(loads, fs.init_at_hour, tz, max_meter_power_w, settle_s, meter_timeout_s,
+                                   frozen_meter)
         self.forecast = ForecastBook(tz, fc.owm is not None, fc.mqtt_topic)
         heater = next((load for load in loads if load.name == field.water_heater), None)
         self.heater = HeaterControl(heater, fs, ds.ecs_mode_default, tz, self.forecast) if heater is not None \

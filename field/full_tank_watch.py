@@ -24,7 +24,8 @@ class FullTankWatch:
     """The detectors of every load that has one, and the full flags of all loads."""
 
     def __init__(self, loads: Sequence[Equipment], init_at_hour: int, tz: tzinfo | None,
-                 max_meter_power_w: float, settle_s: float = 1.0, meter_timeout_s: float = 10.0) -> None:
+                 max_meter_power_w: float, settle_s: float = 1.0, meter_timeout_s: float = 10.0,
+                 frozen_meter: bool = True) -> None:
         self.loads = tuple(loads)
         self.settle_s = settle_s  # a load commanded this recently may not show in a house reading yet
         self.init_at_hour = init_at_hour
@@ -39,6 +40,10 @@ class FullTankWatch:
         # first house reading, by load; and the loads whose silence was said.
         self.meter_timeout_s = meter_timeout_s
         self._meter_heard_at: dict[str, float] = {}
+        # A PZEM whose sensor loop hangs while its MQTT loop runs sends its last reading's very bytes again and
+        # again ([evaluate] frozen_meter, as for the house's meters): by topic, the last reading taken.
+        self._frozen_meter = frozen_meter
+        self._last_payload: dict[str, bytes] = {}
         self._silence_said: set[str] = set()
         self._held: set[str] = set()  # loads in a re-probe hold
         self._reported: set[tuple[str, str]] = set()
@@ -72,6 +77,13 @@ class FullTankWatch:
 
     def on_load_meter(self, topic: str, payload: bytes, now: float) -> bool:
         """A reading of a load's own meter; True when a load was found full."""
+        if self._frozen_meter and self._last_payload.get(topic) == payload:
+            # Not a reading: hung on 0 W it read as a full tank (the heater off for the day, the water cold); hung
+            # on the heater drawing it kept the house meter from watching the tank. Its silence is judged instead.
+            for load in self._meter_topics.get(topic, ()):
+                self._report(load.name, MeterProblem("frozen", "the very same message as the last reading: the "
+                                                     "meter looks frozen; not counted as a reading"))
+            return False
         changed = False
         for load in self._meter_topics.get(topic, ()):
             result = parse_meter_payload(payload, load.json_read_power, now, self.max_meter_power_w)
@@ -79,6 +91,7 @@ class FullTankWatch:
                 self._report(load.name, result)
                 continue
             self.measured_w[load.name] = result.power_w
+            self._last_payload[topic] = payload
             self._meter_heard_at[load.name] = now
             if load.name in self._silence_said:
                 self._silence_said.discard(load.name)

@@ -68,9 +68,9 @@ EVALUATE_OPTIONS: tuple[Option, ...] = (
            "on, is one the rise would cover within a minute; 0 = off (docs/control.md)", min=0),
     Option("meter_timeout", float, 10.0, "seconds of meter silence before every load goes to 0",
            min=0.05, max=3600),
-    Option("frozen_meter", bool, True, "a meter that repeats the very same message is frozen: a repeat is no "
-           "new reading, so it goes stale after meter_timeout like a silent one (false only for a meter whose "
-           "messages hold nothing but a power that can repeat)"),
+    Option("frozen_meter", bool, True, "a meter (the house's, the production's, a load's own) that repeats the "
+           "very same message is frozen: a repeat is no new reading, so it goes stale after meter_timeout like a "
+           "silent one (false only for a meter whose messages hold nothing but a power that can repeat)"),
     # (at most a day: the status holds the day's energy, and a much larger wait overflowed the saver thread's clock)
     Option("status_time", float, 900.0, "seconds between two saves of the status file (and at stop)", min=0.1,
            max=86400),

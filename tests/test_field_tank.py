@@ -4,6 +4,7 @@ the house meter; a full load gets 0 W and is left out of the allocation; cleared
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from pathlib import Path
@@ -20,6 +21,13 @@ METERED = f"topic_read_power = {ECS_METER}\n"
 EMPTY_TANK = (b'{ "voltage": 231.40, "current": 0.00, "power": 0.00, "energy": 1234.00, "frequency": 50.00, '
               b'"powerfactor": nan, "ppm_err": 0}')
 T = at(2024, 6, 1, 11)
+_moves = itertools.count()
+
+
+def live(payload: bytes) -> bytes:
+    """`payload` as a live PZEM sends it again: its voltage moved (PROTOCOL.md: consecutive real readings differ; the
+    very same bytes again are a frozen meter's)."""
+    return payload.replace(b'"voltage": 231.40', f'"voltage": {230 + next(_moves) % 300 / 100:.2f}'.encode())
 
 
 def metered(tmp_path: Path, evaluate: str = "") -> Harness:
@@ -32,7 +40,7 @@ def metered(tmp_path: Path, evaluate: str = "") -> Harness:
 def thermostat_cut(h: Harness, start: float, count: int = 5, gap_s: float = 2.0,
                    payload: bytes = EMPTY_TANK) -> float:
     for i in range(count):
-        h.reg.handle(ECS_METER, payload, start + i * gap_s)
+        h.reg.handle(ECS_METER, live(payload), start + i * gap_s)
     return start + (count - 1) * gap_s
 
 
@@ -42,7 +50,7 @@ def test_own_meter_five_low_readings_make_it_full(tmp_path: Path, caplog: pytest
     assert ECS_METER in h.reg.subscriptions()
     thermostat_cut(h, T + 1, count=4)
     assert not h.load("ecs").overed and h.last(ECS_CMD) == "84"
-    h.reg.handle(ECS_METER, EMPTY_TANK, T + 9)
+    h.reg.handle(ECS_METER, live(EMPTY_TANK), T + 9)
     assert h.load("ecs").overed and h.last(ECS_CMD) == "0"
     doc = h.statuses()[-1]["equipments"][0]
     assert doc["overed"] is True and doc["full_detect"] == "meter" and doc["measured_power"] == 0
@@ -452,7 +460,7 @@ def test_a_heater_whose_own_meter_is_silent_is_watched_from_the_house_meter(
     drawing = EMPTY_TANK.replace(b'"power": 0.00', b'"power": 2000.00')
     for i in range(30):
         if meter_speaks:
-            h.reg.handle(ECS_METER, drawing, T + 2 * i)
+            h.reg.handle(ECS_METER, live(drawing), T + 2 * i)
         house.run(1)
     assert h.last(ECS_CMD) == "100"
     house.full.add("ecs")  # the thermostat cuts at 100 %: the house falls by the heater's watts
@@ -551,3 +559,34 @@ def test_a_relay_before_the_held_heater_may_switch_on_during_its_re_probe(tmp_pa
     house.read()
     h.reg.tick(house.now)
     assert radiator.is_on
+
+
+def test_a_frozen_own_meter_at_0_w_is_no_full_tank(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # PROTOCOL.md: a PZEM whose sensor loop hangs while its MQTT loop runs publishes the same bytes again and again.
+    # The heater's own meter, hung on a 0 W reading (the heater off when it hung), read as five readings of a cut
+    # heater: the tank "full", the heater off until the daily clear, the water cold.
+    h = metered(tmp_path)
+    for i in range(10):
+        h.reg.handle(ECS_METER, EMPTY_TANK, T + 1 + 2 * i)
+    assert not h.load("ecs").overed and h.last(ECS_CMD) == "84"
+    assert "the very same message as the last reading: the meter looks frozen" in caplog.text
+
+
+def test_a_frozen_own_meter_leaves_the_tank_to_the_house_meter(tmp_path: Path,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    # Hung on a reading of the heater drawing, its repeats kept it "speaking": the house meter never watched the tank,
+    # and a thermostat cut went unseen (2.3 kW believed drawing, the surplus exported) as long as it stayed hung.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, ("ecs",), ecs=METERED, algorithm="closed_loop"))
+    house = House(h, T, base_w=300, production_w=4000)
+    drawing = live(EMPTY_TANK.replace(b'"power": 0.00', b'"power": 2000.00'))
+    for i in range(30):
+        h.reg.handle(ECS_METER, drawing, T + 2 * i)  # live once, then hung: the very same bytes
+        house.run(1)
+    assert h.last(ECS_CMD) == "100"
+    assert "ecs: its own meter (smeter/pzem/ECS) has given no usable reading for" in caplog.text
+    house.full.add("ecs")  # the thermostat cuts: the house falls by the heater's watts
+    for _ in range(152):
+        h.reg.handle(ECS_METER, drawing, house.now)
+        house.run(1)
+    assert h.load("ecs").overed and h.last(ECS_CMD) == "0"
