@@ -18,9 +18,9 @@ from localbroker import PrivateBroker
 from shell import paho_compat
 from tests.configs import reading
 from tests.daemon_process import DaemonProcess
-from tests.field_house import ECS_CMD, ECS_STATUS, RADIATOR, field_config
+from tests.field_house import ECS_CMD, ECS_STATUS, RADIATOR, VLOAD, field_config
 from tests.mqtt_probe import MqttProbe
-from tests.test_field_boots import BOOT_DETECTED, SETPOWER_ECHO
+from tests.test_field_boots import BOOT_DETECTED, PZEM_BOOT, SETPOWER_ECHO, VLOAD_BOOT_NO_OTA
 from tests.test_field_domoticz import ECS_SWITCH, RADIATOR_SWITCH, SELECTOR_IDX, selector, switch
 
 CONS, PROD, MODE, AVAIL = "smeter/pzem/CONSOMMATION", "smeter/pzem/PRODUCTION", "regul/mode", "regul/availability"
@@ -217,6 +217,24 @@ def test_a_rebooted_variator_gets_its_command_again(daemon: DaemonProcess, probe
     probe.publish(ECS_STATUS, BOOT_DETECTED)
     assert probe.wait_for(ECS_CMD, after=mark).text == "49"
     assert "the variator reports boot_detected" in daemon.output
+
+
+def test_boot_messages_on_their_own_topics_reach_the_daemon(daemon: DaemonProcess, probe: MqttProbe) -> None:
+    # PROTOCOL.md: each device announces its boot on the parent of its topic, and often not in JSON: the variator
+    # built without OTA (`"ip": "10.3.141.20, "OTA": ...`), the PZEM with unquoted strings. Tested in-process only,
+    # a daemon that did not subscribe to regul/vload or smeter/pzem would have passed.
+    probe.publish(CONS, reading(300))
+    probe.publish(PROD, reading(1300))
+    probe.wait_for(ECS_CMD, lambda m: m.text == "49")
+    mark = probe.mark()
+    probe.publish(VLOAD, VLOAD_BOOT_NO_OTA)
+    assert probe.wait_for(ECS_CMD, after=mark).text == "49"
+    assert "the variator ECS sent its boot message: re-sending its command 49" in daemon.output
+    probe.publish("smeter/pzem", PZEM_BOOT)
+    deadline = time.monotonic() + 5
+    while "consumption meter booted" not in daemon.output and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "consumption meter booted; it counts as fresh after its next good reading" in daemon.output
 
 
 def test_a_retained_domoticz_update_is_old_news(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe) -> None:
