@@ -11,7 +11,14 @@ from typing import Any
 from calibration import CalibrationError, PowerCurve, load_curve
 from equipments.base import BASE_OPTIONS, FORCED_BY_USER, BuildContext, Command, Equipment, EquipmentBuildError
 from settings.options import Option
-from values.boots import ECHO_LAG_S, boot_message_id, split_device_topic, variator_status, whole_percent
+from values.boots import (
+    ECHO_LAG_S,
+    boot_message_id,
+    split_device_topic,
+    variator_output_off,
+    variator_status,
+    whole_percent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +111,7 @@ class VariableEquipment(Equipment):
         # The last message on the status topic: the firmware answers every command there. None: never yet.
         self.heard_at: float | None = None
         self._corrected_at = float("-inf")  # the last command sent again for an echo at another percent
+        self._output_off = False  # its status said its output is gated off (`off`), and not on since
 
     @staticmethod
     def _calibration_path(name: str, given: str | None, config_dir: Path) -> Path:
@@ -140,6 +148,7 @@ class VariableEquipment(Equipment):
         is not ours (_check_echo)."""
         if topic == self.topic_status:
             self.heard_at = now
+            self._check_gate(payload, topic)
             booted, percent = variator_status(payload)  # (parsed once: an echo comes after every command)
             if booted:
                 log.info("%s: the variator reports boot_detected: re-sending its command %s", self.name,
@@ -154,6 +163,21 @@ class VariableEquipment(Equipment):
                          device, self.current_command().payload, extra={"limit_key": topic})
                 self.resend("variator booted")
         return False
+
+    def _check_gate(self, payload: bytes, topic: str) -> None:
+        """`off` gates the variator's output without changing its percent (PROTOCOL.md): its echo is then at our
+        percent, and the load draws nothing. Said, not undone: an `off` may be the owner's own stop."""
+        off = variator_output_off(payload)
+        if off is None or off == self._output_off:
+            return
+        self._output_off = off
+        if off:
+            log.warning("%s: the variator reports its output off (\"state\": \"OFF\", an `off` sent by another "
+                        "client): the load draws nothing whatever the percent until the variator is sent `on` "
+                        "(mosquitto_pub -t %s -m on)", self.name, self.topic_set_power,
+                        extra={"limit_key": f"{topic} state"})
+        else:
+            log.info("%s: the variator reports its output on again", self.name, extra={"limit_key": f"{topic} state"})
 
     def _check_echo(self, percent: float, now: float) -> None:
         """The variator answers every command it takes with the percent it now runs at. One that is not our

@@ -159,3 +159,22 @@ def test_an_echo_after_a_clock_step_back_is_judged(h: Harness) -> None:
     before = len(h.sent)
     h.reg.handle(ECS_STATUS, echo("80.00"), NOON - 3600)
     assert h.sent[before:] == [(ECS_CMD, "49", False)]
+
+
+def test_a_variator_whose_output_was_switched_off_is_said(h: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    # PROTOCOL.md: `off` gates the variator's output without changing its percent; its status then says "state": "OFF"
+    # at our very percent. Taken for our command obeyed, the heater drew nothing with no word why, and the full-tank
+    # watch took the missing watts for a full tank.
+    caplog.set_level(logging.INFO)
+    gated = b'{"percent": 49.00, "power": 0, "mode": 0, "state": "OFF", "msg": "setstate"}'
+    before = len(h.sent)
+    h.reg.handle(ECS_STATUS, gated, NOON + 10)
+    h.reg.handle(ECS_STATUS, gated, NOON + 12)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == ["ecs: the variator reports its output off (\"state\": \"OFF\", an `off` sent by another "
+                        "client): the load draws nothing whatever the percent until the variator is sent `on` "
+                        "(mosquitto_pub -t regul/vload/ECS/cmd -m on)"]
+    assert h.sent[before:] == []  # (an `off` may be the owner's: PySEB does not undo it)
+    h.reg.handle(ECS_STATUS, gated.replace(b'"OFF"', b'"ON"'), NOON + 14)
+    assert "ecs: the variator reports its output on again" in caplog.text
+    assert not [r for r in caplog.records if r.levelname == "WARNING"][1:]

@@ -16,6 +16,7 @@ from values.readings import MAX_PAYLOAD_BYTES
 # brace or blank. Read with a pattern because the firmware's boot messages are often not JSON.
 _ID = re.compile(r'"id"\s*:\s*"?([^",}\s]+)')
 _BOOT_DETECTED = re.compile(r'"msg"\s*:\s*"boot_detected"')
+_STATE = re.compile(rb'"state"\s*:\s*"(ON|OFF)"')
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,15 @@ def variator_status(payload: bytes) -> tuple[bool, float | None]:
         return True, None
     percent = json_float(doc.get("percent"))
     return False, percent if percent is not None and 0 <= percent <= 100 else None  # (NaN fails the range too)
+
+
+def variator_output_off(payload: bytes) -> bool | None:
+    """Whether a variator's status says its output is gated off (`"state": "OFF"`, after an `off` command: the load
+    draws nothing whatever its percent) or on (`"ON"`); None when it says neither."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        return None
+    match = _STATE.search(payload)
+    return None if match is None else match[1] == b"OFF"
 
 
 def is_boot_detected(payload: bytes) -> bool:
