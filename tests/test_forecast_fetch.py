@@ -50,6 +50,9 @@ def test_the_seed_s_request_and_a_good_answer(server: OwmServer) -> None:
 @pytest.mark.parametrize("answer, cause", [
     (json_answer(ERROR_401, 401), "HTTP 401: Invalid API key."),
     (json_answer(ERROR_404, 404), "HTTP 404: city not found"),
+    # the free plan's call limit exceeded (PROTOCOL.md): an HTTPError as 401's, a failed try to retry
+    (json_answer({"cod": 429, "message": "Your account is temporary blocked due to exceeding of requests limitation"},
+                 429), "HTTP 429: Your account is temporary blocked"),
     (Answer(500, b"<html>oops</html>"), "HTTP 500"),
     (Answer(200, b"{garbage"), "the answer is not a JSON object"),
     (json_answer({"cod": "200", "message": 0, "cnt": 0}), "the answer has no `list`"),
