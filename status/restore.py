@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -20,6 +20,7 @@ from values.local_time import local_date, local_instant
 from values.shown import shown
 
 if TYPE_CHECKING:
+    from equipments.base import Equipment
     from status.view import RegulatorView
 
 log = logging.getLogger(__name__)
@@ -35,12 +36,9 @@ CLOCK_BEHIND_MAX_S = 12 * 3600.0
 _CLOCK_BEHIND_QUIET_S = 60.0
 
 
-class _Unusable(Exception):
-    """The document cannot be used at all (why in the message): a clean start, the file kept aside."""
-
-
-class _FarAhead(_Unusable):
-    """A file dated further ahead of the clock than a boot's lag: unusable, but for what keeps a load off."""
+class _FarAhead(Exception):
+    """A file dated further ahead of the clock than a boot's lag (why in the message): a clean start, the file kept
+    aside, but for what keeps a load off."""
 
     def __init__(self, message: str, doc: dict[str, Any], saved_at: float) -> None:
         super().__init__(message)
@@ -79,8 +77,6 @@ def restore_status(reg: RegulatorView, doc: dict[str, Any], now: float,
         return _restore(reg, doc, now)
     except _FarAhead as exc:
         far_ahead, why = exc, str(exc)
-    except _Unusable as exc:
-        why = str(exc)
     except Exception as exc:  # anything in a bad file, or a bug here, must end in a clean start, not a crash
         # (a bug's traceback, once: the file is kept, and this says what to report)
         log.error("internal error restoring the status file", exc_info=True)
@@ -122,10 +118,7 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float) -> list[st
                            "2100 is expected): energies not restored"]
     ahead = saved_at > now
     if ahead:
-        try:
-            warnings += _clock_behind(saved_at - now)
-        except _Unusable as exc:
-            raise _FarAhead(str(exc), doc, saved_at) from None
+        warnings += _clock_behind(doc, saved_at, now)
         now = saved_at  # the best known time: the clock is at least this far behind
     saved_day = figures_day(doc, _local_date(saved_at, reg))
     age_days = (_local_date(now, reg) - saved_day).days
@@ -140,25 +133,13 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float) -> list[st
     if not isinstance(entries, list):
         return warnings + ["status file has no 'equipments' list: nothing restored"]
     seen: set[str] = set()
-    for entry in entries:
-        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-            warnings.append(f"status entry without a name ignored: {str(entry)[:80]}")
-            continue
-        # (in any case: the config's names are lower-cased as read, and a Coturex status file may say "ECS")
-        name = entry["name"].lower()
-        load = reg.loads_by_name.get(name)
-        if load is None:
-            warnings.append(f"status has a load {entry['name'][:80]!r} that is not configured: ignored")
-            continue
-        if name in seen:
-            warnings.append(f"status has {name!r} twice: the second entry ignored")
-            continue
-        seen.add(name)
+    for load, entry in _configured_entries(reg, entries, warnings):
+        seen.add(load.name)
         try:
             restore_load(load, entry, now, saved_at, same_day, yesterday, warnings)
         except Exception as exc:  # one bad entry costs that load its state, not the start
             clean_load(load)
-            warnings.append(f"{name}: saved state could not be restored ({type(exc).__name__}: {exc}): "
+            warnings.append(f"{load.name}: saved state could not be restored ({type(exc).__name__}: {exc}): "
                             "starting from zero")
     # The seed kept the water heater's yesterday energy at the top level.
     seed_yesterday = saved_energy(doc.get("ECS_energy_yesterday"))
@@ -201,13 +182,38 @@ def _restore_mains_seen(reg: RegulatorView, doc: dict[str, Any]) -> None:
         reg.consumption.mains_seen = reg.consumption.mains_restored = True
 
 
-def _clock_behind(ahead_s: float) -> list[str]:
-    """The warning for a file dated `ahead_s` ahead of the clock, taken as saved now; _Unusable if too far."""
+def _configured_entries(reg: RegulatorView, entries: list[Any],
+                        warnings: list[str]) -> Iterator[tuple[Equipment, dict[str, Any]]]:
+    """Each entry of `entries` with the configured load it names, the first for a load; why the others are
+    ignored in `warnings`."""
+    seen: set[str] = set()
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            warnings.append(f"status entry without a name ignored: {str(entry)[:80]}")
+            continue
+        # (in any case: the config's names are lower-cased as read, and a Coturex status file may say "ECS")
+        name = entry["name"].lower()
+        load = reg.loads_by_name.get(name)
+        if load is None:
+            warnings.append(f"status has a load {entry['name'][:80]!r} that is not configured: ignored")
+            continue
+        if name in seen:
+            warnings.append(f"status has {name!r} twice: the second entry ignored")
+            continue
+        seen.add(name)
+        yield load, entry
+
+
+def _clock_behind(doc: dict[str, Any], saved_at: float, now: float) -> list[str]:
+    """The warning for a file saved at `saved_at`, ahead of the clock (`now`), taken as saved now; _FarAhead if
+    too far."""
+    ahead_s = saved_at - now
     lag = f"{ahead_s / 86400:.1f} days" if ahead_s >= 86400 else \
         f"{ahead_s / 3600:.0f} h" if ahead_s >= 3 * 3600 else f"{ahead_s / 60:.0f} min"
     cause = "the system clock is behind (not synced yet? a Raspberry Pi has no clock chip)"
     if ahead_s > CLOCK_BEHIND_MAX_S:
-        raise _Unusable(f"is dated {lag} ahead of the system clock: {cause}, or the file is not this machine's")
+        raise _FarAhead(f"is dated {lag} ahead of the system clock: {cause}, or the file is not this machine's",
+                        doc, saved_at)
     if ahead_s <= _CLOCK_BEHIND_QUIET_S:
         return []
     return [f"status file is dated {lag} ahead of the system clock: {cause}; taken as saved now"]
@@ -226,15 +232,10 @@ def _restore_forces_off(reg: RegulatorView, doc: dict[str, Any], saved_at: float
     rest stays in the file kept aside."""
     restored: list[str] = []
     skipped: list[str] = []
-    seen: set[str] = set()
     entries = doc.get("equipments")
-    for entry in entries if isinstance(entries, list) else []:
-        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or entry.get("forced") is not True:
+    for load, entry in _configured_entries(reg, entries if isinstance(entries, list) else [], []):
+        if entry.get("forced") is not True:
             continue
-        load = reg.loads_by_name.get(entry["name"].lower())
-        if load is None or load.name in seen:
-            continue
-        seen.add(load.name)
         power_w = saved_number(entry.get("forced_power"), 0.0)
         if power_w != 0.0:
             said = f"{power_w:g}" if power_w is not None else shown(entry.get("forced_power"), 20)

@@ -225,6 +225,17 @@ def test_a_force_off_already_over_or_too_long_is_not_restored_from_a_file_far_ah
     assert len(asides) == 1 and "no force or mode that keeps a load off" in asides[0]
 
 
+def test_a_load_named_twice_in_a_file_far_ahead_is_read_from_its_first_entry_as_in_any_restore(
+        tmp_path: Path) -> None:
+    doc = saved_day(tmp_path, NOON + 2 * 86400)
+    second = dict(doc["equipments"][0], forced=True, forced_power=0.0, force_end=None, forced_by="user")
+    doc["equipments"].append(second)  # (the first entry of ecs is not forced: the second is ignored)
+    h = Harness(write_config(tmp_path, ("ecs", "radiator")))
+    h.reg.restore(doc, NOON, set_aside=lambda why, outcome: None)
+    h.reg.start(NOON)
+    assert not h.load("ecs").is_forced()
+
+
 @pytest.fixture
 def daemon(tmp_path: Path) -> Daemon:
     # (a port no broker listens on: the daemon is never run, only its start's restore, and nothing connects)
