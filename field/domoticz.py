@@ -114,25 +114,32 @@ class DomoticzBridge:
                 # comes second and acts.
                 switch.asked_at = None
                 self._answered(switch, device, now)
-                continue
-            wanted = switch.link.on_device(device, load.is_forced(), now)
-            if wanted is True:
-                power_w = load.max_force_power_w()
-                log.info("%s forced to %.0f W by its Domoticz switch idx %d (until switched off)", load.name,
-                         power_w, switch.link.idx)
-                load.force(power_w, None, now, f"Domoticz switch idx {switch.link.idx} on", by=FORCED_BY_DOMOTICZ)
-            elif wanted is False:
-                log.info("%s unforced by its Domoticz switch idx %d", load.name, switch.link.idx)
-                load.unforce(now, f"Domoticz switch idx {switch.link.idx} off")
-            if wanted is not None:
-                switch.shown_forced = load.is_forced()  # the switch already shows it: nothing to send
-                changed = True
+            else:
+                changed |= self._switched(switch, device, now)
             if device.idx == switch.link.idx and device.on_at_level_0 and load.is_forced():
                 # An On that found no level to go to (a selector never set above 0, sent "On" before PySEB knew it
-                # is one): it shows the level-0 name while the load is forced. Set it at a level.
+                # is one), in an answer or not: it shows the level-0 name while the load is forced. Set it at a level.
                 switch.shown_forced = True
                 self._send(switch.link.publish_state(True, now))
         return changed
+
+    def _switched(self, switch: _Switch, device: DomoticzDevice, now: float) -> bool:
+        """Any update but the answer to the request: its load forced or unforced as the switch says (True when it
+        changed the regulator's state)."""
+        load = switch.load
+        wanted = switch.link.on_device(device, load.is_forced(), now)
+        if wanted is True:
+            power_w = load.max_force_power_w()
+            log.info("%s forced to %.0f W by its Domoticz switch idx %d (until switched off)", load.name,
+                     power_w, switch.link.idx)
+            load.force(power_w, None, now, f"Domoticz switch idx {switch.link.idx} on", by=FORCED_BY_DOMOTICZ)
+        elif wanted is False:
+            log.info("%s unforced by its Domoticz switch idx %d", load.name, switch.link.idx)
+            load.unforce(now, f"Domoticz switch idx {switch.link.idx} off")
+        if wanted is None:
+            return False
+        switch.shown_forced = load.is_forced()  # the switch already shows it: nothing to send
+        return True
 
     def _answered(self, switch: _Switch, device: DomoticzDevice, now: float) -> None:
         """Domoticz's answer for a force switch: what it is; shown its load's state when it shows another one (never
@@ -140,7 +147,7 @@ class DomoticzBridge:
         shows_on = switch.link.on_answer(device)
         forced = switch.load.is_forced()
         switch.shown_forced = forced
-        if shows_on is not None and (shows_on != forced or (forced and device.on_at_level_0)):
+        if shows_on is not None and shows_on != forced:
             self._send(switch.link.publish_state(forced, now))
 
     def tick(self, now: float) -> None:

@@ -494,6 +494,20 @@ def test_a_selector_force_switch_is_set_by_level_from_the_start(tmp_path: Path) 
                                       "level": 10}]
 
 
+def test_an_answer_on_at_level_0_while_forced_sets_the_selector_at_a_level_once(tmp_path: Path) -> None:
+    h = Harness(field_config(tmp_path, radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n"))
+    h.reg.tick(NOON)
+    h.reg.on_connected(NOON)
+    h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000}', NOON + 0.05)
+    mark = len(h.sent)
+    answer = json.loads(selector(0, idx=RADIATOR_SWITCH))
+    answer.update(nvalue=1)  # (an On that found no level to go to)
+    h.reg.handle(DZ_OUT, json.dumps(answer).encode(), NOON + 0.1)
+    assert h.load("radiator").forced_by == "user"
+    assert switchlights(h, mark) == [{"command": "switchlight", "idx": RADIATOR_SWITCH, "switchcmd": "Set Level",
+                                      "level": 10}]
+
+
 def test_a_force_switch_domoticz_never_answers_for_is_named_once(asking: Harness,
                                                                  caplog: pytest.LogCaptureFixture) -> None:
     # A domoticz_idx_force that is no device in Domoticz: only Domoticz's log said so ("unknown idx received").
