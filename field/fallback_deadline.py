@@ -12,8 +12,8 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from equipments.modes import ForceCommand, UnforceCommand
-from field.fallback_resume import RetryClock
-from field.fallback_seed import MIN_FORCE_WH, EnergyDelta, saved_energy, saved_epoch
+from field.fallback_resume import MIN_FORCE_WH, RetryClock
+from field.fallback_seed import EnergyDelta, saved_energy, saved_epoch
 from field.fallback_settings import DeadlineSettings
 from values.local_time import last_occurrence, local_date, next_occurrence
 
@@ -24,6 +24,7 @@ PvSource = Callable[[date], float | None]  # a local date's forecast PV energy (
 # The next deadline is never more than a day (and a DST hour) ahead: one further away came from a damaged
 # status file or a clock stepped far back, and would hold the rule until then.
 MAX_CYCLE_AHEAD_S = 2 * 86400.0
+FORCED_BY_DEADLINE = "deadline_rule"  # who forces the heater when this rule does
 
 
 class DeadlineFallback:
@@ -56,12 +57,13 @@ class DeadlineFallback:
 
     def tick(self, now: float, heater_energy_wh: float, max_power_w: float, full: bool,
              allowed: bool = True, pv_wh_on: PvSource | None = None,
-             held_by: str | None = None) -> ForceCommand | UnforceCommand | None:
+             forced_by: str | None = None) -> ForceCommand | UnforceCommand | None:
         """Count the heater's energy and decide: start a force, stop it, or nothing. `allowed` is False
         when the water-heater mode excludes the fallback; `pv_wh_on` gives a date's forecast PV (Wh), of
-        which `pv_share` is expected in the heater before the deadline and not forced; `held_by`: who else
-        forces the heater now, if anyone: the rule forces once that force has ended (its own would not be
+        which `pv_share` is expected in the heater before the deadline and not forced; `forced_by`: who forces
+        the heater now, if anyone. Another's force holds the rule until it has ended (its own would not be
         applied; taken for applied, it was never tried again, and the deadline was missed)."""
+        held_by = forced_by if forced_by != FORCED_BY_DEADLINE else None
         self.delivered_wh += self._delta.step(heater_energy_wh)
         if self.cycle_end is None or self.cycle_end - now > MAX_CYCLE_AHEAD_S:
             self.cycle_end = next_occurrence(now, self.settings.deadline, self.tz)

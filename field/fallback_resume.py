@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
 
-# Less than this still missing is not worth a force of its own (a few minutes of the heater).
-MIN_RESUME_WH = 100.0
+# Less than this missing is not worth a force of its own (a few minutes of the heater): neither rule forces it, nor
+# the rest of a displaced force.
+MIN_FORCE_WH = 100.0
 # A force that could not be published is tried again this much later, doubling each time up to the most (tried at
 # every tick, a broker link refusing all night wrote 4308 lines to the log).
 RETRY_FIRST_S, RETRY_MOST_S = 60.0, 600.0
@@ -78,7 +79,7 @@ class OwnForce:
             return None
         self.displaced = False
         missing_wh = self.wanted_wh - self.drawn_wh
-        if missing_wh < MIN_RESUME_WH:
+        if missing_wh < MIN_FORCE_WH:
             return 0.0
         if now - self.due_at > self.latest_s:
             self.given_up = True

@@ -14,7 +14,7 @@ from datetime import date, timedelta, tzinfo
 from typing import Any
 
 from equipments.modes import MAX_FORCE_DURATION_S, ForceCommand
-from field.fallback_resume import MIN_RESUME_WH, OwnForce
+from field.fallback_resume import MIN_FORCE_WH, OwnForce
 from field.fallback_settings import SeasonThresholds, SeedRuleSettings
 from field.forecast import SOURCE_DEFAULT, CloudPick
 from values.local_time import DailyTime, hour, local_date
@@ -23,8 +23,7 @@ from values.numbers import finite_json_float
 log = logging.getLogger(__name__)
 
 CloudSource = Callable[[date], CloudPick]  # the forecast cloud cover of a local date, for a check
-# Less missing than this is no force (a few minutes of the heater at most), as for the rest of a displaced one.
-MIN_FORCE_WH = MIN_RESUME_WH
+FORCED_BY_SEED = "seed_rule"  # who forces the heater when this rule does
 MIN_WINDOW_S = 20 * 3600  # a check on fewer hours of counted energy (fresh start) would force wrongly
 # A check that comes late runs if it comes within this after check_at: the night's force still fits in the
 # night. Later, the night's check is skipped. Held by another's force (a user's, the mode's): a force to 0 W
@@ -132,12 +131,14 @@ class SeedFallback:
 
     def tick(self, now: float, heater_energy_wh: float, max_power_w: float, full: bool,
              allowed: bool = True, clouds: CloudSource | None = None,
-             held_by: str | None = None, own_force_on: bool = True) -> ForceCommand | None:
+             forced_by: str | None = FORCED_BY_SEED) -> ForceCommand | None:
         """Count the heater's energy; at `check_at` decide. `allowed` is False when the water-heater mode
         excludes the fallback (the window still rolls); `clouds` gives the forecast cloud cover of a date
-        (none: the seed's 100 %); `held_by`: who else forces the heater now, if anyone: the check waits for
-        that force to end (its own would not be applied); `own_force_on`: the heater is forced by this rule now
-        (False while its force should run: a user unforced it)."""
+        (none: the seed's 100 %); `forced_by`: who forces the heater now, if anyone. Another's force holds the
+        check until it ends (its own would not be applied); none while the rule's own force should run: a user
+        unforced it."""
+        held_by = forced_by if forced_by != FORCED_BY_SEED else None
+        own_force_on = forced_by == FORCED_BY_SEED
         delta_wh = self._delta.step(heater_energy_wh)
         resumed = self._follow_own_force(now, delta_wh, max_power_w, full, allowed, held_by, own_force_on)
         if resumed is not None:

@@ -11,7 +11,7 @@ from datetime import time
 from types import MappingProxyType
 from typing import Any
 
-from field.fallback_resume import MIN_RESUME_WH
+from field.fallback_resume import MIN_FORCE_WH
 from settings.options import Option, SectionReader
 from settings.problems import ConfigProblem
 from values.local_time import parse_hhmm, parse_span
@@ -159,9 +159,9 @@ def read_fallback_settings(cp: configparser.ConfigParser, reader: SectionReader,
     deadline_at = _parsed(reader, "fallback", "deadline", fb["deadline"], parse_hhmm)
     offpeak = _parsed(reader, "fallback", "offpeak", fb["offpeak"], parse_span)
     deadline = None
-    if fb["min_energy_wh"] and fb["min_energy_wh"] < MIN_RESUME_WH:
+    if fb["min_energy_wh"] and fb["min_energy_wh"] < MIN_FORCE_WH:
         reader.warnings.append(ConfigProblem("fallback", "min_energy_wh", f"{fb['min_energy_wh']:g} Wh: the deadline "
-                                             f"rule never forces less than {MIN_RESUME_WH:.0f} Wh missing, so it "
+                                             f"rule never forces less than {MIN_FORCE_WH:.0f} Wh missing, so it "
                                              "never forces (0 turns it off)"))
     if fb["min_energy_wh"] and deadline_at is not None:
         deadline = DeadlineSettings(fb["min_energy_wh"], deadline_at, offpeak, fb["start_margin_s"] or 0.0,

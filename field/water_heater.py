@@ -10,8 +10,8 @@ from typing import Any
 
 from equipments.base import Equipment
 from equipments.modes import ForceCommand, UnforceCommand
-from field.fallback_deadline import DeadlineFallback
-from field.fallback_seed import SeedFallback
+from field.fallback_deadline import FORCED_BY_DEADLINE, DeadlineFallback
+from field.fallback_seed import FORCED_BY_SEED, SeedFallback
 from field.fallback_settings import FallbackSettings
 from field.forecast_book import ForecastBook
 from integrations.domoticz_control import EcsMode
@@ -19,8 +19,6 @@ from integrations.domoticz_control import EcsMode
 log = logging.getLogger(__name__)
 
 FORCED_BY_MODE = "mode"
-FORCED_BY_SEED = "seed_rule"
-FORCED_BY_DEADLINE = "deadline_rule"
 RULE_OWNERS = (FORCED_BY_SEED, FORCED_BY_DEADLINE)
 RULE_TICK_S = 5.0  # the fallback rules run at least this often (and at each of their decision times)
 
@@ -92,16 +90,13 @@ class HeaterControl:
         forced_by = heater.forced_by if heater.is_forced() else None
         if self.seed is not None:
             command = self.seed.tick(now, heater.energy_wh, heater.max_power_w, heater.overed, allowed,
-                                     book.clouds_for if book is not None else None,
-                                     held_by=forced_by if forced_by != FORCED_BY_SEED else None,
-                                     own_force_on=forced_by == FORCED_BY_SEED)
+                                     book.clouds_for if book is not None else None, forced_by)
             if command is not None:
                 changed = self._carry_out(command, FORCED_BY_SEED, self.seed, now) or changed
                 forced_by = heater.forced_by if heater.is_forced() else None
         if self.deadline is not None:
             deadline_command = self.deadline.tick(now, heater.energy_wh, heater.max_power_w, heater.overed, allowed,
-                                                  self._pv_wh_on,
-                                                  held_by=forced_by if forced_by != FORCED_BY_DEADLINE else None)
+                                                  self._pv_wh_on, forced_by)
             if deadline_command is not None:
                 changed = self._carry_out(deadline_command, FORCED_BY_DEADLINE, self.deadline, now) or changed
         self._next_rules_at = self._next_rules_due(now)

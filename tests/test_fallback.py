@@ -480,9 +480,9 @@ def test_a_check_held_across_a_day_of_downtime_runs_if_the_force_ends_within_3_h
     start = at(2024, 1, 9, 0, 30)
     for minute in range(0, 24 * 60 + 30, 5):  # a grey day, then the check
         rule.tick(start + 60 * minute, 0.0, MAX_W, False)
-    assert rule.tick(at(2024, 1, 10, 1, 0), 0.0, MAX_W, False, held_by="user") is None
-    assert rule.tick(at(2024, 1, 10, 3, 0), 0.0, MAX_W, False, held_by="user") is None  # then stopped
-    assert rule.tick(at(2024, 1, 11, 1, 30), 0.0, MAX_W, False, held_by="user") is None  # back, still held
+    assert rule.tick(at(2024, 1, 10, 1, 0), 0.0, MAX_W, False, forced_by="user") is None
+    assert rule.tick(at(2024, 1, 10, 3, 0), 0.0, MAX_W, False, forced_by="user") is None  # then stopped
+    assert rule.tick(at(2024, 1, 11, 1, 30), 0.0, MAX_W, False, forced_by="user") is None  # back, still held
     command = rule.tick(at(2024, 1, 11, 1, 45), 0.0, MAX_W, False)
     assert isinstance(command, ForceCommand) and command.power_w == MAX_W
 
