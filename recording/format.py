@@ -200,6 +200,7 @@ def read_record(path: str | Path) -> RecordedDay:
         raise
     width = 3 + 3 * len(names)
     records: list[DecisionRecord] = []
+    first_date: str | None = None  # (the local date of the first row)
     offsets: list[tuple[float, timedelta]] = []  # (the first row at each UTC offset: a DST day has two)
     for number, line in enumerate(lines[2:], start=3):
         cells = line.split(",")
@@ -213,13 +214,13 @@ def read_record(path: str | Path) -> RecordedDay:
             raise RecordError(f"{name}:{number}: not a time or a number in {line!r}") from None
         if not all(math.isfinite(v) for v in values):  # (the recorder writes none: a hand edit, as a trace refuses)
             raise RecordError(f"{name}:{number}: not a finite number in {line!r}")
+        if not records:
+            first_date = when.date().isoformat()
         offset = when.utcoffset()
         if offset is not None and (not offsets or offsets[-1][1] != offset):
             offsets.append((stamp if not records else changed_at(records[-1].time_s, stamp), offset))
         per_load = values[2:]
         records.append(DecisionRecord(stamp, values[1], values[0], tuple(per_load[0::3]),
                                       tuple(per_load[1::3]), tuple(per_load[2::3])))
-    first = datetime.fromisoformat(lines[2].split(",", 1)[0]) if records else None
-    return RecordedDay(name, names, relays, records, members.end < len(data), max_gap_s,
-                       None if first is None else first.date().isoformat(), RowOffsets(offsets) if offsets else None,
-                       members.skipped)
+    return RecordedDay(name, names, relays, records, members.end < len(data), max_gap_s, first_date,
+                       RowOffsets(offsets) if offsets else None, members.skipped)

@@ -39,36 +39,35 @@ class RowOffsets(tzinfo):
     def _index_at(self, epoch_s: float) -> int:
         return max(0, bisect_right(self._starts, epoch_s) - 1)  # (before the first row: the first row's offset)
 
-    def _holding(self, dt: datetime) -> list[int]:
-        """The spans whose instants show the wall time `dt` (two in a DST day's repeated hour, none in its skipped
-        one)."""
+    def _spans_at(self, dt: datetime) -> tuple[list[int], int]:
+        """For the wall time `dt`: the spans whose instants show it (two in a DST day's repeated hour, none in its
+        skipped one), and the last span begun by then at its own offset (the first if none)."""
         wall_s = dt.replace(tzinfo=timezone.utc).timestamp()
-        found = []
+        holding, begun = [], 0
         for index, (start, offset) in enumerate(zip(self._starts, self._offsets, strict=True)):
             instant = wall_s - offset.total_seconds()
+            if index > 0 and instant < start:
+                continue
+            begun = index
             end = self._starts[index + 1] if index + 1 < len(self._starts) else float("inf")
-            if (index == 0 or start <= instant) and instant < end:
-                found.append(index)
-        return found
+            if instant < end:
+                holding.append(index)
+        return holding, begun
 
     def fromutc(self, dt: datetime) -> datetime:
         index = self._index_at(dt.replace(tzinfo=timezone.utc).timestamp())
         local = dt + self._offsets[index]
         # The second pass of a repeated hour is fold 1, as zoneinfo marks it: utcoffset then finds its offset back.
-        holding = self._holding(local)
+        holding, _ = self._spans_at(local)
         return local.replace(fold=1) if index in holding and holding.index(index) > 0 else local
 
     def utcoffset(self, dt: datetime | None) -> timedelta:
         if dt is None:
             return self._offsets[0]
-        holding = self._holding(dt)
+        holding, begun = self._spans_at(dt)
         if holding:
             return self._offsets[holding[min(dt.fold, len(holding) - 1)]]
-        # A wall time the day skipped: the offset before the change (as zoneinfo gives it, fold 0).
-        wall_s = dt.replace(tzinfo=timezone.utc).timestamp()
-        return self._offsets[max([0] + [index for index, (start, offset) in enumerate(zip(self._starts, self._offsets,
-                                                                                          strict=True))
-                                        if wall_s - offset.total_seconds() >= start])]
+        return self._offsets[begun]  # a wall time the day skipped: the offset before the change (as zoneinfo, fold 0)
 
     def dst(self, dt: datetime | None) -> timedelta | None:
         return None  # (not known: a file has offsets only)
