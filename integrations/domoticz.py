@@ -63,14 +63,6 @@ class DomoticzDevice:
         to the selector's last level above 0, its LastLevel, which is 0 until it has been at one)."""
         return self.is_selector and self.nvalue == 1 and self.level == 0
 
-    @property
-    def is_on(self) -> bool | None:
-        """On/Off reading: a selector is on at a level above 0 (or On at level 0), a switch when nvalue is not 0."""
-        if self.is_selector:
-            level = self.level
-            return None if level is None else level > 0 or self.on_at_level_0
-        return None if self.nvalue is None else self.nvalue != 0
-
     def switch_state(self) -> tuple[bool | None, str | None]:
         """(on, None) for an update Domoticz really sends for an On/Off switch or a selector; (None, why)
         for anything else: only those values may force or unforce a load."""

@@ -48,18 +48,18 @@ def device(payload: bytes) -> DomoticzDevice:
 
 def test_the_real_selector_message() -> None:
     d = device(SELECTOR)
-    assert (d.idx, d.nvalue, d.svalue1, d.name, d.is_selector, d.level, d.is_on) == \
-        (338, 2, "20", "Automate_Cumulus", True, 20, True)
+    assert (d.idx, d.nvalue, d.svalue1, d.name, d.is_selector, d.level, d.switch_state()) == \
+        (338, 2, "20", "Automate_Cumulus", True, 20, (True, None))
 
 
 def test_a_switch_state_is_nvalue() -> None:
-    assert device(switch(359, True)).is_on is True
-    assert device(switch(359, False)).is_on is False
+    assert device(switch(359, True)).switch_state() == (True, None)
+    assert device(switch(359, False)).switch_state() == (False, None)
     assert device(switch(359, False)).is_selector is False
 
 
 def test_a_selector_at_level_0_is_off() -> None:
-    assert device(selector(0)).is_on is False
+    assert device(selector(0)).switch_state() == (False, None)
 
 
 @pytest.mark.parametrize("payload", [
@@ -81,7 +81,7 @@ def test_a_level_in_other_digits_is_no_level_not_an_internal_error(svalue1: str)
     # str.isdigit() takes superscripts and full-width digits; int() refuses some of them: ASCII only.
     payload = f'{{"idx": 338, "nvalue": 2, "svalue1": "{svalue1}", "switchType": "Selector"}}'.encode()
     d = device(payload)
-    assert d.level is None and d.is_on is None and d.selector_problem() is not None
+    assert d.level is None and d.switch_state()[0] is None and d.selector_problem() is not None
 
 
 def test_a_numeric_svalue1_is_taken_as_text() -> None:
