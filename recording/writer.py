@@ -59,11 +59,19 @@ class DayRecorder:
 
     def tick(self, now: float) -> None:
         """Hand the batch over when `flush_interval_s` has passed (`now` on any steady clock)."""
+        if self.flush_due(now):
+            self.flush()
+
+    def flush_due(self, now: float) -> bool:
+        """True when `flush_interval_s` has passed since the last time this said so (or since its first call), for a
+        caller that flushes itself; `now` on any steady clock."""
         if self._next_flush_at is None:
             self._next_flush_at = now + self.flush_interval_s
-        elif now >= self._next_flush_at:
-            self._next_flush_at = now + self.flush_interval_s
-            self.flush()
+            return False
+        if now < self._next_flush_at:
+            return False
+        self._next_flush_at = now + self.flush_interval_s
+        return True
 
     def flush(self) -> None:
         """Hand what is pending to the writer (written at once when not threaded)."""

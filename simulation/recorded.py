@@ -161,7 +161,6 @@ class RecordingFactory:
         self._make = make_regulator
         self.recorder: DayRecorder | None = None
         self.regulator: Any = None
-        self._write_at: float | None = None  # the replayed time of the next batch
         self.last_recorded_s: float | None = None  # the replayed time of the last decision taken
 
     def __call__(self, config_path: str, publish: Any) -> Any:
@@ -172,8 +171,8 @@ class RecordingFactory:
         settings = regulator.settings
         loads = regulator.loads
         self.recorder = DayRecorder(self.directory, [load.name for load in loads], [is_relay(load) for load in loads],
-                                    settings.tzinfo, settings.evaluate.meter_timeout_s, threaded=False,
-                                    keep_days=36500)
+                                    settings.tzinfo, settings.evaluate.meter_timeout_s, FLUSH_EVERY_S,
+                                    keep_days=36500, threaded=False)
         regulator.add_decision_listener(self._add)
         self.regulator = regulator
         return regulator
@@ -183,10 +182,7 @@ class RecordingFactory:
         assert self.recorder is not None  # (listening only once built)
         self.recorder.add(record)
         self.last_recorded_s = record.time_s
-        if self._write_at is None:
-            self._write_at = record.time_s + FLUSH_EVERY_S
-        elif record.time_s >= self._write_at:
-            self._write_at = record.time_s + FLUSH_EVERY_S
+        if self.recorder.flush_due(record.time_s):  # (the replayed time)
             self._write()
 
     def _write(self) -> None:
