@@ -16,19 +16,15 @@ from typing import Any
 
 from core.decisions import is_relay
 from core.regulator import Regulator
-from recording import writer as recorder_module
 from recording.store import recorded_days
 from recording.writer import DayRecorder
 from settings.config import Settings
-from shell import forecast_fetch
 from shell.forecast_fetch import ForecastFetched, ForecastFetcher
 from shell.lock import InstanceLock
 from shell.loglimit import FloodLimiter
 from shell.logsetup import reopen_log_files
 from shell.mqtt_link import (
     ATTEMPT_FAILED,
-    NETWORK_THREAD_WAIT_S,
-    OFFLINE_WAIT_S,
     RETRY_PACE,
     Connected,
     Disconnected,
@@ -39,7 +35,6 @@ from shell.mqtt_link import (
     Refused,
 )
 from shell.stop_signals import StartHangup, has_controlling_terminal, stop_signals_to_catch
-from status import saver as saver_module
 from status.saver import StatusSaver
 from status.store import load_status, remove_stale_temporaries, set_aside
 
@@ -52,12 +47,6 @@ TICK_S = 0.5  # timers (force expiry, stale meters) run at least this often
 # stamp for a clock stepped back, and count the hold-up's energy a second time from it.
 QUEUED_TOO_LONG_S = 10.0
 EXIT_LINK_FAULT = 1
-# The stop's waits at most, in turn (a fetch under way, the status save, the recorder's last batch, the broker's
-# acknowledgement of `offline`, paho's thread): below contrib/pyseb.service's TimeoutStopSec (20 s), with room to
-# spare for the rest. Longer, systemd killed PySEB on a card that stopped answering, before its last steps, the unit
-# failed.
-STOP_WAITS_S = (forecast_fetch.STOP_WAIT_S + saver_module.STOP_WAIT_S + recorder_module.STOP_WAIT_S
-                + OFFLINE_WAIT_S + NETWORK_THREAD_WAIT_S)
 
 
 class LinkReport:
@@ -397,6 +386,11 @@ class Daemon:
             self.saver.offer(snapshot)
 
     def _shutdown(self) -> None:
+        # Its waits at most, in turn (a fetch under way, the status save, the recorder's last batch, the broker's
+        # acknowledgement of `offline`, paho's thread: each module's STOP_WAIT_S, OFFLINE_WAIT_S and
+        # NETWORK_THREAD_WAIT_S), add up to less than contrib/pyseb.service's TimeoutStopSec (20 s), with room to
+        # spare for the rest (tests/test_stop_faults.py adds them up). Longer, systemd killed PySEB on a card that
+        # stopped answering, before its last steps, the unit failed.
         now = time.time()
         if self._started:
             self.reg.shutdown(now)
