@@ -1,5 +1,5 @@
-"""The loads' topics, for the regulator: which loads read a topic, the loads' own meters, their command topics
-that are neither retained nor read, and whether a message is one of their own commands."""
+"""The loads' topics, for the regulator and the daemon: which loads read a topic, the loads' own meters, their
+command topics (those neither retained nor read), and whether a message is one of their own commands."""
 
 from __future__ import annotations
 
@@ -29,11 +29,16 @@ def own_meter_topics(loads: Sequence[Equipment]) -> set[str]:
     return {str(load.options["topic_read_power"]) for load in loads if load.options.get("topic_read_power")}
 
 
+def command_topics(loads: Sequence[Equipment]) -> list[str]:
+    """The topics the loads' commands go to, each once."""
+    return list(dict.fromkeys(load.current_command().topic for load in loads))
+
+
 def unretained_command_topics(loads: Sequence[Equipment], read: set[str]) -> list[str]:
     """The topics the loads' commands go to not retained (a variator's; a relay on domoticz/in) and that are
     not `read`: a retained message there is someone else's, taken as an order at every reconnect."""
-    topics = (command.topic for command in (load.current_command() for load in loads) if not command.retain)
-    return [topic for topic in dict.fromkeys(topics) if topic not in read]
+    unretained = [load for load in loads if not load.current_command().retain]
+    return [topic for topic in command_topics(unretained) if topic not in read]
 
 
 def is_own_command(loads: Sequence[Equipment], topic: str, payload: bytes) -> bool:

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from core import load_topics
 from core.decisions import is_relay
 from core.regulator import Regulator
 from recording.store import recorded_days
@@ -120,7 +121,7 @@ class Daemon:
         self.reg = Regulator(settings, publish=self._publish)
         leftover_topics = self.reg.unretained_command_topics()  # (fixed by the config: not asked from paho's thread)
         # (each load's command topic: one the broker's ACL refuses PySEB is said, not a load never commanded)
-        command_topics = list(dict.fromkeys(load.current_command().topic for load in self.reg.loads))
+        command_topics = load_topics.command_topics(self.reg.loads)
         self.link = MqttLink(settings.mqtt, self.events, self.reg.subscriptions,
                              leftover_topics=lambda: leftover_topics, echo_topics=lambda: command_topics)
         self.username = settings.mqtt.username
