@@ -22,7 +22,6 @@ from shell.stop_signals import StartHangup
 if TYPE_CHECKING:
     from core.regulator import Regulator
     from shell.daemon import Daemon
-    from shell.lock import InstanceLock
 
 __all__ = ["Regulator", "main"]
 __version__ = PYSEB_VERSION
@@ -64,20 +63,17 @@ def main(argv: list[str] | None = None) -> int:
     # Until the daemon runs, its stop handlers do not exist: on a Pi Zero the imports and the curves' fits take
     # seconds, and a Ctrl-C there was a KeyboardInterrupt traceback. Nothing is connected or published before
     # Daemon.run (whose handlers stop it cleanly), so the interrupted start has nothing to undo but the lock.
-    held_lock: list[InstanceLock] = []
     try:
-        daemon = _start(args, held_lock)
+        daemon = _start(args)
     except KeyboardInterrupt:
-        for lock in held_lock:
-            lock.release()
         print("regulation.py: interrupted while starting: nothing was connected or commanded", file=sys.stderr)
         return EXIT_INTERRUPTED
     return daemon if isinstance(daemon, int) else daemon.run(hangup)
 
 
-def _start(args: argparse.Namespace, held_lock: list[InstanceLock]) -> int | Daemon:
+def _start(args: argparse.Namespace) -> int | Daemon:
     """Everything before the daemon runs: the exit code when it is not to run (--check, a bad config, another
-    PySEB), else the Daemon. The instance lock, once taken, is added to `held_lock`."""
+    PySEB), else the Daemon. Interrupted once the instance lock is taken, it releases the lock."""
     from shell.deps import dependency_problem
 
     problem = dependency_problem()
@@ -119,19 +115,22 @@ def _start(args: argparse.Namespace, held_lock: list[InstanceLock]) -> int | Dae
                if lock.path.exists() else "its directory (that of [status] file) must be writable")
         print(f"regulation.py: cannot open the lock {lock.path}: {exc.strerror}; {why}", file=sys.stderr)
         return EXIT_CONFIG
-    held_lock.append(lock)
-    lg = settings.logging
-    limiter = FloodLimiter()  # anyone on the broker can send junk: its warnings must not flood the log
-    setup_logging(args.log_level or lg.level, lg.file, lg.max_bytes, lg.backup_count, limiter=limiter)
-    log.info("PySEB %s starting with %s", __version__, args.config)
-    held.replay()
-    for warning in settings.warnings:
-        log.warning("%s", warning, extra={"limit_key": warning})
-    for note in _fallback_notes(settings):
-        log.info("%s", note)
-    from shell.daemon import Daemon
+    try:
+        lg = settings.logging
+        limiter = FloodLimiter()  # anyone on the broker can send junk: its warnings must not flood the log
+        setup_logging(args.log_level or lg.level, lg.file, lg.max_bytes, lg.backup_count, limiter=limiter)
+        log.info("PySEB %s starting with %s", __version__, args.config)
+        held.replay()
+        for warning in settings.warnings:
+            log.warning("%s", warning, extra={"limit_key": warning})
+        for note in _fallback_notes(settings):
+            log.info("%s", note)
+        from shell.daemon import Daemon
 
-    return Daemon(settings, lock, limiter)
+        return Daemon(settings, lock, limiter)
+    except KeyboardInterrupt:
+        lock.release()
+        raise
 
 
 def _print_check(config: str, settings: Any) -> None:
