@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import math
 import os
 from dataclasses import dataclass
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from values.text import NotText, windows_text
+from values.text import NotText, has_utf16_mark, windows_text
 
 __all__ = ["MIN_POINTS", "CalibrationError", "CalibrationPoints", "calibration_text", "parse_calibration_rows",
            "read_calibration_csv", "write_calibration_table"]
@@ -129,9 +128,8 @@ def calibration_text(data: bytes, source: str) -> str:
     repairs)."""
     # UTF-16 (Notepad's "Unicode") only by its mark: a sweep's file torn by a power cut may begin with NULs, the
     # other sign of UTF-16 to windows_text.
-    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     try:
-        return windows_text(data, refuse_utf16=utf16, refuse_nul=True)
+        return windows_text(data, refuse_utf16=has_utf16_mark(data), refuse_nul=True)
     except NotText as exc:
         raise CalibrationError(f"{source}: {exc}") from None
 

@@ -12,13 +12,18 @@ class NotText(ValueError):
     """Bytes that are no text the caller takes; the message says why (and how to save the file)."""
 
 
+def has_utf16_mark(data: bytes) -> bool:
+    """True when `data` begins with a UTF-16 byte order mark (Notepad's "Unicode" saves one)."""
+    return data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+
+
 def windows_text(data: bytes, *, refuse_utf16: bool = False, refuse_nul: bool = False, strict: bool = False) -> str:
     """The text of `data`: UTF-8 (a BOM allowed), else the Windows code page, cp1252. NotText, when asked, for
     UTF-16 (`refuse_utf16`: by its mark, or a NUL among the first two bytes, which is how an ASCII first character
     reads without it), for NUL bytes in what is not UTF-8 (`refuse_nul`: a binary file; a NUL in valid UTF-8, a
     file torn by a power cut, is the caller's to judge), and for the five bytes cp1252 leaves undefined (`strict`;
     else each reads as U+FFFD)."""
-    if refuse_utf16 and (data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or 0 in data[:2]):
+    if refuse_utf16 and (has_utf16_mark(data) or 0 in data[:2]):
         raise NotText("the file is UTF-16 (Notepad's \"Unicode\"): save it as UTF-8")
     try:
         return data.decode("utf-8-sig")
