@@ -17,14 +17,18 @@ help:
 	@echo "       make check / make run (your config.ini: check it / run the daemon), make service,"
 	@echo "       make install-service (systemd), make lint, make bench, make docs, make test-paho16, make clean"
 
-# The virtualenv, made whole or not at all: Debian's venv without python3-venv leaves a .venv/bin/python with
+# A virtualenv (the argument), made whole or not at all: Debian's venv without python3-venv leaves a .venv/bin/python with
 # no pip, which a re-run after installing python3-venv would otherwise take for done (and fail on forever).
+define make_venv
+@$(PYTHON) scripts/check-python.py
+@$(PYTHON) -m venv $(1) || { rm -rf $(1); \
+  if [ ! -w . ]; then echo "make: could not make $(1): this checkout is not writable by $$(id -un) (clone it as that user, or run make as its owner)" >&2; \
+  elif ! $(PYTHON) -c 'import ensurepip' 2>/dev/null; then echo "make: could not make $(1): on Debian or Raspberry Pi OS, 'sudo apt install python3-venv', then run this again" >&2; \
+  else echo "make: could not make $(1) (see the error above)" >&2; fi; exit 2; }
+endef
+
 $(PY):
-	@$(PYTHON) scripts/check-python.py
-	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
-	  if [ ! -w . ]; then echo "make: could not make $(VENV): this checkout is not writable by $$(id -un) (clone it as that user, or run make as its owner)" >&2; \
-	  elif ! $(PYTHON) -c 'import ensurepip' 2>/dev/null; then echo "make: could not make $(VENV): on Debian or Raspberry Pi OS, 'sudo apt install python3-venv', then run this again" >&2; \
-	  else echo "make: could not make $(VENV) (see the error above)" >&2; fi; exit 2; }
+	$(call make_venv,$(VENV))
 	$(PY) -m pip install --quiet --upgrade pip || { rm -rf $(VENV); exit 2; }
 
 # (a .venv left without pip by an earlier make is made again)
@@ -38,11 +42,8 @@ $(STAMP_DEV): requirements.txt requirements-dev.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@ $(STAMP_RUN)
 
-# (the same whole-or-nothing rule as $(VENV)'s)
 $(STAMP_16): requirements-paho16.txt
-	@$(PYTHON) scripts/check-python.py
-	@$(PYTHON) -m venv $(VENV16) || { rm -rf $(VENV16); \
-	  echo "make: could not make $(VENV16): on Debian or Raspberry Pi OS, 'sudo apt install python3-venv', then run this again" >&2; exit 2; }
+	$(call make_venv,$(VENV16))
 	$(PY16) -m pip install --quiet -r requirements-paho16.txt || { rm -rf $(VENV16); exit 2; }
 	touch $@
 
