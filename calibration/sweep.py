@@ -20,6 +20,7 @@ from calibration.sweep_config import SweepTarget
 from calibration.sweep_files import Row, SweepFiles, hold_variator
 from calibration.sweep_link import SweepError, SweepLink, format_percent
 from calibration.thermostat import sweep_cut_reason
+from values.durations import spoken_duration
 
 __all__ = ["SweepError", "SweepOutcome", "SweepPlan", "Sweeper", "format_percent"]
 
@@ -264,8 +265,8 @@ class Sweeper:
                          else self.plan.settle_s + 2.0 * self.plan.readings_per_step)
             note = f", {invalid} unusable readings skipped" if invalid else ""
             self._say(f"[{index + 1:>3}/{total}] {format_percent(percent):>6} % -> {watts:8.2f} W "
-                      f"({len(values)} readings{note})  elapsed {_duration(time.monotonic() - started)}  "
-                      f"ETA {_duration(left * typical_s)}")
+                      f"({len(values)} readings{note})  elapsed {spoken_duration(time.monotonic() - started)}  "
+                      f"ETA {spoken_duration(left * typical_s)}")
             yield percent, watts
 
     def _measure(self, percent: float, settled_at: float, last_valid: float,
@@ -383,15 +384,3 @@ class Sweeper:
                     f"reading for {timeout:g} s: it looks frozen (its sensor loop hung); reboot it (a PZEM takes "
                     f"'reboot' on {topic}/cmd)")
         return f"the meter on {topic} gave no usable reading for {timeout:g} s"
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
-
