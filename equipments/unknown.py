@@ -54,18 +54,20 @@ class UnknownEquipment(RelayEquipment):
         # Read once (the options are its config, never changed once built): asked at every decision.
         self._max_power_w = float(options.get("max_power") or self.DEFAULT_MAX_W)
         self.learned_power_w: float | None = None
-        self._house_without_w: float | None = None  # consumption minus the other loads, last decision
-        self._house_without_at: float | None = None  # that decision's time (None: it was on, or none yet)
-        self._house_moves_w = (0.0, 0.0)  # how far that moved at the decision before and since, while off
-        self._base_at_switch_w: float | None = None  # the same, at the decision that switched it on
+        # What it saw of the house, set (and forgotten across a meter's silence) by forget_the_house:
+        self._house_without_w: float | None  # consumption minus the other loads, last decision
+        self._house_without_at: float | None  # that decision's time (None: it was on, or none yet)
+        self._house_moves_w: tuple[float, float]  # how far that moved at the decision before and since, while off
+        self._base_at_switch_w: float | None  # the same, at the decision that switched it on
+        # Consumption minus the other loads at the last reading while on, and that reading's time.
+        self._house_with: tuple[float, float] | None
+        self._off_from: tuple[float, float] | None  # that, when switched off: to measure the step down
+        self.forget_the_house()
         self._idle = IdleBackoff(self.IDLE_RETRY_S, self.IDLE_RETRY_MAX_S)  # when it is tried again after a measure
         # Switched off again at the measuring reading (drew nothing, or the house moved): not a dwell to
         # keep, since start.
         self.idle_offs = 0
         self._moved_at_last_trial = False  # the last measurement was spoilt by the house moving
-        # Consumption minus the other loads at the last reading while on, and that reading's time.
-        self._house_with: tuple[float, float] | None = None
-        self._off_from: tuple[float, float] | None = None  # that, when switched off: to measure the step down
         self._said_over_max = False
 
     @property
