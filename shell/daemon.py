@@ -395,10 +395,15 @@ class Daemon:
         now = time.time()
         if self._started:
             self.reg.shutdown(now)
-        self._offer_snapshot(fresh=True)
+            self._offer_snapshot(fresh=True)
+        elif self.saver is not None:
+            # Stopped before the first connection: nothing has been decided since the restore, and the file holds
+            # what the start had yet to do (a report of a day whose midnight passed while stopped, sent at the
+            # start). A fresh status saved over it lost that report, in memory only.
+            log.info("status file %s left as it was: stopped before the regulation started", self.saver.path)
         if self.fetcher is not None:
             self.fetcher.stop()
-        if self.saver is not None and self.saver.stop():
+        if self.saver is not None and self.saver.stop() and self._started:
             log.info("status saved to %s", self.saver.path)
         if self.recorder is not None:
             self.recorder.stop()

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ import pytest
 
 import status.restore
 from settings.config import load_settings
-from shell.daemon import Daemon
+from shell.daemon import Daemon, StopRequest
 from shell.lock import InstanceLock
 from status.restore import CLOCK_BEHIND_MAX_S
 from status.store import save_status
@@ -297,6 +299,26 @@ def test_the_daemon_restores_a_good_file_and_leaves_it_in_place(tmp_path: Path, 
     assert path.exists() and list(tmp_path.glob("status.json.bad-*")) == []
     assert energies_of(daemon) == (1500, 3000)
 
+
+
+def test_a_stop_before_the_start_keeps_yesterday_s_unsent_report(tmp_path: Path, daemon: Daemon) -> None:
+    # PySEB stopped over midnight: the file holds the day before's report, which no midnight published, held in
+    # memory until the start sends it. Stopped before that start (the broker not reached yet), the daemon saved a
+    # fresh status of today over the file: the report was in neither, lost.
+    path = tmp_path / "status.json"
+    doc = saved_day(tmp_path, time.time() - 86400)
+    doc["report_today"].update(covered_h=9.0, pv_wh=12000.0)
+    save_status(path, doc)
+    daemon.events.put(StopRequest("SIGTERM"))  # (arrived before the broker answered)
+    runner = threading.Thread(target=daemon.run)  # (not the main thread: no signal handlers installed)
+    runner.start()
+    runner.join(30)
+    assert not runner.is_alive()
+    assert daemon.reg.daily.unsent is not None  # restored, never sent: the daemon never started
+    again = Harness(write_config(tmp_path, ("ecs", "radiator")))
+    again.reg.restore(json.loads(path.read_text()), time.time())
+    again.reg.start(time.time())
+    assert [json.loads(r)["pv_wh"] for r in again.on(REPORT)] == [12000.0]
 
 MISSING = object()  # a file without energy_counted_since: saved before 2026-12-02, or the seed's status.ini
 
