@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 
-from values.boots import ECHO_LAG_S, is_boot_detected, variator_status, whole_percent
+from values.boots import ECHO_LAG_S, is_boot_detected, variator_output_off, variator_status, whole_percent
 from values.readings import MeterReading, parse_meter_payload
 
-__all__ = ["READ_ERROR_KEY", "meter_watts", "runs_elsewhere", "variator_booted"]
+__all__ = ["READ_ERROR_KEY", "meter_watts", "output_gated_off", "runs_elsewhere", "variator_booted"]
 
 READ_ERROR_KEY = "PZEM_READ_ERROR"
 
@@ -26,6 +26,12 @@ def variator_booted(payload: bytes) -> bool:
     """True for a variator status saying it has just (re)booted: it then runs at its default percent.
     The daemon's own reading of it (values.boots), so the sweep and the regulator agree."""
     return is_boot_detected(payload)
+
+
+def output_gated_off(payload: bytes) -> bool:
+    """True for a variator status saying its output is gated off (`"state": "OFF"`, after an `off`): the load draws
+    nothing whatever the percent. The daemon's own reading of it (values.boots)."""
+    return variator_output_off(payload) is True
 
 
 def runs_elsewhere(payload: bytes, commanded: float, previous: float | None, since_command_s: float) -> float | None:

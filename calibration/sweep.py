@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from calibration.meter import meter_watts, runs_elsewhere, variator_booted
+from calibration.meter import meter_watts, output_gated_off, runs_elsewhere, variator_booted
 from calibration.sweep_config import SweepTarget
 from calibration.sweep_files import Row, SweepFiles, hold_variator
 from calibration.sweep_link import SweepError, SweepLink, format_percent
@@ -319,6 +319,10 @@ class Sweeper:
                     log.debug("the broker is still out of reach: %s", data)
             elif kind == "availability" and data == "online" and not self.ignore_availability:
                 raise _Stopped(f"the regulator came online ({self.target.topic_availability})")
+            elif kind == "variator" and isinstance(data, bytes) and output_gated_off(data):
+                # Measured on, every step read the load's idle level, and the sweep blamed the thermostat. Not
+                # undone by the sweep: an `off` may be the owner's (the daemon leaves it too).
+                raise _Stopped(self._output_off_reason())
             elif (why := self._restart_reason(kind, data, percent)) is not None:
                 # A reconnect, a variator reboot, or a variator at another percent: command again and start the step
                 # over. After a reconnect the broker has sent our will (the end percent): the element cooled as after
@@ -366,6 +370,12 @@ class Sweeper:
                            f"percent (a limit of its firmware: sweep from below it, with --start)")
         self._echo_resent = True
         return said
+
+    def _output_off_reason(self) -> str:
+        """Why the sweep stops when the variator says its output is gated off."""
+        return (f"the variator reports its output off (\"state\": \"OFF\" on {self.target.topic_variator_status}: an "
+                f"`off` was sent to it): the load draws nothing whatever the percent; turn it on (mosquitto_pub -t "
+                f"{self.target.topic_set_power} -m on), the step is not kept")
 
     def _silent_meter_reason(self) -> str:
         """Why the sweep stops when no usable reading came for meter_timeout: a silent meter, or a frozen one."""

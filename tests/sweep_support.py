@@ -40,12 +40,16 @@ class SimulatedLoad:
         self.boot_at_percent: float | None = None  # the variator "reboots" once on this command
         self.cut_from_percent: float | None = None  # the thermostat opens once the variator gets <= this
         self.frozen_from_percent: float | None = None  # the meter's sensor loop hangs once the variator gets <= this
+        # The variator's output is gated off (an `off` from another client) once it gets <= this: it says "state":
+        # "OFF" and the load draws nothing, at whatever percent.
+        self.off_from_percent: float | None = None
         self.glitch_w: float | None = None  # every third reading says this many watts (a PZEM glitch)
         self.kilowatts = False  # the meter reports kW (2.3 for 2300 W), as some smart meters do
         self.max_percent = 100.0  # the firmware runs a command above this at this, and says so in its echo
         self._silent = False
         self._cut = False
         self._frozen = False
+        self._off = False
         self._frozen_payload: bytes | None = None
         self._count = 0
         self._stop = threading.Event()
@@ -73,12 +77,15 @@ class SimulatedLoad:
                 self._cut = True
             if self.frozen_from_percent is not None and value <= self.frozen_from_percent:
                 self._frozen = True
+            if self.off_from_percent is not None and value <= self.off_from_percent:
+                self._off = True
+            state = "OFF" if self._off else "ON"
             booted = self.boot_at_percent == value
             if booted:
                 self.boot_at_percent = None
                 self.percent = 0.0  # its default after a reboot
         word = "boot_detected" if booted else "setpower"
-        client.publish(STATUS, f'{{"percent": {self.percent:.2f}, "power": 0, "mode": 0, "state": "ON", '
+        client.publish(STATUS, f'{{"percent": {self.percent:.2f}, "power": 0, "mode": 0, "state": "{state}", '
                                f'"msg": "{word}"}}')
 
     def _meter(self) -> None:
@@ -86,7 +93,7 @@ class SimulatedLoad:
             with self._lock:
                 if self._silent:
                     continue
-                watts = 1.0 if self._cut else load_watts(self.percent)  # cut: the PZEM's idle reading
+                watts = 1.0 if self._cut or self._off else load_watts(self.percent)  # the PZEM's idle reading
                 self._count += 1
                 count = self._count
                 frozen = self._frozen_payload if self._frozen else None

@@ -107,6 +107,24 @@ def test_a_thermostat_cut_or_a_frozen_meter_stops_the_sweep(
     assert _commands(probe)[-1].text == "0.0"
 
 
+
+@pytest.mark.parametrize(("off_from", "kept"), [(60.0, [100.0, 90.0, 80.0, 70.0]), (100.0, [])])
+def test_a_variator_whose_output_is_off_stops_the_sweep_saying_so(
+        broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str], off_from: float, kept: list[float]) -> None:
+    # An `off` sent to the variator gates its output, its percent unchanged (PROTOCOL.md): every percent draws
+    # nothing, and its status says "state": "OFF". The sweep heard it and said only that the thermostat had cut
+    # the load, or was open (a hot tank).
+    load.off_from_percent = off_from
+    csv = tmp_path / "power_calibration_ecs.csv"
+    assert sweep(write_config(tmp_path, broker.port), csv) == 1
+    err = capsys.readouterr().err
+    assert 'the variator reports its output off ("state": "OFF" on regul/vload/ECS' in err, err
+    assert "mosquitto_pub -t regul/vload/ECS/cmd -m on" in err and "thermostat" not in err, err
+    assert [p for p, _ in rows(partial(csv))] == kept if kept else not partial(csv).exists() or not rows(partial(csv))
+    assert not csv.exists()
+    assert _commands(probe)[-1].text == "0.0"
+
 @pytest.mark.parametrize("start", ["100", "60"])
 def test_a_meter_in_kilowatts_stops_the_first_step_saying_so(
         broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad, tmp_path: Path,
