@@ -69,6 +69,10 @@ class UnknownEquipment(RelayEquipment):
         self.idle_offs = 0
         self._moved_at_last_trial = False  # the last measurement was spoilt by the house moving
         self._said_over_max = False
+        # Forced on with no house reading without it to measure it against (forced while the house meter was
+        # silent, or restored forced at a start): the belief the force set, never measured (None: not so). Each
+        # house reading while so caps the belief (_believe_at_most).
+        self._unmeasured_w: float | None = None
 
     @property
     def max_power_w(self) -> float:
@@ -137,13 +141,18 @@ class UnknownEquipment(RelayEquipment):
             # decision saw without it: on at that decision (forced, idle, and unforced since), the house without
             # it was older (an hour's, 800 W lower: the idle plug forced again was believed at 800 W).
             self._base_at_switch_w = self._house_without_w
+        if sent and power_w > 0 and self.learned_power_w is None and not self.measuring:
+            self._unmeasured_w = self.current_power_w
+            log.info("%s: forced on with no reading of the house without it to measure it against: believed at "
+                     "%.0f W (the power asked) until the house meter reads, then at no more than it shows; measured "
+                     "when the force ends", self.name, self.current_power_w)
         return sent
 
     def set_power(self, watts: float, now: float, reason: str) -> bool:
         if watts <= 0:
             # Off (shed, silent meter, unforce, stop...): a measurement under way would credit this load
             # with a change it did not make.
-            self._base_at_switch_w = None
+            self._base_at_switch_w = self._unmeasured_w = None
             if self.is_on and self._house_with is not None:
                 # (the reading's time, not the switch's: the stale guard's switch off, after 10 s of a silent
                 # meter, was measured against the house before the silence, a kettle since taken for the plug)
@@ -179,6 +188,8 @@ class UnknownEquipment(RelayEquipment):
             else:
                 self._house_with = (house_w, now)
                 self._house_without_at, self._house_moves_w = None, (0.0, 0.0)
+                if self._unmeasured_w is not None:
+                    self._believe_at_most(house_w, now)
             return
         self._house_with = (house_w, now)
         step_w = consumption_w - others_w - self._base_at_switch_w
@@ -228,6 +239,16 @@ class UnknownEquipment(RelayEquipment):
         self._house_moves_w = (self._house_moves_w[1], moved_w)
         self._house_without_w, self._house_without_at = house_w, now
 
+    def _believe_at_most(self, house_w: float, now: float) -> None:
+        """Forced on and never measured: believed at the power the force asked, it counted that much for the whole
+        force (a 500 W plug at Home Assistant's 3680 W for hours: 7 times its energy, the house's power negative).
+        It draws no more than the house meter shows for the house and it (`house_w`): believed at most that, at
+        each reading (the house's own draw with it: no reading tells them apart until the force ends)."""
+        assert self._unmeasured_w is not None
+        believed_w = min(self._unmeasured_w, max(0.0, house_w))
+        if believed_w != self.current_power_w:
+            self.accumulate_energy_and_believe(believed_w, now)
+
     def _warn_over_max(self, step_w: float) -> None:
         """A max_power written below what the load draws: believed at max_power, it is switched on for too little
         surplus (and under Hébert's rule goes on and off at every reading). Said once, with what to do."""
@@ -249,7 +270,8 @@ class UnknownEquipment(RelayEquipment):
         baseline for a step after it. Forced, the load is left as it is through the silence: a force during it
         was measured against the house before it (a 500 W plug at 2500 W, an oven on meanwhile), and so was an
         unforce's step down (a 2000 W plug at 500 W, a kettle on meanwhile). It is measured at its next switch
-        after the silence instead (a force's power asked believed until then)."""
+        after the silence instead (a force's power asked believed until then, at no more than the house meter shows
+        once it reads again: _believe_at_most)."""
         self._base_at_switch_w = None
         self._house_without_w = self._house_without_at = None
         self._house_moves_w = (0.0, 0.0)

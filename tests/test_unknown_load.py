@@ -441,6 +441,48 @@ def test_a_force_during_a_silence_is_not_measured_against_the_house_before_it(tm
     assert plug.learned_power_w == 500
 
 
+
+def test_a_force_during_a_silence_is_believed_at_no_more_than_the_house_meter_shows(tmp_path: Path) -> None:
+    # The plug above, not measured through its force: believed at the 3680 W asked (Home Assistant's force switch
+    # asks that by default) until the force ended, hours later. Its energy, the day's diverted energy and
+    # power_equipments counted 7 times what it drew, and power_house was negative. No reading of the house
+    # without it to measure it against: it is believed at no more than the house meter shows (with it).
+    h = closed_loop(tmp_path, "plug", "ecs")
+    house = House(h, base_w=300, pv_w=0, plug_w=500)
+    plug = h.load("plug")
+    for _ in range(3):
+        house.read()
+    house_meter_silent(house, 300)
+    h.reg.handle(MODE, b'{"command": "force", "name": "plug", "power": 3680}', house.now + 0.5)
+    house.read()
+    drawn_wh = plug.energy_wh
+    for _ in range(1800):  # an hour
+        house.read()
+        assert 0 < plug.current_power_w <= 800
+    drawn_wh = plug.energy_wh - drawn_wh
+    assert 500 <= drawn_wh <= 801  # (the house's 300 W with it: no reading tells them apart)
+    status = h.reg.status(house.now)
+    assert status["power_house"] >= 0 and status["power_equipments"] <= 800
+    assert plug.learned_power_w is None  # still not measured: that is the unforce's step down
+    h.reg.handle(MODE, b'{"command": "unforce", "name": "plug"}', house.now + 0.5)
+    house.read()
+    assert plug.learned_power_w == 500
+
+
+def test_a_force_before_any_reading_is_believed_at_no_more_than_the_house_meter_shows(tmp_path: Path) -> None:
+    # (as a force restored at a start: no reading of the house without it either)
+    h = Harness(write_config(tmp_path, ("plug",)))
+    h.reg.start(NOON)
+    h.reg.handle(MODE, b'{"command": "force", "name": "plug", "power": 3680}', NOON + 1)
+    plug = h.load("plug")
+    assert plug.current_power_w == 3680 and not plug.measuring
+    for k in range(5):
+        h.meters(650 + 10 * k, 0, NOON + 3 + 3 * k)
+        assert plug.current_power_w == 650 + 10 * k
+    h.reg.handle(MODE, b'{"command": "unforce", "name": "plug"}', NOON + 17)
+    h.meters(300, 0, NOON + 18)
+    assert plug.learned_power_w == 390 and plug.current_power_w == 0
+
 def test_a_forced_load_measuring_when_the_house_meter_falls_silent_is_not_measured_across_the_silence(
         tmp_path: Path) -> None:
     h = closed_loop(tmp_path, "plug", "ecs")
