@@ -51,6 +51,46 @@ def missing_packages(python: str) -> str | None:
     return None
 
 
+# Runs regulation.py as the unit does: from its folder (entered as the service user: a root-run subprocess changes
+# directory before it drops root), its argv[0] the script itself.
+_AS_THE_UNIT = ("import os, runpy, sys\n"
+                "try:\n    os.chdir(sys.argv[1])\n"
+                "except OSError as exc:\n    sys.exit(f'cannot enter {sys.argv[1]}: {exc.strerror}')\n"
+                "sys.argv = sys.argv[2:]\nrunpy.run_path(sys.argv[0], run_name='__main__')\n")
+CHECK_TIMEOUT_S = 300  # (a Pi Zero takes seconds to import numpy and fit the curves)
+
+
+def as_user(user: str) -> dict[str, object] | None:
+    """subprocess.run's arguments that run a command as `user`: none when this process is that user, its ids when
+    this process is root (sudo make install-service), None when this process cannot act as `user`."""
+    entry = pwd.getpwnam(user)
+    if os.geteuid() == entry.pw_uid:
+        return {}
+    if os.geteuid() != 0:
+        return None
+    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": os.getgrouplist(user, entry.pw_gid),
+            "env": {**os.environ, "HOME": entry.pw_dir, "USER": user, "LOGNAME": user}}
+
+
+def unit_check(user: str, directory: Path, python: str) -> str | None:
+    """Why the unit's command, with --check added, fails run as `user` from `directory` (the config unreadable, the
+    status or record folder not writable by that user, the folder not enterable...): how it ended, then what it
+    said, one indented line each; None when it passes. `user` must be one this process can act as (as_user)."""
+    how = as_user(user)
+    assert how is not None
+    command = [python, "-c", _AS_THE_UNIT, str(directory), str(directory / "regulation.py"), "-c",
+               str(directory / "config.ini"), "--check"]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=CHECK_TIMEOUT_S, check=False,
+                              **how)  # type: ignore[call-overload]
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{python} does not run as {user}: {exc}"
+    if done.returncode == 0:
+        return None
+    said = (done.stderr + done.stdout).strip() or "(nothing said)"
+    return f"exit {done.returncode}:\n" + "\n".join(f"  {line}" for line in said.splitlines())
+
+
 def _known_user(user: str) -> bool:
     try:
         pwd.getpwnam(user)
@@ -120,6 +160,21 @@ def main(argv: list[str] | None = None) -> int:
               f"{directory / '.venv'} with them (or 'sudo apt install python3-paho-mqtt python3-numpy'), then "
               "run this again", file=sys.stderr)
         return EXIT_USAGE
+    how = as_user(args.user)
+    if how is None:
+        print(f"render_service.py: note: not checked as {args.user} (run this as {args.user}, or with sudo, to learn "
+              f"now whether {args.user} can read the checkout and config.ini and write the status file)",
+              file=sys.stderr)
+    else:
+        failure = unit_check(args.user, directory, python)
+        if failure is not None:
+            print(f"render_service.py: run as {args.user} the way the unit runs it, {directory / 'regulation.py'} -c "
+                  f"{directory / 'config.ini'} --check fails, so the service would not start (and systemd does not "
+                  f"retry a bad config): {failure}", file=sys.stderr)
+            print(f"render_service.py: {args.user} must be able to enter the checkout, read config.ini and write the "
+                  "folders of the status file and the records: fix that (or give --user the checkout's owner), then "
+                  "run this again", file=sys.stderr)
+            return EXIT_USAGE
     print(text, end="")
     return 0
 

@@ -89,13 +89,13 @@ def _checkout(directory: Path) -> Path:
 
 
 def test_the_command_line(tmp_path: Path) -> None:
-    me = _a_user_here()
+    me = pwd.getpwuid(os.getuid()).pw_name  # (the unit's check runs as the user: one who can enter tmp_path)
     _checkout(tmp_path)
     result = subprocess.run([sys.executable, str(ROOT / "contrib" / "render_service.py"), "--user", me, "--dir",
                              str(tmp_path)], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0 and f"WorkingDirectory={tmp_path}\n" in result.stdout
-    bad = subprocess.run([sys.executable, str(ROOT / "contrib" / "render_service.py"), "--user", me, "--dir",
-                          "/a%b"], capture_output=True, text=True, timeout=30)
+    bad = subprocess.run([sys.executable, str(ROOT / "contrib" / "render_service.py"), "--user", _a_user_here(),
+                          "--dir", "/a%b"], capture_output=True, text=True, timeout=30)
     assert bad.returncode == 2 and bad.stderr.startswith("render_service.py: --dir '/a%b'")
 
 
@@ -132,3 +132,59 @@ def test_a_folder_that_is_not_a_checkout_is_refused(tmp_path: Path) -> None:
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == (f"render_service.py: --dir {tmp_path / 'pyseb'}: no regulation.py there: give the "
                              "folder of your PySEB checkout (or run make install-service in it)\n")
+
+
+def _probing_checkout(directory: Path, exit_code: int, message: str = "") -> Path:
+    """A checkout whose regulation.py exits `exit_code` (after `message` on stderr) when run as the unit runs it
+    with --check (from its folder, -c <folder>/config.ini), else 9."""
+    script = (f"import os, sys\nexpected = ['-c', {str(directory / 'config.ini')!r}, '--check']\n"
+              f"if os.getcwd() != {str(directory)!r} or sys.argv[1:] != expected:\n    sys.exit(9)\n"
+              f"sys.stderr.write({message!r})\nsys.exit({exit_code})\n")
+    (directory / "regulation.py").write_text(script)
+    return directory
+
+
+def test_the_units_command_is_checked_as_it_will_run(tmp_path: Path) -> None:
+    # A checkout whose config the service user cannot read, or whose folder it cannot write (cloned with sudo, the
+    # config copied with sudo and chmod 600), got a unit all the same: systemd ran it once (exit 2: not restarted)
+    # and left it failed, the reason only in the journal.
+    me = pwd.getpwuid(os.getuid()).pw_name
+    problem = ("config.ini: 1 problem(s) in the configuration:\n"
+               "  config.ini: [status] file: directory x is not writable\n")
+    _probing_checkout(tmp_path, 2, problem)
+    result = subprocess.run([sys.executable, str(ROOT / "contrib" / "render_service.py"), "--user", me, "--dir",
+                             str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    assert (f"render_service.py: run as {me} the way the unit runs it, {tmp_path / 'regulation.py'} -c "
+            f"{tmp_path / 'config.ini'} --check fails, so the service would not start (and systemd does not retry a "
+            "bad config): exit 2:\n") in result.stderr
+    assert "  config.ini: [status] file: directory x is not writable\n" in result.stderr
+    _probing_checkout(tmp_path, 0)
+    good = subprocess.run([sys.executable, str(ROOT / "contrib" / "render_service.py"), "--user", me, "--dir",
+                           str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert good.returncode == 0 and f"WorkingDirectory={tmp_path}\n" in good.stdout
+
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0 or not Path("/usr/bin/python3").exists(),
+                                reason="switching to another user needs root (and a python3 that user can run)")
+
+
+@needs_root
+def test_run_by_root_the_check_runs_as_the_service_user(tmp_path: Path) -> None:
+    # `sudo make install-service` renders as root for SUDO_USER: a check as root would pass where that user fails.
+    import tempfile
+
+    from render_service import unit_check
+
+    nobody = pwd.getpwnam("nobody")
+    with tempfile.TemporaryDirectory(prefix="pyseb-unit-") as name:
+        directory = Path(name)
+        directory.chmod(0o755)
+        script = (f"import os, sys\n"
+                  f"sys.exit(0 if os.getuid() == {nobody.pw_uid} and os.getgid() == {nobody.pw_gid} else 7)\n")
+        (directory / "regulation.py").write_text(script)
+        (directory / "regulation.py").chmod(0o644)
+        assert unit_check("nobody", directory, "/usr/bin/python3") is None
+        directory.chmod(0o700)  # (a checkout under /root, or a home the user cannot enter)
+        problem = unit_check("nobody", directory, "/usr/bin/python3")
+        assert problem is not None and f"cannot enter {directory}: Permission denied" in problem, problem
