@@ -67,8 +67,11 @@ class StaleGuard:
         if (self._connected_at is None or now - self._connected_at < self._timeout_s / 2
                 or meter.messages != self._messages_at_connect.get(meter.name)):
             return ""
-        return (f" (no message on {meter.topic!r} since PySEB connected to the broker: the meter off or on another "
-                "topic, or the broker's ACL does not let PySEB read it)")
+        # (kept out: mosquitto 2 with no listener line, a fresh Debian install's, takes this machine's clients only;
+        # PySEB on the same Pi connects, its meters on the Wi-Fi do not)
+        return (f" (no message on {meter.topic!r} since PySEB connected to the broker: the meter off, kept out by the "
+                "broker (mosquitto 2 lets other machines in only with a listener line: a fresh install's does not) or "
+                "on another topic, or the broker's ACL does not let PySEB read it)")
 
     def check(self, now: float) -> bool:
         """Judge both meters at `now`. True when the verdict changed: suspended (`reason` set, every unforced

@@ -1,6 +1,6 @@
-"""A meter PySEB never got one message from since it connected: off, on another topic, or the broker's ACL
-does not let PySEB read it (mosquitto grants the subscription and drops the messages without a word). The stale
-reason says so; a meter that spoke once, or a link up for less than half of meter_timeout, keeps the plain
+"""A meter PySEB never got one message from since it connected: off, kept out by the broker, on another topic, or the
+broker's ACL does not let PySEB read it (mosquitto grants the subscription and drops the messages without a word). The
+stale reason says so; a meter that spoke once, or a link up for less than half of meter_timeout, keeps the plain
 "silent"."""
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from tests.daemon_process import DaemonProcess
 from tests.harness import CONS, NOON, PROD, Harness
 from tests.mqtt_probe import MqttProbe
 
-HINT = ("no message on 'smeter/pzem/PRODUCTION' since PySEB connected to the broker: the meter off or on another "
-        "topic, or the broker's ACL does not let PySEB read it")
+HINT = ("no message on 'smeter/pzem/PRODUCTION' since PySEB connected to the broker: the meter off, kept out by "
+        "the broker (mosquitto 2 lets other machines in only with a listener line: a fresh install's does not) or on "
+        "another topic, or the broker's ACL does not let PySEB read it")
 
 
 @pytest.fixture
