@@ -90,12 +90,17 @@ service:
 
 # (root runs it without sudo: DietPi and other root-login systems have none)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+UNIT_FILE ?= /etc/systemd/system/pyseb.service
+# A PySEB running already (this is an upgrade: git pull, then this again) keeps the code it started with, and
+# `systemctl enable --now` leaves it so: then the restart is what runs this checkout's.
 install-service:
 	$(PYTHON) contrib/render_service.py --user $(SERVICE_USER) --dir "$(CURDIR)" > pyseb.service.tmp || { rm -f pyseb.service.tmp; exit 2; }
-	$(SUDO) install -m 0644 pyseb.service.tmp /etc/systemd/system/pyseb.service || { rm -f pyseb.service.tmp; exit 1; }
+	$(SUDO) install -m 0644 pyseb.service.tmp $(UNIT_FILE) || { rm -f pyseb.service.tmp; exit 1; }
 	rm -f pyseb.service.tmp
 	$(SUDO) systemctl daemon-reload
-	@echo "installed /etc/systemd/system/pyseb.service; start it with: sudo systemctl enable --now pyseb"
+	@if systemctl is-active --quiet pyseb; then \
+	  echo "installed $(UNIT_FILE); PySEB is running the code it started with: to run this checkout's, sudo systemctl restart pyseb (loads to 0 W for a moment, the status kept)"; \
+	else echo "installed $(UNIT_FILE); start it with: sudo systemctl enable --now pyseb"; fi
 
 clean:
 	rm -rf $(VENV) $(VENV16) .pytest_cache .mypy_cache .ruff_cache

@@ -188,3 +188,16 @@ def test_run_by_root_the_check_runs_as_the_service_user(tmp_path: Path) -> None:
         directory.chmod(0o700)  # (a checkout under /root, or a home the user cannot enter)
         problem = unit_check("nobody", directory, "/usr/bin/python3")
         assert problem is not None and f"cannot enter {directory}: Permission denied" in problem, problem
+
+
+def test_the_template_runs_what_the_checkout_has() -> None:
+    # An installed unit names files of the checkout: after a `git pull` that renamed one, systemd would run a file
+    # that is not there (python's exit 2: not restarted). config.ini is the user's (ignored by git).
+    keys = unit((ROOT / "contrib" / "pyseb.service").read_text(encoding="utf-8"))
+    assert keys["WorkingDirectory"] == ["@DIR@"]
+    words = keys["ExecStart"][0].split()
+    assert words[0] == "@PYTHON@"
+    named = [word.removeprefix("@DIR@/") for word in words if word.startswith("@DIR@/")]
+    assert named == ["regulation.py", "config.ini"]
+    assert (ROOT / "regulation.py").is_file()
+    assert "/config.ini" in (ROOT / ".gitignore").read_text(encoding="utf-8").split()
