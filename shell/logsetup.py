@@ -48,6 +48,31 @@ def hold_logging(level: str = "INFO") -> HeldRecords:
     return holder
 
 
+# syslog's priorities: journald takes a line's leading <N> for its priority (systemd.exec SyslogLevelPrefix=, on by
+# default), which `journalctl -p warning` filters on and the journal colours by; without it every line is info.
+_SYSLOG_PRIORITY = {logging.CRITICAL: 2, logging.ERROR: 3, logging.WARNING: 4, logging.INFO: 6, logging.DEBUG: 7}
+
+
+class JournalFormatter(logging.Formatter):
+    """JOURNAL_FORMAT with the record's syslog priority before each line (each is a journal entry of its own: a
+    traceback's lines keep the error's priority)."""
+
+    def __init__(self) -> None:
+        super().__init__(JOURNAL_FORMAT)
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record's lines, each prefixed <N>."""
+        priority = next((p for level, p in sorted(_SYSLOG_PRIORITY.items(), reverse=True) if record.levelno >= level),
+                        7)
+        prefix = f"<{priority}>"
+        return "\n".join(prefix + line for line in super().format(record).split("\n"))
+
+
+def _stderr_formatter() -> logging.Formatter:
+    """Standard error's format: the journal's (no timestamp, the priority) under systemd, else with a timestamp."""
+    return JournalFormatter() if _under_journald() else logging.Formatter(FORMAT)
+
+
 def _under_journald() -> bool:
     # systemd sets JOURNAL_STREAM to the device:inode of the journal stream it connected stderr to.
     stream = os.environ.get("JOURNAL_STREAM", "")
@@ -96,7 +121,7 @@ class LogFile(logging.handlers.RotatingFileHandler):
         self.not_written = 0
         self._failure: str | None = None  # why the lines are not written, while they are not
         self._failed = False  # the record being emitted failed
-        self._stderr_format = logging.Formatter(JOURNAL_FORMAT if _under_journald() else FORMAT)
+        self._stderr_format = _stderr_formatter()
 
     def emit(self, record: logging.LogRecord) -> None:
         self._failed = False
@@ -193,7 +218,7 @@ def setup_logging(level: str, file: Path | None = None, max_bytes: int = 1_000_0
                  "sets it; leave it empty to read the log with journalctl)")
     if to_stderr:
         stream = logging.StreamHandler()
-        stream.setFormatter(logging.Formatter(JOURNAL_FORMAT if _under_journald() else FORMAT))
+        stream.setFormatter(_stderr_formatter())
         handlers.append(stream)
     if limiter is not None:
         for handler in handlers:

@@ -43,6 +43,31 @@ def test_journald_lines_carry_no_timestamp(monkeypatch: pytest.MonkeyPatch) -> N
     assert formatter is not None and formatter._fmt == logsetup.FORMAT
 
 
+def _formatted(level: int, msg: str) -> str:
+    """A record formatted by standard error's handler."""
+    formatter = logging.getLogger().handlers[0].formatter
+    assert formatter is not None
+    return formatter.format(logging.makeLogRecord({"name": "x", "levelno": level,
+                                                   "levelname": logging.getLevelName(level), "msg": msg}))
+
+
+def test_journald_lines_carry_their_priority(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every line reached the journal at its default priority, info: `journalctl -u pyseb -p warning` showed none of
+    # PySEB's warnings and errors, nor did the journal mark them. journald reads a leading <N> as the line's priority
+    # (systemd.exec's SyslogLevelPrefix=, on by default); each line of a traceback is a journal entry of its own.
+    stat = os.fstat(sys.stderr.fileno())
+    monkeypatch.setenv("JOURNAL_STREAM", f"{stat.st_dev}:{stat.st_ino}")
+    setup_logging("DEBUG")
+    assert _formatted(logging.DEBUG, "why") == "<7>DEBUG x: why"
+    assert _formatted(logging.INFO, "a decision") == "<6>INFO x: a decision"
+    assert _formatted(logging.WARNING, "stale") == "<4>WARNING x: stale"
+    assert _formatted(logging.ERROR, "failed\nTraceback\n  File") == "<3>ERROR x: failed\n<3>Traceback\n<3>  File"
+    assert _formatted(logging.CRITICAL, "down") == "<2>CRITICAL x: down"
+    monkeypatch.setenv("JOURNAL_STREAM", "1:2")  # a redirect: no prefix
+    setup_logging("INFO")
+    assert not _formatted(logging.ERROR, "failed").startswith("<")
+
+
 def test_under_journald_a_log_file_is_named_in_the_journal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                            capfd: pytest.CaptureFixture[str]) -> None:
     # The seed's config.ini says `[debug] log_file = pv.log`: under the systemd unit every line went there, and
