@@ -108,7 +108,7 @@ def _start(args: argparse.Namespace) -> int | Daemon:
     try:
         lock.acquire()
     except AlreadyRunning as exc:
-        print(f"regulation.py: {exc}; not starting", file=sys.stderr)
+        print(f"regulation.py: {exc}; not starting{_outside_the_service(exc.pid)}", file=sys.stderr)
         return EXIT_ALREADY_RUNNING
     except OSError as exc:
         why = ("a run as another user may have left it: remove it (no PySEB running) or run as that user"
@@ -131,6 +131,19 @@ def _start(args: argparse.Namespace) -> int | Daemon:
     except KeyboardInterrupt:
         lock.release()
         raise
+
+
+def _outside_the_service(pid: str) -> str:
+    # Under the unit the other PySEB is none of the unit's (systemd runs one): a seed user's cron lines, left in place,
+    # took the lock first at boot, and the unit, not restarted on exit 3, stayed failed while PySEB ran outside it
+    # (systemctl stop did not stop it, the journal had none of its log).
+    from shell.logsetup import stderr_is_the_journal
+
+    if not stderr_is_the_journal():
+        return ""
+    stop = "stop it" if pid == "?" else f"stop it (kill {pid})"
+    return (f": it was started outside this service (a cron line, a terminal, nohup): {stop}, remove its cron lines, "
+            "then: sudo systemctl restart pyseb")
 
 
 def _print_check(config: str, settings: Any) -> None:

@@ -70,10 +70,11 @@ class JournalFormatter(logging.Formatter):
 
 def _stderr_formatter() -> logging.Formatter:
     """Standard error's format: the journal's (no timestamp, the priority) under systemd, else with a timestamp."""
-    return JournalFormatter() if _under_journald() else logging.Formatter(FORMAT)
+    return JournalFormatter() if stderr_is_the_journal() else logging.Formatter(FORMAT)
 
 
-def _under_journald() -> bool:
+def stderr_is_the_journal() -> bool:
+    """Standard error is journald's stream: PySEB runs as a systemd service (the unit), not in a terminal or cron."""
     # systemd sets JOURNAL_STREAM to the device:inode of the journal stream it connected stderr to.
     stream = os.environ.get("JOURNAL_STREAM", "")
     try:
@@ -212,7 +213,7 @@ def setup_logging(level: str, file: Path | None = None, max_bytes: int = 1_000_0
         rotating = LogFile(file, max_bytes, backup_count, errors_to_stderr=not to_stderr)
         rotating.setFormatter(logging.Formatter(FORMAT))
         handlers.append(rotating)
-        if not to_stderr and _under_journald():
+        if not to_stderr and stderr_is_the_journal():
             # (the seed's config sets [debug] log_file: `journalctl -u pyseb` showed nothing, not even this)
             _say(f"PySEB: the log goes to {file}, not to the journal ([logging] file or the seed's [debug] log_file "
                  "sets it; leave it empty to read the log with journalctl)")

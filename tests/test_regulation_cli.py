@@ -3,9 +3,11 @@ it will use, a missing config says how to make one, and logs are written once.""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+from subprocess import PIPE
 
 import pytest
 
@@ -44,6 +46,31 @@ def test_refused_cron_start_prints_one_line(tmp_path: Path) -> None:
     assert refused.returncode == 3 and refused.stdout == ""
     lines = refused.stderr.strip().splitlines()
     assert len(lines) == 1 and "another PySEB is running" in lines[0] and "not starting" in lines[0]
+
+
+def test_refused_service_start_says_the_other_was_started_outside_it(tmp_path: Path) -> None:
+    # A seed user's cron lines (@reboot, every 10 minutes) left in place after `make install-service`: at boot cron's
+    # PySEB took the lock first, the unit's exited 3 (not restarted) and was marked failed, and PySEB ran outside the
+    # service: `systemctl stop` did not stop it, `journalctl -u pyseb` showed none of its log. Under the unit (its
+    # standard error the journal's stream), the refusal says whom to stop.
+    config = write_config(tmp_path)
+    lock = InstanceLock(tmp_path / "status.json.lock")
+    lock.acquire()
+    journal = tmp_path / "journal"
+    try:
+        with journal.open("w") as stderr:
+            stat = os.fstat(stderr.fileno())
+            env = {**os.environ, "JOURNAL_STREAM": f"{stat.st_dev}:{stat.st_ino}"}
+            refused = subprocess.run([sys.executable, str(ROOT / "regulation.py"), "-c", str(config)], stdout=PIPE,
+                                     stderr=stderr, text=True, cwd=ROOT, timeout=30, env=env)
+    finally:
+        lock.release()
+    lines = journal.read_text().splitlines()
+    assert refused.returncode == 3 and len(lines) == 1, lines
+    lock_path = tmp_path / "status.json.lock"
+    assert lines[0] == (f"regulation.py: another PySEB is running (pid {os.getpid()}, lock {lock_path}); "
+                        "not starting: it was started outside this service (a cron line, a terminal, nohup): stop it "
+                        f"(kill {os.getpid()}), remove its cron lines, then: sudo systemctl restart pyseb")
 
 
 def test_check_names_broker_status_and_log(tmp_path: Path) -> None:
