@@ -15,6 +15,7 @@ from field.config import FIELD_LOAD_OPTIONS, FIELD_SECTIONS
 from settings.options import SectionReader
 from settings.problems import ConfigProblem
 from settings.sections import IGNORED_SECTIONS, OLD_EQUIPMENT_FORMAT, SEED_LOAD_IGNORED
+from settings.slips import slip_advice
 
 # Sections other parts of PySEB read; the daemon's loader leaves their keys to them.
 EXTENSION_SECTIONS: set[str] = {"simulation"}
@@ -58,7 +59,8 @@ def build_equipments(cp: configparser.ConfigParser, reader: SectionReader,
         try:
             cls = resolve_kind(type_name)
         except ValueError as exc:
-            reader.problems.append(ConfigProblem("equipments", name, str(exc)))
+            # (a note after the type, `constant  # the mat`, or quotes read as part of it: said, as for other keys)
+            reader.problems.append(ConfigProblem("equipments", name, f"{exc}{slip_advice(type_name)}"))
             continue
         if not cp.has_section(name):
             # (the names in [equipments] are keys, read in lower case, while section names keep theirs)

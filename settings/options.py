@@ -18,6 +18,7 @@ from settings.slips import (
     has_hash_note,
     in_quotes,
     shown_line,
+    slip_advice,
     swallowed_key,
 )
 
@@ -204,9 +205,7 @@ class SectionReader:
             value = opt.parse(raw)
         except (ValueError, TypeError) as exc:
             # One line: the value given is wrong, "is required" would only contradict it.
-            advice = "".join(f"; {text}" for slip, text in ((has_hash_note, HASH_ADVICE), (in_quotes, QUOTES_ADVICE))
-                             if slip(raw))
-            self.problems.append(ConfigProblem(section, key, f"{exc} ({opt.help}){advice}"))
+            self.problems.append(ConfigProblem(section, key, f"{exc} ({opt.help}){slip_advice(raw)}"))
             return None
         if isinstance(value, str):
             self._warn_slips(section, key, value, raw)

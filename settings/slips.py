@@ -60,6 +60,12 @@ def in_quotes(text: str) -> bool:
     return len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'"
 
 
+def slip_advice(raw: str) -> str:
+    """'; <advice>' for each slip the value `raw` holds (a ' #' note, quotes), to add to the error it caused."""
+    return "".join(f"; {text}" for slip, text in ((has_hash_note, HASH_ADVICE), (in_quotes, QUOTES_ADVICE))
+                   if slip(raw))
+
+
 def config_text(data: bytes) -> str:
     """The text of a config file as Windows editors save it too (values.text): UTF-8 with or without a byte order
     mark (Notepad's "UTF-8 with BOM" put U+FEFF before [mqtt]), else the Windows code page (Notepad's "ANSI": a
