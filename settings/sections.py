@@ -115,6 +115,7 @@ LEGACY_IGNORED: dict[str, dict[str, str]] = {
         "simulation": "false is ignored, true (the seed's dry run: no device driven) is refused, since PySEB "
                       "would drive the real loads; to try PySEB without them: make demo",
         "simul_prod": "use the simulator instead", "sim_prod": "use the simulator instead",
+        "simul_fallback": "use the simulator instead",  # (Coturex's: the dry run's fallback check, at once)
         "debug_file": "use [logging] level = DEBUG", "debug_file_name": "use [logging] file",
         "equipment_stdout": _STDOUT_IGNORED, "regulation_stdout": _STDOUT_IGNORED,
         "equipment_debug": "use [logging] level = DEBUG", "regulation_debug": "use [logging] level = DEBUG",

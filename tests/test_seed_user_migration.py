@@ -44,3 +44,11 @@ def test_a_load_type_with_a_note_or_quotes_says_why_it_is_unknown(tmp_path: Path
 def test_a_plain_unknown_type_gets_no_slip_advice(tmp_path: Path) -> None:
     [problem] = problems_of(seed_config(tmp_path, ("resille = constant\n", "resille = boiler\n")))
     assert "unknown type 'boiler'" in problem and "#" not in problem and "quotes" not in problem
+
+
+def test_coturex_s_simul_fallback_is_named_as_the_seed_s(tmp_path: Path) -> None:
+    # Coturex's dry run had simul_fallback beside simul_prod: it was "unknown key, ignored", as if a typo.
+    path = seed_config(tmp_path, ("simul_prod = 2000\n", "simul_prod = 2000\nsimul_fallback = None\n"))
+    warnings = load_settings(path).warnings
+    assert any(w.endswith("[debug] simul_fallback: ignored: use the simulator instead") for w in warnings)
+
