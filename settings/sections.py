@@ -143,6 +143,10 @@ OLD_EQUIPMENT_FORMAT = ("[equipment] (eq_1_* keys, an older format) is not read:
 IGNORED_SECTIONS: dict[str, str] = {
     "init": "the status file carries these values now",
     "equipment": "list loads in [equipments] (name = type) with a section each",
+    # Coturex's last version: its cloud forecast from wttr.in by location (no key), in place of [openweathermap].
+    "cloudForecast": "Coturex's wttr.in forecast is not fetched: the seed rule's clouds come from OpenWeatherMap "
+                     "([openweathermap] key, location) or an MQTT forecast ([forecast] topic), else count as 100 %; "
+                     "see docs/field-features.md, Forecasts",
 }
 
 

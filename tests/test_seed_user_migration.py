@@ -52,3 +52,12 @@ def test_coturex_s_simul_fallback_is_named_as_the_seed_s(tmp_path: Path) -> None
     warnings = load_settings(path).warnings
     assert any(w.endswith("[debug] simul_fallback: ignored: use the simulator instead") for w in warnings)
 
+
+def test_coturex_s_cloud_forecast_section_says_what_replaces_it(tmp_path: Path) -> None:
+    # Coturex's last version read its forecast (wttr.in) from [cloudForecast]: "did you mean [forecast]?" pointed at
+    # the MQTT forecast alone, as if the section were misspelt.
+    section = "[cloudForecast]\nkey = xxx\nlocation = Chambery\n\n"
+    path = seed_config(tmp_path, ("[openweathermap]\n", section + "[openweathermap]\n"))
+    [warning] = [w for w in load_settings(path).warnings if "cloudForecast" in w]
+    assert "did you mean" not in warning
+    assert "[openweathermap] key, location" in warning and "[forecast] topic" in warning
