@@ -197,6 +197,7 @@ class FieldFeatures:
         warnings: list[str] = self._drop_forces_of_rules_off()
         warnings += self.homeassistant.restore(doc.get("equipments"))
         warnings += self.forecast.restore(doc.get("forecast"), now)
+        warnings += self.forecast.restore_last_pick(doc, saved_at, now)
         saved = doc.get("water_heater")
         if self.heater is None:
             return warnings

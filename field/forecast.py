@@ -18,6 +18,7 @@ from values.shown import shown
 SOURCE_OWM = "openweathermap"
 SOURCE_MQTT = "mqtt"
 SOURCE_DEFAULT = "default"  # no usable forecast: the seed's 100 % cloudy
+SOURCE_SEED_FILE = "seed status file"  # the seed's status.ini's CLOUD_forecast, read at the move to PySEB
 # The seed's getCloudAvg: the mean cloud cover at these UTC hours of the day asked about.
 OWM_HOURS_UTC = (time(9), time(12))
 CAUSE_MAX_CHARS = 200  # a server's error message is quoted in the log, never a whole page

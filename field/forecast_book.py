@@ -7,12 +7,13 @@ from __future__ import annotations
 import json
 import logging
 from datetime import date, datetime, timedelta, timezone, tzinfo
-from typing import Any
+from typing import Any, TypeGuard
 
 from field.forecast import (
     SOURCE_DEFAULT,
     SOURCE_MQTT,
     SOURCE_OWM,
+    SOURCE_SEED_FILE,
     CloudPick,
     DayForecast,
     ForecastError,
@@ -34,6 +35,26 @@ def _iso(at: float | None, tz: tzinfo | None) -> str | None:
         return None
     moment = datetime.fromtimestamp(at, tz) if tz else datetime.fromtimestamp(at).astimezone()
     return moment.isoformat(timespec="seconds")
+
+
+def _is_percent(value: Any) -> TypeGuard[float]:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 100
+
+
+def _saved_pick(used: Any) -> CloudPick:
+    """A CloudPick from the status document's `forecast.used`; ValueError naming what is wrong."""
+    if not isinstance(used, dict):
+        raise ValueError("not an object")
+    clouds, source, cause, time = (used.get(k) for k in ("clouds_percent", "source", "cause", "time"))
+    if not _is_percent(clouds):
+        raise ValueError(f"clouds_percent must be a number from 0 to 100, got {str(clouds)[:40]!r}")
+    if source not in (SOURCE_OWM, SOURCE_MQTT, SOURCE_DEFAULT, SOURCE_SEED_FILE):
+        raise ValueError(f"unknown source {str(source)[:40]!r}")
+    if not (cause is None or isinstance(cause, str)):
+        raise ValueError("cause must be text or null")
+    received_at = None if time is None else datetime.fromisoformat(str(time)).timestamp()
+    return CloudPick(date.fromisoformat(str(used.get("date"))), float(clouds), source, received_at,
+                     None if cause is None else cause[:200])
 
 
 class ForecastBook:
@@ -122,6 +143,28 @@ class ForecastBook:
             if forecast.day >= oldest:
                 self.mqtt[forecast.day] = forecast
         return warnings
+
+    def restore_last_pick(self, doc: dict[str, Any], saved_at: float, now: float) -> list[str]:
+        """What the last check used, from a status file: PySEB's `forecast.used`, or the seed's CLOUD_forecast (the
+        seed read it back and published it until its next check; without this the status said null until the next
+        check after every restart). One about a day older than KEEP_PAST_DAYS is no longer "the last". Returns
+        warnings."""
+        forecast = doc.get("forecast")
+        used = forecast.get("used") if isinstance(forecast, dict) else None
+        try:
+            if "schema_version" in doc:
+                pick = None if used is None else _saved_pick(used)
+            else:
+                # (the seed's day is the one it was saved: its 01:00 check asked about that day; Coturex wrote its
+                # fetch's errors, -404 and -1, and null: no cover, nothing to show)
+                clouds = doc.get("CLOUD_forecast")
+                pick = (CloudPick(local_date(saved_at, self.tz), float(clouds), SOURCE_SEED_FILE, saved_at)
+                        if _is_percent(clouds) else None)
+        except (ValueError, TypeError, OverflowError, OSError) as exc:
+            return [f"status file's forecast.used ignored: {exc}"]
+        if pick is not None and pick.day >= local_date(now, self.tz) - timedelta(days=KEEP_PAST_DAYS):
+            self.last_pick = pick
+        return []
 
     # --- use ----------------------------------------------------------------------------------------------
     def clouds_for(self, day: date) -> CloudPick:

@@ -3,6 +3,7 @@ seed's status file: what --check says about each, and what the status keeps."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ import pytest
 from settings.config import load_settings
 from settings.problems import ConfigError
 from tests.configs import LINEAR_CSV, seed_sample_text
+from tests.field_house import at, field_config, ticks
+from tests.harness import Harness
 
 
 def seed_config(tmp_path: Path, *edits: tuple[str, str]) -> Path:
@@ -61,3 +64,67 @@ def test_coturex_s_cloud_forecast_section_says_what_replaces_it(tmp_path: Path) 
     [warning] = [w for w in load_settings(path).warnings if "cloudForecast" in w]
     assert "did you mean" not in warning
     assert "[openweathermap] key, location" in warning and "[forecast] topic" in warning
+
+
+def seed_status(saved_at: float, clouds: object) -> dict:
+    """The seed's status.ini (Coturex's shape), saved at `saved_at` with its CLOUD_forecast."""
+    return {"CLOUD_forecast": clouds, "ECS_energy_yesterday": 11000, "date": int(saved_at),
+            "date_str": "2024-01-10 20:50:26", "production_energy": 7652,
+            "equipments": [{"current_power": 0, "energy": 5222.0, "forced": False, "name": "ecs", "overed": False}],
+            "grid": 0, "injection": -1658, "power_consumption": 342, "power_equipments": 0, "power_house": 342,
+            "power_production": 2000}
+
+
+def test_the_seed_s_cloud_forecast_survives_the_move(tmp_path: Path) -> None:
+    # The seed read CLOUD_forecast back from status.ini and published it until its next check; PySEB published
+    # null after the move (and after every restart) until 01:00: a dashboard's cloud panel went blank.
+    h = Harness(field_config(tmp_path, loads=("ecs",)))
+    assert h.reg.restore(seed_status(at(2024, 1, 10, 20, 50), 99), at(2024, 1, 10, 21)) == []
+    doc = h.reg.status(at(2024, 1, 10, 21, 1))
+    assert doc["CLOUD_forecast"] == 99
+    assert doc["forecast"]["used"] == {"date": "2024-01-10", "clouds_percent": 99, "source": "seed status file",
+                                       "time": "2024-01-10T20:50:00+01:00", "cause": None}
+
+
+@pytest.mark.parametrize("clouds", [None, "null", -404, -1, 250, True, "99"])
+def test_a_seed_cloud_forecast_that_is_no_cover_is_not_restored(tmp_path: Path, clouds: object) -> None:
+    # (Coturex's -404 and -1 were its fetch's errors, written to the file before the 100 % replaced them)
+    h = Harness(field_config(tmp_path))
+    h.reg.restore(seed_status(at(2024, 1, 10, 20, 50), clouds), at(2024, 1, 10, 21))
+    doc = h.reg.status(at(2024, 1, 10, 21, 1))
+    assert doc["CLOUD_forecast"] is None and doc["forecast"]["used"] is None
+
+
+def test_the_last_check_s_forecast_survives_a_restart(tmp_path: Path) -> None:
+    h = Harness(field_config(tmp_path, evaluate="check_at = 23\n"))
+    ticks(h, at(2024, 1, 9, 22), at(2024, 1, 10, 23, 1))  # a check, without a forecast: the seed's 100 %
+    saved = h.reg.status(at(2024, 1, 10, 23, 30))
+    assert saved["CLOUD_forecast"] == 100
+    again = Harness(h.config)
+    again.reg.restore(json.loads(json.dumps(saved)), at(2024, 1, 10, 23, 31))
+    doc = again.reg.status(at(2024, 1, 10, 23, 32))
+    assert doc["CLOUD_forecast"] == 100 and doc["forecast"]["used"] == saved["forecast"]["used"]
+
+
+def test_a_last_check_days_old_is_not_shown_as_the_last(tmp_path: Path) -> None:
+    h = Harness(field_config(tmp_path, evaluate="check_at = 23\n"))
+    ticks(h, at(2024, 1, 9, 22), at(2024, 1, 10, 23, 1))
+    saved = h.reg.status(at(2024, 1, 10, 23, 30))
+    again = Harness(h.config)
+    again.reg.restore(json.loads(json.dumps(saved)), at(2024, 1, 20, 12))
+    assert again.reg.status(at(2024, 1, 20, 12, 1))["CLOUD_forecast"] is None
+
+
+@pytest.mark.parametrize(("used", "said"), [
+    ("sunny", "not an object"),
+    ({"date": "2024-01-11", "clouds_percent": 250, "source": "mqtt", "time": None, "cause": None}, "0 to 100"),
+    ({"date": "2024-01-11", "clouds_percent": 20, "source": "wttr.in", "time": None, "cause": None}, "source"),
+    ({"date": "tomorrow", "clouds_percent": 20, "source": "mqtt", "time": None, "cause": None}, "tomorrow"),
+])
+def test_a_bad_saved_last_check_is_warned_and_left_out(tmp_path: Path, used: object, said: str) -> None:
+    h = Harness(field_config(tmp_path, loads=("ecs",)))
+    saved = {"schema_version": 1, "date": int(at(2024, 1, 10, 22)), "equipments": [], "forecast": {"used": used}}
+    warnings = [w for w in h.reg.restore(saved, at(2024, 1, 10, 22, 1)) if "forecast" in w]
+    assert len(warnings) == 1 and warnings[0].startswith("status file's forecast.used ignored: ")
+    assert said in warnings[0]
+    assert h.reg.status(at(2024, 1, 10, 22, 2))["CLOUD_forecast"] is None
