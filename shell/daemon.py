@@ -249,8 +249,12 @@ class Daemon:
                 self._on_forecast(event)
             if time.monotonic() >= next_tick:
                 self._ticked_at = time.time()
+                # (not before the link says connected: a tick starts the regulator, whose first commands, sent while
+                # the connection was being made, reached the broker before PySEB's subscriptions, and the echo
+                # check then said a plain broker's ACL refused them; _on_connected starts it)
                 try:
-                    self.reg.tick(self._ticked_at)
+                    if self._started:
+                        self.reg.tick(self._ticked_at)
                 except Exception:  # a bug must not stop the regulation: logged, the loop goes on
                     log.exception("internal error in the timers")
                 self._offer_snapshot()  # a status the timers published (a force expired, a stale meter)
