@@ -10,7 +10,7 @@ from typing import Any
 
 from integrations.domoticz import DEFAULT_KEEPALIVE_S
 from integrations.domoticz_control import EcsMode, parse_levels
-from settings.options import Option, SectionReader, parse_bool
+from settings.options import Option, SectionReader, is_unset_word, parse_bool
 from settings.problems import ConfigProblem
 
 DEFAULT_LEVELS = "0:off, 10:solar, 20:solar+fallback, 30:forced"
@@ -102,6 +102,28 @@ def check_in_out(reader: SectionReader, ds: DomoticzSettings, steered: bool) -> 
                                              f"one: {why}"))
 
 
+def check_seed_mode_topic(cp: configparser.ConfigParser, reader: SectionReader, topic_out: str) -> None:
+    """The seed's [mqtt] topic_ecsMode named where Domoticz publishes the mode selector; PySEB reads it on topic_out
+    and below. One elsewhere (a Domoticz publishing on dz/out) was read by the seed and never by PySEB: the mode
+    stayed at its default, and only a warning a minute after each connect said Domoticz had not answered."""
+    written = cp.get("mqtt", "topic_ecsmode", fallback="").strip()
+    try:
+        selector = cp.getint("domoticz", "idx_ecs_mode", fallback=0) > 0
+    except ValueError:
+        return  # (an idx that is no number: said by its own reading)
+    if not written or is_unset_word(written) or not selector:
+        return
+    root = topic_out.rstrip("/")
+    if written == root or written.startswith(root + "/"):
+        return
+    parent = written.rsplit("/", 1)[0] if "/" in written else written
+    reader.warnings.append(ConfigProblem("mqtt", "topic_ecsmode", f"{written!r}: Domoticz publishes the mode "
+                                         f"selector there, outside [domoticz] topic_out ({topic_out!r}), where "
+                                         f"PySEB reads it: set [domoticz] topic_out = {parent} (the topic Domoticz "
+                                         "publishes on; topic_in too if it is not domoticz/in), else the selector "
+                                         "is never read"))
+
+
 def read_domoticz_settings(cp: configparser.ConfigParser, reader: SectionReader,
                            evaluate_raw: Mapping[str, Any] | None = None) -> DomoticzSettings:
     """[domoticz] read with `reader` (problems collected there)."""
@@ -130,6 +152,7 @@ def read_domoticz_settings(cp: configparser.ConfigParser, reader: SectionReader,
         # Without an idx there is no sensor to update: the user asked for something that will not happen.
         reader.warnings.append(ConfigProblem("domoticz", "send_domoticz", "is true but neither idx_grid nor "
                                              "idx_injection is set: nothing is sent to Domoticz"))
+    check_seed_mode_topic(cp, reader, raw["topic_out"] or "domoticz/out")
     return DomoticzSettings(
         send=send, send_grid=bool(raw["send_grid"]), send_injection=bool(raw["send_injection"]),
         idx_grid=raw["idx_grid"] or 0, idx_injection=raw["idx_injection"] or 0,

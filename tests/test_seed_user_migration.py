@@ -128,3 +128,29 @@ def test_a_bad_saved_last_check_is_warned_and_left_out(tmp_path: Path, used: obj
     assert len(warnings) == 1 and warnings[0].startswith("status file's forecast.used ignored: ")
     assert said in warnings[0]
     assert h.reg.status(at(2024, 1, 10, 22, 2))["CLOUD_forecast"] is None
+
+
+def coturex_mode_config(tmp_path: Path, mode_topic: str, topic_out: str = "") -> Path:
+    """The seed's sample with Coturex's mode selector: [mqtt] topic_ecsMode and [domoticz] idx_ecs_mode."""
+    return seed_config(tmp_path, ("topic_force= None\n", f"topic_force= None\ntopic_ecsMode = {mode_topic}\n"),
+                       ("idx_grid = 651\n", f"idx_grid = 651\nidx_ecs_mode = 338\n{topic_out}"))
+
+
+def test_a_seed_mode_topic_under_topic_out_needs_nothing_more(tmp_path: Path) -> None:
+    warnings = load_settings(coturex_mode_config(tmp_path, "domoticz/out/Automate_Cumulus")).warnings
+    assert [w for w in warnings if "topic_ecsmode" in w.lower()] == [
+        f"{tmp_path / 'config.ini'}: [mqtt] topic_ecsmode: ignored: the mode selector is read on [domoticz] "
+        "topic_out (and its subtopics) by idx_ecs_mode"]
+
+
+def test_a_seed_mode_topic_outside_topic_out_says_what_to_set(tmp_path: Path) -> None:
+    # A Domoticz publishing on dz/out: the seed read the selector there, PySEB on domoticz/out, where nothing comes;
+    # the mode stayed at its default, said only by a warning 60 s after each connect that Domoticz did not answer.
+    warnings = load_settings(coturex_mode_config(tmp_path, "dz/out/Automate_Cumulus")).warnings
+    [said] = [w for w in warnings if "topic_out" in w and "dz/out/Automate_Cumulus" in w]
+    assert "[mqtt] topic_ecsmode" in said and "set [domoticz] topic_out" in said
+
+
+def test_a_seed_mode_topic_under_the_topic_out_set_is_not_warned(tmp_path: Path) -> None:
+    path = coturex_mode_config(tmp_path, "dz/out/Automate_Cumulus", "topic_out = dz/out\ntopic_in = dz/in\n")
+    assert not [w for w in load_settings(path).warnings if "set [domoticz] topic_out" in w]
