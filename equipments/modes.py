@@ -65,9 +65,11 @@ def parse_mode_command(payload: bytes, loads: Mapping[str, Equipment]) -> ForceC
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise ModeCommandError(f"payload of {len(payload)} bytes is too large for a mode command")
     try:
-        doc = json.loads(payload.decode("utf-8"))
+        # (utf-8-sig: a command file saved by Notepad, sent with `mosquitto_pub -f`, starts with a byte order mark)
+        doc = json.loads(payload.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: absurdly deep nesting
-        raise ModeCommandError(f"not JSON: {payload[:80]!r}") from None
+        hint = " (JSON's strings take double quotes)" if payload.lstrip().startswith(b"{'") else ""
+        raise ModeCommandError(f"not JSON{hint}: {payload[:80]!r}") from None
     if not isinstance(doc, dict):
         raise ModeCommandError("expected a JSON object such as {\"command\": \"force\", ...}")
     command, name = _word(doc.get("command")), _word(doc.get("name"))

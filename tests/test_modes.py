@@ -164,3 +164,15 @@ def test_a_variable_load_forced_under_what_it_can_draw_is_off_and_says_why(tmp_p
                               "150 W, and the lowest percent that conducts, 20 %, 400 W): off"]
         else:
             assert warned == []
+
+
+def test_a_command_from_a_windows_file_is_read(loads) -> None:
+    # `mosquitto_pub -t regul/mode -f force.json`, the file saved by Notepad: a byte order mark and CRLF, refused
+    # as "not JSON: b'\xef\xbb\xbf{...'" (the bytes a user does not see in the editor).
+    payload = b'\xef\xbb\xbf{"command": "force", "name": "ecs", "power": 1500, "duration": 3600}\r\n'
+    assert parse_mode_command(payload, loads) == ForceCommand("ecs", 1500.0, 3600.0)
+
+
+def test_a_command_in_python_s_quotes_says_json_takes_double_quotes(loads) -> None:
+    with pytest.raises(ModeCommandError, match="JSON's strings take double quotes"):
+        parse_mode_command(b"{'command': 'force', 'name': 'ecs', 'power': 1500}", loads)
