@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 
 LINEAR_CSV = "".join(f"{p};{20.0 * p}\n" for p in range(0, 101, 5))  # 0..2000 W, 20 W per percent
@@ -63,7 +64,13 @@ topic_set_power = regul/cload/small
 KINDS = {"ecs": "variable", "radiator": "constant", "plug": "unknown", "small": "constant"}
 
 
-def write_config(directory: Path, loads: tuple[str, ...] = ("ecs", "radiator"), port: int = 1883,
+# The port of a config no test pointed at a broker of its own: nothing listens there, so a test that forgot to (or
+# whose edit of the port did not apply) fails at the connection. With MQTT's 1883 it reached the machine's own
+# mosquitto on 127.0.0.1:1883, which the tests must never touch, and published there (retained commands included).
+NO_BROKER_PORT = 9  # (the discard service's: not served on loopback)
+
+
+def write_config(directory: Path, loads: tuple[str, ...] = ("ecs", "radiator"), port: int = NO_BROKER_PORT,
                  period: float = 2.5, meter_timeout: float = 10, status_time: float = 900,
                  client_id: str = "pyseb-test", extra: str = "", algorithm: str = "hebert") -> Path:
     """A config in `directory` with the named test loads in that priority order; returns its path.
@@ -118,3 +125,13 @@ def seed_sample_text() -> str:
     text = SEED_SAMPLE.read_text()
     assert "simulation = true\n" in text
     return text.replace("simulation = true\n", "simulation = false\n")
+
+
+def point_at(path: Path, port: int) -> Path:
+    """Point the config at `path` at the broker on `port` (its one `port = ` line); returns `path`. Refuses a config
+    without that line: a replace that silently did nothing sent a test's daemon to another broker."""
+    text, count = re.subn(r"(?m)^port = \d+$", f"port = {port}", path.read_text())
+    if count != 1:
+        raise AssertionError(f"{path}: {count} 'port = ' lines, not one")
+    path.write_text(text)
+    return path

@@ -10,7 +10,7 @@ import pytest
 
 from settings.config import load_settings
 from settings.problems import ConfigError
-from tests.configs import LINEAR_CSV, seed_sample_text, write_config
+from tests.configs import LINEAR_CSV, NO_BROKER_PORT, seed_sample_text, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -212,7 +212,8 @@ def test_errors_come_with_the_warnings_that_explain_them(tmp_path: Path) -> None
     # `prot = 1884` is a typo: the port stays 1883, and a required key is missing. Both lines at once: the
     # "did you mean port?" must not wait for the next run, after the error is fixed.
     path = write_config(tmp_path, loads=("radiator",))
-    path.write_text(path.read_text().replace("port = 1883", "prot = 1884").replace("max_power = 1000\n", ""))
+    text = path.read_text().replace(f"port = {NO_BROKER_PORT}", "prot = 1884")
+    path.write_text(text.replace("max_power = 1000\n", ""))
     with pytest.raises(ConfigError) as caught:
         load_settings(path)
     report = caught.value.render()
@@ -225,7 +226,8 @@ def test_errors_come_with_the_warnings_that_explain_them(tmp_path: Path) -> None
 @pytest.mark.parametrize("check", [True, False])
 def test_cli_shows_the_warnings_with_the_errors(tmp_path: Path, check: bool) -> None:
     path = write_config(tmp_path, loads=("radiator",))
-    path.write_text(path.read_text().replace("port = 1883", "prot = 1884").replace("max_power = 1000\n", ""))
+    text = path.read_text().replace(f"port = {NO_BROKER_PORT}", "prot = 1884")
+    path.write_text(text.replace("max_power = 1000\n", ""))
     result = run_cli("-c", str(path), *(["--check"] if check else []))
     assert result.returncode == 2
     assert result.stderr.index("max_power: is required") < result.stderr.index("did you mean port?")

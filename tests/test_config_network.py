@@ -13,7 +13,7 @@ import pytest
 
 from settings.config import load_settings
 from settings.tls_check import broker_notes
-from tests.configs import config_error, with_mqtt_lines, write_config
+from tests.configs import config_error, point_at, with_mqtt_lines, write_config
 from tests.test_tls import make_certificates
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,7 +93,7 @@ def test_a_host_that_resolves_has_no_note() -> None:
 ])
 def test_a_port_against_tls_is_said_by_check(tmp_path: Path, certs: Path, port: int, tls: bool, said: str) -> None:
     path = config_with(tmp_path, f"tls = {str(tls).lower()}\nca_file = certs/ca.crt")
-    path.write_text(path.read_text().replace("port = 1883", f"port = {port}"))
+    point_at(path, port)
     result = subprocess.run([sys.executable, str(ROOT / "regulation.py"), "-c", str(path), "--check"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

@@ -16,7 +16,7 @@ import pytest
 
 from localbroker import PrivateBroker
 from shell import paho_compat
-from tests.configs import reading
+from tests.configs import point_at, reading
 from tests.daemon_process import DaemonProcess
 from tests.field_house import ECS_CMD, ECS_STATUS, RADIATOR, VLOAD, field_config
 from tests.mqtt_probe import MqttProbe
@@ -92,7 +92,7 @@ def daemon(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe, domoticz: Fa
                         radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n",
                         extra=f"[domoticz]\nidx_grid = 651\nidx_injection = 648\nidx_ecs_mode = {SELECTOR_IDX}\n"
                               "prevent_loop = false\n")  # (FakeDomoticz echoes our updates)
-    text = path.read_text().replace("port = 1883", f"port = {broker.port}").replace("period = 2.5", "period = 0.2")
+    text = point_at(path, broker.port).read_text().replace("period = 2.5", "period = 0.2")
     path.write_text(text.replace("meter_timeout = 10", "meter_timeout = 5"))
     proc = DaemonProcess(path)
     try:
@@ -133,7 +133,7 @@ def test_a_selector_force_switch_on_from_before_the_start(tmp_path: Path, broker
     # and PySEB, not knowing yet the switch was a selector, had already sent it "Off" as to an On/Off switch.
     domoticz = FakeDomoticz(broker, levels={RADIATOR_SWITCH: 20}, prevent_loop=True)
     path = field_config(tmp_path, radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n")
-    path.write_text(path.read_text().replace("port = 1883", f"port = {broker.port}").replace("period = 2.5",
+    path.write_text(point_at(path, broker.port).read_text().replace("period = 2.5",
                                                                                             "period = 0.2"))
     proc = DaemonProcess(path)
     try:
@@ -245,7 +245,7 @@ def test_a_retained_domoticz_update_is_old_news(tmp_path: Path, broker: PrivateB
     probe.publish(f"{DZ_OUT}/{SELECTOR_IDX}", selector(30), retain=True)
     path = field_config(tmp_path, radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n",
                         extra=f"[domoticz]\nidx_ecs_mode = {SELECTOR_IDX}\n")
-    path.write_text(path.read_text().replace("port = 1883", f"port = {broker.port}").replace("period = 2.5",
+    path.write_text(point_at(path, broker.port).read_text().replace("period = 2.5",
                                                                                             "period = 0.2"))
     proc = DaemonProcess(path)
     try:

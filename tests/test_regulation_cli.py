@@ -13,7 +13,7 @@ import pytest
 
 from localbroker import PrivateBroker
 from shell.lock import InstanceLock
-from tests.configs import write_config
+from tests.configs import NO_BROKER_PORT, point_at, write_config
 from tests.mqtt_probe import MqttProbe
 
 pytestmark = pytest.mark.debian  # also run on Debian 12's paho-mqtt and numpy (make test-paho16)
@@ -79,7 +79,7 @@ def test_check_names_broker_status_and_log(tmp_path: Path) -> None:
     result = run("-c", str(config), "--check")
     assert result.returncode == 0, result.stderr
     assert ": OK; loads in priority order:" in result.stdout  # no warning: none counted
-    assert "broker:      127.0.0.1:1883 as 'pyseb-test'" in result.stdout
+    assert f"broker:      127.0.0.1:{NO_BROKER_PORT} as 'pyseb-test'" in result.stdout
     assert f"status file: {tmp_path / 'status.json'}" in result.stdout
     assert f"log file:    {tmp_path / 'logs' / 'pyseb.log'}" in result.stdout
     assert not (tmp_path / "logs" / "pyseb.log").exists()  # a check writes no log
@@ -124,7 +124,7 @@ def test_missing_config_says_how_to_make_one(tmp_path: Path) -> None:
 def test_logs_go_once_to_the_log_file(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe) -> None:
     (tmp_path / "logs").mkdir()
     config = noisy_config(tmp_path, extra="\n[logging]\nfile = logs/pyseb.log\n")
-    config.write_text(config.read_text().replace("port = 1883", f"port = {broker.port}"))
+    point_at(config, broker.port)
     err = open(tmp_path / "stderr.txt", "w")  # noqa: SIM115 (a cron redirect: not a terminal)
     proc = subprocess.Popen([sys.executable, str(ROOT / "regulation.py"), "-c", str(config)], stdout=err,
                             stderr=err, cwd=tmp_path)
