@@ -62,6 +62,10 @@ class UnknownEquipment(RelayEquipment):
         # Consumption minus the other loads at the last reading while on, and that reading's time.
         self._house_with: tuple[float, float] | None
         self._off_from: tuple[float, float] | None  # that, when switched off: to measure the step down
+        # Forced on with no house reading without it to measure it against (forced while the house meter was
+        # silent, or restored forced at a start, or its measure lost to a silence): the belief the force set, never
+        # measured (None: not so). Each house reading while so caps the belief (_believe_at_most).
+        self._unmeasured_w: float | None = None
         self.forget_the_house()
         self._idle = IdleBackoff(self.IDLE_RETRY_S, self.IDLE_RETRY_MAX_S)  # when it is tried again after a measure
         # Switched off again at the measuring reading (drew nothing, or the house moved): not a dwell to
@@ -69,10 +73,6 @@ class UnknownEquipment(RelayEquipment):
         self.idle_offs = 0
         self._moved_at_last_trial = False  # the last measurement was spoilt by the house moving
         self._said_over_max = False
-        # Forced on with no house reading without it to measure it against (forced while the house meter was
-        # silent, or restored forced at a start): the belief the force set, never measured (None: not so). Each
-        # house reading while so caps the belief (_believe_at_most).
-        self._unmeasured_w: float | None = None
 
     @property
     def max_power_w(self) -> float:
@@ -271,7 +271,11 @@ class UnknownEquipment(RelayEquipment):
         was measured against the house before it (a 500 W plug at 2500 W, an oven on meanwhile), and so was an
         unforce's step down (a 2000 W plug at 500 W, a kettle on meanwhile). It is measured at its next switch
         after the silence instead (a force's power asked believed until then, at no more than the house meter shows
-        once it reads again: _believe_at_most)."""
+        once it reads again: _believe_at_most, a force being measured as the silence began too)."""
+        if self.is_forced() and self.is_on and self.learned_power_w is None and self._unmeasured_w is None:
+            self._unmeasured_w = self.current_power_w
+            log.info("%s: forced on, its measure lost to the house meter's silence: believed at no more than the "
+                     "house meter shows once it reads; measured when the force ends", self.name)
         self._base_at_switch_w = None
         self._house_without_w = self._house_without_at = None
         self._house_moves_w = (0.0, 0.0)

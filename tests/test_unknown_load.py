@@ -500,6 +500,24 @@ def test_a_forced_load_measuring_when_the_house_meter_falls_silent_is_not_measur
     assert plug.learned_power_w is None and not plug.measuring
 
 
+def test_a_force_being_measured_when_the_house_meter_falls_silent_is_believed_at_no_more_than_it_shows(
+        tmp_path: Path) -> None:
+    # Forced while the house meter had just fallen silent (not yet stale): measuring, then the silence forgot the
+    # house, and it was believed at the 3680 W asked until the force ended, as a force made during the silence was.
+    h = closed_loop(tmp_path, "plug", "ecs")
+    house = House(h, base_w=300, pv_w=0, plug_w=500)
+    plug = h.load("plug")
+    for _ in range(3):
+        house.read()
+    h.reg.handle(MODE, b'{"command": "force", "name": "plug", "power": 3680}', house.now + 0.5)
+    assert plug.measuring
+    house_meter_silent(house, 300)
+    for _ in range(3):
+        house.read()
+    assert plug.is_on and plug.learned_power_w is None
+    assert 0 < plug.current_power_w <= 800
+
+
 def test_an_unforce_during_a_silence_is_not_measured_across_it(tmp_path: Path) -> None:
     # Forced on and measured at 500 W; unforced while the house meter was silent, a kettle on meanwhile: its step
     # down taken from the house before the silence came out at 0 W or less, or at the kettle less the plug.
