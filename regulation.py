@@ -75,10 +75,11 @@ def _start(args: argparse.Namespace) -> int | Daemon:
     """Everything before the daemon runs: the exit code when it is not to run (--check, a bad config, another
     PySEB), else the Daemon. Interrupted once the instance lock is taken, it releases the lock."""
     from shell.deps import dependency_problem
+    from shell.logsetup import refusal_text
 
     problem = dependency_problem()
     if problem is not None:
-        print(f"regulation.py: {problem}", file=sys.stderr)
+        print(refusal_text(f"regulation.py: {problem}"), file=sys.stderr)
         return EXIT_CONFIG
 
     from settings.config import load_settings
@@ -95,7 +96,7 @@ def _start(args: argparse.Namespace) -> int | Daemon:
     except ConfigError as exc:
         setup_logging(args.log_level or "INFO", stderr=True)
         held.replay()
-        print(exc.render(), file=sys.stderr)
+        print(refusal_text(exc.render()), file=sys.stderr)
         return EXIT_CONFIG
     if args.check:
         setup_logging(args.log_level or settings.logging.level, stderr=True)
@@ -108,12 +109,12 @@ def _start(args: argparse.Namespace) -> int | Daemon:
     try:
         lock.acquire()
     except AlreadyRunning as exc:
-        print(f"regulation.py: {exc}; not starting{_outside_the_service(exc.pid)}", file=sys.stderr)
+        print(refusal_text(f"regulation.py: {exc}; not starting{_outside_the_service(exc.pid)}"), file=sys.stderr)
         return EXIT_ALREADY_RUNNING
     except OSError as exc:
         why = ("a run as another user may have left it: remove it (no PySEB running) or run as that user"
                if lock.path.exists() else "its directory (that of [status] file) must be writable")
-        print(f"regulation.py: cannot open the lock {lock.path}: {exc.strerror}; {why}", file=sys.stderr)
+        print(refusal_text(f"regulation.py: cannot open the lock {lock.path}: {exc.strerror}; {why}"), file=sys.stderr)
         return EXIT_CONFIG
     try:
         lg = settings.logging

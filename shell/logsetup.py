@@ -64,8 +64,18 @@ class JournalFormatter(logging.Formatter):
         """The record's lines, each prefixed <N>."""
         priority = next((p for level, p in sorted(_SYSLOG_PRIORITY.items(), reverse=True) if record.levelno >= level),
                         7)
-        prefix = f"<{priority}>"
-        return "\n".join(prefix + line for line in super().format(record).split("\n"))
+        return _with_priority(super().format(record), priority)
+
+
+def _with_priority(text: str, priority: int) -> str:
+    return "\n".join(f"<{priority}>{line}" for line in text.split("\n"))
+
+
+def refusal_text(text: str) -> str:
+    """`text`, why the command line refuses to start (a bad config, another PySEB), as printed on standard error: under
+    journald each line at an error's priority, as the log's errors are (printed before any log, it was info, and
+    `journalctl -u pyseb -p warning` showed nothing of the unit's failed start); else as it is."""
+    return _with_priority(text, _SYSLOG_PRIORITY[logging.ERROR]) if stderr_is_the_journal() else text
 
 
 def _stderr_formatter() -> logging.Formatter:

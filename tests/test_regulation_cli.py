@@ -68,9 +68,31 @@ def test_refused_service_start_says_the_other_was_started_outside_it(tmp_path: P
     lines = journal.read_text().splitlines()
     assert refused.returncode == 3 and len(lines) == 1, lines
     lock_path = tmp_path / "status.json.lock"
-    assert lines[0] == (f"regulation.py: another PySEB is running (pid {os.getpid()}, lock {lock_path}); "
+    # (<3>: journald's priority prefix, err: `journalctl -u pyseb -p warning` shows it)
+    assert lines[0] == (f"<3>regulation.py: another PySEB is running (pid {os.getpid()}, lock {lock_path}); "
                         "not starting: it was started outside this service (a cron line, a terminal, nohup): stop it "
                         f"(kill {os.getpid()}), remove its cron lines, then: sudo systemctl restart pyseb")
+
+
+def test_a_bad_config_under_the_unit_reaches_the_journal_as_errors(tmp_path: Path) -> None:
+    # The log's lines carry their priority under journald, but the refusal of a bad config, printed before any log
+    # (the unit's start exits 2 and stays failed), reached it at info: `journalctl -u pyseb -p warning` showed none
+    # of it, the one thing to read there.
+    config = write_config(tmp_path, port=9)  # (refused before any connection: no broker)
+    text = config.read_text()
+    assert "meter_timeout = 10\n" in text
+    config.write_text(text.replace("meter_timeout = 10\n", "meter_timeout = soon\n"))
+    journal = tmp_path / "journal"
+    with journal.open("w") as stderr:
+        stat = os.fstat(stderr.fileno())
+        env = {**os.environ, "JOURNAL_STREAM": f"{stat.st_dev}:{stat.st_ino}"}
+        refused = subprocess.run([sys.executable, str(ROOT / "regulation.py"), "-c", str(config)], stdout=PIPE,
+                                 stderr=stderr, text=True, cwd=ROOT, timeout=30, env=env)
+    lines = journal.read_text().splitlines()
+    assert refused.returncode == 2 and all(line.startswith("<") for line in lines), lines
+    assert [line for line in lines if "meter_timeout" in line and line.startswith("<3>")], lines
+    plain = run("-c", str(config))  # (a terminal or a cron redirect: no prefix)
+    assert plain.returncode == 2 and not plain.stderr.startswith("<")
 
 
 def test_check_names_broker_status_and_log(tmp_path: Path) -> None:
