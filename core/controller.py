@@ -80,6 +80,7 @@ class ClosedLoop:
         beliefs, does not switch on yet. `relays_wait`: names of the relays after a load held at 0 W for a moment
         (a full-tank re-probe, left out of `loads`): none switches on in its place (one did, and its min_on_s
         kept the heater 1 kW short for ten minutes)."""
+        params = self._params  # (read once: the property costs a call at each of its uses, every decision)
         self._relays.see(loads)
         # Forced loads are the user's; full tanks draw nothing whatever we command: both are part of the
         # house for the loop, which sees them only through the meter.
@@ -87,7 +88,7 @@ class ClosedLoop:
         grid_w = consumption_w - production_w
         # (what the relays learned from this reading moved their beliefs by: a measure starting now needs it)
         self._relays.beliefs_moved_w = self.learning.observe(loads, consumption_w, now)
-        error_w = -grid_w - self.params.setpoint_w  # > 0: more export than wanted, the loads may take more
+        error_w = -grid_w - params.setpoint_w  # > 0: more export than wanted, the loads may take more
         fall_w, rise_w = self._trend.ahead_w(production_w, now)
         error_w += fall_w
         # The loads' total as the loop counts it (a continuous load at its target), and as their commands are
@@ -111,7 +112,7 @@ class ClosedLoop:
         keep_total_w = believed_w - grid_w
         # A rise taken ahead is for the variable loads only: a relay switched on on a guess is shed at the
         # next reading, or kept on importing by its dwell.
-        total_w = max(0.0, current_w + self.params.gain * (error_w + rise_w))
+        total_w = max(0.0, current_w + params.gain * (error_w + rise_w))
         guard = self._guard.due(grid_w, now, give_back_w)
         # The relays decide on the whole error: `gain` damps the continuous loads' correction (a meter that
         # averages), while a relay's switch is one decision on the surplus the meter shows. Damped, a relay
@@ -121,7 +122,7 @@ class ClosedLoop:
         relay_total_w = max(0.0, believed_w + error_w)
         # (the relays on before this decision: only the damped loop's share kept below asks which it switched on)
         were_on = {load.name for load in loads if isinstance(load, RelayEquipment) and load.is_on} \
-            if self.params.gain < 1 else set()
+            if params.gain < 1 else set()
         walk = RelayPass(relay_total_w, keep_total_w, measures_wait=measures_wait, relays_wait=relays_wait,
                          importing=grid_w > 0, rising=self._trend.rising(), rise_rate_w_s=self._trend.rate_w_s)
         self._relays.switch(loads, walk, consumption_w, now)
@@ -142,19 +143,19 @@ class ClosedLoop:
         # ContinuousLoads.share). The grid counts at `gain`, as in the loop: a meter that averages shows a step over
         # a few readings, and the bound taking it whole would move the heater twice. A rise taken ahead is a
         # chosen guess, allowed too.
-        free_w = believed_w - relays_on_w + rise_w + self.params.dither_import_w
-        import_free_w = free_w - self.params.gain * grid_w
+        free_w = believed_w - relays_on_w + rise_w + params.dither_import_w
+        import_free_w = free_w - params.gain * grid_w
         whole_free_w = free_w - grid_w  # (the same bound with the grid taken whole: at gain 1 they are one)
         available_w = total_w - relays_on_w
         kept_w: dict[str, float] = {}
-        if grid_w > 0 and self.params.gain < 1:
+        if grid_w > 0 and params.gain < 1:
             # While the grid imports, a relay switched off (the guard's shed, the rule's) hands its watts over to
             # the continuous loads only as far as a grid at 0 W: at `gain` under 1 the total moves by part of the
             # import, and the continuous loads took the rest of the relay's watts, raised into the import the
             # shed answered (1000 W shed into a 1380 W import at gain 0.5: the heater raised 300 W, 680 W of
             # import left instead of 380 W).
             import_free_w = min(import_free_w, max(give_back_w, whole_free_w))
-        elif self.params.gain < 1:
+        elif params.gain < 1:
             # A relay switched on after a continuous load, on the whole surplus, takes its watts from that surplus,
             # not from the continuous loads before it, which keep their own damped move, up to what the whole
             # surplus leaves them: taken from the damped total, a 300 W relay switched on with 540 W exported
@@ -165,7 +166,7 @@ class ClosedLoop:
             available_w = min(available_w + lent_w, max(available_w, relay_total_w - relays_on_w))
             import_free_w = min(import_free_w + lent_w, max(import_free_w, whole_free_w))
         continuous_w = self._continuous.share(loads, available_w, now, import_free_w, kept_w)
-        log.debug("grid %+.0f W (export setpoint %.0f W): loads %.0f W -> %.0f W", grid_w, self.params.setpoint_w,
+        log.debug("grid %+.0f W (export setpoint %.0f W): loads %.0f W -> %.0f W", grid_w, params.setpoint_w,
                   current_w, total_w)
         # The summary (the status's last_decision) says what was commanded, not what the loop wanted: after a
         # restart every relay rests its min_off_s, and "loads 0 W -> 1580 W" with all of them off reads wrong.
