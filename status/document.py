@@ -7,7 +7,8 @@ whatever a restored status file or a bug left in the state: such a value is show
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timezone, tzinfo
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from values.local_time import day_start_iso, local_datetime
@@ -26,6 +27,16 @@ def _iso(epoch_s: float | None, tz: Any) -> str | None:
     except (OverflowError, OSError, ValueError):  # a time no calendar holds (year 10000, say): not shown
         return None
     return moment.isoformat(timespec="seconds")
+
+
+@lru_cache(maxsize=4)
+def _counted_since_iso(counted_since: float | None, day: str, tz: tzinfo | None) -> str | None:
+    """energy_counted_since's text: `counted_since` in ISO 8601, or the midnight of `day` when it is None. Kept
+    for the next status: it changes at the day's roll (or a start, a restore) and the status goes out every few
+    seconds, where formatting a time costs as much as a tenth of the document's build."""
+    if counted_since is not None:
+        return _iso(counted_since, tz)
+    return day_start_iso(date.fromisoformat(day), tz)
 
 
 def _round(value: float | None, digits: int = 1) -> float | None:
@@ -130,9 +141,8 @@ def build_status(reg: RegulatorView, now: float, clean: bool = True) -> dict[str
     doc["meters"][reg.consumption.name]["mains_seen"] = reg.consumption.mains_seen
     # When the day's energies are counted from, restored with them: Home Assistant's last_reset (a new one is a new
     # meter cycle there). Before start, the day's midnight.
-    counted_since = reg.energy_counted_since
-    doc["energy_counted_since"] = _iso(counted_since, reg.tz) if counted_since is not None else \
-        day_start_iso(date.fromisoformat(reg.counted_day or local_iso[:10]), reg.tz)
+    doc["energy_counted_since"] = _counted_since_iso(reg.energy_counted_since, reg.counted_day or local_iso[:10],
+                                                     reg.tz)
     # The day's report so far: a restart the same day resumes it (status.restore). Dated with the day it counts,
     # which the restore takes for the file's day: a file saved by a clock behind (a Pi before NTP) at 23:45, its
     # figures those of the day after, restored after NTP read as yesterday's.
