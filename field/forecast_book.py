@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CLOUDS_PERCENT = 100.0  # the seed: no forecast counts as a fully cloudy sky (the rule forces more)
 KEEP_PAST_DAYS = 2  # MQTT forecasts for dates older than this are dropped (memory stays bounded)
+# MQTT forecasts for dates further ahead are refused: no rule looks past tomorrow, and each date kept is one more
+# entry in memory and in every status document (Open-Meteo, the longest free horizon, gives 16 days).
+KEEP_AHEAD_DAYS = 16
 
 
 def _iso(at: float | None, tz: tzinfo | None) -> str | None:
@@ -55,6 +58,12 @@ def _saved_pick(used: Any) -> CloudPick:
     received_at = None if time is None else datetime.fromisoformat(str(time)).timestamp()
     return CloudPick(date.fromisoformat(str(used.get("date"))), float(clouds), source, received_at,
                      None if cause is None else cause[:200])
+
+
+def _check_not_far_ahead(day: date, now: float, tz: tzinfo | None) -> None:
+    """Raise ForecastError for a `day` more than KEEP_AHEAD_DAYS after the local date at `now`."""
+    if day > local_date(now, tz) + timedelta(days=KEEP_AHEAD_DAYS):
+        raise ForecastError(f"the date is more than {KEEP_AHEAD_DAYS} days ahead")
 
 
 class ForecastBook:
@@ -87,6 +96,7 @@ class ForecastBook:
         """A message on the forecast topic; True when it was taken. A bad one: a warning, nothing changes."""
         try:
             forecast = parse_mqtt_forecast(payload, now)
+            _check_not_far_ahead(forecast.day, now, self.tz)
         except ForecastError as exc:
             self.mqtt_error = str(exc)
             log.warning("forecast message on %s refused: %s", self.mqtt_topic, exc)
@@ -121,7 +131,7 @@ class ForecastBook:
     def restore(self, saved: Any, now: float) -> list[str]:
         """The MQTT forecasts of a status file (its `forecast.mqtt.days`), so that a forecast published once
         and not retained survives a restart. Each is checked as a message would be; those older than
-        KEEP_PAST_DAYS, or received after `now`, are dropped. Returns warnings."""
+        KEEP_PAST_DAYS or more than KEEP_AHEAD_DAYS ahead, or received after `now`, are dropped. Returns warnings."""
         mqtt = saved.get(SOURCE_MQTT) if isinstance(saved, dict) else None
         days = mqtt.get("days") if isinstance(mqtt, dict) else None
         if not self.mqtt_topic or not isinstance(days, dict):
@@ -137,6 +147,7 @@ class ForecastBook:
                     raise ForecastError(f"received at {entry.get('time')}, after now")
                 doc = {"date": text, "clouds_percent": entry.get("clouds_percent"), "pv_wh": entry.get("pv_wh")}
                 forecast = parse_mqtt_forecast(json.dumps(doc).encode(), received_at)
+                _check_not_far_ahead(forecast.day, now, self.tz)
             except (ForecastError, ValueError, OverflowError, OSError) as exc:
                 warnings.append(f"status file's forecast for {str(text)[:40]!r} ignored: {exc}")
                 continue

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from field.forecast import ForecastError, ForecastFailure, parse_mqtt_forecast, parse_owm_answer
-from field.forecast_book import ForecastBook
+from field.forecast_book import KEEP_AHEAD_DAYS, ForecastBook
 from tests.owm_server import ERROR_401, ERROR_404, fixture, forecast_doc, utc
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -143,8 +143,8 @@ def test_the_freshest_valid_source_wins() -> None:
 
 def test_an_mqtt_message_with_one_value_keeps_the_other() -> None:
     b = book()
-    b.on_mqtt(b'{"date": "2026-06-27", "clouds_percent": 35}', 10.0)
-    b.on_mqtt(b'{"date": "2026-06-27", "pv_wh": 9000}', 20.0)
+    b.on_mqtt(b'{"date": "2026-06-27", "clouds_percent": 35}', T_FETCH)
+    b.on_mqtt(b'{"date": "2026-06-27", "pv_wh": 9000}', T_FETCH + 10)
     forecast = b.pv_wh_for(date(2026, 6, 27))
     assert forecast is not None and (forecast.clouds_percent, forecast.pv_wh) == (35, 9000)
 
@@ -193,10 +193,10 @@ def test_a_failure_keeps_an_earlier_good_answer() -> None:
 
 def test_a_bad_mqtt_message_changes_nothing(caplog: pytest.LogCaptureFixture) -> None:
     b = book()
-    b.on_mqtt(b'{"date": "2026-06-27", "clouds_percent": 35}', 10.0)
+    b.on_mqtt(b'{"date": "2026-06-27", "clouds_percent": 35}', T_FETCH)
     before = b.status()["forecast"]["mqtt"]["days"]
     caplog.set_level(logging.WARNING)
-    assert not b.on_mqtt(b'{"date": "2026-06-27", "clouds_percent": -3}', 20.0)
+    assert not b.on_mqtt(b'{"date": "2026-06-27", "clouds_percent": -3}', T_FETCH + 10)
     assert b.status()["forecast"]["mqtt"]["days"] == before
     assert len(caplog.records) == 1 and "forecast message on forecast/tomorrow refused" in caplog.text
 
@@ -206,6 +206,31 @@ def test_old_mqtt_days_are_dropped() -> None:
     b.on_mqtt(b'{"date": "2026-06-20", "clouds_percent": 35}', T_FETCH)
     b.on_mqtt(b'{"date": "2026-06-27", "clouds_percent": 35}', T_FETCH)
     assert list(b.mqtt) == [date(2026, 6, 27)]
+
+
+def test_mqtt_days_far_ahead_are_refused_so_the_book_stays_bounded(caplog: pytest.LogCaptureFixture) -> None:
+    # Each forecast for a new date was kept, however far ahead (only those older than KEEP_PAST_DAYS were dropped):
+    # anyone on the broker, or an automation sending a long horizon, grew the book, and every status document
+    # and status file with it, a date at a time, for as long as the daemon ran. No check looks past tomorrow.
+    caplog.set_level(logging.WARNING)
+    b = book()
+    for n in range(365):  # one a day ahead more each time, as a stranger's loop sends them
+        day = date.fromordinal(date(2026, 6, 26).toordinal() + n)
+        b.on_mqtt(json.dumps({"date": day.isoformat(), "clouds_percent": 35}).encode(), T_FETCH)
+    assert len(b.mqtt) == KEEP_AHEAD_DAYS + 1  # today and the days ahead still taken
+    assert max(b.mqtt) == date(2026, 6, 26) + timedelta(days=KEEP_AHEAD_DAYS)
+    assert f"more than {KEEP_AHEAD_DAYS} days ahead" in (b.mqtt_error or "")
+    assert len(b.status()["forecast"]["mqtt"]["days"]) == KEEP_AHEAD_DAYS + 1
+
+
+def test_a_restored_day_far_ahead_is_dropped() -> None:
+    entry = {"clouds_percent": 35, "pv_wh": None, "time": "2026-06-26T22:00:00+02:00"}
+    saved = {"mqtt": {"days": {"2027-06-27": entry, "2026-06-27": entry}}}
+    b = book()
+    warnings = b.restore(saved, T_FETCH)
+    assert list(b.mqtt) == [date(2026, 6, 27)]
+    assert warnings == [f"status file's forecast for '2027-06-27' ignored: the date is more than {KEEP_AHEAD_DAYS} "
+                        "days ahead"]
 
 
 def test_values_in_the_wrong_unit_are_warned_once_each_and_taken_as_sent(caplog: pytest.LogCaptureFixture) -> None:
