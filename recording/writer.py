@@ -45,7 +45,9 @@ class DayRecorder:
         self._next_flush_at: float | None = None
         self._batches: queue.Queue[list[DecisionRecord] | None] = queue.Queue(MAX_WAITING_BATCHES)
         self._thread = threading.Thread(target=self._run, name="day-recorder", daemon=True) if threaded else None
-        self._repaired: set[Path] = set()
+        # (the days whose file was checked for a cut-short tail, and those that reached max_day_bytes: only the last
+        # two days are kept, a batch spans a midnight at most; a clock stepped back only checks a file again)
+        self._repaired: set[date] = set()
         self._pruned_on: date | None = None
         self._failing = False  # a disk error was warned about; the next ones go to DEBUG until a write works
         self._full_days: set[date] = set()
@@ -131,11 +133,13 @@ class DayRecorder:
             make_folder(self.directory)
             if self._pruned_on != day:
                 self._pruned_on = day
+                self._repaired = {d for d in self._repaired if 0 <= (day - d).days <= 1}
+                self._full_days = {d for d in self._full_days if 0 <= (day - d).days <= 1}
                 for path in prune(self.directory, day, self.keep_days):
                     log.info("recorder: removed %s (older than keep_days = %d)", path.name, self.keep_days)
             path = day_file(self.directory, day, self.header)
-            if path not in self._repaired:
-                self._repaired.add(path)
+            if day not in self._repaired:
+                self._repaired.add(day)
                 repair_tail(path)
             if day in self._full_days or (path.exists() and path.stat().st_size >= self.max_day_bytes):
                 if day not in self._full_days:

@@ -198,6 +198,17 @@ def test_one_file_a_local_day_and_keep_days(tmp_path: Path, caplog: pytest.LogCa
     assert "removed pyseb-2026-05-02.csv.gz (older than keep_days = 30)" in caplog.text
 
 
+def test_the_days_remembered_stay_few_however_long_it_runs(tmp_path: Path) -> None:
+    # The writer remembered every day file it had checked for a cut-short tail, and every day that reached
+    # max_day_mb, for as long as the daemon ran: one more entry each day, never one less.
+    rec = recorder(tmp_path, keep_days=3, max_day_bytes=100)
+    for day in range(60):
+        rec.write([record(0, NOON + day * 86400.0)])
+        rec.write([record(1, NOON + day * 86400.0)])  # (the day's file already over max_day_bytes)
+    assert len(rec._repaired) <= 2 and len(rec._full_days) <= 2
+    assert len(list(tmp_path.iterdir())) == 3
+
+
 def test_a_clock_years_ahead_does_not_remove_the_recorded_days(tmp_path: Path) -> None:
     # A Pi whose clock module read 2031 (a flat battery): every day recorded was older than keep_days and went at the
     # first write, days that tune and replay exist to read. The newest keep_days recorded days always stay, and the
