@@ -118,6 +118,9 @@ class Daemon:
         # waited for that lock forever (a daemon deaf to SIGTERM, its loads left on); a SimpleQueue's put and get
         # are C, reentrant, and run no Python code in between.
         self.events: queue.SimpleQueue[object] = queue.SimpleQueue()
+        # A stop signal, seen by the main loop before any other event: in the queue, it waited behind every message
+        # of a backlog (a flood on the broker), past systemd's TimeoutStopSec, whose kill left the loads on.
+        self._stop_asked: StopRequest | None = None
         self.reg = Regulator(settings, publish=self._publish)
         leftover_topics = self.reg.unretained_command_topics()  # (fixed by the config: not asked from paho's thread)
         # (each load's command topic: one the broker's ACL refuses PySEB is said, not a load never commanded)
@@ -147,7 +150,9 @@ class Daemon:
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         # Signal handlers run on the main thread between bytecodes: only enqueue (into a reentrant queue: above).
-        self.events.put(StopRequest(signal.Signals(signum).name))
+        request = StopRequest(signal.Signals(signum).name)
+        self._stop_asked = request
+        self.events.put(request)  # (wakes the loop's wait)
 
     def _on_reopen_signal(self, signum: int, frame: FrameType | None) -> None:
         self.events.put(ReopenRequest())
@@ -223,6 +228,8 @@ class Daemon:
             except queue.Empty:
                 event = None
                 next_tick = min(next_tick, time.monotonic())  # woken for a deadline: run the timers now
+            if self._stop_asked is not None:
+                event = self._stop_asked
             if isinstance(event, StopRequest):
                 log.info("%s received: stopping", event.signal_name)
                 return

@@ -6,6 +6,7 @@ hold-up a second time from it. The daemon drops the old readings and hands the r
 from __future__ import annotations
 
 import logging
+import signal
 import time
 from pathlib import Path
 
@@ -80,3 +81,15 @@ def test_the_hold_up_s_energy_is_counted_once(daemon: Daemon) -> None:
         daemon._on_message(Message(PROD, reading(3000.0), at + 2.0 * k - 0.01, False))
         daemon._on_message(Message(CONS, reading(300.0 + heater.current_power_w), at + 2.0 * k, False))
     assert heater.energy_wh - before_wh == pytest.approx(held_wh, abs=1.0)
+
+
+def test_a_stop_signal_is_not_held_behind_a_backlog(daemon: Daemon, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The stop request was queued behind every message waiting: a flood on the broker (or a main loop held up)
+    # made SIGTERM wait for all of them, past systemd's TimeoutStopSec, and the kill left the loads as commanded.
+    calls = handed(daemon, monkeypatch)
+    now = time.time()
+    for k in range(1000):
+        daemon.events.put(Message(daemon.reg.settings.mqtt.topic_mode, b"junk %d" % k, now, False))
+    daemon._on_signal(signal.SIGTERM, None)
+    daemon._loop()  # (returns at the stop)
+    assert calls == []
