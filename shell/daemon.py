@@ -26,6 +26,7 @@ from shell.loglimit import FloodLimiter
 from shell.logsetup import reopen_log_files
 from shell.mqtt_link import (
     ATTEMPT_FAILED,
+    MAX_WAITING_MESSAGES,
     RETRY_PACE,
     Connected,
     Disconnected,
@@ -266,11 +267,19 @@ class Daemon:
                     log.exception("internal error in the timers")
                 self._offer_snapshot()  # a status the timers published (a force expired, a stale meter)
                 self._check_echo()
+                self._say_dropped()
                 if self.recorder is not None:
                     self.recorder.tick(time.monotonic())  # hands a batch to its thread, never writes here
                 if self.limiter is not None:
                     self.limiter.flush()  # how many lines a flood had held back
                 next_tick = time.monotonic() + TICK_S
+
+    def _say_dropped(self) -> None:
+        dropped, topic = self.link.take_dropped()
+        if dropped:
+            log.warning("%d MQTT messages dropped (the last on %s): %d were already waiting for the main loop (a flood "
+                        "on the broker, or the loop held up)", dropped, topic, MAX_WAITING_MESSAGES,
+                        extra={"limit_key": "dropped messages"})
 
     def _check_echo(self) -> None:
         missing = self.link.echo.missing(time.monotonic())

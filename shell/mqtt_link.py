@@ -171,6 +171,11 @@ def _guarded(fatal: bool) -> Callable[[F], F]:
 ATTEMPT_FAILED = "connection attempt failed"  # paho's background retry failed, its reason unknown
 
 
+# Messages waiting for the main loop; beyond, a new one is dropped (counted, said by the main loop). A flood on the
+# broker faster than the loop (a Pi Zero's) grew the queue, and the daemon's memory, for as long as it lasted. The
+# readings in such a backlog are old news anyway (dropped when they waited QUEUED_TOO_LONG_S).
+MAX_WAITING_MESSAGES = 2000
+
 ECHO_WAIT_S = 15.0  # PySEB's own messages not back by then after a connect: the broker does not pass them on
 
 
@@ -235,6 +240,9 @@ class MqttLink:
         self._echo_only: frozenset[str] = frozenset()
         self.echo = EchoWatch()
         self._clock = clock
+        self._drop_lock = threading.Lock()  # (counted on paho's thread, taken on the main loop's)
+        self._dropped = 0
+        self._dropped_topic: str | None = None
         self._connections = 0
         self._refused = False  # the last attempt was refused: its disconnection is no news
         self.takeover = TakeoverGuard()
@@ -400,4 +408,16 @@ class MqttLink:
             if msg.retain and msg.payload:
                 self._events.put(Leftover(msg.topic, bytes(msg.payload), self._clock()))
             return
+        if self._events.qsize() >= MAX_WAITING_MESSAGES:
+            with self._drop_lock:
+                self._dropped += 1
+                self._dropped_topic = msg.topic
+            return
         self._events.put(Message(msg.topic, bytes(msg.payload), self._clock(), bool(msg.retain)))
+
+    def take_dropped(self) -> tuple[int, str | None]:
+        """How many messages were dropped for a full queue since the last call, and the last one's topic."""
+        with self._drop_lock:
+            dropped, self._dropped = self._dropped, 0
+            topic, self._dropped_topic = self._dropped_topic, None
+        return dropped, topic

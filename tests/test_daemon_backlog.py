@@ -6,16 +6,18 @@ hold-up a second time from it. The daemon drops the old readings and hands the r
 from __future__ import annotations
 
 import logging
+import queue
 import signal
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from settings.config import load_settings
 from shell.daemon import QUEUED_TOO_LONG_S, Daemon
 from shell.lock import InstanceLock
-from shell.mqtt_link import Message
+from shell.mqtt_link import MAX_WAITING_MESSAGES, Message, MqttLink
 from tests.configs import reading, write_config
 
 CONS, PROD = "smeter/pzem/CONSOMMATION", "smeter/pzem/PRODUCTION"
@@ -93,3 +95,22 @@ def test_a_stop_signal_is_not_held_behind_a_backlog(daemon: Daemon, monkeypatch:
     daemon._on_signal(signal.SIGTERM, None)
     daemon._loop()  # (returns at the stop)
     assert calls == []
+
+
+def test_the_messages_waiting_for_the_main_loop_are_bounded(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Every message paho received was queued for the main loop, however far behind it was: a flood on the broker
+    # faster than a Pi Zero handles messages grew the queue, and the daemon's memory, for as long as it lasted.
+    events: queue.SimpleQueue[object] = queue.SimpleQueue()
+    link = MqttLink(load_settings(write_config(tmp_path, ("radiator",), port=9)).mqtt, events, lambda: [])
+    for k in range(MAX_WAITING_MESSAGES + 500):
+        link._on_message(link.client, None, SimpleNamespace(topic=CONS, payload=b"junk %d" % k, retain=False))
+    assert events.qsize() == MAX_WAITING_MESSAGES
+    assert link.take_dropped() == (500, CONS)
+    assert link.take_dropped() == (0, None)
+
+
+def test_messages_dropped_for_a_backlog_are_said(daemon: Daemon, caplog: pytest.LogCaptureFixture) -> None:
+    daemon.link._dropped, daemon.link._dropped_topic = 500, CONS
+    daemon._say_dropped()
+    assert (f"500 MQTT messages dropped (the last on {CONS}): {MAX_WAITING_MESSAGES} were already waiting for the "
+            "main loop") in caplog.text
