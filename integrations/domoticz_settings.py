@@ -116,12 +116,30 @@ def check_seed_mode_topic(cp: configparser.ConfigParser, reader: SectionReader, 
     root = topic_out.rstrip("/")
     if written == root or written.startswith(root + "/"):
         return
-    parent = written.rsplit("/", 1)[0] if "/" in written else written
-    reader.warnings.append(ConfigProblem("mqtt", "topic_ecsmode", f"{written!r}: Domoticz publishes the mode "
-                                         f"selector there, outside [domoticz] topic_out ({topic_out!r}), where "
-                                         f"PySEB reads it: set [domoticz] topic_out = {parent} (the topic Domoticz "
-                                         "publishes on; topic_in too if it is not domoticz/in), else the selector "
-                                         "is never read"))
+    said = ConfigProblem("mqtt", "topic_ecsmode", f"{written!r}: Domoticz publishes the mode selector there, outside "
+                         f"[domoticz] topic_out ({topic_out!r}), where PySEB reads it: {out_topic_advice(written)} "
+                         "(and topic_in, if Domoticz does not read domoticz/in), else the selector is never read")
+    # One warning for the key: the generic "ignored: read on topic_out" (from reading [mqtt]) would tell the
+    # opposite of this one, as if nothing were left to do.
+    generic = ConfigProblem("mqtt", "topic_ecsmode", f"ignored: {MQTT_IGNORED['topic_ecsmode']}")
+    if generic in reader.warnings:
+        reader.warnings[reader.warnings.index(generic)] = said
+    else:
+        reader.warnings.append(said)
+
+
+def out_topic_advice(written: str) -> str:
+    """The topic_out that covers the seed's topic_ecsMode `written`: Domoticz publishes either every device on its
+    out topic itself (its flat format: `dz/out`) or each on a subtopic of it (`dz/out/Automate_Cumulus`, by name or
+    idx); the level named `out` (Domoticz's default, domoticz/out) tells which, else both are named."""
+    levels = written.split("/")
+    if "out" in levels:
+        return f"set [domoticz] topic_out = {'/'.join(levels[:levels.index('out') + 1])}"
+    if len(levels) == 1:
+        return f"set [domoticz] topic_out = {written}"
+    parent = "/".join(levels[:-1])
+    return (f"set [domoticz] topic_out to the topic Domoticz publishes on: {written} if Domoticz publishes every "
+            f"device there, {parent} if it publishes each device on a subtopic")
 
 
 def read_domoticz_settings(cp: configparser.ConfigParser, reader: SectionReader,

@@ -154,3 +154,28 @@ def test_a_seed_mode_topic_outside_topic_out_says_what_to_set(tmp_path: Path) ->
 def test_a_seed_mode_topic_under_the_topic_out_set_is_not_warned(tmp_path: Path) -> None:
     path = coturex_mode_config(tmp_path, "dz/out/Automate_Cumulus", "topic_out = dz/out\ntopic_in = dz/in\n")
     assert not [w for w in load_settings(path).warnings if "set [domoticz] topic_out" in w]
+
+
+@pytest.mark.parametrize(("mode_topic", "advice"), [
+    # Domoticz's flat format: every device on its out topic itself, which is then the topic_out to set.
+    ("dz/out", "set [domoticz] topic_out = dz/out "),
+    # One subtopic per device (Coturex's domoticz/out/Automate_Cumulus): its out topic is above it.
+    ("dz/out/Automate_Cumulus", "set [domoticz] topic_out = dz/out "),
+    ("dz/out/Maison/Cave/Automate_Cumulus", "set [domoticz] topic_out = dz/out "),
+])
+def test_a_seed_mode_topic_outside_topic_out_names_domoticz_s_out_topic(tmp_path: Path, mode_topic: str,
+                                                                         advice: str) -> None:
+    # A flat `topic_ecsMode = dz/out` was told "set topic_out = dz", above Domoticz's out topic; and the older
+    # "ignored: read on topic_out" came with the advice, two warnings saying different things of one key.
+    warnings = load_settings(coturex_mode_config(tmp_path, mode_topic)).warnings
+    [said] = [w for w in warnings if "topic_ecsmode" in w.lower()]
+    assert advice in said and "ignored:" not in said
+
+
+def test_a_seed_mode_topic_of_no_out_level_gives_both_shapes(tmp_path: Path) -> None:
+    # Domoticz's out topic renamed to one with no "out" level: the topic itself (flat) or the one above (a subtopic
+    # per device), both named.
+    warnings = load_settings(coturex_mode_config(tmp_path, "maison/dz/Automate_Cumulus")).warnings
+    [said] = [w for w in warnings if "topic_ecsmode" in w.lower()]
+    assert "maison/dz/Automate_Cumulus if Domoticz publishes every device there" in said
+    assert "maison/dz if it publishes each device on a subtopic" in said
