@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from settings.version import PYSEB_VERSION
-from shell.stop_signals import StartHangup
+from shell.stop_signals import StartHangup, StoppedWhileStarting
 
 if TYPE_CHECKING:
     from core.regulator import Regulator
@@ -60,15 +60,26 @@ def main(argv: list[str] | None = None) -> int:
     hangup = StartHangup()  # (Python's default for SIGHUP kills: a logrotate's while starting stopped PySEB)
     if threading.current_thread() is threading.main_thread():
         hangup.catch()
-    # Until the daemon runs, its stop handlers do not exist: on a Pi Zero the imports and the curves' fits take
-    # seconds, and a Ctrl-C there was a KeyboardInterrupt traceback. Nothing is connected or published before
-    # Daemon.run (whose handlers stop it cleanly), so the interrupted start has nothing to undo but the lock.
+    # Until the Daemon is built, its stop handlers do not exist: on a Pi Zero the imports and the curves' fits take
+    # seconds, and a Ctrl-C there was a KeyboardInterrupt traceback. _start installs them as soon as it is built;
+    # one caught before Daemon.run begins stops it there. Nothing is connected or published before, so the
+    # interrupted start has nothing to undo but the lock.
     try:
         daemon = _start(args)
     except KeyboardInterrupt:
-        print("regulation.py: interrupted while starting: nothing was connected or commanded", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    return daemon if isinstance(daemon, int) else daemon.run(hangup)
+        return _interrupted_start()
+    if isinstance(daemon, int):
+        return daemon
+    try:
+        return daemon.run(hangup)
+    except StoppedWhileStarting as stop:
+        # (SIGTERM, systemd's stop, ends as a daemon's stop does: 0, not a failure of the unit)
+        return _interrupted_start(0 if stop.signal_name == "SIGTERM" else EXIT_INTERRUPTED)
+
+
+def _interrupted_start(code: int = EXIT_INTERRUPTED) -> int:
+    print("regulation.py: interrupted while starting: nothing was connected or commanded", file=sys.stderr)
+    return code
 
 
 def _start(args: argparse.Namespace) -> int | Daemon:
@@ -128,7 +139,9 @@ def _start(args: argparse.Namespace) -> int | Daemon:
             log.info("%s", note)
         from shell.daemon import Daemon
 
-        return Daemon(settings, lock, limiter)
+        daemon = Daemon(settings, lock, limiter)
+        daemon.catch_stop_signals()  # (from here a Ctrl-C or a hangup is queued for the run, no longer raised)
+        return daemon
     except KeyboardInterrupt:
         lock.release()
         raise

@@ -36,7 +36,7 @@ from shell.mqtt_link import (
     MqttLink,
     Refused,
 )
-from shell.stop_signals import StartHangup, has_controlling_terminal, stop_signals_to_catch
+from shell.stop_signals import StartHangup, StoppedWhileStarting, has_controlling_terminal, stop_signals_to_catch
 from status.saver import StatusSaver
 from status.store import load_status, remove_stale_temporaries, set_aside
 
@@ -114,6 +114,7 @@ class Daemon:
         self.client_id = settings.mqtt.client_id
         self.link_report = LinkReport()
         self._exit_code = 0
+        self._catching = False  # the stop handlers installed (catch_stop_signals)
         # A SimpleQueue: the signal handler puts into it from the main thread, possibly while the main loop is
         # inside its get. A Queue runs Python code there with its (not reentrant) lock held, and the handler's put
         # waited for that lock forever (a daemon deaf to SIGTERM, its loads left on); a SimpleQueue's put and get
@@ -152,22 +153,35 @@ class Daemon:
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         # Signal handlers run on the main thread between bytecodes: only enqueue (into a reentrant queue: above).
         request = StopRequest(signal.Signals(signum).name)
-        self._stop_asked = request
+        self._stop_asked = self._stop_asked or request  # (the first: the one the log names)
         self.events.put(request)  # (wakes the loop's wait)
 
     def _on_reopen_signal(self, signum: int, frame: FrameType | None) -> None:
         self.events.put(ReopenRequest())
 
+    def catch_stop_signals(self) -> None:
+        """Install the stop handlers (the main thread only; once): from then on a stop signal is queued, not raised.
+        The start calls it as soon as the Daemon is built: until then a Ctrl-C or a terminal's hangup raises
+        KeyboardInterrupt, which the start turns into a clean exit."""
+        if self._catching or threading.current_thread() is not threading.main_thread():
+            return
+        # SIGHUP stops a daemon run in a terminal (closed, or its ssh session dropped). Without one (systemd,
+        # cron), nothing hangs up: it is logrotate's postrotate asking, as of any daemon, to reopen the log; a
+        # stop there was exit 0, which systemd's Restart=on-failure leaves stopped, nothing regulating.
+        hangup_reopens = not has_controlling_terminal()
+        for signum in stop_signals_to_catch():
+            reopen = hangup_reopens and signum == getattr(signal, "SIGHUP", None)
+            signal.signal(signum, self._on_reopen_signal if reopen else self._on_signal)
+        self._catching = True
+
     def run(self, start_hangup: StartHangup | None = None) -> int:
-        """Main loop; returns the exit code. `start_hangup`: a SIGHUP held while PySEB started (the log is reopened)."""
-        if threading.current_thread() is threading.main_thread():
-            # SIGHUP stops a daemon run in a terminal (closed, or its ssh session dropped). Without one (systemd,
-            # cron), nothing hangs up: it is logrotate's postrotate asking, as of any daemon, to reopen the log; a
-            # stop there was exit 0, which systemd's Restart=on-failure leaves stopped, nothing regulating.
-            hangup_reopens = not has_controlling_terminal()
-            for signum in stop_signals_to_catch():
-                reopen = hangup_reopens and signum == getattr(signal, "SIGHUP", None)
-                signal.signal(signum, self._on_reopen_signal if reopen else self._on_signal)
+        """Main loop; returns the exit code. `start_hangup`: a SIGHUP held while PySEB started (the log is reopened).
+        Raises StoppedWhileStarting (the lock released) for a stop signal caught before it began."""
+        self.catch_stop_signals()
+        if self._stop_asked is not None:
+            # (between the start's end and here: nothing is connected or commanded yet, only the lock to let go)
+            self.lock.release()
+            raise StoppedWhileStarting(self._stop_asked.signal_name)
         if start_hangup is not None and start_hangup.arrived:
             self.events.put(ReopenRequest())  # (logrotate's, while starting: the log file was moved aside)
         if self.saver is not None:

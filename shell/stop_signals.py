@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import signal
 
-__all__ = ["STOP_SIGNALS", "StartHangup", "has_controlling_terminal", "stop_signals_to_catch"]
+__all__ = ["STOP_SIGNALS", "StartHangup", "StoppedWhileStarting", "has_controlling_terminal", "stop_signals_to_catch"]
 
 # SIGTERM (systemd, kill), SIGINT (Ctrl-C), and SIGHUP: a dropped ssh session or a closed terminal sends it to
 # what runs in the foreground, whose Python default is to die at once, with the loads left as they were.
@@ -56,3 +56,12 @@ class StartHangup:
     @staticmethod
     def _hung_up(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
+
+
+class StoppedWhileStarting(Exception):  # noqa: N818 (a stop asked for, not an error)
+    """A stop signal caught by the daemon's handlers before its run began (the window between the start's end and
+    the run): nothing was connected or commanded, and the instance lock is released. `signal_name`: which."""
+
+    def __init__(self, signal_name: str) -> None:
+        super().__init__(f"{signal_name} while starting")
+        self.signal_name = signal_name

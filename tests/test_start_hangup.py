@@ -7,11 +7,17 @@ terminal closing: the start stops as after a Ctrl-C."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from localbroker import PrivateBroker
+from shell.lock import InstanceLock
+from shell.stop_signals import STOP_SIGNALS
 from tests.configs import reading, write_config
 from tests.daemon_process import ROOT, in_a_session_of_its_own
 from tests.mqtt_probe import MqttProbe
@@ -73,3 +79,88 @@ def test_a_sighup_while_starting_in_a_terminal_stops_the_start(tmp_path: Path, b
     out = (tmp_path / "out.log").read_text()
     assert code == 130, out
     assert "interrupted while starting: nothing was connected or commanded" in out and "Traceback" not in out
+
+
+
+# regulation.py, with a signal to itself once the start is done (the Daemon built) and before Daemon.run has begun:
+# there its handlers did not exist, and a hangup or a Ctrl-C ended in a KeyboardInterrupt traceback outside main's
+# try, the instance lock still held.
+_SIGNALLED_ONCE_STARTED = """
+import os, signal, sys
+import regulation, shell.daemon
+signum = getattr(signal, sys.argv.pop())
+real_run = shell.daemon.Daemon.run
+def signalled_run(self, *args):
+    os.kill(os.getpid(), signum)
+    return real_run(self, *args)
+shell.daemon.Daemon.run = signalled_run
+sys.exit(regulation.main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize(("signal_name", "in_a_terminal", "code"), [
+    ("SIGHUP", True, 130), ("SIGINT", True, 130), ("SIGINT", False, 130),
+    ("SIGTERM", False, 0),  # (as a daemon stopped by systemd: a clean stop, not a failure)
+])
+def test_a_stop_signal_between_the_start_and_the_run_stops_the_start(tmp_path: Path, signal_name: str,
+                                                                     in_a_terminal: bool, code: int) -> None:
+    config = write_config(tmp_path, ("radiator",))  # (port 9: a start that went on would not connect either)
+    master, terminal_fd = os.openpty() if in_a_terminal else (None, None)
+    try:
+        with open(tmp_path / "out.log", "wb") as log:
+            proc = subprocess.Popen([sys.executable, "-c", _SIGNALLED_ONCE_STARTED, "-c", str(config), signal_name],
+                                    stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+                                    env=dict(os.environ, PYTHONUNBUFFERED="1"),
+                                    preexec_fn=in_a_session_of_its_own(terminal_fd),
+                                    pass_fds=() if terminal_fd is None else (terminal_fd,))
+        if terminal_fd is not None:
+            os.close(terminal_fd)
+        try:
+            exit_code = proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+    finally:
+        if master is not None:
+            os.close(master)
+    out = (tmp_path / "out.log").read_text()
+    assert exit_code == code, out
+    assert "interrupted while starting: nothing was connected or commanded" in out and "Traceback" not in out
+    assert "connect" not in out.replace("nothing was connected", ""), out  # (the link never started)
+
+
+@pytest.mark.usefixtures("restored_root_logger")
+@pytest.mark.parametrize("where", ["once _start returned", "as Daemon.run begins"])
+def test_a_ctrl_c_between_the_start_and_the_run_frees_the_lock(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                               where: str) -> None:
+    import regulation
+    import shell.daemon
+
+    real_start, real_run = regulation._start, shell.daemon.Daemon.run
+
+    def signalled_start(args: Any) -> Any:
+        daemon = real_start(args)
+        os.kill(os.getpid(), signal.SIGINT)
+        return daemon
+
+    def signalled_run(self: Any, *args: Any) -> int:
+        os.kill(os.getpid(), signal.SIGINT)
+        return real_run(self, *args)
+
+    handlers = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            if where == "once _start returned":
+                patch.setattr(regulation, "_start", signalled_start)
+            else:
+                patch.setattr(shell.daemon.Daemon, "run", signalled_run)
+            code = regulation.main(["-c", str(write_config(tmp_path))])
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    assert code == 130
+    assert "interrupted while starting" in capsys.readouterr().err
+    lock = InstanceLock(tmp_path / "status.json.lock")
+    lock.acquire()  # (not AlreadyRunning: the interrupted start let it go)
+    lock.release()
