@@ -26,6 +26,13 @@ LAST_RESET_KEY = "energy_last_reset"
 _NOT_ID = re.compile(r"[^a-z0-9_]+")
 _NOT_ENTITY_ID = re.compile(r"[^a-z0-9]+")  # HA's entity ids have no "__" either
 _HINT = re.compile(r"\s*\([^()]*\)$")
+# Latin letters NFKD leaves whole (no accent to take off), as HA's slugify (python-slugify, through unidecode) spells
+# them; dropped, "Gartenstraße" made ids HA never builds (gartenstrae_grid, not gartenstrasse_grid).
+_SPELLED = str.maketrans({
+    "ß": "ss", "æ": "ae", "Æ": "AE", "ð": "d", "Ð": "D", "ø": "o", "Ø": "O", "þ": "th", "Þ": "Th", "đ": "d",
+    "Đ": "D", "ħ": "h", "Ħ": "H", "ı": "i", "ł": "l", "Ł": "L", "ŋ": "ng", "Ŋ": "NG", "œ": "oe", "Œ": "OE",
+    "ŧ": "t", "Ŧ": "T", "ƒ": "f",
+})
 DEFAULT_NODE_ID = "pyseb"  # [mqtt] client_id's default, as a node id
 DEFAULT_DEVICE_NAME = "PySEB"
 ORIGIN_NAME = "PySEB"  # the application that publishes the configs (HA logs it with each discovered entity)
@@ -38,8 +45,9 @@ def slug(name: str) -> str:
 
 def entity_id_part(name: str) -> str:
     """`name` as (part of) the object id of an HA entity id, as HA's slugify makes it: accents dropped ("Séjour":
-    "sejour"), every other run of non-letters and non-digits one '_'."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    "sejour"), the letters of _SPELLED spelled out ("Straße": "strasse"), every other run of non-letters and
+    non-digits one '_'."""
+    ascii_name = unicodedata.normalize("NFKD", name.translate(_SPELLED)).encode("ascii", "ignore").decode()
     return _NOT_ENTITY_ID.sub("_", ascii_name.lower()).strip("_") or "x"
 
 

@@ -88,3 +88,21 @@ def test_the_device_name_defaults_from_the_node_id(tmp_path: Path) -> None:
     assert name("maison_sud") == "PySEB maison sud"
     assert name("pyseb", "name = Garage\n") == "Garage"
     assert name("pyseb", "name =   \n") == "PySEB"  # empty: the default
+
+
+@pytest.mark.parametrize(("name", "entity_id_part"), [
+    ("Séjour", "sejour"),
+    # Letters NFKD does not decompose, that HA's slugify (python-slugify's unidecode) spells out: dropped, they made
+    # ids HA never builds ("gartenstrae_grid" where HA's is "gartenstrasse_grid").
+    ("Gartenstraße", "gartenstrasse"), ("Støvring", "stovring"), ("Œuvre", "oeuvre"), ("Æble", "aeble"),
+    ("Łódź", "lodz"), ("Đakovo", "dakovo"), ("Þórshöfn", "thorshofn"), ("Garðabær", "gardabaer"),
+    ("Ħamrun", "hamrun"), ("Dıştaş", "distas"), ("Ŧ ŋ ƒ", "t_ng_f"),
+])
+def test_entity_ids_spell_out_letters_as_ha_does(name: str, entity_id_part: str) -> None:
+    from integrations.homeassistant import entity_id_part as made
+    assert made(name) == entity_id_part
+
+
+def test_a_device_name_with_a_sharp_s_gets_ha_s_entity_ids(tmp_path: Path) -> None:
+    entities = by_id(harness(tmp_path, extra="name = Gartenstraße\n"))
+    assert entities["grid_power"]["default_entity_id"] == "sensor.gartenstrasse_grid"
