@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -16,6 +17,8 @@ from values.shown import shown
 log = logging.getLogger(__name__)
 
 MAX_FORCE_DURATION_S = 7 * 24 * 3600
+_BOM = b"\xef\xbb\xbf"
+_PYTHON_QUOTED = re.compile(rb"\s*\{\s*'")  # {'command': ...}: a Python dict's text, not JSON
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +71,8 @@ def parse_mode_command(payload: bytes, loads: Mapping[str, Equipment]) -> ForceC
         # (utf-8-sig: a command file saved by Notepad, sent with `mosquitto_pub -f`, starts with a byte order mark)
         doc = json.loads(payload.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: absurdly deep nesting
-        hint = " (JSON's strings take double quotes)" if payload.lstrip().startswith(b"{'") else ""
+        # (past a byte order mark too, which lstrip leaves: a Notepad file of Python's quotes got no hint)
+        hint = " (JSON's strings take double quotes)" if _PYTHON_QUOTED.match(payload.removeprefix(_BOM)) else ""
         raise ModeCommandError(f"not JSON{hint}: {payload[:80]!r}") from None
     if not isinstance(doc, dict):
         raise ModeCommandError("expected a JSON object such as {\"command\": \"force\", ...}")

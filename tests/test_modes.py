@@ -173,6 +173,12 @@ def test_a_command_from_a_windows_file_is_read(loads) -> None:
     assert parse_mode_command(payload, loads) == ForceCommand("ecs", 1500.0, 3600.0)
 
 
-def test_a_command_in_python_s_quotes_says_json_takes_double_quotes(loads) -> None:
+@pytest.mark.parametrize("payload", [
+    b"{'command': 'force', 'name': 'ecs', 'power': 1500}",
+    # Saved by Notepad (a byte order mark, which lstrip leaves, and CRLF): the hint was missed.
+    b"\xef\xbb\xbf{'command': 'force', 'name': 'ecs', 'power': 1500}\r\n",
+    b"{ 'command': 'force', 'name': 'ecs', 'power': 1500 }",  # (laid out by hand)
+])
+def test_a_command_in_python_s_quotes_says_json_takes_double_quotes(loads, payload: bytes) -> None:
     with pytest.raises(ModeCommandError, match="JSON's strings take double quotes"):
-        parse_mode_command(b"{'command': 'force', 'name': 'ecs', 'power': 1500}", loads)
+        parse_mode_command(payload, loads)
