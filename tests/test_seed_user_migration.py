@@ -10,7 +10,7 @@ import pytest
 
 from settings.config import load_settings
 from settings.problems import ConfigError
-from tests.configs import LINEAR_CSV, seed_sample_text
+from tests.configs import LINEAR_CSV, seed_sample_text, write_config
 from tests.field_house import at, field_config, ticks
 from tests.harness import Harness
 
@@ -179,3 +179,18 @@ def test_a_seed_mode_topic_of_no_out_level_gives_both_shapes(tmp_path: Path) -> 
     [said] = [w for w in warnings if "topic_ecsmode" in w.lower()]
     assert "maison/dz/Automate_Cumulus if Domoticz publishes every device there" in said
     assert "maison/dz if it publishes each device on a subtopic" in said
+
+
+def test_an_unknown_load_s_power_stays_a_number(tmp_path: Path) -> None:
+    # Hébert's status had 'current_power': 'unknown' for a power never set, never written (its start set every load
+    # to 0 W, and an unknown load switched on kept that). PySEB writes a number, which its Home Assistant sensor,
+    # power_equipments and the replay read as watts: 0 off; on, the watts measured or, before, those asked. A seed
+    # file holding 'unknown' there restores all the same (current_power is not read back).
+    h = Harness(write_config(tmp_path, ("ecs", "plug")))
+    saved = seed_status(at(2024, 1, 10, 20, 50), 99)
+    saved["equipments"].append({"current_power": "unknown", "energy": 0.0, "forced": False, "name": "plug"})
+    assert h.reg.restore(saved, at(2024, 1, 10, 21)) == []
+    doc = h.reg.status(at(2024, 1, 10, 21, 1))
+    [plug] = [entry for entry in doc["equipments"] if entry["name"] == "plug"]
+    assert plug["current_power"] == 0.0 and plug["learned_power"] is None
+    assert isinstance(doc["power_equipments"], float)
