@@ -12,6 +12,8 @@ A member cut short (the process killed mid-write, power lost) can only be the la
 it, and the recorder cuts it off before it appends again, so a crash loses at most the batch being
 written. A member damaged in the middle (a bad sector, a hand edit) is skipped: the reader goes on at the
 next member that reads whole, and says how many bytes it skipped; nothing after it is lost or cut off.
+
+The reader also takes the text unpacked (`gunzip`, a Windows unzip, re-saved with CRLF or a UTF-8 mark).
 """
 
 from __future__ import annotations
@@ -137,13 +139,24 @@ def readable_length(data: bytes) -> tuple[int, bytes, bool]:
     return members.end, members.text, members.end < len(data)
 
 
+UTF8_MARK = b"\xef\xbb\xbf"  # (what Windows' Notepad puts before the text it saves)
+
+
+def _plain_day(data: bytes) -> bytes | None:
+    """The text of a day file unpacked (gunzip, or Windows' unzip; maybe re-saved with a UTF-8 mark and CRLF), or None
+    when `data` is not one: a day looked at on another machine and copied back reads as the file it came from."""
+    text = data.removeprefix(UTF8_MARK)
+    return text if text.startswith(MAGIC.encode()) else None
+
+
 def is_record_file(path: str | Path) -> bool:
-    """True when `path` is a gzip file (a recorded day), or an empty one named as such (`.gz`: a failed first write);
-    a trace CSV is plain text."""
+    """True when `path` is a gzip file (a recorded day), a day file unpacked (its text starts with MAGIC), or an empty
+    one named as such (`.gz`: a failed first write); a trace CSV is plain text of another header."""
     try:
         with open(path, "rb") as handle:
-            start = handle.read(2)
-            return start == b"\x1f\x8b" or (not start and str(path).endswith(".gz"))
+            start = handle.read(len(UTF8_MARK) + len(MAGIC))
+            gzipped = start[:2] == b"\x1f\x8b"
+            return gzipped or _plain_day(start) is not None or (not start and str(path).endswith(".gz"))
     except OSError:
         return False
 
@@ -182,9 +195,11 @@ def read_record(path: str | Path) -> RecordedDay:
         raise RecordError(f"{name}: cannot read: {exc.strerror or exc}") from None
     if not data:  # (what a full disk leaves at a day's first write: the file made, its batch taken back)
         raise RecordError(f"{name}: empty: nothing recorded in it (a write that failed, a full disk?)")
-    members = read_members(data)
+    plain = _plain_day(data)
+    members = read_members(data) if plain is None else Members(plain, len(data), 0)
     if members.end == 0 and data[:2] != b"\x1f\x8b":
-        raise RecordError(f"{name}: not a gzip file (a recorded day is .csv.gz)")
+        raise RecordError(f"{name}: not a gzip file, nor a day file unpacked (a recorded day is .csv.gz, its text "
+                          f"starts with {MAGIC})")
     try:
         lines = members.text.decode("utf-8").splitlines()
     except UnicodeDecodeError:

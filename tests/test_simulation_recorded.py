@@ -349,3 +349,21 @@ def test_a_ctrl_c_in_the_middle_of_a_batch_s_write_waits_for_its_end(tmp_path: P
         replay(config_paris(tmp_path), write_evening(tmp_path), make_regulator=recording_)
     day = read_record(tmp_path / "records" / "pyseb-2026-06-01.csv.gz")
     assert not day.truncated and day.records and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@pytest.mark.parametrize("windows", [False, True], ids=["gunzipped", "gunzipped-crlf-bom"])
+def test_a_day_file_uncompressed_is_still_a_recorded_day(live: dict[str, Any], tmp_path: Path, windows: bool,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    # A day unpacked to look at it (gunzip, or Windows' own unzip then Notepad: CRLF, a UTF-8 mark), then copied back:
+    # `report` refused it (not a gzip file), `replay` and `tune` read it as a trace (header lacks production_w).
+    text = gzip.decompress(live["files"][0].read_bytes())
+    if windows:
+        text = b"\xef\xbb\xbf" + text.replace(b"\n", b"\r\n")
+    plain = tmp_path / "pyseb-2026-06-01.csv"
+    plain.write_bytes(text)
+    assert read_record(plain).records == read_record(live["files"][0]).records
+    assert main(["report", str(plain)]) == 0
+    report, _ = report_day(live["files"][0])
+    assert report.line() in capsys.readouterr().out
+    assert main(["replay", str(plain), "-c", str(live["config"]), "--from", "22:00", "--to", "23:00"]) == 0
+    assert "22:00 to 23:00" in capsys.readouterr().out
