@@ -87,6 +87,9 @@ def load_trace(path: TracePath, config: SimConfig) -> Trace:
         if not all(is_record_file(part) for part in path):
             raise ReplayError(f"{' + '.join(map(str, path))}: only the parts of a recorded day replay as one")
         return trace_from_record(path, tz)
+    if Path(path).is_dir():
+        raise ReplayError(f"{path}: a folder; replay takes one day: a trace, or a recorded day's file in it "
+                          "(pyseb-YYYY-MM-DD.csv.gz); tune takes a folder, for all its days")
     if is_record_file(path):
         return trace_from_record(path, tz)
     return read_trace(path, tz)

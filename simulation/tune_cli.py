@@ -32,7 +32,8 @@ def add_tune_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
                                       "trade-off table and the best setting within your limits, with the config "
                                       "lines to paste.")
     tune.add_argument("days", type=Path, nargs="+", metavar="DAY",
-                      help="recorded days (pyseb-DAY.csv.gz) or traces (CSV time,production_w,house_w)")
+                      help="recorded days (pyseb-DAY.csv.gz; a folder: all its days) or traces (CSV "
+                           "time,production_w,house_w)")
     tune.add_argument("-c", "--config", type=Path, required=True, help="PySEB config (loads, [simulation])")
     tune.add_argument("--set", dest="sets", action="append", default=[], metavar="SECTION.KEY=V1,V2,...",
                       help="one axis of the grid (repeatable; a load's section is its name); "
@@ -99,7 +100,7 @@ def run_tune(args: argparse.Namespace) -> int:
     from simulation.config import read_sim_config
     from simulation.response import loads_glitch_notes
     from simulation.tune import best, config_lines, day_groups, daylight, format_table, outcome, run_grid
-    from simulation.tune_days import same_days
+    from simulation.tune_days import given_days, same_days
     from simulation.tune_grid import (
         TuneError,
         build_grid,
@@ -119,7 +120,8 @@ def run_tune(args: argparse.Namespace) -> int:
     grid = points(axes)
     with tempfile.TemporaryDirectory(prefix="pyseb-tune-") as work:
         variants = write_variants(args.config, axes, grid, Path(work))
-        files = list({path.resolve(): path for path in args.days}.values())  # (a file given twice: once)
+        files, folder_notes = given_days(args.days)  # (a folder: its days; a pattern no shell expanded: its files)
+        files = list({path.resolve(): path for path in files}.values())  # (a file given twice: once)
         files, twice_notes = same_days(files)  # (one day in two folders: once)
         groups, split_notes = day_groups(files)
         windows = [daylight(variants[0], day, args.period) for day in groups]
@@ -131,7 +133,7 @@ def run_tune(args: argparse.Namespace) -> int:
                   f"them: {cores} processes")
         for window in windows:
             print(f"  {window.label}: {window.start or 'start'} to {window.end or 'end'}")
-        for note in (*twice_notes, *split_notes):
+        for note in (*folder_notes, *twice_notes, *split_notes):
             print(f"  {note}")
         for note in (note for window in windows for note in window.notes):
             print(f"  {note}")

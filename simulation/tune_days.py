@@ -9,16 +9,49 @@ longer is kept; the note names both paths."""
 
 from __future__ import annotations
 
+import glob
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
 from core.decisions import DecisionRecord
 from recording.format import RecordError, is_record_file, read_record
+from simulation.tune_grid import TuneError
 
-__all__ = ["same_days"]
+__all__ = ["given_days", "same_days"]
 
 _DayKey = tuple[str | None, tuple[str, ...], tuple[bool, ...], DecisionRecord | None]
+
+
+def given_days(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
+    """The day files `paths` name, a folder standing for the recorded days in it and a pattern no shell expanded
+    (quoted, or run where none does) for the files it matches; and a note for each folder. Raises TuneError for a
+    folder with no day in it or a pattern that matches nothing: `tune records` was "cannot read the trace: Is a
+    directory"."""
+    files: list[Path] = []
+    notes: list[str] = []
+    for path in paths:
+        if not path.exists() and glob.has_magic(str(path)):
+            matched = sorted(Path(name) for name in glob.glob(str(path)))
+            if not matched:
+                raise TuneError(f"{path}: no file matches this pattern")
+            more, more_notes = given_days(matched)
+            files += more
+            notes += more_notes
+        elif path.is_dir():
+            found = sorted(day for day in path.iterdir()
+                           if day.name.startswith("pyseb-") and day.is_file() and is_record_file(day))
+            empty = [day for day in found if day.stat().st_size == 0]
+            days = [day for day in found if day not in empty]
+            if not days:
+                raise TuneError(f"{path}: a folder with no recorded day (pyseb-YYYY-MM-DD.csv.gz) in it")
+            notes.append(f"{path}: a folder: its {len(days)} recorded day(s)"
+                         + (f"; left out, empty (nothing recorded): {', '.join(day.name for day in empty)}"
+                            if empty else ""))
+            files += days
+        else:
+            files.append(path)
+    return files, notes
 
 
 def _digest(path: Path) -> str | None:

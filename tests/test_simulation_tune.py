@@ -356,3 +356,39 @@ def test_the_same_date_of_another_house_is_another_day(tmp_path: Path) -> None:
     kept, notes = same_days([mine, shorter, neighbour, trace, copy])
     assert kept == [mine, neighbour, trace]
     assert len(notes) == 2 and str(shorter) in notes[0] and str(neighbour) in notes[0] and str(copy) in notes[1]
+
+
+def test_a_folder_or_a_pattern_the_shell_left_gives_its_days(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    # `tune records -c config.ini` was "cannot read the trace: Is a directory"; a quoted pattern (or one run where no
+    # shell expands it) was "trace file not found".
+    config = write_config(tmp_path, "ecs = variable")
+    config.write_text(config.read_text().replace("meter_timeout = 10", f"meter_timeout = 10\ntimezone = {PARIS}"))
+    folder = tmp_path / "records"
+    first = write_recorded_day(folder, "2026-06-01", 10)
+    second = write_recorded_day(folder, "2026-06-02", 10)
+    (folder / "notes.txt").write_text("not a day")
+    grid = ["--set", "evaluate.margin=10,50", "--jobs", "1"]
+    assert main(["tune", str(folder), "-c", str(config), *grid]) == 0
+    out = capsys.readouterr().out
+    assert "2 settings x 2 days = 4 replays" in out and f"{folder}: a folder: its 2 recorded day(s)" in out
+    assert f"  {first}: " in out and f"  {second}: " in out
+    assert main(["tune", str(folder / "pyseb-2026-06-0*.csv.gz"), "-c", str(config), *grid]) == 0
+    out = capsys.readouterr().out
+    assert "2 settings x 2 days = 4 replays" in out and f"  {first}: " in out and f"  {second}: " in out
+    assert main(["tune", str(folder / "pyseb-2025-*.csv.gz"), "-c", str(config), *grid]) == 2
+    assert f"error: {folder / 'pyseb-2025-*.csv.gz'}: no file matches this pattern" in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["tune", str(empty), "-c", str(config), *grid]) == 2
+    assert f"error: {empty}: a folder with no recorded day (pyseb-YYYY-MM-DD.csv.gz) in it" in capsys.readouterr().err
+
+
+def test_replay_and_report_given_a_folder_say_they_take_one_day(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path, "ecs = variable")
+    folder = write_recorded_day(tmp_path / "records", "2026-06-01", 10).parent
+    assert main(["replay", str(folder), "-c", str(config)]) == 2
+    assert f"error: {folder}: a folder; replay takes one day" in capsys.readouterr().err
+    assert main(["report", str(folder)]) == 2
+    assert f"error: {folder}: a folder; report takes one day" in capsys.readouterr().err
