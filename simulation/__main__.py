@@ -96,6 +96,9 @@ def _replay(args: argparse.Namespace) -> int:
             # (a Ctrl-C, or a bug: what was replayed is kept, readable; the error is said as ever)
             print(f"\n{recording.cut_short()}", file=sys.stderr)
         raise
+    # Written before anything is printed: a print that fails (`... | head -3`: the reader gone) lost the last batch,
+    # up to an hour of the day.
+    recorded = recording.finish() if recording is not None else []
     elapsed = time.perf_counter() - began
     trace = result.trace
     print(f"Replay of {trace.path} with {args.config}: {trace.hhmm(result.start_s)} to "
@@ -114,7 +117,7 @@ def _replay(args: argparse.Namespace) -> int:
         plot_day(args.plot, result.names, result.rows, result.summary, title, trace.tz)
         print(f"plot: {args.plot}")
     if recording is not None:
-        print("recorded: " + ", ".join(str(path) for path in recording.finish()))
+        print("recorded: " + ", ".join(str(path) for path in recorded))
     return 0
 
 

@@ -367,3 +367,32 @@ def test_a_day_file_uncompressed_is_still_a_recorded_day(live: dict[str, Any], t
     assert report.line() in capsys.readouterr().out
     assert main(["replay", str(plain), "-c", str(live["config"]), "--from", "22:00", "--to", "23:00"]) == 0
     assert "22:00 to 23:00" in capsys.readouterr().out
+
+
+class _ReaderGone:
+    """A standard output whose reader has gone (`replay ... | head -3`): every write is a broken pipe."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def fileno(self) -> int:
+        return self._fd
+
+
+def test_replay_record_keeps_the_last_batch_when_the_output_s_reader_has_gone(
+        live: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `replay DAY --record DIR 2>&1 | head -3`: the summary's print met a closed pipe before the last batch (up to an
+    # hour of the day, kept in memory until the end) was written, and the file lacked it, with no word.
+    with open(tmp_path / "stdout", "wb") as sink:
+        monkeypatch.setattr(sys, "stdout", _ReaderGone(sink.fileno()))
+        assert main(["replay", str(write_evening(tmp_path)), "-c", str(live["config"]), "--record",
+                     str(tmp_path / "again")]) == 1
+    again = sorted((tmp_path / "again").glob("pyseb-*.csv.gz"))
+    assert [len(read_record(path).records) for path in again] == [len(read_record(path).records)
+                                                                  for path in live["files"]]
