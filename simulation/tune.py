@@ -22,7 +22,8 @@ from simulation.metrics import Summary
 from simulation.replay import load_trace, meter_period, replay
 from simulation.tune_grid import Axis
 
-__all__ = ["Outcome", "Window", "best", "config_lines", "day_groups", "daylight", "format_table", "run_grid"]
+__all__ = ["Outcome", "Window", "best", "config_lines", "day_groups", "daylight", "format_table", "least_reached",
+           "run_grid"]
 
 DAYLIGHT_PAD_S = 900.0
 
@@ -165,6 +166,18 @@ def best(outcomes: Sequence[Outcome], max_switches: float | None, max_import_wh:
         return None
     return max(fit, key=lambda o: (round(o.capture_pct or 0.0, 2), -round(max(o.switches, default=0.0), 1),
                                    -round(o.caused_import_wh, 1), _kept(o.setting, current)))
+
+
+def least_reached(outcomes: Sequence[Outcome], max_switches: float | None, max_import_wh: float | None) -> str:
+    """What the grid reaches at best for each limit given, as the table shows it: how far to loosen them when no setting
+    meets them (a figure each limit on its own; no one setting need reach both)."""
+    scored = [o for o in outcomes if o.capture_pct is not None]
+    said = []
+    if max_switches is not None and any(o.switches for o in scored):
+        said.append(f"{min(max(o.switches) for o in scored if o.switches):.1f} switches a day of a relay")
+    if max_import_wh is not None and scored:
+        said.append(f"{min(o.caused_import_wh for o in scored):.1f} Wh of caused import a day")
+    return f"the least any setting reaches: {', '.join(said)}" if said else ""
 
 
 def _kept(setting: Sequence[str], current: Sequence[str | None]) -> int:

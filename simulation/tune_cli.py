@@ -99,7 +99,16 @@ def run_tune(args: argparse.Namespace) -> int:
     """Replay the days over the grid and print the trade-off table, the best setting and its lines."""
     from simulation.config import read_sim_config
     from simulation.response import loads_glitch_notes
-    from simulation.tune import best, config_lines, day_groups, daylight, format_table, outcome, run_grid
+    from simulation.tune import (
+        best,
+        config_lines,
+        day_groups,
+        daylight,
+        format_table,
+        least_reached,
+        outcome,
+        run_grid,
+    )
     from simulation.tune_days import given_days, same_days
     from simulation.tune_grid import (
         TuneError,
@@ -157,7 +166,9 @@ def run_tune(args: argparse.Namespace) -> int:
         print(f"\n(tuned in {elapsed:.1f} s)")
         return 1
     if chosen is None:
-        print(f"\nno setting meets the limits ({limits}); loosen them or widen the grid")
+        reached = least_reached(outcomes, args.max_switches, args.max_import_wh)
+        print(f"\nno setting meets the limits ({limits}); loosen them or widen the grid"
+              + (f" ({reached})" if reached else ""))
         print(f"\n(tuned in {elapsed:.1f} s)")
         return 1
     own = [shown_values(values) for values in config_values(args.config, axes)]

@@ -66,7 +66,20 @@ def test_no_setting_within_the_limits(tmp_path: Path, days: list[Path], capsys: 
     config = write_config(tmp_path, "ecs = variable")
     assert main(["tune", str(days[0]), "-c", str(config), "--set", "evaluate.margin=10",
                  "--max-import-wh", "-1"]) == 1
-    assert "no setting meets the limits (at most -1 Wh of caused import a day)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "no setting meets the limits (at most -1 Wh of caused import a day)" in out
+    # (how far to loosen them: the least the grid reaches, as the table shows it; it said only "loosen them")
+    caused = out.split("caused Wh")[1].splitlines()[1].split()[2]
+    assert f"the least any setting reaches: {caused} Wh of caused import a day" in out
+
+
+def test_no_setting_within_a_switches_limit_says_the_fewest(tmp_path: Path, days: list[Path],
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path, "ecs = variable\nradiator = constant")
+    assert main(["tune", str(days[0]), "-c", str(config), "--set", "evaluate.margin=10,20",
+                 "--max-switches", "-1", "--jobs", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "the least any setting reaches: 0.0 switches a day of a relay" in out
 
 
 def test_the_grid_is_checked_before_anything_runs(tmp_path: Path, days: list[Path],
