@@ -41,17 +41,29 @@ def given_days(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
         elif path.is_dir():
             found = sorted(day for day in path.iterdir()
                            if day.name.startswith("pyseb-") and day.is_file() and is_record_file(day))
-            empty = [day for day in found if day.stat().st_size == 0]
-            days = [day for day in found if day not in empty]
+            # (a day given by name that cannot be read stops the tune, named; one in a folder the owner did not
+            # name, an empty file or a power cut in its first write, is left out, and said)
+            unread = {day: why for day in found if (why := _unreadable(day)) is not None}
+            days = [day for day in found if day not in unread]
+            left_out = ", ".join(f"{day.name} ({why})" for day, why in unread.items())
             if not days:
-                raise TuneError(f"{path}: a folder with no recorded day (pyseb-YYYY-MM-DD.csv.gz) in it")
+                raise TuneError(f"{path}: a folder with no recorded day (pyseb-YYYY-MM-DD.csv.gz) in it"
+                                + (f" that can be read: {left_out}" if unread else ""))
             notes.append(f"{path}: a folder: its {len(days)} recorded day(s)"
-                         + (f"; left out, empty (nothing recorded): {', '.join(day.name for day in empty)}"
-                            if empty else ""))
+                         + (f"; left out: {left_out}" if unread else ""))
             files += days
         else:
             files.append(path)
     return files, notes
+
+
+def _unreadable(day: Path) -> str | None:
+    """Why the recorded day `day` cannot be read at all (without its file's name), or None."""
+    try:
+        read_record(day)
+    except RecordError as exc:
+        return str(exc).removeprefix(f"{day}: ")
+    return None
 
 
 def _digest(path: Path) -> str | None:
