@@ -201,3 +201,30 @@ def test_a_broker_that_stops_is_said_alike_by_paho_2_and_1_6(tmp_path: Path, bro
         link.stop(timeout_s=0.1)
     assert isinstance(lost, Disconnected) and lost.connected_for_s is not None, lost
     assert lost.reason == "the broker or the network closed it", lost
+
+
+def test_a_relay_s_start_command_comes_back_on_a_broker_that_allows_it(tmp_path: Path, broker: PrivateBroker) -> None:
+    # The main loop's first tick (before the broker answered) started the regulator: the relays' start command (OFF)
+    # was queued, sent at the connect before the subscription to its topic, and came back only as the broker's
+    # retained copy, which is no echo: "the broker did not pass PySEB's own messages on cmnd/radiator/POWER ... its
+    # ACL most probably refuses" at every start whose relays stayed off 15 s (a night, the demo below x10), on a
+    # broker with no ACL at all. The regulation starts at the first connect, its subscriptions made.
+    import threading
+
+    from shell.daemon import Daemon, StopRequest
+    from shell.lock import InstanceLock
+
+    daemon = Daemon(load_settings(write_config(tmp_path, ("radiator",), port=broker.port)),
+                    InstanceLock(tmp_path / "test.lock"))
+    runner = threading.Thread(target=daemon.run)  # (not the main thread: no signal handlers installed)
+    runner.start()
+    try:
+        deadline = time.monotonic() + 10
+        while daemon.reg.last_status is None and time.monotonic() < deadline:  # (started: its first status)
+            time.sleep(0.05)
+        time.sleep(1.0)
+        assert daemon.link.echo.missing(time.monotonic() + 3600) == []  # (the wait long over: what never came back)
+    finally:
+        daemon.events.put(StopRequest("SIGTERM"))
+        runner.join(30)
+    assert not runner.is_alive()
