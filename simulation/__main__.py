@@ -69,8 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--speed", type=float, default=30.0, help="simulated seconds per second, 0.1 to 100 (default 30)")
     demo.add_argument("--start", default="12:10", metavar="HH:MM", help="time of day to start (default 12:10)")
     demo.add_argument("--trace", type=Path, help="trace to play (default: a real day)")
-    demo.add_argument("--keep", action="store_true", help="keep the daemon's config, log and status file "
-                      "(default: removed at the end)")
+    demo.add_argument("--keep", action="store_true", help="keep the daemon's config, log, status file and recorded "
+                      "decisions (default: removed at the end)")
     return parser
 
 

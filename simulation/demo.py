@@ -22,6 +22,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from localbroker import PrivateBroker, die_with_parent
+from settings.config import load_settings
 from simulation.config import SimConfig, read_sim_config
 from simulation.demo_config import DEMO_TEMPLATE, write_demo_config
 from simulation.demo_log import DecisionLines, describe_house
@@ -60,7 +61,7 @@ class DemoOptions:
     start: str = "12:10"
     trace: Path = DEFAULT_TRACE
     template: Path = DEMO_TEMPLATE
-    keep: bool = False  # keep the work directory (the daemon's config, log and status file)
+    keep: bool = False  # keep the work directory (the daemon's config, log, status file and recorded decisions)
 
 
 def _stop_process(proc: subprocess.Popen[bytes]) -> None:
@@ -240,8 +241,11 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> None:
         print(format_summary(summary), file=out, flush=True)
         status_path = work / "status.json"
         if options.keep:
-            print(f"\nThe daemon's log: {log_path}; its status file: {status_path} (saved at its stop); its "
+            record = load_settings(config_path).record
+            # (on the daemon's own clock: a few minutes of today's date, the house sped up in them)
+            records = f"; its recorded decisions: {record.dir} (today's date, by its clock)" if record.enabled else ""
+            print(f"\nThe daemon's log: {log_path}; its status file: {status_path} (saved at its stop){records}; its "
                   f"config: {config_path}. Kept (--keep): remove {work} when done.", file=out, flush=True)
         else:
-            print(f"\nThe daemon's log and status file were in {work}, removed at the end; --keep keeps them.",
-                  file=out, flush=True)
+            print(f"\nThe daemon's log, status file and recorded decisions were in {work}, removed at the end; "
+                  "--keep keeps them.", file=out, flush=True)

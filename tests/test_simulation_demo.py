@@ -88,6 +88,9 @@ def test_keep_leaves_the_daemons_log_and_status(tmp_path: Path) -> None:
         assert f"The daemon's log: {work / 'daemon.log'}; its status file: {work / 'status.json'}" in out
         assert "ecs: 0 W -> " in (work / "daemon.log").read_text()
         assert '"equipments"' in (work / "status.json").read_text()  # saved at its stop
+        # (its recorded decisions were kept too, unsaid: an owner trying `report` and `replay` on them had to find them)
+        assert f"its recorded decisions: {work / 'records'}" in out
+        assert sorted(path.name for path in (work / "records").glob("pyseb-*.csv.gz"))
         assert not _alive(int(match[1])) and not _alive(int(match[2]))
     finally:
         shutil.rmtree(work, ignore_errors=True)
