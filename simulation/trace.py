@@ -80,7 +80,30 @@ class Trace:
         day = first.date() + timedelta(days=int(seconds // 86400))
         hours, rest = divmod(int(seconds % 86400), 3600)
         wall = datetime(day.year, day.month, day.day, hours, rest // 60, rest % 60, tzinfo=self.tz)
-        return wall.timestamp() + (seconds - int(seconds))
+        at = wall.timestamp()
+        if datetime.fromtimestamp(at, self.tz).replace(tzinfo=None) != wall.replace(tzinfo=None):
+            # A time the clocks skip (02:30 the night they go forward): read with the offset before the change it was
+            # 03:30; the house's clock first reads it or later at the jump itself, 03:00.
+            return _jump_before(at, self.tz)
+        return at + (seconds - int(seconds))
+
+
+def _offset(at: float, tz: tzinfo | None) -> timedelta | None:
+    """The UTC offset at `at` in `tz` (None: the system's zone)."""
+    return datetime.fromtimestamp(at, tz).astimezone(tz).utcoffset()
+
+
+def _jump_before(at: float, tz: tzinfo | None) -> float:
+    """The instant the UTC offset last changed before `at` (within the hour or two of a clock change), to the second."""
+    offset = _offset(at, tz)
+    low, high = at - 3 * 3600.0, at  # (an offset at `low` other than at `at`: the change is in between)
+    while high - low > 0.5:
+        middle = (low + high) / 2
+        if _offset(middle, tz) == offset:
+            high = middle
+        else:
+            low = middle
+    return float(round(high))
 
 
 def parse_clock(text: str) -> float:

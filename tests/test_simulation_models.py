@@ -303,6 +303,34 @@ def test_a_time_of_day_on_a_day_the_clocks_change_is_the_house_clocks(tmp_path: 
     assert trace.at_clock("24:00") - trace.at_clock("00:00") == (23 if offset_h == 2 else 25) * 3600
 
 
+def test_a_time_of_day_the_clocks_skip_is_the_moment_they_jump(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    # 02:30 on the night the clocks go forward is no time of the house's clock: it was read with the offset before the
+    # change, 03:30, and `replay --from 02:30 --to 03:30` said "--from 03:30 must come at least one period before --to
+    # 03:30" of a --from the user never gave. The first time the house's clock reads at or after 02:30 is 03:00.
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from simulation.__main__ import main
+    from simulation.trace import read_trace
+    from tests.test_simulation_replay import write_config
+
+    paris = ZoneInfo("Europe/Paris")
+    path = tmp_path / "dst.csv"
+    midnight = datetime.fromisoformat("2022-03-27T00:00:00").replace(tzinfo=paris).timestamp()
+    rows = (datetime.fromtimestamp(midnight + 60 * i, paris).isoformat() for i in range(6 * 60))
+    path.write_text("time,production_w,house_w\n" + "".join(f"{row},0,300\n" for row in rows))
+    trace = read_trace(path, paris)
+    jump = datetime.fromisoformat("2022-03-27T03:00:00").replace(tzinfo=paris).timestamp()
+    assert trace.at_clock("02:00") == trace.at_clock("02:30") == trace.at_clock("02:59:59") == jump
+    assert trace.at_clock("03:00") == jump and trace.at_clock("01:59") == jump - 60
+    config = write_config(tmp_path, "ecs = variable")
+    config.write_text(config.read_text().replace("meter_timeout = 10", "meter_timeout = 10\ntimezone = Europe/Paris"))
+    assert main(["replay", str(path), "-c", str(config), "--from", "02:30", "--to", "03:30"]) == 0
+    out = capsys.readouterr().out
+    assert "03:00 to 03:30, a period of 2 s" in out and "0.50 h" in out
+
+
 @pytest.mark.parametrize("zone", ["given", "system"])
 def test_naive_wall_clock_times_read_the_hour_the_clocks_go_back_twice(tmp_path: Path, zone: str,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
