@@ -13,12 +13,15 @@ from pathlib import Path
 from recording.format import readable_length
 from values import file_modes
 
-__all__ = ["DAY_FILE", "append_batch", "day_file", "day_of_file", "day_parts", "give_to_folder_owner", "make_folder",
-           "prune", "recorded_days"]
+__all__ = ["DAY_FILE", "PARTS_WHY", "append_batch", "day_file", "day_of_file", "day_parts", "give_to_folder_owner",
+           "make_folder", "prune", "recorded_days"]
 
 log = logging.getLogger(__name__)
 
 DAY_FILE = re.compile(r"^pyseb-(\d{4}-\d{2}-\d{2})(?:-(\d+))?\.csv\.gz$")
+# Why a day goes on in `-2`, `-3`...: a file has one header, which names the loads and the gap (meter_timeout). Said
+# to the user wherever the parts are named: a restart that changed meter_timeout alone was said a change of loads.
+PARTS_WHY = "its loads or [evaluate] meter_timeout changed that day"
 
 
 def day_of_file(path: Path) -> tuple[Path, str] | None:
@@ -29,7 +32,7 @@ def day_of_file(path: Path) -> tuple[Path, str] | None:
 
 def day_parts(directory: Path, day: str) -> list[Path]:
     """The files of `day` in `directory`, in order: `pyseb-DAY.csv.gz`, then its `-2`, `-3`... (the parts
-    recorded after the loads changed)."""
+    recorded after the loads or meter_timeout changed)."""
     found = [(int(m.group(2) or 1), path) for path in directory.glob(f"pyseb-{day}*.csv.gz")
              if (m := DAY_FILE.match(path.name)) is not None and m.group(1) == day]
     return [path for _, path in sorted(found)]

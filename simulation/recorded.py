@@ -15,7 +15,7 @@ import numpy as np
 
 from core.decisions import DecisionRecord
 from recording.format import RecordedDay, RecordError, read_record
-from recording.store import day_of_file, day_parts
+from recording.store import PARTS_WHY, day_of_file, day_parts
 from recording.writer import DayRecorder
 from simulation.trace import Trace, TraceError
 
@@ -27,7 +27,7 @@ def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None) -> T
     consumption meter read it minus what the loads drew then (the regulator's belief after the decision
     before). Times are the decisions' (irregular: about one every two meter periods).
 
-    A sequence of paths: the parts of one day (`pyseb-DAY.csv.gz`, then its `-2`... once the loads changed),
+    A sequence of paths: the parts of one day (`pyseb-DAY.csv.gz`, then its `-2`... the header changed),
     read as one trace (replayed each on its own, every part started a cold tank and idle relays again: a tank
     full at 10:52 took 8 kWh more in the afternoon's part)."""
     paths = [Path(path)] if isinstance(path, (str, Path)) else list(path)
@@ -77,7 +77,7 @@ def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None) -> T
 
 def _what_it_lacks(day: RecordedDay, part: Path, given: Sequence[Path]) -> list[str]:
     """Notes for what `report` would say of `part` and the replay would not show: a last batch cut short, damaged
-    batches skipped, and the day's other parts (the loads changed that day) not given."""
+    batches skipped, and the day's other parts (its loads or meter_timeout changed that day) not given."""
     notes = []
     if day.truncated:
         notes.append(f"{part}: its last batch was cut short (a crash): lost; the replay ends at its last decision")
@@ -88,8 +88,8 @@ def _what_it_lacks(day: RecordedDay, part: Path, given: Sequence[Path]) -> list[
         mine = {path.resolve() for path in given}
         others = [other for other in day_parts(*key) if other.resolve() not in mine]
         if others:
-            notes.append(f"{part}: the day's other part(s), {', '.join(map(str, others))} (the loads changed that "
-                         "day), replayed without; `tune` takes the parts of a day as one")
+            notes.append(f"{part}: the day's other part(s), {', '.join(map(str, others))} ({PARTS_WHY}), replayed "
+                         "without; `tune` takes the parts of a day as one")
     return notes
 
 

@@ -80,9 +80,9 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def _other_parts_note(path: Path) -> str | None:
-    """A note when the day of `path` was recorded in several files: the loads changed that day, each part
+    """A note when the day of `path` was recorded in several files (PARTS_WHY), each part
     has its own columns, and its own report."""
-    from recording.store import day_of_file, day_parts
+    from recording.store import PARTS_WHY, day_of_file, day_parts
 
     key = day_of_file(path)
     if key is None:
@@ -91,7 +91,7 @@ def _other_parts_note(path: Path) -> str | None:
     others = [part for part in day_parts(folder, day) if part.resolve() != path.resolve()]
     if not others:
         return None
-    return (f"note: {day} was recorded in {len(others) + 1} files (the loads changed that day); this report "
+    return (f"note: {day} was recorded in {len(others) + 1} files ({PARTS_WHY}); this report "
             f"covers {path.name} only; the other(s): {', '.join(str(part) for part in others)}")
 
 

@@ -126,8 +126,8 @@ def test_a_day_recorded_in_two_files_is_said(live: dict[str, Any], tmp_path: Pat
     first = Path(shutil.copy(live["files"][0], folder / "pyseb-2026-06-01.csv.gz"))
     second = Path(shutil.copy(live["files"][0], folder / "pyseb-2026-06-01-2.csv.gz"))
     assert main(["report", str(first)]) == 0
-    assert (f"note: 2026-06-01 was recorded in 2 files (the loads changed that day); this report covers "
-            f"pyseb-2026-06-01.csv.gz only; the other(s): {second}") in capsys.readouterr().out
+    assert (f"note: 2026-06-01 was recorded in 2 files (its loads or [evaluate] meter_timeout changed that day); this "
+            f"report covers pyseb-2026-06-01.csv.gz only; the other(s): {second}") in capsys.readouterr().out
     assert main(["report", str(second)]) == 0
     assert f"covers pyseb-2026-06-01-2.csv.gz only; the other(s): {first}" in capsys.readouterr().out
     second.unlink()
@@ -287,10 +287,10 @@ def test_replay_says_what_a_recorded_day_lacks(live: dict[str, Any], tmp_path: P
         in capsys.readouterr().out
     second = Path(shutil.copy(live["files"][0], folder / "pyseb-2026-06-01-2.csv.gz"))
     assert main(["replay", str(first), "-c", str(live["config"])]) == 0
-    assert (f"{first}: the day's other part(s), {second} (the loads changed that day), replayed without; "
-            "`tune` takes the parts of a day as one") in capsys.readouterr().out
+    assert (f"{first}: the day's other part(s), {second} (its loads or [evaluate] meter_timeout changed that day), "
+            "replayed without; `tune` takes the parts of a day as one") in capsys.readouterr().out
     assert main(["replay", str(second), "-c", str(live["config"])]) == 0
-    assert f"{second}: the day's other part(s), {first} (the loads" in capsys.readouterr().out
+    assert f"{second}: the day's other part(s), {first} (its loads" in capsys.readouterr().out
 
 
 def test_an_interrupted_replay_record_keeps_the_part_done(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -396,3 +396,24 @@ def test_replay_record_keeps_the_last_batch_when_the_output_s_reader_has_gone(
     again = sorted((tmp_path / "again").glob("pyseb-*.csv.gz"))
     assert [len(read_record(path).records) for path in again] == [len(read_record(path).records)
                                                                   for path in live["files"]]
+
+
+def test_a_day_split_by_a_meter_timeout_change_does_not_blame_the_loads(tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    # A restart with another [evaluate] meter_timeout (the file's max_gap_s) and the same loads goes on in
+    # pyseb-DAY-2.csv.gz too (one file, one header), and report, replay and tune said "the loads changed that day".
+    from core.decisions import DecisionRecord
+    from recording.writer import DayRecorder
+
+    paris = ZoneInfo("Europe/Paris")
+    noon = datetime(2026, 6, 1, 12, 0, tzinfo=paris).timestamp()
+    for i, meter_timeout in enumerate((10.0, 20.0)):
+        recorder = DayRecorder(tmp_path, ["ecs"], [False], paris, meter_timeout, threaded=False)
+        recorder.write([DecisionRecord(noon + 600 * i + 4 * k, 300.0, 1000.0, (50.0,), (700.0,), (1300.0,))
+                        for k in range(10)])
+    first, second = tmp_path / "pyseb-2026-06-01.csv.gz", tmp_path / "pyseb-2026-06-01-2.csv.gz"
+    assert read_record(first).names == read_record(second).names == ("ecs",)
+    assert main(["report", str(first)]) == 0
+    out = capsys.readouterr().out
+    assert "recorded in 2 files (its loads or [evaluate] meter_timeout changed that day)" in out
+    assert "the loads changed" not in out
