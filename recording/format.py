@@ -28,7 +28,7 @@ from pathlib import Path
 from core.decisions import DecisionRecord
 from recording.offsets import RowOffsets, changed_at
 
-__all__ = ["MAGIC", "RecordError", "RecordedDay", "format_rows", "header_text", "is_record_file",
+__all__ = ["MAGIC", "TEXT_MODE_COPY", "RecordError", "RecordedDay", "format_rows", "header_text", "is_record_file",
            "read_members", "read_record", "readable_length"]
 
 MAGIC = "# pyseb-record 1"
@@ -52,6 +52,10 @@ class RecordedDay:
     date: str | None  # the local date of the first decision (YYYY-MM-DD), None without any
     tz: tzinfo | None  # for display: each instant at its rows' UTC offset (a DST day changes it), None without rows
     damaged_bytes: int = 0  # damaged batches skipped in the middle of the file (their decisions are lost)
+    text_mode_copy: bool = False  # its LF bytes had become CR LF (a copy in text mode), undone to read it
+
+
+TEXT_MODE_COPY = "copied in text mode (FTP's ASCII mode, a tool that changed its line ends): read as it was before"
 
 
 def header_text(names: Sequence[str], relays: Sequence[bool], max_gap_s: float) -> str:
@@ -197,6 +201,13 @@ def read_record(path: str | Path) -> RecordedDay:
         raise RecordError(f"{name}: empty: nothing recorded in it (a write that failed, a full disk?)")
     plain = _plain_day(data)
     members = read_members(data) if plain is None else Members(plain, len(data), 0)
+    text_mode_copy = False
+    if plain is None and (members.skipped or members.end < len(data)) and b"\r\n" in data:
+        # A copy in text mode made every LF byte of the gzip CR LF; the reverse is exact (a CR LF of the file's own
+        # became CR CR LF). Taken only when it reads with nothing skipped, and more of it than the file as it is.
+        undone = read_members(data.replace(b"\r\n", b"\n"))
+        if not undone.skipped and len(undone.text) > len(members.text):
+            members, text_mode_copy = undone, True
     if members.end == 0 and data[:2] != b"\x1f\x8b":
         raise RecordError(f"{name}: not a gzip file, nor a day file unpacked (a recorded day is .csv.gz, its text "
                           f"starts with {MAGIC})")
@@ -237,5 +248,6 @@ def read_record(path: str | Path) -> RecordedDay:
         per_load = values[2:]
         records.append(DecisionRecord(stamp, values[1], values[0], tuple(per_load[0::3]),
                                       tuple(per_load[1::3]), tuple(per_load[2::3])))
-    return RecordedDay(name, names, relays, records, members.end < len(data), max_gap_s, first_date,
-                       RowOffsets(offsets) if offsets else None, members.skipped)
+    size = len(data) - (data.count(b"\r\n") if text_mode_copy else 0)
+    return RecordedDay(name, names, relays, records, members.end < size, max_gap_s, first_date,
+                       RowOffsets(offsets) if offsets else None, members.skipped, text_mode_copy)

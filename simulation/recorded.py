@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from core.decisions import DecisionRecord
-from recording.format import RecordedDay, RecordError, read_record
+from recording.format import TEXT_MODE_COPY, RecordedDay, RecordError, read_record
 from recording.store import PARTS_WHY, day_of_file, day_parts
 from recording.writer import DayRecorder
 from simulation.trace import Trace, TraceError
@@ -79,6 +79,8 @@ def _what_it_lacks(day: RecordedDay, part: Path, given: Sequence[Path]) -> list[
     """Notes for what `report` would say of `part` and the replay would not show: a last batch cut short, damaged
     batches skipped, and the day's other parts (its loads or meter_timeout changed that day) not given."""
     notes = []
+    if day.text_mode_copy:
+        notes.append(f"{part}: {TEXT_MODE_COPY}")
     if day.truncated:
         notes.append(f"{part}: its last batch was cut short (a crash): lost; the replay ends at its last decision")
     if day.damaged_bytes:

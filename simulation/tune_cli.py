@@ -60,6 +60,7 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
 
 def run_report(args: argparse.Namespace) -> int:
     """Print a recorded day's report (and draw it)."""
+    from recording.format import TEXT_MODE_COPY
     from simulation.report import find_day, plot_report, report_day
 
     path = find_day(args.day, args.config)
@@ -67,7 +68,8 @@ def run_report(args: argparse.Namespace) -> int:
     print(f"Report of {path} ({len(day.records)} decisions)"
           + (" -- its last batch was cut short (a crash): lost" if day.truncated else "")
           + (f" -- {day.damaged_bytes} bytes of damaged batches skipped (their decisions are lost)"
-             if day.damaged_bytes else ""))
+             if day.damaged_bytes else "")
+          + (f" -- {TEXT_MODE_COPY}" if day.text_mode_copy else ""))
     note = _other_parts_note(path)
     if note:
         print(note)

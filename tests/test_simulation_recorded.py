@@ -417,3 +417,21 @@ def test_a_day_split_by_a_meter_timeout_change_does_not_blame_the_loads(tmp_path
     out = capsys.readouterr().out
     assert "recorded in 2 files (its loads or [evaluate] meter_timeout changed that day)" in out
     assert "the loads changed" not in out
+
+
+def test_a_day_file_whose_line_ends_a_text_mode_copy_changed_is_read_as_it_was(
+        live: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Copied to Windows and back in text mode (FTP's ASCII mode, a tool that "fixes" line ends), every LF byte of the
+    # gzip became CR LF: "its first batch, the only one with the header, is damaged: the day cannot be read", of a day
+    # that the exact reverse (CR LF back to LF) gives back whole.
+    copied = tmp_path / "pyseb-2026-06-01.csv.gz"
+    copied.write_bytes(live["files"][0].read_bytes().replace(b"\n", b"\r\n"))
+    day = read_record(copied)
+    assert day.records == read_record(live["files"][0]).records and day.text_mode_copy
+    assert main(["report", str(copied)]) == 0
+    out = capsys.readouterr().out
+    report, _ = report_day(live["files"][0])
+    assert report.line() in out and "copied in text mode" in out
+    assert main(["replay", str(copied), "-c", str(live["config"]), "--from", "22:00", "--to", "23:00"]) == 0
+    assert "copied in text mode" in capsys.readouterr().out
+    assert not read_record(live["files"][0]).text_mode_copy
