@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +12,12 @@ from core import load_topics
 from core.allocation import AllocationParams, allocate
 from core.control_choice import chosen_controller
 from core.controller import ClosedLoop
-from core.daily_report import DailyFigures, DailyReport
+from core.daily_report import DailyFigures
 from core.day_roll import DayRoll
 from core.decision_gate import DecisionGate
 from core.decisions import DecisionListener, is_relay, snapshot
-from core.forces import expire_forces, keep_forces_lengths, start_loads, take_mode_command
+from core.forces import expire_forces, keep_forces_lengths, take_mode_command
+from core.life_cycle import Publish, RegulatorLifeCycle
 from core.meter_intake import MeterIntake, NoReading
 from core.meters import EnergyCounter, MeterState
 from core.stale_guard import StaleGuard
@@ -29,20 +29,18 @@ from field.forecast import ForecastFailure, OwmForecast
 from settings.config import Settings, load_settings
 from settings.version import PYSEB_VERSION
 from status.document import build_status
-from status.restore import restore_status
 from values.readings import MeterReading, stepped_back
 
 log = logging.getLogger(__name__)
-
-Publish = Callable[..., Any]  # publish(topic, payload, retain=False)
 
 # allow_nan=False: NaN is not JSON, and a dashboard reading it would choke. One encoder for every status
 # (json.dumps with an option makes a new one each call; encoding keeps no state between calls).
 _STATUS_JSON = json.JSONEncoder(allow_nan=False)
 
 
-class Regulator:
-    """The decision core. `handle` a message, `tick` the timers, read `status`."""
+class Regulator(RegulatorLifeCycle):
+    """The decision core. `handle` a message, `tick` the timers, read `status` (its start, restore and stop:
+    core.life_cycle)."""
 
     def __init__(self, settings: Settings, publish: Publish) -> None:
         self.settings = settings
@@ -215,70 +213,6 @@ class Regulator:
             load.accumulate_energy(now)
         return build_status(self, now, clean)
 
-    # --- life cycle -------------------------------------------------------------------------------
-    def start(self, now: float) -> None:
-        """Command every load to 0 before anything else, a load with a restored force to that force, then send the
-        restored report of a day whose midnight passed while stopped; once."""
-        if self._started_at is not None:
-            return
-        self._started_at = now
-        self._stale_guard.start(now)
-        # (the day of a file restored from ahead of the clock: the clock stepping forward to it is no midnight)
-        self._day.start(now if self._resumed_day_at is None else max(now, self._resumed_day_at), self._resumed_since)
-        self.field.start(now)
-        start_loads(self.loads, now)
-        unsent, self.daily.unsent = self.daily.unsent, None
-        if unsent is not None:
-            log.info("the report of %s, whose midnight passed while PySEB was stopped: %s", unsent.date, unsent.line())
-            self._publish_report(unsent)
-
-    def restore(self, document: dict[str, Any], now: float,
-                set_aside: Callable[[str, str], object] | None = None) -> list[str]:
-        """Take energies, forces and full flags from a saved status (by load name); returns warnings. A document
-        that cannot be used at all: a clean start, and `set_aside` (if given) called with why."""
-        return restore_status(self, document, now, set_aside)
-
-    def resume_day(self, saved_at: float) -> None:
-        """The restored day's figures are of the day of `saved_at`, ahead of the clock: its midnight comes first."""
-        self._resumed_day_at = saved_at
-
-    def resume_counting_since(self, since: float | None) -> None:
-        """The restored day's energies were counted from `since` (None: no day's energies restored, they count
-        from the start)."""
-        self._resumed_since = since
-
-    def resend_commands(self, reason: str) -> None:
-        """Publish every load's current command again (after a reconnect)."""
-        for load in self.loads:
-            load.resend(reason)
-
-    def republish_report(self) -> None:
-        """Publish the last daily report again, retained (after a reconnect): a broker restarted without its retained
-        messages (no persistence, or a power cut before its autosave) lost it, and a dashboard connecting later in
-        the day found no report until the next midnight."""
-        if self._last_report is None:
-            return
-        try:
-            self._publish(self.settings.mqtt.topic_report, self._last_report, True)
-        except Exception as exc:  # paho's ValueError, a full queue: as a load's command that could not be sent
-            log.warning("the last daily report could not be published again: %s", exc)
-
-    def shutdown(self, now: float) -> None:
-        """Stop: every load to 0 (forced ones too: nothing stays on without the regulator)."""
-        if now >= self._day.next_midnight_at:
-            # A stop just after midnight, before the timers saw it (the main loop held up): the status saved now
-            # held the past day's energies and figures under the new day's date, resumed at the restart as today's.
-            try:
-                self._roll_day(now)
-            except Exception:  # a bug there must not keep a load on: it raised out of the stop, the loop below unrun
-                log.exception("internal error rolling the day over at the stop; the loads are commanded off anyway")
-        for load in self.loads:
-            try:
-                load.set_power(0.0, now, "regulator stopping")
-            except Exception:  # (nor one load's bug the others)
-                log.exception("internal error commanding %s off at the stop", load.name)
-        log.info("all loads commanded to 0 W")
-
     def publish_status(self, now: float) -> None:
         """Publish the status document on the status topic."""
         try:
@@ -361,14 +295,3 @@ class Regulator:
             self.publish_status(now)  # suspended: the unforced loads were just commanded to 0 W
         else:
             self._gate.resume_after_silence()
-
-    def _roll_day(self, now: float) -> None:
-        """`now` is at or after the next local midnight: roll the day over, publish the report."""
-        report = self._day.roll(now)
-        if report is not None:
-            self._publish_report(report)
-
-    def _publish_report(self, report: DailyReport) -> None:
-        # Retained: a dashboard that connects later in the day still finds yesterday's report.
-        self._last_report = json.dumps(report.as_json(), allow_nan=False)
-        self._publish(self.settings.mqtt.topic_report, self._last_report, True)

@@ -20,7 +20,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
               "calibration.sweep_cli", "calibration.sweep_config", "calibration.sweep_files", "calibration.sweep_link"),
     # I/O, threads and the wall clock: the daemon loop, the MQTT link, the decision recorder.
     "shell": ("regulation", "shell", "recording"),
-    "regulator": ("core.regulator",),
+    "regulator": ("core.regulator", "core.life_cycle"),
     # The status document and its restore work on the RegulatorView the regulator hands them.
     "status": ("status",),
     # The config loader (it builds the loads, the field features' settings and the integrations' from one

@@ -1,0 +1,121 @@
+"""The regulator's life cycle, apart from its routing: the start (every load to 0, the restored forces, the
+report of a day whose midnight passed while stopped), the restore of a saved status and the day it resumes,
+the midnight's roll and its report (published retained, again after a reconnect), the stop.
+
+A mixin of `core.regulator.Regulator`, not an object of its own: these are the regulator's interface (the
+daemon, the tests and the simulator call `reg.start`, `reg.restore`, `reg.shutdown`), acting on its state
+(which is declared below, set by `Regulator.__init__`)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from core.daily_report import DailyFigures, DailyReport
+from core.day_roll import DayRoll
+from core.forces import start_loads
+from core.stale_guard import StaleGuard
+from equipments.base import Equipment
+from field.features import FieldFeatures
+from settings.config import Settings
+from status.restore import restore_status
+from status.view import RegulatorView
+
+# The regulator's own lines, moved here with the code that writes them: the logger name is part of what the log
+# shows, so it stays what it was.
+log = logging.getLogger("core.regulator")
+
+Publish = Callable[..., Any]  # publish(topic, payload, retain=False)
+
+
+class RegulatorLifeCycle:
+    """Start, restore, day roll and report, stop: the part of `Regulator` that runs once a day or once a life."""
+
+    # The regulator's state these use (set by Regulator.__init__).
+    settings: Settings
+    _publish: Publish
+    loads: tuple[Equipment, ...]
+    field: FieldFeatures
+    daily: DailyFigures
+    _day: DayRoll
+    _stale_guard: StaleGuard
+    _started_at: float | None
+    _resumed_day_at: float | None
+    _resumed_since: float | None
+    _last_report: str | None
+
+    def start(self, now: float) -> None:
+        """Command every load to 0 before anything else, a load with a restored force to that force, then send the
+        restored report of a day whose midnight passed while stopped; once."""
+        if self._started_at is not None:
+            return
+        self._started_at = now
+        self._stale_guard.start(now)
+        # (the day of a file restored from ahead of the clock: the clock stepping forward to it is no midnight)
+        self._day.start(now if self._resumed_day_at is None else max(now, self._resumed_day_at), self._resumed_since)
+        self.field.start(now)
+        start_loads(self.loads, now)
+        unsent, self.daily.unsent = self.daily.unsent, None
+        if unsent is not None:
+            log.info("the report of %s, whose midnight passed while PySEB was stopped: %s", unsent.date, unsent.line())
+            self._publish_report(unsent)
+
+    def restore(self: RegulatorView, document: dict[str, Any], now: float,
+                set_aside: Callable[[str, str], object] | None = None) -> list[str]:
+        """Take energies, forces and full flags from a saved status (by load name); returns warnings. A document
+        that cannot be used at all: a clean start, and `set_aside` (if given) called with why."""
+        return restore_status(self, document, now, set_aside)
+
+    def resume_day(self, saved_at: float) -> None:
+        """The restored day's figures are of the day of `saved_at`, ahead of the clock: its midnight comes first."""
+        self._resumed_day_at = saved_at
+
+    def resume_counting_since(self, since: float | None) -> None:
+        """The restored day's energies were counted from `since` (None: no day's energies restored, they count
+        from the start)."""
+        self._resumed_since = since
+
+    def resend_commands(self, reason: str) -> None:
+        """Publish every load's current command again (after a reconnect)."""
+        for load in self.loads:
+            load.resend(reason)
+
+    def republish_report(self) -> None:
+        """Publish the last daily report again, retained (after a reconnect): a broker restarted without its retained
+        messages (no persistence, or a power cut before its autosave) lost it, and a dashboard connecting later in
+        the day found no report until the next midnight."""
+        if self._last_report is None:
+            return
+        try:
+            self._publish(self.settings.mqtt.topic_report, self._last_report, True)
+        except Exception as exc:  # paho's ValueError, a full queue: as a load's command that could not be sent
+            log.warning("the last daily report could not be published again: %s", exc)
+
+    def shutdown(self, now: float) -> None:
+        """Stop: every load to 0 (forced ones too: nothing stays on without the regulator)."""
+        if now >= self._day.next_midnight_at:
+            # A stop just after midnight, before the timers saw it (the main loop held up): the status saved now
+            # held the past day's energies and figures under the new day's date, resumed at the restart as today's.
+            try:
+                self._roll_day(now)
+            except Exception:  # a bug there must not keep a load on: it raised out of the stop, the loop below unrun
+                log.exception("internal error rolling the day over at the stop; the loads are commanded off anyway")
+        for load in self.loads:
+            try:
+                load.set_power(0.0, now, "regulator stopping")
+            except Exception:  # (nor one load's bug the others)
+                log.exception("internal error commanding %s off at the stop", load.name)
+        log.info("all loads commanded to 0 W")
+
+    def _roll_day(self, now: float) -> None:
+        """`now` is at or after the next local midnight: roll the day over, publish the report."""
+        report = self._day.roll(now)
+        if report is not None:
+            self._publish_report(report)
+
+    def _publish_report(self, report: DailyReport) -> None:
+        # Retained: a dashboard that connects later in the day still finds yesterday's report.
+        self._last_report = json.dumps(report.as_json(), allow_nan=False)
+        self._publish(self.settings.mqtt.topic_report, self._last_report, True)
