@@ -8,6 +8,7 @@ from typing import Any
 from equipments.base import FORCED_BY_USER, BuildContext, Command
 from equipments.constant import RELAY_OPTIONS, RelayEquipment
 from equipments.idle_backoff import IDLE_RETRY_MAX_S, IDLE_RETRY_S, IdleBackoff
+from equipments.unknown_measure import OFF_STEP_MAX_S, STEADY_W, HouseMeasure
 from settings.options import Option
 
 log = logging.getLogger(__name__)
@@ -33,18 +34,9 @@ class UnknownEquipment(RelayEquipment):
     # Then tried again this much later (not at once: the house is restless), or when the relay's
     # min_off_s allows under the closed loop, whichever is later.
     HOUSE_MOVED_RETRY_S = 10.0
-    # A switch off is measured too (the house's step down at the next decision's reading), if that reading comes
-    # within this of the last reading while on: a later one may show the house changed as well. (Decisions come
-    # `period` apart: 10 s left the seed's `period = 10` no measure at all; nothing is measured across a silent
-    # meter: StaleGuard calls forget_the_house.)
-    OFF_STEP_MAX_S = 30.0
-    # Its measure is the house's step less the other loads' beliefs: a house that moved the same way by more than
-    # this at each of the last two readings is on the move (an appliance ramping up), and would put its next move
-    # into the measure (a 500 W plug measured at 561 W on a house rising 61 W a reading). It is not switched on to
-    # be measured then: a ramp delays it until it ends. One move is a step, most likely over: waiting a reading
-    # after each (an oven's cycle) cost capture for nothing. (A meter's +-10 W of noise moves it by 20 W at most.)
-    # Readings further apart than OFF_STEP_MAX_S tell nothing of it.
-    STEADY_W = 50.0
+    # The house's readings that measure it (equipments.unknown_measure: why these), on the class as before they moved.
+    OFF_STEP_MAX_S = OFF_STEP_MAX_S
+    STEADY_W = STEADY_W
     # A measure above max_power by more than this share (and HOUSE_MOVED_W) is a max_power too low, not the
     # meter's noise: said once (a relay shed and tried again at every reading would say it every few seconds).
     OVER_MAX_SHARE = 0.1
@@ -54,19 +46,8 @@ class UnknownEquipment(RelayEquipment):
         # Read once (the options are its config, never changed once built): asked at every decision.
         self._max_power_w = float(options.get("max_power") or self.DEFAULT_MAX_W)
         self.learned_power_w: float | None = None
-        # What it saw of the house, set (and forgotten across a meter's silence) by forget_the_house:
-        self._house_without_w: float | None  # consumption minus the other loads, last decision
-        self._house_without_at: float | None  # that decision's time (None: it was on, or none yet)
-        self._house_moves_w: tuple[float, float]  # how far that moved at the decision before and since, while off
-        self._base_at_switch_w: float | None  # the same, at the decision that switched it on
-        # Consumption minus the other loads at the last reading while on, and that reading's time.
-        self._house_with: tuple[float, float] | None
-        self._off_from: tuple[float, float] | None  # that, when switched off: to measure the step down
-        # Forced on with no house reading without it to measure it against (forced while the house meter was
-        # silent, or restored forced at a start, or its measure lost to a silence): the belief the force set, never
-        # measured (None: not so). Each house reading while so caps the belief (_believe_at_most).
-        self._unmeasured_w: float | None = None
-        self.forget_the_house()
+        # What it saw of the house (forgotten across a meter's silence by forget_the_house), to measure it.
+        self._house = HouseMeasure(self.OFF_STEP_MAX_S, self.STEADY_W)
         self._idle = IdleBackoff(self.IDLE_RETRY_S, self.IDLE_RETRY_MAX_S)  # when it is tried again after a measure
         # Switched off again at the measuring reading (drew nothing, or the house moved): not a dwell to
         # keep, since start.
@@ -81,7 +62,7 @@ class UnknownEquipment(RelayEquipment):
     @property
     def measuring(self) -> bool:
         """True between switching on and the next fresh house reading."""
-        return self._base_at_switch_w is not None
+        return self._house.measuring
 
     def plausible_learned_range_w(self) -> tuple[float, float]:
         """The measured watts a saved status may restore: more than idle, at most its max_power."""
@@ -91,8 +72,7 @@ class UnknownEquipment(RelayEquipment):
     def house_steady(self) -> bool:
         """False while the house (less the other loads' beliefs) is on the move: it moved the same way by more than
         STEADY_W at each of the last two readings, and a measure now would take its next move for this load's."""
-        before_w, last_w = self._house_moves_w
-        return not (min(before_w, last_w) > self.STEADY_W or max(before_w, last_w) < -self.STEADY_W)
+        return self._house.steady
 
     @property
     def idle_until(self) -> float:
@@ -111,8 +91,7 @@ class UnknownEquipment(RelayEquipment):
         """Just switched on by the regulation: the next house reading tells what it draws. `beliefs_moved_w`:
         by how much the other loads' beliefs moved since the deciding reading was observed (a relay's watts
         learned from that very reading): the house without this load is that much less than it seemed."""
-        before_w = self._house_without_w
-        self._base_at_switch_w = None if before_w is None else before_w - beliefs_moved_w
+        self._house.start(beliefs_moved_w)
 
     def command_for(self, watts: float) -> tuple[Command, float]:
         on = watts > 0
@@ -135,14 +114,14 @@ class UnknownEquipment(RelayEquipment):
         if sent:
             # Someone acted on it (a new cycle started, a charger plugged in): its rest and waits start afresh.
             self._idle.start_afresh()
-        if sent and power_w > 0 and not was_on and self.learned_power_w is None and self._house_without_at is not None:
+        if sent and power_w > 0 and not was_on and self.learned_power_w is None and self._house.without_at is not None:
             # Never measured: the next house reading tells what it draws, not the power asked (Home
             # Assistant's force switch asks its max_power, 3680 W by default). Only against the house the last
             # decision saw without it: on at that decision (forced, idle, and unforced since), the house without
             # it was older (an hour's, 800 W lower: the idle plug forced again was believed at 800 W).
-            self._base_at_switch_w = self._house_without_w
+            self._house.start()
         if sent and power_w > 0 and self.learned_power_w is None and not self.measuring:
-            self._unmeasured_w = self.current_power_w
+            self._house.unmeasured_w = self.current_power_w
             log.info("%s: forced on with no reading of the house without it to measure it against: believed at "
                      "%.0f W (the power asked) until the house meter reads, then at no more than it shows; measured "
                      "when the force ends", self.name, self.current_power_w)
@@ -152,11 +131,7 @@ class UnknownEquipment(RelayEquipment):
         if watts <= 0:
             # Off (shed, silent meter, unforce, stop...): a measurement under way would credit this load
             # with a change it did not make.
-            self._base_at_switch_w = self._unmeasured_w = None
-            if self.is_on and self._house_with is not None:
-                # (the reading's time, not the switch's: the stale guard's switch off, after 10 s of a silent
-                # meter, was measured against the house before the silence, a kettle since taken for the plug)
-                self._off_from = self._house_with
+            self._house.switched_off(self.is_on)
         return super().set_power(watts, now, reason)
 
     def increase_power_by(self, watts: float, now: float) -> float | None:
@@ -169,7 +144,7 @@ class UnknownEquipment(RelayEquipment):
             return watts - self.learned_power_w
         # Believed at what it last drew (or what is free) until the next reading tells the truth.
         if self.set_power(self.learned_power_w or watts, now, f"surplus {watts:.0f} W, power to be measured"):
-            self._base_at_switch_w = self._house_without_w
+            self._house.start()
         return None
 
     def decrease_power_by(self, watts: float, now: float) -> float | None:
@@ -181,20 +156,17 @@ class UnknownEquipment(RelayEquipment):
 
     def observe_consumption(self, consumption_w: float, others_w: float, now: float) -> None:
         house_w = consumption_w - others_w  # the house and this load
-        if self._base_at_switch_w is None:
+        if not self._house.measuring:
             if not self.is_on:
-                self._observe_house(house_w, now)
+                self._house.observe_without(house_w, now)
                 self._measure_off_step(house_w, now)
             else:
-                self._house_with = (house_w, now)
-                self._house_without_at, self._house_moves_w = None, (0.0, 0.0)
-                if self._unmeasured_w is not None:
+                self._house.seen_with(house_w, now)
+                if self._house.unmeasured_w is not None:
                     self._believe_at_most(house_w, now)
             return
-        self._house_with = (house_w, now)
-        step_w = consumption_w - others_w - self._base_at_switch_w
+        step_w = self._house.step_on_w(house_w, now)
         measured_w = min(self.max_power_w, max(0.0, step_w))
-        self._base_at_switch_w = None
         self._warn_over_max(step_w)
         if self.is_forced():
             # The user's: measured, never switched off by the measure. Idle, it is believed at what it
@@ -231,21 +203,12 @@ class UnknownEquipment(RelayEquipment):
         self._idle.waits_afresh()
         return super().roll_day(midnight_at)
 
-    def _observe_house(self, house_w: float, now: float) -> None:
-        """The house without this load (off) at a decision's reading: kept, with how far it moved since the last."""
-        last_w, last_at = self._house_without_w, self._house_without_at
-        moved_w = house_w - last_w if last_w is not None and last_at is not None and (
-            0 < now - last_at <= self.OFF_STEP_MAX_S) else 0.0
-        self._house_moves_w = (self._house_moves_w[1], moved_w)
-        self._house_without_w, self._house_without_at = house_w, now
-
     def _believe_at_most(self, house_w: float, now: float) -> None:
         """Forced on and never measured: believed at the power the force asked, it counted that much for the whole
         force (a 500 W plug at Home Assistant's 3680 W for hours: 7 times its energy, the house's power negative).
         It draws no more than the house meter shows for the house and it (`house_w`): believed at most that, at
         each reading (the house's own draw with it: no reading tells them apart until the force ends)."""
-        assert self._unmeasured_w is not None
-        believed_w = min(self._unmeasured_w, max(0.0, house_w))
+        believed_w = self._house.believed_at_most(house_w)
         if believed_w != self.current_power_w:
             self.accumulate_energy_and_believe(believed_w, now)
 
@@ -263,7 +226,7 @@ class UnknownEquipment(RelayEquipment):
 
     def forget_off_step(self) -> None:
         """Another relay switched at the same decision: the next step of the house is not this load's alone."""
-        self._off_from = None
+        self._house.forget_off_step()
 
     def forget_the_house(self) -> None:
         """A meter fell silent (the stale guard suspends the regulation): the house seen before the silence is no
@@ -272,14 +235,11 @@ class UnknownEquipment(RelayEquipment):
         unforce's step down (a 2000 W plug at 500 W, a kettle on meanwhile). It is measured at its next switch
         after the silence instead (a force's power asked believed until then, at no more than the house meter shows
         once it reads again: _believe_at_most, a force being measured as the silence began too)."""
-        if self.is_forced() and self.is_on and self.learned_power_w is None and self._unmeasured_w is None:
-            self._unmeasured_w = self.current_power_w
+        if self.is_forced() and self.is_on and self.learned_power_w is None and self._house.unmeasured_w is None:
+            self._house.unmeasured_w = self.current_power_w
             log.info("%s: forced on, its measure lost to the house meter's silence: believed at no more than the "
                      "house meter shows once it reads; measured when the force ends", self.name)
-        self._base_at_switch_w = None
-        self._house_without_w = self._house_without_at = None
-        self._house_moves_w = (0.0, 0.0)
-        self._house_with = self._off_from = None
+        self._house.forget()
 
     def _measure_off_step(self, house_w: float, now: float) -> None:
         """The first reading after a switch off: the house's step down is what the load drew. Taken when it
@@ -288,10 +248,9 @@ class UnknownEquipment(RelayEquipment):
         2500 W never measured again; the kettle still on when it went off, the step down says 500 W. Taken
         too when there is no figure: a load forced on before any decision had seen the house without it was
         never measured on (believed at the power the force asked, 3680 W from Home Assistant's switch)."""
-        off_from, self._off_from = self._off_from, None
-        if off_from is None or not 0 <= now - off_from[1] <= self.OFF_STEP_MAX_S:
+        measured_w = self._house.step_off_w(house_w, now)
+        if measured_w is None:
             return
-        measured_w = off_from[0] - house_w
         learned_w = self.learned_power_w
         # (only a smaller figure: a larger one, a step disturbed by the house, would keep the load off behind it and
         # never be tested again; one too small is corrected at the next switch on)
