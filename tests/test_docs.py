@@ -1,5 +1,6 @@
 """The docs have a front door: README.md stays a front page, every docs/ page is reachable from it, and
-every relative link (and its #anchor) in README.md and docs/*.md points at something that exists."""
+every relative link (and its #anchor) in README.md and docs/*.md points at something that exists, and so does
+every docs/ page (and #anchor) a message or comment of the code names."""
 
 from __future__ import annotations
 
@@ -103,3 +104,38 @@ def test_the_simulation_page_shows_every_simulation_key(tmp_path: Path) -> None:
     (tmp_path / "sim" / "demo.ini").write_text(demo + "\n" + block, encoding="utf-8")
     config = read_sim_config(tmp_path / "sim" / "demo.ini")
     assert config.noise_w == 10 and config.lost_readings == 0.02
+
+
+def docs_named_outside(root: Path = ROOT) -> list[str]:
+    """One line per `docs/<page>.md` (with its #anchor, if any) that the code, the sample config, the Makefile or
+    the systemd unit names and that does not exist: such a name is in a message or a comment a user follows."""
+    named = re.compile(r"docs/([A-Za-z0-9_-]+\.md)(?:#([a-z0-9_-]+))?")
+    skipped = {".venv", ".venv-paho16", "build", "tests"}  # (the tests name made-up pages on purpose)
+    files = [path for path in root.rglob("*.py") if not skipped & set(path.relative_to(root).parts)]
+    files += [root / "config.ini.sample", root / "Makefile", root / "contrib" / "pyseb.service"]
+    problems = []
+    for file in files:
+        for page, anchor in named.findall(file.read_text(encoding="utf-8", errors="replace")):
+            target = root / "docs" / page
+            if not target.exists():
+                problems.append(f"{file.relative_to(root)}: names docs/{page}: no such file")
+            elif anchor and anchor not in anchors(target.read_text(encoding="utf-8")):
+                problems.append(f"{file.relative_to(root)}: names docs/{page}#{anchor}: no such heading")
+    return sorted(set(problems))
+
+
+def test_every_docs_page_the_code_names_exists() -> None:
+    problems = docs_named_outside()
+    assert not problems, "\n".join(problems)
+
+
+def test_the_check_finds_a_docs_page_the_code_names_wrongly(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "page.md").write_text("# Page\n\n## The part\n")
+    (tmp_path / "contrib").mkdir()
+    (tmp_path / "contrib" / "pyseb.service").write_text("# see docs/page.md#the-part\n")
+    (tmp_path / "config.ini.sample").write_text("; see docs/gone.md\n")
+    (tmp_path / "Makefile").write_text("")
+    (tmp_path / "tool.py").write_text('HINT = "see docs/page.md#nope"\n')
+    assert docs_named_outside(tmp_path) == ["config.ini.sample: names docs/gone.md: no such file",
+                                            "tool.py: names docs/page.md#nope: no such heading"]
