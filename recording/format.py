@@ -29,7 +29,7 @@ from core.decisions import DecisionRecord
 from recording.offsets import RowOffsets, changed_at
 
 __all__ = ["MAGIC", "TEXT_MODE_COPY", "RecordError", "RecordedDay", "format_rows", "header_text", "is_record_file",
-           "read_members", "read_record", "readable_length"]
+           "plain_day", "read_members", "read_record", "readable_length"]
 
 MAGIC = "# pyseb-record 1"
 LOAD_COLUMNS = ("command", "believed_w", "room_w")
@@ -146,7 +146,7 @@ def readable_length(data: bytes) -> tuple[int, bytes, bool]:
 UTF8_MARK = b"\xef\xbb\xbf"  # (what Windows' Notepad puts before the text it saves)
 
 
-def _plain_day(data: bytes) -> bytes | None:
+def plain_day(data: bytes) -> bytes | None:
     """The text of a day file unpacked (gunzip, or Windows' unzip; maybe re-saved with a UTF-8 mark and CRLF), or None
     when `data` is not one: a day looked at on another machine and copied back reads as the file it came from."""
     text = data.removeprefix(UTF8_MARK)
@@ -160,7 +160,7 @@ def is_record_file(path: str | Path) -> bool:
         with open(path, "rb") as handle:
             start = handle.read(len(UTF8_MARK) + len(MAGIC))
             gzipped = start[:2] == b"\x1f\x8b"
-            return gzipped or _plain_day(start) is not None or (not start and str(path).endswith(".gz"))
+            return gzipped or plain_day(start) is not None or (not start and str(path).endswith(".gz"))
     except OSError:
         return False
 
@@ -199,7 +199,7 @@ def read_record(path: str | Path) -> RecordedDay:
         raise RecordError(f"{name}: cannot read: {exc.strerror or exc}") from None
     if not data:  # (what a full disk leaves at a day's first write: the file made, its batch taken back)
         raise RecordError(f"{name}: empty: nothing recorded in it (a write that failed, a full disk?)")
-    plain = _plain_day(data)
+    plain = plain_day(data)
     members = read_members(data) if plain is None else Members(plain, len(data), 0)
     text_mode_copy = False
     if plain is None and (members.skipped or members.end < len(data)) and b"\r\n" in data:

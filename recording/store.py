@@ -7,10 +7,12 @@ import gzip
 import logging
 import os
 import re
+import stat
+import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
-from recording.format import readable_length
+from recording.format import plain_day, readable_length
 from values import file_modes
 
 __all__ = ["DAY_FILE", "PARTS_WHY", "append_batch", "day_file", "day_of_file", "day_parts", "give_to_folder_owner",
@@ -44,6 +46,9 @@ def _header_of(path: Path) -> str | None:
             head = handle.read(64 * 1024)
     except OSError:
         return None
+    unpacked = plain_day(head)
+    if unpacked is not None:  # (a day file unpacked and copied back: its header is its text's)
+        return "".join(unpacked.replace(b"\r\n", b"\n").decode("utf-8", "replace").splitlines(keepends=True)[:2])
     text = readable_length(head)[1] if head else b""
     if not text:
         # The first member may be longer than what was read: decompress the start of the stream.
@@ -71,10 +76,20 @@ def day_file(directory: Path, day: date, header: str) -> Path:
 
 
 def repair_tail(path: Path) -> int:
-    """Cut `path` after its last whole gzip member (a crash may have left half of one); its new size."""
+    """Cut `path` after its last whole gzip member (a crash may have left half of one); its new size. A day file
+    unpacked and copied back under its name is packed again instead."""
     if not path.is_file():
         return 0
     data = path.read_bytes()
+    unpacked = plain_day(data)
+    if unpacked is not None:
+        # The readers take it as the .csv.gz it came from; taken for a batch cut short, it was cut to nothing (the
+        # day's decisions so far lost), and a batch appended to its text made it unreadable.
+        packed = gzip.compress(unpacked.replace(b"\r\n", b"\n"), compresslevel=6, mtime=0)
+        _replace(path, packed)
+        log.warning("record %s: a day file unpacked (its text, not gzip) was copied back: packed again to record on "
+                    "in it", path)
+        return len(packed)
     good, _, cut = readable_length(data)  # (past any damaged batch in the middle: that is kept, and skipped)
     if cut:
         log.warning("record %s: %d bytes of a batch cut short by a crash removed", path, len(data) - good)
@@ -82,6 +97,25 @@ def repair_tail(path: Path) -> int:
             handle.truncate(good)
             os.fsync(handle.fileno())
     return good
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write `data` as the existing `path`, whole or not at all (temp file beside it, fsync, rename), its mode kept."""
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, mode)
+        give_to_folder_owner(fd, path.parent)
+        written = 0
+        while written < len(data):
+            written += os.write(fd, data[written:])
+        os.fsync(fd)
+    except OSError:
+        os.close(fd)
+        os.unlink(temp)
+        raise
+    os.close(fd)
+    os.replace(temp, path)
 
 
 def append_batch(path: Path, text: str, header: str) -> int:

@@ -209,6 +209,36 @@ def test_the_days_remembered_stay_few_however_long_it_runs(tmp_path: Path) -> No
     assert len(list(tmp_path.iterdir())) == 3
 
 
+@pytest.mark.parametrize("resaved", [False, True])
+def test_a_day_unpacked_and_copied_back_keeps_its_decisions_when_recording_goes_on(tmp_path: Path,
+                                                                                  resaved: bool) -> None:
+    # The reader takes a day file unpacked (gunzip, or re-saved by Notepad: CRLF, a UTF-8 mark) and copied back under
+    # its name; the recorder took its text for a batch cut short by a crash and cut the file to nothing at the day's
+    # next batch ("1437 bytes of a batch cut short by a crash removed"): the day's decisions so far were lost.
+    path = recorded_in_batches(tmp_path, 2)
+    text = gzip.decompress(path.read_bytes())
+    path.write_bytes(b"\xef\xbb\xbf" + text.replace(b"\n", b"\r\n") if resaved else text)
+    rec = recorder(tmp_path)  # (the daemon started again that day)
+    rec.add(record(100))
+    rec.flush()
+    day = read_record(path)
+    assert [r.time_s for r in day.records] == [record(i).time_s for i in (*range(20), 100)]
+    assert not day.truncated and sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+    assert path.read_bytes()[:2] == b"\x1f\x8b"  # (packed again: a gzip file the batches follow)
+
+
+def test_an_unpacked_day_of_other_loads_is_left_as_it_is(tmp_path: Path) -> None:
+    path = recorded_in_batches(tmp_path, 1)
+    text = gzip.decompress(path.read_bytes())
+    path.write_bytes(text)
+    rec = DayRecorder(tmp_path, ["ecs"], [False], PARIS, 10.0, threaded=False)
+    rec.add(DecisionRecord(NOON + 100.0, 1000.0, 0.0, (42.0,), (812.4,), (1187.6,)))
+    rec.flush()
+    assert path.read_bytes() == text  # (its loads' part: the batch went to the day's -2 file)
+    assert len(read_record(path).records) == 10
+    assert len(read_record(tmp_path / "pyseb-2026-06-01-2.csv.gz").records) == 1
+
+
 def test_a_clock_years_ahead_does_not_remove_the_recorded_days(tmp_path: Path) -> None:
     # A Pi whose clock module read 2031 (a flat battery): every day recorded was older than keep_days and went at the
     # first write, days that tune and replay exist to read. The newest keep_days recorded days always stay, and the
