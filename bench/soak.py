@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """Soak: the real daemon for several simulated days, fed junk, its memory, threads and descriptors sampled.
 
-    python3 bench/soak.py [--days 5] [--day-s 60] [--junk 20]
+    python3 bench/soak.py [--days 5] [--day-s 60] [--junk 12] [--flood N]
 
 Starts a private mosquitto on a free loopback port and the daemon (regulation.py) as a subprocess whose wall
 clock runs fast: one simulated day takes `--day-s` real seconds, so midnights, the recorder's day files and
 their pruning, the daily report and the fallback's checks all come round. A crude house feeds the two meters
 (a sunny day; the loads' commands added to the house's draw), and every reading comes with `--junk` messages
 that each differ from every earlier one: malformed meter payloads, mode commands for loads that do not exist,
-forecasts for ever new dates, Domoticz and Home Assistant messages, boot messages of unknown devices. Prints
-the daemon's RSS, threads, open descriptors, log and record sizes at each simulated midnight. Exits 0.
+forecasts for ever new dates, Domoticz and Home Assistant messages, boot messages of unknown devices; `--flood N`
+sends N more at once each simulated noon. Prints the daemon's RSS, threads, open descriptors, log, record and status
+file sizes at each quarter of a simulated day, then the log's most frequent kinds of line. Exits 0.
 """
 
 from __future__ import annotations
