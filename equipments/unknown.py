@@ -235,7 +235,9 @@ class UnknownEquipment(RelayEquipment):
         unforce's step down (a 2000 W plug at 500 W, a kettle on meanwhile). It is measured at its next switch
         after the silence instead (a force's power asked believed until then, at no more than the house meter shows
         once it reads again: _believe_at_most, a force being measured as the silence began too)."""
-        if self.is_forced() and self.is_on and self.learned_power_w is None and self._house.unmeasured_w is None:
+        # (a force measured idle kept its measure: believed at what it drew, learned when the force ends)
+        if (self.is_forced() and self.is_on and self.measuring and self.learned_power_w is None
+                and self._house.unmeasured_w is None):
             self._house.unmeasured_w = self.current_power_w
             log.info("%s: forced on, its measure lost to the house meter's silence: believed at no more than the "
                      "house meter shows once it reads; measured when the force ends", self.name)

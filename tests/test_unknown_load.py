@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -557,3 +558,20 @@ def test_a_force_again_before_any_decision_saw_the_house_is_not_measured_on_an_o
     h.reg.handle(MODE, b'{"command": "force", "name": "plug", "power": 3680}', house.now + 0.6)
     house.read()
     assert plug.learned_power_w is None
+
+
+def test_a_force_measured_idle_is_not_said_to_lose_its_measure_to_a_silence(tmp_path: Path,
+                                                                             caplog: pytest.LogCaptureFixture) -> None:
+    # Forced on and measured idle (a washing machine before it heats): its measure was taken, not lost, yet a silence
+    # of the house meter logged "forced on, its measure lost to the house meter's silence".
+    caplog.set_level(logging.INFO)
+    h = closed_loop(tmp_path, "plug", "ecs")
+    house = House(h, base_w=300, pv_w=0, plug_w=0)
+    plug = h.load("plug")
+    for _ in range(3):
+        house.read()
+    h.reg.handle(MODE, b'{"command": "force", "name": "plug", "power": 3680}', house.now + 0.5)
+    house.read()
+    assert plug.is_on and not plug.measuring and plug.learned_power_w is None and plug.current_power_w < 10
+    house_meter_silent(house, 300)
+    assert "its measure lost" not in caplog.text
