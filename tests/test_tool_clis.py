@@ -53,4 +53,4 @@ def test_every_subcommand_is_described_and_help_prints_clean(tool: str) -> None:
 @pytest.mark.parametrize("command", [("-m", "calibration"), ("-m", "simulation"), ("regulation.py",)])
 def test_version_on_each_tool(command: tuple[str, ...]) -> None:
     result = run(*command, "--version")
-    assert result.returncode == 0 and result.stdout.strip() == "PySEB 0.2.0"
+    assert result.returncode == 0 and result.stdout.strip() == "PySEB 0.3.0"
