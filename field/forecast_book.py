@@ -28,9 +28,12 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CLOUDS_PERCENT = 100.0  # the seed: no forecast counts as a fully cloudy sky (the rule forces more)
 KEEP_PAST_DAYS = 2  # MQTT forecasts for dates older than this are dropped (memory stays bounded)
-# MQTT forecasts for dates further ahead are refused: no rule looks past tomorrow, and each date kept is one more
-# entry in memory and in every status document (Open-Meteo, the longest free horizon, gives 16 days).
-KEEP_AHEAD_DAYS = 16
+# At most this many MQTT forecasts for dates after the local today are kept, the nearest: no rule looks past
+# tomorrow, and each date kept is one more entry in memory and in every status document (Open-Meteo, the longest free
+# horizon, gives 16 days). A count, not a distance from the clock: a Pi whose clock is behind (fake-hwclock after weeks
+# switched off, before NTP) sees the real tomorrow weeks ahead, and its retained forecast is not sent again.
+KEEP_AHEAD_DATES = 16
+FULL_AHEAD = f"only the {KEEP_AHEAD_DATES} nearest dates ahead are kept"
 
 
 def _iso(at: float | None, tz: tzinfo | None) -> str | None:
@@ -58,12 +61,6 @@ def _saved_pick(used: Any) -> CloudPick:
     received_at = None if time is None else datetime.fromisoformat(str(time)).timestamp()
     return CloudPick(date.fromisoformat(str(used.get("date"))), float(clouds), source, received_at,
                      None if cause is None else cause[:200])
-
-
-def _check_not_far_ahead(day: date, now: float, tz: tzinfo | None) -> None:
-    """Raise ForecastError for a `day` more than KEEP_AHEAD_DAYS after the local date at `now`."""
-    if day > local_date(now, tz) + timedelta(days=KEEP_AHEAD_DAYS):
-        raise ForecastError(f"the date is more than {KEEP_AHEAD_DAYS} days ahead")
 
 
 class ForecastBook:
@@ -96,7 +93,6 @@ class ForecastBook:
         """A message on the forecast topic; True when it was taken. A bad one: a warning, nothing changes."""
         try:
             forecast = parse_mqtt_forecast(payload, now)
-            _check_not_far_ahead(forecast.day, now, self.tz)
         except ForecastError as exc:
             self.mqtt_error = str(exc)
             log.warning("forecast message on %s refused: %s", self.mqtt_topic, exc)
@@ -112,10 +108,23 @@ class ForecastBook:
         oldest = local_date(now, self.tz) - timedelta(days=KEEP_PAST_DAYS)
         for day in [d for d in self.mqtt if d < oldest]:
             del self.mqtt[day]
+        if forecast.day in self._drop_furthest_ahead(now):
+            self.mqtt_error = FULL_AHEAD
+            log.warning("forecast message on %s for %s not kept: %s", self.mqtt_topic, forecast.day, FULL_AHEAD,
+                        extra={"limit_key": self.mqtt_topic})
+            return False
         # (anyone on the broker can send one: bounded in the log, each still taken)
         log.info("forecast from mqtt for %s: clouds %s %%, PV %s Wh", forecast.day, forecast.clouds_percent,
                  forecast.pv_wh, extra={"limit_key": self.mqtt_topic})
         return True
+
+    def _drop_furthest_ahead(self, now: float) -> list[date]:
+        """Drop the dates ahead of the local today at `now` beyond the KEEP_AHEAD_DATES nearest; the dates dropped."""
+        today = local_date(now, self.tz)
+        dropped = sorted(d for d in self.mqtt if d > today)[KEEP_AHEAD_DATES:]
+        for day in dropped:
+            del self.mqtt[day]
+        return dropped
 
     def _warn_units(self, forecast: DayForecast) -> None:
         """A value that looks like the wrong unit (a fraction of clouds, kWh of PV) is warned once, again only after
@@ -131,7 +140,8 @@ class ForecastBook:
     def restore(self, saved: Any, now: float) -> list[str]:
         """The MQTT forecasts of a status file (its `forecast.mqtt.days`), so that a forecast published once
         and not retained survives a restart. Each is checked as a message would be; those older than
-        KEEP_PAST_DAYS or more than KEEP_AHEAD_DAYS ahead, or received after `now`, are dropped. Returns warnings."""
+        KEEP_PAST_DAYS or received after `now` are dropped, and the dates ahead beyond the KEEP_AHEAD_DATES nearest.
+        Returns warnings."""
         mqtt = saved.get(SOURCE_MQTT) if isinstance(saved, dict) else None
         days = mqtt.get("days") if isinstance(mqtt, dict) else None
         if not self.mqtt_topic or not isinstance(days, dict):
@@ -147,12 +157,13 @@ class ForecastBook:
                     raise ForecastError(f"received at {entry.get('time')}, after now")
                 doc = {"date": text, "clouds_percent": entry.get("clouds_percent"), "pv_wh": entry.get("pv_wh")}
                 forecast = parse_mqtt_forecast(json.dumps(doc).encode(), received_at)
-                _check_not_far_ahead(forecast.day, now, self.tz)
             except (ForecastError, ValueError, OverflowError, OSError) as exc:
                 warnings.append(f"status file's forecast for {str(text)[:40]!r} ignored: {exc}")
                 continue
             if forecast.day >= oldest:
                 self.mqtt[forecast.day] = forecast
+        warnings += [f"status file's forecast for {day.isoformat()!r} ignored: {FULL_AHEAD}"
+                     for day in self._drop_furthest_ahead(now)]
         return warnings
 
     def restore_last_pick(self, doc: dict[str, Any], saved_at: float, now: float) -> list[str]:

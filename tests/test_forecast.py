@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from field.forecast import ForecastError, ForecastFailure, parse_mqtt_forecast, parse_owm_answer
-from field.forecast_book import KEEP_AHEAD_DAYS, ForecastBook
+from field.forecast_book import KEEP_AHEAD_DATES, ForecastBook
 from tests.owm_server import ERROR_401, ERROR_404, fixture, forecast_doc, utc
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -208,29 +208,50 @@ def test_old_mqtt_days_are_dropped() -> None:
     assert list(b.mqtt) == [date(2026, 6, 27)]
 
 
-def test_mqtt_days_far_ahead_are_refused_so_the_book_stays_bounded(caplog: pytest.LogCaptureFixture) -> None:
+def _send(b: ForecastBook, day: date, at: float = T_FETCH) -> bool:
+    return b.on_mqtt(json.dumps({"date": day.isoformat(), "clouds_percent": 35}).encode(), at)
+
+
+def test_mqtt_dates_ahead_are_bounded_in_number_so_the_book_stays_bounded(caplog: pytest.LogCaptureFixture) -> None:
     # Each forecast for a new date was kept, however far ahead (only those older than KEEP_PAST_DAYS were dropped):
     # anyone on the broker, or an automation sending a long horizon, grew the book, and every status document
-    # and status file with it, a date at a time, for as long as the daemon ran. No check looks past tomorrow.
+    # and status file with it, a date at a time, for as long as the daemon ran. The dates ahead are now bounded in
+    # number (the nearest kept), not by their distance from a clock that may be wrong.
     caplog.set_level(logging.WARNING)
     b = book()
+    today = date(2026, 6, 26)
     for n in range(365):  # one a day ahead more each time, as a stranger's loop sends them
-        day = date.fromordinal(date(2026, 6, 26).toordinal() + n)
-        b.on_mqtt(json.dumps({"date": day.isoformat(), "clouds_percent": 35}).encode(), T_FETCH)
-    assert len(b.mqtt) == KEEP_AHEAD_DAYS + 1  # today and the days ahead still taken
-    assert max(b.mqtt) == date(2026, 6, 26) + timedelta(days=KEEP_AHEAD_DAYS)
-    assert f"more than {KEEP_AHEAD_DAYS} days ahead" in (b.mqtt_error or "")
-    assert len(b.status()["forecast"]["mqtt"]["days"]) == KEEP_AHEAD_DAYS + 1
+        _send(b, today + timedelta(days=n))
+    assert sorted(b.mqtt) == [today + timedelta(days=n) for n in range(KEEP_AHEAD_DATES + 1)]  # today + nearest
+    assert f"only the {KEEP_AHEAD_DATES} nearest dates ahead are kept" in (b.mqtt_error or "")
+    assert len(b.status()["forecast"]["mqtt"]["days"]) == KEEP_AHEAD_DATES + 1
+    # the same loop counting down: each nearer date drops the furthest, tomorrow is kept in the end
+    b = book()
+    for n in reversed(range(1, 365)):
+        _send(b, today + timedelta(days=n))
+    assert sorted(b.mqtt) == [today + timedelta(days=n) for n in range(1, KEEP_AHEAD_DATES + 1)]
+    assert b.mqtt_error is None  # the last one, tomorrow, was kept
 
 
-def test_a_restored_day_far_ahead_is_dropped() -> None:
+def test_a_forecast_far_ahead_of_a_clock_left_behind_is_taken() -> None:
+    # A Pi whose clock is behind (fake-hwclock after weeks switched off, before NTP) refused the retained forecast
+    # for the real tomorrow as 'more than 16 days ahead' at the connect, and it is not sent again.
+    b = book()
+    real_tomorrow = date(2026, 6, 26) + timedelta(days=40)
+    assert _send(b, real_tomorrow)
+    assert b.mqtt_error is None and list(b.mqtt) == [real_tomorrow]
+
+
+def test_restored_days_ahead_are_bounded_in_number_not_by_the_clock() -> None:
     entry = {"clouds_percent": 35, "pv_wh": None, "time": "2026-06-26T22:00:00+02:00"}
-    saved = {"mqtt": {"days": {"2027-06-27": entry, "2026-06-27": entry}}}
+    today = date(2026, 6, 26)
+    ahead = [today + timedelta(days=40 + n) for n in range(KEEP_AHEAD_DATES + 2)]  # a clock 40 days behind
+    saved = {"mqtt": {"days": {d.isoformat(): entry for d in reversed(ahead)}}}
     b = book()
     warnings = b.restore(saved, T_FETCH)
-    assert list(b.mqtt) == [date(2026, 6, 27)]
-    assert warnings == [f"status file's forecast for '2027-06-27' ignored: the date is more than {KEEP_AHEAD_DAYS} "
-                        "days ahead"]
+    assert sorted(b.mqtt) == ahead[:KEEP_AHEAD_DATES]
+    assert warnings == [f"status file's forecast for '{d.isoformat()}' ignored: only the {KEEP_AHEAD_DATES} nearest "
+                        "dates ahead are kept" for d in ahead[KEEP_AHEAD_DATES:]]
 
 
 def test_values_in_the_wrong_unit_are_warned_once_each_and_taken_as_sent(caplog: pytest.LogCaptureFixture) -> None:
