@@ -244,6 +244,7 @@ class Daemon:
                 event = None
                 next_tick = min(next_tick, time.monotonic())  # woken for a deadline: run the timers now
             if self._stop_asked is not None:
+                self._faults_at_stop(event)
                 event = self._stop_asked
             if isinstance(event, StopRequest):
                 log.info("%s received: stopping", event.signal_name)
@@ -257,11 +258,7 @@ class Daemon:
             elif isinstance(event, Refused):
                 self._report_down(f"the broker refused the connection: {event.reason}", event.at, logging.ERROR)
             elif isinstance(event, LinkFault):
-                log.error("internal error in the MQTT %s callback:\n%s", event.callback, event.trace.rstrip())
-                if event.fatal:
-                    log.error("the MQTT link cannot work on after that: stopping (exit %d) so that a supervisor "
-                              "restarts PySEB", EXIT_LINK_FAULT)
-                    self._exit_code = EXIT_LINK_FAULT
+                if self._on_link_fault(event):
                     return
             elif isinstance(event, Message) and self._started:
                 self._on_message(event)
@@ -287,6 +284,29 @@ class Daemon:
                 if self.limiter is not None:
                     self.limiter.flush()  # how many lines a flood had held back
                 next_tick = time.monotonic() + TICK_S
+
+    def _on_link_fault(self, fault: LinkFault) -> bool:
+        """Log a fault of a paho callback; True (the exit code set) when the link cannot work on."""
+        log.error("internal error in the MQTT %s callback:\n%s", fault.callback, fault.trace.rstrip())
+        if fault.fatal:
+            log.error("the MQTT link cannot work on after that: stopping (exit %d) so that a supervisor restarts "
+                      "PySEB", EXIT_LINK_FAULT)
+            self._exit_code = EXIT_LINK_FAULT
+        return fault.fatal
+
+    def _faults_at_stop(self, taken: object) -> None:
+        """At a stop, the link's faults in the event just taken and in those still waiting (a backlog's messages
+        are bounded: a pass over them is quick, the stop not delayed): a fatal one gives the exit code, as it would
+        have without the stop, so that a supervisor restarts PySEB. Without it the stop exited 0."""
+        events = [taken]
+        for _ in range(MAX_WAITING_MESSAGES + 100):  # (bounded: paho's thread may still be putting)
+            try:
+                events.append(self.events.get_nowait())
+            except queue.Empty:
+                break
+        for event in events:
+            if isinstance(event, LinkFault):
+                self._on_link_fault(event)
 
     def _say_dropped(self) -> None:
         dropped, topic = self.link.take_dropped()

@@ -15,9 +15,9 @@ from types import SimpleNamespace
 import pytest
 
 from settings.config import load_settings
-from shell.daemon import QUEUED_TOO_LONG_S, Daemon
+from shell.daemon import EXIT_LINK_FAULT, QUEUED_TOO_LONG_S, Daemon
 from shell.lock import InstanceLock
-from shell.mqtt_link import MAX_WAITING_MESSAGES, Message, MqttLink
+from shell.mqtt_link import MAX_WAITING_MESSAGES, LinkFault, Message, MqttLink
 from tests.configs import reading, write_config
 
 CONS, PROD = "smeter/pzem/CONSOMMATION", "smeter/pzem/PRODUCTION"
@@ -114,3 +114,21 @@ def test_messages_dropped_for_a_backlog_are_said(daemon: Daemon, caplog: pytest.
     daemon._say_dropped()
     assert (f"500 MQTT messages dropped (the last on {CONS}): {MAX_WAITING_MESSAGES} were already waiting for the "
             "main loop") in caplog.text
+
+
+@pytest.mark.parametrize("behind", [0, 1000])
+def test_a_fatal_link_fault_met_at_a_stop_keeps_its_exit_code(daemon: Daemon, behind: int,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    # The stop check put the stop request in place of the event just taken from the queue: a fatal fault of the
+    # link (on_connect could not subscribe: a deaf daemon) taken in the same pass as a SIGTERM, or waiting behind a
+    # backlog when it came, was never seen, and the daemon exited 0, which systemd's Restart=on-failure leaves
+    # stopped. The stop is not delayed: the loop returns at once, with the fault's exit code.
+    caplog.set_level(logging.INFO)
+    now = time.time()
+    for k in range(behind):
+        daemon.events.put(Message(daemon.reg.settings.mqtt.topic_mode, b"junk %d" % k, now, False))
+    daemon.events.put(LinkFault(now, "on_connect", "Traceback ...\nValueError: Invalid subscription filter.\n", True))
+    daemon._on_signal(signal.SIGTERM, None)
+    daemon._loop()  # (returns at the stop)
+    assert daemon._exit_code == EXIT_LINK_FAULT
+    assert "Invalid subscription filter." in caplog.text and "SIGTERM received: stopping" in caplog.text
