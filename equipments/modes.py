@@ -13,11 +13,11 @@ from equipments.base import Equipment
 from values.numbers import json_or_text_float
 from values.readings import MAX_PAYLOAD_BYTES
 from values.shown import shown
+from values.text import UTF8_MARK
 
 log = logging.getLogger(__name__)
 
 MAX_FORCE_DURATION_S = 7 * 24 * 3600
-_BOM = b"\xef\xbb\xbf"
 _PYTHON_QUOTED = re.compile(rb"\s*\{\s*'")  # {'command': ...}: a Python dict's text, not JSON
 
 
@@ -72,7 +72,7 @@ def parse_mode_command(payload: bytes, loads: Mapping[str, Equipment]) -> ForceC
         doc = json.loads(payload.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         # (past a byte order mark too, which lstrip leaves: a Notepad file of Python's quotes got no hint)
-        hint = " (JSON's strings take double quotes)" if _PYTHON_QUOTED.match(payload.removeprefix(_BOM)) else ""
+        hint = " (JSON's strings take double quotes)" if _PYTHON_QUOTED.match(payload.removeprefix(UTF8_MARK)) else ""
         raise ModeCommandError(f"not JSON{hint}: {payload[:80]!r}") from None
     if not isinstance(doc, dict):
         raise ModeCommandError("expected a JSON object such as {\"command\": \"force\", ...}")

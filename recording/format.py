@@ -27,6 +27,7 @@ from pathlib import Path
 
 from core.decisions import DecisionRecord
 from recording.offsets import RowOffsets, changed_at
+from values.text import UTF8_MARK
 
 __all__ = ["MAGIC", "TEXT_MODE_COPY", "RecordError", "RecordedDay", "format_rows", "header_text", "is_record_file",
            "plain_day", "read_members", "read_record", "readable_length"]
@@ -141,9 +142,6 @@ def readable_length(data: bytes) -> tuple[int, bytes, bool]:
     whether bytes followed that member (a batch cut short)."""
     members = read_members(data)
     return members.end, members.text, members.end < len(data)
-
-
-UTF8_MARK = b"\xef\xbb\xbf"  # (what Windows' Notepad puts before the text it saves)
 
 
 def plain_day(data: bytes) -> bytes | None:

@@ -3,11 +3,12 @@ Windows code page), with the refusals each caller asks for."""
 
 from __future__ import annotations
 
+import ast
 import codecs
 
 import pytest
 
-from values.text import NotText, windows_text
+from values.text import UTF8_MARK, NotText, windows_text
 
 FRENCH = "# mesuré à 14 h\n100,0;2300,00\n"
 
@@ -44,3 +45,14 @@ def test_the_code_page_s_undefined_bytes_are_refused_when_strict() -> None:
 
 def test_not_text_is_a_value_error() -> None:
     assert issubclass(NotText, ValueError)
+
+
+def test_the_utf8_mark_is_written_down_once() -> None:
+    # equipments/modes.py (_BOM) and recording/format.py (UTF8_MARK) each wrote the mark's bytes: one constant here,
+    # in the lowest layer, that every layer may use.
+    from tests.test_layers import project_modules
+    assert UTF8_MARK == codecs.BOM_UTF8
+    written = [f"{name}:{node.lineno}" for name, path in project_modules().items() if name != "values.text"
+               for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+               if isinstance(node, ast.Constant) and node.value == codecs.BOM_UTF8]
+    assert written == []

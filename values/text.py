@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import codecs
 
+UTF8_MARK = codecs.BOM_UTF8  # b"\xef\xbb\xbf": what Windows' Notepad puts before the text it saves ("UTF-8 with BOM")
+
 
 class NotText(ValueError):
     """Bytes that are no text the caller takes; the message says why (and how to save the file)."""
