@@ -16,28 +16,41 @@ from recording.format import plain_day, readable_length
 from values import file_modes
 
 __all__ = ["DAY_FILE", "PARTS_WHY", "append_batch", "day_file", "day_of_file", "day_parts", "give_to_folder_owner",
-           "make_folder", "prune", "recorded_days"]
+           "make_folder", "part_of_file", "prune", "recorded_days"]
 
 log = logging.getLogger(__name__)
 
-DAY_FILE = re.compile(r"^pyseb-(\d{4}-\d{2}-\d{2})(?:-(\d+))?\.csv\.gz$")
+# A day file's name: its date, its part (`-2`, `-3`...), and `.gz` unless the owner unpacked it (gunzip: the readers
+# take its text as the file it came from). The daemon writes, repairs and removes only the `.csv.gz` (an unpacked
+# day is the owner's), but the parts of one day are one day whatever their packing.
+DAY_FILE = re.compile(r"^pyseb-(\d{4}-\d{2}-\d{2})(?:-(\d+))?\.csv(\.gz)?$")
 # Why a day goes on in `-2`, `-3`...: a file has one header, which names the loads and the gap (meter_timeout). Said
 # to the user wherever the parts are named: a restart that changed meter_timeout alone was said a change of loads.
 PARTS_WHY = "its loads or [evaluate] meter_timeout changed that day"
 
 
 def day_of_file(path: Path) -> tuple[Path, str] | None:
-    """(folder, date) of a day file's name (`pyseb-DAY.csv.gz` or its `-2`, `-3`... split), else None."""
+    """(folder, date) of a day file's name (`pyseb-DAY.csv.gz` or its `-2`, `-3`... split, packed or not), else
+    None."""
     match = DAY_FILE.match(path.name)
     return None if match is None else (path.resolve().parent, match.group(1))
 
 
+def part_of_file(path: Path) -> int:
+    """1 for `pyseb-DAY.csv.gz` (or `.csv`), 2 for its `-2` part...; 1 for any other name."""
+    match = DAY_FILE.match(path.name)
+    return int(match.group(2) or 1) if match else 1
+
+
 def day_parts(directory: Path, day: str) -> list[Path]:
     """The files of `day` in `directory`, in order: `pyseb-DAY.csv.gz`, then its `-2`, `-3`... (the parts
-    recorded after the loads or meter_timeout changed)."""
-    found = [(int(m.group(2) or 1), path) for path in directory.glob(f"pyseb-{day}*.csv.gz")
-             if (m := DAY_FILE.match(path.name)) is not None and m.group(1) == day]
-    return [path for _, path in sorted(found)]
+    recorded after the loads or meter_timeout changed), packed or not; a part there both ways is the daemon's
+    `.csv.gz`."""
+    found: dict[int, Path] = {}
+    for path in sorted(directory.glob(f"pyseb-{day}*.csv*")):  # (.csv before .csv.gz: the daemon's wins)
+        if (m := DAY_FILE.match(path.name)) is not None and m.group(1) == day:
+            found[int(m.group(2) or 1)] = path
+    return [found[part] for part in sorted(found)]
 
 
 def _header_of(path: Path) -> str | None:
@@ -156,13 +169,13 @@ def give_to_folder_owner(fd: int, folder: Path) -> None:
 
 
 def _day_files(directory: Path) -> list[tuple[date, Path]]:
-    """The day files in `directory` with their day (a name of no real date, 2026-13-45, is none). OSError when the
-    folder cannot be listed."""
+    """The day files the daemon wrote (`.csv.gz`) in `directory` with their day (a name of no real date, 2026-13-45, is
+    none). OSError when the folder cannot be listed."""
     files = []
     for name in os.listdir(directory):
         match = DAY_FILE.match(name)
-        if match is None:
-            continue
+        if match is None or match.group(3) is None:
+            continue  # (an unpacked day is the owner's copy: not the daemon's to remove)
         try:
             files.append((date.fromisoformat(match.group(1)), directory / name))
         except ValueError:

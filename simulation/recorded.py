@@ -15,7 +15,7 @@ import numpy as np
 
 from core.decisions import DecisionRecord
 from recording.format import TEXT_MODE_COPY, RecordedDay, RecordError, read_record
-from recording.store import PARTS_WHY, day_of_file, day_parts
+from recording.store import PARTS_WHY, day_of_file, day_parts, part_of_file
 from recording.writer import DayRecorder
 from simulation.trace import Trace, TraceError
 
@@ -87,8 +87,8 @@ def _what_it_lacks(day: RecordedDay, part: Path, given: Sequence[Path]) -> list[
         notes.append(f"{part}: {day.damaged_bytes} bytes of damaged batches skipped (their decisions are lost)")
     key = day_of_file(part)
     if key is not None:
-        mine = {path.resolve() for path in given}
-        others = [other for other in day_parts(*key) if other.resolve() not in mine]
+        mine = {part_of_file(path) for path in given if day_of_file(path) == key}  # (a part given unpacked is given)
+        others = [other for other in day_parts(*key) if part_of_file(other) not in mine]
         if others:
             notes.append(f"{part}: the day's other part(s), {', '.join(map(str, others))} ({PARTS_WHY}), replayed "
                          "without; `tune` takes the parts of a day as one")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recording.store import DAY_FILE, PARTS_WHY, day_of_file
+from recording.store import PARTS_WHY, day_of_file, part_of_file
 from simulation.config import read_sim_config
 from simulation.metrics import Summary
 from simulation.replay import load_trace, meter_period, replay
@@ -112,7 +112,7 @@ def run_grid(variants: Sequence[Path], windows: Sequence[Window], period_s: floa
 
 def day_groups(paths: Sequence[Path]) -> tuple[list[tuple[Path, ...]], list[str]]:
     """The days `paths` hold, each its file or files, and a note for each day recorded in several files. The
-    parts of one recorded day (`pyseb-DAY.csv.gz` and its `-2`... in one folder: PARTS_WHY)
+    parts of one recorded day (`pyseb-DAY.csv.gz` and its `-2`... in one folder, packed or not: PARTS_WHY)
     are one day, replayed as one (each on its own started a cold tank again: a tank full at 10:52 took 8 kWh
     more in the afternoon's part), not one each (the per-day means were halved). Anything else is a day of its
     own."""
@@ -126,16 +126,10 @@ def day_groups(paths: Sequence[Path]) -> tuple[list[tuple[Path, ...]], list[str]
         groups.append([path])
         if key is not None:
             of_day[key] = groups[-1]
-    days = [tuple(sorted(files, key=_part_number)) for files in groups]
+    days = [tuple(sorted(files, key=part_of_file)) for files in groups]
     notes = [f"{' and '.join(path.name for path in files)}: one day, recorded in {len(files)} files ({PARTS_WHY}), "
              "replayed as one" for files in days if len(files) > 1]
     return days, notes
-
-
-def _part_number(path: Path) -> int:
-    """1 for `pyseb-DAY.csv.gz`, 2 for its `-2` part..."""
-    match = DAY_FILE.match(path.name)
-    return int(match.group(2) or 1) if match else 1
 
 
 def outcome(setting: tuple[str, ...], summaries: Sequence[Summary], relay_names: Sequence[str],

@@ -84,13 +84,13 @@ def run_report(args: argparse.Namespace) -> int:
 def _other_parts_note(path: Path) -> str | None:
     """A note when the day of `path` was recorded in several files (PARTS_WHY), each part
     has its own columns, and its own report."""
-    from recording.store import PARTS_WHY, day_of_file, day_parts
+    from recording.store import PARTS_WHY, day_of_file, day_parts, part_of_file
 
     key = day_of_file(path)
     if key is None:
         return None
     folder, day = key
-    others = [part for part in day_parts(folder, day) if part.resolve() != path.resolve()]
+    others = [part for part in day_parts(folder, day) if part_of_file(part) != part_of_file(path)]
     if not others:
         return None
     return (f"note: {day} was recorded in {len(others) + 1} files ({PARTS_WHY}); this report "

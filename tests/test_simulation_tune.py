@@ -164,6 +164,28 @@ def test_the_parts_of_a_day_recorded_in_several_files_count_as_one_day(tmp_path:
     assert day_groups(other) == ([(path,) for path in other], [])
 
 
+@pytest.mark.parametrize("unpacked", [0, 1])
+def test_the_parts_of_a_day_are_one_day_whatever_their_packing(tmp_path: Path, unpacked: int) -> None:
+    # A part unpacked (gunzip: pyseb-DAY.csv) reads as the .csv.gz it came from, but the name pattern took only
+    # .csv.gz: it was never joined with the day's other part, and tune replayed the day as two (its per-day means
+    # halved, the afternoon's part with a cold tank again).
+    from recording.store import day_parts
+
+    parts = [tmp_path / "pyseb-2026-05-01.csv.gz", tmp_path / "pyseb-2026-05-01-2.csv.gz"]
+    parts[unpacked] = parts[unpacked].with_suffix("")
+    for path in parts:
+        path.write_bytes(b"")
+    groups, notes = day_groups([parts[1], parts[0]])
+    assert groups == [tuple(parts)] and len(notes) == 1
+    assert day_parts(tmp_path, "2026-05-01") == parts
+    for name in ("pyseb-2026-05-01.csv", "pyseb-2026-05-01.csv.gz"):  # (both packings of one part: the daemon's)
+        (tmp_path / name).write_bytes(b"")
+    assert day_parts(tmp_path, "2026-05-01") == [tmp_path / "pyseb-2026-05-01.csv.gz", parts[1]]
+    from simulation.tune_cli import _other_parts_note  # (report's: the part given, packed or not, is not another)
+
+    assert str(_other_parts_note(tmp_path / "pyseb-2026-05-01.csv")).endswith(f"the other(s): {parts[1]}")
+
+
 
 def test_a_day_given_twice_is_tuned_once(tmp_path: Path, days: list[Path],
                                           capsys: pytest.CaptureFixture[str]) -> None:
