@@ -5,7 +5,8 @@ What is the same day, robustly: the same bytes (a copy, whatever its name), or a
 the start of (or all of) another's with the same date and the same loads (a copy taken before the day ended; the
 day files only grow, a batch at a time). The same date and loads alone are not enough: two houses (or a neighbour's
 days) record the same date with the same load names, and their readings differ from the first decision on. The
-longer is kept; the note names both paths."""
+longer is kept; the note names both paths. A day unpacked (`pyseb-DAY.csv`) beside the `.csv.gz` the daemon wrote
+in the same folder is left out for it, whatever it holds (said, and whether it differs)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from core.decisions import DecisionRecord
 from recording.format import RecordError, is_record_file, read_record
+from recording.store import day_of_file, part_of_file
 from simulation.tune_grid import TuneError
 
 __all__ = ["given_days", "same_days"]
@@ -82,10 +84,10 @@ def _records(path: Path) -> list[DecisionRecord] | None:
 
 def same_days(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
     """`paths` less the ones that hold a day another of them holds too (in their order), and a note for each."""
-    dropped: dict[Path, str] = {}
+    dropped = _unpacked_beside(paths)
     first_of: dict[str, Path] = {}
     for path in paths:
-        digest = _digest(path)
+        digest = _digest(path) if path not in dropped else None
         if digest is None:
             continue
         if digest in first_of:
@@ -108,6 +110,26 @@ def same_days(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
         if len(members) > 1:
             dropped.update(_copies(members))
     return [path for path in paths if path not in dropped], [dropped[path] for path in paths if path in dropped]
+
+
+def _unpacked_beside(paths: Sequence[Path]) -> dict[Path, str]:
+    """The days unpacked (`pyseb-DAY.csv`) given with the `.csv.gz` the daemon wrote beside them (the same folder and
+    part), with their notes. The daemon's is kept: an unpacked copy (taken to look at the day) stops where it was
+    taken and may have been edited; the names' order kept the `.csv`."""
+    packed = {(key, part_of_file(path)): path for path in paths
+              if path.name.endswith(".gz") and (key := day_of_file(path)) is not None}
+    notes: dict[Path, str] = {}
+    for path in paths:
+        key = day_of_file(path)
+        daemon = None if key is None or path.name.endswith(".gz") else packed.get((key, part_of_file(path)))
+        if daemon is None:
+            continue
+        mine, its = _records(path), _records(daemon)
+        how = ("" if mine == its else " (the start of it)" if mine is not None and its is not None
+               and its[:len(mine)] == mine else ": its decisions differ from that file's; compare them if you edited "
+               "it")
+        notes[path] = f"{path}: the same day unpacked, beside the file the daemon wrote, {daemon}: left out{how}"
+    return notes
 
 
 def _copies(members: list[Path]) -> dict[Path, str]:

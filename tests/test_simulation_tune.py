@@ -393,6 +393,25 @@ def test_the_same_date_of_another_house_is_another_day(tmp_path: Path) -> None:
     assert len(notes) == 2 and str(shorter) in notes[0] and str(neighbour) in notes[0] and str(copy) in notes[1]
 
 
+@pytest.mark.parametrize("how", ["same", "start", "differ"])
+def test_a_day_unpacked_beside_its_file_is_left_out_for_the_daemons(tmp_path: Path, how: str) -> None:
+    # pyseb-DAY.csv (unpacked to look at it) beside pyseb-DAY.csv.gz in one folder: the .csv was kept by the names'
+    # order, the file the daemon wrote left out (and both kept, as two days, when they differed).
+    import gzip
+
+    from simulation.tune_days import same_days
+
+    day = write_recorded_day(tmp_path / "records", "2026-06-01", 10)
+    other = write_recorded_day(tmp_path / "other", "2026-06-01", 5 if how == "start" else 10,
+                               house_w=800.0 if how == "differ" else 500.0)
+    unpacked = day.with_suffix("")
+    unpacked.write_bytes(gzip.decompress((day if how == "same" else other).read_bytes()).replace(b"\n", b"\r\n"))
+    kept, notes = same_days([unpacked, day])
+    assert kept == [day] and len(notes) == 1
+    assert notes[0].startswith(f"{unpacked}: the same day unpacked, beside the file the daemon wrote, {day}: left out")
+    assert ("its decisions differ" in notes[0]) == (how == "differ")
+
+
 def test_a_folder_or_a_pattern_the_shell_left_gives_its_days(tmp_path: Path,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     # `tune records -c config.ini` was "cannot read the trace: Is a directory"; a quoted pattern (or one run where no
