@@ -30,7 +30,7 @@ from recording.offsets import RowOffsets, changed_at
 from values.text import UTF8_MARK
 
 __all__ = ["MAGIC", "TEXT_MODE_COPY", "RecordError", "RecordedDay", "format_rows", "header_text", "is_record_file",
-           "plain_day", "read_members", "read_record", "readable_length"]
+           "plain_day", "read_members", "read_record", "readable_length", "text_mode_undone"]
 
 MAGIC = "# pyseb-record 1"
 LOAD_COLUMNS = ("command", "believed_w", "room_w")
@@ -144,6 +144,17 @@ def readable_length(data: bytes) -> tuple[int, bytes, bool]:
     return members.end, members.text, members.end < len(data)
 
 
+def text_mode_undone(data: bytes, members: Members) -> tuple[bytes, Members] | None:
+    """`data` (gzip, read as `members`) as it was before a copy in text mode made every LF byte CR LF, and its members;
+    None when it was no such copy. The reverse is exact (a CR LF of the file's own had become CR CR LF); taken only
+    when it reads with nothing skipped, and more of it than the file as it is."""
+    if not (members.skipped or members.end < len(data)) or b"\r\n" not in data:
+        return None
+    before = data.replace(b"\r\n", b"\n")
+    undone = read_members(before)
+    return (before, undone) if not undone.skipped and len(undone.text) > len(members.text) else None
+
+
 def plain_day(data: bytes) -> bytes | None:
     """The text of a day file unpacked (gunzip, or Windows' unzip; maybe re-saved with a UTF-8 mark and CRLF), or None
     when `data` is not one: a day looked at on another machine and copied back reads as the file it came from."""
@@ -200,12 +211,8 @@ def read_record(path: str | Path) -> RecordedDay:
     plain = plain_day(data)
     members = read_members(data) if plain is None else Members(plain, len(data), 0)
     text_mode_copy = False
-    if plain is None and (members.skipped or members.end < len(data)) and b"\r\n" in data:
-        # A copy in text mode made every LF byte of the gzip CR LF; the reverse is exact (a CR LF of the file's own
-        # became CR CR LF). Taken only when it reads with nothing skipped, and more of it than the file as it is.
-        undone = read_members(data.replace(b"\r\n", b"\n"))
-        if not undone.skipped and len(undone.text) > len(members.text):
-            members, text_mode_copy = undone, True
+    if plain is None and (undone := text_mode_undone(data, members)) is not None:
+        members, text_mode_copy = undone[1], True
     if members.end == 0 and data[:2] != b"\x1f\x8b":
         raise RecordError(f"{name}: not a gzip file, nor a day file unpacked (a recorded day is .csv.gz, its text "
                           f"starts with {MAGIC})")

@@ -12,7 +12,7 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
-from recording.format import plain_day, readable_length
+from recording.format import GZIP_MEMBER_START, plain_day, read_members, text_mode_undone
 from values import file_modes
 
 __all__ = ["DAY_FILE", "PARTS_WHY", "append_batch", "day_file", "day_of_file", "day_parts", "give_to_folder_owner",
@@ -62,7 +62,9 @@ def _header_of(path: Path) -> str | None:
     unpacked = plain_day(head)
     if unpacked is not None:  # (a day file unpacked and copied back: its header is its text's)
         return "".join(unpacked.replace(b"\r\n", b"\n").decode("utf-8", "replace").splitlines(keepends=True)[:2])
-    text = readable_length(head)[1] if head else b""
+    members = read_members(head)
+    undone = text_mode_undone(head, members)  # (a .csv.gz copied in text mode: its header as it was before)
+    text = (members if undone is None else undone[1]).text
     if not text:
         # The first member may be longer than what was read: decompress the start of the stream.
         try:
@@ -90,10 +92,14 @@ def day_file(directory: Path, day: date, header: str) -> Path:
 
 def repair_tail(path: Path) -> int:
     """Cut `path` after its last whole gzip member (a crash may have left half of one); its new size. A day file
-    unpacked and copied back under its name is packed again instead."""
+    unpacked and copied back under its name is packed again instead, one copied in text mode (CR LF) given back as
+    it was; one that is none of these (not gzip, or more than a batch after its last whole member) is set aside,
+    renamed, never cut: the batch then starts the day's file again."""
     if not path.is_file():
         return 0
     data = path.read_bytes()
+    if not data:
+        return 0
     unpacked = plain_day(data)
     if unpacked is not None:
         # The readers take it as the .csv.gz it came from; taken for a batch cut short, it was cut to nothing (the
@@ -103,13 +109,39 @@ def repair_tail(path: Path) -> int:
         log.warning("record %s: a day file unpacked (its text, not gzip) was copied back: packed again to record on "
                     "in it", path)
         return len(packed)
-    good, _, cut = readable_length(data)  # (past any damaged batch in the middle: that is kept, and skipped)
-    if cut:
+    members = read_members(data)
+    undone = text_mode_undone(data, members)
+    if undone is not None:
+        # (the readers undo it too; cut, it lost every batch that held a LF byte: the day's decisions so far)
+        data, members = undone
+        _replace(path, data)
+        log.warning("record %s: a day file copied in text mode (its LF bytes made CR LF) was copied back: given back "
+                    "as it was to record on in it", path)
+    good = members.end  # (past any damaged batch in the middle: that is kept, and skipped)
+    if good < len(data) and (not data.startswith(GZIP_MEMBER_START)
+                             or data.find(GZIP_MEMBER_START, good + 1) != -1):
+        # A crash leaves one member cut short, at the end of a file that starts with one: anything else is no
+        # batch of ours to cut (a file put there by mistake, a copy damaged besides).
+        aside = _set_aside_name(path)
+        os.rename(path, aside)
+        log.warning("record %s: not a day file that a crash cut short (not gzip, or several batches unreadable at "
+                    "its end): set aside as %s, the day's recording starts again", path, aside.name)
+        return 0
+    if good < len(data):
         log.warning("record %s: %d bytes of a batch cut short by a crash removed", path, len(data) - good)
         with open(path, "r+b") as handle:
             handle.truncate(good)
             os.fsync(handle.fileno())
     return good
+
+
+def _set_aside_name(path: Path) -> Path:
+    """A free name beside `path` that no day file's pattern takes (not pruned, not written, not tuned as a day)."""
+    for index in range(1, 1000):
+        aside = path.with_name(f"set-aside{'' if index == 1 else f'-{index}'}-{path.name}")
+        if not aside.exists():
+            return aside
+    raise OSError(f"too many files set aside beside {path}")
 
 
 def _replace(path: Path, data: bytes) -> None:

@@ -239,6 +239,43 @@ def test_an_unpacked_day_of_other_loads_is_left_as_it_is(tmp_path: Path) -> None
     assert len(read_record(tmp_path / "pyseb-2026-06-01-2.csv.gz").records) == 1
 
 
+@pytest.mark.parametrize("other_loads", [False, True])
+def test_a_day_copied_in_text_mode_and_copied_back_keeps_its_decisions(tmp_path: Path, other_loads: bool) -> None:
+    # A .csv.gz copied in text mode (every LF byte made CR LF) reads as it was before, but copied back under its name
+    # the recorder took it for a batch cut short by a crash and cut it to its last whole member: to nothing, the
+    # day's decisions so far lost. It is given back as it was first (one of other loads: left whole, the batch in -2).
+    path = recorded_in_batches(tmp_path, 2)
+    original = path.read_bytes()
+    path.write_bytes(original.replace(b"\n", b"\r\n"))
+    rec = DayRecorder(tmp_path, ["ecs"], [False], PARIS, 10.0, threaded=False) if other_loads else recorder(tmp_path)
+    rec.add(DecisionRecord(NOON + 400.0, 1000.0, 0.0, (42.0,), (812.4,), (1187.6,)) if other_loads else record(100))
+    rec.flush()
+    day = read_record(path)
+    assert [r.time_s for r in day.records][:20] == [record(i).time_s for i in range(20)]
+    assert not day.truncated and day.text_mode_copy == other_loads and not day.damaged_bytes
+    assert len(day.records) == (20 if other_loads else 21)
+    assert path.read_bytes()[:len(original)] == original or other_loads  # (another config's: left as it is)
+    assert len(list(tmp_path.iterdir())) == (2 if other_loads else 1)
+
+
+@pytest.mark.parametrize("what", [b"not a day, by mistake under its name\r\n", b"damaged"])
+def test_a_day_file_that_is_no_cut_batch_is_set_aside_not_cut(tmp_path: Path, what: bytes) -> None:
+    # Only a crash's half member may be cut: a file under the day's name that is not gzip was cut to nothing, one
+    # whose bytes after the last whole member hold several members (damaged) to that member.
+    path = recorded_in_batches(tmp_path, 3)
+    data = bytearray(path.read_bytes())
+    for member in (data.find(b"\x1f\x8b\x08", 1), data.rfind(b"\x1f\x8b\x08")):  # (the last two batches damaged)
+        data[member + 40] ^= 0xFF
+    data = what if what != b"damaged" else bytes(data)
+    path.write_bytes(data)
+    rec = recorder(tmp_path)
+    rec.add(record(100))
+    rec.flush()
+    aside = tmp_path / "set-aside-pyseb-2026-06-01.csv.gz"
+    assert aside.read_bytes() == data
+    assert [r.time_s for r in read_record(path).records] == [record(100).time_s]
+
+
 def test_a_clock_years_ahead_does_not_remove_the_recorded_days(tmp_path: Path) -> None:
     # A Pi whose clock module read 2031 (a flat battery): every day recorded was older than keep_days and went at the
     # first write, days that tune and replay exist to read. The newest keep_days recorded days always stay, and the
