@@ -165,7 +165,16 @@ def _replace(path: Path, data: bytes) -> None:
 
 def append_batch(path: Path, text: str, header: str) -> int:
     """Append `text` (whole CSV lines) as one gzip member, the header first in a new file; fsync'ed.
-    Returns the bytes written. One write of a whole member: a crash leaves at most that member cut."""
+    Returns the bytes written. One write of a whole member: a crash leaves at most that member cut. A file that does
+    not start as gzip (a day unpacked swapped in while recording: the start's repair runs once a day) is repaired as
+    at the start first, never appended to."""
+    try:
+        with open(path, "rb") as handle:
+            start = handle.read(len(GZIP_MEMBER_START))
+    except FileNotFoundError:
+        start = b""
+    if start and start != GZIP_MEMBER_START:
+        repair_tail(path)  # (ours unpacked: packed again; anything else: set aside)
     new = not path.exists() or path.stat().st_size == 0
     payload = gzip.compress(((header if new else "") + text).encode("utf-8"), compresslevel=6, mtime=0)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, file_modes.FILE_MODE)

@@ -276,6 +276,20 @@ def test_a_day_file_that_is_no_cut_batch_is_set_aside_not_cut(tmp_path: Path, wh
     assert [r.time_s for r in read_record(path).records] == [record(100).time_s]
 
 
+def test_a_day_unpacked_and_swapped_in_while_recording_is_packed_before_the_next_batch(tmp_path: Path) -> None:
+    # The check for an unpacked day runs once a day per run: one swapped in for today's file while the daemon ran got
+    # the next batches appended to its text as gzip members, and read as text it was garbage from there.
+    rec = recorder(tmp_path)
+    rec.add(record(0))
+    rec.flush()
+    path = tmp_path / "pyseb-2026-06-01.csv.gz"
+    path.write_bytes(gzip.decompress(path.read_bytes()).replace(b"\n", b"\r\n"))
+    rec.add(record(1))
+    rec.flush()
+    assert path.read_bytes()[:2] == b"\x1f\x8b"
+    assert [r.time_s for r in read_record(path).records] == [record(0).time_s, record(1).time_s]
+
+
 def test_a_clock_years_ahead_does_not_remove_the_recorded_days(tmp_path: Path) -> None:
     # A Pi whose clock module read 2031 (a flat battery): every day recorded was older than keep_days and went at the
     # first write, days that tune and replay exist to read. The newest keep_days recorded days always stay, and the
