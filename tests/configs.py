@@ -108,6 +108,18 @@ def config_error(path: Path) -> str:
     return caught.value.render()
 
 
+def problems_of(path: Path) -> list[str]:
+    """Each problem of the ConfigError loading `path` raises, rendered (the test fails if it loads)."""
+    import pytest
+
+    from settings.config import load_settings
+    from settings.problems import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    return [problem.render(str(path)) for problem in caught.value.problems]
+
+
 def reading(power_w: float) -> bytes:
     """A PZEM reading as the firmware prints it (two decimals, odd spacing). Like a real meter's, no two
     are the same: the energy counter advances (a repeat is a frozen meter's, see frozen_reading)."""
@@ -133,5 +145,18 @@ def point_at(path: Path, port: int) -> Path:
     text, count = re.subn(r"(?m)^port = \d+$", f"port = {port}", path.read_text())
     if count != 1:
         raise AssertionError(f"{path}: {count} 'port = ' lines, not one")
+    path.write_text(text)
+    return path
+
+
+def seed_config(directory: Path, *edits: tuple[str, str]) -> Path:
+    """The seed's sample (seed_sample_text) as `directory`/config.ini with its calibration beside it, each (old, new)
+    of `edits` replaced (the test fails if `old` is not in it); returns its path."""
+    text = seed_sample_text()
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    (directory / "power_calibration_ecs.csv").write_text(LINEAR_CSV)
+    path = directory / "config.ini"
     path.write_text(text)
     return path

@@ -10,28 +10,9 @@ from pathlib import Path
 import pytest
 
 from settings.config import load_settings
-from settings.problems import ConfigError
-from tests.configs import LINEAR_CSV, seed_sample_text, write_config
+from tests.configs import LINEAR_CSV, problems_of, seed_config, seed_sample_text, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def seed_config(tmp_path: Path, edit: tuple[str, str] | None = None) -> Path:
-    """The seed's sample with its calibration beside it; `edit` replaces one text by another."""
-    text = seed_sample_text()
-    if edit:
-        assert edit[0] in text
-        text = text.replace(*edit)
-    (tmp_path / "power_calibration_ecs.csv").write_text(LINEAR_CSV)
-    path = tmp_path / "config.ini"
-    path.write_text(text)
-    return path
-
-
-def problems_of(path: Path) -> list[str]:
-    with pytest.raises(ConfigError) as info:
-        load_settings(path)
-    return [p.render(str(path)) for p in info.value.problems]
 
 
 def test_spare_load_with_none_topic_is_refused_when_listed(tmp_path: Path) -> None:
@@ -238,7 +219,6 @@ def test_a_load_name_that_would_break_the_recorded_days_is_refused(tmp_path: Pat
     path.write_text(path.read_text().replace("[resille]", f"[{name}]"))
     wanted = f"[equipments] {name}: a load's name takes letters without accents (a-z), digits, _ and -"
     assert [p for p in problems_of(path) if wanted in p]
-
 
 
 def test_a_seed_load_name_with_an_accent_is_told_what_to_write(tmp_path: Path) -> None:

@@ -9,28 +9,9 @@ from pathlib import Path
 import pytest
 
 from settings.config import load_settings
-from settings.problems import ConfigError
-from tests.configs import LINEAR_CSV, seed_sample_text, write_config
+from tests.configs import problems_of, seed_config, write_config
 from tests.field_house import at, field_config, ticks
 from tests.harness import Harness
-
-
-def seed_config(tmp_path: Path, *edits: tuple[str, str]) -> Path:
-    """The seed's sample with its calibration beside it, each (old, new) of `edits` replaced."""
-    text = seed_sample_text()
-    for old, new in edits:
-        assert old in text
-        text = text.replace(old, new)
-    (tmp_path / "power_calibration_ecs.csv").write_text(LINEAR_CSV)
-    path = tmp_path / "config.ini"
-    path.write_text(text)
-    return path
-
-
-def problems_of(path: Path) -> list[str]:
-    with pytest.raises(ConfigError) as info:
-        load_settings(path)
-    return [p.render(str(path)) for p in info.value.problems]
 
 
 @pytest.mark.parametrize(("written", "advice"), [
