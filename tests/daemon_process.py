@@ -74,6 +74,16 @@ class DaemonProcess:
         """What the daemon has logged so far."""
         return self.log_path.read_text(errors="replace")
 
+    def wait_for(self, text: str, timeout_s: float) -> bool:
+        """Wait until the daemon has logged `text`, `timeout_s` at most; whether it has. (The test asserts what it
+        needs: a line missing is often the news, said better by the output than by a timeout.)"""
+        deadline = time.monotonic() + timeout_s
+        while text not in self.output:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.1)
+        return True
+
     def terminate(self, timeout_s: float = 15.0, signum: int = signal.SIGTERM) -> int:
         """`signum` (SIGTERM by default) and wait; returns the exit code. SIGHUP to a daemon with a terminal of the
         test's comes as it does in life: that terminal closes."""

@@ -65,9 +65,7 @@ def test_a_stop_while_refused_says_so_in_one_line(tmp_path: Path, strict_broker:
     # 'could not publish offline before stopping: Message publish failed: The client is not currently connected.'
     daemon = DaemonProcess(write_config(tmp_path, ("radiator",), port=strict_broker.port), "--log-level", "INFO")
     try:
-        deadline = time.monotonic() + 15
-        while "the broker refused the connection" not in daemon.output and time.monotonic() < deadline:
-            time.sleep(0.1)
+        daemon.wait_for("the broker refused the connection", 15)
         assert daemon.terminate() == 0
     finally:
         daemon.close()
@@ -150,9 +148,7 @@ def test_the_daemon_says_which_topics_the_acl_refuses(tmp_path: Path, acl_broker
     with_mqtt_lines(config, "username = pyseb\npassword = right")
     daemon = DaemonProcess(config, "--log-level", "INFO")
     try:
-        deadline = time.monotonic() + 40
-        while "did not pass" not in daemon.output and time.monotonic() < deadline:
-            time.sleep(0.2)
+        daemon.wait_for("did not pass", 40)
         assert daemon.terminate() == 0
     finally:
         daemon.close()

@@ -231,9 +231,7 @@ def test_boot_messages_on_their_own_topics_reach_the_daemon(daemon: DaemonProces
     assert probe.wait_for(ECS_CMD, after=mark).text == "49"
     assert "the variator ECS sent its boot message: re-sending its command 49" in daemon.output
     probe.publish("smeter/pzem", PZEM_BOOT)
-    deadline = time.monotonic() + 5
-    while "consumption meter booted" not in daemon.output and time.monotonic() < deadline:
-        time.sleep(0.05)
+    daemon.wait_for("consumption meter booted", 5)
     assert "consumption meter booted; it counts as fresh after its next good reading" in daemon.output
 
 

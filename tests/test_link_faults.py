@@ -78,11 +78,9 @@ def test_a_retry_that_fails_otherwise_says_its_own_reason(tmp_path: Path) -> Non
     daemon = DaemonProcess(config, "--log-level", "INFO")
     try:
         deadline = time.monotonic() + 15
-        while "Connection refused" not in daemon.output and time.monotonic() < deadline:
-            time.sleep(0.1)
+        daemon.wait_for("Connection refused", 15)
         with broker:
-            while "not a TLS listener" not in daemon.output and time.monotonic() < deadline + 10:
-                time.sleep(0.2)
+            daemon.wait_for("not a TLS listener", deadline + 10 - time.monotonic())
             assert daemon.terminate() == 0
     finally:
         daemon.close()

@@ -67,9 +67,7 @@ def test_another_device_s_retained_order_is_told_of_and_left(tmp_path: Path, bro
     daemon = DaemonProcess(path)
     try:
         probe.wait_for(AVAIL, lambda m: m.text == "online", timeout_s=15)
-        deadline = time.monotonic() + 10
-        while "a retained message sits on" not in daemon.output and time.monotonic() < deadline:
-            time.sleep(0.1)
+        daemon.wait_for("a retained message sits on", 10)
         assert f"a retained message sits on {DZ_IN}" in daemon.output and "left as it is" in daemon.output
         assert retained_now(broker, DZ_IN) == [OTHER_DEVICE]
     finally:
