@@ -102,17 +102,15 @@ def check_in_out(reader: SectionReader, ds: DomoticzSettings, steered: bool) -> 
                                              f"one: {why}"))
 
 
-def check_seed_mode_topic(cp: configparser.ConfigParser, reader: SectionReader, topic_out: str) -> None:
+def check_seed_mode_topic(cp: configparser.ConfigParser, reader: SectionReader, ds: DomoticzSettings) -> None:
     """The seed's [mqtt] topic_ecsMode named where Domoticz publishes the mode selector; PySEB reads it on topic_out
     and below. One elsewhere (a Domoticz publishing on dz/out) was read by the seed and never by PySEB: the mode
     stayed at its default, and only a warning a minute after each connect said Domoticz had not answered."""
     written = cp.get("mqtt", "topic_ecsmode", fallback="").strip()
-    try:
-        selector = cp.getint("domoticz", "idx_ecs_mode", fallback=0) > 0
-    except ValueError:
-        return  # (an idx that is no number: said by its own reading)
-    if not written or is_unset_word(written) or not selector:
+    # (an idx_ecs_mode that is no number reads 0, said by its own reading)
+    if not written or is_unset_word(written) or not ds.idx_ecs_mode:
         return
+    topic_out = ds.topic_out
     root = topic_out.rstrip("/")
     if written == root or written.startswith(root + "/"):
         return
@@ -170,8 +168,7 @@ def read_domoticz_settings(cp: configparser.ConfigParser, reader: SectionReader,
         # Without an idx there is no sensor to update: the user asked for something that will not happen.
         reader.warnings.append(ConfigProblem("domoticz", "send_domoticz", "is true but neither idx_grid nor "
                                              "idx_injection is set: nothing is sent to Domoticz"))
-    check_seed_mode_topic(cp, reader, raw["topic_out"] or "domoticz/out")
-    return DomoticzSettings(
+    ds = DomoticzSettings(
         send=send, send_grid=bool(raw["send_grid"]), send_injection=bool(raw["send_injection"]),
         idx_grid=raw["idx_grid"] or 0, idx_injection=raw["idx_injection"] or 0,
         keepalive_s=raw["keepalive_s"] or DEFAULT_KEEPALIVE_S,
@@ -180,3 +177,5 @@ def read_domoticz_settings(cp: configparser.ConfigParser, reader: SectionReader,
         idx_ecs_mode=raw["idx_ecs_mode"] or 0, ecs_mode_levels=MappingProxyType(levels),
         ecs_mode_default=EcsMode(raw["ecs_mode_default"] or EcsMode.SOLAR_FALLBACK.value),
     )
+    check_seed_mode_topic(cp, reader, ds)
+    return ds
