@@ -17,7 +17,7 @@ from core.daily_report import DailyFigures, DailyReport
 from core.day_roll import DayRoll
 from core.forces import start_loads
 from core.stale_guard import StaleGuard
-from equipments.base import Equipment
+from equipments.base import Equipment, Publish
 from field.features import FieldFeatures
 from settings.config import Settings
 from status.restore import restore_status
@@ -26,9 +26,6 @@ from status.view import RegulatorView
 # The regulator's own lines, moved here with the code that writes them: the logger name is part of what the log
 # shows, so it stays what it was.
 log = logging.getLogger("core.regulator")
-
-Publish = Callable[..., Any]  # publish(topic, payload, retain=False)
-
 
 class RegulatorLifeCycle:
     """Start, restore, day roll and report, stop: the part of `Regulator` that runs once a day or once a life."""

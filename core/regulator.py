@@ -17,12 +17,12 @@ from core.day_roll import DayRoll
 from core.decision_gate import DecisionGate
 from core.decisions import DecisionListener, is_relay, snapshot
 from core.forces import expire_forces, keep_forces_lengths, take_mode_command
-from core.life_cycle import Publish, RegulatorLifeCycle
+from core.life_cycle import RegulatorLifeCycle
 from core.meter_intake import MeterIntake, NoReading
 from core.meters import EnergyCounter, MeterState
 from core.stale_guard import StaleGuard
 from core.status_pacing import StatusPacing
-from equipments.base import Equipment
+from equipments.base import Equipment, Publish
 from field.features import FieldFeatures
 from field.forcers import forcer_name
 from field.forecast import ForecastFailure, OwmForecast

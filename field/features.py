@@ -5,11 +5,11 @@ regulator: `now` comes in, messages go out through the regulator's publish funct
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import time, tzinfo
 from typing import Any
 
-from equipments.base import Equipment
+from equipments.base import Equipment, Publish
 from equipments.modes import MAX_FORCE_DURATION_S
 from field.config import FieldSettings
 from field.domoticz import DomoticzBridge
@@ -27,9 +27,6 @@ from values.local_time import last_occurrence
 MIDNIGHT = time(0, 0)
 
 log = logging.getLogger(__name__)
-
-Publish = Callable[..., Any]  # publish(topic, payload, retain=False)
-
 
 class FieldFeatures:
     """Full tank, fallback, Domoticz and Home Assistant for one regulator's loads."""
