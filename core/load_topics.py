@@ -26,7 +26,7 @@ def own_meters(loads: Sequence[Equipment]) -> list[tuple[str, str]]:
 
 def own_meter_topics(loads: Sequence[Equipment]) -> set[str]:
     """The topics of the loads' own meters."""
-    return {str(load.options["topic_read_power"]) for load in loads if load.options.get("topic_read_power")}
+    return {str(topic) for topic, _ in own_meters(loads)}
 
 
 def command_topics(loads: Sequence[Equipment]) -> list[str]:
