@@ -27,9 +27,6 @@ from field.config import (
 from integrations.domoticz_settings import MQTT_IGNORED
 from settings.ini_file import read_parser as read_parser
 from settings.inline_comments import cut_values
-from settings.load_building import EXTENSION_SECTIONS as EXTENSION_SECTIONS
-from settings.load_building import LOAD_NAME as LOAD_NAME
-from settings.load_building import OWN_SECTIONS as OWN_SECTIONS
 from settings.load_building import build_equipments, warn_unused_sections
 from settings.load_checks import warn_capped_max_power, warn_closed_loop_keys, warn_curve, warn_kilowatts
 from settings.options import SectionReader, resolved
@@ -52,8 +49,8 @@ from settings.special_sections import apply_debug_section, refuse_defaults, take
 from settings.tls_check import host_problem, tls_file_problems
 from settings.topic_checks import check_topic_roles, check_topics, check_variator_command_topic
 
-# (read_parser, EXTENSION_SECTIONS, LOAD_NAME and OWN_SECTIONS are imported `as` themselves: names defined here
-# before the loader's parts moved out, re-exported; the simulator and the sweep import read_parser here)
+# (read_parser is imported `as` itself: defined here before the loader's parts moved out, re-exported; the
+# simulator and the sweep import it here)
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -86,8 +83,6 @@ class Settings:
     def tzinfo(self) -> ZoneInfo | None:
         """The configured time zone, or None for the system's local time."""
         return ZoneInfo(self.evaluate.timezone) if self.evaluate.timezone else None
-
-
 
 
 def load_settings(path: str | Path) -> Settings:
