@@ -116,7 +116,7 @@ def _outliers(watts: np.ndarray, limit: int, max_w: float, top_step_percent: flo
     return tuple(sorted(int(i) for i in worst_first[:limit]))
 
 
-def analyse_sweep(watts: np.ndarray, percent: np.ndarray | None = None) -> SweepShape:
+def analyse_sweep(watts: np.ndarray, percent: np.ndarray) -> SweepShape:
     """Find the off level, the misfire zone at the bottom, the first stable conduction point, the outliers.
 
     `watts` is sorted by percent. The off level is the bottom of a median (least absolute deviations)
@@ -124,7 +124,7 @@ def analyse_sweep(watts: np.ndarray, percent: np.ndarray | None = None) -> Sweep
     point is the first point that, with the next one, reads more than OFF_TOLERANCE_W above the off
     level without being a misfire candidate; the misfires are the candidates below it, and everything
     below it counts as off. Candidates above it are left to the outlier test. `percent`: the points' percents,
-    whose last step says how far the top reading may rise as a real rise (None: a sweep by 0.5 %).
+    whose last step says how far the top reading may rise as a real rise.
     """
     reference = isotonic_median(watts)
     off_w = float(reference[0])
@@ -138,6 +138,6 @@ def analyse_sweep(watts: np.ndarray, percent: np.ndarray | None = None) -> Sweep
     misfires = tuple(int(i) for i in np.flatnonzero(candidate[:first_on]))
     # (one at least: 3 % of a sweep by 5 %, 21 points, is none, and a glitch at 100 % became the load's max)
     limit = max(1, int(OUTLIER_SHARE * watts.size))
-    top_step_percent = float(percent[-1] - percent[-2]) if percent is not None and percent.size > 1 else 0.5
+    top_step_percent = float(percent[-1] - percent[-2])  # (two points at least: a stable conduction point above)
     outliers = tuple(first_on + i for i in _outliers(watts[first_on:], limit, max_w, top_step_percent))
     return SweepShape(off_w, misfires, first_on, outliers)
