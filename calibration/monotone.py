@@ -105,9 +105,12 @@ def _outliers(watts: np.ndarray, limit: int, max_w: float, top_step_percent: flo
         below = isotonic_median(watts[:-1])
         lead = below[-1] + (2.0 * max(0.0, below[-1] - below[-2]) if below.size > 1 else 0.0)
         top = float(watts[-1])
-        residual[-1] = top - below[-1] if top < below[-1] else \
-            0.0 if top <= below[-1] * (1.0 + TOP_RISE_KEPT_SHARE_PER_PERCENT * top_step_percent) else \
-            max(0.0, top - lead)
+        if top < below[-1]:
+            residual[-1] = top - below[-1]
+        elif top <= below[-1] * (1.0 + TOP_RISE_KEPT_SHARE_PER_PERCENT * top_step_percent):
+            residual[-1] = 0.0  # (a real last rise)
+        else:
+            residual[-1] = max(0.0, top - lead)
     # statistics.median, not np.median: the latter imports numpy.ma (2.5 MB more in the daemon's RSS).
     mad = statistics.median(np.abs(residual - statistics.median(residual.tolist())).tolist())
     threshold = max(OUTLIER_MAD_FACTOR * 1.4826 * mad, OUTLIER_MIN_W_SHARE * max_w)
