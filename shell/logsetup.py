@@ -51,6 +51,7 @@ def hold_logging(level: str = "INFO") -> HeldRecords:
 # syslog's priorities: journald takes a line's leading <N> for its priority (systemd.exec SyslogLevelPrefix=, on by
 # default), which `journalctl -p warning` filters on and the journal colours by; without it every line is info.
 _SYSLOG_PRIORITY = {logging.CRITICAL: 2, logging.ERROR: 3, logging.WARNING: 4, logging.INFO: 6, logging.DEBUG: 7}
+_PRIORITY_FROM_HIGHEST = sorted(_SYSLOG_PRIORITY.items(), reverse=True)  # (once: looked up for every line)
 
 
 class JournalFormatter(logging.Formatter):
@@ -62,8 +63,7 @@ class JournalFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         """The record's lines, each prefixed <N>."""
-        priority = next((p for level, p in sorted(_SYSLOG_PRIORITY.items(), reverse=True) if record.levelno >= level),
-                        7)
+        priority = next((p for level, p in _PRIORITY_FROM_HIGHEST if record.levelno >= level), 7)
         return _with_priority(super().format(record), priority)
 
 
