@@ -148,7 +148,7 @@ class VariableEquipment(Equipment):
         is not ours (_check_echo)."""
         if topic == self.topic_status:
             self.heard_at = now
-            self._check_gate(payload, topic)
+            self._check_gate(payload)
             booted, percent = variator_status(payload)  # (parsed once: an echo comes after every command)
             if booted:
                 log.info("%s: the variator reports boot_detected: re-sending its command %s", self.name,
@@ -164,7 +164,7 @@ class VariableEquipment(Equipment):
                 self.resend("variator booted")
         return False
 
-    def _check_gate(self, payload: bytes, topic: str) -> None:
+    def _check_gate(self, payload: bytes) -> None:
         """`off` gates the variator's output without changing its percent (PROTOCOL.md): its echo is then at our
         percent, and the load draws nothing. Said, not undone: an `off` may be the owner's own stop."""
         off = variator_output_off(payload)
@@ -175,9 +175,10 @@ class VariableEquipment(Equipment):
             log.warning("%s: the variator reports its output off (\"state\": \"OFF\", an `off` sent by another "
                         "client): the load draws nothing whatever the percent until the variator is sent `on` "
                         "(mosquitto_pub -t %s -m on)", self.name, self.topic_set_power,
-                        extra={"limit_key": f"{topic} state"})
+                        extra={"limit_key": f"{self.topic_status} state"})
         else:
-            log.info("%s: the variator reports its output on again", self.name, extra={"limit_key": f"{topic} state"})
+            log.info("%s: the variator reports its output on again", self.name,
+                     extra={"limit_key": f"{self.topic_status} state"})
 
     def _check_echo(self, percent: float, now: float) -> None:
         """The variator answers every command it takes with the percent it now runs at. One that is not our
