@@ -30,7 +30,7 @@ from recording.offsets import RowOffsets, changed_at
 from values.text import UTF8_MARK
 
 __all__ = ["MAGIC", "TEXT_MODE_COPY", "RecordError", "RecordedDay", "format_rows", "header_text", "is_record_file",
-           "plain_day", "read_members", "read_record", "readable_length", "text_mode_undone"]
+           "plain_day", "read_members", "read_record", "text_mode_undone"]
 
 MAGIC = "# pyseb-record 1"
 LOAD_COLUMNS = ("command", "believed_w", "room_w")
@@ -135,13 +135,6 @@ def read_members(data: bytes) -> Members:
         text.append(chunk)
         end = position
     return Members(b"".join(text), end, skipped)
-
-
-def readable_length(data: bytes) -> tuple[int, bytes, bool]:
-    """How many leading bytes of `data` end with its last whole gzip member, the whole members' text, and
-    whether bytes followed that member (a batch cut short)."""
-    members = read_members(data)
-    return members.end, members.text, members.end < len(data)
 
 
 def text_mode_undone(data: bytes, members: Members) -> tuple[bytes, Members] | None:
