@@ -19,8 +19,6 @@ from values.file_modes import FILE_MODE, make_folder
 
 log = logging.getLogger(__name__)
 
-NEW_FILE_MODE = FILE_MODE  # a dashboard running as another user reads it
-
 
 def _keep_owner_and_mode(fd: int, path: Path) -> None:
     """Give the temp file the mode (and, as root, the owner) of the file it replaces: mkstemp's 0600 would
@@ -30,7 +28,7 @@ def _keep_owner_and_mode(fd: int, path: Path) -> None:
     try:
         old = os.stat(path)
     except OSError:  # (none yet, or not readable: a new file's mode)
-        mode = NEW_FILE_MODE
+        mode = FILE_MODE
     else:
         mode = old.st_mode & 0o7777  # (kept even when the owner cannot be: a chown refused is no reason for 0644)
         if os.geteuid() == 0 and (old.st_uid, old.st_gid) != (0, 0):
