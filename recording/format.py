@@ -205,7 +205,7 @@ def read_record(path: str | Path) -> RecordedDay:
     members = read_members(data) if plain is None else Members(plain, len(data), 0)
     text_mode_copy = False
     if plain is None and (undone := text_mode_undone(data, members)) is not None:
-        members, text_mode_copy = undone[1], True
+        (data, members), text_mode_copy = undone, True  # (the file as it was before that copy)
     if members.end == 0 and data[:2] != b"\x1f\x8b":
         raise RecordError(f"{name}: not a gzip file, nor a day file unpacked (a recorded day is .csv.gz, its text "
                           f"starts with {MAGIC})")
@@ -246,6 +246,5 @@ def read_record(path: str | Path) -> RecordedDay:
         per_load = values[2:]
         records.append(DecisionRecord(stamp, values[1], values[0], tuple(per_load[0::3]),
                                       tuple(per_load[1::3]), tuple(per_load[2::3])))
-    size = len(data) - (data.count(b"\r\n") if text_mode_copy else 0)
-    return RecordedDay(name, names, relays, records, members.end < size, max_gap_s, first_date,
+    return RecordedDay(name, names, relays, records, members.end < len(data), max_gap_s, first_date,
                        RowOffsets(offsets) if offsets else None, members.skipped, text_mode_copy)
