@@ -61,10 +61,11 @@ def _header_of(path: Path) -> str | None:
         return None
     unpacked = plain_day(head)
     if unpacked is not None:  # (a day file unpacked and copied back: its header is its text's)
-        return "".join(unpacked.replace(b"\r\n", b"\n").decode("utf-8", "replace").splitlines(keepends=True)[:2])
-    members = read_members(head)
-    undone = text_mode_undone(head, members)  # (a .csv.gz copied in text mode: its header as it was before)
-    text = (members if undone is None else undone[1]).text
+        text = unpacked.replace(b"\r\n", b"\n")
+    else:
+        members = read_members(head)
+        undone = text_mode_undone(head, members)  # (a .csv.gz copied in text mode: its header as it was before)
+        text = (members if undone is None else undone[1]).text
     if not text:
         # The first member may be longer than what was read: decompress the start of the stream.
         try:
