@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any, TypeGuard
 
 from field.forecast import (
+    CAUSE_MAX_CHARS,
     SOURCE_DEFAULT,
     SOURCE_MQTT,
     SOURCE_OWM,
@@ -60,7 +61,7 @@ def _saved_pick(used: Any) -> CloudPick:
         raise ValueError("cause must be text or null")
     received_at = None if time is None else datetime.fromisoformat(str(time)).timestamp()
     return CloudPick(date.fromisoformat(str(used.get("date"))), float(clouds), source, received_at,
-                     None if cause is None else cause[:200])
+                     None if cause is None else cause[:CAUSE_MAX_CHARS])
 
 
 class ForecastBook:
