@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 
 MAX_WAITING_BATCHES = 48  # a stuck disk holds at most this many batches in memory; older ones are dropped
 # The most the stop waits for the writer, in all: part of the daemon's stop, which must end within systemd's
-# TimeoutStopSec (see shell/daemon.py's Daemon._shutdown); a batch of 5 minutes takes a fraction of a second on a card.
+# TimeoutStopSec (see shell/daemon_life_cycle.py's Daemon._shutdown); a batch of 5 minutes takes a fraction of a
+# second on a card.
 STOP_WAIT_S = 3.0
 
 

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 
 # The most a stop waits for its save, a save under way (a slow SD card) included: part of the daemon's stop, which
-# must end within systemd's TimeoutStopSec (see shell/daemon.py's Daemon._shutdown).
+# must end within systemd's TimeoutStopSec (see shell/daemon_life_cycle.py's Daemon._shutdown).
 STOP_WAIT_S = 6.0
 # What of a load's entry in the status document is an order a restart restores: a force (whoever made it) and
 # Home Assistant's force settings.

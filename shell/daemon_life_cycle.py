@@ -1,0 +1,179 @@
+"""The daemon's start, stop and signals, apart from its main loop: the stop signals caught (queued, never raised),
+SIGHUP as logrotate's request to reopen the log, the start (the saved status restored, the saver, the recorder, the
+link and the forecast fetcher started, then the loop), the stop (the loads to 0, the last status saved, each thread
+ended within its bound, the lock let go).
+
+A mixin of `shell.daemon.Daemon`, not an object of its own: these are the daemon's interface (regulation.py and the
+tests call `daemon.run`, `daemon.catch_stop_signals`, `daemon.restore_saved_status`, and reach `_on_signal`), acting on
+its state (which is declared below, set by `Daemon.__init__`)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from core.regulator import Regulator
+from recording.store import recorded_days
+from recording.writer import DayRecorder
+from shell.daemon_link import LinkReport
+from shell.forecast_fetch import ForecastFetcher
+from shell.lock import InstanceLock
+from shell.logsetup import reopen_log_files
+from shell.mqtt_link import MqttLink
+from shell.stop_signals import StartHangup, StoppedWhileStarting, has_controlling_terminal, stop_signals_to_catch
+from status.saver import StatusSaver
+from status.store import load_status, remove_stale_temporaries, set_aside
+
+# The daemon's own lines, moved here with the code that writes them: the logger name is part of what the log shows
+# (and of the flood limiter's kinds), so it stays what it was.
+log = logging.getLogger("shell.daemon")
+
+
+@dataclass(frozen=True, slots=True)
+class StopRequest:
+    """SIGINT, SIGTERM or SIGHUP arrived."""
+
+    signal_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReopenRequest:
+    """SIGHUP arrived at a daemon started without a terminal: no hang-up, logrotate's (or a user's) request to
+    open the log file again."""
+
+
+class DaemonLifeCycle:
+    """Signals, start and stop: the part of `Daemon` that runs once a life (and at a SIGHUP)."""
+
+    # The daemon's state these use (set by Daemon.__init__), and the main loop's parts they call.
+    lock: InstanceLock
+    events: queue.SimpleQueue[object]
+    reg: Regulator
+    link: MqttLink
+    link_report: LinkReport
+    saver: StatusSaver | None
+    recorder: DayRecorder | None
+    fetcher: ForecastFetcher | None
+    status_file: Path
+    _catching: bool
+    _stop_asked: StopRequest | None
+    _started: bool
+    _exit_code: int
+    _loop: Callable[[], None]
+    _offer_snapshot: Callable[..., None]
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        # Signal handlers run on the main thread between bytecodes: only enqueue (into a reentrant queue: see
+        # Daemon.__init__).
+        request = StopRequest(signal.Signals(signum).name)
+        self._stop_asked = self._stop_asked or request  # (the first: the one the log names)
+        self.events.put(request)  # (wakes the loop's wait)
+
+    def _on_reopen_signal(self, signum: int, frame: FrameType | None) -> None:
+        self.events.put(ReopenRequest())
+
+    def catch_stop_signals(self) -> None:
+        """Install the stop handlers (the main thread only; once): from then on a stop signal is queued, not raised.
+        The start calls it as soon as the Daemon is built: until then a Ctrl-C or a terminal's hangup raises
+        KeyboardInterrupt, which the start turns into a clean exit."""
+        if self._catching or threading.current_thread() is not threading.main_thread():
+            return
+        # SIGHUP stops a daemon run in a terminal (closed, or its ssh session dropped). Without one (systemd,
+        # cron), nothing hangs up: it is logrotate's postrotate asking, as of any daemon, to reopen the log; a
+        # stop there was exit 0, which systemd's Restart=on-failure leaves stopped, nothing regulating.
+        hangup_reopens = not has_controlling_terminal()
+        for signum in stop_signals_to_catch():
+            reopen = hangup_reopens and signum == getattr(signal, "SIGHUP", None)
+            signal.signal(signum, self._on_reopen_signal if reopen else self._on_signal)
+        self._catching = True
+
+    def run(self, start_hangup: StartHangup | None = None) -> int:
+        """Main loop; returns the exit code. `start_hangup`: a SIGHUP held while PySEB started (the log is reopened).
+        Raises StoppedWhileStarting (the lock released) for a stop signal caught before it began."""
+        self.catch_stop_signals()
+        if self._stop_asked is not None:
+            # (between the start's end and here: nothing is connected or commanded yet, only the lock to let go)
+            self.lock.release()
+            raise StoppedWhileStarting(self._stop_asked.signal_name)
+        if start_hangup is not None and start_hangup.arrived:
+            self.events.put(ReopenRequest())  # (logrotate's, while starting: the log file was moved aside)
+        if self.saver is not None:
+            self.restore_saved_status(time.time())
+            self.saver.start()
+        if self.recorder is not None:
+            log.info("recording each decision into %s (a batch every %.0f s)", self.recorder.directory,
+                     self.recorder.flush_interval_s)
+            self.recorder.start()
+        failure = self.link.start()
+        if failure is not None:
+            self.link_report.down(failure, time.time())  # logged by the link with its details
+        if self.fetcher is not None:
+            self.fetcher.start()
+        try:
+            self._loop()
+        finally:
+            self._shutdown()
+        return self._exit_code
+
+    def restore_saved_status(self, now: float) -> None:
+        """Restore the status file at the start, before the saver runs. A file the restore cannot use at all (a bug
+        in the restore, not only a bad file) is kept aside like an unreadable one: the first save replaced it."""
+        if self.saver is None:
+            return
+        path = self.saver.path
+        # The lock is ours: no save is under way, so any temporary file of our pattern is a killed save's.
+        remove_stale_temporaries(path)
+        document = load_status(path, keep_aside=True, expected_because=lambda: self._status_expected_because(path))
+        if document is not None:
+            for warning in self.reg.restore(document, now, set_aside=functools.partial(set_aside, path)):
+                log.warning("status restore: %s", warning)
+
+    def _status_expected_because(self, path: Path) -> list[str]:
+        """What, outside the status file's folder, says a status file was saved before (its absence then warns,
+        rather than being a first start's INFO line): the configured path a symlink to it, the recorder's days."""
+        because = []
+        configured = self.status_file
+        if configured.is_symlink() and configured != path:
+            because.append(f"the symlink {configured} names it")
+        if self.recorder is not None and (days := recorded_days(self.recorder.directory)):
+            because.append(f"the recorder has {len(days)} day(s) in {self.recorder.directory}, the last {days[-1]}")
+        return because
+
+    @staticmethod
+    def _reopen_log() -> None:
+        reopened = reopen_log_files()
+        log.info("SIGHUP received (PySEB was started without a terminal: no hang-up, SIGTERM stops it): %s",
+                 f"log file reopened: {', '.join(reopened)}" if reopened else "no log file to reopen")
+
+    def _shutdown(self) -> None:
+        # Its waits at most, in turn (a fetch under way, the status save, the recorder's last batch, the broker's
+        # acknowledgement of `offline`, paho's thread: each module's STOP_WAIT_S, OFFLINE_WAIT_S and
+        # NETWORK_THREAD_WAIT_S), add up to less than contrib/pyseb.service's TimeoutStopSec (20 s), with room to
+        # spare for the rest (tests/test_stop_faults.py adds them up). Longer, systemd killed PySEB on a card that
+        # stopped answering, before its last steps, the unit failed.
+        now = time.time()
+        if self._started:
+            self.reg.shutdown(now)
+            self._offer_snapshot(fresh=True)
+        elif self.saver is not None:
+            # Stopped before the first connection: nothing has been decided since the restore, and the file holds
+            # what the start had yet to do (a report of a day whose midnight passed while stopped, sent at the
+            # start). A fresh status saved over it lost that report, in memory only.
+            log.info("status file %s left as it was: stopped before the regulation started", self.saver.path)
+        if self.fetcher is not None:
+            self.fetcher.stop()
+        if self.saver is not None and self.saver.stop() and self._started:
+            log.info("status saved to %s", self.saver.path)
+        if self.recorder is not None:
+            self.recorder.stop()
+        self.link.stop()
+        self.lock.release()
+        log.info("stopped")

@@ -1,0 +1,183 @@
+"""What the daemon's main loop does with the MQTT link's events, apart from the messages: the broker out of reach
+said once and reminded (LinkReport), a connection (the regulator started, or its commands re-sent), a drop (a
+takeover by another client with our client id told), a fault of a paho callback (a fatal one stops PySEB), a
+retained command left on a load's topic (cleared), messages dropped for a full queue, PySEB's own messages the
+broker did not pass back (its ACL).
+
+A mixin of `shell.daemon.Daemon` (its `_loop` calls these), acting on the daemon's state (declared below, set by
+`Daemon.__init__`)."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import time
+
+from core.regulator import Regulator
+from shell.mqtt_link import (
+    ATTEMPT_FAILED,
+    MAX_WAITING_MESSAGES,
+    RETRY_PACE,
+    Connected,
+    Disconnected,
+    Leftover,
+    LinkFault,
+    MqttLink,
+)
+
+# The daemon's own lines, moved here with the code that writes them: the logger name is part of what the log shows
+# (and of the flood limiter's kinds), so it stays what it was.
+log = logging.getLogger("shell.daemon")
+
+EXIT_LINK_FAULT = 1
+
+
+class LinkReport:
+    """What the log says while the broker cannot be had: the reason once, then a reminder every
+    `reminder_s` while the same reason lasts (paho retries every few seconds: a line per retry would
+    bury everything else)."""
+
+    def __init__(self, reminder_s: float = 600.0) -> None:
+        self.reminder_s = reminder_s
+        self.down_since: float | None = None
+        self.reason: str | None = None
+        self.attempts = 0
+        self._told_at = 0.0
+
+    def down(self, reason: str, now: float) -> str | None:
+        """One more failed attempt or a lost link: "first", "reminder" or None (say nothing)."""
+        self.attempts += 1
+        if self.down_since is None:
+            self.down_since = now
+        if reason != self.reason:
+            self.reason, self._told_at = reason, now
+            return "first"
+        if now - self._told_at >= self.reminder_s:
+            self._told_at = now
+            return "reminder"
+        return None
+
+    def up(self, now: float) -> tuple[float, int] | None:
+        """Connected: (seconds it was down, failed attempts), or None when it was not down."""
+        if self.down_since is None:
+            return None
+        down = (now - self.down_since, self.attempts)
+        self.down_since, self.reason, self.attempts = None, None, 0
+        return down
+
+
+class DaemonLinkEvents:
+    """The link's events and its health, as the main loop meets them: the part of `Daemon` that talks of the broker."""
+
+    # The daemon's state these use (set by Daemon.__init__).
+    reg: Regulator
+    link: MqttLink
+    link_report: LinkReport
+    events: queue.SimpleQueue[object]
+    username: str | None
+    client_id: str
+    _started: bool
+    _exit_code: int
+
+    def _on_link_fault(self, fault: LinkFault) -> bool:
+        """Log a fault of a paho callback; True (the exit code set) when the link cannot work on."""
+        log.error("internal error in the MQTT %s callback:\n%s", fault.callback, fault.trace.rstrip())
+        if fault.fatal:
+            log.error("the MQTT link cannot work on after that: stopping (exit %d) so that a supervisor restarts "
+                      "PySEB", EXIT_LINK_FAULT)
+            self._exit_code = EXIT_LINK_FAULT
+        return fault.fatal
+
+    def _faults_at_stop(self, taken: object) -> None:
+        """At a stop, the link's faults in the event just taken and in those still waiting (a backlog's messages
+        are bounded: a pass over them is quick, the stop not delayed): a fatal one gives the exit code, as it would
+        have without the stop, so that a supervisor restarts PySEB. Without it the stop exited 0."""
+        events = [taken]
+        for _ in range(MAX_WAITING_MESSAGES + 100):  # (bounded: paho's thread may still be putting)
+            try:
+                events.append(self.events.get_nowait())
+            except queue.Empty:
+                break
+        for event in events:
+            if isinstance(event, LinkFault):
+                self._on_link_fault(event)
+
+    def _say_dropped(self) -> None:
+        dropped, topic = self.link.take_dropped()
+        if dropped:
+            log.warning("%d MQTT messages dropped (the last on %s): %d were already waiting for the main loop (a flood "
+                        "on the broker, or the loop held up)", dropped, topic, MAX_WAITING_MESSAGES,
+                        extra={"limit_key": "dropped messages"})
+
+    def _check_echo(self) -> None:
+        missing = self.link.echo.missing(time.monotonic())
+        if missing:
+            user = f"user {self.username!r}" if self.username else "an anonymous client"
+            log.warning("the broker did not pass PySEB's own messages on %s back to it within %.0f s: its ACL most "
+                        "probably refuses %s publishing there (no device then gets a command; mosquitto drops them "
+                        "without a word), or reading them back (then all is well): allow both (mosquitto: topic "
+                        "readwrite in its acl_file)", ", ".join(missing), self.link.echo.wait_s, user)
+
+    def _report_down(self, reason: str, now: float, level: int = logging.WARNING) -> None:
+        said = self.link_report.down(reason, now)
+        if said == "first":
+            log.log(level, "%s; %s (logged again every %.0f min while it lasts)", reason, RETRY_PACE,
+                    self.link_report.reminder_s / 60)
+        elif said == "reminder":
+            assert self.link_report.down_since is not None
+            log.log(level, "still not connected: %s (%d attempts in %.0f min)", reason, self.link_report.attempts,
+                    (now - self.link_report.down_since) / 60)
+
+    def _on_disconnected(self, event: Disconnected) -> None:
+        log.debug("not connected to the broker (%s): retrying", event.reason)
+        if self._started:
+            self.reg.on_disconnected(event.at)
+        if event.backoff_s is not None:
+            log.warning("the broker dropped the connection %d times in a row within seconds of connecting: another "
+                        "client is probably connected with client_id %r (a second PySEB with a copy of this "
+                        "config?); give each its own [mqtt] client_id. Next attempt in %.0f s", event.taken_over,
+                        self.client_id, event.backoff_s)
+            # (the drop is said above, with its own wait: not once more with paho's usual pace)
+            self.link_report.down(f"connection to the broker lost ({event.reason})", event.at)
+        elif event.connected_for_s is not None:
+            self._report_down(f"connection to the broker lost ({event.reason})", event.at)
+        else:
+            reason = f"cannot connect to the broker: {event.reason}"
+            if event.reason == ATTEMPT_FAILED and self.link_report.reason is not None:
+                reason = self.link_report.reason  # paho's retries say no more than the reason already logged
+            self._report_down(reason, event.at)
+
+    def _on_leftover(self, event: Leftover) -> None:
+        """A retained message where PySEB publishes its commands not retained: a device (or Domoticz) takes it as
+        an order at each of its reconnects, behind PySEB's back (the heater at the seed's last 80 % all night).
+        One of our loads' commands is cleared (an empty retained message deletes it), and the loads' commands
+        sent again (the device heard the empty one); anyone else's is only told of."""
+        shown = event.payload[:80].decode("utf-8", "replace")
+        if not self.reg.is_own_command(event.topic, event.payload):
+            log.warning("a retained message sits on %s (%r), where PySEB publishes not retained: not one of "
+                        "PySEB's commands, left as it is; a device or Domoticz reconnecting takes it as an order "
+                        "(clear it: mosquitto_pub -r -n -t %s)", event.topic, shown, event.topic)
+            return
+        log.warning("a retained command was left on %s (%r; the seed published its commands retained): a device "
+                    "or Domoticz reconnecting would take it as an order behind PySEB's back; cleared", event.topic,
+                    shown)
+        try:
+            self.link.publish(event.topic, b"", retain=True)
+        except (RuntimeError, ValueError) as exc:  # PublishFailed is a RuntimeError
+            log.warning("could not clear the retained message on %s: %s", event.topic, exc)
+        if self._started:
+            self.reg.resend_commands("a retained leftover cleared")
+
+    def _on_connected(self, event: Connected) -> None:
+        down = self.link_report.up(event.at)
+        if down is not None:
+            log.info("connected to the broker again after %.0f s (%d failed attempts)", down[0], down[1])
+        if not self._started:
+            log.info("connected; subscribed to %s", ", ".join(self.reg.subscriptions()))
+            self.reg.start(event.at)  # every load to 0 first, then restored forces
+            self._started = True
+        else:
+            log.info("reconnected: subscriptions renewed, commands and the last daily report re-sent")
+            self.reg.resend_commands("reconnected")
+            self.reg.republish_report()
+        self.reg.on_connected(event.at)  # e.g. ask Domoticz for the water heater's mode again
