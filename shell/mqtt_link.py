@@ -1,5 +1,6 @@
 """The MQTT side: paho-mqtt (2.x, or Debian's 1.6.1) on its own network thread. Callbacks only hand over (enqueue) or
-subscribe; the main loop does everything else."""
+subscribe; the main loop does everything else. What they hand over: shell/link_events.py; their watches on the
+broker (a takeover of our client id, our own messages not passed back): shell/link_health.py."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import paho.mqtt.client as mqtt
@@ -20,6 +20,8 @@ import paho.mqtt.client as mqtt
 from settings.sections import MqttSettings
 from shell import paho_compat
 from shell.broker_hints import refusal_hint, tls_mismatch_hint, unanswered_reason
+from shell.link_events import ATTEMPT_FAILED, Connected, Disconnected, Leftover, LinkFault, Message, Refused
+from shell.link_health import EchoWatch, TakeoverGuard
 
 log = logging.getLogger(__name__)
 
@@ -41,109 +43,8 @@ def set_nodelay(sock: object) -> None:
         pass
 
 
-@dataclass(frozen=True, slots=True)
-class Connected:
-    """The link is (re)connected and subscribed."""
-
-    at: float
-    first: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    """One MQTT message, with the time it was received."""
-
-    topic: str
-    payload: bytes
-    received_at: float
-    retained: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Leftover:
-    """A retained message found, at a (re)connect, on a topic PySEB publishes its commands to not retained:
-    someone else's (the seed published its commands retained), taken as an order by every device or Domoticz
-    at each of their reconnects."""
-
-    topic: str
-    payload: bytes
-    at: float
-
-
-@dataclass(frozen=True, slots=True)
-class Disconnected:
-    """The link dropped, or an attempt failed (paho reconnects by itself, with backoff)."""
-
-    at: float
-    reason: str
-    connected_for_s: float | None = None  # how long the connection had lasted; None: it never came up
-    taken_over: int = 0  # connections in a row dropped within seconds: another client with our client id?
-    backoff_s: float | None = None  # the wait before the next attempt, when it was lengthened for that
-
-
-@dataclass(frozen=True, slots=True)
-class Refused:
-    """The broker answered the connection with a refusal (bad credentials, not authorised, ...)."""
-
-    at: float
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class LinkFault:
-    """One of our paho callbacks raised: logged by the main loop; `fatal` when the link cannot work on."""
-
-    at: float
-    callback: str
-    trace: str
-    fatal: bool
-
-
-Event = Connected | Message | Leftover | Disconnected | Refused | LinkFault
-
-
 class PublishFailed(RuntimeError):
     """paho did not take a message (not even queued for the next connection)."""
-
-
-class TakeoverGuard:
-    """Tells a broker that keeps dropping us right after we connect, as it does when another client
-    connects with the same client id (MQTT lets the newest one in and drops the other), and how long to
-    wait before the next attempt so that two such clients stop kicking each other off every second."""
-
-    SHORT_S = 30.0  # a connection the broker ended sooner than this counts as a takeover
-    IN_A_ROW = 3  # this many in a row: another client with our client id, most probably
-    FIRST_BACKOFF_S = 15.0
-    # (at most 2 minutes: a broker that restarts often looks the same, and meanwhile nothing regulates; 10 minutes
-    # kept PySEB away from a broker back for 9 of them)
-    MAX_BACKOFF_S = 120.0
-
-    def __init__(self) -> None:
-        self.short_in_a_row = 0
-        self._connected_at: float | None = None
-
-    def connected(self, at: float) -> None:
-        """The broker accepted the connection at `at` (a monotonic time)."""
-        self._connected_at = at
-
-    def attempt_failed(self) -> None:
-        """A connection attempt failed or was refused: the broker was down or unwilling between two connections,
-        which another client taking our client id over never makes it: its restarts, not a takeover."""
-        self.short_in_a_row = 0
-
-    def dropped(self, at: float) -> tuple[float | None, float | None]:
-        """The connection ended at `at`: how long it lasted (None: it never came up) and the wait before
-        the next attempt when the drops look like a takeover (None: paho's usual backoff)."""
-        if self._connected_at is None:
-            return None, None
-        lasted_s, self._connected_at = at - self._connected_at, None
-        if lasted_s >= self.SHORT_S:
-            self.short_in_a_row = 0
-            return lasted_s, None
-        self.short_in_a_row += 1
-        if self.short_in_a_row < self.IN_A_ROW:
-            return lasted_s, None
-        return lasted_s, min(self.MAX_BACKOFF_S, self.FIRST_BACKOFF_S * 2 ** (self.short_in_a_row - self.IN_A_ROW))
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -168,54 +69,10 @@ def _guarded(fatal: bool) -> Callable[[F], F]:
     return wrap
 
 
-ATTEMPT_FAILED = "connection attempt failed"  # paho's background retry failed, its reason unknown
-
-
 # Messages waiting for the main loop; beyond, a new one is dropped (counted, said by the main loop). A flood on the
 # broker faster than the loop (a Pi Zero's) grew the queue, and the daemon's memory, for as long as it lasted. The
 # readings in such a backlog are old news anyway (dropped when they waited QUEUED_TOO_LONG_S).
 MAX_WAITING_MESSAGES = 2000
-
-ECHO_WAIT_S = 15.0  # PySEB's own messages not back by then after a connect: the broker does not pass them on
-
-
-class EchoWatch:
-    """Whether the broker passes on what PySEB publishes. MQTT 3.1.1 has no word for a publish the broker's ACL
-    refuses: mosquitto acknowledges it and drops it, and PySEB ran on, 'connected', its loads never commanded and
-    its log silent. So PySEB reads its own topics back once after each connect (the retained `online`, each load's
-    first command): one that does not come back within `wait_s` is said, once a run. (Thread-safe: paho's thread
-    ticks the topics off, the main loop asks.)"""
-
-    def __init__(self, wait_s: float = ECHO_WAIT_S) -> None:
-        self.wait_s = wait_s
-        self._lock = threading.Lock()
-        self._waiting: set[str] = set()
-        self._due: float | None = None
-        self._told = False
-
-    def start(self, topics: set[str], now: float) -> None:
-        """Connected at `now` (monotonic): each of `topics` is to come back."""
-        with self._lock:
-            self._waiting, self._due = set(topics), now + self.wait_s
-
-    def came_back(self, topic: str) -> bool:
-        """One of PySEB's own messages came back on `topic`: True when it was awaited."""
-        with self._lock:
-            if topic not in self._waiting:
-                return False
-            self._waiting.discard(topic)
-            return True
-
-    def missing(self, now: float) -> list[str]:
-        """The topics not back by their time, once a run ([] otherwise)."""
-        with self._lock:
-            if self._told or self._due is None or now < self._due:
-                return []
-            self._due = None
-            if not self._waiting:
-                return []
-            self._told = True
-            return sorted(self._waiting)
 
 
 _LEFT_AS_THEY_WERE = ("and each load stays as last commanded until PySEB runs again (its start commands every load "

@@ -1,0 +1,71 @@
+"""What the MQTT link hands the main loop through the event queue (paho's network thread puts, the loop takes): a
+connection, a message, a retained leftover on a command topic, a drop or a failed attempt, a refusal, a fault of
+one of the link's callbacks. Values only: the link (shell/mqtt_link.py) makes them, the daemon reads them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Connected:
+    """The link is (re)connected and subscribed."""
+
+    at: float
+    first: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One MQTT message, with the time it was received."""
+
+    topic: str
+    payload: bytes
+    received_at: float
+    retained: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Leftover:
+    """A retained message found, at a (re)connect, on a topic PySEB publishes its commands to not retained:
+    someone else's (the seed published its commands retained), taken as an order by every device or Domoticz
+    at each of their reconnects."""
+
+    topic: str
+    payload: bytes
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnected:
+    """The link dropped, or an attempt failed (paho reconnects by itself, with backoff)."""
+
+    at: float
+    reason: str
+    connected_for_s: float | None = None  # how long the connection had lasted; None: it never came up
+    taken_over: int = 0  # connections in a row dropped within seconds: another client with our client id?
+    backoff_s: float | None = None  # the wait before the next attempt, when it was lengthened for that
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """The broker answered the connection with a refusal (bad credentials, not authorised, ...)."""
+
+    at: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LinkFault:
+    """One of our paho callbacks raised: logged by the main loop; `fatal` when the link cannot work on."""
+
+    at: float
+    callback: str
+    trace: str
+    fatal: bool
+
+
+Event = Connected | Message | Leftover | Disconnected | Refused | LinkFault
+
+
+ATTEMPT_FAILED = "connection attempt failed"  # paho's background retry failed, its reason unknown

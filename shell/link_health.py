@@ -1,0 +1,90 @@
+"""The MQTT link's two watches on the broker, kept by paho's callbacks, read by the link and the main loop: a broker
+that drops us right after each connect (another client with our client id: TakeoverGuard), and one that does not
+pass PySEB's own messages back (its ACL refusing them: EchoWatch). No paho here: plain state, tested without a
+broker."""
+
+from __future__ import annotations
+
+import threading
+
+
+class TakeoverGuard:
+    """Tells a broker that keeps dropping us right after we connect, as it does when another client
+    connects with the same client id (MQTT lets the newest one in and drops the other), and how long to
+    wait before the next attempt so that two such clients stop kicking each other off every second."""
+
+    SHORT_S = 30.0  # a connection the broker ended sooner than this counts as a takeover
+    IN_A_ROW = 3  # this many in a row: another client with our client id, most probably
+    FIRST_BACKOFF_S = 15.0
+    # (at most 2 minutes: a broker that restarts often looks the same, and meanwhile nothing regulates; 10 minutes
+    # kept PySEB away from a broker back for 9 of them)
+    MAX_BACKOFF_S = 120.0
+
+    def __init__(self) -> None:
+        self.short_in_a_row = 0
+        self._connected_at: float | None = None
+
+    def connected(self, at: float) -> None:
+        """The broker accepted the connection at `at` (a monotonic time)."""
+        self._connected_at = at
+
+    def attempt_failed(self) -> None:
+        """A connection attempt failed or was refused: the broker was down or unwilling between two connections,
+        which another client taking our client id over never makes it: its restarts, not a takeover."""
+        self.short_in_a_row = 0
+
+    def dropped(self, at: float) -> tuple[float | None, float | None]:
+        """The connection ended at `at`: how long it lasted (None: it never came up) and the wait before
+        the next attempt when the drops look like a takeover (None: paho's usual backoff)."""
+        if self._connected_at is None:
+            return None, None
+        lasted_s, self._connected_at = at - self._connected_at, None
+        if lasted_s >= self.SHORT_S:
+            self.short_in_a_row = 0
+            return lasted_s, None
+        self.short_in_a_row += 1
+        if self.short_in_a_row < self.IN_A_ROW:
+            return lasted_s, None
+        return lasted_s, min(self.MAX_BACKOFF_S, self.FIRST_BACKOFF_S * 2 ** (self.short_in_a_row - self.IN_A_ROW))
+
+
+ECHO_WAIT_S = 15.0  # PySEB's own messages not back by then after a connect: the broker does not pass them on
+
+
+class EchoWatch:
+    """Whether the broker passes on what PySEB publishes. MQTT 3.1.1 has no word for a publish the broker's ACL
+    refuses: mosquitto acknowledges it and drops it, and PySEB ran on, 'connected', its loads never commanded and
+    its log silent. So PySEB reads its own topics back once after each connect (the retained `online`, each load's
+    first command): one that does not come back within `wait_s` is said, once a run. (Thread-safe: paho's thread
+    ticks the topics off, the main loop asks.)"""
+
+    def __init__(self, wait_s: float = ECHO_WAIT_S) -> None:
+        self.wait_s = wait_s
+        self._lock = threading.Lock()
+        self._waiting: set[str] = set()
+        self._due: float | None = None
+        self._told = False
+
+    def start(self, topics: set[str], now: float) -> None:
+        """Connected at `now` (monotonic): each of `topics` is to come back."""
+        with self._lock:
+            self._waiting, self._due = set(topics), now + self.wait_s
+
+    def came_back(self, topic: str) -> bool:
+        """One of PySEB's own messages came back on `topic`: True when it was awaited."""
+        with self._lock:
+            if topic not in self._waiting:
+                return False
+            self._waiting.discard(topic)
+            return True
+
+    def missing(self, now: float) -> list[str]:
+        """The topics not back by their time, once a run ([] otherwise)."""
+        with self._lock:
+            if self._told or self._due is None or now < self._due:
+                return []
+            self._due = None
+            if not self._waiting:
+                return []
+            self._told = True
+            return sorted(self._waiting)
