@@ -15,8 +15,8 @@ from pathlib import Path
 from recording.format import GZIP_MEMBER_START, plain_day, read_members, text_mode_undone
 from values import file_modes
 
-__all__ = ["DAY_FILE", "PARTS_WHY", "append_batch", "day_file", "day_of_file", "day_parts", "give_to_folder_owner",
-           "make_folder", "part_of_file", "prune", "recorded_days"]
+__all__ = ["DAY_FILE", "PARTS_WHY", "TEMP_SUFFIX", "append_batch", "day_file", "day_of_file", "day_parts",
+           "give_to_folder_owner", "make_folder", "part_of_file", "prune", "recorded_days"]
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,9 @@ DAY_FILE = re.compile(r"^pyseb-(\d{4}-\d{2}-\d{2})(?:-(\d+))?\.csv(\.gz)?$")
 # Why a day goes on in `-2`, `-3`...: a file has one header, which names the loads and the gap (meter_timeout). Said
 # to the user wherever the parts are named: a restart that changed meter_timeout alone was said a change of loads.
 PARTS_WHY = "its loads or [evaluate] meter_timeout changed that day"
+# A day file rewritten whole (repair_tail) goes through `.<its name>.XXXXXXXX.tmp` beside it (mkstemp's name):
+# what a kill in the middle leaves is that, and recording.leftovers removes it at the next start.
+TEMP_SUFFIX = ".tmp"
 
 
 def day_of_file(path: Path) -> tuple[Path, str] | None:
@@ -148,7 +151,7 @@ def _set_aside_name(path: Path) -> Path:
 def _replace(path: Path, data: bytes) -> None:
     """Write `data` as the existing `path`, whole or not at all (temp file beside it, fsync, rename), its mode kept."""
     mode = stat.S_IMODE(os.stat(path).st_mode)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         os.fchmod(fd, mode)
         give_to_folder_owner(fd, path.parent)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from core.decisions import DecisionRecord
 from recording.format import format_rows, header_text
+from recording.leftovers import process_started_at, remove_stale_temporaries
 from recording.store import append_batch, day_file, make_folder, prune, repair_tail
 
 __all__ = ["DayRecorder"]
@@ -52,6 +53,7 @@ class DayRecorder:
         self._pruned_on: date | None = None
         self._failing = False  # a disk error was warned about; the next ones go to DEBUG until a write works
         self._full_days: set[date] = set()
+        self._leftovers_checked = False  # the temporary files a killed rewrite left: removed once, at the start
         self.written_batches = 0
         self.lost_records = 0
 
@@ -115,6 +117,7 @@ class DayRecorder:
 
     # --- the writer's side --------------------------------------------------------------------------
     def _run(self) -> None:
+        self._remove_leftovers()
         while True:
             batch = self._batches.get()
             if batch is None:
@@ -124,8 +127,20 @@ class DayRecorder:
     def _day(self, record: DecisionRecord) -> date:
         return datetime.fromtimestamp(record.time_s, self.tz).date()
 
+    def _remove_leftovers(self) -> None:
+        """Once, on the writer's side, before its first write: the temporary files of a rewrite (repair_tail) that a
+        kill cut short, which nothing else removes (said by recording.leftovers)."""
+        if self._leftovers_checked:
+            return
+        self._leftovers_checked = True
+        try:
+            remove_stale_temporaries(self.directory, process_started_at())
+        except OSError as exc:  # (a folder that cannot be listed: the write says so)
+            log.debug("recorder: %s not searched for temporary files: %s", self.directory, exc.strerror or exc)
+
     def write(self, batch: list[DecisionRecord]) -> None:
         """Append `batch` to its day's file (or files, across midnight); errors are logged, never raised."""
+        self._remove_leftovers()
         for day, records in groupby(batch, key=self._day):
             self._write_day(day, list(records))
 

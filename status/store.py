@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from field.fallback_seed import saved_epoch
-from values.file_modes import FILE_MODE, make_folder
+from values.file_modes import FILE_MODE, TEMP_RANDOM, make_folder
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +43,6 @@ def _keep_owner_and_mode(fd: int, path: Path) -> None:
 
 
 TEMP_SUFFIX = ".tmp"
-# What mkstemp puts between the prefix and the suffix: 8 of "a-z0-9_" (tempfile's own alphabet). A file
-# named otherwise (`.status.ini.foo.tmp`, `.status.ini.ABCDEFGH.tmp`) is none of our saves: a user's own.
-TEMP_RANDOM = r"[a-z0-9_]{8}"
 
 
 def _temp_prefix(path: Path) -> str:

@@ -9,6 +9,11 @@ from pathlib import Path
 
 FILE_MODE = 0o644  # readable by a dashboard running as another user, written by PySEB's user only
 FOLDER_MODE = 0o755
+# What tempfile.mkstemp puts between a prefix and a suffix: 8 of "a-z0-9_" (tempfile's own alphabet). The files
+# PySEB writes whole through a temp file beside them (the status file, a day file rewritten) are named so, and the
+# cleanups of what a kill left behind take these only: `.status.ini.foo.tmp` or `.status.ini.ABCDEFGH.tmp` is a
+# user's own.
+TEMP_RANDOM = r"[a-z0-9_]{8}"
 
 
 def make_folder(path: Path) -> None:
