@@ -11,6 +11,7 @@ import numpy as np
 
 from core.daily_report import DailyFigures, DailyReport
 from recording.format import RecordedDay, RecordError, read_record
+from recording.store import day_parts
 from shell.plot_file import pyplot
 
 __all__ = ["find_day", "plot_report", "report_day"]
@@ -19,7 +20,8 @@ DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def find_day(day: str, config: Path | None) -> Path:
-    """The file of `day`: a path, or a date looked up in the config's `[record] dir`."""
+    """The file of `day`: a path, or a date looked up in the config's `[record] dir` (its first part, packed or
+    not)."""
     path = Path(day)
     if path.is_dir():
         raise RecordError(f"{path}: a folder; report takes one day: a file in it (pyseb-YYYY-MM-DD.csv.gz), or its "
@@ -31,10 +33,12 @@ def find_day(day: str, config: Path | None) -> Path:
     from settings.config import load_settings
 
     directory = load_settings(config).record.dir
-    found = directory / f"pyseb-{day}.csv.gz"
-    if not found.exists():
-        raise RecordError(f"{day}: no recorded day {found.name} in {directory}")
-    return found
+    # (as replay and tune take a day: its file unpacked too, the daemon's .csv.gz when it is there both ways; its
+    # first part, whose report names the others)
+    parts = day_parts(directory, day)
+    if not parts:
+        raise RecordError(f"{day}: no recorded day pyseb-{day}.csv.gz (nor unpacked, .csv) in {directory}")
+    return parts[0]
 
 
 def report_day(path: str | Path) -> tuple[DailyReport, RecordedDay]:

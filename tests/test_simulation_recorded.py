@@ -118,6 +118,27 @@ def test_report_finds_a_date_in_the_record_dir(live: dict[str, Any], tmp_path: P
     assert "no recorded day pyseb-2026-06-05.csv.gz" in capsys.readouterr().err
 
 
+def test_report_finds_a_date_unpacked_in_the_record_dir(live: dict[str, Any], tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    # `report DATE` looked for pyseb-DATE.csv.gz alone: a day the owner unpacked there (pyseb-DATE.csv, which
+    # `report FILE`, `replay` and `tune` read) was "no recorded day". It is found as day_parts finds a day's parts.
+    config = config_paris(tmp_path)
+    config.write_text(config.read_text() + "\n[record]\ndir = records\n")
+    (tmp_path / "records").mkdir()
+    unpacked = tmp_path / "records" / "pyseb-2026-06-01.csv"
+    unpacked.write_bytes(gzip.decompress(live["files"][0].read_bytes()))
+    assert main(["report", "2026-06-01", "-c", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert f"Report of {unpacked} " in out and "day 2026-06-01" in out
+    packed = Path(shutil.copy(live["files"][0], tmp_path / "records" / "pyseb-2026-06-01.csv.gz"))
+    assert main(["report", "2026-06-01", "-c", str(config)]) == 0  # (both ways: the daemon's file, as tune keeps)
+    assert f"Report of {packed} " in capsys.readouterr().out
+    packed.unlink()
+    unpacked.rename(unpacked.with_name("pyseb-2026-06-01-2.csv"))  # (only a later part: that one, not nothing)
+    assert main(["report", "2026-06-01", "-c", str(config)]) == 0
+    assert "pyseb-2026-06-01-2.csv " in capsys.readouterr().out
+
+
 def test_a_day_recorded_in_two_files_is_said(live: dict[str, Any], tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     # The loads changed during the day: the recorder went on in pyseb-DAY-2.csv.gz (one set of columns a file).
