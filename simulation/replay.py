@@ -89,7 +89,7 @@ def load_trace(path: TracePath, config: SimConfig) -> Trace:
         return trace_from_record(path, tz)
     if Path(path).is_dir():
         raise ReplayError(f"{path}: a folder; replay takes one day: a trace, or a recorded day's file in it "
-                          "(pyseb-YYYY-MM-DD.csv.gz); tune takes a folder, for all its days")
+                          "(pyseb-YYYY-MM-DD.csv.gz); tune and report take a folder, for all its days")
     if is_record_file(path):
         return trace_from_record(path, tz)
     return read_trace(path, tz)

@@ -20,12 +20,9 @@ DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def find_day(day: str, config: Path | None) -> Path:
-    """The file of `day`: a path, or a date looked up in the config's `[record] dir` (its first part, packed or
-    not)."""
+    """The file of `day`: a path (a file, a folder, a pattern: as given), or a date looked up in the config's
+    `[record] dir` (its first part, packed or not)."""
     path = Path(day)
-    if path.is_dir():
-        raise RecordError(f"{path}: a folder; report takes one day: a file in it (pyseb-YYYY-MM-DD.csv.gz), or its "
-                          "date with -c config.ini")
     if path.exists() or not DATE.match(day):
         return path
     if config is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -53,47 +54,65 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
                             description="Print a recorded day's report: PV, house, diverted, exported and imported "
                                         "energy, the import the loads caused, each relay's switches and the energy "
                                         "exported while a load still had room; --plot draws the day.")
-    report.add_argument("day", metavar="DAY", help="a recorded day file, or YYYY-MM-DD with -c (its [record] dir)")
+    report.add_argument("days", metavar="DAY", nargs="+",
+                        help="recorded days: files (pyseb-DAY.csv.gz, or unpacked), folders (all their days), "
+                             "patterns, or dates YYYY-MM-DD with -c (found in its [record] dir); each reported")
     report.add_argument("-c", "--config", type=Path, help="PySEB config, to find a date's file in [record] dir")
-    report.add_argument("--plot", type=plot_file, metavar="PNG", help="draw the day (needs matplotlib)")
+    report.add_argument("--plot", type=plot_file, metavar="PNG", help="draw the day (one day; needs matplotlib)")
 
 
 def run_report(args: argparse.Namespace) -> int:
-    """Print a recorded day's report (and draw it)."""
-    from recording.format import TEXT_MODE_COPY
+    """Print each recorded day's report (and draw the one day given with --plot); 2 when a day cannot be read."""
+    from recording.format import TEXT_MODE_COPY, RecordError
     from simulation.report import find_day, plot_report, report_day
+    from simulation.tune_days import resolve_days
 
-    path = find_day(args.day, args.config)
-    report, day = report_day(path)
-    print(f"Report of {path} ({len(day.records)} decisions)"
-          + (" -- its last batch was cut short (a crash): lost" if day.truncated else "")
-          + (f" -- {day.damaged_bytes} bytes of damaged batches skipped (their decisions are lost)"
-             if day.damaged_bytes else "")
-          + (f" -- {TEXT_MODE_COPY}" if day.text_mode_copy else ""))
-    note = _other_parts_note(path)
-    if note:
+    # (as tune takes its days: a folder its days, a pattern no shell expanded its files, a day given twice once)
+    files, notes = resolve_days([find_day(day, args.config) for day in args.days])
+    if args.plot and len(files) > 1:
+        raise RecordError(f"--plot draws one day: {len(files)} given (give the one to draw alone)")
+    for note in notes:
         print(note)
-    print(report.text())
-    print(f"\nlog line: {report.line()}")
-    if args.plot:
-        plot_report(args.plot, report, day)
-        print(f"plot: {args.plot}")
-    return 0
+    unread = 0
+    for path in files:
+        try:
+            report, day = report_day(path)
+        except RecordError as exc:  # (said, and the other days reported: the exit code says one was not)
+            print(f"error: {exc}", file=sys.stderr)
+            unread += 1
+            continue
+        if path is not files[0] or notes:
+            print()
+        print(f"Report of {path} ({len(day.records)} decisions)"
+              + (" -- its last batch was cut short (a crash): lost" if day.truncated else "")
+              + (f" -- {day.damaged_bytes} bytes of damaged batches skipped (their decisions are lost)"
+                 if day.damaged_bytes else "")
+              + (f" -- {TEXT_MODE_COPY}" if day.text_mode_copy else ""))
+        parts_note = _other_parts_note(path, files)
+        if parts_note:
+            print(parts_note)
+        print(report.text())
+        print(f"\nlog line: {report.line()}")
+        if args.plot:
+            plot_report(args.plot, report, day)
+            print(f"plot: {args.plot}")
+    return 2 if unread else 0
 
 
-def _other_parts_note(path: Path) -> str | None:
-    """A note when the day of `path` was recorded in several files (PARTS_WHY), each part
-    has its own columns, and its own report."""
+def _other_parts_note(path: Path, given: list[Path]) -> str | None:
+    """A note when the day of `path` was recorded in several files (PARTS_WHY) and some are not among the `given`
+    ones: each part has its own columns, and its own report."""
     from recording.store import PARTS_WHY, day_of_file, day_parts, part_of_file
 
     key = day_of_file(path)
     if key is None:
         return None
     folder, day = key
-    others = [part for part in day_parts(folder, day) if part_of_file(part) != part_of_file(path)]
+    reported = {part_of_file(other) for other in given if day_of_file(other) == key}  # (packed or not)
+    others = [part for part in day_parts(folder, day) if part_of_file(part) not in reported]
     if not others:
         return None
-    return (f"note: {day} was recorded in {len(others) + 1} files ({PARTS_WHY}); this report "
+    return (f"note: {day} was recorded in {len(day_parts(folder, day))} files ({PARTS_WHY}); this report "
             f"covers {path.name} only; the other(s): {', '.join(str(part) for part in others)}")
 
 
@@ -111,7 +130,7 @@ def run_tune(args: argparse.Namespace) -> int:
         outcome,
         run_grid,
     )
-    from simulation.tune_days import given_days, same_days
+    from simulation.tune_days import resolve_days
     from simulation.tune_grid import (
         TuneError,
         build_grid,
@@ -131,9 +150,8 @@ def run_tune(args: argparse.Namespace) -> int:
     grid = points(axes)
     with tempfile.TemporaryDirectory(prefix="pyseb-tune-") as work:
         variants = write_variants(args.config, axes, grid, Path(work))
-        files, folder_notes = given_days(args.days)  # (a folder: its days; a pattern no shell expanded: its files)
-        files = list({path.resolve(): path for path in files}.values())  # (a file given twice: once)
-        files, twice_notes = same_days(files)  # (one day in two folders: once)
+        # (a folder: its days; a pattern no shell expanded: its files; a file given twice, one day in two folders: once)
+        files, given_notes = resolve_days(args.days)
         groups, split_notes = day_groups(files)
         windows = [daylight(variants[0], day, args.period) for day in groups]
         days = len(windows)
@@ -144,7 +162,7 @@ def run_tune(args: argparse.Namespace) -> int:
                   f"them: {cores} processes")
         for window in windows:
             print(f"  {window.label}: {window.start or 'start'} to {window.end or 'end'}")
-        for note in (*folder_notes, *twice_notes, *split_notes):
+        for note in (*given_notes, *split_notes):
             print(f"  {note}")
         for note in (note for window in windows for note in window.notes):
             print(f"  {note}")

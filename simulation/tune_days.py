@@ -20,9 +20,18 @@ from recording.format import RecordError, is_record_file, read_record
 from recording.store import day_of_file, part_of_file
 from simulation.tune_grid import TuneError
 
-__all__ = ["given_days", "same_days"]
+__all__ = ["given_days", "resolve_days", "same_days"]
 
 _DayKey = tuple[str | None, tuple[str, ...], tuple[bool, ...], DecisionRecord | None]
+
+
+def resolve_days(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
+    """The days `paths` give, as `tune` and `report` take them: a folder its days, a pattern its files (given_days),
+    a file given twice once, one day under two names once (same_days); and the notes that say what was done."""
+    files, notes = given_days(paths)
+    files = list({path.resolve(): path for path in files}.values())
+    files, twice = same_days(files)
+    return files, [*notes, *twice]
 
 
 def given_days(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:

@@ -183,7 +183,8 @@ def test_the_parts_of_a_day_are_one_day_whatever_their_packing(tmp_path: Path, u
     assert day_parts(tmp_path, "2026-05-01") == [tmp_path / "pyseb-2026-05-01.csv.gz", parts[1]]
     from simulation.tune_cli import _other_parts_note  # (report's: the part given, packed or not, is not another)
 
-    assert str(_other_parts_note(tmp_path / "pyseb-2026-05-01.csv")).endswith(f"the other(s): {parts[1]}")
+    given = tmp_path / "pyseb-2026-05-01.csv"
+    assert str(_other_parts_note(given, [given])).endswith(f"the other(s): {parts[1]}")
 
 
 
@@ -438,14 +439,14 @@ def test_a_folder_or_a_pattern_the_shell_left_gives_its_days(tmp_path: Path,
     assert f"error: {empty}: a folder with no recorded day (pyseb-YYYY-MM-DD.csv.gz) in it" in capsys.readouterr().err
 
 
-def test_replay_and_report_given_a_folder_say_they_take_one_day(tmp_path: Path,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_replay_given_a_folder_says_it_takes_one_day(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = write_config(tmp_path, "ecs = variable")
     folder = write_recorded_day(tmp_path / "records", "2026-06-01", 10).parent
     assert main(["replay", str(folder), "-c", str(config)]) == 2
-    assert f"error: {folder}: a folder; replay takes one day" in capsys.readouterr().err
-    assert main(["report", str(folder)]) == 2
-    assert f"error: {folder}: a folder; report takes one day" in capsys.readouterr().err
+    assert (f"error: {folder}: a folder; replay takes one day: a trace, or a recorded day's file in it "
+            "(pyseb-YYYY-MM-DD.csv.gz); tune and report take a folder, for all its days") in capsys.readouterr().err
+    assert main(["report", str(folder)]) == 0  # (until 2026-12-02: "a folder; report takes one day")
+    assert "day 2026-06-01" in capsys.readouterr().out
 
 
 def test_a_folder_s_day_that_cannot_be_read_is_left_out_and_named(tmp_path: Path,

@@ -1,0 +1,95 @@
+"""`python3 -m simulation report` given several days, as `tune` takes them: files, folders, patterns no shell
+expanded, dates; each day its report, a day given twice once, a day that cannot be read said and the others reported."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from simulation.__main__ import main
+from tests.test_simulation_replay import write_config
+from tests.test_simulation_tune import write_recorded_day
+
+
+def reported(out: str) -> list[str]:
+    """The files reported, in order (each report's first line)."""
+    return [line.removeprefix("Report of ").rsplit(" (", 1)[0] for line in out.splitlines()
+            if line.startswith("Report of ")]
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    records = tmp_path / "records"
+    write_recorded_day(records, "2026-06-01", 10)
+    write_recorded_day(records, "2026-06-02", 10)
+    (records / "notes.txt").write_text("not a day")
+    return records
+
+
+def test_several_files_each_reported_in_turn(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first, second = folder / "pyseb-2026-06-01.csv.gz", folder / "pyseb-2026-06-02.csv.gz"
+    assert main(["report", str(second), str(first)]) == 0  # (was: unrecognized arguments)
+    out = capsys.readouterr().out
+    assert reported(out) == [str(second), str(first)]
+    assert "day 2026-06-02" in out and "day 2026-06-01" in out and out.count("log line: ") == 2
+    assert main(["report", str(first), str(first)]) == 0  # (one day given twice: once)
+    assert reported(capsys.readouterr().out) == [str(first)]
+
+
+def test_a_folder_or_a_pattern_the_shell_left_gives_its_days(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", str(folder)]) == 0  # (was: "a folder; report takes one day")
+    out = capsys.readouterr().out
+    assert reported(out) == [str(folder / "pyseb-2026-06-01.csv.gz"), str(folder / "pyseb-2026-06-02.csv.gz")]
+    assert f"{folder}: a folder: its 2 recorded day(s)" in out
+    assert main(["report", str(folder / "pyseb-2026-06-0*.csv.gz")]) == 0
+    assert len(reported(capsys.readouterr().out)) == 2
+    assert main(["report", str(folder / "pyseb-2025-*.csv.gz")]) == 2
+    assert f"error: {folder / 'pyseb-2025-*.csv.gz'}: no file matches this pattern" in capsys.readouterr().err
+    empty = folder.parent / "empty"
+    empty.mkdir()
+    assert main(["report", str(empty)]) == 2
+    assert f"error: {empty}: a folder with no recorded day (pyseb-YYYY-MM-DD.csv.gz) in it" in capsys.readouterr().err
+
+
+def test_several_dates_in_the_record_dir(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(folder.parent, "ecs = variable")
+    config.write_text(config.read_text() + "\n[record]\ndir = records\n")
+    assert main(["report", "2026-06-02", "2026-06-01", "-c", str(config)]) == 0
+    assert reported(capsys.readouterr().out) == [str(folder / "pyseb-2026-06-02.csv.gz"),
+                                                 str(folder / "pyseb-2026-06-01.csv.gz")]
+
+
+def test_a_day_that_cannot_be_read_is_said_and_the_others_reported(folder: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    good = folder / "pyseb-2026-06-01.csv.gz"
+    cut = folder / "pyseb-2026-06-03.csv.gz"
+    cut.write_bytes(good.read_bytes()[:10])  # (a power cut in the day's first write)
+    assert main(["report", str(cut), str(good)]) == 2
+    out, err = capsys.readouterr()
+    assert reported(out) == [str(good)] and f"error: {cut}: " in err
+    assert main(["report", str(folder)]) == 0  # (in a folder the owner did not name it in: left out, said)
+    out = capsys.readouterr().out
+    assert len(reported(out)) == 2 and f"left out: {cut.name} (no header" in out
+
+
+def test_plot_takes_one_day(folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("matplotlib")
+    assert main(["report", str(folder), "--plot", str(tmp_path / "day.png")]) == 2
+    out, err = capsys.readouterr()
+    assert "error: --plot draws one day: 2 given" in err and not out and not (tmp_path / "day.png").exists()
+
+
+def test_the_parts_of_a_day_given_together_are_not_said_left_out(folder: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    first = folder / "pyseb-2026-06-01.csv.gz"
+    second = Path(shutil.copy(folder / "pyseb-2026-06-02.csv.gz", folder / "pyseb-2026-06-01-2.csv.gz"))
+    assert main(["report", str(first), str(second)]) == 0
+    out = capsys.readouterr().out
+    assert reported(out) == [str(first), str(second)] and "covers" not in out
+    third = Path(shutil.copy(second, folder / "pyseb-2026-06-01-3.csv.gz"))
+    assert main(["report", str(first), str(second)]) == 0  # (a part not given is named, alone)
+    out = capsys.readouterr().out
+    assert f"covers pyseb-2026-06-01.csv.gz only; the other(s): {third}\n" in out
+    assert f"covers pyseb-2026-06-01-2.csv.gz only; the other(s): {third}\n" in out
