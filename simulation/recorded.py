@@ -17,19 +17,22 @@ from core.decisions import DecisionRecord
 from recording.format import TEXT_MODE_COPY, RecordedDay, RecordError, read_record
 from recording.store import PARTS_WHY, day_of_file, day_parts, part_of_file
 from recording.writer import DayRecorder
+from simulation.config import SimConfig
+from simulation.recorded_loads import loads_note
 from simulation.trace import Trace, TraceError
 
 __all__ = ["RecordingFactory", "trace_from_record"]
 
 
-def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None) -> Trace:
+def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None, config: SimConfig | None = None) -> Trace:
     """A recorded day as a trace: PV as the production meter read it, the house's own load as the
     consumption meter read it minus what the loads drew then (the regulator's belief after the decision
     before). Times are the decisions' (irregular: about one every two meter periods).
 
     A sequence of paths: the parts of one day (`pyseb-DAY.csv.gz`, then its `-2`... the header changed),
     read as one trace (replayed each on its own, every part started a cold tank and idle relays again: a tank
-    full at 10:52 took 8 kWh more in the afternoon's part)."""
+    full at 10:52 took 8 kWh more in the afternoon's part). With the `config` it is replayed with, a note for each
+    file recorded with other loads than the config's."""
     paths = [Path(path)] if isinstance(path, (str, Path)) else list(path)
     times: list[float] = []
     production: list[float] = []
@@ -43,6 +46,8 @@ def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None) -> T
             raise TraceError(str(exc)) from None
         _check_zone(day, tz)
         lacks += _what_it_lacks(day, part, paths)
+        if config is not None and (note := loads_note(day, part, config)) is not None:
+            lacks.append(note)
         max_gap_s = max(max_gap_s, day.max_gap_s)
         # (each part's own loads: the house is its consumption less what they drew)
         drawing_w = sum(day.records[0].believed_w) if day.records else 0.0

@@ -86,12 +86,12 @@ def load_trace(path: TracePath, config: SimConfig) -> Trace:
             return load_trace(path[0], config)
         if not all(is_record_file(part) for part in path):
             raise ReplayError(f"{' + '.join(map(str, path))}: only the parts of a recorded day replay as one")
-        return trace_from_record(path, tz)
+        return trace_from_record(path, tz, config)
     if Path(path).is_dir():
         raise ReplayError(f"{path}: a folder; replay takes one day: a trace, or a recorded day's file in it "
                           "(pyseb-YYYY-MM-DD.csv.gz); tune and report take a folder, for all its days")
     if is_record_file(path):
-        return trace_from_record(path, tz)
+        return trace_from_record(path, tz, config)
     return read_trace(path, tz)
 
 
