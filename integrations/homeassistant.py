@@ -7,6 +7,7 @@ select}.mqtt); every entity is tied to the regulator's availability topic."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import unicodedata
@@ -38,23 +39,67 @@ DEFAULT_DEVICE_NAME = "PySEB"
 ORIGIN_NAME = "PySEB"  # the application that publishes the configs (HA logs it with each discovered entity)
 
 
+# HA's MQTT docs (home-assistant.io/integrations/mqtt/#discovery-topic): a discovery topic's node_id and object_id
+# "must only consist of characters from the character class [a-zA-Z0-9_-]"; a unique_id must be unique per platform
+# ("if two sensors have the same unique ID, Home Assistant will raise an exception": it keeps the first). An entity
+# id's object part (homeassistant.core.valid_entity_id) is lower-case a-z, digits and single '_', none at an end.
+# So a text whose letters cannot be spelled in a-z (Cyrillic, Greek, CJK: HA's own slugify transliterates them with
+# unidecode, which PySEB does without) keeps what it has of a-z and digits plus a short digest of the whole text:
+# "Дом" and "Дача" were both "x", one node id, one unique id per entity for both instances. Letters that can be
+# spelled (accents, ß) never get one: their ids stay the ones users have.
+DIGEST_CHARS = 8  # hex digits of sha256: 32 bits, against a handful of names on one broker
+
+
+def _spelled(char: str) -> str:
+    """`char` in a-z as HA spells it ("é": "e", "ß": "ss"), or '' for a letter it cannot be spelled with."""
+    return unicodedata.normalize("NFKD", char.translate(_SPELLED)).encode("ascii", "ignore").decode()
+
+
+def unspellable(text: str) -> bool:
+    """True when `text` has a letter or digit with no spelling in a-z and 0-9 (a symbol, "°", does not count)."""
+    return any(not char.isascii() and unicodedata.category(char)[0] in "LN" and not _spelled(char) for char in text)
+
+
+def _digest(text: str) -> str:
+    """A short stable digest of `text`, whatever its case ("Дом" and "ДОМ" are one name, as "Garage" and
+    "garage" are)."""
+    canonical = unicodedata.normalize("NFC", text.strip()).casefold()
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:DIGEST_CHARS]
+
+
+def _with_digest(kept: str, text: str) -> str:
+    return f"{kept}_{_digest(text)}" if kept else _digest(text)
+
+
 def slug(name: str) -> str:
-    """`name` as a discovery object id: lower case letters, digits and '_' only."""
-    return _NOT_ID.sub("_", name.lower()).strip("_") or "x"
+    """`name` as a discovery node or object id: lower case letters, digits and '_' only; a short digest of `name`
+    added when it has letters with no spelling in a-z (see DIGEST_CHARS)."""
+    kept = _NOT_ID.sub("_", name.lower()).strip("_")
+    if unspellable(name):
+        return _with_digest(kept, name)
+    return kept or "x"
 
 
 def entity_id_part(name: str) -> str:
     """`name` as (part of) the object id of an HA entity id, as HA's slugify makes it: accents dropped ("Séjour":
     "sejour"), the letters of _SPELLED spelled out ("Straße": "strasse"), every other run of non-letters and
-    non-digits one '_'."""
+    non-digits one '_'; a short digest of `name` added when it has letters with no spelling in a-z ("Дом": no
+    "sensor.grid" for every such name)."""
     ascii_name = unicodedata.normalize("NFKD", name.translate(_SPELLED)).encode("ascii", "ignore").decode()
-    return _NOT_ENTITY_ID.sub("_", ascii_name.lower()).strip("_") or "x"
+    kept = _NOT_ENTITY_ID.sub("_", ascii_name.lower()).strip("_")
+    if unspellable(name):
+        return _with_digest(kept, name)
+    return kept or "x"
 
 
-def default_device_name(node_id: str) -> str:
+def default_device_name(node_id: str, node_text: str | None = None) -> str:
     """The device's name for an instance of node id `node_id`: "PySEB" for the default one (so a single instance
     keeps the name it always had), "PySEB <rest>" for another ("pyseb_test": "PySEB test", "garage": "PySEB
-    garage"), so that two instances' entities are told apart in HA and get entity ids of their own."""
+    garage"), so that two instances' entities are told apart in HA and get entity ids of their own. A node id made
+    from `node_text` with letters a-z cannot spell ("Дом": a digest) is named with the text as written ("PySEB
+    Дом")."""
+    if node_text is not None and unspellable(node_text):
+        return f"{DEFAULT_DEVICE_NAME} {node_text.strip()}"
     if node_id == DEFAULT_NODE_ID:
         return DEFAULT_DEVICE_NAME
     rest = node_id.removeprefix(f"{DEFAULT_NODE_ID}_").replace("_", " ").strip()
@@ -221,7 +266,7 @@ def config_payload(entity: Entity, topics: Topics, sw_version: str,
     config: dict[str, Any] = {
         "name": entity.name,
         "unique_id": f"pyseb_{topics.node_id}_{entity.object_id}",
-        "default_entity_id": f"{entity.component}.{entity_id_part(f'{device_name} {entity.id_name}')}",
+        "default_entity_id": f"{entity.component}.{_entity_object_id(device_name, entity)}",
         "device": {"identifiers": [f"pyseb_{topics.node_id}"], "name": device_name, "manufacturer": "PySEB",
                    "model": "solar surplus router", "sw_version": sw_version},
         "origin": {"name": ORIGIN_NAME, "sw_version": sw_version},
@@ -235,6 +280,13 @@ def config_payload(entity: Entity, topics: Topics, sw_version: str,
     if entity.command is not None:
         config["command_topic"] = topics.command(entity)
     return config
+
+
+def _entity_object_id(device_name: str, entity: Entity) -> str:
+    # (a device name with its digest: the entity's part after it, "dom_1a2b3c4d_grid", not "grid_1a2b3c4d")
+    if unspellable(device_name):
+        return f"{entity_id_part(device_name)}_{entity_id_part(entity.id_name)}"
+    return entity_id_part(f"{device_name} {entity.id_name}")
 
 
 def state_document(status: Mapping[str, Any], meter_timeout_s: float, loads: Sequence[LoadInfo],

@@ -48,8 +48,9 @@ def read_homeassistant_settings(cp: configparser.ConfigParser, reader: SectionRe
     if any(char in prefix for char in "#+") or not prefix:
         reader.problems.append(ConfigProblem("homeassistant", "prefix", f"{raw['prefix']!r} is not a topic "
                                              "prefix (no '#' or '+', not empty)"))
-    node_id = slug(raw["node_id"] or client_id or "pyseb")
-    name = (raw["name"] or "").strip() or default_device_name(node_id)
+    node_text = raw["node_id"] or client_id or "pyseb"
+    node_id = slug(node_text)
+    name = (raw["name"] or "").strip() or default_device_name(node_id, node_text)
     settings = HomeAssistantSettings(bool(raw["discovery"]), prefix, node_id, name)
     if settings.discovery:
         _check_ids(reader, equipments)

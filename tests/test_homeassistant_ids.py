@@ -4,6 +4,7 @@ meet and a single one keeps the ids its users' history is under."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,42 @@ def test_entity_ids_spell_out_letters_as_ha_does(name: str, entity_id_part: str)
 def test_a_device_name_with_a_sharp_s_gets_ha_s_entity_ids(tmp_path: Path) -> None:
     entities = by_id(harness(tmp_path, extra="name = Gartenstraße\n"))
     assert entities["grid_power"]["default_entity_id"] == "sensor.gartenstrasse_grid"
+
+
+# HA's entity ids (homeassistant.core.valid_entity_id): lower-case letters, digits and single '_', none at an end.
+VALID_ENTITY_ID = re.compile(r"^(?!.+__)(?!_)[\da-z_]+(?<!_)\.(?!_)[\da-z_]+(?<!_)$")
+VALID_TOPIC_ID = re.compile(r"[a-zA-Z0-9_-]+")  # a discovery topic's node id and object id (HA's MQTT docs)
+
+
+@pytest.mark.parametrize("text", ["Дом", "Дача", "Θερμοσίφωνας", "热水器", "Дом 2", "Дача 2"])
+def test_a_node_id_of_letters_ha_cannot_spell_keeps_an_id_of_its_own(tmp_path: Path, text: str) -> None:
+    # Such letters were dropped: every one of these instances was node "x" (or "2"), one device, one unique id
+    # per entity for all of them. An id of their own each, stable, and the device named with the text as written.
+    from integrations.homeassistant import slug
+    found = configs(harness(tmp_path, extra=f"node_id = {text}\n"))
+    nodes = {topic.split("/")[2] for topic in found}
+    assert nodes == {slug(text)} and VALID_TOPIC_ID.fullmatch(slug(text))
+    assert slug(text) == slug(text.upper()) or not text.isalpha()  # the case does not matter, as for a-z
+    for config in found.values():
+        assert config["device"]["name"] == f"PySEB {text}"
+        assert VALID_ENTITY_ID.fullmatch(config["default_entity_id"])
+
+
+def test_node_ids_ha_cannot_spell_differ() -> None:
+    from integrations.homeassistant import slug
+    texts = ["Дом", "Дача", "Θερμοσίφωνας", "热水器", "温水器", "Дом 2", "Дача 2", "x", "2"]
+    assert len({slug(text) for text in texts}) == len(texts)
+    assert slug("Séjour") == "s_jour" and slug("pyseb-test") == "pyseb_test"  # spelled letters: the ids they had
+
+
+@pytest.mark.parametrize("name", ["Дом", "Θερμοσίφωνας", "热水器", "PySEB Дача"])
+def test_a_device_name_ha_cannot_spell_gets_entity_ids_of_its_own(tmp_path: Path, name: str) -> None:
+    # "Дом" made sensor.grid, "PySEB Дача" sensor.pyseb_grid (the default instance's): the name's letters dropped.
+    entities = by_id(harness(tmp_path, extra=f"name = {name}\n"))
+    ids = [config["default_entity_id"] for config in entities.values()]
+    assert all(VALID_ENTITY_ID.fullmatch(entity_id) for entity_id in ids) and len(set(ids)) == len(ids)
+    assert entities["grid_power"]["device"]["name"] == name  # the text as written, where HA shows it
+    grid = entities["grid_power"]["default_entity_id"]
+    assert grid not in ("sensor.grid", "sensor.pyseb_grid") and grid.endswith("_grid")
+    other = by_id(harness(tmp_path, extra="name = Дача\n"))["grid_power"]["default_entity_id"]
+    assert grid != other
