@@ -18,6 +18,7 @@ from field.forecast import ForecastFailure, OwmForecast
 from field.forecast_book import ForecastBook
 from field.full_tank_watch import FullTankWatch
 from field.homeassistant import HomeAssistantBridge
+from field.instance_watch import InstanceWatch
 from field.water_heater import RULE_OWNERS, HeaterControl
 from integrations.domoticz import Message
 from integrations.domoticz_control import EcsMode
@@ -49,6 +50,7 @@ class FieldFeatures:
             field.homeassistant, loads, self.heater, tanks, mqtt.topic_regul if mqtt else "regul",
             mqtt.topic_availability if mqtt else "regul/availability", meter_timeout_s, sw_version,
             publish, self._heater_mode_from_homeassistant)
+        self.instances = InstanceWatch(mqtt.topic_status, mqtt.client_id) if mqtt is not None else None
 
     def _heater_mode_from_homeassistant(self, mode: EcsMode) -> None:
         # The selector is moved to the mode in effect: a later Domoticz update is compared with it, and the
@@ -65,17 +67,20 @@ class FieldFeatures:
     def subscriptions(self) -> tuple[str, ...]:
         """The topics the field features read."""
         forecast = (self.forecast.mqtt_topic,) if self.forecast.mqtt_topic else ()
+        instances = (self.instances.topic,) if self.instances is not None else ()
         return (self.tanks.subscriptions() + self.domoticz.subscriptions() + self.homeassistant.subscriptions()
-                + forecast)
+                + forecast + instances)
 
     def live_only_topics(self) -> set[str]:
-        """Topics (`<topic>/#`: a subtree) whose retained messages must be ignored: commands, Domoticz's updates."""
-        return self.homeassistant.live_only_topics() | self.domoticz.live_only_topics()
+        """Topics (`<topic>/#`: a subtree) whose retained messages must be ignored: commands, Domoticz's updates, the
+        status topic (a retained status is an earlier run's)."""
+        instances = {self.instances.topic} if self.instances is not None else set()
+        return self.homeassistant.live_only_topics() | self.domoticz.live_only_topics() | instances
 
     def handles(self, topic: str) -> bool:
         """True for a topic `handle` reads."""
         return (self.tanks.handles(topic) or self.domoticz.handles(topic) or self.homeassistant.handles(topic)
-                or topic == self.forecast.mqtt_topic)
+                or topic == self.forecast.mqtt_topic or (self.instances is not None and topic == self.instances.topic))
 
     def handle(self, topic: str, payload: bytes, now: float) -> bool:
         """A message on one of `subscriptions()`; True when it changed something worth a status."""
@@ -88,6 +93,8 @@ class FieldFeatures:
             changed = self.forecast.on_mqtt(payload, now) or changed
         if self.homeassistant.handles(topic):
             changed = self.homeassistant.handle(topic, payload, now) or changed
+        if self.instances is not None and topic == self.instances.topic:
+            self.instances.handle(payload)
         return changed
 
     def on_forecast(self, result: OwmForecast | ForecastFailure) -> None:
@@ -162,7 +169,7 @@ class FieldFeatures:
     # --- status -------------------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
         """Top-level fields of the status document."""
-        forecast = self.forecast.status()
+        forecast = {**self.forecast.status(), **(self.instances.status() if self.instances is not None else {})}
         if self.heater is None:
             return forecast
         return {**forecast, "water_heater": self.heater.status(),

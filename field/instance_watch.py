@@ -1,0 +1,48 @@
+"""Another publisher on this instance's status topic: two PySEB instances given one [mqtt] topic_regul (or the
+seed's power_regulation.py beside PySEB) share their status, mode commands, availability and Home Assistant state
+and controls, and undo each other's. Nothing in one config can show it; the status topic can: each status PySEB
+publishes names its instance ([mqtt] client_id, one connection per id on a broker), and a live status naming
+another, or none, is someone else's. Said once, with what to change."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+log = logging.getLogger(__name__)
+
+STATUS_INSTANCE_KEY = "client_id"  # the status document's field naming the instance that published it
+
+
+class InstanceWatch:
+    """Reads the status topic (live messages only: a retained one is an earlier run's, maybe of an older
+    version) for statuses that are not this instance's."""
+
+    def __init__(self, topic_status: str, client_id: str) -> None:
+        self.topic = topic_status
+        self.client_id = client_id
+        # Our own status holds this very text (status.document's encoder: json's default separators, ASCII):
+        # found, the message is ours and is not parsed (every status comes back to us).
+        self._own_marker = f'"{STATUS_INSTANCE_KEY}": {json.dumps(client_id)}'.encode()
+        self.said = False
+
+    def status(self) -> dict[str, str]:
+        """The status document's field naming this instance."""
+        return {STATUS_INSTANCE_KEY: self.client_id}
+
+    def handle(self, payload: bytes) -> None:
+        """A live message on the status topic."""
+        if self.said or self._own_marker in payload:
+            return
+        try:
+            document = json.loads(payload)
+        except (ValueError, RecursionError):  # (UnicodeDecodeError is a ValueError; RecursionError: [[[...]]])
+            document = None
+        other = document.get(STATUS_INSTANCE_KEY) if isinstance(document, dict) else None
+        who = (f"another PySEB (client id {str(other)[:60]!r})" if isinstance(other, str) else
+               "something else (the seed's power_regulation.py, a PySEB older than 2026-12-02, or a test)")
+        self.said = True
+        log.warning("%s publishes on %s, this PySEB's status topic (client id %r): two regulators on one "
+                    "[mqtt] topic_regul share their status, mode commands (a force reaches both), availability and "
+                    "Home Assistant state and controls; give each instance its own topic_regul (said once)",
+                    who, self.topic, self.client_id)

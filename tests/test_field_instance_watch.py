@@ -1,0 +1,60 @@
+"""Another publisher on this instance's status topic (two PySEB on one [mqtt] topic_regul): one warning."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from tests.configs import write_config
+from tests.harness import NOON, Harness
+
+STATUS = "regul/status"
+WARNING = "this PySEB's status topic"
+
+
+def started(tmp_path: Path, client_id: str = "pyseb-test") -> Harness:
+    h = Harness(write_config(tmp_path, client_id=client_id))
+    h.reg.start(NOON)
+    h.meters(500, 2000, NOON + 1)
+    return h
+
+
+def warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and WARNING in r.getMessage()]
+
+
+def test_the_status_topic_is_read_live_only(tmp_path: Path) -> None:
+    reg = started(tmp_path).reg
+    assert STATUS in reg.subscriptions() and STATUS in reg.live_only_topics()  # (a retained one: an earlier run's)
+
+
+def test_its_own_statuses_coming_back_say_nothing(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    h = started(tmp_path, client_id="Дом-1")
+    own = h.on(STATUS)
+    assert own and json.loads(own[-1])["client_id"] == "Дом-1"
+    for payload in own:
+        h.reg.handle(STATUS, payload.encode(), NOON + 2)
+    assert warnings(caplog) == []
+
+
+def test_another_instance_s_status_is_said_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    h = started(tmp_path)
+    other = json.loads(h.on(STATUS)[-1]) | {"client_id": "pyseb-garage"}
+    for at in (2, 3, 4):
+        h.reg.handle(STATUS, json.dumps(other).encode(), NOON + at)
+    said = warnings(caplog)
+    assert len(said) == 1
+    assert "another PySEB (client id 'pyseb-garage')" in said[0] and "give each instance its own topic_regul" in said[0]
+
+
+def test_a_status_without_an_instance_is_said_too(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The seed's power_regulation.py (or an older PySEB) publishing beside this one: its status has no client_id.
+    h = started(tmp_path)
+    h.reg.handle(STATUS, b'{"date": 1699959600, "equipments": []}', NOON + 2)
+    h.reg.handle(STATUS, b"not json", NOON + 3)
+    said = warnings(caplog)
+    assert len(said) == 1 and "something else" in said[0]
+    assert h.load("ecs").current_power_w >= 0  # nothing else changes
