@@ -46,6 +46,7 @@ class FieldSettings:
     water_heater: str | None  # None: no load for the fallback and the mode selector
     forecast: ForecastSettings  # the seed rule's cloud forecast, the deadline rule's PV forecast
     homeassistant: HomeAssistantSettings = HomeAssistantSettings(False, "homeassistant", "pyseb")
+    demo_speed: float = 1.0  # [evaluate] demo_speed: the full-tank inference's waits divided by it
 
 
 def read_field_settings(cp: configparser.ConfigParser, reader: SectionReader, evaluate_raw: Mapping[str, Any],
@@ -65,7 +66,8 @@ def read_field_settings(cp: configparser.ConfigParser, reader: SectionReader, ev
     check_in_out(reader, domoticz, bool(domoticz.idx_ecs_mode)
                  or any(load.options.get("domoticz_idx_force") for load in equipments))
     homeassistant = read_homeassistant_settings(cp, reader, client_id, equipments)
-    return FieldSettings(fallback, domoticz, heater, forecast, homeassistant)
+    return FieldSettings(fallback, domoticz, heater, forecast, homeassistant,
+                         float(evaluate_raw.get("demo_speed") or 1.0))
 
 
 def _water_heater(cp: configparser.ConfigParser, reader: SectionReader, named: str | None,

@@ -39,7 +39,7 @@ class FieldFeatures:
         self._loads = loads
         fs, ds, fc = field.fallback, field.domoticz, field.forecast
         self.tanks = FullTankWatch(loads, fs.init_at_hour, tz, max_meter_power_w, settle_s, meter_timeout_s,
-                                   frozen_meter)
+                                   frozen_meter, field.demo_speed)
         self.forecast = ForecastBook(tz, fc.owm is not None, fc.mqtt_topic)
         heater = next((load for load in loads if load.name == field.water_heater), None)
         self.heater = HeaterControl(heater, fs, ds.ecs_mode_default, tz, self.forecast) if heater is not None \

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import tzinfo
 
 from field.full_tank_loop import LoopEvidence, LoopRule, LoopVerdict
@@ -94,6 +94,18 @@ class InferenceRule:
     # The closed loop moves the command at nearly every reading, so a step rarely stays still long enough
     # to settle: its moves are weighed together instead (field/full_tank_loop.py).
     loop: LoopRule = LoopRule()
+
+    def faster(self, speed: float, evidence_s: float) -> InferenceRule:
+        """This rule for a house `speed` times faster than the daemon's clock (the live demo): every wait divided
+        by it; `evidence_s`, the config's settle, is divided by the demo already."""
+        if speed == 1.0:
+            return self
+        loop = replace(self.loop, evidence_s=evidence_s, max_gap_s=self.loop.max_gap_s / speed,
+                       window_s=self.loop.window_s / speed)
+        return replace(self, settle_s=self.settle_s / speed, probe_timeout_s=self.probe_timeout_s / speed,
+                       confirm_gap_s=self.confirm_gap_s / speed, reprobe_after_s=self.reprobe_after_s / speed,
+                       hold_s=self.hold_s / speed, max_baseline_age_s=self.max_baseline_age_s / speed,
+                       cut_every_s=self.cut_every_s / speed, loop=loop)
 
     @property
     def longest_doubt_s(self) -> float:

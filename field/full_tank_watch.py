@@ -25,7 +25,7 @@ class FullTankWatch:
 
     def __init__(self, loads: Sequence[Equipment], init_at_hour: int, tz: tzinfo | None,
                  max_meter_power_w: float, settle_s: float = 1.0, meter_timeout_s: float = 10.0,
-                 frozen_meter: bool = True) -> None:
+                 frozen_meter: bool = True, demo_speed: float = 1.0) -> None:
         self.loads = tuple(loads)
         self.settle_s = settle_s  # a load commanded this recently may not show in a house reading yet
         self.init_at_hour = init_at_hour
@@ -58,8 +58,9 @@ class FullTankWatch:
                 self._meter_topics.setdefault(load.topic_read_power, []).append(load)
             if load.full_detection in ("meter", "inferred"):
                 # A house reading `settle` after a command shows it: the regulator's own rule of evidence.
-                detector = InferredFullTank(load.name, load.min_power_w,
-                                            InferenceRule(loop=LoopRule(evidence_s=settle_s)), load.heard_after)
+                # (settle_s is the config's, divided by the demo already: the rule's own waits by demo_speed)
+                rule = InferenceRule(loop=LoopRule(evidence_s=settle_s)).faster(demo_speed, evidence_s=settle_s)
+                detector = InferredFullTank(load.name, load.min_power_w, rule, load.heard_after)
                 self.inferred[load.name] = detector
                 load.add_power_listener(detector.on_command)
         # The loads whose fullness is inferred, with their detectors, in priority order: what every tick and

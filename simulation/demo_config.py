@@ -56,6 +56,8 @@ def write_demo_config(template: Path, target_dir: Path, host: str, port: int, sp
     cp.set(evaluate, "status_time", f"{max(status_time / speed, 1.0):.4g}")
     interval = _number(cp, evaluate, "status_interval", EVALUATE_OPTIONS)
     cp.set(evaluate, "status_interval", f"{max(interval / speed, 1.0):.4g}")  # the option's floor
+    # The full-tank inference's own waits (not config keys: the re-probe's 120 s was an hour of the house at x30).
+    cp.set(evaluate, "demo_speed", f"{speed:.4g}")
     # A rate per second grows as much: the sun comes back `speed` times faster on the daemon's clock.
     cp.set(evaluate, "rising_rate", f"{_number(cp, evaluate, 'rising_rate', EVALUATE_OPTIONS) * speed:.4g}")
     for name in cp.options("equipments") if cp.has_section("equipments") else []:

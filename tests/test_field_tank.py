@@ -590,3 +590,19 @@ def test_a_frozen_own_meter_leaves_the_tank_to_the_house_meter(tmp_path: Path,
         h.reg.handle(ECS_METER, drawing, house.now)
         house.run(1)
     assert h.load("ecs").overed and h.last(ECS_CMD) == "0"
+
+
+def test_the_demo_speeds_up_the_full_tank_waits_with_the_rest(tmp_path: Path) -> None:
+    # The demo runs the house `speed` times faster than the daemon's clock: the re-probe's 120 s were an hour of the
+    # house at x30 (after a 30-minute demo's end), its 15 s hold 7.5 minutes of the heater held at 0.
+    from field.full_tank_watch import FullTankWatch
+    from settings.config import load_settings
+    from simulation.demo_config import DEMO_TEMPLATE, write_demo_config
+    settings = load_settings(write_demo_config(DEMO_TEMPLATE, tmp_path, "127.0.0.1", 9, 30.0))
+    assert settings.field.demo_speed == 30.0
+    watch = FullTankWatch(settings.equipments, 0, None, 10000.0, demo_speed=settings.field.demo_speed)
+    rule = watch.inferred["ecs"].rule
+    assert (rule.reprobe_after_s, rule.hold_s, rule.probe_timeout_s, rule.confirm_gap_s) == (4.0, 0.5, 1.0, 2.0)
+    assert rule.loop.window_s == 10.0 and rule.cut_every_s == 60.0
+    home = FullTankWatch(settings.equipments, 0, None, 10000.0).inferred["ecs"].rule
+    assert home.reprobe_after_s == 120.0  # (the default: 1, at home)
