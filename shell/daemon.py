@@ -57,6 +57,7 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
         self.lock = lock
         self.limiter = limiter
         self.client_id = settings.mqtt.client_id
+        self.config_name = settings.path.name  # (named by the SIGHUP's line: a reload does not read it again)
         self.link_report = LinkReport()
         self._exit_code = 0
         self._catching = False  # the stop handlers installed (catch_stop_signals)

@@ -63,6 +63,7 @@ class DaemonLifeCycle:
     recorder: DayRecorder | None
     fetcher: ForecastFetcher | None
     status_file: Path
+    config_name: str
     _catching: bool
     _stop_asked: StopRequest | None
     _started: bool
@@ -147,11 +148,13 @@ class DaemonLifeCycle:
             because.append(f"the recorder has {len(days)} day(s) in {self.recorder.directory}, the last {days[-1]}")
         return because
 
-    @staticmethod
-    def _reopen_log() -> None:
+    def _reopen_log(self) -> None:
         reopened = reopen_log_files()
-        log.info("SIGHUP received (PySEB was started without a terminal: no hang-up, SIGTERM stops it): %s",
-                 f"log file reopened: {', '.join(reopened)}" if reopened else "no log file to reopen")
+        # (`systemctl reload pyseb` sends it too: one who edited the config first learns the reload did not read it)
+        log.info("SIGHUP received (PySEB was started without a terminal: no hang-up, SIGTERM stops it): %s; %s is not "
+                 "read again (a restart reads it)",
+                 f"log file reopened: {', '.join(reopened)}" if reopened else "no log file to reopen",
+                 self.config_name)
 
     def _shutdown(self) -> None:
         # Its waits at most, in turn (a fetch under way, the status save, the recorder's last batch, the broker's

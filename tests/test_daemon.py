@@ -140,6 +140,8 @@ def test_sighup_without_a_terminal_reopens_the_log_file(config: Path, probe: Mqt
             time.sleep(0.1)
         assert daemon.proc.poll() is None, rotated.read_text()[-3000:]
         assert "SIGHUP received" in log.read_text(), rotated.read_text()[-3000:]
+        # (`systemctl reload pyseb` sends it: one who edited config.ini first is told the reload did not read it)
+        assert "config.ini is not read again (a restart reads it)" in log.read_text()
         mark = probe.mark()
         feed(probe, 300, 1800)  # still regulating, its lines in the new file
         probe.wait_for(RADIATOR, lambda m: m.text == "ON", after=mark)

@@ -41,6 +41,13 @@ def test_rendered_for_a_user_and_a_path() -> None:
     assert "time-sync.target" in keys["After"][0].split()
 
 
+def test_reload_is_the_daemons_sighup() -> None:
+    # `systemctl reload pyseb` was refused ("Job type reload is not applicable"), and logrotate's postrotate for a
+    # [logging] file had to find PySEB's pid itself: PySEB run without a terminal reopens its log file on SIGHUP.
+    keys = unit(render("pi", Path("/home/pi/pyseb"), "/home/pi/pyseb/.venv/bin/python"))
+    assert keys["ExecReload"] == ["/bin/kill -HUP $MAINPID"]
+
+
 @pytest.mark.parametrize("user,directory,python,why", [
     ("pi", "relative/pyseb", "/usr/bin/python3", "absolute"),
     ("pi", "/home/pi/50%", "/usr/bin/python3", "%"),
