@@ -122,7 +122,39 @@ def set_aside(path: Path, why: str, outcome: str = CLEAN_START) -> Path | None:
                     exc.strerror)
         return None
     log.warning("status file %s %s: kept aside as %s (%s)", path, why, target.name, outcome)
+    _prune_set_aside(path, target)
     return target
+
+
+SET_ASIDE_KEPT = 5  # (a fault met at many starts, a dying SD card or a script writing the file, filled the folder)
+_SET_ASIDE_SUFFIX = re.compile(r"\.bad-(\d{8}-\d{6})(?:-(\d+))?")
+
+
+def _prune_set_aside(path: Path, kept: Path) -> None:
+    """Remove the files set_aside kept of `path` but the SET_ASIDE_KEPT newest, `kept` (the one just made) always
+    among them: newest by the time in their names (-10 after -2), not by the clock: a Pi without a clock chip
+    boots behind, and names the one it keeps aside then before the others. Only regular files named so."""
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return
+    older = []
+    for name in names:
+        found = _SET_ASIDE_SUFFIX.fullmatch(name[len(path.name):]) if name.startswith(path.name) else None
+        candidate = path.parent / name
+        if found and name != kept.name and not candidate.is_symlink() and candidate.is_file():
+            older.append(((found[1], int(found[2] or 1)), candidate))
+    removed = []
+    for _, candidate in sorted(older, reverse=True)[SET_ASIDE_KEPT - 1:]:
+        try:
+            candidate.unlink()
+        except OSError as exc:
+            log.warning("cannot remove %s, an older status file kept aside: %s", candidate, exc.strerror)
+            continue
+        removed.append(candidate.name)
+    if removed:
+        log.warning("removed %d older status file(s) kept aside beside %s (the newest %d are kept): %s",
+                    len(removed), path.name, SET_ASIDE_KEPT, ", ".join(removed))
 
 
 COPIES_SHOWN = 3

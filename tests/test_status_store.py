@@ -113,6 +113,41 @@ def test_the_seed_s_first_ini_status_file_is_named_as_such(tmp_path: Path, caplo
     assert [p.name for p in tmp_path.iterdir()][0].startswith("status.ini.bad-")
 
 
+def _older_asides(folder: Path, stamps: list[str]) -> None:
+    for stamp in stamps:
+        (folder / f"status.ini.bad-{stamp}").write_text("{}")
+
+
+def test_only_the_newest_five_kept_aside_files_stay(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Every unusable status file was kept aside for good: a fault met at many starts (a dying SD card, a script
+    # writing the file) filled the folder with them, and none was ever removed.
+    _older_asides(tmp_path, ["20200101-000000", "20200102-000000", "20200103-000000", "20200103-000000-2",
+                             "20200103-000000-10", "20200104-000000", "20191231-235959"])
+    others = ["status.ini.bak", "status.ini.bad-old", "other.ini.bad-20190101-000000", "status.ini"]
+    for name in others:
+        (tmp_path / name).write_text("not json")
+    (tmp_path / "status.ini.bad-20180101-000000").symlink_to("status.ini.bak")  # (a link an owner made: left alone)
+    assert load_status(tmp_path / "status.ini", keep_aside=True) is None
+    assert (tmp_path / "status.ini.bad-20180101-000000").is_symlink()
+    kept = {p.name for p in tmp_path.glob("status.ini.bad-2*")} - {"status.ini.bad-20180101-000000"}
+    older = {f"status.ini.bad-{stamp}" for stamp in ("20200103-000000", "20200103-000000-2", "20200103-000000-10",
+                                                     "20200104-000000")}
+    assert len(kept) == 5 and kept > older, kept  # the four newest before it (-10 after -2), and the one just set aside
+    assert all((tmp_path / name).exists() for name in others[:3])  # (not ours, or not of this file)
+    assert ("removed 3 older status file(s) kept aside beside status.ini (the newest 5 are kept): "
+            "status.ini.bad-20200102-000000, status.ini.bad-20200101-000000, status.ini.bad-20191231-235959"
+            in caplog.text), caplog.text
+
+
+def test_the_file_just_kept_aside_stays_whatever_the_clock(tmp_path: Path) -> None:
+    # A Pi has no clock chip: it boots hours or days behind, and the file kept aside then is named before the others.
+    _older_asides(tmp_path, [f"2099010{n}-000000" for n in range(1, 8)])
+    (tmp_path / "status.ini").write_text("not json")
+    assert load_status(tmp_path / "status.ini", keep_aside=True) is None
+    kept = sorted(p.name for p in tmp_path.glob("status.ini.bad-*"))
+    assert len(kept) == 5 and kept[-4:] == [f"status.ini.bad-2099010{n}-000000" for n in range(4, 8)], kept
+
+
 def test_missing_file_means_clean_start(tmp_path: Path) -> None:
     assert load_status(tmp_path / "nope.json") is None
 
