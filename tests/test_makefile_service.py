@@ -63,3 +63,60 @@ def test_install_service_says_how_to_run_this_checkouts_code(tmp_path: Path, act
         assert "enable --now" not in done.stdout
     else:
         assert f"installed {unit_file}; start it with: sudo systemctl enable --now pyseb" in done.stdout, done.stdout
+
+
+# `make clean` removed .venv/ under an installed unit whose ExecStart is .venv/bin/python: PySEB ran on, and at the
+# next boot or restart systemd could not start it (status 203/EXEC, again every 10 s), the loads left unregulated.
+def _made_checkout(tmp_path: Path, name: str = "pyseb") -> Path:
+    """A checkout with this Makefile and scripts/, and what make makes: the venvs and the tools' caches."""
+    checkout = tmp_path / name
+    shutil.copytree(ROOT / "scripts", checkout / "scripts")
+    shutil.copy(ROOT / "Makefile", checkout)
+    for made in (".venv/bin", ".venv-paho16/bin", ".pytest_cache", ".mypy_cache"):
+        (checkout / made).mkdir(parents=True)
+    (checkout / ".venv" / "bin" / "python").write_text("")
+    return checkout
+
+
+def _unit_running(python: str, checkout: Path, unit_file: Path) -> Path:
+    """An installed unit (as render_service writes it) running `python` on `checkout`."""
+    sys.path.insert(0, str(ROOT / "contrib"))
+    from render_service import render
+    unit_file.parent.mkdir(parents=True, exist_ok=True)
+    unit_file.write_text(render("pi", checkout, python))
+    return unit_file
+
+
+def _clean(checkout: Path, unit_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["make", "--no-print-directory", "-C", str(checkout), "clean", f"UNIT_FILE={unit_file}",
+                           *args], capture_output=True, text=True, timeout=60, check=False)
+
+
+@pytest.mark.parametrize("name", ["pyseb", "Solar router"])
+def test_clean_keeps_the_venv_an_installed_unit_runs(tmp_path: Path, name: str) -> None:
+    checkout = _made_checkout(tmp_path, name)
+    unit_file = _unit_running(str(checkout / ".venv" / "bin" / "python"), checkout, tmp_path / "etc" / "pyseb.service")
+    done = _clean(checkout, unit_file)
+    assert done.returncode == 0, done.stderr
+    assert (checkout / ".venv" / "bin" / "python").exists()
+    assert not any((checkout / made).exists() for made in (".venv-paho16", ".pytest_cache", ".mypy_cache"))
+    assert (f"make clean: .venv kept: {unit_file} runs PySEB with {checkout / '.venv' / 'bin' / 'python'}" in
+            done.stderr), done.stderr
+    assert "sudo systemctl stop pyseb, make clean FORCE=1" in done.stderr
+    # FORCE=1: the owner has stopped the service, and will make the venv again (make check) before starting it
+    forced = _clean(checkout, unit_file, "FORCE=1")
+    assert forced.returncode == 0 and not (checkout / ".venv").exists(), forced.stderr
+
+
+@pytest.mark.parametrize("unit", ["none", "another checkout", "the system's python3"])
+def test_clean_removes_the_venv_no_installed_unit_runs(tmp_path: Path, unit: str) -> None:
+    checkout = _made_checkout(tmp_path)
+    unit_file = tmp_path / "etc" / "pyseb.service"
+    if unit == "another checkout":
+        other = tmp_path / "pyseb2"
+        _unit_running(str(other / ".venv" / "bin" / "python"), other, unit_file)
+    elif unit == "the system's python3":
+        _unit_running("/usr/bin/python3", checkout, unit_file)
+    done = _clean(checkout, unit_file)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert not any((checkout / made).exists() for made in (".venv", ".venv-paho16", ".pytest_cache", ".mypy_cache"))
