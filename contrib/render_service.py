@@ -72,12 +72,10 @@ def as_user(user: str) -> dict[str, object] | None:
             "env": {**os.environ, "HOME": entry.pw_dir, "USER": user, "LOGNAME": user}}
 
 
-def unit_check(user: str, directory: Path, python: str) -> str | None:
-    """Why the unit's command, with --check added, fails run as `user` from `directory` (the config unreadable, the
-    status or record folder not writable by that user, the folder not enterable...): how it ended, then what it
-    said, one indented line each; None when it passes. `user` must be one this process can act as (as_user)."""
-    how = as_user(user)
-    assert how is not None
+def unit_check(user: str, how: dict[str, object], directory: Path, python: str) -> str | None:
+    """Why the unit's command, with --check added, fails run as `user` (`how`: as_user's answer for that user, not
+    None) from `directory` (the config unreadable, the status or record folder not writable by that user, the folder
+    not enterable...): how it ended, then what it said, one indented line each; None when it passes."""
     command = [python, "-c", _AS_THE_UNIT, str(directory), str(directory / "regulation.py"), "-c",
                str(directory / "config.ini"), "--check"]
     try:
@@ -166,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
               f"now whether {args.user} can read the checkout and config.ini and write the status file)",
               file=sys.stderr)
     else:
-        failure = unit_check(args.user, directory, python)
+        failure = unit_check(args.user, how, directory, python)
         if failure is not None:
             print(f"render_service.py: run as {args.user} the way the unit runs it, {directory / 'regulation.py'} -c "
                   f"{directory / 'config.ini'} --check fails, so the service would not start (and systemd does not "

@@ -181,7 +181,7 @@ def test_run_by_root_the_check_runs_as_the_service_user(tmp_path: Path) -> None:
     # `sudo make install-service` renders as root for SUDO_USER: a check as root would pass where that user fails.
     import tempfile
 
-    from render_service import unit_check
+    from render_service import as_user, unit_check
 
     nobody = pwd.getpwnam("nobody")
     with tempfile.TemporaryDirectory(prefix="pyseb-unit-") as name:
@@ -191,9 +191,11 @@ def test_run_by_root_the_check_runs_as_the_service_user(tmp_path: Path) -> None:
                   f"sys.exit(0 if os.getuid() == {nobody.pw_uid} and os.getgid() == {nobody.pw_gid} else 7)\n")
         (directory / "regulation.py").write_text(script)
         (directory / "regulation.py").chmod(0o644)
-        assert unit_check("nobody", directory, "/usr/bin/python3") is None
+        how = as_user("nobody")
+        assert how is not None
+        assert unit_check("nobody", how, directory, "/usr/bin/python3") is None
         directory.chmod(0o700)  # (a checkout under /root, or a home the user cannot enter)
-        problem = unit_check("nobody", directory, "/usr/bin/python3")
+        problem = unit_check("nobody", how, directory, "/usr/bin/python3")
         assert problem is not None and f"cannot enter {directory}: Permission denied" in problem, problem
 
 
