@@ -20,6 +20,7 @@ from field.forecast_settings import FORECAST_OPTIONS, OWM_OPTIONS
 from integrations.domoticz_settings import DOMOTICZ_IGNORED, DOMOTICZ_OPTIONS, MQTT_IGNORED
 from integrations.homeassistant_settings import HOMEASSISTANT_OPTIONS
 from settings.config import EVALUATE_IGNORED
+from settings.load_building import EXTENSION_SECTIONS
 from settings.options import REQUIRED, Option
 from settings.sections import (
     EVALUATE_OPTIONS,
@@ -94,6 +95,16 @@ def load_sections() -> list[tuple[str, Section]]:
                                            f"{module} {cls.__name__}.OPTIONS, field/config.py FIELD_LOAD_OPTIONS",
                                            cls.OPTIONS + FIELD_LOAD_OPTIONS, SEED_LOAD_IGNORED)))
     return sections
+
+
+# The sections the daemon takes without reading them (another tool's): each one said, or a user finds no warning and
+# no line here for it. A section added to EXTENSION_SECTIONS without its line here is a KeyError at `make docs`.
+EXTENSION_HELP: Mapping[str, str] = {
+    "simulation": "Read by the simulator only (`python3 -m simulation replay` and `tune`): the simulated house's "
+                  "real watts, tanks and meters. The daemon and `--check` take the section without a warning and do "
+                  "not check its keys; the simulator does: see [the `[simulation]` section]"
+                  "(simulation.md#the-simulation-section).",
+}
 
 
 def _cell(text: str) -> str:
@@ -198,6 +209,8 @@ def render() -> str:
         lines += _section(f"[*load*] of type {kind}", section)
     for section in FIELD_SECTIONS:
         lines += _section(f"[{section.name}]", section)
+    for name in sorted(EXTENSION_SECTIONS):
+        lines += [f"## [{name}]", "", EXTENSION_HELP[name], ""]
     lines += ["## The seed's sections", "",
               "`[debug]`: `use_persistent` is read as `[status] persistent`, `log_file` (and `log_file_name`) as "
               "`[logging] file`; its other keys are ignored, with a warning:", ""]

@@ -14,6 +14,7 @@ import pytest
 from equipments.registry import BUILTIN, resolve_kind
 from field.config import FIELD_LOAD_OPTIONS, FIELD_SECTIONS
 from settings import reference
+from settings.load_building import EXTENSION_SECTIONS
 from settings.options import Option
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,3 +66,12 @@ def test_a_value_is_shown_as_a_user_writes_it() -> None:
     assert "| `host` (seed: `broker_ip`) | text | `127.0.0.1` |" in text
     assert "| `topic_set_power` | text | **required** |" in text
     assert "| `tls` | true/false | `false` |" in text
+
+
+def test_a_section_the_daemon_leaves_to_another_tool_is_named() -> None:
+    # The daemon takes [simulation] without a word (the simulator's house): a user told that "a section in no
+    # table is warned about" and finding no warning nor a line here for it could not tell whether it was read.
+    text = reference.render()
+    for name in EXTENSION_SECTIONS:
+        assert f"## [{name}]\n" in text
+    assert "(simulation.md#the-simulation-section)" in text
