@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from calibration.sweep_config import SweepTarget
-from shell.broker_hints import tls_mismatch_hint, unanswered_reason
+from shell.broker_hints import connect_failure_hint, unanswered_reason
 
 if TYPE_CHECKING:
     import paho.mqtt.client as mqtt
@@ -93,7 +93,7 @@ class SweepLink:
             self.client.connect(self.target.host, self.target.port, keepalive=self.target.keepalive_s)
         except (OSError, ValueError, ssl.SSLError) as exc:
             raise SweepError(f"cannot connect to the broker {self.target.host}:{self.target.port}: {exc}"
-                             f"{tls_mismatch_hint(exc, self.target)}") from None
+                             f"{connect_failure_hint(exc, self.target)}") from None
         self.client.loop_start()
         self._started = True
 
@@ -126,11 +126,11 @@ class SweepLink:
         exc = getattr(client, "last_attempt_error", None)
         if self._started:
             self._on_event("disconnected", "connection attempt failed" if exc is None
-                           else f"{exc}{tls_mismatch_hint(exc, self.target)}")
+                           else f"{exc}{connect_failure_hint(exc, self.target)}")
 
     def _on_loop_error(self, client: mqtt.Client, exc: Exception) -> None:
         # paho's loop raised (paho 1.6: a TLS alert after the handshake) and closed its socket: a dropped connection
-        self._on_disconnect(client, f"{exc}{tls_mismatch_hint(exc, self.target)}")
+        self._on_disconnect(client, f"{exc}{connect_failure_hint(exc, self.target)}")
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         payload = bytes(message.payload)

@@ -1,8 +1,11 @@
-"""What a failed connection to the broker means, when its TLS setting does not match the broker's listener. The
-daemon's link and the calibration sweep's say it alike (no paho here: `python3 -m calibration fit` runs without)."""
+"""What a failed connection to the broker means for the [mqtt] keys: nothing listening on the port, a host name that
+does not resolve, a TLS setting that does not match the broker's listener. The daemon's link and the calibration
+sweep's say it alike (no paho here: `python3 -m calibration fit` runs without)."""
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import ssl
 from typing import Protocol
 
@@ -24,6 +27,37 @@ class BrokerEndpoint(Protocol):
 
     @property
     def cert_file(self) -> str | None: ...
+
+
+# getaddrinfo's answers that the name does not exist (not EAI_AGAIN: a name server that did not answer, no network yet)
+_UNKNOWN_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
+
+
+def connect_failure_hint(exc: BaseException, settings: BrokerEndpoint) -> str:
+    """What a failed connection attempt means for the [mqtt] keys ('' when the error says enough): the socket's
+    failures first ('[Errno 111] Connection refused' alone named no key), then a TLS mismatch."""
+    if isinstance(exc, ConnectionRefusedError):
+        told = (f" (nothing listens on {settings.host} port {settings.port}: check [mqtt] host and port, and that the "
+                "broker")
+        if _loopback(settings.host):
+            return f"{told} runs on this machine: systemctl status mosquitto)"
+        # (mosquitto 2 without a listener line listens on the loopback only: the Pi's own address is refused too)
+        return (f"{told} runs there and takes connections from other machines: mosquitto 2 does only with a "
+                "listener line, see docs/running-on-a-pi.md)")
+    if isinstance(exc, socket.gaierror) and exc.errno in _UNKNOWN_NAME:
+        return (f" (this machine knows no host of that name: check [mqtt] host ({settings.host!r}); the broker's "
+                "address, 192.168.1.10 say, needs no name)")
+    return tls_mismatch_hint(exc, settings)
+
+
+def _loopback(host: str) -> bool:
+    """Whether `host` is this machine's loopback, as written (no name is looked up)."""
+    if host.lower() in ("localhost", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def tls_mismatch_hint(exc: BaseException, settings: BrokerEndpoint) -> str:

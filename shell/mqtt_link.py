@@ -19,7 +19,7 @@ import paho.mqtt.client as mqtt
 
 from settings.sections import MqttSettings
 from shell import paho_compat
-from shell.broker_hints import refusal_hint, tls_mismatch_hint, unanswered_reason
+from shell.broker_hints import connect_failure_hint, refusal_hint, unanswered_reason
 from shell.link_events import ATTEMPT_FAILED, Connected, Disconnected, Leftover, LinkFault, Message, Refused
 from shell.link_health import EchoWatch, TakeoverGuard
 
@@ -142,7 +142,7 @@ class MqttLink:
     def _attempt_failure(self, exc: OSError) -> str:
         """A failed connection attempt's reason, as the log says it (the same words for the first attempt and for
         paho's retries: a reason that does not change is not logged again)."""
-        return f"{exc}{tls_mismatch_hint(exc, self.settings)}"
+        return f"{exc}{connect_failure_hint(exc, self.settings)}"
 
     def publish(self, topic: str, payload: str | bytes, retain: bool = False) -> mqtt.MQTTMessageInfo:
         """Publish at QoS 1 (paho keeps it queued across a short disconnection). PublishFailed, or paho's

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import logging
 import queue
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from localbroker import PrivateBroker, free_port
 from settings.config import load_settings
+from shell.broker_hints import connect_failure_hint
 from shell.mqtt_link import Connected, Disconnected, EchoWatch, MqttLink, Refused
 from tests.configs import with_mqtt_lines, write_config
 from tests.daemon_process import DaemonProcess
@@ -224,3 +227,46 @@ def test_a_relay_s_start_command_comes_back_on_a_broker_that_allows_it(tmp_path:
         daemon.events.put(StopRequest("SIGTERM"))
         runner.join(30)
     assert not runner.is_alive()
+
+
+def test_a_port_nothing_listens_on_says_what_to_check(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # ('[Errno 111] Connection refused' alone: a user whose mosquitto was stopped, or on another port, or (mosquitto
+    # 2 without a listener line) reached by the Pi's own address, was told nothing of the keys or the broker to check)
+    port = free_port()
+    config = write_config(tmp_path, ("radiator",), port=port)
+    link = MqttLink(load_settings(config).mqtt, queue.SimpleQueue(), lambda: [])
+    try:
+        reason = link.start()
+    finally:
+        link.stop(timeout_s=0.1)
+    said = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+    for text in (reason or "", said[0]):
+        assert f"nothing listens on 127.0.0.1 port {port}" in text, text
+        assert "[mqtt] host and port" in text, text
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """The [mqtt] keys a hint names (BrokerEndpoint), without a config file."""
+
+    host: str
+    port: int = 1883
+    tls: bool = False
+    ca_file: str | None = None
+    cert_file: str | None = None
+
+
+def test_a_host_name_that_does_not_resolve_says_the_key() -> None:
+    settings = Endpoint("nosuchhost.invalid")
+    unknown = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    assert "check [mqtt] host ('nosuchhost.invalid')" in connect_failure_hint(unknown, settings)
+    # a name server that did not answer (no network yet at boot) is no wrong name: the retries will tell
+    assert connect_failure_hint(socket.gaierror(socket.EAI_AGAIN, "Temporary failure"), settings) == ""
+
+
+def test_a_refusal_from_another_machine_names_mosquitto_s_listener() -> None:
+    # (mosquitto 2 as installed listens on the loopback only: the Pi's own address, or the Pi's from another machine,
+    # is refused)
+    hint = connect_failure_hint(ConnectionRefusedError(111, "Connection refused"), Endpoint("192.168.1.10"))
+    assert "nothing listens on 192.168.1.10 port 1883" in hint and "listener line" in hint, hint
+    assert "systemctl status mosquitto" in connect_failure_hint(ConnectionRefusedError(), Endpoint("localhost"))
