@@ -102,7 +102,7 @@ install-service:
 	  echo "installed $(UNIT_FILE); PySEB is running the code it started with: to run this checkout's, sudo systemctl restart pyseb (loads to 0 W for a moment, the status kept)"; \
 	else echo "installed $(UNIT_FILE); start it with: sudo systemctl enable --now pyseb"; fi
 
-# A venv the installed unit runs PySEB with is kept (said, with the way to remove it): FORCE=1 removes it all the same.
+# A venv the installed unit runs PySEB with is kept (said, with the way to remove it): CLEAN_VENV=1 removes it all the same.
 clean:
-	@sh scripts/clean.sh "$(UNIT_FILE)" "$(FORCE)" "$(VENV)" "$(VENV16)"
+	@sh scripts/clean.sh "$(UNIT_FILE)" "$(CLEAN_VENV)" "$(VENV)" "$(VENV16)"
 	rm -rf .pytest_cache .mypy_cache .ruff_cache

@@ -1,7 +1,7 @@
 #!/bin/sh
-# make clean's virtualenvs: clean.sh UNIT_FILE FORCE VENV... removes each VENV (relative to the checkout, the current
+# make clean's virtualenvs: clean.sh UNIT_FILE CLEAN_VENV VENV... removes each VENV (relative to the checkout, the current
 # folder), but keeps, loudly, one the installed unit UNIT_FILE runs PySEB with: without it systemd could not start
-# PySEB at the next boot or restart (status 203/EXEC, again every 10 s), the loads left unregulated. FORCE not
+# PySEB at the next boot or restart (status 203/EXEC, again every 10 s), the loads left unregulated. CLEAN_VENV not
 # empty: removed all the same (the owner has stopped the service and makes the venv again before starting it).
 unit=$1
 force=$2
@@ -12,7 +12,7 @@ for venv in "$@"; do
     python=$(grep -s '^ExecStart=' "$unit" | grep -oF "$full/bin/python" | head -n 1)
     if [ -z "$force" ] && [ -n "$python" ] && [ -e "$venv" ]; then
         echo "make clean: $venv kept: $unit runs PySEB with $python (without it the service would not start" \
-             "again at the next boot or restart). To make it again: sudo systemctl stop pyseb, make clean FORCE=1," \
+             "again at the next boot or restart). To make it again: sudo systemctl stop pyseb, make clean CLEAN_VENV=1," \
              "make check, sudo systemctl start pyseb" >&2
     else
         rm -rf "$venv"

@@ -102,9 +102,9 @@ def test_clean_keeps_the_venv_an_installed_unit_runs(tmp_path: Path, name: str) 
     assert not any((checkout / made).exists() for made in (".venv-paho16", ".pytest_cache", ".mypy_cache"))
     assert (f"make clean: .venv kept: {unit_file} runs PySEB with {checkout / '.venv' / 'bin' / 'python'}" in
             done.stderr), done.stderr
-    assert "sudo systemctl stop pyseb, make clean FORCE=1" in done.stderr
-    # FORCE=1: the owner has stopped the service, and will make the venv again (make check) before starting it
-    forced = _clean(checkout, unit_file, "FORCE=1")
+    assert "sudo systemctl stop pyseb, make clean CLEAN_VENV=1" in done.stderr
+    # CLEAN_VENV=1: the owner has stopped the service, and will make the venv again (make check) before starting it
+    forced = _clean(checkout, unit_file, "CLEAN_VENV=1")
     assert forced.returncode == 0 and not (checkout / ".venv").exists(), forced.stderr
 
 
