@@ -1,6 +1,6 @@
 """The docs have a front door: README.md stays a front page, every docs/ page is reachable from it, and
-every relative link (and its #anchor) in README.md and docs/*.md points at something that exists, and so does
-every docs/ page (and #anchor) a message or comment of the code names."""
+every relative link (and its #anchor) in README.md, CHANGES.md and docs/*.md points at something that exists, and
+so does every docs/ page (and #anchor) a message or comment of the code names."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+PAGES = [ROOT / "README.md", ROOT / "CHANGES.md", *sorted((ROOT / "docs").glob("*.md"))]
 README_MAX_LINES = 400
 _LINK = re.compile(r"\]\(([^)\s]+)\)")
 
