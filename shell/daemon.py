@@ -17,6 +17,7 @@ from settings.config import Settings
 from shell.daemon_life_cycle import DaemonLifeCycle, ReopenRequest, StopRequest
 from shell.daemon_link import EXIT_LINK_FAULT as EXIT_LINK_FAULT
 from shell.daemon_link import DaemonLinkEvents, LinkReport
+from shell.event_queue import EventQueue
 from shell.forecast_fetch import ForecastFetched, ForecastFetcher
 from shell.lock import InstanceLock
 from shell.loglimit import FloodLimiter
@@ -43,6 +44,11 @@ QUEUED_TOO_LONG_S = 10.0
 # events moved to shell/daemon_link.py, re-exported)
 
 
+def _message_topic(event: object) -> str | None:
+    """An MQTT message's topic (the event queue bounds them), None for any other event."""
+    return event.topic if isinstance(event, Message) else None
+
+
 def _recorder(settings: Settings, reg: Regulator) -> DayRecorder:
     rec = settings.record
     return DayRecorder(rec.dir, [load.name for load in reg.loads], [is_relay(load) for load in reg.loads],
@@ -61,15 +67,14 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
         self.link_report = LinkReport()
         self._exit_code = 0
         self._catching = False  # the stop handlers installed (catch_stop_signals)
-        # A SimpleQueue: the signal handler puts into it from the main thread, possibly while the main loop is
-        # inside its get. A Queue runs Python code there with its (not reentrant) lock held, and the handler's put
-        # waited for that lock forever (a daemon deaf to SIGTERM, its loads left on); a SimpleQueue's put and get
-        # are C, reentrant, and run no Python code in between.
-        self.events: queue.SimpleQueue[object] = queue.SimpleQueue()
         # A stop signal, seen by the main loop before any other event: in the queue, it waited behind every message
         # of a backlog (a flood on the broker), past systemd's TimeoutStopSec, whose kill left the loads on.
         self._stop_asked: StopRequest | None = None
         self.reg = Regulator(settings, publish=self._publish)
+        # The signal handlers put into it from the main thread, possibly while the main loop is inside its get: they
+        # use put_from_signal, which takes no lock (a queue.Queue's put waited for the lock its get held, forever: a
+        # daemon deaf to SIGTERM, its loads left on). A full queue drops the oldest meter reading, not a command.
+        self.events = EventQueue(_message_topic, self.reg.reading_topics())
         leftover_topics = self.reg.unretained_command_topics()  # (fixed by the config: not asked from paho's thread)
         # (each load's command topic: one the broker's ACL refuses PySEB is said, not a load never commanded)
         command_topics = load_topics.command_topics(self.reg.loads)

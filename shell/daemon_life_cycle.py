@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import queue
 import signal
 import threading
 import time
@@ -24,6 +23,7 @@ from core.regulator import Regulator
 from recording.store import recorded_days
 from recording.writer import DayRecorder
 from shell.daemon_link import LinkReport
+from shell.event_queue import EventQueue
 from shell.forecast_fetch import ForecastFetcher
 from shell.lock import InstanceLock
 from shell.logsetup import reopen_log_files
@@ -55,7 +55,7 @@ class DaemonLifeCycle:
 
     # The daemon's state these use (set by Daemon.__init__), and the main loop's parts they call.
     lock: InstanceLock
-    events: queue.SimpleQueue[object]
+    events: EventQueue
     reg: Regulator
     link: MqttLink
     link_report: LinkReport
@@ -76,10 +76,10 @@ class DaemonLifeCycle:
         # Daemon.__init__).
         request = StopRequest(signal.Signals(signum).name)
         self._stop_asked = self._stop_asked or request  # (the first: the one the log names)
-        self.events.put(request)  # (wakes the loop's wait)
+        self.events.put_from_signal(request)  # (wakes the loop's wait)
 
     def _on_reopen_signal(self, signum: int, frame: FrameType | None) -> None:
-        self.events.put(ReopenRequest())
+        self.events.put_from_signal(ReopenRequest())
 
     def catch_stop_signals(self) -> None:
         """Install the stop handlers (the main thread only; once): from then on a stop signal is queued, not raised.

@@ -14,9 +14,9 @@ import queue
 import time
 
 from core.regulator import Regulator
+from shell.event_queue import MAX_WAITING_MESSAGES, EventQueue
 from shell.mqtt_link import (
     ATTEMPT_FAILED,
-    MAX_WAITING_MESSAGES,
     RETRY_PACE,
     Connected,
     Disconnected,
@@ -73,7 +73,7 @@ class DaemonLinkEvents:
     reg: Regulator
     link: MqttLink
     link_report: LinkReport
-    events: queue.SimpleQueue[object]
+    events: EventQueue
     username: str | None
     client_id: str
     _started: bool
@@ -103,11 +103,17 @@ class DaemonLinkEvents:
                 self._on_link_fault(event)
 
     def _say_dropped(self) -> None:
-        dropped, topic = self.link.take_dropped()
-        if dropped:
+        dropped = self.events.take_dropped()
+        if dropped.readings:
             log.warning("%d MQTT messages dropped (the last on %s): %d were already waiting for the main loop (a flood "
-                        "on the broker, or the loop held up)", dropped, topic, MAX_WAITING_MESSAGES,
+                        "on the broker, or the loop held up); meter readings, the oldest waiting (commands and device "
+                        "notices are kept)", dropped.readings, dropped.last_reading_topic, MAX_WAITING_MESSAGES,
                         extra={"limit_key": "dropped messages"})
+        if dropped.others:
+            log.warning("%d MQTT messages dropped (the last on %s), not meter readings: %d were already waiting for "
+                        "the main loop, none of them a reading to make room (a flood of commands or device notices on "
+                        "the broker?): the newest were lost, orders among them perhaps", dropped.others,
+                        dropped.last_other_topic, MAX_WAITING_MESSAGES, extra={"limit_key": "dropped orders"})
 
     def _check_echo(self) -> None:
         missing = self.link.echo.missing(time.monotonic())

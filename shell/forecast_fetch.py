@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import http.client
 import logging
-import queue
 import ssl
 import threading
 import time
@@ -21,6 +20,7 @@ from urllib.parse import urlencode
 
 from field.forecast import ForecastError, ForecastFailure, OwmForecast, parse_owm_answer
 from field.forecast_settings import FETCH_LEAD_S, OwmSettings
+from shell.event_queue import EventSink
 from values.local_time import hour, next_occurrence
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def _redacted(text: str, key: str) -> str:
 class ForecastFetcher:
     """The fetch thread. `start()` once; `stop()` returns within a fetch's timeout."""
 
-    def __init__(self, settings: OwmSettings, check_at_hour: int, tz: tzinfo | None, events: queue.SimpleQueue[object],
+    def __init__(self, settings: OwmSettings, check_at_hour: int, tz: tzinfo | None, events: EventSink,
                  clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
         self.check_at_hour = check_at_hour

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import queue
 import socket
 import ssl
 import threading
@@ -20,6 +19,7 @@ import paho.mqtt.client as mqtt
 from settings.sections import MqttSettings
 from shell import paho_compat
 from shell.broker_hints import connect_failure_hint, refusal_hint, unanswered_reason
+from shell.event_queue import EventSink
 from shell.link_events import ATTEMPT_FAILED, Connected, Disconnected, Leftover, LinkFault, Message, Refused
 from shell.link_health import EchoWatch, TakeoverGuard
 
@@ -69,12 +69,6 @@ def _guarded(fatal: bool) -> Callable[[F], F]:
     return wrap
 
 
-# Messages waiting for the main loop; beyond, a new one is dropped (counted, said by the main loop). A flood on the
-# broker faster than the loop (a Pi Zero's) grew the queue, and the daemon's memory, for as long as it lasted. The
-# readings in such a backlog are old news anyway (dropped when they waited QUEUED_TOO_LONG_S).
-MAX_WAITING_MESSAGES = 2000
-
-
 _LEFT_AS_THEY_WERE = ("and each load stays as last commanded until PySEB runs again (its start commands every load "
                       "off)")
 
@@ -82,7 +76,7 @@ _LEFT_AS_THEY_WERE = ("and each load stays as last commanded until PySEB runs ag
 class MqttLink:
     """One paho client: will, auth, TLS, reconnect with backoff, subscriptions renewed on each connect."""
 
-    def __init__(self, settings: MqttSettings, events: queue.SimpleQueue[object],
+    def __init__(self, settings: MqttSettings, events: EventSink,
                  subscriptions: Callable[[], list[str]], clock: Callable[[], float] = time.time,
                  leftover_topics: Callable[[], list[str]] = list, echo_topics: Callable[[], list[str]] = list
                  ) -> None:
@@ -97,9 +91,6 @@ class MqttLink:
         self._echo_only: frozenset[str] = frozenset()
         self.echo = EchoWatch()
         self._clock = clock
-        self._drop_lock = threading.Lock()  # (counted on paho's thread, taken on the main loop's)
-        self._dropped = 0
-        self._dropped_topic: str | None = None
         self._connections = 0
         self._refused = False  # the last attempt was refused: its disconnection is no news
         self.takeover = TakeoverGuard()
@@ -265,16 +256,5 @@ class MqttLink:
             if msg.retain and msg.payload:
                 self._events.put(Leftover(msg.topic, bytes(msg.payload), self._clock()))
             return
-        if self._events.qsize() >= MAX_WAITING_MESSAGES:
-            with self._drop_lock:
-                self._dropped += 1
-                self._dropped_topic = msg.topic
-            return
+        # (bounded by the daemon's EventQueue: a full one drops the oldest reading waiting, or this one)
         self._events.put(Message(msg.topic, bytes(msg.payload), self._clock(), bool(msg.retain)))
-
-    def take_dropped(self) -> tuple[int, str | None]:
-        """How many messages were dropped for a full queue since the last call, and the last one's topic."""
-        with self._drop_lock:
-            dropped, self._dropped = self._dropped, 0
-            topic, self._dropped_topic = self._dropped_topic, None
-        return dropped, topic

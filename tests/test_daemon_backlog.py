@@ -5,8 +5,8 @@ hold-up a second time from it. The daemon drops the old readings and hands the r
 
 from __future__ import annotations
 
+import json
 import logging
-import queue
 import signal
 import time
 from pathlib import Path
@@ -16,8 +16,9 @@ import pytest
 
 from settings.config import load_settings
 from shell.daemon import EXIT_LINK_FAULT, QUEUED_TOO_LONG_S, Daemon
+from shell.event_queue import MAX_WAITING_MESSAGES, Dropped
 from shell.lock import InstanceLock
-from shell.mqtt_link import MAX_WAITING_MESSAGES, LinkFault, Message, MqttLink
+from shell.mqtt_link import LinkFault, Message, MqttLink
 from tests.configs import reading, write_config
 
 CONS, PROD = "smeter/pzem/CONSOMMATION", "smeter/pzem/PRODUCTION"
@@ -97,16 +98,15 @@ def test_a_stop_signal_is_not_held_behind_a_backlog(daemon: Daemon, monkeypatch:
     assert calls == []
 
 
-def test_the_messages_waiting_for_the_main_loop_are_bounded(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_the_messages_waiting_for_the_main_loop_are_bounded(daemon: Daemon) -> None:
     # Every message paho received was queued for the main loop, however far behind it was: a flood on the broker
     # faster than a Pi Zero handles messages grew the queue, and the daemon's memory, for as long as it lasted.
-    events: queue.SimpleQueue[object] = queue.SimpleQueue()
-    link = MqttLink(load_settings(write_config(tmp_path, ("radiator",), port=9)).mqtt, events, lambda: [])
+    link = daemon.link
     for k in range(MAX_WAITING_MESSAGES + 500):
         link._on_message(link.client, None, SimpleNamespace(topic=CONS, payload=b"junk %d" % k, retain=False))
-    assert events.qsize() == MAX_WAITING_MESSAGES
-    assert link.take_dropped() == (500, CONS)
-    assert link.take_dropped() == (0, None)
+    assert daemon.events.qsize() == MAX_WAITING_MESSAGES
+    assert daemon.events.take_dropped() == Dropped(readings=500, last_reading_topic=CONS)
+    assert daemon.events.take_dropped() == Dropped()
 
 
 def test_messages_dropped_for_a_backlog_are_said(daemon: Daemon, monkeypatch: pytest.MonkeyPatch,
@@ -120,7 +120,41 @@ def test_messages_dropped_for_a_backlog_are_said(daemon: Daemon, monkeypatch: py
     daemon._loop()
     assert (f"500 MQTT messages dropped (the last on {CONS}): {MAX_WAITING_MESSAGES} were already waiting for the "
             "main loop") in caplog.text
-    assert link.take_dropped() == (0, None)  # said once
+    assert daemon.events.take_dropped() == Dropped()  # said once
+
+def deliver(link: MqttLink, topic: str, payload: bytes) -> None:
+    """`payload` on `topic` as paho's thread hands it to the link."""
+    link._on_message(link.client, None, SimpleNamespace(topic=topic, payload=payload, retain=False))
+
+
+def test_a_flood_of_readings_loses_no_command_nor_boot_notice(daemon: Daemon, monkeypatch: pytest.MonkeyPatch,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    # The queue full, the newest message was dropped whatever it was: under a flood of meter readings, a user's
+    # force on regul/mode and a variator's boot_detected (its command then never sent again) were lost, while
+    # the readings of seconds ago they queued behind were handled. The oldest readings make room for them now.
+    link, mode = daemon.link, daemon.reg.settings.mqtt.topic_mode
+    force = b'{"command": "force", "name": "ecs", "power": 1500, "duration": 3600}'
+    boot = b'{"percent": 0, "power": 0, "mode": 0, "state": "ON", "msg": "boot_detected"}'
+    for k in range(MAX_WAITING_MESSAGES):
+        deliver(link, CONS, reading(300.0 + k))
+    deliver(link, mode, force)
+    deliver(link, "regul/vload/ECS", boot)
+    for k in range(500):
+        deliver(link, PROD, reading(1000.0 + k))
+    calls: list[tuple[str, bytes]] = []
+
+    def handle(topic: str, payload: bytes, now: float) -> None:
+        calls.append((topic, payload))
+        if len(calls) == MAX_WAITING_MESSAGES:
+            daemon._on_signal(signal.SIGTERM, None)
+
+    monkeypatch.setattr(daemon.reg, "handle", handle)
+    daemon._loop()
+    assert (mode, force) in calls and ("regul/vload/ECS", boot) in calls
+    powers = [json.loads(payload)["power"] for topic, payload in calls if topic in (CONS, PROD)]
+    assert powers[0] == 300.0 + 502 and powers[-1] == 1499.0  # (the oldest 502 readings made room for 500 and two)
+    assert "502 MQTT messages dropped (the last on smeter/pzem/CONSOMMATION)" in caplog.text
+
 
 @pytest.mark.parametrize("behind", [0, 1000])
 def test_a_fatal_link_fault_met_at_a_stop_keeps_its_exit_code(daemon: Daemon, behind: int,
@@ -138,3 +172,15 @@ def test_a_fatal_link_fault_met_at_a_stop_keeps_its_exit_code(daemon: Daemon, be
     daemon._loop()  # (returns at the stop)
     assert daemon._exit_code == EXIT_LINK_FAULT
     assert "Invalid subscription filter." in caplog.text and "SIGTERM received: stopping" in caplog.text
+
+
+def test_orders_dropped_for_a_queue_full_of_orders_are_said(daemon: Daemon, caplog: pytest.LogCaptureFixture) -> None:
+    # Someone flooding regul/mode: no reading waits to make room, and the bound holds anyway. The loss is said
+    # apart from dropped readings: orders may be among what was lost.
+    link, mode = daemon.link, daemon.reg.settings.mqtt.topic_mode
+    for k in range(MAX_WAITING_MESSAGES + 3):
+        deliver(link, mode, b"junk %d" % k)
+    assert daemon.events.qsize() == MAX_WAITING_MESSAGES
+    daemon._say_dropped()
+    assert (f"3 MQTT messages dropped (the last on {mode}), not meter readings: {MAX_WAITING_MESSAGES} were already "
+            "waiting for the main loop, none of them a reading to make room") in caplog.text
