@@ -98,16 +98,16 @@ class DaemonLifeCycle:
 
     def run(self, start_hangup: StartHangup | None = None) -> int:
         """Main loop; returns the exit code. `start_hangup`: a SIGHUP held while PySEB started (the log is reopened).
-        Raises StoppedWhileStarting (the lock released) for a stop signal caught before it began."""
+        Raises StoppedWhileStarting (the lock released) for a stop signal caught before it began, or while it
+        restored the saved status (before the link starts)."""
         self.catch_stop_signals()
-        if self._stop_asked is not None:
-            # (between the start's end and here: nothing is connected or commanded yet, only the lock to let go)
-            self.lock.release()
-            raise StoppedWhileStarting(self._stop_asked.signal_name)
+        self._stop_if_asked()  # (one between the start's end and here)
         if start_hangup is not None and start_hangup.arrived:
             self.events.put(ReopenRequest())  # (logrotate's, while starting: the log file was moved aside)
         if self.saver is not None:
             self.restore_saved_status(time.time())
+            # (one during the restore, seconds on a slow card: seen by the loop only, it stopped a link just started)
+            self._stop_if_asked()
             self.saver.start()
         if self.recorder is not None:
             log.info("recording each decision into %s (a batch every %.0f s)", self.recorder.directory,
@@ -123,6 +123,13 @@ class DaemonLifeCycle:
         finally:
             self._shutdown()
         return self._exit_code
+
+    def _stop_if_asked(self) -> None:
+        """A stop signal caught while nothing is connected, commanded or saving yet: the lock let go, raise
+        StoppedWhileStarting."""
+        if self._stop_asked is not None:
+            self.lock.release()
+            raise StoppedWhileStarting(self._stop_asked.signal_name)
 
     def restore_saved_status(self, now: float) -> None:
         """Restore the status file at the start, before the saver runs. A file the restore cannot use at all (a bug

@@ -164,3 +164,35 @@ def test_a_ctrl_c_between_the_start_and_the_run_frees_the_lock(tmp_path: Path, c
     lock = InstanceLock(tmp_path / "status.json.lock")
     lock.acquire()  # (not AlreadyRunning: the interrupted start let it go)
     lock.release()
+
+
+def test_a_stop_signal_during_the_restore_stops_before_the_link_starts(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # run() looked for a stop only as it began: a SIGTERM while it restored the saved status (a slow SD card, a big
+    # file) was seen by the main loop only, after the link had connected (`online` published, then `offline`, the
+    # stop commands of a regulation never started). It stops there now, as before the run: nothing connected.
+    from settings.config import load_settings
+    from shell.daemon import Daemon
+    from shell.stop_signals import StoppedWhileStarting
+
+    config = write_config(tmp_path, ("radiator",))
+    daemon = Daemon(load_settings(config), InstanceLock(tmp_path / "test.lock"))
+    daemon.lock.acquire()
+    daemon._catching = True  # (the test's process keeps its own handlers: the signal is handed over below)
+    real_restore = daemon.restore_saved_status
+
+    def signalled_restore(now: float) -> None:
+        daemon._on_signal(signal.SIGTERM, None)
+        real_restore(now)
+
+    def link_start() -> None:
+        raise AssertionError("the link started")
+
+    monkeypatch.setattr(daemon, "restore_saved_status", signalled_restore)
+    monkeypatch.setattr(daemon.link, "start", link_start)
+    with pytest.raises(StoppedWhileStarting) as stopped:
+        daemon.run()
+    assert stopped.value.signal_name == "SIGTERM"
+    lock = InstanceLock(tmp_path / "test.lock")
+    lock.acquire()  # (not AlreadyRunning: the stopped start let it go)
+    lock.release()
