@@ -24,7 +24,8 @@ from simulation.trace import Trace, TraceError
 __all__ = ["RecordingFactory", "trace_from_record"]
 
 
-def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None, config: SimConfig | None = None) -> Trace:
+def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None, config: SimConfig | None = None,
+                      read: Callable[[Path], RecordedDay] = read_record) -> Trace:
     """A recorded day as a trace: PV as the production meter read it, the house's own load as the
     consumption meter read it minus what the loads drew then (the regulator's belief after the decision
     before). Times are the decisions' (irregular: about one every two meter periods).
@@ -32,7 +33,9 @@ def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None, conf
     A sequence of paths: the parts of one day (`pyseb-DAY.csv.gz`, then its `-2`... the header changed),
     read as one trace (replayed each on its own, every part started a cold tank and idle relays again: a tank
     full at 10:52 took 8 kWh more in the afternoon's part). With the `config` it is replayed with, a note for each
-    file recorded with other loads than the config's."""
+    file recorded with other loads than the config's.
+
+    `read` reads a part (`tune` gives the day it has read already: a read is most of the time this takes)."""
     paths = [Path(path)] if isinstance(path, (str, Path)) else list(path)
     times: list[float] = []
     production: list[float] = []
@@ -41,7 +44,7 @@ def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None, conf
     lacks: list[str] = []  # what the files lack, said as `report` says it
     for part in paths:
         try:
-            day = read_record(part)
+            day = read(part)
         except RecordError as exc:
             raise TraceError(str(exc)) from None
         _check_zone(day, tz)

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
-from recording.format import is_record_file
+from recording.format import RecordedDay, is_record_file, read_record
 from simulation.config import SimConfig, read_sim_config
 from simulation.house import SimHouse
 from simulation.metrics import PeriodRow, Summary, summarize
@@ -73,25 +73,25 @@ def real_regulator(config_path: str, publish: PublishFn) -> RegulatorLike:
     return regulator
 
 
-def load_trace(path: TracePath, config: SimConfig) -> Trace:
+def load_trace(path: TracePath, config: SimConfig, read: Callable[[Path], RecordedDay] = read_record) -> Trace:
     """Read a trace with its naive times in the config's `[evaluate] timezone` (or the system's); a
-    recorded day (`pyseb-DAY.csv.gz`) is read as a trace too, and the parts of one (a sequence of paths) as
-    one."""
+    recorded day (`pyseb-DAY.csv.gz`) is read as a trace too (by `read`), and the parts of one (a sequence of
+    paths) as one."""
     try:
         tz = ZoneInfo(config.timezone) if config.timezone else None
     except (ZoneInfoNotFoundError, ValueError):
         raise ReplayError(f"{config.path}: [evaluate] timezone: unknown time zone {config.timezone!r}") from None
     if not isinstance(path, (str, Path)):
         if len(path) == 1:
-            return load_trace(path[0], config)
+            return load_trace(path[0], config, read)
         if not all(is_record_file(part) for part in path):
             raise ReplayError(f"{' + '.join(map(str, path))}: only the parts of a recorded day replay as one")
-        return trace_from_record(path, tz, config)
+        return trace_from_record(path, tz, config, read)
     if Path(path).is_dir():
         raise ReplayError(f"{path}: a folder; replay takes one day: a trace, or a recorded day's file in it "
                           "(pyseb-YYYY-MM-DD.csv.gz); tune and report take a folder, for all its days")
     if is_record_file(path):
-        return trace_from_record(path, tz, config)
+        return trace_from_record(path, tz, config, read)
     return read_trace(path, tz)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from recording.format import RecordedDay, read_record
 from recording.store import PARTS_WHY, day_of_file, part_of_file
 from simulation.config import read_sim_config
 from simulation.metrics import Summary
@@ -57,12 +58,13 @@ class Outcome:
     relays: tuple[str, ...]
 
 
-def daylight(config: Path, day: tuple[Path, ...], period_s: float | None) -> Window:
-    """The window of `day` (a file, or the parts of one recorded day) with sun in it (whole trace when it has
-    none)."""
+def daylight(config: Path, day: tuple[Path, ...], period_s: float | None,
+             read: Callable[[Path], RecordedDay] = read_record) -> Window:
+    """The window of `day` (a file, or the parts of one recorded day, each read by `read`) with sun in it (whole
+    trace when it has none)."""
     sim = read_sim_config(config)
     step = meter_period(sim, period_s)  # (checked here, before any replay)
-    trace = load_trace(day, sim)
+    trace = load_trace(day, sim, read)
     lit = np.nonzero(np.asarray(trace.production_w) > 0)[0]
     if lit.size == 0:
         return Window(day, None, None, trace.notes)

@@ -130,7 +130,7 @@ def run_tune(args: argparse.Namespace) -> int:
         outcome,
         run_grid,
     )
-    from simulation.tune_days import resolve_days
+    from simulation.tune_days import DayReads, resolve_days
     from simulation.tune_grid import (
         TuneError,
         build_grid,
@@ -150,10 +150,12 @@ def run_tune(args: argparse.Namespace) -> int:
     grid = points(axes)
     with tempfile.TemporaryDirectory(prefix="pyseb-tune-") as work:
         variants = write_variants(args.config, axes, grid, Path(work))
+        # (each recorded day read once, for the checks and its daylight)
+        reads = DayReads(lambda path, day: daylight(variants[0], (path,), args.period, lambda _: day))
         # (a folder: its days; a pattern no shell expanded: its files; a file given twice, one day in two folders: once)
-        files, given_notes = resolve_days(args.days)
+        files, given_notes = resolve_days(args.days, reads)
         groups, split_notes = day_groups(files)
-        windows = [daylight(variants[0], day, args.period) for day in groups]
+        windows = [reads.window(day) or daylight(variants[0], day, args.period) for day in groups]
         days = len(windows)
         print(f"tune: {len(grid)} settings x {days} days = {len(grid) * days} replays on "
               f"{min(jobs, len(grid) * days)} processes; days replayed over their daylight:")

@@ -12,33 +12,98 @@ from __future__ import annotations
 
 import glob
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from core.decisions import DecisionRecord
-from recording.format import RecordError, is_record_file, read_record
+from recording.format import RecordedDay, RecordError, is_record_file, read_record
 from recording.store import day_of_file, part_of_file
+from settings.problems import ConfigError
+from simulation.replay import ReplayError
+from simulation.trace import TraceError
+from simulation.tune import Window
 from simulation.tune_grid import TuneError
 
-__all__ = ["given_days", "resolve_days", "same_days"]
+__all__ = ["DayReads", "given_days", "resolve_days", "same_days"]
 
 _DayKey = tuple[str | None, tuple[str, ...], tuple[bool, ...], DecisionRecord | None]
+WindowOf = Callable[[Path, RecordedDay], Window]  # a day's daylight window alone, from the day read
 
 
-def resolve_days(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """What tune keeps of one read of a recorded day."""
+
+    why: str | None  # why it cannot be read at all (without its file's name), None when it was read
+    key: _DayKey | None  # what a copy of it shares (date, loads, first decision)
+    window: Window | ConfigError | ReplayError | TraceError | None  # its window alone (or why none), when asked
+
+
+class DayReads:
+    """Each recorded day tune is given, read once (0.4 s a day at 2 s on a PC; it was read two or three times, for the
+    folder's check, the copies and the daylight): what those take from it is kept, the day itself is not (25 MB at
+    2 s: a month of days held at once would not fit a Pi's memory). A window that cannot be had is kept as its error
+    and raised where the daylight asks for it, as before."""
+
+    def __init__(self, window_of: WindowOf | None = None) -> None:
+        self._window_of = window_of
+        self._reads: dict[Path, _Read] = {}
+
+    def _read(self, path: Path) -> _Read:
+        if path not in self._reads:
+            self._reads[path] = self._first_read(path)
+        return self._reads[path]
+
+    def _first_read(self, path: Path) -> _Read:
+        try:
+            day = read_record(path)
+        except RecordError as exc:
+            return _Read(str(exc).removeprefix(f"{path}: "), None, None)
+        key = (day.date, day.names, day.relays, day.records[0] if day.records else None)
+        if self._window_of is None:
+            return _Read(None, key, None)
+        try:
+            return _Read(None, key, self._window_of(path, day))
+        except (ConfigError, ReplayError, TraceError) as exc:  # (the daylight's errors, said in its turn)
+            return _Read(None, key, exc)
+
+    def unreadable(self, path: Path) -> str | None:
+        """Why the recorded day `path` cannot be read at all (without its file's name), or None."""
+        return self._read(path).why
+
+    def key(self, path: Path) -> _DayKey | None:
+        """What a copy of the recorded day `path` shares with it; None when it cannot be read."""
+        return self._read(path).key
+
+    def window(self, day: tuple[Path, ...]) -> Window | None:
+        """The window of `day` from its one read, when it is one file read here with a window; None otherwise (the
+        parts of a day: their trace is one, read together; a trace; a day that cannot be read)."""
+        read = self._reads.get(day[0]) if len(day) == 1 else None
+        if read is None or read.window is None:
+            return None
+        if isinstance(read.window, Exception):
+            raise read.window
+        return read.window
+
+
+def resolve_days(paths: Sequence[Path], reads: DayReads | None = None) -> tuple[list[Path], list[str]]:
     """The days `paths` give, as `tune` and `report` take them: a folder its days, a pattern its files (given_days),
-    a file given twice once, one day under two names once (same_days); and the notes that say what was done."""
-    files, notes = given_days(paths)
+    a file given twice once, one day under two names once (same_days); and the notes that say what was done. Each
+    recorded day is read once, by `reads`."""
+    reads = DayReads() if reads is None else reads
+    files, notes = given_days(paths, reads)
     files = list({path.resolve(): path for path in files}.values())
-    files, twice = same_days(files)
+    files, twice = same_days(files, reads)
     return files, [*notes, *twice]
 
 
-def given_days(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
+def given_days(paths: Sequence[Path], reads: DayReads | None = None) -> tuple[list[Path], list[str]]:
     """The day files `paths` name, a folder standing for the recorded days in it and a pattern no shell expanded
     (quoted, or run where none does) for the files it matches; and a note for each folder. Raises TuneError for a
     folder with no day in it or a pattern that matches nothing: `tune records` was "cannot read the trace: Is a
     directory"."""
+    reads = DayReads() if reads is None else reads
     files: list[Path] = []
     notes: list[str] = []
     for path in paths:
@@ -46,7 +111,7 @@ def given_days(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
             matched = sorted(Path(name) for name in glob.glob(str(path)))
             if not matched:
                 raise TuneError(f"{path}: no file matches this pattern")
-            more, more_notes = given_days(matched)
+            more, more_notes = given_days(matched, reads)
             files += more
             notes += more_notes
         elif path.is_dir():
@@ -54,7 +119,7 @@ def given_days(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
                            if day.name.startswith("pyseb-") and day.is_file() and is_record_file(day))
             # (a day given by name that cannot be read stops the tune, named; one in a folder the owner did not
             # name, an empty file or a power cut in its first write, is left out, and said)
-            unread = {day: why for day in found if (why := _unreadable(day)) is not None}
+            unread = {day: why for day in found if (why := reads.unreadable(day)) is not None}
             days = [day for day in found if day not in unread]
             left_out = ", ".join(f"{day.name} ({why})" for day, why in unread.items())
             if not days:
@@ -66,15 +131,6 @@ def given_days(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
         else:
             files.append(path)
     return files, notes
-
-
-def _unreadable(day: Path) -> str | None:
-    """Why the recorded day `day` cannot be read at all (without its file's name), or None."""
-    try:
-        read_record(day)
-    except RecordError as exc:
-        return str(exc).removeprefix(f"{day}: ")
-    return None
 
 
 def _digest(path: Path) -> str | None:
@@ -91,8 +147,9 @@ def _records(path: Path) -> list[DecisionRecord] | None:
         return None  # (said by the replay that reads it)
 
 
-def same_days(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
+def same_days(paths: Sequence[Path], reads: DayReads | None = None) -> tuple[list[Path], list[str]]:
     """`paths` less the ones that hold a day another of them holds too (in their order), and a note for each."""
+    reads = DayReads() if reads is None else reads
     dropped = _unpacked_beside(paths)
     first_of: dict[str, Path] = {}
     for path in paths:
@@ -109,11 +166,9 @@ def same_days(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
     for path in paths:
         if path in dropped or not is_record_file(path):
             continue
-        try:
-            day = read_record(path)
-        except RecordError:
+        key = reads.key(path)
+        if key is None:
             continue
-        key = (day.date, day.names, day.relays, day.records[0] if day.records else None)
         groups.setdefault(key, []).append(path)
     for members in groups.values():
         if len(members) > 1:

@@ -439,6 +439,28 @@ def test_a_folder_or_a_pattern_the_shell_left_gives_its_days(tmp_path: Path,
     assert f"error: {empty}: a folder with no recorded day (pyseb-YYYY-MM-DD.csv.gz) in it" in capsys.readouterr().err
 
 
+def test_each_recorded_day_is_read_once_before_the_replays(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    # A day was read for the folder's check, again for the copies and again for its daylight (0.4 s each at 2 s on a
+    # PC, a month of days on a Pi): once now, in this process (the replays read it in theirs). A day's parts, whose
+    # trace is one, are read again for it.
+    import recording.format
+
+    config = write_config(tmp_path, "ecs = variable")
+    config.write_text(config.read_text().replace("meter_timeout = 10", f"meter_timeout = 10\ntimezone = {PARIS}"))
+    folder = tmp_path / "records"
+    write_recorded_day(folder, "2026-06-01", 10)
+    write_recorded_day(folder, "2026-06-02", 10)
+    named = write_recorded_day(tmp_path / "named", "2026-06-03", 10)
+    reads: list[int] = []
+    whole = recording.format.read_members
+    monkeypatch.setattr(recording.format, "read_members", lambda data: reads.append(1) or whole(data))
+    grid = ["--set", "evaluate.margin=10,50", "--jobs", "1"]
+    assert main(["tune", str(folder), str(named), "-c", str(config), *grid]) == 0
+    assert "2 settings x 3 days = 6 replays" in capsys.readouterr().out
+    assert len(reads) == 3
+
+
 def test_replay_given_a_folder_says_it_takes_one_day(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = write_config(tmp_path, "ecs = variable")
     folder = write_recorded_day(tmp_path / "records", "2026-06-01", 10).parent
