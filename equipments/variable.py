@@ -14,9 +14,8 @@ from settings.options import Option
 from values.boots import (
     ECHO_LAG_S,
     boot_message_id,
+    read_variator_status,
     split_device_topic,
-    variator_output_off,
-    variator_status,
     whole_percent,
 )
 
@@ -148,14 +147,14 @@ class VariableEquipment(Equipment):
         is not ours (_check_echo)."""
         if topic == self.topic_status:
             self.heard_at = now
-            self._check_gate(payload)
-            booted, percent = variator_status(payload)  # (parsed once: an echo comes after every command)
-            if booted:
+            status = read_variator_status(payload)  # (parsed once: an echo comes after every command)
+            self._check_gate(status.output_off)
+            if status.booted:
                 log.info("%s: the variator reports boot_detected: re-sending its command %s", self.name,
                          self.current_command().payload, extra={"limit_key": topic})
                 self.resend("variator booted")
-            elif percent is not None:
-                self._check_echo(percent, now)
+            elif status.percent is not None:
+                self._check_echo(status.percent, now)
         elif topic == self.topic_boot:
             device = boot_message_id(payload)
             if device is not None and device == self.device_id:
@@ -164,10 +163,10 @@ class VariableEquipment(Equipment):
                 self.resend("variator booted")
         return False
 
-    def _check_gate(self, payload: bytes) -> None:
+    def _check_gate(self, off: bool | None) -> None:
         """`off` gates the variator's output without changing its percent (PROTOCOL.md): its echo is then at our
-        percent, and the load draws nothing. Said, not undone: an `off` may be the owner's own stop."""
-        off = variator_output_off(payload)
+        percent, and the load draws nothing. Said, not undone: an `off` may be the owner's own stop. `off`: what its
+        status says (None: neither)."""
         if off is None or off == self._output_off:
             return
         self._output_off = off

@@ -12,7 +12,14 @@ import pytest
 from tests.configs import reading
 from tests.field_house import ECS_CMD, ECS_STATUS, VLOAD, field_config
 from tests.harness import CONS, NOON, PROD, Harness
-from values.boots import boot_message_id, is_boot_detected, split_device_topic, variator_status
+from values.boots import (
+    VariatorStatus,
+    boot_message_id,
+    is_boot_detected,
+    read_variator_status,
+    split_device_topic,
+    variator_status,
+)
 
 SETPOWER_ECHO = b'{"percent": 42.50, "power": 0, "mode": 0, "state": "ON", "msg": "setpower"}'
 BOOT_DETECTED = b'{"percent": 0.00, "power": 0, "mode": 0, "state": "ON", "msg": "boot_detected"}'
@@ -80,6 +87,41 @@ def test_the_percent_of_a_variator_s_echo() -> None:
     assert variator_status(BOOT_DETECTED) == (True, None)
     for bad in (b"garbage", echo("true"), echo('"42"'), echo("NaN"), echo("100.5"), echo("-1")):
         assert variator_status(bad) == (False, None)
+
+
+def test_a_variator_s_status_read_once_gives_its_boot_percent_and_gate() -> None:
+    gated = b'{"percent": 49.00, "power": 0, "mode": 0, "state": "OFF", "msg": "setstate"}'
+    assert read_variator_status(SETPOWER_ECHO) == VariatorStatus(False, 42.5, False)
+    assert read_variator_status(BOOT_DETECTED) == VariatorStatus(True, None, False)
+    assert read_variator_status(gated) == VariatorStatus(False, 49.0, True)
+    # Not JSON (a percent the firmware printed as nan): its msg and state read with a pattern, as before.
+    assert read_variator_status(b'{"percent": nan, "state": "OFF", "msg": "boot_detected"}') == \
+        VariatorStatus(True, None, True)
+    assert read_variator_status(b'{"percent": nan, "state" :"ON", "msg": "setpower"}') == \
+        VariatorStatus(False, None, False)
+    for neither in (b"garbage", b"[1]", echo("42.00").replace(b'"ON"', b'"on"'), b'{"state": "OFF"}' * 10000):
+        assert read_variator_status(neither).output_off is None
+
+
+def test_the_variator_parses_its_status_once(h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Its gate (`state`) was searched for in the message apart from its JSON (`msg`, `percent`): an echo comes after
+    # every command, so it was scanned twice a command.
+    import json
+
+    import values.boots
+
+    parsed: list[bytes | str] = []
+
+    class CountingJson:
+        @staticmethod
+        def loads(text: str) -> object:
+            parsed.append(text)
+            return json.loads(text)
+
+    monkeypatch.setattr(values.boots, "json", CountingJson)
+    monkeypatch.setattr(values.boots, "_STATE", None)  # (the pattern is for a message that is not JSON only)
+    h.reg.handle(ECS_STATUS, echo("49.00"), NOON + 10)
+    assert len(parsed) == 1
 
 
 def test_an_echo_at_a_percent_not_ours_gets_our_command_again(h: Harness, caplog: pytest.LogCaptureFixture) -> None:

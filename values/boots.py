@@ -8,6 +8,7 @@ import logging
 import math
 import re
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from values.numbers import json_float
 from values.readings import MAX_PAYLOAD_BYTES
@@ -16,7 +17,7 @@ from values.readings import MAX_PAYLOAD_BYTES
 # brace or blank. Read with a pattern because the firmware's boot messages are often not JSON.
 _ID = re.compile(r'"id"\s*:\s*"?([^",}\s]+)')
 _BOOT_DETECTED = re.compile(r'"msg"\s*:\s*"boot_detected"')
-_STATE = re.compile(rb'"state"\s*:\s*"(ON|OFF)"')
+_STATE = re.compile(r'"state"\s*:\s*"(ON|OFF)"', re.ASCII)
 
 log = logging.getLogger(__name__)
 
@@ -46,32 +47,50 @@ def boot_message_id(payload: bytes) -> str | None:
     return None
 
 
-def variator_status(payload: bytes) -> tuple[bool, float | None]:
-    """A variator's status message, read once: whether it says it has just (re)booted (`"msg": "boot_detected"`),
-    and the percent its echo after a command says it runs at (`{"percent": 42.50, ..., "msg": "setpower"}`; None:
-    not JSON, no such number, outside 0..100, or a boot status: it runs at its default then)."""
+class VariatorStatus(NamedTuple):
+    """A variator's status message, read once (an echo comes after every command; a NamedTuple: a frozen dataclass
+    took a fifth of the read to build)."""
+
+    booted: bool  # it says it has just (re)booted (`"msg": "boot_detected"`): it runs at its default
+    percent: float | None  # the percent its echo after a command says it runs at (None: see read_variator_status)
+    output_off: bool | None  # its output gated off (`"state": "OFF"`, after an `off`) or on (`"ON"`); None: neither
+
+
+def read_variator_status(payload: bytes) -> VariatorStatus:
+    """A variator's status message (`{"percent": 42.50, "power": 0, "mode": 0, "state": "ON", "msg": "setpower"}`),
+    parsed once. The percent is None when the message is not JSON, has no such number, one outside 0..100, or is a
+    boot status. Not JSON (a `nan` percent), its `msg` and `state` are read with a pattern."""
     if len(payload) > MAX_PAYLOAD_BYTES:
-        return False, None
+        return VariatorStatus(False, None, None)
     text = payload.decode("utf-8", "replace")
     try:
         doc = json.loads(text)
     except (ValueError, RecursionError):
-        return _BOOT_DETECTED.search(text) is not None, None
+        state = _STATE.search(text)
+        return VariatorStatus(_BOOT_DETECTED.search(text) is not None, None,
+                              None if state is None else state[1] == "OFF")
     if not isinstance(doc, dict):
-        return False, None
+        return VariatorStatus(False, None, None)
+    state_text = doc.get("state")
+    off = None if state_text not in ("ON", "OFF") else state_text == "OFF"
     if doc.get("msg") == "boot_detected":
-        return True, None
+        return VariatorStatus(True, None, off)
     percent = json_float(doc.get("percent"))
-    return False, percent if percent is not None and 0 <= percent <= 100 else None  # (NaN fails the range too)
+    return VariatorStatus(False, percent if percent is not None and 0 <= percent <= 100 else None,  # (NaN: not in)
+                          off)
+
+
+def variator_status(payload: bytes) -> tuple[bool, float | None]:
+    """A variator's status message: whether it says it has just (re)booted, and the percent its echo says it runs at
+    (read_variator_status)."""
+    status = read_variator_status(payload)
+    return status.booted, status.percent
 
 
 def variator_output_off(payload: bytes) -> bool | None:
     """Whether a variator's status says its output is gated off (`"state": "OFF"`, after an `off` command: the load
     draws nothing whatever its percent) or on (`"ON"`); None when it says neither."""
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        return None
-    match = _STATE.search(payload)
-    return None if match is None else match[1] == b"OFF"
+    return read_variator_status(payload).output_off
 
 
 def is_boot_detected(payload: bytes) -> bool:
