@@ -28,6 +28,7 @@ from integrations.domoticz_settings import (
 from integrations.homeassistant_settings import HomeAssistantSettings, read_homeassistant_settings
 from settings.options import Option, SectionReader
 from settings.problems import ConfigProblem
+from settings.version import PYSEB_NAME
 
 # Read with [evaluate]: the seed kept the fallback's keys (and, oldest, send_injection) there.
 FIELD_EVALUATE_OPTIONS: tuple[Option, ...] = FALLBACK_EVALUATE_OPTIONS + DOMOTICZ_EVALUATE_OPTIONS
@@ -45,12 +46,12 @@ class FieldSettings:
     domoticz: DomoticzSettings
     water_heater: str | None  # None: no load for the fallback and the mode selector
     forecast: ForecastSettings  # the seed rule's cloud forecast, the deadline rule's PV forecast
-    homeassistant: HomeAssistantSettings = HomeAssistantSettings(False, "homeassistant", "pyseb")
+    homeassistant: HomeAssistantSettings = HomeAssistantSettings(False, "homeassistant", PYSEB_NAME)
     demo_speed: float = 1.0  # [evaluate] demo_speed: the full-tank inference's waits divided by it
 
 
 def read_field_settings(cp: configparser.ConfigParser, reader: SectionReader, evaluate_raw: Mapping[str, Any],
-                        equipments: Sequence[Equipment], client_id: str = "pyseb") -> FieldSettings:
+                        equipments: Sequence[Equipment], client_id: str = PYSEB_NAME) -> FieldSettings:
     """Read the sections (problems collected in `reader`) and check them against the built loads."""
     fallback = read_fallback_settings(cp, reader, evaluate_raw)
     domoticz = read_domoticz_settings(cp, reader, evaluate_raw)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from integrations.domoticz_control import EcsMode
+from settings.version import PYSEB_NAME
 
 ON, OFF = "ON", "OFF"
 DEFAULT_PREFIX = "homeassistant"  # HA's discovery prefix, and its birth topic's first level, by default
@@ -34,7 +35,7 @@ _SPELLED = str.maketrans({
     "Đ": "D", "ħ": "h", "Ħ": "H", "ı": "i", "ł": "l", "Ł": "L", "ŋ": "ng", "Ŋ": "NG", "œ": "oe", "Œ": "OE",
     "ŧ": "t", "Ŧ": "T", "ƒ": "f",
 })
-DEFAULT_NODE_ID = "pyseb"  # [mqtt] client_id's default, as a node id
+DEFAULT_NODE_ID = PYSEB_NAME  # [mqtt] client_id's default, as a node id
 DEFAULT_DEVICE_NAME = "PySEB"
 ORIGIN_NAME = "PySEB"  # the application that publishes the configs (HA logs it with each discovered entity)
 

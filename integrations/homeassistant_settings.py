@@ -10,6 +10,7 @@ from equipments.base import Equipment
 from equipments.constant import RelayEquipment
 from integrations.homeassistant import (
     DEFAULT_DEVICE_NAME,
+    DEFAULT_NODE_ID,
     DEFAULT_PREFIX,
     LoadInfo,
     default_device_name,
@@ -48,7 +49,7 @@ def read_homeassistant_settings(cp: configparser.ConfigParser, reader: SectionRe
     if any(char in prefix for char in "#+") or not prefix:
         reader.problems.append(ConfigProblem("homeassistant", "prefix", f"{raw['prefix']!r} is not a topic "
                                              "prefix (no '#' or '+', not empty)"))
-    node_text = raw["node_id"] or client_id or "pyseb"
+    node_text = raw["node_id"] or client_id or DEFAULT_NODE_ID
     node_id = slug(node_text)
     name = (raw["name"] or "").strip() or default_device_name(node_id, node_text)
     settings = HomeAssistantSettings(bool(raw["discovery"]), prefix, node_id, name)

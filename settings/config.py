@@ -48,6 +48,7 @@ from settings.sections import (
 from settings.special_sections import apply_debug_section, refuse_defaults, take_defaults
 from settings.tls_check import host_problem, tls_file_problems
 from settings.topic_checks import check_topic_roles, check_topics, check_variator_command_topic
+from settings.version import PYSEB_NAME
 
 # (read_parser is imported `as` itself: defined here before the loader's parts moved out, re-exported; the
 # simulator and the sweep import it here)
@@ -123,7 +124,7 @@ def load_settings(path: str | Path) -> Settings:
         warn_curve(reader, load)
         warn_kilowatts(reader, load)
     warn_closed_loop_keys(reader, cp, evaluate_raw.get("algorithm"), equipments)
-    field = read_field_settings(cp, reader, evaluate_raw, equipments, mqtt_raw.get("client_id") or "pyseb")
+    field = read_field_settings(cp, reader, evaluate_raw, equipments, mqtt_raw.get("client_id") or PYSEB_NAME)
     warn_unused_sections(cp, reader, {e.name for e in equipments})
     secrets = [what for what, given in (("the broker's password", mqtt_raw.get("password")),
                                         ("the OpenWeatherMap API key", field.forecast.owm))

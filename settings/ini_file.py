@@ -8,6 +8,7 @@ from pathlib import Path
 
 from settings.problems import ConfigError, ConfigProblem
 from settings.slips import config_text, without_secret_lines
+from settings.version import PYSEB_NAME
 
 
 def read_parser(path: Path) -> configparser.ConfigParser:
@@ -33,7 +34,7 @@ def _sample_hint(path: Path) -> str:
     root = Path(__file__).resolve().parent.parent
     candidates = [root / "config.ini.sample"]
     if len(root.parents) > 2:
-        candidates.append(root.parents[2] / "share" / "pyseb" / "config.ini.sample")
+        candidates.append(root.parents[2] / "share" / PYSEB_NAME / "config.ini.sample")
     sample = next((c for c in candidates if c.is_file()), candidates[0])
     try:
         shown = sample.relative_to(Path.cwd())
