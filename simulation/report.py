@@ -14,7 +14,7 @@ from recording.format import RecordedDay, RecordError, read_record
 from recording.store import day_parts
 from shell.plot_file import pyplot
 
-__all__ = ["find_day", "plot_report", "report_day"]
+__all__ = ["find_day", "plot_report", "report_day", "report_of"]
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -41,12 +41,17 @@ def find_day(day: str, config: Path | None) -> Path:
 def report_day(path: str | Path) -> tuple[DailyReport, RecordedDay]:
     """The report of a recorded day, and the day itself."""
     day = read_record(path)
+    return report_of(path, day), day
+
+
+def report_of(path: str | Path, day: RecordedDay) -> DailyReport:
+    """The report of the recorded day `day`, read from `path`."""
     if not day.records:
         raise RecordError(f"{path}: no decision recorded")
     figures = DailyFigures(day.names, day.relays, day.max_gap_s)
     for record in day.records:
         figures.add(record)
-    return figures.close(day.date or Path(path).name, day.records[-1].time_s), day
+    return figures.close(day.date or Path(path).name, day.records[-1].time_s)
 
 
 def _minute_means(times: np.ndarray, values: np.ndarray, start: float) -> tuple[np.ndarray, np.ndarray]:

@@ -8,8 +8,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shell.plot_file import plot_file
+
+if TYPE_CHECKING:
+    from core.daily_report import DailyReport
+    from recording.format import RecordedDay
 
 # (The commands' modules are imported when a command runs: they need numpy, and the options and --help
 # are read before `python3 -m simulation` has checked that it is installed.)
@@ -63,40 +68,51 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
 
 def run_report(args: argparse.Namespace) -> int:
     """Print each recorded day's report (and draw the one day given with --plot); 2 when a day cannot be read."""
-    from recording.format import TEXT_MODE_COPY, RecordError
-    from simulation.report import find_day, plot_report, report_day
-    from simulation.tune_days import resolve_days
+    from recording.format import RecordError, read_record
+    from simulation.report import find_day, plot_report
+    from simulation.tune_days import DayReads, resolve_days
 
+    # (each day read once, for resolve_days' checks and its report: its report and its heading kept, not the day)
+    reads = DayReads(_reported, (RecordError,))
     # (as tune takes its days: a folder its days, a pattern no shell expanded its files, a day given twice once)
-    files, notes = resolve_days([find_day(day, args.config) for day in args.days])
+    files, notes = resolve_days([find_day(day, args.config) for day in args.days], reads)
     if args.plot and len(files) > 1:
         raise RecordError(f"--plot draws one day: {len(files)} given (give the one to draw alone)")
     for note in notes:
         print(note)
     unread = 0
     for path in files:
-        try:
-            report, day = report_day(path)
+        try:  # (a day resolve_days did not read, or could not: read here, and its error said)
+            heading, report = reads.kept((path,)) or _reported(path, read_record(path))
         except RecordError as exc:  # (said, and the other days reported: the exit code says one was not)
             print(f"error: {exc}", file=sys.stderr)
             unread += 1
             continue
         if path is not files[0] or notes:
             print()
-        print(f"Report of {path} ({len(day.records)} decisions)"
-              + (" -- its last batch was cut short (a crash): lost" if day.truncated else "")
-              + (f" -- {day.damaged_bytes} bytes of damaged batches skipped (their decisions are lost)"
-                 if day.damaged_bytes else "")
-              + (f" -- {TEXT_MODE_COPY}" if day.text_mode_copy else ""))
+        print(heading)
         parts_note = _other_parts_note(path, files)
         if parts_note:
             print(parts_note)
         print(report.text())
         print(f"\nlog line: {report.line()}")
-        if args.plot:
-            plot_report(args.plot, report, day)
+        if args.plot:  # (the one day read again: its readings are not kept)
+            plot_report(args.plot, report, read_record(path))
             print(f"plot: {args.plot}")
     return 2 if unread else 0
+
+
+def _reported(path: Path, day: RecordedDay) -> tuple[str, DailyReport]:
+    """The heading of the report of `day` (the file `path`), and the report."""
+    from recording.format import TEXT_MODE_COPY
+    from simulation.report import report_of
+
+    report = report_of(path, day)  # (first: a day without a decision has no heading either)
+    return (f"Report of {path} ({len(day.records)} decisions)"
+            + (" -- its last batch was cut short (a crash): lost" if day.truncated else "")
+            + (f" -- {day.damaged_bytes} bytes of damaged batches skipped (their decisions are lost)"
+               if day.damaged_bytes else "")
+            + (f" -- {TEXT_MODE_COPY}" if day.text_mode_copy else "")), report
 
 
 def _other_parts_note(path: Path, given: list[Path]) -> str | None:
@@ -118,8 +134,11 @@ def _other_parts_note(path: Path, given: list[Path]) -> str | None:
 
 def run_tune(args: argparse.Namespace) -> int:
     """Replay the days over the grid and print the trade-off table, the best setting and its lines."""
+    from settings.problems import ConfigError
     from simulation.config import read_sim_config
+    from simulation.replay import ReplayError
     from simulation.response import loads_glitch_notes
+    from simulation.trace import TraceError
     from simulation.tune import (
         best,
         config_lines,
@@ -151,11 +170,12 @@ def run_tune(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="pyseb-tune-") as work:
         variants = write_variants(args.config, axes, grid, Path(work))
         # (each recorded day read once, for the checks and its daylight)
-        reads = DayReads(lambda path, day: daylight(variants[0], (path,), args.period, lambda _: day))
+        reads = DayReads(lambda path, day: daylight(variants[0], (path,), args.period, lambda _: day),
+                         (ConfigError, ReplayError, TraceError))  # (the daylight's errors, said in its turn)
         # (a folder: its days; a pattern no shell expanded: its files; a file given twice, one day in two folders: once)
         files, given_notes = resolve_days(args.days, reads)
         groups, split_notes = day_groups(files)
-        windows = [reads.window(day) or daylight(variants[0], day, args.period) for day in groups]
+        windows = [reads.kept(day) or daylight(variants[0], day, args.period) for day in groups]
         days = len(windows)
         print(f"tune: {len(grid)} settings x {days} days = {len(grid) * days} replays on "
               f"{min(jobs, len(grid) * days)} processes; days replayed over their daylight:")

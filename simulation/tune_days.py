@@ -15,57 +15,57 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 from core.decisions import DecisionRecord
 from recording.format import RecordedDay, RecordError, is_record_file, read_record
 from recording.store import day_of_file, part_of_file
-from settings.problems import ConfigError
-from simulation.replay import ReplayError
-from simulation.trace import TraceError
-from simulation.tune import Window
 from simulation.tune_grid import TuneError
 
 __all__ = ["DayReads", "given_days", "resolve_days", "same_days"]
 
 _DayKey = tuple[str | None, tuple[str, ...], tuple[bool, ...], DecisionRecord | None]
-WindowOf = Callable[[Path, RecordedDay], Window]  # a day's daylight window alone, from the day read
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
-class _Read:
-    """What tune keeps of one read of a recorded day."""
+class _Read(Generic[T]):
+    """What is kept of one read of a recorded day."""
 
     why: str | None  # why it cannot be read at all (without its file's name), None when it was read
     key: _DayKey | None  # what a copy of it shares (date, loads, first decision)
-    window: Window | ConfigError | ReplayError | TraceError | None  # its window alone (or why none), when asked
+    kept: T | Exception | None  # what the caller keeps of it (or why none), when asked
 
 
-class DayReads:
-    """Each recorded day tune is given, read once (0.4 s a day at 2 s on a PC; it was read two or three times, for the
-    folder's check, the copies and the daylight): what those take from it is kept, the day itself is not (25 MB at
-    2 s: a month of days held at once would not fit a Pi's memory). A window that cannot be had is kept as its error
-    and raised where the daylight asks for it, as before."""
+class DayReads(Generic[T]):
+    """Each recorded day tune or report is given, read once (0.4 s a day at 2 s on a PC; it was read two or three
+    times, for the folder's check, the copies and the daylight or the report): what those take from it is kept, the
+    day itself is not (25 MB at 2 s: a month of days held at once would not fit a Pi's memory). `keep` takes what
+    the caller wants of a day read (tune its daylight window, report its report); one of the `errors` it raises is
+    kept and raised where that is asked for, as before."""
 
-    def __init__(self, window_of: WindowOf | None = None) -> None:
-        self._window_of = window_of
-        self._reads: dict[Path, _Read] = {}
+    def __init__(self, keep: Callable[[Path, RecordedDay], T] | None = None,
+                 errors: tuple[type[Exception], ...] = ()) -> None:
+        self._keep = keep
+        self._errors = errors
+        self._reads: dict[Path, _Read[T]] = {}
 
-    def _read(self, path: Path) -> _Read:
+    def _read(self, path: Path) -> _Read[T]:
         if path not in self._reads:
             self._reads[path] = self._first_read(path)
         return self._reads[path]
 
-    def _first_read(self, path: Path) -> _Read:
+    def _first_read(self, path: Path) -> _Read[T]:
         try:
             day = read_record(path)
         except RecordError as exc:
             return _Read(str(exc).removeprefix(f"{path}: "), None, None)
         key = (day.date, day.names, day.relays, day.records[0] if day.records else None)
-        if self._window_of is None:
+        if self._keep is None:
             return _Read(None, key, None)
         try:
-            return _Read(None, key, self._window_of(path, day))
-        except (ConfigError, ReplayError, TraceError) as exc:  # (the daylight's errors, said in its turn)
+            return _Read(None, key, self._keep(path, day))
+        except self._errors as exc:  # (said in its turn)
             return _Read(None, key, exc)
 
     def unreadable(self, path: Path) -> str | None:
@@ -76,18 +76,19 @@ class DayReads:
         """What a copy of the recorded day `path` shares with it; None when it cannot be read."""
         return self._read(path).key
 
-    def window(self, day: tuple[Path, ...]) -> Window | None:
-        """The window of `day` from its one read, when it is one file read here with a window; None otherwise (the
-        parts of a day: their trace is one, read together; a trace; a day that cannot be read)."""
+    def kept(self, day: tuple[Path, ...]) -> T | None:
+        """What `keep` took of `day` in its one read, when it is one file read here; None otherwise (the parts of a
+        day: their trace is one, read together; a trace; a file resolve_days did not read; a day that cannot be
+        read: its reader says why)."""
         read = self._reads.get(day[0]) if len(day) == 1 else None
-        if read is None or read.window is None:
+        if read is None or read.kept is None:
             return None
-        if isinstance(read.window, Exception):
-            raise read.window
-        return read.window
+        if isinstance(read.kept, Exception):
+            raise read.kept
+        return read.kept
 
 
-def resolve_days(paths: Sequence[Path], reads: DayReads | None = None) -> tuple[list[Path], list[str]]:
+def resolve_days(paths: Sequence[Path], reads: DayReads[Any] | None = None) -> tuple[list[Path], list[str]]:
     """The days `paths` give, as `tune` and `report` take them: a folder its days, a pattern its files (given_days),
     a file given twice once, one day under two names once (same_days); and the notes that say what was done. Each
     recorded day is read once, by `reads`."""
@@ -98,7 +99,7 @@ def resolve_days(paths: Sequence[Path], reads: DayReads | None = None) -> tuple[
     return files, [*notes, *twice]
 
 
-def given_days(paths: Sequence[Path], reads: DayReads | None = None) -> tuple[list[Path], list[str]]:
+def given_days(paths: Sequence[Path], reads: DayReads[Any] | None = None) -> tuple[list[Path], list[str]]:
     """The day files `paths` name, a folder standing for the recorded days in it and a pattern no shell expanded
     (quoted, or run where none does) for the files it matches; and a note for each folder. Raises TuneError for a
     folder with no day in it or a pattern that matches nothing: `tune records` was "cannot read the trace: Is a
@@ -147,7 +148,7 @@ def _records(path: Path) -> list[DecisionRecord] | None:
         return None  # (said by the replay that reads it)
 
 
-def same_days(paths: Sequence[Path], reads: DayReads | None = None) -> tuple[list[Path], list[str]]:
+def same_days(paths: Sequence[Path], reads: DayReads[Any] | None = None) -> tuple[list[Path], list[str]]:
     """`paths` less the ones that hold a day another of them holds too (in their order), and a note for each."""
     reads = DayReads() if reads is None else reads
     dropped = _unpacked_beside(paths)
