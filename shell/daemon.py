@@ -119,7 +119,7 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
                 event = None
                 next_tick = min(next_tick, time.monotonic())  # woken for a deadline: run the timers now
             if self._stop_asked is not None:
-                self._faults_at_stop(event)
+                self._events_at_stop(event)
                 event = self._stop_asked
             if isinstance(event, StopRequest):
                 log.info("%s received: stopping", event.signal_name)

@@ -88,10 +88,12 @@ class DaemonLinkEvents:
             self._exit_code = EXIT_LINK_FAULT
         return fault.fatal
 
-    def _faults_at_stop(self, taken: object) -> None:
-        """At a stop, the link's faults in the event just taken and in those still waiting (a backlog's messages
-        are bounded: a pass over them is quick, the stop not delayed): a fatal one gives the exit code, as it would
-        have without the stop, so that a supervisor restarts PySEB. Without it the stop exited 0."""
+    def _events_at_stop(self, taken: object) -> None:
+        """At a stop, the link's faults and first connection in the event just taken and in those still waiting (a
+        backlog's messages are bounded: a pass over them is quick, the stop not delayed). A fatal fault gives the exit
+        code, as it would have without the stop, so that a supervisor restarts PySEB: without it the stop exited 0.
+        A connection the loop had not taken yet is said, the regulation not started for a stop: a SIGTERM right
+        after `online` left no word in the log that PySEB had connected."""
         events = [taken]
         for _ in range(MAX_WAITING_MESSAGES + 100):  # (bounded: paho's thread may still be putting)
             try:
@@ -101,6 +103,8 @@ class DaemonLinkEvents:
         for event in events:
             if isinstance(event, LinkFault):
                 self._on_link_fault(event)
+            elif isinstance(event, Connected) and not self._started:
+                self._say_connected(event)
 
     def _say_dropped(self) -> None:
         dropped = self.events.take_dropped()
@@ -174,12 +178,17 @@ class DaemonLinkEvents:
         if self._started:
             self.reg.resend_commands("a retained leftover cleared")
 
-    def _on_connected(self, event: Connected) -> None:
+    def _say_connected(self, event: Connected) -> None:
+        """The connection's lines: back after an outage, and the first one's subscriptions."""
         down = self.link_report.up(event.at)
         if down is not None:
             log.info("connected to the broker again after %.0f s (%d failed attempts)", down[0], down[1])
         if not self._started:
             log.info("connected; subscribed to %s", ", ".join(self.reg.subscriptions()))
+
+    def _on_connected(self, event: Connected) -> None:
+        self._say_connected(event)
+        if not self._started:
             self.reg.start(event.at)  # every load to 0 first, then restored forces
             self._started = True
         else:

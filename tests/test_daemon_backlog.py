@@ -18,7 +18,7 @@ from settings.config import load_settings
 from shell.daemon import EXIT_LINK_FAULT, QUEUED_TOO_LONG_S, Daemon
 from shell.event_queue import MAX_WAITING_MESSAGES, Dropped
 from shell.lock import InstanceLock
-from shell.mqtt_link import LinkFault, Message, MqttLink
+from shell.mqtt_link import Connected, LinkFault, Message, MqttLink
 from tests.configs import reading, write_config
 
 CONS, PROD = "smeter/pzem/CONSOMMATION", "smeter/pzem/PRODUCTION"
@@ -184,3 +184,26 @@ def test_orders_dropped_for_a_queue_full_of_orders_are_said(daemon: Daemon, capl
     daemon._say_dropped()
     assert (f"3 MQTT messages dropped (the last on {mode}), not meter readings: {MAX_WAITING_MESSAGES} were already "
             "waiting for the main loop, none of them a reading to make room") in caplog.text
+
+
+@pytest.mark.parametrize("behind", [0, 1000])
+def test_a_connection_met_at_a_stop_is_said(tmp_path: Path, behind: int, caplog: pytest.LogCaptureFixture) -> None:
+    # The link publishes `online` and queues Connected; the main loop says `connected; subscribed` when it takes it.
+    # A stop signal is seen before anything queued: a SIGTERM right after `online` (a user who saw PySEB come up,
+    # a test) skipped the connection, and the log never said PySEB had connected. It is said, the regulation not
+    # started for a stop (no load commanded), and the stop not delayed.
+    caplog.set_level(logging.INFO)
+    settings = load_settings(write_config(tmp_path, ("ecs", "radiator"), port=9))
+    daemon = Daemon(settings, InstanceLock(tmp_path / "test.lock"))
+    published: list[str] = []
+    daemon.link.publish = lambda topic, payload, retain=False: published.append(topic)  # type: ignore[method-assign,assignment,return-value]
+    now = time.time()
+    daemon.events.put(Connected(now, True))
+    for k in range(behind):
+        daemon.events.put(Message(settings.mqtt.topic_mode, b"junk %d" % k, now, False))
+    daemon._on_signal(signal.SIGTERM, None)
+    daemon._loop()  # (returns at the stop)
+    said = [r.getMessage() for r in caplog.records if r.name == "shell.daemon"]
+    assert said[0].startswith("connected; subscribed to smeter/pzem/CONSOMMATION")
+    assert said[1:] == ["SIGTERM received: stopping"]
+    assert not daemon._started and published == []
