@@ -166,12 +166,16 @@ class Sweeper:
             self._wait_connected()
             self._say_torn(self.files.begin(), ", the step it was writing is measured again")
             with self.files.open_partial() as csv_file:
-                for row in self._sweep(todo, done):
-                    csv_file.write(f"{format_percent(row[0])};{row[1]:.2f}\n")
-                    csv_file.flush()
-                    os.fsync(csv_file.fileno())  # a power cut keeps every finished step
-                    written += 1
-                    last_done = row[0]
+                try:
+                    for row in self._sweep(todo, done):
+                        csv_file.write(f"{format_percent(row[0])};{row[1]:.2f}\n")
+                        csv_file.flush()
+                        os.fsync(csv_file.fileno())  # a power cut keeps every finished step
+                        written += 1
+                        last_done = row[0]
+                finally:
+                    if written == 0:  # (stopped before its first step; removed while its lock is still held)
+                        self.files.remove_if_empty()
             return SweepOutcome(True, "done", written, last_done, self.files.complete())
         except _Stopped as stop:
             log.warning("sweep stopped: %s", stop)

@@ -2,7 +2,8 @@
 
 The daemon loads `power_calibration_<NAME>.csv` first; an interrupted sweep must never leave a file
 there (a partial one would command the wrong percents, an empty one stops the daemon). Nothing is ever
-deleted or overwritten: a file a sweep replaces goes to `<file>.<timestamp>.bak`.
+deleted or overwritten: a file a sweep replaces goes to `<file>.<timestamp>.bak`. Only an empty partial file, which
+holds nothing to keep, is removed (said in the log).
 """
 
 from __future__ import annotations
@@ -226,10 +227,23 @@ class SweepFiles:
                 fh.flush()
                 os.fsync(fh.fileno())
         elif not self.resume and self.partial.exists():
-            back_up(self.partial)  # --overwrite of a stopped sweep, or an empty leftover
+            if not self.remove_if_empty():
+                back_up(self.partial)  # --overwrite of a stopped sweep
         else:
             return self.cut_torn()
         return b""
+
+    def remove_if_empty(self) -> bool:
+        """Remove the partial file if it is empty (a sweep stopped, or killed, before its first step), saying so;
+        True when removed. Kept as a .bak at each next sweep, every such stop added an empty file to the folder."""
+        try:
+            if self.partial.stat().st_size != 0:
+                return False
+            self.partial.unlink()
+        except FileNotFoundError:
+            return False
+        log.info("removed %s: no step measured into it", self.partial)
+        return True
 
     def cut_torn(self) -> bytes:
         """Cut the torn last line off the partial file being resumed, once; returns it (b"" for none)."""

@@ -101,6 +101,34 @@ def test_a_stopped_sweep_is_not_restarted_silently(broker: PrivateBroker, probe:
     assert backup.read_text() == OLD
 
 
+def test_a_sweep_stopped_before_its_first_step_leaves_no_file(broker: PrivateBroker, probe: MqttProbe,
+                                                               load: SimulatedLoad, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    # The partial file is made when the sweep really starts: one stopped before its first step left it empty, the
+    # next sweep moved it aside, and every such stop added an empty .partial.csv.*.bak to the folder.
+    config = write_config(tmp_path, broker.port)
+    csv = tmp_path / "power_calibration_ecs.csv"
+    load.silent_from_percent = 100.0  # (the meter silent from the first step: stopped after --meter-timeout)
+    for _ in range(2):
+        assert sweep(config, csv) == 1
+        assert "nothing measured yet" in capsys.readouterr().err.lower()
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["config.ini", "power_calibration_ecs.log"]
+    assert csv.with_suffix(".log").read_text().count(f"removed {partial(csv)}: no step measured") == 2
+
+
+@pytest.mark.parametrize("overwrite", [[], ["--overwrite"]], ids=["plain", "overwrite"])
+def test_an_empty_partial_file_left_is_removed_not_kept(broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad,
+                                                        tmp_path: Path, overwrite: list[str]) -> None:
+    # (a sweep killed before its first step, or an older version's stop; a file with bytes in it, a power cut's
+    # zeros, is still kept as a .bak: test_overwrite_measures_again_over_files_that_no_longer_parse)
+    csv = tmp_path / "power_calibration_ecs.csv"
+    partial(csv).write_bytes(b"")
+    assert sweep(write_config(tmp_path, broker.port), csv, "--start", "20", *overwrite) == 0
+    assert [p for p, _ in rows(csv)] == [20.0, 10.0, 0.0] and not partial(csv).exists()
+    assert not list(tmp_path.glob("*.bak"))
+    assert f"removed {partial(csv)}: no step measured" in csv.with_suffix(".log").read_text()
+
+
 def test_resume_of_a_csv_written_in_place_by_an_older_version(
         broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad, tmp_path: Path) -> None:
     csv = tmp_path / "power_calibration_ecs.csv"
