@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from settings.ini_file import DEFAULT_CONFIG
 from settings.version import PYSEB_NAME, PYSEB_VERSION
 from shell.stop_signals import StartHangup, StoppedWhileStarting
 
@@ -46,7 +47,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     # (installed by pip, the command is `pyseb`: its usage line says so; anywhere else, the script's name)
     prog = PYSEB_NAME if Path(sys.argv[0]).name == PYSEB_NAME else "regulation.py"
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
-    parser.add_argument("-c", "--config", default="config.ini", help="config file (default: config.ini)")
+    parser.add_argument("-c", "--config", default=DEFAULT_CONFIG, help=f"config file (default: {DEFAULT_CONFIG})")
     parser.add_argument("--check", action="store_true", help="validate the config and exit (0 = good)")
     parser.add_argument("--log-level", type=str.upper, choices=("DEBUG", "INFO", "WARNING", "ERROR"),
                         help="override [logging] level")

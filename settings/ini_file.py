@@ -10,6 +10,10 @@ from settings.problems import ConfigError, ConfigProblem
 from settings.slips import config_text, without_secret_lines
 from settings.version import PYSEB_NAME
 
+# The config a command takes without -c: regulation.py's, and `simulation report`'s for a date (in the current folder,
+# as a relative path is).
+DEFAULT_CONFIG = "config.ini"
+
 
 def read_parser(path: Path) -> configparser.ConfigParser:
     """Parse the INI file itself; syntax errors become a ConfigError."""

@@ -12,6 +12,7 @@ import numpy as np
 from core.daily_report import DailyFigures, DailyReport
 from recording.format import RecordedDay, RecordError, read_record
 from recording.store import day_parts
+from settings.ini_file import DEFAULT_CONFIG
 from shell.plot_file import pyplot
 
 __all__ = ["find_day", "plot_report", "report_day", "report_of"]
@@ -21,12 +22,15 @@ DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 def find_day(day: str, config: Path | None) -> Path:
     """The file of `day`: a path (a file, a folder, a pattern: as given), or a date looked up in the config's
-    `[record] dir` (its first part, packed or not)."""
+    `[record] dir` (its first part, packed or not); without a config, the daemon's default: config.ini here."""
     path = Path(day)
     if path.exists() or not DATE.match(day):
         return path
     if config is None:
-        raise RecordError(f"{day}: no such file (a date needs -c config.ini to find the [record] dir)")
+        if not Path(DEFAULT_CONFIG).exists():
+            raise RecordError(f"{day}: no such file (a date needs -c config.ini to find the [record] dir, and there "
+                              f"is no {DEFAULT_CONFIG} in the current folder)")
+        config = Path(DEFAULT_CONFIG)
     from settings.config import load_settings
 
     directory = load_settings(config).record.dir

@@ -61,8 +61,9 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
                                         "exported while a load still had room; --plot draws the day.")
     report.add_argument("days", metavar="DAY", nargs="+",
                         help="recorded days: files (pyseb-DAY.csv.gz, or unpacked), folders (all their days), "
-                             "patterns, or dates YYYY-MM-DD with -c (found in its [record] dir); each reported")
-    report.add_argument("-c", "--config", type=Path, help="PySEB config, to find a date's file in [record] dir")
+                             "patterns, or dates YYYY-MM-DD (found in the config's [record] dir); each reported")
+    report.add_argument("-c", "--config", type=Path,
+                        help="PySEB config, to find a date's file in [record] dir (default: config.ini, if here)")
     report.add_argument("--plot", type=plot_file, metavar="PNG", help="draw the day (one day; needs matplotlib)")
 
 

@@ -116,3 +116,18 @@ def test_each_day_is_read_once(folder: Path, tmp_path: Path, monkeypatch: pytest
                              str(named)]
     assert out.count("log line: ") == 3 and f"error: {empty}: no decision recorded" in err
     assert len(reads) == 4
+
+
+def test_a_date_without_c_is_found_through_the_config_ini_here(folder: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    # As regulation.py takes ./config.ini without -c: a date given without it was 'a date needs -c config.ini' with
+    # that very file in the current folder.
+    config = write_config(folder.parent, "ecs = variable")
+    config.write_text(config.read_text() + "\n[record]\ndir = records\n")
+    monkeypatch.chdir(folder.parent)
+    assert main(["report", "2026-06-01"]) == 0
+    assert [Path(day).resolve() for day in reported(capsys.readouterr().out)] == [folder / "pyseb-2026-06-01.csv.gz"]
+    config.unlink()  # (none here: the error says what to give)
+    assert main(["report", "2026-06-01"]) == 2
+    assert ("error: 2026-06-01: no such file (a date needs -c config.ini to find the [record] dir, and there is no "
+            "config.ini in the current folder)") in capsys.readouterr().err
