@@ -17,6 +17,7 @@ from calibration.points import MIN_POINTS
 from calibration.sweep import Sweeper, SweepError, SweepPlan, format_percent
 from calibration.sweep_config import SweepConfigError, SweepTarget, load_sweep_target
 from calibration.sweep_files import SweepFiles
+from settings.ini_file import DEFAULT_CONFIG, NoConfigHere, given_or_default_config
 from shell.deps import python_command
 from shell.output_file import overwritten_input
 from shell.stdout_gone import say
@@ -35,7 +36,7 @@ def default_csv_path(config_dir: Path, name: str) -> Path:
 def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of the `sweep` command."""
     d = SweepPlan()
-    parser.add_argument("-c", "--config", required=True, help="the daemon's config file (INI)")
+    parser.add_argument("-c", "--config", help=f"the daemon's config file (INI; default: {DEFAULT_CONFIG}, if here)")
     parser.add_argument("--equipment", required=True, metavar="NAME",
                         help="the load's section in the config (its topic_set_power, topic_read_power)")
     parser.add_argument("--output", metavar="CSV", help="default: calibration/power_calibration_<NAME>.csv "
@@ -127,7 +128,9 @@ def _command_again(args: argparse.Namespace, resume: bool) -> str:
     as given (a resume with another --start, --step or --output would measure other steps, or into another
     file)."""
     d = SweepPlan()
-    words = [python_command(), "-m", "calibration", "sweep", "-c", args.config, "--equipment", args.equipment]
+    # (-c as given: without it, the config.ini of the current folder, where the command is given again)
+    words = [python_command(), "-m", "calibration", "sweep", *(["-c", args.config] if args.config else []),
+             "--equipment", args.equipment]
     for flag, value in (("--output", args.output), ("--log", args.log)):
         if value is not None:
             words += [flag, value]
@@ -185,8 +188,9 @@ def _setup_logging(log_path: Path) -> logging.Handler:
 def run_sweep(args: argparse.Namespace) -> int:
     """The `sweep` command; returns the exit code (0 done, 1 stopped early, 2 refused or bad input)."""
     try:
+        config = given_or_default_config(args.config, "the sweep", "(the broker, the load's topics)")
         plan = _plan(args)
-        target = load_sweep_target(args.config, args.equipment)
+        target = load_sweep_target(config, args.equipment)
         default_path = default_csv_path(target.config_dir, target.name)
         csv_path = Path(args.output) if args.output else default_path
         if csv_path.resolve() == default_path.resolve() and (problem := _unusable_plan(plan)):
@@ -196,12 +200,12 @@ def run_sweep(args: argparse.Namespace) -> int:
                                    f"another file with --output")
         files = SweepFiles(csv_path, resume=args.resume, overwrite=args.overwrite)
         log_path = Path(args.log) if args.log else csv_path.with_suffix(".log")
-        if (clash := _clashing_files(Path(args.config), csv_path, files.partial, log_path)) is not None:
+        if (clash := _clashing_files(config, csv_path, files.partial, log_path)) is not None:
             raise SweepConfigError(clash)
         sweeper = Sweeper(target, plan, files, ignore_availability=args.ignore_availability,
                           progress=say)  # (a sweep piped to `head` goes on measuring)
         sweeper.prepare()  # refusals about the files come before any connection
-    except (SweepConfigError, SweepError) as exc:
+    except (NoConfigHere, SweepConfigError, SweepError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:

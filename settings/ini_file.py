@@ -10,9 +10,26 @@ from settings.problems import ConfigError, ConfigProblem
 from settings.slips import config_text, without_secret_lines
 from settings.version import PYSEB_NAME
 
-# The config a command takes without -c: regulation.py's, and `simulation report`'s for a date (in the current folder,
-# as a relative path is).
+# The config a command takes without -c: regulation.py's, and the tools' (`simulation report` for a date, `replay`,
+# `tune`, `calibration sweep`: given_or_default_config), in the current folder, as a relative path is.
 DEFAULT_CONFIG = "config.ini"
+
+
+class NoConfigHere(Exception):
+    """A tool was given no config (-c) and the current folder has no DEFAULT_CONFIG; the message says so."""
+
+
+def given_or_default_config(config: str | Path | None, who: str, why: str) -> Path:
+    """The config given with -c, else DEFAULT_CONFIG when the current folder has one, as regulation.py takes it;
+    NoConfigHere, saying that `who` (a command, "a date") needs -c `why` (what for) when neither."""
+    if config is not None:
+        return Path(config)
+    if not Path(DEFAULT_CONFIG).exists():
+        # (regulation.py's 'file not found; start from the sample' would be wrong advice for a user who has a config
+        # elsewhere and ran the tool from another folder: the usual case when the tool is not run from PySEB's)
+        raise NoConfigHere(f"{who} needs -c {DEFAULT_CONFIG} {why}, and there is no {DEFAULT_CONFIG} in the current "
+                           f"folder")
+    return Path(DEFAULT_CONFIG)
 
 
 def read_parser(path: Path) -> configparser.ConfigParser:

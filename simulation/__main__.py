@@ -14,7 +14,7 @@ from shell.deps import dependency_problem
 from shell.output_file import overwritten_input
 from shell.plot_file import plot_file
 from simulation.log_clock import ReplayClock
-from simulation.tune_cli import add_report_parser, add_tune_parser
+from simulation.tune_cli import SIM_CONFIG_HELP, SIM_CONFIG_NEEDS, add_report_parser, add_tune_parser
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Libraries that --plot imports and that log their own workings at DEBUG (matplotlib's font search: 150 lines,
@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
                                      "oracle.")
     rep.add_argument("trace", type=Path, help="CSV time,production_w,house_w (one day, regular step), "
                                               "or a recorded day pyseb-DAY.csv.gz")
-    rep.add_argument("-c", "--config", type=Path, required=True, help="PySEB config (loads, [simulation])")
+    rep.add_argument("-c", "--config", type=Path, help=SIM_CONFIG_HELP)
     rep.add_argument("--from", dest="start", metavar="HH:MM",
                      help="start time of day (default: trace start; a minute before it or less: its start)")
     rep.add_argument("--to", dest="end", metavar="HH:MM",
@@ -157,6 +157,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from calibration import CalibrationError
     from localbroker import BrokerError
     from recording.format import RecordError
+    from settings.ini_file import NoConfigHere, given_or_default_config
     from settings.problems import ConfigError
     from simulation.metrics import LogError
     from simulation.plot import PlotUnavailable
@@ -166,13 +167,15 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from simulation.tune_grid import TuneError
 
     user_errors = (ConfigError, TraceError, CalibrationError, ReplayError, LogError, PlotUnavailable, TuneError,
-                   RecordError)
+                   RecordError, NoConfigHere)
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
     handler = logging.StreamHandler()
     handler.setFormatter(CLOCK.formatter(LOG_FORMAT))  # a replay's lines at the replayed day's time
     handler.addFilter(_not_a_quiet_library)
     logging.basicConfig(level=level, handlers=[handler])
     try:
+        if args.command in ("replay", "tune"):
+            args.config = given_or_default_config(args.config, args.command, SIM_CONFIG_NEEDS)
         if args.command == "replay":
             return _replay(args)
         if args.command == "tune":

@@ -12,7 +12,7 @@ import numpy as np
 from core.daily_report import DailyFigures, DailyReport
 from recording.format import RecordedDay, RecordError, read_record
 from recording.store import day_parts
-from settings.ini_file import DEFAULT_CONFIG
+from settings.ini_file import NoConfigHere, given_or_default_config
 from shell.plot_file import pyplot
 
 __all__ = ["find_day", "plot_report", "report_day", "report_of"]
@@ -26,11 +26,10 @@ def find_day(day: str, config: Path | None) -> Path:
     path = Path(day)
     if path.exists() or not DATE.match(day):
         return path
-    if config is None:
-        if not Path(DEFAULT_CONFIG).exists():
-            raise RecordError(f"{day}: no such file (a date needs -c config.ini to find the [record] dir, and there "
-                              f"is no {DEFAULT_CONFIG} in the current folder)")
-        config = Path(DEFAULT_CONFIG)
+    try:
+        config = given_or_default_config(config, "a date", "to find the [record] dir")
+    except NoConfigHere as exc:
+        raise RecordError(f"{day}: no such file ({exc})") from None
     from settings.config import load_settings
 
     directory = load_settings(config).record.dir

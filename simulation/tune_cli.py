@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from settings.ini_file import DEFAULT_CONFIG
 from shell.plot_file import plot_file
 
 if TYPE_CHECKING:
@@ -19,7 +20,11 @@ if TYPE_CHECKING:
 # (The commands' modules are imported when a command runs: they need numpy, and the options and --help
 # are read before `python3 -m simulation` has checked that it is installed.)
 
-__all__ = ["add_report_parser", "add_tune_parser", "run_report", "run_tune"]
+__all__ = ["SIM_CONFIG_HELP", "SIM_CONFIG_NEEDS", "add_report_parser", "add_tune_parser", "run_report", "run_tune"]
+
+# What replay and tune read in their config, which they take with -c, else config.ini here (settings.ini_file)
+SIM_CONFIG_NEEDS = "(the loads, [simulation])"
+SIM_CONFIG_HELP = f"PySEB config {SIM_CONFIG_NEEDS} (default: {DEFAULT_CONFIG}, if here)"
 
 
 def default_jobs() -> int:
@@ -40,7 +45,7 @@ def add_tune_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     tune.add_argument("days", type=Path, nargs="+", metavar="DAY",
                       help="recorded days (pyseb-DAY.csv.gz; a folder: all its days) or traces (CSV "
                            "time,production_w,house_w)")
-    tune.add_argument("-c", "--config", type=Path, required=True, help="PySEB config (loads, [simulation])")
+    tune.add_argument("-c", "--config", type=Path, help=SIM_CONFIG_HELP)
     tune.add_argument("--set", dest="sets", action="append", default=[], metavar="SECTION.KEY=V1,V2,...",
                       help="one axis of the grid (repeatable; a load's section is its name); "
                            "default: a small grid of the controller's settings")
@@ -63,7 +68,8 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
                         help="recorded days: files (pyseb-DAY.csv.gz, or unpacked), folders (all their days), "
                              "patterns, or dates YYYY-MM-DD (found in the config's [record] dir); each reported")
     report.add_argument("-c", "--config", type=Path,
-                        help="PySEB config, to find a date's file in [record] dir (default: config.ini, if here)")
+                        help=f"PySEB config, to find a date's file in [record] dir (default: {DEFAULT_CONFIG}, "
+                             "if here)")
     report.add_argument("--plot", type=plot_file, metavar="PNG", help="draw the day (one day; needs matplotlib)")
 
 
