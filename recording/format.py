@@ -209,8 +209,8 @@ def read_record(path: str | Path) -> RecordedDay:
     if members.end == 0 and data[:2] != b"\x1f\x8b":
         raise RecordError(f"{name}: not a gzip file, nor a day file unpacked (a recorded day is .csv.gz, its text "
                           f"starts with {MAGIC})")
-    try:
-        lines = members.text.decode("utf-8").splitlines()
+    try:  # (a UTF-8 mark in a day unpacked, re-saved by Notepad and packed again: read as the file it came from)
+        lines = members.text.removeprefix(UTF8_MARK).decode("utf-8").splitlines()
     except UnicodeDecodeError:
         raise RecordError(f"{name}: not UTF-8 text inside") from None
     if len(lines) < 2:

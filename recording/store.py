@@ -14,9 +14,10 @@ from pathlib import Path
 
 from recording.format import GZIP_MEMBER_START, plain_day, read_members, text_mode_undone
 from values import file_modes
+from values.text import UTF8_MARK
 
-__all__ = ["DAY_FILE", "PARTS_WHY", "TEMP_SUFFIX", "append_batch", "day_file", "day_of_file", "day_parts",
-           "give_to_folder_owner", "make_folder", "part_of_file", "prune", "recorded_days"]
+__all__ = ["DAY_FILE", "PARTS_WHY", "TEMP_SUFFIX", "FileState", "append_batch", "day_file", "day_of_file", "day_parts",
+           "file_state", "give_to_folder_owner", "make_folder", "part_of_file", "prune", "recorded_days"]
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,20 @@ PARTS_WHY = "its loads or [evaluate] meter_timeout changed that day"
 # A day file rewritten whole (repair_tail) goes through `.<its name>.XXXXXXXX.tmp` beside it (mkstemp's name):
 # what a kill in the middle leaves is that, and recording.leftovers removes it at the next start.
 TEMP_SUFFIX = ".tmp"
+
+
+# A file as it is on disk: (device, inode, size, modification time in ns), None when there is none. Another file renamed
+# over it changes its inode, a copy written into it its size (and its time).
+FileState = tuple[int, int, int, int] | None
+
+
+def file_state(path: Path) -> FileState:
+    """What tells `path` changed behind the recorder's back: its FileState."""
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns
 
 
 def day_of_file(path: Path) -> tuple[Path, str] | None:
@@ -64,19 +79,21 @@ def _header_of(path: Path) -> str | None:
         return None
     unpacked = plain_day(head)
     if unpacked is not None:  # (a day file unpacked and copied back: its header is its text's)
-        text = unpacked.replace(b"\r\n", b"\n")
+        text = unpacked
     else:
         members = read_members(head)
         undone = text_mode_undone(head, members)  # (a .csv.gz copied in text mode: its header as it was before)
         text = (members if undone is None else undone[1]).text
     if not text:
-        # The first member may be longer than what was read: decompress the start of the stream.
+        # The first member may be longer than what was read: decompress the start of the stream (CR LF read as LF).
         try:
-            with gzip.open(path, "rt", encoding="utf-8") as stream:
+            with gzip.open(path, "rt", encoding="utf-8-sig") as stream:
                 return stream.readline() + stream.readline()
         except (OSError, EOFError, UnicodeDecodeError):
             return None
-    lines = text.decode("utf-8", "replace").splitlines(keepends=True)
+    # (CR LF and a UTF-8 mark, a day unpacked, re-saved by Notepad, and packed again, as the readers take it: taken for
+    # another config's, its next batches went to a -2 part, the day split for no change of loads)
+    lines = text.removeprefix(UTF8_MARK).replace(b"\r\n", b"\n").decode("utf-8", "replace").splitlines(keepends=True)
     return "".join(lines[:2])
 
 
@@ -170,8 +187,8 @@ def _replace(path: Path, data: bytes) -> None:
 def append_batch(path: Path, text: str, header: str) -> int:
     """Append `text` (whole CSV lines) as one gzip member, the header first in a new file; fsync'ed.
     Returns the bytes written. One write of a whole member: a crash leaves at most that member cut. A file that does
-    not start as gzip (a day unpacked swapped in while recording: the start's repair runs once a day) is repaired as
-    at the start first, never appended to."""
+    not start as gzip (a day unpacked swapped in while recording, for a caller that does not check the file as the
+    recorder does) is repaired as at the start first, never appended to."""
     try:
         with open(path, "rb") as handle:
             start = handle.read(len(GZIP_MEMBER_START))

@@ -18,7 +18,7 @@ from pathlib import Path
 from core.decisions import DecisionRecord
 from recording.format import format_rows, header_text
 from recording.leftovers import process_started_at, remove_stale_temporaries
-from recording.store import append_batch, day_file, make_folder, prune, repair_tail
+from recording.store import FileState, append_batch, day_file, file_state, make_folder, prune, repair_tail
 
 __all__ = ["DayRecorder"]
 
@@ -47,9 +47,10 @@ class DayRecorder:
         self._next_flush_at: float | None = None
         self._batches: queue.Queue[list[DecisionRecord] | None] = queue.Queue(MAX_WAITING_BATCHES)
         self._thread = threading.Thread(target=self._run, name="day-recorder", daemon=True) if threaded else None
-        # (the days whose file was checked for a cut-short tail, and those that reached max_day_bytes: only the last
-        # two days are kept, a batch spans a midnight at most; a clock stepped back only checks a file again)
-        self._repaired: set[date] = set()
+        # (each day's file as this run last left it, checked for a cut-short tail or a copy swapped in when it is not
+        # so, and the days that reached max_day_bytes: only the last two days are kept, a batch spans a midnight at
+        # most; a clock stepped back only checks a file again)
+        self._left: dict[date, tuple[Path, FileState]] = {}
         self._pruned_on: date | None = None
         self._failing = False  # a disk error was warned about; the next ones go to DEBUG until a write works
         self._full_days: set[date] = set()
@@ -149,14 +150,17 @@ class DayRecorder:
             make_folder(self.directory)
             if self._pruned_on != day:
                 self._pruned_on = day
-                self._repaired = {d for d in self._repaired if 0 <= (day - d).days <= 1}
+                self._left = {d: left for d, left in self._left.items() if 0 <= (day - d).days <= 1}
                 self._full_days = {d for d in self._full_days if 0 <= (day - d).days <= 1}
                 for path in prune(self.directory, day, self.keep_days):
                     log.info("recorder: removed %s (older than keep_days = %d)", path.name, self.keep_days)
             path = day_file(self.directory, day, self.header)
-            if day not in self._repaired:
-                self._repaired.add(day)
+            if self._left.get(day) != (path, file_state(path)):
+                # At the day's first write in this run (a crash's tail), and whenever the file is not as this run left
+                # it: the owner's copy swapped in while PySEB ran (in text mode, unpacked: appended to as it was, its
+                # next batches made the day unreadable from the header on). Once: a full day is not read again.
                 repair_tail(path)
+                self._left[day] = (path, file_state(path))
             if day in self._full_days or (path.exists() and path.stat().st_size >= self.max_day_bytes):
                 if day not in self._full_days:
                     self._full_days.add(day)
@@ -164,6 +168,7 @@ class DayRecorder:
                 self.lost_records += len(records)
                 return
             append_batch(path, format_rows(records, self.tz), self.header)
+            self._left[day] = (path, file_state(path))
         except OSError as exc:
             self.lost_records += len(records)
             reason = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc))

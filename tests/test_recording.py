@@ -205,7 +205,7 @@ def test_the_days_remembered_stay_few_however_long_it_runs(tmp_path: Path) -> No
     for day in range(60):
         rec.write([record(0, NOON + day * 86400.0)])
         rec.write([record(1, NOON + day * 86400.0)])  # (the day's file already over max_day_bytes)
-    assert len(rec._repaired) <= 2 and len(rec._full_days) <= 2
+    assert len(rec._left) <= 2 and len(rec._full_days) <= 2
     assert len(list(tmp_path.iterdir())) == 3
 
 
