@@ -1,6 +1,7 @@
-"""The regulator's life cycle, apart from its routing: the start (every load to 0, the restored forces, the
-report of a day whose midnight passed while stopped), the restore of a saved status and the day it resumes,
-the midnight's roll and its report (published retained, again after a reconnect), the stop.
+"""The regulator's life cycle, apart from its routing: the start (a load no longer configured that was left on
+switched off, every load to 0, the restored forces, the report of a day whose midnight passed while stopped), the
+restore of a saved status and the day it resumes, the midnight's roll and its report (published retained, again after
+a reconnect), the stop.
 
 A mixin of `core.regulator.Regulator`, not an object of its own: these are the regulator's interface (the
 daemon, the tests and the simulator call `reg.start`, `reg.restore`, `reg.shutdown`), acting on its state
@@ -17,7 +18,7 @@ from core.daily_report import DailyFigures, DailyReport
 from core.day_roll import DayRoll
 from core.forces import start_loads
 from core.stale_guard import StaleGuard
-from equipments.base import Equipment, Publish
+from equipments.base import Command, Equipment, Publish
 from field.features import FieldFeatures
 from settings.config import Settings
 from status.restore import restore_status
@@ -42,22 +43,43 @@ class RegulatorLifeCycle:
     _resumed_day_at: float | None
     _resumed_since: float | None
     _last_report: str | None
+    _removed_left_on: list[tuple[str, Command]]
 
     def start(self, now: float) -> None:
-        """Command every load to 0 before anything else, a load with a restored force to that force, then send the
-        restored report of a day whose midnight passed while stopped; once."""
+        """Command every load to 0 before anything else (a load no longer configured that was left on off, first), a
+        load with a restored force to that force, then send the restored report of a day whose midnight passed while
+        stopped; once."""
         if self._started_at is not None:
             return
         self._started_at = now
         self._stale_guard.start(now)
         # (the day of a file restored from ahead of the clock: the clock stepping forward to it is no midnight)
         self._day.start(now if self._resumed_day_at is None else max(now, self._resumed_day_at), self._resumed_since)
+        self._switch_off_removed()
         self.field.start(now)
         start_loads(self.loads, now)
         unsent, self.daily.unsent = self.daily.unsent, None
         if unsent is not None:
             log.info("the report of %s, whose midnight passed while PySEB was stopped: %s", unsent.date, unsent.line())
             self._publish_report(unsent)
+
+    def switch_off_at_start(self, name: str, off: Command) -> None:
+        """Publish `off` at the start, before the loads' own commands: it switches off `name`, a load the config no
+        longer has that was left on (status.restore finds it)."""
+        self._removed_left_on.append((name, off))
+
+    def _switch_off_removed(self) -> None:
+        """The loads no longer configured that were left on, commanded off (first: a renamed device's own start
+        command, if its off differs, comes after and wins)."""
+        removed, self._removed_left_on = self._removed_left_on, []
+        for name, off in removed:
+            try:
+                self._publish(off.topic, off.payload, off.retain)
+            except Exception as exc:  # paho's ValueError, a full queue: said, as a load's command that failed
+                log.error("%s (no longer configured, left on): its off command %r on %s could not be published "
+                          "(%s): switch it off yourself", name, off.payload, off.topic, exc)
+                continue
+            log.info("%s (no longer configured, left on): commanded off, %r on %s", name, off.payload, off.topic)
 
     def restore(self: RegulatorView, document: dict[str, Any], now: float,
                 set_aside: Callable[[str, str], object] | None = None) -> list[str]:

@@ -22,7 +22,7 @@ from core.meter_intake import MeterIntake, NoReading
 from core.meters import EnergyCounter, MeterState
 from core.stale_guard import StaleGuard
 from core.status_pacing import StatusPacing
-from equipments.base import Equipment, Publish
+from equipments.base import Command, Equipment, Publish
 from field.features import FieldFeatures
 from field.forcers import forcer_name
 from field.forecast import ForecastFailure, OwmForecast
@@ -82,6 +82,7 @@ class Regulator(RegulatorLifeCycle):
         self._decision_listeners: list[DecisionListener] = [self.daily.add]
         self._day = DayRoll(self.loads, self.production_energy, self.daily, self.tz)
         self._last_report: str | None = None  # the last daily report published (retained), for republish_report
+        self._removed_left_on: list[tuple[str, Command]] = []  # see switch_off_at_start
 
     @classmethod
     def from_config(cls, path: str | Path, publish: Publish) -> Regulator:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from values.local_time import day_start_iso, local_datetime
 
 if TYPE_CHECKING:
+    from equipments.base import Equipment
     from status.view import RegulatorView
 
 SCHEMA_VERSION = 1
@@ -76,6 +77,12 @@ def _as_is(value: Any) -> Any:
     return value
 
 
+def _off_command(load: Equipment) -> dict[str, Any]:
+    """The command that switches `load` off, as the status file keeps it."""
+    off = load.command_for(0.0)[0]
+    return {"topic": off.topic, "payload": off.payload, "retain": off.retain}
+
+
 def build_status(reg: RegulatorView, now: float, clean: bool = True) -> dict[str, Any]:
     """The document for `reg` at `now` (energies must be accumulated to `now` by the caller). `clean=False`
     takes the parts other modules build as they are, NaN or infinity included, for a caller that encodes the
@@ -122,6 +129,8 @@ def build_status(reg: RegulatorView, now: float, clean: bool = True) -> dict[str
                 "type": load.KIND,
                 "current_power": _round(load.current_power_w),
                 "command": load.current_command().payload,
+                # How to switch it off: a restart whose config no longer has it still can (status.restore_load).
+                "off_command": _off_command(load),
                 "energy": _round(load.energy_wh),
                 "energy_yesterday": _round(load.energy_yesterday_wh),
                 "forced": load.is_forced(),

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from core.daily_report import DailyReport
 from field.fallback_seed import saved_energy, saved_epoch, saved_number
 from status.restore_day import counted_since, figures_day
-from status.restore_load import clean_load, restore_force, restore_load, restored_energy
+from status.restore_load import clean_load, removed_load_off, restore_force, restore_load, restored_energy
 from status.store import CLEAN_START
 from values.local_time import local_date, local_instant
 from values.shown import shown
@@ -187,6 +187,7 @@ def _configured_entries(reg: RegulatorView, entries: list[Any],
     """Each entry of `entries` with the configured load it names, the first for a load; why the others are
     ignored in `warnings`."""
     seen: set[str] = set()
+    configured_offs = {load.command_for(0.0)[0] for load in reg.loads}
     for entry in entries:
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             warnings.append(f"status entry without a name ignored: {str(entry)[:80]}")
@@ -195,7 +196,10 @@ def _configured_entries(reg: RegulatorView, entries: list[Any],
         name = entry["name"].lower()
         load = reg.loads_by_name.get(name)
         if load is None:
-            warnings.append(f"status has a load {entry['name'][:80]!r} that is not configured: ignored")
+            off, said = removed_load_off(entry, configured_offs)
+            warnings.append(said)
+            if off is not None:  # (nobody else would: left on, with nobody regulating it)
+                reg.switch_off_at_start(name, off)
             continue
         if name in seen:
             warnings.append(f"status has {name!r} twice: the second entry ignored")

@@ -1,13 +1,16 @@
 """One load's state restored from its entry in a saved status (status.restore calls these): its energies, its
-force (applied by Regulator.start), a relay's learned watts; or the load as a fresh start has it."""
+force (applied by Regulator.start), a relay's learned watts; or the load as a fresh start has it; the off command
+of a load no longer configured that PySEB left on."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+from equipments.base import Command
 from equipments.modes import MAX_FORCE_DURATION_S
 from field.fallback_seed import saved_energy, saved_epoch, saved_number
+from values.shown import shown
 
 # The restore's own lines, moved here with the code that writes them: the logger name is part of what the log shows
 # (and of the flood limiter's kinds), so it stays what it was.
@@ -107,3 +110,36 @@ def restore_force(load: Any, entry: dict[str, Any], now: float, saved_at: float,
     load.forced_by = forced_by if isinstance(forced_by, str) and forced_by else "user"
     span = "until unforced" if end_at is None else f"{end_at - now:.0f} s left"
     log.info("%s: forced state restored (%.0f W, %s)", load.name, power_w, span)
+
+
+def removed_load_off(entry: dict[str, Any], configured_offs: set[Command]) -> tuple[Command | None, str]:
+    """For the entry of a load the config no longer has: the command that switches it off, when the file says PySEB
+    left it on (its last command not its off command: a power cut or a kill, where a stop commands every load off),
+    else None; and what the restore's warning says of it. None too when a configured load has that very off command
+    (the same device, renamed: its own start command switches it)."""
+    name = str(entry["name"])[:80]
+    said = f"status has a load {name!r} that is not configured: ignored"
+    saved = entry.get("off_command")
+    if saved is None:  # (a file of a PySEB before off_command: nothing known of where it goes)
+        return None, said
+    off = _saved_command(saved)
+    if off is None:
+        return None, (f"{said}; its saved off_command {shown(saved, 120)} is not usable: if it was left on, switch "
+                      "it off yourself")
+    last = entry.get("command")
+    if last == off.payload or off in configured_offs:
+        return None, said
+    return off, (f"{name} is no longer configured but was left on ({shown(last, 60)} on {off.topic}): commanded off "
+                 f"({shown(off.payload, 60)}) at the start")
+
+
+def _saved_command(saved: Any) -> Command | None:
+    """A saved {"topic", "payload", "retain"} as a Command, None if it is not one PySEB can publish."""
+    if not isinstance(saved, dict):
+        return None
+    topic, payload, retain = saved.get("topic"), saved.get("payload"), saved.get("retain")
+    if not isinstance(topic, str) or not isinstance(payload, str) or not isinstance(retain, bool):
+        return None
+    if not topic or any(c in topic for c in "+#\0") or len(topic.encode()) > 65535:
+        return None
+    return Command(topic, payload, retain)

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from core.daily_report import DailyFigures
 from core.meters import EnergyCounter, MeterState
-from equipments.base import Equipment
+from equipments.base import Command, Equipment
 
 
 class FieldStatus(Protocol):
@@ -90,3 +90,7 @@ class RegulatorView(Protocol):
     def resume_counting_since(self, since: float | None) -> None:
         """The restored day's energies were counted from `since` (None: none restored, they count from the
         start)."""
+
+    def switch_off_at_start(self, name: str, off: Command) -> None:
+        """Publish `off` at the start, before the loads' own commands: it switches off `name`, a load the config no
+        longer has that was left on."""

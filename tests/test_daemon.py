@@ -229,3 +229,34 @@ def test_status_is_saved_periodically_while_running(daemon: DaemonProcess, probe
     else:
         pytest.fail("no status saved with the radiator on while the daemon runs")
     assert daemon.proc.poll() is None
+
+
+def test_a_load_left_on_then_removed_from_the_config_is_commanded_off(tmp_path: Path, broker: PrivateBroker,
+                                                                      probe: MqttProbe) -> None:
+    # The radiator forced on, PySEB killed (a power cut: no stop to command it off), the radiator taken out of the
+    # config, PySEB started: its retained ON stayed on the broker and the relay on, with nobody regulating it.
+    config = write_config(tmp_path, ("radiator", "small"), port=broker.port, period=0.2, status_time=0.5)
+    first = DaemonProcess(config)
+    try:
+        probe.wait_for(AVAIL, lambda m: m.text == "online", timeout_s=15)
+        probe.publish(MODE, b'{"command":"force","name":"radiator","power":1000}')
+        probe.wait_for(RADIATOR, lambda m: m.text == "ON")
+        saved = tmp_path / "status.json"
+        deadline = time.monotonic() + 10  # (a force is saved at once)
+        while time.monotonic() < deadline and not (saved.exists() and '"command": "ON"' in saved.read_text()):
+            time.sleep(0.1)
+    finally:
+        first.close()  # SIGKILL
+    write_config(tmp_path, ("small",), port=broker.port, period=0.2, status_time=0.5)
+    mark = probe.mark()
+    second = DaemonProcess(config)
+    try:
+        probe.wait_for(RADIATOR, lambda m: m.text == "OFF", after=mark, timeout_s=15)
+        late = MqttProbe(broker.host, broker.port, topics=(RADIATOR,))  # the retained ON replaced: a relay
+        try:                                                             # rebooting gets OFF
+            assert late.wait_for(RADIATOR).text == "OFF"
+        finally:
+            late.close()
+        assert "radiator is no longer configured but was left on ('ON' on cmnd/radiator/POWER)" in second.output
+    finally:
+        assert second.terminate() == 0

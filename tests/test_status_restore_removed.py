@@ -1,0 +1,76 @@
+"""A load taken out of the config while PySEB had it on: a stop commands every load off, but after a power cut or a
+kill the device is still on (a relay's retained ON on the broker too), and the restart, not knowing the load, left it
+on with nobody regulating it. The status file says how to switch it off; the start does, once."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.configs import write_config
+from tests.harness import MODE, NOON, Harness
+
+RADIATOR, ECS_CMD = "cmnd/radiator/POWER", "regul/vload/ECS/cmd"
+
+
+def saved_with(tmp_path: Path, command: bytes | None) -> dict[str, Any]:
+    """The status file of a run with the heater and the radiator, after `command` on regul/mode, as saved (JSON)."""
+    first = Harness(write_config(tmp_path, ("ecs", "radiator")))
+    first.meters(300, 0, NOON)
+    if command is not None:
+        first.reg.handle(MODE, command, NOON + 1)
+    return json.loads(json.dumps(first.reg.status(NOON + 2)))
+
+
+def started(tmp_path: Path, doc: dict[str, Any], loads: tuple[str, ...] = ("ecs",),
+            renamed: bool = False) -> tuple[Harness, list[str]]:
+    config = write_config(tmp_path, loads)
+    if renamed:  # the radiator's device under another name
+        config.write_text(config.read_text().replace("radiator", "heater").replace("cmnd/heater/", "cmnd/radiator/"))
+    h = Harness(config)
+    warnings = h.reg.restore(doc, NOON + 60)
+    h.reg.start(NOON + 60)
+    return h, warnings
+
+
+def test_a_relay_forced_on_then_removed_is_commanded_off_at_the_start(tmp_path: Path) -> None:
+    doc = saved_with(tmp_path, b'{"command":"force","name":"radiator","power":1000}')
+    assert doc["equipments"][1]["off_command"] == {"topic": RADIATOR, "payload": "OFF", "retain": True}
+    h, warnings = started(tmp_path, doc)
+    assert h.sent[0] == (RADIATOR, "OFF", True)  # retained, as its ON was; before the loads' own commands
+    assert h.on(RADIATOR) == ["OFF"]
+    assert any("radiator is no longer configured but was left on ('ON' on cmnd/radiator/POWER): commanded "
+               "off ('OFF') at the start" in w for w in warnings), warnings
+
+
+def test_a_variator_left_on_then_removed_is_commanded_to_0(tmp_path: Path) -> None:
+    doc = saved_with(tmp_path, b'{"command":"force","name":"ecs","power":1000}')
+    h, _ = started(tmp_path, doc, loads=("radiator",))
+    assert h.on(ECS_CMD) == ["0"] and (ECS_CMD, "0", False) in h.sent
+
+
+def test_a_removed_load_left_off_gets_no_command(tmp_path: Path) -> None:
+    h, warnings = started(tmp_path, saved_with(tmp_path, None))
+    assert h.on(RADIATOR) == []
+    assert any("status has a load 'radiator' that is not configured: ignored" in w for w in warnings)
+
+
+def test_a_renamed_load_is_commanded_by_its_new_name_only(tmp_path: Path) -> None:
+    doc = saved_with(tmp_path, b'{"command":"force","name":"radiator","power":1000}')
+    h, warnings = started(tmp_path, doc, loads=("ecs", "radiator"), renamed=True)
+    assert h.on(RADIATOR) == ["OFF"]  # the heater's own start command, once
+    assert not any("left on" in w for w in warnings)
+
+
+def test_a_file_without_the_off_command_or_with_a_bad_one_commands_nothing(tmp_path: Path) -> None:
+    doc = saved_with(tmp_path, b'{"command":"force","name":"radiator","power":1000}')
+    del doc["equipments"][1]["off_command"]  # a file saved by an older PySEB
+    h, _ = started(tmp_path, doc)
+    assert h.on(RADIATOR) == []
+    for bad in ({"topic": "cmnd/#", "payload": "OFF", "retain": True}, {"topic": RADIATOR, "payload": 0},
+                "OFF", {"topic": "", "payload": "OFF", "retain": False}):
+        doc["equipments"][1]["off_command"] = bad
+        h, warnings = started(tmp_path, doc)
+        assert [t for t, _, _ in h.sent if t not in (ECS_CMD, "regul/status")] == []
+        assert any("left on" in w and "not usable" in w for w in warnings), (bad, warnings)
