@@ -51,6 +51,10 @@ class DomoticzBridge:
         self._last_out: tuple[bytes, float] | None = None  # the last update read under topic_out, and when
         self._asked_at: float | None = None  # the selector's state asked for at this time, no answer yet
 
+    def forces(self, name: str) -> bool:
+        """True when load `name` has a Domoticz force switch (`domoticz_idx_force`)."""
+        return any(switch.load.name == name for switch in self._switches)
+
     def subscriptions(self) -> tuple[str, ...]:
         """Domoticz's out topic and its subtopics, when a device of it steers the regulator."""
         return self.settings.subscriptions() if self.selector or self._switches else ()

@@ -12,12 +12,12 @@ from typing import Any
 from equipments.base import Equipment, Publish
 from equipments.modes import MAX_FORCE_DURATION_S
 from field.config import FieldSettings
-from field.domoticz import DomoticzBridge
+from field.domoticz import FORCED_BY_DOMOTICZ, DomoticzBridge
 from field.fallback_seed import saved_energy
 from field.forecast import ForecastFailure, OwmForecast
 from field.forecast_book import ForecastBook
 from field.full_tank_watch import FullTankWatch
-from field.homeassistant import HomeAssistantBridge
+from field.homeassistant import FORCED_BY_HOMEASSISTANT, HomeAssistantBridge
 from field.instance_watch import InstanceWatch
 from field.water_heater import RULE_OWNERS, HeaterControl
 from integrations.domoticz import Message
@@ -175,18 +175,28 @@ class FieldFeatures:
         return {**forecast, "water_heater": self.heater.status(),
                 "ECS_energy_yesterday": round(self.heater.energy_yesterday_wh, 1)}
 
-    def _drop_forces_of_rules_off(self) -> list[str]:
+    def _drop_forces_of_owners_off(self) -> list[str]:
         """Forget a restored force that a fallback rule made when this config does not run that rule for that load
         (turned off, or another water heater): no rule would ever end it early, and a user who turned the seed rule
-        off at 01:05 and restarted got its night's force back, 3 h from the grid."""
+        off at 01:05 and restarted got its night's force back, 3 h from the grid. Likewise a force made with a switch
+        this config no longer has for that load (Home Assistant's, a Domoticz force switch): only a regul/mode
+        command its owner never used would end it, and a radiator forced on from HA stayed on for good once HA's
+        discovery was turned off."""
         warnings = []
         for load in self._loads:
             owner = load.forced_by
-            if owner not in RULE_OWNERS or (self.heater is not None and self.heater.runs(owner, load)):
+            if owner in RULE_OWNERS:
+                if self.heater is not None and self.heater.runs(owner, load):
+                    continue
+                said = f"was the {str(owner).replace('_', ' ')}'s, which this configuration does not run for it"
+            elif owner == FORCED_BY_HOMEASSISTANT and not self.homeassistant.forces(load.name):
+                said = "was made with Home Assistant's force switch, which this configuration does not have"
+            elif owner == FORCED_BY_DOMOTICZ and not self.domoticz.forces(load.name):
+                said = "was made with its Domoticz force switch, which this configuration does not have"
+            else:
                 continue
             load.forced_power_w = load.force_end_at = load.forced_by = None
-            warnings.append(f"{load.name}: its saved force was the {str(owner).replace('_', ' ')}'s, which this "
-                            "configuration does not run for it: not restored")
+            warnings.append(f"{load.name}: its saved force {said}: not restored")
         return warnings
 
     def load_status(self, load: Equipment) -> dict[str, Any]:
@@ -198,7 +208,7 @@ class FieldFeatures:
         """After the loads are restored from `doc` (saved at `saved_at`, read at `now`): full flags, rules,
         mode, Home Assistant's force settings, the MQTT forecasts."""
         self.tanks.restored(saved_at)
-        warnings: list[str] = self._drop_forces_of_rules_off()
+        warnings: list[str] = self._drop_forces_of_owners_off()
         warnings += self.homeassistant.restore(doc.get("equipments"))
         warnings += self.forecast.restore(doc.get("forecast"), now)
         warnings += self.forecast.restore_last_pick(doc, saved_at, now)

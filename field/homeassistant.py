@@ -70,6 +70,10 @@ class HomeAssistantBridge:
         self._reannounced_at = float("-inf")  # the last discovery sent again for a birth message
 
     # --- topics -------------------------------------------------------------------------------------------
+    def forces(self, name: str) -> bool:
+        """True when Home Assistant has a force switch for load `name` (discovery on, its entities not left out)."""
+        return self.enabled and any(e.command == "force" and e.load == name for e in self.entities)
+
     def subscriptions(self) -> tuple[str, ...]:
         """HA's birth message, our own configs (to find stale ones) and the controls' command topics."""
         if not self.enabled:

@@ -1,6 +1,7 @@
-"""A load taken out of the config while PySEB had it on: a stop commands every load off, but after a power cut or a
-kill the device is still on (a relay's retained ON on the broker too), and the restart, not knowing the load, left it
-on with nobody regulating it. The status file says how to switch it off; the start does, once."""
+"""What a restart's config no longer has, and the loads it left on. A load taken out of the config while PySEB had it
+on: a stop commands every load off, but after a power cut or a kill the device is still on (a relay's retained ON on
+the broker too), and the restart, not knowing the load, left it on with nobody regulating it. The status file says how
+to switch it off; the start does, once. A force made with a switch the config no longer has is not restored."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.configs import write_config
+from tests.field_house import field_config
 from tests.harness import MODE, NOON, Harness
 
 RADIATOR, ECS_CMD = "cmnd/radiator/POWER", "regul/vload/ECS/cmd"
@@ -74,3 +78,42 @@ def test_a_file_without_the_off_command_or_with_a_bad_one_commands_nothing(tmp_p
         h, warnings = started(tmp_path, doc)
         assert [t for t, _, _ in h.sent if t not in (ECS_CMD, "regul/status")] == []
         assert any("left on" in w and "not usable" in w for w in warnings), (bad, warnings)
+
+
+# A force made with a switch the restart's config no longer has (Home Assistant's discovery turned off, a Domoticz
+# force switch taken out): it was restored, forced until unforced, with nothing left to switch it off but a regul/mode
+# command its owner never used: the radiator on, from the grid, for good.
+HA_ON = "[homeassistant]\ndiscovery = true\n"
+
+
+def _force_by_switch(h: Harness, owner: str) -> None:
+    h.reg.start(NOON)
+    h.reg.on_connected(NOON)
+    h.meters(300, 0, NOON + 1)
+    if owner == "homeassistant":
+        h.reg.handle("regul/ha/load_radiator_force/set", b"ON", NOON + 2)
+    else:  # Domoticz's answer to PySEB's request, then the user's On
+        h.reg.handle("domoticz/out", b'{"idx": 360, "nvalue": 0, "switchType": "On/Off", "name": "F"}', NOON + 2)
+        h.reg.handle("domoticz/out", b'{"idx": 360, "nvalue": 1, "switchType": "On/Off", "name": "F"}', NOON + 3)
+
+
+@pytest.mark.parametrize("owner", ["homeassistant", "domoticz"])
+def test_a_force_by_a_switch_the_config_no_longer_has_is_not_restored(tmp_path: Path, owner: str) -> None:
+    with_switch = HA_ON if owner == "homeassistant" else ""
+    radiator_switch = "" if owner == "homeassistant" else "domoticz_idx_force = 360\n"
+    h = Harness(field_config(tmp_path, radiator=radiator_switch, extra=with_switch))
+    _force_by_switch(h, owner)
+    assert h.load("radiator").forced_by == owner and h.last(RADIATOR) == "ON"
+    saved = json.loads(json.dumps(h.reg.status(NOON + 4)))
+    # Restarted with the same switch: the force holds, as ever.
+    kept = Harness(field_config(tmp_path, radiator=radiator_switch, extra=with_switch))
+    assert kept.reg.restore(saved, NOON + 60) == []
+    assert kept.load("radiator").forced_by == owner
+    # Restarted without it: not restored, said.
+    again = Harness(field_config(tmp_path))
+    warnings = again.reg.restore(saved, NOON + 60)
+    switch = "Home Assistant's force switch" if owner == "homeassistant" else "its Domoticz force switch"
+    assert f"radiator: its saved force was made with {switch}, which this configuration does not have: " \
+           "not restored" in warnings, warnings
+    again.reg.start(NOON + 60)
+    assert not again.load("radiator").is_forced() and again.on(RADIATOR) == ["OFF"]
