@@ -35,8 +35,8 @@ log = logging.getLogger("regulation")
 
 
 def __getattr__(name: str) -> Any:
-    # `from regulation import Regulator` imports numpy and paho: only when asked, so that --help,
-    # --version and the dependency check run without them.
+    # `from regulation import Regulator` imports the whole regulator (numpy too, once it builds a variable load): only
+    # when asked, so that --help, --version and the dependency check run without it.
     if name == "Regulator":
         from core.regulator import Regulator
         return Regulator

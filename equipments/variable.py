@@ -6,9 +6,8 @@ from __future__ import annotations
 import logging
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from calibration import CalibrationError, PowerCurve, load_curve
 from equipments.base import BASE_OPTIONS, FORCED_BY_USER, BuildContext, Command, Equipment, EquipmentBuildError
 from settings.options import Option
 from values.boots import (
@@ -18,6 +17,9 @@ from values.boots import (
     split_device_topic,
     whole_percent,
 )
+
+if TYPE_CHECKING:
+    from calibration.fit import PowerCurve
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,15 @@ class VariableEquipment(Equipment):
         # made at every decision, and what a percent means (the topic, the curve) is fixed once built.
         self._command_at: dict[float, tuple[Command, float]] = {}
         path = self._calibration_path(name, options.get("calibration"), context.config_dir)
+        # The fit needs numpy (15 MB of a 45 MB daemon): imported by the first variable load built, so that a daemon
+        # with relays only never loads it. (Once fitted, a curve is read one number at a time, without numpy.)
+        try:
+            from calibration.fit import CalibrationError, load_curve
+        except ImportError as exc:  # (the dependency check reads numpy's metadata: a broken install passes it)
+            raise EquipmentBuildError("calibration", f"the curve's fit needs numpy, which cannot be imported ({exc}): "
+                                      "install it with 'sudo apt install python3-numpy' (Debian, Raspberry Pi OS) "
+                                      "or 'make check'") from exc
+
         try:
             self.curve: PowerCurve = load_curve(path, method=options["fit"], degree=options["degree"],
                                                 min_power_w=self.min_power_w)

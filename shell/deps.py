@@ -5,7 +5,6 @@ absent, and first of all says when the Python itself is too old (Raspberry Pi OS
 
 from __future__ import annotations
 
-import importlib
 import re
 import sys
 from dataclasses import dataclass
@@ -81,6 +80,31 @@ def python_problem(version: tuple[int, ...] | None = None) -> str | None:
             f"newer python3 than the system's)")
 
 
+def _installed_version(dep: Dependency) -> str | None:
+    """The version of `dep` as it would be imported ("" when it says none), None when it cannot be. Read from the
+    metadata installed beside the package when there is some, without importing it: numpy is a third of the daemon's
+    memory, and a daemon with relays only never needs it (only a variable load's curve fit imports it)."""
+    import importlib.metadata
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(dep.module)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if spec.origin is not None and spec.origin.endswith("__init__.py"):
+        # (the folder the package's top folder is in: the metadata of the very copy that would be imported)
+        site = Path(spec.origin).parents[dep.module.count(".") + 1]
+        for dist in importlib.metadata.distributions(name=dep.pip_name, path=[str(site)]):
+            return str(dist.version or "")
+    try:  # (no metadata: a package copied in by hand)
+        module = importlib.import_module(dep.module)
+    except ImportError:
+        return None
+    return str(getattr(module, "__version__", ""))
+
+
 def dependency_problem(needed: tuple[str, ...] = ("paho-mqtt", "numpy")) -> str | None:
     """None when this Python and the run-time packages `needed` (pip names; the daemon needs both) are
     recent enough, else one line saying which is not. The tools ask only for what their command uses: a
@@ -91,11 +115,10 @@ def dependency_problem(needed: tuple[str, ...] = ("paho-mqtt", "numpy")) -> str 
     for dep in DEPENDENCIES:
         if dep.pip_name not in needed:
             continue
-        try:
-            module = importlib.import_module(dep.module)
-        except ImportError:
+        version = _installed_version(dep)
+        if version is None:
             return f"PySEB needs {dep.pip_name}, which is not installed: {_install_hint(dep)}"
-        found = str(getattr(module, "__version__", ""))
+        found = version
         if _version(found) < dep.minimum:
             wanted = ".".join(map(str, dep.minimum))
             found = found or "an unknown version"
