@@ -14,7 +14,7 @@ import queue
 import time
 
 from core.regulator import Regulator
-from shell.event_queue import MAX_WAITING_MESSAGES, EventQueue
+from shell.event_queue import MAX_WAITING_BYTES, MAX_WAITING_MESSAGES, EventQueue
 from shell.mqtt_link import (
     ATTEMPT_FAILED,
     RETRY_PACE,
@@ -24,12 +24,14 @@ from shell.mqtt_link import (
     LinkFault,
     MqttLink,
 )
+from values.readings import MAX_PAYLOAD_BYTES
 
 # The daemon's own lines, moved here with the code that writes them: the logger name is part of what the log shows
 # (and of the flood limiter's kinds), so it stays what it was.
 log = logging.getLogger("shell.daemon")
 
 EXIT_LINK_FAULT = 1
+_WAITING_MIB = MAX_WAITING_BYTES // (1024 * 1024)
 
 
 class LinkReport:
@@ -108,16 +110,21 @@ class DaemonLinkEvents:
 
     def _say_dropped(self) -> None:
         dropped = self.events.take_dropped()
+        full = f"the queue for the main loop was full ({MAX_WAITING_MESSAGES} messages or {_WAITING_MIB} MiB waiting)"
         if dropped.readings:
-            log.warning("%d MQTT messages dropped (the last on %s): %d were already waiting for the main loop (a flood "
-                        "on the broker, or the loop held up); meter readings, the oldest waiting (commands and device "
-                        "notices are kept)", dropped.readings, dropped.last_reading_topic, MAX_WAITING_MESSAGES,
-                        extra={"limit_key": "dropped messages"})
+            log.warning("%d MQTT messages dropped (the last on %s): %s (a flood on the broker, or the loop held up); "
+                        "meter readings, the oldest waiting (commands and device notices are kept)", dropped.readings,
+                        dropped.last_reading_topic, full, extra={"limit_key": "dropped messages"})
         if dropped.others:
-            log.warning("%d MQTT messages dropped (the last on %s), not meter readings: %d were already waiting for "
-                        "the main loop, none of them a reading to make room (a flood of commands or device notices on "
-                        "the broker?): the newest were lost, orders among them perhaps", dropped.others,
-                        dropped.last_other_topic, MAX_WAITING_MESSAGES, extra={"limit_key": "dropped orders"})
+            log.warning("%d MQTT messages dropped (the last on %s), not meter readings: %s, too few of them readings "
+                        "to make room (a flood of commands or device notices on the broker?): the newest were lost, "
+                        "orders among them perhaps", dropped.others, dropped.last_other_topic, full,
+                        extra={"limit_key": "dropped orders"})
+        if dropped.too_big:
+            log.warning("%d MQTT messages dropped (the last on %s): each bigger than the %d MiB all the messages "
+                        "waiting for the main loop may hold (PySEB reads none over %d KiB)", dropped.too_big,
+                        dropped.last_too_big_topic, _WAITING_MIB, MAX_PAYLOAD_BYTES // 1024,
+                        extra={"limit_key": "dropped big messages"})
 
     def _check_echo(self) -> None:
         missing = self.link.echo.missing(time.monotonic())

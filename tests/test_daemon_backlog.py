@@ -14,12 +14,14 @@ from types import SimpleNamespace
 
 import pytest
 
+from localbroker import PrivateBroker
 from settings.config import load_settings
 from shell.daemon import EXIT_LINK_FAULT, QUEUED_TOO_LONG_S, Daemon
-from shell.event_queue import MAX_WAITING_MESSAGES, Dropped
+from shell.event_queue import MAX_WAITING_BYTES, MAX_WAITING_MESSAGES, Dropped
 from shell.lock import InstanceLock
 from shell.mqtt_link import Connected, LinkFault, Message, MqttLink
 from tests.configs import reading, write_config
+from tests.mqtt_probe import MqttProbe
 
 CONS, PROD = "smeter/pzem/CONSOMMATION", "smeter/pzem/PRODUCTION"
 
@@ -118,8 +120,8 @@ def test_messages_dropped_for_a_backlog_are_said(daemon: Daemon, monkeypatch: py
     # (the first message handled asks the stop: the loop's first pass then runs its timers, the next one stops)
     monkeypatch.setattr(daemon.reg, "handle", lambda topic, payload, now: daemon._on_signal(signal.SIGTERM, None))
     daemon._loop()
-    assert (f"500 MQTT messages dropped (the last on {CONS}): {MAX_WAITING_MESSAGES} were already waiting for the "
-            "main loop") in caplog.text
+    assert (f"500 MQTT messages dropped (the last on {CONS}): the queue for the main loop was full "
+            f"({MAX_WAITING_MESSAGES} messages or 8 MiB waiting)") in caplog.text
     assert daemon.events.take_dropped() == Dropped()  # said once
 
 def deliver(link: MqttLink, topic: str, payload: bytes) -> None:
@@ -182,8 +184,8 @@ def test_orders_dropped_for_a_queue_full_of_orders_are_said(daemon: Daemon, capl
         deliver(link, mode, b"junk %d" % k)
     assert daemon.events.qsize() == MAX_WAITING_MESSAGES
     daemon._say_dropped()
-    assert (f"3 MQTT messages dropped (the last on {mode}), not meter readings: {MAX_WAITING_MESSAGES} were already "
-            "waiting for the main loop, none of them a reading to make room") in caplog.text
+    assert (f"3 MQTT messages dropped (the last on {mode}), not meter readings: the queue for the main loop was full "
+            f"({MAX_WAITING_MESSAGES} messages or 8 MiB waiting), too few of them readings to make room") in caplog.text
 
 
 @pytest.mark.parametrize("behind", [0, 1000])
@@ -207,3 +209,52 @@ def test_a_connection_met_at_a_stop_is_said(tmp_path: Path, behind: int, caplog:
     assert said[0].startswith("connected; subscribed to smeter/pzem/CONSOMMATION")
     assert said[1:] == ["SIGTERM received: stopping"]
     assert not daemon._started and published == []
+
+
+def test_a_message_too_big_for_the_queue_is_dropped_and_said(daemon: Daemon, caplog: pytest.LogCaptureFixture) -> None:
+    # Bigger than every message waiting may be together: never queued, whatever its topic, and said apart (it is not
+    # a flood: one message no handler would take, PySEB reading none over 64 KiB).
+    link, mode = daemon.link, daemon.reg.settings.mqtt.topic_mode
+    deliver(link, CONS, reading(300.0))
+    deliver(link, mode, b"x" * MAX_WAITING_BYTES)
+    assert daemon.events.qsize() == 1
+    daemon._say_dropped()
+    assert (f"1 MQTT messages dropped (the last on {mode}): each bigger than the 8 MiB all the messages waiting for "
+            "the main loop may hold (PySEB reads none over 64 KiB)") in caplog.text
+
+
+def test_big_messages_through_a_broker_are_bounded_by_their_bytes(tmp_path: Path, broker: PrivateBroker,
+                                                                  probe: MqttProbe, monkeypatch: pytest.MonkeyPatch,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    # A broker passes messages of up to 256 MB (mosquitto's default): the queue, bounded by count only, held 2000 of
+    # them whole while the main loop was held up, a Pi Zero's memory gone. The main loop held up here (not run yet),
+    # twelve readings of 1 MiB come, then a user's order: the bytes waiting stay within the budget, the oldest
+    # readings make room, and the order is handled.
+    settings = load_settings(write_config(tmp_path, ("ecs", "radiator"), port=broker.port))
+    built = Daemon(settings, InstanceLock(tmp_path / "test.lock"))
+    mode, force = settings.mqtt.topic_mode, b'{"command": "force", "name": "ecs", "power": 1500, "duration": 3600}'
+    built.link.start()
+    try:
+        probe.wait_for(settings.mqtt.topic_availability, lambda m: m.payload == b"online")
+        mib = 1024 * 1024
+        for k in range(12):
+            probe.publish(CONS, (b"%d" % k).ljust(mib, b" "))
+        probe.publish(mode, force)
+        deadline = time.monotonic() + 20.0
+        while built.events.qsize() < 1 + 7 + 1 and time.monotonic() < deadline:  # connected, 7 readings, the order
+            assert built.events.waiting_bytes() <= MAX_WAITING_BYTES
+            time.sleep(0.05)
+        assert built.events.waiting_bytes() == 7 * (mib + len(CONS)) + len(mode) + len(force) <= MAX_WAITING_BYTES
+        calls: list[tuple[str, bytes]] = []
+
+        def handle(topic: str, payload: bytes, now: float) -> None:
+            calls.append((topic, payload.rstrip()))  # (a reading: its number)
+            if topic == mode:
+                built._on_signal(signal.SIGTERM, None)
+
+        monkeypatch.setattr(built.reg, "handle", handle)
+        built._loop()
+    finally:
+        built.link.stop()
+    assert calls == [*((CONS, b"%d" % k) for k in range(5, 12)), (mode, force)]
+    assert f"5 MQTT messages dropped (the last on {CONS}): the queue for the main loop was full" in caplog.text
