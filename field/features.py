@@ -73,8 +73,9 @@ class FieldFeatures:
 
     def live_only_topics(self) -> set[str]:
         """Topics (`<topic>/#`: a subtree) whose retained messages must be ignored: commands, Domoticz's updates, the
-        status topic (a retained status is an earlier run's)."""
-        instances = {self.instances.topic} if self.instances is not None else set()
+        status topic (PySEB never retains its status: a retained one is someone's leftover, ignored without the
+        warning a retained reading or command gets, at every connect)."""
+        instances = {f"{self.instances.topic}/#"} if self.instances is not None else set()
         return self.homeassistant.live_only_topics() | self.domoticz.live_only_topics() | instances
 
     def handles(self, topic: str) -> bool:
