@@ -194,6 +194,10 @@ def _configured_entries(reg: RegulatorView, entries: list[Any],
             continue
         # (in any case: the config's names are lower-cased as read, and a Coturex status file may say "ECS")
         name = entry["name"].lower()
+        if name in seen:  # (a removed load's too: its off command sent once)
+            warnings.append(f"status has {name!r} twice: the second entry ignored")
+            continue
+        seen.add(name)
         load = reg.loads_by_name.get(name)
         if load is None:
             off, said = removed_load_off(entry, configured_offs)
@@ -201,10 +205,6 @@ def _configured_entries(reg: RegulatorView, entries: list[Any],
             if off is not None:  # (nobody else would: left on, with nobody regulating it)
                 reg.switch_off_at_start(name, off)
             continue
-        if name in seen:
-            warnings.append(f"status has {name!r} twice: the second entry ignored")
-            continue
-        seen.add(name)
         yield load, entry
 
 

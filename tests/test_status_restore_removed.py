@@ -117,3 +117,12 @@ def test_a_force_by_a_switch_the_config_no_longer_has_is_not_restored(tmp_path: 
            "not restored" in warnings, warnings
     again.reg.start(NOON + 60)
     assert not again.load("radiator").is_forced() and again.on(RADIATOR) == ["OFF"]
+
+
+def test_a_removed_load_saved_twice_is_commanded_off_once(tmp_path: Path) -> None:
+    # (a file edited by hand, or a copy of the entry: the first for a load, as for a configured one)
+    doc = saved_with(tmp_path, b'{"command":"force","name":"radiator","power":1000}')
+    doc["equipments"].append(dict(doc["equipments"][1], name="Radiator"))
+    h, warnings = started(tmp_path, doc)
+    assert h.on(RADIATOR) == ["OFF"]
+    assert "status has 'radiator' twice: the second entry ignored" in warnings, warnings
