@@ -113,10 +113,11 @@ def restore_force(load: Any, entry: dict[str, Any], now: float, saved_at: float,
 
 
 def removed_load_off(entry: dict[str, Any], configured_offs: set[Command]) -> tuple[Command | None, str]:
-    """For the entry of a load the config no longer has: the command that switches it off, when the file says PySEB
-    left it on (its last command not its off command: a power cut or a kill, where a stop commands every load off),
-    else None; and what the restore's warning says of it. None too when a configured load has that very off command
-    (the same device, renamed: its own start command switches it)."""
+    """For the entry of a load the config no longer has: the command that switches it off, and what the restore's
+    warning says of it. Sent even when the file shows it off: a load's command does not save the file at once (it
+    can be [status] status_time old, a relay switched on since, then a kill), and a stop's off may not have reached
+    a broker that was down; an off to a device already off costs nothing. None when a configured load has that very
+    off command (the same device, renamed: its own start command switches it), or nothing usable was saved."""
     name = str(entry["name"])[:80]
     said = f"status has a load {name!r} that is not configured: ignored"
     saved = entry.get("off_command")
@@ -126,11 +127,12 @@ def removed_load_off(entry: dict[str, Any], configured_offs: set[Command]) -> tu
     if off is None:
         return None, (f"{said}; its saved off_command {shown(saved, 120)} is not usable: if it was left on, switch "
                       "it off yourself")
-    last = entry.get("command")
-    if last == off.payload or off in configured_offs:
+    if off in configured_offs:
         return None, said
-    return off, (f"{name} is no longer configured but was left on ({shown(last, 60)} on {off.topic}): commanded off "
-                 f"({shown(off.payload, 60)}) at the start")
+    last = entry.get("command")
+    state = (f"was left on ({shown(last, 60)} on {off.topic})" if last != off.payload else
+             f"was saved off, maybe before its last command ({off.topic})")
+    return off, f"{name} is no longer configured but {state}: commanded off ({shown(off.payload, 60)}) at the start"
 
 
 def _saved_command(saved: Any) -> Command | None:
