@@ -7,11 +7,13 @@ MAX_WAITING_BYTES (every handler refuses a payload over values.readings.MAX_PAYL
 message is held whole: 2000 of 1 MB on a broker that passes them). A message arriving with the queue full, by count
 or by bytes, makes room by dropping the oldest meter readings waiting, as many as it takes (a reading of seconds ago
 is worth less than a fresh one, and anything else may be a user's order or a device's notice: `regul/mode`, a
-variator's `boot_detected`, a meter's boot message). When the readings waiting, all dropped, would not make room (all
-of them commands or notices: someone flooding `regul/mode`), the new message is dropped, whatever it is, and the
-readings kept: the bound holds against any flood. A message bigger than the whole budget is dropped at once. The
-link's other events (connected, lost, a fault) and a fetched forecast are few, never dropped, nor counted in the
-bound. What was dropped is counted (`take_dropped`), said by the main loop.
+variator's `boot_detected`, a meter's boot message on its boot topic). A message is a reading by its topic alone (no
+payload parsed here, on paho's thread): a meter's boot message on a readings topic is one, dropped as one, after
+the readings older than it, its news superseded by the next reading. When the readings waiting, all dropped, would
+not make room (all of them commands or notices: someone flooding `regul/mode`), the new message is dropped, whatever
+it is, and the readings kept: the bound holds against any flood. A message bigger than the whole budget is dropped
+at once. The link's other events (connected, lost, a fault) and a fetched forecast are few, never dropped, nor
+counted in the bound. What was dropped is counted (`take_dropped`), said by the main loop.
 
 A stop signal's handler runs on the main thread, possibly inside this queue's `get` with its lock held: it hands
 its request over by `put_from_signal`, which takes no lock (a `queue.SimpleQueue`'s put: C, reentrant), and `get`
