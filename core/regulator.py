@@ -3,7 +3,6 @@ function it was given. No broker, thread, sleep or wall clock inside (DESIGN.md)
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -30,12 +29,9 @@ from settings.config import Settings, load_settings
 from settings.version import PYSEB_VERSION
 from status.document import build_status
 from values.readings import MeterReading, stepped_back
+from values.status_json import STATUS_JSON
 
 log = logging.getLogger(__name__)
-
-# allow_nan=False: NaN is not JSON, and a dashboard reading it would choke. One encoder for every status
-# (json.dumps with an option makes a new one each call; encoding keeps no state between calls).
-_STATUS_JSON = json.JSONEncoder(allow_nan=False)
 
 
 class Regulator(RegulatorLifeCycle):
@@ -219,10 +215,10 @@ class Regulator(RegulatorLifeCycle):
         try:
             document = self.status(now, clean=False)
             try:
-                payload = _STATUS_JSON.encode(document)
+                payload = STATUS_JSON.encode(document)
             except ValueError:  # a NaN or an infinity in a part: the document again, each such value null
                 document = self.status(now)
-                payload = _STATUS_JSON.encode(document)
+                payload = STATUS_JSON.encode(document)
         except ValueError as exc:
             log.error("status not published: %s", exc)
             return

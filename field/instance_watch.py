@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import logging
 
-log = logging.getLogger(__name__)
+from values.status_json import STATUS_INSTANCE_KEY, instance_fragment
 
-STATUS_INSTANCE_KEY = "client_id"  # the status document's field naming the instance that published it
+log = logging.getLogger(__name__)
 
 
 class InstanceWatch:
@@ -21,9 +21,9 @@ class InstanceWatch:
     def __init__(self, topic_status: str, client_id: str) -> None:
         self.topic = topic_status
         self.client_id = client_id
-        # Our own status holds this very text (status.document's encoder: json's default separators, ASCII):
-        # found, the message is ours and is not parsed (every status comes back to us).
-        self._own_marker = f'"{STATUS_INSTANCE_KEY}": {json.dumps(client_id)}'.encode()
+        # Our own status holds these very bytes (written by the status's own encoder): found, the message is ours
+        # and is not parsed (every status comes back to us).
+        self._own_marker = instance_fragment(client_id)
         self.said = False
 
     def status(self) -> dict[str, str]:

@@ -14,6 +14,7 @@ from shell.lock import InstanceLock
 from shell.mqtt_link import Message
 from tests.configs import write_config
 from tests.harness import NOON, Harness
+from values.status_json import instance_fragment
 
 STATUS = "regul/status"
 WARNING = "this PySEB's status topic"
@@ -42,6 +43,17 @@ def test_its_own_statuses_coming_back_say_nothing(tmp_path: Path, caplog: pytest
     for payload in own:
         h.reg.handle(STATUS, payload.encode(), NOON + 2)
     assert warnings(caplog) == []
+
+
+@pytest.mark.parametrize("client_id", ["pyseb-test", "Дом-1", 'a "quoted" \\ id'])
+def test_a_real_encoded_status_holds_its_instance_fragment(tmp_path: Path, client_id: str) -> None:
+    # The watch knows its own statuses by instance_fragment's bytes: the status the regulator publishes (its own
+    # encoder, a client id ASCII-escaped, quoted or not) must hold them, or every status of ours is 'another's'.
+    h = started(tmp_path, client_id=client_id)
+    published = h.on(STATUS)[-1]
+    assert json.loads(published)["client_id"] == client_id
+    assert instance_fragment(client_id) in published.encode()
+    assert instance_fragment(client_id[:-1]) not in published.encode()  # (the whole id, to its closing quote)
 
 
 def test_another_instance_s_status_is_said_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
