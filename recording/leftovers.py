@@ -8,12 +8,11 @@ from __future__ import annotations
 import logging
 import os
 import re
-import stat
 import time
 from pathlib import Path
 
 from recording.store import DAY_FILE, TEMP_SUFFIX
-from values.file_modes import TEMP_RANDOM
+from values.file_modes import TEMP_RANDOM, remove_temporaries
 
 __all__ = ["is_our_temporary", "process_started_at", "remove_stale_temporaries"]
 
@@ -45,25 +44,12 @@ def process_started_at() -> float:
 def remove_stale_temporaries(directory: Path, before_s: float) -> list[Path]:
     """Remove our temporary files in `directory` last written before `before_s` (epoch seconds), and say so; the
     removed paths. A missing folder has none; one that cannot be listed raises OSError."""
-    try:
-        names = sorted(os.listdir(directory))
-    except FileNotFoundError:
-        return []
-    removed = []
-    for name in names:
-        if not is_our_temporary(name):
-            continue
-        path = directory / name
-        try:
-            info = os.lstat(path)
-            if not stat.S_ISREG(info.st_mode) or info.st_mtime >= before_s:
-                continue  # (a link or a folder is no temp file of ours; a recent one may be at work)
-            path.unlink()
-        except OSError as exc:
-            log.warning("recorder: cannot remove %s, left by an interrupted rewrite of a day file: %s", path,
-                        exc.strerror or exc)
-            continue
-        removed.append(path)
+
+    def cannot_remove(path: Path, exc: OSError) -> None:
+        log.warning("recorder: cannot remove %s, left by an interrupted rewrite of a day file: %s", path,
+                    exc.strerror or exc)
+
+    removed = remove_temporaries(directory, is_our_temporary, cannot_remove, before_s)
     if removed:
         log.warning("recorder: removed %d temporary file(s) left in %s by interrupted rewrites of day files (PySEB was "
                     "stopped by a kill or a power cut in the middle of one): %s", len(removed), directory,

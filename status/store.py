@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import configparser
-import glob
 import json
 import logging
 import os
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from field.fallback_seed import saved_epoch
-from values.file_modes import FILE_MODE, TEMP_RANDOM, make_folder
+from values.file_modes import FILE_MODE, TEMP_RANDOM, make_folder, remove_temporaries
 
 log = logging.getLogger(__name__)
 
@@ -85,17 +84,15 @@ def remove_stale_temporaries(path: Path) -> list[Path]:
     """Delete the temporary files that saves of `path` left behind when killed mid-write (SIGKILL, power
     cut): only our own pattern, `.<name>.XXXXXXXX.tmp` beside it, X being mkstemp's 8 characters. Call it
     while holding the instance lock (no save of ours is under way). Returns what was removed."""
-    removed = []
-    for name in sorted(glob.glob(glob.escape(str(path.parent / _temp_prefix(path))) + "*" + TEMP_SUFFIX)):
-        candidate = Path(name)
-        if not is_our_temporary(path, candidate) or candidate.is_symlink() or not candidate.is_file():
-            continue
-        try:
-            candidate.unlink()
-        except OSError as exc:
-            log.warning("cannot remove %s, left by an interrupted save: %s", candidate, exc.strerror)
-            continue
-        removed.append(candidate)
+
+    def cannot_remove(candidate: Path, exc: OSError) -> None:
+        log.warning("cannot remove %s, left by an interrupted save: %s", candidate, exc.strerror)
+
+    try:
+        removed = remove_temporaries(path.parent, lambda name: is_our_temporary(path, path.parent / name),
+                                     cannot_remove)
+    except OSError:  # (a folder that cannot be listed: nothing to remove there; the load and the saves say why)
+        return []
     if removed:
         log.warning("removed %d temporary file(s) left in %s by interrupted saves of %s (the daemon was killed "
                     "while saving): %s", len(removed), path.parent, path.name, ", ".join(p.name for p in removed))

@@ -17,7 +17,7 @@ from shell.logsetup import LogFile
 from tests.configs import reading, write_config
 from tests.daemon_process import DaemonProcess
 from tests.mqtt_probe import MqttProbe
-from values.file_modes import make_folder
+from values.file_modes import make_folder, remove_temporaries
 
 
 @pytest.fixture
@@ -85,3 +85,37 @@ def test_the_log_started_over_after_its_removal_is_made_0644(tmp_path: Path) -> 
         assert stat.S_IMODE(log_path.stat().st_mode) == 0o644
     finally:
         handler.close()
+
+
+def test_remove_temporaries_takes_our_old_files_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The one removal the status file's cleanup and the recorder's both use: named as ours, a regular file, written
+    # before the time given (when given); one that cannot be removed is handed back for the caller's own words.
+    def ours(name: str) -> bool:
+        return name.startswith(".ours.")
+
+    hour_ago = time.time() - 3600
+    old = [tmp_path / ".ours.a", tmp_path / ".ours.b"]
+    fresh, stuck, other = tmp_path / ".ours.fresh", tmp_path / ".ours.stuck", tmp_path / ".theirs.a"
+    for path in [*old, fresh, stuck, other]:
+        path.write_text("{")
+        if path is not fresh:
+            os.utime(path, (hour_ago, hour_ago))
+    (tmp_path / ".ours.folder").mkdir()
+    (tmp_path / ".ours.link").symlink_to(other)
+    unlink = Path.unlink
+
+    def refusing(path: Path, missing_ok: bool = False) -> None:
+        if path == stuck:
+            raise PermissionError(13, "Permission denied")
+        unlink(path, missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", refusing)
+    refused: list[tuple[Path, str | None]] = []
+    removed = remove_temporaries(tmp_path, ours, lambda path, exc: refused.append((path, exc.strerror)),
+                                 before_s=time.time() - 60)
+    assert removed == old and refused == [(stuck, "Permission denied")]
+    assert all(path.exists() for path in [fresh, stuck, other, tmp_path / ".ours.folder"])
+    assert (tmp_path / ".ours.link").is_symlink()
+    # Without a time, a fresh one is taken too; a missing folder holds none.
+    assert remove_temporaries(tmp_path, ours, lambda path, exc: None) == [fresh]
+    assert remove_temporaries(tmp_path / "missing", ours, lambda path, exc: None) == []
