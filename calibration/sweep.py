@@ -15,47 +15,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from calibration.meter import meter_watts, output_gated_off, runs_elsewhere, variator_booted
 from calibration.sweep_config import SweepTarget
 from calibration.sweep_files import Row, SweepFiles, hold_variator
 from calibration.sweep_link import SweepError, SweepLink, format_percent
+from calibration.sweep_measure import Event, StepMeasure, SweepPlan, SweepStopped
 from calibration.thermostat import sweep_cut_reason
 from values.durations import spoken_duration
 
 __all__ = ["SweepError", "SweepOutcome", "SweepPlan", "Sweeper", "format_percent"]
 
 log = logging.getLogger(__name__)
-
-Event = tuple[str, float, object]  # (kind, monotonic time, data)
-
-
-@dataclass(frozen=True, slots=True)
-class SweepPlan:
-    """The steps and timings of a sweep (defaults: the seed's)."""
-
-    start_percent: float = 100.0
-    stop_percent: float = 0.0
-    step_percent: float = 0.5
-    first_settle_s: float = 500.0  # at the first step (also after --resume or a reconnect): the element heats up
-    settle_s: float = 6.0  # after each later step, before readings count
-    readings_per_step: int = 6
-    end_percent: float = 0.0  # where the load is left, however the sweep ends
-    meter_timeout_s: float = 30.0  # no usable reading for this long: stop
-    availability_wait_s: float = 1.0  # how long to wait for the regulator's retained availability
-
-    def percents(self) -> list[float]:
-        """start, start - step, ... down to stop (stop included)."""
-        values: list[float] = []
-        k = 0
-        while True:
-            p = round(self.start_percent - k * self.step_percent, 4)
-            if p < self.stop_percent - 1e-9:
-                break
-            values.append(p)
-            k += 1
-        if values[-1] > self.stop_percent + 1e-9:
-            values.append(self.stop_percent)
-        return values
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +36,6 @@ class SweepOutcome:
     rows_written: int  # in this run
     last_percent: float | None  # the last finished step (this run or an earlier one)
     backup: Path | None = None  # where the CSV this sweep replaced was kept
-
-
-class _Stopped(Exception):
-    """Internal: the sweep must end early, for the reason in the message."""
 
 
 class Sweeper:
@@ -86,18 +51,9 @@ class Sweeper:
         self._progress = progress
         self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()
         self._link = SweepLink(target, plan.end_percent, self._on_event)
+        self._step = StepMeasure(target, plan, self._next_event, self._link.set_percent, ignore_availability)
         # Where the load may have been left, when the broker never confirmed the end percent (see run).
         self.left_at_percent: float | None = None
-        # The message of the last usable reading, and how many times it came again since (a frozen meter).
-        self._last_reading: bytes | None = None
-        self._repeats = 0
-        # The highest reading above max_meter_power since the last usable one (None: none), for the stop's message.
-        self._huge_w: float | None = None
-        # Why the broker link is down, while it is (None: up), for the stop's message: no reading comes without it.
-        self._broker_lost: str | None = None
-        # The last percent commanded, the one before it and when (monotonic s): what the variator's echo should say.
-        self._commanded: tuple[float | None, float | None, float] = (None, None, 0.0)
-        self._echo_resent = False  # this step was commanded again for an echo at another percent
 
     def stop(self, reason: str) -> None:
         """Ask the sweep to end: the load goes to the end percent, finished steps are kept. Signal-safe. Asked
@@ -177,7 +133,7 @@ class Sweeper:
                     if written == 0:  # (stopped before its first step; removed while its lock is still held)
                         self.files.remove_if_empty()
             return SweepOutcome(True, "done", written, last_done, self.files.complete())
-        except _Stopped as stop:
+        except SweepStopped as stop:
             log.warning("sweep stopped: %s", stop)
             return SweepOutcome(False, str(stop), written, last_done)
         finally:
@@ -212,7 +168,7 @@ class Sweeper:
             if kind == "disconnected":
                 raise SweepError(f"cannot connect to the broker {self.target.host}:{self.target.port}: {data}")
             if kind == "stop":
-                raise _Stopped(str(data))
+                raise SweepStopped(str(data))
         raise SweepError(f"no answer from the broker {self.target.host}:{self.target.port} within 10 s")
 
     def _check_regulator(self) -> None:
@@ -234,12 +190,12 @@ class Sweeper:
                                      f"then turns offline), or pass --ignore-availability if that retained "
                                      f"message is stale.")
                 if kind == "stop":
-                    raise _Stopped(str(data))
+                    raise SweepStopped(str(data))
         finally:
             checker.finish()
 
     def _sweep(self, todo: list[float], done: list[Row]) -> Iterator[Row]:
-        """Yield (percent, mean watts) for each finished step; raise _Stopped to end early."""
+        """Yield (percent, mean watts) for each finished step; raise SweepStopped to end early."""
         total = len(todo)
         started = time.monotonic()
         later_steps_s: list[float] = []
@@ -251,15 +207,15 @@ class Sweeper:
         for index, percent in enumerate(todo):
             settle_s = self.plan.first_settle_s if index == 0 else self.plan.settle_s
             step_started = time.monotonic()
-            self._command(percent)
+            self._step.command(percent)
             if index == 0:
                 self._say(f"{format_percent(percent)} %: stabilising for {settle_s:g} s (until "
                           f"{time.strftime('%H:%M:%S', time.localtime(time.time() + settle_s))})")
-            values, invalid, last_valid = self._measure(percent, step_started + settle_s, last_valid)
+            values, invalid, last_valid = self._step.measure(percent, step_started + settle_s, last_valid)
             watts = sum(values) / len(values)
             cut = sweep_cut_reason(percent, watts, previous, highest_w)
             if cut is not None:
-                raise _Stopped(cut)
+                raise SweepStopped(cut)
             previous, highest_w = (percent, watts), max(highest_w, watts)
             step_s = time.monotonic() - step_started
             if index > 0:
@@ -272,129 +228,3 @@ class Sweeper:
                       f"({len(values)} readings{note})  elapsed {spoken_duration(time.monotonic() - started)}  "
                       f"ETA {spoken_duration(left * typical_s)}")
             yield percent, watts
-
-    def _measure(self, percent: float, settled_at: float, last_valid: float,
-                 ) -> tuple[list[float], int, float]:
-        """Wait for the settle time, then collect readings_per_step usable readings at `percent`."""
-        values: list[float] = []
-        invalid = 0
-        self._echo_resent = False
-        while len(values) < self.plan.readings_per_step:
-            silent_deadline = last_valid + self.plan.meter_timeout_s
-            event = self._next_event(silent_deadline)
-            if event is None:
-                raise _Stopped(self._silent_meter_reason())
-            kind, at, data = event
-            if kind == "reading":
-                assert isinstance(data, bytes)
-                watts = meter_watts(data, self.target.json_read_power)
-                if watts is None:
-                    invalid += 1
-                    log.debug("unusable reading at %s %%: %r", format_percent(percent), data)
-                    continue
-                if watts > self.target.max_meter_power_w:
-                    # Refused as the daemon refuses it: a glitch, not the load's watts (averaged in, one 99999 W
-                    # reading made a step 25 kW).
-                    invalid += 1
-                    self._huge_w = max(self._huge_w or 0.0, watts)
-                    log.debug("reading above max_meter_power at %s %%: %r", format_percent(percent), data)
-                    continue
-                if self.target.frozen_meter and data == self._last_reading:
-                    # A real PZEM's readings always differ (voltage, current, the energy counter): the very same
-                    # bytes again are a sensor loop that hung behind a live MQTT loop. Not a reading: it neither
-                    # counts nor keeps the meter alive, so a frozen meter stops the sweep as a silent one does
-                    # (counted, it measured its one value down to 0 % and replaced the calibration with it).
-                    invalid += 1
-                    self._repeats += 1
-                    log.debug("the same message as the last reading at %s %%: not counted", format_percent(percent))
-                    continue
-                self._last_reading, self._repeats, self._huge_w = data, 0, None
-                last_valid = at
-                if at >= settled_at:
-                    values.append(watts)
-            elif kind == "stop":
-                raise _Stopped(str(data))
-            elif kind in ("disconnected", "refused"):
-                if self._broker_lost is None:  # (the loss's reason, once; paho's retries after it: the log file)
-                    log.warning("the connection to the broker is lost (%s): reconnecting; the step is measured "
-                                "again once it is back", data)
-                    self._broker_lost = str(data)
-                else:
-                    log.debug("the broker is still out of reach: %s", data)
-            elif kind == "availability" and data == "online" and not self.ignore_availability:
-                raise _Stopped(f"the regulator came online ({self.target.topic_availability})")
-            elif kind == "variator" and isinstance(data, bytes) and output_gated_off(data):
-                # Measured on, every step read the load's idle level, and the sweep blamed the thermostat. Not
-                # undone by the sweep: an `off` may be the owner's (the daemon leaves it too).
-                raise _Stopped(self._output_off_reason())
-            elif (why := self._restart_reason(kind, data, percent)) is not None:
-                # A reconnect, a variator reboot, or a variator at another percent: command again and start the step
-                # over. After a reconnect the broker has sent our will (the end percent): the element cooled as after
-                # a resume, so it settles for the first settle time again. Never shorter than before (a reboot during
-                # the first step's warm-up must not cut it to a later step's settle).
-                if kind == "connected":
-                    self._broker_lost = None
-                settle_s = self.plan.first_settle_s if kind == "connected" else self.plan.settle_s
-                self._command(percent)
-                values.clear()
-                settled_at = max(settled_at, time.monotonic() + settle_s)
-                log.warning("%s: command sent again at %s %%, step restarted; measuring in %.0f s", why,
-                            format_percent(percent), max(0.0, settled_at - time.monotonic()))
-        return values, invalid, last_valid
-
-    def _command(self, percent: float) -> None:
-        last, previous, at = self._commanded
-        if percent != last:
-            previous = last
-        self._commanded = (percent, previous, time.monotonic())
-        self._link.set_percent(percent)
-
-    def _restart_reason(self, kind: str, data: object, percent: float) -> str | None:
-        """Why the step must be commanded again and measured from scratch (None: it need not). A variator whose echo
-        says another percent again once commanded again stops the sweep (_Stopped): sent again and again, forever."""
-        if kind == "connected":
-            self._echo_resent = False  # (a new situation: the variator may have taken a retained percent again)
-            return "reconnected"
-        if kind != "variator" or not isinstance(data, bytes):
-            return None
-        if variator_booted(data):
-            self._echo_resent = False
-            return "variator rebooted"
-        _, previous, at = self._commanded
-        echo = runs_elsewhere(data, percent, previous, time.monotonic() - at)
-        if echo is None:
-            return None
-        # Another client's percent (a retained one the variator takes again at each reconnect, an automation): its
-        # watts went into the CSV as this step's.
-        said = f"the variator reports {echo:g} % where the sweep commands {format_percent(percent)} %"
-        if self._echo_resent:
-            topic = self.target.topic_set_power
-            raise _Stopped(f"{said}, again once sent again: another client commands it (a percent left retained on "
-                           f"{topic}: clear it with mosquitto_pub -r -n -t {topic}), or it does not run at this "
-                           f"percent (a limit of its firmware: sweep from below it, with --start)")
-        self._echo_resent = True
-        return said
-
-    def _output_off_reason(self) -> str:
-        """Why the sweep stops when the variator says its output is gated off."""
-        return (f"the variator reports its output off (\"state\": \"OFF\" on {self.target.topic_variator_status}: an "
-                f"`off` was sent to it): the load draws nothing whatever the percent; turn it on (mosquitto_pub -t "
-                f"{self.target.topic_set_power} -m on), the step is not kept")
-
-    def _silent_meter_reason(self) -> str:
-        """Why the sweep stops when no usable reading came for meter_timeout: a silent meter, or a frozen one."""
-        topic, timeout = self.target.topic_read_power, self.plan.meter_timeout_s
-        if self._broker_lost is not None:
-            return (f"the connection to the broker {self.target.host}:{self.target.port} was lost "
-                    f"({self._broker_lost}) and did not come back within {timeout:g} s (--meter-timeout): no meter "
-                    f"reading comes without it")
-        if self._huge_w is not None:
-            return (f"the meter on {topic} read up to {self._huge_w:.0f} W, above [evaluate] max_meter_power "
-                    f"({self.target.max_meter_power_w:g} W), and nothing below it for {timeout:g} s: such readings "
-                    f"are refused, here as in the daemon. Set max_meter_power above what the load draws (it "
-                    f"filters out glitched readings; it is no limit of the house's supply)")
-        if self._repeats:
-            return (f"the meter on {topic} sent the very same message {self._repeats} times and no other usable "
-                    f"reading for {timeout:g} s: it looks frozen (its sensor loop hung); reboot it (a PZEM takes "
-                    f"'reboot' on {topic}/cmd)")
-        return f"the meter on {topic} gave no usable reading for {timeout:g} s"

@@ -1,0 +1,205 @@
+"""One step of the calibration sweep, and the plan of its steps: the percent commanded, the meter's readings taken
+until enough usable ones came after the settle time, and what ends the sweep or starts the step over (a silent or
+frozen meter, a lost broker, a reconnect, a variator rebooted, at another percent or its output off, the regulator
+online, a stop). The sweep (calibration.sweep) runs the steps and writes what they measure."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from calibration.meter import meter_watts, output_gated_off, runs_elsewhere, variator_booted
+from calibration.sweep_config import SweepTarget
+from calibration.sweep_link import format_percent
+
+__all__ = ["Event", "StepMeasure", "SweepPlan", "SweepStopped"]
+
+log = logging.getLogger(__name__)
+
+Event = tuple[str, float, object]  # (kind, monotonic time, data)
+
+
+@dataclass(frozen=True, slots=True)
+class SweepPlan:
+    """The steps and timings of a sweep (defaults: the seed's)."""
+
+    start_percent: float = 100.0
+    stop_percent: float = 0.0
+    step_percent: float = 0.5
+    first_settle_s: float = 500.0  # at the first step (also after --resume or a reconnect): the element heats up
+    settle_s: float = 6.0  # after each later step, before readings count
+    readings_per_step: int = 6
+    end_percent: float = 0.0  # where the load is left, however the sweep ends
+    meter_timeout_s: float = 30.0  # no usable reading for this long: stop
+    availability_wait_s: float = 1.0  # how long to wait for the regulator's retained availability
+
+    def percents(self) -> list[float]:
+        """start, start - step, ... down to stop (stop included)."""
+        values: list[float] = []
+        k = 0
+        while True:
+            p = round(self.start_percent - k * self.step_percent, 4)
+            if p < self.stop_percent - 1e-9:
+                break
+            values.append(p)
+            k += 1
+        if values[-1] > self.stop_percent + 1e-9:
+            values.append(self.stop_percent)
+        return values
+
+
+class SweepStopped(Exception):
+    """The sweep must end early, for the reason in the message."""
+
+
+class StepMeasure:
+    """Commands the steps' percents and measures each: `next_event(deadline)` the sweep's next event (None: none
+    came by the monotonic `deadline`), `set_percent` the link's command. What it remembers between the steps (the
+    last usable reading, a lost broker, the last percents commanded) says why a step could not be measured."""
+
+    def __init__(self, target: SweepTarget, plan: SweepPlan, next_event: Callable[[float], Event | None],
+                 set_percent: Callable[[float], None], ignore_availability: bool) -> None:
+        self.target = target
+        self.plan = plan
+        self.ignore_availability = ignore_availability
+        self._next_event = next_event
+        self._set_percent = set_percent
+        # The message of the last usable reading, and how many times it came again since (a frozen meter).
+        self._last_reading: bytes | None = None
+        self._repeats = 0
+        # The highest reading above max_meter_power since the last usable one (None: none), for the stop's message.
+        self._huge_w: float | None = None
+        # Why the broker link is down, while it is (None: up), for the stop's message: no reading comes without it.
+        self._broker_lost: str | None = None
+        # The last percent commanded, the one before it and when (monotonic s): what the variator's echo should say.
+        self._commanded: tuple[float | None, float | None, float] = (None, None, 0.0)
+        self._echo_resent = False  # this step was commanded again for an echo at another percent
+
+    def measure(self, percent: float, settled_at: float, last_valid: float) -> tuple[list[float], int, float]:
+        """Wait for the settle time, then collect readings_per_step usable readings at `percent`."""
+        values: list[float] = []
+        invalid = 0
+        self._echo_resent = False
+        while len(values) < self.plan.readings_per_step:
+            silent_deadline = last_valid + self.plan.meter_timeout_s
+            event = self._next_event(silent_deadline)
+            if event is None:
+                raise SweepStopped(self._silent_meter_reason())
+            kind, at, data = event
+            if kind == "reading":
+                assert isinstance(data, bytes)
+                watts = meter_watts(data, self.target.json_read_power)
+                if watts is None:
+                    invalid += 1
+                    log.debug("unusable reading at %s %%: %r", format_percent(percent), data)
+                    continue
+                if watts > self.target.max_meter_power_w:
+                    # Refused as the daemon refuses it: a glitch, not the load's watts (averaged in, one 99999 W
+                    # reading made a step 25 kW).
+                    invalid += 1
+                    self._huge_w = max(self._huge_w or 0.0, watts)
+                    log.debug("reading above max_meter_power at %s %%: %r", format_percent(percent), data)
+                    continue
+                if self.target.frozen_meter and data == self._last_reading:
+                    # A real PZEM's readings always differ (voltage, current, the energy counter): the very same
+                    # bytes again are a sensor loop that hung behind a live MQTT loop. Not a reading: it neither
+                    # counts nor keeps the meter alive, so a frozen meter stops the sweep as a silent one does
+                    # (counted, it measured its one value down to 0 % and replaced the calibration with it).
+                    invalid += 1
+                    self._repeats += 1
+                    log.debug("the same message as the last reading at %s %%: not counted", format_percent(percent))
+                    continue
+                self._last_reading, self._repeats, self._huge_w = data, 0, None
+                last_valid = at
+                if at >= settled_at:
+                    values.append(watts)
+            elif kind == "stop":
+                raise SweepStopped(str(data))
+            elif kind in ("disconnected", "refused"):
+                if self._broker_lost is None:  # (the loss's reason, once; paho's retries after it: the log file)
+                    log.warning("the connection to the broker is lost (%s): reconnecting; the step is measured "
+                                "again once it is back", data)
+                    self._broker_lost = str(data)
+                else:
+                    log.debug("the broker is still out of reach: %s", data)
+            elif kind == "availability" and data == "online" and not self.ignore_availability:
+                raise SweepStopped(f"the regulator came online ({self.target.topic_availability})")
+            elif kind == "variator" and isinstance(data, bytes) and output_gated_off(data):
+                # Measured on, every step read the load's idle level, and the sweep blamed the thermostat. Not
+                # undone by the sweep: an `off` may be the owner's (the daemon leaves it too).
+                raise SweepStopped(self._output_off_reason())
+            elif (why := self._restart_reason(kind, data, percent)) is not None:
+                # A reconnect, a variator reboot, or a variator at another percent: command again and start the step
+                # over. After a reconnect the broker has sent our will (the end percent): the element cooled as after
+                # a resume, so it settles for the first settle time again. Never shorter than before (a reboot during
+                # the first step's warm-up must not cut it to a later step's settle).
+                if kind == "connected":
+                    self._broker_lost = None
+                settle_s = self.plan.first_settle_s if kind == "connected" else self.plan.settle_s
+                self.command(percent)
+                values.clear()
+                settled_at = max(settled_at, time.monotonic() + settle_s)
+                log.warning("%s: command sent again at %s %%, step restarted; measuring in %.0f s", why,
+                            format_percent(percent), max(0.0, settled_at - time.monotonic()))
+        return values, invalid, last_valid
+
+    def command(self, percent: float) -> None:
+        """Command the variator to `percent` (remembered: what its echo should say from now on)."""
+        last, previous, at = self._commanded
+        if percent != last:
+            previous = last
+        self._commanded = (percent, previous, time.monotonic())
+        self._set_percent(percent)
+
+    def _restart_reason(self, kind: str, data: object, percent: float) -> str | None:
+        """Why the step must be commanded again and measured from scratch (None: it need not). A variator whose echo
+        says another percent again once commanded again stops the sweep (SweepStopped): sent again and again,
+        forever."""
+        if kind == "connected":
+            self._echo_resent = False  # (a new situation: the variator may have taken a retained percent again)
+            return "reconnected"
+        if kind != "variator" or not isinstance(data, bytes):
+            return None
+        if variator_booted(data):
+            self._echo_resent = False
+            return "variator rebooted"
+        _, previous, at = self._commanded
+        echo = runs_elsewhere(data, percent, previous, time.monotonic() - at)
+        if echo is None:
+            return None
+        # Another client's percent (a retained one the variator takes again at each reconnect, an automation): its
+        # watts went into the CSV as this step's.
+        said = f"the variator reports {echo:g} % where the sweep commands {format_percent(percent)} %"
+        if self._echo_resent:
+            topic = self.target.topic_set_power
+            raise SweepStopped(f"{said}, again once sent again: another client commands it (a percent left retained on "
+                           f"{topic}: clear it with mosquitto_pub -r -n -t {topic}), or it does not run at this "
+                           f"percent (a limit of its firmware: sweep from below it, with --start)")
+        self._echo_resent = True
+        return said
+
+    def _output_off_reason(self) -> str:
+        """Why the sweep stops when the variator says its output is gated off."""
+        return (f"the variator reports its output off (\"state\": \"OFF\" on {self.target.topic_variator_status}: an "
+                f"`off` was sent to it): the load draws nothing whatever the percent; turn it on (mosquitto_pub -t "
+                f"{self.target.topic_set_power} -m on), the step is not kept")
+
+    def _silent_meter_reason(self) -> str:
+        """Why the sweep stops when no usable reading came for meter_timeout: a silent meter, or a frozen one."""
+        topic, timeout = self.target.topic_read_power, self.plan.meter_timeout_s
+        if self._broker_lost is not None:
+            return (f"the connection to the broker {self.target.host}:{self.target.port} was lost "
+                    f"({self._broker_lost}) and did not come back within {timeout:g} s (--meter-timeout): no meter "
+                    f"reading comes without it")
+        if self._huge_w is not None:
+            return (f"the meter on {topic} read up to {self._huge_w:.0f} W, above [evaluate] max_meter_power "
+                    f"({self.target.max_meter_power_w:g} W), and nothing below it for {timeout:g} s: such readings "
+                    f"are refused, here as in the daemon. Set max_meter_power above what the load draws (it "
+                    f"filters out glitched readings; it is no limit of the house's supply)")
+        if self._repeats:
+            return (f"the meter on {topic} sent the very same message {self._repeats} times and no other usable "
+                    f"reading for {timeout:g} s: it looks frozen (its sensor loop hung); reboot it (a PZEM takes "
+                    f"'reboot' on {topic}/cmd)")
+        return f"the meter on {topic} gave no usable reading for {timeout:g} s"
