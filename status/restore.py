@@ -73,8 +73,11 @@ def restore_status(reg: RegulatorView, doc: dict[str, Any], now: float,
     `set_aside`, a call of it with why and what the start was (the file is to be kept aside: the first save would
     replace it)."""
     far_ahead: _FarAhead | None = None
+    # (the loads no longer configured already queued to be commanded off, and what was said of each: kept by a
+    # failure after them, the safe direction, and said)
+    switched_off: list[tuple[str, str]] = []
     try:
-        return _restore(reg, doc, now)
+        return _restore(reg, doc, now, switched_off)
     except _FarAhead as exc:
         far_ahead, why = exc, str(exc)
     except Exception as exc:  # anything in a bad file, or a bug here, must end in a clean start, not a crash
@@ -87,19 +90,25 @@ def restore_status(reg: RegulatorView, doc: dict[str, Any], now: float,
     reg.production_energy.energy_wh = reg.production_energy.yesterday_wh = 0.0
     reg.daily.forget()
     reg.resume_counting_since(None)  # (the day's energies count from the start)
-    outcome = CLEAN_START
+    kept: list[str] = []
     if far_ahead is not None:
-        forces_off = _restore_forces_off(reg, far_ahead.doc, far_ahead.saved_at)
+        forces_off = _restore_forces_off(reg, far_ahead.doc, far_ahead.saved_at, switched_off)
         why += forces_off.said
         if forces_off.restored:
-            outcome = "a clean start but for what keeps a load off"
+            kept.append("what keeps a load off")
+    if switched_off:
+        names = ", ".join(name for name, _ in switched_off)
+        kept.append(f"the off command{'s' if len(switched_off) > 1 else ''} of {names}, no longer configured")
+    outcome = f"a clean start but for {' and '.join(kept)}" if kept else CLEAN_START
+    said = [line for _, line in switched_off]
     if set_aside is None:
-        return [f"status file {why}: {outcome}"]
+        return [f"status file {why}: {outcome}", *said]
     set_aside(why, outcome)
-    return []
+    return said
 
 
-def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float) -> list[str]:
+def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float, switched_off: list[tuple[str, str]],
+             ) -> list[str]:
     warnings: list[str] = []
     if not isinstance(raw_doc, dict):
         return ["status file is not a JSON object: nothing restored"]
@@ -133,7 +142,7 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float) -> list[st
     if not isinstance(entries, list):
         return warnings + ["status file has no 'equipments' list: nothing restored"]
     seen: set[str] = set()
-    for load, entry in _configured_entries(reg, entries, warnings):
+    for load, entry in _configured_entries(reg, entries, warnings, switched_off):
         seen.add(load.name)
         try:
             restore_load(load, entry, now, saved_at, same_day, yesterday, warnings)
@@ -182,10 +191,11 @@ def _restore_mains_seen(reg: RegulatorView, doc: dict[str, Any]) -> None:
         reg.consumption.mains_seen = reg.consumption.mains_restored = True
 
 
-def _configured_entries(reg: RegulatorView, entries: list[Any],
-                        warnings: list[str]) -> Iterator[tuple[Equipment, dict[str, Any]]]:
+def _configured_entries(reg: RegulatorView, entries: list[Any], warnings: list[str],
+                        switched_off: list[tuple[str, str]]) -> Iterator[tuple[Equipment, dict[str, Any]]]:
     """Each entry of `entries` with the configured load it names, the first for a load; why the others are
-    ignored in `warnings`."""
+    ignored in `warnings`; a load no longer configured queued to be commanded off at the start in `switched_off`
+    too (name, what is said of it)."""
     seen: set[str] = set()
     configured_offs = {load.command_for(0.0)[0] for load in reg.loads}
     for entry in entries:
@@ -204,6 +214,7 @@ def _configured_entries(reg: RegulatorView, entries: list[Any],
             warnings.append(said)
             if off is not None:  # (nobody else would: left on, with nobody regulating it)
                 reg.switch_off_at_start(name, off)
+                switched_off.append((name, said))
             continue
         yield load, entry
 
@@ -228,16 +239,18 @@ class _ForcesOff(NamedTuple):
     said: str  # what the warning adds
 
 
-def _restore_forces_off(reg: RegulatorView, doc: dict[str, Any], saved_at: float) -> _ForcesOff:
+def _restore_forces_off(reg: RegulatorView, doc: dict[str, Any], saved_at: float,
+                        switched_off: list[tuple[str, str]]) -> _ForcesOff:
     """From a file dated far ahead of the clock, only what keeps a load off (forces to 0 W, the water heater's mode
     off: FieldFeatures.restore_mode_off): whatever the date, they are safe, and a vacation's "keep the heater off"
     was lost with the rest (the heater ran on the surplus while the owner was away). Checked as of the file's time,
     the best known (a timed one's end is its own, an epoch: it ends when the clock, set by NTP, reaches it). The
-    rest stays in the file kept aside."""
+    rest stays in the file kept aside. A load no longer configured is commanded off at the start, as in any restore
+    (in `switched_off`)."""
     restored: list[str] = []
     skipped: list[str] = []
     entries = doc.get("equipments")
-    for load, entry in _configured_entries(reg, entries if isinstance(entries, list) else [], []):
+    for load, entry in _configured_entries(reg, entries if isinstance(entries, list) else [], [], switched_off):
         if entry.get("forced") is not True:
             continue
         power_w = saved_number(entry.get("forced_power"), 0.0)

@@ -129,3 +129,39 @@ def test_a_removed_load_saved_twice_is_commanded_off_once(tmp_path: Path) -> Non
     h, warnings = started(tmp_path, doc)
     assert h.on(RADIATOR) == ["OFF"]
     assert "status has 'radiator' twice: the second entry ignored" in warnings, warnings
+
+
+def test_a_restore_that_fails_still_switches_off_what_it_found_left_on_and_says_so(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The removed loads' offs are queued as their entries are read; a failure later in the restore ends in a clean
+    # start, which must not take them back (the safe direction: a load left on with nobody regulating it), nor
+    # say 'clean start' as if nothing at all came of the file.
+    import status.restore
+
+    def failing(*_: object) -> None:
+        raise RuntimeError("boom")
+
+    doc = saved_with(tmp_path, b'{"command":"force","name":"radiator","power":1000}')
+    monkeypatch.setattr(status.restore, "_restore_mains_seen", failing)
+    h, warnings = started(tmp_path, doc)
+    assert h.sent[0] == (RADIATOR, "OFF", True) and h.on(RADIATOR) == ["OFF"]
+    assert warnings == [
+        "status file could not be restored (RuntimeError: boom): a clean start but for the off command of radiator, "
+        "no longer configured",
+        "radiator is no longer configured but was left on ('ON' on cmnd/radiator/POWER): commanded off ('OFF') at "
+        "the start"], warnings
+    assert h.load("ecs").energy_wh == 0.0
+
+
+def test_a_file_far_ahead_still_switches_off_a_removed_load_and_says_so(tmp_path: Path) -> None:
+    # A file dated days ahead of the clock is kept aside (a clean start but for what keeps a load off): a load it
+    # shows left on that the config no longer has is commanded off all the same, and the outcome says so.
+    doc = saved_with(tmp_path, b'{"command":"force","name":"radiator","power":1000}')
+    doc["date"] += 3 * 86400
+    asides: list[str] = []
+    h = Harness(write_config(tmp_path, ("ecs",)))
+    said = h.reg.restore(doc, NOON + 60, set_aside=lambda why, outcome: asides.append(outcome))
+    h.reg.start(NOON + 60)
+    assert h.sent[0] == (RADIATOR, "OFF", True)
+    assert asides == ["a clean start but for the off command of radiator, no longer configured"], asides
+    assert len(said) == 1 and said[0].startswith("radiator is no longer configured but was left on"), said
