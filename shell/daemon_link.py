@@ -169,13 +169,15 @@ class DaemonLinkEvents:
         an order at each of its reconnects, behind PySEB's back (the heater at the seed's last 80 % all night).
         One of our loads' commands is cleared (an empty retained message deletes it), and the loads' commands
         sent again (the device heard the empty one); anyone else's is only told of."""
-        shown = event.payload[:80].decode("utf-8", "replace")
-        if not self.reg.is_own_command(event.topic, event.payload):
-            log.warning("a retained message sits on %s (%r), where PySEB publishes not retained: not one of "
+        shown = repr(event.payload[:80].decode("utf-8", "replace"))
+        if event.size > 80:
+            shown += f"..., {event.size} bytes" if event.size < 10 * 1024 else f"..., {event.size // 1024} KiB"
+        if not self.reg.is_own_command(event.topic, event.payload):  # (its first bytes: Leftover)
+            log.warning("a retained message sits on %s (%s), where PySEB publishes not retained: not one of "
                         "PySEB's commands, left as it is; a device or Domoticz reconnecting takes it as an order "
                         "(clear it: mosquitto_pub -r -n -t %s)", event.topic, shown, event.topic)
             return
-        log.warning("a retained command was left on %s (%r; the seed published its commands retained): a device "
+        log.warning("a retained command was left on %s (%s; the seed published its commands retained): a device "
                     "or Domoticz reconnecting would take it as an order behind PySEB's back; cleared", event.topic,
                     shown)
         try:

@@ -6,6 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from values.readings import MAX_PAYLOAD_BYTES
+
+# What a Leftover keeps of its payload: what the daemon does with one needs its first bytes only (a relay's on or
+# off payload to compare it with, its start quoted in the log), and it waits for the main loop outside the queue's
+# bounds, once a command topic at every connect, where a retained payload may be as big as the broker passes
+# (mosquitto: 256 MB). As much as any handler takes of a message.
+LEFTOVER_KEPT_BYTES = MAX_PAYLOAD_BYTES
+
 
 @dataclass(frozen=True, slots=True)
 class Connected:
@@ -29,11 +37,13 @@ class Message:
 class Leftover:
     """A retained message found, at a (re)connect, on a topic PySEB publishes its commands to not retained:
     someone else's (the seed published its commands retained), taken as an order by every device or Domoticz
-    at each of their reconnects."""
+    at each of their reconnects. Its payload's first LEFTOVER_KEPT_BYTES only (a relay's payload in a config is
+    never so long: one cut is no relay command of ours), and its whole size."""
 
     topic: str
     payload: bytes
     at: float
+    size: int  # the whole payload's bytes
 
 
 @dataclass(frozen=True, slots=True)

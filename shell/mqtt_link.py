@@ -20,7 +20,16 @@ from settings.sections import MqttSettings
 from shell import paho_compat
 from shell.broker_hints import connect_failure_hint, refusal_hint, unanswered_reason
 from shell.event_queue import EventSink
-from shell.link_events import ATTEMPT_FAILED, Connected, Disconnected, Leftover, LinkFault, Message, Refused
+from shell.link_events import (
+    ATTEMPT_FAILED,
+    LEFTOVER_KEPT_BYTES,
+    Connected,
+    Disconnected,
+    Leftover,
+    LinkFault,
+    Message,
+    Refused,
+)
 from shell.link_health import EchoWatch, TakeoverGuard
 
 log = logging.getLogger(__name__)
@@ -253,8 +262,10 @@ class MqttLink:
         if msg.topic in self._echo_only:
             return
         if msg.topic in self._probing:
-            if msg.retain and msg.payload:
-                self._events.put(Leftover(msg.topic, bytes(msg.payload), self._clock()))
+            if msg.retain and msg.payload:  # (its first bytes only: not bounded by the queue, see LEFTOVER_KEPT_BYTES)
+                self._events.put(Leftover(msg.topic, bytes(msg.payload[:LEFTOVER_KEPT_BYTES]), self._clock(),
+                                          len(msg.payload)))
             return
-        # (bounded by the daemon's EventQueue: a full one drops the oldest reading waiting, or this one)
+        # (bounded by the daemon's EventQueue, by count and bytes: a full one drops the oldest readings waiting to
+        # make room, or this one; one bigger than the whole byte budget at once)
         self._events.put(Message(msg.topic, bytes(msg.payload), self._clock(), bool(msg.retain)))
