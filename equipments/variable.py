@@ -17,6 +17,7 @@ from values.boots import (
     split_device_topic,
     whole_percent,
 )
+from values.shown import shown
 
 if TYPE_CHECKING:
     from calibration.fit import PowerCurve
@@ -118,7 +119,7 @@ class VariableEquipment(Equipment):
         parts = split_device_topic(self.topic_status) if self.topic_status else None
         self.topic_boot: str | None = options.get("topic_boot") or (parts[0] if parts else None)
         self.device_id: str | None = options.get("device_id") or (parts[1] if parts else None)
-        # The last message on the status topic: the firmware answers every command there. None: never yet.
+        # The last status on the status topic: the firmware answers every command there. None: never yet.
         self.heard_at: float | None = None
         self._corrected_at = float("-inf")  # the last command sent again for an echo at another percent
         self._output_off = False  # its status said its output is gated off (`off`), and not on since
@@ -157,8 +158,11 @@ class VariableEquipment(Equipment):
         status echo after each command (`"msg": "setpower"`) changes nothing, unless it tells of a percent that
         is not ours (_check_echo)."""
         if topic == self.topic_status:
-            self.heard_at = now
             status = read_variator_status(payload)  # (parsed once: an echo comes after every command)
+            if not (status.booted or status.percent is not None or status.output_off is not None):
+                self._not_a_status(payload)
+                return False
+            self.heard_at = now
             self._check_gate(status.output_off)
             if status.booted:
                 log.info("%s: the variator reports boot_detected: re-sending its command %s", self.name,
@@ -173,6 +177,14 @@ class VariableEquipment(Equipment):
                          device, self.current_command().payload, extra={"limit_key": topic})
                 self.resend("variator booted")
         return False
+
+    def _not_a_status(self, payload: bytes) -> None:
+        """A message on the status topic that is no status (no percent, state or boot in it) says nothing of the
+        variator: taken as its answer, one off the network was judged by the full-tank probe as one that answered
+        (its tank found full, the heater off for the day). An empty one clears a retained message: quietly."""
+        log.log(logging.WARNING if payload.strip() else logging.DEBUG,
+                "%s: a message on %s that is no variator status, ignored: %s", self.name, self.topic_status,
+                shown(payload), extra={"limit_key": f"{self.topic_status} junk"})
 
     def _check_gate(self, off: bool | None) -> None:
         """`off` gates the variator's output without changing its percent (PROTOCOL.md): its echo is then at our

@@ -606,3 +606,34 @@ def test_the_demo_speeds_up_the_full_tank_waits_with_the_rest(tmp_path: Path) ->
     assert rule.loop.window_s == 10.0 and rule.cut_every_s == 60.0
     home = FullTankWatch(settings.equipments, 0, None, 10000.0).inferred["ecs"].rule
     assert home.reprobe_after_s == 120.0  # (the default: 1, at home)
+
+
+class JunkHouse(AnsweringHouse):
+    """The variator no longer answers, and something else publishes `junk` on its status topic after each reading."""
+
+    junk = b""
+
+    def run(self, seconds: float) -> None:
+        end = self.now + seconds
+        while self.now < end:
+            super().run(self.period_s)
+            if not self.answering:
+                self.h.reg.handle(ECS_CMD[: -len("/cmd")], self.junk, self.now + 0.1)
+
+
+@pytest.mark.parametrize("junk", [b"", b"\xff\xfe", b"offline", b"[1, 2]", b'{"percent": "x"}', b"{}"])
+def test_junk_on_the_variator_status_topic_is_no_answer(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                                        junk: bytes) -> None:
+    # A message that is no status (an empty one clearing a retained message, a client's junk) said nothing of the
+    # variator: taken as its answer, a variator off the network was found full, off for the day.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, algorithm="closed_loop"))
+    house = JunkHouse(h, T, production_w=300)
+    house.junk = junk
+    house.full.add("ecs")
+    house.run(10)
+    house.answering = False
+    house.production_w = 2000
+    house.run(180)
+    assert not h.load("ecs").overed
+    assert "the variator did not answer the command" in caplog.text and "ecs is full" not in caplog.text
