@@ -197,7 +197,8 @@ def _configured_entries(reg: RegulatorView, entries: list[Any], warnings: list[s
     ignored in `warnings`; a load no longer configured queued to be commanded off at the start in `switched_off`
     too (name, what is said of it)."""
     seen: set[str] = set()
-    configured_offs = {load.command_for(0.0)[0] for load in reg.loads}
+    # (topic and payload: the same order to the same device, retained or not)
+    configured_offs = {(off.topic, off.payload) for off in (load.command_for(0.0)[0] for load in reg.loads)}
     for entry in entries:
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             warnings.append(f"status entry without a name ignored: {str(entry)[:80]}")

@@ -112,12 +112,14 @@ def restore_force(load: Any, entry: dict[str, Any], now: float, saved_at: float,
     log.info("%s: forced state restored (%.0f W, %s)", load.name, power_w, span)
 
 
-def removed_load_off(entry: dict[str, Any], configured_offs: set[Command]) -> tuple[Command | None, str]:
+def removed_load_off(entry: dict[str, Any], configured_offs: set[tuple[str, str]]) -> tuple[Command | None, str]:
     """For the entry of a load the config no longer has: the command that switches it off, and what the restore's
     warning says of it. Sent even when the file shows it off: a load's command does not save the file at once (it
     can be [status] status_time old, a relay switched on since, then a kill), and a stop's off may not have reached
     a broker that was down; an off to a device already off costs nothing. None when a configured load has that very
-    off command (the same device, renamed: its own start command switches it), or nothing usable was saved."""
+    off command, retained or not (the same device, renamed: its own start command switches it; the old one, retained
+    where the new name's is not, stayed on the broker, an order the device took at each reboot), or nothing usable
+    was saved."""
     name = str(entry["name"])[:80]
     said = f"status has a load {name!r} that is not configured: ignored"
     saved = entry.get("off_command")
@@ -127,7 +129,7 @@ def removed_load_off(entry: dict[str, Any], configured_offs: set[Command]) -> tu
     if off is None:
         return None, (f"{said}; its saved off_command {shown(saved, 120)} is not usable: if it was left on, switch "
                       "it off yourself")
-    if off in configured_offs:
+    if (off.topic, off.payload) in configured_offs:
         return None, said
     last = entry.get("command")
     state = (f"was left on ({shown(last, 60)} on {off.topic})" if last != off.payload else

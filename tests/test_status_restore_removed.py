@@ -70,6 +70,22 @@ def test_a_renamed_load_is_commanded_by_its_new_name_only(tmp_path: Path) -> Non
     assert not any("left on" in w for w in warnings)
 
 
+def test_a_renamed_load_now_not_retained_is_not_sent_its_old_retained_off(tmp_path: Path) -> None:
+    # The same device under a new name, its commands no longer retained: its old off, retained, sent first stayed on
+    # the broker (the heater's own OFF, not retained, does not replace it), an order the relay took at each of its
+    # reboots while PySEB had it on.
+    doc = saved_with(tmp_path, b'{"command":"force","name":"radiator","power":1000}')
+    config = write_config(tmp_path, ("ecs", "radiator"))
+    config.write_text(config.read_text().replace("radiator", "heater")
+                      .replace("topic_set_power = cmnd/heater/POWER",
+                               "topic_set_power = cmnd/radiator/POWER\nretain = false"))
+    h = Harness(config)
+    warnings = h.reg.restore(doc, NOON + 60)
+    h.reg.start(NOON + 60)
+    assert [s for s in h.sent if s[0] == RADIATOR] == [(RADIATOR, "OFF", False)]
+    assert not any("left on" in w for w in warnings), warnings
+
+
 def test_a_file_without_the_off_command_or_with_a_bad_one_commands_nothing(tmp_path: Path) -> None:
     doc = saved_with(tmp_path, b'{"command":"force","name":"radiator","power":1000}')
     del doc["equipments"][1]["off_command"]  # a file saved by an older PySEB
