@@ -38,9 +38,9 @@ DEFAULT_DEVICE_NAME = "PySEB"
 DIGEST_CHARS = 8  # hex digits of sha256: 32 bits, against a handful of names on one broker
 
 
-def _spelled(char: str) -> str:
-    """`char` in a-z as HA spells it ("é": "e", "ß": "ss"), or '' for a letter it cannot be spelled with."""
-    return unicodedata.normalize("NFKD", char.translate(_SPELLED)).encode("ascii", "ignore").decode()
+def _spelled(text: str) -> str:
+    """`text` in ASCII as HA spells it ("é": "e", "ß": "ss"), a letter it cannot be spelled with dropped."""
+    return unicodedata.normalize("NFKD", text.translate(_SPELLED)).encode("ascii", "ignore").decode()
 
 
 def unspellable(text: str) -> bool:
@@ -55,17 +55,18 @@ def _digest(text: str) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:DIGEST_CHARS]
 
 
-def _with_digest(kept: str, text: str) -> str:
-    return f"{kept}_{_digest(text)}" if kept else _digest(text)
+def _id_of(kept: str, text: str) -> str:
+    """The id `kept` (what a-z and digits spell of `text`), a digest of `text` added when it has letters with no
+    spelling in a-z; "x" for nothing kept."""
+    if unspellable(text):
+        return f"{kept}_{_digest(text)}" if kept else _digest(text)
+    return kept or "x"
 
 
 def slug(name: str) -> str:
     """`name` as a discovery node or object id: lower case letters, digits and '_' only; a short digest of `name`
     added when it has letters with no spelling in a-z (see DIGEST_CHARS)."""
-    kept = _NOT_ID.sub("_", name.lower()).strip("_")
-    if unspellable(name):
-        return _with_digest(kept, name)
-    return kept or "x"
+    return _id_of(_NOT_ID.sub("_", name.lower()).strip("_"), name)
 
 
 def entity_id_part(name: str) -> str:
@@ -73,11 +74,7 @@ def entity_id_part(name: str) -> str:
     "sejour"), the letters of _SPELLED spelled out ("Straße": "strasse"), every other run of non-letters and
     non-digits one '_'; a short digest of `name` added when it has letters with no spelling in a-z ("Дом": no
     "sensor.grid" for every such name)."""
-    ascii_name = unicodedata.normalize("NFKD", name.translate(_SPELLED)).encode("ascii", "ignore").decode()
-    kept = _NOT_ENTITY_ID.sub("_", ascii_name.lower()).strip("_")
-    if unspellable(name):
-        return _with_digest(kept, name)
-    return kept or "x"
+    return _id_of(_NOT_ENTITY_ID.sub("_", _spelled(name).lower()).strip("_"), name)
 
 
 def default_device_name(node_id: str, node_text: str | None = None) -> str:
