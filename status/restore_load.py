@@ -10,6 +10,7 @@ from typing import Any
 from equipments.base import Command
 from equipments.modes import MAX_FORCE_DURATION_S
 from field.fallback_seed import saved_energy, saved_epoch, saved_number
+from settings.topics import TopicRole, topic_problem
 from values.shown import shown
 
 # The restore's own lines, moved here with the code that writes them: the logger name is part of what the log shows
@@ -144,6 +145,6 @@ def _saved_command(saved: Any) -> Command | None:
     topic, payload, retain = saved.get("topic"), saved.get("payload"), saved.get("retain")
     if not isinstance(topic, str) or not isinstance(payload, str) or not isinstance(retain, bool):
         return None
-    if not topic or any(c in topic for c in "+#\0") or len(topic.encode()) > 65535:
+    if topic_problem(topic, TopicRole.PUBLISH) is not None:  # (the config's own check of a publish topic)
         return None
     return Command(topic, payload, retain)
