@@ -158,7 +158,7 @@ COPIES_SHOWN = 3
 # What, added to the status file's name, makes a copy of it: one set_aside kept (`.bad-<time>`), an owner's or an
 # editor's backup. Not any name that starts so: the seed ships `status.ini.example.json` at its root, and a seed
 # user starting PySEB there was told a status file had been lost.
-_COPY_SUFFIX = re.compile(r"\.bad-\d{8}-\d{6}(-\d+)?|(?i:\.(bak|backup|old|orig|save)([.-]?[\w-]*)?)|~")
+_COPY_SUFFIX = re.compile(_SET_ASIDE_SUFFIX.pattern + r"|(?i:\.(bak|backup|old|orig|save)([.-]?[\w-]*)?)|~")
 
 
 def copies_beside(path: Path) -> list[str]:
