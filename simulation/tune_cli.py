@@ -132,10 +132,11 @@ def _other_parts_note(path: Path, given: list[Path]) -> str | None:
         return None
     folder, day = key
     reported = {part_of_file(other) for other in given if day_of_file(other) == key}  # (packed or not)
-    others = [part for part in day_parts(folder, day) if part_of_file(part) not in reported]
+    parts = day_parts(folder, day)
+    others = [part for part in parts if part_of_file(part) not in reported]
     if not others:
         return None
-    return (f"note: {day} was recorded in {len(day_parts(folder, day))} files ({PARTS_WHY}); this report "
+    return (f"note: {day} was recorded in {len(parts)} files ({PARTS_WHY}); this report "
             f"covers {path.name} only; the other(s): {', '.join(str(part) for part in others)}")
 
 
