@@ -28,6 +28,7 @@ from integrations.homeassistant import (
     state_document,
 )
 from integrations.homeassistant_settings import HomeAssistantSettings
+from values.numbers import text_float
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +197,7 @@ class HomeAssistantBridge:
         return command.power_w  # (kept as the setting: HA's number shows it, and no force warns again)
 
     def _set_point(self, name: str, which: str, text: str, now: float) -> bool:
-        value = float(text)  # ValueError names the text
+        value = text_float(text)  # ValueError names the text
         power_w, duration_min = was_w, was_min = self.setpoints[name]
         if which == "force_power":
             power_w = value

@@ -444,7 +444,9 @@ def test_saved_force_power_above_a_lowered_max_is_held_at_the_max(tmp_path: Path
 @pytest.mark.parametrize("object_id,payload,why", [
     ("load_ecs_force_power", "-1", "power must be >= 0 W"),
     ("load_ecs_force_power", "nan", "finite"),
-    ("load_ecs_force_power", "lots", "could not convert"),
+    ("load_ecs_force_power", "lots", "not a number: 'lots'"),
+    ("load_ecs_force_power", "1_000", "not a number: '1_000'"),  # (float() takes it: ASCII decimals only)
+    ("load_ecs_force_duration", "\uff13\uff10", "not a number"),
     ("load_ecs_force_duration", "20000", "duration must be"),
     ("load_ecs_force_duration", "-5", ">= 0 minutes"),
     ("load_ecs_force_duration", "inf", "finite"),

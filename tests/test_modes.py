@@ -115,6 +115,9 @@ def test_unforce(loads) -> None:
     (b'{"command":"force","name":"ecs","power":-1}', "power must be >= 0 W"),
     (b'{"command":"force","name":"ecs","power":"lots"}', "must be a number"),
     (b'{"command":"force","name":"ecs","power":true}', "must be a number"),
+    (b'{"command":"force","name":"ecs","power":"1_000"}', "must be a number"),  # (float() takes it: ASCII only)
+    (b'{"command":"force","name":"ecs","power":"\\uff11\\uff10"}', "must be a number"),
+    (b'{"command":"force","name":"ecs","power":100,"duration":"6\\u00a0"}', "must be a number"),
     (b'{"command":"force","name":"ecs","power":100,"duration":0}', "leave it out to force until unforced"),
     (b'{"command":"force","name":"ecs","power":2400,"duration":0}', "duration must be"),
     (b'{"command":"force","name":"ecs","power":100,"duration":-5}', "duration must be"),

@@ -64,6 +64,14 @@ def test_a_number_written_as_text_is_read_as_the_seed_read_it(payload: bytes, wa
     assert parse(payload) == MeterReading(watts, 100.0)
 
 
+@pytest.mark.parametrize("text", ["1_000", "\uff11\uff12", "\u0661\u0662", "1\u00a0", "\u2003276", "0x10", "1,5"])
+def test_a_number_written_as_text_is_ascii_decimal_only(text: str) -> None:
+    # Python's float() also takes "1_000", full-width and Arabic-Indic digits and Unicode spaces: no meter or
+    # script sends them, and a power read from them was more than PROTOCOL.md promises. Refused as not a number.
+    result = parse(json.dumps({"power": text}).encode())
+    assert isinstance(result, MeterProblem) and result.kind == "bad_power", result
+
+
 def test_a_negative_whole_number_written_as_text_is_still_refused() -> None:
     result = parse(b'{"power": "-5"}')
     assert isinstance(result, MeterProblem) and result.kind == "negative_power"

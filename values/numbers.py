@@ -3,6 +3,23 @@
 from __future__ import annotations
 
 import math
+import re
+
+# A number written as text, as scripts and Home Assistant write one: ASCII digits, a sign, a decimal point, an
+# exponent (and the words nan and inf, which the callers refuse by name). Python's float() takes more: "1_000",
+# full-width or Arabic-Indic digits, Unicode spaces around them; no meter, script or automation means a power so,
+# and a typo read as a number is a command nobody gave.
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?|[+-]?(?:nan|inf|infinity)", re.ASCII | re.IGNORECASE)
+_ASCII_SPACE = " \t\n\r\f\v"
+
+
+def text_float(text: str) -> float:
+    """`text` as a float when it is a number written in ASCII (spaces around it allowed); ValueError, quoting
+    `text`, otherwise."""
+    bare = text.strip(_ASCII_SPACE)
+    if _DECIMAL.fullmatch(bare) is None:
+        raise ValueError(f"not a number: {text!r}")
+    return float(bare)
 
 
 def json_float(value: object) -> float | None:
@@ -37,7 +54,7 @@ def json_or_text_float(value: object) -> float | None:
     if number is not None or not isinstance(value, str):
         return number
     try:
-        return float(value)
+        return text_float(value)
     except ValueError:
         return None
 
