@@ -1,0 +1,137 @@
+"""PROTOCOL.md's quirks the other tests left to a parser's unit test or to a config check, through the regulator
+with the devices' exact bytes: a PZEM's all-NaN reading, the meter's own Domoticz update echoed on domoticz/out,
+the variator's status (its `power` always 0), the variator's command range, the seed's Domoticz relay and its
+uload topic family."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from tests.configs import LINEAR_CSV, reading, seed_sample_text, write_config
+from tests.field_house import ECS_CMD, ECS_STATUS, field_config
+from tests.harness import CONS, MODE, NOON, PROD, Harness
+from tests.test_field_boots import SETPOWER_ECHO
+from tests.test_field_domoticz import DOMOTICZ
+
+DZ_IN, DZ_OUT = "domoticz/in", "domoticz/out"
+# A value the PZEM library returns as NaN is printed `nan` (PROTOCOL.md): no sensor, every field so.
+PZEM_NAN = (b'{ "voltage": nan, "current": nan, "power": nan, "energy": nan, "frequency": nan, '
+            b'"powerfactor": nan, "ppm_err": 0}')
+# The consumption meter's own update to domoticz/in (PROTOCOL.md), and Domoticz publishing that device's change on
+# domoticz/out as it publishes every device's.
+PZEM_DOMOTICZ_IN = b'{ "idx": 651, "nvalue": 0, "svalue": "276.00"}'
+PZEM_DEVICE_OUT = json.dumps({"Battery": 255, "RSSI": 12, "dtype": "Usage", "id": "00082651", "idx": 651,
+                              "name": "Consommation", "nvalue": 0, "stype": "Electric", "svalue1": "276.00",
+                              "unit": 1, "LastUpdate": "2023-01-01 12:00:00"}).encode()
+SEED_RELAY_ON = '{"command": "switchlight", "idx": 359, "switchcmd": "On" }'  # the seed sample's json_on, as written
+SEED_RELAY_OFF = '{"command": "switchlight", "idx": 359, "switchcmd": "Off" }'
+
+
+def test_a_pzem_reading_of_nans_carries_no_power_and_the_meter_s_age_runs_on(tmp_path: Path) -> None:
+    h = Harness(write_config(tmp_path, ("radiator",)))
+    h.meters(300, 1800, NOON)
+    assert h.last("cmnd/radiator/POWER") == "ON"
+    before = len(h.sent)
+    for i in range(1, 6):
+        h.reg.handle(CONS, reading(300), NOON + 2 * i)
+        h.reg.handle(PROD, PZEM_NAN, NOON + 2 * i + 0.5)
+        h.reg.tick(NOON + 2 * i + 0.5)
+        if i < 5:  # (not a reading: no decision on it, the production still the last good one)
+            assert h.sent[before:] == [] and h.reg.production.power_w == 1800
+    assert h.last("cmnd/radiator/POWER") == "OFF"  # 10.5 s after the last good reading: stale, the loads off
+    reason = h.reg.status(NOON + 10.5)["stale_reason"]
+    assert reason.startswith("production meter without a usable reading for 10 s (5 message(s) refused")
+
+
+@pytest.fixture
+def moded(tmp_path: Path) -> Harness:
+    h = Harness(field_config(tmp_path, extra=DOMOTICZ))
+    h.reg.tick(NOON)
+    h.reg.on_connected(NOON)
+    h.meters(300, 1300, NOON + 1)
+    return h
+
+
+@pytest.mark.parametrize("payload", [PZEM_DOMOTICZ_IN, PZEM_DEVICE_OUT])
+def test_the_meter_s_own_domoticz_update_on_domoticz_out_is_no_command(moded: Harness, payload: bytes,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    # Another device's update (the meter's sensor, idx 651) on the topic PySEB reads its selector from: not its
+    # selector, nothing sent, nothing warned (Domoticz publishes it every 2 s: a warning would flood the log).
+    mode, before = moded.reg.status(NOON + 2)["water_heater"]["mode"], len(moded.sent)
+    with caplog.at_level(logging.WARNING):
+        for i in range(3):
+            moded.reg.handle(DZ_OUT, payload, NOON + 2 + i)
+    assert moded.sent[before:] == [] and moded.reg.status(NOON + 5)["water_heater"]["mode"] == mode
+    assert not caplog.records
+
+
+def test_a_variator_s_status_power_of_0_is_not_what_the_heater_draws(tmp_path: Path) -> None:
+    # `power` is always 0 in the variator's status (it does not measure): the heater at 49 % is still believed at
+    # 49 %'s watts after its echo, and the next decision is made on that belief.
+    h = Harness(field_config(tmp_path, ("ecs",)))
+    h.meters(300, 1300, NOON)  # 980 W spare: 49 %
+    assert h.last(ECS_CMD) == "49"
+    believed = h.load("ecs").current_power_w
+    assert believed == 980
+    before = len(h.sent)
+    h.reg.handle(ECS_STATUS, SETPOWER_ECHO.replace(b"42.50", b"49.00"), NOON + 0.5)
+    assert h.load("ecs").current_power_w == believed and h.sent[before:] == []
+    h.meters(300 + believed, 1300, NOON + 3)  # the house shows the heater's draw: balanced, nothing to change
+    assert h.last(ECS_CMD) == "49"
+    assert h.reg.status(NOON + 3)["equipments"][0]["current_power"] == believed
+
+
+@pytest.mark.parametrize("command", [
+    b'{"command": "force", "name": "ecs", "power": 1500, "duration": 3600}',  # PROTOCOL.md's own example
+    b'{"command": "force", "name": "ecs", "power": 99999}',
+    b'{"command": "force", "name": "ecs", "power": 30}',
+    b'{"command": "force", "name": "ecs", "power": 0}',
+])
+def test_the_variator_is_sent_whole_percents_from_0_to_100_only(tmp_path: Path, command: bytes) -> None:
+    # The firmware ignores a percent outside 0..100 and runs x.5 % as x %: every command PySEB sends is a whole
+    # percent in range, whatever the force asked or the sun gives.
+    h = Harness(field_config(tmp_path, ("ecs",)))
+    h.meters(300, 9000, NOON)  # far more surplus than the heater's 2000 W
+    h.reg.handle(MODE, command, NOON + 1)
+    h.meters(300, 9000, NOON + 4)
+    h.reg.handle(MODE, b'{"command": "unforce", "name": "ecs"}', NOON + 5)
+    h.meters(5000, 0, NOON + 8)  # night: nothing to give
+    sent = h.on(ECS_CMD)
+    assert sent and all(p.isdigit() and 0 <= int(p) <= 100 for p in sent), sent
+    assert "100" in sent and sent[-1] == "0"
+
+
+def test_the_seed_s_domoticz_relay_is_switched_with_its_own_payloads(tmp_path: Path) -> None:
+    # PROTOCOL.md's Domoticz switch as the seed's sample writes it (resille on domoticz/in, idx 359): sent as
+    # written, not retained (Domoticz reads domoticz/in: a retained order would be replayed at its every restart).
+    (tmp_path / "config.ini").write_text(seed_sample_text())
+    (tmp_path / "power_calibration_ecs.csv").write_text(LINEAR_CSV)
+    h = Harness(tmp_path / "config.ini")
+    relay = lambda: [(p, r) for t, p, r in h.sent if t == DZ_IN and "switchlight" in p]  # noqa: E731
+    h.reg.tick(NOON)
+    assert relay() == [(SEED_RELAY_OFF, False)]  # every load off at the start
+    later = NOON + 130  # (past the relay's min_off_s since that start's off)
+    h.meters(300, 4000, later)  # 3680 W spare: the heater's 2000 W and the 596 W relay
+    assert relay()[-1] == (SEED_RELAY_ON, False)
+    h.reg.tick(later + 10.5)  # both meters silent past meter_timeout: every load off
+    assert relay()[-1] == (SEED_RELAY_OFF, False) and len(relay()) == 3
+
+
+def test_a_load_on_the_seed_s_uload_topic_family_is_driven_there(tmp_path: Path) -> None:
+    # regul/uload/<id>: the seed's family for loads of unknown power, default payloads 1 / 0. It is not a topic PySEB
+    # reads: its own command coming back from the broker is nothing to it.
+    path = write_config(tmp_path, ("plug",))
+    path.write_text(path.read_text().replace("topic_set_power = shellies/plug/relay/0/command\njson_on = on\n"
+                                             "json_off = off\n", "topic_set_power = regul/uload/plug\n"))
+    h = Harness(path)
+    h.reg.tick(NOON)
+    h.meters(300, 1800, NOON + 1)
+    assert h.on("regul/uload/plug") == ["0", "1"]
+    assert not [s for s in h.reg.subscriptions() if s.startswith("regul/uload") or s in ("#", "regul/#")]
+    before = len(h.sent)
+    h.reg.handle("regul/uload/plug", b"1", NOON + 1.5)
+    assert h.sent[before:] == []
