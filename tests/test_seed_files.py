@@ -1,0 +1,53 @@
+"""The two files a seed user brings along, as shipped with the seed (tests/data holds them unchanged): its
+config.ini.sample and its status.ini.example.json, read by the daemon's own start (config loading, then the
+status file beside the config restored)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+
+from settings.config import load_settings
+from shell.daemon import Daemon
+from shell.lock import InstanceLock
+from tests.configs import LINEAR_CSV, NO_BROKER_PORT, SEED_SAMPLE, problems_of, seed_sample_text
+
+SEED_STATUS = Path(__file__).parent / "data" / "seed-status.ini.example.json"
+
+
+def test_the_seed_sample_as_shipped_is_refused_for_its_dry_run_alone(tmp_path: Path) -> None:
+    # Every key of the sample is taken as the seed meant it; the one refusal is its `simulation = true` (the seed's
+    # dry run: PySEB would drive the real loads, docs/migrating-from-the-seed.md).
+    shutil.copy(SEED_SAMPLE, tmp_path / "config.ini")
+    (tmp_path / "power_calibration_ecs.csv").write_text(LINEAR_CSV)
+    (problem,) = problems_of(tmp_path / "config.ini")
+    assert "[debug] simulation: true was the seed's dry run" in problem
+
+
+def test_the_seed_s_status_file_beside_its_config_is_restored_at_the_daemon_s_start(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The seed's [debug] use_persistent = true and no [status]: status.ini beside the config, as the seed kept it.
+    text = seed_sample_text().replace("broker_ip = 10.3.141.1", "broker_ip = 127.0.0.1")
+    assert "port = 1883 \n" in text
+    (tmp_path / "config.ini").write_text(text.replace("port = 1883 \n", f"port = {NO_BROKER_PORT}\n"))  # (never run)
+    (tmp_path / "power_calibration_ecs.csv").write_text(LINEAR_CSV)
+    shutil.copy(SEED_STATUS, tmp_path / "status.ini")
+    settings = load_settings(tmp_path / "config.ini")
+    assert settings.status.file == tmp_path / "status.ini" and settings.status.persistent
+    daemon = Daemon(settings, InstanceLock(tmp_path / "test.lock"))
+    now = json.loads(SEED_STATUS.read_text())["date"] + 60  # the same evening
+    with caplog.at_level(logging.WARNING):
+        daemon.restore_saved_status(now)
+    assert not caplog.records  # nothing in it refused, nothing kept aside
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.ini", "power_calibration_ecs.csv", "status.ini"]
+    assert (tmp_path / "status.ini").read_text() == SEED_STATUS.read_text()
+    doc = daemon.reg.status(now)
+    ecs, resille = doc["equipments"]
+    assert (ecs["name"], ecs["energy"], ecs["overed"], ecs["energy_yesterday"]) == ("ecs", 5222, True, 11000)
+    assert (resille["name"], resille["energy"], resille["overed"]) == ("resille", 0, False)
+    assert doc["production_energy"] == 7652 and doc["ECS_energy_yesterday"] == 11000
+    assert doc["CLOUD_forecast"] == 99 and doc["forecast"]["used"]["source"] == "seed status file"
