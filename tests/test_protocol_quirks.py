@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.configs import LINEAR_CSV, reading, seed_sample_text, write_config
-from tests.field_house import ECS_CMD, ECS_STATUS, field_config
+from tests.field_house import ECS_CMD, ECS_METER, ECS_STATUS, field_config
 from tests.harness import CONS, MODE, NOON, PROD, Harness
 from tests.test_field_boots import SETPOWER_ECHO
 from tests.test_field_domoticz import DOMOTICZ
@@ -135,3 +135,15 @@ def test_a_load_on_the_seed_s_uload_topic_family_is_driven_there(tmp_path: Path)
     before = len(h.sent)
     h.reg.handle("regul/uload/plug", b"1", NOON + 1.5)
     assert h.sent[before:] == []
+
+
+@pytest.mark.parametrize("payload", [b'{ "PZEM_READ_ERROR": 3, "pzem_read ": 120, "ppm_err": 1}', PZEM_NAN])
+def test_the_heater_meter_s_read_errors_are_no_sign_of_a_full_tank(tmp_path: Path, payload: bytes) -> None:
+    # The load's own PZEM (a third module, PROTOCOL.md) failing to read carries no power: never five "0 W" readings
+    # of a heater whose thermostat cut it.
+    h = Harness(field_config(tmp_path, ("ecs",), ecs=f"topic_read_power = {ECS_METER}\n"))
+    h.meters(300, 2000, NOON)  # 1680 W of surplus: the heater takes it
+    assert h.load("ecs").current_power_w > 1000
+    for i in range(10):
+        h.reg.handle(ECS_METER, payload, NOON + 1 + 2 * i)
+    assert not h.load("ecs").overed
