@@ -13,9 +13,10 @@ from typing import Any
 
 from equipments.modes import ForceCommand, UnforceCommand
 from field.fallback_resume import MIN_FORCE_WH, RetryClock
-from field.fallback_seed import EnergyDelta, saved_energy, saved_epoch
+from field.fallback_seed import EnergyDelta
 from field.fallback_settings import DeadlineSettings
 from values.local_time import last_occurrence, local_date, next_occurrence
+from values.saved_numbers import saved_energy, saved_epoch
 
 log = logging.getLogger(__name__)
 

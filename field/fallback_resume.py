@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
+
+from equipments.modes import MAX_FORCE_DURATION_S
+from values.saved_numbers import saved_energy, saved_epoch, saved_number
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +23,14 @@ MIN_FORCE_WH = 100.0
 # A force that could not be published is tried again this much later, doubling each time up to the most (tried at
 # every tick, a broker link refusing all night wrote 4308 lines to the log).
 RETRY_FIRST_S, RETRY_MOST_S = 60.0, 600.0
+# The seed rule's night: its check, come late, runs if it comes within this after check_at: the night's force still
+# fits in the night. Later, the night's check is skipped. Held by another's force (a user's, the mode's): a force to
+# 0 W "until unforced" at 00:55, unforced at 18:00 the next day, forced 7000 Wh in the evening peak. PySEB stopped at
+# check_at: back at 18:00 after a power cut, the check forced the same (the seed, not running at check_at, never
+# checked that night).
+MAX_LATE_S = 3 * 3600
+# The most a saved own force's night may last after its check_at: the night's room plus the longest force.
+_MAX_LATEST_S = MAX_LATE_S + MAX_FORCE_DURATION_S
 
 
 @dataclass(slots=True)
@@ -92,6 +104,15 @@ class OwnForce:
                 "latest_s": self.latest_s, "drawn_wh": round(self.drawn_wh, 1), "displaced": self.displaced,
                 "given_up": self.given_up}
 
+    @classmethod
+    def from_snapshot(cls, saved: Any) -> OwnForce:
+        """Its snapshot taken back; KeyError, TypeError or ValueError when it is damaged (a field missing, a number
+        not plausible, a flag not a boolean)."""
+        return cls(_present(saved_energy(saved["wanted_wh"])), _present(saved_epoch(saved["due_at"])),
+                   _present(saved_epoch(saved["planned_end"])),
+                   _present(saved_number(saved["latest_s"], 0.0, _MAX_LATEST_S)),
+                   _present(saved_energy(saved["drawn_wh"])), _flag(saved["displaced"]), _flag(saved["given_up"]))
+
     def end_early(self, now: float) -> None:
         """Its force was ended by someone else (a user's unforce, a mode that excludes the fallback): the user's word,
         not forced again; before its planned end, or while owed, what it did not draw is not credited (credited whole,
@@ -104,3 +125,17 @@ class OwnForce:
         """Given up or cut: what it was for and the heater did not draw; else 0 (a force that ran its course gave
         it)."""
         return max(0.0, self.wanted_wh - self.drawn_wh) if self.given_up or self.cut else 0.0
+
+
+def _present(value: float | None) -> float:
+    """A saved number that passed its check (None: it did not)."""
+    if value is None:
+        raise ValueError("not plausible")
+    return value
+
+
+def _flag(value: Any) -> bool:
+    """A saved boolean (anything else is a damaged file)."""
+    if not isinstance(value, bool):
+        raise ValueError("not a boolean")
+    return value

@@ -7,91 +7,26 @@ did. Pure: `now`, the heater's energy counter, its state and the forecast come i
 from __future__ import annotations
 
 import logging
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
-from typing import Any
 
-from equipments.modes import MAX_FORCE_DURATION_S, ForceCommand
-from field.fallback_resume import MIN_FORCE_WH, OwnForce
-from field.fallback_settings import SeasonThresholds, SeedRuleSettings
-from field.forecast import SOURCE_DEFAULT, CloudPick
+from equipments.modes import ForceCommand
+from field.fallback_resume import MAX_LATE_S, MIN_FORCE_WH, OwnForce
+from field.fallback_seed_window import SeedWindow
+from field.fallback_settings import SeedRuleSettings
+from field.fallback_shortfall import no_forecast, season_of, seed_force_wh
+from field.forecast import CloudPick
 from values.local_time import DailyTime, hour, local_date
-from values.numbers import finite_json_float
 
 log = logging.getLogger(__name__)
 
 CloudSource = Callable[[date], CloudPick]  # the forecast cloud cover of a local date, for a check
 FORCED_BY_SEED = "seed_rule"  # who forces the heater when this rule does
 MIN_WINDOW_S = 20 * 3600  # a check on fewer hours of counted energy (fresh start) would force wrongly
-# A check that comes late runs if it comes within this after check_at: the night's force still fits in the
-# night. Later, the night's check is skipped. Held by another's force (a user's, the mode's): a force to 0 W
-# "until unforced" at 00:55, unforced at 18:00 the next day, forced 7000 Wh in the evening peak. PySEB
-# stopped at check_at: back at 18:00 after a power cut, the check forced the same (the seed, not running at
-# check_at, never checked that night).
-MAX_LATE_S = 3 * 3600
 # The most the clock may read behind the last tick for that tick to stand (a restore from a file ahead of a clock not
 # synced yet, NTP stepping a clock back): the status restore takes a file up to 12 h ahead.
 MAX_CLOCK_BEHIND_S = 24 * 3600
-
-# A saved time outside these years is a damaged file, not a date: 1e20 or inf would overflow every
-# datetime conversion (the status document's, the rules'), and 0 or a negative one means nothing here.
-EPOCH_MIN_S = 946_684_800.0  # 2000-01-01 UTC
-EPOCH_MAX_S = 4_102_444_800.0  # 2100-01-01 UTC
-
-
-def saved_number(value: Any, low: float = -math.inf, high: float = math.inf) -> float | None:
-    """`value` from a status file as a float when it is a finite number in [low, high], else None
-    (JSON reads NaN and 1e400 = inf: neither may reach a counter or the published status)."""
-    number = finite_json_float(value)
-    return number if number is not None and low <= number <= high else None
-
-
-def saved_epoch(value: Any) -> float | None:
-    """A saved time (epoch seconds) when it is a plausible one (years 2000 to 2100), else None."""
-    return saved_number(value, EPOCH_MIN_S, EPOCH_MAX_S)
-
-
-def saved_energy(value: Any) -> float | None:
-    """A saved energy (Wh) when it is finite and not negative, else None."""
-    return saved_number(value, 0.0)
-
-
-def no_forecast(day: date) -> CloudPick:
-    """The seed's value when no forecast source is wired: a fully cloudy sky."""
-    return CloudPick(day, 100.0, SOURCE_DEFAULT, None, "no forecast source")
-
-
-def seed_force_wh(today_wh: float, two_days_wh: float, limits: SeasonThresholds, clouds_percent: float,
-                  settings: SeedRuleSettings) -> tuple[float, str]:
-    """The seed's low_energy_fallback, branch for branch: the Wh to force and why (not for a full tank)."""
-    missing_today_wh = limits.today_wh - today_wh
-    sunny = clouds_percent < settings.clear_sky_clouds_percent
-    sky = f"{'sunny' if sunny else 'cloudy'} forecast (bound {settings.clear_sky_clouds_percent:.0f} %)"
-    if missing_today_wh <= 0:
-        return 0.0, "enough today"
-    if two_days_wh < limits.two_days_wh:
-        if sunny:
-            missing_two_days_wh = limits.two_days_wh - two_days_wh
-            return min(missing_today_wh, missing_two_days_wh), \
-                f"short today and over two days, {sky}: the smaller shortfall"
-        return missing_today_wh, f"short today and over two days, {sky}: today's shortfall"
-    if sunny:
-        return 0.0, f"short today but enough over two days, {sky}"
-    return max(0.0, settings.cloudy_min_today_wh - today_wh), \
-        f"short today but enough over two days, {sky}: today topped up to {settings.cloudy_min_today_wh:.0f} Wh"
-
-
-def season_of(day_of_year: int, starts: Mapping[str, int]) -> str:
-    """The season whose start day (1..366) is the latest at or before `day_of_year`, cyclically: before
-    the earliest start, the season with the latest start (winter, with northern defaults) still runs."""
-    ordered = sorted(starts.items(), key=lambda item: item[1])
-    current = ordered[-1][0]
-    for name, start in ordered:
-        if start <= day_of_year:
-            current = name
-    return current
 
 
 @dataclass(slots=True)
@@ -108,8 +43,8 @@ class EnergyDelta:
         return counter_wh if counter_wh < last else counter_wh - last
 
 
-class SeedFallback:
-    """The seed's daily check. `yesterday_wh` is persisted (snapshot/restore) with the running window."""
+class SeedFallback(SeedWindow):
+    """The seed's daily check. `yesterday_wh` is persisted (snapshot/restore: SeedWindow) with the running window."""
 
     def __init__(self, load_name: str, settings: SeedRuleSettings, tz: tzinfo | None) -> None:
         self.load_name = load_name
@@ -303,78 +238,3 @@ class SeedFallback:
         never got)."""
         if self._own is not None:
             self._own.not_delivered(now)
-
-    def _roll(self, yesterday_wh: float, count_from: float, window_start: float) -> None:
-        """A new window from `window_start`, the closed one's energy `yesterday_wh`; the heater's energy counted
-        from `count_from` (the end of the rule's own force)."""
-        self.yesterday_wh, self.today_wh = yesterday_wh, 0.0
-        self.full_in_window = False
-        self._count_from = count_from
-        self.window_start = window_start
-
-    def snapshot(self) -> dict[str, Any]:
-        """What to persist across a restart (JSON-ready)."""
-        return {"today_wh": round(self.today_wh, 1), "yesterday_wh": round(self.yesterday_wh, 1),
-                "window_start": self.window_start, "checked_until": self.checked_until,
-                "count_from": self._count_from, "full_in_window": self.full_in_window,
-                "own_force": self._own.snapshot() if self._own is not None else None}
-
-    def restore(self, saved: Mapping[str, Any]) -> None:
-        """Take back a snapshot; missing or malformed fields (not finite, a negative energy, a time
-        outside 2000..2100) keep their defaults, with a warning."""
-        def checked(key: str, parse: Callable[[Any], float | None]) -> float | None:
-            value = saved.get(key)
-            number = parse(value)
-            if value is not None and number is None:
-                log.warning("low-energy fallback: saved %s %r ignored (not a plausible value)", key, value)
-            return number
-
-        self.today_wh = checked("today_wh", saved_energy) or 0.0
-        self.yesterday_wh = checked("yesterday_wh", saved_energy) or 0.0
-        self.window_start = checked("window_start", saved_epoch)
-        self.checked_until = checked("checked_until", saved_epoch)
-        # 0 is the value saved before the rule ever forced (count everything).
-        self._count_from = checked("count_from", lambda v: saved_number(v, 0.0, EPOCH_MAX_S)) or 0.0
-        self.full_in_window = saved.get("full_in_window") is True  # (absent or not a boolean: not seen)
-        self._full_before = None
-        self._own = _restored_own_force(saved.get("own_force"))
-        if self._own is not None and not self._own.given_up and \
-                (self.checked_until is None or self.checked_until < self._own.planned_end):
-            # Saved before its planned end: PySEB stopped during it, and the heater drew nothing meanwhile. Owed as
-            # one displaced: the first tick forces what is still missing while the night lasts, else credits only what
-            # was drawn (restored with its remaining time, a stop from 02:00 to 03:00 left 2000 Wh of the 7000 credited
-            # undrawn, and the next night's check took the water for hot).
-            self._own.displaced = True
-
-
-# The most a saved own force's night may last after its check_at: the night's room plus the longest force.
-_MAX_LATEST_S = MAX_LATE_S + MAX_FORCE_DURATION_S
-
-
-def _restored_own_force(saved: Any) -> OwnForce | None:
-    """The rule's own force from a snapshot (absent in a file from before it was saved: none); a damaged one is
-    dropped with a warning (the night's force then runs as restored, its rest not forced again)."""
-    if saved is None:
-        return None
-    try:
-        return OwnForce(_present(saved_energy(saved["wanted_wh"])), _present(saved_epoch(saved["due_at"])),
-                        _present(saved_epoch(saved["planned_end"])),
-                        _present(saved_number(saved["latest_s"], 0.0, _MAX_LATEST_S)),
-                        _present(saved_energy(saved["drawn_wh"])), _flag(saved["displaced"]), _flag(saved["given_up"]))
-    except (KeyError, TypeError, ValueError):
-        log.warning("low-energy fallback: saved own_force %s ignored (not a plausible value)", str(saved)[:200])
-        return None
-
-
-def _present(value: float | None) -> float:
-    """A saved number that passed its check (None: it did not)."""
-    if value is None:
-        raise ValueError("not plausible")
-    return value
-
-
-def _flag(value: Any) -> bool:
-    """A saved boolean (anything else is a damaged file)."""
-    if not isinstance(value, bool):
-        raise ValueError("not a boolean")
-    return value

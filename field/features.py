@@ -13,7 +13,6 @@ from equipments.base import Equipment, Publish
 from equipments.modes import MAX_FORCE_DURATION_S
 from field.config import FieldSettings
 from field.domoticz import FORCED_BY_DOMOTICZ, DomoticzBridge
-from field.fallback_seed import saved_energy
 from field.forecast import ForecastFailure, OwmForecast
 from field.forecast_book import ForecastBook
 from field.full_tank_watch import FullTankWatch
@@ -24,6 +23,7 @@ from integrations.domoticz import Message
 from integrations.domoticz_control import EcsMode
 from settings.sections import MqttSettings
 from values.local_time import last_occurrence
+from values.saved_numbers import saved_energy
 
 MIDNIGHT = time(0, 0)
 

@@ -12,11 +12,11 @@ from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from core.daily_report import DailyReport
-from field.fallback_seed import saved_energy, saved_epoch, saved_number
 from status.restore_day import counted_since, figures_day
 from status.restore_load import clean_load, removed_load_off, restore_force, restore_load, restored_energy
 from status.store import CLEAN_START
 from values.local_time import local_date, local_instant
+from values.saved_numbers import saved_energy, saved_epoch, saved_number
 from values.shown import shown
 
 if TYPE_CHECKING:

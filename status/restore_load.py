@@ -9,8 +9,8 @@ from typing import Any
 
 from equipments.base import Command
 from equipments.modes import MAX_FORCE_DURATION_S
-from field.fallback_seed import saved_energy, saved_epoch, saved_number
 from settings.topics import TopicRole, topic_problem
+from values.saved_numbers import saved_energy, saved_epoch, saved_number
 from values.shown import shown
 
 # The restore's own lines, moved here with the code that writes them: the logger name is part of what the log shows

@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from field.fallback_seed import saved_epoch
 from values.file_modes import FILE_MODE, TEMP_RANDOM, make_folder, remove_temporaries
+from values.saved_numbers import saved_epoch
 
 log = logging.getLogger(__name__)
 
