@@ -1,21 +1,23 @@
 """Full tank ("overed"): a water heater whose thermostat has cut draws nothing whatever the command. Once
 found full, a load is commanded to 0 and left out of the allocation until the daily clear (init_at hour or
-midnight), so its power is not reserved in vain. Two detectors: one reads the load's own meter, the
-other infers it from the house meter. Both are pure: readings and `now` come in, a verdict goes out."""
+midnight), so its power is not reserved in vain. Two detectors: one reads the load's own meter (here), the
+other infers it from the house meter (field/full_tank_inferred.py). Both are pure: readings and `now` come in, a
+verdict goes out."""
 
 from __future__ import annotations
 
 import logging
-from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from datetime import tzinfo
 
-from field.full_tank_loop import LoopEvidence, LoopRule, LoopVerdict
+from field.full_tank_inferred import InferredFullTank
+from field.full_tank_rules import InferenceRule, MeterRule
 from values.local_time import crossed, hour
-from values.readings import CLOCK_STEP_BACK_S, stepped_back
+
+__all__ = ["InferenceRule", "InferredFullTank", "MeterRule", "MeteredFullTank", "daily_clear_due"]
 
 log = logging.getLogger(__name__)
+
+_DEFAULT_RULE = MeterRule()  # (a frozen value, shared as a default)
 
 
 def daily_clear_due(since: float, now: float, tz: tzinfo | None, init_at_hour: int = 6) -> bool:
@@ -24,20 +26,11 @@ def daily_clear_due(since: float, now: float, tz: tzinfo | None, init_at_hour: i
     return crossed(since, now, hour(init_at_hour), tz) or crossed(since, now, hour(0), tz)
 
 
-@dataclass(frozen=True, slots=True)
-class MeterRule:
-    """The seed's rule with the load's own meter."""
-
-    below_w: float = 5.0  # a reading under this is "draws nothing"
-    count: int = 5  # that many low readings in a row...
-    max_gap_s: float = 10.0  # ...each less than this after the previous one
-
-
 class MeteredFullTank:
     """Full when the load's own meter reads < 5 W while it is commanded >= min_power, 5 times in a row with
     readings less than 10 s apart."""
 
-    def __init__(self, name: str, min_power_w: float, rule: MeterRule = MeterRule()) -> None:
+    def __init__(self, name: str, min_power_w: float, rule: MeterRule = _DEFAULT_RULE) -> None:
         self.name = name
         self.min_power_w = min_power_w
         self.rule = rule
@@ -73,262 +66,3 @@ class MeteredFullTank:
     def clear(self) -> None:
         """The daily clear: the load may take power again."""
         self.full, self._low_count, self._last_low_at = False, 0, None
-
-
-@dataclass(frozen=True, slots=True)
-class InferenceRule:
-    """The numbers of the inference from the house meter (documented in docs/field-features.md, "Full tank")."""
-
-    fraction: float = 0.25  # a working load moves consumption by at least this share of its command step
-    settle_s: float = 3.0  # readings closer than this to a command change still show the old state
-    readings: int = 3  # settled readings that make one probe
-    probe_timeout_s: float = 30.0  # a probe without enough settled readings by then is inconclusive
-    confirm_gap_s: float = 60.0  # the confirming probe starts at least this long after the first failure
-    reprobe_after_s: float = 120.0  # while suspect with no probe, ask the regulator for one this often
-    hold_s: float = 15.0  # a re-probe holds the load at 0 this long: settling plus three readings
-    max_baseline_age_s: float = 10.0  # the reading before a step must be this fresh
-    # A sudden fall of the house by the command's watts (LoopEvidence.cut) raises a suspicion at most
-    # this often: an appliance of the heater's size stopping looks the same, and each re-probe holds the
-    # heater at 0 for `hold_s`.
-    cut_every_s: float = 1800.0
-    # The closed loop moves the command at nearly every reading, so a step rarely stays still long enough
-    # to settle: its moves are weighed together instead (field/full_tank_loop.py).
-    loop: LoopRule = LoopRule()
-
-    def faster(self, speed: float, evidence_s: float) -> InferenceRule:
-        """This rule for a house `speed` times faster than the daemon's clock (the live demo): every wait divided
-        by it; `evidence_s`, the config's settle, is divided by the demo already."""
-        if speed == 1.0:
-            return self
-        loop = replace(self.loop, evidence_s=evidence_s, max_gap_s=self.loop.max_gap_s / speed,
-                       window_s=self.loop.window_s / speed)
-        return replace(self, settle_s=self.settle_s / speed, probe_timeout_s=self.probe_timeout_s / speed,
-                       confirm_gap_s=self.confirm_gap_s / speed, reprobe_after_s=self.reprobe_after_s / speed,
-                       hold_s=self.hold_s / speed, max_baseline_age_s=self.max_baseline_age_s / speed,
-                       cut_every_s=self.cut_every_s / speed, loop=loop)
-
-    @property
-    def longest_doubt_s(self) -> float:
-        """How long a suspicion may take to be decided: the wait for the re-probe, its hold, its readings."""
-        return self.reprobe_after_s + self.hold_s + self.probe_timeout_s
-
-
-@dataclass(slots=True)
-class _Probe:
-    start_command_w: float
-    baseline_w: float  # house consumption minus the other loads' believed power, before the step
-    direction: int  # +1: command went up, -1: went down
-    started_at: float
-    changed_at: float  # last command change that extended the step
-    moves: list[float] = field(default_factory=list)  # observed moves in the step's direction
-
-    def step_w(self, command_w: float) -> float:
-        return (command_w - self.start_command_w) * self.direction
-
-
-class InferredFullTank:
-    """Full inferred from the house meter, for a load without its own meter.
-
-    A command step of >= min_power (up or down) is a probe: the settled house readings after it must move
-    by at least `fraction` of the step. The other loads' believed power is subtracted, and a probe is
-    inconclusive when the house was unsteady before the step, moved the wrong way, or scattered: another
-    appliance switching at the same moment must not look like a full tank. A first failed probe only
-    makes the load *suspect*; a second failed probe, started at least `confirm_gap_s` later, concludes.
-    A successful probe clears the suspicion. The command's small moves from reading to reading (the
-    closed loop's) are weighed too (field/full_tank_loop.py): they can raise or clear a suspicion, and
-    the re-probe's hold then decides."""
-
-    def __init__(self, name: str, min_power_w: float, rule: InferenceRule = InferenceRule(),
-                 heard_after: Callable[[float], bool] | None = None) -> None:
-        self.name = name
-        # Whether the load's device answered a command sent at a time: a probe it did not hear is void
-        # (a variator off the network draws what it drew; the house not moving is no full tank).
-        self.heard_after = heard_after
-        self.min_power_w = min_power_w
-        self.rule = rule
-        self.full = False
-        self.suspect_since: float | None = None
-        self._command_w: float | None = None
-        self._changed_at: float | None = None
-        self._settled: deque[tuple[float, float]] = deque(maxlen=2)  # (at, consumption - others)
-        self._probe: _Probe | None = None
-        self._reprobe_asked_at: float | None = None
-        self._hold_until: float | None = None
-        self._loop = LoopEvidence(min_power_w, rule.loop)
-        self._cut_at: float | None = None  # the last suspicion raised by a sudden fall (see _judge_cut)
-
-    def on_command(self, commanded_w: float, now: float) -> None:
-        """The regulator changed this load's command (call it for every change, forced ones too)."""
-        previous_w, self._command_w = self._command_w, commanded_w
-        if commanded_w == previous_w:
-            return
-        probe = self._probe
-        if previous_w is None or self.full:
-            pass
-        elif probe is not None and probe.step_w(commanded_w) >= self.min_power_w:
-            probe.changed_at = now  # the step grew or shrank but still counts: wait for it to settle
-            probe.moves.clear()
-        else:
-            if probe is not None:
-                log.debug("%s: probe abandoned, the command went back to %.0f W", self.name, commanded_w)
-                self._probe = None
-            self._maybe_start(previous_w, commanded_w, now)
-        # Readings before a change describe the old command: the next baseline must come after it.
-        self._settled.clear()
-        self._changed_at = now
-
-    def _maybe_start(self, previous_w: float, commanded_w: float, now: float) -> None:
-        step_w = abs(commanded_w - previous_w)
-        if step_w < self.min_power_w or len(self._settled) < 2:
-            return
-        (first_at, first_w), (last_at, last_w) = self._settled
-        if now - last_at > self.rule.max_baseline_age_s:
-            return
-        if abs(last_w - first_w) > self.rule.fraction * step_w:
-            log.debug("%s: no probe, the house was unsteady before the step (%.0f -> %.0f W)", self.name,
-                      first_w, last_w)
-            return
-        direction = 1 if commanded_w > previous_w else -1
-        self._probe = _Probe(previous_w, last_w, direction, now, now)
-
-    def on_consumption(self, consumption_w: float, now: float, others_w: float = 0.0,
-                       others_known: bool = True) -> bool:
-        """A house reading; `others_w` is what the other loads are believed to draw (`others_known`: False
-        when that belief is no measure of this reading, see LoopEvidence.on_reading). True exactly when it
-        concludes the tank is full."""
-        if self.full:
-            return False
-        own_w = consumption_w - others_w
-        if self._changed_at is None or now - self._changed_at >= self.rule.settle_s:
-            self._settled.append((now, own_w))
-        if self._command_w is None:
-            return False
-        verdict = self._loop.on_reading(own_w, others_w, self._command_w, self._changed_at, now, others_known)
-        if verdict is not None:
-            self._judge_loop(verdict, now)
-        self._judge_cut(now)
-        probe = self._probe
-        if probe is None:
-            return False
-        if now - probe.started_at > self.rule.probe_timeout_s:
-            log.debug("%s: probe timed out without %d settled readings", self.name, self.rule.readings)
-            self._probe = None
-            return False
-        if now - probe.changed_at < self.rule.settle_s:
-            return False
-        probe.moves.append((own_w - probe.baseline_w) * probe.direction)
-        if len(probe.moves) < self.rule.readings:
-            return False
-        self._probe = None
-        return self._conclude(probe, probe.step_w(self._command_w), now)
-
-    def _judge_cut(self, now: float) -> None:
-        """A heater saturated at its max never moves, so neither its moves nor a step show a thermostat
-        cutting it: the house falling at once by the watts it drew (its command held, raised by the loop at
-        that very reading, or a dither's step down) makes it suspect, and the re-probe decides."""
-        cut = self._loop.cut
-        if cut is None or self.suspect_since is not None or self._probe is not None:
-            return
-        if self._cut_at is not None and now - self._cut_at < self.rule.cut_every_s:
-            return
-        self._cut_at = now
-        self._verdict(False, f"the house fell by {cut.fell_w:.0f} W at once, a cut of the {cut.drew_w:.0f} W it "
-                             "was commanded", now, now)
-
-    def draw_in_doubt(self, now: float) -> bool:
-        """True when the latest house reading (at most max_gap_s before `now`) fell by a good part of what the
-        heater drew, unexplained: the first half of a cut split over two readings, or an appliance stopping.
-        The next reading tells which; a load of unknown power measured across it would take the heater's
-        second half for its own step, and switched on at that decision it makes the cut check wait (its
-        belief, the whole surplus, is no measure of the house)."""
-        last = self._loop.last
-        return (self._loop.part_fall_w is not None and last is not None
-                and 0 <= now - last.at <= self.rule.loop.max_gap_s)
-
-    def _judge_loop(self, verdict: LoopVerdict, now: float) -> None:
-        """A window of the loop's moves: it can clear a suspicion or raise one, never conclude. Only the
-        re-probe's hold, a deliberate step with settled readings, makes a tank full."""
-        followed = f"{verdict.moves_w:.0f} W of command moves were followed at {round(verdict.slope * 100):d}%"
-        if verdict.slope < -self.rule.fraction:
-            log.debug("%s: loop probe inconclusive, the house moved against its moves (%s)", self.name, followed)
-        elif verdict.slope >= 2 * self.rule.fraction:
-            self._verdict(True, followed, verdict.started_at, now)
-        elif verdict.slope < self.rule.fraction and self.suspect_since is None:
-            self._verdict(False, f"{followed} (< {self.rule.fraction:.0%})", verdict.started_at, now)
-        # (a quarter to half followed: a heater far off its calibration, neither verdict)
-
-    def _conclude(self, probe: _Probe, step_w: float, now: float) -> bool:
-        needed_w = self.rule.fraction * step_w
-        low, high = min(probe.moves), max(probe.moves)
-        if low < -needed_w or high - low > needed_w:
-            log.debug("%s: probe inconclusive, the house moved %.0f..%.0f W for a %.0f W step", self.name,
-                      low, high, step_w)
-            return False
-        moved = f"a {step_w:.0f} W step moved the house by {round(high):d} W"
-        if high >= needed_w:
-            return self._verdict(True, moved, probe.started_at, now)
-        if self.heard_after is not None and not self.heard_after(probe.changed_at):
-            log.info("%s: probe void, %s at most but the variator did not answer the command", self.name, moved)
-            return False
-        return self._verdict(False, f"{moved} at most (< {needed_w:.0f} W)", probe.started_at, now)
-
-    def _verdict(self, drawing: bool, evidence: str, probe_started_at: float, now: float) -> bool:
-        """One probe's outcome: the element drew (clears a suspicion) or did not (a first failure makes
-        it suspect, a second one at least `confirm_gap_s` later concludes). True when found full."""
-        if drawing:
-            if self.suspect_since is not None:
-                log.info("%s is not full after all: %s", self.name, evidence)
-            self.suspect_since = None
-            return False
-        if self.suspect_since is None:
-            self.suspect_since = now
-            log.info("%s may be full: %s; waiting for a second probe", self.name, evidence)
-            return False
-        if probe_started_at - self.suspect_since < self.rule.confirm_gap_s:
-            return False  # too close to the first failure: could be the same passing coincidence
-        self.full = True
-        log.info("%s is full: a second probe, %s", self.name, evidence)
-        return True
-
-    def reprobe_due(self, commanded_w: float, now: float) -> bool:
-        """True when the regulator should command this load to 0 now and keep it there while `holding`:
-        a suspicion then gets its confirming probe (the step down, then the step back up)."""
-        if self.full or self.suspect_since is None or self._probe is not None or commanded_w < self.min_power_w:
-            return False
-        since = self._reprobe_asked_at if self._reprobe_asked_at is not None else self.suspect_since
-        if now - since < self.rule.reprobe_after_s:
-            return False
-        self._reprobe_asked_at = now
-        self._hold_until = now + self.rule.hold_s
-        log.info("%s: re-probe, held at 0 W for %.0f s (suspected full for %.0f s)", self.name,
-                 self.rule.hold_s, now - self.suspect_since)
-        # The step down to 0 is the probe, measured from the last reading that showed the command. A
-        # closed loop moving the command at every reading leaves no two settled readings to start one
-        # from (see `_maybe_start`), so it is started here.
-        last = self._loop.last
-        if last is not None and now - last.at <= self.rule.max_baseline_age_s and last.command_w >= self.min_power_w:
-            self._probe = _Probe(last.command_w, last.own_w, -1, now, now)
-        return True
-
-    def follow_clock(self, now: float) -> None:
-        """The times kept (a suspicion's, a re-probe's, its hold's end) further ahead of `now` than they can be are
-        from before the clock stepped back (NTP): they start again at `now`, so each wait keeps its length (an
-        hour's step held the heater at 0 W for an hour with 2 kW exported, and put off the re-probe as long)."""
-        if self._hold_until is not None and self._hold_until - now > self.rule.hold_s + CLOCK_STEP_BACK_S:
-            self._hold_until = now + self.rule.hold_s
-        if self.suspect_since is not None and stepped_back(now, self.suspect_since):
-            self.suspect_since = now
-        if self._reprobe_asked_at is not None and stepped_back(now, self._reprobe_asked_at):
-            self._reprobe_asked_at = now
-        if self._cut_at is not None and stepped_back(now, self._cut_at):
-            self._cut_at = now
-
-    def holding(self, now: float) -> bool:
-        """True while a re-probe needs the load kept at 0 W (the allocation must leave it out)."""
-        return self._hold_until is not None and now < self._hold_until
-
-    def clear(self) -> None:
-        """The daily clear: the load may take power again; any suspicion is dropped."""
-        self.full, self.suspect_since, self._probe = False, None, None
-        self._reprobe_asked_at = self._hold_until = self._cut_at = None
-        self._loop.clear()

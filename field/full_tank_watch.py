@@ -12,8 +12,10 @@ from typing import Any
 from equipments.base import Equipment
 from equipments.unknown import UnknownEquipment
 from equipments.variable import VariableEquipment
-from field.full_tank import InferenceRule, InferredFullTank, MeteredFullTank, daily_clear_due
+from field.full_tank import MeteredFullTank, daily_clear_due
+from field.full_tank_inferred import InferredFullTank
 from field.full_tank_loop import LoopRule
+from field.full_tank_rules import InferenceRule
 from values.local_time import hour, last_occurrence, local_datetime, next_occurrence
 from values.readings import MeterProblem, parse_meter_payload
 

@@ -1,0 +1,55 @@
+"""The numbers of the two full-tank detectors: the seed's rule with the load's own meter (field/full_tank.py), and
+the inference from the house meter (field/full_tank_inferred.py); documented in docs/field-features.md, "Full tank"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from field.full_tank_loop import LoopRule
+
+
+@dataclass(frozen=True, slots=True)
+class MeterRule:
+    """The seed's rule with the load's own meter."""
+
+    below_w: float = 5.0  # a reading under this is "draws nothing"
+    count: int = 5  # that many low readings in a row...
+    max_gap_s: float = 10.0  # ...each less than this after the previous one
+
+
+@dataclass(frozen=True, slots=True)
+class InferenceRule:
+    """The numbers of the inference from the house meter (documented in docs/field-features.md, "Full tank")."""
+
+    fraction: float = 0.25  # a working load moves consumption by at least this share of its command step
+    settle_s: float = 3.0  # readings closer than this to a command change still show the old state
+    readings: int = 3  # settled readings that make one probe
+    probe_timeout_s: float = 30.0  # a probe without enough settled readings by then is inconclusive
+    confirm_gap_s: float = 60.0  # the confirming probe starts at least this long after the first failure
+    reprobe_after_s: float = 120.0  # while suspect with no probe, ask the regulator for one this often
+    hold_s: float = 15.0  # a re-probe holds the load at 0 this long: settling plus three readings
+    max_baseline_age_s: float = 10.0  # the reading before a step must be this fresh
+    # A sudden fall of the house by the command's watts (LoopEvidence.cut) raises a suspicion at most
+    # this often: an appliance of the heater's size stopping looks the same, and each re-probe holds the
+    # heater at 0 for `hold_s`.
+    cut_every_s: float = 1800.0
+    # The closed loop moves the command at nearly every reading, so a step rarely stays still long enough
+    # to settle: its moves are weighed together instead (field/full_tank_loop.py).
+    loop: LoopRule = LoopRule()
+
+    def faster(self, speed: float, evidence_s: float) -> InferenceRule:
+        """This rule for a house `speed` times faster than the daemon's clock (the live demo): every wait divided
+        by it; `evidence_s`, the config's settle, is divided by the demo already."""
+        if speed == 1.0:
+            return self
+        loop = replace(self.loop, evidence_s=evidence_s, max_gap_s=self.loop.max_gap_s / speed,
+                       window_s=self.loop.window_s / speed)
+        return replace(self, settle_s=self.settle_s / speed, probe_timeout_s=self.probe_timeout_s / speed,
+                       confirm_gap_s=self.confirm_gap_s / speed, reprobe_after_s=self.reprobe_after_s / speed,
+                       hold_s=self.hold_s / speed, max_baseline_age_s=self.max_baseline_age_s / speed,
+                       cut_every_s=self.cut_every_s / speed, loop=loop)
+
+    @property
+    def longest_doubt_s(self) -> float:
+        """How long a suspicion may take to be decided: the wait for the re-probe, its hold, its readings."""
+        return self.reprobe_after_s + self.hold_s + self.probe_timeout_s
