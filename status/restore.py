@@ -7,42 +7,27 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Iterator
-from datetime import date, datetime, time
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Callable
+from datetime import date, time
+from typing import TYPE_CHECKING, Any
 
 from core.daily_report import DailyReport
+from status.restore_ahead import CLOCK_BEHIND_MAX_S, FarAhead, clock_behind, restore_forces_off
 from status.restore_day import counted_since, figures_day
-from status.restore_load import clean_load, removed_load_off, restore_force, restore_load, restored_energy
+from status.restore_load import clean_load, configured_entries, restore_load, restored_energy
 from status.store import CLEAN_START
 from values.local_time import local_date, local_instant
-from values.saved_numbers import saved_energy, saved_epoch, saved_number
-from values.shown import shown
+from values.saved_numbers import saved_energy, saved_epoch
 
 if TYPE_CHECKING:
-    from equipments.base import Equipment
     from status.view import RegulatorView
+
+__all__ = ["CLOCK_BEHIND_MAX_S", "restore_status"]
 
 log = logging.getLogger(__name__)
 
 # Our documents are 3 levels deep; anything deeper is not ours and is dropped rather than walked.
 _MAX_DEPTH = 16
-# A file dated ahead of the clock: the clock is behind. A Raspberry Pi has no clock chip; it boots with the time it
-# last saved (fake-hwclock's, hourly; systemd-timesyncd's) until NTP sets it, so a file saved minutes before a power
-# cut looks saved later than now (tomorrow, just after midnight). Up to this far ahead it is taken as saved now, its
-# day as today's; further is no lag a boot leaves (a clock way off, a file from elsewhere): nothing is restored.
-CLOCK_BEHIND_MAX_S = 12 * 3600.0
-# Less ahead than this is no news (NTP stepping the clock back a little after the last save).
-_CLOCK_BEHIND_QUIET_S = 60.0
-
-
-class _FarAhead(Exception):
-    """A file dated further ahead of the clock than a boot's lag (why in the message): a clean start, the file kept
-    aside, but for what keeps a load off."""
-
-    def __init__(self, message: str, doc: dict[str, Any], saved_at: float) -> None:
-        super().__init__(message)
-        self.doc, self.saved_at = doc, saved_at
 
 
 def _sanitized(value: Any, where: str, dropped: list[str], depth: int = 0) -> Any:
@@ -72,13 +57,13 @@ def restore_status(reg: RegulatorView, doc: dict[str, Any], now: float,
     raises: a document that cannot be used at all means a clean start, with a warning saying why, or, given
     `set_aside`, a call of it with why and what the start was (the file is to be kept aside: the first save would
     replace it)."""
-    far_ahead: _FarAhead | None = None
+    far_ahead: FarAhead | None = None
     # (the loads no longer configured already queued to be commanded off, and what was said of each: kept by a
     # failure after them, the safe direction, and said)
     switched_off: list[tuple[str, str]] = []
     try:
         return _restore(reg, doc, now, switched_off)
-    except _FarAhead as exc:
+    except FarAhead as exc:
         far_ahead, why = exc, str(exc)
     except Exception as exc:  # anything in a bad file, or a bug here, must end in a clean start, not a crash
         # (a bug's traceback, once: the file is kept, and this says what to report)
@@ -92,7 +77,7 @@ def restore_status(reg: RegulatorView, doc: dict[str, Any], now: float,
     reg.resume_counting_since(None)  # (the day's energies count from the start)
     kept: list[str] = []
     if far_ahead is not None:
-        forces_off = _restore_forces_off(reg, far_ahead.doc, far_ahead.saved_at, switched_off)
+        forces_off = restore_forces_off(reg, far_ahead.doc, far_ahead.saved_at, switched_off)
         why += forces_off.said
         if forces_off.restored:
             kept.append("what keeps a load off")
@@ -127,7 +112,7 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float, switched_o
                            "2100 is expected): energies not restored"]
     ahead = saved_at > now
     if ahead:
-        warnings += _clock_behind(doc, saved_at, now)
+        warnings += clock_behind(doc, saved_at, now)
         now = saved_at  # the best known time: the clock is at least this far behind
     saved_day = figures_day(doc, _local_date(saved_at, reg))
     age_days = (_local_date(now, reg) - saved_day).days
@@ -142,7 +127,7 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float, switched_o
     if not isinstance(entries, list):
         return warnings + ["status file has no 'equipments' list: nothing restored"]
     seen: set[str] = set()
-    for load, entry in _configured_entries(reg, entries, warnings, switched_off):
+    for load, entry in configured_entries(reg, entries, warnings, switched_off):
         seen.add(load.name)
         try:
             restore_load(load, entry, now, saved_at, same_day, yesterday, warnings)
@@ -189,94 +174,6 @@ def _restore_mains_seen(reg: RegulatorView, doc: dict[str, Any]) -> None:
     house = meters.get(reg.consumption.name) if isinstance(meters, dict) else None
     if isinstance(house, dict) and house.get("mains_seen") is True:
         reg.consumption.mains_seen = reg.consumption.mains_restored = True
-
-
-def _configured_entries(reg: RegulatorView, entries: list[Any], warnings: list[str],
-                        switched_off: list[tuple[str, str]]) -> Iterator[tuple[Equipment, dict[str, Any]]]:
-    """Each entry of `entries` with the configured load it names, the first for a load; why the others are
-    ignored in `warnings`; a load no longer configured queued to be commanded off at the start in `switched_off`
-    too (name, what is said of it)."""
-    seen: set[str] = set()
-    # (topic and payload: the same order to the same device, retained or not)
-    configured_offs = {(off.topic, off.payload) for off in (load.command_for(0.0)[0] for load in reg.loads)}
-    for entry in entries:
-        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-            warnings.append(f"status entry without a name ignored: {str(entry)[:80]}")
-            continue
-        # (in any case: the config's names are lower-cased as read, and a Coturex status file may say "ECS")
-        name = entry["name"].lower()
-        if name in seen:  # (a removed load's too: its off command sent once)
-            warnings.append(f"status has {name!r} twice: the second entry ignored")
-            continue
-        seen.add(name)
-        load = reg.loads_by_name.get(name)
-        if load is None:
-            off, said = removed_load_off(entry, configured_offs)
-            warnings.append(said)
-            if off is not None:  # (nobody else would: left on, with nobody regulating it)
-                reg.switch_off_at_start(name, off)
-                switched_off.append((name, said))
-            continue
-        yield load, entry
-
-
-def _clock_behind(doc: dict[str, Any], saved_at: float, now: float) -> list[str]:
-    """The warning for a file saved at `saved_at`, ahead of the clock (`now`), taken as saved now; _FarAhead if
-    too far."""
-    ahead_s = saved_at - now
-    lag = f"{ahead_s / 86400:.1f} days" if ahead_s >= 86400 else \
-        f"{ahead_s / 3600:.0f} h" if ahead_s >= 3 * 3600 else f"{ahead_s / 60:.0f} min"
-    cause = "the system clock is behind (not synced yet? a Raspberry Pi has no clock chip)"
-    if ahead_s > CLOCK_BEHIND_MAX_S:
-        raise _FarAhead(f"is dated {lag} ahead of the system clock: {cause}, or the file is not this machine's",
-                        doc, saved_at)
-    if ahead_s <= _CLOCK_BEHIND_QUIET_S:
-        return []
-    return [f"status file is dated {lag} ahead of the system clock: {cause}; taken as saved now"]
-
-
-class _ForcesOff(NamedTuple):
-    restored: bool  # a force to 0 W or the water heater's mode off at least was restored
-    said: str  # what the warning adds
-
-
-def _restore_forces_off(reg: RegulatorView, doc: dict[str, Any], saved_at: float,
-                        switched_off: list[tuple[str, str]]) -> _ForcesOff:
-    """From a file dated far ahead of the clock, only what keeps a load off (forces to 0 W, the water heater's mode
-    off: FieldFeatures.restore_mode_off): whatever the date, they are safe, and a vacation's "keep the heater off"
-    was lost with the rest (the heater ran on the surplus while the owner was away). Checked as of the file's time,
-    the best known (a timed one's end is its own, an epoch: it ends when the clock, set by NTP, reaches it). The
-    rest stays in the file kept aside. A load no longer configured is commanded off at the start, as in any restore
-    (in `switched_off`)."""
-    restored: list[str] = []
-    skipped: list[str] = []
-    entries = doc.get("equipments")
-    for load, entry in _configured_entries(reg, entries if isinstance(entries, list) else [], [], switched_off):
-        if entry.get("forced") is not True:
-            continue
-        power_w = saved_number(entry.get("forced_power"), 0.0)
-        if power_w != 0.0:
-            said = f"{power_w:g}" if power_w is not None else shown(entry.get("forced_power"), 20)
-            skipped.append(f"{load.name}'s force ({said} W)")
-            continue
-        try:
-            restore_force(load, entry, saved_at, saved_at, [])
-        except Exception:  # (a bad entry: that force is not restored, the others are)
-            clean_load(load)
-        if not load.is_forced():
-            skipped.append(f"{load.name}'s force to 0 W (over, or not plausible)")
-            continue
-        end = "unforced" if load.force_end_at is None else \
-            datetime.fromtimestamp(load.force_end_at, reg.tz).strftime("%Y-%m-%d %H:%M")
-        restored.append(f"{load.name} (0 W until {end})")
-    mode_off = reg.field.restore_mode_off(doc)  # (the water heater's other way to be kept off while away)
-    if mode_off is not None:
-        restored.append(mode_off)
-    kept = "; not restored: " + ", ".join(skipped + ["energies, the day's report, the water heater's "
-                                                       f"{'rules' if mode_off else 'state'} (in the file kept aside)"])
-    if not restored:
-        return _ForcesOff(False, "; no force or mode that keeps a load off in it, nothing restored" + kept)
-    return _ForcesOff(True, "; restored only what keeps a load off: " + ", ".join(restored) + kept)
 
 
 def _restore_report(reg: RegulatorView, saved: Any, saved_day: date, same_day: bool) -> list[str]:

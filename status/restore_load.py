@@ -1,17 +1,22 @@
 """One load's state restored from its entry in a saved status (status.restore calls these): its energies, its
-force (applied by Regulator.start), a relay's learned watts; or the load as a fresh start has it; the off command
-of a load no longer configured that PySEB left on."""
+force (applied by Regulator.start), a relay's learned watts; or the load as a fresh start has it; the entries paired
+with the configured loads they name, and the off command of a load no longer configured that PySEB left on."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from equipments.base import Command
 from equipments.modes import MAX_FORCE_DURATION_S
 from settings.topics import TopicRole, topic_problem
 from values.saved_numbers import saved_energy, saved_epoch, saved_number
 from values.shown import shown
+
+if TYPE_CHECKING:
+    from equipments.base import Equipment
+    from status.view import RegulatorView
 
 # The restore's own lines, moved here with the code that writes them: the logger name is part of what the log shows
 # (and of the flood limiter's kinds), so it stays what it was.
@@ -148,3 +153,32 @@ def _saved_command(saved: Any) -> Command | None:
     if topic_problem(topic, TopicRole.PUBLISH) is not None:  # (the config's own check of a publish topic)
         return None
     return Command(topic, payload, retain)
+
+
+def configured_entries(reg: RegulatorView, entries: list[Any], warnings: list[str],
+                        switched_off: list[tuple[str, str]]) -> Iterator[tuple[Equipment, dict[str, Any]]]:
+    """Each entry of `entries` with the configured load it names, the first for a load; why the others are
+    ignored in `warnings`; a load no longer configured queued to be commanded off at the start in `switched_off`
+    too (name, what is said of it)."""
+    seen: set[str] = set()
+    # (topic and payload: the same order to the same device, retained or not)
+    configured_offs = {(off.topic, off.payload) for off in (load.command_for(0.0)[0] for load in reg.loads)}
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            warnings.append(f"status entry without a name ignored: {str(entry)[:80]}")
+            continue
+        # (in any case: the config's names are lower-cased as read, and a Coturex status file may say "ECS")
+        name = entry["name"].lower()
+        if name in seen:  # (a removed load's too: its off command sent once)
+            warnings.append(f"status has {name!r} twice: the second entry ignored")
+            continue
+        seen.add(name)
+        load = reg.loads_by_name.get(name)
+        if load is None:
+            off, said = removed_load_off(entry, configured_offs)
+            warnings.append(said)
+            if off is not None:  # (nobody else would: left on, with nobody regulating it)
+                reg.switch_off_at_start(name, off)
+                switched_off.append((name, said))
+            continue
+        yield load, entry

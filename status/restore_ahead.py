@@ -1,0 +1,92 @@
+"""A status file dated ahead of the clock (status.restore calls these): up to a boot's lag, taken as saved now, with a
+warning; further, nothing is restored but what keeps a load off."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from status.restore_load import clean_load, configured_entries, restore_force
+from values.saved_numbers import saved_number
+from values.shown import shown
+
+if TYPE_CHECKING:
+    from status.view import RegulatorView
+
+# A file dated ahead of the clock: the clock is behind. A Raspberry Pi has no clock chip; it boots with the time it
+# last saved (fake-hwclock's, hourly; systemd-timesyncd's) until NTP sets it, so a file saved minutes before a power
+# cut looks saved later than now (tomorrow, just after midnight). Up to this far ahead it is taken as saved now, its
+# day as today's; further is no lag a boot leaves (a clock way off, a file from elsewhere): nothing is restored.
+CLOCK_BEHIND_MAX_S = 12 * 3600.0
+# Less ahead than this is no news (NTP stepping the clock back a little after the last save).
+_CLOCK_BEHIND_QUIET_S = 60.0
+
+
+class FarAhead(Exception):
+    """A file dated further ahead of the clock than a boot's lag (why in the message): a clean start, the file kept
+    aside, but for what keeps a load off."""
+
+    def __init__(self, message: str, doc: dict[str, Any], saved_at: float) -> None:
+        super().__init__(message)
+        self.doc, self.saved_at = doc, saved_at
+
+
+def clock_behind(doc: dict[str, Any], saved_at: float, now: float) -> list[str]:
+    """The warning for a file saved at `saved_at`, ahead of the clock (`now`), taken as saved now; FarAhead if
+    too far."""
+    ahead_s = saved_at - now
+    lag = f"{ahead_s / 86400:.1f} days" if ahead_s >= 86400 else \
+        f"{ahead_s / 3600:.0f} h" if ahead_s >= 3 * 3600 else f"{ahead_s / 60:.0f} min"
+    cause = "the system clock is behind (not synced yet? a Raspberry Pi has no clock chip)"
+    if ahead_s > CLOCK_BEHIND_MAX_S:
+        raise FarAhead(f"is dated {lag} ahead of the system clock: {cause}, or the file is not this machine's",
+                       doc, saved_at)
+    if ahead_s <= _CLOCK_BEHIND_QUIET_S:
+        return []
+    return [f"status file is dated {lag} ahead of the system clock: {cause}; taken as saved now"]
+
+
+class ForcesOff(NamedTuple):
+    """What restore_forces_off kept of a file dated far ahead, for the restore's warning."""
+
+    restored: bool  # a force to 0 W or the water heater's mode off at least was restored
+    said: str  # what the warning adds
+
+
+def restore_forces_off(reg: RegulatorView, doc: dict[str, Any], saved_at: float,
+                       switched_off: list[tuple[str, str]]) -> ForcesOff:
+    """From a file dated far ahead of the clock, only what keeps a load off (forces to 0 W, the water heater's mode
+    off: FieldFeatures.restore_mode_off): whatever the date, they are safe, and a vacation's "keep the heater off"
+    was lost with the rest (the heater ran on the surplus while the owner was away). Checked as of the file's time,
+    the best known (a timed one's end is its own, an epoch: it ends when the clock, set by NTP, reaches it). The
+    rest stays in the file kept aside. A load no longer configured is commanded off at the start, as in any restore
+    (in `switched_off`)."""
+    restored: list[str] = []
+    skipped: list[str] = []
+    entries = doc.get("equipments")
+    for load, entry in configured_entries(reg, entries if isinstance(entries, list) else [], [], switched_off):
+        if entry.get("forced") is not True:
+            continue
+        power_w = saved_number(entry.get("forced_power"), 0.0)
+        if power_w != 0.0:
+            said = f"{power_w:g}" if power_w is not None else shown(entry.get("forced_power"), 20)
+            skipped.append(f"{load.name}'s force ({said} W)")
+            continue
+        try:
+            restore_force(load, entry, saved_at, saved_at, [])
+        except Exception:  # (a bad entry: that force is not restored, the others are)
+            clean_load(load)
+        if not load.is_forced():
+            skipped.append(f"{load.name}'s force to 0 W (over, or not plausible)")
+            continue
+        end = "unforced" if load.force_end_at is None else \
+            datetime.fromtimestamp(load.force_end_at, reg.tz).strftime("%Y-%m-%d %H:%M")
+        restored.append(f"{load.name} (0 W until {end})")
+    mode_off = reg.field.restore_mode_off(doc)  # (the water heater's other way to be kept off while away)
+    if mode_off is not None:
+        restored.append(mode_off)
+    kept = "; not restored: " + ", ".join(skipped + ["energies, the day's report, the water heater's "
+                                                       f"{'rules' if mode_off else 'state'} (in the file kept aside)"])
+    if not restored:
+        return ForcesOff(False, "; no force or mode that keeps a load off in it, nothing restored" + kept)
+    return ForcesOff(True, "; restored only what keeps a load off: " + ", ".join(restored) + kept)
