@@ -53,6 +53,12 @@ class LoadSpec:
     power_w: float | None  # relays: real watts
     tank_wh: float | None  # thermostat cut after this much energy; None: never
 
+    @property
+    def relay(self) -> bool:
+        """Switched on and off (constant or unknown), not driven by a percentage (variable): a relay, as a recorded
+        day's header kinds it and as tune counts its switches."""
+        return self.type != "variable"
+
 
 @dataclass(frozen=True, slots=True)
 class SimConfig:

@@ -20,7 +20,7 @@ def _kind(relay: bool) -> str:
 def loads_note(day: RecordedDay, part: Path, config: SimConfig) -> str | None:
     """What differs between the loads `day` (the file `part`) was recorded with and `config`'s, or None."""
     recorded = dict(zip(day.names, day.relays, strict=True))
-    configured = {spec.name: spec.type != "variable" for spec in config.loads}
+    configured = {spec.name: spec.relay for spec in config.loads}
     if list(recorded.items()) == list(configured.items()):
         return None
     details = [f"{name} recorded, not in the config" for name in recorded if name not in configured]

@@ -253,4 +253,4 @@ def run_tune(args: argparse.Namespace) -> int:
 def _relays(config: Path) -> list[str]:
     from simulation.config import read_sim_config
 
-    return [spec.name for spec in read_sim_config(config).loads if spec.type != "variable"]
+    return [spec.name for spec in read_sim_config(config).loads if spec.relay]
