@@ -68,6 +68,12 @@ class RegulatorLifeCycle:
         longer has that was left on (status.restore finds it)."""
         self._removed_left_on.append((name, off))
 
+    def take_switch_offs_at_start(self) -> list[tuple[str, Command]]:
+        """The offs switch_off_at_start was given (name, off), for a caller that sends them itself before `start`
+        (the daemon: it knows whether its broker link is up, and says so); `start` then sends none."""
+        taken, self._removed_left_on = self._removed_left_on, []
+        return taken
+
     def _switch_off_removed(self) -> None:
         """The loads no longer configured that were left on, commanded off (first: a renamed device's own start
         command, if its off differs, comes after and wins)."""

@@ -30,6 +30,7 @@ from shell.mqtt_link import (
     MqttLink,
     Refused,
 )
+from shell.removed_offs import RemovedOffs
 from status.saver import StatusSaver
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
         command_topics = load_topics.command_topics(self.reg.loads)
         self.link = MqttLink(settings.mqtt, self.events, self.reg.subscriptions,
                              leftover_topics=lambda: leftover_topics, echo_topics=lambda: command_topics)
+        self.removed_offs = RemovedOffs(self.link)
         self.username = settings.mqtt.username
         live_only = self.reg.live_only_topics()
         self._live_only = {topic for topic in live_only if not topic.endswith("/#")}

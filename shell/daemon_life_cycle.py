@@ -28,6 +28,7 @@ from shell.forecast_fetch import ForecastFetcher
 from shell.lock import InstanceLock
 from shell.logsetup import reopen_log_files
 from shell.mqtt_link import MqttLink
+from shell.removed_offs import RemovedOffs
 from shell.stop_signals import StartHangup, StoppedWhileStarting, has_controlling_terminal, stop_signals_to_catch
 from status.saver import StatusSaver
 from status.store import load_status, remove_stale_temporaries, set_aside
@@ -58,6 +59,7 @@ class DaemonLifeCycle:
     events: EventQueue
     reg: Regulator
     link: MqttLink
+    removed_offs: RemovedOffs
     link_report: LinkReport
     saver: StatusSaver | None
     recorder: DayRecorder | None
@@ -185,5 +187,6 @@ class DaemonLifeCycle:
         if self.recorder is not None:
             self.recorder.stop()
         self.link.stop()
+        self.removed_offs.at_stop()  # (after the link's stop: it waits for the broker's last acknowledgements)
         self.lock.release()
         log.info("stopped")

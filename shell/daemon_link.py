@@ -24,6 +24,7 @@ from shell.mqtt_link import (
     LinkFault,
     MqttLink,
 )
+from shell.removed_offs import RemovedOffs
 from values.readings import MAX_PAYLOAD_BYTES
 
 # The daemon's own lines, moved here with the code that writes them: the logger name is part of what the log shows
@@ -74,6 +75,7 @@ class DaemonLinkEvents:
     # The daemon's state these use (set by Daemon.__init__).
     reg: Regulator
     link: MqttLink
+    removed_offs: RemovedOffs
     link_report: LinkReport
     events: EventQueue
     username: str | None
@@ -198,10 +200,14 @@ class DaemonLinkEvents:
     def _on_connected(self, event: Connected) -> None:
         self._say_connected(event)
         if not self._started:
+            # (the loads no longer configured first, as the regulator's start has them: a renamed device's own
+            # command comes after; sent here, where the link is known: it may have dropped since this connection)
+            self.removed_offs.send(self.reg.take_switch_offs_at_start())
             self.reg.start(event.at)  # every load to 0 first, then restored forces
             self._started = True
         else:
             log.info("reconnected: subscriptions renewed, commands and the last daily report re-sent")
+            self.removed_offs.reconnected()
             self.reg.resend_commands("reconnected")
             self.reg.republish_report()
         self.reg.on_connected(event.at)  # e.g. ask Domoticz for the water heater's mode again

@@ -103,3 +103,13 @@ def on_subscribe(client: mqtt.Client, handler: Callable[[mqtt.Client, int], None
     def _called(c: mqtt.Client, userdata: object, mid: int, *rest: object) -> None:
         handler(c, mid)
     client.on_subscribe = _called
+
+
+def acknowledged(info: mqtt.MQTTMessageInfo) -> bool:
+    """Whether the broker acknowledged a QoS 1 message. A message published while the link was down keeps the rc of
+    that moment (MQTT_ERR_NO_CONN) after paho sent it at the next connection, and is_published() raises for it
+    whatever came since (both versions): its flag is read as is_published() reads it (private in both, alike)."""
+    try:
+        return info.is_published()
+    except (RuntimeError, ValueError):
+        return bool(getattr(info, "_published", False))

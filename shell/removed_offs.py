@@ -1,0 +1,73 @@
+"""The off commands of the loads the config no longer has that PySEB left on (status.restore_load finds them), as the
+daemon sends them: once, at the first connection, and said as what became of them. The connection the main loop takes
+may be gone already (it dropped in between): paho then keeps the message (QoS 1, 2.x and 1.6 alike) and sends it
+right after the broker's next CONNACK, which the log said was done at once ("commanded off"). A stop before the broker
+is back loses it, and the status file saved since no longer names the load: said, with what to do."""
+
+from __future__ import annotations
+
+import logging
+from typing import NamedTuple
+
+import paho.mqtt.client as mqtt
+
+from equipments.base import Command
+from shell import paho_compat
+from shell.mqtt_link import MqttLink
+
+# The lines the regulator wrote when it sent them itself: the same logger, so that the log shows them as before.
+log = logging.getLogger("core.regulator")
+
+
+class _Sent(NamedTuple):
+    name: str
+    off: Command
+    info: mqtt.MQTTMessageInfo
+
+
+def _said(sent: _Sent) -> str:
+    return f"{sent.name} (no longer configured, left on)"
+
+
+class RemovedOffs:
+    """The offs handed to the link, and whether each went out on a live link yet."""
+
+    def __init__(self, link: MqttLink) -> None:
+        self._link = link
+        self._queued: list[_Sent] = []  # taken by paho while the link was down: sent at its next connection
+        self._sent: list[_Sent] = []  # handed to a live link (acknowledged or not)
+
+    def send(self, offs: list[tuple[str, Command]]) -> None:
+        """Publish each off once, at QoS 1 (MqttLink.publish); say whether it went out on a live link or was queued."""
+        for name, off in offs:
+            try:
+                info = self._link.publish(off.topic, off.payload, off.retain)
+            except (RuntimeError, ValueError) as exc:  # PublishFailed, paho's ValueError: not even queued
+                log.error("%s (no longer configured, left on): its off command %r on %s could not be published (%s): "
+                          "switch it off yourself", name, off.payload, off.topic, exc)
+                continue
+            sent = _Sent(name, off, info)
+            if info.rc == mqtt.MQTT_ERR_SUCCESS and self._link.client.is_connected():
+                self._sent.append(sent)
+                log.info("%s: off sent, %r on %s", _said(sent), off.payload, off.topic)
+            else:
+                self._queued.append(sent)
+                log.warning("%s: off queued (%r on %s): the broker is unreachable, it is sent when the broker is back",
+                            _said(sent), off.payload, off.topic)
+
+    def reconnected(self) -> None:
+        """The link is up again: paho sent what it held right after the broker's CONNACK (not again by us: one off per
+        load and start)."""
+        queued, self._queued = self._queued, []
+        for sent in queued:
+            self._sent.append(sent)
+            log.info("%s: off sent now that the broker is back (%r on %s)", _said(sent), sent.off.payload,
+                     sent.off.topic)
+
+    def at_stop(self) -> None:
+        """After the link's stop: each off the broker has not acknowledged is said lost (a status saved since no longer
+        names the load: the next start does not send it again)."""
+        for sent in (*self._sent, *self._queued):
+            if not paho_compat.acknowledged(sent.info):
+                log.error("could not send off to %s: broker unreachable, %r on %s not delivered: it may still be on, "
+                          "switch it off yourself", _said(sent), sent.off.payload, sent.off.topic)

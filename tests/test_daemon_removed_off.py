@@ -1,0 +1,139 @@
+"""The off command of a load the config no longer has, sent once at the start (status.restore_load), against a broker
+that is not there yet or goes away as it is sent: delivered once the broker is back, and the log says which."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from localbroker import PrivateBroker
+from settings.config import load_settings
+from shell.daemon import Daemon
+from shell.lock import InstanceLock
+from shell.mqtt_link import Connected, Disconnected
+from tests.configs import write_config
+from tests.daemon_process import DaemonProcess
+from tests.harness import NOON, Harness
+from tests.mqtt_probe import MqttProbe
+
+RADIATOR = "cmnd/radiator/POWER"
+
+
+def status_with_the_radiator_on(directory: Path, retain: bool = False) -> dict[str, Any]:
+    """A status file saved with the radiator forced on, its off not retained (a plain Tasmota relay) unless
+    `retain`."""
+    (directory / "first").mkdir()
+    run = Harness(write_config(directory / "first", ("radiator", "small")))
+    run.meters(300, 0, NOON)
+    run.reg.handle("regul/mode", b'{"command":"force","name":"radiator","power":1000}', NOON + 1)
+    doc: dict[str, Any] = json.loads(json.dumps(run.reg.status(NOON + 2)))
+    radiator = next(entry for entry in doc["equipments"] if entry["name"] == "radiator")
+    radiator["off_command"]["retain"] = retain
+    return doc
+
+
+@pytest.mark.mqtt  # (its broker is its own, started late: not the fixture's, which marks a test so)
+def test_the_off_of_a_removed_load_reaches_a_broker_that_was_not_up_at_the_start(tmp_path: Path) -> None:
+    broker = PrivateBroker()  # (its port only: started later)
+    try:
+        config = write_config(tmp_path, ("small",), port=broker.port, status_time=0.5)
+        (tmp_path / "status.json").write_text(json.dumps(status_with_the_radiator_on(tmp_path)))
+        daemon = DaemonProcess(config)
+        try:
+            assert daemon.wait_for("cannot connect to the broker", 15), daemon.output
+            time.sleep(1.5)  # (paho's retries: at 0 s, then 3 s: the probe subscribes in between)
+            broker.start()
+            probe = MqttProbe(broker.host, broker.port, topics=(RADIATOR,))
+            try:
+                assert probe.wait_for(RADIATOR, timeout_s=15).text == "OFF"
+                time.sleep(0.5)
+                assert [m.text for m in probe.on(RADIATOR)] == ["OFF"]
+            finally:
+                probe.close()
+            assert daemon.wait_for("radiator (no longer configured, left on): off sent, 'OFF' on cmnd/radiator/POWER",
+                                   5), daemon.output
+        finally:
+            assert daemon.terminate() == 0
+        assert "could not send off" not in daemon.output
+    finally:
+        broker.cleanup()
+
+
+# --- the daemon's steps one by one, on a real link to a broker that goes away ----------------------------------------
+
+@pytest.fixture
+def daemon(tmp_path: Path, broker: PrivateBroker) -> Iterator[Daemon]:
+    """A daemon whose status file has the radiator (no longer configured) left on, its off retained: a probe made
+    after the fact tells whether a broker restarted without persistence has had it since."""
+    config = write_config(tmp_path, ("small",), port=broker.port)
+    (tmp_path / "status.json").write_text(json.dumps(status_with_the_radiator_on(tmp_path, retain=True)))
+    lock = InstanceLock(tmp_path / "test.lock")
+    lock.acquire()
+    built = Daemon(load_settings(config), lock)
+    built.restore_saved_status(time.time())
+    try:
+        yield built
+    finally:
+        built._shutdown()
+
+
+def next_event(daemon: Daemon, kind: type[Connected] | type[Disconnected], timeout_s: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        event = daemon.events.get(timeout=max(0.0, deadline - time.monotonic()))
+        if isinstance(event, kind):
+            return event
+
+
+def retained_on_the_radiator(broker: PrivateBroker) -> list[str]:
+    probe = MqttProbe(broker.host, broker.port, topics=(RADIATOR,))
+    try:
+        time.sleep(0.3)
+        return [m.text for m in probe.on(RADIATOR)]
+    finally:
+        probe.close()
+
+
+def taken_late(daemon: Daemon, broker: PrivateBroker) -> None:
+    """The link connects, then drops before the main loop takes the connection (and sends the off)."""
+    daemon.link.start()
+    connected = next_event(daemon, Connected)
+    broker.stop()
+    next_event(daemon, Disconnected)
+    daemon._on_connected(connected)
+
+
+def test_an_off_sent_while_the_link_is_down_is_said_queued_and_reaches_the_broker_once_it_is_back(
+        daemon: Daemon, broker: PrivateBroker, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    taken_late(daemon, broker)
+    assert "radiator (no longer configured, left on): off queued ('OFF' on cmnd/radiator/POWER): the broker " \
+           "is unreachable, it is sent when the broker is back" in caplog.text
+    assert "off sent" not in caplog.text
+    broker.start()  # (without the retained messages of before: no persistence)
+    daemon._on_connected(next_event(daemon, Connected))
+    assert retained_on_the_radiator(broker) == ["OFF"]
+    assert "radiator (no longer configured, left on): off sent now that the broker is back ('OFF' on " \
+           "cmnd/radiator/POWER)" in caplog.text
+    # Once sent, not again: another restart of the broker (its retained OFF lost) gets none.
+    broker.stop()
+    next_event(daemon, Disconnected)
+    broker.start()
+    daemon._on_connected(next_event(daemon, Connected))
+    assert retained_on_the_radiator(broker) == []
+    assert caplog.text.count("off sent") == 1
+
+
+def test_a_stop_before_the_broker_is_back_says_the_off_was_not_sent(
+        daemon: Daemon, broker: PrivateBroker, caplog: pytest.LogCaptureFixture) -> None:
+    taken_late(daemon, broker)
+    caplog.clear()
+    daemon._shutdown()
+    assert "could not send off to radiator (no longer configured, left on): broker unreachable, 'OFF' on " \
+           "cmnd/radiator/POWER not delivered: it may still be on, switch it off yourself" in caplog.text
