@@ -172,6 +172,8 @@ class DaemonLifeCycle:
         # spare for the rest (tests/test_stop_faults.py adds them up). Longer, systemd killed PySEB on a card that
         # stopped answering, before its last steps, the unit failed.
         now = time.time()
+        # (named by the link's stop if its offs may not have reached the broker: each stays on until PySEB runs again)
+        left_on = [load.name for load in self.reg.loads if load.current_power_w > 0] if self._started else []
         if self._started:
             self.reg.shutdown(now)
             self._offer_snapshot(fresh=True)
@@ -186,7 +188,7 @@ class DaemonLifeCycle:
             log.info("status saved to %s", self.saver.path)
         if self.recorder is not None:
             self.recorder.stop()
-        self.link.stop()
+        self.link.stop(left_on=left_on)
         self.removed_offs.at_stop()  # (after the link's stop: it waits for the broker's last acknowledgements)
         self.lock.release()
         log.info("stopped")

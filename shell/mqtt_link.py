@@ -11,7 +11,7 @@ import ssl
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import paho.mqtt.client as mqtt
@@ -80,6 +80,11 @@ def _guarded(fatal: bool) -> Callable[[F], F]:
 
 _LEFT_AS_THEY_WERE = ("and each load stays as last commanded until PySEB runs again (its start commands every load "
                       "off)")
+
+
+def _not_sent(left_on: Sequence[str], could: str = "could not send") -> str:
+    """What the stop's line says first of the loads that were on (none: nothing)."""
+    return f"{could} off to {', '.join(left_on)}: broker unreachable; " if left_on else ""
 
 
 class MqttLink:
@@ -152,16 +157,15 @@ class MqttLink:
             raise PublishFailed(mqtt.error_string(info.rc))
         return info
 
-    def stop(self, timeout_s: float = OFFLINE_WAIT_S) -> None:
-        """Announce offline, flush what is queued, disconnect and stop the network thread."""
-        connected = self.client.is_connected()
-        if not connected:
+    def stop(self, timeout_s: float = OFFLINE_WAIT_S, left_on: Sequence[str] = ()) -> None:
+        """Announce offline, flush what is queued, disconnect and stop the network thread. `left_on`: the loads that
+        were on before the stop commanded them to 0 W, named when that may not have reached the broker."""
+        # (paho 1.6 says connected from a lost link until its next attempt: `offline` refused then tells)
+        if not self.client.is_connected() or not self._publish_offline(timeout_s, left_on):
             # The stop's commands were queued for a reconnect that will not come: the log had just said every
             # load went to 0 W, while a relay switched on stayed on.
-            log.warning("stopping with the broker link down: the stop commands (every load to 0 W) were not "
-                        f"delivered, {_LEFT_AS_THEY_WERE}")
-        else:
-            self._publish_offline(timeout_s)
+            log.warning(f"stopping with the broker link down: {_not_sent(left_on)}the stop commands (every load to "
+                        f"0 W) were not delivered, {_LEFT_AS_THEY_WERE}")
         self.client.disconnect()
         # (paho's loop_stop waits for its thread with no bound: with the network gone, a retry's name resolution
         # held the stop for the resolver's timeouts, 10 to 40 s, past systemd's TimeoutStopSec. Its thread is a
@@ -173,20 +177,25 @@ class MqttLink:
             log.warning("the MQTT network thread has not ended within %g s (a connection attempt to %s under way): "
                         "left behind", NETWORK_THREAD_WAIT_S, self.settings.host)
 
-    def _publish_offline(self, timeout_s: float) -> None:
-        """A retained `offline`, waited for. (Not with the link down: paho refuses the wait, which said 'could not
-        publish offline' after the line above; the broker publishes the will of a link it lost.)"""
+    def _publish_offline(self, timeout_s: float, left_on: Sequence[str]) -> bool:
+        """A retained `offline`, waited for; False when paho found the link down (it keeps the message for a
+        reconnect). (Not waited for then: paho refuses the wait, which said 'could not publish offline' instead of
+        the stop's own line; the broker publishes the will of a link it lost.)"""
         try:
             info = self.publish(self.settings.topic_availability, OFFLINE, retain=True)
+            if info.rc == mqtt.MQTT_ERR_NO_CONN:
+                return False
             info.wait_for_publish(timeout_s)
             if not info.is_published():
                 # A link dead but not yet known to be (Wi-Fi gone without a word: paho notices at 1.5 x keepalive)
                 # takes every message and delivers none. "offline" follows the stop commands on the same link:
                 # unacknowledged, they may be lost too.
-                log.warning("the broker did not acknowledge PySEB's last message within %g s: the stop commands "
-                            "(every load to 0 W) may not have been delivered, %s", timeout_s, _LEFT_AS_THEY_WERE)
+                log.warning("the broker did not acknowledge PySEB's last message within %g s: %sthe stop commands "
+                            "(every load to 0 W) may not have been delivered, %s", timeout_s,
+                            _not_sent(left_on, "may not have sent"), _LEFT_AS_THEY_WERE)
         except (RuntimeError, ValueError) as exc:  # PublishFailed is a RuntimeError
             log.warning("could not publish offline before stopping: %s", exc)
+        return True
 
     # --- paho callbacks (network thread): hand over only ----------------------------------------------
     @staticmethod

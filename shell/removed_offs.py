@@ -69,5 +69,5 @@ class RemovedOffs:
         names the load: the next start does not send it again)."""
         for sent in (*self._sent, *self._queued):
             if not paho_compat.acknowledged(sent.info):
-                log.error("could not send off to %s: broker unreachable, %r on %s not delivered: it may still be on, "
-                          "switch it off yourself", _said(sent), sent.off.payload, sent.off.topic)
+                log.error("could not send off to %s: broker unreachable, %r on %s not acknowledged: it may still be "
+                          "on, switch it off yourself", _said(sent), sent.off.payload, sent.off.topic)

@@ -1,5 +1,6 @@
 """The off command of a load the config no longer has, sent once at the start (status.restore_load), against a broker
-that is not there yet or goes away as it is sent: delivered once the broker is back, and the log says which."""
+that is not there yet or goes away as it is sent: delivered once the broker is back, and the log says which. The
+stop's offs with the broker gone: the loads left on named."""
 
 from __future__ import annotations
 
@@ -80,7 +81,8 @@ def daemon(tmp_path: Path, broker: PrivateBroker) -> Iterator[Daemon]:
     try:
         yield built
     finally:
-        built._shutdown()
+        if lock._fd is not None:  # (not stopped by the test)
+            built._shutdown()
 
 
 def next_event(daemon: Daemon, kind: type[Connected] | type[Disconnected], timeout_s: float = 15.0) -> Any:
@@ -136,4 +138,25 @@ def test_a_stop_before_the_broker_is_back_says_the_off_was_not_sent(
     caplog.clear()
     daemon._shutdown()
     assert "could not send off to radiator (no longer configured, left on): broker unreachable, 'OFF' on " \
-           "cmnd/radiator/POWER not delivered: it may still be on, switch it off yourself" in caplog.text
+           "cmnd/radiator/POWER not acknowledged: it may still be on, switch it off yourself" in caplog.text
+
+
+# --- the stop's own offs (every load to 0 W), with the broker gone ------------------------------------------------
+
+def test_a_stop_with_the_broker_gone_names_the_loads_left_on(daemon: Daemon, broker: PrivateBroker,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    daemon.link.start()
+    daemon._on_connected(next_event(daemon, Connected))
+    probe = MqttProbe(broker.host, broker.port, topics=("regul/cload/small",))
+    try:
+        daemon.reg.handle("regul/mode", b'{"command":"force","name":"small","power":300}', time.time())
+        probe.wait_for("regul/cload/small", lambda m: m.text == "1")  # (the radiator's off, before it, acknowledged)
+    finally:
+        probe.close()
+    broker.stop()
+    next_event(daemon, Disconnected)
+    caplog.clear()
+    daemon._shutdown()
+    assert "stopping with the broker link down: could not send off to small: broker unreachable; the stop " \
+           "commands (every load to 0 W) were not delivered" in caplog.text
+    assert "could not send off to radiator" not in caplog.text  # (its off was acknowledged)
