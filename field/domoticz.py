@@ -92,7 +92,8 @@ class DomoticzBridge:
     def on_out(self, payload: bytes, now: float) -> bool:
         """A device update from Domoticz; True when it changed the regulator's state."""
         last, self._last_out = self._last_out, (payload, now)
-        if last is not None and last[0] == payload and now - last[1] < COPY_WINDOW_S:
+        # (a last update dated after `now` is from before a clock stepped back: no copy of this one)
+        if last is not None and last[0] == payload and 0 <= now - last[1] < COPY_WINDOW_S:
             # The same update again at once: Domoticz publishes each one on every topic of its publish scheme
             # ("Flat + Floor/Room", by idx, by name: all under topic_out), one after the other. A second copy of an
             # echo was taken for a user's change while the next echo was awaited (a load forced for a moment

@@ -167,7 +167,8 @@ class _Flow:
         if watts != 0:
             self.zero_sent_at = None
             return True
-        if previous != 0 or self.zero_sent_at is None or now - self.zero_sent_at >= keepalive_s:
+        # (a last 0 dated after `now` is from before a clock stepped back: sent again, not held back for the step)
+        if previous != 0 or self.zero_sent_at is None or not 0 <= now - self.zero_sent_at < keepalive_s:
             self.zero_sent_at = now
             return True
         return False

@@ -1,0 +1,52 @@
+"""The Domoticz link when the wall clock steps back (NTP correcting a clock that was ahead, a clock set by hand):
+the time of its last 0 and of its last update from Domoticz, now in the future, must not hold back the keepalive
+nor take a user's update for a copy for the whole step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.field_house import RADIATOR, field_config
+from tests.harness import NOON, Harness
+from tests.test_field_domoticz import DZ_IN, DZ_OUT, RADIATOR_SWITCH, switch
+
+GRID_IDX = 651
+SENSORS = f"[domoticz]\nidx_grid = {GRID_IDX}\nkeepalive_s = 1800\n"
+
+
+def grid_zeros(h: Harness) -> int:
+    return sum(1 for t, p, _ in h.sent if t == DZ_IN and f'"idx": {GRID_IDX},' in p and '"svalue": "0"' in p)
+
+
+def test_the_grid_keepalive_goes_on_after_the_clock_stepped_back(tmp_path: Path) -> None:
+    # The grid at 0 all along (a 0 at the first decision, then one every 30 min). The clock steps back an hour: the
+    # last 0, dated an hour ahead, held the keepalive for an hour and a half, and Domoticz marked the sensor timed out.
+    h = Harness(field_config(tmp_path, extra=SENSORS))
+    now = NOON
+    h.meters(2000, 2000, now)
+    assert grid_zeros(h) == 1
+    now -= 3600  # the clock steps back an hour
+    for _ in range(1830 // 3):  # 30.5 minutes of real time, readings every 3 s
+        now += 3
+        h.meters(2000, 2000, now)
+        h.reg.tick(now)
+    # One at the step (the last one's time is no longer known), one 30 minutes later: none was sent in 90 minutes.
+    assert grid_zeros(h) == 3
+
+
+def test_a_user_s_on_after_the_clock_stepped_back_is_no_copy(tmp_path: Path) -> None:
+    # A Domoticz without "LastUpdate" sends the same bytes for each On. A user's On, an unforce from regul/mode, the
+    # clock stepped back an hour, and the user's On again: dated before the first one, it was taken for its copy (on
+    # another topic of the publish scheme) and ignored.
+    h = Harness(field_config(tmp_path, radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n"))
+    h.reg.tick(NOON)
+    h.reg.on_connected(NOON)
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, False), NOON + 0.1)  # Domoticz's answer
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 30)
+    assert h.load("radiator").forced_by == "domoticz"
+    h.reg.handle("regul/mode", b'{"command": "unforce", "name": "radiator"}', NOON + 40)
+    assert not h.load("radiator").is_forced()
+    later = NOON + 60 - 3600  # a minute later, on a clock stepped back an hour
+    h.reg.tick(later)
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), later)
+    assert h.load("radiator").forced_by == "domoticz" and h.last(RADIATOR) == "ON"
