@@ -80,6 +80,11 @@ class EnergyCounter:
                 self.energy_wh += self._last_w * gap_s / 3600.0
         self._last_w, self._last_at = power_w, at
 
+    def skip(self, step_s: float) -> None:
+        """The wall clock jumped forward by `step_s` with no time passing: the next reading counts from the last."""
+        if self._last_at is not None:
+            self._last_at += step_s
+
     def roll_day(self, midnight_at: float) -> None:
         """At midnight: today's energy (counted up to `midnight_at`) becomes yesterday's."""
         if self._last_w is not None and self._last_at is not None and self._last_at < midnight_at:

@@ -145,6 +145,19 @@ class StaleGuard:
         if self._started_at is not None and stepped_back(now, self._started_at):
             self._started_at = now
 
+    def clock_stepped_forward(self, step_s: float) -> None:
+        """The wall clock jumped forward by `step_s` with no time passing (the shell's monotonic clock says so): each
+        reading keeps its age, the start and the connection theirs. Taken for an hour's silence, the jump suspended
+        the regulation: every load cut, a relay off and held off by its dwell, at the next reading."""
+        for meter in (self._consumption, self._production):
+            if meter.last is not None:
+                meter.last = replace(meter.last, received_at=meter.last.received_at + step_s)
+        if self._started_at is not None:
+            self._started_at += step_s
+        if self._connected_at is not None:
+            self._connected_at += step_s
+        self._checked_at += step_s  # (a suspension does not last the jump longer)
+
     def deadlines(self) -> list[float]:
         """When each meter goes stale if it stays silent (none before start; while suspended, the meters
         not yet named in `reason`)."""

@@ -188,9 +188,18 @@ class Equipment:
         # A time a little earlier than the last one (the paho thread's timestamps interleave with the main
         # loop's) is not counted twice.
 
+    def skip_energy(self, step_s: float) -> None:
+        """The wall clock jumped forward by `step_s` with no time passing (NTP setting a Pi's clock): the jump is
+        not drawn (counted, up to MAX_ENERGY_GAP_S of it was: 333 Wh for a 2 kW heater)."""
+        if self._energy_since is not None:
+            self._energy_since += step_s
+
     def roll_day(self, midnight_at: float) -> float:
         """At midnight: today's energy (counted up to `midnight_at`) becomes yesterday's; returns it."""
-        self.accumulate_energy(midnight_at)
+        if self._energy_since is None or self._energy_since <= midnight_at:
+            # (counted past it already, a clock jump over midnight skipped: taken for a step back, the count went on
+            # from the midnight, and the next update counted the jump into the new day)
+            self.accumulate_energy(midnight_at)
         self.energy_yesterday_wh, self.energy_wh = self.energy_wh, 0.0
         return self.energy_yesterday_wh
 

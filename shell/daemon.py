@@ -14,6 +14,7 @@ from core.decisions import is_relay
 from core.regulator import Regulator
 from recording.writer import DayRecorder
 from settings.config import Settings
+from shell.clock_watch import ClockWatch
 from shell.daemon_life_cycle import DaemonLifeCycle, ReopenRequest, StopRequest
 from shell.daemon_link import EXIT_LINK_FAULT as EXIT_LINK_FAULT
 from shell.daemon_link import DaemonLinkEvents, LinkReport
@@ -32,6 +33,7 @@ from shell.mqtt_link import (
 )
 from shell.removed_offs import RemovedOffs
 from status.saver import StatusSaver
+from values.durations import spoken_duration
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +101,7 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
         if self.recorder is not None:
             self.reg.add_decision_listener(self.recorder.add)
         self._ticked_at = 0.0  # wall-clock time of the last timer pass
+        self._clock_watch = ClockWatch(time.time(), time.monotonic())
 
     def _publish(self, topic: str, payload: str | bytes, retain: bool = False) -> None:
         self.link.publish(topic, payload, retain)
@@ -120,6 +123,7 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
             except queue.Empty:
                 event = None
                 next_tick = min(next_tick, time.monotonic())  # woken for a deadline: run the timers now
+            self._follow_the_clock()  # (before the event: a reading handled at the new time)
             if self._stop_asked is not None:
                 self._events_at_stop(event)
                 event = self._stop_asked
@@ -161,6 +165,15 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
                 if self.limiter is not None:
                     self.limiter.flush()  # how many lines a flood had held back
                 next_tick = time.monotonic() + TICK_S
+
+    def _follow_the_clock(self) -> None:
+        """A jump forward of the wall clock (NTP setting a Pi's clock) said and handed to the regulator, which cannot
+        tell it from time passing. (One back it sees by itself, and says.)"""
+        step_s = self._clock_watch.jumped_s(time.time(), time.monotonic())
+        if step_s > 0:
+            log.warning("the clock jumped forward by %s (NTP setting it, or set by hand): the meters' readings keep "
+                        "their ages; timed forces and relay dwells end that much earlier", spoken_duration(step_s))
+            self.reg.clock_stepped_forward(step_s)
 
     def _on_message(self, event: Message) -> None:
         if event.retained and event.topic in self._live_only:

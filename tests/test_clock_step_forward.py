@@ -1,0 +1,136 @@
+"""The wall clock jumping forward while PySEB runs: NTP setting a Pi's clock (no clock chip: it boots on the time it
+last saved) once the network or the time server answers, hours after the start. The core cannot tell a jump from
+time passing; the daemon can (its monotonic clock did not move), and says so: the meters' readings, seconds old, are
+not taken for an hour's silence (every load cut, a relay off and held off by its dwell), and the jump is no energy
+drawn."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+import shell.daemon
+from settings.config import load_settings
+from shell.clock_watch import ClockWatch
+from shell.daemon import Daemon
+from shell.lock import InstanceLock
+from tests.configs import reading, write_config
+from tests.harness import CONS, NOON, PROD, Harness
+
+RADIATOR = "cmnd/radiator/POWER"
+
+
+def sunny(h: Harness, now: float, seconds: int) -> float:
+    """Readings every second of a house at 300 W under 3800 W of PV; the time after them."""
+    for _ in range(seconds):
+        now += 1
+        h.reg.handle(PROD, reading(3800), now - 0.01)
+        h.reg.handle(CONS, reading(300 + sum(load.current_power_w for load in h.reg.loads)), now)
+        h.reg.tick(now)
+    return now
+
+
+@pytest.mark.parametrize("step_s", [300.0, 3 * 3600.0])
+def test_a_clock_jumping_forward_cuts_no_load_and_counts_no_energy(tmp_path: Path, step_s: float,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    h = Harness(write_config(tmp_path, ("ecs", "radiator"), period=1, algorithm="closed_loop"))
+    h.reg.tick(NOON - 60)
+    now = sunny(h, NOON, 60)
+    ecs, radiator = h.load("ecs"), h.load("radiator")
+    assert ecs.current_power_w == 2000 and radiator.current_power_w == 1000
+    energies = ecs.energy_wh, radiator.energy_wh
+    mark = len(h.sent)
+    caplog.clear()
+    now += step_s  # NTP sets the clock, between two readings; the daemon sees it before the next one
+    h.reg.clock_stepped_forward(step_s)
+    now = sunny(h, now - 1, 30)
+    assert h.reg.stale_reason is None and "silent" not in caplog.text
+    assert [p for t, p, _ in h.sent[mark:] if t == RADIATOR] == []  # never switched off
+    assert radiator.current_power_w == 1000 and ecs.current_power_w == 2000
+    # 30 s at 2000 W and 1000 W, not the jump besides (10 minutes of it were counted: 333 Wh for the heater)
+    assert ecs.energy_wh - energies[0] == pytest.approx(2000 * 30 / 3600, abs=1.0)
+    assert radiator.energy_wh - energies[1] == pytest.approx(1000 * 30 / 3600, abs=1.0)
+
+
+def test_a_meter_silent_before_the_jump_stays_silent(tmp_path: Path) -> None:
+    # The production meter dead 8 s before the jump: 2 s after it, it has been silent for meter_timeout (10 s).
+    h = Harness(write_config(tmp_path, ("ecs", "radiator"), period=1, algorithm="closed_loop"))
+    h.reg.tick(NOON - 60)
+    now = sunny(h, NOON, 30)
+    for _ in range(8):
+        now += 1
+        h.reg.handle(CONS, reading(300 + sum(load.current_power_w for load in h.reg.loads)), now)
+        h.reg.tick(now)
+    assert h.reg.stale_reason is None
+    now += 3600
+    h.reg.clock_stepped_forward(3600)
+    for _ in range(3):
+        now += 1
+        h.reg.handle(CONS, reading(300 + sum(load.current_power_w for load in h.reg.loads)), now)
+        h.reg.tick(now)
+    assert h.reg.stale_reason is not None and "production meter silent for 1" in h.reg.stale_reason
+    assert h.load("ecs").current_power_w == 0
+
+
+def test_a_jump_before_the_start_changes_nothing(tmp_path: Path) -> None:
+    h = Harness(write_config(tmp_path, ("ecs",), period=1, algorithm="closed_loop"))
+    h.reg.clock_stepped_forward(3600)  # (the daemon's first timers have not run)
+    h.reg.tick(NOON)
+    assert h.reg.energy_counted_since == NOON
+
+
+def test_a_jump_over_midnight_counts_the_jump_on_neither_day(tmp_path: Path) -> None:
+    # At 23:50 the heater and the radiator draw; the clock jumps 3 h to 02:51. Yesterday's energy is the 61 s of
+    # readings; the new day's, the 30 s after the jump (the roll restarted the count at midnight, and the next update
+    # counted 10 minutes of the jump into the new day).
+    h = Harness(write_config(tmp_path, ("ecs", "radiator"), period=1, algorithm="closed_loop"))
+    start = NOON + 11 * 3600 + 50 * 60
+    h.reg.tick(start)
+    now = sunny(h, start, 60)
+    ecs = h.load("ecs")
+    before_wh = ecs.energy_wh
+    now += 3 * 3600
+    h.reg.clock_stepped_forward(3 * 3600)
+    sunny(h, now - 1, 31)
+    assert h.reg.counted_day == "2023-11-15"
+    assert ecs.energy_yesterday_wh == pytest.approx(before_wh, abs=0.1)
+    assert ecs.energy_wh == pytest.approx(2000 * 30 / 3600, abs=1.0)
+
+
+# --- the daemon sees the jump -------------------------------------------------------------------------------------
+
+def test_the_clock_watch_tells_a_jump_from_time_passing() -> None:
+    watch = ClockWatch(1000.0, 50.0)
+    assert watch.jumped_s(1060.0, 110.0) == 0.0  # a minute passed (a main loop held up: both clocks moved)
+    assert watch.jumped_s(4660.5, 110.5) == 3600.0  # NTP set the clock an hour ahead
+    assert watch.jumped_s(4661.0, 111.0) == 0.0  # and time passes again from there
+    assert watch.jumped_s(3661.0, 111.0) == -1000.0  # set back
+    assert watch.jumped_s(3670.0, 111.0 + 9.0 - 9.9) == 0.0  # under CLOCK_JUMP_S: no jump (NTP slewing, a stamp)
+
+
+def test_the_daemon_hands_a_forward_jump_to_the_regulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    settings = load_settings(write_config(tmp_path, ("ecs", "radiator"), algorithm="closed_loop"))
+    daemon = Daemon(settings, InstanceLock(tmp_path / "test.lock"))  # (never run: nothing connects)
+    clocks = {"wall": time.time(), "monotonic": time.monotonic()}
+    monkeypatch.setattr(shell.daemon, "time", SimpleNamespace(time=lambda: clocks["wall"],
+                                                               monotonic=lambda: clocks["monotonic"]))
+    daemon._clock_watch = ClockWatch(clocks["wall"], clocks["monotonic"])
+    steps: list[float] = []
+    monkeypatch.setattr(daemon.reg, "clock_stepped_forward", steps.append)
+    clocks["wall"] += 2.0
+    clocks["monotonic"] += 2.0
+    daemon._follow_the_clock()
+    clocks["wall"] -= 3600.0  # set back: the regulator sees that by itself
+    daemon._follow_the_clock()
+    assert steps == []
+    clocks["wall"] += 3 * 3600.0 + 0.5
+    clocks["monotonic"] += 0.5
+    daemon._follow_the_clock()
+    assert steps == [3 * 3600.0]
+    assert "the clock jumped forward by 3 h 00 min" in caplog.text
