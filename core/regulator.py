@@ -179,7 +179,7 @@ class Regulator(RegulatorLifeCycle):
 
     def clock_stepped_forward(self, step_s: float) -> None:
         """The wall clock jumped forward by `step_s` with no time passing (NTP setting a Pi's clock: the shell's
-        monotonic clock tells, this core cannot): the meters' readings keep their ages, the energy counters skip it.
+        steady clock tells, this core cannot): the meters' readings keep their ages, the energy counters skip it.
         A timed force, a relay's dwell, a wait end that much earlier (the safe side)."""
         if self._started_at is None:
             return  # (nothing counted yet: the start takes the new time)

@@ -146,7 +146,7 @@ class StaleGuard:
             self._started_at = now
 
     def clock_stepped_forward(self, step_s: float) -> None:
-        """The wall clock jumped forward by `step_s` with no time passing (the shell's monotonic clock says so): each
+        """The wall clock jumped forward by `step_s` with no time passing (the shell's steady clock says so): each
         reading keeps its age, the start and the connection theirs. Taken for an hour's silence, the jump suspended
         the regulation: every load cut, a relay off and held off by its dwell, at the next reading."""
         for meter in (self._consumption, self._production):

@@ -1,9 +1,11 @@
-"""The wall clock's jumps, told from time passing by the monotonic clock, which no one sets. A Pi has no clock chip:
+"""The wall clock's jumps, told from time passing by a clock no one sets (steady_s). A Pi has no clock chip:
 it boots on the time it last saved (fake-hwclock), minutes to days behind, and NTP sets it once the network and a
 time server answer, possibly hours after PySEB started. The core runs on the wall clock (midnight, check_at, the
 status file's dates) and cannot tell such a jump from time passing; the daemon asks this."""
 
 from __future__ import annotations
+
+import time
 
 from values.readings import CLOCK_STEP_BACK_S
 
@@ -11,16 +13,25 @@ from values.readings import CLOCK_STEP_BACK_S
 # fraction of a second, and slews it gently below that: neither adds up here, each reading starts afresh).
 CLOCK_JUMP_S = CLOCK_STEP_BACK_S
 
+# Linux's clock that counts a suspend too (the monotonic one stops then): a laptop woken after an hour's suspend had
+# no jump of its wall clock, and its meters were silent that hour. Elsewhere, the monotonic one.
+_STEADY = getattr(time, "CLOCK_BOOTTIME", None)
+
+
+def steady_s() -> float:
+    """Seconds on a clock no one sets, that goes on through a suspend where the system has one."""
+    return time.clock_gettime(_STEADY) if _STEADY is not None else time.monotonic()
+
 
 class ClockWatch:
-    """The wall clock against the monotonic one, from one reading of both to the next."""
+    """The wall clock against the steady one, from one reading of both to the next."""
 
-    def __init__(self, wall_s: float, monotonic_s: float) -> None:
-        self._offset_s = wall_s - monotonic_s
+    def __init__(self, wall_s: float, steady_at_s: float) -> None:
+        self._offset_s = wall_s - steady_at_s
 
-    def jumped_s(self, wall_s: float, monotonic_s: float) -> float:
+    def jumped_s(self, wall_s: float, steady_at_s: float) -> float:
         """How far the wall clock jumped since the last reading, beyond the time that passed (forward: positive;
         back: negative); 0.0 under CLOCK_JUMP_S either way."""
-        offset_s = wall_s - monotonic_s
+        offset_s = wall_s - steady_at_s
         step_s, self._offset_s = offset_s - self._offset_s, offset_s
         return step_s if abs(step_s) >= CLOCK_JUMP_S else 0.0

@@ -14,7 +14,7 @@ from core.decisions import is_relay
 from core.regulator import Regulator
 from recording.writer import DayRecorder
 from settings.config import Settings
-from shell.clock_watch import ClockWatch
+from shell.clock_watch import ClockWatch, steady_s
 from shell.daemon_life_cycle import DaemonLifeCycle, ReopenRequest, StopRequest
 from shell.daemon_link import EXIT_LINK_FAULT as EXIT_LINK_FAULT
 from shell.daemon_link import DaemonLinkEvents, LinkReport
@@ -101,7 +101,7 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
         if self.recorder is not None:
             self.reg.add_decision_listener(self.recorder.add)
         self._ticked_at = 0.0  # wall-clock time of the last timer pass
-        self._clock_watch = ClockWatch(time.time(), time.monotonic())
+        self._clock_watch = ClockWatch(time.time(), steady_s())
 
     def _publish(self, topic: str, payload: str | bytes, retain: bool = False) -> None:
         self.link.publish(topic, payload, retain)
@@ -169,7 +169,7 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
     def _follow_the_clock(self) -> None:
         """A jump forward of the wall clock (NTP setting a Pi's clock) said and handed to the regulator, which cannot
         tell it from time passing. (One back it sees by itself, and says.)"""
-        step_s = self._clock_watch.jumped_s(time.time(), time.monotonic())
+        step_s = self._clock_watch.jumped_s(time.time(), steady_s())
         if step_s > 0:
             log.warning("the clock jumped forward by %s (NTP setting it, or set by hand): the meters' readings keep "
                         "their ages; timed forces and relay dwells end that much earlier", spoken_duration(step_s))

@@ -1,6 +1,6 @@
 """The wall clock jumping forward while PySEB runs: NTP setting a Pi's clock (no clock chip: it boots on the time it
 last saved) once the network or the time server answers, hours after the start. The core cannot tell a jump from
-time passing; the daemon can (its monotonic clock did not move), and says so: the meters' readings, seconds old, are
+time passing; the daemon can (its steady clock did not move), and says so: the meters' readings, seconds old, are
 not taken for an hour's silence (every load cut, a relay off and held off by its dwell), and the jump is no energy
 drawn."""
 
@@ -15,7 +15,7 @@ import pytest
 
 import shell.daemon
 from settings.config import load_settings
-from shell.clock_watch import ClockWatch
+from shell.clock_watch import ClockWatch, steady_s
 from shell.daemon import Daemon
 from shell.lock import InstanceLock
 from tests.configs import reading, write_config
@@ -113,24 +113,30 @@ def test_the_clock_watch_tells_a_jump_from_time_passing() -> None:
     assert watch.jumped_s(3670.0, 111.0 + 9.0 - 9.9) == 0.0  # under CLOCK_JUMP_S: no jump (NTP slewing, a stamp)
 
 
+def test_the_steady_clock_goes_on() -> None:
+    first = steady_s()
+    time.sleep(0.02)
+    assert 0.01 < steady_s() - first < 5.0
+
+
 def test_the_daemon_hands_a_forward_jump_to_the_regulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                            caplog: pytest.LogCaptureFixture) -> None:
     settings = load_settings(write_config(tmp_path, ("ecs", "radiator"), algorithm="closed_loop"))
     daemon = Daemon(settings, InstanceLock(tmp_path / "test.lock"))  # (never run: nothing connects)
-    clocks = {"wall": time.time(), "monotonic": time.monotonic()}
-    monkeypatch.setattr(shell.daemon, "time", SimpleNamespace(time=lambda: clocks["wall"],
-                                                               monotonic=lambda: clocks["monotonic"]))
-    daemon._clock_watch = ClockWatch(clocks["wall"], clocks["monotonic"])
+    clocks = {"wall": time.time(), "steady": time.monotonic()}
+    monkeypatch.setattr(shell.daemon, "time", SimpleNamespace(time=lambda: clocks["wall"]))
+    monkeypatch.setattr(shell.daemon, "steady_s", lambda: clocks["steady"])
+    daemon._clock_watch = ClockWatch(clocks["wall"], clocks["steady"])
     steps: list[float] = []
     monkeypatch.setattr(daemon.reg, "clock_stepped_forward", steps.append)
     clocks["wall"] += 2.0
-    clocks["monotonic"] += 2.0
+    clocks["steady"] += 2.0
     daemon._follow_the_clock()
     clocks["wall"] -= 3600.0  # set back: the regulator sees that by itself
     daemon._follow_the_clock()
     assert steps == []
     clocks["wall"] += 3 * 3600.0 + 0.5
-    clocks["monotonic"] += 0.5
+    clocks["steady"] += 0.5
     daemon._follow_the_clock()
     assert steps == [3 * 3600.0]
     assert "the clock jumped forward by 3 h 00 min" in caplog.text
