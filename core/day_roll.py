@@ -19,6 +19,10 @@ from values.local_time import local_date, local_instant, next_local_midnight
 # shows, so it stays what it was.
 log = logging.getLogger("core.regulator")
 
+# The next midnight is never further ahead than this: a day, a DST hour, and the lead of a day restored from a file
+# ahead of the clock (status.restore: 12 h at most). Further is from before the clock was set back a day or more.
+MAX_MIDNIGHT_AHEAD_S = 2 * 86400.0
+
 
 class DayRoll:
     """The next local midnight, and what happens at it."""
@@ -48,6 +52,13 @@ class DayRoll:
         self.next_midnight_at = next_local_midnight(now, self._tz)
         self.day = local_date(now, self._tz).isoformat()
         self.counted_since = now if counted_since is None else counted_since
+
+    def stepped_back(self, now: float) -> None:
+        """The clock stepped back to `now`: by a day or more, the day rolls at the clock's next midnight (the report
+        then has the hours counted before the step too), not once the clock is back at the old one, days later, the
+        days between counted as one."""
+        if self.next_midnight_at - now > MAX_MIDNIGHT_AHEAD_S:
+            self.next_midnight_at = next_local_midnight(now, self._tz)
 
     def roll(self, now: float) -> DailyReport | None:
         """`now` is at or after `next_midnight_at`: roll the day over. Returns the report of the day that

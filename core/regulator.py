@@ -166,6 +166,7 @@ class Regulator(RegulatorLifeCycle):
         last_tick_at, self._last_tick_at = self._last_tick_at, now
         if last_tick_at is not None and stepped_back(now, last_tick_at):
             keep_forces_lengths(self.loads, last_tick_at - now)
+            self._day.stepped_back(now)
         for load in self.loads:
             load.accumulate_energy(now)  # energies stay current even while no reading comes
         changed = expire_forces(self.loads, now, self._forcer)

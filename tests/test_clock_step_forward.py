@@ -140,3 +140,24 @@ def test_the_daemon_hands_a_forward_jump_to_the_regulator(tmp_path: Path, monkey
     daemon._follow_the_clock()
     assert steps == [3 * 3600.0]
     assert "the clock jumped forward by 3 h 00 min" in caplog.text
+
+
+# --- a clock set back by days -------------------------------------------------------------------------------------
+
+def test_a_clock_set_back_days_rolls_the_day_at_its_own_next_midnight(tmp_path: Path) -> None:
+    # A clock three days ahead (a clock module reading a wrong date, a date set by hand) is set right at noon: the day
+    # was counted on until the clock reached the old next midnight again, 3 days and 12 h later: no report, no reset
+    # of the day's energies (a 2 kW heater's 3 days in one "day") until then.
+    h = Harness(write_config(tmp_path, ("ecs", "radiator"), period=1, algorithm="closed_loop"))
+    h.reg.tick(NOON)
+    now = sunny(h, NOON, 30)
+    now -= 3 * 86400  # 2023-11-11 12:00:30
+    h.reg.tick(now)
+    now = sunny(h, now, 30)
+    midnight = NOON - 3 * 86400 + 12 * 3600  # 2023-11-12 00:00 in Paris
+    now = midnight - 10
+    sunny(h, now, 20)
+    reports = h.on(h.reg.settings.mqtt.topic_report)
+    assert len(reports) == 1 and '"date": "2023-11-11"' in reports[0]
+    assert h.load("ecs").energy_wh == pytest.approx(2000 * 10 / 3600, abs=1.0)  # counted from the midnight
+    assert h.reg.counted_day == "2023-11-12"
