@@ -180,14 +180,15 @@ class Regulator(RegulatorLifeCycle):
 
     def clock_stepped_forward(self, step_s: float) -> None:
         """The wall clock jumped forward by `step_s` with no time passing (NTP setting a Pi's clock: the shell's
-        steady clock tells, this core cannot): the meters' readings keep their ages, the energy counters skip it.
-        A timed force, a relay's dwell, a wait end that much earlier (the safe side)."""
+        steady clock tells, this core cannot): the meters' readings keep their ages, the energy counters skip it,
+        Domoticz's answers keep their wait. A timed force, a relay's dwell, other waits end that much earlier."""
         if self._started_at is None:
-            return  # (nothing counted yet: the start takes the new time)
+            return
         self._stale_guard.clock_stepped_forward(step_s)
         for load in self.loads:
             load.skip_energy(step_s)
         self.production_energy.skip(step_s)
+        self.field.clock_stepped_forward(step_s)
 
     def _forcer(self, forced_by: str | None) -> str:
         """Who forced a load, as the log says it (`Equipment.forced_by`)."""

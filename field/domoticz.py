@@ -89,6 +89,16 @@ class DomoticzBridge:
         self._last_out = None
         self._asked_at = None  # (asked again at the next connect)
 
+    def clock_stepped_forward(self, step_s: float) -> None:
+        """The wall clock jumped forward by `step_s` with no time passing (NTP setting a Pi's clock just after its
+        connect): what was asked keeps its wait, or its answer, taken for a user's order once the wait had run out at
+        the jump, forced a load on from an On left on the switch."""
+        if self._asked_at is not None:
+            self._asked_at += step_s
+        for switch in self._switches:
+            if switch.asked_at is not None:
+                switch.asked_at += step_s
+
     def on_out(self, payload: bytes, now: float) -> bool:
         """A device update from Domoticz; True when it changed the regulator's state."""
         last, self._last_out = self._last_out, (payload, now)

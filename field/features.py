@@ -127,6 +127,10 @@ class FieldFeatures:
         """The broker link dropped: what was awaited from Domoticz will not come."""
         self.domoticz.on_disconnected()
 
+    def clock_stepped_forward(self, step_s: float) -> None:
+        """The wall clock jumped forward by `step_s` with no time passing: Domoticz's answers keep their wait."""
+        self.domoticz.clock_stepped_forward(step_s)
+
     # --- timers and decisions -----------------------------------------------------------------------------
     def start(self, now: float) -> None:
         """The regulator starts: daily clear times count from now (or from the restored status's time)."""

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.field_house import RADIATOR, field_config
 from tests.harness import NOON, Harness
 from tests.test_field_domoticz import DZ_IN, DZ_OUT, RADIATOR_SWITCH, switch
@@ -50,3 +52,22 @@ def test_a_user_s_on_after_the_clock_stepped_back_is_no_copy(tmp_path: Path) -> 
     h.reg.tick(later)
     h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), later)
     assert h.load("radiator").forced_by == "domoticz" and h.last(RADIATOR) == "ON"
+
+
+def test_domoticz_s_answer_after_ntp_set_the_clock_is_still_its_answer(tmp_path: Path,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    # A Pi connects on the time it last saved; NTP sets the clock an hour ahead a second later, before Domoticz
+    # answered what the force switch shows. Its 60 s wait had run out at once: "has not answered" said for nothing,
+    # and the answer, an On left from before the restart, then taken for a user's order: the radiator forced on
+    # until switched off, from the grid.
+    h = Harness(field_config(tmp_path, radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n"))
+    h.reg.tick(NOON)
+    h.reg.on_connected(NOON)
+    now = NOON + 1 + 3600
+    h.reg.clock_stepped_forward(3600)  # (the daemon, which sees the jump)
+    h.reg.tick(now)
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), now + 0.5)  # the answer
+    assert not h.load("radiator").is_forced() and h.last(RADIATOR) != "ON"
+    assert "has not answered" not in caplog.text
+    h.reg.tick(now + 120)
+    assert "has not answered" not in caplog.text
