@@ -102,6 +102,8 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
             self.reg.add_decision_listener(self.recorder.add)
         self._ticked_at = 0.0  # wall-clock time of the last timer pass
         self._clock_watch = ClockWatch(time.time(), steady_s())
+        # (the last jump forward: the wall time halfway between the clock before and after it, and its length)
+        self._last_jump: tuple[float, float] | None = None
 
     def _publish(self, topic: str, payload: str | bytes, retain: bool = False) -> None:
         self.link.publish(topic, payload, retain)
@@ -169,8 +171,10 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
     def _follow_the_clock(self) -> None:
         """A jump forward of the wall clock (NTP setting a Pi's clock) said and handed to the regulator, which cannot
         tell it from time passing. (One back it sees by itself, and says.)"""
-        step_s = self._clock_watch.jumped_s(time.time(), steady_s())
+        wall_s = time.time()
+        step_s = self._clock_watch.jumped_s(wall_s, steady_s())
         if step_s > 0:
+            self._last_jump = (wall_s - step_s / 2, step_s)
             log.warning("the clock jumped forward by %s (NTP setting it, or set by hand): the meters' readings keep "
                         "their ages; timed forces and relay dwells end that much earlier", spoken_duration(step_s))
             self.reg.clock_stepped_forward(step_s)
@@ -187,6 +191,9 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
             log.debug("ignoring a retained message on %s (an old update)", event.topic)
             return
         received_at, now = event.received_at, time.time()
+        if self._last_jump is not None and received_at < self._last_jump[0]:
+            # Stamped before the clock's last jump forward: dropped as one that "waited an hour in the queue".
+            received_at += self._last_jump[1]
         if now - received_at > QUEUED_TOO_LONG_S:
             if event.topic in self._readings:
                 log.warning("dropping a reading on %s that waited %.0f s in the queue (the main loop was held up): "

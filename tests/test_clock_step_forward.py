@@ -18,6 +18,7 @@ from settings.config import load_settings
 from shell.clock_watch import ClockWatch, steady_s
 from shell.daemon import Daemon
 from shell.lock import InstanceLock
+from shell.mqtt_link import Message
 from tests.configs import reading, write_config
 from tests.harness import CONS, NOON, PROD, Harness
 
@@ -161,3 +162,28 @@ def test_a_clock_set_back_days_rolls_the_day_at_its_own_next_midnight(tmp_path: 
     assert len(reports) == 1 and '"date": "2023-11-11"' in reports[0]
     assert h.load("ecs").energy_wh == pytest.approx(2000 * 10 / 3600, abs=1.0)  # counted from the midnight
     assert h.reg.counted_day == "2023-11-12"
+
+
+def test_a_reading_queued_across_the_jump_is_handled_at_the_new_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    # Stamped by the network thread a moment before NTP set the clock, handled after: it was dropped as one that
+    # "waited 3600 s in the queue (the main loop was held up)".
+    settings = load_settings(write_config(tmp_path, ("ecs", "radiator"), algorithm="closed_loop"))
+    daemon = Daemon(settings, InstanceLock(tmp_path / "test.lock"))
+    daemon._started = True  # (as after the first connection)
+    clocks = {"wall": time.time(), "steady": time.monotonic()}
+    monkeypatch.setattr(shell.daemon, "time", SimpleNamespace(time=lambda: clocks["wall"]))
+    monkeypatch.setattr(shell.daemon, "steady_s", lambda: clocks["steady"])
+    daemon._clock_watch = ClockWatch(clocks["wall"], clocks["steady"])
+    handed: list[tuple[str, float]] = []
+    monkeypatch.setattr(daemon.reg, "handle", lambda topic, payload, now: handed.append((topic, now)))
+    monkeypatch.setattr(daemon.reg, "clock_stepped_forward", lambda step_s: None)
+    queued = Message(CONS, reading(300.0), clocks["wall"] - 0.2, False)
+    clocks["wall"] += 3600.0 + 0.3
+    clocks["steady"] += 0.3
+    daemon._follow_the_clock()
+    after = Message(PROD, reading(300.0), clocks["wall"] - 0.1, False)
+    daemon._on_message(queued)
+    daemon._on_message(after)
+    assert handed == [(CONS, pytest.approx(queued.received_at + 3600.0)), (PROD, after.received_at)]
+    assert "in the queue" not in caplog.text
