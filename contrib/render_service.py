@@ -89,6 +89,17 @@ def unit_check(user: str, how: dict[str, object], directory: Path, python: str) 
     return f"exit {done.returncode}:\n" + "\n".join(f"  {line}" for line in said.splitlines())
 
 
+def _no_config(directory: Path) -> bool:
+    """Whether the checkout has no config.ini at all (not one this process may not see: that is a rights problem)."""
+    try:
+        (directory / "config.ini").stat()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
 def _known_user(user: str) -> bool:
     try:
         pwd.getpwnam(user)
@@ -169,6 +180,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"render_service.py: run as {args.user} the way the unit runs it, {directory / 'regulation.py'} -c "
                   f"{directory / 'config.ini'} --check fails, so the service would not start (and systemd does not "
                   f"retry a bad config): {failure}", file=sys.stderr)
+            if _no_config(directory):
+                # (the check failed on that alone: the service user's rights are not in question yet)
+                print(f"render_service.py: {directory} has no config.ini yet: cp config.ini.sample config.ini, edit "
+                      "it (make check validates it), then run this again", file=sys.stderr)
+                return EXIT_USAGE
             print(f"render_service.py: {args.user} must be able to enter the checkout, read config.ini and write the "
                   "folders of the status file and the records: fix that (or give --user the checkout's owner), then "
                   "run this again", file=sys.stderr)

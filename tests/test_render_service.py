@@ -172,6 +172,24 @@ def test_the_units_command_is_checked_as_it_will_run(tmp_path: Path) -> None:
     assert good.returncode == 0 and f"WorkingDirectory={tmp_path}\n" in good.stdout
 
 
+def test_a_checkout_without_its_config_is_told_to_make_one(tmp_path: Path) -> None:
+    # A new user following the README's "Running it for good" before making config.ini: the check's own output said
+    # "file not found; start from the sample", and the last line then blamed the service user's rights ("must be
+    # able to enter the checkout, read config.ini and write the folders ..."): permissions that were fine.
+    me = pwd.getpwuid(os.getuid()).pw_name
+    problem = ("config.ini: 1 problem(s) in the configuration:\n"
+               "  config.ini: [-]: file not found; start from the sample: cp config.ini.sample config.ini, "
+               "then edit it\n")
+    _probing_checkout(tmp_path, 2, problem)
+    result = subprocess.run([sys.executable, str(ROOT / "contrib" / "render_service.py"), "--user", me, "--dir",
+                             str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    last = result.stderr.splitlines()[-1]
+    assert last == (f"render_service.py: {tmp_path} has no config.ini yet: cp config.ini.sample config.ini, edit it "
+                    "(make check validates it), then run this again"), result.stderr
+    assert "must be able to enter" not in result.stderr
+
+
 needs_root = pytest.mark.skipif(os.geteuid() != 0 or not Path("/usr/bin/python3").exists(),
                                 reason="switching to another user needs root (and a python3 that user can run)")
 
