@@ -58,6 +58,13 @@ def parse_bool(text: str) -> bool:
     raise ValueError(f"expected true or false, got {text!r}")
 
 
+def _shown_default(value: Any) -> str:
+    """A default as the config file writes it: true/false, 60 (not True, 60.0)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _parse_text(text: str) -> str:
     return text.strip()
 
@@ -193,12 +200,14 @@ class SectionReader:
             self.warnings.append(ConfigProblem(section, key, f"{raw.strip()} means not set: using the default "
                                                f"{opt.default!r}"))
             return opt.default
-        if opt.type is str and not raw.strip() and opt.default != "":
+        if not raw.strip() and not isinstance(opt.type, str) and opt.default != "":
             # `key =` is a value deleted, not the line: taken for the default, the recorder wrote into the config's
-            # own folder and Domoticz's topics were its defaults without a word. (Optional keys, "text?", take
-            # it for "not set", as documented.)
+            # own folder and Domoticz's topics were its defaults without a word; a number's or a switch's said
+            # Python's "could not convert string to float: ''". (Optional keys, "text?", "float?", take it for
+            # "not set", as documented.)
             what = ("give the value" if opt.default is REQUIRED
-                    else f"give a value, or delete the line for the default, {opt.default}")
+                    else "give a value, or delete the line for its default" if opt.default is None
+                    else f"give a value, or delete the line for the default, {_shown_default(opt.default)}")
             self.problems.append(ConfigProblem(section, key, f"is empty: {what} ({opt.help})"))
             return None if opt.default is REQUIRED else opt.default
         try:

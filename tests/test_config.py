@@ -140,7 +140,7 @@ def test_the_export_setpoint_defaults_to_the_algorithm_s(tmp_path: Path) -> None
     assert any("margin: None means not set: using the default 0 under closed_loop, 10 under hebert" in w
                for w in settings.warnings)
     path.write_text(text.replace("margin = 20\n", "margin =\n"))
-    with pytest.raises(ConfigError, match=r"\[evaluate\] margin: could not convert"):
+    with pytest.raises(ConfigError, match=r"\[evaluate\] margin: is empty: give a value, or delete the line"):
         load_settings(path)
 
 

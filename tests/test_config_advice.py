@@ -11,6 +11,7 @@ import pytest
 
 from equipments.constant import CLOSED_LOOP_RELAY_KEYS, RELAY_OPTIONS
 from settings.config import load_settings
+from settings.problems import ConfigError
 from settings.sections import CLOSED_LOOP_EVALUATE_KEYS, EVALUATE_OPTIONS
 from tests.configs import write_config
 
@@ -123,3 +124,26 @@ def test_the_closed_loop_key_lists_cover_the_options_that_say_so() -> None:
     evaluate = {o.name for o in EVALUATE_OPTIONS if o.help.startswith("closed_loop:")}
     assert relay == set(CLOSED_LOOP_RELAY_KEYS)
     assert evaluate == set(CLOSED_LOOP_EVALUATE_KEYS)
+
+
+@pytest.mark.parametrize(("section", "line", "said"), [
+    ("mqtt", "keepalive =", "[mqtt] keepalive: is empty: give a value, or delete the line for the default, 60 ("),
+    ("evaluate", "margin =", "[evaluate] margin: is empty: give a value, or delete the line for the default, 0 under "
+                             "closed_loop, 10 under hebert ("),
+    ("evaluate", "frozen_meter =", "[evaluate] frozen_meter: is empty: give a value, or delete the line for the "
+                                   "default, true ("),
+    ("radiator", "min_on_s =", "[radiator] min_on_s: is empty: give a value, or delete the line for the default, "
+                               "600 ("),
+])
+def test_a_number_or_switch_written_empty_says_to_delete_the_line(tmp_path: Path, section: str, line: str,
+                                                                   said: str) -> None:
+    # docs/configuration.md: "any other key written empty (`key =`) is an error: delete the line for its default".
+    # A text key said so; a number or true/false one said Python's "could not convert string to float: ''" (the
+    # sample's ";margin = 0" uncommented and its value deleted, to take "the default").
+    path = write_config(tmp_path)
+    path.write_text(path.read_text().replace("margin = 20\n", ""))  # (the test config's own setpoint)
+    path = with_lines(path, section, f"{line}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    problems = [p for p in str(caught.value).splitlines() if f"[{section}] {line.split()[0]}" in p]
+    assert len(problems) == 1 and said in problems[0], str(caught.value)
