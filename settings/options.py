@@ -83,8 +83,18 @@ def _optional(parse: Callable[[str], Any]) -> Callable[[str], Any]:
     return parse_optional
 
 
+def _parse_int(text: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:  # (Python's "invalid literal for int() with base 10" is no words for a config's user)
+        raise ValueError(f"not a whole number: {text.strip()!r}") from None
+
+
 def _parse_float(text: str) -> float:
-    value = float(text.strip())
+    try:
+        value = float(text.strip())
+    except ValueError:  # (nor "could not convert string to float")
+        raise ValueError(f"not a number: {text.strip()!r}") from None
     # float() takes nan and inf, and nan passes every min/max comparison: meter_timeout = nan would
     # disable the silent-meter safety, margin = nan stop the regulation.
     if not math.isfinite(value):
@@ -93,7 +103,7 @@ def _parse_float(text: str) -> float:
 
 
 PARSERS: dict[type | str, Callable[[str], Any]] = {
-    int: lambda t: int(t.strip()),
+    int: _parse_int,
     float: _parse_float,
     bool: parse_bool,
     str: _parse_text,

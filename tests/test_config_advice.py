@@ -147,3 +147,17 @@ def test_a_number_or_switch_written_empty_says_to_delete_the_line(tmp_path: Path
         load_settings(path)
     problems = [p for p in str(caught.value).splitlines() if f"[{section}] {line.split()[0]}" in p]
     assert len(problems) == 1 and said in problems[0], str(caught.value)
+
+
+@pytest.mark.parametrize(("section", "line", "said"), [
+    ("mqtt", "keepalive = eighty", "[mqtt] keepalive: not a whole number: 'eighty' (seconds between keepalive pings)"),
+    ("radiator", "min_on_s = 10 min", "[radiator] min_on_s: not a number: '10 min' ("),
+])
+def test_a_number_that_is_not_one_is_said_in_the_users_words(tmp_path: Path, section: str, line: str,
+                                                              said: str) -> None:
+    # The README's bad.ini said "[mqtt] port: invalid literal for int() with base 10: 'eighty'": Python's words.
+    path = with_lines(write_config(tmp_path), section, f"{line}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    problems = [p for p in str(caught.value).splitlines() if f"[{section}] {line.split()[0]}" in p]
+    assert len(problems) == 1 and said in problems[0], str(caught.value)

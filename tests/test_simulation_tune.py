@@ -89,7 +89,7 @@ def test_the_grid_is_checked_before_anything_runs(tmp_path: Path, days: list[Pat
                  "--set", "radiator.min_on=60", "--set", "garage.max_power=1", "--set", "nonsense",
                  "--set", "ecs.min_power=100"]) == 2
     err = capsys.readouterr().err
-    assert "--set evaluate.margin=abc: could not convert string to float" in err
+    assert "--set evaluate.margin=abc: not a number: 'abc'" in err
     assert "--set evaluate.margin=-5: must be >= 0" in err
     assert "--set radiator.min_on: [radiator] has no option 'min_on'" in err
     assert "--set garage.max_power: [garage] is neither [evaluate] nor a load of the config (ecs, radiator)" in err
