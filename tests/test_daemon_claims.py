@@ -25,12 +25,16 @@ def test_a_broker_that_is_down_is_logged_once(tmp_path: Path) -> None:
     config = write_config(tmp_path, ("radiator",), port=port, period=0.2, meter_timeout=30)
     daemon = DaemonProcess(config)
     try:
-        time.sleep(4.5)  # paho retries after 1 s, 2 s, ...: several failed attempts
+        # paho retries after 1 s, 2 s, ...: several failed attempts, waited for (a fixed 4.5 s was not always enough
+        # on a busy 2-core machine: the daemon had only logged its start, numpy and the fit still loading)
+        retry = "not connected to the broker ([Errno 111] Connection refused (nothing listens on"
+        deadline = time.monotonic() + 60
+        while daemon.output.count(retry) < 2 and daemon.proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert daemon.proc.poll() is None
+        assert daemon.output.count(retry) >= 2, daemon.output  # (DEBUG)
         problems = _broker_problems(daemon.output)
         assert len(problems) == 1 and "cannot connect to the broker at 127.0.0.1" in problems[0], daemon.output
-        retry = "not connected to the broker ([Errno 111] Connection refused (nothing listens on"
-        assert daemon.output.count(retry) >= 2  # (DEBUG)
         with PrivateBroker(port=port) as broker:
             probe = MqttProbe(broker.host, broker.port)
             try:
