@@ -81,13 +81,20 @@ def run_report(args: argparse.Namespace) -> int:
 
     # (each day read once, for resolve_days' checks and its report: its report and its heading kept, not the day)
     reads = DayReads(_reported, (RecordError,))
+    unread = 0
+    found: list[Path] = []
+    for day in args.days:
+        try:
+            found.append(find_day(day, args.config))
+        except RecordError as exc:  # (a date not recorded, the Pi off that day: said as a day that cannot be read)
+            print(f"error: {exc}", file=sys.stderr)
+            unread += 1
     # (as tune takes its days: a folder its days, a pattern no shell expanded its files, a day given twice once)
-    files, notes = resolve_days([find_day(day, args.config) for day in args.days], reads)
+    files, notes = resolve_days(found, reads)
     if args.plot and len(files) > 1:
         raise RecordError(f"--plot draws one day: {len(files)} given (give the one to draw alone)")
     for note in notes:
         print(note)
-    unread = 0
     for path in files:
         try:  # (a day resolve_days did not read, or could not: read here, and its error said)
             heading, report = reads.kept((path,)) or _reported(path, read_record(path))

@@ -61,6 +61,18 @@ def test_several_dates_in_the_record_dir(folder: Path, capsys: pytest.CaptureFix
                                                  str(folder / "pyseb-2026-06-01.csv.gz")]
 
 
+def test_a_date_not_recorded_is_said_and_the_others_reported(folder: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    # `report 2026-06-01 2026-06-02 2026-06-03 -c config.ini`, the Pi off on the 3rd: the missing date stopped the
+    # whole command before any report, where a file that cannot be read is said and the others reported.
+    config = write_config(folder.parent, "ecs = variable")
+    config.write_text(config.read_text() + "\n[record]\ndir = records\n")
+    assert main(["report", "2026-06-01", "2026-06-03", "2026-06-02", "-c", str(config)]) == 2
+    out, err = capsys.readouterr()
+    assert reported(out) == [str(folder / "pyseb-2026-06-01.csv.gz"), str(folder / "pyseb-2026-06-02.csv.gz")]
+    assert err == f"error: 2026-06-03: no recorded day pyseb-2026-06-03.csv.gz (nor unpacked, .csv) in {folder}\n"
+
+
 def test_a_day_that_cannot_be_read_is_said_and_the_others_reported(folder: Path,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     good = folder / "pyseb-2026-06-01.csv.gz"
