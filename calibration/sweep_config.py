@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from settings.config import read_parser
+from settings.options import shown_default
 from settings.problems import ConfigError
 from settings.sections import EVALUATE_OPTIONS, MQTT_OPTIONS
 from settings.tls_check import tls_file_problems
@@ -139,6 +140,7 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
         raise SweepConfigError("\n".join(problems))
     load = parser[name]
 
+    problems += _empty_broker_keys(mqtt, source)
     host = _value(mqtt, "host", "broker_ip") or "127.0.0.1"
     port = _int(_value(mqtt, "port"), 1883, f"{source}: [mqtt] port", problems, 1, 65535)
     keepalive = _int(_value(mqtt, "keepalive"), 60, f"{source}: [mqtt] keepalive", problems, 5, 3600)
@@ -195,6 +197,19 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
         raise SweepConfigError(f"{source}: [{name}] topic_read_power: {topic_read!r} is {problem}: a sweep needs "
                                f"the load's own meter (e.g. smeter/pzem/ECS)")
     return target
+
+
+def _empty_broker_keys(mqtt: configparser.SectionProxy, source: str) -> list[str]:
+    """The daemon's rule for the broker's keys: `key =` is a value deleted, refused (`port =` read as 1883 here, the
+    file refused by the daemon, drove the variator through the machine's own broker). A key and its seed name (host,
+    broker_ip) are one: the first given is the one read, as the daemon reads it."""
+    problems = []
+    for option in (o for o in MQTT_OPTIONS if o.name in ("host", "port", "keepalive", "tls")):
+        given = next((key for key in (option.name, *option.aliases) if key in mqtt), None)
+        if given is not None and not mqtt[given].strip():
+            problems.append(f"{source}: [mqtt] {given}: is empty: give a value, or delete the line for the default, "
+                            f"{shown_default(option.default)}")
+    return problems
 
 
 def _not_the_loads_meter(target: SweepTarget, mqtt: configparser.SectionProxy) -> str | None:

@@ -58,7 +58,7 @@ def parse_bool(text: str) -> bool:
     raise ValueError(f"expected true or false, got {text!r}")
 
 
-def _shown_default(value: Any) -> str:
+def shown_default(value: Any) -> str:
     """A default as the config file writes it: true/false, 60 (not True, 60.0)."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -217,7 +217,7 @@ class SectionReader:
             # "not set", as documented.)
             what = ("give the value" if opt.default is REQUIRED
                     else "give a value, or delete the line for its default" if opt.default is None
-                    else f"give a value, or delete the line for the default, {_shown_default(opt.default)}")
+                    else f"give a value, or delete the line for the default, {shown_default(opt.default)}")
             self.problems.append(ConfigProblem(section, key, f"is empty: {what} ({opt.help})"))
             return None if opt.default is REQUIRED else opt.default
         try:

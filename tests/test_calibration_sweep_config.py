@@ -122,3 +122,22 @@ def test_an_empty_json_read_power_is_refused_as_the_daemon_refuses_it(tmp_path: 
         load_sweep_target(config, "ecs")
     config.write_text(config.read_text().replace("json_read_power =", "json_read_power = None"))
     assert load_sweep_target(config, "ecs").json_read_power == "power"  # (the seed's None: not set, as the daemon)
+
+
+@pytest.mark.parametrize(("line", "said"), [
+    ("port =", "[mqtt] port: is empty: give a value, or delete the line for the default, 1883"),
+    ("host =", "[mqtt] host: is empty: give a value, or delete the line for the default, 127.0.0.1"),
+    ("broker_ip =", "[mqtt] broker_ip: is empty: give a value, or delete the line for the default, 127.0.0.1"),
+    ("keepalive =", "[mqtt] keepalive: is empty: give a value, or delete the line for the default, 60"),
+    ("tls =", "[mqtt] tls: is empty: give a value, or delete the line for the default, false"),
+])
+def test_an_empty_broker_key_is_refused_as_the_daemon_refuses_it(tmp_path: Path, line: str, said: str) -> None:
+    # `port =` (the value deleted) was read as 1883 here, while the daemon's --check refused the file: the sweep
+    # connected to and drove a variator through the machine's own broker, not the one the owner was editing in.
+    given = {"host": "127.0.0.1", "port": "9"}  # (the key under test given empty instead; broker_ip is host's)
+    given.pop({"broker_ip": "host"}.get(line.split()[0], line.split()[0]), None)
+    config = _config(tmp_path, "".join(f"{key} = {value}\n" for key, value in given.items()) + f"{line}\n")
+    with pytest.raises(SweepConfigError) as caught:
+        load_sweep_target(config, "ecs")
+    assert said in str(caught.value), str(caught.value)
+    assert len(str(caught.value).splitlines()) == 1, str(caught.value)
