@@ -200,11 +200,11 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
 
 
 def _empty_broker_keys(mqtt: configparser.SectionProxy, source: str) -> list[str]:
-    """The daemon's rule for the broker's keys: `key =` is a value deleted, refused (`port =` read as 1883 here, the
-    file refused by the daemon, drove the variator through the machine's own broker). A key and its seed name (host,
-    broker_ip) are one: the first given is the one read, as the daemon reads it."""
+    """The daemon's rule for the [mqtt] keys read here with a default: `key =` is a value deleted, refused (`port =`
+    read as 1883 here, the file refused by the daemon, drove the variator through the machine's own broker). A key
+    and its seed name (host, broker_ip) are one: the first given is the one read, as the daemon reads it."""
     problems = []
-    for option in (o for o in MQTT_OPTIONS if o.name in ("host", "port", "keepalive", "tls")):
+    for option in (o for o in MQTT_OPTIONS if o.name in ("host", "port", "keepalive", "tls", "topic_regul")):
         given = next((key for key in (option.name, *option.aliases) if key in mqtt), None)
         if given is not None and not mqtt[given].strip():
             problems.append(f"{source}: [mqtt] {given}: is empty: give a value, or delete the line for the default, "

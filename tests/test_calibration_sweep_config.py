@@ -130,6 +130,7 @@ def test_an_empty_json_read_power_is_refused_as_the_daemon_refuses_it(tmp_path: 
     ("broker_ip =", "[mqtt] broker_ip: is empty: give a value, or delete the line for the default, 127.0.0.1"),
     ("keepalive =", "[mqtt] keepalive: is empty: give a value, or delete the line for the default, 60"),
     ("tls =", "[mqtt] tls: is empty: give a value, or delete the line for the default, false"),
+    ("topic_regul =", "[mqtt] topic_regul: is empty: give a value, or delete the line for the default, regul"),
 ])
 def test_an_empty_broker_key_is_refused_as_the_daemon_refuses_it(tmp_path: Path, line: str, said: str) -> None:
     # `port =` (the value deleted) was read as 1883 here, while the daemon's --check refused the file: the sweep
