@@ -6,9 +6,11 @@ with a byte changed, with a value replaced by NaN, Infinity, 1e999, a 400-digit 
 list, deeply nested, with a UTF-8 mark, CR LF, in Latin-1 or UTF-16).
 
 Two regulators run side by side on the same simulated house and clock (at noon, across the 01:00 check with a
-forecast received, while forces from Home Assistant and regul/mode run): one gets the junk, the other not. The junk
+forecast received, while forces from Home Assistant and regul/mode run, during the seed rule's force from the grid
+after a grey day): one gets the junk, the other not. The junk
 must not raise, must leave every load's command, force, full flag and Home Assistant setting, the heater's mode and
-the time its variator last answered (the full-tank probe's proof it heard a command) as the other's, and
+the time its variator last answered (the full-tank probe's proof it heard a command) as the other's (junk alone
+leaves the fallback's force running), and
 must stay bounded in the log (the daemon's FloodLimiter: no line it cannot hold back, few kinds). A message that
 may be a valid one of its topic (a reading with a power in range, a force or an unforce of a load, an update of one
 of the Domoticz devices, ON or OFF, a finite number or a mode on a Home Assistant control, a forecast with a date,
@@ -16,7 +18,10 @@ a boot message naming a device) is sent to both: it may change something, and is
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +31,7 @@ from hypothesis import strategies as st
 from equipments.variable import VariableEquipment
 from shell.loglimit import DEFAULT_BURST, FloodLimiter
 from tests.configs import reading
-from tests.field_house import ECS_METER
+from tests.field_house import ECS_METER, ticks
 from tests.fuzz_topics import FORECAST, HA_SET, TOPICS, config, junk_messages, possibly_valid
 from tests.harness import CONS, MODE, NOON, PROD, Harness
 
@@ -34,13 +39,25 @@ from tests.harness import CONS, MODE, NOON, PROD, Harness
 # Where the junk comes: at noon with surplus; at night across the 01:00 check of the seed's fallback rule (a forecast
 # received before it); while forces run (one from Home Assistant's switch, one from regul/mode).
 NIGHT = NOON + 13 * 3600 - 30  # 2023-11-15 00:59:30 in Paris
+FALLBACK = NIGHT + 60  # 01:00:30, the seed rule's check due: a grey day counted, it forces the heater from the grid
 SCENARIOS: dict[str, tuple[float, float, list[tuple[str, bytes]]]] = {  # start, production (W), prelude
     "noon": (NOON, 2500.0, []),
     "night": (NIGHT, 0.0, [(FORECAST, b'{"date": "2023-11-15", "clouds_percent": 20, "pv_wh": 9000}')]),
     "forced": (NOON, 2500.0, [(HA_SET.format("load_ecs_force_duration"), b"30"),
                               (HA_SET.format("load_ecs_force"), b"ON"),
                               (MODE, b'{"command": "force", "name": "radiator", "power": 1000, "duration": 600}')]),
+    "fallback": (FALLBACK, 0.0, []),
 }
+
+
+@functools.cache
+def _a_grey_day() -> str:
+    """The status document (JSON) of a regulator that counted a whole day of the heater drawing nothing, saved just
+    before the 01:00 check: restored, the rule's check forces the night's 7000 Wh."""
+    with tempfile.TemporaryDirectory() as directory:
+        day = Harness(config(Path(directory)))
+        ticks(day, NIGHT - 86400 - 1800, NIGHT)
+        return json.dumps(day.reg.status(NIGHT))
 
 
 class Twin:
@@ -50,6 +67,8 @@ class Twin:
         directory.mkdir(parents=True)
         self.h = Harness(config(directory))
         self.production_w = production_w
+        if start == FALLBACK:
+            assert self.h.reg.restore(json.loads(_a_grey_day()), start) == []
         self.h.reg.tick(start)
         self.h.reg.on_connected(start)
 
@@ -60,6 +79,10 @@ class Twin:
         reg.handle(PROD, reading(self.production_w), now + 0.01)
         reg.handle(ECS_METER, reading(reg.loads_by_name["ecs"].current_power_w), now + 0.02)
         reg.tick(now + 0.03)
+
+    def forced_by_now(self) -> str | None:
+        """Who forces the water heater."""
+        return self.h.reg.loads_by_name["ecs"].forced_by
 
     def state(self, now: float) -> dict[str, Any]:
         """What junk must not change: each load's command, force, full flag and force settings, the heater's mode."""
@@ -113,6 +136,9 @@ def run(directory: Path, messages: list[tuple[str, bytes]], scenario: str = "noo
             for offset, (topic, payload) in enumerate(prelude):
                 twin.h.reg.handle(topic, payload, now + 19 + offset * 0.1)
         now += 20
+        if scenario == "fallback":
+            assert fuzzed.h.reg.loads_by_name["ecs"].forced_by == "seed_rule" == plain.forced_by_now()
+        shared = 0  # messages that may be valid, sent to both
         for index, (topic, payload) in enumerate(messages):
             if index % 3 == 0:
                 now += 2
@@ -120,6 +146,7 @@ def run(directory: Path, messages: list[tuple[str, bytes]], scenario: str = "noo
                 plain.readings(now)
             now += 0.1
             if possibly_valid(topic, payload):
+                shared += 1
                 plain.h.reg.handle(topic, payload, now)
                 fuzzed.h.reg.handle(topic, payload, now)
             else:
@@ -136,6 +163,8 @@ def run(directory: Path, messages: list[tuple[str, bytes]], scenario: str = "noo
             fuzzed.readings(now)
             plain.readings(now)
         assert fuzzed.state(now) == plain.state(now)
+        if scenario == "fallback" and not shared:  # junk alone: the rule's force from the grid runs on, unchanged
+            assert fuzzed.forced_by_now() == "seed_rule" and fuzzed.h.reg.loads_by_name["ecs"].current_power_w > 0
     finally:
         root.removeHandler(counted)
         root.setLevel(level)
@@ -147,6 +176,8 @@ def run(directory: Path, messages: list[tuple[str, bytes]], scenario: str = "noo
 @given(messages=st.lists(junk_messages(), min_size=1, max_size=15), scenario=st.sampled_from(sorted(SCENARIOS)))
 @example(messages=[("regul/vload/ECS", b"")], scenario="noon")  # no status: taken as the variator's answer
 @example(messages=[("regul/vload/ECS", b"offline")], scenario="noon")
+@example(messages=[("regul/vload/ECS", b"offline"), (MODE, b'{"command": "unforce", "name": "ecs", "x": NaN}'),
+                   (FORECAST, b'{"date": "2023-11-15", "clouds_percent": NaN}')], scenario="fallback")
 def test_junk_on_every_topic_changes_nothing_and_is_logged_bounded(tmp_path_factory, messages, scenario) -> None:  # type: ignore[no-untyped-def]
     counted = run(tmp_path_factory.mktemp("fuzz"), messages, scenario)
     assert counted.unbounded() == []
