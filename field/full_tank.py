@@ -28,7 +28,7 @@ def daily_clear_due(since: float, now: float, tz: tzinfo | None, init_at_hour: i
 
 class MeteredFullTank:
     """Full when the load's own meter reads < 5 W while it is commanded >= min_power, 5 times in a row with
-    readings less than 10 s apart."""
+    readings less than 10 s apart, and its variator answered the command (one that did not heard nothing)."""
 
     def __init__(self, name: str, min_power_w: float, rule: MeterRule = _DEFAULT_RULE) -> None:
         self.name = name
@@ -37,6 +37,7 @@ class MeteredFullTank:
         self.full = False
         self._low_count = 0
         self._last_low_at: float | None = None
+        self._told_deaf = False  # "the variator has not answered" logged for this run of low readings
 
     def suspect(self, now: float) -> bool:
         """Its meter has begun to read nothing, lately enough to chain with the next low reading: its
@@ -44,12 +45,13 @@ class MeteredFullTank:
         return (self._low_count > 0 and not self.full and self._last_low_at is not None
                 and now - self._last_low_at < self.rule.max_gap_s)
 
-    def on_reading(self, measured_w: float, commanded_w: float, now: float) -> bool:
-        """One reading of the load's meter; True exactly when it concludes the tank is full."""
+    def on_reading(self, measured_w: float, commanded_w: float, now: float, answered: bool = True) -> bool:
+        """One reading of the load's meter; True exactly when it concludes the tank is full. `answered`: its variator
+        has answered the command in effect (or never answers at all)."""
         if self.full:
             return False
         if measured_w >= self.rule.below_w or commanded_w < self.min_power_w:
-            self._low_count, self._last_low_at = 0, None
+            self._low_count, self._last_low_at, self._told_deaf = 0, None, False
             return False
         if self._last_low_at is not None and now - self._last_low_at < self.rule.max_gap_s:
             self._low_count += 1
@@ -58,6 +60,15 @@ class MeteredFullTank:
         self._last_low_at = now
         if self._low_count < self.rule.count:
             return False
+        if not answered:
+            # (a variator off the network heard no command: its heater draws nothing, its tank no fuller. Taken for
+            # full, the fallback's night force from the grid was dropped and credited whole, the water cold; judged
+            # again at each reading, once it answers)
+            if not self._told_deaf:
+                self._told_deaf = True
+                log.info("%s: its meter reads %.1f W but the variator has not answered its command: not taken for a "
+                         "full tank", self.name, measured_w)
+            return False
         self.full = True
         log.info("%s is full: its meter read %.1f W (< %g W) %d times in a row while commanded %.0f W",
                  self.name, measured_w, self.rule.below_w, self._low_count, commanded_w)
@@ -65,4 +76,4 @@ class MeteredFullTank:
 
     def clear(self) -> None:
         """The daily clear: the load may take power again."""
-        self.full, self._low_count, self._last_low_at = False, 0, None
+        self.full, self._low_count, self._last_low_at, self._told_deaf = False, 0, None, False
