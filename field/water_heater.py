@@ -50,15 +50,18 @@ class HeaterControl:
 
     def _hold_mode(self, now: float) -> bool:
         heater = self.heater
+        forced = self.mode is EcsMode.FORCED
         # A force the mode no longer allows (e.g. restored after the mode changed while stopped) ends.
-        if (heater.forced_by == FORCED_BY_MODE and self.mode is not EcsMode.FORCED) or \
-                (heater.forced_by == FORCED_BY_SEED and not self.mode.allows_fallback):
+        if (heater.forced_by == FORCED_BY_MODE and not forced) or \
+                (heater.forced_by == FORCED_BY_SEED and not self.mode.allows_fallback and not forced):
             heater.unforce(now, f"water-heater mode {self.mode.value}")
             return True
         if self.mode is EcsMode.OFF and not heater.is_forced() and heater.current_power_w > 0:
             heater.set_power(0.0, now, "water-heater mode off")
             return True
-        if self.mode is EcsMode.FORCED and not heater.is_forced() and not heater.overed:
+        # (a rule's force is taken over, not undone first: undone, the heater was commanded 0 W at full power, then
+        # forced again by the mode a tick later, an off-on click for nothing; the rule sees the mode exclude it)
+        if forced and (not heater.is_forced() or heater.forced_by in RULE_OWNERS) and not heater.overed:
             log.info("water-heater mode forced: %s held at %.0f W until the mode changes", heater.name,
                      heater.max_force_power_w())
             heater.force(heater.max_force_power_w(), None, now, "water-heater mode forced", by=FORCED_BY_MODE)

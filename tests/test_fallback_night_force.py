@@ -1,0 +1,67 @@
+"""The fallback's night force from the grid, driven through the regulator, when something happens during it: a
+variator that does not answer the force's command (its heater's meter then reads 0 W, as for a full tank), the
+water-heater mode set to forced."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from integrations.domoticz_control import EcsMode
+from tests.field_house import ECS_CMD, ECS_METER, ECS_STATUS, at, field_config, ticks
+from tests.harness import Harness
+from tests.test_field_tank import thermostat_cut
+
+DEADLINE = "[fallback]\nseed_rule = false\nmin_energy_wh = 6000\ndeadline = 07:00\noffpeak = 22:00-06:00\n"
+
+
+def echo(percent: int) -> bytes:
+    """The variator's answer to a command (PROTOCOL.md)."""
+    return b'{"percent": %d, "power": 0, "mode": 0, "state": "ON", "msg": "setpower"}' % percent
+
+
+def test_a_variator_that_does_not_answer_the_fallback_s_force_is_no_full_tank(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The variator answered its commands, then fell off the Wi-Fi: the 01:00 force (7000 Wh) reached no one and the
+    # heater's own meter read 0 W. Taken for a full tank, the force was dropped within 10 s, its 7000 Wh credited to
+    # the day, the heater kept off until 06:00: cold water, and a next night's check counting 7000 Wh never drawn.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, ecs=f"topic_read_power = {ECS_METER}\n"))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 50))
+    h.reg.handle(ECS_STATUS, echo(0), at(2024, 1, 11, 0, 50, 5))
+    h.reg.tick(at(2024, 1, 11, 1, 0, 30))
+    assert h.load("ecs").forced_by == "seed_rule" and h.last(ECS_CMD) == "100"
+    thermostat_cut(h, at(2024, 1, 11, 1, 0, 32), count=8)
+    assert not h.load("ecs").overed and h.load("ecs").forced_by == "seed_rule"
+    assert "ecs: its meter reads 0.0 W but the variator has not answered its command: not taken for a full tank" \
+        in caplog.text
+    # Back on the network, it answers (it runs at 100 % and the heater still draws nothing): now a full tank.
+    h.reg.handle(ECS_STATUS, echo(100), at(2024, 1, 11, 1, 1))
+    thermostat_cut(h, at(2024, 1, 11, 1, 1, 2))
+    assert h.load("ecs").overed and not h.load("ecs").is_forced() and h.last(ECS_CMD) == "0"
+
+
+@pytest.mark.parametrize(("extra", "rule", "mode_at"), [
+    ("", "seed_rule", at(2024, 1, 11, 1, 30)),
+    (DEADLINE, "deadline_rule", at(2024, 1, 11, 4, 0)),
+])
+def test_the_mode_set_to_forced_during_a_rule_s_force_takes_the_heater_over_without_a_click(
+        tmp_path: Path, extra: str, rule: str, mode_at: float) -> None:
+    # The heater at full power from the rule's force; the user sets the mode to forced (full power until the mode
+    # changes): the rule's force was undone, the heater commanded 0 W, and forced again by the mode a tick later.
+    h = Harness(field_config(tmp_path, extra=extra))
+    ticks(h, at(2024, 1, 10, 0, 30), mode_at - 60)
+    assert h.load("ecs").forced_by == rule and h.last(ECS_CMD) == "100"
+    sent = len(h.sent)
+    assert h.reg.field.heater is not None
+    h.reg.field.heater.set_mode(EcsMode.FORCED, mode_at, "test")
+    ticks(h, mode_at, mode_at + 3600, step_s=1)
+    assert [p for t, p, _ in h.sent[sent:] if t == ECS_CMD] == []  # held at 100 % all along
+    assert h.load("ecs").forced_by == "mode" and h.load("ecs").force_end_at is None
+    if rule == "seed_rule":  # the rule's force ended early by the mode: only its 30 min drawn credited to its night
+        seed = h.reg.status(mode_at + 3600)["water_heater"]["seed_rule"]
+        assert seed["yesterday_wh"] == pytest.approx(1000, abs=40) and seed["today_wh"] == pytest.approx(2000, abs=40)
+    h.reg.field.heater.set_mode(EcsMode.SOLAR_FALLBACK, mode_at + 3601, "test")
+    assert h.last(ECS_CMD) == "0" and not h.load("ecs").is_forced()
