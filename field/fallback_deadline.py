@@ -39,6 +39,7 @@ class DeadlineFallback:
         self.cycle_end: float | None = None  # the next deadline (epoch seconds)
         self.forcing = False
         self.done = False  # target met in this cycle: nothing more to do until the deadline
+        self.ended_early = False  # its force unforced by the user in this cycle: not forced again until the deadline
         self.unreachable = False
         self.start_at: float | None = None  # when the force starts (latest start less the margin)
         self.expected_sun_wh = 0.0  # pv_share of the deadline day's forecast PV: not forced
@@ -58,12 +59,13 @@ class DeadlineFallback:
 
     def tick(self, now: float, heater_energy_wh: float, max_power_w: float, full: bool,
              allowed: bool = True, pv_wh_on: PvSource | None = None,
-             forced_by: str | None = None) -> ForceCommand | UnforceCommand | None:
+             forced_by: str | None = FORCED_BY_DEADLINE) -> ForceCommand | UnforceCommand | None:
         """Count the heater's energy and decide: start a force, stop it, or nothing. `allowed` is False
         when the water-heater mode excludes the fallback; `pv_wh_on` gives a date's forecast PV (Wh), of
         which `pv_share` is expected in the heater before the deadline and not forced; `forced_by`: who forces
-        the heater now, if anyone. Another's force holds the rule until it has ended (its own would not be
-        applied; taken for applied, it was never tried again, and the deadline was missed)."""
+        the heater now, if anyone (the default: none but its own, when it forces). Another's force holds the rule
+        until it has ended (its own would not be applied; taken for applied, it was never tried again, and the
+        deadline was missed); none while its own should run: a user unforced it, not forced again this cycle."""
         held_by = forced_by if forced_by != FORCED_BY_DEADLINE else None
         self.delivered_wh += self._delta.step(heater_energy_wh)
         if self.cycle_end is None or self.cycle_end - now > MAX_CYCLE_AHEAD_S:
@@ -72,7 +74,7 @@ class DeadlineFallback:
             return self._new_cycle(now)
         target_wh = self.settings.min_energy_wh
         missing_wh = max(0.0, target_wh - self.delivered_wh)
-        if self.done:
+        if self.done or self.ended_early:
             return None
         if missing_wh <= 0:
             self.done = True
@@ -92,6 +94,14 @@ class DeadlineFallback:
             self.start_at = None
             return self._stop(f"the forecast sun is expected to bring the last {missing_wh:.0f} Wh")
         start, end = self.window(self.cycle_end)
+        if self.forcing and forced_by is None and allowed and now < end:
+            # Its force ended by someone else (an unforce on regul/mode, Home Assistant, a Domoticz switch): the user's
+            # word, as for the seed rule. Still taken for forcing, it showed "forcing" with the heater at 0 W, warned
+            # the target out of reach and logged the force over at the span's end.
+            self.forcing, self.ended_early = False, True
+            log.info("deadline rule: %s's force was ended early (unforced): not forced again before %s (%.0f of %.0f "
+                     "Wh delivered)", self.load_name, self._clock(self.cycle_end), self.delivered_wh, target_wh)
+            return None
         needed_s = 3600.0 * to_force_wh / max_power_w if max_power_w > 0 else float("inf")
         available_s = max(0.0, end - max(now, start))
         self._set_unreachable(needed_s > available_s, to_force_wh, available_s, max_power_w)
@@ -135,6 +145,7 @@ class DeadlineFallback:
         command = self._stop("deadline passed")
         self.cycle_end = next_occurrence(now, self.settings.deadline, self.tz)
         self.delivered_wh, self.done, self.unreachable, self.start_at = 0.0, False, False, None
+        self.ended_early = False
         self._retry, self._told_small = RetryClock(), False
         return command
 
@@ -172,13 +183,13 @@ class DeadlineFallback:
 
         return {"min_energy_wh": self.settings.min_energy_wh, "delivered_wh": round(self.delivered_wh, 1),
                 "deadline": iso(self.cycle_end), "start_at": iso(self.start_at), "forcing": self.forcing,
-                "done": self.done, "unreachable": self.unreachable,
+                "done": self.done, "ended_early": self.ended_early, "unreachable": self.unreachable,
                 "expected_sun_wh": round(self.expected_sun_wh, 1)}
 
     def snapshot(self) -> dict[str, Any]:
         """What to persist across a restart (JSON-ready)."""
         return {"delivered_wh": round(self.delivered_wh, 1), "cycle_end": self.cycle_end,
-                "forcing": self.forcing, "done": self.done}
+                "forcing": self.forcing, "done": self.done, "ended_early": self.ended_early}
 
     def restore(self, saved: Mapping[str, Any]) -> None:
         """Take back a snapshot; a cycle that ended while stopped is closed at the next tick. A value that
@@ -196,3 +207,4 @@ class DeadlineFallback:
             log.warning("deadline rule: saved cycle_end %r ignored (not a plausible time)", cycle_end)
         self.forcing = saved.get("forcing") is True
         self.done = saved.get("done") is True
+        self.ended_early = saved.get("ended_early") is True

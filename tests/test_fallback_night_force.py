@@ -1,9 +1,10 @@
 """The fallback's night force from the grid, driven through the regulator, when something happens during it: a
 variator that does not answer the force's command (its heater's meter then reads 0 W, as for a full tank), the
-water-heater mode set to forced."""
+water-heater mode set to forced, the user's unforce of the deadline rule's force."""
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from integrations.domoticz_control import EcsMode
 from tests.field_house import ECS_CMD, ECS_METER, ECS_STATUS, at, field_config, ticks
-from tests.harness import Harness
+from tests.harness import MODE, Harness
 from tests.test_field_tank import thermostat_cut
 
 DEADLINE = "[fallback]\nseed_rule = false\nmin_energy_wh = 6000\ndeadline = 07:00\noffpeak = 22:00-06:00\n"
@@ -65,3 +66,30 @@ def test_the_mode_set_to_forced_during_a_rule_s_force_takes_the_heater_over_with
         assert seed["yesterday_wh"] == pytest.approx(1000, abs=40) and seed["today_wh"] == pytest.approx(2000, abs=40)
     h.reg.field.heater.set_mode(EcsMode.SOLAR_FALLBACK, mode_at + 3601, "test")
     assert h.last(ECS_CMD) == "0" and not h.load("ecs").is_forced()
+
+
+def test_the_deadline_rule_s_force_unforced_by_the_user_is_not_shown_as_forcing(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Unforced at 04:00 (regul/mode): the user's word, not forced again before the deadline. But the rule still said
+    # "forcing": true in the status with the heater at 0 W, warned its target "out of reach", and logged the heater
+    # "no longer forced (off-peak span over)" at 06:00, as if it had heated from the grid until then.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, extra=DEADLINE))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 4, 0))
+    assert h.load("ecs").forced_by == "deadline_rule"
+    caplog.clear()
+    h.reg.handle(MODE, b'{"command": "unforce", "name": "ecs"}', at(2024, 1, 11, 4, 0, 10))
+    ticks(h, at(2024, 1, 11, 4, 1), at(2024, 1, 11, 4, 30))
+    rule = h.reg.status(at(2024, 1, 11, 4, 30))["water_heater"]["deadline_rule"]
+    assert rule["forcing"] is False and rule["ended_early"] is True
+    assert "deadline rule: ecs's force was ended early (unforced): not forced again before 2024-01-11 07:00" \
+        in caplog.text
+    saved = json.loads(json.dumps(h.reg.status(at(2024, 1, 11, 4, 30))))
+    again = Harness(field_config(tmp_path, extra=DEADLINE))  # a restart: still the user's word
+    assert again.reg.restore(saved, at(2024, 1, 11, 4, 31)) == []
+    ticks(again, at(2024, 1, 11, 4, 31), at(2024, 1, 11, 7, 1))
+    assert not again.load("ecs").is_forced() and again.last(ECS_CMD) in (None, "0")
+    assert "out of reach" not in caplog.text and "off-peak span over" not in caplog.text
+    assert "deadline rule: ecs got 2506 of 6000 Wh by 2024-01-11 07:00 (MISSED)" in caplog.text
+    ticks(again, at(2024, 1, 11, 7, 2), at(2024, 1, 12, 3, 0))  # the next night is a night of its own
+    assert again.load("ecs").forced_by == "deadline_rule"
