@@ -93,3 +93,16 @@ def test_the_deadline_rule_s_force_unforced_by_the_user_is_not_shown_as_forcing(
     assert "deadline rule: ecs got 2506 of 6000 Wh by 2024-01-11 07:00 (MISSED)" in caplog.text
     ticks(again, at(2024, 1, 11, 7, 2), at(2024, 1, 12, 3, 0))  # the next night is a night of its own
     assert again.load("ecs").forced_by == "deadline_rule"
+
+
+@pytest.mark.parametrize("extra", [
+    "[fallback]\nseed_rule = false\n",
+    "[fallback]\nseed_rule = false\nmin_energy_wh = 0\ndeadline = 07:00\n",  # (0 Wh: the deadline rule is off)
+    "[domoticz]\necs_mode_default = solar\n",  # the mode excludes the fallback
+    f"[domoticz]\necs_mode_default = solar\n{DEADLINE}",
+], ids=["seed_rule_off", "deadline_0_wh", "mode_solar", "mode_solar_deadline"])
+def test_a_config_that_disables_the_fallback_never_heats_from_the_grid(tmp_path: Path, extra: str) -> None:
+    # Two grey days and nights with nothing from the sun: the heater is never commanded.
+    h = Harness(field_config(tmp_path, extra=extra))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 12, 8, 0))
+    assert set(h.on(ECS_CMD)) <= {"0"} and not h.load("ecs").is_forced() and h.load("ecs").energy_wh == 0
