@@ -106,3 +106,25 @@ def test_a_config_that_disables_the_fallback_never_heats_from_the_grid(tmp_path:
     h = Harness(field_config(tmp_path, extra=extra))
     ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 12, 8, 0))
     assert set(h.on(ECS_CMD)) <= {"0"} and not h.load("ecs").is_forced() and h.load("ecs").energy_wh == 0
+
+
+@pytest.mark.parametrize(("down_s", "drawn_wh"), [(30, 6033), (3600, 4500)])
+def test_a_restart_during_the_deadline_rule_s_force_resumes_it_without_heating_twice(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, down_s: float, drawn_wh: float) -> None:
+    # The force from 02:45 (6000 Wh by 07:00, off-peak until 06:00), PySEB stopped at 04:00 with 2500 Wh in: back
+    # at once, it resumes and stops at the target, not forcing the 6000 Wh again; back an hour later, it forces
+    # until 06:00, all that is left, and says the target missed.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, extra=DEADLINE))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 4, 0))
+    assert h.load("ecs").forced_by == "deadline_rule" and h.load("ecs").energy_wh == pytest.approx(2500)
+    saved = json.loads(json.dumps(h.reg.status(at(2024, 1, 11, 4, 0))))
+    h.reg.shutdown(at(2024, 1, 11, 4, 0))
+    assert h.last(ECS_CMD) == "0"
+    again = Harness(field_config(tmp_path, extra=DEADLINE))
+    assert again.reg.restore(saved, at(2024, 1, 11, 4, 0) + down_s) == []
+    caplog.clear()
+    ticks(again, at(2024, 1, 11, 4, 0) + down_s, at(2024, 1, 11, 7, 1))
+    assert again.on(ECS_CMD) == ["100", "0"] and again.load("ecs").energy_wh == pytest.approx(drawn_wh, abs=1)
+    assert f"ecs got {drawn_wh} of 6000 Wh by 2024-01-11 07:00 ({'met' if drawn_wh >= 6000 else 'MISSED'})" \
+        in caplog.text
