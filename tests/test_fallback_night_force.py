@@ -42,6 +42,11 @@ def test_a_variator_that_does_not_answer_the_fallback_s_force_is_no_full_tank(
     h.reg.handle(ECS_STATUS, echo(100), at(2024, 1, 11, 1, 1))
     thermostat_cut(h, at(2024, 1, 11, 1, 1, 2))
     assert h.load("ecs").overed and not h.load("ecs").is_forced() and h.last(ECS_CMD) == "0"
+    # A full tank ends the night's force, credited whole (the water is hot), and it is not forced again once the daily
+    # clear lifts the flag at 06:00.
+    ticks(h, at(2024, 1, 11, 1, 2), at(2024, 1, 11, 8, 0))
+    assert not h.load("ecs").overed and not h.load("ecs").is_forced()
+    assert h.reg.status(at(2024, 1, 11, 8))["water_heater"]["seed_rule"]["yesterday_wh"] == 7000
 
 
 @pytest.mark.parametrize(("extra", "rule", "mode_at"), [
