@@ -37,6 +37,7 @@ class MeteredFullTank:
         self.full = False
         self._low_count = 0
         self._last_low_at: float | None = None
+        self._low_since = 0.0  # the first reading of this run of low ones
         self._told_deaf = False  # "the variator has not answered" logged for this run of low readings
 
     def suspect(self, now: float) -> bool:
@@ -45,9 +46,10 @@ class MeteredFullTank:
         return (self._low_count > 0 and not self.full and self._last_low_at is not None
                 and now - self._last_low_at < self.rule.max_gap_s)
 
-    def on_reading(self, measured_w: float, commanded_w: float, now: float, answered: bool = True) -> bool:
-        """One reading of the load's meter; True exactly when it concludes the tank is full. `answered`: its variator
-        has answered the command in effect (or never answers at all)."""
+    def on_reading(self, measured_w: float, commanded_w: float, now: float, heard_at: float | None = None,
+                   commanded_at: float | None = None) -> bool:
+        """One reading of the load's meter; True exactly when it concludes the tank is full. `heard_at`: its variator's
+        last answer (None: it never answers, nothing to judge by); `commanded_at`: when its command was last sent."""
         if self.full:
             return False
         if measured_w >= self.rule.below_w or commanded_w < self.min_power_w:
@@ -56,10 +58,13 @@ class MeteredFullTank:
         if self._last_low_at is not None and now - self._last_low_at < self.rule.max_gap_s:
             self._low_count += 1
         else:
-            self._low_count = 1  # first low reading, or the previous one is too old to chain with
+            self._low_count, self._low_since = 1, now  # first low reading, or the previous one is too old to chain with
         self._last_low_at = now
         if self._low_count < self.rule.count:
             return False
+        # (it answered the command in effect, or one sent during these readings: the closed loop moves it at each
+        # decision, the answer to the last one maybe still on its way)
+        answered = heard_at is None or commanded_at is None or heard_at >= min(commanded_at, self._low_since)
         if not answered:
             # (a variator off the network heard no command: its heater draws nothing, its tank no fuller. Taken for
             # full, the fallback's night force from the grid was dropped and credited whole, the water cold; judged

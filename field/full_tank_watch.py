@@ -99,10 +99,8 @@ class FullTankWatch:
             if load.name in self._silence_said:
                 self._silence_said.discard(load.name)
                 log.info("%s: its own meter reads again: its tank is watched by it again", load.name)
-            commanded_at = load.last_command_at
-            answered = commanded_at is None or load.heard_after(commanded_at)
             if not load.overed and self.metered[load.name].on_reading(result.power_w, load.current_power_w, now,
-                                                                      answered):
+                                                                      load.heard_at, load.last_command_at):
                 self.mark_full(load, now, f"its meter reads {result.power_w:.1f} W")
                 changed = True
         return changed

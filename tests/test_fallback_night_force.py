@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from field.full_tank import MeteredFullTank
 from integrations.domoticz_control import EcsMode
 from tests.field_house import ECS_CMD, ECS_METER, ECS_STATUS, at, field_config, ticks
 from tests.harness import MODE, Harness
@@ -47,6 +48,17 @@ def test_a_variator_that_does_not_answer_the_fallback_s_force_is_no_full_tank(
     ticks(h, at(2024, 1, 11, 1, 2), at(2024, 1, 11, 8, 0))
     assert not h.load("ecs").overed and not h.load("ecs").is_forced()
     assert h.reg.status(at(2024, 1, 11, 8))["water_heater"]["seed_rule"]["yesterday_wh"] == 7000
+
+
+def test_a_variator_answering_each_command_after_the_meter_s_reading_is_judged() -> None:
+    # The closed loop moves the command at each decision, the meter reads just after it and the variator's answer
+    # comes a moment later: the command in effect is never yet answered at a reading, the variator answers all along.
+    tank = MeteredFullTank("ecs", 150.0)
+    full = [tank.on_reading(0.0, 2000.0, t + 0.02, heard_at=t - 1.8, commanded_at=t)
+            for t in (100.0, 102.0, 104.0, 106.0, 108.0)]
+    assert full == [False, False, False, False, True]
+    deaf = MeteredFullTank("ecs", 150.0)  # its last answer from before these readings and the command in effect
+    assert not any(deaf.on_reading(0.0, 2000.0, t, heard_at=50.0, commanded_at=99.0) for t in range(100, 120, 2))
 
 
 @pytest.mark.parametrize(("extra", "rule", "mode_at"), [
