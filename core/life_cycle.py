@@ -1,7 +1,7 @@
 """The regulator's life cycle, apart from its routing: the start (a load no longer configured that was left on
 switched off, every load to 0, the restored forces, the report of a day whose midnight passed while stopped), the
 restore of a saved status and the day it resumes, the midnight's roll and its report (published retained, again after
-a reconnect), the stop.
+a reconnect), a jump of the wall clock, the stop.
 
 A mixin of `core.regulator.Regulator`, not an object of its own: these are the regulator's interface (the
 daemon, the tests and the simulator call `reg.start`, `reg.restore`, `reg.shutdown`), acting on its state
@@ -17,6 +17,7 @@ from typing import Any
 from core.daily_report import DailyFigures, DailyReport
 from core.day_roll import DayRoll
 from core.forces import start_loads
+from core.meters import EnergyCounter
 from core.stale_guard import StaleGuard
 from equipments.base import Command, Equipment, Publish
 from field.features import FieldFeatures
@@ -39,6 +40,7 @@ class RegulatorLifeCycle:
     daily: DailyFigures
     _day: DayRoll
     _stale_guard: StaleGuard
+    production_energy: EnergyCounter
     _started_at: float | None
     _resumed_day_at: float | None
     _resumed_since: float | None
@@ -67,6 +69,18 @@ class RegulatorLifeCycle:
         """Publish `off` at the start, before the loads' own commands: it switches off `name`, a load the config no
         longer has that was left on (status.restore finds it)."""
         self._removed_left_on.append((name, off))
+
+    def clock_stepped_forward(self, step_s: float) -> None:
+        """The wall clock jumped forward by `step_s` with no time passing (NTP setting a Pi's clock: the shell's
+        steady clock tells, this core cannot): the meters' readings keep their ages, the energy counters skip it,
+        Domoticz's answers keep their wait. A timed force, a relay's dwell, other waits end that much earlier."""
+        if self._started_at is None:
+            return
+        self._stale_guard.clock_stepped_forward(step_s)
+        for load in self.loads:
+            load.skip_energy(step_s)
+        self.production_energy.skip(step_s)
+        self.field.clock_stepped_forward(step_s)
 
     def take_switch_offs_at_start(self) -> list[tuple[str, Command]]:
         """The offs switch_off_at_start was given (name, off), for a caller that sends them itself before `start`

@@ -178,18 +178,6 @@ class Regulator(RegulatorLifeCycle):
             self._stale_changed(now)
         self.field.reconcile(now)
 
-    def clock_stepped_forward(self, step_s: float) -> None:
-        """The wall clock jumped forward by `step_s` with no time passing (NTP setting a Pi's clock: the shell's
-        steady clock tells, this core cannot): the meters' readings keep their ages, the energy counters skip it,
-        Domoticz's answers keep their wait. A timed force, a relay's dwell, other waits end that much earlier."""
-        if self._started_at is None:
-            return
-        self._stale_guard.clock_stepped_forward(step_s)
-        for load in self.loads:
-            load.skip_energy(step_s)
-        self.production_energy.skip(step_s)
-        self.field.clock_stepped_forward(step_s)
-
     def _forcer(self, forced_by: str | None) -> str:
         """Who forced a load, as the log says it (`Equipment.forced_by`)."""
         return forcer_name(forced_by, self.settings.mqtt.topic_mode)
