@@ -1,7 +1,8 @@
 """The Domoticz link wired into the regulator: grid and injection sensors after each decision, the water
-heater's mode selector, and one force switch per load. At each connect Domoticz is asked what each switch is;
-the regulator's own force changes are then shown on the switches (reconcile); changes that came from a switch
-are not sent back, and echoes are ignored."""
+heater's mode selector, and one force switch per load. At each connect Domoticz is asked what each switch is
+(again until it answers: its first update of the switch since is the answer, however late); the regulator's own
+force changes are then shown on the switches (reconcile); changes that came from a switch are not sent back, and
+echoes are ignored."""
 
 from __future__ import annotations
 
@@ -20,18 +21,50 @@ log = logging.getLogger(__name__)
 FORCED_BY_DOMOTICZ = "domoticz"
 
 
+# Seconds within which the same bytes under topic_out are one update's copies (published back to back).
+COPY_WINDOW_S = 2.0
+# Domoticz answers getdeviceinfo at once: silent this long, it has no such device or does not read topic_in.
+ANSWER_WAIT_S = 60.0
+# Unanswered, the request is sent again after each wait, the wait doubled up to this (a Domoticz that connected to
+# the broker after the request never had it; a wrong idx costs Domoticz one "unknown idx" line an hour).
+MAX_ANSWER_WAIT_S = 3600.0
+# A Domoticz busy past the wait reads the requests queued meanwhile all at once: updates this close to an answer are
+# the answers to the ones sent again (each shows what the switch showed when it was read), while some are unanswered.
+ANSWER_BURST_S = 5.0
+
+
+@dataclass(slots=True)
+class _Asked:
+    """A device Domoticz was asked about at the connect (and again while unanswered), until its answers are in."""
+
+    at: float  # the request's time (the last one sent)
+    wait_s: float = ANSWER_WAIT_S  # sent again once unanswered this long
+    overdue: bool = False  # the first wait ran out: said once, and a switch shown its load's state since
+    unanswered: int = 1  # requests sent since the connect, less the answers taken (lost ones are never answered)
+    answered_at: float | None = None  # the last answer's time (None: none yet)
+
+    def due(self, now: float) -> bool:
+        return self.answered_at is None and now - self.at >= self.wait_s
+
+    def again(self, now: float) -> None:
+        self.at, self.wait_s, self.overdue = now, min(2 * self.wait_s, MAX_ANSWER_WAIT_S), True
+        self.unanswered += 1
+
+    def takes_answer(self, now: float) -> bool:
+        """An update of the device now is an answer: the first since the connect however late, or one in the burst
+        of answers to requests sent again (later, or with all answered, an update is a user's)."""
+        return self.answered_at is None or (self.unanswered > 0 and 0 <= now - self.answered_at < ANSWER_BURST_S)
+
+
 @dataclass(slots=True)
 class _Switch:
     load: Equipment
     link: ForceLink
     shown_forced: bool  # the load's forced state as last shown on (or taken from) the switch
-    asked_at: float | None = None  # Domoticz asked what the switch is at this time, no answer yet: nothing shown
-
-
-# Seconds within which the same bytes under topic_out are one update's copies (published back to back).
-COPY_WINDOW_S = 2.0
-# Domoticz answers getdeviceinfo at once: silent this long, it has no such device or does not read topic_in.
-ANSWER_WAIT_S = 60.0
+    # Domoticz asked what the switch is, an answer awaited: its next update is that answer, never an order (one that
+    # came after the wait ran out, an On left from before a restart, forced the load from the grid); nothing shown
+    # until the first wait ran out.
+    asked: _Asked | None = None
 
 
 class DomoticzBridge:
@@ -49,7 +82,7 @@ class DomoticzBridge:
         self._switches = [_Switch(load, ForceLink(load.name, idx, ds.topic_in, echoed=not ds.prevent_loop), False)
                           for load in loads if (idx := load.options.get("domoticz_idx_force") or 0)]
         self._last_out: tuple[bytes, float] | None = None  # the last update read under topic_out, and when
-        self._asked_at: float | None = None  # the selector's state asked for at this time, no answer yet
+        self._asked: _Asked | None = None  # the selector's state asked for, no answer yet
 
     def forces(self, name: str) -> bool:
         """True when load `name` has a Domoticz force switch (`domoticz_idx_force`)."""
@@ -76,28 +109,26 @@ class DomoticzBridge:
         last level, level 0 if never set above)."""
         if self.selector is not None:
             self._send(self.selector.request())
-            self._asked_at = now
+            self._asked = _Asked(now)
         for switch in self._switches:
             self._send(switch.link.request())
-            switch.asked_at = now
+            switch.asked = _Asked(now)
 
     def on_disconnected(self) -> None:
         """The broker link dropped: the echoes awaited are lost with the subscription."""
         for switch in self._switches:
             switch.link.forget_pending()
-            switch.asked_at = None  # (asked again at the next connect)
+            switch.asked = None  # (asked again at the next connect)
         self._last_out = None
-        self._asked_at = None  # (asked again at the next connect)
+        self._asked = None  # (asked again at the next connect)
 
     def clock_stepped_forward(self, step_s: float) -> None:
         """The wall clock jumped forward by `step_s` with no time passing (NTP setting a Pi's clock just after its
         connect): what was asked keeps its wait, or its answer, taken for a user's order once the wait had run out at
         the jump, forced a load on from an On left on the switch."""
-        if self._asked_at is not None:
-            self._asked_at += step_s
-        for switch in self._switches:
-            if switch.asked_at is not None:
-                switch.asked_at += step_s
+        for asked in (self._asked, *(switch.asked for switch in self._switches)):
+            if asked is not None:
+                asked.at += step_s
 
     def on_out(self, payload: bytes, now: float) -> bool:
         """A device update from Domoticz; True when it changed the regulator's state."""
@@ -115,7 +146,7 @@ class DomoticzBridge:
             return False
         changed = False
         if self.selector is not None and device.idx == self.selector.idx:
-            self._asked_at = None  # (any update of it: the device exists and Domoticz reads us)
+            self._asked = None  # (any update of it: the device exists and Domoticz reads us)
         if self.selector is not None and self.heater is not None:
             mode = self.selector.on_device(device)
             if mode is not None:
@@ -123,11 +154,10 @@ class DomoticzBridge:
                 changed = True
         for switch in self._switches:
             load = switch.load
-            if switch.asked_at is not None and device.idx == switch.link.idx:
-                # The answer to what was asked at connect: the first update of the switch since. A user's change made
-                # before Domoticz read the request is taken for it, and the answer, which shows that change, then
-                # comes second and acts.
-                switch.asked_at = None
+            if device.idx == switch.link.idx and self._is_answer(switch, now):
+                # The answer to what was asked at connect: the first update of the switch since, however late (a
+                # Domoticz slow at boot). A user's change made before Domoticz read the request is taken for it, and
+                # the answer, which shows that change, then comes second and acts.
                 self._answered(switch, device, now)
             else:
                 changed |= self._switched(switch, device, now)
@@ -137,6 +167,19 @@ class DomoticzBridge:
                 switch.shown_forced = True
                 self._send(switch.link.publish_state(True, now))
         return changed
+
+    @staticmethod
+    def _is_answer(switch: _Switch, now: float) -> bool:
+        """Whether an update of the switch now answers what was asked (and count it); else nothing is awaited."""
+        asked = switch.asked
+        if asked is None or not asked.takes_answer(now):
+            switch.asked = None
+            return False
+        asked.answered_at = now
+        asked.unanswered -= 1
+        if asked.unanswered <= 0:
+            switch.asked = None
+        return True
 
     def _switched(self, switch: _Switch, device: DomoticzDevice, now: float) -> bool:
         """Any update but the answer to the request: its load forced or unforced as the switch says (True when it
@@ -166,25 +209,31 @@ class DomoticzBridge:
             self._send(switch.link.publish_state(forced, now))
 
     def tick(self, now: float) -> None:
-        """Say once when Domoticz left the selector's state, or what a force switch is, unanswered: else a wrong
-        idx_ecs_mode left the mode at its default, a wrong domoticz_idx_force the user's switch doing nothing,
-        without a word in PySEB's log."""
+        """Ask again for what is still unanswered after its wait (the wait doubled each time), and say once per connect
+        when the first wait ran out: else a wrong idx_ecs_mode left the mode at its default, a wrong
+        domoticz_idx_force the user's switch doing nothing, without a word in PySEB's log."""
         for switch in self._switches:
-            if switch.asked_at is not None and now - switch.asked_at >= ANSWER_WAIT_S:
-                self._unanswered(switch, now)
-        if self.selector is None or self.heater is None or self._asked_at is None \
-                or now - self._asked_at < ANSWER_WAIT_S:
+            if switch.asked is not None and switch.asked.answered_at is not None \
+                    and not switch.asked.takes_answer(now):
+                switch.asked = None  # (the burst of answers is over)
+            if switch.asked is not None and switch.asked.due(now):
+                if not switch.asked.overdue:
+                    self._unanswered(switch, now)
+                self._send(switch.link.request())
+                switch.asked.again(now)
+        if self.selector is None or self.heater is None or self._asked is None or not self._asked.due(now):
             return
-        self._asked_at = None
-        log.warning("[domoticz] idx_ecs_mode = %d: Domoticz has not answered for the water-heater mode selector in %g "
-                    "s: no device with this idx, or Domoticz does not read %s; the mode stays %s", self.selector.idx,
-                    ANSWER_WAIT_S,
-                    self.settings.topic_in, self.heater.mode.value)
+        if not self._asked.overdue:
+            log.warning("[domoticz] idx_ecs_mode = %d: Domoticz has not answered for the water-heater mode selector "
+                        "in %g s: no device with this idx, or Domoticz does not read %s; the mode stays %s until it "
+                        "answers",
+                        self.selector.idx, ANSWER_WAIT_S, self.settings.topic_in, self.heater.mode.value)
+        self._send(self.selector.request())
+        self._asked.again(now)
 
     def _unanswered(self, switch: _Switch, now: float) -> None:
-        """No answer for a force switch: said once, and its load's state shown as before the request existed (on an
-        On/Off switch unless an earlier answer said selector), in case the answer alone was lost."""
-        switch.asked_at = None
+        """No answer for a force switch in the first wait: said once, and its load's state shown as before the request
+        existed (on an On/Off switch unless an earlier answer said selector), in case the answer alone was lost."""
         link, name = switch.link, switch.load.name
         log.warning("[%s] domoticz_idx_force = %d: Domoticz has not answered for this force switch in %g s: no device "
                     "with this idx (or one not in use), or Domoticz does not read %s; %s's forced state is shown on it "
@@ -196,9 +245,9 @@ class DomoticzBridge:
 
     def reconcile(self, now: float) -> None:
         """Show on its switch every forced-state change the regulator made itself since the last call (not while
-        Domoticz is asked what the switch is: shown with its answer; never on a device that is no switch)."""
+        Domoticz is first asked what the switch is: shown with its answer; never on a device that is no switch)."""
         for switch in self._switches:
-            if switch.asked_at is not None or not switch.link.usable:
+            if (switch.asked is not None and not switch.asked.overdue) or not switch.link.usable:
                 continue
             forced = switch.load.is_forced()
             if forced != switch.shown_forced:
