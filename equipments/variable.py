@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from calibration.examples import SHIPPED_CURVES, shipped_example
 from equipments.base import BASE_OPTIONS, FORCED_BY_USER, BuildContext, Command, Equipment, EquipmentBuildError
 from settings.options import Option
 from values.boots import (
@@ -25,8 +26,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # What a missing curve's error ends with: the curve is the variator's own (the sample's is another house's), so the
-# way to one is said, not only where it was looked for.
-CALIBRATION_WANTED = "calibration = <path>, or measure one: python3 -m calibration sweep (docs/calibration.md)"
+# way to one is said, not only where it was looked for (docs/ is no part of an install: the sweep's --help is).
+CALIBRATION_WANTED = ("calibration = <path>, or measure one: python3 -m calibration sweep (its --help; "
+                      f"docs/calibration.md in PySEB's source; the example curves PySEB ships are in {SHIPPED_CURVES})")
 
 
 def format_percent(percent: float) -> str:
@@ -72,7 +74,7 @@ class VariableEquipment(Equipment):
         # The command and believed watts of each whole percent, made once (at most 101 of them): a command is
         # made at every decision, and what a percent means (the topic, the curve) is fixed once built.
         self._command_at: dict[float, tuple[Command, float]] = {}
-        path = self._calibration_path(name, options.get("calibration"), context.config_dir)
+        path = self.calibration_path = self._calibration_path(name, options.get("calibration"), context.config_dir)
         # The fit needs numpy (15 MB of a 45 MB daemon): imported by the first variable load built, so that a daemon
         # with relays only never loads it. (Once fitted, a curve is read one number at a time, without numpy.)
         try:
@@ -128,7 +130,12 @@ class VariableEquipment(Equipment):
     def _calibration_path(name: str, given: str | None, config_dir: Path) -> Path:
         if given:
             path = Path(given).expanduser()
-            return path if path.is_absolute() else config_dir / path
+            if path.is_absolute():
+                return path
+            beside = config_dir / path
+            # (config.ini.sample's curve, copied out of share/pyseb: a file of that name beside it, its user's, first)
+            example = None if beside.exists() else shipped_example(path)
+            return example or beside
         candidates = [config_dir / "calibration" / f"power_calibration_{name}.csv",
                       config_dir / f"power_calibration_{name}.csv"]
         for candidate in candidates:

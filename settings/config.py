@@ -28,7 +28,13 @@ from integrations.domoticz_settings import MQTT_IGNORED
 from settings.ini_file import read_parser as read_parser
 from settings.inline_comments import cut_values
 from settings.load_building import build_equipments, warn_unused_sections
-from settings.load_checks import warn_capped_max_power, warn_closed_loop_keys, warn_curve, warn_kilowatts
+from settings.load_checks import (
+    warn_capped_max_power,
+    warn_closed_loop_keys,
+    warn_curve,
+    warn_example_curve,
+    warn_kilowatts,
+)
 from settings.options import SectionReader, resolved
 from settings.problems import ConfigError, ConfigProblem
 from settings.secret_file import readable_secrets
@@ -122,6 +128,7 @@ def load_settings(path: str | Path) -> Settings:
     for load in equipments:
         warn_capped_max_power(reader, load)
         warn_curve(reader, load)
+        warn_example_curve(reader, load, path)
         warn_kilowatts(reader, load)
     warn_closed_loop_keys(reader, cp, evaluate_raw.get("algorithm"), equipments)
     field = read_field_settings(cp, reader, evaluate_raw, equipments, mqtt_raw.get("client_id") or PYSEB_NAME)

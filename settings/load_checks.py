@@ -1,12 +1,15 @@
 """Loads that build but would not do what their file says: a variable load's max_power above what its
-calibration reaches, a fit = poly that counts a glitched reading, a max_power written in kilowatts, and the
-closed loop's keys under Hébert's rule. Warnings: the config still runs."""
+calibration reaches, a curve that is one of PySEB's examples (another heater's), a fit = poly that counts a glitched
+reading, a max_power written in kilowatts, and the closed loop's keys under Hébert's rule. Warnings: the config
+still runs."""
 
 from __future__ import annotations
 
 import configparser
 from collections.abc import Sequence
+from pathlib import Path
 
+from calibration.examples import is_example_curve
 from equipments.base import Equipment
 from equipments.constant import CLOSED_LOOP_RELAY_KEYS
 from settings.options import SectionReader
@@ -38,6 +41,17 @@ def warn_curve(reader: SectionReader, load: Equipment) -> None:
         return
     for warning in curve.warnings:
         reader.warnings.append(ConfigProblem(load.name, "fit", warning))
+
+
+def warn_example_curve(reader: SectionReader, load: Equipment, config: Path) -> None:
+    """A variable load commanded by a curve PySEB ships (config.ini.sample's, so that a copy of it checks): it is
+    another heater's sweep, and this load's percents draw other watts. `config`: the file, as the check names it."""
+    path = getattr(load, "calibration_path", None)
+    if load.KIND != "variable" or path is None or not is_example_curve(path):
+        return
+    reader.warnings.append(ConfigProblem(load.name, "calibration", f"{path} is an example PySEB ships, the sweep of "
+                                         "another heater: measure this load's own (python3 -m calibration sweep -c "
+                                         f"{config} --equipment {load.name}) and name it here"))
 
 
 def warn_kilowatts(reader: SectionReader, load: Equipment) -> None:

@@ -109,3 +109,20 @@ def test_the_installed_command_names_itself(wheel: Path, tmp_path: Path) -> None
     command = site.parents[2] / "bin" / "pyseb"
     done = subprocess.run([str(command), "--help"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.startswith("usage: pyseb "), done.stdout + done.stderr
+
+
+def test_the_installed_sample_copied_out_passes_the_check(wheel: Path, tmp_path: Path) -> None:
+    # The hint's `cp <prefix>/share/pyseb/config.ini.sample config.ini`, then --check: the sample's curve,
+    # calibration/power_calibration_ECS-04.csv, was not beside the copy ("calibration file not found"). It is the
+    # install's own, with a warning that it is another heater's.
+    site, env = _installed(wheel, tmp_path)
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(site.parents[2] / "share" / "pyseb" / "config.ini.sample", home / "config.ini")
+    done = _daemon(site, env, home, "--check", "-c", "config.ini")
+    assert done.returncode == 0 and "config.ini: OK (1 warning above)" in done.stdout, done.stdout + done.stderr
+    curve = site / "calibration" / "power_calibration_ECS-04.csv"
+    assert f"ecs: calibration {curve} (robust fit), 150..2298 W" in done.stderr
+    assert (f"config.ini: [ecs] calibration: {curve} is an example PySEB ships, the sweep of another heater: "
+            "measure this load's own (python3 -m calibration sweep -c config.ini --equipment ecs) and name it here"
+            in done.stderr), done.stderr

@@ -283,15 +283,17 @@ def test_a_seed_config_copied_without_its_curve_says_what_to_do(tmp_path: Path) 
     assert problem.endswith(
         f"[ecs] calibration: no calibration file: looked for {tmp_path}/calibration/power_calibration_ecs.csv and "
         f"{tmp_path}/power_calibration_ecs.csv; put the variator's curve there (the seed's power_calibration_ecs.csv), "
-        "name it in calibration = <path>, or measure one: python3 -m calibration sweep (docs/calibration.md)")
+        "name it in calibration = <path>, or measure one: python3 -m calibration sweep (its --help; "
+        f"docs/calibration.md in PySEB's source; the example curves PySEB ships are in {ROOT / 'calibration'})")
 
 
 def test_a_named_curve_not_found_says_what_to_do(tmp_path: Path) -> None:
-    # config.ini.sample names calibration/power_calibration_ECS-04.csv, a curve of the checkout: copied beside a
-    # `pip install .`, the check said only "calibration file not found".
+    # A named curve not found: the check said only "calibration file not found". (config.ini.sample's, copied out of
+    # a `pip install .`, is found: tests/test_example_curves.py)
     path = write_config(tmp_path)
     path.write_text(path.read_text().replace("calibration = linear.csv", "calibration = calibration/ECS-04.csv"))
     (problem,) = [p for p in problems_of(path) if "[ecs] calibration" in p]
     assert problem.endswith(
         f"[ecs] calibration: {tmp_path}/calibration/ECS-04.csv: calibration file not found; name your curve in "
-        "calibration = <path>, or measure one: python3 -m calibration sweep (docs/calibration.md)")
+        "calibration = <path>, or measure one: python3 -m calibration sweep (its --help; docs/calibration.md in "
+        f"PySEB's source; the example curves PySEB ships are in {ROOT / 'calibration'})")
