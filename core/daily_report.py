@@ -93,19 +93,19 @@ class DailyReport:
     def line(self) -> str:
         """The one INFO line of the log."""
         relays = ", ".join(f"{load.name} {load.switches}" for load in self.loads if load.relay) or "none"
-        return (f"day {self.date} ({self.covered_h:.1f} h covered): PV {self.pv_wh / 1000:.2f} kWh, house "
-                f"{self.house_wh / 1000:.2f} kWh, diverted {self.diverted_wh / 1000:.2f} kWh, exported "
-                f"{self.exported_wh / 1000:.2f} kWh, imported {self.imported_wh / 1000:.2f} kWh "
+        return (f"day {self.date} ({self.covered_h:.1f} h covered): PV {_kwh(self.pv_wh):.2f} kWh, house "
+                f"{_kwh(self.house_wh):.2f} kWh, diverted {_kwh(self.diverted_wh):.2f} kWh, exported "
+                f"{_kwh(self.exported_wh):.2f} kWh, imported {_kwh(self.imported_wh):.2f} kWh "
                 f"({self.caused_import_wh:.0f} Wh caused by the loads); relay switches: {relays}; a perfect "
-                f"router would have added {self.missed_wh / 1000:.2f} kWh (exported while a load had room)")
+                f"router would have added {_kwh(self.missed_wh):.2f} kWh (exported while a load had room)")
 
     def text(self) -> str:
         """The report as `python3 -m simulation report` prints it."""
         rows = [
             f"day {self.date}, {self.covered_h:.2f} h covered by decisions",
-            f"PV production      {self.pv_wh / 1000:9.2f} kWh",
-            f"house (base load)  {self.house_wh / 1000:9.2f} kWh",
-            f"diverted (loads)   {self.diverted_wh / 1000:9.2f} kWh",
+            f"PV production      {_kwh(self.pv_wh):9.2f} kWh",
+            f"house (base load)  {_kwh(self.house_wh):9.2f} kWh",
+            f"diverted (loads)   {_kwh(self.diverted_wh):9.2f} kWh",
             f"exported           {self.exported_wh:9.0f} Wh",
             f"imported           {self.imported_wh:9.0f} Wh",
             f"caused import      {self.caused_import_wh:9.0f} Wh   (import while the loads drew)",
@@ -113,9 +113,15 @@ class DailyReport:
             "",
             f"{'load':<16}{'kind':<10}{'energy kWh':>12}{'switches':>10}",
         ]
-        rows += [f"{load.name:<16}{'relay' if load.relay else 'variable':<10}{load.energy_wh / 1000:>12.2f}"
+        rows += [f"{load.name:<16}{'relay' if load.relay else 'variable':<10}{_kwh(load.energy_wh):>12.2f}"
                  f"{load.switches:>10d}" for load in self.loads]
         return "\n".join(rows)
+
+
+def _kwh(wh: float) -> float:
+    """Wh as the kWh a report shows (two decimals): a house believed a few Wh below zero (the loads' believed watts a
+    little over the consumption) is 0.00, not -0.00; a figure that shows below zero keeps its sign."""
+    return round(wh / 1000, 2) + 0.0  # (-0.0 + 0.0 is 0.0)
 
 
 _FIGURES = ("pv_wh", "house_wh", "diverted_wh", "exported_wh", "imported_wh", "caused_import_wh", "missed_wh")

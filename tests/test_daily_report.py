@@ -217,3 +217,18 @@ def test_a_day_covered_over_25_h_after_a_clock_step_back_is_resumed(tmp_path: Pa
 
 def steady(t: float) -> DecisionRecord:
     return DecisionRecord(t, 500, 1000, (0.0,), (0.0,), (0.0,))
+
+
+def test_a_house_believed_a_little_below_zero_is_0_00_kwh_not_minus() -> None:
+    # Believed loads a little over the consumption (a curve's watts a few % high): the house's day is a few Wh
+    # below zero, printed "-0.00 kWh". A real negative figure at the shown precision keeps its sign.
+    day = DailyFigures(["heater"], [False], max_gap_s=10)
+    day.add(rec(0, 2000, 3000, (100,), (2004,), (0,)))
+    day.add(rec(4, 2000, 3000, (100,), (2004,), (0,)))  # 4 s at -4 W: -0.0044 Wh
+    report = day.close("2026-06-01", 10)
+    assert report.house_wh < 0
+    assert "house (base load)       0.00 kWh" in report.text()
+    assert "house 0.00 kWh," in report.line()
+    assert "-0.00" not in report.text() + report.line()
+    below = DailyReport.from_json({**report.as_json(), "house_wh": -1500.0}, {"heater": False})
+    assert "house -1.50 kWh," in below.line()
