@@ -139,3 +139,13 @@ def test_the_check_finds_a_docs_page_the_code_names_wrongly(tmp_path: Path) -> N
     (tmp_path / "tool.py").write_text('HINT = "see docs/page.md#nope"\n')
     assert docs_named_outside(tmp_path) == ["config.ini.sample: names docs/gone.md: no such file",
                                             "tool.py: names docs/page.md#nope: no such heading"]
+
+
+def test_the_sample_and_the_docs_give_a_recorded_day_the_size_bench_record_measured() -> None:
+    # config.ini.sample said a day was about 0.5 MB, docs/your-own-days.md 0.2 MB; bench/record.py measures
+    # 0.20 MB (its output, quoted on that page).
+    page = (ROOT / "docs" / "your-own-days.md").read_text(encoding="utf-8")
+    (measured,) = re.findall(r"a day of 21600 decisions formatted and compressed in \d+ ms, ([\d.]+) MB on disk", page)
+    sample = (ROOT / "config.ini.sample").read_text(encoding="utf-8")
+    said = re.findall(r"is about (\d+\.\d+) MB", sample) + re.findall(r"a day is about (\d+\.\d+) MB", page)
+    assert len(said) == 2 and all(float(figure) == round(float(measured), 1) for figure in said), (measured, said)
