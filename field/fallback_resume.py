@@ -64,6 +64,8 @@ class OwnForce:
     given_up: bool = False  # displaced, and too late for the night when that force ended
     cut: bool = False  # ended early by someone else (a user's unforce, the mode): not forced again (closed at once,
     # never saved)
+    jumped_s: float = 0.0  # the wall clock jumped forward this much during it (NTP): it ended that much early (closed
+    # at the next tick if the jump went past its end; not saved: a restart before its end owes its rest anyway)
     retry: RetryClock = field(default_factory=RetryClock)  # its command not delivered
 
     def not_delivered(self, now: float) -> None:
@@ -120,11 +122,27 @@ class OwnForce:
         if now < self.planned_end or self.displaced:
             self.cut = True
 
+    def clock_jumped(self, step_s: float) -> None:
+        """The wall clock jumped forward by `step_s` during it, with no time passing: its end (and the heater's force,
+        both on the wall clock) came that much early, the jump no energy drawn. Not forced again (a jump ends a timed
+        force early, the safe side: core.forces); only what the heater drew is credited (credited whole, the next
+        night's check took the water for hot)."""
+        self.jumped_s += step_s
+
     @property
     def not_drawn_wh(self) -> float:
-        """Given up or cut: what it was for and the heater did not draw; else 0 (a force that ran its course gave
-        it)."""
-        return max(0.0, self.wanted_wh - self.drawn_wh) if self.given_up or self.cut else 0.0
+        """Given up, cut or cut short by a clock jump: what it was for and the heater did not draw; else 0 (a force
+        that ran its course gave it)."""
+        short = self.given_up or self.cut or self.jumped_s > 0
+        return max(0.0, self.wanted_wh - self.drawn_wh) if short else 0.0
+
+    def why_short(self) -> str:
+        """Why it gave less than it was for, as the log says it."""
+        if self.cut:
+            return "was ended early (unforced, or the water-heater mode)"
+        if self.jumped_s > 0:
+            return f"was cut short by the clock jumping {self.jumped_s / 60:.0f} min forward"
+        return "was displaced and the night is over"
 
 
 def _present(value: float | None) -> float:

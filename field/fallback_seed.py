@@ -212,7 +212,7 @@ class SeedFallback(SeedWindow):
         if wanted_wh > 0 and max_power_w > 0:
             # (the same wording at each try: a link that refuses all night is one line a minute, then ten)
             duration_s = round(3600.0 * wanted_wh / max_power_w)
-            own.wanted_wh, own.drawn_wh, own.planned_end = wanted_wh, 0.0, now + duration_s
+            own.wanted_wh, own.drawn_wh, own.planned_end, own.jumped_s = wanted_wh, 0.0, now + duration_s, 0.0
             self._count_from = max(self._count_from, own.planned_end)
             log.info("low-energy fallback: the rest of %s's night force (displaced by another's force, now over, not "
                      "delivered, or cut by a stop of PySEB): forcing again %.0f W for %d s (%.0f Wh still missing)",
@@ -226,11 +226,17 @@ class SeedFallback(SeedWindow):
         if own.not_drawn_wh > 0:
             # (credited whole when the force was made: the next night's check would take the water for hot)
             self.yesterday_wh = max(0.0, self.yesterday_wh - own.not_drawn_wh)
-            why = "was ended early (unforced, or the water-heater mode)" if own.cut else \
-                "was displaced and the night is over"
-            log.info("low-energy fallback: %s's force %s: %.0f Wh of it not drawn, not credited", self.load_name, why,
-                     own.not_drawn_wh)
+            log.info("low-energy fallback: %s's force %s: %.0f Wh of it not drawn, not credited", self.load_name,
+                     own.why_short(), own.not_drawn_wh)
         return None
+
+    def clock_stepped_forward(self, step_s: float) -> None:
+        """The wall clock jumped forward by `step_s` with no time passing (NTP setting a Pi's clock, told by the
+        daemon): the rule's force in its course ends that much early, credited only with what the heater drew
+        (OwnForce.clock_jumped). A jump after its end changes nothing."""
+        own = self._own
+        if own is not None and (self.checked_until is None or self.checked_until < own.planned_end):
+            own.clock_jumped(step_s)
 
     def force_not_applied(self, now: float) -> None:
         """Its force could not be published (paho refused it): owed as one another's force displaced, forced again

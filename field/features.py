@@ -128,8 +128,11 @@ class FieldFeatures:
         self.domoticz.on_disconnected()
 
     def clock_stepped_forward(self, step_s: float) -> None:
-        """The wall clock jumped forward by `step_s` with no time passing: Domoticz's answers keep their wait."""
+        """The wall clock jumped forward by `step_s` with no time passing: Domoticz's answers keep their wait, the seed
+        rule's force in its course is credited only with what the heater drew."""
         self.domoticz.clock_stepped_forward(step_s)
+        if self.heater is not None:
+            self.heater.clock_stepped_forward(step_s)
 
     # --- timers and decisions -----------------------------------------------------------------------------
     def start(self, now: float) -> None:

@@ -105,6 +105,12 @@ class HeaterControl:
         self._next_rules_at = self._next_rules_due(now)
         return changed
 
+    def clock_stepped_forward(self, step_s: float) -> None:
+        """The wall clock jumped forward by `step_s` with no time passing: the seed rule's force in its course ended
+        early."""
+        if self.seed is not None:
+            self.seed.clock_stepped_forward(step_s)
+
     def _pv_wh_on(self, day: date) -> float | None:
         forecast = self.forecast.pv_wh_for(day) if self.forecast is not None else None
         return None if forecast is None else forecast.pv_wh
