@@ -129,6 +129,12 @@ class OwnForce:
         night's check took the water for hot)."""
         self.jumped_s += step_s
 
+    def clock_set_back(self, behind_s: float) -> None:
+        """The wall clock was set back by `behind_s` (more than a day: the rule starts its window afresh): its times
+        move back with it, so it keeps the time it had left (as the heater's force does)."""
+        self.due_at -= behind_s
+        self.planned_end -= behind_s
+
     @property
     def not_drawn_wh(self) -> float:
         """Given up, cut or cut short by a clock jump: what it was for and the heater did not draw; else 0 (a force

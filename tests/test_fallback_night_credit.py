@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.field_house import ECS_CMD, at, field_config, ticks
-from tests.harness import Harness
+from tests.harness import MODE, Harness
 
 
 def seed_rule(h: Harness, now: float) -> dict:
@@ -39,3 +39,45 @@ def test_a_clock_jump_that_ends_the_night_force_early_credits_only_what_was_draw
     said = re.search(rf"low-energy fallback: ecs's force was cut short by the clock jumping {step_s / 60:.0f} min "
                      r"forward: (\d+) Wh of it not drawn, not credited", caplog.text)
     assert said is not None and float(said[1]) == pytest.approx(7000 - credited_wh, abs=5)
+
+
+def test_a_clock_set_back_by_days_starts_the_seed_rule_s_window_afresh(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # At 12:00 the clock is set back 3 days (by hand, a clock module's wrong date). The next check said "only -58.0 h
+    # counted (fresh start)"; and the heater's energy was not counted in the window for 3 days (counted only from the
+    # end of the last night's force, 3 days ahead of the clock).
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 12, 0))
+    assert h.load("ecs").energy_wh == pytest.approx(7000, abs=40)  # the night's force
+    caplog.clear()
+    ticks(h, at(2024, 1, 8, 12, 0), at(2024, 1, 9, 11, 59))
+    assert "low-energy fallback: the clock reads 3.0 days behind its last tick (set back): the window starts afresh" \
+        in caplog.text
+    assert "only 13.0 h of heater energy counted (fresh start): no force" in caplog.text
+    assert re.findall(r"only (-?[\d.]+) h of heater energy", caplog.text) == ["13.0"]
+    assert not h.load("ecs").is_forced()
+    # A user's hour at 2000 W in the day: the next night's check counts it (2000 of 7000 Wh, 5000 missing).
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 2000, "duration": 3600}', at(2024, 1, 9, 12))
+    ticks(h, at(2024, 1, 9, 12, 0), at(2024, 1, 10, 0, 59))
+    caplog.clear()
+    h.reg.tick(at(2024, 1, 10, 1, 0, 30))
+    assert h.load("ecs").forced_by == "seed_rule"
+    assert "forcing ecs to 2000 W for 9000 s (5000 Wh missing); winter: today 2000 Wh" in caplog.text
+
+
+def test_a_clock_set_back_by_days_during_the_night_force_keeps_its_time_left(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Set back 2 days an hour into the 01:00 force: the force runs its 2.5 h left, credited whole, and the new window's
+    # energy is counted from its end.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 59))
+    ticks(h, at(2024, 1, 11, 1, 0, 30), at(2024, 1, 11, 2, 0, 30), step_s=5)
+    assert h.load("ecs").forced_by == "seed_rule"
+    ticks(h, at(2024, 1, 9, 2, 0, 35), at(2024, 1, 9, 6, 0), step_s=5)
+    assert not h.load("ecs").is_forced() and h.load("ecs").energy_wh == pytest.approx(7000, abs=5)
+    rule = seed_rule(h, at(2024, 1, 9, 6))
+    assert rule["yesterday_wh"] == 7000 and rule["today_wh"] == pytest.approx(0, abs=5)
+    assert rule["own_force"] is None and rule["count_from"] == pytest.approx(at(2024, 1, 9, 4, 30, 30), abs=5)
+    assert "not credited" not in caplog.text
