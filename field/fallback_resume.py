@@ -31,6 +31,9 @@ RETRY_FIRST_S, RETRY_MOST_S = 60.0, 600.0
 MAX_LATE_S = 3 * 3600
 # The most a saved own force's night may last after its check_at: the night's room plus the longest force.
 _MAX_LATEST_S = MAX_LATE_S + MAX_FORCE_DURATION_S
+# A variator answering its force's command later than this did not hear it until then (its answer takes well under a
+# second on a working network; the rule looks at each of its ticks, RULE_TICK_S apart).
+ANSWER_WAIT_S = 60.0
 
 
 @dataclass(slots=True)
@@ -66,6 +69,11 @@ class OwnForce:
     # never saved)
     jumped_s: float = 0.0  # the wall clock jumped forward this much during it (NTP): it ended that much early (closed
     # at the next tick if the jump went past its end; not saved: a restart before its end owes its rest anyway)
+    started_at: float = float("-inf")  # when it was made (or forced again): its variator's answer is looked for since
+    heard: bool = True  # its variator answered it (or answers nothing: no judging); False from its start until then
+    late: bool = False  # its variator answered it more than ANSWER_WAIT_S after its command: it heated from then on
+    unheard_wh: float = 0.0  # counted for it (from the command: a variator's energy is, meter or not) before its
+    # variator's late answer: energy the heater could not have got
     retry: RetryClock = field(default_factory=RetryClock)  # its command not delivered
 
     def not_delivered(self, now: float) -> None:
@@ -73,16 +81,23 @@ class OwnForce:
         self.displaced = True
         self.retry.failed(now)
 
-    def follow(self, now: float, delta_wh: float, held_by: str | None, on: bool = True) -> float | None:
+    def started(self, now: float) -> None:
+        """Its command sent at `now`: its variator's answer is waited for."""
+        self.started_at, self.heard, self.late, self.unheard_wh = now, False, False, 0.0
+
+    def follow(self, now: float, delta_wh: float, held_by: str | None, on: bool = True, heard_at: float | None = None,
+               commanded_at: float | None = None) -> float | None:
         """One tick: count the heater's energy while this force is owed. Returns the Wh to force again now (another's
         force over it has just ended, with enough still missing and time left), 0.0 when it is done with nothing
         more to force, None while it goes on. `on`: the heater is still forced by the rule (False with no other force
-        on it: unforced before its planned end, see `end_early`)."""
+        on it: unforced before its planned end, see `end_early`); `heard_at`, `commanded_at`: the heater's variator's
+        last answer and command (`listen`)."""
         if held_by is None and not on and not self.displaced and now < self.planned_end:
             self.end_early(now)  # (this tick's energy is the regulation's: not drawn for the force)
             return 0.0
         if now < self.planned_end:  # (after it, the heater's energy is the next window's, as the rule counts it)
             self.drawn_wh += delta_wh
+            self.listen(delta_wh, heard_at, commanded_at)
         if held_by is not None:
             if now < self.planned_end:
                 self.displaced = True
@@ -92,7 +107,7 @@ class OwnForce:
         if self.retry.waiting(now):
             return None
         self.displaced = False
-        missing_wh = self.wanted_wh - self.drawn_wh
+        missing_wh = self.wanted_wh - self.heated_wh
         if missing_wh < MIN_FORCE_WH:
             return 0.0
         if now - self.due_at > self.latest_s:
@@ -100,20 +115,56 @@ class OwnForce:
             return 0.0
         return missing_wh
 
+    def listen(self, delta_wh: float, heard_at: float | None, commanded_at: float | None) -> None:
+        """Whether its variator has answered the command in effect or one sent during it (`heard_at`: its last answer,
+        None when it never answers: nothing to judge by; `commanded_at`: when the heater's command was last sent).
+        Its energy is counted from the command: until a late answer, `delta_wh` is energy a variator off the network
+        never gave (credited, the water was cold and the next night's check took it for hot)."""
+        if self.heard:
+            return
+        since = self.started_at if commanded_at is None else min(commanded_at, self.started_at)
+        if heard_at is None or heard_at >= since:
+            self.heard = True
+            self.late = heard_at is not None and heard_at - since > ANSWER_WAIT_S
+            if not self.late:
+                self.unheard_wh = 0.0  # (answered at once: the ticks before were its answer's way)
+        else:
+            self.unheard_wh += delta_wh
+
+    def closing(self, now: float) -> None:
+        """It is closed at `now`: a variator not heard yet, within ANSWER_WAIT_S of its start, may have had no time to
+        answer (a force unforced at once): not judged."""
+        if not self.heard and now - self.started_at <= ANSWER_WAIT_S:
+            self.heard, self.unheard_wh = True, 0.0
+
+    def tank_full(self) -> None:
+        """The tank was found full during it: the night's heating done, credited whole (the water is hot)."""
+        self.jumped_s, self.heard, self.late, self.unheard_wh = 0.0, True, False, 0.0
+
+    @property
+    def heated_wh(self) -> float:
+        """What the heater drew for it, as far as anyone can tell: counted, less what its variator did not hear."""
+        return max(0.0, self.drawn_wh - self.unheard_wh)
+
     def snapshot(self) -> dict[str, float | bool]:
         """What to persist across a restart (JSON-ready); a retry's wait is not kept: a restart tries at once."""
         return {"wanted_wh": round(self.wanted_wh, 1), "due_at": self.due_at, "planned_end": self.planned_end,
                 "latest_s": self.latest_s, "drawn_wh": round(self.drawn_wh, 1), "displaced": self.displaced,
-                "given_up": self.given_up}
+                "given_up": self.given_up, "heard": self.heard, "late": self.late,
+                "unheard_wh": round(self.unheard_wh, 1)}
 
     @classmethod
     def from_snapshot(cls, saved: Any) -> OwnForce:
         """Its snapshot taken back; KeyError, TypeError or ValueError when it is damaged (a field missing, a number
-        not plausible, a flag not a boolean)."""
+        not plausible, a flag not a boolean). (`heard`, `late` and `unheard_wh`, absent from a file saved before they
+        were: nothing to judge by.) A restored force not heard yet is owed (SeedWindow.restore): forced again, judged
+        afresh, or given up."""
         return cls(_present(saved_energy(saved["wanted_wh"])), _present(saved_epoch(saved["due_at"])),
                    _present(saved_epoch(saved["planned_end"])),
                    _present(saved_number(saved["latest_s"], 0.0, _MAX_LATEST_S)),
-                   _present(saved_energy(saved["drawn_wh"])), _flag(saved["displaced"]), _flag(saved["given_up"]))
+                   _present(saved_energy(saved["drawn_wh"])), _flag(saved["displaced"]), _flag(saved["given_up"]),
+                   heard=_flag(saved.get("heard", True)), late=_flag(saved.get("late", False)),
+                   unheard_wh=_present(saved_energy(saved.get("unheard_wh", 0.0))))
 
     def end_early(self, now: float) -> None:
         """Its force was ended by someone else (a user's unforce, a mode that excludes the fallback): the user's word,
@@ -137,10 +188,10 @@ class OwnForce:
 
     @property
     def not_drawn_wh(self) -> float:
-        """Given up, cut or cut short by a clock jump: what it was for and the heater did not draw; else 0 (a force
-        that ran its course gave it)."""
-        short = self.given_up or self.cut or self.jumped_s > 0
-        return max(0.0, self.wanted_wh - self.drawn_wh) if short else 0.0
+        """Given up, cut, cut short by a clock jump, or not heard at once by its variator (see `closing`): what it was
+        for and the heater did not draw; else 0 (a force that ran its course gave it)."""
+        short = self.given_up or self.cut or self.jumped_s > 0 or not self.heard or self.late
+        return max(0.0, self.wanted_wh - self.heated_wh) if short else 0.0
 
     def why_short(self) -> str:
         """Why it gave less than it was for, as the log says it."""

@@ -22,6 +22,7 @@ from values.local_time import DailyTime, hour, local_date
 log = logging.getLogger(__name__)
 
 CloudSource = Callable[[date], CloudPick]  # the forecast cloud cover of a local date, for a check
+Answers = tuple[float | None, float | None]  # the heater's variator's last answer, and its last command's time
 FORCED_BY_SEED = "seed_rule"  # who forces the heater when this rule does
 MIN_WINDOW_S = 20 * 3600  # a check on fewer hours of counted energy (fresh start) would force wrongly
 # The most the clock may read behind the last tick for that tick to stand (a restore from a file ahead of a clock not
@@ -66,16 +67,17 @@ class SeedFallback(SeedWindow):
 
     def tick(self, now: float, heater_energy_wh: float, max_power_w: float, full: bool,
              allowed: bool = True, clouds: CloudSource | None = None,
-             forced_by: str | None = FORCED_BY_SEED) -> ForceCommand | None:
+             forced_by: str | None = FORCED_BY_SEED, answers: Answers = (None, None)) -> ForceCommand | None:
         """Count the heater's energy; at `check_at` decide. `allowed` is False when the water-heater mode
         excludes the fallback (the window still rolls); `clouds` gives the forecast cloud cover of a date
         (none: the seed's 100 %); `forced_by`: who forces the heater now, if anyone. Another's force holds the
         check until it ends (its own would not be applied); none while the rule's own force should run: a user
-        unforced it."""
+        unforced it. `answers`: the heater's variator's last answer and when its command was last sent (None: no
+        answers to judge by)."""
         held_by = forced_by if forced_by != FORCED_BY_SEED else None
         own_force_on = forced_by == FORCED_BY_SEED
         delta_wh = self._delta.step(heater_energy_wh)
-        resumed = self._follow_own_force(now, delta_wh, max_power_w, full, allowed, held_by, own_force_on)
+        resumed = self._follow_own_force(now, delta_wh, max_power_w, full, allowed, held_by, own_force_on, answers)
         if resumed is not None:
             return resumed
         counting = now >= self._count_from
@@ -204,6 +206,7 @@ class SeedFallback(SeedWindow):
             log.info("low-energy fallback: forcing %s to %.0f W for %d s (%.0f Wh missing); %s; %s", self.load_name,
                      max_power_w, duration_s, force_wh, numbers, branch)
             self._own = OwnForce(force_wh, due_at, now + duration_s, MAX_LATE_S + duration_s)
+            self._own.started(now)
         # The force's own energy is credited to the day it makes up (the seed's today + left_energy),
         # not counted again in tomorrow's window.
         self._roll(counted_wh + (force_wh if command else 0.0),
@@ -211,7 +214,7 @@ class SeedFallback(SeedWindow):
         return command
 
     def _follow_own_force(self, now: float, delta_wh: float, max_power_w: float, full: bool, allowed: bool,
-                          held_by: str | None, own_force_on: bool) -> ForceCommand | None:
+                          held_by: str | None, own_force_on: bool, answers: Answers) -> ForceCommand | None:
         """The rule's own force, while owed (field.fallback_resume): forced again for what is still missing once
         another's force over it ends; done, it gives back the credit of what the heater did not draw. A full tank
         ends it (the night's heating done); a user's unforce or a mode that no longer allows the fallback cuts it:
@@ -220,18 +223,20 @@ class SeedFallback(SeedWindow):
         if own is None:
             return None
         if full:
+            own.tank_full()
             wanted_wh: float | None = 0.0
         elif not allowed:
             own.end_early(now)
             wanted_wh = 0.0
         else:
-            wanted_wh = own.follow(now, delta_wh, held_by, own_force_on)
+            wanted_wh = own.follow(now, delta_wh, held_by, own_force_on, *answers)
         if wanted_wh is None:
             return None
         if wanted_wh > 0 and max_power_w > 0:
             # (the same wording at each try: a link that refuses all night is one line a minute, then ten)
             duration_s = round(3600.0 * wanted_wh / max_power_w)
             own.wanted_wh, own.drawn_wh, own.planned_end, own.jumped_s = wanted_wh, 0.0, now + duration_s, 0.0
+            own.started(now)
             self._count_from = max(self._count_from, own.planned_end)
             log.info("low-energy fallback: the rest of %s's night force (displaced by another's force, now over, not "
                      "delivered, or cut by a stop of PySEB): forcing again %.0f W for %d s (%.0f Wh still missing)",
@@ -239,15 +244,28 @@ class SeedFallback(SeedWindow):
                      max_power_w, duration_s, wanted_wh)
             return ForceCommand(self.load_name, max_power_w, duration_s)
         self._own = None
+        own.closing(now)
         if own.cut:
             # (what the heater draws from now on is the regulation's, counted in the new window)
             self._count_from = min(self._count_from, now)
         if own.not_drawn_wh > 0:
             # (credited whole when the force was made: the next night's check would take the water for hot)
             self.yesterday_wh = max(0.0, self.yesterday_wh - own.not_drawn_wh)
+            self._say_short(own)
+        return None
+
+    def _say_short(self, own: OwnForce) -> None:
+        """Why its force gave less than it was for (a variator that never heard it: a warning, the water is cold)."""
+        if not own.heard:
+            log.warning("low-energy fallback: %s's variator never answered during the night force (off the network?): "
+                        "the heater may not have heated, the water may be cold; %.0f Wh of it not credited",
+                        self.load_name, own.not_drawn_wh)
+        elif own.late:
+            log.info("low-energy fallback: %s's variator answered the night force late (off the network until then?): "
+                     "%.0f Wh of it not credited", self.load_name, own.not_drawn_wh)
+        else:
             log.info("low-energy fallback: %s's force %s: %.0f Wh of it not drawn, not credited", self.load_name,
                      own.why_short(), own.not_drawn_wh)
-        return None
 
     def clock_stepped_forward(self, step_s: float) -> None:
         """The wall clock jumped forward by `step_s` with no time passing (NTP setting a Pi's clock, told by the

@@ -10,6 +10,7 @@ from typing import Any
 
 from equipments.base import Equipment
 from equipments.modes import ForceCommand, UnforceCommand
+from equipments.variable import VariableEquipment
 from field.fallback_deadline import FORCED_BY_DEADLINE, DeadlineFallback
 from field.fallback_seed import FORCED_BY_SEED, SeedFallback
 from field.fallback_settings import FallbackSettings
@@ -92,8 +93,11 @@ class HeaterControl:
         # rule's), it waits for it to end.
         forced_by = heater.forced_by if heater.is_forced() else None
         if self.seed is not None:
+            # (a variator's answers tell whether it heard the rule's force; a relay's are not known)
+            heard_at = heater.heard_at if isinstance(heater, VariableEquipment) else None
             command = self.seed.tick(now, heater.energy_wh, heater.max_power_w, heater.overed, allowed,
-                                     book.clouds_for if book is not None else None, forced_by)
+                                     book.clouds_for if book is not None else None, forced_by,
+                                     (heard_at, heater.last_command_at))
             if command is not None:
                 changed = self._carry_out(command, FORCED_BY_SEED, self.seed, now) or changed
                 forced_by = heater.forced_by if heater.is_forced() else None

@@ -4,14 +4,18 @@ clock set back by days, a variator off the network that never answered the force
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from pathlib import Path
 
 import pytest
 
-from tests.field_house import ECS_CMD, at, field_config, ticks
+from field.fallback_resume import MAX_LATE_S, OwnForce
+from tests.configs import reading
+from tests.field_house import ECS_CMD, ECS_METER, ECS_STATUS, at, field_config, ticks
 from tests.harness import MODE, Harness
+from tests.test_fallback_night_force import echo
 
 
 def seed_rule(h: Harness, now: float) -> dict:
@@ -81,3 +85,85 @@ def test_a_clock_set_back_by_days_during_the_night_force_keeps_its_time_left(
     assert rule["yesterday_wh"] == 7000 and rule["today_wh"] == pytest.approx(0, abs=5)
     assert rule["own_force"] is None and rule["count_from"] == pytest.approx(at(2024, 1, 9, 4, 30, 30), abs=5)
     assert "not credited" not in caplog.text
+
+
+@pytest.mark.parametrize(("answer_at", "credited_wh"), [
+    (at(2024, 1, 11, 1, 0, 31), 7000),  # at once: credited whole
+    (at(2024, 1, 11, 2, 0, 30), 5000),  # an hour late: from then on
+    (None, 0),  # never: nothing
+])
+def test_a_variator_that_does_not_hear_the_night_force_is_not_credited_for_it(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, answer_at: float | None, credited_wh: float) -> None:
+    # No meter of the heater's own: the force's energy is counted from the command. The variator, off the Wi-Fi,
+    # heard nothing: its 7000 Wh were credited, the water cold, and the next night's check took it for hot.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 50))
+    h.reg.handle(ECS_STATUS, echo(0), at(2024, 1, 11, 0, 50, 5))  # it answered before
+    h.reg.tick(at(2024, 1, 11, 1, 0, 30))
+    assert h.load("ecs").forced_by == "seed_rule" and h.last(ECS_CMD) == "100"
+    now = at(2024, 1, 11, 1, 0, 30)
+    while now < at(2024, 1, 11, 8, 0):
+        now += 5
+        if answer_at is not None and now - 5 < answer_at <= now:
+            h.reg.handle(ECS_STATUS, echo(100), answer_at)
+        h.reg.tick(now)
+    assert not h.load("ecs").is_forced()
+    assert seed_rule(h, now)["yesterday_wh"] == pytest.approx(credited_wh, abs=20)
+    warned = [r for r in caplog.records if "the water may be cold" in r.getMessage()]
+    if answer_at is None:
+        assert [(r.levelno, r.getMessage()) for r in warned] == [
+            (logging.WARNING, "low-energy fallback: ecs's variator never answered during the night force (off the "
+                              "network?): the heater may not have heated, the water may be cold; 7000 Wh of it not "
+                              "credited")]
+    else:
+        assert warned == []
+    late = ("low-energy fallback: ecs's variator answered the night force late (off the network until then?): 2000 Wh "
+            "of it not credited")
+    assert (late in caplog.text) == (credited_wh == 5000)
+
+
+def test_a_night_force_not_heard_yet_is_saved_as_such() -> None:
+    # Saved an hour into a force its variator never answered: restored, the 2000 Wh counted are not taken for heated
+    # (forced again for all 7000 Wh, or credited nothing once the night is over). A file from before: nothing to judge.
+    force = OwnForce(7000.0, at(2024, 1, 11, 1), at(2024, 1, 11, 4, 30), MAX_LATE_S + 12600)
+    start = at(2024, 1, 11, 1)
+    force.started(start)
+    for minute in range(1, 61):
+        force.follow(start + 60 * minute, 2000 / 60, None, True, heard_at=start - 600, commanded_at=start)
+    back = OwnForce.from_snapshot(json.loads(json.dumps(force.snapshot())))
+    assert (back.heard, back.drawn_wh, back.heated_wh) == (False, pytest.approx(2000), 0.0)
+    back.given_up = True
+    assert back.not_drawn_wh == pytest.approx(7000)
+    old = {key: value for key, value in force.snapshot().items() if key not in ("heard", "unheard_wh")}
+    assert OwnForce.from_snapshot(old).heated_wh == pytest.approx(2000)
+
+
+def test_a_night_force_ended_before_its_variator_could_answer_is_not_judged() -> None:
+    force = OwnForce(7000.0, at(2024, 1, 11, 1), at(2024, 1, 11, 4, 30), MAX_LATE_S + 12600)
+    start = at(2024, 1, 11, 1)
+    force.started(start)
+    force.follow(start + 5, 2.8, None, True, heard_at=start - 600, commanded_at=start)
+    assert force.follow(start + 10, 2.8, None, False, heard_at=start - 600, commanded_at=start) == 0.0  # unforced
+    force.closing(start + 10)
+    assert force.heard and force.unheard_wh == 0 and force.not_drawn_wh == pytest.approx(7000 - 2.8)
+
+
+def test_a_variator_that_does_not_hear_the_night_force_is_not_credited_with_the_heater_s_meter_either(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The heater's own meter reads 0 W all night (not taken for a full tank: the variator did not answer); the force
+    # ran its course and was credited whole.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, ecs=f"topic_read_power = {ECS_METER}\n"))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 50))
+    h.reg.handle(ECS_STATUS, echo(0), at(2024, 1, 11, 0, 50, 5))
+    h.reg.tick(at(2024, 1, 11, 1, 0, 30))
+    assert h.load("ecs").forced_by == "seed_rule"
+    now = at(2024, 1, 11, 1, 0, 30)
+    while now < at(2024, 1, 11, 8, 0):
+        now += 5
+        h.reg.handle(ECS_METER, reading(0.0), now)
+        h.reg.tick(now)
+    assert not h.load("ecs").is_forced() and not h.load("ecs").overed
+    assert seed_rule(h, now)["yesterday_wh"] == pytest.approx(0, abs=20)
+    assert "ecs's variator never answered during the night force (off the network?)" in caplog.text
