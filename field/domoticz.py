@@ -81,7 +81,11 @@ class DomoticzBridge:
                          if ds.idx_ecs_mode and heater is not None else None)
         self._switches = [_Switch(load, ForceLink(load.name, idx, ds.topic_in, echoed=not ds.prevent_loop), False)
                           for load in loads if (idx := load.options.get("domoticz_idx_force") or 0)]
-        self._last_out: tuple[bytes, float] | None = None  # the last update read under topic_out, and when
+        # Each device's last update read under topic_out, and when (by device: junk or another device's update between
+        # two copies of one made the second an order).
+        self._last_out: dict[int, tuple[bytes, float]] = {}
+        self._watched = {switch.link.idx for switch in self._switches} | (set() if self.selector is None
+                                                                          else {self.selector.idx})
         self._asked: _Asked | None = None  # the selector's state asked for, no answer yet
 
     def forces(self, name: str) -> bool:
@@ -119,7 +123,7 @@ class DomoticzBridge:
         for switch in self._switches:
             switch.link.forget_pending()
             switch.asked = None  # (asked again at the next connect)
-        self._last_out = None
+        self._last_out.clear()
         self._asked = None  # (asked again at the next connect)
 
     def clock_stepped_forward(self, step_s: float) -> None:
@@ -132,7 +136,12 @@ class DomoticzBridge:
 
     def on_out(self, payload: bytes, now: float) -> bool:
         """A device update from Domoticz; True when it changed the regulator's state."""
-        last, self._last_out = self._last_out, (payload, now)
+        device = parse_domoticz_out(payload)
+        if device is None:
+            return False
+        last = self._last_out.get(device.idx)
+        if device.idx in self._watched:  # (the others change nothing: not kept, however many a house has)
+            self._last_out[device.idx] = (payload, now)
         # (a last update dated after `now` is from before a clock stepped back: no copy of this one)
         if last is not None and last[0] == payload and 0 <= now - last[1] < COPY_WINDOW_S:
             # The same update again at once: Domoticz publishes each one on every topic of its publish scheme
@@ -140,9 +149,6 @@ class DomoticzBridge:
             # echo was taken for a user's change while the next echo was awaited (a load forced for a moment
             # after its unforce). Only at once: a Domoticz without "LastUpdate" in its updates sends the same bytes
             # for a user's second On, an order again once the load was unforced elsewhere.
-            return False
-        device = parse_domoticz_out(payload)
-        if device is None:
             return False
         changed = False
         if self.selector is not None and device.idx == self.selector.idx:

@@ -259,6 +259,21 @@ def test_an_echo_published_on_two_topics_is_one_echo(tmp_path: Path, caplog: pyt
     assert h.load("radiator").forced_by == "domoticz"
 
 
+@pytest.mark.parametrize("junk", [b"", b"offline", b'{"idx": "x"}', b"\xff", switch(999, False)])
+def test_junk_between_two_copies_of_an_update_does_not_make_the_second_an_order(tmp_path: Path,
+                                                                                junk: bytes) -> None:
+    # Found by the fuzz: the answer's first copy was remembered, junk on domoticz/out (another client's) replaced it,
+    # and the answer's second copy on the publish scheme's other topic was taken for a user's On: the radiator forced
+    # from the grid by a switch nobody touched. Another device's update between the copies did the same.
+    h = Harness(field_config(tmp_path, radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n"))
+    h.reg.tick(NOON)
+    h.reg.on_connected(NOON)
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 0.1)  # the answer: an On left from before
+    h.reg.handle(DZ_OUT, junk, NOON + 0.2)
+    h.reg.handle("domoticz/out/Home/Bathroom", switch(RADIATOR_SWITCH, True), NOON + 0.3)  # its second copy
+    assert not h.load("radiator").is_forced()
+
+
 def test_the_same_user_on_again_after_an_unforce_elsewhere_is_obeyed(tmp_path: Path) -> None:
     # A Domoticz under its default "Prevent Loop" echoes nothing, and one without "LastUpdate" in its updates
     # (before 2020) sends the very same bytes for each On: the second On, after an unforce from regul/mode, is a
