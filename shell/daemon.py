@@ -191,8 +191,11 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
             log.debug("ignoring a retained message on %s (an old update)", event.topic)
             return
         received_at, now = event.received_at, time.time()
-        if self._last_jump is not None and received_at < self._last_jump[0]:
-            # Stamped before the clock's last jump forward: dropped as one that "waited an hour in the queue".
+        if self._last_jump is not None and received_at < self._last_jump[0] \
+                and received_at + self._last_jump[1] <= now:
+            # Stamped before the clock's last jump forward: dropped as one that "waited an hour in the queue". (Not
+            # one stamped after the clock was set back below the jump: moved, it was dated in the future, its meter
+            # taken for fresh that much longer.)
             received_at += self._last_jump[1]
         if now - received_at > QUEUED_TOO_LONG_S:
             if event.topic in self._readings:

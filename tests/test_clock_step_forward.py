@@ -187,3 +187,28 @@ def test_a_reading_queued_across_the_jump_is_handled_at_the_new_time(tmp_path: P
     daemon._on_message(after)
     assert handed == [(CONS, pytest.approx(queued.received_at + 3600.0)), (PROD, after.received_at)]
     assert "in the queue" not in caplog.text
+
+
+def test_a_reading_after_the_clock_is_set_back_keeps_its_stamp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The clock jumped an hour forward (a wrong time server), then was set back an hour: a reading stamped after the
+    # step back, before the jump's midpoint, was moved by the jump's hour into the future, its meter taken for fresh
+    # an hour longer than it is (a meter that went silent then would not have stopped the regulation).
+    settings = load_settings(write_config(tmp_path, ("ecs", "radiator"), algorithm="closed_loop"))
+    daemon = Daemon(settings, InstanceLock(tmp_path / "test.lock"))
+    daemon._started = True  # (as after the first connection)
+    clocks = {"wall": time.time(), "steady": time.monotonic()}
+    monkeypatch.setattr(shell.daemon, "time", SimpleNamespace(time=lambda: clocks["wall"]))
+    monkeypatch.setattr(shell.daemon, "steady_s", lambda: clocks["steady"])
+    daemon._clock_watch = ClockWatch(clocks["wall"], clocks["steady"])
+    handed: list[tuple[str, float]] = []
+    monkeypatch.setattr(daemon.reg, "handle", lambda topic, payload, now: handed.append((topic, now)))
+    monkeypatch.setattr(daemon.reg, "clock_stepped_forward", lambda step_s: None)
+    clocks["wall"] += 3600.0 + 1.0
+    clocks["steady"] += 1.0
+    daemon._follow_the_clock()
+    clocks["wall"] -= 3600.0 - 1.0  # set right a second later
+    clocks["steady"] += 1.0
+    daemon._follow_the_clock()
+    later = Message(CONS, reading(300.0), clocks["wall"] - 0.1, False)
+    daemon._on_message(later)
+    assert handed == [(CONS, later.received_at)]
