@@ -12,7 +12,7 @@ covered 1 h of a day of sun, PV 0 kWh.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from core.decisions import DecisionRecord, command_level
@@ -201,6 +201,12 @@ class DailyFigures:
         elif grid_w < 0:
             self._export -= grid_w * dt
             self._missed += self._could_add_w(-grid_w, previous.room_w) * dt
+
+    def clock_stepped_forward(self, step_s: float) -> None:
+        """The wall clock jumped forward by `step_s` with no time passing: the next decision's interval is not the jump
+        (one under `max_gap_s` was counted as that long of PV, import, export and the loads' energy)."""
+        if self._previous is not None:
+            self._previous = replace(self._previous, time_s=self._previous.time_s + step_s)
 
     def count_relay_commands(self, loads: Sequence[Equipment]) -> None:
         """Count each relay of `loads` (this figures' loads, in their order) switching at its commands, every one sent

@@ -80,6 +80,7 @@ class RegulatorLifeCycle:
         for load in self.loads:
             load.skip_energy(step_s)
         self.production_energy.skip(step_s)
+        self.daily.clock_stepped_forward(step_s)
         self.field.clock_stepped_forward(step_s)
 
     def take_switch_offs_at_start(self) -> list[tuple[str, Command]]:

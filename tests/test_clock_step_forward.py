@@ -212,3 +212,17 @@ def test_a_reading_after_the_clock_is_set_back_keeps_its_stamp(tmp_path: Path, m
     later = Message(CONS, reading(300.0), clocks["wall"] - 0.1, False)
     daemon._on_message(later)
     assert handed == [(CONS, later.received_at)]
+
+
+def test_a_jump_is_no_time_in_the_daily_report(tmp_path: Path) -> None:
+    # meter_timeout = 60 (meters read every 30 s): a jump of 40 s, under it, was taken for 40 s between two decisions
+    # in the day's figures: 40 s more of PV, of export and of the loads' energy in the daily report (the loads'
+    # counters skip it).
+    h = Harness(write_config(tmp_path, ("ecs", "radiator"), period=1, meter_timeout=60, algorithm="closed_loop"))
+    h.reg.tick(NOON - 60)
+    now = sunny(h, NOON, 60)
+    covered_s = h.reg.daily.covered_s
+    now += 40.0
+    h.reg.clock_stepped_forward(40.0)
+    sunny(h, now - 1, 30)
+    assert h.reg.daily.covered_s - covered_s == pytest.approx(30.0, abs=1.5)
