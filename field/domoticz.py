@@ -44,6 +44,8 @@ class _Asked:
     answered_at: float | None = None  # the last answer's time (None: none yet)
 
     def due(self, now: float) -> bool:
+        if self.at > now:  # (from before a clock stepped back: the wait counts from now, not for the step besides)
+            self.at = now
         return self.answered_at is None and now - self.at >= self.wait_s
 
     def again(self, now: float) -> None:

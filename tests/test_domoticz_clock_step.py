@@ -71,3 +71,20 @@ def test_domoticz_s_answer_after_ntp_set_the_clock_is_still_its_answer(tmp_path:
     assert "has not answered" not in caplog.text
     h.reg.tick(now + 120)
     assert "has not answered" not in caplog.text
+
+
+def test_the_answer_s_wait_after_the_clock_stepped_back_is_its_own_length(tmp_path: Path,
+                                                                          caplog: pytest.LogCaptureFixture) -> None:
+    # A clock an hour ahead at the connect (a clock module's wrong time), set back by NTP a few seconds later; the
+    # request was lost (Domoticz not subscribed yet). Dated an hour ahead, the wait ran an hour and a minute: no word
+    # that Domoticz had not answered, no request sent again, and PySEB's own forces not shown on the switch.
+    h = Harness(field_config(tmp_path, radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n"))
+    h.reg.tick(NOON)
+    h.reg.on_connected(NOON)
+    now = NOON + 5 - 3600  # the clock set back an hour
+    mark = len(h.sent)
+    for _ in range(70):
+        h.reg.tick(now)
+        now += 1
+    assert "has not answered" in caplog.text
+    assert [p for t, p, _ in h.sent[mark:] if t == DZ_IN and "getdeviceinfo" in p]  # asked again
