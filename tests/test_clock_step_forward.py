@@ -164,10 +164,10 @@ def test_a_clock_set_back_days_rolls_the_day_at_its_own_next_midnight(tmp_path: 
     assert h.reg.counted_day == "2023-11-12"
 
 
-def test_a_reading_queued_across_the_jump_is_handled_at_the_new_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                     caplog: pytest.LogCaptureFixture) -> None:
-    # Stamped by the network thread a moment before NTP set the clock, handled after: it was dropped as one that
-    # "waited 3600 s in the queue (the main loop was held up)".
+def _daemon_on_set_clocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                          ) -> tuple[Daemon, dict[str, float], list[tuple[str, float]]]:
+    """A daemon as after its first connection, on a wall and a steady clock the test sets (`clocks`), its readings
+    handed to the regulator listed (topic, time) in `handed`."""
     settings = load_settings(write_config(tmp_path, ("ecs", "radiator"), algorithm="closed_loop"))
     daemon = Daemon(settings, InstanceLock(tmp_path / "test.lock"))
     daemon._started = True  # (as after the first connection)
@@ -178,6 +178,14 @@ def test_a_reading_queued_across_the_jump_is_handled_at_the_new_time(tmp_path: P
     handed: list[tuple[str, float]] = []
     monkeypatch.setattr(daemon.reg, "handle", lambda topic, payload, now: handed.append((topic, now)))
     monkeypatch.setattr(daemon.reg, "clock_stepped_forward", lambda step_s: None)
+    return daemon, clocks, handed
+
+
+def test_a_reading_queued_across_the_jump_is_handled_at_the_new_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    # Stamped by the network thread a moment before NTP set the clock, handled after: it was dropped as one that
+    # "waited 3600 s in the queue (the main loop was held up)".
+    daemon, clocks, handed = _daemon_on_set_clocks(tmp_path, monkeypatch)
     queued = Message(CONS, reading(300.0), clocks["wall"] - 0.2, False)
     clocks["wall"] += 3600.0 + 0.3
     clocks["steady"] += 0.3
@@ -193,16 +201,7 @@ def test_a_reading_after_the_clock_is_set_back_keeps_its_stamp(tmp_path: Path, m
     # The clock jumped an hour forward (a wrong time server), then was set back an hour: a reading stamped after the
     # step back, before the jump's midpoint, was moved by the jump's hour into the future, its meter taken for fresh
     # an hour longer than it is (a meter that went silent then would not have stopped the regulation).
-    settings = load_settings(write_config(tmp_path, ("ecs", "radiator"), algorithm="closed_loop"))
-    daemon = Daemon(settings, InstanceLock(tmp_path / "test.lock"))
-    daemon._started = True  # (as after the first connection)
-    clocks = {"wall": time.time(), "steady": time.monotonic()}
-    monkeypatch.setattr(shell.daemon, "time", SimpleNamespace(time=lambda: clocks["wall"]))
-    monkeypatch.setattr(shell.daemon, "steady_s", lambda: clocks["steady"])
-    daemon._clock_watch = ClockWatch(clocks["wall"], clocks["steady"])
-    handed: list[tuple[str, float]] = []
-    monkeypatch.setattr(daemon.reg, "handle", lambda topic, payload, now: handed.append((topic, now)))
-    monkeypatch.setattr(daemon.reg, "clock_stepped_forward", lambda step_s: None)
+    daemon, clocks, handed = _daemon_on_set_clocks(tmp_path, monkeypatch)
     clocks["wall"] += 3600.0 + 1.0
     clocks["steady"] += 1.0
     daemon._follow_the_clock()

@@ -15,7 +15,7 @@ from field.fallback_resume import MAX_LATE_S, OwnForce
 from tests.configs import reading
 from tests.field_house import ECS_CMD, ECS_METER, ECS_STATUS, at, field_config, ticks
 from tests.harness import MODE, Harness
-from tests.test_fallback_night_force import echo
+from tests.test_fallback_night_force import echo, night_force_made
 
 
 def seed_rule(h: Harness, now: float) -> dict:
@@ -98,10 +98,7 @@ def test_a_variator_that_does_not_hear_the_night_force_is_not_credited_for_it(
     # heard nothing: its 7000 Wh were credited, the water cold, and the next night's check took it for hot.
     caplog.set_level(logging.INFO)
     h = Harness(field_config(tmp_path))
-    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 50))
-    h.reg.handle(ECS_STATUS, echo(0), at(2024, 1, 11, 0, 50, 5))  # it answered before
-    h.reg.tick(at(2024, 1, 11, 1, 0, 30))
-    assert h.load("ecs").forced_by == "seed_rule" and h.last(ECS_CMD) == "100"
+    night_force_made(h)  # (its variator answered before)
     now = at(2024, 1, 11, 1, 0, 30)
     while now < at(2024, 1, 11, 8, 0):
         now += 5
@@ -155,10 +152,7 @@ def test_a_variator_that_does_not_hear_the_night_force_is_not_credited_with_the_
     # ran its course and was credited whole.
     caplog.set_level(logging.INFO)
     h = Harness(field_config(tmp_path, ecs=f"topic_read_power = {ECS_METER}\n"))
-    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 50))
-    h.reg.handle(ECS_STATUS, echo(0), at(2024, 1, 11, 0, 50, 5))
-    h.reg.tick(at(2024, 1, 11, 1, 0, 30))
-    assert h.load("ecs").forced_by == "seed_rule"
+    night_force_made(h)
     now = at(2024, 1, 11, 1, 0, 30)
     while now < at(2024, 1, 11, 8, 0):
         now += 5

@@ -24,6 +24,14 @@ def echo(percent: int) -> bytes:
     return b'{"percent": %d, "power": 0, "mode": 0, "state": "ON", "msg": "setpower"}' % percent
 
 
+def night_force_made(h: Harness) -> None:
+    """A grey day counted from 00:30, the variator's answer at 00:50: the 01:00 check forces the heater (7000 Wh)."""
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 50))
+    h.reg.handle(ECS_STATUS, echo(0), at(2024, 1, 11, 0, 50, 5))
+    h.reg.tick(at(2024, 1, 11, 1, 0, 30))
+    assert h.load("ecs").forced_by == "seed_rule" and h.last(ECS_CMD) == "100"
+
+
 def test_a_variator_that_does_not_answer_the_fallback_s_force_is_no_full_tank(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     # The variator answered its commands, then fell off the Wi-Fi: the 01:00 force (7000 Wh) reached no one and the
@@ -31,10 +39,7 @@ def test_a_variator_that_does_not_answer_the_fallback_s_force_is_no_full_tank(
     # the day, the heater kept off until 06:00: cold water, and a next night's check counting 7000 Wh never drawn.
     caplog.set_level(logging.INFO)
     h = Harness(field_config(tmp_path, ecs=f"topic_read_power = {ECS_METER}\n"))
-    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 50))
-    h.reg.handle(ECS_STATUS, echo(0), at(2024, 1, 11, 0, 50, 5))
-    h.reg.tick(at(2024, 1, 11, 1, 0, 30))
-    assert h.load("ecs").forced_by == "seed_rule" and h.last(ECS_CMD) == "100"
+    night_force_made(h)
     thermostat_cut(h, at(2024, 1, 11, 1, 0, 32), count=8)
     assert not h.load("ecs").overed and h.load("ecs").forced_by == "seed_rule"
     assert "ecs: its meter reads 0.0 W but the variator has not answered its command: not taken for a full tank" \
