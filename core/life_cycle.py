@@ -46,6 +46,7 @@ class RegulatorLifeCycle:
     _resumed_since: float | None
     _last_report: str | None
     _removed_left_on: list[tuple[str, Command]]
+    _unacknowledged_offs: Callable[[], list[tuple[str, Command]]]
 
     def start(self, now: float) -> None:
         """Command every load to 0 before anything else (a load no longer configured that was left on off, first), a
@@ -83,11 +84,23 @@ class RegulatorLifeCycle:
         self.daily.clock_stepped_forward(step_s)
         self.field.clock_stepped_forward(step_s)
 
-    def take_switch_offs_at_start(self) -> list[tuple[str, Command]]:
+    def take_switch_offs_at_start(self, unacknowledged: Callable[[], list[tuple[str, Command]]] | None = None,
+                                  ) -> list[tuple[str, Command]]:
         """The offs switch_off_at_start was given (name, off), for a caller that sends them itself before `start`
-        (the daemon: it knows whether its broker link is up, and says so); `start` then sends none."""
+        (the daemon: it knows whether its broker link is up, and says so); `start` then sends none. `unacknowledged`
+        tells which of them the broker has not acknowledged yet: those stay in pending_offs."""
         taken, self._removed_left_on = self._removed_left_on, []
+        if unacknowledged is not None:
+            self._unacknowledged_offs = unacknowledged
         return taken
+
+    def pending_offs(self) -> list[tuple[str, Command]]:
+        """The offs of loads no longer configured not known to have reached the broker (name, off): those not sent
+        yet, and those the daemon sent that its broker has not acknowledged. The status document keeps them: the
+        status file saved after the start no longer has those loads, and a kill before the broker was back lost
+        them, the device on for good (status.restore_load.restore_pending_offs sends them at the next start)."""
+        held = self._unacknowledged_offs()
+        return [*self._removed_left_on, *held] if held else list(self._removed_left_on)
 
     def _switch_off_removed(self) -> None:
         """The loads no longer configured that were left on, commanded off (first: a renamed device's own start

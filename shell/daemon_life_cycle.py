@@ -184,11 +184,13 @@ class DaemonLifeCycle:
             log.info("status file %s left as it was: stopped before the regulation started", self.saver.path)
         if self.fetcher is not None:
             self.fetcher.stop()
+        saved = False  # (the removed loads' offs not acknowledged are in the file saved: sent by the next start)
         if self.saver is not None and self.saver.stop() and self._started:
+            saved = True
             log.info("status saved to %s", self.saver.path)
         if self.recorder is not None:
             self.recorder.stop()
         self.link.stop(left_on=left_on)
-        self.removed_offs.at_stop()  # (after the link's stop: it waits for the broker's last acknowledgements)
+        self.removed_offs.at_stop(saved)  # (after the link's stop: it waits for the broker's last acknowledgements)
         self.lock.release()
         log.info("stopped")

@@ -202,7 +202,7 @@ class DaemonLinkEvents:
         if not self._started:
             # (the loads no longer configured first, as the regulator's start has them: a renamed device's own
             # command comes after; sent here, where the link is known: it may have dropped since this connection)
-            self.removed_offs.send(self.reg.take_switch_offs_at_start())
+            self.removed_offs.send(self.reg.take_switch_offs_at_start(self.removed_offs.pending))
             self.reg.start(event.at)  # every load to 0 first, then restored forces
             self._started = True
         else:

@@ -1,8 +1,9 @@
 """The off commands of the loads the config no longer has that PySEB left on (status.restore_load finds them), as the
 daemon sends them: once, at the first connection, and said as what became of them. The connection the main loop takes
 may be gone already (it dropped in between): paho then keeps the message (QoS 1, 2.x and 1.6 alike) and sends it
-right after the broker's next CONNACK, which the log said was done at once ("commanded off"). A stop before the broker
-is back loses it, and the status file saved since no longer names the load: said, with what to do."""
+right after the broker's next CONNACK, which the log said was done at once ("commanded off"). Until the broker
+acknowledged it, the status document keeps it (`pending_offs`, from `pending`): the status file saved since no longer
+names the load, and a stop or a kill before the broker was back lost it, the device on for good."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ class RemovedOffs:
         self._link = link
         self._queued: list[_Sent] = []  # taken by paho while the link was down: sent at its next connection
         self._sent: list[_Sent] = []  # handed to a live link (acknowledged or not)
+        self._refused: list[tuple[str, Command]] = []  # not even queued: kept pending, the next start tries again
 
     def send(self, offs: list[tuple[str, Command]]) -> None:
         """Publish each off once, at QoS 1 (MqttLink.publish); say whether it went out on a live link or was queued."""
@@ -45,6 +47,7 @@ class RemovedOffs:
             except (RuntimeError, ValueError) as exc:  # PublishFailed, paho's ValueError: not even queued
                 log.error("%s (no longer configured, left on): its off command %r on %s could not be published (%s): "
                           "switch it off yourself", name, off.payload, off.topic, exc)
+                self._refused.append((name, off))
                 continue
             sent = _Sent(name, off, info)
             if info.rc == mqtt.MQTT_ERR_SUCCESS and self._link.client.is_connected():
@@ -64,10 +67,21 @@ class RemovedOffs:
             log.info("%s: off sent now that the broker is back (%r on %s)", _said(sent), sent.off.payload,
                      sent.off.topic)
 
-    def at_stop(self) -> None:
-        """After the link's stop: each off the broker has not acknowledged is said lost (a status saved since no longer
-        names the load: the next start does not send it again)."""
+    def pending(self) -> list[tuple[str, Command]]:
+        """The offs (name, off) the broker has not acknowledged yet (read at each status document: kept in it)."""
+        return [*self._refused, *((sent.name, sent.off) for sent in (*self._sent, *self._queued)
+                                  if not paho_compat.acknowledged(sent.info))]
+
+    def at_stop(self, saved: bool) -> None:
+        """After the link's stop: each off the broker has not acknowledged is said kept in the status file, sent again
+        at the next start, if the stop `saved` it (unacknowledged now, it was when the status was saved); lost if
+        not."""
         for sent in (*self._sent, *self._queued):
-            if not paho_compat.acknowledged(sent.info):
+            if paho_compat.acknowledged(sent.info):
+                continue
+            if saved:
+                log.warning("%s: its off %r on %s was not acknowledged by the broker: kept in the status file, sent "
+                            "again at the next start", _said(sent), sent.off.payload, sent.off.topic)
+            else:
                 log.error("could not send off to %s: broker unreachable, %r on %s not acknowledged: it may still be "
                           "on, switch it off yourself", _said(sent), sent.off.payload, sent.off.topic)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from values.local_time import day_start_iso, local_datetime
 
 if TYPE_CHECKING:
-    from equipments.base import Equipment
+    from equipments.base import Command, Equipment
     from status.view import RegulatorView
 
 SCHEMA_VERSION = 1
@@ -77,10 +77,14 @@ def _as_is(value: Any) -> Any:
     return value
 
 
+def _command(command: Command) -> dict[str, Any]:
+    """`command` as the status file keeps it (status.restore_load reads it back)."""
+    return {"topic": command.topic, "payload": command.payload, "retain": command.retain}
+
+
 def _off_command(load: Equipment) -> dict[str, Any]:
     """The command that switches `load` off, as the status file keeps it."""
-    off = load.command_for(0.0)[0]
-    return {"topic": off.topic, "payload": off.payload, "retain": off.retain}
+    return _command(load.command_for(0.0)[0])
 
 
 def build_status(reg: RegulatorView, now: float, clean: bool = True) -> dict[str, Any]:
@@ -156,6 +160,12 @@ def build_status(reg: RegulatorView, now: float, clean: bool = True) -> dict[str
     # which the restore takes for the file's day: a file saved by a clock behind (a Pi before NTP) at 23:45, its
     # figures those of the day after, restored after NTP read as yesterday's.
     doc["report_today"] = part(reg.daily.so_far_json(reg.counted_day or local_iso[:10]))
+    # The offs of loads no longer configured that the broker has not acknowledged yet: the file saved now no longer
+    # has those loads, and the next start sends them again (status.restore_load.restore_pending_offs). Only while
+    # there are any: the document of every other run is as it was.
+    pending = reg.pending_offs()
+    if pending:
+        doc["pending_offs"] = [{"name": name, "off_command": _command(off)} for name, off in pending]
     # The water heater's mode and fallback rules (their state is what a restart restores), and the seed's
     # ECS_energy_yesterday.
     doc.update(part(reg.field.status()))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from core.daily_report import DailyReport
 from status.restore_ahead import CLOCK_BEHIND_MAX_S, FarAhead, clock_behind, restore_forces_off
 from status.restore_day import counted_since, figures_day
-from status.restore_load import clean_load, configured_entries, restore_load, restored_energy
+from status.restore_load import clean_load, configured_entries, restore_load, restore_pending_offs, restored_energy
 from status.store import CLEAN_START
 from values.local_time import local_date, local_instant
 from values.saved_numbers import saved_energy, saved_epoch
@@ -135,6 +135,7 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float, switched_o
             clean_load(load)
             warnings.append(f"{load.name}: saved state could not be restored ({type(exc).__name__}: {exc}): "
                             "starting from zero")
+    restore_pending_offs(reg, doc.get("pending_offs"), warnings, switched_off)
     # The seed kept the water heater's yesterday energy at the top level.
     seed_yesterday = saved_energy(doc.get("ECS_energy_yesterday"))
     if seed_yesterday is not None and same_day and "schema_version" not in doc:

@@ -161,8 +161,7 @@ def configured_entries(reg: RegulatorView, entries: list[Any], warnings: list[st
     ignored in `warnings`; a load no longer configured queued to be commanded off at the start in `switched_off`
     too (name, what is said of it)."""
     seen: set[str] = set()
-    # (topic and payload: the same order to the same device, retained or not)
-    configured_offs = {(off.topic, off.payload) for off in (load.command_for(0.0)[0] for load in reg.loads)}
+    configured_offs = _configured_offs(reg)
     for entry in entries:
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             warnings.append(f"status entry without a name ignored: {str(entry)[:80]}")
@@ -182,3 +181,38 @@ def configured_entries(reg: RegulatorView, entries: list[Any], warnings: list[st
                 switched_off.append((name, said))
             continue
         yield load, entry
+
+
+def _configured_offs(reg: RegulatorView) -> set[tuple[str, str]]:
+    """The configured loads' offs (topic and payload: the same order to the same device, retained or not)."""
+    return {(off.topic, off.payload) for off in (load.command_for(0.0)[0] for load in reg.loads)}
+
+
+def restore_pending_offs(reg: RegulatorView, saved: Any, warnings: list[str],
+                         switched_off: list[tuple[str, str]]) -> None:
+    """The offs of loads no longer configured that the last run sent without the broker acknowledging them (its
+    status document's `pending_offs`: a kill, a power cut before the broker was back), queued to be sent at the start
+    again, into `switched_off` as configured_entries queues a removed load's. Each checked as a saved off_command; a
+    malformed one dropped with a warning, the others kept. None for an off a configured load has (its own start
+    command switches that device) or a name already queued."""
+    if saved is None:
+        return
+    if not isinstance(saved, list):
+        warnings.append(f"status file's pending_offs {shown(saved, 80)} is not a list: ignored")
+        return
+    configured_offs = _configured_offs(reg)
+    for entry in saved:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        off = _saved_command(entry.get("off_command")) if isinstance(name, str) and name else None
+        if name is None or off is None:
+            warnings.append(f"status file's pending off {shown(entry, 120)} is not usable: dropped; if its load was "
+                            "left on, switch it off yourself")
+            continue
+        name = name[:80]
+        if (off.topic, off.payload) in configured_offs or any(queued == name for queued, _ in switched_off):
+            continue
+        said = (f"{name} (no longer configured): its off ({shown(off.payload, 60)} on {off.topic}) was not "
+                "acknowledged by the broker before PySEB stopped: commanded off at the start")
+        warnings.append(said)
+        reg.switch_off_at_start(name, off)
+        switched_off.append((name, said))

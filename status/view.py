@@ -94,3 +94,6 @@ class RegulatorView(Protocol):
     def switch_off_at_start(self, name: str, off: Command) -> None:
         """Publish `off` at the start, before the loads' own commands: it switches off `name`, a load the config no
         longer has that was left on."""
+
+    def pending_offs(self) -> Sequence[tuple[str, Command]]:
+        """The offs (name, off) of loads the config no longer has, not known to have reached the broker yet."""

@@ -132,9 +132,10 @@ def test_an_off_sent_while_the_link_is_down_is_said_queued_and_reaches_the_broke
     assert caplog.text.count("off sent") == 1
 
 
-def test_a_stop_before_the_broker_is_back_says_the_off_was_not_sent(
+def test_a_stop_before_the_broker_is_back_without_a_status_file_says_the_off_was_not_sent(
         daemon: Daemon, broker: PrivateBroker, caplog: pytest.LogCaptureFixture) -> None:
     taken_late(daemon, broker)
+    daemon.saver = None  # ([status] persistent = false: nothing keeps it for the next start)
     caplog.clear()
     daemon._shutdown()
     assert "could not send off to radiator (no longer configured, left on): broker unreachable, 'OFF' on " \
@@ -160,3 +161,35 @@ def test_a_stop_with_the_broker_gone_names_the_loads_left_on(daemon: Daemon, bro
     assert "stopping with the broker link down: could not send off to small: broker unreachable; the stop " \
            "commands (every load to 0 W) were not delivered" in caplog.text
     assert "could not send off to radiator" not in caplog.text  # (its off was acknowledged)
+
+
+# --- an off not acknowledged when PySEB stops: kept in the status file, sent by the next start ---------------------
+
+def test_an_off_not_acknowledged_at_the_stop_stays_in_the_status_file_and_the_next_start_sends_it(
+        daemon: Daemon, broker: PrivateBroker, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    pending = [{"name": "radiator", "off_command": {"topic": RADIATOR, "payload": "OFF", "retain": True}}]
+    taken_late(daemon, broker)
+    assert daemon.reg.status(time.time())["pending_offs"] == pending  # (in every status saved while it waits)
+    daemon._shutdown()
+    saved = json.loads((tmp_path / "status.json").read_text())
+    assert saved["pending_offs"] == pending and [e["name"] for e in saved["equipments"]] == ["small"]
+    assert "radiator (no longer configured, left on): its off 'OFF' on cmnd/radiator/POWER was not acknowledged " \
+           "by the broker: kept in the status file, sent again at the next start" in caplog.text
+    assert "could not send off to radiator" not in caplog.text
+    # The next start, the broker back (without the retained messages of before: no persistence).
+    broker.start()
+    lock = InstanceLock(tmp_path / "test.lock")
+    lock.acquire()
+    again = Daemon(load_settings(write_config(tmp_path, ("small",), port=broker.port)), lock)
+    try:
+        again.restore_saved_status(time.time())
+        again.link.start()
+        again._on_connected(next_event(again, Connected))
+        assert retained_on_the_radiator(broker) == ["OFF"]
+        deadline = time.monotonic() + 5
+        while "pending_offs" in again.reg.status(time.time()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "pending_offs" not in again.reg.status(time.time())  # acknowledged: no longer kept
+    finally:
+        again._shutdown()
+    assert "pending_offs" not in json.loads((tmp_path / "status.json").read_text())

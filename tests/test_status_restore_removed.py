@@ -181,3 +181,66 @@ def test_a_file_far_ahead_still_switches_off_a_removed_load_and_says_so(tmp_path
     assert h.sent[0] == (RADIATOR, "OFF", True)
     assert asides == ["a clean start but for the off command of radiator, no longer configured"], asides
     assert len(said) == 1 and said[0].startswith("radiator is no longer configured but was left on"), said
+
+
+# A removed load's off the broker had not acknowledged when PySEB stopped (a kill, a power cut while the broker was
+# down): the status file saved since no longer has the load, only its off in `pending_offs` (status.document).
+PUMP = "cmnd/pump/POWER"
+
+
+def test_the_pending_offs_of_a_file_are_sent_at_the_start_and_a_malformed_one_dropped_with_a_warning(
+        tmp_path: Path) -> None:
+    doc = saved_with(tmp_path, None)
+    doc["equipments"] = doc["equipments"][:1]  # (the heater only: the radiator was already gone from that run's config)
+    doc["pending_offs"] = [
+        {"name": "radiator", "off_command": {"topic": RADIATOR, "payload": "OFF", "retain": True}},
+        {"name": "lamp", "off_command": {"topic": "cmnd/#", "payload": "OFF", "retain": False}},  # a wildcard
+        {"name": "fan", "off_command": {"topic": "cmnd/fan/POWER", "payload": 0, "retain": False}},
+        {"off_command": {"topic": "cmnd/nameless/POWER", "payload": "OFF", "retain": False}},
+        "OFF",
+        {"name": "pump", "off_command": {"topic": PUMP, "payload": "0", "retain": False}},
+    ]
+    h, warnings = started(tmp_path, doc)
+    assert h.sent[:2] == [(RADIATOR, "OFF", True), (PUMP, "0", False)]  # before the loads' own commands
+    assert [t for t, _, _ in h.sent[2:] if t not in (ECS_CMD, "regul/status")] == []
+    assert "radiator (no longer configured): its off ('OFF' on cmnd/radiator/POWER) was not acknowledged by the " \
+           "broker before PySEB stopped: commanded off at the start" in warnings, warnings
+    dropped = [w for w in warnings if w.startswith("status file's pending off ")]
+    assert len(dropped) == 4 and all("is not usable: dropped; if its load was left on, switch it off yourself" in w
+                                     for w in dropped), warnings
+    assert any("'lamp'" in w for w in dropped) and any("'fan'" in w for w in dropped), dropped
+
+
+def test_pending_offs_that_are_no_list_or_a_configured_loads_own_off_command_nothing(tmp_path: Path) -> None:
+    doc = saved_with(tmp_path, None)
+    doc["equipments"] = doc["equipments"][:1]
+    doc["pending_offs"] = {"name": "radiator"}
+    h, warnings = started(tmp_path, doc)
+    assert h.on(RADIATOR) == []
+    assert "status file's pending_offs {'name': 'radiator'} is not a list: ignored" in warnings, warnings
+    # The radiator configured again: its own start command switches it, once.
+    doc["pending_offs"] = [{"name": "radiator", "off_command": {"topic": RADIATOR, "payload": "OFF", "retain": True}}]
+    h, warnings = started(tmp_path, doc, loads=("ecs", "radiator"))
+    assert h.on(RADIATOR) == ["OFF"]
+    assert not any("acknowledged" in w for w in warnings), warnings
+
+
+def test_the_status_lists_an_off_still_to_be_sent_and_not_once_the_start_sent_it(tmp_path: Path) -> None:
+    doc = saved_with(tmp_path, b'{"command":"force","name":"radiator","power":1000}')
+    h = Harness(write_config(tmp_path, ("ecs",)))
+    h.reg.restore(doc, NOON + 60)
+    pending = [{"name": "radiator", "off_command": {"topic": RADIATOR, "payload": "OFF", "retain": True}}]
+    assert h.reg.status(NOON + 60)["pending_offs"] == pending
+    h.reg.start(NOON + 60)  # (published by the regulator itself, no acknowledgement known: as before, not kept)
+    assert "pending_offs" not in h.reg.status(NOON + 61)
+
+
+def test_a_file_far_ahead_still_sends_its_pending_offs(tmp_path: Path) -> None:
+    doc = saved_with(tmp_path, None)
+    doc["equipments"] = doc["equipments"][:1]
+    doc["pending_offs"] = [{"name": "radiator", "off_command": {"topic": RADIATOR, "payload": "OFF", "retain": True}}]
+    doc["date"] += 3 * 86400
+    h = Harness(write_config(tmp_path, ("ecs",)))
+    h.reg.restore(doc, NOON + 60, set_aside=lambda why, outcome: None)
+    h.reg.start(NOON + 60)
+    assert h.sent[0] == (RADIATOR, "OFF", True)
