@@ -46,7 +46,8 @@ class RemovedOffs:
                 info = self._link.publish(off.topic, off.payload, off.retain)
             except (RuntimeError, ValueError) as exc:  # PublishFailed, paho's ValueError: not even queued
                 log.error("%s (no longer configured, left on): its off command %r on %s could not be published (%s): "
-                          "switch it off yourself", name, off.payload, off.topic, exc)
+                          "tried again at the next start (with a status file); meanwhile switch it off yourself", name,
+                          off.payload, off.topic, exc)
                 self._refused.append((name, off))
                 continue
             sent = _Sent(name, off, info)
