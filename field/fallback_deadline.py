@@ -59,13 +59,15 @@ class DeadlineFallback:
 
     def tick(self, now: float, heater_energy_wh: float, max_power_w: float, full: bool,
              allowed: bool = True, pv_wh_on: PvSource | None = None,
-             forced_by: str | None = FORCED_BY_DEADLINE) -> ForceCommand | UnforceCommand | None:
+             forced_by: str | None = FORCED_BY_DEADLINE,
+             own_force_ran_out: bool = False) -> ForceCommand | UnforceCommand | None:
         """Count the heater's energy and decide: start a force, stop it, or nothing. `allowed` is False
         when the water-heater mode excludes the fallback; `pv_wh_on` gives a date's forecast PV (Wh), of
         which `pv_share` is expected in the heater before the deadline and not forced; `forced_by`: who forces
         the heater now, if anyone (the default: none but its own, when it forces). Another's force holds the rule
         until it has ended (its own would not be applied; taken for applied, it was never tried again, and the
-        deadline was missed); none while its own should run: a user unforced it, not forced again this cycle."""
+        deadline was missed); none while its own should run: a user unforced it, not forced again this cycle, unless
+        `own_force_ran_out` (its force ran its time before the span's end, after the clock stepped back)."""
         held_by = forced_by if forced_by != FORCED_BY_DEADLINE else None
         self.delivered_wh += self._delta.step(heater_energy_wh)
         if self.cycle_end is None or self.cycle_end - now > MAX_CYCLE_AHEAD_S:
@@ -94,7 +96,7 @@ class DeadlineFallback:
             self.start_at = None
             return self._stop(f"the forecast sun is expected to bring the last {missing_wh:.0f} Wh")
         start, end = self.window(self.cycle_end)
-        if self.forcing and forced_by is None and allowed and now < end:
+        if self.forcing and forced_by is None and allowed and now < end and not own_force_ran_out:
             # Its force ended by someone else (an unforce on regul/mode, Home Assistant, a Domoticz switch): the user's
             # word, as for the seed rule. Still taken for forcing, it showed "forcing" with the heater at 0 W, warned
             # the target out of reach and logged the force over at the span's end.
@@ -111,7 +113,15 @@ class DeadlineFallback:
                 return self._stop("off-peak span over")
             if held_by is not None:
                 return self._stop(f"forced by {held_by} meanwhile; the rule forces again once that ends")
-            return None if allowed else self._stop("the water-heater mode excludes the fallback")
+            if not allowed:
+                return self._stop("the water-heater mode excludes the fallback")
+            if forced_by is None and max_power_w > 0:
+                # Its force ran its time before the span's end (the clock stepped back: it kept the time it had
+                # left): the rest forced to the span's end, as a force restored after a restart runs to its end.
+                log.info("deadline rule: %s's force ran its time before %s (the clock stepped back): forcing again "
+                         "until then", self.load_name, self._clock(end))
+                return ForceCommand(self.load_name, max_power_w, end - now)
+            return None
         if held_by is not None or not allowed or max_power_w <= 0 or not self.start_at <= now < end:
             return None
         if to_force_wh < MIN_FORCE_WH:

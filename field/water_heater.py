@@ -36,6 +36,7 @@ class HeaterControl:
         self.seed = SeedFallback(heater.name, fs.seed, tz) if fs.seed.enabled else None
         self.deadline = DeadlineFallback(heater.name, fs.deadline, tz) if fs.deadline else None
         self._next_rules_at: float | None = None
+        self._deadline_force_end_at: float | None = None  # the deadline rule's force's end, moved by a clock step back
 
     def set_mode(self, mode: EcsMode, now: float, source: str) -> None:
         """A new mode takes effect at once (the caller logged where it came from)."""
@@ -81,6 +82,8 @@ class HeaterControl:
     def tick(self, now: float) -> bool:
         """Hold the mode and run the fallback rules when due; True when the heater's state changed."""
         changed = self._hold_mode(now)
+        if self.heater.forced_by == FORCED_BY_DEADLINE:
+            self._deadline_force_end_at = self.heater.force_end_at
         # (a due time further ahead than the rules' own pace is from before a clock stepped back: the rules would
         # wait for the clock to get there again)
         if self._next_rules_at is not None and now < self._next_rules_at <= now + RULE_TICK_S:
@@ -102,10 +105,16 @@ class HeaterControl:
                 changed = self._carry_out(command, FORCED_BY_SEED, self.seed, now) or changed
                 forced_by = heater.forced_by if heater.is_forced() else None
         if self.deadline is not None:
+            # Its force gone by its own time (the clock stepped back: the force kept the time it had left, to end
+            # before the span's end on the new clock), not by an unforce: no user's word.
+            end_at = self._deadline_force_end_at
+            ran_out = forced_by is None and end_at is not None and now >= end_at
             deadline_command = self.deadline.tick(now, heater.energy_wh, heater.max_power_w, heater.overed, allowed,
-                                                  self._pv_wh_on, forced_by)
+                                                  self._pv_wh_on, forced_by, ran_out)
             if deadline_command is not None:
                 changed = self._carry_out(deadline_command, FORCED_BY_DEADLINE, self.deadline, now) or changed
+            if heater.forced_by != FORCED_BY_DEADLINE:
+                self._deadline_force_end_at = None  # (seen by the rule: no longer its force's)
         self._next_rules_at = self._next_rules_due(now)
         return changed
 

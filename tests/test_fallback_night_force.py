@@ -1,6 +1,7 @@
 """The fallback's night force from the grid, driven through the regulator, when something happens during it: a
 variator that does not answer the force's command (its heater's meter then reads 0 W, as for a full tank), the
-water-heater mode set to forced, the user's unforce of the deadline rule's force."""
+water-heater mode set to forced, the user's unforce of the deadline rule's force, that force
+run out after the clock stepped back."""
 
 from __future__ import annotations
 
@@ -150,3 +151,26 @@ def test_a_restart_during_the_deadline_rule_s_force_resumes_it_without_heating_t
     assert again.on(ECS_CMD) == ["100", "0"] and again.load("ecs").energy_wh == pytest.approx(drawn_wh, abs=1)
     assert f"ecs got {drawn_wh} of 6000 Wh by 2024-01-11 07:00 ({'met' if drawn_wh >= 6000 else 'MISSED'})" \
         in caplog.text
+
+
+def test_the_deadline_rule_s_force_run_out_after_the_clock_stepped_back_is_not_the_user_s_unforce(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # NTP set the clock back an hour at 04:00 during the rule's force (sized to 06:00): the force kept the time it had
+    # left and ran out at 05:00 on the new clock. The rule took that for the user's unforce: "ended early (unforced)"
+    # logged, `ended_early: true` shown, the heater not forced again before the deadline. (20000 Wh: out of reach,
+    # the force runs to the span's end; a target in reach is met before its force runs out.)
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, extra=DEADLINE.replace("6000", "20000")))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 4, 0))
+    assert h.load("ecs").forced_by == "deadline_rule"
+    caplog.clear()
+    ticks(h, at(2024, 1, 11, 3, 0, 30), at(2024, 1, 11, 5, 30))
+    rule = h.reg.status(at(2024, 1, 11, 5, 30))["water_heater"]["deadline_rule"]
+    assert rule["ended_early"] is False and rule["forcing"] is True
+    assert "unforced" not in caplog.text
+    assert "deadline rule: ecs's force ran its time before 2024-01-11 06:00 (the clock stepped back): forcing " \
+           "again until then" in caplog.text
+    assert h.load("ecs").forced_by == "deadline_rule" and h.last(ECS_CMD) == "100"
+    assert h.load("ecs").force_end_at == at(2024, 1, 11, 6)  # the rest, to the span's end on the new clock
+    ticks(h, at(2024, 1, 11, 5, 31), at(2024, 1, 11, 6, 1))
+    assert not h.load("ecs").is_forced() and "off-peak span over" in caplog.text
