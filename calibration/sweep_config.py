@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from settings.config import read_parser
-from settings.options import shown_default
+from settings.options import SectionReader, shown_default
 from settings.problems import ConfigError
 from settings.sections import EVALUATE_OPTIONS, MQTT_OPTIONS
-from settings.tls_check import tls_file_problems
+from settings.tls_check import host_problem, tls_file_problems
 
 __all__ = ["SweepConfigError", "SweepTarget", "load_sweep_target"]
 
@@ -141,7 +141,7 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
     load = parser[name]
 
     problems += _empty_broker_keys(mqtt, source)
-    host = _value(mqtt, "host", "broker_ip") or "127.0.0.1"
+    host = _broker_host(parser, source, problems)
     port = _int(_value(mqtt, "port"), 1883, f"{source}: [mqtt] port", problems, 1, 65535)
     keepalive = _int(_value(mqtt, "keepalive"), 60, f"{source}: [mqtt] keepalive", problems, 5, 3600)
     tls = _bool(_value(mqtt, "tls"))
@@ -199,12 +199,25 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
     return target
 
 
+def _broker_host(parser: configparser.ConfigParser, source: str, problems: list[str]) -> str:
+    """[mqtt] host read by the daemon's own reader: the first key given of host and its seed name broker_ip, the seed's
+    None for the default (the sweep's copy skipped `host = None` for a `broker_ip` beside it: another broker than
+    the daemon's), and the daemon's check of the name."""
+    option = next(o for o in MQTT_OPTIONS if o.name == "host")
+    reader = SectionReader()
+    host = reader.read(parser, "mqtt", [option])["host"]
+    problems += [problem.render(source) for problem in reader.problems]
+    if host is not None and (problem := host_problem(str(host))):
+        problems.append(f"{source}: [mqtt] host: {problem}")
+    return str(host) if host is not None else str(option.default)
+
+
 def _empty_broker_keys(mqtt: configparser.SectionProxy, source: str) -> list[str]:
     """The daemon's rule for the [mqtt] keys read here with a default: `key =` is a value deleted, refused (`port =`
-    read as 1883 here, the file refused by the daemon, drove the variator through the machine's own broker). A key
-    and its seed name (host, broker_ip) are one: the first given is the one read, as the daemon reads it."""
+    read as 1883 here, the file refused by the daemon, drove the variator through the machine's own broker). (host
+    and its seed name broker_ip: `_broker_host`.)"""
     problems = []
-    for option in (o for o in MQTT_OPTIONS if o.name in ("host", "port", "keepalive", "tls", "topic_regul")):
+    for option in (o for o in MQTT_OPTIONS if o.name in ("port", "keepalive", "tls", "topic_regul")):
         given = next((key for key in (option.name, *option.aliases) if key in mqtt), None)
         if given is not None and not mqtt[given].strip():
             problems.append(f"{source}: [mqtt] {given}: is empty: give a value, or delete the line for the default, "

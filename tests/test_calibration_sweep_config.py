@@ -49,6 +49,14 @@ def test_inline_comments_and_the_seeds_none(tmp_path: Path) -> None:
     assert target.topic_availability == "regul/availability"
 
 
+@pytest.mark.parametrize("mqtt", ["host = None\nbroker_ip = 10.0.0.2\n", "broker_ip = 10.0.0.2\nhost = None\n"])
+def test_host_none_beside_broker_ip_is_the_daemons_default_broker(tmp_path: Path, mqtt: str) -> None:
+    # The daemon reads the first key given, host (warned: given as both; None means not set), so the default broker.
+    # The sweep skipped host's None and took broker_ip: it drove the variator through another broker than the
+    # daemon's.
+    assert load_sweep_target(_config(tmp_path, mqtt + "port = 9\n"), "ecs").host == "127.0.0.1"
+
+
 def test_a_broken_ini_is_one_message_naming_the_file(tmp_path: Path) -> None:
     path = tmp_path / "config.ini"
     path.write_text("[mqtt]\nport = 1883\n[mqtt]\n" + LOAD)
