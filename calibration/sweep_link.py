@@ -57,6 +57,10 @@ class SweepLink:
         self._on_event = on_event
         self._started = False
         self._answered = False  # the broker answered the current connection's CONNECT
+        # Up from a CONNACK to the next drop, told by paho's callbacks: paho 1.6's is_connected() stays True after a
+        # drop until its first try to reconnect. `_connections` counts the CONNACKs.
+        self._up = False
+        self._connections = 0
         self.commanded = False  # only a link that has sent a percent puts the load back at the end
         # When a stop was last asked (monotonic s; a signal sets it): one asked once the end's wait for the
         # broker has begun gives that wait up (the stop that ended the sweep came before it).
@@ -102,6 +106,8 @@ class SweepLink:
             self._on_event("refused", failure)
             return
         self._answered = True
+        self._up = True
+        self._connections += 1
         if not self.armed:
             client.subscribe(self.target.topic_availability, 0)
             self._on_event("connected", None)
@@ -113,6 +119,7 @@ class SweepLink:
         self._on_event("connected", None)
 
     def _on_disconnect(self, client: mqtt.Client, reason: str) -> None:
+        self._up = False
         # (finish() clears _started first: its own clean disconnect is no news)
         if self._started:
             # A connection the broker dropped before answering: a TLS setting that does not match its listener,
@@ -169,22 +176,32 @@ class SweepLink:
         return confirmed
 
     def _send_end(self, reconnect_wait_s: float) -> bool:
-        """Publish the end percent until the broker acknowledges it (QoS 1), or `reconnect_wait_s` is over."""
+        """Publish the end percent while connected, once a connection, until the broker acknowledges it (QoS 1), or
+        `reconnect_wait_s` is over. (Published at every pass of the wait while paho 1.6 still said connected after a
+        drop, each copy was queued, and the variator got them all when the broker came back. One published and not
+        acknowledged when the connection drops, paho sends again itself once reconnected.)"""
         end = format_percent(self.end_percent)
         began = time.monotonic()
         deadline = began + reconnect_wait_s
         waiting = False
+        pending: mqtt.MQTTMessageInfo | None = None  # the end percent published, not acknowledged yet
+        published_on = 0  # the connection (`_connections`) it was last published on
         while True:
-            if self.client.is_connected():
+            wait_s = 0.0
+            if pending is None and self._up and self.client.is_connected() and published_on != self._connections:
+                published_on = self._connections
+                pending = self.client.publish(self.target.topic_set_power, end, qos=COMMAND_QOS)
+                wait_s = FINAL_PUBLISH_WAIT_S
+            if pending is not None:
                 try:
-                    info = self.client.publish(self.target.topic_set_power, end, qos=COMMAND_QOS)
-                    info.wait_for_publish(FINAL_PUBLISH_WAIT_S)
-                    if info.is_published():
+                    pending.wait_for_publish(wait_s)
+                    if pending.is_published():
                         if waiting:
                             log.info("the broker is back: the load is set to the end percent, %s %%", end)
                         return True
                 except (RuntimeError, ValueError) as exc:  # (the connection dropped meanwhile)
                     log.debug("end percent not confirmed yet: %s", exc)
+                    pending = None  # (published again on the next connection)
             asked = self.stop_asked_at
             if asked is not None and asked >= began:
                 log.warning("stopped waiting for the broker, as asked")
