@@ -59,10 +59,10 @@ def parse_bool(text: str) -> bool:
 
 
 def shown_default(value: Any) -> str:
-    """A default as the config file writes it: true/false, 60 (not True, 60.0)."""
+    """A default as the config file writes it: true/false, 60 (not True, 60.0), 0.25 as it is."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return f"{value:g}" if isinstance(value, float) and value.is_integer() else str(value)
 
 
 def _parse_text(text: str) -> str:

@@ -21,7 +21,7 @@ from integrations.domoticz_settings import DOMOTICZ_IGNORED, DOMOTICZ_OPTIONS, M
 from integrations.homeassistant_settings import HOMEASSISTANT_OPTIONS
 from settings.config import EVALUATE_IGNORED
 from settings.load_building import EXTENSION_SECTIONS
-from settings.options import REQUIRED, Option
+from settings.options import REQUIRED, Option, shown_default
 from settings.sections import (
     EVALUATE_OPTIONS,
     IGNORED_SECTIONS,
@@ -116,11 +116,7 @@ def _default(opt: Option) -> str:
         return "**required**"
     if opt.default is None:
         return "not set"
-    if isinstance(opt.default, bool):
-        return f"`{str(opt.default).lower()}`"
-    if isinstance(opt.default, float) and opt.default.is_integer():
-        return f"`{opt.default:g}`"
-    return f"`{opt.default}`" if str(opt.default) != "" else "empty"
+    return f"`{shown_default(opt.default)}`" if str(opt.default) != "" else "empty"
 
 
 def _values(opt: Option) -> str:
