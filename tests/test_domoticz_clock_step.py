@@ -10,7 +10,7 @@ import pytest
 
 from tests.field_house import RADIATOR, field_config
 from tests.harness import NOON, Harness
-from tests.test_field_domoticz import DZ_IN, DZ_OUT, RADIATOR_SWITCH, switch
+from tests.test_field_domoticz import DZ_IN, DZ_OUT, RADIATOR_SWITCH, switch, user_on_then_unforced
 
 GRID_IDX = 651
 SENSORS = f"[domoticz]\nidx_grid = {GRID_IDX}\nkeepalive_s = 1800\n"
@@ -40,14 +40,7 @@ def test_a_user_s_on_after_the_clock_stepped_back_is_no_copy(tmp_path: Path) -> 
     # A Domoticz without "LastUpdate" sends the same bytes for each On. A user's On, an unforce from regul/mode, the
     # clock stepped back an hour, and the user's On again: dated before the first one, it was taken for its copy (on
     # another topic of the publish scheme) and ignored.
-    h = Harness(field_config(tmp_path, radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n"))
-    h.reg.tick(NOON)
-    h.reg.on_connected(NOON)
-    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, False), NOON + 0.1)  # Domoticz's answer
-    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 30)
-    assert h.load("radiator").forced_by == "domoticz"
-    h.reg.handle("regul/mode", b'{"command": "unforce", "name": "radiator"}', NOON + 40)
-    assert not h.load("radiator").is_forced()
+    h = user_on_then_unforced(tmp_path)
     later = NOON + 60 - 3600  # a minute later, on a clock stepped back an hour
     h.reg.tick(later)
     h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), later)

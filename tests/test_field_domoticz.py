@@ -274,10 +274,9 @@ def test_junk_between_two_copies_of_an_update_does_not_make_the_second_an_order(
     assert not h.load("radiator").is_forced()
 
 
-def test_the_same_user_on_again_after_an_unforce_elsewhere_is_obeyed(tmp_path: Path) -> None:
-    # A Domoticz under its default "Prevent Loop" echoes nothing, and one without "LastUpdate" in its updates
-    # (before 2020) sends the very same bytes for each On: the second On, after an unforce from regul/mode, is a
-    # user's order, not a copy of the first on another topic of the publish scheme.
+def user_on_then_unforced(tmp_path: Path) -> Harness:
+    """The radiator forced by a user's On on its Domoticz switch at NOON + 30 (answered Off at the connect), then
+    unforced from regul/mode at NOON + 40: the switch still shows On, a Domoticz under Prevent Loop told nothing."""
     h = Harness(field_config(tmp_path, radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n"))
     h.reg.tick(NOON)
     h.reg.on_connected(NOON)
@@ -286,6 +285,14 @@ def test_the_same_user_on_again_after_an_unforce_elsewhere_is_obeyed(tmp_path: P
     assert h.load("radiator").forced_by == "domoticz"
     h.reg.handle(MODE, b'{"command": "unforce", "name": "radiator"}', NOON + 40)
     assert not h.load("radiator").is_forced()
+    return h
+
+
+def test_the_same_user_on_again_after_an_unforce_elsewhere_is_obeyed(tmp_path: Path) -> None:
+    # A Domoticz under its default "Prevent Loop" echoes nothing, and one without "LastUpdate" in its updates
+    # (before 2020) sends the very same bytes for each On: the second On, after an unforce from regul/mode, is a
+    # user's order, not a copy of the first on another topic of the publish scheme.
+    h = user_on_then_unforced(tmp_path)
     h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 60)
     assert h.load("radiator").forced_by == "domoticz" and h.last(RADIATOR) == "ON"
 
