@@ -92,8 +92,11 @@ class SeedFallback(SeedWindow):
             self.full_in_window = True
         self._full_before = full
         since = self.checked_until
-        if since is None or self.window_start is None or since - now > MAX_CLOCK_BEHIND_S:
-            self._start_afresh(now, since)
+        if since is None or self.window_start is None:
+            self._start_afresh(now)
+            return None
+        if since - now > MAX_CLOCK_BEHIND_S:
+            self._set_back_afresh(now, since - now)
             return None
         if not self.check_at.crossed(since, now):
             # A clock behind the last tick keeps the last tick: a check_at between them was checked already. Restored
@@ -128,25 +131,27 @@ class SeedFallback(SeedWindow):
         # next night's window 18 h long, a "fresh start" that forced nothing after a grey day)
         return self._check(now, due_at, max_power_w, self.full_in_window, allowed, clouds or no_forecast)
 
-    def _start_afresh(self, now: float, since: float | None) -> None:
-        """The first tick, or a clock further behind the last tick than a day (set back by hand, a clock module's
-        wrong date): the window starts now, as on a fresh start, and its first check forces nothing unless
-        MIN_WINDOW_S were counted. Kept from before: the energy counted since the last check (the heater's, for the
-        two-day sum), and what the rule's own force had left to run (its times moved back with the clock). The window
-        kept, the next check said "only -58.0 h counted", and the heater's energy went uncounted for the days the
-        clock had to catch up to the end of the last night's force."""
+    def _start_afresh(self, now: float) -> None:
+        """The first tick: the window starts now (or where a restored one started), and its first check forces nothing
+        unless MIN_WINDOW_S were counted."""
         self.checked_until = now
-        if since is not None and self.window_start is not None and since - now > MAX_CLOCK_BEHIND_S:
-            behind_s = since - now
-            log.info("low-energy fallback: the clock reads %.1f days behind its last tick (set back): the window "
-                     "starts afresh, with the %.0f Wh counted since the last check", behind_s / 86400, self.today_wh)
+        if self.window_start is None or self.window_start > now:
             self.window_start = now
-            if self._count_from > now:
-                self._count_from = max(now, self._count_from - behind_s)
-            if self._own is not None:
-                self._own.clock_set_back(behind_s)
-        elif self.window_start is None or self.window_start > now:
-            self.window_start = now
+
+    def _set_back_afresh(self, now: float, behind_s: float) -> None:
+        """A clock further behind the last tick than a day (set back by hand, a clock module's wrong date): the window
+        starts now, as on a fresh start. Kept from before: the energy counted since the last check (the heater's, for
+        the two-day sum), and what the rule's own force had left to run (its times moved back with the clock). The
+        window kept, the next check said "only -58.0 h counted", and the heater's energy went uncounted for the days
+        the clock had to catch up to the end of the last night's force."""
+        self.checked_until = now
+        log.info("low-energy fallback: the clock reads %.1f days behind its last tick (set back): the window "
+                 "starts afresh, with the %.0f Wh counted since the last check", behind_s / 86400, self.today_wh)
+        self.window_start = now
+        if self._count_from > now:
+            self._count_from = max(now, self._count_from - behind_s)
+        if self._own is not None:
+            self._own.clock_set_back(behind_s)
 
     def _last_check_at(self, first_due_at: float, now: float) -> float:
         """The last check_at at or before `now`, from `first_due_at` (days of downtime are not counted hours)."""
