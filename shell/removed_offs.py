@@ -26,8 +26,8 @@ class _Sent(NamedTuple):
     info: mqtt.MQTTMessageInfo
 
 
-def _said(sent: _Sent) -> str:
-    return f"{sent.name} (no longer configured, left on)"
+def _said(name: str) -> str:
+    return f"{name} (no longer configured, left on)"
 
 
 class RemovedOffs:
@@ -45,19 +45,19 @@ class RemovedOffs:
             try:
                 info = self._link.publish(off.topic, off.payload, off.retain)
             except (RuntimeError, ValueError) as exc:  # PublishFailed, paho's ValueError: not even queued
-                log.error("%s (no longer configured, left on): its off command %r on %s could not be published (%s): "
-                          "tried again at the next start (with a status file); meanwhile switch it off yourself", name,
-                          off.payload, off.topic, exc)
+                log.error("%s: its off command %r on %s could not be published (%s): tried again at the next start "
+                          "(with a status file); meanwhile switch it off yourself", _said(name), off.payload, off.topic,
+                          exc)
                 self._refused.append((name, off))
                 continue
             sent = _Sent(name, off, info)
             if info.rc == mqtt.MQTT_ERR_SUCCESS and self._link.client.is_connected():
                 self._sent.append(sent)
-                log.info("%s: off sent, %r on %s", _said(sent), off.payload, off.topic)
+                log.info("%s: off sent, %r on %s", _said(sent.name), off.payload, off.topic)
             else:
                 self._queued.append(sent)
                 log.warning("%s: off queued (%r on %s): the broker is unreachable, it is sent when the broker is back",
-                            _said(sent), off.payload, off.topic)
+                            _said(sent.name), off.payload, off.topic)
 
     def reconnected(self) -> None:
         """The link is up again: paho sent what it held right after the broker's CONNACK (not again by us: one off per
@@ -65,7 +65,7 @@ class RemovedOffs:
         queued, self._queued = self._queued, []
         for sent in queued:
             self._sent.append(sent)
-            log.info("%s: off sent now that the broker is back (%r on %s)", _said(sent), sent.off.payload,
+            log.info("%s: off sent now that the broker is back (%r on %s)", _said(sent.name), sent.off.payload,
                      sent.off.topic)
 
     def pending(self) -> list[tuple[str, Command]]:
@@ -82,7 +82,7 @@ class RemovedOffs:
                 continue
             if saved:
                 log.warning("%s: its off %r on %s was not acknowledged by the broker: kept in the status file, sent "
-                            "again at the next start", _said(sent), sent.off.payload, sent.off.topic)
+                            "again at the next start", _said(sent.name), sent.off.payload, sent.off.topic)
             else:
                 log.error("could not send off to %s: broker unreachable, %r on %s not acknowledged: it may still be "
-                          "on, switch it off yourself", _said(sent), sent.off.payload, sent.off.topic)
+                          "on, switch it off yourself", _said(sent.name), sent.off.payload, sent.off.topic)
