@@ -200,11 +200,7 @@ def _check_files(reader: SectionReader, mqtt_raw: dict[str, Any], status_raw: di
     not a FileNotFoundError after start."""
     if mqtt_raw.get("tls"):
         paths = {key: _path_or_none(mqtt_raw.get(key), config_dir) for key in ("ca_file", "cert_file", "key_file")}
-        key_alone = bool(mqtt_raw.get("key_file")) and not mqtt_raw.get("cert_file")
-        reader.problems += [ConfigProblem("mqtt", key, said)
-                            for key, said in tls_file_problems(paths, ask_library=not key_alone)]
-        if key_alone:
-            reader.problems.append(ConfigProblem("mqtt", "key_file", "needs cert_file (the client certificate)"))
+        reader.problems += [ConfigProblem("mqtt", key, said) for key, said in tls_file_problems(paths)]
     if status_raw.get("file"):
         status_file = Path(_path_or_none(status_raw["file"], config_dir) or "")
         # Saved or not (persistent = false, the seed's use_persistent), its name is the instance lock's, taken

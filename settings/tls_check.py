@@ -64,12 +64,14 @@ def unreadable(path: Path) -> str | None:
         return f"{path} cannot be read: {exc.strerror}"
 
 
-def tls_file_problems(paths: dict[str, str | None], ask_library: bool = True) -> list[tuple[str, str]]:
+def tls_file_problems(paths: dict[str, str | None]) -> list[tuple[str, str]]:
     """(key, problem) for the TLS files `paths` names (ca_file, cert_file, key_file; None: not given): one that
-    cannot be read, else (`ask_library`) what the TLS library refuses in them. The daemon's --check and the
-    sweep's, alike."""
+    cannot be read, a client key without its certificate, else what the TLS library refuses in them. The daemon's
+    --check and the sweep's, alike."""
     problems = [(key, problem) for key, given in paths.items() if given and (problem := unreadable(Path(given)))]
-    if problems or not ask_library:
+    if paths.get("key_file") and not paths.get("cert_file"):
+        return [*problems, ("key_file", "needs cert_file (the client certificate)")]
+    if problems:
         return problems
     return tls_problems(paths.get("ca_file"), paths.get("cert_file"), paths.get("key_file"))
 

@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 
 from calibration.sweep_config import SweepConfigError, load_sweep_target
+from settings.config import load_settings
+from settings.problems import ConfigError
+from tests.configs import LINEAR_CSV
 from tests.test_tls import make_certificates
 
 LOAD = "[ecs]\ntopic_set_power = regul/vload/ECS/cmd\ntopic_read_power = smeter/pzem/ECS\n"
@@ -150,3 +153,45 @@ def test_an_empty_broker_key_is_refused_as_the_daemon_refuses_it(tmp_path: Path,
         load_sweep_target(config, "ecs")
     assert said in str(caught.value), str(caught.value)
     assert len(str(caught.value).splitlines()) == 1, str(caught.value)
+
+
+# A file the daemon's --check takes whole but for its [mqtt] section (given by each case).
+DAEMON_CONFIG = ("[mqtt]\n{mqtt}\n\n[equipments]\necs = water_heater\n\n[ecs]\nmin_power = 101\ncalibration = c.csv\n"
+                 "topic_set_power = regul/vload/ECS/cmd\ntopic_read_power = smeter/pzem/ECS\n")
+
+
+@pytest.mark.parametrize("mqtt", [
+    "port = 9\ntls = ok",  # (Coturex's set and unset words: the sweep refused them)
+    "port = 9\ntls = nok",
+    "port = 9\nusername = me\n  password = secret",  # (the sweep's user name was 'me\npassword = secret')
+    "port = 9\ntls = true\nkey_file = client.key",  # (no cert_file: the sweep took it)
+    "port = 9\ntopic_cons =",
+    "port = 9\n\n[DEFAULT]\nkeepalive = 30",  # (the sweep used it, the daemon refuses it)
+    "port = 9\n\n[evaluate]\nfrozen_meter =",  # (read as the default here)
+    "port = abc",
+    "port = 0",
+    "port = 9\nkeepalive = 4",
+    "port = 9\nkeepalive = 3601",
+    "port = 9\ntls = maybe",
+    "port = 1_884\ntls = True\nkeepalive = 1_0",
+    "broker_ip = 10.0.0.2\nport = 9\nusername = None\npassword = pw ; note\ntopic_regul = home/",
+])
+def test_the_broker_is_read_as_the_daemon_reads_it(tmp_path: Path, mqtt: str) -> None:
+    # Two readers of [mqtt] drifted apart (an empty `port =` read as 1883 here, refused by the daemon): the sweep
+    # reads it with the daemon's own, so one file has one broker, or the same problems, named alike.
+    (tmp_path / "c.csv").write_text(LINEAR_CSV)
+    (tmp_path / "client.key").write_text("a key, without its certificate\n")
+    config = tmp_path / "config.ini"
+    config.write_text(DAEMON_CONFIG.format(mqtt=mqtt))
+    try:
+        m = load_settings(config).mqtt
+        daemon: object = (m.host, m.port, m.keepalive, m.username, m.password, m.tls, m.key_file,
+                          f"{m.topic_regul}/availability")
+    except ConfigError as exc:
+        daemon = [problem.render(str(config)) for problem in exc.problems]
+    try:
+        t = load_sweep_target(config, "ecs")
+        sweep: object = (t.host, t.port, t.keepalive_s, t.username, t.password, t.tls, t.key_file, t.topic_availability)
+    except SweepConfigError as exc:
+        sweep = str(exc).splitlines()
+    assert sweep == daemon
