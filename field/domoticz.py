@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from equipments.base import Equipment
 from field.water_heater import HeaterControl
 from integrations.domoticz import DomoticzDevice, GridPublisher, Message, parse_domoticz_out, split_grid
-from integrations.domoticz_control import EcsModeSelector, ForceLink
+from integrations.domoticz_control import EcsMode, EcsModeSelector, ForceLink
 from integrations.domoticz_settings import DomoticzSettings
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,8 @@ class _Asked:
     overdue: bool = False  # the first wait ran out: said once, and a switch shown its load's state since
     unanswered: int = 1  # requests sent since the connect, less the answers taken (lost ones are never answered)
     answered_at: float | None = None  # the last answer's time (None: none yet)
+    # (the mode selector) a mode chosen in Home Assistant since the request: newer than the level the answers show
+    superseded: bool = False
 
     def due(self, now: float) -> bool:
         if self.at > now:  # (from before a clock stepped back: the wait counts from now, not for the step besides)
@@ -56,6 +58,14 @@ class _Asked:
         """An update of the device now is an answer: the first since the connect however late, or one in the burst
         of answers to requests sent again (later, or with all answered, an update is a user's)."""
         return self.answered_at is None or (self.unanswered > 0 and 0 <= now - self.answered_at < ANSWER_BURST_S)
+
+    def take_answer(self, now: float) -> bool:
+        """Whether an update of the device now is an answer, counted; False: the device awaits no answer since."""
+        if not self.takes_answer(now):
+            return False
+        self.answered_at = now
+        self.unanswered -= 1
+        return True
 
 
 @dataclass(slots=True)
@@ -152,14 +162,7 @@ class DomoticzBridge:
             # after its unforce). Only at once: a Domoticz without "LastUpdate" in its updates sends the same bytes
             # for a user's second On, an order again once the load was unforced elsewhere.
             return False
-        changed = False
-        if self.selector is not None and device.idx == self.selector.idx:
-            self._asked = None  # (any update of it: the device exists and Domoticz reads us)
-        if self.selector is not None and self.heater is not None:
-            mode = self.selector.on_device(device)
-            if mode is not None:
-                self.heater.set_mode(mode, now, "domoticz")
-                changed = True
+        changed = self._selected(device, now)
         for switch in self._switches:
             load = switch.load
             if device.idx == switch.link.idx and self._is_answer(switch, now):
@@ -176,18 +179,50 @@ class DomoticzBridge:
                 self._send(switch.link.publish_state(True, now))
         return changed
 
+    def show_mode(self, mode: EcsMode) -> None:
+        """`mode` was chosen in Home Assistant: the selector is moved to it. Newer than the level Domoticz's answers
+        still awaited show: they no longer set the mode (the selector is moved to it again)."""
+        if self.selector is None:
+            return
+        if self._asked is not None:
+            self._asked.superseded = True
+        message = self.selector.show(mode)
+        if message is not None:
+            self._send(message)
+
+    def _selected(self, device: DomoticzDevice, now: float) -> bool:
+        """An update of the mode selector (any other device: False): the mode it shows set, unless it is an answer
+        older than a mode chosen in Home Assistant since the request (True when the mode changed)."""
+        if self.selector is None or self.heater is None or device.idx != self.selector.idx:
+            return False
+        asked = self._asked
+        answer = asked is not None and asked.take_answer(now)
+        if asked is None or not answer or asked.unanswered <= 0:
+            self._asked = None  # (any update of it: the device exists and Domoticz reads us)
+        if answer and asked is not None and asked.superseded:
+            # Read by Domoticz before Home Assistant's Set Level (or that one lost with the request, Domoticz joining
+            # the broker late): the level from before, which set the mode back while the selector showed the new one
+            shows = self.selector.shown_mode(device)
+            if shows is not None and shows is not self.selector.mode:
+                log.info("water-heater mode selector idx %d: Domoticz's answer shows %s, from before %s was chosen in "
+                         "Home Assistant: %s kept, and shown on the selector", self.selector.idx, shows.value,
+                         self.selector.mode.value, self.selector.mode.value)
+                self.show_mode(self.selector.mode)
+            return False
+        mode = self.selector.on_device(device)
+        if mode is None:
+            return False
+        self.heater.set_mode(mode, now, "domoticz")
+        return True
+
     @staticmethod
     def _is_answer(switch: _Switch, now: float) -> bool:
         """Whether an update of the switch now answers what was asked (and count it); else nothing is awaited."""
         asked = switch.asked
-        if asked is None or not asked.takes_answer(now):
+        answer = asked is not None and asked.take_answer(now)
+        if asked is None or not answer or asked.unanswered <= 0:
             switch.asked = None
-            return False
-        asked.answered_at = now
-        asked.unanswered -= 1
-        if asked.unanswered <= 0:
-            switch.asked = None
-        return True
+        return answer
 
     def _switched(self, switch: _Switch, device: DomoticzDevice, now: float) -> bool:
         """Any update but the answer to the request: its load forced or unforced as the switch says (True when it
@@ -229,6 +264,8 @@ class DomoticzBridge:
                     self._unanswered(switch, now)
                 self._send(switch.link.request())
                 switch.asked.again(now)
+        if self._asked is not None and self._asked.answered_at is not None and not self._asked.takes_answer(now):
+            self._asked = None  # (the burst of answers is over)
         if self.selector is None or self.heater is None or self._asked is None or not self._asked.due(now):
             return
         if not self._asked.overdue:

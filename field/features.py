@@ -55,10 +55,7 @@ class FieldFeatures:
     def _heater_mode_from_homeassistant(self, mode: EcsMode) -> None:
         # The selector is moved to the mode in effect: a later Domoticz update is compared with it, and the
         # level Domoticz hands back at the next connect (a restart, a broker outage) is this mode, not the old one.
-        if self.domoticz.selector is not None:
-            message = self.domoticz.selector.show(mode)
-            if message is not None:
-                self._send(message)
+        self.domoticz.show_mode(mode)
 
     def _send(self, message: Message) -> None:
         self._publish(message[0], message[1], False)

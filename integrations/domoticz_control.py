@@ -97,6 +97,17 @@ class EcsModeSelector:
     def on_device(self, device: DomoticzDevice) -> EcsMode | None:
         """The new mode when this update changes it; None for another device, the same mode, or a level
         not in the mapping (logged, the mode is kept)."""
+        mode = self.shown_mode(device)
+        if mode is None or mode is self.mode:
+            return None
+        log.info("water-heater mode: %s -> %s (Domoticz idx %d level %d)", self.mode.value, mode.value,
+                 self.idx, device.level)
+        self.mode = mode
+        return mode
+
+    def shown_mode(self, device: DomoticzDevice) -> EcsMode | None:
+        """The mode this update of the selector shows, the mode in effect left alone; None for another device or a
+        level not in the mapping (logged)."""
         if device.idx != self.idx:
             return None
         problem = device.selector_problem()
@@ -112,11 +123,6 @@ class EcsModeSelector:
                         self.idx, device.svalue1, ", ".join(f"{k}:{v.value}" for k, v in self.levels.items()),
                         self.mode.value)
             return None
-        if mode is self.mode:
-            return None
-        log.info("water-heater mode: %s -> %s (Domoticz idx %d level %d)", self.mode.value, mode.value,
-                 self.idx, level)
-        self.mode = mode
         return mode
 
     def _learn_levels(self, device: DomoticzDevice) -> None:

@@ -1,0 +1,76 @@
+"""What Domoticz answers at the connect (its selector's level) against what changed while the answer was awaited: a
+mode chosen in Home Assistant since is newer than the level the answer shows, and wins."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.configs import write_config
+from tests.harness import NOON, Harness
+from tests.test_field_domoticz import DZ_IN, DZ_OUT, ECHOED, SELECTOR_IDX, selector
+
+HA_MODE = "regul/ha/water_heater_mode/set"
+
+
+def set_levels(h: Harness, since: int = 0) -> list[int]:
+    return [json.loads(p)["level"] for t, p, _ in h.sent[since:] if t == DZ_IN and "Set Level" in p]
+
+
+def selector_connected(tmp_path: Path, extra: str) -> Harness:
+    h = Harness(write_config(tmp_path, extra=f"[homeassistant]\ndiscovery = true\n[domoticz]\n"
+                                               f"idx_ecs_mode = {SELECTOR_IDX}\n" + extra.replace("[domoticz]\n", "")))
+    h.reg.start(NOON)
+    h.reg.on_connected(NOON)
+    return h
+
+
+def mode(h: Harness, now: float) -> str:
+    return str(h.reg.status(now)["water_heater"]["mode"])
+
+
+@pytest.mark.parametrize("extra", ["", ECHOED], ids=["prevent-loop", "echoed"])
+def test_a_mode_chosen_in_home_assistant_before_the_answer_is_not_undone_by_it(tmp_path: Path, extra: str) -> None:
+    # Domoticz reads the request before HA's Set Level: its answer shows the old level (20), and was taken as the
+    # user's choice: the heater went back to solar+fallback, under Prevent Loop for good while the selector showed off.
+    h = selector_connected(tmp_path, extra)
+    h.reg.handle(HA_MODE, b"off", NOON + 2)
+    assert set_levels(h) == [0]
+    h.reg.handle(DZ_OUT, selector(20), NOON + 3)  # the answer, read before the Set Level
+    assert mode(h, NOON + 3) == "off"
+    if extra:
+        h.reg.handle(DZ_OUT, selector(0), NOON + 3.1)  # the echo of HA's level
+    assert mode(h, NOON + 4) == "off"
+    h.reg.handle(DZ_OUT, selector(10), NOON + 30)  # then a user's choice in Domoticz: obeyed
+    assert mode(h, NOON + 30) == "solar"
+
+
+def test_a_late_answer_shows_an_older_level_than_home_assistant_s_and_is_set_again(tmp_path: Path) -> None:
+    # Domoticz joined the broker late: the request and HA's Set Level were lost. Its answer to the request sent again
+    # shows the level from before; HA's newer choice holds, and the selector is moved to it again.
+    h = selector_connected(tmp_path, "")
+    h.reg.handle(HA_MODE, b"forced", NOON + 10)
+    h.reg.tick(NOON + 61)  # asked again
+    mark = len(h.sent)
+    h.reg.handle(DZ_OUT, selector(20), NOON + 62)
+    assert mode(h, NOON + 62) == "forced" and set_levels(h, mark) == [30]
+
+
+def test_answers_to_requests_sent_again_do_not_undo_home_assistant_s_mode(tmp_path: Path) -> None:
+    # A Domoticz stalled at boot reads the requests queued since the connect at once: each answer shows the level
+    # from before HA's choice; the second was taken for the user's choice.
+    h = selector_connected(tmp_path, "")
+    h.reg.tick(NOON + 61)  # asked again
+    h.reg.handle(HA_MODE, b"solar", NOON + 100)
+    h.reg.handle(DZ_OUT, selector(20), NOON + 300)
+    h.reg.handle(DZ_OUT, selector(20), NOON + 300.01)
+    assert mode(h, NOON + 301) == "solar"
+
+
+def test_without_a_choice_elsewhere_the_answer_sets_the_mode(tmp_path: Path) -> None:
+    h = selector_connected(tmp_path, "")
+    h.reg.handle(DZ_OUT, selector(30), NOON + 1)
+    assert mode(h, NOON + 1) == "forced" and set_levels(h) == []
+
