@@ -77,6 +77,8 @@ class _Switch:
     # came after the wait ran out, an On left from before a restart, forced the load from the grid); nothing shown
     # until the first wait ran out.
     asked: _Asked | None = None
+    # (no echoes) an answer was set back to its load's state: Domoticz may apply that after the switch's next update
+    set_back: bool = False
 
 
 class DomoticzBridge:
@@ -135,6 +137,7 @@ class DomoticzBridge:
         for switch in self._switches:
             switch.link.forget_pending()
             switch.asked = None  # (asked again at the next connect)
+            switch.set_back = False
         self._last_out.clear()
         self._asked = None  # (asked again at the next connect)
 
@@ -229,6 +232,9 @@ class DomoticzBridge:
         changed the regulator's state)."""
         load = switch.load
         wanted = switch.link.on_device(device, load.is_forced(), now)
+        set_back = switch.set_back and device.idx == switch.link.idx
+        if device.idx == switch.link.idx:
+            switch.set_back = False
         if wanted is True:
             power_w = load.max_force_power_w()
             log.info("%s forced to %.0f W by its Domoticz switch idx %d (until switched off)", load.name,
@@ -240,6 +246,11 @@ class DomoticzBridge:
         if wanted is None:
             return False
         switch.shown_forced = load.is_forced()  # the switch already shows it: nothing to send
+        if set_back:
+            # The update after an answer set back: a user's change just before Domoticz read the request came first,
+            # taken for the answer, and this answer shows it. Domoticz applies the set-back after it (no echo to
+            # tell): the switch would show the other state than the load it forced or unforced. Shown again.
+            self._send(switch.link.publish_state(switch.shown_forced, now))
         return True
 
     def _answered(self, switch: _Switch, device: DomoticzDevice, now: float) -> None:
@@ -248,6 +259,7 @@ class DomoticzBridge:
         shows_on = switch.link.on_answer(device)
         forced = switch.load.is_forced()
         switch.shown_forced = forced
+        switch.set_back = shows_on is not None and shows_on != forced and not switch.link.echoed
         if shows_on is not None and shows_on != forced:
             self._send(switch.link.publish_state(forced, now))
 

@@ -1,5 +1,6 @@
-"""What Domoticz answers at the connect (its selector's level) against what changed while the answer was awaited: a
-mode chosen in Home Assistant since is newer than the level the answer shows, and wins."""
+"""What Domoticz answers at the connect (a selector's level, a switch's state) against what changed while the
+answer was awaited: a mode chosen in Home Assistant since is newer than the level the answer shows, and wins; a
+user's flip of a force switch just before Domoticz read the request leaves the load and the switch agreeing."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.configs import write_config
+from tests.field_house import RADIATOR, field_config
 from tests.harness import NOON, Harness
-from tests.test_field_domoticz import DZ_IN, DZ_OUT, ECHOED, SELECTOR_IDX, selector
+from tests.test_field_domoticz import DZ_IN, DZ_OUT, ECHOED, RADIATOR_SWITCH, SELECTOR_IDX, selector, switch
 
 HA_MODE = "regul/ha/water_heater_mode/set"
 
@@ -74,3 +76,32 @@ def test_without_a_choice_elsewhere_the_answer_sets_the_mode(tmp_path: Path) -> 
     h.reg.handle(DZ_OUT, selector(30), NOON + 1)
     assert mode(h, NOON + 1) == "forced" and set_levels(h) == []
 
+
+# --- a user's flip before the answer -----------------------------------------------------------------------------
+
+def flipped_before_the_answer(tmp_path: Path, extra: str) -> Harness:
+    """Domoticz reads the request after the user's On: the On's update comes first, then the answer showing On."""
+    h = Harness(field_config(tmp_path, radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n", extra=extra))
+    h.reg.tick(NOON)
+    h.reg.on_connected(NOON)
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 0.5)  # the user's On
+    return h
+
+
+@pytest.mark.parametrize("extra", ["", ECHOED], ids=["prevent-loop", "echoed"])
+def test_a_flip_before_the_answer_leaves_the_load_and_the_switch_agreeing(tmp_path: Path, extra: str) -> None:
+    # The user's On came first and was taken for the answer: set back to Off. Domoticz's answer then showed On and
+    # forced the radiator, but Domoticz applied PySEB's Off after it: under Prevent Loop the switch showed Off for good
+    # while the radiator stayed forced "until switched off".
+    h = flipped_before_the_answer(tmp_path, extra)
+    shown = [json.loads(p)["switchcmd"] for t, p, _ in h.sent if t == DZ_IN and "switchlight" in p]
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 3)  # the answer: On (read after the user's On)
+    if extra:
+        for cmd in shown:  # the echoes of what PySEB showed after the answer was read
+            h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, cmd == "On"), NOON + 3.1)
+    shown = [json.loads(p)["switchcmd"] for t, p, _ in h.sent if t == DZ_IN and "switchlight" in p]
+    switch_on = shown[-1] == "On" if shown else True  # Domoticz applies PySEB's updates after the user's On
+    assert h.load("radiator").is_forced() == switch_on
+    assert (h.last(RADIATOR) == "ON") == switch_on
+    if not extra:  # the user's On, shown again after PySEB's Off that Domoticz applied after its answer
+        assert h.load("radiator").forced_by == "domoticz" and shown[-2:] == ["Off", "On"]
