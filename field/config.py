@@ -102,10 +102,16 @@ def _check_domoticz_idx(reader: SectionReader, domoticz: DomoticzSettings, equip
     that load, and the echoes of its commands forced this one). The grid and injection sensors each need a device of
     their own: sent to another, their values were written to it at each decision ("nvalue": 0 switched a force
     switch, and the load, off), and the two flows on one sensor wrote it by turns."""
-    switched_with = {idx: load.name for load in equipments for idx in _relay_idx(load)}
+    switched_with = _relay_devices(reader, equipments)
     roles: dict[int, str] = {}  # idx -> what it is (the selector, a force switch, a sensor), for the messages
     if domoticz.idx_ecs_mode:
         roles[domoticz.idx_ecs_mode] = "[domoticz] idx_ecs_mode"
+        if (name := switched_with.get(domoticz.idx_ecs_mode)) is not None:
+            # (a warning, as the pairs below once were not checked: a config that ran stays running)
+            reader.warnings.append(ConfigProblem(
+                "domoticz", "idx_ecs_mode", f"idx {domoticz.idx_ecs_mode} is also the device {name} is switched with "
+                f"([{name}] json_on/json_off): switching {name} moves the selector (On: to its last level, Off: to "
+                f"level 0) and the selector's levels switch {name}"))
 
     def known(idx: int) -> str | None:
         if idx in roles:
@@ -131,6 +137,20 @@ def _check_domoticz_idx(reader: SectionReader, domoticz: DomoticzSettings, equip
             reader.problems.append(ConfigProblem("domoticz", key, f"idx {idx} is also {other}: the sensor's "
                                                  "watts would be written to it at each decision"))
         roles.setdefault(idx, key)
+
+
+def _relay_devices(reader: SectionReader, equipments: Sequence[Equipment]) -> dict[int, str]:
+    """The Domoticz idx the relay loads are switched with -> the first such load; a warning for a device two loads
+    are switched with (switching one switched the other: a warning, as the pair once was not checked)."""
+    switched_with: dict[int, str] = {}
+    for load in equipments:
+        for idx in sorted(_relay_idx(load)):
+            name = switched_with.setdefault(idx, load.name)
+            if name != load.name:
+                reader.warnings.append(ConfigProblem(load.name, "json_on", f"idx {idx} is also the device {name} is "
+                                                     f"switched with ([{name}] json_on/json_off): switching one load "
+                                                     "switches both"))
+    return switched_with
 
 
 def _relay_idx(load: Equipment) -> set[int]:
