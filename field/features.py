@@ -13,6 +13,7 @@ from equipments.base import Equipment, Publish
 from equipments.modes import MAX_FORCE_DURATION_S
 from field.config import FieldSettings
 from field.domoticz import FORCED_BY_DOMOTICZ, DomoticzBridge
+from field.domoticz_meter_idx import MeterIdxWatch
 from field.forecast import ForecastFailure, OwmForecast
 from field.forecast_book import ForecastBook
 from field.full_tank_watch import FullTankWatch
@@ -45,6 +46,7 @@ class FieldFeatures:
         self.heater = HeaterControl(heater, fs, ds.ecs_mode_default, tz, self.forecast) if heater is not None \
             else None
         self.domoticz = DomoticzBridge(ds, loads, self.heater, self._send)
+        self.meter_idx = MeterIdxWatch(ds, loads, (mqtt.topic_cons, mqtt.topic_prod) if mqtt else ())
         tanks = set(self.tanks.metered) | set(self.tanks.inferred)
         self.homeassistant = HomeAssistantBridge(
             field.homeassistant, loads, self.heater, tanks, mqtt.topic_regul if mqtt else "regul",
@@ -78,6 +80,7 @@ class FieldFeatures:
     def handles(self, topic: str) -> bool:
         """True for a topic `handle` reads."""
         return (self.tanks.handles(topic) or self.domoticz.handles(topic) or self.homeassistant.handles(topic)
+                or topic in self.meter_idx.topics
                 or topic == self.forecast.mqtt_topic or (self.instances is not None and topic == self.instances.topic))
 
     def handle(self, topic: str, payload: bytes, now: float) -> bool:
@@ -87,6 +90,8 @@ class FieldFeatures:
             changed = self.tanks.on_load_meter(topic, payload, now)
         if self.domoticz.handles(topic):
             changed = self.domoticz.on_out(payload, now) or changed
+        if topic in self.meter_idx.topics:  # (subscribed by the regulator, for the meters' boots)
+            self.meter_idx.on_boot(topic, payload)
         if topic == self.forecast.mqtt_topic:
             changed = self.forecast.on_mqtt(payload, now) or changed
         if self.homeassistant.handles(topic):

@@ -1,12 +1,17 @@
 """One Domoticz device, one role: the pairs the config check did not see (the mode selector that is a load's relay
-device, two loads switched with one device) are warned of, in --check and at the start, naming both keys."""
+device, two loads switched with one device) are warned of, in --check and at the start, naming both keys; a meter
+publishing to a device PySEB uses (its pzem_idx1, set in the meter) is named when its boot message says so."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+
+import pytest
 
 from settings.config import load_settings
 from tests.configs import write_config
+from tests.harness import NOON, Harness
 
 
 def relay_json(idx: int, on: str = "On", off: str = "Off") -> str:
@@ -48,3 +53,30 @@ def test_two_loads_switched_with_one_device_are_warned_of(tmp_path: Path) -> Non
 def test_distinct_devices_say_nothing(tmp_path: Path) -> None:
     path = config(tmp_path, 42, 43, "[domoticz]\nidx_ecs_mode = 44\nidx_grid = 45\nidx_injection = 46\n")
     assert idx_warnings(path) == []
+
+
+# --- a meter's own Domoticz idx: in its boot message only ---------------------------------------------------------
+
+BOOT = (b'{ "type": pzem, "id": CONSOMMATION, "fw_version": 1.3a, "chip_id": 1234567, "pzem_version": v3, '
+        b'"srate": 2000, "pzem_idx1": 651, "pzem_idx2": 652, "DomoPubTimer": 0, "ip": 10.3.141.21}')
+
+
+def test_a_meter_that_publishes_to_a_sensor_s_idx_is_named_at_its_boot(tmp_path: Path,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    # The seed's sample config (idx_grid = 651) with PROTOCOL.md's meter (pzem_idx1 = 651): the meter publishes its
+    # power to Domoticz idx 651 itself, and PySEB its grid import, the sensor showing both by turns. PySEB's config
+    # cannot say it: the meter's idx is set in the meter, and said in its boot message.
+    h = Harness(write_config(tmp_path, extra="[domoticz]\nidx_grid = 651\nidx_injection = 648\n"))
+    h.reg.tick(NOON)
+    h.reg.handle("smeter/pzem", BOOT, NOON + 1)
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and "pzem_idx" in r.getMessage()]
+    assert said == ["[domoticz] idx_grid = 651 is also the pzem_idx1 of meter CONSOMMATION (its boot message on "
+                    "smeter/pzem): the meter publishes its own readings to that Domoticz device, which shows both by "
+                    "turns; give idx_grid another device, or the meter another pzem_idx1"]
+
+
+def test_a_meter_on_its_own_idx_says_nothing(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    h = Harness(write_config(tmp_path, extra="[domoticz]\nidx_grid = 700\nidx_injection = 648\n"))
+    h.reg.tick(NOON)
+    h.reg.handle("smeter/pzem", BOOT, NOON + 1)
+    assert "pzem_idx" not in caplog.text

@@ -18,6 +18,8 @@ from values.readings import MAX_PAYLOAD_BYTES
 _ID = re.compile(r'"id"\s*:\s*"?([^",}\s]+)')
 _BOOT_DETECTED = re.compile(r'"msg"\s*:\s*"boot_detected"')
 _STATE = re.compile(r'"state"\s*:\s*"(ON|OFF)"', re.ASCII)
+# A PZEM's `"pzem_idx1": 651`: a Domoticz idx it publishes its readings to itself (0: none).
+_PZEM_IDX = re.compile(r'"(pzem_idx\d)"\s*:\s*"?(\d{1,9})\b', re.ASCII)
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,13 @@ def boot_message_id(payload: bytes) -> str | None:
     if isinstance(doc, dict) and isinstance(doc.get("id"), (str, int)) and not isinstance(doc.get("id"), bool):
         return str(doc["id"])
     return None
+
+
+def pzem_domoticz_idx(payload: bytes) -> dict[str, int]:
+    """The Domoticz idx a PZEM's boot message says it publishes to itself ({"pzem_idx1": 651, ...}; none at 0)."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        return {}
+    return {key: int(idx) for key, idx in _PZEM_IDX.findall(payload.decode("utf-8", "replace")) if int(idx)}
 
 
 class VariatorStatus(NamedTuple):
