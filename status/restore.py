@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Any
 from core.daily_report import DailyReport
 from status.restore_ahead import CLOCK_BEHIND_MAX_S, FarAhead, clock_behind, restore_forces_off
 from status.restore_day import counted_since, figures_day
-from status.restore_load import clean_load, configured_entries, restore_load, restore_pending_offs, restored_energy
+from status.restore_load import (
+    FoundOffs,
+    clean_load,
+    configured_entries,
+    restore_load,
+    restore_pending_offs,
+    restored_energy,
+)
 from status.store import CLEAN_START
 from values.local_time import local_date, local_instant
 from values.saved_numbers import saved_energy, saved_epoch
@@ -58,11 +65,11 @@ def restore_status(reg: RegulatorView, doc: dict[str, Any], now: float,
     `set_aside`, a call of it with why and what the start was (the file is to be kept aside: the first save would
     replace it)."""
     far_ahead: FarAhead | None = None
-    # (the loads no longer configured already queued to be commanded off, and what was said of each: kept by a
-    # failure after them, the safe direction, and said)
-    switched_off: list[tuple[str, str]] = []
+    # (the loads no longer configured already queued to be commanded off, and what was said of each, and of an off
+    # dropped: kept by a failure after them, the safe direction, and said)
+    found = FoundOffs()
     try:
-        return _restore(reg, doc, now, switched_off)
+        return _restore(reg, doc, now, found)
     except FarAhead as exc:
         far_ahead, why = exc, str(exc)
     except Exception as exc:  # anything in a bad file, or a bug here, must end in a clean start, not a crash
@@ -77,23 +84,22 @@ def restore_status(reg: RegulatorView, doc: dict[str, Any], now: float,
     reg.resume_counting_since(None)  # (the day's energies count from the start)
     kept: list[str] = []
     if far_ahead is not None:
-        forces_off = restore_forces_off(reg, far_ahead.doc, far_ahead.saved_at, switched_off)
+        forces_off = restore_forces_off(reg, far_ahead.doc, far_ahead.saved_at, found)
         why += forces_off.said
         if forces_off.restored:
             kept.append("what keeps a load off")
-    if switched_off:
-        names = ", ".join(name for name, _ in switched_off)
-        kept.append(f"the off command{'s' if len(switched_off) > 1 else ''} of {names}, no longer configured")
+    if found.names:
+        names = ", ".join(found.names)
+        kept.append(f"the off command{'s' if len(found.names) > 1 else ''} of {names}, no longer configured")
     outcome = f"a clean start but for {' and '.join(kept)}" if kept else CLEAN_START
-    said = [line for _, line in switched_off]
+    said = found.lines
     if set_aside is None:
         return [f"status file {why}: {outcome}", *said]
     set_aside(why, outcome)
     return said
 
 
-def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float, switched_off: list[tuple[str, str]],
-             ) -> list[str]:
+def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float, found: FoundOffs) -> list[str]:
     warnings: list[str] = []
     if not isinstance(raw_doc, dict):
         return ["status file is not a JSON object: nothing restored"]
@@ -127,7 +133,7 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float, switched_o
     if not isinstance(entries, list):
         return warnings + ["status file has no 'equipments' list: nothing restored"]
     seen: set[str] = set()
-    for load, entry in configured_entries(reg, entries, warnings, switched_off):
+    for load, entry in configured_entries(reg, entries, warnings, found):
         seen.add(load.name)
         try:
             restore_load(load, entry, now, saved_at, same_day, yesterday, warnings)
@@ -135,7 +141,7 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float, switched_o
             clean_load(load)
             warnings.append(f"{load.name}: saved state could not be restored ({type(exc).__name__}: {exc}): "
                             "starting from zero")
-    restore_pending_offs(reg, doc.get("pending_offs"), warnings, switched_off)
+    restore_pending_offs(reg, doc.get("pending_offs"), warnings, found)
     # The seed kept the water heater's yesterday energy at the top level.
     seed_yesterday = saved_energy(doc.get("ECS_energy_yesterday"))
     if seed_yesterday is not None and same_day and "schema_version" not in doc:

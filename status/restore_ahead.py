@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from status.restore_load import clean_load, configured_entries, restore_force, restore_pending_offs
+from status.restore_load import FoundOffs, clean_load, configured_entries, restore_force, restore_pending_offs
 from values.saved_numbers import saved_number
 from values.shown import shown
 
@@ -54,17 +54,17 @@ class ForcesOff(NamedTuple):
 
 
 def restore_forces_off(reg: RegulatorView, doc: dict[str, Any], saved_at: float,
-                       switched_off: list[tuple[str, str]]) -> ForcesOff:
+                       found: FoundOffs) -> ForcesOff:
     """From a file dated far ahead of the clock, only what keeps a load off (forces to 0 W, the water heater's mode
     off: FieldFeatures.restore_mode_off): whatever the date, they are safe, and a vacation's "keep the heater off"
     was lost with the rest (the heater ran on the surplus while the owner was away). Checked as of the file's time,
     the best known (a timed one's end is its own, an epoch: it ends when the clock, set by NTP, reaches it). The
     rest stays in the file kept aside. A load no longer configured is commanded off at the start, as in any restore
-    (in `switched_off`), and the offs it kept pending."""
+    (in `found`), and the offs it kept pending; an off not usable is dropped, said in `found` as in any restore."""
     restored: list[str] = []
     skipped: list[str] = []
     entries = doc.get("equipments")
-    for load, entry in configured_entries(reg, entries if isinstance(entries, list) else [], [], switched_off):
+    for load, entry in configured_entries(reg, entries if isinstance(entries, list) else [], [], found):
         if entry.get("forced") is not True:
             continue
         power_w = saved_number(entry.get("forced_power"), 0.0)
@@ -82,7 +82,7 @@ def restore_forces_off(reg: RegulatorView, doc: dict[str, Any], saved_at: float,
         end = "unforced" if load.force_end_at is None else \
             datetime.fromtimestamp(load.force_end_at, reg.tz).strftime("%Y-%m-%d %H:%M")
         restored.append(f"{load.name} (0 W until {end})")
-    restore_pending_offs(reg, doc.get("pending_offs"), [], switched_off)
+    restore_pending_offs(reg, doc.get("pending_offs"), [], found)
     mode_off = reg.field.restore_mode_off(doc)  # (the water heater's other way to be kept off while away)
     if mode_off is not None:
         restored.append(mode_off)

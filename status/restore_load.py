@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from equipments.base import Command
@@ -118,29 +119,31 @@ def restore_force(load: Any, entry: dict[str, Any], now: float, saved_at: float,
     log.info("%s: forced state restored (%.0f W, %s)", load.name, power_w, span)
 
 
-def removed_load_off(entry: dict[str, Any], configured_offs: set[tuple[str, str]]) -> tuple[Command | None, str]:
+def removed_load_off(entry: dict[str, Any], configured_offs: set[tuple[str, str]],
+                     ) -> tuple[Command | None, str, bool]:
     """For the entry of a load the config no longer has: the command that switches it off, and what the restore's
     warning says of it. Sent even when the file shows it off: a load's command does not save the file at once (it
     can be [status] status_time old, a relay switched on since, then a kill), and a stop's off may not have reached
     a broker that was down; an off to a device already off costs nothing. None when a configured load has that very
     off command, retained or not (the same device, renamed: its own start command switches it; the old one, retained
     where the new name's is not, stayed on the broker, an order the device took at each reboot), or nothing usable
-    was saved."""
+    was saved; and whether what was saved was usable (False: an off_command dropped, said)."""
     name = str(entry["name"])[:80]
     said = f"status has a load {name!r} that is not configured: ignored"
     saved = entry.get("off_command")
     if saved is None:  # (a file of a PySEB before off_command: nothing known of where it goes)
-        return None, said
+        return None, said, True
     off = _saved_command(saved)
     if off is None:
         return None, (f"{said}; its saved off_command {shown(saved, 120)} is not usable: if it was left on, switch "
-                      "it off yourself")
+                      "it off yourself"), False
     if (off.topic, off.payload) in configured_offs:
-        return None, said
+        return None, said, True
     last = entry.get("command")
     state = (f"was left on ({shown(last, 60)} on {off.topic})" if last != off.payload else
              f"was saved off, maybe before its last command ({off.topic})")
-    return off, f"{name} is no longer configured but {state}: commanded off ({shown(off.payload, 60)}) at the start"
+    said = f"{name} is no longer configured but {state}: commanded off ({shown(off.payload, 60)}) at the start"
+    return off, said, True
 
 
 def _saved_command(saved: Any) -> Command | None:
@@ -155,11 +158,25 @@ def _saved_command(saved: Any) -> Command | None:
     return Command(topic, payload, retain)
 
 
+@dataclass
+class FoundOffs:
+    """What a restore found of the loads no longer configured, kept whatever comes after it (a failure, a file dated
+    far ahead: a clean start but for these) and said then too: the offs queued to be sent at the start, and those
+    dropped as not usable (the device maybe left on: never without a word)."""
+
+    names: list[str] = field(default_factory=list)  # the loads whose off is queued
+    lines: list[str] = field(default_factory=list)  # what was said of each off, queued or dropped, in order
+
+    def queued(self, name: str, said: str) -> None:
+        self.names.append(name)
+        self.lines.append(said)
+
+
 def configured_entries(reg: RegulatorView, entries: list[Any], warnings: list[str],
-                        switched_off: list[tuple[str, str]]) -> Iterator[tuple[Equipment, dict[str, Any]]]:
+                        found: FoundOffs) -> Iterator[tuple[Equipment, dict[str, Any]]]:
     """Each entry of `entries` with the configured load it names, the first for a load; why the others are
-    ignored in `warnings`; a load no longer configured queued to be commanded off at the start in `switched_off`
-    too (name, what is said of it)."""
+    ignored in `warnings`; a load no longer configured queued to be commanded off at the start, or its unusable off
+    dropped, in `found` too."""
     seen: set[str] = set()
     configured_offs = _configured_offs(reg)
     for entry in entries:
@@ -174,11 +191,13 @@ def configured_entries(reg: RegulatorView, entries: list[Any], warnings: list[st
         seen.add(name)
         load = reg.loads_by_name.get(name)
         if load is None:
-            off, said = removed_load_off(entry, configured_offs)
+            off, said, usable = removed_load_off(entry, configured_offs)
             warnings.append(said)
             if off is not None:  # (nobody else would: left on, with nobody regulating it)
                 reg.switch_off_at_start(name, off)
-                switched_off.append((name, said))
+                found.queued(name, said)
+            elif not usable:
+                found.lines.append(said)
             continue
         yield load, entry
 
@@ -188,31 +207,34 @@ def _configured_offs(reg: RegulatorView) -> set[tuple[str, str]]:
     return {(off.topic, off.payload) for off in (load.command_for(0.0)[0] for load in reg.loads)}
 
 
-def restore_pending_offs(reg: RegulatorView, saved: Any, warnings: list[str],
-                         switched_off: list[tuple[str, str]]) -> None:
+def restore_pending_offs(reg: RegulatorView, saved: Any, warnings: list[str], found: FoundOffs) -> None:
     """The offs of loads no longer configured that the last run sent without the broker acknowledging them (its
     status document's `pending_offs`: a kill, a power cut before the broker was back), queued to be sent at the start
-    again, into `switched_off` as configured_entries queues a removed load's. Each checked as a saved off_command; a
+    again, into `found` as configured_entries queues a removed load's. Each checked as a saved off_command; a
     malformed one dropped with a warning, the others kept. None for an off a configured load has (its own start
     command switches that device) or a name already queued."""
     if saved is None:
         return
     if not isinstance(saved, list):
-        warnings.append(f"status file's pending_offs {shown(saved, 80)} is not a list: ignored")
+        said = f"status file's pending_offs {shown(saved, 80)} is not a list: ignored"
+        warnings.append(said)
+        found.lines.append(said)
         return
     configured_offs = _configured_offs(reg)
     for entry in saved:
         name = entry.get("name") if isinstance(entry, dict) else None
         off = _saved_command(entry.get("off_command")) if isinstance(name, str) and name else None
         if name is None or off is None:
-            warnings.append(f"status file's pending off {shown(entry, 120)} is not usable: dropped; if its load was "
-                            "left on, switch it off yourself")
+            said = (f"status file's pending off {shown(entry, 120)} is not usable: dropped; if its load was left on, "
+                    "switch it off yourself")
+            warnings.append(said)
+            found.lines.append(said)
             continue
         name = name[:80]
-        if (off.topic, off.payload) in configured_offs or any(queued == name for queued, _ in switched_off):
+        if (off.topic, off.payload) in configured_offs or name in found.names:
             continue
         said = (f"{name} (no longer configured): its off ({shown(off.payload, 60)} on {off.topic}) was not "
                 "acknowledged by the broker before PySEB stopped: commanded off at the start")
         warnings.append(said)
         reg.switch_off_at_start(name, off)
-        switched_off.append((name, said))
+        found.queued(name, said)

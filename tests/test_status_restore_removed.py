@@ -244,3 +244,36 @@ def test_a_file_far_ahead_still_sends_its_pending_offs(tmp_path: Path) -> None:
     h.reg.restore(doc, NOON + 60, set_aside=lambda why, outcome: None)
     h.reg.start(NOON + 60)
     assert h.sent[0] == (RADIATOR, "OFF", True)
+
+
+def test_a_file_far_ahead_says_each_off_it_drops(tmp_path: Path) -> None:
+    # Kept aside, a file dated far ahead still gives the offs it holds; one that is not usable, in pending_offs or in
+    # a removed load's entry, was dropped without a word (the normal restore says it): the device maybe left on.
+    doc = saved_with(tmp_path, b'{"command":"force","name":"radiator","power":1000}')
+    doc["equipments"][1]["off_command"] = {"topic": "cmnd/#", "payload": "OFF", "retain": True}
+    doc["pending_offs"] = [{"name": "lamp", "off_command": {"topic": "cmnd/lamp/POWER", "payload": 0, "retain": False}}]
+    doc["date"] += 3 * 86400
+    h = Harness(write_config(tmp_path, ("ecs",)))
+    said = h.reg.restore(doc, NOON + 60, set_aside=lambda why, outcome: None)
+    h.reg.start(NOON + 60)
+    assert h.on(RADIATOR) == [] and h.on("cmnd/lamp/POWER") == []
+    assert any("'radiator'" in line and "is not usable: if it was left on, switch it off yourself" in line
+               for line in said), said
+    assert any("'lamp'" in line and "is not usable: dropped; if its load was left on, switch it off yourself" in line
+               for line in said), said
+
+
+def test_a_restore_that_fails_still_says_the_offs_it_dropped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # (a clean start but for the offs found: one dropped was said only among the warnings the failure threw away)
+    import status.restore
+
+    def failing(*_: object) -> None:
+        raise RuntimeError("boom")
+
+    doc = saved_with(tmp_path, None)
+    doc["pending_offs"] = [{"name": "lamp", "off_command": {"topic": "cmnd/lamp/POWER", "payload": 0, "retain": False}}]
+    monkeypatch.setattr(status.restore, "_restore_mains_seen", failing)
+    _, warnings = started(tmp_path, doc)
+    assert warnings[0].startswith("status file could not be restored (RuntimeError: boom): "), warnings
+    assert any("'lamp'" in w and "is not usable: dropped; if its load was left on, switch it off yourself" in w
+               for w in warnings[1:]), warnings
