@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from core.regulator import Regulator
 from recording.store import recorded_days
@@ -72,6 +73,7 @@ class DaemonLifeCycle:
     _exit_code: int
     _loop: Callable[[], None]
     _offer_snapshot: Callable[..., None]
+    _offered: dict[str, Any] | None
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         # Signal handlers run on the main thread between bytecodes: only enqueue (into a reentrant queue: see
@@ -165,6 +167,12 @@ class DaemonLifeCycle:
                  f"log file reopened: {', '.join(reopened)}" if reopened else "no log file to reopen",
                  self.config_name)
 
+    def _offs_acknowledged_since_saved(self) -> bool:
+        """Whether the broker acknowledged a removed load's off the last snapshot offered (the stop's) kept pending
+        (none is sent after it: fewer pending now)."""
+        saved = self._offered.get("pending_offs") if self._offered is not None else None
+        return isinstance(saved, list) and len(self.reg.pending_offs()) < len(saved)
+
     def _shutdown(self) -> None:
         # Its waits at most, in turn (a fetch under way, the status save, the recorder's last batch, the broker's
         # acknowledgement of `offline`, paho's thread: each module's STOP_WAIT_S, OFFLINE_WAIT_S and
@@ -191,6 +199,12 @@ class DaemonLifeCycle:
         if self.recorder is not None:
             self.recorder.stop()
         self.link.stop(left_on=left_on)
+        if saved and self.saver is not None and self._offs_acknowledged_since_saved():
+            # The link's stop waits for the broker's acknowledgement of `offline`, those of the offs before it first:
+            # one acknowledged then (a SIGTERM just after the start) was in the file saved before the wait, and the
+            # next start sent it again. Saved once more without it (a disk that has just saved: no wait of its own).
+            self._offer_snapshot(fresh=True)
+            self.saver.save_now()
         self.removed_offs.at_stop(saved)  # (after the link's stop: it waits for the broker's last acknowledgements)
         self.lock.release()
         log.info("stopped")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -192,4 +194,33 @@ def test_an_off_not_acknowledged_at_the_stop_stays_in_the_status_file_and_the_ne
         assert "pending_offs" not in again.reg.status(time.time())  # acknowledged: no longer kept
     finally:
         again._shutdown()
+    assert "pending_offs" not in json.loads((tmp_path / "status.json").read_text())
+
+
+def test_an_off_acknowledged_during_the_stops_wait_is_not_left_in_the_status_file(
+        daemon: Daemon, broker: PrivateBroker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    # A SIGTERM just after the start: the status is saved with the off not acknowledged yet, then the link's stop
+    # waits for the broker's acknowledgement of `offline`, the off's coming first. The file saved before kept the
+    # off, and the next start sent it again.
+    assert broker.pid is not None
+    daemon.link.start()
+    connected = next_event(daemon, Connected)
+    os.kill(broker.pid, signal.SIGSTOP)  # (the link open, nothing acknowledged yet)
+    try:
+        daemon._on_connected(connected)
+        assert daemon.reg.status(time.time())["pending_offs"]
+        assert daemon.saver is not None
+        stop_saver = daemon.saver.stop
+
+        def saved_then_broker_back() -> bool:
+            saved = stop_saver()
+            os.kill(broker.pid, signal.SIGCONT)  # type: ignore[arg-type]  # (the broker answers during the wait)
+            return saved
+
+        monkeypatch.setattr(daemon.saver, "stop", saved_then_broker_back)
+        daemon._shutdown()
+    finally:
+        os.kill(broker.pid, signal.SIGCONT)
+    assert "was not acknowledged" not in caplog.text and "could not send off" not in caplog.text
     assert "pending_offs" not in json.loads((tmp_path / "status.json").read_text())
