@@ -46,6 +46,7 @@ class RegulatorLifeCycle:
     _resumed_since: float | None
     _last_report: str | None
     _removed_left_on: list[tuple[str, Command]]
+    _removed_off_starts: dict[str, tuple[int, float]]
     _unacknowledged_offs: Callable[[], list[tuple[str, Command]]]
 
     def start(self, now: float) -> None:
@@ -66,10 +67,16 @@ class RegulatorLifeCycle:
             log.info("the report of %s, whose midnight passed while PySEB was stopped: %s", unsent.date, unsent.line())
             self._publish_report(unsent)
 
-    def switch_off_at_start(self, name: str, off: Command) -> None:
+    def switch_off_at_start(self, name: str, off: Command, starts: int, since: float) -> None:
         """Publish `off` at the start, before the loads' own commands: it switches off `name`, a load the config no
-        longer has that was left on (status.restore finds it)."""
+        longer has that was left on (status.restore finds it). `starts`: the starts that will have sent it, this one
+        included, since `since` (epoch s), the first's time: kept with it while pending (removed_off_starts)."""
         self._removed_left_on.append((name, off))
+        self._removed_off_starts[name] = (starts, since)
+
+    def removed_off_starts(self, name: str) -> tuple[int, float] | None:
+        """The starts that sent the off of `name` (a load no longer configured) and the first one's time."""
+        return self._removed_off_starts.get(name)
 
     def clock_stepped_forward(self, step_s: float) -> None:
         """The wall clock jumped forward by `step_s` with no time passing (NTP setting a Pi's clock: the shell's

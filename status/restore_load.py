@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from equipments.base import Command
@@ -22,6 +23,13 @@ if TYPE_CHECKING:
 # The restore's own lines, moved here with the code that writes them: the logger name is part of what the log shows
 # (and of the flood limiter's kinds), so it stays what it was.
 log = logging.getLogger("status.restore")
+
+# An off kept pending that the broker never acknowledges (its ACL refuses the topic, a broker that drops the link at
+# it) was sent again at every start, for ever: given up, with a warning naming the load and the topic, once sent at
+# this many starts over at least this long. Both: a daemon restarted often while its broker is down a few hours
+# reaches the starts, not the days; a Pi stopped for weeks, the days, not the starts; neither is an off refused.
+PENDING_OFF_MAX_STARTS = 5
+PENDING_OFF_MAX_AGE_S = 7 * 86400.0
 
 
 def restored_energy(source: dict[str, Any], key: str, what: str, warnings: list[str]) -> float:
@@ -172,11 +180,11 @@ class FoundOffs:
         self.lines.append(said)
 
 
-def configured_entries(reg: RegulatorView, entries: list[Any], warnings: list[str],
+def configured_entries(reg: RegulatorView, entries: list[Any], now: float, warnings: list[str],
                         found: FoundOffs) -> Iterator[tuple[Equipment, dict[str, Any]]]:
     """Each entry of `entries` with the configured load it names, the first for a load; why the others are
     ignored in `warnings`; a load no longer configured queued to be commanded off at the start, or its unusable off
-    dropped, in `found` too."""
+    dropped, in `found` too (its first start `now`)."""
     seen: set[str] = set()
     configured_offs = _configured_offs(reg)
     for entry in entries:
@@ -194,7 +202,7 @@ def configured_entries(reg: RegulatorView, entries: list[Any], warnings: list[st
             off, said, usable = removed_load_off(entry, configured_offs)
             warnings.append(said)
             if off is not None:  # (nobody else would: left on, with nobody regulating it)
-                reg.switch_off_at_start(name, off)
+                reg.switch_off_at_start(name, off, 1, now)
                 found.queued(name, said)
             elif not usable:
                 found.lines.append(said)
@@ -207,12 +215,13 @@ def _configured_offs(reg: RegulatorView) -> set[tuple[str, str]]:
     return {(off.topic, off.payload) for off in (load.command_for(0.0)[0] for load in reg.loads)}
 
 
-def restore_pending_offs(reg: RegulatorView, saved: Any, warnings: list[str], found: FoundOffs) -> None:
+def restore_pending_offs(reg: RegulatorView, saved: Any, now: float, warnings: list[str], found: FoundOffs) -> None:
     """The offs of loads no longer configured that the last run sent without the broker acknowledging them (its
     status document's `pending_offs`: a kill, a power cut before the broker was back), queued to be sent at the start
     again, into `found` as configured_entries queues a removed load's. Each checked as a saved off_command; a
-    malformed one dropped with a warning, the others kept. None for an off a configured load has (its own start
-    command switches that device) or a name already queued."""
+    malformed one dropped with a warning, the others kept; one sent at PENDING_OFF_MAX_STARTS starts over
+    PENDING_OFF_MAX_AGE_S given up with a warning. None for an off a configured load has (its own start command
+    switches that device) or a name already queued."""
     if saved is None:
         return
     if not isinstance(saved, list):
@@ -233,8 +242,26 @@ def restore_pending_offs(reg: RegulatorView, saved: Any, warnings: list[str], fo
         name = name[:80]
         if (off.topic, off.payload) in configured_offs or name in found.names:
             continue
+        starts, since = _starts_since(entry, now)
+        if starts >= PENDING_OFF_MAX_STARTS and now - since >= PENDING_OFF_MAX_AGE_S:
+            said = (f"{name} (no longer configured): its off ({shown(off.payload, 60)} on {off.topic}) was sent at "
+                    f"{starts} starts since {datetime.fromtimestamp(since, reg.tz):%Y-%m-%d} and the broker never "
+                    "acknowledged it (does its ACL refuse that topic?): given up; if it is still on, switch it off "
+                    "yourself")
+            warnings.append(said)
+            found.lines.append(said)
+            continue
         said = (f"{name} (no longer configured): its off ({shown(off.payload, 60)} on {off.topic}) was not "
                 "acknowledged by the broker before PySEB stopped: commanded off at the start")
         warnings.append(said)
-        reg.switch_off_at_start(name, off)
+        reg.switch_off_at_start(name, off, starts + 1, since)
         found.queued(name, said)
+
+
+def _starts_since(entry: dict[str, Any], now: float) -> tuple[int, float]:
+    """How many starts sent a pending off, since when: as saved, else (a file of before the count, a bad value) the
+    one start that saved it, now, the count begun afresh (the safe direction: sent more, not given up early)."""
+    starts, since = entry.get("starts"), saved_epoch(entry.get("since"))
+    if not isinstance(starts, int) or isinstance(starts, bool) or starts < 1:
+        starts = 1
+    return starts, now if since is None else since

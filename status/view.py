@@ -91,9 +91,12 @@ class RegulatorView(Protocol):
         """The restored day's energies were counted from `since` (None: none restored, they count from the
         start)."""
 
-    def switch_off_at_start(self, name: str, off: Command) -> None:
+    def switch_off_at_start(self, name: str, off: Command, starts: int, since: float) -> None:
         """Publish `off` at the start, before the loads' own commands: it switches off `name`, a load the config no
-        longer has that was left on."""
+        longer has that was left on; sent at `starts` starts (this one included) since `since`."""
+
+    def removed_off_starts(self, name: str) -> tuple[int, float] | None:
+        """The starts that sent the off of `name` (a load no longer configured) and the first one's time."""
 
     def pending_offs(self) -> Sequence[tuple[str, Command]]:
         """The offs (name, off) of loads the config no longer has, not known to have reached the broker yet."""

@@ -169,7 +169,10 @@ def test_a_stop_with_the_broker_gone_names_the_loads_left_on(daemon: Daemon, bro
 
 def test_an_off_not_acknowledged_at_the_stop_stays_in_the_status_file_and_the_next_start_sends_it(
         daemon: Daemon, broker: PrivateBroker, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    pending = [{"name": "radiator", "off_command": {"topic": RADIATOR, "payload": "OFF", "retain": True}}]
+    since = daemon.reg.removed_off_starts("radiator")
+    assert since is not None
+    pending = [{"name": "radiator", "off_command": {"topic": RADIATOR, "payload": "OFF", "retain": True},
+                "starts": 1, "since": since[1]}]
     taken_late(daemon, broker)
     assert daemon.reg.status(time.time())["pending_offs"] == pending  # (in every status saved while it waits)
     daemon._shutdown()

@@ -229,7 +229,8 @@ def test_the_status_lists_an_off_still_to_be_sent_and_not_once_the_start_sent_it
     doc = saved_with(tmp_path, b'{"command":"force","name":"radiator","power":1000}')
     h = Harness(write_config(tmp_path, ("ecs",)))
     h.reg.restore(doc, NOON + 60)
-    pending = [{"name": "radiator", "off_command": {"topic": RADIATOR, "payload": "OFF", "retain": True}}]
+    pending = [{"name": "radiator", "off_command": {"topic": RADIATOR, "payload": "OFF", "retain": True},
+                "starts": 1, "since": NOON + 60}]  # (the starts that sent it, since when: given up after enough)
     assert h.reg.status(NOON + 60)["pending_offs"] == pending
     h.reg.start(NOON + 60)  # (published by the regulator itself, no acknowledgement known: as before, not kept)
     assert "pending_offs" not in h.reg.status(NOON + 61)
@@ -277,3 +278,52 @@ def test_a_restore_that_fails_still_says_the_offs_it_dropped(tmp_path: Path, mon
     assert warnings[0].startswith("status file could not be restored (RuntimeError: boom): "), warnings
     assert any("'lamp'" in w and "is not usable: dropped; if its load was left on, switch it off yourself" in w
                for w in warnings[1:]), warnings
+
+
+def pending_radiator(**tried: Any) -> list[dict[str, Any]]:
+    return [{"name": "radiator", "off_command": {"topic": RADIATOR, "payload": "OFF", "retain": True}, **tried}]
+
+
+def test_a_pending_off_is_counted_at_each_start_and_given_up_after_enough_starts_and_days(tmp_path: Path) -> None:
+    # An off the broker never acknowledges (its ACL refuses the topic, a broker that drops the link at it) stayed in
+    # pending_offs and was sent again at every start, for ever.
+    from status.restore_load import PENDING_OFF_MAX_AGE_S, PENDING_OFF_MAX_STARTS
+
+    doc = saved_with(tmp_path, None)
+    doc["equipments"] = doc["equipments"][:1]
+    # First left pending by the start that found the radiator removed: its count begins there.
+    doc_fresh = saved_with(tmp_path, b'{"command":"force","name":"radiator","power":1000}')
+    h = Harness(write_config(tmp_path, ("ecs",)))
+    h.reg.restore(doc_fresh, NOON + 60)
+    assert h.reg.status(NOON + 70)["pending_offs"] == pending_radiator(starts=1, since=NOON + 60)
+    # Each start that sends it again counts, from when it was first sent.
+    doc["pending_offs"] = pending_radiator(starts=2, since=NOON - 86400)
+    h = Harness(write_config(tmp_path, ("ecs",)))
+    h.reg.restore(doc, NOON + 60)
+    assert h.reg.status(NOON + 70)["pending_offs"] == pending_radiator(starts=3, since=NOON - 86400)
+    # Many starts within a few days (a broker down for a while, a daemon restarted often): still sent.
+    doc["pending_offs"] = pending_radiator(starts=PENDING_OFF_MAX_STARTS + 10, since=NOON - 86400)
+    h, warnings = started(tmp_path, doc)
+    assert h.on(RADIATOR) == ["OFF"]
+    # Long ago, at few starts (PySEB stopped for weeks): still sent.
+    doc["pending_offs"] = pending_radiator(starts=1, since=NOON - 30 * 86400)
+    h, warnings = started(tmp_path, doc)
+    assert h.on(RADIATOR) == ["OFF"]
+    # Both: given up, said with the load and the topic, no longer kept.
+    since = NOON + 60 - PENDING_OFF_MAX_AGE_S
+    doc["pending_offs"] = pending_radiator(starts=PENDING_OFF_MAX_STARTS, since=since)
+    h, warnings = started(tmp_path, doc)
+    assert h.on(RADIATOR) == []
+    assert "pending_offs" not in h.reg.status(NOON + 61)
+    assert any(w.startswith(f"radiator (no longer configured): its off ('OFF' on {RADIATOR}) was sent at "
+                            f"{PENDING_OFF_MAX_STARTS} starts since ") and "never acknowledged" in w
+               and "given up" in w and "switch it off yourself" in w for w in warnings), warnings
+
+
+def test_a_pending_off_with_a_bad_count_or_date_is_sent_and_counted_afresh(tmp_path: Path) -> None:
+    doc = saved_with(tmp_path, None)
+    doc["equipments"] = doc["equipments"][:1]
+    doc["pending_offs"] = pending_radiator(starts="many", since=-5)  # (a file of before the count: neither)
+    h = Harness(write_config(tmp_path, ("ecs",)))
+    h.reg.restore(doc, NOON + 60)
+    assert h.reg.status(NOON + 70)["pending_offs"] == pending_radiator(starts=2, since=NOON + 60)
