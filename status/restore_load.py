@@ -246,8 +246,8 @@ def restore_pending_offs(reg: RegulatorView, saved: Any, now: float, warnings: l
         if starts >= PENDING_OFF_MAX_STARTS and now - since >= PENDING_OFF_MAX_AGE_S:
             said = (f"{name} (no longer configured): its off ({shown(off.payload, 60)} on {off.topic}) was sent at "
                     f"{starts} starts since {datetime.fromtimestamp(since, reg.tz):%Y-%m-%d} and the broker never "
-                    "acknowledged it (does its ACL refuse that topic?): given up; if it is still on, switch it off "
-                    "yourself")
+                    "acknowledged it (unreachable each time, or refusing that topic): given up; if it is still on, "
+                    "switch it off yourself")
             warnings.append(said)
             found.lines.append(said)
             continue
