@@ -50,6 +50,12 @@ class ImportGuard:
             self._import_ws = max(0.0, self._import_ws - level_w * held_s)
         return grid_w > 0 and self._import_ws >= full_ws and not first
 
+    def clock_stepped_forward(self, step_s: float) -> None:
+        """The wall clock jumped forward by `step_s` with no time passing (NTP): the last decision's time moves with
+        it. Else the next reading counted MAX_GAP_S of the jump as import, and a relay was shed for it."""
+        if self._seen is not None:
+            self._seen = (self._seen[0], self._seen[1] + step_s)
+
     def shed(self) -> None:
         """A relay was shed: the next shed, if the import lasts, after as much again."""
         self._import_ws = 0.0

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from core.controller import ClosedLoop
 from core.daily_report import DailyFigures, DailyReport
 from core.day_roll import DayRoll
 from core.forces import start_loads
@@ -40,6 +41,7 @@ class RegulatorLifeCycle:
     daily: DailyFigures
     _day: DayRoll
     _stale_guard: StaleGuard
+    controller: ClosedLoop | None
     production_energy: EnergyCounter
     _started_at: float | None
     _resumed_day_at: float | None
@@ -81,13 +83,16 @@ class RegulatorLifeCycle:
     def clock_stepped_forward(self, step_s: float) -> None:
         """The wall clock jumped forward by `step_s` with no time passing (NTP setting a Pi's clock: the shell's
         steady clock tells, this core cannot): the meters' readings keep their ages, the energy counters skip it,
-        Domoticz's answers keep their wait. A timed force, a relay's dwell, other waits end that much earlier."""
+        Domoticz's answers keep their wait, the import guard counts no import for it. A timed force, a relay's dwell,
+        other waits end that much earlier."""
         if self._started_at is None:
             return
         self._stale_guard.clock_stepped_forward(step_s)
         for load in self.loads:
             load.skip_energy(step_s)
         self.production_energy.skip(step_s)
+        if self.controller is not None:  # (the loop's own guard: core/controller.py holds it, and is not changed)
+            self.controller._guard.clock_stepped_forward(step_s)
         self.daily.clock_stepped_forward(step_s)
         self.field.clock_stepped_forward(step_s)
 

@@ -21,6 +21,7 @@ from shell.lock import InstanceLock
 from shell.mqtt_link import Message
 from tests.configs import reading, write_config
 from tests.harness import CONS, NOON, PROD, Harness
+from tests.test_controller import House, closed_loop
 
 RADIATOR = "cmnd/radiator/POWER"
 
@@ -225,3 +226,27 @@ def test_a_jump_is_no_time_in_the_daily_report(tmp_path: Path) -> None:
     h.reg.clock_stepped_forward(40.0)
     sunny(h, now - 1, 30)
     assert h.reg.daily.covered_s - covered_s == pytest.approx(30.0, abs=1.5)
+
+
+def test_a_jump_is_no_import_time_for_the_import_guard(tmp_path: Path) -> None:
+    # 150 W of import with the radiator alone, held on by its dwell (min_on_s 600 s, longer than the jump): the
+    # guard sheds it once 100 W x 20 s = 2000 W.s are counted, 300 W.s a reading 2 s apart. The reading after a
+    # jump was counted for 10 s of import (MAX_GAP_S, the gap of lost readings): 1500 W.s at once, the radiator
+    # shed 6 s of real import in.
+    h = closed_loop(tmp_path, "ecs", "radiator")
+    house = House(h, base_w=300, pv_w=300 + 3000 + 20)
+    house.read()
+    assert h.last(RADIATOR) == "ON"
+    house.pv_w = 1150
+    house.read()  # the heater gives back its 2000 W; the 150 W it cannot answer count: 300 W.s
+    house.read()  # 600 W.s
+    house.now += 60.0  # NTP: a Pi rebooted a minute ago on its saved time
+    h.reg.clock_stepped_forward(60.0)
+    house.read()  # 900 W.s (not 2100)
+    assert h.last(RADIATOR) == "ON"
+    for _ in range(3):  # 1800 W.s
+        house.read()
+        assert h.last(RADIATOR) == "ON"
+    house.read()  # 2100 W.s: the import lasted, it is shed
+    assert h.last(RADIATOR) == "OFF"
+    assert h.reg.controller is not None and h.reg.controller.guard_sheds == 1
