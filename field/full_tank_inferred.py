@@ -218,9 +218,18 @@ class InferredFullTank:
         return True
 
     def follow_clock(self, now: float) -> None:
-        """The times kept (a suspicion's, a re-probe's, its hold's end) further ahead of `now` than they can be are
-        from before the clock stepped back (NTP): they start again at `now`, so each wait keeps its length (an
-        hour's step held the heater at 0 W for an hour with 2 kW exported, and put off the re-probe as long)."""
+        """The times kept (a suspicion's, a re-probe's, its hold's end, the last command change, a probe's) further
+        ahead of `now` than they can be are from before the clock stepped back (NTP): they start again at `now`, so
+        each wait keeps its length (an hour's step held the heater at 0 W for an hour with 2 kW exported, and put off
+        the re-probe as long; a command changed just before it was "not settled yet" for the hour: no probe
+        concluded, the cut of a saturated heater went unseen)."""
+        if self._changed_at is not None and stepped_back(now, self._changed_at):
+            self._changed_at = now
+        probe = self._probe
+        if probe is not None and stepped_back(now, probe.started_at):
+            probe.started_at = now
+        if probe is not None and stepped_back(now, probe.changed_at):
+            probe.changed_at = now
         if self._hold_until is not None and self._hold_until - now > self.rule.hold_s + CLOCK_STEP_BACK_S:
             self._hold_until = now + self.rule.hold_s
         if self.suspect_since is not None and stepped_back(now, self.suspect_since):

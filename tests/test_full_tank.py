@@ -465,3 +465,35 @@ def test_moves_under_min_power_are_no_evidence(low_w: float, suspected: bool) ->
     # From 0 W the moves count (off is no misfire); from 100 W, under min_power, they do not.
     loop(house, [low_w, 600.0] * 6)
     assert (tank.suspect_since is not None) is suspected
+
+
+# --- the clock stepped back (NTP setting a Pi's clock): the times kept start again at the new time ----------
+
+def test_a_probe_started_before_the_clock_stepped_back_still_concludes() -> None:
+    # The step's readings, taken an hour "before" it began, never settled (they were "3 s after the command" only
+    # an hour later): the probe, its timeout, the cut check and the re-probe waited for the step's length.
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.heater_draws = False
+    house.run(10)
+    house.command(1500)
+    house.run(2)
+    house.now -= 3600
+    tank.follow_clock(house.now)  # (the full-tank watch, at each tick)
+    house.run(20)
+    assert tank.suspect_since is not None
+
+
+def test_a_cut_after_the_clock_stepped_back_is_seen() -> None:
+    # The heater saturated (its command held), the last change before the step: no reading "showed" it for an
+    # hour, so the thermostat's cut went unseen, 2300 W believed drawing.
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.command(2300)
+    house.run(2)
+    house.now -= 3600
+    tank.follow_clock(house.now)
+    house.run(60)
+    house.heater_draws = False
+    house.run(2)
+    assert tank.suspect_since == house.now
