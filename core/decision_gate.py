@@ -5,6 +5,7 @@ kept here, they read in one place and the regulator only asks."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from core.meters import MeterState
@@ -24,6 +25,9 @@ class DecisionGate:
         self._settle_s = settle_s
         self._decided_on = (0, 0)  # meter reading counts used by the last decision
         self._last_decision_at: float | None = None
+        # (the latest command before the wall clock's last forward jump(s), and by how much it jumped since: a
+        # command at or before it was sent that much "earlier" than a reading's stamp says)
+        self._jumped: tuple[float, float] = (-math.inf, 0.0)
 
     def claim(self, now: float, loads: Sequence[Equipment]) -> bool:
         """True when a decision may be taken at `now`; its evidence then counts as used."""
@@ -44,11 +48,9 @@ class DecisionGate:
             # guard), but the start's (every load to 0) does not hold back the first decision: skipping it would
             # put every later decision on the house reading instead of the production reading that follows it,
             # which the replay measured twice as importing on the cloudy day (docs/control.md).
-            last_command_at = None
-            for load in loads:  # the latest command (a plain loop, cheaper than max() on a generator)
-                at = load.last_command_at
-                if at is not None and (last_command_at is None or at > last_command_at):
-                    last_command_at = at
+            last_command_at = latest_command_at(loads)
+            if last_command_at is not None and last_command_at <= self._jumped[0]:
+                last_command_at += self._jumped[1]  # (sent before a jump of the clock: as far from now as it is)
             if (last_command_at is not None and not stepped_back(consumption.received_at, last_command_at)
                     and not shows_command(consumption.received_at, last_command_at, self._settle_s)):
                 # This house reading was taken before the last command could show in it: deciding on it would
@@ -60,6 +62,17 @@ class DecisionGate:
         self._last_decision_at = now
         return True
 
+    def clock_stepped_forward(self, step_s: float, loads: Sequence[Equipment]) -> None:
+        """The wall clock jumped forward by `step_s` with no time passing (NTP): the last decision and the commands
+        sent so far keep their distance from the next readings. Else the first reading after the jump was decided on
+        at once, `period` or not, even taken before the last command could show in it (the loop corrected it again)."""
+        if self._last_decision_at is not None:
+            self._last_decision_at += step_s
+        latest = latest_command_at(loads)
+        if latest is not None:
+            before_s = self._jumped[1] if latest == self._jumped[0] else 0.0  # (no command since the last jump)
+            self._jumped = (latest, before_s + step_s)
+
     def meter_booted(self, meter: MeterState) -> None:
         """`meter` rebooted: no decision uses a reading from before the boot."""
         if meter is self._consumption:
@@ -70,3 +83,13 @@ class DecisionGate:
     def resume_after_silence(self) -> None:
         """Both meters fresh again after a silence: only readings after it count for the next decision."""
         self._decided_on = (self._consumption.count - 1, self._production.count - 1)
+
+
+def latest_command_at(loads: Sequence[Equipment]) -> float | None:
+    """When the latest command of any of `loads` was published (None: none yet)."""
+    latest = None
+    for load in loads:  # (a plain loop, cheaper than max() on a generator: this runs at each decision)
+        at = load.last_command_at
+        if at is not None and (latest is None or at > latest):
+            latest = at
+    return latest

@@ -17,6 +17,7 @@ from typing import Any
 from core.controller import ClosedLoop
 from core.daily_report import DailyFigures, DailyReport
 from core.day_roll import DayRoll
+from core.decision_gate import DecisionGate
 from core.forces import start_loads
 from core.meters import EnergyCounter
 from core.stale_guard import StaleGuard
@@ -41,6 +42,7 @@ class RegulatorLifeCycle:
     daily: DailyFigures
     _day: DayRoll
     _stale_guard: StaleGuard
+    _gate: DecisionGate
     controller: ClosedLoop | None
     production_energy: EnergyCounter
     _started_at: float | None
@@ -83,11 +85,12 @@ class RegulatorLifeCycle:
     def clock_stepped_forward(self, step_s: float) -> None:
         """The wall clock jumped forward by `step_s` with no time passing (NTP setting a Pi's clock: the shell's
         steady clock tells, this core cannot): the meters' readings keep their ages, the energy counters skip it,
-        Domoticz's answers keep their wait, the import guard counts no import for it. A timed force, a relay's dwell,
-        other waits end that much earlier."""
+        Domoticz's answers keep their wait, the import guard counts no import for it, the next decision keeps its
+        `period` and `settle`. A timed force, a relay's dwell, other waits end that much earlier."""
         if self._started_at is None:
             return
         self._stale_guard.clock_stepped_forward(step_s)
+        self._gate.clock_stepped_forward(step_s, self.loads)
         for load in self.loads:
             load.skip_energy(step_s)
         self.production_energy.skip(step_s)
