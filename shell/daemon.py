@@ -139,7 +139,7 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
             elif isinstance(event, Disconnected):
                 self._on_disconnected(event)
             elif isinstance(event, Refused):
-                self._report_down(f"the broker refused the connection: {event.reason}", event.at, logging.ERROR)
+                self._report_down(f"the broker refused the connection: {event.reason}", logging.ERROR)
             elif isinstance(event, LinkFault):
                 if self._on_link_fault(event):
                     return

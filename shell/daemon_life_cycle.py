@@ -23,6 +23,7 @@ from typing import Any
 from core.regulator import Regulator
 from recording.store import recorded_days
 from recording.writer import DayRecorder
+from shell.clock_watch import steady_s
 from shell.daemon_link import LinkReport
 from shell.event_queue import EventQueue
 from shell.forecast_fetch import ForecastFetcher
@@ -119,7 +120,7 @@ class DaemonLifeCycle:
             self.recorder.start()
         failure = self.link.start()
         if failure is not None:
-            self.link_report.down(failure, time.time())  # logged by the link with its details
+            self.link_report.down(failure, steady_s())  # logged by the link with its details
         if self.fetcher is not None:
             self.fetcher.start()
         try:

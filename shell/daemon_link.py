@@ -14,6 +14,7 @@ import queue
 import time
 
 from core.regulator import Regulator
+from shell.clock_watch import steady_s
 from shell.event_queue import MAX_WAITING_BYTES, MAX_WAITING_MESSAGES, EventQueue
 from shell.mqtt_link import (
     ATTEMPT_FAILED,
@@ -38,7 +39,8 @@ _WAITING_MIB = MAX_WAITING_BYTES // (1024 * 1024)
 class LinkReport:
     """What the log says while the broker cannot be had: the reason once, then a reminder every
     `reminder_s` while the same reason lasts (paho retries every few seconds: a line per retry would
-    bury everything else)."""
+    bury everything else). Its times are the steady clock's (steady_s): the network coming back at a Pi's boot
+    brings NTP's jump with it, and the outage was said to have lasted hours."""
 
     def __init__(self, reminder_s: float = 600.0) -> None:
         self.reminder_s = reminder_s
@@ -137,7 +139,8 @@ class DaemonLinkEvents:
                         "without a word), or reading them back (then all is well): allow both (mosquitto: topic "
                         "readwrite in its acl_file)", ", ".join(missing), self.link.echo.wait_s, user)
 
-    def _report_down(self, reason: str, now: float, level: int = logging.WARNING) -> None:
+    def _report_down(self, reason: str, level: int = logging.WARNING) -> None:
+        now = steady_s()
         said = self.link_report.down(reason, now)
         if said == "first":
             log.log(level, "%s; %s (logged again every %.0f min while it lasts)", reason, RETRY_PACE,
@@ -157,14 +160,14 @@ class DaemonLinkEvents:
                         "config?); give each its own [mqtt] client_id. Next attempt in %.0f s", event.taken_over,
                         self.client_id, event.backoff_s)
             # (the drop is said above, with its own wait: not once more with paho's usual pace)
-            self.link_report.down(f"connection to the broker lost ({event.reason})", event.at)
+            self.link_report.down(f"connection to the broker lost ({event.reason})", steady_s())
         elif event.connected_for_s is not None:
-            self._report_down(f"connection to the broker lost ({event.reason})", event.at)
+            self._report_down(f"connection to the broker lost ({event.reason})")
         else:
             reason = f"cannot connect to the broker: {event.reason}"
             if event.reason == ATTEMPT_FAILED and self.link_report.reason is not None:
                 reason = self.link_report.reason  # paho's retries say no more than the reason already logged
-            self._report_down(reason, event.at)
+            self._report_down(reason)
 
     def _on_leftover(self, event: Leftover) -> None:
         """A retained message where PySEB publishes its commands not retained: a device (or Domoticz) takes it as
@@ -191,7 +194,7 @@ class DaemonLinkEvents:
 
     def _say_connected(self, event: Connected) -> None:
         """The connection's lines: back after an outage, and the first one's subscriptions."""
-        down = self.link_report.up(event.at)
+        down = self.link_report.up(steady_s())
         if down is not None:
             log.info("connected to the broker again after %.0f s (%d failed attempts)", down[0], down[1])
         if not self._started:

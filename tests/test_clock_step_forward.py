@@ -14,11 +14,12 @@ from types import SimpleNamespace
 import pytest
 
 import shell.daemon
+import shell.daemon_link
 from settings.config import load_settings
 from shell.clock_watch import ClockWatch, steady_s
 from shell.daemon import Daemon
 from shell.lock import InstanceLock
-from shell.mqtt_link import Message
+from shell.mqtt_link import Connected, Disconnected, Message
 from tests.configs import reading, write_config
 from tests.harness import CONS, NOON, PROD, Harness
 from tests.test_controller import House, closed_loop
@@ -270,3 +271,19 @@ def test_a_reading_too_early_to_show_the_last_command_waits_across_a_jump(tmp_pa
     assert len(decisions) == 1
     house.read(1.5)  # 3 s after the command: it shows
     assert len(decisions) == 2
+
+
+def test_the_broker_s_outage_is_timed_on_the_steady_clock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    # The network back after a Pi's boot: NTP sets the clock 3 h forward as the broker answers. The outage, 12 s,
+    # was said to have lasted 10812 s (and a clock set back held the reminder back as long as the step).
+    caplog.set_level(logging.INFO)
+    settings = load_settings(write_config(tmp_path, ("ecs",), algorithm="closed_loop"))
+    daemon = Daemon(settings, InstanceLock(tmp_path / "test.lock"))  # (never run: nothing connects)
+    steady = [1000.0]
+    monkeypatch.setattr(shell.daemon_link, "steady_s", lambda: steady[0], raising=False)
+    wall = time.time()
+    daemon._on_disconnected(Disconnected(at=wall, reason="connection refused"))
+    steady[0] += 12.0
+    daemon._say_connected(Connected(at=wall + 3 * 3600.0 + 12.0, first=False))
+    assert "connected to the broker again after 12 s (1 failed attempts)" in caplog.text
