@@ -71,6 +71,11 @@ class ClosedLoop:
         """Loads of unknown power measured too big for the surplus and switched off at once, since start."""
         return sum(self.trial_sheds_by.values())
 
+    def clock_stepped_forward(self, step_s: float) -> None:
+        """The wall clock jumped forward by `step_s` with no time passing: the import guard counts none of it as
+        import time (a relay shed inside its dwell for a jump, not for import)."""
+        self._guard.clock_stepped_forward(step_s)
+
     # --- one decision -------------------------------------------------------------------------------
     def decide(self, loads: Sequence[Equipment], consumption_w: float, production_w: float, now: float,
                measures_wait: bool = False, relays_wait: Collection[str] = ()) -> str:

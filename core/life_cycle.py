@@ -94,8 +94,8 @@ class RegulatorLifeCycle:
         for load in self.loads:
             load.skip_energy(step_s)
         self.production_energy.skip(step_s)
-        if self.controller is not None:  # (the loop's own guard: core/controller.py holds it, and is not changed)
-            self.controller._guard.clock_stepped_forward(step_s)
+        if self.controller is not None:
+            self.controller.clock_stepped_forward(step_s)
         self.daily.clock_stepped_forward(step_s)
         self.field.clock_stepped_forward(step_s)
 
