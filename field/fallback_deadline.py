@@ -46,6 +46,9 @@ class DeadlineFallback:
         self._delta = EnergyDelta()
         self._retry = RetryClock()  # its last force not delivered: when it is tried again
         self._told_small = False  # "not worth a force" logged in this cycle
+        # Restored as forcing, not ticked since: the heater's force not on at the first tick is not the user's word
+        # (its restore refused at the start) but a force to make again, as the seed rule owes its restored force.
+        self._restored_forcing = False
 
     def window(self, cycle_end: float) -> tuple[float, float]:
         """The span forcing may use before `cycle_end`: the whole day, or the off-peak span that holds the
@@ -67,8 +70,10 @@ class DeadlineFallback:
         the heater now, if anyone (the default: none but its own, when it forces). Another's force holds the rule
         until it has ended (its own would not be applied; taken for applied, it was never tried again, and the
         deadline was missed); none while its own should run: a user unforced it, not forced again this cycle, unless
-        `own_force_ran_out` (its force ran its time before the span's end, after the clock stepped back)."""
+        `own_force_ran_out` (its force ran its time before the span's end, after the clock stepped back) or at the first
+        tick after a restore as forcing (its force not resumed at the start: the restored force refused)."""
         held_by = forced_by if forced_by != FORCED_BY_DEADLINE else None
+        not_resumed, self._restored_forcing = self._restored_forcing and forced_by is None, False
         self.delivered_wh += self._delta.step(heater_energy_wh)
         if self.cycle_end is None or self.cycle_end - now > MAX_CYCLE_AHEAD_S:
             self.cycle_end = next_occurrence(now, self.settings.deadline, self.tz)
@@ -96,7 +101,7 @@ class DeadlineFallback:
             self.start_at = None
             return self._stop(f"the forecast sun is expected to bring the last {missing_wh:.0f} Wh")
         start, end = self.window(self.cycle_end)
-        if self.forcing and forced_by is None and allowed and now < end and not own_force_ran_out:
+        if self.forcing and forced_by is None and allowed and now < end and not (own_force_ran_out or not_resumed):
             # Its force ended by someone else (an unforce on regul/mode, Home Assistant, a Domoticz switch): the user's
             # word, as for the seed rule. Still taken for forcing, it showed "forcing" with the heater at 0 W, warned
             # the target out of reach and logged the force over at the span's end.
@@ -117,9 +122,11 @@ class DeadlineFallback:
                 return self._stop("the water-heater mode excludes the fallback")
             if forced_by is None and max_power_w > 0:
                 # Its force ran its time before the span's end (the clock stepped back: it kept the time it had
-                # left): the rest forced to the span's end, as a force restored after a restart runs to its end.
-                log.info("deadline rule: %s's force ran its time before %s (the clock stepped back): forcing again "
-                         "until then", self.load_name, self._clock(end))
+                # left), or was not resumed at a restart: the rest forced to the span's end, as a force restored
+                # after a restart runs to its end.
+                why = (f"was not resumed at the restart: forcing again until {self._clock(end)}" if not_resumed else
+                       f"ran its time before {self._clock(end)} (the clock stepped back): forcing again until then")
+                log.info("deadline rule: %s's force %s", self.load_name, why)
                 return ForceCommand(self.load_name, max_power_w, end - now)
             return None
         if held_by is not None or not allowed or max_power_w <= 0 or not self.start_at <= now < end:
@@ -215,6 +222,6 @@ class DeadlineFallback:
             self.cycle_end = cycle_end_at
         elif cycle_end is not None:
             log.warning("deadline rule: saved cycle_end %r ignored (not a plausible time)", cycle_end)
-        self.forcing = saved.get("forcing") is True
+        self.forcing = self._restored_forcing = saved.get("forcing") is True
         self.done = saved.get("done") is True
         self.ended_early = saved.get("ended_early") is True

@@ -1,0 +1,73 @@
+"""A restart of PySEB in the middle of a fallback rule's night force: the rule's state comes back from the status file,
+the heater's force may not (its command refused at the start). Only a real unforce ends the night's force early."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from tests.field_house import ECS_CMD, at, field_config, ticks
+from tests.harness import MODE, Harness
+from tests.test_fallback_night_force import DEADLINE
+
+
+def restarted_mid_force(tmp_path: Path, extra: str, rule: str, stop_at: float) -> Harness:
+    """The rule's force running at `stop_at`, PySEB stopped then and started again at once, the heater's restored force
+    refused by the broker link at the start (paho's queue full): a new harness, started."""
+    h = Harness(field_config(tmp_path, extra=extra))
+    ticks(h, at(2024, 1, 10, 0, 30), stop_at)
+    assert h.load("ecs").forced_by == rule
+    saved = json.loads(json.dumps(h.reg.status(stop_at)))
+    h.reg.shutdown(stop_at)
+    again = Harness(field_config(tmp_path, extra=extra))
+    assert again.reg.restore(saved, stop_at + 30) == []
+    ecs = again.load("ecs")
+    publish, refusing = ecs._publish, [True]
+
+    def flaky(topic: str, payload: str | bytes, retain: bool = False) -> None:
+        if topic == ECS_CMD and payload != "0" and refusing[0]:
+            refusing[0] = False  # the restored force only
+            raise RuntimeError("queue full")
+        publish(topic, payload, retain)
+
+    ecs.bind(flaky)
+    again.reg.tick(stop_at + 30)
+    assert not refusing[0]
+    return again
+
+
+@pytest.mark.parametrize(("extra", "rule", "stop_at"), [
+    ("", "seed_rule", at(2024, 1, 11, 2, 0)),
+    (DEADLINE, "deadline_rule", at(2024, 1, 11, 4, 0)),
+])
+def test_a_restart_whose_restored_force_was_refused_heats_the_tank_all_the_same(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, extra: str, rule: str, stop_at: float) -> None:
+    # The deadline rule took the heater unforced at its first tick after the restart for the user's unforce: "ended
+    # early (unforced)", not forced again before the deadline, 2500 Wh of the 6000 in a cold morning. The seed rule
+    # owes its restored force and forces the rest again: the deadline rule now does the same.
+    caplog.set_level(logging.INFO)
+    again = restarted_mid_force(tmp_path, extra, rule, stop_at)
+    drawn_from = again.load("ecs").energy_wh
+    ticks(again, stop_at + 60, at(2024, 1, 11, 7, 1))
+    assert "ended early" not in caplog.text
+    assert again.load("ecs").energy_wh - drawn_from > 3000  # (the rest of the night's force)
+    if rule == "deadline_rule":
+        assert "deadline rule: ecs's force was not resumed at the restart: forcing again until 2024-01-11 06:00" \
+            in caplog.text
+
+
+def test_after_a_restart_the_user_s_unforce_still_ends_the_deadline_rule_s_force(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The force resumed (forced again after its refused restore): an unforce on regul/mode is the user's word.
+    caplog.set_level(logging.INFO)
+    again = restarted_mid_force(tmp_path, DEADLINE, "deadline_rule", at(2024, 1, 11, 4, 0))
+    ticks(again, at(2024, 1, 11, 4, 1), at(2024, 1, 11, 4, 10))
+    assert again.load("ecs").forced_by == "deadline_rule"
+    again.reg.handle(MODE, b'{"command": "unforce", "name": "ecs"}', at(2024, 1, 11, 4, 10, 10))
+    ticks(again, at(2024, 1, 11, 4, 11), at(2024, 1, 11, 6, 30))
+    assert "deadline rule: ecs's force was ended early (unforced)" in caplog.text
+    assert again.reg.status(at(2024, 1, 11, 6, 30))["water_heater"]["deadline_rule"]["ended_early"] is True
+    assert not again.load("ecs").is_forced()
