@@ -123,6 +123,7 @@ class VariableEquipment(Equipment):
         self.device_id: str | None = options.get("device_id") or (parts[1] if parts else None)
         # The last status on the status topic: the firmware answers every command there. None: never yet.
         self.heard_at: float | None = None
+        self.booted_at: float | None = None  # its last boot message or boot_detected: at its default until re-sent
         self._corrected_at = float("-inf")  # the last command sent again for an echo at another percent
         self._output_off = False  # its status said its output is gated off (`off`), and not on since
 
@@ -172,6 +173,7 @@ class VariableEquipment(Equipment):
             self.heard_at = now
             self._check_gate(status.output_off)
             if status.booted:
+                self.booted_at = now
                 log.info("%s: the variator reports boot_detected: re-sending its command %s", self.name,
                          self.current_command().payload, extra={"limit_key": topic})
                 self.resend("variator booted")
@@ -180,6 +182,7 @@ class VariableEquipment(Equipment):
         elif topic == self.topic_boot:
             device = boot_message_id(payload)
             if device is not None and device == self.device_id:
+                self.booted_at = now
                 log.info("%s: the variator %s sent its boot message: re-sending its command %s", self.name,
                          device, self.current_command().payload, extra={"limit_key": topic})
                 self.resend("variator booted")
@@ -231,6 +234,11 @@ class VariableEquipment(Equipment):
                     "retained; clear it with mosquitto_pub -r -n -t %s)", self.name, percent, sent,
                     self.topic_set_power, extra={"limit_key": f"{self.topic_status} echo"})
         self.resend("variator at another percent")
+
+    def ask_status(self) -> bool:
+        """Ask the variator for its status (the firmware's `status` word, PROTOCOL.md): it answers on its status topic
+        with the percent it runs at. False when it could not be published (logged)."""
+        return self._send(Command(self.topic_set_power, "status", False))
 
     def heard_after(self, at: float) -> bool:
         """True when the variator has answered on its status topic since `at`, or has never answered at all

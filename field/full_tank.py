@@ -28,7 +28,8 @@ def daily_clear_due(since: float, now: float, tz: tzinfo | None, init_at_hour: i
 
 class MeteredFullTank:
     """Full when the load's own meter reads < 5 W while it is commanded >= min_power, 5 times in a row with
-    readings less than 10 s apart, and its variator answered the command (one that did not heard nothing)."""
+    readings less than 10 s apart, and its variator answered during them (one silent may have heard nothing, or be
+    rebooting: asked for its status, FullTankWatch sends the question)."""
 
     def __init__(self, name: str, min_power_w: float, rule: MeterRule = _DEFAULT_RULE) -> None:
         self.name = name
@@ -39,6 +40,9 @@ class MeteredFullTank:
         self._last_low_at: float | None = None
         self._low_since = 0.0  # the first reading of this run of low ones
         self._told_deaf = False  # "the variator has not answered" logged for this run of low readings
+        self._asked_at: float | None = None  # its variator last asked for its status in this run of low readings
+        self._ask_wait_s = rule.ask_every_s  # then asked again this much later
+        self.question_due = False  # its variator is to be asked for its status now (FullTankWatch asks it)
 
     def suspect(self, now: float) -> bool:
         """Its meter has begun to read nothing, lately enough to chain with the next low reading: its
@@ -47,38 +51,62 @@ class MeteredFullTank:
                 and now - self._last_low_at < self.rule.max_gap_s)
 
     def on_reading(self, measured_w: float, commanded_w: float, now: float, heard_at: float | None = None,
-                   commanded_at: float | None = None) -> bool:
+                   commanded_at: float | None = None, booted_at: float | None = None) -> bool:
         """One reading of the load's meter; True exactly when it concludes the tank is full. `heard_at`: its variator's
-        last answer (None: it never answers, nothing to judge by); `commanded_at`: when its command was last sent."""
+        last answer (None: it never answers, nothing to judge by); `commanded_at`: when its command was last sent;
+        `booted_at`: its variator's last boot (its boot message or `boot_detected`). Sets `question_due` when its
+        variator is to be asked whether it is alive."""
+        self.question_due = False
         if self.full:
             return False
         if measured_w >= self.rule.below_w or commanded_w < self.min_power_w:
-            self._low_count, self._last_low_at, self._told_deaf = 0, None, False
+            self._reset_run()
             return False
-        if self._last_low_at is not None and now - self._last_low_at < self.rule.max_gap_s:
+        if self._last_low_at is not None and now - self._last_low_at < self.rule.max_gap_s and \
+                (booted_at is None or booted_at < self._low_since):
             self._low_count += 1
         else:
-            self._low_count, self._low_since = 1, now  # first low reading, or the previous one is too old to chain with
+            # First low reading, the previous one too old to chain with, or its variator rebooted during the run:
+            # the readings before, at the variator's default until PySEB's command was sent again, are no cut.
+            self._low_count, self._low_since, self._asked_at = 1, now, None
         self._last_low_at = now
         if self._low_count < self.rule.count:
             return False
-        # (it answered the command in effect, or one sent during these readings: the closed loop moves it at each
-        # decision, the answer to the last one maybe still on its way)
-        answered = heard_at is None or commanded_at is None or heard_at >= min(commanded_at, self._low_since)
-        if not answered:
-            # (a variator off the network heard no command: its heater draws nothing, its tank no fuller. Taken for
-            # full, the fallback's night force from the grid was dropped and credited whole, the water cold; judged
-            # again at each reading, once it answers)
-            if not self._told_deaf:
-                self._told_deaf = True
-                log.info("%s: its meter reads %.1f W but the variator has not answered its command: not taken for a "
-                         "full tank", self.name, measured_w)
-            return False
-        self.full = True
-        log.info("%s is full: its meter read %.1f W (< %g W) %d times in a row while commanded %.0f W",
-                 self.name, measured_w, self.rule.below_w, self._low_count, commanded_w)
-        return True
+        # Its variator answered during these readings: it is alive and at PySEB's command (the closed loop's
+        # commands, or the question below). Its answer to a command from before them is not enough: a variator
+        # rebooting, or off the network with its output off, makes the heater draw nothing under a force it had
+        # answered (taken for full, the fallback's night force from the grid was dropped and credited whole, the
+        # water cold). Judged again at each reading, once it answers.
+        if heard_at is None or heard_at >= self._low_since:
+            self.full = True
+            log.info("%s is full: its meter read %.1f W (< %g W) %d times in a row while commanded %.0f W",
+                     self.name, measured_w, self.rule.below_w, self._low_count, commanded_w)
+            return True
+        self._ask(measured_w, now, deaf=commanded_at is not None and heard_at < commanded_at)
+        return False
+
+    def _ask(self, measured_w: float, now: float, deaf: bool) -> None:
+        """Its variator not heard during the low readings: asked for its status (again ask_every_s later without an
+        answer, then twice that, up to ten times); said once a run."""
+        if self._asked_at is None or now - self._asked_at >= self._ask_wait_s:
+            # (the wait doubles, up to ten times the first: a variator off the network all night was asked 210 times)
+            self._ask_wait_s = self.rule.ask_every_s if self._asked_at is None else \
+                min(2 * self._ask_wait_s, 10 * self.rule.ask_every_s)
+            self._asked_at, self.question_due = now, True
+        if self._told_deaf:
+            return
+        self._told_deaf = True
+        if deaf:
+            log.info("%s: its meter reads %.1f W but the variator has not answered its command: not taken for a "
+                     "full tank", self.name, measured_w)
+        else:
+            log.info("%s: its meter reads %.1f W and the variator has not been heard since these readings began: asked "
+                     "for its status (rebooting or off the network it is no full tank)", self.name, measured_w)
+
+    def _reset_run(self) -> None:
+        self._low_count, self._last_low_at, self._told_deaf, self._asked_at = 0, None, False, None
 
     def clear(self) -> None:
         """The daily clear: the load may take power again."""
-        self.full, self._low_count, self._last_low_at, self._told_deaf = False, 0, None, False
+        self.full = False
+        self._reset_run()

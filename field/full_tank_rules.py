@@ -15,6 +15,9 @@ class MeterRule:
     below_w: float = 5.0  # a reading under this is "draws nothing"
     count: int = 5  # that many low readings in a row...
     max_gap_s: float = 10.0  # ...each less than this after the previous one
+    # Its variator, not heard during them, asked for its status; silent, asked again this much later, then twice
+    # that... up to ten times (its answer takes well under a second on a working network).
+    ask_every_s: float = 60.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,10 +99,13 @@ class FullTankWatch:
             if load.name in self._silence_said:
                 self._silence_said.discard(load.name)
                 log.info("%s: its own meter reads again: its tank is watched by it again", load.name)
-            if not load.overed and self.metered[load.name].on_reading(result.power_w, load.current_power_w, now,
-                                                                      load.heard_at, load.last_command_at):
+            detector = self.metered[load.name]
+            if not load.overed and detector.on_reading(result.power_w, load.current_power_w, now, load.heard_at,
+                                                       load.last_command_at, load.booted_at):
                 self.mark_full(load, now, f"its meter reads {result.power_w:.1f} W")
                 changed = True
+            elif detector.question_due:
+                load.ask_status()  # (its answer, or its boot, tells whether the heater's 0 W is a cut)
         return changed
 
     def on_consumption(self, consumption_w: float, now: float) -> bool:

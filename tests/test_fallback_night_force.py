@@ -45,9 +45,12 @@ def test_a_variator_that_does_not_answer_the_fallback_s_force_is_no_full_tank(
     assert not h.load("ecs").overed and h.load("ecs").forced_by == "seed_rule"
     assert "ecs: its meter reads 0.0 W but the variator has not answered its command: not taken for a full tank" \
         in caplog.text
-    # Back on the network, it answers (it runs at 100 % and the heater still draws nothing): now a full tank.
-    h.reg.handle(ECS_STATUS, echo(100), at(2024, 1, 11, 1, 1))
-    thermostat_cut(h, at(2024, 1, 11, 1, 1, 2))
+    assert "status" in h.on(ECS_CMD)  # (asked whether it is alive)
+    # Back on the network, it answers during the low readings (it runs at 100 % and the heater still draws nothing): now
+    # a full tank. (An answer from before them is not enough: a variator rebooting since draws nothing either.)
+    thermostat_cut(h, at(2024, 1, 11, 1, 1, 2), count=1)
+    h.reg.handle(ECS_STATUS, echo(100), at(2024, 1, 11, 1, 1, 3))
+    thermostat_cut(h, at(2024, 1, 11, 1, 1, 4), count=4)
     assert h.load("ecs").overed and not h.load("ecs").is_forced() and h.last(ECS_CMD) == "0"
     # A full tank ends the night's force, credited whole (the water is hot), and it is not forced again once the daily
     # clear lifts the flag at 06:00.

@@ -1,0 +1,66 @@
+"""A water heater with its own meter during the fallback's night force, its variator rebooting (a power glitch, the
+ESP8266's watchdog, Wi-Fi lost): the heater draws nothing until the variator is back and PySEB has sent it its
+command again. Its meter's 0 W are no thermostat cut (PROTOCOL.md: after a reboot the variator runs at its default)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from tests.field_house import ECS_CMD, ECS_METER, ECS_STATUS, VLOAD, at, field_config
+from tests.harness import Harness
+from tests.test_fallback_night_force import echo, night_force_made
+from tests.test_field_tank import EMPTY_TANK, thermostat_cut
+
+DRAWING = EMPTY_TANK.replace(b'"power": 0.00', b'"power": 2010.00')
+BOOT = b'{"type": "vload", "id": "ECS", "fw_version": "1.1b", "PCB": "white", "chip_id": "1234567", ' \
+       b'"ip": "10.3.141.20", "OTA": "mqtt"}'
+BOOTED = b'{"percent": 0, "power": 0, "mode": 0, "state": "ON", "msg": "boot_detected"}'
+
+
+@pytest.mark.parametrize("down_s", [12, 40])
+def test_a_variator_rebooting_during_the_night_force_is_no_full_tank(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, down_s: int) -> None:
+    # The 01:00 force answered at once; at 02:00 the variator reboots, its heater's meter reads 0 W until it is back
+    # (`down_s`) and PySEB sent it 100 % again. Five low readings in 10 s made it full: the night's force dropped
+    # (credited whole), the heater off until the daily clear at 06:00, the water cold.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, ecs=f"topic_read_power = {ECS_METER}\n"))
+    night_force_made(h)
+    h.reg.handle(ECS_STATUS, echo(100), at(2024, 1, 11, 1, 0, 31))
+    thermostat_cut(h, at(2024, 1, 11, 1, 1), count=30, payload=DRAWING)  # it heats
+    reboot_at = at(2024, 1, 11, 2, 0)
+    back_at = thermostat_cut(h, reboot_at, count=down_s // 2) + 1
+    assert not h.load("ecs").overed and h.load("ecs").forced_by == "seed_rule"
+    assert "ecs: its meter reads 0.0 W and the variator has not been heard since these readings began: asked for its " \
+        "status" in caplog.text and "status" in h.on(ECS_CMD)
+    sent = len(h.on(ECS_CMD))
+    h.reg.handle(VLOAD, BOOT, back_at)
+    h.reg.handle(ECS_STATUS, BOOTED, back_at + 0.2)
+    assert h.on(ECS_CMD)[sent:][-1] == "100"  # its command sent again
+    thermostat_cut(h, back_at + 1, count=3)  # (the readings on their way)
+    h.reg.handle(ECS_STATUS, echo(100), back_at + 6)
+    thermostat_cut(h, back_at + 7, count=30, payload=DRAWING)
+    assert not h.load("ecs").overed and h.load("ecs").forced_by == "seed_rule"
+    assert "ecs is full" not in caplog.text
+
+
+def test_a_full_tank_under_the_night_force_is_still_found_full(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The thermostat cuts at 03:00: the variator, alive, answers PySEB's question (`status`) at 100 %: full.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, ecs=f"topic_read_power = {ECS_METER}\n"))
+    night_force_made(h)
+    h.reg.handle(ECS_STATUS, echo(100), at(2024, 1, 11, 1, 0, 31))
+    thermostat_cut(h, at(2024, 1, 11, 1, 1), count=30, payload=DRAWING)
+    cut_at = at(2024, 1, 11, 3, 0)
+    last = thermostat_cut(h, cut_at, count=5)
+    assert "status" in h.on(ECS_CMD)  # asked once
+    assert h.on(ECS_CMD).count("status") == 1
+    h.reg.handle(ECS_STATUS, b'{"percent": 100, "power": 0, "mode": 0, "state": "ON", "msg": "status"}', last + 0.3)
+    thermostat_cut(h, last + 2, count=1)
+    assert h.load("ecs").overed and not h.load("ecs").is_forced() and h.last(ECS_CMD) == "0"
+    assert "ecs is full" in caplog.text
+
