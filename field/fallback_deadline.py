@@ -12,8 +12,9 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from equipments.modes import ForceCommand, UnforceCommand
+from field.fallback_answers import ForceAnswers
 from field.fallback_resume import MIN_FORCE_WH, RetryClock
-from field.fallback_seed import EnergyDelta
+from field.fallback_seed import Answers, EnergyDelta
 from field.fallback_settings import DeadlineSettings
 from values.local_time import last_occurrence, local_date, next_occurrence
 from values.saved_numbers import saved_energy, saved_epoch
@@ -49,6 +50,7 @@ class DeadlineFallback:
         # Restored as forcing, not ticked since: the heater's force not on at the first tick is not the user's word
         # (its restore refused at the start) but a force to make again, as the seed rule owes its restored force.
         self._restored_forcing = False
+        self._answers = ForceAnswers(load_name)  # whether the heater's variator heard its force
 
     def window(self, cycle_end: float) -> tuple[float, float]:
         """The span forcing may use before `cycle_end`: the whole day, or the off-peak span that holds the
@@ -63,7 +65,7 @@ class DeadlineFallback:
     def tick(self, now: float, heater_energy_wh: float, max_power_w: float, full: bool,
              allowed: bool = True, pv_wh_on: PvSource | None = None,
              forced_by: str | None = FORCED_BY_DEADLINE,
-             own_force_ran_out: bool = False) -> ForceCommand | UnforceCommand | None:
+             own_force_ran_out: bool = False, answers: Answers = (None, None)) -> ForceCommand | UnforceCommand | None:
         """Count the heater's energy and decide: start a force, stop it, or nothing. `allowed` is False
         when the water-heater mode excludes the fallback; `pv_wh_on` gives a date's forecast PV (Wh), of
         which `pv_share` is expected in the heater before the deadline and not forced; `forced_by`: who forces
@@ -71,10 +73,12 @@ class DeadlineFallback:
         until it has ended (its own would not be applied; taken for applied, it was never tried again, and the
         deadline was missed); none while its own should run: a user unforced it, not forced again this cycle, unless
         `own_force_ran_out` (its force ran its time before the span's end, after the clock stepped back) or at the first
-        tick after a restore as forcing (its force not resumed at the start: the restored force refused)."""
+        tick after a restore as forcing (its force not resumed at the start: the restored force refused). `answers`: the
+        heater's variator's last answer and when its command was last sent (None: no answers to judge by); what is
+        counted during its force is counted once the variator has answered it (ForceAnswers)."""
         held_by = forced_by if forced_by != FORCED_BY_DEADLINE else None
         not_resumed, self._restored_forcing = self._restored_forcing and forced_by is None, False
-        self.delivered_wh += self._delta.step(heater_energy_wh)
+        self.delivered_wh += self._answers.counted_wh(now, self._delta.step(heater_energy_wh), *answers)
         if self.cycle_end is None or self.cycle_end - now > MAX_CYCLE_AHEAD_S:
             self.cycle_end = next_occurrence(now, self.settings.deadline, self.tz)
         if now >= self.cycle_end:
@@ -106,6 +110,7 @@ class DeadlineFallback:
             # word, as for the seed rule. Still taken for forcing, it showed "forcing" with the heater at 0 W, warned
             # the target out of reach and logged the force over at the span's end.
             self.forcing, self.ended_early = False, True
+            self._answers.stop()
             log.info("deadline rule: %s's force was ended early (unforced): not forced again before %s (%.0f of %.0f "
                      "Wh delivered)", self.load_name, self._clock(self.cycle_end), self.delivered_wh, target_wh)
             return None
@@ -127,6 +132,7 @@ class DeadlineFallback:
                 why = (f"was not resumed at the restart: forcing again until {self._clock(end)}" if not_resumed else
                        f"ran its time before {self._clock(end)} (the clock stepped back): forcing again until then")
                 log.info("deadline rule: %s's force %s", self.load_name, why)
+                self._answers.start(now)
                 return ForceCommand(self.load_name, max_power_w, end - now)
             return None
         if held_by is not None or not allowed or max_power_w <= 0 or not self.start_at <= now < end:
@@ -142,6 +148,7 @@ class DeadlineFallback:
         if self._retry.waiting(now):  # (its last force not delivered)
             return None
         self.forcing = True
+        self._answers.start(now)
         sun = f", {self.expected_sun_wh:.0f} Wh expected from the sun" if self.expected_sun_wh else ""
         log.info("deadline rule: forcing %s to %.0f W until %s: %.0f of %.0f Wh delivered, %.0f Wh missing%s "
                  "(%.0f min at full power)", self.load_name, max_power_w, self._clock(end), self.delivered_wh,
@@ -171,12 +178,14 @@ class DeadlineFallback:
         the heater cold); tried again a minute later, then 2, 4... 10 (at every tick, a link refusing all night
         wrote 2340 lines to the log)."""
         self.forcing = False
+        self._answers.stop()
         self._retry.failed(now)
 
     def _stop(self, reason: str) -> UnforceCommand | None:
         if not self.forcing:
             return None
         self.forcing = False
+        self._answers.stop()
         log.info("deadline rule: %s no longer forced (%s)", self.load_name, reason)
         return UnforceCommand(self.load_name)
 

@@ -95,9 +95,9 @@ class HeaterControl:
         # Who forces the heater now: a rule does not force over another's force (a user's, the mode's, the other
         # rule's), it waits for it to end.
         forced_by = heater.forced_by if heater.is_forced() else None
+        # (a variator's answers tell whether it heard a rule's force; a relay's are not known)
+        heard_at = heater.heard_at if isinstance(heater, VariableEquipment) else None
         if self.seed is not None:
-            # (a variator's answers tell whether it heard the rule's force; a relay's are not known)
-            heard_at = heater.heard_at if isinstance(heater, VariableEquipment) else None
             command = self.seed.tick(now, heater.energy_wh, heater.max_power_w, heater.overed, allowed,
                                      book.clouds_for if book is not None else None, forced_by,
                                      (heard_at, heater.last_command_at))
@@ -110,7 +110,8 @@ class HeaterControl:
             end_at = self._deadline_force_end_at
             ran_out = forced_by is None and end_at is not None and now >= end_at
             deadline_command = self.deadline.tick(now, heater.energy_wh, heater.max_power_w, heater.overed, allowed,
-                                                  self._pv_wh_on, forced_by, ran_out)
+                                                  self._pv_wh_on, forced_by, ran_out,
+                                                  (heard_at, heater.last_command_at))
             if deadline_command is not None:
                 changed = self._carry_out(deadline_command, FORCED_BY_DEADLINE, self.deadline, now) or changed
             if heater.forced_by != FORCED_BY_DEADLINE:
