@@ -204,7 +204,7 @@ class HomeAssistantBridge:
         else:
             duration_min = value
         checked_w = self._checked_force(name, power_w, duration_min)
-        # (not for the number's own top: a max of 2298.6 W is announced as 2299 W, HA's slider end)
+        # (not for the number's own top: a max of 2298.6 W is announced as 2299 W, the top HA allows)
         if checked_w != power_w and power_w > round(checked_w):
             log.warning("Home Assistant force power %g W for %s is above its max: %.0f W kept", power_w, name,
                         checked_w)
