@@ -68,6 +68,13 @@ def schema_problems(component: str, config: dict[str, Any]) -> list[str]:
         problems.append("an energy sensor needs Wh, kWh or MWh")
     if config.get("device_class") == "power" and config.get("unit_of_measurement") not in ("W", "kW"):
         problems.append("a power entity needs W or kW")
+    # sensor's DEVICE_CLASS_STATE_CLASSES: HA warns of a power sensor of another state class (and keeps no
+    # mean/min/max statistics for one without); a duration is d, h, min, s or ms (DEVICE_CLASS_UNITS).
+    if component == "sensor" and config.get("device_class") == "power" and config.get("state_class") != "measurement":
+        problems.append("a power sensor needs state_class measurement")
+    if config.get("device_class") == "duration" and config.get("unit_of_measurement") not in ("d", "h", "min", "s",
+                                                                                               "ms"):
+        problems.append("a duration needs d, h, min, s or ms")
     if component == "number" and not (isinstance(config.get("min"), (int, float))
                                       and isinstance(config.get("max"), (int, float))
                                       and config["min"] < config["max"]):
