@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from field.forecast import ForecastError, ForecastFailure, OwmForecast, parse_owm_answer
 from field.forecast_settings import FETCH_LEAD_S, OwmSettings
@@ -75,7 +75,10 @@ def fetch_once(settings: OwmSettings, clock: Callable[[], float] = time.time) ->
     if len(body) > MAX_BODY_BYTES:
         return ForecastFailure(f"answer larger than {MAX_BODY_BYTES} bytes", clock())
     try:
-        return parse_owm_answer(status, body, clock())
+        # (the body redacted before the parse quotes a part of it: a hotspot's login page echoing the URL asked, cut
+        # at 200 characters in the middle of the key, logged and published its first half, out of the redaction's
+        # reach)
+        return parse_owm_answer(status, _redacted_body(body, settings.key), clock())
     except ForecastError as exc:
         return ForecastFailure(_redacted(str(exc), settings.key), clock())
 
@@ -99,8 +102,22 @@ def _read_within(answer: Any, timeout_s: float) -> bytes:
 
 
 def _redacted(text: str, key: str) -> str:
-    # A server or a library may echo the URL: the key must not reach the log or the status.
-    return text.replace(key, "***") if key else text
+    # A server or a library may echo the URL: the key must not reach the log or the status (as written, and as
+    # the URL carries it).
+    for form in _key_forms(key):
+        text = text.replace(form, "***")
+    return text
+
+
+def _redacted_body(body: bytes, key: str) -> bytes:
+    """The answer's body with the key cut out, whole, before any part of it is quoted."""
+    for form in _key_forms(key):
+        body = body.replace(form.encode("utf-8"), b"***")
+    return body
+
+
+def _key_forms(key: str) -> list[str]:
+    return [form for form in dict.fromkeys((key, quote_plus(key))) if form]
 
 
 class ForecastFetcher:

@@ -72,6 +72,24 @@ def test_bad_answers_give_a_failure_naming_the_cause(server: OwmServer, answer: 
     assert KEY not in result.cause and KEY not in caplog.text
 
 
+@pytest.mark.parametrize("answer", [
+    # A hotel or campsite hotspot's login page (HTTP 200, HTML) quoting the URL asked: the key straddles the
+    # 200 characters of the page the cause quotes, and its first half was cut off the redaction's reach.
+    Answer(200, ("<html><head><title>Hotspot login</title></head><body><p>Please sign in to use this network. "
+                 "Requested URL: http://api.openweathermap.org/data/2.5/forecast?q=Chambery%2CFR&units=metric&appid="
+                 f"{KEY}</p></body></html>").encode()),
+    # a proxy's JSON error saying the URL at length (the message quoted in the cause is cut as well)
+    json_answer({"cod": 403, "message": "Request blocked by the site's filtering proxy: category 'weather' is not "
+                 "allowed for this device; ask your admin. Blocked: https://api."
+                 f"openweathermap.org/data/2.5/forecast?q=Chambery%2CFR&appid={KEY}&units=metric"}, 403),
+])
+def test_a_long_answer_quoting_the_key_shows_no_part_of_it(server: OwmServer, answer: Answer) -> None:
+    server.serve(answer)
+    result = fetch_once(owm(server.url))
+    assert isinstance(result, ForecastFailure) and "***" in result.cause, result.cause
+    assert KEY[:6] not in result.cause and KEY[-6:] not in result.cause
+
+
 def test_a_closed_port_is_a_failure() -> None:
     closed = OwmServer([GOOD])
     url = closed.url
