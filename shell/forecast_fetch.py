@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
-from urllib.parse import quote_plus, urlencode
+from urllib.parse import quote_plus, urlencode, urlsplit
 
 from field.forecast import ForecastError, ForecastFailure, OwmForecast, parse_owm_answer
-from field.forecast_settings import FETCH_LEAD_S, OwmSettings
+from field.forecast_settings import FETCH_LEAD_S, LOOPBACK, OwmSettings
 from shell.event_queue import EventSink
 from values.local_time import hour, next_occurrence
 
@@ -62,8 +62,7 @@ def fetch_once(settings: OwmSettings, clock: Callable[[], float] = time.time) ->
     request = urllib.request.Request(request_url(settings), headers={"Accept": "application/json",
                                                                      "User-Agent": "PySEB"})
     try:
-        with urllib.request.urlopen(request, timeout=settings.timeout_s,
-                                    context=ssl.create_default_context()) as answer:
+        with _opener(settings.url).open(request, timeout=settings.timeout_s) as answer:
             status, body = answer.status, _read_within(answer, settings.timeout_s)
     except urllib.error.HTTPError as exc:  # 4xx/5xx: OWM's JSON says why
         try:  # (its body can stall or break as any other: a 502 from a proxy in trouble did)
@@ -81,6 +80,15 @@ def fetch_once(settings: OwmSettings, clock: Callable[[], float] = time.time) ->
         return parse_owm_answer(status, _redacted_body(body, settings.key), clock())
     except ForecastError as exc:
         return ForecastFailure(_redacted(str(exc), settings.key), clock())
+
+
+def _opener(url: str) -> urllib.request.OpenerDirector:
+    """urlopen's opener (TLS verified, the environment's proxy), without the proxy for a url on this machine: a shell
+    with http_proxy set (an office's, a CI runner's) sent a local relay's request, key and all, to that proxy."""
+    handlers: list[urllib.request.BaseHandler] = [urllib.request.HTTPSHandler(context=ssl.create_default_context())]
+    if urlsplit(url).hostname in LOOPBACK:
+        handlers.append(urllib.request.ProxyHandler({}))
+    return urllib.request.build_opener(*handlers)
 
 
 def _read_within(answer: Any, timeout_s: float) -> bytes:

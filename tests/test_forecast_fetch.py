@@ -90,6 +90,24 @@ def test_a_long_answer_quoting_the_key_shows_no_part_of_it(server: OwmServer, an
     assert KEY[:6] not in result.cause and KEY[-6:] not in result.cause
 
 
+@pytest.mark.parametrize("variable", ["http_proxy", "HTTP_PROXY"])
+def test_a_loopback_url_is_asked_directly_whatever_proxy_the_environment_names(
+        server: OwmServer, monkeypatch: pytest.MonkeyPatch, variable: str) -> None:
+    # A shell with a proxy set (an office's, a CI runner's): a url on this machine (a local relay, these tests'
+    # server) went to that proxy, with the key, off the machine.
+    proxy = OwmServer([GOOD])  # (a stand-in that answers as OWM would: only where the request went is judged)
+    try:
+        for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
+                     "no_proxy", "NO_PROXY"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv(variable, proxy.url.removesuffix("/data/2.5/forecast"))
+        result = fetch_once(owm(server.url))
+        assert isinstance(result, OwmForecast)
+        assert len(server.requests) == 1 and proxy.requests == []
+    finally:
+        proxy.close()
+
+
 def test_a_closed_port_is_a_failure() -> None:
     closed = OwmServer([GOOD])
     url = closed.url
