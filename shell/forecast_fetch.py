@@ -21,6 +21,7 @@ from urllib.parse import quote_plus, urlencode, urlsplit
 from field.forecast import ForecastError, ForecastFailure, OwmForecast, parse_owm_answer
 from field.forecast_settings import FETCH_LEAD_S, LOOPBACK, OwmSettings
 from shell.event_queue import EventSink
+from shell.http_deadline import opener_within
 from values.local_time import hour, next_occurrence
 
 log = logging.getLogger(__name__)
@@ -61,14 +62,18 @@ def fetch_once(settings: OwmSettings, clock: Callable[[], float] = time.time) ->
     """One GET of the forecast, parsed; every failure becomes a ForecastFailure naming its cause."""
     request = urllib.request.Request(request_url(settings), headers={"Accept": "application/json",
                                                                      "User-Agent": "PySEB"})
+    # (the whole try within timeout_s, connection, headers and body: urllib's timeout is each socket read's, and a
+    # server that sent its headers a byte every few seconds held the fetch, and the check's forecast, for as long).
+    # A url on this machine is asked directly: with http_proxy set (an office's, a CI runner's), a local relay's
+    # request went, key and all, to that proxy.
     try:
-        with _opener(settings.url).open(request, timeout=settings.timeout_s) as answer:
-            status, body = answer.status, _read_within(answer, settings.timeout_s)
-    except urllib.error.HTTPError as exc:  # 4xx/5xx: OWM's JSON says why
-        try:  # (its body can stall or break as any other: a 502 from a proxy in trouble did)
-            status, body = exc.code, _read_within(exc, settings.timeout_s) if exc.fp is not None else b""
-        except _FETCH_ERRORS as exc_body:
-            return ForecastFailure(_redacted(_describe(exc_body, settings.timeout_s), settings.key), clock())
+        with opener_within(settings.timeout_s, direct=urlsplit(settings.url).hostname in LOOPBACK) as opener:
+            try:
+                with opener.open(request, timeout=settings.timeout_s) as answer:
+                    status, body = answer.status, _read_within(answer, settings.timeout_s)
+            except urllib.error.HTTPError as exc:  # 4xx/5xx: OWM's JSON says why
+                # (its body can stall or break as any other: a 502 from a proxy in trouble did)
+                status, body = exc.code, _read_within(exc, settings.timeout_s) if exc.fp is not None else b""
     except _FETCH_ERRORS as exc:
         return ForecastFailure(_redacted(_describe(exc, settings.timeout_s), settings.key), clock())
     if len(body) > MAX_BODY_BYTES:
@@ -80,15 +85,6 @@ def fetch_once(settings: OwmSettings, clock: Callable[[], float] = time.time) ->
         return parse_owm_answer(status, _redacted_body(body, settings.key), clock())
     except ForecastError as exc:
         return ForecastFailure(_redacted(str(exc), settings.key), clock())
-
-
-def _opener(url: str) -> urllib.request.OpenerDirector:
-    """urlopen's opener (TLS verified, the environment's proxy), without the proxy for a url on this machine: a shell
-    with http_proxy set (an office's, a CI runner's) sent a local relay's request, key and all, to that proxy."""
-    handlers: list[urllib.request.BaseHandler] = [urllib.request.HTTPSHandler(context=ssl.create_default_context())]
-    if urlsplit(url).hostname in LOOPBACK:
-        handlers.append(urllib.request.ProxyHandler({}))
-    return urllib.request.build_opener(*handlers)
 
 
 def _read_within(answer: Any, timeout_s: float) -> bytes:

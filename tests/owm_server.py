@@ -53,13 +53,15 @@ def utc(y: int, m: int, d: int, h: int = 0) -> datetime:
 @dataclass
 class Answer:
     """What the server sends: a status and a body, or nothing at all (`hang`), or the status and the start of
-    the body, the rest never (`stall`: a proxy in trouble), or the body a byte every `trickle_s` seconds."""
+    the body, the rest never (`stall`: a proxy in trouble), or the body a byte every `trickle_s` seconds, or the status
+    line and headers a byte every `trickle_head_s` seconds (then the body at once)."""
 
     status: int = 200
     body: bytes = b""
     hang: bool = False
     stall: bool = False
     trickle_s: float = 0.0
+    trickle_head_s: float = 0.0
 
 
 @dataclass
@@ -79,6 +81,17 @@ class OwmServer:
                 answer = server.answers[min(len(server.requests), len(server.answers)) - 1]
                 if answer.hang:
                     server._release.wait(60)  # holds the connection open, says nothing
+                    return
+                if answer.trickle_head_s:
+                    head = (f"HTTP/1.0 {answer.status} OK\r\nServer: owm-fake\r\nX-Padding: {'.' * 60}\r\n"
+                            f"Content-Type: application/json; charset=utf-8\r\n"
+                            f"Content-Length: {len(answer.body)}\r\n\r\n").encode()
+                    for index in range(len(head)):
+                        if server._release.wait(answer.trickle_head_s):
+                            return
+                        self.wfile.write(head[index:index + 1])
+                        self.wfile.flush()
+                    self.wfile.write(answer.body)
                     return
                 self.send_response(answer.status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")

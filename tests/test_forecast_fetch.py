@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import queue
 import ssl
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -62,6 +63,10 @@ def test_the_seed_s_request_and_a_good_answer(server: OwmServer) -> None:
     (Answer(200, b'{"cod": "200", "li', stall=True), "no answer within 0.5 s"),
     # a byte every 50 ms: each read is within the timeout, the whole answer would take 15 minutes
     (Answer(200, GOOD.body, trickle_s=0.05), "no answer within 0.5 s"),
+    # the status line and headers a byte every 50 ms (a middlebox in trouble): each read within the timeout again,
+    # the body's deadline not started yet, the fetch held for 10 s here (for as long as the headers last, in a house)
+    (Answer(200, GOOD.body, trickle_head_s=0.05), "no answer within 0.5 s"),
+    (Answer(401, json_answer(ERROR_401, 401).body, trickle_head_s=0.05), "no answer within 0.5 s"),
 ])
 def test_bad_answers_give_a_failure_naming_the_cause(server: OwmServer, answer: Answer, cause: str,
                                                      caplog: pytest.LogCaptureFixture) -> None:
@@ -106,6 +111,25 @@ def test_a_loopback_url_is_asked_directly_whatever_proxy_the_environment_names(
         assert len(server.requests) == 1 and proxy.requests == []
     finally:
         proxy.close()
+
+
+def test_a_connection_made_past_the_deadline_is_not_used(server: OwmServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The deadline passes while connecting (a slow SYN-ACK, a DNS answer late): no socket was there to cut, and the
+    # request went on, its headers trickled for as long as they lasted.
+    import socket
+
+    connect = socket.create_connection
+    release = threading.Event()
+
+    def slow_connect(*args: Any, **kwargs: Any) -> socket.socket:
+        release.wait(0.6)  # (past the 0.3 s deadline)
+        return connect(*args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", slow_connect)
+    server.serve(Answer(200, GOOD.body, trickle_head_s=0.02))
+    result = fetch_once(owm(server.url, timeout_s=0.3))
+    assert isinstance(result, ForecastFailure) and "no answer within 0.3 s" in result.cause
+    assert server.requests == []  # nothing asked on a connection made too late
 
 
 def test_a_closed_port_is_a_failure() -> None:
