@@ -41,6 +41,8 @@ def test_owm_entries_are_read_by_dt_in_utc() -> None:
     (200, b"{'cod': '200', list: [", "the answer is not a JSON object"),
     (200, b"[]", "the answer is not a JSON object"),
     (200, b'{"cod": "404", "message": "city not found"}', "error code '404' in the answer: city not found"),
+    # `cod` a number on an error (PROTOCOL.md), here in a body served with 200 (a proxy passing it on)
+    (200, b'{"cod": 401, "message": "Invalid API key."}', "error code 401 in the answer: Invalid API key."),
     (200, b'{"cod": "200", "cnt": 0}', "no `list` of forecast entries"),
     (200, b'{"cod": "200", "list": [{"dt": 1782550800, "clouds": {"all": "many"}}, 3]}',
      "none of the 2 entries has a time and a cloud cover"),
@@ -54,6 +56,16 @@ def test_bad_owm_answers_name_their_cause(status: int, body: bytes, cause: str) 
     with pytest.raises(ForecastError) as err:
         parse_owm_answer(status, body, T_FETCH)
     assert cause in str(err.value)
+
+
+def test_dt_txt_is_read_as_utc_when_dt_is_missing() -> None:
+    # `dt_txt` is UTC (PROTOCOL.md), though the answer's city is at +02:00: read as local, 09:00 would be 07:00 UTC.
+    doc = forecast_doc(utc(2026, 6, 27, 0), lambda t: {9: 10, 12: 30}.get(t.hour, 90), count=8)
+    assert doc["city"]["timezone"] == 7200
+    for entry in doc["list"]:
+        del entry["dt"]
+    forecast = parse_owm_answer(200, json.dumps(doc).encode(), T_FETCH)
+    assert len(forecast.clouds_by_utc) == 8 and forecast.clouds_on(date(2026, 6, 27)) == pytest.approx(20)
 
 
 def test_entries_out_of_range_are_skipped() -> None:
