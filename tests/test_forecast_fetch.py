@@ -214,19 +214,27 @@ def test_tries_are_bounded_and_the_last_failure_is_handed_over(server: OwmServer
         fetcher.stop()
 
 
-def test_fetches_again_before_check_at(server: OwmServer) -> None:
-    # A clock 1.5 s before the daily round (50 min before check_at = 1): the start fetch, then that round.
+@pytest.mark.parametrize("check_at, fetched_at, day_before", [
+    (1, "00:10", False),
+    (0, "23:10", True),  # a midnight check's round is the evening before: the day boundary crossed in between
+])
+def test_fetches_again_before_check_at(server: OwmServer, check_at: int, fetched_at: str, day_before: bool) -> None:
+    # A clock 1.5 s before the daily round (50 min before check_at): the start fetch, then that round.
     real_now = time.time()
-    round_at = next_occurrence(real_now, hour(1), PARIS) - FETCH_LEAD_S
+    check_time = next_occurrence(real_now, hour(check_at), PARIS)
+    round_at = check_time - FETCH_LEAD_S
     offset = round_at - 1.5 - real_now
     events: queue.SimpleQueue[object] = queue.SimpleQueue()
-    fetcher = ForecastFetcher(owm(server.url), 1, PARIS, events, clock=lambda: time.time() + offset)
+    fetcher = ForecastFetcher(owm(server.url), check_at, PARIS, events, clock=lambda: time.time() + offset)
     fetcher.start()
     try:
         first, second = events_of(events, 2)
         assert isinstance(first.result, OwmForecast) and isinstance(second.result, OwmForecast)
         assert second.result.fetched_at - first.result.fetched_at == pytest.approx(1.5, abs=0.6)
-        assert datetime.fromtimestamp(second.result.fetched_at, PARIS).strftime("%H:%M") == "00:10"
+        fetched = datetime.fromtimestamp(second.result.fetched_at, PARIS)
+        assert fetched.strftime("%H:%M") == fetched_at
+        check_day = datetime.fromtimestamp(check_time, PARIS).date()
+        assert (fetched.date() < check_day) is day_before
     finally:
         fetcher.stop()
 
