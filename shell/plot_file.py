@@ -7,17 +7,34 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import sys
 from pathlib import Path
 from typing import Any
+
+from shell import deps
 
 # What matplotlib's default (Agg) backend writes in every build PySEB supports (jpg and tif through Pillow,
 # which matplotlib requires).
 PLOT_FORMATS = ("png", "svg", "pdf", "jpg", "jpeg", "webp", "tif", "tiff", "eps", "ps", "svgz")
 
 
-# What a plot without matplotlib is told, when the command line is read and (should it go between) at the draw.
-MATPLOTLIB_MISSING = ("needs matplotlib, which is not installed: 'sudo apt install python3-matplotlib' or "
-                      "'.venv/bin/pip install -r requirements-plot.txt'")
+def matplotlib_missing() -> str:
+    """What a plot without matplotlib is told, when the command line is read and (should it go between) at the draw:
+    the way to install it for the Python that runs. apt's python3-matplotlib is not seen by a virtualenv (the
+    .venv `make` made, which the docs' commands name), and a Pi set up with apt's packages has no .venv/bin/pip."""
+    said = "needs matplotlib, which is not installed: "
+    here = Path(sys.prefix).resolve()
+    venv = deps.MADE_VENV
+    if here == venv.resolve():
+        return said + "install it in this checkout's .venv: '.venv/bin/pip install -r requirements-plot.txt'"
+    if sys.prefix != sys.base_prefix:  # (a virtualenv of its own: `pip install .`)
+        return said + f"install it in this virtualenv: '{here / 'bin' / 'pip'} install matplotlib'"
+    hint = said + "'sudo apt install python3-matplotlib' (Debian, Raspberry Pi OS)"
+    if any(venv.glob("lib/python3*/site-packages/matplotlib")):
+        return hint + "; this checkout's .venv has it: run .venv/bin/python instead of python3"
+    if (venv / "bin" / "python").exists():
+        return hint + ", or '.venv/bin/pip install -r requirements-plot.txt', then run .venv/bin/python"
+    return hint
 
 
 def plot_file(text: str) -> Path:
@@ -28,7 +45,7 @@ def plot_file(text: str) -> Path:
         formats = ", ".join(f".{name}" for name in PLOT_FORMATS)
         raise argparse.ArgumentTypeError(f"{text}: {what}; end it with one of {formats}")
     if importlib.util.find_spec("matplotlib") is None:  # (found, not imported: that takes a second)
-        raise argparse.ArgumentTypeError(f"{text}: drawing {MATPLOTLIB_MISSING}")
+        raise argparse.ArgumentTypeError(f"{text}: drawing {matplotlib_missing()}")
     return Path(text)
 
 
@@ -44,5 +61,5 @@ def pyplot() -> Any:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise PlotUnavailable(f"--plot {MATPLOTLIB_MISSING}") from None
+        raise PlotUnavailable(f"--plot {matplotlib_missing()}") from None
     return plt

@@ -271,3 +271,31 @@ def test_ctrl_c_before_the_command_runs_is_one_line(capsys: pytest.CaptureFixtur
     monkeypatch.setattr(cli, "dependency_problem", interrupted)
     assert main(["demo"]) == 130
     assert capsys.readouterr().err == "\ninterrupted: everything started was stopped\n"
+
+
+def test_the_matplotlib_hint_fits_the_python_that_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # It said "'sudo apt install python3-matplotlib' or '.venv/bin/pip install ...'" to everyone: apt's package is not
+    # seen by the .venv make made (the docs' .venv/bin/python), and a Pi set up with apt has no .venv/bin/pip.
+    from shell import deps, plot_file
+
+    venv = tmp_path / ".venv"
+    monkeypatch.setattr(deps, "MADE_VENV", venv)
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "usr"))
+    monkeypatch.setattr(sys, "base_prefix", str(tmp_path / "usr"))
+    hint = plot_file.matplotlib_missing()  # the system's python3, no .venv: apt's package only
+    assert "sudo apt install python3-matplotlib" in hint and ".venv" not in hint
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").touch()
+    hint = plot_file.matplotlib_missing()  # a .venv without it: either, and which Python then
+    assert "sudo apt install python3-matplotlib" in hint
+    assert "'.venv/bin/pip install -r requirements-plot.txt', then run .venv/bin/python" in hint
+    (venv / "lib" / "python3.11" / "site-packages" / "matplotlib").mkdir(parents=True)
+    hint = plot_file.matplotlib_missing()  # the .venv has it: run that one
+    assert hint.endswith("; this checkout's .venv has it: run .venv/bin/python instead of python3")
+    monkeypatch.setattr(sys, "prefix", str(venv))  # the .venv's own python: apt cannot help it
+    hint = plot_file.matplotlib_missing()
+    assert "'.venv/bin/pip install -r requirements-plot.txt'" in hint and "apt" not in hint
+    other = tmp_path / "own-venv"
+    monkeypatch.setattr(sys, "prefix", str(other))  # a venv of its own (pip install .): its pip
+    hint = plot_file.matplotlib_missing()
+    assert f"'{other / 'bin' / 'pip'} install matplotlib'" in hint and "apt" not in hint
