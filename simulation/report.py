@@ -32,12 +32,21 @@ def find_day(day: str, config: Path | None) -> Path:
         raise RecordError(f"{day}: no such file ({exc})") from None
     from settings.config import load_settings
 
-    directory = load_settings(config).record.dir
+    settings = load_settings(config)
+    directory = settings.record.dir
     # (as replay and tune take a day: its file unpacked too, the daemon's .csv.gz when it is there both ways; its
     # first part, whose report names the others)
     parts = day_parts(directory, day)
     if not parts:
-        raise RecordError(f"{day}: no recorded day pyseb-{day}.csv.gz (nor unpacked, .csv) in {directory}")
+        why = ""
+        if not settings.record.enabled:
+            why = f"; [record] enabled = false in the config: PySEB records no day ({config})"
+        elif day == datetime.now(settings.tzinfo).date().isoformat():
+            # (the first thing one tries after installing, PySEB running: its first batch is not on disk yet)
+            why = (f"; today's decisions reach the file every {settings.record.flush_interval_s:g} s ([record] "
+                   "flush_interval) and at PySEB's stop: try again then, or read the day so far in the status "
+                   "document's report_today (the status file, or the status topic)")
+        raise RecordError(f"{day}: no recorded day pyseb-{day}.csv.gz (nor unpacked, .csv) in {directory}{why}")
     return parts[0]
 
 

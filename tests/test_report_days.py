@@ -143,3 +143,23 @@ def test_a_date_without_c_is_found_through_the_config_ini_here(folder: Path, mon
     assert main(["report", "2026-06-01"]) == 2
     assert ("error: 2026-06-01: no such file (a date needs -c config.ini to find the [record] dir, and there is no "
             "config.ini in the current folder)") in capsys.readouterr().err
+
+
+def test_today_not_yet_written_or_recording_off_is_said(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A first try after installing: `report <today>` while the daemon runs, before its first batch (every
+    # flush_interval s) reached the disk: it said only "no recorded day ... in records", as for a day the Pi was off.
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    config = write_config(folder.parent, "ecs = variable")
+    config.write_text(config.read_text().replace("[evaluate]\n", "[evaluate]\ntimezone = Pacific/Kiritimati\n")
+                      + "\n[record]\ndir = records\nflush_interval = 120\n")
+    today = datetime.now(ZoneInfo("Pacific/Kiritimati")).date().isoformat()  # (the house's today, not the machine's)
+    assert main(["report", today, "-c", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {today}: no recorded day pyseb-{today}.csv.gz (nor unpacked, .csv) in {folder}" in err
+    assert "today's decisions reach the file every 120 s ([record] flush_interval) and at PySEB's stop" in err
+    assert "report_today" in err
+    config.write_text(config.read_text().replace("[record]\n", "[record]\nenabled = false\n"))
+    assert main(["report", "2026-06-03", "-c", str(config)]) == 2
+    assert "[record] enabled = false in the config: PySEB records no day" in capsys.readouterr().err
