@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import tempfile
@@ -35,6 +36,18 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
+def limit(text: str) -> float:
+    """argparse `type` of --max-switches and --max-import-wh: a number 0 or more, checked before any replay runs (a
+    negative one, a typo, was found only after all of them, by no setting meeting it)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not value >= 0:  # (nan too)
+        raise argparse.ArgumentTypeError(f"{text}: a number 0 or more (a day's mean)")
+    return value
+
+
 def add_tune_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """The `tune` command's options."""
     tune = sub.add_parser("tune", help="replay days over a grid of control settings; the best under limits",
@@ -49,9 +62,9 @@ def add_tune_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     tune.add_argument("--set", dest="sets", action="append", default=[], metavar="SECTION.KEY=V1,V2,...",
                       help="one axis of the grid (repeatable; a load's section is its name); "
                            "default: a small grid of the controller's settings")
-    tune.add_argument("--max-switches", type=float, metavar="N",
+    tune.add_argument("--max-switches", type=limit, metavar="N",
                       help="limit: switches per day of any relay (mean over the days)")
-    tune.add_argument("--max-import-wh", type=float, metavar="WH",
+    tune.add_argument("--max-import-wh", type=limit, metavar="WH",
                       help="limit: import caused by the loads, Wh per day (mean over the days)")
     tune.add_argument("--period", type=float, metavar="S", help="meter period, s (default [simulation] period, 2)")
     tune.add_argument("-j", "--jobs", type=int, default=default_jobs(),

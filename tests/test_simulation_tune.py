@@ -65,9 +65,9 @@ def test_the_best_setting_known_by_construction(tmp_path: Path, days: list[Path]
 def test_no_setting_within_the_limits(tmp_path: Path, days: list[Path], capsys: pytest.CaptureFixture[str]) -> None:
     config = write_config(tmp_path, "ecs = variable")
     assert main(["tune", str(days[0]), "-c", str(config), "--set", "evaluate.margin=10",
-                 "--max-import-wh", "-1"]) == 1
+                 "--max-import-wh", "0"]) == 1  # (a margin of 10 W under the house's 250 W steps imports)
     out = capsys.readouterr().out
-    assert "no setting meets the limits (at most -1 Wh of caused import a day)" in out
+    assert "no setting meets the limits (at most 0 Wh of caused import a day)" in out
     # (how far to loosen them: the least the grid reaches, as the table shows it; it said only "loosen them")
     caused = out.split("caused Wh")[1].splitlines()[1].split()[2]
     assert f"the least any setting reaches: {caused} Wh of caused import a day" in out
@@ -75,11 +75,26 @@ def test_no_setting_within_the_limits(tmp_path: Path, days: list[Path], capsys: 
 
 def test_no_setting_within_a_switches_limit_says_the_fewest(tmp_path: Path, days: list[Path],
                                                            capsys: pytest.CaptureFixture[str]) -> None:
-    config = write_config(tmp_path, "ecs = variable\nradiator = constant")
+    config = write_config(tmp_path, "radiator = constant")  # (the surplus covers it: on once, at the start)
     assert main(["tune", str(days[0]), "-c", str(config), "--set", "evaluate.margin=10,20",
-                 "--max-switches", "-1", "--jobs", "1"]) == 1
+                 "--max-switches", "0.5", "--jobs", "1"]) == 1
     out = capsys.readouterr().out
-    assert "the least any setting reaches: 0.0 switches a day of a relay" in out
+    assert "the least any setting reaches: 1.0 switches a day of a relay" in out
+
+
+@pytest.mark.parametrize("limit", [["--max-switches", "-1"], ["--max-import-wh", "-5"], ["--max-import-wh", "nan"],
+                                   ["--max-switches", "lots"]])
+def test_a_limit_no_day_can_meet_is_refused_before_anything_runs(tmp_path: Path, days: list[Path], limit: list[str],
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    # A negative limit (a typo) was taken, every replay run (minutes, on a week of days), then "no setting meets the
+    # limits (at most -1 switches a day per relay)".
+    config = write_config(tmp_path, "ecs = variable")
+    with pytest.raises(SystemExit) as exited:
+        main(["tune", str(days[0]), "-c", str(config), "--set", "evaluate.margin=10,20", *limit])
+    assert exited.value.code == 2
+    out, err = capsys.readouterr()
+    assert f"argument {limit[0]}: {limit[1]}: " in err and "a number 0 or more" in err
+    assert out == "" and "replays" not in err and "Traceback" not in err  # (nothing ran)
 
 
 def test_the_grid_is_checked_before_anything_runs(tmp_path: Path, days: list[Path],
