@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -59,10 +59,12 @@ class Outcome:
 
 
 def daylight(config: Path, day: tuple[Path, ...], period_s: float | None,
-             read: Callable[[Path], RecordedDay] = read_record) -> Window:
+             read: Callable[[Path], RecordedDay] = read_record, shown_as: Path | None = None) -> Window:
     """The window of `day` (a file, or the parts of one recorded day, each read by `read`) with sun in it (whole
-    trace when it has none)."""
+    trace when it has none). `shown_as`: the config its notes name (the user's, not the grid's temporary copy)."""
     sim = read_sim_config(config)
+    if shown_as is not None:
+        sim = replace(sim, path=shown_as)
     step = meter_period(sim, period_s)  # (checked here, before any replay)
     trace = load_trace(day, sim, read)
     lit = np.nonzero(np.asarray(trace.production_w) > 0)[0]

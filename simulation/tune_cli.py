@@ -198,12 +198,13 @@ def run_tune(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="pyseb-tune-") as work:
         variants = write_variants(args.config, axes, grid, Path(work))
         # (each recorded day read once, for the checks and its daylight)
-        reads = DayReads(lambda path, day: daylight(variants[0], (path,), args.period, lambda _: day),
+        # (its notes name the user's config, not the temporary copy of the grid's first setting)
+        reads = DayReads(lambda path, day: daylight(variants[0], (path,), args.period, lambda _: day, args.config),
                          (ConfigError, ReplayError, TraceError))  # (the daylight's errors, said in its turn)
         # (a folder: its days; a pattern no shell expanded: its files; a file given twice, one day in two folders: once)
         files, given_notes = resolve_days(args.days, reads)
         groups, split_notes = day_groups(files)
-        windows = [reads.kept(day) or daylight(variants[0], day, args.period) for day in groups]
+        windows = [reads.kept(day) or daylight(variants[0], day, args.period, shown_as=args.config) for day in groups]
         days = len(windows)
         print(f"tune: {len(grid)} settings x {days} days = {len(grid) * days} replays on "
               f"{min(jobs, len(grid) * days)} processes; days replayed over their daylight:")

@@ -83,3 +83,5 @@ def test_tune_says_it_once_per_day(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["tune", str(day), "-c", str(config), "--set", "evaluate.margin=0,10", "-j", "1"]) == 0
     out = capsys.readouterr().out
     assert out.count(NOTE) == 1 and "radiator in the config, not recorded" in out
+    # (it named the grid's first setting's temporary file, /tmp/pyseb-tune-.../setting-1.ini, gone at the end)
+    assert f"{NOTE} ({config})" in out and "setting-1.ini" not in out
