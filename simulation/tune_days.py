@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -99,6 +99,14 @@ def resolve_days(paths: Sequence[Path], reads: DayReads[Any] | None = None) -> t
     return files, [*notes, *twice]
 
 
+def _in_day_order(paths: Iterable[Path]) -> list[Path]:
+    """`paths` by folder, day and part: a day's `-2` part after its first (by name, '-' sorts before '.')."""
+    def key(path: Path) -> tuple[str, str, int, str]:
+        found = day_of_file(path)
+        return str(path.parent), found[1] if found else path.name, part_of_file(path), path.name
+    return sorted(paths, key=key)
+
+
 def given_days(paths: Sequence[Path], reads: DayReads[Any] | None = None) -> tuple[list[Path], list[str]]:
     """The day files `paths` name, a folder standing for the recorded days in it and a pattern no shell expanded
     (quoted, or run where none does) for the files it matches; and a note for each folder. Raises TuneError for a
@@ -109,15 +117,15 @@ def given_days(paths: Sequence[Path], reads: DayReads[Any] | None = None) -> tup
     notes: list[str] = []
     for path in paths:
         if not path.exists() and glob.has_magic(str(path)):
-            matched = sorted(Path(name) for name in glob.glob(str(path)))
+            matched = _in_day_order(Path(name) for name in glob.glob(str(path)))
             if not matched:
                 raise TuneError(f"{path}: no file matches this pattern")
             more, more_notes = given_days(matched, reads)
             files += more
             notes += more_notes
         elif path.is_dir():
-            found = sorted(day for day in path.iterdir()
-                           if day.name.startswith("pyseb-") and day.is_file() and is_record_file(day))
+            found = _in_day_order(day for day in path.iterdir()
+                                  if day.name.startswith("pyseb-") and day.is_file() and is_record_file(day))
             # (a day given by name that cannot be read stops the tune, named; one in a folder the owner did not
             # name, an empty file or a power cut in its first write, is left out, and said)
             unread = {day: why for day in found if (why := reads.unreadable(day)) is not None}
@@ -126,7 +134,9 @@ def given_days(paths: Sequence[Path], reads: DayReads[Any] | None = None) -> tup
             if not days:
                 raise TuneError(f"{path}: a folder with no recorded day (pyseb-YYYY-MM-DD.csv.gz) in it"
                                 + (f" that can be read: {left_out}" if unread else ""))
-            notes.append(f"{path}: a folder: its {len(days)} recorded day(s)"
+            dates = {named[1] if (named := day_of_file(day)) else day.name for day in days}
+            notes.append(f"{path}: a folder: its {len(dates)} recorded day(s)"
+                         + (f", in {len(days)} files" if len(days) > len(dates) else "")
                          + (f"; left out: {left_out}" if unread else ""))
             files += days
         else:

@@ -163,3 +163,16 @@ def test_today_not_yet_written_or_recording_off_is_said(folder: Path, capsys: py
     config.write_text(config.read_text().replace("[record]\n", "[record]\nenabled = false\n"))
     assert main(["report", "2026-06-03", "-c", str(config)]) == 2
     assert "[record] enabled = false in the config: PySEB records no day" in capsys.readouterr().err
+
+
+def test_a_day_in_two_parts_is_reported_in_its_order(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A folder (or a pattern) listed pyseb-2026-06-01-2.csv.gz, the afternoon's part (the loads changed at noon),
+    # before pyseb-2026-06-01.csv.gz, its morning ('-' sorts before '.'), and counted the two files as two days.
+    second = folder / "pyseb-2026-06-01-2.csv.gz"
+    shutil.move(write_recorded_day(folder.parent / "afternoon", "2026-06-01", 5, house_w=700.0), second)
+    for given in (folder, folder / "pyseb-2026-06-0*.csv.gz"):
+        assert main(["report", str(given)]) == 0
+        assert reported(capsys.readouterr().out) == [str(folder / "pyseb-2026-06-01.csv.gz"), str(second),
+                                                     str(folder / "pyseb-2026-06-02.csv.gz")]
+    main(["report", str(folder)])
+    assert f"{folder}: a folder: its 2 recorded day(s), in 3 files" in capsys.readouterr().out
