@@ -16,7 +16,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
@@ -24,7 +24,7 @@ from typing import Any, TextIO
 from localbroker import PrivateBroker, die_with_parent
 from settings.config import load_settings
 from simulation.config import SimConfig, read_sim_config
-from simulation.demo_config import DEMO_TEMPLATE, write_demo_config
+from simulation.demo_config import DEMO_TEMPLATE, played_zone, write_demo_config
 from simulation.demo_log import DecisionLines, describe_house
 from simulation.devices import DeviceClient, MeterDevice, RelayDevice, StatusMonitor, VariatorDevice
 from simulation.house import SimHouse
@@ -168,6 +168,10 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> None:
     if not (math.isfinite(options.minutes) and options.minutes > 0):
         raise ReplayError(f"--minutes {options.minutes:g}: a number of simulated minutes > 0 (default 30)")
     template = read_sim_config(options.template)
+    template_zone = template.timezone or "this machine's"
+    zone = played_zone(options.trace, template)  # (a day recorded in another zone: played at its own offset)
+    if zone is not None:
+        template = replace(template, timezone=zone)
     trace = load_trace(options.trace, template)
     try:
         start_s = trace.at_clock(options.start)
@@ -187,7 +191,7 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> None:
         broker = PrivateBroker()
         stack.callback(broker.cleanup)
         broker.start()
-        config_path = write_demo_config(options.template, work, broker.host, broker.port, options.speed)
+        config_path = write_demo_config(options.template, work, broker.host, broker.port, options.speed, zone)
         config = read_sim_config(config_path)
         house = SimHouse.from_config(config)
         belief = Belief(house.names)
@@ -207,6 +211,9 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> None:
         print(f"PySEB demo: broker pid {broker.pid} on {broker.host}:{broker.port}, daemon pid {daemon.pid}, "
               f"work dir {work}", file=out, flush=True)
         print(describe_house(config.loads), file=out, flush=True)
+        if zone is not None:
+            print(f"{options.trace} was recorded in another time zone than the demo house's ({template_zone}): the "
+                  f"house plays it at its own clock ({zone})", file=out, flush=True)
         print(f"{trace.hhmm(start_s)} + {options.minutes:g} simulated minutes at x{options.speed:g} "
               f"(about {options.minutes * 60 / options.speed:.0f} s); Ctrl-C stops everything.", file=out,
               flush=True)

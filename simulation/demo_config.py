@@ -3,20 +3,53 @@
 from __future__ import annotations
 
 import configparser
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from equipments.constant import RELAY_OPTIONS
+from recording.format import RecordError, is_record_file, read_record
 from settings.config import read_parser
 from settings.options import Option
 from settings.sections import EVALUATE_OPTIONS
 
-__all__ = ["DEMO_TEMPLATE", "write_demo_config"]
+if TYPE_CHECKING:
+    from simulation.config import SimConfig
+
+__all__ = ["DEMO_TEMPLATE", "played_zone", "write_demo_config"]
 
 DEMO_TEMPLATE = Path(__file__).resolve().parent / "demo.ini"
 
 # The daemon runs on its wall clock while the house runs `speed` times faster: its timers shrink by as
 # much. A floor keeps a loaded machine's scheduling jitter from looking like a silent meter.
 MIN_METER_TIMEOUT_S = 1.0
+
+
+def played_zone(trace: Path, template: SimConfig) -> str | None:
+    """The zone the demo's house plays `trace` in, when it is not the template's: a day the daemon recorded, at
+    another UTC offset than the template's zone gives it (a house in Lisbon, in London: the demo's is in Paris), is
+    played at its own offset, a zone of fixed offset (`Etc/GMT-1` is UTC+01:00), which the demo's user cannot
+    set (the config is the demo's own). None: the template's zone (a trace, whose times are the house's; a day at its
+    offset; an offset of no whole hour, which the replay's check then refuses, saying why)."""
+    if not is_record_file(trace):
+        return None
+    try:
+        day = read_record(trace)
+    except RecordError:  # (said by the trace's reading, next)
+        return None
+    if not day.records or day.tz is None:
+        return None
+    first = day.records[0].time_s
+    recorded = datetime.fromtimestamp(first, day.tz).utcoffset()
+    zone = ZoneInfo(template.timezone) if template.timezone else None
+    here = (datetime.fromtimestamp(first, zone) if zone else datetime.fromtimestamp(first).astimezone()).utcoffset()
+    if recorded is None or recorded == here:
+        return None
+    minutes = int(recorded.total_seconds() // 60)
+    if minutes % 60:
+        return None
+    return "Etc/UTC" if minutes == 0 else f"Etc/GMT{-minutes // 60:+d}"  # (the Etc zones' sign is POSIX's: inverted)
 
 
 def _absolute(cp: configparser.ConfigParser, section: str, key: str, base: Path) -> None:
@@ -33,8 +66,10 @@ def _number(cp: configparser.ConfigParser, section: str, key: str, options: tupl
     return float(next(option.default for option in options if option.name == key))
 
 
-def write_demo_config(template: Path, target_dir: Path, host: str, port: int, speed: float) -> Path:
-    """Write `target_dir/demo.ini`: broker `host:port`, timers divided by `speed`, absolute paths.
+def write_demo_config(template: Path, target_dir: Path, host: str, port: int, speed: float,
+                      timezone: str | None = None) -> Path:
+    """Write `target_dir/demo.ini`: broker `host:port`, timers divided by `speed`, absolute paths; `timezone`, when
+    given, the house's (`played_zone`).
 
     The template is read by the daemon's own parser, so the copy holds the values the daemon would
     read (inline `;` comments stripped), not text a plain ConfigParser would keep whole.
@@ -46,6 +81,8 @@ def write_demo_config(template: Path, target_dir: Path, host: str, port: int, sp
     evaluate = "evaluate"
     if not cp.has_section(evaluate):
         cp.add_section(evaluate)
+    if timezone is not None:
+        cp.set(evaluate, "timezone", timezone)
     timeout = _number(cp, evaluate, "meter_timeout", EVALUATE_OPTIONS)
     status_time = _number(cp, evaluate, "status_time", EVALUATE_OPTIONS)
     # Every duration the daemon keeps shrinks with the house's time: the decisions' spacing and evidence

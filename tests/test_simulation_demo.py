@@ -201,3 +201,45 @@ def test_a_signal_during_cleanup_does_not_cut_it_short(monkeypatch: pytest.Monke
     assert [r.getMessage() for r in caplog.records if "ignored" in r.getMessage()] == [
         "SIGTERM ignored: still stopping the broker and the daemon the demo started (5 s at most each)",
         "SIGINT (Ctrl-C) ignored: still stopping the broker and the daemon the demo started (5 s at most each)"]
+
+
+class _BrokerReached(Exception):
+    """The demo got past its trace's checks to its broker's start."""
+
+
+class _NoBroker:
+    def start(self) -> None:
+        raise _BrokerReached
+
+    def cleanup(self) -> None:
+        pass
+
+
+def test_a_day_recorded_in_another_zone_plays_at_its_own_offset(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # `demo --trace records/pyseb-DAY.csv.gz` of a house in Lisbon or London (UTC in winter) was refused: "recorded
+    # at UTC+00:00, replayed at UTC+01:00 ([evaluate] timezone = Europe/Paris) ... set [evaluate] timezone in the
+    # config", a config the demo's user has none of (the demo's house is simulation/demo.ini's, in Paris).
+    from zoneinfo import ZoneInfo
+
+    from core.decisions import DecisionRecord
+    from recording.format import format_rows, header_text
+    from recording.store import append_batch
+    from simulation import demo
+    from simulation.config import read_sim_config
+    from simulation.demo_config import DEMO_TEMPLATE, played_zone, write_demo_config
+
+    day = tmp_path / "pyseb-2026-01-10.csv.gz"
+    noon = 1768046400.0  # 2026-01-10 12:00 UTC (London's noon)
+    records = [DecisionRecord(noon + 4.0 * i, 500.0, 2500.0, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0),
+                              (2000.0, 1000.0, 600.0)) for i in range(1000)]
+    append_batch(day, format_rows(records, ZoneInfo("Europe/London")),
+                 header_text(["ecs", "radiator", "towel"], [False, True, True], 10.0))
+    template = read_sim_config(DEMO_TEMPLATE)
+    assert played_zone(day, template) == "Etc/UTC"
+    assert played_zone(ROOT / "simulation" / "traces" / "serf-east-2022-03-19.csv", template) is None  # (a trace)
+    written = write_demo_config(DEMO_TEMPLATE, tmp_path, "127.0.0.1", 9, 30.0, timezone="Etc/UTC")
+    assert read_sim_config(written).timezone == "Etc/UTC"
+    monkeypatch.setattr(demo, "PrivateBroker", _NoBroker)
+    with pytest.raises(_BrokerReached):  # (the trace taken: it raised TraceError before)
+        demo.run_demo(demo.DemoOptions(minutes=1, start="12:10", trace=day), out=io.StringIO())
