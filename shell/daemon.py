@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import shlex
 import time
 from typing import Any
 
@@ -182,8 +183,10 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
     def _on_message(self, event: Message) -> None:
         if event.retained and event.topic in self._live_only:
             # A retained reading is old news (it may be hours old): deciding on it could switch loads on.
-            log.warning("ignoring a retained message on %s (readings and commands must not be retained)",
-                        event.topic, extra={"limit_key": event.topic})
+            # (said again at every start and reconnect while it stays on the broker: how to remove it, too)
+            log.warning("ignoring a retained message on %s (readings and commands must not be retained: send them "
+                        "without retain; clear it on the broker: mosquitto_pub -r -n -t %s)",
+                        event.topic, shlex.quote(event.topic), extra={"limit_key": event.topic})
             return
         if event.retained and self._in_live_only_tree(event.topic):
             # (Domoticz retains every device's last update by a choice of its own: one line for each at every
