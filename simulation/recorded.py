@@ -99,7 +99,7 @@ def _what_it_lacks(day: RecordedDay, part: Path, given: Sequence[Path]) -> list[
         others = [other for other in day_parts(*key) if part_of_file(other) not in mine]
         if others:
             notes.append(f"{part}: the day's other part(s), {', '.join(map(str, others))} ({PARTS_WHY}), replayed "
-                         "without; `tune` takes the parts of a day as one")
+                         "without: give `tune` them all (or their folder) and it takes them as one day")
     return notes
 
 

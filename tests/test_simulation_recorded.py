@@ -308,8 +308,10 @@ def test_replay_says_what_a_recorded_day_lacks(live: dict[str, Any], tmp_path: P
         in capsys.readouterr().out
     second = Path(shutil.copy(live["files"][0], folder / "pyseb-2026-06-01-2.csv.gz"))
     assert main(["replay", str(first), "-c", str(live["config"])]) == 0
+    # (tune given one part said "`tune` takes the parts of a day as one", of itself: how is said now)
     assert (f"{first}: the day's other part(s), {second} (its loads or [evaluate] meter_timeout changed that day), "
-            "replayed without; `tune` takes the parts of a day as one") in capsys.readouterr().out
+            "replayed without: give `tune` them all (or their folder) and it takes them as one day") \
+        in capsys.readouterr().out
     assert main(["replay", str(second), "-c", str(live["config"])]) == 0
     assert f"{second}: the day's other part(s), {first} (its loads" in capsys.readouterr().out
 
