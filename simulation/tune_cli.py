@@ -89,6 +89,7 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
 def run_report(args: argparse.Namespace) -> int:
     """Print each recorded day's report (and draw the one day given with --plot); 2 when a day cannot be read."""
     from recording.format import RecordError, read_record
+    from recording.store import day_of_file
     from simulation.report import find_day, plot_report
     from simulation.tune_days import DayReads, resolve_days
 
@@ -105,6 +106,10 @@ def run_report(args: argparse.Namespace) -> int:
     # (as tune takes its days: a folder its days, a pattern no shell expanded its files, a day given twice once)
     files, notes = resolve_days(found, reads)
     if args.plot and len(files) > 1:
+        dates = {named[1] if (named := day_of_file(path)) else str(path) for path in files}
+        if len(dates) == 1:  # (one day recorded in parts: a folder of one day)
+            raise RecordError(f"--plot draws one file: {len(files)} given, the {len(files)} parts of {dates.pop()} "
+                              "(give the part to draw alone)")
         raise RecordError(f"--plot draws one day: {len(files)} given (give the one to draw alone)")
     for note in notes:
         print(note)

@@ -176,3 +176,14 @@ def test_a_day_in_two_parts_is_reported_in_its_order(folder: Path, capsys: pytes
                                                      str(folder / "pyseb-2026-06-02.csv.gz")]
     main(["report", str(folder)])
     assert f"{folder}: a folder: its 2 recorded day(s), in 3 files" in capsys.readouterr().out
+
+
+def test_plot_of_a_day_in_two_parts_says_so(folder: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # `report records --plot day.png`, the folder holding one day recorded in two parts: "--plot draws one day: 2
+    # given", where the owner gave one folder of one day.
+    (folder / "pyseb-2026-06-02.csv.gz").unlink()
+    second = folder / "pyseb-2026-06-01-2.csv.gz"
+    shutil.move(write_recorded_day(folder.parent / "afternoon", "2026-06-01", 5, house_w=700.0), second)
+    assert main(["report", str(folder), "--plot", str(tmp_path / "day.png")]) == 2
+    err = capsys.readouterr().err
+    assert "error: --plot draws one file: 2 given, the 2 parts of 2026-06-01 (give the part to draw alone)" in err
