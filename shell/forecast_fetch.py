@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import logging
+import re
 import ssl
 import threading
 import time
@@ -105,6 +106,14 @@ def _read_within(answer: Any, timeout_s: float) -> bytes:
     return b"".join(chunks)
 
 
+def shown_url(url: str) -> str:
+    """`url` as a log may show it: a key a user wrote into the url itself (`?appid=...`) is cut out."""
+    return _APPID_VALUE.sub(r"\1***", url)
+
+
+_APPID_VALUE = re.compile(r"(?i)([?&;]appid=)[^&#;]*")
+
+
 def _redacted(text: str, key: str) -> str:
     # A server or a library may echo the URL: the key must not reach the log or the status (as written, and as
     # the URL carries it).
@@ -140,8 +149,8 @@ class ForecastFetcher:
 
     def start(self) -> None:
         """Fetch now, then daily before check_at."""
-        log.info("forecast: fetching from %s for %s at start and from %.0f min before check_at", self.settings.url,
-                 self.settings.location, FETCH_LEAD_S / 60)
+        log.info("forecast: fetching from %s for %s at start and from %.0f min before check_at",
+                 shown_url(self.settings.url), self.settings.location, FETCH_LEAD_S / 60)
         self._thread.start()
 
     def stop(self) -> None:
@@ -151,7 +160,7 @@ class ForecastFetcher:
         if self._thread.is_alive():
             self._thread.join(min(self.settings.timeout_s + 0.5, STOP_WAIT_S))
         if self._thread.is_alive():
-            log.info("forecast fetch still waiting for %s: left behind", self.settings.url)
+            log.info("forecast fetch still waiting for %s: left behind", shown_url(self.settings.url))
 
     def _run(self) -> None:
         self._round("at start")

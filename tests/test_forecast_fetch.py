@@ -270,3 +270,18 @@ def test_stop_returns_while_the_server_never_answers(server: OwmServer) -> None:
     began = time.monotonic()
     fetcher.stop()
     assert time.monotonic() - began < 3.0
+
+
+def test_a_key_written_into_the_url_is_not_logged(server: OwmServer, caplog: pytest.LogCaptureFixture) -> None:
+    # A user who pasted OpenWeatherMap's example request (with its appid) into `url`: the start's line names the url.
+    server.serve(GOOD)
+    caplog.set_level(logging.INFO)
+    events: queue.SimpleQueue[object] = queue.SimpleQueue()
+    fetcher = ForecastFetcher(owm(f"{server.url}?units=metric&APPID=pastedsecret0123&lang=fr"), 1, PARIS, events)
+    fetcher.start()
+    try:
+        events_of(events, 1)
+    finally:
+        fetcher.stop()
+    assert "pastedsecret0123" not in caplog.text
+    assert "APPID=***&lang=fr" in caplog.text  # (the rest of the url still shown: where it fetches from)
