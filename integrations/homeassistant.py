@@ -25,6 +25,11 @@ HEATER_MODES = tuple(mode.value for mode in EcsMode)
 # The state document's key for the day's energies' last reset (no entity's object id: load ones start with load_).
 LAST_RESET_KEY = "energy_last_reset"
 _HINT = re.compile(r"\s*\([^()]*\)$")
+# entity_category: HA shows these on cards of their own on the device page, and leaves them off auto-generated
+# dashboards. `config` is for a control that is a setting; a read-only entity can only be `diagnostic`. The main
+# entities (powers, energies, force switches, the heater's mode) have none.
+SETTING = {"entity_category": "config"}
+DIAGNOSTIC = {"entity_category": "diagnostic"}
 ORIGIN_NAME = "PySEB"  # the application that publishes the configs (HA logs it with each discovered entity)
 
 
@@ -109,10 +114,13 @@ def _every_entity(loads: Sequence[LoadInfo], heater: str | None) -> list[Entity]
         _power("production_power", "Production"),
         _power("consumption_power", "Consumption"),
         _energy("production_energy", "Production energy today"),
-        Entity("sensor", "last_decision", "Last decision", {"icon": "mdi:scale-balance"}),
-        Entity("sensor", "suspended_reason", "Regulation suspended because", {"icon": "mdi:pause-circle"}),
-        Entity("binary_sensor", "consumption_stale", "Consumption meter stale", {"device_class": "problem"}),
-        Entity("binary_sensor", "production_stale", "Production meter stale", {"device_class": "problem"}),
+        Entity("sensor", "last_decision", "Last decision", {"icon": "mdi:scale-balance", **DIAGNOSTIC}),
+        Entity("sensor", "suspended_reason", "Regulation suspended because", {"icon": "mdi:pause-circle",
+                                                                               **DIAGNOSTIC}),
+        Entity("binary_sensor", "consumption_stale", "Consumption meter stale", {"device_class": "problem",
+                                                                                  **DIAGNOSTIC}),
+        Entity("binary_sensor", "production_stale", "Production meter stale", {"device_class": "problem",
+                                                                                **DIAGNOSTIC}),
     ]
     for load in loads:
         key, name = load.key, load.name
@@ -125,11 +133,12 @@ def _every_entity(loads: Sequence[LoadInfo], heater: str | None) -> list[Entity]
         if not load.on_off:  # (a relay forced on draws its watts whatever power is asked)
             entities.append(Entity("number", f"{key}_force_power", f"{name} force power",
                                    {"min": 0, "max": round(load.max_force_power_w), "step": 1, "mode": "box",
-                                    "unit_of_measurement": "W", "device_class": "power"}, "force_power", name))
+                                    "unit_of_measurement": "W", "device_class": "power", **SETTING}, "force_power",
+                                   name))
         entities += [
             Entity("number", f"{key}_force_duration", f"{name} force duration (0 = until off)",
                    {"min": 0, "max": MAX_DURATION_MIN, "step": 1, "mode": "box", "unit_of_measurement": "min",
-                    "device_class": "duration"}, "force_duration", name),
+                    "device_class": "duration", **SETTING}, "force_duration", name),
         ]
         if load.tank:
             entities.append(Entity("binary_sensor", f"{key}_full", f"{name} full", {"icon": "mdi:water-boiler"},

@@ -40,6 +40,11 @@ DEVICE_CLASSES = {
     "number": {"power", "duration"},
 }
 STATE_CLASSES = {"measurement", "total", "total_increasing"}
+# entity_category (MQTT's ENTITY_CATEGORIES_SCHEMA: config or diagnostic; HA 2021.11's "system" is gone): `config`
+# is for an entity that changes a setting, so a read-only one cannot have it (sensor.mqtt: "When set, the entity
+# category must be diagnostic for sensors"; HA warns of a config sensor since 2023.11).
+ENTITY_CATEGORIES = {"sensor": {"diagnostic"}, "binary_sensor": {"diagnostic"}, "switch": {"config", "diagnostic"},
+                     "number": {"config", "diagnostic"}, "select": {"config", "diagnostic"}}
 TEMPLATE = re.compile(r"^\{\{ value_json\['([a-z0-9_]+)'\] \}\}$")
 
 
@@ -60,6 +65,8 @@ def schema_problems(component: str, config: dict[str, Any]) -> list[str]:
         problems += [f"unknown device key {key!r}" for key in device if key not in DEVICE_KEYS]
     if "device_class" in config and config["device_class"] not in DEVICE_CLASSES.get(component, set()):
         problems.append(f"device_class {config['device_class']!r} for a {component}")
+    if "entity_category" in config and config["entity_category"] not in ENTITY_CATEGORIES[component]:
+        problems.append(f"entity_category {config['entity_category']!r} for a {component}")
     if "state_class" in config and config["state_class"] not in STATE_CLASSES:
         problems.append(f"state_class {config['state_class']!r}")
     if config.get("device_class") == "energy" and config.get("state_class") not in ("total", "total_increasing"):

@@ -98,6 +98,32 @@ def test_every_config_follows_the_documented_schema(tmp_path: Path) -> None:
     assert by_id(h)["water_heater_mode"]["options"] == ["off", "solar", "solar+fallback", "forced"]
 
 
+def test_the_fake_ha_refuses_a_category_ha_would_not_take() -> None:
+    good = {"name": "x", "unique_id": "x", "state_topic": "s", "device": {"identifiers": ["d"], "name": "D"}}
+    assert schema_problems("sensor", {**good, "entity_category": "diagnostic"}) == []
+    assert schema_problems("sensor", {**good, "entity_category": "config"}) == ["entity_category 'config' for a sensor"]
+    assert schema_problems("binary_sensor", {**good, "entity_category": "config"}) != []  # read-only too
+    assert schema_problems("sensor", {**good, "entity_category": "system"}) != []
+    control = {**good, "command_topic": "c", "min": 0, "max": 1}
+    assert schema_problems("number", {**control, "entity_category": "config"}) == []
+    assert schema_problems("number", {**control, "entity_category": "settings"}) != []
+
+
+def test_settings_and_diagnostics_are_set_apart_from_the_main_entities(tmp_path: Path) -> None:
+    # HA shows `config` and `diagnostic` entities on cards of their own on the device page, and leaves them off
+    # auto-generated dashboards: the force settings, and what explains the regulation rather than shows the house.
+    found = by_id(harness(tmp_path))
+    categories = {object_id: config.get("entity_category") for object_id, config in found.items()}
+    settings = {"load_ecs_force_power", "load_ecs_force_duration", "load_radiator_force_duration"}
+    diagnostics = {"last_decision", "suspended_reason", "consumption_stale", "production_stale"}
+    assert {i for i, c in categories.items() if c == "config"} == settings
+    assert {i for i, c in categories.items() if c == "diagnostic"} == diagnostics
+    main = set(categories) - settings - diagnostics
+    assert {"grid_power", "production_energy", "load_ecs_force", "load_ecs_power", "load_ecs_energy", "load_ecs_full",
+            "water_heater_mode"} <= main
+    assert all(categories[i] is None for i in main)
+
+
 def test_state_document_feeds_every_entity(tmp_path: Path) -> None:
     h = harness(tmp_path)
     h.meters(300, 1300, NOON + 1)
