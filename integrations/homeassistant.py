@@ -30,6 +30,7 @@ _HINT = re.compile(r"\s*\([^()]*\)$")
 # entities (powers, energies, force switches, the heater's mode) have none.
 SETTING = {"entity_category": "config"}
 DIAGNOSTIC = {"entity_category": "diagnostic"}
+WHOLE = {"suggested_display_precision": 0}  # W and Wh: HA would show 1234.5678 W as sent
 ORIGIN_NAME = "PySEB"  # the application that publishes the configs (HA logs it with each discovered entity)
 
 
@@ -68,7 +69,7 @@ class Entity:
 
 def _power(object_id: str, name: str, load: str | None = None) -> Entity:
     return Entity("sensor", object_id, name, {"unit_of_measurement": "W", "device_class": "power",
-                                              "state_class": "measurement"}, load=load)
+                                              "state_class": "measurement", **WHOLE}, load=load)
 
 
 def _energy(object_id: str, name: str, load: str | None = None) -> Entity:
@@ -78,7 +79,7 @@ def _energy(object_id: str, name: str, load: str | None = None) -> Entity:
     # cycle: a day restored lower after a crash (the status file is up to 15 min old) was counted again from 0, the
     # day's energy twice in the Energy dashboard.
     return Entity("sensor", object_id, name, {"unit_of_measurement": "Wh", "device_class": "energy",
-                                              "state_class": "total",
+                                              "state_class": "total", **WHOLE,
                                               "last_reset_value_template": f"{{{{ value_json['{LAST_RESET_KEY}'] }}}}"},
                   load=load)
 

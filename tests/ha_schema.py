@@ -67,6 +67,9 @@ def schema_problems(component: str, config: dict[str, Any]) -> list[str]:
         problems.append(f"device_class {config['device_class']!r} for a {component}")
     if "entity_category" in config and config["entity_category"] not in ENTITY_CATEGORIES[component]:
         problems.append(f"entity_category {config['entity_category']!r} for a {component}")
+    precision = config.get("suggested_display_precision", 0)
+    if isinstance(precision, bool) or not isinstance(precision, int) or precision < 0:  # (cv.positive_int)
+        problems.append(f"suggested_display_precision {precision!r}: a whole number of decimals, >= 0")
     if "state_class" in config and config["state_class"] not in STATE_CLASSES:
         problems.append(f"state_class {config['state_class']!r}")
     if config.get("device_class") == "energy" and config.get("state_class") not in ("total", "total_increasing"):

@@ -98,7 +98,7 @@ def test_every_config_follows_the_documented_schema(tmp_path: Path) -> None:
     assert by_id(h)["water_heater_mode"]["options"] == ["off", "solar", "solar+fallback", "forced"]
 
 
-def test_the_fake_ha_refuses_a_category_ha_would_not_take() -> None:
+def test_the_fake_ha_refuses_a_category_or_a_precision_ha_would_not_take() -> None:
     good = {"name": "x", "unique_id": "x", "state_topic": "s", "device": {"identifiers": ["d"], "name": "D"}}
     assert schema_problems("sensor", {**good, "entity_category": "diagnostic"}) == []
     assert schema_problems("sensor", {**good, "entity_category": "config"}) == ["entity_category 'config' for a sensor"]
@@ -107,6 +107,9 @@ def test_the_fake_ha_refuses_a_category_ha_would_not_take() -> None:
     control = {**good, "command_topic": "c", "min": 0, "max": 1}
     assert schema_problems("number", {**control, "entity_category": "config"}) == []
     assert schema_problems("number", {**control, "entity_category": "settings"}) != []
+    assert schema_problems("sensor", {**good, "suggested_display_precision": 0}) == []
+    for bad in (-1, 0.5, "0", True):
+        assert schema_problems("sensor", {**good, "suggested_display_precision": bad}) != [], bad
 
 
 def test_settings_and_diagnostics_are_set_apart_from_the_main_entities(tmp_path: Path) -> None:
@@ -122,6 +125,15 @@ def test_settings_and_diagnostics_are_set_apart_from_the_main_entities(tmp_path:
     assert {"grid_power", "production_energy", "load_ecs_force", "load_ecs_power", "load_ecs_energy", "load_ecs_full",
             "water_heater_mode"} <= main
     assert all(categories[i] is None for i in main)
+
+
+def test_watts_and_watt_hours_are_shown_whole(tmp_path: Path) -> None:
+    # Without a suggested precision HA shows the state as sent: 1234.5678 W.
+    found = configs(harness(tmp_path))
+    sensors = {topic.split("/")[3]: config for topic, config in found.items()
+               if topic.split("/")[1] == "sensor" and config.get("unit_of_measurement") in ("W", "Wh")}
+    assert {"grid_power", "production_energy", "load_ecs_power", "load_radiator_energy"} <= set(sensors)
+    assert {i: c.get("suggested_display_precision") for i, c in sensors.items()} == dict.fromkeys(sensors, 0)
 
 
 def test_state_document_feeds_every_entity(tmp_path: Path) -> None:
