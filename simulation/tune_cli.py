@@ -182,7 +182,7 @@ def run_tune(args: argparse.Namespace) -> int:
         outcome,
         run_grid,
     )
-    from simulation.tune_days import DayReads, resolve_days
+    from simulation.tune_days import DayReads, counted, resolve_days
     from simulation.tune_grid import (
         TuneError,
         build_grid,
@@ -211,11 +211,12 @@ def run_tune(args: argparse.Namespace) -> int:
         groups, split_notes = day_groups(files)
         windows = [reads.kept(day) or daylight(variants[0], day, args.period, shown_as=args.config) for day in groups]
         days = len(windows)
-        print(f"tune: {len(grid)} settings x {days} days = {len(grid) * days} replays on "
-              f"{min(jobs, len(grid) * days)} processes; days replayed over their daylight:")
+        print(f"tune: {counted(len(grid), 'setting')} x {counted(days, 'day')} = "
+              f"{counted(len(grid) * days, 'replay')} on {counted(min(jobs, len(grid) * days), 'process')}; "
+              f"{'the day replayed over its' if days == 1 else 'days replayed over their'} daylight:")
         if jobs < args.jobs:
-            print(f"  --jobs {args.jobs}: this machine gives PySEB {cores} cores; more processes would only share "
-                  f"them: {cores} processes")
+            print(f"  --jobs {args.jobs}: this machine gives PySEB {counted(cores, 'core')}; more processes would "
+                  f"only share {'it' if cores == 1 else 'them'}: {counted(cores, 'process')}")
         for window in windows:
             print(f"  {window.label}: {window.start or 'start'} to {window.end or 'end'}")
         for note in (*given_notes, *split_notes):
@@ -235,7 +236,7 @@ def run_tune(args: argparse.Namespace) -> int:
         None if args.max_switches is None else f"at most {args.max_switches:g} switches a day per relay",
         None if args.max_import_wh is None else f"at most {args.max_import_wh:g} Wh of caused import a day",
     ) if text) or "no limit given"
-    print(f"\n(per day, over {days} day(s); capture = (loads - caused import) / oracle; {limits})")
+    print(f"\n(per day, over {counted(days, 'day')}; capture = (loads - caused import) / oracle; {limits})")
     elapsed = time.perf_counter() - began
     if all(result.capture_pct is None for result in outcomes):
         print("\nno surplus in these days (no sun, or all of it used by the house): nothing to tune on them")

@@ -28,6 +28,11 @@ _DayKey = tuple[str | None, tuple[str, ...], tuple[bool, ...], DecisionRecord | 
 T = TypeVar("T")
 
 
+def counted(count: int, noun: str) -> str:
+    """`count` and `noun`, in the plural unless one ("1 day", "2 days"): "1 days", "1 processes" read as slips."""
+    return f"{count} {noun if count == 1 else noun + ('es' if noun.endswith(('s', 'sh', 'ch', 'x')) else 's')}"
+
+
 @dataclass(frozen=True, slots=True)
 class _Read(Generic[T]):
     """What is kept of one read of a recorded day."""
@@ -135,7 +140,7 @@ def given_days(paths: Sequence[Path], reads: DayReads[Any] | None = None) -> tup
                 raise TuneError(f"{path}: a folder with no recorded day (pyseb-YYYY-MM-DD.csv.gz) in it"
                                 + (f" that can be read: {left_out}" if unread else ""))
             dates = {named[1] if (named := day_of_file(day)) else day.name for day in days}
-            notes.append(f"{path}: a folder: its {len(dates)} recorded day(s)"
+            notes.append(f"{path}: a folder: its {counted(len(dates), 'recorded day')}"
                          + (f", in {len(days)} files" if len(days) > len(dates) else "")
                          + (f"; left out: {left_out}" if unread else ""))
             files += days

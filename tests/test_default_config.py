@@ -37,7 +37,7 @@ def test_tune_without_c_takes_the_config_ini_here(tmp_path: Path, monkeypatch: p
     trace = write_trace(tmp_path, [(3000, 500)] * 10)
     monkeypatch.chdir(tmp_path)
     assert simulation_main(["tune", str(trace), "--set", "evaluate.margin=0,10", "-j", "1"]) == 0
-    assert "tune: 2 settings x 1 days" in capsys.readouterr().out
+    assert "tune: 2 settings x 1 day =" in capsys.readouterr().out
     config.unlink()
     assert simulation_main(["tune", str(trace), "--set", "evaluate.margin=0,10", "-j", "1"]) == 2
     out, err = capsys.readouterr()

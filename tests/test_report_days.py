@@ -42,7 +42,7 @@ def test_a_folder_or_a_pattern_the_shell_left_gives_its_days(folder: Path, capsy
     assert main(["report", str(folder)]) == 0  # (was: "a folder; report takes one day")
     out = capsys.readouterr().out
     assert reported(out) == [str(folder / "pyseb-2026-06-01.csv.gz"), str(folder / "pyseb-2026-06-02.csv.gz")]
-    assert f"{folder}: a folder: its 2 recorded day(s)" in out
+    assert f"{folder}: a folder: its 2 recorded days" in out
     assert main(["report", str(folder / "pyseb-2026-06-0*.csv.gz")]) == 0
     assert len(reported(capsys.readouterr().out)) == 2
     assert main(["report", str(folder / "pyseb-2025-*.csv.gz")]) == 2
@@ -175,7 +175,7 @@ def test_a_day_in_two_parts_is_reported_in_its_order(folder: Path, capsys: pytes
         assert reported(capsys.readouterr().out) == [str(folder / "pyseb-2026-06-01.csv.gz"), str(second),
                                                      str(folder / "pyseb-2026-06-02.csv.gz")]
     main(["report", str(folder)])
-    assert f"{folder}: a folder: its 2 recorded day(s), in 3 files" in capsys.readouterr().out
+    assert f"{folder}: a folder: its 2 recorded days, in 3 files" in capsys.readouterr().out
 
 
 def test_plot_of_a_day_in_two_parts_says_so(folder: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

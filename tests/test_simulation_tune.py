@@ -213,7 +213,8 @@ def test_a_day_given_twice_is_tuned_once(tmp_path: Path, days: list[Path],
     assert main(["tune", str(days[0]), str(tmp_path / ".." / tmp_path.name / days[0].name), "-c", str(config),
                  *grid]) == 0
     twice = capsys.readouterr().out
-    assert "1 settings x 1 days = 1 replays" in twice and "(per day, over 1 day(s)" in twice
+    # (counts said in the singular when one: "1 settings x 1 days = 1 replays on 1 processes" read as a slip)
+    assert "tune: 1 setting x 1 day = 1 replay on 1 process;" in twice and "(per day, over 1 day;" in twice
 
     def table(out: str) -> list[str]:
         return [line for line in out.splitlines() if line.startswith("* ")]
@@ -342,6 +343,11 @@ def test_more_jobs_than_cores_run_on_the_cores(tmp_path: Path, days: list[Path],
     out = capsys.readouterr().out
     assert "3 settings x 2 days = 6 replays on 2 processes" in out
     assert "--jobs 16: this machine gives PySEB 2 cores; more processes would only share them: 2 processes" in out
+    monkeypatch.setattr("simulation.tune_cli.default_jobs", lambda: 1)
+    assert main(["tune", str(days[0]), "-c", str(config), "--set", "evaluate.margin=0,10", "-j", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "2 settings x 1 day = 2 replays on 1 process;" in out and "(per day, over 1 day;" in out
+    assert "--jobs 2: this machine gives PySEB 1 core; more processes would only share it: 1 process" in out
 
 
 PARIS = "Europe/Paris"
@@ -384,7 +390,7 @@ def test_one_day_recorded_in_two_folders_counts_once(tmp_path: Path, capsys: pyt
     alone = capsys.readouterr().out
     assert main(["tune", str(backup), str(day), str(same), str(other), "-c", str(config), *grid]) == 0
     out = capsys.readouterr().out
-    assert "2 settings x 2 days = 4 replays" in out and "(per day, over 2 day(s)" in out
+    assert "2 settings x 2 days = 4 replays" in out and "(per day, over 2 days;" in out
     assert f"{backup}: the start of {day} (the same day recorded twice): counted once, as {day}" in out
     assert f"{same}: the same file as {day}: counted once" in out
 
@@ -441,7 +447,7 @@ def test_a_folder_or_a_pattern_the_shell_left_gives_its_days(tmp_path: Path,
     grid = ["--set", "evaluate.margin=10,50", "--jobs", "1"]
     assert main(["tune", str(folder), "-c", str(config), *grid]) == 0
     out = capsys.readouterr().out
-    assert "2 settings x 2 days = 4 replays" in out and f"{folder}: a folder: its 2 recorded day(s)" in out
+    assert "2 settings x 2 days = 4 replays" in out and f"{folder}: a folder: its 2 recorded days" in out
     assert f"  {first}: " in out and f"  {second}: " in out
     assert main(["tune", str(folder / "pyseb-2026-06-0*.csv.gz"), "-c", str(config), *grid]) == 0
     out = capsys.readouterr().out
@@ -498,6 +504,6 @@ def test_a_folder_s_day_that_cannot_be_read_is_left_out_and_named(tmp_path: Path
     cut.write_bytes(good.read_bytes()[:10])
     assert main(["tune", str(folder), "-c", str(config), "--set", "evaluate.margin=10,50", "--jobs", "1"]) == 0
     out = capsys.readouterr().out
-    assert "2 settings x 1 days = 2 replays" in out
-    assert f"{folder}: a folder: its 1 recorded day(s); left out: {cut.name} (no header" in out
+    assert "2 settings x 1 day = 2 replays" in out
+    assert f"{folder}: a folder: its 1 recorded day; left out: {cut.name} (no header" in out
     assert main(["tune", str(cut), "-c", str(config), "--set", "evaluate.margin=10,50", "--jobs", "1"]) == 2  # (named)
