@@ -90,7 +90,7 @@ def _replay(args: argparse.Namespace) -> int:
     recording = RecordingFactory(args.record, real_regulator) if args.record else None
     try:
         result = replay(args.config, args.trace, args.start, args.end, args.period,
-                        make_regulator=CLOCK.watching(recording or real_regulator))
+                        make_regulator=CLOCK.watching(recording or real_regulator), starting=CLOCK.starting)
     except (KeyboardInterrupt, Exception):
         if recording is not None and recording.last_recorded_s is not None:
             # (a Ctrl-C, or a bug: what was replayed is kept, readable; the error is said as ever)

@@ -17,8 +17,13 @@ class ReplayClock:
     """The time the replayed regulator was last given, and a log formatter that uses it."""
 
     def __init__(self) -> None:
-        self.now: float | None = None  # None: no replayed time yet (the config's own log lines)
+        self.now: float | None = None  # None: no replay started yet (the config's own log lines)
         self.tz: tzinfo | None = None
+
+    def starting(self, now: float, tz: tzinfo | None) -> None:
+        """The replay about to start at `now`: the regulator's first lines (its loads' curves, the regulation), logged
+        while it is built, are stamped with the replayed day's start, not the wall clock's date."""
+        self.now, self.tz = now, tz
 
     def watching(self, make_regulator: RegulatorFactory) -> RegulatorFactory:
         """`make_regulator`, its regulator's handle and tick noting their `now` first."""

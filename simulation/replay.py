@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import tzinfo
 from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -150,8 +151,10 @@ def meter_period(config: SimConfig, period_s: float | None) -> float:
 
 def replay(config_path: str | Path, trace_path: TracePath, start_clock: str | None = None,
            end_clock: str | None = None, period_s: float | None = None,
-           make_regulator: RegulatorFactory = real_regulator) -> ReplayResult:
-    """Replay `trace_path` between two times of day (`HH:MM`) with the loads of `config_path`."""
+           make_regulator: RegulatorFactory = real_regulator,
+           starting: Callable[[float, tzinfo | None], None] | None = None) -> ReplayResult:
+    """Replay `trace_path` between two times of day (`HH:MM`) with the loads of `config_path`; `starting` is told
+    the replay's start (epoch s) and the day's zone before the regulator is built (the log's clock)."""
     config = read_sim_config(config_path)
     trace = load_trace(trace_path, config)
     dt = meter_period(config, period_s)
@@ -160,6 +163,8 @@ def replay(config_path: str | Path, trace_path: TracePath, start_clock: str | No
     start, end = _range(trace, start_s, end_s, dt)
     house = SimHouse.from_config(config)
     belief = Belief(house.names)
+    if starting is not None:
+        starting(start, trace.tz)
     regulator = make_regulator(str(config_path), _publisher(config, house, belief))
     if hasattr(regulator, "last_status"):
         belief.document_source = lambda: getattr(regulator, "last_status", None)

@@ -192,6 +192,10 @@ def test_verbose_replay_logs_at_the_replayed_time(tmp_path: Path, where: str) ->
                           text=True, timeout=120, check=True)
     decisions = [line for line in done.stderr.splitlines() if "equipments.base: ecs:" in line]
     assert decisions and all(line.startswith("2022-03-19 12:0") for line in decisions), done.stderr[-2000:]
+    # The regulator's first lines, the heater's curve and the regulation, came with today's wall date and time: at
+    # the replay's start, the time the regulator is built at.
+    first = [line for line in done.stderr.splitlines() if ": ecs: calibration " in line or " regulation: " in line]
+    assert len(first) == 2 and all(line.startswith("2022-03-19 12:00:00 INFO ") for line in first), done.stderr[:2000]
     assert "DEBUG" not in done.stderr  # -v: the decisions, not their reasoning
 
 
