@@ -27,8 +27,20 @@ CAUSE_MAX_CHARS = 200  # a server's error message is quoted in the log, never a 
 LIKELY_KWH_BELOW = 100.0
 
 
+# OWM's answers no retry mends, and the config key that does: 401, a key refused (wrong, or new: OWM activates a
+# key up to 2 hours after sign-up); 404, a place it does not know ("city not found"; another message: the url).
+KEY_FIX = "check [openweathermap] key (a new key works up to 2 hours after sign-up)"
+PLACE_FIX = "check [openweathermap] location"
+URL_FIX = "check [openweathermap] url and location"
+
+
 class ForecastError(ValueError):
-    """A forecast answer or message that cannot be used; the message names the cause."""
+    """A forecast answer or message that cannot be used; the message names the cause. `retry` False: asking
+    again gives the same answer until the owner changes the config (the message says what)."""
+
+    def __init__(self, message: str, retry: bool = True) -> None:
+        super().__init__(message)
+        self.retry = retry
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +69,8 @@ class ForecastFailure:
     cause: str
     at: float
     source: str = SOURCE_OWM
+    retry: bool = True  # False: a retry gets the same answer (a refused key, an unknown place): the round stops
+    retry_after_s: float | None = None  # the server's Retry-After: no retry sooner
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,11 +126,14 @@ def parse_owm_answer(status: int, body: bytes, fetched_at: float) -> OwmForecast
     message = doc.get("message") if isinstance(doc, dict) else None
     if status != 200:
         said = f": {_short(str(message))}" if isinstance(message, str) and message else ""
-        raise ForecastError(f"HTTP {status}{said}")
+        fix = _fix(str(status), message)
+        raise ForecastError(f"HTTP {status}{said}" + (f"; no retry: {fix}" if fix else ""), retry=fix is None)
     if not isinstance(doc, dict):
         raise ForecastError(f"the answer is not a JSON object: {_short(body.decode('utf-8', 'replace'))!r}")
     if str(doc.get("cod", "200")) != "200":  # `cod` is a string on success, a number or a string on errors
-        raise ForecastError(f"error code {doc.get('cod')!r} in the answer: {_short(str(message))}")
+        fix = _fix(str(doc.get("cod")), message)
+        raise ForecastError(f"error code {doc.get('cod')!r} in the answer: {_short(str(message))}"
+                            + (f"; no retry: {fix}" if fix else ""), retry=fix is None)
     entries = doc.get("list")
     if not isinstance(entries, list):
         raise ForecastError("the answer has no `list` of forecast entries")
@@ -130,6 +147,16 @@ def parse_owm_answer(status: int, body: bytes, fetched_at: float) -> OwmForecast
     if not clouds:
         raise ForecastError(f"none of the {len(entries)} entries has a time and a cloud cover (clouds.all)")
     return OwmForecast(MappingProxyType(clouds), fetched_at)
+
+
+def _fix(code: str, message: object) -> str | None:
+    """What the owner changes for an error code no retry mends; None for the others (a server in trouble, a rate
+    limit, a proxy's page: the next try may get through)."""
+    if code == "401":
+        return KEY_FIX
+    if code == "404":
+        return PLACE_FIX if isinstance(message, str) and "city" in message.lower() else URL_FIX
+    return None
 
 
 def parse_mqtt_forecast(payload: bytes, received_at: float) -> DayForecast:

@@ -5,6 +5,7 @@ Standard library HTTP, a timeout, TLS verified; the API key is never logged."""
 
 from __future__ import annotations
 
+import email.utils
 import http.client
 import logging
 import re
@@ -15,7 +16,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import timezone, tzinfo
 from typing import Any
 from urllib.parse import quote_plus, urlencode, urlsplit
 
@@ -31,6 +32,8 @@ MAX_BODY_BYTES = 1_000_000  # a 5-day forecast is ~16 kB: anything far larger is
 STOP_WAIT_S = 2.0  # a stop never waits longer for a fetch under way
 WAIT_SLICE_S = 30.0  # waits are cut in slices so a wall-clock step (NTP, DST is not one) is noticed
 CLOCK_BACK_S = 1.0  # a wall clock read this much before its last reading stepped back
+# A 429 without Retry-After: OWM counts its free plan's calls a minute; a retry sooner is refused too, and counted.
+RATE_LIMIT_WAIT_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +70,14 @@ def fetch_once(settings: OwmSettings, clock: Callable[[], float] = time.time) ->
     # server that sent its headers a byte every few seconds held the fetch, and the check's forecast, for as long).
     # A url on this machine is asked directly: with http_proxy set (an office's, a CI runner's), a local relay's
     # request went, key and all, to that proxy.
+    asked_wait: str | None = None  # the server's Retry-After
     try:
         with opener_within(settings.timeout_s, direct=urlsplit(settings.url).hostname in LOOPBACK) as opener:
             try:
                 with opener.open(request, timeout=settings.timeout_s) as answer:
                     status, body = answer.status, _read_within(answer, settings.timeout_s)
             except urllib.error.HTTPError as exc:  # 4xx/5xx: OWM's JSON says why
+                asked_wait = exc.headers.get("Retry-After") if exc.headers is not None else None
                 # (its body can stall or break as any other: a 502 from a proxy in trouble did)
                 status, body = exc.code, _read_within(exc, settings.timeout_s) if exc.fp is not None else b""
     except _FETCH_ERRORS as exc:
@@ -85,7 +90,25 @@ def fetch_once(settings: OwmSettings, clock: Callable[[], float] = time.time) ->
         # reach)
         return parse_owm_answer(status, _redacted_body(body, settings.key), clock())
     except ForecastError as exc:
-        return ForecastFailure(_redacted(str(exc), settings.key), clock())
+        wait_s = retry_after_s(asked_wait, clock()) if asked_wait is not None else None
+        if status == 429 and wait_s is None:
+            wait_s = RATE_LIMIT_WAIT_S
+        return ForecastFailure(_redacted(str(exc), settings.key), clock(), retry=exc.retry, retry_after_s=wait_s)
+
+
+def retry_after_s(header: str, now: float) -> float | None:
+    """A Retry-After header's wait in seconds: a number of seconds or an HTTP date (then from `now`); None for one
+    that is neither."""
+    text = header.strip()
+    if re.fullmatch(r"[0-9]{1,9}", text):
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)  # (an HTTP date is in GMT)
+    return max(0.0, when.timestamp() - now)
 
 
 def _read_within(answer: Any, timeout_s: float) -> bytes:
@@ -184,9 +207,10 @@ class ForecastFetcher:
                 return
 
     def _round(self, why: str) -> None:
-        """Up to `attempts` fetches, `retry_interval_s` apart; the outcome (the first good answer or the
-        last failure) goes to the main loop."""
-        self._last_round_at = self._clock()
+        """Up to `attempts` fetches, `retry_interval_s` apart (longer when the server asks: Retry-After, a rate
+        limit); the outcome (the first good answer or the last failure) goes to the main loop. A failure no
+        retry mends (a refused key, an unknown place) ends the round at once."""
+        started = self._last_round_at = self._clock()
         attempts = self.settings.attempts
         for attempt in range(1, attempts + 1):
             try:
@@ -194,13 +218,28 @@ class ForecastFetcher:
             except Exception as exc:  # a bug must not end the thread: no forecast again until a restart
                 log.exception("forecast fetch %s: internal error", why)
                 result = ForecastFailure(f"internal error: {type(exc).__name__}", self._clock())
-            if isinstance(result, OwmForecast) or attempt == attempts:
+            if isinstance(result, OwmForecast) or attempt == attempts or not result.retry:
+                self._events.put(ForecastFetched(result))
+                return
+            wait_s = max(self.settings.retry_interval_s, result.retry_after_s or 0.0)
+            # (a wait the server lengthened that would bring the next try past check_at, FETCH_LEAD_S after the
+            # round's start, ends the round: the forecast would come after the check it is for, and a Retry-After of
+            # a day would hold the thread past the next rounds)
+            if wait_s > self.settings.retry_interval_s and \
+                    self._clock() + wait_s + self.settings.timeout_s > started + FETCH_LEAD_S:
+                log.info("forecast fetch %s, try %d of %d failed: %s; the server asks for %.0f s before the next, "
+                         "past this round's time: the next round asks again", why, attempt, attempts, result.cause,
+                         wait_s)
                 self._events.put(ForecastFetched(result))
                 return
             log.info("forecast fetch %s, try %d of %d failed: %s; again in %.0f s", why, attempt, attempts,
-                     result.cause, self.settings.retry_interval_s)
-            if self._stop.wait(self.settings.retry_interval_s):
+                     result.cause, wait_s)
+            if self._pause(wait_s):
                 return
+
+    def _pause(self, seconds: float) -> bool:
+        """Wait `seconds` between two tries; True when stopped meanwhile."""
+        return self._stop.wait(seconds)
 
     def _wait_until(self, at: float) -> bool:
         """Sleep until the wall clock reaches `at`, or goes back by over CLOCK_BACK_S (the caller plans

@@ -62,6 +62,7 @@ class Answer:
     stall: bool = False
     trickle_s: float = 0.0
     trickle_head_s: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)  # sent beside Content-Type (Retry-After...)
 
 
 @dataclass
@@ -95,6 +96,8 @@ class OwmServer:
                     return
                 self.send_response(answer.status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(answer.body) + (100 if answer.stall else 0)))
                 self.end_headers()
                 if answer.trickle_s:
@@ -136,9 +139,9 @@ class OwmServer:
         self._thread.join(5)
 
 
-def json_answer(doc: object, status: int = 200) -> Answer:
+def json_answer(doc: object, status: int = 200, headers: dict[str, str] | None = None) -> Answer:
     """A JSON body."""
-    return Answer(status, json.dumps(doc).encode())
+    return Answer(status, json.dumps(doc).encode(), headers=headers or {})
 
 
 def fixture(name: str) -> bytes:

@@ -1,0 +1,113 @@
+"""A round of forecast fetches: no retry when one cannot help (OWM's 401, a refused key; its 404, a place it does
+not know), and a retry no sooner than the server asks (Retry-After, a 429's rate limit), within the round's time."""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Iterator
+from zoneinfo import ZoneInfo
+
+import pytest
+
+import shell.forecast_fetch as fetch_module
+from field.forecast import ForecastError, ForecastFailure, OwmForecast, parse_owm_answer
+from field.forecast_settings import FETCH_LEAD_S, OwmSettings
+from shell.forecast_fetch import ForecastFetched, ForecastFetcher, retry_after_s
+from tests.owm_server import ERROR_401, ERROR_404, Answer, OwmServer, fixture, json_answer
+
+PARIS = ZoneInfo("Europe/Paris")
+GOOD = Answer(200, fixture("forecast-chambery-2026-06-26T12.json"))
+LIMITED = {"cod": 429, "message": "Your account is temporary blocked due to exceeding of requests limitation"}
+
+
+@pytest.fixture
+def server() -> Iterator[OwmServer]:
+    s = OwmServer([GOOD])
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def a_round(server: OwmServer, attempts: int = 3,
+            retry_interval_s: float = 0.05) -> tuple[ForecastFetched, list[float]]:
+    """One round run here (no thread): its outcome and the pauses it took between tries (none slept)."""
+    events: queue.SimpleQueue[object] = queue.SimpleQueue()
+    settings = OwmSettings("f00dfeedc0ffee5ecret", "Chambery,FR", server.url, 2.0, attempts, retry_interval_s)
+    fetcher = ForecastFetcher(settings, 1, PARIS, events)
+    pauses: list[float] = []
+
+    def pause(seconds: float) -> bool:
+        pauses.append(seconds)
+        return False
+
+    fetcher._pause = pause  # type: ignore[method-assign]
+    fetcher._round("at start")
+    (event,) = [events.get_nowait()]
+    assert events.empty() and isinstance(event, ForecastFetched)
+    return event, pauses
+
+
+@pytest.mark.parametrize("answer, fix", [
+    (json_answer(ERROR_401, 401), "check [openweathermap] key"),
+    (json_answer(ERROR_404, 404), "check [openweathermap] location"),
+    (json_answer({"cod": "404", "message": "Internal error"}, 404), "check [openweathermap] url and location"),
+])
+def test_a_refused_key_or_an_unknown_place_is_asked_once_a_round(server: OwmServer, answer: Answer,
+                                                                  fix: str) -> None:
+    # Asked `attempts` times, 5 minutes apart: the same answer each time, for a key or a place only the owner mends.
+    server.serve(answer)
+    event, pauses = a_round(server)
+    assert isinstance(event.result, ForecastFailure) and fix in event.result.cause
+    assert "no retry" in event.result.cause
+    assert len(server.requests) == 1 and pauses == []
+
+
+@pytest.mark.parametrize("answer", [Answer(500, b"<html>oops</html>"), Answer(502, b""), Answer(503, b"")])
+def test_a_server_in_trouble_is_asked_again(server: OwmServer, answer: Answer) -> None:
+    server.serve(answer, answer, GOOD)
+    event, pauses = a_round(server)
+    assert isinstance(event.result, OwmForecast) and len(server.requests) == 3 and pauses == [0.05, 0.05]
+
+
+def test_retry_after_is_waited_when_longer_than_the_interval(server: OwmServer) -> None:
+    server.serve(json_answer(LIMITED, 429, {"Retry-After": "120"}), Answer(503, b"", headers={"Retry-After": "0"}),
+                 GOOD)
+    event, pauses = a_round(server)
+    assert isinstance(event.result, OwmForecast) and pauses == [120.0, 0.05]
+
+
+def test_a_rate_limit_without_retry_after_waits_a_minute_at_least(server: OwmServer) -> None:
+    # OWM counts its free plan's calls a minute: a retry sooner is refused as well, and counted.
+    server.serve(json_answer(LIMITED, 429), GOOD)
+    event, pauses = a_round(server)
+    assert isinstance(event.result, OwmForecast) and pauses == [fetch_module.RATE_LIMIT_WAIT_S]
+
+
+def test_a_retry_after_past_the_round_ends_it(server: OwmServer) -> None:
+    # Waited, it would bring the forecast after the check it is for (or hold the thread past the next round).
+    server.serve(Answer(503, b"", headers={"Retry-After": str(int(FETCH_LEAD_S))}), GOOD)
+    event, pauses = a_round(server)
+    assert isinstance(event.result, ForecastFailure) and event.result.cause.startswith("HTTP 503")
+    assert len(server.requests) == 1 and pauses == []
+
+
+@pytest.mark.parametrize("header, seconds", [
+    ("120", 120.0), (" 5 ", 5.0), ("-3", None), ("soon", None), ("", None),
+    ("Wed, 21 Oct 2015 07:28:00 GMT", 90.0), ("Wed, 21 Oct 2015 07:26:00 GMT", 0.0),
+])
+def test_retry_after_in_seconds_or_as_a_date(header: str, seconds: float | None) -> None:
+    now = 1445412390.0  # 2015-10-21 07:26:30 UTC
+    assert retry_after_s(header, now) == seconds
+
+
+def test_the_cause_names_the_key_to_fix_and_the_error_says_no_retry() -> None:
+    with pytest.raises(ForecastError) as refused:
+        parse_owm_answer(401, json_answer(ERROR_401, 401).body, 0.0)
+    assert str(refused.value).startswith("HTTP 401: Invalid API key.") and not refused.value.retry
+    with pytest.raises(ForecastError) as unknown:
+        parse_owm_answer(200, b'{"cod": "404", "message": "city not found"}', 0.0)  # (a proxy passing it on)
+    assert "check [openweathermap] location" in str(unknown.value) and not unknown.value.retry
+    with pytest.raises(ForecastError) as trouble:
+        parse_owm_answer(500, b"", 0.0)
+    assert trouble.value.retry
