@@ -89,7 +89,13 @@ def _start(args: argparse.Namespace) -> int | Daemon:
     from shell.deps import dependency_problem
     from shell.logsetup import refusal_text
 
-    problem = dependency_problem()
+    problem = dependency_problem(("paho-mqtt",))
+    if problem is None:
+        # (numpy only for a variable load's curve fit: a daemon with relays only never loads it. Imported after the
+        # Python's check, which must run on a Python too old for settings/)
+        from settings.load_building import packages_needed
+
+        problem = dependency_problem(packages_needed(args.config))
     if problem is not None:
         print(refusal_text(f"regulation.py: {problem}"), file=sys.stderr)
         return EXIT_CONFIG

@@ -63,6 +63,9 @@ class Equipment:
     # (A step back under this loses at most its own seconds' energy; a stall over it would count it twice.)
     ENERGY_STEP_BACK_S: ClassVar[float] = 120.0
     OPTIONS: ClassVar[tuple[Option, ...]] = BASE_OPTIONS
+    # The run-time packages (pip names) building a load of this kind needs beyond the daemon's paho-mqtt: checked
+    # with the config's loads before it is loaded (shell/deps.py), so that one missing is one line naming it.
+    PACKAGES: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, name: str, options: dict[str, Any], context: BuildContext) -> None:
         self.name = name

@@ -66,6 +66,7 @@ class VariableEquipment(Equipment):
     )
 
     ECHO_LAG_S = ECHO_LAG_S  # (values.boots)
+    PACKAGES = ("numpy",)  # (the curve's fit: a daemon with relays only needs no numpy)
 
     def __init__(self, name: str, options: dict[str, Any], context: BuildContext) -> None:
         super().__init__(name, options, context)

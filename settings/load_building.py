@@ -12,8 +12,9 @@ from pathlib import Path
 from equipments.base import BuildContext, Equipment, EquipmentBuildError
 from equipments.registry import resolve_kind
 from field.config import FIELD_LOAD_OPTIONS, FIELD_SECTIONS
+from settings.ini_file import read_parser
 from settings.options import SectionReader
-from settings.problems import ConfigProblem
+from settings.problems import ConfigError, ConfigProblem
 from settings.sections import IGNORED_SECTIONS, OLD_EQUIPMENT_FORMAT, SEED_LOAD_IGNORED
 from settings.slips import slip_advice
 
@@ -30,6 +31,25 @@ def _rename_hint(name: str) -> str:
     plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     plain = re.sub(r"[^A-Za-z0-9_-]+", "_", plain).strip("_")
     return f"; rename it and its section ({plain})" if plain and LOAD_NAME.fullmatch(plain) else ""
+
+
+def packages_needed(path: str | Path) -> tuple[str, ...]:
+    """The run-time packages (pip names) the loads listed in the config at `path` need beyond paho-mqtt (a variable
+    load's curve fit: numpy), read before the config is loaded so that a missing one is said first, in one line, and
+    a config with relays only runs without numpy. () when the file or a load's type cannot be read: the loader says
+    why."""
+    try:
+        cp = read_parser(Path(path))
+    except ConfigError:
+        return ()
+    needed: list[str] = []
+    for _name, type_name in cp.items("equipments", raw=True) if cp.has_section("equipments") else ():
+        try:
+            cls = resolve_kind(type_name)
+        except ValueError:
+            continue
+        needed += [package for package in cls.PACKAGES if package not in needed]
+    return tuple(needed)
 
 
 def build_equipments(cp: configparser.ConfigParser, reader: SectionReader,

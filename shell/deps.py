@@ -106,9 +106,9 @@ def _installed_version(dep: Dependency) -> str | None:
 
 
 def dependency_problem(needed: tuple[str, ...] = ("paho-mqtt", "numpy")) -> str | None:
-    """None when this Python and the run-time packages `needed` (pip names; the daemon needs both) are
-    recent enough, else one line saying which is not. The tools ask only for what their command uses: a
-    replay needs numpy and no broker."""
+    """None when this Python and the run-time packages `needed` (pip names; the daemon needs paho-mqtt, and numpy
+    for a variable load: settings.load_building.packages_needed) are recent enough, else one line saying which is
+    not. The tools ask only for what their command uses: a replay needs numpy and no broker."""
     problem = python_problem()
     if problem is not None:
         return problem

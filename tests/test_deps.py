@@ -1,5 +1,6 @@
-"""The dependency check: without paho-mqtt or numpy (or with too old ones), regulation.py says which
-and how to install it in one line, exit 2, also for --check; --help and --version need neither."""
+"""The dependency check: without paho-mqtt, or numpy for a config with a variable load (or with too old ones),
+regulation.py says which and how to install it in one line, exit 2, also for --check; --help and --version need
+neither, and a config with relays only needs no numpy."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from shell.deps import _version, dependency_problem, python_problem
+from tests.configs import write_config
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.debian
@@ -51,16 +53,26 @@ def test_missing_paho_is_one_line_and_exit_2(args: tuple[str, ...]) -> None:
     assert "'make check' (makes this checkout's .venv with the packages" in lines[0]
 
 
-def test_missing_numpy_named(tmp_path: Path) -> None:
-    result = run("--check", fake_site=fake_packages(tmp_path, "1.6.1", None))
+def test_missing_numpy_named_for_a_variable_load(tmp_path: Path) -> None:
+    # (config.ini.sample's first load is a variator: its curve's fit needs numpy)
+    result = run("-c", "config.ini.sample", "--check", fake_site=fake_packages(tmp_path, "1.6.1", None))
     assert result.returncode == 2 and "PySEB needs numpy, which is not installed" in result.stderr
     assert "python3-numpy" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+def test_relays_only_need_no_numpy(tmp_path: Path) -> None:
+    # numpy is imported only to fit a variable load's curve: a daemon with relays only started without it, yet the
+    # check refused it for a package it never loads.
+    relays = write_config(tmp_path, ("radiator", "small"))
+    result = run("-c", str(relays), "--check", fake_site=fake_packages(tmp_path / "site", "1.6.1", None))
+    assert result.returncode == 0 and "numpy" not in result.stderr
+    assert result.stdout.startswith(f"{relays}: OK")
+
+
 def test_too_old_versions_named(tmp_path: Path) -> None:
-    old_paho = run("--check", fake_site=fake_packages(tmp_path / "a", "1.5.1", "1.24.2"))
+    old_paho = run("-c", "config.ini.sample", "--check", fake_site=fake_packages(tmp_path / "a", "1.5.1", "1.24.2"))
     assert old_paho.returncode == 2 and "paho-mqtt >= 1.6.1, found 1.5.1" in old_paho.stderr
-    old_numpy = run("--check", fake_site=fake_packages(tmp_path / "b", "1.6.1", "1.19.5"))
+    old_numpy = run("-c", "config.ini.sample", "--check", fake_site=fake_packages(tmp_path / "b", "1.6.1", "1.19.5"))
     assert old_numpy.returncode == 2 and "numpy >= 1.24, found 1.19.5" in old_numpy.stderr
 
 
