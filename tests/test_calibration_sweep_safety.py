@@ -263,16 +263,20 @@ def test_a_log_in_a_missing_directory_is_one_line(tmp_path: Path, capsys: pytest
     assert capsys.readouterr().err == f"error: cannot write {log}: No such file or directory\n"
 
 
-def _crash_at(broker: PrivateBroker, load: SimulatedLoad, percent: float, down_s: float | None,
-              seen: list[str]) -> threading.Thread:
-    """A thread that kills the broker (SIGKILL: no will is sent) once the load is at `percent`, then, after
-    `down_s` (None: never), starts it again on the same port with a subscriber that collects the commands."""
+def _crash_at(broker: PrivateBroker, load: SimulatedLoad, percent: float, down_s: float | None, seen: list[str],
+              swept: threading.Event) -> threading.Thread:
+    """A thread that kills the broker (SIGKILL: no will is sent) once the load is at `percent` (a load that never
+    gets there within 30 s is left alone: the sweep then ends as if nothing happened, and the test fails), then, after
+    `down_s` (None: never), starts it again on the same port with a subscriber that collects every command sent
+    until the sweep is over (`swept`): a copy or a stale percent after the end percent leaves the load there.
+    (It took only what had come by the first command: a percent sent after the end percent went unseen.)"""
 
     def crash() -> None:
         deadline = time.monotonic() + 30
-        while load.percent != percent and time.monotonic() < deadline:
+        while load.percent != percent:
+            if time.monotonic() > deadline or broker.pid is None:
+                return
             time.sleep(0.01)
-        assert broker.pid is not None
         os.kill(broker.pid, 9)
         if down_s is None:
             return
@@ -280,10 +284,10 @@ def _crash_at(broker: PrivateBroker, load: SimulatedLoad, percent: float, down_s
         # subscriber is in before the sweep's next try)
         time.sleep(down_s)
         broker.start()
-        watcher = MqttProbe(broker.host, broker.port, (CMD,))
+        watcher = MqttProbe(broker.host, broker.port, (CMD, "test/marker"))
         try:
-            watcher.wait_for(CMD, lambda m: True, timeout_s=20)
-            seen.extend(m.text for m in watcher.messages)
+            swept.wait(40)
+            seen.extend(m.text for m in delivered(watcher).on(CMD))  # (all the sweep sent before it returned)
         finally:
             watcher.close()
 
@@ -299,11 +303,13 @@ def _sweep_through_a_crash(tmp_path: Path, down_s: float | None, at_percent: flo
     with PrivateBroker() as broker:
         load = SimulatedLoad(broker)
         seen: list[str] = []
-        thread = _crash_at(broker, load, at_percent, down_s, seen)
+        swept = threading.Event()
+        thread = _crash_at(broker, load, at_percent, down_s, seen, swept)
         try:
             code = sweep(write_config(tmp_path, broker.port), tmp_path / "c.csv", "--start", "80",
                          "--meter-timeout", "2")
         finally:
+            swept.set()
             thread.join(40)
             load.close()
     return code, seen, broker.port
