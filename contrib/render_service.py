@@ -34,20 +34,40 @@ def default_python(directory: Path) -> str:
     return str(venv) if venv.exists() else sys.executable
 
 
-# What the daemon imports that a bare python3 may lack (shell/deps.py says so to the daemon's user).
-NEEDED = ("paho.mqtt.client", "numpy")
-
-
-def missing_packages(python: str) -> str | None:
-    """Why `python` cannot run the daemon (a package it lacks, or it does not run), or None. A unit on a python3
-    without the apt packages exited 2 at every start (systemd restarts on failures only)."""
-    probe = "import importlib.util, sys; sys.exit(0 if all(importlib.util.find_spec(m) for m in sys.argv[1:]) else 3)"
+# What the daemon imports that a bare python3 may lack, as its own check asks for it (shell/deps.py): paho-mqtt, and
+# numpy for a variable load in the config (settings.load_building.packages_needed, read from this script's checkout;
+# a Python too old for PySEB's modules is asked for both, the unit's check then says what is wrong). Prints what is
+# missing, exit 3.
+_PROBE = """import importlib.util, sys
+def lacks(module):
     try:
-        done = subprocess.run([python, "-c", probe, *NEEDED], capture_output=True, timeout=60, check=False)
+        return importlib.util.find_spec(module) is None
+    except (ImportError, ValueError):
+        return True
+missing = ['paho-mqtt'] if lacks('paho.mqtt.client') else []
+needed, modules = ('numpy',), {}
+if sys.version_info >= (3, 10):
+    sys.path.insert(0, sys.argv[1])
+    from settings.load_building import packages_needed
+    from shell.deps import DEPENDENCIES
+    needed, modules = packages_needed(sys.argv[2]), {dep.pip_name: dep.module for dep in DEPENDENCIES}
+missing += [name for name in needed if lacks(modules.get(name, name))]
+print(' or '.join(missing))
+sys.exit(3 if missing else 0)
+"""
+_CHECKOUT = Path(__file__).resolve().parent.parent
+
+
+def missing_packages(python: str, config: Path) -> str | None:
+    """Why `python` cannot run the daemon on `config` (a package it lacks, or it does not run), or None. A unit on a
+    python3 without the apt packages exited 2 at every start (systemd restarts on failures only)."""
+    try:
+        done = subprocess.run([python, "-c", _PROBE, str(_CHECKOUT), str(config)], capture_output=True, text=True,
+                              timeout=60, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"{python} does not run ({exc})"
     if done.returncode != 0:
-        return f"{python} lacks paho-mqtt or numpy"
+        return f"{python} lacks {done.stdout.strip() or 'paho-mqtt or numpy'}"
     return None
 
 
@@ -163,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"render_service.py: --dir {directory}: no regulation.py there: give the folder of your PySEB checkout "
               "(or run make install-service in it)", file=sys.stderr)
         return EXIT_USAGE
-    problem = missing_packages(python)
+    problem = missing_packages(python, directory / "config.ini")
     if problem is not None:
         print(f"render_service.py: {problem}: the service would stop at every start; 'make check' makes "
               f"{directory / '.venv'} with them (or 'sudo apt install python3-paho-mqtt python3-numpy'), then "

@@ -118,6 +118,34 @@ def test_an_interpreter_without_the_packages_is_refused(tmp_path: Path) -> None:
     assert f"{bare} lacks paho-mqtt or numpy: the service would stop at every start; 'make check'" in result.stderr
 
 
+def _python_without_numpy(directory: Path) -> Path:
+    """This interpreter, with `import numpy` failing (as a python3 without python3-numpy)."""
+    (directory / "site").mkdir()
+    (directory / "site" / "sitecustomize.py").write_text("import sys\nsys.modules['numpy'] = None\n")
+    python = directory / "python-without-numpy"
+    python.write_text(f"#!/bin/sh\nPYTHONPATH={directory / 'site'} exec {sys.executable} \"$@\"\n")
+    python.chmod(0o755)
+    return python
+
+
+@pytest.mark.parametrize(("loads", "refused"), [(("radiator", "small"), False), (("ecs", "radiator"), True)])
+def test_numpy_is_asked_for_a_variable_load_only(tmp_path: Path, loads: tuple[str, ...], refused: bool) -> None:
+    # The daemon runs a config with relays only without numpy (only a variable load's curve fit imports it), and
+    # its own check asks for numpy only then; the unit was refused on a python3 without it whatever the loads.
+    from tests.configs import write_config
+
+    me = pwd.getpwuid(os.getuid()).pw_name
+    write_config(_checkout(tmp_path), loads)  # (config.ini in the checkout, as the unit runs it)
+    python = _python_without_numpy(tmp_path)
+    result = subprocess.run([sys.executable, str(ROOT / "contrib" / "render_service.py"), "--user", me, "--dir",
+                             str(tmp_path), "--python", str(python)], capture_output=True, text=True, timeout=60)
+    if refused:
+        assert result.returncode == 2 and f"{python} lacks numpy: the service would stop" in result.stderr
+    else:
+        assert result.returncode == 0 and "lacks" not in result.stderr, result.stderr
+        assert f"ExecStart={python} " in result.stdout
+
+
 def test_a_user_this_machine_does_not_have_is_refused(tmp_path: Path) -> None:
     # `make install-service SERVICE_USER=pi` on a Raspberry Pi OS made since 2022 (no default pi user: the first
     # boot asks for one) installed a unit that systemd failed to start (status 217/USER), again every 10 s.
