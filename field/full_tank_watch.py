@@ -99,9 +99,11 @@ class FullTankWatch:
             if load.name in self._silence_said:
                 self._silence_said.discard(load.name)
                 log.info("%s: its own meter reads again: its tank is watched by it again", load.name)
+            if load.overed:  # (full until the daily clear: nothing to judge, nor to ask its variator; its
+                continue  # detector's question_due is from before, when found full by the house meter)
             detector = self.metered[load.name]
-            if not load.overed and detector.on_reading(result.power_w, load.current_power_w, now, load.heard_at,
-                                                       load.last_command_at, load.booted_at):
+            if detector.on_reading(result.power_w, load.current_power_w, now, load.heard_at, load.last_command_at,
+                                   load.booted_at):
                 self.mark_full(load, now, f"its meter reads {result.power_w:.1f} W")
                 changed = True
             elif detector.question_due:

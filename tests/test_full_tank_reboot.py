@@ -89,3 +89,19 @@ def test_a_variator_rebooting_under_a_force_is_no_full_tank_from_the_house_meter
     house.run(600)
     assert not h.load("ecs").overed and h.load("ecs").forced_by == "user"
     assert "ecs is full" not in caplog.text
+
+
+def test_a_tank_found_full_by_the_house_meter_is_not_asked_at_each_reading_of_its_own(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The variator silent under the night force: asked for its status at a low reading of the heater's meter. The tank
+    # then found full another way (the house meter's inference, while that meter was silent): its meter's readings
+    # after it must not ask again (the question left due was sent at every reading until the daily clear).
+    h = Harness(field_config(tmp_path, ecs=f"topic_read_power = {ECS_METER}\n"))
+    night_force_made(h)
+    h.reg.handle(ECS_STATUS, echo(100), at(2024, 1, 11, 1, 0, 31))
+    thermostat_cut(h, at(2024, 1, 11, 1, 1), count=30, payload=DRAWING)
+    last = thermostat_cut(h, at(2024, 1, 11, 3, 0), count=5)
+    assert h.on(ECS_CMD).count("status") == 1
+    h.reg.field.tanks.mark_full(h.load("ecs"), last + 1, "inferred from the house meter")
+    thermostat_cut(h, last + 2, count=30)
+    assert h.load("ecs").overed and h.on(ECS_CMD).count("status") == 1
