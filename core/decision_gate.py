@@ -25,8 +25,8 @@ class DecisionGate:
         self._settle_s = settle_s
         self._decided_on = (0, 0)  # meter reading counts used by the last decision
         self._last_decision_at: float | None = None
-        # (the latest command before the wall clock's last forward jump(s), and by how much it jumped since: a
-        # command at or before it was sent that much "earlier" than a reading's stamp says)
+        # (the latest command before the wall clock's last forward jump(s), and by how much it jumped since: while
+        # it is still the latest, it was sent that much "earlier" than a reading's stamp says)
         self._jumped: tuple[float, float] = (-math.inf, 0.0)
 
     def claim(self, now: float, loads: Sequence[Equipment]) -> bool:
@@ -49,8 +49,10 @@ class DecisionGate:
             # put every later decision on the house reading instead of the production reading that follows it,
             # which the replay measured twice as importing on the cloudy day (docs/control.md).
             last_command_at = latest_command_at(loads)
-            if last_command_at is not None and last_command_at <= self._jumped[0]:
-                last_command_at += self._jumped[1]  # (sent before a jump of the clock: as far from now as it is)
+            if last_command_at == self._jumped[0]:
+                # (sent before a jump of the clock, none since: as far from now as it is. Only that very command: one
+                # stamped earlier is from after a step back, sent after the jump, and its stamp is as the readings')
+                last_command_at += self._jumped[1]
             if (last_command_at is not None and not stepped_back(consumption.received_at, last_command_at)
                     and not shows_command(consumption.received_at, last_command_at, self._settle_s)):
                 # This house reading was taken before the last command could show in it: deciding on it would

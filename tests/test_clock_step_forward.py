@@ -287,3 +287,32 @@ def test_the_broker_s_outage_is_timed_on_the_steady_clock(tmp_path: Path, monkey
     steady[0] += 12.0
     daemon._say_connected(Connected(at=wall + 3 * 3600.0 + 12.0, first=False))
     assert "connected to the broker again after 12 s (1 failed attempts)" in caplog.text
+
+
+def test_a_command_after_the_clock_stepped_back_past_a_jump_still_waits_to_show(tmp_path: Path) -> None:
+    # Jumped forward a minute after a command, then set back ten (a wrong server, then a good one): a command sent
+    # after the step back is stamped before the one the jump was remembered for. It was taken for one sent before the
+    # jump, moved a minute ahead, so far ahead of the readings that they looked a clock stepped back: the next reading,
+    # 1.5 s after it, was decided on (settle = 2), the step corrected again.
+    h = closed_loop(tmp_path, "ecs", evaluate_options="settle = 2\n")
+    house = House(h, base_w=300, pv_w=1300)
+    for _ in range(5):
+        house.read()
+    house.pv_w = 1800
+    house.read()  # the heater raised by 500 W
+    house.now += 60.0
+    h.reg.clock_stepped_forward(60.0)
+    for _ in range(3):
+        house.read()
+    house.now -= 600.0  # set back: no jump told (the core sees the step in its readings)
+    for _ in range(3):
+        house.read()
+    decisions: list[object] = []
+    h.reg.add_decision_listener(decisions.append)
+    house.pv_w = 2300
+    house.read()  # the heater raised by 500 W again
+    assert len(decisions) == 1 and h.load("ecs").last_command_at == pytest.approx(house.now, abs=0.1)
+    house.read(1.5)
+    assert len(decisions) == 1
+    house.read(1.5)  # 3 s after the command: it shows
+    assert len(decisions) == 2
