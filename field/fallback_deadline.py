@@ -217,10 +217,11 @@ class DeadlineFallback:
         return {"delivered_wh": round(self.delivered_wh, 1), "cycle_end": self.cycle_end,
                 "forcing": self.forcing, "done": self.done, "ended_early": self.ended_early}
 
-    def restore(self, saved: Mapping[str, Any]) -> None:
+    def restore(self, saved: Mapping[str, Any], force_restored: bool = True) -> None:
         """Take back a snapshot; a cycle that ended while stopped is closed at the next tick. A value that
         is not plausible (not finite, a negative energy, a time outside 2000..2100) is ignored, with a
-        warning: the rule starts that part afresh."""
+        warning: the rule starts that part afresh. `force_restored`: the same file has the heater forced by the rule
+        (False: unforced there, by a user's unforce saved at once before the rule's tick saw it)."""
         delivered, cycle_end = saved.get("delivered_wh"), saved.get("cycle_end")
         delivered_wh, cycle_end_at = saved_energy(delivered), saved_epoch(cycle_end)
         if delivered_wh is not None:
@@ -231,6 +232,9 @@ class DeadlineFallback:
             self.cycle_end = cycle_end_at
         elif cycle_end is not None:
             log.warning("deadline rule: saved cycle_end %r ignored (not a plausible time)", cycle_end)
-        self.forcing = self._restored_forcing = saved.get("forcing") is True
+        self.forcing = saved.get("forcing") is True
+        # (its force not on at the first tick is owed only when the file had it on: refused at the start. Unforced in
+        # the file, it is your unforce, saved at once as an order while the rule's own state waited for status_time)
+        self._restored_forcing = self.forcing and force_restored
         self.done = saved.get("done") is True
         self.ended_early = saved.get("ended_early") is True

@@ -232,7 +232,8 @@ class FieldFeatures:
         rules_too = age_days <= 1
         if isinstance(saved, dict):
             if rules_too or restore_mode:
-                warnings += self._restore_heater(self.heater, saved, restore_mode, restore_rules=rules_too)
+                warnings += self._restore_heater(self.heater, saved, restore_mode, restore_rules=rules_too,
+                                                 saved_forced_by=_saved_forced_by(doc, self.heater.heater.name))
         elif rules_too and "schema_version" not in doc and self.heater.seed is not None:
             seed = self.heater.seed
             seed.yesterday_wh = _seed_file_yesterday_wh(self.heater, doc, age_days)
@@ -262,11 +263,24 @@ class FieldFeatures:
         return self.domoticz.selector is not None or self.homeassistant.enabled
 
     def _restore_heater(self, heater: HeaterControl, saved: dict[str, Any], restore_mode: bool,
-                        restore_rules: bool) -> list[str]:
-        warnings = heater.restore(saved, restore_mode=restore_mode, restore_rules=restore_rules)
+                        restore_rules: bool, saved_forced_by: str | None = None) -> list[str]:
+        warnings = heater.restore(saved, restore_mode=restore_mode, restore_rules=restore_rules,
+                                  saved_forced_by=saved_forced_by)
         if self.domoticz.selector is not None:
             self.domoticz.selector.mode = heater.mode  # a change from Domoticz is compared with the restored mode
         return warnings
+
+
+def _saved_forced_by(doc: dict[str, Any], name: str) -> str | None:
+    """Who forced load `name` in the file `doc` (None: not forced, or not in it). The deadline rule restored as
+    forcing owes its force when the file has it on (refused at the start); unforced there, it is the user's unforce,
+    saved at once as an order before the rule's tick saw it."""
+    entries = doc.get("equipments")
+    for entry in entries if isinstance(entries, list) else ():
+        if isinstance(entry, dict) and entry.get("name") == name:
+            forced_by = entry.get("forced_by")
+            return forced_by if entry.get("forced") is True and isinstance(forced_by, str) else None
+    return None
 
 
 def _seed_file_yesterday_wh(heater: HeaterControl, doc: dict[str, Any], age_days: int) -> float:

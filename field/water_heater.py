@@ -178,16 +178,17 @@ class HeaterControl:
             doc["deadline_rule"] = {**self.deadline.status(), "cycle_end": self.deadline.cycle_end}
         return doc
 
-    def restore(self, saved: dict[str, Any], restore_mode: bool, restore_rules: bool = True) -> list[str]:
+    def restore(self, saved: dict[str, Any], restore_mode: bool, restore_rules: bool = True,
+                saved_forced_by: str | None = FORCED_BY_DEADLINE) -> list[str]:
         """Take back the rules' state (when `restore_rules`) and the mode (when `restore_mode`) from a saved
-        `status()`."""
+        `status()`; `saved_forced_by`: who forced the heater in the same file (None: not forced)."""
         if saved.get("name") != self.heater.name:
             return [f"saved fallback state is for {saved.get('name')!r}, the water heater is now "
                     f"{self.heater.name!r}: not restored"]
         if restore_rules and self.seed is not None and isinstance(saved.get("seed_rule"), dict):
             self.seed.restore(saved["seed_rule"])
         if restore_rules and self.deadline is not None and isinstance(saved.get("deadline_rule"), dict):
-            self.deadline.restore(saved["deadline_rule"])
+            self.deadline.restore(saved["deadline_rule"], saved_forced_by == FORCED_BY_DEADLINE)
         if restore_mode and saved.get("mode") in {m.value for m in EcsMode}:
             self.mode, self.mode_source = EcsMode(saved["mode"]), "restored"
         return []

@@ -71,3 +71,24 @@ def test_after_a_restart_the_user_s_unforce_still_ends_the_deadline_rule_s_force
     assert "deadline rule: ecs's force was ended early (unforced)" in caplog.text
     assert again.reg.status(at(2024, 1, 11, 6, 30))["water_heater"]["deadline_rule"]["ended_early"] is True
     assert not again.load("ecs").is_forced()
+
+
+def test_a_restart_just_after_the_user_s_unforce_does_not_force_again(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The user's unforce is an order: the status file is written at once, before the rule's next tick has seen it (the
+    # rule still `forcing`, the heater unforced), and the rule's own change is no order (saved status_time later). A
+    # power cut then: the restart took the heater unforced for a force refused at the start and forced it again to
+    # the span's end, from the grid, against the user's word.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, extra=DEADLINE))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 4, 0))
+    assert h.load("ecs").forced_by == "deadline_rule"
+    unforced_at = at(2024, 1, 11, 4, 0, 10)
+    h.reg.handle(MODE, b'{"command": "unforce", "name": "ecs"}', unforced_at)
+    saved = json.loads(json.dumps(h.reg.last_status))  # (what the saver wrote at once: its orders changed)
+    assert saved["water_heater"]["deadline_rule"]["forcing"] is True and not h.load("ecs").is_forced()
+    again = Harness(field_config(tmp_path, extra=DEADLINE))
+    assert again.reg.restore(saved, unforced_at + 30) == []
+    ticks(again, unforced_at + 30, at(2024, 1, 11, 6, 30))
+    assert not again.load("ecs").is_forced() and "forcing again" not in caplog.text
+    assert again.reg.status(at(2024, 1, 11, 6, 30))["water_heater"]["deadline_rule"]["ended_early"] is True
