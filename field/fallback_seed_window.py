@@ -44,9 +44,10 @@ class SeedWindow:
                 "count_from": self._count_from, "full_in_window": self.full_in_window,
                 "own_force": self._own.snapshot() if self._own is not None else None}
 
-    def restore(self, saved: Mapping[str, Any]) -> None:
+    def restore(self, saved: Mapping[str, Any], heater_forced: bool = True) -> None:
         """Take back a snapshot; missing or malformed fields (not finite, a negative energy, a time
-        outside 2000..2100) keep their defaults, with a warning."""
+        outside 2000..2100) keep their defaults, with a warning. `heater_forced`: the same file has the heater
+        forced (by the rule, or by another over it)."""
         def checked(key: str, parse: Callable[[Any], float | None]) -> float | None:
             value = saved.get(key)
             number = parse(value)
@@ -68,8 +69,13 @@ class SeedWindow:
             # Saved before its planned end: PySEB stopped during it, and the heater drew nothing meanwhile. Owed as
             # one displaced: the first tick forces what is still missing while the night lasts, else credits only what
             # was drawn (restored with its remaining time, a stop from 02:00 to 03:00 left 2000 Wh of the 7000 credited
-            # undrawn, and the next night's check took the water for hot).
-            self._own.displaced = True
+            # undrawn, and the next night's check took the water for hot). Not one the file has unforced and not owed
+            # already (its command refused): that is the user's unforce, saved at once as an order before the rule's
+            # tick saw it; owed, it was forced again from the grid. Cut, as that tick would have.
+            if heater_forced or self._own.displaced:
+                self._own.displaced = True
+            else:
+                self._own.cut = True
 
 
 def _restored_own_force(saved: Any) -> OwnForce | None:

@@ -272,9 +272,9 @@ class FieldFeatures:
 
 
 def _saved_forced_by(doc: dict[str, Any], name: str) -> str | None:
-    """Who forced load `name` in the file `doc` (None: not forced, or not in it). The deadline rule restored as
-    forcing owes its force when the file has it on (refused at the start); unforced there, it is the user's unforce,
-    saved at once as an order before the rule's tick saw it."""
+    """Who forced load `name` in the file `doc` (None: not forced, or not in it). A fallback rule restored in its
+    force owes it when the file has the heater forced (its force refused at the start); unforced there, it is the
+    user's unforce, saved at once as an order before the rule's tick saw it."""
     entries = doc.get("equipments")
     for entry in entries if isinstance(entries, list) else ():
         if isinstance(entry, dict) and entry.get("name") == name:

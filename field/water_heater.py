@@ -186,7 +186,7 @@ class HeaterControl:
             return [f"saved fallback state is for {saved.get('name')!r}, the water heater is now "
                     f"{self.heater.name!r}: not restored"]
         if restore_rules and self.seed is not None and isinstance(saved.get("seed_rule"), dict):
-            self.seed.restore(saved["seed_rule"])
+            self.seed.restore(saved["seed_rule"], saved_forced_by is not None)
         if restore_rules and self.deadline is not None and isinstance(saved.get("deadline_rule"), dict):
             self.deadline.restore(saved["deadline_rule"], saved_forced_by == FORCED_BY_DEADLINE)
         if restore_mode and saved.get("mode") in {m.value for m in EcsMode}:

@@ -92,3 +92,24 @@ def test_a_restart_just_after_the_user_s_unforce_does_not_force_again(
     ticks(again, unforced_at + 30, at(2024, 1, 11, 6, 30))
     assert not again.load("ecs").is_forced() and "forcing again" not in caplog.text
     assert again.reg.status(at(2024, 1, 11, 6, 30))["water_heater"]["deadline_rule"]["ended_early"] is True
+
+
+def test_a_restart_just_after_the_user_s_unforce_of_the_seed_rule_s_force_does_not_force_again(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The same for the seed rule: its own force, in the file written at once for the unforce, was taken for one cut by
+    # the stop and owed: the rest of the night's 7000 Wh forced again from the grid.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 2, 0))
+    assert h.load("ecs").forced_by == "seed_rule"
+    unforced_at = at(2024, 1, 11, 2, 0, 10)
+    h.reg.handle(MODE, b'{"command": "unforce", "name": "ecs"}', unforced_at)
+    saved = json.loads(json.dumps(h.reg.last_status))  # (what the saver wrote at once: its orders changed)
+    assert saved["water_heater"]["seed_rule"]["own_force"] is not None and not h.load("ecs").is_forced()
+    again = Harness(field_config(tmp_path))
+    assert again.reg.restore(saved, unforced_at + 30) == []
+    drawn_from = again.load("ecs").energy_wh
+    ticks(again, unforced_at + 30, at(2024, 1, 11, 6, 30))
+    assert not again.load("ecs").is_forced() and "forcing again" not in caplog.text
+    assert again.load("ecs").energy_wh - drawn_from < 100  # (the regulation's, on a grey night: nothing)
+    assert "low-energy fallback: ecs's force was ended early (unforced, or the water-heater mode)" in caplog.text
