@@ -149,6 +149,9 @@ def test_a_ctrl_c_between_the_start_and_the_run_frees_the_lock(tmp_path: Path, c
         return real_run(self, *args)
 
     handlers = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    # SIGINT as a terminal gives it: pytest run in the background (`pytest &`, nohup, a CI runner) starts with it
+    # ignored, which the daemon keeps (a background job's Ctrl-C is not its own): this start never stopped.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with pytest.MonkeyPatch.context() as patch:
             if where == "once _start returned":
