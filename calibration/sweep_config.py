@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from equipments.registry import BUILTIN
 from settings.config import read_parser
 from settings.options import SectionReader
 from settings.problems import ConfigError, ConfigProblem
@@ -105,6 +106,8 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
         problems.append(f"{source}: no section [{name}] (loads in this file: {', '.join(known) or 'none'})")
         raise SweepConfigError("\n".join(problems))
     load = parser[name]
+    if (problem := _not_a_variator(parser, name)) is not None:
+        raise SweepConfigError(f"{source}: {problem}")
 
     # [mqtt] and [evaluate] through the daemon's own reader: its keys, aliases, defaults, types, ranges and words.
     reader = SectionReader()
@@ -164,6 +167,22 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
         raise SweepConfigError(f"{source}: [{name}] topic_read_power: {topic_read!r} is {problem}: a sweep needs "
                                f"the load's own meter (e.g. smeter/pzem/ECS)")
     return target
+
+
+def _not_a_variator(parser: configparser.ConfigParser, name: str) -> str | None:
+    """Why the load, as [equipments] lists it, has no percent curve to sweep (None: a variator, or not listed).
+
+    A relay's topic takes its json_on/json_off, not percents: the seed's sample's `resille = constant`, commanded
+    through domoticz/in, was sent `100.0` down to `0.0` there. A user's own `package.module:Class` is let through."""
+    listed = parser.get("equipments", name, raw=True, fallback=None) if parser.has_section("equipments") else None
+    if listed is None:
+        return None
+    kind = BUILTIN.get(listed.strip().lower())
+    if kind is None or kind == BUILTIN["variable"]:
+        return None
+    return (f"[equipments] {name} = {listed.strip()}: a sweep measures a variator's percent -> watts curve, and "
+            f"{name} is switched whole (its watts are its max_power, or measured when on): it needs no calibration; "
+            "sweep a variable load (a water_heater)")
 
 
 def _not_the_loads_meter(target: SweepTarget, mqtt: dict[str, Any]) -> str | None:

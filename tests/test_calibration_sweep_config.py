@@ -195,3 +195,17 @@ def test_the_broker_is_read_as_the_daemon_reads_it(tmp_path: Path, mqtt: str) ->
     except SweepConfigError as exc:
         sweep = str(exc).splitlines()
     assert sweep == daemon
+
+
+@pytest.mark.parametrize("kind", ["constant", "unknown", "Constant"])
+def test_a_load_that_is_no_variator_is_refused(tmp_path: Path, kind: str) -> None:
+    # The seed's sample lists its relay (`resille = constant`, commanded through domoticz/in). Given a meter, its
+    # sweep sent `100.0` down to `0.0` to domoticz/in: percents to a relay's topic, which no relay takes.
+    config = tmp_path / "config.ini"
+    config.write_text(f"[mqtt]\nport = 9\n\n[equipments]\necs = water_heater\nresille = {kind}\n\n{LOAD}\n"
+                      "[resille]\nmax_power = 596\ntopic_set_power = domoticz/in\ntopic_read_power = smeter/pzem/RES\n")
+    with pytest.raises(SweepConfigError) as refused:
+        load_sweep_target(config, "resille")
+    said = str(refused.value)
+    assert f"[equipments] resille = {kind}" in said and "variable" in said
+    assert load_sweep_target(config, "ecs").topic_set_power == "regul/vload/ECS/cmd"  # the variator still sweeps
