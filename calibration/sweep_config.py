@@ -16,6 +16,7 @@ from typing import Any
 
 from equipments.registry import BUILTIN
 from settings.config import read_parser
+from settings.load_building import OWN_SECTIONS
 from settings.options import SectionReader
 from settings.problems import ConfigError, ConfigProblem
 from settings.sections import EVALUATE_OPTIONS, MQTT_OPTIONS
@@ -101,9 +102,13 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
     if not parser.has_section("mqtt"):
         problems.append(f"{source}: no [mqtt] section (the broker to use)")
     if not parser.has_section(name):
-        known = [s for s in parser.sections() if s not in ("mqtt", "evaluate", "status", "logging", "debug",
-                                                           "equipments", "domoticz", "openweathermap")]
-        problems.append(f"{source}: no section [{name}] (loads in this file: {', '.join(known) or 'none'})")
+        # The loads [equipments] lists (section names keep their case there); without it, the sections that are
+        # not PySEB's own (a spare one the seed kept is listed then, as the daemon would not know either).
+        known = ([s for s in parser.sections() if s.lower() in parser["equipments"]]
+                 if parser.has_section("equipments") else [s for s in parser.sections() if s not in OWN_SECTIONS])
+        near = [s for s in known if s.lower() == name.lower()]
+        hint = f"; section names differ in case: --equipment {near[0]}" if near else ""
+        problems.append(f"{source}: no section [{name}] (loads in this file: {', '.join(known) or 'none'}{hint})")
         raise SweepConfigError("\n".join(problems))
     load = parser[name]
     if (problem := _not_a_variator(parser, name)) is not None:

@@ -209,3 +209,16 @@ def test_a_load_that_is_no_variator_is_refused(tmp_path: Path, kind: str) -> Non
     said = str(refused.value)
     assert f"[equipments] resille = {kind}" in said and "variable" in said
     assert load_sweep_target(config, "ecs").topic_set_power == "regul/vload/ECS/cmd"  # the variator still sweeps
+
+
+def test_a_missing_section_names_the_loads_not_the_other_sections(tmp_path: Path) -> None:
+    # The seed's sample keeps a spare [soufflant_a] not in [equipments]; a config with the field features has
+    # [fallback], [homeassistant]... All were listed as "loads in this file", and `ECS` for [ecs] got no hint.
+    config = tmp_path / "config.ini"
+    config.write_text(f"[mqtt]\nport = 9\n\n[equipments]\necs = water_heater\n\n{LOAD}\n"
+                      "[soufflant_a]\nmax_power = 500\n[fallback]\nseed_rule = false\n"
+                      "[homeassistant]\ndiscovery = true\n")
+    with pytest.raises(SweepConfigError) as refused:
+        load_sweep_target(config, "ECS")
+    said = str(refused.value)
+    assert "no section [ECS] (loads in this file: ecs; section names differ in case: --equipment ecs)" in said
