@@ -49,9 +49,17 @@ def warn_example_curve(reader: SectionReader, load: Equipment, config: Path) -> 
     path = getattr(load, "calibration_path", None)
     if load.KIND != "variable" or path is None or not is_example_curve(path):
         return
-    reader.warnings.append(ConfigProblem(load.name, "calibration", f"{path} is an example PySEB ships, the sweep of "
-                                         "another heater: measure this load's own (python3 -m calibration sweep -c "
-                                         f"{config} --equipment {load.name}) and name it here"))
+    # The load's own sweep, where the sweep writes it (or the seed had it): the sample's `calibration =` line, left
+    # in after a sweep, still names the example, and a sweep asked for again refuses (the file exists).
+    own = [rel for rel in (Path("calibration") / f"power_calibration_{load.name}.csv",
+                           Path(f"power_calibration_{load.name}.csv")) if (config.parent / rel).is_file()]
+    if own:
+        said = (f"{path} is an example PySEB ships, the sweep of another heater, and this load's own sweep is "
+                f"{config.parent / own[0]}: name it here (calibration = {own[0].as_posix()}), or delete the line")
+    else:
+        said = (f"{path} is an example PySEB ships, the sweep of another heater: measure this load's own (python3 -m "
+                f"calibration sweep -c {config} --equipment {load.name}) and name it here")
+    reader.warnings.append(ConfigProblem(load.name, "calibration", said))
 
 
 def warn_kilowatts(reader: SectionReader, load: Equipment) -> None:

@@ -60,3 +60,19 @@ def test_only_an_example_named_as_the_sample_does_is_looked_for_in_the_install(t
             f"[ecs] calibration: {tmp_path / given}: calibration file not found; name your curve in calibration = "
             "<path>, or measure one: python3 -m calibration sweep (its --help; docs/calibration.md in PySEB's "
             f"source; the example curves PySEB ships are in {ROOT / 'calibration'})"), problem
+
+
+def test_an_example_named_beside_the_loads_own_sweep_says_to_name_it(tmp_path: Path) -> None:
+    # config.ini.sample's user swept the heater (the sweep writes calibration/power_calibration_ecs.csv) with the
+    # sample's `calibration = calibration/power_calibration_ECS-04.csv` still in the file: the daemon kept the
+    # example, and the warning said to measure the load's own, which the sweep then refused (the file exists).
+    (tmp_path / "calibration").mkdir()
+    (tmp_path / "calibration" / "power_calibration_ecs.csv").write_text(
+        "".join(f"{p};{10.0 * p}\n" for p in range(0, 101, 5)))
+    path = _naming(tmp_path, f"calibration/{ECS04}")
+    settings = load_settings(path)
+    (warning,) = [w for w in settings.warnings if "[ecs] calibration" in w]
+    assert warning == (f"{path}: [ecs] calibration: {ROOT / 'calibration' / ECS04} is an example PySEB ships, the "
+                       f"sweep of another heater, and this load's own sweep is {tmp_path / 'calibration'}/"
+                       "power_calibration_ecs.csv: name it here (calibration = calibration/power_calibration_ecs.csv)"
+                       ", or delete the line")
