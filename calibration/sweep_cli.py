@@ -15,7 +15,7 @@ from types import FrameType
 from calibration.fit import MAX_LOWEST_PERCENT, MIN_HIGHEST_PERCENT
 from calibration.points import MIN_POINTS
 from calibration.sweep import Sweeper, SweepError, SweepPlan, format_percent
-from calibration.sweep_config import SweepConfigError, SweepTarget, load_sweep_target
+from calibration.sweep_config import SweepConfigError, SweepTarget, load_sweep_target, other_curve_note
 from calibration.sweep_files import SweepFiles
 from settings.ini_file import DEFAULT_CONFIG, NoConfigHere, given_or_default_config
 from shell.deps import python_command
@@ -254,8 +254,10 @@ def run_sweep(args: argparse.Namespace) -> int:
         return EXIT_STOPPED
     if outcome.completed:
         kept = f"; the previous one is kept as {outcome.backup}" if outcome.backup else ""
+        note = other_curve_note(target, csv_path, config)
         say(f"done: {csv_path} ({outcome.rows_written} steps measured in this run{kept}); the load is at "
-            f"{end} %. Fit it with: {python_command()} -m calibration fit {shlex.quote(str(csv_path))}")
+            f"{end} %. Fit it with: {python_command()} -m calibration fit {shlex.quote(str(csv_path))}"
+            + (f"\nnote: {note}" if note else ""))
         return EXIT_OK
     if outcome.last_percent is None:
         print(f"stopped: {outcome.reason}. Nothing measured yet; start again with: "

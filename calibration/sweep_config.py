@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from calibration.examples import shipped_example
 from equipments.registry import BUILTIN
 from settings.config import read_parser
 from settings.load_building import OWN_SECTIONS
@@ -23,7 +24,7 @@ from settings.sections import EVALUATE_OPTIONS, MQTT_OPTIONS
 from settings.special_sections import refuse_defaults, take_defaults
 from settings.tls_check import host_problem, tls_file_problems
 
-__all__ = ["SweepConfigError", "SweepTarget", "load_sweep_target"]
+__all__ = ["SweepConfigError", "SweepTarget", "load_sweep_target", "other_curve_note"]
 
 # What the sweep reads of [evaluate] and of the load's section (with [mqtt], whole).
 _EVALUATE_KEYS = ("frozen_meter", "max_meter_power")
@@ -58,6 +59,7 @@ class SweepTarget:
     frozen_meter: bool = True
     # [evaluate] max_meter_power, the daemon's: a reading above it is a glitch, not the load's watts
     max_meter_power_w: float = 30000.0
+    calibration: str | None = None  # the load's `calibration` key as written, when its config sets one
 
     @property
     def topic_variator_status(self) -> str | None:
@@ -167,6 +169,7 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
         topic_status=topic_status,
         frozen_meter=evaluate["frozen_meter"],
         max_meter_power_w=evaluate["max_meter_power"],
+        calibration=_value(load, "calibration"),
     )
     if (problem := _not_the_loads_meter(target, mqtt)) is not None:
         raise SweepConfigError(f"{source}: [{name}] topic_read_power: {topic_read!r} is {problem}: a sweep needs "
@@ -202,3 +205,31 @@ def _not_the_loads_meter(target: SweepTarget, mqtt: dict[str, Any]) -> str | Non
         if target.topic_read_power == mqtt[key]:
             return f"[mqtt] {key}, one of the house's meters"
     return None
+
+
+def other_curve_note(target: SweepTarget, csv_path: Path, config: str | os.PathLike[str]) -> str | None:
+    """What to change for the regulator to load the sweep just written, when it would load another curve (the
+    daemon's rule: the load's `calibration`, else calibration/power_calibration_<name>.csv, then
+    ./power_calibration_<name>.csv beside the config file); None when it loads this one.
+
+    config.ini.sample names an example curve in `calibration =`: swept into the default file, the heater was still
+    commanded by the example's watts."""
+    defaults = [target.config_dir / "calibration" / f"power_calibration_{target.name}.csv",
+                target.config_dir / f"power_calibration_{target.name}.csv"]
+    loaded: Path | None
+    if target.calibration is not None:
+        given = Path(target.calibration).expanduser()
+        beside = given if given.is_absolute() else target.config_dir / given
+        loaded = beside if beside.exists() or given.is_absolute() else (shipped_example(given) or beside)
+    else:
+        loaded = next((path for path in defaults if path.exists()), None)
+    written = csv_path.resolve()
+    if loaded is not None and loaded.resolve() == written:
+        return None
+    shown = written.relative_to(target.config_dir) if written.is_relative_to(target.config_dir) else written
+    delete = ", or delete the line" if written == defaults[0] else ""
+    if target.calibration is not None:
+        return (f"the regulator loads {target.calibration} ([{target.name}] calibration in {config}), not this "
+                f"sweep: set calibration = {shown.as_posix()} there{delete}")
+    return (f"the regulator does not load this sweep (it reads {loaded or defaults[0]}): set calibration = "
+            f"{shown.as_posix()} in [{target.name}] of {config}")

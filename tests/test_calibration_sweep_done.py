@@ -1,0 +1,40 @@
+"""What a finished sweep says of the curve the regulator will load: the new file, or the one the config names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from calibration.cli import main
+from localbroker import PrivateBroker
+from tests.sweep_support import FAST, SimulatedLoad, write_config
+
+pytestmark = pytest.mark.usefixtures("sweep_locks")  # (their variator locks: not in /tmp)
+
+LOAD = "topic_set_power = regul/vload/ECS/cmd\ntopic_read_power = smeter/pzem/ECS\n"
+
+
+def _sweep(config: Path) -> int:
+    return main(["sweep", "-c", str(config), "--equipment", "ecs", *FAST])
+
+
+def test_a_config_naming_another_curve_is_said(broker: PrivateBroker, load: SimulatedLoad, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    # config.ini.sample's user: `calibration = calibration/power_calibration_ECS-04.csv` still in the load's section.
+    # The sweep said "done" and "fit it", and the regulator went on commanding the heater by the example curve.
+    config = write_config(tmp_path, broker.port, LOAD + "calibration = calibration/power_calibration_ECS-04.csv\n")
+    assert _sweep(config) == 0
+    out = capsys.readouterr().out
+    own = tmp_path / "calibration" / "power_calibration_ecs.csv"
+    assert own.is_file()
+    assert (f"the regulator loads calibration/power_calibration_ECS-04.csv ([ecs] calibration in {config}), not "
+            f"this sweep: set calibration = calibration/power_calibration_ecs.csv there, or delete the line") in out
+
+
+def test_the_default_file_is_no_news(broker: PrivateBroker, load: SimulatedLoad, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path, broker.port, LOAD)
+    assert _sweep(config) == 0
+    out = capsys.readouterr().out
+    assert "done: " in out and "the regulator loads" not in out
