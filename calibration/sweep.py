@@ -182,8 +182,11 @@ class Sweeper:
             self._wait_connected()
             log.info("checking the regulator's availability on %s", self.target.topic_availability)
             deadline = time.monotonic() + self.plan.availability_wait_s
+            leftover: bytes | None = None
             while (event := self._next_event(deadline)) is not None:
                 kind, _, data = event
+                if kind == "leftover" and isinstance(data, bytes):
+                    leftover = data or None  # (an empty one is a deletion, not a message)
                 if kind == "availability" and data == "online" and not self.ignore_availability:
                     raise SweepError(f"the regulator is online ({self.target.topic_availability} = online): it "
                                      f"would fight the sweep for the variator. Stop it first (its availability "
@@ -191,8 +194,31 @@ class Sweeper:
                                      f"message is stale.")
                 if kind == "stop":
                     raise SweepStopped(str(data))
+            if leftover is not None:
+                self._clear_leftover(checker, leftover)
         finally:
             checker.finish()
+
+    def _clear_leftover(self, checker: SweepLink, payload: bytes) -> None:
+        """A message retained on the variator's command topic: the variator takes it again at each reconnect, after
+        the sweep as during it (the heater at the seed's last percent, the regulator stopped). A percent is cleared
+        (the sweep's first command follows); anything else is someone's word, said with how to clear it."""
+        topic = self.target.topic_set_power
+        shown = repr(payload[:40].decode("utf-8", "replace"))
+        clear = f"mosquitto_pub -h {self.target.host} -p {self.target.port} -r -n -t {topic}"
+        try:
+            percent: float | None = float(payload.decode("utf-8").strip())
+        except (UnicodeDecodeError, ValueError):
+            percent = None
+        if percent is None or not 0.0 <= percent <= 100.0:
+            self._say(f"warning: a message is retained on {topic} ({shown}): the variator takes it again at each "
+                      f"reconnect, after the sweep too; left as it is (clear it: {clear})")
+        elif checker.clear_retained():
+            self._say(f"a percent was left retained on {topic} ({shown}; the seed published its percents retained): "
+                      "the variator would take it again at each reconnect, after the sweep too; cleared")
+        else:
+            self._say(f"warning: a percent is left retained on {topic} ({shown}), which the variator takes again at "
+                      f"each reconnect, and the broker did not confirm clearing it: clear it with {clear}")
 
     def _sweep(self, todo: list[float], done: list[Row]) -> Iterator[Row]:
         """Yield (percent, mean watts) for each finished step; raise SweepStopped to end early."""

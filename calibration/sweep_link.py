@@ -45,8 +45,9 @@ def format_percent(percent: float) -> str:
 class SweepLink:
     """Connects to the broker, subscribes on every (re)connect, publishes percents; `finish()` cleans up.
 
-    An unarmed link (`armed=False`) only listens to the regulator's availability: it has no will and
-    never commands, so killing the tool while it checks cannot touch a variator the regulator drives.
+    An unarmed link (`armed=False`) only listens to the regulator's availability (and for a message retained on the
+    command topic, which it may clear once the regulator is known offline): it has no will and never commands, so
+    killing the tool while it checks cannot touch a variator the regulator drives.
     """
 
     def __init__(self, target: SweepTarget, end_percent: float, on_event: Callable[[str, object], None],
@@ -109,7 +110,8 @@ class SweepLink:
         self._up = True
         self._connections += 1
         if not self.armed:
-            client.subscribe(self.target.topic_availability, 0)
+            # (and the command topic: a percent left retained there, which the variator takes again at each reconnect)
+            client.subscribe([(self.target.topic_availability, 0), (self.target.topic_set_power, 0)])
             self._on_event("connected", None)
             return
         topics = [self.target.topic_read_power, self.target.topic_availability]
@@ -147,6 +149,8 @@ class SweepLink:
             self._on_event("availability", payload.decode("utf-8", "replace").strip())
         elif message.topic == self.target.topic_variator_status:
             self._on_event("variator", payload)
+        elif message.topic == self.target.topic_set_power and message.retain:
+            self._on_event("leftover", payload)
 
     def set_percent(self, percent: float) -> None:
         """Command the variator (QoS 1, not retained: a retained percent would outlive the sweep)."""
@@ -155,6 +159,16 @@ class SweepLink:
         self.commanded = True
         self.last_percent = percent
         self.client.publish(self.target.topic_set_power, format_percent(percent), qos=COMMAND_QOS)
+
+    def clear_retained(self) -> bool:
+        """Delete the message retained on the command topic (an empty retained one, QoS 1); True once the broker has
+        it. The one thing an unarmed link sends: what the variator would take again at its next reconnect."""
+        info = self.client.publish(self.target.topic_set_power, b"", qos=COMMAND_QOS, retain=True)
+        try:
+            info.wait_for_publish(FINAL_PUBLISH_WAIT_S)
+        except (RuntimeError, ValueError):  # (the connection dropped meanwhile)
+            return False
+        return info.is_published()
 
     def finish(self, reconnect_wait_s: float | None = None) -> bool:
         """Leave the load at the end percent if we commanded it (waiting for the broker to have it, and

@@ -1,0 +1,43 @@
+"""A percent left retained on the variator's command topic (the seed published its percents retained): the variator
+takes it again at each of its reconnects, so a sweep that ends at 0 % would leave the heater at it after a Wi-Fi
+blip, with the regulator stopped for the sweep. The sweep clears it once the regulator is known offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from localbroker import PrivateBroker
+from tests.mqtt_probe import MqttProbe
+from tests.sweep_support import CMD, SimulatedLoad, delivered, sweep, write_config
+
+pytestmark = pytest.mark.usefixtures("sweep_locks")  # (their variator locks: not in /tmp)
+
+
+def _retained_on_cmd(broker: PrivateBroker) -> list[str]:
+    """What a variator subscribing now would be handed on its command topic."""
+    fresh = MqttProbe(broker.host, broker.port, (CMD, "test/marker"))
+    try:
+        return [m.text for m in delivered(fresh).on(CMD) if m.retain]
+    finally:
+        fresh.close()
+
+
+def test_a_retained_percent_is_cleared_and_said(broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad,
+                                               tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    probe.publish(CMD, "37.77734375", retain=True)  # the seed's fractional percent, retained
+    assert _retained_on_cmd(broker) == ["37.77734375"]
+    assert sweep(write_config(tmp_path, broker.port), tmp_path / "x.csv") == 0
+    assert _retained_on_cmd(broker) == []
+    said = capsys.readouterr().out
+    assert f"a percent was left retained on {CMD} ('37.77734375'" in said and "cleared" in said
+
+
+def test_another_retained_payload_is_only_said(broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad,
+                                              tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    probe.publish(CMD, "on", retain=True)  # not a percent: someone's word, left for them to clear
+    assert sweep(write_config(tmp_path, broker.port), tmp_path / "x.csv") == 0
+    assert _retained_on_cmd(broker) == ["on"]
+    said = capsys.readouterr().out
+    assert f"-r -n -t {CMD}" in said and "left as it is" in said
