@@ -241,7 +241,9 @@ class Sweeper:
             watts = sum(values) / len(values)
             cut = sweep_cut_reason(percent, watts, previous, highest_w)
             if cut is not None:
-                raise SweepStopped(cut)
+                note = self.target.command_topic_note
+                raise SweepStopped(cut if note is None or previous is not None
+                                   else f"{cut}; or the variator never got the percents: {note}")
             previous, highest_w = (percent, watts), max(highest_w, watts)
             step_s = time.monotonic() - step_started
             if index > 0:

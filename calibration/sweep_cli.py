@@ -223,6 +223,8 @@ def run_sweep(args: argparse.Namespace) -> int:
         # (SIGHUP too: a sweep run over ssh whose session drops must leave the load at the end percent)
         for signum in stop_signals_to_catch():
             previous[signum] = signal.signal(signum, on_signal)
+    if target.command_topic_note is not None:
+        say(f"warning: [{target.name}] {target.command_topic_note}")
     say(f"sweep of [{target.name}]: {target.topic_set_power} <- percent, {target.topic_read_power} -> watts; "
         f"writing {files.partial}, which becomes {csv_path} once complete (log: {log_path}); Ctrl-C stops "
         f"and keeps what is measured")

@@ -60,6 +60,8 @@ class SweepTarget:
     # [evaluate] max_meter_power, the daemon's: a reading above it is a glitch, not the load's watts
     max_meter_power_w: float = 30000.0
     calibration: str | None = None  # the load's `calibration` key as written, when its config sets one
+    # Said when topic_set_power has the shape of the variator's status topic (the daemon's check warns of it too)
+    command_topic_note: str | None = None
 
     @property
     def topic_variator_status(self) -> str | None:
@@ -170,11 +172,24 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
         frozen_meter=evaluate["frozen_meter"],
         max_meter_power_w=evaluate["max_meter_power"],
         calibration=_value(load, "calibration"),
+        command_topic_note=_status_shaped(topic_set, topic_regul),
     )
     if (problem := _not_the_loads_meter(target, mqtt)) is not None:
         raise SweepConfigError(f"{source}: [{name}] topic_read_power: {topic_read!r} is {problem}: a sweep needs "
                                f"the load's own meter (e.g. smeter/pzem/ECS)")
     return target
+
+
+def _status_shaped(topic: str, topic_regul: str) -> str | None:
+    """What to write instead of a command topic shaped as the variator's status topic, <topic_regul>/vload/<id>
+    (Coturex's older equipment.py added /cmd itself), or None. The daemon's check (settings.topic_checks) warns of
+    it; a sweep sending there never moves the heater, and its first step's 0 W looked like a hot tank."""
+    if topic.endswith("/cmd") or not (topic.startswith(f"{topic_regul}/vload/")
+                                      and topic.count("/") == topic_regul.count("/") + 2):
+        return None
+    return (f"topic_set_power {topic!r} is the shape of a variator's STATUS topic (<topic_regul>/vload/<id>): the "
+            f"variator firmware takes its percents on <topic>/<name>/cmd only (Coturex's older equipment.py added /cmd "
+            f"itself): write topic_set_power = {topic}/cmd")
 
 
 def _not_a_variator(parser: configparser.ConfigParser, name: str) -> str | None:
