@@ -109,9 +109,13 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
         # The loads [equipments] lists (section names keep their case there); without it, the sections that are
         # not PySEB's own (a spare one the seed kept is listed then, as the daemon would not know either).
         known = ([s for s in parser.sections() if s.lower() in parser["equipments"]]
-                 if parser.has_section("equipments") else [s for s in parser.sections() if s not in OWN_SECTIONS])
+                 if parser.has_section("equipments")
+                 else [s for s in parser.sections() if s not in OWN_SECTIONS and s != "equipment"])
         near = [s for s in known if s.lower() == name.lower()]
         hint = f"; section names differ in case: --equipment {near[0]}" if near else ""
+        if parser.has_section("equipment") and not parser.has_section("equipments"):  # (as the daemon's check says)
+            hint += ("; [equipment] (eq_1_* keys, an older format) is not read: list the loads in [equipments] (name "
+                     "= type, e.g. ecs = variable) with a section each ([ecs] topic_set_power = ...)")
         problems.append(f"{source}: no section [{name}] (loads in this file: {', '.join(known) or 'none'}{hint})")
         raise SweepConfigError("\n".join(problems))
     load = parser[name]

@@ -222,3 +222,15 @@ def test_a_missing_section_names_the_loads_not_the_other_sections(tmp_path: Path
         load_sweep_target(config, "ECS")
     said = str(refused.value)
     assert "no section [ECS] (loads in this file: ecs; section names differ in case: --equipment ecs)" in said
+
+
+def test_coturexs_older_equipment_section_is_said_not_listed_as_a_load(tmp_path: Path) -> None:
+    # Coturex's older [equipment] with eq_1_* keys: the sweep listed "equipment" as the file's one load.
+    config = tmp_path / "config.ini"
+    config.write_text("[mqtt]\nport = 9\n\n[equipment]\neq_1_name = ecs\neq_1_type = water_heater\n"
+                      "eq_1_topic = regul/vload/ECS\n")
+    with pytest.raises(SweepConfigError) as refused:
+        load_sweep_target(config, "ecs")
+    said = str(refused.value)
+    assert "(loads in this file: none; " in said
+    assert "[equipment] (eq_1_* keys, an older format) is not read: list the loads in [equipments]" in said
