@@ -8,6 +8,7 @@ import logging
 from collections.abc import Iterable, Sequence
 
 from equipments.base import Equipment
+from field.water_heater import HeaterControl
 from integrations.domoticz_settings import DomoticzSettings
 from values.boots import MeterBoots, boot_message_id, pzem_domoticz_idx
 
@@ -17,12 +18,14 @@ log = logging.getLogger(__name__)
 class MeterIdxWatch:
     """The meters' boot topics, read for the Domoticz idx each meter publishes to."""
 
-    def __init__(self, ds: DomoticzSettings, loads: Sequence[Equipment], meter_topics: Iterable[str]) -> None:
+    def __init__(self, ds: DomoticzSettings, loads: Sequence[Equipment], heater: HeaterControl | None,
+                 meter_topics: Iterable[str]) -> None:
         # idx -> (the key that configures it, what PySEB does with that device)
         self._used: dict[int, str] = {}
         for key, idx, on in (("idx_grid", ds.idx_grid, ds.send and ds.send_grid),
                              ("idx_injection", ds.idx_injection, ds.send and ds.send_injection),
-                             ("idx_ecs_mode", ds.idx_ecs_mode, True)):
+                             # (as the Domoticz link: no water heater, no mode selector to clash with)
+                             ("idx_ecs_mode", ds.idx_ecs_mode, heater is not None)):
             if idx and on:
                 self._used.setdefault(idx, f"[domoticz] {key}")
         for load in loads:

@@ -46,7 +46,7 @@ class FieldFeatures:
         self.heater = HeaterControl(heater, fs, ds.ecs_mode_default, tz, self.forecast) if heater is not None \
             else None
         self.domoticz = DomoticzBridge(ds, loads, self.heater, self._send)
-        self.meter_idx = MeterIdxWatch(ds, loads, (mqtt.topic_cons, mqtt.topic_prod) if mqtt else ())
+        self.meter_idx = MeterIdxWatch(ds, loads, self.heater, (mqtt.topic_cons, mqtt.topic_prod) if mqtt else ())
         tanks = set(self.tanks.metered) | set(self.tanks.inferred)
         self.homeassistant = HomeAssistantBridge(
             field.homeassistant, loads, self.heater, tanks, mqtt.topic_regul if mqtt else "regul",

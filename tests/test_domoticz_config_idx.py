@@ -4,11 +4,13 @@ publishing to a device PySEB uses (its pzem_idx1, set in the meter) is named whe
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
 import pytest
 
+from field.features import FieldFeatures
 from settings.config import load_settings
 from tests.configs import write_config
 from tests.harness import NOON, Harness
@@ -80,3 +82,17 @@ def test_a_meter_on_its_own_idx_says_nothing(tmp_path: Path, caplog: pytest.LogC
     h.reg.tick(NOON)
     h.reg.handle("smeter/pzem", BOOT, NOON + 1)
     assert "pzem_idx" not in caplog.text
+
+
+def test_a_mode_selector_idx_with_no_water_heater_is_no_clash(tmp_path: Path,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    # No water heater, no mode selector (the Domoticz link leaves idx_ecs_mode alone): a meter publishing to that
+    # idx clashes with nothing PySEB does, and a warning about it would send the user after a harmless idx.
+    settings = load_settings(write_config(tmp_path, extra="[domoticz]\nidx_ecs_mode = 651\n"))
+    no_heater = dataclasses.replace(settings.field, water_heater=None)
+    for field_settings, warned in ((settings.field, True), (no_heater, False)):
+        caplog.clear()
+        features = FieldFeatures(field_settings, settings.equipments, lambda *_: None, None, 7000.0, settings.mqtt)
+        assert (features.domoticz.selector is not None) is warned
+        features.meter_idx.on_boot("smeter/pzem", BOOT)
+        assert ("idx_ecs_mode = 651 is also the pzem_idx1" in caplog.text) is warned
