@@ -2,15 +2,15 @@
 heater's mode selector, and one force switch per load. At each connect Domoticz is asked what each switch is
 (again until it answers: its first update of the switch since is the answer, however late); the regulator's own
 force changes are then shown on the switches (reconcile); changes that came from a switch are not sent back, and
-echoes are ignored."""
+echoes are ignored. The requests' waits and what makes an update an answer: field/domoticz_answers.py."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from equipments.base import Equipment
+from field.domoticz_answers import ANSWER_WAIT_S, Asked, Switch, judge_update, past_burst, superseded_level
 from field.water_heater import HeaterControl
 from integrations.domoticz import DomoticzDevice, GridPublisher, Message, parse_domoticz_out, split_grid
 from integrations.domoticz_control import EcsMode, EcsModeSelector, ForceLink
@@ -23,62 +23,6 @@ FORCED_BY_DOMOTICZ = "domoticz"
 
 # Seconds within which the same bytes under topic_out are one update's copies (published back to back).
 COPY_WINDOW_S = 2.0
-# Domoticz answers getdeviceinfo at once: silent this long, it has no such device or does not read topic_in.
-ANSWER_WAIT_S = 60.0
-# Unanswered, the request is sent again after each wait, the wait doubled up to this (a Domoticz that connected to
-# the broker after the request never had it; a wrong idx costs Domoticz one "unknown idx" line an hour).
-MAX_ANSWER_WAIT_S = 3600.0
-# A Domoticz busy past the wait reads the requests queued meanwhile all at once: updates this close to an answer are
-# the answers to the ones sent again (each shows what the switch showed when it was read), while some are unanswered.
-ANSWER_BURST_S = 5.0
-
-
-@dataclass(slots=True)
-class _Asked:
-    """A device Domoticz was asked about at the connect (and again while unanswered), until its answers are in."""
-
-    at: float  # the request's time (the last one sent)
-    wait_s: float = ANSWER_WAIT_S  # sent again once unanswered this long
-    overdue: bool = False  # the first wait ran out: said once, and a switch shown its load's state since
-    unanswered: int = 1  # requests sent since the connect, less the answers taken (lost ones are never answered)
-    answered_at: float | None = None  # the last answer's time (None: none yet)
-    # (the mode selector) a mode chosen in Home Assistant since the request: newer than the level the answers show
-    superseded: bool = False
-
-    def due(self, now: float) -> bool:
-        if self.at > now:  # (from before a clock stepped back: the wait counts from now, not for the step besides)
-            self.at = now
-        return self.answered_at is None and now - self.at >= self.wait_s
-
-    def again(self, now: float) -> None:
-        self.at, self.wait_s, self.overdue = now, min(2 * self.wait_s, MAX_ANSWER_WAIT_S), True
-        self.unanswered += 1
-
-    def takes_answer(self, now: float) -> bool:
-        """An update of the device now is an answer: the first since the connect however late, or one in the burst
-        of answers to requests sent again (later, or with all answered, an update is a user's)."""
-        return self.answered_at is None or (self.unanswered > 0 and 0 <= now - self.answered_at < ANSWER_BURST_S)
-
-    def take_answer(self, now: float) -> bool:
-        """Whether an update of the device now is an answer, counted; False: the device awaits no answer since."""
-        if not self.takes_answer(now):
-            return False
-        self.answered_at = now
-        self.unanswered -= 1
-        return True
-
-
-@dataclass(slots=True)
-class _Switch:
-    load: Equipment
-    link: ForceLink
-    shown_forced: bool  # the load's forced state as last shown on (or taken from) the switch
-    # Domoticz asked what the switch is, an answer awaited: its next update is that answer, never an order (one that
-    # came after the wait ran out, an On left from before a restart, forced the load from the grid); nothing shown
-    # until the first wait ran out.
-    asked: _Asked | None = None
-    # (no echoes) an answer was set back to its load's state: Domoticz may apply that after the switch's next update
-    set_back: bool = False
 
 
 class DomoticzBridge:
@@ -93,14 +37,14 @@ class DomoticzBridge:
                                    ds.keepalive_s) if ds.send else None)
         self.selector = (EcsModeSelector(ds.idx_ecs_mode, ds.ecs_mode_levels, ds.ecs_mode_default, ds.topic_in)
                          if ds.idx_ecs_mode and heater is not None else None)
-        self._switches = [_Switch(load, ForceLink(load.name, idx, ds.topic_in, echoed=not ds.prevent_loop), False)
+        self._switches = [Switch(load, ForceLink(load.name, idx, ds.topic_in, echoed=not ds.prevent_loop), False)
                           for load in loads if (idx := load.options.get("domoticz_idx_force") or 0)]
         # Each device's last update read under topic_out, and when (by device: junk or another device's update between
         # two copies of one made the second an order).
         self._last_out: dict[int, tuple[bytes, float]] = {}
         self._watched = {switch.link.idx for switch in self._switches} | (set() if self.selector is None
                                                                           else {self.selector.idx})
-        self._asked: _Asked | None = None  # the selector's state asked for, no answer yet
+        self._asked: Asked | None = None  # the selector's state asked for, no answer yet
 
     def forces(self, name: str) -> bool:
         """True when load `name` has a Domoticz force switch (`domoticz_idx_force`)."""
@@ -127,10 +71,10 @@ class DomoticzBridge:
         last level, level 0 if never set above)."""
         if self.selector is not None:
             self._send(self.selector.request())
-            self._asked = _Asked(now)
+            self._asked = Asked(now)
         for switch in self._switches:
             self._send(switch.link.request())
-            switch.asked = _Asked(now)
+            switch.asked = Asked(now)
 
     def on_disconnected(self) -> None:
         """The broker link dropped: the echoes awaited are lost with the subscription."""
@@ -168,11 +112,15 @@ class DomoticzBridge:
         changed = self._selected(device, now)
         for switch in self._switches:
             load = switch.load
-            if device.idx == switch.link.idx and self._is_answer(switch, now):
+            answer = False
+            if device.idx == switch.link.idx:
+                answer, switch.asked = judge_update(switch.asked, now)
+            if answer:
                 # The answer to what was asked at connect: the first update of the switch since, however late (a
                 # Domoticz slow at boot). A user's change made before Domoticz read the request is taken for it, and
                 # the answer, which shows that change, then comes second and acts.
-                self._answered(switch, device, now)
+                if (message := switch.answered(device, now)) is not None:
+                    self._send(message)
             else:
                 changed |= self._switched(switch, device, now)
             if device.idx == switch.link.idx and device.on_at_level_0 and load.is_forced():
@@ -199,14 +147,9 @@ class DomoticzBridge:
         if self.selector is None or self.heater is None or device.idx != self.selector.idx:
             return False
         asked = self._asked
-        answer = asked is not None and asked.take_answer(now)
-        if asked is None or not answer or asked.unanswered <= 0:
-            self._asked = None  # (any update of it: the device exists and Domoticz reads us)
+        answer, self._asked = judge_update(asked, now)
         if answer and asked is not None and asked.superseded:
-            # Read by Domoticz before Home Assistant's Set Level (or that one lost with the request, Domoticz joining
-            # the broker late): the level from before, which set the mode back while the selector showed the new one
-            shows = self.selector.shown_mode(device)
-            if shows is not None and shows is not self.selector.mode:
+            if (shows := superseded_level(self.selector, device)) is not None:
                 log.info("water-heater mode selector idx %d: Domoticz's answer shows %s, from before %s was chosen in "
                          "Home Assistant: %s kept, and shown on the selector", self.selector.idx, shows.value,
                          self.selector.mode.value, self.selector.mode.value)
@@ -218,23 +161,12 @@ class DomoticzBridge:
         self.heater.set_mode(mode, now, "domoticz")
         return True
 
-    @staticmethod
-    def _is_answer(switch: _Switch, now: float) -> bool:
-        """Whether an update of the switch now answers what was asked (and count it); else nothing is awaited."""
-        asked = switch.asked
-        answer = asked is not None and asked.take_answer(now)
-        if asked is None or not answer or asked.unanswered <= 0:
-            switch.asked = None
-        return answer
-
-    def _switched(self, switch: _Switch, device: DomoticzDevice, now: float) -> bool:
+    def _switched(self, switch: Switch, device: DomoticzDevice, now: float) -> bool:
         """Any update but the answer to the request: its load forced or unforced as the switch says (True when it
         changed the regulator's state)."""
         load = switch.load
         wanted = switch.link.on_device(device, load.is_forced(), now)
-        set_back = switch.set_back and device.idx == switch.link.idx
-        if device.idx == switch.link.idx:
-            switch.set_back = False
+        set_back = switch.after_set_back(device)
         if wanted is True:
             power_w = load.max_force_power_w()
             log.info("%s forced to %.0f W by its Domoticz switch idx %d (until switched off)", load.name,
@@ -253,31 +185,18 @@ class DomoticzBridge:
             self._send(switch.link.publish_state(switch.shown_forced, now))
         return True
 
-    def _answered(self, switch: _Switch, device: DomoticzDevice, now: float) -> None:
-        """Domoticz's answer for a force switch: what it is; shown its load's state when it shows another one (never
-        taken as an order: a user's On left from before a restart would force the load)."""
-        shows_on = switch.link.on_answer(device)
-        forced = switch.load.is_forced()
-        switch.shown_forced = forced
-        switch.set_back = shows_on is not None and shows_on != forced and not switch.link.echoed
-        if shows_on is not None and shows_on != forced:
-            self._send(switch.link.publish_state(forced, now))
-
     def tick(self, now: float) -> None:
         """Ask again for what is still unanswered after its wait (the wait doubled each time), and say once per connect
         when the first wait ran out: else a wrong idx_ecs_mode left the mode at its default, a wrong
         domoticz_idx_force the user's switch doing nothing, without a word in PySEB's log."""
         for switch in self._switches:
-            if switch.asked is not None and switch.asked.answered_at is not None \
-                    and not switch.asked.takes_answer(now):
-                switch.asked = None  # (the burst of answers is over)
+            switch.asked = past_burst(switch.asked, now)
             if switch.asked is not None and switch.asked.due(now):
                 if not switch.asked.overdue:
                     self._unanswered(switch, now)
                 self._send(switch.link.request())
                 switch.asked.again(now)
-        if self._asked is not None and self._asked.answered_at is not None and not self._asked.takes_answer(now):
-            self._asked = None  # (the burst of answers is over)
+        self._asked = past_burst(self._asked, now)
         if self.selector is None or self.heater is None or self._asked is None or not self._asked.due(now):
             return
         if not self._asked.overdue:
@@ -288,7 +207,7 @@ class DomoticzBridge:
         self._send(self.selector.request())
         self._asked.again(now)
 
-    def _unanswered(self, switch: _Switch, now: float) -> None:
+    def _unanswered(self, switch: Switch, now: float) -> None:
         """No answer for a force switch in the first wait: said once, and its load's state shown as before the request
         existed (on an On/Off switch unless an earlier answer said selector), in case the answer alone was lost."""
         link, name = switch.link, switch.load.name
