@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import logging
 import math
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from calibration.examples import SHIPPED_CURVES, shipped_example
 from equipments.base import BASE_OPTIONS, FORCED_BY_USER, BuildContext, Command, Equipment, EquipmentBuildError
+from equipments.variable_curve import calibration_path, load_calibration
 from settings.options import Option
 from values.boots import (
     ECHO_LAG_S,
@@ -24,11 +23,6 @@ if TYPE_CHECKING:
     from calibration.fit import PowerCurve
 
 log = logging.getLogger(__name__)
-
-# What a missing curve's error ends with: the curve is the variator's own (the sample's is another house's), so the
-# way to one is said, not only where it was looked for (docs/ is no part of an install: the sweep's --help is).
-CALIBRATION_WANTED = ("calibration = <path>, or measure one: python3 -m calibration sweep (its --help; "
-                      f"docs/calibration.md in PySEB's source; the example curves PySEB ships are in {SHIPPED_CURVES})")
 
 
 def format_percent(percent: float) -> str:
@@ -66,6 +60,8 @@ class VariableEquipment(Equipment):
     )
 
     ECHO_LAG_S = ECHO_LAG_S  # (values.boots)
+    # (the simulator's variants make a load class's calibration path absolute with it, where a class has one)
+    _calibration_path = staticmethod(calibration_path)
     PACKAGES = ("numpy",)  # (the curve's fit: a daemon with relays only needs no numpy)
 
     def __init__(self, name: str, options: dict[str, Any], context: BuildContext) -> None:
@@ -75,25 +71,8 @@ class VariableEquipment(Equipment):
         # The command and believed watts of each whole percent, made once (at most 101 of them): a command is
         # made at every decision, and what a percent means (the topic, the curve) is fixed once built.
         self._command_at: dict[float, tuple[Command, float]] = {}
-        path = self.calibration_path = self._calibration_path(name, options.get("calibration"), context.config_dir)
-        # The fit needs numpy (15 MB of a 45 MB daemon): imported by the first variable load built, so that a daemon
-        # with relays only never loads it. (Once fitted, a curve is read one number at a time, without numpy.)
-        try:
-            from calibration.fit import CalibrationError, load_curve
-        except ImportError as exc:  # (the dependency check reads numpy's metadata: a broken install passes it)
-            raise EquipmentBuildError("calibration", f"the curve's fit needs numpy, which cannot be imported ({exc}): "
-                                      "install it with 'sudo apt install python3-numpy' (Debian, Raspberry Pi OS) "
-                                      "or 'make check'") from exc
-
-        try:
-            self.curve: PowerCurve = load_curve(path, method=options["fit"], degree=options["degree"],
-                                                min_power_w=self.min_power_w)
-        except CalibrationError as exc:
-            missing = not path.exists()
-            raise EquipmentBuildError("calibration", f"{exc}; name your curve in {CALIBRATION_WANTED}" if missing
-                                      else str(exc)) from exc
-        except OSError as exc:
-            raise EquipmentBuildError("calibration", f"cannot read {path}: {exc.strerror}") from exc
+        path = self.calibration_path = calibration_path(name, options.get("calibration"), context.config_dir)
+        self.curve: PowerCurve = load_calibration(path, options["fit"], options["degree"], self.min_power_w)
         configured_max = options.get("max_power")
         self._max_power_w = float(min(configured_max, self.curve.max_power_w) if configured_max
                                   else self.curve.max_power_w)
@@ -127,32 +106,6 @@ class VariableEquipment(Equipment):
         self.booted_at: float | None = None  # its last boot message or boot_detected: at its default until re-sent
         self._corrected_at = float("-inf")  # the last command sent again for an echo at another percent
         self._output_off = False  # its status said its output is gated off (`off`), and not on since
-
-    @staticmethod
-    def _calibration_path(name: str, given: str | None, config_dir: Path) -> Path:
-        if given:
-            path = Path(given).expanduser()
-            if path.is_absolute():
-                return path
-            beside = config_dir / path
-            # (config.ini.sample's curve, copied out of share/pyseb: a file of that name beside it, its user's, first)
-            example = None if beside.exists() else shipped_example(path)
-            return example or beside
-        candidates = [config_dir / "calibration" / f"power_calibration_{name}.csv",
-                      config_dir / f"power_calibration_{name}.csv"]
-        for candidate in candidates:
-            if candidate.exists():
-                return candidate
-        # The seed's files are named after the load as its users wrote it (power_calibration_ECS.csv for a load
-        # `ecs`): a name that differs only in case is said, since Linux tells them apart.
-        near = [found for folder in {c.parent for c in candidates} if folder.is_dir()
-                for found in sorted(folder.glob("*.csv")) if found.name.lower() == candidates[0].name.lower()]
-        hint = (f" ({near[0]} differs only in case: rename it, or set calibration = "
-                f"{near[0].relative_to(config_dir)})" if near else "")
-        raise EquipmentBuildError("calibration", "no calibration file: looked for "
-                                  + " and ".join(str(c) for c in candidates) + hint
-                                  + f"; put the variator's curve there (the seed's {candidates[0].name}), name it in "
-                                  + CALIBRATION_WANTED)
 
     @property
     def max_power_w(self) -> float:

@@ -1,0 +1,67 @@
+"""A variable load's calibration curve: where its file is found (the seed's names, the example curves PySEB ships)
+and its fit, numpy imported only then."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from calibration.examples import SHIPPED_CURVES, shipped_example
+from equipments.base import EquipmentBuildError
+
+if TYPE_CHECKING:
+    from calibration.fit import PowerCurve
+
+# What a missing curve's error ends with: the curve is the variator's own (the sample's is another house's), so the
+# way to one is said, not only where it was looked for (docs/ is no part of an install: the sweep's --help is).
+CALIBRATION_WANTED = ("calibration = <path>, or measure one: python3 -m calibration sweep (its --help; "
+                      f"docs/calibration.md in PySEB's source; the example curves PySEB ships are in {SHIPPED_CURVES})")
+
+
+def calibration_path(name: str, given: str | None, config_dir: Path) -> Path:
+    """The curve file of load `name`: its `calibration` option (`given`), else the seed's file names in
+    `config_dir`; none found is an EquipmentBuildError that says where to put one."""
+    if given:
+        path = Path(given).expanduser()
+        if path.is_absolute():
+            return path
+        beside = config_dir / path
+        # (config.ini.sample's curve, copied out of share/pyseb: a file of that name beside it, its user's, first)
+        example = None if beside.exists() else shipped_example(path)
+        return example or beside
+    candidates = [config_dir / "calibration" / f"power_calibration_{name}.csv",
+                  config_dir / f"power_calibration_{name}.csv"]
+    for candidate in candidates:
+        if candidate.exists():
+            return candidate
+    # The seed's files are named after the load as its users wrote it (power_calibration_ECS.csv for a load
+    # `ecs`): a name that differs only in case is said, since Linux tells them apart.
+    near = [found for folder in {c.parent for c in candidates} if folder.is_dir()
+            for found in sorted(folder.glob("*.csv")) if found.name.lower() == candidates[0].name.lower()]
+    hint = (f" ({near[0]} differs only in case: rename it, or set calibration = "
+            f"{near[0].relative_to(config_dir)})" if near else "")
+    raise EquipmentBuildError("calibration", "no calibration file: looked for "
+                              + " and ".join(str(c) for c in candidates) + hint
+                              + f"; put the variator's curve there (the seed's {candidates[0].name}), name it in "
+                              + CALIBRATION_WANTED)
+
+
+def load_calibration(path: Path, fit: str, degree: int, min_power_w: float) -> PowerCurve:
+    """The curve fitted to the file at `path` (`fit`, `degree`: the load's options); a file that cannot be read or
+    fitted, or a numpy that cannot be imported, is an EquipmentBuildError of the load's `calibration`."""
+    # The fit needs numpy (15 MB of a 45 MB daemon): imported by the first variable load built, so that a daemon
+    # with relays only never loads it. (Once fitted, a curve is read one number at a time, without numpy.)
+    try:
+        from calibration.fit import CalibrationError, load_curve
+    except ImportError as exc:  # (the dependency check reads numpy's metadata: a broken install passes it)
+        raise EquipmentBuildError("calibration", f"the curve's fit needs numpy, which cannot be imported ({exc}): "
+                                  "install it with 'sudo apt install python3-numpy' (Debian, Raspberry Pi OS) "
+                                  "or 'make check'") from exc
+    try:
+        return load_curve(path, method=fit, degree=degree, min_power_w=min_power_w)
+    except CalibrationError as exc:
+        missing = not path.exists()
+        raise EquipmentBuildError("calibration", f"{exc}; name your curve in {CALIBRATION_WANTED}" if missing
+                                  else str(exc)) from exc
+    except OSError as exc:
+        raise EquipmentBuildError("calibration", f"cannot read {path}: {exc.strerror}") from exc
