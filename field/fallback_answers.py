@@ -48,9 +48,17 @@ class ForceAnswers:
                         self.load_name)
         return 0.0
 
-    def stop(self) -> None:
-        """Its force over: what was held for an answer that never came is not counted (said)."""
-        if self.started_at is not None and self.unheard_wh > 0:
-            log.warning("deadline rule: %s's variator never answered its force: %.0f Wh not counted, the water may be "
-                        "cold", self.load_name, self.unheard_wh)
+    def stop(self, now: float) -> float:
+        """Its force over at `now`: returns what it held that may be counted after all. Within ANSWER_WAIT_S of its
+        command the variator may have had no time to answer (a force unforced at once): not judged, all of it (as the
+        seed rule's OwnForce.closing). Later, what was held for an answer that never came is not counted (said)."""
+        started_at, held_wh = self.started_at, self.unheard_wh
         self.started_at, self.unheard_wh = None, 0.0
+        if started_at is None:
+            return 0.0
+        if now - started_at <= ANSWER_WAIT_S:
+            return held_wh
+        if held_wh > 0:
+            log.warning("deadline rule: %s's variator never answered its force: %.0f Wh not counted, the water may be "
+                        "cold", self.load_name, held_wh)
+        return 0.0

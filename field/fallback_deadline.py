@@ -92,25 +92,25 @@ class DeadlineFallback:
             self._set_unreachable(False, missing_wh, 0.0, max_power_w)
             log.info("deadline rule: %s got %.0f of %.0f Wh: target reached", self.load_name, self.delivered_wh,
                      target_wh)
-            return self._stop("target reached")
+            return self._stop(now, "target reached")
         if full:
             # Not latched: once the daily clear lifts the flag, the rule may force again; a tank still
             # full draws nothing and is found full again.
             self._set_unreachable(False, missing_wh, 0.0, max_power_w)
-            return self._stop(f"tank full with {self.delivered_wh:.0f} of {target_wh:.0f} Wh delivered")
+            return self._stop(now, f"tank full with {self.delivered_wh:.0f} of {target_wh:.0f} Wh delivered")
         self.expected_sun_wh = self._expected_sun_wh(pv_wh_on)
         to_force_wh = missing_wh - self.expected_sun_wh
         if to_force_wh <= 0:
             self._set_unreachable(False, missing_wh, 0.0, max_power_w)
             self.start_at = None
-            return self._stop(f"the forecast sun is expected to bring the last {missing_wh:.0f} Wh")
+            return self._stop(now, f"the forecast sun is expected to bring the last {missing_wh:.0f} Wh")
         start, end = self.window(self.cycle_end)
         if self.forcing and forced_by is None and allowed and now < end and not (own_force_ran_out or not_resumed):
             # Its force ended by someone else (an unforce on regul/mode, Home Assistant, a Domoticz switch): the user's
             # word, as for the seed rule. Still taken for forcing, it showed "forcing" with the heater at 0 W, warned
             # the target out of reach and logged the force over at the span's end.
             self.forcing, self.ended_early = False, True
-            self._answers.stop()
+            self.delivered_wh += self._answers.stop(now)
             log.info("deadline rule: %s's force was ended early (unforced): not forced again before %s (%.0f of %.0f "
                      "Wh delivered)", self.load_name, self._clock(self.cycle_end), self.delivered_wh, target_wh)
             return None
@@ -120,11 +120,11 @@ class DeadlineFallback:
         self.start_at = max(start, end - needed_s - self.settings.start_margin_s)
         if self.forcing:
             if now >= end:
-                return self._stop("off-peak span over")
+                return self._stop(now, "off-peak span over")
             if held_by is not None:
-                return self._stop(f"forced by {held_by} meanwhile; the rule forces again once that ends")
+                return self._stop(now, f"forced by {held_by} meanwhile; the rule forces again once that ends")
             if not allowed:
-                return self._stop("the water-heater mode excludes the fallback")
+                return self._stop(now, "the water-heater mode excludes the fallback")
             if forced_by is None and max_power_w > 0:
                 # Its force ran its time before the span's end (the clock stepped back: it kept the time it had
                 # left), or was not resumed at a restart: the rest forced to the span's end, as a force restored
@@ -166,7 +166,7 @@ class DeadlineFallback:
         met = self.delivered_wh >= self.settings.min_energy_wh
         log.info("deadline rule: %s got %.0f of %.0f Wh by %s (%s)", self.load_name, self.delivered_wh,
                  self.settings.min_energy_wh, self._clock(self.cycle_end), "met" if met else "MISSED")
-        command = self._stop("deadline passed")
+        command = self._stop(now, "deadline passed")
         self.cycle_end = next_occurrence(now, self.settings.deadline, self.tz)
         self.delivered_wh, self.done, self.unreachable, self.start_at = 0.0, False, False, None
         self.ended_early = False
@@ -178,14 +178,14 @@ class DeadlineFallback:
         the heater cold); tried again a minute later, then 2, 4... 10 (at every tick, a link refusing all night
         wrote 2340 lines to the log)."""
         self.forcing = False
-        self._answers.stop()
+        self.delivered_wh += self._answers.stop(now)
         self._retry.failed(now)
 
-    def _stop(self, reason: str) -> UnforceCommand | None:
+    def _stop(self, now: float, reason: str) -> UnforceCommand | None:
         if not self.forcing:
             return None
         self.forcing = False
-        self._answers.stop()
+        self.delivered_wh += self._answers.stop(now)
         log.info("deadline rule: %s no longer forced (%s)", self.load_name, reason)
         return UnforceCommand(self.load_name)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.field_house import ECS_CMD, ECS_METER, ECS_STATUS, at, field_config, ticks
-from tests.harness import Harness
+from tests.harness import MODE, Harness
 from tests.test_fallback_night_force import DEADLINE, echo
 from tests.test_field_tank import EMPTY_TANK, live
 
@@ -75,3 +75,22 @@ def test_the_deadline_rule_counts_its_force_from_its_variator_s_answer(
         assert "ecs's variator answered its force 30 min late (off the network until then?): 983 Wh counted before " \
             "its answer not delivered" in caplog.text
         assert "deadline rule: ecs got 5533 of 6000 Wh by 2024-01-11 07:00 (MISSED)" in caplog.text
+
+
+def test_the_deadline_rule_s_force_unforced_before_its_variator_could_answer_is_not_judged(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Unforced 30 s after the force was made, its variator's answer not come yet (it has a minute, as for the seed
+    # rule's force): it said "never answered its force ... the water may be cold" of a variator that had no time to.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, extra=DEADLINE))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 50))
+    h.reg.handle(ECS_STATUS, echo(0), at(2024, 1, 11, 0, 50, 5))
+    ticks(h, at(2024, 1, 11, 0, 51), at(2024, 1, 11, 2, 45))
+    assert h.load("ecs").forced_by == "deadline_rule"
+    h.reg.tick(at(2024, 1, 11, 2, 45, 20))
+    h.reg.handle(MODE, b'{"command": "unforce", "name": "ecs"}', at(2024, 1, 11, 2, 45, 25))
+    ticks(h, at(2024, 1, 11, 2, 45, 30), at(2024, 1, 11, 2, 50), step_s=5)
+    assert "deadline rule: ecs's force was ended early (unforced)" in caplog.text
+    assert "never answered its force" not in caplog.text and "has not answered its force" not in caplog.text
+    # (what it drew until the unforce counted: 25 s at 2000 W)
+    assert h.reg.status(at(2024, 1, 11, 2, 50))["water_heater"]["deadline_rule"]["delivered_wh"] > 10
