@@ -1,16 +1,34 @@
-"""Whether the heater's variator heard the deadline rule's force: its energy is counted from the command (a variator's
-is, meter or not), so a variator off the network all night made the rule say its target met with the water cold. What
-is counted while the force is unanswered is held aside: given to the rule when the variator answers at once (the ticks
-before were its answer's way), not counted when it answers late or never. Pure: times and energies come in."""
+"""Whether a fallback rule's force was heard by the heater's variator. Its energy is counted from the command (a
+variator's is, meter or not), so a variator off the network all night made a rule take its force for given with the
+water cold. Both rules judge its answer the same way (`answer_delay_s`, ANSWER_WAIT_S): the seed rule's own force
+(fallback_resume.OwnForce) and the deadline rule's (ForceAnswers, here): what is counted while its force is unanswered
+is held aside, given to the rule when the variator answers at once (the ticks before were its answer's way), not
+counted when it answers late or never. Pure: times and energies come in."""
 
 from __future__ import annotations
 
 import logging
 
-from field.fallback_resume import ANSWER_WAIT_S
-
 # The rule's own lines: the logger name is part of what the log shows.
 log = logging.getLogger("field.fallback_deadline")
+
+# A variator answering its force's command later than this did not hear it until then (its answer takes well under a
+# second on a working network; the rules look at each of their ticks, RULE_TICK_S apart).
+ANSWER_WAIT_S = 60.0
+
+
+def answer_delay_s(started_at: float, at: float, commanded_at: float | None) -> float | None:
+    """How long after the command of a force made at `started_at` an answer (or a silence) at `at` comes: from the
+    heater's command in effect (`commanded_at`: its last command's time, when before the force: the force's own was
+    the same command, not sent again) or else the force's. None when `at` is before that command: an answer then was
+    to an earlier one."""
+    since = started_at if commanded_at is None else min(commanded_at, started_at)
+    return at - since if at >= since else None
+
+
+def past_answer_wait(waited_s: float) -> bool:
+    """True when `waited_s` after its command is past what a variator that heard it takes to answer."""
+    return waited_s > ANSWER_WAIT_S
 
 
 class ForceAnswers:
@@ -32,16 +50,17 @@ class ForceAnswers:
         started_at = self.started_at
         if started_at is None or heard_at is None:
             return delta_wh
-        since = started_at if commanded_at is None else min(commanded_at, started_at)
-        if heard_at >= since:
+        delay_s = answer_delay_s(started_at, heard_at, commanded_at)
+        if delay_s is not None:
             held, self.started_at, self.unheard_wh = self.unheard_wh, None, 0.0
-            if heard_at - since <= ANSWER_WAIT_S:
+            if not past_answer_wait(delay_s):
                 return delta_wh + held
             log.info("deadline rule: %s's variator answered its force %.0f min late (off the network until then?): "
-                     "%.0f Wh counted before its answer not delivered", self.load_name, (heard_at - since) / 60, held)
+                     "%.0f Wh counted before its answer not delivered", self.load_name, delay_s / 60, held)
             return delta_wh
         self.unheard_wh += delta_wh
-        if not self._told and now - since > ANSWER_WAIT_S:
+        silent_s = answer_delay_s(started_at, now, commanded_at)
+        if not self._told and silent_s is not None and past_answer_wait(silent_s):
             self._told = True
             log.warning("deadline rule: %s's variator has not answered its force (off the network?): the heater may "
                         "not heat; its energy is not counted until it answers, the force runs on to its end",
@@ -56,7 +75,7 @@ class ForceAnswers:
         self.started_at, self.unheard_wh = None, 0.0
         if started_at is None:
             return 0.0
-        if now - started_at <= ANSWER_WAIT_S:
+        if not past_answer_wait(now - started_at):
             return held_wh
         if held_wh > 0:
             log.warning("deadline rule: %s's variator never answered its force: %.0f Wh not counted, the water may be "

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from equipments.modes import MAX_FORCE_DURATION_S
+from field.fallback_answers import answer_delay_s, past_answer_wait
 from values.saved_numbers import saved_energy, saved_epoch, saved_number
 
 log = logging.getLogger(__name__)
@@ -31,9 +32,6 @@ RETRY_FIRST_S, RETRY_MOST_S = 60.0, 600.0
 MAX_LATE_S = 3 * 3600
 # The most a saved own force's night may last after its check_at: the night's room plus the longest force.
 _MAX_LATEST_S = MAX_LATE_S + MAX_FORCE_DURATION_S
-# A variator answering its force's command later than this did not hear it until then (its answer takes well under a
-# second on a working network; the rule looks at each of its ticks, RULE_TICK_S apart).
-ANSWER_WAIT_S = 60.0
 
 
 @dataclass(slots=True)
@@ -122,10 +120,10 @@ class OwnForce:
         never gave (credited, the water was cold and the next night's check took it for hot)."""
         if self.heard:
             return
-        since = self.started_at if commanded_at is None else min(commanded_at, self.started_at)
-        if heard_at is None or heard_at >= since:
+        delay_s = None if heard_at is None else answer_delay_s(self.started_at, heard_at, commanded_at)
+        if heard_at is None or delay_s is not None:
             self.heard = True
-            self.late = heard_at is not None and heard_at - since > ANSWER_WAIT_S
+            self.late = delay_s is not None and past_answer_wait(delay_s)
             if not self.late:
                 self.unheard_wh = 0.0  # (answered at once: the ticks before were its answer's way)
         else:
@@ -134,7 +132,7 @@ class OwnForce:
     def closing(self, now: float) -> None:
         """It is closed at `now`: a variator not heard yet, within ANSWER_WAIT_S of its start, may have had no time to
         answer (a force unforced at once): not judged."""
-        if not self.heard and now - self.started_at <= ANSWER_WAIT_S:
+        if not self.heard and not past_answer_wait(now - self.started_at):
             self.heard, self.unheard_wh = True, 0.0
 
     def tank_full(self) -> None:
