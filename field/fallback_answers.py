@@ -39,14 +39,24 @@ class ForceAnswers:
         self.started_at: float | None = None  # its force's command, while not answered yet (None: nothing to judge)
         self.unheard_wh = 0.0  # counted since, held aside until the variator answers
         self._told = False  # "has not answered" said for this force
+        self.answering = False  # the variator has answered since PySEB started, or had before its restart (saved)
+        self._before_restart = False  # `answering` only from before a restart: for the force resumed then
 
-    def start(self, now: float) -> None:
-        """Its force commanded at `now`: the variator's answer is waited for."""
+    def start(self, now: float, resumed: bool = False) -> None:
+        """Its force commanded at `now`: the variator's answer is waited for. `resumed`: the force restored at a
+        restart, its variator's earlier answers lost with PySEB's memory: one that answered before (`answering`,
+        restored) is waited for, not taken for a variator without answers."""
+        self._before_restart = resumed and self.answering
         self.started_at, self.unheard_wh, self._told = now, 0.0, False
 
     def counted_wh(self, now: float, delta_wh: float, heard_at: float | None, commanded_at: float | None) -> float:
         """Of `delta_wh`, counted for the heater this tick, what the rule may count (`heard_at`: the variator's last
-        answer, None when it never answers: nothing to judge by; `commanded_at`: the heater's last command)."""
+        answer, None when it never answers: nothing to judge by, unless it answered before a restart that resumed
+        this force; `commanded_at`: the heater's last command)."""
+        if heard_at is not None:
+            self.answering, self._before_restart = True, False
+        elif self._before_restart:
+            heard_at = float("-inf")  # (not heard since the restart: not yet)
         started_at = self.started_at
         if started_at is None or heard_at is None:
             return delta_wh
@@ -72,7 +82,7 @@ class ForceAnswers:
         command the variator may have had no time to answer (a force unforced at once): not judged, all of it (as the
         seed rule's OwnForce.closing). Later, what was held for an answer that never came is not counted (said)."""
         started_at, held_wh = self.started_at, self.unheard_wh
-        self.started_at, self.unheard_wh = None, 0.0
+        self.started_at, self.unheard_wh, self._before_restart = None, 0.0, False
         if started_at is None:
             return 0.0
         if not past_answer_wait(now - started_at):

@@ -77,7 +77,13 @@ class DeadlineFallback:
         heater's variator's last answer and when its command was last sent (None: no answers to judge by); what is
         counted during its force is counted once the variator has answered it (ForceAnswers)."""
         held_by = forced_by if forced_by != FORCED_BY_DEADLINE else None
-        not_resumed, self._restored_forcing = self._restored_forcing and forced_by is None, False
+        restored_forcing, self._restored_forcing = self._restored_forcing, False
+        not_resumed = restored_forcing and forced_by is None
+        if restored_forcing:
+            # Its force resumed at the restart: the variator's answer to it is waited for from its command at the start,
+            # as for a force made now, when it answered before (counted unheard, a variator rebooted at its default by
+            # the same power cut, off the network since, made the target reached with the water cold).
+            self._answers.start(now, resumed=True)
         self.delivered_wh += self._answers.counted_wh(now, self._delta.step(heater_energy_wh), *answers)
         if self.cycle_end is None or self.cycle_end - now > MAX_CYCLE_AHEAD_S:
             self.cycle_end = next_occurrence(now, self.settings.deadline, self.tz)
@@ -132,7 +138,7 @@ class DeadlineFallback:
                 why = (f"was not resumed at the restart: forcing again until {self._clock(end)}" if not_resumed else
                        f"ran its time before {self._clock(end)} (the clock stepped back): forcing again until then")
                 log.info("deadline rule: %s's force %s", self.load_name, why)
-                self._answers.start(now)
+                self._answers.start(now, resumed=not_resumed)
                 return ForceCommand(self.load_name, max_power_w, end - now)
             return None
         if held_by is not None or not allowed or max_power_w <= 0 or not self.start_at <= now < end:
@@ -210,12 +216,13 @@ class DeadlineFallback:
         return {"min_energy_wh": self.settings.min_energy_wh, "delivered_wh": round(self.delivered_wh, 1),
                 "deadline": iso(self.cycle_end), "start_at": iso(self.start_at), "forcing": self.forcing,
                 "done": self.done, "ended_early": self.ended_early, "unreachable": self.unreachable,
-                "expected_sun_wh": round(self.expected_sun_wh, 1)}
+                "expected_sun_wh": round(self.expected_sun_wh, 1), "variator_answers": self._answers.answering}
 
     def snapshot(self) -> dict[str, Any]:
         """What to persist across a restart (JSON-ready)."""
         return {"delivered_wh": round(self.delivered_wh, 1), "cycle_end": self.cycle_end,
-                "forcing": self.forcing, "done": self.done, "ended_early": self.ended_early}
+                "forcing": self.forcing, "done": self.done, "ended_early": self.ended_early,
+                "variator_answers": self._answers.answering}
 
     def restore(self, saved: Mapping[str, Any], force_restored: bool = True) -> None:
         """Take back a snapshot; a cycle that ended while stopped is closed at the next tick. A value that
@@ -238,3 +245,5 @@ class DeadlineFallback:
         self._restored_forcing = self.forcing and force_restored
         self.done = saved.get("done") is True
         self.ended_early = saved.get("ended_early") is True
+        # (the variator's answers judge a force resumed now: PySEB, just started, has heard nothing from it yet)
+        self._answers.answering = saved.get("variator_answers") is True

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.field_house import ECS_CMD, at, field_config, ticks
+from tests.field_house import ECS_CMD, ECS_STATUS, at, field_config, ticks
 from tests.harness import MODE, Harness
-from tests.test_fallback_night_force import DEADLINE
+from tests.test_fallback_night_force import DEADLINE, echo
+from tests.test_full_tank_reboot import BOOTED
 
 
 def restarted_mid_force(tmp_path: Path, extra: str, rule: str, stop_at: float) -> Harness:
@@ -20,12 +21,18 @@ def restarted_mid_force(tmp_path: Path, extra: str, rule: str, stop_at: float) -
     h = Harness(field_config(tmp_path, extra=extra))
     ticks(h, at(2024, 1, 10, 0, 30), stop_at)
     assert h.load("ecs").forced_by == rule
+    return restarted(h, tmp_path, extra, stop_at)
+
+
+def restarted(h: Harness, tmp_path: Path, extra: str, stop_at: float, refused: bool = True) -> Harness:
+    """PySEB (`h`) stopped at `stop_at` and started again at once, the heater's restored force refused by the broker
+    link at the start (paho's queue full) when `refused`: a new harness, started."""
     saved = json.loads(json.dumps(h.reg.status(stop_at)))
     h.reg.shutdown(stop_at)
     again = Harness(field_config(tmp_path, extra=extra))
     assert again.reg.restore(saved, stop_at + 30) == []
     ecs = again.load("ecs")
-    publish, refusing = ecs._publish, [True]
+    publish, refusing = ecs._publish, [refused]
 
     def flaky(topic: str, payload: str | bytes, retain: bool = False) -> None:
         if topic == ECS_CMD and payload != "0" and refusing[0]:
@@ -113,3 +120,39 @@ def test_a_restart_just_after_the_user_s_unforce_of_the_seed_rule_s_force_does_n
     assert not again.load("ecs").is_forced() and "forcing again" not in caplog.text
     assert again.load("ecs").energy_wh - drawn_from < 100  # (the regulation's, on a grey night: nothing)
     assert "low-energy fallback: ecs's force was ended early (unforced, or the water-heater mode)" in caplog.text
+
+
+
+@pytest.mark.parametrize("refused", [False, True])
+@pytest.mark.parametrize(("back_at", "delivered_wh"), [(None, 2500), (at(2024, 1, 11, 5, 0, 10), 4500)])
+def test_a_restart_mid_force_judges_the_resumed_force_by_its_variator_s_answer(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, back_at: float | None, delivered_wh: int,
+        refused: bool) -> None:
+    # A power cut at 04:00 restarts PySEB and the variator; the variator boots at its default, its network down until
+    # the end or back at 05:00 (its boot then: PySEB sends it 100 % again). The force resumed at the restart (restored,
+    # or made again at the first tick, its restore refused) was counted from its command whether the variator heard it
+    # or not (its answers neither saved nor waited for again): `target reached` at 05:45, with two hours or one the
+    # heater never got.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, extra=DEADLINE))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 50))
+    h.reg.handle(ECS_STATUS, echo(0), at(2024, 1, 11, 0, 50, 5))
+    ticks(h, at(2024, 1, 11, 0, 51), at(2024, 1, 11, 2, 45))
+    h.reg.handle(ECS_STATUS, echo(100), at(2024, 1, 11, 2, 45, 1))  # (heard at once: counted)
+    stop_at = at(2024, 1, 11, 4, 0)
+    ticks(h, at(2024, 1, 11, 2, 46), stop_at)
+    assert h.reg.status(stop_at)["water_heater"]["deadline_rule"]["delivered_wh"] == 2500
+    again = restarted(h, tmp_path, DEADLINE, stop_at, refused)
+    caplog.clear()
+    ticks(again, stop_at + 60, at(2024, 1, 11, 5, 0), step_s=30)
+    assert again.load("ecs").forced_by == "deadline_rule"  # (resumed)
+    if back_at is not None:
+        again.reg.handle(ECS_STATUS, BOOTED, back_at)
+    ticks(again, at(2024, 1, 11, 5, 0, 30), at(2024, 1, 11, 7, 1), step_s=30)
+    assert "target reached" not in caplog.text
+    if back_at is None:
+        assert "deadline rule: ecs's variator never answered its force: 3983 Wh not counted" in caplog.text
+    else:
+        assert "deadline rule: ecs's variator answered its force 60 min late (off the network until then?): 1983 Wh " \
+            "counted before its answer not delivered" in caplog.text
+    assert f"deadline rule: ecs got {delivered_wh} of 6000 Wh by 2024-01-11 07:00 (MISSED)" in caplog.text
