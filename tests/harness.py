@@ -23,9 +23,10 @@ class Harness:
     sent: list[tuple[str, str, bool]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.reg = Regulator.from_config(self.config, publish=self._publish)
+        self.reg = Regulator.from_config(self.config, publish=self.publish)
 
-    def _publish(self, topic: str, payload: str | bytes, retain: bool = False) -> None:
+    def publish(self, topic: str, payload: str | bytes, retain: bool = False) -> None:
+        """The publish function the regulator and its loads were given: records (a test wraps it to refuse some)."""
         text = payload.decode() if isinstance(payload, bytes) else payload
         self.sent.append((topic, text, retain))
 

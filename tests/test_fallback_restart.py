@@ -31,16 +31,15 @@ def restarted(h: Harness, tmp_path: Path, extra: str, stop_at: float, refused: b
     h.reg.shutdown(stop_at)
     again = Harness(field_config(tmp_path, extra=extra))
     assert again.reg.restore(saved, stop_at + 30) == []
-    ecs = again.load("ecs")
-    publish, refusing = ecs._publish, [refused]
+    refusing = [refused]
 
     def flaky(topic: str, payload: str | bytes, retain: bool = False) -> None:
         if topic == ECS_CMD and payload != "0" and refusing[0]:
             refusing[0] = False  # the restored force only
             raise RuntimeError("queue full")
-        publish(topic, payload, retain)
+        again.publish(topic, payload, retain)
 
-    ecs.bind(flaky)
+    again.load("ecs").bind(flaky)
     again.reg.tick(stop_at + 30)
     assert not refusing[0]
     return again

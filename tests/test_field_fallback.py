@@ -504,15 +504,13 @@ def test_a_rule_s_force_that_could_not_be_published_is_not_taken_for_done(tmp_pa
     h = Harness(field_config(tmp_path, extra=DEADLINE if rule == "deadline" else ""))
     ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 30))
     ecs = h.load("ecs")
-    publish = ecs._publish
     refusing = [True]
 
     def flaky(topic: str, payload: str | bytes, retain: bool = False) -> None:
         if topic == ECS_CMD and payload != "0" and refusing[0]:
             refusing[0] = False  # the first force only
             raise RuntimeError("queue full")
-        assert publish is not None
-        publish(topic, payload, retain)
+        h.publish(topic, payload, retain)
 
     ecs.bind(flaky)
     drawn_from = ecs.energy_wh

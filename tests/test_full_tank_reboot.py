@@ -65,7 +65,6 @@ def test_a_full_tank_under_the_night_force_is_still_found_full(
     assert "ecs is full" in caplog.text
 
 
-
 @pytest.mark.parametrize("down_s", [20, 150])
 def test_a_variator_rebooting_under_a_force_is_no_full_tank_from_the_house_meter(
         tmp_path: Path, caplog: pytest.LogCaptureFixture, down_s: int) -> None:

@@ -220,7 +220,7 @@ def test_a_failed_publish_leaves_the_belief_where_the_device_is(tmp_path: Path,
                                                                 caplog: pytest.LogCaptureFixture) -> None:
     h = Harness(write_config(tmp_path, ("radiator", "small")))
     broken = {RADIATOR}
-    original = h._publish
+    original = h.publish
 
     def publish(topic: str, payload: str | bytes, retain: bool = False) -> None:
         if topic in broken:
