@@ -168,15 +168,19 @@ class DaemonLifeCycle:
                  f"log file reopened: {', '.join(reopened)}" if reopened else "no log file to reopen",
                  self.config_name)
 
-    def _offs_acknowledged_since_saved(self) -> bool:
-        """Whether the broker acknowledged a removed load's off the last snapshot offered (the stop's) kept pending
-        (none is sent after it: fewer pending now)."""
+    def _offs_acknowledged_since_saved(self) -> list[str]:
+        """The removed loads whose off the last snapshot offered (the stop's) kept pending and the broker has
+        acknowledged since (none is sent after it)."""
         saved = self._offered.get("pending_offs") if self._offered is not None else None
-        return isinstance(saved, list) and len(self.reg.pending_offs()) < len(saved)
+        if not isinstance(saved, list):
+            return []
+        pending = {name for name, _ in self.reg.pending_offs()}
+        return [entry["name"] for entry in saved if isinstance(entry, dict) and entry.get("name") not in pending]
 
     def _shutdown(self) -> None:
-        # Its waits at most, in turn (a fetch under way, the status save, the recorder's last batch, the broker's
-        # acknowledgement of `offline`, paho's thread: each module's STOP_WAIT_S, OFFLINE_WAIT_S and
+        # Its waits at most, in turn (a fetch under way, the status save (and its second, within the same bound),
+        # the recorder's last batch, the broker's acknowledgement of `offline`, paho's thread: each module's
+        # STOP_WAIT_S, OFFLINE_WAIT_S and
         # NETWORK_THREAD_WAIT_S), add up to less than contrib/pyseb.service's TimeoutStopSec (20 s), with room to
         # spare for the rest (tests/test_stop_faults.py adds them up). Longer, systemd killed PySEB on a card that
         # stopped answering, before its last steps, the unit failed.
@@ -200,12 +204,17 @@ class DaemonLifeCycle:
         if self.recorder is not None:
             self.recorder.stop()
         self.link.stop(left_on=left_on)
-        if saved and self.saver is not None and self._offs_acknowledged_since_saved():
+        if saved and self.saver is not None and (acknowledged := self._offs_acknowledged_since_saved()):
             # The link's stop waits for the broker's acknowledgement of `offline`, those of the offs before it first:
             # one acknowledged then (a SIGTERM just after the start) was in the file saved before the wait, and the
-            # next start sent it again. Saved once more without it (a disk that has just saved: no wait of its own).
+            # next start sent it again. Saved once more without it, within what is left of the saver's STOP_WAIT_S
+            # (a disk that stopped answering since: the stop still ends within TimeoutStopSec).
             self._offer_snapshot(fresh=True)
-            self.saver.save_now()
+            if not self.saver.save_again():
+                log.warning("%s: the broker acknowledged %s during the stop, but the status file still has %s: "
+                            "sent again at the next start (an off sent twice)", ", ".join(acknowledged),
+                            "its off" if len(acknowledged) == 1 else "their offs",
+                            "it" if len(acknowledged) == 1 else "them")
         self.removed_offs.at_stop(saved)  # (after the link's stop: it waits for the broker's last acknowledgements)
         self.lock.release()
         log.info("stopped")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,7 @@ class StatusSaver:
         self._wake = threading.Event()  # a new order to write at once, or the stop
         self._stop = threading.Event()
         self._saved_at_stop = False  # the saver thread's last save, at the stop, put the last snapshot on disk
+        self._stop_waited_s = 0.0  # of STOP_WAIT_S, what the stop's waits took so far (save_again's too)
         self._thread = threading.Thread(target=self._run, name="status-saver", daemon=True)
 
     def start(self) -> None:
@@ -125,12 +127,35 @@ class StatusSaver:
         self._wake.set()
         if not self._thread.is_alive():  # never started (or stopped before): the save is the caller's
             return self.save_now()
-        self._thread.join(timeout=STOP_WAIT_S)
-        if self._thread.is_alive():
-            log.error("status not saved to %s: the disk has not finished saving in %.0f s (the file there is the "
-                      "last saved one)", self.path, STOP_WAIT_S)
+        if not self._waited(self._thread, "status not saved to"):
             return False
         return self._saved_at_stop
+
+    def save_again(self) -> bool:
+        """After the stop: write the snapshot offered since, if any, on a thread of its own; True when it is on disk.
+        Waits what is left of the stop's STOP_WAIT_S at most (nothing left: not written): the two waits together are
+        the one the daemon's stop counts (a second save on the main thread waited for a disk that had stopped
+        answering as long as it took, past systemd's TimeoutStopSec)."""
+        if STOP_WAIT_S - self._stop_waited_s <= 0:
+            log.error("status not saved again to %s: the stop's %.0f s for saving are spent (the file there is the "
+                      "last saved one)", self.path, STOP_WAIT_S)
+            return False
+        written: list[bool] = []
+        saver = threading.Thread(target=lambda: written.append(self.save_now()), name="status-saver-again",
+                                 daemon=True)
+        saver.start()
+        return self._waited(saver, "status not saved again to") and written == [True]
+
+    def _waited(self, thread: threading.Thread, not_saved: str) -> bool:
+        """Wait for `thread`'s save, what is left of STOP_WAIT_S at most; False (said) if it is still under way."""
+        began = time.monotonic()
+        thread.join(timeout=max(0.0, STOP_WAIT_S - self._stop_waited_s))
+        self._stop_waited_s += time.monotonic() - began
+        if thread.is_alive():
+            log.error("%s %s: the disk has not finished saving in %.0f s (the file there is the last saved one)",
+                      not_saved, self.path, STOP_WAIT_S)
+            return False
+        return True
 
     def _run(self) -> None:
         while True:

@@ -227,3 +227,55 @@ def test_an_off_acknowledged_during_the_stops_wait_is_not_left_in_the_status_fil
         os.kill(broker.pid, signal.SIGCONT)
     assert "was not acknowledged" not in caplog.text and "could not send off" not in caplog.text
     assert "pending_offs" not in json.loads((tmp_path / "status.json").read_text())
+
+
+def test_a_disk_that_blocks_at_the_second_save_does_not_hold_the_stop(
+        daemon: Daemon, broker: PrivateBroker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    # The save again after an off acknowledged during the link's stop was written on the main thread with no bound:
+    # an SD card that stopped answering just then held the stop until systemd killed PySEB at TimeoutStopSec.
+    import threading
+
+    import status.saver as saver_module
+
+    monkeypatch.setattr(saver_module, "STOP_WAIT_S", 0.5)
+    assert broker.pid is not None and daemon.saver is not None
+    daemon.saver.start()
+    daemon.link.start()
+    connected = next_event(daemon, Connected)
+    os.kill(broker.pid, signal.SIGSTOP)  # (the link open, nothing acknowledged yet)
+    release, blocked = threading.Event(), threading.Event()
+    real_fsync = os.fsync
+
+    def stuck_fsync(fd: int) -> None:  # the card stops answering
+        blocked.set()
+        release.wait(120)
+        real_fsync(fd)
+
+    stop_saver = daemon.saver.stop
+
+    def saved_then_broker_back_and_disk_stuck() -> bool:
+        saved = stop_saver()
+        monkeypatch.setattr(os, "fsync", stuck_fsync)
+        os.kill(broker.pid, signal.SIGCONT)  # type: ignore[arg-type]  # (the broker answers during the wait)
+        return saved
+
+    stopper = threading.Thread(target=daemon._shutdown, name="test-daemon-stop")
+    try:
+        daemon._on_connected(connected)
+        assert daemon.reg.status(time.time())["pending_offs"]
+        monkeypatch.setattr(daemon.saver, "stop", saved_then_broker_back_and_disk_stuck)
+        stopper.start()
+        stopper.join(60)
+        stopped_while_blocked = not stopper.is_alive()
+    finally:
+        os.kill(broker.pid, signal.SIGCONT)
+        release.set()  # the card answers again: the save it held ends
+        if stopper.ident is not None:
+            stopper.join(60)
+    assert stopped_while_blocked, "the stop waited for the blocked disk"
+    assert blocked.is_set()
+    assert "status not saved again to" in caplog.text
+    assert "radiator: the broker acknowledged its off during the stop, but the status file still has it: sent " \
+           "again at the next start" in caplog.text
+    assert json.loads((tmp_path / "status.json").read_text())["pending_offs"]  # (the stop's first save)
