@@ -141,7 +141,7 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float, found: Fou
             clean_load(load)
             warnings.append(f"{load.name}: saved state could not be restored ({type(exc).__name__}: {exc}): "
                             "starting from zero")
-    restore_pending_offs(reg, doc.get("pending_offs"), now, warnings, found)
+    restore_pending_offs(reg, doc.get("pending_offs"), now, saved_at, warnings, found)
     # The seed kept the water heater's yesterday energy at the top level.
     seed_yesterday = saved_energy(doc.get("ECS_energy_yesterday"))
     if seed_yesterday is not None and same_day and "schema_version" not in doc:

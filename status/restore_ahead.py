@@ -82,7 +82,7 @@ def restore_forces_off(reg: RegulatorView, doc: dict[str, Any], saved_at: float,
         end = "unforced" if load.force_end_at is None else \
             datetime.fromtimestamp(load.force_end_at, reg.tz).strftime("%Y-%m-%d %H:%M")
         restored.append(f"{load.name} (0 W until {end})")
-    restore_pending_offs(reg, doc.get("pending_offs"), saved_at, [], found)
+    restore_pending_offs(reg, doc.get("pending_offs"), saved_at, saved_at, [], found)
     mode_off = reg.field.restore_mode_off(doc)  # (the water heater's other way to be kept off while away)
     if mode_off is not None:
         restored.append(mode_off)

@@ -215,13 +215,15 @@ def _configured_offs(reg: RegulatorView) -> set[tuple[str, str]]:
     return {(off.topic, off.payload) for off in (load.command_for(0.0)[0] for load in reg.loads)}
 
 
-def restore_pending_offs(reg: RegulatorView, saved: Any, now: float, warnings: list[str], found: FoundOffs) -> None:
+def restore_pending_offs(reg: RegulatorView, saved: Any, now: float, saved_at: float, warnings: list[str],
+                         found: FoundOffs) -> None:
     """The offs of loads no longer configured that the last run sent without the broker acknowledging them (its
     status document's `pending_offs`: a kill, a power cut before the broker was back), queued to be sent at the start
     again, into `found` as configured_entries queues a removed load's. Each checked as a saved off_command; a
     malformed one dropped with a warning, the others kept; one sent at PENDING_OFF_MAX_STARTS starts over
-    PENDING_OFF_MAX_AGE_S given up with a warning. None for an off a configured load has (its own start command
-    switches that device) or a name already queued."""
+    PENDING_OFF_MAX_AGE_S given up with a warning (its days counted as _starts_since says, `saved_at` the file's
+    date). None for an off a configured load has (its own start command switches that device) or a name already
+    queued."""
     if saved is None:
         return
     if not isinstance(saved, list):
@@ -242,7 +244,7 @@ def restore_pending_offs(reg: RegulatorView, saved: Any, now: float, warnings: l
         name = name[:80]
         if (off.topic, off.payload) in configured_offs or name in found.names:
             continue
-        starts, since = _starts_since(entry, now)
+        starts, since = _starts_since(entry, now, saved_at)
         if starts >= PENDING_OFF_MAX_STARTS and now - since >= PENDING_OFF_MAX_AGE_S:
             said = (f"{name} (no longer configured): its off ({shown(off.payload, 60)} on {off.topic}) was sent at "
                     f"{starts} starts since {datetime.fromtimestamp(since, reg.tz):%Y-%m-%d} and the broker never "
@@ -258,10 +260,13 @@ def restore_pending_offs(reg: RegulatorView, saved: Any, now: float, warnings: l
         found.queued(name, said)
 
 
-def _starts_since(entry: dict[str, Any], now: float) -> tuple[int, float]:
+def _starts_since(entry: dict[str, Any], now: float, saved_at: float) -> tuple[int, float]:
     """How many starts sent a pending off, since when: as saved, else (a file of before the count, a bad value) the
-    one start that saved it, now, the count begun afresh (the safe direction: sent more, not given up early)."""
+    one start that saved it, now, the count begun afresh (the safe direction: sent more, not given up early). A
+    `since` after the file's own date `saved_at` was set by a clock ahead, set right since (a start precedes its
+    saves): its days count from this start, `now`. (One set by a clock behind that NTP set while that start ran was
+    moved with the clock: Regulator.clock_stepped_forward.)"""
     starts, since = entry.get("starts"), saved_epoch(entry.get("since"))
     if not isinstance(starts, int) or isinstance(starts, bool) or starts < 1:
         starts = 1
-    return starts, now if since is None else since
+    return starts, now if since is None or since > saved_at else since

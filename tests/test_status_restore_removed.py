@@ -327,3 +327,35 @@ def test_a_pending_off_with_a_bad_count_or_date_is_sent_and_counted_afresh(tmp_p
     h = Harness(write_config(tmp_path, ("ecs",)))
     h.reg.restore(doc, NOON + 60)
     assert h.reg.status(NOON + 70)["pending_offs"] == pending_radiator(starts=2, since=NOON + 60)
+
+
+def test_a_pending_off_dated_after_its_file_counts_its_days_from_this_start(tmp_path: Path) -> None:
+    # A first start on a clock far ahead (a wrong clock chip), set right since: its `since` lay in the future, and
+    # the off was never given up however long the broker refused it (or, a clock behind, too early).
+    from status.restore_load import PENDING_OFF_MAX_STARTS
+
+    doc = saved_with(tmp_path, None)  # (dated NOON + 2)
+    doc["equipments"] = doc["equipments"][:1]
+    for since in (NOON + 30, NOON + 400 * 86400):  # after the file's date; after the restore's clock too
+        doc["pending_offs"] = pending_radiator(starts=PENDING_OFF_MAX_STARTS, since=since)
+        h = Harness(write_config(tmp_path, ("ecs",)))
+        h.reg.restore(doc, NOON + 60)
+        assert h.reg.status(NOON + 70)["pending_offs"] == pending_radiator(starts=PENDING_OFF_MAX_STARTS + 1,
+                                                                           since=NOON + 60)
+
+
+def test_a_clock_jump_forward_moves_the_since_of_an_off_first_sent_by_this_start(tmp_path: Path) -> None:
+    # A Pi booted days behind (no clock chip, fake-hwclock), PySEB started, then NTP set the clock: the first start's
+    # `since` was the clock's before the jump, and the next start found the 7 days past at once.
+    doc = saved_with(tmp_path, b'{"command":"force","name":"radiator","power":1000}')
+    doc["pending_offs"] = [{"name": "lamp", "off_command": {"topic": "cmnd/lamp/POWER", "payload": "0",
+                                                           "retain": False}, "starts": 2, "since": NOON - 86400}]
+    h = Harness(write_config(tmp_path, ("ecs",)))
+    h.reg.restore(doc, NOON + 60)
+    offs = h.reg.take_switch_offs_at_start(lambda: offs)  # (as the daemon: both not acknowledged yet)
+    h.reg.start(NOON + 60)
+    step_s = 10 * 86400.0
+    h.reg.clock_stepped_forward(step_s)
+    assert h.reg.removed_off_starts("radiator") == (1, NOON + 60 + step_s)  # (the start's time on the set clock)
+    assert h.reg.removed_off_starts("lamp") == (3, NOON - 86400)  # (a former start's: its clock is not this one's)
+
