@@ -79,7 +79,8 @@ class RegulatorLifeCycle:
         self._removed_off_starts[name] = (starts, since)
 
     def removed_off_starts(self, name: str) -> tuple[int, float] | None:
-        """The starts that sent the off of `name` (a load no longer configured) and the first one's time."""
+        """The starts that sent the off of `name` (a load no longer configured) and the first one's time; None once
+        the off is no longer pending (acknowledged: pending_offs forgets its count)."""
         return self._removed_off_starts.get(name)
 
     def clock_stepped_forward(self, step_s: float) -> None:
@@ -119,7 +120,12 @@ class RegulatorLifeCycle:
         status file saved after the start no longer has those loads, and a kill before the broker was back lost
         them, the device on for good (status.restore_load.restore_pending_offs sends them at the next start)."""
         held = self._unacknowledged_offs()
-        return [*self._removed_left_on, *held] if held else list(self._removed_left_on)
+        pending = [*self._removed_left_on, *held] if held else list(self._removed_left_on)
+        if len(self._removed_off_starts) > len(pending):  # (acknowledged since: its count is done with)
+            names = {name for name, _ in pending}
+            self._removed_off_starts = {name: count for name, count in self._removed_off_starts.items()
+                                        if name in names}
+        return pending
 
     def _switch_off_removed(self) -> None:
         """The loads no longer configured that were left on, commanded off (first: a renamed device's own start

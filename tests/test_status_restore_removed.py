@@ -359,3 +359,15 @@ def test_a_clock_jump_forward_moves_the_since_of_an_off_first_sent_by_this_start
     assert h.reg.removed_off_starts("radiator") == (1, NOON + 60 + step_s)  # (the start's time on the set clock)
     assert h.reg.removed_off_starts("lamp") == (3, NOON - 86400)  # (a former start's: its clock is not this one's)
 
+
+
+def test_an_acknowledged_off_s_count_is_not_kept(tmp_path: Path) -> None:
+    doc = saved_with(tmp_path, b'{"command":"force","name":"radiator","power":1000}')
+    h = Harness(write_config(tmp_path, ("ecs",)))
+    h.reg.restore(doc, NOON + 60)
+    pending = h.reg.take_switch_offs_at_start(lambda: pending)
+    h.reg.start(NOON + 60)
+    assert h.reg.status(NOON + 61)["pending_offs"] == pending_radiator(starts=1, since=NOON + 60)
+    pending = []  # the broker acknowledged it
+    assert "pending_offs" not in h.reg.status(NOON + 62)
+    assert h.reg.removed_off_starts("radiator") is None
