@@ -68,6 +68,24 @@ def test_the_stop_s_save_that_raises_a_bug_is_logged_not_raised(
     assert "internal error saving the status" in caplog.text and "int64" in caplog.text
 
 
+
+def test_the_save_again_after_the_stop_shares_the_stop_s_bound(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # The daemon's second save (an off acknowledged during the link's stop) waits what is left of STOP_WAIT_S: the
+    # stop's waits, added up below, count one saver's wait.
+    path = tmp_path / "s.json"
+    saver = StatusSaver(path, interval_s=3600)
+    saver.start()
+    saver.offer({"equipments": [], "n": 1})
+    assert saver.stop() is True
+    saver.offer({"equipments": [], "n": 2})
+    assert saver.save_again() is True and json.loads(path.read_text())["n"] == 2
+    saver.offer({"equipments": [], "n": 3})
+    monkeypatch.setattr(saver_module, "STOP_WAIT_S", 0.0)  # (the stop's saves took it all)
+    assert saver.save_again() is False and json.loads(path.read_text())["n"] == 2
+    assert "status not saved again to" in caplog.text and "for saving are spent" in caplog.text
+
+
 # --- the daemon's stop on a disk that blocks ---------------------------------------------------------------
 
 CONS, PROD, RADIATOR, AVAIL = "smeter/pzem/CONSOMMATION", "smeter/pzem/PRODUCTION", "cmnd/radiator/POWER", \
