@@ -3,7 +3,8 @@ variator's is, meter or not), so a variator off the network all night made a rul
 water cold. Both rules judge its answer the same way (`answer_delay_s`, ANSWER_WAIT_S): the seed rule's own force
 (fallback_resume.OwnForce) and the deadline rule's (ForceAnswers, here): what is counted while its force is unanswered
 is held aside, given to the rule when the variator answers at once (the ticks before were its answer's way), not
-counted when it answers late or never. Pure: times and energies come in."""
+counted when it answers late or never; whether the variator answers at all (VariatorAnswers) is kept across a restart
+the same way for both. Pure: times and energies come in."""
 
 from __future__ import annotations
 
@@ -31,6 +32,34 @@ def past_answer_wait(waited_s: float) -> bool:
     return waited_s > ANSWER_WAIT_S
 
 
+class VariatorAnswers:
+    """Whether the heater's variator answers at all, kept across a restart (`answering`, saved by both rules as
+    `variator_answers`): a variator not heard since PySEB started is one without answers (no status topic), nothing to
+    judge a force by, unless it answered before a restart that resumed a rule's force. A power cut that rebooted it too
+    (at its default, off the network since) had the resumed force counted from its command, the water cold."""
+
+    def __init__(self) -> None:
+        self.answering = False  # the variator has answered since PySEB started, or had before its restart (saved)
+        self._before_restart = False  # `answering` only from before a restart: for the force resumed then
+
+    def resumed(self, resumed: bool = True) -> None:
+        """A rule's force resumed at a restart (when `resumed`), its variator's earlier answers lost with PySEB's
+        memory: one that answered before (`answering`, restored) is waited for, not taken for one without answers."""
+        self._before_restart = resumed and self.answering
+
+    def ended(self) -> None:
+        """The force resumed at the restart is over: a silence from now on is a variator without answers again."""
+        self._before_restart = False
+
+    def last_answer(self, heard_at: float | None) -> float | None:
+        """The variator's last answer to judge a force by, from the heater's (`heard_at`, None: not heard since the
+        start): None when it never answers, -inf (not yet) when it answered before the restart that resumed one."""
+        if heard_at is not None:
+            self.answering, self._before_restart = True, False
+            return heard_at
+        return float("-inf") if self._before_restart else None
+
+
 class ForceAnswers:
     """The answers to one force of the deadline rule (`start` at its command, `stop` at its end)."""
 
@@ -39,24 +68,19 @@ class ForceAnswers:
         self.started_at: float | None = None  # its force's command, while not answered yet (None: nothing to judge)
         self.unheard_wh = 0.0  # counted since, held aside until the variator answers
         self._told = False  # "has not answered" said for this force
-        self.answering = False  # the variator has answered since PySEB started, or had before its restart (saved)
-        self._before_restart = False  # `answering` only from before a restart: for the force resumed then
+        self.variator = VariatorAnswers()
 
     def start(self, now: float, resumed: bool = False) -> None:
         """Its force commanded at `now`: the variator's answer is waited for. `resumed`: the force restored at a
-        restart, its variator's earlier answers lost with PySEB's memory: one that answered before (`answering`,
-        restored) is waited for, not taken for a variator without answers."""
-        self._before_restart = resumed and self.answering
+        restart (VariatorAnswers.resumed)."""
+        self.variator.resumed(resumed)
         self.started_at, self.unheard_wh, self._told = now, 0.0, False
 
     def counted_wh(self, now: float, delta_wh: float, heard_at: float | None, commanded_at: float | None) -> float:
         """Of `delta_wh`, counted for the heater this tick, what the rule may count (`heard_at`: the variator's last
         answer, None when it never answers: nothing to judge by, unless it answered before a restart that resumed
         this force; `commanded_at`: the heater's last command)."""
-        if heard_at is not None:
-            self.answering, self._before_restart = True, False
-        elif self._before_restart:
-            heard_at = float("-inf")  # (not heard since the restart: not yet)
+        heard_at = self.variator.last_answer(heard_at)
         started_at = self.started_at
         if started_at is None or heard_at is None:
             return delta_wh
@@ -82,7 +106,8 @@ class ForceAnswers:
         command the variator may have had no time to answer (a force unforced at once): not judged, all of it (as the
         seed rule's OwnForce.closing). Later, what was held for an answer that never came is not counted (said)."""
         started_at, held_wh = self.started_at, self.unheard_wh
-        self.started_at, self.unheard_wh, self._before_restart = None, 0.0, False
+        self.started_at, self.unheard_wh = None, 0.0
+        self.variator.ended()
         if started_at is None:
             return 0.0
         if not past_answer_wait(now - started_at):

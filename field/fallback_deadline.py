@@ -216,13 +216,13 @@ class DeadlineFallback:
         return {"min_energy_wh": self.settings.min_energy_wh, "delivered_wh": round(self.delivered_wh, 1),
                 "deadline": iso(self.cycle_end), "start_at": iso(self.start_at), "forcing": self.forcing,
                 "done": self.done, "ended_early": self.ended_early, "unreachable": self.unreachable,
-                "expected_sun_wh": round(self.expected_sun_wh, 1), "variator_answers": self._answers.answering}
+                "expected_sun_wh": round(self.expected_sun_wh, 1), "variator_answers": self._answers.variator.answering}
 
     def snapshot(self) -> dict[str, Any]:
         """What to persist across a restart (JSON-ready)."""
         return {"delivered_wh": round(self.delivered_wh, 1), "cycle_end": self.cycle_end,
                 "forcing": self.forcing, "done": self.done, "ended_early": self.ended_early,
-                "variator_answers": self._answers.answering}
+                "variator_answers": self._answers.variator.answering}
 
     def restore(self, saved: Mapping[str, Any], force_restored: bool = True) -> None:
         """Take back a snapshot; a cycle that ended while stopped is closed at the next tick. A value that
@@ -246,4 +246,4 @@ class DeadlineFallback:
         self.done = saved.get("done") is True
         self.ended_early = saved.get("ended_early") is True
         # (the variator's answers judge a force resumed now: PySEB, just started, has heard nothing from it yet)
-        self._answers.answering = saved.get("variator_answers") is True
+        self._answers.variator.answering = saved.get("variator_answers") is True

@@ -115,7 +115,8 @@ class OwnForce:
 
     def listen(self, delta_wh: float, heard_at: float | None, commanded_at: float | None) -> None:
         """Whether its variator has answered the command in effect or one sent during it (`heard_at`: its last answer,
-        None when it never answers: nothing to judge by; `commanded_at`: when the heater's command was last sent).
+        None when it never answers: nothing to judge by, -inf when not yet after a restart it had answered before,
+        fallback_answers.VariatorAnswers; `commanded_at`: when the heater's command was last sent).
         Its energy is counted from the command: until a late answer, `delta_wh` is energy a variator off the network
         never gave (credited, the water was cold and the next night's check took it for hot)."""
         if self.heard:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
 
 from equipments.modes import ForceCommand
+from field.fallback_answers import VariatorAnswers
 from field.fallback_resume import MAX_LATE_S, MIN_FORCE_WH, OwnForce
 from field.fallback_seed_window import SeedWindow
 from field.fallback_settings import SeedRuleSettings
@@ -64,6 +65,7 @@ class SeedFallback(SeedWindow):
         self._told_held = False  # the check waiting for another's force to end was logged
         self._full_before: bool | None = False  # the full flag at the last tick (None: not seen since a restore)
         self._own: OwnForce | None = None  # the rule's last force, while owed (saved with the window)
+        self._variator = VariatorAnswers()  # whether the heater's variator answers (saved: for a force resumed then)
 
     def tick(self, now: float, heater_energy_wh: float, max_power_w: float, full: bool,
              allowed: bool = True, clouds: CloudSource | None = None,
@@ -77,6 +79,7 @@ class SeedFallback(SeedWindow):
         held_by = forced_by if forced_by != FORCED_BY_SEED else None
         own_force_on = forced_by == FORCED_BY_SEED
         delta_wh = self._delta.step(heater_energy_wh)
+        answers = (self._variator.last_answer(answers[0]), answers[1])
         resumed = self._follow_own_force(now, delta_wh, max_power_w, full, allowed, held_by, own_force_on, answers)
         if resumed is not None:
             return resumed
@@ -249,6 +252,7 @@ class SeedFallback(SeedWindow):
                      max_power_w, duration_s, wanted_wh)
             return ForceCommand(self.load_name, max_power_w, duration_s)
         self._own = None
+        self._variator.ended()
         own.closing(now)
         if own.cut:
             # (what the heater draws from now on is the regulation's, counted in the new window)

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from field.fallback_answers import VariatorAnswers
 from field.fallback_resume import OwnForce
 from values.saved_numbers import EPOCH_MAX_S, saved_energy, saved_epoch, saved_number
 
@@ -28,6 +29,7 @@ class SeedWindow:
     _count_from: float
     _full_before: bool | None
     _own: OwnForce | None
+    _variator: VariatorAnswers
 
     def _roll(self, yesterday_wh: float, count_from: float, window_start: float) -> None:
         """A new window from `window_start`, the closed one's energy `yesterday_wh`; the heater's energy counted
@@ -42,7 +44,8 @@ class SeedWindow:
         return {"today_wh": round(self.today_wh, 1), "yesterday_wh": round(self.yesterday_wh, 1),
                 "window_start": self.window_start, "checked_until": self.checked_until,
                 "count_from": self._count_from, "full_in_window": self.full_in_window,
-                "own_force": self._own.snapshot() if self._own is not None else None}
+                "own_force": self._own.snapshot() if self._own is not None else None,
+                "variator_answers": self._variator.answering}
 
     def restore(self, saved: Mapping[str, Any], heater_forced: bool = True) -> None:
         """Take back a snapshot; missing or malformed fields (not finite, a negative energy, a time
@@ -64,6 +67,9 @@ class SeedWindow:
         self.full_in_window = saved.get("full_in_window") is True  # (absent or not a boolean: not seen)
         self._full_before = None
         self._own = _restored_own_force(saved.get("own_force"))
+        # (the variator's answers judge its force resumed now: PySEB, just started, has heard nothing from it yet)
+        self._variator.answering = saved.get("variator_answers") is True
+        self._variator.resumed(self._own is not None and not self._own.given_up)
         if self._own is not None and not self._own.given_up and \
                 (self.checked_until is None or self.checked_until < self._own.planned_end):
             # Saved before its planned end: PySEB stopped during it, and the heater drew nothing meanwhile. Owed as

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 
 import pytest
 
 from tests.field_house import ECS_CMD, ECS_STATUS, at, field_config, ticks
 from tests.harness import MODE, Harness
-from tests.test_fallback_night_force import DEADLINE, echo
+from tests.test_fallback_night_force import DEADLINE, echo, night_force_made
 from tests.test_full_tank_reboot import BOOTED
 
 
@@ -155,3 +156,40 @@ def test_a_restart_mid_force_judges_the_resumed_force_by_its_variator_s_answer(
         assert "deadline rule: ecs's variator answered its force 60 min late (off the network until then?): 1983 Wh " \
             "counted before its answer not delivered" in caplog.text
     assert f"deadline rule: ecs got {delivered_wh} of 6000 Wh by 2024-01-11 07:00 (MISSED)" in caplog.text
+
+
+@pytest.mark.parametrize("refused", [False, True])
+@pytest.mark.parametrize(("back_at", "credited_wh"), [(None, 2000), (at(2024, 1, 11, 3, 0, 10), 5000)])
+def test_a_restart_mid_force_judges_the_seed_rule_s_resumed_force_by_its_variator_s_answer(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, back_at: float | None, credited_wh: int,
+        refused: bool) -> None:
+    # The seed rule's 01:00 force (7000 Wh, to 04:30), answered at once; a power cut at 02:00 restarts PySEB and the
+    # variator, which boots at its default, its network down until the end or back at 03:00. The rest forced again at
+    # the restart was credited whole whether the variator heard it or not (not heard since the start: taken for one
+    # without answers): 7000 Wh for a heater that got 2000 (or 5000), and the next night's check took the water for
+    # hot.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path))
+    night_force_made(h)
+    h.reg.handle(ECS_STATUS, echo(100), at(2024, 1, 11, 1, 0, 31))  # (heard at once: credited)
+    stop_at = at(2024, 1, 11, 2, 0)
+    ticks(h, at(2024, 1, 11, 1, 1), stop_at)
+    assert h.reg.status(stop_at)["water_heater"]["seed_rule"]["variator_answers"] is True
+    again = restarted(h, tmp_path, "", stop_at, refused)
+    caplog.clear()
+    ticks(again, stop_at + 60, at(2024, 1, 11, 3, 0), step_s=30)
+    assert again.load("ecs").forced_by == "seed_rule"  # (resumed)
+    if back_at is not None:
+        again.reg.handle(ECS_STATUS, BOOTED, back_at)
+    ticks(again, at(2024, 1, 11, 3, 0, 30), at(2024, 1, 11, 8, 0), step_s=30)
+    assert not again.load("ecs").is_forced()
+    assert again.reg.status(at(2024, 1, 11, 8))["water_heater"]["seed_rule"]["yesterday_wh"] == \
+        pytest.approx(credited_wh, abs=20)
+    if back_at is None:
+        said = re.search(r"low-energy fallback: ecs's variator never answered during the night force \(off the "
+                         r"network\?\): the heater may not have heated, the water may be cold; (\d+) Wh of it not "
+                         r"credited", caplog.text)
+        assert said is not None and float(said[1]) == pytest.approx(7000 - credited_wh, abs=20)  # (the rest forced)
+    else:
+        assert "low-energy fallback: ecs's variator answered the night force late (off the network until then?): " \
+            "2000 Wh of it not credited" in caplog.text
