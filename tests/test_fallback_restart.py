@@ -193,3 +193,24 @@ def test_a_restart_mid_force_judges_the_seed_rule_s_resumed_force_by_its_variato
     else:
         assert "low-energy fallback: ecs's variator answered the night force late (off the network until then?): " \
             "2000 Wh of it not credited" in caplog.text
+
+
+def test_a_restart_before_the_force_judges_it_by_its_variator_s_answer(tmp_path: Path,
+                                                                        caplog: pytest.LogCaptureFixture) -> None:
+    # The same power cut an hour before the force (PySEB and the variator restarted at 01:00, the variator off the
+    # network until the end): the variator had answered before the restart (variator_answers saved), but the force
+    # made after it was counted from its command as a variator's without answers: `target reached`, the water cold.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, extra=DEADLINE))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 50))
+    h.reg.handle(ECS_STATUS, echo(0), at(2024, 1, 11, 0, 50, 5))
+    stop_at = at(2024, 1, 11, 1, 0)
+    ticks(h, at(2024, 1, 11, 0, 51), stop_at)
+    assert not h.load("ecs").is_forced()
+    assert h.reg.status(stop_at)["water_heater"]["deadline_rule"]["variator_answers"] is True
+    again = restarted(h, tmp_path, DEADLINE, stop_at, refused=False)
+    caplog.clear()
+    ticks(again, stop_at + 60, at(2024, 1, 11, 7, 1))
+    assert "deadline rule: ecs's variator has not answered its force" in caplog.text
+    assert "target reached" not in caplog.text
+    assert "deadline rule: ecs got 0 of 6000 Wh by 2024-01-11 07:00 (MISSED)" in caplog.text
