@@ -35,29 +35,21 @@ def past_answer_wait(waited_s: float) -> bool:
 class VariatorAnswers:
     """Whether the heater's variator answers at all, kept across a restart (`answering`, saved by both rules as
     `variator_answers`): a variator not heard since PySEB started is one without answers (no status topic), nothing to
-    judge a force by, unless it answered before a restart that resumed a rule's force. A power cut that rebooted it too
-    (at its default, off the network since) had the resumed force counted from its command, the water cold."""
+    judge a force by, unless it answered before the restart: then it is one not heard yet, and a force (resumed at the
+    restart or made since) waits for its answer. A power cut that rebooted it too (at its default, off the network
+    since) had the force counted from its command, the water cold."""
 
     def __init__(self) -> None:
         self.answering = False  # the variator has answered since PySEB started, or had before its restart (saved)
-        self._before_restart = False  # `answering` only from before a restart: for the force resumed then
-
-    def resumed(self, resumed: bool = True) -> None:
-        """A rule's force resumed at a restart (when `resumed`), its variator's earlier answers lost with PySEB's
-        memory: one that answered before (`answering`, restored) is waited for, not taken for one without answers."""
-        self._before_restart = resumed and self.answering
-
-    def ended(self) -> None:
-        """The force resumed at the restart is over: a silence from now on is a variator without answers again."""
-        self._before_restart = False
 
     def last_answer(self, heard_at: float | None) -> float | None:
         """The variator's last answer to judge a force by, from the heater's (`heard_at`, None: not heard since the
-        start): None when it never answers, -inf (not yet) when it answered before the restart that resumed one."""
+        start): None when it never answers, -inf (not yet) when it answered before the restart. (Once heard in a run,
+        `heard_at` is never None again in it: a None with `answering` set comes only after a restart.)"""
         if heard_at is not None:
-            self.answering, self._before_restart = True, False
+            self.answering = True
             return heard_at
-        return float("-inf") if self._before_restart else None
+        return float("-inf") if self.answering else None
 
 
 class ForceAnswers:
@@ -70,16 +62,14 @@ class ForceAnswers:
         self._told = False  # "has not answered" said for this force
         self.variator = VariatorAnswers()
 
-    def start(self, now: float, resumed: bool = False) -> None:
-        """Its force commanded at `now`: the variator's answer is waited for. `resumed`: the force restored at a
-        restart (VariatorAnswers.resumed)."""
-        self.variator.resumed(resumed)
+    def start(self, now: float) -> None:
+        """Its force commanded at `now` (or resumed at a restart): the variator's answer is waited for."""
         self.started_at, self.unheard_wh, self._told = now, 0.0, False
 
     def counted_wh(self, now: float, delta_wh: float, heard_at: float | None, commanded_at: float | None) -> float:
         """Of `delta_wh`, counted for the heater this tick, what the rule may count (`heard_at`: the variator's last
-        answer, None when it never answers: nothing to judge by, unless it answered before a restart that resumed
-        this force; `commanded_at`: the heater's last command)."""
+        answer, None when not heard since PySEB started: nothing to judge by, unless it answered before the restart;
+        `commanded_at`: the heater's last command)."""
         heard_at = self.variator.last_answer(heard_at)
         started_at = self.started_at
         if started_at is None or heard_at is None:
@@ -107,7 +97,6 @@ class ForceAnswers:
         seed rule's OwnForce.closing). Later, what was held for an answer that never came is not counted (said)."""
         started_at, held_wh = self.started_at, self.unheard_wh
         self.started_at, self.unheard_wh = None, 0.0
-        self.variator.ended()
         if started_at is None:
             return 0.0
         if not past_answer_wait(now - started_at):

@@ -83,7 +83,7 @@ class DeadlineFallback:
             # Its force resumed at the restart: the variator's answer to it is waited for from its command at the start,
             # as for a force made now, when it answered before (counted unheard, a variator rebooted at its default by
             # the same power cut, off the network since, made the target reached with the water cold).
-            self._answers.start(now, resumed=True)
+            self._answers.start(now)
         self.delivered_wh += self._answers.counted_wh(now, self._delta.step(heater_energy_wh), *answers)
         if self.cycle_end is None or self.cycle_end - now > MAX_CYCLE_AHEAD_S:
             self.cycle_end = next_occurrence(now, self.settings.deadline, self.tz)
@@ -138,7 +138,7 @@ class DeadlineFallback:
                 why = (f"was not resumed at the restart: forcing again until {self._clock(end)}" if not_resumed else
                        f"ran its time before {self._clock(end)} (the clock stepped back): forcing again until then")
                 log.info("deadline rule: %s's force %s", self.load_name, why)
-                self._answers.start(now, resumed=not_resumed)
+                self._answers.start(now)
                 return ForceCommand(self.load_name, max_power_w, end - now)
             return None
         if held_by is not None or not allowed or max_power_w <= 0 or not self.start_at <= now < end:
@@ -245,5 +245,6 @@ class DeadlineFallback:
         self._restored_forcing = self.forcing and force_restored
         self.done = saved.get("done") is True
         self.ended_early = saved.get("ended_early") is True
-        # (the variator's answers judge a force resumed now: PySEB, just started, has heard nothing from it yet)
+        # (the variator's answers judge a force resumed now or made before it is heard again: PySEB, just started, has
+        # heard nothing from it yet)
         self._answers.variator.answering = saved.get("variator_answers") is True

@@ -65,7 +65,7 @@ class SeedFallback(SeedWindow):
         self._told_held = False  # the check waiting for another's force to end was logged
         self._full_before: bool | None = False  # the full flag at the last tick (None: not seen since a restore)
         self._own: OwnForce | None = None  # the rule's last force, while owed (saved with the window)
-        self._variator = VariatorAnswers()  # whether the heater's variator answers (saved: for a force resumed then)
+        self._variator = VariatorAnswers()  # whether the heater's variator answers (saved: for a force after a restart)
 
     def tick(self, now: float, heater_energy_wh: float, max_power_w: float, full: bool,
              allowed: bool = True, clouds: CloudSource | None = None,
@@ -252,7 +252,6 @@ class SeedFallback(SeedWindow):
                      max_power_w, duration_s, wanted_wh)
             return ForceCommand(self.load_name, max_power_w, duration_s)
         self._own = None
-        self._variator.ended()
         own.closing(now)
         if own.cut:
             # (what the heater draws from now on is the regulation's, counted in the new window)

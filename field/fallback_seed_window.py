@@ -67,9 +67,9 @@ class SeedWindow:
         self.full_in_window = saved.get("full_in_window") is True  # (absent or not a boolean: not seen)
         self._full_before = None
         self._own = _restored_own_force(saved.get("own_force"))
-        # (the variator's answers judge its force resumed now: PySEB, just started, has heard nothing from it yet)
+        # (the variator's answers judge its force resumed now or made before it is heard again: PySEB, just started,
+        # has heard nothing from it yet)
         self._variator.answering = saved.get("variator_answers") is True
-        self._variator.resumed(self._own is not None and not self._own.given_up)
         if self._own is not None and not self._own.given_up and \
                 (self.checked_until is None or self.checked_until < self._own.planned_end):
             # Saved before its planned end: PySEB stopped during it, and the heater drew nothing meanwhile. Owed as
