@@ -234,3 +234,18 @@ def test_coturexs_older_equipment_section_is_said_not_listed_as_a_load(tmp_path:
     said = str(refused.value)
     assert "(loads in this file: none; " in said
     assert "[equipment] (eq_1_* keys, an older format) is not read: list the loads in [equipments]" in said
+
+
+def test_a_relay_section_that_equipments_does_not_list_is_refused(tmp_path: Path) -> None:
+    # The seed's sample keeps a spare relay section, [soufflant_a], out of [equipments]; filled in (json_on/json_off,
+    # on domoticz/in) and given a meter, its sweep sent `100.0` down to `0.0` to the relay's topic.
+    config = tmp_path / "config.ini"
+    config.write_text(f"[mqtt]\nport = 9\n\n[equipments]\necs = water_heater\n\n{LOAD}\n"
+                      "[soufflant_a]\nmax_power = 500\ntopic_set_power = domoticz/in\n"
+                      "topic_read_power = smeter/pzem/S\n"
+                      'json_on = {"command": "switchlight", "idx": 360, "switchcmd": "On"}\n'
+                      'json_off = {"command": "switchlight", "idx": 360, "switchcmd": "Off"}\n')
+    with pytest.raises(SweepConfigError) as refused:
+        load_sweep_target(config, "soufflant_a")
+    said = str(refused.value)
+    assert "[soufflant_a] json_on" in said and "relay" in said
