@@ -197,12 +197,19 @@ def _status_shaped(topic: str, topic_regul: str) -> str | None:
 
 
 def _not_a_variator(parser: configparser.ConfigParser, name: str) -> str | None:
-    """Why the load, as [equipments] lists it, has no percent curve to sweep (None: a variator, or not listed).
+    """Why the load, as [equipments] lists it, has no percent curve to sweep (None: a variator, or not listed and
+    without a relay's json_on/json_off).
 
     A relay's topic takes its json_on/json_off, not percents: the seed's sample's `resille = constant`, commanded
     through domoticz/in, was sent `100.0` down to `0.0` there. A user's own `package.module:Class` is let through."""
     listed = parser.get("equipments", name, raw=True, fallback=None) if parser.has_section("equipments") else None
     if listed is None:
+        # Not listed (the seed's spare [soufflant_a], filled in): a relay's on/off payloads still tell its topic
+        relay_keys = [key for key in ("json_on", "json_off") if _value(parser[name], key) is not None]
+        if relay_keys:
+            return (f"[{name}] {relay_keys[0]} is a relay's on/off payload: a sweep sends percents to its topic, "
+                    "which no relay takes, and a relay is switched whole (it needs no calibration); sweep a variable "
+                    "load (a water_heater)")
         return None
     kind = BUILTIN.get(listed.strip().lower())
     if kind is None or kind == BUILTIN["variable"]:
