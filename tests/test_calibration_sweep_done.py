@@ -37,4 +37,14 @@ def test_the_default_file_is_no_news(broker: PrivateBroker, load: SimulatedLoad,
     config = write_config(tmp_path, broker.port, LOAD)
     assert _sweep(config) == 0
     out = capsys.readouterr().out
-    assert "done: " in out and "the regulator loads" not in out
+    assert "done: " in out and "\nnote: " not in out  # (neither note: "the regulator loads", "does not load")
+
+
+def test_an_output_the_regulator_does_not_read_is_said(broker: PrivateBroker, load: SimulatedLoad, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    # No `calibration` key: the regulator reads calibration/power_calibration_ecs.csv, not a sweep put elsewhere.
+    config = write_config(tmp_path, broker.port, LOAD)
+    assert main(["sweep", "-c", str(config), "--equipment", "ecs", *FAST, "--output", str(tmp_path / "x.csv")]) == 0
+    out = capsys.readouterr().out
+    assert (f"note: the regulator does not load this sweep (it reads {tmp_path / 'calibration'}/"
+            f"power_calibration_ecs.csv): set calibration = x.csv in [ecs] of {config}") in out
