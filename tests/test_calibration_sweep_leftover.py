@@ -10,7 +10,7 @@ import pytest
 
 from localbroker import PrivateBroker
 from tests.mqtt_probe import MqttProbe
-from tests.sweep_support import CMD, SimulatedLoad, delivered, sweep, write_config
+from tests.sweep_support import AVAILABILITY, CMD, SimulatedLoad, delivered, sweep, write_config
 
 pytestmark = pytest.mark.usefixtures("sweep_locks")  # (their variator locks: not in /tmp)
 
@@ -41,3 +41,14 @@ def test_another_retained_payload_is_only_said(broker: PrivateBroker, probe: Mqt
     assert _retained_on_cmd(broker) == ["on"]
     said = capsys.readouterr().out
     assert f"-r -n -t {CMD}" in said and "left as it is" in said
+
+
+def test_a_retained_percent_is_left_while_the_regulator_is_online(broker: PrivateBroker, probe: MqttProbe,
+                                                                  load: SimulatedLoad, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    # Refused (the regulator online): the check sends nothing at all, its clearing included.
+    probe.publish(CMD, "37.77734375", retain=True)
+    probe.publish(AVAILABILITY, "online", retain=True)
+    assert sweep(write_config(tmp_path, broker.port), tmp_path / "x.csv") == 2
+    assert _retained_on_cmd(broker) == ["37.77734375"]
+    assert "cleared" not in capsys.readouterr().out
