@@ -93,4 +93,5 @@ def test_the_deadline_rule_s_force_unforced_before_its_variator_could_answer_is_
     assert "deadline rule: ecs's force was ended early (unforced)" in caplog.text
     assert "never answered its force" not in caplog.text and "has not answered its force" not in caplog.text
     # (what it drew until the unforce counted: 25 s at 2000 W)
-    assert h.reg.status(at(2024, 1, 11, 2, 50))["water_heater"]["deadline_rule"]["delivered_wh"] > 10
+    assert h.reg.status(at(2024, 1, 11, 2, 50))["water_heater"]["deadline_rule"]["delivered_wh"] == \
+        pytest.approx(2000 * 25 / 3600, abs=3)
