@@ -214,3 +214,24 @@ def test_a_restart_before_the_force_judges_it_by_its_variator_s_answer(tmp_path:
     assert "deadline rule: ecs's variator has not answered its force" in caplog.text
     assert "target reached" not in caplog.text
     assert "deadline rule: ecs got 0 of 6000 Wh by 2024-01-11 07:00 (MISSED)" in caplog.text
+
+
+def test_a_restart_before_the_seed_rule_s_force_judges_it_by_its_variator_s_answer(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The seed rule's side of the same power cut: PySEB and the variator restarted at 00:55, the variator off the
+    # network until the morning; the 01:00 check forces 7000 Wh, which was credited from its command.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 50))
+    h.reg.handle(ECS_STATUS, echo(0), at(2024, 1, 11, 0, 50, 5))
+    stop_at = at(2024, 1, 11, 0, 55)
+    ticks(h, at(2024, 1, 11, 0, 51), stop_at)
+    assert h.reg.status(stop_at)["water_heater"]["seed_rule"]["variator_answers"] is True
+    again = restarted(h, tmp_path, "", stop_at, refused=False)
+    caplog.clear()
+    ticks(again, stop_at + 60, at(2024, 1, 11, 1, 1), step_s=30)
+    assert again.load("ecs").forced_by == "seed_rule"  # (the night's check forced it, after the restart)
+    ticks(again, at(2024, 1, 11, 1, 1, 30), at(2024, 1, 11, 8, 0), step_s=30)
+    assert not again.load("ecs").is_forced()
+    assert again.reg.status(at(2024, 1, 11, 8))["water_heater"]["seed_rule"]["yesterday_wh"] == pytest.approx(0, abs=20)
+    assert "low-energy fallback: ecs's variator never answered during the night force" in caplog.text
