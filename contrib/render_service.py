@@ -36,8 +36,8 @@ def default_python(directory: Path) -> str:
 
 # What the daemon imports that a bare python3 may lack, as its own check asks for it (shell/deps.py): paho-mqtt, and
 # numpy for a variable load in the config (settings.load_building.packages_needed, read from this script's checkout;
-# a Python too old for PySEB's modules is asked for both, the unit's check then says what is wrong). Prints what is
-# missing, exit 3.
+# a Python too old for PySEB's modules, or a checkout whose modules it cannot import, is asked for both, the unit's
+# check then says what is wrong). Prints what is missing, exit 3.
 _PROBE = """import importlib.util, sys
 def lacks(module):
     try:
@@ -48,9 +48,13 @@ missing = ['paho-mqtt'] if lacks('paho.mqtt.client') else []
 needed, modules = ('numpy',), {}
 if sys.version_info >= (3, 10):
     sys.path.insert(0, sys.argv[1])
-    from settings.load_building import packages_needed
-    from shell.deps import DEPENDENCIES
-    needed, modules = packages_needed(sys.argv[2]), {dep.pip_name: dep.module for dep in DEPENDENCIES}
+    try:
+        from settings.load_building import packages_needed
+        from shell.deps import DEPENDENCIES
+    except ImportError:
+        pass
+    else:
+        needed, modules = packages_needed(sys.argv[2]), {dep.pip_name: dep.module for dep in DEPENDENCIES}
 missing += [name for name in needed if lacks(modules.get(name, name))]
 print(' or '.join(missing))
 sys.exit(3 if missing else 0)
@@ -66,8 +70,11 @@ def missing_packages(python: str, config: Path) -> str | None:
                               timeout=60, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"{python} does not run ({exc})"
-    if done.returncode != 0:
-        return f"{python} lacks {done.stdout.strip() or 'paho-mqtt or numpy'}"
+    if done.returncode == 3:
+        return f"{python} lacks {done.stdout.strip()}"
+    if done.returncode != 0:  # (the probe itself failed: say how, not a package it may well have)
+        said = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+        return f"{python} does not run the packages' check ({said})"
     return None
 
 
