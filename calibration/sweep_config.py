@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from calibration.examples import shipped_example
 from equipments.registry import BUILTIN
+from equipments.variable_curve import default_calibration_paths, find_calibration
 from settings.config import read_parser
 from settings.load_building import OWN_SECTIONS
 from settings.options import SectionReader
@@ -235,20 +235,13 @@ def _not_the_loads_meter(target: SweepTarget, mqtt: dict[str, Any]) -> str | Non
 
 def other_curve_note(target: SweepTarget, csv_path: Path, config: str | os.PathLike[str]) -> str | None:
     """What to change for the regulator to load the sweep just written, when it would load another curve (the
-    daemon's rule: the load's `calibration`, else calibration/power_calibration_<name>.csv, then
+    daemon's own find_calibration: the load's `calibration`, else calibration/power_calibration_<name>.csv, then
     ./power_calibration_<name>.csv beside the config file); None when it loads this one.
 
     config.ini.sample names an example curve in `calibration =`: swept into the default file, the heater was still
     commanded by the example's watts."""
-    defaults = [target.config_dir / "calibration" / f"power_calibration_{target.name}.csv",
-                target.config_dir / f"power_calibration_{target.name}.csv"]
-    loaded: Path | None
-    if target.calibration is not None:
-        given = Path(target.calibration).expanduser()
-        beside = given if given.is_absolute() else target.config_dir / given
-        loaded = beside if beside.exists() or given.is_absolute() else (shipped_example(given) or beside)
-    else:
-        loaded = next((path for path in defaults if path.exists()), None)
+    defaults = default_calibration_paths(target.name, target.config_dir)
+    loaded = find_calibration(target.name, target.calibration, target.config_dir)
     written = csv_path.resolve()
     if loaded is not None and loaded.resolve() == written:
         return None

@@ -18,9 +18,16 @@ CALIBRATION_WANTED = ("calibration = <path>, or measure one: python3 -m calibrat
                       f"docs/calibration.md in PySEB's source; the example curves PySEB ships are in {SHIPPED_CURVES})")
 
 
-def calibration_path(name: str, given: str | None, config_dir: Path) -> Path:
-    """The curve file of load `name`: its `calibration` option (`given`), else the seed's file names in
-    `config_dir`; none found is an EquipmentBuildError that says where to put one."""
+def default_calibration_paths(name: str, config_dir: Path) -> list[Path]:
+    """The seed's file names for load `name`'s curve, in the order they are looked for."""
+    return [config_dir / "calibration" / f"power_calibration_{name}.csv",
+            config_dir / f"power_calibration_{name}.csv"]
+
+
+def find_calibration(name: str, given: str | None, config_dir: Path) -> Path | None:
+    """The curve file the daemon loads for load `name`: its `calibration` option (`given`), else the first of the
+    seed's file names in `config_dir` that exists (None: none does). The one rule of the daemon and the sweep's
+    note on which curve the regulator will load."""
     if given:
         path = Path(given).expanduser()
         if path.is_absolute():
@@ -29,15 +36,20 @@ def calibration_path(name: str, given: str | None, config_dir: Path) -> Path:
         # (config.ini.sample's curve, copied out of share/pyseb: a file of that name beside it, its user's, first)
         example = None if beside.exists() else shipped_example(path)
         return example or beside
-    candidates = [config_dir / "calibration" / f"power_calibration_{name}.csv",
-                  config_dir / f"power_calibration_{name}.csv"]
-    for candidate in candidates:
-        if candidate.exists():
-            return candidate
+    return next((candidate for candidate in default_calibration_paths(name, config_dir) if candidate.exists()), None)
+
+
+def calibration_path(name: str, given: str | None, config_dir: Path) -> Path:
+    """The curve file of load `name` (find_calibration); none found is an EquipmentBuildError that says where to
+    put one."""
+    found = find_calibration(name, given, config_dir)
+    if found is not None:
+        return found
+    candidates = default_calibration_paths(name, config_dir)
     # The seed's files are named after the load as its users wrote it (power_calibration_ECS.csv for a load
     # `ecs`): a name that differs only in case is said, since Linux tells them apart.
-    near = [found for folder in {c.parent for c in candidates} if folder.is_dir()
-            for found in sorted(folder.glob("*.csv")) if found.name.lower() == candidates[0].name.lower()]
+    near = [file for folder in {c.parent for c in candidates} if folder.is_dir()
+            for file in sorted(folder.glob("*.csv")) if file.name.lower() == candidates[0].name.lower()]
     hint = (f" ({near[0]} differs only in case: rename it, or set calibration = "
             f"{near[0].relative_to(config_dir)})" if near else "")
     raise EquipmentBuildError("calibration", "no calibration file: looked for "
