@@ -60,8 +60,6 @@ class VariableEquipment(Equipment):
     )
 
     ECHO_LAG_S = ECHO_LAG_S  # (values.boots)
-    # (the simulator's variants make a load class's calibration path absolute with it, where a class has one)
-    _calibration_path = staticmethod(calibration_path)
     PACKAGES = ("numpy",)  # (the curve's fit: a daemon with relays only needs no numpy)
 
     def __init__(self, name: str, options: dict[str, Any], context: BuildContext) -> None:

@@ -30,15 +30,15 @@ def make_paths_absolute(cp: configparser.ConfigParser, config: Path) -> None:
     """Variants live in a work directory: every file `config` names becomes absolute in `cp` (its parsed
     text), found as the daemon and the simulator find them; and a replay neither saves a status, nor logs
     to a file, nor records."""
-    base = config.resolve().parent
     sim = read_sim_config(config)
     for spec in sim.loads:
         if spec.response_path is not None:
             cp.set("simulation", f"{spec.name}.response", str(spec.response_path))
     for load in load_settings(config).equipments:
-        finder = getattr(type(load), "_calibration_path", None)
-        if finder is not None:
-            cp.set(load.name, "calibration", str(finder(load.name, load.options.get("calibration"), base)))
+        # (the curve file a built variable load found, by the daemon's rule: absolute, the config's folder being)
+        curve = getattr(load, "calibration_path", None)
+        if isinstance(curve, Path):
+            cp.set(load.name, "calibration", str(curve))
     for key in ("ca_file", "cert_file", "key_file"):
         if cp.has_option("mqtt", key):
             cp.set("mqtt", key, value_as_in_config(key, cp.get("mqtt", key), config))

@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from equipments.constant import ConstantEquipment
+from settings.config import read_parser
 from simulation.__main__ import main
 from simulation.tune import Outcome, best, day_groups
 from simulation.tune_grid import TuneError, build_grid, current_setting
+from simulation.variants import make_paths_absolute
 from tests.test_simulation_replay import write_config
 
 
@@ -507,3 +509,16 @@ def test_a_folder_s_day_that_cannot_be_read_is_left_out_and_named(tmp_path: Path
     assert "2 settings x 1 day = 2 replays" in out
     assert f"{folder}: a folder: its 1 recorded day; left out: {cut.name} (no header" in out
     assert main(["tune", str(cut), "-c", str(config), "--set", "evaluate.margin=10,50", "--jobs", "1"]) == 2  # (named)
+
+
+def test_a_variant_names_the_seed_default_curve_the_config_loads(tmp_path: Path) -> None:
+    # No `calibration =`: the daemon loads calibration/power_calibration_ecs.csv beside the config, which a variant
+    # written in a work folder would not find; its copy names that file, absolute (the load's calibration_path).
+    config = write_config(tmp_path, "ecs = variable")
+    text = config.read_text().replace("calibration = linear.csv\n", "")
+    config.write_text(text)
+    (tmp_path / "calibration").mkdir()
+    (tmp_path / "linear.csv").rename(tmp_path / "calibration" / "power_calibration_ecs.csv")
+    cp = read_parser(config)
+    make_paths_absolute(cp, config)
+    assert cp.get("ecs", "calibration") == str(tmp_path.resolve() / "calibration" / "power_calibration_ecs.csv")
