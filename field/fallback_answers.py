@@ -94,12 +94,14 @@ class ForceAnswers:
     def stop(self, now: float) -> float:
         """Its force over at `now`: returns what it held that may be counted after all. Within ANSWER_WAIT_S of its
         command the variator may have had no time to answer (a force unforced at once): not judged, all of it (as the
-        seed rule's OwnForce.closing). Later, what was held for an answer that never came is not counted (said)."""
+        seed rule's OwnForce.closing). Later, what was held for an answer that never came is not counted (said). A
+        `now` before its command (the wall clock stepped back) tells no time since it: no grace (a negative wait was
+        taken for the first minute, and a night's unanswered energy was counted)."""
         started_at, held_wh = self.started_at, self.unheard_wh
         self.started_at, self.unheard_wh = None, 0.0
         if started_at is None:
             return 0.0
-        if not past_answer_wait(now - started_at):
+        if now >= started_at and not past_answer_wait(now - started_at):
             return held_wh
         if held_wh > 0:
             log.warning("deadline rule: %s's variator never answered its force: %.0f Wh not counted, the water may be "

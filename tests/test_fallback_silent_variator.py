@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from field.fallback_answers import ForceAnswers
 from tests.field_house import ECS_CMD, ECS_METER, ECS_STATUS, at, field_config, ticks
 from tests.harness import MODE, Harness
 from tests.test_fallback_night_force import DEADLINE, echo
@@ -95,3 +96,18 @@ def test_the_deadline_rule_s_force_unforced_before_its_variator_could_answer_is_
     # (what it drew until the unforce counted: 25 s at 2000 W)
     assert h.reg.status(at(2024, 1, 11, 2, 50))["water_heater"]["deadline_rule"]["delivered_wh"] == \
         pytest.approx(2000 * 25 / 3600, abs=3)
+
+
+def test_a_force_stopped_after_the_clock_stepped_back_does_not_count_its_unanswered_energy_as_within_its_first_minute(
+        caplog: pytest.LogCaptureFixture) -> None:
+    # The variator last answered at 00:50, before the force made at 02:45: 30 min of it held, unanswered. The wall
+    # clock then stepped back an hour and the force ended: `now - started_at` was negative, taken for "within the
+    # first minute" (no time to answer), and the 1000 Wh its variator never heard were counted.
+    answers = ForceAnswers("ecs")
+    started_at, heard_at = at(2024, 1, 11, 2, 45), at(2024, 1, 11, 0, 50, 5)
+    answers.start(started_at)
+    counted = sum(answers.counted_wh(started_at + 30 * i, 2000 * 30 / 3600, heard_at, started_at)
+                  for i in range(1, 61))
+    assert counted == 0 and answers.unheard_wh == pytest.approx(1000)
+    assert answers.stop(started_at + 1800 - 3600) == 0
+    assert "ecs's variator never answered its force: 1000 Wh not counted" in caplog.text
