@@ -132,8 +132,9 @@ class OwnForce:
 
     def closing(self, now: float) -> None:
         """It is closed at `now`: a variator not heard yet, within ANSWER_WAIT_S of its start, may have had no time to
-        answer (a force unforced at once): not judged."""
-        if not self.heard and not past_answer_wait(now - self.started_at):
+        answer (a force unforced at once): not judged. A `now` before its start (the wall clock stepped back) tells no
+        time since it: judged."""
+        if not self.heard and now >= self.started_at and not past_answer_wait(now - self.started_at):
             self.heard, self.unheard_wh = True, 0.0
 
     def tank_full(self) -> None:

@@ -146,6 +146,18 @@ def test_a_night_force_ended_before_its_variator_could_answer_is_not_judged() ->
     assert force.heard and force.unheard_wh == 0 and force.not_drawn_wh == pytest.approx(7000 - 2.8)
 
 
+
+def test_a_night_force_closed_after_the_clock_stepped_back_is_still_judged() -> None:
+    # An hour of the 01:00 force unanswered (2000 Wh held); the clock then stepped back two hours and the force was
+    # closed: `now - started_at` was negative, taken for "within its first minute", and the 2000 Wh were credited.
+    force = OwnForce(7000.0, at(2024, 1, 11, 1), at(2024, 1, 11, 4, 30), MAX_LATE_S + 12600)
+    start = at(2024, 1, 11, 1)
+    force.started(start)
+    for minute in range(1, 61):
+        force.follow(start + 60 * minute, 2000 / 60, None, True, heard_at=start - 600, commanded_at=start)
+    force.closing(start + 3600 - 2 * 3600)
+    assert not force.heard and force.heated_wh == 0.0
+
 def test_a_variator_that_does_not_hear_the_night_force_is_not_credited_with_the_heater_s_meter_either(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     # The heater's own meter reads 0 W all night (not taken for a full tank: the variator did not answer); the force
