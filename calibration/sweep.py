@@ -174,7 +174,10 @@ class Sweeper:
     def _check_regulator(self) -> None:
         """Refuse to sweep while the regulator says it is online: it would command the same variator.
 
-        Checked on a connection of its own, without a will: a kill during the check sends nothing.
+        Checked on a connection of its own, without a will: a kill during the check sends nothing. Once it passes (the
+        availability `offline`, none within the wait, or `online` with --ignore-availability: the user vouches it is
+        stale), a percent retained on the variator's command topic is cleared (`_clear_leftover`): PySEB never
+        retains its commands, so only a leftover (the seed's) is lost, and the sweep commands the variator anyway.
         """
         checker = SweepLink(self.target, self.plan.end_percent, self._on_event, armed=False)
         checker.start()
@@ -201,8 +204,9 @@ class Sweeper:
 
     def _clear_leftover(self, checker: SweepLink, payload: bytes) -> None:
         """A message retained on the variator's command topic: the variator takes it again at each reconnect, after
-        the sweep as during it (the heater at the seed's last percent, the regulator stopped). A percent is cleared
-        (the sweep's first command follows); anything else is someone's word, said with how to clear it."""
+        the sweep as during it (the heater at the seed's last percent, the regulator stopped). Called once the
+        regulator's check has passed (with --ignore-availability over an `online` too). A percent is cleared (the
+        sweep's first command follows); anything else is someone's word, said with how to clear it."""
         topic = self.target.topic_set_power
         shown = repr(payload[:40].decode("utf-8", "replace"))
         clear = f"mosquitto_pub -h {self.target.host} -p {self.target.port} -r -n -t {topic}"

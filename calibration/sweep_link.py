@@ -46,8 +46,9 @@ class SweepLink:
     """Connects to the broker, subscribes on every (re)connect, publishes percents; `finish()` cleans up.
 
     An unarmed link (`armed=False`) only listens to the regulator's availability (and for a message retained on the
-    command topic, which it may clear once the regulator is known offline): it has no will and never commands, so
-    killing the tool while it checks cannot touch a variator the regulator drives.
+    command topic, which it may clear once the check has passed: the regulator offline or not heard of, or `online`
+    with --ignore-availability, the user vouching it stale): it has no will and never commands, so killing the tool
+    while it checks cannot touch a variator the regulator drives.
     """
 
     def __init__(self, target: SweepTarget, end_percent: float, on_event: Callable[[str, object], None],

@@ -1,6 +1,7 @@
 """A percent left retained on the variator's command topic (the seed published its percents retained): the variator
 takes it again at each of its reconnects, so a sweep that ends at 0 % would leave the heater at it after a Wi-Fi
-blip, with the regulator stopped for the sweep. The sweep clears it once the regulator is known offline."""
+blip, with the regulator stopped for the sweep. The sweep clears it once the regulator's check has passed (offline,
+not heard of, or `online` with --ignore-availability); a refused sweep clears nothing."""
 
 from __future__ import annotations
 
@@ -52,3 +53,15 @@ def test_a_retained_percent_is_left_while_the_regulator_is_online(broker: Privat
     assert sweep(write_config(tmp_path, broker.port), tmp_path / "x.csv") == 2
     assert _retained_on_cmd(broker) == ["37.77734375"]
     assert "cleared" not in capsys.readouterr().out
+
+
+def test_a_retained_percent_is_cleared_when_the_user_vouches_the_online_is_stale(
+        broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # --ignore-availability over a retained `online`: the user says no regulator drives the variator (PySEB never
+    # retains its commands), so the sweep commands it, and the retained percent is cleared as when offline.
+    probe.publish(CMD, "37.77734375", retain=True)
+    probe.publish(AVAILABILITY, "online", retain=True)
+    assert sweep(write_config(tmp_path, broker.port), tmp_path / "x.csv", "--ignore-availability") == 0
+    assert _retained_on_cmd(broker) == []
+    assert f"a percent was left retained on {CMD} ('37.77734375'" in capsys.readouterr().out
