@@ -24,6 +24,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from equipments.variable_curve import default_calibration_paths, find_calibration
 from settings.config import read_parser
 from settings.options import did_you_mean
 from settings.problems import ConfigError, ConfigProblem
@@ -104,11 +105,10 @@ def _number(cp: configparser.ConfigParser, section: str, key: str, problems: lis
 
 
 def _calibration_path(cp: configparser.ConfigParser, name: str, base: Path) -> Path:
-    given = _text(cp, name, "calibration", None)
-    if given:
-        return (base / given).resolve()
-    candidates = [base / "calibration" / f"power_calibration_{name}.csv", base / f"power_calibration_{name}.csv"]
-    return next((c for c in candidates if c.exists()), candidates[0]).resolve()
+    """The curve the daemon loads for load `name` (its own rule: a sample's example curve too), else the seed's first
+    file name, for the "no such file" it is said with."""
+    found = find_calibration(name, _text(cp, name, "calibration", None), base)
+    return (found or default_calibration_paths(name, base)[0]).resolve()
 
 
 def _load(cp: configparser.ConfigParser, name: str, kind: str, base: Path,

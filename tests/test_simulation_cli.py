@@ -303,3 +303,14 @@ def test_the_matplotlib_hint_fits_the_python_that_runs(tmp_path: Path, monkeypat
     monkeypatch.setattr(sys, "prefix", str(other))  # a venv of its own (pip install .): its pip
     hint = plot_file.matplotlib_missing()
     assert f"'{other / 'bin' / 'pip'} install matplotlib'" in hint and "apt" not in hint
+
+
+def test_the_simulated_heater_reads_the_curve_the_daemon_loads(tmp_path: Path) -> None:
+    # config.ini.sample's `calibration = calibration/power_calibration_ECS-04.csv`, in a copy without that folder: the
+    # daemon loads the example PySEB ships; the simulator had its own rule and said "no such file".
+    config = write_config(tmp_path, "ecs = variable")
+    config.write_text(config.read_text().replace("calibration = linear.csv",
+                                                 "calibration = calibration/power_calibration_ECS-04.csv"))
+    ecs, = read_sim_config(config).loads
+    shipped = Path(__file__).resolve().parent.parent / "calibration" / "power_calibration_ECS-04.csv"
+    assert ecs.response_path == shipped
