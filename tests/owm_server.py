@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -137,6 +137,15 @@ class OwmServer:
         self.httpd.shutdown()
         self.httpd.server_close()
         self._thread.join(5)
+
+
+def serving(*answers: Answer) -> Iterator[OwmServer]:
+    """A test fixture's body: a server answering `answers`, closed after the test."""
+    s = OwmServer(list(answers))
+    try:
+        yield s
+    finally:
+        s.close()
 
 
 def json_answer(doc: object, status: int = 200, headers: dict[str, str] | None = None) -> Answer:

@@ -15,7 +15,7 @@ from localbroker import PrivateBroker
 from tests.configs import write_config
 from tests.daemon_process import DaemonProcess
 from tests.mqtt_probe import MqttProbe
-from tests.owm_server import Answer, OwmServer, fixture
+from tests.owm_server import Answer, OwmServer, fixture, serving
 from tests.test_daemon import AVAIL, RADIATOR, feed
 
 KEY = "0123456789abcdef-never-logged"
@@ -23,11 +23,7 @@ KEY = "0123456789abcdef-never-logged"
 
 @pytest.fixture
 def server() -> Iterator[OwmServer]:
-    s = OwmServer([Answer(hang=True)])
-    try:
-        yield s
-    finally:
-        s.close()
+    yield from serving(Answer(hang=True))
 
 
 def start(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe, server: OwmServer,

@@ -15,7 +15,7 @@ from settings.config import load_settings
 from shell.forecast_fetch import fetch_once
 from tests.field_house import at, field_config, ticks
 from tests.harness import MODE, Harness
-from tests.owm_server import ERROR_401, Answer, OwmServer, forecast_doc, json_answer, utc
+from tests.owm_server import ERROR_401, Answer, OwmServer, forecast_doc, json_answer, serving, utc
 
 # 2024-01-11's 09:00 and 12:00 UTC entries at 10 %: a sunny day for the 01:00 check (below 20 %).
 SUNNY = json_answer(forecast_doc(utc(2024, 1, 10, 21), lambda t: 10))
@@ -26,11 +26,7 @@ JUNK = [Answer(200, b"{garbage"), Answer(200, b'{"cod": "200", "list": [{"dt": "
 
 @pytest.fixture
 def server() -> Iterator[OwmServer]:
-    s = OwmServer([SUNNY])
-    try:
-        yield s
-    finally:
-        s.close()
+    yield from serving(SUNNY)
 
 
 def night_force_s(tmp_path: Path, server: OwmServer, answers: list[Answer]) -> tuple[float, str]:

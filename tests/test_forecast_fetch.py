@@ -20,7 +20,7 @@ import pytest
 from field.forecast import ForecastFailure, OwmForecast
 from field.forecast_settings import FETCH_LEAD_S, OwmSettings
 from shell.forecast_fetch import ForecastFetched, ForecastFetcher, fetch_once
-from tests.owm_server import ERROR_401, ERROR_404, Answer, OwmServer, fixture, json_answer
+from tests.owm_server import ERROR_401, ERROR_404, Answer, OwmServer, fixture, json_answer, serving
 from tests.test_tls import make_certificates
 from values.local_time import hour, next_occurrence
 
@@ -31,11 +31,7 @@ GOOD = Answer(200, fixture("forecast-chambery-2026-06-26T12.json"))
 
 @pytest.fixture
 def server() -> Iterator[OwmServer]:
-    s = OwmServer([GOOD])
-    try:
-        yield s
-    finally:
-        s.close()
+    yield from serving(GOOD)
 
 
 def owm(url: str, timeout_s: float = 2.0, attempts: int = 1, retry_interval_s: float = 0.1) -> OwmSettings:

@@ -13,7 +13,7 @@ import shell.forecast_fetch as fetch_module
 from field.forecast import ForecastError, ForecastFailure, OwmForecast, parse_owm_answer
 from field.forecast_settings import FETCH_LEAD_S, OwmSettings
 from shell.forecast_fetch import ForecastFetched, ForecastFetcher, retry_after_s
-from tests.owm_server import ERROR_401, ERROR_404, Answer, OwmServer, fixture, json_answer
+from tests.owm_server import ERROR_401, ERROR_404, Answer, OwmServer, fixture, json_answer, serving
 
 PARIS = ZoneInfo("Europe/Paris")
 GOOD = Answer(200, fixture("forecast-chambery-2026-06-26T12.json"))
@@ -22,11 +22,7 @@ LIMITED = {"cod": 429, "message": "Your account is temporary blocked due to exce
 
 @pytest.fixture
 def server() -> Iterator[OwmServer]:
-    s = OwmServer([GOOD])
-    try:
-        yield s
-    finally:
-        s.close()
+    yield from serving(GOOD)
 
 
 def a_round(server: OwmServer, attempts: int = 3,
