@@ -122,7 +122,6 @@ def test_a_restart_just_after_the_user_s_unforce_of_the_seed_rule_s_force_does_n
     assert "low-energy fallback: ecs's force was ended early (unforced, or the water-heater mode)" in caplog.text
 
 
-
 @pytest.mark.parametrize("refused", [False, True])
 @pytest.mark.parametrize(("back_at", "delivered_wh"), [(None, 2500), (at(2024, 1, 11, 5, 0, 10), 4500)])
 def test_a_restart_mid_force_judges_the_resumed_force_by_its_variator_s_answer(
