@@ -273,6 +273,27 @@ def test_a_reading_too_early_to_show_the_last_command_waits_across_a_jump(tmp_pa
     assert len(decisions) == 2
 
 
+def test_the_next_decision_keeps_its_period_across_a_jump(tmp_path: Path) -> None:
+    # period = 10, a house reading every 2 s (settle, 1 s, holds nothing back). The first reading after a jump of a
+    # minute, 2 s after the last decision, was stamped 62 s after it: decided on at once, period or not.
+    config = write_config(tmp_path, ("ecs",), period=10, algorithm="closed_loop")
+    config.write_text(config.read_text().replace("[evaluate]\n", "[evaluate]\nanticipate = 0\n"))
+    h = Harness(config)
+    h.reg.tick(NOON - 3600)
+    house = House(h, base_w=300, pv_w=1300)
+    decisions: list[object] = []
+    h.reg.add_decision_listener(decisions.append)
+    while len(decisions) < 3:  # the heater near 1000 W
+        house.read()
+    house.now += 60.0
+    h.reg.clock_stepped_forward(60.0)
+    for _ in range(4):  # 2..8 s after the last decision
+        house.read()
+    assert len(decisions) == 3
+    house.read()  # 10 s after it
+    assert len(decisions) == 4
+
+
 def test_the_broker_s_outage_is_timed_on_the_steady_clock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                           caplog: pytest.LogCaptureFixture) -> None:
     # The network back after a Pi's boot: NTP sets the clock 3 h forward as the broker answers. The outage, 12 s,
