@@ -264,6 +264,16 @@ def test_a_file_far_ahead_says_each_off_it_drops(tmp_path: Path) -> None:
                for line in said), said
 
 
+def test_a_file_far_ahead_says_pending_offs_it_cannot_read(tmp_path: Path) -> None:
+    # (pending_offs not a list: every off in it dropped, said by the normal restore; kept aside, without a word)
+    doc = saved_with(tmp_path, None)
+    doc["pending_offs"] = {"name": "lamp", "off_command": {"topic": "cmnd/lamp/POWER", "payload": "OFF"}}
+    doc["date"] += 3 * 86400
+    h = Harness(write_config(tmp_path, ("ecs",)))
+    said = h.reg.restore(doc, NOON + 60, set_aside=lambda why, outcome: None)
+    assert any("status file's pending_offs" in line and "is not a list: ignored" in line for line in said), said
+
+
 def test_a_restore_that_fails_still_says_the_offs_it_dropped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # (a clean start but for the offs found: one dropped was said only among the warnings the failure threw away)
     import status.restore
