@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -126,6 +127,15 @@ def test_a_connection_made_past_the_deadline_is_not_used(server: OwmServer, monk
     result = fetch_once(owm(server.url, timeout_s=0.3))
     assert isinstance(result, ForecastFailure) and "no answer within 0.3 s" in result.cause
     assert server.requests == []  # nothing asked on a connection made too late
+
+
+def test_an_answer_quoting_the_key_url_encoded_shows_none_of_it(server: OwmServer) -> None:
+    # (a key with characters the URL encodes: the answer echoes it as asked, %2B and %2F, not as written)
+    key = "f00d+feed/c0ffee5ecret"
+    server.serve(Answer(200, f"<html><body>Blocked: /data/2.5/forecast?appid={quote_plus(key)}</body></html>".encode()))
+    result = fetch_once(OwmSettings(key, "Chambery,FR", server.url, 2.0, 1, 0.1))
+    assert isinstance(result, ForecastFailure) and "***" in result.cause, result.cause
+    assert "c0ffee5ecret" not in result.cause and "f00d" not in result.cause
 
 
 def test_a_closed_port_is_a_failure() -> None:
