@@ -497,3 +497,22 @@ def test_a_cut_after_the_clock_stepped_back_is_seen() -> None:
     house.heater_draws = False
     house.run(2)
     assert tank.suspect_since == house.now
+
+
+def test_a_probe_started_before_the_clock_stepped_back_is_no_confirming_one() -> None:
+    # A second probe started seconds after the first failed, then the clock stepped back an hour: the suspicion starts
+    # again at the new time, and the probe's start, left an hour ahead, made it one started an hour after the first
+    # failure: two probes seconds apart (the same passing coincidence, maybe) concluded the tank full.
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.heater_draws = False
+    house.run(10)
+    house.command(1500)
+    house.run(20)
+    assert tank.suspect_since is not None
+    house.command(0)  # a probe down, well within confirm_gap_s (60 s) of the suspicion
+    house.run(2)  # (a reading not settled yet)
+    house.now -= 3600
+    tank.follow_clock(house.now)
+    house.run(3700)  # (past the hour: a probe whose times stayed ahead concludes then)
+    assert not tank.full
