@@ -8,6 +8,7 @@ import logging
 import os
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -84,6 +85,23 @@ def test_the_save_again_after_the_stop_shares_the_stop_s_bound(
     monkeypatch.setattr(saver_module, "STOP_WAIT_S", 0.0)  # (the stop's saves took it all)
     assert saver.save_again() is False and json.loads(path.read_text())["n"] == 2
     assert "status not saved again to" in caplog.text and "for saving are spent" in caplog.text
+
+
+def test_what_the_stop_s_save_waited_is_not_waited_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    # The stop's save took the whole STOP_WAIT_S (a slow card; the saver's steady clock, faked, says so): nothing is
+    # left for the second save. Counted afresh, it waited STOP_WAIT_S again, past the bound the stop's sum counts.
+    readings = [100.0, 100.0 + saver_module.STOP_WAIT_S]  # (the stop's join: its start, its end; then the same)
+    monkeypatch.setattr(saver_module, "time",
+                        SimpleNamespace(monotonic=lambda: readings.pop(0) if len(readings) > 1 else readings[0]))
+    path = tmp_path / "s.json"
+    saver = StatusSaver(path, interval_s=3600)
+    saver.start()
+    saver.offer({"equipments": [], "n": 1})
+    assert saver.stop() is True
+    saver.offer({"equipments": [], "n": 2})
+    assert saver.save_again() is False and json.loads(path.read_text())["n"] == 1
+    assert "for saving are spent" in caplog.text
 
 
 # --- the daemon's stop on a disk that blocks ---------------------------------------------------------------
