@@ -50,7 +50,6 @@ BASE_OPTIONS: tuple[Option, ...] = (
 )
 
 
-
 class Equipment:
     """A load the regulator may give power to. Watts are the regulator's belief (what it commanded)."""
 

@@ -192,8 +192,6 @@ def load_settings(path: str | Path) -> Settings:
     )
 
 
-
-
 def _check_files(reader: SectionReader, mqtt_raw: dict[str, Any], status_raw: dict[str, Any],
                  logging_raw: dict[str, Any], config_dir: Path) -> None:
     """Files the daemon opens only once running: a wrong path is a config problem, found by --check, and

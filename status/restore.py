@@ -57,7 +57,6 @@ def _local_date(epoch_s: float, reg: RegulatorView) -> date:
     return local_date(epoch_s, reg.tz)
 
 
-
 def restore_status(reg: RegulatorView, doc: dict[str, Any], now: float,
                    set_aside: Callable[[str, str], object] | None = None) -> list[str]:
     """Apply `doc` (ours, schema_version 1, or the seed's status.ini) to `reg`; returns warnings. Never

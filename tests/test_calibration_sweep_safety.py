@@ -38,8 +38,6 @@ pytestmark = [pytest.mark.debian, pytest.mark.usefixtures("sweep_locks")]
 WARM_UP_S = 1.5  # --first-settle in these tests; a later step settles 0.2 s (FAST)
 
 
-
-
 def _commands(probe: MqttProbe) -> list[Received]:
     return delivered(probe).on(CMD)
 
@@ -108,7 +106,6 @@ def test_a_thermostat_cut_or_a_frozen_meter_stops_the_sweep(
     assert [p for p, _ in rows(partial(csv))] == [100.0, 90.0, 80.0, 70.0]  # the step at fault is not kept
     assert not csv.exists()
     assert _commands(probe)[-1].text == "0.0"
-
 
 
 @pytest.mark.parametrize(("off_from", "kept"), [(60.0, [100.0, 90.0, 80.0, 70.0]), (100.0, [])])
@@ -194,7 +191,6 @@ def test_frozen_meter_false_takes_repeated_messages(broker: PrivateBroker, probe
     csv = tmp_path / "power_calibration_ecs.csv"
     assert sweep(config, csv) == 0
     assert [p for p, _ in rows(csv)] == [100.0 - 10 * k for k in range(11)]
-
 
 
 def test_a_reading_above_max_meter_power_is_not_averaged_in(broker: PrivateBroker, probe: MqttProbe,

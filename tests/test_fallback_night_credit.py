@@ -146,7 +146,6 @@ def test_a_night_force_ended_before_its_variator_could_answer_is_not_judged() ->
     assert force.heard and force.unheard_wh == 0 and force.not_drawn_wh == pytest.approx(7000 - 2.8)
 
 
-
 def test_a_night_force_closed_after_the_clock_stepped_back_is_still_judged() -> None:
     # An hour of the 01:00 force unanswered (2000 Wh held); the clock then stepped back two hours and the force was
     # closed: `now - started_at` was negative, taken for "within its first minute", and the 2000 Wh were credited.

@@ -204,7 +204,6 @@ def test_the_parts_of_a_day_are_one_day_whatever_their_packing(tmp_path: Path, u
     assert str(_other_parts_note(given, [given])).endswith(f"the other(s): {parts[1]}")
 
 
-
 def test_a_day_given_twice_is_tuned_once(tmp_path: Path, days: list[Path],
                                           capsys: pytest.CaptureFixture[str]) -> None:
     # (counted as one day with two replays, its per-day means were doubled)

@@ -81,7 +81,6 @@ def test_a_sighup_while_starting_in_a_terminal_stops_the_start(tmp_path: Path, b
     assert "interrupted while starting: nothing was connected or commanded" in out and "Traceback" not in out
 
 
-
 # regulation.py, with a signal to itself once the start is done (the Daemon built) and before Daemon.run has begun:
 # there its handlers did not exist, and a hangup or a Ctrl-C ended in a KeyboardInterrupt traceback outside main's
 # try, the instance lock still held.

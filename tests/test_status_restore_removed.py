@@ -370,7 +370,6 @@ def test_a_clock_jump_forward_moves_the_since_of_an_off_first_sent_by_this_start
     assert h.reg.removed_off_starts("lamp") == (3, NOON - 86400)  # (a former start's: its clock is not this one's)
 
 
-
 def test_an_acknowledged_off_s_count_is_not_kept(tmp_path: Path) -> None:
     doc = saved_with(tmp_path, b'{"command":"force","name":"radiator","power":1000}')
     h = Harness(write_config(tmp_path, ("ecs",)))

@@ -69,17 +69,22 @@ def test_the_stop_s_save_that_raises_a_bug_is_logged_not_raised(
     assert "internal error saving the status" in caplog.text and "int64" in caplog.text
 
 
+def _stopped_with_news(path: Path) -> StatusSaver:
+    """A saver stopped (its snapshot n=1 saved by the stop), then offered n=2 for a save_again."""
+    saver = StatusSaver(path, interval_s=3600)
+    saver.start()
+    saver.offer({"equipments": [], "n": 1})
+    assert saver.stop() is True
+    saver.offer({"equipments": [], "n": 2})
+    return saver
+
 
 def test_the_save_again_after_the_stop_shares_the_stop_s_bound(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     # The daemon's second save (an off acknowledged during the link's stop) waits what is left of STOP_WAIT_S: the
     # stop's waits, added up below, count one saver's wait.
     path = tmp_path / "s.json"
-    saver = StatusSaver(path, interval_s=3600)
-    saver.start()
-    saver.offer({"equipments": [], "n": 1})
-    assert saver.stop() is True
-    saver.offer({"equipments": [], "n": 2})
+    saver = _stopped_with_news(path)
     assert saver.save_again() is True and json.loads(path.read_text())["n"] == 2
     saver.offer({"equipments": [], "n": 3})
     monkeypatch.setattr(saver_module, "STOP_WAIT_S", 0.0)  # (the stop's saves took it all)
@@ -95,11 +100,7 @@ def test_what_the_stop_s_save_waited_is_not_waited_again(tmp_path: Path, monkeyp
     monkeypatch.setattr(saver_module, "time",
                         SimpleNamespace(monotonic=lambda: readings.pop(0) if len(readings) > 1 else readings[0]))
     path = tmp_path / "s.json"
-    saver = StatusSaver(path, interval_s=3600)
-    saver.start()
-    saver.offer({"equipments": [], "n": 1})
-    assert saver.stop() is True
-    saver.offer({"equipments": [], "n": 2})
+    saver = _stopped_with_news(path)
     assert saver.save_again() is False and json.loads(path.read_text())["n"] == 1
     assert "for saving are spent" in caplog.text
 
