@@ -120,14 +120,20 @@ def test_a_variator_that_does_not_hear_the_night_force_is_not_credited_for_it(
     assert (late in caplog.text) == (credited_wh == 5000)
 
 
-def test_a_night_force_not_heard_yet_is_saved_as_such() -> None:
-    # Saved an hour into a force its variator never answered: restored, the 2000 Wh counted are not taken for heated
-    # (forced again for all 7000 Wh, or credited nothing once the night is over). A file from before: nothing to judge.
+def _an_hour_unheard() -> tuple[OwnForce, float]:
+    """The 01:00 force (7000 Wh) and its start, an hour of it (2000 Wh) followed, its variator silent since 00:50."""
     force = OwnForce(7000.0, at(2024, 1, 11, 1), at(2024, 1, 11, 4, 30), MAX_LATE_S + 12600)
     start = at(2024, 1, 11, 1)
     force.started(start)
     for minute in range(1, 61):
         force.follow(start + 60 * minute, 2000 / 60, None, True, heard_at=start - 600, commanded_at=start)
+    return force, start
+
+
+def test_a_night_force_not_heard_yet_is_saved_as_such() -> None:
+    # Saved an hour into a force its variator never answered: restored, the 2000 Wh counted are not taken for heated
+    # (forced again for all 7000 Wh, or credited nothing once the night is over). A file from before: nothing to judge.
+    force, start = _an_hour_unheard()
     back = OwnForce.from_snapshot(json.loads(json.dumps(force.snapshot())))
     assert (back.heard, back.drawn_wh, back.heated_wh) == (False, pytest.approx(2000), 0.0)
     back.given_up = True
@@ -149,13 +155,10 @@ def test_a_night_force_ended_before_its_variator_could_answer_is_not_judged() ->
 def test_a_night_force_closed_after_the_clock_stepped_back_is_still_judged() -> None:
     # An hour of the 01:00 force unanswered (2000 Wh held); the clock then stepped back two hours and the force was
     # closed: `now - started_at` was negative, taken for "within its first minute", and the 2000 Wh were credited.
-    force = OwnForce(7000.0, at(2024, 1, 11, 1), at(2024, 1, 11, 4, 30), MAX_LATE_S + 12600)
-    start = at(2024, 1, 11, 1)
-    force.started(start)
-    for minute in range(1, 61):
-        force.follow(start + 60 * minute, 2000 / 60, None, True, heard_at=start - 600, commanded_at=start)
+    force, start = _an_hour_unheard()
     force.closing(start + 3600 - 2 * 3600)
     assert not force.heard and force.heated_wh == 0.0
+
 
 def test_a_variator_that_does_not_hear_the_night_force_is_not_credited_with_the_heater_s_meter_either(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -25,12 +25,25 @@ def echo(percent: int) -> bytes:
     return b'{"percent": %d, "power": 0, "mode": 0, "state": "ON", "msg": "setpower"}' % percent
 
 
-def night_force_made(h: Harness) -> None:
-    """A grey day counted from 00:30, the variator's answer at 00:50: the 01:00 check forces the heater (7000 Wh)."""
+def grey_day_heard(h: Harness) -> None:
+    """A grey day counted from 00:30, the variator's answer at 00:50 (PySEB knows it answers)."""
     ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 50))
     h.reg.handle(ECS_STATUS, echo(0), at(2024, 1, 11, 0, 50, 5))
+
+
+def night_force_made(h: Harness) -> None:
+    """grey_day_heard: the 01:00 check forces the heater (7000 Wh)."""
+    grey_day_heard(h)
     h.reg.tick(at(2024, 1, 11, 1, 0, 30))
     assert h.load("ecs").forced_by == "seed_rule" and h.last(ECS_CMD) == "100"
+
+
+def deadline_force_made(h: Harness) -> None:
+    """grey_day_heard, then the deadline rule's force (6000 Wh by 07:00) made at 02:45 (`h` configured with
+    DEADLINE)."""
+    grey_day_heard(h)
+    ticks(h, at(2024, 1, 11, 0, 51), at(2024, 1, 11, 2, 45))
+    assert h.load("ecs").forced_by == "deadline_rule"
 
 
 def test_a_variator_that_does_not_answer_the_fallback_s_force_is_no_full_tank(

@@ -12,7 +12,7 @@ import pytest
 
 from tests.field_house import ECS_CMD, ECS_STATUS, at, field_config, ticks
 from tests.harness import MODE, Harness
-from tests.test_fallback_night_force import DEADLINE, echo, night_force_made
+from tests.test_fallback_night_force import DEADLINE, echo, grey_day_heard, night_force_made
 from tests.test_full_tank_reboot import BOOTED
 
 
@@ -134,8 +134,7 @@ def test_a_restart_mid_force_judges_the_resumed_force_by_its_variator_s_answer(
     # heater never got.
     caplog.set_level(logging.INFO)
     h = Harness(field_config(tmp_path, extra=DEADLINE))
-    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 50))
-    h.reg.handle(ECS_STATUS, echo(0), at(2024, 1, 11, 0, 50, 5))
+    grey_day_heard(h)
     ticks(h, at(2024, 1, 11, 0, 51), at(2024, 1, 11, 2, 45))
     h.reg.handle(ECS_STATUS, echo(100), at(2024, 1, 11, 2, 45, 1))  # (heard at once: counted)
     stop_at = at(2024, 1, 11, 4, 0)
@@ -201,8 +200,7 @@ def test_a_restart_before_the_force_judges_it_by_its_variator_s_answer(tmp_path:
     # made after it was counted from its command as a variator's without answers: `target reached`, the water cold.
     caplog.set_level(logging.INFO)
     h = Harness(field_config(tmp_path, extra=DEADLINE))
-    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 50))
-    h.reg.handle(ECS_STATUS, echo(0), at(2024, 1, 11, 0, 50, 5))
+    grey_day_heard(h)
     stop_at = at(2024, 1, 11, 1, 0)
     ticks(h, at(2024, 1, 11, 0, 51), stop_at)
     assert not h.load("ecs").is_forced()
@@ -221,8 +219,7 @@ def test_a_restart_before_the_seed_rule_s_force_judges_it_by_its_variator_s_answ
     # network until the morning; the 01:00 check forces 7000 Wh, which was credited from its command.
     caplog.set_level(logging.INFO)
     h = Harness(field_config(tmp_path))
-    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 50))
-    h.reg.handle(ECS_STATUS, echo(0), at(2024, 1, 11, 0, 50, 5))
+    grey_day_heard(h)
     stop_at = at(2024, 1, 11, 0, 55)
     ticks(h, at(2024, 1, 11, 0, 51), stop_at)
     assert h.reg.status(stop_at)["water_heater"]["seed_rule"]["variator_answers"] is True

@@ -12,7 +12,7 @@ import pytest
 from field.fallback_answers import ForceAnswers
 from tests.field_house import ECS_CMD, ECS_METER, ECS_STATUS, at, field_config, ticks
 from tests.harness import MODE, Harness
-from tests.test_fallback_night_force import DEADLINE, echo
+from tests.test_fallback_night_force import DEADLINE, deadline_force_made, echo, grey_day_heard
 from tests.test_field_tank import EMPTY_TANK, live
 
 
@@ -28,8 +28,7 @@ def test_a_variator_silent_all_through_the_night_force_is_never_judged_and_the_f
     # end and no longer (the heater commanded 0 W then), the question not sent at every reading.
     caplog.set_level(logging.INFO)
     h = Harness(field_config(tmp_path, ecs=f"topic_read_power = {ECS_METER}\n", extra=extra))
-    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 50))
-    h.reg.handle(ECS_STATUS, echo(0), at(2024, 1, 11, 0, 50, 5))
+    grey_day_heard(h)
     caplog.clear()
     now = at(2024, 1, 11, 0, 51)
     while now <= end_at:
@@ -61,10 +60,7 @@ def test_the_deadline_rule_counts_its_force_from_its_variator_s_answer(
     # network): the 1000 Wh counted before its answer are not, and the force runs to 06:00, the target missed.
     caplog.set_level(logging.INFO)
     h = Harness(field_config(tmp_path, extra=DEADLINE))
-    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 50))
-    h.reg.handle(ECS_STATUS, echo(0), at(2024, 1, 11, 0, 50, 5))
-    ticks(h, at(2024, 1, 11, 0, 51), at(2024, 1, 11, 2, 45))
-    assert h.load("ecs").forced_by == "deadline_rule"
+    deadline_force_made(h)
     answer_at = at(2024, 1, 11, 2, 45) + answer_after_s
     ticks(h, at(2024, 1, 11, 2, 45, 30), answer_at - 1, step_s=30)
     h.reg.handle(ECS_STATUS, echo(100), answer_at)
@@ -84,10 +80,7 @@ def test_the_deadline_rule_s_force_unforced_before_its_variator_could_answer_is_
     # rule's force): it said "never answered its force ... the water may be cold" of a variator that had no time to.
     caplog.set_level(logging.INFO)
     h = Harness(field_config(tmp_path, extra=DEADLINE))
-    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 50))
-    h.reg.handle(ECS_STATUS, echo(0), at(2024, 1, 11, 0, 50, 5))
-    ticks(h, at(2024, 1, 11, 0, 51), at(2024, 1, 11, 2, 45))
-    assert h.load("ecs").forced_by == "deadline_rule"
+    deadline_force_made(h)
     h.reg.tick(at(2024, 1, 11, 2, 45, 20))
     h.reg.handle(MODE, b'{"command": "unforce", "name": "ecs"}', at(2024, 1, 11, 2, 45, 25))
     ticks(h, at(2024, 1, 11, 2, 45, 30), at(2024, 1, 11, 2, 50), step_s=5)
