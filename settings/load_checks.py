@@ -12,6 +12,7 @@ from pathlib import Path
 from calibration.examples import is_example_curve
 from equipments.base import Equipment
 from equipments.constant import CLOSED_LOOP_RELAY_KEYS
+from equipments.variable_curve import default_calibration_paths
 from settings.options import SectionReader
 from settings.problems import ConfigProblem
 from settings.sections import CLOSED_LOOP_EVALUATE_KEYS
@@ -51,11 +52,11 @@ def warn_example_curve(reader: SectionReader, load: Equipment, config: Path) -> 
         return
     # The load's own sweep, where the sweep writes it (or the seed had it): the sample's `calibration =` line, left
     # in after a sweep, still names the example, and a sweep asked for again refuses (the file exists).
-    own = [rel for rel in (Path("calibration") / f"power_calibration_{load.name}.csv",
-                           Path(f"power_calibration_{load.name}.csv")) if (config.parent / rel).is_file()]
+    own = [file for file in default_calibration_paths(load.name, config.parent) if file.is_file()]
     if own:
         said = (f"{path} is an example PySEB ships, the sweep of another heater, and this load's own sweep is "
-                f"{config.parent / own[0]}: name it here (calibration = {own[0].as_posix()}), or delete the line")
+                f"{own[0]}: name it here (calibration = {own[0].relative_to(config.parent).as_posix()}), or delete "
+                "the line")
     else:
         said = (f"{path} is an example PySEB ships, the sweep of another heater: measure this load's own (python3 -m "
                 f"calibration sweep -c {config} --equipment {load.name}) and name it here")
