@@ -63,3 +63,18 @@ def ticks(h: Harness, start: float, end: float, step_s: float = 60.0) -> None:
     while now <= end:
         h.reg.tick(now)
         now += step_s
+
+
+def refuse_next_force(h: Harness, refused: bool = True) -> list[bool]:
+    """The heater's next command other than 0 refused once by the broker link (paho's queue full) when `refused`;
+    returns [whether that refusal is still to come]."""
+    refusing = [refused]
+
+    def flaky(topic: str, payload: str | bytes, retain: bool = False) -> None:
+        if topic == ECS_CMD and payload != "0" and refusing[0]:
+            refusing[0] = False  # (that one only)
+            raise RuntimeError("queue full")
+        h.publish(topic, payload, retain)
+
+    h.load("ecs").bind(flaky)
+    return refusing

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.field_house import ECS_CMD, ECS_STATUS, at, field_config, ticks
+from tests.field_house import ECS_STATUS, at, field_config, refuse_next_force, ticks
 from tests.harness import MODE, Harness
 from tests.test_fallback_night_force import DEADLINE, echo, grey_day_heard, night_force_made
 from tests.test_full_tank_reboot import BOOTED
@@ -32,15 +32,7 @@ def restarted(h: Harness, tmp_path: Path, extra: str, stop_at: float, refused: b
     h.reg.shutdown(stop_at)
     again = Harness(field_config(tmp_path, extra=extra))
     assert again.reg.restore(saved, stop_at + 30) == []
-    refusing = [refused]
-
-    def flaky(topic: str, payload: str | bytes, retain: bool = False) -> None:
-        if topic == ECS_CMD and payload != "0" and refusing[0]:
-            refusing[0] = False  # the restored force only
-            raise RuntimeError("queue full")
-        again.publish(topic, payload, retain)
-
-    again.load("ecs").bind(flaky)
+    refusing = refuse_next_force(again, refused)  # (the restored force)
     again.reg.tick(stop_at + 30)
     assert not refusing[0]
     return again

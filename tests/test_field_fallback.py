@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from integrations.domoticz_control import EcsMode
-from tests.field_house import ECS_CMD, ECS_METER, at, field_config, ticks
+from tests.field_house import ECS_CMD, ECS_METER, at, field_config, refuse_next_force, ticks
 from tests.harness import MODE, Harness
 from tests.test_field_tank import thermostat_cut
 
@@ -504,15 +504,7 @@ def test_a_rule_s_force_that_could_not_be_published_is_not_taken_for_done(tmp_pa
     h = Harness(field_config(tmp_path, extra=DEADLINE if rule == "deadline" else ""))
     ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 30))
     ecs = h.load("ecs")
-    refusing = [True]
-
-    def flaky(topic: str, payload: str | bytes, retain: bool = False) -> None:
-        if topic == ECS_CMD and payload != "0" and refusing[0]:
-            refusing[0] = False  # the first force only
-            raise RuntimeError("queue full")
-        h.publish(topic, payload, retain)
-
-    ecs.bind(flaky)
+    refusing = refuse_next_force(h)  # (the first force)
     drawn_from = ecs.energy_wh
     ticks(h, at(2024, 1, 11, 0, 31), at(2024, 1, 11, 6, 59))
     assert not refusing[0]  # (the force was refused once)
