@@ -182,6 +182,13 @@ class HomeAssistantBridge:
                 return True  # nothing to undo; the state shows OFF again
             self._apply(self._unforce_command(name), now)
             return True
+        if load.is_forced():
+            # Its force runs on (the switch shows ON already): sent again by an automation making sure the boost is
+            # on, the force restarted its duration each time (a 60-minute boost ran on from the grid), and a force
+            # made elsewhere (regul/mode, Domoticz) was replaced. As the Domoticz switch: the state it is in, nothing.
+            log.info("Home Assistant force on for %s: already forced, its force kept", name,
+                     extra={"limit_key": f"homeassistant-on-{name}"})
+            return True
         self._apply(self._force_command(name, *self.setpoints[name]), now)
         return True
 

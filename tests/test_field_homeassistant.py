@@ -754,3 +754,21 @@ def test_a_birth_message_after_a_clock_step_back_sends_discovery(tmp_path: Path)
     h.sent.clear()
     h.reg.handle("homeassistant/status", b"online", NOON + 6 - 3600 + 1200)  # stepped back an hour, 20 min on
     assert len(configs(h)) == count
+
+
+def test_on_to_a_load_already_forced_keeps_its_running_force(tmp_path: Path) -> None:
+    # switch.turn_on from an automation (every hour, "make sure the boost is on"), a voice assistant or a dashboard
+    # sent again to a load whose switch already showed ON started the force again: a 60-minute boost turned on again
+    # at its 50th minute ran 110 minutes from the grid, and a force made on regul/mode was replaced by HA's
+    # settings. As the Domoticz force switch does (and OFF to a load not forced), ON to a forced load changes nothing.
+    h = harness(tmp_path)
+    command(h, "load_ecs_force_duration", "60")
+    command(h, "load_ecs_force", "ON", NOON + 20)
+    ecs = h.load("ecs")
+    command(h, "load_ecs_force", "ON", NOON + 20 + 3000)
+    assert ecs.is_forced() and ecs.force_end_at == NOON + 20 + 3600
+    h.reg.handle("regul/mode", b'{"command": "force", "name": "radiator", "power": 1000}', NOON + 30)
+    radiator = h.load("radiator")
+    command(h, "load_radiator_force", "ON", NOON + 40)
+    assert radiator.forced_by != "homeassistant" and radiator.force_end_at is None
+    assert state(h)["load_radiator_force"] == "ON"
