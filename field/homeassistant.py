@@ -1,7 +1,8 @@
 """The Home Assistant link wired into the regulator: discovery configs (re-sent on each connect and on HA's
-birth message), configs of entities that no longer exist removed, one retained state document after each
-status, and the controls. Every control goes through the validation of regul/mode (force commands) or of
-the heater-mode selector (EcsMode): a refused command is logged and changes nothing."""
+birth message), configs of entities that no longer exist removed (all of an earlier run's, discovery off), one
+retained state document after each status, and the controls. Every control goes through the validation of
+regul/mode (force commands) or of the heater-mode selector (EcsMode): a refused command is logged and changes
+nothing."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from integrations.homeassistant import (
     Entity,
     LoadInfo,
     Topics,
+    announced_by,
     build_entities,
     config_payload,
     dumps,
@@ -69,6 +71,7 @@ class HomeAssistantBridge:
         self._last_status: dict[str, Any] | None = None
         self._last_state: str | None = None
         self._reannounced_at = float("-inf")  # the last discovery sent again for a birth message
+        self._state_removed = False  # discovery off: the state document an earlier run left removed
 
     # --- topics -------------------------------------------------------------------------------------------
     def forces(self, name: str) -> bool:
@@ -76,9 +79,10 @@ class HomeAssistantBridge:
         return self.enabled and any(e.command == "force" and e.load == name for e in self.entities)
 
     def subscriptions(self) -> tuple[str, ...]:
-        """HA's birth message, our own configs (to find stale ones) and the controls' command topics."""
+        """HA's birth message, our own configs (to find stale ones) and the controls' command topics; with discovery
+        off, our own configs only (an earlier run's, to remove)."""
         if not self.enabled:
-            return ()
+            return (self.topics.own_configs,)
         return (*self._births, self.topics.own_configs, *self._controls)
 
     def live_only_topics(self) -> set[str]:
@@ -87,7 +91,9 @@ class HomeAssistantBridge:
 
     def handles(self, topic: str) -> bool:
         """True for a topic `handle` reads."""
-        return self.enabled and (topic in self._births or topic in self._controls or self._is_config(topic))
+        if not self.enabled:
+            return self._is_config(topic)
+        return (topic in self._births or topic in self._controls or self._is_config(topic))
 
     def _is_config(self, topic: str) -> bool:
         # (the prefix may have several levels, "ha/discovery": HA takes any topic)
@@ -108,6 +114,9 @@ class HomeAssistantBridge:
 
     def handle(self, topic: str, payload: bytes, now: float) -> bool:
         """One message on a topic of ours; True when the regulator should publish a status (and state)."""
+        if not self.enabled:
+            self._remove_if_announced_by_us(topic, payload)
+            return False
         if topic in self._births:
             if payload.strip() != b"online":
                 return False
@@ -130,6 +139,18 @@ class HomeAssistantBridge:
                      extra={"limit_key": "homeassistant removal"})
             self._send(topic, "", True)
         return False
+
+    def _remove_if_announced_by_us(self, topic: str, payload: bytes) -> None:
+        """Discovery off: a config an earlier run with it on left retained is removed (an empty retained payload,
+        HA's way to delete an entity); kept, its entities stayed in HA for good, `online`, with its last state."""
+        if not announced_by(self.topics, topic, payload):
+            return
+        log.info("Home Assistant: discovery is off: removing %s, announced by an earlier run", topic,
+                 extra={"limit_key": "homeassistant removal"})
+        self._send(topic, "", True)
+        if not self._state_removed:
+            self._state_removed = True  # (its retained state document too: no entity reads it any more)
+            self._send(self.topics.state, "", True)
 
     def after_status(self, status: dict[str, Any]) -> None:
         """The state document for the status just published (retained; skipped when unchanged)."""

@@ -31,6 +31,7 @@ _HINT = re.compile(r"\s*\([^()]*\)$")
 SETTING = {"entity_category": "config"}
 DIAGNOSTIC = {"entity_category": "diagnostic"}
 WHOLE = {"suggested_display_precision": 0}  # W and Wh: HA would show 1234.5678 W as sent
+MAX_CONFIG_BYTES = 16_384  # a config PySEB announces is about 1 kB: a larger one is not ours, not parsed
 ORIGIN_NAME = "PySEB"  # the application that publishes the configs (HA logs it with each discovered entity)
 
 
@@ -212,6 +213,21 @@ def config_payload(entity: Entity, topics: Topics, sw_version: str,
     if entity.command is not None:
         config["command_topic"] = topics.command(entity)
     return config
+
+
+def announced_by(topics: Topics, topic: str, payload: bytes) -> bool:
+    """True when `payload`, retained on the config topic `topic`, is one this instance announced: its unique id (node
+    id and object id) and its availability topic (topic_regul) are ours; another instance's, given the same node id,
+    is not (removed, its entities would go)."""
+    if not payload or len(payload) > MAX_CONFIG_BYTES:
+        return False
+    try:
+        config = json.loads(payload)
+    except (ValueError, RecursionError):  # RecursionError: nested too deep for the parser ([[[...]]])
+        return False
+    object_id = topic.split("/")[-2]
+    return (isinstance(config, dict) and config.get("unique_id") == f"pyseb_{topics.node_id}_{object_id}"
+            and config.get("availability_topic") == topics.availability)
 
 
 def _entity_object_id(device_name: str, entity: Entity) -> str:

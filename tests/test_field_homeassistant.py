@@ -70,7 +70,9 @@ def test_off_by_default_nothing_under_homeassistant(tmp_path: Path) -> None:
     h = harness(tmp_path, extra="")
     h.meters(300, 2000, NOON + 1)
     assert not [t for t, _, _ in h.sent if t.startswith(("homeassistant", "regul/ha"))]
-    assert not [t for t in h.reg.subscriptions() if t.startswith(("homeassistant", "regul/ha"))]
+    # (only the configs an earlier run with discovery on may have left, to remove them)
+    assert [t for t in h.reg.subscriptions() if t.startswith(("homeassistant", "regul/ha"))] == [
+        "homeassistant/+/pyseb_test/+/config"]
 
 
 def test_every_config_follows_the_documented_schema(tmp_path: Path) -> None:
@@ -772,3 +774,29 @@ def test_on_to_a_load_already_forced_keeps_its_running_force(tmp_path: Path) -> 
     command(h, "load_radiator_force", "ON", NOON + 40)
     assert radiator.forced_by != "homeassistant" and radiator.force_end_at is None
     assert state(h)["load_radiator_force"] == "ON"
+
+
+def test_discovery_turned_off_removes_what_an_earlier_run_announced(tmp_path: Path) -> None:
+    # A user who had discovery on, then set it off, kept PySEB's entities in HA for good: their configs stayed
+    # retained, each entity `online` (the availability topic is PySEB's own) with the last state it was sent.
+    (tmp_path / "on").mkdir()
+    earlier = harness(tmp_path / "on")
+    announced = {t: p for t, p, r in earlier.sent if t.endswith("/config") and r}
+    h = harness(tmp_path, extra="")
+    h.sent.clear()
+    for topic, payload in announced.items():  # retained: they come at the connect
+        h.reg.handle(topic, payload.encode(), NOON + 1)
+    assert sorted(t for t, p, r in h.sent if p == "" and r) == sorted([*announced, STATE])
+    assert len(h.sent) == len(announced) + 1
+    h.sent.clear()
+    grid = json.loads(announced["homeassistant/sensor/pyseb_test/grid_power/config"])
+    another = {**grid, "availability_topic": "garage/availability"}  # another instance given our node id
+    h.reg.handle("homeassistant/sensor/pyseb_test/grid_power/config", json.dumps(another).encode(), NOON + 2)
+    h.reg.handle("homeassistant/sensor/pyseb_test/grid_power/config", b"", NOON + 3)  # our removal coming back
+    h.reg.handle("homeassistant/sensor/pyseb_test/x/config", json.dumps(grid).encode(), NOON + 4)  # not its id
+    h.reg.handle("homeassistant/sensor/pyseb_test/grid_power/config", b"not json", NOON + 5)
+    h.reg.handle("homeassistant/sensor/pyseb_test/grid_power/config", b"[" * 10_000, NOON + 5)
+    padded = json.dumps({**grid, "pad": "x" * 20_000}).encode()  # no config PySEB sends: not parsed
+    h.reg.handle("homeassistant/sensor/pyseb_test/grid_power/config", padded, NOON + 5)
+    h.reg.handle("homeassistant/sensor/other/grid_power/config", json.dumps(grid).encode(), NOON + 6)
+    assert h.sent == []

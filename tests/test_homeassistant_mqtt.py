@@ -265,3 +265,23 @@ def test_two_instances_on_one_broker_announce_apart(tmp_path: Path, broker: Priv
     assert devices == {("PySEB", ("pyseb_pyseb",)), ("PySEB test", ("pyseb_pyseb_test",))}
     for config in [*a, *b]:
         assert schema_problems(config["default_entity_id"].split(".")[0], config) == []
+
+
+def test_discovery_turned_off_removes_the_entities_announced(tmp_path: Path, broker: PrivateBroker,
+                                                             ha: FakeHomeAssistant) -> None:
+    """Discovery on, then off: the next start removes every config the first one left retained (and its state
+    document); HA kept the entities, `online`, showing the last state, for good."""
+    entities = GLOBAL + PER_LOAD + PER_RELAY + 1 + 1
+    start(ha_config(tmp_path, broker.port), ha, entities).close()
+    (tmp_path / "off").mkdir()
+    proc = DaemonProcess(write_config(tmp_path / "off", port=broker.port, period=0.2, meter_timeout=5))
+    try:
+        ha.wait(lambda: not ha.configs and len(ha.removed) == entities, "every entity removed")
+        late = MqttProbe(broker.host, broker.port, ("homeassistant/#", "regul/ha/#"))
+        try:
+            time.sleep(0.5)
+            assert [m.topic for m in late.messages if m.retain] == []
+        finally:
+            late.close()
+    finally:
+        assert proc.terminate() == 0, proc.output
