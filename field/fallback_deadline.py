@@ -32,7 +32,8 @@ FORCED_BY_DEADLINE = "deadline_rule"  # who forces the heater when this rule doe
 class DeadlineFallback:
     """One cycle runs from one deadline to the next; `tick` it with the heater's energy counter."""
 
-    def __init__(self, load_name: str, settings: DeadlineSettings, tz: tzinfo | None) -> None:
+    def __init__(self, load_name: str, settings: DeadlineSettings, tz: tzinfo | None,
+                 status_topic: str | None = None) -> None:
         self.load_name = load_name
         self.settings = settings
         self.tz = tz
@@ -50,7 +51,8 @@ class DeadlineFallback:
         # Restored as forcing, not ticked since: the heater's force not on at the first tick is not the user's word
         # (its restore refused at the start) but a force to make again, as the seed rule owes its restored force.
         self._restored_forcing = False
-        self._answers = ForceAnswers(load_name)  # whether the heater's variator heard its force
+        # (`status_topic`: where the heater's variator answers, None: nowhere)
+        self._answers = ForceAnswers(load_name, status_topic)  # whether the heater's variator heard its force
 
     def window(self, cycle_end: float) -> tuple[float, float]:
         """The span forcing may use before `cycle_end`: the whole day, or the off-peak span that holds the
@@ -216,13 +218,13 @@ class DeadlineFallback:
         return {"min_energy_wh": self.settings.min_energy_wh, "delivered_wh": round(self.delivered_wh, 1),
                 "deadline": iso(self.cycle_end), "start_at": iso(self.start_at), "forcing": self.forcing,
                 "done": self.done, "ended_early": self.ended_early, "unreachable": self.unreachable,
-                "expected_sun_wh": round(self.expected_sun_wh, 1), "variator_answers": self._answers.variator.answering}
+                "expected_sun_wh": round(self.expected_sun_wh, 1), **self._answers.variator.snapshot()}
 
     def snapshot(self) -> dict[str, Any]:
         """What to persist across a restart (JSON-ready)."""
         return {"delivered_wh": round(self.delivered_wh, 1), "cycle_end": self.cycle_end,
                 "forcing": self.forcing, "done": self.done, "ended_early": self.ended_early,
-                "variator_answers": self._answers.variator.answering}
+                **self._answers.variator.snapshot()}
 
     def restore(self, saved: Mapping[str, Any], force_restored: bool = True) -> None:
         """Take back a snapshot; a cycle that ended while stopped is closed at the next tick. A value that
@@ -247,4 +249,4 @@ class DeadlineFallback:
         self.ended_early = saved.get("ended_early") is True
         # (the variator's answers judge a force resumed now or made before it is heard again: PySEB, just started, has
         # heard nothing from it yet)
-        self._answers.variator.answering = saved.get("variator_answers") is True
+        self._answers.variator.restore(saved)

@@ -48,7 +48,8 @@ class EnergyDelta:
 class SeedFallback(SeedWindow):
     """The seed's daily check. `yesterday_wh` is persisted (snapshot/restore: SeedWindow) with the running window."""
 
-    def __init__(self, load_name: str, settings: SeedRuleSettings, tz: tzinfo | None) -> None:
+    def __init__(self, load_name: str, settings: SeedRuleSettings, tz: tzinfo | None,
+                 status_topic: str | None = None) -> None:
         self.load_name = load_name
         self.settings = settings
         self.tz = tz
@@ -65,7 +66,8 @@ class SeedFallback(SeedWindow):
         self._told_held = False  # the check waiting for another's force to end was logged
         self._full_before: bool | None = False  # the full flag at the last tick (None: not seen since a restore)
         self._own: OwnForce | None = None  # the rule's last force, while owed (saved with the window)
-        self._variator = VariatorAnswers()  # whether the heater's variator answers (saved: for a force after a restart)
+        # Whether the heater's variator answers on `status_topic` (None: nowhere) (saved: for a force after a restart)
+        self._variator = VariatorAnswers(load_name, "low-energy fallback", status_topic)
 
     def tick(self, now: float, heater_energy_wh: float, max_power_w: float, full: bool,
              allowed: bool = True, clouds: CloudSource | None = None,
@@ -79,7 +81,7 @@ class SeedFallback(SeedWindow):
         held_by = forced_by if forced_by != FORCED_BY_SEED else None
         own_force_on = forced_by == FORCED_BY_SEED
         delta_wh = self._delta.step(heater_energy_wh)
-        answers = (self._variator.last_answer(answers[0]), answers[1])
+        answers = (self._variator.last_answer(answers[0], now, answers[1]), answers[1])
         resumed = self._follow_own_force(now, delta_wh, max_power_w, full, allowed, held_by, own_force_on, answers)
         if resumed is not None:
             return resumed

@@ -45,7 +45,7 @@ class SeedWindow:
                 "window_start": self.window_start, "checked_until": self.checked_until,
                 "count_from": self._count_from, "full_in_window": self.full_in_window,
                 "own_force": self._own.snapshot() if self._own is not None else None,
-                "variator_answers": self._variator.answering}
+                **self._variator.snapshot()}
 
     def restore(self, saved: Mapping[str, Any], heater_forced: bool = True) -> None:
         """Take back a snapshot; missing or malformed fields (not finite, a negative energy, a time
@@ -69,7 +69,7 @@ class SeedWindow:
         self._own = _restored_own_force(saved.get("own_force"))
         # (the variator's answers judge its force resumed now or made before it is heard again: PySEB, just started,
         # has heard nothing from it yet)
-        self._variator.answering = saved.get("variator_answers") is True
+        self._variator.restore(saved)
         if self._own is not None and not self._own.given_up and \
                 (self.checked_until is None or self.checked_until < self._own.planned_end):
             # Saved before its planned end: PySEB stopped during it, and the heater drew nothing meanwhile. Owed as

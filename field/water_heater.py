@@ -33,8 +33,10 @@ class HeaterControl:
         self.mode = mode
         self.mode_source = "default"  # or "domoticz", "restored"
         self.forecast = forecast
-        self.seed = SeedFallback(heater.name, fs.seed, tz) if fs.seed.enabled else None
-        self.deadline = DeadlineFallback(heater.name, fs.deadline, tz) if fs.deadline else None
+        # (where its variator answers: whether it answers is saved for that topic, learned afresh for another)
+        topic = heater.topic_status if isinstance(heater, VariableEquipment) else None
+        self.seed = SeedFallback(heater.name, fs.seed, tz, topic) if fs.seed.enabled else None
+        self.deadline = DeadlineFallback(heater.name, fs.deadline, tz, topic) if fs.deadline else None
         self._next_rules_at: float | None = None
         self._deadline_force_end_at: float | None = None  # the deadline rule's force's end, moved by a clock step back
 
