@@ -120,3 +120,20 @@ def test_clean_removes_the_venv_no_installed_unit_runs(tmp_path: Path, unit: str
     done = _clean(checkout, unit_file)
     assert done.returncode == 0 and done.stderr == "", done.stderr
     assert not any((checkout / made).exists() for made in (".venv", ".venv-paho16", ".pytest_cache", ".mypy_cache"))
+
+
+# `sudo systemctl edit pyseb` keeps the owner's settings in a drop-in beside the unit (they survive make
+# install-service); one whose ExecStart= runs this checkout's .venv makes it the venv PySEB runs with, whatever the
+# unit file says.
+def test_clean_keeps_the_venv_a_drop_in_runs(tmp_path: Path) -> None:
+    checkout = _made_checkout(tmp_path)
+    unit_file = _unit_running("/usr/bin/python3", checkout, tmp_path / "etc" / "pyseb.service")
+    (tmp_path / "etc" / "pyseb.service.d").mkdir()
+    (tmp_path / "etc" / "pyseb.service.d" / "override.conf").write_text(
+        f"[Service]\nExecStart=\nExecStart={checkout}/.venv/bin/python {checkout}/regulation.py -c config.ini "
+        "--log-level DEBUG\n")
+    done = _clean(checkout, unit_file)
+    assert done.returncode == 0, done.stderr
+    assert (checkout / ".venv" / "bin" / "python").exists()
+    assert f"runs PySEB with {checkout / '.venv' / 'bin' / 'python'}" in done.stderr, done.stderr
+    assert "override.conf" in done.stderr
