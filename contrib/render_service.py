@@ -20,6 +20,8 @@ _USER = re.compile(r"^[a-z_][a-z0-9_.-]*\$?$", re.IGNORECASE)
 # systemd would expand or unquote these (or a line break would end the setting): refused, not escaped. A space is
 # fine: WorkingDirectory= takes it as it is, and ExecStart= inside double quotes.
 _UNSAFE = re.compile(r"[\n\r\t%\"'\\$;]")
+# The unit's ProtectSystem=full mounts these read-only: a checkout under them could not write its status file.
+_READ_ONLY = ("/usr", "/boot", "/efi", "/etc")
 
 
 def _word(path: str) -> str:
@@ -145,6 +147,10 @@ def render(user: str, directory: Path, python: str, template: str | None = None)
         if _UNSAFE.search(value):
             raise ValueError(f"{label} {value!r} holds a quote, a backslash, a tab, '%', '$' or ';': systemd would "
                              "misread it; move the checkout to a folder without them")
+    if any(directory.is_relative_to(folder) for folder in _READ_ONLY):
+        raise ValueError(f"--dir {directory}: read-only under the unit's ProtectSystem=full (as /usr, /boot, /efi and "
+                         "/etc are): the status file beside config.ini could not be written; move the checkout to "
+                         "/home/<user> or /opt")
     text = TEMPLATE.read_text(encoding="utf-8") if template is None else template
     body = text[text.index("[Unit]"):]  # the template's own header explains the placeholders
     header = f"# /etc/systemd/system/pyseb.service, made by contrib/render_service.py for {user} in {directory}\n"

@@ -257,3 +257,27 @@ def test_the_template_runs_what_the_checkout_has() -> None:
     assert named == ["regulation.py", "config.ini"]
     assert (ROOT / "regulation.py").is_file()
     assert "/config.ini" in (ROOT / ".gitignore").read_text(encoding="utf-8").split()
+
+
+def test_the_unit_is_sandboxed_where_the_status_file_can_live() -> None:
+    # The unit had no sandboxing at all (systemd-analyze security: 9.6 UNSAFE): PySEB, reachable from the broker,
+    # could write anywhere its user may, /etc and /usr included for a unit run as root, and gain privileges.
+    keys = unit(render("pi", Path("/home/pi/pyseb"), "/home/pi/pyseb/.venv/bin/python"))
+    assert keys["NoNewPrivileges"] == ["yes"] and keys["ProtectSystem"] == ["full"]
+    for setting in ("ProtectKernelModules", "ProtectControlGroups", "RestrictSUIDSGID", "LockPersonality",
+                    "RestrictRealtime"):
+        assert keys[setting] == ["yes"], setting
+    # ... yet the status file stays writable wherever the docs put it: the checkout under /home (no ProtectHome=),
+    # /opt, or /var/lib/pyseb (ProtectSystem=full, not strict), and its lock in the one /tmp a PySEB started from a
+    # terminal sees too (no PrivateTmp=: a private /tmp would hide the lock, two PySEBs driving the same loads).
+    for setting in ("ProtectHome", "PrivateTmp", "StateDirectory", "ReadOnlyPaths", "DynamicUser"):
+        assert setting not in keys, setting
+
+
+@pytest.mark.parametrize("directory", ["/usr/local/pyseb", "/etc/pyseb", "/boot/pyseb"])
+def test_a_checkout_the_sandbox_makes_read_only_is_refused(directory: str) -> None:
+    # ProtectSystem=full mounts /usr, /boot, /efi and /etc read-only: the status file beside config.ini could not be
+    # written there (exit 2 at every start, not retried), though --check, run outside the unit, passes.
+    with pytest.raises(ValueError, match=f"{directory}: read-only under the unit's ProtectSystem=full"):
+        render("pi", Path(directory), "/usr/bin/python3")
+    render("pi", Path("/usr-pyseb"), "/usr/bin/python3")  # (a folder merely named like one is not under it)
