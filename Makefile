@@ -93,8 +93,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 UNIT_FILE ?= /etc/systemd/system/pyseb.service
 # A PySEB running already (this is an upgrade: git pull, then this again) keeps the code it started with, and
 # `systemctl enable --now` leaves it so: then the restart is what runs this checkout's.
+# A setting added to the installed unit by hand is lost when it is written again: each is named, with the way to keep it.
 install-service:
 	$(PYTHON) contrib/render_service.py --user $(SERVICE_USER) --dir "$(CURDIR)" > pyseb.service.tmp || { rm -f pyseb.service.tmp; exit 2; }
+	@lost=$$(grep -s -v -e '^#' -e '^[[:space:]]*$$' -e '^\[' "$(UNIT_FILE)" | grep -vxF -f pyseb.service.tmp | awk 'NR > 1 { printf ", " } { printf "%s", $$0 }'); \
+	if [ -n "$$lost" ]; then echo "make install-service: $(UNIT_FILE) had settings the new unit has not: $$lost: to keep one, put it in a drop-in: sudo systemctl edit pyseb" >&2; fi
 	$(SUDO) install -m 0644 pyseb.service.tmp $(UNIT_FILE) || { rm -f pyseb.service.tmp; exit 1; }
 	rm -f pyseb.service.tmp
 	$(SUDO) systemctl daemon-reload

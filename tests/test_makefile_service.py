@@ -24,7 +24,7 @@ exit 0
 def _checkout(tmp_path: Path) -> Path:
     """A checkout with this Makefile and contrib/, whose regulation.py passes the unit's check."""
     checkout = tmp_path / "pyseb"
-    (checkout / "contrib").mkdir(parents=True)
+    (checkout / "contrib").mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "Makefile", checkout)
     for name in ("pyseb.service", "render_service.py"):
         shutil.copy(ROOT / "contrib" / name, checkout / "contrib")
@@ -32,15 +32,18 @@ def _checkout(tmp_path: Path) -> Path:
     return checkout
 
 
-def _install(tmp_path: Path, active: bool) -> tuple[subprocess.CompletedProcess[str], Path]:
+def _install(tmp_path: Path, active: bool, installed: str = "") -> tuple[subprocess.CompletedProcess[str], Path]:
+    """make install-service, over a unit file holding `installed` when given."""
     checkout = _checkout(tmp_path)
     bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
+    bin_dir.mkdir(exist_ok=True)
     for name, text in (("systemctl", FAKE_SYSTEMCTL), ("sudo", '#!/bin/sh\nexec "$@"\n')):
         (bin_dir / name).write_text(text)
         (bin_dir / name).chmod(0o755)
     unit_file = tmp_path / "etc" / "pyseb.service"
-    unit_file.parent.mkdir()
+    unit_file.parent.mkdir(exist_ok=True)
+    if installed:
+        unit_file.write_text(installed)
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "ACTIVE": "0" if active else "3"}
     env.pop("SUDO_USER", None)
     done = subprocess.run(["make", "--no-print-directory", "-C", str(checkout), "install-service",
@@ -63,6 +66,18 @@ def test_install_service_says_how_to_run_this_checkouts_code(tmp_path: Path, act
         assert "enable --now" not in done.stdout
     else:
         assert f"installed {unit_file}; start it with: sudo systemctl enable --now pyseb" in done.stdout, done.stdout
+
+
+def test_install_service_names_the_settings_it_writes_over(tmp_path: Path) -> None:
+    # The unit file is written again at each upgrade: a setting added to it by hand (security.md had UMask= added
+    # there) was lost without a word. A drop-in (sudo systemctl edit pyseb) keeps it.
+    done, unit_file = _install(tmp_path, False, "[Service]\n# a comment\nUMask=0027\nNice=5\n")
+    assert done.returncode == 0, done.stderr
+    assert "UMask" not in unit_file.read_text()
+    assert (f"{unit_file} had settings the new unit has not: UMask=0027, Nice=5: to keep one, put it in a drop-in: "
+            "sudo systemctl edit pyseb") in done.stderr, done.stderr
+    again, _ = _install(tmp_path, False, unit_file.read_text())  # (this version's own unit: nothing said)
+    assert again.returncode == 0 and "had settings" not in again.stderr, again.stderr
 
 
 # `make clean` removed .venv/ under an installed unit whose ExecStart is .venv/bin/python: PySEB ran on, and at the
