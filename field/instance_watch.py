@@ -38,11 +38,26 @@ class InstanceWatch:
             document = json.loads(payload)
         except (ValueError, RecursionError):  # (UnicodeDecodeError is a ValueError; RecursionError: [[[...]]])
             document = None
+        self.said = True
+        if _the_seeds(document):
+            # (the seed left running beside PySEB, its cron line kept: both drive the same loads; a topic of its own
+            # for each, the advice for two PySEBs, would hide that and leave them at it)
+            log.warning("the seed's power_regulation.py (a status without PySEB's schema_version) publishes on %s, "
+                        "this PySEB's status topic: it most likely drives the same loads, each undoing the other's "
+                        "commands; stop it and remove its cron line (crontab -e; pgrep -af power_regulation finds it) "
+                        "(said once)", self.topic)
+            return
         other = document.get(STATUS_INSTANCE_KEY) if isinstance(document, dict) else None
         who = (f"another PySEB (client id {str(other)[:60]!r})" if isinstance(other, str) else
-               "something else (the seed's power_regulation.py, a PySEB older than 2026-12-02, or a test)")
-        self.said = True
+               "something else (a PySEB older than 2026-12-02, or a test)")
         log.warning("%s publishes on %s, this PySEB's status topic (client id %r): two regulators on one "
                     "[mqtt] topic_regul share their status, mode commands (a force reaches both), availability and "
                     "Home Assistant state and controls; give each instance its own topic_regul (said once)",
                     who, self.topic, self.client_id)
+
+
+def _the_seeds(document: object) -> bool:
+    """Whether a status is the seed's: its list of loads, without the schema_version every PySEB status has had
+    since 2026-11-24."""
+    return (isinstance(document, dict) and isinstance(document.get("equipments"), list)
+            and "schema_version" not in document and STATUS_INSTANCE_KEY not in document)

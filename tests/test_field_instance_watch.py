@@ -67,10 +67,10 @@ def test_another_instance_s_status_is_said_once(tmp_path: Path, caplog: pytest.L
 
 
 def test_a_status_without_an_instance_is_said_too(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    # The seed's power_regulation.py (or an older PySEB) publishing beside this one: its status has no client_id.
+    # Something publishing beside this one that is no status at all (the seed's and an older PySEB's: below).
     h = started(tmp_path)
-    h.reg.handle(STATUS, b'{"date": 1699959600, "equipments": []}', NOON + 2)
-    h.reg.handle(STATUS, b"not json", NOON + 3)
+    h.reg.handle(STATUS, b"not json", NOON + 2)
+    h.reg.handle(STATUS, b'{"date": 1699959600, "equipments": []}', NOON + 3)
     said = warnings(caplog)
     assert len(said) == 1 and "something else" in said[0]
     assert h.load("ecs").current_power_w >= 0  # nothing else changes
@@ -89,3 +89,25 @@ def test_a_retained_status_is_old_news_said_at_debug_only(tmp_path: Path, caplog
     assert handled == []
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
     assert any(f"ignoring a retained message on {STATUS}" in r.getMessage() for r in caplog.records)
+
+
+def test_the_seeds_status_says_to_stop_the_seed(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A seed user's power_regulation.py left running (its cron line) beside PySEB drives the same heater and relays:
+    # a topic_regul of its own for each, the advice for two PySEBs, would hide the clash and leave both driving them.
+    h = started(tmp_path)
+    seed = {"date": 1667677826, "date_str": "2022-11-05 20:50:26", "power_consumption": 342, "grid": 0,
+            "equipments": [{"name": "ecs", "current_power": 0, "energy": 5222.0, "forced": False, "overed": True}]}
+    h.reg.handle(STATUS, json.dumps(seed).encode(), NOON + 2)
+    said = warnings(caplog)
+    assert len(said) == 1
+    assert "the seed's power_regulation.py (a status without PySEB's schema_version)" in said[0]
+    assert "stop it and remove its cron line" in said[0] and "its own topic_regul" not in said[0]
+
+
+def test_an_older_pysebs_status_keeps_the_advice(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    h = started(tmp_path)
+    older = json.loads(h.on(STATUS)[-1])
+    del older["client_id"]  # (a PySEB older than 2026-12-02: a status of schema_version 1, without its instance)
+    h.reg.handle(STATUS, json.dumps(older).encode(), NOON + 2)
+    said = warnings(caplog)
+    assert len(said) == 1 and "a PySEB older than 2026-12-02" in said[0] and "its own topic_regul" in said[0]
