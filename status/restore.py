@@ -168,9 +168,19 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float, found: Fou
     missing = [load.name for load in reg.loads if load.name not in seen]
     if missing:
         warnings.append(f"no saved state for {', '.join(missing)}: starting from zero")
-    log.info("status restored from %s (%s)", saved_day.isoformat(),
-             "today" if same_day else "yesterday" if yesterday else f"{age_days} days ago: energies not kept")
+    log.info("status restored from %s (%s)%s%s", saved_day.isoformat(),
+             "today" if same_day else "yesterday" if yesterday else f"{age_days} days ago: energies not kept",
+             _taken_today(reg, seen) if same_day else "",
+             "; the seed's status file: saved as PySEB's document from now on, the seed's fields kept"
+             if "schema_version" not in doc else "")
     return warnings
+
+
+def _taken_today(reg: RegulatorView, restored: set[str]) -> str:
+    """What today's restore gave each load (a seed user's first start: the heater's energy, its full tank)."""
+    said = [f"{load.name} {load.energy_wh:.0f} Wh{' (full for today)' if load.overed else ''}"
+            f"{' (forced)' if load.forced_power_w is not None else ''}" for load in reg.loads if load.name in restored]
+    return f": {', '.join(said)}" if said else ""
 
 
 def _restore_mains_seen(reg: RegulatorView, doc: dict[str, Any]) -> None:

@@ -51,3 +51,18 @@ def test_the_seed_s_status_file_beside_its_config_is_restored_at_the_daemon_s_st
     assert (resille["name"], resille["energy"], resille["overed"]) == ("resille", 0, False)
     assert doc["production_energy"] == 7652 and doc["ECS_energy_yesterday"] == 11000
     assert doc["CLOUD_forecast"] == 99 and doc["forecast"]["used"]["source"] == "seed status file"
+
+
+def test_the_restore_says_what_it_took_from_the_seed_s_file(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A seed user's first start said `status restored from 2022-11-05 (today)` and no more: whether the heater's
+    # energy and its full tank were taken over, and that the file is now PySEB's, went unsaid.
+    text = seed_sample_text().replace("port = 1883 \n", f"port = {NO_BROKER_PORT}\n")
+    (tmp_path / "config.ini").write_text(text)
+    (tmp_path / "power_calibration_ecs.csv").write_text(LINEAR_CSV)
+    shutil.copy(SEED_STATUS, tmp_path / "status.ini")
+    daemon = Daemon(load_settings(tmp_path / "config.ini"), InstanceLock(tmp_path / "test.lock"))
+    with caplog.at_level(logging.INFO):
+        daemon.restore_saved_status(json.loads(SEED_STATUS.read_text())["date"] + 60)
+    (said,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("status restored from")]
+    assert "(today): ecs 5222 Wh (full for today), resille 0 Wh" in said, said
+    assert "the seed's status file: saved as PySEB's document from now on, the seed's fields kept" in said
