@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timezone, tzinfo
 from types import MappingProxyType
 from typing import Any
 
@@ -19,8 +19,11 @@ SOURCE_OWM = "openweathermap"
 SOURCE_MQTT = "mqtt"
 SOURCE_DEFAULT = "default"  # no usable forecast: the seed's 100 % cloudy
 SOURCE_SEED_FILE = "seed status file"  # the seed's status.ini's CLOUD_forecast, read at the move to PySEB
-# The seed's getCloudAvg: the mean cloud cover at these UTC hours of the day asked about.
-OWM_HOURS_UTC = (time(9), time(12))
+# The seed's getCloudAvg took the mean cloud cover at 09:00 and 12:00 UTC, which in France (its users' zone) are the
+# late morning and early afternoon. Here: the entries (3 h apart) from 09:00 to before 15:00 local time, always two,
+# the seed's very ones in France (10:00/13:00 CET, 11:00/14:00 CEST); at 09:00/12:00 UTC a house west of UTC-3 (or
+# east of UTC+9) read the clouds of its night.
+SUN_FROM_LOCAL, SUN_UNTIL_LOCAL = time(9), time(15)
 CAUSE_MAX_CHARS = 200  # a server's error message is quoted in the log, never a whole page
 # A day's PV forecast above 0 and under this is far likelier kWh than Wh (a dark winter day of a 1 kWp array still
 # gives a few hundred Wh; 12.5 is a common day's forecast in kWh, as Forecast.Solar and Solcast show it).
@@ -50,12 +53,14 @@ class OwmForecast:
     clouds_by_utc: Mapping[datetime, float]
     fetched_at: float
 
-    def clouds_on(self, day: date) -> float | None:
-        """The seed's mean of `clouds.all` at 09:00 and 12:00 UTC of `day`; None when one is missing."""
-        values = [self.clouds_by_utc.get(datetime.combine(day, at, tzinfo=timezone.utc)) for at in OWM_HOURS_UTC]
-        if any(v is None for v in values):
+    def clouds_on(self, day: date, tz: tzinfo | None = timezone.utc) -> float | None:
+        """The mean of `clouds.all` of the entries from 09:00 to before 15:00 local time (`tz`; None: the system's) of
+        `day`; None when fewer than two (OWM's entries are 3 h apart: a day covered has two)."""
+        values = [cover for at, cover in self.clouds_by_utc.items()
+                  if at.astimezone(tz).date() == day and SUN_FROM_LOCAL <= at.astimezone(tz).time() < SUN_UNTIL_LOCAL]
+        if len(values) < 2:
             return None
-        return sum(v for v in values if v is not None) / len(values)
+        return sum(values) / len(values)
 
     def span(self) -> tuple[datetime, datetime] | None:
         """The first and last entry times, for messages and the status."""

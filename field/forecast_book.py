@@ -195,7 +195,7 @@ class ForecastBook:
         warning naming the cause. Remembered as `last_pick` for the status."""
         candidates: list[CloudPick] = []
         if self.owm is not None:
-            clouds = self.owm.clouds_on(day)
+            clouds = self.owm.clouds_on(day, self.tz)
             if clouds is not None:
                 candidates.append(CloudPick(day, clouds, SOURCE_OWM, self.owm.fetched_at))
         mqtt = self.mqtt.get(day)
@@ -219,8 +219,8 @@ class ForecastBook:
         if self.owm is not None:
             span = self.owm.span()
             covered = f"{span[0]:%Y-%m-%d %H:%M} to {span[1]:%Y-%m-%d %H:%M} UTC" if span else "nothing"
-            return (f"the openweathermap forecast fetched at {_iso(self.owm.fetched_at, self.tz)} has no 09:00 "
-                    f"and 12:00 UTC entries for {day} (it covers {covered})")
+            return (f"the openweathermap forecast fetched at {_iso(self.owm.fetched_at, self.tz)} has no entries "
+                    f"from 09:00 to 15:00 local time for {day} (it covers {covered})")
         if not self.owm_enabled and not self.mqtt_topic:
             return "no forecast source configured"
         return "no forecast received for that day"

@@ -183,7 +183,7 @@ def test_a_forecast_for_other_days_means_100_percent() -> None:
     b.on_fetched(parse_owm_answer(200, json.dumps(doc).encode(), T_FETCH))
     pick = b.clouds_for(date(2026, 6, 27))
     assert pick.clouds_percent == 100 and pick.source == "default"
-    assert pick.cause is not None and "no 09:00 and 12:00 UTC entries for 2026-06-27" in pick.cause
+    assert pick.cause is not None and "no entries from 09:00 to 15:00 local time for 2026-06-27" in pick.cause
     assert "it covers 2026-06-29 00:00 to 2026-07-03 21:00 UTC" in pick.cause
 
 
@@ -296,3 +296,24 @@ def test_plausible_values_are_not_warned(payload: bytes, caplog: pytest.LogCaptu
     caplog.set_level(logging.WARNING)
     assert book().on_mqtt(payload, T_FETCH)
     assert caplog.records == []
+
+
+@pytest.mark.parametrize("zone, day_hours_utc", [
+    ("Europe/Paris", (9, 12)),  # the seed's hours: 10:00/13:00 CET, 11:00/14:00 CEST
+    ("Europe/London", (9, 12)),
+    ("America/Los_Angeles", (18, 21)),  # 11:00 and 14:00 PDT; 09:00/12:00 UTC are 02:00/05:00, at night
+    ("America/Sao_Paulo", (12, 15)),  # 09:00 and 12:00 BRT
+    ("Australia/Sydney", (0, 3)),  # 10:00 and 13:00 AEST (June); 09:00/12:00 UTC are 19:00/22:00
+    ("Asia/Kolkata", (6, 9)),  # 11:30 and 14:30 IST
+])
+def test_the_cloud_cover_is_of_the_local_day_s_sunny_hours(zone: str, day_hours_utc: tuple[int, int]) -> None:
+    # 10 % at the two entries of the local day's late morning and early afternoon, 90 % at every other entry: a check
+    # for a house west of UTC-3 (or far east) read the night's clouds when it asked for 09:00 and 12:00 UTC.
+    tz = ZoneInfo(zone)
+    day = date(2026, 6, 27)
+    doc = forecast_doc(utc(2026, 6, 25, 0),
+                       lambda t: 10 if t.astimezone(tz).date() == day and t.hour in day_hours_utc else 90)
+    b = ForecastBook(tz, owm_enabled=True, mqtt_topic=None)
+    b.on_fetched(parse_owm_answer(200, json.dumps(doc).encode(), T_FETCH))
+    pick = b.clouds_for(day)
+    assert (pick.clouds_percent, pick.source) == (10, "openweathermap")
