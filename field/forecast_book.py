@@ -35,6 +35,10 @@ KEEP_PAST_DAYS = 2  # MQTT forecasts for dates older than this are dropped (memo
 # switched off, before NTP) sees the real tomorrow weeks ahead, and its retained forecast is not sent again.
 KEEP_AHEAD_DATES = 16
 FULL_AHEAD = f"only the {KEEP_AHEAD_DATES} nearest dates ahead are kept"
+# The oldest OpenWeatherMap answer a check takes: yesterday's round's (every try of tonight's failed), not older. OWM's
+# 5 days still cover the day asked about for 4 days, but a sky forecast 2 days ahead is a guess, and a grey day taken
+# for a sunny one leaves the water cold (the seed's 100 % forces more: the safe side).
+MAX_OWM_AGE_S = 36 * 3600.0
 
 
 def _iso(at: float | None, tz: tzinfo | None) -> str | None:
@@ -190,11 +194,12 @@ class ForecastBook:
         return []
 
     # --- use ----------------------------------------------------------------------------------------------
-    def clouds_for(self, day: date) -> CloudPick:
-        """The cloud cover (%) of `day` for a check: the freshest source that has it, else 100 with one
-        warning naming the cause. Remembered as `last_pick` for the status."""
+    def clouds_for(self, day: date, now: float | None = None) -> CloudPick:
+        """The cloud cover (%) of `day` for a check at `now`: the freshest source that has it (an OpenWeatherMap
+        answer up to MAX_OWM_AGE_S old; `now` None: any), else 100 with one warning naming the cause. Remembered as
+        `last_pick` for the status."""
         candidates: list[CloudPick] = []
-        if self.owm is not None:
+        if self.owm is not None and not self._owm_too_old(now):
             clouds = self.owm.clouds_on(day, self.tz)
             if clouds is not None:
                 candidates.append(CloudPick(day, clouds, SOURCE_OWM, self.owm.fetched_at))
@@ -204,7 +209,7 @@ class ForecastBook:
         if candidates:
             pick = max(candidates, key=lambda c: c.received_at or 0.0)
         else:
-            cause = self._missing_cause(day)
+            cause = self._missing_cause(day, now)
             # One warning per cause: a failed fetch was warned about when it came; no source at all is normal.
             warned = self.owm_failure is not None or not (self.owm_enabled or self.mqtt_topic)
             log.log(logging.INFO if warned else logging.WARNING, "no cloud forecast for %s (%s): counted as "
@@ -213,9 +218,20 @@ class ForecastBook:
         self.last_pick = pick
         return pick
 
-    def _missing_cause(self, day: date) -> str:
+    def _owm_too_old(self, now: float | None) -> bool:
+        return self.owm is not None and now is not None and now - self.owm.fetched_at > MAX_OWM_AGE_S
+
+    def _missing_cause(self, day: date, now: float | None) -> str:
+        too_old = ""
+        if self.owm is not None and now is not None and self._owm_too_old(now):
+            too_old = (f"the openweathermap forecast fetched at {_iso(self.owm.fetched_at, self.tz)} is "
+                       f"{(now - self.owm.fetched_at) / 3600:.0f} h old: a check uses one up to "
+                       f"{MAX_OWM_AGE_S / 3600:.0f} h old")
         if self.owm_failure is not None:
-            return f"{self.owm_failure.source}: {self.owm_failure.cause}"
+            failed = f"{self.owm_failure.source}: {self.owm_failure.cause}"
+            return f"{failed}; {too_old}" if too_old else failed
+        if too_old:
+            return too_old
         if self.owm is not None:
             span = self.owm.span()
             covered = f"{span[0]:%Y-%m-%d %H:%M} to {span[1]:%Y-%m-%d %H:%M} UTC" if span else "nothing"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, tzinfo
+from functools import partial
 from typing import Any
 
 from equipments.base import Equipment
@@ -101,7 +102,7 @@ class HeaterControl:
         heard_at = heater.heard_at if isinstance(heater, VariableEquipment) else None
         if self.seed is not None:
             command = self.seed.tick(now, heater.energy_wh, heater.max_power_w, heater.overed, allowed,
-                                     book.clouds_for if book is not None else None, forced_by,
+                                     partial(book.clouds_for, now=now) if book is not None else None, forced_by,
                                      (heard_at, heater.last_command_at))
             if command is not None:
                 changed = self._carry_out(command, FORCED_BY_SEED, self.seed, now) or changed

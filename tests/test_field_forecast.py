@@ -137,6 +137,26 @@ def test_a_fetched_forecast_is_published_in_the_status(tmp_path: Path) -> None:
     assert owm["error"] == "HTTP 401: Invalid API key." and owm["time"] == "2024-01-10T22:10:00+01:00"
 
 
+@pytest.mark.parametrize("fetched_at, source", [
+    (at(2024, 1, 10, 22, 10), "openweathermap"),  # the round before the check: 51 min old
+    (at(2024, 1, 9, 22, 10), "openweathermap"),  # the last good one, every try of tonight's round failed: a day old
+    (at(2024, 1, 8, 12), "default"),  # 2.5 days old: its days are covered still, but not its sky
+])
+def test_a_fetched_forecast_too_old_does_not_decide_the_night(tmp_path: Path, fetched_at: float, source: str,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    h = Harness(forecast_config(tmp_path))
+    h.reg.tick(at(2024, 1, 8, 11))
+    doc = forecast_doc(utc(2024, 1, 8, 0), lambda t: 10)  # 5 days of clear sky from the 8th: the 11th covered
+    h.reg.on_forecast(parse_owm_answer(200, json.dumps(doc).encode(), fetched_at), fetched_at)
+    ticks(h, at(2024, 1, 8, 11, 1), at(2024, 1, 10, 23, 1))
+    used = h.reg.status(at(2024, 1, 10, 23, 2))["forecast"]["used"]
+    assert (used["date"], used["source"]) == ("2024-01-11", source)
+    if source == "default":
+        assert used["clouds_percent"] == 100
+        assert "fetched at 2024-01-08T12:00:00+01:00 is 59 h old: a check uses one up to 36 h old" in used["cause"]
+
+
 # --- a replayed real day ---------------------------------------------------------------------------------
 
 class WithForecast:
