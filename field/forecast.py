@@ -66,6 +66,37 @@ class OwmForecast:
         """The first and last entry times, for messages and the status."""
         return (min(self.clouds_by_utc), max(self.clouds_by_utc)) if self.clouds_by_utc else None
 
+    def daytime(self, tz: tzinfo | None) -> dict[str, float]:
+        """The entries a check may use (09:00 to 15:00 local time), by UTC time in ISO 8601, for the status file: a
+        start within KEEP_AT_START_S of the fetch takes them back and does not fetch again. All 40 would grow every
+        status published by a kilobyte and a half for entries no check reads."""
+        return {at.astimezone(timezone.utc).isoformat(): cover for at, cover in sorted(self.clouds_by_utc.items())
+                if SUN_FROM_LOCAL <= at.astimezone(tz).time() < SUN_UNTIL_LOCAL}
+
+
+def saved_owm_forecast(saved: Any, now: float, max_age_s: float) -> OwmForecast | None:
+    """The forecast a status file kept (its `forecast.openweathermap`: `time`, the fetch's, and `daytime_clouds`), when
+    fetched at most `max_age_s` before `now`; None when it kept none (a file from before, the seed's) or an older one.
+    ValueError naming what is wrong in one that cannot be used."""
+    kept = saved.get("daytime_clouds") if isinstance(saved, dict) else None
+    if kept is None:
+        return None
+    if not isinstance(kept, dict):
+        raise ValueError("daytime_clouds is not an object")
+    fetched_at = datetime.fromisoformat(str(saved.get("time"))).timestamp()
+    if fetched_at > now:
+        raise ValueError(f"fetched at {saved.get('time')}, after now")
+    if now - fetched_at > max_age_s:
+        return None
+    clouds: dict[datetime, float] = {}
+    for text, cover in kept.items():
+        at = datetime.fromisoformat(str(text))
+        number = finite_json_float(cover)
+        if at.tzinfo is None or number is None or not 0 <= number <= 100:
+            raise ValueError(f"entry {str(text)[:40]!r}: {str(cover)[:40]!r} is not a cloud cover at a UTC time")
+        clouds[at.astimezone(timezone.utc)] = number
+    return OwmForecast(MappingProxyType(clouds), fetched_at) if clouds else None
+
 
 @dataclass(frozen=True, slots=True)
 class ForecastFailure:

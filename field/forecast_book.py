@@ -21,6 +21,7 @@ from field.forecast import (
     ForecastFailure,
     OwmForecast,
     parse_mqtt_forecast,
+    saved_owm_forecast,
     unit_doubts,
 )
 from values.local_time import local_date
@@ -143,15 +144,15 @@ class ForecastBook:
                             forecast.day, doubt, extra={"limit_key": self.mqtt_topic})
 
     def restore(self, saved: Any, now: float) -> list[str]:
-        """The MQTT forecasts of a status file (its `forecast.mqtt.days`), so that a forecast published once
-        and not retained survives a restart. Each is checked as a message would be; those older than
-        KEEP_PAST_DAYS or received after `now` are dropped, and the dates ahead beyond the KEEP_AHEAD_DATES nearest.
-        Returns warnings."""
+        """The OpenWeatherMap forecast (`_restore_owm`) and the MQTT forecasts of a status file (its
+        `forecast.mqtt.days`), so that a forecast published once and not retained survives a restart. Each is checked
+        as a message would be; those older than KEEP_PAST_DAYS or received after `now` are dropped, and the dates ahead
+        beyond the KEEP_AHEAD_DATES nearest. Returns warnings."""
+        warnings = self._restore_owm(saved.get(SOURCE_OWM) if isinstance(saved, dict) else None, now)
         mqtt = saved.get(SOURCE_MQTT) if isinstance(saved, dict) else None
         days = mqtt.get("days") if isinstance(mqtt, dict) else None
         if not self.mqtt_topic or not isinstance(days, dict):
-            return []
-        warnings: list[str] = []
+            return warnings
         oldest = local_date(now, self.tz) - timedelta(days=KEEP_PAST_DAYS)
         for text, entry in days.items():
             try:
@@ -170,6 +171,21 @@ class ForecastBook:
         warnings += [f"status file's forecast for {day.isoformat()!r} ignored: {FULL_AHEAD}"
                      for day in self._drop_furthest_ahead(now)]
         return warnings
+
+    def _restore_owm(self, saved: Any, now: float) -> list[str]:
+        """The OpenWeatherMap forecast a status file kept, up to MAX_OWM_AGE_S old (a check takes no older); the start
+        does not fetch again within KEEP_AT_START_S of it (shell.forecast_fetch). Returns warnings."""
+        if not self.owm_enabled:
+            return []
+        try:
+            kept = saved_owm_forecast(saved, now, MAX_OWM_AGE_S)
+        except (ValueError, TypeError, OverflowError, OSError) as exc:
+            return [f"status file's openweathermap forecast ignored: {exc}"]
+        if kept is not None:
+            self.owm = kept
+            log.info("forecast from openweathermap fetched at %s kept from the status file (%d daytime entries)",
+                     _iso(kept.fetched_at, self.tz), len(kept.clouds_by_utc))
+        return []
 
     def restore_last_pick(self, doc: dict[str, Any], saved_at: float, now: float) -> list[str]:
         """What the last check used, from a status file: PySEB's `forecast.used`, or the seed's CLOUD_forecast (the
@@ -257,7 +273,8 @@ class ForecastBook:
         if self.owm is not None:
             span = self.owm.span()
             owm.update({"time": _iso(self.owm.fetched_at, self.tz), "entries": len(self.owm.clouds_by_utc),
-                        "until_utc": span[1].astimezone(timezone.utc).isoformat() if span else None})
+                        "until_utc": span[1].astimezone(timezone.utc).isoformat() if span else None,
+                        "daytime_clouds": self.owm.daytime(self.tz)})
         if self.owm_failure is not None:
             owm.update({"error": self.owm_failure.cause, "error_time": _iso(self.owm_failure.at, self.tz)})
         mqtt = {"topic": self.mqtt_topic, "error": self.mqtt_error,

@@ -13,6 +13,10 @@ from settings.problems import ConfigProblem
 OWM_URL = "https://api.openweathermap.org/data/2.5/forecast"
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 FETCH_LEAD_S = 3000.0  # the daily fetch starts 50 min before check_at: retries fit in the hour before it
+# A start within this of the fetch of the forecast the status file kept does not fetch at start: a daemon in a restart
+# loop (systemd's Restart=) asked OWM at every start, burning a free key's calls. The round before check_at still runs
+# when it came due since that fetch.
+KEEP_AT_START_S = 3 * 3600.0
 
 OWM_OPTIONS: tuple[Option, ...] = (
     Option("key", "text?", None, "OpenWeatherMap API key (appid; never logged); empty, or only x's (the seed "

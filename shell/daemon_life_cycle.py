@@ -122,7 +122,9 @@ class DaemonLifeCycle:
         if failure is not None:
             self.link_report.down(failure, steady_s())  # logged by the link with its details
         if self.fetcher is not None:
-            self.fetcher.start()
+            # (the forecast restored from the status file, if any: a start soon after its fetch does not fetch again)
+            kept = self.reg.field.forecast.owm
+            self.fetcher.start(kept_at=kept.fetched_at if kept is not None else None)
         try:
             self._loop()
         finally:

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import quote_plus, urlencode, urlsplit
 
 from field.forecast import ForecastError, ForecastFailure, OwmForecast, parse_owm_answer
-from field.forecast_settings import FETCH_LEAD_S, LOOPBACK, OwmSettings
+from field.forecast_settings import FETCH_LEAD_S, KEEP_AT_START_S, LOOPBACK, OwmSettings
 from shell.event_queue import EventSink
 from shell.http_deadline import opener_within
 from values.local_time import hour, next_occurrence
@@ -170,10 +170,19 @@ class ForecastFetcher:
         self._thread = threading.Thread(target=self._run, name="forecast-fetch", daemon=True)
         self._last_round_at: float | None = None
 
-    def start(self) -> None:
-        """Fetch now, then daily before check_at."""
-        log.info("forecast: fetching from %s for %s at start and from %.0f min before check_at",
-                 shown_url(self.settings.url), self.settings.location, FETCH_LEAD_S / 60)
+    def start(self, kept_at: float | None = None) -> None:
+        """Fetch now, then daily before check_at. `kept_at`: when the forecast the status file kept was fetched; within
+        KEEP_AT_START_S of now, no fetch at start (the round before check_at runs if it came due since)."""
+        now = self._clock()
+        if kept_at is not None and 0.0 <= now - kept_at <= KEEP_AT_START_S:
+            self._last_round_at = kept_at
+            log.info("forecast: no fetch at start: the one kept from the status file was fetched %.0f min ago (under "
+                     "%.0f h: a restart loop would spend the key's calls); fetching from %s for %s from %.0f min "
+                     "before check_at", (now - kept_at) / 60, KEEP_AT_START_S / 3600, shown_url(self.settings.url),
+                     self.settings.location, FETCH_LEAD_S / 60)
+        else:
+            log.info("forecast: fetching from %s for %s at start and from %.0f min before check_at",
+                     shown_url(self.settings.url), self.settings.location, FETCH_LEAD_S / 60)
         self._thread.start()
 
     def stop(self) -> None:
@@ -186,7 +195,8 @@ class ForecastFetcher:
             log.info("forecast fetch still waiting for %s: left behind", shown_url(self.settings.url))
 
     def _run(self) -> None:
-        self._round("at start")
+        if self._last_round_at is None:  # (else the kept forecast stands for the start's fetch)
+            self._round("at start")
         while not self._stop.is_set():
             now = self._clock()
             if self._last_round_at is not None and self._last_round_at > now + CLOCK_BACK_S:

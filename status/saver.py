@@ -25,9 +25,9 @@ _ORDER_KEYS = ("forced", "forced_power", "force_end", "forced_by", "ha_force_pow
 
 
 def orders_of(document: dict[str, Any]) -> tuple[Any, ...]:
-    """The orders in a status `document` (the forces, the water heater's mode, Home Assistant's settings): what
-    must reach the disk at once. Saved only every status_time (15 min), an unforce was lost to a power cut
-    and the force it ended came back on at the restart, from the grid with no end."""
+    """The orders in a status `document` (the forces, the water heater's mode, Home Assistant's settings), and the
+    time of the forecast fetched: what must reach the disk at once. Saved only every status_time (15 min), an unforce
+    was lost to a power cut and the force it ended came back on at the restart, from the grid with no end."""
     loads = tuple(tuple(entry.get(key) for key in _ORDER_KEYS) + (entry.get("name"),)
                   for entry in document.get("equipments", ()) if isinstance(entry, dict))
     heater = document.get("water_heater")
@@ -36,7 +36,12 @@ def orders_of(document: dict[str, Any]) -> tuple[Any, ...]:
     # last save, over the whole day's.
     report = document.get("report_today")
     day = report.get("date") if isinstance(report, dict) else None
-    return loads, heater.get("mode") if isinstance(heater, dict) else None, day
+    # The forecast fetched (twice a day): saved only at status_time, a daemon crashing minutes after each start never
+    # kept it, and fetched again at every start (shell.forecast_fetch: none within KEEP_AT_START_S of a kept one).
+    forecast = document.get("forecast")
+    owm = forecast.get("openweathermap") if isinstance(forecast, dict) else None
+    fetched = owm.get("time") if isinstance(owm, dict) else None
+    return loads, heater.get("mode") if isinstance(heater, dict) else None, day, fetched
 
 
 class StatusSaver:

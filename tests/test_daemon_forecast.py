@@ -27,13 +27,13 @@ def server() -> Iterator[OwmServer]:
 
 
 def start(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe, server: OwmServer,
-          timeout_s: float) -> DaemonProcess:
+          timeout_s: float, after: int = 0) -> DaemonProcess:
     extra = (f"\n[openweathermap]\nkey = {KEY}\nlocation = Chambery,FR\nurl = {server.url}\n"
              f"timeout_s = {timeout_s}\nattempts = 1\n")
     config = write_config(tmp_path, ("radiator",), port=broker.port, period=0.2, meter_timeout=1.5, extra=extra)
     proc = DaemonProcess(config)
     try:
-        probe.wait_for(AVAIL, lambda m: m.text == "online", timeout_s=15)
+        probe.wait_for(AVAIL, lambda m: m.text == "online", timeout_s=15, after=after)
     except TimeoutError:
         proc.close()
         pytest.fail(f"daemon did not come online; its output:\n{proc.output}")
@@ -81,3 +81,25 @@ def test_a_fetched_forecast_reaches_the_status(tmp_path: Path, broker: PrivateBr
         daemon.close()
     assert "forecast from openweathermap: 40 entries from 2026-06-26 12:00 to 2026-07-01 09:00 UTC" in daemon.output
     assert KEY not in daemon.output
+
+
+def test_a_restart_soon_after_a_fetch_does_not_fetch_again(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe,
+                                                           server: OwmServer) -> None:
+    # A daemon in a restart loop (systemd's Restart=) asked OWM at every start: the forecast is kept in the status file.
+    server.serve(Answer(200, fixture("forecast-chambery-2026-06-26T12.json")))
+    for run in (1, 2):
+        mark = probe.mark()
+        daemon = start(tmp_path, broker, probe, server, timeout_s=5, after=mark)
+        try:
+            msg = probe.wait_for("regul/status", lambda m: "time" in json.loads(m.text)["forecast"]["openweathermap"],
+                                 timeout_s=10, after=mark)
+            kept = json.loads(msg.text)["forecast"]["openweathermap"]
+            if run == 2:
+                time.sleep(0.5)  # (a fetch at start would have been asked by now)
+            assert daemon.terminate() == 0
+        finally:
+            daemon.close()
+        if run == 1:
+            fetched_at = kept["time"]
+    assert len(server.requests) == 1 and kept["time"] == fetched_at
+    assert "forecast: no fetch at start: the one kept from the status file was fetched 0 min ago" in daemon.output
