@@ -136,8 +136,8 @@ def test_the_day_asked_about(check_at: int, start: float, asked: list[date]) -> 
 
 
 def test_the_hours_are_09_and_12_utc_across_dst() -> None:
-    # Clouds are 10 % at 09:00 UTC, 20 % at 12:00 UTC and 90 % at every other entry: a pick by local
-    # hours (10:00/13:00 CET, 11:00/14:00 CEST) would find no entry, or other ones.
+    # Clouds are 10 % at 09:00 UTC, 20 % at 12:00 UTC and 90 % at every other entry: in Paris the entries from 09:00
+    # to 15:00 local time are the seed's very ones, in winter (10:00/13:00 CET) as in summer (11:00/14:00 CEST).
     doc = forecast_doc(utc(2024, 3, 28, 0), lambda t: {9: 10, 12: 20}.get(t.hour, 90))
     book = ForecastBook(PARIS, owm_enabled=True, mqtt_topic=None)
     book.on_fetched(parse_owm_answer(200, json.dumps(doc).encode(), at(2024, 3, 28, 0)))
