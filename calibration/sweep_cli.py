@@ -191,6 +191,8 @@ def run_sweep(args: argparse.Namespace) -> int:
         config = given_or_default_config(args.config, "the sweep", "(the broker, the load's topics)")
         plan = _plan(args)
         target = load_sweep_target(config, args.equipment)
+        for warning in target.config_warnings:  # (before any refusal below: a typo there may explain it)
+            print(f"warning: {warning}", file=sys.stderr)
         default_path = default_csv_path(target.config_dir, target.name)
         csv_path = Path(args.output) if args.output else default_path
         if csv_path.resolve() == default_path.resolve() and (problem := _unusable_plan(plan)):

@@ -16,6 +16,7 @@ from typing import Any
 
 from equipments.registry import BUILTIN
 from equipments.variable_curve import default_calibration_paths, find_calibration
+from integrations.domoticz_settings import MQTT_IGNORED
 from settings.config import read_parser
 from settings.load_building import OWN_SECTIONS
 from settings.options import SectionReader
@@ -62,6 +63,8 @@ class SweepTarget:
     calibration: str | None = None  # the load's `calibration` key as written, when its config sets one
     # Said when topic_set_power has the shape of the variator's status topic (the daemon's check warns of it too)
     command_topic_note: str | None = None
+    # The daemon's warnings about what the sweep reads ([mqtt], the two [evaluate] keys), one line each with the file
+    config_warnings: tuple[str, ...] = ()
 
     @property
     def topic_variator_status(self) -> str | None:
@@ -124,8 +127,9 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
 
     # [mqtt] and [evaluate] through the daemon's own reader: its keys, aliases, defaults, types, ranges and words.
     reader = SectionReader()
-    mqtt = reader.read(parser, "mqtt", MQTT_OPTIONS)
-    evaluate = reader.read(parser, "evaluate", [o for o in EVALUATE_OPTIONS if o.name in _EVALUATE_KEYS])
+    mqtt = reader.read(parser, "mqtt", MQTT_OPTIONS, ignored=MQTT_IGNORED)
+    evaluate_options = [o for o in EVALUATE_OPTIONS if o.name in _EVALUATE_KEYS]
+    evaluate = reader.read(parser, "evaluate", evaluate_options)
     if mqtt["host"] is not None and (problem := host_problem(str(mqtt["host"]))):
         reader.problems.append(ConfigProblem("mqtt", "host", problem))
     tls_files = {key: _path_or_none(mqtt[key], config_dir) for key in ("ca_file", "cert_file", "key_file")}
@@ -134,6 +138,9 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
     reader.known.setdefault(name, set()).update(_LOAD_KEYS)
     refuse_defaults(reader, [key for key in leaked if any(key in keys for keys in reader.known.values())])
     problems += [problem.render(source) for problem in reader.problems]
+    # (not the "unknown key" of [evaluate]'s other keys: the daemon's, only not read by a sweep)
+    evaluate_keys = {name for o in evaluate_options for name in (o.name, *o.aliases)}
+    warnings = tuple(w.render(source) for w in reader.warnings if w.section != "evaluate" or w.key in evaluate_keys)
 
     topic_regul = str(mqtt["topic_regul"]).rstrip("/")
     topic_set = _value(load, "topic_set_power")
@@ -154,7 +161,8 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
         if topic and any(c in topic for c in "+#"):
             problems.append(f"{source}: [{name}] {key}: {topic!r} holds a wildcard (+ or #)")
     if problems:
-        raise SweepConfigError("\n".join(problems))
+        # (with the warnings: a typo's "did you mean" often explains a problem, as the daemon's check shows both)
+        raise SweepConfigError("\n".join(problems + [f"warning: {w}" for w in warnings]))
     assert topic_set is not None and topic_read is not None  # for mypy: problems would have been raised
     target = SweepTarget(
         name=name,
@@ -177,6 +185,7 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
         max_meter_power_w=evaluate["max_meter_power"],
         calibration=_value(load, "calibration"),
         command_topic_note=_status_shaped(topic_set, topic_regul),
+        config_warnings=warnings,
     )
     if (problem := _not_the_loads_meter(target, mqtt)) is not None:
         raise SweepConfigError(f"{source}: [{name}] topic_read_power: {topic_read!r} is {problem}: a sweep needs "

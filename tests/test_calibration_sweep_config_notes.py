@@ -1,0 +1,47 @@
+"""The sweep's config reading, beyond the broker: the daemon's warnings shown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from calibration.cli import main
+from calibration.sweep_config import SweepConfigError, load_sweep_target
+
+LOAD = "[ecs]\ntopic_set_power = regul/vload/ECS/cmd\ntopic_read_power = smeter/pzem/ECS\n"
+# (port 9: nothing listens there, and the tests below never get as far as connecting)
+SEED_EVALUATE = "[evaluate]\nmargin = 50\nperiod = 10\ncheck_at = 1\nfrozen_meter = true\n"
+
+
+def _config(tmp_path: Path, mqtt: str, rest: str = LOAD) -> Path:
+    path = tmp_path / "config.ini"
+    path.write_text(f"[mqtt]\nport = 9\n{mqtt}\n{SEED_EVALUATE}\n{rest}")
+    return path
+
+
+def test_the_daemons_warnings_about_mqtt_are_given_and_not_the_evaluate_keys_a_sweep_skips(tmp_path: Path) -> None:
+    config = _config(tmp_path, "brokr_ip = 10.0.0.2\ntopic_ecsmode = domoticz/out/ecs\n")
+    notes = load_sweep_target(config, "ecs").config_warnings
+    assert any("[mqtt] brokr_ip: unknown key, ignored" in note and "broker_ip" in note for note in notes)
+    # (the daemon's word for a key it no longer reads, not "unknown key")
+    assert any("[mqtt] topic_ecsmode: ignored: the mode selector is read on" in note for note in notes)
+    # [evaluate]'s other keys are the daemon's, only not read by a sweep: no "unknown key" for them
+    assert not [note for note in notes if "[evaluate]" in note]
+
+
+def test_the_warnings_come_with_a_refusal_too(tmp_path: Path) -> None:
+    config = _config(tmp_path, "brokr_ip = 10.0.0.2\n", "[ecs]\ntopic_set_power = regul/vload/ECS/cmd\n")
+    with pytest.raises(SweepConfigError) as refused:
+        load_sweep_target(config, "ecs")
+    said = str(refused.value)
+    assert "topic_read_power is missing" in said and "[mqtt] brokr_ip: unknown key" in said
+
+
+def test_the_sweep_command_shows_the_warnings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = _config(tmp_path, "brokr_ip = 10.0.0.2\n")
+    # Refused after the config is read (its CSV would be the config file): the warnings are said first
+    assert main(["sweep", "-c", str(config), "--equipment", "ecs", "--output", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "warning: " in err and "[mqtt] brokr_ip: unknown key" in err
+    assert err.index("[mqtt] brokr_ip") < err.index("that is the config file")
