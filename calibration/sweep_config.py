@@ -19,7 +19,7 @@ from equipments.variable_curve import default_calibration_paths, find_calibratio
 from integrations.domoticz_settings import MQTT_IGNORED
 from settings.config import read_parser
 from settings.load_building import OWN_SECTIONS
-from settings.options import SectionReader
+from settings.options import SectionReader, is_unset_word
 from settings.problems import ConfigError, ConfigProblem
 from settings.sections import EVALUATE_OPTIONS, MQTT_OPTIONS
 from settings.special_sections import refuse_defaults, take_defaults
@@ -76,9 +76,10 @@ class SweepTarget:
 
 
 def _value(load: configparser.SectionProxy, key: str) -> str | None:
-    """The load's `key`, None when absent or not set (empty, or the seed's `None`)."""
+    """The load's `key`, None when absent or not set (empty, or the seed's `None` in any case, as the daemon's
+    options read it: `NONE` was taken for a topic)."""
     raw = load.get(key)
-    return raw.strip() if raw is not None and raw.strip() not in ("", "None", "none") else None
+    return raw.strip() if raw is not None and raw.strip() and not is_unset_word(raw) else None
 
 
 def _path_or_none(value: str | None, config_dir: Path) -> str | None:

@@ -45,3 +45,11 @@ def test_the_sweep_command_shows_the_warnings(tmp_path: Path, capsys: pytest.Cap
     err = capsys.readouterr().err
     assert "warning: " in err and "[mqtt] brokr_ip: unknown key" in err
     assert err.index("[mqtt] brokr_ip") < err.index("that is the config file")
+
+
+@pytest.mark.parametrize("unset", ["None", "none", "NONE", ""])
+def test_the_seeds_none_in_any_case_is_not_set(tmp_path: Path, unset: str) -> None:
+    # The daemon reads NONE as "not set" (settings.options.is_unset_word): the sweep took it for a topic
+    config = _config(tmp_path, "", f"{LOAD}topic_status = {unset}\ncalibration = {unset}\n")
+    target = load_sweep_target(config, "ecs")
+    assert (target.topic_status, target.calibration) == (None, None)
