@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from equipments.constant import DOMOTICZ_IN, RELAY_OPTIONS
 from equipments.registry import BUILTIN
+from equipments.variable import VariableEquipment
 from equipments.variable_curve import default_calibration_paths, find_calibration
 from integrations.domoticz_settings import MQTT_IGNORED
 from settings.config import read_parser
@@ -30,6 +32,8 @@ __all__ = ["SweepConfigError", "SweepTarget", "load_sweep_target", "other_curve_
 # What the sweep reads of [evaluate] and of the load's section (with [mqtt], whole).
 _EVALUATE_KEYS = ("frozen_meter", "max_meter_power")
 _LOAD_KEYS = ("topic_set_power", "topic_read_power", "json_read_power", "topic_status")
+# A relay's own keys (json_on first: the one the seed's spare section shows), which no variator takes
+_RELAY_KEYS = tuple(o.name for o in RELAY_OPTIONS if o.name not in {v.name for v in VariableEquipment.OPTIONS})
 
 
 class SweepConfigError(ValueError):
@@ -214,13 +218,17 @@ def _not_a_variator(parser: configparser.ConfigParser, name: str) -> str | None:
     through domoticz/in, was sent `100.0` down to `0.0` there. A user's own `package.module:Class` is let through."""
     listed = parser.get("equipments", name, raw=True, fallback=None) if parser.has_section("equipments") else None
     if listed is None:
-        # Not listed (the seed's spare [soufflant_a], filled in): a relay's on/off payloads still tell its topic
-        relay_keys = [key for key in ("json_on", "json_off") if _value(parser[name], key) is not None]
-        if relay_keys:
-            return (f"[{name}] {relay_keys[0]} is a relay's on/off payload: a sweep sends percents to its topic, "
-                    "which no relay takes, and a relay is switched whole (it needs no calibration); sweep a variable "
-                    "load (a water_heater)")
-        return None
+        # Not listed (the seed's spare [soufflant_a], filled in): a relay's key tells a relay, written at all (the
+        # seed's `json_on = None` is the default payload, 1, not "no relay"), and so does Domoticz's input topic
+        section = parser[name]
+        relay_keys = [key for key in _RELAY_KEYS if key in section]
+        said = (f"{relay_keys[0]} is a relay's {'on/off payload' if relay_keys[0].startswith('json_') else 'key'}"
+                if relay_keys else f"topic_set_power = {DOMOTICZ_IN} is Domoticz's input (its switches' commands)"
+                if _value(section, "topic_set_power") == DOMOTICZ_IN else None)
+        if said is None:
+            return None
+        return (f"[{name}] {said}: a sweep sends percents to its topic, which no relay takes, and a relay is "
+                "switched whole (it needs no calibration); sweep a variable load (a water_heater)")
     kind = BUILTIN.get(listed.strip().lower())
     if kind is None or kind == BUILTIN["variable"]:
         return None

@@ -1,4 +1,5 @@
-"""The sweep's config reading, beyond the broker: the daemon's warnings shown."""
+"""The sweep's config reading, beyond the broker: the daemon's warnings shown, a relay refused however it is
+written, the seed's NONE for "not set"."""
 
 from __future__ import annotations
 
@@ -45,6 +46,37 @@ def test_the_sweep_command_shows_the_warnings(tmp_path: Path, capsys: pytest.Cap
     err = capsys.readouterr().err
     assert "warning: " in err and "[mqtt] brokr_ip: unknown key" in err
     assert err.index("[mqtt] brokr_ip") < err.index("that is the config file")
+
+
+@pytest.mark.parametrize("relay_lines", [
+    "json_on = None\njson_off = None\n",  # the seed's spare [soufflant_a], its payloads left at the defaults
+    "json_on =\n",
+    "min_on_s = 600\n",
+    "retain = true\n",
+])
+def test_an_unlisted_section_with_a_relays_keys_is_refused_whatever_its_payloads(tmp_path: Path,
+                                                                                 relay_lines: str) -> None:
+    config = _config(tmp_path, "", f"{LOAD}\n[soufflant_a]\nmax_power = 500\ntopic_set_power = cmnd/blower/POWER\n"
+                                   f"topic_read_power = smeter/pzem/S\n{relay_lines}")
+    with pytest.raises(SweepConfigError) as refused:
+        load_sweep_target(config, "soufflant_a")
+    said = str(refused.value)
+    assert "[soufflant_a]" in said and "relay" in said and "sweep a variable load" in said
+
+
+def test_an_unlisted_section_commanded_on_domoticz_in_is_refused(tmp_path: Path) -> None:
+    # Domoticz's input takes switch commands (its JSON), never a variator's percents
+    config = _config(tmp_path, "", f"{LOAD}\n[soufflant_a]\ntopic_set_power = domoticz/in\n"
+                                   "topic_read_power = smeter/pzem/S\n")
+    with pytest.raises(SweepConfigError, match=r"\[soufflant_a\] topic_set_power = domoticz/in"):
+        load_sweep_target(config, "soufflant_a")
+
+
+def test_an_unlisted_variator_section_is_still_swept(tmp_path: Path) -> None:
+    # (a new heater calibrated before it is listed in [equipments])
+    config = _config(tmp_path, "", "[ecs2]\nmin_percent = 4\ntopic_set_power = regul/vload/ECS2/cmd\n"
+                                   "topic_read_power = smeter/pzem/ECS2\n")
+    assert load_sweep_target(config, "ecs2").topic_set_power == "regul/vload/ECS2/cmd"
 
 
 @pytest.mark.parametrize("unset", ["None", "none", "NONE", ""])
