@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections import deque
 from collections.abc import Mapping
 from enum import Enum
@@ -47,6 +48,8 @@ def parse_levels(text: str) -> dict[int, EcsMode]:
     for entry in filter(None, (part.strip() for part in text.split(","))):
         level_text, _, mode_text = entry.partition(":")
         try:
+            if re.fullmatch(r"[+-]?[0-9]+", level_text.strip()) is None:
+                raise ValueError(level_text)  # (int() reads "1_0" as 10, and full-width digits)
             level, mode = int(level_text), EcsMode(mode_text.strip().lower())
         except ValueError:
             names = ", ".join(m.value for m in EcsMode)

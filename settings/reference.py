@@ -184,7 +184,9 @@ def render() -> str:
         "its default. The seed's `None` means \"not set\" for every other key too: a key "
         "with a default takes its default (with a warning), a **required** key given as `None` is an error "
         "(a spare load's `topic_set_power = None` never becomes the topic `None`). The seed's key names are "
-        "accepted where a key lists them.",
+        "accepted where a key lists them. A number is written in ASCII digits, with a sign, a point or an exponent "
+        "(`-2`, `0.5`, `1e3`); one with a `_` (`1_000`, which Python reads as 1000: `margin = 2_0`, a typo, was "
+        "20) is an error.",
         "",
     ]
     for section in DAEMON_SECTIONS:

@@ -7,7 +7,7 @@ import math
 import re
 from datetime import date, datetime, time, timedelta, tzinfo
 
-_HHMM = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
+_HHMM = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$", re.ASCII)  # (\d alone takes Arabic-Indic digits)
 
 
 def local_date(now: float, tz: tzinfo | None) -> date:
