@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from values.numbers import text_float
 from values.text import NotText, has_utf16_mark, windows_text
 
 __all__ = ["MIN_POINTS", "CalibrationError", "CalibrationPoints", "calibration_text", "parse_calibration_rows",
@@ -41,7 +42,7 @@ def _number(text: str, what: str, where: str, sign: str = "") -> float:
     # The seed's sweep tool wrote decimal commas ("37,5") between ';' (a ',' file's fields hold no comma).
     cleaned = cleaned.replace(",", ".")
     try:
-        value = float(cleaned)
+        value = text_float(cleaned)  # (ASCII only: float() reads "1_000" as 1000, full-width digits too)
     except ValueError:
         raise CalibrationError(f"{where}: {what} {text.strip()!r} is not a number") from None
     if not math.isfinite(value):
@@ -56,7 +57,7 @@ def _is_header(fields: list[str]) -> bool:
         return False
     for field in fields:
         try:
-            float(field.strip().replace(",", "."))
+            text_float(field.strip().replace(",", "."))  # (as _number reads a field)
         except ValueError:
             continue
         return False

@@ -80,6 +80,8 @@ def test_empty_files(tmp_path: Path, text: str) -> None:
     ("42.5", "expected 'percent;watts', got '42.5'"),
     ("42.5;100;7", "expected 'percent;watts'"),
     ("42,5,1;100", "percent '42,5,1' is not a number"),
+    ("42.5;1_000", "watts '1_000' is not a number"),  # (Python's float() reads it as 1000)
+    ("\uff14\uff12;100", "percent '\uff14\uff12' is not a number"),  # (full-width digits: float() reads 42)
     ("101;2300", "percent 101 is outside 0..100"),
     ("-1;0", "percent -1 is outside 0..100"),
     ("50;-3", "watts -3 is negative"),
