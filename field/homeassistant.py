@@ -30,7 +30,7 @@ from integrations.homeassistant import (
     state_document,
 )
 from integrations.homeassistant_settings import HomeAssistantSettings
-from values.numbers import text_float
+from values.numbers import json_or_text_float, text_float
 
 log = logging.getLogger(__name__)
 
@@ -282,9 +282,7 @@ class HomeAssistantBridge:
                 continue
             power, duration = entry.get("ha_force_power"), entry.get("ha_force_duration_min")
             try:
-                if isinstance(power, bool) or isinstance(duration, bool):
-                    raise ValueError("not a number")
-                power_w, duration_min = float(power), float(duration)
+                power_w, duration_min = _saved_number(power), _saved_number(duration)
                 if name in self._on_off:
                     # On or off: no force power to set from HA (an older version's 0 W would force it off
                     # while HA showed the force on, with no number left to change it).
@@ -313,3 +311,14 @@ class HomeAssistantBridge:
             if self._on_heater_mode is not None:
                 self._on_heater_mode(mode)
         return True
+
+
+def _saved_number(value: Any) -> float:
+    """A force setting read back from the status file: a JSON number, or one written as ASCII text (a hand edit);
+    ValueError otherwise. float() took "1_000", full-width digits and a bool; an int too large for a float is
+    +-inf here, refused as a force power or duration is."""
+    number = json_or_text_float(value)
+    if number is None:
+        raise ValueError(f"not a number: {value!r:.40}")
+    return number
+
