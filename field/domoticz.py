@@ -25,6 +25,13 @@ FORCED_BY_DOMOTICZ = "domoticz"
 COPY_WINDOW_S = 2.0
 
 
+def _say_late_answer(asked: Asked | None, now: float, key: str) -> None:
+    """Says an answer that came after the "has not answered" warning, which named a wrong idx as the likely cause."""
+    late_s = None if asked is None else asked.late_answer(now)
+    if late_s is not None:
+        log.info("%s: Domoticz answered at last, %.0f s after the connect", key, late_s)
+
+
 class DomoticzBridge:
     """Everything the regulator exchanges with Domoticz; `send` publishes (topic, payload)."""
 
@@ -92,6 +99,7 @@ class DomoticzBridge:
         for asked in (self._asked, *(switch.asked for switch in self._switches)):
             if asked is not None:
                 asked.at += step_s
+                asked.since = None if asked.since is None else asked.since + step_s
 
     def on_out(self, payload: bytes, now: float) -> bool:
         """A device update from Domoticz; True when it changed the regulator's state."""
@@ -114,6 +122,7 @@ class DomoticzBridge:
             load = switch.load
             answer = False
             if device.idx == switch.link.idx:
+                _say_late_answer(switch.asked, now, f"[{load.name}] domoticz_idx_force = {switch.link.idx}")
                 answer, switch.asked = judge_update(switch.asked, now)
             if answer:
                 # The answer to what was asked at connect: the first update of the switch since, however late (a
@@ -147,6 +156,7 @@ class DomoticzBridge:
         if self.selector is None or self.heater is None or device.idx != self.selector.idx:
             return False
         asked = self._asked
+        _say_late_answer(asked, now, f"[domoticz] idx_ecs_mode = {self.selector.idx}")
         answer, self._asked = judge_update(asked, now)
         if answer and asked is not None and asked.superseded:
             if (shows := superseded_level(self.selector, device)) is not None:

@@ -32,6 +32,18 @@ class Asked:
     answered_at: float | None = None  # the last answer's time (None: none yet)
     # (the mode selector) a mode chosen in Home Assistant since the request: newer than the level the answers show
     superseded: bool = False
+    since: float | None = None  # the connect's first request (None: `at`): how late a late answer came, for the log
+
+    def __post_init__(self) -> None:
+        if self.since is None:
+            self.since = self.at
+
+    def late_answer(self, now: float) -> float | None:
+        """Seconds since the connect when an update now is the first answer after the wait ran out (said at WARNING:
+        the answer is said too, or the warning stands as the last word on a link that works); else None."""
+        if not self.overdue or self.answered_at is not None or not self.takes_answer(now):
+            return None
+        return max(0.0, now - (self.at if self.since is None else self.since))
 
     def due(self, now: float) -> bool:
         if self.at > now:  # (from before a clock stepped back: the wait counts from now, not for the step besides)

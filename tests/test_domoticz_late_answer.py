@@ -170,3 +170,39 @@ def test_a_user_s_change_after_the_answer_acts_though_requests_were_lost(tmp_pat
     h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, False), NOON + 61.05)
     h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 70)
     assert h.load("radiator").forced_by == "domoticz"
+
+
+def answered_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records
+            if r.levelno == logging.INFO and "answered at last" in r.getMessage()]
+
+
+def test_a_late_answer_closes_the_warning_in_the_log(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A Domoticz slow at boot answers 5 min after the request. The log said at WARNING it had not answered, "no device
+    # with this idx": the switch's answer was then only at DEBUG, the selector's none at all when it showed the mode
+    # already in effect, and the warning stood as the last word on a link that works.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n", extra=DOMOTICZ))
+    h.reg.tick(NOON)
+    h.reg.on_connected(NOON)
+    h.reg.tick(NOON + 61)
+    assert caplog.text.count("has not answered") == 2
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, False), NOON + 300)
+    h.reg.handle(DZ_OUT, selector(20), NOON + 300.5)  # the default mode, solar+fallback: no change to log
+    assert answered_lines(caplog) == [
+        f"[radiator] domoticz_idx_force = {RADIATOR_SWITCH}: Domoticz answered at last, 300 s after the connect",
+        f"[domoticz] idx_ecs_mode = {SELECTOR_IDX}: Domoticz answered at last, 300 s after the connect"]
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 400)  # a user's change since: no answer
+    h.reg.handle(DZ_OUT, selector(10), NOON + 401)
+    assert len(answered_lines(caplog)) == 2
+
+
+def test_a_timely_answer_says_nothing_more(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n", extra=DOMOTICZ))
+    h.reg.tick(NOON)
+    h.reg.on_connected(NOON)
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, False), NOON + 1)
+    h.reg.handle(DZ_OUT, selector(20), NOON + 1)
+    h.reg.tick(NOON + 61)
+    assert answered_lines(caplog) == [] and "has not answered" not in caplog.text
