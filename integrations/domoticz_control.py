@@ -238,6 +238,7 @@ class ForceLink:
             self._pending.clear()
         if state == load_forced:
             return None
-        log.info("force switch idx %d: %s %s from Domoticz", self.idx, self.load_name,
+        # (DEBUG: the bridge says the force or unforce it makes of it at INFO, with the watts)
+        log.debug("force switch idx %d: %s %s from Domoticz", self.idx, self.load_name,
                  "forced" if state else "unforced")
         return state

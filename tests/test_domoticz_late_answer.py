@@ -156,7 +156,7 @@ def test_the_answers_to_requests_sent_again_are_answers_too(tmp_path: Path, capl
     h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 300)  # read before the Off: On from before
     h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, False), NOON + 300.01)  # read after the Off
     h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 300.02)  # read after the On
-    assert h.load("radiator").forced_by == "user" and "from Domoticz" not in caplog.text
+    assert h.load("radiator").forced_by == "user" and "by its Domoticz switch" not in caplog.text
     assert switchlights(h, mark) == [{"command": "switchlight", "idx": RADIATOR_SWITCH, "switchcmd": "On"}]
     h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, False), NOON + 400)  # then a user's Off: obeyed
     assert not h.load("radiator").is_forced()

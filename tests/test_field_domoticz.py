@@ -304,10 +304,15 @@ def test_a_user_switch_forces_and_unforces_and_nothing_is_sent_back(
     mark = len(h.sent)
     h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 30)
     assert h.last(RADIATOR) == "ON" and h.load("radiator").forced_by == "domoticz"
-    assert "radiator forced to 1000 W by its Domoticz switch idx 360" in caplog.text
     h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, False), NOON + 40)
     assert h.last(RADIATOR) == "OFF" and not h.load("radiator").is_forced()
     assert dz.switch_messages(mark) == []
+    # One line for each change made in Domoticz (a second, "force switch idx 360: radiator forced from Domoticz",
+    # said the same thing), besides the load's own line of its watts.
+    said = [r.getMessage() for r in caplog.records
+            if r.levelno >= logging.INFO and "idx 360" in r.getMessage() and "->" not in r.getMessage()]
+    assert said == ["radiator forced to 1000 W by its Domoticz switch idx 360 (until switched off)",
+                    "radiator unforced by its Domoticz switch idx 360"]
 
 
 def test_expiry_and_fallback_forces_show_on_the_switch(switched: tuple[Harness, EchoingDomoticz]) -> None:
