@@ -136,9 +136,12 @@ class EcsModeSelector:
         self.top_level = top
         lacking = [f"{level}:{mode.value}" for level, mode in sorted(self.levels.items()) if level > top]
         if lacking:
+            # (the remedy said: the seed's three-level selector meets the default mapping's 30:forced at every start)
+            kept = ", ".join(f"{level}:{mode.value}" for level, mode in sorted(self.levels.items()) if level <= top)
             log.warning("water-heater mode selector idx %d has levels 0 to %d (%s), not %s of ecs_mode_levels: such a "
-                        "mode cannot be chosen or shown there", self.idx, top, "|".join(device.level_names),
-                        ", ".join(lacking))
+                        "mode cannot be chosen or shown there; add the level to the selector in Domoticz%s", self.idx,
+                        top, "|".join(device.level_names), ", ".join(lacking),
+                        f", or map only its levels: [domoticz] ecs_mode_levels = {kept}" if kept else "")
 
 
 class ForceLink:

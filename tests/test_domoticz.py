@@ -503,8 +503,18 @@ def test_a_mode_whose_level_the_selector_lacks_is_not_sent_to_it(names: str, cap
     assert modes.on_device(device(with_level_names(SELECTOR, names))) is None
     assert modes.on_device(device(with_level_names(selector(10), names))) is EcsMode.SOLAR
     said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    # (what to do said too: the seed's selector meets the default mapping at every start of a seed user's PySEB)
     assert said == ["water-heater mode selector idx 338 has levels 0 to 20 (Off|Solar|Fallback), not 30:forced of "
-                    "ecs_mode_levels: such a mode cannot be chosen or shown there"]
+                    "ecs_mode_levels: such a mode cannot be chosen or shown there; add the level to the selector in "
+                    "Domoticz, or map only its levels: [domoticz] ecs_mode_levels = 0:off, 10:solar, "
+                    "20:solar+fallback"]
     assert modes.show(EcsMode.FORCED) is None and modes.mode is EcsMode.FORCED
     assert modes.show(EcsMode.OFF) == ("domoticz/in", '{"command": "switchlight", "idx": 338, "switchcmd": '
                                                       '"Set Level", "level": 0}')
+
+
+def test_a_mapping_with_no_level_the_selector_has_suggests_none(caplog: pytest.LogCaptureFixture) -> None:
+    modes = EcsModeSelector(338, parse_levels("30:forced, 40:solar"))
+    modes.on_device(device(with_level_names(selector(10), "Off|Solar|Fallback")))
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and "has levels" in r.getMessage()]
+    assert len(said) == 1 and said[0].endswith("add the level to the selector in Domoticz")
