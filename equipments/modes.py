@@ -86,7 +86,8 @@ def parse_mode_command(payload: bytes, loads: Mapping[str, Equipment]) -> ForceC
         return UnforceCommand(name)
     power_w = _number(doc, "power")
     if power_w is None:
-        raise ModeCommandError("force needs a power (watts)")
+        raise ModeCommandError(f'force needs a power (watts) for {name}: add "power": '
+                               f'{int(loads[name].max_force_power_w())} (its max)')  # (rounded down: not above it)
     if power_w < 0:
         raise ModeCommandError(f"power must be >= 0 W for {name}, got {power_w:g}")
     duration_s = _number(doc, "duration")

@@ -111,7 +111,8 @@ def test_unforce(loads) -> None:
     (b"[]", "JSON object"),
     (b'{"command":"boost","name":"ecs"}', "command must be"),
     (b'{"command":"force","name":"pool","power":10}', "unknown load"),
-    (b'{"command":"force","name":"ecs"}', "needs a power"),
+    # (which load, and what to add: the bare refusal left the user to find the key and a value)
+    (b'{"command":"force","name":"ecs"}', r'force needs a power \(watts\) for ecs: add "power": \d+ \(its max\)$'),
     (b'{"command":"force","name":"ecs","power":-1}', "power must be >= 0 W"),
     (b'{"command":"force","name":"ecs","power":"lots"}', "must be a number"),
     (b'{"command":"force","name":"ecs","power":true}', "must be a number"),
