@@ -156,7 +156,8 @@ def _watts(text: str, where: str, column: str, decimal_comma: bool = False) -> f
     try:
         value = float(text.replace(",", ".") if decimal_comma else text)
     except ValueError:
-        raise TraceError(f"{where}: {column} is not a number: {text!r}") from None
+        raise TraceError(f"{where}: {column} is not a number: {text!r}: write the reading in watts, a number "
+                         "alone (a logger's gap, empty or 'unavailable': fill it in from the rows around it)") from None
     if not math.isfinite(value) or value < 0:
         raise TraceError(f"{where}: {column} must be a finite number >= 0, got {text!r}")
     return value
@@ -210,6 +211,23 @@ def _check_one_day(name: str, times: list[float], step_s: float, line_of_row: li
                          "most; split a longer one into a file per day (tune takes several days)")
 
 
+# What a trace's columns hold, for an export whose header names them otherwise (Home Assistant's, a logger's).
+_COLUMNS_TOLD = ("rename the columns of another tool's export: time: the date and time of the row; production_w: the "
+                 "PV's production in W; house_w: the house's own consumption in W, without the loads PySEB drives")
+
+# A whole day's watts all under this are kilowatts (a house's own load alone, a fridge and a router, is more).
+_KILOWATTS_BELOW_W = 50.0
+
+
+def _kilowatts_note(name: str, production: list[float], house: list[float]) -> tuple[str, ...]:
+    """A note when the watts look like kilowatts (an export in kW replayed as watts diverts nothing, silently)."""
+    top_pv, top_house = max(production), max(house)
+    if top_house >= _KILOWATTS_BELOW_W or top_pv >= _KILOWATTS_BELOW_W or top_pv + top_house == 0:
+        return ()
+    return (f"{name}: production_w is at most {top_pv:g} W and house_w {top_house:g} W: kilowatts? The columns are "
+            "watts: multiply them by 1000",)
+
+
 def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
     """Read and check a trace CSV (header `time,production_w,house_w`, ISO times, regular step)."""
     name = str(path)
@@ -225,7 +243,8 @@ def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
     header = [cell.strip() for cell in lines[0]]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
-        raise TraceError(f"{name}:1: header lacks {', '.join(missing)} (expected {','.join(COLUMNS)})")
+        raise TraceError(f"{name}:1: header lacks {', '.join(missing)} (expected {','.join(COLUMNS)}; found "
+                         f"{', '.join(header)}): {_COLUMNS_TOLD}")
     col = {c: header.index(c) for c in COLUMNS}
     decimal_comma = _decimal_comma(name, lines, (col["production_w"], col["house_w"]), separator)
     times: list[float] = []
@@ -241,7 +260,9 @@ def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
         try:
             stamp = _epoch(cells[col["time"]], tz)
         except ValueError:
-            raise TraceError(f"{where}: time is not an ISO date-time: {cells[col['time']]!r}") from None
+            raise TraceError(f"{where}: time is not an ISO date-time: {cells[col['time']]!r}; write it year first: "
+                             "2022-03-19T08:00:00 or 2022-03-19 08:00 (a UTC offset after it if the file has one, "
+                             "+01:00 or Z)") from None
         if times and stamp <= times[-1]:
             # A logger of naive wall-clock times writes the hour the clocks go back twice (02:00 to 02:59 in
             # Paris): its second pass is the later one. A time that is not ambiguous reads the same either way.
@@ -259,7 +280,12 @@ def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
     irregular = np.nonzero(np.abs(steps - step) > 1e-3)[0]
     if irregular.size:
         bad = int(irregular[0])
-        raise TraceError(f"{name}:{line_of_row[bad + 1]}: irregular step ({steps[bad]:g} s after {step:g} s); "
-                         "a trace needs one regular step")
+        rows = steps[bad] / step - 1  # (a whole number of steps: a logger's rows left out, which a fix can add)
+        gap = rows >= 1 and abs(rows - round(rows)) < 1e-3
+        lost = f": {rows:.0f} row(s) missing before this one?" if gap else ""
+        add = "add the missing rows (the readings around the gap held across it), or " if gap else ""
+        raise TraceError(f"{name}:{line_of_row[bad + 1]}: irregular step ({steps[bad]:g} s after {step:g} s{lost}); "
+                         f"a trace needs one regular step: {add}resample the file to one row every {step:g} s")
     _check_one_day(name, times, step, line_of_row, tz)
-    return Trace(name, tuple(times), tuple(production), tuple(house), step, tz)
+    notes = _kilowatts_note(name, production, house)
+    return Trace(name, tuple(times), tuple(production), tuple(house), step, tz, notes)

@@ -79,7 +79,7 @@ def test_a_trace_in_utc_with_z_or_with_an_offset_without_colon_reads_the_same_in
     ("time,production_w,house_w\n2022-03-19T10:00:00,0,100\n2022-03-19T10:00:00,0,100\n",
      "t.csv:3: time 2022-03-19T10:00:00 does not come after"),
     ("time,production_w,house_w\n2022-03-19T10:00:00,0,100\n2022-03-19T10:01:00,0,100\n"
-     "2022-03-19T10:03:00,0,100\n", "t.csv:4: irregular step (120 s after 60 s)"),
+     "2022-03-19T10:03:00,0,100\n", "t.csv:4: irregular step (120 s after 60 s: 1 row(s) missing"),
     ("time,production_w,house_w\n2022-03-19T10:00:00,0,100\n", "needs at least two rows"),
 ])
 def test_bad_traces_name_file_and_line(tmp_path: Path, text: str, message: str) -> None:

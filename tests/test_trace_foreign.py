@@ -1,0 +1,70 @@
+"""A CSV another tool exported (a logger, Home Assistant, a spreadsheet) given as a trace: what it lacks is said with
+how to make it one, never only that it is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from simulation.trace import TraceError, read_trace
+
+HEADER = "time,production_w,house_w\n"
+
+
+def refusal(path: Path, text: str) -> str:
+    path.write_text(text)
+    with pytest.raises(TraceError) as caught:
+        read_trace(path)
+    return str(caught.value)
+
+
+def test_another_tools_header_is_told_what_each_column_holds(tmp_path: Path) -> None:
+    message = refusal(tmp_path / "export.csv", "timestamp,pv,load\n2022-03-19 08:00,1200,300\n")
+    assert message.startswith(f"{tmp_path / 'export.csv'}:1: header lacks time, production_w, house_w")
+    # (the columns found, and what to rename them to: the PV's watts, the house's own load without the routed loads)
+    assert "found timestamp, pv, load" in message
+    assert "rename" in message and "production_w: the PV's production in W" in message
+    assert "house_w: the house's own consumption in W, without the loads PySEB drives" in message
+
+
+@pytest.mark.parametrize("stamp", ["19/03/2022 08:00", "1647676800", "03/19/2022 8:00 AM"])
+def test_a_time_not_iso_is_shown_how_to_write_it(tmp_path: Path, stamp: str) -> None:
+    message = refusal(tmp_path / "t.csv", f"{HEADER}{stamp},1200,300\n")
+    assert f"t.csv:2: time is not an ISO date-time: {stamp!r}" in message
+    assert "write it year first: 2022-03-19T08:00:00 or 2022-03-19 08:00" in message
+
+
+def test_a_missing_row_is_counted_and_the_fix_said(tmp_path: Path) -> None:
+    message = refusal(tmp_path / "t.csv", f"{HEADER}2022-03-19T08:00:00,0,100\n2022-03-19T08:01:00,0,100\n"
+                                          "2022-03-19T08:04:00,0,100\n")
+    assert "t.csv:4: irregular step (180 s after 60 s: 2 row(s) missing before this one?)" in message
+    assert "add the missing rows" in message
+
+
+def test_a_step_not_a_multiple_says_no_count_of_rows(tmp_path: Path) -> None:
+    message = refusal(tmp_path / "t.csv", f"{HEADER}2022-03-19T08:00:00,0,100\n2022-03-19T08:01:00,0,100\n"
+                                          "2022-03-19T08:02:30,0,100\n")
+    assert "t.csv:4: irregular step (90 s after 60 s);" in message and "row(s) missing" not in message
+    assert "resample the file to one row every 60 s" in message
+
+
+@pytest.mark.parametrize("cell", ["", "unavailable"])
+def test_an_empty_or_unavailable_reading_says_to_fill_it_in(tmp_path: Path, cell: str) -> None:
+    message = refusal(tmp_path / "t.csv", f"{HEADER}2022-03-19T08:00:00,1200,300\n2022-03-19T08:01:00,{cell},300\n")
+    assert f"t.csv:3: production_w is not a number: {cell!r}" in message
+    assert "write the reading in watts, a number alone (a logger's gap, empty or 'unavailable': fill it in" in message
+
+
+def test_a_trace_in_kilowatts_is_noted(tmp_path: Path) -> None:
+    path = tmp_path / "kw.csv"
+    path.write_text(f"{HEADER}2022-03-19T08:00:00,1.2,0.3\n2022-03-19T08:01:00,1.35,0.28\n")
+    notes = read_trace(path).notes
+    assert len(notes) == 1 and notes[0].startswith(f"{path}: production_w is at most 1.35 W and house_w 0.3 W")
+    assert "multiply them by 1000" in notes[0]
+
+
+def test_a_trace_in_watts_has_no_such_note(tmp_path: Path) -> None:
+    path = tmp_path / "w.csv"
+    path.write_text(f"{HEADER}2022-03-19T08:00:00,0,250\n2022-03-19T08:01:00,1350,280\n")
+    assert read_trace(path).notes == ()
