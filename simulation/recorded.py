@@ -18,6 +18,7 @@ from recording.format import TEXT_MODE_COPY, RecordedDay, RecordError, read_reco
 from recording.store import PARTS_WHY, day_of_file, day_parts, part_of_file
 from recording.writer import DayRecorder
 from simulation.config import SimConfig
+from simulation.recorded_house import below_zero_note
 from simulation.recorded_loads import loads_note
 from simulation.trace import Trace, TraceError
 
@@ -40,6 +41,7 @@ def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None, conf
     times: list[float] = []
     production: list[float] = []
     house: list[float] = []
+    own_w: list[float] = []  # (the house's load before it is held at 0 W: under it, the meter may not see the loads)
     max_gap_s = 0.0
     lacks: list[str] = []  # what the files lack, said as `report` says it
     for part in paths:
@@ -66,7 +68,8 @@ def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None, conf
                 drawing_w = 0.0
             times.append(record.time_s)
             production.append(record.production_w)
-            house.append(max(0.0, record.consumption_w - drawing_w))
+            own_w.append(record.consumption_w - drawing_w)
+            house.append(max(0.0, own_w[-1]))
             drawing_w = sum(record.believed_w)
             before_s = record.time_s
     name = " + ".join(str(part) for part in paths)
@@ -80,7 +83,9 @@ def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None, conf
     notes = (f"{name}: {len(gaps)} gap(s) with no decision recorded ({gaps.sum() / 3600:.2f} h in all, the longest "
              f"{gaps.max() / 60:.0f} min): replayed with the sun in a straight line and the house held across them",) \
         if len(gaps) else ()
-    return Trace(name, tuple(times), tuple(production), tuple(house), step, tz, (*lacks, *notes))
+    unseen = below_zero_note(name, own_w, held_at_zero=True)
+    return Trace(name, tuple(times), tuple(production), tuple(house), step, tz,
+                 (*lacks, *notes, *([unseen] if unseen else [])))
 
 
 def _what_it_lacks(day: RecordedDay, part: Path, given: Sequence[Path]) -> list[str]:

@@ -1,0 +1,45 @@
+"""A recorded day whose consumption meter does not see the loads PySEB drives (it measures the house's other
+circuits): the house's own load, the consumption less what the loads drew, comes out below 0 W. `replay` and
+`tune` held it at 0 W and `report` printed a negative house, neither saying why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from simulation.__main__ import main
+from simulation.recorded import trace_from_record
+from tests.test_report_day import PARIS, paris, rec, write_day
+
+NOON = paris("2026-06-01", "12:00:00")
+
+
+def a_day(path: Path, consumption_w: list[float]) -> Path:
+    """Decisions 4 s apart, the heater believed at 2000 W from the first: the meter reads `consumption_w`."""
+    return write_day(path, [rec(NOON + 4 * i, watts, 3000.0, (2000.0, 0.0), (0.0, 1000.0))
+                            for i, watts in enumerate(consumption_w)])
+
+
+def test_a_meter_that_does_not_see_the_loads_is_said_by_replay(tmp_path: Path) -> None:
+    path = a_day(tmp_path / "pyseb-2026-06-01.csv.gz", [400.0] * 20)
+    notes = [note for note in trace_from_record(path, PARIS).notes if "under 0 W" in note]
+    assert notes == [f"{path}: the consumption less what the loads drew is under 0 W at 20 of 20 decisions (down to "
+                     "-1600 W), taken as 0 W: does the consumption meter see the loads? It must measure the whole "
+                     "house, the loads PySEB drives included (or the loads draw far less than believed)"]
+
+
+def test_report_says_it_beside_the_negative_house(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = a_day(tmp_path / "pyseb-2026-06-01.csv.gz", [400.0] * 20)
+    assert main(["report", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "house (base load)      -0.03 kWh" in out
+    assert "is under 0 W at 20 of 20 decisions (down to -1600 W)" in out and "taken as 0 W" not in out
+
+
+def test_a_meter_that_sees_the_loads_has_no_such_note(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # (a load's draw seen a reading late, its thermostat's cut: a few decisions under 0 W are any day's)
+    path = a_day(tmp_path / "pyseb-2026-06-01.csv.gz", [2400.0] * 18 + [300.0, 2400.0])
+    assert not [note for note in trace_from_record(path, PARIS).notes if "under 0 W" in note]
+    assert main(["report", str(path)]) == 0
+    assert "under 0 W" not in capsys.readouterr().out
