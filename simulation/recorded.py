@@ -21,6 +21,7 @@ from simulation.config import SimConfig
 from simulation.recorded_house import below_zero_note
 from simulation.recorded_loads import loads_note
 from simulation.trace import Trace, TraceError
+from values.durations import spoken_duration
 
 __all__ = ["RecordingFactory", "trace_from_record"]
 
@@ -80,9 +81,9 @@ def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None, conf
     # Over a gap (the daemon stopped, or regulation suspended on silent meters) nothing was recorded: the
     # replay draws the sun in a straight line and holds the house across it. Said, not hidden.
     gaps = intervals[intervals > max_gap_s]
-    notes = (f"{name}: {len(gaps)} gap(s) with no decision recorded ({gaps.sum() / 3600:.2f} h in all, the longest "
-             f"{gaps.max() / 60:.0f} min): replayed with the sun in a straight line and the house held across them",) \
-        if len(gaps) else ()
+    notes = (f"{name}: {len(gaps)} gap(s) with no decision recorded ({spoken_duration(gaps.sum())} in all, the "
+             f"longest {spoken_duration(gaps.max())}): replayed with the sun in a straight line and the house held "
+             "across them",) if len(gaps) else ()
     unseen = below_zero_note(name, own_w, held_at_zero=True)
     return Trace(name, tuple(times), tuple(production), tuple(house), step, tz,
                  (*lacks, *notes, *([unseen] if unseen else [])))
