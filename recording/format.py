@@ -27,7 +27,7 @@ from pathlib import Path
 
 from core.decisions import DecisionRecord
 from recording.offsets import RowOffsets, changed_at
-from values.text import UTF8_MARK
+from values.text import UTF8_MARK, windows_text
 
 __all__ = ["MAGIC", "TEXT_MODE_COPY", "RecordError", "RecordedDay", "format_rows", "header_text", "is_record_file",
            "plain_day", "read_members", "read_record", "text_mode_undone"]
@@ -167,9 +167,22 @@ def is_record_file(path: str | Path) -> bool:
         return False
 
 
+# A trace's columns (simulation/trace.py's), told from a recorded day's header in a file given for one.
+TRACE_COLUMNS = ("time", "production_w", "house_w")
+
+
+def _is_trace_header(text: str) -> bool:
+    """Whether the first line of `text` names a trace's columns (whatever the spreadsheet's separator)."""
+    first = text.partition("\n")[0]
+    return all(column in first for column in TRACE_COLUMNS)
+
+
 def _parse_header(name: str, first: str, second: str) -> tuple[tuple[str, ...], tuple[bool, ...], float]:
     fields = dict(item.partition("=")[::2] for item in first[len(MAGIC):].split())
     if not first.startswith(MAGIC + " ") or "loads" not in fields or "max_gap_s" not in fields:
+        if _is_trace_header(first):
+            raise RecordError(f"{name}:1: a trace ({','.join(TRACE_COLUMNS)}) packed with gzip: unpack it (gunzip "
+                              f"{name}) for replay and tune; report takes a day PySEB recorded")
         raise RecordError(f"{name}:1: not a PySEB recorded day (expected a first line {MAGIC} max_gap_s=... "
                           "loads=...)")
     try:
@@ -207,8 +220,10 @@ def read_record(path: str | Path) -> RecordedDay:
     if plain is None and (undone := text_mode_undone(data, members)) is not None:
         (data, members), text_mode_copy = undone, True  # (the file as it was before that copy)
     if members.end == 0 and data[:2] != b"\x1f\x8b":
+        trace = (f"; a trace ({','.join(TRACE_COLUMNS)}) has no decisions to report: replay it (python3 -m "
+                 f"simulation replay {name} -c config.ini)") if _is_trace_header(windows_text(data[:200])) else ""
         raise RecordError(f"{name}: not a gzip file, nor a day file unpacked (a recorded day is .csv.gz, its text "
-                          f"starts with {MAGIC})")
+                          f"starts with {MAGIC}){trace}")
     try:  # (a UTF-8 mark in a day unpacked, re-saved by Notepad and packed again: read as the file it came from)
         lines = members.text.removeprefix(UTF8_MARK).decode("utf-8").splitlines()
     except UnicodeDecodeError:

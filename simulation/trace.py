@@ -237,6 +237,9 @@ def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
         raise TraceError(f"{name}: trace file not found") from None  # the calibration tool's wording
     except OSError as exc:
         raise TraceError(f"{name}: cannot read the trace: {exc.strerror or exc}") from None
+    if raw.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # (a zip: .xlsx, .ods; an OLE file: .xls)
+        raise TraceError(f"{name}: a spreadsheet's own file (.xlsx, .ods, .xls), not a CSV: save it from the "
+                         f"spreadsheet as CSV (File, Save as, CSV), the columns {','.join(COLUMNS)}")
     lines, separator = _csv_lines(raw)
     if not lines:
         raise TraceError(f"{name}: empty file (expected a header {','.join(COLUMNS)})")

@@ -3,10 +3,12 @@ how to make it one, never only that it is wrong."""
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import pytest
 
+from recording.format import RecordError, read_record
 from simulation.trace import TraceError, read_trace
 
 HEADER = "time,production_w,house_w\n"
@@ -68,3 +70,31 @@ def test_a_trace_in_watts_has_no_such_note(tmp_path: Path) -> None:
     path = tmp_path / "w.csv"
     path.write_text(f"{HEADER}2022-03-19T08:00:00,0,250\n2022-03-19T08:01:00,1350,280\n")
     assert read_trace(path).notes == ()
+
+
+@pytest.mark.parametrize("start", [b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"])
+def test_a_spreadsheet_workbook_is_told_to_be_saved_as_csv(tmp_path: Path, start: bytes) -> None:
+    path = tmp_path / "day.xlsx"
+    path.write_bytes(start + b"\x00\x01binary")
+    with pytest.raises(TraceError) as caught:
+        read_trace(path)
+    assert str(caught.value) == (f"{path}: a spreadsheet's own file (.xlsx, .ods, .xls), not a CSV: save it from the "
+                                 "spreadsheet as CSV (File, Save as, CSV), the columns time,production_w,house_w")
+
+
+def test_a_trace_packed_with_gzip_is_told_to_be_unpacked(tmp_path: Path) -> None:
+    path = tmp_path / "day.csv.gz"
+    path.write_bytes(gzip.compress(f"{HEADER}2022-03-19T08:00:00,1200,300\n".encode()))
+    with pytest.raises(RecordError) as caught:
+        read_record(path)
+    assert str(caught.value) == (f"{path}:1: a trace ({HEADER.strip()}) packed with gzip: unpack it (gunzip "
+                                 f"{path}) for replay and tune; report takes a day PySEB recorded")
+
+
+def test_report_of_a_trace_says_to_replay_it(tmp_path: Path) -> None:
+    path = tmp_path / "day.csv"
+    path.write_text(f"{HEADER}2022-03-19T08:00:00,1200,300\n")
+    with pytest.raises(RecordError) as caught:
+        read_record(path)
+    assert str(caught.value).endswith("; a trace (time,production_w,house_w) has no decisions to report: replay it "
+                                      f"(python3 -m simulation replay {path} -c config.ini)")
