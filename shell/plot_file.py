@@ -1,4 +1,4 @@
-"""`--plot`: the file it names and matplotlib's presence, checked when the command line is read (a format
+"""`--plot` (and `--log`): the file it names and matplotlib's presence, checked when the command line is read (a format
 matplotlib cannot write, or no matplotlib, would otherwise be found at the very end, after a whole day's
 replay or a fit), and matplotlib itself, an optional extra (requirements-plot.txt) imported only when a
 plot is drawn."""
@@ -37,6 +37,18 @@ def matplotlib_missing() -> str:
     return hint
 
 
+def output_file(text: str) -> Path:
+    """argparse `type` for a file a command writes at its end (--log, --plot): the path, if its folder is one. A
+    folder missing was found after the whole day's replay, as a bare "[Errno 2] No such file or directory"."""
+    folder = Path(text).parent  # ("steps.csv": the current folder, ".")
+    if not folder.exists():
+        raise argparse.ArgumentTypeError(f"{text}: no folder {folder}: make it (mkdir -p {folder}) or name a file in "
+                                         "one that is")
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: {folder} is a file, not a folder")
+    return Path(text)
+
+
 def plot_file(text: str) -> Path:
     """argparse `type` for --plot: the path, if its extension names a format matplotlib writes."""
     suffix = Path(text).suffix.lower().lstrip(".")
@@ -46,7 +58,7 @@ def plot_file(text: str) -> Path:
         raise argparse.ArgumentTypeError(f"{text}: {what}; end it with one of {formats}")
     if importlib.util.find_spec("matplotlib") is None:  # (found, not imported: that takes a second)
         raise argparse.ArgumentTypeError(f"{text}: drawing {matplotlib_missing()}")
-    return Path(text)
+    return output_file(text)
 
 
 class PlotUnavailable(RuntimeError):

@@ -12,7 +12,7 @@ from pathlib import Path
 from settings.version import PYSEB_VERSION
 from shell.deps import dependency_problem
 from shell.output_file import overwritten_input
-from shell.plot_file import plot_file
+from shell.plot_file import output_file, plot_file
 from simulation.log_clock import ReplayClock
 from simulation.tune_cli import SIM_CONFIG_HELP, SIM_CONFIG_NEEDS, add_report_parser, add_tune_parser
 
@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="end time of day (default: trace end; a minute after it or less: its end)")
     rep.add_argument("--period", type=float, metavar="S", help="meter period, s (default [simulation] period, 2)")
     rep.add_argument("--plot", type=plot_file, metavar="PNG", help="draw the day (needs matplotlib)")
-    rep.add_argument("--log", type=Path, metavar="CSV", help="write one row per period")
+    rep.add_argument("--log", type=output_file, metavar="CSV", help="write one row per period")
     # Also after the subcommand, where the replay's other options are (SUPPRESS: absent, it leaves the
     # top-level count alone).
     rep.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,

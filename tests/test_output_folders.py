@@ -1,0 +1,44 @@
+"""`--plot` and `--log` into a folder that does not exist: refused when the command line is read, saying what to do;
+they were a bare `[Errno 2] No such file or directory` at the very end, after the whole day's replay."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from simulation.__main__ import main
+from tests.test_simulation_replay import write_config, write_trace
+
+
+@pytest.mark.parametrize(("command", "option", "name"), [
+    ("replay", "--plot", "day.png"), ("replay", "--log", "steps.csv"), ("report", "--plot", "day.png")])
+def test_an_output_in_a_missing_folder_is_refused_before_anything_runs(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, option: str, name: str) -> None:
+    config = write_config(tmp_path, "ecs = variable")
+    trace = write_trace(tmp_path, [(3000, 500)] * 10)
+    missing = tmp_path / "plots" / "june"
+    with pytest.raises(SystemExit) as exited:
+        main([command, str(trace), "-c", str(config), option, str(missing / name)])
+    assert exited.value.code == 2
+    out, err = capsys.readouterr()
+    assert f"argument {option}: {missing / name}: no folder {missing}: make it (mkdir -p {missing}) or name " \
+           "a file in one that is" in err
+    assert "Traceback" not in err and out == ""
+
+
+def test_an_output_whose_folder_is_a_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path, "ecs = variable")
+    trace = write_trace(tmp_path, [(3000, 500)] * 10)
+    with pytest.raises(SystemExit):
+        main(["replay", str(trace), "-c", str(config), "--log", str(trace / "steps.csv")])
+    assert f"argument --log: {trace / 'steps.csv'}: {trace} is a file, not a folder" in capsys.readouterr().err
+
+
+def test_an_output_in_the_current_folder_is_taken(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = write_config(tmp_path, "ecs = variable")
+    trace = write_trace(tmp_path, [(3000, 500)] * 10)
+    assert main(["replay", str(trace), "-c", str(config), "--log", "steps.csv"]) == 0
+    assert (tmp_path / "steps.csv").is_file()
