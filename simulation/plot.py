@@ -11,7 +11,16 @@ import numpy as np
 from shell.plot_file import PlotUnavailable, pyplot
 from simulation.metrics import PeriodRow, Summary
 
-__all__ = ["PlotUnavailable", "plot_day"]
+__all__ = ["PlotUnavailable", "clock_format", "plot_day"]
+
+# Under this span matplotlib ticks the time axis more often than once a minute (every 15 or 30 s): its labels need
+# the seconds, or they read 20:28, 20:28, 20:29, ...
+SECONDS_SHOWN_UNDER_S = 15 * 60
+
+
+def clock_format(span_s: float) -> str:
+    """The strftime format of the time axis' labels for a plot spanning `span_s` seconds."""
+    return "%H:%M:%S" if span_s < SECONDS_SHOWN_UNDER_S else "%H:%M"
 
 
 def _minute_means(values: np.ndarray, per_minute: int) -> np.ndarray:
@@ -46,7 +55,7 @@ def plot_day(path: str | Path, names: Sequence[str], rows: Sequence[PeriodRow], 
     ax.plot(stamps, grid, color="black", linewidth=0.9, label="grid (+ import, - export)")
     ax.axhline(0, color="black", linewidth=0.5)
     ax.xaxis_date(tz)
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=tz))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter(clock_format(float(times.max() - times.min())), tz=tz))
     ax.set_ylabel("W (mean per minute)")
     capture = summary.capture_pct
     figures = (f"PV {summary.pv_kwh:.1f} kWh, loads {summary.loads_kwh:.1f} kWh, export "

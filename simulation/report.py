@@ -14,6 +14,7 @@ from recording.format import RecordedDay, RecordError, read_record
 from recording.store import day_parts
 from settings.ini_file import NoConfigHere, given_or_default_config
 from shell.plot_file import pyplot
+from simulation.plot import clock_format
 
 __all__ = ["find_day", "plot_report", "report_day", "report_of"]
 
@@ -99,7 +100,7 @@ def plot_report(path: str | Path, report: DailyReport, day: RecordedDay) -> None
     ax.plot(stamps, means[:, -1], color="black", linewidth=0.9, label="grid (+ import, - export)")
     ax.axhline(0, color="black", linewidth=0.5)
     ax.xaxis_date(tz)
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=tz))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter(clock_format(float(times.max() - times.min())), tz=tz))
     ax.set_ylabel("W (mean per minute)")
     title = (f"{Path(day.path).name}: PV {report.pv_wh / 1000:.1f} kWh, house {report.house_wh / 1000:.1f} kWh, "
              f"diverted {report.diverted_wh / 1000:.1f} kWh, exported {report.exported_wh / 1000:.1f} kWh, "
