@@ -129,10 +129,16 @@ def _check_zone(day: RecordedDay, tz: tzinfo | None) -> None:
         return
     zone = f"[evaluate] timezone = {tz}" if tz is not None else \
         "this machine's time zone: the config sets no [evaluate] timezone"
-    raise TraceError(f"{day.path}: recorded at {_utc_offset(recorded)} (the house's clock), replayed at "
+    if tz is None:
+        fix = "set [evaluate] timezone in the config to the house's zone (e.g. Europe/Paris)"
+    else:  # (the zone set may be the house's: then the day was recorded at the daemon's machine's zone)
+        zone_like = "timezone = UTC" if not recorded else "the zone of the machine that recorded it"
+        fix = (f"if {tz} is not the house's zone, set [evaluate] timezone to it; if it is, the daemon recorded this "
+               "day at its machine's zone (its config set no timezone: set it there), and the day replays with one "
+               f"at {_utc_offset(recorded)} ({zone_like}, in a copy of this config)")
+    raise TraceError(f"{day.path}: recorded at {_utc_offset(recorded)} (the recording daemon's clock), replayed at "
                      f"{_utc_offset(here)} ({zone}): its times of day and its midnight would be "
-                     "off by the difference; set [evaluate] timezone in the config to the house's zone "
-                     "(e.g. Europe/Paris)")
+                     f"off by the difference; {fix}")
 
 
 # A replay's recording is written as it goes, a batch (one gzip member, fsync'ed) each hour of the replayed day:
