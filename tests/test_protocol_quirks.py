@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 
 from tests.configs import LINEAR_CSV, reading, seed_sample_text, write_config
-from tests.field_house import ECS_CMD, ECS_METER, ECS_STATUS, field_config
+from tests.field_house import ECS_CMD, ECS_METER, ECS_STATUS, VLOAD, House, field_config
 from tests.harness import CONS, MODE, NOON, PROD, Harness
-from tests.test_field_boots import SETPOWER_ECHO
+from tests.test_field_boots import BOOT_DETECTED, SETPOWER_ECHO, VLOAD_BOOT
 from tests.test_field_domoticz import DOMOTICZ
+from tests.test_field_tank import EMPTY_TANK, live
+from tests.test_field_tank import T as TANK_T
 
 DZ_IN, DZ_OUT = "domoticz/in", "domoticz/out"
 # A value the PZEM library returns as NaN is printed `nan` (PROTOCOL.md): no sensor, every field so.
@@ -27,6 +29,9 @@ PZEM_DOMOTICZ_IN = b'{ "idx": 651, "nvalue": 0, "svalue": "276.00"}'
 PZEM_DEVICE_OUT = json.dumps({"Battery": 255, "RSSI": 12, "dtype": "Usage", "id": "00082651", "idx": 651,
                               "name": "Consommation", "nvalue": 0, "stype": "Electric", "svalue1": "276.00",
                               "unit": 1, "LastUpdate": "2023-01-01 12:00:00"}).encode()
+PZEM_READ_ERROR = b'{ "PZEM_READ_ERROR": 3, "pzem_read ": 120, "ppm_err": 1}'  # (its key with a trailing space)
+HEATER_DRAWING = EMPTY_TANK.replace(b'"power": 0.00', b'"power": 2000.00')
+BOOTED_AT_100 = BOOT_DETECTED.replace(b'"percent": 0.00', b'"percent": 100.00')
 SEED_RELAY_ON = '{"command": "switchlight", "idx": 359, "switchcmd": "On" }'  # the seed sample's json_on, as written
 SEED_RELAY_OFF = '{"command": "switchlight", "idx": 359, "switchcmd": "Off" }'
 
@@ -137,7 +142,7 @@ def test_a_load_on_the_seed_s_uload_topic_family_is_driven_there(tmp_path: Path)
     assert h.sent[before:] == []
 
 
-@pytest.mark.parametrize("payload", [b'{ "PZEM_READ_ERROR": 3, "pzem_read ": 120, "ppm_err": 1}', PZEM_NAN])
+@pytest.mark.parametrize("payload", [PZEM_READ_ERROR, PZEM_NAN])
 def test_the_heater_meter_s_read_errors_are_no_sign_of_a_full_tank(tmp_path: Path, payload: bytes) -> None:
     # The load's own PZEM (a third module, PROTOCOL.md) failing to read carries no power: never five "0 W" readings
     # of a heater whose thermostat cut it.
@@ -147,3 +152,44 @@ def test_the_heater_meter_s_read_errors_are_no_sign_of_a_full_tank(tmp_path: Pat
     for i in range(10):
         h.reg.handle(ECS_METER, payload, NOON + 1 + 2 * i)
     assert not h.load("ecs").overed
+
+
+# (the status of a variator whose default is 100 %, and its boot message)
+@pytest.mark.parametrize("topic, payload", [(ECS_STATUS, BOOTED_AT_100),
+                                            (VLOAD, VLOAD_BOOT)])
+def test_a_variator_rebooted_while_off_or_forced_gets_that_command_again(tmp_path: Path, topic: str,
+                                                                          payload: bytes) -> None:
+    # After a (re)boot the variator runs at its default, not at the regulator's last command (PROTOCOL.md): a heater
+    # PySEB holds at 0 % (no surplus) gets its 0 again, as a forced one gets its forced percent; neither is taken for
+    # a command already obeyed.
+    h = Harness(field_config(tmp_path, ("ecs",)))
+    h.meters(3000, 300, NOON)  # importing: the heater at 0
+    assert h.last(ECS_CMD) == "0"
+    before = len(h.sent)
+    h.reg.handle(topic, payload, NOON + 1)
+    assert h.sent[before:] == [(ECS_CMD, "0", False)]
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 1500, "duration": 3600}', NOON + 2)
+    forced = h.last(ECS_CMD)
+    assert forced is not None and int(forced) > 0
+    before = len(h.sent)
+    h.reg.handle(topic, payload, NOON + 20)
+    assert h.sent[before:] == [(ECS_CMD, forced, False)]
+
+
+def test_an_own_meter_sending_only_read_errors_leaves_the_tank_to_the_house_meter(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A read error carries no power: the heater meter's last good reading ages (PROTOCOL.md). Its read errors, every
+    # 2 s, are no sign of a meter that watches the tank: the house meter does, and a thermostat cut is still seen.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, ("ecs",), ecs=f"topic_read_power = {ECS_METER}\n", algorithm="closed_loop"))
+    house = House(h, TANK_T, base_w=300, production_w=4000)
+    for i in range(30):
+        h.reg.handle(ECS_METER, live(HEATER_DRAWING) if i == 0 else PZEM_READ_ERROR, TANK_T + 2 * i)
+        house.run(1)
+    assert h.last(ECS_CMD) == "100"
+    assert "ecs: its own meter (smeter/pzem/ECS) has given no usable reading for" in caplog.text
+    house.full.add("ecs")  # the thermostat cuts: the house falls by the heater's watts
+    for _ in range(152):
+        h.reg.handle(ECS_METER, PZEM_READ_ERROR, house.now)
+        house.run(1)
+    assert h.load("ecs").overed and h.last(ECS_CMD) == "0"
