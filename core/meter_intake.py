@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from enum import Enum
 
 from core.meters import MeterState
-from values.boots import MeterBoots
+from values.boots import MeterBoots, pzem_reading_period_s
 from values.readings import MIN_MAINS_V, MeterProblem, MeterReading, Voltage, parse_meter_payload
 
 # The regulator's own lines, moved here with the code that writes them: the logger name is part of what the log
@@ -39,7 +39,7 @@ class MeterIntake:
 
     def __init__(self, consumption: MeterState, production: MeterState, own_meters: Iterable[tuple[str, str]],
                  json_power: str, max_meter_power_w: float, frozen_meter: bool,
-                 loads_w: Callable[[], float] = lambda: 0.0) -> None:
+                 loads_w: Callable[[], float] = lambda: 0.0, meter_timeout_s: float = float("inf")) -> None:
         """`own_meters`: (reading topic, label) of the loads' own meters, whose boots are only logged; `loads_w`:
         what the regulated loads are believed to draw now."""
         self._loads_w = loads_w
@@ -48,6 +48,7 @@ class MeterIntake:
         self._json_power = json_power
         self._max_meter_power_w = max_meter_power_w
         self._frozen_meter = frozen_meter
+        self._meter_timeout_s = meter_timeout_s
         self._reported: set[tuple[str, str]] = set()
 
     def take(self, meter: MeterState, payload: bytes, now: float) -> MeterReading | NoReading:
@@ -62,7 +63,7 @@ class MeterIntake:
             result = self._no_mains_restored(meter, payload, now, result)
         if isinstance(result, MeterProblem):
             if result.kind == "boot":
-                self._booted(meter)
+                self._booted(meter, payload)
                 return NoReading.BOOT
             self._report(meter.topic, result.detail, result.kind)
             meter.refuse(result.detail)
@@ -122,16 +123,24 @@ class MeterIntake:
         label = self.boots.who(topic, payload)
         meter = self._by_label.get(label or "")
         if meter is not None:
-            self._booted(meter)
+            self._booted(meter, payload)
         elif label is not None:
             log.info("%s meter booted", label, extra={"limit_key": topic})
         return meter
 
-    def _booted(self, meter: MeterState) -> None:
+    def _booted(self, meter: MeterState, payload: bytes) -> None:
         # The boot is no sign of a reading: the meter's age keeps running (the regulator makes sure no
         # decision uses a reading from before the boot).
         log.info("%s meter booted; it counts as fresh after its next good reading", meter.name,
                  extra={"limit_key": meter.topic})  # a boot message is anyone's to send: bounded in the log
+        # Its reading period is set in the module (srate) and said here only: at meter_timeout or more, the meter
+        # is stale before each next reading (every load to 0 W, then on again), with no word of why but "silent".
+        period_s = pzem_reading_period_s(payload)
+        if period_s is not None and period_s >= self._meter_timeout_s:
+            log.warning("%s meter reads every %g s (its srate, from its boot message): not under [evaluate] "
+                        "meter_timeout (%g s), it goes stale before each next reading, every load to 0 W; lower its "
+                        "srate or raise meter_timeout", meter.name, period_s, self._meter_timeout_s,
+                        extra={"limit_key": meter.topic + " srate"})
 
     def _report(self, topic: str, detail: str, kind: str) -> None:
         key = (topic, kind)

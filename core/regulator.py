@@ -61,7 +61,8 @@ class Regulator(RegulatorLifeCycle):
         self._meter_intake = MeterIntake(self.consumption, self.production, load_topics.own_meters(self.loads),
                                          mq.json_power,
                                          ev.max_meter_power_w, ev.frozen_meter,
-                                         loads_w=lambda: sum(load.current_power_w for load in self.loads))
+                                         loads_w=lambda: sum(load.current_power_w for load in self.loads),
+                                         meter_timeout_s=ev.meter_timeout_s)
         self._started_at: float | None = None
         self._resumed_day_at: float | None = None  # a restored file's time ahead of the clock (resume_day)
         self._resumed_since: float | None = None  # when the restored day's energies were counted from

@@ -198,8 +198,9 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> None:
         monitor = StatusMonitor(broker.host, broker.port, config.topic_status, config.topic_availability,
                                 belief.offer)
         _start(stack, monitor)
-        cons = MeterDevice(broker.host, broker.port, config.topic_cons)
-        prod = MeterDevice(broker.host, broker.port, config.topic_prod)
+        # (their boot messages say how often they read: the demo's meters, sped up, read far more often than 2 s)
+        cons = MeterDevice(broker.host, broker.port, config.topic_cons, period_s / options.speed)
+        prod = MeterDevice(broker.host, broker.port, config.topic_prod, period_s / options.speed)
         for device in [cons, prod, *_devices(config, house, broker.host, broker.port)]:
             _start(stack, device)
         log_path = work / "daemon.log"

@@ -90,15 +90,17 @@ class DeviceClient:
 class MeterDevice(DeviceClient):
     """A PZEM smartmeter: publishes readings on `<pzem_topic>/<id>`, its boot message on `<pzem_topic>`."""
 
-    def __init__(self, host: str, port: int, topic: str) -> None:
+    def __init__(self, host: str, port: int, topic: str, reading_period_s: float = 2.0) -> None:
+        """`reading_period_s`: how often its readings are sent, as its boot message says (its srate)."""
         super().__init__(host, port, f"sim-pzem-{topic.rsplit('/', 1)[-1]}")
         self.topic = topic
         self.boot_topic, _, self.meter_id = topic.rpartition("/")
+        self.srate_ms = max(round(reading_period_s * 1000), 1)
 
     def on_connected(self) -> None:
         """Announce the boot (not valid JSON, as the firmware sends it)."""
         if self.boot_topic:
-            self.publish(self.boot_topic, pzem_boot(self.meter_id))
+            self.publish(self.boot_topic, pzem_boot(self.meter_id, srate_ms=self.srate_ms))
 
     def send(self, reading: str) -> None:
         """Publish one reading."""

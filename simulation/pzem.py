@@ -35,8 +35,9 @@ class PzemMeter:
                 f'"frequency": {_FREQUENCY}, "powerfactor": 1.00, "ppm_err": 0}}')
 
 
-def pzem_boot(meter_id: str, pzem_idx: int = 651) -> str:
-    """The boot message (unquoted strings: not valid JSON, as the firmware sends it)."""
+def pzem_boot(meter_id: str, pzem_idx: int = 651, srate_ms: int = 2000) -> str:
+    """The boot message (unquoted strings: not valid JSON, as the firmware sends it); `srate_ms`: how often it reads
+    (the daemon warns of a meter that reads meter_timeout or more apart: the demo's reads faster)."""
     return (f'{{ "type": pzem, "id": {meter_id}, "fw_version": 1.3a, "chip_id": 1234567, '
-            f'"pzem_version": v3, "srate": 2000, "pzem_idx1": {pzem_idx}, "pzem_idx2": {pzem_idx + 1}, '
+            f'"pzem_version": v3, "srate": {srate_ms}, "pzem_idx1": {pzem_idx}, "pzem_idx2": {pzem_idx + 1}, '
             f'"DomoPubTimer": 0, "ip": 10.3.141.21}}')

@@ -14,7 +14,7 @@ import pytest
 from tests.configs import LINEAR_CSV, reading, seed_sample_text, write_config
 from tests.field_house import ECS_CMD, ECS_METER, ECS_STATUS, VLOAD, House, field_config
 from tests.harness import CONS, MODE, NOON, PROD, Harness
-from tests.test_field_boots import BOOT_DETECTED, SETPOWER_ECHO, VLOAD_BOOT
+from tests.test_field_boots import BOOT_DETECTED, PZEM_BOOT, SETPOWER_ECHO, VLOAD_BOOT
 from tests.test_field_domoticz import DOMOTICZ
 from tests.test_field_tank import EMPTY_TANK, live
 from tests.test_field_tank import T as TANK_T
@@ -193,3 +193,22 @@ def test_an_own_meter_sending_only_read_errors_leaves_the_tank_to_the_house_mete
         h.reg.handle(ECS_METER, PZEM_READ_ERROR, house.now)
         house.run(1)
     assert h.load("ecs").overed and h.last(ECS_CMD) == "0"
+
+
+@pytest.mark.parametrize("topic, srate_ms, warned", [("smeter/pzem", 2000, False), ("smeter/pzem", 9000, False),
+                                                     ("smeter/pzem", 10000, True), ("smeter/pzem", 15000, True),
+                                                     (CONS, 15000, True)])  # (a boot on the readings' topic too)
+def test_a_meter_whose_boot_says_it_reads_less_often_than_meter_timeout_is_warned_of(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, topic: str, srate_ms: int, warned: bool) -> None:
+    # A PZEM reads every `srate` ms (its setting, ≥ 1.5 s; PROTOCOL.md), said in its boot message only. At
+    # meter_timeout (10 s) or more, the meter is stale before each next reading: every load to 0 W, then on again.
+    h = Harness(write_config(tmp_path, ("radiator",)))
+    caplog.set_level(logging.WARNING)
+    h.reg.handle(topic, PZEM_BOOT.replace(b'"srate": 2000', f'"srate": {srate_ms}'.encode()), NOON)
+    said = [r.getMessage() for r in caplog.records if "srate" in r.getMessage()]
+    if not warned:
+        assert said == []
+        return
+    assert said == [f"consumption meter reads every {srate_ms / 1000:g} s (its srate, from its boot message): not "
+                    f"under [evaluate] meter_timeout (10 s), it goes stale before each next reading, every load to "
+                    f"0 W; lower its srate or raise meter_timeout"]

@@ -11,6 +11,7 @@ import pytest
 from localbroker import PrivateBroker
 from simulation.devices import MeterDevice, RelayDevice, StatusMonitor, VariatorDevice
 from tests.mqtt_probe import MqttProbe
+from values.boots import pzem_reading_period_s
 
 CMD = "regul/vload/ECS/cmd"
 STATUS = "regul/vload/ECS"
@@ -92,11 +93,14 @@ def test_relay_hands_over_only_its_own_payloads(broker: PrivateBroker, probe: Mq
 
 
 def test_meter_publishes_its_boot_and_readings(broker: PrivateBroker, probe: MqttProbe) -> None:
-    meter = MeterDevice(broker.host, broker.port, "smeter/pzem/CONSOMMATION")
+    # Its boot says how often it reads (the demo's, sped up, read far more often than a PZEM's 2 s: a boot saying
+    # 2 s would have the daemon warn of a meter_timeout, shrunk with the demo's speed, too short for it).
+    meter = MeterDevice(broker.host, broker.port, "smeter/pzem/CONSOMMATION", reading_period_s=0.25)
     meter.start()
     try:
         boot = probe.wait_for("smeter/pzem")
         assert boot.text.startswith('{ "type": pzem, "id": CONSOMMATION,')
+        assert pzem_reading_period_s(boot.payload) == 0.25
         meter.send('{ "voltage": 231.40, "power": 276.00}')
         assert probe.wait_for("smeter/pzem/CONSOMMATION").text == '{ "voltage": 231.40, "power": 276.00}'
     finally:

@@ -20,6 +20,7 @@ _BOOT_DETECTED = re.compile(r'"msg"\s*:\s*"boot_detected"')
 _STATE = re.compile(r'"state"\s*:\s*"(ON|OFF)"', re.ASCII)
 # A PZEM's `"pzem_idx1": 651`: a Domoticz idx it publishes its readings to itself (0: none).
 _PZEM_IDX = re.compile(r'"(pzem_idx\d)"\s*:\s*"?(\d{1,9})\b', re.ASCII)
+_SRATE = re.compile(r'"srate"\s*:\s*"?(\d{1,9})\b', re.ASCII)
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,14 @@ def pzem_domoticz_idx(payload: bytes) -> dict[str, int]:
     if len(payload) > MAX_PAYLOAD_BYTES:
         return {}
     return {key: int(idx) for key, idx in _PZEM_IDX.findall(payload.decode("utf-8", "replace")) if int(idx)}
+
+
+def pzem_reading_period_s(payload: bytes) -> float | None:
+    """How often a PZEM's boot message says it reads, in seconds (its `srate`, in ms); None when it says not."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        return None
+    match = _SRATE.search(payload.decode("utf-8", "replace"))  # (not JSON: the firmware leaves strings unquoted)
+    return int(match[1]) / 1000 if match and int(match[1]) else None
 
 
 class VariatorStatus(NamedTuple):
