@@ -1,0 +1,220 @@
+"""Full-tank detection inferred from the house meter by probes (a step of the command, then the house's answer),
+and with the clock stepped back (NTP setting a Pi's clock). Readings are real PZEM bytes (tests/full_tank_house)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from field.full_tank import InferenceRule, InferredFullTank
+from tests.full_tank_house import House, at
+
+
+def test_a_working_heater_raises_no_suspicion() -> None:
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.run(20)
+    house.command(1500)
+    house.run(20)
+    assert tank.suspect_since is None and not tank.full
+
+
+def test_full_heater_is_suspected_then_confirmed_by_the_reprobe() -> None:
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.heater_draws = False
+    house.run(20)
+    house.command(1500)
+    house.run(20)
+    assert tank.suspect_since is not None and not tank.full  # one failed probe is not enough
+    house.run(60)
+    assert not tank.reprobe_due(house.command_w, house.now)  # 120 s not yet passed
+    house.run(60)
+    assert tank.reprobe_due(house.command_w, house.now)
+    assert tank.holding(house.now) and not tank.holding(house.now + 15)
+    house.command(0)  # the regulator holds it at 0: the step down is the confirming probe
+    house.run(14)
+    assert house.verdicts.count(True) == 1 and tank.full
+
+
+def test_a_probe_the_variator_did_not_answer_is_void(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="field.full_tank")
+    answered_at = [at(2024, 6, 1, 11)]  # the variator's last answer on its status topic
+    tank = InferredFullTank("ecs", min_power_w=150, heard_after=lambda t: answered_at[0] >= t)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.heater_draws = False
+    house.run(20)
+    house.command(1500)  # no answer to this one
+    house.run(20)
+    assert tank.suspect_since is None and not tank.full
+    assert "ecs: probe void, a 1500 W step moved the house by 0 W at most" in caplog.text
+    house.command(0)
+    answered_at[0] = house.now + 0.1  # it answers again
+    house.run(20)
+    assert tank.suspect_since is not None  # a probe it heard counts
+
+
+def test_a_probe_that_moved_the_house_needs_no_answer() -> None:
+    # The house following the step is the answer: it clears a suspicion whatever the status topic says.
+    tank = InferredFullTank("ecs", min_power_w=150, heard_after=lambda t: False)
+    house = House(tank, at(2024, 6, 1, 11))
+    tank.suspect_since = house.now
+    house.run(20)
+    house.command(1500)
+    house.run(20)
+    assert tank.suspect_since is None and not tank.full
+
+
+def test_growing_steps_extend_one_probe() -> None:
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.heater_draws = False
+    house.run(10)
+    house.command(800)
+    house.run(2)
+    house.command(2300)  # the next decision adds the surplus still unused
+    house.run(14)
+    assert tank.suspect_since is not None
+
+
+def test_a_step_undone_at_once_is_abandoned() -> None:
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.heater_draws = False
+    house.run(10)
+    house.command(1500)
+    house.run(2)
+    house.command(100)  # back under min_power above the start: nothing left to measure
+    house.run(20)
+    assert tank.suspect_since is None
+
+
+def test_an_appliance_stopping_during_the_step_is_inconclusive() -> None:
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.run(10, appliance_w=2000)  # a kettle
+    house.command(1500)
+    house.run(20, appliance_w=0)  # ...stops at the same moment: the house drops 500 W
+    assert tank.suspect_since is None and not tank.full
+
+
+def test_an_unsteady_house_gives_no_probe() -> None:
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.heater_draws = False
+    house.run(2, appliance_w=0)
+    house.run(2, appliance_w=900)  # the two readings before the step differ by 900 W
+    house.command(1500)
+    house.run(20, appliance_w=900)
+    assert tank.suspect_since is None
+
+
+def test_an_exact_coincidence_is_undone_by_the_confirming_probe() -> None:
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.run(10, appliance_w=1500)
+    house.command(1500)
+    house.run(20, appliance_w=0)  # heater +1500, kettle -1500: looks exactly like a full tank
+    assert tank.suspect_since is not None
+    house.run(120)
+    assert tank.reprobe_due(house.command_w, house.now)
+    house.command(0)
+    house.run(14)
+    assert tank.suspect_since is None and not tank.full  # the step down showed the heater drawing
+
+
+def test_other_regulated_loads_changing_at_the_same_time_are_subtracted() -> None:
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.others_w = 1500  # a relay load the regulator believes at 1500 W
+    house.run(10)
+    house.command(1500)
+    house.others_w = 0  # the regulator switched the relay off in the same decision
+    house.run(20)
+    assert tank.suspect_since is None  # the flat house reading is the heater replacing the relay
+
+
+def test_a_probe_without_settled_readings_times_out() -> None:
+    tank = InferredFullTank("ecs", min_power_w=150, rule=InferenceRule(probe_timeout_s=5))
+    house = House(tank, at(2024, 6, 1, 11))
+    house.heater_draws = False
+    house.run(10)
+    house.command(1500)
+    house.now += 30  # the meter went silent
+    house.run(20)
+    assert tank.suspect_since is None
+
+
+def test_inference_logs_its_numbers(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="field.full_tank")
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.heater_draws = False
+    house.run(10)
+    house.command(1500)
+    house.run(20)
+    assert "ecs may be full: a 1500 W step moved the house by 0 W at most (< 375 W)" in caplog.text
+
+
+def test_clear_drops_full_and_suspicion() -> None:
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.heater_draws = False
+    house.run(10)
+    house.command(1500)
+    house.run(20)
+    tank.clear()
+    assert tank.suspect_since is None and not tank.full
+    assert not tank.reprobe_due(1500, house.now + 1000)
+
+
+# --- the clock stepped back (NTP setting a Pi's clock): the times kept start again at the new time ----------
+
+def test_a_probe_started_before_the_clock_stepped_back_still_concludes() -> None:
+    # The step's readings, taken an hour "before" it began, never settled (they were "3 s after the command" only
+    # an hour later): the probe, its timeout, the cut check and the re-probe waited for the step's length.
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.heater_draws = False
+    house.run(10)
+    house.command(1500)
+    house.run(2)
+    house.now -= 3600
+    tank.follow_clock(house.now)  # (the full-tank watch, at each tick)
+    house.run(20)
+    assert tank.suspect_since is not None
+
+
+def test_a_cut_after_the_clock_stepped_back_is_seen() -> None:
+    # The heater saturated (its command held), the last change before the step: no reading "showed" it for an
+    # hour, so the thermostat's cut went unseen, 2300 W believed drawing.
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.command(2300)
+    house.run(2)
+    house.now -= 3600
+    tank.follow_clock(house.now)
+    house.run(60)
+    house.heater_draws = False
+    house.run(2)
+    assert tank.suspect_since == house.now
+
+
+def test_a_probe_started_before_the_clock_stepped_back_is_no_confirming_one() -> None:
+    # A second probe started seconds after the first failed, then the clock stepped back an hour: the suspicion starts
+    # again at the new time, and the probe's start, left an hour ahead, made it one started an hour after the first
+    # failure: two probes seconds apart (the same passing coincidence, maybe) concluded the tank full.
+    tank = InferredFullTank("ecs", min_power_w=150)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.heater_draws = False
+    house.run(10)
+    house.command(1500)
+    house.run(20)
+    assert tank.suspect_since is not None
+    house.command(0)  # a probe down, well within confirm_gap_s (60 s) of the suspicion
+    house.run(2)  # (a reading not settled yet)
+    house.now -= 3600
+    tank.follow_clock(house.now)
+    house.run(3700)  # (past the hour: a probe whose times stayed ahead concludes then)
+    assert not tank.full
