@@ -1,0 +1,126 @@
+"""The daemon's side of the wall clock jumping forward (NTP setting a Pi's clock): its steady clock did not move, so
+its ClockWatch tells a jump from time passing and hands a forward one to the regulator; a reading queued across the
+jump is handled at the new time, and the broker's outage is timed on the steady clock. The regulator's side:
+test_clock_step_forward."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+import shell.daemon
+import shell.daemon_link
+from settings.config import load_settings
+from shell.clock_watch import ClockWatch, steady_s
+from shell.daemon import Daemon
+from shell.lock import InstanceLock
+from shell.mqtt_link import Connected, Disconnected, Message
+from tests.configs import reading, write_config
+from tests.harness import CONS, PROD
+
+
+def test_the_clock_watch_tells_a_jump_from_time_passing() -> None:
+    watch = ClockWatch(1000.0, 50.0)
+    assert watch.jumped_s(1060.0, 110.0) == 0.0  # a minute passed (a main loop held up: both clocks moved)
+    assert watch.jumped_s(4660.5, 110.5) == 3600.0  # NTP set the clock an hour ahead
+    assert watch.jumped_s(4661.0, 111.0) == 0.0  # and time passes again from there
+    assert watch.jumped_s(3661.0, 111.0) == -1000.0  # set back
+    assert watch.jumped_s(3670.0, 111.0 + 9.0 - 9.9) == 0.0  # under CLOCK_JUMP_S: no jump (NTP slewing, a stamp)
+
+
+def test_the_steady_clock_goes_on() -> None:
+    first = steady_s()
+    time.sleep(0.02)
+    assert 0.01 < steady_s() - first < 5.0
+
+
+def test_the_daemon_hands_a_forward_jump_to_the_regulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    settings = load_settings(write_config(tmp_path, ("ecs", "radiator"), algorithm="closed_loop"))
+    daemon = Daemon(settings, InstanceLock(tmp_path / "test.lock"))  # (never run: nothing connects)
+    clocks = {"wall": time.time(), "steady": time.monotonic()}
+    monkeypatch.setattr(shell.daemon, "time", SimpleNamespace(time=lambda: clocks["wall"]))
+    monkeypatch.setattr(shell.daemon, "steady_s", lambda: clocks["steady"])
+    daemon._clock_watch = ClockWatch(clocks["wall"], clocks["steady"])
+    steps: list[float] = []
+    monkeypatch.setattr(daemon.reg, "clock_stepped_forward", steps.append)
+    clocks["wall"] += 2.0
+    clocks["steady"] += 2.0
+    daemon._follow_the_clock()
+    clocks["wall"] -= 3600.0  # set back: the regulator sees that by itself
+    daemon._follow_the_clock()
+    assert steps == []
+    clocks["wall"] += 3 * 3600.0 + 0.5
+    clocks["steady"] += 0.5
+    daemon._follow_the_clock()
+    assert steps == [3 * 3600.0]
+    assert "the clock jumped forward by 3 h 00 min" in caplog.text
+
+
+def _daemon_on_set_clocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                          ) -> tuple[Daemon, dict[str, float], list[tuple[str, float]]]:
+    """A daemon as after its first connection, on a wall and a steady clock the test sets (`clocks`), its readings
+    handed to the regulator listed (topic, time) in `handed`."""
+    settings = load_settings(write_config(tmp_path, ("ecs", "radiator"), algorithm="closed_loop"))
+    daemon = Daemon(settings, InstanceLock(tmp_path / "test.lock"))
+    daemon._started = True  # (as after the first connection)
+    clocks = {"wall": time.time(), "steady": time.monotonic()}
+    monkeypatch.setattr(shell.daemon, "time", SimpleNamespace(time=lambda: clocks["wall"]))
+    monkeypatch.setattr(shell.daemon, "steady_s", lambda: clocks["steady"])
+    daemon._clock_watch = ClockWatch(clocks["wall"], clocks["steady"])
+    handed: list[tuple[str, float]] = []
+    monkeypatch.setattr(daemon.reg, "handle", lambda topic, payload, now: handed.append((topic, now)))
+    monkeypatch.setattr(daemon.reg, "clock_stepped_forward", lambda step_s: None)
+    return daemon, clocks, handed
+
+
+def test_a_reading_queued_across_the_jump_is_handled_at_the_new_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    # Stamped by the network thread a moment before NTP set the clock, handled after: it was dropped as one that
+    # "waited 3600 s in the queue (the main loop was held up)".
+    daemon, clocks, handed = _daemon_on_set_clocks(tmp_path, monkeypatch)
+    queued = Message(CONS, reading(300.0), clocks["wall"] - 0.2, False)
+    clocks["wall"] += 3600.0 + 0.3
+    clocks["steady"] += 0.3
+    daemon._follow_the_clock()
+    after = Message(PROD, reading(300.0), clocks["wall"] - 0.1, False)
+    daemon._on_message(queued)
+    daemon._on_message(after)
+    assert handed == [(CONS, pytest.approx(queued.received_at + 3600.0)), (PROD, after.received_at)]
+    assert "in the queue" not in caplog.text
+
+
+def test_a_reading_after_the_clock_is_set_back_keeps_its_stamp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The clock jumped an hour forward (a wrong time server), then was set back an hour: a reading stamped after the
+    # step back, before the jump's midpoint, was moved by the jump's hour into the future, its meter taken for fresh
+    # an hour longer than it is (a meter that went silent then would not have stopped the regulation).
+    daemon, clocks, handed = _daemon_on_set_clocks(tmp_path, monkeypatch)
+    clocks["wall"] += 3600.0 + 1.0
+    clocks["steady"] += 1.0
+    daemon._follow_the_clock()
+    clocks["wall"] -= 3600.0 - 1.0  # set right a second later
+    clocks["steady"] += 1.0
+    daemon._follow_the_clock()
+    later = Message(CONS, reading(300.0), clocks["wall"] - 0.1, False)
+    daemon._on_message(later)
+    assert handed == [(CONS, later.received_at)]
+
+
+def test_the_broker_s_outage_is_timed_on_the_steady_clock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    # The network back after a Pi's boot: NTP sets the clock 3 h forward as the broker answers. The outage, 12 s,
+    # was said to have lasted 10812 s (and a clock set back held the reminder back as long as the step).
+    caplog.set_level(logging.INFO)
+    settings = load_settings(write_config(tmp_path, ("ecs",), algorithm="closed_loop"))
+    daemon = Daemon(settings, InstanceLock(tmp_path / "test.lock"))  # (never run: nothing connects)
+    steady = [1000.0]
+    monkeypatch.setattr(shell.daemon_link, "steady_s", lambda: steady[0], raising=False)
+    wall = time.time()
+    daemon._on_disconnected(Disconnected(at=wall, reason="connection refused"))
+    steady[0] += 12.0
+    daemon._say_connected(Connected(at=wall + 3 * 3600.0 + 12.0, first=False))
+    assert "connected to the broker again after 12 s (1 failed attempts)" in caplog.text
