@@ -16,8 +16,8 @@ from field.fallback_seed import SeedFallback
 from field.fallback_settings import DeadlineSettings
 from field.forecast import CloudPick, parse_owm_answer
 from field.forecast_book import ForecastBook
+from tests.fallback_heater import MAX_W, PARIS, SEED_EVALUATE, Heater, at, local, settings, sunny
 from tests.owm_server import forecast_doc, utc
-from tests.test_fallback import MAX_W, PARIS, SEED_EVALUATE, Heater, at, local, settings, sunny
 
 
 def clouds(percent: float, asked: list[date] | None = None):  # type: ignore[no-untyped-def]
