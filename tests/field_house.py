@@ -14,6 +14,8 @@ PARIS = ZoneInfo("Europe/Paris")
 ECS_CMD, ECS_STATUS, VLOAD = "regul/vload/ECS/cmd", "regul/vload/ECS", "regul/vload"
 RADIATOR = "cmnd/radiator/POWER"
 ECS_METER = "smeter/pzem/ECS"
+# The low-energy fallback's deadline rule alone: 6 kWh by 07:00, forced off-peak first.
+DEADLINE = "[fallback]\nseed_rule = false\nmin_energy_wh = 6000\ndeadline = 07:00\noffpeak = 22:00-06:00\n"
 
 
 def at(y: int, m: int, d: int, h: int, mi: int = 0, s: float = 0) -> float:

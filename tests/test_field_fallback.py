@@ -1,6 +1,7 @@
-"""The low-energy fallback wired into the regulator, driven by tick(now) across check_at, the deadline
-and midnight: forces executed like regul/mode ones, marked as the rule's own, logged with their numbers,
-persisted in the status and restored after a restart."""
+"""The low-energy fallback wired into the regulator, driven by tick(now) across check_at and midnight: the
+seed's rule's forces executed like regul/mode ones, marked as the rule's own, logged with their numbers,
+persisted in the status and restored after a restart. The deadline rule: test_field_fallback_deadline; the rule's
+own force against boosts, stops and a broker that refuses it: test_field_fallback_own_force."""
 
 from __future__ import annotations
 
@@ -10,21 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from integrations.domoticz_control import EcsMode
-from tests.field_house import ECS_CMD, ECS_METER, at, field_config, refuse_next_force, ticks
+from tests.field_house import DEADLINE, ECS_CMD, ECS_METER, at, field_config, ticks
 from tests.harness import MODE, Harness
 from tests.test_field_tank import thermostat_cut
 
 SEED_STATUS = Path(__file__).parent / "data" / "seed-status.ini.example.json"  # the seed's status file
-DEADLINE = "[fallback]\nseed_rule = false\nmin_energy_wh = 6000\ndeadline = 07:00\noffpeak = 22:00-06:00\n"
 
 
 def ecs_status(h: Harness, now: float) -> dict:
     return h.reg.status(now)["equipments"][0]
-
-
-def commands_between(h: Harness, start: int) -> list[str]:
-    return [p for t, p, _ in h.sent[start:] if t == ECS_CMD]
 
 
 # --- the seed's rule ---------------------------------------------------------------------------------------
@@ -254,123 +249,6 @@ def test_a_late_check_starts_a_window_at_check_at_not_at_its_own_time(tmp_path: 
     assert again.load("ecs").forced_by == "seed_rule"  # the next night's check forces
 
 
-# --- the deadline rule -------------------------------------------------------------------------------------
-
-def test_deadline_rule_forces_once_a_user_force_is_over(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    # A user's 500 W for 2 h from 02:00, across the rule's start (02:45): its force was refused yet taken for
-    # applied, never tried again, and the deadline missed (1004 of 6000 Wh).
-    caplog.set_level(logging.INFO)
-    h = Harness(field_config(tmp_path, extra=DEADLINE))
-    ticks(h, at(2024, 1, 10, 20), at(2024, 1, 11, 2, 0))
-    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 500, "duration": 7200}',
-                 at(2024, 1, 11, 2, 0, 30))
-    ticks(h, at(2024, 1, 11, 2, 1), at(2024, 1, 11, 3, 59))
-    assert h.load("ecs").forced_by == "user"
-    assert h.reg.status(at(2024, 1, 11, 3, 59))["water_heater"]["deadline_rule"]["forcing"] is False
-    ticks(h, at(2024, 1, 11, 4, 0), at(2024, 1, 11, 4, 5))
-    assert h.load("ecs").forced_by == "deadline_rule" and h.load("ecs").forced_power_w == 2000
-    ticks(h, at(2024, 1, 11, 4, 6), at(2024, 1, 11, 6, 59))
-    # 1000 Wh from the user's force, then 2000 W from 04:00 to the off-peak end (06:00): all the time left
-    delivered_wh = h.reg.status(at(2024, 1, 11, 6, 59))["water_heater"]["deadline_rule"]["delivered_wh"]
-    assert delivered_wh == pytest.approx(5000, abs=60)
-
-
-def test_a_user_force_over_the_deadline_rule_s_takes_over_and_the_rule_resumes(tmp_path: Path) -> None:
-    h = Harness(field_config(tmp_path, extra=DEADLINE))
-    ticks(h, at(2024, 1, 10, 20), at(2024, 1, 11, 2, 50))
-    assert h.load("ecs").forced_by == "deadline_rule"
-    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 500, "duration": 1800}', at(2024, 1, 11, 3))
-    ticks(h, at(2024, 1, 11, 3, 1), at(2024, 1, 11, 3, 20))
-    assert h.load("ecs").forced_by == "user" and h.load("ecs").forced_power_w == 500
-    ticks(h, at(2024, 1, 11, 3, 31), at(2024, 1, 11, 3, 35))
-    assert h.load("ecs").forced_by == "deadline_rule"
-
-
-def test_deadline_starts_at_the_latest_time_and_stops_at_the_target(tmp_path: Path) -> None:
-    h = Harness(field_config(tmp_path, extra=DEADLINE))
-    ticks(h, at(2024, 1, 10, 20), at(2024, 1, 11, 2, 44))
-    assert h.last(ECS_CMD) == "0"
-    status = h.reg.status(at(2024, 1, 11, 2, 44))["water_heater"]["deadline_rule"]
-    # 6000 Wh at 2000 W = 3 h, ending at the off-peak end (06:00), less 900 s of margin.
-    assert status["start_at"] == "2024-01-11T02:45:00+01:00" and status["unreachable"] is False
-    mark = len(h.sent)
-    ticks(h, at(2024, 1, 11, 2, 45), at(2024, 1, 11, 7, 30))
-    assert commands_between(h, mark) == ["100", "0"]
-    assert h.load("ecs").energy_wh == pytest.approx(6000, abs=35)  # stopped at the target, not at 06:00
-    status = h.reg.status(at(2024, 1, 11, 5, 0))["water_heater"]["deadline_rule"]
-    assert status["delivered_wh"] == 0 and status["deadline"] == "2024-01-12T07:00:00+01:00"  # a new cycle
-
-
-def test_deadline_counts_across_midnight(tmp_path: Path) -> None:
-    extra = "[fallback]\nseed_rule = false\nmin_energy_wh = 6000\ndeadline = 00:30\nstart_margin_s = 0\n"
-    h = Harness(field_config(tmp_path, extra=extra))
-    ticks(h, at(2024, 1, 10, 20), at(2024, 1, 11, 1))
-    # Forced from 21:30; the heater's counter is reset at midnight, the rule still counts 6000 Wh by 00:30.
-    on = [(t, p) for t, p, _ in h.sent if t == ECS_CMD]
-    assert [p for _, p in on][-2:] == ["100", "0"]
-    assert h.load("ecs").energy_yesterday_wh == pytest.approx(5000, abs=35)
-    assert h.load("ecs").energy_wh == pytest.approx(1000, abs=35)
-
-
-def test_deadline_reports_unreachable(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO)
-    h = Harness(field_config(tmp_path, extra=DEADLINE))
-    h.reg.tick(at(2024, 1, 11, 5))
-    status = h.reg.status(at(2024, 1, 11, 5))["water_heater"]["deadline_rule"]
-    assert status["unreachable"] is True and status["forcing"] is True
-    assert h.last(ECS_CMD) == "100"
-    assert "deadline rule: 6000 Wh for ecs by 2024-01-11 07:00 is out of reach" in caplog.text
-
-
-def test_deadline_stops_early_when_the_tank_is_full(tmp_path: Path) -> None:
-    h = Harness(field_config(tmp_path, extra=DEADLINE, ecs=f"topic_read_power = {ECS_METER}\n"))
-    ticks(h, at(2024, 1, 10, 20), at(2024, 1, 11, 3))
-    assert h.load("ecs").forced_by == "deadline_rule"
-    thermostat_cut(h, at(2024, 1, 11, 3, 0, 10))
-    h.reg.tick(at(2024, 1, 11, 3, 1))
-    assert h.last(ECS_CMD) == "0" and not h.load("ecs").is_forced() and h.load("ecs").overed
-    assert h.reg.status(at(2024, 1, 11, 3, 1))["water_heater"]["deadline_rule"]["forcing"] is False
-
-
-def test_deadline_never_undoes_a_user_force(tmp_path: Path) -> None:
-    h = Harness(field_config(tmp_path, extra=DEADLINE))
-    ticks(h, at(2024, 1, 10, 20), at(2024, 1, 11, 3))
-    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 2000}', at(2024, 1, 11, 3, 0, 30))
-    ticks(h, at(2024, 1, 11, 3, 1), at(2024, 1, 11, 7, 30))  # target reached, deadline passed
-    assert h.load("ecs").forced_by == "user" and h.last(ECS_CMD) == "100"
-
-
-def test_a_clock_stepped_back_during_the_deadline_rule_s_force_draws_no_more_than_missing(tmp_path: Path) -> None:
-    # NTP steps the clock back 30 min during the force: the energy drawn while the clock went over the same half
-    # hour again was not counted, and the rule forced 1000 Wh more than its target from the grid.
-    h = Harness(field_config(tmp_path, extra=DEADLINE))
-    ticks(h, at(2024, 1, 10, 20), at(2024, 1, 11, 4, 0), step_s=5)
-    delivered_wh = h.reg.status(at(2024, 1, 11, 4))["water_heater"]["deadline_rule"]["delivered_wh"]
-    assert h.load("ecs").forced_by == "deadline_rule" and delivered_wh == pytest.approx(2500, abs=10)
-    forced_s, clock = 0.0, at(2024, 1, 11, 4, 0) - 1800  # the clock, 30 min behind from now on
-    while clock < at(2024, 1, 11, 6, 30):
-        clock += 5
-        h.reg.tick(clock)
-        forced_s += 5 if h.load("ecs").is_forced() else 0
-    drawn_wh = forced_s / 3600 * 2000
-    assert drawn_wh == pytest.approx(6000 - delivered_wh, abs=20)  # what was missing, no more
-
-
-def test_an_evening_check_held_past_midnight_asks_the_forecast_of_its_own_night(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    # check_at = 23, held by a user's boost until 00:20: the check then asked the clouds of the day after
-    # tomorrow, found none, and forced as for a cloudy sky (3983 Wh instead of 983).
-    caplog.set_level(logging.INFO)
-    h = Harness(field_config(tmp_path, evaluate="check_at = 23\n", extra="\n[forecast]\ntopic = forecast/tomorrow\n"))
-    ticks(h, at(2024, 1, 8, 22, 30), at(2024, 1, 10, 22, 50))
-    h.reg.handle("forecast/tomorrow", b'{"date": "2024-01-11", "clouds_percent": 5}', at(2024, 1, 10, 22, 50))
-    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 2000, "duration": 5400}', at(2024, 1, 10, 22, 50))
-    caplog.clear()
-    ticks(h, at(2024, 1, 10, 22, 51), at(2024, 1, 11, 0, 30), step_s=30)
-    assert "forcing ecs to 2000 W for 1770 s (983 Wh missing)" in caplog.text
-    assert "clouds 5 % on 2024-01-11 (mqtt)" in caplog.text
-
-
 def test_the_water_heater_named_in_any_case(tmp_path: Path) -> None:
     # `[fallback] water_heater = ECS`: the load is `ecs` (names are read in lower case); the fallback and the mode
     # selector were silently gone.
@@ -394,163 +272,3 @@ def test_a_tank_full_before_a_restart_is_not_counted_again(tmp_path: Path) -> No
     again.reg.restore(saved, at(2024, 1, 10, 23, 30))
     ticks(again, at(2024, 1, 10, 23, 30), at(2024, 1, 11, 23, 1))  # a grey day
     assert again.load("ecs").forced_by == "seed_rule"
-
-
-def test_a_boost_during_the_rule_s_force_does_not_cancel_the_rest_of_the_night(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    # The 01:00 force (7000 Wh, 12600 s) displaced by a user's 10-minute boost at 01:30: when the boost ended the
-    # heater went back to the regulation (0 W at night), 1333 Wh drawn of the 7000 credited: a cold morning.
-    caplog.set_level(logging.INFO)
-    h = Harness(field_config(tmp_path))
-    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 1, 0, 30))
-    ecs = h.load("ecs")
-    assert ecs.forced_by == "seed_rule"
-    drawn_from = ecs.energy_wh
-    ticks(h, at(2024, 1, 11, 1, 1), at(2024, 1, 11, 1, 29))
-    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 2000, "duration": 600}', at(2024, 1, 11, 1, 30))
-    assert ecs.forced_by == "user"
-    ticks(h, at(2024, 1, 11, 1, 31), at(2024, 1, 11, 7, 0))
-    assert "forcing again 2000 W for 10200 s (5667 Wh still missing)" in caplog.text
-    assert ecs.energy_wh - drawn_from == pytest.approx(7000, abs=20)  # (from 01:00:30: 17 Wh less)
-    assert h.reg.status(at(2024, 1, 11, 7))["water_heater"]["seed_rule"]["yesterday_wh"] == pytest.approx(7000)
-
-
-def test_a_restart_during_a_boost_over_the_rule_s_force_still_forces_the_rest_of_the_night(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    # The 01:00 force (7000 Wh) displaced by a user's 1-hour boost at 01:30, PySEB restarted at 02:00 (an upgrade, a
-    # crash): the rule's own force was not saved, so when the boost ended at 02:30 nothing forced the rest: 2967 Wh
-    # drawn of the 7000 credited, and the next night's check took the water for hot.
-    caplog.set_level(logging.INFO)
-    h = Harness(field_config(tmp_path))
-    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 1, 0, 30))
-    drawn_from = h.load("ecs").energy_wh
-    ticks(h, at(2024, 1, 11, 1, 1), at(2024, 1, 11, 1, 29))
-    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 2000, "duration": 3600}', at(2024, 1, 11, 1, 30))
-    ticks(h, at(2024, 1, 11, 1, 31), at(2024, 1, 11, 2, 0))
-    saved = json.loads(json.dumps(h.reg.status(at(2024, 1, 11, 2, 0))))
-    h.reg.shutdown(at(2024, 1, 11, 2, 0))
-    again = Harness(field_config(tmp_path))
-    assert again.reg.restore(saved, at(2024, 1, 11, 2, 1)) == []
-    ticks(again, at(2024, 1, 11, 2, 1), at(2024, 1, 11, 7, 0))
-    assert "forcing again 2000 W for" in caplog.text
-    before_wh = saved["equipments"][0]["energy"] - drawn_from
-    assert before_wh + again.load("ecs").energy_wh - saved["equipments"][0]["energy"] == pytest.approx(7000, abs=60)
-    assert again.reg.status(at(2024, 1, 11, 7))["water_heater"]["seed_rule"]["yesterday_wh"] == pytest.approx(7000)
-
-
-@pytest.mark.parametrize(("back_at", "forced_again_s", "credited_wh"), [
-    ((3, 0), 9000, 7000),  # back during the force: the hour it was stopped is made up
-    ((5, 0), 9000, 7000),  # back after its planned end (04:30), still in the night
-    ((9, 0), None, 2000),  # back in the morning: only what was drawn is credited, the next night makes up the rest
-])
-def test_a_stop_during_the_rule_s_own_force_is_made_up(tmp_path: Path, caplog: pytest.LogCaptureFixture,
-                                                       back_at: tuple[int, int], forced_again_s: int | None,
-                                                       credited_wh: float) -> None:
-    # The 01:00 force (7000 Wh, 12600 s), PySEB stopped from 02:00 to 03:00 (an upgrade, a power cut): the restored
-    # force ran its remaining time, 5000 Wh drawn of the 7000 credited, and the next night's check took the water
-    # for hot.
-    caplog.set_level(logging.INFO)
-    h = Harness(field_config(tmp_path))
-    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 2, 0))
-    assert h.load("ecs").forced_by == "seed_rule"
-    saved = json.loads(json.dumps(h.reg.status(at(2024, 1, 11, 2, 0))))
-    h.reg.shutdown(at(2024, 1, 11, 2, 0))
-    again = Harness(field_config(tmp_path))
-    assert again.reg.restore(saved, at(2024, 1, 11, *back_at)) == []
-    caplog.clear()
-    ticks(again, at(2024, 1, 11, *back_at), at(2024, 1, 11, 12, 0))
-    if forced_again_s is not None:
-        assert f"forcing again 2000 W for {forced_again_s} s (5000 Wh still missing)" in caplog.text
-    else:
-        assert "forcing again" not in caplog.text and "5000 Wh of it not drawn, not credited" in caplog.text
-    assert again.load("ecs").energy_wh == pytest.approx(credited_wh, abs=60)  # (nothing before the force that day)
-    assert again.reg.status(at(2024, 1, 11, 12))["water_heater"]["seed_rule"]["yesterday_wh"] == \
-        pytest.approx(credited_wh, abs=60)
-
-
-def test_a_damaged_saved_own_force_is_dropped_with_a_warning(tmp_path: Path,
-                                                             caplog: pytest.LogCaptureFixture) -> None:
-    h = Harness(field_config(tmp_path))
-    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 1, 0, 30))
-    saved = json.loads(json.dumps(h.reg.status(at(2024, 1, 11, 1, 1))))
-    assert saved["water_heater"]["seed_rule"]["own_force"]["wanted_wh"] == 7000
-    saved["water_heater"]["seed_rule"]["own_force"]["due_at"] = "tonight"
-    again = Harness(field_config(tmp_path))
-    again.reg.restore(saved, at(2024, 1, 11, 1, 2))
-    again.reg.tick(at(2024, 1, 11, 1, 2))
-    assert "saved own_force" in caplog.text and "ignored" in caplog.text
-    assert again.reg.status(at(2024, 1, 11, 1, 2))["water_heater"]["seed_rule"]["own_force"] is None
-    assert again.load("ecs").forced_by == "seed_rule"  # the force itself is still restored
-
-
-def test_a_force_displaced_past_the_night_credits_only_what_was_drawn(tmp_path: Path) -> None:
-    # The boost is "until unforced", ended at 18:00: too late to heat the rest (the evening peak); the night's
-    # credit is what the heater drew, so the next night's check makes up the rest.
-    h = Harness(field_config(tmp_path))
-    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 1, 30))
-    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 0}', at(2024, 1, 11, 1, 30))  # (away)
-    ticks(h, at(2024, 1, 11, 1, 31), at(2024, 1, 11, 18, 0))
-    h.reg.handle(MODE, b'{"command": "unforce", "name": "ecs"}', at(2024, 1, 11, 18, 0))
-    ticks(h, at(2024, 1, 11, 18, 1), at(2024, 1, 11, 18, 10))
-    assert not h.load("ecs").is_forced()
-    # 30 min at 2000 W, then nothing: 1000 Wh of the 7000
-    assert h.reg.status(at(2024, 1, 11, 18, 10))["water_heater"]["seed_rule"]["yesterday_wh"] == pytest.approx(1000)
-
-
-@pytest.mark.parametrize("rule", ["seed", "deadline"])
-def test_a_rule_s_force_that_could_not_be_published_is_not_taken_for_done(tmp_path: Path, rule: str) -> None:
-    # paho refused the 01:00 command (its queue full): the rule took the force for done, credited 7000 Wh (the
-    # deadline rule: "forcing" until the deadline) and never tried again: a cold morning.
-    h = Harness(field_config(tmp_path, extra=DEADLINE if rule == "deadline" else ""))
-    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 30))
-    ecs = h.load("ecs")
-    refusing = refuse_next_force(h)  # (the first force)
-    drawn_from = ecs.energy_wh
-    ticks(h, at(2024, 1, 11, 0, 31), at(2024, 1, 11, 6, 59))
-    assert not refusing[0]  # (the force was refused once)
-    assert ecs.energy_wh - drawn_from > 5900
-
-
-@pytest.mark.parametrize("rule", ["seed", "deadline"])
-def test_a_rule_s_force_never_delivered_is_tried_again_without_flooding_the_log(
-        tmp_path: Path, rule: str, caplog: pytest.LogCaptureFixture) -> None:
-    # Every command refused all night: tried at every rule tick (5 s), 4308 lines of the seed rule's, 2340 of the
-    # deadline rule's. Now a minute later, then 2, 4... 10 minutes.
-    caplog.set_level(logging.INFO)
-    h = Harness(field_config(tmp_path, extra=DEADLINE if rule == "deadline" else ""))
-    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 30))
-    ecs = h.load("ecs")
-
-    def refuse(topic: str, payload: str | bytes, retain: bool = False) -> None:
-        if topic == ECS_CMD and payload != "0":
-            raise RuntimeError("queue full")
-
-    ecs.bind(refuse)
-    caplog.clear()
-    ticks(h, at(2024, 1, 11, 0, 31), at(2024, 1, 11, 6, 59), step_s=5)
-    tries = caplog.text.count("forcing again" if rule == "seed" else "deadline rule: forcing")
-    assert 5 <= tries <= 60
-
-
-@pytest.mark.parametrize("how", ["regul/mode", "mode solar"])
-def test_the_rule_s_force_cut_by_the_user_credits_only_what_was_drawn(tmp_path: Path, how: str,
-                                                                      caplog: pytest.LogCaptureFixture) -> None:
-    # The 01:00 force (7000 Wh) unforced by the user at 01:30 (or the mode set to solar only): not forced again (the
-    # user said stop), but its 7000 Wh stayed credited to the day it was for with 1000 drawn; the next night's check
-    # counted the two days 6000 Wh too high and forced nothing after a short day.
-    caplog.set_level(logging.INFO)
-    h = Harness(field_config(tmp_path))
-    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 1, 0))
-    assert h.load("ecs").forced_by == "seed_rule"
-    ticks(h, at(2024, 1, 11, 1, 1), at(2024, 1, 11, 1, 29))
-    if how == "regul/mode":
-        h.reg.handle(MODE, b'{"command": "unforce", "name": "ecs"}', at(2024, 1, 11, 1, 30))
-    else:
-        assert h.reg.field.heater is not None
-        h.reg.field.heater.set_mode(EcsMode.SOLAR, at(2024, 1, 11, 1, 30), "test")
-    assert not h.load("ecs").is_forced()
-    ticks(h, at(2024, 1, 11, 1, 31), at(2024, 1, 11, 7, 0))
-    assert "forcing again" not in caplog.text
-    # (6033: ticks a minute apart)
-    assert "ecs's force was ended early (unforced, or the water-heater mode): 60" in caplog.text
-    assert h.reg.status(at(2024, 1, 11, 7))["water_heater"]["seed_rule"]["yesterday_wh"] == pytest.approx(1000, abs=40)

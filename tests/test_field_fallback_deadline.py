@@ -1,0 +1,132 @@
+"""The low-energy fallback's deadline rule wired into the regulator, driven by tick(now) across the deadline
+and midnight: its force after a user's, its start at the latest time, its count across midnight, a tank full."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from tests.field_house import DEADLINE, ECS_CMD, ECS_METER, at, field_config, ticks
+from tests.harness import MODE, Harness
+from tests.test_field_tank import thermostat_cut
+
+
+def commands_between(h: Harness, start: int) -> list[str]:
+    return [p for t, p, _ in h.sent[start:] if t == ECS_CMD]
+
+
+def test_deadline_rule_forces_once_a_user_force_is_over(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A user's 500 W for 2 h from 02:00, across the rule's start (02:45): its force was refused yet taken for
+    # applied, never tried again, and the deadline missed (1004 of 6000 Wh).
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, extra=DEADLINE))
+    ticks(h, at(2024, 1, 10, 20), at(2024, 1, 11, 2, 0))
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 500, "duration": 7200}',
+                 at(2024, 1, 11, 2, 0, 30))
+    ticks(h, at(2024, 1, 11, 2, 1), at(2024, 1, 11, 3, 59))
+    assert h.load("ecs").forced_by == "user"
+    assert h.reg.status(at(2024, 1, 11, 3, 59))["water_heater"]["deadline_rule"]["forcing"] is False
+    ticks(h, at(2024, 1, 11, 4, 0), at(2024, 1, 11, 4, 5))
+    assert h.load("ecs").forced_by == "deadline_rule" and h.load("ecs").forced_power_w == 2000
+    ticks(h, at(2024, 1, 11, 4, 6), at(2024, 1, 11, 6, 59))
+    # 1000 Wh from the user's force, then 2000 W from 04:00 to the off-peak end (06:00): all the time left
+    delivered_wh = h.reg.status(at(2024, 1, 11, 6, 59))["water_heater"]["deadline_rule"]["delivered_wh"]
+    assert delivered_wh == pytest.approx(5000, abs=60)
+
+
+def test_a_user_force_over_the_deadline_rule_s_takes_over_and_the_rule_resumes(tmp_path: Path) -> None:
+    h = Harness(field_config(tmp_path, extra=DEADLINE))
+    ticks(h, at(2024, 1, 10, 20), at(2024, 1, 11, 2, 50))
+    assert h.load("ecs").forced_by == "deadline_rule"
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 500, "duration": 1800}', at(2024, 1, 11, 3))
+    ticks(h, at(2024, 1, 11, 3, 1), at(2024, 1, 11, 3, 20))
+    assert h.load("ecs").forced_by == "user" and h.load("ecs").forced_power_w == 500
+    ticks(h, at(2024, 1, 11, 3, 31), at(2024, 1, 11, 3, 35))
+    assert h.load("ecs").forced_by == "deadline_rule"
+
+
+def test_deadline_starts_at_the_latest_time_and_stops_at_the_target(tmp_path: Path) -> None:
+    h = Harness(field_config(tmp_path, extra=DEADLINE))
+    ticks(h, at(2024, 1, 10, 20), at(2024, 1, 11, 2, 44))
+    assert h.last(ECS_CMD) == "0"
+    status = h.reg.status(at(2024, 1, 11, 2, 44))["water_heater"]["deadline_rule"]
+    # 6000 Wh at 2000 W = 3 h, ending at the off-peak end (06:00), less 900 s of margin.
+    assert status["start_at"] == "2024-01-11T02:45:00+01:00" and status["unreachable"] is False
+    mark = len(h.sent)
+    ticks(h, at(2024, 1, 11, 2, 45), at(2024, 1, 11, 7, 30))
+    assert commands_between(h, mark) == ["100", "0"]
+    assert h.load("ecs").energy_wh == pytest.approx(6000, abs=35)  # stopped at the target, not at 06:00
+    status = h.reg.status(at(2024, 1, 11, 5, 0))["water_heater"]["deadline_rule"]
+    assert status["delivered_wh"] == 0 and status["deadline"] == "2024-01-12T07:00:00+01:00"  # a new cycle
+
+
+def test_deadline_counts_across_midnight(tmp_path: Path) -> None:
+    extra = "[fallback]\nseed_rule = false\nmin_energy_wh = 6000\ndeadline = 00:30\nstart_margin_s = 0\n"
+    h = Harness(field_config(tmp_path, extra=extra))
+    ticks(h, at(2024, 1, 10, 20), at(2024, 1, 11, 1))
+    # Forced from 21:30; the heater's counter is reset at midnight, the rule still counts 6000 Wh by 00:30.
+    on = [(t, p) for t, p, _ in h.sent if t == ECS_CMD]
+    assert [p for _, p in on][-2:] == ["100", "0"]
+    assert h.load("ecs").energy_yesterday_wh == pytest.approx(5000, abs=35)
+    assert h.load("ecs").energy_wh == pytest.approx(1000, abs=35)
+
+
+def test_deadline_reports_unreachable(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, extra=DEADLINE))
+    h.reg.tick(at(2024, 1, 11, 5))
+    status = h.reg.status(at(2024, 1, 11, 5))["water_heater"]["deadline_rule"]
+    assert status["unreachable"] is True and status["forcing"] is True
+    assert h.last(ECS_CMD) == "100"
+    assert "deadline rule: 6000 Wh for ecs by 2024-01-11 07:00 is out of reach" in caplog.text
+
+
+def test_deadline_stops_early_when_the_tank_is_full(tmp_path: Path) -> None:
+    h = Harness(field_config(tmp_path, extra=DEADLINE, ecs=f"topic_read_power = {ECS_METER}\n"))
+    ticks(h, at(2024, 1, 10, 20), at(2024, 1, 11, 3))
+    assert h.load("ecs").forced_by == "deadline_rule"
+    thermostat_cut(h, at(2024, 1, 11, 3, 0, 10))
+    h.reg.tick(at(2024, 1, 11, 3, 1))
+    assert h.last(ECS_CMD) == "0" and not h.load("ecs").is_forced() and h.load("ecs").overed
+    assert h.reg.status(at(2024, 1, 11, 3, 1))["water_heater"]["deadline_rule"]["forcing"] is False
+
+
+def test_deadline_never_undoes_a_user_force(tmp_path: Path) -> None:
+    h = Harness(field_config(tmp_path, extra=DEADLINE))
+    ticks(h, at(2024, 1, 10, 20), at(2024, 1, 11, 3))
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 2000}', at(2024, 1, 11, 3, 0, 30))
+    ticks(h, at(2024, 1, 11, 3, 1), at(2024, 1, 11, 7, 30))  # target reached, deadline passed
+    assert h.load("ecs").forced_by == "user" and h.last(ECS_CMD) == "100"
+
+
+def test_a_clock_stepped_back_during_the_deadline_rule_s_force_draws_no_more_than_missing(tmp_path: Path) -> None:
+    # NTP steps the clock back 30 min during the force: the energy drawn while the clock went over the same half
+    # hour again was not counted, and the rule forced 1000 Wh more than its target from the grid.
+    h = Harness(field_config(tmp_path, extra=DEADLINE))
+    ticks(h, at(2024, 1, 10, 20), at(2024, 1, 11, 4, 0), step_s=5)
+    delivered_wh = h.reg.status(at(2024, 1, 11, 4))["water_heater"]["deadline_rule"]["delivered_wh"]
+    assert h.load("ecs").forced_by == "deadline_rule" and delivered_wh == pytest.approx(2500, abs=10)
+    forced_s, clock = 0.0, at(2024, 1, 11, 4, 0) - 1800  # the clock, 30 min behind from now on
+    while clock < at(2024, 1, 11, 6, 30):
+        clock += 5
+        h.reg.tick(clock)
+        forced_s += 5 if h.load("ecs").is_forced() else 0
+    drawn_wh = forced_s / 3600 * 2000
+    assert drawn_wh == pytest.approx(6000 - delivered_wh, abs=20)  # what was missing, no more
+
+
+def test_an_evening_check_held_past_midnight_asks_the_forecast_of_its_own_night(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # check_at = 23, held by a user's boost until 00:20: the check then asked the clouds of the day after
+    # tomorrow, found none, and forced as for a cloudy sky (3983 Wh instead of 983).
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, evaluate="check_at = 23\n", extra="\n[forecast]\ntopic = forecast/tomorrow\n"))
+    ticks(h, at(2024, 1, 8, 22, 30), at(2024, 1, 10, 22, 50))
+    h.reg.handle("forecast/tomorrow", b'{"date": "2024-01-11", "clouds_percent": 5}', at(2024, 1, 10, 22, 50))
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 2000, "duration": 5400}', at(2024, 1, 10, 22, 50))
+    caplog.clear()
+    ticks(h, at(2024, 1, 10, 22, 51), at(2024, 1, 11, 0, 30), step_s=30)
+    assert "forcing ecs to 2000 W for 1770 s (983 Wh missing)" in caplog.text
+    assert "clouds 5 % on 2024-01-11 (mqtt)" in caplog.text

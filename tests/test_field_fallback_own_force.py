@@ -1,0 +1,175 @@
+"""The low-energy fallback's own force (either rule's) wired into the regulator: a boost or a restart during it,
+a stop made up, a damaged saved one, one the broker refused or never delivered, one cut by the user: it forces
+the rest of the night and credits only what was drawn."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from integrations.domoticz_control import EcsMode
+from tests.field_house import DEADLINE, ECS_CMD, at, field_config, refuse_next_force, ticks
+from tests.harness import MODE, Harness
+
+
+def test_a_boost_during_the_rule_s_force_does_not_cancel_the_rest_of_the_night(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The 01:00 force (7000 Wh, 12600 s) displaced by a user's 10-minute boost at 01:30: when the boost ended the
+    # heater went back to the regulation (0 W at night), 1333 Wh drawn of the 7000 credited: a cold morning.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 1, 0, 30))
+    ecs = h.load("ecs")
+    assert ecs.forced_by == "seed_rule"
+    drawn_from = ecs.energy_wh
+    ticks(h, at(2024, 1, 11, 1, 1), at(2024, 1, 11, 1, 29))
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 2000, "duration": 600}', at(2024, 1, 11, 1, 30))
+    assert ecs.forced_by == "user"
+    ticks(h, at(2024, 1, 11, 1, 31), at(2024, 1, 11, 7, 0))
+    assert "forcing again 2000 W for 10200 s (5667 Wh still missing)" in caplog.text
+    assert ecs.energy_wh - drawn_from == pytest.approx(7000, abs=20)  # (from 01:00:30: 17 Wh less)
+    assert h.reg.status(at(2024, 1, 11, 7))["water_heater"]["seed_rule"]["yesterday_wh"] == pytest.approx(7000)
+
+
+def test_a_restart_during_a_boost_over_the_rule_s_force_still_forces_the_rest_of_the_night(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The 01:00 force (7000 Wh) displaced by a user's 1-hour boost at 01:30, PySEB restarted at 02:00 (an upgrade, a
+    # crash): the rule's own force was not saved, so when the boost ended at 02:30 nothing forced the rest: 2967 Wh
+    # drawn of the 7000 credited, and the next night's check took the water for hot.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 1, 0, 30))
+    drawn_from = h.load("ecs").energy_wh
+    ticks(h, at(2024, 1, 11, 1, 1), at(2024, 1, 11, 1, 29))
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 2000, "duration": 3600}', at(2024, 1, 11, 1, 30))
+    ticks(h, at(2024, 1, 11, 1, 31), at(2024, 1, 11, 2, 0))
+    saved = json.loads(json.dumps(h.reg.status(at(2024, 1, 11, 2, 0))))
+    h.reg.shutdown(at(2024, 1, 11, 2, 0))
+    again = Harness(field_config(tmp_path))
+    assert again.reg.restore(saved, at(2024, 1, 11, 2, 1)) == []
+    ticks(again, at(2024, 1, 11, 2, 1), at(2024, 1, 11, 7, 0))
+    assert "forcing again 2000 W for" in caplog.text
+    before_wh = saved["equipments"][0]["energy"] - drawn_from
+    assert before_wh + again.load("ecs").energy_wh - saved["equipments"][0]["energy"] == pytest.approx(7000, abs=60)
+    assert again.reg.status(at(2024, 1, 11, 7))["water_heater"]["seed_rule"]["yesterday_wh"] == pytest.approx(7000)
+
+
+@pytest.mark.parametrize(("back_at", "forced_again_s", "credited_wh"), [
+    ((3, 0), 9000, 7000),  # back during the force: the hour it was stopped is made up
+    ((5, 0), 9000, 7000),  # back after its planned end (04:30), still in the night
+    ((9, 0), None, 2000),  # back in the morning: only what was drawn is credited, the next night makes up the rest
+])
+def test_a_stop_during_the_rule_s_own_force_is_made_up(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                                       back_at: tuple[int, int], forced_again_s: int | None,
+                                                       credited_wh: float) -> None:
+    # The 01:00 force (7000 Wh, 12600 s), PySEB stopped from 02:00 to 03:00 (an upgrade, a power cut): the restored
+    # force ran its remaining time, 5000 Wh drawn of the 7000 credited, and the next night's check took the water
+    # for hot.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 2, 0))
+    assert h.load("ecs").forced_by == "seed_rule"
+    saved = json.loads(json.dumps(h.reg.status(at(2024, 1, 11, 2, 0))))
+    h.reg.shutdown(at(2024, 1, 11, 2, 0))
+    again = Harness(field_config(tmp_path))
+    assert again.reg.restore(saved, at(2024, 1, 11, *back_at)) == []
+    caplog.clear()
+    ticks(again, at(2024, 1, 11, *back_at), at(2024, 1, 11, 12, 0))
+    if forced_again_s is not None:
+        assert f"forcing again 2000 W for {forced_again_s} s (5000 Wh still missing)" in caplog.text
+    else:
+        assert "forcing again" not in caplog.text and "5000 Wh of it not drawn, not credited" in caplog.text
+    assert again.load("ecs").energy_wh == pytest.approx(credited_wh, abs=60)  # (nothing before the force that day)
+    assert again.reg.status(at(2024, 1, 11, 12))["water_heater"]["seed_rule"]["yesterday_wh"] == \
+        pytest.approx(credited_wh, abs=60)
+
+
+def test_a_damaged_saved_own_force_is_dropped_with_a_warning(tmp_path: Path,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    h = Harness(field_config(tmp_path))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 1, 0, 30))
+    saved = json.loads(json.dumps(h.reg.status(at(2024, 1, 11, 1, 1))))
+    assert saved["water_heater"]["seed_rule"]["own_force"]["wanted_wh"] == 7000
+    saved["water_heater"]["seed_rule"]["own_force"]["due_at"] = "tonight"
+    again = Harness(field_config(tmp_path))
+    again.reg.restore(saved, at(2024, 1, 11, 1, 2))
+    again.reg.tick(at(2024, 1, 11, 1, 2))
+    assert "saved own_force" in caplog.text and "ignored" in caplog.text
+    assert again.reg.status(at(2024, 1, 11, 1, 2))["water_heater"]["seed_rule"]["own_force"] is None
+    assert again.load("ecs").forced_by == "seed_rule"  # the force itself is still restored
+
+
+def test_a_force_displaced_past_the_night_credits_only_what_was_drawn(tmp_path: Path) -> None:
+    # The boost is "until unforced", ended at 18:00: too late to heat the rest (the evening peak); the night's
+    # credit is what the heater drew, so the next night's check makes up the rest.
+    h = Harness(field_config(tmp_path))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 1, 30))
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 0}', at(2024, 1, 11, 1, 30))  # (away)
+    ticks(h, at(2024, 1, 11, 1, 31), at(2024, 1, 11, 18, 0))
+    h.reg.handle(MODE, b'{"command": "unforce", "name": "ecs"}', at(2024, 1, 11, 18, 0))
+    ticks(h, at(2024, 1, 11, 18, 1), at(2024, 1, 11, 18, 10))
+    assert not h.load("ecs").is_forced()
+    # 30 min at 2000 W, then nothing: 1000 Wh of the 7000
+    assert h.reg.status(at(2024, 1, 11, 18, 10))["water_heater"]["seed_rule"]["yesterday_wh"] == pytest.approx(1000)
+
+
+@pytest.mark.parametrize("rule", ["seed", "deadline"])
+def test_a_rule_s_force_that_could_not_be_published_is_not_taken_for_done(tmp_path: Path, rule: str) -> None:
+    # paho refused the 01:00 command (its queue full): the rule took the force for done, credited 7000 Wh (the
+    # deadline rule: "forcing" until the deadline) and never tried again: a cold morning.
+    h = Harness(field_config(tmp_path, extra=DEADLINE if rule == "deadline" else ""))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 30))
+    ecs = h.load("ecs")
+    refusing = refuse_next_force(h)  # (the first force)
+    drawn_from = ecs.energy_wh
+    ticks(h, at(2024, 1, 11, 0, 31), at(2024, 1, 11, 6, 59))
+    assert not refusing[0]  # (the force was refused once)
+    assert ecs.energy_wh - drawn_from > 5900
+
+
+@pytest.mark.parametrize("rule", ["seed", "deadline"])
+def test_a_rule_s_force_never_delivered_is_tried_again_without_flooding_the_log(
+        tmp_path: Path, rule: str, caplog: pytest.LogCaptureFixture) -> None:
+    # Every command refused all night: tried at every rule tick (5 s), 4308 lines of the seed rule's, 2340 of the
+    # deadline rule's. Now a minute later, then 2, 4... 10 minutes.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, extra=DEADLINE if rule == "deadline" else ""))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 30))
+    ecs = h.load("ecs")
+
+    def refuse(topic: str, payload: str | bytes, retain: bool = False) -> None:
+        if topic == ECS_CMD and payload != "0":
+            raise RuntimeError("queue full")
+
+    ecs.bind(refuse)
+    caplog.clear()
+    ticks(h, at(2024, 1, 11, 0, 31), at(2024, 1, 11, 6, 59), step_s=5)
+    tries = caplog.text.count("forcing again" if rule == "seed" else "deadline rule: forcing")
+    assert 5 <= tries <= 60
+
+
+@pytest.mark.parametrize("how", ["regul/mode", "mode solar"])
+def test_the_rule_s_force_cut_by_the_user_credits_only_what_was_drawn(tmp_path: Path, how: str,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    # The 01:00 force (7000 Wh) unforced by the user at 01:30 (or the mode set to solar only): not forced again (the
+    # user said stop), but its 7000 Wh stayed credited to the day it was for with 1000 drawn; the next night's check
+    # counted the two days 6000 Wh too high and forced nothing after a short day.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 1, 0))
+    assert h.load("ecs").forced_by == "seed_rule"
+    ticks(h, at(2024, 1, 11, 1, 1), at(2024, 1, 11, 1, 29))
+    if how == "regul/mode":
+        h.reg.handle(MODE, b'{"command": "unforce", "name": "ecs"}', at(2024, 1, 11, 1, 30))
+    else:
+        assert h.reg.field.heater is not None
+        h.reg.field.heater.set_mode(EcsMode.SOLAR, at(2024, 1, 11, 1, 30), "test")
+    assert not h.load("ecs").is_forced()
+    ticks(h, at(2024, 1, 11, 1, 31), at(2024, 1, 11, 7, 0))
+    assert "forcing again" not in caplog.text
+    # (6033: ticks a minute apart)
+    assert "ecs's force was ended early (unforced, or the water-heater mode): 60" in caplog.text
+    assert h.reg.status(at(2024, 1, 11, 7))["water_heater"]["seed_rule"]["yesterday_wh"] == pytest.approx(1000, abs=40)
