@@ -13,11 +13,9 @@ import pytest
 
 from field.full_tank import MeteredFullTank
 from integrations.domoticz_control import EcsMode
-from tests.field_house import ECS_CMD, ECS_METER, ECS_STATUS, at, field_config, ticks
+from tests.field_house import DEADLINE, ECS_CMD, ECS_METER, ECS_STATUS, at, field_config, ticks
 from tests.harness import MODE, Harness
 from tests.test_field_tank import thermostat_cut
-
-DEADLINE = "[fallback]\nseed_rule = false\nmin_energy_wh = 6000\ndeadline = 07:00\noffpeak = 22:00-06:00\n"
 
 
 def echo(percent: int) -> bytes:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.field_house import ECS_STATUS, at, field_config, refuse_next_force, ticks
+from tests.field_house import DEADLINE, ECS_STATUS, at, field_config, refuse_next_force, ticks
 from tests.harness import MODE, Harness
-from tests.test_fallback_night_force import DEADLINE, echo, grey_day_heard, night_force_made
+from tests.test_fallback_night_force import echo, grey_day_heard, night_force_made
 from tests.test_full_tank_reboot import BOOTED
 
 
