@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.configs import write_config
+from tests.field_domoticz import DZ_IN, DZ_OUT, ECHOED, RADIATOR_SWITCH, SELECTOR_IDX, selector, switch
 from tests.field_house import RADIATOR, field_config
 from tests.harness import NOON, Harness
-from tests.test_field_domoticz import DZ_IN, DZ_OUT, ECHOED, RADIATOR_SWITCH, SELECTOR_IDX, selector, switch
 
 HA_MODE = "regul/ha/water_heater_mode/set"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.field_domoticz import DZ_IN, DZ_OUT, RADIATOR_SWITCH, switch, user_on_then_unforced
 from tests.field_house import RADIATOR, field_config
 from tests.harness import NOON, Harness
-from tests.test_field_domoticz import DZ_IN, DZ_OUT, RADIATOR_SWITCH, switch, user_on_then_unforced
 
 GRID_IDX = 651
 SENSORS = f"[domoticz]\nidx_grid = {GRID_IDX}\nkeepalive_s = 1800\n"

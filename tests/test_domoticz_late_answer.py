@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.field_house import RADIATOR, field_config
-from tests.harness import MODE, NOON, Harness
-from tests.test_field_domoticz import (
+from tests.field_domoticz import (
     DOMOTICZ,
     DZ_IN,
     DZ_OUT,
@@ -24,6 +22,8 @@ from tests.test_field_domoticz import (
     switch,
     switchlights,
 )
+from tests.field_house import RADIATOR, field_config
+from tests.harness import MODE, NOON, Harness
 
 
 def requests(h: Harness, since: int = 0) -> list[dict]:

@@ -18,10 +18,10 @@ from localbroker import PrivateBroker
 from shell import paho_compat
 from tests.configs import point_at, reading
 from tests.daemon_process import DaemonProcess
+from tests.field_domoticz import ECS_SWITCH, RADIATOR_SWITCH, SELECTOR_IDX, selector, switch
 from tests.field_house import ECS_CMD, ECS_STATUS, RADIATOR, VLOAD, field_config
 from tests.mqtt_probe import MqttProbe
 from tests.test_field_boots import BOOT_DETECTED, PZEM_BOOT, SETPOWER_ECHO, VLOAD_BOOT_NO_OTA
-from tests.test_field_domoticz import ECS_SWITCH, RADIATOR_SWITCH, SELECTOR_IDX, selector, switch
 
 CONS, PROD, MODE, AVAIL = "smeter/pzem/CONSOMMATION", "smeter/pzem/PRODUCTION", "regul/mode", "regul/availability"
 DZ_IN, DZ_OUT = "domoticz/in", "domoticz/out"

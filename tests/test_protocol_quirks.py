@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from tests.configs import LINEAR_CSV, reading, seed_sample_text, write_config
+from tests.field_domoticz import DOMOTICZ
 from tests.field_house import ECS_CMD, ECS_METER, ECS_STATUS, VLOAD, House, field_config
 from tests.harness import CONS, MODE, NOON, PROD, Harness
 from tests.test_field_boots import BOOT_DETECTED, PZEM_BOOT, SETPOWER_ECHO, VLOAD_BOOT
-from tests.test_field_domoticz import DOMOTICZ
 from tests.test_field_tank import EMPTY_TANK, live
 from tests.test_field_tank import T as TANK_T
 
