@@ -14,8 +14,8 @@ import pytest
 from field.full_tank import MeteredFullTank
 from integrations.domoticz_control import EcsMode
 from tests.field_house import DEADLINE, ECS_CMD, ECS_METER, ECS_STATUS, at, field_config, ticks
+from tests.field_tank import thermostat_cut
 from tests.harness import MODE, Harness
-from tests.test_field_tank import thermostat_cut
 
 
 def echo(percent: int) -> bytes:

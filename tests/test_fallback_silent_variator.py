@@ -11,9 +11,9 @@ import pytest
 
 from field.fallback_answers import ForceAnswers
 from tests.field_house import DEADLINE, ECS_CMD, ECS_METER, ECS_STATUS, at, field_config, ticks
+from tests.field_tank import EMPTY_TANK, live
 from tests.harness import MODE, Harness
 from tests.test_fallback_night_force import deadline_force_made, echo, grey_day_heard
-from tests.test_field_tank import EMPTY_TANK, live
 
 
 @pytest.mark.parametrize(("extra", "rule", "force_at", "end_at"), [

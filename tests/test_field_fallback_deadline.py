@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.field_house import DEADLINE, ECS_CMD, ECS_METER, at, field_config, ticks
+from tests.field_tank import thermostat_cut
 from tests.harness import MODE, Harness
-from tests.test_field_tank import thermostat_cut
 
 
 def commands_between(h: Harness, start: int) -> list[str]:

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.field_house import ECS_CMD, ECS_METER, ECS_STATUS, VLOAD, at, field_config
+from tests.field_tank import EMPTY_TANK, AnsweringHouse, thermostat_cut
 from tests.harness import MODE, Harness
 from tests.test_fallback_night_force import echo, night_force_made
-from tests.test_field_tank import EMPTY_TANK, AnsweringHouse, thermostat_cut
 
 DRAWING = EMPTY_TANK.replace(b'"power": 0.00', b'"power": 2010.00')
 BOOT = b'{"type": "vload", "id": "ECS", "fw_version": "1.1b", "PCB": "white", "chip_id": "1234567", ' \
