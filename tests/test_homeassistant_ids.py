@@ -11,8 +11,8 @@ import pytest
 
 from settings.config import load_settings
 from tests.configs import write_config
+from tests.field_homeassistant import HA, by_id, configs
 from tests.harness import NOON, Harness
-from tests.test_field_homeassistant import HA, by_id, configs
 
 pytestmark = pytest.mark.debian
 

@@ -19,10 +19,10 @@ from localbroker import PrivateBroker
 from shell import paho_compat
 from tests.configs import reading, with_mqtt_lines, write_config
 from tests.daemon_process import DaemonProcess
+from tests.field_homeassistant import HA, PARIS
 from tests.field_house import ECS_CMD, RADIATOR
 from tests.ha_schema import render, render_last_reset, schema_problems
 from tests.mqtt_probe import MqttProbe
-from tests.test_field_homeassistant import HA, PARIS
 
 CONS, PROD, AVAIL = "smeter/pzem/CONSOMMATION", "smeter/pzem/PRODUCTION", "regul/availability"
 GLOBAL = 8  # grid, production, consumption, production energy, last decision, suspended, 2 meters stale
