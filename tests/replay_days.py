@@ -1,0 +1,38 @@
+"""Days to replay, shared by the simulation's tests (test_simulation_tune and its _days and _advice files,
+test_report_days, test_simulation_recorded_loads): a short synthetic day as CSV, and a day recorded as the daemon
+writes it (gzip batches of decisions)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def write_day(directory: Path, name: str, rows: list[tuple[float, float]]) -> Path:
+    lines = ["time,production_w,house_w"] + [f"2026-06-0{1 + len(name) % 2}T12:{i:02d}:00,{pv:g},{house:g}"
+                                             for i, (pv, house) in enumerate(rows)]
+    path = directory / name
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+PARIS = "Europe/Paris"
+
+
+def write_recorded_day(folder: Path, day: str, minutes: int, house_w: float = 500.0) -> Path:
+    """A recorded day of the `ecs` heater alone, from 12:00 (Paris) for `minutes`, a decision every 4 s, in batches
+    of 5 minutes (as the daemon writes them); `house_w` tells one house from another."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from core.decisions import DecisionRecord
+    from recording.format import format_rows, header_text
+    from recording.store import append_batch
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path, header = folder / f"pyseb-{day}.csv.gz", header_text(["ecs"], [False], 10.0)
+    noon = datetime.fromisoformat(f"{day}T12:00:00").replace(tzinfo=ZoneInfo(PARIS)).timestamp()
+    records = [DecisionRecord(noon + 4.0 * i, house_w, 1500.0 + 10.0 * (i % 7), (0.0,), (0.0,), (2000.0,))
+               for i in range(minutes * 15)]
+    for start in range(0, len(records), 75):
+        append_batch(path, format_rows(records[start:start + 75], ZoneInfo(PARIS)), header)
+    return path
