@@ -129,6 +129,7 @@ def reading(power_w: float) -> bytes:
 
 
 SEED_SAMPLE = Path(__file__).resolve().parent / "data" / "seed-config.ini.sample"  # the seed project's, as shipped
+SEED_STATUS = Path(__file__).resolve().parent / "data" / "seed-status.ini.example.json"  # the seed's status file
 
 
 def seed_sample_text() -> str:
