@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.configs import SEED_STATUS
 from tests.field_house import DEADLINE, ECS_CMD, ECS_METER, at, field_config, ticks
 from tests.field_tank import thermostat_cut
 from tests.harness import MODE, Harness
-
-SEED_STATUS = Path(__file__).parent / "data" / "seed-status.ini.example.json"  # the seed's status file
 
 
 def ecs_status(h: Harness, now: float) -> dict:

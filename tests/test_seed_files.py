@@ -14,9 +14,7 @@ import pytest
 from settings.config import load_settings
 from shell.daemon import Daemon
 from shell.lock import InstanceLock
-from tests.configs import LINEAR_CSV, NO_BROKER_PORT, SEED_SAMPLE, problems_of, seed_sample_text
-
-SEED_STATUS = Path(__file__).parent / "data" / "seed-status.ini.example.json"
+from tests.configs import LINEAR_CSV, NO_BROKER_PORT, SEED_SAMPLE, SEED_STATUS, problems_of, seed_sample_text
 
 
 def test_the_seed_sample_as_shipped_is_refused_for_its_dry_run_alone(tmp_path: Path) -> None:
