@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from recording.format import header_text, read_record
-from tests.test_recording import ROOT, record, recorder
+from tests.recording_support import ROOT, record, recorder
 
 OURS_OLD = (".pyseb-2026-05-30.csv.gz.k3j_x9q2.tmp", ".pyseb-2026-05-31-2.csv.gz.a1b2c3d4.tmp")
 # Named almost like ours, or ours but someone else's: left alone. (mkstemp's 8 characters are a-z, 0-9 and _.)
@@ -59,7 +59,7 @@ def test_a_killed_rewrite_s_temporaries_are_removed_at_the_first_write(tmp_path:
 
 def test_the_threaded_recorder_removes_them_as_it_starts(tmp_path: Path) -> None:
     from recording.writer import DayRecorder
-    from tests.test_recording import PARIS
+    from tests.recording_support import PARIS
 
     old = leave(tmp_path, OURS_OLD, HOUR_S)
     rec = DayRecorder(tmp_path, ["ecs", "radiator"], [False, True], PARIS, 10.0)

@@ -18,7 +18,7 @@ from core.decisions import DecisionRecord
 from recording.format import format_rows, read_record
 from recording.writer import DayRecorder
 from simulation.__main__ import main
-from tests.test_recording import PARIS
+from tests.recording_support import PARIS
 
 MORNING = datetime(2026, 6, 1, 6, 0, tzinfo=PARIS).timestamp()
 BATCH = 150  # decisions: five minutes at one every 2 s, the daemon's default flush_interval

@@ -1,0 +1,110 @@
+"""The day recorder's limits and damage: new loads mid-day get their own file, max_day_mb, a full disk is a
+warning, a run as root leaves the files to the folder's owner, damaged batches skipped and said, a hand-edited nan."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import os
+from pathlib import Path
+
+import pytest
+
+from core.decisions import DecisionRecord
+from recording.format import RecordError, header_text, read_record
+from recording.writer import DayRecorder
+from tests.recording_support import NOON, PARIS, record, recorded_in_batches, recorder
+
+
+def test_new_loads_mid_day_get_their_own_file(tmp_path: Path) -> None:
+    recorder(tmp_path).write([record(0)])
+    other = DayRecorder(tmp_path, ["ecs"], [False], PARIS, 10.0, threaded=False)
+    other.write([DecisionRecord(NOON + 8, 1.0, 2.0, (3.0,), (4.0,), (5.0,))])
+    assert read_record(tmp_path / "pyseb-2026-06-01.csv.gz").names == ("ecs", "radiator")
+    assert read_record(tmp_path / "pyseb-2026-06-01-2.csv.gz").names == ("ecs",)
+
+
+def test_a_day_stops_at_max_day_mb(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    rec = recorder(tmp_path, max_day_bytes=100)
+    rec.write([record(i) for i in range(50)])  # the first batch passes the limit: the next ones are refused
+    with caplog.at_level(logging.WARNING):
+        rec.write([record(50)])
+        rec.write([record(51)])
+    assert len(read_record(tmp_path / "pyseb-2026-06-01.csv.gz").records) == 50
+    assert caplog.text.count("reached max_day_mb") == 1 and rec.lost_records == 2
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_a_full_disk_is_a_warning_and_recording_resumes(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    day_file = tmp_path / "pyseb-2026-06-01.csv.gz"
+    day_file.symlink_to("/dev/full")  # every write to it fails with ENOSPC, as on a full disk
+    rec = recorder(tmp_path)
+    with caplog.at_level(logging.DEBUG, logger="recording.writer"):
+        rec.write([record(0)])
+        rec.write([record(1)])
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "the disk is full" in warnings[0].getMessage()
+    assert rec.lost_records == 2
+    day_file.unlink()  # room again
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="recording.writer"):
+        rec.write([record(2)])
+    assert "writing again" in caplog.text
+    assert read_record(day_file).records == [record(2)]
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root can give a file away")
+def test_a_run_as_root_leaves_the_recordings_to_the_folders_owner(tmp_path: Path) -> None:
+    # The service runs as a user; one run by hand as root must not leave it a day file it cannot add to
+    # (nor a records folder it cannot write in). A folder owned by root keeps root's files.
+    home = tmp_path / "home"
+    home.mkdir()
+    os.chown(home, 65534, 65534)
+    rec = recorder(home / "records")
+    rec.add(record(0))
+    rec.flush()
+    day = home / "records" / "pyseb-2026-06-01.csv.gz"
+    assert (os.stat(home / "records").st_uid, os.stat(day).st_uid, os.stat(day).st_gid) == (65534, 65534, 65534)
+    root_owned = tmp_path / "root-records"
+    rec = recorder(root_owned)
+    rec.add(record(0))
+    rec.flush()
+    assert os.stat(root_owned / "pyseb-2026-06-01.csv.gz").st_uid == 0
+
+
+def test_a_batch_damaged_in_the_middle_is_skipped_and_nothing_after_it_is_cut(tmp_path: Path) -> None:
+    # A bad byte in batch 2 of 4 (a bad sector, a hand edit): the reader skips that batch only, and the
+    # recorder, appending again, keeps batches 3 and 4 (it used to cut the file there as a crash's tail).
+    path = recorded_in_batches(tmp_path, 4)
+    data = bytearray(path.read_bytes())
+    starts = [i for i in range(len(data)) if data[i:i + 3] == b"\x1f\x8b\x08"]
+    assert len(starts) == 4
+    data[(starts[1] + starts[2]) // 2] ^= 0xFF  # inside batch 2's compressed bytes
+    path.write_bytes(bytes(data))
+    day = read_record(path)
+    assert day.records == [record(i) for i in (*range(10), *range(20, 40))]
+    assert day.damaged_bytes == starts[2] - starts[1] and not day.truncated
+    later = recorder(tmp_path)  # a new start, as the daemon's: repairs the tail before its first batch
+    later.add(record(40))
+    later.flush()
+    assert read_record(path).records == [record(i) for i in (*range(10), *range(20, 41))]
+
+
+def test_a_damaged_first_batch_is_said_for_what_it_is(tmp_path: Path) -> None:
+    # The header is in the first batch alone (zcat gives one clean CSV): damaged, the day cannot be read, and the
+    # error said "not a PySEB recorded day" of a file whose other batches are whole.
+    path = recorded_in_batches(tmp_path, 3)
+    data = bytearray(path.read_bytes())
+    starts = [i for i in range(len(data)) if data[i:i + 3] == b"\x1f\x8b\x08"]
+    data[(starts[0] + starts[1]) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(RecordError, match="its first batch, the only one with the header, is damaged"):
+        read_record(path)
+
+
+def test_a_hand_edited_nan_in_a_day_file_is_refused_as_a_trace_refuses_it(tmp_path: Path) -> None:
+    path = tmp_path / "pyseb-2026-06-01.csv.gz"
+    text = header_text(["ecs"], [False], 10.0) + "2026-06-01T12:00:00.000+02:00,nan,300,0,0,2000\n"
+    path.write_bytes(gzip.compress(text.encode()))
+    with pytest.raises(RecordError, match="not a finite number"):
+        read_record(path)
