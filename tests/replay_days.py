@@ -1,10 +1,15 @@
 """Days to replay, shared by the simulation's tests (test_simulation_tune and its _days and _advice files,
-test_report_days, test_simulation_recorded_loads): a short synthetic day as CSV, and a day recorded as the daemon
-writes it (gzip batches of decisions)."""
+test_report_days, test_simulation_recorded_loads, test_simulation_models and _trace): a file of a given text (a
+trace, a response), a short synthetic day as CSV, and a day recorded as the daemon writes it (gzip batches)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
 
 
 def write_day(directory: Path, name: str, rows: list[tuple[float, float]]) -> Path:
