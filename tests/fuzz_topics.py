@@ -139,7 +139,9 @@ def _number(value: object) -> float | None:
 
 
 def _reading(_: Any, payload: bytes) -> bool:
-    doc = _json_doc(re.sub(rb"\bnan\b", b"NaN", payload))  # (the PZEM prints a NaN value as a bare nan)
+    # (the PZEM prints a NaN value as a bare nan, C's printf a negative one as -nan: the reader takes either, in any
+    # case, in a field that is not the power; a bare `nan` only: not inside a string or a word)
+    doc = _json_doc(re.sub(rb'(?<![\w"])-?nan(?![\w"])', b"NaN", payload, flags=re.IGNORECASE))
     power = _number(doc.get("power")) if isinstance(doc, dict) else None
     return power is not None and 0 <= power <= 30_000
 
