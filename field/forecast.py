@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timezone, tzinfo
 from types import MappingProxyType
 from typing import Any
 
+from field.forecast_settings import MAX_ASKED_WAIT_S
 from values.numbers import finite_json_float, finite_json_or_text_float
 from values.readings import MAX_PAYLOAD_BYTES
 from values.shown import shown
@@ -98,6 +99,29 @@ def saved_owm_forecast(saved: Any, now: float, max_age_s: float) -> OwmForecast 
     return OwmForecast(MappingProxyType(clouds), fetched_at) if clouds else None
 
 
+def saved_owm_failure(saved: Any, now: float) -> ForecastFailure | None:
+    """The failure a status file kept that asks to wait (its `forecast.openweathermap`: `error`, `error_time`,
+    `ask_again_after`, `request_digest`), while the wait holds at `now`; None when it kept none, or the wait is over.
+    ValueError naming what is wrong in one that cannot be used (failed after now: a clock set back)."""
+    until = saved.get("ask_again_after") if isinstance(saved, dict) else None
+    if until is None:
+        return None
+    cause, digest = saved.get("error"), saved.get("request_digest")
+    if not isinstance(cause, str) or not isinstance(digest, str):
+        raise ValueError("error and request_digest must be text")
+    failed_at = datetime.fromisoformat(str(saved.get("error_time"))).timestamp()
+    ask_again_after = datetime.fromisoformat(str(until)).timestamp()
+    if failed_at > now:
+        raise ValueError(f"failed at {saved.get('error_time')}, after now")
+    if ask_again_after - failed_at > MAX_ASKED_WAIT_S:
+        raise ValueError(f"asks to wait until {until}, over {MAX_ASKED_WAIT_S / 3600:.0f} h after the failure")
+    if ask_again_after <= now:
+        return None
+    # (a cause is the server's message, cut at CAUSE_MAX_CHARS, and what to fix)
+    return ForecastFailure(cause[:CAUSE_MAX_CHARS * 2], failed_at, ask_again_after=ask_again_after,
+                           request_digest=digest[:64])
+
+
 @dataclass(frozen=True, slots=True)
 class ForecastFailure:
     """A fetch that gave nothing usable (HTTP error, no answer, garbage): the cause, without the key."""
@@ -107,6 +131,10 @@ class ForecastFailure:
     source: str = SOURCE_OWM
     retry: bool = True  # False: a retry gets the same answer (a refused key, an unknown place): the round stops
     retry_after_s: float | None = None  # the server's Retry-After: no retry sooner
+    # The server asked not to ask before this (a rate limit, a refused key): kept in the status file, a start before
+    # it does not fetch (a restart loop asked at every start); None for a failure that is not the server's word.
+    ask_again_after: float | None = None
+    request_digest: str | None = None  # of the request that failed (url, place, key; never the key itself)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from field.forecast import (
     ForecastFailure,
     OwmForecast,
     parse_mqtt_forecast,
+    saved_owm_failure,
     saved_owm_forecast,
     unit_doubts,
 )
@@ -173,19 +174,25 @@ class ForecastBook:
         return warnings
 
     def _restore_owm(self, saved: Any, now: float) -> list[str]:
-        """The OpenWeatherMap forecast a status file kept, up to MAX_OWM_AGE_S old (a check takes no older); the start
-        does not fetch again within KEEP_AT_START_S of it (shell.forecast_fetch). Returns warnings."""
+        """The OpenWeatherMap forecast a status file kept, up to MAX_OWM_AGE_S old (a check takes no older), and the
+        last failure while the server's wait holds; the start does not fetch again within KEEP_AT_START_S of the one,
+        nor before the other's ask_again_after (shell.forecast_fetch). Returns warnings."""
         if not self.owm_enabled:
             return []
+        warnings: list[str] = []
+        try:
+            self.owm_failure = saved_owm_failure(saved, now)
+        except (ValueError, TypeError, OverflowError, OSError) as exc:
+            warnings.append(f"status file's openweathermap failure ignored: {exc}")
         try:
             kept = saved_owm_forecast(saved, now, MAX_OWM_AGE_S)
         except (ValueError, TypeError, OverflowError, OSError) as exc:
-            return [f"status file's openweathermap forecast ignored: {exc}"]
+            return [*warnings, f"status file's openweathermap forecast ignored: {exc}"]
         if kept is not None:
             self.owm = kept
             log.info("forecast from openweathermap fetched at %s kept from the status file (%d daytime entries)",
                      _iso(kept.fetched_at, self.tz), len(kept.clouds_by_utc))
-        return []
+        return warnings
 
     def restore_last_pick(self, doc: dict[str, Any], saved_at: float, now: float) -> list[str]:
         """What the last check used, from a status file: PySEB's `forecast.used`, or the seed's CLOUD_forecast (the
@@ -275,8 +282,12 @@ class ForecastBook:
             owm.update({"time": _iso(self.owm.fetched_at, self.tz), "entries": len(self.owm.clouds_by_utc),
                         "until_utc": span[1].astimezone(timezone.utc).isoformat() if span else None,
                         "daytime_clouds": self.owm.daytime(self.tz)})
-        if self.owm_failure is not None:
-            owm.update({"error": self.owm_failure.cause, "error_time": _iso(self.owm_failure.at, self.tz)})
+        failure = self.owm_failure
+        if failure is not None:
+            owm.update({"error": failure.cause, "error_time": _iso(failure.at, self.tz)})
+            if failure.ask_again_after is not None:  # (a start before it does not ask: shell.forecast_fetch)
+                owm.update({"ask_again_after": _iso(failure.ask_again_after, self.tz),
+                            "request_digest": failure.request_digest})
         mqtt = {"topic": self.mqtt_topic, "error": self.mqtt_error,
                 "days": {d.isoformat(): {"clouds_percent": f.clouds_percent, "pv_wh": f.pv_wh,
                                          "time": _iso(f.received_at, self.tz)} for d, f in sorted(self.mqtt.items())}}

@@ -17,6 +17,9 @@ FETCH_LEAD_S = 3000.0  # the daily fetch starts 50 min before check_at: retries 
 # loop (systemd's Restart=) asked OWM at every start, burning a free key's calls. The round before check_at still runs
 # when it came due since that fetch.
 KEEP_AT_START_S = 3 * 3600.0
+# The longest a start holds back on the server's word kept from a failed fetch (a Retry-After of days, a garbled date):
+# the round before check_at asks anyway.
+MAX_ASKED_WAIT_S = 24 * 3600.0
 
 OWM_OPTIONS: tuple[Option, ...] = (
     Option("key", "text?", None, "OpenWeatherMap API key (appid; never logged); empty, or only x's (the seed "

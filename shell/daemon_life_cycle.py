@@ -123,8 +123,9 @@ class DaemonLifeCycle:
             self.link_report.down(failure, steady_s())  # logged by the link with its details
         if self.fetcher is not None:
             # (the forecast restored from the status file, if any: a start soon after its fetch does not fetch again)
-            kept = self.reg.field.forecast.owm
-            self.fetcher.start(kept_at=kept.fetched_at if kept is not None else None)
+            # (and the last failure, kept while the server asks to wait: a restart loop asked it at every start)
+            kept, held = self.reg.field.forecast.owm, self.reg.field.forecast.owm_failure
+            self.fetcher.start(kept_at=kept.fetched_at if kept is not None else None, held=held)
         try:
             self._loop()
         finally:

@@ -5,7 +5,6 @@ Standard library HTTP, a timeout, TLS verified; the API key is never logged."""
 
 from __future__ import annotations
 
-import email.utils
 import http.client
 import logging
 import re
@@ -16,13 +15,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timezone, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 from urllib.parse import quote_plus, urlencode, urlsplit
 
 from field.forecast import ForecastError, ForecastFailure, OwmForecast, parse_owm_answer
 from field.forecast_settings import FETCH_LEAD_S, KEEP_AT_START_S, LOOPBACK, OwmSettings
 from shell.event_queue import EventSink
+from shell.forecast_wait import RATE_LIMIT_WAIT_S, ask_again_after, request_digest, retry_after_s
 from shell.http_deadline import opener_within
 from values.local_time import hour, next_occurrence
 
@@ -32,8 +32,6 @@ MAX_BODY_BYTES = 1_000_000  # a 5-day forecast is ~16 kB: anything far larger is
 STOP_WAIT_S = 2.0  # a stop never waits longer for a fetch under way
 WAIT_SLICE_S = 30.0  # waits are cut in slices so a wall-clock step (NTP, DST is not one) is noticed
 CLOCK_BACK_S = 1.0  # a wall clock read this much before its last reading stepped back
-# A 429 without Retry-After: OWM counts its free plan's calls a minute; a retry sooner is refused too, and counted.
-RATE_LIMIT_WAIT_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +45,10 @@ def request_url(settings: OwmSettings) -> str:
     """The seed's request: q=location, units=metric, appid=key."""
     query = urlencode({"q": settings.location, "units": "metric", "appid": settings.key})
     return f"{settings.url}{'&' if '?' in settings.url else '?'}{query}"
+
+
+def _local(at: float, tz: tzinfo | None) -> str:
+    return (datetime.fromtimestamp(at, tz) if tz else datetime.fromtimestamp(at).astimezone()).isoformat("T", "seconds")
 
 
 def _describe(exc: BaseException, timeout_s: float) -> str:
@@ -93,22 +95,11 @@ def fetch_once(settings: OwmSettings, clock: Callable[[], float] = time.time) ->
         wait_s = retry_after_s(asked_wait, clock()) if asked_wait is not None else None
         if status == 429 and wait_s is None:
             wait_s = RATE_LIMIT_WAIT_S
-        return ForecastFailure(_redacted(str(exc), settings.key), clock(), retry=exc.retry, retry_after_s=wait_s)
-
-
-def retry_after_s(header: str, now: float) -> float | None:
-    """A Retry-After header's wait in seconds: a number of seconds or an HTTP date (then from `now`); None for one
-    that is neither."""
-    text = header.strip()
-    if re.fullmatch(r"[0-9]{1,9}", text):
-        return float(text)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)  # (an HTTP date is in GMT)
-    return max(0.0, when.timestamp() - now)
+        failed_at = clock()
+        until = ask_again_after(status, exc.retry, wait_s, failed_at)  # (kept in the status file: a restart waits too)
+        return ForecastFailure(_redacted(str(exc), settings.key), failed_at, retry=exc.retry, retry_after_s=wait_s,
+                               ask_again_after=until,
+                               request_digest=None if until is None else request_digest(settings))
 
 
 def _read_within(answer: Any, timeout_s: float) -> bytes:
@@ -169,17 +160,31 @@ class ForecastFetcher:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="forecast-fetch", daemon=True)
         self._last_round_at: float | None = None
+        self._held: tuple[float, float] | None = None  # a failure's time and the server's ask_again_after, kept
 
-    def start(self, kept_at: float | None = None) -> None:
+    def start(self, kept_at: float | None = None, held: ForecastFailure | None = None) -> None:
         """Fetch now, then daily before check_at. `kept_at`: when the forecast the status file kept was fetched; within
-        KEEP_AT_START_S of now, no fetch at start (the round before check_at runs if it came due since)."""
+        KEEP_AT_START_S of now, no fetch at start (the round before check_at runs if it came due since). `held`: the
+        failure the status file kept, the server asking not to ask before its ask_again_after: no fetch at start
+        before it while the config asks the same (the round before check_at runs, after it when it ends in time)."""
         now = self._clock()
+        if held is not None and held.ask_again_after is not None and held.at <= now < held.ask_again_after:
+            if held.request_digest == request_digest(self.settings):
+                self._held = (held.at, held.ask_again_after)
+            else:
+                log.info("forecast: the last fetch failed (%s), but [openweathermap] changed since: asked at once",
+                         held.cause)
         if kept_at is not None and 0.0 <= now - kept_at <= KEEP_AT_START_S:
             self._last_round_at = kept_at
             log.info("forecast: no fetch at start: the one kept from the status file was fetched %.0f min ago (under "
                      "%.0f h: a restart loop would spend the key's calls); fetching from %s for %s from %.0f min "
                      "before check_at", (now - kept_at) / 60, KEEP_AT_START_S / 3600, shown_url(self.settings.url),
                      self.settings.location, FETCH_LEAD_S / 60)
+        elif held is not None and self._held is not None:
+            log.info("forecast: no fetch at start: the last fetch, %.0f min ago, failed (%s), and the server asks to "
+                     "wait (a restart loop would ask at every start): asked again from %s, or once [openweathermap] "
+                     "changes; the round from %.0f min before check_at still asks", (now - held.at) / 60, held.cause,
+                     _local(self._held[1], self.tz), FETCH_LEAD_S / 60)
         else:
             log.info("forecast: fetching from %s for %s at start and from %.0f min before check_at",
                      shown_url(self.settings.url), self.settings.location, FETCH_LEAD_S / 60)
@@ -195,7 +200,7 @@ class ForecastFetcher:
             log.info("forecast fetch still waiting for %s: left behind", shown_url(self.settings.url))
 
     def _run(self) -> None:
-        if self._last_round_at is None:  # (else the kept forecast stands for the start's fetch)
+        if self._last_round_at is None and self._held is None:  # (else the kept forecast, or the server's wait)
             self._round("at start")
         while not self._stop.is_set():
             now = self._clock()
@@ -208,13 +213,30 @@ class ForecastFetcher:
             check_at = next_occurrence(now, hour(self.check_at_hour), self.tz)
             round_at = check_at - FETCH_LEAD_S
             if self._last_round_at is None or self._last_round_at < round_at:
-                if self._wait_until(round_at):
+                run_at = self._round_time(round_at, check_at)
+                if run_at is None:  # this round was asked, the server asks to wait past check_at: the next one asks
+                    self._last_round_at = self._held[0] if self._held is not None else round_at
+                    continue
+                if self._wait_until(run_at):
                     return
-                if self._clock() >= round_at:  # else the clock went back while waiting: planned again
+                if self._clock() >= run_at:  # else the clock went back while waiting: planned again
+                    self._held = None
                     self._round("before check_at")
                 continue
             if self._wait_until(check_at + 1.0):  # the next round is for the next check
                 return
+
+    def _round_time(self, round_at: float, check_at: float) -> float | None:
+        """When the round before `check_at` asks, with the server's wait kept from the status file: at `round_at`, or
+        when the wait ends if that is later and in time for the check; past the check, the round asks at its time
+        (a daily forecast matters more than a wait of hours), unless it came from this very round (None: skipped, as
+        a Retry-After past the round's time ends it within a run)."""
+        if self._held is None or self._held[1] <= round_at:
+            return round_at
+        held_at, until = self._held
+        if until + self.settings.timeout_s < check_at:
+            return until
+        return None if held_at >= round_at else round_at
 
     def _round(self, why: str) -> None:
         """Up to `attempts` fetches, `retry_interval_s` apart (longer when the server asks: Retry-After, a rate

@@ -37,10 +37,11 @@ def orders_of(document: dict[str, Any]) -> tuple[Any, ...]:
     report = document.get("report_today")
     day = report.get("date") if isinstance(report, dict) else None
     # The forecast fetched (twice a day): saved only at status_time, a daemon crashing minutes after each start never
-    # kept it, and fetched again at every start (shell.forecast_fetch: none within KEEP_AT_START_S of a kept one).
+    # kept it, and fetched again at every start (shell.forecast_fetch: none within KEEP_AT_START_S of a kept one). So
+    # is a failure's wait the server asked for (a 429, a refused key): a start before it does not ask.
     forecast = document.get("forecast")
     owm = forecast.get("openweathermap") if isinstance(forecast, dict) else None
-    fetched = owm.get("time") if isinstance(owm, dict) else None
+    fetched = (owm.get("time"), owm.get("ask_again_after")) if isinstance(owm, dict) else None
     return loads, heater.get("mode") if isinstance(heater, dict) else None, day, fetched
 
 

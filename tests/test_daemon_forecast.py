@@ -103,3 +103,25 @@ def test_a_restart_soon_after_a_fetch_does_not_fetch_again(tmp_path: Path, broke
             fetched_at = kept["time"]
     assert len(server.requests) == 1 and kept["time"] == fetched_at
     assert "forecast: no fetch at start: the one kept from the status file was fetched 0 min ago" in daemon.output
+
+
+def test_a_restart_while_the_server_asks_to_wait_does_not_ask(tmp_path: Path, broker: PrivateBroker,
+                                                              probe: MqttProbe, server: OwmServer) -> None:
+    # A daemon restarted every few seconds asked a rate-limited OWM at every start: its 429 is kept in the status file.
+    server.serve(Answer(429, b'{"cod": 429, "message": "limited"}', headers={"Retry-After": "600"}))
+    for run in (1, 2):
+        mark = probe.mark()
+        daemon = start(tmp_path, broker, probe, server, timeout_s=5, after=mark)
+        try:
+            msg = probe.wait_for("regul/status",
+                                 lambda m: "ask_again_after" in json.loads(m.text)["forecast"]["openweathermap"],
+                                 timeout_s=10, after=mark)
+            if run == 2:
+                time.sleep(0.5)  # (a fetch at start would have been asked by now)
+            assert daemon.terminate() == 0
+        finally:
+            daemon.close()
+    assert len(server.requests) == 1, daemon.output
+    assert "HTTP 429: limited" in json.loads(msg.text)["forecast"]["openweathermap"]["error"]
+    assert "forecast: no fetch at start: the last fetch, 0 min ago, failed (HTTP 429: limited)" in daemon.output
+    assert KEY not in daemon.output and KEY not in (tmp_path / "status.json").read_text()
