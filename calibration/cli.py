@@ -20,6 +20,7 @@ from shell.deps import dependency_problem
 from shell.output_file import overwritten_input
 from shell.plot_file import plot_file
 from shell.stdout_gone import silence_stdout
+from values.number_options import decimal_option, whole_option
 
 __all__ = ["fit_table_path", "main", "run_fit"]
 
@@ -76,9 +77,10 @@ def run_fit(args: argparse.Namespace) -> int:
 
 
 def _non_negative(text: str) -> float:
-    value = float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} is negative")
+    """argparse `type` of --min-power: a number 0 or more (nan passed `value < 0`, and no reading is above nan)."""
+    value = decimal_option(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text}: a number 0 or more")
     return value
 
 
@@ -95,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
                                           "<name>_fit.csv next to it (0..100 % by 0.5).")
     fit.add_argument("file", help="the calibration CSV (percent;watts)")
     fit.add_argument("--method", choices=METHODS, default="robust", help="fit method (default: robust)")
-    fit.add_argument("--degree", type=int, default=5, help="polynomial degree for --method poly (default: 5)")
+    fit.add_argument("--degree", type=whole_option, default=5,
+                     help="polynomial degree for --method poly (default: 5)")
     fit.add_argument("--min-power", type=_non_negative, default=0.0, metavar="W",
                      help="refuse a sweep with no reading above this many watts (default: 0)")
     fit.add_argument("--output", metavar="CSV", help="where to write the fitted table (default: "

@@ -22,6 +22,7 @@ from shell.deps import python_command
 from shell.output_file import overwritten_input
 from shell.stdout_gone import say
 from shell.stop_signals import stop_signals_to_catch
+from values.number_options import decimal_option, whole_option
 
 __all__ = ["add_sweep_arguments", "default_csv_path", "run_sweep"]
 
@@ -47,24 +48,24 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true",
                         help="measure again although the CSV exists (the old one is kept as "
                              "<CSV>.<time>.bak once the new sweep completes)")
-    parser.add_argument("--start", type=float, default=d.start_percent, metavar="PCT",
+    parser.add_argument("--start", type=decimal_option, default=d.start_percent, metavar="PCT",
                         help=f"first percent (default {d.start_percent:g})")
-    parser.add_argument("--stop", type=float, default=d.stop_percent, metavar="PCT",
+    parser.add_argument("--stop", type=decimal_option, default=d.stop_percent, metavar="PCT",
                         help=f"last percent (default {d.stop_percent:g})")
-    parser.add_argument("--step", type=float, default=d.step_percent, metavar="PCT",
+    parser.add_argument("--step", type=decimal_option, default=d.step_percent, metavar="PCT",
                         help=f"percent step (default {d.step_percent:g})")
-    parser.add_argument("--first-settle", type=float, default=d.first_settle_s, metavar="S",
+    parser.add_argument("--first-settle", type=decimal_option, default=d.first_settle_s, metavar="S",
                         help=f"seconds at the first step before measuring (default {d.first_settle_s:g})")
-    parser.add_argument("--settle", type=float, default=d.settle_s, metavar="S",
+    parser.add_argument("--settle", type=decimal_option, default=d.settle_s, metavar="S",
                         help=f"seconds after each later step before measuring (default {d.settle_s:g})")
-    parser.add_argument("--readings", type=int, default=d.readings_per_step, metavar="N",
+    parser.add_argument("--readings", type=whole_option, default=d.readings_per_step, metavar="N",
                         help=f"usable meter readings averaged per step (default {d.readings_per_step})")
-    parser.add_argument("--end-percent", type=float, default=d.end_percent, metavar="PCT",
+    parser.add_argument("--end-percent", type=decimal_option, default=d.end_percent, metavar="PCT",
                         help=f"where the load is left when the sweep ends or stops (default {d.end_percent:g})")
-    parser.add_argument("--meter-timeout", type=float, default=d.meter_timeout_s, metavar="S",
+    parser.add_argument("--meter-timeout", type=decimal_option, default=d.meter_timeout_s, metavar="S",
                         help=f"stop when the meter gives no usable reading for this long "
                              f"(default {d.meter_timeout_s:g})")
-    parser.add_argument("--availability-wait", type=float, default=d.availability_wait_s, metavar="S",
+    parser.add_argument("--availability-wait", type=decimal_option, default=d.availability_wait_s, metavar="S",
                         help=f"how long to wait for the regulator's retained availability "
                              f"(default {d.availability_wait_s:g})")
     parser.add_argument("--ignore-availability", action="store_true",

@@ -6,7 +6,6 @@ from __future__ import annotations
 import configparser
 import difflib
 import math
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +21,7 @@ from settings.slips import (
     slip_advice,
     swallowed_key,
 )
-from values.numbers import text_float
+from values.numbers import UNDERSCORE_ADVICE, text_float, text_int
 
 REQUIRED: Any = object()  # sentinel default: the key must be given
 
@@ -85,17 +84,15 @@ def _optional(parse: Callable[[str], Any]) -> Callable[[str], Any]:
     return parse_optional
 
 
-# A whole number as config files write one: a sign, ASCII digits. Python's int() takes more ("1_000", full-width
-# or Arabic-Indic digits): `keepalive = 6_0`, a typo, was read as 60.
-_WHOLE = re.compile(r"[+-]?[0-9]+")
-_UNDERSCORE_ADVICE = "no '_' in a number: write its digits only"
-
-
 def _parse_int(text: str) -> int:
+    # (text_int: a sign, ASCII digits. Python's int() takes more ("1_000", full-width or Arabic-Indic digits):
+    # `keepalive = 6_0`, a typo, was read as 60.)
     value = text.strip()
-    if _WHOLE.fullmatch(value) is None:  # (int()'s "invalid literal for int() with base 10" is no words for a user)
-        raise ValueError(f"not a whole number: {value!r}" + (f" ({_UNDERSCORE_ADVICE})" if "_" in value else ""))
-    return int(value)
+    try:
+        return text_int(value)
+    except ValueError:
+        advice = f" ({UNDERSCORE_ADVICE})" if "_" in value else ""
+        raise ValueError(f"not a whole number: {value!r}{advice}") from None
 
 
 def _parse_float(text: str) -> float:
@@ -103,7 +100,7 @@ def _parse_float(text: str) -> float:
         value = text_float(text.strip())  # (ASCII only, as _parse_int: float() reads "1_000" as 1000 too)
     except ValueError:  # (its message quotes the text; float()'s "could not convert string to float" did not)
         shown = text.strip()
-        raise ValueError(f"not a number: {shown!r}" + (f" ({_UNDERSCORE_ADVICE})" if "_" in shown else "")) from None
+        raise ValueError(f"not a number: {shown!r}" + (f" ({UNDERSCORE_ADVICE})" if "_" in shown else "")) from None
     # float() takes nan and inf, and nan passes every min/max comparison: meter_timeout = nan would
     # disable the silent-meter safety, margin = nan stop the regulation.
     if not math.isfinite(value):

@@ -15,6 +15,7 @@ from shell.output_file import overwritten_input
 from shell.plot_file import output_file, plot_file
 from simulation.log_clock import ReplayClock
 from simulation.tune_cli import SIM_CONFIG_HELP, SIM_CONFIG_NEEDS, add_report_parser, add_tune_parser
+from values.number_options import decimal_option
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Libraries that --plot imports and that log their own workings at DEBUG (matplotlib's font search: 150 lines,
@@ -48,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="start time of day (default: trace start; a minute before it or less: its start)")
     rep.add_argument("--to", dest="end", metavar="HH:MM",
                      help="end time of day (default: trace end; a minute after it or less: its end)")
-    rep.add_argument("--period", type=float, metavar="S", help="meter period, s (default [simulation] period, 2)")
+    rep.add_argument("--period", type=decimal_option, metavar="S",
+                     help="meter period, s (default [simulation] period, 2)")
     rep.add_argument("--plot", type=plot_file, metavar="PNG", help="draw the day (needs matplotlib)")
     rep.add_argument("--log", type=output_file, metavar="CSV", help="write one row per period")
     # Also after the subcommand, where the replay's other options are (SUPPRESS: absent, it leaves the
@@ -65,8 +67,10 @@ def _parser() -> argparse.ArgumentParser:
                                       "behind a variator, a radiator on a relay, a towel dryer of unknown power) "
                                       "and the real daemon, sped up; prints a table per simulated minute and the "
                                       "daemon's own decisions.")
-    demo.add_argument("--minutes", type=float, default=30.0, help="simulated minutes to run (default 30)")
-    demo.add_argument("--speed", type=float, default=30.0, help="simulated seconds per second, 0.1 to 100 (default 30)")
+    demo.add_argument("--minutes", type=decimal_option, default=30.0,
+                      help="simulated minutes to run (default 30)")
+    demo.add_argument("--speed", type=decimal_option, default=30.0,
+                      help="simulated seconds per second, 0.1 to 100 (default 30)")
     demo.add_argument("--start", default="12:10", metavar="HH:MM", help="time of day to start (default 12:10)")
     demo.add_argument("--trace", type=Path, help="trace to play (default: a real day)")
     demo.add_argument("--keep", action="store_true", help="keep the daemon's config, log, status file and recorded "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import tempfile
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from settings.ini_file import DEFAULT_CONFIG
 from shell.plot_file import plot_file
+from values.number_options import decimal_option, whole_option
 
 if TYPE_CHECKING:
     from core.daily_report import DailyReport
@@ -39,10 +39,7 @@ def default_jobs() -> int:
 def limit(text: str) -> float:
     """argparse `type` of --max-switches and --max-import-wh: a number 0 or more, checked before any replay runs (a
     negative one, a typo, was found only after all of them, by no setting meeting it)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
+    value = decimal_option(text)  # (ASCII digits: float() read '1_0' as 10)
     if not value >= 0:  # (nan too)
         raise argparse.ArgumentTypeError(f"{text}: a number 0 or more (a day's mean)")
     return value
@@ -66,8 +63,9 @@ def add_tune_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
                       help="limit: switches per day of any relay (mean over the days)")
     tune.add_argument("--max-import-wh", type=limit, metavar="WH",
                       help="limit: import caused by the loads, Wh per day (mean over the days)")
-    tune.add_argument("--period", type=float, metavar="S", help="meter period, s (default [simulation] period, 2)")
-    tune.add_argument("-j", "--jobs", type=int, default=default_jobs(),
+    tune.add_argument("--period", type=decimal_option, metavar="S",
+                      help="meter period, s (default [simulation] period, 2)")
+    tune.add_argument("-j", "--jobs", type=whole_option, default=default_jobs(),
                       help="processes (default and at most: every core)")
 
 

@@ -173,3 +173,15 @@ def test_an_output_that_would_overwrite_the_sweep_is_refused(ecs03: Path, capsys
     assert main(["fit", str(ecs03), "--output", str(ecs03)]) == 2
     assert "is the sweep being fitted" in capsys.readouterr().err
     assert ecs03.read_bytes() == before
+
+
+@pytest.mark.parametrize(("text", "message"), [("nan", "nan: a number 0 or more"), ("-1", "-1: a number 0 or more"),
+                                               ("1_0", "not a number: '1_0' (no '_' in a number")])
+def test_a_min_power_not_0_or_more_is_refused_naming_the_option(ecs03: Path, capsys: pytest.CaptureFixture[str],
+                                                                text: str, message: str) -> None:
+    # (nan passed as 0 or more: the fit then found "no reading above min_power (nan W)"; 1_0 was 10 W)
+    with pytest.raises(SystemExit) as caught:
+        main(["fit", str(ecs03), "--min-power", text])
+    assert caught.value.code == 2
+    assert f"error: argument --min-power: {message}" in capsys.readouterr().err
+    assert not (ecs03.parent / f"{ecs03.stem}_fit.csv").exists()

@@ -76,7 +76,7 @@ def test_no_setting_within_a_switches_limit_says_the_fewest(tmp_path: Path, days
 
 
 @pytest.mark.parametrize("limit", [["--max-switches", "-1"], ["--max-import-wh", "-5"], ["--max-import-wh", "nan"],
-                                   ["--max-switches", "lots"]])
+                                   ["--max-switches", "lots"], ["--max-switches", "1_0"]])
 def test_a_limit_no_day_can_meet_is_refused_before_anything_runs(tmp_path: Path, days: list[Path], limit: list[str],
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     # A negative limit (a typo) was taken, every replay run (minutes, on a week of days), then "no setting meets the
@@ -86,7 +86,9 @@ def test_a_limit_no_day_can_meet_is_refused_before_anything_runs(tmp_path: Path,
         main(["tune", str(days[0]), "-c", str(config), "--set", "evaluate.margin=10,20", *limit])
     assert exited.value.code == 2
     out, err = capsys.readouterr()
-    assert f"argument {limit[0]}: {limit[1]}: " in err and "a number 0 or more" in err
+    # (a text that is no number is told so, as by any number option: 1_0 was 10)
+    assert (f"argument {limit[0]}: {limit[1]}: " in err and "a number 0 or more" in err
+            or f"argument {limit[0]}: not a number: {limit[1]!r}" in err)
     assert out == "" and "replays" not in err and "Traceback" not in err  # (nothing ran)
 
 

@@ -10,7 +10,12 @@ import re
 # full-width or Arabic-Indic digits, Unicode spaces around them; no meter, script or automation means a power so,
 # and a typo read as a number is a command nobody gave.
 _DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?|[+-]?(?:nan|inf|infinity)", re.ASCII | re.IGNORECASE)
+# A whole number as config files and command lines write one: a sign, ASCII digits (int() takes "1_000" and other
+# scripts' digits as float() does).
+_WHOLE = re.compile(r"[+-]?[0-9]+")
 _ASCII_SPACE = " \t\n\r\f\v"
+# What a number with a '_' is told: Python reads "2_0" as 20 (its digit grouping), a typo for 2.0 or 20 alike.
+UNDERSCORE_ADVICE = "no '_' in a number: write its digits only"
 
 
 def text_float(text: str) -> float:
@@ -20,6 +25,15 @@ def text_float(text: str) -> float:
     if _DECIMAL.fullmatch(bare) is None:
         raise ValueError(f"not a number: {text!r}")
     return float(bare)
+
+
+def text_int(text: str) -> int:
+    """`text` as an int when it is a whole number written in ASCII (spaces around it allowed); ValueError, quoting
+    `text`, otherwise (int()'s "invalid literal for int() with base 10" is no words for a user)."""
+    bare = text.strip(_ASCII_SPACE)
+    if _WHOLE.fullmatch(bare) is None:
+        raise ValueError(f"not a whole number: {text!r}")
+    return int(bare)
 
 
 def json_float(value: object) -> float | None:
