@@ -29,6 +29,7 @@ from settings.config import read_parser
 from settings.options import did_you_mean
 from settings.problems import ConfigError, ConfigProblem
 from settings.sections import EVALUATE_OPTIONS
+from values.numbers import UNDERSCORE_ADVICE, text_float
 
 __all__ = ["LoadSpec", "SimConfig", "read_sim_config"]
 
@@ -93,9 +94,10 @@ def _number(cp: configparser.ConfigParser, section: str, key: str, problems: lis
     if text is None:
         return None
     try:
-        value = float(text)
+        value = text_float(text)  # (ASCII digits, as the daemon's config: float() read noise_w = 1_0 as 10 W)
     except ValueError:
-        problems.append(ConfigProblem(section, key, f"is not a number: {text!r}"))
+        advice = f" ({UNDERSCORE_ADVICE})" if "_" in text else ""
+        problems.append(ConfigProblem(section, key, f"is not a number: {text!r}{advice}"))
         return None
     if not math.isfinite(value) or value < low or (value == low and not zero_ok):
         problems.append(ConfigProblem(section, key, f"must be a number {'>=' if zero_ok else '>'} {low:g}, "

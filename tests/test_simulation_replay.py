@@ -300,3 +300,17 @@ def test_a_seed_is_a_whole_number(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="seed: must be a whole number, got 1.5"):
         _readings(tmp_path, "noise_w = 10\nseed = 1.5")
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("noise_w = 1_0", "noise_w: is not a number: '1_0' (no '_' in a number: write its digits only)"),
+    ("seed = \uff15", "seed: is not a number: '\uff15'"),
+    ("radiator.power_w = 1_000", "radiator.power_w: is not a number: '1_000' (no '_' in a number"),
+])
+def test_a_simulation_number_is_ascii_digits(tmp_path: Path, line: str, message: str) -> None:
+    # As the daemon's config reads a number: float() read noise_w = 1_0 as 10 W and full-width digits as ASCII ones.
+    from settings.problems import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        _readings(tmp_path, line)
+    assert message in str(caught.value)
