@@ -13,7 +13,12 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from values.numbers import UNDERSCORE_ADVICE, text_float
 from values.text import windows_text
+
+# A time of day on the command line (--from, --to, the demo's --start): ASCII digits only (int() and float() took
+# "1_0" for 10 and full-width digits, float() "1e1" and "nan" for seconds).
+_CLOCK = re.compile(r"([0-9]+):([0-9]+)(?::([0-9]+(?:\.[0-9]*)?))?", re.ASCII)
 
 __all__ = ["Trace", "TraceError", "parse_clock", "read_trace"]
 
@@ -108,14 +113,11 @@ def _jump_before(at: float, tz: tzinfo | None) -> float:
 
 def parse_clock(text: str) -> float:
     """Seconds since midnight of `HH:MM` or `HH:MM:SS`; ValueError with a readable message."""
-    parts = text.strip().split(":")
-    try:
-        if len(parts) not in (2, 3):
-            raise ValueError
-        hours, minutes = int(parts[0]), int(parts[1])
-        seconds = float(parts[2]) if len(parts) == 3 else 0.0
-    except ValueError:
-        raise ValueError(f"expected a time of day HH:MM or HH:MM:SS, got {text!r}") from None
+    match = _CLOCK.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"expected a time of day HH:MM or HH:MM:SS, got {text!r}")
+    hours, minutes = int(match[1]), int(match[2])
+    seconds = float(match[3]) if match[3] else 0.0
     if not (0 <= minutes < 60 and 0 <= seconds < 60 and 0 <= hours <= 24):
         raise ValueError(f"not a time of day: {text!r}")
     total = hours * 3600 + minutes * 60 + seconds
@@ -153,9 +155,11 @@ def _watts(text: str, where: str, column: str, decimal_comma: bool = False) -> f
         # (1.234 in a ';' file is a thousands separator: 1234 W, not 1.234 W)
         raise TraceError(f"{where}: {column} {text.strip()!r} has a '.' in a file whose numbers have a decimal "
                          "comma (a thousands separator?): save the numbers without it")
-    try:
-        value = float(text.replace(",", ".") if decimal_comma else text)
+    try:  # (ASCII digits, as the calibration CSV's: float() read 1_000 as 1000 and full-width digits as ASCII)
+        value = text_float(text.replace(",", ".") if decimal_comma else text)
     except ValueError:
+        if "_" in text:
+            raise TraceError(f"{where}: {column} is not a number: {text!r} ({UNDERSCORE_ADVICE})") from None
         raise TraceError(f"{where}: {column} is not a number: {text!r}: write the reading in watts, a number "
                          "alone (a logger's gap, empty or 'unavailable': fill it in from the rows around it)") from None
     if not math.isfinite(value) or value < 0:

@@ -68,6 +68,11 @@ def test_a_trace_in_utc_with_z_or_with_an_offset_without_colon_reads_the_same_in
      "t.csv:3: production_w is not a number"),
     ("time,production_w,house_w\n2022-03-19T10:00:00,0,100\n2022-03-19T10:01:00,0,-5\n",
      "t.csv:3: house_w must be a finite number >= 0"),
+    # (float() read them as 1000 and 50: the calibration CSV's and the config's rule, ASCII digits)
+    ("time,production_w,house_w\n2022-03-19T10:00:00,0,100\n2022-03-19T10:01:00,1_000,100\n",
+     "t.csv:3: production_w is not a number: '1_000' (no '_' in a number"),
+    ("time,production_w,house_w\n2022-03-19T10:00:00,0,100\n2022-03-19T10:01:00,0,\uff150\n",
+     "t.csv:3: house_w is not a number: '\uff150'"),
     ("time,production_w,house_w\nnoon,0,100\n", "t.csv:2: time is not an ISO date-time"),
     ("time,production_w,house_w\n2022-03-19T10:00:00,0,100\n2022-03-19T10:00:00,0,100\n",
      "t.csv:3: time 2022-03-19T10:00:00 does not come after"),
@@ -112,8 +117,11 @@ def test_parse_clock() -> None:
     assert parse_clock("05:00") == 5 * 3600
     assert parse_clock("21:30:15") == 21 * 3600 + 30 * 60 + 15
     assert parse_clock("24:00") == 86400
-    for bad in ("5", "25:00", "10:61", "ab:cd", "24:01"):
-        with pytest.raises(ValueError):
+    assert parse_clock(" 9:05:30.5 ") == 9 * 3600 + 5 * 60 + 30.5
+    # (int() and float() read "1_0" as 10, full-width digits as ASCII ones and "1e1" as 10: --from 1_0:00 was 10:00)
+    for bad in ("5", "25:00", "10:61", "ab:cd", "24:01", "1_0:00", "\uff11\uff10:00", "10:00:1_5", "10:00:1e1",
+                "+5:00", "10: 00", "10:00:nan"):
+        with pytest.raises(ValueError, match="HH:MM|time of day"):
             parse_clock(bad)
 
 
