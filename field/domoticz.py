@@ -96,6 +96,8 @@ class DomoticzBridge:
         """The wall clock jumped forward by `step_s` with no time passing (NTP setting a Pi's clock just after its
         connect): what was asked keeps its wait, or its answer, taken for a user's order once the wait had run out at
         the jump, forced a load on from an On left on the switch."""
+        for switch in self._switches:
+            switch.link.clock_stepped_forward(step_s)
         for asked in (self._asked, *(switch.asked for switch in self._switches)):
             if asked is not None:
                 asked.at += step_s
@@ -196,10 +198,13 @@ class DomoticzBridge:
         return True
 
     def tick(self, now: float) -> None:
-        """Ask again for what is still unanswered after its wait (the wait doubled each time), and say once per connect
-        when the first wait ran out: else a wrong idx_ecs_mode left the mode at its default, a wrong
-        domoticz_idx_force the user's switch doing nothing, without a word in PySEB's log."""
+        """Give up the echoes Domoticz never sent; ask again for what is still unanswered after its wait (the wait
+        doubled each time), and say once per connect when the first wait ran out: else a wrong idx_ecs_mode left the
+        mode at its default, a wrong domoticz_idx_force the user's switch doing nothing, without a word in PySEB's
+        log."""
         for switch in self._switches:
+            # (at each tick: an echo dated ahead of a clock stepped back is given up ECHO_WAIT_S after the step)
+            switch.link.give_up_late_echoes(now)
             switch.asked = past_burst(switch.asked, now)
             if switch.asked is not None and switch.asked.due(now):
                 if not switch.asked.overdue:

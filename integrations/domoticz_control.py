@@ -19,6 +19,10 @@ from values.shown import shown
 log = logging.getLogger(__name__)
 
 MAX_PENDING_ECHOES = 32  # a Domoticz that never echoes must not make the queue grow for ever
+# Domoticz echoes an update within a second or so: one not echoed this long after it was sent was never read (Domoticz,
+# or its link to the broker, was down: domoticz/in is not retained). Awaited longer, it took the user's next click
+# that showed its state for the echo.
+ECHO_WAIT_S = 10.0
 DEFAULT_ON_LEVEL = 10  # a selector force switch set "on" by the regulator goes to its first level
 
 
@@ -158,7 +162,8 @@ class ForceLink:
     state of the oldest update not echoed yet. Any other update is a change made in Domoticz: the echoes
     still awaited are forgotten (if one comes later, Domoticz processed it after the user's change, so
     it is what the switch now shows, and taking it as a command keeps the load and the switch in step).
-    No clock is involved: a user's Off is never taken for the echo of an Off sent before the user's On."""
+    A user's Off is never taken for the echo of an Off sent before the user's On. An echo not come ECHO_WAIT_S after
+    its update was sent is given up: Domoticz never read that update."""
 
     def __init__(self, load_name: str, idx: int, topic_in: str = "domoticz/in", echoed: bool = True) -> None:
         self.load_name = load_name
@@ -168,17 +173,19 @@ class ForceLink:
         self.selector = False  # learned from the device's answer or updates
         self.on_level = DEFAULT_ON_LEVEL
         self.usable = True  # False once Domoticz answered with a device that is no switch: nothing is shown on it
-        self._pending: deque[bool] = deque(maxlen=MAX_PENDING_ECHOES)  # states sent, echo not seen yet
+        # (state sent, when), echo not seen yet, oldest first
+        self._pending: deque[tuple[bool, float]] = deque(maxlen=MAX_PENDING_ECHOES)
 
     @property
     def pending(self) -> tuple[bool, ...]:
-        """The states sent whose echo has not come yet, oldest first."""
-        return tuple(self._pending)
+        """The states sent whose echo has not come yet (nor been given up), oldest first."""
+        return tuple(state for state, _ in self._pending)
 
     def publish_state(self, forced: bool, now: float) -> Message:
         """The `domoticz/in` message that shows the load's new forced state; its echo is expected if `echoed`."""
         if self.echoed:
-            self._pending.append(forced)
+            self.give_up_late_echoes(now)
+            self._pending.append((forced, now))
         doc: dict[str, object] = {"command": "switchlight", "idx": self.idx}
         if self.selector:
             doc.update(switchcmd="Set Level", level=self.on_level if forced else 0)
@@ -219,6 +226,20 @@ class ForceLink:
         """The link to the broker dropped: echoes of updates sent before are lost with the subscription."""
         self._pending.clear()
 
+    def clock_stepped_forward(self, step_s: float) -> None:
+        """The wall clock jumped by `step_s` with no time passing: the echoes awaited keep their wait."""
+        self._pending = deque(((state, sent_at + step_s) for state, sent_at in self._pending),
+                              maxlen=MAX_PENDING_ECHOES)
+
+    def give_up_late_echoes(self, now: float) -> None:
+        """Forget the echoes awaited ECHO_WAIT_S or more: Domoticz never read their updates. (One dated after `now`
+        was sent before the clock stepped back: its wait starts again now, not after the step besides.)"""
+        kept = [(state, min(sent_at, now)) for state, sent_at in self._pending if now - min(sent_at, now) < ECHO_WAIT_S]
+        if len(kept) < len(self._pending):
+            log.debug("force switch idx %d (%s): %d update(s) not echoed in %g s, no longer awaited (Domoticz did not "
+                      "read them)", self.idx, self.load_name, len(self._pending) - len(kept), ECHO_WAIT_S)
+        self._pending = deque(kept, maxlen=MAX_PENDING_ECHOES)
+
     def on_device(self, device: DomoticzDevice, load_forced: bool, now: float) -> bool | None:
         """True: force the load, False: unforce it, None: nothing (another device, our own echo, an
         update that is not a switch state, or the state the load is already in)."""
@@ -230,14 +251,15 @@ class ForceLink:
                         extra={"limit_key": f"domoticz-force-{self.idx}"})
             return None
         self._learn(device)
-        if self._pending and self._pending[0] == state:
+        self.give_up_late_echoes(now)
+        if self._pending and self._pending[0][0] == state:
             self._pending.popleft()
             log.debug("force switch idx %d (%s): our own update echoed, ignored", self.idx, self.load_name)
             return None
         if self._pending:
             log.debug("force switch idx %d (%s): %s is not the echo awaited (%s): a change made in Domoticz",
                       self.idx, self.load_name, "on" if state else "off",
-                      ", ".join("on" if s else "off" for s in self._pending))
+                      ", ".join("on" if s else "off" for s in self.pending))
             self._pending.clear()
         if state == load_forced:
             return None

@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 from integrations.domoticz import DEFAULT_KEEPALIVE_S
-from integrations.domoticz_control import EcsMode, parse_levels
+from integrations.domoticz_control import ECHO_WAIT_S, EcsMode, parse_levels
 from settings.options import Option, SectionReader, is_unset_word, parse_bool
 from settings.problems import ConfigProblem
 
@@ -37,7 +37,8 @@ DOMOTICZ_OPTIONS: tuple[Option, ...] = (
 
 # Keys of older PySEB versions, accepted with a warning.
 DOMOTICZ_IGNORED: dict[str, str] = {
-    "echo_window_s": "echoes are matched exactly, in order, with what PySEB sent: there is no time window",
+    "echo_window_s": "echoes are matched exactly, in order, with what PySEB sent: there is no time window to set (one "
+                     f"not come in {ECHO_WAIT_S:g} s is given up: Domoticz never read that update)",
 }
 
 # The oldest seed had send_injection in [evaluate]; read by the loader there and passed in.

@@ -39,16 +39,6 @@ def test_our_echoes_are_not_commands_even_out_of_order_with_the_load() -> None:
     assert link.on_device(device(switch(359, True)), load_forced=False, now=5.0) is True  # now a user
 
 
-def test_an_echo_is_an_echo_however_late_it_comes() -> None:
-    # No clock: Domoticz echoes in order, so the update that shows the oldest state awaited is its echo.
-    link = ForceLink("ecs", 359)
-    link.publish_state(True, 0.0)
-    link.publish_state(False, 1.0)
-    assert link.on_device(device(switch(359, True)), load_forced=False, now=20.0) is None
-    assert link.on_device(device(switch(359, False)), load_forced=False, now=21.0) is None
-    assert link.pending == ()
-
-
 def test_a_user_off_after_a_user_on_is_obeyed_while_the_start_up_off_is_awaited() -> None:
     # The fault campaign's case: the daemon announced Off at connect (no echo yet), then a user switched
     # On and, a second later, Off. The On is not the echo awaited: a user's change; the Off then too.
