@@ -30,6 +30,7 @@ from settings.config import Settings, load_settings
 from settings.version import PYSEB_VERSION
 from status.document import build_status
 from values.readings import MeterReading, stepped_back
+from values.shown import whole
 from values.status_json import STATUS_JSON
 
 log = logging.getLogger(__name__)
@@ -260,8 +261,9 @@ class Regulator(RegulatorLifeCycle):
         believed_w = sum([load.current_power_w for load in self.loads])  # (a list: cheaper than a generator)
         for load in self.loads:
             load.observe_consumption(consumption_w, believed_w - load.current_power_w, now)
-        log.debug("deciding: consumption %.0f W, production %.0f W, grid %.0f W", consumption_w,
-                  production_w, consumption_w - production_w)
+        if log.isEnabledFor(logging.DEBUG):  # (formatted only when said; whole: a grid at -0.3 W read "-0 W")
+            log.debug("deciding: consumption %s W, production %s W, grid %s W", whole(consumption_w),
+                      whole(production_w), whole(consumption_w - production_w))
         regulated = self.field.regulated(self.loads, now)
         watts_before = [load.current_power_w for load in self.loads]
         if self.controller is not None:

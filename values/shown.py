@@ -12,3 +12,10 @@ def shown(value: object, limit: int = SHOWN_MAX_CHARS) -> str:
     """repr(value), cut to `limit` characters when longer (saying how long it was)."""
     text = repr(value)
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def whole(value: float) -> str:
+    """`value` to a whole number as "%.0f" writes it, but never "-0": a value just under 0 (a meter's -0.3 W, float
+    noise in a difference) rounds to 0, and "-0" read as a sign that means something."""
+    text = f"{value:.0f}"
+    return "0" if text == "-0" else text
