@@ -122,7 +122,7 @@ def _check_domoticz_idx(reader: SectionReader, domoticz: DomoticzSettings, equip
         idx = load.options.get("domoticz_idx_force") or 0
         if not idx:
             continue
-        if idx in _relay_idx(load) and idx not in roles:
+        if idx in relay_idx(load) and idx not in roles:
             reader.problems.append(ConfigProblem(load.name, "domoticz_idx_force",
                                                  f"idx {idx} is the Domoticz device this load is switched with; "
                                                  "the force switch must be another device"))
@@ -144,7 +144,7 @@ def _relay_devices(reader: SectionReader, equipments: Sequence[Equipment]) -> di
     are switched with (switching one switched the other: a warning, as the pair once was not checked)."""
     switched_with: dict[int, str] = {}
     for load in equipments:
-        for idx in sorted(_relay_idx(load)):
+        for idx in sorted(relay_idx(load)):
             name = switched_with.setdefault(idx, load.name)
             if name != load.name:
                 reader.warnings.append(ConfigProblem(load.name, "json_on", f"idx {idx} is also the device {name} is "
@@ -153,7 +153,7 @@ def _relay_devices(reader: SectionReader, equipments: Sequence[Equipment]) -> di
     return switched_with
 
 
-def _relay_idx(load: Equipment) -> set[int]:
+def relay_idx(load: Equipment) -> set[int]:
     """The Domoticz idx a relay load's own commands address (json_on/json_off as switchlight JSON)."""
     found: set[int] = set()
     for key in ("json_on", "json_off"):

@@ -4,6 +4,7 @@ read (or that none is), and where the recorder will write, before the daemon run
 
 from __future__ import annotations
 
+from field.config import relay_idx
 from settings.config import Settings
 
 
@@ -29,6 +30,11 @@ def _domoticz(settings: Settings) -> str:
                 if (idx := load.options.get("domoticz_idx_force") or 0)]
     if switches:
         parts.append(f"force switches {', '.join(switches)} on {ds.topic_out}")
+    # (a relay whose commands are switchlights Domoticz reads: the seed's relays were Domoticz switches)
+    relays = [f"{load.name} idx {' and '.join(map(str, sorted(idx)))}" for load in settings.equipments
+              if load.options.get("topic_set_power") == ds.topic_in and (idx := relay_idx(load))]
+    if relays:
+        parts.append(f"relays {', '.join(relays)} switched through {ds.topic_in}")
     if not parts and (ds.idx_grid or ds.idx_injection):
         # The idx are there and turned off: "no idx set" sent a migrated user looking for a typo in them.
         given = " and ".join(f"{key} {idx}" for key, idx in (("idx_grid", ds.idx_grid),

@@ -8,6 +8,7 @@ from pathlib import Path
 from settings.check_notes import link_notes
 from settings.config import load_settings
 from tests.configs import write_config
+from tests.test_domoticz_config_idx import config as relay_config
 from tests.test_regulation_cli import run
 
 DOMOTICZ = """
@@ -85,3 +86,24 @@ def test_idx_turned_off_are_not_said_to_be_missing(tmp_path: Path) -> None:
     said = notes(tmp_path, "\n[domoticz]\nidx_grid = 12\nsend_grid = false\n")
     assert said["Domoticz"] == ("Domoticz:    off ([domoticz] idx_grid 12 set, but send_grid and send_injection "
                                 "turn those flows off)")
+
+
+def test_relays_switched_through_domoticz_are_listed(tmp_path: Path) -> None:
+    # The seed's relays are Domoticz switches (json_on a switchlight to domoticz/in): the line said "off (no idx set in
+    # [domoticz] or on a load)" while PySEB switched them through Domoticz, their idx never shown.
+    path = relay_config(tmp_path, radiator_idx=359, plug_idx=361)
+    said = {line.split(":")[0]: line for line in link_notes(load_settings(path))}
+    assert said["Domoticz"] == "Domoticz:    relays radiator idx 359, plug idx 361 switched through domoticz/in"
+    path.write_text(path.read_text() + DOMOTICZ)
+    said = {line.split(":")[0]: line for line in link_notes(load_settings(path))}
+    assert said["Domoticz"].endswith("; ecs's mode from selector idx 20 on domoticz/out; relays radiator idx 359, "
+                                     "plug idx 361 switched through domoticz/in")
+
+
+def test_a_switchlight_sent_elsewhere_is_no_relay_through_domoticz(tmp_path: Path) -> None:
+    # (a payload naming an idx, sent to the device itself or a bridge of its own: Domoticz never reads it)
+    path = relay_config(tmp_path, radiator_idx=359, plug_idx=361)
+    path.write_text(path.read_text().replace("[plug]\ntopic_set_power = domoticz/in\n",
+                                             "[plug]\ntopic_set_power = shellies/plug/relay/0/command\n"))
+    said = {line.split(":")[0]: line for line in link_notes(load_settings(path))}
+    assert said["Domoticz"] == "Domoticz:    relays radiator idx 359 switched through domoticz/in"
