@@ -14,6 +14,7 @@ from field.domoticz_answers import ANSWER_WAIT_S, Asked, Switch, judge_update, p
 from field.water_heater import HeaterControl
 from integrations.domoticz import DomoticzDevice, GridPublisher, Message, parse_domoticz_out, split_grid
 from integrations.domoticz_control import EcsMode, EcsModeSelector, ForceLink
+from integrations.domoticz_echoes import EchoQueue
 from integrations.domoticz_settings import DomoticzSettings
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,10 @@ class DomoticzBridge:
         self._watched = {switch.link.idx for switch in self._switches} | (set() if self.selector is None
                                                                           else {self.selector.idx})
         self._asked: Asked | None = None  # the selector's state asked for, no answer yet
+        # (prevent_loop = false) the levels shown on the selector whose echo is awaited: the echo of a mode chosen in
+        # Home Assistant, coming after a second choice there, set the first again
+        self._mode_echoes: EchoQueue[int | None] = EchoQueue(f"water-heater mode selector idx {ds.idx_ecs_mode}",
+                                                             lambda level: f"level {level}")
 
     def forces(self, name: str) -> bool:
         """True when load `name` has a Domoticz force switch (`domoticz_idx_force`)."""
@@ -90,6 +95,7 @@ class DomoticzBridge:
             switch.asked = None  # (asked again at the next connect)
             switch.set_back = False
         self._last_out.clear()
+        self._mode_echoes.forget()
         self._asked = None  # (asked again at the next connect)
 
     def clock_stepped_forward(self, step_s: float) -> None:
@@ -97,7 +103,8 @@ class DomoticzBridge:
         connect): what was asked keeps its wait, or its answer, taken for a user's order once the wait had run out at
         the jump, forced a load on from an On left on the switch."""
         for switch in self._switches:
-            switch.link.clock_stepped_forward(step_s)
+            switch.link.echoes.clock_stepped_forward(step_s)
+        self._mode_echoes.clock_stepped_forward(step_s)
         for asked in (self._asked, *(switch.asked for switch in self._switches)):
             if asked is not None:
                 asked.at += step_s
@@ -141,7 +148,7 @@ class DomoticzBridge:
                 self._send(switch.link.publish_state(True, now))
         return changed
 
-    def show_mode(self, mode: EcsMode) -> None:
+    def show_mode(self, mode: EcsMode, now: float) -> None:
         """`mode` was chosen in Home Assistant: the selector is moved to it. Newer than the level Domoticz's answers
         still awaited show: they no longer set the mode (the selector is moved to it again)."""
         if self.selector is None:
@@ -150,6 +157,8 @@ class DomoticzBridge:
             self._asked.superseded = True
         message = self.selector.show(mode)
         if message is not None:
+            if not self.settings.prevent_loop:
+                self._mode_echoes.sent(self.selector.level_for(mode), now)
             self._send(message)
 
     def _selected(self, device: DomoticzDevice, now: float) -> bool:
@@ -165,7 +174,9 @@ class DomoticzBridge:
                 log.info("water-heater mode selector idx %d: Domoticz's answer shows %s, from before %s was chosen in "
                          "Home Assistant: %s kept, and shown on the selector", self.selector.idx, shows.value,
                          self.selector.mode.value, self.selector.mode.value)
-                self.show_mode(self.selector.mode)
+                self.show_mode(self.selector.mode, now)
+            return False
+        if not answer and device.selector_problem() is None and self._mode_echoes.is_echo(device.level, now):
             return False
         mode = self.selector.on_device(device)
         if mode is None:
@@ -202,9 +213,10 @@ class DomoticzBridge:
         doubled each time), and say once per connect when the first wait ran out: else a wrong idx_ecs_mode left the
         mode at its default, a wrong domoticz_idx_force the user's switch doing nothing, without a word in PySEB's
         log."""
+        # (at each tick: an echo dated ahead of a clock stepped back is given up ECHO_WAIT_S after the step)
+        self._mode_echoes.give_up_late(now)
         for switch in self._switches:
-            # (at each tick: an echo dated ahead of a clock stepped back is given up ECHO_WAIT_S after the step)
-            switch.link.give_up_late_echoes(now)
+            switch.link.echoes.give_up_late(now)
             switch.asked = past_burst(switch.asked, now)
             if switch.asked is not None and switch.asked.due(now):
                 if not switch.asked.overdue:

@@ -54,10 +54,10 @@ class FieldFeatures:
             publish, self._heater_mode_from_homeassistant)
         self.instances = InstanceWatch(mqtt.topic_status, mqtt.client_id) if mqtt is not None else None
 
-    def _heater_mode_from_homeassistant(self, mode: EcsMode) -> None:
+    def _heater_mode_from_homeassistant(self, mode: EcsMode, now: float) -> None:
         # The selector is moved to the mode in effect: a later Domoticz update is compared with it, and the
         # level Domoticz hands back at the next connect (a restart, a broker outage) is this mode, not the old one.
-        self.domoticz.show_mode(mode)
+        self.domoticz.show_mode(mode, now)
 
     def _send(self, message: Message) -> None:
         self._publish(message[0], message[1], False)

@@ -48,7 +48,7 @@ class HomeAssistantBridge:
 
     def __init__(self, settings: HomeAssistantSettings, loads: Sequence[Equipment], heater: HeaterControl | None,
                  tank_loads: set[str], topic_regul: str, availability: str, meter_timeout_s: float,
-                 sw_version: str, send: Send, on_heater_mode: Callable[[EcsMode], None] | None = None) -> None:
+                 sw_version: str, send: Send, on_heater_mode: Callable[[EcsMode, float], None] | None = None) -> None:
         self.enabled = settings.discovery
         self.heater = heater
         self.meter_timeout_s = meter_timeout_s
@@ -309,7 +309,7 @@ class HomeAssistantBridge:
             log.info("water-heater mode: %s -> %s (Home Assistant)", self.heater.mode.value, mode.value)
             self.heater.set_mode(mode, now, FORCED_BY_HOMEASSISTANT)
             if self._on_heater_mode is not None:
-                self._on_heater_mode(mode)
+                self._on_heater_mode(mode, now)
         return True
 
 

@@ -9,20 +9,15 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections import deque
 from collections.abc import Mapping
 from enum import Enum
 
 from integrations.domoticz import MAX_SELECTOR_LEVEL, DomoticzDevice, Message
+from integrations.domoticz_echoes import EchoQueue
 from values.shown import shown
 
 log = logging.getLogger(__name__)
 
-MAX_PENDING_ECHOES = 32  # a Domoticz that never echoes must not make the queue grow for ever
-# Domoticz echoes an update within a second or so: one not echoed this long after it was sent was never read (Domoticz,
-# or its link to the broker, was down: domoticz/in is not retained). Awaited longer, it took the user's next click
-# that showed its state for the echo.
-ECHO_WAIT_S = 10.0
 DEFAULT_ON_LEVEL = 10  # a selector force switch set "on" by the regulator goes to its first level
 
 
@@ -90,16 +85,21 @@ class EcsModeSelector:
         (None when no level maps to it: the selector cannot show it). The lowest such level; the echo is
         the mode already in effect, so nothing changes when it comes."""
         self.mode = mode
-        # (a level the selector lacks is refused by Domoticz, and under its Prevent Loop the refused update's idx
-        # stays marked: the user's next change of the selector would not be published)
-        levels = sorted(level for level, mapped in self.levels.items()
-                        if mapped is mode and (self.top_level is None or level <= self.top_level))
-        if not levels:
+        level = self.level_for(mode)
+        if level is None:
             log.info("water-heater mode %s: no level of Domoticz selector idx %d maps to it (%s): it keeps its "
                      "level", mode.value, self.idx, ", ".join(f"{k}:{v.value}" for k, v in self.levels.items()))
             return None
         return self.topic_in, json.dumps({"command": "switchlight", "idx": self.idx, "switchcmd": "Set Level",
-                                          "level": levels[0]})
+                                          "level": level})
+
+    def level_for(self, mode: EcsMode) -> int | None:
+        """The selector's lowest level mapped to `mode` (None: none it has)."""
+        # (a level the selector lacks is refused by Domoticz, and under its Prevent Loop the refused update's idx
+        # stays marked: the user's next change of the selector would not be published)
+        levels = [level for level, mapped in self.levels.items()
+                  if mapped is mode and (self.top_level is None or level <= self.top_level)]
+        return min(levels) if levels else None
 
     def on_device(self, device: DomoticzDevice) -> EcsMode | None:
         """The new mode when this update changes it; None for another device, the same mode, or a level
@@ -157,13 +157,8 @@ class ForceLink:
     to No). At Yes, its default, it never does: then nothing is awaited, and every update is a change made in
     Domoticz (awaiting echoes that never come took a user's Off for the echo of an Off sent at connect).
 
-    Echoes are matched exactly, in order, with what was sent: Domoticz publishes the echo of each update
-    it is sent before anything that happens after it, so an update is our echo only when it shows the
-    state of the oldest update not echoed yet. Any other update is a change made in Domoticz: the echoes
-    still awaited are forgotten (if one comes later, Domoticz processed it after the user's change, so
-    it is what the switch now shows, and taking it as a command keeps the load and the switch in step).
-    A user's Off is never taken for the echo of an Off sent before the user's On. An echo not come ECHO_WAIT_S after
-    its update was sent is given up: Domoticz never read that update."""
+    Echoes are matched exactly, in order, with what was sent, and given up after a while (EchoQueue): a user's Off is
+    never taken for the echo of an Off sent before the user's On."""
 
     def __init__(self, load_name: str, idx: int, topic_in: str = "domoticz/in", echoed: bool = True) -> None:
         self.load_name = load_name
@@ -173,19 +168,18 @@ class ForceLink:
         self.selector = False  # learned from the device's answer or updates
         self.on_level = DEFAULT_ON_LEVEL
         self.usable = True  # False once Domoticz answered with a device that is no switch: nothing is shown on it
-        # (state sent, when), echo not seen yet, oldest first
-        self._pending: deque[tuple[bool, float]] = deque(maxlen=MAX_PENDING_ECHOES)
+        self.echoes: EchoQueue[bool] = EchoQueue(f"force switch idx {idx} ({load_name})",
+                                                  lambda on: "on" if on else "off")
 
     @property
     def pending(self) -> tuple[bool, ...]:
         """The states sent whose echo has not come yet (nor been given up), oldest first."""
-        return tuple(state for state, _ in self._pending)
+        return self.echoes.values
 
     def publish_state(self, forced: bool, now: float) -> Message:
         """The `domoticz/in` message that shows the load's new forced state; its echo is expected if `echoed`."""
         if self.echoed:
-            self.give_up_late_echoes(now)
-            self._pending.append((forced, now))
+            self.echoes.sent(forced, now)
         doc: dict[str, object] = {"command": "switchlight", "idx": self.idx}
         if self.selector:
             doc.update(switchcmd="Set Level", level=self.on_level if forced else 0)
@@ -224,21 +218,7 @@ class ForceLink:
 
     def forget_pending(self) -> None:
         """The link to the broker dropped: echoes of updates sent before are lost with the subscription."""
-        self._pending.clear()
-
-    def clock_stepped_forward(self, step_s: float) -> None:
-        """The wall clock jumped by `step_s` with no time passing: the echoes awaited keep their wait."""
-        self._pending = deque(((state, sent_at + step_s) for state, sent_at in self._pending),
-                              maxlen=MAX_PENDING_ECHOES)
-
-    def give_up_late_echoes(self, now: float) -> None:
-        """Forget the echoes awaited ECHO_WAIT_S or more: Domoticz never read their updates. (One dated after `now`
-        was sent before the clock stepped back: its wait starts again now, not after the step besides.)"""
-        kept = [(state, min(sent_at, now)) for state, sent_at in self._pending if now - min(sent_at, now) < ECHO_WAIT_S]
-        if len(kept) < len(self._pending):
-            log.debug("force switch idx %d (%s): %d update(s) not echoed in %g s, no longer awaited (Domoticz did not "
-                      "read them)", self.idx, self.load_name, len(self._pending) - len(kept), ECHO_WAIT_S)
-        self._pending = deque(kept, maxlen=MAX_PENDING_ECHOES)
+        self.echoes.forget()
 
     def on_device(self, device: DomoticzDevice, load_forced: bool, now: float) -> bool | None:
         """True: force the load, False: unforce it, None: nothing (another device, our own echo, an
@@ -251,16 +231,8 @@ class ForceLink:
                         extra={"limit_key": f"domoticz-force-{self.idx}"})
             return None
         self._learn(device)
-        self.give_up_late_echoes(now)
-        if self._pending and self._pending[0][0] == state:
-            self._pending.popleft()
-            log.debug("force switch idx %d (%s): our own update echoed, ignored", self.idx, self.load_name)
+        if self.echoes.is_echo(state, now):
             return None
-        if self._pending:
-            log.debug("force switch idx %d (%s): %s is not the echo awaited (%s): a change made in Domoticz",
-                      self.idx, self.load_name, "on" if state else "off",
-                      ", ".join("on" if s else "off" for s in self.pending))
-            self._pending.clear()
         if state == load_forced:
             return None
         # (DEBUG: the bridge says the force or unforce it makes of it at INFO, with the watts)

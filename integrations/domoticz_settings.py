@@ -9,7 +9,8 @@ from types import MappingProxyType
 from typing import Any
 
 from integrations.domoticz import DEFAULT_KEEPALIVE_S
-from integrations.domoticz_control import ECHO_WAIT_S, EcsMode, parse_levels
+from integrations.domoticz_control import EcsMode, parse_levels
+from integrations.domoticz_echoes import ECHO_WAIT_S
 from settings.options import Option, SectionReader, is_unset_word, parse_bool
 from settings.problems import ConfigProblem
 

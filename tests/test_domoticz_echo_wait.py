@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from integrations.domoticz_control import ECHO_WAIT_S, ForceLink
+from integrations.domoticz_control import ForceLink
+from integrations.domoticz_echoes import ECHO_WAIT_S
 from tests.field_house import RADIATOR, field_config
 from tests.harness import MODE, NOON, Harness
 from tests.test_domoticz import device, switch
-from tests.test_field_domoticz import DZ_OUT, ECHOED, RADIATOR_SWITCH
+from tests.test_domoticz_answer_order import HA_MODE, mode, selector_connected
+from tests.test_field_domoticz import DZ_OUT, ECHOED, RADIATOR_SWITCH, selector
 from tests.test_field_domoticz import switch as dz_switch
 
 
@@ -62,7 +64,7 @@ def test_a_clock_stepped_forward_keeps_the_echoes_awaited() -> None:
     link = ForceLink("ecs", 359)
     link.publish_state(True, NOON)  # a force that came and went at once
     link.publish_state(False, NOON + 0.2)
-    link.clock_stepped_forward(3600)  # NTP set the clock an hour ahead with no time passing
+    link.echoes.clock_stepped_forward(3600)  # NTP set the clock an hour ahead with no time passing
     # (given up at the jump, the On's echo forced the load, the Off's unforced it)
     assert link.on_device(device(switch(359, True)), load_forced=False, now=NOON + 3600.5) is None
     assert link.on_device(device(switch(359, False)), load_forced=False, now=NOON + 3600.6) is None
@@ -102,3 +104,34 @@ def test_echoes_after_ntp_set_the_clock_ahead_are_echoes(tmp_path: Path) -> None
     h.reg.handle(DZ_OUT, dz_switch(RADIATOR_SWITCH, True), NOON + 3600.5)  # the echoes
     h.reg.handle(DZ_OUT, dz_switch(RADIATOR_SWITCH, False), NOON + 3600.6)
     assert not h.load("radiator").is_forced() and (RADIATOR, "ON") not in [(t, p) for t, p, _ in h.sent[mark:]]
+
+
+# --- the water heater's mode selector: the levels PySEB shows on it for a mode chosen in Home Assistant ----------
+
+def selector_answered(tmp_path: Path) -> Harness:
+    """The mode selector on a Domoticz that echoes, answered at level 20 (solar+fallback) at the connect."""
+    h = selector_connected(tmp_path, ECHOED)
+    h.reg.handle(DZ_OUT, selector(20), NOON + 1)
+    return h
+
+
+def test_two_quick_home_assistant_choices_are_not_undone_by_the_first_one_s_echo(tmp_path: Path) -> None:
+    # HA's forced then off (an automation): the echo of the forced level, coming after the off, was taken for the
+    # user's choice in Domoticz: the heater forced at full power for a moment, HA shown forced, then off again.
+    h = selector_answered(tmp_path)
+    h.reg.handle(HA_MODE, b"forced", NOON + 10)
+    h.reg.handle(HA_MODE, b"off", NOON + 10.2)
+    h.reg.handle(DZ_OUT, selector(30), NOON + 10.3)  # the echoes
+    assert mode(h, NOON + 10.3) == "off" and not h.load("ecs").is_forced()
+    h.reg.handle(DZ_OUT, selector(0), NOON + 10.4)
+    assert mode(h, NOON + 10.4) == "off"
+    h.reg.handle(DZ_OUT, selector(30), NOON + 30)  # the user's forced in Domoticz: obeyed
+    assert mode(h, NOON + 30) == "forced"
+
+
+def test_a_level_shown_while_domoticz_was_down_does_not_eat_the_user_s_choice(tmp_path: Path) -> None:
+    h = selector_answered(tmp_path)
+    h.reg.handle(HA_MODE, b"forced", NOON + 10)  # Set Level 30, then 10: lost
+    h.reg.handle(HA_MODE, b"solar", NOON + 11)
+    h.reg.handle(DZ_OUT, selector(30), NOON + 120)  # back, the user chooses forced
+    assert mode(h, NOON + 120) == "forced"
