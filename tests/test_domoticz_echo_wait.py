@@ -8,12 +8,12 @@ from pathlib import Path
 
 from integrations.domoticz_control import ForceLink
 from integrations.domoticz_echoes import ECHO_WAIT_S
+from tests.domoticz_payloads import device, switch
+from tests.field_domoticz import DZ_OUT, ECHOED, RADIATOR_SWITCH, selector
+from tests.field_domoticz import switch as dz_switch
 from tests.field_house import RADIATOR, field_config
 from tests.harness import MODE, NOON, Harness
-from tests.test_domoticz import device, switch
 from tests.test_domoticz_answer_order import HA_MODE, mode, selector_connected
-from tests.test_field_domoticz import DZ_OUT, ECHOED, RADIATOR_SWITCH, selector
-from tests.test_field_domoticz import switch as dz_switch
 
 
 def test_echoes_lost_while_domoticz_was_down_do_not_eat_a_users_clicks() -> None:
