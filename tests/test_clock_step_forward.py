@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.configs import reading, write_config
+from tests.controller_house import House, closed_loop
 from tests.harness import CONS, NOON, PROD, Harness
-from tests.test_controller import House, closed_loop
 
 RADIATOR = "cmnd/radiator/POWER"
 

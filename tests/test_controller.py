@@ -15,66 +15,8 @@ import pytest
 
 from core.relay_dwell import MAX_BACKOFF_S, RelayClock
 from tests.configs import reading, write_config
+from tests.controller_house import ECS, PLUG, RADIATOR, SMALL, House, closed_loop, watts, with_ecs2
 from tests.harness import CONS, MODE, NOON, PROD, Harness
-
-ECS, RADIATOR, SMALL = "regul/vload/ECS/cmd", "cmnd/radiator/POWER", "regul/cload/small"
-PLUG = "shellies/plug/relay/0/command"
-
-
-class House:
-    """The physics the regulator does not see: a base load, PV, and what each load really draws."""
-
-    def __init__(self, h: Harness, base_w: float, pv_w: float, radiator_w: float = 1000.0,
-                 plug_w: float = 500.0) -> None:
-        self.h, self.base_w, self.pv_w, self.radiator_w, self.plug_w = h, base_w, pv_w, radiator_w, plug_w
-        self.now = NOON
-
-    def real_w(self) -> float:
-        total = 0.0
-        for load in self.h.reg.loads:
-            if load.name == "radiator":
-                total += self.radiator_w if load.is_on else 0.0
-            elif load.name == "small":
-                total += 300.0 if load.is_on else 0.0
-            elif load.name == "plug":
-                total += self.plug_w if load.is_on else 0.0
-            else:
-                total += load.current_power_w  # the linear heater draws exactly what it is believed to
-        return total
-
-    def read(self, dt_s: float = 2.0) -> None:
-        """Both meters read, `dt_s` after the last reading (the commands have taken effect): production
-        first, so the decision, made on the house reading, sees this production."""
-        self.now += dt_s
-        self.h.reg.handle(PROD, reading(self.pv_w), self.now - 0.01)
-        self.h.reg.handle(CONS, reading(self.base_w + self.real_w()), self.now)
-
-
-def closed_loop(tmp_path: Path, *loads: str, extra: str = "", anticipate: float = 0.0,
-                dwell_s: tuple[float, float] | None = None, status_interval_s: float = 1,
-                relay_options: str | dict[str, str] = "", evaluate_options: str = "") -> Harness:
-    """A regulator with the closed loop; `anticipate` off unless asked, so each case shows one mechanism;
-    `dwell_s` (min_on_s, min_off_s) for every relay, else their defaults; `relay_options`, lines for every
-    relay's section (or by relay name); `evaluate_options`, lines for [evaluate]."""
-    config = write_config(tmp_path, loads, period=1, algorithm="closed_loop", extra=extra)
-    text = config.read_text().replace("[evaluate]\n", f"[evaluate]\nanticipate = {anticipate}\n{evaluate_options}")
-    text = text.replace("status_interval = 1\n", f"status_interval = {status_interval_s}\n")
-    if dwell_s is not None:
-        for relay in ("radiator", "small", "plug"):
-            text = text.replace(f"[{relay}]\n", f"[{relay}]\nmin_on_s = {dwell_s[0]}\nmin_off_s = {dwell_s[1]}\n")
-    for relay in ("radiator", "small", "plug"):
-        lines = relay_options if isinstance(relay_options, str) else relay_options.get(relay, "")
-        text = text.replace(f"[{relay}]\n", f"[{relay}]\n{lines}")
-    config.write_text(text)
-    h = Harness(config)
-    # Started long before the first reading: the relays' off time since the start (every relay commanded
-    # off) is over, each case starts free.
-    h.reg.tick(NOON - 3600)
-    return h
-
-
-def watts(h: Harness, name: str) -> float:
-    return float(h.load(name).current_power_w)
 
 
 def test_a_step_in_pv_is_followed_to_the_setpoint(tmp_path: Path) -> None:
@@ -315,18 +257,6 @@ def test_the_bound_counts_a_relay_that_stays_on(tmp_path: Path) -> None:
         house.read()
         drawn.append(watts(h, "ecs"))
     assert h.load("radiator").is_on and set(drawn[10:]) == {1000.0}
-
-
-def with_ecs2(h: Harness) -> Harness:
-    """`h`'s config with a second heater `ecs2` (the same linear curve) at the end of the list."""
-    config = h.config
-    head, equipments = config.read_text().split("[equipments]\n")
-    names, rest = equipments.split("\n\n", 1)
-    config.write_text(f"{head}[equipments]\n{names}\necs2 = variable\n\n{rest}"
-                      "\n[ecs2]\ntopic_set_power = regul/vload/ECS2/cmd\ncalibration = linear.csv\nmin_power = 150\n")
-    h = Harness(config)
-    h.reg.tick(NOON - 3600)
-    return h
 
 
 def test_the_bound_is_shared_down_the_variable_loads(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@ relay that may switch on and that the rise would soon cover (core/relay_switchin
 Switched on at the start of the rise, its min_on_s would hold off the relay before it, which the rest of
 the rise covers: the lower priority would keep the power the higher one could use for ten minutes.
 
-The same test house as tests/test_controller.py: a 1000 W radiator, then a 300 W relay (`small`); an export
+The test house of tests/controller_house.py: a 1000 W radiator, then a 300 W relay (`small`); an export
 setpoint of 20 W; readings every 2 s."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import pytest
 
 from core.control_params import MAX_GAP_S, ControlParams
 from core.production_trend import RISE_SMOOTHING, ProductionTrend
+from tests.controller_house import PLUG, RADIATOR, SMALL, House, closed_loop
 from tests.harness import NOON
-from tests.test_controller import PLUG, RADIATOR, SMALL, House, closed_loop
 
 
 def ramp_to_the_small_relays_cover(house: House) -> None:

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from tests.configs import reading
+from tests.controller_house import House as LoopHouse
+from tests.controller_house import closed_loop
 from tests.field_house import ECS_CMD, ECS_METER, RADIATOR, House, field_config
 from tests.field_tank import EMPTY_TANK, METERED, T, live, metered
 from tests.harness import CONS, Harness
-from tests.test_controller import House as LoopHouse
-from tests.test_controller import closed_loop
 
 
 class PlugHouse(House):

@@ -1,12 +1,12 @@
 """The import guard at the first reading of an import (core/import_guard.py, `ImportGuard.due`): it counts what the
-variable loads cannot give back, but sheds nothing on its own. The same test house as tests/test_controller.py:
+variable loads cannot give back, but sheds nothing on its own. The test house of tests/controller_house.py:
 a 1000 W radiator, then a 300 W relay (`small`); an export setpoint of 20 W; the guard 100 W for 20 s."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tests.test_controller import RADIATOR, SMALL, House, closed_loop, watts
+from tests.controller_house import RADIATOR, SMALL, House, closed_loop, watts
 
 
 def the_radiator_alone_on(tmp_path: Path) -> House:

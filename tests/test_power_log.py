@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from equipments.power_log import STEP_LOG_S
+from tests.controller_house import House, closed_loop
 from tests.harness import NOON
-from tests.test_controller import House, closed_loop
 
 STEP_LINE = re.compile(r"^ecs: (\d+) W -> (\d+) W \((.*)\)$")
 

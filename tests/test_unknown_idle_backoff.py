@@ -10,8 +10,8 @@ import pytest
 
 from equipments.unknown import UnknownEquipment
 from tests.configs import write_config
+from tests.controller_house import House, closed_loop
 from tests.harness import MODE, NOON, Harness
-from tests.test_controller import House, closed_loop
 
 HOUR_S = 3600.0
 

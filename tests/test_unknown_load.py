@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.configs import write_config
+from tests.controller_house import House, closed_loop
 from tests.harness import CONS, NOON, PROD, Harness
-from tests.test_controller import House, closed_loop
 
 PLUG, ECS = "shellies/plug/relay/0/command", "regul/vload/ECS/cmd"
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from tests.configs import reading, write_config
+from tests.controller_house import House, closed_loop
 from tests.harness import MODE, NOON, PROD, Harness
-from tests.test_controller import House, closed_loop
 
 
 def plug_at_night(tmp_path: Path, plug_w: float) -> tuple[Harness, House, Any]:

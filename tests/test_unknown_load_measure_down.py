@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from tests.configs import reading, write_config
+from tests.controller_house import PLUG, House, closed_loop
 from tests.harness import NOON, PROD, Harness
-from tests.test_controller import PLUG, House, closed_loop
 
 
 def measured_plug(tmp_path: Path, surplus_w: float) -> tuple[House, Any]:
