@@ -15,138 +15,8 @@ import pytest
 
 from core.relay_dwell import MAX_BACKOFF_S, RelayClock
 from tests.configs import reading, write_config
-from tests.controller_house import PLUG, RADIATOR, SMALL, House, closed_loop, watts, with_ecs2
+from tests.controller_house import PLUG, RADIATOR, SMALL, House, closed_loop, watts
 from tests.harness import CONS, MODE, NOON, PROD, Harness
-
-
-def test_at_gain_under_1_the_bound_moves_as_the_loop_does(tmp_path: Path) -> None:
-    # gain 0.5 (a meter that averages): a 200 W step of the house takes the heater down by half of it at the
-    # first reading, the bound too; taking it whole, the bound would move the heater twice as far.
-    h = closed_loop(tmp_path, "ecs")
-    assert h.reg.controller is not None
-    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0, gain=0.5)
-    house = House(h, base_w=300, pv_w=300 + 1010)  # (50 %, 1000 W: 51 % would import 10 W)
-    for _ in range(30):
-        house.read()
-    assert watts(h, "ecs") == 1000
-    house.base_w += 200  # 190 W of import: the loop takes 95 W back, to 915 W (45 %, 900 W); the bound, at
-    house.read()         # 1000 - 95 + 5 = 910 W, agrees (whole, 815 W, it would send 40 %: 800 W)
-    assert watts(h, "ecs") == 900
-
-
-def test_at_gain_under_1_a_hand_over_never_raises_the_heater_while_the_grid_imports(tmp_path: Path) -> None:
-    # gain 0.5: the loop corrects half the error a decision. When a relay goes off while the grid imports, the
-    # heater's total moved by half the import only, so the heater took the rest of the relay's watts: raised
-    # while the house imported, it kept the import the shed had answered going (and the guard counting on).
-    h = closed_loop(tmp_path, "ecs", "radiator")
-    assert h.reg.controller is not None
-    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0, gain=0.5)
-    house = House(h, base_w=300, pv_w=300 + 3000)
-    for _ in range(10):
-        house.read()
-    assert watts(h, "ecs") == 1980 and h.last(RADIATOR) == "ON"  # (2000 W would import 20 W)
-    house.pv_w = 500  # a cloud: 2780 W of import, the radiator held by its min_on_s
-    house.read()  # half of it taken back: the heater's bound is 2980 - 1390 - 1000 + 5 = 595 W, sent as 580 W
-    assert watts(h, "ecs") == 580 and h.last(RADIATOR) == "ON"
-    house.read()  # 1380 W of import: the guard sheds the radiator (2000 W.s reached)
-    assert h.last(RADIATOR) == "OFF"
-    # The loop wanted 1590 + 0.5 x -1380 = 900 W; that would raise the heater by 300 W into a 1380 W import
-    # (680 W left). Not raised: the shed takes 1000 W off, 380 W of import left, which the loop answers next.
-    assert watts(h, "ecs") == 580
-    house.read()
-    assert watts(h, "ecs") < 580
-
-
-def test_at_gain_under_1_a_relay_switched_on_after_the_heater_takes_nothing_from_it(tmp_path: Path) -> None:
-    # gain 0.5: the small 300 W relay is judged on the whole surplus the meter shows, the heater before it moves
-    # by half the error. 2400 W of surplus cover the heater's 2000 W and the relay: the relay comes on, and the
-    # heater takes its own half of the 540 W error (1860 + 270 W, up to its max), not that less the relay's 300 W:
-    # 1820 W, lowered while 540 W were exported and a lower priority took power the heater could use.
-    h = closed_loop(tmp_path, "ecs", "small")
-    assert h.reg.controller is not None
-    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0, gain=0.5)
-    house = House(h, base_w=300, pv_w=300 + 1880)
-    for _ in range(30):
-        house.read()
-    assert watts(h, "ecs") == 1860 and h.last(SMALL) == "0"
-    house.pv_w = 300 + 2400
-    house.read()
-    assert h.last(SMALL) == "1" and watts(h, "ecs") == 2000
-    for _ in range(5):
-        house.read()
-        assert h.last(SMALL) == "1" and watts(h, "ecs") == 2000  # 100 W exported: nothing fits in it
-
-
-def test_at_gain_under_1_a_heater_after_the_relay_gets_none_of_the_share_kept_before_it(tmp_path: Path) -> None:
-    # Only the heater before the relay keeps its share: a second heater after it comes after the relay too.
-    # 2700 W of surplus: the damped total is 1860 + 420 = 2280 W; the first heater takes its 2000 W, the relay
-    # 300 W, and nothing is left for ecs2 at this decision (280 W, had the relay's 300 W been kept for it too).
-    h = with_ecs2(closed_loop(tmp_path, "ecs", "small"))
-    assert h.reg.controller is not None
-    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0, gain=0.5)
-    house = House(h, base_w=300, pv_w=300 + 1880)
-    for _ in range(30):
-        house.read()
-    assert (watts(h, "ecs"), h.last(SMALL), watts(h, "ecs2")) == (1860, "0", 0)
-    house.pv_w = 300 + 2700
-    house.read()
-    assert (watts(h, "ecs"), h.last(SMALL), watts(h, "ecs2")) == (2000, "1", 0)
-    for _ in range(30):
-        house.read()
-    # (ecs2 then follows at the loop's pace, to 380 W: at gain 0.5 the bound sees half of the 20 W left)
-    assert (watts(h, "ecs"), h.last(SMALL), watts(h, "ecs2")) == (2000, "1", 380)
-
-
-def test_a_relay_switches_on_only_when_the_heater_is_saturated_and_the_rest_covers_it(tmp_path: Path) -> None:
-    h = closed_loop(tmp_path, "ecs", "radiator")
-    house = House(h, base_w=300, pv_w=300 + 2900 + 20)
-    house.read()  # 2900 W: heater at its 2000 W max, 900 W left do not cover the radiator
-    assert watts(h, "ecs") == 2000 and h.last(RADIATOR) == "OFF"
-    house.pv_w += 100
-    house.read()  # 1000 W left over the saturated heater: the radiator goes on
-    assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 2000
-
-
-def test_a_relay_is_judged_on_what_the_heater_draws_not_on_its_target(tmp_path: Path) -> None:
-    # 990 W of surplus, 0 W setpoint: the heater sits at 49 % (980 W), its target at 990 W (50 %, 1000 W, would
-    # import 10 W, over dither_import). Judged on the target, 990 + 10 W exported "covered" the 1000 W radiator
-    # before it: on, the heater off under its min_power, and 10 W imported for the radiator's whole min_on_s.
-    # The meter shows 980 W drawn and 10 W exported: 990 W, the radiator stays off.
-    h = closed_loop(tmp_path, "radiator", "ecs")
-    assert h.reg.controller is not None
-    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0)
-    house = House(h, base_w=300, pv_w=300 + 990)
-    for _ in range(10):
-        house.read()
-        assert h.last(RADIATOR) == "OFF" and watts(h, "ecs") == 980
-    house.pv_w += 10  # 1000 W: covered now
-    house.read()
-    assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 0
-
-
-def test_relay_hand_over_keeps_the_total(tmp_path: Path) -> None:
-    # The radiator first: when it switches on, the heater after it gives back its 1000 W in the same
-    # decision, so the grid sees no step.
-    h = closed_loop(tmp_path, "radiator", "ecs")
-    house = House(h, base_w=300, pv_w=300 + 1500 + 20)
-    house.read()
-    assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 500
-    house.read()
-    assert watts(h, "radiator") + watts(h, "ecs") == 1500
-
-
-def test_the_order_is_kept(tmp_path: Path) -> None:
-    h = closed_loop(tmp_path, "ecs", "radiator", "small")
-    house = House(h, base_w=300, pv_w=300 + 1800 + 20)
-    house.read()  # 1800 W: all to the heater first, nothing to the relays after it
-    assert watts(h, "ecs") == 1800 and h.last(RADIATOR) == "OFF" and h.last(SMALL) == "0"
-    house.pv_w += 200 + 300
-    house.read()  # 2300 W: heater saturated, 300 W left: the radiator does not fit, the small relay does...
-    # ...once production stops rising: at the step's own reading it waits for what the rise brings the
-    # radiator before it (tests/test_controller_rising.py)
-    assert watts(h, "ecs") == 2000 and h.last(RADIATOR) == "OFF" and h.last(SMALL) == "0"
-    house.read()
-    assert watts(h, "ecs") == 2000 and h.last(RADIATOR) == "OFF" and h.last(SMALL) == "1"
 
 
 def test_dwell_holds_a_relay_on_then_releases_it(tmp_path: Path) -> None:
@@ -196,22 +66,6 @@ def test_a_small_import_must_last_the_whole_guard_time(tmp_path: Path) -> None:
         assert h.last(RADIATOR) == "ON"
     house.read()  # 2100 W.s, after 14 s
     assert h.last(RADIATOR) == "OFF"
-
-
-def test_a_relay_hysteresis_keeps_it_on_through_a_small_dip(tmp_path: Path) -> None:
-    h = closed_loop(tmp_path, "ecs", "radiator", dwell_s=(0, 0))
-    house = House(h, base_w=300, pv_w=300 + 3000 + 20)
-    house.read()
-    assert h.last(RADIATOR) == "ON"
-    house.pv_w -= 80  # 940 W left over the heater for a grid at 0 W: within the 100 W hysteresis
-    house.read()
-    assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 1920
-    house.pv_w -= 40  # 900 W: 100 W short, still within (the band is measured from a grid at 0 W)
-    house.read()
-    assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 1880
-    house.pv_w -= 10  # 890 W: 110 W short, off (no dwell here); the heater takes its max back
-    house.read()
-    assert h.last(RADIATOR) == "OFF" and watts(h, "ecs") == 2000
 
 
 def test_a_relays_real_watts_are_learned_from_the_step(tmp_path: Path) -> None:
@@ -311,17 +165,6 @@ def test_a_relay_shed_with_a_load_of_unknown_power_learns_nothing_from_their_sha
     assert not radiator.is_on and not plug.is_on
     house.read()
     assert radiator.learned_power_w == learned_w  # not 1000 + 200 W pulled 30 % of the way
-
-
-def test_a_full_tank_is_left_out_and_the_relay_gets_the_surplus(tmp_path: Path) -> None:
-    h = closed_loop(tmp_path, "ecs", "radiator")
-    house = House(h, base_w=300, pv_w=300 + 1500 + 20)
-    house.read()
-    assert watts(h, "ecs") == 1500
-    h.load("ecs").overed = True  # found full (by its meter or the inference): out of the regulation
-    h.load("ecs").set_power(0, house.now, "full")
-    house.read()
-    assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 0
 
 
 def test_the_status_goes_out_at_a_switch_else_at_most_every_status_interval(tmp_path: Path) -> None:
@@ -493,68 +336,6 @@ def test_the_guard_sheds_the_lowest_priority_first(tmp_path: Path) -> None:
     assert h.reg.controller is not None and h.reg.controller.guard_sheds_by == {"small": 1}
     house.read()  # 1000 W more for 2 s: as much again, the radiator
     assert h.last(RADIATOR) == "OFF" and h.reg.controller.guard_sheds_by == {"small": 1, "radiator": 1}
-
-
-def test_no_hysteresis_without_a_variable_load_to_give_back(tmp_path: Path) -> None:
-    # The radiator first: with nothing before it to give back, a shortfall inside the hysteresis band
-    # would be import: it goes off (dwell allowing) rather than import 50 W for ever.
-    h = closed_loop(tmp_path, "radiator", "ecs", dwell_s=(0, 0))
-    house = House(h, base_w=300, pv_w=300 + 1500 + 20)
-    house.read()
-    assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 500
-    house.pv_w -= 560  # 940 W: 60 W short of the radiator, within its 100 W hysteresis
-    house.read()
-    assert h.last(RADIATOR) == "OFF" and watts(h, "ecs") == 940
-
-
-@pytest.mark.parametrize(("anticipate", "hysteresis_w", "fall_w", "export_w"), [
-    (0.0, 100, 15, 5),  # 5 W of export, short of the 20 W setpoint
-    (1.0, 100, 15, 5),  # and the 15 W fall of production taken ahead once more
-    (1.0, 100, 150, 5),  # a fall taken ahead larger than its 100 W hysteresis band
-    (0.0, 0, 11, 9),  # a band narrower than the setpoint
-    (0.0, 5, 11, 9),
-])
-def test_a_relay_with_nothing_to_give_back_stays_on_while_the_meter_shows_export(
-        tmp_path: Path, anticipate: float, hysteresis_w: int, fall_w: float, export_w: float) -> None:
-    # The setpoint is the variable loads' target, the anticipated fall their guess (taken back at the next
-    # reading if wrong): neither switches a relay off. Off, it would rest its min_off_s with its 1000 W
-    # exported; a noisy production reading (a "fall" of 20 W) switched a 600 W one off at 26 W of real export.
-    # It goes off when the meter shows an import.
-    h = closed_loop(tmp_path, "radiator", dwell_s=(0, 0), anticipate=anticipate,
-                    relay_options=f"hysteresis = {hysteresis_w}\n")
-    house = House(h, base_w=300, pv_w=300 + 1000 + 20)
-    house.read()
-    assert h.last(RADIATOR) == "ON"
-    house.pv_w -= fall_w  # production down (the house too, by what leaves `export_w` on the meter)
-    house.base_w -= fall_w - (20 - export_w)
-    house.read()
-    assert h.last(RADIATOR) == "ON"
-    house.pv_w -= export_w + 1  # 1 W of import
-    house.read()
-    assert h.last(RADIATOR) == "OFF"
-
-
-@pytest.mark.parametrize("gain", [1.0, 0.5])
-def test_a_relay_comes_on_when_the_surplus_covers_it_whatever_the_gain(tmp_path: Path, gain: float) -> None:
-    # The gain damps the heater's correction (a meter that averages); a relay's switch is one decision on
-    # the surplus the meter shows. Damped, the 1000 W radiator needed 2000 W of export at gain 0.5.
-    h = closed_loop(tmp_path, "radiator", "ecs", dwell_s=(0, 0))
-    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, gain=gain)
-    house = House(h, base_w=300, pv_w=300 + 1000 + 20)
-    house.read()
-    assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 0
-    house.read()
-    assert h.last(RADIATOR) == "ON"  # (and no import: it stays)
-
-
-def test_the_summary_wants_what_the_relays_are_judged_on(tmp_path: Path) -> None:
-    # At gain 0.5 the loop wants half the export for the continuous loads, while a waiting relay is judged on
-    # the whole of it: "550 W wanted" beside a 1000 W radiator waiting its on delay read wrong.
-    h = closed_loop(tmp_path, "radiator", relay_options="on_delay_s = 30\n")
-    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, gain=0.5)
-    house = House(h, base_w=300, pv_w=300 + 1120)
-    house.read()
-    assert h.reg.last_decision == "grid -1120 W: loads 0 W -> 0 W (1100 W wanted; waiting: radiator (on delay))"
 
 
 def test_an_implausible_step_teaches_nothing(tmp_path: Path) -> None:
