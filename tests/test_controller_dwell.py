@@ -1,0 +1,166 @@
+"""A relay's dwell and on delay under the closed loop (core/relay_dwell.py's RelayClock): held on by min_on_s,
+off by min_off_s after a start, an unforce or a timer's command; a clock stepped back does not freeze it; an
+on delay waits for a surplus that lasts, keeps the relay's place, and starts again at someone else's command.
+The test house: tests/controller_house.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.relay_dwell import RelayClock
+from tests.configs import reading, write_config
+from tests.controller_house import RADIATOR, SMALL, House, closed_loop, watts
+from tests.harness import CONS, MODE, NOON, PROD, Harness
+
+
+def test_dwell_holds_a_relay_on_then_releases_it(tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "ecs", "radiator", dwell_s=(60, 60))
+    house = House(h, base_w=300, pv_w=300 + 3000 + 20)
+    house.read()
+    assert h.last(RADIATOR) == "ON"
+    switched_on_at = house.now
+    house.pv_w -= 600  # 2400 W left: 400 W short of keeping the radiator (hysteresis 100 W)
+    house.read()
+    # Held on by min_on_s: the heater gives back what the radiator takes instead (no import).
+    assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 1400
+    while house.now < switched_on_at + 58:
+        house.read()
+        assert h.last(RADIATOR) == "ON"
+    house.read()
+    house.read()
+    assert h.last(RADIATOR) == "OFF" and watts(h, "ecs") == 2000
+    assert h.reg.controller is not None and h.reg.controller.guard_sheds == 0
+
+
+def test_a_relay_waits_its_off_time_after_a_start(tmp_path: Path) -> None:
+    # At start every relay is commanded off: a restart (a crash loop) must not cycle the contactor.
+    h = Harness(write_config(tmp_path, ("radiator",), period=1, algorithm="closed_loop"))
+    h.reg.tick(NOON)
+    house = House(h, base_w=300, pv_w=300 + 1500)
+    while house.now < NOON + 118:
+        house.read()
+        assert h.last(RADIATOR) == "OFF"
+    # The status says what was commanded, and what waits: not "loads 0 W -> 1480 W" with all of them off.
+    assert h.reg.last_decision == "grid -1500 W: loads 0 W -> 0 W (1480 W wanted; waiting: radiator (min_off_s))"
+    house.read()
+    house.read()
+    assert h.last(RADIATOR) == "ON"  # 120 s (min_off_s) after the start
+    assert h.reg.last_decision == "grid -500 W: loads 1000 W -> 1000 W"  # (nothing waits: no parenthesis)
+
+
+def test_an_unforce_restarts_the_dwell(tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "ecs", "radiator")
+    house = House(h, base_w=300, pv_w=300 + 3000 + 20)
+    h.reg.handle("regul/mode", b'{"command": "force", "name": "radiator", "power": 1000}', NOON)
+    h.reg.handle("regul/mode", b'{"command": "unforce", "name": "radiator"}', NOON + 1)
+    assert h.last(RADIATOR) == "OFF"
+    house.read()
+    house.read()
+    assert h.last(RADIATOR) == "OFF"  # switched off by the unforce 3 s ago: min_off_s (120 s) holds it
+    while house.now < NOON + 1 + 120:
+        house.read()
+    house.read()
+    assert h.last(RADIATOR) == "ON"
+
+
+def test_an_unforce_of_a_load_that_is_not_forced_changes_nothing(tmp_path: Path) -> None:
+    # An automation that sends unforce at the end of every off-peak period, or a second unforce, reaches a load
+    # the regulation holds: nothing to undo. It switched the radiator off inside its min_on_s (then rested
+    # min_off_s with its watts exported) and dropped the heater to 0 W.
+    h = closed_loop(tmp_path, "ecs", "radiator")
+    house = House(h, base_w=300, pv_w=300 + 3000 + 20)
+    house.read()
+    assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 2000
+    sent = len(h.sent)
+    for name in ("radiator", "ecs"):
+        h.reg.handle(MODE, f'{{"command": "unforce", "name": "{name}"}}'.encode(), house.now + 0.5)
+    assert [t for t, _, _ in h.sent[sent:] if t != "regul/status"] == []
+    assert h.load("radiator").is_on and watts(h, "ecs") == 2000
+    house.read()
+    assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 2000
+
+
+def test_a_reading_stamped_just_before_a_timers_command_does_not_skip_the_dwell(tmp_path: Path) -> None:
+    # The force ends on the main loop's clock at T+60.05 (radiator off); a production reading stamped on
+    # paho's thread at T+60.04 is handled after it. The radiator's min_off_s holds it off: no '0','1'.
+    h = closed_loop(tmp_path, "radiator")
+    h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000, "duration": 60}', NOON)
+    t = NOON
+    while t < NOON + 58:
+        t += 2
+        h.reg.handle(PROD, reading(3000), t - 1)
+        h.reg.handle(CONS, reading(1300), t)
+    h.reg.handle(CONS, reading(1300), NOON + 59.9)
+    h.reg.tick(NOON + 60.05)
+    h.reg.handle(PROD, reading(3000), NOON + 60.04)
+    assert h.on(RADIATOR)[-2:] == ["ON", "OFF"] and h.last(RADIATOR) == "OFF"
+
+
+def test_a_clock_stepped_back_does_not_freeze_a_relay(tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "ecs", "radiator", dwell_s=(600, 120))
+    house = House(h, base_w=300, pv_w=300 + 3000 + 20)
+    house.read()
+    assert h.last(RADIATOR) == "ON"
+    house.now -= 600  # NTP stepped the clock back 10 minutes: the dwell's start is now in the future
+    house.pv_w = 300 + 2000 + 300  # 700 W short of the radiator over the heater's max
+    house.read()
+    assert h.last(RADIATOR) == "OFF"  # decided, rather than held for 10 minutes more
+
+
+def test_a_relays_on_delay_waits_for_a_surplus_that_lasts(tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "ecs", "radiator", relay_options="on_delay_s = 30\n")
+    house = House(h, base_w=300, pv_w=300 + 2000 + 1000 + 20)
+    house.read()  # the heater saturates at once; the radiator waits for its cover to last 30 s
+    assert watts(h, "ecs") == 2000 and h.last(RADIATOR) == "OFF"
+    for _ in range(14):  # 28 s
+        house.read()
+        assert h.last(RADIATOR) == "OFF"
+    assert h.reg.last_decision.endswith("(3000 W wanted; waiting: radiator (on delay))")
+    house.read()  # 30 s of cover
+    assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 2000
+
+
+def test_the_on_delay_clock() -> None:
+    clock = RelayClock(on=False)
+    assert clock.covered(True, 100.0, 0.0)  # no delay: at once, as before
+    clock = RelayClock(on=False)
+    assert not clock.covered(True, 100.0, 30.0)
+    assert not clock.covered(True, 129.0, 30.0) and clock.covered(True, 130.0, 30.0)
+    assert not clock.covered(False, 131.0, 30.0)  # a decision without cover
+    assert not clock.covered(True, 140.0, 30.0) and clock.covered(True, 170.0, 30.0)
+    assert not clock.covered(True, 50.0, 30.0)  # a clock stepped back starts the wait again...
+    assert not clock.covered(True, 79.0, 30.0) and clock.covered(True, 80.0, 30.0)  # ...from there
+    clock.switched(True, 180.0, 600)
+    assert clock.covered_since is None
+    assert RelayClock(guard_sheds=1).on_delay_s(0.0, 120.0) == 0.0
+    assert RelayClock(guard_sheds=2).on_delay_s(0.0, 120.0) == 60.0  # half its min_off_s
+    assert RelayClock(guard_sheds=2).on_delay_s(0.0, 4.0) == 2.0  # (the sped-up demo's dwell)
+    assert RelayClock(guard_sheds=2).on_delay_s(0.0, 600.0) == 60.0  # a minute at most
+    assert RelayClock(guard_sheds=2).on_delay_s(300.0, 120.0) == 300.0  # a longer delay of its own is kept
+
+
+def test_a_relay_waiting_out_its_on_delay_keeps_its_place(tmp_path: Path) -> None:
+    # The radiator first, with a delay; the small relay after it, without. While the radiator waits, its
+    # watts are not free for the small one: switched on, its dwell would keep the radiator off 10 minutes.
+    h = closed_loop(tmp_path, "radiator", "small", relay_options={"radiator": "on_delay_s = 30\n"})
+    house = House(h, base_w=300, pv_w=300 + 1000 + 20)
+    for _ in range(15):  # 30 s
+        house.read()
+        assert h.last(RADIATOR) == "OFF" and h.last(SMALL) == "0"
+    house.read()
+    assert h.last(RADIATOR) == "ON" and h.last(SMALL) == "0"
+
+
+def test_someone_elses_command_restarts_the_on_delay(tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "ecs", "radiator", relay_options="on_delay_s = 30\nmin_off_s = 0\n")
+    house = House(h, base_w=300, pv_w=300 + 2000 + 1000 + 20)
+    for _ in range(10):  # 20 s of its 30 s of cover
+        house.read()
+    assert h.last(RADIATOR) == "OFF"
+    h.reg.handle("regul/mode", b'{"command": "force", "name": "radiator", "power": 1000}', house.now + 0.5)
+    h.reg.handle("regul/mode", b'{"command": "unforce", "name": "radiator"}', house.now + 0.6)
+    for _ in range(15):  # the wait starts again at the first reading after the unforce: 28 s of it
+        house.read()
+        assert h.last(RADIATOR) == "OFF"
+    house.read()  # 30 s
+    assert h.last(RADIATOR) == "ON"
