@@ -7,45 +7,13 @@ The test heater is linear: 20 W per percent, 0..2000 W, min_power 150 W; the rad
 from __future__ import annotations
 
 import dataclasses
-import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from core.relay_dwell import MAX_BACKOFF_S, RelayClock
 from tests.controller_house import PLUG, RADIATOR, SMALL, House, closed_loop, watts
 from tests.harness import MODE, NOON, Harness
-
-
-def test_the_import_guard_sheds_against_the_dwell(tmp_path: Path) -> None:
-    # The guard sheds once the import over 100 W has reached 100 W x 20 s = 2000 W.s.
-    h = closed_loop(tmp_path, "ecs", "radiator")
-    house = House(h, base_w=300, pv_w=300 + 3000 + 20)
-    house.read()
-    assert h.last(RADIATOR) == "ON"
-    house.pv_w = 500  # a cloud: 800 W of import with the radiator alone, far inside its minimum on time
-    # The import begins, 2800 W: the heater gives back its 2000 W at this decision (to 0), the radiator is
-    # held; the 800 W the heater cannot answer count from this first reading: 1600 W.s.
-    house.read()
-    assert watts(h, "ecs") == 0 and h.last(RADIATOR) == "ON"
-    house.read()  # 3200 W.s: shed
-    assert h.last(RADIATOR) == "OFF"
-    assert h.reg.controller is not None and h.reg.controller.guard_sheds == 1
-
-
-def test_a_small_import_must_last_the_whole_guard_time(tmp_path: Path) -> None:
-    h = closed_loop(tmp_path, "ecs", "radiator")
-    house = House(h, base_w=300, pv_w=300 + 3000 + 20)
-    house.read()
-    house.pv_w = 1150  # 150 W of import with the radiator alone: 300 W.s a reading
-    # The first reading's 2150 W of import counts only for the 150 W the heater cannot give back (all of it
-    # would be 4300 W.s: a shed at once); five more: 1800 W.s.
-    for _ in range(6):
-        house.read()
-        assert h.last(RADIATOR) == "ON"
-    house.read()  # 2100 W.s, after 14 s
-    assert h.last(RADIATOR) == "OFF"
 
 
 def test_a_relays_real_watts_are_learned_from_the_step(tmp_path: Path) -> None:
@@ -270,23 +238,6 @@ def test_a_measured_load_that_fits_keeps_its_dwell(tmp_path: Path) -> None:
     assert h.reg.controller is not None and h.reg.controller.trial_sheds == 0
 
 
-def test_the_guard_sheds_the_lowest_priority_first(tmp_path: Path) -> None:
-    h = closed_loop(tmp_path, "radiator", "small")
-    house = House(h, base_w=300, pv_w=300 + 1300 + 20)
-    house.read()
-    assert h.last(RADIATOR) == "ON" and h.last(SMALL) == "1"
-    house.pv_w = 300  # 1300 W of import, both held by their minimum on time
-    # No variable load to give any of it back: it counts from the first reading, 2600 W.s (2000 kept: the
-    # guard's whole count), but a first reading sheds nothing on its own...
-    house.read()
-    assert h.last(SMALL) == "1" and h.last(RADIATOR) == "ON"
-    house.read()  # ...the second does: one shed, the small relay, last in priority
-    assert h.last(SMALL) == "0" and h.last(RADIATOR) == "ON"
-    assert h.reg.controller is not None and h.reg.controller.guard_sheds_by == {"small": 1}
-    house.read()  # 1000 W more for 2 s: as much again, the radiator
-    assert h.last(RADIATOR) == "OFF" and h.reg.controller.guard_sheds_by == {"small": 1, "radiator": 1}
-
-
 def test_an_implausible_step_teaches_nothing(tmp_path: Path) -> None:
     h = closed_loop(tmp_path, "radiator", "ecs")
     house = House(h, base_w=300, pv_w=300 + 1500 + 20, radiator_w=1000)
@@ -295,113 +246,6 @@ def test_an_implausible_step_teaches_nothing(tmp_path: Path) -> None:
     house.base_w += 800  # the kettle went on at the same moment: the house moved by 1800 W
     house.read()
     assert h.load("radiator").learned_power_w is None  # 80 % off the label: not the radiator's step
-
-
-def shed_by_the_guard(house: House) -> float:
-    """A cloud long enough for the guard to shed the radiator; the sun back at once. Returns the shed time."""
-    h = house.h
-    assert h.last(RADIATOR) == "ON"
-    house.pv_w = 300  # 1000 W of import
-    while h.last(RADIATOR) == "ON":
-        house.read()
-    house.pv_w = 300 + 1000 + 20
-    return house.now
-
-
-def off_for(house: House) -> float:
-    """Reads until the radiator is on again; the seconds it stayed off."""
-    since = house.now
-    while house.h.last(RADIATOR) == "OFF":
-        house.read()
-    return house.now - since
-
-
-def test_from_the_second_guard_shed_in_a_row_each_doubles_the_relays_rest(tmp_path: Path) -> None:
-    h = closed_loop(tmp_path, "radiator")  # min_on_s 600, min_off_s 120
-    house = House(h, base_w=300, pv_w=300 + 1000 + 20)
-    house.read()
-    shed_by_the_guard(house)
-    assert off_for(house) == 120  # one shed is a cloud: its own minimum off time
-    shed_by_the_guard(house)  # again within its minimum on time: an oven's thermostat, say
-    assert off_for(house) == 240
-    shed_by_the_guard(house)
-    assert off_for(house) == 480
-    assert h.reg.controller is not None and h.reg.controller.guard_sheds_by == {"radiator": 3}
-
-
-def test_a_whole_on_stretch_ends_the_back_off(tmp_path: Path) -> None:
-    h = closed_loop(tmp_path, "radiator")
-    house = House(h, base_w=300, pv_w=300 + 1000 + 20)
-    house.read()
-    shed_by_the_guard(house)
-    assert off_for(house) == 120
-    shed_by_the_guard(house)
-    assert off_for(house) == 240
-    for _ in range(300):  # its whole 600 s on: the surplus holds it again
-        house.read()
-    house.pv_w = 300
-    house.read()  # past its dwell: the rule itself switches it off, no guard
-    assert h.last(RADIATOR) == "OFF"
-    house.pv_w = 300 + 1000 + 20
-    assert off_for(house) == 120
-    shed_by_the_guard(house)
-    assert off_for(house) == 120  # a new row: its first shed
-    shed_by_the_guard(house)
-    assert off_for(house) == 240
-    assert h.reg.controller is not None and h.reg.controller.guard_sheds_by == {"radiator": 4}
-
-
-def test_the_back_off_stops_at_half_an_hour() -> None:
-    clock = RelayClock(on=True)
-    rests = []
-    for shed in range(1, 8):
-        clock.switched(False, 10000.0 * shed, 600, guard_shed=True)
-        rests.append(clock.min_off_s(120))
-    assert rests == [120, 240, 480, 960, 1800, 1800, 1800]
-    assert not clock.allows(600, 120, 70000 + 1799) and clock.allows(600, 120, 70000 + 1800)
-    assert clock.min_off_s(3600) == 3600  # a min_off_s longer than the cap is kept, never shortened
-    assert RelayClock(guard_sheds=10**6).min_off_s(120) == MAX_BACKOFF_S
-
-
-def test_a_long_rest_or_someone_elses_command_ends_the_back_off_row() -> None:
-    clock = RelayClock(on=True, switched_at=0.0)
-    clock.switched(False, 100.0, 600, guard_shed=True)
-    clock.switched(True, 220.0, 600)
-    clock.switched(False, 300.0, 600, guard_shed=True)
-    assert clock.min_off_s(120) == 240  # two in a row
-    clock.switched(True, 300.0 + 1800, 600)  # off for half an hour: rested
-    clock.switched(False, 2200.0, 600, guard_shed=True)
-    assert clock.min_off_s(120) == 120  # a new row
-    clock.switched(True, 2400.0, 600)
-    clock.switched(False, 2500.0, 600, guard_shed=True)
-    assert clock.min_off_s(120) == 240
-    clock.seen(False, 2600.0)  # a force, an unforce, a restart's command
-    assert clock.guard_sheds == 0 and clock.min_off_s(120) == 120
-
-
-def test_from_the_second_guard_shed_in_a_row_the_surplus_must_last_a_minute(tmp_path: Path) -> None:
-    # An oven's thermostat: a relay switched on in its one-minute pause is shed in its next burst.
-    h = closed_loop(tmp_path, "radiator")
-    house = House(h, base_w=300, pv_w=300 + 1000 + 20)
-    house.read()
-    shed_by_the_guard(house)
-    house.pv_w = 300  # the burst goes on past the radiator's 120 s off
-    for _ in range(70):
-        house.read()
-    house.pv_w = 300 + 1000 + 20
-    assert off_for(house) == 2  # one shed: back at the first reading that covers it
-    shed_by_the_guard(house)  # the second in a row: 240 s off, and a minute of cover
-    house.pv_w = 300
-    for _ in range(130):  # past the 240 s
-        house.read()
-    house.pv_w = 300 + 1000 + 20
-    for _ in range(29):  # 58 s of cover: still off
-        house.read()
-        assert h.last(RADIATOR) == "OFF"
-    house.pv_w = 300  # the burst is back: the wait starts again
-    house.read()
-    house.pv_w = 300 + 1000 + 20
-    assert off_for(house) == 60 + 2  # the reading that starts the cover, then 60 s of it
 
 
 def test_a_load_of_unknown_power_is_switched_on_alone(tmp_path: Path) -> None:
@@ -465,76 +309,3 @@ def test_a_switch_off_is_not_held_by_a_measure(tmp_path: Path) -> None:
     h.reg.handle("regul/mode", b'{"command": "unforce", "name": "plug"}', house.now + 0.5)
     house.read()
     assert h.last(PLUG) == "on" and h.last(RADIATOR) == "OFF"
-
-
-def test_an_import_dipping_under_the_guard_level_every_other_reading_still_reaches_the_guard(tmp_path: Path) -> None:
-    # A held relay, a hob pulsing: 800 W and 80 W of import in turn. Each dip under 100 W takes back what a
-    # reading at the level adds (200 W.s), it does not empty the count: shed within seconds, not after the
-    # relay's whole min_on_s (600 s).
-    h = closed_loop(tmp_path, "ecs", "radiator")
-    house = House(h, base_w=300, pv_w=300 + 3000 + 20)
-    house.read()
-    assert h.last(RADIATOR) == "ON"
-    house.pv_w = 500  # the heater goes to 0 at the first import: the radiator alone, 800 W of import
-    house.read()  # the step (2800 W): the heater answers 2000 W of it, the other 800 W count: 1600 W.s
-    assert watts(h, "ecs") == 0 and h.last(RADIATOR) == "ON"
-    house.base_w = 300 - 720  # 80 W of import
-    house.read()  # under the level: -200 W.s, 1400 W.s (emptied, 0)
-    assert h.last(RADIATOR) == "ON"
-    house.base_w = 300
-    house.read()  # 800 W after 80 W: 3000 W.s (2000 kept), shed (emptied, 1600 W.s: held on)
-    assert h.last(RADIATOR) == "OFF"
-    assert h.reg.controller is not None and h.reg.controller.guard_sheds == 1
-
-
-def test_an_import_no_relay_could_answer_does_not_store_up_a_shed(tmp_path: Path) -> None:
-    # Ten minutes of 1 kW import with nothing on (the count is full, no more), then the sun: the radiator
-    # goes on, and 20 s later the house steps up 150 W: the radiator is kept for the guard's whole 20 s of
-    # that import, not shed at its first reading over the level.
-    h = closed_loop(tmp_path, "radiator")
-    house = House(h, base_w=1300, pv_w=300)
-    for _ in range(300):
-        house.read()
-    assert h.last(RADIATOR) == "OFF"
-    house.base_w, house.pv_w = 300, 1300 + 20
-    for _ in range(10):  # export for 20 s, the guard's time: the full count drains (200 W.s a reading)
-        house.read()
-    assert h.last(RADIATOR) == "ON"
-    house.base_w = 300 + 170  # 150 W of import with the radiator on, held by its min_on_s: 300 W.s a reading
-    for _ in range(6):  # (from the first reading: no variable load gives any of it back)
-        house.read()
-        assert h.last(RADIATOR) == "ON"
-    house.read()
-    assert h.last(RADIATOR) == "OFF"
-
-
-def test_a_guard_shed_says_so_in_the_load_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    h = closed_loop(tmp_path, "ecs", "radiator")
-    house = House(h, base_w=300, pv_w=300 + 3000 + 20)
-    house.read()
-    house.pv_w = 500
-    caplog.set_level("INFO")
-    for _ in range(3):
-        house.read()
-    assert h.last(RADIATOR) == "OFF"
-    assert "radiator: 1000 W -> 0 W (shed by the import guard)" in caplog.text
-    assert "surplus 0 W no longer covers it" not in caplog.text
-
-
-def test_a_guard_shed_is_told_at_info_with_its_dwell_and_the_guard_s_energy(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    # A guard shed is the guard doing its job (a cloud, an oven's burst: several a day on serf-east), and was a
-    # WARNING whose figures read as measured: "the import over 100 W reached 0.6 Wh" (the setting's 100 W x 20 s).
-    h = closed_loop(tmp_path, "ecs", "radiator", dwell_s=(600, 120))
-    house = House(h, base_w=300, pv_w=300 + 3000 + 20)
-    house.read()
-    assert h.last(RADIATOR) == "ON"
-    house.pv_w = 500
-    caplog.set_level("INFO")
-    for _ in range(3):
-        house.read()
-    assert h.last(RADIATOR) == "OFF"
-    assert [r.getMessage() for r in caplog.records
-            if r.levelno >= logging.WARNING and r.name == "core.controller"] == []
-    assert ("radiator: switched off by the import guard 4 s into its 600 s minimum on time: the grid imported over "
-            "100 W, 0.56 Wh in all (import_guard 100 W for import_guard_time 20 s)") in caplog.messages

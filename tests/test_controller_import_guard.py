@@ -1,0 +1,133 @@
+"""The import guard under the closed loop: it sheds a relay against its dwell once the import over 100 W has
+lasted 100 W x 20 s, counting only what the variable loads cannot give back, lowest priority first; a dip under
+the level takes back part of the count, an import nothing could answer stores no shed; a shed says so at INFO.
+The first reading of an import: test_import_guard_first_reading. The test house: tests/controller_house.py."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from tests.controller_house import RADIATOR, SMALL, House, closed_loop, watts
+
+
+def test_the_import_guard_sheds_against_the_dwell(tmp_path: Path) -> None:
+    # The guard sheds once the import over 100 W has reached 100 W x 20 s = 2000 W.s.
+    h = closed_loop(tmp_path, "ecs", "radiator")
+    house = House(h, base_w=300, pv_w=300 + 3000 + 20)
+    house.read()
+    assert h.last(RADIATOR) == "ON"
+    house.pv_w = 500  # a cloud: 800 W of import with the radiator alone, far inside its minimum on time
+    # The import begins, 2800 W: the heater gives back its 2000 W at this decision (to 0), the radiator is
+    # held; the 800 W the heater cannot answer count from this first reading: 1600 W.s.
+    house.read()
+    assert watts(h, "ecs") == 0 and h.last(RADIATOR) == "ON"
+    house.read()  # 3200 W.s: shed
+    assert h.last(RADIATOR) == "OFF"
+    assert h.reg.controller is not None and h.reg.controller.guard_sheds == 1
+
+
+def test_a_small_import_must_last_the_whole_guard_time(tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "ecs", "radiator")
+    house = House(h, base_w=300, pv_w=300 + 3000 + 20)
+    house.read()
+    house.pv_w = 1150  # 150 W of import with the radiator alone: 300 W.s a reading
+    # The first reading's 2150 W of import counts only for the 150 W the heater cannot give back (all of it
+    # would be 4300 W.s: a shed at once); five more: 1800 W.s.
+    for _ in range(6):
+        house.read()
+        assert h.last(RADIATOR) == "ON"
+    house.read()  # 2100 W.s, after 14 s
+    assert h.last(RADIATOR) == "OFF"
+
+
+def test_the_guard_sheds_the_lowest_priority_first(tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "radiator", "small")
+    house = House(h, base_w=300, pv_w=300 + 1300 + 20)
+    house.read()
+    assert h.last(RADIATOR) == "ON" and h.last(SMALL) == "1"
+    house.pv_w = 300  # 1300 W of import, both held by their minimum on time
+    # No variable load to give any of it back: it counts from the first reading, 2600 W.s (2000 kept: the
+    # guard's whole count), but a first reading sheds nothing on its own...
+    house.read()
+    assert h.last(SMALL) == "1" and h.last(RADIATOR) == "ON"
+    house.read()  # ...the second does: one shed, the small relay, last in priority
+    assert h.last(SMALL) == "0" and h.last(RADIATOR) == "ON"
+    assert h.reg.controller is not None and h.reg.controller.guard_sheds_by == {"small": 1}
+    house.read()  # 1000 W more for 2 s: as much again, the radiator
+    assert h.last(RADIATOR) == "OFF" and h.reg.controller.guard_sheds_by == {"small": 1, "radiator": 1}
+
+
+def test_an_import_dipping_under_the_guard_level_every_other_reading_still_reaches_the_guard(tmp_path: Path) -> None:
+    # A held relay, a hob pulsing: 800 W and 80 W of import in turn. Each dip under 100 W takes back what a
+    # reading at the level adds (200 W.s), it does not empty the count: shed within seconds, not after the
+    # relay's whole min_on_s (600 s).
+    h = closed_loop(tmp_path, "ecs", "radiator")
+    house = House(h, base_w=300, pv_w=300 + 3000 + 20)
+    house.read()
+    assert h.last(RADIATOR) == "ON"
+    house.pv_w = 500  # the heater goes to 0 at the first import: the radiator alone, 800 W of import
+    house.read()  # the step (2800 W): the heater answers 2000 W of it, the other 800 W count: 1600 W.s
+    assert watts(h, "ecs") == 0 and h.last(RADIATOR) == "ON"
+    house.base_w = 300 - 720  # 80 W of import
+    house.read()  # under the level: -200 W.s, 1400 W.s (emptied, 0)
+    assert h.last(RADIATOR) == "ON"
+    house.base_w = 300
+    house.read()  # 800 W after 80 W: 3000 W.s (2000 kept), shed (emptied, 1600 W.s: held on)
+    assert h.last(RADIATOR) == "OFF"
+    assert h.reg.controller is not None and h.reg.controller.guard_sheds == 1
+
+
+def test_an_import_no_relay_could_answer_does_not_store_up_a_shed(tmp_path: Path) -> None:
+    # Ten minutes of 1 kW import with nothing on (the count is full, no more), then the sun: the radiator
+    # goes on, and 20 s later the house steps up 150 W: the radiator is kept for the guard's whole 20 s of
+    # that import, not shed at its first reading over the level.
+    h = closed_loop(tmp_path, "radiator")
+    house = House(h, base_w=1300, pv_w=300)
+    for _ in range(300):
+        house.read()
+    assert h.last(RADIATOR) == "OFF"
+    house.base_w, house.pv_w = 300, 1300 + 20
+    for _ in range(10):  # export for 20 s, the guard's time: the full count drains (200 W.s a reading)
+        house.read()
+    assert h.last(RADIATOR) == "ON"
+    house.base_w = 300 + 170  # 150 W of import with the radiator on, held by its min_on_s: 300 W.s a reading
+    for _ in range(6):  # (from the first reading: no variable load gives any of it back)
+        house.read()
+        assert h.last(RADIATOR) == "ON"
+    house.read()
+    assert h.last(RADIATOR) == "OFF"
+
+
+def test_a_guard_shed_says_so_in_the_load_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    h = closed_loop(tmp_path, "ecs", "radiator")
+    house = House(h, base_w=300, pv_w=300 + 3000 + 20)
+    house.read()
+    house.pv_w = 500
+    caplog.set_level("INFO")
+    for _ in range(3):
+        house.read()
+    assert h.last(RADIATOR) == "OFF"
+    assert "radiator: 1000 W -> 0 W (shed by the import guard)" in caplog.text
+    assert "surplus 0 W no longer covers it" not in caplog.text
+
+
+def test_a_guard_shed_is_told_at_info_with_its_dwell_and_the_guard_s_energy(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A guard shed is the guard doing its job (a cloud, an oven's burst: several a day on serf-east), and was a
+    # WARNING whose figures read as measured: "the import over 100 W reached 0.6 Wh" (the setting's 100 W x 20 s).
+    h = closed_loop(tmp_path, "ecs", "radiator", dwell_s=(600, 120))
+    house = House(h, base_w=300, pv_w=300 + 3000 + 20)
+    house.read()
+    assert h.last(RADIATOR) == "ON"
+    house.pv_w = 500
+    caplog.set_level("INFO")
+    for _ in range(3):
+        house.read()
+    assert h.last(RADIATOR) == "OFF"
+    assert [r.getMessage() for r in caplog.records
+            if r.levelno >= logging.WARNING and r.name == "core.controller"] == []
+    assert ("radiator: switched off by the import guard 4 s into its 600 s minimum on time: the grid imported over "
+            "100 W, 0.56 Wh in all (import_guard 100 W for import_guard_time 20 s)") in caplog.messages
