@@ -23,7 +23,7 @@ balance_threshold = 20
 period = {period}
 meter_timeout = {meter_timeout}
 status_time = {status_time}
-; Tests wait for statuses: every second at most (the daemon's default is 10 s; test_controller checks it).
+; Tests wait for statuses: every second at most (the daemon's default is 10 s; test_controller_status checks it).
 status_interval = 1
 timezone = Europe/Paris
 

@@ -1,0 +1,47 @@
+"""The closed loop's status: sent at a switch or a step at once, a fine move held back to status_interval;
+the learned watts carried in it and restored at a restart (an implausible figure refused).
+The test house: tests/controller_house.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.controller_house import House, closed_loop, watts
+
+
+def test_the_status_goes_out_at_a_switch_else_at_most_every_status_interval(tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "ecs", status_interval_s=10)
+    house = House(h, base_w=300, pv_w=1320)
+    house.read()  # the heater switches on: at once
+    first = len(h.statuses())
+    assert h.statuses()[-1]["equipments"][0]["current_power"] == 1000
+    house.pv_w += 40
+    house.read()  # a fine move of the variator (+40 W), 2 s later: held back
+    assert watts(h, "ecs") == 1040 and len(h.statuses()) == first
+    h.reg.tick(house.now + 1)
+    assert len(h.statuses()) == first
+    h.reg.tick(house.now + 7)
+    assert len(h.statuses()) == first
+    h.reg.tick(house.now + 8.1)  # 10 s (status_interval) after the last one: the held-back status goes out
+    assert len(h.statuses()) == first + 1 and h.statuses()[-1]["equipments"][0]["current_power"] == 1040
+    house.pv_w += 400
+    house.read(9)  # a step of 400 W: at once
+    assert len(h.statuses()) == first + 2 and h.statuses()[-1]["equipments"][0]["current_power"] == 1440
+
+
+def test_learned_watts_are_in_the_status_and_survive_a_restart(tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "radiator", "ecs")
+    house = House(h, base_w=300, pv_w=300 + 1500 + 20, radiator_w=1050)
+    house.read()
+    house.read()
+    document = h.reg.status(house.now)
+    assert document["equipments"][0]["learned_power"] == pytest.approx(1050, abs=0.5)
+    again = closed_loop(tmp_path, "radiator", "ecs")
+    assert again.reg.restore(document, house.now + 60) == []
+    assert again.load("radiator").learned_power_w == pytest.approx(1050, abs=0.5)
+    document["equipments"][0]["learned_power"] = 5000  # not a 1000 W radiator's: refused, with a warning
+    third = closed_loop(tmp_path, "radiator", "ecs")
+    warnings = third.reg.restore(document, house.now + 60)
+    assert third.load("radiator").learned_power_w is None and any("learned power" in w for w in warnings)
