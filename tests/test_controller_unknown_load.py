@@ -1,8 +1,7 @@
-"""The closed-loop controller on hand-computable cases (core/controller.py through the Regulator).
-
-The test heater is linear: 20 W per percent, 0..2000 W, min_power 150 W; the radiator is a 1000 W relay;
-`small` a 300 W relay. Export setpoint (margin) 20 W, gain 1, settle 1 s, period 1 s.
-"""
+"""A load of unknown power (the `plug`) under the closed loop: tried alone, on a steady house and never while
+the grid imports, measured from the step, off at once if it does not fit, its place kept while it waits; forces
+do not spoil a measure, and a measure holds no switch off. The rest of the unknown loads: test_unknown_load*.py.
+The test house: tests/controller_house.py."""
 
 from __future__ import annotations
 
