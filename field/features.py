@@ -16,6 +16,7 @@ from field.domoticz import FORCED_BY_DOMOTICZ, DomoticzBridge
 from field.domoticz_meter_idx import MeterIdxWatch
 from field.forecast import ForecastFailure, OwmForecast
 from field.forecast_book import ForecastBook
+from field.forecast_settings import request_digest
 from field.full_tank_watch import FullTankWatch
 from field.homeassistant import FORCED_BY_HOMEASSISTANT, HomeAssistantBridge
 from field.instance_watch import InstanceWatch
@@ -41,7 +42,8 @@ class FieldFeatures:
         fs, ds, fc = field.fallback, field.domoticz, field.forecast
         self.tanks = FullTankWatch(loads, fs.init_at_hour, tz, max_meter_power_w, settle_s, meter_timeout_s,
                                    frozen_meter, field.demo_speed)
-        self.forecast = ForecastBook(tz, fc.owm is not None, fc.mqtt_topic)
+        self.forecast = ForecastBook(tz, fc.owm is not None, fc.mqtt_topic,
+                                     request_digest(fc.owm) if fc.owm is not None else None)
         heater = next((load for load in loads if load.name == field.water_heater), None)
         self.heater = HeaterControl(heater, fs, ds.ecs_mode_default, tz, self.forecast) if heater is not None \
             else None

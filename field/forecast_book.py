@@ -41,6 +41,8 @@ FULL_AHEAD = f"only the {KEEP_AHEAD_DATES} nearest dates ahead are kept"
 # 5 days still cover the day asked about for 4 days, but a sky forecast 2 days ahead is a guess, and a grey day taken
 # for a sunny one leaves the water cold (the seed's 100 % forces more: the safe side).
 MAX_OWM_AGE_S = 36 * 3600.0
+# Beside daytime_clouds in the status file: the digest of what [openweathermap] asked (another's not taken back).
+KEPT_DIGEST = "daytime_request_digest"
 
 
 def _iso(at: float | None, tz: tzinfo | None) -> str | None:
@@ -73,9 +75,12 @@ def _saved_pick(used: Any) -> CloudPick:
 class ForecastBook:
     """Forecasts received so far; `clouds_for(day)` at a check, `pv_wh_for(day)` for the deadline rule."""
 
-    def __init__(self, tz: tzinfo | None, owm_enabled: bool, mqtt_topic: str | None) -> None:
+    def __init__(self, tz: tzinfo | None, owm_enabled: bool, mqtt_topic: str | None,
+                 owm_digest: str | None = None) -> None:
+        """`owm_digest`: what [openweathermap] asks (forecast_settings.request_digest), saved with its forecast."""
         self.tz = tz
         self.owm_enabled = owm_enabled
+        self.owm_digest = owm_digest
         self.mqtt_topic = mqtt_topic
         self.owm: OwmForecast | None = None
         self.owm_failure: ForecastFailure | None = None
@@ -184,6 +189,11 @@ class ForecastBook:
             self.owm_failure = saved_owm_failure(saved, now)
         except (ValueError, TypeError, OverflowError, OSError) as exc:
             warnings.append(f"status file's openweathermap failure ignored: {exc}")
+        if isinstance(saved, dict) and saved.get("daytime_clouds") is not None \
+                and saved.get(KEPT_DIGEST) != self.owm_digest:
+            # (the place corrected within 3 h: the start fetched nothing, the check read the old town's clouds)
+            log.info("status file's openweathermap forecast: [openweathermap] changed since: not kept")
+            return warnings
         try:
             kept = saved_owm_forecast(saved, now, MAX_OWM_AGE_S)
         except (ValueError, TypeError, OverflowError, OSError) as exc:
@@ -281,7 +291,7 @@ class ForecastBook:
             span = self.owm.span()
             owm.update({"time": _iso(self.owm.fetched_at, self.tz), "entries": len(self.owm.clouds_by_utc),
                         "until_utc": span[1].astimezone(timezone.utc).isoformat() if span else None,
-                        "daytime_clouds": self.owm.daytime(self.tz)})
+                        "daytime_clouds": self.owm.daytime(self.tz), KEPT_DIGEST: self.owm_digest})
         failure = self.owm_failure
         if failure is not None:
             owm.update({"error": failure.cause, "error_time": _iso(failure.at, self.tz)})

@@ -4,6 +4,7 @@ fetch) and [forecast] (an MQTT topic carrying forecasts)."""
 from __future__ import annotations
 
 import configparser
+import hashlib
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -93,3 +94,11 @@ def read_forecast_settings(cp: configparser.ConfigParser, reader: SectionReader)
     if raw["key"] and raw["location"]:
         owm = OwmSettings(raw["key"], raw["location"], url, timeout_s, attempts, interval_s)
     return ForecastSettings(owm, topic)
+
+
+def request_digest(settings: OwmSettings) -> str:
+    """A digest of what is asked (url, place, key), for the status file: a failure kept there holds a start back, and a
+    forecast kept there is taken back, only while the config asks the same. Never the key itself (the status file is
+    published, backed up, pasted in issues); a key is 128 random bits, out of a digest's reach."""
+    asked = "\n".join((settings.url, settings.location, settings.key)).encode("utf-8")
+    return hashlib.sha256(asked).hexdigest()[:32]

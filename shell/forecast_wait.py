@@ -6,11 +6,12 @@ is not it, and the start asks again."""
 from __future__ import annotations
 
 import email.utils
-import hashlib
 import re
 from datetime import timezone
 
-from field.forecast_settings import KEEP_AT_START_S, MAX_ASKED_WAIT_S, OwmSettings
+from field.forecast_settings import KEEP_AT_START_S, MAX_ASKED_WAIT_S, request_digest
+
+__all__ = ["RATE_LIMIT_WAIT_S", "REFUSED_WAIT_S", "ask_again_after", "request_digest", "retry_after_s"]
 
 # A 429 without Retry-After: OWM counts its free plan's calls a minute; a retry sooner is refused too, and counted.
 # Across a restart, a 429's wait is this at least (a Retry-After of 5 s, and a restart every 5 s, asked at each).
@@ -33,14 +34,6 @@ def retry_after_s(header: str, now: float) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)  # (an HTTP date is in GMT)
     return max(0.0, when.timestamp() - now)
-
-
-def request_digest(settings: OwmSettings) -> str:
-    """A digest of what is asked (url, place, key), for the status file: a failure kept there holds a start back only
-    while the config asks the same. Never the key itself (the status file is published, backed up, pasted in issues);
-    a key is 128 random bits, out of a digest's reach."""
-    asked = "\n".join((settings.url, settings.location, settings.key)).encode("utf-8")
-    return hashlib.sha256(asked).hexdigest()[:32]
 
 
 def ask_again_after(status: int, retry: bool, wait_s: float | None, failed_at: float) -> float | None:

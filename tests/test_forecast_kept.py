@@ -132,3 +132,19 @@ def test_a_new_forecast_is_saved_at_once(tmp_path: Path) -> None:
             time.sleep(0.02)
     finally:
         saver.stop()
+
+
+@pytest.mark.parametrize("changed", [
+    OWM.replace("Chambery,FR", "Brest,FR"),  # the place corrected (a wrong town, swapped coordinates)
+    OWM.replace("0123456789abcdef", "fedcba9876543210"),  # another key (another account)
+])
+def test_a_kept_forecast_asked_for_another_place_is_not_taken(tmp_path: Path, changed: str,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    # A forecast for the place the config named before its fix, kept, had the start fetch nothing (under 3 h) and the
+    # night's check read the clouds of the wrong town.
+    caplog.set_level(logging.INFO)
+    saved = json.loads(json.dumps(fetched(tmp_path).reg.status(at(2024, 1, 10, 22, 20))))
+    again = Harness(field_config(tmp_path, evaluate="check_at = 23\n", extra=changed))
+    assert again.reg.restore(saved, at(2024, 1, 10, 22, 30)) == []
+    assert again.reg.field.forecast.owm is None
+    assert "[openweathermap] changed since: not kept" in caplog.text
