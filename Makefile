@@ -94,10 +94,16 @@ UNIT_FILE ?= /etc/systemd/system/pyseb.service
 # A PySEB running already (this is an upgrade: git pull, then this again) keeps the code it started with, and
 # `systemctl enable --now` leaves it so: then the restart is what runs this checkout's.
 # A setting added to the installed unit by hand is lost when it is written again: each is named, with the way to keep it.
+# One the new unit sets otherwise (an older version's After=, a checkout moved, another --user) is said apart, with no
+# drop-in advised: User=pi put in one would run PySEB as the old user.
 install-service:
 	$(PYTHON) contrib/render_service.py --user $(SERVICE_USER) --dir "$(CURDIR)" > pyseb.service.tmp || { rm -f pyseb.service.tmp; exit 2; }
-	@lost=$$(grep -s -v -e '^#' -e '^[[:space:]]*$$' -e '^\[' "$(UNIT_FILE)" | grep -vxF -f pyseb.service.tmp | awk 'NR > 1 { printf ", " } { printf "%s", $$0 }'); \
-	if [ -n "$$lost" ]; then echo "make install-service: $(UNIT_FILE) had settings the new unit has not: $$lost: to keep one, put it in a drop-in: sudo systemctl edit pyseb" >&2; fi
+	@if [ -f "$(UNIT_FILE)" ]; then awk -F= -v unit="$(UNIT_FILE)" \
+	  'NR == FNR { seen[$$0]; key[$$1]; next } /^[[:space:]]*([#;[]|$$)/ || ($$0 in seen) { next } \
+	   ($$1 in key) { other = other (other ? ", " : "") $$0; next } { lost = lost (lost ? ", " : "") $$0 } \
+	   END { if (lost) print "make install-service: " unit " had settings the new unit has not: " lost ": to keep one, put it in a drop-in: sudo systemctl edit pyseb" > "/dev/stderr"; \
+	         if (other) print "make install-service: " unit " had values set otherwise by the new unit: " other " (this version'"'"'s, for this checkout and user; a value of your own goes in a drop-in)" > "/dev/stderr" }' \
+	  pyseb.service.tmp "$(UNIT_FILE)" || true; fi
 	$(SUDO) install -m 0644 pyseb.service.tmp $(UNIT_FILE) || { rm -f pyseb.service.tmp; exit 1; }
 	rm -f pyseb.service.tmp
 	$(SUDO) systemctl daemon-reload

@@ -80,6 +80,24 @@ def test_install_service_names_the_settings_it_writes_over(tmp_path: Path) -> No
     assert again.returncode == 0 and "had settings" not in again.stderr, again.stderr
 
 
+
+def test_install_service_does_not_take_the_old_unit_s_own_values_for_the_owner_s(tmp_path: Path) -> None:
+    # An upgrade from a unit of before time-sync.target (540f56c), or a checkout moved, or another --user: the old
+    # unit's After=, WorkingDirectory=, User= were named "settings the new unit has not", to put in a drop-in (User=pi
+    # there would run PySEB as the old user). The new unit sets them: said as set otherwise, not as lost.
+    first, unit_file = _install(tmp_path, False)
+    assert first.returncode == 0, first.stderr
+    old = unit_file.read_text().replace("mosquitto.service time-sync.target", "mosquitto.service")
+    old = old.replace("\nUser=", "\nUser=pi\n#", 1)
+    old = old.replace("\nWorkingDirectory=", "\nWorkingDirectory=/home/pi/old\n#", 1)
+    done, _ = _install(tmp_path, False, old + "UMask=0027\n")
+    assert done.returncode == 0, done.stderr
+    assert (f"{unit_file} had settings the new unit has not: UMask=0027: to keep one, put it in a drop-in: "
+            "sudo systemctl edit pyseb") in done.stderr, done.stderr
+    assert ("set otherwise by the new unit: After=network-online.target mosquitto.service, User=pi, "
+            "WorkingDirectory=/home/pi/old") in done.stderr, done.stderr
+
+
 # `make clean` removed .venv/ under an installed unit whose ExecStart is .venv/bin/python: PySEB ran on, and at the
 # next boot or restart systemd could not start it (status 203/EXEC, again every 10 s), the loads left unregulated.
 def _made_checkout(tmp_path: Path, name: str = "pyseb") -> Path:
