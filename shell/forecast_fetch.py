@@ -182,9 +182,10 @@ class ForecastFetcher:
                      self.settings.location, FETCH_LEAD_S / 60)
         elif held is not None and self._held is not None:
             log.info("forecast: no fetch at start: the last fetch, %.0f min ago, failed (%s), and the server asks to "
-                     "wait (a restart loop would ask at every start): asked again from %s, or once [openweathermap] "
-                     "changes; the round from %.0f min before check_at still asks", (now - held.at) / 60, held.cause,
-                     _local(self._held[1], self.tz), FETCH_LEAD_S / 60)
+                     "wait (a restart loop would ask at every start): not asked before %s (a start after it asks), or "
+                     "at once when [openweathermap] changes; the daily round still asks from %.0f min before check_at "
+                     "(from that time, when later)", (now - held.at) / 60, held.cause, _local(self._held[1], self.tz),
+                     FETCH_LEAD_S / 60)
         else:
             log.info("forecast: fetching from %s for %s at start and from %.0f min before check_at",
                      shown_url(self.settings.url), self.settings.location, FETCH_LEAD_S / 60)

@@ -156,7 +156,7 @@ def test_a_start_while_the_server_asks_to_wait_does_not_ask(server: OwmServer,
         time.sleep(0.5)
         assert events.empty() and server.requests == []
         assert "forecast: no fetch at start: the last fetch, 0 min ago, failed (HTTP 429: limited)" in caplog.text
-        assert "asked again from" in caplog.text
+        assert "not asked before" in caplog.text
     finally:
         fetcher.stop()
 
