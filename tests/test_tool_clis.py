@@ -71,21 +71,21 @@ NUMBER_OPTIONS = {
 NUMBER_CASES = [(tool, command, option) for (tool, command), (_, options) in NUMBER_OPTIONS.items()
                 for option in options]
 WHOLE_OPTIONS = {"--degree", "--readings", "--jobs"}
-# Not numbers: the types that read paths, the --plot file, the log level.
+# Not numbers: the types that read paths, the --plot and --log files, the log level.
 OTHER_TYPES = {None, Path}
 
 
 def test_the_number_options_listed_are_every_one() -> None:
     """An option added with a type of its own is listed above, and so checked below; float and int read
     '0_5' as 5 and full-width digits as ASCII ones, and are used by no option."""
-    from shell.plot_file import plot_file
+    from shell.plot_file import output_file, plot_file
 
     found = set()
     for tool, build in TOOLS.items():
         for command, sub in subcommands(build()).items():
             for action in sub._actions:
                 assert action.type not in (float, int), f"{tool} {command} {action.option_strings}: type={action.type}"
-                if action.type not in OTHER_TYPES | {plot_file}:
+                if action.type not in OTHER_TYPES | {plot_file, output_file}:
                     found.add((tool, command, action.option_strings[-1]))
     assert found == set(NUMBER_CASES)
 
