@@ -24,6 +24,7 @@ from core.relay_switching import RelayPass, RelaySwitcher, relay_power_w
 from equipments.base import Equipment
 from equipments.constant import RelayEquipment
 from equipments.unknown import UnknownEquipment
+from values.shown import signed_whole
 
 __all__ = ["ClosedLoop", "ControlParams"]  # (ControlParams: the regulator builds it; it lives in control_params)
 
@@ -171,11 +172,13 @@ class ClosedLoop:
             available_w = min(available_w + lent_w, max(available_w, relay_total_w - relays_on_w))
             import_free_w = min(import_free_w + lent_w, max(import_free_w, whole_free_w))
         continuous_w = self._continuous.share(loads, available_w, now, import_free_w, kept_w)
-        log.debug("grid %+.0f W (export setpoint %.0f W): loads %.0f W -> %.0f W", grid_w, params.setpoint_w,
-                  current_w, total_w)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("grid %s W (export setpoint %.0f W): loads %.0f W -> %.0f W", signed_whole(grid_w),
+                      params.setpoint_w, current_w, total_w)
         # The summary (the status's last_decision) says what was commanded, not what the loop wanted: after a
         # restart every relay rests its min_off_s, and "loads 0 W -> 1580 W" with all of them off reads wrong.
-        summary = f"grid {grid_w:+.0f} W: loads {believed_w:.0f} W -> {relays_on_w + continuous_w:.0f} W"
+        # ("grid -0 W" read as an import that is not there: signed_whole)
+        summary = f"grid {signed_whole(grid_w)} W: loads {believed_w:.0f} W -> {relays_on_w + continuous_w:.0f} W"
         if walk.waiting:
             # (the relays are judged on the undamped total: at gain < 1 it is the larger)
             summary += f" ({max(total_w, relay_total_w):.0f} W wanted; waiting: {', '.join(walk.waiting)})"

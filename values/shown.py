@@ -19,3 +19,10 @@ def whole(value: float) -> str:
     noise in a difference) rounds to 0, and "-0" read as a sign that means something."""
     text = f"{value:.0f}"
     return "0" if text == "-0" else text
+
+
+def signed_whole(value: float) -> str:
+    """`value` to a whole number with its sign as "%+.0f" writes it ("+12", "-3"), but a value that rounds to 0 is "0":
+    "grid -0 W" and "grid +0 W" read as an import or an export that is not there."""
+    text = f"{value:+.0f}"
+    return "0" if text in ("-0", "+0") else text
