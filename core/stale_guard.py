@@ -20,6 +20,16 @@ from values.readings import CLOCK_STEP_BACK_S, stepped_back
 log = logging.getLogger("core.regulator")
 
 
+def _frozen_hint(ages: list[str]) -> str:
+    """How a frozen meter was told, for the warning: an owner feeding readings by hand (mosquitto_pub, the same
+    payload each time) met "frozen" with nothing on why, nor what to change. The status keeps the short reason."""
+    if not ages:
+        return ""
+    return (f" (frozen: the very same bytes again for {' and '.join(ages)}; a real meter's readings always differ, "
+            "its voltage or energy counter moves: readings sent by hand, e.g. with mosquitto_pub, must vary from one "
+            "to the next, or set [evaluate] frozen_meter = false)")
+
+
 class StaleGuard:
     """Both meters' freshness against `timeout_s`; `reason` says why regulation is suspended, if it is."""
 
@@ -88,7 +98,7 @@ class StaleGuard:
             self._suspended_s += max(0.0, now - self._checked_at)
         self._checked_at = now
         self._restart_ages_after_a_step_back(now)
-        silent, names, unheard = [], [], []
+        silent, names, unheard, frozen = [], [], [], []
         for meter in (self._consumption, self._production):
             age = meter.age_s(now)
             if age is None:
@@ -97,6 +107,7 @@ class StaleGuard:
             if age >= timeout_s or no_reading_since_named:  # at the deadline itself: "within meter_timeout"
                 if meter.repeats:
                     how = f"frozen for {age:.0f} s (the same message {meter.repeats} times)"
+                    frozen.append(f"{age:.0f} s")
                 elif meter.refused:
                     how = (f"without a usable reading for {age:.0f} s ({meter.refused} message(s) refused, the "
                            f"last: {meter.last_refusal})")
@@ -112,7 +123,8 @@ class StaleGuard:
         if silent and self.reason is None:
             self.reason, self._silent, self._unheard_named = "; ".join(silent), tuple(names), tuple(unheard)
             self._suspended_s = 0.0
-            log.warning("%s: every unforced load to 0 W until both meters are fresh", self.reason)
+            log.warning("%s: every unforced load to 0 W until both meters are fresh%s", self.reason,
+                        _frozen_hint(frozen))
             for load in self._loads:
                 if not load.is_forced():
                     # Every one, even believed at 0 W: a relay may be on while its power is unknown.

@@ -96,3 +96,22 @@ def test_the_rule_can_be_turned_off_for_a_meter_that_sends_only_a_power(tmp_path
         h.reg.handle(PROD, b'{"power": 1800}', t + 0.01)
         h.reg.tick(t + 0.02)
     assert h.reg.stale_reason is None and h.last(RADIATOR) == "ON"
+
+
+def test_the_frozen_warning_says_how_to_tell_and_what_a_hand_fed_reading_needs(
+        relays: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    # An owner feeding readings by hand (mosquitto_pub, the same payload each time) saw regulation stop after 10 s
+    # with "frozen" and nothing on what made it so, nor what to change.
+    relays.meters(300, 1800, NOON)
+    t = NOON
+    while relays.reg.stale_reason is None:
+        t += 2
+        relays.reg.handle(CONS, FROZEN, t)
+        relays.reg.handle(PROD, reading(1800), t + 0.01)
+        relays.reg.tick(t + 0.02)
+    warnings = [r.getMessage() for r in caplog.records if "every unforced load to 0 W" in r.getMessage()]
+    assert len(warnings) == 1, warnings
+    assert "the very same bytes" in warnings[0] and "for 10 s" in warnings[0]
+    assert "by hand" in warnings[0] and "vary" in warnings[0] and "frozen_meter = false" in warnings[0]
+    # the status keeps its short reason (a dashboard shows it)
+    assert "by hand" not in relays.reg.status(t)["stale_reason"]
