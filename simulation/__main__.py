@@ -79,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    from simulation.config import assumptions_note
     from simulation.metrics import format_summary, write_log
     from simulation.plot import plot_day
     from simulation.recorded import RecordingFactory
@@ -107,6 +108,9 @@ def _replay(args: argparse.Namespace) -> int:
     trace = result.trace
     print(f"Replay of {trace.path} with {args.config}: {trace.hhmm(result.start_s)} to "
           f"{trace.hhmm(result.end_s)}, a period of {result.rows[0].period_s:g} s")
+    assumed = assumptions_note(result.config)
+    if assumed:
+        print(assumed)
     print(format_summary(result.summary))
     for note in trace.notes:
         print(f"\n{note}")

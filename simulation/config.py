@@ -31,7 +31,7 @@ from settings.problems import ConfigError, ConfigProblem
 from settings.sections import EVALUATE_OPTIONS
 from values.numbers import UNDERSCORE_ADVICE, text_float
 
-__all__ = ["LoadSpec", "SimConfig", "read_sim_config"]
+__all__ = ["LoadSpec", "SimConfig", "assumptions_note", "read_sim_config"]
 
 TYPES = {"variable": "variable", "water_heater": "variable", "constant": "constant", "unknown": "unknown"}
 UNKNOWN_DEFAULT_W = 800.0
@@ -79,6 +79,7 @@ class SimConfig:
     noise_w: float = 0.0  # each meter reading off by a uniform error in +-noise_w
     lost_readings: float = 0.0  # the share of meter readings dropped (a Wi-Fi hiccup)
     seed: int = 1  # noise and losses are pseudo-random but the same from one run to the next
+    power_assumed: tuple[str, ...] = ()  # relays with no <load>.power_w: drawn at their max_power (unknown: 800 W)
 
 
 def _text(cp: configparser.ConfigParser, section: str, key: str, default: str | None) -> str | None:
@@ -210,4 +211,21 @@ def read_sim_config(path: str | Path) -> SimConfig:
         noise_w=noise,
         lost_readings=lost,
         seed=int(seed),
+        power_assumed=tuple(name for name, kind in kinds.items()
+                            if kind != "variable" and not cp.has_option("simulation", f"{name}.power_w")),
     )
+
+
+def assumptions_note(config: SimConfig) -> str | None:
+    """One line on what the simulation assumed of the loads' real behaviour that the config does not say: relays at
+    their max_power and no tank ever full make a replay's (and tune's) figures optimistic, and config.ini.sample has
+    no [simulation] section: an owner's own config ran so without a word. None when all is given."""
+    relays = [f"{spec.name} at its max_power ({spec.power_w:.0f} W)" if spec.type == "constant"
+              else f"{spec.name} at {spec.power_w:.0f} W (an unknown load's default)"
+              for spec in config.loads if spec.name in config.power_assumed]
+    tank = [] if any(spec.tank_wh is not None for spec in config.loads) else ["no tank ever full"]
+    if not relays and not tank:
+        return None
+    return (f"note: assumed, the config not saying otherwise: {', '.join(relays + tank)}; optimistic if a load draws "
+            "less or a tank fills: set [simulation] <load>.power_w (a relay's real watts) and <load>.tank_wh "
+            "(docs/simulation.md)")

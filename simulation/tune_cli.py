@@ -169,7 +169,7 @@ def _other_parts_note(path: Path, given: list[Path]) -> str | None:
 def run_tune(args: argparse.Namespace) -> int:
     """Replay the days over the grid and print the trade-off table, the best setting and its lines."""
     from settings.problems import ConfigError
-    from simulation.config import read_sim_config
+    from simulation.config import assumptions_note, read_sim_config
     from simulation.replay import ReplayError
     from simulation.response import loads_glitch_notes
     from simulation.trace import TraceError
@@ -224,7 +224,9 @@ def run_tune(args: argparse.Namespace) -> int:
             print(f"  {note}")
         for note in (note for window in windows for note in window.notes):
             print(f"  {note}")
-        for note in loads_glitch_notes(read_sim_config(variants[0]).loads):
+        simulated = read_sim_config(variants[0])
+        assumed = assumptions_note(simulated)  # (what the config does not say of the loads: the figures' bias)
+        for note in [*loads_glitch_notes(simulated.loads), *([assumed] if assumed else [])]:
             print(f"  {note}")
         summaries = run_grid(variants, windows, args.period, jobs)
     relays = _relays(args.config)
