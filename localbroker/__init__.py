@@ -14,10 +14,11 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+
+from localbroker.leftovers import claim_dir, mark_users, remove_stale
 
 __all__ = ["BrokerError", "PrivateBroker", "find_mosquitto", "free_port"]
 
@@ -26,6 +27,7 @@ class BrokerError(RuntimeError):
     """The private broker could not be found or started."""
 
 
+FOLDER_PREFIX = "pyseb-mosquitto-"
 PORT_ATTEMPTS = 3
 PORT_TAKEN = "Address already in use"
 _STAMP = re.compile(r"^\d+: ")  # mosquitto's own time stamp, before each line
@@ -82,7 +84,9 @@ class PrivateBroker:
         self.port = port or free_port(self.host)
         self._port_picked = not port  # ours to change when another process takes it before mosquitto binds it
         self.extra_conf = extra_conf  # more listeners (e.g. TLS), appended to the config as is
-        self._dir = Path(tempfile.mkdtemp(prefix="pyseb-mosquitto-"))
+        # (a folder left by a broker whose test run or demo was killed outright goes first: SIGKILL runs no cleanup)
+        remove_stale(FOLDER_PREFIX)
+        self._dir = claim_dir(FOLDER_PREFIX)
         self._proc: subprocess.Popen[bytes] | None = None
         self._exit_code: int | None = None
 
@@ -132,6 +136,7 @@ class PrivateBroker:
             self._proc = subprocess.Popen([find_mosquitto(), "-c", str(conf)], stdout=log, stderr=log,
                                           stdin=subprocess.DEVNULL, start_new_session=True,
                                           preexec_fn=die_with_parent)
+        mark_users(self._dir, [os.getpid(), self._proc.pid])
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import shutil
 import signal
 import subprocess
@@ -22,6 +23,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from localbroker import PrivateBroker, die_with_parent
+from localbroker.leftovers import claim_dir, mark_users, remove_stale
 from settings.config import load_settings
 from simulation.config import SimConfig, read_sim_config
 from simulation.demo_config import DEMO_TEMPLATE, played_zone, write_demo_config
@@ -40,6 +42,7 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TRACE = Path(__file__).resolve().parent / "traces" / "serf-east-2022-03-19.csv"
+WORK_PREFIX = "pyseb-demo-"
 READY_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 5.0
 # Simulated seconds per wall second. The daemon's durations are divided by the speed: faster than 100, its
@@ -182,7 +185,10 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> None:
     if start_s < trace.start_s or start_s + count * period_s > trace.end_s + 1e-6:
         raise ReplayError(f"--start {options.start} and --minutes {options.minutes:g} go past the trace "
                           f"({trace.hhmm(trace.start_s)} to {trace.hhmm(trace.end_s)})")
-    work = Path(tempfile.mkdtemp(prefix="pyseb-demo-"))
+    # A demo killed outright (SIGKILL) ran no cleanup: its folder goes at the next start. One kept (--keep) is not
+    # marked, so never removed.
+    remove_stale(WORK_PREFIX)
+    work = Path(tempfile.mkdtemp(prefix=WORK_PREFIX)) if options.keep else claim_dir(WORK_PREFIX)
     # The SIGTERM handler is installed first and removed last: a SIGTERM during the cleanup meets
     # _Teardown's handler, never the default one that would kill the demo mid-cleanup.
     with _sigterm_as_interrupt(), _Teardown() as stack:
@@ -209,6 +215,8 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> None:
                                       cwd=work, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
                                       start_new_session=True, preexec_fn=die_with_parent)
         stack.callback(_stop_process, daemon)
+        if not options.keep:
+            mark_users(work, [os.getpid(), daemon.pid])
         print(f"PySEB demo: broker pid {broker.pid} on {broker.host}:{broker.port}, daemon pid {daemon.pid}, "
               f"work dir {work}", file=out, flush=True)
         print(describe_house(config.loads), file=out, flush=True)

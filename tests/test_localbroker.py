@@ -86,3 +86,29 @@ def test_no_mosquitto_names_the_make_target_of_the_demo(monkeypatch: pytest.Monk
         localbroker.find_mosquitto()
     assert str(caught.value) == ("mosquitto is not installed: 'make demo' installs it (as does 'make test'), or "
                                  "'sudo apt-get install mosquitto mosquitto-clients'")
+
+
+def test_the_folder_of_a_broker_whose_owner_died_is_removed_by_the_next_start(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # A test run or a demo killed with SIGKILL runs no cleanup: its broker dies with it (die_with_parent), its
+    # folder stayed in /tmp, one more at each kill.
+    import subprocess
+    import sys
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # (this test's /tmp: another run's folders untouched)
+    claim = ("import tempfile, sys; tempfile.tempdir = sys.argv[1]; from localbroker import PrivateBroker; "
+             "print(PrivateBroker().log_path.parent)")
+    dead = Path(subprocess.run([sys.executable, "-c", claim, str(tmp_path)], capture_output=True, text=True,
+                               check=True, cwd=Path(__file__).resolve().parent.parent).stdout.strip())
+    assert dead.parent == tmp_path and dead.is_dir()  # its owner exited without a cleanup
+    unmarked = tmp_path / "pyseb-mosquitto-older"  # a folder without its owners said (an older PySEB's): kept
+    unmarked.mkdir()
+    alive = PrivateBroker()  # ours, alive: the next one keeps it
+    try:
+        later = PrivateBroker()
+        later.cleanup()
+        assert not dead.exists()
+        assert alive.log_path.parent.is_dir() and unmarked.is_dir()
+    finally:
+        alive.cleanup()
