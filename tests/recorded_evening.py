@@ -11,7 +11,7 @@ from typing import Any
 
 from simulation.recorded import RecordingFactory
 from simulation.replay import real_regulator, replay
-from tests.test_simulation_replay import write_config
+from tests.replay_days import write_config
 
 
 def write_evening(directory: Path) -> Path:

@@ -12,8 +12,8 @@ import pytest
 from calibration.cli import main as calibration_main
 from calibration.sweep_cli import _command_again, add_sweep_arguments
 from simulation.__main__ import main as simulation_main
+from tests.replay_days import write_config, write_trace
 from tests.sweep_support import write_config as write_sweep_config
-from tests.test_simulation_replay import write_config, write_trace
 
 NONE_HERE = "needs -c config.ini {why}, and there is no config.ini in the current folder"
 

@@ -19,7 +19,7 @@ from simulation.replay import PublishFn, replay
 from tests.field_house import ECS_CMD, at, field_config, ticks
 from tests.harness import Harness
 from tests.owm_server import forecast_doc, utc
-from tests.test_simulation_replay import write_config as replay_config
+from tests.replay_days import write_config as replay_config
 
 TOPIC = "forecast/tomorrow"
 TRACE = Path(__file__).resolve().parent.parent / "simulation" / "traces" / "serf-east-2022-03-19.csv"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from simulation.__main__ import main
-from tests.test_simulation_replay import write_config, write_trace
+from tests.replay_days import write_config, write_trace
 
 
 @pytest.mark.parametrize(("command", "option", "name"), [

@@ -133,7 +133,7 @@ def test_every_field_of_the_report_is_in_the_documented_table() -> None:
 def test_an_empty_day_file_is_said_empty_by_report_and_replay(tmp_path: Path,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     from simulation.__main__ import main
-    from tests.test_simulation_replay import write_config
+    from tests.replay_days import write_config
 
     # What a full disk leaves at a day's first write: the file made, its batch taken back (0 bytes).
     empty = tmp_path / "pyseb-2026-06-01.csv.gz"

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from simulation.__main__ import main
-from tests.replay_days import write_recorded_day
-from tests.test_simulation_replay import write_config
+from tests.replay_days import write_config, write_recorded_day
 
 
 def reported(out: str) -> list[str]:

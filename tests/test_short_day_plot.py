@@ -10,8 +10,8 @@ import pytest
 
 from simulation.__main__ import main
 from simulation.report import plot_report, report_day
+from tests.replay_days import write_config, write_trace
 from tests.test_report_day import drawn_figure, paris, rec, write_day
-from tests.test_simulation_replay import write_config, write_trace
 
 
 def tick_labels(figure: Any) -> list[str]:

@@ -12,7 +12,7 @@ from simulation.__main__ import main
 from simulation.config import read_sim_config
 from simulation.demo_config import DEMO_TEMPLATE, write_demo_config
 from simulation.metrics import format_summary, read_log, summarize
-from tests.test_simulation_replay import write_config, write_trace
+from tests.replay_days import write_config, write_trace
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_DAY = ROOT / "simulation" / "traces" / "serf-east-2022-03-19.csv"

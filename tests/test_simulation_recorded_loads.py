@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from simulation.__main__ import main
-from tests.replay_days import PARIS, write_recorded_day
-from tests.test_simulation_replay import write_config
+from tests.replay_days import PARIS, write_config, write_recorded_day
 
 NOTE = "recorded with other loads than the config's"
 

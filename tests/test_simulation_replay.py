@@ -10,64 +10,7 @@ import pytest
 from simulation.metrics import format_summary, read_log, summarize
 from simulation.replay import PublishFn, ReplayError, replay
 from simulation.trace import read_trace
-
-LINEAR_CSV = "".join(f"{p};{20.0 * p}\n" for p in range(0, 101, 5))  # 0..2000 W, 20 W per percent
-
-CONFIG = """
-[mqtt]
-topic_cons = smeter/pzem/CONSOMMATION
-topic_prod = smeter/pzem/PRODUCTION
-
-[evaluate]
-margin = 20
-balance_threshold = 20
-period = 2.5
-meter_timeout = 10
-
-[status]
-file = status.json
-persistent = false
-
-[equipments]
-{equipments}
-
-[ecs]
-topic_set_power = regul/vload/ECS/cmd
-calibration = linear.csv
-min_power = 150
-
-[radiator]
-max_power = 1000
-topic_set_power = cmnd/radiator/POWER
-json_on = ON
-json_off = OFF
-
-[towel]
-topic_set_power = shellies/towel/relay/0/command
-json_on = on
-json_off = off
-
-[simulation]
-period = 2
-{simulation}
-"""
-
-
-def write_config(directory: Path, equipments: str, simulation: str = "") -> Path:
-    """A config with the loads listed in `equipments` (`name = type` lines)."""
-    (directory / "linear.csv").write_text(LINEAR_CSV)
-    path = directory / "config.ini"
-    path.write_text(CONFIG.format(equipments=equipments, simulation=simulation))
-    return path
-
-
-def write_trace(directory: Path, rows: list[tuple[float, float]], start: str = "2022-03-19T10:") -> Path:
-    """One row a minute from 10:00: (production_w, house_w)."""
-    lines = ["time,production_w,house_w"]
-    lines += [f"{start}{i:02d}:00,{pv:g},{house:g}" for i, (pv, house) in enumerate(rows)]
-    path = directory / "trace.csv"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+from tests.replay_days import write_config, write_trace
 
 
 class AlwaysOn:

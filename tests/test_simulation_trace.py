@@ -158,7 +158,7 @@ def test_a_time_of_day_the_clocks_skip_is_the_moment_they_jump(tmp_path: Path,
 
     from simulation.__main__ import main
     from simulation.trace import read_trace
-    from tests.test_simulation_replay import write_config
+    from tests.replay_days import write_config
 
     paris = ZoneInfo("Europe/Paris")
     path = tmp_path / "dst.csv"

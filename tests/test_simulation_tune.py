@@ -11,8 +11,7 @@ import pytest
 from equipments.constant import ConstantEquipment
 from simulation.__main__ import main
 from simulation.tune_grid import TuneError, build_grid
-from tests.replay_days import write_day
-from tests.test_simulation_replay import write_config
+from tests.replay_days import write_config, write_day
 
 
 class DwellRelay(ConstantEquipment):

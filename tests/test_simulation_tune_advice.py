@@ -10,8 +10,7 @@ import pytest
 from simulation.__main__ import main
 from simulation.tune import Outcome, best
 from simulation.tune_grid import build_grid, current_setting
-from tests.replay_days import write_day
-from tests.test_simulation_replay import write_config
+from tests.replay_days import write_config, write_day
 
 
 def _outcome(setting: tuple[str, ...], capture: float, caused: float = 10.0, switches: float = 4.0) -> Outcome:

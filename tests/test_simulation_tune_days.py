@@ -12,8 +12,7 @@ from settings.config import read_parser
 from simulation.__main__ import main
 from simulation.tune import day_groups
 from simulation.variants import make_paths_absolute
-from tests.replay_days import PARIS, write_recorded_day
-from tests.test_simulation_replay import write_config
+from tests.replay_days import PARIS, write_config, write_recorded_day
 
 
 def test_the_parts_of_a_day_recorded_in_several_files_count_as_one_day(tmp_path: Path) -> None:

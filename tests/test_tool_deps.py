@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy
 import pytest
 
-from tests.test_simulation_replay import write_config, write_trace
+from tests.replay_days import write_config, write_trace
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = Path(numpy.__file__).resolve().parent.parent  # the installed packages (numpy's, paho's)
