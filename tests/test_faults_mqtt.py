@@ -1,8 +1,8 @@
-"""The fault campaign's findings, replayed with the exact payload bytes over a real mosquitto against
-regulation.py as a subprocess: Domoticz junk on a force switch, a user's On then Off at start and in
-steady state, a frozen meter and a real-looking one, the silent-meter cut-off time, a kill -9 then a
-restart that cleans up, a corrupt status file kept aside, two daemons with one client id, and a flood
-that logs a bounded number of lines."""
+"""The fault campaign's findings on the daemon itself, replayed with the exact payload bytes over a real mosquitto
+against regulation.py as a subprocess: a frozen meter and a real-looking one, the silent-meter cut-off time, a kill -9
+then a restart that cleans up, a corrupt status file kept aside, two daemons with one client id, a flood that logs a
+bounded number of lines, and a broker's refusal. Its Domoticz findings are in test_faults_mqtt_domoticz.py, its set-up
+in tests/fault_campaign.py."""
 
 from __future__ import annotations
 
@@ -10,149 +10,30 @@ import json
 import re
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from localbroker import PrivateBroker
 from simulation.pzem import PzemMeter
 from tests.configs import reading, write_config
 from tests.daemon_process import DaemonProcess
+from tests.fault_campaign import (
+    AVAIL,
+    CONS,
+    DZ_OUT,
+    FORCE_IDX,
+    MODE,
+    PROD,
+    RADIATOR,
+    STATUS,
+    config_for,
+    on_off,
+    radiator_commands,
+    start,
+)
 from tests.mqtt_probe import MqttProbe
-from tests.test_field_mqtt import FakeDomoticz
 
-CONS, PROD, MODE, AVAIL = "smeter/pzem/CONSOMMATION", "smeter/pzem/PRODUCTION", "regul/mode", "regul/availability"
-RADIATOR, SMALL, STATUS = "cmnd/radiator/POWER", "regul/cload/small", "regul/status"
-DZ_OUT = "domoticz/out"
-FORCE_IDX = 360
 FROZEN = (b'{ "voltage": 231.40, "current": 1.23, "power": 276.00, "energy": 1234.00, "frequency": 50.00, '
           b'"powerfactor": 0.98, "ppm_err": 0}')
-
-
-def on_off(nvalue: int | bytes) -> bytes:
-    """The campaign's On/Off switch update, byte for byte, with `nvalue`."""
-    value = nvalue if isinstance(nvalue, bytes) else str(nvalue).encode()
-    return b'{"idx": 360, "nvalue": %s, "switchType": "On/Off"}' % value
-
-
-def config_for(directory: Path, broker: PrivateBroker, meter_timeout: float = 3, client_id: str = "pyseb-test",
-               extra_radiator: str = "", status_time: float = 900, extra: str = "") -> Path:
-    path = write_config(directory, ("radiator", "small"), port=broker.port, period=0.2, meter_timeout=meter_timeout,
-                        status_time=status_time, client_id=client_id, extra=extra)
-    if extra_radiator:
-        path.write_text(path.read_text().replace("json_off = OFF\n", "json_off = OFF\n" + extra_radiator, 1))
-    return path
-
-
-def start(path: Path, probe: MqttProbe, *extra: str) -> DaemonProcess:
-    proc = DaemonProcess(path, *extra)
-    try:
-        mark = probe.mark()
-        probe.wait_for(AVAIL, lambda m: m.text == "online", timeout_s=15, after=mark)
-        probe.wait_for(RADIATOR, lambda m: m.text == "OFF", after=mark)  # its start: every load to 0 first
-    except TimeoutError:
-        proc.close()
-        pytest.fail(f"daemon did not come online; its output:\n{proc.output}")
-    return proc
-
-
-@pytest.fixture
-def switched(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe) -> Iterator[DaemonProcess]:
-    """A daemon whose radiator has a Domoticz force switch (idx 360); the probe plays Domoticz: its answer to the
-    request at connect, then the campaign's updates (no echo: Domoticz's default Prevent Loop)."""
-    proc = start(config_for(tmp_path, broker, meter_timeout=30, extra_radiator=f"domoticz_idx_force = {FORCE_IDX}\n"),
-                 probe)
-    try:
-        probe.wait_for("domoticz/in", lambda m: m.payload == b'{"command": "getdeviceinfo", "idx": 360}')
-        mark = probe.mark()
-        probe.publish(DZ_OUT, on_off(0))  # Domoticz's answer: Off, as the radiator
-        forced(probe, mark)  # (a status after it: the answer was read)
-        yield proc
-    finally:
-        proc.close()
-
-
-def radiator_commands(probe: MqttProbe, mark: int) -> list[str]:
-    return [m.text for m in probe.messages[mark:] if m.topic == RADIATOR]
-
-
-def forced(probe: MqttProbe, mark: int) -> bool:
-    """The radiator's forced flag in the next status (a force command-free way to make one: readings)."""
-    time.sleep(0.25)  # a period (0.2 s) after the last decision
-    probe.publish(CONS, reading(300))
-    probe.publish(PROD, reading(300))
-    doc = json.loads(probe.wait_for(STATUS, after=mark).payload)
-    return bool(doc["equipments"][0]["forced"])
-
-
-# --- 1. Domoticz junk -------------------------------------------------------------------------------------------
-
-JUNK = [on_off(-1), on_off(2), on_off(3), on_off(-2), on_off(255), on_off(b'"1"'), on_off(b"1.0"), on_off(b"null"),
-        on_off(b"true"), b'{"idx": 360, "nvalue": 1}', b'{"idx": 360, "nvalue": 1, "switchType": "Dimmer"}',
-        b'{"idx": 360, "nvalue": 2, "switchType": "Selector", "svalue1": "-10"}']
-
-
-def test_domoticz_junk_never_forces_a_relay(switched: DaemonProcess, probe: MqttProbe) -> None:
-    # The campaign forced the relay with nvalue -1, and with 2 on an On/Off switch; their neighbours too.
-    for payload in JUNK:
-        mark = probe.mark()
-        probe.publish(DZ_OUT, payload)
-        assert forced(probe, mark) is False, payload
-        assert "ON" not in radiator_commands(probe, mark), payload
-    assert switched.output.count("update dropped") >= 5  # logged (at most 5 of a kind per minute)
-
-
-def test_the_values_domoticz_sends_do_force(switched: DaemonProcess, probe: MqttProbe) -> None:
-    mark = probe.mark()
-    probe.publish(DZ_OUT, on_off(1))
-    probe.wait_for(RADIATOR, lambda m: m.text == "ON", after=mark)
-    probe.publish(DZ_OUT, on_off(0))
-    probe.wait_for(RADIATOR, lambda m: m.text == "OFF", after=mark)
-
-
-# --- 2. a user's On then Off ------------------------------------------------------------------------------------
-
-def test_on_then_off_two_seconds_after_start_without_an_echo(switched: DaemonProcess, probe: MqttProbe) -> None:
-    # The campaign's case: nobody echoes what PySEB shows; the user's Off must not be taken for an echo.
-    time.sleep(2.0)
-    mark = probe.mark()
-    probe.publish(DZ_OUT, on_off(1))
-    probe.wait_for(RADIATOR, lambda m: m.text == "ON", after=mark)
-    time.sleep(1.0)
-    probe.publish(DZ_OUT, on_off(0))
-    probe.wait_for(RADIATOR, lambda m: m.text == "OFF", after=mark)
-    assert forced(probe, probe.mark()) is False
-
-
-def test_on_then_off_at_start_and_in_steady_state_with_an_echoing_domoticz(
-        tmp_path: Path, broker: PrivateBroker, probe: MqttProbe) -> None:
-    domoticz = FakeDomoticz(broker)
-    proc = None
-    try:
-        proc = start(config_for(tmp_path, broker, meter_timeout=30, extra="[domoticz]\nprevent_loop = false\n",
-                                extra_radiator=f"domoticz_idx_force = {FORCE_IDX}\n"), probe)
-        probe.wait_for(DZ_OUT, lambda m: json.loads(m.payload)["idx"] == FORCE_IDX)  # Domoticz's answer at connect
-        for _ in range(2):  # at start (just after the answer), then again in steady state
-            mark = probe.mark()
-            probe.publish(DZ_OUT, on_off(1))
-            probe.wait_for(RADIATOR, lambda m: m.text == "ON", after=mark)
-            time.sleep(1.0)
-            probe.publish(DZ_OUT, on_off(0))
-            probe.wait_for(RADIATOR, lambda m: m.text == "OFF", after=mark)
-            time.sleep(0.5)
-        # A force by regul/mode shows On on the switch (echoed); the user's Off then unforces it.
-        mark = probe.mark()
-        probe.publish(MODE, b'{"command": "force", "name": "radiator", "power": 1000}')
-        probe.wait_for(DZ_OUT, lambda m: json.loads(m.payload).get("nvalue") == 1, after=mark)  # the echo
-        probe.publish(DZ_OUT, on_off(0))
-        probe.wait_for(RADIATOR, lambda m: m.text == "OFF", after=mark)
-        assert forced(probe, probe.mark()) is False
-        assert domoticz.state[FORCE_IDX] is True or radiator_commands(probe, mark)[-1] == "OFF"
-    finally:
-        if proc is not None:
-            proc.close()
-        domoticz.close()
 
 
 # --- 3 and 4. a frozen meter; the cut-off time -----------------------------------------------------------------
