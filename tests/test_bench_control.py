@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _bench() -> ModuleType:
-    # bench/ is a folder of scripts, not a package: load the file as the command line runs it.
+    # bench/control.py is a script, run by its path: load the file as the command line runs it.
     spec = importlib.util.spec_from_file_location("bench_control", ROOT / "bench" / "control.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
