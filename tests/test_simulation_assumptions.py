@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from simulation.__main__ import main
-from tests.replay_days import write_day
-from tests.test_simulation_replay import write_config, write_trace
+from tests.replay_days import write_config, write_day, write_trace
 
 LOADS = "ecs = variable\nradiator = constant\ntowel = unknown"
 
