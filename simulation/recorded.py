@@ -85,8 +85,15 @@ def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None, conf
              f"longest {spoken_duration(gaps.max())}): replayed with the sun in a straight line and the house held "
              "across them",) if len(gaps) else ()
     unseen = below_zero_note(name, own_w, held_at_zero=True)
-    return Trace(name, tuple(times), tuple(production), tuple(house), step, tz,
+    return Trace(name, _column(times), _column(production), _column(house), step, tz,
                  (*lacks, *notes, *([unseen] if unseen else [])))
+
+
+def _column(values: list[float]) -> np.ndarray:
+    """A trace's column: a read-only float64 array, as `read_trace` gives it."""
+    column = np.array(values, dtype=np.float64)
+    column.flags.writeable = False
+    return column
 
 
 def _what_it_lacks(day: RecordedDay, part: Path, given: Sequence[Path]) -> list[str]:

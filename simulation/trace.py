@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import csv
-import io
 import math
 import re
+from array import array
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
@@ -29,14 +30,17 @@ class TraceError(ValueError):
     """A trace file that cannot be used; the message names the file and line."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Trace:
-    """Rows at a regular step: production is interpolated linearly, the house load held per row."""
+    """Rows at a regular step: production is interpolated linearly, the house load held per row.
+
+    The columns are float64 arrays (read-only), not tuples of floats: a day at a 0.2 s step is 432,000 rows, 10 MB
+    so against 41 MB as Python floats (a Pi Zero has 512 MB). (Not compared with ==: an array's == is per value.)"""
 
     path: str
-    times_s: tuple[float, ...]  # epoch seconds of each row
-    production_w: tuple[float, ...]
-    house_w: tuple[float, ...]
+    times_s: np.ndarray  # epoch seconds of each row
+    production_w: np.ndarray
+    house_w: np.ndarray
     step_s: float
     tz: tzinfo | None  # zone the trace's naive times are read in (None: the system's)
     notes: tuple[str, ...] = ()  # what the reader had to assume (a recording's gaps), printed with the figures
@@ -59,13 +63,13 @@ class Trace:
 
     def production_at(self, times_s: npt.ArrayLike) -> np.ndarray:
         """PV watts at each time, linear between rows (held flat past the last row)."""
-        return np.interp(np.asarray(times_s, dtype=float), np.asarray(self.times_s), np.asarray(self.production_w))
+        return np.interp(np.asarray(times_s, dtype=float), self.times_s, self.production_w)
 
     def house_at(self, times_s: npt.ArrayLike) -> np.ndarray:
         """House base-load watts at each time: the value of the row in force then."""
-        starts = np.asarray(self.times_s)
+        starts = self.times_s
         rows = np.clip(np.searchsorted(starts, times_s, side="right") - 1, 0, len(starts) - 1)
-        return np.asarray(self.house_w)[rows]
+        return self.house_w[rows]
 
     def clock(self, time_s: float) -> str:
         """Time of day `HH:MM:SS` of an epoch time, in the trace's zone."""
@@ -167,37 +171,50 @@ def _watts(text: str, where: str, column: str, decimal_comma: bool = False) -> f
     return value
 
 
-def _csv_lines(raw: bytes) -> tuple[list[list[str]], str]:
-    """The rows of a trace file, and its separator. As a spreadsheet saves it too: a UTF-8 BOM, or Windows' own
-    encoding (what PySEB reads, the header, ISO times and numbers, is ASCII either way), `;` between the cells with
-    a decimal comma (Excel in a French locale), or tabs (a "tab-separated" export, cells copied and pasted)."""
-    text = windows_text(raw)
+def _separator(text: str) -> str:
+    """A trace's separator. As a spreadsheet saves it too: `;` between the cells with a decimal comma (Excel in a
+    French locale), or tabs (a "tab-separated" export, cells copied and pasted); else commas."""
     first, _, _ = text.partition("\n")
-    separator = max((",", ";", "\t"), key=first.count)  # (the header's separator; a tie, none: commas)
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=separator)), separator
+    return max((",", ";", "\t"), key=first.count)  # (the header's separator; a tie, none: commas)
+
+
+# A line and its end, as `open(newline="")` splits them (\r\n, \r or \n): the csv module's own input.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def _csv_rows(text: str, separator: str) -> Iterator[list[str]]:
+    """The rows of a trace's text one at a time, its lines cut from it one at a time too: a day at a 0.2 s step
+    (14 MB) held as lists of cells took 180 MB more, and an `io.StringIO` of it, four bytes a character, 58 MB."""
+    return csv.reader((line.group() for line in _LINE.finditer(text)), delimiter=separator)
 
 
 # A number a thousands comma may have written (1,234 or 12,345,678): in a tab-separated file, 1.234 W or 1234 W?
 _THOUSANDS = re.compile(r"\s*\d{1,3}(,\d{3})+\s*")
 
 
-def _decimal_comma(name: str, rows: list[list[str]], columns: tuple[int, ...], separator: str) -> bool:
-    """Whether the watts of `rows` (their `columns`) have a decimal comma: always after `;`, never after `,`; after
-    tabs, when the watts hold a comma, told from them (another column's text, "cloudy, windy", says nothing) and
-    refused when every one could be a thousands separator (an English sheet's 1,234 read 1.234 W)."""
+def _decimal_comma(name: str, rows: Iterable[list[str]], columns: tuple[int, ...], separator: str) -> bool:
+    """Whether the watts of `rows` (the data rows, from line 2; their `columns`) have a decimal comma: always after
+    `;`, never after `,`; after tabs, when the watts hold a comma, told from them (another column's text, "cloudy,
+    windy", says nothing) and refused when every one could be a thousands separator (an English sheet's 1,234 read
+    1.234 W)."""
     if separator != "\t":
         return separator == ";"
-    commas = [(number, cell) for number, cells in enumerate(rows[1:], start=2) for i, cell in enumerate(cells)
-              if i in columns and "," in cell]
-    if commas and all(_THOUSANDS.fullmatch(cell) for _, cell in commas):
-        number, cell = commas[0]
+    first: tuple[int, str] | None = None  # (the first comma, in the file's order: the one the refusal names)
+    for number, cells in enumerate(rows, start=2):
+        for i in sorted(columns):
+            if i < len(cells) and "," in cells[i]:
+                if not _THOUSANDS.fullmatch(cells[i]):
+                    return True  # (one that cannot be a thousands separator: decimal commas)
+                first = first or (number, cells[i])
+    if first is not None:
+        number, cell = first
         raise TraceError(f"{name}:{number}: {cell.strip()!r}: a decimal comma, or a thousands separator? Save the "
                          "watts without thousands separators (or with a decimal comma that is not followed by "
                          "three digits, as 1234,5)")
-    return bool(commas)
+    return False
 
 
-def _check_one_day(name: str, times: list[float], step_s: float, line_of_row: list[int], tz: tzinfo | None) -> None:
+def _check_one_day(name: str, times: np.ndarray, step_s: float, line_of_row: array[int], tz: tzinfo | None) -> None:
     """A trace is a day at most (as long as its first row's day: 23 to 25 h on the nights the clocks change),
     from any time of day (an evening to past midnight is fine). Two days replayed as one carried the first
     day's full tank into the second (the simulated tank is filled once) and counted both days' energy as one
@@ -207,7 +224,7 @@ def _check_one_day(name: str, times: list[float], step_s: float, line_of_row: li
     after = midnight.date() + timedelta(days=1)
     day_s = datetime(after.year, after.month, after.day, tzinfo=tz).timestamp() - midnight.timestamp()
     # (the last row holds for a step: a day of rows 00:00 to 23:59 a minute apart is 24 h)
-    later = int(np.searchsorted(np.asarray(times), times[0] + day_s - step_s, side="right"))
+    later = int(np.searchsorted(times, times[0] + day_s - step_s, side="right"))
     if later < len(times):
         stamp = datetime.fromtimestamp(times[later], tz).replace(tzinfo=None).isoformat(timespec="seconds")
         raise TraceError(f"{name}:{line_of_row[later]}: {stamp} is more than a day after the first row "
@@ -223,9 +240,9 @@ _COLUMNS_TOLD = ("rename the columns of another tool's export: time: the date an
 _KILOWATTS_BELOW_W = 50.0
 
 
-def _kilowatts_note(name: str, production: list[float], house: list[float]) -> tuple[str, ...]:
+def _kilowatts_note(name: str, production: np.ndarray, house: np.ndarray) -> tuple[str, ...]:
     """A note when the watts look like kilowatts (an export in kW replayed as watts diverts nothing, silently)."""
-    top_pv, top_house = max(production), max(house)
+    top_pv, top_house = float(production.max()), float(house.max())
     if top_house >= _KILOWATTS_BELOW_W or top_pv >= _KILOWATTS_BELOW_W or top_pv + top_house == 0:
         return ()
     return (f"{name}: production_w is at most {top_pv:g} W and house_w {top_house:g} W: kilowatts? The columns are "
@@ -244,21 +261,27 @@ def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
     if raw.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # (a zip: .xlsx, .ods; an OLE file: .xls)
         raise TraceError(f"{name}: a spreadsheet's own file (.xlsx, .ods, .xls), not a CSV: save it from the "
                          f"spreadsheet as CSV (File, Save as, CSV), the columns {','.join(COLUMNS)}")
-    lines, separator = _csv_lines(raw)
-    if not lines:
+    # (UTF-8 with a BOM, or Windows' own encoding: what PySEB reads, the header, ISO times and numbers, is ASCII)
+    text = windows_text(raw)
+    del raw  # (the bytes are the text again: 14 MB for a day at a 0.2 s step)
+    separator = _separator(text)
+    lines = _csv_rows(text, separator)
+    first = next(lines, None)
+    if first is None:
         raise TraceError(f"{name}: empty file (expected a header {','.join(COLUMNS)})")
-    header = [cell.strip() for cell in lines[0]]
+    header = [cell.strip() for cell in first]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise TraceError(f"{name}:1: header lacks {', '.join(missing)} (expected {','.join(COLUMNS)}; found "
                          f"{', '.join(header)}): {_COLUMNS_TOLD}")
     col = {c: header.index(c) for c in COLUMNS}
-    decimal_comma = _decimal_comma(name, lines, (col["production_w"], col["house_w"]), separator)
-    times: list[float] = []
-    production: list[float] = []
-    house: list[float] = []
-    line_of_row: list[int] = []
-    for number, cells in enumerate(lines[1:], start=2):
+    rows_after_header = _csv_rows(text, separator) if separator == "\t" else iter(())  # (only tabs read them twice)
+    next(rows_after_header, None)
+    decimal_comma = _decimal_comma(name, rows_after_header, (col["production_w"], col["house_w"]), separator)
+    # Arrays of C doubles, not lists of Python floats (8 bytes a value, not 32).
+    times, production, house = array("d"), array("d"), array("d")
+    line_of_row = array("l")
+    for number, cells in enumerate(lines, start=2):
         if not cells or all(not c.strip() for c in cells):
             continue
         where = f"{name}:{number}"
@@ -282,7 +305,8 @@ def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
         house.append(_watts(cells[col["house_w"]], where, "house_w", decimal_comma))
     if len(times) < 2:
         raise TraceError(f"{name}: needs at least two rows, found {len(times)}")
-    steps = np.diff(np.asarray(times))
+    times_s = _read_only(times)
+    steps = np.diff(times_s)
     step = float(steps[0])
     irregular = np.nonzero(np.abs(steps - step) > 1e-3)[0]
     if irregular.size:
@@ -293,6 +317,14 @@ def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
         add = "add the missing rows (the readings around the gap held across it), or " if gap else ""
         raise TraceError(f"{name}:{line_of_row[bad + 1]}: irregular step ({steps[bad]:g} s after {step:g} s{lost}); "
                          f"a trace needs one regular step: {add}resample the file to one row every {step:g} s")
-    _check_one_day(name, times, step, line_of_row, tz)
-    notes = _kilowatts_note(name, production, house)
-    return Trace(name, tuple(times), tuple(production), tuple(house), step, tz, notes)
+    _check_one_day(name, times_s, step, line_of_row, tz)
+    production_w, house_w = _read_only(production), _read_only(house)
+    notes = _kilowatts_note(name, production_w, house_w)
+    return Trace(name, times_s, production_w, house_w, step, tz, notes)
+
+
+def _read_only(values: array[float]) -> np.ndarray:
+    """The values as a read-only float64 array, sharing their memory (no copy): a trace's columns, set once."""
+    column = np.frombuffer(values, dtype=np.float64)
+    column.flags.writeable = False
+    return column

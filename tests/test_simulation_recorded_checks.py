@@ -94,7 +94,7 @@ def test_the_first_reading_after_a_gap_is_not_less_the_loads_of_before_it(tmp_pa
     path = tmp_path / "pyseb-2026-06-01.csv.gz"
     path.write_bytes(gzip.compress((header_text(("ecs", "radiator"), (False, True), 10.0)
                                     + format_rows(on + after, paris)).encode()))
-    assert trace_from_record(path, paris).house_w[1:] == (500.0, 500.0, 500.0, 500.0)
+    assert tuple(trace_from_record(path, paris).house_w[1:]) == (500.0, 500.0, 500.0, 500.0)
 
 
 def test_a_day_recorded_in_another_zone_is_refused_with_what_to_do(live: dict[str, Any], tmp_path: Path,
