@@ -6,7 +6,7 @@ from __future__ import annotations
 import configparser
 from pathlib import Path
 
-from settings.problems import ConfigError, ConfigProblem
+from settings.problems import WHOLE_FILE, ConfigError, ConfigProblem
 from settings.slips import config_text, without_secret_lines
 from settings.version import PYSEB_NAME
 
@@ -40,12 +40,13 @@ def read_parser(path: Path) -> configparser.ConfigParser:
     try:
         cp.read_string(config_text(path.read_bytes()), str(path))
     except FileNotFoundError:
-        raise ConfigError(str(path), [ConfigProblem("-", None, f"file not found; {_sample_hint(path)}")]) from None
+        missing = ConfigProblem(WHOLE_FILE, None, f"file not found; {_sample_hint(path)}")
+        raise ConfigError(str(path), [missing]) from None
     except ValueError as exc:  # (not text: a configparser.Error is none)
-        raise ConfigError(str(path), [ConfigProblem("-", None, str(exc))]) from None
+        raise ConfigError(str(path), [ConfigProblem(WHOLE_FILE, None, str(exc))]) from None
     except (configparser.Error, OSError) as exc:
         message = without_secret_lines(str(exc)).replace("\n", " ")
-        raise ConfigError(str(path), [ConfigProblem("-", None, f"cannot parse: {message}")]) from None
+        raise ConfigError(str(path), [ConfigProblem(WHOLE_FILE, None, f"cannot parse: {message}")]) from None
     return cp
 
 

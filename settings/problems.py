@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+WHOLE_FILE = "-"  # the section of a problem of the whole file (not found, not text, not parsed)
+
 
 @dataclass(frozen=True, slots=True)
 class ConfigProblem:
@@ -14,7 +16,10 @@ class ConfigProblem:
     message: str
 
     def render(self, path: str) -> str:
-        """One line naming file, section, key and the problem."""
+        """One line naming file, section, key and the problem (the file alone for a problem of the whole file: its
+        section "-" printed as "[-]", which a user took for a section of that name)."""
+        if self.section == WHOLE_FILE:
+            return f"{path}: {self.message}"
         where = f"[{self.section}]" + (f" {self.key}" if self.key else "")
         return f"{path}: {where}: {self.message}"
 

@@ -11,7 +11,7 @@ import shlex
 import stat
 from pathlib import Path
 
-from settings.problems import ConfigProblem
+from settings.problems import WHOLE_FILE, ConfigProblem
 
 
 def _user_name(uid: int) -> str:
@@ -50,5 +50,5 @@ def readable_secrets(path: Path, secrets: list[str]) -> ConfigProblem | None:
     fix = (f"chmod 600 {shown}" if mine
            else f"make it PySEB's user's, readable by it only: sudo chown {_user_name(os.geteuid())} {shown} && "
                 f"chmod 600 {shown}")
-    return ConfigProblem("-", None, f"holds {' and '.join(secrets)} and is readable by {who} (mode "
+    return ConfigProblem(WHOLE_FILE, None, f"holds {' and '.join(secrets)} and is readable by {who} (mode "
                          f"{stat.S_IMODE(info.st_mode):o}): {fix}")

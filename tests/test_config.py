@@ -269,3 +269,13 @@ def test_a_key_in_default_says_what_default_does_and_where_the_key_goes(tmp_path
         assert len(said) == 1 and f"[DEFAULT] {key}: [DEFAULT] is copied into every section" in said[0]
         assert (f"move it to {home}" in said[0]) if home else "no section of PySEB takes it" in said[0]
     assert not [w for w in info.value.warnings if "DEFAULT" in w.render("") or "unknown key" in w.message]
+
+
+def test_a_problem_of_the_whole_file_names_no_section(tmp_path: Path) -> None:
+    # (configparser's own refusal has no section of ours to name: it printed "[-]: cannot parse: ...")
+    path = tmp_path / "twice.ini"
+    path.write_text("[evaluate]\ntimezone = Europe/Paris\ntimezone = UTC\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    line = str(caught.value).splitlines()[1]
+    assert line.startswith(f"  {path}: cannot parse: ") and "'timezone'" in line and "[-]" not in line

@@ -139,7 +139,7 @@ def test_check_says_how_a_full_tank_is_found(tmp_path: Path, ecs: str, said: str
 def test_missing_config_says_how_to_make_one(tmp_path: Path) -> None:
     result = run("-c", "config.ini", "--check", cwd=tmp_path)
     assert result.returncode == 2
-    assert "config.ini: [-]: file not found; start from the sample: cp " in result.stderr
+    assert "config.ini: file not found; start from the sample: cp " in result.stderr
     assert "config.ini.sample config.ini, then edit it" in result.stderr
 
 

@@ -207,7 +207,7 @@ def test_a_checkout_without_its_config_is_told_to_make_one(tmp_path: Path) -> No
     # able to enter the checkout, read config.ini and write the folders ..."): permissions that were fine.
     me = pwd.getpwuid(os.getuid()).pw_name
     problem = ("config.ini: 1 problem(s) in the configuration:\n"
-               "  config.ini: [-]: file not found; start from the sample: cp config.ini.sample config.ini, "
+               "  config.ini: file not found; start from the sample: cp config.ini.sample config.ini, "
                "then edit it\n")
     _probing_checkout(tmp_path, 2, problem)
     result = subprocess.run([sys.executable, str(ROOT / "contrib" / "render_service.py"), "--user", me, "--dir",

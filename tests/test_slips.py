@@ -78,7 +78,7 @@ def test_a_file_that_is_no_utf8_nor_ansi_text_says_what_to_do(tmp_path: Path, en
     path = write_config(tmp_path)
     path.write_bytes(encoded(path.read_text()))
     report = problems_of(path)
-    assert f"[-]: the file is {said}" in report and "save it as UTF-8" in report
+    assert f"{path}: the file is {said}" in report and "save it as UTF-8" in report
 
 
 @pytest.mark.parametrize(("old", "new", "where"), [
