@@ -11,7 +11,7 @@ import numpy as np
 from shell.plot_file import PlotUnavailable, pyplot
 from simulation.metrics import PeriodRow, Summary
 
-__all__ = ["PlotUnavailable", "clock_format", "plot_day"]
+__all__ = ["PlotUnavailable", "clock_format", "kwh_text", "plot_day"]
 
 # Under this span matplotlib ticks the time axis more often than once a minute (every 15 or 30 s): its labels need
 # the seconds, or they read 20:28, 20:28, 20:29, ...
@@ -21,6 +21,12 @@ SECONDS_SHOWN_UNDER_S = 15 * 60
 def clock_format(span_s: float) -> str:
     """The strftime format of the time axis' labels for a plot spanning `span_s` seconds."""
     return "%H:%M:%S" if span_s < SECONDS_SHOWN_UNDER_S else "%H:%M"
+
+
+def kwh_text(wh: float) -> str:
+    """Watt-hours as a title's kWh to 0.1: a short day's figure just under zero (a house a few Wh below it) is
+    "0.0", not "-0.0"; one that shows below zero keeps its sign."""
+    return f"{round(wh / 1000, 1) + 0.0:.1f}"  # (-0.0 + 0.0 is 0.0)
 
 
 def _minute_means(values: np.ndarray, per_minute: int) -> np.ndarray:
@@ -58,9 +64,9 @@ def plot_day(path: str | Path, names: Sequence[str], rows: Sequence[PeriodRow], 
     ax.xaxis.set_major_formatter(mdates.DateFormatter(clock_format(float(times.max() - times.min())), tz=tz))
     ax.set_ylabel("W (mean per minute)")
     capture = summary.capture_pct
-    figures = (f"PV {summary.pv_kwh:.1f} kWh, loads {summary.loads_kwh:.1f} kWh, export "
-               f"{summary.export_wh / 1000:.1f} kWh, caused import {summary.caused_import_wh:.0f} Wh, "
-               f"oracle {summary.oracle_total_kwh:.1f} kWh, capture "
+    figures = (f"PV {kwh_text(summary.pv_kwh * 1000)} kWh, loads {kwh_text(summary.loads_kwh * 1000)} kWh, export "
+               f"{kwh_text(summary.export_wh)} kWh, caused import {summary.caused_import_wh:.0f} Wh, "
+               f"oracle {kwh_text(summary.oracle_total_kwh * 1000)} kWh, capture "
                + ("n/a" if capture is None else f"{capture:.1f} %"))
     ax.set_title(f"{title}\n{figures}", fontsize=10)
     ax.legend(loc="upper left", fontsize=8)

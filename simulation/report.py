@@ -14,7 +14,7 @@ from recording.format import RecordedDay, RecordError, read_record
 from recording.store import day_parts
 from settings.ini_file import NoConfigHere, given_or_default_config
 from shell.plot_file import pyplot
-from simulation.plot import clock_format
+from simulation.plot import clock_format, kwh_text
 
 __all__ = ["find_day", "plot_report", "report_day", "report_of"]
 
@@ -102,9 +102,9 @@ def plot_report(path: str | Path, report: DailyReport, day: RecordedDay) -> None
     ax.xaxis_date(tz)
     ax.xaxis.set_major_formatter(mdates.DateFormatter(clock_format(float(times.max() - times.min())), tz=tz))
     ax.set_ylabel("W (mean per minute)")
-    title = (f"{Path(day.path).name}: PV {report.pv_wh / 1000:.1f} kWh, house {report.house_wh / 1000:.1f} kWh, "
-             f"diverted {report.diverted_wh / 1000:.1f} kWh, exported {report.exported_wh / 1000:.1f} kWh, "
-             f"imported {report.imported_wh / 1000:.1f} kWh\ncaused import {report.caused_import_wh:.0f} Wh, "
+    title = (f"{Path(day.path).name}: PV {kwh_text(report.pv_wh)} kWh, house {kwh_text(report.house_wh)} kWh, "
+             f"diverted {kwh_text(report.diverted_wh)} kWh, exported {kwh_text(report.exported_wh)} kWh, "
+             f"imported {kwh_text(report.imported_wh)} kWh\ncaused import {report.caused_import_wh:.0f} Wh, "
              f"missed {report.missed_wh:.0f} Wh (exported while a load had room), relay switches "
              + (", ".join(f"{d.name} {d.switches}" for d in report.loads if d.relay) or "none"))
     ax.set_title(title, fontsize=9)

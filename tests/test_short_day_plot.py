@@ -47,3 +47,18 @@ def test_a_whole_day_keeps_hours_and_minutes(tmp_path: Path, monkeypatch: pytest
     saved = drawn_figure(monkeypatch)
     plot_report(tmp_path / "day.png", *report_day(path))
     assert all(label.count(":") == 1 for label in tick_labels(saved[0]))
+
+
+def test_the_report_plot_of_a_short_day_shows_no_negative_zero(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # A meter that reads a little under what the heater is believed at: the house is a few Wh below zero, which the
+    # title's 0.1 kWh wrote "-0.0 kWh".
+    start = paris("2026-06-01", "20:28:22")
+    path = write_day(tmp_path / "pyseb-2026-06-01.csv.gz",
+                     [rec(start + 2 * i, 1990, 2500, believed=(2000, 0)) for i in range(50)])
+    report, day = report_day(path)
+    assert -50 < report.house_wh < 0  # (the case: a figure just below zero)
+    saved = drawn_figure(monkeypatch)
+    plot_report(tmp_path / "day.png", report, day)
+    title = saved[0].axes[0].get_title()
+    assert "house 0.0 kWh" in title and "-0.0" not in title, title
