@@ -37,11 +37,23 @@ class Window:
     start: str | None  # HH:MM:SS, None: the trace's start
     end: str | None
     notes: tuple[str, ...] = ()  # the trace's own (a recording's gaps), for tune's output
+    file_span: tuple[str, str] = ("", "")  # HH:MM:SS where the file starts and where it ends (24:00:00: midnight)
 
     @property
     def label(self) -> str:
         """The day's files, for the output."""
         return " + ".join(str(part) for part in self.day)
+
+    def said(self) -> str:
+        """The window in words, for tune's list of days: where the file's own start or end bounds it (a recording
+        stopped before sunset), said so; it read "20:28:22 to end"."""
+        first, last = self.file_span
+        if self.start is None and self.end is None:
+            return f"{first} to {last}, the whole file (little or no sun in it)"
+        start = (f"{self.start}, where the file starts (the sun already up)," if self.start == first
+                 else f"{self.start}")
+        end = f"{last}, where the file ends (the sun still up)" if self.end is None else self.end
+        return f"{start} to {end}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,14 +79,15 @@ def daylight(config: Path, day: tuple[Path, ...], period_s: float | None,
         sim = replace(sim, path=shown_as)
     step = meter_period(sim, period_s)  # (checked here, before any replay)
     trace = load_trace(day, sim, read)
-    lit = np.nonzero(np.asarray(trace.production_w) > 0)[0]
+    span = (trace.clock(trace.start_s), "24:00:00" if trace.hhmm(trace.end_s) == "24:00" else trace.clock(trace.end_s))
+    lit = np.nonzero(trace.production_w > 0)[0]
     if lit.size == 0:
-        return Window(day, None, None, trace.notes)
+        return Window(day, None, None, trace.notes, span)
     start = max(trace.start_s, trace.times_s[int(lit[0])] - DAYLIGHT_PAD_S)
     end = min(trace.end_s, trace.times_s[int(lit[-1])] + DAYLIGHT_PAD_S)
     if end - start < 2 * step:
-        return Window(day, None, None, trace.notes)
-    return Window(day, trace.clock(start), None if end >= trace.end_s else trace.clock(end), trace.notes)
+        return Window(day, None, None, trace.notes, span)
+    return Window(day, trace.clock(start), None if end >= trace.end_s else trace.clock(end), trace.notes, span)
 
 
 def _quiet_worker() -> None:

@@ -219,7 +219,7 @@ def run_tune(args: argparse.Namespace) -> int:
             print(f"  --jobs {args.jobs}: this machine gives PySEB {counted(cores, 'core')}; more processes would "
                   f"only share {'it' if cores == 1 else 'them'}: {counted(cores, 'process')}")
         for window in windows:
-            print(f"  {window.label}: {window.start or 'start'} to {window.end or 'end'}")
+            print(f"  {window.label}: {window.said()}")
         for note in (*given_notes, *split_notes):
             print(f"  {note}")
         for note in (note for window in windows for note in window.notes):

@@ -226,3 +226,17 @@ def test_more_jobs_than_cores_run_on_the_cores(tmp_path: Path, days: list[Path],
     out = capsys.readouterr().out
     assert "2 settings x 1 day = 2 replays on 1 process;" in out and "(per day, over 1 day;" in out
     assert "--jobs 2: this machine gives PySEB 1 core; more processes would only share it: 1 process" in out
+
+
+def test_a_day_whose_file_ends_in_the_sun_says_where_the_file_ends(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    # (a short recording made to try PySEB, stopped before sunset: its window was listed "12:05:00 to end")
+    day = write_day(tmp_path, "evening.csv", [(0.0, 400.0)] * 20 + [(2000.0, 400.0)] * 10)
+    morning = write_day(tmp_path, "morning.csv", [(2000.0, 400.0)] * 10 + [(0.0, 400.0)] * 20)
+    config = write_config(tmp_path, "ecs = variable")
+    assert main(["tune", str(day), str(morning), "-c", str(config), "--set", "evaluate.margin=10,100",
+                 "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert f"  {day}: 12:05:00 to 12:30:00, where the file ends (the sun still up)\n" in out, out
+    assert f"  {morning}: 12:00:00, where the file starts (the sun already up), to 12:24:00\n" in out, out
+    assert " to end" not in out and "start to" not in out
