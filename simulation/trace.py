@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import math
 import re
 from array import array
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
@@ -14,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from values.numbers import UNDERSCORE_ADVICE, text_float
+from simulation.trace_cells import TraceError, cell_watts, csv_rows, has_decimal_comma, separator_of
 from values.text import windows_text
 
 # A time of day on the command line (--from, --to, the demo's --start): ASCII digits only (int() and float() took
@@ -25,9 +22,6 @@ __all__ = ["Trace", "TraceError", "parse_clock", "read_trace"]
 
 COLUMNS = ("time", "production_w", "house_w")
 
-
-class TraceError(ValueError):
-    """A trace file that cannot be used; the message names the file and line."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -154,66 +148,6 @@ def _epoch(text: str, tz: tzinfo | None, fold: int = 0) -> float:
     return stamp.timestamp()
 
 
-def _watts(text: str, where: str, column: str, decimal_comma: bool = False) -> float:
-    if decimal_comma and "." in text:
-        # (1.234 in a ';' file is a thousands separator: 1234 W, not 1.234 W)
-        raise TraceError(f"{where}: {column} {text.strip()!r} has a '.' in a file whose numbers have a decimal "
-                         "comma (a thousands separator?): save the numbers without it")
-    try:  # (ASCII digits, as the calibration CSV's: float() read 1_000 as 1000 and full-width digits as ASCII)
-        value = text_float(text.replace(",", ".") if decimal_comma else text)
-    except ValueError:
-        if "_" in text:
-            raise TraceError(f"{where}: {column} is not a number: {text!r} ({UNDERSCORE_ADVICE})") from None
-        raise TraceError(f"{where}: {column} is not a number: {text!r}: write the reading in watts, a number "
-                         "alone (a logger's gap, empty or 'unavailable': fill it in from the rows around it)") from None
-    if not math.isfinite(value) or value < 0:
-        raise TraceError(f"{where}: {column} must be a finite number >= 0, got {text!r}")
-    return value
-
-
-def _separator(text: str) -> str:
-    """A trace's separator. As a spreadsheet saves it too: `;` between the cells with a decimal comma (Excel in a
-    French locale), or tabs (a "tab-separated" export, cells copied and pasted); else commas."""
-    first, _, _ = text.partition("\n")
-    return max((",", ";", "\t"), key=first.count)  # (the header's separator; a tie, none: commas)
-
-
-# A line and its end, as `open(newline="")` splits them (\r\n, \r or \n): the csv module's own input.
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
-
-
-def _csv_rows(text: str, separator: str) -> Iterator[list[str]]:
-    """The rows of a trace's text one at a time, its lines cut from it one at a time too: a day at a 0.2 s step
-    (14 MB) held as lists of cells took 180 MB more, and an `io.StringIO` of it, four bytes a character, 58 MB."""
-    return csv.reader((line.group() for line in _LINE.finditer(text)), delimiter=separator)
-
-
-# A number a thousands comma may have written (1,234 or 12,345,678): in a tab-separated file, 1.234 W or 1234 W?
-_THOUSANDS = re.compile(r"\s*\d{1,3}(,\d{3})+\s*")
-
-
-def _decimal_comma(name: str, rows: Iterable[list[str]], columns: tuple[int, ...], separator: str) -> bool:
-    """Whether the watts of `rows` (the data rows, from line 2; their `columns`) have a decimal comma: always after
-    `;`, never after `,`; after tabs, when the watts hold a comma, told from them (another column's text, "cloudy,
-    windy", says nothing) and refused when every one could be a thousands separator (an English sheet's 1,234 read
-    1.234 W)."""
-    if separator != "\t":
-        return separator == ";"
-    first: tuple[int, str] | None = None  # (the first comma, in the file's order: the one the refusal names)
-    for number, cells in enumerate(rows, start=2):
-        for i in sorted(columns):
-            if i < len(cells) and "," in cells[i]:
-                if not _THOUSANDS.fullmatch(cells[i]):
-                    return True  # (one that cannot be a thousands separator: decimal commas)
-                first = first or (number, cells[i])
-    if first is not None:
-        number, cell = first
-        raise TraceError(f"{name}:{number}: {cell.strip()!r}: a decimal comma, or a thousands separator? Save the "
-                         "watts without thousands separators (or with a decimal comma that is not followed by "
-                         "three digits, as 1234,5)")
-    return False
-
-
 def _check_one_day(name: str, times: np.ndarray, step_s: float, line_of_row: array[int], tz: tzinfo | None) -> None:
     """A trace is a day at most (as long as its first row's day: 23 to 25 h on the nights the clocks change),
     from any time of day (an evening to past midnight is fine). Two days replayed as one carried the first
@@ -264,8 +198,8 @@ def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
     # (UTF-8 with a BOM, or Windows' own encoding: what PySEB reads, the header, ISO times and numbers, is ASCII)
     text = windows_text(raw)
     del raw  # (the bytes are the text again: 14 MB for a day at a 0.2 s step)
-    separator = _separator(text)
-    lines = _csv_rows(text, separator)
+    separator = separator_of(text)
+    lines = csv_rows(text, separator)
     first = next(lines, None)
     if first is None:
         raise TraceError(f"{name}: empty file (expected a header {','.join(COLUMNS)})")
@@ -275,9 +209,9 @@ def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
         raise TraceError(f"{name}:1: header lacks {', '.join(missing)} (expected {','.join(COLUMNS)}; found "
                          f"{', '.join(header)}): {_COLUMNS_TOLD}")
     col = {c: header.index(c) for c in COLUMNS}
-    rows_after_header = _csv_rows(text, separator) if separator == "\t" else iter(())  # (only tabs read them twice)
+    rows_after_header = csv_rows(text, separator) if separator == "\t" else iter(())  # (only tabs read them twice)
     next(rows_after_header, None)
-    decimal_comma = _decimal_comma(name, rows_after_header, (col["production_w"], col["house_w"]), separator)
+    decimal_comma = has_decimal_comma(name, rows_after_header, (col["production_w"], col["house_w"]), separator)
     # Arrays of C doubles, not lists of Python floats (8 bytes a value, not 32).
     times, production, house = array("d"), array("d"), array("d")
     line_of_row = array("l")
@@ -301,8 +235,8 @@ def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
             raise TraceError(f"{where}: time {cells[col['time']]} does not come after the row before")
         times.append(stamp)
         line_of_row.append(number)
-        production.append(_watts(cells[col["production_w"]], where, "production_w", decimal_comma))
-        house.append(_watts(cells[col["house_w"]], where, "house_w", decimal_comma))
+        production.append(cell_watts(cells[col["production_w"]], where, "production_w", decimal_comma))
+        house.append(cell_watts(cells[col["house_w"]], where, "house_w", decimal_comma))
     if len(times) < 2:
         raise TraceError(f"{name}: needs at least two rows, found {len(times)}")
     times_s = _read_only(times)
