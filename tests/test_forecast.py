@@ -305,6 +305,7 @@ def test_plausible_values_are_not_warned(payload: bytes, caplog: pytest.LogCaptu
     ("America/Sao_Paulo", (12, 15)),  # 09:00 and 12:00 BRT
     ("Australia/Sydney", (0, 3)),  # 10:00 and 13:00 AEST (June); 09:00/12:00 UTC are 19:00/22:00
     ("Asia/Kolkata", (6, 9)),  # 11:30 and 14:30 IST
+    ("Pacific/Auckland", (21, 0)),  # 09:00 NZST on the UTC day before, and 12:00: the local day, not the UTC one
 ])
 def test_the_cloud_cover_is_of_the_local_day_s_sunny_hours(zone: str, day_hours_utc: tuple[int, int]) -> None:
     # 10 % at the two entries of the local day's late morning and early afternoon, 90 % at every other entry: a check
