@@ -113,6 +113,24 @@ def test_a_forgotten_variator_that_answers_again_is_judged_again() -> None:
     assert answers.answering and answers.silent_s == 0.0
 
 
+def test_an_answer_starts_the_silence_afresh() -> None:
+    # Two days unanswered, an answer, two more days unanswered: two days of silence, not four (it answers).
+    answers = VariatorAnswers("ecs", "deadline rule", ECS_STATUS)
+    answers.last_answer(100.0, 100.0, 90.0)
+    two_days_s = 2 * FORGET_AFTER_S / 3
+    now, commanded_at = 200.0, 200.0
+    while now < commanded_at + two_days_s:
+        answers.last_answer(100.0, now, commanded_at)
+        now += 300.0
+    answers.last_answer(now, now, commanded_at)  # (the command in effect answered)
+    assert answers.silent_s == 0.0
+    commanded_at = now + 300.0  # (a new command, never answered)
+    while now < commanded_at + two_days_s:
+        now += 300.0
+        answers.last_answer(commanded_at - 300.0, now, commanded_at)
+    assert answers.answering and answers.silent_s == pytest.approx(two_days_s, abs=600.0)
+
+
 def test_a_clock_jump_is_no_silence() -> None:
     # (a clock stepped days forward between two looks, PySEB suspended: no running time with a command unanswered)
     answers = VariatorAnswers("ecs", "deadline rule", ECS_STATUS)
