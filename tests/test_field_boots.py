@@ -16,6 +16,7 @@ from values.boots import (
     VariatorStatus,
     boot_message_id,
     is_boot_detected,
+    pzem_reading_period_s,
     read_variator_status,
     split_device_topic,
     variator_status,
@@ -220,3 +221,11 @@ def test_a_variator_whose_output_was_switched_off_is_said(h: Harness, caplog: py
     h.reg.handle(ECS_STATUS, gated.replace(b'"OFF"', b'"ON"'), NOON + 14)
     assert "ecs: the variator reports its output on again" in caplog.text
     assert not [r for r in caplog.records if r.levelname == "WARNING"][1:]
+
+
+@pytest.mark.parametrize("srate, period_s", [
+    (b'"srate": 2000', 2.0), (b'"srate": "12000"', 12.0),  # its ms, bare (the real boot) or quoted as text
+    (b'"srate": 0', None), (b'"rate": 2000', None),  # no period said
+])
+def test_a_pzem_s_reading_period_from_its_boot(srate: bytes, period_s: float | None) -> None:
+    assert pzem_reading_period_s(PZEM_BOOT.replace(b'"srate": 2000', srate)) == period_s
