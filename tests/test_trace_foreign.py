@@ -44,10 +44,11 @@ def test_a_missing_row_is_counted_and_the_fix_said(tmp_path: Path) -> None:
     assert "add the missing rows" in message
 
 
-def test_a_step_not_a_multiple_says_no_count_of_rows(tmp_path: Path) -> None:
+@pytest.mark.parametrize("third, step_s", [("08:02:30", 90), ("08:03:30", 150)])  # (150 s: over a step, not 2)
+def test_a_step_not_a_multiple_says_no_count_of_rows(tmp_path: Path, third: str, step_s: int) -> None:
     message = refusal(tmp_path / "t.csv", f"{HEADER}2022-03-19T08:00:00,0,100\n2022-03-19T08:01:00,0,100\n"
-                                          "2022-03-19T08:02:30,0,100\n")
-    assert "t.csv:4: irregular step (90 s after 60 s);" in message and "row(s) missing" not in message
+                                          f"2022-03-19T{third},0,100\n")
+    assert f"t.csv:4: irregular step ({step_s} s after 60 s);" in message and "row(s) missing" not in message
     assert "resample the file to one row every 60 s" in message
 
 
@@ -66,10 +67,24 @@ def test_a_trace_in_kilowatts_is_noted(tmp_path: Path) -> None:
     assert "multiply them by 1000" in notes[0]
 
 
-def test_a_trace_in_watts_has_no_such_note(tmp_path: Path) -> None:
+@pytest.mark.parametrize("production, house", [
+    ("0,1350", "250,280"),
+    ("0,0", "60,75"),  # a night's trace: a small house's own load, no PV
+    ("1350,2000", "30,40"),  # a house meter on the other circuits: its watts low, the PV's not
+    ("0,0", "0,0"),  # nothing at all: no unit to guess
+])
+def test_a_trace_in_watts_has_no_such_note(tmp_path: Path, production: str, house: str) -> None:
+    (pv1, pv2), (house1, house2) = production.split(","), house.split(",")
     path = tmp_path / "w.csv"
-    path.write_text(f"{HEADER}2022-03-19T08:00:00,0,250\n2022-03-19T08:01:00,1350,280\n")
+    path.write_text(f"{HEADER}2022-03-19T08:00:00,{pv1},{house1}\n2022-03-19T08:01:00,{pv2},{house2}\n")
     assert read_trace(path).notes == ()
+
+
+def test_a_big_array_in_kilowatts_is_noted(tmp_path: Path) -> None:
+    path = tmp_path / "kw.csv"  # (9 kWp: its kilowatts still under 50)
+    path.write_text(f"{HEADER}2022-03-19T12:00:00,8.7,0.4\n2022-03-19T12:01:00,9.1,0.5\n")
+    notes = read_trace(path).notes
+    assert len(notes) == 1 and notes[0].startswith(f"{path}: production_w is at most 9.1 W and house_w 0.5 W")
 
 
 @pytest.mark.parametrize("start", [b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"])
