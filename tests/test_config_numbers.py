@@ -21,9 +21,10 @@ def test_a_number_that_is_not_ascii_digits_is_refused_naming_it(kind: type | str
     assert repr(text.strip()) in str(refused.value)
 
 
-def test_an_underscore_is_said_to_be_the_problem() -> None:
+@pytest.mark.parametrize("kind", [int, float])
+def test_an_underscore_is_said_to_be_the_problem(kind: type) -> None:
     with pytest.raises(ValueError, match=r"'1_000'.*no '_'"):
-        Option("max_power", float, 0.0, "").parse("1_000")
+        Option("max_power", kind, 0, "").parse("1_000")
 
 
 @pytest.mark.parametrize(("kind", "text", "value"), [(int, " 12 ", 12), (int, "+3", 3), (int, "-2", -2),
