@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from recording.format import RecordedDay
 from simulation.__main__ import main
 from simulation.recorded import trace_from_record
+from simulation.recorded_house import UNSEEN_SHARE, below_zero_note, own_load_w
 from tests.test_report_day import PARIS, paris, rec, write_day
 
 NOON = paris("2026-06-01", "12:00:00")
@@ -43,3 +45,20 @@ def test_a_meter_that_sees_the_loads_has_no_such_note(tmp_path: Path, capsys: py
     assert not [note for note in trace_from_record(path, PARIS).notes if "under 0 W" in note]
     assert main(["report", str(path)]) == 0
     assert "under 0 W" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("own_w, noted", [
+    ([-5.0] * 2 + [300.0] * 8, True),  # 2 of 10 under 0 W: over UNSEEN_SHARE (a tenth)
+    ([-5.0] + [300.0] * 9, False),  # a tenth exactly: any day's few
+    ([0.0] * 10, False),  # 0 W is not under 0 W (a house all off, its loads seen)
+])
+def test_the_note_comes_over_a_tenth_of_the_decisions_under_0_w(own_w: list[float], noted: bool) -> None:
+    assert UNSEEN_SHARE == 0.1  # (the share the note's docs name)
+    assert (below_zero_note("day", own_w, held_at_zero=False) is not None) == noted
+
+
+def test_after_a_gap_the_house_is_the_consumption_alone() -> None:
+    # The daemon stopped (or its meters silent) between the two: every load was commanded to 0 W meanwhile.
+    before, after = rec(NOON, 2400.0, 3000.0, (2000.0, 0.0)), rec(NOON + 60, 300.0, 3000.0)
+    day = RecordedDay("day", ("ecs", "radiator"), (False, True), [before, after], False, 10.0, "2026-06-01", PARIS)
+    assert own_load_w(day) == [400.0, 300.0]
