@@ -104,6 +104,18 @@ def test_the_seeds_status_says_to_stop_the_seed(tmp_path: Path, caplog: pytest.L
     assert "stop it and remove its cron line" in said[0] and "its own topic_regul" not in said[0]
 
 
+@pytest.mark.parametrize("document", [
+    {"date": 1699959600, "grid": 0},  # no list of loads: some other tool's JSON
+    {"date": 1699959600, "equipments": [], "client_id": "pyseb-garage"},  # an instance named: no seed names one
+])
+def test_a_status_not_of_the_seed_s_shape_is_not_named_the_seed(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                                                 document: dict) -> None:
+    h = started(tmp_path)
+    h.reg.handle(STATUS, json.dumps(document).encode(), NOON + 2)
+    said = warnings(caplog)
+    assert len(said) == 1 and "the seed's power_regulation.py (a status" not in said[0]
+
+
 def test_an_older_pysebs_status_keeps_the_advice(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     h = started(tmp_path)
     older = json.loads(h.on(STATUS)[-1])
