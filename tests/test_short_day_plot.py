@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from simulation.__main__ import main
+from simulation.plot import clock_format
 from simulation.report import plot_report, report_day
 from tests.replay_days import write_config, write_trace
 from tests.test_report_day import drawn_figure, paris, rec, write_day
@@ -62,3 +63,9 @@ def test_the_report_plot_of_a_short_day_shows_no_negative_zero(tmp_path: Path,
     plot_report(tmp_path / "day.png", report, day)
     title = saved[0].axes[0].get_title()
     assert "house 0.0 kWh" in title and "-0.0" not in title, title
+
+
+@pytest.mark.parametrize("span_min, labels", [(14, "%H:%M:%S"), (15, "%H:%M"), (20, "%H:%M")])
+def test_seconds_are_shown_under_15_minutes(span_min: int, labels: str) -> None:
+    # (the limit CHANGES.md names: a plot under 15 minutes gets ticks 15-30 s apart from matplotlib)
+    assert clock_format(span_min * 60.0) == labels
