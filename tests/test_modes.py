@@ -186,3 +186,12 @@ def test_a_command_from_a_windows_file_is_read(loads) -> None:
 def test_a_command_in_python_s_quotes_says_json_takes_double_quotes(loads, payload: bytes) -> None:
     with pytest.raises(ModeCommandError, match="JSON's strings take double quotes"):
         parse_mode_command(payload, loads)
+
+
+def test_the_power_suggested_is_the_max_rounded_down(tmp_path: Path) -> None:
+    # (596.7 W rounded to 597 would be above the max: the suggestion itself clamped, with a warning)
+    config = write_config(tmp_path, ("radiator",))
+    config.write_text(config.read_text().replace("max_power = 1000", "max_power = 596.7"))
+    loads = {e.name: e for e in load_settings(config).equipments}
+    with pytest.raises(ModeCommandError, match=r'add "power": 596 \(its max\)$'):
+        parse_mode_command(b'{"command":"force","name":"radiator"}', loads)
