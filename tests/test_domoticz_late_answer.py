@@ -206,3 +206,19 @@ def test_a_timely_answer_says_nothing_more(tmp_path: Path, caplog: pytest.LogCap
     h.reg.handle(DZ_OUT, selector(20), NOON + 1)
     h.reg.tick(NOON + 61)
     assert answered_lines(caplog) == [] and "has not answered" not in caplog.text
+
+
+def test_a_late_answer_is_said_once_and_timed_across_a_clock_step(tmp_path: Path,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    # The clock set an hour forward (NTP, just after the connect) is no hour of waiting; the second answer (to the
+    # request sent again) is an answer too, not a second "at last".
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n", extra=DOMOTICZ))
+    h.reg.tick(NOON)
+    h.reg.on_connected(NOON)
+    h.reg.tick(NOON + 61)
+    h.reg.clock_stepped_forward(3600)
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, False), NOON + 3600 + 300)
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, False), NOON + 3600 + 303)  # (past COPY_WINDOW_S: no copy)
+    assert [line for line in answered_lines(caplog) if "domoticz_idx_force" in line] == [
+        f"[radiator] domoticz_idx_force = {RADIATOR_SWITCH}: Domoticz answered at last, 300 s after the connect"]
