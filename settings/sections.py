@@ -60,10 +60,11 @@ EVALUATE_OPTIONS: tuple[Option, ...] = (
     Option("dither_import", float, 5.0, "closed_loop: the most import (W) a variable load's whole percent may "
            "cause: one believed to draw more than the surplus by more than this is not sent, the percent under it "
            "is (docs/control.md)", min=0),
-    Option("import_guard", float, 100.0, "closed_loop: import (W) that sheds relays regardless of their dwell "
-           "once it lasts import_guard_time", min=1),
-    Option("import_guard_time", float, 20.0, "closed_loop: seconds the import must last before the guard sheds",
-           min=0),
+    Option("import_guard", float, 100.0, "closed_loop: import (W) over which relays are shed regardless of their "
+           "dwell, once the energy so imported reaches import_guard x import_guard_time (100 W for 20 s, 1 kW for "
+           "2 s)", min=1),
+    Option("import_guard_time", float, 20.0, "closed_loop: seconds an import of import_guard W must last before "
+           "the guard sheds (a larger import, as much less)", min=0),
     Option("rising_rate", float, 5.0, "closed_loop: production rising faster than this (W/s, smoothed over a few "
            "readings: the sun back after a cloud) keeps a relay off while a relay before it, off but free to come "
            "on, is one the rise would cover within a minute; 0 = off (docs/control.md)", min=0),
