@@ -35,7 +35,7 @@ log = logging.getLogger("regulation")
 
 
 def __getattr__(name: str) -> Any:
-    # `from regulation import Regulator` imports the whole regulator (numpy too, once it builds a variable load): only
+    # `from regulation import Regulator` imports the whole regulator (numpy too, once it fits a poly curve): only
     # when asked, so that --help, --version and the dependency check run without it.
     if name == "Regulator":
         from core.regulator import Regulator
@@ -91,7 +91,7 @@ def _start(args: argparse.Namespace) -> int | Daemon:
 
     problem = dependency_problem(("paho-mqtt",))
     if problem is None:
-        # (numpy only for a variable load's curve fit: a daemon with relays only never loads it. Imported after the
+        # (numpy only for a variable load's poly fit: the robust one is plain Python. Imported after the
         # Python's check, which must run on a Python too old for settings/)
         from settings.load_building import packages_needed
 

@@ -1,7 +1,7 @@
 """Calibration of triac variators: read a sweep CSV, fit its percent <-> watts curve, run a sweep.
 
-The daemon needs only the fit (numpy); the MQTT sweep tool lives in `calibration.sweep` and the
-command line in `python3 -m calibration`.
+The daemon needs only the fit (plain Python; numpy for a poly fit only); the MQTT sweep tool lives in
+`calibration.sweep` and the command line in `python3 -m calibration`.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ __all__ = ["METHODS", "CalibrationError", "CalibrationPoints", "PowerCurve", "fi
 
 
 def __getattr__(name: str) -> Any:
-    # The fit imports numpy: only when asked, so that `python3 -m calibration` (which imports this package
-    # first) can say in one line that numpy is missing rather than end in a traceback.
+    # The fit's modules only when asked: `python3 -m calibration` (which imports this package first) checks its
+    # packages before any of its modules, so that a missing numpy is one line rather than a traceback.
     if name in __all__:
         from calibration import fit
 

@@ -1,12 +1,13 @@
 """Monotone building blocks: isotonic regression (pool-adjacent-violators, mean or median) and the
-robust detection of a sweep's misfire zone and outliers."""
+robust detection of a sweep's misfire zone and outliers. Plain Python floats, no numpy: the daemon fits its
+variator's curve with them (numpy is 15 MB of its memory); a few hundred points take a millisecond."""
 
 from __future__ import annotations
 
+import itertools
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
 
 __all__ = ["OUTLIER_MIN_W_SHARE", "Blocks", "SweepShape", "analyse_sweep", "isotonic_blocks", "isotonic_median"]
 
@@ -28,16 +29,16 @@ MISFIRE_REF_W_SHARE = 0.01  # ... where the monotone reference says the load is 
 class Blocks:
     """The result of a mean isotonic regression: one entry per pooled block, values strictly increasing."""
 
-    start: np.ndarray  # index of each block's first point
-    stop: np.ndarray  # index one past each block's last point
-    value: np.ndarray  # the block's mean (the fitted value of every point in it)
+    start: tuple[int, ...]  # index of each block's first point
+    stop: tuple[int, ...]  # index one past each block's last point
+    value: tuple[float, ...]  # the block's mean (the fitted value of every point in it)
 
-    def fitted(self) -> np.ndarray:
+    def fitted(self) -> list[float]:
         """The fitted value of every point, in point order."""
-        return np.repeat(self.value, self.stop - self.start)
+        return [v for v, a, b in zip(self.value, self.start, self.stop, strict=True) for _ in range(b - a)]
 
 
-def isotonic_blocks(values: np.ndarray) -> Blocks:
+def isotonic_blocks(values: Sequence[float]) -> Blocks:
     """Least-squares non-decreasing fit of `values` (equal weights) by pool-adjacent-violators.
 
     Equal neighbouring blocks are pooled too, so the block values are strictly increasing: the
@@ -46,23 +47,23 @@ def isotonic_blocks(values: np.ndarray) -> Blocks:
     # One pass with a stack of (sum, count) blocks: O(n). Vectorising PAVA buys nothing at ~200 points.
     sums: list[float] = []
     counts: list[int] = []
-    for v in values.tolist():
+    for v in map(float, values):
         s, c = v, 1
         while sums and sums[-1] * c >= s * counts[-1]:  # previous mean >= this mean (no division)
             s += sums.pop()
             c += counts.pop()
         sums.append(s)
         counts.append(c)
-    count = np.array(counts, dtype=np.int64)
-    stop = np.cumsum(count)
-    return Blocks(start=stop - count, stop=stop, value=np.array(sums) / count)
+    stop = list(itertools.accumulate(counts))
+    return Blocks(start=tuple(b - c for b, c in zip(stop, counts, strict=True)), stop=tuple(stop),
+                  value=tuple(s / c for s, c in zip(sums, counts, strict=True)))
 
 
-def isotonic_median(values: np.ndarray) -> np.ndarray:
+def isotonic_median(values: Sequence[float]) -> list[float]:
     """A least-absolute-deviations non-decreasing fit (PAVA with block medians): an outlier pulls it little."""
     blocks: list[list[float]] = []
     medians: list[float] = []
-    for v in values.tolist():
+    for v in map(float, values):
         block = [v]
         med = v
         while medians and medians[-1] > med:
@@ -71,7 +72,7 @@ def isotonic_median(values: np.ndarray) -> np.ndarray:
             med = statistics.median(block)
         blocks.append(block)
         medians.append(med)
-    return np.concatenate([np.full(len(b), m) for b, m in zip(blocks, medians, strict=True)])
+    return [m for b, m in zip(blocks, medians, strict=True) for _ in b]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,18 +85,18 @@ class SweepShape:
     outliers: tuple[int, ...]  # indices rejected as outliers (all >= first_on)
 
 
-def _misfire_candidates(watts: np.ndarray, reference: np.ndarray, off_w: float, max_w: float) -> np.ndarray:
-    """Mask of the points well above a monotone reference that says the load is (nearly) off there."""
-    excess = watts - reference
-    return (excess > MISFIRE_MIN_W_SHARE * max_w) & (reference <= off_w + MISFIRE_REF_W_SHARE * max_w)
+def _misfire_candidates(watts: list[float], reference: list[float], off_w: float, max_w: float) -> list[bool]:
+    """Of each point: whether it is well above a monotone reference that says the load is (nearly) off there."""
+    return [w - ref > MISFIRE_MIN_W_SHARE * max_w and ref <= off_w + MISFIRE_REF_W_SHARE * max_w
+            for w, ref in zip(watts, reference, strict=True)]
 
 
-def _outliers(watts: np.ndarray, limit: int, max_w: float, top_step_percent: float) -> tuple[int, ...]:
+def _outliers(watts: list[float], limit: int, max_w: float, top_step_percent: float) -> tuple[int, ...]:
     """Indices (into `watts`) of at most `limit` points far from a median isotonic reference."""
     if limit <= 0:
         return ()
-    residual = watts - isotonic_median(watts)
-    if watts.size > 2:
+    residual = [w - ref for w, ref in zip(watts, isotonic_median(watts), strict=True)]
+    if len(watts) > 2:
         # A non-decreasing reference ends on the top point whatever it reads (the highest can always be a block of
         # its own), so a glitch at 100 % was never an outlier and became the load's max (4000 W for a 2.3 kW
         # heater): the top point is measured against where the points below it lead. Under their level, by how much
@@ -103,23 +104,23 @@ def _outliers(watts: np.ndarray, limit: int, max_w: float, top_step_percent: flo
         # real rise: 39 W on ECS-03 by 10 %, 200 W by 10 % on a variator that linearises its response; a triac's
         # flattens toward 100 %, and twice leaves room for the meter's noise and a sweep's uneven steps).
         below = isotonic_median(watts[:-1])
-        lead = below[-1] + (2.0 * max(0.0, below[-1] - below[-2]) if below.size > 1 else 0.0)
-        top = float(watts[-1])
+        lead = below[-1] + (2.0 * max(0.0, below[-1] - below[-2]) if len(below) > 1 else 0.0)
+        top = watts[-1]
         if top < below[-1]:
             residual[-1] = top - below[-1]
         elif top <= below[-1] * (1.0 + TOP_RISE_KEPT_SHARE_PER_PERCENT * top_step_percent):
             residual[-1] = 0.0  # (a real last rise)
         else:
             residual[-1] = max(0.0, top - lead)
-    # statistics.median, not np.median: the latter imports numpy.ma (2.5 MB more in the daemon's RSS).
-    mad = statistics.median(np.abs(residual - statistics.median(residual.tolist())).tolist())
+    middle = statistics.median(residual)
+    mad = statistics.median([abs(r - middle) for r in residual])
     threshold = max(OUTLIER_MAD_FACTOR * 1.4826 * mad, OUTLIER_MIN_W_SHARE * max_w)
-    candidates = np.flatnonzero(np.abs(residual) > threshold)
-    worst_first = candidates[np.argsort(-np.abs(residual[candidates]), kind="stable")]
-    return tuple(sorted(int(i) for i in worst_first[:limit]))
+    candidates = [i for i, r in enumerate(residual) if abs(r) > threshold]
+    worst_first = sorted(candidates, key=lambda i: -abs(residual[i]))  # (stable: the lower index first on a tie)
+    return tuple(sorted(worst_first[:limit]))
 
 
-def analyse_sweep(watts: np.ndarray, percent: np.ndarray) -> SweepShape:
+def analyse_sweep(watts: Sequence[float], percent: Sequence[float]) -> SweepShape:
     """Find the off level, the misfire zone at the bottom, the first stable conduction point, the outliers.
 
     `watts` is sorted by percent. The off level is the bottom of a median (least absolute deviations)
@@ -129,18 +130,18 @@ def analyse_sweep(watts: np.ndarray, percent: np.ndarray) -> SweepShape:
     below it counts as off. Candidates above it are left to the outlier test. `percent`: the points' percents,
     whose last step says how far the top reading may rise as a real rise.
     """
+    watts = [float(w) for w in watts]
     reference = isotonic_median(watts)
-    off_w = float(reference[0])
-    max_w = float(reference[-1])
+    off_w = reference[0]
+    max_w = reference[-1]
     candidate = _misfire_candidates(watts, reference, off_w, max_w)
-    conducting = (watts > off_w + OFF_TOLERANCE_W) & ~candidate
-    stable = np.flatnonzero(conducting[:-1] & conducting[1:])
-    if stable.size == 0:
-        return SweepShape(off_w, (), watts.size, ())  # never conducts: the caller refuses such a sweep
-    first_on = int(stable[0])
-    misfires = tuple(int(i) for i in np.flatnonzero(candidate[:first_on]))
+    conducting = [w > off_w + OFF_TOLERANCE_W and not c for w, c in zip(watts, candidate, strict=True)]
+    first_on = next((i for i in range(len(watts) - 1) if conducting[i] and conducting[i + 1]), None)
+    if first_on is None:
+        return SweepShape(off_w, (), len(watts), ())  # never conducts: the caller refuses such a sweep
+    misfires = tuple(i for i in range(first_on) if candidate[i])
     # (one at least: 3 % of a sweep by 5 %, 21 points, is none, and a glitch at 100 % became the load's max)
-    limit = max(1, int(OUTLIER_SHARE * watts.size))
-    top_step_percent = float(percent[-1] - percent[-2])  # (two points at least: a stable conduction point above)
+    limit = max(1, int(OUTLIER_SHARE * len(watts)))
+    top_step_percent = float(percent[-1]) - float(percent[-2])  # (two points at least: a stable conduction point)
     outliers = tuple(first_on + i for i in _outliers(watts[first_on:], limit, max_w, top_step_percent))
     return SweepShape(off_w, misfires, first_on, outliers)

@@ -1,4 +1,5 @@
-"""Calibration CSV files: `percent;watts` lines, read into sorted, de-duplicated points."""
+"""Calibration CSV files: `percent;watts` lines, read into sorted, de-duplicated points (numpy imported only for the
+tools' CalibrationPoints: the daemon reads PlainPoints)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,16 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from values.numbers import text_float
 from values.text import NotText, has_utf16_mark, windows_text
 
-__all__ = ["MIN_POINTS", "CalibrationError", "CalibrationPoints", "calibration_text", "parse_calibration_rows",
-           "read_calibration_csv", "write_calibration_table"]
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = ["MIN_POINTS", "CalibrationError", "CalibrationPoints", "PlainPoints", "calibration_text",
+           "parse_calibration_rows", "read_calibration_csv", "read_plain_points", "write_calibration_table"]
 
 MIN_POINTS = 10  # distinct percents: fewer cannot describe an S-shaped response
 
@@ -32,6 +35,18 @@ class CalibrationPoints:
 
     def __len__(self) -> int:
         return int(self.percent.size)
+
+
+@dataclass(frozen=True, slots=True)
+class PlainPoints:
+    """CalibrationPoints as Python floats (the fit's input: no numpy in the daemon)."""
+
+    percent: tuple[float, ...]
+    watts: tuple[float, ...]
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.percent)
 
 
 def _number(text: str, what: str, where: str, sign: str = "") -> float:
@@ -135,7 +150,7 @@ def calibration_text(data: bytes, source: str) -> str:
         raise CalibrationError(f"{source}: {exc}") from None
 
 
-def read_calibration_csv(path: str | os.PathLike[str]) -> CalibrationPoints:
+def read_plain_points(path: str | os.PathLike[str]) -> PlainPoints:
     """Read a `percent;watts` calibration CSV (decimal point or comma, optional header, any row order).
 
     Duplicate percents are averaged. Raises CalibrationError naming the file (and line) when the file
@@ -153,14 +168,28 @@ def read_calibration_csv(path: str | os.PathLike[str]) -> CalibrationPoints:
     rows = parse_calibration_rows(calibration_text(data, source), source)
     if not rows:
         raise CalibrationError(f"{source}: no 'percent;watts' line (empty file)")
-    raw = np.array([(p, w) for _, p, w in rows], dtype=float)
-    percent, inverse = np.unique(raw[:, 0], return_inverse=True)
-    counts = np.bincount(inverse)
-    watts = np.bincount(inverse, weights=raw[:, 1]) / counts
-    if percent.size < MIN_POINTS:
-        raise CalibrationError(f"{source}: only {percent.size} distinct percents (line {rows[-1][0]} is the "
+    # A percent's readings summed in file order from 0.0, then divided by their count: numpy's bincount did the
+    # same (the curves are the very same to the last bit: tests/test_calibration_plain_fit.py).
+    sums: dict[float, list[float]] = {}
+    for _, percent, watts in rows:
+        total = sums.setdefault(percent, [0.0, 0.0])
+        total[0] += watts
+        total[1] += 1.0
+    if len(sums) < MIN_POINTS:
+        raise CalibrationError(f"{source}: only {len(sums)} distinct percents (line {rows[-1][0]} is the "
                                f"last); a calibration needs at least {MIN_POINTS}")
-    return CalibrationPoints(percent=percent, watts=watts, source=source)
+    percents = sorted(sums)
+    return PlainPoints(percent=tuple(percents), watts=tuple(sums[p][0] / sums[p][1] for p in percents),
+                       source=source)
+
+
+def read_calibration_csv(path: str | os.PathLike[str]) -> CalibrationPoints:
+    """read_plain_points as numpy arrays (the tools' points)."""
+    import numpy as np
+
+    plain = read_plain_points(path)
+    return CalibrationPoints(percent=np.array(plain.percent, dtype=float), watts=np.array(plain.watts, dtype=float),
+                             source=plain.source)
 
 
 def write_calibration_table(path: str | os.PathLike[str], percent: np.ndarray, watts: np.ndarray) -> None:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from calibration.fit import GRID_STEP_PERCENT, CalibrationPoints, PowerCurve, fit_curve
+from calibration.fit import CalibrationPoints, PowerCurve, fit_curve
+from calibration.poly import GRID_STEP_PERCENT
 
 __all__ = ["FitFigures", "SeedPolyFigures", "fit_figures", "format_report", "held_out_rms",
            "leave_one_out_rms", "seed_poly_figures", "table_percents", "timed_fit", "used_points"]
@@ -141,7 +142,7 @@ def format_report(points: CalibrationPoints, curve: PowerCurve, figures: FitFigu
     """The lines `python3 -m calibration fit` prints."""
     share = 100.0 * figures.rms_w / curve.max_power_w
     if curve.method == "robust":
-        parameters = (f"isotonic regression, {curve.knots_w.size} knots; misfire zone: "
+        parameters = (f"isotonic regression, {len(curve.knots_w)} knots; misfire zone: "
                       f"{_point_list(points, curve.misfires)}")
     else:
         coefficients = ", ".join(f"{c:.6g}" for c in curve.coefficients)

@@ -8,8 +8,7 @@ so the sweep stops on them and the fit refuses a sweep that holds them at the to
 from __future__ import annotations
 
 import statistics
-
-import numpy as np
+from collections.abc import Sequence
 
 from calibration.monotone import SweepShape, analyse_sweep
 
@@ -65,7 +64,7 @@ def _first_step_reason(percent: float, watts: float) -> str | None:
             f"switched off, then sweep when it heats; else {kilowatts}")
 
 
-def fit_cut_reason(percent: np.ndarray, watts: np.ndarray, shape: SweepShape | None = None) -> str | None:
+def fit_cut_reason(percent: Sequence[float], watts: Sequence[float], shape: SweepShape | None = None) -> str | None:
     """Why a sweep (sorted by percent) looks cut by its thermostat, in the middle or at the top, or None.
     `shape`: the sweep's analyse_sweep, when the caller has it already.
 
@@ -74,17 +73,17 @@ def fit_cut_reason(percent: np.ndarray, watts: np.ndarray, shape: SweepShape | N
     below the maximum means the load was off there (the isotonic fit would otherwise pool those points into
     a much smaller load). In the middle, see _middle_cut_reason.
     """
+    percent, watts = [float(p) for p in percent], [float(w) for w in watts]  # (no numpy: the daemon runs this)
     shape = analyse_sweep(watts, percent) if shape is None else shape
     at_highest = _highest_index(watts, shape)
     highest = float(watts[at_highest])
     middle = _middle_cut_reason(percent, watts, shape, highest)
     if middle is not None:
         return middle
-    top = watts[percent >= TOP_FROM_PERCENT]
-    if top.size == 0:
+    top = [w for p, w in zip(percent, watts, strict=True) if p >= TOP_FROM_PERCENT]
+    if not top:
         return None  # too short at the top: the coverage check names that
-    # statistics.median, not np.median: the latter imports numpy.ma into the daemon (see monotone.py).
-    top_w = float(statistics.median(top.tolist()))
+    top_w = float(statistics.median(top))
     if top_w >= TOP_MIN_SHARE * highest:
         return None
     at = float(percent[at_highest])
@@ -93,16 +92,15 @@ def fit_cut_reason(percent: np.ndarray, watts: np.ndarray, shape: SweepShape | N
             f"(a hot tank); sweep again while it heats")
 
 
-def _highest_index(watts: np.ndarray, shape: SweepShape) -> int:
+def _highest_index(watts: list[float], shape: SweepShape) -> int:
     """Where the sweep's highest reading is, leaving out the fit's outliers: one glitched step (a PZEM reading
     of 5 kW at 37 % of a 2.3 kW heater) is rejected by the fit, and must not make the readings at full power
     look like a thermostat cut."""
-    kept = np.ones(watts.size, dtype=bool)
-    kept[list(shape.outliers)] = False
-    return int(np.flatnonzero(kept)[np.argmax(watts[kept])])
+    outliers = set(shape.outliers)
+    return max((i for i in range(len(watts)) if i not in outliers), key=lambda i: watts[i])  # (the first on a tie)
 
 
-def _middle_cut_reason(percent: np.ndarray, watts: np.ndarray, shape: SweepShape, highest: float) -> str | None:
+def _middle_cut_reason(percent: list[float], watts: list[float], shape: SweepShape, highest: float) -> str | None:
     """A thermostat that cut and closed again while another tool swept (the fit pooled 40..60 % at 1 W into
     a curve 19 % off): MID_CUT_STEPS or more steps in a row at the off level above the load's first stable
     conduction, between the nearest steps above and below them that are not the fit's outliers, each of
@@ -110,7 +108,7 @@ def _middle_cut_reason(percent: np.ndarray, watts: np.ndarray, shape: SweepShape
     conduction; a lone spike in it is an outlier; one step alone at the off level is left to the outliers.
     `highest`: the sweep's highest reading that is not an outlier."""
     outliers = set(shape.outliers)
-    off = (watts <= OFF_LEVEL_W) & (percent > OFF_ZONE_PERCENT)
+    off = [w <= OFF_LEVEL_W and p > OFF_ZONE_PERCENT for p, w in zip(percent, watts, strict=True)]
     end = len(watts)
     while end > shape.first_on:
         end -= 1
@@ -124,7 +122,7 @@ def _middle_cut_reason(percent: np.ndarray, watts: np.ndarray, shape: SweepShape
         if (end - start + 1 >= MID_CUT_STEPS and above is not None and below is not None
                 and min(watts[above], watts[below]) >= DROP_FROM_SHARE * highest):
             return (f"the readings at {_pct(float(percent[start]))}..{_pct(float(percent[end]))} % are at the off "
-                    f"level ({float(watts[start:end + 1].max()):.1f} W at most), between {watts[below]:.0f} W at "
+                    f"level ({max(watts[start:end + 1]):.1f} W at most), between {watts[below]:.0f} W at "
                     f"{_pct(float(percent[below]))} % and {watts[above]:.0f} W at {_pct(float(percent[above]))} %: "
                     f"the load's thermostat probably cut it during the sweep (a hot tank); sweep again while it "
                     f"heats")

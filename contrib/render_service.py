@@ -37,9 +37,9 @@ def default_python(directory: Path) -> str:
 
 
 # What the daemon imports that a bare python3 may lack, as its own check asks for it (shell/deps.py): paho-mqtt, and
-# numpy for a variable load in the config (settings.load_building.packages_needed, read from this script's checkout;
-# a Python too old for PySEB's modules, or a checkout whose modules it cannot import, is asked for both, the unit's
-# check then says what is wrong). Prints what is missing, exit 3.
+# numpy for a variable load fitted by `poly` in the config (settings.load_building.packages_needed, read from this
+# script's checkout; a Python too old for PySEB's modules, or a checkout whose modules it cannot import, is asked for
+# both, the unit's check then says what is wrong). Prints what is missing, exit 3.
 _PROBE = """import importlib.util, sys
 def lacks(module):
     try:
@@ -86,7 +86,7 @@ _AS_THE_UNIT = ("import os, runpy, sys\n"
                 "try:\n    os.chdir(sys.argv[1])\n"
                 "except OSError as exc:\n    sys.exit(f'cannot enter {sys.argv[1]}: {exc.strerror}')\n"
                 "sys.argv = sys.argv[2:]\nrunpy.run_path(sys.argv[0], run_name='__main__')\n")
-CHECK_TIMEOUT_S = 300  # (a Pi Zero takes seconds to import numpy and fit the curves)
+CHECK_TIMEOUT_S = 300  # (a Pi Zero takes seconds to import the daemon and fit the curves, numpy's for a poly fit)
 
 
 def as_user(user: str) -> dict[str, object] | None:

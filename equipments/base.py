@@ -4,7 +4,7 @@ last sent). Subclasses own only their control method: how watts become a command
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -65,6 +65,12 @@ class Equipment:
     # The run-time packages (pip names) building a load of this kind needs beyond the daemon's paho-mqtt: checked
     # with the config's loads before it is loaded (shell/deps.py), so that one missing is one line naming it.
     PACKAGES: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def packages(cls, section: Mapping[str, str]) -> tuple[str, ...]:
+        """PACKAGES for a load whose config section (raw text, not yet checked) is `section`: a kind whose options
+        choose what it imports says so here."""
+        return cls.PACKAGES
 
     def __init__(self, name: str, options: dict[str, Any], context: BuildContext) -> None:
         self.name = name

@@ -20,7 +20,9 @@ from values.boots import (
 from values.shown import shown
 
 if TYPE_CHECKING:
-    from calibration.fit import PowerCurve
+    from collections.abc import Mapping
+
+    from calibration.curve import PowerCurve
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +62,12 @@ class VariableEquipment(Equipment):
     )
 
     ECHO_LAG_S = ECHO_LAG_S  # (values.boots)
-    PACKAGES = ("numpy",)  # (the curve's fit: a daemon with relays only needs no numpy)
+
+    @classmethod
+    def packages(cls, section: Mapping[str, str]) -> tuple[str, ...]:
+        """numpy for a curve fitted by `poly` (numpy's polyfit); the default robust fit is plain Python (numpy is
+        15 MB of the daemon's memory)."""
+        return ("numpy",) if section.get("fit", "").strip().lower() == "poly" else ()
 
     def __init__(self, name: str, options: dict[str, Any], context: BuildContext) -> None:
         super().__init__(name, options, context)

@@ -1,5 +1,5 @@
 """A variable load's calibration curve: where its file is found (the seed's names, the example curves PySEB ships)
-and its fit, numpy imported only then."""
+and its fit (plain Python; numpy only for a poly fit)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from calibration.examples import SHIPPED_CURVES, shipped_example
 from equipments.base import EquipmentBuildError
 
 if TYPE_CHECKING:
-    from calibration.fit import PowerCurve
+    from calibration.curve import PowerCurve
 
 # What a missing curve's error ends with: the curve is the variator's own (the sample's is another house's), so the
 # way to one is said, not only where it was looked for (docs/ is no part of an install: the sweep's --help is).
@@ -60,15 +60,10 @@ def calibration_path(name: str, given: str | None, config_dir: Path) -> Path:
 
 def load_calibration(path: Path, fit: str, degree: int, min_power_w: float) -> PowerCurve:
     """The curve fitted to the file at `path` (`fit`, `degree`: the load's options); a file that cannot be read or
-    fitted, or a numpy that cannot be imported, is an EquipmentBuildError of the load's `calibration`."""
-    # The fit needs numpy (15 MB of a 45 MB daemon): imported by the first variable load built, so that a daemon
-    # with relays only never loads it. (Once fitted, a curve is read one number at a time, without numpy.)
-    try:
-        from calibration.fit import CalibrationError, load_curve
-    except ImportError as exc:  # (the dependency check reads numpy's metadata: a broken install passes it)
-        raise EquipmentBuildError("calibration", f"the curve's fit needs numpy, which cannot be imported ({exc}): "
-                                  "install it with 'sudo apt install python3-numpy' (Debian, Raspberry Pi OS) "
-                                  "or 'make check'") from exc
+    fitted, or a poly fit's numpy that cannot be imported, is an EquipmentBuildError of the load's `calibration`."""
+    # The robust fit is plain Python; the poly fit imports numpy (15 MB of a 45 MB daemon), only then.
+    from calibration.fit import CalibrationError, load_curve
+
     try:
         return load_curve(path, method=fit, degree=degree, min_power_w=min_power_w)
     except CalibrationError as exc:
@@ -77,3 +72,7 @@ def load_calibration(path: Path, fit: str, degree: int, min_power_w: float) -> P
                                   else str(exc)) from exc
     except OSError as exc:
         raise EquipmentBuildError("calibration", f"cannot read {path}: {exc.strerror}") from exc
+    except ImportError as exc:  # (the dependency check reads numpy's metadata: a broken install passes it)
+        raise EquipmentBuildError("calibration", f"the poly fit needs numpy, which cannot be imported ({exc}): "
+                                  "install it with 'sudo apt install python3-numpy' (Debian, Raspberry Pi OS) "
+                                  "or 'make check', or use the default fit = robust") from exc

@@ -35,20 +35,21 @@ def _rename_hint(name: str) -> str:
 
 def packages_needed(path: str | Path) -> tuple[str, ...]:
     """The run-time packages (pip names) the loads listed in the config at `path` need beyond paho-mqtt (a variable
-    load's curve fit: numpy), read before the config is loaded so that a missing one is said first, in one line, and
-    a config with relays only runs without numpy. () when the file or a load's type cannot be read: the loader says
+    load's poly fit: numpy), read before the config is loaded so that a missing one is said first, in one line, and
+    a config without one runs without numpy. () when the file or a load's type cannot be read: the loader says
     why."""
     try:
         cp = read_parser(Path(path))
     except ConfigError:
         return ()
     needed: list[str] = []
-    for _name, type_name in cp.items("equipments", raw=True) if cp.has_section("equipments") else ():
+    for name, type_name in cp.items("equipments", raw=True) if cp.has_section("equipments") else ():
         try:
             cls = resolve_kind(type_name)
         except ValueError:
             continue
-        needed += [package for package in cls.PACKAGES if package not in needed]
+        section = dict(cp.items(name, raw=True)) if cp.has_section(name) else {}
+        needed += [package for package in cls.packages(section) if package not in needed]
     return tuple(needed)
 
 

@@ -83,7 +83,7 @@ def python_problem(version: tuple[int, ...] | None = None) -> str | None:
 def _installed_version(dep: Dependency) -> str | None:
     """The version of `dep` as it would be imported ("" when it says none), None when it cannot be. Read from the
     metadata installed beside the package when there is some, without importing it: numpy is a third of the daemon's
-    memory, and a daemon with relays only never needs it (only a variable load's curve fit imports it)."""
+    memory, and the daemon needs it only for a variable load fitted by `poly` (the robust fit is plain Python)."""
     import importlib.metadata
     import importlib.util
 
@@ -107,8 +107,8 @@ def _installed_version(dep: Dependency) -> str | None:
 
 def dependency_problem(needed: tuple[str, ...] = ("paho-mqtt", "numpy")) -> str | None:
     """None when this Python and the run-time packages `needed` (pip names; the daemon needs paho-mqtt, and numpy
-    for a variable load: settings.load_building.packages_needed) are recent enough, else one line saying which is
-    not. The tools ask only for what their command uses: a replay needs numpy and no broker."""
+    for a variable load's poly fit: settings.load_building.packages_needed) are recent enough, else one line saying
+    which is not. The tools ask only for what their command uses: a replay needs numpy and no broker."""
     problem = python_problem()
     if problem is not None:
         return problem

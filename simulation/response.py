@@ -54,7 +54,7 @@ def read_response(path: str | Path) -> ResponseCurve:
     """
     points = read_calibration_csv(path)
     keep = np.ones(len(points), dtype=bool)
-    glitches = tuple(analyse_sweep(points.watts, points.percent).outliers)
+    glitches = tuple(analyse_sweep(points.watts.tolist(), points.percent.tolist()).outliers)
     keep[list(glitches)] = False
     return ResponseCurve(points.source, tuple(points.percent[keep].tolist()), tuple(points.watts[keep].tolist()),
                          tuple((float(points.percent[i]), float(points.watts[i])) for i in glitches))

@@ -1,6 +1,6 @@
-"""The dependency check: without paho-mqtt, or numpy for a config with a variable load (or with too old ones),
-regulation.py says which and how to install it in one line, exit 2, also for --check; --help and --version need
-neither, and a config with relays only needs no numpy."""
+"""The dependency check: without paho-mqtt, or numpy for a config with a variable load fitted by `poly` (or with too
+old ones), regulation.py says which and how to install it in one line, exit 2, also for --check; --help and --version
+need neither, and a config with relays only, or variators of the default robust fit, needs no numpy."""
 
 from __future__ import annotations
 
@@ -53,11 +53,25 @@ def test_missing_paho_is_one_line_and_exit_2(args: tuple[str, ...]) -> None:
     assert "'make check' (makes this checkout's .venv with the packages" in lines[0]
 
 
-def test_missing_numpy_named_for_a_variable_load(tmp_path: Path) -> None:
-    # (config.ini.sample's first load is a variator: its curve's fit needs numpy)
-    result = run("-c", "config.ini.sample", "--check", fake_site=fake_packages(tmp_path, "1.6.1", None))
+def _poly_variator(directory: Path) -> Path:
+    """A config whose variable load is fitted by `poly` (numpy's polyfit; the default robust fit is plain Python)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    return write_config(directory, ("radiator", "ecs"), extra="fit = poly\n")  # (the last section's: [ecs])
+
+
+def test_missing_numpy_named_for_a_poly_fitted_variable_load(tmp_path: Path) -> None:
+    result = run("-c", str(_poly_variator(tmp_path)), "--check",
+                 fake_site=fake_packages(tmp_path / "site", "1.6.1", None))
     assert result.returncode == 2 and "PySEB needs numpy, which is not installed" in result.stderr
     assert "python3-numpy" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_robust_variator_needs_no_numpy(tmp_path: Path) -> None:
+    # (config.ini.sample's first load is a variator, fitted by default: in plain Python, numpy being 15 MB of the
+    # daemon's memory; the check asked for numpy all the same)
+    result = run("-c", "config.ini.sample", "--check", fake_site=fake_packages(tmp_path, "1.6.1", None))
+    assert result.returncode == 0 and "needs numpy" not in result.stderr, result.stderr
+    assert result.stdout.startswith("config.ini.sample: OK")
 
 
 def test_relays_only_need_no_numpy(tmp_path: Path) -> None:
@@ -72,7 +86,8 @@ def test_relays_only_need_no_numpy(tmp_path: Path) -> None:
 def test_too_old_versions_named(tmp_path: Path) -> None:
     old_paho = run("-c", "config.ini.sample", "--check", fake_site=fake_packages(tmp_path / "a", "1.5.1", "1.24.2"))
     assert old_paho.returncode == 2 and "paho-mqtt >= 1.6.1, found 1.5.1" in old_paho.stderr
-    old_numpy = run("-c", "config.ini.sample", "--check", fake_site=fake_packages(tmp_path / "b", "1.6.1", "1.19.5"))
+    old_numpy = run("-c", str(_poly_variator(tmp_path / "poly")), "--check",
+                    fake_site=fake_packages(tmp_path / "b", "1.6.1", "1.19.5"))
     assert old_numpy.returncode == 2 and "numpy >= 1.24, found 1.19.5" in old_numpy.stderr
 
 

@@ -129,14 +129,17 @@ def _python_without_numpy(directory: Path) -> Path:
     return python
 
 
-@pytest.mark.parametrize(("loads", "refused"), [(("radiator", "small"), False), (("ecs", "radiator"), True)])
-def test_numpy_is_asked_for_a_variable_load_only(tmp_path: Path, loads: tuple[str, ...], refused: bool) -> None:
-    # The daemon runs a config with relays only without numpy (only a variable load's curve fit imports it), and
-    # its own check asks for numpy only then; the unit was refused on a python3 without it whatever the loads.
+@pytest.mark.parametrize(("loads", "extra", "refused"), [(("radiator", "small"), "", False),
+                                                          (("radiator", "ecs"), "", False),
+                                                          (("radiator", "ecs"), "fit = poly\n", True)])
+def test_numpy_is_asked_for_a_poly_fit_only(tmp_path: Path, loads: tuple[str, ...], extra: str,
+                                            refused: bool) -> None:
+    # The daemon runs relays, and variators of the default robust fit, without numpy (only a poly fit imports it),
+    # and its own check asks for numpy only then; the unit was refused on a python3 without it whatever the loads.
     from tests.configs import write_config
 
     me = pwd.getpwuid(os.getuid()).pw_name
-    write_config(_checkout(tmp_path), loads)  # (config.ini in the checkout, as the unit runs it)
+    write_config(_checkout(tmp_path), loads, extra=extra)  # (config.ini in the checkout, as the unit runs it)
     python = _python_without_numpy(tmp_path)
     result = subprocess.run([sys.executable, str(ROOT / "contrib" / "render_service.py"), "--user", me, "--dir",
                              str(tmp_path), "--python", str(python)], capture_output=True, text=True, timeout=60)
