@@ -15,7 +15,7 @@ from equipments.base import Equipment
 from equipments.modes import ForceCommand, ModeCommandError, apply_mode_command, parse_mode_command
 from field.water_heater import HeaterControl
 from integrations.domoticz_control import EcsMode
-from integrations.homeassistant import OFF, ON, Entity, LoadInfo
+from integrations.homeassistant import MAX_DURATION_MIN, OFF, ON, Entity, LoadInfo
 from values.numbers import json_or_text_float, text_float
 
 # The link's lines, moved here with the code that writes them: the logger name is part of what the log shows (and of
@@ -97,6 +97,9 @@ class HomeAssistantControls:
         if not math.isfinite(duration_min) or duration_min < 0:  # (NaN passed both tests below: stored, it broke
             # every status's Home Assistant state until a restart)
             raise ValueError(f"the duration must be >= 0 minutes, a finite number, got {duration_min:g}")
+        if duration_min > MAX_DURATION_MIN:  # (said in HA's unit: regul/mode's check spoke of seconds, "leave it out")
+            raise ValueError(f"the duration must be <= {MAX_DURATION_MIN} minutes (7 days; 0 = until off), "
+                             f"got {duration_min:g}")
         command = parse_mode_command(self._force_command(name, power_w, duration_min), self.loads)
         assert isinstance(command, ForceCommand)
         return command.power_w  # (kept as the setting: HA's number shows it, and no force warns again)

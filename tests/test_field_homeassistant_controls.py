@@ -151,7 +151,9 @@ def test_saved_force_power_above_a_lowered_max_is_held_at_the_max(tmp_path: Path
     ("load_ecs_force_power", "lots", "not a number: 'lots'"),
     ("load_ecs_force_power", "1_000", "not a number: '1_000'"),  # (float() takes it: ASCII decimals only)
     ("load_ecs_force_duration", "\uff13\uff10", "not a number"),
-    ("load_ecs_force_duration", "20000", "duration must be"),
+    # (in HA's unit, minutes, with HA's way to force until off: regul/mode's '<= 604800 s (7 days), got 1.2e+06;
+    # leave it out' spoke of seconds and of a key HA has not)
+    ("load_ecs_force_duration", "20000", "<= 10080 minutes (7 days; 0 = until off), got 20000"),
     ("load_ecs_force_duration", "-5", ">= 0 minutes"),
     ("load_ecs_force_duration", "inf", "finite"),
     ("load_ecs_force_duration", "nan", "minutes, a finite number, got nan"),
