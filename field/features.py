@@ -231,6 +231,8 @@ class FieldFeatures:
         # kept as long as a force until unforced is (off from Home Assistant while away, the Pi down two days: the
         # default mode's fallback heated from the grid every night after), the rules' state only a day.
         restore_mode = self._mode_set_outside() and now - saved_at <= MAX_FORCE_DURATION_S
+        if not self._mode_set_outside() and now - saved_at <= MAX_FORCE_DURATION_S:
+            warnings += self.heater.mode_left(saved)  # (set with a control this config has not: said, as a force)
         rules_too = age_days <= 1
         if isinstance(saved, dict):
             if rules_too or restore_mode:

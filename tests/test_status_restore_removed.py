@@ -160,3 +160,24 @@ def test_a_file_far_ahead_still_switches_off_a_removed_load_and_says_so(tmp_path
     assert h.sent[0] == (RADIATOR, "OFF", True)
     assert asides == ["a clean start but for the off command of radiator, no longer configured"], asides
     assert len(said) == 1 and said[0].startswith("radiator is no longer configured but was left on"), said
+
+
+def test_a_mode_set_from_a_control_the_config_no_longer_has_is_said_not_restored(tmp_path: Path) -> None:
+    # The heater set off from Home Assistant before going away, then discovery turned off: the mode came back as the
+    # default without a word, and the fallback heated from the grid at night. As a force by a switch gone: said.
+    h = Harness(write_config(tmp_path, ("ecs", "radiator"), extra=HA_ON))
+    h.reg.start(NOON)
+    h.reg.on_connected(NOON)
+    h.reg.handle("regul/ha/water_heater_mode/set", b"off", NOON + 2)
+    saved = json.loads(json.dumps(h.reg.status(NOON + 4)))
+    assert saved["water_heater"]["mode"] == "off"
+    again = Harness(write_config(tmp_path, ("ecs", "radiator")))
+    warnings = again.reg.restore(saved, NOON + 60)
+    assert again.reg.field.heater is not None and again.reg.field.heater.mode.value == "solar+fallback"
+    assert "ecs: its saved water-heater mode off is not restored: nothing in this configuration sets the mode (no " \
+           "Home Assistant discovery, no Domoticz idx_ecs_mode): solar+fallback ([domoticz] ecs_mode_default)" \
+           in warnings, warnings
+    # The default mode saved: nothing lost, nothing said.
+    same = json.loads(json.dumps(again.reg.status(NOON + 70)))
+    assert not any("mode" in w for w in Harness(write_config(tmp_path, ("ecs", "radiator"))).reg.restore(same,
+                                                                                                    NOON + 80))
