@@ -1,12 +1,14 @@
 """Shared set-up of the full-tank tests: times in Europe/Paris, real PZEM reading bytes, and House, which drives an
-InferredFullTank like the regulator would (test_full_tank_inferred_probes, test_full_tank_inferred_loop)."""
+InferredFullTank like the regulator would, and house_for, the tank and house every inferred-tank test starts from
+(test_full_tank_inferred_probes, test_full_tank_inferred_loop)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from field.full_tank import InferredFullTank
+from field.full_tank import InferenceRule, InferredFullTank
 from values.readings import MeterReading, parse_meter_payload
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -50,3 +52,16 @@ class House:
             drawn = self.command_w if self.heater_draws else 0.0
             payload = pzem(self.base_w + appliance_w + drawn + self.others_w)
             self.verdicts.append(self.tank.on_consumption(watts(payload), self.now, self.others_w))
+
+
+_DEFAULT_RULE = InferenceRule()  # (frozen: one value shared as a default)
+
+
+def house_for(heater_draws: bool = True, rule: InferenceRule = _DEFAULT_RULE,
+              heard_after: Callable[[float], bool] | None = None) -> tuple[InferredFullTank, House]:
+    """A 150 W minimum heater "ecs" inferred from the house meter, in a house at 11:00 on a June day, its command 0 W.
+    heater_draws False: its thermostat has already cut."""
+    tank = InferredFullTank("ecs", min_power_w=150, rule=rule, heard_after=heard_after)
+    house = House(tank, at(2024, 6, 1, 11))
+    house.heater_draws = heater_draws
+    return tank, house

@@ -8,8 +8,7 @@ import random
 
 import pytest
 
-from field.full_tank import InferredFullTank
-from tests.full_tank_house import House, at
+from tests.full_tank_house import House, house_for
 
 
 def loop(house: House, commands_w: list[float], appliance_w: float = 0.0) -> None:
@@ -21,8 +20,7 @@ def loop(house: House, commands_w: list[float], appliance_w: float = 0.0) -> Non
 
 def test_the_loops_moves_reveal_a_full_tank_found_at_saturation(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="field.full_tank")
-    tank = InferredFullTank("ecs", min_power_w=150)
-    house = House(tank, at(2024, 6, 1, 11))
+    tank, house = house_for()
     house.command(2300)
     house.run(60)  # saturated: the thermostat cuts at 100 % as a 1500 W appliance starts, no fall to see
     house.heater_draws = False
@@ -43,8 +41,7 @@ def test_the_loops_moves_reveal_a_full_tank_found_at_saturation(caplog: pytest.L
 
 
 def test_a_sudden_fall_by_a_steady_commands_watts_is_a_suspicion() -> None:
-    tank = InferredFullTank("ecs", min_power_w=150)
-    house = House(tank, at(2024, 6, 1, 11))
+    tank, house = house_for()
     house.command(2300)
     house.run(60)
     house.heater_draws = False  # the thermostat cuts at 100 %: the house falls by 2300 W, nothing moved
@@ -59,8 +56,7 @@ def test_a_sudden_fall_by_a_steady_commands_watts_is_a_suspicion() -> None:
 
 def test_a_cut_split_over_two_readings_is_seen() -> None:
     # A meter averaging over its period: the reading during the cut shows half of it, the next the rest.
-    tank = InferredFullTank("ecs", min_power_w=150)
-    house = House(tank, at(2024, 6, 1, 11))
+    tank, house = house_for()
     house.command(2300)
     house.run(60)
     house.run(2, appliance_w=-1200)  # (the heater drew half the period: 1200 W less, no cut by itself)
@@ -74,8 +70,7 @@ def test_a_cut_split_over_two_readings_with_a_relay_switched_between_them_is_see
     # The serf-east replay, demo house: a 600 W relay switched on at the reading that showed the first half
     # of the cut, and off again at the next. The others' believed watts are subtracted at each reading, so
     # the heater's own fall still shows (before: "the other loads moved", and the cut went unseen for 1.5 h).
-    tank = InferredFullTank("ecs", min_power_w=150)
-    house = House(tank, at(2024, 6, 1, 11))
+    tank, house = house_for()
     house.command(2300)
     house.run(60)
     house.others_w = 600.0  # the relay on...
@@ -89,8 +84,7 @@ def test_a_cut_split_over_two_readings_with_a_relay_switched_between_them_is_see
 
 @pytest.mark.parametrize("fell_w", [1600, 3000])
 def test_a_fall_unlike_the_commands_watts_is_no_suspicion(fell_w: float) -> None:
-    tank = InferredFullTank("ecs", min_power_w=150)
-    house = House(tank, at(2024, 6, 1, 11))
+    tank, house = house_for()
     house.command(2300)
     house.run(60, appliance_w=3000)
     house.run(2, appliance_w=3000 - fell_w)  # (more than 25 % off the heater's 2300 W)
@@ -100,8 +94,7 @@ def test_a_fall_unlike_the_commands_watts_is_no_suspicion(fell_w: float) -> None
 def test_a_fall_with_the_command_moving_a_little_is_a_cut() -> None:
     # A working heater moved from 2300 to 2200 W moves the house by 100 W; it fell by all the 2300 W
     # (before 2026-12-01 only a steady command was weighed, and this cut waited for the loop's moves).
-    tank = InferredFullTank("ecs", min_power_w=150)
-    house = House(tank, at(2024, 6, 1, 11))
+    tank, house = house_for()
     house.command(2300)
     house.run(60)
     house.heater_draws = False
@@ -111,8 +104,7 @@ def test_a_fall_with_the_command_moving_a_little_is_a_cut() -> None:
 
 
 def test_a_working_heater_moved_at_every_reading_in_a_noisy_house_stays_trusted() -> None:
-    tank = InferredFullTank("ecs", min_power_w=150)
-    house = House(tank, at(2024, 6, 1, 11))
+    tank, house = house_for()
     house.base_w = 3000.0
     rng = random.Random(8)
     wander_w = 0.0
@@ -124,9 +116,7 @@ def test_a_working_heater_moved_at_every_reading_in_a_noisy_house_stays_trusted(
 
 
 def test_a_cut_heater_moved_at_every_reading_in_a_noisy_house_is_suspected() -> None:
-    tank = InferredFullTank("ecs", min_power_w=150)
-    house = House(tank, at(2024, 6, 1, 11))
-    house.heater_draws = False
+    tank, house = house_for(heater_draws=False)
     rng = random.Random(8)
     for _ in range(300):  # the same moves, the house +-20 W around its base
         house.command(rng.choice([1000.0, 1035.0, 1070.0, 1105.0, 800.0, 1300.0]))
@@ -135,8 +125,7 @@ def test_a_cut_heater_moved_at_every_reading_in_a_noisy_house_is_suspected() -> 
 
 
 def test_one_big_coincidence_among_small_moves_makes_no_verdict() -> None:
-    tank = InferredFullTank("ecs", min_power_w=150)
-    house = House(tank, at(2024, 6, 1, 11))
+    tank, house = house_for()
     house.run(10, appliance_w=600)
     house.command(1100)
     house.run(2)  # a 600 W kettle stops as the heater goes up 600 W...
@@ -145,8 +134,7 @@ def test_one_big_coincidence_among_small_moves_makes_no_verdict() -> None:
 
 
 def test_a_suspicion_from_a_coincidence_is_cleared_by_the_loops_next_moves() -> None:
-    tank = InferredFullTank("ecs", min_power_w=150)
-    house = House(tank, at(2024, 6, 1, 11))
+    tank, house = house_for()
     house.run(10)
     loop(house, [1500, 1000, 500], appliance_w=0)
     loop(house, [400], appliance_w=0)
@@ -156,9 +144,7 @@ def test_a_suspicion_from_a_coincidence_is_cleared_by_the_loops_next_moves() -> 
 
 
 def test_moves_while_another_regulated_load_switches_are_no_evidence() -> None:
-    tank = InferredFullTank("ecs", min_power_w=150)
-    house = House(tank, at(2024, 6, 1, 11))
-    house.heater_draws = False
+    tank, house = house_for(heater_draws=False)
     house.run(10)
     for step, command_w in enumerate([1500.0, 1000.0, 1600.0, 900.0, 1700.0, 800.0]):
         house.others_w = 600.0 * (step % 2)  # a relay the regulator switches at each of the heater's moves
@@ -169,9 +155,7 @@ def test_moves_while_another_regulated_load_switches_are_no_evidence() -> None:
 
 @pytest.mark.parametrize(("low_w", "suspected"), [(0.0, True), (100.0, False)])
 def test_moves_under_min_power_are_no_evidence(low_w: float, suspected: bool) -> None:
-    tank = InferredFullTank("ecs", min_power_w=150)
-    house = House(tank, at(2024, 6, 1, 11))
-    house.heater_draws = False
+    tank, house = house_for(heater_draws=False)
     house.run(10)
     # From 0 W the moves count (off is no misfire); from 100 W, under min_power, they do not.
     loop(house, [low_w, 600.0] * 6)

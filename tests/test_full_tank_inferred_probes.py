@@ -7,13 +7,12 @@ import logging
 
 import pytest
 
-from field.full_tank import InferenceRule, InferredFullTank
-from tests.full_tank_house import House, at
+from field.full_tank import InferenceRule
+from tests.full_tank_house import at, house_for
 
 
 def test_a_working_heater_raises_no_suspicion() -> None:
-    tank = InferredFullTank("ecs", min_power_w=150)
-    house = House(tank, at(2024, 6, 1, 11))
+    tank, house = house_for()
     house.run(20)
     house.command(1500)
     house.run(20)
@@ -21,9 +20,7 @@ def test_a_working_heater_raises_no_suspicion() -> None:
 
 
 def test_full_heater_is_suspected_then_confirmed_by_the_reprobe() -> None:
-    tank = InferredFullTank("ecs", min_power_w=150)
-    house = House(tank, at(2024, 6, 1, 11))
-    house.heater_draws = False
+    tank, house = house_for(heater_draws=False)
     house.run(20)
     house.command(1500)
     house.run(20)
@@ -41,9 +38,7 @@ def test_full_heater_is_suspected_then_confirmed_by_the_reprobe() -> None:
 def test_a_probe_the_variator_did_not_answer_is_void(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="field.full_tank")
     answered_at = [at(2024, 6, 1, 11)]  # the variator's last answer on its status topic
-    tank = InferredFullTank("ecs", min_power_w=150, heard_after=lambda t: answered_at[0] >= t)
-    house = House(tank, at(2024, 6, 1, 11))
-    house.heater_draws = False
+    tank, house = house_for(heater_draws=False, heard_after=lambda t: answered_at[0] >= t)
     house.run(20)
     house.command(1500)  # no answer to this one
     house.run(20)
@@ -57,8 +52,7 @@ def test_a_probe_the_variator_did_not_answer_is_void(caplog: pytest.LogCaptureFi
 
 def test_a_probe_that_moved_the_house_needs_no_answer() -> None:
     # The house following the step is the answer: it clears a suspicion whatever the status topic says.
-    tank = InferredFullTank("ecs", min_power_w=150, heard_after=lambda t: False)
-    house = House(tank, at(2024, 6, 1, 11))
+    tank, house = house_for(heard_after=lambda t: False)
     tank.suspect_since = house.now
     house.run(20)
     house.command(1500)
@@ -67,9 +61,7 @@ def test_a_probe_that_moved_the_house_needs_no_answer() -> None:
 
 
 def test_growing_steps_extend_one_probe() -> None:
-    tank = InferredFullTank("ecs", min_power_w=150)
-    house = House(tank, at(2024, 6, 1, 11))
-    house.heater_draws = False
+    tank, house = house_for(heater_draws=False)
     house.run(10)
     house.command(800)
     house.run(2)
@@ -79,9 +71,7 @@ def test_growing_steps_extend_one_probe() -> None:
 
 
 def test_a_step_undone_at_once_is_abandoned() -> None:
-    tank = InferredFullTank("ecs", min_power_w=150)
-    house = House(tank, at(2024, 6, 1, 11))
-    house.heater_draws = False
+    tank, house = house_for(heater_draws=False)
     house.run(10)
     house.command(1500)
     house.run(2)
@@ -91,8 +81,7 @@ def test_a_step_undone_at_once_is_abandoned() -> None:
 
 
 def test_an_appliance_stopping_during_the_step_is_inconclusive() -> None:
-    tank = InferredFullTank("ecs", min_power_w=150)
-    house = House(tank, at(2024, 6, 1, 11))
+    tank, house = house_for()
     house.run(10, appliance_w=2000)  # a kettle
     house.command(1500)
     house.run(20, appliance_w=0)  # ...stops at the same moment: the house drops 500 W
@@ -100,9 +89,7 @@ def test_an_appliance_stopping_during_the_step_is_inconclusive() -> None:
 
 
 def test_an_unsteady_house_gives_no_probe() -> None:
-    tank = InferredFullTank("ecs", min_power_w=150)
-    house = House(tank, at(2024, 6, 1, 11))
-    house.heater_draws = False
+    tank, house = house_for(heater_draws=False)
     house.run(2, appliance_w=0)
     house.run(2, appliance_w=900)  # the two readings before the step differ by 900 W
     house.command(1500)
@@ -111,8 +98,7 @@ def test_an_unsteady_house_gives_no_probe() -> None:
 
 
 def test_an_exact_coincidence_is_undone_by_the_confirming_probe() -> None:
-    tank = InferredFullTank("ecs", min_power_w=150)
-    house = House(tank, at(2024, 6, 1, 11))
+    tank, house = house_for()
     house.run(10, appliance_w=1500)
     house.command(1500)
     house.run(20, appliance_w=0)  # heater +1500, kettle -1500: looks exactly like a full tank
@@ -125,8 +111,7 @@ def test_an_exact_coincidence_is_undone_by_the_confirming_probe() -> None:
 
 
 def test_other_regulated_loads_changing_at_the_same_time_are_subtracted() -> None:
-    tank = InferredFullTank("ecs", min_power_w=150)
-    house = House(tank, at(2024, 6, 1, 11))
+    tank, house = house_for()
     house.others_w = 1500  # a relay load the regulator believes at 1500 W
     house.run(10)
     house.command(1500)
@@ -136,9 +121,7 @@ def test_other_regulated_loads_changing_at_the_same_time_are_subtracted() -> Non
 
 
 def test_a_probe_without_settled_readings_times_out() -> None:
-    tank = InferredFullTank("ecs", min_power_w=150, rule=InferenceRule(probe_timeout_s=5))
-    house = House(tank, at(2024, 6, 1, 11))
-    house.heater_draws = False
+    tank, house = house_for(heater_draws=False, rule=InferenceRule(probe_timeout_s=5))
     house.run(10)
     house.command(1500)
     house.now += 30  # the meter went silent
@@ -148,9 +131,7 @@ def test_a_probe_without_settled_readings_times_out() -> None:
 
 def test_inference_logs_its_numbers(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="field.full_tank")
-    tank = InferredFullTank("ecs", min_power_w=150)
-    house = House(tank, at(2024, 6, 1, 11))
-    house.heater_draws = False
+    tank, house = house_for(heater_draws=False)
     house.run(10)
     house.command(1500)
     house.run(20)
@@ -158,9 +139,7 @@ def test_inference_logs_its_numbers(caplog: pytest.LogCaptureFixture) -> None:
 
 
 def test_clear_drops_full_and_suspicion() -> None:
-    tank = InferredFullTank("ecs", min_power_w=150)
-    house = House(tank, at(2024, 6, 1, 11))
-    house.heater_draws = False
+    tank, house = house_for(heater_draws=False)
     house.run(10)
     house.command(1500)
     house.run(20)
@@ -174,9 +153,7 @@ def test_clear_drops_full_and_suspicion() -> None:
 def test_a_probe_started_before_the_clock_stepped_back_still_concludes() -> None:
     # The step's readings, taken an hour "before" it began, never settled (they were "3 s after the command" only
     # an hour later): the probe, its timeout, the cut check and the re-probe waited for the step's length.
-    tank = InferredFullTank("ecs", min_power_w=150)
-    house = House(tank, at(2024, 6, 1, 11))
-    house.heater_draws = False
+    tank, house = house_for(heater_draws=False)
     house.run(10)
     house.command(1500)
     house.run(2)
@@ -189,8 +166,7 @@ def test_a_probe_started_before_the_clock_stepped_back_still_concludes() -> None
 def test_a_cut_after_the_clock_stepped_back_is_seen() -> None:
     # The heater saturated (its command held), the last change before the step: no reading "showed" it for an
     # hour, so the thermostat's cut went unseen, 2300 W believed drawing.
-    tank = InferredFullTank("ecs", min_power_w=150)
-    house = House(tank, at(2024, 6, 1, 11))
+    tank, house = house_for()
     house.command(2300)
     house.run(2)
     house.now -= 3600
@@ -205,9 +181,7 @@ def test_a_probe_started_before_the_clock_stepped_back_is_no_confirming_one() ->
     # A second probe started seconds after the first failed, then the clock stepped back an hour: the suspicion starts
     # again at the new time, and the probe's start, left an hour ahead, made it one started an hour after the first
     # failure: two probes seconds apart (the same passing coincidence, maybe) concluded the tank full.
-    tank = InferredFullTank("ecs", min_power_w=150)
-    house = House(tank, at(2024, 6, 1, 11))
-    house.heater_draws = False
+    tank, house = house_for(heater_draws=False)
     house.run(10)
     house.command(1500)
     house.run(20)
