@@ -34,6 +34,12 @@ def config_for(directory: Path, broker: PrivateBroker, meter_timeout: float = 3,
     return path
 
 
+def switch_config(directory: Path, broker: PrivateBroker, extra: str = "") -> Path:
+    """config_for with the radiator's Domoticz force switch (FORCE_IDX) and meters allowed 30 s of silence."""
+    return config_for(directory, broker, meter_timeout=30, extra_radiator=f"domoticz_idx_force = {FORCE_IDX}\n",
+                      extra=extra)
+
+
 def start(path: Path, probe: MqttProbe, *extra: str) -> DaemonProcess:
     proc = DaemonProcess(path, *extra)
     try:

@@ -20,7 +20,6 @@ from tests.fault_campaign import (
     AVAIL,
     CONS,
     DZ_OUT,
-    FORCE_IDX,
     MODE,
     PROD,
     RADIATOR,
@@ -29,6 +28,7 @@ from tests.fault_campaign import (
     on_off,
     radiator_commands,
     start,
+    switch_config,
 )
 from tests.mqtt_probe import MqttProbe
 
@@ -148,7 +148,7 @@ def test_two_daemons_with_one_client_id_back_off(tmp_path: Path, broker: Private
 
 def test_a_flood_of_junk_logs_a_bounded_number_of_lines(tmp_path: Path, broker: PrivateBroker,
                                                         probe: MqttProbe) -> None:
-    path = config_for(tmp_path, broker, meter_timeout=30, extra_radiator=f"domoticz_idx_force = {FORCE_IDX}\n")
+    path = switch_config(tmp_path, broker)
     proc = start(path, probe, "--log-level", "INFO")
     try:
         before = len(proc.output.splitlines())

@@ -22,10 +22,10 @@ from tests.fault_campaign import (
     PROD,
     RADIATOR,
     STATUS,
-    config_for,
     on_off,
     radiator_commands,
     start,
+    switch_config,
 )
 from tests.mqtt_probe import MqttProbe
 from tests.test_field_mqtt import FakeDomoticz
@@ -35,8 +35,7 @@ from tests.test_field_mqtt import FakeDomoticz
 def switched(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe) -> Iterator[DaemonProcess]:
     """A daemon whose radiator has a Domoticz force switch (idx 360); the probe plays Domoticz: its answer to the
     request at connect, then the campaign's updates (no echo: Domoticz's default Prevent Loop)."""
-    proc = start(config_for(tmp_path, broker, meter_timeout=30, extra_radiator=f"domoticz_idx_force = {FORCE_IDX}\n"),
-                 probe)
+    proc = start(switch_config(tmp_path, broker), probe)
     try:
         probe.wait_for("domoticz/in", lambda m: m.payload == b'{"command": "getdeviceinfo", "idx": 360}')
         mark = probe.mark()
@@ -100,8 +99,7 @@ def test_on_then_off_at_start_and_in_steady_state_with_an_echoing_domoticz(
     domoticz = FakeDomoticz(broker)
     proc = None
     try:
-        proc = start(config_for(tmp_path, broker, meter_timeout=30, extra="[domoticz]\nprevent_loop = false\n",
-                                extra_radiator=f"domoticz_idx_force = {FORCE_IDX}\n"), probe)
+        proc = start(switch_config(tmp_path, broker, extra="[domoticz]\nprevent_loop = false\n"), probe)
         probe.wait_for(DZ_OUT, lambda m: json.loads(m.payload)["idx"] == FORCE_IDX)  # Domoticz's answer at connect
         for _ in range(2):  # at start (just after the answer), then again in steady state
             mark = probe.mark()
