@@ -55,6 +55,16 @@ def forced(probe: MqttProbe, mark: int) -> bool:
     return bool(doc["equipments"][0]["forced"])
 
 
+def on_then_off(probe: MqttProbe, pause_s: float) -> None:
+    """A user's On on the force switch, then Off `pause_s` later: the radiator is commanded ON, then OFF."""
+    mark = probe.mark()
+    probe.publish(DZ_OUT, on_off(1))
+    probe.wait_for(RADIATOR, lambda m: m.text == "ON", after=mark)
+    time.sleep(pause_s)
+    probe.publish(DZ_OUT, on_off(0))
+    probe.wait_for(RADIATOR, lambda m: m.text == "OFF", after=mark)
+
+
 # --- 1. Domoticz junk -------------------------------------------------------------------------------------------
 
 JUNK = [on_off(-1), on_off(2), on_off(3), on_off(-2), on_off(255), on_off(b'"1"'), on_off(b"1.0"), on_off(b"null"),
@@ -73,11 +83,7 @@ def test_domoticz_junk_never_forces_a_relay(switched: DaemonProcess, probe: Mqtt
 
 
 def test_the_values_domoticz_sends_do_force(switched: DaemonProcess, probe: MqttProbe) -> None:
-    mark = probe.mark()
-    probe.publish(DZ_OUT, on_off(1))
-    probe.wait_for(RADIATOR, lambda m: m.text == "ON", after=mark)
-    probe.publish(DZ_OUT, on_off(0))
-    probe.wait_for(RADIATOR, lambda m: m.text == "OFF", after=mark)
+    on_then_off(probe, pause_s=0.0)
 
 
 # --- 2. a user's On then Off ------------------------------------------------------------------------------------
@@ -85,12 +91,7 @@ def test_the_values_domoticz_sends_do_force(switched: DaemonProcess, probe: Mqtt
 def test_on_then_off_two_seconds_after_start_without_an_echo(switched: DaemonProcess, probe: MqttProbe) -> None:
     # The campaign's case: nobody echoes what PySEB shows; the user's Off must not be taken for an echo.
     time.sleep(2.0)
-    mark = probe.mark()
-    probe.publish(DZ_OUT, on_off(1))
-    probe.wait_for(RADIATOR, lambda m: m.text == "ON", after=mark)
-    time.sleep(1.0)
-    probe.publish(DZ_OUT, on_off(0))
-    probe.wait_for(RADIATOR, lambda m: m.text == "OFF", after=mark)
+    on_then_off(probe, pause_s=1.0)
     assert forced(probe, probe.mark()) is False
 
 
@@ -102,12 +103,7 @@ def test_on_then_off_at_start_and_in_steady_state_with_an_echoing_domoticz(
         proc = start(switch_config(tmp_path, broker, extra="[domoticz]\nprevent_loop = false\n"), probe)
         probe.wait_for(DZ_OUT, lambda m: json.loads(m.payload)["idx"] == FORCE_IDX)  # Domoticz's answer at connect
         for _ in range(2):  # at start (just after the answer), then again in steady state
-            mark = probe.mark()
-            probe.publish(DZ_OUT, on_off(1))
-            probe.wait_for(RADIATOR, lambda m: m.text == "ON", after=mark)
-            time.sleep(1.0)
-            probe.publish(DZ_OUT, on_off(0))
-            probe.wait_for(RADIATOR, lambda m: m.text == "OFF", after=mark)
+            on_then_off(probe, pause_s=1.0)
             time.sleep(0.5)
         # A force by regul/mode shows On on the switch (echoed); the user's Off then unforces it.
         mark = probe.mark()
