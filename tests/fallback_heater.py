@@ -96,3 +96,8 @@ def sunny(kw: float, start_h: int = 11, hours: int = 3) -> Callable[[float], flo
     def solar(t: float) -> float:
         return kw * 1000 if start_h <= datetime.fromtimestamp(t, PARIS).hour < start_h + hours else 0.0
     return solar
+
+
+def daily_sun(day_wh: float, hours: int = 3) -> Callable[[float], float]:
+    """`day_wh` Wh of surplus a day, spread evenly over `hours` from 11:00 local (kW = day_wh / (hours x 1000 h))."""
+    return sunny(day_wh / (hours * 1000), hours=hours)

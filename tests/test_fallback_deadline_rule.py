@@ -11,7 +11,7 @@ import pytest
 from equipments.modes import ForceCommand, UnforceCommand
 from field.fallback_deadline import DeadlineFallback
 from field.fallback_settings import DeadlineSettings
-from tests.fallback_heater import MAX_W, PARIS, Heater, at, local, sunny
+from tests.fallback_heater import MAX_W, PARIS, Heater, at, daily_sun, local, sunny
 
 
 def deadline_rule(min_wh: float = 6000, offpeak: tuple[time, time] | None = (time(22), time(6)),
@@ -46,7 +46,7 @@ def test_deadline_does_not_force_a_few_wh(caplog: pytest.LogCaptureFixture, sun_
     # click, or the triac at full power, for nothing). Under 100 Wh missing is not worth a force, as for the seed rule.
     caplog.set_level(logging.INFO, logger="field.fallback_deadline")
     rule = deadline_rule()
-    heater = Heater(rule, at(2024, 1, 10, 7, 1), solar_w=sunny(sun_wh / 3000, hours=3))
+    heater = Heater(rule, at(2024, 1, 10, 7, 1), solar_w=daily_sun(sun_wh))
     heater.run_until(at(2024, 1, 11, 7, 1))
     assert heater.decisions == []
     assert caplog.text.count("Wh missing, under 100 Wh: not worth a force") == 1  # (once, not at every tick)
@@ -54,7 +54,7 @@ def test_deadline_does_not_force_a_few_wh(caplog: pytest.LogCaptureFixture, sun_
 
 
 def test_deadline_still_forces_100_wh() -> None:
-    heater = Heater(deadline_rule(), at(2024, 1, 10, 7, 1), solar_w=sunny(5900 / 3000, hours=3))
+    heater = Heater(deadline_rule(), at(2024, 1, 10, 7, 1), solar_w=daily_sun(5900))
     heater.run_until(at(2024, 1, 11, 7, 1))
     assert [type(d).__name__ for _, d in heater.decisions] == ["ForceCommand", "UnforceCommand"]
 

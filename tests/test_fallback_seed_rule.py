@@ -9,7 +9,7 @@ import pytest
 
 from equipments.modes import ForceCommand
 from field.fallback_seed import SeedFallback
-from tests.fallback_heater import MAX_W, PARIS, SEED_EVALUATE, Heater, at, local, settings, sunny
+from tests.fallback_heater import MAX_W, PARIS, SEED_EVALUATE, Heater, at, daily_sun, local, settings, sunny
 
 
 def seed_rule(text: str = SEED_EVALUATE) -> SeedFallback:
@@ -36,7 +36,7 @@ def test_seed_rule_does_not_force_a_few_wh(caplog: pytest.LogCaptureFixture, tod
     # 01:00; 50 Wh short, for 78 s. Under 100 Wh missing is not worth a force, as for the rest of a displaced one.
     caplog.set_level(logging.INFO, logger="field.fallback_seed")
     rule = seed_rule()
-    heater = Heater(rule, at(2024, 1, 10, 0, 30), solar_w=sunny(today_wh / 3000, hours=3))
+    heater = Heater(rule, at(2024, 1, 10, 0, 30), solar_w=daily_sun(today_wh))
     heater.run_until(at(2024, 1, 11, 1, 30))
     assert heater.decisions == []
     assert rule.yesterday_wh == pytest.approx(today_wh)  # nothing credited that was not drawn
