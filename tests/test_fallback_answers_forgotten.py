@@ -19,6 +19,15 @@ from tests.test_fallback_night_force import DEADLINE, grey_day_heard
 OTHER_TOPIC = "regul/vload/ECS2"
 
 
+def heard_until(tmp_path: Path, stop_at: float, extra: str = DEADLINE) -> Harness:
+    """PySEB with the deadline rule (or `extra`'s) after grey_day_heard (the variator answered at 00:50), then its ticks
+    from 00:51 to `stop_at`."""
+    h = Harness(field_config(tmp_path, extra=extra))
+    grey_day_heard(h)
+    ticks(h, at(2024, 1, 11, 0, 51), stop_at)
+    return h
+
+
 def restart(h: Harness, tmp_path: Path, stop_at: float, ecs: str = "", extra: str = DEADLINE) -> Harness:
     """PySEB (`h`) stopped at `stop_at`, started again at once with the deadline rule (or `extra`'s) and `ecs` keys: a
     new harness, restored from the status file."""
@@ -34,10 +43,8 @@ def test_a_status_topic_changed_since_the_save_learns_the_variator_s_answers_afr
     # The variator answered on regul/vload/ECS; the user moved it to another status topic, where its firmware publishes
     # nothing. Kept, the night's force was "not answered": 0 of 6000 Wh counted, MISSED, every night.
     caplog.set_level(logging.INFO)
-    h = Harness(field_config(tmp_path, extra=DEADLINE))
-    grey_day_heard(h)
     stop_at = at(2024, 1, 11, 1, 0)
-    ticks(h, at(2024, 1, 11, 0, 51), stop_at)
+    h = heard_until(tmp_path, stop_at)
     saved = h.reg.status(stop_at)["water_heater"]["deadline_rule"]
     assert saved["variator_answers"] is True and saved["variator_status_topic"] == ECS_STATUS
     again = restart(h, tmp_path, stop_at, ecs=f"topic_status = {OTHER_TOPIC}\n")
@@ -54,10 +61,8 @@ def test_a_status_topic_changed_since_the_save_learns_the_variator_s_answers_afr
 def test_the_seed_rule_keeps_the_variator_s_answers_for_its_status_topic_only(
         tmp_path: Path, caplog: pytest.LogCaptureFixture, ecs: str, kept: bool) -> None:
     caplog.set_level(logging.INFO)
-    h = Harness(field_config(tmp_path))
-    grey_day_heard(h)
     stop_at = at(2024, 1, 11, 0, 55)
-    ticks(h, at(2024, 1, 11, 0, 51), stop_at)
+    h = heard_until(tmp_path, stop_at, extra="")
     again = restart(h, tmp_path, stop_at, ecs=ecs, extra="")
     assert again.reg.status(stop_at + 30)["water_heater"]["seed_rule"]["variator_answers"] is kept
     said = f"low-energy fallback: ecs's variator status topic is {OTHER_TOPIC}, it was {ECS_STATUS} when saved"
@@ -66,10 +71,8 @@ def test_the_seed_rule_keeps_the_variator_s_answers_for_its_status_topic_only(
 
 def test_the_same_status_topic_keeps_the_variator_s_answers(tmp_path: Path) -> None:
     # (the case the flag is saved for: a power cut rebooted the variator too, off the network since)
-    h = Harness(field_config(tmp_path, extra=DEADLINE))
-    grey_day_heard(h)
     stop_at = at(2024, 1, 11, 1, 0)
-    ticks(h, at(2024, 1, 11, 0, 51), stop_at)
+    h = heard_until(tmp_path, stop_at)
     again = restart(h, tmp_path, stop_at, ecs=f"topic_status = {ECS_STATUS}\n")
     assert again.reg.status(stop_at + 30)["water_heater"]["deadline_rule"]["variator_answers"] is True
 
