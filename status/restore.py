@@ -21,6 +21,7 @@ from status.restore_load import (
     restore_load,
     restore_pending_offs,
     restored_energy,
+    say_restored_forces,
 )
 from status.store import CLEAN_START
 from values.local_time import local_date, local_instant
@@ -161,6 +162,7 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float, found: Fou
     except Exception as exc:  # the fallback's and full tanks' state start afresh instead
         warnings.append(f"water-heater and full-tank state could not be restored ({type(exc).__name__}: "
                         f"{exc}): starting afresh")
+    say_restored_forces(reg.loads, now)  # (after FieldFeatures.restore: it drops the forces of a switch gone)
     if same_day:
         reg.resume_counting_since(counted_since(doc, saved_day, reg, warnings))
     if resume_at is not None:

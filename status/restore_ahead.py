@@ -6,7 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from status.restore_load import FoundOffs, clean_load, configured_entries, restore_force, restore_pending_offs
+from status.restore_load import (
+    FoundOffs,
+    clean_load,
+    configured_entries,
+    restore_force,
+    restore_pending_offs,
+    say_restored_forces,
+)
 from values.saved_numbers import saved_number
 from values.shown import shown
 
@@ -82,6 +89,7 @@ def restore_forces_off(reg: RegulatorView, doc: dict[str, Any], saved_at: float,
         end = "unforced" if load.force_end_at is None else \
             datetime.fromtimestamp(load.force_end_at, reg.tz).strftime("%Y-%m-%d %H:%M")
         restored.append(f"{load.name} (0 W until {end})")
+    say_restored_forces(reg.loads, saved_at)
     restore_pending_offs(reg, doc.get("pending_offs"), saved_at, saved_at, [], found)
     mode_off = reg.field.restore_mode_off(doc)  # (the water heater's other way to be kept off while away)
     if mode_off is not None:

@@ -5,19 +5,18 @@ with the configured loads they name, and the off command of a load no longer con
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from equipments.base import Command
+from equipments.base import Command, Equipment
 from equipments.modes import MAX_FORCE_DURATION_S
 from settings.topics import TopicRole, topic_problem
 from values.saved_numbers import saved_energy, saved_epoch, saved_number
 from values.shown import shown
 
 if TYPE_CHECKING:
-    from equipments.base import Equipment
     from status.view import RegulatorView
 
 # The restore's own lines, moved here with the code that writes them: the logger name is part of what the log shows
@@ -123,8 +122,17 @@ def restore_force(load: Any, entry: dict[str, Any], now: float, saved_at: float,
     load.force_end_at = end_at
     forced_by = entry.get("forced_by")
     load.forced_by = forced_by if isinstance(forced_by, str) and forced_by else "user"
-    span = "until unforced" if end_at is None else f"{end_at - now:.0f} s left"
-    log.info("%s: forced state restored (%.0f W, %s)", load.name, power_w, span)
+
+
+def say_restored_forces(loads: Iterable[Equipment], now: float) -> None:
+    """The line for each force a restore kept, said once every check that may drop one has run: said as each entry
+    was read, a force made with a switch the config no longer has (FieldFeatures.restore drops it) was logged
+    restored, then warned not restored."""
+    for load in loads:
+        if load.forced_power_w is None:
+            continue
+        span = "until unforced" if load.force_end_at is None else f"{load.force_end_at - now:.0f} s left"
+        log.info("%s: forced state restored (%.0f W, %s)", load.name, load.forced_power_w, span)
 
 
 def removed_load_off(entry: dict[str, Any], configured_offs: set[tuple[str, str]],

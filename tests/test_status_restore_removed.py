@@ -7,6 +7,7 @@ An off the broker never acknowledged, left in the file's pending_offs: test_stat
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -96,7 +97,8 @@ def _force_by_switch(h: Harness, owner: str) -> None:
 
 
 @pytest.mark.parametrize("owner", ["homeassistant", "domoticz"])
-def test_a_force_by_a_switch_the_config_no_longer_has_is_not_restored(tmp_path: Path, owner: str) -> None:
+def test_a_force_by_a_switch_the_config_no_longer_has_is_not_restored(tmp_path: Path, owner: str,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
     with_switch = HA_ON if owner == "homeassistant" else ""
     radiator_switch = "" if owner == "homeassistant" else "domoticz_idx_force = 360\n"
     h = Harness(field_config(tmp_path, radiator=radiator_switch, extra=with_switch))
@@ -105,11 +107,16 @@ def test_a_force_by_a_switch_the_config_no_longer_has_is_not_restored(tmp_path: 
     saved = json.loads(json.dumps(h.reg.status(NOON + 4)))
     # Restarted with the same switch: the force holds, as ever.
     kept = Harness(field_config(tmp_path, radiator=radiator_switch, extra=with_switch))
-    assert kept.reg.restore(saved, NOON + 60) == []
+    with caplog.at_level(logging.INFO, logger="status.restore"):
+        assert kept.reg.restore(saved, NOON + 60) == []
     assert kept.load("radiator").forced_by == owner
-    # Restarted without it: not restored, said.
+    assert "radiator: forced state restored (1000 W, until unforced)" in caplog.messages, caplog.messages
+    # Restarted without it: not restored, said; and only that (the log said it restored, then that it did not).
+    caplog.clear()
     again = Harness(field_config(tmp_path))
-    warnings = again.reg.restore(saved, NOON + 60)
+    with caplog.at_level(logging.INFO, logger="status.restore"):
+        warnings = again.reg.restore(saved, NOON + 60)
+    assert not [m for m in caplog.messages if "radiator: forced state restored" in m], caplog.messages
     switch = "Home Assistant's force switch" if owner == "homeassistant" else "its Domoticz force switch"
     assert f"radiator: its saved force was made with {switch}, which this configuration does not have: " \
            "not restored" in warnings, warnings
