@@ -121,7 +121,7 @@ class HomeAssistantBridge:
             return True
         control = self._controls.get(topic)
         if control is not None:
-            return self.controls.command(control, payload, now)
+            return self.controls.command(control, topic, payload, now)
         if payload and topic not in self._configs:
             # A config this node announced for an entity that no longer exists (a load removed from the
             # config): an empty retained payload removes the entity from HA and the message from the broker.

@@ -39,12 +39,16 @@ class HomeAssistantControls:
         self.setpoints: dict[str, tuple[float, float]] = {info.name: (info.max_force_power_w, 0.0) for info in infos}
 
     # --- commands -----------------------------------------------------------------------------------------
-    def command(self, control: Entity, payload: bytes, now: float) -> bool:
-        """A command on `control`'s topic; True when applied (or nothing to undo), False when refused (logged)."""
+    def command(self, control: Entity, topic: str, payload: bytes, now: float) -> bool:
+        """A command on `control`'s topic `topic`; True when applied (or nothing to undo), False when refused
+        (logged)."""
         text = payload[:MAX_COMMAND_BYTES].decode("utf-8", "replace").strip()
         what = f"Home Assistant command {text!r} on {control.name!r} refused"
+        # Bounded per control, not for all of them: under one kind, a user's sixth mistake within a minute, on any
+        # control, wrote no warning at the time (the flood limiter's kinds: shell/loglimit.py).
+        per_control = {"limit_key": topic}
         if len(payload) > MAX_COMMAND_BYTES:
-            log.warning("%s: payload of %d bytes is too large", what, len(payload))
+            log.warning("%s: payload of %d bytes is too large", what, len(payload), extra=per_control)
             return False
         try:
             if control.command == "heater_mode":
@@ -52,9 +56,9 @@ class HomeAssistantControls:
             assert control.load is not None
             if control.command == "force":
                 return self._switch(control.load, text, now)
-            return self._set_point(control.load, control.command or "", text, now)
+            return self._set_point(control.load, control.command or "", text, now, topic)
         except (ModeCommandError, ValueError) as exc:
-            log.warning("%s: %s", what, exc)
+            log.warning("%s: %s", what, exc, extra=per_control)
             return False
 
     def _force_command(self, name: str, power_w: float, duration_min: float) -> bytes:
@@ -104,7 +108,7 @@ class HomeAssistantControls:
         assert isinstance(command, ForceCommand)
         return command.power_w  # (kept as the setting: HA's number shows it, and no force warns again)
 
-    def _set_point(self, name: str, which: str, text: str, now: float) -> bool:
+    def _set_point(self, name: str, which: str, text: str, now: float, topic: str) -> bool:
         value = text_float(text)  # ValueError names the text
         power_w, duration_min = was_w, was_min = self.setpoints[name]
         if which == "force_power":
@@ -115,7 +119,7 @@ class HomeAssistantControls:
         # (not for the number's own top: a max of 2298.6 W is announced as 2299 W, the top HA allows)
         if checked_w != power_w and power_w > round(checked_w):
             log.warning("Home Assistant force power %g W for %s is above its max: %.0f W kept", power_w, name,
-                        checked_w)
+                        checked_w, extra={"limit_key": topic})
         self.setpoints[name] = (checked_w, duration_min)
         load = self.loads[name]
         if load.is_forced() and load.forced_by == FORCED_BY_HOMEASSISTANT and (checked_w, duration_min) != (was_w,
