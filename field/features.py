@@ -12,15 +12,16 @@ from typing import Any
 from equipments.base import Equipment, Publish
 from equipments.modes import MAX_FORCE_DURATION_S
 from field.config import FieldSettings
-from field.domoticz import FORCED_BY_DOMOTICZ, DomoticzBridge
+from field.domoticz import DomoticzBridge
 from field.domoticz_meter_idx import MeterIdxWatch
+from field.forcers import force_owner_gone
 from field.forecast import ForecastFailure, OwmForecast
 from field.forecast_book import ForecastBook
 from field.forecast_settings import request_digest
 from field.full_tank_watch import FullTankWatch
-from field.homeassistant import FORCED_BY_HOMEASSISTANT, HomeAssistantBridge
+from field.homeassistant import HomeAssistantBridge
 from field.instance_watch import InstanceWatch
-from field.water_heater import RULE_OWNERS, HeaterControl
+from field.water_heater import HeaterControl
 from integrations.domoticz import Message
 from integrations.domoticz_control import EcsMode
 from settings.sections import MqttSettings
@@ -187,28 +188,19 @@ class FieldFeatures:
         return {**forecast, "water_heater": self.heater.status(),
                 "ECS_energy_yesterday": round(self.heater.energy_yesterday_wh, 1)}
 
+    def force_owner_gone(self, load: Equipment) -> str | None:
+        """Why the restored force of `load` is not to be kept (made by a rule or a switch this config does not have:
+        forcers.force_owner_gone), None to keep it."""
+        return force_owner_gone(load, self.heater, self.homeassistant, self.domoticz)
+
     def _drop_forces_of_owners_off(self) -> list[str]:
-        """Forget a restored force that a fallback rule made when this config does not run that rule for that load
-        (turned off, or another water heater): no rule would ever end it early, and a user who turned the seed rule
-        off at 01:05 and restarted got its night's force back, 3 h from the grid. Likewise a force made with a switch
-        this config no longer has for that load (Home Assistant's, a Domoticz force switch): only a regul/mode
-        command its owner never used would end it, and a radiator forced on from HA stayed on for good once HA's
-        discovery was turned off."""
+        """Forget each restored force whose maker this config does not have (force_owner_gone)."""
         warnings = []
         for load in self._loads:
-            owner = load.forced_by
-            if owner in RULE_OWNERS:
-                if self.heater is not None and self.heater.runs(owner, load):
-                    continue
-                said = f"was the {str(owner).replace('_', ' ')}'s, which this configuration does not run for it"
-            elif owner == FORCED_BY_HOMEASSISTANT and not self.homeassistant.forces(load.name):
-                said = "was made with Home Assistant's force switch, which this configuration does not have"
-            elif owner == FORCED_BY_DOMOTICZ and not self.domoticz.forces(load.name):
-                said = "was made with its Domoticz force switch, which this configuration does not have"
-            else:
-                continue
-            load.forced_power_w = load.force_end_at = load.forced_by = None
-            warnings.append(f"{load.name}: its saved force {said}: not restored")
+            said = self.force_owner_gone(load)
+            if said is not None:
+                load.forced_power_w = load.force_end_at = load.forced_by = None
+                warnings.append(f"{load.name}: its saved force was {said}: not restored")
         return warnings
 
     def load_status(self, load: Equipment) -> dict[str, Any]:

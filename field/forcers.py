@@ -1,14 +1,15 @@
 """Who forced a load (`Equipment.forced_by`), as the log says it: the field features that force loads (Domoticz,
-Home Assistant, the water heater's mode, the fallback and deadline rules), and the user's regul/mode command."""
+Home Assistant, the water heater's mode, the fallback and deadline rules), and the user's regul/mode command; and
+whether a restored force's maker is still in the config (force_owner_gone)."""
 
 from __future__ import annotations
 
-from equipments.base import FORCED_BY_USER
-from field.domoticz import FORCED_BY_DOMOTICZ
+from equipments.base import FORCED_BY_USER, Equipment
+from field.domoticz import FORCED_BY_DOMOTICZ, DomoticzBridge
 from field.fallback_deadline import FORCED_BY_DEADLINE
 from field.fallback_seed import FORCED_BY_SEED
-from field.homeassistant import FORCED_BY_HOMEASSISTANT
-from field.water_heater import FORCED_BY_MODE
+from field.homeassistant import FORCED_BY_HOMEASSISTANT, HomeAssistantBridge
+from field.water_heater import FORCED_BY_MODE, RULE_OWNERS, HeaterControl
 
 # Who forced a load (`Equipment.forced_by`) as the log says it; a regul/mode command is said by its topic.
 FORCERS = {FORCED_BY_DOMOTICZ: "its Domoticz switch", FORCED_BY_HOMEASSISTANT: "Home Assistant",
@@ -21,3 +22,23 @@ def forcer_name(forced_by: str | None, topic_mode: str) -> str:
     if forced_by in (None, FORCED_BY_USER):
         return topic_mode
     return FORCERS.get(forced_by, forced_by.replace("_", " "))
+
+
+def force_owner_gone(load: Equipment, heater: HeaterControl | None, homeassistant: HomeAssistantBridge,
+                     domoticz: DomoticzBridge) -> str | None:
+    """Why a restored force of `load` is not to be kept, None to keep it: a fallback rule made it and this config
+    does not run that rule for that load (turned off, or another water heater): no rule would ever end it early, and a
+    user who turned the seed rule off at 01:05 and restarted got its night's force back, 3 h from the grid. Likewise
+    a force made with a switch this config no longer has for that load (Home Assistant's, a Domoticz force switch):
+    only a regul/mode command its owner never used would end it, and a radiator forced on from HA stayed on for good
+    once HA's discovery was turned off. Said after "its saved force was"."""
+    owner = load.forced_by
+    if owner in RULE_OWNERS:
+        if heater is not None and heater.runs(owner, load):
+            return None
+        return f"the {str(owner).replace('_', ' ')}'s, which this configuration does not run for it"
+    if owner == FORCED_BY_HOMEASSISTANT and not homeassistant.forces(load.name):
+        return "made with Home Assistant's force switch, which this configuration does not have"
+    if owner == FORCED_BY_DOMOTICZ and not domoticz.forces(load.name):
+        return "made with its Domoticz force switch, which this configuration does not have"
+    return None

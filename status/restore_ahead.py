@@ -66,8 +66,10 @@ def restore_forces_off(reg: RegulatorView, doc: dict[str, Any], saved_at: float,
     off: FieldFeatures.restore_mode_off): whatever the date, they are safe, and a vacation's "keep the heater off"
     was lost with the rest (the heater ran on the surplus while the owner was away). Checked as of the file's time,
     the best known (a timed one's end is its own, an epoch: it ends when the clock, set by NTP, reaches it). The
-    rest stays in the file kept aside. A load no longer configured is commanded off at the start, as in any restore
-    (in `found`), and the offs it kept pending; an off not usable is dropped, said in `found` as in any restore."""
+    rest stays in the file kept aside. A force made by a rule or a switch this config does not have is dropped, as
+    in any restore (FieldFeatures.force_owner_gone). A load no longer configured is commanded off at the start, as
+    in any restore (in `found`), and the offs it kept pending; an off not usable is dropped, said in `found` as in
+    any restore."""
     restored: list[str] = []
     skipped: list[str] = []
     entries = doc.get("equipments")
@@ -85,6 +87,11 @@ def restore_forces_off(reg: RegulatorView, doc: dict[str, Any], saved_at: float,
             clean_load(load)
         if not load.is_forced():
             skipped.append(f"{load.name}'s force to 0 W (over, or not plausible)")
+            continue
+        gone = reg.field.force_owner_gone(load)
+        if gone is not None:  # (as in any restore: nothing but a regul/mode unforce would end it)
+            clean_load(load)
+            skipped.append(f"{load.name}'s force to 0 W ({gone})")
             continue
         end = "unforced" if load.force_end_at is None else \
             datetime.fromtimestamp(load.force_end_at, reg.tz).strftime("%Y-%m-%d %H:%M")

@@ -24,6 +24,10 @@ class FieldStatus(Protocol):
     def restore(self, doc: dict[str, Any], saved_at: float, age_days: int, now: float) -> list[str]:
         """Restore the field features' state from `doc` (saved at `saved_at`, read at `now`); returns warnings."""
 
+    def force_owner_gone(self, load: Equipment) -> str | None:
+        """Why the restored force of `load` is not to be kept (made by a rule or a switch this config does not
+        have), said after "its saved force was"; None to keep it."""
+
     def restore_mode_off(self, doc: dict[str, Any]) -> str | None:
         """From a file whose date cannot be trusted, only the water heater's mode off (safe at any date); returns
         what was restored, None for nothing."""

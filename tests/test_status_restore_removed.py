@@ -124,6 +124,37 @@ def test_a_force_by_a_switch_the_config_no_longer_has_is_not_restored(tmp_path: 
     assert not again.load("radiator").is_forced() and again.on(RADIATOR) == ["OFF"]
 
 
+@pytest.mark.parametrize("owner", ["homeassistant", "domoticz"])
+def test_a_force_off_by_a_switch_the_config_no_longer_has_is_not_restored_from_a_file_far_ahead(
+        tmp_path: Path, owner: str, caplog: pytest.LogCaptureFixture) -> None:
+    # A file dated days ahead of the clock (a Pi booted before NTP) gives its forces to 0 W alone: they were restored
+    # whoever made them, so one made with a switch since taken out held the load off for good (nothing but a
+    # regul/mode unforce would end it), where the normal restore drops it with a warning (above).
+    with_switch = HA_ON if owner == "homeassistant" else ""
+    radiator_switch = "" if owner == "homeassistant" else "domoticz_idx_force = 360\n"
+    h = Harness(field_config(tmp_path, radiator=radiator_switch, extra=with_switch))
+    _force_by_switch(h, owner)
+    saved = json.loads(json.dumps(h.reg.status(NOON + 4)))
+    next(e for e in saved["equipments"] if e["name"] == "radiator")["forced_power"] = 0.0  # (what it would give)
+    saved["date"] += 3 * 86400
+    # Restarted with the same switch: the force to 0 W holds, as ever.
+    kept = Harness(field_config(tmp_path, radiator=radiator_switch, extra=with_switch))
+    kept.reg.restore(saved, NOON + 60, set_aside=lambda why, outcome: None)
+    assert kept.load("radiator").forced_by == owner and kept.load("radiator").forced_power_w == 0
+    # Restarted without it: not restored, and the file's warning says why.
+    again = Harness(field_config(tmp_path))
+    asides: list[str] = []
+    with caplog.at_level(logging.INFO, logger="status.restore"):
+        again.reg.restore(saved, NOON + 60, set_aside=lambda why, outcome: asides.append(f"{why}: {outcome}"))
+    assert not [m for m in caplog.messages if "radiator: forced state restored" in m], caplog.messages
+    switch = "Home Assistant's force switch" if owner == "homeassistant" else "its Domoticz force switch"
+    assert len(asides) == 1 and "no force or mode that keeps a load off in it, nothing restored; not restored: " \
+        f"radiator's force to 0 W (made with {switch}, which this configuration does not have)" in asides[0], asides
+    assert asides[0].endswith(": clean start"), asides
+    again.reg.start(NOON + 60)
+    assert not again.load("radiator").is_forced()
+
+
 def test_a_removed_load_saved_twice_is_commanded_off_once(tmp_path: Path) -> None:
     # (a file edited by hand, or a copy of the entry: the first for a load, as for a configured one)
     doc = saved_with(tmp_path, b'{"command":"force","name":"radiator","power":1000}')
