@@ -11,7 +11,7 @@ import pytest
 
 from tests.field_homeassistant import command, harness
 from tests.harness import NOON
-from tests.test_shell_faults import lines_let_through
+from tests.log_flood import lines_let_through
 
 
 def test_a_refusal_on_one_control_is_not_hidden_by_mistakes_on_others(tmp_path: Path,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from simulation.recorded import trace_from_record
-from tests.test_report_day import PARIS, paris, rec, write_day
+from tests.day_files import PARIS, paris, rec, write_day
 
 NOON = paris("2026-06-01", "12:00:00")
 

@@ -12,7 +12,7 @@ from recording.format import RecordedDay
 from simulation.__main__ import main
 from simulation.recorded import trace_from_record
 from simulation.recorded_house import UNSEEN_SHARE, below_zero_note, own_load_w
-from tests.test_report_day import PARIS, paris, rec, write_day
+from tests.day_files import PARIS, paris, rec, write_day
 
 NOON = paris("2026-06-01", "12:00:00")
 

@@ -13,7 +13,7 @@ import pytest
 from recording.format import format_rows, header_text
 from simulation.recorded import trace_from_record
 from simulation.trace import TraceError
-from tests.test_report_day import PARIS, paris, rec
+from tests.day_files import PARIS, paris, rec
 
 NOON = paris("2026-06-01", "12:00:00")
 

@@ -3,53 +3,14 @@ sun, an empty day; and the report's units and fields as a user reads them."""
 
 from __future__ import annotations
 
-import gzip
-from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.decisions import DecisionRecord
-from recording.format import format_rows, header_text, read_record
+from recording.format import format_rows, read_record
 from simulation.report import plot_report, report_day
-
-PARIS = ZoneInfo("Europe/Paris")
-
-
-def write_day(path: Path, records: Sequence[DecisionRecord], names: tuple[str, ...] = ("ecs", "radiator"),
-              relays: tuple[bool, ...] = (False, True)) -> Path:
-    """A day file as the recorder writes it (each row at the house's offset of its own instant)."""
-    path.write_bytes(gzip.compress((header_text(names, relays, 10) + format_rows(records, PARIS)).encode()))
-    return path
-
-
-def rec(t: float, cons: float, prod: float, believed: tuple[float, float] = (0, 0),
-        room: tuple[float, float] = (0, 0)) -> DecisionRecord:
-    return DecisionRecord(t, cons, prod, tuple(1.0 if w else 0.0 for w in believed), believed, room)
-
-
-def paris(day: str, hhmm: str) -> float:
-    return datetime.fromisoformat(f"{day}T{hhmm}").replace(tzinfo=PARIS).timestamp()
-
-
-def drawn_figure(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """The figures `plot_report` saves, kept to read their axes back."""
-    matplotlib = pytest.importorskip("matplotlib")
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
-    saved: list[Any] = []
-    real_savefig = Figure.savefig
-
-    def keep(fig: Any, *args: Any, **kwargs: Any) -> None:
-        saved.append(fig)
-        real_savefig(fig, *args, **kwargs)
-
-    monkeypatch.setattr(Figure, "savefig", keep)
-    return saved
+from tests.day_files import PARIS, drawn_figure, paris, rec, write_day
 
 
 def test_the_plot_of_a_dst_day_labels_each_time_at_its_own_offset(tmp_path: Path,

@@ -9,7 +9,6 @@ import os
 import queue
 import signal
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,16 +21,9 @@ from shell.mqtt_link import LinkFault, MqttLink, TakeoverGuard
 from tests.configs import write_config
 from tests.field_house import field_config
 from tests.harness import MODE, NOON, Harness
+from tests.log_flood import Clock, lines_let_through
 
 RADIATOR = "cmnd/radiator/POWER"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def record(msg: str, level: int = logging.WARNING, name: str = "core.x", **extra: object) -> logging.LogRecord:
@@ -85,22 +77,6 @@ def test_a_window_ended_without_a_flush_is_reported_at_the_next_one(caplog: pyte
 
 
 # --- the broker-down report and the takeover guard -------------------------------------------------------
-
-def lines_let_through(caplog: pytest.LogCaptureFixture, send: Callable[[], None]) -> list[str]:
-    """The log lines a FloodLimiter (5 of a kind a minute) lets through while `send()` runs."""
-    limiter = FloodLimiter(burst=5, window_s=60, clock=Clock())
-    passed: list[str] = []
-    handler = logging.Handler()
-    handler.addFilter(limiter)
-    handler.emit = lambda rec: passed.append(rec.getMessage())  # type: ignore[method-assign]
-    caplog.set_level(logging.INFO)
-    logging.getLogger().addHandler(handler)
-    try:
-        send()
-    finally:
-        logging.getLogger().removeHandler(handler)
-    return passed
-
 
 def test_unforces_of_a_load_not_forced_are_bounded_in_the_log(tmp_path: Path,
                                                               caplog: pytest.LogCaptureFixture) -> None:

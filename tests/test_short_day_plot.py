@@ -11,8 +11,8 @@ import pytest
 from simulation.__main__ import main
 from simulation.plot import clock_format
 from simulation.report import plot_report, report_day
+from tests.day_files import drawn_figure, paris, rec, write_day
 from tests.replay_days import write_config, write_trace
-from tests.test_report_day import drawn_figure, paris, rec, write_day
 
 
 def tick_labels(figure: Any) -> list[str]:
