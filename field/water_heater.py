@@ -188,6 +188,8 @@ class HeaterControl:
         mode = saved.get("mode") if isinstance(saved, dict) and saved.get("name") == self.heater.name else None
         if mode not in {m.value for m in EcsMode} or mode == self.mode.value:
             return []
+        if saved.get("mode_source") == "default":
+            return []  # (the config's own default then, nothing set from outside: ecs_mode_default changed since)
         return [f"{self.heater.name}: its saved water-heater mode {mode} is not restored: nothing in this "
                 "configuration sets the mode (no Home Assistant discovery, no Domoticz idx_ecs_mode): "
                 f"{self.mode.value} ([domoticz] ecs_mode_default)"]

@@ -219,3 +219,16 @@ def test_a_mode_set_from_a_control_the_config_no_longer_has_is_said_not_restored
     same = json.loads(json.dumps(again.reg.status(NOON + 70)))
     assert not any("mode" in w for w in Harness(write_config(tmp_path, ("ecs", "radiator"))).reg.restore(same,
                                                                                                     NOON + 80))
+
+
+def test_a_default_mode_changed_in_the_config_is_no_mode_lost(tmp_path: Path) -> None:
+    # The mode saved was the config's own default (mode_source "default"), nothing outside set it: an owner who
+    # changed ecs_mode_default was warned that a mode of theirs was not restored.
+    h = Harness(write_config(tmp_path, ("ecs", "radiator")))
+    h.reg.start(NOON)
+    saved = json.loads(json.dumps(h.reg.status(NOON + 4)))
+    assert (saved["water_heater"]["mode"], saved["water_heater"]["mode_source"]) == ("solar+fallback", "default")
+    again = Harness(write_config(tmp_path, ("ecs", "radiator"), extra="[domoticz]\necs_mode_default = solar\n"))
+    warnings = again.reg.restore(saved, NOON + 60)
+    assert again.reg.field.heater is not None and again.reg.field.heater.mode.value == "solar"
+    assert not any("mode" in w for w in warnings), warnings
