@@ -205,6 +205,8 @@ class HeaterControl:
             self.seed.restore(saved["seed_rule"], saved_forced_by is not None)
         if restore_rules and self.deadline is not None and isinstance(saved.get("deadline_rule"), dict):
             self.deadline.restore(saved["deadline_rule"], saved_forced_by == FORCED_BY_DEADLINE)
-        if restore_mode and saved.get("mode") in {m.value for m in EcsMode}:
+        # (a mode nobody chose, the config's default then, gives way to the config's default now: restored, an owner's
+        # change of ecs_mode_default never took effect; a file from before mode_source restores its mode as it did)
+        if restore_mode and saved.get("mode") in {m.value for m in EcsMode} and saved.get("mode_source") != "default":
             self.mode, self.mode_source = EcsMode(saved["mode"]), "restored"
         return []

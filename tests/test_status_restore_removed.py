@@ -232,3 +232,20 @@ def test_a_default_mode_changed_in_the_config_is_no_mode_lost(tmp_path: Path) ->
     warnings = again.reg.restore(saved, NOON + 60)
     assert again.reg.field.heater is not None and again.reg.field.heater.mode.value == "solar"
     assert not any("mode" in w for w in warnings), warnings
+
+
+def test_a_default_mode_saved_gives_way_to_the_config_s_new_default_where_the_mode_can_be_set(tmp_path: Path) -> None:
+    # With Home Assistant's mode select, the saved default (nobody chose it) was restored over the owner's new
+    # ecs_mode_default: the change to the config never took effect. A mode chosen in HA is still restored.
+    h = Harness(write_config(tmp_path, ("ecs", "radiator"), extra=HA_ON))
+    h.reg.start(NOON)
+    saved = json.loads(json.dumps(h.reg.status(NOON + 4)))
+    assert saved["water_heater"]["mode_source"] == "default"
+    changed = HA_ON + "[domoticz]\necs_mode_default = solar\n"
+    again = Harness(write_config(tmp_path, ("ecs", "radiator"), extra=changed))
+    again.reg.restore(saved, NOON + 60)
+    assert again.reg.field.heater is not None and again.reg.field.heater.mode.value == "solar"
+    chosen = {**saved, "water_heater": {**saved["water_heater"], "mode": "off", "mode_source": "homeassistant"}}
+    third = Harness(write_config(tmp_path, ("ecs", "radiator"), extra=changed))
+    third.reg.restore(chosen, NOON + 60)
+    assert third.reg.field.heater is not None and third.reg.field.heater.mode.value == "off"
