@@ -1,7 +1,8 @@
 """When the regulator may decide, apart from the decision itself: a decision needs a reading of each meter
 that no decision used yet, [evaluate] period since the last one, and (closed loop) a house reading taken
-late enough to show the last command. These rules read only the meters and the loads' last command times;
-kept here, they read in one place and the regulator only asks."""
+late enough to show the last command, and a production reading as fresh as the meters' pace allows (a house
+reading that completes the pair waits for a production reading due soon). These rules read only the meters
+and the loads' last command times; kept here, they read in one place and the regulator only asks."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 
 from core.meters import MeterState
 from equipments.base import Equipment
-from values.readings import shows_command, stepped_back
+from values.readings import EVIDENCE_SLACK_S, shows_command, stepped_back
 
 
 class DecisionGate:
@@ -28,9 +29,15 @@ class DecisionGate:
         # (the latest command before the wall clock's last forward jump(s), and by how much it jumped since: while
         # it is still the latest, it was sent that much "earlier" than a reading's stamp says)
         self._jumped: tuple[float, float] = (-math.inf, 0.0)
+        # (a house reading completed the pair and the decision waits for the production reading due before this;
+        # None: not waiting)
+        self.waiting_until: float | None = None
 
-    def claim(self, now: float, loads: Sequence[Equipment]) -> bool:
-        """True when a decision may be taken at `now`; its evidence then counts as used."""
+    def claim(self, now: float, loads: Sequence[Equipment], by_house: bool = False) -> bool:
+        """True when a decision may be taken at `now`; its evidence then counts as used. `by_house`: asked on a
+        house reading (the closed loop may then wait for the production reading: waiting_until)."""
+        if not by_house:
+            self.waiting_until = None  # (the production reading came, or the wait is over: no more waiting)
         counts = (self._consumption.count, self._production.count)
         if counts[0] <= self._decided_on[0] or counts[1] <= self._decided_on[1]:
             # Never twice on the same evidence: both meters must have spoken since the last decision (the
@@ -60,9 +67,42 @@ class DecisionGate:
                 # a reading from before the command too (a force between the house reading and the production
                 # reading); only one from long before it is a clock stepped back: decide, rather than freeze.
                 return False
+        if by_house and self._settle_s is not None and self._waits_for_production(now):
+            return False
+        self.waiting_until = None
         self._decided_on = counts
         self._last_decision_at = now
         return True
+
+    def _waits_for_production(self, now: float) -> bool:
+        """Whether the decision that a house reading at `now` completes waits for the production reading due soon.
+
+        The meters are not synchronous. A decision acts on the sun as the production reading showed it, and on a
+        cloudy day production is the faster-moving of the two: a decision on the house reading with the production
+        reading before it acts on a sun a whole reading older than the one on the production reading that follows
+        (twice the import on the cloudy day, docs/control.md). A house reading lost once put every later decision on
+        that older sun, until a production reading was lost in turn. So the decision waits for the production
+        reading when it is due no later than its command would still show in the next house reading (`settle`
+        before it); if none comes by then (lost, or late), it is taken at that time on the production reading it
+        has (Regulator.tick: decide_after_wait)."""
+        waited = self.waiting_until
+        if waited is not None and now >= waited:
+            return False  # (waited already: a house reading came before any production one)
+        due_at = self._production.next_due_at(now)
+        house_pace_s = self._consumption.pace_s()
+        if due_at is None or house_pace_s is None or self._settle_s is None:
+            return False
+        latest_s = now + house_pace_s - self._settle_s
+        if due_at > latest_s + EVIDENCE_SLACK_S:
+            return False  # (waiting would halve the pace: the next house reading could not show the decision)
+        self.waiting_until = max(due_at, latest_s)
+        return True
+
+    def decide_after_wait(self, now: float, loads: Sequence[Equipment]) -> bool:
+        """True when the decision that waited for a production reading is due at `now` without it (then claimed)."""
+        if self.waiting_until is None or now < self.waiting_until:
+            return False
+        return self.claim(now, loads)
 
     def clock_stepped_forward(self, step_s: float, loads: Sequence[Equipment]) -> None:
         """The wall clock jumped forward by `step_s` with no time passing (NTP): the last decision and the commands
@@ -70,6 +110,8 @@ class DecisionGate:
         at once, `period` or not, even taken before the last command could show in it (the loop corrected it again)."""
         if self._last_decision_at is not None:
             self._last_decision_at += step_s
+        if self.waiting_until is not None:
+            self.waiting_until += step_s
         latest = latest_command_at(loads)
         if latest is not None:
             before_s = self._jumped[1] if latest == self._jumped[0] else 0.0  # (no command since the last jump)
@@ -84,6 +126,7 @@ class DecisionGate:
 
     def resume_after_silence(self) -> None:
         """Both meters fresh again after a silence: only readings after it count for the next decision."""
+        self.waiting_until = None
         self._decided_on = (self._consumption.count - 1, self._production.count - 1)
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from values.readings import MeterReading
 
+PACE_GAPS = 5  # a meter's pace is the median of its last this many gaps between two good readings
+
 
 @dataclass(slots=True)
 class MeterState:
@@ -33,9 +35,18 @@ class MeterState:
     # PySEB was stopped for one whose voltage field is always 0 (it reads watts at 0 V, which a PZEM without mains
     # never does) clears it (core/meter_intake.py), else it would be refused for good, the flag saved again and again.
     mains_restored: bool = False
+    # Seconds between its last few good readings (up to PACE_GAPS), oldest first: its pace (pace_s).
+    gaps_s: list[float] = field(default_factory=list)
 
     def accept(self, reading: MeterReading, payload: bytes | None = None) -> None:
         """Take a good reading (and the message it came in)."""
+        if self.last is not None:
+            gap_s = reading.received_at - self.last.received_at
+            if gap_s > 0:  # (none across a clock stepped back)
+                gaps = self.gaps_s
+                gaps.append(gap_s)
+                if len(gaps) > PACE_GAPS:
+                    del gaps[0]
         self.last = reading
         self.count += 1
         self.last_payload = payload
@@ -55,6 +66,25 @@ class MeterState:
     def age_s(self, now: float) -> float | None:
         """Seconds since the last good reading, or None if never read."""
         return None if self.last is None else max(0.0, now - self.last.received_at)
+
+    def pace_s(self) -> float | None:
+        """Its usual seconds between two good readings: the median of its last gaps, which a lost reading (a gap
+        twice as long) or a late one does not move; None until it has given three gaps."""
+        gaps = self.gaps_s
+        if len(gaps) < 3:
+            return None
+        return sorted(gaps)[len(gaps) // 2]
+
+    def next_due_at(self, now: float) -> float | None:
+        """When its next good reading is due after `now` at its pace (the one after a reading lost, if that one is
+        late already); None when its pace is unknown or it has been silent for two paces or more."""
+        pace_s = self.pace_s()
+        if pace_s is None or self.last is None:
+            return None
+        since_s = now - self.last.received_at
+        if not 0 <= since_s < 2 * pace_s:
+            return None
+        return self.last.received_at + (pace_s if since_s < pace_s else 2 * pace_s)
 
     @property
     def power_w(self) -> float | None:

@@ -181,6 +181,8 @@ class Regulator(RegulatorLifeCycle):
             self.publish_status(now)
         if self._stale_guard.check(now):
             self._stale_changed(now)
+        if self._stale_guard.reason is None and self._gate.decide_after_wait(now, self.loads):
+            self._decide(now)  # (a house reading's decision that waited for a production reading, which did not come)
         self.field.reconcile(now)
 
     def _forcer(self, forced_by: str | None) -> str:
@@ -243,7 +245,7 @@ class Regulator(RegulatorLifeCycle):
                 self.publish_status(now)
             if self._stale_guard.check(now):
                 self._stale_changed(now)
-            if self._stale_guard.reason is None and self._gate.claim(now, self.loads):
+            if self._stale_guard.reason is None and self._gate.claim(now, self.loads, meter is self.consumption):
                 self._decide(now)
         elif reading is NoReading.FROZEN:
             # Not a reading: a frozen meter goes stale after meter_timeout like a silent one.
@@ -286,12 +288,15 @@ class Regulator(RegulatorLifeCycle):
             self.publish_status(now)
 
     def next_deadline(self) -> float | None:
-        """The earliest time a timer is due (a meter going stale, a force ending, midnight), for the
-        daemon to tick at that very moment rather than at its next periodic pass; None before start."""
+        """The earliest time a timer is due (a meter going stale, a force ending, midnight, a decision that waited
+        for a production reading), for the daemon to tick at that very moment rather than at its next periodic pass;
+        None before start."""
         if self._started_at is None:
             return None
         due = [self._day.next_midnight_at, *self._stale_guard.deadlines()]
         due.extend(load.force_end_at for load in self.loads if load.force_end_at is not None)
+        if self._gate.waiting_until is not None:
+            due.append(self._gate.waiting_until)
         return min(due)
 
     def _stale_changed(self, now: float) -> None:

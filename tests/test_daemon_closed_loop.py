@@ -1,5 +1,6 @@
 """The daemon with its default algorithm (the closed loop) over a real mosquitto: the heater follows the
-surplus, the radiator switches on over the saturated heater, and its minimum on time holds it through a dip."""
+surplus, the radiator switches on over the saturated heater, and its minimum on time holds it through a dip; after a
+lost house reading, the decision waits for the production reading due soon."""
 
 from __future__ import annotations
 
@@ -44,3 +45,33 @@ def test_the_default_closed_loop_regulates_over_mqtt(tmp_path: Path, broker: Pri
     finally:
         proc.close()
     assert "regulation: closed loop" in proc.output
+
+
+def test_after_a_lost_house_reading_the_daemon_decides_on_the_production_reading_that_follows(
+        tmp_path: Path, broker: PrivateBroker, probe: MqttProbe) -> None:
+    # Meters at a 1 s pace, the production meter half a second after the house meter; settle 0.1 s, so a production
+    # reading due within 0.9 s of a house reading is waited for (core/decision_gate.py).
+    config = write_config(tmp_path, ("ecs",), port=broker.port, period=0.2, meter_timeout=5, status_time=0.5,
+                          algorithm="closed_loop")
+    config.write_text(config.read_text().replace("[evaluate]\n", "[evaluate]\nsettle = 0.1\n", 1))
+    proc = DaemonProcess(config)
+    try:
+        probe.wait_for(AVAIL, lambda m: m.text == "online", timeout_s=15)
+        probe.wait_for(ECS, lambda m: m.text == "0")  # the start's command
+        for _ in range(5):  # no surplus: the meters' pace is learned, nothing moves
+            probe.publish(CONS, reading(300))
+            time.sleep(0.5)
+            probe.publish(PROD, reading(300))
+            time.sleep(0.5)
+        time.sleep(0.5)  # the house reading of this second is lost
+        probe.publish(PROD, reading(300))
+        time.sleep(0.5)
+        mark = probe.mark()
+        probe.publish(CONS, reading(300))  # completes the pair; the production reading it has shows no surplus
+        time.sleep(0.2)
+        probe.publish(PROD, reading(300 + 1000 + 20))  # the sun, in the production reading the decision waited for
+        # Decided on the house reading at once, the loop would have seen no surplus, and no house reading follows.
+        assert probe.wait_for(ECS, lambda m: m.text == "50", after=mark, timeout_s=5).text == "50"
+        assert proc.proc.poll() is None
+    finally:
+        proc.close()
