@@ -13,6 +13,12 @@ from core.meters import MeterState
 from equipments.base import Equipment
 from values.readings import EVIDENCE_SLACK_S, shows_command, stepped_back
 
+# A decision that waited for a production reading and goes on without it is taken this long before the latest time
+# whose command the next house reading still shows, when the production reading was due earlier: the daemon's
+# timer runs a few milliseconds after the time it is set for, and a command a millisecond too late made the next
+# house reading no evidence (the decision after it came a whole reading later).
+WAIT_MARGIN_S = 0.1
+
 
 class DecisionGate:
     """The evidence the last decision used, and whether there is new evidence to decide on."""
@@ -29,8 +35,8 @@ class DecisionGate:
         # (the latest command before the wall clock's last forward jump(s), and by how much it jumped since: while
         # it is still the latest, it was sent that much "earlier" than a reading's stamp says)
         self._jumped: tuple[float, float] = (-math.inf, 0.0)
-        # (a house reading completed the pair and the decision waits for the production reading due before this;
-        # None: not waiting)
+        # (a house reading completed the pair and the decision waits for the production reading until this time,
+        # then goes on without it; None: not waiting)
         self.waiting_until: float | None = None
 
     def claim(self, now: float, loads: Sequence[Equipment], by_house: bool = False) -> bool:
@@ -67,15 +73,16 @@ class DecisionGate:
                 # a reading from before the command too (a force between the house reading and the production
                 # reading); only one from long before it is a clock stepped back: decide, rather than freeze.
                 return False
-        if by_house and self._settle_s is not None and self._waits_for_production(now):
+        if by_house and self._settle_s is not None and self._wait_for_production(now, self._settle_s):
             return False
         self.waiting_until = None
         self._decided_on = counts
         self._last_decision_at = now
         return True
 
-    def _waits_for_production(self, now: float) -> bool:
-        """Whether the decision that a house reading at `now` completes waits for the production reading due soon.
+    def _wait_for_production(self, now: float, settle_s: float) -> bool:
+        """Whether the decision that a house reading at `now` completes waits for the production reading due soon;
+        if so, until when (waiting_until).
 
         The meters are not synchronous. A decision acts on the sun as the production reading showed it, and on a
         cloudy day production is the faster-moving of the two: a decision on the house reading with the production
@@ -83,20 +90,24 @@ class DecisionGate:
         (twice the import on the cloudy day, docs/control.md). A house reading lost once put every later decision on
         that older sun, until a production reading was lost in turn. So the decision waits for the production
         reading when it is due no later than its command would still show in the next house reading (`settle`
-        before it); if none comes by then (lost, or late), it is taken at that time on the production reading it
-        has (Regulator.tick: decide_after_wait)."""
+        before it); if none comes by then (lost, or late), it is taken at that time, less WAIT_MARGIN_S when the
+        reading was due earlier, on the production reading it has (Regulator.tick: decide_after_wait)."""
         waited = self.waiting_until
         if waited is not None and now >= waited:
             return False  # (waited already: a house reading came before any production one)
         due_at = self._production.next_due_at(now)
         house_pace_s = self._consumption.pace_s()
-        if due_at is None or house_pace_s is None or self._settle_s is None:
+        if due_at is None or house_pace_s is None:
             return False
-        latest_s = now + house_pace_s - self._settle_s
+        latest_s = now + house_pace_s - settle_s
         if due_at > latest_s + EVIDENCE_SLACK_S:
             return False  # (waiting would halve the pace: the next house reading could not show the decision)
-        self.waiting_until = max(due_at, latest_s)
+        self.waiting_until = max(due_at, latest_s - WAIT_MARGIN_S)
         return True
+
+    def stop_waiting(self) -> None:
+        """Regulation suspended (a silent meter): no decision waits any more for a production reading."""
+        self.waiting_until = None
 
     def decide_after_wait(self, now: float, loads: Sequence[Equipment]) -> bool:
         """True when the decision that waited for a production reading is due at `now` without it (then claimed)."""
@@ -126,7 +137,6 @@ class DecisionGate:
 
     def resume_after_silence(self) -> None:
         """Both meters fresh again after a silence: only readings after it count for the next decision."""
-        self.waiting_until = None
         self._decided_on = (self._consumption.count - 1, self._production.count - 1)
 
 

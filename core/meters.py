@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 from values.readings import MeterReading
 
-PACE_GAPS = 5  # a meter's pace is the median of its last this many gaps between two good readings
+PACE_GAPS = 5  # a meter's pace is the median of its last this many gaps between two good readings...
+PACE_MIN_GAPS = 3  # ...once it has given at least this many
 
 
 @dataclass(slots=True)
@@ -69,9 +70,9 @@ class MeterState:
 
     def pace_s(self) -> float | None:
         """Its usual seconds between two good readings: the median of its last gaps, which a lost reading (a gap
-        twice as long) or a late one does not move; None until it has given three gaps."""
+        twice as long) or a late one does not move; None until it has given PACE_MIN_GAPS gaps."""
         gaps = self.gaps_s
-        if len(gaps) < 3:
+        if len(gaps) < PACE_MIN_GAPS:
             return None
         return sorted(gaps)[len(gaps) // 2]
 

@@ -301,6 +301,7 @@ class Regulator(RegulatorLifeCycle):
 
     def _stale_changed(self, now: float) -> None:
         if self._stale_guard.reason is not None:
+            self._gate.stop_waiting()  # (else its deadline, past, would hide the daemon's other timers from it)
             self.publish_status(now)  # suspended: the unforced loads were just commanded to 0 W
         else:
             self._gate.resume_after_silence()

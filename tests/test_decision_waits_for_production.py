@@ -1,7 +1,7 @@
 """A house reading that completes the meters' pair waits for the production reading due soon (core/decision_gate.py):
 the closed loop decides on the freshest sun the meters' pace allows. Asynchronous meters at a 2 s pace, the
-production meter reading 1 s after the house meter; a lost house reading used to put every later decision on the
-production reading before (a sun a whole reading older), until a production reading was lost in turn.
+production meter reading 1 s after the house meter unless told; a lost house reading used to put every later decision
+on the production reading before (a sun a whole reading older), until a production reading was lost in turn.
 The meters' pace (core/meters.py) is the median of their last gaps. The test house: tests/controller_house.py
 (a linear heater, 20 W per percent; export setpoint 20 W; settle 1 s)."""
 
@@ -16,88 +16,152 @@ from tests.harness import CONS, NOON, PROD, Harness
 from values.readings import MeterReading
 
 
-def in_step(h: Harness, house: House, readings: int) -> None:
-    """`readings` pairs at a 2 s pace: the house meter at NOON + 2k, the production meter 1 s after it."""
-    for _ in range(readings):
-        house.now += 2
-        h.reg.handle(CONS, reading(house.base_w + house.real_w()), house.now)
-        h.reg.tick(house.now)
-        h.reg.handle(PROD, reading(house.pv_w), house.now + 1)
-        h.reg.tick(house.now + 1)
+class Meters:
+    """The test house read by two meters out of step: the house meter every `house_s`, the production meter every
+    `production_s`, `phase_s` after it; `decided` holds the time of each decision the regulator takes."""
+
+    def __init__(self, tmp_path: Path, house_s: float = 2.0, production_s: float = 2.0, phase_s: float = 1.0) -> None:
+        self.h = closed_loop(tmp_path, "ecs")
+        self.house = House(self.h, base_w=300, pv_w=1320)
+        self.house_s, self.production_s, self.phase_s = house_s, production_s, phase_s
+        self.decided: list[float] = []
+        self.h.reg.add_decision_listener(lambda record: self.decided.append(record.time_s))
+
+    def consumption(self, at: float) -> None:
+        self.h.reg.handle(CONS, reading(self.house.base_w + self.house.real_w()), at)
+        self.h.reg.tick(at)
+
+    def production(self, at: float) -> None:
+        self.h.reg.handle(PROD, reading(self.house.pv_w), at)
+        self.h.reg.tick(at)
+
+    def run(self, seconds: float, lose: tuple[str, ...] = ()) -> None:
+        """Both meters at their paces from the house's `now` for `seconds`, in time order; a meter named in `lose`
+        loses its readings."""
+        start, end = self.house.now, self.house.now + seconds
+        events = [(start + k * self.house_s, "consumption") for k in range(1, int(seconds / self.house_s) + 1)]
+        first = start + self.phase_s - self.house_s
+        count = int((seconds + self.house_s) / self.production_s) + 2
+        events += [(first + k * self.production_s, "production") for k in range(1, count)
+                   if start < first + k * self.production_s <= end]
+        for at, meter in sorted(events):
+            if meter not in lose:
+                getattr(self, meter)(at)
+        self.house.now = end
 
 
-def settled(tmp_path: Path) -> tuple[Harness, House]:
-    """The heater at 1000 W for 1320 W of sun over a 300 W house, the meters' pace known."""
-    h = closed_loop(tmp_path, "ecs")
-    house = House(h, base_w=300, pv_w=1320)
-    house.now = NOON
-    in_step(h, house, 5)
-    assert watts(h, "ecs") == 1000
-    return h, house
+def settled(tmp_path: Path) -> Meters:
+    """The heater at 1000 W for 1320 W of sun over a 300 W house, the meters' pace known, decisions on the
+    production readings."""
+    m = Meters(tmp_path)
+    m.run(10)
+    assert watts(m.h, "ecs") == 1000 and m.decided[-1] == m.house.now - 1
+    return m
+
+
+def after_a_lost_house_reading(m: Meters, pv_w: float | None = None) -> None:
+    """From a house reading at `now` (2 s meters): the production reading after it (a decision), the house reading at
+    now + 2 lost, the production reading after that (no decision: no new house reading), then (the sun at `pv_w`, if
+    given) the house reading at now + 4, which completes the pair; the house's `now` is then that reading's time."""
+    start = m.house.now
+    m.production(start + m.phase_s)
+    m.production(start + 2 + m.phase_s)
+    if pv_w is not None:
+        m.house.pv_w = pv_w
+    m.house.now = start + 4
+    m.consumption(m.house.now)
 
 
 def test_after_a_lost_house_reading_the_decision_waits_for_the_next_production_reading(tmp_path: Path) -> None:
-    h, house = settled(tmp_path)
-    house.now += 2  # the house reading at this time is lost
-    h.reg.handle(PROD, reading(house.pv_w), house.now + 1)  # no decision: no new house reading
-    house.now += 2
-    house.pv_w = 1820  # the sun comes out between the production reading and the next
-    h.reg.handle(CONS, reading(house.base_w + house.real_w()), house.now)
-    h.reg.tick(house.now)
+    m = settled(tmp_path)
+    h, house = m.h, m.house
+    after_a_lost_house_reading(m, pv_w=1820)  # the sun comes out after the production reading the pair has
     # The pair is complete, but the production reading (1320 W) is 1 s old and the next is due in 1 s, which the
     # next house reading would still show: the decision waits for it.
-    assert watts(h, "ecs") == 1000 and h.reg.next_deadline() == house.now + 1
-    h.reg.handle(PROD, reading(house.pv_w), house.now + 1)
+    assert m.decided[-1] == house.now - 3 and h.reg.next_deadline() == house.now + 1  # (the last, before the loss)
+    m.production(house.now + 1)
+    assert m.decided[-1] == house.now + 1
     assert watts(h, "ecs") == 1500 and h.last(ECS) == "75"  # on the new sun: grid -520 W, 500 W to the heater
     # And the decisions stay on the production readings: the next house reading alone decides nothing.
-    sent = len(h.on(ECS))
     house.pv_w = 1620
-    house.now += 2
-    h.reg.handle(CONS, reading(house.base_w + house.real_w()), house.now)
-    h.reg.tick(house.now)
-    assert len(h.on(ECS)) == sent
-    h.reg.handle(PROD, reading(house.pv_w), house.now + 1)
-    assert watts(h, "ecs") == 1300
+    m.consumption(house.now + 2)
+    assert m.decided[-1] == house.now + 1
+    m.production(house.now + 3)
+    assert m.decided[-1] == house.now + 3 and watts(h, "ecs") == 1300
 
 
 def test_a_production_reading_that_does_not_come_lets_the_decision_go_on_the_older_one(tmp_path: Path) -> None:
-    h, house = settled(tmp_path)
-    house.now += 2  # the house reading at this time is lost
-    h.reg.handle(PROD, reading(house.pv_w), house.now + 1)
-    house.now += 2
+    m = settled(tmp_path)
+    h, house = m.h, m.house
     house.base_w += 400  # a kettle: 380 W of import
-    h.reg.handle(CONS, reading(house.base_w + house.real_w()), house.now)
-    h.reg.tick(house.now + 0.5)
-    assert watts(h, "ecs") == 1000  # waiting for the production reading due at +1 s
+    after_a_lost_house_reading(m)
     h.reg.tick(house.now + 0.99)
-    assert watts(h, "ecs") == 1000
+    assert watts(h, "ecs") == 1000  # waiting for the production reading due at +1 s
     h.reg.tick(house.now + 1)  # it did not come (lost): decided at the latest time whose command the next house
-    assert watts(h, "ecs") == 600  # reading shows, on the production reading it has
-    assert h.reg.next_deadline() != house.now + 1
-    # The next house reading shows that command (settle 1 s): it is evidence, the loop goes on at its pace.
-    house.now += 2
-    h.reg.handle(PROD, reading(house.pv_w), house.now - 1.5)  # (a production reading at last, late)
-    h.reg.handle(CONS, reading(house.base_w + house.real_w()), house.now)
-    h.reg.tick(house.now)
-    assert watts(h, "ecs") == 600
+    assert m.decided[-1] == house.now + 1 and watts(h, "ecs") == 600  # reading shows, on the reading it has
+    assert h.reg.next_deadline() != house.now + 1  # (no more waiting)
+    # The next house reading shows that command (settle 1 s): evidence, the loop goes on at the next production one.
+    m.consumption(house.now + 2)
+    m.production(house.now + 3)
+    assert m.decided[-1] == house.now + 3
+
+
+def test_a_production_reading_due_early_and_late_is_still_waited_for(tmp_path: Path) -> None:
+    # The production meter reads half a second after the house meter: a reading due at +0.5 s is waited for until
+    # 0.1 s before the latest time whose command the next house reading shows (+1 s).
+    m = Meters(tmp_path, phase_s=0.5)
+    h, house = m.h, m.house
+    m.run(10)
+    house.base_w += 400
+    after_a_lost_house_reading(m)
+    assert h.reg.next_deadline() == house.now + 0.9
+    h.reg.handle(PROD, reading(house.pv_w), house.now + 0.7)  # late, but waited for
+    assert m.decided[-1] == house.now + 0.7 and watts(h, "ecs") == 600
+
+
+def test_a_decision_that_waits_in_vain_goes_on_early_enough_for_a_late_timer(tmp_path: Path) -> None:
+    # The timer runs a few milliseconds after its time: the decision still leaves the next house reading as evidence.
+    m = Meters(tmp_path, phase_s=0.5)
+    h, house = m.h, m.house
+    m.run(10)
+    house.base_w += 400
+    after_a_lost_house_reading(m)
+    h.reg.tick(house.now + 0.905)  # the production reading lost
+    assert m.decided[-1] == house.now + 0.905 and watts(h, "ecs") == 600
+    m.consumption(house.now + 2)  # it shows the command of +0.905 s: evidence (settle 1 s)
+    m.production(house.now + 2.5)
+    assert m.decided[-1] == house.now + 2.5
 
 
 def test_a_production_reading_due_too_late_for_the_next_house_reading_is_not_waited_for(tmp_path: Path) -> None:
     # The production meter reads 1.5 s after the house meter: a decision on it would send its command 0.5 s before
     # the next house reading, which could not show it (settle 1 s), and the loop would decide every other reading.
-    h = closed_loop(tmp_path, "ecs")
-    house = House(h, base_w=300, pv_w=1320)
-    for _ in range(5):
-        house.now += 2
-        h.reg.handle(PROD, reading(house.pv_w), house.now - 0.5)
-        h.reg.handle(CONS, reading(house.base_w + house.real_w()), house.now)
-    assert watts(h, "ecs") == 1000
+    m = Meters(tmp_path, phase_s=-0.5)
+    h, house = m.h, m.house
+    m.run(10)
+    assert watts(h, "ecs") == 1000 and m.decided[-1] == house.now  # on the house readings
     house.base_w += 400
-    house.now += 2
-    h.reg.handle(PROD, reading(house.pv_w), house.now - 0.5)
-    h.reg.handle(CONS, reading(house.base_w + house.real_w()), house.now)
-    assert watts(h, "ecs") == 600  # decided on the house reading, at once
+    m.run(2)
+    assert m.decided[-1] == house.now and watts(h, "ecs") == 600  # at once
     assert h.reg.next_deadline() != house.now + 1.5
+
+
+def test_a_slow_house_meter_waits_for_the_production_reading_of_a_fast_one(tmp_path: Path) -> None:
+    # A house meter every 5 s, a production meter every second: once their paces are known (three gaps), each
+    # decision comes with the production reading that follows the house reading (it may wait up to 4 s: 5 s less
+    # settle).
+    m = Meters(tmp_path, house_s=5.0, production_s=1.0, phase_s=0.3)
+    m.run(31)
+    assert [round(t - NOON, 1) for t in m.decided[-4:]] == [15.0, 20.3, 25.3, 30.3]
+
+
+def test_a_house_meter_as_fast_as_settle_never_waits(tmp_path: Path) -> None:
+    # Both meters every second, the production meter 0.3 s before the house meter, settle 1 s: a command sent on
+    # a production reading would come too late for the next house reading; each decision comes with the house
+    # reading that completes the pair.
+    m = Meters(tmp_path, house_s=1.0, production_s=1.0, phase_s=-0.3)
+    m.run(10)
+    assert m.decided[-3:] == [NOON + 8, NOON + 9, NOON + 10]
 
 
 def test_hebert_never_waits(tmp_path: Path) -> None:
@@ -116,12 +180,10 @@ def test_hebert_never_waits(tmp_path: Path) -> None:
 
 
 def test_a_clock_stepped_forward_moves_the_wait_with_it(tmp_path: Path) -> None:
-    h, house = settled(tmp_path)
-    house.now += 2  # a house reading lost
-    h.reg.handle(PROD, reading(house.pv_w), house.now + 1)
-    house.now += 2
+    m = settled(tmp_path)
+    h, house = m.h, m.house
     house.base_w += 400
-    h.reg.handle(CONS, reading(house.base_w + house.real_w()), house.now)
+    after_a_lost_house_reading(m)
     assert h.reg.next_deadline() == house.now + 1
     h.reg.clock_stepped_forward(3600)
     assert h.reg.next_deadline() == house.now + 3601
@@ -129,6 +191,29 @@ def test_a_clock_stepped_forward_moves_the_wait_with_it(tmp_path: Path) -> None:
     assert watts(h, "ecs") == 1000
     h.reg.tick(house.now + 3601)
     assert watts(h, "ecs") == 600
+
+
+def test_a_house_reading_after_the_wait_ran_out_untimed_decides_at_once(tmp_path: Path) -> None:
+    # No timer ran between (the replay runs them at the readings only): the next house reading is past the wait.
+    m = settled(tmp_path)
+    h, house = m.h, m.house
+    after_a_lost_house_reading(m)
+    assert h.reg.next_deadline() == house.now + 1  # waiting; the production reading at +1 s is lost too
+    house.now += 2
+    house.base_w += 400
+    h.reg.handle(CONS, reading(house.base_w + house.real_w()), house.now)
+    assert m.decided[-1] == house.now and watts(h, "ecs") == 600  # on this house reading, and the older sun
+
+
+def test_a_meter_gone_silent_while_a_decision_waits_ends_the_wait(tmp_path: Path) -> None:
+    # Its deadline, past and never met while regulation is suspended, would hide the daemon's other timers.
+    m = settled(tmp_path)
+    h, house = m.h, m.house
+    after_a_lost_house_reading(m)
+    assert h.reg.next_deadline() == house.now + 1
+    h.reg.tick(house.now + 0.5 + 10)  # both meters silent past meter_timeout (10 s): every load off, suspended
+    assert watts(h, "ecs") == 0
+    assert h.reg.next_deadline() != house.now + 1
 
 
 def meter(*received_at: float) -> MeterState:
@@ -154,17 +239,3 @@ def test_a_meters_next_reading_is_due_at_its_pace_and_not_waited_for_once_it_is_
     assert state.next_due_at(10) is None  # silent for two paces: not waited for
     assert state.next_due_at(5) is None  # a clock stepped back before its last reading
     assert MeterState("production", PROD).next_due_at(0) is None
-
-
-def test_a_house_reading_after_the_wait_ran_out_untimed_decides_at_once(tmp_path: Path) -> None:
-    # No timer ran between (the replay ticks only at the readings): the next house reading is past the wait's end.
-    h, house = settled(tmp_path)
-    house.now += 2  # a house reading lost
-    h.reg.handle(PROD, reading(house.pv_w), house.now + 1)
-    house.now += 2
-    h.reg.handle(CONS, reading(house.base_w + house.real_w()), house.now)
-    assert h.reg.next_deadline() == house.now + 1  # waiting; the production reading at +1 s is lost too
-    house.now += 2
-    house.base_w += 400
-    h.reg.handle(CONS, reading(house.base_w + house.real_w()), house.now)
-    assert watts(h, "ecs") == 600  # decided on this house reading, with the production reading it has
