@@ -90,8 +90,10 @@ class DecisionGate:
         (twice the import on the cloudy day, docs/control.md). A house reading lost once put every later decision on
         that older sun, until a production reading was lost in turn. So the decision waits for the production
         reading when it is due no later than its command would still show in the next house reading (`settle`
-        before it); if none comes by then (lost, or late), it is taken at that time, less WAIT_MARGIN_S when the
-        reading was due earlier, on the production reading it has (Regulator.tick: decide_after_wait)."""
+        before it), each meter as late or early as its jitter: a wait that ran out would leave the decision to go
+        on a second later with the same readings, worse than deciding at once. If none comes by then (lost, or
+        later than its jitter), it is taken at that time, less WAIT_MARGIN_S when the reading was due earlier, on
+        the production reading it has (Regulator.tick: decide_after_wait)."""
         waited = self.waiting_until
         if waited is not None and now >= waited:
             return False  # (waited already: a house reading came before any production one)
@@ -99,7 +101,10 @@ class DecisionGate:
         house_pace_s = self._consumption.pace_s()
         if due_at is None or house_pace_s is None:
             return False
-        latest_s = now + house_pace_s - settle_s
+        # The latest time whose command the next house reading shows, were it early by its jitter; the production
+        # reading due, were it late by its own.
+        latest_s = now + house_pace_s - settle_s - self._consumption.jitter_s()
+        due_at += self._production.jitter_s()
         if due_at > latest_s + EVIDENCE_SLACK_S:
             return False  # (waiting would halve the pace: the next house reading could not show the decision)
         self.waiting_until = max(due_at, latest_s - WAIT_MARGIN_S)

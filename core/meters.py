@@ -76,6 +76,21 @@ class MeterState:
             return None
         return sorted(gaps)[len(gaps) // 2]
 
+    def jitter_s(self) -> float:
+        """How far its last gaps stray from its pace: the largest difference among those within a quarter of the pace
+        (a lost reading's gap, twice the pace, is no jitter); 0 while the pace is unknown. A reading late by some
+        milliseconds makes one gap longer and the next shorter by as much: this is up to twice its readings' own
+        lateness, on the safe side for a wait that must end before the next house reading."""
+        pace_s = self.pace_s()
+        if pace_s is None:
+            return 0.0
+        most_s = 0.0
+        for gap_s in self.gaps_s:
+            off_s = abs(gap_s - pace_s)
+            if most_s < off_s <= 0.25 * pace_s:
+                most_s = off_s
+        return most_s
+
     def next_due_at(self, now: float) -> float | None:
         """When its next good reading is due after `now` at its pace (the one after a reading lost, if that one is
         late already); None when its pace is unknown or it has been silent for two paces or more."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from core.meters import MeterState
 from tests.configs import reading, write_config
 from tests.controller_house import ECS, House, closed_loop, watts
@@ -18,12 +20,14 @@ from values.readings import MeterReading
 
 class Meters:
     """The test house read by two meters out of step: the house meter every `house_s`, the production meter every
-    `production_s`, `phase_s` after it; `decided` holds the time of each decision the regulator takes."""
+    `production_s`, `phase_s` after it, each reading `jitter_s` late or early in turn; `decided` holds the time of
+    each decision the regulator takes."""
 
-    def __init__(self, tmp_path: Path, house_s: float = 2.0, production_s: float = 2.0, phase_s: float = 1.0) -> None:
+    def __init__(self, tmp_path: Path, house_s: float = 2.0, production_s: float = 2.0, phase_s: float = 1.0,
+                 jitter_s: float = 0.0) -> None:
         self.h = closed_loop(tmp_path, "ecs")
         self.house = House(self.h, base_w=300, pv_w=1320)
-        self.house_s, self.production_s, self.phase_s = house_s, production_s, phase_s
+        self.house_s, self.production_s, self.phase_s, self.jitter_s = house_s, production_s, phase_s, jitter_s
         self.decided: list[float] = []
         self.h.reg.add_decision_listener(lambda record: self.decided.append(record.time_s))
 
@@ -44,9 +48,9 @@ class Meters:
         count = int((seconds + self.house_s) / self.production_s) + 2
         events += [(first + k * self.production_s, "production") for k in range(1, count)
                    if start < first + k * self.production_s <= end]
-        for at, meter in sorted(events):
+        for k, (at, meter) in enumerate(sorted(events)):
             if meter not in lose:
-                getattr(self, meter)(at)
+                getattr(self, meter)(at + (self.jitter_s if k // 2 % 2 else -self.jitter_s))
         self.house.now = end
 
 
@@ -131,6 +135,30 @@ def test_a_decision_that_waits_in_vain_goes_on_early_enough_for_a_late_timer(tmp
     m.consumption(house.now + 2)  # it shows the command of +0.905 s: evidence (settle 1 s)
     m.production(house.now + 2.5)
     assert m.decided[-1] == house.now + 2.5
+
+
+def test_meters_whose_jitter_could_make_the_wait_run_out_decide_at_once(tmp_path: Path) -> None:
+    # The production meter due just `settle` before the next house reading, both meters 30 ms late or early in turn:
+    # a production reading late by that would miss the last moment, and the decision would go on a second later on
+    # the readings it has now. It is taken at once, as it was before the wait.
+    m = Meters(tmp_path, jitter_s=0.03)
+    h, house = m.h, m.house
+    m.run(10)
+    house.base_w += 400
+    after_a_lost_house_reading(m)
+    assert m.decided[-1] == house.now and watts(h, "ecs") == 600
+
+
+def test_meters_with_jitter_wait_when_there_is_room_for_it(tmp_path: Path) -> None:
+    m = Meters(tmp_path, phase_s=0.5, jitter_s=0.03)
+    h, house = m.h, m.house
+    m.run(10)
+    house.base_w += 400
+    after_a_lost_house_reading(m)
+    deadline = h.reg.next_deadline()
+    assert deadline is not None and house.now + 0.5 < deadline <= house.now + 0.9
+    h.reg.handle(PROD, reading(house.pv_w), house.now + 0.55)  # 50 ms late: waited for
+    assert m.decided[-1] == house.now + 0.55 and watts(h, "ecs") == 600
 
 
 def test_a_production_reading_due_too_late_for_the_next_house_reading_is_not_waited_for(tmp_path: Path) -> None:
@@ -230,6 +258,13 @@ def test_a_meters_pace_is_the_median_of_its_last_gaps() -> None:
     assert meter(0, 2, 4, 6, 6.5, 8).pace_s() == 2  # nor a late and an early one
     assert meter(*range(0, 30, 5), 30, 32, 34, 36).pace_s() == 2  # a meter set to another pace: after 3 gaps
     assert len(meter(*range(100)).gaps_s) == 5
+
+
+def test_a_meters_jitter_is_how_far_its_gaps_stray_from_its_pace() -> None:
+    assert meter(0, 2, 4, 6).jitter_s() == 0
+    assert meter(0, 2, 4, 6.05, 8).jitter_s() == pytest.approx(0.05)  # late once: one gap longer, the next shorter
+    assert meter(0, 2, 4, 8, 10).jitter_s() == 0  # a lost reading is no jitter
+    assert meter(0, 2, 4).jitter_s() == 0  # pace unknown
 
 
 def test_a_meters_next_reading_is_due_at_its_pace_and_not_waited_for_once_it_is_silent() -> None:
