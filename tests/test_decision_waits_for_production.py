@@ -76,6 +76,15 @@ def after_a_lost_house_reading(m: Meters, pv_w: float | None = None) -> None:
     m.consumption(m.house.now)
 
 
+def kettle_after_a_lost_house_reading(m: Meters) -> Meters:
+    """`m` after 10 s of readings (its paces known), then a kettle (380 W of import) and a lost house reading
+    (after_a_lost_house_reading): the house reading that completes the pair has just come."""
+    m.run(10)
+    m.house.base_w += 400
+    after_a_lost_house_reading(m)
+    return m
+
+
 def test_after_a_lost_house_reading_the_decision_waits_for_the_next_production_reading(tmp_path: Path) -> None:
     m = settled(tmp_path)
     h, house = m.h, m.house
@@ -113,11 +122,8 @@ def test_a_production_reading_that_does_not_come_lets_the_decision_go_on_the_old
 def test_a_production_reading_due_early_and_late_is_still_waited_for(tmp_path: Path) -> None:
     # The production meter reads half a second after the house meter: a reading due at +0.5 s is waited for until
     # 0.1 s before the latest time whose command the next house reading shows (+1 s).
-    m = Meters(tmp_path, phase_s=0.5)
+    m = kettle_after_a_lost_house_reading(Meters(tmp_path, phase_s=0.5))
     h, house = m.h, m.house
-    m.run(10)
-    house.base_w += 400
-    after_a_lost_house_reading(m)
     assert h.reg.next_deadline() == house.now + 0.9
     h.reg.handle(PROD, reading(house.pv_w), house.now + 0.7)  # late, but waited for
     assert m.decided[-1] == house.now + 0.7 and watts(h, "ecs") == 600
@@ -125,11 +131,8 @@ def test_a_production_reading_due_early_and_late_is_still_waited_for(tmp_path: P
 
 def test_a_decision_that_waits_in_vain_goes_on_early_enough_for_a_late_timer(tmp_path: Path) -> None:
     # The timer runs a few milliseconds after its time: the decision still leaves the next house reading as evidence.
-    m = Meters(tmp_path, phase_s=0.5)
+    m = kettle_after_a_lost_house_reading(Meters(tmp_path, phase_s=0.5))
     h, house = m.h, m.house
-    m.run(10)
-    house.base_w += 400
-    after_a_lost_house_reading(m)
     h.reg.tick(house.now + 0.905)  # the production reading lost
     assert m.decided[-1] == house.now + 0.905 and watts(h, "ecs") == 600
     m.consumption(house.now + 2)  # it shows the command of +0.905 s: evidence (settle 1 s)
@@ -141,20 +144,14 @@ def test_meters_whose_jitter_could_make_the_wait_run_out_decide_at_once(tmp_path
     # The production meter due just `settle` before the next house reading, both meters 30 ms late or early in turn:
     # a production reading late by that would miss the last moment, and the decision would go on a second later on
     # the readings it has now. It is taken at once, as it was before the wait.
-    m = Meters(tmp_path, jitter_s=0.03)
+    m = kettle_after_a_lost_house_reading(Meters(tmp_path, jitter_s=0.03))
     h, house = m.h, m.house
-    m.run(10)
-    house.base_w += 400
-    after_a_lost_house_reading(m)
     assert m.decided[-1] == house.now and watts(h, "ecs") == 600
 
 
 def test_meters_with_jitter_wait_when_there_is_room_for_it(tmp_path: Path) -> None:
-    m = Meters(tmp_path, phase_s=0.5, jitter_s=0.03)
+    m = kettle_after_a_lost_house_reading(Meters(tmp_path, phase_s=0.5, jitter_s=0.03))
     h, house = m.h, m.house
-    m.run(10)
-    house.base_w += 400
-    after_a_lost_house_reading(m)
     deadline = h.reg.next_deadline()
     assert deadline is not None and house.now + 0.5 < deadline <= house.now + 0.9
     h.reg.handle(PROD, reading(house.pv_w), house.now + 0.55)  # 50 ms late: waited for
