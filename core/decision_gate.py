@@ -92,7 +92,7 @@ class DecisionGate:
         reading when it is due no later than its command would still show in the next house reading (`settle`
         before it), each meter as late or early as its jitter: a wait that ran out would leave the decision to go
         on a second later with the same readings, worse than deciding at once. If none comes by then (lost, or
-        later than its jitter), it is taken at that time, less WAIT_MARGIN_S when the reading was due earlier, on
+        too late), it is taken at that time, less WAIT_MARGIN_S when the reading was due earlier, on
         the production reading it has (Regulator.tick: decide_after_wait)."""
         waited = self.waiting_until
         if waited is not None and now >= waited:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from values.readings import MeterReading
+from values.readings import EVIDENCE_SLACK_S, MeterReading
 
 PACE_GAPS = 5  # a meter's pace is the median of its last this many gaps between two good readings...
 PACE_MIN_GAPS = 3  # ...once it has given at least this many
@@ -89,7 +89,7 @@ class MeterState:
             off_s = abs(gap_s - pace_s)
             if most_s < off_s <= 0.25 * pace_s:
                 most_s = off_s
-        return most_s
+        return most_s if most_s > EVIDENCE_SLACK_S else 0.0  # (a float's rounding of a steady pace is none)
 
     def next_due_at(self, now: float) -> float | None:
         """When its next good reading is due after `now` at its pace (the one after a reading lost, if that one is

@@ -20,14 +20,16 @@ from values.readings import MeterReading
 
 class Meters:
     """The test house read by two meters out of step: the house meter every `house_s`, the production meter every
-    `production_s`, `phase_s` after it, each reading `jitter_s` late or early in turn; `decided` holds the time of
-    each decision the regulator takes."""
+    `production_s`, `phase_s` after it; in each run, the house readings `house_jitter_s` and the production
+    readings `production_jitter_s` late and early in turn, a pair of readings each (meters at the same pace: each
+    pair is one of each); `decided` holds the time of each decision the regulator takes."""
 
     def __init__(self, tmp_path: Path, house_s: float = 2.0, production_s: float = 2.0, phase_s: float = 1.0,
-                 jitter_s: float = 0.0) -> None:
+                 house_jitter_s: float = 0.0, production_jitter_s: float = 0.0) -> None:
         self.h = closed_loop(tmp_path, "ecs")
         self.house = House(self.h, base_w=300, pv_w=1320)
-        self.house_s, self.production_s, self.phase_s, self.jitter_s = house_s, production_s, phase_s, jitter_s
+        self.house_s, self.production_s, self.phase_s = house_s, production_s, phase_s
+        self.jitter_s = {"consumption": house_jitter_s, "production": production_jitter_s}
         self.decided: list[float] = []
         self.h.reg.add_decision_listener(lambda record: self.decided.append(record.time_s))
 
@@ -50,7 +52,8 @@ class Meters:
                    if start < first + k * self.production_s <= end]
         for k, (at, meter) in enumerate(sorted(events)):
             if meter not in lose:
-                getattr(self, meter)(at + (self.jitter_s if k // 2 % 2 else -self.jitter_s))
+                jitter_s = self.jitter_s[meter]
+                getattr(self, meter)(at + (jitter_s if k // 2 % 2 else -jitter_s))
         self.house.now = end
 
 
@@ -66,7 +69,8 @@ def settled(tmp_path: Path) -> Meters:
 def after_a_lost_house_reading(m: Meters, pv_w: float | None = None) -> None:
     """From a house reading at `now` (2 s meters): the production reading after it (a decision), the house reading at
     now + 2 lost, the production reading after that (no decision: no new house reading), then (the sun at `pv_w`, if
-    given) the house reading at now + 4, which completes the pair; the house's `now` is then that reading's time."""
+    given) the house reading at now + 4, which completes the pair; the house's `now` is then that reading's time.
+    (These readings come on time, whatever the meters' jitter.)"""
     start = m.house.now
     m.production(start + m.phase_s)
     m.production(start + 2 + m.phase_s)
@@ -144,13 +148,20 @@ def test_meters_whose_jitter_could_make_the_wait_run_out_decide_at_once(tmp_path
     # The production meter due just `settle` before the next house reading, both meters 30 ms late or early in turn:
     # a production reading late by that would miss the last moment, and the decision would go on a second later on
     # the readings it has now. It is taken at once, as it was before the wait.
-    m = kettle_after_a_lost_house_reading(Meters(tmp_path, jitter_s=0.03))
+    m = kettle_after_a_lost_house_reading(Meters(tmp_path, house_jitter_s=0.03, production_jitter_s=0.03))
     h, house = m.h, m.house
     assert m.decided[-1] == house.now and watts(h, "ecs") == 600
 
 
+def test_a_production_meter_whose_jitter_could_bring_it_too_late_is_not_waited_for(tmp_path: Path) -> None:
+    # A steady house meter; the production meter due 0.95 s after the house reading, 30 ms late or early in turn
+    # (its gaps stray by 60 ms): late by that, it would come after the last moment (+1 s). Decided at once.
+    m = kettle_after_a_lost_house_reading(Meters(tmp_path, phase_s=0.95, production_jitter_s=0.03))
+    assert m.decided[-1] == m.house.now and watts(m.h, "ecs") == 600
+
+
 def test_meters_with_jitter_wait_when_there_is_room_for_it(tmp_path: Path) -> None:
-    m = kettle_after_a_lost_house_reading(Meters(tmp_path, phase_s=0.5, jitter_s=0.03))
+    m = kettle_after_a_lost_house_reading(Meters(tmp_path, phase_s=0.5, house_jitter_s=0.03, production_jitter_s=0.03))
     h, house = m.h, m.house
     deadline = h.reg.next_deadline()
     assert deadline is not None and house.now + 0.5 < deadline <= house.now + 0.9
@@ -262,6 +273,7 @@ def test_a_meters_jitter_is_how_far_its_gaps_stray_from_its_pace() -> None:
     assert meter(0, 2, 4, 6.05, 8).jitter_s() == pytest.approx(0.05)  # late once: one gap longer, the next shorter
     assert meter(0, 2, 4, 8, 10).jitter_s() == 0  # a lost reading is no jitter
     assert meter(0, 2, 4).jitter_s() == 0  # pace unknown
+    assert meter(0, 2.2, 4.4, 6.6, 8.8).jitter_s() == 0  # (2.2 s apart, give or take a float's rounding)
 
 
 def test_a_meters_next_reading_is_due_at_its_pace_and_not_waited_for_once_it_is_silent() -> None:
