@@ -11,6 +11,7 @@ which the regulator does not know:
     radiator.power_w = 1000        ; a relay's real watts (default: its max_power; unknown loads: 800)
     noise_w = 10                   ; meter noise: each reading off by up to this many watts (default 0)
     lost_readings = 0.01           ; the share of readings that never arrive (default 0)
+    jitter_s = 0.05                ; each reading that much early or late at most (default 0; under period / 4)
     seed = 1                       ; the random generator's seed for noise and losses (default 1)
 
 The file is parsed by the daemon's own reader (`settings.config.read_parser`), so both see the same
@@ -36,7 +37,7 @@ __all__ = ["LoadSpec", "SimConfig", "assumptions_note", "read_sim_config"]
 TYPES = {"variable": "variable", "water_heater": "variable", "constant": "constant", "unknown": "unknown"}
 UNKNOWN_DEFAULT_W = 800.0
 MIN_POWER_DEFAULT_W = 150.0  # the daemon's default min_power of a variable load
-GLOBAL_KEYS = ("period", "noise_w", "lost_readings", "seed")
+GLOBAL_KEYS = ("period", "noise_w", "lost_readings", "jitter_s", "seed")
 METER_TIMEOUT_DEFAULT_S = next(float(o.default) for o in EVALUATE_OPTIONS if o.name == "meter_timeout")
 PER_LOAD_KEYS = {"response": "variable", "tank_wh": "any", "power_w": "relay"}
 
@@ -78,6 +79,10 @@ class SimConfig:
     meter_timeout_s: float = METER_TIMEOUT_DEFAULT_S  # the regulator's: a meter silent this long is stale
     noise_w: float = 0.0  # each meter reading off by a uniform error in +-noise_w
     lost_readings: float = 0.0  # the share of meter readings dropped (a Wi-Fi hiccup)
+    # Each meter reading early or late by a uniform error in +-jitter_s (an ESP8266's loop, Wi-Fi, the broker): less
+    # than a quarter of the period, so that each meter's readings keep their order and the house reading its place
+    # before the production reading.
+    jitter_s: float = 0.0
     seed: int = 1  # noise and losses are pseudo-random but the same from one run to the next
     power_assumed: tuple[str, ...] = ()  # relays with no <load>.power_w: drawn at their max_power (unknown: 800 W)
 
@@ -190,6 +195,10 @@ def read_sim_config(path: str | Path) -> SimConfig:
     lost = _number(cp, "simulation", "lost_readings", problems, zero_ok=True) or 0.0
     if lost >= 1:
         problems.append(ConfigProblem("simulation", "lost_readings", f"must be below 1 (a share), got {lost:g}"))
+    jitter = _number(cp, "simulation", "jitter_s", problems, zero_ok=True) or 0.0
+    if jitter >= period / 4:
+        problems.append(ConfigProblem("simulation", "jitter_s", f"must be under a quarter of the period "
+                                      f"({period / 4:g} s: each meter's readings keep their order), got {jitter:g}"))
     seed = _number(cp, "simulation", "seed", problems, zero_ok=True)
     if seed is not None and seed != int(seed):
         problems.append(ConfigProblem("simulation", "seed", f"must be a whole number, got {seed:g}"))
@@ -210,6 +219,7 @@ def read_sim_config(path: str | Path) -> SimConfig:
         meter_timeout_s=meter_timeout,
         noise_w=noise,
         lost_readings=lost,
+        jitter_s=jitter,
         seed=int(seed),
         power_assumed=tuple(name for name, kind in kinds.items()
                             if kind != "variable" and not cp.has_option("simulation", f"{name}.power_w")),

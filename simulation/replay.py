@@ -8,6 +8,7 @@ regulator with `handle` then `tick` at its own time.
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -146,6 +147,9 @@ def meter_period(config: SimConfig, period_s: float | None) -> float:
                           f"({config.meter_timeout_s:g} s): the regulator would take the meters for silent between "
                           "two readings and switch the loads off; give a shorter --period (or [simulation] period), "
                           "or a meter_timeout above it (as the daemon needs with meters that slow)")
+    if config.jitter_s >= dt / 4:
+        raise ReplayError(f"[simulation] jitter_s = {config.jitter_s:g} s is not under a quarter of the meter period "
+                          f"({dt:g} s): each meter's readings would change their order")
     return dt
 
 
@@ -202,6 +206,12 @@ def run(config: SimConfig, trace: Trace, house: SimHouse, belief: Belief, regula
     rng = np.random.default_rng(config.seed)
     noise = rng.uniform(-config.noise_w, config.noise_w, (count, 2)).tolist() if config.noise_w > 0 else None
     lost = (rng.random((count, 2)) < config.lost_readings).tolist() if config.lost_readings > 0 else None
+    # (drawn after the noise and the losses: a seed's noise and losses stay what they were without it)
+    jitter = rng.uniform(-config.jitter_s, config.jitter_s, (count, 2)).tolist() if config.jitter_s > 0 else None
+    # With jitter, the timers also run at the regulator's own deadlines, as the daemon's loop wakes for them (a
+    # decision that waited for a production reading): at fixed times, such a deadline falls on a reading's tick.
+    deadline_of = getattr(regulator, "next_deadline", None) if jitter is not None else None
+    ticked_at = -math.inf
     for k, now in enumerate(times.tolist()):
         # The belief in force now is the one of the decision whose commands take effect now.
         commanded = belief.watts()
@@ -214,10 +224,25 @@ def run(config: SimConfig, trace: Trace, house: SimHouse, belief: Belief, regula
         else:
             cons_reading = cons_meter.reading(consumption + noise[k][0], period_s)
             prod_reading = prod_meter.reading(production[k] + noise[k][1], period_s)
+        cons_at, prod_at = (now, now + half) if jitter is None else (now + jitter[k][0], now + half + jitter[k][1])
+        if deadline_of is not None:
+            _tick_at_deadline(deadline_of, tick, ticked_at, cons_at)
         if lost is None or not lost[k][0]:
-            handle(topic_cons, cons_reading.encode(), now)
-        tick(now)
+            handle(topic_cons, cons_reading.encode(), cons_at)
+        tick(cons_at)
+        if deadline_of is not None:
+            _tick_at_deadline(deadline_of, tick, cons_at, prod_at)
         if lost is None or not lost[k][1]:
-            handle(topic_prod, prod_reading.encode(), now + half)
-        tick(now + half)
+            handle(topic_prod, prod_reading.encode(), prod_at)
+        tick(prod_at)
+        ticked_at = prod_at
     return recorder.rows()
+
+
+def _tick_at_deadline(deadline_of: Callable[[], float | None], tick: Callable[[float], None], after: float,
+                      before: float) -> None:
+    """Run the regulator's timers at its next deadline if that comes between the last tick, at `after`, and the next
+    reading, at `before` (one already past is the timers' to clear at the next tick, as the daemon's loop does)."""
+    deadline = deadline_of()
+    if deadline is not None and after < deadline < before:
+        tick(deadline)

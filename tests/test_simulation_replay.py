@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -257,3 +258,69 @@ def test_a_simulation_number_is_ascii_digits(tmp_path: Path, line: str, message:
     with pytest.raises(ConfigError) as caught:
         _readings(tmp_path, line)
     assert message in str(caught.value)
+
+
+class Timed(Listener):
+    """A Listener that also keeps when each reading came and when its timers ran, and asks for a timer half a second
+    after each house reading."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.at: dict[str, list[float]] = {topic: [] for topic in self.watts}
+        self.ticks: list[float] = []
+        self.deadline: float | None = None
+
+    def handle(self, topic: str, payload: bytes, now: float) -> None:
+        super().handle(topic, payload, now)
+        self.at[topic].append(now)
+        if topic == "smeter/pzem/CONSOMMATION":
+            self.deadline = now + 0.5
+
+    def tick(self, now: float) -> None:
+        self.ticks.append(now)
+
+    def next_deadline(self) -> float | None:
+        return self.deadline
+
+
+def _timed(tmp_path: Path, simulation: str) -> Timed:
+    config = write_config(tmp_path, "radiator = constant", simulation)
+    timed = Timed()
+    replay(config, write_trace(tmp_path, [(1000, 300)] * 31), make_regulator=lambda path, publish: timed)
+    return timed
+
+
+def test_meter_jitter_moves_each_reading_by_up_to_what_the_option_says(tmp_path: Path) -> None:
+    plain, jittery = _timed(tmp_path, ""), _timed(tmp_path, "jitter_s = 0.05")
+    for topic in plain.at:
+        offsets = [b - a for a, b in zip(plain.at[topic], jittery.at[topic], strict=True)]
+        assert all(abs(o) <= 0.05 for o in offsets) and max(offsets) - min(offsets) > 0.05
+    # Without jitter, the timers run at the readings only; with it, also at the regulator's deadlines between them.
+    assert set(plain.ticks) == set(plain.at["smeter/pzem/CONSOMMATION"] + plain.at["smeter/pzem/PRODUCTION"])
+    between = [t for t in jittery.ticks if t not in jittery.at["smeter/pzem/CONSOMMATION"]
+               and t not in jittery.at["smeter/pzem/PRODUCTION"]]
+    assert between and all(any(abs(t - (c + 0.5)) < 1e-9 for c in jittery.at["smeter/pzem/CONSOMMATION"])
+                           for t in between)
+    # The noise and losses of a seed stay the same with jitter (drawn after them).
+    noisy = _readings(tmp_path, "noise_w = 10\nlost_readings = 0.25")[1].watts
+    assert _readings(tmp_path, "noise_w = 10\nlost_readings = 0.25\njitter_s = 0.05")[1].watts == noisy
+
+
+@pytest.mark.parametrize(("simulation", "message"), [
+    ("jitter_s = 0.5", "jitter_s: must be under a quarter of the period (0.5 s"),
+    ("jitter_s = -0.1", "jitter_s: must be a number >= 0"),
+])
+def test_meter_jitter_stays_under_a_quarter_of_the_period(tmp_path: Path, simulation: str, message: str) -> None:
+    from settings.problems import ConfigError
+
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        _timed(tmp_path, simulation)
+
+
+def test_a_period_given_on_the_command_line_is_checked_against_the_jitter_too(tmp_path: Path) -> None:
+    from simulation.replay import ReplayError
+
+    config = write_config(tmp_path, "radiator = constant", "jitter_s = 0.3")
+    with pytest.raises(ReplayError, match=r"jitter_s = 0\.3 s is not under a quarter of the meter period \(1 s\)"):
+        replay(config, write_trace(tmp_path, [(1000, 300)] * 31), period_s=1.0,
+               make_regulator=lambda path, publish: Listener())
