@@ -214,11 +214,12 @@ class Listener:
         pass
 
 
-def _readings(tmp_path: Path, simulation: str) -> tuple[int, Listener]:
+def _readings(tmp_path: Path, simulation: str, listener: Listener | None = None) -> tuple[int, Listener]:
+    """A replay of a steady minute with `simulation`'s lines, heard by `listener` (a new Listener if None)."""
     config = write_config(tmp_path, "radiator = constant", simulation)
-    listener = Listener()
-    rows = replay(config, write_trace(tmp_path, [(1000, 300)] * 31), make_regulator=lambda path, publish: listener).rows
-    return len(rows), listener
+    heard = Listener() if listener is None else listener
+    rows = replay(config, write_trace(tmp_path, [(1000, 300)] * 31), make_regulator=lambda path, publish: heard).rows
+    return len(rows), heard
 
 
 @pytest.mark.parametrize("seed", ["0", "1", "7"])
@@ -284,9 +285,8 @@ class Timed(Listener):
 
 
 def _timed(tmp_path: Path, simulation: str) -> Timed:
-    config = write_config(tmp_path, "radiator = constant", simulation)
     timed = Timed()
-    replay(config, write_trace(tmp_path, [(1000, 300)] * 31), make_regulator=lambda path, publish: timed)
+    _readings(tmp_path, simulation, timed)
     return timed
 
 
