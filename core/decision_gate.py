@@ -87,8 +87,10 @@ class DecisionGate:
         The meters are not synchronous. A decision acts on the sun as the production reading showed it, and on a cloudy
         day production is the faster-moving of the two: a decision on the house reading with the production reading
         before it acts on a sun a whole reading older than the one on the production reading that follows (twice the
-        import on the replayed cloudy day, which overstates it: docs/control.md). A house reading lost once put every
-        later decision on that older sun, until a production reading was lost in turn. So the decision waits for the
+        import on the replayed cloudy day; the replay's default overstates it, and with commands acting at once the
+        wait gains a few Wh on the cloudy day and costs as much on a day of appliance steps: docs/control.md, "When a
+        command acts"). A house reading lost once put every later decision on that older sun, until a production reading
+        was lost in turn. So the decision waits for the
         production reading when it is due no later than its command would still show in the next house reading (`settle`
         before it), each meter as late or early as its jitter: a wait that ran out would leave the decision to go on a
         second later with the same readings, worse than deciding at once. If none comes by then (lost, or too late), it

@@ -12,6 +12,7 @@ which the regulator does not know:
     noise_w = 10                   ; meter noise: each reading off by up to this many watts (default 0)
     lost_readings = 0.01           ; the share of readings that never arrive (default 0)
     jitter_s = 0.05                ; each reading that much early or late at most (default 0; under period / 4)
+    actuation = at_once            ; a command acts from the reading that decided it (default: the next period)
     seed = 1                       ; the random generator's seed for noise and losses (default 1)
 
 The file is parsed by the daemon's own reader (`settings.config.read_parser`), so both see the same
@@ -37,7 +38,9 @@ __all__ = ["LoadSpec", "SimConfig", "assumptions_note", "read_sim_config"]
 TYPES = {"variable": "variable", "water_heater": "variable", "constant": "constant", "unknown": "unknown"}
 UNKNOWN_DEFAULT_W = 800.0
 MIN_POWER_DEFAULT_W = 150.0  # the daemon's default min_power of a variable load
-GLOBAL_KEYS = ("period", "noise_w", "lost_readings", "jitter_s", "seed")
+GLOBAL_KEYS = ("period", "noise_w", "lost_readings", "jitter_s", "actuation", "seed")
+# When a command the regulator publishes takes effect (SimConfig.actuation).
+ACTUATIONS = ("period", "at_once")
 METER_TIMEOUT_DEFAULT_S = next(float(o.default) for o in EVALUATE_OPTIONS if o.name == "meter_timeout")
 PER_LOAD_KEYS = {"response": "variable", "tank_wh": "any", "power_w": "relay"}
 
@@ -83,6 +86,10 @@ class SimConfig:
     # than a quarter of the period, so that each meter's readings keep their order and the house reading its place
     # before the production reading.
     jitter_s: float = 0.0
+    # When a command takes effect: "period", at the next period's start (a decision with the house reading then acts
+    # a whole period after it, one with the production reading half a period after it, a real variator at once);
+    # "at_once", from the reading that decided it on (a timer's, from the next reading), the rows then half periods.
+    actuation: str = "period"
     seed: int = 1  # noise and losses are pseudo-random but the same from one run to the next
     power_assumed: tuple[str, ...] = ()  # relays with no <load>.power_w: drawn at their max_power (unknown: 800 W)
 
@@ -199,6 +206,11 @@ def read_sim_config(path: str | Path) -> SimConfig:
     if jitter >= period / 4:
         problems.append(ConfigProblem("simulation", "jitter_s", f"must be under a quarter of the period "
                                       f"({period / 4:g} s: each meter's readings keep their order), got {jitter:g}"))
+    actuation = (_text(cp, "simulation", "actuation", None) or "period").lower()
+    if actuation not in ACTUATIONS:
+        problems.append(ConfigProblem("simulation", "actuation", f"is {' or '.join(ACTUATIONS)} (a command takes "
+                                      f"effect at the next period, or from the reading that decided it), not "
+                                      f"{actuation!r}"))
     seed = _number(cp, "simulation", "seed", problems, zero_ok=True)
     if seed is not None and seed != int(seed):
         problems.append(ConfigProblem("simulation", "seed", f"must be a whole number, got {seed:g}"))
@@ -220,6 +232,7 @@ def read_sim_config(path: str | Path) -> SimConfig:
         noise_w=noise,
         lost_readings=lost,
         jitter_s=jitter,
+        actuation=actuation,
         seed=int(seed),
         power_assumed=tuple(name for name, kind in kinds.items()
                             if kind != "variable" and not cp.has_option("simulation", f"{name}.power_w")),

@@ -197,10 +197,14 @@ def run(config: SimConfig, trace: Trace, house: SimHouse, belief: Belief, regula
     # Production is sampled mid-period, where the production meter reads (offset by half a period).
     production = trace.production_at(times + period_s / 2).tolist()
     base = trace.house_at(times).tolist()
-    recorder = Recorder(house.names, house.oracle_loads(), period_s)
+    half = period_s / 2
+    # actuation = at_once: a command decided at a reading acts from that reading on (one decided by a timer between two
+    # readings, from the next reading), and each reading opens a row of half a period (a row a period long would
+    # average an import and an export into neither); else from the next period's start.
+    at_once = config.actuation == "at_once"
+    recorder = Recorder(house.names, house.oracle_loads(), half if at_once else period_s)
     cons_meter, prod_meter = PzemMeter(config.json_power), PzemMeter(config.json_power)
     topic_cons, topic_prod = config.topic_cons, config.topic_prod
-    half = period_s / 2
     handle, tick = regulator.handle, regulator.tick
     # The meters' own imperfections (an option): noise on each reading, and readings that never arrive.
     rng = np.random.default_rng(config.seed)
@@ -212,12 +216,16 @@ def run(config: SimConfig, trace: Trace, house: SimHouse, belief: Belief, regula
     # decision that waited for a production reading): at fixed times, such a deadline falls on a reading's tick.
     deadline_of = getattr(regulator, "next_deadline", None) if jitter is not None else None
     ticked_at = -math.inf
+    real = (0.0,) * len(house.names)  # (at_once: what the loads draw before the first reading: nothing commanded yet)
     for k, now in enumerate(times.tolist()):
-        # The belief in force now is the one of the decision whose commands take effect now.
-        commanded = belief.watts()
-        real = house.step(period_s)
-        consumption = base[k] + sum(real)
-        recorder.add(now, production[k], consumption, house.levels(), commanded, real)
+        if at_once:
+            consumption = base[k] + sum(real)  # (the house meter reads the draw before the decision it brings)
+        else:
+            # The belief in force now is the one of the decision whose commands take effect now.
+            commanded = belief.watts()
+            real = house.step(period_s)
+            consumption = base[k] + sum(real)
+            recorder.add(now, production[k], consumption, house.levels(), commanded, real)
         if noise is None:  # (no noise: the same readings as adding 0.0, whose -0.0 the meter clamps anyway)
             cons_reading = cons_meter.reading(consumption, period_s)
             prod_reading = prod_meter.reading(production[k], period_s)
@@ -230,13 +238,27 @@ def run(config: SimConfig, trace: Trace, house: SimHouse, belief: Belief, regula
         if lost is None or not lost[k][0]:
             handle(topic_cons, cons_reading.encode(), cons_at)
         tick(cons_at)
+        if at_once:  # (what the house reading's decision commanded acts from it on)
+            real = _half_row(house, belief, recorder, now, production[k], base[k], half)
         if deadline_of is not None:
             _tick_at_deadline(deadline_of, tick, cons_at, prod_at)
         if lost is None or not lost[k][1]:
             handle(topic_prod, prod_reading.encode(), prod_at)
         tick(prod_at)
         ticked_at = prod_at
+        if at_once:  # (and what the production reading's did)
+            real = _half_row(house, belief, recorder, now + half, production[k], base[k], half)
     return recorder.rows()
+
+
+def _half_row(house: SimHouse, belief: Belief, recorder: Recorder, at: float, production_w: float, base_w: float,
+              half_s: float) -> tuple[float, ...]:
+    """actuation = at_once: the commands waiting take effect at `at`, the loads draw for half a period, recorded as a
+    row; their real watts."""
+    commanded = belief.watts()
+    real = house.step(half_s)
+    recorder.add(at, production_w, base_w + sum(real), house.levels(), commanded, real)
+    return real
 
 
 def _tick_at_deadline(deadline_of: Callable[[], float | None], tick: Callable[[float], None], after: float,

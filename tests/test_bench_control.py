@@ -102,3 +102,24 @@ def test_seeds_need_the_noise(argv: list[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         _bench().main(argv)
     assert exited.value.code == 2
+
+
+def test_with_half_period_rows_the_late_oracle_is_a_meter_period_late() -> None:
+    # actuation = at_once: a row each half period (1 s); the oracle a reading late is two rows late.
+    bench = _bench()
+
+    def half(time_s: float, production_w: float, oracle_w: float) -> PeriodRow:
+        return PeriodRow(time_s, 1.0, production_w, 500.0, 500.0 - production_w, (0.0,), (0.0,), (0.0,), (oracle_w,))
+
+    rows = [half(0, 3000, 2500), half(1, 3000, 2500), half(2, 2000, 1500), half(3, 2000, 1500), half(4, 2000, 1500)]
+    # A cloud at 2 s: the oracle of 0 s and 1 s given at 2 s and 3 s, 1000 W against what the surplus covers.
+    assert bench.late_oracle_caused_wh(rows, 2) == pytest.approx(2 * 1000 * 1 / 3600)
+    assert bench.late_oracle_caused_wh(rows) == pytest.approx(1000 * 1 / 3600)  # (a row late: half of it)
+    assert bench.late_oracle_capture_pct(rows, 2) == pytest.approx((2500 + 2500 + 1500 - 2000) / 9500 * 100)
+
+
+@pytest.mark.parametrize("jitter", ["0.5", "-0.1", "nan"])
+def test_the_jitter_stays_under_a_quarter_of_the_meters_period(jitter: str) -> None:
+    with pytest.raises(SystemExit) as exited:
+        _bench().main(["--jitter", jitter])
+    assert exited.value.code == 2
