@@ -93,8 +93,9 @@ def _one(run: Run) -> Figures:
     names = result.summary.names
     loads = getattr(regulator, "loads_by_name", {})
     short = tuple(_short_stretches(result.rows, i) for i in relays)
-    # (the oracle a reading late is a meter period late: two rows with actuation = at_once, whose rows are half periods)
-    lag = max(1, round(result.config.period_s / result.rows[0].period_s)) if result.rows else 1
+    # (the oracle a reading late is a meter period late, as the default's: two rows with actuation = at_once, whose rows
+    # are half periods)
+    lag = 2 if result.config.actuation == "at_once" else 1
     excused = tuple(guard_by.get(names[i], 0) + trial_by.get(names[i], 0)
                     + int(getattr(loads.get(names[i]), "idle_offs", 0)) for i in relays)
     return Figures(run, result.summary, relays, sum(guard_by.values()), sum(trial_by.values()), short, excused,
@@ -194,11 +195,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.seeds > 1 and (not args.noise or args.settings):
         parser.error("--seeds draws the meter noise again: give it with --noise (and without --settings)")
     if not 0 <= args.jitter < 0.5:
-        parser.error("--jitter must be at least 0 and under 0.5 s (a quarter of the meters' 2 s)")
+        parser.error("--jitter must be at least 0 and under 0.5 s (a quarter of the benchmark's 2-second meters)")
     days = [args.only] if args.only else list(DAYS)
     extra = tuple(("simulation", k, v) for k, v in NOISE.items()) if args.noise else ()
-    timing = {"actuation": args.actuation, "jitter_s": repr(args.jitter)} if args.actuation != "period" or args.jitter \
-        else {}
+    timing = {**({"actuation": args.actuation} if args.actuation != "period" else {}),
+              **({"jitter_s": repr(args.jitter)} if args.jitter else {})}
     extra += tuple(("simulation", k, v) for k, v in timing.items())
     began = time.perf_counter()
     if args.settings:
@@ -216,9 +217,11 @@ def main(argv: list[str] | None = None) -> int:
     draws = [every[k * per_draw:(k + 1) * per_draw] for k in range(args.seeds)]
     figures = draws[0]  # (seed 1: the simulator's default, the table and goals as without --seeds)
     print("with meter noise (+-10 W) and 2 % of readings lost\n" if args.noise else "", end="")
-    acting = "the reading that decided them" if args.actuation == "at_once" else "the next period"
-    print(f"with commands acting from {acting} and readings up to {args.jitter:g} s early or late\n" if timing else "",
-          end="")
+    if "actuation" in timing:
+        print("with commands acting from the reading that decided them")
+    if "jitter_s" in timing:
+        print(f"with meter readings up to {args.jitter:g} s early or late")
+    print("\n" if timing else "", end="")
     print_table(figures)
     checks = goals(figures, [day for day, (_, minute) in DAYS.items() if minute])
     missed = sum(1 for _, ok in checks if not ok)

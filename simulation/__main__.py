@@ -106,8 +106,10 @@ def _replay(args: argparse.Namespace) -> int:
     recorded = recording.finish() if recording is not None else []
     elapsed = time.perf_counter() - began
     trace = result.trace
+    rows = (f"rows of {result.rows[0].period_s:g} s (half the meters' period: [simulation] actuation = at_once)"
+            if result.config.actuation == "at_once" else f"a period of {result.rows[0].period_s:g} s")
     print(f"Replay of {trace.path} with {args.config}: {trace.hhmm(result.start_s)} to "
-          f"{trace.hhmm(result.end_s)}, a period of {result.rows[0].period_s:g} s")
+          f"{trace.hhmm(result.end_s)}, {rows}")
     assumed = assumptions_note(result.config)
     if assumed:
         print(assumed)

@@ -13,6 +13,7 @@ which the regulator does not know:
     lost_readings = 0.01           ; the share of readings that never arrive (default 0)
     jitter_s = 0.05                ; each reading that much early or late at most (default 0; under period / 4)
     actuation = at_once            ; a command acts from the reading that decided it (default: the next period)
+    meter_lag_s = 0.5              ; with at_once: the house meter shows the loads that late (default 0; up to period/2)
     seed = 1                       ; the random generator's seed for noise and losses (default 1)
 
 The file is parsed by the daemon's own reader (`settings.config.read_parser`), so both see the same
@@ -25,6 +26,7 @@ import configparser
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, cast
 
 from equipments.variable_curve import default_calibration_paths, find_calibration
 from settings.config import read_parser
@@ -38,7 +40,7 @@ __all__ = ["LoadSpec", "SimConfig", "assumptions_note", "read_sim_config"]
 TYPES = {"variable": "variable", "water_heater": "variable", "constant": "constant", "unknown": "unknown"}
 UNKNOWN_DEFAULT_W = 800.0
 MIN_POWER_DEFAULT_W = 150.0  # the daemon's default min_power of a variable load
-GLOBAL_KEYS = ("period", "noise_w", "lost_readings", "jitter_s", "actuation", "seed")
+GLOBAL_KEYS = ("period", "noise_w", "lost_readings", "jitter_s", "actuation", "meter_lag_s", "seed")
 # When a command the regulator publishes takes effect (SimConfig.actuation).
 ACTUATIONS = ("period", "at_once")
 METER_TIMEOUT_DEFAULT_S = next(float(o.default) for o in EVALUATE_OPTIONS if o.name == "meter_timeout")
@@ -89,7 +91,10 @@ class SimConfig:
     # When a command takes effect: "period", at the next period's start (a decision with the house reading then acts
     # a whole period after it, one with the production reading half a period after it, a real variator at once);
     # "at_once", from the reading that decided it on (a timer's, from the next reading), the rows then half periods.
-    actuation: str = "period"
+    actuation: Literal["period", "at_once"] = "period"
+    # With actuation = at_once: the house meter reads the mean draw of the half period that ended this long before it
+    # reads (0 to period / 2): a command shows in full only in a reading this long after the next, as `settle` fears.
+    meter_lag_s: float = 0.0
     seed: int = 1  # noise and losses are pseudo-random but the same from one run to the next
     power_assumed: tuple[str, ...] = ()  # relays with no <load>.power_w: drawn at their max_power (unknown: 800 W)
 
@@ -208,9 +213,18 @@ def read_sim_config(path: str | Path) -> SimConfig:
                                       f"({period / 4:g} s: each meter's readings keep their order), got {jitter:g}"))
     actuation = (_text(cp, "simulation", "actuation", None) or "period").lower()
     if actuation not in ACTUATIONS:
-        problems.append(ConfigProblem("simulation", "actuation", f"is {' or '.join(ACTUATIONS)} (a command takes "
-                                      f"effect at the next period, or from the reading that decided it), not "
+        problems.append(ConfigProblem("simulation", "actuation", f"must be {' or '.join(ACTUATIONS)} (a command "
+                                      f"takes effect at the next period, or from the reading that decided it), got "
                                       f"{actuation!r}"))
+    meter_lag = _number(cp, "simulation", "meter_lag_s", problems, zero_ok=True) or 0.0
+    if meter_lag > period / 2:
+        problems.append(ConfigProblem("simulation", "meter_lag_s",
+                                      f"must be at most half the period ({period / 2:g} s: the house meter reads a "
+                                      f"half period's mean at most that late), got {meter_lag:g}"))
+    if meter_lag > 0 and actuation != "at_once":
+        problems.append(ConfigProblem("simulation", "meter_lag_s",
+                                      "needs actuation = at_once (by default a command acts at the next period's "
+                                      "start, when the house meter reads it)"))
     seed = _number(cp, "simulation", "seed", problems, zero_ok=True)
     if seed is not None and seed != int(seed):
         problems.append(ConfigProblem("simulation", "seed", f"must be a whole number, got {seed:g}"))
@@ -232,7 +246,8 @@ def read_sim_config(path: str | Path) -> SimConfig:
         noise_w=noise,
         lost_readings=lost,
         jitter_s=jitter,
-        actuation=actuation,
+        actuation=cast(Literal["period", "at_once"], actuation),
+        meter_lag_s=meter_lag,
         seed=int(seed),
         power_assumed=tuple(name for name, kind in kinds.items()
                             if kind != "variable" and not cp.has_option("simulation", f"{name}.power_w")),

@@ -3,7 +3,9 @@
 Each physical period of `period_s` starting at t: the commands published during the previous period
 take effect; the loads draw (tanks fill); the consumption meter reads at t (base load + loads), the
 production meter at t + period/2 (production interpolated there), each reading handed to the
-regulator with `handle` then `tick` at its own time.
+regulator with `handle` then `tick` at its own time. With `[simulation] actuation = at_once`, each reading
+opens a row of half a period: the commands it brings act from it on, and the house meter reads the loads' draw
+of the half period before it.
 """
 
 from __future__ import annotations
@@ -147,6 +149,9 @@ def meter_period(config: SimConfig, period_s: float | None) -> float:
                           f"({config.meter_timeout_s:g} s): the regulator would take the meters for silent between "
                           "two readings and switch the loads off; give a shorter --period (or [simulation] period), "
                           "or a meter_timeout above it (as the daemon needs with meters that slow)")
+    if config.meter_lag_s > dt / 2:
+        raise ReplayError(f"[simulation] meter_lag_s = {config.meter_lag_s:g} s is over half the meter period "
+                          f"({dt:g} s): the replay's house meter reads a half period's mean at most that late")
     if config.jitter_s >= dt / 4:
         raise ReplayError(f"[simulation] jitter_s = {config.jitter_s:g} s is not under a quarter of the meter period "
                           f"({dt:g} s): each meter's readings would change their order")
@@ -203,6 +208,12 @@ def run(config: SimConfig, trace: Trace, house: SimHouse, belief: Belief, regula
     # average an import and an export into neither); else from the next period's start.
     at_once = config.actuation == "at_once"
     recorder = Recorder(house.names, house.oracle_loads(), half if at_once else period_s)
+    if at_once:
+        # Each half period's own house and sun, from its start: a step of the house between a house reading and the
+        # production reading shows in the next house reading, not in the one before it; the sun of the half period
+        # the house reading opens is the sun then, not the one the production meter reads half a period later.
+        base_late = trace.house_at(times + half).tolist()
+        production_early = trace.production_at(times).tolist()
     cons_meter, prod_meter = PzemMeter(config.json_power), PzemMeter(config.json_power)
     topic_cons, topic_prod = config.topic_cons, config.topic_prod
     handle, tick = regulator.handle, regulator.tick
@@ -216,10 +227,14 @@ def run(config: SimConfig, trace: Trace, house: SimHouse, belief: Belief, regula
     # decision that waited for a production reading): at fixed times, such a deadline falls on a reading's tick.
     deadline_of = getattr(regulator, "next_deadline", None) if jitter is not None else None
     ticked_at = -math.inf
-    real = (0.0,) * len(house.names)  # (at_once: what the loads draw before the first reading: nothing commanded yet)
+    # (at_once: the loads' draw in the last half period and the one before it; nothing commanded before the first)
+    last_w = before_w = 0.0
+    # meter_lag_s (at_once): the house meter reads the mean draw of the half period that ended that long before it
+    # reads, that share of it from the half period before the last.
+    lag_share = config.meter_lag_s / half
     for k, now in enumerate(times.tolist()):
-        if at_once:
-            consumption = base[k] + sum(real)  # (the house meter reads the draw before the decision it brings)
+        if at_once:  # (the house meter reads the draw before the decision it brings)
+            consumption = base[k] + (1.0 - lag_share) * last_w + lag_share * before_w
         else:
             # The belief in force now is the one of the decision whose commands take effect now.
             commanded = belief.watts()
@@ -239,7 +254,7 @@ def run(config: SimConfig, trace: Trace, house: SimHouse, belief: Belief, regula
             handle(topic_cons, cons_reading.encode(), cons_at)
         tick(cons_at)
         if at_once:  # (what the house reading's decision commanded acts from it on)
-            real = _half_row(house, belief, recorder, now, production[k], base[k], half)
+            before_w, last_w = last_w, _half_row(house, belief, recorder, now, production_early[k], base[k], half)
         if deadline_of is not None:
             _tick_at_deadline(deadline_of, tick, cons_at, prod_at)
         if lost is None or not lost[k][1]:
@@ -247,18 +262,19 @@ def run(config: SimConfig, trace: Trace, house: SimHouse, belief: Belief, regula
         tick(prod_at)
         ticked_at = prod_at
         if at_once:  # (and what the production reading's did)
-            real = _half_row(house, belief, recorder, now + half, production[k], base[k], half)
+            before_w, last_w = last_w, _half_row(house, belief, recorder, now + half, production[k], base_late[k], half)
     return recorder.rows()
 
 
 def _half_row(house: SimHouse, belief: Belief, recorder: Recorder, at: float, production_w: float, base_w: float,
-              half_s: float) -> tuple[float, ...]:
+              half_s: float) -> float:
     """actuation = at_once: the commands waiting take effect at `at`, the loads draw for half a period, recorded as a
-    row; their real watts."""
+    row; the loads' real watts together."""
     commanded = belief.watts()
     real = house.step(half_s)
-    recorder.add(at, production_w, base_w + sum(real), house.levels(), commanded, real)
-    return real
+    drawn_w = sum(real)
+    recorder.add(at, production_w, base_w + drawn_w, house.levels(), commanded, real)
+    return drawn_w
 
 
 def _tick_at_deadline(deadline_of: Callable[[], float | None], tick: Callable[[float], None], after: float,
