@@ -112,6 +112,16 @@ class DecisionGate:
         self.waiting_until = max(due_at, latest_s - WAIT_MARGIN_S)
         return True
 
+    @property
+    def settle_s(self) -> float | None:
+        """How long after a command a house reading shows it (None: Hébert's rule, which does not wait)."""
+        return self._settle_s
+
+    def wait_longer(self, settle_s: float) -> None:
+        """From now on a house reading is evidence `settle_s` after a command (the loop hunts: core/hunting.py)."""
+        if self._settle_s is not None and settle_s > self._settle_s:
+            self._settle_s = settle_s
+
     def stop_waiting(self) -> None:
         """Regulation suspended (a silent meter): no decision waits any more for a production reading."""
         self.waiting_until = None

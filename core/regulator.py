@@ -17,6 +17,7 @@ from core.day_roll import DayRoll
 from core.decision_gate import DecisionGate
 from core.decisions import DecisionListener, is_relay, snapshot
 from core.forces import expire_forces, keep_forces_lengths, take_mode_command
+from core.hunting import LoopHunting
 from core.life_cycle import RegulatorLifeCycle
 from core.meter_intake import MeterIntake, NoReading
 from core.meters import EnergyCounter, MeterState
@@ -71,6 +72,8 @@ class Regulator(RegulatorLifeCycle):
         self._stale_guard = StaleGuard(self.consumption, self.production, self.loads, ev.meter_timeout_s)
         self._gate = DecisionGate(self.consumption, self.production, ev.period_s,
                                   ev.settle_s if self.controller is not None else None)
+        # (a loop that hunts waits longer for evidence; Hébert's rule, which does not wait, is not watched)
+        self._hunting = LoopHunting(self._gate, self.consumption) if self.controller is not None else None
         self.last_decision = "none yet"
         self.last_status: dict[str, Any] | None = None  # the last document published
         self._status_pacing = StatusPacing(ev.status_interval_s)
@@ -272,6 +275,8 @@ class Regulator(RegulatorLifeCycle):
             self.last_decision = self.controller.decide(regulated, consumption_w, production_w, now,
                                                         measures_wait=self.field.beliefs_in_doubt(now),
                                                         relays_wait=self.field.after_held(self.loads, now))
+            if self._hunting is not None:
+                self._hunting.after_decision(self.loads, now)
         else:
             self.last_decision = allocate(regulated, consumption_w, production_w, self.params, now)
         self.field.after_decision(consumption_w, production_w, now)

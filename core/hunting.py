@@ -1,0 +1,106 @@
+"""Whether the closed loop hunts: the loads' watts swinging up and down by hundreds of watts, many times a minute.
+
+A decision takes a house reading taken `settle` after the last command for one that shows it. A house meter that
+shows a command later than that hands the loop a reading without it: the loop corrects again what it had corrected,
+and swings. In the replay, with the house meter a second late and `settle` at 1 s, the closed loop swung the heater by
+kilowatts every few seconds and imported up to 1 kWh a day (docs/control.md, "A meter that shows a command late").
+The regulator then waits longer for a house reading (DecisionGate.wait_longer). The thresholds come from the replayed
+days: without any meter lag, with and without noise, the most swings of SWING_W ending within a minute were 6 (the
+cloudy 10-s day, whose sun swings the heater as fast as the meters read); with a meter a second late, 11 and more.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Sequence
+
+from core.decision_gate import DecisionGate
+from core.meters import MeterState
+from equipments.base import Equipment
+
+SWING_W = 300.0  # a swing: the loads' believed watts going one way by this much or more before they turn back
+TURN_W = 20.0  # a move back under this does not turn a swing (a whole percent's dithering, the meters' noise)
+SWINGS = 9  # this many swings...
+WINDOW_S = 60.0  # ...ending within this long: the loop hunts
+# Then a house reading is evidence only this share of the house meter's pace after a command (1.5 s with meters at 2 s):
+# a decision with the production reading no longer takes the next house reading for one that shows its command, yet a
+# decision with a house reading still has the next one, its jitter allowed for. In the replay, with the house meter a
+# second late or not late at all, the loop then did as well as without lag at 1 s.
+PACE_SHARE = 0.75
+WARN_AGAIN_S = 3600.0  # a loop that still hunts with settle at that already is said again at most this often
+
+log = logging.getLogger(__name__)
+
+
+class HuntWatch:
+    """The swings of the loads' believed watts, decision after decision."""
+
+    def __init__(self) -> None:
+        self._turned_at_w: float | None = None  # where the swing under way started (the last turn)
+        self._farthest_w: float | None = None  # how far it has gone
+        self._rising: bool | None = None  # its way; None until the first move of TURN_W or more
+        self._swings: deque[float] = deque()  # when each swing of SWING_W or more ended, the last WINDOW_S
+
+    def see(self, loads_w: float, now: float) -> bool:
+        """The loads' believed watts after a decision at `now`. True when the loop hunts: SWINGS swings of SWING_W or
+        more ended within WINDOW_S (the count then starts again)."""
+        farthest = self._farthest_w
+        if farthest is None or self._turned_at_w is None:
+            self._turned_at_w = self._farthest_w = loads_w
+            return False
+        move_w = loads_w - farthest
+        if self._rising is None:
+            if abs(move_w) >= TURN_W:
+                self._rising, self._farthest_w = move_w > 0, loads_w
+            return False
+        if move_w == 0 or (move_w > 0) == self._rising:
+            self._farthest_w = loads_w if move_w else farthest  # (further the same way: the swing goes on)
+            return False
+        if abs(move_w) < TURN_W:
+            return False
+        # Turned back: the swing from the last turn to the farthest point is over.
+        if abs(farthest - self._turned_at_w) >= SWING_W:
+            self._swings.append(now)
+        self._turned_at_w, self._farthest_w, self._rising = farthest, loads_w, move_w > 0
+        swings = self._swings
+        while swings and not 0 <= now - swings[0] <= WINDOW_S:  # (a clock stepped back drops them too)
+            swings.popleft()
+        if len(swings) >= SWINGS:
+            swings.clear()
+            return True
+        return False
+
+
+class LoopHunting:
+    """The closed loop's decisions watched for hunting; when it hunts, the decisions wait longer for a house reading."""
+
+    def __init__(self, gate: DecisionGate, house: MeterState) -> None:
+        self._gate = gate
+        self._house = house
+        self._watch = HuntWatch()
+        self._warned_at: float | None = None
+
+    def after_decision(self, loads: Sequence[Equipment], now: float) -> None:
+        """A decision at `now` left `loads` at their believed watts."""
+        loads_w = 0.0
+        for load in loads:  # (a plain loop, cheaper than sum() on a generator: every decision)
+            loads_w += load.current_power_w
+        if not self._watch.see(loads_w, now):
+            return
+        settle_s = self._gate.settle_s
+        pace_s = self._house.pace_s()
+        longer_s = None if pace_s is None else round(PACE_SHARE * pace_s, 2)
+        swung = f"the loads' watts swung {SWINGS} times by {SWING_W:.0f} W or more within {WINDOW_S:.0f} s"
+        if settle_s is not None and longer_s is not None and longer_s > settle_s:
+            self._gate.wait_longer(longer_s)
+            log.warning("the loop hunts: %s, as when the house meter shows a command later than [evaluate] settle "
+                        "(%g s) allows: a decision now takes a house reading as evidence %g s after a command "
+                        "(set settle = %g to start so; docs/control.md, a meter that shows a command late)",
+                        swung, settle_s, longer_s, longer_s)
+        elif self._warned_at is None or not 0 <= now - self._warned_at < WARN_AGAIN_S:
+            self._warned_at = now
+            log.warning("the loop hunts: %s, with [evaluate] settle at %g s (the house meter reads every %s s): check "
+                        "how soon the house meter shows a command, and the heater's calibration (docs/control.md, a "
+                        "meter that shows a command late)", swung, settle_s if settle_s is not None else 0,
+                        "?" if pace_s is None else f"{pace_s:g}")

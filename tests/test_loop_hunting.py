@@ -1,0 +1,144 @@
+"""A closed loop that hunts (its loads swinging up and down by hundreds of watts, many times a minute) waits longer for
+a house reading: hand-computable swings, the regulator's reaction, and a replayed house meter a second late."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+import core.hunting as hunting
+from core.decision_gate import DecisionGate
+from core.hunting import SWING_W, SWINGS, HuntWatch, LoopHunting
+from core.meters import MeterState
+from simulation.replay import replay
+from simulation.variants import write_variant
+
+ROOT = Path(__file__).resolve().parent.parent
+CLOUDY = ROOT / "simulation" / "traces" / "bsrn-payerne-2016-06-18-10s.csv"
+TWO_LOAD = ROOT / "bench" / "houses" / "two-load.ini"
+
+
+def _fires(watts: list[float], every_s: float = 2.0) -> list[int]:
+    """The decisions (by index) at which a HuntWatch seeing `watts`, one decision each `every_s`, says it hunts."""
+    watch = HuntWatch()
+    return [k for k, w in enumerate(watts) if watch.see(w, 1000.0 + k * every_s)]
+
+
+def test_nine_swings_of_300_w_within_a_minute_are_hunting() -> None:
+    # 1000, 1400, 1000, 1400...: a swing ends at each turn, the first at decision 2; the ninth at decision 10.
+    swinging = [1000.0 + 400.0 * (k % 2) for k in range(30)]
+    assert _fires(swinging) == [10, 19, 28]  # (and the count starts again after each)
+    assert SWINGS == 9 and SWING_W == 300
+
+
+def test_smaller_or_slower_swings_are_not() -> None:
+    assert _fires([1000.0 + 290.0 * (k % 2) for k in range(60)]) == []  # under 300 W
+    assert _fires([1000.0 + 400.0 * (k % 2) for k in range(30)], every_s=8.0) == []  # 9 swings over 64 s
+    assert _fires([1000.0 + 400.0 * (k % 2) for k in range(30)], every_s=7.0) == [10, 19, 28]  # over 56 s
+    assert _fires([100.0 * k for k in range(60)]) == []  # a steady rise: no swing ends
+
+
+def test_a_step_back_under_20_w_does_not_turn_a_swing() -> None:
+    # Up by 200 W, back 10 W (a whole percent's dithering), up by 200 W again: one swing of 390 W, not two of 200 W.
+    watch = HuntWatch()
+    for k, w in enumerate([1000.0, 1200.0, 1190.0, 1390.0, 1000.0]):
+        watch.see(w, 1000.0 + 2 * k)
+    assert len(watch._swings) == 1
+
+
+def test_a_clock_stepped_back_drops_the_swings_counted() -> None:
+    watch = HuntWatch()
+    for k in range(9):  # seven swings, ended at 1004..1016
+        watch.see(1000.0 + 400.0 * (k % 2), 1000.0 + 2 * k)
+    assert len(watch._swings) == 7
+    watch.see(1400.0, 500.0)  # (the wall clock set back by NTP: the eighth swing alone, not hunting)
+    assert len(watch._swings) == 1
+
+
+class _Loads:
+    """Loads whose believed watts a test sets."""
+
+    def __init__(self) -> None:
+        self.load = SimpleNamespace(current_power_w=0.0)
+
+    def at(self, watts: float) -> list[Any]:
+        self.load.current_power_w = watts
+        return [self.load]
+
+
+def _hunting(settle_s: float) -> tuple[LoopHunting, DecisionGate]:
+    house, sun = MeterState("consumption", "house"), MeterState("production", "sun")
+    house.gaps_s = [2.0, 2.0, 2.0]  # (a pace of 2 s)
+    gate = DecisionGate(house, sun, 1.0, settle_s)
+    return LoopHunting(gate, house), gate
+
+
+def _swing(watch: LoopHunting, loads: _Loads, start_s: float, decisions: int = 11) -> None:
+    for k in range(decisions):
+        watch.after_decision(loads.at(1000.0 + 400.0 * (k % 2)), start_s + 2 * k)
+
+
+def test_a_loop_that_hunts_waits_three_quarters_of_the_house_meters_pace(caplog: pytest.LogCaptureFixture) -> None:
+    watch, gate = _hunting(1.0)
+    caplog.set_level(logging.WARNING)
+    _swing(watch, _Loads(), 1000.0)
+    assert gate.settle_s == 1.5
+    assert ("the loop hunts: the loads' watts swung 9 times by 300 W or more within 60 s, as when the house meter "
+            "shows a command later than [evaluate] settle (1 s) allows: a decision now takes a house reading as "
+            "evidence 1.5 s after a command (set settle = 1.5 to start so") in caplog.text
+
+
+def test_a_loop_that_still_hunts_is_said_again_at_most_hourly(caplog: pytest.LogCaptureFixture) -> None:
+    watch, gate = _hunting(1.5)  # (already three quarters of the pace: nothing longer to wait)
+    caplog.set_level(logging.WARNING)
+    loads = _Loads()
+    _swing(watch, loads, 1000.0)
+    _swing(watch, loads, 1100.0)  # (hunting again 100 s later: not said again)
+    assert gate.settle_s == 1.5
+    assert caplog.text.count("the loop hunts") == 1
+    assert "with [evaluate] settle at 1.5 s (the house meter reads every 2 s)" in caplog.text
+    _swing(watch, loads, 1000.0 + hunting.WARN_AGAIN_S + 100)
+    assert caplog.text.count("the loop hunts") == 2
+
+
+def test_the_gate_only_ever_waits_longer_and_never_under_heberts_rule() -> None:
+    house, sun = MeterState("consumption", "house"), MeterState("production", "sun")
+    gate = DecisionGate(house, sun, 1.0, 1.0)
+    gate.wait_longer(0.5)
+    assert gate.settle_s == 1.0
+    gate.wait_longer(1.5)
+    assert gate.settle_s == 1.5
+    hebert = DecisionGate(house, sun, 1.0, None)
+    hebert.wait_longer(1.5)
+    assert hebert.settle_s is None
+
+
+def _cloudy_hour(tmp_path: Path, lag_s: str) -> float:
+    """Caused import (Wh) of 11:00-12:00 of the cloudy day, two-load house, commands acting at once, the house meter
+    `lag_s` late."""
+    config = write_variant(TWO_LOAD, tmp_path, (("simulation", "actuation", "at_once"),
+                                                ("simulation", "meter_lag_s", lag_s)))
+    return replay(config, CLOUDY, "11:00", "12:00").summary.caused_import_wh
+
+
+def test_a_house_meter_a_second_late_no_longer_makes_the_loop_hunt(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    caplog.set_level(logging.WARNING, logger="core.hunting")
+    watched_wh = _cloudy_hour(tmp_path, "1")
+    assert "the loop hunts" in caplog.text
+    caplog.clear()
+    monkeypatch.setattr(hunting, "SWINGS", 10**9)  # (never hunting: the loop as it was)
+    unwatched_wh = _cloudy_hour(tmp_path, "1")
+    assert "the loop hunts" not in caplog.text
+    assert unwatched_wh > 50 and watched_wh < unwatched_wh / 5
+
+
+def test_a_house_meter_that_shows_commands_at_once_is_not_taken_for_hunting(tmp_path: Path,
+                                                                             caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="core.hunting")
+    _cloudy_hour(tmp_path, "0")
+    assert "the loop hunts" not in caplog.text
