@@ -6,7 +6,9 @@ and swings. In the replay, with the house meter a second late and `settle` at 1 
 kilowatts every few seconds and imported up to 1 kWh a day (docs/control.md, "A meter that shows a command late").
 The regulator then waits longer for a house reading (DecisionGate.wait_longer). The thresholds come from the replayed
 days: without any meter lag, with and without noise, the most swings of SWING_W ending within a minute were 6 (the
-cloudy 10-s day, whose sun swings the heater as fast as the meters read); with a meter a second late, 11 and more.
+cloudy 10-s day, whose sun swings the heater as fast as the meters read); with a meter a second late, 11 and more. A
+loop that follows an appliance switching on and off every few seconds (an induction hob at a low setting) swings as
+much: it is taken for hunting too, and the longer wait costs it little (docs/control.md).
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ from equipments.base import Equipment
 SWING_W = 300.0  # a swing: the loads' believed watts going one way by this much or more before they turn back
 TURN_W = 20.0  # a move back under this does not turn a swing (a whole percent's dithering, the meters' noise)
 SWINGS = 9  # this many swings...
-WINDOW_S = 60.0  # ...ending within this long: the loop hunts
+WINDOW_PACES = 30  # ...ending within this many of the house meter's paces (a minute with meters at 2 s)...
+WINDOW_S = 60.0  # ...or this long while its pace is unknown: the loop hunts
 # Then a house reading is evidence only this share of the house meter's pace after a command (1.5 s with meters at 2 s):
 # a decision with the production reading no longer takes the next house reading for one that shows its command, yet a
 # decision with a house reading still has the next one, its jitter allowed for. In the replay, with the house meter a
-# second late or not late at all, the loop then did as well as without lag at 1 s.
+# second late or not late at all, the loop then did about as well as without lag at 1 s.
 PACE_SHARE = 0.75
-WARN_AGAIN_S = 3600.0  # a loop that still hunts with settle at that already is said again at most this often
+WARN_AGAIN_S = 3600.0  # a loop that still hunts is said again at most this often
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +43,11 @@ class HuntWatch:
         self._turned_at_w: float | None = None  # where the swing under way started (the last turn)
         self._farthest_w: float | None = None  # how far it has gone
         self._rising: bool | None = None  # its way; None until the first move of TURN_W or more
-        self._swings: deque[float] = deque()  # when each swing of SWING_W or more ended, the last WINDOW_S
+        self._swings: deque[float] = deque()  # when each swing of SWING_W or more ended, within the window
 
-    def see(self, loads_w: float, now: float) -> bool:
+    def see(self, loads_w: float, now: float, window_s: float = WINDOW_S) -> bool:
         """The loads' believed watts after a decision at `now`. True when the loop hunts: SWINGS swings of SWING_W or
-        more ended within WINDOW_S (the count then starts again)."""
+        more ended within `window_s` (the count then starts again)."""
         farthest = self._farthest_w
         if farthest is None or self._turned_at_w is None:
             self._turned_at_w = self._farthest_w = loads_w
@@ -60,11 +63,13 @@ class HuntWatch:
         if abs(move_w) < TURN_W:
             return False
         # Turned back: the swing from the last turn to the farthest point is over.
-        if abs(farthest - self._turned_at_w) >= SWING_W:
-            self._swings.append(now)
-        self._turned_at_w, self._farthest_w, self._rising = farthest, loads_w, move_w > 0
         swings = self._swings
-        while swings and not 0 <= now - swings[0] <= WINDOW_S:  # (a clock stepped back drops them too)
+        while swings and swings[-1] > now:  # (stamped after now: before the wall clock stepped back)
+            swings.pop()
+        if abs(farthest - self._turned_at_w) >= SWING_W:
+            swings.append(now)
+        self._turned_at_w, self._farthest_w, self._rising = farthest, loads_w, move_w > 0
+        while swings and now - swings[0] > window_s:
             swings.popleft()
         if len(swings) >= SWINGS:
             swings.clear()
@@ -86,21 +91,24 @@ class LoopHunting:
         loads_w = 0.0
         for load in loads:  # (a plain loop, cheaper than sum() on a generator: every decision)
             loads_w += load.current_power_w
-        if not self._watch.see(loads_w, now):
-            return
-        settle_s = self._gate.settle_s
         pace_s = self._house.pace_s()
+        window_s = WINDOW_S if pace_s is None else WINDOW_PACES * pace_s
+        if not self._watch.see(loads_w, now, window_s):
+            return
+        settle_s = self._gate.settle_s or 0.0
         longer_s = None if pace_s is None else round(PACE_SHARE * pace_s, 2)
-        swung = f"the loads' watts swung {SWINGS} times by {SWING_W:.0f} W or more within {WINDOW_S:.0f} s"
-        if settle_s is not None and longer_s is not None and longer_s > settle_s:
+        swung = f"the loads' watts swung {SWINGS} times by {SWING_W:.0f} W or more within {window_s:g} s"
+        if longer_s is not None and longer_s > settle_s:
             self._gate.wait_longer(longer_s)
-            log.warning("the loop hunts: %s, as when the house meter shows a command later than [evaluate] settle "
-                        "(%g s) allows: a decision now takes a house reading as evidence %g s after a command "
-                        "(set settle = %g to start so; docs/control.md, a meter that shows a command late)",
+            self._warned_at = now
+            log.warning("the loop hunts: %s. The house meter may show a command later than [evaluate] settle (%g s) "
+                        "allows, or an appliance switches on and off every few seconds: a decision now takes a house "
+                        "reading as evidence %g s after a command, until the next start (if it says so again after "
+                        "a restart, set settle = %g; docs/control.md, a meter that shows a command late)",
                         swung, settle_s, longer_s, longer_s)
         elif self._warned_at is None or not 0 <= now - self._warned_at < WARN_AGAIN_S:
             self._warned_at = now
-            log.warning("the loop hunts: %s, with [evaluate] settle at %g s (the house meter reads every %s s): check "
-                        "how soon the house meter shows a command, and the heater's calibration (docs/control.md, a "
-                        "meter that shows a command late)", swung, settle_s if settle_s is not None else 0,
-                        "?" if pace_s is None else f"{pace_s:g}")
+            log.warning("the loop hunts: %s, with [evaluate] settle at %g s (the house meter reads every %s s): an "
+                        "appliance that switches on and off every few seconds, a house meter later still, or a "
+                        "heater's calibration far from its truth (docs/control.md, a meter that shows a command late)",
+                        swung, settle_s, "?" if pace_s is None else f"{pace_s:g}")

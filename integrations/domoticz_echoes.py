@@ -67,6 +67,8 @@ class EchoQueue(Generic[Value]):
     def give_up_late(self, now: float) -> None:
         """Forget the echoes awaited ECHO_WAIT_S or more: Domoticz never read their updates. (One dated after `now`
         was sent before the clock stepped back: its wait starts again now, not after the step besides.)"""
+        if not self._pending:
+            return  # (the usual case, at every tick: nothing awaited)
         kept = [(value, min(sent_at, now)) for value, sent_at in self._pending if now - min(sent_at, now) < ECHO_WAIT_S]
         if len(kept) < len(self._pending):
             log.debug("%s: %d update(s) not echoed in %g s, no longer awaited (Domoticz did not read them)",
