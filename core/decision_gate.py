@@ -89,13 +89,12 @@ class DecisionGate:
         before it acts on a sun a whole reading older than the one on the production reading that follows (twice the
         import on the replayed cloudy day; the replay's default overstates it, and with commands acting at once the
         wait gains a few Wh on the cloudy day and costs as much on a day of appliance steps: docs/control.md, "When a
-        command acts"). A house reading lost once put every later decision on that older sun, until a production reading
-        was lost in turn. So the decision waits for the
-        production reading when it is due no later than its command would still show in the next house reading (`settle`
-        before it), each meter as late or early as its jitter: a wait that ran out would leave the decision to go on a
-        second later with the same readings, worse than deciding at once. If none comes by then (lost, or too late), it
-        is taken at that time, less WAIT_MARGIN_S when the reading was due earlier, on the production reading it has
-        (Regulator.tick: decide_after_wait)."""
+        command acts"). A house reading lost once put every later decision on that older sun, until a production
+        reading was lost in turn. So the decision waits for the production reading when it is due no later than its
+        command would still show in the next house reading (`settle` before it), each meter as late or early as its
+        jitter: a wait that ran out would leave the decision to go on a second later with the same readings, worse than
+        deciding at once. If none comes by then (lost, or too late), it is taken at that time, less WAIT_MARGIN_S when
+        the reading was due earlier, on the production reading it has (Regulator.tick: decide_after_wait)."""
         waited = self.waiting_until
         if waited is not None and now >= waited:
             return False  # (waited already: a house reading came before any production one)

@@ -93,7 +93,8 @@ class SimConfig:
     # "at_once", from the reading that decided it on (a timer's, from the next reading), the rows then half periods.
     actuation: Literal["period", "at_once"] = "period"
     # With actuation = at_once: the house meter reads the mean draw of the half period that ended this long before it
-    # reads (0 to period / 2): a command shows in full only in a reading this long after the next, as `settle` fears.
+    # reads (0 to period / 2): a command shows in full only in a reading half a period and this long after it, where
+    # `settle` takes one a second after it for one that shows it.
     meter_lag_s: float = 0.0
     seed: int = 1  # noise and losses are pseudo-random but the same from one run to the next
     power_assumed: tuple[str, ...] = ()  # relays with no <load>.power_w: drawn at their max_power (unknown: 800 W)
