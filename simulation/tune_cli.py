@@ -137,18 +137,15 @@ def _reported(path: Path, day: RecordedDay) -> tuple[str, DailyReport]:
     from recording.format import TEXT_MODE_COPY
     from simulation.recorded_house import below_zero_note, own_load_w
     from simulation.report import report_of
-    from simulation.shown import shown_at_next_reading
 
     report = report_of(path, day)  # (first: a day without a decision has no heading either)
     unseen = below_zero_note(str(path), own_load_w(day), held_at_zero=False)
-    shown = shown_at_next_reading(day.records, day.max_gap_s)
     return (f"Report of {path} ({len(day.records)} decisions)"
             + (" -- its last batch was cut short (a crash): lost" if day.truncated else "")
             + (f" -- {day.damaged_bytes} bytes of damaged batches skipped (their decisions are lost)"
                if day.damaged_bytes else "")
             + (f" -- {TEXT_MODE_COPY}" if day.text_mode_copy else "")
-            + (f"\nnote: {unseen}" if unseen else "")
-            + (f"\n{shown.text()}" if shown is not None else "")), report
+            + (f"\nnote: {unseen}" if unseen else "")), report
 
 
 def _other_parts_note(path: Path, given: list[Path]) -> str | None:
