@@ -235,12 +235,8 @@ def run(config: SimConfig, trace: Trace, house: SimHouse, belief: Belief, regula
     for k, now in enumerate(times.tolist()):
         if at_once:  # (the house meter reads the draw before the decision it brings)
             consumption = base[k] + (1.0 - lag_share) * last_w + lag_share * before_w
-        else:
-            # The belief in force now is the one of the decision whose commands take effect now.
-            commanded = belief.watts()
-            real = house.step(period_s)
-            consumption = base[k] + sum(real)
-            recorder.add(now, production[k], consumption, house.levels(), commanded, real)
+        else:  # (the commands of the period before act from its start)
+            consumption = base[k] + _step_row(house, belief, recorder, now, production[k], base[k], period_s)
         if noise is None:  # (no noise: the same readings as adding 0.0, whose -0.0 the meter clamps anyway)
             cons_reading = cons_meter.reading(consumption, period_s)
             prod_reading = prod_meter.reading(production[k], period_s)
@@ -254,7 +250,7 @@ def run(config: SimConfig, trace: Trace, house: SimHouse, belief: Belief, regula
             handle(topic_cons, cons_reading.encode(), cons_at)
         tick(cons_at)
         if at_once:  # (what the house reading's decision commanded acts from it on)
-            before_w, last_w = last_w, _half_row(house, belief, recorder, now, production_early[k], base[k], half)
+            before_w, last_w = last_w, _step_row(house, belief, recorder, now, production_early[k], base[k], half)
         if deadline_of is not None:
             _tick_at_deadline(deadline_of, tick, cons_at, prod_at)
         if lost is None or not lost[k][1]:
@@ -262,16 +258,18 @@ def run(config: SimConfig, trace: Trace, house: SimHouse, belief: Belief, regula
         tick(prod_at)
         ticked_at = prod_at
         if at_once:  # (and what the production reading's did)
-            before_w, last_w = last_w, _half_row(house, belief, recorder, now + half, production[k], base_late[k], half)
+            before_w, last_w = last_w, _step_row(house, belief, recorder, now + half, production[k], base_late[k],
+                                                 half)
     return recorder.rows()
 
 
-def _half_row(house: SimHouse, belief: Belief, recorder: Recorder, at: float, production_w: float, base_w: float,
-              half_s: float) -> float:
-    """actuation = at_once: the commands waiting take effect at `at`, the loads draw for half a period, recorded as a
-    row; the loads' real watts together."""
+def _step_row(house: SimHouse, belief: Belief, recorder: Recorder, at: float, production_w: float, base_w: float,
+              dt_s: float) -> float:
+    """The commands waiting take effect at `at`, the loads draw for `dt_s` (a period, or half of one with actuation =
+    at_once), recorded as a row; the loads' real watts together."""
+    # The belief in force is the one of the decision whose commands take effect now.
     commanded = belief.watts()
-    real = house.step(half_s)
+    real = house.step(dt_s)
     drawn_w = sum(real)
     recorder.add(at, production_w, base_w + drawn_w, house.levels(), commanded, real)
     return drawn_w
