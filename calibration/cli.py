@@ -1,4 +1,4 @@
-"""`python3 -m calibration fit|sweep`: the command line of the calibration tools.
+"""`python3 -m calibration fit|sweep|lag`: the command line of the calibration tools.
 
 Exit codes: 0 done; 1 a sweep stopped early (what was measured is kept: `--resume` continues it);
 2 bad input (file, option, config) or a refusal, with one clear message and no traceback.
@@ -86,12 +86,13 @@ def _non_negative(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of both commands."""
+    from calibration.lag_cli import add_lag_arguments
     from calibration.sweep_cli import add_sweep_arguments
 
-    parser = argparse.ArgumentParser(prog=PROG,
-                                     description="Calibration of a triac variator: fit a sweep, or run one.")
+    parser = argparse.ArgumentParser(prog=PROG, description="Calibration of a triac variator: fit a sweep, or run "
+                                                            "one; and how soon the house meter shows its steps (lag).")
     parser.add_argument("--version", action="version", version=f"PySEB {PYSEB_VERSION}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{fit,sweep}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{fit,sweep,lag}")
     fit = commands.add_parser("fit", help="fit a calibration CSV and compare with the seed's polynomial",
                               description="Fit a percent;watts calibration CSV, print the figures, write "
                                           "<name>_fit.csv next to it (0..100 % by 0.5).")
@@ -108,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Sweep a variator from 100 % to 0 %, averaging the load's own "
                                             "meter, into calibration/power_calibration_<NAME>.csv.")
     add_sweep_arguments(sweep)
+    lag = commands.add_parser("lag", help="measure how soon the house meter shows a variator's step (for settle)",
+                              description="Step a variator between two percents at known times after a house "
+                                          "reading and print how much of each step the later house readings show, "
+                                          "with what it means for [evaluate] settle (docs/calibration.md).")
+    add_lag_arguments(lag)
     return parser
 
 
@@ -122,10 +128,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             silence_stdout()
             return EXIT_OK  # only the report was left to print, and nobody reads it
 
-    problem = dependency_problem(("numpy", "paho-mqtt"))  # (the sweep alone talks to the broker)
+    problem = dependency_problem(("numpy", "paho-mqtt"))  # (the sweep and the lag measure talk to the broker)
     if problem is not None:
         print(f"{PROG}: {problem}", file=sys.stderr)
         return EXIT_USAGE
+    if args.command == "lag":
+        from calibration.lag_cli import run_lag
+
+        return run_lag(args)
     from calibration.sweep_cli import run_sweep
 
     return run_sweep(args)

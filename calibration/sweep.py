@@ -1,24 +1,22 @@
 """The MQTT calibration sweep: set a variator from 100 % down to 0 %, average the load's meter per step.
 
-One thread of ours (the caller's) and paho's network thread. Callbacks only hand events over through a
-SimpleQueue (its put() is reentrant, so a signal handler may call `Sweeper.stop` too); the sweep
-blocks on that queue with a timeout set by the next deadline: no busy-wait, no sleep loop.
-"""
+The link, its events and the checks before any command are calibration.session's (shared with the house meter's
+lag measure)."""
 
 from __future__ import annotations
 
 import logging
 import os
-import queue
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from calibration.session import VariatorSession
 from calibration.sweep_config import SweepTarget
 from calibration.sweep_files import Row, SweepFiles, hold_variator
-from calibration.sweep_link import SweepError, SweepLink, format_percent
-from calibration.sweep_measure import Event, StepMeasure, SweepPlan, SweepStopped
+from calibration.sweep_link import SweepError, format_percent
+from calibration.sweep_measure import StepMeasure, SweepPlan, SweepStopped
 from calibration.thermostat import sweep_cut_reason
 from values.durations import spoken_duration
 
@@ -38,36 +36,16 @@ class SweepOutcome:
     backup: Path | None = None  # where the CSV this sweep replaced was kept
 
 
-class Sweeper:
+class Sweeper(VariatorSession):
     """One sweep of one load; `run()` blocks until done or stopped, `stop()` may come from anywhere."""
 
     def __init__(self, target: SweepTarget, plan: SweepPlan, files: SweepFiles,
                  progress: Callable[[str], None] | None = None, ignore_availability: bool = False) -> None:
-        self.target = target
+        super().__init__(target, plan.end_percent, plan.availability_wait_s, progress, ignore_availability)
         self.plan = plan
         self.files = files
-        self.ignore_availability = ignore_availability
         self._done: list[Row] | None = None
-        self._progress = progress
-        self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()
-        self._link = SweepLink(target, plan.end_percent, self._on_event)
         self._step = StepMeasure(target, plan, self._next_event, self._link.set_percent, ignore_availability)
-        # Where the load may have been left, when the broker never confirmed the end percent (see run).
-        self.left_at_percent: float | None = None
-
-    def stop(self, reason: str) -> None:
-        """Ask the sweep to end: the load goes to the end percent, finished steps are kept. Signal-safe. Asked
-        again while the end waits for a broker that went away, it gives that wait up."""
-        self._events.put(("stop", time.monotonic(), reason))
-        self._link.stop_asked_at = time.monotonic()
-
-    def _on_event(self, kind: str, data: object) -> None:
-        self._events.put((kind, time.monotonic(), data))
-
-    def _say(self, line: str) -> None:
-        log.info("%s", line)
-        if self._progress is not None:
-            self._progress(line)
 
     def prepare(self) -> None:
         """Read what is already measured and refuse what the files do not allow (SweepError); no connection."""
@@ -137,11 +115,8 @@ class Sweeper:
             log.warning("sweep stopped: %s", stop)
             return SweepOutcome(False, str(stop), written, last_done)
         finally:
-            # The load to the end percent, then a clean disconnect. Unconfirmed (the broker went away and did
-            # not come back in time), the load may still be at the last percent sent: the CLI says so.
             try:
-                if not self._link.finish():
-                    self.left_at_percent = self._link.last_percent
+                self._finish()  # (the load at the end percent; unconfirmed, the CLI says where it may be)
             finally:
                 variator.release()  # (once the load is at the end percent: no other sweep commands it before)
 
@@ -149,80 +124,6 @@ class Sweeper:
         if torn:
             self._say(f"the last line of {self.files.partial} was cut mid-write (a power cut?): "
                       f"{torn.decode('utf-8', 'replace')!r} is left out{then}")
-
-    def _next_event(self, deadline: float) -> Event | None:
-        try:
-            return self._events.get(timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Empty:
-            return None
-
-    def _wait_connected(self) -> None:
-        deadline = time.monotonic() + 10.0
-        while (event := self._next_event(deadline)) is not None:
-            kind, _, data = event
-            if kind == "connected":
-                return
-            if kind == "refused":
-                raise SweepError(f"the broker {self.target.host}:{self.target.port} refused the connection: "
-                                 f"{data}")
-            if kind == "disconnected":
-                raise SweepError(f"cannot connect to the broker {self.target.host}:{self.target.port}: {data}")
-            if kind == "stop":
-                raise SweepStopped(str(data))
-        raise SweepError(f"no answer from the broker {self.target.host}:{self.target.port} within 10 s")
-
-    def _check_regulator(self) -> None:
-        """Refuse to sweep while the regulator says it is online: it would command the same variator.
-
-        Checked on a connection of its own, without a will: a kill during the check sends nothing. Once it passes (the
-        availability `offline`, none within the wait, or `online` with --ignore-availability: the user vouches it is
-        stale), a percent retained on the variator's command topic is cleared (`_clear_leftover`): PySEB never
-        retains its commands, so only a leftover (the seed's) is lost, and the sweep commands the variator anyway.
-        """
-        checker = SweepLink(self.target, self.plan.end_percent, self._on_event, armed=False)
-        checker.start()
-        try:
-            self._wait_connected()
-            log.info("checking the regulator's availability on %s", self.target.topic_availability)
-            deadline = time.monotonic() + self.plan.availability_wait_s
-            leftover: bytes | None = None
-            while (event := self._next_event(deadline)) is not None:
-                kind, _, data = event
-                if kind == "leftover" and isinstance(data, bytes):
-                    leftover = data or None  # (an empty one is a deletion, not a message)
-                if kind == "availability" and data == "online" and not self.ignore_availability:
-                    raise SweepError(f"the regulator is online ({self.target.topic_availability} = online): it "
-                                     f"would fight the sweep for the variator. Stop it first (its availability "
-                                     f"then turns offline), or pass --ignore-availability if that retained "
-                                     f"message is stale.")
-                if kind == "stop":
-                    raise SweepStopped(str(data))
-            if leftover is not None:
-                self._clear_leftover(checker, leftover)
-        finally:
-            checker.finish()
-
-    def _clear_leftover(self, checker: SweepLink, payload: bytes) -> None:
-        """A message retained on the variator's command topic: the variator takes it again at each reconnect, after
-        the sweep as during it (the heater at the seed's last percent, the regulator stopped). Called once the
-        regulator's check has passed (with --ignore-availability over an `online` too). A percent is cleared (the
-        sweep's first command follows); anything else is someone's word, said with how to clear it."""
-        topic = self.target.topic_set_power
-        shown = repr(payload[:40].decode("utf-8", "replace"))
-        clear = f"mosquitto_pub -h {self.target.host} -p {self.target.port} -r -n -t {topic}"
-        try:
-            percent: float | None = float(payload.decode("utf-8").strip())
-        except (UnicodeDecodeError, ValueError):
-            percent = None
-        if percent is None or not 0.0 <= percent <= 100.0:
-            self._say(f"warning: a message is retained on {topic} ({shown}): the variator takes it again at each "
-                      f"reconnect, after the sweep too; left as it is (clear it: {clear})")
-        elif checker.clear_retained():
-            self._say(f"a percent was left retained on {topic} ({shown}; the seed published its percents retained): "
-                      "the variator would take it again at each reconnect, after the sweep too; cleared")
-        else:
-            self._say(f"warning: a percent is left retained on {topic} ({shown}), which the variator takes again at "
-                      f"each reconnect, and the broker did not confirm clearing it: clear it with {clear}")
 
     def _sweep(self, todo: list[float], done: list[Row]) -> Iterator[Row]:
         """Yield (percent, mean watts) for each finished step; raise SweepStopped to end early."""

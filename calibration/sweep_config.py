@@ -69,6 +69,8 @@ class SweepTarget:
     command_topic_note: str | None = None
     # The daemon's warnings about what the sweep reads ([mqtt], the two [evaluate] keys), one line each with the file
     config_warnings: tuple[str, ...] = ()
+    # [evaluate] settle, read for the lag measure only (None for a sweep): what its advice compares with
+    settle_s: float | None = None
 
     @property
     def topic_variator_status(self) -> str | None:
@@ -103,8 +105,11 @@ def _read(source: str) -> configparser.ConfigParser:
         raise SweepConfigError("\n".join(f"{source}: {p.message}" for p in exc.problems)) from None
 
 
-def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
-    """Read the [mqtt] section and the load's section `name`; SweepConfigError lists every problem."""
+def load_sweep_target(path: str | os.PathLike[str], name: str, house_meter: bool = False) -> SweepTarget:
+    """Read the [mqtt] section and the load's section `name`; SweepConfigError lists every problem.
+
+    `house_meter` (the lag measure): the meter read is the house's, [mqtt] topic_cons with its json_power, and the
+    load needs no meter of its own; [evaluate] settle is read too (`settle_s`)."""
     source = os.fspath(path)
     parser = _read(source)
     config_dir = Path(source).resolve().parent
@@ -133,7 +138,8 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
     # [mqtt] and [evaluate] through the daemon's own reader: its keys, aliases, defaults, types, ranges and words.
     reader = SectionReader()
     mqtt = reader.read(parser, "mqtt", MQTT_OPTIONS, ignored=MQTT_IGNORED)
-    evaluate_options = [o for o in EVALUATE_OPTIONS if o.name in _EVALUATE_KEYS]
+    evaluate_keys_read = _EVALUATE_KEYS + (("settle",) if house_meter else ())
+    evaluate_options = [o for o in EVALUATE_OPTIONS if o.name in evaluate_keys_read]
     evaluate = reader.read(parser, "evaluate", evaluate_options)
     if mqtt["host"] is not None and (problem := host_problem(str(mqtt["host"]))):
         reader.problems.append(ConfigProblem("mqtt", "host", problem))
@@ -153,7 +159,9 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
     if topic_set is None:
         problems.append(f"{source}: [{name}] topic_set_power is missing: the variator's command topic "
                         f"(e.g. regul/vload/ECS/cmd)")
-    if topic_read is None:
+    if house_meter:
+        topic_read = str(mqtt["topic_cons"])
+    elif topic_read is None:
         problems.append(f"{source}: [{name}] topic_read_power is missing: a sweep needs the load's own "
                         f"meter (e.g. smeter/pzem/ECS)")
     topic_status = _value(load, "topic_status")
@@ -161,10 +169,11 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
     if json_raw is not None and not json_raw.strip():  # (the daemon's rule: `key =` is no default)
         problems.append(f"{source}: [{name}] json_read_power: is empty: give a value, or delete the line for the "
                         "default, power")
-    for key, topic in (("topic_set_power", topic_set), ("topic_read_power", topic_read),
-                       ("topic_status", topic_status)):
+    read_key = "[mqtt] topic_cons" if house_meter else f"[{name}] topic_read_power"
+    for key, topic in ((f"[{name}] topic_set_power", topic_set), (read_key, topic_read),
+                       (f"[{name}] topic_status", topic_status)):
         if topic and any(c in topic for c in "+#"):
-            problems.append(f"{source}: [{name}] {key}: {topic!r} holds a wildcard (+ or #)")
+            problems.append(f"{source}: {key}: {topic!r} holds a wildcard (+ or #)")
     if problems:
         # (with the warnings: a typo's "did you mean" often explains a problem, as the daemon's check shows both)
         raise SweepConfigError("\n".join(problems + [f"warning: {w}" for w in warnings]))
@@ -183,7 +192,7 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
         key_file=tls_files["key_file"],
         topic_set_power=topic_set,
         topic_read_power=topic_read,
-        json_read_power=_value(load, "json_read_power") or "power",
+        json_read_power=str(mqtt["json_power"]) if house_meter else _value(load, "json_read_power") or "power",
         topic_availability=mqtt["topic_availability"] or f"{topic_regul}/availability",
         topic_status=topic_status,
         frozen_meter=evaluate["frozen_meter"],
@@ -191,8 +200,9 @@ def load_sweep_target(path: str | os.PathLike[str], name: str) -> SweepTarget:
         calibration=_value(load, "calibration"),
         command_topic_note=_status_shaped(topic_set, topic_regul),
         config_warnings=warnings,
+        settle_s=evaluate["settle"] if house_meter else None,
     )
-    if (problem := _not_the_loads_meter(target, mqtt)) is not None:
+    if not house_meter and (problem := _not_the_loads_meter(target, mqtt)) is not None:
         raise SweepConfigError(f"{source}: [{name}] topic_read_power: {topic_read!r} is {problem}: a sweep needs "
                                f"the load's own meter (e.g. smeter/pzem/ECS)")
     return target

@@ -104,11 +104,13 @@ class LoopHunting:
             log.warning("the loop hunts: %s. The house meter may show a command later than [evaluate] settle (%g s) "
                         "allows, or an appliance switches on and off every few seconds: a decision now takes a house "
                         "reading as evidence %g s after a command, until the next start (if it says so again after "
-                        "a restart, set settle = %g; docs/control.md, a meter that shows a command late)",
+                        "a restart, set settle = %g, or measure how soon the house meter shows a command: python3 -m "
+                        "calibration lag; docs/control.md, a meter that shows a command late)",
                         swung, settle_s, longer_s, longer_s)
         elif self._warned_at is None or not 0 <= now - self._warned_at < WARN_AGAIN_S:
             self._warned_at = now
             log.warning("the loop hunts: %s, with [evaluate] settle at %g s (the house meter reads every %s s): an "
                         "appliance that switches on and off every few seconds, a house meter later still, or a "
-                        "heater's calibration far from its truth (docs/control.md, a meter that shows a command late)",
+                        "heater's calibration far from its truth (measure how soon the house meter shows a command: "
+                        "python3 -m calibration lag; docs/control.md, a meter that shows a command late)",
                         swung, settle_s, "?" if pace_s is None else f"{pace_s:g}")

@@ -57,7 +57,8 @@ EVALUATE_OPTIONS: tuple[Option, ...] = (
            "import (docs/control.md); 0 = off", min=0, max=1),
     Option("settle", float, 1.0, "seconds before a house reading shows a command's effect (the closed loop's "
            "decisions; the full-tank inference under either rule); a closed loop that hunts waits 3/4 of the house "
-           "meter's pace until the next start, and says so: set it as the warning says (docs/control.md)",
+           "meter's pace until the next start, and says so: set it as the warning says, or as `python3 -m "
+           "calibration lag` measures it (docs/calibration.md)",
            min=0, max=60),
     Option("dither_import", float, 5.0, "closed_loop: the most import (W) a variable load's whole percent may "
            "cause: one believed to draw more than the surplus by more than this is not sent, the percent under it "

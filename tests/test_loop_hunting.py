@@ -92,7 +92,8 @@ def test_a_loop_that_hunts_waits_three_quarters_of_the_house_meters_pace(caplog:
     assert ("the loop hunts: the loads' watts swung 9 times by 300 W or more within 60 s. The house meter may show a "
             "command later than [evaluate] settle (1 s) allows, or an appliance switches on and off every few seconds: "
             "a decision now takes a house reading as evidence 1.5 s after a command, until the next start (if it says "
-            "so again after a restart, set settle = 1.5;") in caplog.text
+            "so again after a restart, set settle = 1.5, or measure how soon the house meter shows a command: "
+            "python3 -m calibration lag;") in caplog.text
     _swing(watch, loads, 1030.0)  # (still hunting half a minute later: said once, the wait already raised)
     assert caplog.text.count("the loop hunts") == 1
 

@@ -1,0 +1,160 @@
+"""The house meter's lag, measured over MQTT: step the variator between two percents at known times after a house
+reading, and see how much of each step the later house readings show (calibration.lag_figures reads them).
+
+The commands fall at offsets spread over the meter's pace, so the first reading after a command comes anywhere from
+just after it to a whole pace later: together the trials show how soon a reading shows a command. The link, its
+events and the checks before any command are calibration.session's (as the sweep's); the load is left at the low
+percent however the measure ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from calibration.lag_figures import MIN_STEP_W, NO_STEP, Trial, read_trial
+from calibration.meter import meter_watts, output_gated_off, variator_booted
+from calibration.session import VariatorSession
+from calibration.sweep_config import SweepTarget
+from calibration.sweep_link import format_percent
+from calibration.sweep_measure import SweepStopped
+
+__all__ = ["LagMeasure", "LagPlan", "LagStopped"]
+
+log = logging.getLogger(__name__)
+
+LagStopped = SweepStopped  # (the same ending: a reason, what was measured is kept)
+GOLDEN_FRACTION = 0.6180339887498949
+
+
+@dataclass(frozen=True, slots=True)
+class LagPlan:
+    """The trials of a lag measure."""
+
+    trials: int = 16  # steps, up and down in turn
+    low_percent: float = 0.0  # the level between steps up, and where the load is left
+    high_percent: float = 100.0
+    hold_readings: int = 4  # house readings after each command before the next (the last two make its level)
+    meter_timeout_s: float = 30.0  # no usable house reading for this long: stop
+    availability_wait_s: float = 1.0  # how long to wait for the regulator's retained availability
+
+
+class LagMeasure(VariatorSession):
+    """One lag measure; `run()` blocks until the trials are done or the measure is stopped (LagStopped, with the
+    trials finished so far in `trials`)."""
+
+    TOOL = "the lag measure"
+
+    def __init__(self, target: SweepTarget, plan: LagPlan, progress: Callable[[str], None] | None = None,
+                 ignore_availability: bool = False) -> None:
+        super().__init__(target, plan.low_percent, plan.availability_wait_s, progress, ignore_availability)
+        self.plan = plan
+        self.trials: list[Trial] = []
+        self.pace_s: float | None = None  # the house meter's, once measured (the median time between its readings)
+        self._readings: list[tuple[float, float]] = []  # (received at, W) of every usable house reading
+        self._last_payload: bytes | None = None
+        self._last_valid_at = 0.0
+
+    def run(self) -> list[Trial]:
+        """Check the regulator is not running, connect, run the trials, leave the load at the low percent."""
+        try:
+            self._check_regulator()  # before the armed link: no will exists while we may not command
+            self._link.start()
+            self._wait_connected()
+            self._last_valid_at = time.monotonic()
+            self._command(self.plan.low_percent)
+            self._say(f"{format_percent(self.plan.low_percent)} %: waiting for {self.plan.hold_readings + 1} house "
+                      "readings (the level before the first step, and the meter's pace)")
+            self._collect(self.plan.hold_readings + 1)
+            self.pace_s = self._pace()
+            self._say(f"the house meter reads every {self.pace_s:.2f} s")
+            for index in range(self.plan.trials):
+                self.trials.append(self._trial(index))
+                if index == 1 and all((read_trial(t).why or "").startswith(NO_STEP) for t in self.trials):
+                    # (a step up and one down and neither moved the house: the other fourteen would not either)
+                    raise LagStopped(f"the heater drew nothing at {format_percent(self.plan.high_percent)} % (the "
+                                     f"house meter did not move by {MIN_STEP_W:.0f} W): its thermostat is open (a hot "
+                                     "tank?), or the variator does not follow its commands; measure when it can heat")
+            return self.trials
+        finally:
+            self._finish()
+
+    def _trial(self, index: int) -> Trial:
+        """Step once, `(index + 0.5) / trials` of a pace after a house reading, and hold for the readings after."""
+        assert self.pace_s is not None
+        up = index % 2 == 0
+        low, high = self.plan.low_percent, self.plan.high_percent
+        from_percent, to_percent = (low, high) if up else (high, low)
+        # Spread over the pace whatever the number of trials, short and long waits mixed (not every up step early and
+        # every down step late): the golden ratio's multiples, modulo 1.
+        offset_s = self.pace_s * ((0.25 + index * GOLDEN_FRACTION) % 1.0)
+        (last_at, _), = self._collect(1)  # a fresh house reading: the offset counts from it
+        self._collect_until(last_at + offset_s)
+        before_w = tuple(watts for _, watts in self._readings[-2:])  # (all from after the last trial's hold)
+        commanded_at = self._command(to_percent)
+        after = tuple(self._collect(self.plan.hold_readings))
+        trial = Trial(from_percent, to_percent, commanded_at, before_w, after)
+        self._say(f"[{index + 1:>2}/{self.plan.trials}] {format_percent(from_percent)} -> {format_percent(to_percent)}"
+                  f" %: " + ", ".join(f"{watts:.0f} W at {at - commanded_at:.2f} s" for at, watts in after))
+        return trial
+
+    def _command(self, percent: float) -> float:
+        """Command the variator; when it was sent (monotonic s)."""
+        at = time.monotonic()
+        self._link.set_percent(percent)
+        return at
+
+    def _pace(self) -> float:
+        gaps = [b - a for (a, _), (b, _) in zip(self._readings, self._readings[1:], strict=False)]
+        return statistics.median(gaps)
+
+    def _collect(self, count: int) -> list[tuple[float, float]]:
+        """Wait for `count` usable house readings; they are returned (and kept)."""
+        got: list[tuple[float, float]] = []
+        while len(got) < count:
+            reading = self._next_reading(self._last_valid_at + self.plan.meter_timeout_s)
+            if reading is None:
+                raise LagStopped(f"the house meter on {self.target.topic_read_power} gave no usable reading for "
+                                 f"{self.plan.meter_timeout_s:g} s")
+            got.append(reading)
+        return got
+
+    def _collect_until(self, deadline: float) -> None:
+        """Keep the usable house readings that come until `deadline` (monotonic s)."""
+        while time.monotonic() < deadline:
+            self._next_reading(deadline)
+
+    def _next_reading(self, deadline: float) -> tuple[float, float] | None:
+        """The next usable house reading by `deadline` (kept), None when none came; what else comes ends the measure
+        when it makes its timing unsound (LagStopped)."""
+        while (event := self._next_event(deadline)) is not None:
+            kind, at, data = event
+            if kind == "reading" and isinstance(data, bytes):
+                watts = meter_watts(data, self.target.json_read_power)
+                if watts is None or watts > self.target.max_meter_power_w:
+                    log.debug("unusable house reading: %r", data)
+                    continue
+                if self.target.frozen_meter and data == self._last_payload:
+                    log.debug("the same message as the last house reading: not counted")
+                    continue
+                self._last_payload, self._last_valid_at = data, at
+                self._readings.append((at, watts))
+                return at, watts
+            if kind == "stop":
+                raise LagStopped(str(data))
+            if kind in ("disconnected", "refused"):
+                # (a reconnect's gap and the will's percent would read as the meter's lag)
+                raise LagStopped(f"the connection to the broker was lost ({data})")
+            if kind == "availability" and data == "online" and not self.ignore_availability:
+                raise LagStopped(f"the regulator came online ({self.target.topic_availability})")
+            if kind == "variator" and isinstance(data, bytes) and variator_booted(data):
+                raise LagStopped("the variator rebooted (it runs at its default percent): start again")
+            if kind == "variator" and isinstance(data, bytes) and output_gated_off(data):
+                raise LagStopped(f"the variator reports its output off (\"state\": \"OFF\"): the heater draws "
+                                 f"nothing whatever the percent; turn it on (mosquitto_pub -t "
+                                 f"{self.target.topic_set_power} -m on)")
+        return None
+

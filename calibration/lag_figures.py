@@ -1,0 +1,154 @@
+"""What the house meter's lag measure found: from trials that each step the variator once between two steady levels,
+how much of the step every later house reading showed, by the time from the command to the reading; and what that
+means for [evaluate] settle and for the replay's [simulation] meter_lag_s. Pure: no clock, no I/O.
+
+A closed loop decides on a house reading only `settle` seconds after its last command (core.decision_gate): a
+reading taken sooner may not show the command yet, and the loop would correct again what was already corrected (it
+hunts: docs/control.md "A meter that shows a command late"). How soon a reading shows a step is the meter's: its
+own averaging, the ESP's publishing, the broker. Nobody measured it for a PZEM; this measures it on the owner's."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+
+__all__ = ["NO_STEP", "SHOWN_SHARE", "LagFigures", "Trial", "TrialFigures", "lag_figures", "read_trial",
+           "settle_advice"]
+
+# A reading "shows" a command when it shows this much of its step: what is left (10 %, 230 W of a 2.3 kW heater)
+# the next decision corrects without hunting.
+SHOWN_SHARE = 0.9
+# A trial whose steady readings (the last ones before the command, the last ones after it) differ by more than this
+# share of its step is left out: the house moved meanwhile (a kettle, a fridge), and every share it gives is off.
+STEADY_SHARE = 0.1
+# A step smaller than this is no step: the heater drew nothing (its thermostat open: a hot tank) or the variator
+# did not follow. Left out, and said.
+MIN_STEP_W = 200.0
+NO_STEP = "no step"  # how such a trial's `why` begins
+# Margin added to the latest delay at which a reading did not show a command in full, for the advised settle: the
+# delays wander by tens of milliseconds (the ESP's loop, the broker, a loaded Pi).
+SETTLE_MARGIN_S = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class Trial:
+    """One step of the variator: the house readings before it, its time, the house readings after it."""
+
+    from_percent: float
+    to_percent: float
+    commanded_at: float  # monotonic s, when the command was published
+    before_w: tuple[float, ...]  # the last house readings before the command (W), oldest first
+    after: tuple[tuple[float, float], ...]  # (received at, monotonic s; W) of each house reading after it
+
+
+@dataclass(frozen=True, slots=True)
+class TrialFigures:
+    """One trial read: its step, and the share of it each later reading showed (None: left out, `why` says)."""
+
+    trial: Trial
+    step_w: float
+    shown: tuple[tuple[float, float], ...]  # (s from the command to the reading, share of the step shown)
+    why: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LagFigures:
+    """Every trial read, and what the kept ones say together."""
+
+    trials: tuple[TrialFigures, ...]
+    # The latest delay (s after a command) at which a reading showed less than SHOWN_SHARE of the step (0: none did)
+    # and the earliest one from which every later reading showed at least that much; the meter's lag lies between.
+    not_shown_until_s: float
+    shown_from_s: float | None
+    # The same for half of the step: a meter that shows a step all at once (a pure delay, the replay's model) has
+    # both as the figures above; one that averages shows half before it shows 90 %.
+    half_not_until_s: float
+    half_from_s: float | None
+
+    @property
+    def delay_s(self) -> float | None:
+        """The pure delay that shows half of a step when this meter does: what the replay's meter_lag_s models
+        (the middle of the two delays that bound it; None without a reading that showed half)."""
+        if self.half_from_s is None:
+            return None
+        return (self.half_not_until_s + self.half_from_s) / 2.0 if self.half_not_until_s > 0.0 else 0.0
+
+    @property
+    def kept(self) -> tuple[TrialFigures, ...]:
+        """The trials whose figures count."""
+        return tuple(t for t in self.trials if t.why is None)
+
+    def samples(self) -> list[tuple[float, float]]:
+        """(delay s, share) of every reading of the kept trials, by delay."""
+        return sorted(sample for t in self.kept for sample in t.shown)
+
+
+def read_trial(trial: Trial, tail: int = 2) -> TrialFigures:
+    """The step of one trial (the median of its last `tail` readings after the command, less the median of its
+    readings before it) and the share each reading after it showed; left out when a level was not steady."""
+    if len(trial.before_w) < 2 or len(trial.after) < tail + 1:
+        return TrialFigures(trial, 0.0, (), "too few readings")
+    before_w = statistics.median(trial.before_w)
+    end_w = [watts for _, watts in trial.after[-tail:]]
+    step_w = statistics.median(end_w) - before_w
+    if abs(step_w) < MIN_STEP_W:
+        return TrialFigures(trial, step_w, (), f"{NO_STEP} ({step_w:+.0f} W: the heater drew nothing, its "
+                                                "thermostat open?)")
+    spread_w = max(max(trial.before_w) - min(trial.before_w), max(end_w) - min(end_w))
+    shown = tuple((at - trial.commanded_at, (watts - before_w) / step_w) for at, watts in trial.after)
+    if spread_w > STEADY_SHARE * abs(step_w):
+        return TrialFigures(trial, step_w, shown, f"the house moved by {spread_w:.0f} W while steady readings were "
+                                                  "taken")
+    return TrialFigures(trial, step_w, shown)
+
+
+def _shown_from(samples: list[tuple[float, float]], share: float) -> tuple[float, float | None]:
+    """(the latest delay of a reading under `share`, 0 if none; the earliest delay after it of a reading at `share`
+    or more, None if none came after it)."""
+    not_shown = max((delay for delay, seen in samples if seen < share), default=0.0)
+    shown = [delay for delay, seen in samples if seen >= share and delay > not_shown]
+    return not_shown, (min(shown) if shown else None)
+
+
+def lag_figures(trials: list[Trial], tail: int = 2) -> LagFigures:
+    """Read the trials; `tail`: how many of the last readings after a command make its new level."""
+    read = tuple(read_trial(trial, tail) for trial in trials)
+    samples = sorted(sample for t in read if t.why is None for sample in t.shown)
+    not_shown_until_s, shown_from_s = _shown_from(samples, SHOWN_SHARE)
+    half_not_until_s, half_from_s = _shown_from(samples, 0.5)
+    return LagFigures(read, not_shown_until_s, shown_from_s, half_not_until_s, half_from_s)
+
+
+def settle_advice(figures: LagFigures, settle_s: float, pace_s: float) -> list[str]:
+    """What the figures mean for [evaluate] settle (the config's `settle_s`) and for the replay's meter_lag_s, with a
+    house meter reading every `pace_s`; lines to print. Empty without kept trials."""
+    if not figures.kept or figures.shown_from_s is None:
+        return []
+    needed_s = math.ceil((figures.not_shown_until_s + SETTLE_MARGIN_S) * 10.0 - 1e-9) / 10.0
+    if figures.not_shown_until_s == 0.0:
+        lines = [f"every reading after a command showed at least {SHOWN_SHARE:.0%} of it (the soonest "
+                 f"{figures.shown_from_s:.2f} s after it): [evaluate] settle = {settle_s:g} is enough"]
+    elif needed_s <= settle_s + 1e-9:
+        lines = [f"a reading showed a command in full from {figures.not_shown_until_s:.2f}-{figures.shown_from_s:.2f} "
+                 f"s after it: [evaluate] settle = {settle_s:g} is enough (at least {needed_s:g} is needed)"]
+    else:
+        lines = [f"a reading showed a command in full only from {figures.not_shown_until_s:.2f}-"
+                 f"{figures.shown_from_s:.2f} s after it: [evaluate] settle = {settle_s:g} is too short, the "
+                 f"closed loop would correct again what a command already corrected (it hunts): set settle = "
+                 f"{needed_s:g}"]
+        if needed_s >= pace_s:
+            lines.append(f"note: that is a whole reading of the house meter ({pace_s:.2f} s) or more: every decision "
+                         "waits a reading longer; a meter that reads faster (its srate) or shows sooner helps more")
+    lag_s = figures.delay_s
+    if lag_s is None:
+        return lines
+    lag_s = round(lag_s, 1)
+    half_pace_s = round(pace_s / 2.0, 1)  # (the replay's [simulation] period is the meter's nominal pace)
+    if lag_s > half_pace_s:
+        lines.append(f"to replay your days with this meter: [simulation] actuation = at_once, meter_lag_s = "
+                     f"{half_pace_s:g} (the replay's most, half a reading; this meter's is about {lag_s:g} s)")
+    else:
+        lines.append(f"to replay your days with this meter: [simulation] actuation = at_once, meter_lag_s = "
+                     f"{lag_s:g} (docs/simulation.md)")
+    return lines

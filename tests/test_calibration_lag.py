@@ -1,0 +1,154 @@
+"""`python3 -m calibration lag` over a real mosquitto, against a house whose meter shows the heater late (or not)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from calibration.cli import main
+from calibration.sweep_config import SweepConfigError, load_sweep_target
+from localbroker import PrivateBroker
+from tests.lag_support import CMD, HOUSE, LaggingHouse, write_lag_config
+from tests.mqtt_probe import MqttProbe
+
+FAST = ["--equipment", "ecs", "--trials", "10", "--hold", "3", "--availability-wait", "0.2", "--meter-timeout", "2"]
+
+
+@pytest.fixture
+def houses(broker: PrivateBroker) -> Iterator[list[LaggingHouse]]:
+    """The houses a test builds, closed after it."""
+    built: list[LaggingHouse] = []
+    yield built
+    for house in built:
+        house.close()
+
+
+def _lag(config: Path, *extra: str) -> int:
+    return main(["lag", "-c", str(config), *FAST, *extra])
+
+
+def _bounds(out: str) -> tuple[float, float]:
+    """The two delays the advice gives: last not shown, first shown."""
+    found = re.search(r"in full (?:only )?from (\d+\.\d+)-(\d+\.\d+) s after it", out)
+    assert found, out
+    return float(found[1]), float(found[2])
+
+
+def test_a_meter_a_tenth_of_a_second_late_is_measured_so_and_a_shorter_settle_is_refused(
+        broker: PrivateBroker, houses: list[LaggingHouse], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    house = LaggingHouse(broker, period_s=0.2, lag_s=0.1)
+    houses.append(house)
+    config = write_lag_config(tmp_path, broker.port, settle_s=0.05)
+    assert _lag(config) == 0
+    out = capsys.readouterr().out
+    assert "the house meter reads every 0.20 s" in out
+    not_shown, shown = _bounds(out)
+    # The truth lies between the two; the delays wander by a few milliseconds (threads, the broker)
+    assert 0.04 <= not_shown <= 0.12 and 0.09 <= shown <= 0.2, out
+    assert "settle = 0.05 is too short" in out and re.search(r"set settle = 0\.[12]\b", out), out
+    assert re.search(r"meter_lag_s = 0\.1 \(docs/simulation\.md\)", out), out
+    # Up and down in turn, and left at the low percent
+    assert house.commands[0] == "0.0" and house.commands[1:3] == ["100.0", "0.0"] and house.percent == 0.0
+    assert out.rstrip().endswith("done; the load is at 0.0 %")
+
+
+def test_a_meter_that_shows_at_once_keeps_the_settle(
+        broker: PrivateBroker, houses: list[LaggingHouse], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    houses.append(LaggingHouse(broker, period_s=0.2, lag_s=0.0))
+    config = write_lag_config(tmp_path, broker.port, settle_s=1.0)
+    assert _lag(config, "--low", "10", "--high", "60") == 0
+    out = capsys.readouterr().out
+    assert "every reading after a command showed at least 90% of it" in out, out
+    assert "[evaluate] settle = 1 is enough" in out and "left out" not in out
+    assert houses[0].percent == 10.0
+
+
+def test_a_meter_that_averages_shows_half_before_it_shows_it_in_full(
+        broker: PrivateBroker, houses: list[LaggingHouse], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    houses.append(LaggingHouse(broker, period_s=0.2, lag_s=0.0, window_s=0.3))
+    config = write_lag_config(tmp_path, broker.port, settle_s=1.0)
+    assert _lag(config, "--trials", "12") == 0
+    out = capsys.readouterr().out
+    not_shown, shown = _bounds(out)
+    # 90 % of the step shows 0.27 s after it (the trials' readings fall on either side), half of it at 0.15 s
+    assert 0.1 <= not_shown <= 0.28 and 0.25 <= shown <= 0.45, out
+    assert "settle = 1 is enough" in out
+    assert re.search(r"meter_lag_s = 0\.1 \(docs/simulation\.md\)|meter_lag_s = 0\.1 \(the replay's most, half a "
+                     r"reading; this meter's is about 0\.2 s\)", out), out
+
+
+def test_the_lag_measure_refuses_to_run_while_the_regulator_is_online(
+        broker: PrivateBroker, houses: list[LaggingHouse], probe: MqttProbe, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    houses.append(LaggingHouse(broker, period_s=0.2))
+    probe.publish("regul/availability", "online", retain=True)
+    config = write_lag_config(tmp_path, broker.port)
+    assert _lag(config) == 2
+    err = capsys.readouterr().err
+    assert "the regulator is online" in err and "would fight the lag measure for the variator" in err
+    assert houses[0].commands == []  # (nothing sent)
+
+
+def test_a_silent_house_meter_stops_the_measure_and_leaves_the_load_low(
+        broker: PrivateBroker, houses: list[LaggingHouse], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    house = LaggingHouse(broker, period_s=0.2)
+    house.silent = True
+    houses.append(house)
+    config = write_lag_config(tmp_path, broker.port)
+    assert _lag(config, "--meter-timeout", "0.6") == 1
+    captured = capsys.readouterr()
+    assert f"stopped: the house meter on {HOUSE} gave no usable reading for 0.6 s; the load is at 0.0 %" in captured.err
+    assert set(house.commands) == {"0.0"} and house.percent == 0.0  # (at the start, and again at the end)
+    assert "share of a step" not in captured.out  # (no trial: no figures)
+
+
+def test_a_heater_that_draws_nothing_stops_the_measure_after_a_step_up_and_one_down(
+        broker: PrivateBroker, houses: list[LaggingHouse], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    house = LaggingHouse(broker, period_s=0.2)
+    house.thermostat_open = True
+    houses.append(house)
+    assert _lag(write_lag_config(tmp_path, broker.port)) == 1
+    captured = capsys.readouterr()
+    assert ("stopped: the heater drew nothing at 100.0 % (the house meter did not move by 200 W): its thermostat is "
+            "open (a hot tank?)") in captured.err
+    assert house.commands[:3] == ["0.0", "100.0", "0.0"] and "100.0" not in house.commands[3:]
+    # What the two trials were is said (left out, too few to advise)
+    assert "left out: trial 1 (no step (+0 W" in captured.out and "0 trials kept of 2: too few" in captured.out
+
+
+@pytest.mark.parametrize(("extra", "said"), [
+    (["--low", "60", "--high", "40"], "--low 60 and --high 40: need 0 <= low < high <= 100"),
+    (["--trials", "1"], "--trials 1: need at least 2"),
+    (["--hold", "1"], "--hold 1: need at least 2"),
+    (["--meter-timeout", "0"], "--meter-timeout 0: must be positive"),
+    (["--high", "nan"], "--high nan: not a finite number"),
+])
+def test_bad_options_are_refused_before_any_connection(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       extra: list[str], said: str) -> None:
+    config = write_lag_config(tmp_path, 1)  # (port 1: nothing listens; a connection would fail otherwise)
+    assert _lag(config, *extra) == 2
+    assert said in capsys.readouterr().err
+
+
+def test_the_house_meter_target_reads_topic_cons_and_settle_and_needs_no_meter_of_the_load(tmp_path: Path) -> None:
+    config = write_lag_config(tmp_path, 1883, settle_s=1.5, extra="json_read_power = watts\n")
+    target = load_sweep_target(config, "ecs", house_meter=True)
+    assert (target.topic_read_power, target.json_read_power, target.settle_s) == (HOUSE, "power", 1.5)
+    assert target.topic_set_power == CMD
+    with pytest.raises(SweepConfigError, match="topic_read_power is missing"):
+        load_sweep_target(config, "ecs")  # (a sweep needs the load's own meter)
+    config.write_text(config.read_text().replace(f"topic_cons = {HOUSE}", "topic_cons = smeter/+/CONS\n"
+                                                                          "json_power = watts"))
+    with pytest.raises(SweepConfigError, match=r"\[mqtt\] topic_cons: 'smeter/\+/CONS' holds a wildcard"):
+        load_sweep_target(config, "ecs", house_meter=True)
+
+
+def test_a_bad_settle_in_the_config_is_refused_as_the_daemon_refuses_it(tmp_path: Path) -> None:
+    config = write_lag_config(tmp_path, 1883, settle_s=99)
+    with pytest.raises(SweepConfigError, match="settle"):
+        load_sweep_target(config, "ecs", house_meter=True)
+    assert load_sweep_target(write_lag_config(tmp_path, 1883, settle_s=99,
+                                              extra="topic_read_power = smeter/pzem/ECS\n"), "ecs").settle_s is None

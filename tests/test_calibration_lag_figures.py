@@ -1,0 +1,105 @@
+"""The house meter's lag read from trials (calibration.lag_figures) and its report: hand-computed cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from calibration.lag_cli import format_lag_report
+from calibration.lag_figures import Trial, lag_figures, settle_advice
+
+
+def _up(at: float, *after: tuple[float, float], before: tuple[float, ...] = (300.0, 301.0)) -> Trial:
+    """A step 0 -> 100 % commanded at `at`; `after`: (s after the command, W)."""
+    return Trial(0.0, 100.0, at, before, tuple((at + delay, watts) for delay, watts in after))
+
+
+def _down(at: float, *after: tuple[float, float]) -> Trial:
+    return Trial(100.0, 0.0, at, (2300.0, 2300.0), tuple((at + delay, watts) for delay, watts in after))
+
+
+# A meter that shows a step all at once, half a second late: readings 0.3 and 0.45 s after a command show none of
+# it, 0.55 s and later all of it.
+PURE_DELAY = [_up(10.0, (0.3, 300.0), (0.7, 2300.0), (1.3, 2300.0), (1.7, 2301.0)),
+              _down(20.0, (0.45, 2300.0), (0.55, 300.0), (1.0, 300.0), (1.5, 300.0))]
+
+
+def test_a_pure_delay_is_bounded_by_the_last_reading_that_did_not_show_it_and_the_first_that_did() -> None:
+    figures = lag_figures(PURE_DELAY)
+    assert [t.why for t in figures.trials] == [None, None]
+    assert figures.trials[0].step_w == pytest.approx(2000.0)  # median(2300, 2301) - median(300, 301)
+    assert figures.trials[1].step_w == pytest.approx(-2000.0)
+    assert figures.trials[0].shown[0] == pytest.approx((0.3, -0.00025))
+    assert figures.trials[1].shown[1] == pytest.approx((0.55, 1.0))
+    assert (figures.not_shown_until_s, figures.shown_from_s) == pytest.approx((0.45, 0.55))
+    assert (figures.half_not_until_s, figures.half_from_s) == pytest.approx((0.45, 0.55))
+    assert figures.delay_s == pytest.approx(0.5)
+
+
+def test_a_meter_that_averages_shows_half_a_step_before_it_shows_it_in_full() -> None:
+    trials = [_up(0.0, (0.4, 900.0), (0.6, 1700.0), (0.8, 2200.0), (1.4, 2300.0), (1.6, 2300.0)),
+              _down(10.0, (0.2, 2300.0), (1.0, 300.0), (1.2, 300.0), (1.8, 300.0))]
+    figures = lag_figures(trials)
+    # shares: 0.4 s 30 %, 0.6 s 70 %, 0.8 s 95 %, 0.2 s 0 %, the rest 100 %
+    assert (figures.not_shown_until_s, figures.shown_from_s) == pytest.approx((0.6, 0.8))
+    assert (figures.half_not_until_s, figures.half_from_s) == pytest.approx((0.4, 0.6))
+    assert figures.delay_s == pytest.approx(0.5)
+
+
+def test_a_trial_whose_house_moved_or_whose_heater_drew_nothing_is_left_out_and_says_why() -> None:
+    moved = _up(0.0, (0.3, 2300.0), (1.0, 2300.0), (1.5, 2300.0), before=(300.0, 600.0))  # 300 W > 10 % of 1850
+    flat = _up(5.0, (0.3, 310.0), (1.0, 305.0), (1.5, 300.0))  # the thermostat open: no step
+    few = _up(9.0, (0.3, 2300.0), (1.0, 2300.0))  # two readings after: none to read before the level
+    figures = lag_figures([*PURE_DELAY, moved, flat, few])
+    whys = [t.why for t in figures.trials]
+    assert whys[:2] == [None, None]
+    assert whys[2] is not None and "the house moved by 300 W" in whys[2]
+    assert whys[3] == "no step (+2 W: the heater drew nothing, its thermostat open?)"  # 302.5 - 300.5
+    assert whys[4] == "too few readings"
+    assert len(figures.kept) == 2
+    # Their readings do not count: the moved trial's 0.3 s reading showed 100 % (its step from 450 W)
+    assert (figures.not_shown_until_s, figures.shown_from_s) == pytest.approx((0.45, 0.55))
+
+
+def test_the_advice_says_whether_settle_is_enough_and_what_to_set() -> None:
+    figures = lag_figures(PURE_DELAY)
+    enough = settle_advice(figures, settle_s=1.0, pace_s=2.0)
+    assert enough[0] == ("a reading showed a command in full from 0.45-0.55 s after it: [evaluate] settle = 1 is "
+                         "enough (at least 0.6 is needed)")
+    assert enough[1] == ("to replay your days with this meter: [simulation] actuation = at_once, meter_lag_s = 0.5 "
+                         "(docs/simulation.md)")
+    short = settle_advice(figures, settle_s=0.3, pace_s=2.0)
+    assert "settle = 0.3 is too short" in short[0] and short[0].endswith("set settle = 0.6")
+    assert len(short) == 2  # (0.6 s is under the pace: no note)
+
+
+def test_a_settle_of_a_whole_reading_or_more_and_a_lag_beyond_the_replays_limit_are_said() -> None:
+    figures = lag_figures(PURE_DELAY)
+    lines = settle_advice(figures, settle_s=0.3, pace_s=0.5)
+    assert lines[1].startswith("note: that is a whole reading of the house meter (0.50 s) or more")
+    assert lines[2] == ("to replay your days with this meter: [simulation] actuation = at_once, meter_lag_s = 0.2 "
+                        "(the replay's most, half a reading; this meter's is about 0.5 s)")
+
+
+def test_a_meter_that_always_showed_the_command_needs_no_longer_settle() -> None:
+    trials = [_up(0.0, (0.1, 2300.0), (0.5, 2300.0), (0.9, 2300.0)),
+              _down(5.0, (0.3, 300.0), (0.7, 300.0), (1.1, 300.0))]
+    figures = lag_figures(trials)
+    assert (figures.not_shown_until_s, figures.shown_from_s, figures.delay_s) == (0.0, pytest.approx(0.1), 0.0)
+    lines = settle_advice(figures, settle_s=1.0, pace_s=0.4)
+    assert lines[0] == ("every reading after a command showed at least 90% of it (the soonest 0.10 s after it): "
+                        "[evaluate] settle = 1 is enough")
+    assert lines[1].endswith("meter_lag_s = 0 (docs/simulation.md)")
+
+
+def test_the_report_tables_the_shares_by_time_and_refuses_to_advise_on_too_few_trials() -> None:
+    four = PURE_DELAY * 2
+    lines = format_lag_report(lag_figures(four), settle_s=1.0, pace_s=2.0)
+    assert lines[0] == "share of a step the house meter showed, by time from the command (4 trials kept):"
+    assert lines[1] == "   0.25- 0.50 s:   4 readings, lowest    0 %, highest    0 %"  # (-0.03 %: no "-0")
+    assert lines[2] == "   0.50- 0.75 s:   4 readings, lowest  100 %, highest  100 %"
+    assert any(line.startswith("a reading showed a command in full from 0.45-0.55 s") for line in lines)
+    few = format_lag_report(lag_figures([*PURE_DELAY, _up(0.0, (0.3, 310.0), (1.0, 305.0), (1.5, 300.0))]),
+                            settle_s=1.0, pace_s=2.0)
+    assert few[0].startswith("left out: trial 3 (no step")
+    assert few[1].startswith("2 trials kept of 3: too few to say how soon the house meter shows a command")
+    assert len(few) == 2
