@@ -19,6 +19,7 @@ from calibration.lag_figures import MIN_STEP_W, NO_STEP, Trial, read_trial
 from calibration.meter import meter_watts, output_gated_off, variator_booted
 from calibration.session import VariatorSession
 from calibration.sweep_config import SweepTarget
+from calibration.sweep_files import hold_variator
 from calibration.sweep_link import format_percent
 from calibration.sweep_measure import SweepStopped
 
@@ -60,6 +61,7 @@ class LagMeasure(VariatorSession):
 
     def run(self) -> list[Trial]:
         """Check the regulator is not running, connect, run the trials, leave the load at the low percent."""
+        variator = hold_variator(self.target)  # (a sweep, or another lag measure, would spoil both; nothing sent yet)
         try:
             self._check_regulator()  # before the armed link: no will exists while we may not command
             self._link.start()
@@ -80,10 +82,14 @@ class LagMeasure(VariatorSession):
                                      "tank?), or the variator does not follow its commands; measure when it can heat")
             return self.trials
         finally:
-            self._finish()
+            try:
+                self._finish()
+            finally:
+                variator.release()  # (once the load is at the low percent)
 
     def _trial(self, index: int) -> Trial:
-        """Step once, `(index + 0.5) / trials` of a pace after a house reading, and hold for the readings after."""
+        """Step once, a share of a pace after a house reading (spread over the pace by `index`), and hold for the
+        readings after."""
         assert self.pace_s is not None
         up = index % 2 == 0
         low, high = self.plan.low_percent, self.plan.high_percent
@@ -95,8 +101,11 @@ class LagMeasure(VariatorSession):
         self._collect_until(last_at + offset_s)
         before_w = tuple(watts for _, watts in self._readings[-2:])  # (all from after the last trial's hold)
         commanded_at = self._command(to_percent)
-        after = tuple(self._collect(self.plan.hold_readings))
-        trial = Trial(from_percent, to_percent, commanded_at, before_w, after)
+        after: list[tuple[float, float]] = []
+        while len(after) < self.plan.hold_readings:
+            # (a reading stamped on paho's thread just before the command, taken from the queue after it: one before)
+            after += [reading for reading in self._collect(1) if reading[0] >= commanded_at]
+        trial = Trial(from_percent, to_percent, commanded_at, before_w, tuple(after))
         self._say(f"[{index + 1:>2}/{self.plan.trials}] {format_percent(from_percent)} -> {format_percent(to_percent)}"
                   f" %: " + ", ".join(f"{watts:.0f} W at {at - commanded_at:.2f} s" for at, watts in after))
         return trial

@@ -11,7 +11,7 @@ import threading
 from types import FrameType
 
 from calibration.lag import LagMeasure, LagPlan, LagStopped
-from calibration.lag_figures import SHOWN_SHARE, LagFigures, lag_figures, settle_advice
+from calibration.lag_figures import LagFigures, lag_figures, settle_advice
 from calibration.sweep_config import SweepConfigError, load_sweep_target
 from calibration.sweep_link import SweepError, format_percent
 from settings.ini_file import DEFAULT_CONFIG, NoConfigHere, given_or_default_config
@@ -40,8 +40,8 @@ def add_lag_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--high", type=decimal_option, default=d.high_percent, metavar="PCT",
                         help=f"the high percent (default {d.high_percent:g})")
     parser.add_argument("--hold", type=whole_option, default=d.hold_readings, metavar="N",
-                        help=f"house readings after each step before the next (default {d.hold_readings}; the "
-                             "last two make the step's level)")
+                        help=f"house readings after each step before the next (default {d.hold_readings}, at "
+                             "least 3; the last two make the step's level)")
     parser.add_argument("--meter-timeout", type=decimal_option, default=d.meter_timeout_s, metavar="S",
                         help=f"stop when the house meter gives no usable reading for this long "
                              f"(default {d.meter_timeout_s:g})")
@@ -64,8 +64,9 @@ def _plan(args: argparse.Namespace) -> LagPlan:
         problems.append(f"--low {args.low:g} and --high {args.high:g}: need 0 <= low < high <= 100")
     if args.trials < 2:
         problems.append(f"--trials {args.trials}: need at least 2 (one step up, one down)")
-    if args.hold < 2:
-        problems.append(f"--hold {args.hold}: need at least 2 (the last two readings make a step's level)")
+    if args.hold < 3:
+        problems.append(f"--hold {args.hold}: need at least 3 (the last two readings make a step's level, and one "
+                        "before them must show it)")
     if args.meter_timeout <= 0.0:
         problems.append(f"--meter-timeout {args.meter_timeout:g}: must be positive")
     if args.availability_wait < 0.0:
@@ -97,11 +98,7 @@ def format_lag_report(figures: LagFigures, settle_s: float, pace_s: float) -> li
             count = f"{len(shares):3} reading{'s' if len(shares) > 1 else ' '}"
             lines.append(f"  {span}: {count}, lowest {round(min(shares) * 100):4d} %, highest "
                          f"{round(max(shares) * 100):4d} %")
-    lines += settle_advice(figures, settle_s, pace_s)
-    if figures.shown_from_s is None:
-        lines.append(f"no reading showed {SHOWN_SHARE:.0%} of a step after the last one that did not: hold longer "
-                     "(--hold)")
-    return lines
+    return lines + settle_advice(figures, settle_s, pace_s)
 
 
 def run_lag(args: argparse.Namespace) -> int:
@@ -110,14 +107,14 @@ def run_lag(args: argparse.Namespace) -> int:
         config = given_or_default_config(args.config, "the lag measure", "(the broker, the meters, the load)")
         plan = _plan(args)
         target = load_sweep_target(config, args.equipment, house_meter=True)
-    except (NoConfigHere, SweepConfigError) as exc:
+        for warning in target.config_warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        measure = LagMeasure(target, plan, progress=say, ignore_availability=args.ignore_availability)
+    except (NoConfigHere, SweepConfigError, SweepError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    for warning in target.config_warnings:
-        print(f"warning: {warning}", file=sys.stderr)
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
-    measure = LagMeasure(target, plan, progress=say, ignore_availability=args.ignore_availability)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         measure.stop(f"interrupted ({signal.Signals(signum).name})")
@@ -141,7 +138,7 @@ def run_lag(args: argparse.Namespace) -> int:
         for signum_before, handler_before in previous.items():
             signal.signal(signum_before, handler_before)  # type: ignore[arg-type]
     low = format_percent(plan.low_percent)
-    where = f"the load is at {low} %"
+    where = f"the load is at {low} %" if measure.commanded else "nothing was sent to the variator"
     if measure.left_at_percent is not None:
         where = f"the load may still be at {format_percent(measure.left_at_percent)} %"
         print(f"warning: {where}: the broker did not confirm the low percent; set it with: mosquitto_pub -h "

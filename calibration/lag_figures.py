@@ -14,13 +14,13 @@ import statistics
 from dataclasses import dataclass
 
 __all__ = ["NO_STEP", "SHOWN_SHARE", "LagFigures", "Trial", "TrialFigures", "lag_figures", "read_trial",
-           "settle_advice"]
+           "replay_lag_line", "settle_advice"]
 
 # A reading "shows" a command when it shows this much of its step: what is left (10 %, 230 W of a 2.3 kW heater)
 # the next decision corrects without hunting.
 SHOWN_SHARE = 0.9
-# A trial whose steady readings (the last ones before the command, the last ones after it) differ by more than this
-# share of its step is left out: the house moved meanwhile (a kettle, a fridge), and every share it gives is off.
+# A trial whose readings before the command, or after a reading showed the step, differ from their level by more than
+# this share of the step is left out: the house moved meanwhile (a kettle, a fridge), and every share it gives is off.
 STEADY_SHARE = 0.1
 # A step smaller than this is no step: the heater drew nothing (its thermostat open: a hot tank) or the variator
 # did not follow. Left out, and said.
@@ -61,18 +61,6 @@ class LagFigures:
     # and the earliest one from which every later reading showed at least that much; the meter's lag lies between.
     not_shown_until_s: float
     shown_from_s: float | None
-    # The same for half of the step: a meter that shows a step all at once (a pure delay, the replay's model) has
-    # both as the figures above; one that averages shows half before it shows 90 %.
-    half_not_until_s: float
-    half_from_s: float | None
-
-    @property
-    def delay_s(self) -> float | None:
-        """The pure delay that shows half of a step when this meter does: what the replay's meter_lag_s models
-        (the middle of the two delays that bound it; None without a reading that showed half)."""
-        if self.half_from_s is None:
-            return None
-        return (self.half_not_until_s + self.half_from_s) / 2.0 if self.half_not_until_s > 0.0 else 0.0
 
     @property
     def kept(self) -> tuple[TrialFigures, ...]:
@@ -82,6 +70,11 @@ class LagFigures:
     def samples(self) -> list[tuple[float, float]]:
         """(delay s, share) of every reading of the kept trials, by delay."""
         return sorted(sample for t in self.kept for sample in t.shown)
+
+    def share_near(self, delay_s: float, width_s: float) -> float | None:
+        """The median share shown by the kept trials' readings within `width_s` of `delay_s` (None: none there)."""
+        near = [share for delay, share in self.samples() if abs(delay - delay_s) <= width_s]
+        return statistics.median(near) if near else None
 
 
 def read_trial(trial: Trial, tail: int = 2) -> TrialFigures:
@@ -95,12 +88,27 @@ def read_trial(trial: Trial, tail: int = 2) -> TrialFigures:
     if abs(step_w) < MIN_STEP_W:
         return TrialFigures(trial, step_w, (), f"{NO_STEP} ({step_w:+.0f} W: the heater drew nothing, its "
                                                 "thermostat open?)")
-    spread_w = max(max(trial.before_w) - min(trial.before_w), max(end_w) - min(end_w))
     shown = tuple((at - trial.commanded_at, (watts - before_w) / step_w) for at, watts in trial.after)
+    return TrialFigures(trial, step_w, shown, _unsteady(trial, shown, step_w))
+
+
+def _unsteady(trial: Trial, shown: tuple[tuple[float, float], ...], step_w: float) -> str | None:
+    """Why a trial's shares cannot be trusted (None: they can): its level before the command moved, or, once a
+    reading showed the step, a later one left it again (the house moved: a fridge started), or its last readings
+    were still on their way to the new level (the meter slower than the hold: hold longer)."""
+    spread_w = max(trial.before_w) - min(trial.before_w)
     if spread_w > STEADY_SHARE * abs(step_w):
-        return TrialFigures(trial, step_w, shown, f"the house moved by {spread_w:.0f} W while steady readings were "
-                                                  "taken")
-    return TrialFigures(trial, step_w, shown)
+        return f"the house moved by {spread_w:.0f} W before the step"
+    first = next((i for i, (_, share) in enumerate(shown) if share >= SHOWN_SHARE), len(shown))
+    if first >= len(shown) - 1:
+        # The level is the last readings', and fewer than two of them showed the step: the meter was still on its way
+        # to it (slower than the hold), or the house moved at the end. Its shares are off either way.
+        return f"the step did not settle within the hold ({len(shown)} readings): hold longer (--hold)"
+    rest = [share for _, share in shown[first:]]
+    if any(abs(share - 1.0) > STEADY_SHARE for share in rest):
+        moved_w = max(abs(share - 1.0) for share in rest) * abs(step_w)
+        return f"the house moved by {moved_w:.0f} W after the step"
+    return None
 
 
 def _shown_from(samples: list[tuple[float, float]], share: float) -> tuple[float, float | None]:
@@ -116,16 +124,21 @@ def lag_figures(trials: list[Trial], tail: int = 2) -> LagFigures:
     read = tuple(read_trial(trial, tail) for trial in trials)
     samples = sorted(sample for t in read if t.why is None for sample in t.shown)
     not_shown_until_s, shown_from_s = _shown_from(samples, SHOWN_SHARE)
-    half_not_until_s, half_from_s = _shown_from(samples, 0.5)
-    return LagFigures(read, not_shown_until_s, shown_from_s, half_not_until_s, half_from_s)
+    return LagFigures(read, not_shown_until_s, shown_from_s)
+
+
+def _tenths_up(seconds: float) -> float:
+    return math.ceil(seconds * 10.0 - 1e-9) / 10.0
 
 
 def settle_advice(figures: LagFigures, settle_s: float, pace_s: float) -> list[str]:
     """What the figures mean for [evaluate] settle (the config's `settle_s`) and for the replay's meter_lag_s, with a
     house meter reading every `pace_s`; lines to print. Empty without kept trials."""
     if not figures.kept or figures.shown_from_s is None:
-        return []
-    needed_s = math.ceil((figures.not_shown_until_s + SETTLE_MARGIN_S) * 10.0 - 1e-9) / 10.0
+        return []  # (a kept trial's last two readings show its step: with one, shown_from_s is never None)
+    # The lag lies between the two delays: covered up to the later one, and a tenth of a second past the earlier
+    # one for the delays' wander (the trials' offsets leave gaps between them).
+    needed_s = _tenths_up(max(figures.not_shown_until_s + SETTLE_MARGIN_S, figures.shown_from_s))
     if figures.not_shown_until_s == 0.0:
         lines = [f"every reading after a command showed at least {SHOWN_SHARE:.0%} of it (the soonest "
                  f"{figures.shown_from_s:.2f} s after it): [evaluate] settle = {settle_s:g} is enough"]
@@ -134,21 +147,31 @@ def settle_advice(figures: LagFigures, settle_s: float, pace_s: float) -> list[s
                  f"s after it: [evaluate] settle = {settle_s:g} is enough (at least {needed_s:g} is needed)"]
     else:
         lines = [f"a reading showed a command in full only from {figures.not_shown_until_s:.2f}-"
-                 f"{figures.shown_from_s:.2f} s after it: [evaluate] settle = {settle_s:g} is too short, the "
-                 f"closed loop would correct again what a command already corrected (it hunts): set settle = "
-                 f"{needed_s:g}"]
+                 f"{figures.shown_from_s:.2f} s after it: [evaluate] settle = {settle_s:g} is too short, a decision "
+                 f"may take a reading that shows part of the last command and correct the rest again (the loop "
+                 f"overshoots, and hunts when little of it shows): set settle = {needed_s:g}"]
         if needed_s >= pace_s:
             lines.append(f"note: that is a whole reading of the house meter ({pace_s:.2f} s) or more: every decision "
                          "waits a reading longer; a meter that reads faster (its srate) or shows sooner helps more")
-    lag_s = figures.delay_s
-    if lag_s is None:
-        return lines
-    lag_s = round(lag_s, 1)
-    half_pace_s = round(pace_s / 2.0, 1)  # (the replay's [simulation] period is the meter's nominal pace)
-    if lag_s > half_pace_s:
-        lines.append(f"to replay your days with this meter: [simulation] actuation = at_once, meter_lag_s = "
-                     f"{half_pace_s:g} (the replay's most, half a reading; this meter's is about {lag_s:g} s)")
-    else:
-        lines.append(f"to replay your days with this meter: [simulation] actuation = at_once, meter_lag_s = "
-                     f"{lag_s:g} (docs/simulation.md)")
+    if (line := replay_lag_line(figures, pace_s)) is not None:
+        lines.append(line)
     return lines
+
+
+def replay_lag_line(figures: LagFigures, pace_s: float) -> str | None:
+    """The replay's [simulation] meter_lag_s for this meter (None: no reading came near half a pace).
+
+    At once, the replay's house reading is the loads' mean draw over the half period that ended meter_lag_s before
+    it (simulation/replay.py), and its commands go out at the readings: the only house reading that can show a
+    command in part is the one half a period after it, which shows 1 - meter_lag_s / half of it. So the lag that
+    replays this meter is half a pace times the share its readings half a pace after a command did not show."""
+    half_s = pace_s / 2.0
+    share = figures.share_near(half_s, pace_s / 8.0)
+    if share is None:
+        return None
+    share = min(1.0, max(0.0, share))  # (a reading a little past the new level, or short of the old one)
+    limit_s = math.floor(half_s * 100.0 + 1e-6) / 100.0  # (the replay refuses more than half its period)
+    lag_s = min(limit_s, round(half_s * (1.0 - share), 2))
+    said = f"; this meter's readings half a reading after a command showed {share:.0%} of it"
+    return (f"to replay your days with this meter: [simulation] actuation = at_once, meter_lag_s = {lag_s:g}, "
+            f"period = {2.0 * half_s:.1f}{said} (docs/simulation.md)")

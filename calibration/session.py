@@ -41,6 +41,11 @@ class VariatorSession:
         # Where the load may have been left, when the broker never confirmed the end percent (see finish).
         self.left_at_percent: float | None = None
 
+    @property
+    def commanded(self) -> bool:
+        """True once a percent was sent to the variator (before, the load is wherever it was)."""
+        return self._link.commanded
+
     def stop(self, reason: str) -> None:
         """Ask the session to end: the load goes to the end percent. Signal-safe. Asked again while the end waits
         for a broker that went away, it gives that wait up."""

@@ -99,24 +99,32 @@ def broker_key(host: str) -> str:
 
 
 def variator_lock_path(target: SweepTarget) -> Path:
-    """The lock a sweep holds on its variator, one per broker and command topic, in the temporary directory: every
-    sweep of that variator finds it, whatever its config file or its CSV (the partial file's lock is per file), and
-    whatever name of this machine it gives the broker (a sweep on `localhost` and one on `127.0.0.1` drove the same
-    variator together)."""
+    """The lock a sweep (or a lag measure) holds on its variator, one per broker and command topic, in the temporary
+    directory: every sweep of that variator finds it, whatever its config file or its CSV (the partial file's lock is
+    per file), and whatever name of this machine it gives the broker (a sweep on `localhost` and one on `127.0.0.1`
+    drove the same variator together)."""
     key = f"{broker_key(target.host)}:{target.port}/{target.topic_set_power}"
     return Path(tempfile.gettempdir()) / f"pyseb-sweep-{hashlib.sha256(key.encode()).hexdigest()[:16]}.lock"
 
 
-def hold_variator(target: SweepTarget, partial: Path) -> InstanceLock:
-    """Lock the variator for this sweep (measuring into `partial`), or SweepError naming the sweep that has it."""
-    lock = InstanceLock(variator_lock_path(target), note=str(partial))
+LAG_MEASURE_NOTE = "(the lag measure)"  # the lock's note of a lag measure (a sweep's is its partial file)
+
+
+def hold_variator(target: SweepTarget, partial: Path | None = None) -> InstanceLock:
+    """Lock the variator for this sweep (measuring into `partial`) or lag measure (None), or SweepError naming the
+    tool that has it."""
+    lock = InstanceLock(variator_lock_path(target), note=str(partial) if partial is not None else LAG_MEASURE_NOTE)
     try:
         lock.acquire()
     except AlreadyRunning as held:
         # Two sweeps of one variator into two files drove it together, each writing the other's steps as its own.
-        raise SweepError(f"another sweep (pid {held.pid}) is driving {target.topic_set_power}, measuring into "
-                         f"{held.note or '?'}: let it finish, or stop it (Ctrl-C in its terminal, or kill "
-                         f"{held.pid}: the load goes to its end percent)") from None
+        if held.note == LAG_MEASURE_NOTE:
+            what = f"another lag measure (pid {held.pid}) is driving {target.topic_set_power}"
+        else:
+            what = (f"another sweep (pid {held.pid}) is driving {target.topic_set_power}, measuring into "
+                    f"{held.note or '?'}")
+        raise SweepError(f"{what}: let it finish, or stop it (Ctrl-C in its terminal, or kill {held.pid}: the load "
+                         "goes to its end percent)") from None
     except OSError as exc:
         raise SweepError(f"cannot open the variator's lock {lock.path}: {exc.strerror or exc}") from None
     return lock

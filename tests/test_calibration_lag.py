@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from calibration.cli import main
+from calibration.lag import LagMeasure, LagPlan, LagStopped
 from calibration.sweep_config import SweepConfigError, load_sweep_target
+from calibration.sweep_link import SweepError
 from localbroker import PrivateBroker
 from tests.lag_support import CMD, HOUSE, LaggingHouse, write_lag_config
 from tests.mqtt_probe import MqttProbe
 
-FAST = ["--equipment", "ecs", "--trials", "10", "--hold", "3", "--availability-wait", "0.2", "--meter-timeout", "2"]
+pytestmark = pytest.mark.usefixtures("sweep_locks")  # (their variator locks: not in /tmp)
+FAST = ["--equipment", "ecs", "--trials", "10", "--availability-wait", "0.2", "--meter-timeout", "2"]
 
 
 @pytest.fixture
@@ -37,19 +44,23 @@ def _bounds(out: str) -> tuple[float, float]:
     return float(found[1]), float(found[2])
 
 
-def test_a_meter_a_tenth_of_a_second_late_is_measured_so_and_a_shorter_settle_is_refused(
+def test_a_meter_late_by_70_ms_is_measured_so_and_a_shorter_settle_is_refused(
         broker: PrivateBroker, houses: list[LaggingHouse], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    house = LaggingHouse(broker, period_s=0.2, lag_s=0.1)
+    house = LaggingHouse(broker, period_s=0.2, lag_s=0.07)
     houses.append(house)
     config = write_lag_config(tmp_path, broker.port, settle_s=0.05)
     assert _lag(config) == 0
     out = capsys.readouterr().out
     assert "the house meter reads every 0.20 s" in out
     not_shown, shown = _bounds(out)
-    # The truth lies between the two; the delays wander by a few milliseconds (threads, the broker)
-    assert 0.04 <= not_shown <= 0.12 and 0.09 <= shown <= 0.2, out
-    assert "settle = 0.05 is too short" in out and re.search(r"set settle = 0\.[12]\b", out), out
-    assert re.search(r"meter_lag_s = 0\.1 \(docs/simulation\.md\)", out), out
+    # The truth lies between the two; the delays wander by a few milliseconds (threads, the broker; more on a
+    # loaded machine, whence the slack)
+    assert 0.02 <= not_shown <= 0.1 and 0.06 <= shown <= 0.2, out
+    advised = re.search(r"settle = 0\.05 is too short, .* set settle = (\d\.\d)\b", out)
+    assert advised and shown <= float(advised[1]) <= 0.3, out
+    # Half a reading (0.1 s) after a command, the readings showed it (0.07 s late): the replay's meter needs little lag
+    replay = re.search(r"meter_lag_s = (\d(?:\.\d+)?), period = 0\.2;", out)
+    assert replay and float(replay[1]) <= 0.05, out
     # Up and down in turn, and left at the low percent
     assert house.commands[0] == "0.0" and house.commands[1:3] == ["100.0", "0.0"] and house.percent == 0.0
     assert out.rstrip().endswith("done; the load is at 0.0 %")
@@ -66,18 +77,83 @@ def test_a_meter_that_shows_at_once_keeps_the_settle(
     assert houses[0].percent == 10.0
 
 
-def test_a_meter_that_averages_shows_half_before_it_shows_it_in_full(
+def test_a_meter_that_averages_shows_part_of_a_step_before_it_shows_it_in_full(
         broker: PrivateBroker, houses: list[LaggingHouse], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     houses.append(LaggingHouse(broker, period_s=0.2, lag_s=0.0, window_s=0.3))
     config = write_lag_config(tmp_path, broker.port, settle_s=1.0)
     assert _lag(config, "--trials", "12") == 0
     out = capsys.readouterr().out
+    assert "left out" not in out, out
     not_shown, shown = _bounds(out)
-    # 90 % of the step shows 0.27 s after it (the trials' readings fall on either side), half of it at 0.15 s
-    assert 0.1 <= not_shown <= 0.28 and 0.25 <= shown <= 0.45, out
+    # A reading d s after a command shows d / 0.3 of it: 90 % at 0.27 s
+    assert 0.15 <= not_shown <= 0.28 and 0.25 <= shown <= 0.4, out
     assert "settle = 1 is enough" in out
-    assert re.search(r"meter_lag_s = 0\.1 \(docs/simulation\.md\)|meter_lag_s = 0\.1 \(the replay's most, half a "
-                     r"reading; this meter's is about 0\.2 s\)", out), out
+    # Half a reading (0.1 s) after a command, a third of it: the replay's meter_lag_s, 0.1 x (1 - 1/3)
+    replay = re.search(r"meter_lag_s = (0\.\d+), period = 0\.2; this meter's readings half a reading after a command "
+                       r"showed (\d+)% of it", out)
+    assert replay and 0.05 <= float(replay[1]) <= 0.085 and 15 <= int(replay[2]) <= 50, out
+
+
+def test_a_lag_measure_waits_for_no_sweep_of_the_same_variator(
+        broker: PrivateBroker, houses: list[LaggingHouse], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from calibration.sweep_files import hold_variator
+
+    houses.append(LaggingHouse(broker, period_s=0.2))
+    config = write_lag_config(tmp_path, broker.port)
+    sweeping = hold_variator(load_sweep_target(config, "ecs", house_meter=True), tmp_path / "ecs.partial.csv")
+    try:
+        assert _lag(config) == 2
+    finally:
+        sweeping.release()
+    err = capsys.readouterr().err
+    assert f"another sweep (pid {os.getpid()}) is driving {CMD}, measuring into {tmp_path / 'ecs.partial.csv'}" in err
+    assert houses[0].commands == []
+    # And a sweep started during a lag measure is told so
+    measuring = hold_variator(load_sweep_target(config, "ecs", house_meter=True))
+    try:
+        with pytest.raises(SweepError, match=rf"another lag measure \(pid {os.getpid()}\) is driving {CMD}: let it"):
+            hold_variator(load_sweep_target(config, "ecs", house_meter=True), tmp_path / "x.partial.csv")
+    finally:
+        measuring.release()
+
+
+def test_ctrl_c_during_the_trials_leaves_the_load_low_and_reports_the_trials_done(
+        broker: PrivateBroker, houses: list[LaggingHouse], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    house = LaggingHouse(broker, period_s=0.2)
+    houses.append(house)
+
+    def interrupt_at_the_third_step() -> None:
+        deadline = time.monotonic() + 30
+        while house.commands.count("100.0") < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGINT)  # the handler the measure installed: measure.stop
+
+    # (SIGINT as a terminal gives it: a pytest started in the background starts with it ignored)
+    outside = signal.signal(signal.SIGINT, signal.default_int_handler)
+    thread = threading.Thread(target=interrupt_at_the_third_step, name="ctrl-c")
+    thread.start()
+    try:
+        code = _lag(write_lag_config(tmp_path, broker.port), "--trials", "16")
+    finally:
+        thread.join(35)
+        signal.signal(signal.SIGINT, outside)
+    captured = capsys.readouterr()
+    assert code == 1 and "stopped: interrupted (SIGINT); the load is at 0.0 %" in captured.err
+    assert house.percent == 0.0 and house.commands.count("100.0") == 2
+    # The two trials done are reported: too few to advise
+    assert "[ 2/16]" in captured.out and "[ 3/16]" not in captured.out
+    assert "2 trials kept of 2: too few" in captured.out
+
+
+def test_a_measure_stopped_before_it_commanded_says_nothing_was_sent(
+        broker: PrivateBroker, houses: list[LaggingHouse], tmp_path: Path) -> None:
+    houses.append(LaggingHouse(broker, period_s=0.2))
+    measure = LagMeasure(load_sweep_target(write_lag_config(tmp_path, broker.port), "ecs", house_meter=True),
+                         LagPlan(availability_wait_s=0.2))
+    measure.stop("asked at once")
+    with pytest.raises(LagStopped, match="asked at once"):
+        measure.run()
+    assert not measure.commanded and houses[0].commands == []
 
 
 def test_the_lag_measure_refuses_to_run_while_the_regulator_is_online(
@@ -122,7 +198,7 @@ def test_a_heater_that_draws_nothing_stops_the_measure_after_a_step_up_and_one_d
 @pytest.mark.parametrize(("extra", "said"), [
     (["--low", "60", "--high", "40"], "--low 60 and --high 40: need 0 <= low < high <= 100"),
     (["--trials", "1"], "--trials 1: need at least 2"),
-    (["--hold", "1"], "--hold 1: need at least 2"),
+    (["--hold", "2"], "--hold 2: need at least 3"),
     (["--meter-timeout", "0"], "--meter-timeout 0: must be positive"),
     (["--high", "nan"], "--high nan: not a finite number"),
 ])
