@@ -76,7 +76,7 @@ class LagMeasure(VariatorSession):
             for index in range(self.plan.trials):
                 self.trials.append(self._trial(index))
                 if index == 1 and all((read_trial(t).why or "").startswith(NO_STEP) for t in self.trials):
-                    # (a step up and one down and neither moved the house: the other fourteen would not either)
+                    # (a step up and one down and neither moved the house: the other trials would not either)
                     raise LagStopped(f"the heater drew nothing at {format_percent(self.plan.high_percent)} % (the "
                                      f"house meter did not move by {MIN_STEP_W:.0f} W): its thermostat is open (a hot "
                                      "tank?), or the variator does not follow its commands; measure when it can heat")

@@ -71,11 +71,6 @@ class LagFigures:
         """(delay s, share) of every reading of the kept trials, by delay."""
         return sorted(sample for t in self.kept for sample in t.shown)
 
-    def share_near(self, delay_s: float, width_s: float) -> float | None:
-        """The median share shown by the kept trials' readings within `width_s` of `delay_s` (None: none there)."""
-        near = [share for delay, share in self.samples() if abs(delay - delay_s) <= width_s]
-        return statistics.median(near) if near else None
-
 
 def read_trial(trial: Trial, tail: int = 2) -> TrialFigures:
     """The step of one trial (the median of its last `tail` readings after the command, less the median of its
@@ -89,25 +84,29 @@ def read_trial(trial: Trial, tail: int = 2) -> TrialFigures:
         return TrialFigures(trial, step_w, (), f"{NO_STEP} ({step_w:+.0f} W: the heater drew nothing, its "
                                                 "thermostat open?)")
     shown = tuple((at - trial.commanded_at, (watts - before_w) / step_w) for at, watts in trial.after)
-    return TrialFigures(trial, step_w, shown, _unsteady(trial, shown, step_w))
+    return TrialFigures(trial, step_w, shown, _unsteady(trial, shown, step_w, tail))
 
 
-def _unsteady(trial: Trial, shown: tuple[tuple[float, float], ...], step_w: float) -> str | None:
-    """Why a trial's shares cannot be trusted (None: they can): its level before the command moved, or, once a
-    reading showed the step, a later one left it again (the house moved: a fridge started), or its last readings
-    were still on their way to the new level (the meter slower than the hold: hold longer)."""
+def _unsteady(trial: Trial, shown: tuple[tuple[float, float], ...], step_w: float, tail: int) -> str | None:
+    """Why a trial's shares cannot be trusted (None: they can): its level before the command moved, or its last
+    `tail` readings (its new level) differ (the meter still on its way: slower than the hold), or, once a reading
+    showed the step, one before those left it again (the house moved: a fridge started)."""
+    limit_w = STEADY_SHARE * abs(step_w)
     spread_w = max(trial.before_w) - min(trial.before_w)
-    if spread_w > STEADY_SHARE * abs(step_w):
-        return f"the house moved by {spread_w:.0f} W before the step"
-    first = next((i for i, (_, share) in enumerate(shown) if share >= SHOWN_SHARE), len(shown))
-    if first >= len(shown) - 1:
-        # The level is the last readings', and fewer than two of them showed the step: the meter was still on its way
-        # to it (slower than the hold), or the house moved at the end. Its shares are off either way.
-        return f"the step did not settle within the hold ({len(shown)} readings): hold longer (--hold)"
-    rest = [share for _, share in shown[first:]]
-    if any(abs(share - 1.0) > STEADY_SHARE for share in rest):
-        moved_w = max(abs(share - 1.0) for share in rest) * abs(step_w)
-        return f"the house moved by {moved_w:.0f} W after the step"
+    if spread_w > limit_w:
+        return (f"its level before the step moved by {spread_w:.0f} W (the house moved, or the step before was still "
+                "showing: hold longer, --hold)")
+    end_w = [watts for _, watts in trial.after[-tail:]]
+    spread_w = max(end_w) - min(end_w)
+    if spread_w > limit_w:
+        return (f"its last {tail} readings differ by {spread_w:.0f} W: the step had not settled (hold longer, --hold), "
+                "or the house moved")
+    # (the last readings within a tenth of the step of each other, both show at least 90 % of it: `first` is before)
+    first = next(i for i, (_, share) in enumerate(shown) if share >= SHOWN_SHARE)
+    middle = [share for _, share in shown[first:-tail]]
+    if any(abs(share - 1.0) > STEADY_SHARE for share in middle):
+        moved_w = max(abs(share - 1.0) for share in middle) * abs(step_w)
+        return f"the house moved by {moved_w:.0f} W after the step showed"
     return None
 
 
@@ -159,19 +158,33 @@ def settle_advice(figures: LagFigures, settle_s: float, pace_s: float) -> list[s
 
 
 def replay_lag_line(figures: LagFigures, pace_s: float) -> str | None:
-    """The replay's [simulation] meter_lag_s for this meter (None: no reading came near half a pace).
+    """The replay's [simulation] meter_lag_s for this meter (None: no reading came near half a pace after a command).
 
     At once, the replay's house reading is the loads' mean draw over the half period that ended meter_lag_s before
     it (simulation/replay.py), and its commands go out at the readings: the only house reading that can show a
     command in part is the one half a period after it, which shows 1 - meter_lag_s / half of it. So the lag that
-    replays this meter is half a pace times the share its readings half a pace after a command did not show."""
-    half_s = pace_s / 2.0
-    share = figures.share_near(half_s, pace_s / 8.0)
+    replays this meter is half a period times the share its readings half a pace after a command did not show, the
+    period being the meter's pace to a tenth of a second (as [simulation] period is written; never more than half of
+    it, which the replay refuses)."""
+    share = _share_at(figures.samples(), pace_s / 2.0, pace_s / 8.0)
     if share is None:
         return None
     share = min(1.0, max(0.0, share))  # (a reading a little past the new level, or short of the old one)
-    limit_s = math.floor(half_s * 100.0 + 1e-6) / 100.0  # (the replay refuses more than half its period)
-    lag_s = min(limit_s, round(half_s * (1.0 - share), 2))
-    said = f"; this meter's readings half a reading after a command showed {share:.0%} of it"
+    period_s = max(0.1, round(pace_s, 1))
+    half_s = period_s / 2.0
+    lag_s = min(half_s, round(half_s * (1.0 - share), 2))
     return (f"to replay your days with this meter: [simulation] actuation = at_once, meter_lag_s = {lag_s:g}, "
-            f"period = {2.0 * half_s:.1f}{said} (docs/simulation.md)")
+            f"period = {period_s:g}; this meter's readings half a reading after a command showed {share:.0%} of it "
+            "(docs/simulation.md)")
+
+
+def _share_at(samples: list[tuple[float, float]], delay_s: float, within_s: float) -> float | None:
+    """The share shown `delay_s` after a command: interpolated between the readings either side of it when both lie
+    within `within_s`, else the one that does (None: neither)."""
+    below = [(d, share) for d, share in samples if delay_s - within_s <= d <= delay_s]
+    above = [(d, share) for d, share in samples if delay_s <= d <= delay_s + within_s]
+    if below and above:
+        (d0, s0), (d1, s1) = below[-1], above[0]
+        return s0 if d1 == d0 else s0 + (s1 - s0) * (delay_s - d0) / (d1 - d0)
+    near = below[-1:] or above[:1]
+    return near[0][1] if near else None

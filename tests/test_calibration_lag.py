@@ -44,23 +44,23 @@ def _bounds(out: str) -> tuple[float, float]:
     return float(found[1]), float(found[2])
 
 
-def test_a_meter_late_by_70_ms_is_measured_so_and_a_shorter_settle_is_refused(
+def test_a_meter_late_by_140_ms_is_measured_so_and_a_shorter_settle_is_refused(
         broker: PrivateBroker, houses: list[LaggingHouse], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    house = LaggingHouse(broker, period_s=0.2, lag_s=0.07)
+    house = LaggingHouse(broker, period_s=0.4, lag_s=0.14)
     houses.append(house)
     config = write_lag_config(tmp_path, broker.port, settle_s=0.05)
     assert _lag(config) == 0
     out = capsys.readouterr().out
-    assert "the house meter reads every 0.20 s" in out
+    assert re.search(r"the house meter reads every 0\.(39|40|41) s", out), out
     not_shown, shown = _bounds(out)
     # The truth lies between the two; the delays wander by a few milliseconds (threads, the broker; more on a
     # loaded machine, whence the slack)
-    assert 0.02 <= not_shown <= 0.1 and 0.06 <= shown <= 0.2, out
+    assert 0.06 <= not_shown <= 0.22 and 0.12 <= shown <= 0.4, out
     advised = re.search(r"settle = 0\.05 is too short, .* set settle = (\d\.\d)\b", out)
-    assert advised and shown <= float(advised[1]) <= 0.3, out
-    # Half a reading (0.1 s) after a command, the readings showed it (0.07 s late): the replay's meter needs little lag
-    replay = re.search(r"meter_lag_s = (\d(?:\.\d+)?), period = 0\.2;", out)
-    assert replay and float(replay[1]) <= 0.05, out
+    assert advised and shown <= float(advised[1]) <= 0.4, out
+    # Half a reading (0.2 s) after a command, the readings showed it (0.14 s late): the replay's meter needs little lag
+    replay = re.search(r"meter_lag_s = (\d(?:\.\d+)?), period = 0\.4;", out)
+    assert replay and float(replay[1]) <= 0.1, out
     # Up and down in turn, and left at the low percent
     assert house.commands[0] == "0.0" and house.commands[1:3] == ["100.0", "0.0"] and house.percent == 0.0
     assert out.rstrip().endswith("done; the load is at 0.0 %")
@@ -79,19 +79,19 @@ def test_a_meter_that_shows_at_once_keeps_the_settle(
 
 def test_a_meter_that_averages_shows_part_of_a_step_before_it_shows_it_in_full(
         broker: PrivateBroker, houses: list[LaggingHouse], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    houses.append(LaggingHouse(broker, period_s=0.2, lag_s=0.0, window_s=0.3))
+    houses.append(LaggingHouse(broker, period_s=0.4, lag_s=0.0, window_s=0.6))
     config = write_lag_config(tmp_path, broker.port, settle_s=1.0)
     assert _lag(config, "--trials", "12") == 0
     out = capsys.readouterr().out
     assert "left out" not in out, out
     not_shown, shown = _bounds(out)
-    # A reading d s after a command shows d / 0.3 of it: 90 % at 0.27 s
-    assert 0.15 <= not_shown <= 0.28 and 0.25 <= shown <= 0.4, out
+    # A reading d s after a command shows d / 0.6 of it: 90 % at 0.54 s
+    assert 0.3 <= not_shown <= 0.6 and 0.5 <= shown <= 0.8, out
     assert "settle = 1 is enough" in out
-    # Half a reading (0.1 s) after a command, a third of it: the replay's meter_lag_s, 0.1 x (1 - 1/3)
-    replay = re.search(r"meter_lag_s = (0\.\d+), period = 0\.2; this meter's readings half a reading after a command "
+    # Half a reading (0.2 s) after a command, a third of it: the replay's meter_lag_s, 0.2 x (1 - 1/3)
+    replay = re.search(r"meter_lag_s = (0\.\d+), period = 0\.4; this meter's readings half a reading after a command "
                        r"showed (\d+)% of it", out)
-    assert replay and 0.05 <= float(replay[1]) <= 0.085 and 15 <= int(replay[2]) <= 50, out
+    assert replay and 0.09 <= float(replay[1]) <= 0.17 and 15 <= int(replay[2]) <= 55, out
 
 
 def test_a_lag_measure_waits_for_no_sweep_of_the_same_variator(
@@ -145,7 +145,23 @@ def test_ctrl_c_during_the_trials_leaves_the_load_low_and_reports_the_trials_don
     assert "2 trials kept of 2: too few" in captured.out
 
 
-def test_a_measure_stopped_before_it_commanded_says_nothing_was_sent(
+def test_ctrl_c_before_any_command_says_nothing_was_sent(
+        broker: PrivateBroker, houses: list[LaggingHouse], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    houses.append(LaggingHouse(broker, period_s=0.2))
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))  # (during the 3 s wait for the availability)
+    outside = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timer.start()
+    try:
+        code = _lag(write_lag_config(tmp_path, broker.port), "--availability-wait", "3")
+    finally:
+        timer.join(5)
+        signal.signal(signal.SIGINT, outside)
+    assert code == 1
+    assert "stopped: interrupted (SIGINT); nothing was sent to the variator" in capsys.readouterr().err
+    assert houses[0].commands == []
+
+
+def test_a_measure_stopped_before_it_commanded_has_not_commanded(
         broker: PrivateBroker, houses: list[LaggingHouse], tmp_path: Path) -> None:
     houses.append(LaggingHouse(broker, period_s=0.2))
     measure = LagMeasure(load_sweep_target(write_lag_config(tmp_path, broker.port), "ecs", house_meter=True),

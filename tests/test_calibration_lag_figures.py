@@ -55,15 +55,29 @@ def test_a_trial_whose_house_moved_or_whose_heater_drew_nothing_is_left_out_and_
     figures = lag_figures([*PURE_DELAY, moved, flat, few, dip, slow])
     whys = [t.why for t in figures.trials]
     assert whys[:2] == [None, None]
-    assert whys[2] == "the house moved by 300 W before the step"
+    assert whys[2] == ("its level before the step moved by 300 W (the house moved, or the step before was still "
+                       "showing: hold longer, --hold)")
     assert whys[3] == "no step (+2 W: the heater drew nothing, its thermostat open?)"  # 302.5 - 300.5
     assert whys[4] == "too few readings"
-    assert whys[5] == "the house moved by 600 W after the step"  # (1 - 1399.5 / 1999.5) x 1999.5
-    assert whys[6] == "the step did not settle within the hold (3 readings): hold longer (--hold)"
+    assert whys[5] == "the house moved by 600 W after the step showed"  # (1 - 1399.5 / 1999.5) x 1999.5
+    assert whys[6] == ("its last 2 readings differ by 800 W: the step had not settled (hold longer, --hold), or the "
+                       "house moved")
     assert len(figures.kept) == 2
     # Their readings do not count: the moved trial's 0.3 s reading showed 100 % (its step from 450 W), the dip's
     # 1.0 s reading 70 %
     assert (figures.not_shown_until_s, figures.shown_from_s) == pytest.approx((0.45, 0.55))
+
+
+def test_a_meter_still_on_its_way_at_the_end_of_the_hold_is_not_taken_for_a_house_that_moved() -> None:
+    # 30, 60, 85 and 97 % of a 2000 W step: the level (the last two) is 91 %, the 85 % reading would read 93 %
+    rising = _up(0.0, (0.3, 900.5), (0.7, 1500.5), (1.1, 2000.5), (1.5, 2240.5))
+    # 50, 90 and 110 % with a hold of 3: slow, not a house that moved after the step showed
+    overshooting = _up(5.0, (0.3, 1300.5), (0.7, 2100.5), (1.1, 2500.5))
+    whys = [t.why for t in lag_figures([rising, overshooting]).trials]
+    assert whys == ["its last 2 readings differ by 240 W: the step had not settled (hold longer, --hold), or the house "
+                    "moved",
+                    "its last 2 readings differ by 400 W: the step had not settled (hold longer, --hold), or the house "
+                    "moved"]
 
 
 def test_the_advice_says_whether_settle_is_enough_and_what_to_set() -> None:
@@ -73,7 +87,7 @@ def test_the_advice_says_whether_settle_is_enough_and_what_to_set() -> None:
                          "enough (at least 0.6 is needed)")
     # Half a reading (1 s) after a command, it showed all of it: the replay's meter needs no lag
     assert enough[1] == ("to replay your days with this meter: [simulation] actuation = at_once, meter_lag_s = 0, "
-                         "period = 2.0; this meter's readings half a reading after a command showed 100% of it "
+                         "period = 2; this meter's readings half a reading after a command showed 100% of it "
                          "(docs/simulation.md)")
     short = settle_advice(figures, settle_s=0.3, pace_s=2.0)
     assert short[0] == ("a reading showed a command in full only from 0.45-0.55 s after it: [evaluate] settle = 0.3 is "
@@ -100,10 +114,21 @@ def test_a_settle_of_a_whole_reading_or_more_and_a_lag_beyond_the_replays_limit_
     assert lines[2] == ("to replay your days with this meter: [simulation] actuation = at_once, meter_lag_s = 0.25, "
                         "period = 0.5; this meter's readings half a reading after a command showed 0% of it "
                         "(docs/simulation.md)")
-    # (never over half the period, which the replay refuses: 1.31 s -> 0.65 s, not 0.66)
-    assert "meter_lag_s = 0.65, period = 1.3;" in (replay_lag_line(lag_figures(
-        [_up(0.0, (0.6, 300.0), (0.7, 300.0), (1.4, 2300.0), (2.0, 2300.0)),
-         _down(5.0, (0.62, 2300.0), (1.6, 300.0), (2.4, 300.0))]), 1.31) or "")
+    # The period as [simulation] period is written, to a tenth of a second, and never over half of it, which the
+    # replay refuses: a meter at 1.34 s that showed nothing of a command 0.67 s after it replays at 1.3 s with 0.65 s
+    # (not 0.67: refused), and one at 0.96 s at 1 s with 0.5 s (not 0.48)
+    nothing_at_first = lag_figures([_up(0.0, (0.45, 300.0), (0.5, 300.0), (0.67, 300.0), (1.4, 2300.0), (2.0, 2300.0)),
+                                    _down(5.0, (0.48, 2300.0), (1.6, 300.0), (2.4, 300.0))])
+    assert "meter_lag_s = 0.65, period = 1.3;" in (replay_lag_line(nothing_at_first, 1.34) or "")
+    assert "meter_lag_s = 0.5, period = 1;" in (replay_lag_line(nothing_at_first, 0.96) or "")
+
+
+def test_the_share_half_a_reading_after_a_command_is_read_between_the_readings_either_side() -> None:
+    # Readings every 2 s: 0.9 s after a command 50 %, 1.1 s after 100 % (and 0.3 s: 0 %, too far): 75 % at 1 s
+    figures = lag_figures([_up(0.0, (0.3, 300.0), (0.9, 1300.0), (1.1, 2300.0), (1.5, 2300.0), (2.0, 2300.0)),
+                           _down(5.0, (1.1, 300.0), (1.5, 300.0), (2.1, 300.0))])
+    assert "meter_lag_s = 0.25, period = 2; this meter's readings half a reading after a command showed 75% of it" in (
+        replay_lag_line(figures, 2.0) or "")
 
 
 def test_no_replay_lag_is_said_without_a_reading_near_half_a_reading_after_a_command() -> None:

@@ -64,13 +64,15 @@ NUMBER_OPTIONS = {
     ("calibration", "sweep"): (["--equipment", "ecs"],
                                ["--start", "--stop", "--step", "--first-settle", "--settle", "--readings",
                                 "--end-percent", "--meter-timeout", "--availability-wait"]),
+    ("calibration", "lag"): (["--equipment", "ecs"],
+                             ["--trials", "--low", "--high", "--hold", "--meter-timeout", "--availability-wait"]),
     ("simulation", "replay"): (["t.csv"], ["--period"]),
     ("simulation", "tune"): (["d"], ["--max-switches", "--max-import-wh", "--period", "--jobs"]),
     ("simulation", "demo"): ([], ["--minutes", "--speed"]),
 }
 NUMBER_CASES = [(tool, command, option) for (tool, command), (_, options) in NUMBER_OPTIONS.items()
                 for option in options]
-WHOLE_OPTIONS = {"--degree", "--readings", "--jobs"}
+WHOLE_OPTIONS = {"--degree", "--readings", "--jobs", "--trials", "--hold"}
 # Not numbers: the types that read paths, the --plot and --log files, the log level.
 OTHER_TYPES = {None, Path}
 
