@@ -12,6 +12,7 @@ from types import FrameType
 
 from calibration.lag import LagMeasure, LagPlan, LagStopped
 from calibration.lag_figures import LagFigures, lag_figures, settle_advice
+from calibration.sweep_cli import add_availability_arguments
 from calibration.sweep_config import SweepConfigError, load_sweep_target
 from calibration.sweep_link import SweepError, format_percent
 from settings.ini_file import DEFAULT_CONFIG, NoConfigHere, given_or_default_config
@@ -45,11 +46,7 @@ def add_lag_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--meter-timeout", type=decimal_option, default=d.meter_timeout_s, metavar="S",
                         help=f"stop when the house meter gives no usable reading for this long "
                              f"(default {d.meter_timeout_s:g})")
-    parser.add_argument("--availability-wait", type=decimal_option, default=d.availability_wait_s, metavar="S",
-                        help=f"how long to wait for the regulator's retained availability "
-                             f"(default {d.availability_wait_s:g})")
-    parser.add_argument("--ignore-availability", action="store_true",
-                        help="measure even if the regulator's availability says online (a stale message)")
+    add_availability_arguments(parser, d.availability_wait_s, "measure")
 
 
 def _plan(args: argparse.Namespace) -> LagPlan:

@@ -175,7 +175,7 @@ def replay_lag_line(figures: LagFigures, pace_s: float) -> str | None:
     lag_s = min(half_s, round(half_s * (1.0 - share), 2))
     return (f"to replay your days with this meter: [simulation] actuation = at_once, meter_lag_s = {lag_s:g}, "
             f"period = {period_s:g}; this meter's readings half a reading after a command showed {share:.0%} of it "
-            "(docs/simulation.md)")
+            "(docs/your-own-days.md)")
 
 
 def _share_at(samples: list[tuple[float, float]], delay_s: float, within_s: float) -> float | None:

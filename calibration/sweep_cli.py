@@ -24,7 +24,7 @@ from shell.stdout_gone import say
 from shell.stop_signals import stop_signals_to_catch
 from values.number_options import decimal_option, whole_option
 
-__all__ = ["add_sweep_arguments", "default_csv_path", "run_sweep"]
+__all__ = ["add_availability_arguments", "add_sweep_arguments", "default_csv_path", "run_sweep"]
 
 EXIT_OK, EXIT_STOPPED, EXIT_USAGE = 0, 1, 2
 
@@ -65,11 +65,16 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--meter-timeout", type=decimal_option, default=d.meter_timeout_s, metavar="S",
                         help=f"stop when the meter gives no usable reading for this long "
                              f"(default {d.meter_timeout_s:g})")
-    parser.add_argument("--availability-wait", type=decimal_option, default=d.availability_wait_s, metavar="S",
-                        help=f"how long to wait for the regulator's retained availability "
-                             f"(default {d.availability_wait_s:g})")
+    add_availability_arguments(parser, d.availability_wait_s, "sweep")
+
+
+def add_availability_arguments(parser: argparse.ArgumentParser, wait_s: float, verb: str) -> None:
+    """The options of a tool that refuses to drive the variator while the regulator is online (`verb`: what it does
+    then, `sweep` or `measure`)."""
+    parser.add_argument("--availability-wait", type=decimal_option, default=wait_s, metavar="S",
+                        help=f"how long to wait for the regulator's retained availability (default {wait_s:g})")
     parser.add_argument("--ignore-availability", action="store_true",
-                        help="sweep even if the regulator's availability says online (a stale message)")
+                        help=f"{verb} even if the regulator's availability says online (a stale message)")
 
 
 def _plan(args: argparse.Namespace) -> SweepPlan:

@@ -7,7 +7,7 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -117,26 +117,35 @@ def test_a_lag_measure_waits_for_no_sweep_of_the_same_variator(
         measuring.release()
 
 
+def _lag_interrupted(config: Path, wait: Callable[[], None], *extra: str) -> int:
+    """_lag, with a Ctrl-C (SIGINT: the handler the measure installed, measure.stop) once `wait` returns on a thread
+    of its own."""
+    def interrupt() -> None:
+        wait()
+        os.kill(os.getpid(), signal.SIGINT)
+
+    # (SIGINT as a terminal gives it: a pytest started in the background starts with it ignored)
+    outside = signal.signal(signal.SIGINT, signal.default_int_handler)
+    thread = threading.Thread(target=interrupt, name="ctrl-c")
+    thread.start()
+    try:
+        return _lag(config, *extra)
+    finally:
+        thread.join(35)
+        signal.signal(signal.SIGINT, outside)
+
+
 def test_ctrl_c_during_the_trials_leaves_the_load_low_and_reports_the_trials_done(
         broker: PrivateBroker, houses: list[LaggingHouse], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     house = LaggingHouse(broker, period_s=0.2)
     houses.append(house)
 
-    def interrupt_at_the_third_step() -> None:
+    def until_the_third_step() -> None:
         deadline = time.monotonic() + 30
         while house.commands.count("100.0") < 2 and time.monotonic() < deadline:
             time.sleep(0.01)
-        os.kill(os.getpid(), signal.SIGINT)  # the handler the measure installed: measure.stop
 
-    # (SIGINT as a terminal gives it: a pytest started in the background starts with it ignored)
-    outside = signal.signal(signal.SIGINT, signal.default_int_handler)
-    thread = threading.Thread(target=interrupt_at_the_third_step, name="ctrl-c")
-    thread.start()
-    try:
-        code = _lag(write_lag_config(tmp_path, broker.port), "--trials", "16")
-    finally:
-        thread.join(35)
-        signal.signal(signal.SIGINT, outside)
+    code = _lag_interrupted(write_lag_config(tmp_path, broker.port), until_the_third_step, "--trials", "16")
     captured = capsys.readouterr()
     assert code == 1 and "stopped: interrupted (SIGINT); the load is at 0.0 %" in captured.err
     assert house.percent == 0.0 and house.commands.count("100.0") == 2
@@ -148,14 +157,9 @@ def test_ctrl_c_during_the_trials_leaves_the_load_low_and_reports_the_trials_don
 def test_ctrl_c_before_any_command_says_nothing_was_sent(
         broker: PrivateBroker, houses: list[LaggingHouse], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     houses.append(LaggingHouse(broker, period_s=0.2))
-    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))  # (during the 3 s wait for the availability)
-    outside = signal.signal(signal.SIGINT, signal.default_int_handler)
-    timer.start()
-    try:
-        code = _lag(write_lag_config(tmp_path, broker.port), "--availability-wait", "3")
-    finally:
-        timer.join(5)
-        signal.signal(signal.SIGINT, outside)
+    config = write_lag_config(tmp_path, broker.port)
+    # (during the 3 s wait for the regulator's availability)
+    code = _lag_interrupted(config, lambda: time.sleep(0.5), "--availability-wait", "3")
     assert code == 1
     assert "stopped: interrupted (SIGINT); nothing was sent to the variator" in capsys.readouterr().err
     assert houses[0].commands == []

@@ -43,7 +43,7 @@ def test_a_meter_that_averages_shows_part_of_a_step_before_it_shows_it_in_full()
     # it; the one reading within 0.15 s of that showed 70 % of the step: 1 - 0.18 / 0.6
     assert replay_lag_line(figures, 1.2) == (
         "to replay your days with this meter: [simulation] actuation = at_once, meter_lag_s = 0.18, period = 1.2; "
-        "this meter's readings half a reading after a command showed 70% of it (docs/simulation.md)")
+        "this meter's readings half a reading after a command showed 70% of it (docs/your-own-days.md)")
 
 
 def test_a_trial_whose_house_moved_or_whose_heater_drew_nothing_is_left_out_and_says_why() -> None:
@@ -88,7 +88,7 @@ def test_the_advice_says_whether_settle_is_enough_and_what_to_set() -> None:
     # Half a reading (1 s) after a command, it showed all of it: the replay's meter needs no lag
     assert enough[1] == ("to replay your days with this meter: [simulation] actuation = at_once, meter_lag_s = 0, "
                          "period = 2; this meter's readings half a reading after a command showed 100% of it "
-                         "(docs/simulation.md)")
+                         "(docs/your-own-days.md)")
     short = settle_advice(figures, settle_s=0.3, pace_s=2.0)
     assert short[0] == ("a reading showed a command in full only from 0.45-0.55 s after it: [evaluate] settle = 0.3 is "
                         "too short, a decision may take a reading that shows part of the last command and correct the "
@@ -113,7 +113,7 @@ def test_a_settle_of_a_whole_reading_or_more_and_a_lag_beyond_the_replays_limit_
     # Half a reading (0.25 s) after a command the 0.3 s reading showed none of it: the replay's most, half a period
     assert lines[2] == ("to replay your days with this meter: [simulation] actuation = at_once, meter_lag_s = 0.25, "
                         "period = 0.5; this meter's readings half a reading after a command showed 0% of it "
-                        "(docs/simulation.md)")
+                        "(docs/your-own-days.md)")
     # The period as [simulation] period is written, to a tenth of a second, and never over half of it, which the
     # replay refuses: a meter at 1.34 s that showed nothing of a command 0.67 s after it replays at 1.3 s with 0.65 s
     # (not 0.67: refused), and one at 0.96 s at 1 s with 0.5 s (not 0.48)
