@@ -5,10 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
-import signal
 import sys
-import threading
-from types import FrameType
 
 from calibration.lag import LagMeasure, LagPlan, LagStopped
 from calibration.lag_figures import LagFigures, lag_figures, settle_advice
@@ -17,7 +14,7 @@ from calibration.sweep_config import SweepConfigError, load_sweep_target
 from calibration.sweep_link import SweepError, format_percent
 from settings.ini_file import DEFAULT_CONFIG, NoConfigHere, given_or_default_config
 from shell.stdout_gone import say
-from shell.stop_signals import stop_signals_to_catch
+from shell.stop_signals import stopping_on_signals
 from values.number_options import decimal_option, whole_option
 
 __all__ = ["add_lag_arguments", "format_lag_report", "run_lag"]
@@ -113,27 +110,19 @@ def run_lag(args: argparse.Namespace) -> int:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        measure.stop(f"interrupted ({signal.Signals(signum).name})")
-
-    previous: dict[signal.Signals, object] = {}
-    if threading.current_thread() is threading.main_thread():
-        for signum in stop_signals_to_catch():  # (the load back at the low percent, however it ends)
-            previous[signum] = signal.signal(signum, on_signal)
-    say(f"lag of the house meter {target.topic_read_power}: [{target.name}] stepped between "
-        f"{format_percent(plan.low_percent)} and {format_percent(plan.high_percent)} % on {target.topic_set_power}, "
-        f"{plan.trials} times; keep the house quiet meanwhile (no kettle, no oven); Ctrl-C stops")
     stopped: str | None = None
-    try:
-        measure.run()
-    except SweepError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except LagStopped as exc:
-        stopped = str(exc)
-    finally:
-        for signum_before, handler_before in previous.items():
-            signal.signal(signum_before, handler_before)  # type: ignore[arg-type]
+    with stopping_on_signals(measure.stop):  # (the load back at the low percent, however it ends)
+        say(f"lag of the house meter {target.topic_read_power}: [{target.name}] stepped between "
+            f"{format_percent(plan.low_percent)} and {format_percent(plan.high_percent)} % on "
+            f"{target.topic_set_power}, {plan.trials} times; keep the house quiet meanwhile (no kettle, no oven); "
+            "Ctrl-C stops")
+        try:
+            measure.run()
+        except SweepError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except LagStopped as exc:
+            stopped = str(exc)
     low = format_percent(plan.low_percent)
     where = f"the load is at {low} %" if measure.commanded else "nothing was sent to the variator"
     if measure.left_at_percent is not None:

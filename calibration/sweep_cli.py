@@ -6,11 +6,8 @@ import argparse
 import logging
 import math
 import shlex
-import signal
 import sys
-import threading
 from pathlib import Path
-from types import FrameType
 
 from calibration.fit import MAX_LOWEST_PERCENT, MIN_HIGHEST_PERCENT
 from calibration.points import MIN_POINTS
@@ -21,7 +18,7 @@ from settings.ini_file import DEFAULT_CONFIG, NoConfigHere, given_or_default_con
 from shell.deps import python_command
 from shell.output_file import overwritten_input
 from shell.stdout_gone import say
-from shell.stop_signals import stop_signals_to_catch
+from shell.stop_signals import stopping_on_signals
 from values.number_options import decimal_option, whole_option
 
 __all__ = ["add_availability_arguments", "add_sweep_arguments", "default_csv_path", "run_sweep"]
@@ -223,35 +220,27 @@ def run_sweep(args: argparse.Namespace) -> int:
         print(_os_error_line(exc, str(log_path)), file=sys.stderr)
         return EXIT_USAGE
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        sweeper.stop(f"interrupted ({signal.Signals(signum).name})")
-
-    previous: dict[signal.Signals, object] = {}
-    if threading.current_thread() is threading.main_thread():
-        # (SIGHUP too: a sweep run over ssh whose session drops must leave the load at the end percent)
-        for signum in stop_signals_to_catch():
-            previous[signum] = signal.signal(signum, on_signal)
-    if target.command_topic_note is not None:
-        say(f"warning: [{target.name}] {target.command_topic_note}")
-    say(f"sweep of [{target.name}]: {target.topic_set_power} <- percent, {target.topic_read_power} -> watts; "
-        f"writing {files.partial}, which becomes {csv_path} once complete (log: {log_path}); Ctrl-C stops "
-        f"and keeps what is measured")
-    try:
-        outcome = sweeper.run()
-    except SweepError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        _say_where_the_load_is(sweeper, target, plan.end_percent)
-        return EXIT_USAGE
-    except OSError as exc:
-        # The load is already back at the end percent (Sweeper.run's finally); what was measured stays.
-        print(_os_error_line(exc, str(files.partial)), file=sys.stderr)
-        _say_where_the_load_is(sweeper, target, plan.end_percent)
-        return EXIT_USAGE
-    finally:
-        for signum_before, handler_before in previous.items():
-            signal.signal(signum_before, handler_before)  # type: ignore[arg-type]
-        logging.getLogger("calibration").removeHandler(handler)
-        handler.close()
+    # (SIGHUP too: a sweep run over ssh whose session drops must leave the load at the end percent)
+    with stopping_on_signals(sweeper.stop):
+        if target.command_topic_note is not None:
+            say(f"warning: [{target.name}] {target.command_topic_note}")
+        say(f"sweep of [{target.name}]: {target.topic_set_power} <- percent, {target.topic_read_power} -> watts; "
+            f"writing {files.partial}, which becomes {csv_path} once complete (log: {log_path}); Ctrl-C stops "
+            f"and keeps what is measured")
+        try:
+            outcome = sweeper.run()
+        except SweepError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            _say_where_the_load_is(sweeper, target, plan.end_percent)
+            return EXIT_USAGE
+        except OSError as exc:
+            # The load is already back at the end percent (Sweeper.run's finally); what was measured stays.
+            print(_os_error_line(exc, str(files.partial)), file=sys.stderr)
+            _say_where_the_load_is(sweeper, target, plan.end_percent)
+            return EXIT_USAGE
+        finally:
+            logging.getLogger("calibration").removeHandler(handler)
+            handler.close()
     end = format_percent(plan.end_percent)
     if _say_where_the_load_is(sweeper, target, plan.end_percent):
         measured = (f"complete: {csv_path}" if outcome.completed

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-__all__ = ["STOP_SIGNALS", "StartHangup", "StoppedWhileStarting", "has_controlling_terminal", "stop_signals_to_catch"]
+__all__ = ["STOP_SIGNALS", "StartHangup", "StoppedWhileStarting", "has_controlling_terminal", "stop_signals_to_catch",
+           "stopping_on_signals"]
 
 # SIGTERM (systemd, kill), SIGINT (Ctrl-C), and SIGHUP: a dropped ssh session or a closed terminal sends it to
 # what runs in the foreground, whose Python default is to die at once, with the loads left as they were.
@@ -18,6 +22,26 @@ def stop_signals_to_catch() -> list[signal.Signals]:
     session leaves the process running (caught, it stopped PySEB, and the night's fallback heating never ran),
     and a shell ignores SIGINT for a job it starts in the background. (The main thread only.)"""
     return [signum for signum in STOP_SIGNALS if signal.getsignal(signum) is not signal.SIG_IGN]
+
+
+@contextmanager
+def stopping_on_signals(stop: Callable[[str], None]) -> Iterator[None]:
+    """While inside, a stop signal calls `stop("interrupted (SIGINT)")` rather than ending the process: a tool that
+    drives a load puts it back first (SIGHUP too: one run over ssh whose session drops). The handlers before are put
+    back on leaving. Installed from the main thread only (Python allows no other), and not for a signal the process
+    was started ignoring (stop_signals_to_catch)."""
+    def on_signal(signum: int, frame: object) -> None:
+        stop(f"interrupted ({signal.Signals(signum).name})")
+
+    previous: dict[signal.Signals, object] = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in stop_signals_to_catch():
+            previous[signum] = signal.signal(signum, on_signal)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
 
 
 def has_controlling_terminal() -> bool:
