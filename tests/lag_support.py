@@ -47,6 +47,14 @@ class LaggingHouse:
         with self._lock:
             return self._changes[-1][1]
 
+    def reaches(self, percent: float, timeout_s: float = 5.0) -> bool:
+        """True once the variator is at `percent`, within `timeout_s`: a command the broker acknowledged to the tool
+        reaches this client on its own thread a little later."""
+        deadline = time.monotonic() + timeout_s
+        while self.percent != percent and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.percent == percent
+
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         text = bytes(msg.payload).decode()
         try:
