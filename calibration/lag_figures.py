@@ -84,26 +84,25 @@ def read_trial(trial: Trial, tail: int = 2) -> TrialFigures:
         return TrialFigures(trial, step_w, (), f"{NO_STEP} ({step_w:+.0f} W: the heater drew nothing, its "
                                                 "thermostat open?)")
     shown = tuple((at - trial.commanded_at, (watts - before_w) / step_w) for at, watts in trial.after)
-    return TrialFigures(trial, step_w, shown, _unsteady(trial, shown, step_w, tail))
+    return TrialFigures(trial, step_w, shown, _unsteady(trial, shown, step_w, end_w))
 
 
-def _unsteady(trial: Trial, shown: tuple[tuple[float, float], ...], step_w: float, tail: int) -> str | None:
+def _unsteady(trial: Trial, shown: tuple[tuple[float, float], ...], step_w: float, end_w: list[float]) -> str | None:
     """Why a trial's shares cannot be trusted (None: they can): its level before the command moved, or its last
-    `tail` readings (its new level) differ (the meter still on its way: slower than the hold), or, once a reading
+    readings (`end_w`, its new level) differ (the meter still on its way: slower than the hold), or, once a reading
     showed the step, one before those left it again (the house moved: a fridge started)."""
     limit_w = STEADY_SHARE * abs(step_w)
     spread_w = max(trial.before_w) - min(trial.before_w)
     if spread_w > limit_w:
         return (f"its level before the step moved by {spread_w:.0f} W (the house moved, or the step before was still "
                 "showing: hold longer, --hold)")
-    end_w = [watts for _, watts in trial.after[-tail:]]
     spread_w = max(end_w) - min(end_w)
     if spread_w > limit_w:
-        return (f"its last {tail} readings differ by {spread_w:.0f} W: the step had not settled (hold longer, --hold), "
-                "or the house moved")
+        return (f"its last {len(end_w)} readings differ by {spread_w:.0f} W: the step had not settled (hold longer, "
+                "--hold), or the house moved")
     # (the last readings within a tenth of the step of each other, both show at least 90 % of it: `first` is before)
     first = next(i for i, (_, share) in enumerate(shown) if share >= SHOWN_SHARE)
-    middle = [share for _, share in shown[first:-tail]]
+    middle = [share for _, share in shown[first:-len(end_w)]]
     if any(abs(share - 1.0) > STEADY_SHARE for share in middle):
         moved_w = max(abs(share - 1.0) for share in middle) * abs(step_w)
         return f"the house moved by {moved_w:.0f} W after the step showed"
