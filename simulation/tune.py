@@ -24,7 +24,7 @@ from simulation.replay import load_trace, meter_period, replay
 from simulation.tune_grid import Axis
 
 __all__ = ["Outcome", "Window", "best", "config_lines", "day_groups", "daylight", "format_table", "least_reached",
-           "run_grid"]
+           "less_import_note", "run_grid"]
 
 DAYLIGHT_PAD_S = 900.0
 
@@ -189,6 +189,24 @@ def least_reached(outcomes: Sequence[Outcome], max_switches: float | None, max_i
     if max_import_wh is not None and scored:
         said.append(f"{min(o.caused_import_wh for o in scored):.1f} Wh of caused import a day")
     return f"the least any setting reaches: {', '.join(said)}" if said else ""
+
+
+def less_import_note(axes: Sequence[Axis], outcomes: Sequence[Outcome], chosen: Outcome,
+                     max_import_wh: float | None) -> str:
+    """Without an import limit, the setting of the grid with the least caused import, when the chosen one has more (as
+    the table shows them, to 0.1 Wh), so the user sees what the best capture costs before pasting it: it can be a loop
+    that hunts, its loads swinging over the surplus and back (the overshoots take surplus the oracle leaves, their
+    import counted against them only 1:1). "": a limit was given, or nothing imports less."""
+    if max_import_wh is not None:
+        return ""
+    scored = [o for o in outcomes if o.capture_pct is not None]
+    least = min(scored, key=lambda o: (round(o.caused_import_wh, 1), -(o.capture_pct or 0.0)), default=None)
+    if least is None or round(least.caused_import_wh, 1) >= round(chosen.caused_import_wh, 1):
+        return ""
+    setting = ", ".join(f"{axis.label}={value}" for axis, value in zip(axes, least.setting, strict=True))
+    return (f"(no import limit given; the least caused import, {least.caused_import_wh:.1f} Wh a day, is with "
+            f"{setting} (capture {least.capture_pct:.2f} %), the best's {chosen.caused_import_wh:.1f} Wh: "
+            "--max-import-wh N leaves out the settings over N Wh a day)")
 
 
 def _kept(setting: Sequence[str], current: Sequence[str | None]) -> int:

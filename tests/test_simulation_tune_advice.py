@@ -1,5 +1,6 @@
 """`tune`'s advice: a tie keeps the config's own setting (the current one: the config's value, else the
-default), the lines to paste leave out what the config has already, and days without a surplus have nothing to tune."""
+default), the lines to paste leave out what the config has already, days without a surplus have nothing to tune, and
+without an import limit the setting of least caused import is named."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from simulation.__main__ import main
-from simulation.tune import Outcome, best
-from simulation.tune_grid import build_grid, current_setting
+from simulation.tune import Outcome, best, less_import_note
+from simulation.tune_grid import Axis, build_grid, current_setting
 from tests.replay_days import write_config, write_day
 
 
@@ -91,3 +92,33 @@ def test_days_without_a_surplus_say_there_is_nothing_to_tune(tmp_path: Path,
     assert main(["tune", str(night), "-c", str(config), "--set", "evaluate.margin=0,10", "--jobs", "1"]) == 1
     out = capsys.readouterr().out
     assert "no surplus in these days" in out and "no setting meets the limits" not in out
+
+
+def test_without_an_import_limit_the_least_import_setting_is_named() -> None:
+    # The demo house with a meter 0.6 s late: settle 1 hunts, "captures" 100.12 % for 48.9 Wh a day of caused
+    # import; settle 1.3: 99.64 % for 11.1 Wh. Tune ranks on capture; the note shows what that capture costs.
+    axes = [Axis("evaluate.settle", (("evaluate", "settle"),), ("1", "1.3", "1.5"))]
+    hunting, calm, same = (_outcome(("1",), 100.12, 48.9), _outcome(("1.3",), 99.64, 11.1),
+                           _outcome(("1.5",), 99.60, 11.1))
+    note = less_import_note(axes, [hunting, calm, same], hunting, None)
+    assert note == ("(no import limit given; the least caused import, 11.1 Wh a day, is with evaluate.settle=1.3 "
+                    "(capture 99.64 %), the best's 48.9 Wh: --max-import-wh N leaves out the settings over N Wh a day)")
+    # A limit given, or the chosen setting the least importing (to the table's 0.1 Wh): nothing to say.
+    assert less_import_note(axes, [hunting, calm], hunting, 60.0) == ""
+    assert less_import_note(axes, [hunting, calm], calm, None) == ""
+    assert less_import_note(axes, [_outcome(("1",), 99.8, 11.14), calm], _outcome(("1",), 99.8, 11.14), None) == ""
+
+
+def test_tune_names_the_least_import_setting_when_no_limit_is_given(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    # A heater on a house that steps 250 W every three readings: the 0 W setpoint captures more than 50 W and
+    # imports more at each step up of the house.
+    config = write_config(tmp_path, "ecs = variable")
+    day = write_day(tmp_path, "day.csv", [(2000.0, 400.0 + 250.0 * ((i // 3) % 2)) for i in range(60)])
+    assert main(["tune", str(day), "-c", str(config), "--set", "evaluate.margin=0,50", "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    note = next(line for line in out.splitlines() if line.startswith("(no import limit given; the least caused "))
+    assert " Wh a day, is with evaluate.margin=50 (capture " in note
+    assert main(["tune", str(day), "-c", str(config), "--set", "evaluate.margin=0,50", "--jobs", "1",
+                 "--max-import-wh", "100"]) == 0
+    assert "no import limit given" not in capsys.readouterr().out
