@@ -22,6 +22,7 @@ from calibration.sweep_config import SweepTarget
 from calibration.sweep_files import hold_variator
 from calibration.sweep_link import format_percent
 from calibration.sweep_measure import SweepStopped
+from calibration.thermostat import MIN_HIGHEST_W
 
 __all__ = ["LagMeasure", "LagPlan", "LagStopped"]
 
@@ -77,15 +78,28 @@ class LagMeasure(VariatorSession):
                 self.trials.append(self._trial(index))
                 if index == 1 and all((read_trial(t).why or "").startswith(NO_STEP) for t in self.trials):
                     # (a step up and one down and neither moved the house: the other trials would not either)
-                    raise LagStopped(f"the heater drew nothing at {format_percent(self.plan.high_percent)} % (the "
-                                     f"house meter did not move by {MIN_STEP_W:.0f} W): its thermostat is open (a hot "
-                                     "tank?), or the variator does not follow its commands; measure when it can heat")
+                    raise LagStopped(self._no_step_reason())
             return self.trials
         finally:
             try:
                 self._finish()
             finally:
                 variator.release()  # (once the load is at the low percent)
+
+    def _no_step_reason(self) -> str:
+        """Why neither of the first two steps moved the house: the heater drew nothing, or, when every house reading
+        was under MIN_HIGHEST_W, a meter reporting kilowatts (a 2 kW step reads 2), which the step's threshold in
+        watts cannot see."""
+        seen_w = [abs(watts) for _, watts in self._readings]
+        high = format_percent(self.plan.high_percent)
+        if seen_w and max(seen_w) < MIN_HIGHEST_W:
+            return (f"the house meter read {min(seen_w):.3g} to {max(seen_w):.3g} W throughout, the heater at "
+                    f"{format_percent(self.plan.low_percent)} % and {high} % alike: too little for a house; does it "
+                    f"report kilowatts ({max(seen_w):.3g} for {1000.0 * max(seen_w):.0f} W)? The lag measure, as the "
+                    "daemon, reads watts: set the meter to report watts")
+        return (f"the heater drew nothing at {high} % (the house meter did not move by {MIN_STEP_W:.0f} W): its "
+                "thermostat is open (a hot tank?), or the variator does not follow its commands; measure when it can "
+                "heat")
 
     def _trial(self, index: int) -> Trial:
         """Step once, a share of a pace after a house reading (spread over the pace by `index`), and hold for the

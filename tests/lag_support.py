@@ -29,6 +29,7 @@ class LaggingHouse:
         self.period_s, self.lag_s, self.window_s = period_s, lag_s, window_s
         self.silent = False  # the meter stops publishing
         self.thermostat_open = False  # the heater draws nothing, whatever the percent
+        self.kilowatts = False  # the meter reports kW
         self._lock = threading.Lock()
         self._changes: list[tuple[float, float]] = [(0.0, start_percent)]  # (monotonic s, percent) in order
         self.commands: list[str] = []  # every payload the variator took, as sent
@@ -92,7 +93,7 @@ class LaggingHouse:
             if self.silent:
                 continue
             count += 1
-            watts = BASE_W + self.heater_w(now)
+            watts = (BASE_W + self.heater_w(now)) / (1000.0 if self.kilowatts else 1.0)
             self.client.publish(HOUSE, f'{{ "voltage": 231.40, "current": {watts / 231.4:.2f}, "power": {watts:.2f}, '
                                        f'"energy": {1234 + count / 100:.2f}, "frequency": 50.00, "powerfactor": 1.00, '
                                        f'"ppm_err": 0}}')
