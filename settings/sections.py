@@ -9,7 +9,8 @@ from settings.options import ByAlgorithm, Option
 from settings.version import PYSEB_NAME
 
 MQTT_OPTIONS: tuple[Option, ...] = (
-    Option("host", str, "127.0.0.1", "broker address", aliases=("broker_ip",)),
+    Option("host", str, "127.0.0.1", "broker address: a host name or IP address alone (its port in `port`, no "
+           "`mqtt://`)", aliases=("broker_ip",)),
     Option("port", int, 1883, "broker port", min=1, max=65535),
     Option("keepalive", int, 60, "seconds between keepalive pings", min=5, max=3600),
     Option("client_id", str, PYSEB_NAME, "MQTT client id"),

@@ -19,15 +19,44 @@ def _no_password() -> str:
 
 
 def host_problem(host: str) -> str | None:
-    """Why `host` is no host name or address the socket library can look up (None: it can)."""
+    """Why `host` is no host name or address the socket library can look up (None: it can). A URL or a host with its
+    port (`mqtt://broker.lan`, `192.168.1.10:1883`, as Home Assistant's and other tools' settings write them) is
+    refused by name: it did not resolve, and the daemon retried it for ever."""
     if not host.strip():
         return "is empty"
+    scheme, has_scheme, rest = host.partition("://")
+    if has_scheme:
+        bare, _ = _split_port(rest.split("/")[0].rpartition("@")[2])
+        # (not echoed whole: a URL may hold the broker's password, and the error goes to the journal)
+        return (f"a URL ({scheme}://...): give the broker's host alone ({bare!r}), its port in [mqtt] port"
+                + (" and tls = true (with ca_file)" if scheme.lower() in ("mqtts", "ssl", "tls") else ""))
+    bare, port = _split_port(host)
+    if port:
+        return f"{host!r} holds a port: give the host alone ({bare!r}) and the port in [mqtt] port ({port})"
+    if bare != host:
+        return f"{host!r}: give the address without its brackets ({bare!r})"
+    if host.count(":") == 1 or any(c.isspace() or c in "/@[]" for c in host):
+        return f"{host!r} is not a host name or address: it holds a space, a single ':', a /, an @ or a bracket"
     try:
         host.encode("idna")  # what socket.getaddrinfo does with it
     except UnicodeError:
         return (f"{host!r} is not a host name or address: one of its dot-separated parts is empty or longer than "
                 "63 characters")
     return None
+
+
+def _split_port(host: str) -> tuple[str, str]:
+    """`host` and the port ending it ("" if none): `broker.lan:1883`, `[::1]:1883`, `[::1]` (its brackets taken off);
+    an IPv6 address's own colons (two or more, unbracketed: `fe80::1`) hold no port."""
+    if host.startswith("["):
+        address, bracket, after = host[1:].partition("]")
+        if bracket and (not after or (after[:1] == ":" and after[1:].isdigit() and after.isascii())):
+            return address, after[1:]
+        return host, ""
+    name, colon, port = host.rpartition(":")
+    if colon and ":" not in name and port.isdigit() and port.isascii():
+        return name, port
+    return host, ""
 
 
 def tls_problems(ca_file: str | None, cert_file: str | None, key_file: str | None) -> list[tuple[str, str]]:

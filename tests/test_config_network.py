@@ -30,7 +30,29 @@ def test_a_host_the_socket_library_refuses_is_a_problem(tmp_path: Path, host: st
     assert f"[mqtt] host: {host!r} is not a host name or address" in config_error(path)
 
 
-@pytest.mark.parametrize("host", ["localhost", "broker.lan", "::1", "10.3.141.1", "mosquitto"])
+@pytest.mark.parametrize(("host", "said"), [
+    ("192.168.1.10:1883", "'192.168.1.10:1883' holds a port: give the host alone ('192.168.1.10') and the port in "
+                          "[mqtt] port (1883)"),
+    ("[::1]:1883", "'[::1]:1883' holds a port: give the host alone ('::1') and the port in [mqtt] port (1883)"),
+    ("[::1]", "'[::1]': give the address without its brackets ('::1')"),
+    ("mqtt://broker.lan", "a URL (mqtt://...): give the broker's host alone ('broker.lan'), its port in [mqtt] port"),
+    ("mqtts://user:pw@broker.lan:8883/", "a URL (mqtts://...): give the broker's host alone ('broker.lan'), its port "
+                                         "in [mqtt] port and tls = true (with ca_file)"),
+    ("broker.lan:", "'broker.lan:' is not a host name or address: it holds a space, a single ':'"),
+    ("my broker", "'my broker' is not a host name or address"),
+])
+def test_a_url_or_a_host_with_its_port_is_a_problem_that_says_where_the_port_goes(tmp_path: Path, host: str,
+                                                                                  said: str) -> None:
+    # (as Home Assistant's broker settings and URLs write it: it did not resolve, --check passed it with a note, and
+    # the daemon retried it for ever)
+    path = write_config(tmp_path, ("radiator",))
+    path.write_text(path.read_text().replace("host = 127.0.0.1", f"host = {host}"))
+    error = config_error(path)
+    assert f"[mqtt] host: {said}" in error and ":pw@" not in error  # (a URL's password is not echoed)
+
+
+@pytest.mark.parametrize("host", ["localhost", "broker.lan", "::1", "10.3.141.1", "mosquitto", "fe80::1%eth0",
+                                  "2001:db8::1"])
 def test_good_hosts_pass(tmp_path: Path, host: str) -> None:
     path = write_config(tmp_path, ("radiator",))
     path.write_text(path.read_text().replace("host = 127.0.0.1", f"host = {host}"))
