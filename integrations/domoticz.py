@@ -24,6 +24,7 @@ Message = tuple[str, str]  # (topic, payload) for the regulator to publish
 ON_OFF_NVALUES = (0, 1)
 SELECTOR_NVALUES = (0, 1, 2)
 MAX_SELECTOR_LEVEL = 1000
+LEVEL_MAX_DIGITS = 9  # svalue1 read as a level up to this many digits (a level is at most MAX_SELECTOR_LEVEL)
 SCENE_TYPES = ("Scene", "Group")  # the "Type" of Domoticz's scene updates (hardware/MQTT.cpp, SendSceneInfo)
 
 
@@ -54,8 +55,9 @@ class DomoticzDevice:
         """`svalue1` as a whole number, or None when absent or not a number."""
         text = (self.svalue1 or "").strip()
         digits = text[1:] if text.startswith("-") else text
-        # (ASCII digits only: str.isdigit() also takes "¹" or "²", which int() refuses)
-        return int(text) if digits.isascii() and digits.isdigit() else None
+        # (ASCII digits only: str.isdigit() also takes "¹" or "²", which int() refuses; and a few of them: int() refuses
+        # over 4300 digits with a ValueError, out of handle(); a level is at most MAX_SELECTOR_LEVEL anyway)
+        return int(text) if digits.isascii() and digits.isdigit() and len(digits) <= LEVEL_MAX_DIGITS else None
 
     @property
     def on_at_level_0(self) -> bool:
