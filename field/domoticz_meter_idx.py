@@ -11,6 +11,7 @@ from equipments.base import Equipment
 from field.water_heater import HeaterControl
 from integrations.domoticz_settings import DomoticzSettings
 from values.boots import MeterBoots, boot_message_id, pzem_domoticz_idx
+from values.shown import cut
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,9 @@ class MeterIdxWatch:
             if (key := self._used.get(idx)) is None:
                 continue
             meter = boot_message_id(payload) or "?"
+            # (keyed on the config's idx, not the meter's id: an id is the message's, and each new one was a new kind
+            # for the flood limiter, 64 KiB a line)
             log.warning("%s = %d is also the %s of meter %s (its boot message on %s): the meter publishes its own "
                         "readings to that Domoticz device, which shows both by turns; give %s another device, or "
-                        "the meter another %s", key, idx, meter_key, meter, topic, key.rpartition(" ")[2], meter_key,
-                        extra={"limit_key": f"pzem-idx-{meter}-{meter_key}"})
+                        "the meter another %s", key, idx, meter_key, cut(meter), topic, key.rpartition(" ")[2],
+                        meter_key, extra={"limit_key": f"pzem-idx-{idx}-{meter_key}"})

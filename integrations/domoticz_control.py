@@ -14,7 +14,7 @@ from enum import Enum
 
 from integrations.domoticz import MAX_SELECTOR_LEVEL, DomoticzDevice, Message
 from integrations.domoticz_echoes import EchoQueue
-from values.shown import shown
+from values.shown import cut, shown
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ class EcsModeSelector:
             kept = ", ".join(f"{level}:{mode.value}" for level, mode in sorted(self.levels.items()) if level <= top)
             log.warning("water-heater mode selector idx %d has levels 0 to %d (%s), not %s of ecs_mode_levels: such a "
                         "mode cannot be chosen or shown there; add the level to the selector in Domoticz%s", self.idx,
-                        top, "|".join(device.level_names), ", ".join(lacking),
+                        top, cut("|".join(device.level_names)), ", ".join(lacking),
                         f", or map only its levels: [domoticz] ecs_mode_levels = {kept}" if kept else "")
 
 

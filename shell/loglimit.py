@@ -17,10 +17,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BURST = 5
 DEFAULT_WINDOW_S = 60.0
-MAX_KINDS = 1000  # templates are few; a key is one of the config's topics or devices. Beyond this: no limit
+MAX_KINDS = 1000  # templates are few; a key is one of the config's topics or devices. Beyond this: keys are dropped
 
 Kind = tuple[str, str, str | None]
-
 
 @dataclass(slots=True)
 class _Window:
@@ -65,9 +64,17 @@ class FloodLimiter(logging.Filter):
                 if window.held_back:
                     self._ended.append((kind, window.held_back, now - window.started_at))
                 window = None
+            if window is None and key is not None and len(self._windows) >= MAX_KINDS:
+                # A key a stranger can vary (a device id from a message) made each line a new kind: past MAX_KINDS
+                # every line went through, every other limit with it. Now one window per template, as without a key
+                # (templates are the code's: few).
+                kind = (record.name, str(record.msg), None)
+                window = self._windows.get(kind)
+                if window is not None and now - window.started_at >= self.window_s:
+                    if window.held_back:
+                        self._ended.append((kind, window.held_back, now - window.started_at))
+                    window = None
             if window is None:
-                if len(self._windows) >= MAX_KINDS:
-                    return True
                 window = self._windows[kind] = _Window(now)
             if window.let_through < self.burst:
                 window.let_through += 1

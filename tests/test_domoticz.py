@@ -53,9 +53,10 @@ def test_malformed_messages_are_logged_and_dropped(payload: bytes, caplog: pytes
     assert "domoticz/out" in caplog.text
 
 
-@pytest.mark.parametrize("svalue1", ["¹", "2²", "-¹", "１０"])
+@pytest.mark.parametrize("svalue1", ["¹", "2²", "-¹", "１０", "1" * 4301, "-" + "1" * 4301, "0" * 10 + "20"])
 def test_a_level_in_other_digits_is_no_level_not_an_internal_error(svalue1: str) -> None:
-    # str.isdigit() takes superscripts and full-width digits; int() refuses some of them: ASCII only.
+    # str.isdigit() takes superscripts and full-width digits; int() refuses some of them: ASCII only. And int()
+    # refuses over 4300 digits (a ValueError out of the regulator's handle): a level has a few.
     payload = f'{{"idx": 338, "nvalue": 2, "svalue1": "{svalue1}", "switchType": "Selector"}}'.encode()
     d = device(payload)
     assert d.level is None and d.switch_state()[0] is None and d.selector_problem() is not None
@@ -240,6 +241,16 @@ def with_level_names(payload: bytes, names: str) -> bytes:
     doc = json.loads(payload)
     doc["LevelNames"] = names
     return json.dumps(doc).encode()
+
+
+def test_level_names_from_a_message_are_cut_in_the_warning(caplog: pytest.LogCaptureFixture) -> None:
+    # Taken whole into the line: 60 KB a line, five a minute (the flood limiter's), the default log gone in minutes.
+    caplog.set_level(logging.INFO)
+    modes = EcsModeSelector(338, parse_levels(DEFAULT_LEVELS))
+    for count in (2, 3):  # (a new count of levels: said again)
+        modes.on_device(device(with_level_names(SELECTOR, "|".join(["x" * 20000] * count))))
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(said) == 2 and all(len(line) < 600 for line in said) and "... (40001 characters)" in said[0]
 
 
 @pytest.mark.parametrize("names", ["Off|Solar|Fallback", "T2ZmfFNvbGFyfEZhbGxiYWNr"], ids=["plain", "base64"])

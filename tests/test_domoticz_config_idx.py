@@ -14,6 +14,7 @@ from field.features import FieldFeatures
 from settings.config import load_settings
 from tests.configs import write_config
 from tests.harness import NOON, Harness
+from tests.log_flood import lines_let_through
 
 
 def relay_json(idx: int, on: str = "On", off: str = "Off") -> str:
@@ -75,6 +76,21 @@ def test_a_meter_that_publishes_to_a_sensor_s_idx_is_named_at_its_boot(tmp_path:
     assert said == ["[domoticz] idx_grid = 651 is also the pzem_idx1 of meter CONSOMMATION (its boot message on "
                     "smeter/pzem): the meter publishes its own readings to that Domoticz device, which shows both by "
                     "turns; give idx_grid another device, or the meter another pzem_idx1"]
+
+
+def test_boots_with_ever_new_meter_ids_do_not_flood_the_log(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Each id was a new kind for the flood limiter (its key held the id), and each line held the id whole (64 KiB):
+    # 100 such messages rotated the whole log away in a second.
+    h = Harness(write_config(tmp_path, extra="[domoticz]\nidx_grid = 651\nidx_injection = 648\n"))
+    h.reg.tick(NOON)
+
+    def send() -> None:
+        for i in range(200):
+            boot = BOOT.replace(b"CONSOMMATION", b"M%03d" % i + b"A" * 60000)
+            h.reg.handle("smeter/pzem", boot, NOON + 1 + i)
+
+    said = [line for line in lines_let_through(caplog, send) if "pzem_idx1" in line]
+    assert len(said) == 5 and all(len(line) < 500 for line in said)
 
 
 def test_a_meter_on_its_own_idx_says_nothing(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -16,7 +16,7 @@ import pytest
 from localbroker import PrivateBroker
 from settings.config import load_settings
 from shell.daemon import LinkReport
-from shell.loglimit import FloodLimiter
+from shell.loglimit import MAX_KINDS, FloodLimiter
 from shell.mqtt_link import LinkFault, MqttLink, TakeoverGuard
 from tests.configs import write_config
 from tests.field_house import field_config
@@ -47,6 +47,21 @@ def test_a_flood_of_one_kind_is_bounded_and_counted(caplog: pytest.LogCaptureFix
         limiter.flush()
     assert "4995 more log lines like 'mode command refused: %s'" in caplog.text
     assert limiter.filter(record("mode command refused: %s"))  # a new window
+
+
+def test_past_the_limit_of_kinds_a_key_no_longer_makes_a_kind(caplog: pytest.LogCaptureFixture) -> None:
+    # A key a stranger can vary (a device id from a message) makes each line a new kind: past MAX_KINDS they all went
+    # through, every other kind's limit with them. Past it, the key is dropped: one window per template.
+    clock = Clock()
+    limiter = FloodLimiter(burst=5, window_s=60, clock=clock)
+    passed = sum(limiter.filter(record("boot of %s", limit_key=f"id-{i}")) for i in range(MAX_KINDS + 1000))
+    assert passed == MAX_KINDS + 5 and limiter.held_back == 995
+    assert sum(limiter.filter(record("mode command refused: %s")) for _ in range(100)) == 5  # its own window still
+    with caplog.at_level(logging.WARNING, logger="shell.loglimit"):
+        clock.now = 60
+        limiter.flush()
+    assert "995 more log lines like 'boot of %s' (core.x)" in caplog.text
+    assert limiter.filter(record("boot of %s", limit_key="id-new"))  # the windows ended: room again
 
 
 def test_the_key_separates_topics_and_marks_info_lines() -> None:

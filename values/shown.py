@@ -10,7 +10,12 @@ SHOWN_MAX_CHARS = 60
 
 def shown(value: object, limit: int = SHOWN_MAX_CHARS) -> str:
     """repr(value), cut to `limit` characters when longer (saying how long it was)."""
-    text = repr(value)
+    return cut(repr(value), limit)
+
+
+def cut(text: str, limit: int = SHOWN_MAX_CHARS) -> str:
+    """`text` as it is, cut to `limit` characters when longer (saying how long it was): a name from a message (a
+    meter's id, a selector's level names) in a sentence, without shown()'s quotes."""
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
