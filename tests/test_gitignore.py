@@ -47,7 +47,8 @@ def test_a_users_curves_and_the_sweeps_files_are_ignored(tmp_path: Path) -> None
     curves = [default_csv_path(repo, "ecs"), *default_calibration_paths("ecs", repo)]
     files = [*curves, *(partial_path_for(c) for c in curves), *(c.with_suffix(".log") for c in curves),
              *(backup_path(c) for c in curves), *(fit_table_path(c) for c in curves),
-             repo / "config.ini", repo / "status.json", repo / "records" / "pyseb-2026-12-02.csv.gz"]
+             repo / "config.ini", repo / "status.json", repo / "records" / "pyseb-2026-12-02.csv.gz",
+             repo / "demo-records" / "pyseb-2022-03-19.csv.gz"]
     assert untracked(repo, files) == set()
 
 

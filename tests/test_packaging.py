@@ -13,7 +13,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # What the build does not need (and a copy of which would only cost time).
-NOT_BUILT = shutil.ignore_patterns(".venv*", ".git", "tests", "docs", "bench", "__pycache__", "*_cache", "records")
+NOT_BUILT = shutil.ignore_patterns(".venv*", ".git", "tests", "docs", "bench", "__pycache__", "*_cache", "records",
+                                  "demo-records")
 
 
 @pytest.fixture(scope="module")
