@@ -112,6 +112,11 @@ def _seed_relay_hint(cp: configparser.ConfigParser, name: str, cls: type[Equipme
             f"(on/off at max_power), which PySEB calls constant: write {name} = constant in [equipments]")
 
 
+def _listed(cp: configparser.ConfigParser) -> set[str]:
+    """The load names listed in [equipments] (keys: lower case)."""
+    return set(cp["equipments"]) if cp.has_section("equipments") else set()
+
+
 def warn_unused_sections(cp: configparser.ConfigParser, reader: SectionReader, loads: set[str]) -> None:
     own = OWN_SECTIONS
     for section in cp.sections():
@@ -119,16 +124,21 @@ def warn_unused_sections(cp: configparser.ConfigParser, reader: SectionReader, l
             continue
         if section in IGNORED_SECTIONS:
             reader.warnings.append(ConfigProblem(section, None, f"section ignored: {IGNORED_SECTIONS[section]}"))
-        elif cp.has_section("equipments") and cp.has_option("equipments", section):
-            continue  # a listed load that failed to build: already reported
+        elif section != section.lower() and cp.has_section(section.lower()) and section.lower() in loads | _listed(cp):
+            # (the names in [equipments] are keys, read in lower case: [RADIATOR] beside [radiator] was taken for
+            # the listed load radiator that failed to build, and its keys were ignored without a word)
+            reader.problems.append(ConfigProblem(section, None, f"load names are read in lower case: [{section}] is "
+                                                 f"not load {section.lower()}'s section, and all its keys would be "
+                                                 f"ignored; put them in [{section.lower()}]"))
+        elif section.lower() in _listed(cp):
+            continue  # a listed load that failed to build, or its section missing but for the case: already reported
         elif section.lower() in own - EXTENSION_SECTIONS:
             # Section names are read as written: every key of [MQTT] or [Fallback] was dropped for its default
             # (the broker, the topics, seed_rule = false), with a warning that did not say why.
             reader.problems.append(ConfigProblem(section, None, f"PySEB's section names are lower case: name it "
                                                  f"[{section.lower()}] (as written, all its keys would be ignored)"))
         else:
-            listed = set(cp["equipments"]) if cp.has_section("equipments") else set()
-            hint = difflib.get_close_matches(section.lower(), sorted(own | loads | listed), n=1)
+            hint = difflib.get_close_matches(section.lower(), sorted(own | loads | _listed(cp)), n=1)
             extra = f" (did you mean [{hint[0]}]?)" if hint else ""
             reader.warnings.append(ConfigProblem(section, None,
                                                  "section ignored: not a PySEB section nor a load listed in "

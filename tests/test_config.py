@@ -123,6 +123,17 @@ def test_a_pyseb_section_in_another_case_is_refused(tmp_path: Path) -> None:
     assert "[Fallback]: PySEB's section names are lower case: name it [fallback]" in info.value.render()
 
 
+def test_a_load_s_section_in_another_case_beside_its_own_is_refused(tmp_path: Path) -> None:
+    # [RADIATOR] min_on_s = 30 beside [radiator] was taken for a listed load that failed to build: its keys were
+    # ignored without a word, --check said OK.
+    path = write_config(tmp_path, ("radiator",), extra="\n[RADIATOR]\nmin_on_s = 30\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    assert info.value.render().count("problem") == 1 and (
+        "[RADIATOR]: load names are read in lower case: [RADIATOR] is not load radiator's section, and all its keys "
+        "would be ignored; put them in [radiator]") in info.value.render()
+
+
 def test_the_export_setpoint_defaults_to_the_algorithm_s(tmp_path: Path) -> None:
     # Unset, `margin` is 0 W under the closed loop (its dither_import bounds the whole percents' import) and
     # 10 W under Hébert's rule; set, it is what the config says under both.
