@@ -192,6 +192,8 @@ def _print_check(config: str, settings: Any) -> None:
 
     for note in broker_notes(mq.host, mq.port, mq.tls):
         print(f"  broker note: {note}")
+    # (what the daemon listens to, above all: a misspelt topic key is only a warning, and the default topic kept)
+    print(f"  meters:      house {mq.topic_cons}, production {mq.topic_prod} (the watts under {mq.json_power!r})")
     print(f"  status file: {st.file}{_made_at_start(st.file)}"
           + ("" if st.persistent else " (not saved: [status] persistent = false)"))
     log_file = f"{lg.file}{_made_at_start(lg.file)}" if lg.file else "none: standard error (the journal under systemd)"

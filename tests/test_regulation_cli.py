@@ -102,6 +102,9 @@ def test_check_names_broker_status_and_log(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert ": OK; loads in priority order:" in result.stdout  # no warning: none counted
     assert f"broker:      127.0.0.1:{NO_BROKER_PORT} as 'pyseb-test'" in result.stdout
+    # (the topics it listens to: a misspelt topic_cons is only a warning, the default topic kept)
+    assert ("meters:      house smeter/pzem/CONSOMMATION, production smeter/pzem/PRODUCTION (the watts under "
+            "'power')") in result.stdout
     assert f"status file: {tmp_path / 'status.json'}" in result.stdout
     assert f"log file:    {tmp_path / 'logs' / 'pyseb.log'}" in result.stdout
     assert not (tmp_path / "logs" / "pyseb.log").exists()  # a check writes no log
