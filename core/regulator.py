@@ -68,7 +68,7 @@ class Regulator(RegulatorLifeCycle):
         self._started_at: float | None = None
         self._resumed_day_at: float | None = None  # a restored file's time ahead of the clock (resume_day)
         self._resumed_since: float | None = None  # when the restored day's energies were counted from
-        self._last_tick_at: float | None = None  # to see the wall clock step back
+        self._clock_seen_at: float | None = None  # the last message's or tick's time: to see the wall clock step back
         self._stale_guard = StaleGuard(self.consumption, self.production, self.loads, ev.meter_timeout_s)
         self._gate = DecisionGate(self.consumption, self.production, ev.period_s,
                                   ev.settle_s if self.controller is not None else None)
@@ -144,6 +144,7 @@ class Regulator(RegulatorLifeCycle):
         """One MQTT message received at `now`."""
         if self._started_at is None:
             self.start(now)
+        self._follow_clock(now)
         if now >= self._day.next_midnight_at:  # (compared here: this runs on every message and timer)
             self._roll_day(now)
         if topic == self.consumption.topic:
@@ -169,12 +170,9 @@ class Regulator(RegulatorLifeCycle):
         """Run due timers: daily reset, force expiry, full-tank clear and checks, fallback, stale meters."""
         if self._started_at is None:
             self.start(now)
+        self._follow_clock(now)
         if now >= self._day.next_midnight_at:
             self._roll_day(now)
-        last_tick_at, self._last_tick_at = self._last_tick_at, now
-        if last_tick_at is not None and stepped_back(now, last_tick_at):
-            keep_forces_lengths(self.loads, last_tick_at - now)
-            self._day.stepped_back(now)
         for load in self.loads:
             load.accumulate_energy(now)  # energies stay current even while no reading comes
         changed = expire_forces(self.loads, now, self._forcer)
@@ -187,6 +185,15 @@ class Regulator(RegulatorLifeCycle):
         if self._stale_guard.reason is None and self._gate.decide_after_wait(now, self.loads):
             self._decide(now)  # (a house reading's decision that waited for a production reading, which did not come)
         self.field.reconcile(now)
+
+    def _follow_clock(self, now: float) -> None:
+        """A wall clock stepped back since the last message or tick: timed forces keep the time they had left. Seen
+        by messages too: a force taken on the new clock, between the step and the next tick, was shifted back by the
+        step with the others at that tick, and ended at once."""
+        seen_at, self._clock_seen_at = self._clock_seen_at, now
+        if seen_at is not None and stepped_back(now, seen_at):
+            keep_forces_lengths(self.loads, seen_at - now)
+            self._day.stepped_back(now)
 
     def _forcer(self, forced_by: str | None) -> str:
         """Who forced a load, as the log says it (`Equipment.forced_by`)."""

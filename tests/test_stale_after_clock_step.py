@@ -67,6 +67,20 @@ def test_a_timed_force_keeps_its_length_across_a_clock_step_back(tmp_path: Path,
     assert h.last(ECS_CMD) == "0"
 
 
+def test_a_force_taken_just_after_a_clock_step_back_keeps_its_length(tmp_path: Path) -> None:
+    # The step seen by the next tick only: the force, taken on the new clock, was shifted back by the step with the
+    # timed forces of before, and ended at that tick (the contactor on and off, the user's force lost).
+    h = Harness(write_config(tmp_path, ("ecs",), period=1, algorithm="closed_loop"))
+    h.reg.tick(NOON)
+    back = NOON + 1 - 3600
+    h.reg.handle("regul/mode", b'{"command": "force", "name": "ecs", "power": 2000, "duration": 1800}', back + 0.2)
+    now = back + 0.2
+    while h.load("ecs").is_forced() and now < back + 3600:
+        now += 1
+        h.reg.tick(now)
+    assert 1799 <= now - (back + 0.2) <= 1801
+
+
 def test_a_meter_silent_before_a_step_back_stays_stale_until_it_reads(tmp_path: Path,
                                                                       caplog: pytest.LogCaptureFixture) -> None:
     # The house meter dead for a minute, production alive: suspended. The clock steps back an hour: the ages
