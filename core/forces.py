@@ -65,7 +65,8 @@ def keep_forces_lengths(loads: Sequence[Equipment], step_s: float) -> None:
 
 def take_mode_command(payload: bytes, loads_by_name: Mapping[str, Equipment], now: float, topic_mode: str) -> bool:
     """A message on the mode topic: the force or unforce it asks carried out; True if one was (False: refused,
-    logged, or nothing asked)."""
+    logged, nothing asked, or an unforce of a load not forced: no status for it, a stranger's flood of them published
+    a whole status document each)."""
     if not payload.strip():
         # An empty message is how a retained command is cleared (`mosquitto_pub -r -n`, the README's
         # way): the broker delivers it to subscribers, and it asks nothing.
@@ -76,5 +77,4 @@ def take_mode_command(payload: bytes, loads_by_name: Mapping[str, Equipment], no
     except ModeCommandError as exc:
         log.warning("mode command refused: %s", exc)
         return False
-    apply_mode_command(command, loads_by_name[command.name], now, FORCED_BY_USER, topic_mode)
-    return True
+    return apply_mode_command(command, loads_by_name[command.name], now, FORCED_BY_USER, topic_mode)

@@ -105,29 +105,35 @@ def parse_mode_command(payload: bytes, loads: Mapping[str, Equipment]) -> ForceC
 
 
 def apply_mode_command(command: ForceCommand | UnforceCommand, load: Equipment, now: float, by: str,
-                       via: str) -> None:
+                       via: str) -> bool:
     """Carry out a validated command on its load (`by`: who forces, kept in the status; `via`: where the
     command came from, for the log: the mode topic, "Home Assistant"). Required: a force said without its
-    source ("forcing ecs to 2000 W for 600 s") left the owner to guess who sent it."""
+    source ("forcing ecs to 2000 W for 600 s") left the owner to guess who sent it. True if the load's force
+    changed (False: an unforce of a load not forced, which changes nothing)."""
     source = f" ({via})"
     if isinstance(command, ForceCommand):
         span = "until unforced" if command.duration_s is None else f"for {command.duration_s:.0f} s"
         made_w = load.forced_watts(command.power_w)
+        # (a message from outside: bounded in the log per load, as anyone on the broker can send it again and again)
+        per_load = {"limit_key": f"force-{load.name}"}
         if command.asked_w is None and abs(made_w - command.power_w) < 0.5:
-            log.info("forcing %s to %.0f W %s%s", load.name, command.power_w, span, source)
+            log.info("forcing %s to %.0f W %s%s", load.name, command.power_w, span, source, extra=per_load)
         elif command.asked_w is None:
             # ("forcing radiator to 0 W" of a force at 1e-9 W, which switched the relay on at 1000 W)
-            log.info("forcing %s to %.0f W (asked %g W) %s%s", load.name, made_w, command.power_w, span, source)
+            log.info("forcing %s to %.0f W (asked %g W) %s%s", load.name, made_w, command.power_w, span, source,
+                     extra=per_load)
         else:
             log.warning("forcing %s to %.0f W, its max (asked %g W) %s%s", load.name, command.power_w,
-                        command.asked_w, span, source)
+                        command.asked_w, span, source, extra=per_load)
         load.force(command.power_w, command.duration_s, now, f"forced {span}{source}", by=by)
-    elif not load.is_forced():
+        return True
+    if not load.is_forced():
         # Nothing to undo: the load is the regulation's. Carried out, an unforce (sent twice, or by an automation
         # at the end of every off-peak period) switched a relay off inside its min_on_s, to rest its min_off_s with
         # its watts exported, and dropped the heater to 0 W.
         # (a message from outside that changes nothing: bounded in the log, as anyone on the broker can send it)
         log.info("%s is not forced: unforce ignored%s", load.name, source, extra={"limit_key": load.name})
-    else:
-        log.info("%s is no longer forced%s", load.name, source)
-        load.unforce(now, f"unforced{source}")
+        return False
+    log.info("%s is no longer forced%s", load.name, source)
+    load.unforce(now, f"unforced{source}")
+    return True

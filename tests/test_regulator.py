@@ -170,6 +170,19 @@ def test_a_mode_command_says_it_came_from_the_mode_topic(relays: Harness, caplog
                      "radiator is not forced: unforce ignored (regul/mode)"]
 
 
+def test_an_unforce_of_a_load_not_forced_publishes_no_status(relays: Harness) -> None:
+    # It changes nothing; each published a whole status document, outside the status pacing (a stranger's 1000 of
+    # them in a second: 1000 documents).
+    relays.meters(300, 300, NOON)
+    before = len(relays.statuses())
+    for i in range(100):
+        relays.reg.handle(MODE, b'{"command":"unforce","name":"radiator"}', NOON + 1 + i / 100)
+    assert len(relays.statuses()) == before
+    relays.reg.handle(MODE, b'{"command":"force","name":"radiator","power":1000}', NOON + 3)
+    relays.reg.handle(MODE, b'{"command":"unforce","name":"radiator"}', NOON + 4)
+    assert len(relays.statuses()) == before + 2  # (a force and its unforce: news, at once)
+
+
 def test_unforce_hands_back_to_regulation(relays: Harness) -> None:
     relays.meters(300, 300, NOON)
     relays.reg.handle(MODE, b'{"command":"force","name":"small","power":300}', NOON + 1)

@@ -109,6 +109,20 @@ def test_unforces_of_a_load_not_forced_are_bounded_in_the_log(tmp_path: Path,
     assert len([line for line in passed if "radiator is not forced: unforce ignored" in line]) == 5  # (per load)
 
 
+def test_forces_sent_again_and_again_are_bounded_in_the_log(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # 1000 identical forces on regul/mode made 1000 INFO lines: a line caused from outside, unbounded.
+    h = Harness(write_config(tmp_path, ("radiator", "small")))
+
+    def send() -> None:
+        for i in range(100):
+            h.reg.handle(MODE, b'{"command": "force", "name": "small", "power": 300, "duration": 600}', NOON + i)
+            h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 5000}', NOON + i)
+
+    passed = lines_let_through(caplog, send)
+    assert len([line for line in passed if line.startswith("forcing small to 300 W for 600 s")]) == 5
+    assert len([line for line in passed if line.startswith("forcing radiator to 1000 W, its max")]) == 5  # (per load)
+
+
 def test_a_load_s_own_meter_booting_again_and_again_is_bounded_in_the_log(tmp_path: Path,
                                                                           caplog: pytest.LogCaptureFixture) -> None:
     h = Harness(field_config(tmp_path, ecs="topic_read_power = smeter/pzem/ECS\n"))
