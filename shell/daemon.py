@@ -200,6 +200,11 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
             # one stamped after the clock was set back below the jump: moved, it was dated in the future, its meter
             # taken for fresh that much longer.)
             received_at += self._last_jump[1]
+        if received_at > now:
+            # Stamped on the clock of before a step back, and still queued at the step: handled at its stamp, the
+            # regulator took it for the clock stepping forward again, and the step back for a second one at the next
+            # tick (timed forces shortened twice: a boost ended at once). Received now, as far as the clock says.
+            received_at = now
         if now - received_at > QUEUED_TOO_LONG_S:
             if event.topic in self._readings:
                 log.warning("dropping a reading on %s that waited %.0f s in the queue (the main loop was held up): "

@@ -110,6 +110,40 @@ def test_a_reading_after_the_clock_is_set_back_keeps_its_stamp(tmp_path: Path, m
     assert handed == [(CONS, later.received_at)]
 
 
+def test_a_message_stamped_before_a_step_back_is_handled_as_received_now(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # Queued across an NTP step back, handed on at its stamp (an hour ahead of the new clock): the regulator saw the
+    # clock go forward again, and the next tick saw a second step back, a timed force shortened twice.
+    daemon, clocks, handed = _daemon_on_set_clocks(tmp_path, monkeypatch)
+    queued = Message(CONS, reading(300.0), clocks["wall"] - 0.2, False)
+    clocks["wall"] -= 3600.0 - 0.3
+    clocks["steady"] += 0.3
+    daemon._follow_the_clock()
+    daemon._on_message(queued)
+    assert handed == [(CONS, clocks["wall"])]
+
+
+def test_a_force_keeps_its_length_when_messages_queued_across_a_step_back_come_after_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The whole sequence on the real regulator: a force, the clock set back an hour, a tick, then a message stamped
+    # before the step: the force must run its 30 minutes on the new clock.
+    settings = load_settings(write_config(tmp_path, ("ecs",), algorithm="closed_loop"))
+    daemon = Daemon(settings, InstanceLock(tmp_path / "test.lock"))
+    daemon._started = True
+    wall = [time.time()]
+    monkeypatch.setattr(shell.daemon, "time", SimpleNamespace(time=lambda: wall[0]))
+    daemon.reg.tick(wall[0])
+    daemon._on_message(Message("regul/mode", b'{"command": "force", "name": "ecs", "power": 2000, "duration": 1800}',
+                               wall[0], False))
+    stamped_before = wall[0] + 0.5
+    wall[0] += 1.0 - 3600.0  # NTP sets the clock back an hour
+    daemon.reg.tick(wall[0])
+    daemon._on_message(Message("regul/other", b"x", stamped_before, False))
+    daemon.reg.tick(wall[0] + 1.0)
+    ecs = daemon.reg.loads_by_name["ecs"]
+    assert ecs.is_forced() and ecs.force_end_at == pytest.approx(wall[0] + 1799.0, abs=1.0)
+
+
 def test_the_broker_s_outage_is_timed_on_the_steady_clock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                           caplog: pytest.LogCaptureFixture) -> None:
     # The network back after a Pi's boot: NTP sets the clock 3 h forward as the broker answers. The outage, 12 s,
