@@ -59,21 +59,13 @@ class FloodLimiter(logging.Filter):
         kind: Kind = (record.name, str(record.msg), None if key is None else str(key))
         now = self._clock()
         with self._lock:
-            window = self._windows.get(kind)
-            if window is not None and now - window.started_at >= self.window_s:
-                if window.held_back:
-                    self._ended.append((kind, window.held_back, now - window.started_at))
-                window = None
+            window = self._open_window(kind, now)
             if window is None and key is not None and len(self._windows) >= MAX_KINDS:
                 # A key a stranger can vary (a device id from a message) made each line a new kind: past MAX_KINDS
                 # every line went through, every other limit with it. Now one window per template, as without a key
                 # (templates are the code's: few).
                 kind = (record.name, str(record.msg), None)
-                window = self._windows.get(kind)
-                if window is not None and now - window.started_at >= self.window_s:
-                    if window.held_back:
-                        self._ended.append((kind, window.held_back, now - window.started_at))
-                    window = None
+                window = self._open_window(kind, now)
             if window is None:
                 window = self._windows[kind] = _Window(now)
             if window.let_through < self.burst:
@@ -81,6 +73,18 @@ class FloodLimiter(logging.Filter):
                 return True
             window.held_back += 1
             return False
+
+    def _open_window(self, kind: Kind, now: float) -> _Window | None:
+        """`kind`'s window, None when it has none open: one that has ended is closed here (its count kept for the
+        next flush) and removed, so that it is reported once (left in place while the kinds were full, it was
+        reported again at every line of its kind until the flush)."""
+        window = self._windows.get(kind)
+        if window is None or now - window.started_at < self.window_s:
+            return window
+        del self._windows[kind]
+        if window.held_back:
+            self._ended.append((kind, window.held_back, now - window.started_at))
+        return None
 
     def flush(self) -> None:
         """Close the windows that have ended: one line per kind that held lines back (call it often)."""

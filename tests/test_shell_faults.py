@@ -64,6 +64,23 @@ def test_past_the_limit_of_kinds_a_key_no_longer_makes_a_kind(caplog: pytest.Log
     assert limiter.filter(record("boot of %s", limit_key="id-new"))  # the windows ended: room again
 
 
+def test_a_window_that_ended_while_the_kinds_are_full_is_reported_once(caplog: pytest.LogCaptureFixture) -> None:
+    # Left in place once ended, with the kinds full, each further line of its kind added its summary again: 100 lines,
+    # 100 copies of "15 more log lines like ...".
+    clock = Clock()
+    limiter = FloodLimiter(burst=5, window_s=60, clock=clock)
+    for _ in range(20):
+        limiter.filter(record("retained on %s", limit_key="K"))
+    for i in range(MAX_KINDS):
+        limiter.filter(record("boot of %s", limit_key=f"id-{i}"))
+    clock.now = 61
+    for _ in range(100):
+        limiter.filter(record("retained on %s", limit_key="K"))
+    with caplog.at_level(logging.WARNING, logger="shell.loglimit"):
+        limiter.flush()
+    assert caplog.text.count("15 more log lines like 'retained on %s'") == 1
+
+
 def test_the_key_separates_topics_and_marks_info_lines() -> None:
     limiter = FloodLimiter(burst=2, window_s=60, clock=Clock())
     boot = "%s meter booted"
