@@ -25,18 +25,25 @@ def host_problem(host: str) -> str | None:
     if not host.strip():
         return "is empty"
     scheme, has_scheme, rest = host.partition("://")
+    # (what comes before an @ is never echoed: a user and a password, and the error goes to the journal)
+    credentials, at, address = (rest if has_scheme else host).rpartition("@")
     if has_scheme:
-        bare, _ = _split_port(rest.split("/")[0].rpartition("@")[2])
-        # (not echoed whole: a URL may hold the broker's password, and the error goes to the journal)
+        bare, _ = _split_port(address.split("/")[0])
+        if scheme.lower() in ("ws", "wss"):
+            return (f"a URL ({scheme}://...): PySEB speaks MQTT over TCP, not over websockets: give the broker's host "
+                    f"alone ({bare!r}) and its MQTT port (1883; 8883 with tls = true) in [mqtt] port")
         return (f"a URL ({scheme}://...): give the broker's host alone ({bare!r}), its port in [mqtt] port"
                 + (" and tls = true (with ca_file)" if scheme.lower() in ("mqtts", "ssl", "tls") else ""))
+    if at:
+        return (f"holds a user name (and a password?) before an @: give the broker's host alone "
+                f"({_split_port(address)[0]!r}), the user and password in [mqtt] username and password")
     bare, port = _split_port(host)
     if port:
         return f"{host!r} holds a port: give the host alone ({bare!r}) and the port in [mqtt] port ({port})"
     if bare != host:
         return f"{host!r}: give the address without its brackets ({bare!r})"
-    if host.count(":") == 1 or any(c.isspace() or c in "/@[]" for c in host):
-        return f"{host!r} is not a host name or address: it holds a space, a single ':', a /, an @ or a bracket"
+    if host.count(":") == 1 or any(c.isspace() or c in "/[]" for c in host):
+        return f"{host!r} is not a host name or address: it holds a space, a single ':', a / or a bracket"
     try:
         host.encode("idna")  # what socket.getaddrinfo does with it
     except UnicodeError:

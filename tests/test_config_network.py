@@ -38,6 +38,12 @@ def test_a_host_the_socket_library_refuses_is_a_problem(tmp_path: Path, host: st
     ("mqtt://broker.lan", "a URL (mqtt://...): give the broker's host alone ('broker.lan'), its port in [mqtt] port"),
     ("mqtts://user:pw@broker.lan:8883/", "a URL (mqtts://...): give the broker's host alone ('broker.lan'), its port "
                                          "in [mqtt] port and tls = true (with ca_file)"),
+    ("mqtt://pyseb:hunt/pw@broker.lan", "a URL (mqtt://...): give the broker's host alone ('broker.lan'), its port "
+                                        "in [mqtt] port"),  # (a password holding a /)
+    ("pyseb:pw@broker.lan:1883", "holds a user name (and a password?) before an @: give the broker's host alone "
+                                 "('broker.lan'), the user and password in [mqtt] username and password"),
+    ("ws://broker.lan:9001/mqtt", "a URL (ws://...): PySEB speaks MQTT over TCP, not over websockets: give the "
+                                  "broker's host alone ('broker.lan') and its MQTT port (1883; 8883 with tls = true)"),
     ("broker.lan:", "'broker.lan:' is not a host name or address: it holds a space, a single ':'"),
     ("my broker", "'my broker' is not a host name or address"),
 ])
@@ -48,7 +54,7 @@ def test_a_url_or_a_host_with_its_port_is_a_problem_that_says_where_the_port_goe
     path = write_config(tmp_path, ("radiator",))
     path.write_text(path.read_text().replace("host = 127.0.0.1", f"host = {host}"))
     error = config_error(path)
-    assert f"[mqtt] host: {said}" in error and ":pw@" not in error  # (a URL's password is not echoed)
+    assert f"[mqtt] host: {said}" in error and "pw" not in error  # (a password is not echoed)
 
 
 @pytest.mark.parametrize("host", ["localhost", "broker.lan", "::1", "10.3.141.1", "mosquitto", "fe80::1%eth0",
