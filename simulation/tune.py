@@ -192,14 +192,16 @@ def least_reached(outcomes: Sequence[Outcome], max_switches: float | None, max_i
 
 
 def less_import_note(axes: Sequence[Axis], outcomes: Sequence[Outcome], chosen: Outcome,
-                     max_import_wh: float | None) -> str:
+                     max_import_wh: float | None, max_switches: float | None = None) -> str:
     """Without an import limit, the setting of the grid with the least caused import, when the chosen one has more (as
     the table shows them, to 0.1 Wh), so the user sees what the best capture costs before pasting it: it can be a loop
     that hunts, its loads swinging over the surplus and back (the overshoots take surplus the oracle leaves, their
-    import counted against them only 1:1). "": a limit was given, or nothing imports less."""
+    import counted against them only 1:1). Among the settings within `max_switches`, as the best is. "": an import limit
+    was given, or nothing imports less."""
     if max_import_wh is not None:
         return ""
-    scored = [o for o in outcomes if o.capture_pct is not None]
+    scored = [o for o in outcomes if o.capture_pct is not None
+              and (max_switches is None or all(s <= max_switches for s in o.switches))]
     least = min(scored, key=lambda o: (round(o.caused_import_wh, 1), -(o.capture_pct or 0.0)), default=None)
     if least is None or round(least.caused_import_wh, 1) >= round(chosen.caused_import_wh, 1):
         return ""

@@ -261,7 +261,7 @@ def run_tune(args: argparse.Namespace) -> int:
               "to compare")
         print(f"\n(tuned in {elapsed:.1f} s)")
         return 0
-    note = less_import_note(axes, outcomes, chosen, args.max_import_wh)
+    note = less_import_note(axes, outcomes, chosen, args.max_import_wh, args.max_switches)
     if note:
         print(f"\n{note}")
     if chosen.setting == current:

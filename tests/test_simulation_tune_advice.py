@@ -107,6 +107,11 @@ def test_without_an_import_limit_the_least_import_setting_is_named() -> None:
     assert less_import_note(axes, [hunting, calm], hunting, 60.0) == ""
     assert less_import_note(axes, [hunting, calm], calm, None) == ""
     assert less_import_note(axes, [_outcome(("1",), 99.8, 11.14), calm], _outcome(("1",), 99.8, 11.14), None) == ""
+    # Within the user's --max-switches only, as the best: a setting over it is no answer.
+    busy, between = _outcome(("1.3",), 99.64, 11.1, switches=9.0), _outcome(("1.5",), 99.60, 20.0)
+    assert less_import_note(axes, [hunting, busy, between], hunting, None, max_switches=5.0).startswith(
+        "(no import limit given; the least caused import, 20.0 Wh a day, is with evaluate.settle=1.5")
+    assert less_import_note(axes, [hunting, busy], hunting, None, max_switches=5.0) == ""
 
 
 def test_tune_names_the_least_import_setting_when_no_limit_is_given(tmp_path: Path,
