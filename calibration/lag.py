@@ -96,7 +96,8 @@ class LagMeasure(VariatorSession):
             return (f"the house meter read {min(seen_w):.3g} to {max(seen_w):.3g} W throughout, the heater at "
                     f"{format_percent(self.plan.low_percent)} % and {high} % alike: too little for a house; does it "
                     f"report kilowatts ({max(seen_w):.3g} for {1000.0 * max(seen_w):.0f} W)? The lag measure, as the "
-                    "daemon, reads watts: set the meter to report watts")
+                    "daemon, reads watts: set the meter to report watts. (If it does, the heater drew nothing: its "
+                    "thermostat open, a hot tank?)")
         return (f"the heater drew nothing at {high} % (the house meter did not move by {MIN_STEP_W:.0f} W): its "
                 "thermostat is open (a hot tank?), or the variator does not follow its commands; measure when it can "
                 "heat")

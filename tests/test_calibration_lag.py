@@ -217,7 +217,7 @@ def test_a_heater_that_draws_nothing_stops_the_measure_after_a_step_up_and_one_d
 
 def test_a_house_meter_in_kilowatts_is_named_when_no_step_shows(
         broker: PrivateBroker, houses: list[LaggingHouse], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # 0.3 kW then 2.3 kW: a step of 2 "W", under the 200 W that makes a step; the thermostat is not the cause.
+    # 0.3 kW then 2.3 kW: a step of 2 "W", under the 200 W that makes a step: the unit named first, the thermostat after.
     house = LaggingHouse(broker, period_s=0.2)
     house.kilowatts = True
     houses.append(house)
@@ -225,7 +225,8 @@ def test_a_house_meter_in_kilowatts_is_named_when_no_step_shows(
     err = capsys.readouterr().err
     assert "stopped: the house meter read 0.3 to 2.3 W throughout, the heater at 0.0 % and 100.0 % alike: too little " \
            "for a house; does it report kilowatts (2.3 for 2300 W)? The lag measure, as the daemon, reads watts" in err
-    assert "thermostat" not in err and house.reaches(0.0)
+    assert "reads watts: set the meter to report watts. (If it does, the heater drew nothing: its thermostat open" \
+        in err and house.reaches(0.0)
 
 
 @pytest.mark.parametrize(("extra", "said"), [
