@@ -217,7 +217,8 @@ def test_a_heater_that_draws_nothing_stops_the_measure_after_a_step_up_and_one_d
 
 def test_a_house_meter_in_kilowatts_is_named_when_no_step_shows(
         broker: PrivateBroker, houses: list[LaggingHouse], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # 0.3 kW then 2.3 kW: a step of 2 "W", under the 200 W that makes a step: the unit named first, the thermostat after.
+    # 0.3 kW then 2.3 kW: a step of 2 "W", under the 200 W that makes a step: the unit named first, the thermostat
+    # after.
     house = LaggingHouse(broker, period_s=0.2)
     house.kilowatts = True
     houses.append(house)
