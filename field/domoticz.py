@@ -137,8 +137,10 @@ class DomoticzBridge:
                 # The answer to what was asked at connect: the first update of the switch since, however late (a
                 # Domoticz slow at boot). A user's change made before Domoticz read the request is taken for it, and
                 # the answer, which shows that change, then comes second and acts.
-                if (message := switch.answered(device, now)) is not None:
+                was_forced = load.is_forced()
+                if (message := switch.answered(device, now, FORCED_BY_DOMOTICZ)) is not None:
                     self._send(message)
+                changed |= was_forced != load.is_forced()
             else:
                 changed |= self._switched(switch, device, now)
             if device.idx == switch.link.idx and device.on_at_level_0 and load.is_forced():

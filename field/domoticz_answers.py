@@ -5,11 +5,14 @@ a switch's answer set back to its load's state."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from equipments.base import Equipment
 from integrations.domoticz import DomoticzDevice, Message
 from integrations.domoticz_control import EcsMode, EcsModeSelector, ForceLink
+
+log = logging.getLogger(__name__)
 
 # Domoticz answers getdeviceinfo at once: silent this long, it has no such device or does not read topic_in.
 ANSWER_WAIT_S = 60.0
@@ -106,10 +109,16 @@ class Switch:
     # (no echoes) an answer was set back to its load's state: Domoticz may apply that after the switch's next update
     set_back: bool = False
 
-    def answered(self, device: DomoticzDevice, now: float) -> Message | None:
+    def answered(self, device: DomoticzDevice, now: float, forced_by_switch: str) -> Message | None:
         """Domoticz's answer: what the switch is; the message that shows its load's state when it shows another one
-        (never taken as an order: a user's On left from before a restart would force the load)."""
+        (an On is never taken as an order: a user's On left from before a restart would force the load). An Off on the
+        switch that forced its load (`forced_by_switch`: the load's forced_by then) is its owner's, made while PySEB
+        was away: taken, the safe direction (it was shown On again, the load kept forced from the grid)."""
         shows_on = self.link.on_answer(device)
+        if shows_on is False and self.load.is_forced() and self.load.forced_by == forced_by_switch:
+            log.info("%s unforced: its Domoticz switch idx %d, which forced it, shows Off (switched off while PySEB "
+                     "was away)", self.load.name, self.link.idx)
+            self.load.unforce(now, f"Domoticz switch idx {self.link.idx} off")
         forced = self.load.is_forced()
         self.shown_forced = forced
         self.set_back = shows_on is not None and shows_on != forced and not self.link.echoed

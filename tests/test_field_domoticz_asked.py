@@ -132,3 +132,23 @@ def test_a_reconnect_asks_again_and_a_forced_load_is_shown(asking: Harness) -> N
     h.reg.handle(DZ_OUT, switch(ECS_SWITCH, False), NOON + 20.1)  # the switch says Off: the load stays forced
     assert h.load("ecs").forced_by == "user"
     assert switchlights(h, mark) == [{"command": "switchlight", "idx": ECS_SWITCH, "switchcmd": "On"}]
+
+
+def test_an_off_on_the_switch_that_forced_its_load_is_taken_from_the_answer(asking: Harness,
+                                                                             caplog: pytest.LogCaptureFixture) -> None:
+    # The radiator forced by its switch, then switched Off by its owner while PySEB was away (stopped, or the broker
+    # down): the answer shows Off. It was shown On again, the radiator kept forced from the grid; the owner's Off is
+    # now taken (the safe direction; an On in an answer still forces nothing, above).
+    caplog.set_level(logging.INFO)
+    h = asking
+    h.reg.handle(DZ_OUT, switch(ECS_SWITCH, False), NOON + 0.1)
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, False), NOON + 0.1)
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 30)  # the owner's On: forced by the switch
+    assert h.load("radiator").forced_by == "domoticz"
+    h.reg.on_disconnected(NOON + 40)
+    h.reg.on_connected(NOON + 600)
+    mark, statuses = len(h.sent), len(h.statuses())
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, False), NOON + 600.1)  # switched Off meanwhile
+    assert not h.load("radiator").is_forced() and switchlights(h, mark) == []
+    assert len(h.statuses()) == statuses + 1  # (news: at once)
+    assert "radiator unforced: its Domoticz switch idx" in caplog.text
