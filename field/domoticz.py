@@ -6,6 +6,7 @@ echoes are ignored. The requests' waits and what makes an update an answer: fiel
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Sequence
 
@@ -40,7 +41,7 @@ class DomoticzBridge:
                  send: Callable[[Message], None]) -> None:
         self.settings = ds
         self.heater = heater
-        self._send = send
+        self._publish = send
         self.grid = (GridPublisher(ds.topic_in, ds.idx_grid, ds.idx_injection, ds.send_grid, ds.send_injection,
                                    ds.keepalive_s) if ds.send else None)
         self.selector = (EcsModeSelector(ds.idx_ecs_mode, ds.ecs_mode_levels, ds.ecs_mode_default, ds.topic_in)
@@ -50,6 +51,7 @@ class DomoticzBridge:
         # Each device's last update read under topic_out, and when (by device: junk or another device's update between
         # two copies of one made the second an order).
         self._last_out: dict[int, tuple[bytes, float]] = {}
+        self._reading_idx: int | None = None  # the device whose update on_out is reading
         self._watched = {switch.link.idx for switch in self._switches} | (set() if self.selector is None
                                                                           else {self.selector.idx})
         self._asked: Asked | None = None  # the selector's state asked for, no answer yet
@@ -57,6 +59,20 @@ class DomoticzBridge:
         # Home Assistant, coming after a second choice there, set the first again
         self._mode_echoes: EchoQueue[int | None] = EchoQueue(f"water-heater mode selector idx {ds.idx_ecs_mode}",
                                                              lambda level: f"level {level}")
+
+    def _send(self, message: Message) -> None:
+        """Publish `message` to Domoticz. A device PySEB shows a state on (or asks about) has its last update
+        forgotten: under Prevent Loop the state shown is never echoed, so a user's next update in the same bytes as
+        the one before (a Domoticz without LastUpdate sends no other) was taken for a copy of it, and dropped (a
+        repeat On within 2 s of PySEB's Off: the switch On, the load not forced). Not while reading an update of that
+        device: what PySEB sends in answer to it comes between its copies."""
+        self._publish(message)
+        try:
+            idx = json.loads(message[1]).get("idx")
+        except (ValueError, AttributeError):
+            return
+        if isinstance(idx, int) and idx != self._reading_idx:
+            self._last_out.pop(idx, None)
 
     def forces(self, name: str) -> bool:
         """True when load `name` has a Domoticz force switch (`domoticz_idx_force`)."""
@@ -126,6 +142,14 @@ class DomoticzBridge:
             # after its unforce). Only at once: a Domoticz without "LastUpdate" in its updates sends the same bytes
             # for a user's second On, an order again once the load was unforced elsewhere.
             return False
+        self._reading_idx = device.idx
+        try:
+            return self._read(device, now)
+        finally:
+            self._reading_idx = None
+
+    def _read(self, device: DomoticzDevice, now: float) -> bool:
+        """An update that is no copy: the selector's or a force switch's, answer or order (True: the state changed)."""
         changed = self._selected(device, now)
         for switch in self._switches:
             load = switch.load

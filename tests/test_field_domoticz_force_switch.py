@@ -108,6 +108,21 @@ def test_the_same_user_on_again_after_an_unforce_elsewhere_is_obeyed(tmp_path: P
     assert h.load("radiator").forced_by == "domoticz" and h.last(RADIATOR) == "ON"
 
 
+def test_the_same_user_on_again_within_seconds_of_an_unforce_elsewhere_is_obeyed(tmp_path: Path) -> None:
+    # The same, quicker: the user's On, an unforce from regul/mode half a second later (PySEB shows Off on the
+    # switch, never echoed under Prevent Loop), the user's On again a second after: in the same bytes within 2 s of
+    # the first, it was dropped as a copy of it, the switch On and the load not forced.
+    h = Harness(field_config(tmp_path, radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n"))
+    h.reg.tick(NOON)
+    h.reg.on_connected(NOON)
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, False), NOON + 0.1)  # Domoticz's answer
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 30)
+    h.reg.handle(MODE, b'{"command": "unforce", "name": "radiator"}', NOON + 30.5)
+    assert not h.load("radiator").is_forced()
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 31.5)
+    assert h.load("radiator").forced_by == "domoticz" and h.last(RADIATOR) == "ON"
+
+
 def test_a_user_switch_forces_and_unforces_and_nothing_is_sent_back(
         switched: tuple[Harness, EchoingDomoticz], caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
