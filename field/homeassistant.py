@@ -122,9 +122,10 @@ class HomeAssistantBridge:
         control = self._controls.get(topic)
         if control is not None:
             return self.controls.command(control, topic, payload, now)
-        if payload and topic not in self._configs:
+        if topic not in self._configs and announced_by(self.topics, topic, payload):
             # A config this node announced for an entity that no longer exists (a load removed from the
-            # config): an empty retained payload removes the entity from HA and the message from the broker.
+            # config): an empty retained payload removes the entity from HA and the message from the broker. Ours
+            # only: another instance's or tool's under the same node id was deleted as soon as it announced it.
             log.info("Home Assistant: removing %s (no longer configured)", topic,
                      extra={"limit_key": "homeassistant removal"})
             self._send(topic, "", True)

@@ -167,13 +167,23 @@ def test_a_removed_loads_configs_are_deleted(tmp_path: Path, prefix: str) -> Non
     assert f"{prefix}/+/pyseb_test/+/config" in h.reg.subscriptions()
     old = f"{prefix}/switch/pyseb_test/load_radiator_force/config"
     h.sent.clear()
-    h.reg.handle(old, b'{"name": "radiator force"}', NOON + 1)  # retained from an earlier run
+    h.reg.handle(old, announced("load_radiator_force"), NOON + 1)  # retained from an earlier run
     assert h.sent == [(old, "", True)]
     h.sent.clear()
-    h.reg.handle(f"{prefix}/switch/pyseb_test/load_ecs_force/config", b'{"name": "x"}', NOON + 2)  # still ours
+    h.reg.handle(f"{prefix}/switch/pyseb_test/load_ecs_force/config", announced("load_ecs_force"), NOON + 2)  # ours
     h.reg.handle(old, b"", NOON + 3)  # our own deletion coming back
     h.reg.handle(f"{prefix}/switch/other_node/load_radiator_force/config", b"{}", NOON + 4)
+    # Another instance's or tool's config under this node id (its own unique id, or another availability topic): not
+    # ours to delete (it went as soon as it was announced).
+    h.reg.handle(f"{prefix}/sensor/pyseb_test/other_thing/config", b'{"unique_id": "zzz", "name": "x"}', NOON + 5)
+    h.reg.handle(old, announced("load_radiator_force", "other/availability"), NOON + 6)
     assert h.sent == []
+
+
+def announced(object_id: str, availability: str = "regul/availability") -> bytes:
+    """A config as this instance announces it (its unique id and availability topic), retained by an earlier run."""
+    return json.dumps({"name": object_id, "unique_id": f"pyseb_pyseb_test_{object_id}",
+                       "availability_topic": availability}).encode()
 
 
 def test_retained_commands_are_not_news(tmp_path: Path) -> None:
@@ -229,7 +239,8 @@ def test_a_load_named_like_another_s_force_warns_and_its_power_sensor_is_left_ou
     h = Harness(path)
     h.reg.start(NOON)
     # An older version's retained config of the sensor left out: removed, as any config no longer announced.
-    h.reg.handle("homeassistant/sensor/pyseb_test/load_ecs_force_power/config", b'{"name": "ecs_force power"}', NOON)
+    h.reg.handle("homeassistant/sensor/pyseb_test/load_ecs_force_power/config", announced("load_ecs_force_power"),
+                 NOON)
     assert h.sent[-1] == ("homeassistant/sensor/pyseb_test/load_ecs_force_power/config", "", True)
     h.sent.clear()
     h.reg.on_connected(NOON)
