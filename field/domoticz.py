@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Sequence
 
 from equipments.base import Equipment
-from field.domoticz_answers import ANSWER_WAIT_S, Asked, Switch, judge_update, past_burst, superseded_level
+from field.domoticz_answers import ANSWER_WAIT_S, Asked, Switch, judge_update, past_burst
 from field.water_heater import HeaterControl
 from integrations.domoticz import DomoticzDevice, GridPublisher, Message, parse_domoticz_out, split_grid
 from integrations.domoticz_control import EcsMode, EcsModeSelector, ForceLink
@@ -55,6 +55,9 @@ class DomoticzBridge:
         self._watched = {switch.link.idx for switch in self._switches} | (set() if self.selector is None
                                                                           else {self.selector.idx})
         self._asked: Asked | None = None  # the selector's state asked for, no answer yet
+        # A mode chosen in Home Assistant that the selector has not been seen to show (no level maps to it, or its Set
+        # Level lost, Domoticz down): the level an answer hands back at a reconnect is older, and set it back.
+        self._unshown: EcsMode | None = None
         # (prevent_loop = false) the levels shown on the selector whose echo is awaited: the echo of a mode chosen in
         # Home Assistant, coming after a second choice there, set the first again
         self._mode_echoes: EchoQueue[int | None] = EchoQueue(f"water-heater mode selector idx {ds.idx_ecs_mode}",
@@ -181,6 +184,7 @@ class DomoticzBridge:
             return
         if self._asked is not None:
             self._asked.superseded = True
+        self._unshown = mode
         message = self.selector.show(mode)
         if message is not None:
             if not self.settings.prevent_loop:
@@ -195,16 +199,27 @@ class DomoticzBridge:
         asked = self._asked
         _say_late_answer(asked, now, f"[domoticz] idx_ecs_mode = {self.selector.idx}")
         answer, self._asked = judge_update(asked, now)
-        if answer and asked is not None and asked.superseded:
-            if (shows := superseded_level(self.selector, device)) is not None:
+        if answer and ((asked is not None and asked.superseded) or self._unshown is not None):
+            # An answer read by Domoticz before Home Assistant's Set Level, or one showing the level from before a
+            # mode the selector never showed: the mode in effect kept, and shown on the selector again.
+            shows = self.selector.shown_mode(device)
+            if shows is not None and shows is not self.selector.mode:
                 log.info("water-heater mode selector idx %d: Domoticz's answer shows %s, from before %s was chosen in "
                          "Home Assistant: %s kept, and shown on the selector", self.selector.idx, shows.value,
                          self.selector.mode.value, self.selector.mode.value)
                 self.show_mode(self.selector.mode, now)
+            elif shows is not None:
+                self._unshown = None  # (the selector shows it: its later answers are its own again)
             return False
-        if not answer and device.selector_problem() is None and self._mode_echoes.is_echo(device.level, now):
+        shown = (self.selector.levels.get(device.level)
+                 if device.selector_problem() is None and device.level is not None else None)
+        if not answer and shown is not None and self._mode_echoes.is_echo(device.level, now):
+            if shown is self._unshown:
+                self._unshown = None  # (the echo of its Set Level: the selector shows it)
             return False
         mode = self.selector.on_device(device)
+        if mode is not None or (shown is not None and shown is self.selector.mode):
+            self._unshown = None  # (a user's change on the selector, or its level shows the mode: the mode is its)
         if mode is None:
             return False
         self.heater.set_mode(mode, now, "domoticz")

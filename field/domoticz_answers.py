@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from equipments.base import Equipment
 from integrations.domoticz import DomoticzDevice, Message
-from integrations.domoticz_control import EcsMode, EcsModeSelector, ForceLink
+from integrations.domoticz_control import ForceLink
 
 log = logging.getLogger(__name__)
 
@@ -85,14 +85,6 @@ def past_burst(asked: Asked | None, now: float) -> Asked | None:
     if asked is not None and asked.answered_at is not None and not asked.takes_answer(now):
         return None
     return asked
-
-
-def superseded_level(selector: EcsModeSelector, device: DomoticzDevice) -> EcsMode | None:
-    """An answer for the mode selector read by Domoticz before Home Assistant's Set Level (or that one lost with the
-    request, Domoticz joining the broker late): the mode it shows when it is the one from before, which set the mode
-    back while the selector showed the new one (the selector is to be moved to the mode in effect again); else None."""
-    shows = selector.shown_mode(device)
-    return shows if shows is not None and shows is not selector.mode else None
 
 
 @dataclass(slots=True)

@@ -107,3 +107,45 @@ def test_a_flip_before_the_answer_leaves_the_load_and_the_switch_agreeing(tmp_pa
     assert (h.last(RADIATOR) == "ON") == switch_on
     if not extra:  # the user's On, shown again after PySEB's Off that Domoticz applied after its answer
         assert h.load("radiator").forced_by == "domoticz" and shown[-2:] == ["Off", "On"]
+
+
+# --- a mode the selector was not seen to show, at a later connect --------------------------------------------------
+
+def test_a_mode_no_level_maps_to_is_not_undone_at_the_next_reconnect(tmp_path: Path) -> None:
+    # The seed's three-level selector (no level for forced): HA's forced left it at its level 20, and the answer at
+    # the next reconnect (a broker blip) handed 20 back as an order: the heater back to solar+fallback.
+    h = selector_connected(tmp_path, "ecs_mode_levels = 0:off, 10:solar, 20:solar+fallback\n")
+    h.reg.handle(DZ_OUT, selector(20), NOON + 1)  # the answer at the connect
+    h.reg.handle(HA_MODE, b"forced", NOON + 10)
+    assert mode(h, NOON + 10) == "forced" and set_levels(h) == []  # (no level to show it)
+    h.reg.on_disconnected(NOON + 100)
+    h.reg.on_connected(NOON + 110)
+    h.reg.handle(DZ_OUT, selector(20), NOON + 111)  # the answer: the level from before
+    assert mode(h, NOON + 111) == "forced"
+    h.reg.handle(DZ_OUT, selector(10), NOON + 200)  # a user's choice on the selector: obeyed
+    assert mode(h, NOON + 200) == "solar"
+    h.reg.on_disconnected(NOON + 300)
+    h.reg.on_connected(NOON + 310)
+    h.reg.handle(DZ_OUT, selector(20), NOON + 311)  # the selector's own again: the answer sets the mode
+    assert mode(h, NOON + 311) == "solar+fallback"
+
+
+def test_a_set_level_lost_is_shown_again_at_the_next_reconnect_until_the_selector_shows_it(tmp_path: Path) -> None:
+    # HA's off sent as Set Level 0 while Domoticz was down (lost): the next connect's answer showed 20, taken as an
+    # order (solar+fallback: the fallback heating from the grid at night).
+    h = selector_connected(tmp_path, "")
+    h.reg.handle(DZ_OUT, selector(20), NOON + 1)
+    h.reg.handle(HA_MODE, b"off", NOON + 10)
+    assert set_levels(h) == [0]  # (lost)
+    h.reg.on_disconnected(NOON + 100)
+    h.reg.on_connected(NOON + 3600)
+    mark = len(h.sent)
+    h.reg.handle(DZ_OUT, selector(20), NOON + 3601)
+    assert mode(h, NOON + 3601) == "off" and set_levels(h, mark) == [0]  # kept, and shown again
+    h.reg.on_disconnected(NOON + 3700)
+    h.reg.on_connected(NOON + 3710)
+    h.reg.handle(DZ_OUT, selector(0), NOON + 3711)  # the selector shows it now
+    h.reg.on_disconnected(NOON + 3800)
+    h.reg.on_connected(NOON + 3810)
+    h.reg.handle(DZ_OUT, selector(10), NOON + 3811)  # set in Domoticz while PySEB was away: its level again
+    assert mode(h, NOON + 3811) == "solar"
