@@ -8,8 +8,8 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-__all__ = ["STOP_SIGNALS", "StartHangup", "StoppedWhileStarting", "has_controlling_terminal", "stop_signals_to_catch",
-           "stopping_on_signals"]
+__all__ = ["STOP_SIGNALS", "StartHangup", "StoppedWhileStarting", "has_controlling_terminal", "hangups_as_interrupt",
+           "stop_signals_to_catch", "stopping_on_signals"]
 
 # SIGTERM (systemd, kill), SIGINT (Ctrl-C), and SIGHUP: a dropped ssh session or a closed terminal sends it to
 # what runs in the foreground, whose Python default is to die at once, with the loads left as they were.
@@ -42,6 +42,28 @@ def stopping_on_signals(stop: Callable[[str], None]) -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)  # type: ignore[arg-type]
+
+
+@contextmanager
+def hangups_as_interrupt() -> Iterator[None]:
+    """While inside, SIGTERM (`kill`) and SIGHUP (a closed terminal, a dropped ssh session) raise KeyboardInterrupt as
+    Ctrl-C does, so that a tool's `finally` blocks run: a tune's worker processes stopped and its temporary folder
+    removed (they were left running for ever, and the folder behind), a recording's last batch written. A signal the
+    process was started ignoring (nohup's SIGHUP) stays so; the handlers before are put back on leaving. (The main
+    thread only: elsewhere, nothing is installed.)"""
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous: dict[signal.Signals, object] = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in stop_signals_to_catch():
+            if signum is not getattr(signal, "SIGINT", None):
+                previous[signum] = signal.signal(signum, interrupt)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)  # type: ignore[arg-type]
 
 
 def has_controlling_terminal() -> bool:

@@ -150,8 +150,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; the exit code (2 for a user's error, 130 on Ctrl-C)."""
     parser = _parser()
     args = parser.parse_args(argv)
+    from shell.stop_signals import hangups_as_interrupt
+
     try:
-        return _run(parser, args)
+        # (`kill` and a closed terminal stop as Ctrl-C does: a tune's workers and its temporary folder were left)
+        with hangups_as_interrupt():
+            return _run(parser, args)
     except KeyboardInterrupt:
         # (also while numpy is imported, seconds on a Pi Zero: it was a traceback ending in one of numpy's modules)
         print("\ninterrupted: everything started was stopped", file=sys.stderr)

@@ -15,8 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
@@ -25,6 +24,7 @@ from typing import Any, TextIO
 from localbroker import PrivateBroker, die_with_parent
 from localbroker.leftovers import claim_dir, mark_users, remove_stale
 from settings.config import load_settings
+from shell.stop_signals import STOP_SIGNALS, hangups_as_interrupt
 from simulation.config import SimConfig, read_sim_config
 from simulation.demo_config import DEMO_TEMPLATE, played_zone, write_demo_config
 from simulation.demo_log import DecisionLines, describe_house
@@ -79,25 +79,6 @@ def _stop_process(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=STOP_TIMEOUT_S)
 
 
-# What stops the demo as Ctrl-C does: `kill <demo pid>`, and a closed terminal or a dropped ssh session (SIGHUP:
-# the daemon, in its own session, was left running for ever, its folders behind).
-_STOPS = tuple(sig for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if sig is not None)
-
-
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    # The finally blocks run either way. (A signal the demo was started ignoring, as nohup does SIGHUP, stays so.)
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = {sig: signal.signal(sig, interrupt) for sig in _STOPS if signal.getsignal(sig) is not signal.SIG_IGN}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
-
-
 class _Teardown(ExitStack):
     """An ExitStack whose unwinding no SIGTERM or Ctrl-C cuts short.
 
@@ -111,7 +92,7 @@ class _Teardown(ExitStack):
             log.warning("%s ignored: still stopping the broker and the daemon the demo started (%g s at most each)",
                         name, STOP_TIMEOUT_S)
 
-        previous = {sig: signal.signal(sig, already_stopping) for sig in (*_STOPS, signal.SIGINT)}
+        previous = {sig: signal.signal(sig, already_stopping) for sig in STOP_SIGNALS}
         try:
             return super().__exit__(*exc_details)
         finally:
@@ -191,7 +172,9 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> None:
     work = Path(tempfile.mkdtemp(prefix=WORK_PREFIX)) if options.keep else claim_dir(WORK_PREFIX)
     # The SIGTERM handler is installed first and removed last: a SIGTERM during the cleanup meets
     # _Teardown's handler, never the default one that would kill the demo mid-cleanup.
-    with _sigterm_as_interrupt(), _Teardown() as stack:
+    # (what stops the demo as Ctrl-C does: `kill <demo pid>`, and a closed terminal or a dropped ssh session: the
+    # daemon, in its own session, was left running for ever, its folders behind)
+    with hangups_as_interrupt(), _Teardown() as stack:
         if not options.keep:
             stack.callback(shutil.rmtree, work, True)
         broker = PrivateBroker()

@@ -7,6 +7,7 @@ side): at night no setting can divert anything, and skipping it halves the work.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from localbroker import die_with_parent
 from recording.format import RecordedDay, read_record
 from recording.store import PARTS_WHY, day_of_file, part_of_file
 from simulation.config import read_sim_config
@@ -92,9 +94,13 @@ def daylight(config: Path, day: tuple[Path, ...], period_s: float | None,
 
 def _quiet_worker() -> None:
     """A worker logs nothing below ERROR: a relay shed by the guard is a figure in the table here, not news
-    (without a handler, Python would print every WARNING of every replay on the terminal)."""
+    (without a handler, Python would print every WARNING of every replay on the terminal). Ctrl-C is its parent's to
+    answer (the terminal sends it to the whole group: each worker printed its traceback), and it dies with its parent
+    (killed hard, the parent left it running for ever)."""
     logging.getLogger().addHandler(logging.NullHandler())
     logging.getLogger().setLevel(logging.ERROR)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
 
 
 def _one(config: str, window: Window, period_s: float | None) -> Summary:
@@ -118,13 +124,30 @@ def run_grid(variants: Sequence[Path], windows: Sequence[Window], period_s: floa
     tasks = [(i, j) for i in range(len(variants)) for j in range(len(windows))]
     results: list[list[Summary | None]] = [[None] * len(windows) for _ in variants]
     began = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(tasks))), initializer=_quiet_worker) as pool:
+    pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(tasks))), initializer=_quiet_worker)
+    try:
         futures = {pool.submit(_one, str(variants[i]), windows[j], period_s): (i, j) for i, j in tasks}
         for done, future in enumerate(as_completed(futures), start=1):
             i, j = futures[future]
             results[i][j] = future.result()
             progress(done, len(tasks), began)
+    except BaseException:
+        # Ctrl-C, `kill`, a replay's error: the replays not started are cancelled and the running ones stopped (the
+        # pool's `with` waited for the whole grid first: a Ctrl-C answered a minute later)
+        _stop_now(pool)
+        raise
+    pool.shutdown()
     return [[s for s in row if s is not None] for row in results]
+
+
+def _stop_now(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and end the workers at once."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())  # (before shutdown forgets them)
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        worker.join(5)
 
 
 def day_groups(paths: Sequence[Path]) -> tuple[list[tuple[Path, ...]], list[str]]:
