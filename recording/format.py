@@ -157,14 +157,16 @@ def plain_day(data: bytes) -> bytes | None:
 
 def is_record_file(path: str | Path) -> bool:
     """True when `path` is a gzip file (a recorded day), a day file unpacked (its text starts with MAGIC), or an empty
-    one named as such (`.gz`: a failed first write); a trace CSV is plain text of another header."""
+    one named as such (`.gz`: a failed first write); a trace CSV is plain text of another header. One that cannot be
+    read is a day when named as one (`.gz`): its reader then says why (a day file the user may not read was left out
+    of a folder without a word)."""
     try:
         with open(path, "rb") as handle:
             start = handle.read(len(UTF8_MARK) + len(MAGIC))
             gzipped = start[:2] == b"\x1f\x8b"
             return gzipped or plain_day(start) is not None or (not start and str(path).endswith(".gz"))
     except OSError:
-        return False
+        return str(path).endswith(".gz") and not Path(path).is_dir()
 
 
 # A trace's columns (simulation/trace.py's), told from a recorded day's header in a file given for one.

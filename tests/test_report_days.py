@@ -186,3 +186,23 @@ def test_plot_of_a_day_in_two_parts_says_so(folder: Path, capsys: pytest.Capture
     assert main(["report", str(folder), "--plot", str(tmp_path / "day.png")]) == 2
     err = capsys.readouterr().err
     assert "error: --plot draws one file: 2 given, the 2 parts of 2026-06-01 (give the part to draw alone)" in err
+
+
+def test_a_day_the_user_may_not_read_is_said_left_out_of_its_folder(folder: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    # A day file of another owner, mode 0600: dropped from the folder without a word, the others reported (exit 0).
+    # (The permission is played: root, who runs CI, reads every file.)
+    import recording.format
+
+    barred = folder / "pyseb-2026-06-03.csv.gz"
+    shutil.copy(folder / "pyseb-2026-06-01.csv.gz", barred)
+
+    def no_entry(path: object, *args: object, **kwargs: object) -> object:
+        if Path(str(path)).name == barred.name:
+            raise PermissionError(13, "Permission denied", str(path))
+        return open(path, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(recording.format, "open", no_entry, raising=False)
+    assert main(["report", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert len(reported(out)) == 2 and f"left out: {barred.name} (" in out and "Permission denied" in out
