@@ -199,7 +199,7 @@ def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
     text = windows_text(raw)
     del raw  # (the bytes are the text again: 14 MB for a day at a 0.2 s step)
     separator = separator_of(text)
-    lines = csv_rows(text, separator)
+    lines = csv_rows(text, separator, name)
     first = next(lines, None)
     if first is None:
         raise TraceError(f"{name}: empty file (expected a header {','.join(COLUMNS)})")
@@ -209,7 +209,8 @@ def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
         raise TraceError(f"{name}:1: header lacks {', '.join(missing)} (expected {','.join(COLUMNS)}; found "
                          f"{', '.join(header)}): {_COLUMNS_TOLD}")
     col = {c: header.index(c) for c in COLUMNS}
-    rows_after_header = csv_rows(text, separator) if separator == "\t" else iter(())  # (only tabs read them twice)
+    # (only tabs read them twice)
+    rows_after_header = csv_rows(text, separator, name) if separator == "\t" else iter(())
     next(rows_after_header, None)
     decimal_comma = has_decimal_comma(name, rows_after_header, (col["production_w"], col["house_w"]), separator)
     # Arrays of C doubles, not lists of Python floats (8 bytes a value, not 32).

@@ -46,10 +46,20 @@ def separator_of(text: str) -> str:
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
-def csv_rows(text: str, separator: str) -> Iterator[list[str]]:
+def csv_rows(text: str, separator: str, name: str = "") -> Iterator[list[str]]:
     """The rows of a trace's text one at a time, its lines cut from it one at a time too: a day at a 0.2 s step
-    (14 MB) held as lists of cells took 180 MB more, and an `io.StringIO` of it, four bytes a character, 58 MB."""
-    return csv.reader((line.group() for line in _LINE.finditer(text)), delimiter=separator)
+    (14 MB) held as lists of cells took 180 MB more, and an `io.StringIO` of it, four bytes a character, 58 MB. What
+    the csv module refuses (a cell over its 128 KiB: a quote left open swallows the lines after it) is a TraceError
+    naming the line where the row began (it was a traceback)."""
+    reader = csv.reader((line.group() for line in _LINE.finditer(text)), delimiter=separator)
+    began = 1
+    try:
+        for row in reader:
+            yield row
+            began = reader.line_num + 1
+    except csv.Error as exc:
+        raise TraceError(f"{name}:{began}: {exc}: a quote (\") left open at this line or after it? A trace's cells "
+                         "are numbers and times, unquoted") from None
 
 
 # A number a thousands comma may have written (1,234 or 12,345,678): in a tab-separated file, 1.234 W or 1234 W?

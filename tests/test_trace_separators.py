@@ -41,3 +41,15 @@ def test_a_comma_in_another_column_of_a_tab_separated_trace_says_nothing_of_the_
     path = tmp_path / "day.csv"
     path.write_text("".join("\t".join(row) + "\n" for row in rows))
     assert tuple(read_trace(path).production_w) == (1000.5, 1000.5)
+
+
+@pytest.mark.parametrize("separator", [",", "\t"])
+def test_a_quote_left_open_is_a_trace_error_naming_its_line(tmp_path: Path, separator: str) -> None:
+    # Its cell swallows the lines after it: past the csv module's 128 KiB a cell, a traceback (csv.Error).
+    rows = [f"2022-03-19T06:{i // 30:02d}:{i % 30 * 2:02d}{separator}100{separator}200" for i in range(9000)]
+    rows[100] = rows[100].replace(f"{separator}100{separator}", f'{separator}"12,400{separator}')
+    path = tmp_path / "quote.csv"
+    path.write_text(separator.join(("time", "production_w", "house_w")) + "\n" + "\n".join(rows) + "\n")
+    with pytest.raises(TraceError, match=r"quote\.csv:102: field larger than field limit .*: a quote \(\"\) left "
+                                         r"open at this line or after it\?"):
+        read_trace(path)
