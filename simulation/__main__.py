@@ -78,6 +78,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _curves_read(config: Path) -> list[Path]:
+    """The calibration curves a replay of `config` reads (each variable load's belief and real response): a --log
+    named like one wrote its rows over a measured sweep. None when the config cannot be read: the replay says why."""
+    from settings.problems import ConfigError
+    from simulation.config import read_sim_config
+
+    try:
+        loads = read_sim_config(config).loads
+    except (ConfigError, OSError, ValueError):
+        return []
+    return [path for spec in loads for path in (spec.calibration_path, spec.response_path) if path is not None]
+
+
 def _replay(args: argparse.Namespace) -> int:
     from simulation.config import assumptions_note
     from simulation.metrics import format_summary, write_log
@@ -87,7 +100,8 @@ def _replay(args: argparse.Namespace) -> int:
     from simulation.response import loads_glitch_notes
 
     # (--plot ends in an image format: never a trace or a config)
-    clobbered = overwritten_input(args.log, (args.trace, args.config)) if args.log is not None else None
+    clobbered = overwritten_input(args.log, (args.trace, args.config, *_curves_read(args.config))) \
+        if args.log is not None else None
     if clobbered is not None:
         print(f"error: --log {args.log} is the replay's own input {clobbered}: name another file", file=sys.stderr)
         return EXIT_USAGE

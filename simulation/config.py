@@ -60,6 +60,7 @@ class LoadSpec:
     min_power_w: float  # variable loads: the regulator never gives less (its min_power); relays: 0
     power_w: float | None  # relays: real watts
     tank_wh: float | None  # thermostat cut after this much energy; None: never
+    calibration_path: Path | None = None  # variable loads: the regulator's calibration (its belief)
 
     @property
     def relay(self) -> bool:
@@ -150,7 +151,8 @@ def _load(cp: configparser.ConfigParser, name: str, kind: str, base: Path,
             problems.append(ConfigProblem(*where, f"no such file: {response}"))
         min_power = _number(cp, name, "min_power", problems, zero_ok=True)
         return LoadSpec(name, kind, topic or "", None, None, response,
-                        MIN_POWER_DEFAULT_W if min_power is None else min_power, None, tank)
+                        MIN_POWER_DEFAULT_W if min_power is None else min_power, None, tank,
+                        _calibration_path(cp, name, base))
     # The daemon's defaults for a relay's payloads (Hébert's plugs).
     payload_on = _text(cp, name, "json_on", None) or "1"
     payload_off = _text(cp, name, "json_off", None) or "0"

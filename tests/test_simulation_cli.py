@@ -179,6 +179,26 @@ def test_a_log_that_would_overwrite_an_input_is_refused(tmp_path: Path, capsys: 
     assert (trace.read_bytes(), config.read_bytes()) == before
 
 
+@pytest.mark.parametrize("curve", ["power_calibration_ECS-04.csv", "power_calibration_ECS-02.csv"],
+                         ids=["its calibration", "its real response"])
+def test_a_log_that_would_overwrite_a_curve_the_config_reads_is_refused(tmp_path: Path, curve: str,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    # The demo house's heater: believed on ECS-04, really ECS-02 ([simulation] ecs.response). A --log named like
+    # either wrote its rows over a measured sweep, and the next replay failed on it.
+    (tmp_path / "house").mkdir()
+    config = tmp_path / "house" / "demo.ini"
+    config.write_bytes(DEMO_TEMPLATE.read_bytes())  # (its curves: ../calibration/...)
+    curves = tmp_path / "calibration"
+    curves.mkdir()
+    for name in ("power_calibration_ECS-04.csv", "power_calibration_ECS-02.csv"):
+        (curves / name).write_bytes((DEMO_TEMPLATE.parent.parent / "calibration" / name).read_bytes())
+    before = (curves / curve).read_bytes()
+    assert main(["replay", str(REAL_DAY), "-c", str(config), "--from", "10:00", "--to", "10:10",
+                 "--log", str(curves / curve)]) == 2
+    assert "is the replay's own input" in capsys.readouterr().err
+    assert (curves / curve).read_bytes() == before
+
+
 def test_ctrl_c_before_the_command_runs_is_one_line(capsys: pytest.CaptureFixture[str],
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     # A Ctrl-C while the packages were checked and numpy imported (seconds on a Pi Zero, before the demo's broker
