@@ -44,6 +44,7 @@ GLOBAL_KEYS = ("period", "noise_w", "lost_readings", "jitter_s", "actuation", "m
 # When a command the regulator publishes takes effect (SimConfig.actuation).
 ACTUATIONS = ("period", "at_once")
 METER_TIMEOUT_DEFAULT_S = next(float(o.default) for o in EVALUATE_OPTIONS if o.name == "meter_timeout")
+MAX_METER_POWER_DEFAULT_W = next(float(o.default) for o in EVALUATE_OPTIONS if o.name == "max_meter_power")
 PER_LOAD_KEYS = {"response": "variable", "tank_wh": "any", "power_w": "relay"}
 
 
@@ -98,6 +99,9 @@ class SimConfig:
     # `settle` takes one a second after it for one that shows it.
     meter_lag_s: float = 0.0
     seed: int = 1  # noise and losses are pseudo-random but the same from one run to the next
+    # The regulator's [evaluate] max_meter_power: a reading above it is refused as a glitch (a trace whose watts pass
+    # it, in mW or of a bigger site, is replayed with no reading taken: said, not a table of 0 % captures).
+    max_meter_power_w: float = MAX_METER_POWER_DEFAULT_W
     power_assumed: tuple[str, ...] = ()  # relays with no <load>.power_w: drawn at their max_power (unknown: 800 W)
 
 
@@ -206,6 +210,7 @@ def read_sim_config(path: str | Path) -> SimConfig:
     _check_simulation_keys(cp, kinds, problems)
     period = _number(cp, "simulation", "period", problems) or 2.0
     meter_timeout = _number(cp, "evaluate", "meter_timeout", problems) or METER_TIMEOUT_DEFAULT_S
+    max_meter_power = _number(cp, "evaluate", "max_meter_power", problems) or MAX_METER_POWER_DEFAULT_W
     noise = _number(cp, "simulation", "noise_w", problems, zero_ok=True) or 0.0
     lost = _number(cp, "simulation", "lost_readings", problems, zero_ok=True) or 0.0
     if lost >= 1:
@@ -252,6 +257,7 @@ def read_sim_config(path: str | Path) -> SimConfig:
         actuation=cast(Literal["period", "at_once"], actuation),
         meter_lag_s=meter_lag,
         seed=int(seed),
+        max_meter_power_w=max_meter_power,
         power_assumed=tuple(name for name, kind in kinds.items()
                             if kind != "variable" and not cp.has_option("simulation", f"{name}.power_w")),
     )

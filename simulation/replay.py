@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import tzinfo
 from pathlib import Path
 from typing import Protocol
@@ -90,13 +90,27 @@ def load_trace(path: TracePath, config: SimConfig, read: Callable[[Path], Record
             return load_trace(path[0], config, read)
         if not all(is_record_file(part) for part in path):
             raise ReplayError(f"{' + '.join(map(str, path))}: only the parts of a recorded day replay as one")
-        return trace_from_record(path, tz, config, read)
+        return _over_max_note(trace_from_record(path, tz, config, read), config)
     if Path(path).is_dir():
         raise ReplayError(f"{path}: a folder; replay takes one day: a trace, or a recorded day's file in it "
                           "(pyseb-YYYY-MM-DD.csv.gz); tune and report take a folder, for all its days")
     if is_record_file(path):
-        return trace_from_record(path, tz, config, read)
-    return read_trace(path, tz)
+        return _over_max_note(trace_from_record(path, tz, config, read), config)
+    return _over_max_note(read_trace(path, tz), config)
+
+
+def _over_max_note(trace: Trace, config: SimConfig) -> Trace:
+    """`trace`, with a note when its watts pass the regulator's max_meter_power: those readings are refused as
+    glitches, and a trace all over it (in mW, or a bigger site) replayed into a table of 0 % captures, nothing said."""
+    limit_w = config.max_meter_power_w
+    top_w = max(float(trace.production_w.max(initial=0.0)), float(trace.house_w.max(initial=0.0)))
+    if top_w <= limit_w:
+        return trace
+    over = int(np.count_nonzero((trace.production_w > limit_w) | (trace.house_w > limit_w)))
+    note = (f"{trace.path}: {over} of {len(trace.times_s)} rows pass [evaluate] max_meter_power ({limit_w:g} W; up to "
+            f"{top_w:.0f} W): the regulator refuses such readings as a meter's glitches; milliwatts? The columns are "
+            "watts. A site that big: raise max_meter_power in the config")
+    return replace(trace, notes=(*trace.notes, note))
 
 
 # A --from or --to this close outside the trace means its end: a recorded day starts at its first decision

@@ -250,3 +250,19 @@ def test_the_simulated_heater_reads_the_curve_the_daemon_loads(tmp_path: Path) -
     ecs, = read_sim_config(config).loads
     shipped = Path(__file__).resolve().parent.parent / "calibration" / "power_calibration_ECS-04.csv"
     assert ecs.response_path == shipped
+
+
+def test_watts_over_max_meter_power_are_said(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A trace in milliwatts (or a site over 30 kW): every reading refused by the regulator as a glitch, and replay and
+    # tune gave their 0 % figures without a word on why.
+    trace = write_trace(tmp_path, [(3_000_000.0, 500_000.0)] * 30)
+    config = write_config(tmp_path, "ecs = variable")
+    assert main(["replay", str(trace), "-c", str(config)]) == 0
+    said = (f"{trace}: 30 of 30 rows pass [evaluate] max_meter_power (30000 W; up to 3000000 W): the regulator "
+            "refuses such readings as a meter's glitches; milliwatts?")
+    assert said in capsys.readouterr().out
+    assert main(["tune", str(trace), "-c", str(config), "--set", "evaluate.margin=0,10", "--jobs", "1"]) == 0
+    assert said in capsys.readouterr().out
+    normal = write_trace(tmp_path, [(3000.0, 500.0)] * 30)
+    assert main(["replay", str(normal), "-c", str(config)]) == 0
+    assert "max_meter_power" not in capsys.readouterr().out
