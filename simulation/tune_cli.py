@@ -15,8 +15,11 @@ from shell.plot_file import plot_file
 from values.number_options import decimal_option, whole_option
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from core.daily_report import DailyReport
     from recording.format import RecordedDay
+    from simulation.tune_grid import Axis
 
 # (The commands' modules are imported when a command runs: they need numpy, and the options and --help
 # are read before `python3 -m simulation` has checked that it is installed.)
@@ -204,6 +207,7 @@ def run_tune(args: argparse.Namespace) -> int:
     grid = points(axes)
     with tempfile.TemporaryDirectory(prefix="pyseb-tune-") as work:
         variants = write_variants(args.config, axes, grid, Path(work))
+        _check_periods(axes, grid, variants, args.period)
         # (each recorded day read once, for the checks and its daylight)
         # (its notes name the user's config, not the temporary copy of the grid's first setting)
         reads = DayReads(lambda path, day: daylight(variants[0], (path,), args.period, lambda _: day, args.config),
@@ -282,6 +286,22 @@ def run_tune(args: argparse.Namespace) -> int:
                   f"{mine})")
     print(f"\n(tuned in {elapsed:.1f} s)")
     return 0
+
+
+def _check_periods(axes: Sequence[Axis], grid: Sequence[tuple[str, ...]], variants: Sequence[Path],
+                   period_s: float | None) -> None:
+    """The meter period against every setting of the grid, before any replay (TuneError naming the setting): a
+    meter_timeout of the grid under the period was found by the replays of that setting, after the others had run."""
+    from simulation.config import read_sim_config
+    from simulation.replay import ReplayError, meter_period
+    from simulation.tune_grid import TuneError
+
+    for setting, variant in zip(grid, variants, strict=True):
+        try:
+            meter_period(read_sim_config(variant), period_s)
+        except ReplayError as exc:
+            named = ", ".join(f"{axis.label}={value}" for axis, value in zip(axes, setting, strict=True))
+            raise TuneError(f"the grid's setting {named}: {exc}") from None
 
 
 def _relays(config: Path) -> list[str]:

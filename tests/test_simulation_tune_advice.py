@@ -127,3 +127,17 @@ def test_tune_names_the_least_import_setting_when_no_limit_is_given(tmp_path: Pa
     assert main(["tune", str(day), "-c", str(config), "--set", "evaluate.margin=0,50", "--jobs", "1",
                  "--max-import-wh", "100"]) == 0
     assert "no import limit given" not in capsys.readouterr().out
+
+
+def test_a_setting_of_the_grid_the_meter_period_does_not_fit_is_refused_before_any_replay(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Checked on the grid's first setting only: the replays of the others ran, then the one with meter_timeout 1.5 s
+    # stopped the tune with an error that did not name it.
+    config = write_config(tmp_path, "ecs = variable")
+    day = write_day(tmp_path, "day.csv", [(2000.0, 400.0)] * 20)
+    assert main(["tune", str(day), "-c", str(config), "--set", "evaluate.meter_timeout=10,1.5", "--set",
+                 "evaluate.margin=0,10", "--jobs", "1"]) == 2
+    out, err = capsys.readouterr()
+    assert "error: the grid's setting evaluate.meter_timeout=1.5, evaluate.margin=0: a meter period of 2 s is not " \
+           "under [evaluate] meter_timeout (1.5 s)" in err
+    assert "replays" not in out + err  # (nothing ran)
