@@ -19,14 +19,15 @@ def _no_password() -> str:
 
 
 def host_problem(host: str) -> str | None:
-    """Why `host` is no host name or address the socket library can look up (None: it can). A URL or a host with its
-    port (`mqtt://broker.lan`, `192.168.1.10:1883`, as Home Assistant's and other tools' settings write them) is
-    refused by name: it did not resolve, and the daemon retried it for ever."""
+    """Why `host` is no host name or address the socket library can look up (None: it can). A URL, a host with its
+    port or its user (`mqtt://broker.lan`, `192.168.1.10:1883`, `user@broker`, as Home Assistant's and other tools'
+    settings write them) is refused by name, saying where each part goes: it did not resolve, and the daemon retried
+    it for ever."""
     if not host.strip():
         return "is empty"
     scheme, has_scheme, rest = host.partition("://")
     # (what comes before an @ is never echoed: a user and a password, and the error goes to the journal)
-    credentials, at, address = (rest if has_scheme else host).rpartition("@")
+    _, at, address = (rest if has_scheme else host).rpartition("@")
     if has_scheme:
         bare, _ = _split_port(address.split("/")[0])
         if scheme.lower() in ("ws", "wss"):

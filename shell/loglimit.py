@@ -21,6 +21,7 @@ MAX_KINDS = 1000  # templates are few; a key is one of the config's topics or de
 
 Kind = tuple[str, str, str | None]
 
+
 @dataclass(slots=True)
 class _Window:
     started_at: float
