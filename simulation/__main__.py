@@ -80,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _curves_read(config: Path) -> list[Path]:
     """The calibration curves a replay of `config` reads (each variable load's belief and real response): a --log
-    named like one wrote its rows over a measured sweep. None when the config cannot be read: the replay says why."""
+    named like one wrote its rows over a measured sweep. Empty when the config cannot be read: the replay says why."""
     from settings.problems import ConfigError
     from simulation.config import read_sim_config
 

@@ -100,6 +100,9 @@ def _quiet_worker() -> None:
     logging.getLogger().addHandler(logging.NullHandler())
     logging.getLogger().setLevel(logging.ERROR)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for stop in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if stop is not None:  # (not the parent's handlers, inherited at the fork: terminate() ends a worker at once)
+            signal.signal(stop, signal.SIG_DFL)
     die_with_parent()
 
 
