@@ -25,6 +25,21 @@ def stop_signals_to_catch() -> list[signal.Signals]:
 
 
 @contextmanager
+def _handling(signums: list[signal.Signals], handler: Callable[[int, object], None]) -> Iterator[None]:
+    """`handler` for `signums` while inside, the handlers before put back on leaving (one not installed from Python,
+    None, as the default); nothing installed outside the main thread (Python allows no other)."""
+    previous: dict[signal.Signals, object] = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in signums:
+            previous[signum] = signal.signal(signum, handler)
+    try:
+        yield
+    finally:
+        for signum, before in previous.items():
+            signal.signal(signum, signal.SIG_DFL if before is None else before)  # type: ignore[arg-type]
+
+
+@contextmanager
 def stopping_on_signals(stop: Callable[[str], None]) -> Iterator[None]:
     """While inside, a stop signal calls `stop("interrupted (SIGINT)")` rather than ending the process: a tool that
     drives a load puts it back first (SIGHUP too: one run over ssh whose session drops). The handlers before are put
@@ -33,15 +48,8 @@ def stopping_on_signals(stop: Callable[[str], None]) -> Iterator[None]:
     def on_signal(signum: int, frame: object) -> None:
         stop(f"interrupted ({signal.Signals(signum).name})")
 
-    previous: dict[signal.Signals, object] = {}
-    if threading.current_thread() is threading.main_thread():
-        for signum in stop_signals_to_catch():
-            previous[signum] = signal.signal(signum, on_signal)
-    try:
+    with _handling(stop_signals_to_catch(), on_signal):
         yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)  # type: ignore[arg-type]
 
 
 @contextmanager
@@ -54,16 +62,9 @@ def hangups_as_interrupt() -> Iterator[None]:
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    previous: dict[signal.Signals, object] = {}
-    if threading.current_thread() is threading.main_thread():
-        for signum in stop_signals_to_catch():
-            if signum is not getattr(signal, "SIGINT", None):
-                previous[signum] = signal.signal(signum, interrupt)
-    try:
+    sigint = getattr(signal, "SIGINT", None)
+    with _handling([signum for signum in stop_signals_to_catch() if signum is not sigint], interrupt):
         yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, signal.SIG_DFL if handler is None else handler)  # type: ignore[arg-type]
 
 
 def has_controlling_terminal() -> bool:
