@@ -302,4 +302,6 @@ class DomoticzBridge:
         """Grid import and injection, by the seed's rules."""
         if self.grid is not None:
             for message in self.grid.update(*split_grid(consumption_w - production_w), now):
-                self._send(message)
+                # (sensors, no device whose updates are read: published as they are, no JSON read back after each
+                # decision to forget their last update)
+                self._publish(message)
