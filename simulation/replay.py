@@ -80,23 +80,28 @@ def real_regulator(config_path: str, publish: PublishFn) -> RegulatorLike:
 def load_trace(path: TracePath, config: SimConfig, read: Callable[[Path], RecordedDay] = read_record) -> Trace:
     """Read a trace with its naive times in the config's `[evaluate] timezone` (or the system's); a
     recorded day (`pyseb-DAY.csv.gz`) is read as a trace too (by `read`), and the parts of one (a sequence of
-    paths) as one."""
+    paths) as one; noted when its watts pass the regulator's max_meter_power."""
+    return _over_max_note(_read_day(path, config, read), config)
+
+
+def _read_day(path: TracePath, config: SimConfig, read: Callable[[Path], RecordedDay]) -> Trace:
+    """The day `path` holds, read as load_trace says (without its note)."""
     try:
         tz = ZoneInfo(config.timezone) if config.timezone else None
     except (ZoneInfoNotFoundError, ValueError):
         raise ReplayError(f"{config.path}: [evaluate] timezone: unknown time zone {config.timezone!r}") from None
     if not isinstance(path, (str, Path)):
         if len(path) == 1:
-            return load_trace(path[0], config, read)
+            return _read_day(path[0], config, read)
         if not all(is_record_file(part) for part in path):
             raise ReplayError(f"{' + '.join(map(str, path))}: only the parts of a recorded day replay as one")
-        return _over_max_note(trace_from_record(path, tz, config, read), config)
+        return trace_from_record(path, tz, config, read)
     if Path(path).is_dir():
         raise ReplayError(f"{path}: a folder; replay takes one day: a trace, or a recorded day's file in it "
                           "(pyseb-YYYY-MM-DD.csv.gz); tune and report take a folder, for all its days")
     if is_record_file(path):
-        return _over_max_note(trace_from_record(path, tz, config, read), config)
-    return _over_max_note(read_trace(path, tz), config)
+        return trace_from_record(path, tz, config, read)
+    return read_trace(path, tz)
 
 
 def _over_max_note(trace: Trace, config: SimConfig) -> Trace:
