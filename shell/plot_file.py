@@ -40,6 +40,8 @@ def matplotlib_missing() -> str:
 def output_file(text: str) -> Path:
     """argparse `type` for a file a command writes at its end (--log, --plot): the path, if its folder is one. A
     folder missing was found after the whole day's replay, as a bare "[Errno 2] No such file or directory"."""
+    if Path(text).is_dir():  # (`--log logs/`: found only when the day's replay was done, as "Is a directory")
+        raise argparse.ArgumentTypeError(f"{text} is a folder: name a file in it")
     folder = Path(text).parent  # ("steps.csv": the current folder, ".")
     if not folder.exists():
         raise argparse.ArgumentTypeError(f"{text}: no folder {folder}: make it (mkdir -p {folder}) or name a file in "

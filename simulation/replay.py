@@ -121,6 +121,9 @@ def _over_max_note(trace: Trace, config: SimConfig) -> Trace:
 # A --from or --to this close outside the trace means its end: a recorded day starts at its first decision
 # (00:00:01, say), and `--from 00:00` asks for the whole of it.
 SNAP_S = 60.0
+# The shortest meter period a replay takes: a day at 0.1 s is 864 000 readings, half a minute of replay; shorter
+# asked for hours, or for more memory than any machine has, where no meter PySEB reads reports that often.
+MIN_METER_PERIOD_S = 0.1
 
 
 def _when(trace: Trace, time_s: float) -> str:
@@ -163,6 +166,10 @@ def meter_period(config: SimConfig, period_s: float | None) -> float:
     dt = config.period_s if period_s is None else period_s
     if not dt > 0:
         raise ReplayError(f"the period must be > 0 s, got {dt}")
+    if dt < MIN_METER_PERIOD_S:
+        raise ReplayError(f"a meter period of {dt:g} s is under {MIN_METER_PERIOD_S:g} s: no meter PySEB reads reports "
+                          "that often, and a day's replay would take hours, or more memory than the machine has; "
+                          f"give {MIN_METER_PERIOD_S:g} s or more")
     if dt >= config.meter_timeout_s:
         raise ReplayError(f"a meter period of {dt:g} s is not under [evaluate] meter_timeout "
                           f"({config.meter_timeout_s:g} s): the regulator would take the meters for silent between "

@@ -42,3 +42,19 @@ def test_an_output_in_the_current_folder_is_taken(tmp_path: Path, capsys: pytest
     trace = write_trace(tmp_path, [(3000, 500)] * 10)
     assert main(["replay", str(trace), "-c", str(config), "--log", "steps.csv"]) == 0
     assert (tmp_path / "steps.csv").is_file()
+
+
+@pytest.mark.parametrize("option", ["--log", "--plot"])
+def test_an_output_that_is_a_folder_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                              option: str) -> None:
+    """`--log logs/` was taken, and failed as "[Errno 21] Is a directory" once the day's replay was done."""
+    config = write_config(tmp_path, "ecs = variable")
+    trace = write_trace(tmp_path, [(3000, 500)] * 10)
+    folder = tmp_path / ("logs" if option == "--log" else "plots.png")
+    folder.mkdir()
+    with pytest.raises(SystemExit) as exited:
+        main(["replay", str(trace), "-c", str(config), option, str(folder)])
+    assert exited.value.code == 2
+    out, err = capsys.readouterr()
+    assert f"argument {option}: {folder} is a folder: name a file in it" in err
+    assert out == "" and "Traceback" not in err

@@ -76,6 +76,7 @@ def test_a_plot_without_matplotlib_is_refused_before_anything_runs(
     (["--from", "10:30", "--to", "10:10"], "must come at least one period"),
     (["--from", "noon"], "HH:MM"),
     (["--period", "0"], "the period must be > 0"),
+    (["--period", "1e-9"], "a meter period of 1e-09 s is under 0.1 s"),  # (was numpy asking for 629 TiB)
 ])
 def test_bad_options_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
                             message: str) -> None:
