@@ -92,8 +92,11 @@ class Settings:
         return ZoneInfo(self.evaluate.timezone) if self.evaluate.timezone else None
 
 
-def load_settings(path: str | Path) -> Settings:
-    """The validated settings of `path`, loads built; ConfigError lists every problem otherwise."""
+def load_settings(path: str | Path, *, daemon_files: bool = True) -> Settings:
+    """The validated settings of `path`, loads built; ConfigError lists every problem otherwise. Without
+    `daemon_files`, the files only the running daemon opens (TLS certificates, status file and its lock, log file,
+    records folder) are not looked at: a replay of the Pi's config on a laptop, which opens none of them, was
+    refused for "/etc/pyseb/ca.crt does not exist"."""
     path = Path(path)
     cp = read_parser(path)
     config_dir = path.resolve().parent
@@ -119,10 +122,11 @@ def load_settings(path: str | Path) -> Settings:
     # (no rule ties meter_timeout to period: the meters publish every ~2 s whatever the period, a reading's age is
     # what goes stale, and a seed's `period = 10` was refused under the default 10 s timeout for a flapping that
     # does not happen)
-    _check_files(reader, mqtt_raw, status_raw, logging_raw, config_dir)
     record_dir = Path(_path_or_none(record_raw["dir"], config_dir) or config_dir)
-    if record_raw["enabled"]:
-        _check_record_dir(reader, record_dir)
+    if daemon_files:
+        _check_files(reader, mqtt_raw, status_raw, logging_raw, config_dir)
+        if record_raw["enabled"]:
+            _check_record_dir(reader, record_dir)
 
     equipments = build_equipments(cp, reader, config_dir)
     for load in equipments:

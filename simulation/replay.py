@@ -67,13 +67,16 @@ class ReplayResult:
 
 
 def real_regulator(config_path: str, publish: PublishFn) -> RegulatorLike:
-    """The core's `Regulator`, built from the config file like the daemon does."""
+    """The core's `Regulator`, built from the config file like the daemon does, but for the files only the running
+    daemon opens (certificates, status, log, records): none of them is needed to replay the owner's config elsewhere
+    than on the Pi."""
     root = str(Path(__file__).resolve().parent.parent)
     if root not in sys.path:
         sys.path.insert(0, root)  # run from elsewhere than the repository root
     from regulation import Regulator
+    from settings.config import load_settings
 
-    regulator: RegulatorLike = Regulator.from_config(config_path, publish=publish)
+    regulator: RegulatorLike = Regulator(load_settings(config_path, daemon_files=False), publish=publish)
     return regulator
 
 

@@ -33,7 +33,7 @@ def find_day(day: str, config: Path | None) -> Path:
         raise RecordError(f"{day}: no such file ({exc})") from None
     from settings.config import load_settings
 
-    settings = load_settings(config)
+    settings = load_settings(config, daemon_files=False)  # (to find the records: a copy of the config, say)
     directory = settings.record.dir
     # (as replay and tune take a day: its file unpacked too, the daemon's .csv.gz when it is there both ways; its
     # first part, whose report names the others)

@@ -198,7 +198,7 @@ def write_variants(config: Path, axes: Sequence[Axis], settings: Sequence[tuple[
         with open(path, "w", encoding="utf-8") as handle:
             cp.write(handle)
         try:
-            load_settings(path)
+            load_settings(path, daemon_files=False)
             read_sim_config(path)
         except ConfigError as exc:
             where = ", ".join(f"{axis.label}={value}" for axis, value in zip(axes, setting, strict=True))

@@ -34,7 +34,7 @@ def make_paths_absolute(cp: configparser.ConfigParser, config: Path) -> None:
     for spec in sim.loads:
         if spec.response_path is not None:
             cp.set("simulation", f"{spec.name}.response", str(spec.response_path))
-    for load in load_settings(config).equipments:
+    for load in load_settings(config, daemon_files=False).equipments:
         # (the curve file a built variable load found, by the daemon's rule: absolute, the config's folder being)
         curve = getattr(load, "calibration_path", None)
         if isinstance(curve, Path):
