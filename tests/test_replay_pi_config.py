@@ -14,6 +14,7 @@ from settings.problems import ConfigError
 from simulation.__main__ import main
 from tests.replay_days import write_config, write_recorded_day, write_trace
 
+
 @pytest.fixture
 def pi_config(tmp_path: Path) -> Path:
     """What the Pi has and the laptop does not: the broker's CA, and a log in a folder that cannot be made here (its
