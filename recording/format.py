@@ -32,7 +32,8 @@ from values.text import UTF8_MARK, windows_text
 __all__ = ["MAGIC", "TEXT_MODE_COPY", "RecordError", "RecordedDay", "format_rows", "header_text", "is_record_file",
            "plain_day", "read_members", "read_record", "text_mode_undone"]
 
-MAGIC = "# pyseb-record 1"
+FAMILY = "# pyseb-record "  # (then the format's version)
+MAGIC = FAMILY + "1"
 LOAD_COLUMNS = ("command", "believed_w", "room_w")
 
 
@@ -181,6 +182,11 @@ def _is_trace_header(text: str) -> bool:
 
 def _parse_header(name: str, first: str, second: str) -> tuple[tuple[str, ...], tuple[bool, ...], float]:
     fields = dict(item.partition("=")[::2] for item in first[len(MAGIC):].split())
+    version = first.removeprefix(FAMILY).split(" ", 1)[0] if first.startswith(FAMILY) else None
+    if version is not None and version != MAGIC.removeprefix(FAMILY):
+        raise RecordError(f"{name}:1: a day recorded in format {version!r} ({first.split(' max_gap_s')[0][:40]}); "
+                          f"this PySEB reads format {MAGIC.removeprefix(FAMILY)}: update it (git pull) to read "
+                          "this day")
     if not first.startswith(MAGIC + " ") or "loads" not in fields or "max_gap_s" not in fields:
         if _is_trace_header(first):
             raise RecordError(f"{name}:1: a trace ({','.join(TRACE_COLUMNS)}) packed with gzip: unpack it (gunzip "
@@ -191,6 +197,8 @@ def _parse_header(name: str, first: str, second: str) -> tuple[tuple[str, ...], 
         max_gap_s = float(fields["max_gap_s"])
     except ValueError:
         raise RecordError(f"{name}:1: max_gap_s is not a number: {fields['max_gap_s']!r}") from None
+    if not (math.isfinite(max_gap_s) and max_gap_s > 0):  # (the recorder writes meter_timeout: a hand edit)
+        raise RecordError(f"{name}:1: max_gap_s must be a number of seconds above 0, got {fields['max_gap_s']!r}")
     names: list[str] = []
     relays: list[bool] = []
     for item in fields["loads"].split(","):
@@ -245,6 +253,9 @@ def read_record(path: str | Path) -> RecordedDay:
     offsets: list[tuple[float, timedelta]] = []  # (the first row at each UTC offset: a DST day has two)
     for number, line in enumerate(lines[2:], start=3):
         cells = line.split(",")
+        if line.startswith(FAMILY):  # (`cat a.csv.gz b.csv.gz > c.csv.gz`: gzip reads both days as one)
+            raise RecordError(f"{name}:{number}: a second day's header: two recorded days joined into one file; "
+                              "give each day as its own file")
         if len(cells) != width:
             raise RecordError(f"{name}:{number}: {len(cells)} fields, expected {width}")
         try:

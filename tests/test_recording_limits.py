@@ -108,3 +108,34 @@ def test_a_hand_edited_nan_in_a_day_file_is_refused_as_a_trace_refuses_it(tmp_pa
     path.write_bytes(gzip.compress(text.encode()))
     with pytest.raises(RecordError, match="not a finite number"):
         read_record(path)
+
+
+@pytest.mark.parametrize("gap", ["0", "-5", "nan", "inf"])
+def test_a_hand_edited_max_gap_s_not_above_0_is_refused(tmp_path: Path, gap: str) -> None:
+    # (taken: a report of such a day counted every interval as a gap, or none, and said nonsense)
+    path = tmp_path / "pyseb-2026-06-01.csv.gz"
+    text = header_text(["ecs"], [False], 10.0).replace("max_gap_s=10", f"max_gap_s={gap}")
+    path.write_bytes(gzip.compress((text + "2026-06-01T12:00:00.000+02:00,900,300,0,0,2000\n").encode()))
+    with pytest.raises(RecordError, match=f"max_gap_s must be a number of seconds above 0, got '{gap}'"):
+        read_record(path)
+
+
+def test_a_day_of_a_newer_format_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "pyseb-2026-06-01.csv.gz"
+    text = header_text(["ecs"], [False], 10.0).replace("pyseb-record 1", "pyseb-record 2")
+    path.write_bytes(gzip.compress((text + "2026-06-01T12:00:00.000+02:00,900,300,0,0,2000\n").encode()))
+    with pytest.raises(RecordError, match=r":1: a day recorded in format '2' .*this PySEB reads format 1: update "
+                                          r"it \(git pull\) to read this day"):
+        read_record(path)
+
+
+def test_two_days_joined_into_one_file_are_said(tmp_path: Path) -> None:
+    # `cat pyseb-2026-06-01.csv.gz pyseb-2026-06-02.csv.gz > both.csv.gz`: gzip reads the two as one stream; the
+    # second header was "4 fields, expected 6"
+    rows = ["2026-06-01T12:00:00.000+02:00,900,300,0,0,2000\n", "2026-06-02T12:00:00.000+02:00,900,300,0,0,2000\n"]
+    days = [gzip.compress((header_text(["ecs"], [False], 10.0) + row).encode()) for row in rows]
+    path = tmp_path / "both.csv.gz"
+    path.write_bytes(days[0] + days[1])
+    with pytest.raises(RecordError, match=r"both.csv.gz:4: a second day's header: two recorded days joined into one "
+                                          r"file; give each day as its own file"):
+        read_record(path)
