@@ -142,7 +142,7 @@ def _range(trace: Trace, start_s: float | None, end_s: float | None, period_s: f
         start = trace.start_s
     if trace.end_s < end <= trace.end_s + SNAP_S:
         end = trace.end_s
-    if start < trace.start_s or end > trace.end_s + 1e-6:
+    if start < trace.start_s or not trace.start_s <= end <= trace.end_s + 1e-6:
         raise ReplayError(f"{trace.path}: the trace covers {_when(trace, trace.start_s)} to "
                           f"{_when(trace, trace.end_s)}; asked {_when(trace, start)} to {_when(trace, end)}")
     if end - start < period_s:
@@ -151,11 +151,17 @@ def _range(trace: Trace, start_s: float | None, end_s: float | None, period_s: f
     return start, end
 
 
-def _clock_option(trace: Trace, option: str, text: str | None) -> float | None:
+def _clock_option(trace: Trace, option: str, text: str | None, not_before_s: float) -> float | None:
+    """The instant of `text` in the trace: on its first day, or on the next when that one is before `not_before_s`
+    and in the trace (a trace from 20:00 to 20:00 the next day: `--from 06:00` is the morning after; `--to 02:00`
+    after `--from 20:00` the night after; tune's daylight window of such a day was refused)."""
     if not text:
         return None
     try:
-        return trace.at_clock(text)
+        at = trace.at_clock(text)
+        if at < not_before_s and (later := trace.at_clock(text, days_later=1)) <= trace.end_s + SNAP_S:
+            return later
+        return at
     except ValueError as exc:
         raise ReplayError(f"{option}: {exc}") from None
 
@@ -196,8 +202,8 @@ def replay(config_path: str | Path, trace_path: TracePath, start_clock: str | No
     config = read_sim_config(config_path)
     trace = load_trace(trace_path, config)
     dt = meter_period(config, period_s)
-    start_s = _clock_option(trace, "--from", start_clock)
-    end_s = _clock_option(trace, "--to", end_clock)
+    start_s = _clock_option(trace, "--from", start_clock, trace.start_s - SNAP_S)
+    end_s = _clock_option(trace, "--to", end_clock, trace.start_s if start_s is None else start_s + dt / 2)
     start, end = _range(trace, start_s, end_s, dt)
     house = SimHouse.from_config(config)
     belief = Belief(house.names)

@@ -75,10 +75,10 @@ class Trace:
             return "24:00"
         return self.clock(time_s)[:5]
 
-    def at_clock(self, text: str) -> float:
-        """Epoch seconds of `HH:MM[:SS]` on the trace's first day (`24:00` is the next midnight), as the
-        house's clock reads it: on a day the clocks change, 08:00 is not midnight + 8 h."""
-        seconds = parse_clock(text)
+    def at_clock(self, text: str, days_later: int = 0) -> float:
+        """Epoch seconds of `HH:MM[:SS]` on the trace's first day (`24:00` is the next midnight), or `days_later`,
+        as the house's clock reads it: on a day the clocks change, 08:00 is not midnight + 8 h."""
+        seconds = parse_clock(text) + 86400 * days_later
         first = datetime.fromtimestamp(self.start_s, self.tz)
         day = first.date() + timedelta(days=int(seconds // 86400))
         hours, rest = divmod(int(seconds % 86400), 3600)

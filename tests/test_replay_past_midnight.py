@@ -1,0 +1,58 @@
+"""A trace that crosses midnight (a logger's export from 20:00 to 20:00 the next day, which the docs accept): a
+`--from`/`--to` before the trace's start clock is the next day's, and `tune` replays its daylight. `--to 02:00` after
+`--from 20:00` was refused ("the trace covers 20:00 to 20:00; asked 20:00 to 02:00"), and so was every tune of such
+a day ("asked 06:46 to 19:14")."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from simulation.__main__ import main
+from simulation.replay import ReplayError, replay
+from tests.replay_days import write_config
+
+EVENING = datetime(2022, 3, 18, 22, 0)
+
+
+def evening_trace(directory: Path, hours: int = 6) -> Path:
+    """One row a minute from 22:00 for `hours`: sun (3 kW) only from 00:30 to 01:30 the next day, a 500 W house."""
+    lines = ["time,production_w,house_w"]
+    for minute in range(hours * 60):
+        when = EVENING + timedelta(minutes=minute)
+        sunny = 150 <= minute < 210
+        lines.append(f"{when.isoformat()},{3000 if sunny else 0},500")
+    path = directory / "evening.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_window_across_midnight_is_replayed(tmp_path: Path) -> None:
+    config, trace = write_config(tmp_path, "ecs = variable"), evening_trace(tmp_path)
+    result = replay(config, trace, "23:00", "01:00")
+    assert result.start_s == (EVENING + timedelta(hours=1)).timestamp()
+    assert result.end_s == (EVENING + timedelta(hours=3)).timestamp()
+
+
+def test_a_time_before_the_trace_start_is_the_next_morning(tmp_path: Path) -> None:
+    config, trace = write_config(tmp_path, "ecs = variable"), evening_trace(tmp_path)
+    result = replay(config, trace, "00:30", "01:30")
+    assert result.start_s == (EVENING + timedelta(minutes=150)).timestamp()
+    assert result.summary.loads_kwh > 0.5  # (the hour of sun, into the heater)
+
+
+def test_a_time_in_neither_day_of_the_trace_is_still_refused(tmp_path: Path) -> None:
+    config, trace = write_config(tmp_path, "ecs = variable"), evening_trace(tmp_path)
+    with pytest.raises(ReplayError, match="the trace covers 22:00 to 04:00; asked 22:00 to 12:00"):
+        replay(config, trace, None, "12:00")  # (12:00 the next day is after its end: not the next day's either)
+    with pytest.raises(ReplayError, match="must come at least one period"):
+        replay(config, trace, "01:00", "00:30")  # (00:30 after 01:00 would be a day later: out of the trace)
+
+
+def test_tune_replays_the_daylight_after_midnight(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config, trace = write_config(tmp_path, "ecs = variable"), evening_trace(tmp_path)
+    assert main(["tune", str(trace), "-c", str(config), "--set", "evaluate.margin=0,10", "-j", "1"]) == 0
+    out, err = capsys.readouterr()
+    assert "best:" in out and "error" not in err
