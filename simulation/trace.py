@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from simulation.trace_cells import TraceError, cell_watts, csv_rows, has_decimal_comma, separator_of
-from values.text import windows_text
+from values.text import NotText, windows_text
 
 # A time of day on the command line (--from, --to, the demo's --start): ASCII digits only (int() and float() took
 # "1_0" for 10 and full-width digits, float() "1e1" and "nan" for seconds).
@@ -148,8 +148,9 @@ def _epoch(text: str, tz: tzinfo | None, fold: int = 0) -> float:
     return stamp.timestamp()
 
 
-def _check_one_day(name: str, times: np.ndarray, step_s: float, line_of_row: array[int], tz: tzinfo | None) -> None:
-    """A trace is a day at most (as long as its first row's day: 23 to 25 h on the nights the clocks change),
+def _check_one_day(name: str, times: np.ndarray, step_s: float, line_of_row: array[int], tz: tzinfo | None) -> int:
+    """The rows to keep: all, or all but a last one exactly a day after the first (an export "00:00 to 24:00"
+    inclusive, whose 24:00 is the next day's). A trace is a day at most (as long as its first row's day: 23 to 25 h on the nights the clocks change),
     from any time of day (an evening to past midnight is fine). Two days replayed as one carried the first
     day's full tank into the second (the simulated tank is filled once) and counted both days' energy as one
     day's figures, in tune's means too."""
@@ -159,11 +160,14 @@ def _check_one_day(name: str, times: np.ndarray, step_s: float, line_of_row: arr
     day_s = datetime(after.year, after.month, after.day, tzinfo=tz).timestamp() - midnight.timestamp()
     # (the last row holds for a step: a day of rows 00:00 to 23:59 a minute apart is 24 h)
     later = int(np.searchsorted(times, times[0] + day_s - step_s, side="right"))
+    if later == len(times) - 1 and abs(times[later] - (times[0] + day_s)) < 1e-3:
+        return later
     if later < len(times):
         stamp = datetime.fromtimestamp(times[later], tz).replace(tzinfo=None).isoformat(timespec="seconds")
         raise TraceError(f"{name}:{line_of_row[later]}: {stamp} is more than a day after the first row "
                          f"({first.replace(tzinfo=None).isoformat(timespec='seconds')}): a trace is one day at "
                          "most; split a longer one into a file per day (tune takes several days)")
+    return len(times)
 
 
 # What a trace's columns hold, for an export whose header names them otherwise (Home Assistant's, a logger's).
@@ -196,7 +200,10 @@ def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
         raise TraceError(f"{name}: a spreadsheet's own file (.xlsx, .ods, .xls), not a CSV: save it from the "
                          f"spreadsheet as CSV (File, Save as, CSV), the columns {','.join(COLUMNS)}")
     # (UTF-8 with a BOM, or Windows' own encoding: what PySEB reads, the header, ISO times and numbers, is ASCII)
-    text = windows_text(raw)
+    try:
+        text = windows_text(raw, refuse_utf16=True)  # (UTF-16's NULs were printed in the header's error)
+    except NotText as exc:
+        raise TraceError(f"{name}: {exc}") from None
     del raw  # (the bytes are the text again: 14 MB for a day at a 0.2 s step)
     separator = separator_of(text)
     lines = csv_rows(text, separator, name)
@@ -209,8 +216,8 @@ def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
         raise TraceError(f"{name}:1: header lacks {', '.join(missing)} (expected {','.join(COLUMNS)}; found "
                          f"{', '.join(header)}): {_COLUMNS_TOLD}")
     col = {c: header.index(c) for c in COLUMNS}
-    # (only tabs read them twice)
-    rows_after_header = csv_rows(text, separator, name) if separator == "\t" else iter(())
+    # (only tabs and semicolons read them twice)
+    rows_after_header = csv_rows(text, separator, name) if separator != "," else iter(())
     next(rows_after_header, None)
     decimal_comma = has_decimal_comma(name, rows_after_header, (col["production_w"], col["house_w"]), separator)
     # Arrays of C doubles, not lists of Python floats (8 bytes a value, not 32).
@@ -252,9 +259,13 @@ def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
         add = "add the missing rows (the readings around the gap held across it), or " if gap else ""
         raise TraceError(f"{name}:{line_of_row[bad + 1]}: irregular step ({steps[bad]:g} s after {step:g} s{lost}); "
                          f"a trace needs one regular step: {add}resample the file to one row every {step:g} s")
-    _check_one_day(name, times_s, step, line_of_row, tz)
-    production_w, house_w = _read_only(production), _read_only(house)
+    kept = _check_one_day(name, times_s, step, line_of_row, tz)
+    production_w, house_w = _read_only(production)[:kept], _read_only(house)[:kept]
     notes = _kilowatts_note(name, production_w, house_w)
+    if kept < len(times_s):
+        notes += (f"{name}:{line_of_row[kept]}: a row a day after the first (an export with both ends of its day, "
+                  "00:00 and 24:00): left out, as the next day's start",)
+        times_s = times_s[:kept]
     return Trace(name, times_s, production_w, house_w, step, tz, notes)
 
 

@@ -67,12 +67,14 @@ _THOUSANDS = re.compile(r"\s*\d{1,3}(,\d{3})+\s*")
 
 
 def has_decimal_comma(name: str, rows: Iterable[list[str]], columns: tuple[int, ...], separator: str) -> bool:
-    """Whether the watts of `rows` (the data rows, from line 2; their `columns`) have a decimal comma: always after
-    `;`, never after `,`; after tabs, when the watts hold a comma, told from them (another column's text, "cloudy,
+    """Whether the watts of `rows` (the data rows, from line 2; their `columns`) have a decimal comma: never after
+    `,`; after `;`, unless none holds a comma and they hold decimal points (_semicolons_decimal_comma); after tabs, when the watts hold a comma, told from them (another column's text, "cloudy,
     windy", says nothing) and refused when every one could be a thousands separator (an English sheet's 1,234 read
     1.234 W)."""
-    if separator != "\t":
-        return separator == ";"
+    if separator == ",":
+        return False
+    if separator == ";":
+        return _semicolons_decimal_comma(name, rows, columns)
     first: tuple[int, str] | None = None  # (the first comma, in the file's order: the one the refusal names)
     for number, cells in enumerate(rows, start=2):
         for i in sorted(columns):
@@ -86,3 +88,22 @@ def has_decimal_comma(name: str, rows: Iterable[list[str]], columns: tuple[int, 
                          "watts without thousands separators (or with a decimal comma that is not followed by "
                          "three digits, as 1234,5)")
     return False
+
+
+# A number a thousands point may have written (1.234 or 12.345.678): after `;`, 1.234 W or 1234 W?
+_THOUSANDS_POINT = re.compile(r"\s*\d{1,3}(\.\d{3})+\s*")
+
+
+def _semicolons_decimal_comma(name: str, rows: Iterable[list[str]], columns: tuple[int, ...]) -> bool:
+    """After `;` (a spreadsheet in a French or German locale), the watts have a decimal comma, unless none holds a
+    comma and one holds a point that cannot be a thousands separator (1000.5: a logger writing `;` and decimal
+    points; its every '.' was refused as a thousands separator). Points that all could be one (1.234), with no comma
+    anywhere, are still refused when read (cell_watts): 1.234 W or 1234 W is not told."""
+    point = False
+    for cells in rows:
+        for i in columns:
+            if i < len(cells):
+                if "," in cells[i]:
+                    return True
+                point = point or ("." in cells[i] and not _THOUSANDS_POINT.fullmatch(cells[i]))
+    return not point

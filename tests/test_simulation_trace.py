@@ -226,11 +226,20 @@ def test_a_trace_of_more_than_a_day_is_refused(tmp_path: Path, first: str) -> No
     start = datetime.fromisoformat(first).replace(tzinfo=paris)
     hours = 23 if first.startswith("2022-03-27") else 24
     rows = [datetime.fromtimestamp(start.timestamp() + 600 * k, paris).replace(tzinfo=None).isoformat()
-            for k in range(hours * 6 + 1)]
+            for k in range(hours * 6 + 2)]
     day = read_trace(write(tmp_path / "day.csv", "time,production_w,house_w\n"
-                           + "".join(f"{r},0,300\n" for r in rows[:-1])), paris)
-    assert day.end_s - day.start_s == hours * 3600
-    with pytest.raises(TraceError, match=rf"two.csv:{hours * 6 + 2}: {rows[-1]} is more than a day after the first "
+                           + "".join(f"{r},0,300\n" for r in rows[:-2])), paris)
+    assert day.end_s - day.start_s == hours * 3600 and day.notes == ()
+    # (a last row a day after the first, an export 00:00 to 24:00 inclusive: left out, and said; it was "split the
+    # file")
+    inclusive = read_trace(write(tmp_path / "inclusive.csv", "time,production_w,house_w\n"
+                                 + "".join(f"{r},0,300\n" for r in rows[:-1])), paris)
+    assert inclusive.end_s - inclusive.start_s == hours * 3600 and len(inclusive.times_s) == hours * 6
+    assert len(inclusive.production_w) == len(inclusive.house_w) == hours * 6
+    assert inclusive.notes == (f"{tmp_path / 'inclusive.csv'}:{hours * 6 + 2}: a row a day after the first (an "
+                               "export with both ends of its day, 00:00 and 24:00): left out, as the next day's "
+                               "start",)
+    with pytest.raises(TraceError, match=rf"two.csv:{hours * 6 + 2}: {rows[-2]} is more than a day after the first "
                                          rf"row \({first}\): a trace is one day at most"):
         read_trace(write(tmp_path / "two.csv", "time,production_w,house_w\n" + "".join(f"{r},0,300\n" for r in rows)),
                    paris)

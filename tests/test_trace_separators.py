@@ -16,12 +16,29 @@ def write_trace(path: Path, separator: str, watts: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("separator", "watts"), [(",", "1000.5"), (";", "1000,5"), ("\t", "1000.5"), ("\t", "1000,5")])
+@pytest.mark.parametrize(("separator", "watts"), [(",", "1000.5"), (";", "1000,5"), ("\t", "1000.5"), ("\t", "1000,5"),
+                                                 (";", "1000.5")])
 def test_a_trace_reads_whatever_its_separator(tmp_path: Path, separator: str, watts: str) -> None:
     # (tabs: a spreadsheet's "text, tab-separated" export, or its cells copied and pasted into an editor; they were
     # "header lacks time, production_w, house_w", a header that has all three)
     trace = read_trace(write_trace(tmp_path / "day.csv", separator, watts))
     assert tuple(trace.production_w) == (1000.5, 1000.5) and tuple(trace.house_w) == (300.0, 300.0)
+
+
+def test_semicolons_with_decimal_points_are_read_and_a_thousands_point_still_refused(tmp_path: Path) -> None:
+    # (a logger writing `;` and decimal points: its every '.' was refused as a thousands separator; "1.234" alone
+    # is still 1.234 W or 1234 W, not told)
+    assert read_trace(write_trace(tmp_path / "point.csv", ";", "1000.25")).production_w[0] == 1000.25
+    with pytest.raises(TraceError, match=r"production_w '1.234' has a '.' in a file whose numbers have a decimal "
+                                         r"comma \(a thousands separator\?\)"):
+        read_trace(write_trace(tmp_path / "thousands.csv", ";", "1.234"))
+
+
+def test_a_utf16_trace_says_so(tmp_path: Path) -> None:
+    path = write_trace(tmp_path / "day.csv", ",", "1000")
+    path.write_text(path.read_text(), encoding="utf-16")  # (Notepad's "Unicode": its NULs were printed in the error)
+    with pytest.raises(TraceError, match=r"day.csv: the file is UTF-16 \(Notepad's \"Unicode\"\): save it as UTF-8"):
+        read_trace(path)
 
 
 def test_a_tab_separated_trace_with_a_thousands_point_is_refused(tmp_path: Path) -> None:
