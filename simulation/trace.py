@@ -150,10 +150,10 @@ def _epoch(text: str, tz: tzinfo | None, fold: int = 0) -> float:
 
 def _check_one_day(name: str, times: np.ndarray, step_s: float, line_of_row: array[int], tz: tzinfo | None) -> int:
     """The rows to keep: all, or all but a last one exactly a day after the first (an export "00:00 to 24:00"
-    inclusive, whose 24:00 is the next day's). A trace is a day at most (as long as its first row's day: 23 to 25 h on the nights the clocks change),
-    from any time of day (an evening to past midnight is fine). Two days replayed as one carried the first
-    day's full tank into the second (the simulated tank is filled once) and counted both days' energy as one
-    day's figures, in tune's means too."""
+    inclusive, whose 24:00 is the next day's). A trace is a day at most (as long as its first row's day: 23 to 25 h
+    on the nights the clocks change), from any time of day (an evening to past midnight is fine). Two days replayed
+    as one carried the first day's full tank into the second (the simulated tank is filled once) and counted both
+    days' energy as one day's figures, in tune's means too."""
     first = datetime.fromtimestamp(times[0], tz)
     midnight = first.replace(hour=0, minute=0, second=0, microsecond=0, fold=0)
     after = midnight.date() + timedelta(days=1)

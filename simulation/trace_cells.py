@@ -68,9 +68,9 @@ _THOUSANDS = re.compile(r"\s*\d{1,3}(,\d{3})+\s*")
 
 def has_decimal_comma(name: str, rows: Iterable[list[str]], columns: tuple[int, ...], separator: str) -> bool:
     """Whether the watts of `rows` (the data rows, from line 2; their `columns`) have a decimal comma: never after
-    `,`; after `;`, unless none holds a comma and they hold decimal points (_semicolons_decimal_comma); after tabs, when the watts hold a comma, told from them (another column's text, "cloudy,
-    windy", says nothing) and refused when every one could be a thousands separator (an English sheet's 1,234 read
-    1.234 W)."""
+    `,`; after `;`, unless none holds a comma and they hold decimal points (_semicolons_decimal_comma); after tabs,
+    when the watts hold a comma, told from them (another column's text, "cloudy, windy", says nothing) and refused
+    when every one could be a thousands separator (an English sheet's 1,234 read 1.234 W)."""
     if separator == ",":
         return False
     if separator == ";":
