@@ -148,6 +148,32 @@ def _epoch(text: str, tz: tzinfo | None, fold: int = 0) -> float:
     return stamp.timestamp()
 
 
+def _clock_change_hint(previous: float, at: float, step_s: float | None, tz: tzinfo | None) -> str:
+    """What to say of a row (`at`, after `previous`) whose time breaks the step by just the change of the house's
+    clock there: a logger that ignores summer time writes the skipped hour, or not the repeated one, and its naive
+    times read on the house's clock have an hour too many or too few (it was "irregular step" or "does not come
+    after", the clocks not named); "" for any other break."""
+    before, after = _offset(at - 2 * 3600, tz), _offset(at + 2 * 3600, tz)
+    if before is None or after is None or before == after or step_s is None:
+        return ""
+    if abs((at - previous) - (step_s - (after - before).total_seconds())) > 1e-3:
+        return ""
+    hours = before.total_seconds() / 3600
+    # (Etc/GMT-1 is UTC+01:00: the POSIX sign; a zone of whole hours only)
+    offsets = f"its times with their UTC offset (...T03:00:00{_hhmm(before)})"
+    what = (f"Set [evaluate] timezone to the logger's own fixed zone in the config you replay with (Etc/GMT"
+            f"{-int(hours):+d} is UTC{_hhmm(before)}), or write {offsets}" if hours == int(hours) and hours
+            else f"Write {offsets}")
+    return (f"; the house's clock changes here (UTC{_hhmm(before)} to UTC{_hhmm(after)}) and the trace's times do not "
+            f"follow it: a logger that ignores summer time? {what}")
+
+
+def _hhmm(offset: timedelta) -> str:
+    """A UTC offset as +HH:MM."""
+    minutes = int(offset.total_seconds() // 60)
+    return f"{'+' if minutes >= 0 else '-'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
 def _check_one_day(name: str, times: np.ndarray, step_s: float, line_of_row: array[int], tz: tzinfo | None) -> int:
     """The rows to keep: all, or all but a last one exactly a day after the first (an export "00:00 to 24:00"
     inclusive, whose 24:00 is the next day's). A trace is a day at most (as long as its first row's day: 23 to 25 h
@@ -240,7 +266,9 @@ def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
             # Paris): its second pass is the later one. A time that is not ambiguous reads the same either way.
             stamp = _epoch(cells[col["time"]], tz, fold=1)
         if times and stamp <= times[-1]:
-            raise TraceError(f"{where}: time {cells[col['time']]} does not come after the row before")
+            step_s = times[-1] - times[-2] if len(times) > 1 else None
+            raise TraceError(f"{where}: time {cells[col['time']]} does not come after the row before"
+                             f"{_clock_change_hint(times[-1], stamp, step_s, tz)}")
         times.append(stamp)
         line_of_row.append(number)
         production.append(cell_watts(cells[col["production_w"]], where, "production_w", decimal_comma))
@@ -254,11 +282,15 @@ def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
     if irregular.size:
         bad = int(irregular[0])
         rows = steps[bad] / step - 1  # (a whole number of steps: a logger's rows left out, which a fix can add)
+        where = f"{name}:{line_of_row[bad + 1]}: irregular step ({steps[bad]:g} s after {step:g} s"
+        clocks = _clock_change_hint(float(times_s[bad]), float(times_s[bad + 1]), step, tz)
+        if clocks:  # (no rows to add, nothing to resample: the clock's hour)
+            raise TraceError(f"{where}){clocks}")
         gap = rows >= 1 and abs(rows - round(rows)) < 1e-3
         lost = f": {rows:.0f} row(s) missing before this one?" if gap else ""
         add = "add the missing rows (the readings around the gap held across it), or " if gap else ""
-        raise TraceError(f"{name}:{line_of_row[bad + 1]}: irregular step ({steps[bad]:g} s after {step:g} s{lost}); "
-                         f"a trace needs one regular step: {add}resample the file to one row every {step:g} s")
+        raise TraceError(f"{where}{lost}); a trace needs one regular step: {add}resample the file to one row every "
+                         f"{step:g} s")
     kept = _check_one_day(name, times_s, step, line_of_row, tz)
     production_w, house_w = _read_only(production)[:kept], _read_only(house)[:kept]
     notes = _kilowatts_note(name, production_w, house_w)

@@ -113,3 +113,40 @@ def test_report_of_a_trace_says_to_replay_it(tmp_path: Path) -> None:
         read_record(path)
     assert str(caught.value).endswith("; a trace (time,production_w,house_w) has no decisions to report: replay it "
                                       f"(python3 -m simulation replay {path} -c config.ini)")
+
+
+@pytest.mark.parametrize(("day", "said"), [
+    ("2022-03-27", "t.csv:182: time 2022-03-27T03:00:00 does not come after the row before; the house's clock changes "
+                   "here (UTC+01:00 to UTC+02:00)"),
+    ("2022-10-30", "t.csv:182: irregular step (3660 s after 60 s); the house's clock changes here (UTC+02:00 to "
+                   "UTC+01:00)")])
+def test_a_logger_ignoring_summer_time_is_told_the_clocks_change(tmp_path: Path, day: str, said: str) -> None:
+    # A logger on a fixed offset writes 00:00 to 23:59 on the nights the house's clock changes: read in Paris, its
+    # 03:00 came before its 02:59 (March), or an hour after its 02:59 (October): it was said "does not come after",
+    # or "60 rows missing: add them", without a word of the clock.
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    first = datetime.fromisoformat(f"{day}T00:00:00")
+    rows = "".join(f"{(first + timedelta(minutes=i)).isoformat()},0,300\n" for i in range(24 * 60))
+    path = tmp_path / "t.csv"
+    path.write_text(HEADER + rows)
+    with pytest.raises(TraceError) as caught:
+        read_trace(path, ZoneInfo("Europe/Paris"))
+    message = str(caught.value)
+    hours = 1 if day.endswith("03-27") else 2
+    assert said in message and "add the missing rows" not in message
+    assert (f"a logger that ignores summer time? Set [evaluate] timezone to the logger's own fixed zone in the config "
+            f"you replay with (Etc/GMT-{hours} is UTC+0{hours}:00)") in message
+    # (and that zone reads the day: what the message says works)
+    assert len(read_trace(path, ZoneInfo(f"Etc/GMT-{hours}")).times_s) == 24 * 60
+
+
+def test_a_break_near_the_clock_change_that_is_not_its_hour_names_no_clock(tmp_path: Path) -> None:
+    from zoneinfo import ZoneInfo
+
+    path = tmp_path / "t.csv"
+    path.write_text(f"{HEADER}2022-10-30T01:00:00,0,100\n2022-10-30T01:01:00,0,100\n2022-10-30T01:05:00,0,100\n")
+    with pytest.raises(TraceError) as caught:
+        read_trace(path, ZoneInfo("Europe/Paris"))
+    assert "3 row(s) missing" in str(caught.value) and "house's clock" not in str(caught.value)
