@@ -90,7 +90,14 @@ class ClosedLoop:
         self._relays.see(loads)
         # Forced loads are the user's; full tanks draw nothing whatever we command: both are part of the
         # house for the loop, which sees them only through the meter.
-        loads = [load for load in loads if not load.is_forced() and not load.overed]
+        regulated: list[Equipment] = []
+        outside_w = 0.0  # (what the others draw: the relays' learning takes it out of the house's step)
+        for load in loads:
+            if load.is_forced() or load.overed:
+                outside_w += load.current_power_w
+            else:
+                regulated.append(load)
+        self.learning.outside_w, loads = outside_w, regulated
         grid_w = consumption_w - production_w
         # (what the relays learned from this reading moved their beliefs by: a measure starting now needs it)
         self._relays.beliefs_moved_w = self.learning.observe(loads, consumption_w, now)
@@ -119,7 +126,8 @@ class ClosedLoop:
         # A rise taken ahead is for the variable loads only: a relay switched on on a guess is shed at the
         # next reading, or kept on importing by its dwell.
         total_w = max(0.0, current_w + params.gain * (error_w + rise_w))
-        guard = self._guard.due(grid_w, now, give_back_w)
+        guard = self._guard.due(grid_w, now, give_back_w,
+                                relays_on=any(isinstance(load, RelayEquipment) and load.is_on for load in loads))
         # The relays decide on the whole error: `gain` damps the continuous loads' correction (a meter that
         # averages), while a relay's switch is one decision on the surplus the meter shows. Damped, a relay
         # needed power / gain of export to come on (2 kW for a 1 kW radiator at gain 0.5). They decide on what

@@ -15,7 +15,7 @@ class ImportGuard:
         self._import_ws = 0.0
         self._seen: tuple[float, float] | None = None  # (grid watts, time) at the last decision
 
-    def due(self, grid_w: float, now: float, give_back_w: float) -> bool:
+    def due(self, grid_w: float, now: float, give_back_w: float, relays_on: bool = True) -> bool:
         """True when the import has gone on long enough to shed a relay against its dwell: once the energy
         imported over `import_guard_w` reaches import_guard_w x import_guard_s, at the second reading of
         the import at the soonest. 100 W must last the whole 20 s; a 1 kW import is shed at its second reading.
@@ -33,13 +33,21 @@ class ImportGuard:
         Then each reading over the level adds its import for the time since the last; one at or under the
         level takes back what a reading at the level would add, rather than emptying the count: an import
         that dips under the level every other reading (a hob pulsing, a house at the edge) still reaches the
-        guard (emptied, 1 kW and 90 W in turn went on for the relay's whole min_on_s)."""
+        guard (emptied, 1 kW and 90 W in turn went on for the relay's whole min_on_s).
+
+        Without a relay on (`relays_on` False: none the loop may shed) the count is emptied: an import nothing could
+        answer (the heater forced from the grid for ten minutes) left the count full, and the first relay to come
+        on after it was shed 4 s into its min_on_s at a 150 W import that sheds nothing otherwise. With
+        import_guard_time 0, the guard sheds at the second reading over the level (any import did)."""
         level_w, full_ws = self.params.import_guard_w, self.params.import_guard_w * self.params.import_guard_s
         last, self._seen = self._seen, (grid_w, now)
         held_s = 0.0 if last is None else min(max(0.0, now - last[1]), MAX_GAP_S)  # (a clock stepped back: 0)
         # (the first reading of an import after an export, with nothing counted before it, sheds nothing on its
         # own; an import that alternates with an export keeps its count, and is shed)
         first = last is None or (last[0] <= 0 and self._import_ws == 0)
+        if not relays_on:
+            self._import_ws = 0.0
+            return False
         if grid_w > level_w:
             counted_w = grid_w - max(give_back_w, 0.0) if last is None or last[0] <= level_w else grid_w
             if counted_w > level_w:
@@ -48,7 +56,7 @@ class ImportGuard:
                 self._import_ws = min(self._import_ws + counted_w * held_s, full_ws)
         else:
             self._import_ws = max(0.0, self._import_ws - level_w * held_s)
-        return grid_w > 0 and self._import_ws >= full_ws and not first
+        return grid_w > (level_w if full_ws == 0 else 0) and self._import_ws >= full_ws and not first
 
     def clock_stepped_forward(self, step_s: float) -> None:
         """The wall clock jumped forward by `step_s` with no time passing (NTP): the last decision's time moves with

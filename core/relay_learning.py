@@ -37,13 +37,17 @@ class RelayLearning:
         self._pending: dict[str, _Pending] = {}
         self._switched = 0  # relays of any kind switched in the decision the pending measures come from
         self._clean: set[str] = set()  # the relays whose figure comes from a clean step (since start)
+        # What the loads the loop leaves alone (forced: the user's; full tanks) are believed to draw, set at each
+        # decision: a force between a relay's switch and its reading moves the house too (a heater forced to
+        # 220 W then taught a 1000 W radiator 1220 W, as a clean step).
+        self.outside_w = 0.0
 
     def before_switch(self, load: RelayEquipment, on: bool, consumption_w: float,
                       loads: Sequence[Equipment]) -> None:
         """`load` is about to switch (to `on`) on a decision made on `consumption_w`."""
         self._switched += 1
         if isinstance(load, ConstantEquipment):
-            others_w = sum(o.current_power_w for o in loads if o is not load)
+            others_w = sum(o.current_power_w for o in loads if o is not load) + self.outside_w
             self._pending[load.name] = _Pending(on, consumption_w - others_w, others_w)
 
     @property
@@ -70,7 +74,7 @@ class RelayLearning:
             pending = self._pending.pop(load.name, None)
             if pending is None or not isinstance(load, ConstantEquipment) or load.is_on != pending.on:
                 continue  # switched again by someone else meanwhile: the step is not its own
-            others_w = sum(o.current_power_w for o in loads if o is not load)
+            others_w = sum(o.current_power_w for o in loads if o is not load) + self.outside_w
             step_w = (consumption_w - others_w) - pending.house_without_w
             measured_w = step_w if pending.on else -step_w
             # A step out of the load's plausible range is the house changing at the same time, not the relay

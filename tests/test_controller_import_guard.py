@@ -5,12 +5,14 @@ The first reading of an import: test_import_guard_first_reading. The test house:
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
 import pytest
 
 from tests.controller_house import RADIATOR, SMALL, House, closed_loop, watts
+from tests.harness import MODE
 
 
 def test_the_import_guard_sheds_against_the_dwell(tmp_path: Path) -> None:
@@ -99,6 +101,44 @@ def test_an_import_no_relay_could_answer_does_not_store_up_a_shed(tmp_path: Path
         assert h.last(RADIATOR) == "ON"
     house.read()
     assert h.last(RADIATOR) == "OFF"
+
+
+def test_an_import_while_no_relay_is_on_leaves_no_count_for_the_next_relay(tmp_path: Path) -> None:
+    # The heater forced at 2000 W from the grid for ten minutes, no relay on: the count filled. The sun back, the
+    # radiator came on at the first reading of export and was shed 4 s later, at a 150 W import that sheds nothing
+    # before 14 s otherwise (the test above): nothing drained the count in between.
+    h = closed_loop(tmp_path, "radiator", "ecs")
+    house = House(h, base_w=300, pv_w=800)
+    house.read()
+    h.reg.handle(MODE, json.dumps({"command": "force", "name": "ecs", "power": 2000, "duration": 1200}).encode(),
+                 house.now + 0.3)
+    for _ in range(300):  # 1.5 kW imported, nothing the loop may shed
+        house.read()
+    assert h.last(RADIATOR) == "OFF" and h.load("ecs").is_forced()
+    house.pv_w = 300 + 2000 + 1000 + 200  # the sun: 1200 W of export with the heater still forced
+    house.read()
+    assert h.last(RADIATOR) == "ON"
+    house.pv_w -= 350  # 150 W of import with the radiator on: 300 W.s a reading
+    for _ in range(6):
+        house.read()
+        assert h.last(RADIATOR) == "ON"
+    house.read()
+    assert h.last(RADIATOR) == "OFF"
+
+
+@pytest.mark.parametrize(("import_w", "shed"), [(10, False), (150, True)])
+def test_an_import_guard_time_of_0_sheds_at_the_second_reading_over_the_level(tmp_path: Path, import_w: float,
+                                                                              shed: bool) -> None:
+    # import_guard_time = 0 made any import due: a 10 W one shed the radiator against its dwell
+    h = closed_loop(tmp_path, "radiator", evaluate_options="import_guard_time = 0\n")
+    house = House(h, base_w=300, pv_w=300 + 1000 + 200)
+    house.read()
+    assert h.last(RADIATOR) == "ON"
+    house.pv_w = 300 + 1000 - import_w
+    house.read()  # (a first reading of an import sheds nothing on its own)
+    assert h.last(RADIATOR) == "ON"
+    house.read()
+    assert (h.last(RADIATOR) == "OFF") is shed
 
 
 def test_a_guard_shed_says_so_in_the_load_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -4,12 +4,14 @@ implausible one. The status and a restart: test_controller_status. The test hous
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.controller_house import RADIATOR, House, closed_loop, watts
+from tests.harness import MODE
 
 
 def test_a_relays_real_watts_are_learned_from_the_step(tmp_path: Path) -> None:
@@ -22,6 +24,20 @@ def test_a_relays_real_watts_are_learned_from_the_step(tmp_path: Path) -> None:
     assert watts(h, "radiator") == pytest.approx(1050, abs=0.5)
     house.read()
     assert watts(h, "ecs") == pytest.approx(450, abs=20)  # the heater gave the 50 W back
+
+
+def test_a_force_between_a_relays_switch_and_its_reading_is_taken_out_of_the_step(tmp_path: Path) -> None:
+    # The heater forced to 220 W between the radiator's switch and the reading that shows it: the house moved by
+    # the radiator's 1000 W and the force's 220 W (the heater was at 0 W), and the radiator was learned at 1220 W,
+    # as a clean step (a figure kept, and saved)
+    h = closed_loop(tmp_path, "radiator", "ecs")
+    house = House(h, base_w=300, pv_w=300 + 1000 + 50)
+    house.read()
+    assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 0
+    h.reg.handle(MODE, json.dumps({"command": "force", "name": "ecs", "power": 220, "duration": 60}).encode(),
+                 house.now + 0.5)
+    house.read()
+    assert h.load("radiator").learned_power_w == pytest.approx(1000, abs=0.5)
 
 
 class MiscalibratedHeater(House):
