@@ -67,6 +67,10 @@ class RelayPass:
     # Watts of relays waiting out their on delay (or a measure): not free for the relays after them, or a lower
     # relay would switch on in their place and its dwell keep them off.
     waiting_w: float = 0.0
+    # Relays the surplus covers but that rest their min_off_s: (their watts, when the rest ends). A lower relay
+    # whose min_on_s would outlast that rest does not take them: its dwell would keep the higher one off once free
+    # (a towel dryer switched on in a resting radiator's place kept it off for eight minutes more, 500 W exported).
+    resting: list[tuple[float, float]] = field(default_factory=list)
     # A load of unknown power is measured by the house's step at the next reading: it switches on alone, in a
     # decision where no other relay switches, or the two steps would be taken for one. So is a trial shed as too
     # big, by its step down (measuring_off): a relay after it switching on in the same decision threw that
@@ -166,6 +170,8 @@ class RelaySwitcher:
         waiting, its claim kept for it."""
         # What the relays after it, held on by their dwell, will draw anyway is not free for it.
         free_w = walk.left_w - sum(walk.held_w[index + 1:]) - walk.waiting_w
+        if walk.resting:
+            free_w -= sum(claim_w for claim_w, free_at in walk.resting if free_at < now + load.min_on_s)
         shortfall_w = math.inf  # (none for an appliance found idle)
         if self._may_try(load, now):
             # (a load of unknown power is tried on some free watts at least: with hysteresis = 0 and none
@@ -235,6 +241,9 @@ class RelaySwitcher:
             walk.wanted_off.append(load)
         else:
             walk.waiting.append(f"{load.name} (min_off_s)")
+            clock = walk.clocks[index]
+            if want and clock.switched_at is not None:
+                walk.resting.append((claim_w, clock.switched_at + clock.min_off_s(load.min_off_s)))
 
     def shed_for_guard(self, walk: RelayPass, consumption_w: float, loads: Sequence[Equipment],
                        now: float) -> float | None:

@@ -151,6 +151,42 @@ def test_a_relay_waiting_out_its_on_delay_keeps_its_place(tmp_path: Path) -> Non
     assert h.last(RADIATOR) == "ON" and h.last(SMALL) == "0"
 
 
+def test_a_relay_resting_its_off_time_keeps_its_place_from_a_lower_one_that_would_outlast_its_rest(
+        tmp_path: Path) -> None:
+    # A cloud switched the radiator off; the sun back, the small relay came on in its place while it rested its
+    # 120 s, and its own 600 s min_on_s then kept the radiator off for eight minutes more, covered, 700 W exported.
+    h = closed_loop(tmp_path, "radiator", "small", dwell_s=(600, 120))
+    house = House(h, base_w=300, pv_w=300 + 1000 + 100)
+    house.read()
+    assert h.last(RADIATOR) == "ON" and h.last(SMALL) == "0"
+    for _ in range(300):  # past its min_on_s
+        house.read()
+    house.pv_w -= 900  # a cloud: off, 200 W of surplus left, not enough for the small relay
+    house.read()
+    assert h.last(RADIATOR) == "OFF" and h.last(SMALL) == "0"
+    house.pv_w += 900
+    for _ in range(59):  # its 120 s rest: the small relay, whose 600 s would outlast it, stays off
+        house.read()
+        assert h.last(RADIATOR) == "OFF" and h.last(SMALL) == "0"
+    house.read()
+    assert h.last(RADIATOR) == "ON" and h.last(SMALL) == "0"
+
+
+def test_a_lower_relay_takes_a_resting_ones_place_when_its_dwell_ends_first(tmp_path: Path) -> None:
+    # (a radiator resting 480 s, as one shed by the guard three times in a row: the small relay's 60 s dwell ends
+    # long before, and its watts are not left exported meanwhile)
+    h = closed_loop(tmp_path, "radiator", "small", dwell_s=(60, 480))
+    house = House(h, base_w=300, pv_w=300 + 1000 + 100)
+    for _ in range(31):  # past its min_on_s
+        house.read()
+    house.pv_w -= 900
+    house.read()
+    assert h.last(RADIATOR) == "OFF" and h.last(SMALL) == "0"
+    house.pv_w += 900
+    house.read()
+    assert h.last(RADIATOR) == "OFF" and h.last(SMALL) == "1"
+
+
 def test_someone_elses_command_restarts_the_on_delay(tmp_path: Path) -> None:
     h = closed_loop(tmp_path, "ecs", "radiator", relay_options="on_delay_s = 30\nmin_off_s = 0\n")
     house = House(h, base_w=300, pv_w=300 + 2000 + 1000 + 20)
