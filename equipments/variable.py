@@ -40,8 +40,8 @@ class VariableEquipment(Equipment):
         Option("calibration", "text?", None,
                "percent;watts CSV (default calibration/power_calibration_<name>.csv, then "
                "./power_calibration_<name>.csv)"),
-        Option("min_power", float, 150.0, "watts below which the load is switched off (triac misfires)",
-               min=0),
+        Option("min_power", float, 150.0, "watts below which the load is switched off (triac misfires); asked at "
+               "it, the variator gets the whole percent under it, which may draw a few watts less", min=0),
         Option("min_percent", float, 4.0, "a command below this percent becomes 0", min=0, max=100),
         Option("max_power", "float?", None, "maximum watts (default: the calibration curve's maximum; a larger "
                "figure is held at the curve's, with a warning)", min=1),

@@ -68,7 +68,7 @@ EVALUATE_OPTIONS: tuple[Option, ...] = (
            "dwell, once the energy so imported reaches import_guard x import_guard_time (100 W for 20 s, 1 kW for "
            "2 s)", min=1),
     Option("import_guard_time", float, 20.0, "closed_loop: seconds an import of import_guard W must last before "
-           "the guard sheds (a larger import, as much less)", min=0),
+           "the guard sheds (a larger import, as much less; 0: at the second reading over import_guard)", min=0),
     Option("rising_rate", float, 5.0, "closed_loop: production rising faster than this (W/s, smoothed over a few "
            "readings: the sun back after a cloud) keeps a relay off while a relay before it, off but free to come "
            "on, is one the rise would cover within a minute; 0 = off (docs/control.md)", min=0),
