@@ -25,10 +25,11 @@ from field.water_heater import HeaterControl
 from integrations.domoticz import Message
 from integrations.domoticz_control import EcsMode
 from settings.sections import MqttSettings
-from values.local_time import last_occurrence
+from values.local_time import hour, last_occurrence, local_datetime
 from values.saved_numbers import saved_energy
 
 MIDNIGHT = time(0, 0)
+SEED_FLAG_CLEAR_HOUR = 9  # the seed's one clear of its water heater's full flag, local time
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +212,7 @@ class FieldFeatures:
     def restore(self, doc: dict[str, Any], saved_at: float, age_days: int, now: float) -> list[str]:
         """After the loads are restored from `doc` (saved at `saved_at`, read at `now`): full flags, rules,
         mode, Home Assistant's force settings, the MQTT forecasts."""
-        self.tanks.restored(saved_at)
+        self.tanks.restored(self._flags_since(doc, saved_at))
         warnings: list[str] = self._drop_forces_of_owners_off()
         warnings += self.homeassistant.restore(doc.get("equipments"))
         warnings += self.forecast.restore(doc.get("forecast"), now)
@@ -240,6 +241,15 @@ class FieldFeatures:
                 seed.window_start = last_occurrence(saved_at, MIDNIGHT, seed.tz)
                 seed.today_wh = self.heater.heater.energy_wh
         return warnings
+
+    def _flags_since(self, doc: dict[str, Any], saved_at: float) -> float:
+        """Since when the full flags of `doc` stand, for the daily clears passed while stopped: its save, or for a
+        seed's file saved before 09:00, as from before init_at. The seed cleared its heater's flag at 09:00 only
+        ("maybe it has been forced this night"): one saved at 07:11 is the night's top-up, and kept from there to
+        midnight, as a flag PySEB sets after init_at is, it kept the heater off the day's sun."""
+        if "schema_version" in doc or local_datetime(saved_at, self.tanks.tz).hour >= SEED_FLAG_CLEAR_HOUR:
+            return saved_at
+        return min(saved_at, last_occurrence(saved_at, hour(self.tanks.init_at_hour), self.tanks.tz) - 1.0)
 
     def restore_mode_off(self, doc: dict[str, Any]) -> str | None:
         """From a file whose date cannot be trusted (dated days ahead of a clock not synced yet), the water heater's

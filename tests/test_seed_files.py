@@ -64,3 +64,32 @@ def test_the_restore_says_what_it_took_from_the_seed_s_file(tmp_path: Path, capl
     (said,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("status restored from")]
     assert "(today): ecs 5222 Wh (full for today), resille 0 Wh" in said, said
     assert "the seed's status file: saved as PySEB's document from now on, the seed's fields kept" in said
+
+
+@pytest.mark.parametrize(("saved", "seed", "full"), [
+    ("07:11", True, False),  # the seed's flag before its 09:00 clear: the night's top-up, cleared as at init_at
+    ("10:30", True, True),  # after it: the day's own, kept
+    ("07:11", False, True),  # PySEB's own file: a flag set after init_at is the day's
+])
+def test_a_seed_s_full_flag_saved_before_its_09_00_clear_does_not_keep_the_heater_off_all_day(
+        tmp_path: Path, saved: str, seed: bool, full: bool) -> None:
+    # The seed cleared its water heater's full flag at 09:00 only ("maybe it has been forced this night"); its file
+    # saved at 07:11 with the flag, restored at 07:21, kept the heater out of the allocation until midnight, as a
+    # flag PySEB sets after init_at (06:00) is.
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    text = seed_sample_text().replace("port = 1883 \n", f"port = {NO_BROKER_PORT}\n")
+    (tmp_path / "config.ini").write_text(text.replace("[evaluate]\n", "[evaluate]\ntimezone = Europe/Paris\n"))
+    (tmp_path / "power_calibration_ecs.csv").write_text(LINEAR_CSV)
+    doc = json.loads(SEED_STATUS.read_text())
+    saved_at = datetime.fromisoformat(f"2022-11-05T{saved}:00").replace(tzinfo=ZoneInfo("Europe/Paris")).timestamp()
+    doc["date"] = int(saved_at)
+    if not seed:
+        doc["schema_version"] = 1
+    (tmp_path / "status.ini").write_text(json.dumps(doc))
+    daemon = Daemon(load_settings(tmp_path / "config.ini"), InstanceLock(tmp_path / "test.lock"))
+    now = saved_at + 600
+    daemon.restore_saved_status(now)
+    daemon.reg.tick(now + 1)
+    assert daemon.reg.loads_by_name["ecs"].overed is full
