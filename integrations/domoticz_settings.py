@@ -152,6 +152,11 @@ def read_domoticz_settings(cp: configparser.ConfigParser, reader: SectionReader,
             raw["send_injection"] = parse_bool(legacy)
         except ValueError as exc:
             reader.problems.append(ConfigProblem("evaluate", "send_injection", str(exc)))
+    elif legacy is not None:
+        # (two copies that may differ, as host and broker_ip: said as they are, the one used named)
+        reader.warnings.append(ConfigProblem("domoticz", "send_injection", "given as both [domoticz] send_injection "
+                                             "and [evaluate] send_injection (the oldest seed's place); using "
+                                             "[domoticz]'s"))
     levels: dict[int, EcsMode] = {}
     try:
         levels = parse_levels(raw["ecs_mode_levels"] or DEFAULT_LEVELS)
