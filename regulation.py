@@ -194,8 +194,10 @@ def _print_check(config: str, settings: Any) -> None:
         print(f"  broker note: {note}")
     # (what the daemon listens to, above all: a misspelt topic key is only a warning, and the default topic kept)
     print(f"  meters:      house {mq.topic_cons}, production {mq.topic_prod} (the watts under {mq.json_power!r})")
-    print(f"  status file: {st.file}{_made_at_start(st.file)}"
-          + ("" if st.persistent else " (not saved: [status] persistent = false)"))
+    # (and what it takes commands on and tells its state on: a seed's topic_force = regul/force is the mode topic, and
+    # an automation still publishing on the other met silence)
+    print(f"  topics:      mode {mq.topic_mode} (force, unforce), status {mq.topic_status}")
+    print(f"  status file: {st.file}{_made_at_start(st.file)}{'' if st.persistent else _not_persistent(settings)}")
     log_file = f"{lg.file}{_made_at_start(lg.file)}" if lg.file else "none: standard error (the journal under systemd)"
     print(f"  log file:    {log_file}")
     from settings.check_notes import link_notes
@@ -215,6 +217,13 @@ def _print_check(config: str, settings: Any) -> None:
             print(f"  full tank ({load.name}): not detected (full_detect = off)")
     for note in _fallback_notes(settings):
         print(f"  {note}")
+
+
+def _not_persistent(settings: Any) -> str:
+    # (both ways: "not saved" alone left a user to think the file they had was still read at start, its day's energy
+    # and forces restored; the key as written, the seed's [debug] one too)
+    key = "[status] persistent" if settings.parser.has_option("status", "persistent") else "[debug] use_persistent"
+    return f" (not read at start, nor saved: {key} = false)"
 
 
 def _made_at_start(file: Path) -> str:

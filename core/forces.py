@@ -75,6 +75,8 @@ def take_mode_command(payload: bytes, loads_by_name: Mapping[str, Equipment], no
     try:
         command = parse_mode_command(payload, loads_by_name)
     except ModeCommandError as exc:
-        log.warning("mode command refused: %s", exc)
+        # (limited per reason: under the message alone, five refusals a minute hid a sixth for another reason, and a
+        # user fixing a command by trial and error saw nothing; the reasons are the code's, a bounded few)
+        log.warning("mode command refused: %s", exc, extra={"limit_key": exc.reason})
         return False
     return apply_mode_command(command, loads_by_name[command.name], now, FORCED_BY_USER, topic_mode)

@@ -40,7 +40,13 @@ class UnforceCommand:
 
 
 class ModeCommandError(ValueError):
-    """Why a mode command was refused (one log line)."""
+    """Why a mode command was refused (one log line). `reason`: which refusal it is, in a few words of the code's own
+    (never the payload's: the flood limiter keys on it, and a stranger's distinct payloads must not make distinct
+    kinds)."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def _number(doc: Mapping[str, object], key: str) -> float | None:
@@ -51,9 +57,10 @@ def _number(doc: Mapping[str, object], key: str) -> float | None:
     # inf, refused below.)
     number = json_or_text_float(value)
     if number is None:
-        raise ModeCommandError(f"{key} must be a number, got {shown(value)}")
+        raise ModeCommandError(f"{key} must be a number, got {shown(value)}", f"{key} not a number")
     if math.isnan(number) or math.isinf(number):
-        raise ModeCommandError(f"{key} must be a finite number, got {number}")  # (not an int of 400 digits)
+        raise ModeCommandError(f"{key} must be a finite number, got {number}",  # (not an int of 400 digits)
+                               f"{key} not finite")
     return number
 
 
@@ -66,36 +73,39 @@ def _word(value: object) -> object:
 def parse_mode_command(payload: bytes, loads: Mapping[str, Equipment]) -> ForceCommand | UnforceCommand:
     """The command in `payload`, or ModeCommandError saying what is wrong with it."""
     if len(payload) > MAX_PAYLOAD_BYTES:
-        raise ModeCommandError(f"payload of {len(payload)} bytes is too large for a mode command")
+        raise ModeCommandError(f"payload of {len(payload)} bytes is too large for a mode command", "too large")
     try:
         # (utf-8-sig: a command file saved by Notepad, sent with `mosquitto_pub -f`, starts with a byte order mark)
         doc = json.loads(payload.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         # (past a byte order mark too, which lstrip leaves: a Notepad file of Python's quotes got no hint)
         hint = " (JSON's strings take double quotes)" if _PYTHON_QUOTED.match(payload.removeprefix(UTF8_MARK)) else ""
-        raise ModeCommandError(f"not JSON{hint}: {payload[:80]!r}") from None
+        raise ModeCommandError(f"not JSON{hint}: {payload[:80]!r}", "not JSON") from None
     if not isinstance(doc, dict):
-        raise ModeCommandError("expected a JSON object such as {\"command\": \"force\", ...}")
+        raise ModeCommandError("expected a JSON object such as {\"command\": \"force\", ...}", "not an object")
     command, name = _word(doc.get("command")), _word(doc.get("name"))
     if command not in ("force", "unforce"):
         # (refusals quote what was sent, not the word as read: "ECS " is what the user looks for in the log)
-        raise ModeCommandError(f"command must be 'force' or 'unforce', got {shown(doc.get('command'))}")
+        raise ModeCommandError(f"command must be 'force' or 'unforce', got {shown(doc.get('command'))}",
+                               "unknown command")
     if not isinstance(name, str) or name not in loads:
-        raise ModeCommandError(f"unknown load {shown(doc.get('name'))}: known are {', '.join(loads)}")
+        raise ModeCommandError(f"unknown load {shown(doc.get('name'))}: known are {', '.join(loads)}",
+                               "unknown load")
     if command == "unforce":
         return UnforceCommand(name)
     power_w = _number(doc, "power")
     if power_w is None:
         raise ModeCommandError(f'force needs a power (watts) for {name}: add "power": '
-                               f'{int(loads[name].max_force_power_w())} (its max)')  # (rounded down: not above it)
+                               f'{int(loads[name].max_force_power_w())} (its max)',  # (rounded down: not above it)
+                               "no power")
     if power_w < 0:
-        raise ModeCommandError(f"power must be >= 0 W for {name}, got {power_w:g}")
+        raise ModeCommandError(f"power must be >= 0 W for {name}, got {power_w:g}", "negative power")
     duration_s = _number(doc, "duration")
     if duration_s is not None and not 0 < duration_s <= MAX_FORCE_DURATION_S:
         # 0 is refused rather than guessed: the seed logged it as "without time limitation" but its force
         # ended at the next check. Leaving `duration` out is the way to force until unforced.
         raise ModeCommandError(f"duration must be > 0 and <= {MAX_FORCE_DURATION_S} s (7 days), got "
-                               f"{duration_s:g}; leave it out to force until unforced")
+                               f"{duration_s:g}; leave it out to force until unforced", "duration out of range")
     max_w = loads[name].max_force_power_w()
     if power_w > max_w:
         # The seeds clamped to 100 % (their docs force the heater at its 2400 W nameplate, above a

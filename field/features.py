@@ -236,8 +236,9 @@ class FieldFeatures:
             seed.yesterday_wh = _seed_file_yesterday_wh(self.heater, doc, age_days)
             if age_days == 0:
                 # Saved today, the seed's file holds the heater's energy since midnight: the rule's window
-                # starts there, so the first night's check weighs the day (a window of the restart's few hours
-                # is a fresh start, and the night after a migration went without its top-up).
+                # starts there, so the first check weighs the day, the night's or the same afternoon's (a window of
+                # the restart's few hours is a fresh start, and the night after a migration went without its top-up;
+                # one from midnight to a check before noon too: SeedFallback._holds_the_day).
                 seed.window_start = last_occurrence(saved_at, MIDNIGHT, seed.tz)
                 seed.today_wh = self.heater.heater.energy_wh
         return warnings

@@ -128,6 +128,23 @@ def check_seed_mode_topic(cp: configparser.ConfigParser, reader: SectionReader, 
         reader.warnings.append(said)
 
 
+def check_seed_level_0(cp: configparser.ConfigParser, reader: SectionReader, ds: DomoticzSettings) -> None:
+    """Coturex's 2023 selector (its [mqtt] topic_ecsMode, read here by idx_ecs_mode) under the default levels: its
+    level 0 only cancelled the fallback there (the heater still took the surplus: only a level under 20 was looked at,
+    and only by the fallback); the default maps it to off, the heater held at 0 W, sun or not. The migration page
+    said so in bold, and nothing in the config's check did."""
+    written = cp.get("mqtt", "topic_ecsmode", fallback="").strip()
+    if not written or is_unset_word(written) or not ds.idx_ecs_mode or cp.has_option("domoticz", "ecs_mode_levels"):
+        return
+    reader.warnings.append(ConfigProblem("domoticz", "ecs_mode_levels", f"not set: the default ({DEFAULT_LEVELS}) "
+                                         f"makes level 0 of the selector idx {ds.idx_ecs_mode} (the seed's, your "
+                                         "[mqtt] topic_ecsMode) off, the heater commanded to 0 W, surplus or not; "
+                                         "in the seed it only cancelled the fallback, the sun still heating the "
+                                         "water. To keep the seed's meaning, set ecs_mode_levels = 0:solar, "
+                                         "10:solar, 20:solar+fallback, 30:forced (to keep PySEB's, write the "
+                                         "default out)"))
+
+
 def out_topic_advice(written: str) -> str:
     """The topic_out that covers the seed's topic_ecsMode `written`: Domoticz publishes either every device on its
     out topic itself (its flat format: `dz/out`) or each on a subtopic of it (`dz/out/Automate_Cumulus`, by name or
@@ -152,6 +169,11 @@ def read_domoticz_settings(cp: configparser.ConfigParser, reader: SectionReader,
             raw["send_injection"] = parse_bool(legacy)
         except ValueError as exc:
             reader.problems.append(ConfigProblem("evaluate", "send_injection", str(exc)))
+    elif legacy is not None:
+        # (two copies that may differ, as host and broker_ip: said as they are, the one used named)
+        reader.warnings.append(ConfigProblem("domoticz", "send_injection", "given as both [domoticz] send_injection "
+                                             "and [evaluate] send_injection (the oldest seed's place); using "
+                                             "[domoticz]'s"))
     levels: dict[int, EcsMode] = {}
     try:
         levels = parse_levels(raw["ecs_mode_levels"] or DEFAULT_LEVELS)
@@ -180,4 +202,5 @@ def read_domoticz_settings(cp: configparser.ConfigParser, reader: SectionReader,
         ecs_mode_default=EcsMode(raw["ecs_mode_default"] or EcsMode.SOLAR_FALLBACK.value),
     )
     check_seed_mode_topic(cp, reader, ds)
+    check_seed_level_0(cp, reader, ds)
     return ds

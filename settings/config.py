@@ -33,6 +33,7 @@ from settings.load_checks import (
     warn_closed_loop_keys,
     warn_curve,
     warn_example_curve,
+    warn_hebert_key,
     warn_kilowatts,
 )
 from settings.options import SectionReader, resolved
@@ -135,6 +136,7 @@ def load_settings(path: str | Path, *, daemon_files: bool = True) -> Settings:
         warn_example_curve(reader, load, path)
         warn_kilowatts(reader, load)
     warn_closed_loop_keys(reader, cp, evaluate_raw.get("algorithm"), equipments)
+    warn_hebert_key(reader, cp, evaluate_raw.get("algorithm"))
     field = read_field_settings(cp, reader, evaluate_raw, equipments, mqtt_raw.get("client_id") or PYSEB_NAME)
     warn_unused_sections(cp, reader, {e.name for e in equipments})
     secrets = [what for what, given in (("the broker's password", mqtt_raw.get("password")),

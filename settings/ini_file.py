@@ -1,10 +1,12 @@
-"""The INI file itself: its text read (settings.slips) and parsed with PySEB's rules (no interpolation, `;`
-comments, keys in lower case). The daemon, the simulator and the calibration sweep all parse with `read_parser`."""
+"""The INI file itself: its text read (settings.slips) and parsed with PySEB's rules (`%%` read as `%`, no other
+interpolation, `;` comments, keys in lower case). The daemon, the simulator and the calibration sweep all parse with
+`read_parser`; a config written back (tune's and the benchmark's variants, the demo's) doubles each `%` again."""
 
 from __future__ import annotations
 
 import configparser
 from pathlib import Path
+from typing import Any
 
 from settings.problems import WHOLE_FILE, ConfigError, ConfigProblem
 from settings.slips import config_text, without_secret_lines
@@ -32,10 +34,26 @@ def given_or_default_config(config: str | Path | None, who: str, why: str) -> Pa
     return Path(DEFAULT_CONFIG)
 
 
+class DoubledPercent(configparser.Interpolation):
+    """`%%` in a value is one `%`, as the seed's parser (configparser's BasicInterpolation) read it: a seed config
+    that works says `"brightness": 100%%` (a single `%` crashed the seed), and PySEB sent `100%%` to Domoticz. A single
+    `%` stays as it is (PySEB's own users may have written one), and nothing else is interpolated (`%(name)s` is
+    text). Applied once, as the file is read: the parser then holds the values, and `raw` reads see them too. A
+    parser written back doubles every `%`, so that the file it writes reads as the same values."""
+
+    def before_read(self, parser: Any, section: str, option: str, value: str) -> str:
+        """The value as read: each `%%` one `%`."""
+        return value.replace("%%", "%")
+
+    def before_write(self, parser: Any, section: str, option: str, value: str) -> str:
+        """The value as written: each `%` doubled (`100%` is written `100%%`, and read back `100%`)."""
+        return value.replace("%", "%%")
+
+
 def read_parser(path: Path) -> configparser.ConfigParser:
     """Parse the INI file itself; syntax errors become a ConfigError."""
-    # Values such as json_on = {"command": ...} hold '%' and ':' freely: no interpolation.
-    cp = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=(";",), strict=True)
+    # Values such as json_on = {"command": ...} hold '%' and ':' freely: no interpolation but the seed's `%%`.
+    cp = configparser.ConfigParser(interpolation=DoubledPercent(), inline_comment_prefixes=(";",), strict=True)
     cp.optionxform = str.lower  # type: ignore[assignment,method-assign]
     try:
         cp.read_string(config_text(path.read_bytes()), str(path))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import configparser
 from pathlib import Path
 
+from settings.ini_file import DoubledPercent
 from settings.problems import ConfigProblem
 from settings.slips import config_text
 
@@ -17,7 +18,7 @@ SENT_AS_IS = ("json_on", "json_off", "password")
 
 def cut_values(path: Path, parsed: configparser.ConfigParser) -> list[ConfigProblem]:
     """A warning for each SENT_AS_IS value of `parsed` (read with inline comments) that the file holds longer."""
-    whole = configparser.ConfigParser(interpolation=None, strict=False)
+    whole = configparser.ConfigParser(interpolation=DoubledPercent(), strict=False)  # (`%%` as `parsed` reads it)
     whole.optionxform = str.lower  # type: ignore[assignment,method-assign]
     try:
         whole.read_string(config_text(path.read_bytes()), str(path))  # (as read_parser reads it)

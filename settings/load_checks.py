@@ -1,7 +1,7 @@
 """Loads that build but would not do what their file says: a variable load's max_power above what its
 calibration reaches, a curve that is one of PySEB's examples (another heater's), a fit = poly that counts a glitched
-reading, a max_power written in kilowatts, and the closed loop's keys under Hébert's rule. Warnings: the config
-still runs."""
+reading, a max_power written in kilowatts, the closed loop's keys under Hébert's rule and Hébert's under the closed
+loop. Warnings: the config still runs."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from settings.problems import ConfigProblem
 from settings.sections import CLOSED_LOOP_EVALUATE_KEYS
 
 HEBERT = "hebert"
+CLOSED_LOOP = "closed_loop"
 # No load worth diverting a PV surplus to draws less: a max_power under this is likelier kilowatts (2.3 for 2300).
 SMALL_LOAD_W = 50.0
 
@@ -91,6 +92,19 @@ def warn_closed_loop_keys(reader: SectionReader, cp: configparser.ConfigParser, 
                                                  "algorithm = hebert: Hébert's rule has no dwell, on delay or "
                                                  "hysteresis (the relay may switch at every reading); they are the "
                                                  "closed loop's, the default"))
+
+
+def warn_hebert_key(reader: SectionReader, cp: configparser.ConfigParser, algorithm: str | None) -> None:
+    """Under the closed loop, balance_threshold (Hébert's rule's alone, and in every seed config): read, and nothing
+    uses it; a seed user's 20 W was taken for a dead band the closed loop kept, and the file said nothing."""
+    if algorithm != CLOSED_LOOP or not _given(cp, "evaluate", ("balance_threshold",)):
+        return
+    reader.warnings.append(ConfigProblem("evaluate", "balance_threshold", "ignored with algorithm = closed_loop: it "
+                                         "is Hébert's rule's dead band; the closed loop has none, it corrects the grid "
+                                         "flow to the export setpoint (margin) at each reading, a variable load's "
+                                         "whole percents bounded by dither_import and each relay held by its "
+                                         "hysteresis, min_on_s and min_off_s; delete the line, or set algorithm = "
+                                         "hebert for the seed's rule"))
 
 
 def _given(cp: configparser.ConfigParser, section: str, keys: Sequence[str]) -> list[str]:

@@ -17,7 +17,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BURST = 5
 DEFAULT_WINDOW_S = 60.0
-MAX_KINDS = 1000  # templates are few; a key is one of the config's topics or devices. Beyond this: keys are dropped
+# Templates are few; a key is one of the config's topics or devices, or a refusal's reason (the code's words, never a
+# message's). Beyond this: keys are dropped
+MAX_KINDS = 1000
 
 Kind = tuple[str, str, str | None]
 

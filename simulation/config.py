@@ -17,7 +17,7 @@ which the regulator does not know:
     seed = 1                       ; the random generator's seed for noise and losses (default 1)
 
 The file is parsed by the daemon's own reader (`settings.config.read_parser`), so both see the same
-values: no interpolation, inline `;` comments stripped, keys lower-cased.
+values: `%%` read as `%` and no other interpolation, inline `;` comments stripped, keys lower-cased.
 """
 
 from __future__ import annotations

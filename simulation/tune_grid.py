@@ -16,6 +16,7 @@ from pathlib import Path
 from equipments.registry import resolve_kind
 from field.config import FIELD_EVALUATE_OPTIONS, FIELD_LOAD_OPTIONS
 from settings.config import load_settings, read_parser
+from settings.ini_file import DoubledPercent
 from settings.options import Option, SectionReader, did_you_mean, resolved
 from settings.problems import ConfigError
 from settings.sections import EVALUATE_OPTIONS
@@ -188,7 +189,9 @@ def write_variants(config: Path, axes: Sequence[Axis], settings: Sequence[tuple[
     paths: list[Path] = []
     problems: list[str] = []
     for index, setting in enumerate(settings):
-        cp = configparser.ConfigParser(interpolation=None)
+        # (written as read_parser reads it back: each `%` doubled; written as held, a value of `%%` (the file's
+        # `%%%%`) came back `%`)
+        cp = configparser.ConfigParser(interpolation=DoubledPercent())
         cp.optionxform = str  # type: ignore[assignment,method-assign]
         cp.read_dict(base)
         for axis, value in zip(axes, setting, strict=True):

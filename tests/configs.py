@@ -19,7 +19,6 @@ topic_prod = smeter/pzem/PRODUCTION
 [evaluate]
 algorithm = {algorithm}
 margin = 20
-balance_threshold = 20
 period = {period}
 meter_timeout = {meter_timeout}
 status_time = {status_time}

@@ -1,5 +1,6 @@
 """Configs that load but would not do what they say: a variable load's max_power above its calibration, the
-closed loop's keys under Hébert's rule. One warning each, naming the figures or the keys."""
+closed loop's keys under Hébert's rule, Hébert's threshold under the closed loop. One warning each, naming the
+figures or the keys."""
 
 from __future__ import annotations
 
@@ -115,6 +116,31 @@ def test_check_prints_the_hebert_warning(tmp_path: Path) -> None:
                             "--check", "--log-level", "ERROR"], capture_output=True, text=True, timeout=60)
     assert "WARNING" not in quiet.stderr
     assert "warnings, hidden by the log level: --log-level WARNING); loads in priority order:" in quiet.stdout
+
+
+@pytest.mark.parametrize("algorithm", ["closed_loop", None])
+def test_hebert_s_threshold_under_the_closed_loop_is_warned(tmp_path: Path, algorithm: str | None) -> None:
+    # Every seed config sets balance_threshold = 20, and the default closed loop read it and did nothing with it
+    # without a word (the reverse, the closed loop's keys under hebert, was warned).
+    path = write_config(tmp_path, loads=("ecs", "radiator"), algorithm=algorithm or "closed_loop")
+    if algorithm is None:
+        path.write_text(path.read_text().replace("algorithm = closed_loop\n", ""))
+    warned = load_settings(with_lines(path, "evaluate", "balance_threshold = 20\n")).warnings
+    evaluate = [w for w in warned if "[evaluate] balance_threshold" in w]
+    assert len(evaluate) == 1 and len(warned) == 1, warned
+    assert "balance_threshold: ignored with algorithm = closed_loop: it is Hébert's rule's dead band" in evaluate[0]
+    assert "the export setpoint (margin)" in evaluate[0] and "dither_import" in evaluate[0]
+    result = subprocess.run([sys.executable, str(ROOT / "regulation.py"), "-c", str(path), "--check"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "[evaluate] balance_threshold: ignored with algorithm = closed_loop" in result.stderr
+    assert ": OK (1 warning above)" in result.stdout
+
+
+def test_hebert_s_threshold_under_hebert_is_not_warned(tmp_path: Path) -> None:
+    path = with_lines(write_config(tmp_path, loads=("ecs", "radiator")), "evaluate", "balance_threshold = 30\n")
+    settings = load_settings(path)
+    assert not settings.warnings and settings.evaluate.balance_threshold_w == 30
 
 
 def test_the_closed_loop_key_lists_cover_the_options_that_say_so() -> None:

@@ -197,6 +197,17 @@ def test_the_oldest_seed_sent_injection_from_evaluate() -> None:
     assert s.send and not s.send_injection and reader.problems == []
 
 
+@pytest.mark.parametrize("evaluate", ["true", "false"])
+def test_send_injection_in_both_places_is_warned(evaluate: str) -> None:
+    # Two copies that may differ, as [mqtt] host and broker_ip: [domoticz]'s was used without a word.
+    s, reader = read("[domoticz]\nidx_injection = 648\nsend_injection = true\n"
+                     f"[evaluate]\nsend_injection = {evaluate}\n")
+    assert s.send_injection and reader.problems == []
+    assert [w.render("c.ini") for w in reader.warnings] == [
+        "c.ini: [domoticz] send_injection: given as both [domoticz] send_injection and [evaluate] send_injection (the "
+        "oldest seed's place); using [domoticz]'s"]
+
+
 def test_nothing_is_sent_without_a_domoticz_section() -> None:
     s, reader = read("")
     assert not s.send and reader.problems == []

@@ -29,8 +29,12 @@ def test_the_seed_s_keys_are_used(tmp_path: Path) -> None:
     assert settings.field.water_heater == "ecs"
     ecs = settings.equipments[0]
     assert isinstance(ecs, VariableEquipment) and ecs.full_detection == "meter"
-    # ecs_full_capacity: the seed never read it (a full day counts as the two-day threshold), and says so.
-    warned = "\n".join(w for w in settings.warnings if "[evaluate] ecs_full_capacity: ignored" not in w)
+    # ecs_full_capacity: the seed never read it (a full day counts as the two-day threshold), and says so; nor does
+    # the closed loop read balance_threshold (Hébert's rule's alone).
+    said = ("[evaluate] ecs_full_capacity: ignored",
+            "[evaluate] balance_threshold: ignored with algorithm = closed_loop")
+    assert all(any(s in w for w in settings.warnings) for s in said)
+    warned = "\n".join(w for w in settings.warnings if not any(s in w for s in said))
     assert "[evaluate]" not in warned and "[domoticz]" not in warned and "ignored: read by" not in warned
 
 

@@ -132,6 +132,51 @@ def test_the_first_night_after_migrating_from_the_seed_weighs_its_day(tmp_path: 
     assert "forcing ecs to 2000 W for 10800 s (6000 Wh missing); winter: today 1000 Wh" in caplog.text
 
 
+def migrated_that_day(tmp_path: Path, check_at: int, saved_at: float, energy_wh: float) -> Harness:
+    """A regulator started a minute after the seed's status.ini of `saved_at` (its heater's `energy_wh` since
+    midnight, 2000 Wh yesterday, not full), ticked (no sun) to a minute before `check_at` of that day."""
+    seed_doc = json.loads(SEED_STATUS.read_text())
+    seed_doc["date"] = int(saved_at)
+    seed_doc["equipments"][0].update(energy=energy_wh, overed=False)
+    seed_doc["ECS_energy_yesterday"] = 2000
+    h = Harness(field_config(tmp_path, evaluate=f"check_at = {check_at}\n"))
+    h.reg.restore(seed_doc, saved_at + 60)
+    ticks(h, saved_at + 60, at(2024, 1, 10, check_at - 1, 59))
+    return h
+
+
+@pytest.mark.parametrize(("check_at", "saved_h"), [(19, 10), (16, 8), (12, 9)])
+def test_a_check_the_same_afternoon_after_migrating_weighs_the_file_s_day(tmp_path: Path, check_at: int,
+                                                                         saved_h: int,
+                                                                         caplog: pytest.LogCaptureFixture) -> None:
+    # The file's energy since midnight holds the day's sun by an afternoon or evening check (Hébert's seed checked
+    # its energy since midnight at 16:00): with check_at = 19 and a migration that morning, the check's 19 h window
+    # was skipped as a fresh start (under 20 h), and the first night went without its top-up.
+    caplog.set_level(logging.INFO)
+    h = migrated_that_day(tmp_path, check_at, at(2024, 1, 10, saved_h), 1000.0)
+    h.reg.tick(at(2024, 1, 10, check_at, 0, 30))
+    assert "fresh start" not in caplog.text
+    assert h.load("ecs").forced_by == "seed_rule" and h.last(ECS_CMD) == "100"
+    assert "forcing ecs to 2000 W for 10800 s (6000 Wh missing); winter: today 1000 Wh" in caplog.text
+
+
+@pytest.mark.parametrize(("check_at", "saved_h", "saved_min"), [(1, 0, 30), (10, 8, 0)])
+def test_a_check_before_noon_the_day_of_the_file_is_still_a_fresh_start(tmp_path: Path, check_at: int,
+                                                                        saved_h: int, saved_min: int,
+                                                                        caplog: pytest.LogCaptureFixture) -> None:
+    # check_at = 1 and a file of 00:30: its energy since midnight holds no sun (yesterday's went to
+    # ECS_energy_yesterday), and weighed it would force the whole day's threshold from the grid; a morning check as
+    # much. Skipped as before; the next check has its full day.
+    caplog.set_level(logging.INFO)
+    h = migrated_that_day(tmp_path, check_at, at(2024, 1, 10, saved_h, saved_min), 5.0)
+    h.reg.tick(at(2024, 1, 10, check_at, 0, 30))
+    assert "of heater energy counted (fresh start): no force" in caplog.text
+    assert not h.load("ecs").is_forced()
+    ticks(h, at(2024, 1, 10, check_at, 1, 30), at(2024, 1, 11, check_at - 1, 59))
+    h.reg.tick(at(2024, 1, 11, check_at, 0, 30))
+    assert h.load("ecs").forced_by == "seed_rule"  # (a grey day: 24 h counted, nothing from the sun)
+
+
 @pytest.mark.parametrize("fallback", ["", "[fallback]\nseed_rule = false\n"], ids=["seed_rule", "no_rule"])
 def test_own_status_file_across_midnight_gives_ecs_energy_yesterday(tmp_path: Path, fallback: str) -> None:
     # Saved in the evening, read the next morning (check_at passed while stopped): yesterday is that day's.

@@ -128,8 +128,15 @@ def test_unforce(loads) -> None:
     (b'{"command":"force","name":"ecs","power":100,"duration":' + b"9" * 400 + b"}", "finite number, got inf$"),
 ])
 def test_refused(loads, payload: bytes, fragment: str) -> None:
-    with pytest.raises(ModeCommandError, match=fragment):
+    with pytest.raises(ModeCommandError, match=fragment) as refused:
         parse_mode_command(payload, loads)
+    # (the log's flood limit is kept per reason: the code's few words, never the payload's, which a stranger varies)
+    assert refused.value.reason in REASONS
+
+
+REASONS = {"too large", "not JSON", "not an object", "unknown command", "unknown load", "no power", "negative power",
+           "power not a number", "power not finite", "duration not a number", "duration not finite",
+           "duration out of range"}
 
 
 @pytest.mark.parametrize(("payload", "quoted"), [

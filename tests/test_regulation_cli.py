@@ -13,7 +13,7 @@ import pytest
 
 from localbroker import PrivateBroker
 from shell.lock import InstanceLock
-from tests.configs import NO_BROKER_PORT, point_at, write_config
+from tests.configs import NO_BROKER_PORT, point_at, seed_config, write_config
 from tests.mqtt_probe import MqttProbe
 
 pytestmark = pytest.mark.debian  # also run on Debian 12's paho-mqtt and numpy (make test-paho16)
@@ -105,9 +105,34 @@ def test_check_names_broker_status_and_log(tmp_path: Path) -> None:
     # (the topics it listens to: a misspelt topic_cons is only a warning, the default topic kept)
     assert ("meters:      house smeter/pzem/CONSOMMATION, production smeter/pzem/PRODUCTION (the watts under "
             "'power')") in result.stdout
-    assert f"status file: {tmp_path / 'status.json'}" in result.stdout
+    assert "topics:      mode regul/mode (force, unforce), status regul/status" in result.stdout
+    assert f"status file: {tmp_path / 'status.json'}\n" in result.stdout
     assert f"log file:    {tmp_path / 'logs' / 'pyseb.log'}" in result.stdout
     assert not (tmp_path / "logs" / "pyseb.log").exists()  # a check writes no log
+
+
+def test_check_names_the_seed_s_mode_topic(tmp_path: Path) -> None:
+    # The seed's topic_force = regul/force is the mode topic: the check said nothing of where forces are taken, and an
+    # automation publishing on regul/mode (the docs' topic) met silence.
+    seed = seed_config(tmp_path, ("topic_force= None", "topic_force = regul/force"),
+                       ("topic_status = regul/status", "topic_status = home/pv/status"))
+    result = run("-c", str(seed), "--check")
+    assert result.returncode == 0, result.stderr
+    assert "  topics:      mode regul/force (force, unforce), status home/pv/status\n" in result.stdout
+
+
+@pytest.mark.parametrize(("section", "key"), [("status", "persistent"), ("debug", "use_persistent")])
+def test_check_says_a_status_not_persistent_is_not_read_either(tmp_path: Path, section: str, key: str) -> None:
+    # "(not saved: ...)" left a user to think the status file there was still read at start (its day's energy and
+    # forces restored); the key is named as the file writes it, the seed's too.
+    config = write_config(tmp_path)
+    text = config.read_text()
+    config.write_text(text.replace("[status]\n", f"[status]\n{key} = false\n") if section == "status"
+                      else f"{text}\n[debug]\n{key} = false\n")
+    result = run("-c", str(config), "--check")
+    assert result.returncode == 0, result.stderr
+    assert (f"status file: {tmp_path / 'status.json'} (not read at start, nor saved: [{section}] {key} = "
+            "false)") in result.stdout
 
 
 @pytest.mark.parametrize(("algorithm", "margin", "said"), [

@@ -176,6 +176,17 @@ def test_a_seed_dry_run_is_refused(tmp_path: Path) -> None:
     assert done.returncode == 2 and "make demo" in done.stderr
 
 
+def test_send_injection_in_evaluate_and_in_domoticz_is_warned(tmp_path: Path) -> None:
+    # The oldest seed's [evaluate] send_injection left beside [domoticz]'s: two copies, the one in [evaluate] unused
+    # without a word (host and broker_ip, topic_mode and topic_force warned "given as both").
+    path = seed_config(tmp_path, ("[evaluate]\n", "[evaluate]\nsend_injection = false\n"))
+    settings = load_settings(path)
+    assert settings.field.domoticz.send_injection is True
+    assert [w for w in settings.warnings if w.endswith("[domoticz] send_injection: given as both [domoticz] "
+                                                       "send_injection and [evaluate] send_injection (the oldest "
+                                                       "seed's place); using [domoticz]'s")]
+
+
 @pytest.mark.parametrize(("words", "expected"), [(("OK", "NOK", "ok"), (True, False, True)),
                                                  (("TRUE", "False", "nok"), (True, False, False))])
 def test_the_seed_s_set_and_unset_words(tmp_path: Path, words: tuple[str, str, str],

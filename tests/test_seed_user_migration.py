@@ -4,6 +4,8 @@ seed's status file: what --check says about each, and what the status keeps."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,8 @@ from settings.config import load_settings
 from tests.configs import problems_of, seed_config, write_config
 from tests.field_house import at, field_config, ticks
 from tests.harness import Harness
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize(("written", "advice"), [
@@ -119,7 +123,7 @@ def coturex_mode_config(tmp_path: Path, mode_topic: str, topic_out: str = "") ->
 
 def test_a_seed_mode_topic_under_topic_out_needs_nothing_more(tmp_path: Path) -> None:
     warnings = load_settings(coturex_mode_config(tmp_path, "domoticz/out/Automate_Cumulus")).warnings
-    assert [w for w in warnings if "topic_ecsmode" in w.lower()] == [
+    assert [w for w in warnings if "[mqtt] topic_ecsmode:" in w] == [
         f"{tmp_path / 'config.ini'}: [mqtt] topic_ecsmode: ignored: the mode selector is read on [domoticz] "
         "topic_out (and its subtopics) by idx_ecs_mode"]
 
@@ -149,7 +153,7 @@ def test_a_seed_mode_topic_outside_topic_out_names_domoticz_s_out_topic(tmp_path
     # A flat `topic_ecsMode = dz/out` was told "set topic_out = dz", above Domoticz's out topic; and the older
     # "ignored: read on topic_out" came with the advice, two warnings saying different things of one key.
     warnings = load_settings(coturex_mode_config(tmp_path, mode_topic)).warnings
-    [said] = [w for w in warnings if "topic_ecsmode" in w.lower()]
+    [said] = [w for w in warnings if "[mqtt] topic_ecsmode:" in w]
     assert advice in said and "ignored:" not in said
 
 
@@ -157,9 +161,50 @@ def test_a_seed_mode_topic_of_no_out_level_gives_both_shapes(tmp_path: Path) -> 
     # Domoticz's out topic renamed to one with no "out" level: the topic itself (flat) or the one above (a subtopic
     # per device), both named.
     warnings = load_settings(coturex_mode_config(tmp_path, "maison/dz/Automate_Cumulus")).warnings
-    [said] = [w for w in warnings if "topic_ecsmode" in w.lower()]
+    [said] = [w for w in warnings if "[mqtt] topic_ecsmode:" in w]
     assert "maison/dz/Automate_Cumulus if Domoticz publishes every device there" in said
     assert "maison/dz if it publishes each device on a subtopic" in said
+
+
+LEVEL_0 = ("[domoticz] ecs_mode_levels: not set: the default (0:off, 10:solar, 20:solar+fallback, 30:forced) makes "
+           "level 0 of the selector idx 338 (the seed's, your [mqtt] topic_ecsMode) off, the heater commanded to 0 W, "
+           "surplus or not; in the seed it only cancelled the fallback")
+
+
+def mode_selector_config(tmp_path: Path, mode_topic: str, domoticz: str) -> Path:
+    """The seed's sample with `mode_topic` in [mqtt] and `domoticz` in [domoticz] (coturex_mode_config, each part
+    given or left out)."""
+    return seed_config(tmp_path, ("topic_force= None\n", f"topic_force= None\n{mode_topic}"),
+                       ("[domoticz]\n", f"[domoticz]\n{domoticz}"))
+
+
+def test_the_seed_s_selector_under_the_default_levels_is_warned_of_its_level_0(tmp_path: Path) -> None:
+    # The migration page says in bold that level 0 now turns the heater off (it only cancelled the fallback in the
+    # seed); the check, which a migrating user runs, said nothing.
+    path = coturex_mode_config(tmp_path, "domoticz/out")
+    warned = [w for w in load_settings(path).warnings if "ecs_mode_levels" in w]
+    assert len(warned) == 1 and LEVEL_0 in warned[0], warned
+    assert warned[0].endswith("To keep the seed's meaning, set ecs_mode_levels = 0:solar, 10:solar, "
+                              "20:solar+fallback, 30:forced (to keep PySEB's, write the default out)")
+    result = subprocess.run([sys.executable, str(ROOT / "regulation.py"), "-c", str(path), "--check"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert LEVEL_0 in result.stderr
+
+
+@pytest.mark.parametrize(("mode_topic", "domoticz"), [
+    ("topic_ecsMode = domoticz/out\n", "idx_ecs_mode = 338\necs_mode_levels = 0:solar, 10:solar, 20:solar+fallback\n"),
+    # (written out, even as the default: chosen, not left)
+    ("topic_ecsMode = domoticz/out\n", "idx_ecs_mode = 338\necs_mode_levels = 0:off, 10:solar, 20:solar+fallback, "
+                                     "30:forced\n"),
+    ("", "idx_ecs_mode = 338\n"),  # a PySEB config's selector: its levels are PySEB's from the start
+    ("topic_ecsMode = domoticz/out\n", ""),  # no idx: the selector is not read (said by the topic's own warning)
+    ("topic_ecsMode = None\n", "idx_ecs_mode = 338\n"),
+])
+def test_the_level_0_warning_only_for_the_seed_s_selector_left_at_the_default(tmp_path: Path, mode_topic: str,
+                                                                              domoticz: str) -> None:
+    warnings = load_settings(mode_selector_config(tmp_path, mode_topic, domoticz)).warnings
+    assert not [w for w in warnings if "ecs_mode_levels" in w], warnings
 
 
 def test_an_unknown_load_s_power_stays_a_number(tmp_path: Path) -> None:

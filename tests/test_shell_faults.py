@@ -140,6 +140,31 @@ def test_forces_sent_again_and_again_are_bounded_in_the_log(tmp_path: Path, capl
     assert len([line for line in passed if line.startswith("forcing radiator to 1000 W, its max")]) == 5  # (per load)
 
 
+def test_each_reason_of_a_refused_mode_command_has_its_own_budget(tmp_path: Path,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    # Limited by the message alone, five refused commands within a minute hid every other refusal until it ended: a
+    # user fixing a command by trial and error (not JSON, then a wrong name, then no power) saw nothing of the later
+    # ones. Each reason has its own five; a stranger's distinct payloads of one reason still share them.
+    h = Harness(write_config(tmp_path, ("radiator", "small")))
+    tries = [b"{'command': 'force'}",  # (not JSON again: past its five, held back)
+             b'{"command": "force", "name": "heater"}', b'{"command": "force", "name": "small"}',
+             b'{"command": "force", "name": "small", "power": -1}', b'{"command": "boost", "name": "small"}']
+
+    def send() -> None:
+        for i in range(100):
+            h.reg.handle(MODE, b"junk %d" % i, NOON + i)  # (each payload another: not JSON all the same)
+        for i, payload in enumerate(tries):
+            h.reg.handle(MODE, payload, NOON + 100 + i)
+
+    passed = [line for line in lines_let_through(caplog, send) if line.startswith("mode command refused: ")]
+    assert len([line for line in passed if "not JSON: b'junk" in line]) == 5
+    assert [line for line in passed if "junk" not in line] == [
+        "mode command refused: unknown load 'heater': known are radiator, small",
+        "mode command refused: force needs a power (watts) for small: add \"power\": 300 (its max)",
+        "mode command refused: power must be >= 0 W for small, got -1",
+        "mode command refused: command must be 'force' or 'unforce', got 'boost'"]
+
+
 def test_a_load_s_own_meter_booting_again_and_again_is_bounded_in_the_log(tmp_path: Path,
                                                                           caplog: pytest.LogCaptureFixture) -> None:
     h = Harness(field_config(tmp_path, ecs="topic_read_power = smeter/pzem/ECS\n"))
