@@ -39,6 +39,9 @@ class SweepOutcome:
 class Sweeper(VariatorSession):
     """One sweep of one load; `run()` blocks until done or stopped, `stop()` may come from anywhere."""
 
+    # (the variator answers in milliseconds: this long without its answer, it did not take the end percent)
+    END_ANSWER_WAIT_S = 5.0
+
     def __init__(self, target: SweepTarget, plan: SweepPlan, files: SweepFiles,
                  progress: Callable[[str], None] | None = None, ignore_availability: bool = False) -> None:
         super().__init__(target, plan.end_percent, plan.availability_wait_s, progress, ignore_availability)

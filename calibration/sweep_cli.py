@@ -224,6 +224,11 @@ def run_sweep(args: argparse.Namespace) -> int:
     with stopping_on_signals(sweeper.stop):
         if target.command_topic_note is not None:
             say(f"warning: [{target.name}] {target.command_topic_note}")
+        if target.topic_variator_status is None:
+            say(f"warning: [{target.name}] has no status topic to hear the variator's answers on (topic_set_power "
+                f"{target.topic_set_power!r} does not end in /cmd, and no topic_status is set): a variator offline, "
+                f"or commands on a topic it does not listen on, go unnoticed, and the end percent is not confirmed; "
+                f"set topic_status to the topic it answers on")
         say(f"sweep of [{target.name}]: {target.topic_set_power} <- percent, {target.topic_read_power} -> watts; "
             f"writing {files.partial}, which becomes {csv_path} once complete (log: {log_path}); Ctrl-C stops "
             f"and keeps what is measured")
@@ -241,7 +246,7 @@ def run_sweep(args: argparse.Namespace) -> int:
         finally:
             logging.getLogger("calibration").removeHandler(handler)
             handler.close()
-    end = format_percent(plan.end_percent)
+    where = _where_it_ended(sweeper, target, format_percent(plan.end_percent))
     if _say_where_the_load_is(sweeper, target, plan.end_percent):
         measured = (f"complete: {csv_path}" if outcome.completed
                     else f"stopped ({outcome.reason}); nothing measured yet; once the broker is back, start again "
@@ -254,18 +259,30 @@ def run_sweep(args: argparse.Namespace) -> int:
     if outcome.completed:
         kept = f"; the previous one is kept as {outcome.backup}" if outcome.backup else ""
         note = other_curve_note(target, csv_path, config)
-        say(f"done: {csv_path} ({outcome.rows_written} steps measured in this run{kept}); the load is at "
-            f"{end} %. Fit it with: {python_command()} -m calibration fit {shlex.quote(str(csv_path))}"
+        say(f"done: {csv_path} ({outcome.rows_written} steps measured in this run{kept}); {where}. Fit it with: "
+            f"{python_command()} -m calibration fit {shlex.quote(str(csv_path))}"
             + (f"\nnote: {note}" if note else ""))
         return EXIT_OK
     if outcome.last_percent is None:
-        print(f"stopped: {outcome.reason}. Nothing measured yet; start again with: "
+        print(f"stopped: {outcome.reason}. {where[0].upper()}{where[1:]}; nothing measured yet; start again with: "
               f"{_command_again(args, resume=False)}", file=sys.stderr)
         return EXIT_STOPPED
-    print(f"stopped: {outcome.reason}. The load is at {end} %; {outcome.rows_written} steps measured in this "
+    print(f"stopped: {outcome.reason}. {where[0].upper()}{where[1:]}; {outcome.rows_written} steps measured in this "
           f"run are kept in {files.partial} (down to {format_percent(outcome.last_percent)} %). "
           f"Continue with: {_command_again(args, resume=True)}", file=sys.stderr)
     return EXIT_STOPPED
+
+
+def _where_it_ended(sweeper: Sweeper, target: SweepTarget, end: str) -> str:
+    """Where the load is left, as far as the variator said: at the end percent only once its status confirmed it (the
+    broker's acknowledgement is no proof: a variator offline, or stuck at 100 %, was said "at 0.0 %")."""
+    if not sweeper.commanded:
+        return "nothing was sent to the variator"
+    if sweeper.end_confirmed:
+        return f"the load is at {end} %"
+    status = target.topic_variator_status
+    why = (f"no status at {end} % on {status}" if status is not None else "no status topic to hear it on")
+    return f"the end percent, {end} %, was sent, not confirmed by the variator ({why})"
 
 
 def _say_where_the_load_is(sweeper: Sweeper, target: SweepTarget, end_percent: float) -> bool:

@@ -31,9 +31,10 @@ def load_watts(percent: float) -> float:
 
 
 class SimulatedLoad:
-    """A variator (commands in, status out) and the load's PZEM meter (a reading every `period_s`)."""
+    """A variator (commands in on `command_topic`, status out on STATUS) and the load's PZEM meter (a reading every
+    `period_s`)."""
 
-    def __init__(self, broker: PrivateBroker, period_s: float = 0.02) -> None:
+    def __init__(self, broker: PrivateBroker, period_s: float = 0.02, command_topic: str = CMD) -> None:
         self.percent = 0.0
         self.period_s = period_s
         self.silent_from_percent: float | None = None  # the meter stops once the variator gets <= this
@@ -46,6 +47,12 @@ class SimulatedLoad:
         self.glitch_w: float | None = None  # every third reading says this many watts (a PZEM glitch)
         self.kilowatts = False  # the meter reports kW (2.3 for 2300 W), as some smart meters do
         self.max_percent = 100.0  # the firmware runs a command above this at this, and says so in its echo
+        # The variator drops off the network once it gets <= this: no command taken, no answer, the load left as it is
+        self.deaf_from_percent: float | None = None
+        # The variator hangs once it gets <= this: it answers every command with the percent it stays at
+        self.stuck_from_percent: float | None = None
+        self._deaf = False
+        self._stuck = False
         self._silent = False
         self._cut = False
         self._frozen = False
@@ -57,7 +64,7 @@ class SimulatedLoad:
         self.client = paho_compat.new_client("sim-load")
         self.client.on_message = self._on_message
         self.client.connect(broker.host, broker.port)
-        self.client.subscribe(CMD, qos=1)
+        self.client.subscribe(command_topic, qos=1)
         self.client.loop_start()
         self._thread = threading.Thread(target=self._meter, name="sim-meter", daemon=True)
         self._thread.start()
@@ -70,7 +77,14 @@ class SimulatedLoad:
         if not 0.0 <= value <= 100.0:
             return  # the firmware ignores it
         with self._lock:
-            self.percent = min(value, self.max_percent)
+            if self.deaf_from_percent is not None and value <= self.deaf_from_percent:
+                self._deaf = True
+            if self._deaf:
+                return
+            if self.stuck_from_percent is not None and value <= self.stuck_from_percent:
+                self._stuck = True
+            if not self._stuck:
+                self.percent = min(value, self.max_percent)
             if self.silent_from_percent is not None and value <= self.silent_from_percent:
                 self._silent = True
             if self.cut_from_percent is not None and value <= self.cut_from_percent:
