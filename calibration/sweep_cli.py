@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import math
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -16,6 +18,7 @@ from calibration.sweep_config import SweepConfigError, SweepTarget, load_sweep_t
 from calibration.sweep_files import SweepFiles
 from settings.ini_file import DEFAULT_CONFIG, NoConfigHere, given_or_default_config
 from shell.deps import python_command
+from shell.logsetup import LogFile
 from shell.output_file import overwritten_input
 from shell.stdout_gone import say
 from shell.stop_signals import stopping_on_signals
@@ -173,8 +176,12 @@ def _os_error_line(exc: OSError, what: str) -> str:
     return f"error: cannot write {where}: {exc.strerror or exc}"
 
 
-def _setup_logging(log_path: Path) -> logging.Handler:
-    handler = logging.FileHandler(log_path, encoding="utf-8")
+def _setup_logging(log_path: Path) -> LogFile:
+    if not log_path.parent.is_dir():  # (LogFile makes its folder: a --log in a missing one is a typo, refused)
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(log_path))
+    # The daemon's log file, never rotated: a line it cannot write (a full disk) is counted, said once, not a
+    # "--- Logging error ---" traceback per line. (Warnings reach standard error through the console handler.)
+    handler = LogFile(log_path, max_bytes=0, backup_count=0, errors_to_stderr=False)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.setLevel(logging.DEBUG)
     package = logging.getLogger("calibration")
@@ -186,6 +193,18 @@ def _setup_logging(log_path: Path) -> logging.Handler:
         console.setLevel(logging.WARNING)
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s", handlers=[console])
     return handler
+
+
+def _close_log(handler: LogFile) -> None:
+    """Close the sweep's log: what it could not write (a full disk) is one warning line, not an OSError from the
+    close's flush."""
+    lost = [f"{handler.not_written} lines could not be written to it"] if handler.not_written else []
+    try:
+        handler.close()
+    except OSError as exc:
+        lost.append(f"its last lines were lost at the close ({exc.strerror or exc})")
+    if lost:
+        print(f"warning: the log {handler.baseFilename}: {'; '.join(lost)}", file=sys.stderr)
 
 
 def run_sweep(args: argparse.Namespace) -> int:
@@ -245,7 +264,7 @@ def run_sweep(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         finally:
             logging.getLogger("calibration").removeHandler(handler)
-            handler.close()
+            _close_log(handler)
     where = _where_it_ended(sweeper, target, format_percent(plan.end_percent))
     if _say_where_the_load_is(sweeper, target, plan.end_percent):
         measured = (f"complete: {csv_path}" if outcome.completed
