@@ -21,6 +21,7 @@ AVAILABILITY = "regul/availability"
 READ_ERROR = b'{ "PZEM_READ_ERROR": 3, "pzem_read ": 120, "ppm_err": 1}'
 NAN_READING = (b'{ "voltage": nan, "current": nan, "power": nan, "energy": nan, "frequency": nan, '
                b'"powerfactor": nan, "ppm_err": 0}')
+CUT_AFTER_READINGS = 3  # SimulatedLoad.cut_during_percent: readings with a power, the load on, before it is cut
 FAST = ["--step", "10", "--first-settle", "0.3", "--settle", "0.2", "--readings", "4", "--meter-timeout", "1",
         "--availability-wait", "0.3"]
 
@@ -40,6 +41,9 @@ class SimulatedLoad:
         self.silent_from_percent: float | None = None  # the meter stops once the variator gets <= this
         self.boot_at_percent: float | None = None  # the variator "reboots" once on this command
         self.cut_from_percent: float | None = None  # the thermostat opens once the variator gets <= this
+        # The thermostat opens after CUT_AFTER_READINGS readings at this percent (during its step)
+        self.cut_during_percent: float | None = None
+        self._readings_to_cut: int | None = None
         self.frozen_from_percent: float | None = None  # the meter's sensor loop hangs once the variator gets <= this
         # The variator's output is gated off (an `off` from another client) once it gets <= this: it says "state":
         # "OFF" and the load draws nothing, at whatever percent.
@@ -89,6 +93,8 @@ class SimulatedLoad:
                 self._silent = True
             if self.cut_from_percent is not None and value <= self.cut_from_percent:
                 self._cut = True
+            if self.cut_during_percent == value:
+                self._readings_to_cut = CUT_AFTER_READINGS
             if self.frozen_from_percent is not None and value <= self.frozen_from_percent:
                 self._frozen = True
             if self.off_from_percent is not None and value <= self.off_from_percent:
@@ -128,6 +134,10 @@ class SimulatedLoad:
                            f'"ppm_err": 0}}').encode()
                 with self._lock:
                     self._frozen_payload = payload
+                    if self._readings_to_cut is not None:
+                        self._readings_to_cut -= 1
+                        if self._readings_to_cut == 0:
+                            self._cut, self._readings_to_cut = True, None
             self.client.publish(METER, payload)
 
     def speak_again(self) -> None:

@@ -94,6 +94,21 @@ def test_a_thermostat_cut_or_a_frozen_meter_stops_the_sweep(
     assert _commands(probe)[-1].text == "0.0"
 
 
+def test_a_thermostat_cut_during_a_step_keeps_none_of_it(
+        broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # Cut after its first readings, the step's average (half on, half off) passed the step-to-step check: the sweep
+    # stopped at the next step saying "the step is not kept", with the mixed one at the end of the .partial.csv, which
+    # a resume carried into the CSV.
+    load.cut_during_percent = 70.0
+    csv = tmp_path / "power_calibration_ecs.csv"
+    assert sweep(write_config(tmp_path, broker.port), csv, "--settle", "0", "--readings", "6") == 1
+    err = capsys.readouterr().err
+    assert "the readings fell from 1826 W to 1.0 W during the step at 70 %: the load's thermostat" in err, err
+    assert [p for p, _ in rows(partial(csv))] == [100.0, 90.0, 80.0]
+    assert _commands(probe)[-1].text == "0.0"
+
+
 @pytest.mark.parametrize(("off_from", "kept"), [(60.0, [100.0, 90.0, 80.0, 70.0]), (100.0, [])])
 def test_a_variator_whose_output_is_off_stops_the_sweep_saying_so(
         broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad, tmp_path: Path,
