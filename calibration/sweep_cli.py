@@ -277,9 +277,13 @@ def run_sweep(args: argparse.Namespace) -> int:
         return EXIT_STOPPED
     if outcome.completed:
         kept = f"; the previous one is kept as {outcome.backup}" if outcome.backup else ""
+        done = f"done: {csv_path} ({outcome.rows_written} steps measured in this run{kept}); {where}"
+        if (problem := _unusable_plan(plan)) is not None:
+            # (no "fit it" nor "set calibration =": the fit refuses such a file, and so would the regulator)
+            say(f"{done}. A partial measure, not a calibration the regulator takes: {problem}")
+            return EXIT_OK
         note = other_curve_note(target, csv_path, config)
-        say(f"done: {csv_path} ({outcome.rows_written} steps measured in this run{kept}); {where}. Fit it with: "
-            f"{python_command()} -m calibration fit {shlex.quote(str(csv_path))}"
+        say(f"{done}. Fit it with: {python_command()} -m calibration fit {shlex.quote(str(csv_path))}"
             + (f"\nnote: {note}" if note else ""))
         return EXIT_OK
     if outcome.last_percent is None:
