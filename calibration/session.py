@@ -122,7 +122,7 @@ class VariatorSession:
         tool's first command follows); anything else is someone's word, said with how to clear it."""
         topic = self.target.topic_set_power
         shown = repr(payload[:40].decode("utf-8", "replace"))
-        clear = f"mosquitto_pub -h {self.target.host} -p {self.target.port} -r -n -t {topic}"
+        clear = self.target.mosquitto_pub("-r", "-n", "-t", topic)
         try:
             percent: float | None = float(payload.decode("utf-8").strip())
         except (UnicodeDecodeError, ValueError):

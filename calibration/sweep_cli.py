@@ -315,9 +315,7 @@ def _say_where_the_load_is(sweeper: Sweeper, target: SweepTarget, end_percent: f
     if left_at is None:
         return False
     end = format_percent(end_percent)
-    credentials = " (with your broker's user and TLS options)" if target.username or target.tls else ""
     print(f"warning: the load may still be at {format_percent(left_at)} %: the broker {target.host}:{target.port} "
           f"did not confirm the end percent, {end} %, and a broker that went down sends no will. Once it is "
-          f"back, set it with: mosquitto_pub -h {target.host} -p {target.port} -t {target.topic_set_power} "
-          f"-m {end}{credentials}", file=sys.stderr)
+          f"back, set it with: {target.mosquitto_pub('-t', target.topic_set_power, '-m', end)}", file=sys.stderr)
     return True

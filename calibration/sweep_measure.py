@@ -206,9 +206,9 @@ class StepMeasure:
         if self._echo_resent:
             topic = self.target.topic_set_power
             raise SweepStopped(f"{said}, again once sent again: another client commands it (a percent left retained on "
-                           f"{topic}: clear it with mosquitto_pub -r -n -t {topic}), or it does not run at this "
-                           f"percent (a limit of its firmware: sweep from below it, with --start), or it hangs at the "
-                           f"percent it says (reboot it)")
+                           f"{topic}: clear it with {self.target.mosquitto_pub('-r', '-n', '-t', topic)}), or it "
+                           f"does not run at this percent (a limit of its firmware: sweep from below it, with "
+                           f"--start), or it hangs at the percent it says (reboot it)")
         self._echo_resent = True
         return said
 
@@ -232,8 +232,8 @@ class StepMeasure:
     def _output_off_reason(self) -> str:
         """Why the sweep stops when the variator says its output is gated off."""
         return (f"the variator reports its output off (\"state\": \"OFF\" on {self.target.topic_variator_status}: an "
-                f"`off` was sent to it): the load draws nothing whatever the percent; turn it on (mosquitto_pub -t "
-                f"{self.target.topic_set_power} -m on), the step is not kept")
+                f"`off` was sent to it): the load draws nothing whatever the percent; turn it on "
+                f"({self.target.mosquitto_pub('-t', self.target.topic_set_power, '-m', 'on')}), the step is not kept")
 
     def _silent_meter_reason(self) -> str:
         """Why the sweep stops when no usable reading came for meter_timeout: a silent meter, or a frozen one."""
