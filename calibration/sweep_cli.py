@@ -283,7 +283,7 @@ def run_sweep(args: argparse.Namespace) -> int:
             say(f"{done}. A partial measure, not a calibration the regulator takes: {problem}")
             return EXIT_OK
         note = other_curve_note(target, csv_path, config)
-        say(f"{done}. Fit it with: {python_command()} -m calibration fit {shlex.quote(str(csv_path))}"
+        say(f"{done}. Fit it with: {shlex.quote(python_command())} -m calibration fit {shlex.quote(str(csv_path))}"
             + (f"\nnote: {note}" if note else ""))
         return EXIT_OK
     if outcome.last_percent is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,16 @@ def test_a_plan_that_can_make_no_calibration_is_said_a_partial_measure(
     assert f"done: {tmp_path / 'part.csv'} (" in out
     assert f"A partial measure, not a calibration the regulator takes: {why}" in out
     assert "Fit it with" not in out and "calibration =" not in out
+
+
+def test_the_fit_command_names_the_virtualenv_that_swept(broker: PrivateBroker, load: SimulatedLoad, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # `pip install .` into a venv, then `venv/bin/python -m calibration sweep ...`: "Fit it with: python3 -m ...", the
+    # system's Python, without the venv's packages.
+    monkeypatch.setattr("shell.deps.MADE_VENV", tmp_path / ".venv")
+    monkeypatch.setattr(sys, "base_prefix", "/usr")
+    monkeypatch.setattr(sys, "prefix", "/home/pi/my venv")
+    monkeypatch.setattr(sys, "executable", "/home/pi/my venv/bin/python")
+    assert _sweep(write_config(tmp_path, broker.port, LOAD)) == 0
+    assert "Fit it with: '/home/pi/my venv/bin/python' -m calibration fit " in capsys.readouterr().out
