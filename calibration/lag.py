@@ -178,7 +178,7 @@ class LagMeasure(VariatorSession):
                 raise LagStopped("the variator rebooted (it runs at its default percent): start again")
             if kind == "variator" and isinstance(data, bytes) and output_gated_off(data):
                 raise LagStopped(f"the variator reports its output off (\"state\": \"OFF\"): the heater draws "
-                                 f"nothing whatever the percent; turn it on (mosquitto_pub -t "
-                                 f"{self.target.topic_set_power} -m on)")
+                                 f"nothing whatever the percent; turn it on "
+                                 f"({self.target.mosquitto_pub('-t', self.target.topic_set_power, '-m', 'on')})")
         return None
 

@@ -127,8 +127,8 @@ def run_lag(args: argparse.Namespace) -> int:
     where = f"the load is at {low} %" if measure.commanded else "nothing was sent to the variator"
     if measure.left_at_percent is not None:
         where = f"the load may still be at {format_percent(measure.left_at_percent)} %"
-        print(f"warning: {where}: the broker did not confirm the low percent; set it with: mosquitto_pub -h "
-              f"{target.host} -p {target.port} -t {target.topic_set_power} -m {low}", file=sys.stderr)
+        print(f"warning: {where}: the broker did not confirm the low percent; set it with: "
+              f"{target.mosquitto_pub('-t', target.topic_set_power, '-m', low)}", file=sys.stderr)
     if measure.trials and measure.pace_s is not None:
         assert target.settle_s is not None  # (read with the house meter)
         for line in format_lag_report(lag_figures(measure.trials), target.settle_s, measure.pace_s):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
-from values.boots import ECHO_LAG_S, is_boot_detected, variator_output_off, variator_status, whole_percent
+from values.boots import is_boot_detected, variator_output_off, variator_status, whole_percent
 from values.readings import MeterReading, parse_meter_payload
 
-__all__ = ["READ_ERROR_KEY", "meter_watts", "output_gated_off", "runs_elsewhere", "variator_booted"]
+__all__ = ["READ_ERROR_KEY", "answered", "echo_percent", "meter_watts", "output_gated_off", "variator_booted"]
 
 READ_ERROR_KEY = "PZEM_READ_ERROR"
 
@@ -34,13 +35,19 @@ def output_gated_off(payload: bytes) -> bool:
     return variator_output_off(payload) is True
 
 
-def runs_elsewhere(payload: bytes, commanded: float, previous: float | None, since_command_s: float) -> float | None:
-    """The percent a variator's status echo says it runs at, when that is not the `commanded` one (None: it is, or the
-    message says no percent). Compared in whole percents, as the daemon does: the firmware runs 42.5 % as 42 %. An
-    echo of the `previous` command within ECHO_LAG_S of the new one answers that one."""
+def echo_percent(payload: bytes) -> float | None:
+    """The percent a variator's status echo says it runs at (None: a boot status, or no percent in it). The daemon's
+    own reading of it (values.boots)."""
     booted, echo = variator_status(payload)
-    if booted or echo is None or whole_percent(echo) == whole_percent(commanded):
-        return None
-    if previous is not None and whole_percent(echo) == whole_percent(previous) and since_command_s < ECHO_LAG_S:
-        return None
-    return echo
+    return None if booted else echo
+
+
+def answered(echo: float, unanswered: Sequence[float]) -> int:
+    """How many of the commands `unanswered` (oldest first) a status echo at `echo` % answers: up to and including the
+    first one at its whole percent (the firmware answers each command in turn: one whose answer was lost is answered
+    by a later one), 0 when none is at it. Compared in whole percents, as the daemon does: the firmware runs 42.5 % as
+    42 %."""
+    for index, sent in enumerate(unanswered):
+        if whole_percent(sent) == whole_percent(echo):
+            return index + 1
+    return 0

@@ -27,6 +27,7 @@ class VariatorSession:
     """The link and the events of one tool driving one variator; `stop()` may come from anywhere."""
 
     TOOL = "the sweep"  # what the messages call the tool
+    END_ANSWER_WAIT_S = 0.0  # how long the end waits for the variator's status at the end percent (end_confirmed)
 
     def __init__(self, target: SweepTarget, end_percent: float, availability_wait_s: float,
                  progress: Callable[[str], None] | None = None, ignore_availability: bool = False) -> None:
@@ -40,6 +41,8 @@ class VariatorSession:
         self._link = SweepLink(target, end_percent, self._on_event)
         # Where the load may have been left, when the broker never confirmed the end percent (see finish).
         self.left_at_percent: float | None = None
+        # The variator's status said it runs at the end percent (False: sent, not confirmed; see _finish).
+        self.end_confirmed = False
 
     @property
     def commanded(self) -> bool:
@@ -119,7 +122,7 @@ class VariatorSession:
         tool's first command follows); anything else is someone's word, said with how to clear it."""
         topic = self.target.topic_set_power
         shown = repr(payload[:40].decode("utf-8", "replace"))
-        clear = f"mosquitto_pub -h {self.target.host} -p {self.target.port} -r -n -t {topic}"
+        clear = self.target.mosquitto_pub("-r", "-n", "-t", topic)
         try:
             percent: float | None = float(payload.decode("utf-8").strip())
         except (UnicodeDecodeError, ValueError):
@@ -136,6 +139,8 @@ class VariatorSession:
 
     def _finish(self) -> None:
         """The load to the end percent, then a clean disconnect. Unconfirmed (the broker went away and did not come
-        back in time), the load may still be at the last percent sent: `left_at_percent` says it."""
-        if not self._link.finish():
+        back in time), the load may still be at the last percent sent: `left_at_percent` says it. `end_confirmed`:
+        the variator's status said it runs at the end percent (waited for up to END_ANSWER_WAIT_S)."""
+        if not self._link.finish(answer_wait_s=self.END_ANSWER_WAIT_S):
             self.left_at_percent = self._link.last_percent
+        self.end_confirmed = self._link.end_answered

@@ -17,7 +17,7 @@ from calibration.sweep_config import SweepTarget
 from calibration.sweep_files import Row, SweepFiles, hold_variator
 from calibration.sweep_link import SweepError, format_percent
 from calibration.sweep_measure import StepMeasure, SweepPlan, SweepStopped
-from calibration.thermostat import sweep_cut_reason
+from calibration.thermostat import step_cut_reason, sweep_cut_reason
 from values.durations import spoken_duration
 
 __all__ = ["SweepError", "SweepOutcome", "SweepPlan", "Sweeper", "format_percent"]
@@ -38,6 +38,9 @@ class SweepOutcome:
 
 class Sweeper(VariatorSession):
     """One sweep of one load; `run()` blocks until done or stopped, `stop()` may come from anywhere."""
+
+    # (the variator answers in milliseconds: this long without its answer, it did not take the end percent)
+    END_ANSWER_WAIT_S = 5.0
 
     def __init__(self, target: SweepTarget, plan: SweepPlan, files: SweepFiles,
                  progress: Callable[[str], None] | None = None, ignore_availability: bool = False) -> None:
@@ -144,6 +147,9 @@ class Sweeper(VariatorSession):
                           f"{time.strftime('%H:%M:%S', time.localtime(time.time() + settle_s))})")
             values, invalid, last_valid = self._step.measure(percent, step_started + settle_s, last_valid)
             watts = sum(values) / len(values)
+            cut = step_cut_reason(percent, values, highest_w)  # (its readings drew, then fell: not kept)
+            if cut is not None:
+                raise SweepStopped(cut)
             cut = sweep_cut_reason(percent, watts, previous, highest_w)
             if cut is not None:
                 note = self.target.command_topic_note

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import math
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -16,6 +18,7 @@ from calibration.sweep_config import SweepConfigError, SweepTarget, load_sweep_t
 from calibration.sweep_files import SweepFiles
 from settings.ini_file import DEFAULT_CONFIG, NoConfigHere, given_or_default_config
 from shell.deps import python_command
+from shell.logsetup import LogFile
 from shell.output_file import overwritten_input
 from shell.stdout_gone import say
 from shell.stop_signals import stopping_on_signals
@@ -173,8 +176,12 @@ def _os_error_line(exc: OSError, what: str) -> str:
     return f"error: cannot write {where}: {exc.strerror or exc}"
 
 
-def _setup_logging(log_path: Path) -> logging.Handler:
-    handler = logging.FileHandler(log_path, encoding="utf-8")
+def _setup_logging(log_path: Path) -> LogFile:
+    if not log_path.parent.is_dir():  # (LogFile makes its folder: a --log in a missing one is a typo, refused)
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(log_path))
+    # The daemon's log file, never rotated: a line it cannot write (a full disk) is counted, said once, not a
+    # "--- Logging error ---" traceback per line. (Warnings reach standard error through the console handler.)
+    handler = LogFile(log_path, max_bytes=0, backup_count=0, errors_to_stderr=False)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.setLevel(logging.DEBUG)
     package = logging.getLogger("calibration")
@@ -186,6 +193,18 @@ def _setup_logging(log_path: Path) -> logging.Handler:
         console.setLevel(logging.WARNING)
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s", handlers=[console])
     return handler
+
+
+def _close_log(handler: LogFile) -> None:
+    """Close the sweep's log: what it could not write (a full disk) is one warning line, not an OSError from the
+    close's flush."""
+    lost = [f"{handler.not_written} lines could not be written to it"] if handler.not_written else []
+    try:
+        handler.close()
+    except OSError as exc:
+        lost.append(f"its last lines were lost at the close ({exc.strerror or exc})")
+    if lost:
+        print(f"warning: the log {handler.baseFilename}: {'; '.join(lost)}", file=sys.stderr)
 
 
 def run_sweep(args: argparse.Namespace) -> int:
@@ -224,6 +243,11 @@ def run_sweep(args: argparse.Namespace) -> int:
     with stopping_on_signals(sweeper.stop):
         if target.command_topic_note is not None:
             say(f"warning: [{target.name}] {target.command_topic_note}")
+        if target.topic_variator_status is None:
+            say(f"warning: [{target.name}] has no status topic to hear the variator's answers on (topic_set_power "
+                f"{target.topic_set_power!r} does not end in /cmd, and no topic_status is set): a variator offline, "
+                f"or commands on a topic it does not listen on, go unnoticed, and the end percent is not confirmed; "
+                f"set topic_status to the topic it answers on")
         say(f"sweep of [{target.name}]: {target.topic_set_power} <- percent, {target.topic_read_power} -> watts; "
             f"writing {files.partial}, which becomes {csv_path} once complete (log: {log_path}); Ctrl-C stops "
             f"and keeps what is measured")
@@ -240,8 +264,8 @@ def run_sweep(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         finally:
             logging.getLogger("calibration").removeHandler(handler)
-            handler.close()
-    end = format_percent(plan.end_percent)
+            _close_log(handler)
+    where = _where_it_ended(sweeper, target, format_percent(plan.end_percent))
     if _say_where_the_load_is(sweeper, target, plan.end_percent):
         measured = (f"complete: {csv_path}" if outcome.completed
                     else f"stopped ({outcome.reason}); nothing measured yet; once the broker is back, start again "
@@ -253,19 +277,35 @@ def run_sweep(args: argparse.Namespace) -> int:
         return EXIT_STOPPED
     if outcome.completed:
         kept = f"; the previous one is kept as {outcome.backup}" if outcome.backup else ""
+        done = f"done: {csv_path} ({outcome.rows_written} steps measured in this run{kept}); {where}"
+        if (problem := _unusable_plan(plan)) is not None:
+            # (no "fit it" nor "set calibration =": the fit refuses such a file, and so would the regulator)
+            say(f"{done}. A partial measure, not a calibration the regulator takes: {problem}")
+            return EXIT_OK
         note = other_curve_note(target, csv_path, config)
-        say(f"done: {csv_path} ({outcome.rows_written} steps measured in this run{kept}); the load is at "
-            f"{end} %. Fit it with: {python_command()} -m calibration fit {shlex.quote(str(csv_path))}"
+        say(f"{done}. Fit it with: {shlex.quote(python_command())} -m calibration fit {shlex.quote(str(csv_path))}"
             + (f"\nnote: {note}" if note else ""))
         return EXIT_OK
     if outcome.last_percent is None:
-        print(f"stopped: {outcome.reason}. Nothing measured yet; start again with: "
+        print(f"stopped: {outcome.reason}. {where[0].upper()}{where[1:]}; nothing measured yet; start again with: "
               f"{_command_again(args, resume=False)}", file=sys.stderr)
         return EXIT_STOPPED
-    print(f"stopped: {outcome.reason}. The load is at {end} %; {outcome.rows_written} steps measured in this "
+    print(f"stopped: {outcome.reason}. {where[0].upper()}{where[1:]}; {outcome.rows_written} steps measured in this "
           f"run are kept in {files.partial} (down to {format_percent(outcome.last_percent)} %). "
           f"Continue with: {_command_again(args, resume=True)}", file=sys.stderr)
     return EXIT_STOPPED
+
+
+def _where_it_ended(sweeper: Sweeper, target: SweepTarget, end: str) -> str:
+    """Where the load is left, as far as the variator said: at the end percent only once its status confirmed it (the
+    broker's acknowledgement is no proof: a variator offline, or stuck at 100 %, was said "at 0.0 %")."""
+    if not sweeper.commanded:
+        return "nothing was sent to the variator"
+    if sweeper.end_confirmed:
+        return f"the load is at {end} %"
+    status = target.topic_variator_status
+    why = (f"no status at {end} % on {status}" if status is not None else "no status topic to hear it on")
+    return f"the end percent, {end} %, was sent, not confirmed by the variator ({why})"
 
 
 def _say_where_the_load_is(sweeper: Sweeper, target: SweepTarget, end_percent: float) -> bool:
@@ -275,9 +315,7 @@ def _say_where_the_load_is(sweeper: Sweeper, target: SweepTarget, end_percent: f
     if left_at is None:
         return False
     end = format_percent(end_percent)
-    credentials = " (with your broker's user and TLS options)" if target.username or target.tls else ""
     print(f"warning: the load may still be at {format_percent(left_at)} %: the broker {target.host}:{target.port} "
           f"did not confirm the end percent, {end} %, and a broker that went down sends no will. Once it is "
-          f"back, set it with: mosquitto_pub -h {target.host} -p {target.port} -t {target.topic_set_power} "
-          f"-m {end}{credentials}", file=sys.stderr)
+          f"back, set it with: {target.mosquitto_pub('-t', target.topic_set_power, '-m', end)}", file=sys.stderr)
     return True

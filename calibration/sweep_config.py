@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,13 @@ class SweepTarget:
     config_warnings: tuple[str, ...] = ()
     # [evaluate] settle, read for the lag measure only (None for a sweep): what its advice compares with
     settle_s: float | None = None
+
+    def mosquitto_pub(self, *words: str) -> str:
+        """The mosquitto_pub command line a message tells the user to run against this broker (`words`: the rest of
+        it, `-t TOPIC -m on`): with its host and port (without, it goes to localhost:1883, maybe another broker), and a
+        note for the user and TLS options it cannot show (no password in a message)."""
+        credentials = " (with your broker's user and TLS options)" if self.username or self.tls else ""
+        return shlex.join(["mosquitto_pub", "-h", self.host, "-p", str(self.port), *words]) + credentials
 
     @property
     def topic_variator_status(self) -> str | None:

@@ -8,12 +8,14 @@ from __future__ import annotations
 import logging
 import os
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from calibration.sweep_config import SweepTarget
 from shell.broker_hints import connect_failure_hint, unanswered_reason
+from values.boots import variator_status, whole_percent
 
 if TYPE_CHECKING:
     import paho.mqtt.client as mqtt
@@ -68,6 +70,11 @@ class SweepLink:
         # broker has begun gives that wait up (the stop that ended the sweep came before it).
         self.stop_asked_at: float | None = None
         self.last_percent: float | None = None  # the last percent sent: where the load may be left
+        # The variator's status at the end percent, once that was published: the broker's acknowledgement says only
+        # that the broker has it (a variator offline or stuck at 100 % was said "at 0.0 %").
+        self._end_sent = False
+        self._end_answer = threading.Event()
+        self.end_answered = False
         role = "" if armed else "-check"
         # (paho-mqtt only here: `python3 -m calibration fit` and --help run without it)
         from shell import paho_compat
@@ -149,6 +156,10 @@ class SweepLink:
         elif message.topic == self.target.topic_availability:
             self._on_event("availability", payload.decode("utf-8", "replace").strip())
         elif message.topic == self.target.topic_variator_status:
+            if self._end_sent and not self._end_answer.is_set():
+                booted, echo = variator_status(payload)
+                if not booted and echo is not None and whole_percent(echo) == whole_percent(self.end_percent):
+                    self._end_answer.set()
             self._on_event("variator", payload)
         elif message.topic == self.target.topic_set_power and message.retain:
             self._on_event("leftover", payload)
@@ -171,11 +182,11 @@ class SweepLink:
             return False
         return info.is_published()
 
-    def finish(self, reconnect_wait_s: float | None = None) -> bool:
+    def finish(self, reconnect_wait_s: float | None = None, answer_wait_s: float = 0.0) -> bool:
         """Leave the load at the end percent if we commanded it (waiting for the broker to have it, and
-        for a broker that went away to come back, up to `reconnect_wait_s`), disconnect, stop the network
-        thread. False when the broker never confirmed the end percent: the load may be left at
-        `last_percent`."""
+        for a broker that went away to come back, up to `reconnect_wait_s`; then for the variator's status at it, up
+        to `answer_wait_s`: `end_answered`), disconnect, stop the network thread. False when the broker never
+        confirmed the end percent: the load may be left at `last_percent`."""
         if not self._started:
             return True
         self._started = False
@@ -185,6 +196,8 @@ class SweepLink:
             self.client.loop_stop()
             return True
         confirmed = self._send_end(FINAL_RECONNECT_WAIT_S if reconnect_wait_s is None else reconnect_wait_s)
+        if confirmed and self.target.topic_variator_status is not None:
+            self.end_answered = self._end_answer.wait(answer_wait_s)
         if self.client.is_connected():
             self.client.disconnect()
         self.client.loop_stop()
@@ -205,6 +218,7 @@ class SweepLink:
             wait_s = 0.0
             if pending is None and self._up and self.client.is_connected() and published_on != self._connections:
                 published_on = self._connections
+                self._end_sent = True
                 pending = self.client.publish(self.target.topic_set_power, end, qos=COMMAND_QOS)
                 wait_s = FINAL_PUBLISH_WAIT_S
             if pending is not None:

@@ -1,7 +1,7 @@
 """One step of the calibration sweep, and the plan of its steps: the percent commanded, the meter's readings taken
 until enough usable ones came after the settle time, and what ends the sweep or starts the step over (a silent or
-frozen meter, a lost broker, a reconnect, a variator rebooted, at another percent or its output off, the regulator
-online, a stop). The sweep (calibration.sweep) runs the steps and writes what they measure."""
+frozen meter, a lost broker, a reconnect, a variator rebooted, at another percent, its output off or not answering, the
+regulator online, a stop). The sweep (calibration.sweep) runs the steps and writes what they measure."""
 
 from __future__ import annotations
 
@@ -10,15 +10,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from calibration.meter import meter_watts, output_gated_off, runs_elsewhere, variator_booted
+from calibration.meter import answered, echo_percent, meter_watts, output_gated_off, variator_booted
 from calibration.sweep_config import SweepTarget
 from calibration.sweep_link import format_percent
+from values.boots import whole_percent
 
 __all__ = ["Event", "StepMeasure", "SweepPlan", "SweepStopped"]
 
 log = logging.getLogger(__name__)
 
 Event = tuple[str, float, object]  # (kind, monotonic time, data)
+
+# The variator answers every command on its status topic (PROTOCOL.md), in milliseconds on a LAN: none this long after
+# a command, it is off the network or the command went to a topic it does not listen on.
+ANSWER_WAIT_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,19 +78,32 @@ class StepMeasure:
         self._huge_w: float | None = None
         # Why the broker link is down, while it is (None: up), for the stop's message: no reading comes without it.
         self._broker_lost: str | None = None
-        # The last percent commanded, the one before it and when (monotonic s): what the variator's echo should say.
-        self._commanded: tuple[float | None, float | None, float] = (None, None, 0.0)
+        # The percents commanded and not answered yet, oldest first: an echo at one of them answers it (it crossed a
+        # later command on the broker); one at none of them, nor at the step's, is another client's.
+        self._unanswered: list[float] = []
+        # Whether the variator says it runs at the step's percent (its readings count only then), and by when its
+        # answer is due (monotonic s; None: answered, or no status topic to hear it on).
+        self._confirmed = False
+        self._answer_due: float | None = None
+        self._heard = False  # the variator has answered a command since the start (for the stop's message)
         self._echo_resent = False  # this step was commanded again for an echo at another percent
 
     def measure(self, percent: float, settled_at: float, last_valid: float) -> tuple[list[float], int, float]:
-        """Wait for the settle time, then collect readings_per_step usable readings at `percent`."""
+        """Wait for the settle time and for the variator's answer at `percent`, then collect readings_per_step usable
+        readings. No answer within ANSWER_WAIT_S of a command stops the sweep (SweepStopped)."""
         values: list[float] = []
         invalid = 0
         self._echo_resent = False
         while len(values) < self.plan.readings_per_step:
             silent_deadline = last_valid + self.plan.meter_timeout_s
-            event = self._next_event(silent_deadline)
+            # (not while the broker is lost: no answer comes without it, and the step is commanded again once back)
+            answer_due = self._answer_due if self._broker_lost is None else None
+            if answer_due is not None and time.monotonic() >= answer_due:
+                raise SweepStopped(self._unanswered_reason(percent))
+            event = self._next_event(silent_deadline if answer_due is None else min(silent_deadline, answer_due))
             if event is None:
+                if answer_due is not None and answer_due <= silent_deadline:
+                    raise SweepStopped(self._unanswered_reason(percent))
                 raise SweepStopped(self._silent_meter_reason())
             kind, at, data = event
             if kind == "reading":
@@ -113,7 +131,7 @@ class StepMeasure:
                     continue
                 self._last_reading, self._repeats, self._huge_w = data, 0, None
                 last_valid = at
-                if at >= settled_at:
+                if at >= settled_at and self._confirmed:  # (before its answer, the variator may be elsewhere)
                     values.append(watts)
             elif kind == "stop":
                 raise SweepStopped(str(data))
@@ -147,10 +165,10 @@ class StepMeasure:
 
     def command(self, percent: float) -> None:
         """Command the variator to `percent` (remembered: what its echo should say from now on)."""
-        last, previous, at = self._commanded
-        if percent != last:
-            previous = last
-        self._commanded = (percent, previous, time.monotonic())
+        self._unanswered.append(percent)
+        # (without a status topic nothing can confirm it: the sweep said so before it started)
+        self._confirmed = self.target.topic_variator_status is None
+        self._answer_due = None if self._confirmed else time.monotonic() + ANSWER_WAIT_S
         self._set_percent(percent)
 
     def _restart_reason(self, kind: str, data: object, percent: float) -> str | None:
@@ -159,32 +177,63 @@ class StepMeasure:
         forever."""
         if kind == "connected":
             self._echo_resent = False  # (a new situation: the variator may have taken a retained percent again)
+            # The answers sent while we were away are lost; the broker may have sent our will (the end percent),
+            # whose answer may come yet.
+            self._unanswered = [self.plan.end_percent]
             return "reconnected"
         if kind != "variator" or not isinstance(data, bytes):
             return None
         if variator_booted(data):
             self._echo_resent = False
+            self._unanswered.clear()  # (it runs at its default: the commands before are void)
             return "variator rebooted"
-        _, previous, at = self._commanded
-        echo = runs_elsewhere(data, percent, previous, time.monotonic() - at)
+        echo = echo_percent(data)
         if echo is None:
             return None
+        self._heard = True
+        # An echo answers a command by its percent, not by coming soon after one: a variator stuck at 100 % answered
+        # the 95 % command with 100 %, taken for the 100 % command's answer, and 100 %'s watts went in as 95 %'s.
+        count = answered(echo, self._unanswered)
+        del self._unanswered[:count]
+        if whole_percent(echo) == whole_percent(percent):
+            self._confirmed, self._answer_due = True, None
+            return None
+        if count:
+            return None  # (an earlier command's answer, which crossed this one on the broker)
         # Another client's percent (a retained one the variator takes again at each reconnect, an automation): its
         # watts went into the CSV as this step's.
         said = f"the variator reports {echo:g} % where the sweep commands {format_percent(percent)} %"
         if self._echo_resent:
             topic = self.target.topic_set_power
             raise SweepStopped(f"{said}, again once sent again: another client commands it (a percent left retained on "
-                           f"{topic}: clear it with mosquitto_pub -r -n -t {topic}), or it does not run at this "
-                           f"percent (a limit of its firmware: sweep from below it, with --start)")
+                           f"{topic}: clear it with {self.target.mosquitto_pub('-r', '-n', '-t', topic)}), or it "
+                           f"does not run at this percent (a limit of its firmware: sweep from below it, with "
+                           f"--start), or it hangs at the percent it says (reboot it)")
         self._echo_resent = True
         return said
+
+    def _unanswered_reason(self, percent: float) -> str:
+        """Why the sweep stops when the variator did not answer the step's command within ANSWER_WAIT_S."""
+        status, topic = self.target.topic_variator_status, self.target.topic_set_power
+        if self._heard:
+            return (f"the variator did not answer the command of {format_percent(percent)} % within "
+                    f"{ANSWER_WAIT_S:g} s (no status on {status}, where it answered before): it is off the network "
+                    f"(its Wi-Fi?), and the load may not follow; the step is not kept")
+        # (the load's meter reads whatever the load was left at: the first step was blamed on a hot tank or a meter in
+        # kilowatts, and a variator left at 100 % was swept at 100 % down to 0 %)
+        name = self.target.name
+        own = (f", or [{name}] topic_status = {status} is not the topic it answers on" if self.target.topic_status
+               else "")
+        return (f"no status from the variator on {status} within {ANSWER_WAIT_S:g} s of the first command "
+                f"({format_percent(percent)} % on {topic}), though it answers every command: the variator is offline "
+                f"(its power, its Wi-Fi), or [{name}] topic_set_power = {topic} is not its command topic "
+                f"(<topic>/<name>/cmd, as its own settings say){own}")
 
     def _output_off_reason(self) -> str:
         """Why the sweep stops when the variator says its output is gated off."""
         return (f"the variator reports its output off (\"state\": \"OFF\" on {self.target.topic_variator_status}: an "
-                f"`off` was sent to it): the load draws nothing whatever the percent; turn it on (mosquitto_pub -t "
-                f"{self.target.topic_set_power} -m on), the step is not kept")
+                f"`off` was sent to it): the load draws nothing whatever the percent; turn it on "
+                f"({self.target.mosquitto_pub('-t', self.target.topic_set_power, '-m', 'on')}), the step is not kept")
 
     def _silent_meter_reason(self) -> str:
         """Why the sweep stops when no usable reading came for meter_timeout: a silent meter, or a frozen one."""

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from calibration.monotone import SweepShape, analyse_sweep
 
-__all__ = ["MIN_HIGHEST_W", "OFF_LEVEL_W", "fit_cut_reason", "sweep_cut_reason"]
+__all__ = ["MIN_HIGHEST_W", "OFF_LEVEL_W", "fit_cut_reason", "step_cut_reason", "sweep_cut_reason"]
 
 OFF_LEVEL_W = 5.0  # a step averaging this or less reads "off" (the PZEM reads ~1 W with the load off)
 OFF_ZONE_PERCENT = 5.0  # at or below this, "off" is the load's normal response (misfire zone, 0 %)
@@ -47,6 +47,25 @@ def sweep_cut_reason(percent: float, watts: float, previous: tuple[float, float]
         return None
     return (f"the readings fell from {previous_w:.0f} W at {_pct(previous_percent)} % to {watts:.1f} W at "
             f"{_pct(percent)} %: the load's thermostat has probably cut it (a hot tank); the step is not kept")
+
+
+def step_cut_reason(percent: float, readings: Sequence[float], highest_w: float) -> str | None:
+    """Why the readings of the step just measured (at `percent`, in the order they came) look cut by the thermostat
+    during the step, or None: they end at the off level after one that drew DROP_FROM_SHARE or more of the highest so
+    far (the earlier steps' `highest_w`, or this step's own). Averaged, such a step is neither the load on nor off
+    (1484 W at 87 % for 2230 W), and it passed the step-to-step check: the sweep stopped at the next step, with the
+    mixed one kept, and a resume carried it into the CSV. (A thermostat stays open for minutes: off readings that do
+    not last to the step's end are a meter's dropout, not a cut.)"""
+    if percent <= OFF_ZONE_PERCENT:
+        return None  # (the S-curve's tail: the triac misfires there)
+    last_on = max((i for i, w in enumerate(readings) if w > OFF_LEVEL_W), default=None)
+    if last_on is None or last_on == len(readings) - 1:
+        return None  # (all off: the step-to-step check's; or on at its end)
+    drew = max(readings[: last_on + 1])
+    if drew < DROP_FROM_SHARE * max(highest_w, drew):
+        return None
+    return (f"the readings fell from {drew:.0f} W to {readings[-1]:.1f} W during the step at {_pct(percent)} %: the "
+            f"load's thermostat has probably cut it (a hot tank); the step is not kept")
 
 
 def _first_step_reason(percent: float, watts: float) -> str | None:

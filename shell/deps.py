@@ -61,11 +61,15 @@ def _install_hint(dep: Dependency) -> str:
 
 
 def python_command() -> str:
-    """The Python to name in a command line a tool prints for the user to run again: this checkout's
-    `.venv/bin/python` when that is the one running (an install made by `make`, where the system's python3
-    may lack the packages), else `python3`, as the docs say."""
+    """The Python to name in a command line a tool prints for the user to run again (a word of it, unquoted): this
+    checkout's `.venv/bin/python` when that is the one running (an install made by `make`, where the system's python3
+    may lack the packages); in any other virtualenv the one running, by its path (`pip install .` into a venv of
+    one's own: the packages are there only, and `python3` is the system's, which said "No module named calibration");
+    else `python3`, as the docs say."""
     if Path(sys.prefix).resolve() == MADE_VENV.resolve():
         return ".venv/bin/python"
+    if sys.prefix != sys.base_prefix and sys.executable:  # (a virtualenv; sys.executable is empty when unknown)
+        return sys.executable
     return "python3"
 
 

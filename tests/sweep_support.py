@@ -21,6 +21,7 @@ AVAILABILITY = "regul/availability"
 READ_ERROR = b'{ "PZEM_READ_ERROR": 3, "pzem_read ": 120, "ppm_err": 1}'
 NAN_READING = (b'{ "voltage": nan, "current": nan, "power": nan, "energy": nan, "frequency": nan, '
                b'"powerfactor": nan, "ppm_err": 0}')
+CUT_AFTER_READINGS = 3  # SimulatedLoad.cut_during_percent: readings with a power, the load on, before it is cut
 FAST = ["--step", "10", "--first-settle", "0.3", "--settle", "0.2", "--readings", "4", "--meter-timeout", "1",
         "--availability-wait", "0.3"]
 
@@ -31,14 +32,18 @@ def load_watts(percent: float) -> float:
 
 
 class SimulatedLoad:
-    """A variator (commands in, status out) and the load's PZEM meter (a reading every `period_s`)."""
+    """A variator (commands in on `command_topic`, status out on STATUS) and the load's PZEM meter (a reading every
+    `period_s`)."""
 
-    def __init__(self, broker: PrivateBroker, period_s: float = 0.02) -> None:
+    def __init__(self, broker: PrivateBroker, period_s: float = 0.02, command_topic: str = CMD) -> None:
         self.percent = 0.0
         self.period_s = period_s
         self.silent_from_percent: float | None = None  # the meter stops once the variator gets <= this
         self.boot_at_percent: float | None = None  # the variator "reboots" once on this command
         self.cut_from_percent: float | None = None  # the thermostat opens once the variator gets <= this
+        # The thermostat opens after CUT_AFTER_READINGS readings at this percent (during its step)
+        self.cut_during_percent: float | None = None
+        self._readings_to_cut: int | None = None
         self.frozen_from_percent: float | None = None  # the meter's sensor loop hangs once the variator gets <= this
         # The variator's output is gated off (an `off` from another client) once it gets <= this: it says "state":
         # "OFF" and the load draws nothing, at whatever percent.
@@ -46,6 +51,12 @@ class SimulatedLoad:
         self.glitch_w: float | None = None  # every third reading says this many watts (a PZEM glitch)
         self.kilowatts = False  # the meter reports kW (2.3 for 2300 W), as some smart meters do
         self.max_percent = 100.0  # the firmware runs a command above this at this, and says so in its echo
+        # The variator drops off the network once it gets <= this: no command taken, no answer, the load left as it is
+        self.deaf_from_percent: float | None = None
+        # The variator hangs once it gets <= this: it answers every command with the percent it stays at
+        self.stuck_from_percent: float | None = None
+        self._deaf = False
+        self._stuck = False
         self._silent = False
         self._cut = False
         self._frozen = False
@@ -57,7 +68,7 @@ class SimulatedLoad:
         self.client = paho_compat.new_client("sim-load")
         self.client.on_message = self._on_message
         self.client.connect(broker.host, broker.port)
-        self.client.subscribe(CMD, qos=1)
+        self.client.subscribe(command_topic, qos=1)
         self.client.loop_start()
         self._thread = threading.Thread(target=self._meter, name="sim-meter", daemon=True)
         self._thread.start()
@@ -70,11 +81,20 @@ class SimulatedLoad:
         if not 0.0 <= value <= 100.0:
             return  # the firmware ignores it
         with self._lock:
-            self.percent = min(value, self.max_percent)
+            if self.deaf_from_percent is not None and value <= self.deaf_from_percent:
+                self._deaf = True
+            if self._deaf:
+                return
+            if self.stuck_from_percent is not None and value <= self.stuck_from_percent:
+                self._stuck = True
+            if not self._stuck:
+                self.percent = min(value, self.max_percent)
             if self.silent_from_percent is not None and value <= self.silent_from_percent:
                 self._silent = True
             if self.cut_from_percent is not None and value <= self.cut_from_percent:
                 self._cut = True
+            if self.cut_during_percent == value:
+                self._readings_to_cut = CUT_AFTER_READINGS
             if self.frozen_from_percent is not None and value <= self.frozen_from_percent:
                 self._frozen = True
             if self.off_from_percent is not None and value <= self.off_from_percent:
@@ -114,6 +134,10 @@ class SimulatedLoad:
                            f'"ppm_err": 0}}').encode()
                 with self._lock:
                     self._frozen_payload = payload
+                    if self._readings_to_cut is not None:
+                        self._readings_to_cut -= 1
+                        if self._readings_to_cut == 0:
+                            self._cut, self._readings_to_cut = True, None
             self.client.publish(METER, payload)
 
     def speak_again(self) -> None:

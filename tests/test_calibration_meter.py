@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from calibration.meter import meter_watts, runs_elsewhere, variator_booted
+from calibration.meter import answered, echo_percent, meter_watts, variator_booted
 
 READING = (b'{ "voltage": 231.40, "current": 1.23, "power": 276.00, "energy": 1234.00, '
            b'"frequency": 50.00, "powerfactor": 0.98, "ppm_err": 0}')
@@ -51,12 +51,17 @@ def _echo(percent: str, msg: str = "setpower") -> bytes:
     return f'{{"percent": {percent}, "power": 0, "mode": 0, "state": "ON", "msg": "{msg}"}}'.encode()
 
 
-def test_runs_elsewhere_judges_the_variators_echo_in_whole_percents() -> None:
-    assert runs_elsewhere(_echo("42.00"), 42.5, 43.0, 1.0) is None  # (the firmware runs 42.5 % as 42 %)
-    assert runs_elsewhere(_echo("80.00"), 50.0, 50.5, 1.0) == 80.0  # another client's
-    # The echo of the step before, crossing the new command on the broker: answers that one, for a while.
-    assert runs_elsewhere(_echo("50.50"), 50.0, 50.5, 9.0) is None  # (the same whole percent: 50)
-    assert runs_elsewhere(_echo("51.00"), 50.0, 51.0, 1.0) is None
-    assert runs_elsewhere(_echo("51.00"), 50.0, 51.0, 6.0) == 51.0
-    assert runs_elsewhere(_echo("0.00", "boot_detected"), 50.0, None, 1.0) is None  # (a reboot: said otherwise)
-    assert runs_elsewhere(b'{"power": 0}', 50.0, None, 1.0) is None  # (no percent: nothing to judge)
+def test_an_echo_says_the_percent_the_variator_runs_at() -> None:
+    assert echo_percent(_echo("42.50")) == 42.5
+    assert echo_percent(_echo("0.00", "boot_detected")) is None  # (a reboot: said otherwise)
+    assert echo_percent(b'{"power": 0}') is None  # (no percent: nothing to judge)
+
+
+def test_an_echo_answers_the_oldest_unanswered_command_at_its_whole_percent() -> None:
+    assert answered(42.0, [42.5]) == 1  # (the firmware runs 42.5 % as 42 %)
+    assert answered(80.0, [50.0]) == 0  # another client's
+    assert answered(50.0, [50.5, 40.0]) == 1  # the step before's answer, crossing the new command on the broker
+    assert answered(40.0, [50.0, 40.0]) == 2  # (the one before it is answered too: its answer was lost)
+    # Answered already: a variator stuck at 100 % answering the next command with 100 % answers no command (within
+    # 5 s of it, it was taken for the answer to the one before, and 100 %'s watts went in as the step's).
+    assert answered(100.0, [95.0]) == 0

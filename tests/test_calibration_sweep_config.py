@@ -249,3 +249,14 @@ def test_a_relay_section_that_equipments_does_not_list_is_refused(tmp_path: Path
         load_sweep_target(config, "soufflant_a")
     said = str(refused.value)
     assert "[soufflant_a] json_on" in said and "relay" in said
+
+
+def test_the_mosquitto_pub_lines_name_the_broker(tmp_path: Path) -> None:
+    # A hint without -h and -p goes to localhost:1883: on another machine, or another port, to another broker.
+    target = load_sweep_target(_config(tmp_path / "plain", "host = broker.lan\nport = 1884\n"), "ecs")
+    assert target.mosquitto_pub("-t", "regul/vload/ECS/cmd", "-m", "on") == \
+        "mosquitto_pub -h broker.lan -p 1884 -t regul/vload/ECS/cmd -m on"
+    user = load_sweep_target(_config(tmp_path / "user", "host = broker.lan\nusername = pi\npassword = s3cret\n"),
+                             "ecs")
+    line = user.mosquitto_pub("-r", "-n", "-t", "a topic")
+    assert line == "mosquitto_pub -h broker.lan -p 1883 -r -n -t 'a topic' (with your broker's user and TLS options)"

@@ -5,7 +5,9 @@ Ctrl-C) ends with the load at the end percent or the command to set it back."""
 from __future__ import annotations
 
 import errno
+import io
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -15,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from calibration.sweep_cli import _close_log
 from localbroker import PrivateBroker, free_port
+from shell.logsetup import LogFile
 from tests.mqtt_probe import MqttProbe
 from tests.sweep_support import CMD, FAST, ROOT, SimulatedLoad, delivered, partial, rows, sweep, write_config
 
@@ -62,6 +66,45 @@ def test_a_file_that_cannot_be_written_mid_sweep_is_one_line(broker: PrivateBrok
     err = capsys.readouterr().err
     assert err == f"error: cannot write {partial(csv)}: No space left on device\n"
     assert delivered(probe).on(CMD)[-1].text == "0.0"  # the load is still left at the end percent
+
+
+def _small_files() -> None:
+    """(`preexec_fn`) Files of 4 KiB at most, as on a full disk: a write past that fails (EFBIG), SIGXFSZ ignored."""
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def test_a_log_that_cannot_be_written_is_one_line_not_a_traceback_each(
+        broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad, tmp_path: Path) -> None:
+    # A full disk under the log (every unusable reading is a DEBUG line of it): a "--- Logging error ---" traceback
+    # for each line on standard error, and the run ended in an uncaught OSError from the log's close.
+    csv = tmp_path / "power_calibration_ecs.csv"
+    log = tmp_path / "sweep.log"
+    command = [sys.executable, "-m", "calibration", "sweep", "-c", str(write_config(tmp_path, broker.port)),
+               "--equipment", "ecs", "--output", str(csv), "--log", str(log), *FAST]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60, preexec_fn=_small_files,
+                            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    assert result.returncode == 0, result.stderr
+    assert "Logging error" not in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.count(f"cannot write the log file {log}: File too large") == 1, result.stderr
+    assert f"warning: the log {log}: " in result.stderr and " lines could not be written to it" in result.stderr
+    assert [p for p, _ in rows(csv)] == [100.0 - 10 * k for k in range(11)]  # (the measure goes on)
+    assert 0 < log.stat().st_size <= 4096
+
+
+def test_a_log_whose_close_fails_is_a_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Its last lines flushed at the close, on a disk still full: the OSError ended the run, uncaught.
+    handler = LogFile(tmp_path / "sweep.log", max_bytes=0, backup_count=0, errors_to_stderr=False)
+
+    class FullDisk(io.StringIO):
+        def flush(self) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    handler.stream.close()
+    handler.stream = FullDisk()
+    _close_log(handler)
+    assert capsys.readouterr().err == (f"warning: the log {tmp_path / 'sweep.log'}: its last lines were lost at the "
+                                       f"close (No space left on device)\n")
 
 
 def test_a_log_in_a_missing_directory_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -149,17 +149,24 @@ def test_the_resume_hint_keeps_the_plan_as_given() -> None:
 
 def test_the_hints_name_the_python_that_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # Run from the checkout's .venv (an install made by `make`), the system's python3 may lack the packages:
-    # the command to copy names .venv/bin/python; any other Python is the docs' python3.
+    # the command to copy names .venv/bin/python; from another virtualenv (`pip install .` into one), that Python by
+    # its path; the system's Python is the docs' python3.
     import shell.deps
 
     monkeypatch.setattr(shell.deps, "MADE_VENV", tmp_path / ".venv")
+    monkeypatch.setattr(sys, "base_prefix", "/usr")
     monkeypatch.setattr(sys, "prefix", str(tmp_path / ".venv"))
     assert python_command() == ".venv/bin/python"
     parser = argparse.ArgumentParser()
     add_sweep_arguments(parser)
     args = parser.parse_args(["-c", "c.ini", "--equipment", "ecs"])
     assert _command_again(args, resume=True).startswith(".venv/bin/python -m calibration sweep ")
-    monkeypatch.setattr(sys, "prefix", str(tmp_path / "elsewhere"))
+    # (it said python3: the system's, without the venv's packages, "No module named calibration")
+    monkeypatch.setattr(sys, "prefix", "/home/pi/my venv")
+    monkeypatch.setattr(sys, "executable", "/home/pi/my venv/bin/python")
+    assert python_command() == "/home/pi/my venv/bin/python"
+    assert _command_again(args, resume=True).startswith("'/home/pi/my venv/bin/python' -m calibration sweep ")
+    monkeypatch.setattr(sys, "prefix", "/usr")  # the system's
     assert python_command() == "python3"
 
 

@@ -94,6 +94,21 @@ def test_a_thermostat_cut_or_a_frozen_meter_stops_the_sweep(
     assert _commands(probe)[-1].text == "0.0"
 
 
+def test_a_thermostat_cut_during_a_step_keeps_none_of_it(
+        broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # Cut after its first readings, the step's average (half on, half off) passed the step-to-step check: the sweep
+    # stopped at the next step saying "the step is not kept", with the mixed one at the end of the .partial.csv, which
+    # a resume carried into the CSV.
+    load.cut_during_percent = 70.0
+    csv = tmp_path / "power_calibration_ecs.csv"
+    assert sweep(write_config(tmp_path, broker.port), csv, "--settle", "0", "--readings", "6") == 1
+    err = capsys.readouterr().err
+    assert "the readings fell from 1826 W to 1.0 W during the step at 70 %: the load's thermostat" in err, err
+    assert [p for p, _ in rows(partial(csv))] == [100.0, 90.0, 80.0]
+    assert _commands(probe)[-1].text == "0.0"
+
+
 @pytest.mark.parametrize(("off_from", "kept"), [(60.0, [100.0, 90.0, 80.0, 70.0]), (100.0, [])])
 def test_a_variator_whose_output_is_off_stops_the_sweep_saying_so(
         broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad, tmp_path: Path,
@@ -106,7 +121,9 @@ def test_a_variator_whose_output_is_off_stops_the_sweep_saying_so(
     assert sweep(write_config(tmp_path, broker.port), csv) == 1
     err = capsys.readouterr().err
     assert 'the variator reports its output off ("state": "OFF" on regul/vload/ECS' in err, err
-    assert "mosquitto_pub -t regul/vload/ECS/cmd -m on" in err and "thermostat" not in err, err
+    # (with the broker's host and port: without, mosquitto_pub goes to localhost:1883, maybe another broker)
+    assert f"mosquitto_pub -h 127.0.0.1 -p {broker.port} -t regul/vload/ECS/cmd -m on" in err, err
+    assert "thermostat" not in err
     assert [p for p, _ in rows(partial(csv))] == kept if kept else not partial(csv).exists() or not rows(partial(csv))
     assert not csv.exists()
     assert _commands(probe)[-1].text == "0.0"
@@ -164,7 +181,7 @@ def test_a_variator_that_does_not_run_at_the_percent_stops_the_sweep(
     assert sweep(write_config(tmp_path, broker.port), csv, "--meter-timeout", "5") == 1
     err = capsys.readouterr().err
     assert "the variator reports 95 % where the sweep commands 100.0 %, again once sent again" in err, err
-    assert "--start" in err
+    assert "--start" in err and f"clear it with mosquitto_pub -h 127.0.0.1 -p {broker.port} -r -n -t {CMD})" in err
     assert [m.text for m in _commands(probe)] == ["100.0", "100.0", "0.0"]
     assert not csv.exists() and (not partial(csv).exists() or rows(partial(csv)) == [])
 

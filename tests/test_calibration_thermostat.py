@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from calibration import CalibrationError, CalibrationPoints, fit_curve, read_calibration_csv
-from calibration.thermostat import fit_cut_reason, sweep_cut_reason
+from calibration.thermostat import fit_cut_reason, step_cut_reason, sweep_cut_reason
 
 CALIBRATION = Path(__file__).resolve().parent.parent / "calibration"
 REAL = [CALIBRATION / f"power_calibration_ECS-0{n}.csv" for n in (1, 2, 3, 4)]
@@ -112,3 +112,21 @@ def test_a_first_step_read_in_kilowatts_is_named(watts: float, said: str) -> Non
     assert reason is not None and "kilowatts" in reason and said in reason, reason
     assert sweep_cut_reason(100.0, 20.0, None, 0.0) is None  # (the fit's floor: a load worth diverting to)
     assert sweep_cut_reason(40.0, watts, None, 0.0) is None  # (a first step low on the S-curve may draw little)
+
+
+def test_a_step_whose_readings_end_at_the_off_level_after_drawing_is_a_cut() -> None:
+    # 87 % of a 2.3 kW heater, cut after its third reading: averaged, 1115 W, which the step-to-step check takes.
+    reason = step_cut_reason(87.0, [2230.0, 2231.5, 2229.0, 0.4, 0.4, 0.4], 2290.0)
+    assert reason == ("the readings fell from 2232 W to 0.4 W during the step at 87 %: the load's thermostat has "
+                      "probably cut it (a hot tank); the step is not kept")
+    assert step_cut_reason(100.0, [2290.0, 0.4], 0.0) is not None  # (the first step: its own readings say it drew)
+
+
+@pytest.mark.parametrize(("percent", "readings"), [
+    (87.0, [2230.0, 0.0, 2231.0, 2229.0]),  # a meter's dropout: the load draws again at the step's end
+    (87.0, [0.4, 0.4, 0.4]),  # off all through: the step-to-step check's
+    (6.0, [6.0, 5.5, 4.9]),  # the S-curve's foot: a few watts, not a share of the highest
+    (3.0, [61.0, 1.0]),  # the misfire zone
+])
+def test_a_step_that_is_no_cut(percent: float, readings: list[float]) -> None:
+    assert step_cut_reason(percent, readings, 2290.0) is None
