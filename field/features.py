@@ -142,9 +142,12 @@ class FieldFeatures:
 
     # --- timers and decisions -----------------------------------------------------------------------------
     def start(self, now: float) -> None:
-        """The regulator starts: daily clear times count from now (or from the restored status's time)."""
+        """The regulator starts: daily clear times count from now (or from the restored status's time); the water
+        heater's mode holds before the loads' first commands."""
         if self.tanks.since is None:
             self.tanks.since = now
+        if self.heater is not None:
+            self.heater.start(now)
 
     def tick(self, now: float) -> bool:
         """Daily clear, full-tank re-probes, the heater's mode and fallback rules; True when something changed."""

@@ -53,12 +53,18 @@ class HeaterControl:
             heater.set_power(0.0, now, "water-heater mode off")
         self._hold_mode(now)
 
+    def start(self, now: float) -> None:
+        """The regulator starts, before the loads' first commands: a restored force the mode excludes ends here (at
+        the first tick, the variator got the night's force, `100`, and `0` a millisecond later: a mode off set while
+        PySEB was stopped)."""
+        self._hold_mode(now)
+
     def _hold_mode(self, now: float) -> bool:
         heater = self.heater
         forced = self.mode is EcsMode.FORCED
         # A force the mode no longer allows (e.g. restored after the mode changed while stopped) ends.
         if (heater.forced_by == FORCED_BY_MODE and not forced) or \
-                (heater.forced_by == FORCED_BY_SEED and not self.mode.allows_fallback and not forced):
+                (heater.forced_by in RULE_OWNERS and not self.mode.allows_fallback and not forced):
             heater.unforce(now, f"water-heater mode {self.mode.value}")
             return True
         if self.mode is EcsMode.OFF and not heater.is_forced() and heater.current_power_w > 0:

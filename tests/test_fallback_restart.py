@@ -223,3 +223,24 @@ def test_a_restart_before_the_seed_rule_s_force_judges_it_by_its_variator_s_answ
     assert not again.load("ecs").is_forced()
     assert again.reg.status(at(2024, 1, 11, 8))["water_heater"]["seed_rule"]["yesterday_wh"] == pytest.approx(0, abs=20)
     assert "low-energy fallback: ecs's variator never answered during the night force" in caplog.text
+
+
+@pytest.mark.parametrize("rule", ["seed_rule", "deadline_rule"])
+@pytest.mark.parametrize("mode", ["off", "solar"])
+def test_a_restored_rule_force_the_mode_now_excludes_never_reaches_the_variator(tmp_path: Path, rule: str,
+                                                                             mode: str) -> None:
+    # The night's force saved, then `ecs_mode_default = off` (or solar) set while stopped: the start commanded the
+    # force, `100`, and the first tick `0` a millisecond later (the heater on from the grid for an instant).
+    extra = DEADLINE if rule == "deadline_rule" else ""
+    h = Harness(field_config(tmp_path, extra=extra))
+    stop = at(2024, 1, 11, 1, 30) if rule == "seed_rule" else at(2024, 1, 11, 4, 30)
+    ticks(h, at(2024, 1, 10, 0, 30), stop)
+    assert h.load("ecs").forced_by == rule
+    saved = json.loads(json.dumps(h.reg.status(stop)))
+    h.reg.shutdown(stop)
+    again = Harness(field_config(tmp_path, extra=f"{extra}[domoticz]\necs_mode_default = {mode}\n"))
+    again.reg.restore(saved, stop + 30)
+    again.reg.start(stop + 30)
+    again.reg.tick(stop + 30.1)
+    assert [p for t, p, _ in again.sent if t == "regul/vload/ECS/cmd"] in (["0"], ["0", "0"])
+    assert again.load("ecs").forced_by is None
