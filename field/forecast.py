@@ -179,6 +179,11 @@ def _entry_time(entry: Mapping[str, Any]) -> datetime | None:
     return None
 
 
+# The most entries an answer may hold: OpenWeatherMap's 5-day forecast has 40 (one every 3 h); the status document
+# carries the day's entries, and the status file keeps them.
+MAX_ENTRIES = 200
+
+
 def parse_owm_answer(status: int, body: bytes, fetched_at: float) -> OwmForecast:
     """An OpenWeatherMap 2.5 `forecast` answer (HTTP status and body) as cloud cover by UTC time; raises
     ForecastError naming the cause (HTTP error with OWM's message, not JSON, no list, no usable entry).
@@ -193,7 +198,8 @@ def parse_owm_answer(status: int, body: bytes, fetched_at: float) -> OwmForecast
         fix = _fix(str(status), message)
         raise ForecastError(f"HTTP {status}{said}" + (f"; no retry: {fix}" if fix else ""), retry=fix is None)
     if not isinstance(doc, dict):
-        raise ForecastError(f"the answer is not a JSON object: {_short(body.decode('utf-8', 'replace'))!r}")
+        what = "not a JSON object" if doc is not None or body.strip() == b"null" else "not valid JSON (cut short?)"
+        raise ForecastError(f"the answer is {what}: {_short(body.decode('utf-8', 'replace'))!r}")
     if str(doc.get("cod", "200")) != "200":  # `cod` is a string on success, a number or a string on errors
         fix = _fix(str(doc.get("cod")), message)
         raise ForecastError(f"error code {doc.get('cod')!r} in the answer: {_short(str(message))}"
@@ -201,6 +207,11 @@ def parse_owm_answer(status: int, body: bytes, fetched_at: float) -> OwmForecast
     entries = doc.get("list")
     if not isinstance(entries, list):
         raise ForecastError("the answer has no `list` of forecast entries")
+    if len(entries) > MAX_ENTRIES:
+        # (23 000 entries of one day's hours, under the size cap, were all kept: each status 758 KB, the status
+        # file 932 KB, saved and restored)
+        raise ForecastError(f"the answer has {len(entries)} entries, where OpenWeatherMap's 5-day forecast has 40 "
+                            "(one every 3 h): not its forecast")
     clouds: dict[datetime, float] = {}
     for entry in entries:
         if not isinstance(entry, dict) or not isinstance(entry.get("clouds"), dict):

@@ -38,8 +38,13 @@ def test_owm_entries_are_read_by_dt_in_utc() -> None:
     (404, json.dumps(ERROR_404).encode(), "HTTP 404: city not found"),
     (500, b"<html><body>Internal Server Error</body></html>", "HTTP 500"),
     (429, b'{"cod": 429, "message": "Your account is temporary blocked"}', "HTTP 429: Your account is temporary"),
-    (200, b"{'cod': '200', list: [", "the answer is not a JSON object"),
+    (200, b"{'cod': '200', list: [", "the answer is not valid JSON (cut short?)"),
     (200, b"[]", "the answer is not a JSON object"),
+    (200, b'{"cod": "200", "list": [{"dt": 1,', "the answer is not valid JSON (cut short?)"),  # (was "not an object")
+    # (23 000 entries of one day's hours were kept: each status 758 KB, the status file 932 KB)
+    (200, json.dumps({"cod": "200", "list": [{"dt": 1782550800 + i, "clouds": {"all": 30}}
+                                             for i in range(201)]}).encode(),
+     "the answer has 201 entries, where OpenWeatherMap's 5-day forecast has 40 (one every 3 h): not its forecast"),
     (200, b'{"cod": "404", "message": "city not found"}', "error code '404' in the answer: city not found"),
     # `cod` a number on an error (PROTOCOL.md), here in a body served with 200 (a proxy passing it on)
     (200, b'{"cod": 401, "message": "Invalid API key."}', "error code 401 in the answer: Invalid API key."),

@@ -52,7 +52,7 @@ def test_the_seed_s_request_and_a_good_answer(server: OwmServer) -> None:
     (json_answer({"cod": 429, "message": "Your account is temporary blocked due to exceeding of requests limitation"},
                  429), "HTTP 429: Your account is temporary blocked"),
     (Answer(500, b"<html>oops</html>"), "HTTP 500"),
-    (Answer(200, b"{garbage"), "the answer is not a JSON object"),
+    (Answer(200, b"{garbage"), "the answer is not valid JSON (cut short?)"),
     (json_answer({"cod": "200", "message": 0, "cnt": 0}), "the answer has no `list`"),
     (Answer(hang=True), "no answer within 0.5 s"),
     # the body stalls: a 502's (an HTTPError, read in its own branch) as a 200's
