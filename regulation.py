@@ -100,7 +100,7 @@ def _start(args: argparse.Namespace) -> int | Daemon:
         print(refusal_text(f"regulation.py: {problem}"), file=sys.stderr)
         return EXIT_CONFIG
 
-    from settings.config import load_settings
+    from settings.config import instance_lock_path, load_settings
     from settings.problems import ConfigError
     from shell.lock import AlreadyRunning, InstanceLock
     from shell.loglimit import FloodLimiter
@@ -123,7 +123,7 @@ def _start(args: argparse.Namespace) -> int | Daemon:
             log.warning("%s", warning)
         _print_check(args.config, settings)
         return 0
-    lock = InstanceLock(Path(str(settings.status.file) + ".lock"))
+    lock = InstanceLock(instance_lock_path(settings.status.file))
     try:
         lock.acquire()
     except AlreadyRunning as exc:

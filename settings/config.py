@@ -198,6 +198,12 @@ def load_settings(path: str | Path, *, daemon_files: bool = True) -> Settings:
     )
 
 
+def instance_lock_path(status_file: Path) -> Path:
+    """The instance lock beside the file the status is saved to, a symlink followed (status.saver saves there): two
+    configs naming one file, one of them through a link, both ran and saved over each other."""
+    return Path(os.path.realpath(status_file) + ".lock")
+
+
 def _check_files(reader: SectionReader, mqtt_raw: dict[str, Any], status_raw: dict[str, Any],
                  logging_raw: dict[str, Any], config_dir: Path) -> None:
     """Files the daemon opens only once running: a wrong path is a config problem, found by --check, and
@@ -209,7 +215,7 @@ def _check_files(reader: SectionReader, mqtt_raw: dict[str, Any], status_raw: di
         status_file = Path(_path_or_none(status_raw["file"], config_dir) or "")
         # Saved or not (persistent = false, the seed's use_persistent), its name is the instance lock's, taken
         # at every start: --check said OK, then the daemon stopped on its lock.
-        lock = Path(f"{status_file}.lock")
+        lock = instance_lock_path(status_file)
         problem = (_unwritable(status_file, replaced=True) or _lock_problem(lock) if status_raw.get("persistent")
                    else _lock_problem(lock))
         if problem:

@@ -48,6 +48,25 @@ def test_refused_cron_start_prints_one_line(tmp_path: Path) -> None:
     assert len(lines) == 1 and "another PySEB is running" in lines[0] and "not starting" in lines[0]
 
 
+def test_a_status_file_named_through_a_symlink_is_locked_where_it_is_saved(tmp_path: Path) -> None:
+    # Two configs naming one status file, one through a symlink: both ran, each with its own lock, and saved over
+    # each other (the saves follow the link).
+    config = write_config(tmp_path)
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "status.json").symlink_to(tmp_path / "status.json")
+    assert "[status]\nfile = status.json\n" in config.read_text()
+    config.write_text(config.read_text().replace("[status]\nfile = status.json\n",
+                                                 f"[status]\nfile = {linked / 'status.json'}\n", 1))
+    lock = InstanceLock(tmp_path / "status.json.lock")  # (the first instance's, on the file itself)
+    lock.acquire()
+    try:
+        refused = run("-c", str(config))
+    finally:
+        lock.release()
+    assert refused.returncode == 3 and "another PySEB is running" in refused.stderr
+
+
 def test_refused_service_start_says_the_other_was_started_outside_it(tmp_path: Path) -> None:
     # A seed user's cron lines (@reboot, every 10 minutes) left in place after `make install-service`: at boot cron's
     # PySEB took the lock first, the unit's exited 3 (not restarted) and was marked failed, and PySEB ran outside the
