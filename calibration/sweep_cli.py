@@ -9,6 +9,7 @@ import math
 import os
 import shlex
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from calibration.fit import MAX_LOWEST_PERCENT, MIN_HIGHEST_PERCENT
@@ -62,6 +63,9 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"usable meter readings averaged per step (default {d.readings_per_step})")
     parser.add_argument("--end-percent", type=decimal_option, default=d.end_percent, metavar="PCT",
                         help=f"where the load is left when the sweep ends or stops (default {d.end_percent:g})")
+    parser.add_argument("--no-answers", action="store_true",
+                        help="the variator's firmware publishes no status after a command: sweep without its answers "
+                             "(nothing then confirms a step nor the end percent)")
     parser.add_argument("--meter-timeout", type=decimal_option, default=d.meter_timeout_s, metavar="S",
                         help=f"stop when the meter gives no usable reading for this long "
                              f"(default {d.meter_timeout_s:g})")
@@ -213,6 +217,8 @@ def run_sweep(args: argparse.Namespace) -> int:
         config = given_or_default_config(args.config, "the sweep", "(the broker, the load's topics)")
         plan = _plan(args)
         target = load_sweep_target(config, args.equipment)
+        if args.no_answers:
+            target = replace(target, answers=False)
         for warning in target.config_warnings:  # (before any refusal below: a typo there may explain it)
             print(f"warning: {warning}", file=sys.stderr)
         default_path = default_csv_path(target.config_dir, target.name)
@@ -243,7 +249,10 @@ def run_sweep(args: argparse.Namespace) -> int:
     with stopping_on_signals(sweeper.stop):
         if target.command_topic_note is not None:
             say(f"warning: [{target.name}] {target.command_topic_note}")
-        if target.topic_variator_status is None:
+        if not target.answers:
+            say("warning: --no-answers: the variator's answers are not waited for: a variator offline, or commands on "
+                "a topic it does not listen on, go unnoticed, and the end percent is not confirmed")
+        elif target.topic_variator_status is None:
             say(f"warning: [{target.name}] has no status topic to hear the variator's answers on (topic_set_power "
                 f"{target.topic_set_power!r} does not end in /cmd, and no topic_status is set): a variator offline, "
                 f"or commands on a topic it does not listen on, go unnoticed, and the end percent is not confirmed; "
@@ -304,7 +313,8 @@ def _where_it_ended(sweeper: Sweeper, target: SweepTarget, end: str) -> str:
     if sweeper.end_confirmed:
         return f"the load is at {end} %"
     status = target.topic_variator_status
-    why = (f"no status at {end} % on {status}" if status is not None else "no status topic to hear it on")
+    why = (f"no status at {end} % on {status}" if status is not None
+           else "--no-answers" if not target.answers else "no status topic to hear it on")
     return f"the end percent, {end} %, was sent, not confirmed by the variator ({why})"
 
 

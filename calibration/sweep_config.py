@@ -72,6 +72,9 @@ class SweepTarget:
     config_warnings: tuple[str, ...] = ()
     # [evaluate] settle, read for the lag measure only (None for a sweep): what its advice compares with
     settle_s: float | None = None
+    # The variator answers every command on its status topic (PROTOCOL.md's firmware); False (`sweep --no-answers`):
+    # a firmware that publishes no answers, swept as a load without a status topic is
+    answers: bool = True
 
     def mosquitto_pub(self, *words: str) -> str:
         """The mosquitto_pub command line a message tells the user to run against this broker (`words`: the rest of
@@ -83,7 +86,9 @@ class SweepTarget:
     @property
     def topic_variator_status(self) -> str | None:
         """The variator's status topic, as the daemon takes it: the load's `topic_status`, else
-        `regul/vload/ECS` for commands on `regul/vload/ECS/cmd`; None if neither."""
+        `regul/vload/ECS` for commands on `regul/vload/ECS/cmd`; None if neither, or if it publishes no answers."""
+        if not self.answers:
+            return None
         if self.topic_status is not None:
             return self.topic_status
         return self.topic_set_power[: -len("/cmd")] if self.topic_set_power.endswith("/cmd") else None

@@ -227,7 +227,8 @@ class StepMeasure:
         return (f"no status from the variator on {status} within {ANSWER_WAIT_S:g} s of the first command "
                 f"({format_percent(percent)} % on {topic}), though it answers every command: the variator is offline "
                 f"(its power, its Wi-Fi), or [{name}] topic_set_power = {topic} is not its command topic "
-                f"(<topic>/<name>/cmd, as its own settings say){own}")
+                f"(<topic>/<name>/cmd, as its own settings say){own}; a firmware that publishes no status after a "
+                f"command: sweep with --no-answers")
 
     def _output_off_reason(self) -> str:
         """Why the sweep stops when the variator says its output is gated off."""

@@ -55,6 +55,7 @@ class SimulatedLoad:
         self.deaf_from_percent: float | None = None
         # The variator hangs once it gets <= this: it answers every command with the percent it stays at
         self.stuck_from_percent: float | None = None
+        self.mute = False  # the firmware takes every command and publishes no status (no answer, no boot message)
         self._deaf = False
         self._stuck = False
         self._silent = False
@@ -105,6 +106,8 @@ class SimulatedLoad:
                 self.boot_at_percent = None
                 self.percent = 0.0  # its default after a reboot
         word = "boot_detected" if booted else "setpower"
+        if self.mute:
+            return
         client.publish(STATUS, f'{{"percent": {self.percent:.2f}, "power": 0, "mode": 0, "state": "{state}", '
                                f'"msg": "{word}"}}')
 

@@ -108,3 +108,19 @@ def test_a_command_topic_without_a_status_topic_is_swept_with_a_warning(
             "does not end in /cmd, and no topic_status is set)") in out
     assert "the end percent, 0.0 %, was sent, not confirmed by the variator (no status topic to hear it on)" in out
     assert [p for p, _ in rows(csv)] == [100.0 - 10 * k for k in range(11)]
+
+
+def test_a_firmware_without_answers_is_swept_with_no_answers(broker: PrivateBroker, probe: MqttProbe,
+                                                             load: SimulatedLoad, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    # Such a variator (the daemon's docs allow for one) was stopped at the first command, with no way round it.
+    load.mute = True
+    csv = tmp_path / "c.csv"
+    assert sweep(write_config(tmp_path, broker.port), csv) == 1
+    assert "a firmware that publishes no status after a command: sweep with --no-answers" in capsys.readouterr().err
+    assert sweep(write_config(tmp_path, broker.port), csv, "--no-answers", "--overwrite") == 0
+    said = "".join(capsys.readouterr())
+    assert "warning: --no-answers: the variator's answers are not waited for" in said
+    assert [p for p, _ in rows(csv)] == [100.0 - 10 * i for i in range(11)]
+    assert rows(csv)[0][1] == pytest.approx(load_watts(100.0), abs=0.006)
+    assert "the end percent, 0.0 %, was sent, not confirmed by the variator (--no-answers)" in said
