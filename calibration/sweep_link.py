@@ -13,9 +13,10 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from calibration.meter import echo_percent
 from calibration.sweep_config import SweepTarget
 from shell.broker_hints import connect_failure_hint, unanswered_reason
-from values.boots import variator_status, whole_percent
+from values.boots import whole_percent
 
 if TYPE_CHECKING:
     import paho.mqtt.client as mqtt
@@ -157,8 +158,8 @@ class SweepLink:
             self._on_event("availability", payload.decode("utf-8", "replace").strip())
         elif message.topic == self.target.topic_variator_status:
             if self._end_sent and not self._end_answer.is_set():
-                booted, echo = variator_status(payload)
-                if not booted and echo is not None and whole_percent(echo) == whole_percent(self.end_percent):
+                echo = echo_percent(payload)
+                if echo is not None and whole_percent(echo) == whole_percent(self.end_percent):
                     self._end_answer.set()
             self._on_event("variator", payload)
         elif message.topic == self.target.topic_set_power and message.retain:
