@@ -249,14 +249,14 @@ def run_sweep(args: argparse.Namespace) -> int:
     with stopping_on_signals(sweeper.stop):
         if target.command_topic_note is not None:
             say(f"warning: [{target.name}] {target.command_topic_note}")
+        unheard = ("a variator offline, or commands on a topic it does not listen on, go unnoticed, and the end "
+                   "percent is not confirmed")
         if not target.answers:
-            say("warning: --no-answers: the variator's answers are not waited for: a variator offline, or commands on "
-                "a topic it does not listen on, go unnoticed, and the end percent is not confirmed")
+            say(f"warning: --no-answers: the variator's answers are not waited for: {unheard}")
         elif target.topic_variator_status is None:
             say(f"warning: [{target.name}] has no status topic to hear the variator's answers on (topic_set_power "
-                f"{target.topic_set_power!r} does not end in /cmd, and no topic_status is set): a variator offline, "
-                f"or commands on a topic it does not listen on, go unnoticed, and the end percent is not confirmed; "
-                f"set topic_status to the topic it answers on")
+                f"{target.topic_set_power!r} does not end in /cmd, and no topic_status is set): {unheard}; set "
+                f"topic_status to the topic it answers on")
         say(f"sweep of [{target.name}]: {target.topic_set_power} <- percent, {target.topic_read_power} -> watts; "
             f"writing {files.partial}, which becomes {csv_path} once complete (log: {log_path}); Ctrl-C stops "
             f"and keeps what is measured")
