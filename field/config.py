@@ -17,7 +17,7 @@ from field.fallback_settings import (
     FallbackSettings,
     read_fallback_settings,
 )
-from field.forecast_settings import ForecastSettings, read_forecast_settings
+from field.forecast_settings import ForecastSettings, OwmSettings, read_forecast_settings
 from integrations.domoticz_settings import (
     DOMOTICZ_EVALUATE_OPTIONS,
     DOMOTICZ_LOAD_OPTIONS,
@@ -48,6 +48,24 @@ class FieldSettings:
     forecast: ForecastSettings  # the seed rule's cloud forecast, the deadline rule's PV forecast
     homeassistant: HomeAssistantSettings = HomeAssistantSettings(False, "homeassistant", PYSEB_NAME)
     demo_speed: float = 1.0  # [evaluate] demo_speed: the full-tank inference's waits divided by it
+
+    def owm_unused_because(self) -> str | None:
+        """Why the OpenWeatherMap forecast [openweathermap] asks for is read by no rule (None: it is read, or none is
+        configured). Its one reader is the seed rule's check (the cloud cover; the deadline rule reads a PV forecast,
+        which OpenWeatherMap does not give), and that rule runs only on a water heater, and only when on."""
+        if self.forecast.owm is None:
+            return None
+        if self.water_heater is None:
+            return ("its one reader is the seed rule, and there is no water heater for it (no variable load, no "
+                    "[fallback] water_heater)")
+        if not self.fallback.seed.enabled:
+            return "its one reader is the seed rule, and [fallback] seed_rule = false"
+        return None
+
+    def owm_to_fetch(self) -> OwmSettings | None:
+        """[openweathermap] when a rule reads its forecast, else None: fetched for nobody, it spent the owner's calls
+        (a free key's are counted a minute and a day) at every start and every night."""
+        return self.forecast.owm if self.owm_unused_because() is None else None
 
 
 def read_field_settings(cp: configparser.ConfigParser, reader: SectionReader, evaluate_raw: Mapping[str, Any],

@@ -44,8 +44,10 @@ class FieldFeatures:
         fs, ds, fc = field.fallback, field.domoticz, field.forecast
         self.tanks = FullTankWatch(loads, fs.init_at_hour, tz, max_meter_power_w, settle_s, meter_timeout_s,
                                    frozen_meter, field.demo_speed)
-        self.forecast = ForecastBook(tz, fc.owm is not None, fc.mqtt_topic,
-                                     request_digest(fc.owm) if fc.owm is not None else None)
+        # (an [openweathermap] no rule reads is not fetched: the status says it is off, no kept forecast is taken back)
+        owm = field.owm_to_fetch()
+        self.forecast = ForecastBook(tz, owm is not None, fc.mqtt_topic,
+                                     request_digest(owm) if owm is not None else None)
         heater = next((load for load in loads if load.name == field.water_heater), None)
         self.heater = HeaterControl(heater, fs, ds.ecs_mode_default, tz, self.forecast) if heater is not None \
             else None

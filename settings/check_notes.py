@@ -54,11 +54,16 @@ def _homeassistant(settings: Settings) -> str:
 def _forecast(settings: Settings) -> str:
     fc = settings.field.forecast
     sources: list[str] = []
-    if fc.owm is not None:
+    unused_because = settings.field.owm_unused_because()
+    if fc.owm is not None and unused_because is None:
         sources.append(f"OpenWeatherMap for {fc.owm.location}")
     if fc.mqtt_topic:
         sources.append(f"MQTT topic {fc.mqtt_topic}")
-    return f"forecast:    {' and '.join(sources) if sources else 'none'}"
+    said = ' and '.join(sources) if sources else 'none'
+    if fc.owm is not None and unused_because is not None:
+        # (listed as a source, the owner counted on a forecast the daemon never fetches)
+        said += f" (OpenWeatherMap for {fc.owm.location} is configured but not used, nor fetched: {unused_because})"
+    return f"forecast:    {said}"
 
 
 def _recording(settings: Settings) -> str:

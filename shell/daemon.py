@@ -94,9 +94,12 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
         st = settings.status
         self.status_file = st.file  # (as configured: the saver's path is the file a symlink names)
         self.saver = StatusSaver(st.file, settings.evaluate.status_time_s) if st.persistent else None
-        owm = settings.field.forecast.owm
+        owm = settings.field.owm_to_fetch()
         self.fetcher = ForecastFetcher(owm, settings.field.fallback.seed.check_at_hour, settings.tzinfo,
                                        self.events) if owm is not None else None
+        if (unused_because := settings.field.owm_unused_because()) is not None:
+            # (said once: an owner who sees no fetch in the log must not take it for a broken key or network)
+            log.info("forecast: [openweathermap] is not fetched: %s", unused_because)
         self._started = False
         self.recorder = _recorder(settings, self.reg) if settings.record.enabled else None
         if self.recorder is not None:

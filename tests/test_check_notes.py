@@ -66,6 +66,19 @@ def test_discovery_forecast_and_recording_on(tmp_path: Path) -> None:
     assert said["recording"].endswith(" s, 7 days kept, at most 5 MB a day")
 
 
+def test_a_forecast_no_rule_reads_is_said_unused_and_why(tmp_path: Path) -> None:
+    # Listed as a source, it had the owner count on a forecast nothing reads, and that the daemon no longer fetches.
+    said = notes(tmp_path, FORECAST + "\n[fallback]\nseed_rule = false\n")
+    assert said["forecast"] == ("forecast:    MQTT topic forecast/pv (OpenWeatherMap for Chambery,FR is configured but "
+                                "not used, nor fetched: its one reader is the seed rule, and [fallback] seed_rule = "
+                                "false)")
+    config = write_config(tmp_path, ("radiator",), extra=FORECAST.replace("[forecast]\ntopic = forecast/pv\n", ""))
+    (line,) = [note for note in link_notes(load_settings(config)) if note.startswith("forecast:")]
+    assert line == ("forecast:    none (OpenWeatherMap for Chambery,FR is configured but not used, nor fetched: its "
+                    "one reader is the seed rule, and there is no water heater for it (no variable load, no "
+                    "[fallback] water_heater))")
+
+
 def test_check_prints_them(tmp_path: Path) -> None:
     result = run("-c", str(write_config(tmp_path, extra=DOMOTICZ)), "--check")
     assert result.returncode == 0, result.stderr

@@ -1,6 +1,6 @@
 """The daemon with OpenWeatherMap configured, against a local HTTP server on a loopback port: a server
 that never answers does not delay a decision nor the stale-meter guard; a good answer reaches the status
-through the main loop; the key is never logged."""
+through the main loop; the key is never logged; nothing is fetched when no rule reads the forecast."""
 
 from __future__ import annotations
 
@@ -26,10 +26,14 @@ def server() -> Iterator[OwmServer]:
     yield from serving(Answer(hang=True))
 
 
+# The seed rule, the forecast's one reader, on the radiator: without a water heater nothing is fetched.
+READER = "\n[fallback]\nwater_heater = radiator\n"
+
+
 def start(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe, server: OwmServer,
-          timeout_s: float, after: int = 0) -> DaemonProcess:
+          timeout_s: float, after: int = 0, fallback: str = READER) -> DaemonProcess:
     extra = (f"\n[openweathermap]\nkey = {KEY}\nlocation = Chambery,FR\nurl = {server.url}\n"
-             f"timeout_s = {timeout_s}\nattempts = 1\n")
+             f"timeout_s = {timeout_s}\nattempts = 1\n{fallback}")
     config = write_config(tmp_path, ("radiator",), port=broker.port, period=0.2, meter_timeout=1.5, extra=extra)
     proc = DaemonProcess(config)
     try:
@@ -125,3 +129,25 @@ def test_a_restart_while_the_server_asks_to_wait_does_not_ask(tmp_path: Path, br
     assert "HTTP 429: limited" in json.loads(msg.text)["forecast"]["openweathermap"]["error"]
     assert "forecast: no fetch at start: the last fetch, 0 min ago, failed (HTTP 429: limited)" in daemon.output
     assert KEY not in daemon.output and KEY not in (tmp_path / "status.json").read_text()
+
+
+@pytest.mark.parametrize(("fallback", "why"), [
+    ("", "there is no water heater for it"),
+    (READER + "seed_rule = false\n", "[fallback] seed_rule = false"),
+], ids=["no water heater", "seed rule off"])
+def test_a_forecast_no_rule_reads_is_not_fetched(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe,
+                                                 server: OwmServer, fallback: str, why: str) -> None:
+    # Fetched for nobody (no water heater for the seed rule, or the rule off), it spent a free key's counted calls at
+    # every start and every night.
+    server.serve(Answer(200, fixture("forecast-chambery-2026-06-26T12.json")))
+    daemon = start(tmp_path, broker, probe, server, timeout_s=5, fallback=fallback)
+    try:
+        status = json.loads(probe.wait_for("regul/status", timeout_s=10).text)
+        time.sleep(1.0)  # (a fetch at start is asked within milliseconds of it)
+        assert daemon.terminate() == 0
+    finally:
+        daemon.close()
+    assert server.requests == [], daemon.output
+    assert status["forecast"]["openweathermap"] == {"enabled": False}
+    assert "forecast: [openweathermap] is not fetched: its one reader is the seed rule, and " in daemon.output
+    assert why in daemon.output

@@ -121,7 +121,8 @@ def test_a_day_at_debug_writes_them_nowhere(tmp_path: Path, password_broker: Pri
     config = write_config(tmp_path, ("radiator",), port=password_broker.port, period=0.2, meter_timeout=3, extra=(
         f"\n[openweathermap]\nkey = {KEY}\nlocation = Chambery,FR\nurl = {owm.url}\ntimeout_s = 2\nattempts = 1\n"
         "\n[logging]\nfile = logs/pyseb.log\n\n[record]\ndir = days\nflush_interval = 1\n"
-        "\n[homeassistant]\nenabled = true\n"))
+        "\n[homeassistant]\nenabled = true\n"
+        "\n[fallback]\nwater_heater = radiator\n"))  # (the seed rule reads the forecast: without it, no fetch)
     config.write_text(config.read_text().replace(
         "client_id = pyseb-test", f"client_id = pyseb-test\nusername = pyseb\npassword = {PASSWORD}"))
     probe = MqttProbe(password_broker.host, password_broker.port)
