@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from field.fallback_notes import fallback_notes
 from settings.config import load_settings
 from tests.configs import write_config
@@ -54,9 +56,57 @@ def test_the_deadline_rule_is_said_too(tmp_path: Path) -> None:
                     "deadline; to turn it off: [fallback] min_energy_wh = 0")
 
 
+BOTH_RULES = "\n[fallback]\nmin_energy_wh = 6000\n"
+
+
+@pytest.mark.parametrize(("mode", "held"), [("off", "held at 0 W"), ("solar", "surplus only"),
+                                            ("forced", "held at 2000 W")])
+def test_a_default_mode_nothing_changes_that_excludes_the_fallback_never_forces(tmp_path: Path, mode: str,
+                                                                                 held: str) -> None:
+    # Both rules force only in the mode solar+fallback: "forced from the grid every day" under a mode off for good had
+    # the owner turn a rule off for nothing (or fear a night's 7 kWh that never comes).
+    path = write_config(tmp_path, extra=f"\n[domoticz]\necs_mode_default = {mode}\n{BOTH_RULES}")
+    seed, deadline = notes_of(path)
+    why = (f"never forces ecs: its mode is {mode} for good ({held}; [domoticz] ecs_mode_default = {mode}, and no "
+           "Domoticz idx_ecs_mode nor Home Assistant discovery to change it)")
+    assert seed == f"low-energy fallback (the seed's rule, on by default): {why}"
+    assert deadline == f"deadline rule: {why}"
+
+
+@pytest.mark.parametrize(("setter", "said"), [
+    ("\n[domoticz]\nidx_ecs_mode = 20\necs_mode_default = solar\n", "Domoticz's selector idx 20"),
+    ("\n[domoticz]\necs_mode_default = solar\n[homeassistant]\ndiscovery = true\n",
+     "Home Assistant's water heater mode"),
+], ids=["Domoticz", "Home Assistant"])
+def test_a_default_mode_that_may_change_says_when_the_rules_force(tmp_path: Path, setter: str, said: str) -> None:
+    seed, deadline = notes_of(write_config(tmp_path, extra=setter + BOTH_RULES))
+    when = (f"only while ecs's mode is solar+fallback, as {said} may set it ([domoticz] ecs_mode_default = solar until "
+            "then: surplus only): ")
+    assert seed == f"low-energy fallback (the seed's rule, on by default): {when}at 01:00 every day, when ecs " \
+                   "got less than its day's threshold, it is forced from the grid at 2000 W for what it missed: at " \
+                   "most 7000 Wh (3 h 30 min) a night; to turn it off: [fallback] seed_rule = false"
+    assert deadline.startswith(f"deadline rule: {when}ecs must get 6000 Wh by 07:00 every day; ")
+
+
+def test_the_default_mode_solar_fallback_is_said_as_before(tmp_path: Path) -> None:
+    written = notes_of(write_config(tmp_path, extra=BOTH_RULES + "\n[domoticz]\necs_mode_default = solar+fallback\n"))
+    assert written == notes_of(write_config(tmp_path, extra=BOTH_RULES))
+    assert written[0].startswith("low-energy fallback (the seed's rule, on by default): at 01:00 every day")
+
+
 def test_check_prints_the_fallback(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, str(ROOT / "regulation.py"), "-c", str(write_config(tmp_path)),
                              "--check"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "  low-energy fallback (the seed's rule, on by default): at 01:00 every day" in result.stdout
     assert "[fallback] seed_rule = false" in result.stdout
+
+
+def test_check_says_a_mode_off_for_good_forces_nothing(tmp_path: Path) -> None:
+    config = write_config(tmp_path, extra="\n[domoticz]\necs_mode_default = off\n")
+    result = subprocess.run([sys.executable, str(ROOT / "regulation.py"), "-c", str(config), "--check"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "  low-energy fallback (the seed's rule, on by default): never forces ecs: its mode is off for good" \
+        in result.stdout
+    assert "forced from the grid" not in result.stdout
