@@ -9,6 +9,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from equipments.base import BASE_OPTIONS, FORCED_BY_USER, BuildContext, Command, Equipment, EquipmentBuildError
+from equipments.boot_resends import BOOT_RESEND_WINDOW_S, BOOT_RESENDS_AT_ONCE, BootResendPace
 from equipments.variable_curve import calibration_path, load_calibration
 from settings.options import Option
 from values.boots import (
@@ -120,6 +121,7 @@ class VariableEquipment(Equipment):
         # command it answers by its percent (as the calibration sweep does), not by coming soon after one.
         self._unanswered: deque[int] = deque(maxlen=UNANSWERED_KEPT)
         self._output_off = False  # its status said its output is gated off (`off`), and not on since
+        self._boot_pace = BootResendPace()  # a flood of boots is no flood of commands
 
     @property
     def max_power_w(self) -> float:
@@ -143,22 +145,45 @@ class VariableEquipment(Equipment):
             self.heard_at = now
             self._check_gate(status.output_off)
             if status.booted:
-                self.booted_at = now
-                self._unanswered.clear()  # (it runs at its default: the commands before are void)
-                log.info("%s: the variator reports boot_detected: re-sending its command %s", self.name,
-                         self.current_command().payload, extra={"limit_key": topic})
-                self.resend("variator booted")
+                self._booted("the variator reports boot_detected", topic, now)
             elif status.percent is not None:
                 self._check_echo(status.percent, now)
         elif topic == self.topic_boot:
             device = boot_message_id(payload)
             if device is not None and device == self.device_id:
-                self.booted_at = now
-                self._unanswered.clear()
-                log.info("%s: the variator %s sent its boot message: re-sending its command %s", self.name,
-                         device, self.current_command().payload, extra={"limit_key": topic})
-                self.resend("variator booted")
+                self._booted(f"the variator {device} sent its boot message", topic, now)
         return False
+
+    def _booted(self, said: str, topic: str, now: float) -> None:
+        """A boot signal: the variator runs at its default, not at our command; sent again at once, but at most
+        BOOT_RESENDS_AT_ONCE times in BOOT_RESEND_WINDOW_S (a boot loop, or boot messages from another client, would
+        have each its command); one held back is sent when the window lets it (run_timers)."""
+        self.booted_at = now
+        self._unanswered.clear()  # (it runs at its default: the commands before are void)
+        answer = self._boot_pace.on_boot(now)
+        command = self.current_command().payload
+        if answer == "send":
+            log.info("%s: %s: re-sending its command %s", self.name, said, command, extra={"limit_key": topic})
+            self.resend("variator booted")
+        elif answer == "hold first":
+            log.warning("%s: %s, again: more than %d boot signals in %.0f s (a variator rebooting again and again, its "
+                        "power or its firmware; or another client publishing boot messages): its command %s is sent "
+                        "again %d times in %.0f s at most while they last, the next in %.0f s", self.name, said,
+                        BOOT_RESENDS_AT_ONCE, BOOT_RESEND_WINDOW_S, command, BOOT_RESENDS_AT_ONCE,
+                        BOOT_RESEND_WINDOW_S, (self._boot_pace.due_at or now) - now,
+                        extra={"limit_key": f"{topic} boots"})
+        else:
+            log.debug("%s: %s: its command's re-send held back until %.0f", self.name, said,
+                      self._boot_pace.due_at or now)
+
+    def next_timer_at(self) -> float | None:
+        return self._boot_pace.due_at
+
+    def run_timers(self, now: float) -> None:
+        if self._boot_pace.resend_due(now):
+            log.info("%s: re-sending its command %s, held back from a flood of boot signals", self.name,
+                     self.current_command().payload, extra={"limit_key": f"{self.topic_boot} boots resent"})
+            self.resend("variator booted (held back)")
 
     def _not_a_status(self, payload: bytes) -> None:
         """A message on the status topic that is no status (no percent, state or boot in it) says nothing of the
