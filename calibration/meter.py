@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
-from values.boots import is_boot_detected, variator_output_off, variator_status, whole_percent
+from values.boots import answered, is_boot_detected, variator_output_off, variator_status
 from values.readings import MeterReading, parse_meter_payload
 
 __all__ = ["READ_ERROR_KEY", "answered", "echo_percent", "meter_watts", "output_gated_off", "variator_booted"]
@@ -40,14 +39,3 @@ def echo_percent(payload: bytes) -> float | None:
     own reading of it (values.boots)."""
     booted, echo = variator_status(payload)
     return None if booted else echo
-
-
-def answered(echo: float, unanswered: Sequence[float]) -> int:
-    """How many of the commands `unanswered` (oldest first) a status echo at `echo` % answers: up to and including the
-    first one at its whole percent (the firmware answers each command in turn: one whose answer was lost is answered
-    by a later one), 0 when none is at it. Compared in whole percents, as the daemon does: the firmware runs 42.5 % as
-    42 %."""
-    for index, sent in enumerate(unanswered):
-        if whole_percent(sent) == whole_percent(echo):
-            return index + 1
-    return 0

@@ -175,6 +175,7 @@ class Regulator(RegulatorLifeCycle):
             self._roll_day(now)
         for load in self.loads:
             load.accumulate_energy(now)  # energies stay current even while no reading comes
+            load.run_timers(now)  # (a variator's re-send held back from a flood of boots)
         changed = expire_forces(self.loads, now, self._forcer)
         pacing = self._status_pacing
         status_due = pacing.held and pacing.interval_over(now)
@@ -301,12 +302,13 @@ class Regulator(RegulatorLifeCycle):
 
     def next_deadline(self) -> float | None:
         """The earliest time a timer is due (a meter going stale, a force ending, midnight, a decision that waited
-        for a production reading), for the daemon to tick at that very moment rather than at its next periodic pass;
-        None before start."""
+        for a production reading, a load's own: a variator's re-send held back), for the daemon to tick at that very
+        moment rather than at its next periodic pass; None before start."""
         if self._started_at is None:
             return None
         due = [self._day.next_midnight_at, *self._stale_guard.deadlines()]
         due.extend(load.force_end_at for load in self.loads if load.force_end_at is not None)
+        due.extend(at for at in (load.next_timer_at() for load in self.loads) if at is not None)
         if self._gate.waiting_until is not None:
             due.append(self._gate.waiting_until)
         return min(due)

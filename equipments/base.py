@@ -107,6 +107,14 @@ class Equipment:
         """A message on one of `subscriptions()`; True if it changed something worth a status."""
         return False
 
+    def next_timer_at(self) -> float | None:
+        """When the load has something of its own to do next (`run_timers`), for the regulator to tick then; None:
+        nothing."""
+        return None
+
+    def run_timers(self, now: float) -> None:
+        """Do what is due at `now` (see `next_timer_at`); called at every tick."""
+
     # --- what the allocation calls ----------------------------------------------------------------
     @property
     def max_power_w(self) -> float:

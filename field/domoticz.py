@@ -96,6 +96,20 @@ class DomoticzBridge:
         """True for a message from Domoticz this link reads."""
         return bool(self.selector or self._switches) and self.settings.is_out_topic(topic)
 
+    @property
+    def unshown_mode(self) -> EcsMode | None:
+        """The mode chosen in Home Assistant that the selector has not been seen to show (no level maps to it, or its
+        Set Level was lost), None when it shows the mode in effect: saved, so that a restart keeps it as a reconnect
+        does."""
+        return self._unshown
+
+    def restore_unshown(self, mode: EcsMode) -> None:
+        """A restored mode the selector was not seen to show when saved: the level Domoticz answers at the connect is
+        older than it (its level from before, unchanged: no Set Level reached it), and does not undo it, as after a
+        reconnect; a user's change on the selector still sets the mode."""
+        if self.selector is not None:
+            self._unshown = mode
+
     def on_connected(self, now: float) -> None:
         """After each (re)connect: ask for the selector's level and what every force switch is; each switch is shown
         its load's state once Domoticz answered (an "On" sent to a selector before knowing it is one takes it to its

@@ -191,8 +191,10 @@ class FieldFeatures:
         forecast = {**self.forecast.status(), **(self.instances.status() if self.instances is not None else {})}
         if self.heater is None:
             return forecast
-        return {**forecast, "water_heater": self.heater.status(),
-                "ECS_energy_yesterday": round(self.heater.energy_yesterday_wh, 1)}
+        heater = self.heater.status()
+        if self.domoticz.unshown_mode is self.heater.mode:
+            heater["mode_unshown"] = True  # (restored so: Domoticz's answer at the connect does not undo it)
+        return {**forecast, "water_heater": heater, "ECS_energy_yesterday": round(self.heater.energy_yesterday_wh, 1)}
 
     def force_owner_gone(self, load: Equipment) -> str | None:
         """Why the restored force of `load` is not to be kept (made by a rule or a switch this config does not have:
@@ -280,6 +282,12 @@ class FieldFeatures:
                                   saved_forced_by=saved_forced_by)
         if self.domoticz.selector is not None:
             self.domoticz.selector.mode = heater.mode  # a change from Domoticz is compared with the restored mode
+            # A mode from Home Assistant the selector did not show (no level maps to it, its Set Level lost): the
+            # selector's answer at the connect, its level from before, set the mode back (forced from HA on the seed's
+            # three levels was solar+fallback again after every restart, where a reconnect kept it).
+            if restore_mode and heater.mode_source == "restored" and saved.get("mode_unshown") is True \
+                    and saved.get("mode") == heater.mode.value:
+                self.domoticz.restore_unshown(heater.mode)
         return warnings
 
 

@@ -149,3 +149,67 @@ def test_a_set_level_lost_is_shown_again_at_the_next_reconnect_until_the_selecto
     h.reg.on_connected(NOON + 3810)
     h.reg.handle(DZ_OUT, selector(10), NOON + 3811)  # set in Domoticz while PySEB was away: its level again
     assert mode(h, NOON + 3811) == "solar"
+
+
+# --- the same across a restart of PySEB ----------------------------------------------------------------------------
+
+def restarted(tmp_path: Path, h: Harness, saved_at: float, now: float) -> Harness:
+    """A new PySEB on the same config, restored from `h`'s status file saved at `saved_at`, connected at `now`."""
+    saved = json.loads(json.dumps(h.reg.status(saved_at)))
+    again = Harness(h.config)
+    again.reg.restore(saved, now)
+    again.reg.start(now)
+    again.reg.on_connected(now)
+    return again
+
+
+def test_a_mode_no_level_maps_to_survives_a_restart(tmp_path: Path) -> None:
+    # HA's forced on the seed's three levels, kept at a reconnect, was lost at a restart: the selector's answer, its
+    # level from before (20), set solar+fallback. Kept as at a reconnect now; a user's change on the selector obeyed.
+    h = selector_connected(tmp_path, "ecs_mode_levels = 0:off, 10:solar, 20:solar+fallback\n")
+    h.reg.handle(DZ_OUT, selector(20), NOON + 1)
+    h.reg.handle(HA_MODE, b"forced", NOON + 10)
+    again = restarted(tmp_path, h, NOON + 20, NOON + 60)
+    again.reg.handle(DZ_OUT, selector(20), NOON + 61)  # the answer: the level from before
+    assert mode(again, NOON + 61) == "forced" and again.load("ecs").forced_by == "mode"
+    assert h.reg.status(NOON + 20)["water_heater"]["mode_unshown"] is True  # (what the file says)
+    third = restarted(tmp_path, again, NOON + 70, NOON + 100)  # (and at the restart after: still not shown)
+    third.reg.handle(DZ_OUT, selector(20), NOON + 101)
+    assert mode(third, NOON + 101) == "forced"
+    third.reg.handle(DZ_OUT, selector(10), NOON + 200)  # a user's choice on the selector: obeyed
+    assert mode(third, NOON + 200) == "solar" and "mode_unshown" not in third.reg.status(NOON + 200)["water_heater"]
+
+
+def test_a_set_level_lost_is_shown_again_after_a_restart(tmp_path: Path) -> None:
+    h = selector_connected(tmp_path, "")
+    h.reg.handle(DZ_OUT, selector(20), NOON + 1)
+    h.reg.handle(HA_MODE, b"off", NOON + 10)  # its Set Level 0 lost: Domoticz down
+    again = restarted(tmp_path, h, NOON + 20, NOON + 3600)
+    mark = len(again.sent)
+    again.reg.handle(DZ_OUT, selector(20), NOON + 3601)
+    assert mode(again, NOON + 3601) == "off" and set_levels(again, mark) == [0]  # kept, and shown again
+
+
+def test_a_mode_shown_on_the_selector_takes_its_answer_after_a_restart(tmp_path: Path) -> None:
+    # The selector showed HA's mode (its echo): it is the selector's own, its answer sets the mode, as before (a
+    # level changed in Domoticz while PySEB was stopped is obeyed).
+    h = selector_connected(tmp_path, "")
+    h.reg.handle(DZ_OUT, selector(20), NOON + 1)
+    h.reg.handle(HA_MODE, b"off", NOON + 10)
+    h.reg.on_disconnected(NOON + 11)
+    h.reg.on_connected(NOON + 12)
+    h.reg.handle(DZ_OUT, selector(0), NOON + 13)  # the answer shows it
+    assert "mode_unshown" not in h.reg.status(NOON + 20)["water_heater"]
+    again = restarted(tmp_path, h, NOON + 20, NOON + 60)
+    again.reg.handle(DZ_OUT, selector(10), NOON + 61)
+    assert mode(again, NOON + 61) == "solar"
+
+
+def test_a_mode_no_level_maps_to_is_not_restored_from_a_file_too_old(tmp_path: Path) -> None:
+    # Restored only where the mode itself is: from a file under 7 days old, as a force until unforced.
+    h = selector_connected(tmp_path, "ecs_mode_levels = 0:off, 10:solar, 20:solar+fallback\n")
+    h.reg.handle(DZ_OUT, selector(20), NOON + 1)
+    h.reg.handle(HA_MODE, b"forced", NOON + 10)
+    again = restarted(tmp_path, h, NOON + 20, NOON + 8 * 86400)
+    again.reg.handle(DZ_OUT, selector(20), NOON + 8 * 86400 + 1)
+    assert mode(again, NOON + 8 * 86400 + 1) == "solar+fallback"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from equipments.boot_resends import BootResendPace
 from tests.configs import reading
 from tests.field_house import ECS_CMD, ECS_STATUS, VLOAD, field_config
 from tests.harness import CONS, NOON, PROD, Harness
@@ -68,8 +69,56 @@ def test_a_rebooted_variator_gets_its_command_again_at_once(h: Harness, topic: s
     assert "re-sending its command 49" in caplog.text
 
 
+def test_both_signals_of_one_reboot_get_the_command(h: Harness) -> None:
+    # Its boot message, then boot_detected a second later: either may be the one it hears the command after.
+    before = len(h.sent)
+    h.reg.handle(VLOAD, VLOAD_BOOT, NOON + 100)
+    h.reg.handle(ECS_STATUS, BOOT_DETECTED, NOON + 101)
+    assert h.sent[before:] == [(ECS_CMD, "49", False)] * 2
+
+
+def test_a_flood_of_boots_is_no_flood_of_commands(h: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    # A variator rebooting every few seconds, or a client publishing its boot message in a loop: each signal had the
+    # command sent again. At most twice in 30 s now, said once; the last boot still gets the command, when the
+    # window lets it (the variator runs at its default after each boot).
+    caplog.set_level(logging.INFO)
+    before = len(h.on(ECS_CMD))
+
+    def resent() -> list[str]:
+        return h.on(ECS_CMD)[before:]
+
+    def fresh_meters_and_tick(at: float) -> None:  # (the heater's 980 W in the house's reading: 49 % holds)
+        h.meters(1280, 1300, at - 0.5)
+        h.reg.tick(at)
+
+    for i in range(100):  # (from NOON + 1 to NOON + 20.8)
+        if i % 25 == 0:
+            fresh_meters_and_tick(NOON + 1 + i * 0.2)
+        h.reg.handle(VLOAD if i % 2 else ECS_STATUS, VLOAD_BOOT if i % 2 else BOOT_DETECTED, NOON + 1 + i * 0.2)
+    assert resent() == ["49"] * 2
+    assert caplog.text.count("boot signals in 30 s") == 1
+    assert h.load("ecs").next_timer_at() == NOON + 31 and (h.reg.next_deadline() or 0) <= NOON + 31
+    fresh_meters_and_tick(NOON + 25)
+    fresh_meters_and_tick(NOON + 30.9)
+    assert resent() == ["49"] * 2
+    fresh_meters_and_tick(NOON + 31)
+    assert resent() == ["49"] * 3
+    assert "re-sending its command 49, held back from a flood of boot signals" in caplog.text
+    fresh_meters_and_tick(NOON + 36)  # (one re-send for all the signals held back)
+    assert resent() == ["49"] * 3
+    # The loop over, a reboot 30 s after the last re-send gets its command at once again, for both its signals.
+    for at in range(41, 61, 5):
+        fresh_meters_and_tick(NOON + at)
+    h.reg.handle(VLOAD, VLOAD_BOOT, NOON + 61)
+    h.reg.handle(ECS_STATUS, BOOT_DETECTED, NOON + 62)
+    assert resent() == ["49"] * 5
+    assert h.load("ecs").next_timer_at() is None  # (nothing held back)
+
+
 @pytest.mark.parametrize("topic, payload", [
-    (ECS_STATUS, SETPOWER_ECHO),  # the echo after every command: never a trigger
+    # the echo after every command: never a trigger (at our percent: one at another is judged, within 5 s of our
+    # command too)
+    (ECS_STATUS, SETPOWER_ECHO.replace(b"42.50", b"49.00")),
     (VLOAD, VLOAD_BOOT.replace(b'"ECS"', b'"POOL"')),  # another variator's boot
     (ECS_STATUS, b"garbage"),
 ])
@@ -136,6 +185,48 @@ def test_an_echo_at_a_percent_not_ours_gets_our_command_again(h: Harness, caplog
     assert h.sent[before:] == [(ECS_CMD, "49", False)]
     h.reg.handle(ECS_STATUS, echo("80.00"), NOON + 70)
     assert h.sent[before:] == [(ECS_CMD, "49", False)] * 2
+
+
+def test_a_foreign_echo_right_after_our_command_is_judged(h: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    # An echo within 5 s of our command was left alone whatever its percent (it "may answer the command before"):
+    # another client's 80 % then, a retained one the variator took again at its reconnect, ran all night. Matched by
+    # its percent, it answers none of ours: our command is sent again.
+    before = len(h.sent)
+    h.reg.handle(ECS_STATUS, echo("80.00"), NOON + 1)
+    assert h.sent[before:] == [(ECS_CMD, "49", False)]
+    assert "ecs: the variator reports 80 % where PySEB's command is 49 %: sent again" in caplog.text
+
+
+def test_a_late_answer_of_the_command_before_is_no_answer_of_ours(h: Harness) -> None:
+    # Its answer to 49 % heard; then a higher percent, and a lower one before the higher one's answer came: that
+    # answer, crossing the lower command on the broker, is no proof the variator took the lower one (the full-tank
+    # watch and the fallback rules judge by `heard_at`), and no other client's percent either (nothing sent again).
+    # Then the lower one's answer comes, and counts.
+    heater = h.load("ecs")
+    h.reg.handle(ECS_STATUS, echo("49.00"), NOON + 0.5)
+    h.meters(680, 1300, NOON + 10)
+    high = h.last(ECS_CMD)
+    h.meters(2000, 1300, NOON + 20)
+    low = h.last(ECS_CMD)
+    assert high is not None and low is not None and float(low) < float(high) and high != "49"
+    commanded_at = heater.last_command_at
+    before = len(h.sent)
+    h.reg.handle(ECS_STATUS, echo(f"{float(high):.2f}"), commanded_at + 0.5)
+    assert h.sent[before:] == []
+    assert not heater.heard_after(commanded_at)
+    h.reg.handle(ECS_STATUS, echo(f"{float(low):.2f}"), commanded_at + 0.7)
+    assert heater.heard_after(commanded_at) and h.sent[before:] == []
+
+
+def test_an_old_percent_of_ours_long_after_is_another_client_s(h: Harness) -> None:
+    # A percent PySEB sent long ago that comes back is not a late answer (they come within a second or so): a retained
+    # one taken again, sent again over.
+    h.meters(680, 1300, NOON + 10)
+    high = h.last(ECS_CMD)
+    assert high is not None and high != "49"
+    before = len(h.sent)
+    h.reg.handle(ECS_STATUS, echo("49.00"), NOON + 60)
+    assert h.sent[before:] == [(ECS_CMD, high, False)]
 
 
 @pytest.mark.parametrize("percent", ["49.00", "49.50", "49"])
@@ -229,3 +320,12 @@ def test_a_variator_whose_output_was_switched_off_is_said(h: Harness, caplog: py
 ])
 def test_a_pzem_s_reading_period_from_its_boot(srate: bytes, period_s: float | None) -> None:
     assert pzem_reading_period_s(PZEM_BOOT.replace(b'"srate": 2000', srate)) == period_s
+
+
+def test_boot_resends_held_back_after_a_clock_step_back() -> None:
+    # A re-send held back until a time the clock, stepped back an hour, reaches only an hour later: sent at once.
+    pace = BootResendPace()
+    assert [pace.on_boot(NOON + i) for i in range(3)] == ["send", "send", "hold first"]
+    assert pace.on_boot(NOON + 3) == "hold" and pace.due_at == NOON + 30
+    assert not pace.resend_due(NOON + 29) and pace.resend_due(NOON - 3600) and pace.due_at is None
+    assert pace.on_boot(NOON - 3599) == "send"  # (a window from before the step is judged anew)

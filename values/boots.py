@@ -7,7 +7,7 @@ import json
 import logging
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from values.numbers import json_float
@@ -24,8 +24,8 @@ _SRATE = re.compile(r'"srate"\s*:\s*"?(\d{1,9})\b', re.ASCII)
 
 log = logging.getLogger(__name__)
 
-# A variator's echo this soon after a command may answer the command before it (they cross on the broker): the
-# daemon and the calibration sweep leave such an echo alone.
+# A variator's echo this soon after a command may answer the command before it (they cross on the broker): the daemon
+# matches such an echo with the commands it sent by its percent (`answered`), and a second correction waits this long.
 ECHO_LAG_S = 5.0
 
 
@@ -33,6 +33,18 @@ def whole_percent(percent: float) -> int:
     """The whole percent a variator runs `percent` at (its firmware runs 42.5 % as 42 %), as its echo says it;
     a hair under a whole one, a float's error, is that one."""
     return math.floor(percent + 1e-9)
+
+
+def answered(echo: float, unanswered: Sequence[float]) -> int:
+    """How many of the commands `unanswered` (their percents, oldest first) a status echo at `echo` % answers: up to and
+    including the first one at its whole percent (the firmware answers each command in turn: one whose answer was lost
+    is answered by a later one), 0 when none is at it. Compared in whole percents: the firmware runs 42.5 % as 42 %.
+    (The calibration sweep and the daemon both match an echo to its command so: an echo is not judged by how soon after
+    a command it comes.)"""
+    for index, sent in enumerate(unanswered):
+        if whole_percent(sent) == whole_percent(echo):
+            return index + 1
+    return 0
 
 
 def boot_message_id(payload: bytes) -> str | None:
