@@ -295,11 +295,12 @@ def run_sweep(args: argparse.Namespace) -> int:
         say(f"{done}. Fit it with: {shlex.quote(python_command())} -m calibration fit {shlex.quote(str(csv_path))}"
             + (f"\nnote: {note}" if note else ""))
         return EXIT_OK
+    where_said = where[0].upper() + where[1:]  # (its own sentence after "stopped: ...": once, for either line)
     if outcome.last_percent is None:
-        print(f"stopped: {outcome.reason}. {where[0].upper()}{where[1:]}; nothing measured yet; start again with: "
+        print(f"stopped: {outcome.reason}. {where_said}; nothing measured yet; start again with: "
               f"{_command_again(args, resume=False)}", file=sys.stderr)
         return EXIT_STOPPED
-    print(f"stopped: {outcome.reason}. {where[0].upper()}{where[1:]}; {outcome.rows_written} steps measured in this "
+    print(f"stopped: {outcome.reason}. {where_said}; {outcome.rows_written} steps measured in this "
           f"run are kept in {files.partial} (down to {format_percent(outcome.last_percent)} %). "
           f"Continue with: {_command_again(args, resume=True)}", file=sys.stderr)
     return EXIT_STOPPED
