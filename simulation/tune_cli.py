@@ -207,15 +207,15 @@ def run_tune(args: argparse.Namespace) -> int:
     grid = points(axes)
     with tempfile.TemporaryDirectory(prefix="pyseb-tune-") as work:
         variants = write_variants(args.config, axes, grid, Path(work))
-        _check_periods(axes, grid, variants, args.period)
+        step_s = _check_periods(axes, grid, variants, args.period)
         # (each recorded day read once, for the checks and its daylight)
         # (its notes name the user's config, not the temporary copy of the grid's first setting)
-        reads = DayReads(lambda path, day: daylight(variants[0], (path,), args.period, lambda _: day, args.config),
+        reads = DayReads(lambda path, day: daylight(variants[0], (path,), step_s, lambda _: day, args.config),
                          (ConfigError, ReplayError, TraceError))  # (the daylight's errors, said in its turn)
         # (a folder: its days; a pattern no shell expanded: its files; a file given twice, one day in two folders: once)
         files, given_notes = resolve_days(args.days, reads)
         groups, split_notes = day_groups(files)
-        windows = [reads.kept(day) or daylight(variants[0], day, args.period, shown_as=args.config) for day in groups]
+        windows = [reads.kept(day) or daylight(variants[0], day, step_s, shown_as=args.config) for day in groups]
         days = len(windows)
         print(f"tune: {counted(len(grid), 'setting')} x {counted(days, 'day')} = "
               f"{counted(len(grid) * days, 'replay')} on {counted(min(jobs, len(grid) * days), 'process')}; "
@@ -289,19 +289,22 @@ def run_tune(args: argparse.Namespace) -> int:
 
 
 def _check_periods(axes: Sequence[Axis], grid: Sequence[tuple[str, ...]], variants: Sequence[Path],
-                   period_s: float | None) -> None:
+                   period_s: float | None) -> float:
     """The meter period against every setting of the grid, before any replay (TuneError naming the setting): a
-    meter_timeout of the grid under the period was found by the replays of that setting, after the others had run."""
+    meter_timeout of the grid under the period was found by the replays of that setting, after the others had run.
+    The first setting's period is returned: the days' daylight is found with it (not checked a second time)."""
     from simulation.config import read_sim_config
     from simulation.replay import ReplayError, meter_period
     from simulation.tune_grid import TuneError
 
+    periods: list[float] = []
     for setting, variant in zip(grid, variants, strict=True):
         try:
-            meter_period(read_sim_config(variant), period_s)
+            periods.append(meter_period(read_sim_config(variant), period_s))
         except ReplayError as exc:
             named = ", ".join(f"{axis.label}={value}" for axis, value in zip(axes, setting, strict=True))
             raise TuneError(f"the grid's setting {named}: {exc}") from None
+    return periods[0]
 
 
 def _relays(config: Path) -> list[str]:
