@@ -49,6 +49,9 @@ class LagMeasure(VariatorSession):
     trials finished so far in `trials`)."""
 
     TOOL = "the lag measure"
+    # (as the sweep's: the variator answers in milliseconds; without its answer, the end says the low percent was
+    # sent, not that the load is at it)
+    END_ANSWER_WAIT_S = 5.0
 
     def __init__(self, target: SweepTarget, plan: LagPlan, progress: Callable[[str], None] | None = None,
                  ignore_availability: bool = False) -> None:
