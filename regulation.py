@@ -109,6 +109,11 @@ def _start(args: argparse.Namespace) -> int | Daemon:
     # Nothing is printed before the instance lock is ours: a cron start refused every 10 minutes must
     # leave one line, not the config's warnings and calibration lines each time.
     held = hold_logging(args.log_level or "INFO")
+    # The first line of a run, made now and logged once the log is set up: stamped before the lines held while the
+    # config is read (the curves' fits), it comes first in time order too; logged after them, it came first with a
+    # later time than the lines under it.
+    starting = log.makeRecord(log.name, logging.INFO, __file__, 0, "PySEB %s starting with %s",
+                              (__version__, args.config), None)
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
@@ -138,8 +143,7 @@ def _start(args: argparse.Namespace) -> int | Daemon:
         lg = settings.logging
         limiter = FloodLimiter()  # anyone on the broker can send junk: its warnings must not flood the log
         setup_logging(args.log_level or lg.level, lg.file, lg.max_bytes, lg.backup_count, limiter=limiter)
-        log.info("PySEB %s starting with %s", __version__, args.config)
-        held.replay()
+        held.replay(first=starting)
         for warning in settings.warnings:
             log.warning("%s", warning, extra={"limit_key": warning})
         for note in _fallback_notes(settings):

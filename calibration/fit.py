@@ -13,12 +13,14 @@ fit imports it, when asked for.
 from __future__ import annotations
 
 import os
+import shlex
 
 from calibration.curve import PowerCurve, interp_one
 from calibration.monotone import analyse_sweep
 from calibration.points import CalibrationError, CalibrationPoints, PlainPoints, read_calibration_csv, read_plain_points
 from calibration.robust import fit_robust
 from calibration.thermostat import MIN_HIGHEST_W, fit_cut_reason
+from values.venv import python_command
 
 __all__ = ["METHODS", "CalibrationError", "CalibrationPoints", "PlainPoints", "PowerCurve",
            "fit_curve", "interp_one", "load_curve", "read_calibration_csv"]
@@ -41,8 +43,8 @@ def _check_coverage(points: PlainPoints) -> None:
     raise CalibrationError(
         f"{points.source}: the sweep covers only {lowest:g}..{highest:g} %; a calibration must run from "
         f"{MAX_LOWEST_PERCENT:g} % or less to {MIN_HIGHEST_PERCENT:g} % or more. An interrupted sweep is "
-        f"finished by `python3 -m calibration sweep -c CONFIG --equipment NAME --resume`; otherwise sweep "
-        f"again from 100 % to 0 %")
+        f"finished by `{shlex.quote(python_command())} -m calibration sweep -c CONFIG --equipment NAME --resume`; "
+        "otherwise sweep again from 100 % to 0 %")
 
 
 def fit_curve(points: CalibrationPoints | PlainPoints, method: str = "robust", degree: int = 5,

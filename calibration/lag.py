@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from calibration.lag_figures import MIN_STEP_W, NO_STEP, Trial, read_trial
-from calibration.meter import meter_watts, output_gated_off, variator_booted
+from calibration.meter import Refusal, Unusable, output_gated_off, output_off_reason, usable_watts, variator_booted
 from calibration.session import VariatorSession
 from calibration.sweep_config import SweepTarget
 from calibration.sweep_files import hold_variator
@@ -49,6 +49,9 @@ class LagMeasure(VariatorSession):
     trials finished so far in `trials`)."""
 
     TOOL = "the lag measure"
+    # (as the sweep's: the variator answers in milliseconds; without its answer, the end says the low percent was
+    # sent, not that the load is at it)
+    END_ANSWER_WAIT_S = 5.0
 
     def __init__(self, target: SweepTarget, plan: LagPlan, progress: Callable[[str], None] | None = None,
                  ignore_availability: bool = False) -> None:
@@ -157,12 +160,12 @@ class LagMeasure(VariatorSession):
         while (event := self._next_event(deadline)) is not None:
             kind, at, data = event
             if kind == "reading" and isinstance(data, bytes):
-                watts = meter_watts(data, self.target.json_read_power)
-                if watts is None or watts > self.target.max_meter_power_w:
-                    log.debug("unusable house reading: %r", data)
-                    continue
-                if self.target.frozen_meter and data == self._last_payload:
-                    log.debug("the same message as the last house reading: not counted")
+                watts = usable_watts(data, self.target, self._last_payload)
+                if isinstance(watts, Unusable):
+                    if watts.refusal is Refusal.FROZEN:
+                        log.debug("the same message as the last house reading: not counted")
+                    else:
+                        log.debug("unusable house reading: %r", data)
                     continue
                 self._last_payload, self._last_valid_at = data, at
                 self._readings.append((at, watts))
@@ -177,8 +180,6 @@ class LagMeasure(VariatorSession):
             if kind == "variator" and isinstance(data, bytes) and variator_booted(data):
                 raise LagStopped("the variator rebooted (it runs at its default percent): start again")
             if kind == "variator" and isinstance(data, bytes) and output_gated_off(data):
-                raise LagStopped(f"the variator reports its output off (\"state\": \"OFF\"): the heater draws "
-                                 f"nothing whatever the percent; turn it on "
-                                 f"({self.target.mosquitto_pub('-t', self.target.topic_set_power, '-m', 'on')})")
+                raise LagStopped(output_off_reason(self.target, "the heater"))
         return None
 

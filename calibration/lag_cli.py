@@ -124,7 +124,7 @@ def run_lag(args: argparse.Namespace) -> int:
         except LagStopped as exc:
             stopped = str(exc)
     low = format_percent(plan.low_percent)
-    where = f"the load is at {low} %" if measure.commanded else "nothing was sent to the variator"
+    where = measure.where_it_ended()  # (at the low percent only once the variator's status said so)
     if measure.left_at_percent is not None:
         where = f"the load may still be at {format_percent(measure.left_at_percent)} %"
         print(f"warning: {where}: the broker did not confirm the low percent; set it with: "

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 
 from calibration.sweep_config import SweepTarget
-from calibration.sweep_link import SweepError, SweepLink
+from calibration.sweep_link import SweepError, SweepLink, format_percent
 from calibration.sweep_measure import Event, SweepStopped
 
 __all__ = ["VariatorSession"]
@@ -48,6 +48,20 @@ class VariatorSession:
     def commanded(self) -> bool:
         """True once a percent was sent to the variator (before, the load is wherever it was)."""
         return self._link.commanded
+
+    def where_it_ended(self) -> str:
+        """Where the load is left, as far as the variator said (after `run()`): at the end percent only once its
+        status confirmed it (the broker's acknowledgement is no proof: a variator offline, or stuck at 100 %, was
+        said "at 0.0 %"). The sweep's and the lag measure's one wording of it."""
+        if not self.commanded:
+            return "nothing was sent to the variator"
+        end = format_percent(self._link.end_percent)
+        if self.end_confirmed:
+            return f"the load is at {end} %"
+        status = self.target.topic_variator_status
+        why = (f"no status at {end} % on {status}" if status is not None
+               else "--no-answers" if not self.target.answers else "no status topic to hear it on")
+        return f"the end percent, {end} %, was sent, not confirmed by the variator ({why})"
 
     def stop(self, reason: str) -> None:
         """Ask the session to end: the load goes to the end percent. Signal-safe. Asked again while the end waits

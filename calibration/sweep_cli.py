@@ -274,7 +274,7 @@ def run_sweep(args: argparse.Namespace) -> int:
         finally:
             logging.getLogger("calibration").removeHandler(handler)
             _close_log(handler)
-    where = _where_it_ended(sweeper, target, format_percent(plan.end_percent))
+    where = sweeper.where_it_ended()
     if _say_where_the_load_is(sweeper, target, plan.end_percent):
         measured = (f"complete: {csv_path}" if outcome.completed
                     else f"stopped ({outcome.reason}); nothing measured yet; once the broker is back, start again "
@@ -295,27 +295,15 @@ def run_sweep(args: argparse.Namespace) -> int:
         say(f"{done}. Fit it with: {shlex.quote(python_command())} -m calibration fit {shlex.quote(str(csv_path))}"
             + (f"\nnote: {note}" if note else ""))
         return EXIT_OK
+    where_said = where[0].upper() + where[1:]  # (its own sentence after "stopped: ...": once, for either line)
     if outcome.last_percent is None:
-        print(f"stopped: {outcome.reason}. {where[0].upper()}{where[1:]}; nothing measured yet; start again with: "
+        print(f"stopped: {outcome.reason}. {where_said}; nothing measured yet; start again with: "
               f"{_command_again(args, resume=False)}", file=sys.stderr)
         return EXIT_STOPPED
-    print(f"stopped: {outcome.reason}. {where[0].upper()}{where[1:]}; {outcome.rows_written} steps measured in this "
+    print(f"stopped: {outcome.reason}. {where_said}; {outcome.rows_written} steps measured in this "
           f"run are kept in {files.partial} (down to {format_percent(outcome.last_percent)} %). "
           f"Continue with: {_command_again(args, resume=True)}", file=sys.stderr)
     return EXIT_STOPPED
-
-
-def _where_it_ended(sweeper: Sweeper, target: SweepTarget, end: str) -> str:
-    """Where the load is left, as far as the variator said: at the end percent only once its status confirmed it (the
-    broker's acknowledgement is no proof: a variator offline, or stuck at 100 %, was said "at 0.0 %")."""
-    if not sweeper.commanded:
-        return "nothing was sent to the variator"
-    if sweeper.end_confirmed:
-        return f"the load is at {end} %"
-    status = target.topic_variator_status
-    why = (f"no status at {end} % on {status}" if status is not None
-           else "--no-answers" if not target.answers else "no status topic to hear it on")
-    return f"the end percent, {end} %, was sent, not confirmed by the variator ({why})"
 
 
 def _say_where_the_load_is(sweeper: Sweeper, target: SweepTarget, end_percent: float) -> bool:

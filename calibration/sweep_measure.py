@@ -10,7 +10,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from calibration.meter import answered, echo_percent, meter_watts, output_gated_off, variator_booted
+from calibration.meter import (
+    Refusal,
+    Unusable,
+    answered,
+    echo_percent,
+    output_gated_off,
+    output_off_reason,
+    usable_watts,
+    variator_booted,
+)
 from calibration.sweep_config import SweepTarget
 from calibration.sweep_link import format_percent
 from values.boots import whole_percent
@@ -108,26 +117,10 @@ class StepMeasure:
             kind, at, data = event
             if kind == "reading":
                 assert isinstance(data, bytes)
-                watts = meter_watts(data, self.target.json_read_power)
-                if watts is None:
+                watts = usable_watts(data, self.target, self._last_reading)
+                if isinstance(watts, Unusable):
                     invalid += 1
-                    log.debug("unusable reading at %s %%: %r", format_percent(percent), data)
-                    continue
-                if watts > self.target.max_meter_power_w:
-                    # Refused as the daemon refuses it: a glitch, not the load's watts (averaged in, one 99999 W
-                    # reading made a step 25 kW).
-                    invalid += 1
-                    self._huge_w = max(self._huge_w or 0.0, watts)
-                    log.debug("reading above max_meter_power at %s %%: %r", format_percent(percent), data)
-                    continue
-                if self.target.frozen_meter and data == self._last_reading:
-                    # A real PZEM's readings always differ (voltage, current, the energy counter): the very same
-                    # bytes again are a sensor loop that hung behind a live MQTT loop. Not a reading: it neither
-                    # counts nor keeps the meter alive, so a frozen meter stops the sweep as a silent one does
-                    # (counted, it measured its one value down to 0 % and replaced the calibration with it).
-                    invalid += 1
-                    self._repeats += 1
-                    log.debug("the same message as the last reading at %s %%: not counted", format_percent(percent))
+                    self._note_unusable(watts, percent, data)
                     continue
                 self._last_reading, self._repeats, self._huge_w = data, 0, None
                 last_valid = at
@@ -145,8 +138,6 @@ class StepMeasure:
             elif kind == "availability" and data == "online" and not self.ignore_availability:
                 raise SweepStopped(f"the regulator came online ({self.target.topic_availability})")
             elif kind == "variator" and isinstance(data, bytes) and output_gated_off(data):
-                # Measured on, every step read the load's idle level, and the sweep blamed the thermostat. Not
-                # undone by the sweep: an `off` may be the owner's (the daemon leaves it too).
                 raise SweepStopped(self._output_off_reason())
             elif (why := self._restart_reason(kind, data, percent)) is not None:
                 # A reconnect, a variator reboot, or a variator at another percent: command again and start the step
@@ -230,11 +221,24 @@ class StepMeasure:
                 f"(<topic>/<name>/cmd, as its own settings say){own}; a firmware that publishes no status after a "
                 f"command: sweep with --no-answers")
 
+    def _note_unusable(self, unusable: Unusable, percent: float, data: bytes) -> None:
+        """Log a reading not counted, and remember what the stop's message names (_silent_meter_reason): the highest
+        reading above max_meter_power, how many times the last one came again."""
+        at = format_percent(percent)
+        if unusable.refusal is Refusal.ABOVE_MAX:
+            assert unusable.watts is not None
+            self._huge_w = max(self._huge_w or 0.0, unusable.watts)
+            log.debug("reading above max_meter_power at %s %%: %r", at, data)
+        elif unusable.refusal is Refusal.FROZEN:
+            self._repeats += 1
+            log.debug("the same message as the last reading at %s %%: not counted", at)
+        else:
+            log.debug("unusable reading at %s %%: %r", at, data)
+
     def _output_off_reason(self) -> str:
         """Why the sweep stops when the variator says its output is gated off."""
-        return (f"the variator reports its output off (\"state\": \"OFF\" on {self.target.topic_variator_status}: an "
-                f"`off` was sent to it): the load draws nothing whatever the percent; turn it on "
-                f"({self.target.mosquitto_pub('-t', self.target.topic_set_power, '-m', 'on')}), the step is not kept")
+        said = f" on {self.target.topic_variator_status}: an `off` was sent to it"
+        return output_off_reason(self.target, "the load", said) + ", the step is not kept"
 
     def _silent_meter_reason(self) -> str:
         """Why the sweep stops when no usable reading came for meter_timeout: a silent meter, or a frozen one."""

@@ -6,6 +6,7 @@ loop. Warnings: the config still runs."""
 from __future__ import annotations
 
 import configparser
+import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from equipments.variable_curve import default_calibration_paths
 from settings.options import SectionReader
 from settings.problems import ConfigProblem
 from settings.sections import CLOSED_LOOP_EVALUATE_KEYS
+from values.venv import python_command
 
 HEBERT = "hebert"
 CLOSED_LOOP = "closed_loop"
@@ -59,8 +61,11 @@ def warn_example_curve(reader: SectionReader, load: Equipment, config: Path) -> 
                 f"{own[0]}: name it here (calibration = {own[0].relative_to(config.parent).as_posix()}), or delete "
                 "the line")
     else:
-        said = (f"{path} is an example PySEB ships, the sweep of another heater: measure this load's own (python3 -m "
-                f"calibration sweep -c {config} --equipment {load.name}) and name it here")
+        # (the Python that reads this config: a `make` install's .venv/bin/python; the system's python3 may lack the
+        # packages)
+        said = (f"{path} is an example PySEB ships, the sweep of another heater: measure this load's own "
+                f"({shlex.quote(python_command())} -m calibration sweep -c {config} --equipment {load.name}) and "
+                "name it here")
     reader.warnings.append(ConfigProblem(load.name, "calibration", said))
 
 

@@ -1,7 +1,8 @@
 """The run-time dependencies, checked before anything imports them: a missing or too-old one is one line
 naming the package and how to install it (Debian's apt package or the venv), never a traceback.
-Standard library only, and written for any Python 3 from 3.7: this runs when paho-mqtt and numpy may be
-absent, and first of all says when the Python itself is too old (Raspberry Pi OS bullseye has 3.9)."""
+Standard library only (and values.venv, which is too), and written for any Python 3 from 3.7: this runs when
+paho-mqtt and numpy may be absent, and first of all says when the Python itself is too old (Raspberry Pi OS bullseye
+has 3.9)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from values.venv import CHECKOUT_VENV
+from values.venv import python_command as venv_python_command
 
 # The oldest Python PySEB runs on (pyproject.toml's requires-python): dataclasses with slots, zoneinfo.
 MINIMUM_PYTHON = (3, 10)
@@ -45,7 +49,7 @@ def _version(text: str) -> tuple[int, ...]:
 
 
 # The virtualenv `make` makes in the checkout (`make demo`, `make run`, `make test`), with the packages in it.
-MADE_VENV = Path(__file__).resolve().parent.parent / ".venv"
+MADE_VENV = CHECKOUT_VENV
 
 
 def _install_hint(dep: Dependency) -> str:
@@ -61,16 +65,9 @@ def _install_hint(dep: Dependency) -> str:
 
 
 def python_command() -> str:
-    """The Python to name in a command line a tool prints for the user to run again (a word of it, unquoted): this
-    checkout's `.venv/bin/python` when that is the one running (an install made by `make`, where the system's python3
-    may lack the packages); in any other virtualenv the one running, by its path (`pip install .` into a venv of
-    one's own: the packages are there only, and `python3` is the system's, which said "No module named calibration");
-    else `python3`, as the docs say."""
-    if Path(sys.prefix).resolve() == MADE_VENV.resolve():
-        return ".venv/bin/python"
-    if sys.prefix != sys.base_prefix and sys.executable:  # (a virtualenv; sys.executable is empty when unknown)
-        return sys.executable
-    return "python3"
+    """The Python to name in a command line a tool prints for the user to run again (values.venv.python_command, the
+    config's messages' too), with MADE_VENV as the checkout's venv."""
+    return venv_python_command(MADE_VENV)
 
 
 def python_problem(version: tuple[int, ...] | None = None) -> str | None:

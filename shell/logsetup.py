@@ -31,9 +31,10 @@ class HeldRecords(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
 
-    def replay(self) -> None:
-        """Hand the kept records to the handlers set up since, at their loggers' levels."""
-        for record in self.records:
+    def replay(self, first: logging.LogRecord | None = None) -> None:
+        """Hand the kept records to the handlers set up since, at their loggers' levels; `first` (a record made
+        before any of them was logged, stamped then) before them, so the log stays in time order."""
+        for record in ([first] if first is not None else []) + self.records:
             logger = logging.getLogger(record.name)
             if record.levelno >= logger.getEffectiveLevel():
                 logger.handle(record)

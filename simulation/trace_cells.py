@@ -62,8 +62,14 @@ def csv_rows(text: str, separator: str, name: str = "") -> Iterator[list[str]]:
                          "are numbers and times, unquoted") from None
 
 
+def _thousands(mark: str) -> re.Pattern[str]:
+    """A number `mark` may have written as a thousands separator (1,234 or 12.345.678): one pattern for both marks,
+    which each file's separator calls for (a comma after tabs, a point after `;`)."""
+    return re.compile(rf"\s*\d{{1,3}}({re.escape(mark)}\d{{3}})+\s*")
+
+
 # A number a thousands comma may have written (1,234 or 12,345,678): in a tab-separated file, 1.234 W or 1234 W?
-_THOUSANDS = re.compile(r"\s*\d{1,3}(,\d{3})+\s*")
+_THOUSANDS = _thousands(",")
 
 
 def has_decimal_comma(name: str, rows: Iterable[list[str]], columns: tuple[int, ...], separator: str) -> bool:
@@ -91,7 +97,7 @@ def has_decimal_comma(name: str, rows: Iterable[list[str]], columns: tuple[int, 
 
 
 # A number a thousands point may have written (1.234 or 12.345.678): after `;`, 1.234 W or 1234 W?
-_THOUSANDS_POINT = re.compile(r"\s*\d{1,3}(\.\d{3})+\s*")
+_THOUSANDS_POINT = _thousands(".")
 
 
 def _semicolons_decimal_comma(name: str, rows: Iterable[list[str]], columns: tuple[int, ...]) -> bool:

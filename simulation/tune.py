@@ -22,7 +22,7 @@ from recording.format import RecordedDay, read_record
 from recording.store import PARTS_WHY, day_of_file, part_of_file
 from simulation.config import read_sim_config
 from simulation.metrics import Summary
-from simulation.replay import load_trace, meter_period, replay
+from simulation.replay import load_trace, replay
 from simulation.tune_grid import Axis
 
 __all__ = ["Outcome", "Window", "best", "config_lines", "day_groups", "daylight", "format_table", "least_reached",
@@ -72,14 +72,15 @@ class Outcome:
     relays: tuple[str, ...]
 
 
-def daylight(config: Path, day: tuple[Path, ...], period_s: float | None,
+def daylight(config: Path, day: tuple[Path, ...], step_s: float,
              read: Callable[[Path], RecordedDay] = read_record, shown_as: Path | None = None) -> Window:
     """The window of `day` (a file, or the parts of one recorded day, each read by `read`) with sun in it (whole
-    trace when it has none). `shown_as`: the config its notes name (the user's, not the grid's temporary copy)."""
+    trace when it has none); `step_s` the meter period of `config`, already checked (meter_period: the tune checks
+    every setting's before any replay). `shown_as`: the config its notes name (the user's, not the grid's temporary
+    copy)."""
     sim = read_sim_config(config)
     if shown_as is not None:
         sim = replace(sim, path=shown_as)
-    step = meter_period(sim, period_s)  # (checked here, before any replay)
     trace = load_trace(day, sim, read)
     span = (trace.clock(trace.start_s), "24:00:00" if trace.hhmm(trace.end_s) == "24:00" else trace.clock(trace.end_s))
     lit = np.nonzero(trace.production_w > 0)[0]
@@ -87,7 +88,7 @@ def daylight(config: Path, day: tuple[Path, ...], period_s: float | None,
         return Window(day, None, None, trace.notes, span)
     start = max(trace.start_s, trace.times_s[int(lit[0])] - DAYLIGHT_PAD_S)
     end = min(trace.end_s, trace.times_s[int(lit[-1])] + DAYLIGHT_PAD_S)
-    if end - start < 2 * step:
+    if end - start < 2 * step_s:
         return Window(day, None, None, trace.notes, span)
     return Window(day, trace.clock(start), None if end >= trace.end_s else trace.clock(end), trace.notes, span)
 

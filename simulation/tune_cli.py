@@ -206,16 +206,18 @@ def run_tune(args: argparse.Namespace) -> int:
     axes = build_grid(args.config, args.sets)
     grid = points(axes)
     with tempfile.TemporaryDirectory(prefix="pyseb-tune-") as work:
-        variants = write_variants(args.config, axes, grid, Path(work))
-        _check_periods(axes, grid, variants, args.period)
+        # The first setting alone, before the plan line: the days' daylight is found with it. The others after it
+        # (a large grid's files took a while, with nothing said).
+        variants = _first_variant(args.config, axes, grid, Path(work))
+        step_s, = _check_periods(axes, grid[:1], variants, args.period)
         # (each recorded day read once, for the checks and its daylight)
         # (its notes name the user's config, not the temporary copy of the grid's first setting)
-        reads = DayReads(lambda path, day: daylight(variants[0], (path,), args.period, lambda _: day, args.config),
+        reads = DayReads(lambda path, day: daylight(variants[0], (path,), step_s, lambda _: day, args.config),
                          (ConfigError, ReplayError, TraceError))  # (the daylight's errors, said in its turn)
         # (a folder: its days; a pattern no shell expanded: its files; a file given twice, one day in two folders: once)
         files, given_notes = resolve_days(args.days, reads)
         groups, split_notes = day_groups(files)
-        windows = [reads.kept(day) or daylight(variants[0], day, args.period, shown_as=args.config) for day in groups]
+        windows = [reads.kept(day) or daylight(variants[0], day, step_s, shown_as=args.config) for day in groups]
         days = len(windows)
         print(f"tune: {counted(len(grid), 'setting')} x {counted(days, 'day')} = "
               f"{counted(len(grid) * days, 'replay')} on {counted(min(jobs, len(grid) * days), 'process')}; "
@@ -223,6 +225,8 @@ def run_tune(args: argparse.Namespace) -> int:
         if jobs < args.jobs:
             print(f"  --jobs {args.jobs}: this machine gives PySEB {counted(cores, 'core')}; more processes would "
                   f"only share {'it' if cores == 1 else 'them'}: {counted(cores, 'process')}")
+        variants += write_variants(args.config, axes, grid[1:], Path(work), number_from=2)
+        _check_periods(axes, grid[1:], variants[1:], args.period)
         for window in windows:
             print(f"  {window.label}: {window.said()}")
         for note in (*given_notes, *split_notes):
@@ -288,20 +292,35 @@ def run_tune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _first_variant(config: Path, axes: Sequence[Axis], grid: Sequence[tuple[str, ...]], work: Path) -> list[Path]:
+    """The config file of the grid's first setting (write_variants); when it cannot be written, TuneError naming
+    every setting's problems, as when the grid was written at once (one setting's alone hid the others')."""
+    from simulation.tune_grid import TuneError, write_variants
+
+    try:
+        return write_variants(config, axes, grid[:1], work)
+    except TuneError:
+        write_variants(config, axes, grid, work)  # (raises for the first setting, and names the others' problems)
+        raise
+
+
 def _check_periods(axes: Sequence[Axis], grid: Sequence[tuple[str, ...]], variants: Sequence[Path],
-                   period_s: float | None) -> None:
+                   period_s: float | None) -> list[float]:
     """The meter period against every setting of the grid, before any replay (TuneError naming the setting): a
-    meter_timeout of the grid under the period was found by the replays of that setting, after the others had run."""
+    meter_timeout of the grid under the period was found by the replays of that setting, after the others had run.
+    The settings' periods are returned: the days' daylight is found with the first one's (not checked again)."""
     from simulation.config import read_sim_config
     from simulation.replay import ReplayError, meter_period
     from simulation.tune_grid import TuneError
 
+    periods: list[float] = []
     for setting, variant in zip(grid, variants, strict=True):
         try:
-            meter_period(read_sim_config(variant), period_s)
+            periods.append(meter_period(read_sim_config(variant), period_s))
         except ReplayError as exc:
             named = ", ".join(f"{axis.label}={value}" for axis, value in zip(axes, setting, strict=True))
             raise TuneError(f"the grid's setting {named}: {exc}") from None
+    return periods
 
 
 def _relays(config: Path) -> list[str]:

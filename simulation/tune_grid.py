@@ -177,8 +177,9 @@ def points(axes: Sequence[Axis]) -> list[tuple[str, ...]]:
 
 
 def write_variants(config: Path, axes: Sequence[Axis], settings: Sequence[tuple[str, ...]],
-                   directory: Path) -> list[Path]:
-    """One config file per setting in `directory`, each checked as the daemon and the simulator read it."""
+                   directory: Path, number_from: int = 1) -> list[Path]:
+    """One config file per setting in `directory`, each checked as the daemon and the simulator read it; numbered
+    from `number_from` (the grid's first setting is written alone, before the others: tune_cli)."""
     try:
         base = read_parser(config)
         if not base.has_section("simulation"):
@@ -197,7 +198,7 @@ def write_variants(config: Path, axes: Sequence[Axis], settings: Sequence[tuple[
         for axis, value in zip(axes, setting, strict=True):
             for section, key in axis.targets:
                 cp.set(section, key, value_as_in_config(key, value, config))
-        path = directory / f"setting-{index + 1}.ini"
+        path = directory / f"setting-{number_from + index}.ini"
         with open(path, "w", encoding="utf-8") as handle:
             cp.write(handle)
         try:

@@ -30,6 +30,7 @@ class LaggingHouse:
         self.silent = False  # the meter stops publishing
         self.thermostat_open = False  # the heater draws nothing, whatever the percent
         self.kilowatts = False  # the meter reports kW
+        self.answers = True  # the variator publishes its status after each command (False: offline, or its firmware)
         self._lock = threading.Lock()
         self._changes: list[tuple[float, float]] = [(0.0, start_percent)]  # (monotonic s, percent) in order
         self.commands: list[str] = []  # every payload the variator took, as sent
@@ -65,6 +66,8 @@ class LaggingHouse:
         with self._lock:
             self.commands.append(text)
             self._changes.append((time.monotonic(), percent))
+        if not self.answers:
+            return
         client.publish(STATUS, f'{{"percent": {percent:.2f}, "power": 0, "mode": 0, "state": "ON", '
                                f'"msg": "setpower"}}')
 

@@ -3,6 +3,7 @@ of the lower half only, one read through a frozen meter, a load that jumps from 
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,22 @@ def test_a_sweep_stopped_half_way_down_is_refused_by_the_daemons_loader(tmp_path
         load_curve(partial)
     message = str(caught.value)
     assert message.startswith(f"{partial}: the sweep covers only 63.5..100 %") and "--resume" in message
+
+
+def test_a_half_sweep_s_resume_hint_names_the_python_that_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # (it said `python3 -m calibration sweep ... --resume`: from a virtualenv of one's own, the system's python3 has
+    # not the packages, "No module named calibration"; the sweep's own hints named the Python that runs)
+    points = read_calibration_csv(REAL[2])
+    partial = tmp_path / "power_calibration_ecs.csv"
+    partial.write_text("".join(f"{p:g};{w:.2f}\n" for p, w in zip(points.percent, points.watts, strict=True)
+                               if p >= 63.5))
+    monkeypatch.setattr(sys, "base_prefix", "/usr")
+    monkeypatch.setattr(sys, "prefix", "/home/pi/my venv")
+    monkeypatch.setattr(sys, "executable", "/home/pi/my venv/bin/python")
+    with pytest.raises(CalibrationError) as caught:
+        load_curve(partial)
+    assert ("finished by `'/home/pi/my venv/bin/python' -m calibration sweep -c CONFIG --equipment NAME --resume`"
+            in str(caught.value)), caught.value
 
 
 def test_a_sweep_of_the_lower_half_is_refused_not_extrapolated() -> None:

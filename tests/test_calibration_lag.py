@@ -66,6 +66,22 @@ def test_a_meter_late_by_140_ms_is_measured_so_and_a_shorter_settle_is_refused(
     assert out.rstrip().endswith("done; the load is at 0.0 %")
 
 
+def test_the_low_percent_unanswered_at_the_end_is_said_sent_not_reached(
+        broker: PrivateBroker, houses: list[LaggingHouse], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # "done; the load is at 0.0 %" on the broker's acknowledgement alone: a variator offline, or stuck at 100 %, was
+    # said at 0.0 %. As the sweep's end: at the low percent only once the variator's status says so.
+    monkeypatch.setattr(LagMeasure, "END_ANSWER_WAIT_S", 0.3)  # (the wait for an answer that never comes)
+    house = LaggingHouse(broker, period_s=0.2)
+    house.answers = False
+    houses.append(house)
+    assert _lag(write_lag_config(tmp_path, broker.port), "--trials", "2") == 0
+    out = capsys.readouterr().out
+    assert out.rstrip().endswith("done; the end percent, 0.0 %, was sent, not confirmed by the variator (no status at "
+                                 "0.0 % on regul/vload/ECS)"), out
+    assert "the load is at" not in out and house.reaches(0.0)
+
+
 def test_a_meter_that_shows_at_once_keeps_the_settle(
         broker: PrivateBroker, houses: list[LaggingHouse], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     houses.append(LaggingHouse(broker, period_s=0.2, lag_s=0.0))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from settings.config import load_settings
 from settings.problems import ConfigError
 from tests.configs import LINEAR_CSV, NO_BROKER_PORT, seed_sample_text, write_config
+from values.venv import python_command
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,7 +25,7 @@ def test_sample_config_is_valid() -> None:
     # (its curve is an example, another heater's: said, the only warning)
     assert [w.split(": ", 1)[1] for w in settings.warnings] == [
         f"[ecs] calibration: {ROOT / 'calibration' / 'power_calibration_ECS-04.csv'} is an example PySEB ships, the "
-        "sweep of another heater: measure this load's own (python3 -m calibration sweep -c "
+        f"sweep of another heater: measure this load's own ({shlex.quote(python_command())} -m calibration sweep -c "
         f"{ROOT / 'config.ini.sample'} --equipment ecs) and name it here"]
 
 

@@ -3,12 +3,17 @@ one, so that a copy of it checks out of the box, and a warning says that the cur
 
 from __future__ import annotations
 
+import shlex
 import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from calibration.examples import EXAMPLE_CURVES, SHIPPED_CURVES
 from settings.config import load_settings
 from tests.configs import problems_of, write_config
+from values.venv import python_command
 
 ROOT = Path(__file__).resolve().parent.parent
 ECS04 = "power_calibration_ECS-04.csv"
@@ -38,8 +43,23 @@ def test_a_copied_sample_finds_the_shipped_curve_and_warns(tmp_path: Path) -> No
     assert round(ecs.max_power_w) == 2298
     (warning,) = [w for w in settings.warnings if "[ecs] calibration" in w]
     assert warning == (f"{path}: [ecs] calibration: {ROOT / 'calibration' / ECS04} is an example PySEB ships, the "
-                       "sweep of another heater: measure this load's own (python3 -m calibration sweep -c "
-                       f"{path} --equipment ecs) and name it here")
+                       f"sweep of another heater: measure this load's own ({shlex.quote(python_command())} -m "
+                       f"calibration sweep -c {path} --equipment ecs) and name it here")
+
+
+def test_the_warning_names_the_python_that_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # (it said `python3 -m calibration sweep`: from a `make` install (.venv) or a virtualenv of one's own, the system's
+    # python3 has not the packages, "No module named calibration"; the sweep's own hints named the Python that runs)
+    path = _naming(tmp_path, f"calibration/{ECS04}")
+    monkeypatch.setattr(sys, "base_prefix", "/usr")
+    monkeypatch.setattr(sys, "prefix", "/home/pi/my venv")
+    monkeypatch.setattr(sys, "executable", "/home/pi/my venv/bin/python")
+    (warning,) = [w for w in load_settings(path).warnings if "[ecs] calibration" in w]
+    assert f"measure this load's own ('/home/pi/my venv/bin/python' -m calibration sweep -c {path} " in warning, \
+        warning
+    monkeypatch.setattr(sys, "prefix", "/usr")  # the system's: the docs' python3
+    (warning,) = [w for w in load_settings(path).warnings if "[ecs] calibration" in w]
+    assert f"measure this load's own (python3 -m calibration sweep -c {path} " in warning, warning
 
 
 def test_a_curve_beside_the_config_comes_first(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -124,6 +125,8 @@ def test_the_installed_sample_copied_out_passes_the_check(wheel: Path, tmp_path:
     assert done.returncode == 0 and "config.ini: OK (1 warning above)" in done.stdout, done.stdout + done.stderr
     curve = site / "calibration" / "power_calibration_ECS-04.csv"
     assert f"ecs: calibration {curve} (robust fit), 150..2298 W" in done.stderr
+    # (the Python that runs the install, by its path in a virtualenv: the install's own checkout venv is none)
+    python = shlex.quote(sys.executable) if sys.prefix != sys.base_prefix else "python3"
     assert (f"config.ini: [ecs] calibration: {curve} is an example PySEB ships, the sweep of another heater: "
-            "measure this load's own (python3 -m calibration sweep -c config.ini --equipment ecs) and name it here"
+            f"measure this load's own ({python} -m calibration sweep -c config.ini --equipment ecs) and name it here"
             in done.stderr), done.stderr

@@ -4,8 +4,10 @@ it will use, a missing config says how to make one, and logs are written once.""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 from subprocess import PIPE
 
@@ -234,6 +236,36 @@ def test_ctrl_c_while_starting_is_one_line_not_a_traceback(tmp_path: Path, monke
     out, err = capsys.readouterr()
     assert out == ""
     assert err == "regulation.py: interrupted while starting: nothing was connected or commanded\n"
+
+
+@pytest.mark.usefixtures("restored_root_logger")
+def test_the_log_starts_with_its_first_line_in_time_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # "PySEB ... starting" was logged once the log was set up, after the config was read, and the lines held while it
+    # was read (the curves' fits: seconds on a Pi Zero) came under it with earlier times: the log's first line was
+    # later than the second.
+    import regulation
+    import settings.config
+    import shell.daemon
+
+    read = settings.config.load_settings
+
+    def slow_read(path: Path) -> object:
+        loaded = read(path)
+        time.sleep(0.05)  # (a Pi's fit: the lines logged while reading are well before the end of it)
+        return loaded
+
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt  # (once the start's lines are logged: no broker needed)
+
+    monkeypatch.setattr(settings.config, "load_settings", slow_read)
+    monkeypatch.setattr(shell.daemon, "Daemon", interrupted)
+    config = noisy_config(tmp_path, extra="\n[logging]\nfile = pyseb.log\n")
+    assert regulation.main(["-c", str(config)]) == 130
+    lines = (tmp_path / "pyseb.log").read_text().splitlines()
+    assert "regulation: PySEB " in lines[0] and " starting with " in lines[0], lines
+    assert any("calibration" in line for line in lines[1:]), lines  # (held while the config was read)
+    stamps = [line[:23] for line in lines if re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ", line)]
+    assert stamps == sorted(stamps) and len(stamps) == len(lines), lines
 
 
 @pytest.mark.usefixtures("restored_root_logger")

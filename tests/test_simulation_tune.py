@@ -4,11 +4,13 @@ days it reads: test_simulation_tune_days; what it recommends: test_simulation_tu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from equipments.constant import ConstantEquipment
+from simulation import tune_grid
 from simulation.__main__ import main
 from simulation.tune_grid import TuneError, build_grid
 from tests.replay_days import write_config, write_day
@@ -240,3 +242,43 @@ def test_a_day_whose_file_ends_in_the_sun_says_where_the_file_ends(tmp_path: Pat
     assert f"  {day}: 12:05:00 to 12:30:00, where the file ends (the sun still up)\n" in out, out
     assert f"  {morning}: 12:00:00, where the file starts (the sun already up), to 12:24:00\n" in out, out
     assert " to end" not in out and "start to" not in out
+
+
+def test_the_plan_line_comes_before_the_grid_is_written(tmp_path: Path, days: list[Path],
+                                                        capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every setting's config file was written and read back (a second or more a thousand settings) before the first
+    # line: a large grid said nothing for that long. Now the first setting alone (the days' daylight is found with
+    # it), the plan line, then the others'; what is printed keeps its order.
+    written = tune_grid.write_variants
+    said_before: list[tuple[int, str]] = []  # (settings written by the call, what was printed before it)
+
+    def watched(config: Path, axes: Sequence[tune_grid.Axis], settings: Sequence[tuple[str, ...]],
+                directory: Path, **numbered: int) -> list[Path]:
+        out = capsys.readouterr().out
+        said_before.append((len(settings), out))
+        print(out, end="")  # (put back: the whole output is checked after)
+        return written(config, axes, settings, directory, **numbered)
+
+    monkeypatch.setattr(tune_grid, "write_variants", watched)
+    config = write_config(tmp_path, "ecs = variable")
+    assert main(["tune", str(days[0]), "-c", str(config), "--set", "evaluate.margin=10,20,30,40", "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    most = max(said_before)  # (the call that wrote the grid's other settings)
+    assert most[0] == 3 and most[1].startswith("tune: 4 settings x 1 day = 4 replays on 1 process;"), said_before
+    assert out.index("tune: 4 settings") < out.index(f"  {days[0]}: ") < out.index("best: capture"), out
+    # Four settings in four files, none written over another (the replays tell them apart).
+    table = [line for line in out.splitlines() if line[:2] in ("* ", "  ") and line[2:].strip()[:2] in ("10", "20",
+                                                                                                       "30", "40")]
+    assert sorted(line[2:].split()[0] for line in table) == ["10", "20", "30", "40"], out
+
+
+def test_every_setting_a_config_refuses_is_named_at_once(tmp_path: Path, days: list[Path],
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    # (the grid's first setting is written alone, before the others: its problem alone hid theirs)
+    config = write_config(tmp_path, "ecs = variable")
+    assert main(["tune", str(days[0]), "-c", str(config), "--set", "evaluate.timezone=Nowhere/City,Else/Where",
+                 "--jobs", "1"]) == 2
+    out, err = capsys.readouterr()
+    assert "unknown time zone 'Nowhere/City'" in err and "unknown time zone 'Else/Where'" in err, err
+    assert "tune:" not in out
