@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import math
-from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from equipments.base import BASE_OPTIONS, FORCED_BY_USER, BuildContext, Command, Equipment, EquipmentBuildError
@@ -14,7 +13,6 @@ from equipments.variable_curve import calibration_path, load_calibration
 from settings.options import Option
 from values.boots import (
     ECHO_LAG_S,
-    answered,
     boot_message_id,
     read_variator_status,
     split_device_topic,
@@ -28,10 +26,6 @@ if TYPE_CHECKING:
     from calibration.curve import PowerCurve
 
 log = logging.getLogger(__name__)
-
-# The percents sent not answered yet that are kept (oldest dropped): answered in a second or so, only a variator off
-# the network leaves more than two; every answer of the command in effect clears them.
-UNANSWERED_KEPT = 8
 
 
 def format_percent(percent: float) -> str:
@@ -117,9 +111,6 @@ class VariableEquipment(Equipment):
         self.heard_at: float | None = None
         self.booted_at: float | None = None  # its last boot message or boot_detected: at its default until re-sent
         self._corrected_at = float("-inf")  # the last command sent again for an echo at another percent
-        # The whole percents of the commands sent whose answer has not come, oldest first: an echo is matched with the
-        # command it answers by its percent (as the calibration sweep does), not by coming soon after one.
-        self._unanswered: deque[int] = deque(maxlen=UNANSWERED_KEPT)
         self._output_off = False  # its status said its output is gated off (`off`), and not on since
         self._boot_pace = BootResendPace()  # a flood of boots is no flood of commands
 
@@ -140,8 +131,6 @@ class VariableEquipment(Equipment):
             if not (status.booted or status.percent is not None or status.output_off is not None):
                 self._not_a_status(payload)
                 return False
-            if status.percent is not None and not status.booted and self._late_answer(status.percent, now):
-                return False
             self.heard_at = now
             self._check_gate(status.output_off)
             if status.booted:
@@ -159,7 +148,6 @@ class VariableEquipment(Equipment):
         BOOT_RESENDS_AT_ONCE times in BOOT_RESEND_WINDOW_S (a boot loop, or boot messages from another client, would
         have each its command); one held back is sent when the window lets it (run_timers)."""
         self.booted_at = now
-        self._unanswered.clear()  # (it runs at its default: the commands before are void)
         answer = self._boot_pace.on_boot(now)
         command = self.current_command().payload
         if answer == "send":
@@ -209,58 +197,21 @@ class VariableEquipment(Equipment):
             log.info("%s: the variator reports its output on again", self.name,
                      extra={"limit_key": f"{self.topic_status} state"})
 
-    def _send(self, command: Command) -> bool:
-        """Publish `command`; a percent sent is awaited in the variator's echoes (`status`, a question, is not: it is
-        answered at the percent in effect)."""
-        if not super()._send(command):
-            return False
-        try:
-            percent = float(command.payload)
-        except ValueError:
-            return True
-        if not self._unanswered or self._unanswered[-1] != whole_percent(percent):  # (a re-send: awaited once)
-            self._unanswered.append(whole_percent(percent))
-        return True
-
-    def _late_answer(self, percent: float, now: float) -> bool:
-        """True for an echo that answers a command sent before the one in effect (they crossed on the broker): no
-        sign the variator took ours (its answer is still awaited: `heard_at` is not moved, the full-tank watch and the
-        fallback rules would take it for one), nor of another client's percent (not sent again). Only within
-        ECHO_LAG_S of our last command: an answer comes in a second or so, and a percent from long ago that comes back
-        is another client's (a retained one, taken again at a reconnect)."""
-        unanswered = list(self._unanswered)
-        count = answered(percent, unanswered)
-        if count and unanswered[count - 1] == self._sent_percent():
-            self._unanswered.clear()  # the command in effect answered: those before it are void
-            return False
-        since_command_s = None if self.last_command_at is None else now - self.last_command_at
-        if not count or since_command_s is None or not 0 <= since_command_s < self.ECHO_LAG_S:
-            return False
-        for _ in range(count):
-            self._unanswered.popleft()
-        log.debug("%s: the variator's echo at %g %% answers an earlier command, not %s %% (they crossed on the "
-                  "broker)", self.name, percent, self.current_command().payload)
-        return True
-
-    def _sent_percent(self) -> int | None:
-        """The whole percent of the command in effect (None: not a percent)."""
-        try:
-            return whole_percent(float(self.current_command().payload))
-        except ValueError:
-            return None
-
     def _check_echo(self, percent: float, now: float) -> None:
         """The variator answers every command it takes with the percent it now runs at. One that is not our
-        last command's, nor a late answer of one before it (_late_answer), came from someone else: the seed published
-        its percents retained, and the variator takes that leftover again at each reconnect to the broker (80 % through
-        the night while PySEB, which publishes nothing while its command holds, believed 0 W), or another client. Ours
-        is sent again, once in ECHO_LAG_S at most (two clients fighting is no flood)."""
+        last command's came from someone else: the seed published its percents retained, and the variator
+        takes that leftover again at each reconnect to the broker (80 % through the night while PySEB, which
+        publishes nothing while its command holds, believed 0 W), or another client. Ours is sent again. (An
+        echo within ECHO_LAG_S of our command may be the answer to the command before it: not judged.)"""
         sent = self.current_command().payload
-        sent_percent = self._sent_percent()
+        try:
+            sent_percent = float(sent)
+        except ValueError:
+            return
         # (whole percents: the firmware runs 42.5 % as 42 %; a negative difference is a clock stepped back since:
         # judged, not left alone for the step's length)
-        if sent_percent is None or whole_percent(percent) == sent_percent or \
-                0 <= now - self._corrected_at < self.ECHO_LAG_S:
+        just_sent = self.last_command_at is not None and 0 <= now - self.last_command_at < self.ECHO_LAG_S
+        if whole_percent(percent) == sent_percent or just_sent or 0 <= now - self._corrected_at < self.ECHO_LAG_S:
             return
         self._corrected_at = now
         log.warning("%s: the variator reports %g %% where PySEB's command is %s %%: sent again (a command from "

@@ -25,7 +25,7 @@ _SRATE = re.compile(r'"srate"\s*:\s*"?(\d{1,9})\b', re.ASCII)
 log = logging.getLogger(__name__)
 
 # A variator's echo this soon after a command may answer the command before it (they cross on the broker): the daemon
-# matches such an echo with the commands it sent by its percent (`answered`), and a second correction waits this long.
+# leaves such an echo alone; the calibration sweep matches its echoes with its commands by their percent (`answered`).
 ECHO_LAG_S = 5.0
 
 
