@@ -52,7 +52,9 @@ def _in_mode(fs: FieldSettings, heater: Equipment, does: str) -> str:
     default = f"[domoticz] ecs_mode_default = {mode.value}"
     setters = _mode_setters(fs)
     if not setters:
-        return (f"never forces {heater.name}: its mode is {mode.value} for good ({_held(mode, heater)}; {default}, "
+        # (under `forced` the heater is forced anyway: "never forces" read as a contradiction of "held at 2000 W")
+        verb = "adds no force of its own to" if mode is EcsMode.FORCED else "never forces"
+        return (f"{verb} {heater.name}: its mode is {mode.value} for good ({_held(mode, heater)}; {default}, "
                 "and no Domoticz idx_ecs_mode nor Home Assistant discovery to change it)")
     return (f"only while {heater.name}'s mode is {EcsMode.SOLAR_FALLBACK.value}, as {' or '.join(setters)} may set "
             f"it ({default} until then: {_held(mode, heater)}): {does}")

@@ -59,15 +59,16 @@ def test_the_deadline_rule_is_said_too(tmp_path: Path) -> None:
 BOTH_RULES = "\n[fallback]\nmin_energy_wh = 6000\n"
 
 
-@pytest.mark.parametrize(("mode", "held"), [("off", "held at 0 W"), ("solar", "surplus only"),
-                                            ("forced", "held at 2000 W")])
+@pytest.mark.parametrize(("mode", "held", "verb"), [("off", "held at 0 W", "never forces"),
+                                                    ("solar", "surplus only", "never forces"),
+                                                    ("forced", "held at 2000 W", "adds no force of its own to")])
 def test_a_default_mode_nothing_changes_that_excludes_the_fallback_never_forces(tmp_path: Path, mode: str,
-                                                                                 held: str) -> None:
+                                                                                 held: str, verb: str) -> None:
     # Both rules force only in the mode solar+fallback: "forced from the grid every day" under a mode off for good had
     # the owner turn a rule off for nothing (or fear a night's 7 kWh that never comes).
     path = write_config(tmp_path, extra=f"\n[domoticz]\necs_mode_default = {mode}\n{BOTH_RULES}")
     seed, deadline = notes_of(path)
-    why = (f"never forces ecs: its mode is {mode} for good ({held}; [domoticz] ecs_mode_default = {mode}, and no "
+    why = (f"{verb} ecs: its mode is {mode} for good ({held}; [domoticz] ecs_mode_default = {mode}, and no "
            "Domoticz idx_ecs_mode nor Home Assistant discovery to change it)")
     assert seed == f"low-energy fallback (the seed's rule, on by default): {why}"
     assert deadline == f"deadline rule: {why}"
