@@ -196,7 +196,8 @@ class DaemonLinkEvents:
         """The connection's lines: back after an outage, and the first one's subscriptions."""
         down = self.link_report.up(steady_s())
         if down is not None:
-            log.info("connected to the broker again after %.0f s (%d failed attempts)", down[0], down[1])
+            log.info("connected to the broker again after %.0f s (%d failed attempt%s)", down[0], down[1],
+                     "" if down[1] == 1 else "s")
         if not self._started:
             log.info("connected; subscribed to %s", ", ".join(self.reg.subscriptions()))
 

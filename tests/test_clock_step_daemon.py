@@ -157,4 +157,4 @@ def test_the_broker_s_outage_is_timed_on_the_steady_clock(tmp_path: Path, monkey
     daemon._on_disconnected(Disconnected(at=wall, reason="connection refused"))
     steady[0] += 12.0
     daemon._say_connected(Connected(at=wall + 3 * 3600.0 + 12.0, first=False))
-    assert "connected to the broker again after 12 s (1 failed attempts)" in caplog.text
+    assert "connected to the broker again after 12 s (1 failed attempt)" in caplog.text

@@ -1,6 +1,6 @@
 """The tools' command lines need only what their command uses: a replay, a tune, a report, a fit and every
---help run without paho-mqtt (only the live demo and the sweep talk to a broker), and a package a command
-needs but does not find is one line and exit 2, as regulation.py says it (shell/deps.py), not a traceback."""
+--help run without paho-mqtt (only the live demo, the sweep and the lag measure talk to a broker), and a package a
+command needs but does not find is one line and exit 2, as regulation.py says it (shell/deps.py), not a traceback."""
 
 from __future__ import annotations
 
