@@ -63,6 +63,11 @@ class ClosedLoop:
         return self._relays.trial_sheds_by
 
     @property
+    def handover_offs_by(self) -> dict[str, int]:
+        """Relays handed over on at an unforce that the next decision switched off (its dwell or not), by name."""
+        return self._relays.handover_offs_by
+
+    @property
     def guard_sheds(self) -> int:
         """Relays the import guard switched off against their dwell, since start."""
         return sum(self.guard_sheds_by.values())

@@ -24,6 +24,7 @@ from core.meters import EnergyCounter, MeterState
 from core.stale_guard import StaleGuard
 from core.status_pacing import StatusPacing
 from equipments.base import Command, Equipment, Publish
+from equipments.constant import RelayEquipment
 from field.features import FieldFeatures
 from field.forcers import forcer_name
 from field.forecast import ForecastFailure, OwmForecast
@@ -70,6 +71,7 @@ class Regulator(RegulatorLifeCycle):
         self._resumed_since: float | None = None  # when the restored day's energies were counted from
         self._clock_seen_at: float | None = None  # the last message's or tick's time: to see the wall clock step back
         self._stale_guard = StaleGuard(self.consumption, self.production, self.loads, ev.meter_timeout_s)
+        self._let_relays_hand_over()
         self._gate = DecisionGate(self.consumption, self.production, ev.period_s,
                                   ev.settle_s if self.controller is not None else None)
         # (a loop that hunts waits longer for evidence; Hébert's rule, which does not wait, is not watched)
@@ -313,7 +315,17 @@ class Regulator(RegulatorLifeCycle):
             due.append(self._gate.waiting_until)
         return min(due)
 
+    def _let_relays_hand_over(self) -> None:
+        """Whether a relay forced on is handed over on at its unforce (RelayEquipment.hands_over): under the closed
+        loop while both meters are fresh, for a decision to judge it; else it is switched off at the unforce (with a
+        silent meter no decision would: it stayed on)."""
+        live = self.controller is not None and self._stale_guard.reason is None
+        for load in self.loads:
+            if isinstance(load, RelayEquipment):
+                load.hands_over = live
+
     def _stale_changed(self, now: float) -> None:
+        self._let_relays_hand_over()
         if self._stale_guard.reason is not None:
             self._gate.stop_waiting()  # (else its deadline, past, would hide the daemon's other timers from it)
             self.publish_status(now)  # suspended: the unforced loads were just commanded to 0 W

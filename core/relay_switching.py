@@ -100,6 +100,8 @@ class RelaySwitcher:
         # did not fit (the benchmark checks every short stretch against these).
         self.guard_sheds_by: dict[str, int] = {}
         self.trial_sheds_by: dict[str, int] = {}
+        # Relays handed over on at an unforce that the next decision switched off, within their dwell or not.
+        self.handover_offs_by: dict[str, int] = {}
 
     def see(self, loads: Sequence[Equipment]) -> None:
         """Every relay's clock sees a switch made by anyone (the start, a force, an unforce)."""
@@ -123,7 +125,8 @@ class RelaySwitcher:
                 clock = walk.clocks[index] = self._clock(load)
                 if clock.doubted is not None and isinstance(load, UnknownEquipment):
                     self._retry_doubted(load, clock, now)
-                allowed = clock.allows(load.min_on_s, load.min_off_s, now)
+                # (a relay handed over on at an unforce is judged afresh, its dwell or not: see RelayEquipment)
+                allowed = load.handed_over or clock.allows(load.min_on_s, load.min_off_s, now)
                 walk.free.append(allowed)
                 walk.held_w.append(0.0 if allowed or not load.is_on else relay_power_w(load) or 0.0)
             else:
@@ -135,6 +138,7 @@ class RelaySwitcher:
                 continue
             power_w = relay_power_w(load)
             on = load.is_on
+            handed_over, load.handed_over = load.handed_over, False  # (judged at this decision, once)
             shortfall_w = math.inf  # an off relay's: what the surplus lacks to cover it (<= 0: covered)
             claim_w = 0.0
             if on:
@@ -150,6 +154,8 @@ class RelaySwitcher:
                 walk.on_w += drawn_w
             elif walk.rising and 0 < shortfall_w < walk.before_short_w and walk.free[index]:
                 walk.before_short_w = shortfall_w  # (one switched off at this decision has no shortfall: it was on)
+            if handed_over and not on:
+                self.handover_offs_by[load.name] = self.handover_offs_by.get(load.name, 0) + 1
 
     def _keeps_on(self, load: RelayEquipment, power_w: float | None, clock: RelayClock, walk: RelayPass) -> bool:
         """Whether an on relay stays on. Within the hysteresis band the variable loads before it give back what

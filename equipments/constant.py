@@ -64,12 +64,26 @@ class RelayEquipment(Equipment):
         self.min_off_s = float(options.get("min_off_s", 0.0))
         self.hysteresis_w = float(options.get("hysteresis", 0.0))
         self.on_delay_s = float(options.get("on_delay_s", 0.0))
+        # A relay of known watts forced on, then unforced (by anyone: a force's end, regul/mode, Home Assistant,
+        # Domoticz), was commanded off at once: it rested its min_off_s with its watts exported, then came on again,
+        # two switches for nothing when the surplus covered it. Where the regulator lets it (`hands_over`: the
+        # closed loop, its meters fresh), it is handed to the regulation as it is, on (`handed_over`): the next
+        # decision keeps it on if the surplus covers it, else switches it off then, whatever its dwell. (Hébert's
+        # rule, the seed's, has it off. A load of unknown power is still switched off: its force's end is its measure.)
+        self.hands_over = False
+        self.handed_over = False
 
     @property
     def is_on(self) -> bool:
         """True when the relay was last commanded on (whatever the load is believed to draw)."""
         command = self._last_command
         return command is not None and command.payload == self.json_on
+
+    def set_power(self, watts: float, now: float, reason: str) -> bool:
+        # (any command settles a hand-over: forced again, or off with a silent meter, before the decision that was
+        # to judge it; switched off so, it keeps its min_off_s)
+        self.handed_over = False
+        return super().set_power(watts, now, reason)
 
     def _relay(self, on: bool) -> Command:
         return Command(self.topic_set_power, self.json_on if on else self.json_off, self.retain)
@@ -116,6 +130,15 @@ class ConstantEquipment(RelayEquipment):
         # On or off: a force of any power is a force on, at its label's watts. Kept as asked, the status
         # said "forced at 300 W" of a 1000 W radiator drawing 1000 W.
         return super().force(self.max_power_w if power_w > 0 else 0.0, duration_s, now, reason, by)
+
+    def unforce(self, now: float, reason: str) -> None:
+        if not (self.hands_over and self.is_on and (self.forced_power_w or 0.0) > 0):
+            super().unforce(now, reason)
+            return
+        self.forced_power_w = self.force_end_at = self.forced_by = None
+        self.handed_over = True
+        log.info("%s: %s: handed to the regulation on (kept on if the surplus covers it, else off at the next "
+                 "decision)", self.name, reason)
 
     def increase_power_by(self, watts: float, now: float) -> float | None:
         if self.current_power_w > 0:

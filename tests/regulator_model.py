@@ -167,5 +167,6 @@ class Watch:
         load = self.h.reg.loads_by_name[name]
         count = int(getattr(load, "idle_offs", 0))
         if controller is not None:
-            count += controller.guard_sheds_by.get(name, 0) + controller.trial_sheds_by.get(name, 0)
+            count += (controller.guard_sheds_by.get(name, 0) + controller.trial_sheds_by.get(name, 0)
+                      + controller.handover_offs_by.get(name, 0))
         return count
