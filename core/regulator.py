@@ -317,8 +317,9 @@ class Regulator(RegulatorLifeCycle):
 
     def _let_relays_hand_over(self) -> None:
         """Whether a relay forced on is handed over on at its unforce (RelayEquipment.hands_over): under the closed
-        loop while both meters are fresh, for a decision to judge it; else it is switched off at the unforce (with a
-        silent meter no decision would: it stayed on)."""
+        loop while the regulation is not suspended, for a decision to judge it (a meter falling silent before one
+        comes suspends it within meter_timeout: every unforced load off); else it is switched off at the unforce (with
+        the regulation suspended no decision would: it stayed on)."""
         live = self.controller is not None and self._stale_guard.reason is None
         for load in self.loads:
             if isinstance(load, RelayEquipment):

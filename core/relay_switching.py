@@ -141,7 +141,9 @@ class RelaySwitcher:
             handed_over, load.handed_over = load.handed_over, False  # (judged at this decision, once)
             shortfall_w = math.inf  # an off relay's: what the surplus lacks to cover it (<= 0: covered)
             claim_w = 0.0
-            if on:
+            if on and handed_over:
+                want = self._keeps_handed_over(load, power_w, walk.clocks[index], walk)
+            elif on:
                 want = self._keeps_on(load, power_w, walk.clocks[index], walk)
             else:
                 want, shortfall_w, claim_w = self._wants_on(load, power_w, index, walk, now)
@@ -157,13 +159,25 @@ class RelaySwitcher:
             if handed_over and not on:
                 self.handover_offs_by[load.name] = self.handover_offs_by.get(load.name, 0) + 1
 
-    def _keeps_on(self, load: RelayEquipment, power_w: float | None, clock: RelayClock, walk: RelayPass) -> bool:
-        """Whether an on relay stays on. Within the hysteresis band the variable loads before it give back what
-        it lacks; never so far that the loads' total with no export at all cannot cover the relays left on (that
-        would be import). So a relay with no variable load to give back stays on while the meter shows any
-        export: off 1 W short of a 10 W setpoint, or on a fall only foreseen, it would rest its min_off_s with
-        all its watts exported."""
-        want = (power_w is not None and walk.left_w + walk.keep_margin_w >= power_w - load.hysteresis_w
+    def _keeps_handed_over(self, load: RelayEquipment, power_w: float | None, clock: RelayClock,
+                           walk: RelayPass) -> bool:
+        """Whether a relay handed over on at an unforce stays on: as an on relay does, but not on watts a relay before
+        it waits for (its on delay, a rise, a measure: kept on, from the next decision its min_on_s, counted from its
+        last switch, would hold it on in that relay's place), nor after a load held at 0 W for a moment (a full-tank
+        re-probe: its dwell would keep the heater short)."""
+        if load.name in walk.relays_wait:
+            return False
+        return self._keeps_on(load, power_w, clock, walk, spoken_for_w=walk.waiting_w)
+
+    def _keeps_on(self, load: RelayEquipment, power_w: float | None, clock: RelayClock, walk: RelayPass,
+                  spoken_for_w: float = 0.0) -> bool:
+        """Whether an on relay stays on (`spoken_for_w`: watts of what is left that are not for it). Within the
+        hysteresis band the variable loads before it give back what it lacks; never so far that the loads' total
+        with no export at all cannot cover the relays left on (that would be import). So a relay with no variable
+        load to give back stays on while the meter shows any export: off 1 W short of a 10 W setpoint, or on a fall
+        only foreseen, it would rest its min_off_s with all its watts exported."""
+        want = (power_w is not None
+                and walk.left_w - spoken_for_w + walk.keep_margin_w >= power_w - load.hysteresis_w
                 and walk.keep_total_w - walk.on_w - power_w >= 0)
         if clock.trial and want and not (isinstance(load, UnknownEquipment) and load.measuring):
             clock.trial = clock.retrying = False  # measured, and it fits: from now on it keeps its dwell

@@ -67,9 +67,10 @@ class RelayEquipment(Equipment):
         # A relay of known watts forced on, then unforced (by anyone: a force's end, regul/mode, Home Assistant,
         # Domoticz), was commanded off at once: it rested its min_off_s with its watts exported, then came on again,
         # two switches for nothing when the surplus covered it. Where the regulator lets it (`hands_over`: the
-        # closed loop, its meters fresh), it is handed to the regulation as it is, on (`handed_over`): the next
-        # decision keeps it on if the surplus covers it, else switches it off then, whatever its dwell. (Hébert's
-        # rule, the seed's, has it off. A load of unknown power is still switched off: its force's end is its measure.)
+        # closed loop, the regulation not suspended), it is handed to the regulation as it is, on (`handed_over`):
+        # the next decision keeps it on if the surplus covers it, else switches it off then, whatever its dwell.
+        # (Hébert's rule, the seed's, has it off. A load of unknown power is still switched off: its force's end is
+        # its measure.)
         self.hands_over = False
         self.handed_over = False
 

@@ -81,10 +81,49 @@ def test_a_relay_handed_over_that_the_surplus_does_not_cover_goes_off_at_the_nex
     assert h.last(RADIATOR) == "OFF" and watts(h, "ecs") == 480
     assert h.reg.controller is not None and h.reg.controller.handover_offs_by == {"radiator": 1}
     assert h.reg.controller.guard_sheds == 0
-    house.pv_w += 1000  # then covered: its min_off_s holds it off, as after any switch off
-    for _ in range(50):
+    off_at = house.now
+    house.pv_w += 2600  # then covered (the heater full, 1000 W over): its min_off_s holds it off, as any switch off
+    while house.now < off_at + 118:
         house.read()
-    assert h.on(RADIATOR)[switches:] == ["ON", "OFF"]
+        assert h.last(RADIATOR) == "OFF"
+    house.read()
+    house.read()
+    assert h.on(RADIATOR)[switches:] == ["ON", "OFF", "ON"]
+
+
+def test_a_relay_handed_over_does_not_keep_the_watts_a_relay_before_it_waits_for(tmp_path: Path) -> None:
+    # `small` (300 W, first) waits out its on delay on 1020 W of surplus when the radiator after it is unforced:
+    # kept on, the radiator's min_on_s (counted from the force's on) would keep small off for ten minutes.
+    h = closed_loop(tmp_path, "small", "radiator", relay_options={"small": "on_delay_s = 30\n"})
+    house = House(h, base_w=300, pv_w=300 + 1020)
+    house.read()
+    assert h.last(SMALL) == "0" and h.last(RADIATOR) == "OFF"
+    h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000}', house.now + 0.5)
+    for _ in range(3):
+        house.read()
+    h.reg.handle(MODE, b'{"command": "unforce", "name": "radiator"}', house.now + 0.5)
+    house.read()
+    assert h.last(RADIATOR) == "OFF"
+    for _ in range(16):  # small's 30 s of cover
+        house.read()
+    assert h.last(SMALL) == "1"
+
+
+def test_a_timed_force_ending_next_to_a_reading_stamped_before_it_switches_nothing(tmp_path: Path) -> None:
+    # The force ends on the main loop's clock at T+60.05, the surplus covering the radiator; a production reading
+    # stamped on paho's thread at T+60.04 is handled after it: the radiator stays on, no '0','1'.
+    h = closed_loop(tmp_path, "radiator")
+    h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000, "duration": 60}', NOON)
+    t = NOON
+    while t < NOON + 58:
+        t += 2
+        h.reg.handle(PROD, reading(3000), t - 1)
+        h.reg.handle(CONS, reading(1300), t)
+    h.reg.handle(CONS, reading(1300), NOON + 59.9)
+    h.reg.tick(NOON + 60.05)
+    h.reg.handle(PROD, reading(3000), NOON + 60.04)
+    h.reg.handle(CONS, reading(1300), NOON + 61)
+    assert h.on(RADIATOR)[-1] == "ON" and "OFF" not in h.on(RADIATOR)[1:]
 
 
 def test_a_relay_unforced_while_a_meter_is_silent_goes_off_at_once(tmp_path: Path) -> None:

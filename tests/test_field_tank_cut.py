@@ -14,7 +14,7 @@ from tests.controller_house import House as LoopHouse
 from tests.controller_house import closed_loop
 from tests.field_house import ECS_CMD, ECS_METER, RADIATOR, House, field_config
 from tests.field_tank import EMPTY_TANK, METERED, T, live, metered
-from tests.harness import CONS, Harness
+from tests.harness import CONS, MODE, Harness
 
 
 class PlugHouse(House):
@@ -280,3 +280,24 @@ def test_a_relay_before_the_held_heater_may_switch_on_during_its_re_probe(tmp_pa
     house.read()
     h.reg.tick(house.now)
     assert radiator.is_on
+
+
+def test_a_relay_handed_over_during_a_re_probe_does_not_take_the_heater_s_place(tmp_path: Path) -> None:
+    # Forced on and unforced while the re-probe holds the heater at 0 W: kept on (the heater's watts covering it),
+    # its min_on_s would have kept the heater 1 kW short for ten minutes, as a relay switched on in its place did.
+    h = closed_loop(tmp_path, "ecs", "radiator")
+    house = LoopHouse(h, base_w=1300, pv_w=2300)
+    for _ in range(10):
+        house.read()
+        h.reg.tick(house.now)
+    house.base_w = 300
+    for _ in range(200):
+        house.read()
+        h.reg.tick(house.now)
+        if h.reg.field.after_held(h.reg.loads, house.now):
+            break
+    assert h.reg.field.after_held(h.reg.loads, house.now) == {"radiator"}
+    h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000}', house.now + 0.3)
+    h.reg.handle(MODE, b'{"command": "unforce", "name": "radiator"}', house.now + 0.4)
+    house.read()
+    assert h.last(RADIATOR) == "OFF"
