@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from core.relay_dwell import RelayClock
 from tests.configs import reading, write_config
 from tests.controller_house import PLUG, RADIATOR, SMALL, House, closed_loop, watts
@@ -109,23 +111,6 @@ def test_a_relay_handed_over_does_not_keep_the_watts_a_relay_before_it_waits_for
     assert h.last(SMALL) == "1"
 
 
-def test_a_timed_force_ending_next_to_a_reading_stamped_before_it_switches_nothing(tmp_path: Path) -> None:
-    # The force ends on the main loop's clock at T+60.05, the surplus covering the radiator; a production reading
-    # stamped on paho's thread at T+60.04 is handled after it: the radiator stays on, no '0','1'.
-    h = closed_loop(tmp_path, "radiator")
-    h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000, "duration": 60}', NOON)
-    t = NOON
-    while t < NOON + 58:
-        t += 2
-        h.reg.handle(PROD, reading(3000), t - 1)
-        h.reg.handle(CONS, reading(1300), t)
-    h.reg.handle(CONS, reading(1300), NOON + 59.9)
-    h.reg.tick(NOON + 60.05)
-    h.reg.handle(PROD, reading(3000), NOON + 60.04)
-    h.reg.handle(CONS, reading(1300), NOON + 61)
-    assert h.on(RADIATOR)[-1] == "ON" and "OFF" not in h.on(RADIATOR)[1:]
-
-
 def test_a_relay_unforced_while_a_meter_is_silent_goes_off_at_once(tmp_path: Path) -> None:
     # No decision would judge it: the regulation is suspended (every unforced load at 0 W).
     h = closed_loop(tmp_path, "ecs", "radiator")
@@ -182,21 +167,28 @@ def test_an_unforce_of_a_load_that_is_not_forced_changes_nothing(tmp_path: Path)
     assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 2000
 
 
-def test_a_reading_stamped_just_before_a_timers_command_does_not_skip_the_dwell(tmp_path: Path) -> None:
-    # The force ends on the main loop's clock at T+60.05 (the plug off: a load of unknown power is measured by its
-    # force's end, not handed over on); a production reading stamped on paho's thread at T+60.04 is handled after
-    # it. The plug's min_off_s holds it off: no '0','1'.
-    h = closed_loop(tmp_path, "plug")
-    h.reg.handle(MODE, b'{"command": "force", "name": "plug", "power": 500, "duration": 60}', NOON)
+@pytest.mark.parametrize(("name", "topic", "drawn_w", "commands"), [
+    # a load of unknown power is measured by its force's end, not handed over: off, then held off by min_off_s
+    ("plug", PLUG, 500, ["on", "off"]),
+    # a relay of known watts is handed over on, and the surplus covers it: on, and nothing more
+    ("radiator", RADIATOR, 1000, ["OFF", "ON"]),
+])
+def test_a_reading_stamped_just_before_a_timers_command_does_not_skip_the_dwell(
+        tmp_path: Path, name: str, topic: str, drawn_w: float, commands: list[str]) -> None:
+    # The force ends on the main loop's clock at T+60.05; a production reading stamped on paho's thread at T+60.04
+    # is handled after it, then a house reading: no '0','1'.
+    h = closed_loop(tmp_path, name)
+    h.reg.handle(MODE, f'{{"command": "force", "name": "{name}", "power": {drawn_w}, "duration": 60}}'.encode(), NOON)
     t = NOON
     while t < NOON + 58:
         t += 2
         h.reg.handle(PROD, reading(3000), t - 1)
-        h.reg.handle(CONS, reading(800), t)
-    h.reg.handle(CONS, reading(800), NOON + 59.9)
+        h.reg.handle(CONS, reading(300 + drawn_w), t)
+    h.reg.handle(CONS, reading(300 + drawn_w), NOON + 59.9)
     h.reg.tick(NOON + 60.05)
     h.reg.handle(PROD, reading(3000), NOON + 60.04)
-    assert h.on(PLUG)[-2:] == ["on", "off"] and h.last(PLUG) == "off"
+    h.reg.handle(CONS, reading(300 + (drawn_w if name == "radiator" else 0)), NOON + 61)
+    assert h.on(topic)[-2:] == commands
 
 
 def test_a_clock_stepped_back_does_not_freeze_a_relay(tmp_path: Path) -> None:
