@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, time, timedelta, tzinfo
+from datetime import date, timedelta, tzinfo
 
 from equipments.modes import ForceCommand
 from field.fallback_answers import VariatorAnswers
@@ -18,7 +18,7 @@ from field.fallback_seed_window import SeedWindow
 from field.fallback_settings import SeedRuleSettings
 from field.fallback_shortfall import no_forecast, season_of, seed_force_wh
 from field.forecast import CloudPick
-from values.local_time import DailyTime, hour, last_occurrence, local_date, local_datetime
+from values.local_time import MIDNIGHT, DailyTime, hour, last_occurrence, local_date, local_datetime
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,6 @@ MIN_WINDOW_S = 20 * 3600  # a check on fewer hours of counted energy (fresh star
 # A window from a midnight to a check that day from this hour holds the day's sun (Hébert's seed weighed its heater's
 # energy since midnight at 16:00): SeedFallback._holds_the_day
 AFTERNOON_HOUR = 12
-MIDNIGHT = time(0, 0)
 # The most the clock may read behind the last tick for that tick to stand (a restore from a file ahead of a clock not
 # synced yet, NTP stepping a clock back): the status restore takes a file up to 12 h ahead.
 MAX_CLOCK_BEHIND_S = 24 * 3600

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import time, tzinfo
+from datetime import tzinfo
 from typing import Any
 
 from equipments.base import Equipment, Publish
@@ -25,10 +25,9 @@ from field.water_heater import HeaterControl
 from integrations.domoticz import Message
 from integrations.domoticz_control import EcsMode
 from settings.sections import MqttSettings
-from values.local_time import hour, last_occurrence, local_datetime
+from values.local_time import MIDNIGHT, hour, last_occurrence, local_datetime
 from values.saved_numbers import saved_energy
 
-MIDNIGHT = time(0, 0)
 SEED_FLAG_CLEAR_HOUR = 9  # the seed's one clear of its water heater's full flag, local time
 
 log = logging.getLogger(__name__)

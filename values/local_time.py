@@ -10,6 +10,10 @@ from datetime import date, datetime, time, timedelta, tzinfo
 _HHMM = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$", re.ASCII)  # (\d alone takes Arabic-Indic digits)
 
 
+# A local day's first instant as a wall time (the day roll's moment; a seed status file's energies count from it).
+MIDNIGHT = time.min
+
+
 def local_date(now: float, tz: tzinfo | None) -> date:
     """The local calendar date at `now`."""
     return datetime.fromtimestamp(now, tz).date()
@@ -22,7 +26,7 @@ def local_datetime(now: float, tz: tzinfo | None) -> datetime:
 
 def next_local_midnight(now: float, tz: tzinfo | None) -> float:
     """Epoch seconds of the first local midnight after `now` (DST-aware)."""
-    return local_instant(local_date(now, tz) + timedelta(days=1), time.min, tz)
+    return local_instant(local_date(now, tz) + timedelta(days=1), MIDNIGHT, tz)
 
 
 def local_instant(day: date, at: time, tz: tzinfo | None) -> float:
@@ -35,7 +39,7 @@ def local_instant(day: date, at: time, tz: tzinfo | None) -> float:
 def day_start_iso(day: date, tz: tzinfo | None) -> str:
     """The first instant of local `day` (its midnight, the day roll's moment) as ISO 8601 with its UTC offset:
     '2026-03-30T00:00:00+02:00'. A midnight skipped by a DST jump is the jump itself, shown at the new offset."""
-    return local_datetime(local_instant(day, time.min, tz), tz).isoformat(timespec="seconds")
+    return local_datetime(local_instant(day, MIDNIGHT, tz), tz).isoformat(timespec="seconds")
 
 
 def last_occurrence(now: float, at: time, tz: tzinfo | None) -> float:
