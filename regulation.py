@@ -184,8 +184,17 @@ def _print_check(config: str, settings: Any) -> None:
     ev = settings.evaluate
     # (a migrated config's margin is the setpoint the loop keeps: the user sees it here, with its default)
     if ev.algorithm == "closed_loop":
-        print(f"  regulation:  closed loop: export setpoint {ev.margin_w:g} W (margin), variable loads' whole percents "
-              f"importing {ev.dither_import_w:g} W at most (dither_import)")
+        relays = [e for e in settings.equipments if e.KIND != "variable"]
+        if len(relays) < len(settings.equipments):
+            print(f"  regulation:  closed loop: export setpoint {ev.margin_w:g} W (margin), variable loads' whole "
+                  f"percents importing {ev.dither_import_w:g} W at most (dither_import)")
+        else:
+            # (with no variator nothing gives a cloud back but a relay's switch: the default dwell then costs a
+            # changeable day a third of its capture against Hébert's rule, and the owner must hear of it here)
+            dwell = ", ".join(f"{e.name} {e.min_on_s:g}/{e.min_off_s:g} s" for e in relays)
+            print(f"  regulation:  closed loop: export setpoint {ev.margin_w:g} W (margin); relays only: their dwell "
+                  f"(min_on_s/min_off_s: {dwell}) spares them and costs capture and import on changeable days "
+                  "(docs/control.md, \"A house with relays only\")")
     else:
         print(f"  regulation:  Hébert's rule: margin {ev.margin_w:g} W, balance threshold {ev.balance_threshold_w:g} W")
     # (which CAs the broker's certificate is checked against: no ca_file is the system's, a broker with a public one)

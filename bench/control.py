@@ -3,11 +3,12 @@
 
     python3 bench/control.py [--noise] [--jobs 2] [--only DAY] [--actuation at_once] [--jitter S]
 
-Replays, through the real decision core, the three shipped real days with two houses (the demo house
-and a two-load house: ECS-04 heater with a 6 kWh tank, then a 600 W relay), once per algorithm, and
-prints per day, house and algorithm: capture of the oracle, caused import, export, and per relay the
-switches and the shortest on and off stretches. Then the issue-8 goals, each MET or MISSED: a missed
-goal is a figure, not a failure (the exit code is 0 either way; 2 only for a bad argument).
+Replays, through the real decision core, the three shipped real days with three houses (the demo house,
+a two-load house: ECS-04 heater with a 6 kWh tank, then a 600 W relay; and a house with relays only: 1000 W
+then 600 W), once per algorithm, and prints per day, house and algorithm: capture of the oracle, caused
+import, export, and per relay the switches and the shortest on and off stretches. Then the issue-8 goals
+(set for the first two houses), each MET or MISSED: a missed goal is a figure, not a failure (the exit code
+is 0 either way; 2 only for a bad argument).
 `--noise` adds +-10 W of meter noise and loses 2 % of the readings; `--seeds N` replays that noisy run
 with N draws of the noise and prints, after the first draw's table, each row's spread (a relay switched
 a reading sooner or later can move a day's capture by most of a point: one draw is luck as much as
@@ -45,7 +46,11 @@ DAYS = {  # name -> (file, is a 1-minute day)
     "payerne-2016-06-29": (TRACES / "bsrn-payerne-2016-06-29.csv", True),
     "payerne-2016-06-18-10s": (TRACES / "bsrn-payerne-2016-06-18-10s.csv", False),
 }
-HOUSES = {"demo": ROOT / "simulation" / "demo.ini", "two-load": ROOT / "bench" / "houses" / "two-load.ini"}
+HOUSES = {"demo": ROOT / "simulation" / "demo.ini", "two-load": ROOT / "bench" / "houses" / "two-load.ini",
+          "relays": ROOT / "bench" / "houses" / "relays.ini"}
+# Issue 8 set its goals for these two; the relays-only house is measured so that a change is seen to move it
+# too, with no goal of its own (docs/control.md, "A house with relays only").
+GOAL_HOUSES = ("demo", "two-load")
 ALGORITHMS = ("hebert", "closed_loop")
 # The README's trade-off table: relay dwell, on delay, export setpoint, the whole percents' import and a rise
 # taken ahead.
@@ -223,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"with meter readings up to {args.jitter:g} s early or late")
     print("\n" if timing else "", end="")
     print_table(figures)
-    checks = goals(figures, [day for day, (_, minute) in DAYS.items() if minute])
+    checks = goals(figures, [day for day, (_, minute) in DAYS.items() if minute], GOAL_HOUSES)
     missed = sum(1 for _, ok in checks if not ok)
     print(f"\ngoals (issue 8): {len(checks) - missed} met, {missed} missed")
     for text, ok in checks:

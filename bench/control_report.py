@@ -86,10 +86,12 @@ def print_spread(draws: Sequence[Sequence[Figures]]) -> None:
         print(f"  {day} / {house}: the closed loop's capture >= Hébert's in {above} of {len(draws)} draws")
 
 
-def goals(figures: Sequence[Figures], minute_days: Collection[str]) -> list[tuple[str, bool]]:
-    """The issue's targets, each with whether it was met, for every day and house; `minute_days`: the days read
-    once a minute (the others every 10 s: their goals are Hébert's figures, not fixed ones)."""
-    by_key = {(f.run.day, f.run.house, f.run.algorithm): f for f in figures if not f.run.label}
+def goals(figures: Sequence[Figures], minute_days: Collection[str], houses: Collection[str]) -> list[tuple[str, bool]]:
+    """The issue's targets, each with whether it was met, for every day and each of `houses` (those the issue set
+    goals for); `minute_days`: the days read once a minute (the others every 10 s: their goals are Hébert's figures,
+    not fixed ones)."""
+    by_key = {(f.run.day, f.run.house, f.run.algorithm): f for f in figures
+              if not f.run.label and f.run.house in houses}
     checks: list[tuple[str, bool]] = []
     for (day, house, algorithm), new in sorted(by_key.items()):
         if algorithm != "closed_loop" or (day, house, "hebert") not in by_key:

@@ -171,6 +171,34 @@ def test_check_says_the_rule_and_its_setpoint(tmp_path: Path, algorithm: str, ma
     assert f"  {said}" in result.stdout
 
 
+@pytest.mark.parametrize(("loads", "relay_options", "said"), [
+    (("radiator", "plug"), "", "regulation:  closed loop: export setpoint 20 W (margin); relays only: their dwell "
+                               "(min_on_s/min_off_s: radiator 600/120 s, plug 600/120 s) spares them and costs capture "
+                               "and import on changeable days (docs/control.md, \"A house with relays only\")\n"),
+    (("radiator",), "min_on_s = 60\nmin_off_s = 30\n",
+     "relays only: their dwell (min_on_s/min_off_s: radiator 60/30 s)"),
+])
+def test_check_says_what_the_dwell_costs_a_house_with_relays_only(tmp_path: Path, loads: tuple[str, ...],
+                                                                  relay_options: str, said: str) -> None:
+    # With no variator the dwell costs a changeable day a third of its capture against Hébert's rule
+    # (docs/control.md): the owner of such a house hears of it, with the dwell in force, before the daemon runs.
+    config = write_config(tmp_path, loads, algorithm="closed_loop")
+    config.write_text(config.read_text().replace("[radiator]\n", f"[radiator]\n{relay_options}"))
+    result = run("-c", str(config), "--check")
+    assert result.returncode == 0, result.stderr
+    assert said in result.stdout and "whole percents" not in result.stdout
+
+
+def test_check_says_nothing_of_relays_only_with_a_variable_load_or_hebert(tmp_path: Path) -> None:
+    for algorithm in ("closed_loop", "hebert"):  # (Hébert's rule has no dwell: nothing to say of it)
+        config = write_config(tmp_path, ("ecs", "radiator", "plug") if algorithm == "closed_loop" else ("radiator",),
+                              algorithm=algorithm)
+        result = run("-c", str(config), "--check")
+        assert result.returncode == 0, result.stderr
+        assert "relays only" not in result.stdout
+        assert ("whole percents" in result.stdout) == (algorithm == "closed_loop")
+
+
 @pytest.mark.parametrize(("ecs", "said"), [
     ("", "full tank (ecs): inferred from the house meter"),
     ("topic_read_power = smeter/pzem/ECS\n",
