@@ -2,8 +2,9 @@
 option tables of settings/ and each load class's OPTIONS) before anything runs, and one config file per
 setting, written with absolute paths in a work directory.
 
-Without `--set`, the grid is built from `DEFAULT_CANDIDATES`, keeping only the keys the schema knows
-(a key a newer controller adds joins the default grid by being listed here)."""
+Without `--set`, the grid is built from `DEFAULT_CANDIDATES` (`DEFAULT_RELAYS_ONLY` for a config whose loads are
+all relays), keeping only the keys the schema knows (a key a newer controller adds joins the default grid by being
+listed here)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ from settings.sections import EVALUATE_OPTIONS
 from simulation.config import read_sim_config
 from simulation.variants import make_paths_absolute, value_as_in_config
 
-__all__ = ["DEFAULT_CANDIDATES", "Axis", "TuneError", "build_grid", "config_values", "current_setting", "points",
-           "shown_values", "write_variants"]
+__all__ = ["DEFAULT_CANDIDATES", "DEFAULT_RELAYS_ONLY", "Axis", "TuneError", "build_grid", "config_values",
+           "current_setting", "points", "shown_values", "write_variants"]
 
 RELAYS = "relays"  # in DEFAULT_CANDIDATES: the key of every relay load, set together
 DEFAULT_CANDIDATES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -34,6 +35,15 @@ DEFAULT_CANDIDATES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (RELAYS, "min_on_s", ("300", "600")),
     (RELAYS, "min_off_s", ("120", "300")),
     (RELAYS, "hysteresis", ("100", "150")),
+)
+# With relays only (no variable load) the dwell is the whole trade: nothing else gives a cloud back, a min_on_s of
+# 60 s captures 10 to 15 points more than 600 s on a changeable day, for twice the switches (docs/control.md, "A
+# house with relays only"), so the grid reaches down there; and a relay of known watts goes off at the first import
+# whatever its hysteresis, the band variable loads give back: not an axis (it only moves a trial's threshold).
+DEFAULT_RELAYS_ONLY: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("evaluate", "margin", ("0", "20")),
+    (RELAYS, "min_on_s", ("60", "120", "600")),
+    (RELAYS, "min_off_s", ("30", "120")),
 )
 
 
@@ -90,7 +100,9 @@ def build_grid(config: Path, sets: Sequence[str]) -> list[Axis]:
     schema, relays, problems = _schema(cp)
     axes: list[Axis] = []
     if not sets:
-        for section, key, values in DEFAULT_CANDIDATES:
+        others = [name for name in schema if name != "evaluate" and name not in relays]  # (variable loads)
+        relays_only = bool(relays) and not others
+        for section, key, values in DEFAULT_RELAYS_ONLY if relays_only else DEFAULT_CANDIDATES:
             owners = relays if section == RELAYS else [section]
             targets = tuple((owner, key) for owner in owners if key in schema.get(owner, {}))
             if targets:

@@ -124,6 +124,17 @@ def test_the_default_grid_keeps_the_keys_the_schema_knows(tmp_path: Path) -> Non
     assert "relays.min_off_s" not in axes
 
 
+def test_the_default_grid_of_a_house_with_relays_only_is_their_dwell(tmp_path: Path) -> None:
+    # No variable load: the dwell is the whole trade (docs/control.md), down to a min_on_s of 60 s; a relay's
+    # hysteresis, the band the variable loads give back, does nothing there.
+    config = write_config(tmp_path, "radiator = constant\ntowel = unknown")
+    axes = build_grid(config, [])
+    assert [(axis.label, axis.values) for axis in axes] == [
+        ("evaluate.margin", ("0", "20")), ("relays.min_on_s", ("60", "120", "600")),
+        ("relays.min_off_s", ("30", "120"))]
+    assert axes[1].targets == (("radiator", "min_on_s"), ("towel", "min_on_s"))
+
+
 def test_set_relays_key_sets_it_on_every_relay(tmp_path: Path) -> None:
     config = write_config(tmp_path, "ecs = variable\nradiator = constant\ntowel = unknown")
     axes = build_grid(config, ["relays.on_delay_s=0,60"])
