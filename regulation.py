@@ -184,7 +184,9 @@ def _print_check(config: str, settings: Any) -> None:
     ev = settings.evaluate
     # (a migrated config's margin is the setpoint the loop keeps: the user sees it here, with its default)
     if ev.algorithm == "closed_loop":
-        relays = [e for e in settings.equipments if e.KIND != "variable"]
+        from equipments.constant import RelayEquipment
+
+        relays = [e for e in settings.equipments if isinstance(e, RelayEquipment)]
         if len(relays) < len(settings.equipments):
             print(f"  regulation:  closed loop: export setpoint {ev.margin_w:g} W (margin), variable loads' whole "
                   f"percents importing {ev.dither_import_w:g} W at most (dither_import)")

@@ -25,8 +25,8 @@ from simulation.metrics import Summary
 from simulation.replay import load_trace, replay
 from simulation.tune_grid import Axis
 
-__all__ = ["Outcome", "Window", "best", "config_lines", "day_groups", "daylight", "format_table", "least_reached",
-           "less_import_note", "run_grid"]
+__all__ = ["Outcome", "Window", "best", "config_lines", "day_groups", "daylight", "fewer_switches_note", "format_table",
+           "least_reached", "less_import_note", "run_grid"]
 
 DAYLIGHT_PAD_S = 900.0
 
@@ -236,6 +236,27 @@ def less_import_note(axes: Sequence[Axis], outcomes: Sequence[Outcome], chosen: 
     return (f"(no import limit given; the least caused import, {least.caused_import_wh:.1f} Wh a day, is with "
             f"{setting} (capture {least.capture_pct:.2f} %), the best's {chosen.caused_import_wh:.1f} Wh: "
             "--max-import-wh N leaves out the settings over N Wh a day)")
+
+
+def fewer_switches_note(axes: Sequence[Axis], outcomes: Sequence[Outcome], chosen: Outcome,
+                        max_switches: float | None, max_import_wh: float | None = None) -> str:
+    """Without a switch limit, the setting of the grid whose busiest relay switches least, when the chosen one's
+    switches more (as the table shows them, to 0.1 a day), so the user sees what the best capture costs in wear before
+    pasting it: with relays only, the shortest dwell of the grid captures most and switches twice as often
+    (docs/control.md). Among the settings within `max_import_wh`, as the best is. "": a switch limit was given, no
+    relay, or nothing switches less."""
+    if max_switches is not None or not chosen.switches:
+        return ""
+    scored = [o for o in outcomes if o.capture_pct is not None and o.switches
+              and (max_import_wh is None or o.caused_import_wh <= max_import_wh)]
+    # (ties as the table shows them, to 0.1 switch and 0.01 point: the first of the grid)
+    least = min(scored, key=lambda o: (round(max(o.switches), 1), -round(o.capture_pct or 0.0, 2)), default=None)
+    if least is None or round(max(least.switches), 1) >= round(max(chosen.switches), 1):
+        return ""
+    setting = ", ".join(f"{axis.label}={value}" for axis, value in zip(axes, least.setting, strict=True))
+    return (f"(no switch limit given; the fewest switches, {max(least.switches):.1f} a day of a relay, are with "
+            f"{setting} (capture {least.capture_pct:.2f} %), the best's {max(chosen.switches):.1f}: --max-switches N "
+            "leaves out the settings over N a day of any relay)")
 
 
 def _kept(setting: Sequence[str], current: Sequence[str | None]) -> int:

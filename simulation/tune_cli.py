@@ -181,6 +181,7 @@ def run_tune(args: argparse.Namespace) -> int:
         config_lines,
         day_groups,
         daylight,
+        fewer_switches_note,
         format_table,
         least_reached,
         less_import_note,
@@ -269,9 +270,10 @@ def run_tune(args: argparse.Namespace) -> int:
               "to compare")
         print(f"\n(tuned in {elapsed:.1f} s)")
         return 0
-    note = less_import_note(axes, outcomes, chosen, args.max_import_wh, args.max_switches)
-    if note:
-        print(f"\n{note}")
+    for note in (less_import_note(axes, outcomes, chosen, args.max_import_wh, args.max_switches),
+                 fewer_switches_note(axes, outcomes, chosen, args.max_switches, args.max_import_wh)):
+        if note:
+            print(f"\n{note}")
     if chosen.setting == current:
         print(f"\nbest: capture {chosen.capture_pct:.2f} %, caused import {chosen.caused_import_wh:.0f} Wh a day, "
               "with the settings your config has now: nothing to change (no setting of the grid does better)")

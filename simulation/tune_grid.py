@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from equipments.constant import RelayEquipment
 from equipments.registry import resolve_kind
 from field.config import FIELD_EVALUATE_OPTIONS, FIELD_LOAD_OPTIONS
 from settings.config import load_settings, read_parser
@@ -77,6 +78,16 @@ def _schema(cp: configparser.ConfigParser) -> tuple[dict[str, dict[str, Option]]
     return schema, relays, problems
 
 
+def _relays_only(cp: configparser.ConfigParser) -> bool:
+    """Whether every load of the config is a relay (a RelayEquipment, a user's class too), as `regulation.py --check`
+    judges it; False with no load, or one whose kind does not resolve (`_schema` says why)."""
+    kinds = cp.items("equipments", raw=True) if cp.has_section("equipments") else []
+    try:
+        return bool(kinds) and all(issubclass(resolve_kind(kind), RelayEquipment) for _, kind in kinds)
+    except ValueError:
+        return False
+
+
 def _parse_set(text: str) -> tuple[str, str, tuple[str, ...]] | str:
     target, equals, values = text.partition("=")
     section, dot, key = target.strip().rpartition(".")
@@ -100,9 +111,7 @@ def build_grid(config: Path, sets: Sequence[str]) -> list[Axis]:
     schema, relays, problems = _schema(cp)
     axes: list[Axis] = []
     if not sets:
-        others = [name for name in schema if name != "evaluate" and name not in relays]  # (variable loads)
-        relays_only = bool(relays) and not others
-        for section, key, values in DEFAULT_RELAYS_ONLY if relays_only else DEFAULT_CANDIDATES:
+        for section, key, values in DEFAULT_RELAYS_ONLY if _relays_only(cp) else DEFAULT_CANDIDATES:
             owners = relays if section == RELAYS else [section]
             targets = tuple((owner, key) for owner in owners if key in schema.get(owner, {}))
             if targets:

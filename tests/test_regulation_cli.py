@@ -189,6 +189,31 @@ def test_check_says_what_the_dwell_costs_a_house_with_relays_only(tmp_path: Path
     assert said in result.stdout and "whole percents" not in result.stdout
 
 
+@pytest.mark.parametrize(("loads", "relays_only"), [
+    ("bare = myloads:Bare\nradiator = constant", False),  # a load of the user's own that is no relay
+    ("pwm = myloads:Pwm\nradiator = constant", False),  # a variable load of another kind
+    ("pool = myloads:Pool", True),  # a relay of the user's own
+])
+def test_check_judges_relays_only_on_the_load_classes(tmp_path: Path, loads: str, relays_only: bool) -> None:
+    # (it judged on KIND != "variable", and read a user's Equipment subclass's min_on_s: --check crashed)
+    (tmp_path / "myloads.py").write_text(
+        "from equipments.base import Equipment\nfrom equipments.constant import ConstantEquipment\n"
+        "from equipments.variable import VariableEquipment\n"
+        "class Bare(Equipment):\n    KIND = 'bare'\n    @property\n    def max_power_w(self): return 500.0\n"
+        "class Pwm(VariableEquipment):\n    KIND = 'pwm'\n"
+        "class Pool(ConstantEquipment):\n    KIND = 'pool'\n")
+    config = write_config(tmp_path, ("radiator",), algorithm="closed_loop")
+    sections = "".join(f"[{name}]\ntopic_set_power = cmnd/{name}/POWER\nmax_power = 500\n" for name in ("bare", "pool"))
+    sections += "[pwm]\ntopic_set_power = regul/vload/PWM/cmd\ncalibration = linear.csv\n"
+    config.write_text(config.read_text().replace("radiator = constant", loads) + sections)
+    result = subprocess.run([sys.executable, str(ROOT / "regulation.py"), "-c", str(config), "--check"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=30,
+                            env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert ("relays only: their dwell (min_on_s/min_off_s: pool 600/120 s)" in result.stdout) == relays_only
+    assert "regulation:  closed loop: export setpoint 20 W (margin)" in result.stdout
+
+
 def test_check_says_nothing_of_relays_only_with_a_variable_load_or_hebert(tmp_path: Path) -> None:
     for algorithm in ("closed_loop", "hebert"):  # (Hébert's rule has no dwell: nothing to say of it)
         config = write_config(tmp_path, ("ecs", "radiator", "plug") if algorithm == "closed_loop" else ("radiator",),

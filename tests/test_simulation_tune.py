@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from equipments.base import Equipment
 from equipments.constant import ConstantEquipment
 from simulation import tune_grid
 from simulation.__main__ import main
@@ -20,6 +21,12 @@ class DwellRelay(ConstantEquipment):
     """A user's relay kind with only some of the closed-loop controller's keys (no min_off_s)."""
 
     OPTIONS = tuple(o for o in ConstantEquipment.OPTIONS if o.name != "min_off_s")
+
+
+class Bare(Equipment):
+    """A user's load that is no relay (nor a variable load)."""
+
+    KIND = "bare"
 
 
 @pytest.fixture
@@ -133,6 +140,14 @@ def test_the_default_grid_of_a_house_with_relays_only_is_their_dwell(tmp_path: P
         ("evaluate.margin", ("0", "20")), ("relays.min_on_s", ("60", "120", "600")),
         ("relays.min_off_s", ("30", "120"))]
     assert axes[1].targets == (("radiator", "min_on_s"), ("towel", "min_on_s"))
+    # Judged on the classes, as --check judges it: a relay of the user's own is a relay (its keys only: no
+    # min_off_s), a load of the user's own that is no relay is not.
+    config.write_text(config.read_text().replace("towel = unknown", "towel = tests.test_simulation_tune:DwellRelay"))
+    assert [axis.label for axis in build_grid(config, [])] == ["evaluate.margin", "relays.min_on_s",
+                                                               "relays.min_off_s"]
+    assert build_grid(config, [])[2].targets == (("radiator", "min_off_s"),)
+    config.write_text(config.read_text().replace(":DwellRelay", ":Bare"))
+    assert [axis.values for axis in build_grid(config, [])][:2] == [("0", "10", "20"), ("300", "600")]
 
 
 def test_set_relays_key_sets_it_on_every_relay(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from simulation.__main__ import main
-from simulation.tune import Outcome, best, less_import_note
+from simulation.tune import Outcome, best, fewer_switches_note, less_import_note
 from simulation.tune_grid import Axis, build_grid, current_setting
 from tests.replay_days import write_config, write_day
 
@@ -112,6 +112,23 @@ def test_without_an_import_limit_the_least_import_setting_is_named() -> None:
     assert less_import_note(axes, [hunting, busy, between], hunting, None, max_switches=5.0).startswith(
         "(no import limit given; the least caused import, 20.0 Wh a day, is with evaluate.settle=1.5")
     assert less_import_note(axes, [hunting, busy], hunting, None, max_switches=5.0) == ""
+
+
+def test_without_a_switch_limit_the_fewest_switches_setting_is_named() -> None:
+    # A house with relays only (bench/houses/relays.ini, Payerne 06-29): the grid's shortest dwell captures most and
+    # switches its busiest relay 146 times a day; the default's 52. Tune ranks on capture; the note shows the wear.
+    axes = [Axis("relays.min_on_s", (("radiator", "min_on_s"), ("towel", "min_on_s")), ("60", "600"))]
+    short, default = _outcome(("60",), 99.73, 23.3, switches=146.0), _outcome(("600",), 86.01, 39.6, switches=52.0)
+    assert fewer_switches_note(axes, [short, default], short, None) == (
+        "(no switch limit given; the fewest switches, 52.0 a day of a relay, are with relays.min_on_s=600 (capture "
+        "86.01 %), the best's 146.0: --max-switches N leaves out the settings over N a day of any relay)")
+    # A limit given, the chosen one switching least, or no relay at all: nothing to say.
+    assert fewer_switches_note(axes, [short, default], short, 200.0) == ""
+    assert fewer_switches_note(axes, [short, default], default, None) == ""
+    heater = Outcome(("60",), 1, 99.0, 10.0, 100.0, 5.0, (), ())
+    assert fewer_switches_note(axes, [heater], heater, None) == ""
+    # Within the user's --max-import-wh only, as the best: a setting over it is no answer.
+    assert fewer_switches_note(axes, [short, default], short, None, max_import_wh=30.0) == ""
 
 
 def test_tune_names_the_least_import_setting_when_no_limit_is_given(tmp_path: Path,
