@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from core.controller import ClosedLoop
 from core.daily_report import DailyFigures, DailyReport
@@ -47,6 +47,7 @@ class RegulatorLifeCycle:
     production_energy: EnergyCounter
     _started_at: float | None
     _resumed_day_at: float | None
+    _restored_at: float | None
     _resumed_since: float | None
     _last_report: str | None
     _removed_left_on: list[tuple[str, Command]]
@@ -61,8 +62,8 @@ class RegulatorLifeCycle:
             return
         self._started_at = now
         self._stale_guard.start(now)
-        # (the day of a file restored from ahead of the clock: the clock stepping forward to it is no midnight)
-        self._day.start(now if self._resumed_day_at is None else max(now, self._resumed_day_at), self._resumed_since)
+        # (energies not restored count from the start itself, whatever day it counts)
+        self._day.start(self._day_started_at(now), now if self._resumed_since is None else self._resumed_since)
         self._switch_off_removed()
         self.field.start(now)
         start_loads(self.loads, now)
@@ -70,6 +71,19 @@ class RegulatorLifeCycle:
         if unsent is not None:
             log.info("the report of %s, whose midnight passed while PySEB was stopped: %s", unsent.date, unsent.line())
             self._publish_report(unsent)
+
+    def _day_started_at(self, now: float) -> float:
+        """The instant whose local day the regulator starts counting: `now`, but for a restored status. A file restored
+        from ahead of the clock holds that day's figures: the clock stepping forward to it is no midnight. Any other
+        restore sorted the file's figures into today's and yesterday's at its own time: a midnight between it and the
+        start (a restart just before midnight, the broker answering only after it) is that day's roll, at the first
+        decision or tick, its report published and its energies yesterday's; started from `now`, the ended day's
+        figures were counted as the new day's, and its report never sent."""
+        if self._resumed_day_at is not None:
+            return max(now, self._resumed_day_at)
+        if self._restored_at is not None:
+            return min(now, self._restored_at)
+        return now
 
     def switch_off_at_start(self, name: str, off: Command, starts: int, since: float) -> None:
         """Publish `off` at the start, before the loads' own commands: it switches off `name`, a load the config no
@@ -140,11 +154,12 @@ class RegulatorLifeCycle:
                 continue
             log.info("%s (no longer configured, left on): commanded off, %r on %s", name, off.payload, off.topic)
 
-    def restore(self: RegulatorView, document: dict[str, Any], now: float,
+    def restore(self, document: dict[str, Any], now: float,
                 set_aside: Callable[[str, str], object] | None = None) -> list[str]:
         """Take energies, forces and full flags from a saved status (by load name); returns warnings. A document
         that cannot be used at all: a clean start, and `set_aside` (if given) called with why."""
-        return restore_status(self, document, now, set_aside)
+        self._restored_at = now  # (the day the figures were sorted for: see _day_started_at)
+        return restore_status(cast(RegulatorView, self), document, now, set_aside)  # (the whole Regulator is one)
 
     def resume_day(self, saved_at: float) -> None:
         """The restored day's figures are of the day of `saved_at`, ahead of the clock: its midnight comes first."""

@@ -68,6 +68,7 @@ class Regulator(RegulatorLifeCycle):
                                          meter_timeout_s=ev.meter_timeout_s)
         self._started_at: float | None = None
         self._resumed_day_at: float | None = None  # a restored file's time ahead of the clock (resume_day)
+        self._restored_at: float | None = None  # when a status was restored: the day its figures were judged for
         self._resumed_since: float | None = None  # when the restored day's energies were counted from
         self._clock_seen_at: float | None = None  # the last message's or tick's time: to see the wall clock step back
         self._stale_guard = StaleGuard(self.consumption, self.production, self.loads, ev.meter_timeout_s)

@@ -4,6 +4,7 @@ since the start."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 
 from tests.configs import write_config
 from tests.harness import Harness
-from tests.saved_status import at, energies, saved_day
+from tests.saved_status import REPORT, at, energies, saved_day
 
 MISSING = object()  # a file without energy_counted_since: saved before 2026-12-02, or the seed's status.ini
 
@@ -80,3 +81,33 @@ def test_a_clean_start_after_a_file_far_ahead_counts_since_the_start(tmp_path: P
     h.reg.restore(doc, at(1, 12, 1))
     h.reg.start(at(1, 12, 1))
     assert h.reg.status(at(1, 12, 2))["energy_counted_since"] == "2026-12-01T12:01:00+01:00"
+
+
+@pytest.mark.parametrize("start_at", [at(2, 0, 30), at(3, 9)])
+def test_a_midnight_between_the_restore_and_the_start_is_that_day_s_roll(tmp_path: Path, start_at: float) -> None:
+    # Restarted at 23:45 from the file of 23:40, the broker answering only after midnight (the daemon starts the
+    # regulator at its first connection): the file's figures were sorted into Dec 1's at the restore. Started from
+    # the connection's day, they were counted as Dec 2's, and Dec 1's report was never sent.
+    doc = saved_day(tmp_path, at(1, 23, 40))
+    doc["report_today"]["covered_h"], doc["report_today"]["pv_wh"] = 10.0, 3000.0
+    h = Harness(write_config(tmp_path, ("ecs", "radiator")))
+    h.reg.restore(doc, at(1, 23, 45))
+    h.reg.start(start_at)
+    h.reg.tick(start_at)
+    reports = [json.loads(r) for r in h.on(REPORT)]
+    assert [(r["date"], r["covered_h"], r["pv_wh"]) for r in reports] == [("2026-12-01", 10.0, 3000.0)]
+    status = h.reg.status(start_at + 1)
+    heater = status["equipments"][0]
+    assert (heater["energy"], heater["energy_yesterday"]) == (0.0, 1500.0)
+    assert (status["production_energy"], status["production_energy_yesterday"]) == (0.0, 3000.0)
+    assert h.reg.counted_day == ("2026-12-02" if start_at < at(3, 0) else "2026-12-03")
+
+
+def test_a_restore_and_a_start_the_same_day_roll_nothing(tmp_path: Path) -> None:
+    doc = saved_day(tmp_path, at(1, 23, 40))
+    h = Harness(write_config(tmp_path, ("ecs", "radiator")))
+    h.reg.restore(doc, at(1, 23, 45))
+    h.reg.start(at(1, 23, 50))
+    h.reg.tick(at(1, 23, 51))
+    assert not h.on(REPORT) and energies(h, at(1, 23, 52))[:2] == (1500.0, 4000.0)
+    assert h.reg.status(at(1, 23, 52))["energy_counted_since"] == doc["energy_counted_since"]
