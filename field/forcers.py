@@ -31,12 +31,17 @@ def force_owner_gone(load: Equipment, heater: HeaterControl | None, homeassistan
     user who turned the seed rule off at 01:05 and restarted got its night's force back, 3 h from the grid. Likewise
     a force made with a switch this config no longer has for that load (Home Assistant's, a Domoticz force switch):
     only a regul/mode command its owner never used would end it, and a radiator forced on from HA stayed on for good
-    once HA's discovery was turned off. Said after "its saved force was"."""
+    once HA's discovery was turned off. And a force made by the water-heater mode on a load that is no longer the
+    water heater. Said after "its saved force was"."""
     owner = load.forced_by
     if owner in RULE_OWNERS:
         if heater is not None and heater.runs(owner, load):
             return None
         return f"the {str(owner).replace('_', ' ')}'s, which this configuration does not run for it"
+    if owner == FORCED_BY_MODE and (heater is None or load is not heater.heater):
+        # (the mode's force ends only when the water heater's mode changes: on a load that is no longer the water
+        # heater, nothing would end it, and it ran from the grid at night)
+        return "made by the water-heater mode, and it is no longer the water heater"
     if owner == FORCED_BY_HOMEASSISTANT and not homeassistant.forces(load.name):
         return "made with Home Assistant's force switch, which this configuration does not have"
     if owner == FORCED_BY_DOMOTICZ and not domoticz.forces(load.name):

@@ -249,3 +249,33 @@ def test_a_default_mode_saved_gives_way_to_the_config_s_new_default_where_the_mo
     third = Harness(write_config(tmp_path, ("ecs", "radiator"), extra=changed))
     third.reg.restore(chosen, NOON + 60)
     assert third.reg.field.heater is not None and third.reg.field.heater.mode.value == "off"
+
+
+def test_a_force_by_the_water_heater_mode_on_a_load_no_longer_the_water_heater_is_not_restored(tmp_path: Path) -> None:
+    # The mode forced on `ecs` (Home Assistant's select), then `[fallback] water_heater = ecs2` and a restart: only a
+    # change of the water heater's mode ends such a force, and `ecs` is no longer governed by it: it stayed at full
+    # power, from the grid all night, until someone unforced it.
+    second = "\n[ecs2]\ntopic_set_power = regul/vload/ECS2/cmd\ncalibration = linear.csv\nmin_power = 150\n"
+
+    def config(fallback: str) -> Path:
+        path = field_config(tmp_path, extra=f"{HA_ON}{second}{fallback}")
+        path.write_text(path.read_text().replace("radiator = constant", "radiator = constant\necs2 = variable"))
+        return path
+
+    h = Harness(config(""))
+    h.reg.start(NOON)
+    h.reg.on_connected(NOON)
+    h.reg.handle("regul/ha/water_heater_mode/set", b"forced", NOON + 5)
+    h.reg.tick(NOON + 6)
+    assert h.load("ecs").forced_by == "mode"
+    saved = json.loads(json.dumps(h.reg.status(NOON + 10)))
+    kept = Harness(config(""))  # (the same water heater: the force holds, as ever)
+    kept.reg.restore(saved, NOON + 60)
+    assert kept.load("ecs").forced_by == "mode"
+    moved = Harness(config("\n[fallback]\nwater_heater = ecs2\n"))
+    warnings = moved.reg.restore(saved, NOON + 60)
+    assert ("ecs: its saved force was made by the water-heater mode, and it is no longer the water heater: not "
+            "restored") in warnings, warnings
+    moved.reg.start(NOON + 60)
+    moved.reg.tick(NOON + 61)
+    assert not moved.load("ecs").is_forced() and moved.on(ECS_CMD) == ["0"]
