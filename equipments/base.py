@@ -83,6 +83,9 @@ class Equipment:
         self.force_end_at: float | None = None  # epoch seconds; None with forced_power_w set = until unforced
         self.forced_by: str | None = None  # FORCED_BY_USER, "domoticz", "mode", "seed_rule", "deadline_rule"
         self.overed = False  # full for today (thermostat cut): left out of the allocation
+        # Found full under the low-energy fallback's force (from the grid, at night or at dawn): full until that force's
+        # end only (epoch seconds; None: until the daily clear), so the day's sun may top the tank up after the showers.
+        self.full_until: float | None = None
         self._energy_since: float | None = None
         self._publish: Publish | None = None
         self._last_command: Command | None = None

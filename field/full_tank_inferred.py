@@ -98,17 +98,21 @@ class InferredFullTank:
         direction = 1 if commanded_w > previous_w else -1
         self._probe = _Probe(previous_w, last_w, direction, now, now)
 
+    def keep_baseline(self, own_w: float, now: float) -> None:
+        """A house reading less the other loads (`own_w`), kept as the baseline of the next step, full or not: not
+        kept while full, a force made at the very tick of the daily clear had none, was never a probe, and a tank
+        still full was taken for drawing its force's watts all night."""
+        if self._changed_at is None or now - self._changed_at >= self.rule.settle_s:
+            self._settled.append((now, own_w))
+
     def on_consumption(self, consumption_w: float, now: float, others_w: float = 0.0,
                        others_known: bool = True) -> bool:
         """A house reading; `others_w` is what the other loads are believed to draw (`others_known`: False
         when that belief is no measure of this reading, see LoopEvidence.on_reading). True exactly when it
         concludes the tank is full."""
-        if self.full:
-            return False
         own_w = consumption_w - others_w
-        if self._changed_at is None or now - self._changed_at >= self.rule.settle_s:
-            self._settled.append((now, own_w))
-        if self._command_w is None:
+        self.keep_baseline(own_w, now)
+        if self.full or self._command_w is None:
             return False
         verdict = self._loop.on_reading(own_w, others_w, self._command_w, self._changed_at, now, others_known)
         if verdict is not None:

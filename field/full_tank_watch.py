@@ -12,6 +12,8 @@ from typing import Any
 from equipments.base import Equipment
 from equipments.unknown import UnknownEquipment
 from equipments.variable import VariableEquipment
+from field.fallback_deadline import FORCED_BY_DEADLINE
+from field.fallback_seed import FORCED_BY_SEED
 from field.full_tank import MeteredFullTank, daily_clear_due
 from field.full_tank_inferred import InferredFullTank
 from field.full_tank_loop import LoopRule
@@ -20,6 +22,8 @@ from values.local_time import hour, last_occurrence, local_datetime, next_occurr
 from values.readings import MeterProblem, parse_meter_payload
 
 log = logging.getLogger(__name__)
+
+FALLBACK_OWNERS = (FORCED_BY_SEED, FORCED_BY_DEADLINE)  # the rules that heat the water from the grid
 
 
 class FullTankWatch:
@@ -112,8 +116,8 @@ class FullTankWatch:
 
     def on_consumption(self, consumption_w: float, now: float) -> bool:
         """A house reading, for the loads inferred; True when a load was found full."""
-        if all([load.overed for load, _ in self._inferred_loads]):
-            return False  # no tank to watch: none inferred, or each found full (until the daily clear)
+        if not self._inferred_loads:
+            return False  # no tank to watch
         believed_w = sum([load.current_power_w for load in self.loads])  # (a list: cheaper than a generator)
         # A load of unknown power on its first measure is believed at the whole surplus until the decision
         # after this reading measures it: the others' beliefs are no measure of the house then.
@@ -124,7 +128,11 @@ class FullTankWatch:
                  if load.last_command_at is not None and 0.0 <= now - load.last_command_at < self.settle_s]
         changed = False
         for load, detector in self._inferred_loads:
-            if load.overed or not self._infers(load, now):
+            if load.overed:
+                # (its readings still the baseline of its next step: a force at the very tick of the daily clear)
+                detector.keep_baseline(consumption_w - (believed_w - load.current_power_w), now)
+                continue
+            if not self._infers(load, now):
                 continue
             others_known = known and not any([other is not load for other in fresh])
             if detector.on_consumption(consumption_w, now, believed_w - load.current_power_w, others_known):
@@ -148,11 +156,19 @@ class FullTankWatch:
         return True
 
     def mark_full(self, load: Equipment, now: float, why: str) -> None:
-        """Full for the day: 0 W (a force is undone: the element draws nothing anyway), out of the allocation."""
+        """Full for the day: 0 W (a force is undone: the element draws nothing anyway), out of the allocation. Found
+        under the low-energy fallback's force, full only until that force's end: found full at 06:20 by the deadline
+        rule's dawn force, flagged to midnight, the heater got none of the day's sun after the morning's showers."""
         load.overed = True
         next_clear_at = self._next_clear_after(now)
-        log.info("%s is full (%s): commanded 0 W and left out of the allocation until the daily clear at %s (%s)",
-                 load.name, why, local_datetime(next_clear_at, self.tz).strftime("%H:%M"), self._clears())
+        end_at = load.force_end_at if load.forced_by in FALLBACK_OWNERS else None
+        load.full_until = end_at if end_at is not None and now < end_at < next_clear_at else None
+        if load.full_until is not None:
+            log.info("%s is full (%s): commanded 0 W and left out of the allocation until %s, the end of the "
+                     "low-energy fallback's force", load.name, why, self._hhmm(load.full_until))
+        else:
+            log.info("%s is full (%s): commanded 0 W and left out of the allocation until the daily clear at %s (%s)",
+                     load.name, why, self._hhmm(next_clear_at), self._clears())
         if load.is_forced():
             load.unforce(now, "tank full")
         else:
@@ -165,6 +181,13 @@ class FullTankWatch:
         changed = False
         if since is not None and self._clear_due(since, now):
             changed = self._clear_all(now)
+        for load in self.loads:
+            end_at = load.full_until
+            if end_at is not None and now >= end_at:
+                self._clear(load)
+                log.info("%s: found full under the low-energy fallback's force: may take power again from the force's "
+                         "end (%s)", load.name, self._hhmm(end_at))
+                changed = True
         for load, detector in self._inferred_loads:
             detector.follow_clock(now)
             if load.overed:
@@ -205,16 +228,23 @@ class FullTankWatch:
     def _clear_all(self, now: float) -> bool:
         cleared = [load.name for load in self.loads if load.overed]
         for load in self.loads:
-            load.overed = False
-        for metered in self.metered.values():
-            metered.clear()
-        for inferred in self.inferred.values():
-            inferred.clear()  # ends a re-probe hold too: the tick that follows gives a forced load its power back
+            self._clear(load)
         if cleared:
             cleared_at = max(last_occurrence(now, hour(h), self.tz) for h in self._clear_hours)
             log.info("daily clear at %s (%s): %s may take power again",
-                     local_datetime(cleared_at, self.tz).strftime("%H:%M"), self._clears(), ", ".join(cleared))
+                     self._hhmm(cleared_at), self._clears(), ", ".join(cleared))
         return bool(cleared)
+
+    def _clear(self, load: Equipment) -> None:
+        """`load` not full, its detectors afresh (which ends a re-probe hold too: the tick that follows gives a forced
+        load its power back)."""
+        load.overed, load.full_until = False, None
+        for detector in (self.metered.get(load.name), self.inferred.get(load.name)):
+            if detector is not None:
+                detector.clear()
+
+    def _hhmm(self, at: float) -> str:
+        return local_datetime(at, self.tz).strftime("%H:%M")
 
     def in_doubt(self, now: float) -> bool:
         """True while some load is suspected full: what it draws is in doubt until the re-probe decides (its

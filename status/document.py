@@ -149,6 +149,7 @@ def build_status(reg: RegulatorView, now: float, clean: bool = True) -> dict[str
                 "forced_until": _iso(load.force_end_at, reg.tz),
                 "force_end": _finite(load.force_end_at),
                 "overed": load.overed,
+                "full_until": _finite(load.full_until),
                 # A relay's watts as measured when it switched (closed loop); restored at start.
                 **({"learned_power": _round(load.learned_power_w)} if hasattr(load, "learned_power_w") else {}),
                 **part(reg.field.load_status(load)),

@@ -49,6 +49,7 @@ def restore_load(load: Any, entry: dict[str, Any], now: float, saved_at: float, 
         load.energy_wh = energy_wh
         load.energy_yesterday_wh = restored_energy(entry, "energy_yesterday", load.name, warnings)
         load.overed = entry.get("overed") is True
+        load.full_until = saved_epoch(entry.get("full_until")) if load.overed else None
     elif yesterday:
         load.energy_yesterday_wh = energy_wh
     restore_force(load, entry, now, saved_at, warnings)
@@ -71,7 +72,7 @@ def _restore_learned(load: Any, entry: dict[str, Any], warnings: list[str]) -> N
 def clean_load(load: Any) -> None:
     """`load` as a fresh start has it: no energy, not full, not forced, no watts learned."""
     load.energy_wh = load.energy_yesterday_wh = 0.0
-    load.overed = False
+    load.overed, load.full_until = False, None
     load.forced_power_w = load.force_end_at = load.forced_by = None
     if hasattr(load, "learned_power_w"):
         load.learned_power_w = None
