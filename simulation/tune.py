@@ -7,6 +7,7 @@ side): at night no setting can divert anything, and skipping it halves the work.
 from __future__ import annotations
 
 import logging
+import math
 import signal
 import sys
 import time
@@ -227,14 +228,13 @@ def less_import_note(axes: Sequence[Axis], outcomes: Sequence[Outcome], chosen: 
     was given, or nothing imports less."""
     if max_import_wh is not None:
         return ""
-    scored = [o for o in outcomes if o.capture_pct is not None
-              and (max_switches is None or all(s <= max_switches for s in o.switches))]
-    least = min(scored, key=lambda o: (round(o.caused_import_wh, 1), -(o.capture_pct or 0.0)), default=None)
-    if least is None or round(least.caused_import_wh, 1) >= round(chosen.caused_import_wh, 1):
+    least = _least(axes, outcomes, chosen, lambda o: o.caused_import_wh,
+                   lambda o: max_switches is None or all(s <= max_switches for s in o.switches))
+    if least is None:
         return ""
-    setting = ", ".join(f"{axis.label}={value}" for axis, value in zip(axes, least.setting, strict=True))
-    return (f"(no import limit given; the least caused import, {least.caused_import_wh:.1f} Wh a day, is with "
-            f"{setting} (capture {least.capture_pct:.2f} %), the best's {chosen.caused_import_wh:.1f} Wh: "
+    found, setting = least
+    return (f"(no import limit given; the least caused import, {found.caused_import_wh:.1f} Wh a day, is with "
+            f"{setting} (capture {found.capture_pct:.2f} %), the best's {chosen.caused_import_wh:.1f} Wh: "
             "--max-import-wh N leaves out the settings over N Wh a day)")
 
 
@@ -247,16 +247,26 @@ def fewer_switches_note(axes: Sequence[Axis], outcomes: Sequence[Outcome], chose
     relay, or nothing switches less."""
     if max_switches is not None or not chosen.switches:
         return ""
-    scored = [o for o in outcomes if o.capture_pct is not None and o.switches
-              and (max_import_wh is None or o.caused_import_wh <= max_import_wh)]
-    # (ties as the table shows them, to 0.1 switch and 0.01 point: the first of the grid)
-    least = min(scored, key=lambda o: (round(max(o.switches), 1), -round(o.capture_pct or 0.0, 2)), default=None)
-    if least is None or round(max(least.switches), 1) >= round(max(chosen.switches), 1):
+    least = _least(axes, outcomes, chosen, lambda o: max(o.switches) if o.switches else math.inf,
+                   lambda o: max_import_wh is None or o.caused_import_wh <= max_import_wh)
+    if least is None:
         return ""
-    setting = ", ".join(f"{axis.label}={value}" for axis, value in zip(axes, least.setting, strict=True))
-    return (f"(no switch limit given; the fewest switches, {max(least.switches):.1f} a day of a relay, are with "
-            f"{setting} (capture {least.capture_pct:.2f} %), the best's {max(chosen.switches):.1f}: --max-switches N "
+    found, setting = least
+    return (f"(no switch limit given; the fewest switches, {max(found.switches):.1f} a day of a relay, are with "
+            f"{setting} (capture {found.capture_pct:.2f} %), the best's {max(chosen.switches):.1f}: --max-switches N "
             "leaves out the settings over N a day of any relay)")
+
+
+def _least(axes: Sequence[Axis], outcomes: Sequence[Outcome], chosen: Outcome, figure: Callable[[Outcome], float],
+           within: Callable[[Outcome], bool]) -> tuple[Outcome, str] | None:
+    """The outcome of least `figure` among those scored and `within` the other limit, with its setting as
+    `label=value, ...`, when it is less than the chosen one's as the table shows it (to 0.1); None otherwise. Ties as
+    the table shows them (to 0.1 and a capture to 0.01 point): the first of the grid."""
+    scored = [o for o in outcomes if o.capture_pct is not None and within(o)]
+    least = min(scored, key=lambda o: (round(figure(o), 1), -round(o.capture_pct or 0.0, 2)), default=None)
+    if least is None or round(figure(least), 1) >= round(figure(chosen), 1):
+        return None
+    return least, ", ".join(f"{axis.label}={value}" for axis, value in zip(axes, least.setting, strict=True))
 
 
 def _kept(setting: Sequence[str], current: Sequence[str | None]) -> int:

@@ -73,7 +73,7 @@ def _schema(cp: configparser.ConfigParser) -> tuple[dict[str, dict[str, Option]]
             problems.append(f"[equipments] {name}: {exc}")
             continue
         schema[name] = {opt.name: opt for opt in cls.OPTIONS + FIELD_LOAD_OPTIONS}
-        if any(opt.name == "json_on" for opt in cls.OPTIONS):
+        if issubclass(cls, RelayEquipment):  # (as `_relays_only` and `--check` judge a relay: a user's class too)
             relays.append(name)
     return schema, relays, problems
 

@@ -29,6 +29,13 @@ class Bare(Equipment):
     KIND = "bare"
 
 
+class OnPayload(Equipment):
+    """A user's load that is no relay, with a `json_on` of its own."""
+
+    KIND = "on_payload"
+    OPTIONS = (*Equipment.OPTIONS, next(o for o in ConstantEquipment.OPTIONS if o.name == "json_on"))
+
+
 @pytest.fixture
 def days(tmp_path: Path) -> list[Path]:
     # The surplus always fits the heater (150..2000 W): whatever a setting holds back is lost. The house
@@ -173,6 +180,11 @@ def test_set_relays_key_is_checked(tmp_path: Path, sets: list[str], message: str
 def test_set_relays_key_without_a_relay(tmp_path: Path) -> None:
     with pytest.raises(TuneError, match="--set relays.min_on_s: the config has no relay load"):
         build_grid(write_config(tmp_path, "ecs = variable"), ["relays.min_on_s=300"])
+    # A relay is judged by its class, as --check and the grid of a house with relays only judge it: a load of the
+    # user's own with a json_on is no relay (it has no dwell to set).
+    with pytest.raises(TuneError, match="--set relays.min_on_s: the config has no relay load"):
+        build_grid(write_config(tmp_path, "ecs = variable\nplug = tests.test_simulation_tune:OnPayload"),
+                   ["relays.min_on_s=300"])
 
 
 def test_a_file_given_by_set_is_relative_to_the_config_as_in_the_config(tmp_path: Path, days: list[Path],
