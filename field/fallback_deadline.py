@@ -68,7 +68,8 @@ class DeadlineFallback:
     def tick(self, now: float, heater_energy_wh: float, max_power_w: float, full: bool,
              allowed: bool = True, pv_wh_on: PvSource | None = None,
              forced_by: str | None = FORCED_BY_DEADLINE,
-             own_force_ran_out: bool = False, answers: Answers = (None, None)) -> ForceCommand | UnforceCommand | None:
+             own_force_ran_out: bool = False, answers: Answers = (None, None),
+             heater_yesterday_wh: float | None = None) -> ForceCommand | UnforceCommand | None:
         """Count the heater's energy and decide: start a force, stop it, or nothing. `allowed` is False
         when the water-heater mode excludes the fallback; `pv_wh_on` gives a date's forecast PV (Wh), of
         which `pv_share` is expected in the heater before the deadline and not forced; `forced_by`: who forces
@@ -78,7 +79,8 @@ class DeadlineFallback:
         `own_force_ran_out` (its force ran its time before the span's end, after the clock stepped back) or at the first
         tick after a restore as forcing (its force not resumed at the start: the restored force refused). `answers`: the
         heater's variator's last answer and when its command was last sent (None: no answers to judge by); what is
-        counted during its force is counted once the variator has answered it (ForceAnswers)."""
+        counted during its force is counted once the variator has answered it (ForceAnswers). `heater_yesterday_wh`: the
+        heater's counter's value at its last reset (midnight)."""
         held_by = forced_by if forced_by != FORCED_BY_DEADLINE else None
         restored_forcing, self._restored_forcing = self._restored_forcing, False
         not_resumed = restored_forcing and forced_by is None
@@ -87,7 +89,8 @@ class DeadlineFallback:
             # as for a force made now, when it answered before (counted unheard, a variator rebooted at its default by
             # the same power cut, off the network since, made the target reached with the water cold).
             self._answers.start(now)
-        self.delivered_wh += self._answers.counted_wh(now, self._delta.step(heater_energy_wh), *answers)
+        drawn_wh = self._delta.step(heater_energy_wh, heater_yesterday_wh)
+        self.delivered_wh += self._answers.counted_wh(now, drawn_wh, *answers)
         if self.cycle_end is None or self.cycle_end - now > MAX_CYCLE_AHEAD_S:
             self.cycle_end = next_occurrence(now, self.settings.deadline, self.tz)
         if now >= self.cycle_end:

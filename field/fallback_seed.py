@@ -40,12 +40,16 @@ class EnergyDelta:
 
     last_wh: float | None = None
 
-    def step(self, counter_wh: float) -> float:
-        """The energy drawn since the previous read: after a reset, all of the new value."""
+    def step(self, counter_wh: float, final_wh: float | None = None) -> float:
+        """The energy drawn since the previous read: after a reset, all of the new value, and what the counter gained
+        between the previous read and the reset when its final value is known (`final_wh`, the day's total: lost, the
+        rules' counts missed the heater's last seconds before each midnight, some 3 Wh of a 2 kW force)."""
         last, self.last_wh = self.last_wh, counter_wh
         if last is None:
             return 0.0
-        return counter_wh if counter_wh < last else counter_wh - last
+        if counter_wh >= last:
+            return counter_wh - last
+        return counter_wh + (final_wh - last if final_wh is not None and final_wh > last else 0.0)
 
 
 class SeedFallback(SeedWindow):
@@ -74,16 +78,17 @@ class SeedFallback(SeedWindow):
 
     def tick(self, now: float, heater_energy_wh: float, max_power_w: float, full: bool,
              allowed: bool = True, clouds: CloudSource | None = None,
-             forced_by: str | None = FORCED_BY_SEED, answers: Answers = (None, None)) -> ForceCommand | None:
+             forced_by: str | None = FORCED_BY_SEED, answers: Answers = (None, None),
+             heater_yesterday_wh: float | None = None) -> ForceCommand | None:
         """Count the heater's energy; at `check_at` decide. `allowed` is False when the water-heater mode
         excludes the fallback (the window still rolls); `clouds` gives the forecast cloud cover of a date
         (none: the seed's 100 %); `forced_by`: who forces the heater now, if anyone. Another's force holds the
         check until it ends (its own would not be applied); none while the rule's own force should run: a user
         unforced it. `answers`: the heater's variator's last answer and when its command was last sent (None: no
-        answers to judge by)."""
+        answers to judge by). `heater_yesterday_wh`: the heater's counter's value at its last reset (midnight)."""
         held_by = forced_by if forced_by != FORCED_BY_SEED else None
         own_force_on = forced_by == FORCED_BY_SEED
-        delta_wh = self._delta.step(heater_energy_wh)
+        delta_wh = self._delta.step(heater_energy_wh, heater_yesterday_wh)
         answers = (self._variator.last_answer(answers[0], now, answers[1]), answers[1])
         resumed = self._follow_own_force(now, delta_wh, max_power_w, full, allowed, held_by, own_force_on, answers)
         if resumed is not None:

@@ -109,7 +109,7 @@ class HeaterControl:
         if self.seed is not None:
             command = self.seed.tick(now, heater.energy_wh, heater.max_power_w, heater.overed, allowed,
                                      partial(book.clouds_for, now=now) if book is not None else None, forced_by,
-                                     (heard_at, heater.last_command_at))
+                                     (heard_at, heater.last_command_at), heater.energy_yesterday_wh)
             if command is not None:
                 changed = self._carry_out(command, FORCED_BY_SEED, self.seed, now) or changed
                 forced_by = heater.forced_by if heater.is_forced() else None
@@ -120,7 +120,7 @@ class HeaterControl:
             ran_out = forced_by is None and end_at is not None and now >= end_at
             deadline_command = self.deadline.tick(now, heater.energy_wh, heater.max_power_w, heater.overed, allowed,
                                                   self._pv_wh_on, forced_by, ran_out,
-                                                  (heard_at, heater.last_command_at))
+                                                  (heard_at, heater.last_command_at), heater.energy_yesterday_wh)
             if deadline_command is not None:
                 changed = self._carry_out(deadline_command, FORCED_BY_DEADLINE, self.deadline, now) or changed
             if heater.forced_by != FORCED_BY_DEADLINE:

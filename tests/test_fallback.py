@@ -31,6 +31,9 @@ def test_seasons_wrap_for_the_southern_hemisphere() -> None:
 def test_energy_delta_survives_a_counter_reset() -> None:
     delta = EnergyDelta()
     assert [delta.step(v) for v in (500.0, 800.0, 800.0, 12.0, 40.0)] == [0.0, 300.0, 0.0, 12.0, 28.0]
+    # With the counter's final value before the reset: what it gained after the last read counts too.
+    delta = EnergyDelta()
+    assert [delta.step(v, 900.0) for v in (500.0, 800.0, 12.0, 40.0)] == [0.0, 300.0, 112.0, 28.0]
 
 
 def test_the_rule_s_own_force_is_followed_until_it_gave_what_it_was_for() -> None:

@@ -73,6 +73,18 @@ def test_deadline_counts_across_midnight(tmp_path: Path) -> None:
     assert h.load("ecs").energy_wh == pytest.approx(1000, abs=35)
 
 
+def test_the_deadline_rule_counts_the_heater_s_last_seconds_before_midnight(tmp_path: Path) -> None:
+    # The rule reads the heater's counter at its ticks; the counter is reset at midnight. What it drew between the last
+    # read (23:59:30) and midnight was lost: 30 s of 2000 W, counted nowhere, forced again from the grid.
+    extra = "[fallback]\nseed_rule = false\nmin_energy_wh = 6000\ndeadline = 00:30\nstart_margin_s = 0\n"
+    h = Harness(field_config(tmp_path, extra=extra))
+    ticks(h, at(2024, 1, 10, 20, 0, 30), at(2024, 1, 11, 0, 20, 30))
+    ecs = h.load("ecs")
+    assert ecs.forced_by == "deadline_rule" and ecs.energy_wh > 0
+    delivered_wh = h.reg.status(at(2024, 1, 11, 0, 20, 30))["water_heater"]["deadline_rule"]["delivered_wh"]
+    assert delivered_wh == pytest.approx(ecs.energy_yesterday_wh + ecs.energy_wh, abs=0.2)
+
+
 def test_deadline_reports_unreachable(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     h = Harness(field_config(tmp_path, extra=DEADLINE))
@@ -120,7 +132,7 @@ def test_a_clock_stepped_back_during_the_deadline_rule_s_force_draws_no_more_tha
 def test_an_evening_check_held_past_midnight_asks_the_forecast_of_its_own_night(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     # check_at = 23, held by a user's boost until 00:20: the check then asked the clouds of the day after
-    # tomorrow, found none, and forced as for a cloudy sky (3983 Wh instead of 983).
+    # tomorrow, found none, and forced as for a cloudy sky (3967 Wh instead of 967).
     caplog.set_level(logging.INFO)
     h = Harness(field_config(tmp_path, evaluate="check_at = 23\n", extra="\n[forecast]\ntopic = forecast/tomorrow\n"))
     ticks(h, at(2024, 1, 8, 22, 30), at(2024, 1, 10, 22, 50))
@@ -128,5 +140,5 @@ def test_an_evening_check_held_past_midnight_asks_the_forecast_of_its_own_night(
     h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 2000, "duration": 5400}', at(2024, 1, 10, 22, 50))
     caplog.clear()
     ticks(h, at(2024, 1, 10, 22, 51), at(2024, 1, 11, 0, 30), step_s=30)
-    assert "forcing ecs to 2000 W for 1770 s (983 Wh missing)" in caplog.text
+    assert "forcing ecs to 2000 W for 1740 s (967 Wh missing)" in caplog.text
     assert "clouds 5 % on 2024-01-11 (mqtt)" in caplog.text
