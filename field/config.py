@@ -60,7 +60,19 @@ class FieldSettings:
                     "[fallback] water_heater)")
         if not self.fallback.seed.enabled:
             return "its one reader is the seed rule, and [fallback] seed_rule = false"
+        mode = self.domoticz.ecs_mode_default
+        if not mode.allows_fallback and not self.mode_setters():
+            return (f"its one reader is the seed rule, which never forces: the water heater's mode is {mode.value} "
+                    f"for good ([domoticz] ecs_mode_default = {mode.value}, and no Domoticz idx_ecs_mode nor Home "
+                    "Assistant discovery to change it)")
         return None
+
+    def mode_setters(self) -> list[str]:
+        """What may change the water heater's mode while PySEB runs (none: its default is its mode for good)."""
+        setters = [f"Domoticz's selector idx {self.domoticz.idx_ecs_mode}"] if self.domoticz.idx_ecs_mode else []
+        if self.homeassistant.discovery:
+            setters.append("Home Assistant's water heater mode")
+        return setters
 
     def owm_to_fetch(self) -> OwmSettings | None:
         """[openweathermap] when a rule reads its forecast, else None: fetched for nobody, it spent the owner's calls

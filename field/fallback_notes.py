@@ -50,7 +50,7 @@ def _in_mode(fs: FieldSettings, heater: Equipment, does: str) -> str:
     if mode.allows_fallback:
         return does
     default = f"[domoticz] ecs_mode_default = {mode.value}"
-    setters = _mode_setters(fs)
+    setters = fs.mode_setters()
     if not setters:
         # (under `forced` the heater is forced anyway: "never forces" read as a contradiction of "held at 2000 W")
         verb = "adds no force of its own to" if mode is EcsMode.FORCED else "never forces"
@@ -58,15 +58,6 @@ def _in_mode(fs: FieldSettings, heater: Equipment, does: str) -> str:
                 "and no Domoticz idx_ecs_mode nor Home Assistant discovery to change it)")
     return (f"only while {heater.name}'s mode is {EcsMode.SOLAR_FALLBACK.value}, as {' or '.join(setters)} may set "
             f"it ({default} until then: {_held(mode, heater)}): {does}")
-
-
-def _mode_setters(fs: FieldSettings) -> list[str]:
-    """What may change the water heater's mode while PySEB runs (FieldFeatures._mode_set_outside, from the
-    settings)."""
-    setters = [f"Domoticz's selector idx {fs.domoticz.idx_ecs_mode}"] if fs.domoticz.idx_ecs_mode else []
-    if fs.homeassistant.discovery:
-        setters.append("Home Assistant's water heater mode")
-    return setters
 
 
 def _held(mode: EcsMode, heater: Equipment) -> str:

@@ -40,6 +40,7 @@ class FieldFeatures:
                  sw_version: str = "", settle_s: float = 1.0, frozen_meter: bool = True) -> None:
         self._publish = publish
         self._loads = loads
+        self._mode_setters = field.mode_setters()
         fs, ds, fc = field.fallback, field.domoticz, field.forecast
         self.tanks = FullTankWatch(loads, fs.init_at_hour, tz, max_meter_power_w, settle_s, meter_timeout_s,
                                    frozen_meter, field.demo_speed)
@@ -273,7 +274,7 @@ class FieldFeatures:
     def _mode_set_outside(self) -> bool:
         """Something outside sets the water heater's mode (Domoticz, Home Assistant): only then does it survive a
         restart."""
-        return self.domoticz.selector is not None or self.homeassistant.enabled
+        return bool(self._mode_setters)  # (the Domoticz selector, Home Assistant's discovery: as --check says)
 
     def _restore_heater(self, heater: HeaterControl, saved: dict[str, Any], restore_mode: bool,
                         restore_rules: bool, saved_forced_by: str | None = None) -> list[str]:

@@ -77,6 +77,14 @@ def test_a_forecast_no_rule_reads_is_said_unused_and_why(tmp_path: Path) -> None
     assert line == ("forecast:    none (OpenWeatherMap for Chambery,FR is configured but not used, nor fetched: its "
                     "one reader is the seed rule, and there is no water heater for it (no variable load, no "
                     "[fallback] water_heater))")
+    # A mode that excludes the fallback for good (nothing changes it): the seed rule never forces, nor reads it.
+    said = notes(tmp_path, FORECAST + "\n[domoticz]\necs_mode_default = solar\n")
+    assert said["forecast"].endswith("nor fetched: its one reader is the seed rule, which never forces: the water "
+                                     "heater's mode is solar for good ([domoticz] ecs_mode_default = solar, and no "
+                                     "Domoticz idx_ecs_mode nor Home Assistant discovery to change it))")
+    # Something that may set solar+fallback: read, and fetched.
+    said = notes(tmp_path, FORECAST + "\n[domoticz]\necs_mode_default = solar\n\n[homeassistant]\ndiscovery = true\n")
+    assert said["forecast"] == "forecast:    OpenWeatherMap for Chambery,FR and MQTT topic forecast/pv"
 
 
 def test_check_prints_them(tmp_path: Path) -> None:

@@ -134,11 +134,12 @@ def test_a_restart_while_the_server_asks_to_wait_does_not_ask(tmp_path: Path, br
 @pytest.mark.parametrize(("fallback", "why"), [
     ("", "there is no water heater for it"),
     (READER + "seed_rule = false\n", "[fallback] seed_rule = false"),
-], ids=["no water heater", "seed rule off"])
+    (READER + "\n[domoticz]\necs_mode_default = solar\n", "which never forces: the water heater's mode is solar"),
+], ids=["no water heater", "seed rule off", "mode solar for good"])
 def test_a_forecast_no_rule_reads_is_not_fetched(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe,
                                                  server: OwmServer, fallback: str, why: str) -> None:
-    # Fetched for nobody (no water heater for the seed rule, or the rule off), it spent a free key's counted calls at
-    # every start and every night.
+    # Fetched for nobody (no water heater for the seed rule, the rule off, or a mode that excludes it which nothing
+    # changes), it spent a free key's counted calls at every start and every night.
     server.serve(Answer(200, fixture("forecast-chambery-2026-06-26T12.json")))
     daemon = start(tmp_path, broker, probe, server, timeout_s=5, fallback=fallback)
     try:
@@ -149,5 +150,5 @@ def test_a_forecast_no_rule_reads_is_not_fetched(tmp_path: Path, broker: Private
         daemon.close()
     assert server.requests == [], daemon.output
     assert status["forecast"]["openweathermap"] == {"enabled": False}
-    assert "forecast: [openweathermap] is not fetched: its one reader is the seed rule, and " in daemon.output
+    assert "forecast: [openweathermap] is not fetched: its one reader is the seed rule, " in daemon.output
     assert why in daemon.output
