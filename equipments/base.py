@@ -84,7 +84,8 @@ class Equipment:
         self.forced_by: str | None = None  # FORCED_BY_USER, "domoticz", "mode", "seed_rule", "deadline_rule"
         self.overed = False  # full for today (thermostat cut): left out of the allocation
         # Found full under the low-energy fallback's force (from the grid, at night or at dawn): full until that force's
-        # end only (epoch seconds; None: until the daily clear), so the day's sun may top the tank up after the showers.
+        # end, or the daily clear if sooner (epoch seconds), so the day's sun may top the tank up after the showers; and
+        # no sunny day for the seed rule's count. None: found full otherwise (by the sun), full until the daily clear.
         self.full_until: float | None = None
         self._energy_since: float | None = None
         self._publish: Publish | None = None

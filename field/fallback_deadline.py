@@ -41,7 +41,9 @@ class DeadlineFallback:
         self.cycle_end: float | None = None  # the next deadline (epoch seconds)
         self.forcing = False
         self.done = False  # target met in this cycle: nothing more to do until the deadline
-        self.full_met = False  # its tank found full under its force: the cycle's need met (done) short of the target
+        # Its tank found full under its force (when; None: not): the cycle's need met (done) short of the target, until
+        # the midnight after it (the evening's showers may draw the tank since: the midnight clear tries it again).
+        self.full_met_at: float | None = None
         self.ended_early = False  # its force unforced by the user in this cycle: not forced again until the deadline
         self.unreachable = False
         self.start_at: float | None = None  # when the force starts (latest start less the margin)
@@ -97,6 +99,10 @@ class DeadlineFallback:
             return self._new_cycle(now)
         target_wh = self.settings.min_energy_wh
         missing_wh = max(0.0, target_wh - self.delivered_wh)
+        if self.full_met_at is not None and local_date(now, self.tz) != local_date(self.full_met_at, self.tz):
+            self.done, self.full_met_at = False, None
+            log.info("deadline rule: %s's tank, found full under its force, was found so before midnight: its need is "
+                     "judged again (%.0f of %.0f Wh delivered)", self.load_name, self.delivered_wh, target_wh)
         if self.done or self.ended_early:
             return None
         if missing_wh <= 0:
@@ -108,10 +114,11 @@ class DeadlineFallback:
         if full:
             self._set_unreachable(False, missing_wh, 0.0, max_power_w)
             if self.forcing:
-                # Found full under its own force: the water is hot for the deadline; the cycle's need is met. Not
-                # latched, the daily clear (06:00) lifted the flag inside the window and it forced again: the tank,
-                # found full again at once, was flagged to midnight and got none of the day's sun.
-                self.done = self.full_met = True
+                # Found full under its own force: the water is hot for the deadline; the cycle's need is met until
+                # midnight. Not latched, the daily clear (06:00) lifted the flag inside the window and it forced again,
+                # a click for a tank found full again at once. Latched past midnight, a tank found full at 21:00 and
+                # drawn by the evening's showers was not heated again before a 07:00 deadline.
+                self.done, self.full_met_at = True, now
                 log.info("deadline rule: %s's tank is full with %.0f of %.0f Wh delivered: nothing more to force "
                          "before %s", self.load_name, self.delivered_wh, target_wh, self._clock(self.cycle_end))
             # (found full otherwise, by the sun, not latched: once the daily clear lifts the flag the rule may force;
@@ -183,13 +190,13 @@ class DeadlineFallback:
     def _new_cycle(self, now: float) -> UnforceCommand | None:
         assert self.cycle_end is not None
         met = self.delivered_wh >= self.settings.min_energy_wh
-        outcome = "met" if met else "met: the tank was found full" if self.full_met else "MISSED"
+        outcome = "met" if met else "met: the tank was found full" if self.full_met_at is not None else "MISSED"
         log.info("deadline rule: %s got %.0f of %.0f Wh by %s (%s)", self.load_name, self.delivered_wh,
                  self.settings.min_energy_wh, self._clock(self.cycle_end), outcome)
         command = self._stop(now, "deadline passed")
         self.cycle_end = next_occurrence(now, self.settings.deadline, self.tz)
         self.delivered_wh, self.done, self.unreachable, self.start_at = 0.0, False, False, None
-        self.full_met = False
+        self.full_met_at = None
         self.ended_early = False
         self._retry, self._told_small = RetryClock(), False
         return command
@@ -230,14 +237,16 @@ class DeadlineFallback:
 
         return {"min_energy_wh": self.settings.min_energy_wh, "delivered_wh": round(self.delivered_wh, 1),
                 "deadline": iso(self.cycle_end), "start_at": iso(self.start_at), "forcing": self.forcing,
-                "done": self.done, "full_met": self.full_met, "ended_early": self.ended_early,
+                "done": self.done, "full_met": self.full_met_at is not None, "full_met_at": self.full_met_at,
+                "ended_early": self.ended_early,
                 "unreachable": self.unreachable,
                 "expected_sun_wh": round(self.expected_sun_wh, 1), **self._answers.variator.snapshot()}
 
     def snapshot(self) -> dict[str, Any]:
         """What to persist across a restart (JSON-ready)."""
         return {"delivered_wh": round(self.delivered_wh, 1), "cycle_end": self.cycle_end,
-                "forcing": self.forcing, "done": self.done, "full_met": self.full_met, "ended_early": self.ended_early,
+                "forcing": self.forcing, "done": self.done, "full_met_at": self.full_met_at,
+                "ended_early": self.ended_early,
                 **self._answers.variator.snapshot()}
 
     def restore(self, saved: Mapping[str, Any], force_restored: bool = True) -> None:
@@ -260,7 +269,7 @@ class DeadlineFallback:
         # the file, it is your unforce, saved at once as an order while the rule's own state waited for status_time)
         self._restored_forcing = self.forcing and force_restored
         self.done = saved.get("done") is True
-        self.full_met = self.done and saved.get("full_met") is True
+        self.full_met_at = saved_epoch(saved.get("full_met_at")) if self.done else None
         self.ended_early = saved.get("ended_early") is True
         # (the variator's answers judge a force resumed now or made before it is heard again: PySEB, just started, has
         # heard nothing from it yet)

@@ -79,13 +79,14 @@ class SeedFallback(SeedWindow):
     def tick(self, now: float, heater_energy_wh: float, max_power_w: float, full: bool,
              allowed: bool = True, clouds: CloudSource | None = None,
              forced_by: str | None = FORCED_BY_SEED, answers: Answers = (None, None),
-             heater_yesterday_wh: float | None = None) -> ForceCommand | None:
+             heater_yesterday_wh: float | None = None, full_by_sun: bool | None = None) -> ForceCommand | None:
         """Count the heater's energy; at `check_at` decide. `allowed` is False when the water-heater mode
         excludes the fallback (the window still rolls); `clouds` gives the forecast cloud cover of a date
         (none: the seed's 100 %); `forced_by`: who forces the heater now, if anyone. Another's force holds the
         check until it ends (its own would not be applied); none while the rule's own force should run: a user
         unforced it. `answers`: the heater's variator's last answer and when its command was last sent (None: no
-        answers to judge by). `heater_yesterday_wh`: the heater's counter's value at its last reset (midnight)."""
+        answers to judge by). `heater_yesterday_wh`: the heater's counter's value at its last reset (midnight).
+        `full_by_sun`: `full`, not found under a fallback rule's force (None: any full flag)."""
         held_by = forced_by if forced_by != FORCED_BY_SEED else None
         own_force_on = forced_by == FORCED_BY_SEED
         delta_wh = self._delta.step(heater_energy_wh, heater_yesterday_wh)
@@ -101,9 +102,12 @@ class SeedFallback(SeedWindow):
         # force nothing after a grey day), so only a tank found full once the force is over counts.
         # (after a restore the flag is the saved one's, counted then if it is this window's: seen full at the first
         # tick, it was counted once more, and the next night's check forced nothing after a grey day)
-        if full and self._full_before is False and counting:
+        # Nor one found full under the deadline rule's force (its flag lasts only to that force's end, and the next
+        # full flag found under the other rule's force at night counted as a sunny day: no force the next night).
+        by_sun = full if full_by_sun is None else full_by_sun
+        if by_sun and self._full_before is False and counting:
             self.full_in_window = True
-        self._full_before = full
+        self._full_before = by_sun
         since = self.checked_until
         if since is None or self.window_start is None:
             self._start_afresh(now)

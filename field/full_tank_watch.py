@@ -161,9 +161,11 @@ class FullTankWatch:
         rule's dawn force, flagged to midnight, the heater got none of the day's sun after the morning's showers."""
         load.overed = True
         next_clear_at = self._next_clear_after(now)
-        end_at = load.force_end_at if load.forced_by in FALLBACK_OWNERS else None
-        load.full_until = end_at if end_at is not None and now < end_at < next_clear_at else None
-        if load.full_until is not None:
+        load.full_until = None
+        if load.forced_by in FALLBACK_OWNERS:
+            end_at = load.force_end_at
+            load.full_until = end_at if end_at is not None and now < end_at < next_clear_at else next_clear_at
+        if load.full_until is not None and load.full_until < next_clear_at:
             log.info("%s is full (%s): commanded 0 W and left out of the allocation until %s, the end of the "
                      "low-energy fallback's force", load.name, why, self._hhmm(load.full_until))
         else:
@@ -185,8 +187,8 @@ class FullTankWatch:
             end_at = load.full_until
             if end_at is not None and now >= end_at:
                 self._clear(load)
-                log.info("%s: found full under the low-energy fallback's force: may take power again from the force's "
-                         "end (%s)", load.name, self._hhmm(end_at))
+                log.info("%s: found full under the low-energy fallback's force, which ended at %s: may take power "
+                         "again", load.name, self._hhmm(end_at))
                 changed = True
         for load, detector in self._inferred_loads:
             detector.follow_clock(now)

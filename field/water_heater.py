@@ -109,7 +109,8 @@ class HeaterControl:
         if self.seed is not None:
             command = self.seed.tick(now, heater.energy_wh, heater.max_power_w, heater.overed, allowed,
                                      partial(book.clouds_for, now=now) if book is not None else None, forced_by,
-                                     (heard_at, heater.last_command_at), heater.energy_yesterday_wh)
+                                     (heard_at, heater.last_command_at), heater.energy_yesterday_wh,
+                                     heater.overed and heater.full_until is None)
             if command is not None:
                 changed = self._carry_out(command, FORCED_BY_SEED, self.seed, now) or changed
                 forced_by = heater.forced_by if heater.is_forced() else None

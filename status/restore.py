@@ -24,7 +24,7 @@ from status.restore_load import (
     say_restored_forces,
 )
 from status.store import CLEAN_START
-from values.local_time import local_date, local_instant
+from values.local_time import local_date, local_datetime, local_instant
 from values.saved_numbers import saved_energy, saved_epoch
 
 if TYPE_CHECKING:
@@ -180,9 +180,16 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float, found: Fou
 
 def _taken_today(reg: RegulatorView, restored: set[str]) -> str:
     """What today's restore gave each load (a seed user's first start: the heater's energy, its full tank)."""
-    said = [f"{load.name} {load.energy_wh:.0f} Wh{' (full for today)' if load.overed else ''}"
+    said = [f"{load.name} {load.energy_wh:.0f} Wh{_full(load, reg.tz) if load.overed else ''}"
             f"{' (forced)' if load.forced_power_w is not None else ''}" for load in reg.loads if load.name in restored]
     return f": {', '.join(said)}" if said else ""
+
+
+def _full(load: Any, tz: Any) -> str:
+    """How long a restored full flag holds."""
+    if load.full_until is None:
+        return " (full for today)"
+    return f" (full until {local_datetime(load.full_until, tz):%H:%M})"
 
 
 def _restore_mains_seen(reg: RegulatorView, doc: dict[str, Any]) -> None:

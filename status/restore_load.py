@@ -50,6 +50,9 @@ def restore_load(load: Any, entry: dict[str, Any], now: float, saved_at: float, 
         load.energy_yesterday_wh = restored_energy(entry, "energy_yesterday", load.name, warnings)
         load.overed = entry.get("overed") is True
         load.full_until = saved_epoch(entry.get("full_until")) if load.overed else None
+        if load.overed and load.full_until is None and entry.get("full_until") is not None:
+            warnings.append(f"{load.name}: saved full_until {entry['full_until']!r} is not a plausible time: full "
+                            "until the daily clear")
     elif yesterday:
         load.energy_yesterday_wh = energy_wh
     restore_force(load, entry, now, saved_at, warnings)

@@ -3,6 +3,7 @@ reaches it, off-peak hours first), driven by ticks across the deadline, midnight
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import time
 
@@ -129,3 +130,20 @@ def test_deadline_state_survives_a_restart() -> None:
     restarted = Heater(again, at(2024, 1, 10, 21))
     restarted.run_until(at(2024, 1, 11, 6, 30))
     assert local(restarted.decisions[0][0]) == "2024-01-11 04:53:00+0100"
+
+
+def test_a_tank_found_full_under_its_force_meets_the_need_until_midnight_across_a_restart() -> None:
+    rule = deadline_rule(min_wh=20000, offpeak=None)  # 10 h at 2000 W: forced from 20:45
+    assert isinstance(rule.tick(at(2024, 1, 10, 20, 50), 0.0, 2000.0, False), ForceCommand)
+    assert rule.tick(at(2024, 1, 10, 21), 300.0, 2000.0, True) == UnforceCommand("ecs")
+    assert rule.done and rule.full_met_at == at(2024, 1, 10, 21)
+    again = deadline_rule(min_wh=20000, offpeak=None)
+    again.restore(json.loads(json.dumps(rule.snapshot())))
+    assert again.done and again.full_met_at == at(2024, 1, 10, 21)
+    assert again.tick(at(2024, 1, 10, 23, 59), 300.0, 2000.0, False) is None
+    assert isinstance(again.tick(at(2024, 1, 11, 0, 0, 30), 300.0, 2000.0, False), ForceCommand)
+    assert not again.done and again.full_met_at is None
+    # Not done: a saved full_met_at is no latch.
+    fresh = deadline_rule(min_wh=20000, offpeak=None)
+    fresh.restore({**rule.snapshot(), "done": False})
+    assert fresh.full_met_at is None

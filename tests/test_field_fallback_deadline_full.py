@@ -67,7 +67,8 @@ def test_a_full_flag_found_under_the_rule_s_force_lasts_to_the_force_s_end(
     assert h.load("ecs").overed and not h.load("ecs").is_forced()
     h.reg.tick(at(2024, 6, 11, 7, 0, 30))
     assert not h.load("ecs").overed
-    assert "ecs: found full under the low-energy fallback's force: may take power again" in caplog.text
+    assert "ecs: found full under the low-energy fallback's force, which ended at 07:00: may take power again" \
+        in caplog.text
     house = House(h, at(2024, 6, 11, 9), base_w=300, production_w=2000)
     house.run(20)
     assert h.load("ecs").current_power_w > 1000
@@ -86,6 +87,12 @@ def test_a_full_flag_found_under_the_rule_s_force_survives_a_restart_with_its_en
     assert again.load("ecs").overed
     again.reg.tick(at(2024, 6, 11, 7, 0, 30))
     assert not again.load("ecs").overed
+    # A damaged end: full until the daily clear, said.
+    saved["equipments"][0]["full_until"] = "x"
+    damaged = Harness(config)
+    assert damaged.reg.restore(saved, at(2024, 6, 11, 6, 30)) == [
+        "ecs: saved full_until 'x' is not a plausible time: full until the daily clear"]
+    assert damaged.load("ecs").overed and damaged.load("ecs").full_until is None
 
 
 def test_a_tank_found_full_by_the_sun_keeps_its_flag_to_the_daily_clear(tmp_path: Path) -> None:
@@ -128,3 +135,46 @@ def test_an_inferred_tank_forced_at_the_daily_clear_is_checked(tmp_path: Path,
     night.run(300)
     assert h.load("ecs").overed and not h.load("ecs").is_forced()
     assert "ecs is full (inferred from the house meter)" in caplog.text
+
+
+def test_a_tank_found_full_in_the_evening_is_heated_again_after_the_midnight_clear(tmp_path: Path) -> None:
+    # 20000 Wh at 2000 W: forced from 20:45; full at 21:00. The evening's showers may draw it: the need found met at
+    # 21:00 holds until midnight only, and the midnight clear lets the rule force again (a tank still full is found so
+    # again at once).
+    h = Harness(field_config(tmp_path, extra=NO_OFFPEAK.format(wh=20000), ecs=METERED))
+    ticks(h, at(2024, 6, 10, 20), at(2024, 6, 10, 20, 59))
+    assert h.load("ecs").forced_by == "deadline_rule"
+    thermostat_cut(h, at(2024, 6, 10, 21, 0, 10))
+    ticks(h, at(2024, 6, 10, 21, 1), at(2024, 6, 10, 23, 59))
+    rule = h.reg.status(at(2024, 6, 10, 23, 59))["water_heater"]["deadline_rule"]
+    assert rule["done"] is True and rule["full_met"] is True and not h.load("ecs").is_forced()
+    mark = len(h.sent)
+    ticks(h, at(2024, 6, 11, 0), at(2024, 6, 11, 0, 5))
+    assert heater_commands(h, mark) == ["100"] and h.load("ecs").forced_by == "deadline_rule"
+    rule = h.reg.status(at(2024, 6, 11, 0, 5))["water_heater"]["deadline_rule"]
+    assert rule["done"] is False and rule["full_met"] is False and rule["forcing"] is True
+
+
+def test_a_tank_found_full_under_the_deadline_rule_s_force_is_no_sunny_day_for_the_seed_rule(tmp_path: Path) -> None:
+    # Both rules: the seed's 01:00 force finds the tank full at 01:20, its flag ends with that force, the deadline
+    # rule forces at 03:05 and finds it full again. Counted as a full tank of the window ("two days' worth"), it made
+    # the next night's check force nothing after a grey day.
+    both = "[fallback]\nmin_energy_wh = 6000\ndeadline = 07:00\noffpeak = 22:00-06:00\n"
+    h = Harness(field_config(tmp_path, extra=both, ecs=METERED))
+    ecs = h.load("ecs")
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 1, 19))
+    assert ecs.forced_by == "seed_rule"
+    thermostat_cut(h, at(2024, 1, 11, 1, 20))
+    assert ecs.overed and ecs.full_until is not None
+    now, found_again = at(2024, 1, 11, 1, 21), []
+    while now <= at(2024, 1, 12, 0, 59):
+        h.reg.tick(now)
+        if ecs.is_forced() and not ecs.overed:
+            found_again.append(ecs.forced_by)
+            thermostat_cut(h, now + 1)  # still full: its meter reads 0 W
+        now += 60
+    assert found_again == ["deadline_rule"]
+    assert h.reg.status(now)["water_heater"]["seed_rule"]["full_in_window"] is False
+    mark = len(h.sent)
+    h.reg.tick(at(2024, 1, 12, 1, 0, 30))
+    assert heater_commands(h, mark) == ["100"] and ecs.forced_by == "seed_rule"
