@@ -148,6 +148,7 @@ class DaemonLifeCycle:
         # The lock is ours: no save is under way, so any temporary file of our pattern is a killed save's.
         remove_stale_temporaries(path)
         document = load_status(path, keep_aside=True, expected_because=lambda: self._status_expected_because(path))
+        self.saver.prime(document or {})  # (an order before the first status is then saved at once)
         if document is not None:
             for warning in self.reg.restore(document, now, set_aside=functools.partial(set_aside, path)):
                 log.warning("status restore: %s", warning)

@@ -73,9 +73,16 @@ class StatusSaver:
         """Start the timer thread."""
         self._thread.start()
 
+    def prime(self, on_disk: dict[str, Any]) -> None:
+        """The orders of the file on disk at the start (`{}`: none, or one set aside): a first snapshot with others is
+        written at once. Unprimed, the first snapshot's were taken for those on disk: an unforce sent before the first
+        status (the first meter reading) waited for status_time, and a power cut then brought the force back on."""
+        with self._lock:
+            self._orders = orders_of(on_disk)
+
     def offer(self, snapshot: dict[str, Any]) -> None:
         """Hand over the newest snapshot (a fresh dict the main loop will not mutate); written at once when its
-        orders changed (the first one's are the restored ones: on disk already)."""
+        orders changed (unprimed, the first one's are taken for those on disk: the restored ones)."""
         orders = orders_of(snapshot)
         with self._lock:
             self._snapshot = snapshot

@@ -260,3 +260,36 @@ def test_a_load_left_on_then_removed_from_the_config_is_commanded_off(tmp_path: 
         assert "radiator is no longer configured but was left on ('ON' on cmnd/radiator/POWER)" in second.output
     finally:
         assert second.terminate() == 0
+
+
+def test_an_unforce_before_the_first_status_is_saved_at_once(tmp_path: Path, broker: PrivateBroker,
+                                                             probe: MqttProbe) -> None:
+    # Restarted with the radiator forced until unforced; unforced a second after the start, before any meter reading
+    # (the first status): taken for the state on disk, it waited for status_time, and a power cut brought the force
+    # back on, with no end.
+    config = write_config(tmp_path, ("radiator",), port=broker.port, period=0.2, status_time=3600)
+    saved = tmp_path / "status.json"
+
+    def forced_on_disk() -> bool | None:
+        return json.loads(saved.read_text())["equipments"][0]["forced"] if saved.exists() else None
+
+    first = DaemonProcess(config)
+    try:
+        probe.wait_for(AVAIL, lambda m: m.text == "online", timeout_s=15)
+        probe.publish(MODE, b'{"command":"force","name":"radiator","power":1000}')
+        probe.wait_for(RADIATOR, lambda m: m.text == "ON")
+    finally:
+        assert first.terminate() == 0  # (the stop saves)
+    assert forced_on_disk() is True
+    mark = probe.mark()
+    second = DaemonProcess(config)
+    try:
+        probe.wait_for(AVAIL, lambda m: m.text == "online", timeout_s=15, after=mark)
+        probe.publish(MODE, b'{"command":"unforce","name":"radiator"}')
+        probe.wait_for(RADIATOR, lambda m: m.text == "OFF", after=mark)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and forced_on_disk() is not False:
+            time.sleep(0.05)
+    finally:
+        second.close()  # SIGKILL: a power cut
+    assert forced_on_disk() is False, second.output

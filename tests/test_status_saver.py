@@ -82,6 +82,26 @@ def test_an_order_is_saved_at_once_the_rest_at_status_time(tmp_path: Path) -> No
         saver.stop()
 
 
+@pytest.mark.parametrize("on_disk", [{"equipments": [{"name": "radiator", "forced": True, "forced_power": 1000}]}, {}],
+                         ids=["forced on disk", "no file"])
+def test_an_order_before_the_first_status_is_saved_at_once(tmp_path: Path, on_disk: dict[str, Any]) -> None:
+    # Primed with the file's orders at the start: an unforce sent before the first status (the first meter reading)
+    # was taken for the state on disk, saved only at status_time, and a power cut brought the force back on.
+    path = tmp_path / "s.json"
+    saver = StatusSaver(path, interval_s=3600)
+    saver.prime(on_disk)
+    saver.start()
+    try:
+        unforced = {"equipments": [{"name": "radiator", "forced": False, "forced_power": None}]}
+        saver.offer(unforced)
+        deadline = time.monotonic() + 5
+        while not (path.exists() and json.loads(path.read_text()) == unforced) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert json.loads(path.read_text()) == unforced
+    finally:
+        saver.stop()
+
+
 def slow_first_save(monkeypatch: pytest.MonkeyPatch, seconds: float) -> threading.Event:
     """The first save takes `seconds` (a slow SD card) before it writes; the event says it has begun."""
     import status.saver as saver_module
