@@ -112,6 +112,10 @@ def test_without_an_import_limit_the_least_import_setting_is_named() -> None:
     assert less_import_note(axes, [hunting, busy, between], hunting, None, max_switches=5.0).startswith(
         "(no import limit given; the least caused import, 20.0 Wh a day, is with evaluate.settle=1.5")
     assert less_import_note(axes, [hunting, busy], hunting, None, max_switches=5.0) == ""
+    # Ties as the table shows them (0.1 Wh, a capture to 0.01 point): the first of the grid, as the switches' note.
+    first, second = _outcome(("1.3",), 50.001, 10.0), _outcome(("1.5",), 50.004, 10.0)
+    assert "is with evaluate.settle=1.3 (capture 50.00 %)" in less_import_note(axes, [hunting, first, second], hunting,
+                                                                              None)
 
 
 def test_without_a_switch_limit_the_fewest_switches_setting_is_named() -> None:
