@@ -147,3 +147,14 @@ def test_a_tank_found_full_under_its_force_meets_the_need_until_midnight_across_
     fresh = deadline_rule(min_wh=20000, offpeak=None)
     fresh.restore({**rule.snapshot(), "done": False})
     assert fresh.full_met_at is None
+
+
+def test_a_damaged_full_met_at_judges_the_need_again(caplog: pytest.LogCaptureFixture) -> None:
+    rule = deadline_rule(min_wh=20000, offpeak=None)
+    rule.tick(at(2024, 1, 10, 20, 50), 0.0, 2000.0, False)
+    rule.tick(at(2024, 1, 10, 21), 300.0, 2000.0, True)
+    again = deadline_rule(min_wh=20000, offpeak=None)
+    again.restore({**rule.snapshot(), "full_met_at": "x"})
+    assert not again.done and again.full_met_at is None
+    assert "deadline rule: saved full_met_at 'x' ignored (not a plausible time): ecs's need is judged again" \
+        in caplog.text

@@ -72,6 +72,20 @@ def test_seed_rule_does_not_force_a_full_tank_and_counts_it_full(caplog: pytest.
     assert "ecs was found full since the last check, no force; today counted as 11000 Wh" in caplog.text
 
 
+def test_a_tank_found_full_under_a_fallback_force_is_no_sunny_day() -> None:
+    # Filled by the deadline rule's force from the grid (its flag's full_until set), not by the sun: counted as a
+    # full tank of the window, the next night's check forced nothing after a grey day.
+    rule, now, decisions = seed_rule(), at(2024, 1, 10, 0, 30), []
+    while now < at(2024, 1, 11, 2):
+        now += 60.0
+        full = at(2024, 1, 10, 4) <= now < at(2024, 1, 10, 6)
+        decision = rule.tick(now, 0.0, MAX_W, full, full_by_sun=False)
+        if decision is not None:
+            decisions.append((now, decision))
+    assert not rule.full_in_window
+    assert [local(t) for t, _ in decisions] == ["2024-01-11 01:00:00+0100"]
+
+
 def test_seed_rule_remembers_a_tank_full_in_the_afternoon_past_the_midnight_clear(
         caplog: pytest.LogCaptureFixture) -> None:
     # The full flags are cleared at midnight, before the default 01:00 check: a tank that filled at 15:00
