@@ -71,8 +71,7 @@ class DeadlineFallback:
              allowed: bool = True, pv_wh_on: PvSource | None = None,
              forced_by: str | None = FORCED_BY_DEADLINE,
              own_force_ran_out: bool = False, answers: Answers = (None, None),
-             heater_yesterday_wh: float | None = None,
-             full_under_force: bool = False) -> ForceCommand | UnforceCommand | None:
+             heater_yesterday_wh: float | None = None) -> ForceCommand | UnforceCommand | None:
         """Count the heater's energy and decide: start a force, stop it, or nothing. `allowed` is False
         when the water-heater mode excludes the fallback; `pv_wh_on` gives a date's forecast PV (Wh), of
         which `pv_share` is expected in the heater before the deadline and not forced; `forced_by`: who forces
@@ -83,8 +82,7 @@ class DeadlineFallback:
         tick after a restore as forcing (its force not resumed at the start: the restored force refused). `answers`: the
         heater's variator's last answer and when its command was last sent (None: no answers to judge by); what is
         counted during its force is counted once the variator has answered it (ForceAnswers). `heater_yesterday_wh`: the
-        heater's counter's value at its last reset (midnight). `full_under_force`: `full` was found under a fallback
-        rule's force (the seed rule's too): the water was heated from the grid, the need is met as under its own."""
+        heater's counter's value at its last reset (midnight)."""
         held_by = forced_by if forced_by != FORCED_BY_DEADLINE else None
         restored_forcing, self._restored_forcing = self._restored_forcing, False
         not_resumed = restored_forcing and forced_by is None
@@ -115,13 +113,14 @@ class DeadlineFallback:
             return self._stop(now, "target reached")
         if full:
             self._set_unreachable(False, missing_wh, 0.0, max_power_w)
-            if self.forcing or full_under_force:
+            if self.forcing:
                 # Found full under its own force: the water is hot for the deadline; the cycle's need is met until
                 # midnight. Not latched, the daily clear (06:00) lifted the flag inside the window and it forced again,
                 # a click for a tank found full again at once. Latched past midnight, a tank found full at 21:00 and
-                # drawn by the evening's showers was not heated again before a 07:00 deadline. Found so under the
-                # seed rule's night force too: its flag ends with that force, and forced again at 03:05, the tank was
-                # a click for nothing (its fullness inferred, 70 Wh counted that it never drew).
+                # drawn by the evening's showers was not heated again before a 07:00 deadline. (Not when found full
+                # under the seed rule's night force: with a 19:00 deadline that took the day's need for met at 01:20,
+                # the morning's showers and a grey day uncorrected; its flag ends with that force, and the rule's own
+                # force at its start finds the tank full again, a click.)
                 self.done, self.full_met_at = True, now
                 log.info("deadline rule: %s's tank is full with %.0f of %.0f Wh delivered: nothing more to force "
                          "before %s", self.load_name, self.delivered_wh, target_wh, self._clock(self.cycle_end))

@@ -121,8 +121,7 @@ class HeaterControl:
             ran_out = forced_by is None and end_at is not None and now >= end_at
             deadline_command = self.deadline.tick(now, heater.energy_wh, heater.max_power_w, heater.overed, allowed,
                                                   self._pv_wh_on, forced_by, ran_out,
-                                                  (heard_at, heater.last_command_at), heater.energy_yesterday_wh,
-                                                  heater.full_until is not None)
+                                                  (heard_at, heater.last_command_at), heater.energy_yesterday_wh)
             if deadline_command is not None:
                 changed = self._carry_out(deadline_command, FORCED_BY_DEADLINE, self.deadline, now) or changed
             if heater.forced_by != FORCED_BY_DEADLINE:

@@ -155,12 +155,10 @@ def test_a_tank_found_full_in_the_evening_is_heated_again_after_the_midnight_cle
     assert rule["done"] is False and rule["full_met"] is False and rule["forcing"] is True
 
 
-def test_both_rules_a_tank_found_full_under_the_seed_s_force_is_not_forced_again_nor_a_sunny_day(
-        tmp_path: Path) -> None:
+def test_a_tank_found_full_under_the_deadline_rule_s_force_is_no_sunny_day_for_the_seed_rule(tmp_path: Path) -> None:
     # Both rules: the seed's 01:00 force finds the tank full at 01:20, its flag ends with that force; the deadline
-    # rule forced at 03:05 and found it full again, counted as a full tank of the window ("two days' worth"), and the
-    # next night's check forced nothing after a grey day. Found full under the seed's force, the deadline rule's need
-    # is met too: no force at 03:05.
+    # rule forces at 03:05 and finds it full again (a click), counted as a full tank of the window ("two days'
+    # worth"), and the next night's check forced nothing after a grey day.
     both = "[fallback]\nmin_energy_wh = 6000\ndeadline = 07:00\noffpeak = 22:00-06:00\n"
     h = Harness(field_config(tmp_path, extra=both, ecs=METERED))
     ecs = h.load("ecs")
@@ -175,7 +173,7 @@ def test_both_rules_a_tank_found_full_under_the_seed_s_force_is_not_forced_again
             found_again.append(ecs.forced_by)
             thermostat_cut(h, now + 1)  # still full: its meter reads 0 W
         now += 60
-    assert found_again == []  # (no deadline rule's force over a tank found full at 01:20)
+    assert found_again == ["deadline_rule"]
     assert h.reg.status(now)["water_heater"]["seed_rule"]["full_in_window"] is False
     mark = len(h.sent)
     h.reg.tick(at(2024, 1, 12, 1, 0, 30))
