@@ -9,7 +9,6 @@ its state (which is declared below, set by `Daemon.__init__`)."""
 
 from __future__ import annotations
 
-import functools
 import logging
 import signal
 import threading
@@ -148,10 +147,18 @@ class DaemonLifeCycle:
         # The lock is ours: no save is under way, so any temporary file of our pattern is a killed save's.
         remove_stale_temporaries(path)
         document = load_status(path, keep_aside=True, expected_because=lambda: self._status_expected_because(path))
-        self.saver.prime(document or {})  # (an order before the first status is then saved at once)
+        kept_aside: list[bool] = []
+
+        def aside(why: str, outcome: str) -> object:
+            kept_aside.append(True)
+            return set_aside(path, why, outcome)
+
         if document is not None:
-            for warning in self.reg.restore(document, now, set_aside=functools.partial(set_aside, path)):
+            for warning in self.reg.restore(document, now, set_aside=aside):
                 log.warning("status restore: %s", warning)
+        # What is on disk now (nothing, after a file set aside): an order before the first status, or a first status
+        # with other orders than those, is saved at once.
+        self.saver.prime({} if document is None or kept_aside else document)
 
     def _status_expected_because(self, path: Path) -> list[str]:
         """What, outside the status file's folder, says a status file was saved before (its absence then warns,

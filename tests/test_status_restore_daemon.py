@@ -72,6 +72,35 @@ def test_an_unexpected_restore_error_keeps_the_file_aside_with_its_traceback(
     assert daemon.reg.daily.so_far("today").covered_h == 0 and daemon.reg.daily.unsent is None
 
 
+def test_after_a_file_kept_aside_the_first_status_is_saved_at_once(tmp_path: Path, daemon: Daemon,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # A file of today with no force, which the restore fails on: kept aside, nothing on disk. The saver, primed with
+    # that file's orders (the first status's too), waited for status_time: a power cut then started with no file.
+    first = Harness(tmp_path / "config.ini")
+    first.meters(300, 2000, NOON - 180)
+    path = tmp_path / "status.json"
+    save_status(path, json.loads(json.dumps(first.reg.status(NOON - 60))))
+    restore_report = status.restore._restore_report
+
+    def broken_report(*args: Any) -> list[str]:
+        restore_report(*args)
+        raise AttributeError("a bug")
+
+    monkeypatch.setattr(status.restore, "_restore_report", broken_report)
+    daemon.restore_saved_status(NOON)
+    assert not path.exists() and len(list(tmp_path.glob("status.json.bad-*"))) == 1
+    assert daemon.saver is not None
+    daemon.saver.start()
+    try:
+        daemon.saver.offer(json.loads(json.dumps(daemon.reg.status(NOON + 1))))
+        deadline = time.monotonic() + 5
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert path.exists()
+    finally:
+        daemon.saver.stop()
+
+
 def energies_of(daemon: Daemon) -> tuple[float, float]:
     ecs = daemon.reg.loads_by_name["ecs"]
     return ecs.energy_wh, daemon.reg.production_energy.energy_wh
