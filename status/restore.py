@@ -144,10 +144,11 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float, found: Fou
     restore_pending_offs(reg, doc.get("pending_offs"), now, saved_at, warnings, found)
     # The seed kept the water heater's yesterday energy at the top level.
     seed_yesterday = saved_energy(doc.get("ECS_energy_yesterday"))
-    if seed_yesterday is not None and same_day and "schema_version" not in doc:
-        first_variable = next((load for load in reg.loads if load.KIND == "variable"), None)
-        if first_variable is not None:
-            first_variable.energy_yesterday_wh = seed_yesterday
+    first_variable = next((load for load in reg.loads if load.KIND == "variable"), None)
+    if seed_yesterday is not None and same_day and "schema_version" not in doc and first_variable is not None:
+        first_variable.energy_yesterday_wh = seed_yesterday
+    if "schema_version" not in doc:
+        warnings += _seed_lifetime_energies(reg, seen, first_variable)
     if same_day:
         reg.production_energy.energy_wh = restored_energy(doc, "production_energy", "production", warnings)
         reg.production_energy.yesterday_wh = restored_energy(doc, "production_energy_yesterday", "production",
@@ -183,6 +184,22 @@ def _taken_today(reg: RegulatorView, restored: set[str]) -> str:
     said = [f"{load.name} {load.energy_wh:.0f} Wh{_full(load, reg.tz) if load.overed else ''}"
             f"{' (forced)' if load.forced_power_w is not None else ''}" for load in reg.loads if load.name in restored]
     return f": {', '.join(said)}" if said else ""
+
+
+def _seed_lifetime_energies(reg: RegulatorView, restored: set[str], heater: Any) -> list[str]:
+    """The seed reset only its water heater's energy (at its daily check): every other load's `energy` in its file is
+    its count since it was first saved. Taken for today's (or yesterday's), a relay showed 152 kWh drawn today, and
+    Home Assistant's energy dashboard booked it on the day of the move. They start from 0, said."""
+    said = []
+    for load in reg.loads:
+        if load is heater or load.name not in restored:
+            continue
+        lifetime_wh = max(load.energy_wh, load.energy_yesterday_wh)
+        load.energy_wh = load.energy_yesterday_wh = 0.0
+        if lifetime_wh > 0:
+            said.append(f"{load.name}: the seed's status file holds its energy since the seed first saved it "
+                        f"({lifetime_wh:.0f} Wh; the seed reset only its water heater's), not a day's: counted from 0")
+    return said
 
 
 def _full(load: Any, tz: Any) -> str:

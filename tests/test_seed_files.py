@@ -93,3 +93,25 @@ def test_a_seed_s_full_flag_saved_before_its_09_00_clear_does_not_keep_the_heate
     daemon.restore_saved_status(now)
     daemon.reg.tick(now + 1)
     assert daemon.reg.loads_by_name["ecs"].overed is full
+
+
+@pytest.mark.parametrize("later_s", [600, 86400], ids=["same day", "next day"])
+def test_a_relay_s_energy_in_the_seed_s_file_is_its_count_since_first_saved_and_not_restored(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, later_s: int) -> None:
+    # The seed reset only its water heater's energy: a relay's `energy` is its count since the seed first saved it.
+    # Restored as today's (or yesterday's), the relay showed 152 kWh drawn, and Home Assistant booked it that day.
+    text = seed_sample_text().replace("port = 1883 \n", f"port = {NO_BROKER_PORT}\n")
+    (tmp_path / "config.ini").write_text(text)
+    (tmp_path / "power_calibration_ecs.csv").write_text(LINEAR_CSV)
+    doc = json.loads(SEED_STATUS.read_text())
+    doc["equipments"][1]["energy"] = 152340.0
+    (tmp_path / "status.ini").write_text(json.dumps(doc))
+    daemon = Daemon(load_settings(tmp_path / "config.ini"), InstanceLock(tmp_path / "test.lock"))
+    now = doc["date"] + later_s
+    with caplog.at_level(logging.WARNING):
+        daemon.restore_saved_status(now)
+    assert "resille: the seed's status file holds its energy since the seed first saved it (152340 Wh; the seed " \
+           "reset only its water heater's), not a day's: counted from 0" in caplog.text
+    ecs, resille = daemon.reg.status(now)["equipments"]
+    assert (resille["energy"], resille["energy_yesterday"]) == (0, 0)
+    assert ecs["energy"] == (5222 if later_s == 600 else 0)
