@@ -18,7 +18,7 @@ from field.fallback_seed_window import SeedWindow
 from field.fallback_settings import SeedRuleSettings
 from field.fallback_shortfall import no_forecast, season_of, seed_force_wh
 from field.forecast import CloudPick
-from values.local_time import MIDNIGHT, DailyTime, hour, last_occurrence, local_date, local_datetime
+from values.local_time import DailyTime, hour, local_date
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +26,6 @@ CloudSource = Callable[[date], CloudPick]  # the forecast cloud cover of a local
 Answers = tuple[float | None, float | None]  # the heater's variator's last answer, and its last command's time
 FORCED_BY_SEED = "seed_rule"  # who forces the heater when this rule does
 MIN_WINDOW_S = 20 * 3600  # a check on fewer hours of counted energy (fresh start) would force wrongly
-# A window from a midnight to a check that day from this hour holds the day's sun (Hébert's seed weighed its heater's
-# energy since midnight at 16:00): SeedFallback._holds_the_day
-AFTERNOON_HOUR = 12
 # The most the clock may read behind the last tick for that tick to stand (a restore from a file ahead of a clock not
 # synced yet, NTP stepping a clock back): the status restore takes a file up to 12 h ahead.
 MAX_CLOCK_BEHIND_S = 24 * 3600
@@ -150,7 +147,7 @@ class SeedFallback(SeedWindow):
 
     def _start_afresh(self, now: float) -> None:
         """The first tick: the window starts now (or where a restored one started), and its first check forces nothing
-        unless MIN_WINDOW_S were counted (or the window holds the day: _holds_the_day)."""
+        unless MIN_WINDOW_S were counted (a seed's status file gives it the seed's own window: field.features)."""
         self.checked_until = now
         if self.window_start is None or self.window_start > now:
             self.window_start = now
@@ -203,7 +200,7 @@ class SeedFallback(SeedWindow):
         command: ForceCommand | None = None
         counted_wh = today_wh
         force_wh, branch = seed_force_wh(today_wh, two_days_wh, limits, pick.clouds_percent, self.settings)
-        if now - self.window_start < MIN_WINDOW_S and not self._holds_the_day(due_at):
+        if now - self.window_start < MIN_WINDOW_S:
             log.info("low-energy fallback: only %.1f h of heater energy counted (fresh start): no force; %s",
                      (now - self.window_start) / 3600, numbers)
         elif full:
@@ -234,15 +231,6 @@ class SeedFallback(SeedWindow):
         self._roll(counted_wh + (force_wh if command else 0.0),
                    now + (command.duration_s or 0.0) if command else now, due_at)
         return command
-
-    def _holds_the_day(self, due_at: float) -> bool:
-        """Whether a window shorter than MIN_WINDOW_S holds the day's sun all the same: from the midnight of the check's
-        own day to a check in the afternoon or evening. The seed's status file, saved that day, starts one (its heater
-        energy is since midnight): with check_at = 19 and a migration that morning, the first check was skipped as a
-        fresh start. Before noon (check_at = 1, a file of 00:30) the energy since midnight holds no sun: skipped."""
-        assert self.window_start is not None
-        return (local_datetime(due_at, self.tz).hour >= AFTERNOON_HOUR
-                and self.window_start == last_occurrence(due_at, MIDNIGHT, self.tz))
 
     def _follow_own_force(self, now: float, delta_wh: float, max_power_w: float, full: bool, allowed: bool,
                           held_by: str | None, own_force_on: bool, answers: Answers) -> ForceCommand | None:

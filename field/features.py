@@ -25,7 +25,7 @@ from field.water_heater import HeaterControl
 from integrations.domoticz import Message
 from integrations.domoticz_control import EcsMode
 from settings.sections import MqttSettings
-from values.local_time import MIDNIGHT, hour, last_occurrence, local_datetime
+from values.local_time import hour, last_occurrence, local_datetime
 from values.saved_numbers import saved_energy
 
 SEED_FLAG_CLEAR_HOUR = 9  # the seed's one clear of its water heater's full flag, local time
@@ -239,15 +239,7 @@ class FieldFeatures:
                 warnings += self._restore_heater(self.heater, saved, restore_mode, restore_rules=rules_too,
                                                  saved_forced_by=_saved_forced_by(doc, self.heater.heater.name))
         elif rules_too and "schema_version" not in doc and self.heater.seed is not None:
-            seed = self.heater.seed
-            seed.yesterday_wh = _seed_file_yesterday_wh(self.heater, doc, age_days)
-            if age_days == 0:
-                # Saved today, the seed's file holds the heater's energy since midnight: the rule's window
-                # starts there, so the first check weighs the day, the night's or the same afternoon's (a window of
-                # the restart's few hours is a fresh start, and the night after a migration went without its top-up;
-                # one from midnight to a check before noon too: SeedFallback._holds_the_day).
-                seed.window_start = last_occurrence(saved_at, MIDNIGHT, seed.tz)
-                seed.today_wh = self.heater.heater.energy_wh
+            _resume_seed_window(self.heater, doc, saved_at, now)
         return warnings
 
     def _flags_since(self, doc: dict[str, Any], saved_at: float) -> float:
@@ -303,13 +295,24 @@ def _saved_forced_by(doc: dict[str, Any], name: str) -> str | None:
     return None
 
 
-def _seed_file_yesterday_wh(heater: HeaterControl, doc: dict[str, Any], age_days: int) -> float:
-    """The seed rule's *yesterday* from the seed's own status.ini (it has no rule state): its
-    ECS_energy_yesterday when saved today; when saved yesterday, the heater's energy that day (the loads'
-    restore, done before, put the file's today energy in energy_yesterday_wh), as the seed itself moved
-    today's energy to yesterday at the day change; older, 0."""
-    if age_days == 0:
-        return saved_energy(doc.get("ECS_energy_yesterday")) or 0.0
-    if age_days == 1:
-        return heater.heater.energy_yesterday_wh
-    return 0.0
+def _resume_seed_window(heater: HeaterControl, doc: dict[str, Any], saved_at: float, now: float) -> None:
+    """The seed rule's window from the seed's own status.ini (it has no rule state). The seed reset its heater's energy
+    at its check (check_at), not at midnight: the file's energy is the window's since the last check before its save.
+    Still open at the restart (the next check ahead), the rule's window is that one, so its check weighs it as the
+    seed's would (from midnight, a file of 00:30 made the 01:00 check a fresh start: the night after the move went
+    without its top-up, and that energy was counted again in the next window). Closed while stopped (its check
+    passed), it is the rule's yesterday, and the window starts at that check (from the restart, the next check was a
+    fresh start too)."""
+    seed = heater.seed
+    assert seed is not None
+    entry = next((e for e in doc.get("equipments", ()) if isinstance(e, dict) and e.get("name") == heater.heater.name),
+                 {})
+    file_wh = saved_energy(entry.get("energy")) or 0.0
+    reset_at = seed.check_at.next_after(saved_at)  # (the seed's next reset after its save)
+    if now < reset_at:
+        seed.window_start = last_occurrence(saved_at, seed.check_at.at, seed.tz)
+        seed.today_wh = file_wh
+        seed.yesterday_wh = saved_energy(doc.get("ECS_energy_yesterday")) or 0.0
+    elif now < seed.check_at.next_after(reset_at):
+        seed.window_start, seed.today_wh, seed.yesterday_wh = reset_at, 0.0, file_wh
+    # (older, two checks passed while stopped: a fresh start)

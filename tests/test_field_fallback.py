@@ -113,8 +113,8 @@ def test_seed_status_file_gives_ecs_energy_yesterday(tmp_path: Path, age_days: i
 
 def test_the_first_night_after_migrating_from_the_seed_weighs_its_day(tmp_path: Path,
                                                                      caplog: pytest.LogCaptureFixture) -> None:
-    # The seed's status.ini saved this evening holds the heater's energy since midnight: the first check
-    # weighs that day. It was skipped as a fresh start (a window of the restart's few hours), and the night
+    # The seed's status.ini saved this evening holds the heater's energy since the seed's last check (01:00): the
+    # first check weighs that window. It was skipped as a fresh start (a window of the restart's few hours), and the night
     # after a migration went without its top-up.
     caplog.set_level(logging.INFO)
     seed_doc = json.loads(SEED_STATUS.read_text())
@@ -132,16 +132,19 @@ def test_the_first_night_after_migrating_from_the_seed_weighs_its_day(tmp_path: 
     assert "forcing ecs to 2000 W for 10800 s (6000 Wh missing); winter: today 1000 Wh" in caplog.text
 
 
-def migrated_that_day(tmp_path: Path, check_at: int, saved_at: float, energy_wh: float) -> Harness:
-    """A regulator started a minute after the seed's status.ini of `saved_at` (its heater's `energy_wh` since
-    midnight, 2000 Wh yesterday, not full), ticked (no sun) to a minute before `check_at` of that day."""
+def migrated_that_day(tmp_path: Path, check_at: int, saved_at: float, energy_wh: float,
+                      now: float | None = None) -> Harness:
+    """A regulator started a minute after the seed's status.ini of `saved_at` (or at `now`) (its heater's `energy_wh`
+    since the seed's last check, 2000 Wh the window before, not full), ticked (no sun) to a minute before `check_at`
+    of 2024-01-10 (not when started later)."""
     seed_doc = json.loads(SEED_STATUS.read_text())
     seed_doc["date"] = int(saved_at)
     seed_doc["equipments"][0].update(energy=energy_wh, overed=False)
     seed_doc["ECS_energy_yesterday"] = 2000
     h = Harness(field_config(tmp_path, evaluate=f"check_at = {check_at}\n"))
-    h.reg.restore(seed_doc, saved_at + 60)
-    ticks(h, saved_at + 60, at(2024, 1, 10, check_at - 1, 59))
+    h.reg.restore(seed_doc, now or saved_at + 60)
+    if now is None:
+        ticks(h, saved_at + 60, at(2024, 1, 10, check_at - 1, 59))
     return h
 
 
@@ -149,9 +152,9 @@ def migrated_that_day(tmp_path: Path, check_at: int, saved_at: float, energy_wh:
 def test_a_check_the_same_afternoon_after_migrating_weighs_the_file_s_day(tmp_path: Path, check_at: int,
                                                                          saved_h: int,
                                                                          caplog: pytest.LogCaptureFixture) -> None:
-    # The file's energy since midnight holds the day's sun by an afternoon or evening check (Hébert's seed checked
-    # its energy since midnight at 16:00): with check_at = 19 and a migration that morning, the check's 19 h window
-    # was skipped as a fresh start (under 20 h), and the first night went without its top-up.
+    # The file's energy since the seed's last check (the evening before) holds the day's sun by the afternoon or
+    # evening check: with check_at = 19 and a migration that morning, a window from the start was skipped as a fresh
+    # start (under 20 h), and the first night went without its top-up.
     caplog.set_level(logging.INFO)
     h = migrated_that_day(tmp_path, check_at, at(2024, 1, 10, saved_h), 1000.0)
     h.reg.tick(at(2024, 1, 10, check_at, 0, 30))
@@ -161,20 +164,31 @@ def test_a_check_the_same_afternoon_after_migrating_weighs_the_file_s_day(tmp_pa
 
 
 @pytest.mark.parametrize(("check_at", "saved_h", "saved_min"), [(1, 0, 30), (10, 8, 0)])
-def test_a_check_before_noon_the_day_of_the_file_is_still_a_fresh_start(tmp_path: Path, check_at: int,
-                                                                        saved_h: int, saved_min: int,
-                                                                        caplog: pytest.LogCaptureFixture) -> None:
-    # check_at = 1 and a file of 00:30: its energy since midnight holds no sun (yesterday's went to
-    # ECS_energy_yesterday), and weighed it would force the whole day's threshold from the grid; a morning check as
-    # much. Skipped as before; the next check has its full day.
+def test_a_file_saved_before_the_day_s_check_gives_that_check_the_seed_s_window(
+        tmp_path: Path, check_at: int, saved_h: int, saved_min: int, caplog: pytest.LogCaptureFixture) -> None:
+    # The seed reset its heater's energy at its check, not at midnight: a file of 00:30 (check_at = 1) holds the
+    # energy since the last night's check, the whole day before. Taken for the energy since midnight, the 01:00 check
+    # was skipped as a fresh start, and the night after the move went without its top-up. The check weighs it, as
+    # the seed's did (a grey day: 5 Wh, forced).
     caplog.set_level(logging.INFO)
     h = migrated_that_day(tmp_path, check_at, at(2024, 1, 10, saved_h, saved_min), 5.0)
     h.reg.tick(at(2024, 1, 10, check_at, 0, 30))
-    assert "of heater energy counted (fresh start): no force" in caplog.text
-    assert not h.load("ecs").is_forced()
-    ticks(h, at(2024, 1, 10, check_at, 1, 30), at(2024, 1, 11, check_at - 1, 59))
-    h.reg.tick(at(2024, 1, 11, check_at, 0, 30))
-    assert h.load("ecs").forced_by == "seed_rule"  # (a grey day: 24 h counted, nothing from the sun)
+    assert "fresh start" not in caplog.text
+    assert h.load("ecs").forced_by == "seed_rule"
+    assert "winter: today 5 Wh" in caplog.text
+
+
+def test_a_seed_file_whose_check_passed_while_stopped_is_the_rule_s_yesterday(tmp_path: Path,
+                                                                            caplog: pytest.LogCaptureFixture) -> None:
+    # Saved at 20:50, PySEB started the next day at 10:00 (the seed's 01:00 check passed while stopped): the file's
+    # window is the rule's yesterday, and the window runs from that 01:00, so the next check has its full day (from
+    # the restart, it was a fresh start).
+    caplog.set_level(logging.INFO)
+    h = migrated_that_day(tmp_path, 1, at(2024, 1, 9, 20, 50), 3000.0, now=at(2024, 1, 10, 10))
+    ticks(h, at(2024, 1, 10, 10), at(2024, 1, 11, 0, 59))
+    h.reg.tick(at(2024, 1, 11, 1, 0, 30))
+    assert "fresh start" not in caplog.text
+    assert "yesterday 3000 Wh" in caplog.text and h.load("ecs").forced_by == "seed_rule"
 
 
 @pytest.mark.parametrize("fallback", ["", "[fallback]\nseed_rule = false\n"], ids=["seed_rule", "no_rule"])
