@@ -87,7 +87,11 @@ class VariableEquipment(Equipment):
                                                    f"load's max ({self._max_power_w:.0f} W)")
         log.info("%s: calibration %s (%s fit), %.0f..%.0f W", name, path, self.curve.method,
                  self.min_power_w, self._max_power_w)
-        self.topic_read_power: str | None = options.get("topic_read_power")
+        read_topic = options.get("topic_read_power")
+        # (the seed's words for "no meter" besides its None, any case: false and nok; a topic so named waited for
+        # readings that never come, the tank watched by the house meter meanwhile)
+        self.topic_read_power: str | None = None if read_topic is not None and read_topic.strip().lower() in (
+            "false", "nok") else read_topic
         self.json_read_power: str = options.get("json_read_power") or "power"
         self.full_detection = self._full_detection(options.get("full_detect") or "auto")
         self._resolve_device_topics(options)

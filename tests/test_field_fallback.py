@@ -114,8 +114,8 @@ def test_seed_status_file_gives_ecs_energy_yesterday(tmp_path: Path, age_days: i
 def test_the_first_night_after_migrating_from_the_seed_weighs_its_day(tmp_path: Path,
                                                                      caplog: pytest.LogCaptureFixture) -> None:
     # The seed's status.ini saved this evening holds the heater's energy since the seed's last check (01:00): the
-    # first check weighs that window. It was skipped as a fresh start (a window of the restart's few hours), and the night
-    # after a migration went without its top-up.
+    # first check weighs that window. It was skipped as a fresh start (a window of the restart's few hours), and the
+    # night after a migration went without its top-up.
     caplog.set_level(logging.INFO)
     seed_doc = json.loads(SEED_STATUS.read_text())
     saved_at = at(2024, 1, 10, 20, 50)

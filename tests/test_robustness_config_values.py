@@ -11,6 +11,8 @@ import pytest
 from settings.config import load_settings
 from tests.config_problems import problems_of
 from tests.configs import write_config
+from tests.field_house import field_config
+from tests.harness import Harness
 
 
 # --- a relay's two payloads ------------------------------------------------------------------------------
@@ -99,6 +101,22 @@ def test_the_seed_s_log_file_is_not_warned_of_where_logging_file_wins(tmp_path: 
     path = write_config(tmp_path, extra="\n[logging]\nfile = pyseb.log\n\n[debug]\nlog_file = pv.log # old\n")
     settings = load_settings(path)
     assert settings.logging.file == tmp_path / "pyseb.log" and not [w for w in settings.warnings if "[debug]" in w]
+
+
+@pytest.mark.parametrize("word", ["nok", "NOK", "false", "no", "off"])
+def test_the_seed_s_words_for_no_log_file_write_no_file(tmp_path: Path, word: str) -> None:
+    # The seed's debug_log took none, false and nok for "no log file": `log_file = nok` wrote the log to a file
+    # named nok, and the journal got nothing.
+    path = write_config(tmp_path, extra=f"\n[debug]\nlog_file = {word}\n")
+    assert load_settings(path).logging.file is None
+
+
+@pytest.mark.parametrize("word", ["false", "NOK"])
+def test_the_seed_s_words_for_no_meter_are_no_topic(tmp_path: Path, word: str) -> None:
+    # `topic_read_power = false` (or nok), the seed's "no meter": a topic named false, waited for all day.
+    path = field_config(tmp_path, ecs=f"topic_read_power = {word}\n")
+    ecs = Harness(path).load("ecs")
+    assert ecs.topic_read_power is None and ecs.full_detection == "inferred"
 
 
 # --- numbers too large for what reads them ----------------------------------------------------------------
