@@ -27,6 +27,7 @@ from integrations.domoticz_control import EcsMode
 from settings.sections import MqttSettings
 from values.local_time import hour, last_occurrence, local_datetime
 from values.saved_numbers import saved_energy
+from values.seed_status import seed_heater_entry, seed_heater_name
 
 SEED_FLAG_CLEAR_HOUR = 9  # the seed's one clear of its water heater's full flag, local time
 
@@ -297,22 +298,17 @@ def _saved_forced_by(doc: dict[str, Any], name: str) -> str | None:
 
 def _resume_seed_window(heater: HeaterControl, doc: dict[str, Any], saved_at: float, now: float) -> None:
     """The seed rule's window from the seed's own status.ini (it has no rule state). The seed reset its heater's energy
-    at its check (check_at), not at midnight: the file's energy is the window's since the last check before its save.
-    Still open at the restart (the next check ahead), the rule's window is that one, so its check weighs it as the
-    seed's would (from midnight, a file of 00:30 made the 01:00 check a fresh start: the night after the move went
-    without its top-up, and that energy was counted again in the next window). Closed while stopped (its check
-    passed), it is the rule's yesterday, and the window starts at that check (from the restart, the next check was a
-    fresh start too)."""
+    at its check (check_at), not at midnight: the file's energy is the window's since the last check before its save,
+    and the rule goes on from the save as the seed would have (from midnight, a file of 00:30 made the 01:00 check a
+    fresh start: the night after the move went without its top-up, and that energy was counted again in the next
+    window). A check passed since the save is run late, or skipped and said, as after PySEB's own file. The heater
+    is the file's first load (the seed would not start otherwise): another one's energy there is no window's."""
     seed = heater.seed
     assert seed is not None
-    entry = next((e for e in doc.get("equipments", ()) if isinstance(e, dict) and e.get("name") == heater.heater.name),
-                 {})
-    file_wh = saved_energy(entry.get("energy")) or 0.0
-    reset_at = seed.check_at.next_after(saved_at)  # (the seed's next reset after its save)
-    if now < reset_at:
-        seed.window_start = last_occurrence(saved_at, seed.check_at.at, seed.tz)
-        seed.today_wh = file_wh
-        seed.yesterday_wh = saved_energy(doc.get("ECS_energy_yesterday")) or 0.0
-    elif now < seed.check_at.next_after(reset_at):
-        seed.window_start, seed.today_wh, seed.yesterday_wh = reset_at, 0.0, file_wh
-    # (older, two checks passed while stopped: a fresh start)
+    entry = seed_heater_entry(doc)
+    if entry is None or seed_heater_name(doc) != heater.heater.name:
+        return  # (a fresh start)
+    seed.window_start = last_occurrence(saved_at, seed.check_at.at, seed.tz)
+    seed.checked_until = saved_at
+    seed.today_wh = saved_energy(entry.get("energy")) or 0.0
+    seed.yesterday_wh = saved_energy(doc.get("ECS_energy_yesterday")) or 0.0

@@ -26,6 +26,7 @@ from status.restore_load import (
 from status.store import CLEAN_START
 from values.local_time import local_date, local_datetime, local_instant
 from values.saved_numbers import saved_energy, saved_epoch
+from values.seed_status import seed_heater_name
 
 if TYPE_CHECKING:
     from status.view import RegulatorView
@@ -143,12 +144,14 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float, found: Fou
                             "starting from zero")
     restore_pending_offs(reg, doc.get("pending_offs"), now, saved_at, warnings, found)
     # The seed kept the water heater's yesterday energy at the top level.
-    seed_yesterday = saved_energy(doc.get("ECS_energy_yesterday"))
-    first_variable = next((load for load in reg.loads if load.KIND == "variable"), None)
-    if seed_yesterday is not None and same_day and "schema_version" not in doc and first_variable is not None:
-        first_variable.energy_yesterday_wh = seed_yesterday
     if "schema_version" not in doc:
-        warnings += _seed_lifetime_energies(reg, seen, first_variable)
+        # (its water heater is its first load, whatever this config lists first: the seed would not start otherwise)
+        heater_name = seed_heater_name(doc)
+        heater = next((load for load in reg.loads if load.name == heater_name), None)
+        seed_yesterday = saved_energy(doc.get("ECS_energy_yesterday"))
+        if seed_yesterday is not None and same_day and heater is not None:
+            heater.energy_yesterday_wh = seed_yesterday
+        warnings += _seed_lifetime_energies(reg, seen, heater)
     if same_day:
         reg.production_energy.energy_wh = restored_energy(doc, "production_energy", "production", warnings)
         reg.production_energy.yesterday_wh = restored_energy(doc, "production_energy_yesterday", "production",

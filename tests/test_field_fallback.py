@@ -330,3 +330,30 @@ def test_a_tank_full_before_a_restart_is_not_counted_again(tmp_path: Path) -> No
     again.reg.restore(saved, at(2024, 1, 10, 23, 30))
     ticks(again, at(2024, 1, 10, 23, 30), at(2024, 1, 11, 23, 1))  # a grey day
     assert again.load("ecs").forced_by == "seed_rule"
+
+
+def test_a_seed_file_restored_at_its_check_runs_that_check_late(tmp_path: Path,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    # Saved at 00:30, PySEB started at 01:20: the 01:00 check passed while stopped. It runs late (within 3 h), as
+    # after PySEB's own file: skipped, the night after the move went without its top-up.
+    caplog.set_level(logging.INFO)
+    h = migrated_that_day(tmp_path, 1, at(2024, 1, 10, 0, 30), 1000.0, now=at(2024, 1, 10, 1, 20))
+    h.reg.tick(at(2024, 1, 10, 1, 20, 30))
+    assert h.load("ecs").forced_by == "seed_rule" and "winter: today 1000 Wh" in caplog.text
+
+
+def test_the_seed_file_s_heater_is_its_first_load(tmp_path: Path) -> None:
+    # The seed reset its water heater's energy only, and would start only with it first in its list: another
+    # variable load listed first in this config (ecs2 is the file's heater here) keeps no lifetime count as today's,
+    # and the heater's energy and ECS_energy_yesterday go to the file's heater.
+    from tests.controller_house import with_ecs2
+    h = with_ecs2(Harness(field_config(tmp_path)))
+    seed_doc = json.loads(SEED_STATUS.read_text())
+    seed_doc["equipments"][0]["name"] = "ECS2"
+    seed_doc["equipments"].append({"name": "ecs", "energy": 90000.0, "forced": False, "overed": False})
+    now = float(seed_doc["date"]) + 60
+    warnings = h.reg.restore(seed_doc, now)
+    assert any(w.startswith("ecs: the seed's status file holds its energy since the seed first saved it (90000 Wh")
+               for w in warnings)
+    assert (h.load("ecs").energy_wh, h.load("ecs").energy_yesterday_wh) == (0, 0)
+    assert (h.load("ecs2").energy_wh, h.load("ecs2").energy_yesterday_wh) == (5222, 11000)
