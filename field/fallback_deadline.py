@@ -14,7 +14,7 @@ from typing import Any
 from equipments.modes import ForceCommand, UnforceCommand
 from field.fallback_answers import ForceAnswers
 from field.fallback_resume import MIN_FORCE_WH, RetryClock
-from field.fallback_seed import Answers, EnergyDelta
+from field.fallback_seed import FORCED_BY_SEED, Answers, EnergyDelta
 from field.fallback_settings import DeadlineSettings
 from values.local_time import last_occurrence, local_date, next_occurrence
 from values.saved_numbers import saved_energy, saved_epoch
@@ -27,6 +27,7 @@ PvSource = Callable[[date], float | None]  # a local date's forecast PV energy (
 # status file or a clock stepped far back, and would hold the rule until then.
 MAX_CYCLE_AHEAD_S = 2 * 86400.0
 FORCED_BY_DEADLINE = "deadline_rule"  # who forces the heater when this rule does
+RULE_OWNERS = (FORCED_BY_SEED, FORCED_BY_DEADLINE)  # the low-energy fallback's rules, which heat from the grid
 
 
 class DeadlineFallback:

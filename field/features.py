@@ -240,7 +240,7 @@ class FieldFeatures:
                 warnings += self._restore_heater(self.heater, saved, restore_mode, restore_rules=rules_too,
                                                  saved_forced_by=_saved_forced_by(doc, self.heater.heater.name))
         elif rules_too and "schema_version" not in doc and self.heater.seed is not None:
-            _resume_seed_window(self.heater, doc, saved_at, now)
+            _resume_seed_window(self.heater, doc, saved_at)
         return warnings
 
     def _flags_since(self, doc: dict[str, Any], saved_at: float) -> float:
@@ -296,7 +296,7 @@ def _saved_forced_by(doc: dict[str, Any], name: str) -> str | None:
     return None
 
 
-def _resume_seed_window(heater: HeaterControl, doc: dict[str, Any], saved_at: float, now: float) -> None:
+def _resume_seed_window(heater: HeaterControl, doc: dict[str, Any], saved_at: float) -> None:
     """The seed rule's window from the seed's own status.ini (it has no rule state). The seed reset its heater's energy
     at its check (check_at), not at midnight: the file's energy is the window's since the last check before its save,
     and the rule goes on from the save as the seed would have (from midnight, a file of 00:30 made the 01:00 check a

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from equipments.base import FORCED_BY_USER, Equipment
 from field.domoticz import FORCED_BY_DOMOTICZ, DomoticzBridge
-from field.fallback_deadline import FORCED_BY_DEADLINE
+from field.fallback_deadline import FORCED_BY_DEADLINE, RULE_OWNERS
 from field.fallback_seed import FORCED_BY_SEED
 from field.homeassistant import FORCED_BY_HOMEASSISTANT, HomeAssistantBridge
-from field.water_heater import FORCED_BY_MODE, RULE_OWNERS, HeaterControl
+from field.water_heater import FORCED_BY_MODE, HeaterControl
 
 # Who forced a load (`Equipment.forced_by`) as the log says it; a regul/mode command is said by its topic.
 FORCERS = {FORCED_BY_DOMOTICZ: "its Domoticz switch", FORCED_BY_HOMEASSISTANT: "Home Assistant",

@@ -12,8 +12,7 @@ from typing import Any
 from equipments.base import Equipment
 from equipments.unknown import UnknownEquipment
 from equipments.variable import VariableEquipment
-from field.fallback_deadline import FORCED_BY_DEADLINE
-from field.fallback_seed import FORCED_BY_SEED
+from field.fallback_deadline import RULE_OWNERS
 from field.full_tank import MeteredFullTank, daily_clear_due
 from field.full_tank_inferred import InferredFullTank
 from field.full_tank_loop import LoopRule
@@ -22,8 +21,6 @@ from values.local_time import hour, last_occurrence, local_datetime, next_occurr
 from values.readings import MeterProblem, parse_meter_payload
 
 log = logging.getLogger(__name__)
-
-FALLBACK_OWNERS = (FORCED_BY_SEED, FORCED_BY_DEADLINE)  # the rules that heat the water from the grid
 
 
 class FullTankWatch:
@@ -162,7 +159,7 @@ class FullTankWatch:
         load.overed = True
         next_clear_at = self._next_clear_after(now)
         load.full_until = None
-        if load.forced_by in FALLBACK_OWNERS:
+        if load.forced_by in RULE_OWNERS:
             end_at = load.force_end_at
             load.full_until = end_at if end_at is not None and now < end_at < next_clear_at else next_clear_at
         if load.full_until is not None and load.full_until < next_clear_at:

@@ -12,7 +12,7 @@ from typing import Any
 from equipments.base import Equipment
 from equipments.modes import ForceCommand, UnforceCommand
 from equipments.variable import VariableEquipment
-from field.fallback_deadline import FORCED_BY_DEADLINE, DeadlineFallback
+from field.fallback_deadline import FORCED_BY_DEADLINE, RULE_OWNERS, DeadlineFallback
 from field.fallback_seed import FORCED_BY_SEED, SeedFallback
 from field.fallback_settings import FallbackSettings
 from field.forecast_book import ForecastBook
@@ -21,7 +21,6 @@ from integrations.domoticz_control import EcsMode
 log = logging.getLogger(__name__)
 
 FORCED_BY_MODE = "mode"
-RULE_OWNERS = (FORCED_BY_SEED, FORCED_BY_DEADLINE)
 RULE_TICK_S = 5.0  # the fallback rules run at least this often (and at each of their decision times)
 
 
