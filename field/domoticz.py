@@ -15,7 +15,7 @@ from field.domoticz_answers import ANSWER_WAIT_S, Asked, Switch, judge_update, p
 from field.water_heater import HeaterControl
 from integrations.domoticz import DomoticzDevice, GridPublisher, Message, parse_domoticz_out, split_grid
 from integrations.domoticz_control import EcsMode, EcsModeSelector, ForceLink
-from integrations.domoticz_echoes import EchoQueue
+from integrations.domoticz_echoes import ECHO_WAIT_S, EchoQueue
 from integrations.domoticz_settings import DomoticzSettings
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,7 @@ class DomoticzBridge:
         # Home Assistant, coming after a second choice there, set the first again
         self._mode_echoes: EchoQueue[int | None] = EchoQueue(f"water-heater mode selector idx {ds.idx_ecs_mode}",
                                                              lambda level: f"level {level}")
+        self._level_sent_at: float | None = None  # when a level was last sent to the selector (show_mode)
 
     def _send(self, message: Message) -> None:
         """Publish `message` to Domoticz. A device PySEB shows a state on (or asks about) has its last update
@@ -201,6 +202,7 @@ class DomoticzBridge:
         self._unshown = mode
         message = self.selector.show(mode)
         if message is not None:
+            self._level_sent_at = now
             if not self.settings.prevent_loop:
                 self._mode_echoes.sent(self.selector.level_for(mode), now)
             self._send(message)
@@ -237,7 +239,21 @@ class DomoticzBridge:
         if mode is None:
             return False
         self.heater.set_mode(mode, now, "domoticz")
+        self._crossed(mode, now)
         return True
+
+    def _crossed(self, mode: EcsMode, now: float) -> None:
+        """A user's choice on the selector, `mode` now in effect, read just after PySEB sent the selector a level (a
+        mode chosen in Home Assistant): the two may have crossed, the user's made before Domoticz acted on PySEB's.
+        Domoticz then shows PySEB's level while the mode is the user's, and under Prevent Loop nothing told: its answer
+        at the next connect set the older level again (Home Assistant's forced, hours after the user chose off). The
+        level is sent again: the selector shows the mode in effect, whichever came first."""
+        if self.selector is None or self._level_sent_at is None or not 0 <= now - self._level_sent_at < ECHO_WAIT_S:
+            return
+        log.info("water-heater mode selector idx %d: %s chosen in Domoticz %.1f s after PySEB sent it a level; the two "
+                 "may have crossed: %s kept, and shown on the selector again", self.selector.idx, mode.value,
+                 now - self._level_sent_at, mode.value)
+        self.show_mode(mode, now)
 
     def _switched(self, switch: Switch, device: DomoticzDevice, now: float) -> bool:
         """Any update but the answer to the request: its load forced or unforced as the switch says (True when it
