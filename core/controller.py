@@ -77,6 +77,11 @@ class ClosedLoop:
         """Loads of unknown power measured too big for the surplus and switched off at once, since start."""
         return sum(self.trial_sheds_by.values())
 
+    def regulation_suspended(self) -> None:
+        """A meter fell silent and every unforced load went to 0 W: what was measured from the readings before is
+        dropped (the relays' steps awaited)."""
+        self.learning.forget()
+
     def clock_stepped_forward(self, step_s: float) -> None:
         """The wall clock jumped forward by `step_s` with no time passing: the import guard counts none of it as
         import time (a relay shed inside its dwell for a jump, not for import)."""

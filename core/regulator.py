@@ -329,6 +329,8 @@ class Regulator(RegulatorLifeCycle):
     def _stale_changed(self, now: float) -> None:
         self._let_relays_hand_over()
         if self._stale_guard.reason is not None:
+            if self.controller is not None:
+                self.controller.regulation_suspended()
             self._gate.stop_waiting()  # (else its deadline, past, would hide the daemon's other timers from it)
             self.publish_status(now)  # suspended: the unforced loads were just commanded to 0 W
         else:

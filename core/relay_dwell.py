@@ -40,9 +40,8 @@ class RelayClock:
     # stretch longer than MAX_BACKOFF_S, or a command someone else made (a force, the start...).
     guard_sheds: int = 0
     covered_since: float | None = None  # off: since when the surplus has covered it, at every decision
-    # A load of unknown power whose figure comes from one trial shed as too big: (when, the figure); None: no
-    # doubt. `retrying`: that figure was forgotten to measure it again (DOUBT_RETRY_S); shed again, it stands.
-    doubted: tuple[float, float] | None = None
+    # `retrying`: a load of unknown power whose figure, from one trial shed as too big (UnknownEquipment.doubted),
+    # was forgotten to measure it again (DOUBT_RETRY_S); shed again, it stands.
     retrying: bool = False
 
     def seen(self, on: bool, last_command_at: float | None) -> None:

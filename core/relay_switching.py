@@ -123,7 +123,7 @@ class RelaySwitcher:
         for index, load in enumerate(loads):
             if isinstance(load, RelayEquipment):
                 clock = walk.clocks[index] = self._clock(load)
-                if clock.doubted is not None and isinstance(load, UnknownEquipment):
+                if isinstance(load, UnknownEquipment) and load.doubted is not None:
                     self._retry_doubted(load, clock, now)
                 # (a relay handed over on at an unforce is judged afresh, its dwell or not: see RelayEquipment)
                 allowed = load.handed_over or clock.allows(load.min_on_s, load.min_off_s, now)
@@ -253,7 +253,7 @@ class RelaySwitcher:
             if clock.retrying:
                 clock.retrying = False  # too big twice: the figure stands
             elif isinstance(load, UnknownEquipment) and load.learned_power_w is not None:
-                clock.doubted = (now, load.learned_power_w)
+                load.doubted = (now, load.learned_power_w)
             shed = self._switch(load, want, walk.left_w, consumption_w, loads, now)
             walk.switched = walk.switched or shed
             walk.measuring_off = walk.measuring_off or shed
@@ -296,12 +296,12 @@ class RelaySwitcher:
         """A figure from one trial shed as too big is forgotten DOUBT_RETRY_S later, for a new trial: one reading
         could not tell the load's watts from a burst of the house at that reading. A figure measured since (its
         step down, a switch on) is no longer in doubt."""
-        assert clock.doubted is not None
-        doubted_at, figure_w = clock.doubted
+        assert load.doubted is not None
+        doubted_at, figure_w = load.doubted
         if load.is_on or load.learned_power_w != figure_w:
-            clock.doubted = None
+            load.doubted = None
         elif not 0 <= now - doubted_at < DOUBT_RETRY_S:  # (or the clock stepped back: decide rather than wait)
-            clock.doubted, clock.retrying = None, True
+            load.doubted, clock.retrying = None, True
             load.learned_power_w = None
             log.info("%s: its %.0f W come from one trial, shed as too big %.0f s ago: to be measured again",
                      load.name, figure_w, now - doubted_at)

@@ -192,7 +192,9 @@ class InferredFullTank:
             self.suspect_since = None
             return False
         if self.suspect_since is None:
-            self.suspect_since = now
+            # (a new suspicion waits reprobe_after_s from itself: timed from an earlier suspicion's re-probe, it was
+            # re-probed at once, too close to it to conclude, the heater held at 0 W for nothing)
+            self.suspect_since, self._reprobe_asked_at = now, None
             log.info("%s may be full: %s; waiting for a second probe", self.name, evidence)
             return False
         if probe_started_at - self.suspect_since < self.rule.confirm_gap_s:

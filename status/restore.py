@@ -24,7 +24,7 @@ from status.restore_load import (
     say_restored_forces,
 )
 from status.store import CLEAN_START
-from values.local_time import local_date, local_datetime, local_instant
+from values.local_time import hour, last_occurrence, local_date, local_datetime, local_instant
 from values.saved_numbers import saved_energy, saved_epoch
 from values.seed_status import seed_heater_name
 
@@ -143,6 +143,8 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float, found: Fou
             warnings.append(f"{load.name}: saved state could not be restored ({type(exc).__name__}: {exc}): "
                             "starting from zero")
     restore_pending_offs(reg, doc.get("pending_offs"), now, saved_at, warnings, found)
+    # (the day the file's production_energy was counted for, from today's point of view)
+    production_day = "today" if same_day else "yesterday" if yesterday else None
     # The seed kept the water heater's yesterday energy at the top level.
     if "schema_version" not in doc:
         # (its water heater is its first load, whatever this config lists first: the seed would not start otherwise)
@@ -152,11 +154,22 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float, found: Fou
         if seed_yesterday is not None and same_day and heater is not None:
             heater.energy_yesterday_wh = seed_yesterday
         warnings += _seed_lifetime_energies(reg, seen, heater)
-    if same_day:
+        if _seed_counts_from_the_day_before(reg, saved_at, saved_day):
+            # The seed reset its heater's and its production's counts at its check, not at midnight: saved before the
+            # check, they hold the day before's (a file of 00:30 held all of the day before's sun, shown as today's,
+            # and booked by Home Assistant a second time). They are the day before's: yesterday's, or none.
+            if heater is not None and heater.name in seen:
+                heater.energy_yesterday_wh = heater.energy_wh if same_day else 0.0
+                heater.energy_wh = 0.0
+            warnings.append("the seed's status file was saved before its daily check "
+                            f"({reg.field.seed_check_at_hour:02d}:00), from which it counted: its energies are "
+                            f"{'yesterday' if same_day else 'the day before yesterday'}'s")
+            production_day = "yesterday" if same_day else None
+    if production_day == "today":
         reg.production_energy.energy_wh = restored_energy(doc, "production_energy", "production", warnings)
         reg.production_energy.yesterday_wh = restored_energy(doc, "production_energy_yesterday", "production",
                                                              warnings)
-    elif yesterday:
+    elif production_day == "yesterday":
         reg.production_energy.yesterday_wh = restored_energy(doc, "production_energy", "production", warnings)
     if (same_day or yesterday) and doc.get("report_today") is not None:
         warnings += _restore_report(reg, doc["report_today"], saved_day, same_day)
@@ -180,6 +193,12 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float, found: Fou
              "; the seed's status file: saved as PySEB's document from now on, the seed's fields kept"
              if "schema_version" not in doc else "")
     return warnings
+
+
+def _seed_counts_from_the_day_before(reg: RegulatorView, saved_at: float, saved_day: date) -> bool:
+    """True when the seed's file was saved before its daily check on its day: its counts began the day before."""
+    check_at = hour(reg.field.seed_check_at_hour)
+    return last_occurrence(saved_at, check_at, reg.tz) < local_instant(saved_day, time.min, reg.tz)
 
 
 def _taken_today(reg: RegulatorView, restored: set[str]) -> str:

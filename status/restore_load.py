@@ -70,6 +70,9 @@ def _restore_learned(load: Any, entry: dict[str, Any], warnings: list[str]) -> N
                         f"({low_w:.0f}..{high_w:.0f} W): learned again at its next switch")
         return
     load.learned_power_w = watts
+    doubted_at = saved_epoch(entry.get("learned_doubted_at"))
+    if hasattr(load, "doubted") and doubted_at is not None:
+        load.doubted = (doubted_at, watts)  # (measured again when due, as without the restart)
 
 
 def clean_load(load: Any) -> None:
@@ -79,6 +82,8 @@ def clean_load(load: Any) -> None:
     load.forced_power_w = load.force_end_at = load.forced_by = None
     if hasattr(load, "learned_power_w"):
         load.learned_power_w = None
+    if hasattr(load, "doubted"):
+        load.doubted = None
 
 
 def restore_force(load: Any, entry: dict[str, Any], now: float, saved_at: float, warnings: list[str]) -> None:

@@ -28,6 +28,10 @@ class FieldStatus(Protocol):
         """Why the restored force of `load` is not to be kept (made by a rule or a switch this config does not
         have), said after "its saved force was"; None to keep it."""
 
+    @property
+    def seed_check_at_hour(self) -> int:
+        """The local hour of the seed's daily check (`check_at`), at which the seed's status file's counts began."""
+
     def restore_mode_off(self, doc: dict[str, Any]) -> str | None:
         """From a file whose date cannot be trusted, only the water heater's mode off (safe at any date); returns
         what was restored, None for nothing."""

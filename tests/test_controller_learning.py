@@ -135,3 +135,26 @@ def test_an_implausible_step_teaches_nothing(tmp_path: Path) -> None:
     house.base_w += 800  # the kettle went on at the same moment: the house moved by 1800 W
     house.read()
     assert h.load("radiator").learned_power_w is None  # 80 % off the label: not the radiator's step
+
+
+def test_a_relays_switch_before_a_meter_silence_is_not_measured_across_it(tmp_path: Path) -> None:
+    # The radiator switched off, then the house meter fell silent (the regulation suspended); the house changed
+    # meanwhile, and the first reading after the silence was taken for the switch's step: learned at 1072 W, saved.
+    h = closed_loop(tmp_path, "radiator", dwell_s=(10, 10))
+    house = House(h, base_w=300, pv_w=1500)
+    radiator = h.load("radiator")
+    house.read()
+    house.read()
+    assert radiator.learned_power_w == 1000
+    for _ in range(6):
+        house.read()
+    house.pv_w = 800
+    house.read()
+    assert not radiator.is_on  # switched off; its step awaited
+    house.now += 60
+    h.reg.tick(house.now)
+    assert h.reg.stale_reason
+    house.base_w = 60  # the house changed during the silence
+    for _ in range(3):
+        house.read()
+    assert radiator.learned_power_w == 1000

@@ -192,3 +192,29 @@ def test_a_probe_started_before_the_clock_stepped_back_is_no_confirming_one() ->
     tank.follow_clock(house.now)
     house.run(3700)  # (past the hour: a probe whose times stayed ahead concludes then)
     assert not tank.full
+
+
+def test_a_new_suspicion_waits_its_own_time_for_the_re_probe() -> None:
+    # A re-probe cleared the first suspicion; a second one, raised more than reprobe_after_s after that re-probe, was
+    # re-probed at once (timed from the old one): the heater held at 0 W for a re-probe that could not conclude.
+    tank, house = house_for(heater_draws=False)
+    house.run(20)
+    house.command(1500)
+    house.run(20)
+    assert tank.suspect_since is not None
+    house.heater_draws = True  # the thermostat closed again: the re-probe's step down moves the house
+    house.run(120)
+    assert tank.reprobe_due(house.command_w, house.now)
+    house.command(0)
+    house.run(14)
+    assert tank.suspect_since is None and not tank.full
+    house.command(1500)
+    house.run(150)
+    house.heater_draws = False  # cut again: the house falls by its watts at once
+    house.run(20)
+    assert tank.suspect_since is not None
+    assert not tank.reprobe_due(house.command_w, house.now)
+    house.run(80)
+    assert not tank.reprobe_due(house.command_w, house.now)
+    house.run(120)
+    assert tank.reprobe_due(house.command_w, house.now)

@@ -220,3 +220,31 @@ def test_an_unknown_load_s_power_stays_a_number(tmp_path: Path) -> None:
     [plug] = [entry for entry in doc["equipments"] if entry["name"] == "plug"]
     assert plug["current_power"] == 0.0 and plug["learned_power"] is None
     assert isinstance(doc["power_equipments"], float)
+
+
+def _energies(h: Harness, now: float) -> tuple[object, object, object, object]:
+    doc = h.reg.status(now)
+    [ecs] = [entry for entry in doc["equipments"] if entry["name"] == "ecs"]
+    return doc["production_energy"], doc["production_energy_yesterday"], ecs["energy"], ecs["energy_yesterday"]
+
+
+def test_a_seed_file_saved_before_its_check_holds_the_day_before_s_energies(tmp_path: Path) -> None:
+    # The seed reset its production and its heater's energy at its check (01:00), not at midnight: a file of 00:30
+    # held all of the day before's sun, restored as today's (and booked by Home Assistant a second time).
+    h = Harness(field_config(tmp_path, loads=("ecs",)))
+    [warning] = h.reg.restore(seed_status(at(2024, 1, 10, 0, 30), 99), at(2024, 1, 10, 0, 40))
+    assert "saved before its daily check (01:00)" in warning and "yesterday's" in warning
+    assert _energies(h, at(2024, 1, 10, 0, 41)) == (0.0, 7652.0, 0.0, 5222.0)
+
+
+def test_a_seed_file_of_the_day_before_saved_before_its_check_keeps_no_energy(tmp_path: Path) -> None:
+    h = Harness(field_config(tmp_path, loads=("ecs",)))
+    h.reg.restore(seed_status(at(2024, 1, 9, 0, 30), 99), at(2024, 1, 10, 8))
+    assert _energies(h, at(2024, 1, 10, 8, 1)) == (0.0, 0.0, 0.0, 0.0)
+
+
+@pytest.mark.parametrize(("check_at", "saved"), [("1", at(2024, 1, 10, 1, 30)), ("0", at(2024, 1, 10, 0, 30))])
+def test_a_seed_file_saved_after_its_check_holds_today_s_energies(tmp_path: Path, check_at: str, saved: float) -> None:
+    h = Harness(field_config(tmp_path, loads=("ecs",), evaluate=f"check_at = {check_at}\n"))
+    assert h.reg.restore(seed_status(saved, 99), saved + 600) == []
+    assert _energies(h, saved + 660) == (7652.0, 0.0, 5222.0, 11000.0)

@@ -4,6 +4,7 @@ rests and idle waits across a clock step back."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -237,3 +238,23 @@ def test_a_figure_measured_too_big_twice_stands(tmp_path: Path) -> None:
     while house.now < trial_at + 4 * 3600:
         house.read(10)
         assert not plug.is_on
+
+
+def test_a_figure_in_doubt_is_measured_again_after_a_restart_too(tmp_path: Path) -> None:
+    # The doubt lived in the relay's clock: restarted within the 30 minutes, the plug came back believed at 2500 W
+    # with nothing pending, and never switched again (the step down corrects a figure only after a switch).
+    house, plug = tried_over_a_burst(tmp_path, 500)
+    shed_at = house.now - 2
+    saved = json.loads(json.dumps(house.h.reg.status(house.now)))
+    assert saved["equipments"][1]["learned_doubted_at"] == shed_at
+    again = Harness(house.h.config)
+    again.reg.restore(saved, house.now + 300)
+    again.reg.start(house.now + 300)
+    after = House(again, base_w=house.base_w, pv_w=house.pv_w, plug_w=500)
+    after.now = house.now + 300
+    while after.now < shed_at + 1798:
+        after.read()
+        assert not again.load("plug").is_on
+    after.read()
+    after.read()
+    assert again.load("plug").is_on and again.load("plug").learned_power_w == 500
