@@ -247,8 +247,11 @@ class DomoticzBridge:
         mode chosen in Home Assistant): the two may have crossed, the user's made before Domoticz acted on PySEB's.
         Domoticz then shows PySEB's level while the mode is the user's, and under Prevent Loop nothing told: its answer
         at the next connect set the older level again (Home Assistant's forced, hours after the user chose off). The
-        level is sent again: the selector shows the mode in effect, whichever came first."""
-        if self.selector is None or self._level_sent_at is None or not 0 <= now - self._level_sent_at < ECHO_WAIT_S:
+        level is sent again: the selector shows the mode in effect, whichever came first. Not when Domoticz echoes:
+        the echo of PySEB's level, read after the user's choice, sets that level's mode again, and the two agree (sent
+        again, each echo answered the one before, for ever)."""
+        if (self.selector is None or not self.settings.prevent_loop or self._level_sent_at is None
+                or not 0 <= now - self._level_sent_at < ECHO_WAIT_S):
             return
         log.info("water-heater mode selector idx %d: %s chosen in Domoticz %.1f s after PySEB sent it a level; the two "
                  "may have crossed: %s kept, and shown on the selector again", self.selector.idx, mode.value,

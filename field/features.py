@@ -43,7 +43,9 @@ class FieldFeatures:
         self._loads = loads
         self._mode_setters = field.mode_setters()
         fs, ds, fc = field.fallback, field.domoticz, field.forecast
-        self.seed_check_at_hour = fs.seed.check_at_hour  # (a seed's status file counts from it: status/restore.py)
+        # (a seed's status file counts from its check: status/restore.py; an evening check's, its forecast for
+        # tomorrow, began the evening before, and the file holds the day's sun)
+        self.seed_night_check_hour = None if fs.seed.forecast_tomorrow else fs.seed.check_at_hour
         self.tanks = FullTankWatch(loads, fs.init_at_hour, tz, max_meter_power_w, settle_s, meter_timeout_s,
                                    frozen_meter, field.demo_speed)
         # (an [openweathermap] no rule reads is not fetched: the status says it is off, no kept forecast is taken back)

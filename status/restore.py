@@ -162,7 +162,7 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float, found: Fou
                 heater.energy_yesterday_wh = heater.energy_wh if same_day else 0.0
                 heater.energy_wh = 0.0
             warnings.append("the seed's status file was saved before its daily check "
-                            f"({reg.field.seed_check_at_hour:02d}:00), from which it counted: its energies are "
+                            f"({reg.field.seed_night_check_hour:02d}:00), from which it counted: its energies are "
                             f"{'yesterday' if same_day else 'the day before yesterday'}'s")
             production_day = "yesterday" if same_day else None
     if production_day == "today":
@@ -196,9 +196,12 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float, found: Fou
 
 
 def _seed_counts_from_the_day_before(reg: RegulatorView, saved_at: float, saved_day: date) -> bool:
-    """True when the seed's file was saved before its daily check on its day: its counts began the day before."""
-    check_at = hour(reg.field.seed_check_at_hour)
-    return last_occurrence(saved_at, check_at, reg.tz) < local_instant(saved_day, time.min, reg.tz)
+    """True when the seed's file was saved before its night check on its day: its counts began the day before (an
+    evening check's began the evening before, and hold the day's sun: today's)."""
+    check_hour = reg.field.seed_night_check_hour
+    if check_hour is None:
+        return False
+    return last_occurrence(saved_at, hour(check_hour), reg.tz) < local_instant(saved_day, time.min, reg.tz)
 
 
 def _taken_today(reg: RegulatorView, restored: set[str]) -> str:

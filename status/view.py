@@ -29,8 +29,9 @@ class FieldStatus(Protocol):
         have), said after "its saved force was"; None to keep it."""
 
     @property
-    def seed_check_at_hour(self) -> int:
-        """The local hour of the seed's daily check (`check_at`), at which the seed's status file's counts began."""
+    def seed_night_check_hour(self) -> int | None:
+        """The local hour of the seed's daily check (`check_at`) when it is a night one (a seed's status file saved
+        before it holds the day before's counts); None for an evening check (one saved before it holds today's)."""
 
     def restore_mode_off(self, doc: dict[str, Any]) -> str | None:
         """From a file whose date cannot be trusted, only the water heater's mode off (safe at any date); returns

@@ -243,7 +243,11 @@ def test_a_seed_file_of_the_day_before_saved_before_its_check_keeps_no_energy(tm
     assert _energies(h, at(2024, 1, 10, 8, 1)) == (0.0, 0.0, 0.0, 0.0)
 
 
-@pytest.mark.parametrize(("check_at", "saved"), [("1", at(2024, 1, 10, 1, 30)), ("0", at(2024, 1, 10, 0, 30))])
+@pytest.mark.parametrize(("check_at", "saved"), [
+    ("1", at(2024, 1, 10, 1, 30)),
+    ("0", at(2024, 1, 10, 0, 30)),
+    ("20", at(2024, 1, 10, 16)),  # an evening check's counts began the evening before: the day's sun
+])
 def test_a_seed_file_saved_after_its_check_holds_today_s_energies(tmp_path: Path, check_at: str, saved: float) -> None:
     h = Harness(field_config(tmp_path, loads=("ecs",), evaluate=f"check_at = {check_at}\n"))
     assert h.reg.restore(seed_status(saved, 99), saved + 600) == []
