@@ -225,7 +225,7 @@ class FieldFeatures:
         mode, Home Assistant's force settings, the MQTT forecasts."""
         self.tanks.restored(self._flags_since(doc, saved_at))
         warnings: list[str] = self._drop_forces_of_owners_off()
-        warnings += self.homeassistant.restore(doc.get("equipments"))
+        warnings += self.restore_settings(doc)
         warnings += self.forecast.restore(doc.get("forecast"), now)
         warnings += self.forecast.restore_last_pick(doc, saved_at, now)
         saved = doc.get("water_heater")
@@ -237,6 +237,8 @@ class FieldFeatures:
         restore_mode = self._mode_set_outside() and now - saved_at <= MAX_FORCE_DURATION_S
         if not self._mode_set_outside() and now - saved_at <= MAX_FORCE_DURATION_S:
             warnings += self.heater.mode_left(saved)  # (set with a control this config has not: said, as a force)
+        elif now - saved_at > MAX_FORCE_DURATION_S:  # (said as a force until unforced is: an off lost unsaid)
+            warnings += self.heater.mode_left(saved, f"the file is over {MAX_FORCE_DURATION_S / 86400:g} days old")
         rules_too = age_days <= 1
         if isinstance(saved, dict):
             if rules_too or restore_mode:
@@ -254,6 +256,12 @@ class FieldFeatures:
         if "schema_version" in doc or local_datetime(saved_at, self.tanks.tz).hour >= SEED_FLAG_CLEAR_HOUR:
             return saved_at
         return min(saved_at, last_occurrence(saved_at, hour(self.tanks.init_at_hour), self.tanks.tz) - 1.0)
+
+    def restore_settings(self, doc: dict[str, Any]) -> list[str]:
+        """Home Assistant's force settings: settings, not the day's state, kept whatever the file's date (from one
+        dated days ahead too: left at their defaults, a Home Assistant force kept at 0 W showed the load's max on
+        its power number, and a change of its duration re-forced the heater at that max, from the grid)."""
+        return self.homeassistant.restore(doc.get("equipments"))
 
     def restore_mode_off(self, doc: dict[str, Any]) -> str | None:
         """From a file whose date cannot be trusted (dated days ahead of a clock not synced yet), the water heater's

@@ -187,18 +187,20 @@ class HeaterControl:
             doc["deadline_rule"] = {**self.deadline.status(), "cycle_end": self.deadline.cycle_end}
         return doc
 
-    def mode_left(self, saved: Any) -> list[str]:
-        """The warning for a mode saved in `saved` (the file's water_heater) that is not restored, nothing in this
-        configuration setting the mode (Home Assistant's discovery, a Domoticz selector turned off since): left
-        silently, a mode off set before going away came back as the default, its fallback heating from the grid."""
+    def mode_left(self, saved: Any, why: str | None = None) -> list[str]:
+        """The warning for a mode saved in `saved` (the file's water_heater) that is not restored, because `why`, or
+        (None) nothing in this configuration sets the mode (Home Assistant's discovery, a Domoticz selector turned off
+        since): left silently, a mode off set before going away came back as the default, its fallback heating from
+        the grid."""
         mode = saved.get("mode") if isinstance(saved, dict) and saved.get("name") == self.heater.name else None
         if mode not in {m.value for m in EcsMode} or mode == self.mode.value:
             return []
         if saved.get("mode_source") == "default":
             return []  # (the config's own default then, nothing set from outside: ecs_mode_default changed since)
-        return [f"{self.heater.name}: its saved water-heater mode {mode} is not restored: nothing in this "
-                "configuration sets the mode (no Home Assistant discovery, no Domoticz idx_ecs_mode): "
-                f"{self.mode.value} ([domoticz] ecs_mode_default)"]
+        why = why or ("nothing in this configuration sets the mode (no Home Assistant discovery, no Domoticz "
+                      "idx_ecs_mode)")
+        return [f"{self.heater.name}: its saved water-heater mode {mode} is not restored: {why}: {self.mode.value} "
+                "([domoticz] ecs_mode_default)"]
 
     def restore(self, saved: dict[str, Any], restore_mode: bool, restore_rules: bool = True,
                 saved_forced_by: str | None = FORCED_BY_DEADLINE) -> list[str]:

@@ -256,8 +256,13 @@ def state_document(status: Mapping[str, Any], meter_timeout_s: float, loads: Seq
     for meter in ("consumption", "production"):
         age_s = (meters.get(meter) or {}).get("age_s")
         # (>=, as the stale guard suspends at `meter_timeout`: the status published at that moment says
-        # 10.0 s for a 10 s timeout, and no other follows while the meter stays silent)
-        state[f"{meter}_stale"] = ON if age_s is None or age_s >= meter_timeout_s else OFF
+        # 10.0 s for a 10 s timeout, and no other follows while the meter stays silent. No reading yet: stale once
+        # the guard suspended the regulation, which names every meter silent since the start; ON before, at every
+        # start, an alert on these problem sensors fired for the meter_timeout that both meters are given.)
+        if age_s is None:
+            state[f"{meter}_stale"] = ON if status.get("stale_reason") else OFF
+        else:
+            state[f"{meter}_stale"] = ON if age_s >= meter_timeout_s else OFF
     by_name = {entry.get("name"): entry for entry in status.get("equipments") or ()}
     # (setdefault: a key two loads' entities share is the first's, the entity build_entities keeps)
     put = state.setdefault

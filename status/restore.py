@@ -84,16 +84,18 @@ def restore_status(reg: RegulatorView, doc: dict[str, Any], now: float,
     reg.daily.forget()
     reg.resume_counting_since(None)  # (the day's energies count from the start)
     kept: list[str] = []
+    settings_said: list[str] = []
     if far_ahead is not None:
         forces_off = restore_forces_off(reg, far_ahead.doc, far_ahead.saved_at, found)
         why += forces_off.said
+        settings_said = list(forces_off.warnings)
         if forces_off.restored:
             kept.append("what keeps a load off")
     if found.names:
         names = ", ".join(found.names)
         kept.append(f"the off command{'s' if len(found.names) > 1 else ''} of {names}, no longer configured")
     outcome = f"a clean start but for {' and '.join(kept)}" if kept else CLEAN_START
-    said = found.lines
+    said = [*found.lines, *settings_said]
     if set_aside is None:
         return [f"status file {why}: {outcome}", *said]
     set_aside(why, outcome)

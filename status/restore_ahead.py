@@ -58,6 +58,7 @@ class ForcesOff(NamedTuple):
 
     restored: bool  # a force to 0 W or the water heater's mode off at least was restored
     said: str  # what the warning adds
+    warnings: tuple[str, ...] = ()  # about the settings restored whatever the date (FieldStatus.restore_settings)
 
 
 def restore_forces_off(reg: RegulatorView, doc: dict[str, Any], saved_at: float,
@@ -72,6 +73,7 @@ def restore_forces_off(reg: RegulatorView, doc: dict[str, Any], saved_at: float,
     any restore."""
     restored: list[str] = []
     skipped: list[str] = []
+    settings_said = tuple(reg.field.restore_settings(doc))  # (before the forces: a force's settings go with it)
     entries = doc.get("equipments")
     for load, entry in configured_entries(reg, entries if isinstance(entries, list) else [], saved_at, [], found):
         if entry.get("forced") is not True:
@@ -104,5 +106,6 @@ def restore_forces_off(reg: RegulatorView, doc: dict[str, Any], saved_at: float,
     kept = "; not restored: " + ", ".join(skipped + ["energies, the day's report, the water heater's "
                                                        f"{'rules' if mode_off else 'state'} (in the file kept aside)"])
     if not restored:
-        return ForcesOff(False, "; no force or mode that keeps a load off in it, nothing restored" + kept)
-    return ForcesOff(True, "; restored only what keeps a load off: " + ", ".join(restored) + kept)
+        return ForcesOff(False, "; no force or mode that keeps a load off in it, nothing restored" + kept,
+                         settings_said)
+    return ForcesOff(True, "; restored only what keeps a load off: " + ", ".join(restored) + kept, settings_said)

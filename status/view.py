@@ -33,6 +33,9 @@ class FieldStatus(Protocol):
         """The local hour of the seed's daily check (`check_at`) when it is a night one (a seed's status file saved
         before it holds the day before's counts); None for an evening check (one saved before it holds today's)."""
 
+    def restore_settings(self, doc: dict[str, Any]) -> list[str]:
+        """The settings `doc` holds (Home Assistant's force settings), kept whatever its date; returns warnings."""
+
     def restore_mode_off(self, doc: dict[str, Any]) -> str | None:
         """From a file whose date cannot be trusted, only the water heater's mode off (safe at any date); returns
         what was restored, None for nothing."""

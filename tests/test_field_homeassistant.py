@@ -301,3 +301,18 @@ def test_discovery_turned_off_removes_what_an_earlier_run_announced(tmp_path: Pa
     h.reg.handle("homeassistant/sensor/pyseb_test/grid_power/config", padded, NOON + 5)
     h.reg.handle("homeassistant/sensor/other/grid_power/config", json.dumps(grid).encode(), NOON + 6)
     assert h.sent == []
+
+
+def test_no_meter_shows_stale_at_the_start_before_the_timeout(tmp_path: Path) -> None:
+    # No reading yet is not a stale meter before meter_timeout: both problem sensors showed ON at every start, and
+    # an alert on them fired at each restart of PySEB.
+    h = harness(tmp_path)
+    h.reg.tick(NOON + 1)
+    st = state(h)
+    assert h.reg.stale_reason is None
+    assert st["consumption_stale"] == "OFF" and st["production_stale"] == "OFF"
+    for t in range(2, 30):
+        h.reg.tick(NOON + t)
+    st = state(h)
+    assert h.reg.stale_reason is not None
+    assert st["consumption_stale"] == "ON" and st["production_stale"] == "ON"

@@ -203,8 +203,12 @@ def test_a_mode_set_before_a_long_stop_survives_it(tmp_path: Path, days_later: i
     command(h, "water_heater_mode", "off")
     saved = json.loads(json.dumps(h.reg.status(NOON + 20)))
     again = Harness(h.config)
-    again.reg.restore(saved, NOON + 60 + days_later * 86400)
+    warnings = again.reg.restore(saved, NOON + 60 + days_later * 86400)
     assert again.reg.field.heater is not None and again.reg.field.heater.mode.value == mode
+    # (past the 7 days the off is dropped, as a force until unforced is, and said as the force is: it was not)
+    assert [w for w in warnings if "mode" in w] == ([] if mode == "off" else [
+        "ecs: its saved water-heater mode off is not restored: the file is over 7 days old: solar+fallback "
+        "([domoticz] ecs_mode_default)"])
 
 
 @pytest.mark.parametrize("mode", ["off", "solar"])
@@ -236,6 +240,26 @@ def test_force_settings_survive_a_restart(tmp_path: Path) -> None:
     assert "load_radiator_force_power" not in state(again)  # a relay: on or off, no power to set
     command(again, "load_ecs_force", "ON", NOON + 3 * 86400 + 10)
     assert again.load("ecs").forced_power_w == 500
+
+
+def test_force_settings_survive_a_file_far_ahead_with_its_force_to_0_w(tmp_path: Path) -> None:
+    # Only what keeps a load off is restored from a file dated days ahead: the settings went back to their defaults,
+    # the force power number showed the heater's max while HA's force held it at 0 W, and a change of the force's
+    # duration re-forced the heater at that max, from the grid.
+    h = harness(tmp_path)
+    command(h, "load_ecs_force_power", "0", NOON + 1)
+    command(h, "load_ecs_force", "ON", NOON + 2)
+    saved = json.loads(json.dumps(h.reg.status(NOON + 20)))
+    now = NOON + 20 - 3 * 86400
+    again = Harness(h.config)
+    again.reg.restore(saved, now, set_aside=lambda why, outcome: None)
+    again.reg.start(now)
+    again.reg.on_connected(now)
+    ecs = again.load("ecs")
+    assert ecs.forced_power_w == 0 and ecs.forced_by == "homeassistant"
+    assert state(again)["load_ecs_force_power"] == 0
+    command(again, "load_ecs_force_duration", "60", now + 10)
+    assert ecs.forced_power_w == 0 and again.last(ECS_CMD) != "100"
 
 
 def test_a_relays_saved_force_power_is_not_restored(tmp_path: Path) -> None:
