@@ -74,6 +74,9 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
         # A stop signal, seen by the main loop before any other event: in the queue, it waited behind every message
         # of a backlog (a flood on the broker), past systemd's TimeoutStopSec, whose kill left the loads on.
         self._stop_asked: StopRequest | None = None
+        self.status_topic = settings.mqtt.topic_status
+        # The last status's size and wall time: a broker's packet limit under it drops the link at once.
+        self.status_bytes, self.status_sent_at = 0, None
         self.reg = Regulator(settings, publish=self._publish)
         # The signal handlers put into it from the main thread, possibly while the main loop is inside its get: they
         # use put_from_signal, which takes no lock (a queue.Queue's put waited for the lock its get held, forever: a
@@ -110,6 +113,13 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
         self._last_jump: tuple[float, float] | None = None
 
     def _publish(self, topic: str, payload: str | bytes, retain: bool = False) -> None:
+        if topic == self.status_topic:
+            # The status is replaced by the next one: QoS 0, not kept by paho across an outage. At QoS 1 one too big
+            # for a broker's packet limit was sent again at every reconnect, and the broker dropped the link at once
+            # each time: PySEB never came back, its loads held at 0 W.
+            self.status_bytes, self.status_sent_at = len(payload), time.time()
+            self.link.publish(topic, payload, retain, qos=0)
+            return
         self.link.publish(topic, payload, retain)
 
     def _wait_s(self, next_tick: float) -> float:

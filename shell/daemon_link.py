@@ -33,6 +33,8 @@ from values.readings import MAX_PAYLOAD_BYTES
 log = logging.getLogger("shell.daemon")
 
 EXIT_LINK_FAULT = 1
+OVERSIZE = "oversize packet"  # what mosquitto logs when it drops a client for a message over its max_packet_size
+OVERSIZE_HINT_S = 2.0  # a drop this soon after a status was published may be the broker refusing it as too big
 _WAITING_MIB = MAX_WAITING_BYTES // (1024 * 1024)
 
 
@@ -82,6 +84,8 @@ class DaemonLinkEvents:
     events: EventQueue
     username: str | None
     client_id: str
+    status_bytes: int
+    status_sent_at: float | None
     _started: bool
     _exit_code: int
 
@@ -150,6 +154,15 @@ class DaemonLinkEvents:
             log.log(level, "still not connected: %s (%d attempts in %.0f min)", reason, self.link_report.attempts,
                     (now - self.link_report.down_since) / 60)
 
+    def _oversize_hint(self, dropped_at: float) -> str:
+        """What a drop just after a status was published may be: a broker whose packet limit is under its size
+        drops the link at each status (mosquitto's max_packet_size; the status grows with the loads)."""
+        sent_at = self.status_sent_at
+        if sent_at is None or not 0 <= dropped_at - sent_at < OVERSIZE_HINT_S:
+            return ""
+        return (f", just after PySEB published its status ({self.status_bytes} bytes): a broker that refuses a "
+                f"message as too big (\"{OVERSIZE}\" in its log) drops the link so; raise its max_packet_size")
+
     def _on_disconnected(self, event: Disconnected) -> None:
         log.debug("not connected to the broker (%s): retrying", event.reason)
         if self._started:
@@ -157,12 +170,13 @@ class DaemonLinkEvents:
         if event.backoff_s is not None:
             log.warning("the broker dropped the connection %d times in a row within seconds of connecting: another "
                         "client is probably connected with client_id %r (a second PySEB with a copy of this "
-                        "config?); give each its own [mqtt] client_id. Next attempt in %.0f s", event.taken_over,
-                        self.client_id, event.backoff_s)
+                        "config?); give each its own [mqtt] client_id. Or the broker refuses one of PySEB's "
+                        "messages as too big (its log says \"%s\"): raise its max_packet_size. Next attempt in "
+                        "%.0f s", event.taken_over, self.client_id, OVERSIZE, event.backoff_s)
             # (the drop is said above, with its own wait: not once more with paho's usual pace)
             self.link_report.down(f"connection to the broker lost ({event.reason})", steady_s())
         elif event.connected_for_s is not None:
-            self._report_down(f"connection to the broker lost ({event.reason})")
+            self._report_down(f"connection to the broker lost ({event.reason}){self._oversize_hint(event.at)}")
         else:
             reason = f"cannot connect to the broker: {event.reason}"
             if event.reason == ATTEMPT_FAILED and self.link_report.reason is not None:

@@ -149,10 +149,10 @@ class MqttLink:
         paho's retries: a reason that does not change is not logged again)."""
         return f"{exc}{connect_failure_hint(exc, self.settings)}"
 
-    def publish(self, topic: str, payload: str | bytes, retain: bool = False) -> mqtt.MQTTMessageInfo:
-        """Publish at QoS 1 (paho keeps it queued across a short disconnection). PublishFailed, or paho's
-        ValueError for a topic it refuses, when the message was not even queued."""
-        info = self.client.publish(topic, payload, qos=1, retain=retain)
+    def publish(self, topic: str, payload: str | bytes, retain: bool = False, qos: int = 1) -> mqtt.MQTTMessageInfo:
+        """Publish at QoS 1 (paho keeps it queued across a short disconnection), or 0 (dropped while the link is
+        down). PublishFailed, or paho's ValueError for a topic it refuses, when the message was not even queued."""
+        info = self.client.publish(topic, payload, qos=qos, retain=retain)
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):  # NO_CONN: queued for the reconnect
             raise PublishFailed(mqtt.error_string(info.rc))
         return info

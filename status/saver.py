@@ -173,8 +173,10 @@ class StatusSaver:
     def _run(self) -> None:
         while True:
             self._wake.wait(self.interval_s)
+            # (cleared before the stop is looked at: a stop between the look and the clear had its wake cleared, and
+            # the thread slept status_time, 15 min by default, while the stop waited for its save and gave up)
+            self._wake.clear()
             if self._stop.is_set():
                 self._saved_at_stop = self.save_now()
                 return
-            self._wake.clear()
             self.save_now()

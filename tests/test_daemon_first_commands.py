@@ -38,7 +38,7 @@ def daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Daemon, lis
     settings = load_settings(write_config(tmp_path, ("ecs", "radiator"), port=9))
     built = Daemon(settings, InstanceLock(tmp_path / "test.lock"))
     sent: list[str] = []
-    monkeypatch.setattr(built.link, "publish", lambda topic, payload, retain=False: sent.append(topic))
+    monkeypatch.setattr(built.link, "publish", lambda topic, payload, retain=False, qos=1: sent.append(topic))
     return built, sent
 
 

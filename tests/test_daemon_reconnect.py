@@ -25,8 +25,14 @@ def daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Daemon, lis
     settings = load_settings(write_config(tmp_path, ("ecs", "radiator"), port=9))
     built = Daemon(settings, InstanceLock(tmp_path / "test.lock"))
     sent: list[tuple[str, bytes, bool]] = []
-    monkeypatch.setattr(built.link, "publish", lambda topic, payload, retain=False: sent.append(
-        (topic, payload if isinstance(payload, bytes) else payload.encode(), retain)))
+    qos_of: dict[str, int] = {}
+
+    def publish(topic: str, payload: str | bytes, retain: bool = False, qos: int = 1) -> None:
+        sent.append((topic, payload if isinstance(payload, bytes) else payload.encode(), retain))
+        qos_of[topic] = qos
+
+    monkeypatch.setattr(built.link, "publish", publish)
+    built.qos_of = qos_of  # type: ignore[attr-defined]
     built._on_connected(Connected(START, first=True))
     return built, sent
 
@@ -44,6 +50,20 @@ def test_a_reconnect_publishes_the_last_daily_report_again(
     sent.clear()
     built._on_connected(Connected(START + 700, first=False))  # the broker restarted, its retained report gone
     assert [(payload, retain) for topic, payload, retain in sent if topic == REPORT] == reports
+
+
+def test_the_status_goes_at_qos_0_the_rest_at_qos_1(daemon: tuple[Daemon, list[tuple[str, bytes, bool]]]) -> None:
+    # The status is replaced by the next one: at QoS 1 paho kept one across an outage and sent it again at every
+    # reconnect (a broker refusing it as too big dropped the link at once each time).
+    built, sent = daemon
+    for k in range(5):
+        now = START + 2 * k
+        built.reg.handle(CONS, reading(300 + sum(load.current_power_w for load in built.reg.loads)), now)
+        built.reg.handle(PROD, reading(2000), now + 1)
+        built.reg.tick(now + 1.5)
+    qos_of = built.qos_of  # type: ignore[attr-defined]
+    assert qos_of["regul/status"] == 0
+    assert {qos_of[topic] for topic in qos_of if topic != "regul/status"} == {1}
 
 
 def test_a_reconnect_before_any_report_publishes_none(daemon: tuple[Daemon, list[tuple[str, bytes, bool]]]) -> None:

@@ -187,3 +187,23 @@ def test_a_broker_refusal_is_logged_once_with_its_reason(tmp_path: Path) -> None
             assert proc.proc.poll() is None
         finally:
             proc.close()
+
+
+# --- 8. a broker that refuses the status as too big ------------------------------------------------------------
+
+def test_a_broker_refusing_the_status_as_too_big_is_named_as_a_cause(tmp_path: Path) -> None:
+    # A broker whose max_packet_size is under the status drops the link each time one is sent: PySEB cannot work
+    # with it, and the log blamed only a second client with the same client_id. The drop is said with this cause.
+    with PrivateBroker(extra_conf="max_packet_size 600\n") as small:
+        proc = DaemonProcess(config_for(tmp_path, small, meter_timeout=2), "--log-level", "INFO")
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and "connected to the broker again" not in proc.output:
+                time.sleep(0.2)
+            said = re.search(r"just after PySEB published its status \((\d+) bytes\): a broker that refuses a "
+                             r'message as too big \("oversize packet" in its log\)', proc.output)
+            assert said is not None, proc.output
+            assert int(said[1]) > 600 and "connected to the broker again" in proc.output
+            assert "oversize packet" in small.log_path.read_text()
+        finally:
+            proc.terminate()
