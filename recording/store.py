@@ -9,6 +9,7 @@ import os
 import re
 import stat
 import tempfile
+import zlib
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -89,7 +90,7 @@ def _header_of(path: Path) -> str | None:
         try:
             with gzip.open(path, "rt", encoding="utf-8-sig") as stream:
                 return stream.readline() + stream.readline()
-        except (OSError, EOFError, UnicodeDecodeError):
+        except (OSError, EOFError, UnicodeDecodeError, zlib.error):  # (zlib.error: a damaged batch, a bad sector)
             return None
     # (CR LF and a UTF-8 mark, a day unpacked, re-saved by Notepad, and packed again, as the readers take it: taken for
     # another config's, its next batches went to a -2 part, the day split for no change of loads)

@@ -123,7 +123,12 @@ class DayRecorder:
             batch = self._batches.get()
             if batch is None:
                 return
-            self.write(batch)
+            try:
+                self.write(batch)
+            except Exception:  # (the thread goes on: dead, it recorded nothing more, any day, until a restart)
+                self.lost_records += len(batch)
+                log.exception("recorder: %d decisions not recorded (an unexpected error; recording goes on)",
+                              len(batch))
 
     def _day(self, record: DecisionRecord) -> date:
         return datetime.fromtimestamp(record.time_s, self.tz).date()

@@ -199,8 +199,10 @@ def best(outcomes: Sequence[Outcome], max_switches: float | None, max_import_wh:
     less caused import is no reason to change a setting. On a tie, the setting closest to `current` (the
     config's own values, per axis; None: no preference): a change is recommended only when the table
     shows it better."""
-    fit = [o for o in outcomes if (max_switches is None or all(s <= max_switches for s in o.switches))
-           and (max_import_wh is None or o.caused_import_wh <= max_import_wh) and o.capture_pct is not None]
+    # (the limits too, as the table shows the figures: 24.33 switches, shown 24.3, met no limit of 24.3, while the
+    # hint said 24.3 was the least any setting reaches)
+    fit = [o for o in outcomes if (max_switches is None or all(round(s, 1) <= max_switches for s in o.switches))
+           and (max_import_wh is None or round(o.caused_import_wh, 1) <= max_import_wh) and o.capture_pct is not None]
     if not fit:
         return None
     return max(fit, key=lambda o: (round(o.capture_pct or 0.0, 2), -round(max(o.switches, default=0.0), 1),

@@ -139,3 +139,25 @@ def test_two_days_joined_into_one_file_are_said(tmp_path: Path) -> None:
     with pytest.raises(RecordError, match=r"both.csv.gz:4: a second day's header: two recorded days joined into one "
                                           r"file; give each day as its own file"):
         read_record(path)
+
+
+def test_a_damaged_first_batch_does_not_stop_the_recording(tmp_path: Path) -> None:
+    # A bad sector in the day's first batch: reading its header raised zlib.error, no OSError, and the writer's thread
+    # died: nothing was recorded again, any day, until a restart (and each restart that day killed it again).
+    recorder(tmp_path).write([record(i) for i in range(100)])
+    [path] = tmp_path.glob("pyseb-*.csv.gz")
+    data = bytearray(path.read_bytes())
+    for k in range(40, 60):
+        data[k] ^= 0x55
+    path.write_bytes(bytes(data))
+    rec = DayRecorder(tmp_path, ["ecs", "radiator"], [False, True], PARIS, 10.0, threaded=True)
+    rec.start()
+    for i in range(100, 200):
+        rec.add(record(i))
+    rec.flush()
+    for i in range(10):
+        rec.add(record(i, NOON + 86400))  # the next day
+    rec.flush()
+    rec.stop()
+    assert rec.written_batches == 2
+    assert len(read_record(next(tmp_path.glob("pyseb-2026-06-02*.csv.gz"))).records) == 10

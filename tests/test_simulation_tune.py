@@ -63,11 +63,15 @@ def test_the_best_setting_known_by_construction(tmp_path: Path, days: list[Path]
     assert captures[("10", "10")] > captures[("100", "10")] > captures[("300", "10")]
     assert captures[("10", "10")] > captures[("10", "400")]
     assert "12/12 replays" in captured.err and "(tuned in" in out
-    # No import allowed: only a margin that covers the house's 250 W steps qualifies.
+    # No import allowed: the most capture among the settings the table shows at 0.0 Wh (as the limit is compared), not
+    # a 10 W margin, whose house steps of 250 W import.
     assert main(["tune", *map(str, days), "-c", str(config), *grid, "--max-import-wh", "0"]) == 0
     out = capsys.readouterr().out
     assert out.split("not a second copy of it):")[1].split("(tuned in")[0].split() == \
-        ["[evaluate]", "margin", "=", "300", "balance_threshold", "=", "10"]
+        ["[evaluate]", "margin", "=", "100", "balance_threshold", "=", "400"]
+    shown = {tuple(line[2:].split()[:2]): line[2:].split()[3] for line in out.splitlines()
+             if line[:2] in ("* ", "  ") and line[2:].strip()[:1].isdigit()}
+    assert shown[("100", "400")] == "0.0" and float(shown[("100", "10")]) > 0 and float(shown[("10", "10")]) > 0
 
 
 def test_no_setting_within_the_limits(tmp_path: Path, days: list[Path], capsys: pytest.CaptureFixture[str]) -> None:

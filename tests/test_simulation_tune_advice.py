@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from simulation.__main__ import main
-from simulation.tune import Outcome, best, fewer_switches_note, less_import_note
+from simulation.tune import Outcome, best, fewer_switches_note, least_reached, less_import_note
 from simulation.tune_grid import Axis, build_grid, current_setting
 from tests.replay_days import write_config, write_day
 
@@ -164,3 +164,13 @@ def test_a_setting_of_the_grid_the_meter_period_does_not_fit_is_refused_before_a
     # (nothing ran: no replay's progress, no table; the plan line, said before the grid's other settings are written
     # and checked, may come first)
     assert "/4 replays" not in out + err and "capture %" not in out
+
+
+def test_a_limit_at_the_figure_the_table_shows_is_met() -> None:
+    # Three days the towel dryer switched 24, 24 and 25 times: 24.3 a day in the table, and "the least any setting
+    # reaches: 24.3 switches"; a limit of 24.3 was met by none (24.33 > 24.3). The same for 12.24 Wh shown 12.2.
+    only = Outcome(("0",), 3, 99.5, 12.24, 8000.0, 20.0, (73 / 3,), ("towel",))
+    assert "24.3 switches" in least_reached([only], 24.3, None)
+    assert best([only], 24.3, None) is only
+    assert best([only], None, 12.2) is only
+    assert best([only], 24.2, None) is None and best([only], None, 12.1) is None
