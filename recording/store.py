@@ -100,15 +100,21 @@ def _header_of(path: Path) -> str | None:
 
 def day_file(directory: Path, day: date, header: str) -> Path:
     """The file for `day` whose loads are those of `header`: `pyseb-DAY.csv.gz`, or `-2`, `-3`... when
-    the config's loads changed during the day (one file, one set of columns)."""
+    the config's loads changed during the day (one file, one set of columns). Only the day's last part is
+    appended to, so that the parts follow each other in time: a config changed and changed back went back into
+    the first part, after the second part's afternoon, and the readers, which keep the day increasing, dropped that
+    afternoon (a replay's sun drawn straight across its peak, 4 h "with no decision recorded")."""
+    last: Path | None = None
     for index in range(1, 100):
         path = directory / (f"pyseb-{day.isoformat()}.csv.gz" if index == 1 else
                             f"pyseb-{day.isoformat()}-{index}.csv.gz")
         if not path.exists() or path.stat().st_size == 0:
-            return path
-        existing = _header_of(path)
-        if existing is None or existing == header:
-            return path  # ours (or one whose header is lost: append_batch repairs it)
+            if last is None:
+                return path
+            existing = _header_of(last)
+            # (ours, or one whose header is lost: append_batch repairs it)
+            return last if existing is None or existing == header else path
+        last = path
     raise OSError(f"too many record files for {day} in {directory}")
 
 

@@ -13,6 +13,7 @@ import pytest
 from core.decisions import DecisionRecord
 from recording.format import RecordError, header_text, read_record
 from recording.writer import DayRecorder
+from simulation.recorded import trace_from_record
 from tests.recording_support import NOON, PARIS, record, recorded_in_batches, recorder
 
 
@@ -161,3 +162,17 @@ def test_a_damaged_first_batch_does_not_stop_the_recording(tmp_path: Path) -> No
     rec.stop()
     assert rec.written_batches == 2
     assert len(read_record(next(tmp_path.glob("pyseb-2026-06-02*.csv.gz"))).records) == 10
+
+
+def test_a_config_changed_and_changed_back_keeps_the_parts_in_time_order(tmp_path: Path) -> None:
+    # 12:00-12:20 with the heater and the radiator, 12:20-12:40 the heater alone, 12:40-13:00 both again: the last
+    # third went back into the first part, after the second part's 20 minutes, and the readers, keeping the day
+    # increasing, dropped those (tune: "1 gap(s) with no decision recorded").
+    recorder(tmp_path).write([record(i) for i in range(0, 300)])
+    only_ecs = DayRecorder(tmp_path, ["ecs"], [False], PARIS, 10.0, threaded=False)
+    only_ecs.write([DecisionRecord(NOON + 4 * i, 1000.0, 0.0, (42.0,), (812.4,), (1187.6,)) for i in range(300, 600)])
+    recorder(tmp_path).write([record(i) for i in range(600, 900)])
+    parts = [tmp_path / f"pyseb-2026-06-01{suffix}.csv.gz" for suffix in ("", "-2", "-3")]
+    assert [len(read_record(part).records) for part in parts] == [300, 300, 300]
+    trace = trace_from_record(parts, PARIS)
+    assert len(trace.times_s) == 900 and not any("gap" in note for note in trace.notes)
