@@ -237,7 +237,9 @@ class FieldFeatures:
         restore_mode = self._mode_set_outside() and now - saved_at <= MAX_FORCE_DURATION_S
         if not self._mode_set_outside() and now - saved_at <= MAX_FORCE_DURATION_S:
             warnings += self.heater.mode_left(saved)  # (set with a control this config has not: said, as a force)
-        elif now - saved_at > MAX_FORCE_DURATION_S:  # (said as a force until unforced is: an off lost unsaid)
+        elif now - saved_at > MAX_FORCE_DURATION_S and self.domoticz.selector is None:
+            # (said as a force until unforced is: an off lost unsaid; a Domoticz selector sets its mode again at the
+            # connect, whatever the file)
             warnings += self.heater.mode_left(saved, f"the file is over {MAX_FORCE_DURATION_S / 86400:g} days old")
         rules_too = age_days <= 1
         if isinstance(saved, dict):

@@ -174,7 +174,8 @@ class HomeAssistantControls:
         warnings: list[str] = []
         for entry in entries:
             name = entry.get("name") if isinstance(entry, dict) else None
-            if name not in self.setpoints or "ha_force_power" not in entry:
+            # (a name that is no text, a list in a damaged file, raised TypeError: unhashable, in the lookup)
+            if not isinstance(name, str) or name not in self.setpoints or "ha_force_power" not in entry:
                 continue
             power, duration = entry.get("ha_force_power"), entry.get("ha_force_duration_min")
             try:

@@ -104,18 +104,21 @@ def day_file(directory: Path, day: date, header: str) -> Path:
     appended to, so that the parts follow each other in time: a config changed and changed back went back into
     the first part, after the second part's afternoon, and the readers, which keep the day increasing, dropped that
     afternoon (a replay's sun drawn straight across its peak, 4 h "with no decision recorded")."""
-    last: Path | None = None
-    for index in range(1, 100):
-        path = directory / (f"pyseb-{day.isoformat()}.csv.gz" if index == 1 else
+    def part(index: int) -> Path:
+        return directory / (f"pyseb-{day.isoformat()}.csv.gz" if index == 1 else
                             f"pyseb-{day.isoformat()}-{index}.csv.gz")
-        if not path.exists() or path.stat().st_size == 0:
-            if last is None:
-                return path
-            existing = _header_of(last)
-            # (ours, or one whose header is lost: append_batch repairs it)
-            return last if existing is None or existing == header else path
-        last = path
-    raise OSError(f"too many record files for {day} in {directory}")
+
+    # (the highest part, not the one before the first missing: with a -2 deleted, a batch went back into the first)
+    last = max((index for index in range(1, 100) if (path := part(index)).exists() and path.stat().st_size > 0),
+               default=None)
+    if last is None:
+        return part(1)
+    existing = _header_of(part(last))
+    if existing is None or existing == header:
+        return part(last)  # ours (or one whose header is lost: append_batch repairs it)
+    if last >= 99:
+        raise OSError(f"too many record files for {day} in {directory}")
+    return part(last + 1)
 
 
 def repair_tail(path: Path) -> int:

@@ -127,8 +127,11 @@ class DayRecorder:
                 self.write(batch)
             except Exception:  # (the thread goes on: dead, it recorded nothing more, any day, until a restart)
                 self.lost_records += len(batch)
-                log.exception("recorder: %d decisions not recorded (an unexpected error; recording goes on)",
-                              len(batch))
+                # (the trace once: one at every batch would fill the log while the error lasts)
+                (log.debug if self._failing else log.exception)(
+                    "recorder: %d decisions not recorded (an unexpected error; recording goes on; further errors at "
+                    "DEBUG until a write succeeds)", len(batch))
+                self._failing = True
 
     def _day(self, record: DecisionRecord) -> date:
         return datetime.fromtimestamp(record.time_s, self.tz).date()

@@ -76,7 +76,7 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
         self._stop_asked: StopRequest | None = None
         self.status_topic = settings.mqtt.topic_status
         # The last status's size and wall time: a broker's packet limit under it drops the link at once.
-        self.status_bytes, self.status_sent_at = 0, None
+        self.status_bytes, self.status_sent_at, self.status_drops = 0, None, 0
         self.reg = Regulator(settings, publish=self._publish)
         # The signal handlers put into it from the main thread, possibly while the main loop is inside its get: they
         # use put_from_signal, which takes no lock (a queue.Queue's put waited for the lock its get held, forever: a

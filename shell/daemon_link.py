@@ -86,6 +86,7 @@ class DaemonLinkEvents:
     client_id: str
     status_bytes: int
     status_sent_at: float | None
+    status_drops: int  # connections in a row dropped within OVERSIZE_HINT_S of a status
     _started: bool
     _exit_code: int
 
@@ -155,10 +156,13 @@ class DaemonLinkEvents:
                     (now - self.link_report.down_since) / 60)
 
     def _oversize_hint(self, dropped_at: float) -> str:
-        """What a drop just after a status was published may be: a broker whose packet limit is under its size
-        drops the link at each status (mosquitto's max_packet_size; the status grows with the loads)."""
+        """What drops each just after a status was published may be: a broker whose packet limit is under its size
+        drops the link at each status (mosquitto's max_packet_size; the status grows with the loads). Said from the
+        second in a row: one is as likely a broker restarted (a restart 0.5 s after a status was told to raise it)."""
         sent_at = self.status_sent_at
-        if sent_at is None or not 0 <= dropped_at - sent_at < OVERSIZE_HINT_S:
+        near = sent_at is not None and 0 <= dropped_at - sent_at < OVERSIZE_HINT_S
+        self.status_drops = self.status_drops + 1 if near else 0
+        if self.status_drops < 2:
             return ""
         return (f", just after PySEB published its status ({self.status_bytes} bytes): a broker that refuses a "
                 f"message as too big (\"{OVERSIZE}\" in its log) drops the link so; raise its max_packet_size")

@@ -199,14 +199,22 @@ def best(outcomes: Sequence[Outcome], max_switches: float | None, max_import_wh:
     less caused import is no reason to change a setting. On a tie, the setting closest to `current` (the
     config's own values, per axis; None: no preference): a change is recommended only when the table
     shows it better."""
-    # (the limits too, as the table shows the figures: 24.33 switches, shown 24.3, met no limit of 24.3, while the
-    # hint said 24.3 was the least any setting reaches)
-    fit = [o for o in outcomes if (max_switches is None or all(round(s, 1) <= max_switches for s in o.switches))
-           and (max_import_wh is None or round(o.caused_import_wh, 1) <= max_import_wh) and o.capture_pct is not None]
+    fit = [o for o in outcomes if _within(o, max_switches, max_import_wh) and o.capture_pct is not None]
     if not fit:
         return None
     return max(fit, key=lambda o: (round(o.capture_pct or 0.0, 2), -round(max(o.switches, default=0.0), 1),
                                    -round(o.caused_import_wh, 1), _kept(o.setting, current)))
+
+
+def _meets(figure: float, limit: float | None) -> bool:
+    """`figure` within `limit` as the table shows it (to 0.1) or as it is: 24.33 switches, shown 24.3, met no limit of
+    24.3, while the hint said 24.3 was the least any setting reaches; 24.26, shown 24.3, meets a limit of 24.28."""
+    return limit is None or min(figure, round(figure, 1)) <= limit
+
+
+def _within(o: Outcome, max_switches: float | None, max_import_wh: float | None) -> bool:
+    """`o` within both limits (None: no limit), as the best, the notes and the hints compare them."""
+    return all(_meets(s, max_switches) for s in o.switches) and _meets(o.caused_import_wh, max_import_wh)
 
 
 def least_reached(outcomes: Sequence[Outcome], max_switches: float | None, max_import_wh: float | None) -> str:
@@ -231,7 +239,7 @@ def less_import_note(axes: Sequence[Axis], outcomes: Sequence[Outcome], chosen: 
     if max_import_wh is not None:
         return ""
     least = _least(axes, outcomes, chosen, lambda o: o.caused_import_wh,
-                   lambda o: max_switches is None or all(s <= max_switches for s in o.switches))
+                   lambda o: _within(o, max_switches, None))
     if least is None:
         return ""
     found, setting = least
@@ -250,7 +258,7 @@ def fewer_switches_note(axes: Sequence[Axis], outcomes: Sequence[Outcome], chose
     if max_switches is not None or not chosen.switches:
         return ""
     least = _least(axes, outcomes, chosen, lambda o: max(o.switches) if o.switches else math.inf,
-                   lambda o: max_import_wh is None or o.caused_import_wh <= max_import_wh)
+                   lambda o: _within(o, None, max_import_wh))
     if least is None:
         return ""
     found, setting = least

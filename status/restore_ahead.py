@@ -73,7 +73,11 @@ def restore_forces_off(reg: RegulatorView, doc: dict[str, Any], saved_at: float,
     any restore."""
     restored: list[str] = []
     skipped: list[str] = []
-    settings_said = tuple(reg.field.restore_settings(doc))  # (before the forces: a force's settings go with it)
+    try:  # (before the forces: a force's settings go with it)
+        settings_said = tuple(reg.field.restore_settings(doc))
+    except Exception as exc:  # (a damaged file: the settings stay at their defaults, the start goes on)
+        settings_said = (f"Home Assistant's force settings could not be restored ({type(exc).__name__}: {exc}): "
+                         "left at their defaults",)
     entries = doc.get("equipments")
     for load, entry in configured_entries(reg, entries if isinstance(entries, list) else [], saved_at, [], found):
         if entry.get("forced") is not True:

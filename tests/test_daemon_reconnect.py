@@ -12,7 +12,7 @@ import pytest
 from settings.config import load_settings
 from shell.daemon import Daemon
 from shell.lock import InstanceLock
-from shell.mqtt_link import Connected
+from shell.mqtt_link import Connected, Disconnected
 from tests.configs import reading, write_config
 
 START = datetime(2026, 6, 1, 23, 50, tzinfo=ZoneInfo("Europe/Paris")).timestamp()
@@ -84,3 +84,20 @@ def test_a_report_that_cannot_be_published_again_does_not_stop_the_daemon(
     monkeypatch.setattr(built.link, "publish", refuse)
     built._on_connected(Connected(START + 10, first=False))
     assert "the last daily report could not be published again: Invalid topic." in caplog.text
+
+
+def test_the_too_big_hint_needs_two_drops_in_a_row_after_a_status(
+        daemon: tuple[Daemon, list[tuple[str, bytes, bool]]], caplog: pytest.LogCaptureFixture) -> None:
+    # One drop 0.5 s after a status is as likely a broker restarted: it was told to raise its max_packet_size.
+    built, _ = daemon
+    built.status_bytes, built.status_sent_at = 2531, START + 100
+    built._on_disconnected(Disconnected(START + 100.5, "the broker closed it", connected_for_s=60.0))
+    assert "too big" not in caplog.text
+    built._on_connected(Connected(START + 101.5, first=False))
+    built.status_sent_at = START + 102
+    built._on_disconnected(Disconnected(START + 102.3, "the broker closed it", connected_for_s=0.8))
+    assert "just after PySEB published its status (2531 bytes): a broker that refuses a message as too big" \
+        in caplog.text
+    built._on_connected(Connected(START + 103.3, first=False))
+    built._on_disconnected(Disconnected(START + 200, "the broker closed it", connected_for_s=96.7))
+    assert caplog.text.count("too big") == 1  # (a drop long after a status ends the row)

@@ -213,3 +213,18 @@ def test_a_mode_no_level_maps_to_is_not_restored_from_a_file_too_old(tmp_path: P
     again = restarted(tmp_path, h, NOON + 20, NOON + 8 * 86400)
     again.reg.handle(DZ_OUT, selector(20), NOON + 8 * 86400 + 1)
     assert mode(again, NOON + 8 * 86400 + 1) == "solar+fallback"
+
+
+def test_a_mode_from_a_file_over_7_days_old_is_not_said_lost_with_a_selector(tmp_path: Path) -> None:
+    # The selector sets its mode again at the connect: "not restored: the file is over 7 days old" was wrong there.
+    h = selector_connected(tmp_path, "")
+    h.reg.handle(DZ_OUT, selector(0), NOON + 1)  # the answer: off
+    assert mode(h, NOON + 1) == "off"
+    saved = json.loads(json.dumps(h.reg.status(NOON + 2)))
+    again = Harness(h.config)
+    later = NOON + 10 * 86400
+    assert not [w for w in again.reg.restore(saved, later) if "mode" in w]
+    again.reg.start(later)
+    again.reg.on_connected(later)
+    again.reg.handle(DZ_OUT, selector(0), later + 1)
+    assert mode(again, later + 1) == "off"

@@ -198,7 +198,7 @@ def test_a_broker_refusing_the_status_as_too_big_is_named_as_a_cause(tmp_path: P
         proc = DaemonProcess(config_for(tmp_path, small, meter_timeout=2), "--log-level", "INFO")
         try:
             deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and "connected to the broker again" not in proc.output:
+            while time.monotonic() < deadline and "as too big" not in proc.output:
                 time.sleep(0.2)
             said = re.search(r"just after PySEB published its status \((\d+) bytes\): a broker that refuses a "
                              r'message as too big \("oversize packet" in its log\)', proc.output)

@@ -262,6 +262,20 @@ def test_force_settings_survive_a_file_far_ahead_with_its_force_to_0_w(tmp_path:
     assert ecs.forced_power_w == 0 and again.last(ECS_CMD) != "100"
 
 
+def test_a_damaged_entry_in_a_file_far_ahead_does_not_stop_the_start(tmp_path: Path) -> None:
+    # A load's name that is no text (a list) raised TypeError in the settings' restore, which a file dated days
+    # ahead reaches outside any guard: the daemon stopped at each start until the clock passed the file's date.
+    h = harness(tmp_path)
+    saved = json.loads(json.dumps(h.reg.status(NOON + 20)))
+    saved["equipments"].append({"name": ["ecs"], "ha_force_power": 5})
+    for now in (NOON + 60, NOON + 20 - 3 * 86400):  # dated normally, then days ahead
+        again = Harness(h.config)
+        again.reg.restore(saved, now, set_aside=lambda why, outcome: None)
+        again.reg.start(now)
+        again.reg.on_connected(now)
+        assert state(again)["load_ecs_force_power"] == 2000  # (the settings' default: the entry is no load's)
+
+
 def test_a_relays_saved_force_power_is_not_restored(tmp_path: Path) -> None:
     # An older version offered a force power for relays: its 0 W would force the radiator off while HA
     # showed the force on, with no number left to change it.

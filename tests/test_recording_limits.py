@@ -176,3 +176,15 @@ def test_a_config_changed_and_changed_back_keeps_the_parts_in_time_order(tmp_pat
     assert [len(read_record(part).records) for part in parts] == [300, 300, 300]
     trace = trace_from_record(parts, PARIS)
     assert len(trace.times_s) == 900 and not any("gap" in note for note in trace.notes)
+
+
+def test_a_batch_goes_to_the_day_s_highest_part_when_one_between_is_gone(tmp_path: Path) -> None:
+    # Parts 1, 2 and 3, then the -2 deleted by hand: the next batch went back into the first part, after the third's.
+    recorder(tmp_path).write([record(0)])
+    DayRecorder(tmp_path, ["ecs"], [False], PARIS, 10.0, threaded=False).write(
+        [DecisionRecord(NOON + 8, 1.0, 2.0, (3.0,), (4.0,), (5.0,))])
+    recorder(tmp_path).write([record(3)])
+    (tmp_path / "pyseb-2026-06-01-2.csv.gz").unlink()
+    recorder(tmp_path).write([record(4)])
+    assert len(read_record(tmp_path / "pyseb-2026-06-01.csv.gz").records) == 1
+    assert len(read_record(tmp_path / "pyseb-2026-06-01-3.csv.gz").records) == 2

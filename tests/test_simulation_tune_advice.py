@@ -174,3 +174,14 @@ def test_a_limit_at_the_figure_the_table_shows_is_met() -> None:
     assert best([only], 24.3, None) is only
     assert best([only], None, 12.2) is only
     assert best([only], 24.2, None) is None and best([only], None, 12.1) is None
+
+
+def test_the_notes_take_the_limits_as_the_best_does() -> None:
+    # The best took settings shown 0.0 Wh under --max-import-wh 0, the switches note (its filter unrounded) none of
+    # them; and a figure under a limit with decimals (24.26 under 24.28) was out because it is shown 24.3.
+    axes = [Axis("evaluate.margin", (("evaluate", "margin"),), ("0", "10"))]
+    low = Outcome(("0",), 1, 99.5, 0.03, 8000.0, 20.0, (30.0,), ("towel",))
+    lower = Outcome(("10",), 1, 99.4, 0.02, 8000.0, 20.0, (24.0,), ("towel",))
+    assert best([low, lower], None, 0) is low
+    assert "24.0 a day of a relay" in fewer_switches_note(axes, [low, lower], low, None, 0)
+    assert best([Outcome(("0",), 1, 99.5, 1.0, 8000.0, 20.0, (24.26,), ("towel",))], 24.28, None) is not None
