@@ -148,7 +148,8 @@ class ClosedLoop:
         were_on = {load.name for load in loads if isinstance(load, RelayEquipment) and load.is_on} \
             if params.gain < 1 else set()
         walk = RelayPass(relay_total_w, keep_total_w, measures_wait=measures_wait, relays_wait=relays_wait,
-                         importing=grid_w > 0, rising=self._trend.rising(), rise_rate_w_s=self._trend.rate_w_s)
+                         importing=grid_w > 0, heaters_give=give_back_w > 0, rising=self._trend.rising(),
+                         rise_rate_w_s=self._trend.rate_w_s)
         self._relays.switch(loads, walk, consumption_w, now)
         relays_on_w = walk.on_w
         if guard:

@@ -52,6 +52,7 @@ class RelayPass:
     measures_wait: bool = False
     relays_wait: Collection[str] = ()  # relays after a load held at 0 W for a moment (a full-tank re-probe)
     importing: bool = False  # the grid imports: no trial of a load of unknown power
+    heaters_give: bool = False  # the variable loads draw: a relay switched on takes its watts from them (a hand-over)
     rising: bool = False  # production rises (the sun back after a cloud): see RelaySwitcher.switch
     rise_rate_w_s: float = 0.0  # production's smoothed rate of change
     # What the on decision holds back more than the keep total (the setpoint, the anticipated fall), given back to
@@ -213,12 +214,15 @@ class RelaySwitcher:
               <= walk.rise_rate_w_s * min(RISE_HORIZON_S, RISE_HORIZON_SHARE * load.min_on_s)):
             wait = "production rising"
             log.debug("%s: waits: production is rising, and will soon cover a relay before it", load.name)
-        elif want and power_w is None and walk.importing:
+        elif want and walk.importing and (power_w is None or (
+                walk.heaters_give and getattr(load, "learned_power_w", 0.0) is None)):
             # A trial while the grid imports would take what the variable loads give back for its own (its
             # claim is what is free for a grid at 0 W), and its measure would hold the house's step the loop
-            # has not answered yet: it waits for a reading without import, its place kept.
+            # has not answered yet: it waits for a reading without import, its place kept. So does a hand-over
+            # from the variable loads to a relay of known power not measured yet: its label may be under its draw
+            # (1000 W for 1100), and the heater lowered by the label raised the house's draw into the import.
             wait = "the grid imports"
-            log.debug("%s: waits: no trial while the grid imports", load.name)
+            log.debug("%s: waits: no trial, nor a first switch on, while the grid imports", load.name)
         if wait:
             want = False
             walk.waiting.append(f"{load.name} ({wait})")
