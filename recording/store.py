@@ -108,14 +108,16 @@ def day_file(directory: Path, day: date, header: str) -> Path:
         return directory / (f"pyseb-{day.isoformat()}.csv.gz" if index == 1 else
                             f"pyseb-{day.isoformat()}-{index}.csv.gz")
 
-    # (the highest part, not the one before the first missing: with a -2 deleted, a batch went back into the first)
-    last = max((index for index in range(1, 100) if (path := part(index)).exists() and path.stat().st_size > 0),
-               default=None)
-    if last is None:
+    # (the highest part, not the one before the first missing: with a -2 deleted, a batch went back into the first;
+    # the daemon's packed parts only, an unpacked copy is the owner's)
+    written = [path for path in day_parts(directory, day.isoformat())
+               if path.name.endswith(".gz") and path.stat().st_size > 0]
+    if not written:
         return part(1)
-    existing = _header_of(part(last))
+    last = part_of_file(written[-1])
+    existing = _header_of(written[-1])
     if existing is None or existing == header:
-        return part(last)  # ours (or one whose header is lost: append_batch repairs it)
+        return written[-1]  # ours (or one whose header is lost: append_batch repairs it)
     if last >= 99:
         raise OSError(f"too many record files for {day} in {directory}")
     return part(last + 1)
