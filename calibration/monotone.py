@@ -4,6 +4,7 @@ variator's curve with them (numpy is 15 MB of its memory); a few hundred points 
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import statistics
 from collections.abc import Sequence
@@ -91,31 +92,68 @@ def _misfire_candidates(watts: list[float], reference: list[float], off_w: float
             for w, ref in zip(watts, reference, strict=True)]
 
 
-def _outliers(watts: list[float], limit: int, max_w: float, top_step_percent: float) -> tuple[int, ...]:
+def _top_residual(top_w: float, below: list[float], step_percent: float) -> float:
+    """How far a reading above every other point stands from where those points lead (`below`: their non-decreasing
+    reference, in order; `step_percent`: how many percent above the highest of them it was read).
+
+    A non-decreasing reference ends on the top point whatever it reads (the highest can always be a block of its own),
+    so a glitch at 100 % was never an outlier and became the load's max (4000 W for a 2.3 kW heater): the top point is
+    measured against the points below it. Under their level, by how much it falls short; over it, by how much it rises
+    past twice their last step (a coarse sweep's last step is a real rise: 39 W on ECS-03 by 10 %, 200 W by 10 % on a
+    variator that linearises its response; a triac's flattens toward 100 %, and twice leaves room for the meter's
+    noise and a sweep's uneven steps).
+    """
+    level = below[-1]
+    if top_w < level:
+        return top_w - level
+    if top_w <= level * (1.0 + TOP_RISE_KEPT_SHARE_PER_PERCENT * step_percent):
+        return 0.0  # (a real last rise)
+    lead = level + (2.0 * max(0.0, level - below[-2]) if len(below) > 1 else 0.0)
+    return max(0.0, top_w - lead)
+
+
+def _residuals(watts: list[float], percent: list[float], top_step_percent: float) -> list[float]:
+    """Each point's distance from a median isotonic reference of all the points (the top one: `_top_residual`)."""
+    residual = [w - ref for w, ref in zip(watts, isotonic_median(watts), strict=True)]
+    if len(watts) > 2:
+        residual[-1] = _top_residual(watts[-1], isotonic_median(watts[:-1]), top_step_percent)
+    return residual
+
+
+def _residual_from(i: int, watts: list[float], percent: list[float], kept: list[int], kept_ref: list[float]) -> float:
+    """Point i's distance from the reference `kept_ref` of the `kept` points (indices in order, i not among them):
+    interpolated at its percent between its kept neighbours; above them all, as a top point; below them all, only by
+    how far it reads over the first of them (a curve rises from its first conduction)."""
+    above = bisect.bisect_left(kept, i)
+    if above == len(kept):
+        return _top_residual(watts[i], kept_ref, percent[i] - percent[kept[-1]])
+    if above == 0:
+        return max(0.0, watts[i] - kept_ref[0])
+    lo, hi = kept[above - 1], kept[above]
+    share = (percent[i] - percent[lo]) / (percent[hi] - percent[lo])
+    return watts[i] - (kept_ref[above - 1] + share * (kept_ref[above] - kept_ref[above - 1]))
+
+
+def _outliers(watts: list[float], percent: list[float], limit: int, max_w: float) -> tuple[int, ...]:
     """Indices (into `watts`) of at most `limit` points far from a median isotonic reference."""
     if limit <= 0:
         return ()
-    residual = [w - ref for w, ref in zip(watts, isotonic_median(watts), strict=True)]
-    if len(watts) > 2:
-        # A non-decreasing reference ends on the top point whatever it reads (the highest can always be a block of
-        # its own), so a glitch at 100 % was never an outlier and became the load's max (4000 W for a 2.3 kW
-        # heater): the top point is measured against where the points below it lead. Under their level, by how much
-        # it falls short; over it, by how much it rises past twice their last step (a coarse sweep's last step is a
-        # real rise: 39 W on ECS-03 by 10 %, 200 W by 10 % on a variator that linearises its response; a triac's
-        # flattens toward 100 %, and twice leaves room for the meter's noise and a sweep's uneven steps).
-        below = isotonic_median(watts[:-1])
-        lead = below[-1] + (2.0 * max(0.0, below[-1] - below[-2]) if len(below) > 1 else 0.0)
-        top = watts[-1]
-        if top < below[-1]:
-            residual[-1] = top - below[-1]
-        elif top <= below[-1] * (1.0 + TOP_RISE_KEPT_SHARE_PER_PERCENT * top_step_percent):
-            residual[-1] = 0.0  # (a real last rise)
-        else:
-            residual[-1] = max(0.0, top - lead)
+    residual = _residuals(watts, percent, percent[-1] - percent[-2] if len(percent) > 1 else 0.0)
     middle = statistics.median(residual)
     mad = statistics.median([abs(r - middle) for r in residual])
     threshold = max(OUTLIER_MAD_FACTOR * 1.4826 * mad, OUTLIER_MIN_W_SHARE * max_w)
-    candidates = [i for i, r in enumerate(residual) if abs(r) > threshold]
+    suspects = [i for i, r in enumerate(residual) if abs(r) > threshold]
+    kept = [i for i in range(len(watts)) if abs(residual[i]) <= threshold]
+    if suspects and len(kept) > 1:
+        # A suspect's residual is shared with its neighbours by the reference it pulls: a glitch at 95 % of a sweep by
+        # 5 % pools with the 100 % reading (the top point then reads under the glitch's level), and a 0 W dropout at
+        # 25 % with the 20 % one. Worst first, the good point could go and the glitch stay (4000 W as the load's max,
+        # a sweep by 5 % having one point to reject). So each suspect is measured again against the points no suspect
+        # pulls: a glitch stands as far out as before, the neighbour it pulled falls back in line.
+        kept_ref = isotonic_median([watts[i] for i in kept])
+        for i in suspects:
+            residual[i] = _residual_from(i, watts, percent, kept, kept_ref)
+    candidates = [i for i in suspects if abs(residual[i]) > threshold]
     worst_first = sorted(candidates, key=lambda i: -abs(residual[i]))  # (stable: the lower index first on a tie)
     return tuple(sorted(worst_first[:limit]))
 
@@ -142,6 +180,6 @@ def analyse_sweep(watts: Sequence[float], percent: Sequence[float]) -> SweepShap
     misfires = tuple(i for i in range(first_on) if candidate[i])
     # (one at least: 3 % of a sweep by 5 %, 21 points, is none, and a glitch at 100 % became the load's max)
     limit = max(1, int(OUTLIER_SHARE * len(watts)))
-    top_step_percent = float(percent[-1]) - float(percent[-2])  # (two points at least: a stable conduction point)
-    outliers = tuple(first_on + i for i in _outliers(watts[first_on:], limit, max_w, top_step_percent))
+    on_percent = [float(p) for p in percent[first_on:]]  # (two points at least: a stable conduction point)
+    outliers = tuple(first_on + i for i in _outliers(watts[first_on:], on_percent, limit, max_w))
     return SweepShape(off_w, misfires, first_on, outliers)

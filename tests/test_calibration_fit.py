@@ -90,6 +90,25 @@ def test_one_glitched_step_of_a_coarse_sweep_is_an_outlier_too(step: float, glit
     assert abs(glitched.watts_at(50.0) - clean.watts_at(50.0)) <= 0.06 * clean.max_power_w
 
 
+@pytest.mark.parametrize(("step", "glitch_at", "glitch_w"), [(5.0, 95.0, 4000.0), (10.0, 90.0, 4000.0),
+                                                             (2.0, 98.0, 4000.0), (5.0, 25.0, 0.0),
+                                                             (10.0, 40.0, 0.0)])
+def test_a_glitch_next_to_a_good_point_is_the_one_left_out(step: float, glitch_at: float, glitch_w: float) -> None:
+    # The reference a glitch pulls is shared with its neighbour: 4000 W at 95 % of a sweep by 5 % pooled with the
+    # 100 % reading, which then read under the level below it and went out in its place (a sweep by 5 % rejects one
+    # point): the glitch became the 2.3 kW heater's max. A 0 W dropout at 25 % took out the 20 % reading the same way.
+    for path in REAL:
+        coarse = _every(read_calibration_csv(path), step)
+        clean = fit_curve(coarse)
+        glitched = fit_curve(CalibrationPoints(percent=coarse.percent,
+                                               watts=np.where(coarse.percent == glitch_at, glitch_w, coarse.watts),
+                                               source="coarse.csv"))
+        assert [float(coarse.percent[i]) for i in glitched.outliers] == [glitch_at], path.stem
+        assert glitched.max_power_w == pytest.approx(clean.max_power_w, abs=2.0)  # (the glitch's neighbours pool)
+        assert glitched.knots_percent[-1] == 100.0
+        assert glitched.min_on_percent == clean.min_on_percent
+
+
 @pytest.mark.parametrize("step", [5.0, 10.0])
 def test_a_coarse_sweep_without_a_glitch_keeps_every_point(step: float) -> None:
     for path in REAL:
