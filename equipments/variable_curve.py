@@ -24,6 +24,15 @@ def default_calibration_paths(name: str, config_dir: Path) -> list[Path]:
             config_dir / f"power_calibration_{name}.csv"]
 
 
+def _exists(path: Path) -> bool:
+    """path.exists(), False for a path the system cannot look at (a name too long: an OSError out of --check as a
+    traceback); reading it then says why."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
 def find_calibration(name: str, given: str | None, config_dir: Path) -> Path | None:
     """The curve file the daemon loads for load `name`: its `calibration` option (`given`), else the first of the
     seed's file names in `config_dir` that exists (None: none does). The one rule of the daemon and the sweep's
@@ -34,9 +43,9 @@ def find_calibration(name: str, given: str | None, config_dir: Path) -> Path | N
             return path
         beside = config_dir / path
         # (config.ini.sample's curve, copied out of share/pyseb: a file of that name beside it, its user's, first)
-        example = None if beside.exists() else shipped_example(path)
+        example = None if _exists(beside) else shipped_example(path)
         return example or beside
-    return next((candidate for candidate in default_calibration_paths(name, config_dir) if candidate.exists()), None)
+    return next((candidate for candidate in default_calibration_paths(name, config_dir) if _exists(candidate)), None)
 
 
 def calibration_path(name: str, given: str | None, config_dir: Path) -> Path:
@@ -67,7 +76,7 @@ def load_calibration(path: Path, fit: str, degree: int, min_power_w: float) -> P
     try:
         return load_curve(path, method=fit, degree=degree, min_power_w=min_power_w)
     except CalibrationError as exc:
-        missing = not path.exists()
+        missing = not _exists(path)
         raise EquipmentBuildError("calibration", f"{exc}; name your curve in {CALIBRATION_WANTED}" if missing
                                   else str(exc)) from exc
     except OSError as exc:

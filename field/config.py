@@ -93,6 +93,10 @@ def read_field_settings(cp: configparser.ConfigParser, reader: SectionReader, ev
     if heater is None and fallback.deadline is not None:
         reader.problems.append(ConfigProblem("fallback", "min_energy_wh", "no water heater for the deadline "
                                              "rule: list a variable load or set [fallback] water_heater"))
+    if fallback.deadline is not None and fallback.deadline.pv_share > 0 and not forecast.mqtt_topic:
+        reader.warnings.append(ConfigProblem("fallback", "deadline_pv_share", "no [forecast] topic gives a PV "
+                                             "forecast (OpenWeatherMap gives none): no sun is counted before the "
+                                             "deadline, and the rule forces the whole shortfall every night"))
     _check_domoticz_idx(reader, domoticz, equipments)
     check_in_out(reader, domoticz, bool(domoticz.idx_ecs_mode)
                  or any(load.options.get("domoticz_idx_force") for load in equipments))

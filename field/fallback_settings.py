@@ -147,6 +147,7 @@ def read_fallback_settings(cp: configparser.ConfigParser, reader: SectionReader,
             fb[f"low_nrj_two_days_{s}"] if fb[f"low_nrj_two_days_{s}"] is not None else two_days_default)
         for s in SEASONS
     }
+    _warn_two_days_under_today(reader, fb, thresholds)
     clear_sky = _clear_sky_clouds_percent(cp, reader, fb["clear_sky_clouds_percent"], evaluate_raw)
     seed = SeedRuleSettings(
         enabled=bool(fb["seed_rule"]) if fb["seed_rule"] is not None else True,
@@ -170,6 +171,24 @@ def read_fallback_settings(cp: configparser.ConfigParser, reader: SectionReader,
         water_heater=fb["water_heater"], seed=seed, deadline=deadline,
         init_at_hour=int(given("init_at", 6)) % 24,
     )
+
+
+def _warn_two_days_under_today(reader: SectionReader, fb: Mapping[str, Any],
+                               thresholds: Mapping[str, SeasonThresholds]) -> None:
+    """A two-day threshold under the day's is a swap (one of the seed's own versions swapped the two): two days never
+    hold less than today, so the two-day test means nothing and the sunny and cloudy cases force alike. Said once
+    per key that sets it: a season's own, else [evaluate]'s for every season."""
+    said: dict[tuple[str, str], str] = {}
+    for s in SEASONS:
+        t = thresholds[s]
+        if t.two_days_wh >= t.today_wh:
+            continue
+        own = fb[f"low_nrj_two_days_{s}"] is not None or fb[f"low_nrj_today_{s}"] is not None
+        where = ("fallback", f"low_nrj_two_days_{s}") if own else ("evaluate", "low_ecs_energy_two_days")
+        said.setdefault(where, f"{t.two_days_wh:g} Wh over two days is under the {t.today_wh:g} Wh of one "
+                               f"day{f' ({s})' if own else ''}: two days never hold less than today, so the two-day "
+                               "test means nothing (the two swapped?)")
+    reader.warnings.extend(ConfigProblem(section, key, text) for (section, key), text in said.items())
 
 
 def _clear_sky_clouds_percent(cp: configparser.ConfigParser, reader: SectionReader, given: float,

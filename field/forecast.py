@@ -144,8 +144,13 @@ class DayForecast:
     day: date
     clouds_percent: float | None
     pv_wh: float | None
-    received_at: float
+    received_at: float  # the last message that changed one of them
     source: str = SOURCE_MQTT
+    clouds_at: float | None = None  # when the cloud cover came, if before received_at (a message with PV only since)
+
+    def clouds_received_at(self) -> float:
+        """When this cloud cover was received: how fresh it is against an OpenWeatherMap answer."""
+        return self.received_at if self.clouds_at is None else self.clouds_at
 
 
 @dataclass(frozen=True, slots=True)

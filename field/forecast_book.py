@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any, TypeGuard
 
@@ -109,15 +110,21 @@ class ForecastBook:
             self.mqtt_error = str(exc)
             log.warning("forecast message on %s refused: %s", self.mqtt_topic, exc)
             return False
+        oldest = local_date(now, self.tz) - timedelta(days=KEEP_PAST_DAYS)
+        if forecast.day < oldest:  # (it was logged as taken, then dropped with the old dates: a wrong date unsaid)
+            self.mqtt_error = f"date {forecast.day} is more than {KEEP_PAST_DAYS} days past: not kept"
+            log.warning("forecast message on %s refused: %s", self.mqtt_topic, self.mqtt_error,
+                        extra={"limit_key": self.mqtt_topic})
+            return False
         self.mqtt_error = None
         self._warn_units(forecast)
         earlier = self.mqtt.get(forecast.day)
-        if earlier is not None:  # a message with one value keeps the other from an earlier one for that date
-            clouds = earlier.clouds_percent if forecast.clouds_percent is None else forecast.clouds_percent
-            pv_wh = earlier.pv_wh if forecast.pv_wh is None else forecast.pv_wh
-            forecast = DayForecast(forecast.day, clouds, pv_wh, now)
+        if earlier is not None:
+            forecast = self._merged(earlier, forecast, now)
+            if forecast is earlier:
+                log.debug("forecast from mqtt for %s: the values kept already, kept with their time", earlier.day)
+                return True
         self.mqtt[forecast.day] = forecast
-        oldest = local_date(now, self.tz) - timedelta(days=KEEP_PAST_DAYS)
         for day in [d for d in self.mqtt if d < oldest]:
             del self.mqtt[day]
         if forecast.day in self._drop_furthest_ahead(now):
@@ -129,6 +136,19 @@ class ForecastBook:
         log.info("forecast from mqtt for %s: clouds %s %%, PV %s Wh", forecast.day, forecast.clouds_percent,
                  forecast.pv_wh, extra={"limit_key": self.mqtt_topic})
         return True
+
+    @staticmethod
+    def _merged(earlier: DayForecast, message: DayForecast, now: float) -> DayForecast:
+        """A message for a date already kept: one value keeps the other from the earlier one, with the time it came.
+        A message that repeats the values kept is `earlier` itself: the broker sends a retained forecast again at every
+        reconnect and start, and taken as received then, a forecast of days before beat a newer OpenWeatherMap answer
+        at the check (the freshest source wins); so did old clouds under a message bringing the PV only."""
+        clouds = earlier.clouds_percent if message.clouds_percent is None else message.clouds_percent
+        pv_wh = earlier.pv_wh if message.pv_wh is None else message.pv_wh
+        if clouds == earlier.clouds_percent and pv_wh == earlier.pv_wh:
+            return earlier
+        clouds_at = earlier.clouds_received_at() if clouds == earlier.clouds_percent else None
+        return DayForecast(earlier.day, clouds, pv_wh, now, clouds_at=clouds_at)
 
     def _drop_furthest_ahead(self, now: float) -> list[date]:
         """Drop the dates ahead of the local today at `now` beyond the KEEP_AHEAD_DATES nearest; the dates dropped."""
@@ -169,6 +189,11 @@ class ForecastBook:
                     raise ForecastError(f"received at {entry.get('time')}, after now")
                 doc = {"date": text, "clouds_percent": entry.get("clouds_percent"), "pv_wh": entry.get("pv_wh")}
                 forecast = parse_mqtt_forecast(json.dumps(doc).encode(), received_at)
+                if entry.get("clouds_time") is not None and forecast.clouds_percent is not None:
+                    clouds_at = datetime.fromisoformat(str(entry.get("clouds_time"))).timestamp()
+                    if clouds_at > received_at:
+                        raise ForecastError(f"clouds received at {entry.get('clouds_time')}, after its time")
+                    forecast = replace(forecast, clouds_at=clouds_at)
             except (ForecastError, ValueError, OverflowError, OSError) as exc:
                 warnings.append(f"status file's forecast for {str(text)[:40]!r} ignored: {exc}")
                 continue
@@ -238,7 +263,7 @@ class ForecastBook:
                 candidates.append(CloudPick(day, clouds, SOURCE_OWM, self.owm.fetched_at))
         mqtt = self.mqtt.get(day)
         if mqtt is not None and mqtt.clouds_percent is not None:
-            candidates.append(CloudPick(day, mqtt.clouds_percent, SOURCE_MQTT, mqtt.received_at))
+            candidates.append(CloudPick(day, mqtt.clouds_percent, SOURCE_MQTT, mqtt.clouds_received_at()))
         if candidates:
             pick = max(candidates, key=lambda c: c.received_at or 0.0)
         else:
@@ -280,6 +305,14 @@ class ForecastBook:
         return forecast if forecast is not None and forecast.pv_wh is not None else None
 
     # --- status -------------------------------------------------------------------------------------------
+    def _day_status(self, forecast: DayForecast) -> dict[str, Any]:
+        """An MQTT forecast in the status document; `clouds_time` when its cloud cover came before its `time`."""
+        doc = {"clouds_percent": forecast.clouds_percent, "pv_wh": forecast.pv_wh,
+               "time": _iso(forecast.received_at, self.tz)}
+        if forecast.clouds_at is not None:
+            doc["clouds_time"] = _iso(forecast.clouds_at, self.tz)
+        return doc
+
     def status(self) -> dict[str, Any]:
         """The `forecast` block of the status document, and the seed's CLOUD_forecast (last check's value)."""
         pick = self.last_pick
@@ -299,7 +332,6 @@ class ForecastBook:
                 owm.update({"ask_again_after": _iso(failure.ask_again_after, self.tz),
                             "request_digest": failure.request_digest})
         mqtt = {"topic": self.mqtt_topic, "error": self.mqtt_error,
-                "days": {d.isoformat(): {"clouds_percent": f.clouds_percent, "pv_wh": f.pv_wh,
-                                         "time": _iso(f.received_at, self.tz)} for d, f in sorted(self.mqtt.items())}}
+                "days": {d.isoformat(): self._day_status(f) for d, f in sorted(self.mqtt.items())}}
         return {"CLOUD_forecast": None if pick is None else round(pick.clouds_percent, 1),
                 "forecast": {"used": used, SOURCE_OWM: owm, SOURCE_MQTT: mqtt}}

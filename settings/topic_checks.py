@@ -30,6 +30,13 @@ def check_topics(reader: SectionReader, mqtt_raw: dict[str, Any], equipments: li
     if forecast_topic and forecast_topic in owner:
         reader.problems.append(ConfigProblem("forecast", "topic", f"{forecast_topic!r} is also [mqtt] "
                                              f"{owner[forecast_topic]}: each needs its own topic"))
+    elif forecast_topic:
+        # (a load's meter named there: each reading, every 2 s, refused as a forecast with a warning, for good)
+        role = next((role for load in equipments for role, topic in _load_topics(load) if topic == forecast_topic),
+                    None)
+        if role is not None:
+            reader.problems.append(ConfigProblem("forecast", "topic", f"{forecast_topic!r} is also {role}: each "
+                                                 "needs its own topic"))
     for load in equipments:
         topic = load.options.get("topic_set_power")
         if topic in owner:
@@ -40,6 +47,14 @@ def check_topics(reader: SectionReader, mqtt_raw: dict[str, Any], equipments: li
             reader.problems.append(ConfigProblem(load.name, "topic_read_power", f"{own_meter!r} is also [mqtt] "
                                                  f"{owner[own_meter]}: the load's own meter (what it alone draws) "
                                                  "needs its own topic"))
+
+
+def _load_topics(load: Equipment) -> list[tuple[str, str]]:
+    """The topics a load reads or commands, each with what it is to the load ("[ecs] topic_read_power")."""
+    named = [(f"[{load.name}] {key}", str(load.options[key]))
+             for key in ("topic_set_power", "topic_read_power", "topic_status") if load.options.get(key)]
+    return named + [(f"a topic [{load.name}] reads (its device's answers)", topic) for topic in load.subscriptions()
+                    if topic not in {t for _, t in named}]
 
 
 def check_variator_command_topic(reader: SectionReader, load: Equipment, topic_regul: str) -> None:

@@ -96,3 +96,22 @@ def test_check_at_24_means_midnight() -> None:
 def test_config_problems_name_section_and_key(text: str, where: tuple[str, str | None]) -> None:
     _, reader = read(text)
     assert [(p.section, p.key) for p in reader.problems] == [where]
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ("[evaluate]\nlow_ecs_energy_today = 11000\nlow_ecs_energy_two_days = 7000\n",
+     [("evaluate", "low_ecs_energy_two_days")]),
+    ("[fallback]\nlow_nrj_today_winter = 9000\nlow_nrj_two_days_winter = 8000\n",
+     [("fallback", "low_nrj_two_days_winter")]),
+    ("[evaluate]\nlow_ecs_energy_today = 11000\nlow_ecs_energy_two_days = 7000\n"
+     "[fallback]\nlow_nrj_today_summer = 2000\nlow_nrj_two_days_summer = 1000\n",
+     [("evaluate", "low_ecs_energy_two_days"), ("fallback", "low_nrj_two_days_summer")]),
+])
+def test_a_two_day_threshold_under_the_days_is_warned(text: str, where: list[tuple[str, str]]) -> None:
+    # One of the seed's own versions swapped the two: accepted without a word, the two-day test then meant nothing
+    # (8000 Wh today and 0 yesterday: "short today but enough over two days").
+    _, reader = read(text)
+    assert reader.problems == []
+    assert [(w.section, w.key) for w in reader.warnings] == where
+    assert all("two days never hold less than today" in w.message for w in reader.warnings)
+    assert read("[evaluate]\nlow_ecs_energy_today = 7000\nlow_ecs_energy_two_days = 7000\n")[1].warnings == []

@@ -251,6 +251,27 @@ def test_owm_config_problems(tmp_path: Path) -> None:
         in text
 
 
+@pytest.mark.parametrize(("url", "said"), [("https://[api.openweathermap.org/data/2.5/forecast", "Invalid IPv6 URL"),
+                                           ("https://api.openweathermap.org:99999/data/2.5/forecast", "out of range")])
+def test_an_owm_url_urllib_cannot_split_is_a_config_problem(tmp_path: Path, url: str, said: str) -> None:
+    # A bracket typo raised "ValueError: Invalid IPv6 URL" out of --check and the start (a traceback, exit 1, and a
+    # restart loop under systemd); a port over 65535 passed, and Linux wrapped it to another at the fetch.
+    path = field_config(tmp_path, extra=f"\n[openweathermap]\nkey = abc\nlocation = Chambery,FR\nurl = {url}\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(path)
+    text = err.value.render()
+    assert "[openweathermap] url: not a URL (" in text and said in text and url in text
+
+
+def test_a_pv_share_without_a_pv_forecast_is_warned(tmp_path: Path) -> None:
+    # OpenWeatherMap gives no PV: without a [forecast] topic the share counted nothing, every night, unsaid.
+    deadline = "\n[fallback]\nmin_energy_wh = 3000\ndeadline_pv_share = 0.5\n"
+    warned = [w for w in load_settings(field_config(tmp_path, extra=deadline)).warnings if "deadline_pv_share" in w]
+    assert len(warned) == 1 and "no [forecast] topic gives a PV forecast" in warned[0]
+    with_topic = field_config(tmp_path, extra=deadline + "\n[forecast]\ntopic = forecast/tomorrow\n")
+    assert not any("deadline_pv_share" in w for w in load_settings(with_topic).warnings)
+
+
 def test_owm_settings_never_show_the_key(tmp_path: Path) -> None:
     path = field_config(tmp_path, extra="\n[openweathermap]\nkey = s3cr3t-k3y\nlocation = Chambery,FR\n")
     owm = load_settings(path).field.forecast.owm

@@ -148,12 +148,12 @@ def test_the_freshest_valid_source_wins() -> None:
     assert b.on_mqtt(b'{"date": "2026-06-27", "clouds_percent": 5}', T_FETCH - 60)
     pick = b.clouds_for(date(2026, 6, 27))
     assert (pick.clouds_percent, pick.source, pick.received_at) == (57.5, "openweathermap", T_FETCH)
-    assert b.on_mqtt(b'{"date": "2026-06-27", "clouds_percent": 5}', T_FETCH + 60)
+    assert b.on_mqtt(b'{"date": "2026-06-27", "clouds_percent": 6}', T_FETCH + 60)
     pick = b.clouds_for(date(2026, 6, 27))
-    assert (pick.clouds_percent, pick.source, pick.received_at) == (5, "mqtt", T_FETCH + 60)
+    assert (pick.clouds_percent, pick.source, pick.received_at) == (6, "mqtt", T_FETCH + 60)
     status = b.status()
-    assert status["CLOUD_forecast"] == 5
-    assert status["forecast"]["used"] == {"date": "2026-06-27", "clouds_percent": 5, "source": "mqtt",
+    assert status["CLOUD_forecast"] == 6
+    assert status["forecast"]["used"] == {"date": "2026-06-27", "clouds_percent": 6, "source": "mqtt",
                                           "time": "2026-06-26T22:01:00+02:00", "cause": None}
     assert status["forecast"]["openweathermap"]["time"] == "2026-06-26T22:00:00+02:00"
 
@@ -164,6 +164,45 @@ def test_an_mqtt_message_with_one_value_keeps_the_other() -> None:
     b.on_mqtt(b'{"date": "2026-06-27", "pv_wh": 9000}', T_FETCH + 10)
     forecast = b.pv_wh_for(date(2026, 6, 27))
     assert forecast is not None and (forecast.clouds_percent, forecast.pv_wh) == (35, 9000)
+
+
+def test_a_forecast_sent_again_keeps_its_time_and_loses_to_a_newer_answer() -> None:
+    # The broker sends a retained forecast again at every reconnect and start: taken as received then, a forecast of
+    # the evening before beat the OpenWeatherMap answer fetched since, at the check (the freshest source wins).
+    b = book()
+    b.on_mqtt(b'{"date": "2026-06-27", "clouds_percent": 90}', T_FETCH - 3600)
+    b.on_fetched(parse_owm_answer(200, GOOD, T_FETCH))
+    assert b.on_mqtt(b'{"date": "2026-06-27", "clouds_percent": 90}', T_FETCH + 600)  # the reconnect's
+    pick = b.clouds_for(date(2026, 6, 27))
+    assert (pick.clouds_percent, pick.source, pick.received_at) == (57.5, "openweathermap", T_FETCH)
+    # ... restored from the status file at a restart, then sent again by the broker: the same
+    restarted = book()
+    restarted.on_fetched(parse_owm_answer(200, GOOD, T_FETCH))
+    assert restarted.restore(b.status()["forecast"], T_FETCH + 900) == []
+    assert restarted.on_mqtt(b'{"date": "2026-06-27", "clouds_percent": 90}', T_FETCH + 960)
+    assert restarted.clouds_for(date(2026, 6, 27)).source == "openweathermap"
+    # a new value is news
+    assert b.on_mqtt(b'{"date": "2026-06-27", "clouds_percent": 80}', T_FETCH + 1200)
+    pick = b.clouds_for(date(2026, 6, 27))
+    assert (pick.clouds_percent, pick.source, pick.received_at) == (80, "mqtt", T_FETCH + 1200)
+
+
+def test_a_message_with_the_pv_only_leaves_the_clouds_as_old_as_they_are() -> None:
+    # Forecast.Solar's hourly PV energy kept the clouds sent two days before and gave them its time: they beat a
+    # fresh OpenWeatherMap answer at the check.
+    b = book()
+    b.on_mqtt(b'{"date": "2026-06-27", "clouds_percent": 90}', T_FETCH - 2 * 86400)
+    b.on_fetched(parse_owm_answer(200, GOOD, T_FETCH))
+    assert b.on_mqtt(b'{"date": "2026-06-27", "pv_wh": 9000}', T_FETCH + 600)
+    assert b.clouds_for(date(2026, 6, 27)).source == "openweathermap"
+    day = b.status()["forecast"]["mqtt"]["days"]["2026-06-27"]
+    assert day == {"clouds_percent": 90, "pv_wh": 9000, "time": "2026-06-26T22:10:00+02:00",
+                   "clouds_time": "2026-06-24T22:00:00+02:00"}
+    restarted = book()
+    restarted.on_fetched(parse_owm_answer(200, GOOD, T_FETCH))
+    assert restarted.restore(b.status()["forecast"], T_FETCH + 900) == []
+    assert restarted.mqtt[date(2026, 6, 27)].clouds_received_at() == T_FETCH - 2 * 86400
+    assert restarted.clouds_for(date(2026, 6, 27)).source == "openweathermap"
 
 
 @pytest.mark.parametrize("result, cause", [
@@ -218,11 +257,17 @@ def test_a_bad_mqtt_message_changes_nothing(caplog: pytest.LogCaptureFixture) ->
     assert len(caplog.records) == 1 and "forecast message on forecast/tomorrow refused" in caplog.text
 
 
-def test_old_mqtt_days_are_dropped() -> None:
+def test_old_mqtt_days_are_dropped(caplog: pytest.LogCaptureFixture) -> None:
     b = book()
-    b.on_mqtt(b'{"date": "2026-06-20", "clouds_percent": 35}', T_FETCH)
-    b.on_mqtt(b'{"date": "2026-06-27", "clouds_percent": 35}', T_FETCH)
+    b.on_mqtt(b'{"date": "2026-06-25", "clouds_percent": 35}', T_FETCH)
+    b.on_mqtt(b'{"date": "2026-06-27", "clouds_percent": 35}', T_FETCH + 3 * 86400)
     assert list(b.mqtt) == [date(2026, 6, 27)]
+    # One more than 2 days past was logged as taken, then dropped with the old dates: a script's wrong date unsaid.
+    caplog.set_level(logging.INFO)
+    assert not b.on_mqtt(b'{"date": "2026-06-20", "clouds_percent": 35}', T_FETCH)
+    assert list(b.mqtt) == [date(2026, 6, 27)]
+    assert b.mqtt_error == "date 2026-06-20 is more than 2 days past: not kept"
+    assert [r.levelname for r in caplog.records] == ["WARNING"] and "refused" in caplog.text
 
 
 def _send(b: ForecastBook, day: date, at: float = T_FETCH) -> bool:

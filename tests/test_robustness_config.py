@@ -104,6 +104,18 @@ def test_the_forecast_topic_must_not_be_a_meter_or_regulator_topic(tmp_path: Pat
     assert f"[forecast] topic: {topic!r} is also [mqtt] {other}" in problems_of(path)
 
 
+@pytest.mark.parametrize(("topic", "other"), [("regul/vload/ECS", "a topic [ecs] reads (its device's answers)"),
+                                              ("cmnd/radiator/POWER", "[radiator] topic_set_power"),
+                                              ("smeter/pzem/ECS", "[ecs] topic_read_power")])
+def test_the_forecast_topic_must_not_be_a_loads_topic(tmp_path: Path, topic: str, other: str) -> None:
+    # Only the [mqtt] topics were compared: the heater's own meter named there passed --check, and each of its
+    # readings, every 2 s, was refused as a forecast with a warning, the status saying a forecast error for good.
+    path = with_lines(write_config(tmp_path), "topic_set_power = regul/vload/ECS/cmd\n",
+                      "topic_read_power = smeter/pzem/ECS\n")
+    path.write_text(path.read_text() + f"\n[forecast]\ntopic = {topic}\n")
+    assert f"[forecast] topic: {topic!r} is also {other}" in problems_of(path)
+
+
 def test_a_forecast_topic_with_a_wildcard_is_refused(tmp_path: Path) -> None:
     path = write_config(tmp_path)
     path.write_text(path.read_text() + "\n[forecast]\ntopic = weather/+/pv\n")

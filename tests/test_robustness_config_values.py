@@ -149,6 +149,7 @@ LONG_NAME = "x" * 300  # longer than a file name may be (255 bytes)
     ("record", f"dir = {LONG_NAME}", "[record] dir: "),
     ("mqtt", f"tls = true\nca_file = {LONG_NAME}", "[mqtt] ca_file: "),
     ("evaluate", f"timezone = Europe/{LONG_NAME}", f"[evaluate] timezone: unknown time zone 'Europe/{LONG_NAME}'"),
+    ("ecs", f"calibration = {LONG_NAME}.csv", "[ecs] calibration: "),
 ])
 def test_a_name_too_long_is_one_problem_not_a_traceback(tmp_path: Path, section: str, line: str, said: str) -> None:
     # The checks' own look at the file (exists, is_dir) raised OSError "File name too long" out of --check.
