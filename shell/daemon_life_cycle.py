@@ -71,6 +71,7 @@ class DaemonLifeCycle:
     _stop_asked: StopRequest | None
     _started: bool
     _exit_code: int
+    on_at_link_loss: list[str] | None  # (DaemonLinkEvents')
     _loop: Callable[[], None]
     _offer_snapshot: Callable[..., None]
     _offered: dict[str, Any] | None
@@ -196,8 +197,10 @@ class DaemonLifeCycle:
         # spare for the rest (tests/test_stop_faults.py adds them up). Longer, systemd killed PySEB on a card that
         # stopped answering, before its last steps, the unit failed.
         now = time.time()
-        # (named by the link's stop if its offs may not have reached the broker: each stays on until PySEB runs again)
-        left_on = [load.name for load in self.reg.loads if load.current_power_w > 0] if self._started else []
+        # (named by the link's stop if its offs may not have reached the broker: each stays on until PySEB runs again;
+        # with the link down, those on when it was lost too: the stale guard's offs since never left)
+        left_on = [load.name for load in self.reg.loads
+                   if load.current_power_w > 0 or load.name in (self.on_at_link_loss or ())] if self._started else []
         if self._started:
             self.reg.shutdown(now)
             self._offer_snapshot(fresh=True)

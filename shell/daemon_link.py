@@ -89,6 +89,9 @@ class DaemonLinkEvents:
     status_drops: int  # connections in a row dropped within OVERSIZE_HINT_S of a status
     _started: bool
     _exit_code: int
+    # The loads on when the link was lost, until it is back (their commands are sent again then): the meters go silent
+    # with it, and each is commanded 0 W at the stale guard, an off that cannot reach its device either.
+    on_at_link_loss: list[str] | None
 
     def _on_link_fault(self, fault: LinkFault) -> bool:
         """Log a fault of a paho callback; True (the exit code set) when the link cannot work on."""
@@ -170,6 +173,8 @@ class DaemonLinkEvents:
     def _on_disconnected(self, event: Disconnected) -> None:
         log.debug("not connected to the broker (%s): retrying", event.reason)
         if self._started:
+            if self.on_at_link_loss is None:
+                self.on_at_link_loss = [load.name for load in self.reg.loads if load.current_power_w > 0]
             self.reg.on_disconnected(event.at)
         if event.backoff_s is not None:
             log.warning("the broker dropped the connection %d times in a row within seconds of connecting: another "
@@ -229,6 +234,7 @@ class DaemonLinkEvents:
             self._started = True
         else:
             log.info("reconnected: subscriptions renewed, commands and the last daily report re-sent")
+            self.on_at_link_loss = None
             self.removed_offs.reconnected()
             self.reg.resend_commands("reconnected")
             self.reg.republish_report()

@@ -22,7 +22,7 @@ from shell.lock import InstanceLock
 from shell.mqtt_link import Connected, Disconnected
 from tests.configs import write_config
 from tests.daemon_process import DaemonProcess
-from tests.harness import NOON, Harness
+from tests.harness import CONS, NOON, PROD, Harness, reading
 from tests.mqtt_probe import MqttProbe
 
 RADIATOR = "cmnd/radiator/POWER"
@@ -163,6 +163,26 @@ def test_a_stop_with_the_broker_gone_names_the_loads_left_on(daemon: Daemon, bro
     assert "stopping with the broker link down: could not send off to small: broker unreachable; the stop " \
            "commands (every load to 0 W) were not delivered" in caplog.text
     assert "could not send off to radiator" not in caplog.text  # (its off was acknowledged)
+
+
+def test_a_stop_with_the_broker_gone_names_the_loads_on_when_it_went(daemon: Daemon, broker: PrivateBroker,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    # The meters fall silent with the link: the stale guard commands every load 0 W, an off that cannot leave either,
+    # and the stop named none of those the regulation had on (its own view: all at 0 W), while the relay stayed on.
+    daemon.link.start()
+    daemon._on_connected(next_event(daemon, Connected))
+    now = time.time()
+    for at in (now, now + 3):
+        daemon.reg.handle(CONS, reading(100), at)
+        daemon.reg.handle(PROD, reading(1000), at + 0.01)
+    assert [load.name for load in daemon.reg.loads if load.current_power_w > 0] == ["small"]
+    broker.stop()
+    daemon._on_disconnected(next_event(daemon, Disconnected))
+    daemon.reg.tick(now + 60)  # the meters silent: stale
+    assert [load.name for load in daemon.reg.loads if load.current_power_w > 0] == []
+    caplog.clear()
+    daemon._shutdown()
+    assert "stopping with the broker link down: could not send off to small: broker unreachable" in caplog.text
 
 
 # --- an off not acknowledged when PySEB stops: kept in the status file, sent by the next start ---------------------
