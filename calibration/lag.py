@@ -51,7 +51,7 @@ class LagMeasure(VariatorSession):
     TOOL = "the lag measure"
     # (as the sweep's: the variator answers in milliseconds; without its answer, the end says the low percent was
     # sent, not that the load is at it)
-    END_ANSWER_WAIT_S = 5.0
+    END_ANSWER_WAIT_S = 30.0  # (sent again every 2 s meanwhile: a variator back on the Wi-Fi gets it)
 
     def __init__(self, target: SweepTarget, plan: LagPlan, progress: Callable[[str], None] | None = None,
                  ignore_availability: bool = False) -> None:

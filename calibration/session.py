@@ -61,7 +61,14 @@ class VariatorSession:
         status = self.target.topic_variator_status
         why = (f"no status at {end} % on {status}" if status is not None
                else "--no-answers" if not self.target.answers else "no status topic to hear it on")
-        return f"the end percent, {end} %, was sent, not confirmed by the variator ({why})"
+        said = f"the end percent, {end} %, was sent, not confirmed by the variator ({why})"
+        last = self._link.last_percent
+        if status is None or last is None or last == self._link.end_percent:
+            return said
+        # (a variator off the network then lost it: back, it runs on at the last percent it took)
+        return (f"{said}: if it was off the network, it may run on once back at the last percent it took (the last "
+                f"sent: {format_percent(last)} %); set it then with: "
+                f"{self.target.mosquitto_pub('-t', self.target.topic_set_power, '-m', end)}")
 
     def stop(self, reason: str) -> None:
         """Ask the session to end: the load goes to the end percent. Signal-safe. Asked again while the end waits

@@ -40,7 +40,7 @@ class Sweeper(VariatorSession):
     """One sweep of one load; `run()` blocks until done or stopped, `stop()` may come from anywhere."""
 
     # (the variator answers in milliseconds: this long without its answer, it did not take the end percent)
-    END_ANSWER_WAIT_S = 5.0
+    END_ANSWER_WAIT_S = 30.0  # (sent again every 2 s meanwhile: a variator back on the Wi-Fi gets it)
 
     def __init__(self, target: SweepTarget, plan: SweepPlan, files: SweepFiles,
                  progress: Callable[[str], None] | None = None, ignore_availability: bool = False) -> None:

@@ -154,8 +154,9 @@ def _command_again(args: argparse.Namespace, resume: bool) -> str:
                                  ("--availability-wait", args.availability_wait, d.availability_wait_s)):
         if value != default:  # (--start too: a resume measures the plan's steps after the last one done)
             words += [flag, repr(value)]
-    if args.ignore_availability:
-        words.append("--ignore-availability")
+    for flag in ("--ignore-availability", "--no-answers"):  # (without --no-answers, a resume stopped at 10 s)
+        if getattr(args, flag[2:].replace("-", "_")):
+            words.append(flag)
     words.append("--resume" if resume else "--overwrite" if args.overwrite else "")
     return shlex.join(word for word in words if word)
 
@@ -223,6 +224,11 @@ def run_sweep(args: argparse.Namespace) -> int:
             print(f"warning: {warning}", file=sys.stderr)
         default_path = default_csv_path(target.config_dir, target.name)
         csv_path = Path(args.output) if args.output else default_path
+        if args.output and (csv_path.is_dir() or args.output.endswith(("/", os.sep))):
+            # (Path drops a trailing /: with --overwrite, the folder, the daemon's curves in it, was moved aside as a
+            # .bak at the end, and a file of its name took its place)
+            raise SweepConfigError(f"--output {args.output}: a folder; name the file to write, e.g. "
+                                   f"{csv_path / default_path.name}")
         if csv_path.resolve() == default_path.resolve() and (problem := _unusable_plan(plan)):
             # With --overwrite, the working calibration would be moved aside for one the regulator refuses.
             raise SweepConfigError(f"{problem}: this sweep would write {csv_path}, where the regulator looks for "

@@ -30,6 +30,7 @@ FINAL_PUBLISH_WAIT_S = 5.0
 # At the end, a broker that cannot be reached is waited for this long (paho's network thread reconnects on
 # its own): a broker that went down sends no will, and the variator would stay at the sweep's last percent.
 FINAL_RECONNECT_WAIT_S = 30.0
+END_RESEND_S = 2.0  # the end percent sent again this often while the variator has not confirmed it
 # paho's reconnect delays (s). Its default backoff doubles up to 120 s: by the end of a sweep stopped by its
 # meter timeout (30 s), a broker back within the wait above would often not be tried again in time.
 RECONNECT_DELAY_S = (1, 2)
@@ -198,11 +199,33 @@ class SweepLink:
             return True
         confirmed = self._send_end(FINAL_RECONNECT_WAIT_S if reconnect_wait_s is None else reconnect_wait_s)
         if confirmed and self.target.topic_variator_status is not None:
-            self.end_answered = self._end_answer.wait(answer_wait_s)
+            self.end_answered = self._wait_for_end_answer(answer_wait_s)
         if self.client.is_connected():
             self.client.disconnect()
         self.client.loop_stop()
         return confirmed
+
+    def _wait_for_end_answer(self, wait_s: float) -> bool:
+        """Wait up to `wait_s` for the variator's status at the end percent, sending it again every END_RESEND_S:
+        the variator's module off the Wi-Fi as the sweep ends (the cases that stop a sweep: a silent meter, a silent
+        variator) lost the one message (its session is clean), came back, and ran on at the sweep's last percent.
+        A Ctrl-C gives the wait up."""
+        began = time.monotonic()
+        deadline = began + wait_s
+        end = format_percent(self.end_percent)
+        said = False
+        while not self._end_answer.wait(max(0.0, min(END_RESEND_S, deadline - time.monotonic()))):
+            asked = self.stop_asked_at
+            if time.monotonic() >= deadline or (asked is not None and asked >= began):
+                return False
+            if not said:
+                said = True
+                log.warning("the variator has not confirmed the end percent, %s %%, on %s: sent again every %g s for "
+                            "up to %.0f s (Ctrl-C gives up)", end, self.target.topic_variator_status, END_RESEND_S,
+                            wait_s)
+            if self.client.is_connected():
+                self.client.publish(self.target.topic_set_power, end, qos=COMMAND_QOS)
+        return True
 
     def _send_end(self, reconnect_wait_s: float) -> bool:
         """Publish the end percent while connected, once a connection, until the broker acknowledges it (QoS 1), or

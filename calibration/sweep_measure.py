@@ -6,6 +6,7 @@ regulator online, a stop). The sweep (calibration.sweep) runs the steps and writ
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,9 @@ Event = tuple[str, float, object]  # (kind, monotonic time, data)
 # The variator answers every command on its status topic (PROTOCOL.md), in milliseconds on a LAN: none this long after
 # a command, it is off the network or the command went to a topic it does not listen on.
 ANSWER_WAIT_S = 10.0
+# A command not answered within this long is sent again (until ANSWER_WAIT_S): the variator's module reconnecting (the
+# broker back from a restart, its Wi-Fi) subscribes again with a clean session, and a command sent before is lost.
+RESEND_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +98,7 @@ class StepMeasure:
         # answer is due (monotonic s; None: answered, or no status topic to hear it on).
         self._confirmed = False
         self._answer_due: float | None = None
+        self._resend_at = math.inf  # when the step's command, not answered yet, is sent again
         self._heard = False  # the variator has answered a command since the start (for the stop's message)
         self._echo_resent = False  # this step was commanded again for an echo at another percent
 
@@ -109,8 +114,13 @@ class StepMeasure:
             answer_due = self._answer_due if self._broker_lost is None else None
             if answer_due is not None and time.monotonic() >= answer_due:
                 raise SweepStopped(self._unanswered_reason(percent))
-            event = self._next_event(silent_deadline if answer_due is None else min(silent_deadline, answer_due))
+            if answer_due is not None and time.monotonic() >= self._resend_at:
+                self._send_again(percent)
+            deadline = silent_deadline if answer_due is None else min(silent_deadline, answer_due)
+            event = self._next_event(deadline if answer_due is None else min(deadline, self._resend_at))
             if event is None:
+                if time.monotonic() < deadline:
+                    continue  # (woken to send the command again)
                 if answer_due is not None and answer_due <= silent_deadline:
                     raise SweepStopped(self._unanswered_reason(percent))
                 raise SweepStopped(self._silent_meter_reason())
@@ -145,7 +155,10 @@ class StepMeasure:
                 # a resume, so it settles for the first settle time again. Never shorter than before (a reboot during
                 # the first step's warm-up must not cut it to a later step's settle).
                 if kind == "connected":
+                    # (the meter's module reconnects on its own pace: its timeout runs from now, not from its last
+                    # reading before the loss; a broker back within it stopped the sweep, blaming the meter)
                     self._broker_lost = None
+                    last_valid = max(last_valid, at)
                 settle_s = self.plan.first_settle_s if kind == "connected" else self.plan.settle_s
                 self.command(percent)
                 values.clear()
@@ -160,6 +173,15 @@ class StepMeasure:
         # (without a status topic nothing can confirm it: the sweep said so before it started)
         self._confirmed = self.target.topic_variator_status is None
         self._answer_due = None if self._confirmed else time.monotonic() + ANSWER_WAIT_S
+        self._resend_at = math.inf if self._confirmed else time.monotonic() + RESEND_S
+        self._set_percent(percent)
+
+    def _send_again(self, percent: float) -> None:
+        """The step's command again, not answered within RESEND_S (its answer, if the first was only late, is one
+        more awaited: not taken for another client's percent once the next step is commanded)."""
+        log.debug("no answer to %s %% within %g s: sent again", format_percent(percent), RESEND_S)
+        self._unanswered.append(percent)
+        self._resend_at = time.monotonic() + RESEND_S
         self._set_percent(percent)
 
     def _restart_reason(self, kind: str, data: object, percent: float) -> str | None:
@@ -187,7 +209,7 @@ class StepMeasure:
         count = answered(echo, self._unanswered)
         del self._unanswered[:count]
         if whole_percent(echo) == whole_percent(percent):
-            self._confirmed, self._answer_due = True, None
+            self._confirmed, self._answer_due, self._resend_at = True, None, math.inf
             return None
         if count:
             return None  # (an earlier command's answer, which crossed this one on the broker)

@@ -172,6 +172,9 @@ def test_a_broker_that_crashes_and_comes_back_gets_the_end_percent(
     # broker (paho reconnects) and sends the end percent again. Back 7.5 s after the crash, within the
     # wait's 10 s here: paho's own backoff (1, 2, 4, 8 s...) would try next 15 s after the crash, too late.
     monkeypatch.setattr("calibration.sweep_link.FINAL_RECONNECT_WAIT_S", 10.0)
+    # (the simulated variator does not subscribe again: the end percent sent again for its answer is
+    # test_calibration_sweep_outages')
+    monkeypatch.setattr("calibration.sweep.Sweeper.END_ANSWER_WAIT_S", 0.0)
     code, seen, _ = _sweep_through_a_crash(tmp_path, 7.5)
     assert code == 1 and seen == ["0.0"]
     assert "the load may still be" not in capsys.readouterr().err
