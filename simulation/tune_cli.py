@@ -214,7 +214,8 @@ def run_tune(args: argparse.Namespace) -> int:
         # (each recorded day read once, for the checks and its daylight)
         # (its notes name the user's config, not the temporary copy of the grid's first setting)
         reads = DayReads(lambda path, day: daylight(variants[0], (path,), step_s, lambda _: day, args.config),
-                         (ConfigError, ReplayError, TraceError))  # (the daylight's errors, said in its turn)
+                         (ConfigError, ReplayError, TraceError),  # (the daylight's errors, said in its turn)
+                         min_decisions=2)
         # (a folder: its days; a pattern no shell expanded: its files; a file given twice, one day in two folders: once)
         files, given_notes = resolve_days(args.days, reads)
         groups, split_notes = day_groups(files)

@@ -50,9 +50,12 @@ class DayReads(Generic[T]):
     kept and raised where that is asked for, as before."""
 
     def __init__(self, keep: Callable[[Path, RecordedDay], T] | None = None,
-                 errors: tuple[type[Exception], ...] = ()) -> None:
+                 errors: tuple[type[Exception], ...] = (), min_decisions: int = 0) -> None:
+        """`min_decisions`: a day with fewer is one that cannot be read (tune's replay needs two: a folder's day the
+        daemon ran a few seconds of, stopped the whole tune)."""
         self._keep = keep
         self._errors = errors
+        self._min_decisions = min_decisions
         self._reads: dict[Path, _Read[T]] = {}
 
     def _read(self, path: Path) -> _Read[T]:
@@ -65,6 +68,9 @@ class DayReads(Generic[T]):
             day = read_record(path)
         except RecordError as exc:
             return _Read(str(exc).removeprefix(f"{path}: "), None, None)
+        if len(day.records) < self._min_decisions:
+            return _Read(f"{counted(len(day.records), 'decision')}: a replay needs {self._min_decisions} at least",
+                         None, None)
         key = (day.date, day.names, day.relays, day.records[0] if day.records else None)
         if self._keep is None:
             return _Read(None, key, None)

@@ -4,6 +4,7 @@ be read left out and named."""
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import pytest
@@ -184,6 +185,24 @@ def test_a_folder_s_day_that_cannot_be_read_is_left_out_and_named(tmp_path: Path
     assert "2 settings x 1 day = 2 replays" in out
     assert f"{folder}: a folder: its 1 recorded day; left out: {cut.name} (no header" in out
     assert main(["tune", str(cut), "-c", str(config), "--set", "evaluate.margin=10,50", "--jobs", "1"]) == 2  # (named)
+
+
+def test_a_folder_s_day_of_one_decision_is_left_out_and_named(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    # A day the daemon ran a few seconds of (started just before midnight, stopped at once) has one decision: it
+    # stopped `tune records` with "needs at least two decisions, found 1", every other day untuned.
+    config = write_config(tmp_path, "ecs = variable")
+    config.write_text(config.read_text().replace("meter_timeout = 10", f"meter_timeout = 10\ntimezone = {PARIS}"))
+    folder = tmp_path / "records"
+    write_recorded_day(folder, "2026-06-01", 10)
+    short = write_recorded_day(folder, "2026-06-02", 1)
+    short.write_bytes(gzip.compress(b"".join(gzip.decompress(short.read_bytes()).splitlines(keepends=True)[:-14])))
+    assert main(["tune", str(folder), "-c", str(config), "--set", "evaluate.margin=10,50", "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "2 settings x 1 day = 2 replays" in out
+    assert f"{folder}: a folder: its 1 recorded day; left out: {short.name} (1 decision: a replay needs 2 at " \
+           "least)" in out
+    assert main(["tune", str(short), "-c", str(config), "--set", "evaluate.margin=10,50", "--jobs", "1"]) == 2  # named
 
 
 def test_a_variant_names_the_seed_default_curve_the_config_loads(tmp_path: Path) -> None:
