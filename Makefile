@@ -88,30 +88,35 @@ SERVICE_USER ?= $(or $(SUDO_USER),$(shell id -un))
 service:
 	@$(PYTHON) contrib/render_service.py --user $(SERVICE_USER) --dir "$(CURDIR)"
 
-# (root runs it without sudo: DietPi and other root-login systems have none)
+# (root runs it without sudo: DietPi and other root-login systems have none; the unit is made in $TMPDIR, not in a
+# checkout the user may not write: `sudo git clone` into /opt)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 UNIT_FILE ?= /etc/systemd/system/pyseb.service
 # A PySEB running already (this is an upgrade: git pull, then this again) keeps the code it started with, and
 # `systemctl enable --now` leaves it so: then the restart is what runs this checkout's.
-# A setting added to the installed unit by hand is lost when it is written again: each is named, with the way to keep it.
-# One the new unit sets otherwise (an older version's After=, a checkout moved, another --user) is said apart, with no
+# A setting added to the installed unit by hand is lost when it is written again: each is named, with the way to keep it
+# (an Environment= line by its variable: the unit's own sets PYTHONUNBUFFERED only). One the new unit sets otherwise (an older version's After=, a checkout moved, another --user) is said apart, with no
 # drop-in advised: User=pi put in one would run PySEB as the old user.
 install-service:
-	$(PYTHON) contrib/render_service.py --user $(SERVICE_USER) --dir "$(CURDIR)" > pyseb.service.tmp || { rm -f pyseb.service.tmp; exit 2; }
-	@if [ -f "$(UNIT_FILE)" ]; then awk -F= -v unit="$(UNIT_FILE)" \
-	  'NR == FNR { seen[$$0]; key[$$1]; next } /^[[:space:]]*([#;[]|$$)/ || ($$0 in seen) { next } \
-	   ($$1 in key) { other = other (other ? ", " : "") $$0; next } { lost = lost (lost ? ", " : "") $$0 } \
+	@tmp=$$(mktemp "$${TMPDIR:-/tmp}/pyseb.service.XXXXXX") || exit 2; trap 'rm -f "$$tmp"' EXIT; \
+	echo "$(PYTHON) contrib/render_service.py --user $(SERVICE_USER) --dir \"$(CURDIR)\" > $$tmp"; \
+	$(PYTHON) contrib/render_service.py --user $(SERVICE_USER) --dir "$(CURDIR)" > "$$tmp" || exit 2; \
+	if [ -f "$(UNIT_FILE)" ]; then awk -F= -v unit="$(UNIT_FILE)" \
+	  'function k() { return $$1 == "Environment" ? $$1 "=" $$2 : $$1 } \
+	   NR == FNR { seen[$$0]; key[k()]; next } /^[[:space:]]*([#;[]|$$)/ || ($$0 in seen) { next } \
+	   (k() in key) { other = other (other ? ", " : "") $$0; next } { lost = lost (lost ? ", " : "") $$0 } \
 	   END { if (lost) print "make install-service: " unit " had settings the new unit has not: " lost ": to keep one, put it in a drop-in: sudo systemctl edit pyseb" > "/dev/stderr"; \
 	         if (other) print "make install-service: " unit " had values set otherwise by the new unit: " other " (this version'"'"'s, for this checkout and user; a value of your own goes in a drop-in)" > "/dev/stderr" }' \
-	  pyseb.service.tmp "$(UNIT_FILE)" || true; fi
-	$(SUDO) install -m 0644 pyseb.service.tmp $(UNIT_FILE) || { rm -f pyseb.service.tmp; exit 1; }
-	rm -f pyseb.service.tmp
-	$(SUDO) systemctl daemon-reload
-	@if systemctl is-active --quiet pyseb; then \
+	  "$$tmp" "$(UNIT_FILE)" || true; fi; \
+	echo "$(SUDO) install -m 0644 $$tmp $(UNIT_FILE)"; \
+	$(SUDO) install -m 0644 "$$tmp" $(UNIT_FILE) || exit 1; \
+	echo "$(SUDO) systemctl daemon-reload"; \
+	$(SUDO) systemctl daemon-reload; \
+	if systemctl is-active --quiet pyseb; then \
 	  echo "installed $(UNIT_FILE); PySEB is running the code it started with: to run this checkout's, sudo systemctl restart pyseb (loads to 0 W for a moment, the status kept)"; \
 	else echo "installed $(UNIT_FILE); start it with: sudo systemctl enable --now pyseb"; fi
 
 # A venv the installed unit runs PySEB with is kept (said, with the way to remove it): CLEAN_VENV=1 removes it all the same.
 clean:
 	@sh scripts/clean.sh "$(UNIT_FILE)" "$(CLEAN_VENV)" "$(VENV)" "$(VENV16)"
-	rm -rf .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -16,8 +16,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from settings.ini_file import DEFAULT_CONFIG
-from settings.version import PYSEB_NAME, PYSEB_VERSION
+from settings.version import DEFAULT_CONFIG, PYSEB_NAME, PYSEB_VERSION
 from shell.stop_signals import StartHangup, StoppedWhileStarting
 
 if TYPE_CHECKING:

@@ -10,11 +10,7 @@ from typing import Any
 
 from settings.problems import WHOLE_FILE, ConfigError, ConfigProblem
 from settings.slips import config_text, without_secret_lines
-from settings.version import PYSEB_NAME
-
-# The config a command takes without -c: regulation.py's, and the tools' (`simulation report` for a date, `replay`,
-# `tune`, `calibration sweep`: given_or_default_config), in the current folder, as a relative path is.
-DEFAULT_CONFIG = "config.ini"
+from settings.version import DEFAULT_CONFIG, PYSEB_NAME
 
 
 class NoConfigHere(Exception):

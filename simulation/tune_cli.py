@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from settings.ini_file import DEFAULT_CONFIG
+from settings.version import DEFAULT_CONFIG
 from shell.plot_file import plot_file
 from values.number_options import decimal_option, whole_option
 

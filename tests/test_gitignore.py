@@ -48,7 +48,10 @@ def test_a_users_curves_and_the_sweeps_files_are_ignored(tmp_path: Path) -> None
     files = [*curves, *(partial_path_for(c) for c in curves), *(c.with_suffix(".log") for c in curves),
              *(backup_path(c) for c in curves), *(fit_table_path(c) for c in curves),
              repo / "config.ini", repo / "status.json", repo / "records" / "pyseb-2026-12-02.csv.gz",
-             repo / "demo-records" / "pyseb-2022-03-19.csv.gz"]
+             repo / "demo-records" / "pyseb-2022-03-19.csv.gz",
+             # (status files set aside and a save's temporary file, the README's cron, nohup and unit outputs)
+             repo / "status.ini.bad-20261204-101500", repo / "status.json.bad-20261204-101500-1",
+             repo / ".status.ini.k3j9x0ab.tmp", repo / "pyseb.out", repo / "nohup.out", repo / "pyseb.service"]
     assert untracked(repo, files) == set()
 
 

@@ -37,7 +37,9 @@ def _install(tmp_path: Path, active: bool, installed: str = "") -> tuple[subproc
     checkout = _checkout(tmp_path)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
-    for name, text in (("systemctl", FAKE_SYSTEMCTL), ("sudo", '#!/bin/sh\nexec "$@"\n')):
+    for name, text in (("systemctl", FAKE_SYSTEMCTL), ("sudo", '#!/bin/sh\nexec "$@"\n'),
+                       ("install", f'#!/bin/sh\necho "install $*" >> "$(dirname "$0")/calls"\n'
+                                   f'exec {shutil.which("install")} "$@"\n')):
         (bin_dir / name).write_text(text)
         (bin_dir / name).chmod(0o755)
     unit_file = tmp_path / "etc" / "pyseb.service"
@@ -79,6 +81,32 @@ def test_install_service_names_the_settings_it_writes_over(tmp_path: Path) -> No
     again, _ = _install(tmp_path, False, unit_file.read_text())  # (this version's own unit: nothing said)
     assert again.returncode == 0 and "had settings" not in again.stderr, again.stderr
 
+
+
+def test_install_service_writes_nothing_in_the_checkout(tmp_path: Path) -> None:
+    # The unit was made as pyseb.service.tmp in the checkout: one cloned with sudo into /opt, installed by pi, failed
+    # with the shell's bare "cannot create pyseb.service.tmp: Permission denied".
+    done, unit_file = _install(tmp_path, False)
+    assert done.returncode == 0, done.stderr
+    installed = next(line for line in (tmp_path / "bin" / "calls").read_text().splitlines()
+                     if line.startswith("install "))
+    made = tmp_path / "pyseb" / installed.split()[3]  # (relative: to the checkout, where make runs it)
+    assert not made.is_relative_to(tmp_path / "pyseb") and not made.exists()  # (made elsewhere, removed)
+    assert sorted(p.name for p in (tmp_path / "pyseb").iterdir()) == ["Makefile", "contrib", "regulation.py"]
+
+
+def test_install_service_names_an_environment_line_of_the_owner_s_as_lost(tmp_path: Path) -> None:
+    # Each Environment= line was "the same key" as the unit's PYTHONUNBUFFERED=1: TZ=Europe/Paris, dropped, was said
+    # to be set otherwise by the new unit, which sets no TZ.
+    first, unit_file = _install(tmp_path, False)
+    assert first.returncode == 0, first.stderr
+    done, _ = _install(tmp_path, False, unit_file.read_text() + "Environment=TZ=Europe/Paris\n")
+    assert (f"{unit_file} had settings the new unit has not: Environment=TZ=Europe/Paris: to keep one, put it in a "
+            "drop-in") in done.stderr, done.stderr
+    assert "set otherwise" not in done.stderr
+    changed = unit_file.read_text().replace("PYTHONUNBUFFERED=1", "PYTHONUNBUFFERED=0")
+    done, _ = _install(tmp_path, False, changed)
+    assert "set otherwise by the new unit: Environment=PYTHONUNBUFFERED=0" in done.stderr, done.stderr
 
 
 def test_install_service_does_not_take_the_old_unit_s_own_values_for_the_owner_s(tmp_path: Path) -> None:
