@@ -79,8 +79,9 @@ class ClosedLoop:
 
     def regulation_suspended(self) -> None:
         """A meter fell silent and every unforced load went to 0 W: what was measured from the readings before is
-        dropped (the relays' steps awaited)."""
+        dropped (the relays' steps awaited, their cover's waits)."""
         self.learning.forget()
+        self._relays.regulation_suspended()
 
     def clock_stepped_forward(self, step_s: float) -> None:
         """The wall clock jumped forward by `step_s` with no time passing: the import guard counts none of it as

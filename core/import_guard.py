@@ -13,6 +13,9 @@ class ImportGuard:
         # A reading over the level adds its import since the last reading, one at or under it (or an export)
         # takes back what a reading at the level adds (due).
         self._import_ws = 0.0
+        # An import over the level counted since the count was last emptied: with import_guard_time 0 the count
+        # itself holds nothing (its full is 0 Ws), and every import after an export was taken for a first one.
+        self._counted = False
         self._seen: tuple[float, float] | None = None  # (grid watts, time) at the last decision
 
     def due(self, grid_w: float, now: float, give_back_w: float, relays_on: bool = True) -> bool:
@@ -38,15 +41,18 @@ class ImportGuard:
         Without a relay on (`relays_on` False: none the loop may shed) the count is emptied: an import nothing could
         answer (the heater forced from the grid for ten minutes) left the count full, and the first relay to come
         on after it was shed 4 s into its min_on_s at a 150 W import that sheds nothing otherwise. With
-        import_guard_time 0, the guard sheds at the second reading over the level (any import did)."""
+        import_guard_time 0, the guard sheds at the second reading over the level (any import did), an export
+        between them or not (one in between took the second for a first, and a hob pulsing 1 kW every other
+        reading was never shed: the stricter setting was the laxer)."""
         level_w, full_ws = self.params.import_guard_w, self.params.import_guard_w * self.params.import_guard_s
         last, self._seen = self._seen, (grid_w, now)
         held_s = 0.0 if last is None else min(max(0.0, now - last[1]), MAX_GAP_S)  # (a clock stepped back: 0)
         # (the first reading of an import after an export, with nothing counted before it, sheds nothing on its
         # own; an import that alternates with an export keeps its count, and is shed)
-        first = last is None or (last[0] <= 0 and self._import_ws == 0)
+        nothing_counted = self._import_ws == 0 if full_ws > 0 else not self._counted
+        first = last is None or (last[0] <= 0 and nothing_counted)
         if not relays_on:
-            self._import_ws = 0.0
+            self._import_ws, self._counted = 0.0, False
             return False
         if grid_w > level_w:
             counted_w = grid_w - max(give_back_w, 0.0) if last is None or last[0] <= level_w else grid_w
@@ -54,8 +60,10 @@ class ImportGuard:
                 # (full is full: an import no relay could answer must not leave a store that sheds the next
                 # relay at its first watt of import)
                 self._import_ws = min(self._import_ws + counted_w * held_s, full_ws)
+                self._counted = True
         else:
             self._import_ws = max(0.0, self._import_ws - level_w * held_s)
+            self._counted = self._counted and (full_ws == 0 or self._import_ws > 0)
         return grid_w > (level_w if full_ws == 0 else 0) and self._import_ws >= full_ws and not first
 
     def clock_stepped_forward(self, step_s: float) -> None:
@@ -66,4 +74,4 @@ class ImportGuard:
 
     def shed(self) -> None:
         """A relay was shed: the next shed, if the import lasts, after as much again."""
-        self._import_ws = 0.0
+        self._import_ws, self._counted = 0.0, False

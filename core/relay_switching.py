@@ -105,10 +105,21 @@ class RelaySwitcher:
         self.handover_offs_by: dict[str, int] = {}
 
     def see(self, loads: Sequence[Equipment]) -> None:
-        """Every relay's clock sees a switch made by anyone (the start, a force, an unforce)."""
+        """Every relay's clock sees a switch made by anyone (the start, a force, an unforce). A forced relay's cover
+        is not judged (it is the user's): its wait for on_delay_s starts again once it is the rule's (it switched on
+        at the first decision after an unforce, on a cover counted from before the force)."""
         for load in loads:
             if isinstance(load, RelayEquipment):
-                self._clock(load).seen(load.is_on, load.last_command_at)
+                clock = self._clock(load)
+                clock.seen(load.is_on, load.last_command_at)
+                if load.is_forced():
+                    clock.covered_since = None
+
+    def regulation_suspended(self) -> None:
+        """A meter fell silent: no decision judges the cover meanwhile, so the relays' waits for it start again
+        (a cover of 40 s before ten minutes of silence switched a relay on 2 s after the readings came back)."""
+        for clock in self._clocks.values():
+            clock.covered_since = None
 
     def switch(self, loads: Sequence[Equipment], walk: RelayPass, consumption_w: float, now: float) -> None:
         """Switch the relays down the pass `walk`: for its total, none left on that its keep total (the total for

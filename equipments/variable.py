@@ -43,7 +43,8 @@ class VariableEquipment(Equipment):
                "./power_calibration_<name>.csv)"),
         Option("min_power", float, 150.0, "watts below which the load is switched off (triac misfires); asked at "
                "it, the variator gets the whole percent under it, which may draw a few watts less", min=0),
-        Option("min_percent", float, 4.0, "a command below this percent becomes 0", min=0, max=100),
+        Option("min_percent", float, 4.0, "a command below this percent becomes 0 (a surplus under what it draws is "
+               "left to the loads after it)", min=0, max=100),
         Option("max_power", "float?", None, "maximum watts (default: the calibration curve's maximum; a larger "
                "figure is held at the curve's, with a warning)", min=1),
         Option("fit", str, "robust", "calibration fit method", choices=("robust", "poly")),
@@ -267,16 +268,22 @@ class VariableEquipment(Equipment):
 
     @property
     def least_on_w(self) -> float:
-        """The least it is ever asked to draw when on: min_power, or the curve's first conducting watts if over
-        (under it, `command_for` sends it off; the allocators count it off there too, not as taking the watts)."""
-        return max(self.min_power_w, self.curve.min_on_w)
+        """The least it is ever asked to draw when on: min_power, or the curve's first conducting watts, or what
+        min_percent draws, whichever is over (under it, `command_for` sends it off; the allocators count it off there
+        too, not as taking the watts: a min_percent of 20 % (400 W) over a 150 W min_power held 320 W of surplus from
+        the load after it, exported)."""
+        floor_w = max(self.min_power_w, self.curve.min_on_w)
+        if self.min_percent > 0:
+            floor_w = max(floor_w, self._made(min(100.0, float(math.ceil(self.min_percent))))[1])
+        return floor_w
 
     def force(self, power_w: float, duration_s: float | None, now: float, reason: str,
               by: str = FORCED_BY_USER) -> bool:
         if power_w > 0 and self.command_for(power_w)[1] == 0:
-            log.warning("%s: a force at %g W is under the least it draws steadily (%.0f W: min_power %.0f W, and the "
-                        "lowest percent that conducts, %g %%, %.0f W): off", self.name, power_w, self.least_on_w,
-                        self.min_power_w, self.curve.min_on_percent, self.curve.min_on_w)
+            log.warning("%s: a force at %g W is under the least it draws steadily (%.0f W: min_power %.0f W, "
+                        "min_percent %g %%, and the lowest percent that conducts, %g %%, %.0f W): off", self.name,
+                        power_w, self.least_on_w, self.min_power_w, self.min_percent, self.curve.min_on_percent,
+                        self.curve.min_on_w)
         return super().force(power_w, duration_s, now, reason, by)
 
     def _made(self, percent: float) -> tuple[Command, float]:

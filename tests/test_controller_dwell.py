@@ -215,6 +215,34 @@ def test_a_relays_on_delay_waits_for_a_surplus_that_lasts(tmp_path: Path) -> Non
     assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 2000
 
 
+@pytest.mark.parametrize("gap", ["force", "silence"])
+def test_the_on_delay_starts_again_after_a_force_or_a_silence(tmp_path: Path, gap: str) -> None:
+    # No decision judges a forced relay's cover, nor any relay's while the meters are silent: a cover counted from
+    # before (40 s of a 60 s on_delay_s) survived a force off or ten minutes of silence, and the relay switched on at
+    # the first decision after, 2 s into the cover that came back.
+    h = closed_loop(tmp_path, "radiator", "ecs", dwell_s=(0, 0), relay_options="on_delay_s = 60\n")
+    house = House(h, base_w=300, pv_w=1800)
+    for _ in range(20):  # 40 s of cover, the radiator waiting for its on delay
+        house.read()
+    assert h.last(RADIATOR) != "ON"
+    if gap == "force":
+        house.now += 0.5
+        h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 0}', house.now)
+        for _ in range(300):
+            house.read()
+        house.now += 0.5
+        h.reg.handle(MODE, b'{"command": "unforce", "name": "radiator"}', house.now)
+    else:
+        house.now += 600
+        h.reg.tick(house.now)
+    for _ in range(5):
+        house.read()
+    assert h.last(RADIATOR) != "ON"
+    for _ in range(30):
+        house.read()
+    assert h.last(RADIATOR) == "ON"  # (once the cover has lasted its 60 s again)
+
+
 def test_the_on_delay_clock() -> None:
     clock = RelayClock(on=False)
     assert clock.covered(True, 100.0, 0.0)  # no delay: at once, as before

@@ -141,6 +141,22 @@ def test_an_import_guard_time_of_0_sheds_at_the_second_reading_over_the_level(tm
     assert (h.last(RADIATOR) == "OFF") is shed
 
 
+@pytest.mark.parametrize("guard_time", ["0", "20"])
+def test_an_import_alternating_with_an_export_is_shed_at_any_guard_time(tmp_path: Path, guard_time: str) -> None:
+    # With import_guard_time 0 the count holds nothing: each import after an export was taken for a first reading,
+    # and a hob pulsing 1 kW every other reading held the radiator on, importing 900 W half the time, for its
+    # whole min_on_s (72 Wh in ten minutes); at the default 20 s it was shed in 12 s. The stricter setting was laxer.
+    h = closed_loop(tmp_path, "radiator", evaluate_options=f"import_guard_time = {guard_time}\n")
+    house = House(h, base_w=300, pv_w=1400)
+    for _ in range(3):
+        house.read()
+    assert h.last(RADIATOR) == "ON"
+    for i in range(10):
+        house.base_w = 1300 if i % 2 == 0 else 300
+        house.read()
+    assert h.last(RADIATOR) == "OFF"
+
+
 def test_a_guard_shed_says_so_in_the_load_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     h = closed_loop(tmp_path, "ecs", "radiator")
     house = House(h, base_w=300, pv_w=300 + 3000 + 20)

@@ -189,3 +189,22 @@ def test_a_heater_off_under_its_first_conducting_percent_leaves_the_surplus_to_t
     for _ in range(10):
         house.read()
     assert watts(h, "ecs") == 0 and watts(h, "ecs2") >= 300
+
+
+@pytest.mark.parametrize("algorithm", ["closed_loop", "hebert"])
+def test_a_heater_off_under_its_min_percent_leaves_the_surplus_to_the_heater_after_it(tmp_path: Path,
+                                                                                      algorithm: str) -> None:
+    # min_percent 20 (400 W on the test curve) over the default 150 W min_power: the heater, commanded 0 for 320 W,
+    # was counted as taking them (its least_on_w was min_power's), and the heater after it got nothing, 320 W exported.
+    config = write_config(tmp_path, ("ecs",), period=1, algorithm=algorithm,
+                          extra="\n[ecs2]\ntopic_set_power = regul/vload/ECS2/cmd\ncalibration = linear.csv\n"
+                                "min_power = 150\n")
+    config.write_text(config.read_text().replace("ecs = variable\n", "ecs = variable\necs2 = variable\n")
+                      .replace("min_percent = 4", "min_percent = 20", 1))
+    h = Harness(config)
+    h.reg.tick(NOON - 3600)
+    assert h.load("ecs").least_on_w == pytest.approx(400.0)
+    house = House(h, base_w=300, pv_w=300 + 320 + 20)
+    for _ in range(10):
+        house.read()
+    assert watts(h, "ecs") == 0 and watts(h, "ecs2") >= 250

@@ -172,7 +172,7 @@ def test_a_variable_load_forced_under_what_it_can_draw_is_off_and_says_why(tmp_p
         warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
         if drawn_w == 0:
             assert warned == [f"ecs: a force at {power_w:g} W is under the least it draws steadily (400 W: min_power "
-                              "150 W, and the lowest percent that conducts, 20 %, 400 W): off"]
+                              "150 W, min_percent 4 %, and the lowest percent that conducts, 20 %, 400 W): off"]
         else:
             assert warned == []
 
