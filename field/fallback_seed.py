@@ -251,9 +251,13 @@ class SeedFallback(SeedWindow):
             wanted_wh = own.follow(now, delta_wh, held_by, own_force_on, *answers)
         if wanted_wh is None:
             return None
-        if wanted_wh > 0 and max_power_w > 0:
+        # Never longer than the force it is the rest of, nor past the night's room: a damaged or hand-edited status
+        # file's wanted_wh (1e7 Wh) forced the heater from the grid for 208 days, and 1e308 raised out of tick.
+        duration_s = round(min(3600.0 * wanted_wh / max_power_w, max(0.0, own.latest_s - MAX_LATE_S),
+                               max(0.0, own.due_at + own.latest_s - now))) if max_power_w > 0 else 0
+        if wanted_wh > 0 and duration_s > 0:
+            wanted_wh = min(wanted_wh, max_power_w * duration_s / 3600.0)
             # (the same wording at each try: a link that refuses all night is one line a minute, then ten)
-            duration_s = round(3600.0 * wanted_wh / max_power_w)
             own.wanted_wh, own.drawn_wh, own.planned_end, own.jumped_s = wanted_wh, 0.0, now + duration_s, 0.0
             own.started(now)
             self._count_from = max(self._count_from, own.planned_end)

@@ -325,3 +325,8 @@ def _resume_seed_window(heater: HeaterControl, doc: dict[str, Any], saved_at: fl
     seed.checked_until = saved_at
     seed.today_wh = saved_energy(entry.get("energy")) or 0.0
     seed.yesterday_wh = saved_energy(doc.get("ECS_energy_yesterday")) or 0.0
+    # The seed's full flag, set since its last daily clear (09:00), is the window's when that clear came after the
+    # window began: its check then forces nothing. (Restored only from a file of the same day, the flag of 20:50 was
+    # lost by a start after midnight, and the 01:00 check forced a tank the seed had seen full.)
+    seed.full_in_window = entry.get("overed") is True and \
+        last_occurrence(saved_at, hour(SEED_FLAG_CLEAR_HOUR), seed.tz) >= seed.window_start

@@ -193,7 +193,8 @@ class HeaterControl:
         since): left silently, a mode off set before going away came back as the default, its fallback heating from
         the grid."""
         mode = saved.get("mode") if isinstance(saved, dict) and saved.get("name") == self.heater.name else None
-        if mode not in {m.value for m in EcsMode} or mode == self.mode.value:
+        # (a list or an object is no mode: unhashable, it raised, and the rules' state was lost with it)
+        if not isinstance(mode, str) or mode not in {m.value for m in EcsMode} or mode == self.mode.value:
             return []
         if saved.get("mode_source") == "default":
             return []  # (the config's own default then, nothing set from outside: ecs_mode_default changed since)
@@ -215,6 +216,7 @@ class HeaterControl:
             self.deadline.restore(saved["deadline_rule"], saved_forced_by == FORCED_BY_DEADLINE)
         # (a mode nobody chose, the config's default then, gives way to the config's default now: restored, an owner's
         # change of ecs_mode_default never took effect; a file from before mode_source restores its mode as it did)
-        if restore_mode and saved.get("mode") in {m.value for m in EcsMode} and saved.get("mode_source") != "default":
+        if restore_mode and isinstance(saved.get("mode"), str) and saved["mode"] in {m.value for m in EcsMode} \
+                and saved.get("mode_source") != "default":
             self.mode, self.mode_source = EcsMode(saved["mode"]), "restored"
         return []

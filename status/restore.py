@@ -120,6 +120,7 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float, found: Fou
         return warnings + [f"status file has no valid 'date' ({doc.get('date')!r}: a time between 2000 and "
                            "2100 is expected): energies not restored"]
     ahead = saved_at > now
+    behind_s = saved_at - now if ahead else 0.0
     if ahead:
         warnings += clock_behind(doc, saved_at, now)
         now = saved_at  # the best known time: the clock is at least this far behind
@@ -139,7 +140,7 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float, found: Fou
     for load, entry in configured_entries(reg, entries, now, warnings, found):
         seen.add(load.name)
         try:
-            restore_load(load, entry, now, saved_at, same_day, yesterday, warnings)
+            restore_load(load, entry, now, saved_at, same_day, yesterday, warnings, behind_s)
         except Exception as exc:  # one bad entry costs that load its state, not the start
             clean_load(load)
             warnings.append(f"{load.name}: saved state could not be restored ({type(exc).__name__}: {exc}): "

@@ -43,7 +43,9 @@ def restored_energy(source: dict[str, Any], key: str, what: str, warnings: list[
 
 
 def restore_load(load: Any, entry: dict[str, Any], now: float, saved_at: float, same_day: bool, yesterday: bool,
-                  warnings: list[str]) -> None:
+                  warnings: list[str], clock_behind_s: float = 0.0) -> None:
+    """`clock_behind_s`: how far the system clock is behind the file's date (a file dated ahead: `now` is then that
+    date)."""
     energy_wh = restored_energy(entry, "energy", load.name, warnings)
     if same_day:
         load.energy_wh = energy_wh
@@ -55,7 +57,7 @@ def restore_load(load: Any, entry: dict[str, Any], now: float, saved_at: float, 
                             "until the daily clear")
     elif yesterday:
         load.energy_yesterday_wh = energy_wh
-    restore_force(load, entry, now, saved_at, warnings)
+    restore_force(load, entry, now, saved_at, warnings, clock_behind_s)
     _restore_learned(load, entry, warnings)
 
 
@@ -86,7 +88,8 @@ def clean_load(load: Any) -> None:
         load.doubted = None
 
 
-def restore_force(load: Any, entry: dict[str, Any], now: float, saved_at: float, warnings: list[str]) -> None:
+def restore_force(load: Any, entry: dict[str, Any], now: float, saved_at: float, warnings: list[str],
+                  clock_behind_s: float = 0.0) -> None:
     """A force saved in `entry` (at `saved_at`), to be applied by Regulator.start: a timed one while its end is
     ahead, one until unforced from a file saved at most MAX_FORCE_DURATION_S ago, the longest a timed force may
     last (a heater forced before ten days of the Pi stopped came back on, from the grid, at the restart). Not from
@@ -126,9 +129,11 @@ def restore_force(load: Any, entry: dict[str, Any], now: float, saved_at: float,
             warnings.append(f"{load.name}: saved force_end is {(end_at - now) / 86400:.0f} days ahead, more than "
                             "a force may last: not restored")
             return
-    # Applied by Regulator.start, after every load has first been commanded to 0.
+    # Applied by Regulator.start, after every load has first been commanded to 0. A timed force keeps the time it had
+    # left on a clock behind the file's (a Pi without a clock chip, before NTP): its end on the file's clock ran a
+    # 1-hour boost for the clock's lag more, from the grid, as a clock stepping back while running no longer does.
     load.forced_power_w = power_w
-    load.force_end_at = end_at
+    load.force_end_at = None if end_at is None else end_at - clock_behind_s
     forced_by = entry.get("forced_by")
     load.forced_by = forced_by if isinstance(forced_by, str) and forced_by else "user"
 

@@ -42,6 +42,11 @@ def _keep_owner_and_mode(fd: int, path: Path) -> None:
 
 
 TEMP_SUFFIX = ".tmp"
+# A status file is a few kB (a house of ten loads with a fortnight of MQTT forecasts, some 20 kB): one over this is not
+# read, but set aside. Read whole, 40 MB of NULs took 650 MB of memory (a Pi Zero 2 has 512 MB): every start crashed
+# on it before it could be set aside.
+MAX_STATUS_BYTES = 10_000_000
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def _temp_prefix(path: Path) -> str:
@@ -209,6 +214,8 @@ def load_status(path: Path, keep_aside: bool = False,
 def _seed_ini(raw: bytes) -> bool:
     """Whether `raw` is the INI status.ini of Coturex's first versions ([init] ecs_energy_today = ...), which
     JSON calls an error at line 1, as if the file were damaged."""
+    if not raw.removeprefix(UTF8_BOM).lstrip().startswith(b"["):
+        return False  # (configparser's error quotes the whole first line: 40 MB of NULs took 600 MB to say so)
     parser = configparser.ConfigParser()
     try:
         parser.read_string(raw.decode("utf-8-sig"))
@@ -220,14 +227,20 @@ def _seed_ini(raw: bytes) -> bool:
 def _read_status(path: Path) -> tuple[dict[str, Any] | None, str | None]:
     """(document, None), (None, None) when there is no file, or (None, what is wrong with it)."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            raw = file.read(MAX_STATUS_BYTES + 1)
     except FileNotFoundError:
         return None, None
     except OSError as exc:  # (one the service user may not read, left 0600 by a root run: replaced by the next save)
         return None, f"cannot be read ({exc.strerror})"
+    if len(raw) > MAX_STATUS_BYTES:
+        return None, (f"is over {MAX_STATUS_BYTES // 1_000_000} MB, where a status file is a few kB (a disk's "
+                      "garbage, another file saved under its name): not read")
     try:
         # (utf-8-sig: a file fixed by hand in a Windows editor starts with a BOM, which json refuses)
         document = json.loads(raw.decode("utf-8-sig"))
+    except MemoryError:
+        return None, "is corrupt (too big to read in this memory)"
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: nesting too deep
         if _seed_ini(raw):
             return None, "is the INI status of the seed's first versions (2022), not JSON: not read"

@@ -244,3 +244,41 @@ def test_a_restored_rule_force_the_mode_now_excludes_never_reaches_the_variator(
     again.reg.tick(stop + 30.1)
     assert [p for t, p, _ in again.sent if t == "regul/vload/ECS/cmd"] in (["0"], ["0", "0"])
     assert again.load("ecs").forced_by is None
+
+
+@pytest.mark.parametrize("wanted_wh", [1e7, 1e308])
+def test_a_damaged_wanted_wh_of_the_rule_s_force_is_never_forced_past_the_night(tmp_path: Path,
+                                                                                wanted_wh: float) -> None:
+    # The rest of the night force, resumed after a restart, lasted as long as the file's wanted_wh said: 1e7 Wh forced
+    # the heater from the grid for 208 days (past the 7 days any force may last), 1e308 raised out of tick.
+    base = Harness(field_config(tmp_path))
+    ticks(base, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 2, 0))
+    stop = at(2024, 1, 11, 2, 1)
+    doc = json.loads(json.dumps(base.reg.status(stop)))
+    own = doc["water_heater"]["seed_rule"]["own_force"]
+    assert own is not None and own["planned_end"] > stop  # (saved during the rule's force)
+    own["wanted_wh"] = wanted_wh
+    h = Harness(field_config(tmp_path))
+    assert h.reg.restore(doc, stop + 30) == []
+    h.reg.tick(stop + 30)
+    ecs = h.load("ecs")
+    assert ecs.is_forced() and ecs.force_end_at is not None
+    assert ecs.force_end_at <= own["due_at"] + own["latest_s"]  # (the night's room: its length and 3 h)
+    assert ecs.force_end_at - stop <= own["latest_s"]
+
+
+@pytest.mark.parametrize("mode", [["solar"], {"mode": "off"}])
+def test_a_water_heater_mode_of_another_type_keeps_the_rules_state(tmp_path: Path, mode: object) -> None:
+    # A list or an object as the saved mode raised (unhashable) before the rules were restored: the seed rule's state
+    # was lost with it, its night force not resumed, and the warning said nothing of the water heater could be.
+    base = Harness(field_config(tmp_path))
+    ticks(base, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 2, 0))
+    stop = at(2024, 1, 11, 2, 1)
+    doc = json.loads(json.dumps(base.reg.status(stop)))
+    saved = doc["water_heater"]["seed_rule"]
+    doc["water_heater"]["mode"] = mode
+    h = Harness(field_config(tmp_path))
+    warnings = h.reg.restore(doc, stop + 30)
+    assert not any("could not be restored" in w for w in warnings), warnings
+    restored = h.reg.status(stop + 30)["water_heater"]["seed_rule"]
+    assert restored["window_start"] == saved["window_start"] and restored["yesterday_wh"] == saved["yesterday_wh"]

@@ -252,3 +252,34 @@ def test_a_seed_file_saved_after_its_check_holds_today_s_energies(tmp_path: Path
     h = Harness(field_config(tmp_path, loads=("ecs",), evaluate=f"check_at = {check_at}\n"))
     assert h.reg.restore(seed_status(saved, 99), saved + 600) == []
     assert _energies(h, saved + 660) == (7652.0, 0.0, 5222.0, 11000.0)
+
+
+@pytest.mark.parametrize(("saved", "started"), [
+    (at(2024, 1, 10, 20, 50), at(2024, 1, 10, 23, 50)),
+    (at(2024, 1, 10, 20, 50), at(2024, 1, 11, 0, 10)),  # the flag was lost by a start after midnight
+    (at(2024, 1, 11, 0, 20), at(2024, 1, 11, 0, 30)),
+])
+def test_the_seed_s_full_flag_of_the_window_spares_the_night_force(tmp_path: Path, saved: float,
+                                                                    started: float) -> None:
+    # The seed's check at 01:00 forced nothing when its flag said the tank had been full since its 09:00 clear;
+    # restored only from a file of the same day, the flag saved at 20:50 was lost by a start at 00:10, and the check
+    # forced a tank the seed had seen full, from the grid.
+    doc = seed_status(saved, 99)
+    doc["equipments"][0].update(energy=2000.0, overed=True)
+    doc["ECS_energy_yesterday"] = 3000  # a short two days: the seed would force, were the tank not full
+    h = Harness(field_config(tmp_path, loads=("ecs",)))
+    h.reg.restore(doc, started)
+    ticks(h, started, at(2024, 1, 11, 1, 30))
+    assert h.load("ecs").forced_power_w is None
+
+
+def test_a_seed_s_full_flag_from_before_the_window_forces_as_the_seed_did(tmp_path: Path) -> None:
+    # Saved at 02:00 with the flag up since before the 01:00 check (the seed cleared it at 09:00 only): not this
+    # window's; the next night's check, its energy short, forces.
+    doc = seed_status(at(2024, 1, 10, 2, 0), 99)
+    doc["equipments"][0].update(energy=100.0, overed=True)
+    doc["ECS_energy_yesterday"] = 3000
+    h = Harness(field_config(tmp_path, loads=("ecs",)))
+    h.reg.restore(doc, at(2024, 1, 10, 2, 10))
+    assert h.reg.field.heater is not None and h.reg.field.heater.seed is not None
+    assert h.reg.field.heater.seed.full_in_window is False

@@ -133,6 +133,22 @@ def forced(doc: dict[str, Any], name: str, power_w: float, end_at: float | None 
     entry.update(forced=True, forced_power=power_w, force_end=end_at, forced_by="user")
 
 
+def test_a_timed_force_from_a_file_ahead_of_the_clock_keeps_the_time_it_had_left(tmp_path: Path) -> None:
+    # Taken as saved now, a file up to 12 h ahead (a Pi without a clock chip, before NTP) kept a timed force's end on
+    # its own clock: a 1-hour boost saved at 12:00, restored with the clock at 02:00, ran 11 h from the grid.
+    doc = saved_day(tmp_path, at(2, 12, 0))
+    forced(doc, "radiator", 1000.0, end_at=at(2, 13, 0))
+    h = Harness(write_config(tmp_path, ("ecs", "radiator")))
+    booted = at(2, 2, 0)
+    warnings = h.reg.restore(doc, booted)
+    assert len(warnings) == 1 and "ahead of the system clock" in warnings[0]
+    h.reg.start(booted)
+    radiator = h.load("radiator")
+    assert radiator.is_forced() and radiator.forced_power_w == 1000 and radiator.force_end_at == at(2, 3, 0)
+    h.reg.tick(at(2, 3, 0) + 1)
+    assert not radiator.is_forced()
+
+
 def test_a_file_far_ahead_of_the_clock_still_keeps_the_loads_forced_off(tmp_path: Path) -> None:
     # A vacation's "keep the heater off" (0 W until unforced) in a file the Pi, booted at its image's date before NTP,
     # saw days ahead: nothing was restored and the heater ran again on the surplus while the owner was away. A force
