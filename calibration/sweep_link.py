@@ -77,6 +77,10 @@ class SweepLink:
         self._end_sent = False
         self._end_answer = threading.Event()
         self.end_answered = False
+        # The regulator's availability says `online` (its last message): it commands the variator now, and the end's
+        # resends would fight it; `heed_availability` False (--ignore-availability): resent all the same.
+        self.regulator_online = False
+        self.heed_availability = True
         role = "" if armed else "-check"
         # (paho-mqtt only here: `python3 -m calibration fit` and --help run without it)
         from shell import paho_compat
@@ -156,6 +160,7 @@ class SweepLink:
         if message.topic == self.target.topic_read_power:
             self._on_event("reading", payload)
         elif message.topic == self.target.topic_availability:
+            self.regulator_online = payload.strip() == b"online"
             self._on_event("availability", payload.decode("utf-8", "replace").strip())
         elif message.topic == self.target.topic_variator_status:
             if self._end_sent and not self._end_answer.is_set():
@@ -209,7 +214,7 @@ class SweepLink:
         """Wait up to `wait_s` for the variator's status at the end percent, sending it again every END_RESEND_S:
         the variator's module off the Wi-Fi as the sweep ends (the cases that stop a sweep: a silent meter, a silent
         variator) lost the one message (its session is clean), came back, and ran on at the sweep's last percent.
-        A Ctrl-C gives the wait up."""
+        A Ctrl-C gives the wait up, and so does the regulator coming online (the resends would fight its commands)."""
         began = time.monotonic()
         deadline = began + wait_s
         end = format_percent(self.end_percent)
@@ -217,6 +222,9 @@ class SweepLink:
         while not self._end_answer.wait(max(0.0, min(END_RESEND_S, deadline - time.monotonic()))):
             asked = self.stop_asked_at
             if time.monotonic() >= deadline or (asked is not None and asked >= began):
+                return False
+            if self.heed_availability and self.regulator_online:
+                log.info("the regulator is online: it commands the variator now, the end percent is not sent again")
                 return False
             if not said:
                 said = True

@@ -16,6 +16,7 @@ class ImportGuard:
         # An import over the level counted since the count was last emptied: with import_guard_time 0 the count
         # itself holds nothing (its full is 0 Ws), and every import after an export was taken for a first one.
         self._counted = False
+        self._under = 0  # readings in a row at or under the level (two forget _counted, as a count drains)
         self._seen: tuple[float, float] | None = None  # (grid watts, time) at the last decision
 
     def due(self, grid_w: float, now: float, give_back_w: float, relays_on: bool = True) -> bool:
@@ -41,9 +42,9 @@ class ImportGuard:
         Without a relay on (`relays_on` False: none the loop may shed) the count is emptied: an import nothing could
         answer (the heater forced from the grid for ten minutes) left the count full, and the first relay to come
         on after it was shed 4 s into its min_on_s at a 150 W import that sheds nothing otherwise. With
-        import_guard_time 0, the guard sheds at the second reading over the level (any import did), an export
-        between them or not (one in between took the second for a first, and a hob pulsing 1 kW every other
-        reading was never shed: the stricter setting was the laxer)."""
+        import_guard_time 0, the guard sheds at the second reading over the level (any import did), one reading
+        at or under it between them or not (one in between took the second for a first, and a hob pulsing 1 kW
+        every other reading was never shed: the stricter setting was the laxer); two in a row forget the import."""
         level_w, full_ws = self.params.import_guard_w, self.params.import_guard_w * self.params.import_guard_s
         last, self._seen = self._seen, (grid_w, now)
         held_s = 0.0 if last is None else min(max(0.0, now - last[1]), MAX_GAP_S)  # (a clock stepped back: 0)
@@ -61,9 +62,13 @@ class ImportGuard:
                 # relay at its first watt of import)
                 self._import_ws = min(self._import_ws + counted_w * held_s, full_ws)
                 self._counted = True
+            self._under = 0
         else:
             self._import_ws = max(0.0, self._import_ws - level_w * held_s)
-            self._counted = self._counted and (full_ws == 0 or self._import_ws > 0)
+            self._under += 1
+            # (with import_guard_time 0 an import is remembered over one reading under the level, not two: a blip
+            # minutes after another is a first again, not a shed against the dwell)
+            self._counted = self._counted and (self._import_ws > 0 if full_ws > 0 else self._under < 2)
         return grid_w > (level_w if full_ws == 0 else 0) and self._import_ws >= full_ws and not first
 
     def clock_stepped_forward(self, step_s: float) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from values.file_modes import FILE_MODE, TEMP_RANDOM, make_folder, remove_temporaries
 from values.saved_numbers import saved_epoch
+from values.text import UTF8_MARK
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,6 @@ TEMP_SUFFIX = ".tmp"
 # read, but set aside. Read whole, 40 MB of NULs took 650 MB of memory (a Pi Zero 2 has 512 MB): every start crashed
 # on it before it could be set aside.
 MAX_STATUS_BYTES = 10_000_000
-UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def _temp_prefix(path: Path) -> str:
@@ -214,7 +214,7 @@ def load_status(path: Path, keep_aside: bool = False,
 def _seed_ini(raw: bytes) -> bool:
     """Whether `raw` is the INI status.ini of Coturex's first versions ([init] ecs_energy_today = ...), which
     JSON calls an error at line 1, as if the file were damaged."""
-    if not raw.removeprefix(UTF8_BOM).lstrip().startswith(b"["):
+    if not raw.removeprefix(UTF8_MARK).lstrip().startswith(b"["):
         return False  # (configparser's error quotes the whole first line: 40 MB of NULs took 600 MB to say so)
     parser = configparser.ConfigParser()
     try:

@@ -16,7 +16,7 @@ import pytest
 from calibration.cli import main
 from localbroker import PrivateBroker
 from tests.mqtt_probe import MqttProbe
-from tests.sweep_support import CMD, FAST, SimulatedLoad, partial, rows, sweep, write_config
+from tests.sweep_support import CMD, FAST, SimulatedLoad, delivered, partial, rows, sweep, write_config
 
 pytestmark = [pytest.mark.debian, pytest.mark.usefixtures("sweep_locks")]  # (their variator locks: not in /tmp)
 
@@ -132,3 +132,25 @@ def test_an_output_that_is_a_folder_is_refused(broker: PrivateBroker, probe: Mqt
     assert sorted(p.name for p in tmp_path.iterdir()) == ["calibration", "config.ini"]
     assert [p.name for p in folder.iterdir()] == ["power_calibration_ecs.csv"]
     assert not [m for m in probe.messages if m.topic == CMD]
+
+
+def test_the_end_percent_is_not_sent_again_over_a_regulator_come_online(
+        broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad, tmp_path: Path) -> None:
+    # Stopped by the regulator coming online, with the variator's answer to the end percent lost, the sweep sent it
+    # again every 2 s for 30 s, against the regulator's own commands.
+    probe.publish("regul/availability", "offline", retain=True)
+    load.deaf_from_percent = 0.0  # (the end percent's answer lost)
+
+    def regulator_starts() -> None:
+        probe.wait_for(CMD, lambda m: m.text == "80.0", timeout_s=30)
+        probe.publish("regul/availability", "online", retain=True)
+
+    starter = threading.Thread(target=regulator_starts, name="regulator-starts")
+    starter.start()
+    try:
+        assert sweep(write_config(tmp_path, broker.port), tmp_path / "c.csv") == 1
+    finally:
+        starter.join(35)
+    time.sleep(2.5)  # (a resend would have come by now)
+    assert [m.text for m in delivered(probe).on(CMD)].count("0.0") == 1
+    assert "the regulator is online: it commands the variator now" in (tmp_path / "c.log").read_text()

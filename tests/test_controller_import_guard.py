@@ -157,6 +157,26 @@ def test_an_import_alternating_with_an_export_is_shed_at_any_guard_time(tmp_path
     assert h.last(RADIATOR) == "OFF"
 
 
+@pytest.mark.parametrize(("between", "shed"), [(1, True), (2, False), (250, False)])
+def test_with_a_guard_time_of_0_an_import_is_forgotten_after_two_readings_under_the_level(
+        tmp_path: Path, between: int, shed: bool) -> None:
+    # Remembered until a shed, one reading of import shed the radiator, inside its min_on_s, at another blip 500 s
+    # later. One reading under the level between them keeps it (a hob pulsing), two forget it.
+    h = closed_loop(tmp_path, "radiator", evaluate_options="import_guard_time = 0\n")
+    house = House(h, base_w=300, pv_w=300 + 1000 + 200)
+    for _ in range(3):
+        house.read()
+    assert h.last(RADIATOR) == "ON"
+    house.pv_w = 300 + 1000 - 200  # one reading of 200 W import (a kettle's blip)
+    house.read()
+    house.pv_w = 300 + 1000 + 200
+    for _ in range(between):
+        house.read()
+    house.pv_w = 300 + 1000 - 200
+    house.read()
+    assert (h.last(RADIATOR) == "OFF") is shed
+
+
 def test_a_guard_shed_says_so_in_the_load_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     h = closed_loop(tmp_path, "ecs", "radiator")
     house = House(h, base_w=300, pv_w=300 + 3000 + 20)

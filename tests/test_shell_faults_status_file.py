@@ -8,6 +8,7 @@ import logging
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -84,10 +85,14 @@ def test_a_file_that_cannot_be_read_is_kept_aside(tmp_path: Path, monkeypatch: p
     status = tmp_path / "status.json"
     status.write_text(json.dumps({"schema_version": 1, "date": int(NOON), "equipments": []}))
 
-    def refused(self: Path) -> bytes:
-        raise PermissionError(13, "Permission denied", str(self))
+    opened = Path.open
 
-    monkeypatch.setattr(Path, "read_bytes", refused)
+    def refused(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self == status:
+            raise PermissionError(13, "Permission denied", str(self))
+        return opened(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refused)
     with caplog.at_level(logging.WARNING):
         assert load_status(status, keep_aside=True) is None
     monkeypatch.undo()
