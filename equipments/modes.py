@@ -144,6 +144,7 @@ def apply_mode_command(command: ForceCommand | UnforceCommand, load: Equipment, 
         # (a message from outside that changes nothing: bounded in the log, as anyone on the broker can send it)
         log.info("%s is not forced: unforce ignored%s", load.name, source, extra={"limit_key": load.name})
         return False
-    log.info("%s is no longer forced%s", load.name, source)
+    # (bounded with the load's forces: a burst of force and unforce from outside logged every unforce)
+    log.info("%s is no longer forced%s", load.name, source, extra={"limit_key": f"force-{load.name}"})
     load.unforce(now, f"unforced{source}")
     return True

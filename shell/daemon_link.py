@@ -219,8 +219,9 @@ class DaemonLinkEvents:
         """The connection's lines: back after an outage, and the first one's subscriptions."""
         down = self.link_report.up(steady_s())
         if down is not None:
-            log.info("connected to the broker again after %.0f s (%d failed attempt%s)", down[0], down[1],
-                     "" if down[1] == 1 else "s")
+            # ("again" only after a connection: the first one, after a start refused or unanswered, is no return)
+            log.info("connected to the broker%s after %.0f s (%d failed attempt%s)", " again" if self._started else "",
+                     down[0], down[1], "" if down[1] == 1 else "s")
         if not self._started:
             log.info("connected; subscribed to %s", ", ".join(self.reg.subscriptions()))
 

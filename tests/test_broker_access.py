@@ -270,3 +270,33 @@ def test_a_refusal_from_another_machine_names_mosquitto_s_listener() -> None:
     hint = connect_failure_hint(ConnectionRefusedError(111, "Connection refused"), Endpoint("192.168.1.10"))
     assert "nothing listens on 192.168.1.10 port 1883" in hint and "listener line" in hint, hint
     assert "systemctl status mosquitto" in connect_failure_hint(ConnectionRefusedError(), Endpoint("localhost"))
+
+
+def test_a_link_lost_to_the_keepalive_is_one_drop_not_a_drop_and_an_unanswered_attempt(tmp_path: Path) -> None:
+    # A broker (or the Wi-Fi to it) gone silent: paho calls on_disconnect twice for that one link (its keepalive
+    # check, then its loop's), and the second, the connection already counted, was read as an attempt the broker
+    # never answered: a second WARNING at the same millisecond, "if port N is a TLS listener, set tls = true".
+    import os
+    import signal
+
+    with PrivateBroker() as broker:
+        config = with_mqtt_lines(write_config(tmp_path, ("radiator",), port=broker.port), "keepalive = 5")
+        events: queue.SimpleQueue[object] = queue.SimpleQueue()
+        link = MqttLink(load_settings(config).mqtt, events, lambda: [])
+        assert broker.pid is not None
+        try:
+            assert link.start() is None
+            assert isinstance(events.get(timeout=10), Connected)
+            os.kill(broker.pid, signal.SIGSTOP)  # (silent: the socket stays open, nothing answers)
+            try:
+                first = events.get(timeout=20)
+                time.sleep(0.5)
+                after = []
+                while not events.empty():
+                    after.append(events.get())
+            finally:
+                os.kill(broker.pid, signal.SIGCONT)
+        finally:
+            link.stop(timeout_s=0.1)
+    assert isinstance(first, Disconnected) and first.connected_for_s is not None, first
+    assert not [e for e in after if isinstance(e, Disconnected)], after

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -64,6 +65,9 @@ def test_the_off_of_a_removed_load_reaches_a_broker_that_was_not_up_at_the_start
         finally:
             assert daemon.terminate() == 0
         assert "could not send off" not in daemon.output
+        # (its first connection, after a start the broker was not up for, is no return: "again" said it was)
+        assert re.search(r"connected to the broker after \d+ s \(\d+ failed attempts?\)", daemon.output), daemon.output
+        assert "connected to the broker again" not in daemon.output
     finally:
         broker.cleanup()
 

@@ -140,6 +140,22 @@ def test_forces_sent_again_and_again_are_bounded_in_the_log(tmp_path: Path, capl
     assert len([line for line in passed if line.startswith("forcing radiator to 1000 W, its max")]) == 5  # (per load)
 
 
+def test_forces_and_unforces_in_a_burst_are_bounded_in_the_log(tmp_path: Path,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    # A force and an unforce in turn (an automation's slider, anyone on the broker): the forces were bounded, every
+    # "no longer forced" line let through.
+    h = Harness(write_config(tmp_path, ("radiator",)))
+
+    def send() -> None:
+        for i in range(100):
+            h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000}', NOON + i)
+            h.reg.handle(MODE, b'{"command": "unforce", "name": "radiator"}', NOON + i + 0.5)
+
+    passed = lines_let_through(caplog, send)
+    assert len([line for line in passed if line.startswith("forcing radiator")]) == 5
+    assert len([line for line in passed if line.startswith("radiator is no longer forced")]) == 5
+
+
 def test_each_reason_of_a_refused_mode_command_has_its_own_budget(tmp_path: Path,
                                                                   caplog: pytest.LogCaptureFixture) -> None:
     # Limited by the message alone, five refused commands within a minute hid every other refusal until it ended: a
