@@ -95,8 +95,9 @@ UNIT_FILE ?= /etc/systemd/system/pyseb.service
 # A PySEB running already (this is an upgrade: git pull, then this again) keeps the code it started with, and
 # `systemctl enable --now` leaves it so: then the restart is what runs this checkout's.
 # A setting added to the installed unit by hand is lost when it is written again: each is named, with the way to keep it
-# (an Environment= line by its variable: the unit's own sets PYTHONUNBUFFERED only). One the new unit sets otherwise (an older version's After=, a checkout moved, another --user) is said apart, with no
-# drop-in advised: User=pi put in one would run PySEB as the old user.
+# (an Environment= line by its variable: the unit's own sets PYTHONUNBUFFERED only). One the new unit sets otherwise
+# (an older version's After=, a checkout moved, another --user) is said apart, with no drop-in advised: User=pi put in
+# one would run PySEB as the old user.
 install-service:
 	@tmp=$$(mktemp "$${TMPDIR:-/tmp}/pyseb.service.XXXXXX") || exit 2; trap 'rm -f "$$tmp"' EXIT; \
 	echo "$(PYTHON) contrib/render_service.py --user $(SERVICE_USER) --dir \"$(CURDIR)\" > $$tmp"; \

@@ -130,7 +130,8 @@ def _residual_from(i: int, watts: list[float], percent: list[float], kept: list[
     if above == 0:
         return max(0.0, watts[i] - kept_ref[0])
     lo, hi = kept[above - 1], kept[above]
-    share = (percent[i] - percent[lo]) / (percent[hi] - percent[lo])
+    span = percent[hi] - percent[lo]
+    share = (percent[i] - percent[lo]) / span if span > 0 else 0.5  # (read points: percents strictly increasing)
     return watts[i] - (kept_ref[above - 1] + share * (kept_ref[above] - kept_ref[above - 1]))
 
 

@@ -147,7 +147,7 @@ class ForecastBook:
         pv_wh = earlier.pv_wh if message.pv_wh is None else message.pv_wh
         if clouds == earlier.clouds_percent and pv_wh == earlier.pv_wh:
             return earlier
-        clouds_at = earlier.clouds_received_at() if clouds == earlier.clouds_percent else None
+        clouds_at = earlier.clouds_received_at() if clouds is not None and clouds == earlier.clouds_percent else None
         return DayForecast(earlier.day, clouds, pv_wh, now, clouds_at=clouds_at)
 
     def _drop_furthest_ahead(self, now: float) -> list[date]:
