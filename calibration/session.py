@@ -64,6 +64,8 @@ class VariatorSession:
                else "--no-answers" if not self.target.answers else "no status topic to hear it on")
         said = f"the end percent, {end} %, was sent, not confirmed by the variator ({why})"
         last = self._link.last_percent
+        if self._link.yielded_to_regulator:
+            return f"{said}: the regulator, online, commands the variator now"
         if status is None or last is None or last == self._link.end_percent:
             return said
         # (a variator off the network then lost it: back, it runs on at the last percent it took)

@@ -67,6 +67,7 @@ class SweepLink:
         # drop until its first try to reconnect. `_connections` counts the CONNACKs.
         self._up = False
         self._connections = 0
+        self._socket_open = False  # a socket opened and not yet reported closed (see _on_disconnect)
         self.commanded = False  # only a link that has sent a percent puts the load back at the end
         # When a stop was last asked (monotonic s; a signal sets it): one asked once the end's wait for the
         # broker has begun gives that wait up (the stop that ended the sweep came before it).
@@ -81,6 +82,7 @@ class SweepLink:
         # resends would fight it; `heed_availability` False (--ignore-availability): resent all the same.
         self.regulator_online = False
         self.heed_availability = True
+        self.yielded_to_regulator = False  # the end's wait gave way to it (the load is the regulator's now)
         role = "" if armed else "-check"
         # (paho-mqtt only here: `python3 -m calibration fit` and --help run without it)
         from shell import paho_compat
@@ -105,6 +107,7 @@ class SweepLink:
         self.client.on_connect_fail = self._on_connect_fail
         self.client.on_loop_error = self._on_loop_error
         self.client.on_message = self._on_message
+        self.client.on_socket_open = self._on_socket_open
 
     def start(self) -> None:
         """Open the connection and start paho's network thread (the CONNACK arrives as a 'connected' event)."""
@@ -134,7 +137,15 @@ class SweepLink:
         client.subscribe([(t, 0) for t in topics])
         self._on_event("connected", None)
 
+    def _on_socket_open(self, client: mqtt.Client, userdata: object, sock: object) -> None:
+        self._socket_open = True
+
     def _on_disconnect(self, client: mqtt.Client, reason: str) -> None:
+        # (one report a socket: paho calls on_disconnect twice for a link lost to its keepalive, and the second, the
+        # CONNACK already counted, was said as a connection the broker never answered, with a TLS hint)
+        if not self._socket_open:
+            return
+        self._socket_open = False
         self._up = False
         # (finish() clears _started first: its own clean disconnect is no news)
         if self._started:
@@ -225,6 +236,7 @@ class SweepLink:
                 return False
             if self.heed_availability and self.regulator_online:
                 log.info("the regulator is online: it commands the variator now, the end percent is not sent again")
+                self.yielded_to_regulator = True
                 return False
             if not said:
                 said = True

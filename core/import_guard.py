@@ -51,7 +51,9 @@ class ImportGuard:
         # (the first reading of an import after an export, with nothing counted before it, sheds nothing on its
         # own; an import that alternates with an export keeps its count, and is shed)
         nothing_counted = self._import_ws == 0 if full_ws > 0 else not self._counted
-        first = last is None or (last[0] <= 0 and nothing_counted)
+        # (with import_guard_time 0 the level is the line: a reading of a small import under it before an import over
+        # it made that one a second, shed at once, and one over it after small imports never forgotten)
+        first = last is None or (last[0] <= (level_w if full_ws == 0 else 0) and nothing_counted)
         if not relays_on:
             self._import_ws, self._counted = 0.0, False
             return False

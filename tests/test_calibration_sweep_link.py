@@ -55,6 +55,31 @@ def test_the_end_percent_is_sent_once_for_a_broker_that_has_just_gone_down(broke
     assert seen == ["0.0"]
 
 
+def test_a_link_lost_to_the_keepalive_is_one_drop(broker: PrivateBroker, tmp_path: Path) -> None:
+    # paho calls on_disconnect twice for a link its keepalive found dead: the second was said as a connection the
+    # broker never answered, with a TLS hint, as the daemon's link said it until 2026-12-04.
+    import signal
+
+    config = write_config(tmp_path, broker.port)
+    config.write_text(config.read_text().replace("topic_regul = regul\n", "topic_regul = regul\nkeepalive = 5\n"))
+    events: list[tuple[str, object]] = []
+    link = SweepLink(load_sweep_target(config, "ecs"), 0.0, lambda kind, data: events.append((kind, data)))
+    link.start()
+    assert broker.pid is not None
+    try:
+        until(lambda: ("connected", None) in events)
+        os.kill(broker.pid, signal.SIGSTOP)  # (silent: the socket stays open, nothing answers)
+        try:
+            until(lambda: any(kind == "disconnected" for kind, _ in events), timeout_s=20)
+            time.sleep(0.5)
+        finally:
+            os.kill(broker.pid, signal.SIGCONT)
+    finally:
+        link.finish(reconnect_wait_s=0.1)
+    dropped = [data for kind, data in events if kind == "disconnected"]
+    assert len(dropped) == 1 and "TLS" not in str(dropped[0]), dropped
+
+
 def until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition() and time.monotonic() < deadline:

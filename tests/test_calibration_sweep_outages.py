@@ -135,7 +135,8 @@ def test_an_output_that_is_a_folder_is_refused(broker: PrivateBroker, probe: Mqt
 
 
 def test_the_end_percent_is_not_sent_again_over_a_regulator_come_online(
-        broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad, tmp_path: Path) -> None:
+        broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
     # Stopped by the regulator coming online, with the variator's answer to the end percent lost, the sweep sent it
     # again every 2 s for 30 s, against the regulator's own commands.
     probe.publish("regul/availability", "offline", retain=True)
@@ -154,3 +155,5 @@ def test_the_end_percent_is_not_sent_again_over_a_regulator_come_online(
     time.sleep(2.5)  # (a resend would have come by now)
     assert [m.text for m in delivered(probe).on(CMD)].count("0.0") == 1
     assert "the regulator is online: it commands the variator now" in (tmp_path / "c.log").read_text()
+    err = capsys.readouterr().err
+    assert "the regulator, online, commands the variator now" in err and "mosquitto_pub" not in err, err

@@ -157,9 +157,10 @@ def test_an_import_alternating_with_an_export_is_shed_at_any_guard_time(tmp_path
     assert h.last(RADIATOR) == "OFF"
 
 
+@pytest.mark.parametrize("under_w", [-200, 50])  # (an export, a small import under the level)
 @pytest.mark.parametrize(("between", "shed"), [(1, True), (2, False), (250, False)])
 def test_with_a_guard_time_of_0_an_import_is_forgotten_after_two_readings_under_the_level(
-        tmp_path: Path, between: int, shed: bool) -> None:
+        tmp_path: Path, between: int, shed: bool, under_w: float) -> None:
     # Remembered until a shed, one reading of import shed the radiator, inside its min_on_s, at another blip 500 s
     # later. One reading under the level between them keeps it (a hob pulsing), two forget it.
     h = closed_loop(tmp_path, "radiator", evaluate_options="import_guard_time = 0\n")
@@ -169,12 +170,27 @@ def test_with_a_guard_time_of_0_an_import_is_forgotten_after_two_readings_under_
     assert h.last(RADIATOR) == "ON"
     house.pv_w = 300 + 1000 - 200  # one reading of 200 W import (a kettle's blip)
     house.read()
-    house.pv_w = 300 + 1000 + 200
+    house.pv_w = 300 + 1000 - under_w
     for _ in range(between):
         house.read()
     house.pv_w = 300 + 1000 - 200
     house.read()
     assert (h.last(RADIATOR) == "OFF") is shed
+
+
+def test_with_a_guard_time_of_0_an_import_after_small_imports_is_a_first(tmp_path: Path) -> None:
+    # A reading of 50 W import (under the 100 W level) before one of 200 W made that one a second: shed at once.
+    h = closed_loop(tmp_path, "radiator", evaluate_options="import_guard_time = 0\n")
+    house = House(h, base_w=300, pv_w=300 + 1000 + 200)
+    for _ in range(3):
+        house.read()
+    house.pv_w = 300 + 1000 - 50
+    house.read()
+    house.pv_w = 300 + 1000 - 200
+    house.read()
+    assert h.last(RADIATOR) == "ON"
+    house.read()  # (its second reading over the level)
+    assert h.last(RADIATOR) == "OFF"
 
 
 def test_a_guard_shed_says_so_in_the_load_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
