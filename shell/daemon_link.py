@@ -220,7 +220,7 @@ class DaemonLinkEvents:
         down = self.link_report.up(steady_s())
         if down is not None:
             # ("again" only after a connection: the first one, after a start refused or unanswered, is no return)
-            log.info("connected to the broker%s after %.0f s (%d failed attempt%s)", " again" if self._started else "",
+            log.info("connected to the broker%s after %.0f s (%d failed attempt%s)", "" if event.first else " again",
                      down[0], down[1], "" if down[1] == 1 else "s")
         if not self._started:
             log.info("connected; subscribed to %s", ", ".join(self.reg.subscriptions()))
