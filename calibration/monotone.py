@@ -112,7 +112,7 @@ def _top_residual(top_w: float, below: list[float], step_percent: float) -> floa
     return max(0.0, top_w - lead)
 
 
-def _residuals(watts: list[float], percent: list[float], top_step_percent: float) -> list[float]:
+def _residuals(watts: list[float], top_step_percent: float) -> list[float]:
     """Each point's distance from a median isotonic reference of all the points (the top one: `_top_residual`)."""
     residual = [w - ref for w, ref in zip(watts, isotonic_median(watts), strict=True)]
     if len(watts) > 2:
@@ -139,7 +139,7 @@ def _outliers(watts: list[float], percent: list[float], limit: int, max_w: float
     """Indices (into `watts`) of at most `limit` points far from a median isotonic reference."""
     if limit <= 0:
         return ()
-    residual = _residuals(watts, percent, percent[-1] - percent[-2] if len(percent) > 1 else 0.0)
+    residual = _residuals(watts, percent[-1] - percent[-2] if len(percent) > 1 else 0.0)
     middle = statistics.median(residual)
     mad = statistics.median([abs(r - middle) for r in residual])
     threshold = max(OUTLIER_MAD_FACTOR * 1.4826 * mad, OUTLIER_MIN_W_SHARE * max_w)

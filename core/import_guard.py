@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from core.control_params import MAX_GAP_S, ControlParams
 
+# With import_guard_time 0, an import over the level is forgotten after this many readings in a row at or under it.
+FORGET_AFTER = 2
+
 
 class ImportGuard:
     """The energy imported over `import_guard_w`, counted in watt-seconds from one decision to the next."""
@@ -13,10 +16,10 @@ class ImportGuard:
         # A reading over the level adds its import since the last reading, one at or under it (or an export)
         # takes back what a reading at the level adds (due).
         self._import_ws = 0.0
-        # An import over the level counted since the count was last emptied: with import_guard_time 0 the count
-        # itself holds nothing (its full is 0 Ws), and every import after an export was taken for a first one.
-        self._counted = False
-        self._under = 0  # readings in a row at or under the level (two forget _counted, as a count drains)
+        # With import_guard_time 0 the count itself holds nothing (its full is 0 Ws), and every import after an export
+        # was taken for a first one: what it remembers is the readings in a row at or under the level since an import
+        # over it was counted (FORGET_AFTER of them, or a shed: none remembered, as a count drains).
+        self._quiet = FORGET_AFTER
         self._seen: tuple[float, float] | None = None  # (grid watts, time) at the last decision
 
     def due(self, grid_w: float, now: float, give_back_w: float, relays_on: bool = True) -> bool:
@@ -50,12 +53,12 @@ class ImportGuard:
         held_s = 0.0 if last is None else min(max(0.0, now - last[1]), MAX_GAP_S)  # (a clock stepped back: 0)
         # (the first reading of an import after an export, with nothing counted before it, sheds nothing on its
         # own; an import that alternates with an export keeps its count, and is shed)
-        nothing_counted = self._import_ws == 0 if full_ws > 0 else not self._counted
+        nothing_counted = self._import_ws == 0 if full_ws > 0 else self._quiet >= FORGET_AFTER
         # (with import_guard_time 0 the level is the line: a reading of a small import under it before an import over
         # it made that one a second, shed at once, and one over it after small imports never forgotten)
         first = last is None or (last[0] <= (level_w if full_ws == 0 else 0) and nothing_counted)
         if not relays_on:
-            self._import_ws, self._counted = 0.0, False
+            self._import_ws, self._quiet = 0.0, FORGET_AFTER
             return False
         if grid_w > level_w:
             counted_w = grid_w - max(give_back_w, 0.0) if last is None or last[0] <= level_w else grid_w
@@ -63,14 +66,14 @@ class ImportGuard:
                 # (full is full: an import no relay could answer must not leave a store that sheds the next
                 # relay at its first watt of import)
                 self._import_ws = min(self._import_ws + counted_w * held_s, full_ws)
-                self._counted = True
-            self._under = 0
+                self._quiet = 0
+            elif self._quiet < FORGET_AFTER:
+                self._quiet = 0  # (an import still remembered: the readings under the level counted afresh)
         else:
             self._import_ws = max(0.0, self._import_ws - level_w * held_s)
-            self._under += 1
             # (with import_guard_time 0 an import is remembered over one reading under the level, not two: a blip
             # minutes after another is a first again, not a shed against the dwell)
-            self._counted = self._counted and (self._import_ws > 0 if full_ws > 0 else self._under < 2)
+            self._quiet = min(self._quiet + 1, FORGET_AFTER)
         return grid_w > (level_w if full_ws == 0 else 0) and self._import_ws >= full_ws and not first
 
     def clock_stepped_forward(self, step_s: float) -> None:
@@ -81,4 +84,4 @@ class ImportGuard:
 
     def shed(self) -> None:
         """A relay was shed: the next shed, if the import lasts, after as much again."""
-        self._import_ws, self._counted = 0.0, False
+        self._import_ws, self._quiet = 0.0, FORGET_AFTER

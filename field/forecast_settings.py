@@ -83,14 +83,12 @@ def read_forecast_settings(cp: configparser.ConfigParser, reader: SectionReader)
         _ = parts.port  # (a port over 65535 raises here, not at the fetch: Linux would wrap it to another)
     except ValueError as exc:  # (an unbalanced bracket: "Invalid IPv6 URL", a traceback at --check and start)
         reader.problems.append(ConfigProblem("openweathermap", "url", f"not a URL ({exc}): {url!r}"))
-        parts = None
-    if parts is None:
-        pass
-    elif parts.scheme not in ("http", "https") or not parts.netloc:
-        reader.problems.append(ConfigProblem("openweathermap", "url", f"expected an http(s):// URL, got {url!r}"))
-    elif parts.scheme == "http" and raw["key"] and parts.hostname not in LOOPBACK:
-        reader.warnings.append(ConfigProblem("openweathermap", "url", "plain http: the API key would travel "
-                                             "unencrypted; use https"))
+    else:
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            reader.problems.append(ConfigProblem("openweathermap", "url", f"expected an http(s):// URL, got {url!r}"))
+        elif parts.scheme == "http" and raw["key"] and parts.hostname not in LOOPBACK:
+            reader.warnings.append(ConfigProblem("openweathermap", "url", "plain http: the API key would travel "
+                                                 "unencrypted; use https"))
     if raw["key"] and not raw["location"]:
         reader.problems.append(ConfigProblem("openweathermap", "location", "is required with a key"))
     attempts, interval_s, timeout_s = raw["attempts"] or 1, raw["retry_interval_s"] or 0.0, raw["timeout_s"] or 0.0
