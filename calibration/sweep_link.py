@@ -67,7 +67,6 @@ class SweepLink:
         # drop until its first try to reconnect. `_connections` counts the CONNACKs.
         self._up = False
         self._connections = 0
-        self._socket_open = False  # a socket opened and not yet reported closed (see _on_disconnect)
         self.commanded = False  # only a link that has sent a percent puts the load back at the end
         # When a stop was last asked (monotonic s; a signal sets it): one asked once the end's wait for the
         # broker has begun gives that wait up (the stop that ended the sweep came before it).
@@ -107,7 +106,6 @@ class SweepLink:
         self.client.on_connect_fail = self._on_connect_fail
         self.client.on_loop_error = self._on_loop_error
         self.client.on_message = self._on_message
-        self.client.on_socket_open = self._on_socket_open
 
     def start(self) -> None:
         """Open the connection and start paho's network thread (the CONNACK arrives as a 'connected' event)."""
@@ -137,15 +135,7 @@ class SweepLink:
         client.subscribe([(t, 0) for t in topics])
         self._on_event("connected", None)
 
-    def _on_socket_open(self, client: mqtt.Client, userdata: object, sock: object) -> None:
-        self._socket_open = True
-
     def _on_disconnect(self, client: mqtt.Client, reason: str) -> None:
-        # (one report a socket: paho calls on_disconnect twice for a link lost to its keepalive, and the second, the
-        # CONNACK already counted, was said as a connection the broker never answered, with a TLS hint)
-        if not self._socket_open:
-            return
-        self._socket_open = False
         self._up = False
         # (finish() clears _started first: its own clean disconnect is no news)
         if self._started:

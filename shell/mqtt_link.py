@@ -109,10 +109,6 @@ class MqttLink:
         self._refused = False  # the last attempt was refused: its disconnection is no news
         self.takeover = TakeoverGuard()
         self._backed_off = False  # the reconnect delay is lengthened for a takeover
-        # A socket opened and not yet reported closed: paho calls on_disconnect twice for one link lost to its
-        # keepalive (its keepalive check, then its loop's), and the second, its CONNACK already counted, read as an
-        # attempt the broker never answered: a TLS hint for a Wi-Fi drop, and one failed attempt too many.
-        self._socket_open = False
         client = paho_compat.new_client(settings.client_id, clean_session=True)
         if settings.username:
             client.username_pw_set(settings.username, settings.password)
@@ -202,8 +198,8 @@ class MqttLink:
         return True
 
     # --- paho callbacks (network thread): hand over only ----------------------------------------------
-    def _on_socket_open(self, client: mqtt.Client, userdata: object, sock: object) -> None:
-        self._socket_open = True
+    @staticmethod
+    def _on_socket_open(client: mqtt.Client, userdata: object, sock: object) -> None:
         # Commands are small packets sent one at a time: without TCP_NODELAY, Nagle's algorithm holds
         # each behind the previous one's delayed ACK (~40 ms on Linux).
         set_nodelay(sock)
@@ -245,9 +241,6 @@ class MqttLink:
 
     @_guarded(fatal=False)
     def _on_disconnect(self, client: mqtt.Client, reason: str) -> None:
-        if not self._socket_open:
-            return  # (this socket's loss was reported already)
-        self._socket_open = False
         lasted_s, backoff_s = self.takeover.dropped(time.monotonic())
         # Set before paho's own wait starts (it runs right after this callback): a takeover lengthens it.
         if backoff_s is not None:

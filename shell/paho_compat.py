@@ -19,8 +19,19 @@ class Client(mqtt.Client):
     the exception and call on_connect_fail without it), and its network thread alive whatever its loop raises."""
 
     last_attempt_error: OSError | None = None
-    # (network thread) What paho's loop let out, the socket closed since: paho reconnects with its backoff.
+    # (network thread) What paho's loop let out, the socket closed since: paho reconnects with its backoff. Called,
+    # as on_disconnect is (see `socket_lost`), once a socket.
     on_loop_error: Callable[[mqtt.Client, Exception], None] | None = None
+    # A socket opened (every connection attempt goes through reconnect(), the first one's too) and its loss not yet
+    # told: paho calls on_disconnect twice for a link its keepalive found dead (its keepalive check, then its loop's),
+    # and the second, the connection already counted, was said as an attempt the broker never answered, with a TLS
+    # hint, by the daemon and the calibration tools alike.
+    _socket_live = False
+
+    def socket_lost(self) -> bool:
+        """True the first time it is asked after a socket was opened, then False until another is."""
+        live, self._socket_live = self._socket_live, False
+        return live
 
     def _thread_main(self) -> None:
         # paho's own (loop_start's thread), kept alive: paho 1.6.1 lets any socket error but a ConnectionError out of
@@ -35,8 +46,9 @@ class Client(mqtt.Client):
                 except Exception as exc:
                     if self._thread_terminate:
                         return
+                    lost = self.socket_lost()
                     self._sock_close()  # (the next pass of the loop finds no socket: reconnects after its wait)
-                    if self.on_loop_error is not None:
+                    if lost and self.on_loop_error is not None:
                         self.on_loop_error(self, exc)
                     if last_error_at is not None and time.monotonic() - last_error_at < LOOP_ERROR_PAUSE_S:
                         # (paho's loop waits its backoff before a new socket: never a busy loop of errors all the same)
@@ -53,6 +65,7 @@ class Client(mqtt.Client):
             self.last_attempt_error = exc
             raise
         self.last_attempt_error = None
+        self._socket_live = True
         return result
 
 
@@ -91,8 +104,10 @@ def on_connect(client: mqtt.Client, handler: Callable[[mqtt.Client, str | None],
 
 
 def on_disconnect(client: mqtt.Client, handler: Callable[[mqtt.Client, str], None]) -> None:
-    """`handler(client, reason)` after the link drops."""
+    """`handler(client, reason)` after the link drops, once a socket (Client.socket_lost)."""
     def _called(c: mqtt.Client, userdata: object, *args: Any) -> None:
+        if isinstance(c, Client) and not c.socket_lost():
+            return  # (this socket's loss was told already)
         # 2.x: (flags, reason_code, properties); 1.6: (rc,)
         handler(c, reason_text(args[1] if len(args) >= 2 else args[0]))
     client.on_disconnect = _called
