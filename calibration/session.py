@@ -38,8 +38,7 @@ class VariatorSession:
         self.ignore_availability = ignore_availability
         self._progress = progress
         self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()
-        self._link = SweepLink(target, end_percent, self._on_event)
-        self._link.heed_availability = not ignore_availability
+        self._link = SweepLink(target, end_percent, self._on_event, heed_availability=not ignore_availability)
         # Where the load may have been left, when the broker never confirmed the end percent (see finish).
         self.left_at_percent: float | None = None
         # The variator's status said it runs at the end percent (False: sent, not confirmed; see _finish).

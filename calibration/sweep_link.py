@@ -56,7 +56,7 @@ class SweepLink:
     """
 
     def __init__(self, target: SweepTarget, end_percent: float, on_event: Callable[[str, object], None],
-                 armed: bool = True) -> None:
+                 armed: bool = True, heed_availability: bool = True) -> None:
         self.target = target
         self.end_percent = end_percent
         self.armed = armed
@@ -80,7 +80,7 @@ class SweepLink:
         # The regulator's availability says `online` (its last message): it commands the variator now, and the end's
         # resends would fight it; `heed_availability` False (--ignore-availability): resent all the same.
         self.regulator_online = False
-        self.heed_availability = True
+        self.heed_availability = heed_availability
         self.yielded_to_regulator = False  # the end's wait gave way to it (the load is the regulator's now)
         role = "" if armed else "-check"
         # (paho-mqtt only here: `python3 -m calibration fit` and --help run without it)
