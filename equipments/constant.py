@@ -21,8 +21,8 @@ RELAY_OPTIONS: tuple[Option, ...] = BASE_OPTIONS + (
     Option("json_on", str, "1", "payload that switches the relay on (any text: JSON, ON, 1)"),
     Option("json_off", str, "0", "payload that switches the relay off (one the relay reads as json_on is refused)"),
     Option("retain", "bool?", None, "publish relay commands retained, so a rebooted relay gets its state "
-           "(default: true, but false on domoticz/in, where Domoticz would re-apply a stale command at every "
-           "reconnect)"),
+           "(default: true, but false on Domoticz's input, [domoticz] topic_in (domoticz/in), where Domoticz "
+           "would re-apply a stale command at every reconnect)"),
     Option("min_on_s", float, 600.0, "closed_loop: seconds a relay stays on once switched on (wear)", min=0,
            max=86400),
     Option("min_off_s", float, 120.0, "closed_loop: seconds a relay stays off once switched off (wear)", min=0,
@@ -53,10 +53,8 @@ class RelayEquipment(Equipment):
             # would switch the relay on again, and the load would draw from the grid with no surplus at all.
             raise EquipmentBuildError("json_off", f"{self.json_off!r} reads as json_on ({self.json_on!r}) to the "
                                       "relay: it could never be switched off; give the payload that switches it off")
-        given = options.get("retain")
-        # Domoticz reads domoticz/in as a stream of orders, not a state: a retained On is re-applied every
-        # time Domoticz reconnects to the broker, hours after PySEB switched the device off or died.
-        self.retain: bool = given if given is not None else self.topic_set_power != DOMOTICZ_IN
+        self.retain: bool = True
+        self.read_by_domoticz_at(DOMOTICZ_IN)
         # The closed loop's dwell, on delay and hysteresis (0 when not given: Hébert's rule has none), read
         # once: the loop asks at every decision, and a load's options are its config, never changed once it
         # is built.
@@ -73,6 +71,14 @@ class RelayEquipment(Equipment):
         # its measure.)
         self.hands_over = False
         self.handed_over = False
+
+    def read_by_domoticz_at(self, topic_in: str) -> None:
+        """Domoticz's input topic is `topic_in` (the config's [domoticz] topic_in, read after the loads): a relay
+        commanded there is not retained unless its `retain` says so. Domoticz reads its input as a stream of orders,
+        not a state: a retained On is re-applied every time Domoticz reconnects to the broker, hours after PySEB
+        switched the device off or died (with topic_in = dz/in, it was, the default judged on domoticz/in alone)."""
+        given = self.options.get("retain")
+        self.retain = given if given is not None else self.topic_set_power != topic_in
 
     @property
     def is_on(self) -> bool:

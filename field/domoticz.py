@@ -62,7 +62,9 @@ class DomoticzBridge:
         # Home Assistant, coming after a second choice there, set the first again
         self._mode_echoes: EchoQueue[int | None] = EchoQueue(f"water-heater mode selector idx {ds.idx_ecs_mode}",
                                                              lambda level: f"level {level}")
-        self._level_sent_at: float | None = None  # when a level was last sent to the selector (show_mode)
+        # The levels sent to the selector in the last ECHO_WAIT_S (show_mode), and when: a user's choice read then
+        # may have crossed them (_crossed)
+        self._levels_sent: list[tuple[int | None, float]] = []
 
     def _send(self, message: Message) -> None:
         """Publish `message` to Domoticz. A device PySEB shows a state on (or asks about) has its last update
@@ -202,9 +204,10 @@ class DomoticzBridge:
         self._unshown = mode
         message = self.selector.show(mode)
         if message is not None:
-            self._level_sent_at = now
+            level = self.selector.level_for(mode)
+            self._levels_sent = [*self._recent_levels(now), (level, now)]
             if not self.settings.prevent_loop:
-                self._mode_echoes.sent(self.selector.level_for(mode), now)
+                self._mode_echoes.sent(level, now)
             self._send(message)
 
     def _selected(self, device: DomoticzDevice, now: float) -> bool:
@@ -239,23 +242,32 @@ class DomoticzBridge:
         if mode is None:
             return False
         self.heater.set_mode(mode, now, "domoticz")
-        self._crossed(mode, now)
+        self._crossed(mode, device.level, now)
         return True
 
-    def _crossed(self, mode: EcsMode, now: float) -> None:
+    def _recent_levels(self, now: float) -> list[tuple[int | None, float]]:
+        """The levels sent to the selector less than ECHO_WAIT_S ago (none ahead of a clock stepped back)."""
+        return [(level, at) for level, at in self._levels_sent if 0 <= now - at < ECHO_WAIT_S]
+
+    def _crossed(self, mode: EcsMode, level: int | None, now: float) -> None:
         """A user's choice on the selector, `mode` now in effect, read just after PySEB sent the selector a level (a
         mode chosen in Home Assistant): the two may have crossed, the user's made before Domoticz acted on PySEB's.
         Domoticz then shows PySEB's level while the mode is the user's, and under Prevent Loop nothing told: its answer
         at the next connect set the older level again (Home Assistant's forced, hours after the user chose off). The
         level is sent again: the selector shows the mode in effect, whichever came first. Not when Domoticz echoes:
         the echo of PySEB's level, read after the user's choice, sets that level's mode again, and the two agree (sent
-        again, each echo answered the one before, for ever)."""
-        if (self.selector is None or not self.settings.prevent_loop or self._level_sent_at is None
-                or not 0 <= now - self._level_sent_at < ECHO_WAIT_S):
+        again, each echo answered the one before, for ever). Nor when the level read is one PySEB sent in that time:
+        it may be its echo, from a Domoticz that echoes though `prevent_loop` says it does not (two modes chosen in
+        Home Assistant within its echo delay flipped the heater between them twice a second, for ever); its mode is
+        in effect as any update's, and the last echo read is the last level sent."""
+        if self.selector is None or not self.settings.prevent_loop:
+            return
+        recent = self._recent_levels(now)
+        if not recent or level in (sent for sent, _ in recent):
             return
         log.info("water-heater mode selector idx %d: %s chosen in Domoticz %.1f s after PySEB sent it a level; the two "
                  "may have crossed: %s kept, and shown on the selector again", self.selector.idx, mode.value,
-                 now - self._level_sent_at, mode.value)
+                 now - recent[-1][1], mode.value)
         self.show_mode(mode, now)
 
     def _switched(self, switch: Switch, device: DomoticzDevice, now: float) -> bool:

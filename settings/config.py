@@ -17,7 +17,7 @@ from typing import Any, ParamSpec
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from equipments.base import Equipment
-from equipments.constant import CLOSED_LOOP_RELAY_KEYS
+from equipments.constant import CLOSED_LOOP_RELAY_KEYS, RelayEquipment
 from field.config import (
     FIELD_EVALUATE_IGNORED,
     FIELD_EVALUATE_OPTIONS,
@@ -138,6 +138,9 @@ def load_settings(path: str | Path, *, daemon_files: bool = True) -> Settings:
     warn_closed_loop_keys(reader, cp, evaluate_raw.get("algorithm"), equipments)
     warn_hebert_key(reader, cp, evaluate_raw.get("algorithm"))
     field = read_field_settings(cp, reader, evaluate_raw, equipments, mqtt_raw.get("client_id") or PYSEB_NAME)
+    for load in equipments:
+        if isinstance(load, RelayEquipment):
+            load.read_by_domoticz_at(field.domoticz.topic_in)
     warn_unused_sections(cp, reader, {e.name for e in equipments})
     secrets = [what for what, given in (("the broker's password", mqtt_raw.get("password")),
                                         ("the OpenWeatherMap API key", field.forecast.owm))

@@ -66,3 +66,30 @@ def test_a_users_choice_with_no_level_sent_sends_nothing_back(tmp_path: Path) ->
     h = answered(tmp_path, "")
     h.reg.handle(DZ_OUT, selector(30), NOON + 2)
     assert mode(h, NOON + 2) == "forced" and set_levels(h) == []
+
+
+def test_a_domoticz_echoing_under_prevent_loop_does_not_flip_the_heater_for_ever(tmp_path: Path) -> None:
+    # prevent_loop left at its default while Domoticz echoes (its Prevent Loop at No): two modes chosen in Home
+    # Assistant within its echo delay. The echo of the first, read within 10 s of the second's level, was taken for a
+    # user's choice crossing it and sent back; so was the second's echo: each echo answered the one before, the heater
+    # forced and off twice a second until a restart.
+    h = answered(tmp_path, "")
+    h.reg.handle(HA_MODE, b"forced", NOON + 10)  # Set Level 30
+    h.reg.handle(HA_MODE, b"off", NOON + 10.2)  # Set Level 0
+    echoed = 0
+    now = NOON + 10.5
+    while echoed < len(set_levels(h)) and echoed < 20:  # Domoticz echoes every level it is sent, in order
+        h.reg.handle(DZ_OUT, selector(set_levels(h)[echoed]), now)
+        echoed += 1
+        now += 0.3
+    assert set_levels(h) == [30, 0]  # nothing sent back
+    assert mode(h, now) == "off" and not h.load("ecs").is_forced()  # the last choice, which the selector shows
+
+
+def test_a_users_choice_crossing_two_levels_sent_is_shown_on_the_selector(tmp_path: Path) -> None:
+    # Only the levels PySEB sent are taken for possible echoes: a user's other level, read just after, is sent back.
+    h = answered(tmp_path, "")
+    h.reg.handle(HA_MODE, b"forced", NOON + 10)  # 30
+    h.reg.handle(HA_MODE, b"off", NOON + 10.2)  # 0
+    h.reg.handle(DZ_OUT, selector(20), NOON + 10.5)  # the user's solar+fallback, chosen before Domoticz acted
+    assert set_levels(h) == [30, 0, 20]

@@ -126,6 +126,19 @@ def test_the_seed_s_domoticz_relay_is_switched_with_its_own_payloads(tmp_path: P
     assert relay()[-1] == (SEED_RELAY_OFF, False) and len(relay()) == 3
 
 
+@pytest.mark.parametrize("topic_in", ["domoticz/in", "dz/in"])
+def test_a_relay_on_domoticz_s_own_input_is_not_retained_whatever_its_name(tmp_path: Path, topic_in: str) -> None:
+    # [domoticz] topic_in names Domoticz's input: a relay switched there was retained when it was not literally
+    # domoticz/in (its last On re-applied at Domoticz's next reconnect, after a crash of PySEB); a relay elsewhere is.
+    text = seed_sample_text().replace("domoticz/in", topic_in)
+    (tmp_path / "config.ini").write_text(text.replace("[domoticz]\n", f"[domoticz]\ntopic_in = {topic_in}\n", 1))
+    (tmp_path / "power_calibration_ecs.csv").write_text(LINEAR_CSV)
+    h = Harness(tmp_path / "config.ini")
+    h.reg.tick(NOON)
+    relay = [(p, r) for t, p, r in h.sent if t == topic_in and "switchlight" in p]
+    assert relay == [(SEED_RELAY_OFF, False)]
+
+
 def test_a_load_on_the_seed_s_uload_topic_family_is_driven_there(tmp_path: Path) -> None:
     # regul/uload/<id>: the seed's family for loads of unknown power, default payloads 1 / 0. It is not a topic PySEB
     # reads: its own command coming back from the broker is nothing to it.
