@@ -82,6 +82,11 @@ class Equipment:
         self.forced_power_w: float | None = None
         self.force_end_at: float | None = None  # epoch seconds; None with forced_power_w set = until unforced
         self.forced_by: str | None = None  # FORCED_BY_USER, "domoticz", "mode", "seed_rule", "deadline_rule"
+        # (whose force, by whom) the first force another's took over since the fallback rules last looked (they look
+        # every few seconds: a 3 s force over a rule's came and went between two looks, and the rule took its end for
+        # a user's unforce of its own, the night's heating dropped). Cleared by the water heater's rules; unread
+        # elsewhere.
+        self.force_taken_over: tuple[str, str] | None = None
         self.overed = False  # full for today (thermostat cut): left out of the allocation
         # Found full under the low-energy fallback's force (from the grid, at night or at dawn): full until that force's
         # end, or the daily clear if sooner (epoch seconds), so the day's sun may top the tank up after the showers; and
@@ -243,6 +248,8 @@ class Equipment:
         if not self.set_power(power_w, now, reason):
             self.forced_power_w, self.force_end_at, self.forced_by = saved
             return False
+        if saved[2] is not None and saved[2] != by and self.force_taken_over is None:
+            self.force_taken_over = (saved[2], by)
         return True
 
     def unforce(self, now: float, reason: str) -> None:

@@ -73,6 +73,8 @@ class OwnForce:
     unheard_wh: float = 0.0  # counted for it (from the command: a variator's energy is, meter or not) before its
     # variator's late answer: energy the heater could not have got
     retry: RetryClock = field(default_factory=RetryClock)  # its command not delivered
+    cut_off_wh: float = 0.0  # of what was still missing when it was forced again, what no longer fitted the night's
+    # room (its rest shortened to end in time): never forced, not drawn
 
     def not_delivered(self, now: float) -> None:
         """Its command could not be published: owed, as if displaced, and tried again after a wait that doubles."""
@@ -139,7 +141,7 @@ class OwnForce:
 
     def tank_full(self) -> None:
         """The tank was found full during it: the night's heating done, credited whole (the water is hot)."""
-        self.jumped_s, self.heard, self.late, self.unheard_wh = 0.0, True, False, 0.0
+        self.jumped_s, self.heard, self.late, self.unheard_wh, self.cut_off_wh = 0.0, True, False, 0.0, 0.0
 
     @property
     def heated_wh(self) -> float:
@@ -151,7 +153,7 @@ class OwnForce:
         return {"wanted_wh": round(self.wanted_wh, 1), "due_at": self.due_at, "planned_end": self.planned_end,
                 "latest_s": self.latest_s, "drawn_wh": round(self.drawn_wh, 1), "displaced": self.displaced,
                 "given_up": self.given_up, "heard": self.heard, "late": self.late,
-                "unheard_wh": round(self.unheard_wh, 1)}
+                "unheard_wh": round(self.unheard_wh, 1), "cut_off_wh": round(self.cut_off_wh, 1)}
 
     @classmethod
     def from_snapshot(cls, saved: Any) -> OwnForce:
@@ -164,7 +166,8 @@ class OwnForce:
                    _present(saved_number(saved["latest_s"], 0.0, _MAX_LATEST_S)),
                    _present(saved_energy(saved["drawn_wh"])), _flag(saved["displaced"]), _flag(saved["given_up"]),
                    heard=_flag(saved.get("heard", True)), late=_flag(saved.get("late", False)),
-                   unheard_wh=_present(saved_energy(saved.get("unheard_wh", 0.0))))
+                   unheard_wh=_present(saved_energy(saved.get("unheard_wh", 0.0))),
+                   cut_off_wh=_present(saved_energy(saved.get("cut_off_wh", 0.0))))
 
     def end_early(self, now: float) -> None:
         """Its force was ended by someone else (a user's unforce, a mode that excludes the fallback): the user's word,
@@ -189,9 +192,10 @@ class OwnForce:
     @property
     def not_drawn_wh(self) -> float:
         """Given up, cut, cut short by a clock jump, or not heard at once by its variator (see `closing`): what it was
-        for and the heater did not draw; else 0 (a force that ran its course gave it)."""
+        for and the heater did not draw; else 0 (a force that ran its course gave it). Plus what was cut off its rest
+        when it was forced again (credited whole when it was made: the next night's check took it for drawn)."""
         short = self.given_up or self.cut or self.jumped_s > 0 or not self.heard or self.late
-        return max(0.0, self.wanted_wh - self.heated_wh) if short else 0.0
+        return (max(0.0, self.wanted_wh - self.heated_wh) if short else 0.0) + self.cut_off_wh
 
     def why_short(self) -> str:
         """Why it gave less than it was for, as the log says it."""
@@ -199,7 +203,9 @@ class OwnForce:
             return "was ended early (unforced, or the water-heater mode)"
         if self.jumped_s > 0:
             return f"was cut short by the clock jumping {self.jumped_s / 60:.0f} min forward"
-        return "was displaced and the night is over"
+        if self.given_up:
+            return "was displaced and the night is over"
+        return "was displaced, and its rest no longer fitted the night"
 
 
 def _present(value: float | None) -> float:

@@ -253,10 +253,14 @@ class SeedFallback(SeedWindow):
             return None
         # Never longer than the force it is the rest of, nor past the night's room: a damaged or hand-edited status
         # file's wanted_wh (1e7 Wh) forced the heater from the grid for 208 days, and 1e308 raised out of tick.
-        duration_s = round(min(3600.0 * wanted_wh / max_power_w, max(0.0, own.latest_s - MAX_LATE_S),
-                               max(0.0, own.due_at + own.latest_s - now))) if max_power_w > 0 else 0
+        room_s = max(0.0, min(own.latest_s - MAX_LATE_S, own.due_at + own.latest_s - now))
+        duration_s = round(min(3600.0 * wanted_wh / max_power_w, room_s)) if max_power_w > 0 else 0
         if wanted_wh > 0 and duration_s > 0:
-            wanted_wh = min(wanted_wh, max_power_w * duration_s / 3600.0)
+            fits_wh = min(wanted_wh, max_power_w * duration_s / 3600.0)
+            if 3600.0 * wanted_wh / max_power_w > room_s:
+                # (what no longer fits is never forced: not credited either, the next night's check makes it up)
+                own.cut_off_wh += wanted_wh - fits_wh
+            wanted_wh = fits_wh
             # (the same wording at each try: a link that refuses all night is one line a minute, then ten)
             own.wanted_wh, own.drawn_wh, own.planned_end, own.jumped_s = wanted_wh, 0.0, now + duration_s, 0.0
             own.started(now)

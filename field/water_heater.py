@@ -39,6 +39,9 @@ class HeaterControl:
         self.deadline = DeadlineFallback(heater.name, fs.deadline, tz, topic) if fs.deadline else None
         self._next_rules_at: float | None = None
         self._deadline_force_end_at: float | None = None  # the deadline rule's force's end, moved by a clock step back
+        # A rule's force ended by a mode that excludes the fallback since the rules last looked: they see the mode
+        # exclude them, even if it allows them again by then (off and back within 5 s took that for a user's unforce).
+        self._rule_force_excluded = False
 
     def set_mode(self, mode: EcsMode, now: float, source: str) -> None:
         """A new mode takes effect at once (the caller logged where it came from)."""
@@ -46,6 +49,8 @@ class HeaterControl:
         heater = self.heater
         if old is mode:
             return
+        if not mode.allows_fallback and heater.forced_by in RULE_OWNERS:
+            self._rule_force_excluded = True
         if mode is EcsMode.OFF:
             if heater.is_forced():
                 heater.unforce(now, "water-heater mode off")
@@ -98,16 +103,20 @@ class HeaterControl:
             return changed
         heater = self.heater
         heater.accumulate_energy(now)
-        allowed = self.mode.allows_fallback
+        allowed = self.mode.allows_fallback and not self._rule_force_excluded
+        self._rule_force_excluded = False
         book = self.forecast
         # Who forces the heater now: a rule does not force over another's force (a user's, the mode's, the other
-        # rule's), it waits for it to end.
+        # rule's), it waits for it to end. A force over a rule's that has come and gone since the rules last looked is
+        # that rule's to see as holding it: its end is not a user's unforce of the rule's own.
+        taken_over, heater.force_taken_over = heater.force_taken_over, None
         forced_by = heater.forced_by if heater.is_forced() else None
         # (a variator's answers tell whether it heard a rule's force; a relay's are not known)
         heard_at = heater.heard_at if isinstance(heater, VariableEquipment) else None
         if self.seed is not None:
             command = self.seed.tick(now, heater.energy_wh, heater.max_power_w, heater.overed, allowed,
-                                     partial(book.clouds_for, now=now) if book is not None else None, forced_by,
+                                     partial(book.clouds_for, now=now) if book is not None else None,
+                                     _holder(forced_by, taken_over, FORCED_BY_SEED),
                                      (heard_at, heater.last_command_at), heater.energy_yesterday_wh,
                                      heater.overed and heater.full_until is None)
             if command is not None:
@@ -119,7 +128,8 @@ class HeaterControl:
             end_at = self._deadline_force_end_at
             ran_out = forced_by is None and end_at is not None and now >= end_at
             deadline_command = self.deadline.tick(now, heater.energy_wh, heater.max_power_w, heater.overed, allowed,
-                                                  self._pv_wh_on, forced_by, ran_out,
+                                                  self._pv_wh_on, _holder(forced_by, taken_over, FORCED_BY_DEADLINE),
+                                                  ran_out,
                                                   (heard_at, heater.last_command_at), heater.energy_yesterday_wh)
             if deadline_command is not None:
                 changed = self._carry_out(deadline_command, FORCED_BY_DEADLINE, self.deadline, now) or changed
@@ -220,3 +230,11 @@ class HeaterControl:
                 and saved.get("mode_source") != "default":
             self.mode, self.mode_source = EcsMode(saved["mode"]), "restored"
         return []
+
+
+def _holder(forced_by: str | None, taken_over: tuple[str, str] | None, rule: str) -> str | None:
+    """Who forces the heater, as `rule` sees it: whoever does now, else whoever took `rule`'s force over since it last
+    looked (that force over since)."""
+    if forced_by is None and taken_over is not None and taken_over[0] == rule:
+        return taken_over[1]
+    return forced_by

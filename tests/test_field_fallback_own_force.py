@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -116,6 +117,26 @@ def test_a_force_displaced_past_the_night_credits_only_what_was_drawn(tmp_path: 
     assert h.reg.status(at(2024, 1, 11, 18, 10))["water_heater"]["seed_rule"]["yesterday_wh"] == pytest.approx(1000)
 
 
+def test_the_rest_cut_short_to_fit_the_night_credits_only_what_was_drawn(tmp_path: Path,
+                                                                          caplog: pytest.LogCaptureFixture) -> None:
+    # The 01:00 force (7000 Wh, 3.5 h) displaced at 01:30 by a boost at 0 W, ended at 06:00: the rest (6000 Wh, 3 h)
+    # is forced only to the night's room (it ends by 01:00 + 3 h + the force's 3.5 h), 2997 Wh. The other 3003 Wh were
+    # neither forced nor taken back from the credit: 7000 Wh credited for 3997 drawn, and the next night's check
+    # counted the two days 3003 Wh too high (no force after a day of 4500 Wh of sun).
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 1, 30), step_s=5)
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 0}', at(2024, 1, 11, 1, 30))
+    ticks(h, at(2024, 1, 11, 1, 30, 5), at(2024, 1, 11, 6), step_s=5)
+    h.reg.handle(MODE, b'{"command": "unforce", "name": "ecs"}', at(2024, 1, 11, 6))
+    ticks(h, at(2024, 1, 11, 6, 0, 5), at(2024, 1, 12, 0, 59), step_s=5)
+    doc = h.reg.status(at(2024, 1, 12, 0, 59))
+    drawn = doc["equipments"][0]["energy_yesterday"]
+    assert drawn == pytest.approx(4000, abs=10)
+    assert doc["water_heater"]["seed_rule"]["yesterday_wh"] == pytest.approx(drawn, abs=10)
+    assert "its rest no longer fitted the night: 300" in caplog.text
+
+
 @pytest.mark.parametrize("rule", ["seed", "deadline"])
 def test_a_rule_s_force_that_could_not_be_published_is_not_taken_for_done(tmp_path: Path, rule: str) -> None:
     # paho refused the 01:00 command (its queue full): the rule took the force for done, credited 7000 Wh (the
@@ -173,3 +194,56 @@ def test_the_rule_s_force_cut_by_the_user_credits_only_what_was_drawn(tmp_path: 
     # (6033: ticks a minute apart)
     assert "ecs's force was ended early (unforced, or the water-heater mode): 60" in caplog.text
     assert h.reg.status(at(2024, 1, 11, 7))["water_heater"]["seed_rule"]["yesterday_wh"] == pytest.approx(1000, abs=40)
+
+
+@pytest.mark.parametrize("rule", ["seed", "deadline"])
+@pytest.mark.parametrize("how", ["3 s", "unforced after 2 s"])
+def test_a_force_of_a_few_seconds_over_the_rule_s_is_not_taken_for_an_unforce(
+        tmp_path: Path, rule: str, how: str, caplog: pytest.LogCaptureFixture) -> None:
+    # The rules look every 5 s: a user's force that came and went between two looks (a boost of 3 s, or one unforced
+    # at once) left them no force at all, taken for the user's unforce of theirs: the night's heating dropped (the
+    # seed rule's heater got 2001 of 7000 Wh, the deadline rule's 2500 of 6000). As after a longer force, the rule
+    # forces the rest once it is over.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, extra=DEADLINE if rule == "deadline" else ""))
+    step_s = 1 if rule == "deadline" else 5
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 4), step_s=step_s)
+    heater = h.load("ecs")
+    assert heater.forced_by == f"{rule}_rule"
+    drawn_from = heater.energy_wh
+    start = at(2024, 1, 11, 4, 0, 0.5)
+    if how == "3 s":
+        h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 1000, "duration": 3}', start)
+        assert heater.forced_by == "user"
+        h.reg.tick(start + 3.1)  # its end
+    else:
+        h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 1000}', start)
+        h.reg.handle(MODE, b'{"command": "unforce", "name": "ecs"}', start + 2)
+    assert not heater.is_forced()
+    ticks(h, at(2024, 1, 11, 4, 0, 5), at(2024, 1, 11, 7, 0, 1), step_s=step_s)
+    assert "ended early" not in caplog.text
+    if rule == "seed":
+        # (the 01:00 force of 7000 Wh, 3 h in at 04:00: the rest forced again)
+        assert heater.energy_wh - drawn_from == pytest.approx(7000 - 6000, abs=20)
+        assert h.reg.status(at(2024, 1, 11, 7))["water_heater"]["seed_rule"]["yesterday_wh"] == pytest.approx(7000)
+    else:
+        assert re.search(r"got 600\d of 6000 Wh by 2024-01-11 07:00 \(met\)", caplog.text)
+
+
+def test_the_water_heater_mode_off_and_back_within_seconds_stops_the_deadline_rule_s_force_not_the_night(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A mode that excludes the fallback stops the deadline rule's force, which forces again once the mode is back in
+    # solar+fallback. Off and back within 1.5 s (a mis-click on the selector) came and went between two of the rule's
+    # looks: it took its force's end for a user's unforce, and the heater got 2500 of 6000 Wh by 07:00.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, extra=DEADLINE))
+    ticks(h, at(2024, 1, 10, 8), at(2024, 1, 11, 4), step_s=1)
+    assert h.load("ecs").forced_by == "deadline_rule"
+    heater = h.reg.field.heater
+    assert heater is not None
+    heater.set_mode(EcsMode.OFF, at(2024, 1, 11, 4, 0, 0.5), "test")
+    heater.set_mode(EcsMode.SOLAR_FALLBACK, at(2024, 1, 11, 4, 0, 2), "test")
+    ticks(h, at(2024, 1, 11, 4, 0, 3), at(2024, 1, 11, 7, 0, 1), step_s=1)
+    assert "ended early" not in caplog.text
+    assert "the water-heater mode excludes the fallback" in caplog.text
+    assert re.search(r"got 600\d of 6000 Wh by 2024-01-11 07:00 \(met\)", caplog.text)
