@@ -275,6 +275,11 @@ def read_record(path: str | Path) -> RecordedDay:
             values = [float(c) for c in cells[1:]]
         except ValueError:
             raise RecordError(f"{name}:{number}: not a time or a number in {line!r}") from None
+        if when.tzinfo is None:
+            # (read in this machine's zone, the day replayed an hour off on a machine in UTC, the zone check skipped)
+            raise RecordError(f"{name}:{number}: the time {cells[0]!r} has no UTC offset (the daemon writes one, "
+                              f"{datetime.fromtimestamp(stamp).astimezone().isoformat(timespec='milliseconds')} "
+                              "say): the instant it names is unknown")
         if not all(math.isfinite(v) for v in values):  # (the recorder writes none: a hand edit, as a trace refuses)
             raise RecordError(f"{name}:{number}: not a finite number in {line!r}")
         if not records:

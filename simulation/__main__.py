@@ -105,6 +105,16 @@ def _replay(args: argparse.Namespace) -> int:
     if clobbered is not None:
         print(f"error: --log {args.log} is the replay's own input {clobbered}: name another file", file=sys.stderr)
         return EXIT_USAGE
+    # (the same file as --plot: the picture replaced the log; a day file in the --record folder: the log replaced the
+    # day just recorded, and `report` found none there)
+    if args.log is not None and args.plot and overwritten_input(args.log, (Path(args.plot),)) is not None:
+        print(f"error: --log {args.log} and --plot {args.plot} are the same file: name two", file=sys.stderr)
+        return EXIT_USAGE
+    if args.log is not None and args.record and overwritten_input(args.log.parent, (args.record,)) is not None \
+            and args.log.name.startswith("pyseb-"):
+        print(f"error: --log {args.log} would be taken for a recorded day in the --record folder {args.record}: "
+              "name it otherwise, or put it elsewhere", file=sys.stderr)
+        return EXIT_USAGE
     began = time.perf_counter()
     recording = RecordingFactory(args.record, real_regulator) if args.record else None
     try:

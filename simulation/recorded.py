@@ -45,12 +45,14 @@ def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None, conf
     own_w: list[float] = []  # (the house's load before it is held at 0 W: under it, the meter may not see the loads)
     max_gap_s = 0.0
     lacks: list[str] = []  # what the files lack, said as `report` says it
+    stepped_back: list[tuple[float, int]] = []  # (where the clock stepped back, the decisions left out after it)
     for part in paths:
         try:
             day = read(part)
         except RecordError as exc:
             raise TraceError(str(exc)) from None
         _check_zone(day, tz)
+        _check_one_day(day)
         lacks += _what_it_lacks(day, part, paths)
         if config is not None and (note := loads_note(day, part, config)) is not None:
             lacks.append(note)
@@ -60,7 +62,13 @@ def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None, conf
         before_s: float | None = None
         for record in day.records:
             if times and record.time_s <= times[-1]:
-                continue  # a clock stepped back (or parts overlapping): keep the day increasing
+                # A clock stepped back (or parts overlapping): the day kept increasing, these decisions left out
+                # until the clock passes the time it had reached (said: the replay had half an hour less sun than
+                # `report` counted, without a word)
+                if not stepped_back or stepped_back[-1][0] != times[-1]:
+                    stepped_back.append((times[-1], 0))
+                stepped_back[-1] = (times[-1], stepped_back[-1][1] + 1)
+                continue
             if before_s is not None and record.time_s - before_s > day.max_gap_s:
                 # A gap is the daemon stopped (it commands every load to 0 W as it stops) or regulation
                 # suspended on a silent meter (every unforced load to 0 W): the first reading after it is the
@@ -81,9 +89,16 @@ def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None, conf
     # Over a gap (the daemon stopped, or regulation suspended on silent meters) nothing was recorded: the
     # replay draws the sun in a straight line and holds the house across it. Said, not hidden.
     gaps = intervals[intervals > max_gap_s]
-    notes = (f"{name}: {len(gaps)} gap(s) with no decision recorded ({spoken_duration(gaps.sum())} in all, the "
-             f"longest {spoken_duration(gaps.max())}): replayed with the sun in a straight line and the house held "
-             "across them",) if len(gaps) else ()
+    notes: tuple[str, ...] = (
+        f"{name}: {len(gaps)} gap(s) with no decision recorded ({spoken_duration(gaps.sum())} in all, the longest "
+        f"{spoken_duration(gaps.max())}): replayed with the sun in a straight line and the house held across them",
+    ) if len(gaps) else ()
+    if stepped_back:
+        first_s = stepped_back[0][0]
+        notes += (f"{name}: the clock stepped back {len(stepped_back)} time(s) (the first after "
+                  f"{datetime.fromtimestamp(first_s, tz).strftime('%H:%M:%S')}): "
+                  f"{sum(count for _, count in stepped_back)} decision(s) recorded until it passed the time it had "
+                  "reached again are left out of the replay (`report` counts them)",)
     unseen = below_zero_note(name, own_w, held_at_zero=True)
     return Trace(name, _column(times), _column(production), _column(house), step, tz,
                  (*lacks, *notes, *([unseen] if unseen else [])))
@@ -114,6 +129,19 @@ def _what_it_lacks(day: RecordedDay, part: Path, given: Sequence[Path]) -> list[
             notes.append(f"{part}: the day's other part(s), {', '.join(map(str, others))} ({PARTS_WHY}), replayed "
                          "without: give `tune` them all (or their folder) and it takes them as one day")
     return notes
+
+
+# A recorded day holds one day: 25 h at most (the day the clocks go back), and its last decision may be just past
+# midnight (the recorder's last batch)
+MAX_DAY_SPAN_S = 25 * 3600.0 + 600.0
+
+
+def _check_one_day(day: RecordedDay) -> None:
+    """Refuse a file whose decisions span more than a day (rows of two days under one header, joined by hand): it
+    was replayed, and tuned on, as one day of 48 h, every figure a day's doubled."""
+    if len(day.records) >= 2 and (span_s := day.records[-1].time_s - day.records[0].time_s) > MAX_DAY_SPAN_S:
+        raise TraceError(f"{day.path}: its decisions span {span_s / 3600:.1f} h, more than a day (two days' rows "
+                         "under one header?): the daemon writes one file a day; give each day as its own file")
 
 
 def _utc_offset(offset: timedelta | None) -> str:
@@ -181,7 +209,9 @@ class RecordingFactory:
         # the day in every figure): refused, as a file in place of the folder is.
         if directory.exists() and not directory.is_dir():
             raise TraceError(f"--record {directory}: not a folder")
-        held = sorted(path.name for path in directory.glob("pyseb-*.csv.gz")) if directory.is_dir() else []
+        # (an unpacked day too: `report` and `tune` take it for the day, and left it out for the replay's part)
+        held = sorted({path.name for pattern in ("pyseb-*.csv.gz", "pyseb-*.csv") for path in directory.glob(pattern)}
+                      ) if directory.is_dir() else []
         if held:
             raise TraceError(f"--record {directory}: already holds recorded days ({', '.join(held[:3])}"
                              f"{', ...' if len(held) > 3 else ''}): the replay would be added to them; give an "

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import shutil
 import time
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -167,3 +168,77 @@ def test_replay_says_what_a_recorded_day_lacks(live: dict[str, Any], tmp_path: P
         in capsys.readouterr().out
     assert main(["replay", str(second), "-c", str(live["config"])]) == 0
     assert f"{second}: the day's other part(s), {first} (its loads" in capsys.readouterr().out
+
+
+def _rewritten(live: dict[str, Any], path: Path, rows: str) -> Path:
+    """The live day's header over `rows`, packed into `path`."""
+    day = read_record(live["files"][0])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress((header_text(day.names, day.relays, day.max_gap_s) + rows).encode()))
+    return path
+
+
+def test_decisions_after_a_clock_stepped_back_are_said_left_out(live: dict[str, Any], tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    # NTP setting back a clock that ran ahead, by 10 minutes an hour into the evening: the replay keeps the day
+    # increasing, so the decisions until the clock passes its last time again are left out. Silently, it had half an
+    # hour less sun than `report` counted.
+    day = read_record(live["files"][0])
+    first = day.records[0].time_s
+    moved = [replace(r, time_s=r.time_s - 600) if r.time_s - first >= 3600 else r for r in day.records]
+    stepped = _rewritten(live, tmp_path / "records" / "pyseb-stepped.csv.gz", format_rows(moved, day.tz))
+    left_out = sum(1 for r in day.records if 3600 <= r.time_s - first < 4200)
+    assert main(["replay", str(stepped), "-c", str(live["config"])]) == 0
+    out = capsys.readouterr().out
+    assert "the clock stepped back 1 time(s)" in out and f"{left_out} decision(s) recorded until" in out
+
+
+def test_a_recorded_time_without_its_utc_offset_is_refused(live: dict[str, Any], tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    # Read in this machine's zone, a day recorded in Paris replayed an hour off on a machine in UTC, and the zone
+    # check was skipped: every time of day, the daylight window and the regulator's midnight an hour off.
+    day = read_record(live["files"][0])
+    rows = format_rows(day.records, day.tz).splitlines()
+    rows[5] = rows[5].split(",", 1)[0][:23] + "," + rows[5].split(",", 1)[1]  # (its +01:00 cut off)
+    naive = _rewritten(live, tmp_path / "records" / "pyseb-naive.csv.gz", "\n".join(rows) + "\n")
+    assert main(["replay", str(naive), "-c", str(live["config"])]) == 2
+    assert ":8: the time" in (err := capsys.readouterr().err) and "has no UTC offset" in err
+    assert main(["report", str(naive)]) == 2
+
+
+def test_a_file_of_two_days_under_one_header_is_refused(live: dict[str, Any], tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    # Two days' rows joined under one header were replayed and tuned on as one day of 48 h: every figure doubled.
+    day = read_record(live["files"][0])
+    next_day = [replace(r, time_s=r.time_s + 86400) for r in day.records]
+    joined = _rewritten(live, tmp_path / "records" / "pyseb-joined.csv.gz",
+                        format_rows([*day.records, *next_day], day.tz))
+    assert main(["replay", str(joined), "-c", str(live["config"])]) == 2
+    assert "more than a day" in capsys.readouterr().err
+
+
+def test_replay_record_refuses_a_folder_holding_an_unpacked_day(live: dict[str, Any], tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    # The replay's packed part written beside the user's unpacked whole day: `report` then left the real day out for
+    # the replay's hour.
+    folder = tmp_path / "u"
+    folder.mkdir()
+    unpacked = folder / live["files"][0].name.removesuffix(".gz")
+    unpacked.write_bytes(gzip.decompress(live["files"][0].read_bytes()))
+    assert main(["replay", str(unpacked), "-c", str(live["config"]), "--record", str(folder)]) == 2
+    assert "already holds recorded days" in capsys.readouterr().err
+    assert sorted(path.name for path in folder.iterdir()) == [unpacked.name]
+
+
+def test_replay_log_must_not_be_the_plot_nor_a_day_of_the_record_folder(
+        live: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    trace = write_evening(tmp_path)
+    same = tmp_path / "same.png"
+    assert main(["replay", str(trace), "-c", str(live["config"]), "--log", str(same), "--plot", str(same)]) == 2
+    assert "are the same file" in capsys.readouterr().err
+    record = tmp_path / "rr"
+    record.mkdir()
+    log = record / "pyseb-2026-06-01.csv.gz"
+    assert main(["replay", str(trace), "-c", str(live["config"]), "--record", str(record), "--log", str(log)]) == 2
+    assert "taken for a recorded day" in capsys.readouterr().err
+    assert not same.exists() and not any(record.iterdir())
