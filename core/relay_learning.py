@@ -36,6 +36,10 @@ class RelayLearning:
     def __init__(self) -> None:
         self._pending: dict[str, _Pending] = {}
         self._switched = 0  # relays of any kind switched in the decision the pending measures come from
+        # Loads of unknown power switched off by the reading this decision is made on (found idle, the house moved),
+        # before it: their off is in the next reading's step with this decision's switches (a radiator switched on as
+        # a plug went off as "the house moved" was learned at 850 W for 1050, the plug's 200 W in its step)
+        self._at_reading = 0
         self._clean: set[str] = set()  # the relays whose figure comes from a clean step (since start)
         # What the loads the loop leaves alone (forced: the user's; full tanks) are believed to draw, set at each
         # decision: a force between a relay's switch and its reading moves the house too (a heater forced to
@@ -55,7 +59,11 @@ class RelayLearning:
         silence. It held the house's whole change over the silence (a relay switched off just before its meter fell
         silent, read again after an hour, was learned at 1072 W for 1000 W, saved, and came on short of surplus)."""
         self._pending.clear()
-        self._switched = 0
+        self._switched = self._at_reading = 0
+
+    def switched_at_reading(self, count: int) -> None:
+        """`count` loads were switched off by the reading the next decision is made on, before it decides."""
+        self._at_reading += count
 
     @property
     def switched(self) -> int:
@@ -65,7 +73,7 @@ class RelayLearning:
     def observe(self, loads: Sequence[Equipment], consumption_w: float, now: float) -> float:
         """The first reading that shows the switch: learn from the step, if it is plausible. Returns by how
         many watts that moved what the loads are believed to draw now (a relay on, believed anew)."""
-        switched, self._switched = self._switched, 0
+        switched, self._switched, self._at_reading = self._switched, self._at_reading, 0
         if not self._pending:
             return 0.0
         if switched > 1:

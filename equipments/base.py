@@ -140,9 +140,11 @@ class Equipment:
         measurement."""
         raise NotImplementedError
 
-    def observe_consumption(self, consumption_w: float, others_w: float, now: float) -> None:
-        """A fresh house reading at decision time (`others_w`: what the other loads are believed to draw).
-        Loads of unknown power learn from it; others ignore it."""
+    def observe_consumption(self, consumption_w: float, others_w: float, now: float) -> float:
+        """A fresh house reading at decision time (`others_w`: what the other loads drew in it, as far as known).
+        Loads of unknown power learn from it; others ignore it. Returns what this load drew in the reading, as far as
+        known (its measure, else its belief before any command it made on it: a switch decided now is not in it)."""
+        return self.current_power_w
 
     # --- commands ---------------------------------------------------------------------------------
     def command_for(self, watts: float) -> tuple[Command, float]:

@@ -157,7 +157,7 @@ class UnknownEquipment(RelayEquipment):
         self.set_power(0.0, now, f"over-consumption {watts:.0f} W")
         return None  # what it really freed shows at the next reading
 
-    def observe_consumption(self, consumption_w: float, others_w: float, now: float) -> None:
+    def observe_consumption(self, consumption_w: float, others_w: float, now: float) -> float:
         house_w = consumption_w - others_w  # the house and this load
         if not self._house.measuring:
             if not self.is_on:
@@ -167,7 +167,8 @@ class UnknownEquipment(RelayEquipment):
                 self._house.seen_with(house_w, now)
                 if self._house.unmeasured_w is not None:
                     self._believe_at_most(house_w, now)
-            return
+            return self.current_power_w
+        drew_w = self.current_power_w  # (the belief it was switched on at: what it drew, when no measure says)
         step_w = self._house.step_on_w(house_w, now)
         measured_w = min(self.max_power_w, max(0.0, step_w))
         self._warn_over_max(step_w)
@@ -179,7 +180,7 @@ class UnknownEquipment(RelayEquipment):
             else:
                 self.accumulate_energy(now)
                 self.current_power_w = measured_w
-            return
+            return measured_w
         if step_w < -self.HOUSE_MOVED_W and not self._moved_at_last_trial:
             # Not a measurement: off again, and tried afresh soon rather than after the idle wait. Once
             # only: a second spoilt trial in a row is taken as idle, so a restless house cannot cycle it.
@@ -190,7 +191,7 @@ class UnknownEquipment(RelayEquipment):
             self.idle_offs += 1
             self.set_power(0.0, now, "no measure, the house moved")
             self._house.forget_off_step()  # (no measure either: see below)
-            return
+            return drew_w
         self._moved_at_last_trial = False
         if measured_w < self.IDLE_W:
             # Switched on, and nothing drew: the appliance is idle (or done). Off again, so nothing stays on
@@ -202,8 +203,9 @@ class UnknownEquipment(RelayEquipment):
             # back at the trial and taken again (a calibration 10 % off: 148 of 1480 W) were learned as the idle plug's,
             # and it was switched on as a known load, believed at 16 W, on for the rest of the day.
             self._house.forget_off_step()
-            return
+            return measured_w
         self._learn(measured_w, now)
+        return measured_w
 
     def roll_day(self, midnight_at: float) -> float:
         # A new day: the appliance has likely been used since (a dishwasher loaded at night), its waits start at

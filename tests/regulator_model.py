@@ -149,13 +149,14 @@ class Watch:
 
             controller.learning.observe = observe  # type: ignore[method-assign]
 
-    def _observer(self, load: UnknownEquipment) -> Callable[[float, float, float], None]:
+    def _observer(self, load: UnknownEquipment) -> Callable[[float, float, float], float]:
         observe = load.observe_consumption
 
-        def observed(consumption_w: float, others_w: float, now: float) -> None:
-            observe(consumption_w, others_w, now)
+        def observed(consumption_w: float, others_w: float, now: float) -> float:
+            drew_w = observe(consumption_w, others_w, now)
             if not load.is_forced() and not load.overed:
                 self.measured_w[load.name] = load.current_power_w
+            return drew_w
 
         return observed
 
