@@ -183,7 +183,12 @@ class DailyFigures:
             for i, (was, now) in enumerate(zip(previous.command, record.command, strict=True)):
                 if (was > 0) != (now > 0) and not self._by_command[i]:
                     self._switches[i] += 1
-        dt = record.time_s - max(previous.time_s, self._day_start_s)
+        self._count(previous, record.time_s, record.production_w, record.consumption_w)
+
+    def _count(self, previous: DecisionRecord, until_s: float, production_w: float, consumption_w: float) -> None:
+        """The interval from `previous` (its commands in effect) to `until_s`, the meters reading `production_w` and
+        `consumption_w` at its end: counted from the day's start at the earliest."""
+        dt = until_s - max(previous.time_s, self._day_start_s)
         if not 0 < dt <= self.max_gap_s:
             return  # a gap: nothing known of it (or a clock stepped back)
         self.covered_s += dt
@@ -191,10 +196,9 @@ class DailyFigures:
         for i, watts in enumerate(previous.believed_w):
             self._load[i] += watts * dt
             loads_w += watts
-        production_w = record.production_w
-        grid_w = record.consumption_w - production_w
+        grid_w = consumption_w - production_w
         self._pv += production_w * dt
-        self._house += (record.consumption_w - loads_w) * dt
+        self._house += (consumption_w - loads_w) * dt
         if grid_w > 0:
             self._import += grid_w * dt
             self._caused += caused_import_w(grid_w, loads_w) * dt
@@ -274,7 +278,12 @@ class DailyFigures:
         self._gone = max(0.0, saved.diverted_wh - sum(load.energy_wh for load in saved.loads)) / WH
 
     def close(self, date: str, midnight_s: float) -> DailyReport:
-        """The report of the day ending at `midnight_s`; counting starts again from there."""
+        """The report of the day ending at `midnight_s`; counting starts again from there. The interval from the
+        day's last decision to the midnight is the day's, at that decision's commands and readings (the next decision
+        counts from the midnight: the day lost its last seconds, 4 Wh of a heater at 2000 W read every 7 s)."""
+        previous = self._previous
+        if previous is not None and previous.time_s < midnight_s:
+            self._count(previous, midnight_s, previous.production_w, previous.consumption_w)
         report = self.so_far(date)
         self._reset()
         self._day_start_s = midnight_s

@@ -4,7 +4,7 @@ after midnight (same code: `core.daily_report`), and optionally its picture."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +64,13 @@ def report_of(path: str | Path, day: RecordedDay) -> DailyReport:
     figures = DailyFigures(day.names, day.relays, day.max_gap_s)
     for record in day.records:
         figures.add(record)
-    return figures.close(day.date or Path(path).name, day.records[-1].time_s)
+    # Closed at the midnight after its last decision, as the live report is (its last seconds the day's; not when
+    # that decision is further from it than a gap: a recording stopped before midnight ends there)
+    last = datetime.fromtimestamp(day.records[-1].time_s, day.tz)
+    offset = last.utcoffset()
+    midnight = datetime.combine(last.date() + timedelta(days=1), time(), timezone(offset) if offset is not None
+                                else None)
+    return figures.close(day.date or Path(path).name, midnight.timestamp())
 
 
 def _minute_means(times: np.ndarray, values: np.ndarray, start: float) -> tuple[np.ndarray, np.ndarray]:

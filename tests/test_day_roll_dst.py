@@ -64,11 +64,11 @@ def test_the_day_the_clocks_change_is_reported_with_its_hours(zone: tzinfo | Non
     reports, yesterdays = run_days(day, day, zone)
     before, changed = reports[0], reports[1]
     assert [r.date for r in reports] == [str(date.fromordinal(day.toordinal() - 1)), str(day)]
-    # (the figures leave out the last decision's interval before midnight: its readings come with the next one)
-    assert before.covered_h == pytest.approx(1.0 - STEP_S / 3600)
-    assert changed.covered_h == pytest.approx(hours - STEP_S / 3600)
-    assert changed.pv_wh == pytest.approx(PV_W * (hours - STEP_S / 3600))
-    assert changed.exported_wh == pytest.approx((PV_W - 300) * (hours - STEP_S / 3600))
+    # (the last decision's interval before midnight is the day's, at its readings: it left them out until 2026-12-04)
+    assert before.covered_h == pytest.approx(1.0)
+    assert changed.covered_h == pytest.approx(hours)
+    assert changed.pv_wh == pytest.approx(PV_W * hours)
+    assert changed.exported_wh == pytest.approx((PV_W - 300) * hours)
     assert yesterdays[1] == pytest.approx(PV_W * hours)  # (the meter's energy is counted up to midnight)
     assert len(reports) == 2  # (the next midnight is a day of its own ahead)
 
