@@ -36,6 +36,9 @@ class RelayClock:
     on: bool = False
     switched_at: float | None = None  # None: never switched by anyone since start (no dwell to keep)
     trial: bool = False  # switched on to measure an unknown power: off again without dwell if it misfits
+    # A load of unknown power switched on at a figure (measured at every switch on): the figure. A measure above it by
+    # more than the house moving is a trial's, off again at once if it misfits; one at most that keeps the dwell.
+    trial_w: float | None = None
     # Guard sheds in a row. The row ends with an on stretch that lasts its whole min_on_s, an off
     # stretch longer than MAX_BACKOFF_S, or a command someone else made (a force, the start...).
     guard_sheds: int = 0
@@ -54,13 +57,16 @@ class RelayClock:
             self.retrying = False
         self.on = on
 
-    def switched(self, on: bool, now: float, min_on_s: float, trial: bool = False, guard_shed: bool = False) -> None:
-        """The rule switched it to `on` at `now` (`guard_shed`: off by the import guard, against its dwell)."""
+    def switched(self, on: bool, now: float, min_on_s: float, trial: bool = False, guard_shed: bool = False,
+                 trial_w: float | None = None) -> None:
+        """The rule switched it to `on` at `now` (`guard_shed`: off by the import guard, against its dwell; `trial_w`:
+        a trial's figure, see the field)."""
         if self.switched_at is not None and on != self.on:
             stretch_s = now - self.switched_at
             if stretch_s >= (min_on_s if self.on else MAX_BACKOFF_S):
                 self.guard_sheds = 0  # a whole on stretch, or a long rest: the row is over
         self.on, self.switched_at, self.trial = on, now, trial and on
+        self.trial_w = trial_w if self.trial else None
         self.covered_since = None
         if guard_shed:
             self.guard_sheds += 1

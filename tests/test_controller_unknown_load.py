@@ -229,3 +229,35 @@ def test_a_relay_switched_as_a_plug_goes_off_at_the_same_reading_learns_nothing_
     assert h.last(PLUG) == "off" and h.load("radiator").is_on
     house.read()
     assert h.load("radiator").learned_power_w is None
+
+
+def test_a_plug_measured_bigger_than_its_figure_that_no_longer_fits_goes_off_at_once(tmp_path: Path) -> None:
+    # Every switch on of a load of unknown power is a measure: believed at 1000 W, switched on with 1100 W free, and
+    # drawing 1500, it no longer fits. Kept on for its min_on_s (a known relay's dwell), it held the heater before it
+    # 420 W short for ten minutes; off at once, as a trial that misfits, the heater takes its watts back.
+    h = closed_loop(tmp_path, "ecs", "plug")
+    h.load("plug").learned_power_w = 1000.0
+    house = House(h, base_w=300, pv_w=300 + 2000 + 1100, plug_w=1500)
+    house.read()
+    assert h.last(PLUG) == "on"
+    house.read()  # measured at 1500 W: 400 W short
+    assert h.load("plug").learned_power_w == 1500.0
+    for _ in range(10):
+        house.read()
+    assert h.last(PLUG) == "off" and watts(h, "ecs") == 2000.0
+    assert h.reg.controller is not None and h.reg.controller.trial_sheds_by == {"plug": 1}
+
+
+def test_a_plug_measured_at_its_figure_as_the_sun_falls_keeps_its_dwell(tmp_path: Path) -> None:
+    # Measured no bigger than the figure it was switched on at, it is a known relay's switch: a cloud at that very
+    # reading is the dwell's to ride out (the heater before it gives back its watts), not a failed trial.
+    h = closed_loop(tmp_path, "ecs", "plug")
+    h.load("plug").learned_power_w = 500.0
+    house = House(h, base_w=300, pv_w=300 + 2000 + 600, plug_w=500)
+    house.read()
+    assert h.last(PLUG) == "on"
+    house.pv_w -= 400  # a cloud: 100 W short of the plug with the heater at its max
+    for _ in range(10):
+        house.read()
+    assert h.last(PLUG) == "on" and watts(h, "ecs") < 2000.0
+    assert h.reg.controller is not None and h.reg.controller.trial_sheds_by == {}
