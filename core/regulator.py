@@ -4,7 +4,7 @@ function it was given. No broker, thread, sleep or wall clock inside (DESIGN.md)
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -275,13 +275,20 @@ class Regulator(RegulatorLifeCycle):
         assert consumption is not None and production_w is not None
         consumption_w = consumption.power_w
         # What each load drew in this reading, as far as known: a load of unknown power measured here is known better
-        # than it was believed, for the next one's baseline (a plug measured at 500 W after a trial at the 1180 W free
-        # left a second plug, switched on at the same reading, measured at 1280 W for 600). A load switched off here
-        # by its measure (idle, the house moved) still drew in the reading, and its switch is one of this decision's.
-        drawn_w = [load.current_power_w for load in self.loads]
+        # than it was believed, for the others' baselines (a plug measured at 500 W after a trial at the 1180 W free
+        # left a second plug, switched on at the same reading, measured at 1280 W for 600). So the loads measured here
+        # are observed first, whatever their order. A load switched off here by its measure (idle, the house moved)
+        # still drew in the reading, and its switch is one of this decision's.
+        loads = self.loads
+        drawn_w = [load.current_power_w for load in loads]
         total_w = sum(drawn_w)
         switched = 0
-        for i, load in enumerate(self.loads):
+        order: Sequence[int] = range(len(loads))
+        measured = [i for i in order if loads[i].measuring]
+        if measured:
+            order = [*measured, *(i for i in order if i not in measured)]
+        for i in order:
+            load = loads[i]
             before_w, commanded_at = drawn_w[i], load.last_command_at
             drew_w = load.observe_consumption(consumption_w, total_w - before_w, now)
             if drew_w != before_w:

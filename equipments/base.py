@@ -140,6 +140,11 @@ class Equipment:
         measurement."""
         raise NotImplementedError
 
+    @property
+    def measuring(self) -> bool:
+        """True while a switch on is to be measured from the next house reading (loads of unknown power)."""
+        return False
+
     def observe_consumption(self, consumption_w: float, others_w: float, now: float) -> float:
         """A fresh house reading at decision time (`others_w`: what the other loads drew in it, as far as known).
         Loads of unknown power learn from it; others ignore it. Returns what this load drew in the reading, as far as

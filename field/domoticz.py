@@ -62,9 +62,9 @@ class DomoticzBridge:
         # Home Assistant, coming after a second choice there, set the first again
         self._mode_echoes: EchoQueue[int | None] = EchoQueue(f"water-heater mode selector idx {ds.idx_ecs_mode}",
                                                              lambda level: f"level {level}")
-        # The levels sent to the selector in the last ECHO_WAIT_S (show_mode), and when: a user's choice read then
-        # may have crossed them (_crossed)
-        self._levels_sent: list[tuple[int | None, float]] = []
+        # The levels sent to the selector in the last ECHO_WAIT_S (show_mode), when, and whether as a choice sent back
+        # (_crossed): a user's choice read then may have crossed them
+        self._levels_sent: list[tuple[int | None, float, bool]] = []
 
     def _send(self, message: Message) -> None:
         """Publish `message` to Domoticz. A device PySEB shows a state on (or asks about) has its last update
@@ -194,7 +194,7 @@ class DomoticzBridge:
                 self._send(switch.link.publish_state(True, now))
         return changed
 
-    def show_mode(self, mode: EcsMode, now: float) -> None:
+    def show_mode(self, mode: EcsMode, now: float, sent_back: bool = False) -> None:
         """`mode` was chosen in Home Assistant: the selector is moved to it. Newer than the level Domoticz's answers
         still awaited show: they no longer set the mode (the selector is moved to it again)."""
         if self.selector is None:
@@ -205,7 +205,7 @@ class DomoticzBridge:
         message = self.selector.show(mode)
         if message is not None:
             level = self.selector.level_for(mode)
-            self._levels_sent = [*self._recent_levels(now), (level, now)]
+            self._levels_sent = [*self._recent_levels(now), (level, now, sent_back)]
             if not self.settings.prevent_loop:
                 self._mode_echoes.sent(level, now)
             self._send(message)
@@ -245,9 +245,9 @@ class DomoticzBridge:
         self._crossed(mode, device.level, now)
         return True
 
-    def _recent_levels(self, now: float) -> list[tuple[int | None, float]]:
+    def _recent_levels(self, now: float) -> list[tuple[int | None, float, bool]]:
         """The levels sent to the selector less than ECHO_WAIT_S ago (none ahead of a clock stepped back)."""
-        return [(level, at) for level, at in self._levels_sent if 0 <= now - at < ECHO_WAIT_S]
+        return [sent for sent in self._levels_sent if 0 <= now - sent[1] < ECHO_WAIT_S]
 
     def _crossed(self, mode: EcsMode, level: int | None, now: float) -> None:
         """A user's choice on the selector, `mode` now in effect, read just after PySEB sent the selector a level (a
@@ -256,19 +256,19 @@ class DomoticzBridge:
         at the next connect set the older level again (Home Assistant's forced, hours after the user chose off). The
         level is sent again: the selector shows the mode in effect, whichever came first. Not when Domoticz echoes:
         the echo of PySEB's level, read after the user's choice, sets that level's mode again, and the two agree (sent
-        again, each echo answered the one before, for ever). Nor when the level read is one PySEB sent in that time:
-        it may be its echo, from a Domoticz that echoes though `prevent_loop` says it does not (two modes chosen in
-        Home Assistant within its echo delay flipped the heater between them twice a second, for ever); its mode is
-        in effect as any update's, and the last echo read is the last level sent."""
+        again, each echo answered the one before, for ever). Nor when the level read is the last one PySEB sent (the
+        selector shows it), or one it sent back so in that time: that may be its echo, from a Domoticz that echoes
+        though `prevent_loop` says it does not (two modes chosen in Home Assistant within its echo delay flipped the
+        heater between them twice a second, for ever; now each is sent back once, and the echoes end on the last)."""
         if self.selector is None or not self.settings.prevent_loop:
             return
         recent = self._recent_levels(now)
-        if not recent or level in (sent for sent, _ in recent):
+        if not recent or level == recent[-1][0] or any(sent == level and back for sent, _, back in recent):
             return
         log.info("water-heater mode selector idx %d: %s chosen in Domoticz %.1f s after PySEB sent it a level; the two "
                  "may have crossed: %s kept, and shown on the selector again", self.selector.idx, mode.value,
                  now - recent[-1][1], mode.value)
-        self.show_mode(mode, now)
+        self.show_mode(mode, now, sent_back=True)
 
     def _switched(self, switch: Switch, device: DomoticzDevice, now: float) -> bool:
         """Any update but the answer to the request: its load forced or unforced as the switch says (True when it

@@ -257,8 +257,9 @@ class SeedFallback(SeedWindow):
         duration_s = round(min(3600.0 * wanted_wh / max_power_w, room_s)) if max_power_w > 0 else 0
         if wanted_wh > 0 and duration_s > 0:
             fits_wh = min(wanted_wh, max_power_w * duration_s / 3600.0)
-            if 3600.0 * wanted_wh / max_power_w > room_s:
-                # (what no longer fits is never forced: not credited either, the next night's check makes it up)
+            if wanted_wh - fits_wh >= 1.0:
+                # What no longer fits is never forced: not credited either, the next night's check makes it up. (Not
+                # the fraction of a second the force's length was rounded down by: a 0 Wh "no longer fitted" line.)
                 own.cut_off_wh += wanted_wh - fits_wh
             wanted_wh = fits_wh
             # (the same wording at each try: a link that refuses all night is one line a minute, then ten)

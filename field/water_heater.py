@@ -39,9 +39,10 @@ class HeaterControl:
         self.deadline = DeadlineFallback(heater.name, fs.deadline, tz, topic) if fs.deadline else None
         self._next_rules_at: float | None = None
         self._deadline_force_end_at: float | None = None  # the deadline rule's force's end, moved by a clock step back
-        # A rule's force ended by a mode that excludes the fallback since the rules last looked: they see the mode
-        # exclude them, even if it allows them again by then (off and back within 5 s took that for a user's unforce).
-        self._rule_force_excluded = False
+        # The rule whose force a mode that excludes the fallback ended since the rules last looked: it sees the mode
+        # exclude it, even if the mode allows it again by then (off and back within 5 s took that for a user's
+        # unforce). The other rule sees the mode as it is (a check at that look would have been skipped).
+        self._rule_force_excluded: str | None = None
 
     def set_mode(self, mode: EcsMode, now: float, source: str) -> None:
         """A new mode takes effect at once (the caller logged where it came from)."""
@@ -50,7 +51,7 @@ class HeaterControl:
         if old is mode:
             return
         if not mode.allows_fallback and heater.forced_by in RULE_OWNERS:
-            self._rule_force_excluded = True
+            self._rule_force_excluded = heater.forced_by
         if mode is EcsMode.OFF:
             if heater.is_forced():
                 heater.unforce(now, "water-heater mode off")
@@ -103,8 +104,8 @@ class HeaterControl:
             return changed
         heater = self.heater
         heater.accumulate_energy(now)
-        allowed = self.mode.allows_fallback and not self._rule_force_excluded
-        self._rule_force_excluded = False
+        allowed = self.mode.allows_fallback
+        excluded, self._rule_force_excluded = self._rule_force_excluded, None
         book = self.forecast
         # Who forces the heater now: a rule does not force over another's force (a user's, the mode's, the other
         # rule's), it waits for it to end. A force over a rule's that has come and gone since the rules last looked is
@@ -114,7 +115,8 @@ class HeaterControl:
         # (a variator's answers tell whether it heard a rule's force; a relay's are not known)
         heard_at = heater.heard_at if isinstance(heater, VariableEquipment) else None
         if self.seed is not None:
-            command = self.seed.tick(now, heater.energy_wh, heater.max_power_w, heater.overed, allowed,
+            command = self.seed.tick(now, heater.energy_wh, heater.max_power_w, heater.overed,
+                                     allowed and excluded != FORCED_BY_SEED,
                                      partial(book.clouds_for, now=now) if book is not None else None,
                                      _holder(forced_by, taken_over, FORCED_BY_SEED),
                                      (heard_at, heater.last_command_at), heater.energy_yesterday_wh,
@@ -127,7 +129,8 @@ class HeaterControl:
             # before the span's end on the new clock), not by an unforce: no user's word.
             end_at = self._deadline_force_end_at
             ran_out = forced_by is None and end_at is not None and now >= end_at
-            deadline_command = self.deadline.tick(now, heater.energy_wh, heater.max_power_w, heater.overed, allowed,
+            deadline_command = self.deadline.tick(now, heater.energy_wh, heater.max_power_w, heater.overed,
+                                                  allowed and excluded != FORCED_BY_DEADLINE,
                                                   self._pv_wh_on, _holder(forced_by, taken_over, FORCED_BY_DEADLINE),
                                                   ran_out,
                                                   (heard_at, heater.last_command_at), heater.energy_yesterday_wh)

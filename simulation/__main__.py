@@ -92,6 +92,7 @@ def _curves_read(config: Path) -> list[Path]:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    from recording.store import DAY_FILE
     from simulation.config import assumptions_note
     from simulation.metrics import format_summary, write_log
     from simulation.plot import plot_day
@@ -111,7 +112,7 @@ def _replay(args: argparse.Namespace) -> int:
         print(f"error: --log {args.log} and --plot {args.plot} are the same file: name two", file=sys.stderr)
         return EXIT_USAGE
     if args.log is not None and args.record and overwritten_input(args.log.parent, (args.record,)) is not None \
-            and args.log.name.startswith("pyseb-"):
+            and DAY_FILE.match(args.log.name):
         print(f"error: --log {args.log} would be taken for a recorded day in the --record folder {args.record}: "
               "name it otherwise, or put it elsewhere", file=sys.stderr)
         return EXIT_USAGE

@@ -15,7 +15,7 @@ import numpy as np
 
 from core.decisions import DecisionRecord
 from recording.format import TEXT_MODE_COPY, RecordedDay, RecordError, read_record
-from recording.store import PARTS_WHY, day_of_file, day_parts, part_of_file
+from recording.store import DAY_FILE, PARTS_WHY, day_of_file, day_parts, part_of_file
 from recording.writer import DayRecorder
 from simulation.config import SimConfig
 from simulation.recorded_house import below_zero_note
@@ -210,8 +210,8 @@ class RecordingFactory:
         if directory.exists() and not directory.is_dir():
             raise TraceError(f"--record {directory}: not a folder")
         # (an unpacked day too: `report` and `tune` take it for the day, and left it out for the replay's part)
-        held = sorted({path.name for pattern in ("pyseb-*.csv.gz", "pyseb-*.csv") for path in directory.glob(pattern)}
-                      ) if directory.is_dir() else []
+        held = sorted(path.name for path in directory.iterdir() if DAY_FILE.match(path.name)) \
+            if directory.is_dir() else []
         if held:
             raise TraceError(f"--record {directory}: already holds recorded days ({', '.join(held[:3])}"
                              f"{', ...' if len(held) > 3 else ''}): the replay would be added to them; give an "

@@ -70,10 +70,11 @@ class Trace:
         return datetime.fromtimestamp(time_s, self.tz).strftime("%H:%M:%S")
 
     def hhmm(self, time_s: float) -> str:
-        """`HH:MM` of an epoch time; the end of the first day reads `24:00`, not `00:00`, and so does its first
-        minute after (a recorded day's end is its last decision plus a step, 00:00:01: it read "00:00 to 00:00")."""
+        """`HH:MM` of an epoch time; the end of the first day reads `24:00`, not `00:00`, and so does the trace's end
+        within a minute after it (a recorded day's end is its last decision plus a step, 00:00:01: it read "00:00 to
+        00:00")."""
         midnight_s = self.at_clock("24:00")
-        if midnight_s - 1e-6 < time_s < midnight_s + 60.0:
+        if abs(time_s - midnight_s) < 1e-6 or (time_s == self.end_s and midnight_s < time_s < midnight_s + 60.0):
             return "24:00"
         return self.clock(time_s)[:5]
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.field_domoticz import DZ_OUT, ECHOED, selector
 from tests.harness import NOON, Harness
 from tests.test_domoticz_answer_order import HA_MODE, mode, selector_connected, set_levels
@@ -72,7 +74,8 @@ def test_a_domoticz_echoing_under_prevent_loop_does_not_flip_the_heater_for_ever
     # prevent_loop left at its default while Domoticz echoes (its Prevent Loop at No): two modes chosen in Home
     # Assistant within its echo delay. The echo of the first, read within 10 s of the second's level, was taken for a
     # user's choice crossing it and sent back; so was the second's echo: each echo answered the one before, the heater
-    # forced and off twice a second until a restart.
+    # forced and off twice a second until a restart. Each is sent back once now (it may be a user's crossing choice),
+    # and the echoes of those end it.
     h = answered(tmp_path, "")
     h.reg.handle(HA_MODE, b"forced", NOON + 10)  # Set Level 30
     h.reg.handle(HA_MODE, b"off", NOON + 10.2)  # Set Level 0
@@ -82,14 +85,18 @@ def test_a_domoticz_echoing_under_prevent_loop_does_not_flip_the_heater_for_ever
         h.reg.handle(DZ_OUT, selector(set_levels(h)[echoed]), now)
         echoed += 1
         now += 0.3
-    assert set_levels(h) == [30, 0]  # nothing sent back
+    assert set_levels(h) == [30, 0, 30, 0] and echoed == 4
     assert mode(h, now) == "off" and not h.load("ecs").is_forced()  # the last choice, which the selector shows
 
 
-def test_a_users_choice_crossing_two_levels_sent_is_shown_on_the_selector(tmp_path: Path) -> None:
-    # Only the levels PySEB sent are taken for possible echoes: a user's other level, read just after, is sent back.
+@pytest.mark.parametrize("users_level", [20, 30])
+def test_a_users_choice_crossing_the_second_of_two_levels_sent_is_shown_on_the_selector(tmp_path: Path,
+                                                                                      users_level: int) -> None:
+    # Only the last level sent, and those sent back, are taken for possible echoes: the user's choice read just after
+    # Home Assistant's second, another level or the first's, is sent back (the selector showed HA's second while the
+    # heater was the user's forced, and the answer at the next connect set HA's mode again without a word).
     h = answered(tmp_path, "")
     h.reg.handle(HA_MODE, b"forced", NOON + 10)  # 30
-    h.reg.handle(HA_MODE, b"off", NOON + 10.2)  # 0
-    h.reg.handle(DZ_OUT, selector(20), NOON + 10.5)  # the user's solar+fallback, chosen before Domoticz acted
-    assert set_levels(h) == [30, 0, 20]
+    h.reg.handle(HA_MODE, b"off", NOON + 13)  # 0
+    h.reg.handle(DZ_OUT, selector(users_level), NOON + 13.5)  # the user's, chosen before Domoticz acted on the 0
+    assert set_levels(h) == [30, 0, users_level]

@@ -247,3 +247,47 @@ def test_the_water_heater_mode_off_and_back_within_seconds_stops_the_deadline_ru
     assert "ended early" not in caplog.text
     assert "the water-heater mode excludes the fallback" in caplog.text
     assert re.search(r"got 600\d of 6000 Wh by 2024-01-11 07:00 \(met\)", caplog.text)
+
+
+def test_a_rest_rounded_to_whole_seconds_is_not_said_cut_off(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A force of 3684.2 s (7000 Wh at 1900 W) was made for 3684 s: forced again whole after a refusal, its rest was
+    # "cut off" by the fraction of a second, said as "no longer fitted the night: 0 Wh", 0.1 Wh taken off the credit.
+    caplog.set_level(logging.INFO)
+    config = field_config(tmp_path)
+    (tmp_path / "linear.csv").write_text("".join(f"{p};{19.0 * p}\n" for p in range(0, 101, 5)))  # a 1900 W heater
+    h = Harness(config)
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 30))
+    refuse_next_force(h)
+    ticks(h, at(2024, 1, 11, 0, 31), at(2024, 1, 11, 6, 59))
+    assert "forcing again" in caplog.text and "no longer fitted" not in caplog.text
+    assert h.reg.status(at(2024, 1, 11, 7))["water_heater"]["seed_rule"]["yesterday_wh"] == 7000.0
+
+
+def test_the_part_cut_off_a_rest_is_saved_with_the_rule_s_force() -> None:
+    from field.fallback_resume import OwnForce
+
+    due_at = at(2024, 1, 11, 1)
+    own = OwnForce(2997.0, due_at, due_at + 12600, 10800 + 12600, cut_off_wh=3003.0)
+    assert OwnForce.from_snapshot(own.snapshot()).cut_off_wh == 3003.0
+    older = {key: value for key, value in own.snapshot().items() if key != "cut_off_wh"}  # (a file saved before it)
+    assert OwnForce.from_snapshot(older).cut_off_wh == 0.0
+
+
+def test_the_mode_off_for_a_moment_under_the_deadline_rule_s_force_does_not_skip_the_seed_rule_s_check(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Both rules: the deadline rule forcing (16000 Wh by 07:00: from 22:00), the mode off and back a second before the
+    # seed rule's 01:00 check. The deadline rule sees the mode exclude it at its next look; the seed rule, whose force
+    # it was not, sees the mode as it is: its check is not skipped as "the mode excludes the fallback".
+    caplog.set_level(logging.INFO)
+    both = "[fallback]\nmin_energy_wh = 16000\ndeadline = 07:00\noffpeak = 22:00-06:00\n"
+    seed = "low_ecs_energy_today = 30000\nlow_ecs_energy_two_days = 60000\n"  # (the seed rule's, over the other's)
+    h = Harness(field_config(tmp_path, evaluate=seed, extra=both))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 59, 55), step_s=5)
+    assert h.load("ecs").forced_by == "deadline_rule"
+    heater = h.reg.field.heater
+    assert heater is not None
+    heater.set_mode(EcsMode.OFF, at(2024, 1, 11, 0, 59, 58), "test")
+    heater.set_mode(EcsMode.SOLAR_FALLBACK, at(2024, 1, 11, 0, 59, 59), "test")
+    ticks(h, at(2024, 1, 11, 1, 0, 0), at(2024, 1, 11, 1, 1), step_s=5)
+    assert "the water-heater mode excludes the fallback; " not in caplog.text
+    assert "low-energy fallback: forcing" in caplog.text

@@ -242,3 +242,11 @@ def test_replay_log_must_not_be_the_plot_nor_a_day_of_the_record_folder(
     assert main(["replay", str(trace), "-c", str(live["config"]), "--record", str(record), "--log", str(log)]) == 2
     assert "taken for a recorded day" in capsys.readouterr().err
     assert not same.exists() and not any(record.iterdir())
+
+
+def test_a_recorded_day_ending_at_midnight_is_replayed_to_24_00(live: dict[str, Any],
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    # Its end is its last decision plus a step, just past midnight: it read "21:00 to 00:00" ("00:00 to 00:00" for a
+    # whole day).
+    assert main(["replay", str(live["files"][0]), "-c", str(live["config"])]) == 0
+    assert ": 21:00 to 24:00, a period of 2 s" in capsys.readouterr().out.splitlines()[0]
