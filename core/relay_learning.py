@@ -21,6 +21,11 @@ log = logging.getLogger(__name__)
 SMOOTHING = 0.3
 # The other loads' beliefs moved by less than this between the switch and its reading: a clean step.
 CLEAN_W = 1.0
+# A relay's steps out of its plausible range are the house changing at the same time, unless they agree: this many
+# in a row within this share of one another are its own watts, far from its max_power (a 2000 W label on a 1000 W
+# heater: never switched on under 2000 W of surplus, without a word but a DEBUG line). Said once, for the user to fix.
+OFF_LABEL_STEPS = 3
+OFF_LABEL_AGREE = 0.15
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +46,8 @@ class RelayLearning:
         # a plug went off as "the house moved" was learned at 850 W for 1050, the plug's 200 W in its step)
         self._at_reading = 0
         self._clean: set[str] = set()  # the relays whose figure comes from a clean step (since start)
+        self._off_label: dict[str, list[float]] = {}  # each relay's last steps out of its plausible range, in a row
+        self._said_off_label: set[str] = set()
         # What the loads the loop leaves alone (forced: the user's; full tanks) are believed to draw, set at each
         # decision: a force between a relay's switch and its reading moves the house too (a heater forced to
         # 220 W then taught a 1000 W radiator 1220 W, as a clean step).
@@ -98,7 +105,9 @@ class RelayLearning:
             if not low_w <= measured_w <= high_w:
                 log.debug("%s: step of %.0f W when switching is not plausible for a %.0f W load: not learned",
                           load.name, measured_w, load.max_power_w)
+                self._steps_off_label(load, measured_w)
                 continue
+            self._off_label.pop(load.name, None)
             # A heater moving in the same decision puts its calibration's error in the step: on serf-east (demo
             # house) the radiator, drawing 1050 W, went off as the heater rose 90 W on its curve and 32 W really,
             # and was learned at 1107 W; its clean switch-off at 16:04 only pulled that to 1090 W. Such a step
@@ -122,3 +131,21 @@ class RelayLearning:
                      "on" if pending.on else "off", learned_w)
         self._pending.clear()
         return moved_w
+
+    def _steps_off_label(self, load: ConstantEquipment, measured_w: float) -> None:
+        """A step out of `load`'s plausible range: once OFF_LABEL_STEPS of them in a row agree, a warning that its
+        max_power may not be what it draws."""
+        steps = self._off_label.setdefault(load.name, [])
+        steps.append(measured_w)
+        del steps[:-OFF_LABEL_STEPS]
+        if len(steps) < OFF_LABEL_STEPS or load.name in self._said_off_label:
+            return
+        middle_w = sorted(steps)[len(steps) // 2]
+        if middle_w <= 0 or max(steps) - min(steps) > OFF_LABEL_AGREE * middle_w:
+            return
+        self._said_off_label.add(load.name)
+        log.warning("%s: its last %d switches each moved the house by about %.0f W, against its max_power of %.0f W: "
+                    "not learned (a step more than 25 %% off max_power is taken for the house changing at the same "
+                    "time), so it is switched as if it drew %.0f W; if it draws about %.0f W, set [%s] max_power = "
+                    "%.0f", load.name, OFF_LABEL_STEPS, middle_w, load.max_power_w, load.on_power_w, middle_w,
+                    load.name, middle_w)

@@ -5,13 +5,14 @@ implausible one. The status and a restart: test_controller_status. The test hous
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.controller_house import RADIATOR, House, closed_loop, watts
-from tests.harness import MODE
+from tests.harness import MODE, NOON
 
 
 def test_a_relays_real_watts_are_learned_from_the_step(tmp_path: Path) -> None:
@@ -158,3 +159,29 @@ def test_a_relays_switch_before_a_meter_silence_is_not_measured_across_it(tmp_pa
     for _ in range(3):
         house.read()
     assert radiator.learned_power_w == 1000
+
+
+@pytest.mark.parametrize(("real_w", "said"), [(500.0, True), (2000.0, True), (None, False)])
+def test_steps_far_from_the_label_that_agree_are_said_once(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                                           real_w: float | None, said: bool) -> None:
+    # A step more than 25 % off max_power is taken for the house changing at the same time: a 1000 W label on a relay
+    # drawing 500 W (or 2000 W) is never learned, and was switched at 1000 W without a word but a DEBUG line. Three
+    # such steps in a row that agree say so, once; steps that do not agree (the house) say nothing.
+    caplog.set_level(logging.WARNING)
+    h = closed_loop(tmp_path, "ecs", "radiator")
+    radiator = h.load("radiator")
+    assert h.reg.controller is not None
+    learning = h.reg.controller.learning
+    house_w = 1000.0
+    for i, on in enumerate([True, False, True, False, True, False]):
+        step_w = real_w if real_w is not None else (300.0, 1600.0, 2100.0, 450.0, 1900.0, 320.0)[i]
+        before_w = house_w + (0.0 if on else step_w)
+        learning.before_switch(radiator, on, before_w, h.reg.loads)
+        radiator.set_power(1000.0 if on else 0.0, NOON + 10 * i, "test")
+        learning.observe(h.reg.loads, house_w + (step_w if on else 0.0), NOON + 10 * i + 2)
+    warned = [r.getMessage() for r in caplog.records if "set [radiator] max_power" in r.getMessage()]
+    assert radiator.learned_power_w is None
+    if said:
+        assert len(warned) == 1 and f"moved the house by about {real_w:.0f} W" in warned[0]
+    else:
+        assert warned == []
