@@ -108,7 +108,7 @@ def _replay(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     # (the same file as --plot: the picture replaced the log; a day file in the --record folder: the log replaced the
     # day just recorded, and `report` found none there)
-    if args.log is not None and args.plot and overwritten_input(args.log, (Path(args.plot),)) is not None:
+    if args.log is not None and args.plot and overwritten_input(args.log, (args.plot,)) is not None:
         print(f"error: --log {args.log} and --plot {args.plot} are the same file: name two", file=sys.stderr)
         return EXIT_USAGE
     if args.log is not None and args.record and overwritten_input(args.log.parent, (args.record,)) is not None \

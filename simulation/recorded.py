@@ -45,7 +45,7 @@ def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None, conf
     own_w: list[float] = []  # (the house's load before it is held at 0 W: under it, the meter may not see the loads)
     max_gap_s = 0.0
     lacks: list[str] = []  # what the files lack, said as `report` says it
-    stepped_back: list[tuple[float, int]] = []  # (where the clock stepped back, the decisions left out after it)
+    left_out: dict[float, int] = {}  # the decisions left out after each step back of the clock, by the time it reached
     for part in paths:
         try:
             day = read(part)
@@ -65,9 +65,7 @@ def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None, conf
                 # A clock stepped back (or parts overlapping): the day kept increasing, these decisions left out
                 # until the clock passes the time it had reached (said: the replay had half an hour less sun than
                 # `report` counted, without a word)
-                if not stepped_back or stepped_back[-1][0] != times[-1]:
-                    stepped_back.append((times[-1], 0))
-                stepped_back[-1] = (times[-1], stepped_back[-1][1] + 1)
+                left_out[times[-1]] = left_out.get(times[-1], 0) + 1
                 continue
             if before_s is not None and record.time_s - before_s > day.max_gap_s:
                 # A gap is the daemon stopped (it commands every load to 0 W as it stops) or regulation
@@ -93,11 +91,11 @@ def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None, conf
         f"{name}: {len(gaps)} gap(s) with no decision recorded ({spoken_duration(gaps.sum())} in all, the longest "
         f"{spoken_duration(gaps.max())}): replayed with the sun in a straight line and the house held across them",
     ) if len(gaps) else ()
-    if stepped_back:
-        first_s = stepped_back[0][0]
-        notes += (f"{name}: the clock stepped back {len(stepped_back)} time(s) (the first after "
+    if left_out:
+        first_s = next(iter(left_out))
+        notes += (f"{name}: the clock stepped back {len(left_out)} time(s) (the first after "
                   f"{datetime.fromtimestamp(first_s, tz).strftime('%H:%M:%S')}): "
-                  f"{sum(count for _, count in stepped_back)} decision(s) recorded until it passed the time it had "
+                  f"{sum(left_out.values())} decision(s) recorded until it passed the time it had "
                   "reached again are left out of the replay (`report` counts them)",)
     unseen = below_zero_note(name, own_w, held_at_zero=True)
     return Trace(name, _column(times), _column(production), _column(house), step, tz,
