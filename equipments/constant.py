@@ -11,6 +11,9 @@ from values.payloads import same_payload
 
 log = logging.getLogger(__name__)
 
+# How far from its label agreeing steps may teach a relay's watts (ConstantEquipment.off_label_range_w).
+OFF_LABEL_LOW, OFF_LABEL_HIGH = 0.25, 4.0
+
 DOMOTICZ_IN = "domoticz/in"  # Domoticz's MQTT input: orders it acts on, including retained ones it is handed again
 
 # The relay keys only the closed loop reads: Hébert's rule switches at every reading, with no dwell, on delay or
@@ -112,15 +115,31 @@ class ConstantEquipment(RelayEquipment):
         # What it really draws, learned by the closed-loop controller from the house meter's step when it
         # switches (a label says 1000 W, the radiator draws 1050 W). None: not learned yet.
         self.learned_power_w: float | None = None
+        # The learned figure is more than a quarter off the label, taken from steps that agreed (a 1000 W label on
+        # a 2000 W heater): later steps are judged against it, not against the label.
+        self.learned_off_label = False
 
     @property
     def max_power_w(self) -> float:
         return self._max_power_w
 
     def plausible_learned_range_w(self) -> tuple[float, float]:
-        """The watts it may be learned (or restored) at: within a quarter of its label. Further off, a step
-        of the house meter is the house changing at the same time, not this relay."""
-        return 0.75 * self.max_power_w, 1.25 * self.max_power_w
+        """The watts one step may teach it (or a status restore): within a quarter of its label, or of a figure
+        learned off its label. Further off, a step of the house meter is the house changing at the same time,
+        not this relay (unless such steps agree: `off_label_range_w`)."""
+        reference_w = self.max_power_w
+        if self.learned_off_label and self.learned_power_w is not None:
+            reference_w = self.learned_power_w
+        return 0.75 * reference_w, 1.25 * reference_w
+
+    def off_label_range_w(self) -> tuple[float, float]:
+        """The watts steps that agree may teach it however far from its label: a quarter to four times the label
+        (a 2000 W label on a 1000 W heater, or the reverse). Beyond, the label is no slip but another load's."""
+        return OFF_LABEL_LOW * self.max_power_w, OFF_LABEL_HIGH * self.max_power_w
+
+    def within_label_w(self, watts: float) -> bool:
+        """`watts` is within a quarter of its label."""
+        return 0.75 * self.max_power_w <= watts <= 1.25 * self.max_power_w
 
     @property
     def on_power_w(self) -> float:

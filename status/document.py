@@ -152,6 +152,8 @@ def build_status(reg: RegulatorView, now: float, clean: bool = True) -> dict[str
                 "full_until": _finite(load.full_until),
                 # A relay's watts as measured when it switched (closed loop); restored at start.
                 **({"learned_power": _round(load.learned_power_w)} if hasattr(load, "learned_power_w") else {}),
+                # ... far from its label, from steps that agreed: restored so (status.restore_load).
+                **({"learned_off_label": True} if getattr(load, "learned_off_label", False) else {}),
                 # A load of unknown power's figure from one trial shed as too big: when, to measure it again then.
                 **({"learned_doubted_at": _finite(doubted[0])} if (doubted := getattr(load, "doubted", None)) else {}),
                 **part(reg.field.load_status(load)),

@@ -65,13 +65,18 @@ def _restore_learned(load: Any, entry: dict[str, Any], warnings: list[str]) -> N
     """A relay's watts learned from the meter (closed loop), if the load still takes that figure."""
     if entry.get("learned_power") is None or not hasattr(load, "learned_power_w"):
         return
-    low_w, high_w = load.plausible_learned_range_w()
+    # A relay's figure learned far from its label, from steps that agreed, is saved so (learned_off_label): it may
+    # be restored as far from its label as they may teach.
+    off_label = entry.get("learned_off_label") is True and hasattr(load, "off_label_range_w")
+    low_w, high_w = load.off_label_range_w() if off_label else load.plausible_learned_range_w()
     watts = saved_number(entry["learned_power"], low_w, high_w)
     if watts is None:
         warnings.append(f"{load.name}: saved learned power {entry['learned_power']!r} is not plausible for this load "
                         f"({low_w:.0f}..{high_w:.0f} W): learned again at its next switch")
         return
     load.learned_power_w = watts
+    if hasattr(load, "within_label_w"):
+        load.learned_off_label = not load.within_label_w(watts)
     doubted_at = saved_epoch(entry.get("learned_doubted_at"))
     if hasattr(load, "doubted") and doubted_at is not None:
         load.doubted = (doubted_at, watts)  # (measured again when due, as without the restart)
@@ -84,6 +89,8 @@ def clean_load(load: Any) -> None:
     load.forced_power_w = load.force_end_at = load.forced_by = None
     if hasattr(load, "learned_power_w"):
         load.learned_power_w = None
+    if hasattr(load, "learned_off_label"):
+        load.learned_off_label = False
     if hasattr(load, "doubted"):
         load.doubted = None
 

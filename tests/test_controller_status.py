@@ -45,3 +45,24 @@ def test_learned_watts_are_in_the_status_and_survive_a_restart(tmp_path: Path) -
     third = closed_loop(tmp_path, "radiator", "ecs")
     warnings = third.reg.restore(document, house.now + 60)
     assert third.load("radiator").learned_power_w is None and any("learned power" in w for w in warnings)
+
+
+def test_watts_learned_far_from_the_label_survive_a_restart_as_such(tmp_path: Path) -> None:
+    # A 1000 W label on a 2000 W radiator, learned from three agreeing steps: saved with learned_off_label, restored
+    # at 2000 W (its plausible range is a quarter around them); the same figure without the flag is refused.
+    h = closed_loop(tmp_path, "radiator", dwell_s=(60, 60))
+    house = House(h, base_w=300, pv_w=300 + 1300, radiator_w=2000)
+    for _ in range(450):
+        house.read()
+    document = h.reg.status(house.now)
+    entry = document["equipments"][0]
+    assert entry["learned_power"] == 2000 and entry["learned_off_label"] is True
+    again = closed_loop(tmp_path, "radiator")
+    assert again.reg.restore(document, house.now + 60) == []
+    radiator = again.load("radiator")
+    assert radiator.learned_power_w == 2000 and radiator.learned_off_label
+    assert radiator.plausible_learned_range_w() == (1500, 2500)
+    del entry["learned_off_label"]
+    third = closed_loop(tmp_path, "radiator")
+    warnings = third.reg.restore(document, house.now + 60)
+    assert third.load("radiator").learned_power_w is None and any("learned power" in w for w in warnings)
