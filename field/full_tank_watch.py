@@ -101,7 +101,10 @@ class FullTankWatch:
                 self._silence_said.discard(load.name)
                 log.info("%s: its own meter reads again: its tank is watched by it again", load.name)
             if load.overed:  # (full until the daily clear: nothing to judge, nor to ask its variator; its
-                continue  # detector's question_due is from before, when found full by the house meter)
+                # detector's question_due is from before, when found full by the house meter)
+                if load.is_forced():
+                    changed = self._forced_while_full(load, result.power_w, now) or changed
+                continue
             detector = self.metered[load.name]
             if detector.on_reading(result.power_w, load.current_power_w, now, load.heard_at, load.last_command_at,
                                    load.booted_at):
@@ -110,6 +113,20 @@ class FullTankWatch:
             elif detector.question_due:
                 load.ask_status()  # (its answer, or its boot, tells whether the heater's 0 W is a cut)
         return changed
+
+    def _forced_while_full(self, load: VariableEquipment, measured_w: float, now: float) -> bool:
+        """A reading of the own meter of `load`, flagged full and forced since (a user's force in the evening of a
+        day the sun filled the tank): it draws what its meter reads, and is counted so (counted at the force's
+        watts, a heater drawing nothing was credited 2 kWh an evening, and the deadline rule forced that much less
+        from the grid before the next deadline). Reading its min_power or more under a force on, its tank takes power
+        again (showers since): not full any more. True when the flag was lifted."""
+        load.accumulate_energy_and_believe(measured_w, now)
+        if not load.forced_power_w or measured_w < self.metered[load.name].min_power_w:
+            return False
+        self._clear(load)
+        log.info("%s: its meter reads %.0f W under a force: its tank, found full earlier, takes power again: may "
+                 "take power after the force too", load.name, measured_w)
+        return True
 
     def on_consumption(self, consumption_w: float, now: float) -> bool:
         """A house reading, for the loads inferred; True when a load was found full."""

@@ -150,3 +150,45 @@ def test_a_frozen_own_meter_leaves_the_tank_to_the_house_meter(tmp_path: Path,
         h.reg.handle(ECS_METER, drawing, house.now)
         house.run(1)
     assert h.load("ecs").overed and h.last(ECS_CMD) == "0"
+
+
+def _heater_reads(h: Harness, watts: float, start: float, seconds: float) -> None:
+    """The heater's own meter reads `watts` every 2 s for `seconds` from `start`."""
+    payload = EMPTY_TANK.replace(b'"power": 0.00', f'"power": {watts:.2f}'.encode())
+    for i in range(int(seconds / 2)):
+        h.reg.handle(ECS_METER, live(payload), start + 2 * i)
+
+
+def test_a_force_on_a_tank_found_full_counts_what_its_meter_reads(tmp_path: Path) -> None:
+    # Found full by the sun, then forced by the user for an hour: its meter read 0 W all along, and it was counted at
+    # the force's 2000 W (2 kWh credited, which the deadline rule took for delivered before the night)
+    h = metered(tmp_path)
+    ecs = h.load("ecs")
+    end = thermostat_cut(h, T + 1)
+    assert ecs.overed
+    before_wh = ecs.energy_wh
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 2000, "duration": 3600}', end + 1)
+    assert h.last(ECS_CMD) == "100"
+    _heater_reads(h, 0.0, end + 3, 3600)
+    assert ecs.overed and ecs.is_forced() and ecs.current_power_w == 0
+    assert ecs.energy_wh - before_wh < 2  # the force's first 2 s, until its meter read 0 W
+    assert h.reg.status(end + 3600)["equipments"][0]["current_power"] == 0
+
+
+def test_a_tank_found_full_that_draws_under_a_force_is_full_no_more(tmp_path: Path,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    # Found full at 11:00, drawn by showers, forced at 13:00: its meter reads 1950 W. It is counted at them, and once
+    # the force is over it takes the sun again (it was left out until midnight)
+    caplog.set_level(logging.INFO)
+    h = metered(tmp_path)
+    ecs = h.load("ecs")
+    thermostat_cut(h, T + 1)
+    start = T + 2 * 3600
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 2000, "duration": 600}', start)
+    _heater_reads(h, 1950.0, start + 2, 10)
+    assert not ecs.overed and ecs.is_forced() and ecs.current_power_w == 1950
+    assert "ecs: its meter reads 1950 W under a force: its tank, found full earlier, takes power again" in caplog.text
+    assert h.statuses()[-1]["equipments"][0]["overed"] is False
+    h.reg.tick(start + 601)  # the force over: back to the regulation, which gives it the surplus again
+    h.meters(300, 2000, start + 603)
+    assert not ecs.is_forced() and ecs.current_power_w == pytest.approx(1680)
