@@ -34,7 +34,7 @@ from simulation.live import LiveLines
 from simulation.metrics import format_summary, summarize
 from simulation.pzem import PzemMeter
 from simulation.record import Belief, Recorder
-from simulation.replay import ReplayError, load_trace
+from simulation.replay import SNAP_S, ReplayError, clock_option, load_trace
 
 __all__ = ["DEFAULT_TRACE", "SPEED_RANGE", "DemoError", "DemoOptions", "run_demo"]
 
@@ -157,10 +157,11 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> None:
     if zone is not None:
         template = replace(template, timezone=zone)
     trace = load_trace(options.trace, template)
-    try:
-        start_s = trace.at_clock(options.start)
-    except ValueError as exc:
-        raise ReplayError(f"--start: {exc}") from None
+    # (on the trace's second day when before its start: a trace from 20:00 to 20:00, --start 06:00 is the morning
+    # after, as for replay's --from; it was refused as going past the trace)
+    start_s = clock_option(trace, "--start", options.start, trace.start_s - SNAP_S)
+    if start_s is None:
+        raise ReplayError("--start: empty; give a time of day, HH:MM")
     period_s = template.period_s
     count = int(options.minutes * 60 / period_s)
     if start_s < trace.start_s or start_s + count * period_s > trace.end_s + 1e-6:

@@ -146,12 +146,12 @@ def _range(trace: Trace, start_s: float | None, end_s: float | None, period_s: f
         raise ReplayError(f"{trace.path}: the trace covers {_when(trace, trace.start_s)} to "
                           f"{_when(trace, trace.end_s)}; asked {_when(trace, start)} to {_when(trace, end)}")
     if end - start < period_s:
-        raise ReplayError(f"--from {trace.hhmm(start)} must come at least one period ({period_s:g} s) "
-                          f"before --to {trace.hhmm(end)}")
+        where = f"--from {trace.hhmm(start)}" if start_s is not None else f"the trace's start, {trace.hhmm(start)},"
+        raise ReplayError(f"{where} must come at least one period ({period_s:g} s) before --to {_when(trace, end)}")
     return start, end
 
 
-def _clock_option(trace: Trace, option: str, text: str | None, not_before_s: float) -> float | None:
+def clock_option(trace: Trace, option: str, text: str | None, not_before_s: float) -> float | None:
     """The instant of `text` in the trace: on its first day, or on the next when that one is before `not_before_s`
     and in the trace (a trace from 20:00 to 20:00 the next day: `--from 06:00` is the morning after; `--to 02:00`
     after `--from 20:00` the night after; tune's daylight window of such a day was refused)."""
@@ -202,8 +202,10 @@ def replay(config_path: str | Path, trace_path: TracePath, start_clock: str | No
     config = read_sim_config(config_path)
     trace = load_trace(trace_path, config)
     dt = meter_period(config, period_s)
-    start_s = _clock_option(trace, "--from", start_clock, trace.start_s - SNAP_S)
-    end_s = _clock_option(trace, "--to", end_clock, trace.start_s if start_s is None else start_s + dt / 2)
+    start_s = clock_option(trace, "--from", start_clock, trace.start_s - SNAP_S)
+    # (--to at or before the start is the next day's, if the trace has it: `--to 00:00` alone on a day's trace is its
+    # end, 24:00; it was its start, and refused naming a --from the user never gave)
+    end_s = clock_option(trace, "--to", end_clock, (trace.start_s if start_s is None else start_s) + dt / 2)
     start, end = _range(trace, start_s, end_s, dt)
     house = SimHouse.from_config(config)
     belief = Belief(house.names)

@@ -179,14 +179,18 @@ def _hhmm(offset: timedelta) -> str:
 
 def _check_one_day(name: str, times: np.ndarray, step_s: float, line_of_row: array[int], tz: tzinfo | None) -> int:
     """The rows to keep: all, or all but a last one exactly a day after the first (an export "00:00 to 24:00"
-    inclusive, whose 24:00 is the next day's). A trace is a day at most (as long as its first row's day: 23 to 25 h
-    on the nights the clocks change), from any time of day (an evening to past midnight is fine). Two days replayed
-    as one carried the first day's full tank into the second (the simulated tank is filled once) and counted both
-    days' energy as one day's figures, in tune's means too."""
+    inclusive, whose 24:00 is the next day's). A trace is a day at most: to the same time of day the next day (23 to
+    25 h over the nights the clocks change: an evening to the next over October's is 25 h, and was refused as more
+    than a day), from any time of day (an evening to past midnight is fine). Two days replayed as one carried the
+    first day's full tank into the second (the simulated tank is filled once) and counted both days' energy as one
+    day's figures, in tune's means too."""
     first = datetime.fromtimestamp(times[0], tz)
-    midnight = first.replace(hour=0, minute=0, second=0, microsecond=0, fold=0)
-    after = midnight.date() + timedelta(days=1)
-    day_s = datetime(after.year, after.month, after.day, tzinfo=tz).timestamp() - midnight.timestamp()
+    if first.year >= datetime.max.year:  # (its next day is past the last date Python holds: OverflowError)
+        raise TraceError(f"{name}:{line_of_row[0]}: {first.replace(tzinfo=None).isoformat(timespec='seconds')}: a "
+                         "date in the year 9999, no recorded day")
+    wall = first.replace(tzinfo=None) + timedelta(days=1)
+    day_s = datetime(wall.year, wall.month, wall.day, wall.hour, wall.minute, wall.second, wall.microsecond,
+                     tzinfo=tz).timestamp() - times[0]
     # (the last row holds for a step: a day of rows 00:00 to 23:59 a minute apart is 24 h)
     later = int(np.searchsorted(times, times[0] + day_s - step_s, side="right"))
     if later == len(times) - 1 and abs(times[later] - (times[0] + day_s)) < 1e-3:

@@ -56,3 +56,18 @@ def test_tune_replays_the_daylight_after_midnight(tmp_path: Path, capsys: pytest
     assert main(["tune", str(trace), "-c", str(config), "--set", "evaluate.margin=0,10", "-j", "1"]) == 0
     out, err = capsys.readouterr()
     assert "best:" in out and "error" not in err
+
+
+def test_to_midnight_alone_on_a_days_trace_is_its_end(tmp_path: Path) -> None:
+    # `--to 00:00` without --from on a day from 00:00: its start, refused as "--from 00:00 must come at least one
+    # period before --to 00:00", a --from the user never gave. It is the day's end, 24:00.
+    config = write_config(tmp_path, "ecs = variable")
+    trace = tmp_path / "day.csv"
+    midnight = datetime(2022, 3, 19)
+    trace.write_text("time,production_w,house_w\n" + "".join(
+        f"{(midnight + timedelta(minutes=m)).isoformat()},0,500\n" for m in range(24 * 60)))
+    result = replay(config, trace, None, "00:00")
+    assert result.start_s == midnight.timestamp() and result.end_s == (midnight + timedelta(days=1)).timestamp()
+    with pytest.raises(ReplayError, match=r"the trace's start, 00:00, must come at least one period \(2 s\) before "
+                                          r"--to 00:00:01"):
+        replay(config, trace, None, "00:00:01")

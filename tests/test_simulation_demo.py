@@ -11,10 +11,12 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from simulation.replay import ReplayError
 from tests.daemon_process import stop_signals_at_their_default
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -273,3 +275,23 @@ def test_a_day_recorded_in_another_zone_plays_at_its_own_offset(tmp_path: Path,
     monkeypatch.setattr(demo, "PrivateBroker", _NoBroker)
     with pytest.raises(_BrokerReached):  # (the trace taken: it raised TraceError before)
         demo.run_demo(demo.DemoOptions(minutes=1, start="12:10", trace=day), out=io.StringIO())
+
+
+@pytest.mark.parametrize(("start", "reached"), [("06:00", True), ("21:00", True), ("19:58", False)])
+def test_the_demo_starts_on_a_traces_second_day_as_replay_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               start: str, reached: bool) -> None:
+    # A trace from 20:00 to 20:00 the next day: `demo --start 06:00` was refused as going past the trace (06:00 of its
+    # first day, before it), where `replay --from 06:00` takes the morning after. Five minutes from 19:58 go past it.
+    from simulation import demo
+
+    trace = tmp_path / "evening.csv"
+    rows = [f"{(datetime(2022, 3, 19, 20) + timedelta(minutes=m)).isoformat()},{500 if 8 * 60 < m < 20 * 60 else 0},300"
+            for m in range(24 * 60 + 1)]
+    trace.write_text("time,production_w,house_w\n" + "\n".join(rows) + "\n")
+    monkeypatch.setattr(demo, "PrivateBroker", _NoBroker)
+    if reached:
+        with pytest.raises(_BrokerReached):
+            demo.run_demo(demo.DemoOptions(minutes=5, start=start, trace=trace), out=io.StringIO())
+    else:
+        with pytest.raises(ReplayError, match="go past the trace"):
+            demo.run_demo(demo.DemoOptions(minutes=5, start=start, trace=trace), out=io.StringIO())

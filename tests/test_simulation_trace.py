@@ -244,3 +244,28 @@ def test_a_trace_of_more_than_a_day_is_refused(tmp_path: Path, first: str) -> No
                                          rf"row \({first}\): a trace is one day at most"):
         read_trace(write(tmp_path / "two.csv", "time,production_w,house_w\n" + "".join(f"{r},0,300\n" for r in rows)),
                    paris)
+
+
+def test_an_evening_to_the_next_over_the_october_change_is_a_day(tmp_path: Path) -> None:
+    # 20:00 to 20:00 the next evening over the night the clocks go back is 25 h: refused as "more than a day after the
+    # first row" (the first row's day, 24 h long, was the measure), without naming the clock change. A day is to the
+    # same time of day the next day.
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    paris = ZoneInfo("Europe/Paris")
+    start = datetime(2022, 10, 29, 20, tzinfo=paris).timestamp()
+    rows = [datetime.fromtimestamp(start + 600 * k, paris).replace(tzinfo=None).isoformat() for k in range(25 * 6 + 2)]
+    day = read_trace(write(tmp_path / "day.csv", "time,production_w,house_w\n"
+                           + "".join(f"{r},0,300\n" for r in rows[:-2])), paris)
+    assert day.end_s - day.start_s == 25 * 3600 and day.notes == ()
+    with pytest.raises(TraceError, match=r"2022-10-30T20:00:00 is more than a day after the first row"):
+        read_trace(write(tmp_path / "two.csv", "time,production_w,house_w\n" + "".join(f"{r},0,300\n" for r in rows)),
+                   paris)
+
+
+def test_a_trace_in_the_year_9999_is_refused_clearly(tmp_path: Path) -> None:
+    # (its next day is past the last date Python holds: an OverflowError's traceback)
+    rows = "".join(f"9999-12-31T{h:02d}:00:00,0,300\n" for h in range(24))
+    with pytest.raises(TraceError, match="9999-12-31T00:00:00: a date in the year 9999"):
+        read_trace(write(tmp_path / "far.csv", "time,production_w,house_w\n" + rows))
