@@ -51,11 +51,12 @@ class ContinuousLoads:
         return target
 
     def share(self, loads: Sequence[Equipment], available_w: float, now: float, import_free_w: float,
-              kept_w: Mapping[str, float] | None = None) -> float:
+              kept_w: Mapping[str, float] | None = None, whole: tuple[float, float] | None = None) -> float:
         """Give `available_w` to the continuous loads in order, none more than `import_free_w` leaves it (the
         watts they may draw for a grid at 0 W, plus `dither_import`); returns what their commands are believed
         to draw (the decision's summary says what was sent, not the targets). `kept_w`: watts, by relay, counted
-        in both for the continuous loads before that relay only.
+        in both for the continuous loads before that relay only. `whole`: the same two with the grid's error taken
+        whole (at `gain` under 1): a load that is off starts at its floor when they cover it.
 
         The cap is where the sigma-delta stops: between two whole percents it sends the upper one part of the
         time, and when that percent is believed to draw more than the surplus, each time is an import of the
@@ -64,6 +65,8 @@ class ContinuousLoads:
         further than the percent over the cap, so the loop does not wind up on an error it may not answer.
         docs/control.md has what it does to the replays' figures."""
         drawn_w = 0.0
+        whole_w, whole_free_w = whole if whole is not None else (available_w, import_free_w)
+        short = False  # a load before on short of its max
         for load in loads:
             if isinstance(load, RelayEquipment):
                 if kept_w:
@@ -74,13 +77,22 @@ class ContinuousLoads:
             take_w = min(max(available_w, 0.0), load.max_power_w)
             variable = load if isinstance(load, VariableEquipment) else None  # (a user's own class may be neither)
             floor_w = variable.least_on_w if variable is not None else 0.0
+            free_w = import_free_w
             if take_w < floor_w:
-                # under min_power the triac misfires, under its first conducting percent it draws nothing: off,
-                # and the surplus goes on down the list
-                take_w = 0.0
+                starts = not short and load.current_power_w <= 0 < floor_w
+                if starts and min(whole_w, whole_free_w, load.max_power_w) >= floor_w:
+                    # Off, and the surplus covers its floor: on at the floor, its later moves damped. At `gain`
+                    # under 1 the first step is a share of the surplus, under the floor, and set back to 0 at
+                    # every decision: the heater stayed off for good on 150-300 W of export at gain 0.5 (its
+                    # floor, 150 W, to the floor / gain), a second heater or one after a relay too.
+                    take_w = free_w = floor_w
+                else:
+                    # under min_power the triac misfires, under its first conducting percent it draws nothing:
+                    # off, and the surplus goes on down the list
+                    take_w = 0.0
             command_w = take_w
-            if take_w > import_free_w:
-                command_w = max(import_free_w, 0.0)
+            if take_w > free_w:
+                command_w = max(free_w, 0.0)
                 log.debug("%s: %.0f W sent as %.0f W at most: more would import over %.0f W", load.name, take_w,
                           command_w, self.params.dither_import_w)
                 # The target keeps what the sigma-delta carries, up to the percent over the cap: clamped at the
@@ -100,5 +112,10 @@ class ContinuousLoads:
                 target.target_w, target.believed_w = take_w, load.current_power_w
             drawn_w += load.current_power_w
             available_w -= take_w
+            whole_w -= take_w
+            # (one on short of its max gets there at the damped pace: a load after it starting meanwhile would take
+            # power it could use)
+            short = short or 0 < take_w < load.max_power_w
             import_free_w -= load.current_power_w  # (what it is believed to draw: the meter will show that)
+            whole_free_w -= load.current_power_w
         return drawn_w

@@ -191,7 +191,9 @@ class ClosedLoop:
             lent_w = sum(kept_w.values())
             available_w = min(available_w + lent_w, max(available_w, relay_total_w - relays_on_w))
             import_free_w = min(import_free_w + lent_w, max(import_free_w, whole_free_w))
-        continuous_w = self._continuous.share(loads, available_w, now, import_free_w, kept_w)
+        # (the same two with the grid's error taken whole: a continuous load off starts on them, at its floor)
+        whole = (max(0.0, current_w + error_w + rise_w) - relays_on_w, whole_free_w) if params.gain < 1 else None
+        continuous_w = self._continuous.share(loads, available_w, now, import_free_w, kept_w, whole)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("grid %s W (export setpoint %.0f W): loads %.0f W -> %.0f W", signed_whole(grid_w),
                       params.setpoint_w, current_w, total_w)

@@ -74,7 +74,8 @@ def test_at_gain_under_1_a_relay_switched_on_after_the_heater_takes_nothing_from
 def test_at_gain_under_1_a_heater_after_the_relay_gets_none_of_the_share_kept_before_it(tmp_path: Path) -> None:
     # Only the heater before the relay keeps its share: a second heater after it comes after the relay too.
     # 2700 W of surplus: the damped total is 1860 + 420 = 2280 W; the first heater takes its 2000 W, the relay
-    # 300 W, and nothing is left for ecs2 at this decision (280 W, had the relay's 300 W been kept for it too).
+    # 300 W, and nothing of the damped total is left for ecs2 at this decision (280 W, had the relay's 300 W been
+    # kept for it too): it starts at its floor, 150 W (7 %: 140 W), which the whole surplus left, 400 W, covers.
     h = with_ecs2(closed_loop(tmp_path, "ecs", "small"))
     assert h.reg.controller is not None
     h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0, gain=0.5)
@@ -84,7 +85,7 @@ def test_at_gain_under_1_a_heater_after_the_relay_gets_none_of_the_share_kept_be
     assert (watts(h, "ecs"), h.last(SMALL), watts(h, "ecs2")) == (1860, "0", 0)
     house.pv_w = 300 + 2700
     house.read()
-    assert (watts(h, "ecs"), h.last(SMALL), watts(h, "ecs2")) == (2000, "1", 0)
+    assert (watts(h, "ecs"), h.last(SMALL), watts(h, "ecs2")) == (2000, "1", 140)
     for _ in range(30):
         house.read()
     # (ecs2 then follows at the loop's pace, to 380 W: at gain 0.5 the bound sees half of the 20 W left)
@@ -112,3 +113,45 @@ def test_the_summary_wants_what_the_relays_are_judged_on(tmp_path: Path) -> None
     house = House(h, base_w=300, pv_w=300 + 1120)
     house.read()
     assert h.reg.last_decision == "grid -1120 W: loads 0 W -> 0 W (1100 W wanted; waiting: radiator (on delay))"
+
+
+def _steady(house: House, readings: int = 300) -> float:
+    """Ten minutes of readings (2 s apart) of `house` as it is; the grid then (W, > 0: import)."""
+    for _ in range(readings):
+        house.read()
+    return house.base_w + house.real_w() - house.pv_w
+
+
+@pytest.mark.parametrize("gain", [1.0, 0.8, 0.5])
+def test_an_off_heater_starts_on_a_surplus_over_its_floor_whatever_the_gain(tmp_path: Path, gain: float) -> None:
+    # 250 W over the 20 W setpoint, a heater off (its floor min_power, 150 W): at gain 0.5 its first step was 125 W,
+    # under the floor, set back to 0 at every decision: 270 W exported for good. It starts at its floor, and the
+    # loop takes it to the surplus.
+    h = closed_loop(tmp_path, "ecs", evaluate_options=f"gain = {gain}\n")
+    house = House(h, base_w=300, pv_w=300 + 20 + 250)
+    assert _steady(house) == pytest.approx(-20, abs=12)
+    assert watts(h, "ecs") == pytest.approx(250, abs=12)
+
+
+def test_at_gain_under_1_a_second_heater_starts_over_a_saturated_first(tmp_path: Path) -> None:
+    h = with_ecs2(closed_loop(tmp_path, "ecs", evaluate_options="gain = 0.5\n"))
+    house = House(h, base_w=300, pv_w=300 + 20 + 2000 + 250)
+    assert _steady(house) == pytest.approx(-20, abs=12)
+    assert watts(h, "ecs") == 2000 and watts(h, "ecs2") == pytest.approx(250, abs=12)
+
+
+def test_at_gain_under_1_a_heater_after_a_relay_starts_on_what_the_relay_leaves(tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "small", "ecs", evaluate_options="gain = 0.5\n")
+    house = House(h, base_w=300, pv_w=300)
+    _steady(house, 5)
+    house.pv_w += 20 + 550  # the 300 W relay, and 250 W for the heater
+    assert _steady(house) == pytest.approx(-20, abs=12)
+    assert h.last(SMALL) == "1" and watts(h, "ecs") == pytest.approx(250, abs=12)
+
+
+def test_at_gain_under_1_an_off_heater_stays_off_under_its_floor(tmp_path: Path) -> None:
+    # (the start is at the floor only when the whole surplus covers it: 120 W over the setpoint is exported)
+    h = closed_loop(tmp_path, "ecs", evaluate_options="gain = 0.5\n")
+    house = House(h, base_w=300, pv_w=300 + 20 + 120)
+    assert _steady(house) == pytest.approx(-140, abs=1)
+    assert watts(h, "ecs") == 0
