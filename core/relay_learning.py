@@ -48,8 +48,8 @@ class RelayLearning:
         # a plug went off as "the house moved" was learned at 850 W for 1050, the plug's 200 W in its step)
         self._at_reading = 0
         self._clean: set[str] = set()  # the relays whose figure comes from a clean step (since start)
-        # Each relay's last steps out of its plausible range, in a row, and whether each was clean
-        self._off_label: dict[str, list[tuple[float, bool]]] = {}
+        # Each relay's last steps out of its plausible range, in a row: watts, trusted, clean
+        self._off_label: dict[str, list[tuple[float, bool, bool]]] = {}
         self._said_off_label: set[str] = set()
         # What the loads the loop leaves alone (forced: the user's; full tanks) are believed to draw, set at each
         # decision: a force between a relay's switch and its reading moves the house too (a heater forced to
@@ -109,7 +109,10 @@ class RelayLearning:
             if not low_w <= measured_w <= high_w:
                 log.debug("%s: step of %.0f W when switching is not plausible for a %.0f W load: not learned",
                           load.name, measured_w, load.on_power_w)
-                moved_w += self._steps_off_label(load, measured_w, clean, now)
+                # (a step in which another load moved teaches a relay with a clean figure nothing, as below: the
+                # other load's calibration error is in it)
+                trusted = clean or load.name not in self._clean
+                moved_w += self._steps_off_label(load, measured_w, trusted, clean, now)
                 continue
             self._off_label.pop(load.name, None)
             # A heater moving in the same decision puts its calibration's error in the step: on serf-east (demo
@@ -136,24 +139,24 @@ class RelayLearning:
         self._pending.clear()
         return moved_w
 
-    def _steps_off_label(self, load: ConstantEquipment, measured_w: float, clean: bool, now: float) -> float:
-        """A step out of `load`'s plausible range (`clean`: no other load's belief moved in it): once
-        OFF_LABEL_STEPS of them in a row agree, its watts, learned and said. Returns by how many watts that moved
-        what it is believed to draw now."""
+    def _steps_off_label(self, load: ConstantEquipment, measured_w: float, trusted: bool, clean: bool,
+                         now: float) -> float:
+        """A step out of `load`'s plausible range (`clean`: no other load's belief moved in it; `trusted`: it may
+        teach this relay): once OFF_LABEL_STEPS of them in a row agree, its watts, learned and said.
+        Returns by how many watts that moved what it is believed to draw now."""
         steps = self._off_label.setdefault(load.name, [])
-        steps.append((measured_w, clean))
+        steps.append((measured_w, trusted, clean))
         del steps[:-OFF_LABEL_STEPS]
         if len(steps) < OFF_LABEL_STEPS:
             return 0.0
-        watts = sorted(w for w, _ in steps)
+        watts = sorted(w for w, _, _ in steps)
         middle_w = watts[len(watts) // 2]
         if middle_w <= 0 or watts[-1] - watts[0] > OFF_LABEL_AGREE * middle_w:
             return 0.0
         low_w, high_w = load.off_label_range_w()
-        # Steps in which another load moved carry its calibration's error, the same at each hand-over (a heater
-        # drawing 1.5 times its curve made a 1000 W radiator's steps agree at 500 W): said, not learned.
-        why = ("too far off to be its own watts" if not low_w <= middle_w <= high_w
-               else "another load moved in some of them" if not all(c for _, c in steps) else "")
+        why = "too far off to be its own watts" if not low_w <= middle_w <= high_w else ""
+        if not why and not all(trusted for _, trusted, _ in steps):
+            why = "another load moved in some of them, and it has a figure from a clean step"
         if why:
             if load.name not in self._said_off_label:
                 self._said_off_label.add(load.name)
@@ -162,8 +165,13 @@ class RelayLearning:
                             load.name, OFF_LABEL_STEPS, middle_w, load.max_power_w, why, middle_w, load.name,
                             middle_w)
             return 0.0
+        # From clean steps only, a clean figure (a step in which another load moved teaches it nothing more); else
+        # the first clean step within a quarter of it replaces it whole.
+        if all(was_clean for _, _, was_clean in steps):
+            self._clean.add(load.name)
+        else:
+            self._clean.discard(load.name)
         steps.clear()
-        self._clean.add(load.name)  # from clean steps only
         before_w = load.on_power_w
         load.learned_power_w = middle_w
         load.learned_off_label = not load.within_label_w(middle_w)
