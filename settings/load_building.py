@@ -59,6 +59,15 @@ def build_equipments(cp: configparser.ConfigParser, reader: SectionReader,
         # An older config lists its loads in [equipment]: say so with the error, the section's own warning
         # is printed only for a config that loads.
         old_format = f"; {OLD_EQUIPMENT_FORMAT}" if cp.has_section("equipment") else ""
+        typed = [(section, cp.get(section, "power_type", raw=True).strip()) for section in cp.sections()
+                 if cp.has_option(section, "power_type")]
+        if typed:
+            # Coturex's fork for a few days of 2022 (27 Oct - 1 Nov): a section per load, typed by power_type.
+            listed = ", ".join(f"{section.lower()} = {kind}" for section, kind in typed)
+            sections = ", ".join(f"[{section}]" for section, _ in typed)
+            old_format += (f"; sections typed by power_type ({sections}: an older format of Coturex's fork) are not "
+                           f"read: list them in [equipments] ({listed}), name each section alike in lower case, and "
+                           "drop power_type and json_set_power (a relay's payloads are json_on and json_off)")
         reader.problems.append(ConfigProblem("equipments", None,
                                              f"no load listed (name = type, one a line){old_format}"))
         return []

@@ -133,6 +133,21 @@ def test_old_equipment_format_is_explained_with_the_error(tmp_path: Path) -> Non
     assert "[equipment] (eq_1_* keys, an older format) is not read" in line
 
 
+def test_coturex_power_type_sections_are_explained_with_the_error(tmp_path: Path) -> None:
+    # Coturex's fork for a few days of 2022 (27 Oct - 1 Nov) had a section per load typed by power_type, no
+    # [equipments]: refused as "no load listed" and "[ECS]: section ignored", with no word of power_type.
+    path = seed_config(tmp_path)
+    text = path.read_text()
+    start = text.index("[equipments]")
+    end = text.index("[ecs]")
+    text = text[:start] + text[end:].replace("[ecs]\n", "[ECS]\npower_type = variable\njson_set_power = None\n", 1)
+    path.write_text(text + "\n[Resille]\npower_type = constant\nmax_power = 596\ntopic_set_power = cmnd/r/POWER\n")
+    line = next(p for p in problems_of(path) if "[equipments]: no load listed" in p)
+    assert ("sections typed by power_type ([ECS], [Resille]: an older format of Coturex's fork) are not read: list "
+            "them in [equipments] (ecs = variable, resille = constant), name each section alike in lower case, and "
+            "drop power_type and json_set_power") in line
+
+
 def test_no_load_listed_without_old_section_says_only_that(tmp_path: Path) -> None:
     path = write_config(tmp_path, loads=())
     line = next(p for p in problems_of(path) if "[equipments]: no load listed" in p)
