@@ -25,7 +25,7 @@ CLEAN_W = 1.0
 # in a row within this share of one another are its own watts, far from its max_power, and are learned (a 2000 W
 # label on a 1000 W heater was never switched on under 2000 W of surplus; a 1000 W label on a 2000 W one was switched
 # on short of 1000 W, made the house import, was shed by the guard and tried again, 11 switches an hour). Said, for
-# the user to fix the label.
+# the user to fix the label. Each step counts once the next reading shows it alike, within the same share.
 OFF_LABEL_STEPS = 3
 OFF_LABEL_AGREE = 0.15
 
@@ -35,6 +35,16 @@ class _Pending:
     on: bool  # switched on (True) or off
     house_without_w: float  # the house reading less every other load's belief, at the switching decision
     others_w: float  # every other load's belief then
+
+
+@dataclass(frozen=True, slots=True)
+class _Unconfirmed:
+    """A step out of a relay's plausible range, measured at the first reading after its switch: counted once the
+    next reading shows the same."""
+
+    pending: _Pending
+    measured_w: float
+    clean: bool
 
 
 class RelayLearning:
@@ -51,6 +61,10 @@ class RelayLearning:
         # Each relay's last steps out of its plausible range, in a row: watts, trusted, clean
         self._off_label: dict[str, list[tuple[float, bool, bool]]] = {}
         self._said_off_label: set[str] = set()
+        # Steps out of range awaiting the next reading, by relay: a house meter that averages over the switch shows
+        # part of the step at the first reading and the rest at the next, the same part every time (a 1050 W
+        # radiator read at 525 W, three times alike, was learned so, and shed by the guard again and again).
+        self._unconfirmed: dict[str, _Unconfirmed] = {}
         # What the loads the loop leaves alone (forced: the user's; full tanks) are believed to draw, set at each
         # decision: a force between a relay's switch and its reading moves the house too (a heater forced to
         # 220 W then taught a 1000 W radiator 1220 W, as a clean step).
@@ -69,6 +83,7 @@ class RelayLearning:
         silence. It held the house's whole change over the silence (a relay switched off just before its meter fell
         silent, read again after an hour, was learned at 1072 W for 1000 W, saved, and came on short of surplus)."""
         self._pending.clear()
+        self._unconfirmed.clear()
         self._switched = self._at_reading = 0
 
     def switched_at_reading(self, count: int) -> None:
@@ -84,8 +99,9 @@ class RelayLearning:
         """The first reading that shows the switch: learn from the step, if it is plausible. Returns by how
         many watts that moved what the loads are believed to draw now (a relay on, believed anew)."""
         switched, self._switched, self._at_reading = self._switched, self._at_reading, 0
+        moved_w = self._confirm(loads, consumption_w, switched, now) if self._unconfirmed else 0.0
         if not self._pending:
-            return 0.0
+            return moved_w
         if switched > 1:
             # Relays switched in the same decision (a load of unknown power among them too) make one step of the
             # house: it cannot be split between them (each one's baseline was taken with the others' beliefs
@@ -93,8 +109,7 @@ class RelayLearning:
             log.debug("%d relays switched in the same decision: one step of the house for all, nothing learned",
                       switched)
             self._pending.clear()
-            return 0.0
-        moved_w = 0.0
+            return moved_w
         for load in loads:
             pending = self._pending.pop(load.name, None)
             if pending is None or not isinstance(load, ConstantEquipment) or load.is_on != pending.on:
@@ -109,10 +124,7 @@ class RelayLearning:
             if not low_w <= measured_w <= high_w:
                 log.debug("%s: step of %.0f W when switching is not plausible for a %.0f W load: not learned",
                           load.name, measured_w, load.on_power_w)
-                # (a step in which another load moved teaches a relay with a clean figure nothing, as below: the
-                # other load's calibration error is in it)
-                trusted = clean or load.name not in self._clean
-                moved_w += self._steps_off_label(load, measured_w, trusted, clean, now)
+                self._unconfirmed[load.name] = _Unconfirmed(pending, measured_w, clean)
                 continue
             self._off_label.pop(load.name, None)
             # A heater moving in the same decision puts its calibration's error in the step: on serf-east (demo
@@ -129,14 +141,39 @@ class RelayLearning:
             if clean:
                 self._clean.add(load.name)
             learned_w = measured_w if before_w is None else before_w + SMOOTHING * (measured_w - before_w)
-            load.learned_power_w = learned_w
-            load.learned_off_label = not load.within_label_w(learned_w)
+            load.learned_at(learned_w, load.learned_off_label)
             if load.is_on:
                 moved_w += learned_w - load.current_power_w
                 load.accumulate_energy_and_believe(learned_w, now)
             log.info("%s: measured %.0f W when switching %s; now believed at %.0f W", load.name, measured_w,
                      "on" if pending.on else "off", learned_w)
         self._pending.clear()
+        return moved_w
+
+    def _confirm(self, loads: Sequence[Equipment], consumption_w: float, switched: int, now: float) -> float:
+        """The reading after one that showed steps out of range: each that it shows alike counts toward its relay's
+        watts off its label (`_steps_off_label`). Returns by how many watts that moved the loads' beliefs."""
+        unconfirmed, self._unconfirmed = self._unconfirmed, {}
+        if switched:
+            log.debug("a relay switched since: its step is in this reading too; steps out of range not counted")
+            return 0.0
+        moved_w = 0.0
+        for load in loads:
+            step = unconfirmed.get(load.name)
+            if step is None or not isinstance(load, ConstantEquipment) or load.is_on != step.pending.on:
+                continue
+            others_w = sum(o.current_power_w for o in loads if o is not load) + self.outside_w
+            again_w = (consumption_w - others_w) - step.pending.house_without_w
+            measured_w = again_w if step.pending.on else -again_w
+            if abs(measured_w - step.measured_w) > OFF_LABEL_AGREE * abs(measured_w):
+                log.debug("%s: a step of %.0f W at the first reading after its switch, %.0f W at the next: a meter "
+                          "that lags, or the house moving; not counted", load.name, step.measured_w, measured_w)
+                continue
+            clean = step.clean and abs(others_w - step.pending.others_w) < CLEAN_W
+            # (a step in which another load moved teaches a relay with a clean figure nothing, as within range: the
+            # other load's calibration error is in it)
+            trusted = clean or load.name not in self._clean
+            moved_w += self._steps_off_label(load, measured_w, trusted, clean, now)
         return moved_w
 
     def _steps_off_label(self, load: ConstantEquipment, measured_w: float, trusted: bool, clean: bool,
@@ -154,16 +191,19 @@ class RelayLearning:
         if middle_w <= 0 or watts[-1] - watts[0] > OFF_LABEL_AGREE * middle_w:
             return 0.0
         low_w, high_w = load.off_label_range_w()
-        why = "too far off to be its own watts" if not low_w <= middle_w <= high_w else ""
-        if not why and not all(trusted for _, trusted, _ in steps):
-            why = "another load moved in some of them, and it has a figure from a clean step"
+        why = ""
+        if not low_w <= middle_w <= high_w:
+            why = (f"under a quarter of it or over four times: another load's watts? If it really draws about "
+                   f"{middle_w:.0f} W, set [{load.name}] max_power = {middle_w:.0f}")
+        elif not all(trusted for _, trusted, _ in steps):
+            why = (f"another load moved in some of them, and such a step holds that load's calibration error, while "
+                   f"its figure, {load.on_power_w:.0f} W, comes from a step in which nothing else moved: check the "
+                   "calibration of the load switched with it (a heater's curve)")
         if why:
             if load.name not in self._said_off_label:
                 self._said_off_label.add(load.name)
                 log.warning("%s: its last %d switches each moved the house by about %.0f W, against its max_power of "
-                            "%.0f W: not learned (%s); if it draws about %.0f W, set [%s] max_power = %.0f",
-                            load.name, OFF_LABEL_STEPS, middle_w, load.max_power_w, why, middle_w, load.name,
-                            middle_w)
+                            "%.0f W: not learned (%s)", load.name, OFF_LABEL_STEPS, middle_w, load.max_power_w, why)
             return 0.0
         # From clean steps only, a clean figure (a step in which another load moved teaches it nothing more); else
         # the first clean step within a quarter of it replaces it whole.
@@ -173,8 +213,7 @@ class RelayLearning:
             self._clean.discard(load.name)
         steps.clear()
         before_w = load.on_power_w
-        load.learned_power_w = middle_w
-        load.learned_off_label = not load.within_label_w(middle_w)
+        load.learned_at(middle_w, not load.within_label_w(middle_w))
         log.warning("%s: its last %d switches each moved the house by about %.0f W, against its max_power of %.0f W "
                     "(believed at %.0f W): now believed at %.0f W; if it draws that, set [%s] max_power = %.0f",
                     load.name, OFF_LABEL_STEPS, middle_w, load.max_power_w, before_w, middle_w, load.name, middle_w)

@@ -13,6 +13,10 @@ log = logging.getLogger(__name__)
 
 # How far from its label agreeing steps may teach a relay's watts (ConstantEquipment.off_label_range_w).
 OFF_LABEL_LOW, OFF_LABEL_HIGH = 0.25, 4.0
+# A figure learned off its label (more than a quarter off) is judged by itself until it comes back within this share of
+# the label: judged by the label again as soon as it was within a quarter, a relay drawing 1.25 times its label
+# flipped between the two at every few switches, each flip a warning.
+BACK_WITHIN_LABEL = 0.2
 
 DOMOTICZ_IN = "domoticz/in"  # Domoticz's MQTT input: orders it acts on, including retained ones it is handed again
 
@@ -137,9 +141,15 @@ class ConstantEquipment(RelayEquipment):
         (a 2000 W label on a 1000 W heater, or the reverse). Beyond, the label is no slip but another load's."""
         return OFF_LABEL_LOW * self.max_power_w, OFF_LABEL_HIGH * self.max_power_w
 
-    def within_label_w(self, watts: float) -> bool:
-        """`watts` is within a quarter of its label."""
-        return 0.75 * self.max_power_w <= watts <= 1.25 * self.max_power_w
+    def within_label_w(self, watts: float, share: float = 0.25) -> bool:
+        """`watts` is within `share` of its label (a quarter)."""
+        return (1.0 - share) * self.max_power_w <= watts <= (1.0 + share) * self.max_power_w
+
+    def learned_at(self, watts: float, off_label: bool) -> None:
+        """Its figure is now `watts`; `off_label`: taken from steps judged away from its label, and judged by itself
+        from now on until it comes back within BACK_WITHIN_LABEL of the label."""
+        self.learned_power_w = watts
+        self.learned_off_label = off_label and not self.within_label_w(watts, BACK_WITHIN_LABEL)
 
     @property
     def on_power_w(self) -> float:

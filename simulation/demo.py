@@ -162,6 +162,8 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> None:
     start_s = clock_option(trace, "--start", options.start, trace.start_s - SNAP_S)
     if start_s is None:
         raise ReplayError("--start: empty; give a time of day, HH:MM")
+    if trace.start_s - SNAP_S <= start_s < trace.start_s:
+        start_s = trace.start_s  # (a minute before it or less: its start, as for replay's --from)
     period_s = template.period_s
     count = int(options.minutes * 60 / period_s)
     if start_s < trace.start_s or start_s + count * period_s > trace.end_s + 1e-6:

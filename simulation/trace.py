@@ -184,10 +184,15 @@ def _check_one_day(name: str, times: np.ndarray, step_s: float, line_of_row: arr
     than a day), from any time of day (an evening to past midnight is fine). Two days replayed as one carried the
     first day's full tank into the second (the simulated tank is filled once) and counted both days' energy as one
     day's figures, in tune's means too."""
-    first = datetime.fromtimestamp(times[0], tz)
-    if first.year >= datetime.max.year:  # (its next day is past the last date Python holds: OverflowError)
-        raise TraceError(f"{name}:{line_of_row[0]}: {first.replace(tzinfo=None).isoformat(timespec='seconds')}: a "
-                         "date in the year 9999, no recorded day")
+    try:
+        first = datetime.fromtimestamp(times[0], tz)
+    except (ValueError, OverflowError, OSError):  # (year 0 or 10000 in this zone: out of Python's dates)
+        first = None
+    if first is None or first.year >= datetime.max.year or first.year <= datetime.min.year:
+        # (its next day, or the day before, past the dates Python holds: an OverflowError's traceback)
+        when = "" if first is None else f" {first.replace(tzinfo=None).isoformat(timespec='seconds')}:"
+        raise TraceError(f"{name}:{line_of_row[0]}:{when} a date in the year 1 or 9999 (or out of range in this "
+                         "zone), no recorded day")
     wall = first.replace(tzinfo=None) + timedelta(days=1)
     day_s = datetime(wall.year, wall.month, wall.day, wall.hour, wall.minute, wall.second, wall.microsecond,
                      tzinfo=tz).timestamp() - times[0]

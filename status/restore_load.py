@@ -74,9 +74,10 @@ def _restore_learned(load: Any, entry: dict[str, Any], warnings: list[str]) -> N
         warnings.append(f"{load.name}: saved learned power {entry['learned_power']!r} is not plausible for this load "
                         f"({low_w:.0f}..{high_w:.0f} W): learned again at its next switch")
         return
-    load.learned_power_w = watts
-    if hasattr(load, "within_label_w"):
-        load.learned_off_label = not load.within_label_w(watts)
+    if hasattr(load, "learned_at"):
+        load.learned_at(watts, off_label)
+    else:
+        load.learned_power_w = watts
     doubted_at = saved_epoch(entry.get("learned_doubted_at"))
     if hasattr(load, "doubted") and doubted_at is not None:
         load.doubted = (doubted_at, watts)  # (measured again when due, as without the restart)

@@ -179,7 +179,8 @@ def test_steps_far_from_the_label_that_agree_are_learned_and_said(tmp_path: Path
         before_w = house_w + (0.0 if on else step_w)
         learning.before_switch(radiator, on, before_w, h.reg.loads)
         radiator.set_power(radiator.on_power_w if on else 0.0, NOON + 10 * i, "test")
-        learning.observe(h.reg.loads, house_w + (step_w if on else 0.0), NOON + 10 * i + 2)
+        for later_s in (2, 4):  # (the reading after the switch, and the next, which shows the same step)
+            learning.observe(h.reg.loads, house_w + (step_w if on else 0.0), NOON + 10 * i + later_s)
         if learned and i == 1:
             assert radiator.learned_power_w is None  # two steps: not yet
     said = [r.getMessage() for r in caplog.records if "set [radiator] max_power" in r.getMessage()]
@@ -191,7 +192,55 @@ def test_steps_far_from_the_label_that_agree_are_learned_and_said(tmp_path: Path
     else:
         assert radiator.learned_power_w is None and not radiator.learned_off_label
         assert len(said) == (1 if real_w is not None else 0)
-        assert all("not learned" in message for message in said)
+        assert all("not learned (under a quarter of it or over four times: another load's watts?" in message
+                   for message in said)
+
+
+def test_a_relay_drawing_a_quarter_over_its_label_is_learned_once(tmp_path: Path,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    # A radiator drawing 1.25 times its label, give or take 15 W: three steps over 1250 W were learned off the label
+    # (1254 W), smoothing took the figure under 1250 W, judged by the label again, and the next three over it were
+    # learned off the label again, a warning each time (10 in 100 switches). Once off its label, a figure is judged
+    # by itself until back within a fifth of the label.
+    caplog.set_level(logging.WARNING)
+    h = closed_loop(tmp_path, "ecs", "radiator")
+    radiator = h.load("radiator")
+    assert h.reg.controller is not None
+    learning = h.reg.controller.learning
+    house_w = 1000.0
+    for i in range(200):
+        on = i % 2 == 0
+        step_w = 1250.0 + (-15.0, 5.0, 15.0, 8.0, -5.0, 10.0, 12.0, -10.0)[i % 8]
+        learning.before_switch(radiator, on, house_w + (0.0 if on else step_w), h.reg.loads)
+        radiator.set_power(radiator.on_power_w if on else 0.0, NOON + 10 * i, "test")
+        for later_s in (2, 4):
+            learning.observe(h.reg.loads, house_w + (step_w if on else 0.0), NOON + 10 * i + later_s)
+    said = [r.getMessage() for r in caplog.records if "now believed at" in r.getMessage()]
+    assert len(said) == 1
+    assert radiator.learned_off_label and radiator.learned_power_w == pytest.approx(1250, abs=15)
+
+
+def test_a_lagging_meters_partial_steps_that_agree_are_not_learned(tmp_path: Path,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    # A house meter that averages over the switch shows half of a 1050 W radiator's step at the first reading after
+    # it, the rest at the next, the same every time: three steps of 525 W agreed, and the radiator was learned at
+    # 525 W, saved, and switched on short of its watts, shed by the guard again and again (a replay of Payerne 06-29
+    # with meter_lag_s = 0.5: 18 switches and 6 guard sheds for 6 and none). The next reading must show the same.
+    caplog.set_level(logging.DEBUG, logger="core.relay_learning")
+    h = closed_loop(tmp_path, "ecs", "radiator")
+    radiator = h.load("radiator")
+    assert h.reg.controller is not None
+    learning = h.reg.controller.learning
+    house_w = 1000.0
+    for i, on in enumerate([True, False, True, False, True, False]):
+        before_w, after_w = (house_w, house_w + 1050.0) if on else (house_w + 1050.0, house_w)
+        learning.before_switch(radiator, on, before_w, h.reg.loads)
+        radiator.set_power(1000.0 if on else 0.0, NOON + 10 * i, "test")
+        learning.observe(h.reg.loads, (before_w + after_w) / 2, NOON + 10 * i + 2)  # half of the step
+        learning.observe(h.reg.loads, after_w, NOON + 10 * i + 4)  # the rest
+    assert radiator.learned_power_w is None
+    assert "a step of 525 W at the first reading after its switch, 1050 W at the next" in caplog.text
+    assert "now believed" not in caplog.text
 
 
 def test_agreeing_steps_far_from_the_label_in_which_the_heater_moved_do_not_undo_a_clean_figure(
@@ -218,10 +267,13 @@ def test_agreeing_steps_far_from_the_label_in_which_the_heater_moved_do_not_undo
         learning.before_switch(radiator, on, house_w(), h.reg.loads)
         heater.set_power(500.0 if on else 1500.0, NOON + 10 * i, "test")  # the hand-over: 1000 W believed
         radiator.set_power(1000.0 if on else 0.0, NOON + 10 * i, "test")
-        learning.observe(h.reg.loads, house_w(), NOON + 10 * i + 2)  # a step of 500 W (1000 less 1500 + 1000)
-    said = [r.getMessage() for r in caplog.records if "set [radiator] max_power" in r.getMessage()]
+        for later_s in (2, 4):  # a step of 500 W (1000 less 1500 + 1000), shown by two readings
+            learning.observe(h.reg.loads, house_w(), NOON + 10 * i + later_s)
+    said = [r.getMessage() for r in caplog.records if "moved the house by about" in r.getMessage()]
     assert radiator.learned_power_w == 1000
-    assert len(said) == 1 and "another load moved in some of them, and it has a figure from a clean step" in said[0]
+    assert len(said) == 1 and "another load moved in some of them" in said[0]
+    assert "its figure, 1000 W, comes from a step in which nothing else moved: check the calibration" in said[0]
+    assert "max_power =" not in said[0]  # (500 W would be the wrong label to set)
 
 
 def test_a_mislabelled_relay_before_the_heater_learns_its_watts_from_its_hand_overs(tmp_path: Path) -> None:

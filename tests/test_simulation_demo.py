@@ -277,11 +277,13 @@ def test_a_day_recorded_in_another_zone_plays_at_its_own_offset(tmp_path: Path,
         demo.run_demo(demo.DemoOptions(minutes=1, start="12:10", trace=day), out=io.StringIO())
 
 
-@pytest.mark.parametrize(("start", "reached"), [("06:00", True), ("21:00", True), ("19:58", False)])
+@pytest.mark.parametrize(("start", "reached"), [("06:00", True), ("21:00", True), ("19:58", False),
+                                               ("19:59:30", True)])
 def test_the_demo_starts_on_a_traces_second_day_as_replay_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                start: str, reached: bool) -> None:
     # A trace from 20:00 to 20:00 the next day: `demo --start 06:00` was refused as going past the trace (06:00 of its
-    # first day, before it), where `replay --from 06:00` takes the morning after. Five minutes from 19:58 go past it.
+    # first day, before it), where `replay --from 06:00` takes the morning after. Five minutes from 19:58 go past it;
+    # 19:59:30, a minute before the trace or less, is its start (as for --from).
     from simulation import demo
 
     trace = tmp_path / "evening.csv"

@@ -4,6 +4,7 @@ the clocks change."""
 
 from __future__ import annotations
 
+import re
 from datetime import timezone
 from pathlib import Path
 from typing import Any
@@ -264,8 +265,18 @@ def test_an_evening_to_the_next_over_the_october_change_is_a_day(tmp_path: Path)
                    paris)
 
 
-def test_a_trace_in_the_year_9999_is_refused_clearly(tmp_path: Path) -> None:
-    # (its next day is past the last date Python holds: an OverflowError's traceback)
-    rows = "".join(f"9999-12-31T{h:02d}:00:00,0,300\n" for h in range(24))
-    with pytest.raises(TraceError, match="9999-12-31T00:00:00: a date in the year 9999"):
-        read_trace(write(tmp_path / "far.csv", "time,production_w,house_w\n" + rows))
+@pytest.mark.parametrize(("first", "said"), [
+    ("9999-12-31T00:00:00", "9999-12-31T00:00:00: a date in the year 1 or 9999"),
+    ("9999-12-31T20:00:00-05:00", "2: a date in the year 1 or 9999 (or out of range in this zone)"),  # (10000 here)
+    ("0001-01-01T00:00:00", "2: a date in the year 1 or 9999 (or out of range in this zone)"),
+])
+def test_a_trace_at_the_ends_of_the_calendar_is_refused_clearly(tmp_path: Path, first: str, said: str) -> None:
+    # (its next day past the last date Python holds, or the first row's instant out of them in the zone read:
+    # an OverflowError's or a ValueError's traceback)
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    start = datetime.fromisoformat(first)
+    rows = "".join(f"{(start + timedelta(minutes=10 * k)).isoformat()},0,300\n" for k in range(6))
+    with pytest.raises(TraceError, match=re.escape(said)):
+        read_trace(write(tmp_path / "far.csv", "time,production_w,house_w\n" + rows), ZoneInfo("Europe/Paris"))
