@@ -191,13 +191,16 @@ class Regulator(RegulatorLifeCycle):
         self.field.reconcile(now)
 
     def _follow_clock(self, now: float) -> None:
-        """A wall clock stepped back since the last message or tick: timed forces keep the time they had left. Seen
+        """A wall clock stepped back since the last message or tick: timed forces keep the time they had left, the
+        relays their dwell. Seen
         by messages too: a force taken on the new clock, between the step and the next tick, was shifted back by the
         step with the others at that tick, and ended at once."""
         seen_at, self._clock_seen_at = self._clock_seen_at, now
         if seen_at is not None and stepped_back(now, seen_at):
             keep_forces_lengths(self.loads, seen_at - now)
             self._day.stepped_back(now)
+            if self.controller is not None:
+                self.controller.clock_stepped_back(seen_at - now)
 
     def _forcer(self, forced_by: str | None) -> str:
         """Who forced a load, as the log says it (`Equipment.forced_by`)."""

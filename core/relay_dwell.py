@@ -35,6 +35,9 @@ class RelayClock:
 
     on: bool = False
     switched_at: float | None = None  # None: never switched by anyone since start (no dwell to keep)
+    # The relay's last command the clock has seen (its Equipment.last_command_at, as stamped: a command someone else
+    # made is one with another stamp; switched_at moves with a clock stepped back, this stays as stamped).
+    command_at: float | None = None
     trial: bool = False  # switched on to measure an unknown power: off again without dwell if it misfits
     # A load of unknown power switched on at a figure (measured at every switch on): the figure. A measure above it by
     # more than the house moving is a trial's, off again at once if it misfits; one at most that keeps the dwell.
@@ -51,8 +54,9 @@ class RelayClock:
         """The relay is `on` now, and its last command was published at `last_command_at`. A command we did
         not make (the start's, a force, an unforce, the stale guard) restarts the clock from that moment,
         even an on-and-off pair between two decisions."""
-        if last_command_at is not None and (self.switched_at is None or last_command_at > self.switched_at):
+        if last_command_at is not None and last_command_at != self.command_at:
             self.switched_at, self.trial, self.guard_sheds = last_command_at, False, 0
+            self.command_at = last_command_at
             self.covered_since = None
             self.retrying = False
         self.on = on
@@ -66,6 +70,7 @@ class RelayClock:
             if stretch_s >= (min_on_s if self.on else MAX_BACKOFF_S):
                 self.guard_sheds = 0  # a whole on stretch, or a long rest: the row is over
         self.on, self.switched_at, self.trial = on, now, trial and on
+        self.command_at = now  # (the stamp its command got: published at `now`)
         self.trial_w = trial_w if self.trial else None
         self.covered_since = None
         if guard_shed:
@@ -97,6 +102,14 @@ class RelayClock:
         if self.covered_since is None or now < self.covered_since:  # (or the clock stepped back)
             self.covered_since = now
         return now - self.covered_since >= delay_s
+
+    def stepped_back(self, step_s: float) -> None:
+        """The wall clock stepped back by `step_s`: the time it has been in its state is kept (every relay was free
+        to switch at once, however short its stretch, and the cover's wait counted from a time still ahead)."""
+        if self.switched_at is not None:
+            self.switched_at -= step_s
+        if self.covered_since is not None:
+            self.covered_since -= step_s
 
     def allows(self, min_on_s: float, min_off_s: float, now: float) -> bool:
         """True when the relay has been in its state long enough to leave it."""

@@ -115,6 +115,11 @@ class RelaySwitcher:
                 if load.is_forced():
                     clock.covered_since = None
 
+    def clock_stepped_back(self, step_s: float) -> None:
+        """The wall clock stepped back by `step_s`: each relay keeps the time it has been in its state."""
+        for clock in self._clocks.values():
+            clock.stepped_back(step_s)
+
     def regulation_suspended(self) -> None:
         """A meter fell silent: no decision judges the cover meanwhile, so the relays' waits for it start again
         (a cover of 40 s before ten minutes of silence switched a relay on 2 s after the readings came back)."""
