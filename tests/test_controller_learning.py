@@ -161,6 +161,17 @@ def test_a_relays_switch_before_a_meter_silence_is_not_measured_across_it(tmp_pa
     assert radiator.learned_power_w == 1000
 
 
+def _switched(h: Harness, radiator: Any, on: bool, before_w: float, readings_w: tuple[float, ...], at: float) -> None:
+    """`radiator` switched to `on` at `at` by a decision made on a house reading of `before_w`; then the house
+    readings `readings_w`, 2 s apart, each handed to the relays' learning as a decision's."""
+    assert h.reg.controller is not None
+    learning = h.reg.controller.learning
+    learning.before_switch(radiator, on, before_w, h.reg.loads)
+    radiator.set_power(radiator.on_power_w if on else 0.0, at, "test")
+    for k, reading_w in enumerate(readings_w):
+        learning.observe(h.reg.loads, reading_w, at + 2.0 * (k + 1))
+
+
 @pytest.mark.parametrize(("real_w", "learned"), [(500.0, True), (2000.0, True), (5000.0, False), (None, False)])
 def test_steps_far_from_the_label_that_agree_are_learned_and_said(tmp_path: Path, caplog: pytest.LogCaptureFixture,
                                                                   real_w: float | None, learned: bool) -> None:
@@ -171,16 +182,11 @@ def test_steps_far_from_the_label_that_agree_are_learned_and_said(tmp_path: Path
     caplog.set_level(logging.WARNING)
     h = closed_loop(tmp_path, "ecs", "radiator")
     radiator = h.load("radiator")
-    assert h.reg.controller is not None
-    learning = h.reg.controller.learning
     house_w = 1000.0
     for i, on in enumerate([True, False, True, False, True, False]):
         step_w = real_w if real_w is not None else (300.0, 1600.0, 2100.0, 450.0, 1900.0, 320.0)[i]
-        before_w = house_w + (0.0 if on else step_w)
-        learning.before_switch(radiator, on, before_w, h.reg.loads)
-        radiator.set_power(radiator.on_power_w if on else 0.0, NOON + 10 * i, "test")
-        for later_s in (2, 4):  # (the reading after the switch, and the next, which shows the same step)
-            learning.observe(h.reg.loads, house_w + (step_w if on else 0.0), NOON + 10 * i + later_s)
+        after_w = house_w + (step_w if on else 0.0)  # (shown by the reading after the switch, and the next)
+        _switched(h, radiator, on, house_w + (0.0 if on else step_w), (after_w, after_w), NOON + 10 * i)
         if learned and i == 1:
             assert radiator.learned_power_w is None  # two steps: not yet
     said = [r.getMessage() for r in caplog.records if "set [radiator] max_power" in r.getMessage()]
@@ -205,16 +211,12 @@ def test_a_relay_drawing_a_quarter_over_its_label_is_learned_once(tmp_path: Path
     caplog.set_level(logging.WARNING)
     h = closed_loop(tmp_path, "ecs", "radiator")
     radiator = h.load("radiator")
-    assert h.reg.controller is not None
-    learning = h.reg.controller.learning
     house_w = 1000.0
     for i in range(200):
         on = i % 2 == 0
         step_w = 1250.0 + (-15.0, 5.0, 15.0, 8.0, -5.0, 10.0, 12.0, -10.0)[i % 8]
-        learning.before_switch(radiator, on, house_w + (0.0 if on else step_w), h.reg.loads)
-        radiator.set_power(radiator.on_power_w if on else 0.0, NOON + 10 * i, "test")
-        for later_s in (2, 4):
-            learning.observe(h.reg.loads, house_w + (step_w if on else 0.0), NOON + 10 * i + later_s)
+        after_w = house_w + (step_w if on else 0.0)
+        _switched(h, radiator, on, house_w + (0.0 if on else step_w), (after_w, after_w), NOON + 10 * i)
     said = [r.getMessage() for r in caplog.records if "now believed at" in r.getMessage()]
     assert len(said) == 1
     assert radiator.learned_off_label and radiator.learned_power_w == pytest.approx(1250, abs=15)
@@ -229,15 +231,10 @@ def test_a_lagging_meters_partial_steps_that_agree_are_not_learned(tmp_path: Pat
     caplog.set_level(logging.DEBUG, logger="core.relay_learning")
     h = closed_loop(tmp_path, "ecs", "radiator")
     radiator = h.load("radiator")
-    assert h.reg.controller is not None
-    learning = h.reg.controller.learning
     house_w = 1000.0
     for i, on in enumerate([True, False, True, False, True, False]):
         before_w, after_w = (house_w, house_w + 1050.0) if on else (house_w + 1050.0, house_w)
-        learning.before_switch(radiator, on, before_w, h.reg.loads)
-        radiator.set_power(1000.0 if on else 0.0, NOON + 10 * i, "test")
-        learning.observe(h.reg.loads, (before_w + after_w) / 2, NOON + 10 * i + 2)  # half of the step
-        learning.observe(h.reg.loads, after_w, NOON + 10 * i + 4)  # the rest
+        _switched(h, radiator, on, before_w, ((before_w + after_w) / 2, after_w), NOON + 10 * i)  # half, the rest
     assert radiator.learned_power_w is None
     assert "a step of 525 W at the first reading after its switch, 1050 W at the next" in caplog.text
     assert "now believed" not in caplog.text
