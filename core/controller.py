@@ -83,9 +83,9 @@ class ClosedLoop:
         self.learning.forget()
         self._relays.regulation_suspended()
 
-    def clock_stepped_back(self, step_s: float) -> None:
-        """The wall clock stepped back by `step_s` (NTP, set by hand): the relays keep their dwell."""
-        self._relays.clock_stepped_back(step_s)
+    def clock_stepped_back(self, step_s: float, loads: Sequence[Equipment]) -> None:
+        """The wall clock stepped back by `step_s` (NTP, set by hand): the relays among `loads` keep their dwell."""
+        self._relays.clock_stepped_back(step_s, loads)
 
     def clock_stepped_forward(self, step_s: float) -> None:
         """The wall clock jumped forward by `step_s` with no time passing: the import guard counts none of it as

@@ -200,7 +200,7 @@ class Regulator(RegulatorLifeCycle):
             keep_forces_lengths(self.loads, seen_at - now)
             self._day.stepped_back(now)
             if self.controller is not None:
-                self.controller.clock_stepped_back(seen_at - now)
+                self.controller.clock_stepped_back(seen_at - now, self.loads)
 
     def _forcer(self, forced_by: str | None) -> str:
         """Who forced a load, as the log says it (`Equipment.forced_by`)."""

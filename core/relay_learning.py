@@ -4,7 +4,11 @@ radiator draws 1050 W): what the meter moved by, less what the other loads were 
 What the others were commanded to move by is their belief, and a heater's belief is its calibration: when the
 heater moves in the same decision (the hand-over), its calibration's error is in the step. A clean step (no
 other load's belief moved) is preferred: once a relay has one, steps in which another load moved teach it
-nothing, and its first clean one replaces a figure learned otherwise whole."""
+nothing, and its first clean one replaces a figure learned otherwise whole.
+
+A step is measured at the first reading after the switch and learned from once the next reading shows it alike (a
+meter that averages over the switch shows part of it first); cleanness is judged at the first reading (by the next
+one, the loop has answered what it showed)."""
 
 from __future__ import annotations
 
@@ -39,8 +43,8 @@ class _Pending:
 
 @dataclass(frozen=True, slots=True)
 class _Unconfirmed:
-    """A step out of a relay's plausible range, measured at the first reading after its switch: counted once the
-    next reading shows the same."""
+    """A relay's step, measured at the first reading after its switch: learned from once the next reading shows
+    the same."""
 
     pending: _Pending
     measured_w: float
@@ -57,14 +61,14 @@ class RelayLearning:
         # before it: their off is in the next reading's step with this decision's switches (a radiator switched on as
         # a plug went off as "the house moved" was learned at 850 W for 1050, the plug's 200 W in its step)
         self._at_reading = 0
+        # The same two for loads of unknown power only: their belief is no measure of their step (a trial is believed
+        # at the whole surplus), so a reading with one of their switches in it confirms no other step (_confirm).
+        self._unknown_switched = self._unknown_at_reading = 0
         self._clean: set[str] = set()  # the relays whose figure comes from a clean step (since start)
         # Each relay's last steps out of its plausible range, in a row: watts, trusted, clean
         self._off_label: dict[str, list[tuple[float, bool, bool]]] = {}
-        self._said_off_label: set[str] = set()
-        # Steps out of range awaiting the next reading, by relay: a house meter that averages over the switch shows
-        # part of the step at the first reading and the rest at the next, the same part every time (a 1050 W
-        # radiator read at 525 W, three times alike, was learned so, and shed by the guard again and again).
-        self._unconfirmed: dict[str, _Unconfirmed] = {}
+        self._said_off_label: set[tuple[str, str]] = set()  # (relay, why) said not learned
+        self._unconfirmed: dict[str, _Unconfirmed] = {}  # steps awaiting the next reading, by relay (_confirm)
         # What the loads the loop leaves alone (forced: the user's; full tanks) are believed to draw, set at each
         # decision: a force between a relay's switch and its reading moves the house too (a heater forced to
         # 220 W then taught a 1000 W radiator 1220 W, as a clean step).
@@ -74,7 +78,9 @@ class RelayLearning:
                       loads: Sequence[Equipment]) -> None:
         """`load` is about to switch (to `on`) on a decision made on `consumption_w`."""
         self._switched += 1
-        if isinstance(load, ConstantEquipment):
+        if not isinstance(load, ConstantEquipment):
+            self._unknown_switched += 1
+        else:
             others_w = sum(o.current_power_w for o in loads if o is not load) + self.outside_w
             self._pending[load.name] = _Pending(on, consumption_w - others_w, others_w)
 
@@ -84,11 +90,13 @@ class RelayLearning:
         silent, read again after an hour, was learned at 1072 W for 1000 W, saved, and came on short of surplus)."""
         self._pending.clear()
         self._unconfirmed.clear()
-        self._switched = self._at_reading = 0
+        self._switched = self._at_reading = self._unknown_switched = self._unknown_at_reading = 0
 
     def switched_at_reading(self, count: int) -> None:
-        """`count` loads were switched off by the reading the next decision is made on, before it decides."""
+        """`count` loads (of unknown power) were switched off by the reading the next decision is made on, before it
+        decides."""
         self._at_reading += count
+        self._unknown_at_reading += count
 
     @property
     def switched(self) -> int:
@@ -96,10 +104,12 @@ class RelayLearning:
         return self._switched
 
     def observe(self, loads: Sequence[Equipment], consumption_w: float, now: float) -> float:
-        """The first reading that shows the switch: learn from the step, if it is plausible. Returns by how
-        many watts that moved what the loads are believed to draw now (a relay on, believed anew)."""
+        """A reading at a decision: the first that shows a switch measures its step, the next confirms it, and the
+        relay learns from a step confirmed, if it is plausible. Returns by how many watts that moved what the loads
+        are believed to draw now (a relay on, believed anew)."""
         switched, self._switched, self._at_reading = self._switched, self._at_reading, 0
-        moved_w = self._confirm(loads, consumption_w, switched, now) if self._unconfirmed else 0.0
+        unknown, self._unknown_switched, self._unknown_at_reading = self._unknown_switched, self._unknown_at_reading, 0
+        moved_w = self._confirm(loads, consumption_w, unknown, now) if self._unconfirmed else 0.0
         if not self._pending:
             return moved_w
         if switched > 1:
@@ -114,66 +124,95 @@ class RelayLearning:
             pending = self._pending.pop(load.name, None)
             if pending is None or not isinstance(load, ConstantEquipment) or load.is_on != pending.on:
                 continue  # switched again by someone else meanwhile: the step is not its own
-            others_w = sum(o.current_power_w for o in loads if o is not load) + self.outside_w
-            step_w = (consumption_w - others_w) - pending.house_without_w
-            measured_w = step_w if pending.on else -step_w
-            # A step out of the load's plausible range is the house changing at the same time, not the relay
-            # (the same range a figure restored from the status file must meet).
-            clean = abs(others_w - pending.others_w) < CLEAN_W
-            low_w, high_w = load.plausible_learned_range_w()
-            if not low_w <= measured_w <= high_w:
-                log.debug("%s: step of %.0f W when switching is not plausible for a %.0f W load: not learned",
-                          load.name, measured_w, load.on_power_w)
-                self._unconfirmed[load.name] = _Unconfirmed(pending, measured_w, clean)
-                continue
-            self._off_label.pop(load.name, None)
-            # A heater moving in the same decision puts its calibration's error in the step: on serf-east (demo
-            # house) the radiator, drawing 1050 W, went off as the heater rose 90 W on its curve and 32 W really,
-            # and was learned at 1107 W; its clean switch-off at 16:04 only pulled that to 1090 W. Such a step
-            # teaches a relay with a clean figure nothing; a relay without one (before a heater that always takes
-            # the hand-over) learns from it.
-            if not clean and load.name in self._clean:
-                log.debug("%s: measured %.0f W when switching while the other loads moved by %.0f W: not learned "
-                          "(its figure comes from a step where nothing else moved)", load.name, measured_w,
-                          others_w - pending.others_w)
-                continue
-            before_w = None if clean and load.name not in self._clean else load.learned_power_w
-            if clean:
-                self._clean.add(load.name)
-            learned_w = measured_w if before_w is None else before_w + SMOOTHING * (measured_w - before_w)
-            load.learned_at(learned_w, load.learned_off_label)
-            if load.is_on:
-                moved_w += learned_w - load.current_power_w
-                load.accumulate_energy_and_believe(learned_w, now)
-            log.info("%s: measured %.0f W when switching %s; now believed at %.0f W", load.name, measured_w,
-                     "on" if pending.on else "off", learned_w)
+            measured_w, others_w = self._step_w(load, pending, loads, consumption_w)
+            # (clean: no other load's belief moved between the switch and this reading; between this one and the next,
+            # the loop answers what this one showed, which is no part of the step)
+            self._unconfirmed[load.name] = _Unconfirmed(pending, measured_w,
+                                                        abs(others_w - pending.others_w) < CLEAN_W)
         self._pending.clear()
         return moved_w
 
-    def _confirm(self, loads: Sequence[Equipment], consumption_w: float, switched: int, now: float) -> float:
-        """The reading after one that showed steps out of range: each that it shows alike counts toward its relay's
-        watts off its label (`_steps_off_label`). Returns by how many watts that moved the loads' beliefs."""
+    def _step_w(self, load: ConstantEquipment, pending: _Pending, loads: Sequence[Equipment],
+                consumption_w: float) -> tuple[float, float]:
+        """What `load`'s switch moved the house by, as the reading `consumption_w` shows it (watts it draws when
+        on), and what every other load is believed to draw now."""
+        others_w = sum(o.current_power_w for o in loads if o is not load) + self.outside_w
+        step_w = (consumption_w - others_w) - pending.house_without_w
+        return (step_w if pending.on else -step_w), others_w
+
+    def _confirm(self, loads: Sequence[Equipment], consumption_w: float, unknown: int, now: float) -> float:
+        """The reading after the one that measured a step: a step it shows alike, within OFF_LABEL_AGREE, is learned
+        from (`_learn`), as the first reading measured it. A house meter that averages over the switch shows part of
+        the step at the first reading and the rest at the next, the same part every time (a 1050 W radiator read at
+        525 W, three times alike, was learned so off its label, and shed by the guard again and again; a 1600 W one
+        at 800 W, within its label's quarter, at once). A relay of known power switched since is taken out of this
+        reading by its belief, as the loads that moved (the towel dryer switched on as the radiator's step was
+        measured made it wait for its next switch, hours later). After a switch of a load of unknown power
+        (`unknown`), whose belief is no measure, nothing can be confirmed: a step within the relay's plausible range is
+        learned as measured, as before there was a confirmation (the demo's towel dryer, of unknown power, switched
+        on as the radiator's step was measured), one out of it not at all. Returns by how many watts that moved the
+        loads' beliefs."""
         unconfirmed, self._unconfirmed = self._unconfirmed, {}
-        if switched:
-            log.debug("a relay switched since: its step is in this reading too; steps out of range not counted")
-            return 0.0
         moved_w = 0.0
         for load in loads:
             step = unconfirmed.get(load.name)
             if step is None or not isinstance(load, ConstantEquipment) or load.is_on != step.pending.on:
                 continue
-            others_w = sum(o.current_power_w for o in loads if o is not load) + self.outside_w
-            again_w = (consumption_w - others_w) - step.pending.house_without_w
-            measured_w = again_w if step.pending.on else -again_w
-            if abs(measured_w - step.measured_w) > OFF_LABEL_AGREE * abs(measured_w):
+            measured_w, _ = self._step_w(load, step.pending, loads, consumption_w)
+            if unknown:
+                low_w, high_w = load.plausible_learned_range_w()
+                if not low_w <= step.measured_w <= high_w:
+                    log.debug("%s: a load of unknown power switched since its step of %.0f W: not confirmed, not "
+                              "counted", load.name, step.measured_w)
+                    continue
+            elif abs(measured_w - step.measured_w) > OFF_LABEL_AGREE * abs(measured_w):
                 log.debug("%s: a step of %.0f W at the first reading after its switch, %.0f W at the next: a meter "
-                          "that lags, or the house moving; not counted", load.name, step.measured_w, measured_w)
+                          "that lags, or the house moving; not learned", load.name, step.measured_w, measured_w)
                 continue
-            clean = step.clean and abs(others_w - step.pending.others_w) < CLEAN_W
-            # (a step in which another load moved teaches a relay with a clean figure nothing, as within range: the
-            # other load's calibration error is in it)
+            # (the first reading's measure is learned: the loop's answer to it since moved the heater, whose
+            # calibration error is in the second one)
+            moved_w += self._learn(load, step.measured_w, step.clean, step.pending.on, now)
+        return moved_w
+
+    def _learn(self, load: ConstantEquipment, measured_w: float, clean: bool, on: bool, now: float) -> float:
+        """A confirmed step of `measured_w` when `load` switched `on` (or off); `clean`: no other load's belief moved
+        in it. Returns by how many watts that moved what it is believed to draw."""
+        # A step out of the load's plausible range is the house changing at the same time, not the relay
+        # (the same range a figure restored from the status file must meet), unless such steps agree.
+        low_w, high_w = load.plausible_learned_range_w()
+        if not low_w <= measured_w <= high_w:
+            log.debug("%s: step of %.0f W when switching is not plausible for a %.0f W load: not learned",
+                      load.name, measured_w, load.on_power_w)
+            # (a step in which another load moved teaches a relay with a clean figure nothing, as below: the other
+            # load's calibration error is in it)
             trusted = clean or load.name not in self._clean
-            moved_w += self._steps_off_label(load, measured_w, trusted, clean, now)
+            return self._steps_off_label(load, measured_w, trusted, clean, now)
+        self._off_label.pop(load.name, None)
+        # A heater moving in the same decision puts its calibration's error in the step: on serf-east (demo
+        # house) the radiator, drawing 1050 W, went off as the heater rose 90 W on its curve and 32 W really,
+        # and was learned at 1107 W; its clean switch-off at 16:04 only pulled that to 1090 W. Such a step
+        # teaches a relay with a clean figure nothing; a relay without one (before a heater that always takes
+        # the hand-over) learns from it.
+        if not clean and load.name in self._clean:
+            log.debug("%s: measured %.0f W when switching while the other loads moved: not learned (its figure "
+                      "comes from a step where nothing else moved)", load.name, measured_w)
+            return 0.0
+        before_w = None if clean and load.name not in self._clean else load.learned_power_w
+        if clean:
+            self._clean.add(load.name)
+        learned_w = measured_w if before_w is None else before_w + SMOOTHING * (measured_w - before_w)
+        load.learned_at(learned_w, load.learned_off_label)
+        log.info("%s: measured %.0f W when switching %s; now believed at %.0f W", load.name, measured_w,
+                 "on" if on else "off", load.on_power_w)
+        return self._believe(load, now)
+
+    @staticmethod
+    def _believe(load: ConstantEquipment, now: float) -> float:
+        """`load` on is believed at its figure from now; returns by how many watts that moved its belief."""
+        if not load.is_on:
+            return 0.0
+        moved_w = load.on_power_w - load.current_power_w
+        load.accumulate_energy_and_believe(load.on_power_w, now)
         return moved_w
 
     def _steps_off_label(self, load: ConstantEquipment, measured_w: float, trusted: bool, clean: bool,
@@ -191,17 +230,21 @@ class RelayLearning:
         if middle_w <= 0 or watts[-1] - watts[0] > OFF_LABEL_AGREE * middle_w:
             return 0.0
         low_w, high_w = load.off_label_range_w()
-        why = ""
-        if not low_w <= middle_w <= high_w:
-            why = (f"under a quarter of it or over four times: another load's watts? If it really draws about "
-                   f"{middle_w:.0f} W, set [{load.name}] max_power = {middle_w:.0f}")
+        kind = why = ""
+        if middle_w < low_w:
+            kind, why = "under", ("under a quarter of it: does the relay switch it, or did its own thermostat cut? "
+                                  "Check the relay and its topic")
+        elif middle_w > high_w:
+            kind, why = "over", (f"over four times: another load's watts? If it really draws about {middle_w:.0f} W, "
+                                 f"set [{load.name}] max_power = {middle_w:.0f}")
         elif not all(trusted for _, trusted, _ in steps):
-            why = (f"another load moved in some of them, and such a step holds that load's calibration error, while "
-                   f"its figure, {load.on_power_w:.0f} W, comes from a step in which nothing else moved: check the "
-                   "calibration of the load switched with it (a heater's curve)")
+            kind, why = "moved", (f"another load moved in some of them, and such a step holds that load's calibration "
+                                  f"error, while its figure, {load.on_power_w:.0f} W, comes from a step in which "
+                                  "nothing else moved: check the calibration of the load that moved (a heater's "
+                                  "curve)")
         if why:
-            if load.name not in self._said_off_label:
-                self._said_off_label.add(load.name)
+            if (load.name, kind) not in self._said_off_label:
+                self._said_off_label.add((load.name, kind))
                 log.warning("%s: its last %d switches each moved the house by about %.0f W, against its max_power of "
                             "%.0f W: not learned (%s)", load.name, OFF_LABEL_STEPS, middle_w, load.max_power_w, why)
             return 0.0
@@ -216,9 +259,6 @@ class RelayLearning:
         load.learned_at(middle_w, not load.within_label_w(middle_w))
         log.warning("%s: its last %d switches each moved the house by about %.0f W, against its max_power of %.0f W "
                     "(believed at %.0f W): now believed at %.0f W; if it draws that, set [%s] max_power = %.0f",
-                    load.name, OFF_LABEL_STEPS, middle_w, load.max_power_w, before_w, middle_w, load.name, middle_w)
-        if not load.is_on:
-            return 0.0
-        moved_w = middle_w - load.current_power_w
-        load.accumulate_energy_and_believe(middle_w, now)
-        return moved_w
+                    load.name, OFF_LABEL_STEPS, middle_w, load.max_power_w, before_w, load.on_power_w, load.name,
+                    middle_w)
+        return self._believe(load, now)

@@ -115,8 +115,11 @@ class RelaySwitcher:
                 if load.is_forced():
                     clock.covered_since = None
 
-    def clock_stepped_back(self, step_s: float) -> None:
-        """The wall clock stepped back by `step_s`: each relay keeps the time it has been in its state."""
+    def clock_stepped_back(self, step_s: float, loads: Sequence[Equipment]) -> None:
+        """The wall clock stepped back by `step_s`: each relay keeps the time it has been in its state, a command
+        someone else made before the step and no decision saw yet too (stamped on the old clock, taken after the
+        step, it dated the relay's state from a time still ahead: the start's off, a force, an unforce freed it)."""
+        self.see(loads)
         for clock in self._clocks.values():
             clock.stepped_back(step_s)
 

@@ -148,8 +148,11 @@ class ConstantEquipment(RelayEquipment):
     def learned_at(self, watts: float, off_label: bool) -> None:
         """Its figure is now `watts`; `off_label`: taken from steps judged away from its label, and judged by itself
         from now on until it comes back within BACK_WITHIN_LABEL of the label."""
-        self.learned_power_w = watts
-        self.learned_off_label = off_label and not self.within_label_w(watts, BACK_WITHIN_LABEL)
+        low_w, high_w = self.off_label_range_w()
+        # (kept within what agreeing steps may teach and a restore takes: smoothed past four times its label, a
+        # figure was refused at the next start, and its steps then never learned again)
+        self.learned_power_w = min(max(watts, low_w), high_w)
+        self.learned_off_label = off_label and not self.within_label_w(self.learned_power_w, BACK_WITHIN_LABEL)
 
     @property
     def on_power_w(self) -> float:

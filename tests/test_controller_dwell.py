@@ -210,6 +210,34 @@ def test_a_clock_stepped_back_neither_freezes_nor_frees_a_relay(tmp_path: Path) 
     assert h.last(RADIATOR) == "OFF"  # its 600 s over, on the new clock
 
 
+@pytest.mark.parametrize("made_by", ["start", "force"])
+def test_a_clock_stepped_back_keeps_the_rest_of_a_command_no_decision_saw_yet(tmp_path: Path, made_by: str) -> None:
+    # A command someone else made just before the step (the start's off, a force to 0 W and its unforce), stamped on
+    # the old clock and taken by the first decision after the step, dated the relay's rest from a time still ahead:
+    # free at once, the radiator was back on 2 s later (min_off_s 120 s).
+    h = closed_loop(tmp_path, "ecs", "radiator", dwell_s=(600, 120))
+    house = House(h, base_w=300, pv_w=300 + 3000 + 20)
+    if made_by == "start":
+        h = Harness(write_config(tmp_path, ("radiator",), period=1, algorithm="closed_loop"))
+        h.reg.tick(NOON)  # the start: the radiator commanded off
+        house = House(h, base_w=300, pv_w=300 + 1500)
+        house.now = NOON + 6
+    else:
+        house.read()
+        assert h.last(RADIATOR) == "ON"
+        h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 0}', house.now + 0.5)
+        h.reg.handle(MODE, b'{"command": "unforce", "name": "radiator"}', house.now + 1.5)
+        assert h.last(RADIATOR) == "OFF"
+    house.now -= 600  # NTP steps the clock back 10 minutes, before the next decision
+    h.reg.tick(house.now)
+    for _ in range(55):  # 110 s
+        house.read()
+        assert h.last(RADIATOR) == "OFF"
+    for _ in range(10):
+        house.read()
+    assert h.last(RADIATOR) == "ON"  # its 120 s of rest over, on the new clock
+
+
 def test_a_relays_on_delay_waits_for_a_surplus_that_lasts(tmp_path: Path) -> None:
     h = closed_loop(tmp_path, "ecs", "radiator", relay_options="on_delay_s = 30\n")
     house = House(h, base_w=300, pv_w=300 + 2000 + 1000 + 20)

@@ -21,6 +21,8 @@ def test_a_relays_real_watts_are_learned_from_the_step(tmp_path: Path) -> None:
     house.read()  # the radiator on (believed 1000 W), the heater at 500 W
     assert h.last(RADIATOR) == "ON"
     house.read()  # the house meter moved by 1050 W for the radiator
+    assert h.load("radiator").learned_power_w is None  # (until the next reading shows the same)
+    house.read()
     assert h.load("radiator").learned_power_w == pytest.approx(1050, abs=0.5)
     assert watts(h, "radiator") == pytest.approx(1050, abs=0.5)
     house.read()
@@ -38,6 +40,7 @@ def test_a_force_between_a_relays_switch_and_its_reading_is_taken_out_of_the_ste
     h.reg.handle(MODE, json.dumps({"command": "force", "name": "ecs", "power": 220, "duration": 60}).encode(),
                  house.now + 0.5)
     house.read()
+    house.read()  # (the step confirmed)
     assert h.load("radiator").learned_power_w == pytest.approx(1000, abs=0.5)
 
 
@@ -71,6 +74,7 @@ def test_a_step_in_which_the_heater_moved_does_not_pull_a_clean_measure(tmp_path
     house.read()  # the radiator on, the heater saturated at 2000 W
     assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 2000
     house.read()
+    house.read()
     assert h.load("radiator").learned_power_w == 1050
     house.pv_w -= 600  # held on by its min_on_s: the heater gives back, to 1300 W
     heater_w = watts(h, "ecs")
@@ -78,6 +82,7 @@ def test_a_step_in_which_the_heater_moved_does_not_pull_a_clean_measure(tmp_path
         heater_w = watts(h, "ecs")
         house.read()  # its minimum on time over: off, the heater to 2000 W in the same decision
     assert heater_w == 1300 and watts(h, "ecs") == 2000
+    house.read()
     house.read()
     assert h.load("radiator").learned_power_w == 1050
 
@@ -90,6 +95,7 @@ def test_a_clean_measure_replaces_a_figure_learned_while_the_heater_moved(tmp_pa
     house.read()
     assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 500
     house.read()
+    house.read()
     assert h.load("radiator").learned_power_w == pytest.approx(1000)
     h.load("ecs").overed = True  # full: out of the regulation
     h.load("ecs").set_power(0, house.now, "full")
@@ -97,6 +103,7 @@ def test_a_clean_measure_replaces_a_figure_learned_while_the_heater_moved(tmp_pa
     house.pv_w = 300
     house.read()
     assert h.last(RADIATOR) == "OFF"
+    house.read()
     house.read()
     assert h.load("radiator").learned_power_w == pytest.approx(1050)
 
@@ -144,8 +151,8 @@ def test_a_relays_switch_before_a_meter_silence_is_not_measured_across_it(tmp_pa
     h = closed_loop(tmp_path, "radiator", dwell_s=(10, 10))
     house = House(h, base_w=300, pv_w=1500)
     radiator = h.load("radiator")
-    house.read()
-    house.read()
+    for _ in range(3):  # on, its step, the step again
+        house.read()
     assert radiator.learned_power_w == 1000
     for _ in range(6):
         house.read()
@@ -198,7 +205,7 @@ def test_steps_far_from_the_label_that_agree_are_learned_and_said(tmp_path: Path
     else:
         assert radiator.learned_power_w is None and not radiator.learned_off_label
         assert len(said) == (1 if real_w is not None else 0)
-        assert all("not learned (under a quarter of it or over four times: another load's watts?" in message
+        assert all("not learned (over four times: another load's watts? If it really draws about 5000 W" in message
                    for message in said)
 
 
@@ -222,22 +229,96 @@ def test_a_relay_drawing_a_quarter_over_its_label_is_learned_once(tmp_path: Path
     assert radiator.learned_off_label and radiator.learned_power_w == pytest.approx(1250, abs=15)
 
 
-def test_a_lagging_meters_partial_steps_that_agree_are_not_learned(tmp_path: Path,
-                                                                     caplog: pytest.LogCaptureFixture) -> None:
+def test_a_relay_with_a_clean_figure_learns_its_new_watts_though_the_loop_answers_each_switch(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A radiator learned at 1000 W from a clean step, its knob then turned to 2000 W: each switch, clean, shows
+    # 1000 W more than believed, and the loop answers it at the next decision (the heater moves by it). Judging the
+    # step's cleanness at the confirming reading took the loop's answer for a move of another load: never learned,
+    # with a warning to check the heater's calibration, though nothing was switched with it.
+    caplog.set_level(logging.WARNING)
+    h = closed_loop(tmp_path, "ecs", "radiator")
+    radiator, heater = h.load("radiator"), h.load("ecs")
+    assert h.reg.controller is not None
+    learning = h.reg.controller.learning
+    heater.set_power(1500.0, NOON - 30, "test")
+    real_w = [1000.0]
+
+    def house_w() -> float:  # 1000 W of house, a calibrated heater
+        return 1000.0 + heater.current_power_w + (real_w[0] if radiator.is_on else 0.0)
+
+    learning.before_switch(radiator, True, house_w(), h.reg.loads)
+    radiator.set_power(1000.0, NOON - 20, "test")
+    learning.observe(h.reg.loads, house_w(), NOON - 18)
+    learning.observe(h.reg.loads, house_w(), NOON - 16)
+    assert radiator.learned_power_w == 1000
+    real_w[0] = 2000.0
+    for i, on in enumerate([False, True, False, True, False, True]):
+        learning.before_switch(radiator, on, house_w(), h.reg.loads)
+        radiator.set_power(radiator.on_power_w if on else 0.0, NOON + 10 * i, "test")  # nothing else moves
+        learning.observe(h.reg.loads, house_w(), NOON + 10 * i + 2)  # the whole 2000 W step
+        if radiator.learned_power_w == 1000:  # the loop answers the 1000 W it did not expect
+            heater.set_power(heater.current_power_w + (-1000.0 if on else 1000.0), NOON + 10 * i + 2, "test")
+        learning.observe(h.reg.loads, house_w(), NOON + 10 * i + 4)  # the same step
+    assert radiator.learned_power_w == 2000
+    assert not any("check the calibration" in r.getMessage() for r in caplog.records)
+
+
+def test_a_figure_off_the_label_stays_within_what_a_restart_restores(tmp_path: Path) -> None:
+    # Learned off its label at 3900 W (1000 W label), then smoothed by steps of 4100 W, each within a quarter of the
+    # figure: 4094 W, over four times the label, refused at the restart, and its steps then never learned again.
+    h = closed_loop(tmp_path, "ecs", "radiator")
+    radiator = h.load("radiator")
+    house_w = 1000.0
+    for i in range(13):
+        on = i % 2 == 0
+        step_w = 3900.0 if i < 3 else 4100.0
+        after_w = house_w + (step_w if on else 0.0)
+        _switched(h, radiator, on, house_w + (0.0 if on else step_w), (after_w, after_w), NOON + 10 * i)
+        if i == 2:
+            assert radiator.learned_power_w == 3900
+    assert radiator.learned_power_w == 4000 and radiator.learned_off_label
+    again = closed_loop(tmp_path, "ecs", "radiator")
+    assert again.reg.restore(h.reg.status(NOON + 200), NOON + 260) == []
+    assert again.load("radiator").learned_power_w == 4000
+
+
+@pytest.mark.parametrize("real_w", [1050.0, 1600.0])
+def test_a_lagging_meters_partial_steps_are_not_learned(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                                        real_w: float) -> None:
     # A house meter that averages over the switch shows half of a 1050 W radiator's step at the first reading after
     # it, the rest at the next, the same every time: three steps of 525 W agreed, and the radiator was learned at
     # 525 W, saved, and switched on short of its watts, shed by the guard again and again (a replay of Payerne 06-29
-    # with meter_lag_s = 0.5: 18 switches and 6 guard sheds for 6 and none). The next reading must show the same.
+    # with meter_lag_s = 0.5: 18 switches and 6 guard sheds for 6 and none). A 1600 W one's half step, 800 W, within
+    # its 1000 W label's quarter, was learned at once. The next reading must show the same step.
     caplog.set_level(logging.DEBUG, logger="core.relay_learning")
     h = closed_loop(tmp_path, "ecs", "radiator")
     radiator = h.load("radiator")
     house_w = 1000.0
     for i, on in enumerate([True, False, True, False, True, False]):
-        before_w, after_w = (house_w, house_w + 1050.0) if on else (house_w + 1050.0, house_w)
+        before_w, after_w = (house_w, house_w + real_w) if on else (house_w + real_w, house_w)
         _switched(h, radiator, on, before_w, ((before_w + after_w) / 2, after_w), NOON + 10 * i)  # half, the rest
     assert radiator.learned_power_w is None
-    assert "a step of 525 W at the first reading after its switch, 1050 W at the next" in caplog.text
+    assert f"a step of {real_w / 2:.0f} W at the first reading after its switch, {real_w:.0f} W at the next" \
+        in caplog.text
     assert "now believed" not in caplog.text
+
+
+def test_a_relay_switched_between_a_step_and_its_confirmation_is_taken_out_by_its_belief(tmp_path: Path) -> None:
+    # The radiator (1050 W) switched on; at the next decision a 300 W relay switched on too: its step is in the
+    # confirming reading, taken out by its belief, and the radiator's step still confirmed (it waited for its next
+    # switch, when it was not taken out).
+    h = closed_loop(tmp_path, "ecs", "radiator", "small")
+    radiator, small = h.load("radiator"), h.load("small")
+    assert h.reg.controller is not None
+    learning = h.reg.controller.learning
+    house_w = 1000.0
+    learning.before_switch(radiator, True, house_w, h.reg.loads)
+    radiator.set_power(1000.0, NOON, "test")
+    learning.observe(h.reg.loads, house_w + 1050.0, NOON + 2)
+    learning.before_switch(small, True, house_w + 1050.0, h.reg.loads)
+    small.set_power(300.0, NOON + 2, "test")
+    learning.observe(h.reg.loads, house_w + 1050.0 + 300.0, NOON + 4)
+    assert radiator.learned_power_w == 1050
 
 
 def test_agreeing_steps_far_from_the_label_in_which_the_heater_moved_do_not_undo_a_clean_figure(
@@ -259,6 +340,7 @@ def test_agreeing_steps_far_from_the_label_in_which_the_heater_moved_do_not_undo
     learning.before_switch(radiator, True, house_w(), h.reg.loads)  # a clean step: the heater stays at 500 W
     radiator.set_power(1000.0, NOON - 10, "test")
     learning.observe(h.reg.loads, house_w(), NOON - 8)
+    learning.observe(h.reg.loads, house_w(), NOON - 6)  # (shown alike by the next reading)
     assert radiator.learned_power_w == 1000
     for i, on in enumerate([False, True, False]):
         learning.before_switch(radiator, on, house_w(), h.reg.loads)
@@ -269,7 +351,8 @@ def test_agreeing_steps_far_from_the_label_in_which_the_heater_moved_do_not_undo
     said = [r.getMessage() for r in caplog.records if "moved the house by about" in r.getMessage()]
     assert radiator.learned_power_w == 1000
     assert len(said) == 1 and "another load moved in some of them" in said[0]
-    assert "its figure, 1000 W, comes from a step in which nothing else moved: check the calibration" in said[0]
+    assert "its figure, 1000 W, comes from a step in which nothing else moved: check the calibration of the load that "\
+           "moved (a heater's curve)" in said[0]
     assert "max_power =" not in said[0]  # (500 W would be the wrong label to set)
 
 
