@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -229,6 +230,17 @@ def test_a_relay_drawing_a_quarter_over_its_label_is_learned_once(tmp_path: Path
     assert radiator.learned_off_label and radiator.learned_power_w == pytest.approx(1250, abs=15)
 
 
+def _switched_on_cleanly(h: Harness, radiator: Any, house_w: Callable[[], float], at: float) -> None:
+    """`radiator` switched on at `at`, nothing else moving, the house at `house_w()` before and at the two readings
+    after it: a clean step, learned."""
+    assert h.reg.controller is not None
+    learning = h.reg.controller.learning
+    learning.before_switch(radiator, True, house_w(), h.reg.loads)
+    radiator.set_power(radiator.on_power_w, at, "test")
+    for later_s in (2.0, 4.0):
+        learning.observe(h.reg.loads, house_w(), at + later_s)
+
+
 def test_a_relay_with_a_clean_figure_learns_its_new_watts_though_the_loop_answers_each_switch(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     # A radiator learned at 1000 W from a clean step, its knob then turned to 2000 W: each switch, clean, shows
@@ -246,10 +258,7 @@ def test_a_relay_with_a_clean_figure_learns_its_new_watts_though_the_loop_answer
     def house_w() -> float:  # 1000 W of house, a calibrated heater
         return 1000.0 + heater.current_power_w + (real_w[0] if radiator.is_on else 0.0)
 
-    learning.before_switch(radiator, True, house_w(), h.reg.loads)
-    radiator.set_power(1000.0, NOON - 20, "test")
-    learning.observe(h.reg.loads, house_w(), NOON - 18)
-    learning.observe(h.reg.loads, house_w(), NOON - 16)
+    _switched_on_cleanly(h, radiator, house_w, NOON - 20)
     assert radiator.learned_power_w == 1000
     real_w[0] = 2000.0
     for i, on in enumerate([False, True, False, True, False, True]):
@@ -337,10 +346,7 @@ def test_agreeing_steps_far_from_the_label_in_which_the_heater_moved_do_not_undo
     def house_w() -> float:  # 1000 W of house, the heater drawing 1.5 times its belief, the radiator 1000 W
         return 1000.0 + 1.5 * heater.current_power_w + (1000.0 if radiator.is_on else 0.0)
 
-    learning.before_switch(radiator, True, house_w(), h.reg.loads)  # a clean step: the heater stays at 500 W
-    radiator.set_power(1000.0, NOON - 10, "test")
-    learning.observe(h.reg.loads, house_w(), NOON - 8)
-    learning.observe(h.reg.loads, house_w(), NOON - 6)  # (shown alike by the next reading)
+    _switched_on_cleanly(h, radiator, house_w, NOON - 10)  # the heater stays at 500 W
     assert radiator.learned_power_w == 1000
     for i, on in enumerate([False, True, False]):
         learning.before_switch(radiator, on, house_w(), h.reg.loads)
