@@ -146,12 +146,11 @@ class RelayLearning:
         the step at the first reading and the rest at the next, the same part every time (a 1050 W radiator read at
         525 W, three times alike, was learned so off its label, and shed by the guard again and again; a 1600 W one
         at 800 W, within its label's quarter, at once). A relay of known power switched since is taken out of this
-        reading by its belief, as the loads that moved (the towel dryer switched on as the radiator's step was
-        measured made it wait for its next switch, hours later). After a switch of a load of unknown power
-        (`unknown`), whose belief is no measure, nothing can be confirmed: a step within the relay's plausible range is
-        learned as measured, as before there was a confirmation (the demo's towel dryer, of unknown power, switched
-        on as the radiator's step was measured), one out of it not at all. Returns by how many watts that moved the
-        loads' beliefs."""
+        reading by its belief, as the loads that moved. After a switch of a load of unknown power (`unknown`), whose
+        belief is no measure, nothing can be confirmed: a step within the relay's plausible range is learned as
+        measured, as before there was a confirmation, one out of it not at all (dropped, the demo's radiator, whose
+        step at 08:47 on serf-east was measured as its towel dryer of unknown power went on, waited for its next
+        switch, hours later). Returns by how many watts that moved the loads' beliefs."""
         unconfirmed, self._unconfirmed = self._unconfirmed, {}
         moved_w = 0.0
         for load in loads:
