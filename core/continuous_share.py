@@ -79,12 +79,12 @@ class ContinuousLoads:
             floor_w = variable.least_on_w if variable is not None else 0.0
             free_w = import_free_w
             if take_w < floor_w:
-                starts = not short and load.current_power_w <= 0 < floor_w
-                if starts and min(whole_w, whole_free_w, load.max_power_w) >= floor_w:
-                    # Off, and the surplus covers its floor: on at the floor, its later moves damped. At `gain`
-                    # under 1 the first step is a share of the surplus, under the floor, and set back to 0 at
-                    # every decision: the heater stayed off for good on 150-300 W of export at gain 0.5 (its
-                    # floor, 150 W, to the floor / gain), a second heater or one after a relay too.
+                if not short and 0 < floor_w <= min(whole_w, whole_free_w, load.max_power_w):
+                    # The surplus covers its floor: at the floor, its later moves damped. At `gain` under 1 the first
+                    # step of a load off is a share of the surplus, under the floor, and was set back to 0 at every
+                    # decision: the heater stayed off for good on 150-300 W of export at gain 0.5 (its floor, 150 W,
+                    # to the floor / gain), a second heater or one after a relay too. (A load on is kept there: taken
+                    # off, the whole surplus it left started the load after it, the order reversed.)
                     take_w = free_w = floor_w
                 else:
                     # under min_power the triac misfires, under its first conducting percent it draws nothing:

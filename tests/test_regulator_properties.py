@@ -188,5 +188,10 @@ def run(setup: Setup, steps: list[tuple[object, ...]]) -> Harness:
                anticipate_rise=0.0, margin_w=0.0, dwell_s=None, radiator_w=1100.0, plug_w=40.0),
          [("silence", 5.0), ("one", "smeter/pzem/CONSOMMATION", -128), ("burst", 300), ("burst", 2000),
           ("read", 1.0, 0, 113)])
+# At gain 0.5 a heater on whose damped share fell under its floor went off, and the whole surplus it left started the
+# heater after it at its floor: the order reversed.
+@example(Setup(loads=("radiator", "ecs", "small", "plug", "ecs2"), algorithm="closed_loop", gain=0.5, anticipate=0.0,
+               anticipate_rise=0.0, margin_w=0.0, dwell_s=(0.0, 0.0), radiator_w=1000.0, plug_w=40.0),
+         [("burst", 300), ("one", "smeter/pzem/PRODUCTION", 0), ("burst", 2000), ("burst", 300), ("burst", 300)])
 def test_the_core_keeps_its_promises(setup: Setup, steps: list[tuple[object, ...]]) -> None:
     run(setup, steps)
