@@ -66,7 +66,7 @@ class ContinuousLoads:
         docs/control.md has what it does to the replays' figures."""
         drawn_w = 0.0
         whole_w, whole_free_w = whole if whole is not None else (available_w, import_free_w)
-        short = False  # a load before on short of its max
+        short = False  # a continuous load before, on or off, short of its max
         for load in loads:
             if isinstance(load, RelayEquipment):
                 if kept_w:
@@ -113,9 +113,9 @@ class ContinuousLoads:
             drawn_w += load.current_power_w
             available_w -= take_w
             whole_w -= take_w
-            # (one on short of its max gets there at the damped pace: a load after it starting meanwhile would take
-            # power it could use)
-            short = short or 0 < take_w < load.max_power_w
+            # (one short of its max, on or off, may take more at the damped pace: a load after it started on the
+            # whole surplus meanwhile would take power it could use)
+            short = short or take_w < load.max_power_w
             import_free_w -= load.current_power_w  # (what it is believed to draw: the meter will show that)
             whole_free_w -= load.current_power_w
         return drawn_w
