@@ -157,17 +157,18 @@ class RelayLearning:
             step = unconfirmed.get(load.name)
             if step is None or not isinstance(load, ConstantEquipment) or load.is_on != step.pending.on:
                 continue
-            measured_w, _ = self._step_w(load, step.pending, loads, consumption_w)
             if unknown:
                 low_w, high_w = load.plausible_learned_range_w()
                 if not low_w <= step.measured_w <= high_w:
                     log.debug("%s: a load of unknown power switched since its step of %.0f W: not confirmed, not "
                               "counted", load.name, step.measured_w)
                     continue
-            elif abs(measured_w - step.measured_w) > OFF_LABEL_AGREE * abs(measured_w):
-                log.debug("%s: a step of %.0f W at the first reading after its switch, %.0f W at the next: a meter "
-                          "that lags, or the house moving; not learned", load.name, step.measured_w, measured_w)
-                continue
+            else:
+                again_w, _ = self._step_w(load, step.pending, loads, consumption_w)
+                if abs(again_w - step.measured_w) > OFF_LABEL_AGREE * abs(again_w):
+                    log.debug("%s: a step of %.0f W at the first reading after its switch, %.0f W at the next: a "
+                              "meter that lags, or the house moving; not learned", load.name, step.measured_w, again_w)
+                    continue
             # (the first reading's measure is learned: the loop's answer to it since moved the heater, whose
             # calibration error is in the second one)
             moved_w += self._learn(load, step.measured_w, step.clean, step.pending.on, now)

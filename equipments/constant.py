@@ -11,6 +11,8 @@ from values.payloads import same_payload
 
 log = logging.getLogger(__name__)
 
+# How far from its label (or a figure learned off it) one step may teach a relay's watts: a quarter.
+LABEL_SHARE = 0.25
 # How far from its label agreeing steps may teach a relay's watts (ConstantEquipment.off_label_range_w).
 OFF_LABEL_LOW, OFF_LABEL_HIGH = 0.25, 4.0
 # A figure learned off its label (more than a quarter off) is judged by itself until it comes back within this share of
@@ -134,15 +136,15 @@ class ConstantEquipment(RelayEquipment):
         reference_w = self.max_power_w
         if self.learned_off_label and self.learned_power_w is not None:
             reference_w = self.learned_power_w
-        return 0.75 * reference_w, 1.25 * reference_w
+        return (1.0 - LABEL_SHARE) * reference_w, (1.0 + LABEL_SHARE) * reference_w
 
     def off_label_range_w(self) -> tuple[float, float]:
         """The watts steps that agree may teach it however far from its label: a quarter to four times the label
         (a 2000 W label on a 1000 W heater, or the reverse). Beyond, the label is no slip but another load's."""
         return OFF_LABEL_LOW * self.max_power_w, OFF_LABEL_HIGH * self.max_power_w
 
-    def within_label_w(self, watts: float, share: float = 0.25) -> bool:
-        """`watts` is within `share` of its label (a quarter)."""
+    def within_label_w(self, watts: float, share: float = LABEL_SHARE) -> bool:
+        """`watts` is within `share` of its label (a quarter: what one step may teach)."""
         return (1.0 - share) * self.max_power_w <= watts <= (1.0 + share) * self.max_power_w
 
     def learned_at(self, watts: float, off_label: bool) -> None:

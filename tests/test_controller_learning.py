@@ -230,6 +230,16 @@ def test_a_relay_drawing_a_quarter_over_its_label_is_learned_once(tmp_path: Path
     assert radiator.learned_off_label and radiator.learned_power_w == pytest.approx(1250, abs=15)
 
 
+def _radiator_after_heater(tmp_path: Path, heater_w: float, at: float) -> tuple[Harness, Any, Any, Any]:
+    """The closed loop with the heater, then the radiator; the heater commanded to `heater_w` at `at`. Returns the
+    harness, the radiator, the heater and the relays' learning."""
+    h = closed_loop(tmp_path, "ecs", "radiator")
+    radiator, heater = h.load("radiator"), h.load("ecs")
+    assert h.reg.controller is not None
+    heater.set_power(heater_w, at, "test")
+    return h, radiator, heater, h.reg.controller.learning
+
+
 def _switched_on_cleanly(h: Harness, radiator: Any, house_w: Callable[[], float], at: float) -> None:
     """`radiator` switched on at `at`, nothing else moving, the house at `house_w()` before and at the two readings
     after it: a clean step, learned."""
@@ -248,11 +258,7 @@ def test_a_relay_with_a_clean_figure_learns_its_new_watts_though_the_loop_answer
     # step's cleanness at the confirming reading took the loop's answer for a move of another load: never learned,
     # with a warning to check the heater's calibration, though nothing was switched with it.
     caplog.set_level(logging.WARNING)
-    h = closed_loop(tmp_path, "ecs", "radiator")
-    radiator, heater = h.load("radiator"), h.load("ecs")
-    assert h.reg.controller is not None
-    learning = h.reg.controller.learning
-    heater.set_power(1500.0, NOON - 30, "test")
+    h, radiator, heater, learning = _radiator_after_heater(tmp_path, 1500.0, NOON - 30)
     real_w = [1000.0]
 
     def house_w() -> float:  # 1000 W of house, a calibrated heater
@@ -337,11 +343,7 @@ def test_agreeing_steps_far_from_the_label_in_which_the_heater_moved_do_not_undo
     # figure from a clean step (nothing else moved) learns nothing from them, as within a quarter of its label:
     # said, not learned.
     caplog.set_level(logging.WARNING)
-    h = closed_loop(tmp_path, "ecs", "radiator")
-    radiator, heater = h.load("radiator"), h.load("ecs")
-    assert h.reg.controller is not None
-    learning = h.reg.controller.learning
-    heater.set_power(500.0, NOON - 20, "test")
+    h, radiator, heater, learning = _radiator_after_heater(tmp_path, 500.0, NOON - 20)
 
     def house_w() -> float:  # 1000 W of house, the heater drawing 1.5 times its belief, the radiator 1000 W
         return 1000.0 + 1.5 * heater.current_power_w + (1000.0 if radiator.is_on else 0.0)
