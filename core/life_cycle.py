@@ -25,6 +25,7 @@ from equipments.base import Command, Equipment, Publish
 from field.features import FieldFeatures
 from settings.config import Settings
 from status.restore import restore_status
+from status.restore_load import said_of
 from status.view import RegulatorView
 
 # The regulator's own lines, moved here with the code that writes them: the logger name is part of what the log
@@ -38,6 +39,7 @@ class RegulatorLifeCycle:
     settings: Settings
     _publish: Publish
     loads: tuple[Equipment, ...]
+    loads_by_name: dict[str, Equipment]
     field: FieldFeatures
     daily: DailyFigures
     _day: DayRoll
@@ -149,10 +151,10 @@ class RegulatorLifeCycle:
             try:
                 self._publish(off.topic, off.payload, off.retain)
             except Exception as exc:  # paho's ValueError, a full queue: said, as a load's command that failed
-                log.error("%s (no longer configured, left on): its off command %r on %s could not be published "
-                          "(%s): switch it off yourself", name, off.payload, off.topic, exc)
+                log.error("%s: its off command %r on %s could not be published (%s): switch it off yourself",
+                          said_of(name, self.loads_by_name), off.payload, off.topic, exc)
                 continue
-            log.info("%s (no longer configured, left on): commanded off, %r on %s", name, off.payload, off.topic)
+            log.info("%s: commanded off, %r on %s", said_of(name, self.loads_by_name), off.payload, off.topic)
 
     def restore(self, document: dict[str, Any], now: float,
                 set_aside: Callable[[str, str], object] | None = None) -> list[str]:

@@ -137,16 +137,23 @@ class VariableEquipment(Equipment):
                 self._not_a_status(payload)
                 return False
             self.heard_at = now
-            self._check_gate(status.output_off)
+            gate_changed = self._check_gate(status.output_off, now)
             if status.booted:
                 self._booted("the variator reports boot_detected", topic, now)
             elif status.percent is not None:
                 self._check_echo(status.percent, now)
-        elif topic == self.topic_boot:
+            return gate_changed
+        if topic == self.topic_boot:
             device = boot_message_id(payload)
             if device is not None and device == self.device_id:
                 self._booted(f"the variator {device} sent its boot message", topic, now)
         return False
+
+    @property
+    def output_off(self) -> bool:
+        """Its status says its output is gated off (an `off` sent by another client): it draws nothing whatever the
+        percent, so it is left out of the allocation and its tank is not judged until its status says on again."""
+        return self._output_off
 
     def _booted(self, said: str, topic: str, now: float) -> None:
         """A boot signal: the variator runs at its default, not at our command; sent again at once, but at most
@@ -186,21 +193,27 @@ class VariableEquipment(Equipment):
                 "%s: a message on %s that is no variator status, ignored: %s", self.name, self.topic_status,
                 shown(payload), extra={"limit_key": f"{self.topic_status} junk"})
 
-    def _check_gate(self, off: bool | None) -> None:
+    def _check_gate(self, off: bool | None, now: float) -> bool:
         """`off` gates the variator's output without changing its percent (PROTOCOL.md): its echo is then at our
-        percent, and the load draws nothing. Said, not undone: an `off` may be the owner's own stop. `off`: what its
-        status says (None: neither)."""
+        percent, and the load draws nothing. Said, not undone: an `off` may be the owner's own stop. Meanwhile the load
+        is commanded 0 W unless forced (believed at its percent, its missing watts were taken for a full tank, the
+        heater then left out until the daily clear after its `on`; its energy counted what it never drew), and left out
+        of the allocation (FieldFeatures.regulated): the loads after it take the surplus. `off`: what its status says
+        (None: neither). True when the gate changed."""
         if off is None or off == self._output_off:
-            return
+            return False
         self._output_off = off
         if off:
             log.warning("%s: the variator reports its output off (\"state\": \"OFF\", an `off` sent by another "
                         "client): the load draws nothing whatever the percent until the variator is sent `on` "
-                        "(mosquitto_pub -t %s -m on)", self.name, self.topic_set_power,
-                        extra={"limit_key": f"{self.topic_status} state"})
+                        "(mosquitto_pub -t %s -m on); left out of the regulation meanwhile", self.name,
+                        self.topic_set_power, extra={"limit_key": f"{self.topic_status} state"})
+            if not self.is_forced():
+                self.set_power(0.0, now, "variator output off")
         else:
-            log.info("%s: the variator reports its output on again", self.name,
+            log.info("%s: the variator reports its output on again: back in the regulation", self.name,
                      extra={"limit_key": f"{self.topic_status} state"})
+        return True
 
     def _check_echo(self, percent: float, now: float) -> None:
         """The variator answers every command it takes with the percent it now runs at. One that is not our

@@ -11,6 +11,7 @@ from typing import Any
 
 from equipments.base import Equipment, Publish
 from equipments.modes import MAX_FORCE_DURATION_S
+from equipments.variable import VariableEquipment
 from field.config import FieldSettings
 from field.domoticz import DomoticzBridge
 from field.domoticz_meter_idx import MeterIdxWatch
@@ -41,6 +42,8 @@ class FieldFeatures:
                  sw_version: str = "", settle_s: float = 1.0, frozen_meter: bool = True) -> None:
         self._publish = publish
         self._loads = loads
+        # The loads whose output may be gated off by their device (a variator sent `off`): left out while it is.
+        self._gateable = tuple(load for load in loads if isinstance(load, VariableEquipment))
         self._mode_setters = field.mode_setters()
         fs, ds, fc = field.fallback, field.domoticz, field.forecast
         # (a seed's status file counts from its check: status/restore.py; an evening check's, its forecast for
@@ -165,11 +168,12 @@ class FieldFeatures:
 
     def regulated(self, loads: Sequence[Equipment], now: float) -> list[Equipment]:
         """`loads` the allocation may use now (in order): not the heater while its mode is off, nor a load
-        held at 0 W by a full-tank re-probe."""
+        held at 0 W by a full-tank re-probe, nor a variator whose output is gated off."""
         off = self.heater.heater if self.heater is not None and self.heater.excluded() else None
-        if off is None and not self.tanks.holds_any():
+        gated = [load for load in self._gateable if load.output_off]
+        if off is None and not gated and not self.tanks.holds_any():
             return list(loads)  # the usual case, at every decision
-        return [load for load in loads if load is not off and not self.tanks.excluded(load, now)]
+        return [load for load in loads if load is not off and load not in gated and not self.tanks.excluded(load, now)]
 
     def after_held(self, loads: Sequence[Equipment], now: float) -> set[str]:
         """The names of `loads` after the first one a full-tank re-probe holds at 0 W now (left out of

@@ -105,6 +105,8 @@ class FullTankWatch:
                 if load.is_forced():
                     changed = self._forced_while_full(load, result.power_w, now) or changed
                 continue
+            if self._gated(load):
+                continue
             detector = self.metered[load.name]
             if detector.on_reading(result.power_w, load.current_power_w, now, load.heard_at, load.last_command_at,
                                    load.booted_at):
@@ -146,13 +148,24 @@ class FullTankWatch:
                 # (its readings still the baseline of its next step: a force at the very tick of the daily clear)
                 detector.keep_baseline(consumption_w - (believed_w - load.current_power_w), now)
                 continue
-            if not self._infers(load, now):
+            if not self._infers(load, now) or self._gated(load):
                 continue
             others_known = known and not any([other is not load for other in fresh])
             if detector.on_consumption(consumption_w, now, believed_w - load.current_power_w, others_known):
                 self.mark_full(load, now, "inferred from the house meter")
                 changed = True
         return changed
+
+    def _gated(self, load: Equipment) -> bool:
+        """True while `load`'s variator says its output is gated off (an `off` from another client): it draws nothing
+        whatever its command, which says nothing of its tank (taken for a full one, the heater was left out until the
+        daily clear after the variator's `on`). Any suspicion is dropped: its watts come back only with the `on`."""
+        if not getattr(load, "output_off", False):
+            return False
+        if not load.overed:  # (a tank found full before the gate stays so)
+            self._held.discard(load.name)
+            self._clear(load)
+        return True
 
     def _infers(self, load: Equipment, now: float) -> bool:
         """Whether `load`'s fullness is inferred from the house meter now: always without a meter of its own;
@@ -206,7 +219,7 @@ class FullTankWatch:
                 changed = True
         for load, detector in self._inferred_loads:
             detector.follow_clock(now)
-            if load.overed:
+            if load.overed or self._gated(load):
                 continue
             if self._infers(load, now) and detector.reprobe_due(load.current_power_w, now):
                 self._held.add(load.name)

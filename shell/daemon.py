@@ -87,7 +87,7 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
         command_topics = load_topics.command_topics(self.reg.loads)
         self.link = MqttLink(settings.mqtt, self.events, self.reg.subscriptions,
                              leftover_topics=lambda: leftover_topics, echo_topics=lambda: command_topics)
-        self.removed_offs = RemovedOffs(self.link)
+        self.removed_offs = RemovedOffs(self.link, set(self.reg.loads_by_name))
         self.username = settings.mqtt.username
         live_only = self.reg.live_only_topics()
         self._live_only = {topic for topic in live_only if not topic.endswith("/#")}

@@ -8,6 +8,7 @@ names the load, and a stop or a kill before the broker was back lost it, the dev
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from typing import NamedTuple
 
 import paho.mqtt.client as mqtt
@@ -15,6 +16,7 @@ import paho.mqtt.client as mqtt
 from equipments.base import Command
 from shell import paho_compat
 from shell.mqtt_link import MqttLink
+from status.restore_load import said_of
 
 # The lines the regulator wrote when it sent them itself: the same logger, so that the log shows them as before.
 log = logging.getLogger("core.regulator")
@@ -26,18 +28,18 @@ class _Sent(NamedTuple):
     info: mqtt.MQTTMessageInfo
 
 
-def _said(name: str) -> str:
-    return f"{name} (no longer configured, left on)"
-
-
 class RemovedOffs:
     """The offs handed to the link, and whether each went out on a live link yet."""
 
-    def __init__(self, link: MqttLink) -> None:
+    def __init__(self, link: MqttLink, configured: Collection[str] = ()) -> None:
         self._link = link
+        self._configured = configured  # the configured loads' names (said_of)
         self._queued: list[_Sent] = []  # taken by paho while the link was down: sent at its next connection
         self._sent: list[_Sent] = []  # handed to a live link (acknowledged or not)
         self._refused: list[tuple[str, Command]] = []  # not even queued: kept pending, the next start tries again
+
+    def _said(self, name: str) -> str:
+        return said_of(name, self._configured)
 
     def send(self, offs: list[tuple[str, Command]]) -> None:
         """Publish each off once, at QoS 1 (MqttLink.publish); say whether it went out on a live link or was queued."""
@@ -46,18 +48,18 @@ class RemovedOffs:
                 info = self._link.publish(off.topic, off.payload, off.retain)
             except (RuntimeError, ValueError) as exc:  # PublishFailed, paho's ValueError: not even queued
                 log.error("%s: its off command %r on %s could not be published (%s): tried again at the next start "
-                          "(with a status file); meanwhile switch it off yourself", _said(name), off.payload, off.topic,
-                          exc)
+                          "(with a status file); meanwhile switch it off yourself", self._said(name), off.payload,
+                          off.topic, exc)
                 self._refused.append((name, off))
                 continue
             sent = _Sent(name, off, info)
             if info.rc == mqtt.MQTT_ERR_SUCCESS and self._link.client.is_connected():
                 self._sent.append(sent)
-                log.info("%s: off sent, %r on %s", _said(sent.name), off.payload, off.topic)
+                log.info("%s: off sent, %r on %s", self._said(sent.name), off.payload, off.topic)
             else:
                 self._queued.append(sent)
                 log.warning("%s: off queued (%r on %s): the broker is unreachable, it is sent when the broker is back",
-                            _said(sent.name), off.payload, off.topic)
+                            self._said(sent.name), off.payload, off.topic)
 
     def reconnected(self) -> None:
         """The link is up again: paho sent what it held right after the broker's CONNACK (not again by us: one off per
@@ -65,7 +67,7 @@ class RemovedOffs:
         queued, self._queued = self._queued, []
         for sent in queued:
             self._sent.append(sent)
-            log.info("%s: off sent now that the broker is back (%r on %s)", _said(sent.name), sent.off.payload,
+            log.info("%s: off sent now that the broker is back (%r on %s)", self._said(sent.name), sent.off.payload,
                      sent.off.topic)
 
     def pending(self) -> list[tuple[str, Command]]:
@@ -82,7 +84,7 @@ class RemovedOffs:
                 continue
             if saved:
                 log.warning("%s: its off %r on %s was not acknowledged by the broker: kept in the status file, sent "
-                            "again at the next start", _said(sent.name), sent.off.payload, sent.off.topic)
+                            "again at the next start", self._said(sent.name), sent.off.payload, sent.off.topic)
             else:
                 log.error("could not send off to %s: broker unreachable, %r on %s not acknowledged: it may still be "
-                          "on, switch it off yourself", _said(sent.name), sent.off.payload, sent.off.topic)
+                          "on, switch it off yourself", self._said(sent.name), sent.off.payload, sent.off.topic)

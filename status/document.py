@@ -153,9 +153,12 @@ def build_status(reg: RegulatorView, now: float, clean: bool = True) -> dict[str
                 # A relay's watts as measured when it switched (closed loop); restored at start.
                 **({"learned_power": _round(load.learned_power_w)} if hasattr(load, "learned_power_w") else {}),
                 # ... far from its label, from steps that agreed: restored so (status.restore_load).
-                **({"learned_off_label": True} if getattr(load, "learned_off_label", False) else {}),
+                **({"learned_off_label": True, "learned_label_w": load.max_power_w}
+                   if getattr(load, "learned_off_label", False) else {}),
                 # A load of unknown power's figure from one trial shed as too big: when, to measure it again then.
                 **({"learned_doubted_at": _finite(doubted[0])} if (doubted := getattr(load, "doubted", None)) else {}),
+                # A variator whose output another client gated off (`off`): out of the regulation until it is on.
+                **({"output_off": True} if getattr(load, "output_off", False) else {}),
                 **part(reg.field.load_status(load)),
             }
             for load in reg.loads

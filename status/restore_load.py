@@ -1,11 +1,12 @@
 """One load's state restored from its entry in a saved status (status.restore calls these): its energies, its
 force (applied by Regulator.start), a relay's learned watts; or the load as a fresh start has it; the entries paired
-with the configured loads they name, and the off command of a load no longer configured that PySEB left on."""
+with the configured loads they name, and the off command of a load no longer configured that PySEB left on (or of one
+whose command moved to another topic or payload since)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -68,11 +69,20 @@ def _restore_learned(load: Any, entry: dict[str, Any], warnings: list[str]) -> N
     # A relay's figure learned far from its label, from steps that agreed, is saved so (learned_off_label): it may
     # be restored as far from its label as they may teach.
     off_label = entry.get("learned_off_label") is True and hasattr(load, "off_label_range_w")
+    # Learned off another label (max_power changed since: a relay swapped for another, or its label set right as the
+    # learning said): only a figure within a quarter of the new label is kept. Judged off the new one, a 1900 W figure
+    # learned off a 1000 W label was restored for the 500 W radiator put in its place, which then stayed off with
+    # 700 W exported until three of its switches taught it again. (A file before 2026-12-04 has no such label.)
+    label_w = saved_number(entry.get("learned_label_w"), 0.0) if off_label else None
+    label_changed = label_w is not None and label_w != load.max_power_w
+    off_label = off_label and not label_changed
     low_w, high_w = load.off_label_range_w() if off_label else load.plausible_learned_range_w()
     watts = saved_number(entry["learned_power"], low_w, high_w)
     if watts is None:
+        since = (f", learned off its max_power of then, {label_w:.0f} W (now {load.max_power_w:.0f} W)"
+                 if label_changed and label_w is not None else "")
         warnings.append(f"{load.name}: saved learned power {entry['learned_power']!r} is not plausible for this load "
-                        f"({low_w:.0f}..{high_w:.0f} W): learned again at its next switch")
+                        f"({low_w:.0f}..{high_w:.0f} W){since}: learned again at its next switch")
         return
     if hasattr(load, "learned_at"):
         load.learned_at(watts, off_label)
@@ -237,7 +247,34 @@ def configured_entries(reg: RegulatorView, entries: list[Any], now: float, warni
             elif not usable:
                 found.lines.append(said)
             continue
+        moved = moved_load_off(entry, load, configured_offs)
+        if moved is not None:
+            warnings.append(moved[1])
+            reg.switch_off_at_start(name, moved[0], 1, now)
+            found.queued(name, moved[1])
         yield load, entry
+
+
+def said_of(name: str, configured: Collection[str]) -> str:
+    """How the log names the load whose off is sent at the start: one no longer configured, or a configured one whose
+    command moved to another topic or payload since (its old device's off: moved_load_off)."""
+    return f"{name} ({'its old device, maybe left on' if name in configured else 'no longer configured, left on'})"
+
+
+def moved_load_off(entry: dict[str, Any], load: Equipment, configured_offs: set[tuple[str, str]],
+                   ) -> tuple[Command, str] | None:
+    """For the entry of a configured load whose saved off command no configured load has (its topic or payload
+    changed: a relay moved to another device): that old off, sent at the start as a removed load's, and what the
+    warning says. The load's own start command goes to its new topic only: the old device, maybe left on (a kill, a
+    stop whose off never reached the broker; an order retained there, taken again at each of its reboots), was
+    switched by nobody. None when nothing usable was saved or a configured load has that off."""
+    off = _saved_command(entry.get("off_command"))
+    if off is None or (off.topic, off.payload) in configured_offs:
+        return None
+    now_off = load.command_for(0.0)[0]
+    return off, (f"{load.name}: its off command was {shown(off.payload, 60)} on {off.topic}, now "
+                 f"{shown(now_off.payload, 60)} on {now_off.topic}: the old one commanded at the start too (the device "
+                 "it switched may have been left on)")
 
 
 def _configured_offs(reg: RegulatorView) -> set[tuple[str, str]]:
@@ -275,15 +312,16 @@ def restore_pending_offs(reg: RegulatorView, saved: Any, now: float, saved_at: f
         if (off.topic, off.payload) in configured_offs or name in found.names:
             continue
         starts, since = _starts_since(entry, now, saved_at)
+        gone = "its old device" if name in reg.loads_by_name else "no longer configured"  # (moved_load_off's)
         if starts >= PENDING_OFF_MAX_STARTS and now - since >= PENDING_OFF_MAX_AGE_S:
-            said = (f"{name} (no longer configured): its off ({shown(off.payload, 60)} on {off.topic}) was sent at "
+            said = (f"{name} ({gone}): its off ({shown(off.payload, 60)} on {off.topic}) was sent at "
                     f"{starts} starts since {datetime.fromtimestamp(since, reg.tz):%Y-%m-%d} and the broker never "
                     "acknowledged it (unreachable each time, or refusing that topic): given up; if it is still on, "
                     "switch it off yourself")
             warnings.append(said)
             found.lines.append(said)
             continue
-        said = (f"{name} (no longer configured): its off ({shown(off.payload, 60)} on {off.topic}) was not "
+        said = (f"{name} ({gone}): its off ({shown(off.payload, 60)} on {off.topic}) was not "
                 "acknowledged by the broker before PySEB stopped: commanded off at the start")
         warnings.append(said)
         reg.switch_off_at_start(name, off, starts + 1, since)

@@ -279,3 +279,40 @@ def test_a_force_by_the_water_heater_mode_on_a_load_no_longer_the_water_heater_i
     moved.reg.start(NOON + 60)
     moved.reg.tick(NOON + 61)
     assert not moved.load("ecs").is_forced() and moved.on(ECS_CMD) == ["0"]
+
+
+def test_a_load_whose_command_moved_is_sent_its_old_off_too(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    # The radiator kept its name, its relay moved to another device (a Shelly for the Tasmota): after a kill with it
+    # on, the start commanded the new topic only, and the old relay stayed on (its ON retained, taken again at each of
+    # its reboots), switched by nobody.
+    doc = saved_with(tmp_path, b'{"command":"force","name":"radiator","power":1000}')
+    config = write_config(tmp_path, ("ecs", "radiator"))
+    config.write_text(config.read_text().replace(f"topic_set_power = {RADIATOR}",
+                                                 "topic_set_power = shellies/radiator/relay/0/command"))
+    h = Harness(config)
+    warnings = h.reg.restore(doc, NOON + 60)
+    h.reg.start(NOON + 60)
+    assert h.sent[0] == (RADIATOR, "OFF", True) and h.on(RADIATOR) == ["OFF"]  # the old one, first, retained as saved
+    assert h.on("shellies/radiator/relay/0/command") == ["ON"]  # (its own start command: its force, restored)
+    assert "radiator (its old device, maybe left on): commanded off, 'OFF' on cmnd/radiator/POWER" in caplog.text
+    assert warnings == ["radiator: its off command was 'OFF' on cmnd/radiator/POWER, now 'OFF' on "
+                        "shellies/radiator/relay/0/command: the old one commanded at the start too (the device it "
+                        "switched may have been left on)"]
+    # Left pending by a daemon whose broker never acknowledged it (a removed load's are so), the next start sends it
+    # again, said of the old device.
+    saved = json.loads(json.dumps(h.reg.status(NOON + 61)))
+    saved["pending_offs"] = [{"name": "radiator", "off_command": doc["equipments"][1]["off_command"], "starts": 1,
+                              "since": NOON + 60}]
+    again = Harness(config)
+    warnings = again.reg.restore(saved, NOON + 120)
+    again.reg.start(NOON + 120)
+    assert again.on(RADIATOR) == ["OFF"]
+    assert any(w.startswith("radiator (its old device): its off ('OFF' on cmnd/radiator/POWER) was not acknowledged")
+               for w in warnings), warnings
+
+
+def test_a_load_with_the_same_off_is_not_sent_another(tmp_path: Path) -> None:
+    # Its command unchanged: its own start command switches its device, nothing more.
+    h, warnings = started(tmp_path, saved_with(tmp_path, None), loads=("ecs", "radiator"))
+    assert h.on(RADIATOR) == ["OFF"] and warnings == []
