@@ -89,8 +89,9 @@ class RegulatorLifeCycle:
 
     def switch_off_at_start(self, name: str, off: Command, starts: int, since: float) -> None:
         """Publish `off` at the start, before the loads' own commands: it switches off `name`, a load the config no
-        longer has that was left on (status.restore finds it). `starts`: the starts that will have sent it, this one
-        included, since `since` (epoch s), the first's time: kept with it while pending (removed_off_starts)."""
+        longer has that was left on, or the old device of one whose command moved since (status.restore finds it).
+        `starts`: the starts that will have sent it, this one included, since `since` (epoch s), the first's time: kept
+        with it while pending (removed_off_starts)."""
         self._removed_left_on.append((name, off))
         self._removed_off_starts[name] = (starts, since)
 

@@ -196,10 +196,10 @@ class VariableEquipment(Equipment):
     def _check_gate(self, off: bool | None, now: float) -> bool:
         """`off` gates the variator's output without changing its percent (PROTOCOL.md): its echo is then at our
         percent, and the load draws nothing. Said, not undone: an `off` may be the owner's own stop. Meanwhile the load
-        is commanded 0 W unless forced (believed at its percent, its missing watts were taken for a full tank, the
-        heater then left out until the daily clear after its `on`; its energy counted what it never drew), and left out
-        of the allocation (FieldFeatures.regulated): the loads after it take the surplus. `off`: what its status says
-        (None: neither). True when the gate changed."""
+        is believed at 0 W, commanded 0 W unless forced (believed at its percent, its missing watts were taken for a
+        full tank, the heater then left out until the daily clear after its `on`; its energy counted what it never
+        drew), and left out of the allocation (FieldFeatures.regulated): the loads after it take the surplus. `off`:
+        what its status says (None: neither). True when the gate changed."""
         if off is None or off == self._output_off:
             return False
         self._output_off = off
@@ -208,11 +208,24 @@ class VariableEquipment(Equipment):
                         "client): the load draws nothing whatever the percent until the variator is sent `on` "
                         "(mosquitto_pub -t %s -m on); left out of the regulation meanwhile", self.name,
                         self.topic_set_power, extra={"limit_key": f"{self.topic_status} state"})
-            if not self.is_forced():
+            if self.forced_power_w is None:
                 self.set_power(0.0, now, "variator output off")
+            else:  # (its force's command kept: the owner's, or a rule's, whose count of the heater's energy stops)
+                self.accumulate_energy_and_believe(0.0, now)
         else:
             log.info("%s: the variator reports its output on again: back in the regulation", self.name,
                      extra={"limit_key": f"{self.topic_status} state"})
+            if self.forced_power_w is not None:  # (its force's watts again; a full-tank hold's 0 W ended meanwhile)
+                self.set_power(self.forced_power_w, now, "variator output on again: its force")
+        return True
+
+    def set_power(self, watts: float, now: float, reason: str) -> bool:
+        if not super().set_power(watts, now, reason):
+            return False
+        if self._output_off and self.current_power_w > 0:
+            # Gated off: its command is sent (a force's: the `on` finds it at its percent), but it draws nothing, and
+            # its energy counts nothing (a fallback rule counted a night's force it never drew: its need "met").
+            self.accumulate_energy_and_believe(0.0, now)
         return True
 
     def _check_echo(self, percent: float, now: float) -> None:

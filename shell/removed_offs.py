@@ -31,7 +31,7 @@ class _Sent(NamedTuple):
 class RemovedOffs:
     """The offs handed to the link, and whether each went out on a live link yet."""
 
-    def __init__(self, link: MqttLink, configured: Collection[str] = ()) -> None:
+    def __init__(self, link: MqttLink, configured: Collection[str]) -> None:
         self._link = link
         self._configured = configured  # the configured loads' names (said_of)
         self._queued: list[_Sent] = []  # taken by paho while the link was down: sent at its next connection

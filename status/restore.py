@@ -92,8 +92,10 @@ def restore_status(reg: RegulatorView, doc: dict[str, Any], now: float,
         if forces_off.restored:
             kept.append("what keeps a load off")
     if found.names:
-        names = ", ".join(found.names)
-        kept.append(f"the off command{'s' if len(found.names) > 1 else ''} of {names}, no longer configured")
+        # (a load whose command moved since is configured: the off is its old device's, status.restore_load.said_of)
+        names = ", ".join(f"{name}'s old device" if name in reg.loads_by_name else f"{name}, no longer configured"
+                          for name in found.names)
+        kept.append(f"the off command{'s' if len(found.names) > 1 else ''} of {names}")
     outcome = f"a clean start but for {' and '.join(kept)}" if kept else CLEAN_START
     said = [*found.lines, *settings_said]
     if set_aside is None:

@@ -278,8 +278,11 @@ def moved_load_off(entry: dict[str, Any], load: Equipment, configured_offs: set[
 
 
 def _configured_offs(reg: RegulatorView) -> set[tuple[str, str]]:
-    """The configured loads' offs (topic and payload: the same order to the same device, retained or not)."""
-    return {(off.topic, off.payload) for off in (load.command_for(0.0)[0] for load in reg.loads)}
+    """The configured loads' offs (topic and payload: the same order to the same device, retained or not), and their
+    ons at their max: an old off that is a configured load's on now (a relay whose json_on and json_off were swapped,
+    a normally-closed one) is not sent, it would switch that load on at the start, retained maybe."""
+    return {(command.topic, command.payload) for load in reg.loads
+            for command in (load.command_for(0.0)[0], load.command_for(load.max_power_w)[0])}
 
 
 def restore_pending_offs(reg: RegulatorView, saved: Any, now: float, saved_at: float, warnings: list[str],

@@ -316,3 +316,25 @@ def test_a_load_with_the_same_off_is_not_sent_another(tmp_path: Path) -> None:
     # Its command unchanged: its own start command switches its device, nothing more.
     h, warnings = started(tmp_path, saved_with(tmp_path, None), loads=("ecs", "radiator"))
     assert h.on(RADIATOR) == ["OFF"] and warnings == []
+
+
+def test_an_old_off_that_is_a_configured_on_now_is_not_sent(tmp_path: Path) -> None:
+    # A normally-closed relay: its json_on and json_off swapped since. Its old off ("OFF") is its on now: sent, it
+    # switched the radiator on at every such start, retained.
+    doc = saved_with(tmp_path, None)
+    config = write_config(tmp_path, ("ecs", "radiator"))
+    config.write_text(config.read_text().replace("json_on = ON\njson_off = OFF", "json_on = OFF\njson_off = ON"))
+    h = Harness(config)
+    assert h.reg.restore(doc, NOON + 60) == []
+    h.reg.start(NOON + 60)
+    assert h.on(RADIATOR) == ["ON"]  # (its own off, once)
+
+
+def test_a_clean_start_names_a_moved_load_s_old_device(tmp_path: Path) -> None:
+    # A file dated far ahead: a clean start but for the offs, said of the old device, not "no longer configured".
+    doc = saved_with(tmp_path, b'{"command":"force","name":"radiator","power":1000}')
+    config = write_config(tmp_path, ("ecs", "radiator"))
+    config.write_text(config.read_text().replace(f"topic_set_power = {RADIATOR}",
+                                                 "topic_set_power = shellies/radiator/relay/0/command"))
+    warnings = Harness(config).reg.restore(doc, NOON - 30 * 86400)
+    assert warnings[0].endswith("a clean start but for the off command of radiator's old device"), warnings[0]

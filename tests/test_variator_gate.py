@@ -6,15 +6,18 @@ clear after the `on`, the surplus exported all afternoon)."""
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
 
 from regulation import Regulator
 from tests.configs import reading, write_config
-from tests.harness import CONS, NOON, PROD
+from tests.field_house import ECS_CMD, ECS_STATUS, House, field_config
+from tests.field_tank import T
+from tests.harness import CONS, MODE, NOON, PROD, Harness
 
-ECS_CMD, ECS_STATUS, ECS_METER = "regul/vload/ECS/cmd", "regul/vload/ECS", "regul/ecs/power"
+ECS_METER = "regul/ecs/power"
 BASE_W, PV_W = 300.0, 1500.0  # 1200 W of surplus: the heater alone takes it (the test curve: 20 W a percent)
 
 
@@ -95,14 +98,50 @@ def test_a_gated_variator_is_left_out_and_back_at_its_on(tmp_path: Path, own_met
 
 
 def test_a_forced_heater_keeps_its_force_when_gated(tmp_path: Path) -> None:
-    # A force is the owner's: the gate does not end it, nor is the tank found full for the watts it cannot draw.
+    # A force is the owner's (or a fallback rule's): the gate does not end it, nor is the tank found full for the watts
+    # it cannot draw; but it draws nothing, and its energy counts nothing (a rule counted a night's force the heater
+    # never drew: its need "met", the water cold).
     house = GatedHouse(tmp_path, own_meter=False)
     house.run(60)
     house.reg.handle("regul/mode", b'{"command": "force", "name": "ecs", "power": 2000}', house.now + 0.2)
     house.run(20)
     assert house.percent == 100.0
     house.gate(True)
+    energy_wh = house.heater()["energy"]
     house.run(600)
     heater = house.heater()
     assert heater["forced"] is True and heater["output_off"] is True and heater["overed"] is False
-    assert house.percent == 100.0
+    assert house.percent == 100.0 and heater["current_power"] == 0.0
+    assert heater["energy"] == pytest.approx(energy_wh, abs=0.1)
+    house.gate(False)  # (its force's watts believed again, its command unchanged)
+    house.run(10)
+    assert house.heater()["current_power"] == 2000.0 and house.percent == 100.0
+
+
+def test_a_forced_heater_gated_in_its_full_tank_check_gets_its_force_back_at_the_on(tmp_path: Path,
+                                                                                   caplog: pytest.LogCaptureFixture,
+                                                                                   ) -> None:
+    # A forced heater suspected full is held at 0 W for its re-probe; gated meanwhile, the check is dropped (its watts
+    # say nothing then), and its hold with it: at the `on` it stayed at 0 W under its force, for good.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, ("ecs",)))
+    house = House(h, T, base_w=2300, production_w=300)
+    house.run(10)
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 2000}', house.now + 0.5)
+    house.base_w = 300
+    house.run(20)
+    assert "ecs may be full" in caplog.text
+    for _ in range(200):
+        house.run(2)
+        if "held at 0 W" in caplog.text:
+            break
+    ecs = h.load("ecs")
+    assert ecs.current_power_w == 0.0 and ecs.forced_power_w == 2000.0
+    gated = {"percent": 0, "power": 0, "mode": 0, "state": "OFF", "msg": "setstate"}
+    h.reg.handle(ECS_STATUS, json.dumps(gated).encode(), house.now + 0.1)
+    house.full.add("ecs")  # (drawing nothing, as a full tank)
+    house.run(60)
+    h.reg.handle(ECS_STATUS, json.dumps({**gated, "state": "ON"}).encode(), house.now + 0.1)
+    house.full.discard("ecs")
+    house.run(20)
+    assert ecs.forced_power_w == 2000.0 and ecs.current_power_w == 2000.0 and h.last(ECS_CMD) == "100"
