@@ -13,14 +13,14 @@ its dwell (core/import_guard.py). docs/control.md tells the whole rule.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from core.continuous_share import ContinuousLoads
 from core.control_params import ControlParams
 from core.import_guard import ImportGuard
 from core.production_trend import ProductionTrend
 from core.relay_learning import RelayLearning
-from core.relay_switching import RelayPass, RelaySwitcher, relay_power_w
+from core.relay_switching import NO_WAITS, RelayPass, RelaySwitcher, relay_power_w
 from equipments.base import Equipment
 from equipments.constant import RelayEquipment
 from equipments.unknown import UnknownEquipment
@@ -94,13 +94,13 @@ class ClosedLoop:
 
     # --- one decision -------------------------------------------------------------------------------
     def decide(self, loads: Sequence[Equipment], consumption_w: float, production_w: float, now: float,
-               measures_wait: bool = False, relays_wait: Collection[str] = ()) -> str:
+               measures_wait: bool = False, relays_wait: Mapping[str, str] = NO_WAITS) -> str:
         """Command the regulated `loads` (priority order) for these readings; returns a one-line summary.
         `measures_wait`: another load's believed watts are in doubt (a heater suspected full, or the house just
         fell by part of its watts), so a load of unknown power, measured by the house's step less the others'
         beliefs, does not switch on yet. `relays_wait`: names of the relays after a load held at 0 W for a moment
-        (a full-tank re-probe, left out of `loads`): none switches on in its place (one did, and its min_on_s
-        kept the heater 1 kW short for ten minutes)."""
+        (a full-tank re-probe, left out of `loads`) or after a silent variator, each with why it waits: none switches
+        on in its place (one did, and its min_on_s kept the heater 1 kW short for ten minutes)."""
         params = self._params  # (read once: the property costs a call at each of its uses, every decision)
         self._relays.see(loads)
         # Forced loads are the user's; full tanks draw nothing whatever we command: both are part of the

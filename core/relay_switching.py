@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from core.control_params import ControlParams
 from core.relay_dwell import DOUBT_RETRY_S, RelayClock
@@ -40,6 +41,8 @@ def relay_power_w(load: RelayEquipment) -> float | None:
     return load.max_power_w
 
 
+NO_WAITS: Mapping[str, str] = MappingProxyType({})  # (RelayPass.relays_wait: no relay waits)
+
 @dataclass(slots=True)
 class RelayPass:
     """One decision's walk down the relays, in priority order: what it starts from (the totals, and what holds
@@ -50,7 +53,8 @@ class RelayPass:
     # Another load's believed watts are in doubt (a heater suspected full, the house just fell by part of its
     # watts): no load of unknown power, measured by the house's step less the others' beliefs, switches on.
     measures_wait: bool = False
-    relays_wait: Collection[str] = ()  # relays after a load held at 0 W for a moment (a full-tank re-probe)
+    # Relays after a load held at 0 W for a moment (a full-tank re-probe) or a silent variator, each with why it waits.
+    relays_wait: Mapping[str, str] = field(default_factory=dict)
     importing: bool = False  # the grid imports: no trial of a load of unknown power
     heaters_give: bool = False  # the variable loads draw: a relay switched on takes its watts from them (a hand-over)
     rising: bool = False  # production rises (the sun back after a cloud): see RelaySwitcher.switch
@@ -256,13 +260,15 @@ class RelaySwitcher:
              loads: Sequence[Equipment], consumption_w: float, now: float) -> None:
         """Switch `load` to `want` if its dwell and the measures under way let it; else say what holds it."""
         if walk.free[index]:
-            held_before = load.name in walk.relays_wait
-            if want and (walk.measuring or walk.measuring_off or held_before
+            held_before = walk.relays_wait.get(load.name)
+            if want and (walk.measuring or walk.measuring_off or held_before is not None
                          or (isinstance(load, UnknownEquipment)
                              and (walk.switched or walk.measures_wait or not load.house_steady))):
                 # (a switch off goes through: an import is worse than a measure to do again)
                 log.debug("%s: waits: %s", load.name,
-                          "a load before it is held at 0 W for its full-tank check" if held_before
+                          "a load before it is held at 0 W for its full-tank check" if held_before == "measure"
+                          else f"a load before it does not answer its commands ({held_before}: rebooting?)"
+                          if held_before is not None
                           else "a load is being measured alone" if walk.measuring or walk.measuring_off
                           else "it is measured alone" if walk.switched
                           else "the house is on the move (the same way at the last two readings): "
@@ -270,7 +276,7 @@ class RelaySwitcher:
                           else "another load's watts are in doubt (a heater suspected full, or the house "
                           "just fell by part of its watts)")
                 walk.waiting_w += claim_w  # its place kept, as for an on delay
-                walk.waiting.append(f"{load.name} (measure)")
+                walk.waiting.append(f"{load.name} ({held_before or 'measure'})")
             elif self._switch(load, want, walk.left_w, consumption_w, loads, now):
                 walk.switched = True
                 walk.measuring = walk.measuring or (want and isinstance(load, UnknownEquipment))

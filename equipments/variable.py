@@ -64,6 +64,15 @@ class VariableEquipment(Equipment):
     )
 
     ECHO_LAG_S = ECHO_LAG_S  # (values.boots)
+    # A variator that answers its commands (the firmware's status after each one, within a fraction of a second) and
+    # has not answered its last one for this long is silent: off the network, rebooting (its triac off), so the watts
+    # it is believed at may not be drawn (FieldFeatures.after_held: no relay after it switches on meanwhile)...
+    SILENT_AFTER_S = 1.5
+    # ...its status asked once after this long (an echo lost on the way is no silence: the answer ends it)...
+    ASK_SILENT_AFTER_S = 5.0
+    # ...and no longer waited for after this long: gone (its power cut, its Wi-Fi lost), the relays after it may take
+    # the surplus it cannot draw rather than leave it exported for hours.
+    SILENT_WAIT_S = 60.0
 
     @classmethod
     def packages(cls, section: Mapping[str, str]) -> tuple[str, ...]:
@@ -117,6 +126,7 @@ class VariableEquipment(Equipment):
         self.booted_at: float | None = None  # its last boot message or boot_detected: at its default until re-sent
         self._corrected_at = float("-inf")  # the last command sent again for an echo at another percent
         self._output_off = False  # its status said its output is gated off (`off`), and not on since
+        self._asked_for: float | None = None  # the unanswered command (its time) its status was asked for
         self._boot_pace = BootResendPace()  # a flood of boots is no flood of commands
 
     @property
@@ -164,7 +174,7 @@ class VariableEquipment(Equipment):
         command = self.current_command().payload
         if answer == "send":
             log.info("%s: %s: re-sending its command %s", self.name, said, command, extra={"limit_key": topic})
-            self.resend("variator booted")
+            self._resend_after_boot("variator booted", now)
         elif answer == "hold first":
             log.warning("%s: %s, again: more than %d boot signals in %.0f s (a variator rebooting again and again, its "
                         "power or its firmware; or another client publishing boot messages): its command %s is sent "
@@ -179,11 +189,43 @@ class VariableEquipment(Equipment):
     def next_timer_at(self) -> float | None:
         return self._boot_pace.due_at
 
+    def _unanswered_s(self, now: float) -> float | None:
+        """Seconds since its last command, which the variator, answering its commands, has not answered; None when it
+        has (or has never answered at all: a firmware or a topic without answers, nothing to judge by)."""
+        commanded_at = self.last_command_at
+        if self.heard_at is None or commanded_at is None or self.heard_at >= commanded_at:
+            return None
+        return now - commanded_at
+
+    def silent(self, now: float) -> bool:
+        """True while the variator has not answered its last command for SILENT_AFTER_S to SILENT_WAIT_S: it may draw
+        nothing (off the network, rebooting), and no relay after it switches on in its place."""
+        unanswered_s = self._unanswered_s(now)
+        return unanswered_s is not None and self.SILENT_AFTER_S <= unanswered_s < self.SILENT_WAIT_S
+
     def run_timers(self, now: float) -> None:
+        unanswered_s = self._unanswered_s(now)
+        if unanswered_s is not None and unanswered_s >= self.ASK_SILENT_AFTER_S and \
+                self._asked_for != self.last_command_at:
+            self._asked_for = self.last_command_at  # (once a command: one gone all night is not asked all night)
+            log.info("%s: the variator has not answered its command %s for %.0f s (off the network, rebooting?): its "
+                     "status asked; no load after it switches on until it answers, for %.0f s at most", self.name,
+                     self.current_command().payload, unanswered_s, self.SILENT_WAIT_S,
+                     extra={"limit_key": f"{self.topic_status} silent"})
+            self.ask_status()
         if self._boot_pace.resend_due(now):
             log.info("%s: re-sending its command %s, held back from a flood of boot signals", self.name,
                      self.current_command().payload, extra={"limit_key": f"{self.topic_boot} boots resent"})
-            self.resend("variator booted (held back)")
+            self._resend_after_boot("variator booted (held back)", now)
+
+    def _resend_after_boot(self, reason: str, now: float) -> None:
+        """Our command again, to a variator at its default since its boot: a new command for the evidence clock (it
+        draws it from now on), so the next decision waits for a house reading that shows it. Decided on one from before
+        it (the heater at its boot's 0 %, believed at the command), the loop took the heater for saturated at its
+        100 % re-sent, and switched a relay on over it: the grid then imported 1.8 kW for a reading, and the relay's
+        min_on_s kept the heater short for ten minutes."""
+        self.resend(reason)
+        self.last_command_at = now
 
     def _not_a_status(self, payload: bytes) -> None:
         """A message on the status topic that is no status (no percent, state or boot in it) says nothing of the

@@ -42,8 +42,9 @@ class FieldFeatures:
                  sw_version: str = "", settle_s: float = 1.0, frozen_meter: bool = True) -> None:
         self._publish = publish
         self._loads = loads
-        # The loads whose output may be gated off by their device (a variator sent `off`): left out while it is.
-        self._gateable = tuple(load for load in loads if isinstance(load, VariableEquipment))
+        # The variators: left out while their output is gated off (a variator sent `off`); the relays after one wait
+        # while it does not answer its commands.
+        self._variators = tuple(load for load in loads if isinstance(load, VariableEquipment))
         self._mode_setters = field.mode_setters()
         fs, ds, fc = field.fallback, field.domoticz, field.forecast
         # (a seed's status file counts from its check: status/restore.py; an evening check's, its forecast for
@@ -170,18 +171,29 @@ class FieldFeatures:
         """`loads` the allocation may use now (in order): not the heater while its mode is off, nor a load
         held at 0 W by a full-tank re-probe, nor a variator whose output is gated off."""
         off = self.heater.heater if self.heater is not None and self.heater.excluded() else None
-        gated = [load for load in self._gateable if load.output_off]
+        gated = [load for load in self._variators if load.output_off]
         if off is None and not gated and not self.tanks.holds_any():
             return list(loads)  # the usual case, at every decision
         return [load for load in loads if load is not off and load not in gated and not self.tanks.excluded(load, now)]
 
-    def after_held(self, loads: Sequence[Equipment], now: float) -> set[str]:
-        """The names of `loads` after the first one a full-tank re-probe holds at 0 W now (left out of
-        `regulated`): none may switch on in its place."""
-        if not self.tanks.holds_any():
-            return set()  # the usual case, at every decision
-        held = [index for index, load in enumerate(loads) if self.tanks.excluded(load, now)]
-        return {load.name for load in loads[held[0] + 1:]} if held else set()
+    def after_held(self, loads: Sequence[Equipment], now: float) -> dict[str, str]:
+        """The names of `loads` after the first one a full-tank re-probe holds at 0 W now (left out of `regulated`),
+        or after the first variator that has not answered its last command (VariableEquipment.silent), each with why
+        it waits ("measure", "<name> silent"): none may switch on in its place. A silent variator may draw nothing
+        (rebooting, its triac off): the loop raised it in vain, a relay after it came on "over a heater at its max",
+        and its min_on_s kept the heater short by that relay's watts for ten minutes once the variator was back."""
+        held = self.tanks.holds_any()
+        if not held and not any(load.silent(now) for load in self._variators):
+            return {}  # the usual case, at every decision
+        for index, load in enumerate(loads):
+            if isinstance(load, VariableEquipment) and load.silent(now):
+                why = f"{load.name} silent"
+            elif held and self.tanks.excluded(load, now):
+                why = "measure"
+            else:
+                continue
+            return {after.name: why for after in loads[index + 1:]}
+        return {}
 
     def beliefs_in_doubt(self, now: float) -> bool:
         """True while a load's believed watts may be wrong (a heater suspected full, or the house just fell by

@@ -275,7 +275,7 @@ def test_a_relay_before_the_held_heater_may_switch_on_during_its_re_probe(tmp_pa
     while not h.reg.field.tanks.excluded(ecs, house.now):
         house.read()
         h.reg.tick(house.now)
-    assert h.reg.field.after_held(h.reg.loads, house.now) == set()  # (nothing after the heater)
+    assert h.reg.field.after_held(h.reg.loads, house.now) == {}  # (nothing after the heater)
     house.pv_w = 3300  # the sun comes back during the hold: the radiator, first in line, is covered
     house.read()
     h.reg.tick(house.now)
@@ -296,7 +296,7 @@ def test_a_relay_handed_over_during_a_re_probe_does_not_take_the_heater_s_place(
         h.reg.tick(house.now)
         if h.reg.field.after_held(h.reg.loads, house.now):
             break
-    assert h.reg.field.after_held(h.reg.loads, house.now) == {"radiator"}
+    assert h.reg.field.after_held(h.reg.loads, house.now) == {"radiator": "measure"}
     h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000}', house.now + 0.3)
     h.reg.handle(MODE, b'{"command": "unforce", "name": "radiator"}', house.now + 0.4)
     house.read()

@@ -1,0 +1,119 @@
+"""A variator that stops answering its commands (off the network, rebooting: its triac off) may draw nothing while it is
+believed at its command. The loop raised it in vain and switched the relay after it on "over a heater at its max"; at
+its boot the 100 % re-sent imported 1.8 kW for a reading, and the relay's min_on_s kept the heater at 180 W of 1180 for
+ten minutes. Now no relay after a silent variator switches on, and the re-send at its boot is a command the next
+decision waits to see. An echo lost on the way is no silence: its status is asked, and the answer ends it."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from regulation import Regulator
+from tests.configs import reading, write_config
+from tests.field_house import ECS_CMD, ECS_STATUS, VLOAD
+from tests.harness import CONS, NOON, PROD
+
+RADIATOR = "cmnd/radiator/POWER"
+VLOAD_BOOT = (b'{"type": "vload", "id": "ECS", "fw_version": "1.1b", "PCB": "white", "chip_id": "1234567", '
+              b'"ip": "10.3.141.20", "OTA": "mqtt"}')
+
+
+class RebootingHouse:
+    """The heater (20 W a percent) behind a variator that answers every command and `status`, unless it is off the
+    network; the 1000 W radiator after it; meters every 2 s."""
+
+    def __init__(self, tmp_path: Path, pv_w: float) -> None:
+        self.reg = Regulator.from_config(write_config(tmp_path, ("ecs", "radiator"), period=1,
+                                                      algorithm="closed_loop"), self._publish)
+        self.pv_w, self.base_w = pv_w, 300.0
+        self.percent, self.online, self.radiator_on = 0.0, True, False
+        self.drop_next_answer = False
+        self.answers: list[bytes] = []
+        self.asked = 0
+        self.now = NOON
+        self.reg.tick(NOON - 3600)  # (started long before: the relays' off since the start is over)
+
+    def _publish(self, topic: str, payload: str | bytes, retain: bool = False) -> None:
+        text = payload.decode() if isinstance(payload, bytes) else payload
+        if topic == RADIATOR:
+            self.radiator_on = text == "ON"
+        if topic != ECS_CMD or not self.online:
+            return
+        if text == "status":
+            self.asked += 1
+        else:
+            self.percent = float(text)
+        if self.drop_next_answer:
+            self.drop_next_answer = False
+            return
+        self.answers.append(self._status("setpower"))
+
+    def _status(self, msg: str) -> bytes:
+        return json.dumps({"percent": self.percent, "power": 0, "mode": 0, "state": "ON", "msg": msg}).encode()
+
+    def grid_w(self) -> float:
+        return self.base_w + self.heater_w() + 1000.0 * self.radiator_on - self.pv_w
+
+    def heater_w(self) -> float:
+        return 20.0 * int(self.percent) if self.online else 0.0
+
+    def boot(self) -> None:
+        """Back on the network at its default (0 %): its boot message, then its status saying so."""
+        self.online, self.percent = True, 0.0
+        self.reg.handle(VLOAD, VLOAD_BOOT, self.now + 0.05)
+        self.reg.handle(ECS_STATUS, self._status("boot_detected"), self.now + 0.1)
+
+    def run(self, seconds: float) -> list[float]:
+        """Readings for `seconds`; the grid at each house reading."""
+        grids = []
+        for _ in range(int(seconds / 2)):
+            self.now += 1
+            self.reg.handle(PROD, reading(self.pv_w), self.now)
+            self.now += 0.3
+            while self.answers:
+                self.reg.handle(ECS_STATUS, self.answers.pop(0), self.now)
+            self.now += 0.7
+            grids.append(self.grid_w())
+            self.reg.handle(CONS, reading(self.base_w + self.heater_w() + 1000.0 * self.radiator_on), self.now)
+            self.reg.tick(self.now)
+        return grids
+
+
+def test_no_relay_comes_on_over_a_rebooting_variator(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    house = RebootingHouse(tmp_path, pv_w=1500)  # 1200 W of surplus: the heater alone takes it
+    house.run(120)
+    assert house.heater_w() == 1180 and not house.radiator_on
+    house.online = False  # its triac off, its commands lost
+    house.run(10)
+    assert not house.radiator_on and "waiting: radiator (ecs silent)" in house.reg.last_decision
+    assert "ecs: the variator has not answered its command 100 for 5 s (off the network, rebooting?): its status " \
+           "asked; no load after it switches on until it answers, for 60 s at most" in caplog.text
+    house.boot()
+    grids = house.run(30)
+    # Its 100 % re-sent at the boot imports for one reading (the loop's last command); the heater then takes the
+    # surplus again, and the radiator was never on.
+    assert max(grids) <= 800.0 and grids[-1] == pytest.approx(-20, abs=1)
+    assert house.heater_w() == 1180 and not house.radiator_on
+
+
+def test_a_lost_echo_is_no_silence_once_the_status_answers(tmp_path: Path) -> None:
+    # The sun up: the heater raised to its 100 %, whose echo is lost; up again, the radiator covered over it waits while
+    # the variator is silent; its status asked after 5 s answers, and the radiator switches on.
+    house = RebootingHouse(tmp_path, pv_w=1500)
+    house.run(60)
+    assert house.heater_w() == 1180 and not house.radiator_on
+    house.pv_w += 820  # (the heater's 2000 W exactly)
+    house.drop_next_answer = True
+    house.run(2)
+    assert house.percent == 100.0 and not house.radiator_on
+    house.pv_w += 1100
+    house.run(2)
+    assert not house.radiator_on and house.asked == 0
+    assert "waiting: radiator (ecs silent)" in house.reg.last_decision
+    house.run(8)
+    assert house.asked == 1 and house.radiator_on and house.percent == 100.0
