@@ -183,11 +183,11 @@ class Equipment:
         """The last command sent (or the off command before any)."""
         return self._last_command or self.command_for(0.0)[0]
 
-    def resend(self, reason: str) -> None:
-        """Publish the current command again (the device may have lost it)."""
+    def resend(self, reason: str) -> bool:
+        """Publish the current command again (the device may have lost it); False (logged) when it could not be."""
         command = self.current_command()
         log.debug("%s: re-sending %s on %s (%s)", self.name, command.payload, command.topic, reason)
-        self._send(command)
+        return self._send(command)
 
     def _send(self, command: Command) -> bool:
         """Publish `command`; False (logged) when the publish function refused it."""

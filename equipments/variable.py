@@ -126,7 +126,11 @@ class VariableEquipment(Equipment):
         self.booted_at: float | None = None  # its last boot message or boot_detected: at its default until re-sent
         self._corrected_at = float("-inf")  # the last command sent again for an echo at another percent
         self._output_off = False  # its status said its output is gated off (`off`), and not on since
-        self._asked_for: float | None = None  # the unanswered command (its time) its status was asked for
+        # Its answers to our commands (a status with a percent, not a boot's), for `silent`: the last one, and since
+        # when our commands have gone unanswered (the first sent after it; None: answered).
+        self._answered_at: float | None = None
+        self._unanswered_since: float | None = None
+        self._asked_for: float | None = None  # the silence (its _unanswered_since) its status was asked for
         self._boot_pace = BootResendPace()  # a flood of boots is no flood of commands
 
     @property
@@ -148,9 +152,10 @@ class VariableEquipment(Equipment):
                 return False
             self.heard_at = now
             gate_changed = self._check_gate(status.output_off, now)
-            if status.booted:
+            if status.booted:  # (no answer: at its default, our command re-sent, which it must answer)
                 self._booted("the variator reports boot_detected", topic, now)
             elif status.percent is not None:
+                self._answered_at, self._unanswered_since = now, None
                 self._check_echo(status.percent, now)
             return gate_changed
         if topic == self.topic_boot:
@@ -170,6 +175,9 @@ class VariableEquipment(Equipment):
         BOOT_RESENDS_AT_ONCE times in BOOT_RESEND_WINDOW_S (a boot loop, or boot messages from another client, would
         have each its command); one held back is sent when the window lets it (run_timers)."""
         self.booted_at = now
+        # Alive: the silence before is over (its status asked while it was off the network went nowhere); the re-send
+        # starts one of its own, asked about again if it goes unanswered (lost: the variator not subscribed yet).
+        self._unanswered_since = self._asked_for = None
         answer = self._boot_pace.on_boot(now)
         command = self.current_command().payload
         if answer == "send":
@@ -190,27 +198,27 @@ class VariableEquipment(Equipment):
         return self._boot_pace.due_at
 
     def _unanswered_s(self, now: float) -> float | None:
-        """Seconds since its last command, which the variator, answering its commands, has not answered; None when it
-        has (or has never answered at all: a firmware or a topic without answers, nothing to judge by)."""
-        commanded_at = self.last_command_at
-        if self.heard_at is None or commanded_at is None or self.heard_at >= commanded_at:
+        """Seconds since the first of our commands the variator, answering its commands, has not answered (the loop's
+        later ones do not start the silence again); None when it has answered since (or has never answered at all: a
+        firmware or a topic without answers, nothing to judge by)."""
+        if self._answered_at is None or self._unanswered_since is None:
             return None
-        return now - commanded_at
+        return now - self._unanswered_since
 
     def silent(self, now: float) -> bool:
-        """True while the variator has not answered its last command for SILENT_AFTER_S to SILENT_WAIT_S: it may draw
-        nothing (off the network, rebooting), and no relay after it switches on in its place."""
+        """True while the variator has not answered our commands for SILENT_AFTER_S to SILENT_WAIT_S: it may draw
+        nothing (off the network, rebooting), and the closed loop switches no relay after it on in its place."""
         unanswered_s = self._unanswered_s(now)
         return unanswered_s is not None and self.SILENT_AFTER_S <= unanswered_s < self.SILENT_WAIT_S
 
     def run_timers(self, now: float) -> None:
         unanswered_s = self._unanswered_s(now)
         if unanswered_s is not None and unanswered_s >= self.ASK_SILENT_AFTER_S and \
-                self._asked_for != self.last_command_at:
-            self._asked_for = self.last_command_at  # (once a command: one gone all night is not asked all night)
-            log.info("%s: the variator has not answered its command %s for %.0f s (off the network, rebooting?): its "
-                     "status asked; no load after it switches on until it answers, for %.0f s at most", self.name,
-                     self.current_command().payload, unanswered_s, self.SILENT_WAIT_S,
+                self._asked_for != self._unanswered_since:
+            self._asked_for = self._unanswered_since  # (once a silence: one gone all night is not asked all night)
+            log.info("%s: the variator has not answered its commands for %.0f s (off the network, rebooting?): its "
+                     "status asked; the closed loop switches no load after it on until it answers, for %.0f s at "
+                     "most", self.name, unanswered_s, self.SILENT_WAIT_S,
                      extra={"limit_key": f"{self.topic_status} silent"})
             self.ask_status()
         if self._boot_pace.resend_due(now):
@@ -224,8 +232,14 @@ class VariableEquipment(Equipment):
         it (the heater at its boot's 0 %, believed at the command), the loop took the heater for saturated at its
         100 % re-sent, and switched a relay on over it: the grid then imported 1.8 kW for a reading, and the relay's
         min_on_s kept the heater short for ten minutes."""
-        self.resend(reason)
-        self.last_command_at = now
+        if self.resend(reason):
+            self.last_command_at = now
+            self._commanded(now)
+
+    def _commanded(self, now: float) -> None:
+        """A command of ours went out at `now`: it starts a silence until the variator answers (if none has)."""
+        if self._unanswered_since is None:
+            self._unanswered_since = now
 
     def _not_a_status(self, payload: bytes) -> None:
         """A message on the status topic that is no status (no percent, state or boot in it) says nothing of the
@@ -262,8 +276,11 @@ class VariableEquipment(Equipment):
         return True
 
     def set_power(self, watts: float, now: float, reason: str) -> bool:
+        commanded_at = self.last_command_at
         if not super().set_power(watts, now, reason):
             return False
+        if self.last_command_at != commanded_at:
+            self._commanded(now)
         if self._output_off and self.current_power_w > 0:
             # Gated off: its command is sent (a force's: the `on` finds it at its percent), but it draws nothing, and
             # its energy counts nothing (a fallback rule counted a night's force it never drew: its need "met").

@@ -32,6 +32,7 @@ class RebootingHouse:
         self.pv_w, self.base_w = pv_w, 300.0
         self.percent, self.online, self.radiator_on = 0.0, True, False
         self.drop_next_answer = False
+        self.lose_commands = 0  # the next commands never reach it (its Wi-Fi back, its MQTT not yet subscribed)
         self.answers: list[bytes] = []
         self.asked = 0
         self.now = NOON
@@ -41,11 +42,13 @@ class RebootingHouse:
         text = payload.decode() if isinstance(payload, bytes) else payload
         if topic == RADIATOR:
             self.radiator_on = text == "ON"
-        if topic != ECS_CMD or not self.online:
+        if topic != ECS_CMD:
             return
-        if text == "status":
-            self.asked += 1
-        else:
+        self.asked += text == "status"  # (asked, whether it hears it or not)
+        if not self.online or self.lose_commands:
+            self.lose_commands = max(0, self.lose_commands - 1)
+            return
+        if text != "status":
             self.percent = float(text)
         if self.drop_next_answer:
             self.drop_next_answer = False
@@ -91,8 +94,8 @@ def test_no_relay_comes_on_over_a_rebooting_variator(tmp_path: Path, caplog: pyt
     house.online = False  # its triac off, its commands lost
     house.run(10)
     assert not house.radiator_on and "waiting: radiator (ecs silent)" in house.reg.last_decision
-    assert "ecs: the variator has not answered its command 100 for 5 s (off the network, rebooting?): its status " \
-           "asked; no load after it switches on until it answers, for 60 s at most" in caplog.text
+    assert "ecs: the variator has not answered its commands for 5 s (off the network, rebooting?): its status asked; " \
+           "the closed loop switches no load after it on until it answers, for 60 s at most" in caplog.text
     house.boot()
     grids = house.run(30)
     # Its 100 % re-sent at the boot imports for one reading (the loop's last command); the heater then takes the
@@ -117,3 +120,38 @@ def test_a_lost_echo_is_no_silence_once_the_status_answers(tmp_path: Path) -> No
     assert "waiting: radiator (ecs silent)" in house.reg.last_decision
     house.run(8)
     assert house.asked == 1 and house.radiator_on and house.percent == 100.0
+
+
+def test_a_re_send_lost_at_the_boot_is_a_silence(tmp_path: Path) -> None:
+    # Its boot's status is no answer: the command re-sent then, lost (the variator not yet subscribed), left it at its
+    # default 0 % believed at its command, and the radiator came on over it for good. Now the radiator waits, the
+    # status asked after the boot (the one asked while it was off the network went nowhere) says 0 %, and the command
+    # goes again.
+    house = RebootingHouse(tmp_path, pv_w=1500)
+    house.run(60)
+    house.online = False
+    house.run(8)
+    assert house.percent == 59.0 and house.asked == 1  # (asked in vain)
+    house.lose_commands = 2  # (the re-sends at its boot message and at its boot_detected status)
+    house.boot()
+    assert house.percent == 0.0
+    for _ in range(10):
+        house.run(2)
+        assert not house.radiator_on
+    assert house.asked == 2 and house.heater_w() == 1180
+
+
+def test_a_variator_gone_is_waited_for_a_minute_from_its_first_unanswered_command(tmp_path: Path) -> None:
+    # Gone for good (its power cut): the loop's new commands to it (it lowers it at each import) do not start the wait
+    # again, nor another question; after 60 s the relays after it may take the surplus it cannot draw, rather than leave
+    # it to the grid all day.
+    house = RebootingHouse(tmp_path, pv_w=1500)
+    house.run(60)
+    house.online = False
+    ecs = house.reg.loads_by_name["ecs"]
+    start = house.now
+    for i in range(40):
+        ecs.set_power(1000.0 + 200.0 * (i % 2), start + 2 * i, "the loop")
+        ecs.run_timers(start + 2 * i + 1)
+    assert ecs.silent(start + 30) and ecs.silent(start + 59) and not ecs.silent(start + 80)
+    assert house.asked == 1
