@@ -37,6 +37,7 @@ class HomeAssistantControls:
         self._on_off = {info.name for info in infos if info.on_off}  # relays: no force power to set
         # What the force switch uses: (power W, duration min; 0 = until switched off), per load.
         self.setpoints: dict[str, tuple[float, float]] = {info.name: (info.max_force_power_w, 0.0) for info in infos}
+        self._max_w = {info.name: info.max_force_power_w for info in infos}  # (the force power's default)
 
     # --- commands -----------------------------------------------------------------------------------------
     def command(self, control: Entity, topic: str, payload: bytes, now: float) -> bool:
@@ -164,7 +165,10 @@ class HomeAssistantControls:
     def load_status(self, name: str) -> dict[str, Any]:
         """The force switch's settings of load `name`, for the status file (restored at start)."""
         power_w, duration_min = self.setpoints[name]
-        return {"ha_force_power": power_w, "ha_force_duration_min": duration_min}
+        # At the load's max (its default): saved so, it follows the max (a 3 kW heater's new calibration; kept as a
+        # number, its force stayed at the old 2000 W, 66 %, with no word).
+        at_max = {"ha_force_power_at_max": True} if power_w >= self._max_w[name] else {}
+        return {"ha_force_power": power_w, "ha_force_duration_min": duration_min, **at_max}
 
     def restore(self, entries: Any) -> list[str]:
         """The force switches' settings from a status file's `equipments`; a bad one is left at its default,
@@ -180,9 +184,9 @@ class HomeAssistantControls:
             power, duration = entry.get("ha_force_power"), entry.get("ha_force_duration_min")
             try:
                 power_w, duration_min = _saved_number(power), _saved_number(duration)
-                if name in self._on_off:
+                if name in self._on_off or entry.get("ha_force_power_at_max") is True:
                     # On or off: no force power to set from HA (an older version's 0 W would force it off
-                    # while HA showed the force on, with no number left to change it).
+                    # while HA showed the force on, with no number left to change it). At the max: this max.
                     power_w = self.setpoints[name][0]
                 checked_w = self._checked_force(name, power_w, duration_min)
             except (TypeError, ValueError, OverflowError, ModeCommandError) as exc:

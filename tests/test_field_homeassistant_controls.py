@@ -137,6 +137,7 @@ def test_saved_force_power_above_a_lowered_max_is_held_at_the_max(tmp_path: Path
     for entry in saved["equipments"]:
         if entry["name"] == "ecs":
             entry["ha_force_power"], entry["ha_force_duration_min"] = 2400, 30
+            del entry["ha_force_power_at_max"]  # (set in HA, at a max since lowered)
     again = Harness(h.config)
     assert again.reg.restore(saved, NOON + 60) == \
         ["ecs: saved Home Assistant force power 2400 W is above the load's max: 2000 W kept"]
@@ -307,6 +308,7 @@ def test_bad_saved_force_settings_are_left_at_their_default(tmp_path: Path, powe
     for entry in saved["equipments"]:
         if entry["name"] == "ecs":
             entry["ha_force_power"], entry["ha_force_duration_min"] = power, duration
+            del entry["ha_force_power_at_max"]  # (as set in HA, then damaged)
     again = Harness(h.config)
     warnings = again.reg.restore(saved, NOON + 60)
     assert len(warnings) == 1 and "ecs: saved Home Assistant force settings" in warnings[0] and why in warnings[0]
@@ -336,3 +338,26 @@ def test_on_to_a_load_already_forced_keeps_its_running_force(tmp_path: Path) -> 
     command(h, "load_radiator_force", "ON", NOON + 40)
     assert radiator.forced_by != "homeassistant" and radiator.force_end_at is None
     assert state(h)["load_radiator_force"] == "ON"
+
+
+def test_a_force_power_left_at_the_max_follows_a_raised_max(tmp_path: Path) -> None:
+    # Never set in HA, the force power is the heater's max, 2000 W. Its calibration then says 3000 W: the number was
+    # restored at 2000 W as if chosen, and HA's force ran the heater at 66 % with no word. A power set below the max is
+    # the user's, kept.
+    h = harness(tmp_path)
+    saved = json.loads(json.dumps(h.reg.status(NOON + 20)))
+    ecs = next(entry for entry in saved["equipments"] if entry["name"] == "ecs")
+    assert ecs["ha_force_power"] == 2000 and ecs["ha_force_power_at_max"] is True
+    (h.config.parent / "linear.csv").write_text("".join(f"{p};{30.0 * p}\n" for p in range(0, 101, 5)))
+    again = Harness(h.config)
+    assert again.reg.restore(saved, NOON + 60) == []
+    again.reg.start(NOON + 60)
+    again.reg.on_connected(NOON + 60)
+    assert state(again)["load_ecs_force_power"] == 3000
+    ecs["ha_force_power"] = 1500
+    del ecs["ha_force_power_at_max"]
+    third = Harness(h.config)
+    assert third.reg.restore(saved, NOON + 60) == []
+    third.reg.start(NOON + 60)
+    third.reg.on_connected(NOON + 60)
+    assert state(third)["load_ecs_force_power"] == 1500
