@@ -80,6 +80,9 @@ class RelayEquipment(Equipment):
         # its measure.)
         self.hands_over = False
         self.handed_over = False
+        # Its last command's time when a force began (None: not forced): a force on a relay already on sends nothing,
+        # and at its end the relay is still in the dwell of its own switch.
+        self._commanded_before_force: float | None = None
 
     def read_by_domoticz_at(self, topic_in: str) -> None:
         """Domoticz's input topic is `topic_in` (the config's [domoticz] topic_in, read after the loads): a relay
@@ -170,13 +173,23 @@ class ConstantEquipment(RelayEquipment):
               by: str = FORCED_BY_USER) -> bool:
         # On or off: a force of any power is a force on, at its label's watts. Kept as asked, the status
         # said "forced at 300 W" of a 1000 W radiator drawing 1000 W.
-        return super().force(self.max_power_w if power_w > 0 else 0.0, duration_s, now, reason, by)
+        commanded_at, forced = self.last_command_at, self.is_forced()
+        sent = super().force(self.max_power_w if power_w > 0 else 0.0, duration_s, now, reason, by)
+        if sent and not forced:
+            self._commanded_before_force = commanded_at
+        return sent
 
     def unforce(self, now: float, reason: str) -> None:
+        commanded_before, self._commanded_before_force = self._commanded_before_force, None
         if not (self.hands_over and self.is_on and (self.forced_power_w or 0.0) > 0):
             super().unforce(now, reason)
             return
         self.forced_power_w = self.force_end_at = self.forced_by = None
+        if self.last_command_at is not None and self.last_command_at == commanded_before:
+            # On before its force, which sent nothing (a Home Assistant switch on and off): back to the regulation as
+            # it was, its dwell counted from its own switch (handed over, it was switched off 12 s after it came on).
+            log.info("%s: %s: back to the regulation, on as before the force", self.name, reason)
+            return
         self.handed_over = True
         log.info("%s: %s: handed to the regulation on (kept on if the surplus covers it, else off at the next "
                  "decision)", self.name, reason)

@@ -70,6 +70,26 @@ def test_an_unforce_hands_a_relay_over_on_while_the_surplus_covers_it(tmp_path: 
     assert h.on(RADIATOR)[switches:] == ["ON"] and watts(h, "ecs") == 2000
 
 
+def test_a_relay_on_before_a_force_that_sent_nothing_keeps_its_own_dwell(tmp_path: Path) -> None:
+    # On by the loop, then forced on and off (a Home Assistant switch, an automation): the force sent nothing, yet its
+    # end handed the relay over, judged whatever its dwell: the surplus 600 W down within its min_on_s, it went off 12 s
+    # after it came on, where it is held on, the heater giving back.
+    h = closed_loop(tmp_path, "ecs", "radiator")
+    house = House(h, base_w=300, pv_w=300 + 2000 + 1000 + 20)
+    for _ in range(3):
+        house.read()
+    assert h.load("radiator").is_on
+    switches = len(h.on(RADIATOR))
+    house.pv_w -= 600
+    house.read()
+    h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000}', house.now + 0.3)
+    h.reg.handle(MODE, b'{"command": "unforce", "name": "radiator"}', house.now + 0.6)
+    for _ in range(3):
+        house.read()
+    assert h.load("radiator").is_on and h.on(RADIATOR)[switches:] == []
+    assert h.reg.controller is not None and h.reg.controller.handover_offs_by == {}
+
+
 def test_a_relay_handed_over_that_the_surplus_does_not_cover_goes_off_at_the_next_decision(tmp_path: Path) -> None:
     # Forced on a second ago: its min_on_s (600 s) would have held it on, importing, until the guard shed it.
     h = closed_loop(tmp_path, "ecs", "radiator")
