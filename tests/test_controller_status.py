@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,22 +53,28 @@ def test_learned_watts_are_in_the_status_and_survive_a_restart(tmp_path: Path) -
 def test_watts_learned_far_from_the_label_survive_a_restart_as_such(tmp_path: Path) -> None:
     # A 1000 W label on a 2000 W radiator, learned from three agreeing steps: saved with learned_off_label, restored
     # at 2000 W (its plausible range is a quarter around them); the same figure without the flag is refused.
-    h = closed_loop(tmp_path, "radiator", dwell_s=(60, 60))
-    house = House(h, base_w=300, pv_w=300 + 1300, radiator_w=2000)
-    for _ in range(450):
-        house.read()
-    document = h.reg.status(house.now)
+    document, now = _learned_far_off_its_label(tmp_path)
     entry = document["equipments"][0]
     assert entry["learned_power"] == 2000 and entry["learned_off_label"] is True
     again = closed_loop(tmp_path, "radiator")
-    assert again.reg.restore(document, house.now + 60) == []
+    assert again.reg.restore(document, now + 60) == []
     radiator = again.load("radiator")
     assert radiator.learned_power_w == 2000 and radiator.learned_off_label
     assert radiator.plausible_learned_range_w() == (1500, 2500)
     del entry["learned_off_label"]
     third = closed_loop(tmp_path, "radiator")
-    warnings = third.reg.restore(document, house.now + 60)
+    warnings = third.reg.restore(document, now + 60)
     assert third.load("radiator").learned_power_w is None and any("learned power" in w for w in warnings)
+
+
+def _learned_far_off_its_label(tmp_path: Path) -> tuple[dict[str, Any], float]:
+    """A 1000 W label on a 2000 W radiator, learned from three agreeing steps (at 60 s of dwell): the status document
+    then, and its time."""
+    h = closed_loop(tmp_path, "radiator", dwell_s=(60, 60))
+    house = House(h, base_w=300, pv_w=300 + 1300, radiator_w=2000)
+    for _ in range(450):
+        house.read()
+    return h.reg.status(house.now), house.now
 
 
 def test_watts_learned_far_from_another_label_are_not_restored_off_it(tmp_path: Path) -> None:
@@ -75,11 +82,7 @@ def test_watts_learned_far_from_another_label_are_not_restored_off_it(tmp_path: 
     # off the new label (125..2000 W) were restored, and kept the new radiator off with 700 W exported until three of
     # its switches taught it again. Dropped now, said; the label set right as the learning said (max_power = 2000)
     # keeps the figure, as one within its label; a file saved before the label was saved is judged as it was.
-    h = closed_loop(tmp_path, "radiator", dwell_s=(60, 60))
-    house = House(h, base_w=300, pv_w=300 + 1300, radiator_w=2000)
-    for _ in range(450):
-        house.read()
-    document = h.reg.status(house.now)
+    document, now = _learned_far_off_its_label(tmp_path)
     entry = document["equipments"][0]
     assert entry["learned_off_label"] is True and entry["learned_label_w"] == 1000
 
@@ -87,7 +90,7 @@ def test_watts_learned_far_from_another_label_are_not_restored_off_it(tmp_path: 
         config = tmp_path / "config.ini"
         config.write_text(re.sub(r"max_power = \d+", f"max_power = {max_power_w:g}", config.read_text(), count=1))
         again = Harness(config)
-        return again, again.reg.restore(document, house.now + 60)
+        return again, again.reg.restore(document, now + 60)
 
     swapped, warnings = restarted(500)
     assert swapped.load("radiator").learned_power_w is None
