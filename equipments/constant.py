@@ -173,10 +173,11 @@ class ConstantEquipment(RelayEquipment):
               by: str = FORCED_BY_USER) -> bool:
         # On or off: a force of any power is a force on, at its label's watts. Kept as asked, the status
         # said "forced at 300 W" of a 1000 W radiator drawing 1000 W.
-        commanded_at, forced = self.last_command_at, self.is_forced()
+        commanded_at, forced, handed_over = self.last_command_at, self.is_forced(), self.handed_over
         sent = super().force(self.max_power_w if power_w > 0 else 0.0, duration_s, now, reason, by)
         if sent and not forced:
-            self._commanded_before_force = commanded_at
+            # (handed over and not judged yet, then forced again: its command was a force's, handed over at its end)
+            self._commanded_before_force = None if handed_over else commanded_at
         return sent
 
     def unforce(self, now: float, reason: str) -> None:

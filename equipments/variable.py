@@ -65,8 +65,9 @@ class VariableEquipment(Equipment):
 
     ECHO_LAG_S = ECHO_LAG_S  # (values.boots)
     # A variator that answers its commands (the firmware's status after each one, within a fraction of a second) and
-    # has not answered its last one for this long is silent: off the network, rebooting (its triac off), so the watts
-    # it is believed at may not be drawn (FieldFeatures.after_held: no relay after it switches on meanwhile)...
+    # has not answered ours for this long (from the first one unanswered) is silent: off the network, rebooting (its
+    # triac off), so the watts it is believed at may not be drawn (FieldFeatures.after_held: no relay after it
+    # switches on meanwhile)...
     SILENT_AFTER_S = 1.5
     # ...its status asked once after this long (an echo lost on the way is no silence: the answer ends it)...
     ASK_SILENT_AFTER_S = 5.0
@@ -151,11 +152,13 @@ class VariableEquipment(Equipment):
                 self._not_a_status(payload)
                 return False
             self.heard_at = now
+            if not status.booted and status.percent is not None:  # (a boot's is no answer: at its default, our
+                # command re-sent, which it must answer)
+                self._answered_at, self._unanswered_since = now, None
             gate_changed = self._check_gate(status.output_off, now)
-            if status.booted:  # (no answer: at its default, our command re-sent, which it must answer)
+            if status.booted:
                 self._booted("the variator reports boot_detected", topic, now)
             elif status.percent is not None:
-                self._answered_at, self._unanswered_since = now, None
                 self._check_echo(status.percent, now)
             return gate_changed
         if topic == self.topic_boot:
@@ -175,9 +178,10 @@ class VariableEquipment(Equipment):
         BOOT_RESENDS_AT_ONCE times in BOOT_RESEND_WINDOW_S (a boot loop, or boot messages from another client, would
         have each its command); one held back is sent when the window lets it (run_timers)."""
         self.booted_at = now
-        # Alive: the silence before is over (its status asked while it was off the network went nowhere); the re-send
-        # starts one of its own, asked about again if it goes unanswered (lost: the variator not subscribed yet).
-        self._unanswered_since = self._asked_for = None
+        # Alive, but off our command until it answers the re-send (now, or held back): a silence of its own from now,
+        # asked about again if it lasts (the question asked while it was off the network went nowhere; the re-send
+        # may be lost: the variator not subscribed yet).
+        self._unanswered_since, self._asked_for = now, None
         answer = self._boot_pace.on_boot(now)
         command = self.current_command().payload
         if answer == "send":
@@ -308,7 +312,8 @@ class VariableEquipment(Equipment):
                     "another client, or a retained one left on the broker: the seed published its percents "
                     "retained; clear it with mosquitto_pub -r -n -t %s)", self.name, percent, sent,
                     self.topic_set_power, extra={"limit_key": f"{self.topic_status} echo"})
-        self.resend("variator at another percent")
+        if self.resend("variator at another percent"):
+            self._commanded(now)  # (to be answered as any command: a correction lost is a silence too)
 
     def ask_status(self) -> bool:
         """Ask the variator for its status (the firmware's `status` word, PROTOCOL.md): it answers on its status topic

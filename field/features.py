@@ -178,7 +178,7 @@ class FieldFeatures:
 
     def after_held(self, loads: Sequence[Equipment], now: float) -> dict[str, str]:
         """The names of `loads` after the first one a full-tank re-probe holds at 0 W now (left out of `regulated`),
-        or after the first variator that has not answered its last command (VariableEquipment.silent), each with why
+        or after the first variator that has not answered our commands (VariableEquipment.silent), each with why
         it waits ("measure", "<name> silent"): none may switch on in its place. A silent variator may draw nothing
         (rebooting, its triac off): the loop raised it in vain, a relay after it came on "over a heater at its max",
         and its min_on_s kept the heater short by that relay's watts for ten minutes once the variator was back."""

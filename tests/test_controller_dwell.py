@@ -70,6 +70,22 @@ def test_an_unforce_hands_a_relay_over_on_while_the_surplus_covers_it(tmp_path: 
     assert h.on(RADIATOR)[switches:] == ["ON"] and watts(h, "ecs") == 2000
 
 
+def test_a_relay_forced_on_and_off_twice_before_a_decision_is_still_handed_over(tmp_path: Path) -> None:
+    # The second force sent nothing (the first had switched it on): it is a force's command still, not the loop's,
+    # and the relay is handed over at its end, off at the next decision (it was held on, importing, until the guard).
+    h = closed_loop(tmp_path, "ecs", "radiator")
+    house = House(h, base_w=300, pv_w=300 + 500)
+    house.read()
+    for at in (0.2, 0.4, 0.6, 0.8):
+        command = b'{"command": "force", "name": "radiator", "power": 1000}' if at in (0.2, 0.6) else \
+            b'{"command": "unforce", "name": "radiator"}'
+        h.reg.handle(MODE, command, house.now + at)
+    house.read()
+    assert h.last(RADIATOR) == "OFF"
+    assert h.reg.controller is not None and h.reg.controller.handover_offs_by == {"radiator": 1}
+    assert h.reg.controller.guard_sheds == 0
+
+
 def test_a_relay_on_before_a_force_that_sent_nothing_keeps_its_own_dwell(tmp_path: Path) -> None:
     # On by the loop, then forced on and off (a Home Assistant switch, an automation): the force sent nothing, yet its
     # end handed the relay over, judged whatever its dwell: the surplus 600 W down within its min_on_s, it went off 12 s

@@ -155,3 +155,27 @@ def test_a_variator_gone_is_waited_for_a_minute_from_its_first_unanswered_comman
         ecs.run_timers(start + 2 * i + 1)
     assert ecs.silent(start + 30) and ecs.silent(start + 59) and not ecs.silent(start + 80)
     assert house.asked == 1
+
+
+def test_a_boot_whose_re_send_is_held_back_is_off_our_command_meanwhile(tmp_path: Path) -> None:
+    # Booting again and again, its re-sends lost: a boot signal whose re-send the pace holds back (more than two in
+    # 30 s) ended the silence, and for the 20 s until the held re-send a relay could come on over the heater at its
+    # default 0 %, believed at our command.
+    house = RebootingHouse(tmp_path, pv_w=1500)
+    house.run(60)
+    house.lose_commands = 2
+    house.boot()  # (two signals, two re-sends: lost)
+    house.reg.handle(VLOAD, VLOAD_BOOT, house.now + 0.2)  # (a third: its re-send held back)
+    ecs = house.reg.loads_by_name["ecs"]
+    assert ecs.silent(house.now + 2) and ecs.silent(house.now + 20)
+
+
+def test_the_0_sent_at_a_gate_off_is_to_be_answered(tmp_path: Path) -> None:
+    # The status saying its output gated off answers the command before it, not the 0 % PySEB sends then.
+    house = RebootingHouse(tmp_path, pv_w=1500)
+    house.run(60)
+    house.online = False  # (the 0 % is never heard)
+    gated = {"percent": house.percent, "power": 0, "mode": 0, "state": "OFF", "msg": "off"}
+    house.reg.handle(ECS_STATUS, json.dumps(gated).encode(), house.now + 0.5)
+    ecs = house.reg.loads_by_name["ecs"]
+    assert ecs.current_command().payload == "0" and ecs.silent(house.now + 3)
