@@ -127,9 +127,9 @@ class VariableEquipment(Equipment):
         self.booted_at: float | None = None  # its last boot message or boot_detected: at its default until re-sent
         self._corrected_at = float("-inf")  # the last command sent again for an echo at another percent
         self._output_off = False  # its status said its output is gated off (`off`), and not on since
-        # Its answers to our commands (a status with a percent, not a boot's), for `silent`: the last one, and since
-        # when our commands have gone unanswered (the first sent after it; None: answered).
-        self._answered_at: float | None = None
+        # Its answers to our commands (a status with a percent, not a boot's), for `silent`: whether it gives any, and
+        # since when our commands have gone unanswered (the first sent after its last answer; None: answered).
+        self._answers = False
         self._unanswered_since: float | None = None
         self._asked_for: float | None = None  # the silence (its _unanswered_since) its status was asked for
         self._boot_pace = BootResendPace()  # a flood of boots is no flood of commands
@@ -154,7 +154,7 @@ class VariableEquipment(Equipment):
             self.heard_at = now
             if not status.booted and status.percent is not None:  # (a boot's is no answer: at its default, our
                 # command re-sent, which it must answer)
-                self._answered_at, self._unanswered_since = now, None
+                self._answers, self._unanswered_since = True, None
             gate_changed = self._check_gate(status.output_off, now)
             if status.booted:
                 self._booted("the variator reports boot_detected", topic, now)
@@ -205,7 +205,7 @@ class VariableEquipment(Equipment):
         """Seconds since the first of our commands the variator, answering its commands, has not answered (the loop's
         later ones do not start the silence again); None when it has answered since (or has never answered at all: a
         firmware or a topic without answers, nothing to judge by)."""
-        if self._answered_at is None or self._unanswered_since is None:
+        if not self._answers or self._unanswered_since is None:
             return None
         return now - self._unanswered_since
 

@@ -37,7 +37,6 @@ class HomeAssistantControls:
         self._on_off = {info.name for info in infos if info.on_off}  # relays: no force power to set
         # What the force switch uses: (power W, duration min; 0 = until switched off), per load.
         self.setpoints: dict[str, tuple[float, float]] = {info.name: (info.max_force_power_w, 0.0) for info in infos}
-        self._max_w = {info.name: info.max_force_power_w for info in infos}  # (the force power's default)
 
     # --- commands -----------------------------------------------------------------------------------------
     def command(self, control: Entity, topic: str, payload: bytes, now: float) -> bool:
@@ -167,7 +166,7 @@ class HomeAssistantControls:
         power_w, duration_min = self.setpoints[name]
         # At the load's max (its default): saved so, it follows the max (a 3 kW heater's new calibration; kept as a
         # number, its force stayed at the old 2000 W, 66 %, with no word).
-        at_max = {"ha_force_power_at_max": True} if power_w >= self._max_w[name] else {}
+        at_max = {"ha_force_power_at_max": True} if power_w >= self.loads[name].max_force_power_w() else {}
         return {"ha_force_power": power_w, "ha_force_duration_min": duration_min, **at_max}
 
     def restore(self, entries: Any) -> list[str]:
