@@ -76,6 +76,11 @@ class ContinuousLoads:
                 continue
             take_w = min(max(available_w, 0.0), load.max_power_w)
             variable = load if isinstance(load, VariableEquipment) else None  # (a user's own class may be neither)
+            if variable is not None and variable.silent(now):
+                # A variator that does not answer may be rebooting, its triac off: the surplus it leaves is not its
+                # to take. Raised meanwhile, its raise was re-sent at its boot, into the surplus its absence made
+                # (800 W imported for a reading); lowered, it follows the house as any load.
+                take_w = min(take_w, load.current_power_w)
             floor_w = variable.least_on_w if variable is not None else 0.0
             free_w = import_free_w
             if take_w < floor_w:

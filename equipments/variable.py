@@ -74,6 +74,9 @@ class VariableEquipment(Equipment):
     # ...and no longer waited for after this long: gone (its power cut, its Wi-Fi lost), the relays after it may take
     # the surplus it cannot draw rather than leave it exported for hours.
     SILENT_WAIT_S = 60.0
+    # A variator that has nothing to answer (held at its max, no command to send) is asked its status when the house
+    # falls at once by what it drew (its thermostat, an appliance, or its reboot: the triac off), at most this often.
+    DOUBT_EVERY_S = 60.0
 
     @classmethod
     def packages(cls, section: Mapping[str, str]) -> tuple[str, ...]:
@@ -132,6 +135,8 @@ class VariableEquipment(Equipment):
         self._answers = False
         self._unanswered_since: float | None = None
         self._asked_for: float | None = None  # the silence (its _unanswered_since) its status was asked for
+        self._doubted = False  # its status asked for a fall of the house (doubt_drawing), not answered yet
+        self._doubted_at: float | None = None
         self._boot_pace = BootResendPace()  # a flood of boots is no flood of commands
 
     @property
@@ -154,7 +159,7 @@ class VariableEquipment(Equipment):
             self.heard_at = now
             if not status.booted and status.percent is not None:  # (a boot's is no answer: at its default, our
                 # command re-sent, which it must answer)
-                self._answers, self._unanswered_since = True, None
+                self._answers, self._unanswered_since, self._doubted = True, None, False
             gate_changed = self._check_gate(status.output_off, now)
             if status.booted:
                 self._booted("the variator reports boot_detected", topic, now)
@@ -210,10 +215,34 @@ class VariableEquipment(Equipment):
         return now - self._unanswered_since
 
     def silent(self, now: float) -> bool:
-        """True while the variator has not answered our commands for SILENT_AFTER_S to SILENT_WAIT_S: it may draw
-        nothing (off the network, rebooting), and the closed loop switches no relay after it on in its place."""
+        """True while the variator has not answered our commands for SILENT_AFTER_S to SILENT_WAIT_S, or its status
+        asked for a fall of the house (doubt_drawing) from the question on: it may draw nothing (off the network,
+        rebooting), so the closed loop switches no relay after it on in its place, nor raises it."""
         unanswered_s = self._unanswered_s(now)
-        return unanswered_s is not None and self.SILENT_AFTER_S <= unanswered_s < self.SILENT_WAIT_S
+        return unanswered_s is not None and (self._doubted or unanswered_s >= self.SILENT_AFTER_S) and \
+            unanswered_s < self.SILENT_WAIT_S
+
+    def doubt_drawing(self, now: float) -> bool:
+        """The house just fell at once by what the load drew: its thermostat cut, an appliance of its size stopped,
+        or the variator rebooted (its triac off until our command is re-sent at its boot). Held at its max, it had
+        no command to answer: judged drawing, the relay after it came on "over a heater at its max", and its
+        min_on_s kept the heater short by its watts once the variator was back. Its status is asked: silent from
+        the question until it answers (at once on a working network; the next reading shows a full tank's fall
+        again). At most every DOUBT_EVERY_S; not for a variator that never answers, nor under a force (the owner's
+        watts: its full-tank rules ask it themselves, the night force's at its fifth reading of nothing). True when
+        asked."""
+        if not self._answers or self._unanswered_since is not None or self._output_off or self.is_forced() or \
+                (self._doubted_at is not None and 0 <= now - self._doubted_at < self.DOUBT_EVERY_S):
+            return False
+        self._doubted_at = now
+        if not self.ask_status():
+            return False
+        log.info("%s: the house fell at once by about what it drew: its variator's status asked (a reboot turns its "
+                 "triac off); no load after it switches on until it answers", self.name,
+                 extra={"limit_key": f"{self.topic_status} doubt"})
+        self._unanswered_since = self._asked_for = now
+        self._doubted = True
+        return True
 
     def run_timers(self, now: float) -> None:
         unanswered_s = self._unanswered_s(now)

@@ -85,6 +85,11 @@ class MeteredFullTank:
         self._ask(measured_w, now, deaf=commanded_at is not None and heard_at < commanded_at)
         return False
 
+    def low_run_started(self, now: float) -> bool:
+        """True when the reading at `now` is the first of a run reading nothing under a command: its thermostat
+        cutting, or its variator rebooting (its triac off), which its status tells at once."""
+        return self._low_count == 1 and self._last_low_at == now
+
     def _ask(self, measured_w: float, now: float, deaf: bool) -> None:
         """Its variator not heard during the low readings: asked for its status (again ask_every_s later without an
         answer, then twice that, up to ten times); said once a run."""

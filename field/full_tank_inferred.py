@@ -146,6 +146,12 @@ class InferredFullTank:
         self._verdict(False, f"the house fell by {cut.fell_w:.0f} W at once, a cut of the {cut.drew_w:.0f} W it "
                              "was commanded", now, now)
 
+    def cut_seen(self, now: float) -> bool:
+        """True when the house reading at `now` fell at once by what the heater drew (LoopEvidence.cut): its
+        thermostat, an appliance of its size, or its variator rebooting, which its status tells."""
+        last = self._loop.last
+        return self._loop.cut is not None and last is not None and last.at == now
+
     def draw_in_doubt(self, now: float) -> bool:
         """True when the latest house reading (at most max_gap_s before `now`) fell by a good part of what the
         heater drew, unexplained: the first half of a cut split over two readings, or an appliance stopping.

@@ -68,7 +68,8 @@ class FullTankWatch:
                 load.add_power_listener(detector.on_command)
         # The loads whose fullness is inferred, with their detectors, in priority order: what every tick and
         # house reading walks (the detectors are made here, once).
-        self._inferred_loads = [(load, self.inferred[load.name]) for load in self.loads if load.name in self.inferred]
+        self._inferred_loads = [(load, self.inferred[load.name]) for load in self.loads
+                                if isinstance(load, VariableEquipment) and load.name in self.inferred]
         self._unknown_loads = [load for load in self.loads if isinstance(load, UnknownEquipment)]
 
     def subscriptions(self) -> tuple[str, ...]:
@@ -114,6 +115,8 @@ class FullTankWatch:
                 changed = True
             elif detector.question_due:
                 load.ask_status()  # (its answer, or its boot, tells whether the heater's 0 W is a cut)
+            elif detector.low_run_started(now) and not self._fresh(load, now):
+                load.doubt_drawing(now)  # (a reboot reads the same: no relay over it until its variator answers)
         return changed
 
     def _forced_while_full(self, load: VariableEquipment, measured_w: float, now: float) -> bool:
@@ -154,7 +157,14 @@ class FullTankWatch:
             if detector.on_consumption(consumption_w, now, believed_w - load.current_power_w, others_known):
                 self.mark_full(load, now, "inferred from the house meter")
                 changed = True
+            elif detector.cut_seen(now):
+                load.doubt_drawing(now)  # (a reboot looks the same: no relay over it until its variator answers)
         return changed
+
+    def _fresh(self, load: Equipment, now: float) -> bool:
+        """True when `load` was commanded within `settle` before `now`: a reading may not show it yet. (Written out
+        in on_consumption, at every house reading for every load.)"""
+        return load.last_command_at is not None and 0.0 <= now - load.last_command_at < self.settle_s
 
     def _gated(self, load: Equipment) -> bool:
         """True while `load`'s variator says its output is gated off (an `off` from another client): it draws nothing

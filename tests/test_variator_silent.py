@@ -14,7 +14,7 @@ import pytest
 
 from regulation import Regulator
 from tests.configs import reading, write_config
-from tests.field_house import ECS_CMD, ECS_STATUS, VLOAD
+from tests.field_house import ECS_CMD, ECS_METER, ECS_STATUS, VLOAD
 from tests.harness import CONS, NOON, PROD
 
 RADIATOR = "cmnd/radiator/POWER"
@@ -26,9 +26,12 @@ class RebootingHouse:
     """The heater (20 W a percent) behind a variator that answers every command and `status`, unless it is off the
     network; the 1000 W radiator after it; meters every 2 s."""
 
-    def __init__(self, tmp_path: Path, pv_w: float) -> None:
-        self.reg = Regulator.from_config(write_config(tmp_path, ("ecs", "radiator"), period=1,
-                                                      algorithm="closed_loop"), self._publish)
+    def __init__(self, tmp_path: Path, pv_w: float, metered: bool = False) -> None:
+        config = write_config(tmp_path, ("ecs", "radiator"), period=1, algorithm="closed_loop")
+        self.metered = metered  # the heater's own meter too (topic_read_power), read just before the house's
+        if metered:
+            config.write_text(config.read_text().replace("[ecs]\n", f"[ecs]\ntopic_read_power = {ECS_METER}\n"))
+        self.reg = Regulator.from_config(config, self._publish)
         self.pv_w, self.base_w = pv_w, 300.0
         self.percent, self.online, self.radiator_on = 0.0, True, False
         self.drop_next_answer = False
@@ -81,6 +84,8 @@ class RebootingHouse:
                 self.reg.handle(ECS_STATUS, self.answers.pop(0), self.now)
             self.now += 0.7
             grids.append(self.grid_w())
+            if self.metered:
+                self.reg.handle(ECS_METER, reading(self.heater_w()), self.now - 0.2)
             self.reg.handle(CONS, reading(self.base_w + self.heater_w() + 1000.0 * self.radiator_on), self.now)
             self.reg.tick(self.now)
         return grids
@@ -93,14 +98,15 @@ def test_no_relay_comes_on_over_a_rebooting_variator(tmp_path: Path, caplog: pyt
     assert house.heater_w() == 1180 and not house.radiator_on
     house.online = False  # its triac off, its commands lost
     house.run(10)
-    assert not house.radiator_on and "waiting: radiator (ecs silent)" in house.reg.last_decision
-    assert "ecs: the variator has not answered its commands for 5 s (off the network, rebooting?): its status asked; " \
-           "the closed loop switches no load after it on until it answers, for 60 s at most" in caplog.text
+    # The house fell at once by its 1180 W: its status asked, unanswered; it is not raised into the surplus its absence
+    # made (raised to 100 %, that command was re-sent at its boot and imported 800 W for a reading).
+    assert "ecs: the house fell at once by about what it drew: its variator's status asked (a reboot turns its triac " \
+           "off); no load after it switches on until it answers" in caplog.text
+    assert not house.radiator_on and house.percent == 59.0 and house.asked == 1
+    assert house.reg.loads_by_name["ecs"].current_command().payload == "59"
     house.boot()
     grids = house.run(30)
-    # Its 100 % re-sent at the boot imports for one reading (the loop's last command); the heater then takes the
-    # surplus again, and the radiator was never on.
-    assert max(grids) <= 800.0 and grids[-1] == pytest.approx(-20, abs=1)
+    assert max(grids) <= 0.0 and grids[-1] == pytest.approx(-20, abs=1)
     assert house.heater_w() == 1180 and not house.radiator_on
 
 
@@ -179,3 +185,67 @@ def test_the_0_sent_at_a_gate_off_is_to_be_answered(tmp_path: Path) -> None:
     house.reg.handle(ECS_STATUS, json.dumps(gated).encode(), house.now + 0.5)
     ecs = house.reg.loads_by_name["ecs"]
     assert ecs.current_command().payload == "0" and ecs.silent(house.now + 3)
+
+
+class ThermostatHouse(RebootingHouse):
+    """The same house, its tank's thermostat able to cut the heater while the variator answers as ever."""
+
+    cut = False
+
+    def heater_w(self) -> float:
+        return 0.0 if self.cut else super().heater_w()
+
+
+@pytest.mark.parametrize("metered", [False, True], ids=["house meter", "own meter"])
+def test_a_variator_rebooting_at_its_max_is_asked_and_no_relay_comes_on_over_it(tmp_path: Path,
+                                                                                 metered: bool) -> None:
+    # Held at its 100 % there is no command for it to leave unanswered: its reboot (the triac off) showed only as the
+    # house (or its own meter) falling by its 2000 W, and the radiator came on over it at the next reading; back at its
+    # boot at 100 %, the heater was short by the radiator's watts for its min_on_s. Now its status is asked at the
+    # fall, and the radiator waits for the answer.
+    house = RebootingHouse(tmp_path, pv_w=2700, metered=metered)  # 2400 W of surplus: the heater at its max
+    house.run(120)
+    assert house.percent == 100.0 and not house.radiator_on and house.asked == 0
+    house.online = False
+    for _ in range(10):
+        house.run(2)
+        assert not house.radiator_on
+    # (with its own meter, its full-tank rule asks too after five readings of nothing, the variator not heard since)
+    assert house.asked == 1 + metered and "waiting: radiator (ecs silent)" in house.reg.last_decision
+    house.boot()
+    grids = house.run(20)
+    assert max(grids) == pytest.approx(-400) and house.heater_w() == 2000 and not house.radiator_on
+
+
+@pytest.mark.parametrize("metered", [False, True], ids=["house meter", "own meter"])
+def test_a_thermostat_cut_at_its_max_lets_the_relay_on_once_the_variator_answers(tmp_path: Path,
+                                                                                  metered: bool) -> None:
+    # A full tank falls the same way: the variator answers the question at once, and the radiator comes on a reading
+    # later than it did. A second fall within the minute is not asked about again (the house's own appliances).
+    house = ThermostatHouse(tmp_path, pv_w=2700, metered=metered)
+    house.run(120)
+    house.cut = True
+    house.run(2)
+    assert house.asked == 1 and not house.radiator_on
+    house.run(4)  # (this house answers at the next production reading: a decision is made on that reading first)
+    ecs = house.reg.loads_by_name["ecs"]
+    assert house.radiator_on and not ecs.silent(house.now)
+    assert not ecs.doubt_drawing(house.now + 30) and house.asked == 1
+    assert ecs.doubt_drawing(house.now + 70) and house.asked == 2
+
+
+class MuteHouse(RebootingHouse):
+    """A variator whose firmware (or topic) gives no answers."""
+
+    def _publish(self, topic: str, payload: str | bytes, retain: bool = False) -> None:
+        super()._publish(topic, payload, retain)
+        self.answers.clear()
+
+
+def test_a_variator_that_never_answers_is_not_asked_at_a_fall(tmp_path: Path) -> None:
+    # Nothing to judge by: no question, no wait (the radiator comes on as before).
+    house = MuteHouse(tmp_path, pv_w=2700)
+    house.run(120)
+    house.online = False
+    house.run(4)
+    assert house.asked == 0 and house.radiator_on
