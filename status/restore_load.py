@@ -5,6 +5,7 @@ whose command moved to another topic or payload since)."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -185,7 +186,7 @@ def removed_load_off(entry: dict[str, Any], configured_offs: set[tuple[str, str]
     if off is None:
         return None, (f"{said}; its saved off_command {shown(saved, 120)} is not usable: if it was left on, switch "
                       "it off yourself"), False
-    if (off.topic, off.payload) in configured_offs:
+    if _order(off) in configured_offs:
         return None, said, True
     last = entry.get("command")
     state = (f"was left on ({shown(last, 60)} on {off.topic})" if last != off.payload else
@@ -269,7 +270,7 @@ def moved_load_off(entry: dict[str, Any], load: Equipment, configured_offs: set[
     stop whose off never reached the broker; an order retained there, taken again at each of its reboots), was
     switched by nobody. None when nothing usable was saved or a configured load has that off."""
     off = _saved_command(entry.get("off_command"))
-    if off is None or (off.topic, off.payload) in configured_offs:
+    if off is None or _order(off) in configured_offs:
         return None
     now_off = load.command_for(0.0)[0]
     return off, (f"{load.name}: its off command was {shown(off.payload, 60)} on {off.topic}, now "
@@ -278,11 +279,23 @@ def moved_load_off(entry: dict[str, Any], load: Equipment, configured_offs: set[
 
 
 def _configured_offs(reg: RegulatorView) -> set[tuple[str, str]]:
-    """The configured loads' offs (topic and payload: the same order to the same device, retained or not), and their
-    ons at their max: an old off that is a configured load's on now (a relay whose json_on and json_off were swapped,
-    a normally-closed one) is not sent, it would switch that load on at the start, retained maybe."""
-    return {(command.topic, command.payload) for load in reg.loads
+    """The configured loads' offs (the same order to the same device, retained or not: `_order`), and their ons at
+    their max: an old off that is a configured load's on now (a relay whose json_on and json_off were swapped, a
+    normally-closed one) is not sent, it would switch that load on at the start, retained maybe."""
+    return {_order(command) for load in reg.loads
             for command in (load.command_for(0.0)[0], load.command_for(load.max_power_w)[0])}
+
+
+def _order(command: Command) -> tuple[str, str]:
+    """What a command orders, as its device reads it: its topic (MQTT's topics are case-sensitive) and its payload in
+    any case (Tasmota takes `on` as `ON`), a JSON one whatever its spacing and key order (Domoticz's). Compared
+    byte for byte, an old `off` was sent again at the start beside a configured `OFF`, and an old `OFF` after a
+    normally-closed relay's `json_on = off`, switching it on."""
+    try:
+        payload = json.dumps(json.loads(command.payload), sort_keys=True)
+    except ValueError:
+        payload = command.payload.strip()
+    return command.topic, payload.lower()
 
 
 def restore_pending_offs(reg: RegulatorView, saved: Any, now: float, saved_at: float, warnings: list[str],
@@ -312,7 +325,7 @@ def restore_pending_offs(reg: RegulatorView, saved: Any, now: float, saved_at: f
             found.lines.append(said)
             continue
         name = name[:80]
-        if (off.topic, off.payload) in configured_offs or name in found.names:
+        if _order(off) in configured_offs or name in found.names:
             continue
         starts, since = _starts_since(entry, now, saved_at)
         gone = "its old device" if name in reg.loads_by_name else "no longer configured"  # (moved_load_off's)

@@ -330,6 +330,36 @@ def test_an_old_off_that_is_a_configured_on_now_is_not_sent(tmp_path: Path) -> N
     assert h.on(RADIATOR) == ["ON"]  # (its own off, once)
 
 
+@pytest.mark.parametrize(("json_on", "json_off", "sent"), [("on", "off", ["off"]), ("off", "on", ["on"])],
+                         ids=["the same in lower case", "normally closed, in lower case"])
+def test_an_old_off_in_another_case_is_the_same_order(tmp_path: Path, json_on: str, json_off: str,
+                                                      sent: list[str]) -> None:
+    # Tasmota takes `on` as `ON`: the config's payloads rewritten in lower case are the same orders. The old `OFF` was
+    # sent again beside the new `off`, said as an old device left on; after a normally-closed relay's swap (`json_on =
+    # off`), it switched the radiator on at the start, retained.
+    doc = saved_with(tmp_path, None)
+    config = write_config(tmp_path, ("ecs", "radiator"))
+    config.write_text(config.read_text().replace("json_on = ON\njson_off = OFF",
+                                                 f"json_on = {json_on}\njson_off = {json_off}"))
+    h = Harness(config)
+    assert h.reg.restore(doc, NOON + 60) == []
+    h.reg.start(NOON + 60)
+    assert h.on(RADIATOR) == sent  # (its own off, once)
+
+
+def test_an_old_json_off_with_other_spacing_is_the_same_order(tmp_path: Path) -> None:
+    # Domoticz's JSON orders: the same keys and values, spaced or ordered otherwise, are the same order.
+    doc = saved_with(tmp_path, None)
+    doc["equipments"][1]["off_command"] = {"topic": RADIATOR, "payload": '{"idx":7,"switchcmd":"Off"}', "retain": False}
+    config = write_config(tmp_path, ("ecs", "radiator"))
+    config.write_text(config.read_text().replace("json_on = ON\njson_off = OFF", 'json_on = {"idx": 7, "switchcmd": '
+                                                 '"On"}\njson_off = {"switchcmd": "Off", "idx": 7}'))
+    h = Harness(config)
+    assert h.reg.restore(doc, NOON + 60) == []
+    h.reg.start(NOON + 60)
+    assert h.on(RADIATOR) == ['{"switchcmd": "Off", "idx": 7}']
+
+
 def test_a_clean_start_names_a_moved_load_s_old_device(tmp_path: Path) -> None:
     # A file dated far ahead: a clean start but for the offs, said of the old device, not "no longer configured".
     doc = saved_with(tmp_path, b'{"command":"force","name":"radiator","power":1000}')
