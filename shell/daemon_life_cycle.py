@@ -118,7 +118,7 @@ class DaemonLifeCycle:
             log.info("recording each decision into %s (a batch every %.0f s)", self.recorder.directory,
                      self.recorder.flush_interval_s)
             self.recorder.start()
-        failure = self.link.start()
+        failure = self.link.start(stop_asked=lambda: self._stop_asked is not None)
         if failure is not None:
             self.link_report.down(failure, steady_s())  # logged by the link with its details
         if self.fetcher is not None:

@@ -39,6 +39,7 @@ ONLINE, OFFLINE = "online", "offline"
 # paho's network thread to end (a connection attempt under way: a name resolution, a connect, has its own timeouts).
 OFFLINE_WAIT_S = 4.0
 NETWORK_THREAD_WAIT_S = 2.0
+FIRST_ATTEMPT_POLL_S = 0.1  # how often the wait for the first connection attempt looks for a stop asked
 MIN_RECONNECT_S, MAX_RECONNECT_S = 1, 60  # paho doubles the wait from the first to the second
 # (said with each failure: how soon a fix on the broker's side shows)
 RETRY_PACE = f"retrying after {MIN_RECONNECT_S} s, the wait doubling up to {MAX_RECONNECT_S} s"
@@ -109,6 +110,8 @@ class MqttLink:
         self._refused = False  # the last attempt was refused: its disconnection is no news
         self.takeover = TakeoverGuard()
         self._backed_off = False  # the reconnect delay is lengthened for a takeover
+        self._first_lock = threading.Lock()  # (start and its first attempt's thread: which of them gave up)
+        self._first_abandoned = False
         client = paho_compat.new_client(settings.client_id, clean_session=True)
         if settings.username:
             client.username_pw_set(settings.username, settings.password)
@@ -125,24 +128,54 @@ class MqttLink:
         client.on_loop_error = self._on_loop_error
         self.client = client
 
-    def start(self) -> str | None:
+    def start(self, stop_asked: Callable[[], bool] = lambda: False) -> str | None:
         """Connect; a broker that is down or refuses us is logged with the reason and retried in the
-        background with backoff, never fatal. Returns that reason (None: the first attempt went through)."""
+        background with backoff, never fatal. Returns that reason (None: the first attempt went through, or a stop
+        was asked during it: `stop_asked`, polled while it lasts)."""
         st = self.settings
         log.info("connecting to %s:%d as %r%s%s", st.host, st.port, st.client_id,
                  f" (user {st.username})" if st.username else "", " over TLS" if st.tls else "")
-        try:
-            # The first attempt in the foreground: paho's background retries swallow the reason
-            # (refused, unknown host, certificate not trusted), and the user needs it.
-            self.client.connect(st.host, st.port, keepalive=st.keepalive)
-        except OSError as exc:  # ssl.SSLError and socket errors alike
-            log.error("cannot connect to the broker at %s:%d: %s; %s", st.host, st.port, self._attempt_failure(exc),
-                      RETRY_PACE)
-            self.client.connect_async(st.host, st.port, keepalive=st.keepalive)
+        # The first attempt waited for: paho's background retries swallow the reason (refused, unknown host,
+        # certificate not trusted), and the user needs it. On a thread of its own: with the network gone its name
+        # resolution or its TLS handshake may take tens of seconds, and on the main thread a stop waited for them
+        # (7.5 s measured, a resolver's 10 to 40 s past systemd's TimeoutStopSec).
+        outcome: list[BaseException | None] = []
+        attempt = threading.Thread(target=self._first_attempt, args=(outcome,), name="mqtt-first-connect",
+                                   daemon=True)
+        attempt.start()
+        while attempt.is_alive() and not stop_asked():
+            attempt.join(FIRST_ATTEMPT_POLL_S)
+        with self._first_lock:
+            if not outcome:
+                # The stop came first: the attempt is left behind (a daemon thread), its outcome dropped, no network
+                # thread started (the stop finds the link down, and says its commands were not delivered).
+                self._first_abandoned = True
+                log.info("stop asked during the first connection attempt to %s:%d: not waited for", st.host, st.port)
+                return None
+        failure = outcome[0]
+        if failure is None:
             self.client.loop_start()
-            return f"cannot connect to the broker: {self._attempt_failure(exc)}"
+            return None
+        if not isinstance(failure, OSError):  # (ssl.SSLError and socket errors alike are OSErrors: a bug is not)
+            raise failure
+        log.error("cannot connect to the broker at %s:%d: %s; %s", st.host, st.port, self._attempt_failure(failure),
+                  RETRY_PACE)
+        self.client.connect_async(st.host, st.port, keepalive=st.keepalive)
         self.client.loop_start()
-        return None
+        return f"cannot connect to the broker: {self._attempt_failure(failure)}"
+
+    def _first_attempt(self, outcome: list[BaseException | None]) -> None:
+        """The first connection attempt (start's thread): its failure, or None, into `outcome` unless the stop came
+        first."""
+        st = self.settings
+        failure: BaseException | None = None
+        try:
+            self.client.connect(st.host, st.port, keepalive=st.keepalive)
+        except Exception as exc:  # noqa: BLE001 (handed to start, on the main thread: an OSError logged, others raised)
+            failure = exc
+        with self._first_lock:
+            if not self._first_abandoned:
+                outcome.append(failure)
 
     def _attempt_failure(self, exc: OSError) -> str:
         """A failed connection attempt's reason, as the log says it (the same words for the first attempt and for
