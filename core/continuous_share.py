@@ -76,15 +76,16 @@ class ContinuousLoads:
                 continue
             take_w = min(max(available_w, 0.0), load.max_power_w)
             variable = load if isinstance(load, VariableEquipment) else None  # (a user's own class may be neither)
-            if variable is not None and variable.silent(now):
-                # A variator that does not answer may be rebooting, its triac off: the surplus it leaves is not its
-                # to take. Raised meanwhile, its raise was re-sent at its boot, into the surplus its absence made
-                # (800 W imported for a reading); lowered, it follows the house as any load.
+            held_down = variable is not None and variable.held_down(now)
+            if held_down:
+                # A variator that does not answer after a fall of the house may be rebooting, its triac off: the
+                # surplus it leaves is not its to take. Raised meanwhile, its raise was re-sent at its boot, into the
+                # surplus its absence made (800 W imported for a reading); lowered, it follows the house as any load.
                 take_w = min(take_w, load.current_power_w)
             floor_w = variable.least_on_w if variable is not None else 0.0
             free_w = import_free_w
             if take_w < floor_w:
-                if not short and 0 < floor_w <= min(whole_w, whole_free_w, load.max_power_w):
+                if not short and not held_down and 0 < floor_w <= min(whole_w, whole_free_w, load.max_power_w):
                     # The surplus covers its floor: at the floor, its later moves damped. At `gain` under 1 the first
                     # step of a load off is a share of the surplus, under the floor, and was set back to 0 at every
                     # decision: the heater stayed off for good on 150-300 W of export at gain 0.5 (its floor, 150 W,

@@ -210,9 +210,14 @@ class VariableEquipment(Equipment):
         """Seconds since the first of our commands the variator, answering its commands, has not answered (the loop's
         later ones do not start the silence again); None when it has answered since (or has never answered at all: a
         firmware or a topic without answers, nothing to judge by)."""
-        if not self._answers or self._unanswered_since is None:
+        since = self._unanswered_since
+        if not self._answers or since is None:
             return None
-        return now - self._unanswered_since
+        if now < since:  # (a clock stepped back: counted from the step, not silent for the step's length)
+            if self._asked_for == since:
+                self._asked_for = now
+            self._unanswered_since = since = now
+        return now - since
 
     def silent(self, now: float) -> bool:
         """True while the variator has not answered our commands for SILENT_AFTER_S to SILENT_WAIT_S, or its status
@@ -222,26 +227,31 @@ class VariableEquipment(Equipment):
         return unanswered_s is not None and (self._doubted or unanswered_s >= self.SILENT_AFTER_S) and \
             unanswered_s < self.SILENT_WAIT_S
 
+    def held_down(self, now: float) -> bool:
+        """True while silent since its status was asked for a fall of the house (doubt_drawing): maybe rebooting, its
+        triac off, so the closed loop does not raise it into the surplus its absence made (the raise, re-sent at its
+        boot, imported 800 W for a reading); it may go down with the house. (A silence of a command only, an echo lost,
+        holds nothing: the loop's next command is answered, and ends it.)"""
+        return self._doubted and self.silent(now)
+
     def doubt_drawing(self, now: float) -> bool:
         """The house just fell at once by what the load drew: its thermostat cut, an appliance of its size stopped,
         or the variator rebooted (its triac off until our command is re-sent at its boot). Held at its max, it had
         no command to answer: judged drawing, the relay after it came on "over a heater at its max", and its
         min_on_s kept the heater short by its watts once the variator was back. Its status is asked: silent from
         the question until it answers (at once on a working network; the next reading shows a full tank's fall
-        again). At most every DOUBT_EVERY_S; not for a variator that never answers, nor under a force (the owner's
-        watts: its full-tank rules ask it themselves, the night force's at its fifth reading of nothing). True when
-        asked."""
-        if not self._answers or self._unanswered_since is not None or self._output_off or self.is_forced() or \
+        again; unanswered after ASK_SILENT_AFTER_S, asked again, said at INFO). At most every DOUBT_EVERY_S (an
+        appliance of its size cycling beside it); not while waiting for an answer already, nor for a variator that
+        never answers. True when asked."""
+        if not self._answers or self._unanswered_since is not None or self._output_off or \
                 (self._doubted_at is not None and 0 <= now - self._doubted_at < self.DOUBT_EVERY_S):
             return False
         self._doubted_at = now
         if not self.ask_status():
             return False
-        log.info("%s: the house fell at once by about what it drew: its variator's status asked (a reboot turns its "
-                 "triac off); no load after it switches on until it answers", self.name,
-                 extra={"limit_key": f"{self.topic_status} doubt"})
-        self._unanswered_since = self._asked_for = now
-        self._doubted = True
+        log.debug("%s: the house fell at once by about what it drew: its variator's status asked (a reboot turns its "
+                  "triac off)", self.name)
+        self._unanswered_since, self._doubted = now, True
         return True
 
     def run_timers(self, now: float) -> None:

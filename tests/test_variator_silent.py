@@ -15,7 +15,7 @@ import pytest
 from regulation import Regulator
 from tests.configs import reading, write_config
 from tests.field_house import ECS_CMD, ECS_METER, ECS_STATUS, VLOAD
-from tests.harness import CONS, NOON, PROD
+from tests.harness import CONS, MODE, NOON, PROD
 
 RADIATOR = "cmnd/radiator/POWER"
 VLOAD_BOOT = (b'{"type": "vload", "id": "ECS", "fw_version": "1.1b", "PCB": "white", "chip_id": "1234567", '
@@ -98,11 +98,12 @@ def test_no_relay_comes_on_over_a_rebooting_variator(tmp_path: Path, caplog: pyt
     assert house.heater_w() == 1180 and not house.radiator_on
     house.online = False  # its triac off, its commands lost
     house.run(10)
-    # The house fell at once by its 1180 W: its status asked, unanswered; it is not raised into the surplus its absence
-    # made (raised to 100 %, that command was re-sent at its boot and imported 800 W for a reading).
-    assert "ecs: the house fell at once by about what it drew: its variator's status asked (a reboot turns its triac " \
-           "off); no load after it switches on until it answers" in caplog.text
-    assert not house.radiator_on and house.percent == 59.0 and house.asked == 1
+    # The house fell at once by its 1180 W: its status asked, unanswered, and again 5 s later; it is not raised into
+    # the surplus its absence made (raised to 100 %, that command was re-sent at its boot and imported 800 W for a
+    # reading).
+    assert "ecs: the variator has not answered its commands for 6 s (off the network, rebooting?): its status asked; " \
+           "the closed loop switches no load after it on until it answers, for 60 s at most" in caplog.text
+    assert not house.radiator_on and house.percent == 59.0 and house.asked == 2
     assert house.reg.loads_by_name["ecs"].current_command().payload == "59"
     house.boot()
     grids = house.run(30)
@@ -137,14 +138,14 @@ def test_a_re_send_lost_at_the_boot_is_a_silence(tmp_path: Path) -> None:
     house.run(60)
     house.online = False
     house.run(8)
-    assert house.percent == 59.0 and house.asked == 1  # (asked in vain)
+    assert house.percent == 59.0 and house.asked == 2  # (asked in vain: at the fall, and 5 s later)
     house.lose_commands = 2  # (the re-sends at its boot message and at its boot_detected status)
     house.boot()
     assert house.percent == 0.0
     for _ in range(10):
         house.run(2)
         assert not house.radiator_on
-    assert house.asked == 2 and house.heater_w() == 1180
+    assert house.asked == 3 and house.heater_w() == 1180
 
 
 def test_a_variator_gone_is_waited_for_a_minute_from_its_first_unanswered_command(tmp_path: Path) -> None:
@@ -210,8 +211,9 @@ def test_a_variator_rebooting_at_its_max_is_asked_and_no_relay_comes_on_over_it(
     for _ in range(10):
         house.run(2)
         assert not house.radiator_on
-    # (with its own meter, its full-tank rule asks too after five readings of nothing, the variator not heard since)
-    assert house.asked == 1 + metered and "waiting: radiator (ecs silent)" in house.reg.last_decision
+    # (asked at the fall, again 5 s later; with its own meter, its full-tank rule asks too after five readings of
+    # nothing, the variator not heard since)
+    assert house.asked == 2 + metered and "waiting: radiator (ecs silent)" in house.reg.last_decision
     house.boot()
     grids = house.run(20)
     assert max(grids) == pytest.approx(-400) and house.heater_w() == 2000 and not house.radiator_on
@@ -249,3 +251,64 @@ def test_a_variator_that_never_answers_is_not_asked_at_a_fall(tmp_path: Path) ->
     house.online = False
     house.run(4)
     assert house.asked == 0 and house.radiator_on
+
+
+def test_a_clock_stepped_back_does_not_keep_a_variator_silent_for_the_step(tmp_path: Path) -> None:
+    # Gone for good after a fall: no longer waited for after 60 s. The clock stepped back an hour then made its silence
+    # one "from the future", taken for silent for the whole hour, the radiator kept off with 2.4 kW exported.
+    house = RebootingHouse(tmp_path, pv_w=2700)
+    house.run(60)
+    house.online = False
+    house.run(70)
+    ecs = house.reg.loads_by_name["ecs"]
+    assert not ecs.silent(house.now)
+    stepped = house.now - 3600
+    assert ecs.silent(stepped)  # (seen at the step: counted afresh from it, a minute at most)
+    assert not ecs.silent(stepped + 61) and not ecs.silent(stepped + 600)
+
+
+def test_a_lost_echo_does_not_hold_the_heater_down(tmp_path: Path) -> None:
+    # Only a fall of the house holds a silent variator down: a lost echo is ended by the next command's answer, which
+    # a heater held at its percent would never send (frozen for a minute if the status's answer was lost too).
+    house = RebootingHouse(tmp_path, pv_w=1500)
+    house.run(60)
+    assert house.percent == 59.0
+    house.drop_next_answer = True
+    house.pv_w += 100
+    house.run(2)
+    house.drop_next_answer = True  # (the status's answer too, were it asked)
+    percents = []
+    for _ in range(3):
+        house.pv_w += 100
+        house.run(2)
+        percents.append(house.percent)
+    assert percents == [69.0, 74.0, 79.0]
+
+
+def test_a_variator_held_down_is_not_raised_to_its_floor_either(tmp_path: Path) -> None:
+    # Rebooting (asked at the fall, unanswered): lowered to 0 W by an import, it was raised to its floor (150 W) when
+    # the surplus came back, a raise re-sent at its boot.
+    house = RebootingHouse(tmp_path, pv_w=1500)
+    house.run(60)
+    house.online = False
+    house.run(2)
+    house.base_w += 3000  # (an oven: the house imports, the heater lowered to 0 W)
+    house.run(4)
+    ecs = house.reg.loads_by_name["ecs"]
+    assert ecs.current_power_w == 0.0 and ecs.held_down(house.now)
+    house.base_w -= 3000
+    house.run(10)
+    assert ecs.current_power_w == 0.0 and ecs.current_command().payload == "0"
+
+
+def test_a_forced_variator_rebooting_is_asked_too(tmp_path: Path) -> None:
+    # The owner's force at 2000 W, no meter of its own: its reboot is a fall of the house as any, and the radiator
+    # came on over it (the boot then imported 600 W for two readings).
+    house = RebootingHouse(tmp_path, pv_w=2700)
+    house.run(20)
+    house.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 2000, "duration": 3600}', house.now + 0.5)
+    house.run(20)
+    assert house.percent == 100.0 and not house.radiator_on
+    house.online = False
+    house.run(10)
+    assert house.asked == 2 and not house.radiator_on
