@@ -104,6 +104,7 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
             # (said once: an owner who sees no fetch in the log must not take it for a broken key or network)
             log.info("forecast: [openweathermap] is not fetched: %s", unused_because)
         self._started = False
+        self._set_aside_at_start = False
         self.on_at_link_loss = None
         self.recorder = _recorder(settings, self.reg) if settings.record.enabled else None
         if self.recorder is not None:

@@ -27,6 +27,7 @@ from shell.daemon_link import LinkReport
 from shell.event_queue import EventQueue
 from shell.forecast_fetch import ForecastFetcher
 from shell.lock import InstanceLock
+from shell.loglimit import FloodLimiter
 from shell.logsetup import reopen_log_files
 from shell.mqtt_link import MqttLink
 from shell.removed_offs import RemovedOffs
@@ -70,6 +71,8 @@ class DaemonLifeCycle:
     _catching: bool
     _stop_asked: StopRequest | None
     _started: bool
+    _set_aside_at_start: bool  # the status file was set aside by the restore (restore_saved_status)
+    limiter: FloodLimiter | None
     _exit_code: int
     on_at_link_loss: list[str] | None  # (DaemonLinkEvents')
     _loop: Callable[[], None]
@@ -156,7 +159,9 @@ class DaemonLifeCycle:
 
         if document is not None:
             for warning in self.reg.restore(document, now, set_aside=aside):
-                log.warning("status restore: %s", warning)
+                # (each its own kind for the flood limiter: the sixth removed load left on was said nowhere)
+                log.warning("status restore: %s", warning, extra={"limit_key": warning})
+        self._set_aside_at_start = bool(kept_aside)
         # What is on disk now (nothing, after a file set aside): an order before the first status, or a first status
         # with other orders than those, is saved at once.
         self.saver.prime({} if document is None or kept_aside else document)
@@ -204,6 +209,11 @@ class DaemonLifeCycle:
         if self._started:
             self.reg.shutdown(now)
             self._offer_snapshot(fresh=True)
+        elif self.saver is not None and self._set_aside_at_start:
+            # The file set aside at the start (dated ahead, a restore that failed part way), what keeps a load off
+            # restored from it was in memory only: the next start, finding no file, started clean (a removed load
+            # left on for good, a force at 0 W gone). Saved now.
+            self._offer_snapshot(fresh=True)
         elif self.saver is not None:
             # Stopped before the first connection: nothing has been decided since the restore, and the file holds
             # what the start had yet to do (a report of a day whose midnight passed while stopped, sent at the
@@ -212,7 +222,7 @@ class DaemonLifeCycle:
         if self.fetcher is not None:
             self.fetcher.stop()
         saved = False  # (the removed loads' offs not acknowledged are in the file saved: sent by the next start)
-        if self.saver is not None and self.saver.stop() and self._started:
+        if self.saver is not None and self.saver.stop() and (self._started or self._set_aside_at_start):
             saved = True
             log.info("status saved to %s", self.saver.path)
         if self.recorder is not None:
@@ -230,5 +240,7 @@ class DaemonLifeCycle:
                             "its off" if len(acknowledged) == 1 else "their offs",
                             "it" if len(acknowledged) == 1 else "them")
         self.removed_offs.at_stop(saved)  # (after the link's stop: it waits for the broker's last acknowledgements)
+        if self.limiter is not None:
+            self.limiter.flush(all_open=True)  # (a flood's count was said only when its minute ended: lost at a stop)
         self.lock.release()
         log.info("stopped")

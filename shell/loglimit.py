@@ -89,13 +89,14 @@ class FloodLimiter(logging.Filter):
             self._ended.append((kind, window.held_back, now - window.started_at))
         return None
 
-    def flush(self) -> None:
-        """Close the windows that have ended: one line per kind that held lines back (call it often)."""
+    def flush(self, all_open: bool = False) -> None:
+        """Close the windows that have ended (`all_open`: every window, at the stop): one line per kind that held lines
+        back (call it often)."""
         now = self._clock()
         with self._lock:
             summaries, self._ended = self._ended, []
             for kind, window in list(self._windows.items()):
-                if now - window.started_at >= self.window_s:
+                if all_open or now - window.started_at >= self.window_s:
                     del self._windows[kind]
                     if window.held_back:
                         summaries.append((kind, window.held_back, now - window.started_at))
