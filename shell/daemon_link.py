@@ -51,9 +51,10 @@ class LinkReport:
         self.attempts = 0
         self._told_at = 0.0
 
-    def down(self, reason: str, now: float) -> str | None:
-        """One more failed attempt or a lost link: "first", "reminder" or None (say nothing)."""
-        self.attempts += 1
+    def down(self, reason: str, now: float, attempt: bool = True) -> str | None:
+        """One more failed attempt, or a lost link (`attempt` False: no attempt of ours failed, and "connected again
+        after 1 s (1 failed attempt)" said one had): "first", "reminder" or None (say nothing)."""
+        self.attempts += attempt
         if self.down_since is None:
             self.down_since = now
         if reason != self.reason:
@@ -147,9 +148,9 @@ class DaemonLinkEvents:
                         "without a word), or reading them back (then all is well): allow both (mosquitto: topic "
                         "readwrite in its acl_file)", ", ".join(missing), self.link.echo.wait_s, user)
 
-    def _report_down(self, reason: str, level: int = logging.WARNING) -> None:
+    def _report_down(self, reason: str, level: int = logging.WARNING, attempt: bool = True) -> None:
         now = steady_s()
-        said = self.link_report.down(reason, now)
+        said = self.link_report.down(reason, now, attempt)
         if said == "first":
             log.log(level, "%s; %s (logged again every %.0f min while it lasts)", reason, RETRY_PACE,
                     self.link_report.reminder_s / 60)
@@ -183,9 +184,10 @@ class DaemonLinkEvents:
                         "messages as too big (its log says \"%s\"): raise its max_packet_size. Next attempt in "
                         "%.0f s", event.taken_over, self.client_id, OVERSIZE, event.backoff_s)
             # (the drop is said above, with its own wait: not once more with paho's usual pace)
-            self.link_report.down(f"connection to the broker lost ({event.reason})", steady_s())
+            self.link_report.down(f"connection to the broker lost ({event.reason})", steady_s(), attempt=False)
         elif event.connected_for_s is not None:
-            self._report_down(f"connection to the broker lost ({event.reason}){self._oversize_hint(event.at)}")
+            self._report_down(f"connection to the broker lost ({event.reason}){self._oversize_hint(event.at)}",
+                              attempt=False)
         else:
             reason = f"cannot connect to the broker: {event.reason}"
             if event.reason == ATTEMPT_FAILED and self.link_report.reason is not None:

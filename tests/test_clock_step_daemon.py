@@ -158,3 +158,17 @@ def test_the_broker_s_outage_is_timed_on_the_steady_clock(tmp_path: Path, monkey
     steady[0] += 12.0
     daemon._say_connected(Connected(at=wall + 3 * 3600.0 + 12.0, first=False))
     assert "connected to the broker again after 12 s (1 failed attempt)" in caplog.text
+
+
+def test_a_lost_link_is_no_failed_attempt(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The connection lost, back at paho's first retry: "after 1 s (1 failed attempt)" said an attempt had failed.
+    caplog.set_level(logging.INFO)
+    daemon = Daemon(load_settings(write_config(tmp_path, ("ecs",))), InstanceLock(tmp_path / "test.lock"))
+    wall = time.time()
+    daemon._on_disconnected(Disconnected(at=wall, reason="connection lost", connected_for_s=600.0))
+    daemon._say_connected(Connected(at=wall + 1.0, first=False))
+    daemon._on_disconnected(Disconnected(at=wall + 5, reason="connection lost", connected_for_s=4.0))
+    daemon._on_disconnected(Disconnected(at=wall + 6, reason="connection refused"))
+    daemon._say_connected(Connected(at=wall + 8.0, first=False))
+    said = [line for line in caplog.messages if line.startswith("connected to the broker again")]
+    assert [line.split(" (")[-1] for line in said] == ["0 failed attempts)", "1 failed attempt)"], said
