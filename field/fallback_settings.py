@@ -27,10 +27,10 @@ FALLBACK_EVALUATE_OPTIONS: tuple[Option, ...] = (
     Option("check_at", int, 1, "local hour (0-23; 24 = 0) of the daily low-energy check", min=0, max=24),
     Option("init_at", int, 6, "local hour (0-23) at which full tanks are cleared (midnight too)", min=0,
            max=24),
-    Option("low_ecs_energy_today", "float?", None, "seed key: today's Wh threshold for every season",
-           min=0),
-    Option("low_ecs_energy_two_days", "float?", None, "seed key: two-day Wh threshold for every season",
-           min=0),
+    Option("low_ecs_energy_today", "float?", None, "seed key: today's Wh threshold for every season (not set: "
+           f"{DEFAULT_TODAY_WH:.0f}, the seed's sample)", min=0),
+    Option("low_ecs_energy_two_days", "float?", None, "seed key: two-day Wh threshold for every season (not set: "
+           f"{DEFAULT_TWO_DAYS_WH:.0f}, the seed's sample)", min=0),
     Option("good_forecast", "float?", None, "Coturex's key, read as [fallback] clear_sky_clouds_percent (its "
            "new name)", min=0, max=101),
 )
@@ -49,9 +49,11 @@ FALLBACK_OPTIONS: tuple[Option, ...] = (
            "sunny day", min=0, max=101),
     Option("cloudy_min_today_wh", float, 3000.0, "seed rule: enough over two days but a cloudy forecast: today "
            "is topped up to this many Wh", min=0),
-    *(Option(f"low_nrj_today_{s}", "float?", None, f"{s}: Wh the heater must get a day", min=0)
+    *(Option(f"low_nrj_today_{s}", "float?", None, f"{s}: Wh the heater must get a day (not set: [evaluate] "
+             "low_ecs_energy_today's)", min=0)
       for s in SEASONS),
-    *(Option(f"low_nrj_two_days_{s}", "float?", None, f"{s}: Wh the heater must get over two days", min=0)
+    *(Option(f"low_nrj_two_days_{s}", "float?", None, f"{s}: Wh the heater must get over two days (not set: "
+             "[evaluate] low_ecs_energy_two_days's)", min=0)
       for s in SEASONS),
     Option("min_energy_wh", float, 0.0, "deadline rule: Wh the heater must get by `deadline` (0 = off); less than "
            "100 Wh missing is never forced", min=0),

@@ -261,12 +261,21 @@ class SectionReader:
             self._unknown.append((len(self.warnings), section, key))
             self.warnings.append(ConfigProblem(section, key, f"unknown key, ignored{extra}"))
 
-    def place_unknown_keys(self) -> None:
+    def place_unknown_keys(self, load_kinds: Mapping[str, str] | None = None) -> None:
         """Once every section is read: an unknown key that another section takes says so (domoticz_idx_force put in
-        [domoticz], with the Domoticz keys, did nothing, and "unknown key" did not say where it goes)."""
+        [domoticz], with the Domoticz keys, did nothing, and "unknown key" did not say where it goes). `load_kinds`:
+        the loads' sections, with their kinds: a key of another kind of load is said so, not "it goes in [ecs]" (a
+        relay's own meter, Coturex's topic_read_power under [resille], moved there would have been the heater's)."""
+        kinds = load_kinds or {}
         for index, section, key in self._unknown:
             homes = sorted(other for other, keys in self.known.items() if key in keys and other != section)
-            if homes:
-                self.warnings[index] = ConfigProblem(section, key, f"not a key of [{section}], ignored: it goes in "
-                                                     f"{', '.join(f'[{home}]' for home in homes)}")
+            if not homes:
+                continue
+            if section in kinds and all(home in kinds for home in homes):
+                home_kinds = sorted({kinds[home] for home in homes})
+                said = (f"not a key of a {kinds[section]} load, ignored: a key of {' and '.join(home_kinds)} loads "
+                        f"(as {', '.join(f'[{home}]' for home in homes)})")
+            else:
+                said = f"not a key of [{section}], ignored: it goes in {', '.join(f'[{home}]' for home in homes)}"
+            self.warnings[index] = ConfigProblem(section, key, said)
         self._unknown.clear()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import configparser
 from typing import Any
 
-from settings.options import SectionReader, parse_bool
+from settings.options import SectionReader, is_unset_word, parse_bool
 from settings.problems import ConfigProblem
 from settings.sections import LEGACY_IGNORED, SEED_LOG_FILE, SEED_LOG_FILE_NAME
 
@@ -48,7 +48,11 @@ def apply_debug_section(cp: configparser.ConfigParser, reader: SectionReader, st
             reader.warnings.append(ConfigProblem("debug", key, "unknown key, ignored"))
         elif key in LEGACY_IGNORED["debug"]:
             reader.warnings.append(ConfigProblem("debug", key, f"ignored: {LEGACY_IGNORED['debug'][key]}"))
-    if "use_persistent" in debug and not cp.has_option("status", "persistent"):
+    if "use_persistent" in debug and is_unset_word(debug["use_persistent"]):
+        # (the seed's None, "not set", as for every key: the seed ran with it, not persistent)
+        reader.warnings.append(ConfigProblem("debug", "use_persistent", f"{debug['use_persistent'].strip()} means not "
+                                             "set: [status] persistent keeps its own value"))
+    elif "use_persistent" in debug and not cp.has_option("status", "persistent"):
         try:
             status_raw["persistent"] = parse_bool(debug["use_persistent"])
         except ValueError as exc:
@@ -69,7 +73,9 @@ def apply_debug_section(cp: configparser.ConfigParser, reader: SectionReader, st
 def _check_seed_dry_run(raw: str, reader: SectionReader) -> None:
     """The seed's `[debug] simulation = true` was a dry run: its commands went under simu/ and the devices were
     never driven. PySEB has no such mode: taken as ignored, the file that drove nothing would drive the real
-    loads. Refused, with what to do; false is ignored as the other debug keys."""
+    loads. Refused, with what to do; false (or the seed's None, not set) is ignored as the other debug keys."""
+    if is_unset_word(raw):
+        return
     try:
         dry_run = parse_bool(raw)
     except ValueError as exc:

@@ -103,6 +103,22 @@ def test_a_key_in_the_wrong_section_says_where_it_goes(tmp_path: Path, section: 
     assert len(warned) == 1 and f"not a key of [{section}], ignored: it goes in {home}" in warned[0]
 
 
+@pytest.mark.parametrize(("section", "line", "said"), [
+    # Coturex's configs of early November 2022 had the relay's own meter under [resille]: "it goes in [ecs]" would have
+    # made it the heater's full-tank meter
+    ("radiator", "topic_read_power = smeter/pzem/RESILLE", "not a key of a constant load, ignored: a key of "
+                                                           "variable loads (as [ecs])"),
+    ("ecs", "min_on_s = 600", "not a key of a variable load, ignored: a key of constant and unknown loads (as [plug], "
+                              "[radiator])"),
+])
+def test_a_key_of_another_kind_of_load_says_so(tmp_path: Path, section: str, line: str, said: str) -> None:
+    path = write_config(tmp_path, ("ecs", "radiator", "plug"))
+    path.write_text(path.read_text().replace(f"[{section}]\n", f"[{section}]\n{line}\n", 1))
+    key = line.split(" =")[0]
+    warned = [w for w in load_settings(path).warnings if f"[{section}] {key}:" in w]
+    assert len(warned) == 1 and said in warned[0], warned
+
+
 def test_a_misspelt_section_warns_with_a_hint(tmp_path: Path) -> None:
     # The README promises the hint for sections too: [evalute]'s keys are all ignored, and a load's section
     # misspelt is what makes its "section missing" error.

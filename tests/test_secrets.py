@@ -63,6 +63,16 @@ def test_an_indented_password_line_under_another_key_is_not_shown(tmp_path: Path
     assert "[mqtt] username: the line 'password = ...' below it is indented" in said, said
 
 
+@pytest.mark.parametrize(("section", "line"), [("mqtt", f"password = {PASSWORD}"), ("openweathermap", f"key = {KEY}")])
+def test_a_secret_key_given_twice_says_so(tmp_path: Path, section: str, line: str) -> None:
+    # configparser quotes the key's name alone: cut there, the message said "option 'password ..." and no more.
+    path = write_config(tmp_path, ("radiator",), extra="\n[openweathermap]\nlocation = Chambery,FR\n")
+    path.write_text(path.read_text().replace(f"[{section}]\n", f"[{section}]\n{line}\n{line}\n"))
+    said = config_error(path)
+    assert f"option '{line.split()[0]}' in section '{section}' already exists" in said, said
+    assert PASSWORD not in said and KEY not in said
+
+
 def test_a_line_of_another_key_is_still_shown(tmp_path: Path) -> None:
     said = config_error(with_mqtt_lines(tmp_path, "username = pi\nkeepalive 60"))
     assert "'keepalive 60" in said, said

@@ -220,6 +220,17 @@ def test_none_in_any_case_is_not_set(tmp_path: Path) -> None:
     assert settings.mqtt.topic_mode == "regul/mode"
 
 
+def test_none_in_the_seed_s_debug_booleans_is_not_set(tmp_path: Path) -> None:
+    # The seed's None is "not set" for every key: in [debug] use_persistent and simulation it was refused, "expected
+    # true or false", where the seed ran.
+    path = seed_config(tmp_path, ("use_persistent = true", "use_persistent = None"))
+    path.write_text(path.read_text().replace("simulation = false", "simulation = None"))
+    settings = load_settings(path)
+    assert settings.status.persistent is True  # ([status] persistent's default)
+    assert any(w.endswith("[debug] use_persistent: None means not set: [status] persistent keeps its own value")
+               for w in settings.warnings), settings.warnings
+
+
 def test_choices_in_any_case(tmp_path: Path) -> None:
     path = seed_config(tmp_path, ("[evaluate]\n", "[evaluate]\nalgorithm = Hebert\n"))
     path.write_text(path.read_text() + "\n[logging]\nlevel = info\n")
