@@ -98,6 +98,7 @@ def read_field_settings(cp: configparser.ConfigParser, reader: SectionReader, ev
                                              "forecast (OpenWeatherMap gives none): no sun is counted before the "
                                              "deadline, and the rule forces the whole shortfall every night"))
     _check_domoticz_idx(reader, domoticz, equipments)
+    _check_domoticz_payloads(reader, domoticz.topic_in, equipments)
     check_in_out(reader, domoticz, bool(domoticz.idx_ecs_mode)
                  or any(load.options.get("domoticz_idx_force") for load in equipments))
     homeassistant = read_homeassistant_settings(cp, reader, client_id, equipments)
@@ -185,6 +186,27 @@ def _relay_devices(reader: SectionReader, equipments: Sequence[Equipment]) -> di
                                                      f"switched with ([{name}] json_on/json_off): switching one load "
                                                      "switches both"))
     return switched_with
+
+
+def _check_domoticz_payloads(reader: SectionReader, topic_in: str, equipments: Sequence[Equipment]) -> None:
+    """A relay commanded through Domoticz's input (its topic_set_power is [domoticz] topic_in) sends JSON orders:
+    one that is not a JSON object (a `}` lost, a line of it not indented, read as a key of its own) is dropped by
+    Domoticz, and the relay never switched while PySEB believed it on, its watts counted as drawn."""
+    for load in equipments:
+        if load.options.get("topic_set_power") != topic_in:
+            continue
+        for key in ("json_on", "json_off"):
+            payload = load.options.get(key)
+            if payload is None:
+                continue
+            try:
+                doc = json.loads(str(payload))
+            except (ValueError, RecursionError):
+                doc = None
+            if not isinstance(doc, dict):
+                reader.problems.append(ConfigProblem(load.name, key, f"{str(payload)[:80]!r} is not a JSON object, "
+                                                     f"which Domoticz's input ({topic_in}) drops: the relay would "
+                                                     "never switch (a `}` missing? a line of it not indented?)"))
 
 
 def relay_idx(load: Equipment) -> set[int]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from settings.config import load_settings
-from tests.configs import LINEAR_CSV, problems_of, seed_config, seed_sample_text, write_config
+from tests.configs import LINEAR_CSV, config_error, problems_of, seed_config, seed_sample_text, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -278,11 +278,27 @@ def test_a_load_named_like_a_pyseb_section_is_refused(tmp_path: Path, name: str)
 def test_a_payload_cut_by_an_inline_comment_is_said(tmp_path: Path) -> None:
     # The seed's parser had no inline comments: Tasmota's `Backlog Power1 ON ; Power2 ON` was cut without a word.
     path = seed_config(tmp_path, ('json_on = {"command": "switchlight", "idx": 359, "switchcmd": "On" }',
-                                  "json_on = Backlog Power1 ON ; Power2 ON"))
+                                  "json_on = Backlog Power1 ON ; Power2 ON"),
+                       ('json_off = {"command": "switchlight", "idx": 359, "switchcmd": "Off" }',
+                        "json_off = Backlog Power1 OFF"),
+                       ("[resille]\nmax_power = 596\ntopic_set_power = domoticz/in",
+                        "[resille]\nmax_power = 596\ntopic_set_power = cmnd/resille/Backlog"))  # (a Tasmota's)
     warned = "\n".join(load_settings(path).warnings)
     assert ("[resille] json_on: 'Backlog Power1 ON ; Power2 ON' is read as 'Backlog Power1 ON': ' ;' starts a "
             "comment") in warned
     assert "[mqtt]" not in warned  # (topics keep their notes: `topic = ... ; tasmota` is no cut to tell)
+
+
+@pytest.mark.parametrize(("edit", "key"), [
+    (('"switchcmd": "On" }', '"switchcmd": "On" '), "json_on"),  # (its closing brace lost)
+    (('json_off = {"command": "switchlight", "idx": 359, "switchcmd": "Off" }',
+      'json_off = {"command": "switchlight",\n"idx": 359, "switchcmd": "Off" }'), "json_off"),  # (a line not indented)
+])
+def test_a_relay_order_to_domoticz_that_is_not_json_is_refused(tmp_path: Path, edit: tuple[str, str],
+                                                                key: str) -> None:
+    # Domoticz's input drops it: the relay never switched while PySEB believed its 596 W drawn (the seed's too).
+    said = config_error(seed_config(tmp_path, edit))
+    assert f"[resille] {key}: " in said and "is not a JSON object, which Domoticz's input (domoticz/in) drops" in said
 
 
 def test_a_password_cut_by_an_inline_comment_is_said_without_showing_it(tmp_path: Path) -> None:
