@@ -22,9 +22,6 @@ from values.readings import MeterProblem, parse_meter_payload
 
 log = logging.getLogger(__name__)
 
-# A load's own meter (a PZEM of its own, reading every 1 to 10 s) may show a command this long after it was sent.
-OWN_METER_LAG_S = 5.0
-
 
 class FullTankWatch:
     """The detectors of every load that has one, and the full flags of all loads."""
@@ -118,9 +115,11 @@ class FullTankWatch:
                 changed = True
             elif detector.question_due:
                 load.ask_status()  # (its answer, or its boot, tells whether the heater's 0 W is a cut)
-            elif detector.low_run_started(now) and not load.is_forced() and not self._lagging(load, now):
+            elif detector.low_run_started(now) and not load.is_forced():
                 # (a reboot reads the same: no relay over it until its variator answers. Under a force its rule asks
-                # at the run's fifth reading)
+                # at the run's fifth reading. A meter a reading late after a switch-on asks for nothing: answered at
+                # once, the relays after it wait a reading; put off for the lag, a reboot just after a raise to 100 %
+                # was never asked, and the relay came on over it)
                 load.doubt_drawing(now)
         return changed
 
@@ -165,12 +164,6 @@ class FullTankWatch:
             elif detector.cut_seen(now):
                 load.doubt_drawing(now)  # (a reboot looks the same: no relay over it until its variator answers)
         return changed
-
-    @staticmethod
-    def _lagging(load: Equipment, now: float) -> bool:
-        """True when `load` was commanded within OWN_METER_LAG_S before `now`: its own meter, on a pace of its own,
-        may not show it yet (and a variator that reboots then leaves that command unanswered: a silence already)."""
-        return load.last_command_at is not None and 0.0 <= now - load.last_command_at < OWN_METER_LAG_S
 
     def _gated(self, load: Equipment) -> bool:
         """True while `load`'s variator says its output is gated off (an `off` from another client): it draws nothing

@@ -54,7 +54,7 @@ from settings.sections import (
 )
 from settings.special_sections import apply_debug_section, refuse_defaults, take_defaults
 from settings.tls_check import host_problem, tls_file_problems
-from settings.topic_checks import check_topic_roles, check_topics, check_variator_command_topic
+from settings.topic_checks import check_shared_topics, check_topic_roles, check_topics, check_variator_command_topic
 from settings.version import PYSEB_NAME
 
 # (read_parser is imported `as` itself: defined here before the loader's parts moved out, re-exported; the
@@ -153,6 +153,7 @@ def load_settings(path: str | Path, *, daemon_files: bool = True) -> Settings:
     for key in derived:
         mqtt_raw[key] = f"{root}/{key.removeprefix('topic_')}"
     check_topics(reader, mqtt_raw, equipments, field.forecast.mqtt_topic)
+    check_shared_topics(reader, mqtt_raw, equipments, field)
     for load in equipments:
         check_variator_command_topic(reader, load, root)
     check_topic_roles(reader, mqtt_raw, equipments, field, derived)

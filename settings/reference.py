@@ -179,7 +179,11 @@ def render() -> str:
         "leading `/` in PySEB's own topics (`[mqtt] topic_regul`, `topic_mode`, `topic_status`, "
         "`topic_availability`, `topic_report`, `[forecast] topic`, `[domoticz] topic_in`, `topic_out`): "
         "`/regul/mode` and `regul/mode` are two topics; not in a device's (a meter's, a load's): some firmwares' "
-        "topics start so (ESPEasy's older defaults).",
+        "topics start so (ESPEasy's older defaults). One topic for two roles is an error: two of `[mqtt]`'s, "
+        "one of them and Domoticz's input or output (read with its subtopics, `topic_out/#`) while PySEB uses "
+        "it, a load's command topic and what another load reads (a variator's status, a heater's own meter) or "
+        "another variator's commands, a load's command topic under Domoticz's output; relays commanded through "
+        "Domoticz share its input, as they should.",
         "",
         "Types: `text, optional`, `number, optional` and `true/false, optional` take an empty value (or the "
         "seed's `None`) for \"not set\"; any other key written empty (`key =`) is an error: delete the line for "

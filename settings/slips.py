@@ -18,8 +18,10 @@ SECRET_KEYS = frozenset({"password", "key"})
 _SECRET_KEY = "(" + "|".join(sorted(map(re.escape, SECRET_KEYS))) + r")(?![\w.-])"
 _SECRET_LINE = re.compile(r"(\s*)" + _SECRET_KEY, re.IGNORECASE)
 # A line quoted by configparser's message (repr: in ' or "), from its first character to the end of that line; not
-# the key's name alone, quoted ("option 'password' in section 'mqtt' already exists": cut, it said nothing).
-_QUOTED_SECRET_LINE = re.compile(r"(['\"])(\s*)" + _SECRET_KEY + r"(?!\1).*$", re.IGNORECASE | re.MULTILINE)
+# the option's name of a duplicate's message ("option 'password' in section 'mqtt' already exists": cut, it said
+# nothing), which holds no value. (A line `'password' s3cret`, quoted by a slip, is a line: cut.)
+_QUOTED_SECRET_LINE = re.compile(r"(['\"])(\s*)" + _SECRET_KEY + r"(?!\1 in section ).*$",
+                                 re.IGNORECASE | re.MULTILINE)
 # A line that reads as a key of its own: a name, then = or : (not a URL's "https://", not a JSON line's "idx":).
 _KEY_LINE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\s*(=|:(?!//))")
 

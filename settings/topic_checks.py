@@ -12,13 +12,15 @@ from settings.options import SectionReader
 from settings.problems import ConfigProblem
 from settings.topics import TopicRole, topic_problem, topic_warning
 
+_MQTT_TOPIC_KEYS = ("topic_cons", "topic_prod", "topic_mode", "topic_status", "topic_availability", "topic_report")
+
 
 def check_topics(reader: SectionReader, mqtt_raw: dict[str, Any], equipments: list[Equipment],
                   forecast_topic: str | None) -> None:
     """One topic for two roles: a meter reading taken for the other meter, a status or a load's command
     read back as a mode command, a forecast read as a meter. Each role must have its own topic."""
     owner: dict[str, str] = {}
-    for key in ("topic_cons", "topic_prod", "topic_mode", "topic_status", "topic_availability", "topic_report"):
+    for key in _MQTT_TOPIC_KEYS:
         topic = mqtt_raw.get(key)
         if not topic:
             continue
@@ -47,6 +49,48 @@ def check_topics(reader: SectionReader, mqtt_raw: dict[str, Any], equipments: li
             reader.problems.append(ConfigProblem(load.name, "topic_read_power", f"{own_meter!r} is also [mqtt] "
                                                  f"{owner[own_meter]}: the load's own meter (what it alone draws) "
                                                  "needs its own topic"))
+
+
+def check_shared_topics(reader: SectionReader, mqtt_raw: dict[str, Any], equipments: list[Equipment],
+                        field: FieldSettings) -> None:
+    """One topic for two roles outside [mqtt]'s own: Domoticz's input or output (each read under its `/#`) as one of
+    [mqtt]'s topics or a load's command topic, and a load's command topic as what another load reads (a variator's
+    status, a heater's meter) or another variator's commands. Each went unsaid: PySEB's status written into Domoticz's
+    input, a relay's own orders read back from Domoticz's output as junk at every switch, a relay's ON read as the
+    heater's meter."""
+    owner = {mqtt_raw[key]: f"[mqtt] {key}" for key in reversed(_MQTT_TOPIC_KEYS) if mqtt_raw.get(key)}
+    domoticz = field.domoticz
+    reads_out = bool(domoticz.idx_ecs_mode) or any(load.options.get("domoticz_idx_force") for load in equipments)
+    out = domoticz.topic_out.rstrip("/") if reads_out and domoticz.topic_out else None
+    if domoticz.topic_in and (domoticz.send or reads_out) and domoticz.topic_in in owner:
+        reader.problems.append(ConfigProblem("domoticz", "topic_in", f"{domoticz.topic_in!r} is also "
+                                             f"{owner[domoticz.topic_in]}: each needs its own topic"))
+    if out is not None:
+        for topic, role in owner.items():
+            if _under(topic, out):
+                reader.problems.append(ConfigProblem("domoticz", "topic_out", f"{role} ({topic!r}) is under it, "
+                                                     f"read as Domoticz's output ({out}/#): each needs its own topic"))
+    read_by = {topic: role for load in equipments for role, topic in _load_topics(load)
+               if not role.endswith("topic_set_power")}
+    variators = {str(load.options.get("topic_set_power")): load.name for load in equipments if load.KIND == "variable"}
+    for load in equipments:
+        topic = str(load.options.get("topic_set_power") or "")
+        read_as = read_by.get(topic)
+        if read_as is not None and not read_as.startswith((f"[{load.name}] ", f"a topic [{load.name}] ")):
+            reader.problems.append(ConfigProblem(load.name, "topic_set_power", f"{topic!r} is also {read_as}: its "
+                                                 "commands would be read as that"))
+        elif variators.get(topic, load.name) != load.name:
+            reader.problems.append(ConfigProblem(load.name, "topic_set_power", f"{topic!r} is also "
+                                                 f"[{variators[topic]}] topic_set_power, a variator's commands"))
+        elif out is not None and topic and _under(topic, out):
+            reader.problems.append(ConfigProblem(load.name, "topic_set_power", f"{topic!r} is under [domoticz] "
+                                                 f"topic_out ({out}/#), read as Domoticz's output: its commands "
+                                                 "would be read back as junk at every switch"))
+
+
+def _under(topic: str, root: str) -> bool:
+    """Whether `topic` is `root` or one of its subtopics (a subscription to `root/#` gets it)."""
+    return topic == root or topic.startswith(f"{root}/")
 
 
 def _load_topics(load: Equipment) -> list[tuple[str, str]]:

@@ -105,6 +105,7 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
             log.info("forecast: [openweathermap] is not fetched: %s", unused_because)
         self._started = False
         self._set_aside_at_start = False
+        self._aside_dated_at: float | None = None
         self.on_at_link_loss = None
         self.recorder = _recorder(settings, self.reg) if settings.record.enabled else None
         if self.recorder is not None:
@@ -244,12 +245,15 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
             return
         self._offer_snapshot()
 
-    def _offer_snapshot(self, fresh: bool = False) -> None:
+    def _offer_snapshot(self, fresh: bool = False, dated_at: float | None = None) -> None:
         # The document the regulator last published serves the saver too: building another one after
         # every message would double the hot path's work for a file written every status_time seconds.
+        # (`dated_at`: a fresh one's date, when the clock is known to be behind)
         if self.saver is None:
             return
         snapshot = self.reg.status(time.time()) if fresh else self.reg.last_status
+        if snapshot is not None and dated_at is not None:
+            snapshot = {**snapshot, "date": int(dated_at)}
         if snapshot is not None and snapshot is not self._offered:
             self._offered = snapshot
             self.saver.offer(snapshot)

@@ -34,6 +34,7 @@ from shell.removed_offs import RemovedOffs
 from shell.stop_signals import StartHangup, StoppedWhileStarting, has_controlling_terminal, stop_signals_to_catch
 from status.saver import StatusSaver
 from status.store import load_status, remove_stale_temporaries, set_aside
+from values.saved_numbers import saved_epoch
 
 # The daemon's own lines, moved here with the code that writes them: the logger name is part of what the log shows
 # (and of the flood limiter's kinds), so it stays what it was.
@@ -72,6 +73,7 @@ class DaemonLifeCycle:
     _stop_asked: StopRequest | None
     _started: bool
     _set_aside_at_start: bool  # the status file was set aside by the restore (restore_saved_status)
+    _aside_dated_at: float | None  # ...and its date, when ahead of the clock
     limiter: FloodLimiter | None
     _exit_code: int
     on_at_link_loss: list[str] | None  # (DaemonLinkEvents')
@@ -162,6 +164,9 @@ class DaemonLifeCycle:
                 # (each its own kind for the flood limiter: the sixth removed load left on was said nowhere)
                 log.warning("status restore: %s", warning, extra={"limit_key": warning})
         self._set_aside_at_start = bool(kept_aside)
+        # (its date, when ahead of the clock: the best time known, for the snapshot a stop before the start saves)
+        saved_at = saved_epoch(document.get("date")) if document is not None and kept_aside else None
+        self._aside_dated_at = saved_at if saved_at is not None and saved_at > now else None
         # What is on disk now (nothing, after a file set aside): an order before the first status, or a first status
         # with other orders than those, is saved at once.
         self.saver.prime({} if document is None or kept_aside else document)
@@ -212,8 +217,10 @@ class DaemonLifeCycle:
         elif self.saver is not None and self._set_aside_at_start:
             # The file set aside at the start (dated ahead, a restore that failed part way), what keeps a load off
             # restored from it was in memory only: the next start, finding no file, started clean (a removed load
-            # left on for good, a force at 0 W gone). Saved now.
-            self._offer_snapshot(fresh=True)
+            # left on for good, a force at 0 W gone). Saved now, dated as the file was when ahead of the clock (a
+            # clock a month behind: dated by it, the next start with the clock set right found a force "until
+            # unforced" older than the 7 days one may last, and dropped it).
+            self._offer_snapshot(fresh=True, dated_at=self._aside_dated_at)
         elif self.saver is not None:
             # Stopped before the first connection: nothing has been decided since the restore, and the file holds
             # what the start had yet to do (a report of a day whose midnight passed while stopped, sent at the

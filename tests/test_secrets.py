@@ -34,13 +34,14 @@ def with_mqtt_lines(tmp_path: Path, lines: str) -> Path:
     return mqtt_lines(write_config(tmp_path, ("radiator",)), lines)
 
 
-@pytest.mark.parametrize("line", [f"password {PASSWORD}", f"password\t{PASSWORD}", f"Password {PASSWORD}"])
+@pytest.mark.parametrize("line", [f"password {PASSWORD}", f"password\t{PASSWORD}", f"Password {PASSWORD}",
+                                  f"'password' {PASSWORD}", f'"password" {PASSWORD}', f"'password' '{PASSWORD}'"])
 def test_a_password_line_without_its_equals_sign_is_not_shown(tmp_path: Path, line: str) -> None:
     # (configparser's 'Source contains parsing errors' quotes the line: the password with it)
     said = config_error(with_mqtt_lines(tmp_path, f"username = pi\n{line}"))
     assert PASSWORD not in said, said
     # (the line is still found by its number and its key)
-    assert re.search(r"\[line +7\]: 'password \.\.\.'", said, re.IGNORECASE), said
+    assert re.search(r"\[line +7\]: [\"']*password \.\.\.", said, re.IGNORECASE), said
 
 
 def test_a_key_line_without_its_equals_sign_is_not_shown(tmp_path: Path) -> None:

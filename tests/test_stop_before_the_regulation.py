@@ -24,8 +24,8 @@ def test_a_file_set_aside_then_a_stop_before_the_first_connection_keeps_what_kee
     radiator = {"name": "radiator", "type": "constant", "current_power": 0.0, "energy": 10.0, "command": "OFF",
                 "forced": True, "forced_power": 0.0, "force_end": None, "forced_by": "user"}
     status = tmp_path / "status.json"
-    status.write_text(json.dumps({"schema_version": 1, "date": time.time() + 3 * 86400,
-                                  "equipments": [radiator, *removed]}))
+    dated = int(time.time() + 30 * 86400)  # (a clock a month behind: a dead RTC battery)
+    status.write_text(json.dumps({"schema_version": 1, "date": dated, "equipments": [radiator, *removed]}))
     daemon = DaemonProcess(config, "--log-level", "INFO")
     try:
         assert daemon.wait_for("cannot connect to the broker", timeout_s=20), daemon.output
@@ -37,6 +37,9 @@ def test_a_file_set_aside_then_a_stop_before_the_first_connection_keeps_what_kee
         assert f"heater{i} is no longer configured but was left on" in daemon.output, i
     assert "left as it was" not in daemon.output and f"status saved to {status}" in daemon.output
     saved = json.loads(status.read_text())
+    # Dated as the file was, the best time known: dated by the clock a month behind, the next start with the clock set
+    # right found the force "until unforced" older than the 7 days one may last, and dropped it.
+    assert saved["date"] == dated
     kept = next(entry for entry in saved["equipments"] if entry["name"] == "radiator")
     assert kept["forced"] and kept["forced_power"] == 0.0 and kept["force_end"] is None
     assert sorted(entry["name"] for entry in saved["pending_offs"]) == [f"heater{i}" for i in range(7)]

@@ -312,3 +312,19 @@ def test_a_forced_variator_rebooting_is_asked_too(tmp_path: Path) -> None:
     house.online = False
     house.run(10)
     assert house.asked == 2 and not house.radiator_on
+
+
+def test_a_variator_rebooting_just_after_its_raise_to_its_max_is_asked_with_its_own_meter(tmp_path: Path) -> None:
+    # Its raise to 100 % answered, then its reboot: the question was put off while its own meter might still lag the
+    # raise, and never asked (only a run's first reading of nothing asked): the radiator came on over it.
+    house = RebootingHouse(tmp_path, pv_w=1800, metered=True)
+    house.run(60)
+    assert house.percent < 100.0
+    house.pv_w = 2700
+    house.run(2)
+    assert house.percent == 100.0 and house.asked == 0
+    house.online = False
+    for _ in range(5):
+        house.run(2)
+        assert not house.radiator_on
+    assert house.asked >= 1

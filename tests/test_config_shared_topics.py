@@ -1,0 +1,47 @@
+"""One topic for two roles outside [mqtt]'s own, refused by the config check. Each went through without a word: the
+force topic on Domoticz's output (every device update refused as a mode command), a relay commanded under it (its own
+orders read back as junk at every switch), PySEB's status written into Domoticz's input, a relay's ON sent to the
+variator's status topic, the heater's meter or the variator's commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from settings.config import load_settings
+from tests.configs import problems_of, seed_config
+
+MODE_SELECTOR = ("send_domoticz = True\n", "send_domoticz = True\nidx_ecs_mode = 412\n")
+
+
+@pytest.mark.parametrize(("edits", "said"), [
+    ([("topic_force= None", "topic_force= domoticz/out"), MODE_SELECTOR],
+     "[domoticz] topic_out: [mqtt] topic_mode ('domoticz/out') is under it, read as Domoticz's output "
+     "(domoticz/out/#)"),
+    ([("topic_set_power = domoticz/in", "topic_set_power = domoticz/out/Resille_Couloir"), MODE_SELECTOR],
+     "[resille] topic_set_power: 'domoticz/out/Resille_Couloir' is under [domoticz] topic_out (domoticz/out/#)"),
+    ([("topic_status = regul/status", "topic_status = domoticz/in")],
+     "[domoticz] topic_in: 'domoticz/in' is also [mqtt] topic_status: each needs its own topic"),
+    ([("topic_set_power = domoticz/in", "topic_set_power = regul/vload/ECS")],
+     "[resille] topic_set_power: 'regul/vload/ECS' is also a topic [ecs] reads (its device's answers)"),
+    ([("topic_set_power = domoticz/in", "topic_set_power = smeter/pzem/ECS")],
+     "[resille] topic_set_power: 'smeter/pzem/ECS' is also [ecs] topic_read_power"),
+    ([("topic_set_power = domoticz/in", "topic_set_power = regul/vload/ECS/cmd")],
+     "[resille] topic_set_power: 'regul/vload/ECS/cmd' is also [ecs] topic_set_power, a variator's commands"),
+], ids=["force on topic_out", "relay under topic_out", "status on topic_in", "relay on the variator's status",
+        "relay on the heater's meter", "relay on the variator's commands"])
+def test_two_roles_on_one_topic_are_refused(tmp_path: Path, edits: list[tuple[str, str]], said: str) -> None:
+    problems = problems_of(seed_config(tmp_path, *edits))
+    assert any(said in problem for problem in problems), problems
+
+
+def test_the_seed_s_relays_share_domoticz_s_input(tmp_path: Path) -> None:
+    # Domoticz's input is every Domoticz relay's command topic, and PySEB's sensor updates': no problem.
+    text = seed_config(tmp_path, MODE_SELECTOR).read_text()
+    path = tmp_path / "config.ini"
+    path.write_text(text + '\n[towel]\nmax_power = 300\ntopic_set_power = domoticz/in\njson_on = {"command": '
+                    '"switchlight", "idx": 360, "switchcmd": "On"}\njson_off = {"command": "switchlight", "idx": 360, '
+                    '"switchcmd": "Off"}\n')
+    path.write_text(path.read_text().replace("resille = constant\n", "resille = constant\ntowel = constant\n"))
+    load_settings(path)
