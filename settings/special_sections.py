@@ -49,7 +49,8 @@ def apply_debug_section(cp: configparser.ConfigParser, reader: SectionReader, st
         elif key in LEGACY_IGNORED["debug"]:
             reader.warnings.append(ConfigProblem("debug", key, f"ignored: {LEGACY_IGNORED['debug'][key]}"))
     if "use_persistent" in debug and is_unset_word(debug["use_persistent"]):
-        # (the seed's None, "not set", as for every key: the seed ran with it, not persistent)
+        # (the seed's None, "not set", as for every key: refused, where the seed ran; its default, said, as for any
+        # key given None)
         reader.warnings.append(ConfigProblem("debug", "use_persistent", f"{debug['use_persistent'].strip()} means not "
                                              "set: [status] persistent keeps its own value"))
     elif "use_persistent" in debug and not cp.has_option("status", "persistent"):

@@ -234,7 +234,7 @@ class DaemonLifeCycle:
             log.info("status saved to %s", self.saver.path)
         if self.recorder is not None:
             self.recorder.stop()
-        self.link.stop(left_on=left_on)
+        self.link.stop(left_on=left_on, commanded=self._started)
         if saved and self.saver is not None and (acknowledged := self._offs_acknowledged_since_saved()):
             # The link's stop waits for the broker's acknowledgement of `offline`, those of the offs before it first:
             # one acknowledged then (a SIGTERM just after the start) was in the file saved before the wait, and the

@@ -190,11 +190,15 @@ class MqttLink:
             raise PublishFailed(mqtt.error_string(info.rc))
         return info
 
-    def stop(self, timeout_s: float = OFFLINE_WAIT_S, left_on: Sequence[str] = ()) -> None:
+    def stop(self, timeout_s: float = OFFLINE_WAIT_S, left_on: Sequence[str] = (), commanded: bool = True) -> None:
         """Announce offline, flush what is queued, disconnect and stop the network thread. `left_on`: the loads that
-        were on before the stop commanded them to 0 W, named when that may not have reached the broker."""
+        were on before the stop commanded them to 0 W, named when that may not have reached the broker; `commanded`:
+        False when the regulation never started (no load commanded, no stop commands)."""
         # (paho 1.6 says connected from a lost link until its next attempt: `offline` refused then tells)
-        if not self.client.is_connected() or not self._publish_offline(timeout_s, left_on):
+        if not commanded and not self.client.is_connected():
+            log.warning("stopping with the broker link down, before the regulation started: no load was commanded, "
+                        "each stays as it was until PySEB runs again (its start commands every load off)")
+        elif not self.client.is_connected() or not self._publish_offline(timeout_s, left_on):
             # The stop's commands were queued for a reconnect that will not come: the log had just said every
             # load went to 0 W, while a relay switched on stayed on.
             log.warning(f"stopping with the broker link down: {_not_sent(left_on)}the stop commands (every load to "

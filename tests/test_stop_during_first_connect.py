@@ -111,4 +111,5 @@ def test_the_daemon_stops_at_once_during_a_first_attempt_that_hangs(tmp_path: Pa
     assert result.stdout.startswith("stopped 0 after "), result.stdout
     assert float(result.stdout.split()[3]) < 5, result.stdout
     assert "SIGTERM received: stopping" in result.stderr, result.stderr
-    assert "stopping with the broker link down" in result.stderr, result.stderr
+    assert "stopping with the broker link down, before the regulation started: no load was commanded" \
+        in result.stderr, result.stderr
