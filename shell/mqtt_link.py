@@ -148,7 +148,7 @@ class MqttLink:
         with self._first_lock:
             if not outcome:
                 # The stop came first: the attempt is left behind (a daemon thread), its outcome dropped, no network
-                # thread started (the stop finds the link down, and says its commands were not delivered).
+                # thread started (the stop finds the link down, and says so).
                 self._first_abandoned = True
                 log.info("stop asked during the first connection attempt to %s:%d: not waited for", st.host, st.port)
                 return None
