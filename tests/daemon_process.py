@@ -15,6 +15,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def run_script(script: str, config: Path, hung: str) -> subprocess.CompletedProcess[str]:
+    """`script` (Python, given the config's path and the checkout's as argv[1] and argv[2]) run in a process of its
+    own, within 20 s: a stop that hangs fails the test with `hung`, not the suite; its exit code checked."""
+    try:
+        result = subprocess.run([sys.executable, "-c", script, str(config), str(ROOT)], capture_output=True,
+                                text=True, timeout=20, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(hung) from None
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 def stop_signals_at_their_default() -> None:
     """(`preexec_fn`, in the child before exec) The stop signals as a terminal's session starts a process: a test
     run in the background (`pytest &`, nohup, a CI runner) ignores SIGINT or SIGHUP; the child inherits that, and

@@ -9,8 +9,6 @@ from __future__ import annotations
 import logging
 import queue
 import socket
-import subprocess
-import sys
 import textwrap
 import threading
 import time
@@ -21,8 +19,7 @@ import pytest
 from settings.config import load_settings
 from shell.mqtt_link import MqttLink
 from tests.configs import write_config
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.daemon_process import run_script
 
 
 def named_broker_config(tmp_path: Path) -> Path:
@@ -101,13 +98,7 @@ SCRIPT = textwrap.dedent("""
 
 
 def test_the_daemon_stops_at_once_during_a_first_attempt_that_hangs(tmp_path: Path) -> None:
-    config = named_broker_config(tmp_path)
-    try:
-        result = subprocess.run([sys.executable, "-c", SCRIPT, str(config), str(ROOT)], capture_output=True,
-                                text=True, timeout=20, cwd=ROOT)
-    except subprocess.TimeoutExpired:
-        raise AssertionError("the stop waited for the first connection attempt") from None
-    assert result.returncode == 0, result.stderr
+    result = run_script(SCRIPT, named_broker_config(tmp_path), "the stop waited for the first connection attempt")
     assert result.stdout.startswith("stopped 0 after "), result.stdout
     assert float(result.stdout.split()[3]) < 5, result.stdout
     assert "SIGTERM received: stopping" in result.stderr, result.stderr

@@ -10,15 +10,12 @@ signal the process was started ignoring (nohup's SIGHUP) is not caught."""
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 from shell.stop_signals import stop_signals_to_catch
 from tests.configs import write_config
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.daemon_process import run_script
 
 # In a process of its own: a deadlock must fail the test by its timeout, not hang the suite.
 SCRIPT = textwrap.dedent("""
@@ -59,13 +56,8 @@ SCRIPT = textwrap.dedent("""
 
 
 def test_a_stop_signal_inside_the_event_queue_does_not_deadlock(tmp_path: Path) -> None:
-    config = write_config(tmp_path, ("radiator",))
-    try:
-        result = subprocess.run([sys.executable, "-c", SCRIPT, str(config), str(ROOT)], capture_output=True,
-                                text=True, timeout=20, cwd=ROOT)
-    except subprocess.TimeoutExpired:
-        raise AssertionError("the signal handler deadlocked on the event queue's lock") from None
-    assert result.returncode == 0, result.stderr
+    result = run_script(SCRIPT, write_config(tmp_path, ("radiator",)),
+                        "the signal handler deadlocked on the event queue's lock")
     assert result.stdout.startswith("stopped"), result.stdout
 
 
