@@ -99,8 +99,7 @@ def read_field_settings(cp: configparser.ConfigParser, reader: SectionReader, ev
                                              "deadline, and the rule forces the whole shortfall every night"))
     _check_domoticz_idx(reader, domoticz, equipments)
     _check_domoticz_payloads(reader, domoticz.topic_in, equipments)
-    check_in_out(reader, domoticz, bool(domoticz.idx_ecs_mode)
-                 or any(load.options.get("domoticz_idx_force") for load in equipments))
+    check_in_out(reader, domoticz, reads_domoticz_output(domoticz, equipments))
     homeassistant = read_homeassistant_settings(cp, reader, client_id, equipments)
     return FieldSettings(fallback, domoticz, heater, forecast, homeassistant,
                          float(evaluate_raw.get("demo_speed") or 1.0))
@@ -188,6 +187,20 @@ def _relay_devices(reader: SectionReader, equipments: Sequence[Equipment]) -> di
     return switched_with
 
 
+def reads_domoticz_output(domoticz: DomoticzSettings, equipments: Sequence[Equipment]) -> bool:
+    """Whether PySEB reads Domoticz's output (topic_out): a mode selector there, or a load's force switch."""
+    return bool(domoticz.idx_ecs_mode) or any(load.options.get("domoticz_idx_force") for load in equipments)
+
+
+def _json_object(payload: Any) -> dict[str, Any] | None:
+    """`payload` (a relay's json_on or json_off) as a JSON object, or None when it is not one."""
+    try:
+        doc = json.loads(str(payload or ""))
+    except (ValueError, RecursionError):  # a payload such as ON, or absurdly nested
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
 def _check_domoticz_payloads(reader: SectionReader, topic_in: str, equipments: Sequence[Equipment]) -> None:
     """A relay commanded through Domoticz's input (its topic_set_power is [domoticz] topic_in) sends JSON orders:
     one that is not a JSON object (a `}` lost, a line of it not indented, read as a key of its own) is dropped by
@@ -197,13 +210,7 @@ def _check_domoticz_payloads(reader: SectionReader, topic_in: str, equipments: S
             continue
         for key in ("json_on", "json_off"):
             payload = load.options.get(key)
-            if payload is None:
-                continue
-            try:
-                doc = json.loads(str(payload))
-            except (ValueError, RecursionError):
-                doc = None
-            if not isinstance(doc, dict):
+            if payload is not None and _json_object(payload) is None:
                 reader.problems.append(ConfigProblem(load.name, key, f"{str(payload)[:80]!r} is not a JSON object, "
                                                      f"which Domoticz's input ({topic_in}) drops: the relay would "
                                                      "never switch (a `}` missing? a line of it not indented?)"))
@@ -213,10 +220,7 @@ def relay_idx(load: Equipment) -> set[int]:
     """The Domoticz idx a relay load's own commands address (json_on/json_off as switchlight JSON)."""
     found: set[int] = set()
     for key in ("json_on", "json_off"):
-        try:
-            doc = json.loads(str(load.options.get(key) or ""))
-        except (ValueError, RecursionError):  # a payload such as ON, or absurdly nested: not switchlight JSON
-            continue
-        if isinstance(doc, dict) and isinstance(doc.get("idx"), int):
+        doc = _json_object(load.options.get(key))  # (None: a payload such as ON, not switchlight JSON)
+        if doc is not None and isinstance(doc.get("idx"), int):
             found.add(doc["idx"])
     return found

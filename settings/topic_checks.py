@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from equipments.base import Equipment
-from field.config import FieldSettings
+from field.config import FieldSettings, reads_domoticz_output
 from settings.options import SectionReader
 from settings.problems import ConfigProblem
 from settings.topics import TopicRole, topic_problem, topic_warning
@@ -60,7 +60,7 @@ def check_shared_topics(reader: SectionReader, mqtt_raw: dict[str, Any], equipme
     heater's meter."""
     owner = {mqtt_raw[key]: f"[mqtt] {key}" for key in reversed(_MQTT_TOPIC_KEYS) if mqtt_raw.get(key)}
     domoticz = field.domoticz
-    reads_out = bool(domoticz.idx_ecs_mode) or any(load.options.get("domoticz_idx_force") for load in equipments)
+    reads_out = reads_domoticz_output(domoticz, equipments)
     out = domoticz.topic_out.rstrip("/") if reads_out and domoticz.topic_out else None
     if domoticz.topic_in and (domoticz.send or reads_out) and domoticz.topic_in in owner:
         reader.problems.append(ConfigProblem("domoticz", "topic_in", f"{domoticz.topic_in!r} is also "
@@ -160,8 +160,7 @@ def check_topic_roles(reader: SectionReader, mqtt_raw: dict[str, Any], equipment
         checks.append(("forecast", "topic", field.forecast.mqtt_topic, read))
     if mqtt_raw.get("topic_regul") is not None and not mqtt_raw["topic_regul"].strip("/"):
         checks.append(("mqtt", "topic_regul", "", publish))
-    if field.domoticz.send or field.domoticz.idx_ecs_mode or any(
-            e.options.get("domoticz_idx_force") for e in equipments):
+    if field.domoticz.send or reads_domoticz_output(field.domoticz, equipments):
         checks += [("domoticz", "topic_in", field.domoticz.topic_in, publish),
                    ("domoticz", "topic_out", field.domoticz.topic_out, read)]
     for load in equipments:
