@@ -108,6 +108,19 @@ def _parse_float(text: str) -> float:
     return value
 
 
+# Python's logging levels; `warn` and `fatal` are its own older names for two of them (a user who writes
+# `level = warn` means WARNING: it was refused).
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_LOG_LEVEL_NAMES = {"WARN": "WARNING", "FATAL": "CRITICAL"}
+
+
+def parse_log_level(text: str) -> str:
+    """A log level as Python names it, in upper case (any case read; warn and fatal as Python reads them). Not
+    checked against LOG_LEVELS: Option.choices does that, with its message."""
+    word = text.strip().upper()
+    return _LOG_LEVEL_NAMES.get(word, word)
+
+
 PARSERS: dict[type | str, Callable[[str], Any]] = {
     int: _parse_int,
     float: _parse_float,
@@ -116,7 +129,13 @@ PARSERS: dict[type | str, Callable[[str], Any]] = {
     "text?": _optional(_parse_text),
     "float?": _optional(_parse_float),
     "bool?": _optional(parse_bool),
+    "log level": parse_log_level,
 }
+
+
+def _optional_type(kind: type | str) -> bool:
+    """The types whose key may be left empty or None for "not set" ("text?", "float?", "bool?")."""
+    return isinstance(kind, str) and kind.endswith("?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +224,7 @@ class SectionReader:
                                                "that starts with a space or a tab continues the one above); remove "
                                                "its indentation"))
             return None if opt.default is REQUIRED else opt.default
-        if is_unset_word(raw) and not isinstance(opt.type, str):
+        if is_unset_word(raw) and not _optional_type(opt.type):
             # The seed's None means "not set" for every key, not the text "None": a required topic or
             # payload given as None must not become the topic "None" (a spare load's section).
             if opt.default is REQUIRED:
@@ -216,7 +235,7 @@ class SectionReader:
             self.warnings.append(ConfigProblem(section, key, f"{raw.strip()} means not set: using the default "
                                                f"{opt.default!r}"))
             return opt.default
-        if not raw.strip() and not isinstance(opt.type, str) and opt.default != "":
+        if not raw.strip() and not _optional_type(opt.type) and opt.default != "":
             # `key =` is a value deleted, not the line: taken for the default, the recorder wrote into the config's
             # own folder and Domoticz's topics were its defaults without a word; a number's or a switch's said
             # Python's "could not convert string to float: ''". (Optional keys, "text?", "float?", take it for

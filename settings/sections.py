@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from settings.options import ByAlgorithm, Option
+from settings.options import LOG_LEVELS, ByAlgorithm, Option
 from settings.version import PYSEB_NAME
 
 MQTT_OPTIONS: tuple[Option, ...] = (
@@ -97,7 +97,8 @@ STATUS_OPTIONS: tuple[Option, ...] = (
 )
 
 LOGGING_OPTIONS: tuple[Option, ...] = (
-    Option("level", str, "INFO", "log level", choices=("DEBUG", "INFO", "WARNING", "ERROR")),
+    Option("level", "log level", "INFO", "log level; `warn` and `fatal` are read as WARNING and CRITICAL",
+           choices=LOG_LEVELS),
     Option("file", "text?", None, "rotating log file (empty: standard error only)"),
     Option("max_bytes", int, 1_000_000, "size of one log file before it rotates", min=1000),
     Option("backup_count", int, 3, "rotated log files kept (0: none, the file starts over at max_bytes)", min=0,

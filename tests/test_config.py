@@ -308,3 +308,18 @@ def test_a_problem_of_the_whole_file_names_no_section(tmp_path: Path) -> None:
         load_settings(path)
     line = str(caught.value).splitlines()[1]
     assert line.startswith(f"  {path}: cannot parse: ") and "'timezone'" in line and "[-]" not in line
+
+
+@pytest.mark.parametrize(("written", "read"), [("warn", "WARNING"), ("Warning", "WARNING"), ("critical", "CRITICAL"),
+                                               ("fatal", "CRITICAL"), ("debug", "DEBUG")])
+def test_log_level_in_pythons_names(tmp_path: Path, written: str, read: str) -> None:
+    # `level = warn` (Python's own older name) and `critical` were refused ("must be one of DEBUG, INFO, WARNING,
+    # ERROR").
+    settings = load_settings(write_config(tmp_path, extra=f"[logging]\nlevel = {written}\n"))
+    assert settings.logging.level == read
+
+
+def test_log_level_unknown_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"\[logging\] level: must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, "
+                                          r"got 'loud'"):
+        load_settings(write_config(tmp_path, extra="[logging]\nlevel = loud\n"))

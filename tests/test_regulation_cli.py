@@ -345,3 +345,10 @@ def test_log_level_on_the_command_line_in_any_case(tmp_path: Path) -> None:
     checked = run("-c", str(noisy_config(tmp_path)), "--check", "--log-level", "error")
     assert checked.returncode == 0, checked.stderr
     assert "(1 warning, hidden by the log level" in checked.stdout and checked.stderr == ""
+
+
+def test_log_level_warn_on_the_command_line(tmp_path: Path) -> None:
+    # `--log-level warn` was refused ("invalid choice: 'WARN'"): it is Python's own older name for WARNING.
+    checked = run("-c", str(noisy_config(tmp_path)), "--check", "--log-level", "warn")
+    assert checked.returncode == 0, checked.stderr
+    assert "1 warning" in checked.stdout + checked.stderr and "hidden by the log level" not in checked.stdout
