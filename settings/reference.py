@@ -218,7 +218,8 @@ def render() -> str:
         lines += [f"## [{name}]", "", EXTENSION_HELP[name], ""]
     lines += ["## The seed's sections", "",
               "`[debug]`: `use_persistent` is read as `[status] persistent`, `log_file` (and `log_file_name`) as "
-              "`[logging] file`; its other keys are ignored, with a warning:", ""]
+              "`[logging] file`, each when the new key is not set (the new key wins; `use_persistent` that disagrees "
+              "with it is said); its other keys are ignored, with a warning:", ""]
     lines += [f"- `{key}`: {reason}" for key, reason in LEGACY_IGNORED["debug"].items()]
     lines += ["", "Sections ignored, with a warning:", ""]
     lines += [f"- `[{name}]`: {reason}" for name, reason in IGNORED_SECTIONS.items()]

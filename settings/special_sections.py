@@ -58,6 +58,8 @@ def apply_debug_section(cp: configparser.ConfigParser, reader: SectionReader, st
             status_raw["persistent"] = parse_bool(debug["use_persistent"])
         except ValueError as exc:
             reader.problems.append(ConfigProblem("debug", "use_persistent", str(exc)))
+    elif "use_persistent" in debug:
+        _warn_overruled_persistent(debug["use_persistent"], status_raw.get("persistent"), reader)
     if "log_file" not in debug or logging_raw.get("file"):
         return  # ([logging] file wins: the seed's keys are not read, nor warned of)
     log_file = reader.read_key("debug", SEED_LOG_FILE, "log_file", debug["log_file"])
@@ -90,3 +92,18 @@ def _check_seed_dry_run(raw: str, reader: SectionReader) -> None:
     else:
         reader.warnings.append(ConfigProblem("debug", "simulation", "false: ignored, PySEB drives the loads (to try "
                                              "it without them: make demo)"))
+
+
+def _warn_overruled_persistent(raw: str, persistent: Any, reader: SectionReader) -> None:
+    """[status] persistent wins over the seed's [debug] use_persistent: said when the two disagree (a seed file merged
+    into a new one kept its `use_persistent = false`, and the status was saved and restored all the same)."""
+    if not isinstance(persistent, bool):
+        return  # (its own value refused: said)
+    try:
+        agrees = parse_bool(raw) == persistent
+    except ValueError:
+        agrees = False
+    if not agrees:
+        reader.warnings.append(ConfigProblem("debug", "use_persistent", f"ignored: [status] persistent = "
+                                             f"{'true' if persistent else 'false'} is "
+                                             "set too, and wins (delete one of the two lines)"))

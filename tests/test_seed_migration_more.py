@@ -350,3 +350,16 @@ def test_a_named_curve_not_found_says_what_to_do(tmp_path: Path) -> None:
         f"[ecs] calibration: {tmp_path}/calibration/ECS-04.csv: calibration file not found; name your curve in "
         "calibration = <path>, or measure one: python3 -m calibration sweep (its --help; docs/calibration.md in "
         f"PySEB's source; the example curves PySEB ships are in {ROOT / 'calibration'})")
+
+
+@pytest.mark.parametrize(("seed_word", "warned"), [("false", True), ("maybe", True), ("yes", False)])
+def test_use_persistent_beside_status_persistent(tmp_path: Path, seed_word: str, warned: bool) -> None:
+    # A seed file merged into a new one: [status] persistent wins, and the seed's use_persistent = false was dropped
+    # without a word (the status saved and restored all the same).
+    path = seed_config(tmp_path, ("use_persistent = true", f"use_persistent = {seed_word}"))
+    path.write_text(path.read_text() + "\n[status]\npersistent = true\n")
+    settings = load_settings(path)
+    assert settings.status.persistent is True
+    said = [w for w in settings.warnings if "[debug] use_persistent:" in w]
+    assert said == ([f"{path}: [debug] use_persistent: ignored: [status] persistent = true is set too, and wins "
+                     "(delete one of the two lines)"] if warned else []), said
