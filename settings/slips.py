@@ -11,6 +11,9 @@ from values.text import windows_text
 _HASH_NOTE = re.compile(r"\s#")
 HASH_ADVICE = "' #' starts no comment after a value (a line that starts with # or ; is one; after a value, ' ;' is)"
 QUOTES_ADVICE = "INI values take no quotes: they are part of the value"
+# A note glued to the value (`margin = 20; watts`, `period = 2#s`): the ';' is read as part of the value.
+_GLUED_NOTE = re.compile(r"\S[;#]")
+GLUED_ADVICE = "a note after a value starts at ' ;', a space before the ';' (here it is read as part of the value)"
 # Values never shown, in a warning as in the log.
 SECRET_KEYS = frozenset({"password", "key"})
 # The start of a line that sets one of them, whatever follows the key (=, :, or by mistake a space or a tab):
@@ -65,8 +68,12 @@ def in_quotes(text: str) -> bool:
 
 def slip_advice(raw: str) -> str:
     """'; <advice>' for each slip the value `raw` holds (a ' #' note, quotes), to add to the error it caused."""
-    return "".join(f"; {text}" for slip, text in ((has_hash_note, HASH_ADVICE), (in_quotes, QUOTES_ADVICE))
-                   if slip(raw))
+    slips = ((has_hash_note, HASH_ADVICE), (_glued_note, GLUED_ADVICE), (in_quotes, QUOTES_ADVICE))
+    return "".join(f"; {text}" for slip, text in slips if slip(raw))
+
+
+def _glued_note(raw: str) -> bool:
+    return _GLUED_NOTE.search(raw) is not None
 
 
 def config_text(data: bytes) -> str:

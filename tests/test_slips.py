@@ -102,6 +102,15 @@ def test_a_hash_note_after_a_number_or_a_topic_says_so_with_the_error(tmp_path: 
     assert any("' #' starts no comment" in w.message for w in info.value.warnings)
 
 
+@pytest.mark.parametrize("written", ["max_power = 1000; watts\n", "max_power = 1000#w\n"])
+def test_a_note_glued_to_a_number_says_so_with_the_error(tmp_path: Path, written: str) -> None:
+    # `margin = 20; watts` said only "not a number: '20; watts'": the ';' with no space before it is the value's.
+    report = problems_of(edited(tmp_path, "max_power = 1000\n", written))
+    assert "a note after a value starts at ' ;', a space before the ';' (here it is read as part of the value)" in (
+        report)
+    load_settings(edited(tmp_path, "max_power = 1000\n", "max_power = 1000 ;w;x\n"))  # (' ;': a note, 1000 read)
+
+
 def test_a_password_with_a_hash_is_not_shown(tmp_path: Path) -> None:
     warnings = "\n".join(load_settings(edited(tmp_path, "client_id = pyseb-test\n",
                                               "client_id = pyseb-test\npassword = s3cret #42\n")).warnings)
