@@ -263,6 +263,8 @@ def read_record(path: str | Path) -> RecordedDay:
     first_date: str | None = None  # (the local date of the first row)
     offsets: list[tuple[float, timedelta]] = []  # (the first row at each UTC offset: a DST day has two)
     for number, line in enumerate(lines[2:], start=3):
+        if not line.strip():  # (a blank line an editor added: "1 fields, expected N" made the day unreadable)
+            continue
         cells = line.split(",")
         if line.startswith(FAMILY):  # (`cat a.csv.gz b.csv.gz > c.csv.gz`: gzip reads both days as one)
             raise RecordError(f"{name}:{number}: a second day's header: two recorded days joined into one file; "

@@ -108,19 +108,48 @@ def day_file(directory: Path, day: date, header: str) -> Path:
         return directory / (f"pyseb-{day.isoformat()}.csv.gz" if index == 1 else
                             f"pyseb-{day.isoformat()}-{index}.csv.gz")
 
-    # (the highest part, not the one before the first missing: with a -2 deleted, a batch went back into the first;
-    # the daemon's packed parts only, an unpacked copy is the owner's)
-    written = [path for path in day_parts(directory, day.isoformat())
-               if path.name.endswith(".gz") and path.stat().st_size > 0]
+    # (the highest part, not the one before the first missing: with a -2 deleted, a batch went back into the first. A
+    # part there unpacked only, `gunzip` of today's file in place, counts as the part it is: its decisions are packed
+    # again into its .csv.gz before the batch, pack_unpacked_twin; left out, the next batch began a new .csv.gz, and
+    # the readers, which take the .csv.gz, lost the day's start)
+    written = [path for path in day_parts(directory, day.isoformat()) if path.stat().st_size > 0]
     if not written:
         return part(1)
     last = part_of_file(written[-1])
     existing = _header_of(written[-1])
-    if existing is None or existing == header:
-        return written[-1]  # ours (or one whose header is lost: append_batch repairs it)
+    if existing is None or existing == header:  # ours (or one whose header is lost: append_batch repairs it)
+        return written[-1] if written[-1].name.endswith(".gz") else part(last)
     if last >= 99:
         raise OSError(f"too many record files for {day} in {directory}")
     return part(last + 1)
+
+
+def pack_unpacked_twin(path: Path) -> bool:
+    """Before the first batch into `path`, a `.csv.gz` not there: its part unpacked in place (`gunzip` of today's file
+    while PySEB runs) packed again into it, the `.csv` left as it is (the owner's; the readers take the `.csv.gz`,
+    and say the `.csv` is the start of it). True when packed."""
+    twin = path.with_name(path.name.removesuffix(".gz"))
+    if path.exists() or twin == path or not twin.is_file():
+        return False
+    unpacked = plain_day(twin.read_bytes())
+    if unpacked is None:
+        return False  # (not a day: the readers say so)
+    packed = gzip.compress(unpacked.replace(b"\r\n", b"\n"), compresslevel=6, mtime=0)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, file_modes.FILE_MODE)
+    try:
+        give_to_folder_owner(fd, path.parent)
+        written = 0
+        while written < len(packed):
+            written += os.write(fd, packed[written:])
+        os.fsync(fd)
+    except OSError:
+        os.close(fd)
+        path.unlink(missing_ok=True)  # (whole or not at all: a half member would be cut at the next start)
+        raise
+    os.close(fd)
+    log.warning("record %s: the day's file was unpacked in place (%s) while recording: its decisions packed again "
+                "into %s to record on in it; %s is left as it is", path, twin.name, path.name, twin.name)
+    return True
 
 
 def repair_tail(path: Path) -> int:

@@ -18,7 +18,16 @@ from pathlib import Path
 from core.decisions import DecisionRecord
 from recording.format import format_rows, header_text
 from recording.leftovers import process_started_at, remove_stale_temporaries
-from recording.store import FileState, append_batch, day_file, file_state, make_folder, prune, repair_tail
+from recording.store import (
+    FileState,
+    append_batch,
+    day_file,
+    file_state,
+    make_folder,
+    pack_unpacked_twin,
+    prune,
+    repair_tail,
+)
 
 __all__ = ["DayRecorder"]
 
@@ -163,6 +172,7 @@ class DayRecorder:
                 for path in prune(self.directory, day, self.keep_days):
                     log.info("recorder: removed %s (older than keep_days = %d)", path.name, self.keep_days)
             path = day_file(self.directory, day, self.header)
+            pack_unpacked_twin(path)
             if self._left.get(day) != (path, file_state(path)):
                 # At the day's first write in this run (a crash's tail), and whenever the file is not as this run left
                 # it: the owner's copy swapped in while PySEB ran (in text mode, unpacked: appended to as it was, its
