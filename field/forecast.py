@@ -14,6 +14,7 @@ from typing import Any
 from field.forecast_settings import MAX_ASKED_WAIT_S
 from values.numbers import finite_json_float, finite_json_or_text_float
 from values.readings import MAX_PAYLOAD_BYTES
+from values.saved_numbers import saved_epoch, saved_instant
 from values.shown import shown
 
 SOURCE_OWM = "openweathermap"
@@ -84,7 +85,7 @@ def saved_owm_forecast(saved: Any, now: float, max_age_s: float) -> OwmForecast 
         return None
     if not isinstance(kept, dict):
         raise ValueError("daytime_clouds is not an object")
-    fetched_at = datetime.fromisoformat(str(saved.get("time"))).timestamp()
+    fetched_at = saved_instant(saved.get("time"))
     if fetched_at > now:
         raise ValueError(f"fetched at {saved.get('time')}, after now")
     if now - fetched_at > max_age_s:
@@ -93,7 +94,7 @@ def saved_owm_forecast(saved: Any, now: float, max_age_s: float) -> OwmForecast 
     for text, cover in kept.items():
         at = datetime.fromisoformat(str(text))
         number = finite_json_float(cover)
-        if at.tzinfo is None or number is None or not 0 <= number <= 100:
+        if at.tzinfo is None or number is None or not 0 <= number <= 100 or saved_epoch(at.timestamp()) is None:
             raise ValueError(f"entry {str(text)[:40]!r}: {str(cover)[:40]!r} is not a cloud cover at a UTC time")
         clouds[at.astimezone(timezone.utc)] = number
     return OwmForecast(MappingProxyType(clouds), fetched_at) if clouds else None
@@ -109,8 +110,8 @@ def saved_owm_failure(saved: Any, now: float) -> ForecastFailure | None:
     cause, digest = saved.get("error"), saved.get("request_digest")
     if not isinstance(cause, str) or not isinstance(digest, str):
         raise ValueError("error and request_digest must be text")
-    failed_at = datetime.fromisoformat(str(saved.get("error_time"))).timestamp()
-    ask_again_after = datetime.fromisoformat(str(until)).timestamp()
+    failed_at = saved_instant(saved.get("error_time"))
+    ask_again_after = saved_instant(until)
     if failed_at > now:
         raise ValueError(f"failed at {saved.get('error_time')}, after now")
     if ask_again_after - failed_at > MAX_ASKED_WAIT_S:

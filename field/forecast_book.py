@@ -27,6 +27,7 @@ from field.forecast import (
     unit_doubts,
 )
 from values.local_time import local_date
+from values.saved_numbers import saved_instant
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ def _saved_pick(used: Any) -> CloudPick:
         raise ValueError(f"unknown source {str(source)[:40]!r}")
     if not (cause is None or isinstance(cause, str)):
         raise ValueError("cause must be text or null")
-    received_at = None if time is None else datetime.fromisoformat(str(time)).timestamp()
+    received_at = None if time is None else saved_instant(time)
     return CloudPick(date.fromisoformat(str(used.get("date"))), float(clouds), source, received_at,
                      None if cause is None else cause[:CAUSE_MAX_CHARS])
 
@@ -184,13 +185,13 @@ class ForecastBook:
             try:
                 if not isinstance(entry, dict):
                     raise ForecastError("not an object")
-                received_at = datetime.fromisoformat(str(entry.get("time"))).timestamp()
+                received_at = saved_instant(entry.get("time"))
                 if received_at > now:
                     raise ForecastError(f"received at {entry.get('time')}, after now")
                 doc = {"date": text, "clouds_percent": entry.get("clouds_percent"), "pv_wh": entry.get("pv_wh")}
                 forecast = parse_mqtt_forecast(json.dumps(doc).encode(), received_at)
                 if entry.get("clouds_time") is not None and forecast.clouds_percent is not None:
-                    clouds_at = datetime.fromisoformat(str(entry.get("clouds_time"))).timestamp()
+                    clouds_at = saved_instant(entry.get("clouds_time"))
                     if clouds_at > received_at:
                         raise ForecastError(f"clouds received at {entry.get('clouds_time')}, after its time")
                     forecast = replace(forecast, clouds_at=clouds_at)

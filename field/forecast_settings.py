@@ -5,11 +5,21 @@ from __future__ import annotations
 
 import configparser
 import hashlib
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from settings.options import Option, SectionReader
 from settings.problems import ConfigProblem
+
+_APPID_VALUE = re.compile(r"(?i)([?&;]appid=)[^&#;]*")
+
+
+def shown_url(url: str, key: str | None = None) -> str:
+    """`url` as a log or a config error may show it: a key a user wrote into the url itself (`?appid=...`, or the
+    `key` anywhere in it) is cut out."""
+    url = _APPID_VALUE.sub(r"\1***", url)
+    return url.replace(key, "***") if key else url
 
 OWM_URL = "https://api.openweathermap.org/data/2.5/forecast"
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -82,10 +92,12 @@ def read_forecast_settings(cp: configparser.ConfigParser, reader: SectionReader)
         parts = urlsplit(url)
         _ = parts.port  # (a port over 65535 raises here, not at the fetch: Linux would wrap it to another)
     except ValueError as exc:  # (an unbalanced bracket: "Invalid IPv6 URL", a traceback at --check and start)
-        reader.problems.append(ConfigProblem("openweathermap", "url", f"not a URL ({exc}): {url!r}"))
+        reader.problems.append(ConfigProblem("openweathermap", "url", f"not a URL ({exc}): "
+                                                   f"{shown_url(url, raw['key'])!r}"))
     else:
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            reader.problems.append(ConfigProblem("openweathermap", "url", f"expected an http(s):// URL, got {url!r}"))
+            reader.problems.append(ConfigProblem("openweathermap", "url", "expected an http(s):// URL, got "
+                                                  f"{shown_url(url, raw['key'])!r}"))
         elif parts.scheme == "http" and raw["key"] and parts.hostname not in LOOPBACK:
             reader.warnings.append(ConfigProblem("openweathermap", "url", "plain http: the API key would travel "
                                                  "unencrypted; use https"))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import http.client
 import logging
-import re
 import ssl
 import threading
 import time
@@ -20,7 +19,7 @@ from typing import Any
 from urllib.parse import quote_plus, urlencode, urlsplit
 
 from field.forecast import ForecastError, ForecastFailure, OwmForecast, parse_owm_answer
-from field.forecast_settings import FETCH_LEAD_S, KEEP_AT_START_S, LOOPBACK, OwmSettings
+from field.forecast_settings import FETCH_LEAD_S, KEEP_AT_START_S, LOOPBACK, OwmSettings, shown_url
 from shell.event_queue import EventSink
 from shell.forecast_wait import RATE_LIMIT_WAIT_S, ask_again_after, request_digest, retry_after_s
 from shell.http_deadline import opener_within
@@ -118,14 +117,6 @@ def _read_within(answer: Any, timeout_s: float) -> bytes:
         chunks.append(chunk)
         size += len(chunk)
     return b"".join(chunks)
-
-
-def shown_url(url: str) -> str:
-    """`url` as a log may show it: a key a user wrote into the url itself (`?appid=...`) is cut out."""
-    return _APPID_VALUE.sub(r"\1***", url)
-
-
-_APPID_VALUE = re.compile(r"(?i)([?&;]appid=)[^&#;]*")
 
 
 def _redacted(text: str, key: str) -> str:

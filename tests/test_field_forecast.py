@@ -251,6 +251,22 @@ def test_owm_config_problems(tmp_path: Path) -> None:
         in text
 
 
+@pytest.mark.parametrize(("url", "shown"), [
+    ("api.openweathermap.org/data/2.5/forecast?q=Chambery&appid=0123456789abcdef",
+     "expected an http(s):// URL, got 'api.openweathermap.org/data/2.5/forecast?q=Chambery&appid=***'"),
+    ("https://[api.openweathermap.org/data/2.5/forecast?APPID=0123456789abcdef",
+     "not a URL (Invalid IPv6 URL): 'https://[api.openweathermap.org/data/2.5/forecast?APPID=***'"),
+    ("api.openweathermap.org/0123456789abcdef/forecast", "got 'api.openweathermap.org/***/forecast'")])
+def test_an_owm_url_refused_does_not_show_the_key(tmp_path: Path, url: str, shown: str) -> None:
+    # OWM's example request pasted without its scheme: the refusal printed the key, on --check and in the journal.
+    path = field_config(tmp_path, extra=f"\n[openweathermap]\nkey = 0123456789abcdef\nlocation = Chambery,FR\n"
+                                        f"url = {url}\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(path)
+    text = err.value.render()
+    assert shown in text and "0123456789abcdef" not in text
+
+
 @pytest.mark.parametrize(("url", "said"), [("https://[api.openweathermap.org/data/2.5/forecast", "Invalid IPv6 URL"),
                                            ("https://api.openweathermap.org:99999/data/2.5/forecast", "out of range")])
 def test_an_owm_url_urllib_cannot_split_is_a_config_problem(tmp_path: Path, url: str, said: str) -> None:

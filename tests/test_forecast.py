@@ -368,3 +368,41 @@ def test_the_cloud_cover_is_of_the_local_day_s_sunny_hours(zone: str, day_hours_
     b.on_fetched(parse_owm_answer(200, json.dumps(doc).encode(), T_FETCH))
     pick = b.clouds_for(day)
     assert (pick.clouds_percent, pick.source) == (10, "openweathermap")
+
+
+FAR_TIMES = ["0001-01-01T00:00:00+00:00", "9999-12-31T23:30:00+00:00", "1970-01-01T00:00:00+00:00"]
+
+
+def _saved_forecast(tz: ZoneInfo) -> dict[str, object]:
+    """A status document's `forecast` with every time it holds: an OWM forecast and a failure's wait, an MQTT day with
+    its clouds older than its PV, the last check's pick."""
+    b = ForecastBook(tz, owm_enabled=True, mqtt_topic="forecast/tomorrow")
+    b.on_fetched(parse_owm_answer(200, GOOD, T_FETCH))
+    b.on_fetched(ForecastFailure("HTTP 429: slow down", T_FETCH + 60, ask_again_after=T_FETCH + 3600,
+                                 request_digest="d"))
+    b.on_mqtt(b'{"date": "2026-06-27", "clouds_percent": 90}', T_FETCH - 600)
+    b.on_mqtt(b'{"date": "2026-06-27", "pv_wh": 9000}', T_FETCH)
+    b.clouds_for(date(2026, 6, 27))
+    return json.loads(json.dumps(b.status()["forecast"]))
+
+
+@pytest.mark.parametrize("far", FAR_TIMES)
+@pytest.mark.parametrize("where", [("used", "time"), ("openweathermap", "time"), ("openweathermap", "error_time"),
+                                   ("mqtt", "time"), ("mqtt", "clouds_time")])
+@pytest.mark.parametrize("zone", ["America/New_York", "Asia/Tokyo"])
+def test_a_saved_forecast_time_out_of_any_plausible_range_is_ignored(zone: str, where: tuple[str, str],
+                                                                     far: str) -> None:
+    # A time of year 1 (or 9999) restored without a word overflowed the status's rendering in a zone away from UTC:
+    # OverflowError at each status, none published nor saved again, the bad value kept in the file.
+    tz = ZoneInfo(zone)
+    saved = _saved_forecast(tz)
+    block, key = where
+    place = saved[block]["days"]["2026-06-27"] if block == "mqtt" else saved[block]  # type: ignore[index]
+    assert key in place, place
+    place[key] = far  # type: ignore[index]
+    restarted = ForecastBook(tz, owm_enabled=True, mqtt_topic="forecast/tomorrow")
+    restarted.on_fetched(parse_owm_answer(200, GOOD, T_FETCH))  # (a later fetch, as at a restart: nothing to restore)
+    warnings = restarted.restore(saved, T_FETCH + 900) + restarted.restore_last_pick(
+        {"schema_version": 3, "forecast": saved}, T_FETCH + 900, T_FETCH + 900)
+    assert any(f"{far!r} is not a time from 2000 to 2100" in w for w in warnings), warnings
+    json.dumps(restarted.status())  # (renders)

@@ -4,6 +4,7 @@ only when it is plausible: the fallback rules' windows, the loads' energies and 
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Any
 
 from values.numbers import finite_json_float
@@ -29,3 +30,13 @@ def saved_epoch(value: Any) -> float | None:
 def saved_energy(value: Any) -> float | None:
     """A saved energy (Wh) when it is finite and not negative, else None."""
     return saved_number(value, 0.0)
+
+
+def saved_instant(text: Any) -> float:
+    """A saved ISO 8601 time (the status document's `time`s) as epoch seconds; ValueError when it is not one, or not
+    a plausible time (years 2000 to 2100: one of year 1 or 9999, restored, overflowed the status document's own
+    rendering in a zone away from UTC, and no status was published nor saved again)."""
+    epoch = saved_epoch(datetime.fromisoformat(str(text)).timestamp())
+    if epoch is None:
+        raise ValueError(f"{str(text)[:40]!r} is not a time from 2000 to 2100")
+    return epoch
