@@ -20,10 +20,10 @@ help:
 # A virtualenv (the argument), made whole or not at all: Debian's venv without python3-venv leaves a .venv/bin/python with
 # no pip, which a re-run after installing python3-venv would otherwise take for done (and fail on forever).
 define make_venv
-@$(PYTHON) scripts/check-python.py
-@$(PYTHON) -m venv $(1) || { rm -rf $(1); \
+@"$(PYTHON)" scripts/check-python.py
+@"$(PYTHON)" -m venv $(1) || { rm -rf $(1); \
   if [ ! -w . ]; then echo "make: could not make $(1): this checkout is not writable by $$(id -un) (clone it as that user, or run make as its owner)" >&2; \
-  elif ! $(PYTHON) -c 'import ensurepip' 2>/dev/null; then echo "make: could not make $(1): on Debian or Raspberry Pi OS, 'sudo apt install python3-venv', then run this again" >&2; \
+  elif ! "$(PYTHON)" -c 'import ensurepip' 2>/dev/null; then echo "make: could not make $(1): on Debian or Raspberry Pi OS, 'sudo apt install python3-venv', then run this again" >&2; \
   else echo "make: could not make $(1) (see the error above)" >&2; fi; exit 2; }
 endef
 
@@ -31,18 +31,38 @@ $(PY):
 	$(call make_venv,$(VENV))
 	$(PY) -m pip install --quiet --upgrade pip || { rm -rf $(VENV); exit 2; }
 
-# (a .venv left without pip by an earlier make is made again)
+# A .venv whose python no longer imports its packages (the system's Python upgraded under it: Debian's venv links
+# bin/python3 to /usr/bin/python3, and 3.11's packages are not 3.13's) is made again: its stamps go, and their recipes
+# find no pip in it. (Left, `make check` said to run `make check`, and the service exited 2 at every boot.)
+ifneq ($(wildcard $(STAMP_RUN)),)
+ifneq ($(shell "$(PY)" -c 'import paho.mqtt.client, numpy' >/dev/null 2>&1 && echo ok),ok)
+$(info make: $(VENV)/bin/python no longer imports its packages (the system's Python upgraded under it?): $(VENV) is made again)
+$(shell rm -f $(STAMP_RUN) $(STAMP_DEV))
+endif
+endif
+
+# (a .venv left without pip by an earlier make is made again; one made by `sudo make` is said, pip's own error
+# was "touch: cannot touch '.venv/.run-deps': Permission denied")
+define venv_usable
+@[ -w $(VENV) ] || { echo "make: $(VENV) is not writable by $$(id -un) (made by sudo make?): 'sudo rm -rf $(VENV)', then run this again" >&2; exit 2; }
+@$(PY) -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(MAKE) --no-print-directory $(PY); }
+endef
+
 $(STAMP_RUN): requirements.txt | $(PY)
-	@$(PY) -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(MAKE) --no-print-directory $(PY); }
+	$(venv_usable)
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
 $(STAMP_DEV): requirements.txt requirements-dev.txt | $(PY)
-	@$(PY) -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(MAKE) --no-print-directory $(PY); }
+	$(venv_usable)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@ $(STAMP_RUN)
 
+# (numpy 1.24 has no build for Python 3.12 and newer, and its sources need distutils, which 3.12 removed: said in a
+# line, where pip's traceback ended "No module named 'distutils'")
 $(STAMP_16): requirements-paho16.txt
+	@v=$$("$(PYTHON)" -c 'import sys; print(sys.version.split()[0]); sys.exit(3 if sys.version_info >= (3, 12) else 0)'); \
+	if [ $$? = 3 ]; then echo "make: $(VENV16) needs Python 3.10 or 3.11, not $$v: Debian 12's numpy 1.24, which it tests against, has no build for a newer one (make test-paho16 PYTHON=python3.11)" >&2; exit 2; fi
 	$(call make_venv,$(VENV16))
 	$(PY16) -m pip install --quiet -r requirements-paho16.txt || { rm -rf $(VENV16); exit 2; }
 	touch $@
@@ -86,7 +106,7 @@ bench: $(STAMP_RUN) mosquitto
 ## The systemd unit for this checkout: `make service` prints it, `make install-service` installs it.
 SERVICE_USER ?= $(or $(SUDO_USER),$(shell id -un))
 service:
-	@$(PYTHON) contrib/render_service.py --user $(SERVICE_USER) --dir "$(CURDIR)"
+	@"$(PYTHON)" contrib/render_service.py --user $(SERVICE_USER) --dir "$(CURDIR)"
 
 # (root runs it without sudo: DietPi and other root-login systems have none; the unit is made in $TMPDIR, not in a
 # checkout the user may not write: `sudo git clone` into /opt)
@@ -101,7 +121,7 @@ UNIT_FILE ?= /etc/systemd/system/pyseb.service
 install-service:
 	@tmp=$$(mktemp "$${TMPDIR:-/tmp}/pyseb.service.XXXXXX") || exit 2; trap 'rm -f "$$tmp"' EXIT; \
 	echo "$(PYTHON) contrib/render_service.py --user $(SERVICE_USER) --dir \"$(CURDIR)\" > $$tmp"; \
-	$(PYTHON) contrib/render_service.py --user $(SERVICE_USER) --dir "$(CURDIR)" > "$$tmp" || exit 2; \
+	"$(PYTHON)" contrib/render_service.py --user $(SERVICE_USER) --dir "$(CURDIR)" > "$$tmp" || exit 2; \
 	if [ -f "$(UNIT_FILE)" ]; then awk -F= -v unit="$(UNIT_FILE)" \
 	  'function k() { return $$1 == "Environment" ? $$1 "=" $$2 : $$1 } \
 	   NR == FNR { seen[$$0]; key[k()]; next } /^[[:space:]]*([#;[]|$$)/ || ($$0 in seen) { next } \

@@ -16,7 +16,6 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from settings.options import LOG_LEVELS, parse_log_level
 from settings.version import DEFAULT_CONFIG, PYSEB_NAME, PYSEB_VERSION
 from shell.stop_signals import StartHangup, StoppedWhileStarting
 
@@ -49,7 +48,10 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("-c", "--config", default=DEFAULT_CONFIG, help=f"config file (default: {DEFAULT_CONFIG})")
     parser.add_argument("--check", action="store_true", help="validate the config and exit (0 = good)")
-    parser.add_argument("--log-level", type=parse_log_level, choices=LOG_LEVELS,
+    # (Python's logging names, WARN and FATAL its own older ones, as settings.options reads [logging] level: that
+    # module is imported after the Python's check, which must run on a Python too old for settings/)
+    parser.add_argument("--log-level", type=str.upper,
+                        choices=("DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL", "FATAL"),
                         help="override [logging] level")
     parser.add_argument("--version", action="version", version=f"PySEB {__version__}")
     return parser.parse_args(argv)

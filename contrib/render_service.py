@@ -38,9 +38,12 @@ def default_python(directory: Path) -> str:
 
 # What the daemon imports that a bare python3 may lack, as its own check asks for it (shell/deps.py): paho-mqtt, and
 # numpy for a variable load fitted by `poly` in the config (settings.load_building.packages_needed, read from this
-# script's checkout; a Python too old for PySEB's modules, or a checkout whose modules it cannot import, is asked for
-# both, the unit's check then says what is wrong). Prints what is missing, exit 3.
+# script's checkout; a checkout whose modules it cannot import is asked for both, the unit's check then says what is
+# wrong). Prints what is missing, exit 3; a Python older than 3.10 prints its version, exit 4.
 _PROBE = """import importlib.util, sys
+if sys.version_info < (3, 10):
+    print(sys.version.split()[0])
+    sys.exit(4)
 def lacks(module):
     try:
         return importlib.util.find_spec(module) is None
@@ -65,8 +68,9 @@ _CHECKOUT = Path(__file__).resolve().parent.parent
 
 
 def missing_packages(python: str, config: Path) -> str | None:
-    """Why `python` cannot run the daemon on `config` (a package it lacks, or it does not run), or None. A unit on a
-    python3 without the apt packages exited 2 at every start (systemd restarts on failures only)."""
+    """Why `python` cannot run the daemon on `config` (a package it lacks, or it does not run), or None; ValueError for
+    a Python too old. A unit on a python3 without the apt packages exited 2 at every start (systemd restarts on
+    failures only)."""
     try:
         done = subprocess.run([python, "-c", _PROBE, str(_CHECKOUT), str(config)], capture_output=True, text=True,
                               timeout=60, check=False)
@@ -74,6 +78,9 @@ def missing_packages(python: str, config: Path) -> str | None:
         return f"{python} does not run ({exc})"
     if done.returncode == 3:
         return f"{python} lacks {done.stdout.strip()}"
+    if done.returncode == 4:  # (its packages are no matter then; nor the service user's rights, which were blamed)
+        raise ValueError(f"{python} is Python {done.stdout.strip()}: PySEB needs 3.10 or newer (Raspberry Pi OS "
+                         "bookworm / Debian 12 have 3.11): give --python a newer one")
     if done.returncode != 0:  # (the probe itself failed: say how, not a package it may well have)
         said = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
         return f"{python} does not run the packages' check ({said})"
@@ -196,7 +203,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"render_service.py: --dir {directory}: no regulation.py there: give the folder of your PySEB checkout "
               "(or run make install-service in it)", file=sys.stderr)
         return EXIT_USAGE
-    problem = missing_packages(python, directory / "config.ini")
+    try:
+        problem = missing_packages(python, directory / "config.ini")
+    except ValueError as exc:
+        print(f"render_service.py: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     if problem is not None:
         print(f"render_service.py: {problem}: the service would stop at every start; 'make check' makes "
               f"{directory / '.venv'} with them (or 'sudo apt install python3-paho-mqtt python3-numpy'), then "

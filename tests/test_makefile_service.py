@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -32,7 +33,8 @@ def _checkout(tmp_path: Path) -> Path:
     return checkout
 
 
-def _install(tmp_path: Path, active: bool, installed: str = "") -> tuple[subprocess.CompletedProcess[str], Path]:
+def _install(tmp_path: Path, active: bool, installed: str = "",
+             python: str = sys.executable) -> tuple[subprocess.CompletedProcess[str], Path]:
     """make install-service, over a unit file holding `installed` when given."""
     checkout = _checkout(tmp_path)
     bin_dir = tmp_path / "bin"
@@ -49,9 +51,23 @@ def _install(tmp_path: Path, active: bool, installed: str = "") -> tuple[subproc
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "ACTIVE": "0" if active else "3"}
     env.pop("SUDO_USER", None)
     done = subprocess.run(["make", "--no-print-directory", "-C", str(checkout), "install-service",
-                           f"PYTHON={sys.executable}", f"UNIT_FILE={unit_file}"], capture_output=True, text=True,
+                           f"PYTHON={python}", f"UNIT_FILE={unit_file}"], capture_output=True, text=True,
                           timeout=120, env=env, check=False)
     return done, unit_file
+
+
+def test_a_python_in_a_folder_with_a_space(tmp_path: Path) -> None:
+    # (PYTHON=, or a checkout's own venv, in a folder with a space: "/bin/sh: 3: /tmp/my: not found")
+    folder = tmp_path / "my python"
+    folder.mkdir()
+    (folder / "python3").write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} "$@"\n')  # (this venv's)
+    (folder / "python3").chmod(0o755)
+    done, unit_file = _install(tmp_path, active=False, python=str(folder / "python3"))
+    assert done.returncode == 0, done.stderr
+    assert f"WorkingDirectory={tmp_path / 'pyseb'}\n" in unit_file.read_text()
+    shown = subprocess.run(["make", "--no-print-directory", "-C", str(tmp_path / "pyseb"), "service",
+                            f"PYTHON={folder / 'python3'}"], capture_output=True, text=True, timeout=120, check=False)
+    assert shown.returncode == 0 and "WorkingDirectory=" in shown.stdout, shown.stderr
 
 
 @pytest.mark.parametrize("active", [False, True])

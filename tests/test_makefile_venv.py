@@ -3,7 +3,12 @@ make again (after `apt install python3-venv`, say) makes it anew instead of taki
 
 from __future__ import annotations
 
+import os
+import shlex
+import shutil
 import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -37,3 +42,87 @@ def test_a_venv_that_failed_half_way_is_removed(tmp_path: Path, venv_var: str, t
                           capture_output=True, text=True, timeout=60, check=False)
     assert made.returncode != 0
     assert not venv.exists(), made.stderr  # (left there, the next make takes its bin/python for a made venv)
+
+
+# The venv's own python after the system's Python was upgraded under it: it runs, but sees none of the packages the
+# venv holds (no pip, no paho-mqtt, no numpy).
+UPGRADED_VENV_PYTHON = """#!/bin/sh
+echo "upgraded $*" >> "$(dirname "$0")/../../calls"
+exit 1
+"""
+
+# The system's python3: its `-m venv DIR` makes a venv whose python runs everything (a pip install included).
+WORKING_PYTHON = """#!/bin/sh
+echo "python3 $*" >> "$CALLS"
+if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then
+  mkdir -p "$3/bin" && printf '#!/bin/sh\\necho "new venv $*" >> "$CALLS"\\nexit 0\\n' > "$3/bin/python"
+  chmod +x "$3/bin/python"
+fi
+exit 0
+"""
+
+
+def test_a_venv_whose_python_was_upgraded_under_it_is_made_again(tmp_path: Path) -> None:
+    # Debian's venv links bin/python3 to /usr/bin/python3: after an upgrade (bookworm to trixie, 3.11 to 3.13) its
+    # packages are another Python's. Its stamp up to date, `make check` ran it, and said to run `make check`.
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").write_text(UPGRADED_VENV_PYTHON, encoding="utf-8")
+    (venv / "bin" / "python").chmod(0o755)
+    (venv / ".run-deps").touch()  # (newer than requirements.txt: nothing to do, as make saw it)
+    python = tmp_path / "python3"
+    python.write_text(WORKING_PYTHON, encoding="utf-8")
+    python.chmod(0o755)
+    calls = tmp_path / "calls"
+    made = subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), f"PYTHON={python}", f"VENV={venv}",
+                           str(venv / ".run-deps")], capture_output=True, text=True, timeout=60, check=False,
+                          env={"PATH": "/usr/bin:/bin", "CALLS": str(calls)})
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert f"make: {venv}/bin/python no longer imports its packages (the system's Python upgraded under it?): {venv} " \
+           "is made again" in made.stdout
+    said = calls.read_text()
+    assert f"python3 -m venv {venv}" in said and "new venv -m pip install --quiet -r requirements.txt" in said, said
+    assert (venv / ".run-deps").exists()
+
+
+def test_a_venv_made_by_sudo_make_is_said() -> None:
+    # `sudo make demo` once (mosquitto to install), then `make check` after a `git pull` that changed requirements.txt:
+    # "touch: cannot touch '.venv/.run-deps': Permission denied". Root's venv, made to the user's make: as root, the
+    # user is nobody.
+    folder = Path(tempfile.mkdtemp())
+    try:
+        folder.chmod(0o755)
+        venv = folder / "venv"
+        (venv / "bin").mkdir(parents=True)
+        (venv / "bin" / "python").write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
+        (venv / "bin" / "python").chmod(0o755)
+        command = ["make", "--no-print-directory", "-C", str(ROOT), f"VENV={venv}", str(venv / ".run-deps")]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "nobody", "--", *command]
+        else:
+            venv.chmod(0o555)
+        made = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+        venv.chmod(0o755)
+    finally:
+        shutil.rmtree(folder)
+    assert made.returncode == 2, made.stdout + made.stderr
+    assert f"make: {venv} is not writable by" in made.stderr and f"'sudo rm -rf {venv}', then run" in made.stderr
+
+
+def test_the_paho16_venv_on_a_python_too_new_for_its_numpy_is_said(tmp_path: Path) -> None:
+    # Debian 13, Ubuntu 24.04: numpy 1.24 has no build for 3.12+, and pip's build from its sources ended in a traceback
+    # ("No module named 'distutils'").
+    (tmp_path / "new").mkdir()
+    (tmp_path / "new" / "sitecustomize.py").write_text("import sys\nsys.version_info = (3, 13, 1, 'final', 0)\n"
+                                                       "sys.version = '3.13.1 (a new one)'\n")
+    python = tmp_path / "python3.13"
+    python.write_text(f"#!/bin/sh\nPYTHONPATH={shlex.quote(str(tmp_path / 'new'))} "
+                      f"exec {shlex.quote(sys.executable)} \"$@\"\n")
+    python.chmod(0o755)
+    venv = tmp_path / "venv16"
+    made = subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), f"PYTHON={python}", f"VENV16={venv}",
+                           str(venv / ".deps")], capture_output=True, text=True, timeout=60, check=False)
+    assert made.returncode == 2 and not venv.exists()
+    assert made.stderr.startswith(f"make: {venv} needs Python 3.10 or 3.11, not 3.13.1: Debian 12's numpy 1.24, which "
+                                  "it tests against, has no build for a newer one (make test-paho16 "
+                                  "PYTHON=python3.11)\n"), made.stderr
