@@ -129,6 +129,10 @@ class VariableEquipment(Equipment):
         self.heard_at: float | None = None
         self.booted_at: float | None = None  # its last boot message or boot_detected: at its default until re-sent
         self._corrected_at = float("-inf")  # the last command sent again for an echo at another percent
+        # Our percents of the last ECHO_LAG_S, each with the one it replaced, by when sent: an echo at one of them
+        # answers a command that crossed a later one on the broker; at none, it is another client's.
+        self._recent_percents: list[tuple[float, float]] = []
+        self._recheck_at: float | None = None  # an echo not ours came too soon after a correction: asked then
         self._output_off = False  # its status said its output is gated off (`off`), and not on since
         # Its answers to our commands (a status with a percent, not a boot's), for `silent`: whether it gives any, and
         # since when our commands have gone unanswered (the first sent after its last answer; None: answered).
@@ -204,7 +208,8 @@ class VariableEquipment(Equipment):
                       self._boot_pace.due_at or now)
 
     def next_timer_at(self) -> float | None:
-        return self._boot_pace.due_at
+        due = [at for at in (self._boot_pace.due_at, self._recheck_at) if at is not None]
+        return min(due) if due else None
 
     def _unanswered_s(self, now: float) -> float | None:
         """Seconds since the first of our commands the variator, answering its commands, has not answered (the loop's
@@ -264,6 +269,9 @@ class VariableEquipment(Equipment):
                      "most", self.name, unanswered_s, self.SILENT_WAIT_S,
                      extra={"limit_key": f"{self.topic_status} silent"})
             self.ask_status()
+        if self._recheck_at is not None and (now >= self._recheck_at or now < self._corrected_at):
+            self._recheck_at = None  # (a clock stepped back: asked now)
+            self.ask_status()
         if self._boot_pace.resend_due(now):
             log.info("%s: re-sending its command %s, held back from a flood of boot signals", self.name,
                      self.current_command().payload, extra={"limit_key": f"{self.topic_boot} boots resent"})
@@ -319,11 +327,16 @@ class VariableEquipment(Equipment):
         return True
 
     def set_power(self, watts: float, now: float, reason: str) -> bool:
-        commanded_at = self.last_command_at
+        commanded_at, before = self.last_command_at, self.current_command().payload
         if not super().set_power(watts, now, reason):
             return False
         if self.last_command_at != commanded_at:
             self._commanded(now)
+            self._recent_percents = [(at, percent) for at, percent in self._recent_percents
+                                     if 0 <= now - at < self.ECHO_LAG_S]
+            self._recent_percents += [(now, percent) for percent in (_percent_of(before),
+                                                                      _percent_of(self.current_command().payload))
+                                      if percent is not None]
         if self._output_off and self.current_power_w > 0:
             # Gated off: its command is sent (a force's: the `on` finds it at its percent), but it draws nothing, and
             # its energy counts nothing (a fallback rule counted a night's force it never drew: its need "met").
@@ -335,16 +348,23 @@ class VariableEquipment(Equipment):
         last command's came from someone else: the seed published its percents retained, and the variator
         takes that leftover again at each reconnect to the broker (80 % through the night while PySEB, which
         publishes nothing while its command holds, believed 0 W), or another client. Ours is sent again. (An
-        echo within ECHO_LAG_S of our command may be the answer to the command before it: not judged.)"""
+        echo within ECHO_LAG_S of our command at the percent of the command before it, or of another sent since,
+        answers that one: they crossed on the broker. Any echo within ECHO_LAG_S was left alone: another client's
+        100 % a second after our 0 % ran the heater from the grid all night, nothing sent again to be answered.)"""
         sent = self.current_command().payload
-        try:
-            sent_percent = float(sent)
-        except ValueError:
+        sent_percent = _percent_of(sent)
+        if sent_percent is None:
             return
         # (whole percents: the firmware runs 42.5 % as 42 %; a negative difference is a clock stepped back since:
         # judged, not left alone for the step's length)
-        just_sent = self.last_command_at is not None and 0 <= now - self.last_command_at < self.ECHO_LAG_S
-        if whole_percent(percent) == sent_percent or just_sent or 0 <= now - self._corrected_at < self.ECHO_LAG_S:
+        if whole_percent(percent) == sent_percent or any(
+                whole_percent(percent) == whole_percent(ours) for at, ours in self._recent_percents
+                if 0 <= now - at < self.ECHO_LAG_S):
+            return
+        if 0 <= now - self._corrected_at < self.ECHO_LAG_S:
+            # (corrected a moment ago: not sent again at the other client's pace; its status asked when the moment is
+            # over, and its answer judged then)
+            self._recheck_at = self._corrected_at + self.ECHO_LAG_S
             return
         self._corrected_at = now
         log.warning("%s: the variator reports %g %% where PySEB's command is %s %%: sent again (a command from "
@@ -440,3 +460,11 @@ class VariableEquipment(Equipment):
         if decrease_w > 0:
             self.set_power(self.current_power_w - decrease_w, now, f"over-consumption {watts:.0f} W")
         return decrease_w
+
+
+def _percent_of(payload: str) -> float | None:
+    """The percent a command's payload sends, or None for a payload that sends none (`status`, `on`, `off`)."""
+    try:
+        return float(payload)
+    except ValueError:
+        return None

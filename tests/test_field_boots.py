@@ -187,6 +187,44 @@ def test_an_echo_at_a_percent_not_ours_gets_our_command_again(h: Harness, caplog
     assert h.sent[before:] == [(ECS_CMD, "49", False)] * 2
 
 
+@pytest.mark.parametrize("algorithm", ["hebert", "closed_loop"])
+def test_another_client_s_percent_soon_after_ours_gets_ours_again(tmp_path: Path, algorithm: str) -> None:
+    # Night falls: PySEB sends 0 %, and another client's 100 % reaches the variator a second later. Any echo within
+    # ECHO_LAG_S of a command was left alone, and none came after (0 % holds all night): the heater ran at 100 % from
+    # the grid all night, believed at 0 W.
+    h = Harness(field_config(tmp_path, ("ecs",), algorithm=algorithm))
+    h.meters(300, 1300, NOON)
+    assert h.last(ECS_CMD) == "49"
+    h.reg.handle(ECS_STATUS, echo("49.00"), NOON + 0.1)
+    now = NOON
+    while h.last(ECS_CMD) != "0":
+        now += 2.0
+        assert now < NOON + 120, h.on(ECS_CMD)
+        h.meters(1280, 0, now)
+        h.reg.tick(now + 0.02)
+    h.reg.handle(ECS_STATUS, echo("49.00"), now + 0.1)  # (the answer to the command before ours: they crossed)
+    h.reg.handle(ECS_STATUS, echo("0.00"), now + 0.2)
+    before = len(h.sent)
+    h.reg.handle(ECS_STATUS, echo("100.00"), now + 1.0)  # (another client's)
+    assert h.sent[before:] == [(ECS_CMD, "0", False)]
+
+
+def test_another_client_s_percent_soon_after_a_correction_is_asked_about(h: Harness) -> None:
+    # Two clients fighting: our command is not sent again at the other's pace, but its status is asked when
+    # ECHO_LAG_S is over, and a percent not ours then is corrected (left alone, it ran all night).
+    before = len(h.sent)
+    h.reg.handle(ECS_STATUS, echo("80.00"), NOON + 1)
+    h.reg.handle(ECS_STATUS, echo("100.00"), NOON + 2)
+    assert h.sent[before:] == [(ECS_CMD, "49", False)]
+    assert h.reg.next_deadline() == pytest.approx(NOON + 6)
+    h.reg.tick(NOON + 5.9)
+    assert h.sent[before:] == [(ECS_CMD, "49", False)]
+    h.reg.tick(NOON + 6)
+    assert h.sent[before:] == [(ECS_CMD, "49", False), (ECS_CMD, "status", False)]
+    h.reg.handle(ECS_STATUS, echo("100.00"), NOON + 6.1)
+    assert h.sent[before:] == [(ECS_CMD, "49", False), (ECS_CMD, "status", False), (ECS_CMD, "49", False)]
+
+
 def test_an_old_percent_of_ours_long_after_is_another_client_s(h: Harness) -> None:
     # A percent PySEB sent long ago that comes back is not a late answer (they come within a second or so): a retained
     # one taken again, sent again over.
