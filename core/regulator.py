@@ -180,8 +180,7 @@ class Regulator(RegulatorLifeCycle):
             load.accumulate_energy(now)  # energies stay current even while no reading comes
             load.run_timers(now)  # (a variator's re-send held back from a flood of boots)
         changed = expire_forces(self.loads, now, self._forcer)
-        pacing = self._status_pacing
-        status_due = pacing.held and pacing.interval_over(now)
+        status_due = self._status_pacing.due(now)
         if self.field.tick(now) or changed or status_due:
             self.publish_status(now)
         if self._stale_guard.check(now):
@@ -323,7 +322,8 @@ class Regulator(RegulatorLifeCycle):
             self.publish_status(now)
 
     def _on_mode(self, payload: bytes, now: float) -> None:
-        if take_mode_command(payload, self.loads_by_name, now, self.settings.mqtt.topic_mode):
+        if take_mode_command(payload, self.loads_by_name, now, self.settings.mqtt.topic_mode) and \
+                self._status_pacing.after_mode_command(now):
             self.publish_status(now)
 
     def next_deadline(self) -> float | None:
@@ -337,6 +337,8 @@ class Regulator(RegulatorLifeCycle):
         due.extend(at for at in (load.next_timer_at() for load in self.loads) if at is not None)
         if self._gate.waiting_until is not None:
             due.append(self._gate.waiting_until)
+        if self._status_pacing.held_until is not None:
+            due.append(self._status_pacing.held_until)
         return min(due)
 
     def _let_relays_hand_over(self) -> None:

@@ -132,9 +132,12 @@ def apply_mode_command(command: ForceCommand | UnforceCommand, load: Equipment, 
             # ("forcing radiator to 0 W" of a force at 1e-9 W, which switched the relay on at 1000 W)
             log.info("forcing %s to %.0f W (asked %g W) %s%s", load.name, made_w, command.power_w, span, source,
                      extra=per_load)
-        else:
+        elif abs(made_w - command.power_w) < 0.5:
             log.warning("forcing %s to %.0f W, its max (asked %g W) %s%s", load.name, command.power_w,
                         command.asked_w, span, source, extra=per_load)
+        else:  # (a plug of unknown power on at its measured watts: "forcing plug to 3680 W, its max" of one at 1800 W)
+            log.warning("forcing %s to %.0f W (asked %g W, over its max %.0f W) %s%s", load.name, made_w,
+                        command.asked_w, command.power_w, span, source, extra=per_load)
         load.force(command.power_w, command.duration_s, now, f"forced {span}{source}", by=by)
         return True
     if not load.is_forced():

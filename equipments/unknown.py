@@ -279,3 +279,7 @@ class UnknownEquipment(RelayEquipment):
         self.accumulate_energy(now)
         log.info("%s: measured %.0f W after switching on", self.name, measured_w)
         self.current_power_w = measured_w
+        if self.forced_power_w:
+            # (forced on before it was ever measured: at what it draws now, as a force of a plug measured before
+            # is; kept as asked, the status said "forced at 50 W" of a plug drawing 1800 W, and 1800 W after a restart)
+            self.forced_power_w = measured_w

@@ -68,6 +68,20 @@ def test_a_load_of_unknown_power_forced_on_is_believed_at_its_measured_watts(tmp
     assert plug.is_on and plug.forced_power_w == 600 and plug.current_power_w == 600
 
 
+def test_a_force_over_the_max_of_a_measured_plug_says_its_watts(tmp_path: Path,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    # "forcing plug to 3680 W, its max (asked 5000 W)" of a plug measured at 1800 W, forced on at 1800 W.
+    plug = next(e for e in load_settings(write_config(tmp_path, ("plug",))).equipments)
+    plug.bind(lambda topic, payload, retain: None)
+    plug.learned_power_w = 1800.0
+    caplog.set_level(logging.INFO)
+    apply_mode_command(parse_mode_command(b'{"command":"force","name":"plug","power":5000}', {"plug": plug}), plug,
+                       1000.0, "user", "regul/mode")
+    assert plug.forced_power_w == 1800
+    assert [r.getMessage() for r in caplog.records if r.name == "equipments.modes"] == [
+        f"forcing plug to 1800 W (asked 5000 W, over its max {plug.max_power_w:.0f} W) until unforced (regul/mode)"]
+
+
 def test_a_held_force_says_so_in_one_line(loads, caplog: pytest.LogCaptureFixture) -> None:
     ecs = loads["ecs"]
     sent: list[str] = []

@@ -183,6 +183,27 @@ def test_an_unforce_of_a_load_not_forced_publishes_no_status(relays: Harness) ->
     assert len(relays.statuses()) == before + 2  # (a force and its unforce: news, at once)
 
 
+def test_a_burst_of_mode_commands_publishes_a_status_a_second(relays: Harness) -> None:
+    # Each force published a whole status document at once: 100 alternating forces in a second, 100 documents to
+    # every reader of regul/status. Now one a second at most, the last one's state within the second.
+    relays.meters(300, 300, NOON)
+    before = len(relays.statuses())
+    for i in range(100):
+        relays.reg.handle(MODE, b'{"command":"force","name":"radiator","power":%d}' % (1000 * (i % 2)),
+                          NOON + 1 + i / 100)
+    assert len(relays.statuses()) == before + 1  # (one, at once: a second after the readings' at NOON + 0.01)
+    due = relays.reg.next_deadline()
+    assert due == pytest.approx(NOON + 2.01)  # (a second after it)
+    relays.reg.tick(due - 0.001)
+    assert len(relays.statuses()) == before + 1
+    relays.reg.tick(due)
+    assert len(relays.statuses()) == before + 2
+    radiator = next(load for load in relays.statuses()[-1]["equipments"] if load["name"] == "radiator")
+    assert (radiator["forced"], radiator["forced_power"]) == (True, 1000)  # (the last force's, 1000 W)
+    relays.reg.tick(NOON + 5)
+    assert len(relays.statuses()) == before + 2  # (nothing more held)
+
+
 def test_unforce_hands_back_to_regulation(relays: Harness) -> None:
     relays.meters(300, 300, NOON)
     relays.reg.handle(MODE, b'{"command":"force","name":"small","power":300}', NOON + 1)

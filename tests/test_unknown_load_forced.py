@@ -165,3 +165,18 @@ def test_a_force_measured_idle_is_not_said_to_lose_its_measure_to_a_silence(tmp_
     assert plug.is_on and not plug.measuring and plug.learned_power_w is None and plug.current_power_w < 10
     house_meter_silent(house, 300)
     assert "its measure lost" not in caplog.text
+
+
+@pytest.mark.parametrize("asked_w", [50, 3680])
+def test_a_force_measured_on_says_the_watts_measured(tmp_path: Path, asked_w: int) -> None:
+    # A plug never measured, forced on with a decision's reading of the house without it: measured at the next
+    # reading, but the status said "forced_power: 50" beside "current_power: 1800" all through the force (and 1800 after
+    # a restart, the force restored at its learned watts).
+    h, house, plug = plug_at_night(tmp_path, plug_w=1800)
+    house.h.reg.handle(MODE, b'{"command": "force", "name": "plug", "power": %d}' % asked_w, house.now + 0.5)
+    for _ in range(3):
+        house.read()
+    assert plug.learned_power_w == pytest.approx(1800, abs=20)
+    shown = next(load for load in h.reg.status(house.now)["equipments"] if load["name"] == "plug")
+    assert (shown["forced"], shown["forced_power"]) == (True, pytest.approx(plug.learned_power_w))
+    assert shown["current_power"] == pytest.approx(plug.learned_power_w)
