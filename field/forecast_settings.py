@@ -21,6 +21,7 @@ def shown_url(url: str, key: str | None = None) -> str:
     url = _APPID_VALUE.sub(r"\1***", url)
     return url.replace(key, "***") if key else url
 
+
 OWM_URL = "https://api.openweathermap.org/data/2.5/forecast"
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 FETCH_LEAD_S = 3000.0  # the daily fetch starts 50 min before check_at: retries fit in the hour before it

@@ -134,7 +134,7 @@ def pack_unpacked_twin(path: Path) -> bool:
     unpacked = plain_day(twin.read_bytes())
     if unpacked is None:
         return False  # (not a day: the readers say so)
-    packed = gzip.compress(unpacked.replace(b"\r\n", b"\n"), compresslevel=6, mtime=0)
+    packed = gzip.compress(_whole_lines(unpacked), compresslevel=6, mtime=0)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, file_modes.FILE_MODE)
     try:
         give_to_folder_owner(fd, path.parent)
@@ -152,6 +152,14 @@ def pack_unpacked_twin(path: Path) -> bool:
     return True
 
 
+def _whole_lines(text: bytes) -> bytes:
+    """A day's text unpacked (maybe re-saved by an editor: CR LF, no line end after its last line) as the recorder
+    writes it, LF after every line: the next batch appended to a last line with none joined the two into one row that
+    no reader takes."""
+    text = text.replace(b"\r\n", b"\n")
+    return text if not text or text.endswith(b"\n") else text + b"\n"
+
+
 def repair_tail(path: Path) -> int:
     """Cut `path` after its last whole gzip member (a crash may have left half of one); its new size. A day file
     unpacked and copied back under its name is packed again instead, one copied in text mode (CR LF) given back as
@@ -166,7 +174,7 @@ def repair_tail(path: Path) -> int:
     if unpacked is not None:
         # The readers take it as the .csv.gz it came from; taken for a batch cut short, it was cut to nothing (the
         # day's decisions so far lost), and a batch appended to its text made it unreadable.
-        packed = gzip.compress(unpacked.replace(b"\r\n", b"\n"), compresslevel=6, mtime=0)
+        packed = gzip.compress(_whole_lines(unpacked), compresslevel=6, mtime=0)
         _replace(path, packed)
         log.warning("record %s: a day file unpacked (its text, not gzip) was copied back: packed again to record on "
                     "in it", path)

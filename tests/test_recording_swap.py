@@ -171,3 +171,21 @@ def test_a_blank_line_in_a_day_file_is_skipped(tmp_path: Path) -> None:
     path.write_bytes(gzip.decompress(path.read_bytes()) + b"\n \n")  # (copied back unpacked, two blank lines after)
     recorder.write(decisions.batch())
     assert read_record(path).records == decisions.made
+
+
+@pytest.mark.parametrize("how", ["copied back", "unpacked in place"])
+def test_a_day_re_saved_without_its_last_line_end_records_on(tmp_path: Path, how: str) -> None:
+    # An editor that saves no line end after the last line: the next batch, appended to it, joined that last row and
+    # its own first into one ("19 fields, expected 10": the day unreadable from there).
+    decisions = Decisions()
+    recorder = DayRecorder(tmp_path, ["ecs", "radiator"], [False, True], PARIS, 10.0, threaded=False)
+    recorder.write(decisions.batch())
+    path = tmp_path / "pyseb-2026-06-01.csv.gz"
+    text = gzip.decompress(path.read_bytes()).replace(b"\n", b"\r\n").removesuffix(b"\r\n")
+    if how == "copied back":
+        path.write_bytes(text)
+    else:
+        path.unlink()
+        path.with_name(path.name.removesuffix(".gz")).write_bytes(text)
+    recorder.write(decisions.batch())
+    assert read_record(path).records == decisions.made
