@@ -9,7 +9,7 @@ import sys
 
 from calibration.lag import LagMeasure, LagPlan, LagStopped
 from calibration.lag_figures import LagFigures, lag_figures, settle_advice
-from calibration.sweep_cli import add_availability_arguments
+from calibration.sweep_cli import add_availability_arguments, too_long
 from calibration.sweep_config import SweepConfigError, load_sweep_target
 from calibration.sweep_link import SweepError, format_percent
 from settings.ini_file import DEFAULT_CONFIG, NoConfigHere, given_or_default_config
@@ -65,6 +65,7 @@ def _plan(args: argparse.Namespace) -> LagPlan:
         problems.append(f"--meter-timeout {args.meter_timeout:g}: must be positive")
     if args.availability_wait < 0.0:
         problems.append(f"--availability-wait {args.availability_wait:g}: must not be negative")
+    problems += too_long((("--meter-timeout", args.meter_timeout), ("--availability-wait", args.availability_wait)))
     if problems:
         raise SweepConfigError("\n".join(problems))
     return LagPlan(trials=args.trials, low_percent=args.low, high_percent=args.high, hold_readings=args.hold,

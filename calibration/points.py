@@ -197,8 +197,12 @@ def write_calibration_table(path: str | os.PathLike[str], percent: np.ndarray, w
     target = Path(path)
     tmp = target.with_name(target.name + ".tmp")
     lines = [f"{p:.1f};{w:.2f}\n" for p, w in zip(percent.tolist(), watts.tolist(), strict=True)]
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.writelines(lines)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.writelines(lines)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # (a folder as the output, a full disk: no `<name>.tmp` left beside it)
+        raise

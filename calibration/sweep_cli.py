@@ -81,6 +81,17 @@ def add_availability_arguments(parser: argparse.ArgumentParser, wait_s: float, v
                         help=f"{verb} even if the regulator's availability says online (a stale message)")
 
 
+# The longest wait an option may ask (a day): Python's waits take no more than some 292 years, and a larger one was a
+# traceback (OverflowError) where a refusal, exit 2, was promised; a day is more than any sweep needs.
+MAX_WAIT_S = 86400.0
+
+
+def too_long(flags: tuple[tuple[str, float], ...]) -> list[str]:
+    """A problem for each (flag, seconds) over MAX_WAIT_S."""
+    return [f"{flag} {value:g}: must be at most {MAX_WAIT_S:g} s (a day)" for flag, value in flags
+            if value > MAX_WAIT_S]
+
+
 def _plan(args: argparse.Namespace) -> SweepPlan:
     problems = []
     # (nan and inf pass every comparison below the wrong way: refused before the variator is driven)
@@ -112,6 +123,8 @@ def _plan(args: argparse.Namespace) -> SweepPlan:
             problems.append(f"{flag} {value:g}: must not be negative")
     if args.meter_timeout <= 0.0:
         problems.append(f"--meter-timeout {args.meter_timeout:g}: must be positive")
+    problems += too_long((("--first-settle", args.first_settle), ("--settle", args.settle),
+                          ("--availability-wait", args.availability_wait), ("--meter-timeout", args.meter_timeout)))
     if args.resume and args.overwrite:
         problems.append("--resume and --overwrite: choose one")
     if problems:

@@ -41,6 +41,15 @@ def test_fit_prints_the_figures_and_writes_the_table(ecs03: Path, capsys: pytest
     assert np.all(np.diff(points.watts) >= 0.0)
 
 
+def test_fit_output_a_folder_leaves_no_temporary_file(ecs03: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # (refused, exit 2, but `outdir.tmp` was left beside the folder)
+    folder = ecs03.with_name("outdir")
+    folder.mkdir()
+    assert main(["fit", str(ecs03), "--output", str(folder)]) == 2
+    assert f"cannot write {folder}" in capsys.readouterr().err
+    assert sorted(path.name for path in ecs03.parent.iterdir()) == sorted([ecs03.name, "outdir"])
+
+
 def test_fit_with_the_poly_method(ecs03: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["fit", str(ecs03), "--method", "poly", "--degree", "3"]) == 0
     out = capsys.readouterr().out

@@ -252,6 +252,9 @@ def test_a_house_meter_in_kilowatts_is_named_when_no_step_shows(
     (["--hold", "2"], "--hold 2: need at least 3"),
     (["--meter-timeout", "0"], "--meter-timeout 0: must be positive"),
     (["--high", "nan"], "--high nan: not a finite number"),
+    # (past Python's longest wait, a traceback, OverflowError, where a refusal was promised)
+    (["--meter-timeout", "1e10"], "--meter-timeout 1e+10: must be at most 86400 s (a day)"),
+    (["--availability-wait", "86401"], "--availability-wait 86401: must be at most 86400 s (a day)"),
 ])
 def test_bad_options_are_refused_before_any_connection(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                        extra: list[str], said: str) -> None:

@@ -123,6 +123,19 @@ def test_nan_and_inf_options_are_refused_before_anything_is_sent(tmp_path: Path,
     assert "--meter-timeout nan" in err and "cannot connect" not in err
 
 
+def test_waits_over_a_day_are_refused_before_anything_is_sent(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    # (over Python's longest wait, some 292 years, a traceback: OverflowError from the event queue's wait)
+    config = write_config(tmp_path, free_port())  # nothing listens there: a refusal comes before connecting
+    assert sweep(config, tmp_path / "x.csv", "--meter-timeout", "1e10", "--availability-wait", "1e10",
+                 "--settle", "86401", "--first-settle", "86400") == 2
+    err = capsys.readouterr().err
+    assert "--meter-timeout 1e+10: must be at most 86400 s (a day)" in err
+    assert "--availability-wait 1e+10: must be at most 86400 s (a day)" in err
+    assert "--settle 86401: must be at most 86400 s (a day)" in err and "--first-settle" not in err
+    assert "cannot connect" not in err
+
+
 def test_an_unreachable_broker(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = write_config(tmp_path, free_port())  # nothing listens there
     assert sweep(config, tmp_path / "x.csv") == 2
