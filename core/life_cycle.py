@@ -53,7 +53,7 @@ class RegulatorLifeCycle:
     _resumed_since: float | None
     _last_report: str | None
     _removed_left_on: list[tuple[str, Command]]
-    _removed_off_starts: dict[str, tuple[int, float]]
+    _removed_off_starts: dict[tuple[str, str], tuple[int, float]]
     _unacknowledged_offs: Callable[[], list[tuple[str, Command]]]
 
     def start(self, now: float) -> None:
@@ -91,14 +91,15 @@ class RegulatorLifeCycle:
         """Publish `off` at the start, before the loads' own commands: it switches off `name`, a load the config no
         longer has that was left on, or the old device of one whose command moved since (status.restore finds it).
         `starts`: the starts that will have sent it, this one included, since `since` (epoch s), the first's time: kept
-        with it while pending (removed_off_starts)."""
+        with it while pending (removed_off_starts), by name and topic: a load moved twice has two old devices."""
         self._removed_left_on.append((name, off))
-        self._removed_off_starts[name] = (starts, since)
+        self._removed_off_starts[name, off.topic] = (starts, since)
 
-    def removed_off_starts(self, name: str) -> tuple[int, float] | None:
-        """The starts that sent the off of `name` (a load no longer configured) and the first one's time; None once
-        the off is no longer pending (acknowledged: pending_offs forgets its count)."""
-        return self._removed_off_starts.get(name)
+    def removed_off_starts(self, name: str, topic: str) -> tuple[int, float] | None:
+        """The starts that sent the off of `name` (a load no longer configured, or the old device of one moved) on
+        `topic` and the first one's time; None once the off is no longer pending (acknowledged: pending_offs forgets
+        its count)."""
+        return self._removed_off_starts.get((name, topic))
 
     def clock_stepped_forward(self, step_s: float) -> None:
         """The wall clock jumped forward by `step_s` with no time passing (NTP setting a Pi's clock: the shell's
@@ -109,8 +110,8 @@ class RegulatorLifeCycle:
         booted days behind), the next start found its days of giving up (status.restore_load) past at once."""
         if self._started_at is None:
             return
-        self._removed_off_starts = {name: (starts, since + step_s if starts == 1 else since)
-                                    for name, (starts, since) in self._removed_off_starts.items()}
+        self._removed_off_starts = {key: (starts, since + step_s if starts == 1 else since)
+                                    for key, (starts, since) in self._removed_off_starts.items()}
         self._stale_guard.clock_stepped_forward(step_s)
         self._gate.clock_stepped_forward(step_s, self.loads)
         for load in self.loads:
@@ -139,9 +140,8 @@ class RegulatorLifeCycle:
         held = self._unacknowledged_offs()
         pending = [*self._removed_left_on, *held] if held else list(self._removed_left_on)
         if len(self._removed_off_starts) > len(pending):  # (acknowledged since: its count is done with)
-            names = {name for name, _ in pending}
-            self._removed_off_starts = {name: count for name, count in self._removed_off_starts.items()
-                                        if name in names}
+            keys = {(name, off.topic) for name, off in pending}
+            self._removed_off_starts = {key: count for key, count in self._removed_off_starts.items() if key in keys}
         return pending
 
     def _switch_off_removed(self) -> None:

@@ -88,7 +88,7 @@ class Regulator(RegulatorLifeCycle):
         self._day = DayRoll(self.loads, self.production_energy, self.daily, self.tz)
         self._last_report: str | None = None  # the last daily report published (retained), for republish_report
         self._removed_left_on: list[tuple[str, Command]] = []  # see switch_off_at_start
-        self._removed_off_starts: dict[str, tuple[int, float]] = {}  # see switch_off_at_start
+        self._removed_off_starts: dict[tuple[str, str], tuple[int, float]] = {}  # see switch_off_at_start
         self._unacknowledged_offs: Callable[[], list[tuple[str, Command]]] = list  # see take_switch_offs_at_start
 
     @classmethod

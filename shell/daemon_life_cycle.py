@@ -196,8 +196,11 @@ class DaemonLifeCycle:
         saved = self._offered.get("pending_offs") if self._offered is not None else None
         if not isinstance(saved, list):
             return []
-        pending = {name for name, _ in self.reg.pending_offs()}
-        return [entry["name"] for entry in saved if isinstance(entry, dict) and entry.get("name") not in pending]
+        # (by load and topic: a load moved twice has two old devices, one acknowledged and not the other)
+        pending = {(name, off.topic) for name, off in self.reg.pending_offs()}
+        return [entry["name"] for entry in saved
+                if isinstance(entry, dict) and isinstance(entry.get("off_command"), dict)
+                and (entry.get("name"), entry["off_command"].get("topic")) not in pending]
 
     def _shutdown(self) -> None:
         # Its waits at most, in turn (a fetch under way, the status save (and its second, within the same bound),

@@ -82,10 +82,10 @@ def _command(command: Command) -> dict[str, Any]:
     return {"topic": command.topic, "payload": command.payload, "retain": command.retain}
 
 
-def _off_starts(reg: RegulatorView, name: str, now: float) -> dict[str, Any]:
+def _off_starts(reg: RegulatorView, name: str, off: Command, now: float) -> dict[str, Any]:
     """How many starts have sent a pending off, since when (epoch s): the restore gives it up after enough of both
     (status.restore_load.restore_pending_offs)."""
-    starts, since = reg.removed_off_starts(name) or (1, now)
+    starts, since = reg.removed_off_starts(name, off.topic) or (1, now)
     return {"starts": starts, "since": since}
 
 
@@ -180,7 +180,7 @@ def build_status(reg: RegulatorView, now: float, clean: bool = True) -> dict[str
     # there are any: the document of every other run is as it was.
     pending = reg.pending_offs()
     if pending:
-        doc["pending_offs"] = [{"name": name, "off_command": _command(off), **_off_starts(reg, name, now)}
+        doc["pending_offs"] = [{"name": name, "off_command": _command(off), **_off_starts(reg, name, off, now)}
                                for name, off in pending]
     # The water heater's mode and fallback rules (their state is what a restart restores), and the seed's
     # ECS_energy_yesterday.

@@ -213,12 +213,17 @@ class FoundOffs:
     far ahead: a clean start but for these) and said then too: the offs queued to be sent at the start, and those
     dropped as not usable (the device maybe left on: never without a word)."""
 
-    names: list[str] = field(default_factory=list)  # the loads whose off is queued
+    names: list[str] = field(default_factory=list)  # the loads whose off is queued (a name once)
     lines: list[str] = field(default_factory=list)  # what was said of each off, queued or dropped, in order
+    # Each off queued, by load and topic: a load moved twice has two old devices to switch off (taken by name, the
+    # pending off of the first was dropped as the same load's, that device left on for good)
+    offs: set[tuple[str, str]] = field(default_factory=set)
 
-    def queued(self, name: str, said: str) -> None:
-        self.names.append(name)
+    def queued(self, name: str, said: str, off: Command) -> None:
+        if name not in self.names:
+            self.names.append(name)
         self.lines.append(said)
+        self.offs.add((name, off.topic))
 
 
 def configured_entries(reg: RegulatorView, entries: list[Any], now: float, warnings: list[str],
@@ -244,7 +249,7 @@ def configured_entries(reg: RegulatorView, entries: list[Any], now: float, warni
             warnings.append(said)
             if off is not None:  # (nobody else would: left on, with nobody regulating it)
                 reg.switch_off_at_start(name, off, 1, now)
-                found.queued(name, said)
+                found.queued(name, said, off)
             elif not usable:
                 found.lines.append(said)
             continue
@@ -252,7 +257,7 @@ def configured_entries(reg: RegulatorView, entries: list[Any], now: float, warni
         if moved is not None:
             warnings.append(moved[1])
             reg.switch_off_at_start(name, moved[0], 1, now)
-            found.queued(name, moved[1])
+            found.queued(name, moved[1], moved[0])
         yield load, entry
 
 
@@ -325,7 +330,7 @@ def restore_pending_offs(reg: RegulatorView, saved: Any, now: float, saved_at: f
             found.lines.append(said)
             continue
         name = name[:80]
-        if _order(off) in configured_offs or name in found.names:
+        if _order(off) in configured_offs or (name, off.topic) in found.offs:
             continue
         starts, since = _starts_since(entry, now, saved_at)
         gone = "its old device" if name in reg.loads_by_name else "no longer configured"  # (moved_load_off's)
@@ -341,7 +346,7 @@ def restore_pending_offs(reg: RegulatorView, saved: Any, now: float, saved_at: f
                 "acknowledged by the broker before PySEB stopped: commanded off at the start")
         warnings.append(said)
         reg.switch_off_at_start(name, off, starts + 1, since)
-        found.queued(name, said)
+        found.queued(name, said, off)
 
 
 def _starts_since(entry: dict[str, Any], now: float, saved_at: float) -> tuple[int, float]:

@@ -107,8 +107,9 @@ class RegulatorView(Protocol):
         """Publish `off` at the start, before the loads' own commands: it switches off `name`, a load the config no
         longer has that was left on; sent at `starts` starts (this one included) since `since`."""
 
-    def removed_off_starts(self, name: str) -> tuple[int, float] | None:
-        """The starts that sent the off of `name` (a load no longer configured) and the first one's time."""
+    def removed_off_starts(self, name: str, topic: str) -> tuple[int, float] | None:
+        """The starts that sent the off of `name` (a load no longer configured, or a moved one's old device) on
+        `topic` and the first one's time."""
 
     def pending_offs(self) -> Sequence[tuple[str, Command]]:
         """The offs (name, off) of loads the config no longer has, not known to have reached the broker yet."""

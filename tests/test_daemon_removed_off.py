@@ -193,7 +193,7 @@ def test_a_stop_with_the_broker_gone_names_the_loads_on_when_it_went(daemon: Dae
 
 def test_an_off_not_acknowledged_at_the_stop_stays_in_the_status_file_and_the_next_start_sends_it(
         daemon: Daemon, broker: PrivateBroker, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    since = daemon.reg.removed_off_starts("radiator")
+    since = daemon.reg.removed_off_starts("radiator", RADIATOR)
     assert since is not None
     pending = [{"name": "radiator", "off_command": {"topic": RADIATOR, "payload": "OFF", "retain": True},
                 "starts": 1, "since": since[1]}]

@@ -195,8 +195,9 @@ def test_a_clock_jump_forward_moves_the_since_of_an_off_first_sent_by_this_start
     h.reg.start(NOON + 60)
     step_s = 10 * 86400.0
     h.reg.clock_stepped_forward(step_s)
-    assert h.reg.removed_off_starts("radiator") == (1, NOON + 60 + step_s)  # (the start's time on the set clock)
-    assert h.reg.removed_off_starts("lamp") == (3, NOON - 86400)  # (a former start's: its clock is not this one's)
+    # (the start's time on the set clock; a former start's: its clock is not this one's)
+    assert h.reg.removed_off_starts("radiator", RADIATOR) == (1, NOON + 60 + step_s)
+    assert h.reg.removed_off_starts("lamp", "cmnd/lamp/POWER") == (3, NOON - 86400)
 
 
 def test_an_acknowledged_off_s_count_is_not_kept(tmp_path: Path) -> None:
@@ -208,4 +209,30 @@ def test_an_acknowledged_off_s_count_is_not_kept(tmp_path: Path) -> None:
     assert h.reg.status(NOON + 61)["pending_offs"] == pending_radiator(starts=1, since=NOON + 60)
     pending = []  # the broker acknowledged it
     assert "pending_offs" not in h.reg.status(NOON + 62)
-    assert h.reg.removed_off_starts("radiator") is None
+    assert h.reg.removed_off_starts("radiator", RADIATOR) is None
+
+
+def test_a_load_moved_twice_sends_both_old_devices_off(tmp_path: Path) -> None:
+    # The radiator moved from cmnd/old/POWER to cmnd/radiator/POWER (its old device's off left pending: the broker
+    # down), then on to cmnd/new/POWER while on: the restore queued the off of cmnd/radiator/POWER, and dropped the
+    # pending one of cmnd/old/POWER as the same name's, that device left on for good, without a word.
+    doc = saved_with(tmp_path, b'{"command":"force","name":"radiator","power":1000}')
+    doc["pending_offs"] = [{"name": "radiator", "off_command": {"topic": "cmnd/old/POWER", "payload": "OFF",
+                                                                "retain": True}, "starts": 2, "since": NOON - 3600}]
+    config = write_config(tmp_path, ("ecs", "radiator"))
+    config.write_text(config.read_text().replace(RADIATOR, "cmnd/new/POWER"))
+    h = Harness(config)
+    warnings = h.reg.restore(doc, NOON + 60)
+    offs = h.reg.take_switch_offs_at_start(lambda: offs)  # (as the daemon: sent, not acknowledged yet)
+    h.reg.start(NOON + 60)
+    assert sorted((off.topic, off.payload) for _, off in offs) == [("cmnd/old/POWER", "OFF"), (RADIATOR, "OFF")]
+    assert any("its off ('OFF' on cmnd/old/POWER) was not acknowledged" in w for w in warnings), warnings
+    # Both kept, each with its own count, until the broker acknowledges them.
+    pending = {entry["off_command"]["topic"]: (entry["starts"], entry["since"])
+               for entry in h.reg.status(NOON + 61)["pending_offs"]}
+    assert pending == {"cmnd/old/POWER": (3, NOON - 3600), RADIATOR: (1, NOON + 60)}, pending
+    # Without the daemon, the start sends them itself.
+    h = Harness(config)
+    h.reg.restore(doc, NOON + 60)
+    h.reg.start(NOON + 60)
+    assert ("cmnd/old/POWER", "OFF", True) in h.sent and (RADIATOR, "OFF", True) in h.sent, h.sent
