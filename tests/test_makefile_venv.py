@@ -92,11 +92,15 @@ def test_a_venv_made_by_sudo_make_is_said() -> None:
     folder = Path(tempfile.mkdtemp())
     try:
         folder.chmod(0o755)
+        checkout = folder / "pyseb"  # (a copy nobody may read: the checkout under test may be in a private folder)
+        checkout.mkdir()
+        for name in ("Makefile", "requirements.txt"):
+            shutil.copy(ROOT / name, checkout)
         venv = folder / "venv"
         (venv / "bin").mkdir(parents=True)
         (venv / "bin" / "python").write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
         (venv / "bin" / "python").chmod(0o755)
-        command = ["make", "--no-print-directory", "-C", str(ROOT), f"VENV={venv}", str(venv / ".run-deps")]
+        command = ["make", "--no-print-directory", "-C", str(checkout), f"VENV={venv}", str(venv / ".run-deps")]
         if os.geteuid() == 0:
             command = ["runuser", "-u", "nobody", "--", *command]
         else:
