@@ -255,6 +255,12 @@ class InferredFullTank:
         """True while a re-probe needs the load kept at 0 W (the allocation must leave it out)."""
         return self._hold_until is not None and now < self._hold_until
 
+    def reprobing(self, now: float) -> bool:
+        """True from a re-probe's start to `settle` after its hold: its load's belief moves (to 0 W, and back) where
+        the house may not (a full tank drew nothing), so no other load's re-probe is judged meanwhile
+        (FullTankWatch.tick)."""
+        return self._hold_until is not None and now < self._hold_until + self.rule.settle_s
+
     def clear(self) -> None:
         """The daily clear: the load may take power again; any suspicion is dropped."""
         self.full, self.suspect_since, self._probe = False, None, None

@@ -230,7 +230,8 @@ class FullTankWatch:
             detector.follow_clock(now)
             if load.overed or self._gated(load):
                 continue
-            if self._infers(load, now) and detector.reprobe_due(load.current_power_w, now):
+            if self._infers(load, now) and not self._other_reprobing(load, now) and \
+                    detector.reprobe_due(load.current_power_w, now):
                 self._held.add(load.name)
                 load.set_power(0.0, now, "full-tank check: held at 0 W to watch the house meter")
                 changed = True
@@ -240,6 +241,15 @@ class FullTankWatch:
                     load.set_power(load.forced_power_w, now, "full-tank check over: forced power again")
                     changed = True
         return changed
+
+    def _other_reprobing(self, load: Equipment, now: float) -> bool:
+        """True while another inferred load's re-probe runs: one at a time. Two heaters suspected at once (one tank's
+        cut, the house's fall matching the other's watts too), their re-probes together: the second's step was
+        measured against the first's belief dropped to 0 W by its hold (its tank full, it drew nothing), read as no
+        step, and that heater was taken for full until the daily clear (17 kWh of a day's sun exported)."""
+        if len(self._inferred_loads) < 2:
+            return False  # (the usual house: one heater)
+        return any(other is not load and detector.reprobing(now) for other, detector in self._inferred_loads)
 
     @property
     def _clear_hours(self) -> tuple[int, int]:
