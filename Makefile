@@ -31,15 +31,21 @@ $(PY):
 	$(call make_venv,$(VENV))
 	$(PY) -m pip install --quiet --upgrade pip || { rm -rf $(VENV); exit 2; }
 
-# A .venv whose python no longer imports its packages (the system's Python upgraded under it: Debian's venv links
-# bin/python3 to /usr/bin/python3, and 3.11's packages are not 3.13's) is made again: its stamps go, and their recipes
-# find no pip in it. (Left, `make check` said to run `make check`, and the service exited 2 at every boot.)
+# A .venv whose python no longer finds its packages (the system's Python upgraded under it: Debian's venv links
+# bin/python3 to /usr/bin/python3, and 3.11's packages are not 3.13's): its stamps are out of date, and their recipes
+# find no pip in it and make it again. (Left, `make check` said to run `make check`, and the service exited 2 at every
+# boot.) Found, not imported: a numpy that cannot load (piwheels' without libopenblas) is no upgrade, and importing it
+# cost every make a quarter of a second.
+VENV_STALE :=
 ifneq ($(wildcard $(STAMP_RUN)),)
-ifneq ($(shell "$(PY)" -c 'import paho.mqtt.client, numpy' >/dev/null 2>&1 && echo ok),ok)
-$(info make: $(VENV)/bin/python no longer imports its packages (the system's Python upgraded under it?): $(VENV) is made again)
-$(shell rm -f $(STAMP_RUN) $(STAMP_DEV))
+ifneq ($(shell "$(PY)" -c 'import importlib.util as u, sys; sys.exit(not (u.find_spec("numpy") and u.find_spec("paho.mqtt.client")))' >/dev/null 2>&1 && echo ok),ok)
+VENV_STALE := venv-stale
 endif
 endif
+
+.PHONY: venv-stale
+venv-stale:
+	@echo "make: $(VENV)/bin/python does not find its packages (the system's Python upgraded under it?): installing them again"
 
 # (a .venv left without pip by an earlier make is made again; one made by `sudo make` is said, pip's own error
 # was "touch: cannot touch '.venv/.run-deps': Permission denied")
@@ -48,12 +54,12 @@ define venv_usable
 @$(PY) -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(MAKE) --no-print-directory $(PY); }
 endef
 
-$(STAMP_RUN): requirements.txt | $(PY)
+$(STAMP_RUN): requirements.txt $(VENV_STALE) | $(PY)
 	$(venv_usable)
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-$(STAMP_DEV): requirements.txt requirements-dev.txt | $(PY)
+$(STAMP_DEV): requirements.txt requirements-dev.txt $(VENV_STALE) | $(PY)
 	$(venv_usable)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@ $(STAMP_RUN)

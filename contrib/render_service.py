@@ -40,10 +40,11 @@ def default_python(directory: Path) -> str:
 # numpy for a variable load fitted by `poly` in the config (settings.load_building.packages_needed, read from this
 # script's checkout; a checkout whose modules it cannot import is asked for both, the unit's check then says what is
 # wrong). Prints what is missing, exit 3; a Python older than 3.10 prints its version, exit 4.
-_PROBE = """import importlib.util, sys
+_PROBE = """import sys
 if sys.version_info < (3, 10):
     print(sys.version.split()[0])
     sys.exit(4)
+import importlib.util
 def lacks(module):
     try:
         return importlib.util.find_spec(module) is None

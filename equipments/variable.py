@@ -348,18 +348,23 @@ class VariableEquipment(Equipment):
         last command's came from someone else: the seed published its percents retained, and the variator
         takes that leftover again at each reconnect to the broker (80 % through the night while PySEB, which
         publishes nothing while its command holds, believed 0 W), or another client. Ours is sent again. (An
-        echo within ECHO_LAG_S of our command at the percent of the command before it, or of another sent since,
-        answers that one: they crossed on the broker. Any echo within ECHO_LAG_S was left alone: another client's
-        100 % a second after our 0 % ran the heater from the grid all night, nothing sent again to be answered.)"""
+        echo within ECHO_LAG_S at a percent of ours of that time (sent, or replaced by one sent) may answer a command
+        that crossed our last one on the broker: the variator's status is asked when ECHO_LAG_S is over, and its answer
+        judged. Any echo within ECHO_LAG_S was left alone: another client's 100 % a second after our 0 % ran the heater
+        from the grid all night, nothing sent again to be answered.)"""
         sent = self.current_command().payload
         sent_percent = _percent_of(sent)
         if sent_percent is None:
             return
         # (whole percents: the firmware runs 42.5 % as 42 %; a negative difference is a clock stepped back since:
         # judged, not left alone for the step's length)
-        if whole_percent(percent) == sent_percent or any(
-                whole_percent(percent) == whole_percent(ours) for at, ours in self._recent_percents
-                if 0 <= now - at < self.ECHO_LAG_S):
+        if whole_percent(percent) == sent_percent:
+            return
+        if any(whole_percent(percent) == whole_percent(ours) for at, ours in self._recent_percents
+               if 0 <= now - at < self.ECHO_LAG_S):
+            # (a percent of ours of a moment ago: the answer to a command our last one crossed, or another client's
+            # at that very percent, the one our 0 % replaced: its status asked when the moment is over, and judged)
+            self._recheck_at = (self.last_command_at or now) + self.ECHO_LAG_S
             return
         if 0 <= now - self._corrected_at < self.ECHO_LAG_S:
             # (corrected a moment ago: not sent again at the other client's pace; its status asked when the moment is

@@ -13,7 +13,7 @@ HASH_ADVICE = "' #' starts no comment after a value (a line that starts with # o
 QUOTES_ADVICE = "INI values take no quotes: they are part of the value"
 # A note glued to the value (`margin = 20; watts`, `period = 2#s`): the ';' is read as part of the value.
 _GLUED_NOTE = re.compile(r"\S[;#]")
-GLUED_ADVICE = "a note after a value starts at ' ;', a space before the ';' (here it is read as part of the value)"
+GLUED_ADVICE = "a note after a value starts with a space, then ';' (here the rest is read as part of the value)"
 # Values never shown, in a warning as in the log.
 SECRET_KEYS = frozenset({"password", "key"})
 # The start of a line that sets one of them, whatever follows the key (=, :, or by mistake a space or a tab):

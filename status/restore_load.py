@@ -310,8 +310,8 @@ def restore_pending_offs(reg: RegulatorView, saved: Any, now: float, saved_at: f
     again, into `found` as configured_entries queues a removed load's. Each checked as a saved off_command; a
     malformed one dropped with a warning, the others kept; one sent at PENDING_OFF_MAX_STARTS starts over
     PENDING_OFF_MAX_AGE_S given up with a warning (its days counted as _starts_since says, `saved_at` the file's
-    date). None for an off a configured load has (its own start command switches that device) or a name already
-    queued."""
+    date). None for an off a configured load has (its own start command switches that device) or one already queued
+    (the same load and topic: a load moved twice has an off queued for each of its old devices)."""
     if saved is None:
         return
     if not isinstance(saved, list):

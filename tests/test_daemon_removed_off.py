@@ -303,3 +303,22 @@ def test_a_disk_that_blocks_at_the_second_save_does_not_hold_the_stop(
     assert "radiator: the broker acknowledged its off during the stop, but the status file still has it: sent " \
            "again at the next start" in caplog.text
     assert json.loads((tmp_path / "status.json").read_text())["pending_offs"]  # (the stop's first save)
+
+
+def test_an_off_acknowledged_during_the_stop_is_told_by_load_and_topic() -> None:
+    # A load moved twice: its two old devices' offs pending under one name. One acknowledged during the stop (the
+    # other not) was not told, the name still pending: the file kept it, and the next start sent it again.
+    from types import SimpleNamespace
+
+    from equipments.base import Command
+    from shell.daemon_life_cycle import DaemonLifeCycle
+
+    def off(topic: str) -> dict[str, object]:
+        return {"name": "radiator", "off_command": {"topic": topic, "payload": "OFF", "retain": True}}
+
+    still = Command("cmnd/old/POWER", "OFF", True)
+    life = SimpleNamespace(_offered={"pending_offs": [off("cmnd/old/POWER"), off(RADIATOR)]},
+                           reg=SimpleNamespace(pending_offs=lambda: [("radiator", still)]))
+    assert DaemonLifeCycle._offs_acknowledged_since_saved(life) == ["radiator"]  # type: ignore[arg-type]
+    life.reg = SimpleNamespace(pending_offs=lambda: [("radiator", still), ("radiator", Command(RADIATOR, "OFF", True))])
+    assert DaemonLifeCycle._offs_acknowledged_since_saved(life) == []  # type: ignore[arg-type]

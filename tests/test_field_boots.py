@@ -338,3 +338,29 @@ def test_boot_resends_held_back_after_a_clock_step_back() -> None:
     assert pace.on_boot(NOON + 3) == "hold" and pace.due_at == NOON + 30
     assert not pace.resend_due(NOON + 29) and pace.resend_due(NOON - 3600) and pace.due_at is None
     assert pace.on_boot(NOON - 3599) == "send"  # (a window from before the step is judged anew)
+
+
+def test_another_client_s_percent_at_the_one_ours_replaced_is_asked_about(tmp_path: Path) -> None:
+    # Our 49 % then 0 %, and another client's 49 % (the seed still running) after the echo of our 0 %: taken for the
+    # late answer of our 49 %, left alone, the heater at 49 % all night believed at 0 W. Its status is asked when the
+    # moment is over, and the answer judged.
+    h = Harness(field_config(tmp_path, ("ecs",)))
+    h.meters(300, 1300, NOON)
+    assert h.last(ECS_CMD) == "49"
+    h.reg.handle(ECS_STATUS, echo("49.00"), NOON + 0.1)
+    now = NOON
+    while h.last(ECS_CMD) != "0":
+        now += 2.0
+        assert now < NOON + 120, h.on(ECS_CMD)
+        h.meters(1280, 0, now)
+        h.reg.tick(now + 0.02)
+    h.reg.handle(ECS_STATUS, echo("0.00"), now + 0.2)
+    before = len(h.sent)
+    h.reg.handle(ECS_STATUS, echo("49.00"), now + 1.0)
+    assert h.sent[before:] == []  # (maybe our 49 %'s answer, late)
+    due = h.reg.next_deadline()
+    assert due == pytest.approx(now + 5.0)
+    h.reg.tick(due)
+    assert h.sent[before:] == [(ECS_CMD, "status", False)]
+    h.reg.handle(ECS_STATUS, echo("49.00"), due + 0.1)  # (the variator runs at 49 %: another client's)
+    assert h.sent[before:] == [(ECS_CMD, "status", False), (ECS_CMD, "0", False)]

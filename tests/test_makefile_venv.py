@@ -78,8 +78,8 @@ def test_a_venv_whose_python_was_upgraded_under_it_is_made_again(tmp_path: Path)
                            str(venv / ".run-deps")], capture_output=True, text=True, timeout=60, check=False,
                           env={"PATH": "/usr/bin:/bin", "CALLS": str(calls)})
     assert made.returncode == 0, made.stdout + made.stderr
-    assert f"make: {venv}/bin/python no longer imports its packages (the system's Python upgraded under it?): {venv} " \
-           "is made again" in made.stdout
+    assert f"make: {venv}/bin/python does not find its packages (the system's Python upgraded under it?): installing " \
+           "them again" in made.stdout
     said = calls.read_text()
     assert f"python3 -m venv {venv}" in said and "new venv -m pip install --quiet -r requirements.txt" in said, said
     assert (venv / ".run-deps").exists()

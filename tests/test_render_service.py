@@ -173,6 +173,15 @@ def test_a_python_too_old_is_said_alone(tmp_path: Path) -> None:
                     "bookworm / Debian 12 have 3.11): give --python a newer one"], result.stderr
 
 
+def test_the_probe_checks_the_python_before_it_imports_anything() -> None:
+    # Python 2.7: `import importlib.util` came first and failed ("No module named util"), blamed on packages.
+    import render_service
+
+    probe = render_service._PROBE
+    assert probe.startswith("import sys\n")
+    assert probe.index("sys.version_info < (3, 10)") < probe.index("importlib")
+
+
 def test_a_user_this_machine_does_not_have_is_refused(tmp_path: Path) -> None:
     # `make install-service SERVICE_USER=pi` on a Raspberry Pi OS made since 2022 (no default pi user: the first
     # boot asks for one) installed a unit that systemd failed to start (status 217/USER), again every 10 s.

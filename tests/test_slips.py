@@ -106,8 +106,7 @@ def test_a_hash_note_after_a_number_or_a_topic_says_so_with_the_error(tmp_path: 
 def test_a_note_glued_to_a_number_says_so_with_the_error(tmp_path: Path, written: str) -> None:
     # `margin = 20; watts` said only "not a number: '20; watts'": the ';' with no space before it is the value's.
     report = problems_of(edited(tmp_path, "max_power = 1000\n", written))
-    assert "a note after a value starts at ' ;', a space before the ';' (here it is read as part of the value)" in (
-        report)
+    assert "a note after a value starts with a space, then ';' (here the rest is read as part of the value)" in report
     load_settings(edited(tmp_path, "max_power = 1000\n", "max_power = 1000 ;w;x\n"))  # (' ;': a note, 1000 read)
 
 
