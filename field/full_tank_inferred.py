@@ -146,6 +146,13 @@ class InferredFullTank:
         self._verdict(False, f"the house fell by {cut.fell_w:.0f} W at once, a cut of the {cut.drew_w:.0f} W it "
                              "was commanded", now, now)
 
+    def fall_explained(self, since: float) -> None:
+        """Another heater was found full since `since`: a cut suspicion this one raised from then on was that heater's
+        fall matching its watts too, and does not count against `cut_every_s` (counted, its own cut minutes later went
+        unseen for hours, 1.8 kWh an hour counted that it never drew)."""
+        if self._cut_at is not None and self._cut_at >= since:
+            self._cut_at = None
+
     def cut_seen(self, now: float) -> bool:
         """True when the house reading at `now` fell at once by what the heater drew (LoopEvidence.cut): its
         thermostat, an appliance of its size, or its variator rebooting, which its status tells."""

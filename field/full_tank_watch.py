@@ -212,6 +212,9 @@ class FullTankWatch:
         else:
             load.set_power(0.0, now, "tank full")
         self._held.discard(load.name)
+        for other, detector in self._inferred_loads:  # (its fall may have made them suspect too: theirs to judge again)
+            if other is not load:
+                detector.fall_explained(now - detector.rule.longest_doubt_s)
 
     def tick(self, now: float) -> bool:
         """The daily clear and the re-probe holds; True when something changed worth a status."""
