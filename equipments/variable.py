@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from equipments.base import BASE_OPTIONS, FORCED_BY_USER, BuildContext, Command, Equipment, EquipmentBuildError
@@ -26,6 +27,11 @@ if TYPE_CHECKING:
     from calibration.curve import PowerCurve
 
 log = logging.getLogger(__name__)
+
+# Our last percents kept for judging echoes (two a command: it and the one it replaced): eight commands, what a closed
+# loop sends in ECHO_LAG_S at a decision every 0.6 s (a house meter every 2 s: 2 or 3). Faster, an echo of an older one
+# is corrected: our command sent again, said as another client's.
+RECENT_PERCENTS = 16
 
 
 def format_percent(percent: float) -> str:
@@ -131,7 +137,7 @@ class VariableEquipment(Equipment):
         self._corrected_at = float("-inf")  # the last command sent again for an echo at another percent
         # Our percents of the last ECHO_LAG_S, each with the one it replaced, by when sent: an echo at one of them
         # answers a command that crossed a later one on the broker; at none, it is another client's.
-        self._recent_percents: list[tuple[float, float]] = []
+        self._recent_percents: deque[tuple[float, float]] = deque(maxlen=RECENT_PERCENTS)
         self._recheck_at: float | None = None  # an echo not ours came too soon after a correction: asked then
         self._output_off = False  # its status said its output is gated off (`off`), and not on since
         # Its answers to our commands (a status with a percent, not a boot's), for `silent`: whether it gives any, and
@@ -332,11 +338,10 @@ class VariableEquipment(Equipment):
             return False
         if self.last_command_at != commanded_at:
             self._commanded(now)
-            self._recent_percents = [(at, percent) for at, percent in self._recent_percents
-                                     if 0 <= now - at < self.ECHO_LAG_S]
-            self._recent_percents += [(now, percent) for percent in (_percent_of(before),
-                                                                      _percent_of(self.current_command().payload))
-                                      if percent is not None]
+            recent = self._recent_percents  # (the older ones fall out; _check_echo judges their age)
+            for percent in (_percent_of(before), _percent_of(self.current_command().payload)):
+                if percent is not None:
+                    recent.append((now, percent))
         if self._output_off and self.current_power_w > 0:
             # Gated off: its command is sent (a force's: the `on` finds it at its percent), but it draws nothing, and
             # its energy counts nothing (a fallback rule counted a night's force it never drew: its need "met").
