@@ -99,12 +99,44 @@ def test_a_loop_that_hunts_waits_three_quarters_of_the_house_meters_pace(caplog:
 
 
 def test_the_window_and_the_wait_follow_the_house_meters_pace(caplog: pytest.LogCaptureFixture) -> None:
-    # Meters at 4 s: the window is 120 s, and nine swings a decision every 12 s end within it; a house reading is then
-    # evidence 3 s after a command.
-    watch, gate, _ = _hunting(1.0, pace_s=4.0)
+    # Meters at 1 s: the window is 30 s (30 paces). Meters at 4 s: a minute, at most (120 s, 30 paces, let a cloudy
+    # sky's swings at 10-s meters count as hunting); nine swings a decision every 6 s end within it, every 12 s not;
+    # a house reading is then evidence 3 s after a command.
+    watch, gate, _ = _hunting(1.0, pace_s=1.0)
     caplog.set_level(logging.WARNING)
+    _swing(watch, _Loads(), 1000.0, every_s=4.0)  # (nine swings ending over 32 s)
+    assert gate.settle_s == 1.0 and "the loop hunts" not in caplog.text
+    watch, gate, _ = _hunting(1.0, pace_s=4.0)
     _swing(watch, _Loads(), 1000.0, every_s=12.0)
-    assert gate.settle_s == 3.0 and "within 120 s" in caplog.text
+    assert gate.settle_s == 1.0 and "the loop hunts" not in caplog.text
+    _swing(watch, _Loads(), 2000.0, every_s=6.0)
+    assert gate.settle_s == 3.0 and "within 60 s" in caplog.text
+
+
+def test_meters_every_10_s_hunt_within_a_minute_not_30_paces(caplog: pytest.LogCaptureFixture) -> None:
+    # The cloudy day at 10-s meters, no lag: the sun swung the heater 9 times by 300 W within 30 paces (5 minutes):
+    # "hunting", the decisions slowed to 7.5 s after a command, the day's caused import 1.7 times as much.
+    watch, gate, _ = _hunting(1.0, pace_s=10.0)
+    caplog.set_level(logging.WARNING)
+    _swing(watch, _Loads(), 1000.0, every_s=20.0)  # (nine swings ending over 160 s)
+    assert gate.settle_s == 1.0 and "the loop hunts" not in caplog.text
+
+
+def test_a_heater_switching_at_its_floor_is_no_swing(caplog: pytest.LogCaptureFixture) -> None:
+    # min_power = 800 W and a surplus about it: the heater off, on at 790 W, off... on the meters' noise, every few
+    # seconds. Counted as swings of 790 W, taken for hunting (the decisions slowed, the cloudy day's caused import 2.6
+    # times up). Counted above its floor, it swings only when it moves above it.
+    watch, gate, _ = _hunting(1.0)
+    caplog.set_level(logging.WARNING)
+    heater = SimpleNamespace(current_power_w=0.0, least_on_w=800.0)
+    for k in range(30):
+        heater.current_power_w = 790.0 * (k % 2)
+        watch.after_decision([heater], 1000.0 + 2.0 * k)
+    assert gate.settle_s == 1.0 and "the loop hunts" not in caplog.text
+    for k in range(11):  # (800 W -> 1500 W and back: above its floor, a swing)
+        heater.current_power_w = 800.0 + 700.0 * (k % 2)
+        watch.after_decision([heater], 2000.0 + 2.0 * k)
+    assert gate.settle_s == 1.5 and "the loop hunts" in caplog.text
 
 
 def test_a_loop_that_hunts_before_the_meters_pace_is_known_waits_no_longer(caplog: pytest.LogCaptureFixture) -> None:
