@@ -180,7 +180,8 @@ class Regulator(RegulatorLifeCycle):
             load.accumulate_energy(now)  # energies stay current even while no reading comes
             load.run_timers(now)  # (a variator's re-send held back from a flood of boots)
         changed = expire_forces(self.loads, now, self._forcer)
-        status_due = self._status_pacing.due(now)
+        pacing = self._status_pacing
+        status_due = (pacing.held or pacing.held_until is not None) and pacing.due(now)  # (a call only when held)
         if self.field.tick(now) or changed or status_due:
             self.publish_status(now)
         if self._stale_guard.check(now):

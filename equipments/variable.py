@@ -138,6 +138,7 @@ class VariableEquipment(Equipment):
         # Our percents of the last ECHO_LAG_S, each with the one it replaced, by when sent: an echo at one of them
         # answers a command that crossed a later one on the broker; at none, it is another client's.
         self._recent_percents: deque[tuple[float, float]] = deque(maxlen=RECENT_PERCENTS)
+        self._sent_percent: float | None = 0.0  # our last command's percent, as set_power sent it (the start's: 0)
         self._recheck_at: float | None = None  # an echo not ours came too soon after a correction: asked then
         self._output_off = False  # its status said its output is gated off (`off`), and not on since
         # Its answers to our commands (a status with a percent, not a boot's), for `silent`: whether it gives any, and
@@ -333,15 +334,17 @@ class VariableEquipment(Equipment):
         return True
 
     def set_power(self, watts: float, now: float, reason: str) -> bool:
-        commanded_at, before = self.last_command_at, self.current_command().payload
+        commanded_at, before = self.last_command_at, self._sent_percent
         if not super().set_power(watts, now, reason):
             return False
         if self.last_command_at != commanded_at:
             self._commanded(now)
+            self._sent_percent = sent = _percent_of(self.current_command().payload)
             recent = self._recent_percents  # (the older ones fall out; _check_echo judges their age)
-            for percent in (_percent_of(before), _percent_of(self.current_command().payload)):
-                if percent is not None:
-                    recent.append((now, percent))
+            if before is not None:
+                recent.append((now, before))
+            if sent is not None:
+                recent.append((now, sent))
         if self._output_off and self.current_power_w > 0:
             # Gated off: its command is sent (a force's: the `on` finds it at its percent), but it draws nothing, and
             # its energy counts nothing (a fallback rule counted a night's force it never drew: its need "met").
