@@ -138,10 +138,7 @@ def pack_unpacked_twin(path: Path) -> bool:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, file_modes.FILE_MODE)
     try:
         give_to_folder_owner(fd, path.parent)
-        written = 0
-        while written < len(packed):
-            written += os.write(fd, packed[written:])
-        os.fsync(fd)
+        _write_whole(fd, packed)
     except OSError:
         os.close(fd)
         path.unlink(missing_ok=True)  # (whole or not at all: a half member would be cut at the next start)
@@ -214,6 +211,14 @@ def _set_aside_name(path: Path) -> Path:
     raise OSError(f"too many files set aside beside {path}")
 
 
+def _write_whole(fd: int, data: bytes) -> None:
+    """All of `data` to `fd` (os.write may take part of it), then to the disk (fsync)."""
+    written = 0
+    while written < len(data):
+        written += os.write(fd, data[written:])
+    os.fsync(fd)
+
+
 def _replace(path: Path, data: bytes) -> None:
     """Write `data` as the existing `path`, whole or not at all (temp file beside it, fsync, rename), its mode kept."""
     mode = stat.S_IMODE(os.stat(path).st_mode)
@@ -221,10 +226,7 @@ def _replace(path: Path, data: bytes) -> None:
     try:
         os.fchmod(fd, mode)
         give_to_folder_owner(fd, path.parent)
-        written = 0
-        while written < len(data):
-            written += os.write(fd, data[written:])
-        os.fsync(fd)
+        _write_whole(fd, data)
     except OSError:
         os.close(fd)
         os.unlink(temp)
@@ -252,10 +254,7 @@ def append_batch(path: Path, text: str, header: str) -> int:
         if new:
             give_to_folder_owner(fd, path.parent)
         size_before = os.fstat(fd).st_size
-        written = 0
-        while written < len(payload):
-            written += os.write(fd, payload[written:])
-        os.fsync(fd)
+        _write_whole(fd, payload)
     except OSError:
         # A disk that filled up mid-member: take the half member back, or the next batch would follow garbage.
         try:

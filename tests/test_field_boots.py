@@ -187,11 +187,8 @@ def test_an_echo_at_a_percent_not_ours_gets_our_command_again(h: Harness, caplog
     assert h.sent[before:] == [(ECS_CMD, "49", False)] * 2
 
 
-@pytest.mark.parametrize("algorithm", ["hebert", "closed_loop"])
-def test_another_client_s_percent_soon_after_ours_gets_ours_again(tmp_path: Path, algorithm: str) -> None:
-    # Night falls: PySEB sends 0 %, and another client's 100 % reaches the variator a second later. Any echo within
-    # ECHO_LAG_S of a command was left alone, and none came after (0 % holds all night): the heater ran at 100 % from
-    # the grid all night, believed at 0 W.
+def nightfall(tmp_path: Path, algorithm: str) -> tuple[Harness, float]:
+    """The heater at 49 % (answered), then the sun gone until PySEB sends 0 %: the harness and that command's time."""
     h = Harness(field_config(tmp_path, ("ecs",), algorithm=algorithm))
     h.meters(300, 1300, NOON)
     assert h.last(ECS_CMD) == "49"
@@ -202,6 +199,15 @@ def test_another_client_s_percent_soon_after_ours_gets_ours_again(tmp_path: Path
         assert now < NOON + 120, h.on(ECS_CMD)
         h.meters(1280, 0, now)
         h.reg.tick(now + 0.02)
+    return h, now
+
+
+@pytest.mark.parametrize("algorithm", ["hebert", "closed_loop"])
+def test_another_client_s_percent_soon_after_ours_gets_ours_again(tmp_path: Path, algorithm: str) -> None:
+    # Night falls: PySEB sends 0 %, and another client's 100 % reaches the variator a second later. Any echo within
+    # ECHO_LAG_S of a command was left alone, and none came after (0 % holds all night): the heater ran at 100 % from
+    # the grid all night, believed at 0 W.
+    h, now = nightfall(tmp_path, algorithm)
     h.reg.handle(ECS_STATUS, echo("49.00"), now + 0.1)  # (the answer to the command before ours: they crossed)
     h.reg.handle(ECS_STATUS, echo("0.00"), now + 0.2)
     before = len(h.sent)
@@ -344,16 +350,7 @@ def test_another_client_s_percent_at_the_one_ours_replaced_is_asked_about(tmp_pa
     # Our 49 % then 0 %, and another client's 49 % (the seed still running) after the echo of our 0 %: taken for the
     # late answer of our 49 %, left alone, the heater at 49 % all night believed at 0 W. Its status is asked when the
     # moment is over, and the answer judged.
-    h = Harness(field_config(tmp_path, ("ecs",)))
-    h.meters(300, 1300, NOON)
-    assert h.last(ECS_CMD) == "49"
-    h.reg.handle(ECS_STATUS, echo("49.00"), NOON + 0.1)
-    now = NOON
-    while h.last(ECS_CMD) != "0":
-        now += 2.0
-        assert now < NOON + 120, h.on(ECS_CMD)
-        h.meters(1280, 0, now)
-        h.reg.tick(now + 0.02)
+    h, now = nightfall(tmp_path, "hebert")
     h.reg.handle(ECS_STATUS, echo("0.00"), now + 0.2)
     before = len(h.sent)
     h.reg.handle(ECS_STATUS, echo("49.00"), now + 1.0)

@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SERF_EAST = ROOT / "simulation" / "traces" / "serf-east-2022-03-19.csv"
 CURVES = ROOT / "calibration"
 
-HOUSE = f"""
-[mqtt]
+# Two heaters behind variators, the closed loop (the default); each heater's section's own lines follow its name.
+TWO_HEATERS = """[mqtt]
 topic_cons = smeter/pzem/CONSOMMATION
 topic_prod = smeter/pzem/PRODUCTION
 [evaluate]
@@ -28,12 +28,15 @@ persistent = false
 ecs = variable
 ecs2 = variable
 [ecs]
-topic_set_power = regul/vload/ecs/cmd
-calibration = {CURVES / "power_calibration_ECS-04.csv"}
+topic_set_power = regul/vload/ECS/cmd
+{ecs}
 [ecs2]
-topic_set_power = regul/vload/ecs2/cmd
-calibration = {CURVES / "power_calibration_ECS-01.csv"}
-[simulation]
+topic_set_power = regul/vload/ECS2/cmd
+{ecs2}
+"""
+
+HOUSE = TWO_HEATERS.format(ecs=f"calibration = {CURVES / 'power_calibration_ECS-04.csv'}",
+                           ecs2=f"calibration = {CURVES / 'power_calibration_ECS-01.csv'}") + f"""[simulation]
 period = 2
 ecs.response = {CURVES / "power_calibration_ECS-02.csv"}
 ecs.tank_wh = 3000
@@ -55,26 +58,6 @@ def test_a_full_tank_does_not_get_the_other_heater_taken_for_full(tmp_path: Path
     assert summary.capture_pct >= 98.0, summary.capture_pct
 
 
-TWO_HEATERS = """[mqtt]
-topic_cons = smeter/pzem/CONSOMMATION
-topic_prod = smeter/pzem/PRODUCTION
-[evaluate]
-timezone = Europe/Paris
-[status]
-persistent = false
-[equipments]
-ecs = variable
-ecs2 = variable
-[ecs]
-topic_set_power = regul/vload/ECS/cmd
-calibration = linear.csv
-{ecs_meter}
-[ecs2]
-topic_set_power = regul/vload/ECS2/cmd
-calibration = linear2.csv
-"""
-
-
 @pytest.mark.parametrize("metered", [False, True])
 def test_a_fall_that_was_the_other_heater_s_cut_leaves_this_one_s_cut_check(tmp_path: Path, metered: bool) -> None:
     # Two heaters at their max (2000 and 1800 W) in 6 kW of sun. The first's tank cuts: the house's fall matches the
@@ -84,7 +67,8 @@ def test_a_fall_that_was_the_other_heater_s_cut_leaves_this_one_s_cut_check(tmp_
     (tmp_path / "linear.csv").write_text(LINEAR_CSV)  # (2000 W at 100 %)
     (tmp_path / "linear2.csv").write_text("".join(f"{p};{18.0 * p}\n" for p in range(0, 101, 5)))
     config = tmp_path / "config.ini"
-    config.write_text(TWO_HEATERS.format(ecs_meter="topic_read_power = smeter/pzem/ECS" if metered else ""))
+    config.write_text(TWO_HEATERS.format(ecs="calibration = linear.csv" + (
+        "\ntopic_read_power = smeter/pzem/ECS" if metered else ""), ecs2="calibration = linear2.csv"))
     h = Harness(config)
     full: set[str] = set()
     now = NOON

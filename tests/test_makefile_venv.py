@@ -4,14 +4,14 @@ make again (after `apt install python3-venv`, say) makes it anew instead of taki
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
+
+from tests.python_wrappers import python_of_version
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -116,13 +116,7 @@ def test_a_venv_made_by_sudo_make_is_said() -> None:
 def test_the_paho16_venv_on_a_python_too_new_for_its_numpy_is_said(tmp_path: Path) -> None:
     # Debian 13, Ubuntu 24.04: numpy 1.24 has no build for 3.12+, and pip's build from its sources ended in a traceback
     # ("No module named 'distutils'").
-    (tmp_path / "new").mkdir()
-    (tmp_path / "new" / "sitecustomize.py").write_text("import sys\nsys.version_info = (3, 13, 1, 'final', 0)\n"
-                                                       "sys.version = '3.13.1 (a new one)'\n")
-    python = tmp_path / "python3.13"
-    python.write_text(f"#!/bin/sh\nPYTHONPATH={shlex.quote(str(tmp_path / 'new'))} "
-                      f"exec {shlex.quote(sys.executable)} \"$@\"\n")
-    python.chmod(0o755)
+    python = python_of_version(tmp_path, "3.13.1")
     venv = tmp_path / "venv16"
     made = subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), f"PYTHON={python}", f"VENV16={venv}",
                            str(venv / ".deps")], capture_output=True, text=True, timeout=60, check=False)

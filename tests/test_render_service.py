@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.python_wrappers import python_of_version, this_python_with
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "contrib"))
 
@@ -121,13 +123,7 @@ def test_an_interpreter_without_the_packages_is_refused(tmp_path: Path) -> None:
 
 def _python_without_numpy(directory: Path) -> Path:
     """This interpreter, with `import numpy` failing (as a python3 without python3-numpy)."""
-    (directory / "site").mkdir()
-    (directory / "site" / "sitecustomize.py").write_text("import sys\nsys.modules['numpy'] = None\n")
-    python = directory / "python-without-numpy"
-    python.write_text(f"#!/bin/sh\nPYTHONPATH={shlex.quote(str(directory / 'site'))} "
-                      f"exec {shlex.quote(sys.executable)} \"$@\"\n")
-    python.chmod(0o755)
-    return python
+    return this_python_with(directory, "python-without-numpy", "import sys\nsys.modules['numpy'] = None\n")
 
 
 @pytest.mark.parametrize(("loads", "extra", "refused"), [(("radiator", "small"), "", False),
@@ -158,13 +154,7 @@ def test_a_python_too_old_is_said_alone(tmp_path: Path) -> None:
 
     me = pwd.getpwuid(os.getuid()).pw_name
     write_config(_checkout(tmp_path), ("radiator",))
-    (tmp_path / "old").mkdir()
-    (tmp_path / "old" / "sitecustomize.py").write_text("import sys\nsys.version_info = (3, 9, 18, 'final', 0)\n"
-                                                        "sys.version = '3.9.18 (an old one)'\n")
-    python = tmp_path / "python3.9"
-    python.write_text(f"#!/bin/sh\nPYTHONPATH={shlex.quote(str(tmp_path / 'old'))} "
-                      f"exec {shlex.quote(sys.executable)} \"$@\"\n")
-    python.chmod(0o755)
+    python = python_of_version(tmp_path, "3.9.18")
     result = subprocess.run([sys.executable, str(ROOT / "contrib" / "render_service.py"), "--user", me, "--dir",
                              str(tmp_path), "--python", str(python)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
