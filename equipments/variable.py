@@ -334,10 +334,12 @@ class VariableEquipment(Equipment):
         return True
 
     def set_power(self, watts: float, now: float, reason: str) -> bool:
-        commanded_at, before = self.last_command_at, self._sent_percent
+        # (a new command is told by the command itself, not its time: two at one `now`, a force expiring and the
+        # decision of the same tick, kept the first one's percent as the one sent)
+        command, before = self._last_command, self._sent_percent
         if not super().set_power(watts, now, reason):
             return False
-        if self.last_command_at != commanded_at:
+        if self._last_command is not command:
             self._commanded(now)
             self._sent_percent = sent = _percent_of(self.current_command().payload)
             recent = self._recent_percents  # (the older ones fall out; _check_echo judges their age)

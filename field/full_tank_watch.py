@@ -212,9 +212,11 @@ class FullTankWatch:
         else:
             load.set_power(0.0, now, "tank full")
         self._held.discard(load.name)
-        for other, detector in self._inferred_loads:  # (its fall may have made them suspect too: theirs to judge again)
+        # Its fall may have made the other heaters suspect too: their cut checks given back. (Its verdict may have
+        # waited for their re-probes, one at a time: a doubt's length for each heater.)
+        for other, detector in self._inferred_loads:
             if other is not load:
-                detector.fall_explained(now - detector.rule.longest_doubt_s)
+                detector.fall_explained(now - len(self._inferred_loads) * detector.rule.longest_doubt_s)
 
     def tick(self, now: float) -> bool:
         """The daily clear and the re-probe holds; True when something changed worth a status."""

@@ -361,3 +361,17 @@ def test_another_client_s_percent_at_the_one_ours_replaced_is_asked_about(tmp_pa
     assert h.sent[before:] == [(ECS_CMD, "status", False)]
     h.reg.handle(ECS_STATUS, echo("49.00"), due + 0.1)  # (the variator runs at 49 %: another client's)
     assert h.sent[before:] == [(ECS_CMD, "status", False), (ECS_CMD, "0", False)]
+
+
+def test_two_commands_at_one_time_keep_the_second_s_percent(h: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    # A force expiring and the decision of the same tick: two commands at one `now`. The second's percent was not kept
+    # as sent (told by the time, unchanged), and its late echo was taken for another client's: sent again, with a
+    # warning.
+    ecs = h.load("ecs")
+    ecs.set_power(1000.0, NOON + 10, "test")  # 50 %
+    ecs.set_power(600.0, NOON + 10, "test")  # 30 %, at the same time
+    ecs.set_power(1600.0, NOON + 11, "test")  # 80 %
+    before = len(h.sent)
+    h.reg.handle(ECS_STATUS, echo("30.00"), NOON + 11.2)  # (the 30 %'s answer, crossed with the 80 %)
+    assert [p for t, p, _ in h.sent[before:] if t == ECS_CMD] == []
+    assert "another client" not in caplog.text

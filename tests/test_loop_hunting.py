@@ -123,14 +123,14 @@ def test_meters_every_10_s_hunt_within_a_minute_not_30_paces(caplog: pytest.LogC
 
 
 def test_a_heater_switching_at_its_floor_is_no_swing(caplog: pytest.LogCaptureFixture) -> None:
-    # min_power = 800 W and a surplus about it: the heater off, on at 790 W, off... on the meters' noise, every few
+    # min_power = 800 W and a surplus about it: the heater off, on at 800 W, off... on the meters' noise, every few
     # seconds. Counted as swings of 790 W, taken for hunting (the decisions slowed, the cloudy day's caused import 2.6
     # times up). Counted above its floor, it swings only when it moves above it.
     watch, gate, _ = _hunting(1.0)
     caplog.set_level(logging.WARNING)
     heater = SimpleNamespace(current_power_w=0.0, least_on_w=800.0)
     for k in range(30):
-        heater.current_power_w = 790.0 * (k % 2)
+        heater.current_power_w = 800.0 * (k % 2)
         watch.after_decision([heater], 1000.0 + 2.0 * k)
     assert gate.settle_s == 1.0 and "the loop hunts" not in caplog.text
     for k in range(11):  # (800 W -> 1500 W and back: above its floor, a swing)
