@@ -88,19 +88,24 @@ class LoopHunting:
         self._house = house
         self._watch = HuntWatch()
         self._warned_at: float | None = None
-        self._floors: tuple[float, ...] | None = None  # each load's least_on_w (a relay's: 0), by the loads' order
+        self._floors: tuple[tuple[Equipment, float], ...] | None = None  # the variable loads' least_on_w (once)
 
     def after_decision(self, loads: Sequence[Equipment], now: float) -> None:
         """A decision at `now` left `loads` at their believed watts."""
+        # A variable load counted above its floor: switching between off and its floor (min_power 800 W, the surplus
+        # about it, the meters' noise) is the floor rule's, not the loop's swing; counted, it was taken for hunting, the
+        # decisions slowed, and the caused import of a cloudy day went 2.6 times up. (Every decision: the loads' watts
+        # summed in a plain loop, the floors taken off after it, the few variable loads' only.)
         floors = self._floors
-        if floors is None or len(floors) != len(loads):
-            floors = self._floors = tuple(getattr(load, "least_on_w", 0.0) for load in loads)
+        if floors is None:
+            floors = self._floors = tuple((load, floor_w) for load in loads
+                                          if (floor_w := getattr(load, "least_on_w", 0.0)) > 0)
         loads_w = 0.0
-        for load, floor_w in zip(loads, floors, strict=True):  # (a plain loop, cheaper than sum() on a generator)
-            # (a variable load counted above its floor: switching between off and its floor (min_power 800 W, the
-            # surplus about it, the meters' noise) is the floor rule's, not the loop's swing; counted, it was taken for
-            # hunting, the decisions slowed, and the caused import of a cloudy day went 2.6 times up)
-            loads_w += max(0.0, load.current_power_w - floor_w)
+        for load in loads:
+            loads_w += load.current_power_w
+        for load, floor_w in floors:
+            watts = load.current_power_w
+            loads_w -= floor_w if watts > floor_w else watts
         pace_s = self._house.pace_s()
         window_s = WINDOW_S if pace_s is None else min(WINDOW_S, WINDOW_PACES * pace_s)
         if not self._watch.see(loads_w, now, window_s):
