@@ -97,7 +97,7 @@ class DeadlineFallback:
         if self.cycle_end is None or self.cycle_end - now > MAX_CYCLE_AHEAD_S:
             self.cycle_end = next_occurrence(now, self.settings.deadline, self.tz)
         if now >= self.cycle_end:
-            return self._new_cycle(now)
+            return self._new_cycle(now, full)
         target_wh = self.settings.min_energy_wh
         missing_wh = max(0.0, target_wh - self.delivered_wh)
         if self.full_met_at is not None and local_date(now, self.tz) != local_date(self.full_met_at, self.tz):
@@ -191,10 +191,13 @@ class DeadlineFallback:
         pv_wh = pv_wh_on(local_date(self.cycle_end, self.tz))
         return 0.0 if pv_wh is None else self.settings.pv_share * pv_wh
 
-    def _new_cycle(self, now: float) -> UnforceCommand | None:
+    def _new_cycle(self, now: float, full: bool) -> UnforceCommand | None:
+        """The deadline passed: its outcome said, a new cycle begun. `full`: the tank is flagged full now (the sun
+        filled it, or a force: the water is hot, whatever was delivered; "MISSED" was said of a tank the sun filled)."""
         assert self.cycle_end is not None
         met = self.delivered_wh >= self.settings.min_energy_wh
-        outcome = "met" if met else "met: the tank was found full" if self.full_met_at is not None else "MISSED"
+        outcome = ("met" if met else "met: the tank was found full" if self.full_met_at is not None
+                   else "met: the tank is full" if full else "MISSED")
         log.info("deadline rule: %s got %.0f of %.0f Wh by %s (%s)", self.load_name, self.delivered_wh,
                  self.settings.min_energy_wh, self._clock(self.cycle_end), outcome)
         command = self._stop(now, "deadline passed")

@@ -54,6 +54,17 @@ def test_deadline_does_not_force_a_few_wh(caplog: pytest.LogCaptureFixture, sun_
     assert f"ecs got {sun_wh:.0f} of 6000 Wh by 2024-01-11 07:00 (MISSED)" in caplog.text
 
 
+def test_a_tank_the_sun_filled_is_no_missed_deadline(caplog: pytest.LogCaptureFixture) -> None:
+    # The sun gave 4000 of the 6000 Wh and filled the tank at 15:00 (flagged full until the daily clear): nothing to
+    # force, the water hot, and the deadline said "MISSED".
+    caplog.set_level(logging.INFO, logger="field.fallback_deadline")
+    heater = Heater(deadline_rule(), at(2024, 1, 10, 7, 1), solar_w=daily_sun(4000),
+                    full_from=at(2024, 1, 10, 15), full_until=at(2024, 1, 11, 8))
+    heater.run_until(at(2024, 1, 11, 7, 1))
+    assert heater.decisions == []
+    assert "ecs got 4000 of 6000 Wh by 2024-01-11 07:00 (met: the tank is full)" in caplog.text, caplog.text
+
+
 def test_deadline_still_forces_100_wh() -> None:
     heater = Heater(deadline_rule(), at(2024, 1, 10, 7, 1), solar_w=daily_sun(5900))
     heater.run_until(at(2024, 1, 11, 7, 1))
