@@ -231,11 +231,12 @@ class FullTankWatch:
                 log.info("%s: found full under the low-energy fallback's force, which ended at %s: may take power "
                          "again", load.name, self._hhmm(end_at))
                 changed = True
+        several = len(self._inferred_loads) > 1  # (re-probes take turns; one heater: nothing to ask at every tick)
         for load, detector in self._inferred_loads:
             detector.follow_clock(now)
             if load.overed or self._gated(load):
                 continue
-            if self._infers(load, now) and not self._other_reprobing(load, now) and \
+            if self._infers(load, now) and not (several and self._other_reprobing(load, now)) and \
                     detector.reprobe_due(load.current_power_w, now):
                 self._held.add(load.name)
                 load.set_power(0.0, now, "full-tank check: held at 0 W to watch the house meter")
@@ -252,8 +253,6 @@ class FullTankWatch:
         cut, the house's fall matching the other's watts too), their re-probes together: the second's step was
         measured against the first's belief dropped to 0 W by its hold (its tank full, it drew nothing), read as no
         step, and that heater was taken for full until the daily clear (17 kWh of a day's sun exported)."""
-        if len(self._inferred_loads) < 2:
-            return False  # (the usual house: one heater)
         return any(other is not load and detector.reprobing(now) for other, detector in self._inferred_loads)
 
     @property
