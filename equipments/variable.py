@@ -362,8 +362,7 @@ class VariableEquipment(Equipment):
         that crossed our last one on the broker: the variator's status is asked when ECHO_LAG_S is over, and its answer
         judged. Any echo within ECHO_LAG_S was left alone: another client's 100 % a second after our 0 % ran the heater
         from the grid all night, nothing sent again to be answered.)"""
-        sent = self.current_command().payload
-        sent_percent = _percent_of(sent)
+        sent_percent = self._sent_percent  # (kept by set_power, through which every command goes)
         if sent_percent is None:
             return
         # (whole percents: the firmware runs 42.5 % as 42 %; a negative difference is a clock stepped back since:
@@ -384,8 +383,9 @@ class VariableEquipment(Equipment):
         self._corrected_at = now
         log.warning("%s: the variator reports %g %% where PySEB's command is %s %%: sent again (a command from "
                     "another client, or a retained one left on the broker: the seed published its percents "
-                    "retained; clear it with mosquitto_pub -r -n -t %s)", self.name, percent, sent,
-                    self.topic_set_power, extra={"limit_key": f"{self.topic_status} echo"})
+                    "retained; clear it with mosquitto_pub -r -n -t %s)", self.name, percent,
+                    self.current_command().payload, self.topic_set_power,
+                    extra={"limit_key": f"{self.topic_status} echo"})
         if self.resend("variator at another percent"):
             self._commanded(now)  # (to be answered as any command: a correction lost is a silence too)
 

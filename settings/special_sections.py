@@ -6,7 +6,7 @@ from __future__ import annotations
 import configparser
 from typing import Any
 
-from settings.options import SectionReader, is_unset_word, parse_bool
+from settings.options import SectionReader, is_unset_word, parse_bool, shown_default
 from settings.problems import ConfigProblem
 from settings.sections import LEGACY_IGNORED, SEED_LOG_FILE, SEED_LOG_FILE_NAME
 
@@ -105,5 +105,5 @@ def _warn_overruled_persistent(raw: str, persistent: Any, reader: SectionReader)
         agrees = False
     if not agrees:
         reader.warnings.append(ConfigProblem("debug", "use_persistent", f"ignored: [status] persistent = "
-                                             f"{'true' if persistent else 'false'} is "
-                                             "set too, and wins (delete one of the two lines)"))
+                                             f"{shown_default(persistent)} is set too, and wins (delete one of the "
+                                             "two lines)"))
