@@ -4,8 +4,15 @@ so does every docs/ page (and #anchor) a message or comment of the code names.""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", ROOT / "CHANGES.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -149,3 +156,36 @@ def test_the_sample_and_the_docs_give_a_recorded_day_the_size_bench_record_measu
     sample = (ROOT / "config.ini.sample").read_text(encoding="utf-8")
     said = re.findall(r"is about (\d+\.\d+) MB", sample) + re.findall(r"a day is about (\d+\.\d+) MB", page)
     assert len(said) == 2 and all(float(figure) == round(float(measured), 1) for figure in said), (measured, said)
+
+
+def _cron_restart_pattern() -> str:
+    """The pattern of the README's cron restart line (`pkill -TERM -f '...'`)."""
+    found = re.search(r"pkill -TERM -f '([^']+)'", (ROOT / "README.md").read_text(encoding="utf-8"))
+    assert found, "the README's cron restart line is gone"
+    return found.group(1)
+
+
+@pytest.mark.skipif(shutil.which("pgrep") is None, reason="pgrep (procps) is not installed")
+def test_the_readmes_cron_restart_signals_pyseb_and_not_the_shells_that_started_it(tmp_path: Path) -> None:
+    """Cron starts PySEB through `sh -c 'cd ... && python3 regulation.py -c config.ini >>pyseb.out 2>&1'`: that
+    shell stays, waiting, with PySEB's command line inside its own. The restart line must find PySEB alone (the
+    shell, signalled too, died before PySEB had stopped)."""
+    (tmp_path / "regulation.py").write_text("import time\ntime.sleep(30)\n", encoding="utf-8")
+    python = os.path.realpath(sys.executable)
+    shell = subprocess.Popen(["/bin/sh", "-c", f"cd {tmp_path} && {python} regulation.py -c config.ini >>pyseb.out 2>&1"])
+    try:
+        pyseb_pid = None
+        for _ in range(100):  # the shell forks PySEB's python
+            children = subprocess.run(["pgrep", "-P", str(shell.pid)], capture_output=True, text=True).stdout.split()
+            if children:
+                pyseb_pid = int(children[0])
+                break
+            time.sleep(0.05)
+        assert pyseb_pid is not None
+        found = {int(pid) for pid in subprocess.run(["pgrep", "-f", _cron_restart_pattern()], capture_output=True,
+                                                    text=True).stdout.split()}
+        assert pyseb_pid in found
+        assert shell.pid not in found
+    finally:
+        subprocess.run(["pkill", "-P", str(shell.pid)])
+        shell.wait(10)
