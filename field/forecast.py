@@ -41,11 +41,13 @@ URL_FIX = "check [openweathermap] url and location"
 
 class ForecastError(ValueError):
     """A forecast answer or message that cannot be used; the message names the cause. `retry` False: asking
-    again gives the same answer until the owner changes the config (the message says what)."""
+    again gives the same answer until the owner changes the config (the message says what). `code`: the error code
+    the answer's JSON gave (`cod`, as text) in an HTTP 200, else None."""
 
-    def __init__(self, message: str, retry: bool = True) -> None:
+    def __init__(self, message: str, retry: bool = True, code: str | None = None) -> None:
         super().__init__(message)
         self.retry = retry
+        self.code = code
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +211,7 @@ def parse_owm_answer(status: int, body: bytes, fetched_at: float) -> OwmForecast
     if str(doc.get("cod", "200")) != "200":  # `cod` is a string on success, a number or a string on errors
         fix = _fix(str(doc.get("cod")), message)
         raise ForecastError(f"error code {doc.get('cod')!r} in the answer: {_short(str(message))}"
-                            + (f"; no retry: {fix}" if fix else ""), retry=fix is None)
+                            + (f"; no retry: {fix}" if fix else ""), retry=fix is None, code=str(doc.get("cod")))
     entries = doc.get("list")
     if not isinstance(entries, list):
         raise ForecastError("the answer has no `list` of forecast entries")

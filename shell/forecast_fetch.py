@@ -77,6 +77,7 @@ def fetch_once(settings: OwmSettings, clock: Callable[[], float] = time.time) ->
             try:
                 with opener.open(request, timeout=settings.timeout_s) as answer:
                     status, body = answer.status, _read_within(answer, settings.timeout_s)
+                    asked_wait = answer.headers.get("Retry-After")  # (read for a rate limit said in the JSON)
             except urllib.error.HTTPError as exc:  # 4xx/5xx: OWM's JSON says why
                 asked_wait = exc.headers.get("Retry-After") if exc.headers is not None else None
                 # (its body can stall or break as any other: a 502 from a proxy in trouble did)
@@ -92,10 +93,14 @@ def fetch_once(settings: OwmSettings, clock: Callable[[], float] = time.time) ->
         return parse_owm_answer(status, _redacted_body(body, settings.key), clock())
     except ForecastError as exc:
         wait_s = retry_after_s(asked_wait, clock()) if asked_wait is not None else None
-        if status == 429 and wait_s is None:
+        # (a rate limit said in the JSON of an HTTP 200, as a relay or an older API answers it, is one too: retried
+        # at the usual pace, it was asked `attempts` times in seconds, and at every start)
+        limited_status = 429 if exc.code == "429" else status
+        if limited_status == 429 and wait_s is None:
             wait_s = RATE_LIMIT_WAIT_S
         failed_at = clock()
-        until = ask_again_after(status, exc.retry, wait_s, failed_at)  # (kept in the status file: a restart waits too)
+        # (kept in the status file: a restart waits too)
+        until = ask_again_after(limited_status, exc.retry, wait_s, failed_at)
         return ForecastFailure(_redacted(str(exc), settings.key), failed_at, retry=exc.retry, retry_after_s=wait_s,
                                ask_again_after=until,
                                request_digest=None if until is None else request_digest(settings))

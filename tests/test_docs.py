@@ -172,7 +172,8 @@ def test_the_readmes_cron_restart_signals_pyseb_and_not_the_shells_that_started_
     shell, signalled too, died before PySEB had stopped)."""
     (tmp_path / "regulation.py").write_text("import time\ntime.sleep(30)\n", encoding="utf-8")
     python = os.path.realpath(sys.executable)
-    shell = subprocess.Popen(["/bin/sh", "-c", f"cd {tmp_path} && {python} regulation.py -c config.ini >>pyseb.out 2>&1"])
+    cron_line = f"cd {tmp_path} && {python} regulation.py -c config.ini >>pyseb.out 2>&1"
+    shell = subprocess.Popen(["/bin/sh", "-c", cron_line])
     try:
         pyseb_pid = None
         for _ in range(100):  # the shell forks PySEB's python

@@ -48,6 +48,8 @@ def closed_port_url() -> str:
     (json_answer(LIMITED, 429, {"Retry-After": "600"}), 600.0),
     (json_answer(LIMITED, 429), 60.0),  # no Retry-After: OWM counts a minute
     (json_answer(LIMITED, 429, {"Retry-After": "5"}), 60.0),  # a restart loop every 5 s: 60 s at least
+    (json_answer({"cod": "429", "message": "limited"}, 200), 60.0),  # a rate limit in a 200's JSON
+    (json_answer({"cod": 429, "message": "limited"}, 200, {"Retry-After": "300"}), 300.0),
     (json_answer(LIMITED, 503, {"Retry-After": "120"}), 120.0),
     (json_answer(LIMITED, 503, {"Retry-After": "259200"}), 24 * 3600.0),  # 3 days asked: a day at most held
     (json_answer(ERROR_401, 401), KEEP_AT_START_S),  # until the config changes (a new key works within 2 h)
