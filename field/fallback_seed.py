@@ -60,6 +60,9 @@ class SeedFallback(SeedWindow):
         self.today_wh = 0.0  # heater energy counted since the window started
         self.yesterday_wh = 0.0  # the previous window's, for the two-day threshold
         self.window_start: float | None = None
+        # The window's start was stamped by this run's clock (a fresh start, a roll), not restored from a file: a jump
+        # of that clock moves it too (clock_stepped_forward)
+        self._window_stamped_here = False
         self.checked_until: float | None = None  # the last tick: a check_at passed after it is due
         self._count_from = 0.0  # energy before this (the fallback's own force) is not counted
         # The tank was found full in this window: the full flags are cleared at midnight (and init_at), before
@@ -150,7 +153,7 @@ class SeedFallback(SeedWindow):
         unless MIN_WINDOW_S were counted (a seed's status file gives it the seed's own window: field.features)."""
         self.checked_until = now
         if self.window_start is None or self.window_start > now:
-            self.window_start = now
+            self.window_start, self._window_stamped_here = now, True
 
     def _set_back_afresh(self, now: float, behind_s: float) -> None:
         """A clock further behind the last tick than a day (set back by hand, a clock module's wrong date): the window
@@ -161,7 +164,7 @@ class SeedFallback(SeedWindow):
         self.checked_until = now
         log.info("low-energy fallback: the clock reads %.1f days behind its last tick (set back): the window "
                  "starts afresh, with the %.0f Wh counted since the last check", behind_s / 86400, self.today_wh)
-        self.window_start = now
+        self.window_start, self._window_stamped_here = now, True
         if self._count_from > now:
             self._count_from = max(now, self._count_from - behind_s)
         if self._own is not None:
@@ -298,7 +301,13 @@ class SeedFallback(SeedWindow):
     def clock_stepped_forward(self, step_s: float) -> None:
         """The wall clock jumped forward by `step_s` with no time passing (NTP setting a Pi's clock, told by the
         daemon): the rule's force in its course ends that much early, credited only with what the heater drew
-        (OwnForce.clock_jumped). A jump after its end changes nothing."""
+        (OwnForce.clock_jumped). A jump after its end changes nothing. A window this run's clock started moves with
+        the jump: a Pi that booted on 1970 (its status file set aside as dated ahead: a fresh start) and got the
+        time at 03:40 ran the 01:00 check on the jump's 56 years as counted hours, and forced 7 kWh from the grid on
+        a minute of counting. A window restored from a file keeps its start (the downtime since is real time, as
+        after any restart)."""
+        if self._window_stamped_here and self.window_start is not None:
+            self.window_start += step_s
         own = self._own
         if own is not None and (self.checked_until is None or self.checked_until < own.planned_end):
             own.clock_jumped(step_s)

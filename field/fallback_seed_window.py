@@ -24,6 +24,7 @@ class SeedWindow:
     today_wh: float
     yesterday_wh: float
     window_start: float | None
+    _window_stamped_here: bool
     checked_until: float | None
     full_in_window: bool
     _count_from: float
@@ -37,7 +38,7 @@ class SeedWindow:
         self.yesterday_wh, self.today_wh = yesterday_wh, 0.0
         self.full_in_window = False
         self._count_from = count_from
-        self.window_start = window_start
+        self.window_start, self._window_stamped_here = window_start, True
 
     def snapshot(self) -> dict[str, Any]:
         """What to persist across a restart (JSON-ready)."""
@@ -60,7 +61,7 @@ class SeedWindow:
 
         self.today_wh = checked("today_wh", saved_energy) or 0.0
         self.yesterday_wh = checked("yesterday_wh", saved_energy) or 0.0
-        self.window_start = checked("window_start", saved_epoch)
+        self.window_start, self._window_stamped_here = checked("window_start", saved_epoch), False
         self.checked_until = checked("checked_until", saved_epoch)
         # 0 is the value saved before the rule ever forced (count everything).
         self._count_from = checked("count_from", lambda v: saved_number(v, 0.0, EPOCH_MAX_S)) or 0.0

@@ -7,15 +7,19 @@ drawn. The daemon's side (how it sees the jump): test_clock_step_daemon."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from field.fallback_seed import SeedFallback
 from tests.configs import reading, write_config
 from tests.controller_house import House, closed_loop
+from tests.fallback_heater import MAX_W, PARIS, SEED_EVALUATE, at, settings
 from tests.harness import CONS, NOON, PROD, Harness
 
 RADIATOR = "cmnd/radiator/POWER"
+ECS = "regul/vload/ECS/cmd"
 
 
 def sunny(h: Harness, now: float, seconds: int) -> float:
@@ -223,3 +227,44 @@ def test_a_clock_set_back_days_rolls_the_day_at_its_own_next_midnight(tmp_path: 
     assert len(reports) == 1 and '"date": "2023-11-11"' in reports[0]
     assert h.load("ecs").energy_wh == pytest.approx(2000 * 10 / 3600, abs=1.0)  # counted from the midnight
     assert h.reg.counted_day == "2023-11-12"
+
+
+def test_a_fresh_start_on_a_wrong_clock_is_no_counted_window_for_the_seed_rule(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A Pi without a clock chip boots two days behind (or on 1970: its status file set aside as dated ahead, a fresh
+    # start) and gets the time at 01:30, after the 01:00 check. The check runs late, on 2 minutes of counting: the
+    # jump was taken for 35 hours of a grey day, and the heater forced from the grid for 7 kWh.
+    caplog.set_level(logging.INFO, logger="field.fallback_seed")
+    h = Harness(write_config(tmp_path, ("ecs",)))
+    boot = datetime(2026, 5, 4, 14, 10, tzinfo=PARIS).timestamp()  # the time fake-hwclock saved
+    h.reg.start(boot)
+    now = boot
+    for _ in range(60):  # 2 minutes: the house at 300 W, no sun
+        h.meters(300, 0, now)
+        h.reg.tick(now)
+        now += 2
+    real = datetime(2026, 5, 6, 1, 30, tzinfo=PARIS).timestamp()
+    h.reg.clock_stepped_forward(real - now)
+    now = real
+    mark = len(h.sent)
+    for _ in range(30):
+        h.meters(300, 0, now)
+        h.reg.tick(now)
+        now += 2
+    assert "forcing ecs" not in caplog.text
+    assert "only 0.0 h of heater energy counted (fresh start): no force" in caplog.text
+    assert h.load("ecs").current_power_w == 0 and all(p == "0" for t, p, _ in h.sent[mark:] if t == ECS)
+
+
+
+@pytest.mark.parametrize("restored", [True, False])
+def test_only_a_window_this_runs_clock_started_moves_with_a_jump(restored: bool) -> None:
+    # A restored window's start is a time the last run's clock stamped: the downtime since is real time (as after any
+    # restart), and a jump now is this run's clock catching up, not hours to take out of it.
+    rule = SeedFallback("ecs", settings(SEED_EVALUATE).seed, PARIS)
+    started = at(2024, 1, 10, 1, 0)
+    if restored:
+        rule.restore({"window_start": started, "checked_until": started + 3600})
+    rule.tick(started + 3600, 0.0, MAX_W, False)
+    rule.clock_stepped_forward(7200.0)
+    assert rule.window_start == (started if restored else started + 3600 + 7200)
