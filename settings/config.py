@@ -38,7 +38,7 @@ from settings.load_checks import (
 )
 from settings.options import SectionReader, resolved
 from settings.problems import ConfigError, ConfigProblem
-from settings.secret_file import readable_secrets
+from settings.secret_file import credential_warnings, readable_key, readable_secrets
 from settings.sections import (
     EVALUATE_OPTIONS,
     LOGGING_OPTIONS,
@@ -147,6 +147,7 @@ def load_settings(path: str | Path, *, daemon_files: bool = True) -> Settings:
                if given]
     if (readable := readable_secrets(path, secrets)) is not None:
         reader.warnings.append(readable)
+    reader.warnings += credential_warnings(mqtt_raw)
     root = mqtt_raw["topic_regul"].rstrip("/")
     derived = {key for key in ("topic_status", "topic_mode", "topic_availability", "topic_report")
                if not mqtt_raw[key]}
@@ -215,6 +216,10 @@ def _check_files(reader: SectionReader, mqtt_raw: dict[str, Any], status_raw: di
     if mqtt_raw.get("tls"):
         paths = {key: _path_or_none(mqtt_raw.get(key), config_dir) for key in ("ca_file", "cert_file", "key_file")}
         reader.problems += [ConfigProblem("mqtt", key, said) for key, said in tls_file_problems(paths)]
+        key = "key_file" if paths["key_file"] else "cert_file"  # (no key_file: the key is in the certificate's file)
+        key_path = paths[key]
+        if key_path and (readable := readable_key(Path(key_path), key)) is not None:
+            reader.warnings.append(readable)
     if status_raw.get("file"):
         status_file = Path(_path_or_none(status_raw["file"], config_dir) or "")
         # Saved or not (persistent = false, the seed's use_persistent), its name is the instance lock's, taken

@@ -131,3 +131,47 @@ def test_a_port_against_tls_is_said_by_check(tmp_path: Path, certs: Path, port: 
 @pytest.mark.parametrize(("port", "tls"), [(1883, False), (8883, True), (1884, True)])
 def test_a_port_that_fits_tls_has_no_note(port: int, tls: bool) -> None:
     assert broker_notes("127.0.0.1", port, tls) == []
+
+
+# --- credentials the link would silently not use, a client key others may read (found by a bug hunt) --------------
+
+
+def test_tls_files_with_tls_false_are_warned_as_a_plain_connection(tmp_path: Path, certs: Path) -> None:
+    # The password crossed the network in clear while its owner believed TLS set: --check said OK.
+    path = config_with(tmp_path, "username = pi\npassword = s3cret\ntls = false\nca_file = certs/ca.crt")
+    assert ("[mqtt] tls: is false, and ca_file is not used: the connection is plain, its password and readings in "
+            "clear on the network; set tls = true (or remove it)") in "\n".join(load_settings(path).warnings)
+    path = config_with(tmp_path, "tls = false\ncert_file = certs/server.crt\nkey_file = certs/server.key")
+    assert "[mqtt] tls: is false, and cert_file and key_file are not used" in "\n".join(load_settings(path).warnings)
+    path = config_with(tmp_path, "tls = true\nca_file = certs/ca.crt")
+    assert not any("[mqtt] tls:" in w for w in load_settings(path).warnings)
+
+
+def test_a_password_without_a_username_is_warned(tmp_path: Path) -> None:
+    # (MQTT sends no password without a user name: PySEB connected anonymously, and a broker's refusal asked for the
+    # password already set)
+    path = config_with(tmp_path, "password = s3cret")
+    (warned,) = [w for w in load_settings(path).warnings if "[mqtt] password" in w]
+    assert "is given without username: MQTT sends a password only with a user name" in warned
+    assert "s3cret" not in warned
+    assert not any("[mqtt] password" in w for w in load_settings(config_with(tmp_path, "username = pi\npassword = s3"
+                                                                                       "cret")).warnings)
+
+
+@pytest.mark.parametrize(("lines", "key", "key_name"), [
+    ("cert_file = certs/server.crt\nkey_file = certs/server.key", "key_file", "server.key"),
+    ("cert_file = certs/both.pem", "cert_file", "both.pem"),  # (no key_file: the key is in the certificate's file)
+])
+def test_a_client_key_others_may_read_is_warned_with_the_chmod(tmp_path: Path, certs: Path, lines: str, key: str,
+                                                               key_name: str) -> None:
+    (certs / "both.pem").write_bytes((certs / "server.crt").read_bytes() + (certs / "server.key").read_bytes())
+    key_path = certs / key_name
+    key_path.chmod(0o644)
+    path = config_with(tmp_path, f"tls = true\nca_file = certs/ca.crt\n{lines}")
+    assert (f"[mqtt] {key}: {key_path} holds the client's private key and is readable by every user of this machine "
+            f"(mode 644): chmod 600 {key_path}") in "\n".join(load_settings(path).warnings)
+    key_path.chmod(0o600)
+    assert not any("private key" in w for w in load_settings(path).warnings)
+    # (a replay of the Pi's config elsewhere opens no TLS file: nothing to say)
+    key_path.chmod(0o644)
+    assert not any("private key" in w for w in load_settings(path, daemon_files=False).warnings)

@@ -30,7 +30,8 @@ def percent_config(directory: Path) -> Path:
     path = write_config(directory, loads=("radiator",))
     text = path.read_text().replace("json_on = ON\njson_off = OFF\n",
                                     f"json_on = {ON_WRITTEN}\njson_off = {OFF_WRITTEN}\n")
-    path.write_text(text.replace("client_id = pyseb-test\n", "client_id = pyseb-test\npassword = pa%%ss\n"))
+    path.write_text(text.replace("client_id = pyseb-test\n",
+                                 "client_id = pyseb-test\nusername = pi\npassword = pa%%ss\n"))
     path.chmod(0o600)  # (a password in a file others read is warned of)
     return path
 
