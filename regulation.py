@@ -201,6 +201,7 @@ def _print_check(config: str, settings: Any) -> None:
                   "(docs/control.md, \"A house with relays only\")")
     else:
         print(f"  regulation:  Hébert's rule: margin {ev.margin_w:g} W, balance threshold {ev.balance_threshold_w:g} W")
+    print(f"  clock:       {_clock_said(settings)}")
     # (which CAs the broker's certificate is checked against: no ca_file is the system's, a broker with a public one)
     trusted = mq.ca_file or "the system's CA certificates"
     tls = f" (TLS against {trusted})" if mq.tls else ""
@@ -234,6 +235,20 @@ def _print_check(config: str, settings: Any) -> None:
             print(f"  full tank ({load.name}): not detected (full_detect = off)")
     for note in _fallback_notes(settings):
         print(f"  {note}")
+
+
+def _clock_said(settings: Any) -> str:
+    # (a Pi image left on UTC rolled the day and ran the 01:00 check an hour or two off what a French owner expected,
+    # and nothing said which zone PySEB reads its hours in)
+    from datetime import datetime
+
+    now = datetime.now(settings.tzinfo).astimezone(settings.tzinfo)
+    offset = f"{now:%z}"
+    there = f"now {now:%H:%M} there (UTC{offset[:3]}:{offset[3:]})"
+    hours = "midnight and the daily hours (check_at...) in"
+    if settings.evaluate.timezone:
+        return f"{hours} {settings.evaluate.timezone} ([evaluate] timezone), {there}"
+    return f"{hours} this machine's zone, {now.tzname()}, {there}; [evaluate] timezone names another (Europe/Paris)"
 
 
 def _not_persistent(settings: Any) -> str:

@@ -352,3 +352,21 @@ def test_log_level_warn_on_the_command_line(tmp_path: Path) -> None:
     checked = run("-c", str(noisy_config(tmp_path)), "--check", "--log-level", "warn")
     assert checked.returncode == 0, checked.stderr
     assert "1 warning" in checked.stdout + checked.stderr and "hidden by the log level" not in checked.stdout
+
+
+@pytest.mark.parametrize(("zone_line", "machine_zone", "said"), [
+    ("timezone = Europe/Paris", "America/New_York", "in Europe/Paris ([evaluate] timezone), now "),
+    ("", "Europe/London", "in this machine's zone, GMT, now "),  # (a Pi image left on UTC or London, in winter)
+])
+def test_check_says_which_zone_the_daily_hours_are_read_in(tmp_path: Path, zone_line: str, machine_zone: str,
+                                                           said: str) -> None:
+    # A Pi image left on UTC rolled the day and ran the 01:00 check an hour or two off what its French owner expected,
+    # and nothing said which zone PySEB read its hours in (found by a bug hunt).
+    config = write_config(tmp_path, ("ecs",))
+    config.write_text(config.read_text().replace("timezone = Europe/Paris", zone_line))
+    result = subprocess.run([sys.executable, str(ROOT / "regulation.py"), "-c", str(config), "--check"],
+                            capture_output=True, text=True, timeout=30, env={**os.environ, "TZ": machine_zone})
+    assert result.returncode == 0, result.stderr
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("  clock:")]
+    assert f"  clock:       midnight and the daily hours (check_at...) {said}" in line, line
+    assert re.search(r"now \d\d:\d\d there \(UTC[+-]\d\d:\d\d\)", line), line
