@@ -221,5 +221,8 @@ def test_a_guard_shed_is_told_at_info_with_its_dwell_and_the_guard_s_energy(
     assert h.last(RADIATOR) == "OFF"
     assert [r.getMessage() for r in caplog.records
             if r.levelno >= logging.WARNING and r.name == "core.controller"] == []
+    # And then as "0.56 Wh in all", which still read as the import measured (a bug hunt measured 0.16 to 1.22 Wh for
+    # that line): the guard's limit is said as such.
     assert ("radiator: switched off by the import guard 4 s into its 600 s minimum on time: the grid imported over "
-            "100 W, 0.56 Wh in all (import_guard 100 W for import_guard_time 20 s)") in caplog.messages
+            "100 W until the guard's count reached its limit, 0.56 Wh (import_guard 100 W x import_guard_time 20 s)"
+            ) in caplog.messages
