@@ -210,7 +210,7 @@ def run_tune(args: argparse.Namespace) -> int:
         # The first setting alone, before the plan line: the days' daylight is found with it. The others after it
         # (a large grid's files took a while, with nothing said).
         variants = _first_variant(args.config, axes, grid, Path(work))
-        step_s, = _check_periods(axes, grid[:1], variants, args.period)
+        step_s, = _check_periods(args.config, axes, grid[:1], variants, args.period)
         # (each recorded day read once, for the checks and its daylight)
         # (its notes name the user's config, not the temporary copy of the grid's first setting)
         reads = DayReads(lambda path, day: daylight(variants[0], (path,), step_s, lambda _: day, args.config),
@@ -228,7 +228,7 @@ def run_tune(args: argparse.Namespace) -> int:
             print(f"  --jobs {args.jobs}: this machine gives PySEB {counted(cores, 'core')}; more processes would "
                   f"only share {'it' if cores == 1 else 'them'}: {counted(cores, 'process')}")
         variants += write_variants(args.config, axes, grid[1:], Path(work), number_from=2)
-        _check_periods(axes, grid[1:], variants[1:], args.period)
+        _check_periods(args.config, axes, grid[1:], variants[1:], args.period)
         for window in windows:
             print(f"  {window.label}: {window.said()}")
         for note in (*given_notes, *split_notes):
@@ -307,11 +307,14 @@ def _first_variant(config: Path, axes: Sequence[Axis], grid: Sequence[tuple[str,
         raise
 
 
-def _check_periods(axes: Sequence[Axis], grid: Sequence[tuple[str, ...]], variants: Sequence[Path],
+def _check_periods(config: Path, axes: Sequence[Axis], grid: Sequence[tuple[str, ...]], variants: Sequence[Path],
                    period_s: float | None) -> list[float]:
     """The meter period against every setting of the grid, before any replay (TuneError naming the setting): a
     meter_timeout of the grid under the period was found by the replays of that setting, after the others had run.
-    The settings' periods are returned: the days' daylight is found with the first one's (not checked again)."""
+    A period the user's own `config` refuses too is said alone: `--period 20` against a meter_timeout of 10 s blamed
+    the grid's first setting (`evaluate.margin=0`), which has nothing to do with it. The settings' periods are
+    returned: the days' daylight is found with the first one's (not checked again)."""
+    from settings.problems import ConfigError
     from simulation.config import read_sim_config
     from simulation.replay import ReplayError, meter_period
     from simulation.tune_grid import TuneError
@@ -321,6 +324,12 @@ def _check_periods(axes: Sequence[Axis], grid: Sequence[tuple[str, ...]], varian
         try:
             periods.append(meter_period(read_sim_config(variant), period_s))
         except ReplayError as exc:
+            try:
+                meter_period(read_sim_config(config), period_s)
+            except ReplayError as own:
+                raise TuneError(str(own)) from None
+            except ConfigError:
+                pass  # (a config only the grid's settings make whole: the setting is named below)
             named = ", ".join(f"{axis.label}={value}" for axis, value in zip(axes, setting, strict=True))
             raise TuneError(f"the grid's setting {named}: {exc}") from None
     return periods

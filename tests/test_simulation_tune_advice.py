@@ -166,6 +166,22 @@ def test_a_setting_of_the_grid_the_meter_period_does_not_fit_is_refused_before_a
     assert "/4 replays" not in out + err and "capture %" not in out
 
 
+@pytest.mark.parametrize(("period", "said"), [
+    ("20", "error: a meter period of 20 s is not under [evaluate] meter_timeout (10 s)"),
+    ("0", "error: the period must be > 0 s"),
+])
+def test_a_period_the_config_refuses_whatever_the_grid_is_said_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                     period: str, said: str) -> None:
+    # It blamed the grid's first setting ("the grid's setting evaluate.margin=0: a meter period of 20 s..."), which
+    # had nothing to do with it (found by a bug hunt).
+    config = write_config(tmp_path, "ecs = variable")
+    day = write_day(tmp_path, "day.csv", [(2000.0, 400.0)] * 20)
+    assert main(["tune", str(day), "-c", str(config), "--period", period, "--set", "evaluate.margin=0,10", "--jobs",
+                 "1"]) == 2
+    err = capsys.readouterr().err
+    assert said in err and "the grid's setting" not in err, err
+
+
 def test_a_limit_at_the_figure_the_table_shows_is_met() -> None:
     # Three days the towel dryer switched 24, 24 and 25 times: 24.3 a day in the table, and "the least any setting
     # reaches: 24.3 switches"; a limit of 24.3 was met by none (24.33 > 24.3). The same for 12.24 Wh shown 12.2.
