@@ -22,6 +22,10 @@ log = logging.getLogger("core.regulator")
 # The next midnight is never further ahead than this: a day, a DST hour, and the lead of a day restored from a file
 # ahead of the clock (status.restore: 12 h at most). Further is from before the clock was set back a day or more.
 MAX_MIDNIGHT_AHEAD_S = 2 * 86400.0
+# A clock set forward by more than this (NTP) read a day that was not the day: a Pi booted on 1970, or on systemd's
+# build date, without its status file (set aside as dated ahead). A real clock's correction is seconds or minutes; a
+# Pi off overnight, booted on fake-hwclock's last save, is behind by its downtime and its file's day is the real one.
+WRONG_DAY_STEP_S = 86400.0
 
 
 class DayRoll:
@@ -45,6 +49,8 @@ class DayRoll:
         # there, not from the midnight), a restored day's own. Home Assistant's last_reset: a new one is a new meter
         # cycle, the same one with lower energies a decrease.
         self.counted_since: float | None = None
+        # The clock was set forward by more than WRONG_DAY_STEP_S: the day the roll it brings closes was not the day
+        self._wrong_day = False
 
     def start(self, now: float, counted_since: float | None = None) -> None:
         """The regulator starts at `now`: the first midnight to wait for is the next one. `counted_since`: when the
@@ -59,6 +65,12 @@ class DayRoll:
         days between counted as one."""
         if self.next_midnight_at - now > MAX_MIDNIGHT_AHEAD_S:
             self.next_midnight_at = next_local_midnight(now, self._tz)
+
+    def clock_stepped_forward(self, step_s: float) -> None:
+        """The wall clock jumped forward by `step_s` with no time passing: by more than WRONG_DAY_STEP_S, the day it
+        showed until then was no day at all, and the roll the jump brings publishes no report of it."""
+        if step_s > WRONG_DAY_STEP_S:
+            self._wrong_day = True
 
     def roll(self, now: float) -> DailyReport | None:
         """`now` is at or after `next_midnight_at`: roll the day over. Returns the report of the day that
@@ -75,6 +87,12 @@ class DayRoll:
         self._production_energy.roll_day(midnight_at)
         log.info("new day: production was %.0f Wh yesterday", self._production_energy.yesterday_wh)
         report = self._daily.close(local_date(midnight_at - 1.0, self._tz).isoformat(), midnight_at)
+        wrong_day, self._wrong_day = self._wrong_day, False
+        if wrong_day:
+            # (retained, a report dated 1970-01-01 replaced the last real day's for every dashboard)
+            log.info("new day: no report of %s: the clock read that day until it was set forward by more than a day "
+                     "(%.1f h of it counted)", report.date, report.covered_h)
+            return None
         if report.covered_h <= 0:
             return None  # started just before midnight, or no decision all day: nothing to say
         log.info("%s", report.line())

@@ -120,6 +120,7 @@ class RegulatorLifeCycle:
         if self.controller is not None:
             self.controller.clock_stepped_forward(step_s)
         self.daily.clock_stepped_forward(step_s)
+        self._day.clock_stepped_forward(step_s)
         self.field.clock_stepped_forward(step_s)
 
     def take_switch_offs_at_start(self, unacknowledged: Callable[[], list[tuple[str, Command]]] | None = None,

@@ -6,6 +6,7 @@ drawn. The daemon's side (how it sees the jump): test_clock_step_daemon."""
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime
 from pathlib import Path
@@ -98,6 +99,24 @@ def test_a_jump_over_midnight_counts_the_jump_on_neither_day(tmp_path: Path) -> 
     assert h.reg.counted_day == "2023-11-15"
     assert ecs.energy_yesterday_wh == pytest.approx(before_wh, abs=0.1)
     assert ecs.energy_wh == pytest.approx(2000 * 30 / 3600, abs=1.0)
+
+
+@pytest.mark.parametrize(("step_s", "published"), [(3 * 3600.0, True), (40 * 3600.0, False)])
+def test_a_jump_of_more_than_a_day_publishes_no_report_of_the_day_the_clock_showed(tmp_path: Path, step_s: float,
+                                                                                   published: bool) -> None:
+    # A Pi booted on 1970 (or systemd's build date) with its status file set aside, set by NTP minutes later: the roll
+    # the jump brought published a report of "1970-01-01", retained, in place of the last real day's (found by a bug
+    # hunt). A jump of hours over midnight (a Pi off overnight, on fake-hwclock's last save) reports its real day.
+    h = Harness(write_config(tmp_path, ("ecs", "radiator"), period=1, algorithm="closed_loop"))
+    start = NOON + 11 * 3600 + 50 * 60
+    h.reg.tick(start)
+    now = sunny(h, start, 60)
+    now += step_s
+    h.reg.clock_stepped_forward(step_s)
+    sunny(h, now - 1, 31)
+    reports = [json.loads(p) for t, p, _ in h.sent if t == "regul/report"]
+    assert [r["date"] for r in reports] == (["2023-11-14"] if published else [])
+    assert h.reg.counted_day == ("2023-11-15" if published else "2023-11-16")
 
 
 def test_a_jump_is_no_time_in_the_daily_report(tmp_path: Path) -> None:
