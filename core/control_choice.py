@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from core.control_params import max_gap_for
 from core.controller import ClosedLoop, ControlParams
 from settings.sections import EvaluateSettings
 
@@ -19,7 +20,8 @@ def chosen_controller(ev: EvaluateSettings) -> ClosedLoop | None:
         ClosedLoop(ControlParams(setpoint_w=ev.margin_w, gain=ev.gain, import_guard_w=ev.import_guard_w,
                                  import_guard_s=ev.import_guard_s, anticipate=ev.anticipate,
                                  anticipate_rise=ev.anticipate_rise, dither_import_w=ev.dither_import_w,
-                                 rising_rate_w_s=ev.rising_rate_w_s))
+                                 rising_rate_w_s=ev.rising_rate_w_s,
+                                 max_gap_s=max_gap_for(ev.period_s)))
         if ev.algorithm == "closed_loop" else None)
     if controller is not None:
         rise = (f"relays wait out a rise over {ev.rising_rate_w_s:g} W/s" if ev.rising_rate_w_s > 0

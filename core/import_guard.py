@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.control_params import MAX_GAP_S, ControlParams
+from core.control_params import ControlParams
 
 # With import_guard_time 0, an import over the level is forgotten after this many readings in a row at or under it.
 FORGET_AFTER = 2
@@ -34,8 +34,8 @@ class ImportGuard:
         reading counted for nothing (serf-east's caused import in the demo house: 10.5 Wh then, 9.7 Wh
         now). The first reading of an import after an export, with nothing counted before it, sheds nothing
         on its own, however much it counts: when the import began within the time since the last reading
-        (up to MAX_GAP_S after lost readings) is unknown, and the relays free to go off answer it at this very
-        decision.
+        (up to ControlParams.max_gap_s after lost readings) is unknown, and the relays free to go off answer it at
+        this very decision.
 
         Then each reading over the level adds its import for the time since the last; one at or under the
         level takes back what a reading at the level would add, rather than emptying the count: an import
@@ -50,7 +50,7 @@ class ImportGuard:
         every other reading was never shed: the stricter setting was the laxer); two in a row forget the import."""
         level_w, full_ws = self.params.import_guard_w, self.params.import_guard_w * self.params.import_guard_s
         last, self._seen = self._seen, (grid_w, now)
-        held_s = 0.0 if last is None else min(max(0.0, now - last[1]), MAX_GAP_S)  # (a clock stepped back: 0)
+        held_s = 0.0 if last is None else min(max(0.0, now - last[1]), self.params.max_gap_s)  # (stepped back: 0)
         # (the first reading of an import after an export, with nothing counted before it, sheds nothing on its
         # own; an import that alternates with an export keeps its count, and is shed)
         nothing_counted = self._import_ws == 0 if full_ws > 0 else self._quiet >= FORGET_AFTER
@@ -78,7 +78,7 @@ class ImportGuard:
 
     def clock_stepped_forward(self, step_s: float) -> None:
         """The wall clock jumped forward by `step_s` with no time passing (NTP): the last decision's time moves with
-        it. Else the next reading counted MAX_GAP_S of the jump as import, and a relay was shed for it."""
+        it. Else the next reading counted max_gap_s of the jump as import, and a relay was shed for it."""
         if self._seen is not None:
             self._seen = (self._seen[0], self._seen[1] + step_s)
 

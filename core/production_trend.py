@@ -3,7 +3,7 @@ reading, and the smoothed rate of change that tells the sun coming back after a 
 
 from __future__ import annotations
 
-from core.control_params import MAX_GAP_S, ControlParams
+from core.control_params import ControlParams
 
 # Each decision moves production's smoothed rate of change 30 % of the way to its own. The day's own rise is
 # under 1 W/s on a house array, and a meter's +-10 W of noise a reading, smoothed so, moves the rate by about
@@ -32,7 +32,7 @@ class ProductionTrend:
         the relays' wait while it rises), started again after a gap or a clock stepped back."""
         last, self._last = self._last, (production_w, now)
         before_w, self._last_change_w = self._last_change_w, 0.0
-        if last is None or not 0 < now - last[1] <= MAX_GAP_S:
+        if last is None or not 0 < now - last[1] <= self.params.max_gap_s:
             self.rate_w_s = 0.0
             return 0.0, 0.0
         change_w = self._last_change_w = production_w - last[0]

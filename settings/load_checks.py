@@ -112,6 +112,24 @@ def warn_hebert_key(reader: SectionReader, cp: configparser.ConfigParser, algori
                                          "hebert for the seed's rule"))
 
 
+# The meters' usual pace (a PZEM module's srate, 2000 ms): a closed loop's `period` up to it holds no decision back.
+METER_PACE_S = 2.0
+
+
+def warn_long_period(reader: SectionReader, algorithm: str | None, period_s: float | None) -> None:
+    """Under the closed loop, a `period` over the meters' pace (the seed's sample has 3 s, Hébert's default was 5):
+    each decision then waits for a later pair of readings, and a step of the house or the sun is imported for as long
+    (docs/control.md: 35.5 Wh of caused import at 3 s against 21.5 at 1 or 2 s, on a day of appliance steps)."""
+    if algorithm != CLOSED_LOOP or period_s is None or period_s <= METER_PACE_S:
+        return
+    reader.warnings.append(ConfigProblem("evaluate", "period", f"{period_s:g} s holds the closed loop's decisions "
+                                         f"further apart than the meters read (every {METER_PACE_S:g} s): each step "
+                                         "of the house or the sun is answered later, and the grid imports meanwhile "
+                                         "(docs/control.md, \"A period longer than the meters' pace\"); the closed "
+                                         "loop never decides twice on the same readings: period = 1 (the default) "
+                                         "lets it decide on each new pair"))
+
+
 def _given(cp: configparser.ConfigParser, section: str, keys: Sequence[str]) -> list[str]:
     """The `keys` the file sets in `section` itself (not through [DEFAULT]), in `keys`' order."""
     if not cp.has_section(section):
