@@ -248,7 +248,7 @@ def _clock_said(settings: Any) -> str:
     hours = "midnight and the daily hours (check_at...) in"
     if settings.evaluate.timezone:
         return f"{hours} {settings.evaluate.timezone} ([evaluate] timezone), {there}"
-    return f"{hours} this machine's zone, {now.tzname()}, {there}; [evaluate] timezone names another (Europe/Paris)"
+    return f"{hours} this machine's zone, {now.tzname()}, {there}; to name one, [evaluate] timezone (Europe/Paris...)"
 
 
 def _not_persistent(settings: Any) -> str:

@@ -49,12 +49,16 @@ class DayRoll:
         # there, not from the midnight), a restored day's own. Home Assistant's last_reset: a new one is a new meter
         # cycle, the same one with lower energies a decrease.
         self.counted_since: float | None = None
-        # The clock was set forward by more than WRONG_DAY_STEP_S: the day the roll it brings closes was not the day
+        # The clock was set forward by more than WRONG_DAY_STEP_S over the next midnight, and the day that midnight
+        # closes was this run's clock's (no file's): it was not the day
         self._wrong_day = False
+        self._day_from_file = False  # the day being counted is a restored file's (its figures real, its date too)
 
-    def start(self, now: float, counted_since: float | None = None) -> None:
+    def start(self, now: float, counted_since: float | None = None, from_file: bool = False) -> None:
         """The regulator starts at `now`: the first midnight to wait for is the next one. `counted_since`: when the
-        restored day's energies were counted from; None for energies counted from 0 at `now`."""
+        restored day's energies were counted from; None for energies counted from 0 at `now`. `from_file`: the day's
+        figures were restored from the status file."""
+        self._day_from_file = from_file
         self.next_midnight_at = next_local_midnight(now, self._tz)
         self.day = local_date(now, self._tz).isoformat()
         self.counted_since = now if counted_since is None else counted_since
@@ -66,10 +70,13 @@ class DayRoll:
         if self.next_midnight_at - now > MAX_MIDNIGHT_AHEAD_S:
             self.next_midnight_at = next_local_midnight(now, self._tz)
 
-    def clock_stepped_forward(self, step_s: float) -> None:
-        """The wall clock jumped forward by `step_s` with no time passing: by more than WRONG_DAY_STEP_S, the day it
-        showed until then was no day at all, and the roll the jump brings publishes no report of it."""
-        if step_s > WRONG_DAY_STEP_S:
+    def clock_stepped_forward(self, step_s: float, seen_at: float | None) -> None:
+        """The wall clock jumped forward by `step_s` from `seen_at` (the last time it read) with no time passing: by
+        more than WRONG_DAY_STEP_S over the next midnight, the day it showed until then was no day at all, and the roll
+        the jump brings publishes no report of it. Not a day restored from the status file: a Pi off for two days,
+        booted on fake-hwclock's last save, counts the file's day on, and its report is that day's."""
+        if (step_s > WRONG_DAY_STEP_S and not self._day_from_file and seen_at is not None
+                and seen_at + step_s >= self.next_midnight_at):
             self._wrong_day = True
 
     def roll(self, now: float) -> DailyReport | None:
@@ -87,7 +94,7 @@ class DayRoll:
         self._production_energy.roll_day(midnight_at)
         log.info("new day: production was %.0f Wh yesterday", self._production_energy.yesterday_wh)
         report = self._daily.close(local_date(midnight_at - 1.0, self._tz).isoformat(), midnight_at)
-        wrong_day, self._wrong_day = self._wrong_day, False
+        wrong_day, self._wrong_day, self._day_from_file = self._wrong_day, False, False
         if wrong_day:
             # (retained, a report dated 1970-01-01 replaced the last real day's for every dashboard)
             log.info("new day: no report of %s: the clock read that day until it was set forward by more than a day "

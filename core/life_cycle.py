@@ -51,6 +51,7 @@ class RegulatorLifeCycle:
     _resumed_day_at: float | None
     _restored_at: float | None
     _resumed_since: float | None
+    _clock_seen_at: float | None
     _last_report: str | None
     _removed_left_on: list[tuple[str, Command]]
     _removed_off_starts: dict[tuple[str, str], tuple[int, float]]
@@ -65,7 +66,8 @@ class RegulatorLifeCycle:
         self._started_at = now
         self._stale_guard.start(now)
         # (energies not restored count from the start itself, whatever day it counts)
-        self._day.start(self._day_started_at(now), now if self._resumed_since is None else self._resumed_since)
+        self._day.start(self._day_started_at(now), now if self._resumed_since is None else self._resumed_since,
+                        from_file=self._resumed_since is not None)
         self._switch_off_removed()
         self.field.start(now)
         start_loads(self.loads, now)
@@ -120,7 +122,7 @@ class RegulatorLifeCycle:
         if self.controller is not None:
             self.controller.clock_stepped_forward(step_s)
         self.daily.clock_stepped_forward(step_s)
-        self._day.clock_stepped_forward(step_s)
+        self._day.clock_stepped_forward(step_s, self._clock_seen_at)
         self.field.clock_stepped_forward(step_s)
 
     def take_switch_offs_at_start(self, unacknowledged: Callable[[], list[tuple[str, Command]]] | None = None,

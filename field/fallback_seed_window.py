@@ -34,7 +34,11 @@ class SeedWindow:
 
     def _roll(self, yesterday_wh: float, count_from: float, window_start: float) -> None:
         """A new window from `window_start`, the closed one's energy `yesterday_wh`; the heater's energy counted
-        from `count_from` (the end of the rule's own force)."""
+        from `count_from` (the end of the rule's own force). Not before the closed one's start when this run's clock
+        stamped that: a Pi started on 1970 and set by NTP at 14:00 skipped the night's check (13 h late), and the
+        next window, from 01:00, took the jump's 13 h for counted ones: a 7 kWh force from the grid the next night."""
+        if self._window_stamped_here and self.window_start is not None and self.window_start > window_start:
+            window_start = self.window_start
         self.yesterday_wh, self.today_wh = yesterday_wh, 0.0
         self.full_in_window = False
         self._count_from = count_from

@@ -123,11 +123,12 @@ def warn_long_period(reader: SectionReader, algorithm: str | None, period_s: flo
     if algorithm != CLOSED_LOOP or period_s is None or period_s <= METER_PACE_S:
         return
     reader.warnings.append(ConfigProblem("evaluate", "period", f"{period_s:g} s holds the closed loop's decisions "
-                                         f"further apart than the meters read (every {METER_PACE_S:g} s): each step "
-                                         "of the house or the sun is answered later, and the grid imports meanwhile "
-                                         "(docs/control.md, \"A period longer than the meters' pace\"); the closed "
-                                         "loop never decides twice on the same readings: period = 1 (the default) "
-                                         "lets it decide on each new pair"))
+                                         f"further apart than meters reading every {METER_PACE_S:g} s (a PZEM "
+                                         "module's default srate): each step of the house or the sun is answered "
+                                         "later, and the grid imports meanwhile (docs/control.md, \"A period longer "
+                                         "than the meters' pace\"); the closed loop never decides twice on the same "
+                                         "readings: period = 1 (the default) lets it decide on each new pair (a "
+                                         "period up to your meters' own pace costs nothing)"))
 
 
 def _given(cp: configparser.ConfigParser, section: str, keys: Sequence[str]) -> list[str]:

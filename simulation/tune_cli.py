@@ -311,9 +311,9 @@ def _check_periods(config: Path, axes: Sequence[Axis], grid: Sequence[tuple[str,
                    period_s: float | None) -> list[float]:
     """The meter period against every setting of the grid, before any replay (TuneError naming the setting): a
     meter_timeout of the grid under the period was found by the replays of that setting, after the others had run.
-    A period the user's own `config` refuses too is said alone: `--period 20` against a meter_timeout of 10 s blamed
-    the grid's first setting (`evaluate.margin=0`), which has nothing to do with it. The settings' periods are
-    returned: the days' daylight is found with the first one's (not checked again)."""
+    A period the user's own `config` refuses for the same reason is said alone: `--period 20` against a meter_timeout
+    of 10 s blamed the grid's first setting (`evaluate.margin=0`), which has nothing to do with it. The settings'
+    periods are returned: the days' daylight is found with the first one's (not checked again)."""
     from settings.problems import ConfigError
     from simulation.config import read_sim_config
     from simulation.replay import ReplayError, meter_period
@@ -327,7 +327,8 @@ def _check_periods(config: Path, axes: Sequence[Axis], grid: Sequence[tuple[str,
             try:
                 meter_period(read_sim_config(config), period_s)
             except ReplayError as own:
-                raise TuneError(str(own)) from None
+                if str(own) == str(exc):  # (the setting is not at fault: a grid of meter_timeout 5 and 30 s is)
+                    raise TuneError(str(own)) from None
             except ConfigError:
                 pass  # (a config only the grid's settings make whole: the setting is named below)
             named = ", ".join(f"{axis.label}={value}" for axis, value in zip(axes, setting, strict=True))

@@ -18,6 +18,8 @@ from tests.configs import reading, write_config
 from tests.controller_house import House, closed_loop
 from tests.fallback_heater import MAX_W, PARIS, SEED_EVALUATE, at, settings
 from tests.harness import CONS, NOON, PROD, Harness
+from tests.saved_status import REPORT, saved_day
+from tests.saved_status import at as december_at
 
 RADIATOR = "cmnd/radiator/POWER"
 ECS = "regul/vload/ECS/cmd"
@@ -117,6 +119,37 @@ def test_a_jump_of_more_than_a_day_publishes_no_report_of_the_day_the_clock_show
     reports = [json.loads(p) for t, p, _ in h.sent if t == "regul/report"]
     assert [r["date"] for r in reports] == (["2023-11-14"] if published else [])
     assert h.reg.counted_day == ("2023-11-15" if published else "2023-11-16")
+
+
+def test_a_day_restored_from_the_file_is_reported_after_a_jump_of_more_than_a_day(tmp_path: Path) -> None:
+    # A Pi off for two days boots on fake-hwclock's last save, the status file's time: the file's day is restored, its
+    # figures real. NTP then sets the clock 25.5 h forward, over its midnight: that day's report is sent, as with the
+    # clock right at the start (found by a review).
+    saved_at = december_at(1, 22, 50)
+    doc = saved_day(tmp_path, saved_at)
+    h = Harness(write_config(tmp_path, ("ecs", "radiator")))
+    h.reg.restore(doc, saved_at + 60)
+    h.reg.start(saved_at + 60)
+    now = saved_at + 60
+    for _ in range(60):  # two minutes of the file's day (fake-hwclock's), before NTP answers
+        now += 2
+        h.meters(300, 2000, now)
+    h.reg.clock_stepped_forward(25.5 * 3600)
+    h.reg.tick(now + 25.5 * 3600)
+    assert [json.loads(p)["date"] for t, p, _ in h.sent if t == REPORT] == ["2026-12-01"]
+
+
+def test_a_jump_of_more_than_a_day_that_crosses_no_midnight_keeps_the_next_report(tmp_path: Path) -> None:
+    # The 25-hour day of October: a jump of 24.5 h from 00:10 lands at 23:40 the same day, and the report of that day
+    # at its midnight was dropped as the jump's.
+    h = Harness(write_config(tmp_path, ("ecs", "radiator"), period=1, algorithm="closed_loop"))
+    start = datetime(2026, 10, 25, 0, 10, tzinfo=PARIS).timestamp()
+    h.reg.tick(start)
+    now = sunny(h, start, 60)
+    h.reg.clock_stepped_forward(24.5 * 3600)
+    now += 24.5 * 3600
+    sunny(h, now, 30 * 60)  # past its midnight
+    assert [json.loads(p)["date"] for t, p, _ in h.sent if t == REPORT] == ["2026-10-25"]
 
 
 def test_a_jump_is_no_time_in_the_daily_report(tmp_path: Path) -> None:
@@ -248,11 +281,20 @@ def test_a_clock_set_back_days_rolls_the_day_at_its_own_next_midnight(tmp_path: 
     assert h.reg.counted_day == "2023-11-12"
 
 
+@pytest.mark.parametrize(("set_at", "said", "until"), [
+    # the night's check, run late: a fresh start (then a whole day counted: the next night's check is a real one)
+    ((6, 1, 30), "only 0.0 h of heater energy counted (fresh start): no force", (6, 1, 31)),
+    # skipped, over 3 h late: the next night's window is from the jump on, 11 h: a fresh start too
+    ((6, 14, 15), "the 01:00 check comes 13.2 h late", (7, 1, 20)),
+])
 def test_a_fresh_start_on_a_wrong_clock_is_no_counted_window_for_the_seed_rule(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, set_at: tuple[int, int, int], said: str,
+        until: tuple[int, int, int]) -> None:
     # A Pi without a clock chip boots two days behind (or on 1970: its status file set aside as dated ahead, a fresh
-    # start) and gets the time at 01:30, after the 01:00 check. The check runs late, on 2 minutes of counting: the
-    # jump was taken for 35 hours of a grey day, and the heater forced from the grid for 7 kWh.
+    # start) and NTP sets its clock. At 01:30, the night's check ran late on 2 minutes of counting, the jump taken for
+    # 35 hours of a grey day: the heater forced from the grid for 7 kWh. At 14:15, that check was skipped (over 3 h
+    # late), and the next window started at its 01:00: 13 h of the jump counted, and the same force the next night
+    # (found by a review). Both nights now: a fresh start, no force.
     caplog.set_level(logging.INFO, logger="field.fallback_seed")
     h = Harness(write_config(tmp_path, ("ecs",)))
     boot = datetime(2026, 5, 4, 14, 10, tzinfo=PARIS).timestamp()  # the time fake-hwclock saved
@@ -262,18 +304,19 @@ def test_a_fresh_start_on_a_wrong_clock_is_no_counted_window_for_the_seed_rule(
         h.meters(300, 0, now)
         h.reg.tick(now)
         now += 2
-    real = datetime(2026, 5, 6, 1, 30, tzinfo=PARIS).timestamp()
+    real = datetime(2026, 5, *set_at, tzinfo=PARIS).timestamp()
     h.reg.clock_stepped_forward(real - now)
     now = real
     mark = len(h.sent)
-    for _ in range(30):
+    end = datetime(2026, 5, *until, tzinfo=PARIS).timestamp()
+    while now < end:  # (a reading a minute: the house at 300 W, no sun)
         h.meters(300, 0, now)
         h.reg.tick(now)
-        now += 2
+        now += 60
     assert "forcing ecs" not in caplog.text
-    assert "only 0.0 h of heater energy counted (fresh start): no force" in caplog.text
+    assert said in caplog.text
+    assert "low-energy fallback: only" in caplog.text  # (the next night's, after the skip: 11.1 h)
     assert h.load("ecs").current_power_w == 0 and all(p == "0" for t, p, _ in h.sent[mark:] if t == ECS)
-
 
 
 @pytest.mark.parametrize("restored", [True, False])

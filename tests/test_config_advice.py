@@ -199,8 +199,8 @@ def test_a_period_over_the_meters_pace_is_warned_under_the_closed_loop(tmp_path:
     said = [w for w in load_settings(path).warnings if "[evaluate] period" in w]
     assert bool(said) is warned, said
     if warned:
-        assert (f"[evaluate] period: {period} s holds the closed loop's decisions further apart than the meters read "
-                "(every 2 s)") in said[0]
+        assert (f"[evaluate] period: {period} s holds the closed loop's decisions further apart than meters reading "
+                "every 2 s (a PZEM module's default srate)") in said[0]
         assert "period = 1 (the default) lets it decide on each new pair" in said[0]
     hebert = write_config(tmp_path, loads=("ecs", "radiator"), algorithm="hebert", period=float(period))
     assert not any("[evaluate] period" in w for w in load_settings(hebert).warnings)  # (Hébert's rule is paced by it)

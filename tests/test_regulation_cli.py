@@ -356,7 +356,7 @@ def test_log_level_warn_on_the_command_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("zone_line", "machine_zone", "said"), [
     ("timezone = Europe/Paris", "America/New_York", "in Europe/Paris ([evaluate] timezone), now "),
-    ("", "Europe/London", "in this machine's zone, GMT, now "),  # (a Pi image left on UTC or London, in winter)
+    ("", "UTC", "in this machine's zone, UTC, now "),  # (a Pi image left on UTC)
 ])
 def test_check_says_which_zone_the_daily_hours_are_read_in(tmp_path: Path, zone_line: str, machine_zone: str,
                                                            said: str) -> None:
@@ -370,3 +370,4 @@ def test_check_says_which_zone_the_daily_hours_are_read_in(tmp_path: Path, zone_
     (line,) = [line for line in result.stdout.splitlines() if line.startswith("  clock:")]
     assert f"  clock:       midnight and the daily hours (check_at...) {said}" in line, line
     assert re.search(r"now \d\d:\d\d there \(UTC[+-]\d\d:\d\d\)", line), line
+    assert ("to name one, [evaluate] timezone (Europe/Paris...)" in line) is (zone_line == ""), line

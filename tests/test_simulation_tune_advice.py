@@ -182,6 +182,19 @@ def test_a_period_the_config_refuses_whatever_the_grid_is_said_alone(tmp_path: P
     assert said in err and "the grid's setting" not in err, err
 
 
+def test_a_grid_of_meter_timeouts_is_named_when_one_of_them_refuses_the_period(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The config's own meter_timeout (10 s) refuses --period 20 too, but no replay uses it: the grid's 5 s is at fault
+    # (and its 30 s would fit). Said as the config's, the grid's setting was hidden (found by a review).
+    config = write_config(tmp_path, "ecs = variable")
+    day = write_day(tmp_path, "day.csv", [(2000.0, 400.0)] * 20)
+    assert main(["tune", str(day), "-c", str(config), "--period", "20", "--set", "evaluate.meter_timeout=5,30",
+                 "--jobs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "error: the grid's setting evaluate.meter_timeout=5: a meter period of 20 s is not under [evaluate] " \
+           "meter_timeout (5 s)" in err, err
+
+
 def test_a_limit_at_the_figure_the_table_shows_is_met() -> None:
     # Three days the towel dryer switched 24, 24 and 25 times: 24.3 a day in the table, and "the least any setting
     # reaches: 24.3 switches"; a limit of 24.3 was met by none (24.33 > 24.3). The same for 12.24 Wh shown 12.2.
