@@ -16,20 +16,43 @@ BUILTIN: dict[str, str] = {
 }
 
 
+# What a load class must implement itself (the base class's raise NotImplementedError): the allocation calls them.
+REQUIRED_METHODS = ("max_power_w", "command_for", "increase_power_by", "decrease_power_by")
+# Where Python finds a user's module: said with an import that failed (not beside config.ini, as the config's paths)
+WHERE_MODULES_GO = ("a module is found beside regulation.py or in a folder named by PYTHONPATH, not beside "
+                    "config.ini")
+
+
 def resolve_kind(type_name: str) -> type[Equipment]:
-    """The class for `type_name`; ValueError with a readable reason when it cannot be used."""
+    """The class for `type_name`; ValueError with a readable reason when it cannot be used: a user's module that does
+    not import (whatever it raises: a syntax error in it, an error at its import), a class that is no Equipment or
+    leaves out what every load has (`topic_set_power` in its OPTIONS, the methods the allocation calls). Each was a
+    traceback and exit code 1, which systemd restarts every 10 s, rather than a config problem."""
     target = BUILTIN.get(type_name.strip().lower(), type_name.strip())
     if ":" not in target:
         raise ValueError(f"unknown type {type_name!r}: use one of {', '.join(sorted(BUILTIN))} "
                          "or package.module:Class")
     module_name, _, class_name = target.partition(":")
+    if module_name.startswith("."):
+        raise ValueError(f"{module_name!r}: a module named from the top (package.module), not relatively")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise ValueError(f"cannot import module {module_name!r} for type {type_name!r}: {exc}") from exc
+        raise ValueError(f"cannot import module {module_name!r} for type {type_name!r}: {exc} "
+                         f"({WHERE_MODULES_GO})") from exc
+    except Exception as exc:  # (its own error at import: a SyntaxError, a NameError, a device not there...)
+        raise ValueError(f"module {module_name!r} for type {type_name!r} fails at its import: "
+                         f"{type(exc).__name__}: {exc}") from exc
     cls = getattr(module, class_name, None)
     if cls is None:
         raise ValueError(f"module {module_name!r} has no class {class_name!r}")
     if not (isinstance(cls, type) and issubclass(cls, Equipment)):
         raise ValueError(f"{target} is not a subclass of equipments.Equipment")
+    options = getattr(cls, "OPTIONS", None)
+    if not isinstance(options, tuple) or "topic_set_power" not in {getattr(o, "name", None) for o in options}:
+        raise ValueError(f"{target}'s OPTIONS must be a tuple starting from Equipment.OPTIONS (OPTIONS = "
+                         "Equipment.OPTIONS + (...)): every load has its topic_set_power")
+    missing = [name for name in REQUIRED_METHODS if getattr(cls, name) is getattr(Equipment, name)]
+    if missing:
+        raise ValueError(f"{target} does not implement {', '.join(missing)} (every load class must)")
     return cls

@@ -46,10 +46,10 @@ def packages_needed(path: str | Path) -> tuple[str, ...]:
     for name, type_name in cp.items("equipments", raw=True) if cp.has_section("equipments") else ():
         try:
             cls = resolve_kind(type_name)
-        except ValueError:
+            section = dict(cp.items(name, raw=True)) if cp.has_section(name) else {}
+            needed += [package for package in cls.packages(section) if package not in needed]
+        except Exception:  # (a user's class that cannot say: the loader says why, as a config problem)
             continue
-        section = dict(cp.items(name, raw=True)) if cp.has_section(name) else {}
-        needed += [package for package in cls.packages(section) if package not in needed]
     return tuple(needed)
 
 
@@ -107,6 +107,9 @@ def build_equipments(cp: configparser.ConfigParser, reader: SectionReader,
             built.append(cls(name, options, context))
         except EquipmentBuildError as exc:
             reader.problems.append(ConfigProblem(name, exc.key, str(exc) + _seed_relay_hint(cp, name, cls, exc)))
+        except Exception as exc:  # a user's class failing to build: a config problem, not a traceback (exit 1)
+            reader.problems.append(ConfigProblem(name, None, f"{cls.__module__}:{cls.__qualname__} failed to build "
+                                                 f"this load: {type(exc).__name__}: {exc}"))
     return built
 
 

@@ -208,7 +208,11 @@ def render() -> str:
         "PySEB's own sections (`record`, `mqtt`, ...) and is read in lower case: `ECS = variable` is the load "
         "`ecs`, with its section `[ecs]`. A type is one of the short names "
         f"{', '.join(f'`{name}`' for name in BUILTIN)}, or `package.module:Class` for a class of your own "
-        "(a subclass of `equipments.base.Equipment`; its `OPTIONS` are read the same way).",
+        "(a subclass of `equipments.base.Equipment`; its `OPTIONS`, `Equipment.OPTIONS + (...)`, are read the same "
+        "way; it implements `max_power_w`, `command_for`, `increase_power_by` and `decrease_power_by`). Its module "
+        "is found beside `regulation.py` or in a folder named by `PYTHONPATH` (not beside `config.ini`); one that "
+        "does not import or build is a config problem, said by `--check`. The simulation tools (`replay`, `tune`) "
+        "know the built-in types only.",
         "",
     ]
     for kind, section in load_sections():

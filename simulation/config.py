@@ -200,10 +200,13 @@ def read_sim_config(path: str | Path) -> SimConfig:
         problems.append(ConfigProblem("equipments", None, "no load to simulate: list them as name = type"))
     else:
         for name in cp.options("equipments"):
-            raw = (_text(cp, "equipments", name, "") or "").lower()
+            given = _text(cp, "equipments", name, "") or ""
+            raw = given.lower()
             if raw not in TYPES:
+                # (as written: lowered, a user's class read 'mypump:pump', which would not import)
+                own = " (a load class of your own cannot be simulated)" if ":" in given else ""
                 problems.append(ConfigProblem("equipments", name, f"the simulation knows the types "
-                                              f"{', '.join(TYPES)}, not {raw!r}"))
+                                              f"{', '.join(TYPES)}, not {given!r}{own}"))
                 continue
             kinds[name] = TYPES[raw]
     loads = [_load(cp, name, kind, base, problems) for name, kind in kinds.items()]
