@@ -35,7 +35,7 @@ from settings.load_checks import (
     warn_example_curve,
     warn_hebert_key,
     warn_kilowatts,
-    warn_long_period,
+    warn_meters_pace,
 )
 from settings.options import SectionReader, resolved
 from settings.problems import ConfigError, ConfigProblem
@@ -138,7 +138,8 @@ def load_settings(path: str | Path, *, daemon_files: bool = True) -> Settings:
         warn_kilowatts(reader, load)
     warn_closed_loop_keys(reader, cp, evaluate_raw.get("algorithm"), equipments)
     warn_hebert_key(reader, cp, evaluate_raw.get("algorithm"))
-    warn_long_period(reader, evaluate_raw.get("algorithm"), evaluate_raw.get("period"))
+    warn_meters_pace(reader, evaluate_raw.get("algorithm"), evaluate_raw.get("period"),
+                     evaluate_raw.get("meter_timeout"))
     field = read_field_settings(cp, reader, evaluate_raw, equipments, mqtt_raw.get("client_id") or PYSEB_NAME)
     for load in equipments:
         if isinstance(load, RelayEquipment):

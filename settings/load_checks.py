@@ -116,10 +116,20 @@ def warn_hebert_key(reader: SectionReader, cp: configparser.ConfigParser, algori
 METER_PACE_S = 2.0
 
 
-def warn_long_period(reader: SectionReader, algorithm: str | None, period_s: float | None) -> None:
-    """Under the closed loop, a `period` over the meters' pace (the seed's sample has 3 s, Hébert's default was 5):
-    each decision then waits for a later pair of readings, and a step of the house or the sun is imported for as long
-    (docs/control.md: 35.5 Wh of caused import at 3 s against 21.5 at 1 or 2 s, on a day of appliance steps)."""
+def warn_meters_pace(reader: SectionReader, algorithm: str | None, period_s: float | None,
+                     meter_timeout_s: float | None) -> None:
+    """Settings at odds with meters reading every METER_PACE_S. A `meter_timeout` not over it takes each meter for
+    silent between two readings: every unforced load cut to 0 W at every reading (a hunt's 1.5 s: 399 "meter silent"
+    lines in 400 readings, the radiator never on). Under the closed loop, a `period` over it (the seed's sample has
+    3 s, Hébert's default was 5): each decision then waits for a later pair of readings, and a step of the house or
+    the sun is imported for as long (docs/control.md: 35.5 Wh of caused import at 3 s against 21.5 at 1 or 2 s, on a
+    day of appliance steps)."""
+    if meter_timeout_s is not None and meter_timeout_s <= METER_PACE_S:
+        reader.warnings.append(ConfigProblem("evaluate", "meter_timeout", f"{meter_timeout_s:g} s is not over the "
+                                             f"{METER_PACE_S:g} s between two readings of a PZEM module (its default "
+                                             "srate): each meter would be taken for silent between two readings, "
+                                             "every unforced load cut to 0 W each time; the default 10 s leaves room "
+                                             "for a reading lost or late"))
     if algorithm != CLOSED_LOOP or period_s is None or period_s <= METER_PACE_S:
         return
     reader.warnings.append(ConfigProblem("evaluate", "period", f"{period_s:g} s holds the closed loop's decisions "

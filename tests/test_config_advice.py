@@ -204,3 +204,16 @@ def test_a_period_over_the_meters_pace_is_warned_under_the_closed_loop(tmp_path:
         assert "period = 1 (the default) lets it decide on each new pair" in said[0]
     hebert = write_config(tmp_path, loads=("ecs", "radiator"), algorithm="hebert", period=float(period))
     assert not any("[evaluate] period" in w for w in load_settings(hebert).warnings)  # (Hébert's rule is paced by it)
+
+
+@pytest.mark.parametrize(("meter_timeout", "warned"), [(1.5, True), (2, True), (3, False), (10, False)])
+def test_a_meter_timeout_not_over_the_meters_pace_is_warned(tmp_path: Path, meter_timeout: float,
+                                                             warned: bool) -> None:
+    # 1.5 s with meters every 2 s: each meter taken for silent between two readings, every unforced load cut at each,
+    # 399 "meter silent" lines in 400 readings and the radiator never on; --check said OK (found by a bug hunt).
+    path = write_config(tmp_path, loads=("radiator",), meter_timeout=meter_timeout, period=1)
+    said = [w for w in load_settings(path).warnings if "[evaluate] meter_timeout" in w]
+    assert bool(said) is warned, said
+    if warned:
+        assert (f"[evaluate] meter_timeout: {meter_timeout:g} s is not over the 2 s between two readings of a PZEM "
+                "module (its default srate): each meter would be taken for silent between two readings") in said[0]
