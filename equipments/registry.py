@@ -52,6 +52,11 @@ def resolve_kind(type_name: str) -> type[Equipment]:
     if not isinstance(options, tuple) or "topic_set_power" not in {getattr(o, "name", None) for o in options}:
         raise ValueError(f"{target}'s OPTIONS must be a tuple starting from Equipment.OPTIONS (OPTIONS = "
                          "Equipment.OPTIONS + (...)): every load has its topic_set_power")
+    upper = [o.name for o in options if o.name != o.name.lower()]
+    if upper:
+        # (a config's keys are read in lower case: `Level` was never found, "is required", and `level` was "not a key")
+        raise ValueError(f"{target}'s option names must be in lower case, as a config's keys are read: "
+                         f"{', '.join(upper)}")
     missing = [name for name in REQUIRED_METHODS if getattr(cls, name) is getattr(Equipment, name)]
     if missing:
         raise ValueError(f"{target} does not implement {', '.join(missing)} (every load class must)")

@@ -81,6 +81,8 @@ def check(path: Path) -> subprocess.CompletedProcess[str]:
      "every load has its topic_set_power"),
     (GOOD.replace("def command_for", "def command_for_later"), "pumps:Pump",
      "pumps:Pump does not implement command_for (every load class must)"),
+    (GOOD.replace('Option("watts"', 'Option("Watts"'), "pumps:Pump",
+     "pumps:Pump's option names must be in lower case, as a config's keys are read: Watts"),
     (GOOD, "equipments.base:Equipment", "equipments.base:Equipment does not implement max_power_w, command_for, "
                                         "increase_power_by, decrease_power_by"),
 ])
