@@ -31,8 +31,10 @@ def test_the_seed_s_keys_are_used(tmp_path: Path) -> None:
     assert isinstance(ecs, VariableEquipment) and ecs.full_detection == "meter"
     # ecs_full_capacity: the seed never read it (a full day counts as the two-day threshold), and says so; nor does
     # the closed loop read balance_threshold (Hébert's rule's alone).
+    # nor is its period = 3 the closed loop's pace (warned: docs/control.md, "A period longer than the meters' pace")
     said = ("[evaluate] ecs_full_capacity: ignored",
-            "[evaluate] balance_threshold: ignored with algorithm = closed_loop")
+            "[evaluate] balance_threshold: ignored with algorithm = closed_loop",
+            "[evaluate] period: 3 s holds the closed loop's decisions further apart")
     assert all(any(s in w for w in settings.warnings) for s in said)
     warned = "\n".join(w for w in settings.warnings if not any(s in w for s in said))
     assert "[evaluate]" not in warned and "[domoticz]" not in warned and "ignored: read by" not in warned
