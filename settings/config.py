@@ -139,7 +139,7 @@ def load_settings(path: str | Path, *, daemon_files: bool = True) -> Settings:
     warn_closed_loop_keys(reader, cp, evaluate_raw.get("algorithm"), equipments)
     warn_hebert_key(reader, cp, evaluate_raw.get("algorithm"))
     warn_meters_pace(reader, evaluate_raw.get("algorithm"), evaluate_raw.get("period"),
-                     evaluate_raw.get("meter_timeout"))
+                     evaluate_raw.get("meter_timeout"), evaluate_raw.get("demo_speed"))
     field = read_field_settings(cp, reader, evaluate_raw, equipments, mqtt_raw.get("client_id") or PYSEB_NAME)
     for load in equipments:
         if isinstance(load, RelayEquipment):

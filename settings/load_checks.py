@@ -117,23 +117,24 @@ METER_PACE_S = 2.0
 
 
 def warn_meters_pace(reader: SectionReader, algorithm: str | None, period_s: float | None,
-                     meter_timeout_s: float | None) -> None:
+                     meter_timeout_s: float | None, demo_speed: float | None = None) -> None:
     """Settings at odds with meters reading every METER_PACE_S. A `meter_timeout` not over it takes each meter for
     silent between two readings: every unforced load cut to 0 W at every reading (a hunt's 1.5 s: 399 "meter silent"
     lines in 400 readings, the radiator never on). Under the closed loop, a `period` over it (the seed's sample has
     3 s, Hébert's default was 5): each decision then waits for a later pair of readings, and a step of the house or
     the sun is imported for as long (docs/control.md: 35.5 Wh of caused import at 3 s against 21.5 at 1 or 2 s, on a
-    day of appliance steps)."""
-    if meter_timeout_s is not None and meter_timeout_s <= METER_PACE_S:
+    day of appliance steps). `demo_speed`: the demo's meters read that much faster (its config's durations divided)."""
+    pace_s = METER_PACE_S / (demo_speed or 1.0)
+    if meter_timeout_s is not None and meter_timeout_s <= pace_s:
         reader.warnings.append(ConfigProblem("evaluate", "meter_timeout", f"{meter_timeout_s:g} s is not over the "
-                                             f"{METER_PACE_S:g} s between two readings of a PZEM module (its default "
+                                             f"{pace_s:g} s between two readings of a PZEM module (its default "
                                              "srate): each meter would be taken for silent between two readings, "
                                              "every unforced load cut to 0 W each time; the default 10 s leaves room "
                                              "for a reading lost or late"))
-    if algorithm != CLOSED_LOOP or period_s is None or period_s <= METER_PACE_S:
+    if algorithm != CLOSED_LOOP or period_s is None or period_s <= pace_s:
         return
     reader.warnings.append(ConfigProblem("evaluate", "period", f"{period_s:g} s holds the closed loop's decisions "
-                                         f"further apart than meters reading every {METER_PACE_S:g} s (a PZEM "
+                                         f"further apart than meters reading every {pace_s:g} s (a PZEM "
                                          "module's default srate): each step of the house or the sun is answered "
                                          "later, and the grid imports meanwhile (docs/control.md, \"A period longer "
                                          "than the meters' pace\"); the closed loop never decides twice on the same "

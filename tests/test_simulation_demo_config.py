@@ -96,3 +96,13 @@ def test_the_daemon_accepts_the_demo_config_at_both_ends_of_the_speed_range(tmp_
 
     assert speed in SPEED_RANGE
     load_settings(write_demo_config(DEMO_TEMPLATE, tmp_path, "127.0.0.1", 45678, speed=speed))
+
+
+@pytest.mark.parametrize("speed", [0.1, 1, 30, 100])
+def test_the_demo_config_is_not_warned_of_for_its_meters_pace(tmp_path: Path, speed: float) -> None:
+    # Its meter_timeout and period are divided by the speed (1 s at least), as its meters' 2 s are: the warnings of a
+    # meter_timeout under the meters' pace, or a period over it, judge them at the demo's pace.
+    from settings.config import load_settings
+
+    warned = load_settings(write_demo_config(DEMO_TEMPLATE, tmp_path, "127.0.0.1", 45678, speed=speed)).warnings
+    assert not [w for w in warned if "meter_timeout" in w or "[evaluate] period" in w], warned
