@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 
 from equipments.base import Equipment
+from settings.options import REQUIRED, Option
 
 # Short names; `water_heater` is the seed's name for a variable load.
 BUILTIN: dict[str, str] = {
@@ -37,10 +38,12 @@ def resolve_kind(type_name: str) -> type[Equipment]:
         raise ValueError(f"{module_name!r}: a module named from the top (package.module), not relatively")
     try:
         module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ValueError(f"cannot import module {module_name!r} for type {type_name!r}: {exc} "
-                         f"({WHERE_MODULES_GO})") from exc
-    except Exception as exc:  # (its own error at import: a SyntaxError, a NameError, a device not there...)
+    except Exception as exc:  # (its own error at import too: a SyntaxError, a NameError, a device not there...)
+        parents = {module_name.rsplit(".", depth)[0] for depth in range(module_name.count(".") + 1)}
+        if isinstance(exc, ModuleNotFoundError) and exc.name in parents:
+            raise ValueError(f"cannot import module {module_name!r} for type {type_name!r}: {exc} "
+                             f"({WHERE_MODULES_GO})") from exc
+        # (found, but a package it imports is missing, or it fails: not a matter of where it is)
         raise ValueError(f"module {module_name!r} for type {type_name!r} fails at its import: "
                          f"{type(exc).__name__}: {exc}") from exc
     cls = getattr(module, class_name, None)
@@ -49,13 +52,15 @@ def resolve_kind(type_name: str) -> type[Equipment]:
     if not (isinstance(cls, type) and issubclass(cls, Equipment)):
         raise ValueError(f"{target} is not a subclass of equipments.Equipment")
     options = getattr(cls, "OPTIONS", None)
-    if not isinstance(options, tuple) or "topic_set_power" not in {getattr(o, "name", None) for o in options}:
-        raise ValueError(f"{target}'s OPTIONS must be a tuple starting from Equipment.OPTIONS (OPTIONS = "
-                         "Equipment.OPTIONS + (...)): every load has its topic_set_power")
-    upper = [o.name for o in options if o.name != o.name.lower()]
+    if not isinstance(options, tuple) or not all(isinstance(o, Option) for o in options) \
+            or "topic_set_power" not in {o.name for o in options}:
+        raise ValueError(f"{target}'s OPTIONS must be a tuple of Option starting from Equipment.OPTIONS (OPTIONS = "
+                         "Equipment.OPTIONS + (Option(...), ...)): every load has its topic_set_power")
+    upper = [o.name for o in options if o.default is REQUIRED and o.name != o.name.lower()]
     if upper:
-        # (a config's keys are read in lower case: `Level` was never found, "is required", and `level` was "not a key")
-        raise ValueError(f"{target}'s option names must be in lower case, as a config's keys are read: "
+        # (a config's keys are read in lower case: `Watts` was never found, "is required", and `watts` "not a key";
+        # one with a default is left as it was: it runs at its default, as it always did)
+        raise ValueError(f"{target}'s required option names must be in lower case, as a config's keys are read: "
                          f"{', '.join(upper)}")
     missing = [name for name in REQUIRED_METHODS if getattr(cls, name) is getattr(Equipment, name)]
     if missing:

@@ -108,6 +108,8 @@ def build_equipments(cp: configparser.ConfigParser, reader: SectionReader,
         except EquipmentBuildError as exc:
             reader.problems.append(ConfigProblem(name, exc.key, str(exc) + _seed_relay_hint(cp, name, cls, exc)))
         except Exception as exc:  # a user's class failing to build: a config problem, not a traceback (exit 1)
+            if cls.__module__.startswith("equipments."):
+                raise  # (a built-in class says its failures as EquipmentBuildError: anything else is a bug of ours)
             reader.problems.append(ConfigProblem(name, None, f"{cls.__module__}:{cls.__qualname__} failed to build "
                                                  f"this load: {type(exc).__name__}: {exc}"))
     return built
