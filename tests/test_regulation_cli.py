@@ -200,6 +200,9 @@ def test_check_judges_relays_only_on_the_load_classes(tmp_path: Path, loads: str
         "from equipments.base import Equipment\nfrom equipments.constant import ConstantEquipment\n"
         "from equipments.variable import VariableEquipment\n"
         "class Bare(Equipment):\n    KIND = 'bare'\n    @property\n    def max_power_w(self): return 500.0\n"
+        "    def command_for(self, watts): raise NotImplementedError\n"  # (every load class has the four: registry)
+        "    def increase_power_by(self, watts, now): return watts\n"
+        "    def decrease_power_by(self, watts, now): return 0.0\n"
         "class Pwm(VariableEquipment):\n    KIND = 'pwm'\n"
         "class Pool(ConstantEquipment):\n    KIND = 'pool'\n")
     config = write_config(tmp_path, ("radiator",), algorithm="closed_loop")

@@ -23,13 +23,28 @@ class DwellRelay(ConstantEquipment):
     OPTIONS = tuple(o for o in ConstantEquipment.OPTIONS if o.name != "min_off_s")
 
 
-class Bare(Equipment):
+class Drawn:
+    """What every load class implements (the allocation calls it): a user's class has it too (equipments.registry)."""
+
+    max_power_w = 500.0
+
+    def command_for(self, watts: float) -> tuple[object, float]:
+        raise NotImplementedError  # (the grid is built, never replayed: a user's class is not simulated)
+
+    def increase_power_by(self, watts: float, now: float) -> float | None:
+        return watts
+
+    def decrease_power_by(self, watts: float, now: float) -> float | None:
+        return 0.0
+
+
+class Bare(Drawn, Equipment):
     """A user's load that is no relay (nor a variable load)."""
 
     KIND = "bare"
 
 
-class OnPayload(Equipment):
+class OnPayload(Drawn, Equipment):
     """A user's load that is no relay, with a `json_on` of its own."""
 
     KIND = "on_payload"
