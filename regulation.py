@@ -242,9 +242,10 @@ def _clock_said(settings: Any) -> str:
     # and nothing said which zone PySEB reads its hours in)
     from datetime import datetime
 
-    now = datetime.now(settings.tzinfo).astimezone(settings.tzinfo)
-    offset = f"{now:%z}"
-    there = f"now {now:%H:%M} there (UTC{offset[:3]}:{offset[3:]})"
+    from values.local_time import offset_hhmm
+
+    now = datetime.now().astimezone(settings.tzinfo)  # (tzinfo None: this machine's zone)
+    there = f"now {now:%H:%M} there (UTC{offset_hhmm(now.utcoffset())})"
     hours = "midnight and the daily hours (check_at...) in"
     if settings.evaluate.timezone:
         return f"{hours} {settings.evaluate.timezone} ([evaluate] timezone), {there}"

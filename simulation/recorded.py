@@ -7,7 +7,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from simulation.recorded_house import below_zero_note
 from simulation.recorded_loads import loads_note
 from simulation.trace import Trace, TraceError
 from values.durations import spoken_duration
+from values.local_time import offset_hhmm
 
 __all__ = ["RecordingFactory", "trace_from_record"]
 
@@ -142,11 +143,6 @@ def _check_one_day(day: RecordedDay) -> None:
                          "under one header?): the daemon writes one file a day; give each day as its own file")
 
 
-def _utc_offset(offset: timedelta | None) -> str:
-    minutes = int((offset or timedelta()).total_seconds() // 60)
-    return f"UTC{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-
-
 def _check_zone(day: RecordedDay, tz: tzinfo | None) -> None:
     """Refuse a day recorded at another UTC offset than the replay's zone gives it (the config's timezone, else
     this machine's): its clock times, its daylight and the regulator's midnight would all be off by the
@@ -168,9 +164,9 @@ def _check_zone(day: RecordedDay, tz: tzinfo | None) -> None:
         zone_like = "timezone = UTC" if not recorded else "the zone of the machine that recorded it"
         fix = (f"if {tz} is not the house's zone, set [evaluate] timezone to it; if it is, the daemon recorded this "
                "day at its machine's zone (its config set no timezone: set it there), and the day replays with one "
-               f"at {_utc_offset(recorded)} ({zone_like}, in a copy of this config)")
-    raise TraceError(f"{day.path}: recorded at {_utc_offset(recorded)} (the recording daemon's clock), replayed at "
-                     f"{_utc_offset(here)} ({zone}): its times of day and its midnight would be "
+               f"at UTC{offset_hhmm(recorded)} ({zone_like}, in a copy of this config)")
+    raise TraceError(f"{day.path}: recorded at UTC{offset_hhmm(recorded)} (the recording daemon's clock), replayed at "
+                     f"UTC{offset_hhmm(here)} ({zone}): its times of day and its midnight would be "
                      f"off by the difference; {fix}")
 
 

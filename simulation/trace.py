@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from simulation.trace_cells import TraceError, cell_watts, csv_rows, has_decimal_comma, separator_of
+from values.local_time import offset_hhmm
 from values.text import NotText, windows_text
 
 # A time of day on the command line (--from, --to, the demo's --start): ASCII digits only (int() and float() took
@@ -163,18 +164,12 @@ def _clock_change_hint(previous: float, at: float, step_s: float | None, tz: tzi
         return ""
     hours = before.total_seconds() / 3600
     # (Etc/GMT-1 is UTC+01:00: the POSIX sign; a zone of whole hours only)
-    offsets = f"its times with their UTC offset (...T03:00:00{_hhmm(before)})"
+    offsets = f"its times with their UTC offset (...T03:00:00{offset_hhmm(before)})"
     what = (f"Set [evaluate] timezone to the logger's own fixed zone in the config you replay with (Etc/GMT"
-            f"{-int(hours):+d} is UTC{_hhmm(before)}), or write {offsets}" if hours == int(hours) and hours
+            f"{-int(hours):+d} is UTC{offset_hhmm(before)}), or write {offsets}" if hours == int(hours) and hours
             else f"Write {offsets}")
-    return (f"; the house's clock changes here (UTC{_hhmm(before)} to UTC{_hhmm(after)}) and the trace's times do not "
-            f"follow it: a logger that ignores summer time? {what}")
-
-
-def _hhmm(offset: timedelta) -> str:
-    """A UTC offset as +HH:MM."""
-    minutes = int(offset.total_seconds() // 60)
-    return f"{'+' if minutes >= 0 else '-'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    return (f"; the house's clock changes here (UTC{offset_hhmm(before)} to UTC{offset_hhmm(after)}) and the trace's "
+            f"times do not follow it: a logger that ignores summer time? {what}")
 
 
 def _check_one_day(name: str, times: np.ndarray, step_s: float, line_of_row: array[int], tz: tzinfo | None) -> int:

@@ -8,7 +8,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from values.local_time import DailyTime, crossed, day_start_iso, hour, next_local_midnight, next_occurrence
+from values.local_time import (
+    DailyTime,
+    crossed,
+    day_start_iso,
+    hour,
+    next_local_midnight,
+    next_occurrence,
+    offset_hhmm,
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -55,3 +63,12 @@ def test_a_day_s_start_is_its_roll_moment_with_its_offset(zone: str, day: date, 
     assert day_start_iso(day, tz) == iso
     eve = datetime.combine(day - timedelta(days=1), time(12), tz).timestamp()
     assert datetime.fromisoformat(iso).timestamp() == next_local_midnight(eve, tz)
+
+
+@pytest.mark.parametrize(("offset", "said"), [
+    (None, "+00:00"), (timedelta(hours=2), "+02:00"), (timedelta(hours=5, minutes=45), "+05:45"),
+    (timedelta(hours=-3, minutes=-30), "-03:30"),
+])
+def test_a_utc_offset_is_written_as_iso_8601_writes_it(offset: timedelta | None, said: str) -> None:
+    # (one writer for the trace's and the recorded day's messages and --check's clock line, which had one each)
+    assert offset_hhmm(offset) == said

@@ -115,3 +115,9 @@ def parse_span(text: str) -> tuple[time, time]:
     if start == end:
         raise ValueError(f"start and end are the same in {text!r}: leave it empty for 'any time'")
     return start, end
+
+
+def offset_hhmm(offset: timedelta | None) -> str:
+    """A UTC offset as +HH:MM (None: +00:00), as ISO 8601 writes it after a time."""
+    minutes = int((offset or timedelta()).total_seconds() // 60)
+    return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
