@@ -37,22 +37,39 @@ def matplotlib_missing() -> str:
     return hint
 
 
-def output_file(text: str) -> Path:
-    """argparse `type` for a file a command writes at its end (--log, --plot): the path, if its folder is one. A
-    folder missing was found after the whole day's replay, as a bare "[Errno 2] No such file or directory"."""
-    if Path(text).is_dir():  # (`--log logs/`: found only when the day's replay was done, as "Is a directory")
+def output_file_folder_later(text: str) -> Path:
+    """argparse `type` for a file a command writes at its end (--log, --plot): the path, if it is no folder and its
+    folder no file (`--log logs/` was found only when the day's replay was done, as "Is a directory"). A folder that
+    does not exist is for the caller to judge once the whole command line is read, by `missing_folder` (replay's
+    `--record DIR` makes its folder: `--log DIR/steps.csv` beside the day is fine); it was found after the whole
+    day's replay, as a bare "[Errno 2] No such file or directory"."""
+    if Path(text).is_dir():
         raise argparse.ArgumentTypeError(f"{text} is a folder: name a file in it")
     folder = Path(text).parent  # ("steps.csv": the current folder, ".")
-    if not folder.exists():
-        raise argparse.ArgumentTypeError(f"{text}: no folder {folder}: make it (mkdir -p {folder}) or name a file in "
-                                         "one that is")
-    if not folder.is_dir():
+    if folder.exists() and not folder.is_dir():
         raise argparse.ArgumentTypeError(f"{text}: {folder} is a file, not a folder")
     return Path(text)
 
 
+def missing_folder(path: Path) -> str | None:
+    """What to say of an output `path` whose folder does not exist; None when it does."""
+    folder = path.parent
+    if folder.exists():
+        return None
+    return f"{path}: no folder {folder}: make it (mkdir -p {folder}) or name a file in one that is"
+
+
 def plot_file(text: str) -> Path:
     """argparse `type` for --plot: the path, if its extension names a format matplotlib writes."""
+    path = plot_file_folder_later(text)
+    missing = missing_folder(path)
+    if missing is not None:
+        raise argparse.ArgumentTypeError(missing)
+    return path
+
+
+def plot_file_folder_later(text: str) -> Path:
+    """`plot_file` but for a folder that does not exist yet (see output_file_folder_later)."""
     suffix = Path(text).suffix.lower().lstrip(".")
     if suffix not in PLOT_FORMATS:
         what = f"'.{suffix}' is not a format --plot writes" if suffix else "no image format in the name"
@@ -60,7 +77,7 @@ def plot_file(text: str) -> Path:
         raise argparse.ArgumentTypeError(f"{text}: {what}; end it with one of {formats}")
     if importlib.util.find_spec("matplotlib") is None:  # (found, not imported: that takes a second)
         raise argparse.ArgumentTypeError(f"{text}: drawing {matplotlib_missing()}")
-    return output_file(text)
+    return output_file_folder_later(text)
 
 
 class PlotUnavailable(RuntimeError):

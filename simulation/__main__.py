@@ -12,7 +12,7 @@ from pathlib import Path
 from settings.version import PYSEB_VERSION
 from shell.deps import dependency_problem
 from shell.output_file import overwritten_input
-from shell.plot_file import output_file, plot_file
+from shell.plot_file import missing_folder, output_file_folder_later, plot_file_folder_later
 from simulation.log_clock import ReplayClock
 from simulation.tune_cli import SIM_CONFIG_HELP, SIM_CONFIG_NEEDS, add_report_parser, add_tune_parser
 from values.number_options import decimal_option
@@ -51,8 +51,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="end time of day (default: trace end; a minute after it or less: its end)")
     rep.add_argument("--period", type=decimal_option, metavar="S",
                      help="meter period, s (default [simulation] period, 2)")
-    rep.add_argument("--plot", type=plot_file, metavar="PNG", help="draw the day (needs matplotlib)")
-    rep.add_argument("--log", type=output_file, metavar="CSV", help="write one row per period")
+    # (their folder judged once --record is known: it makes its folder, and a --log beside the day is fine)
+    rep.add_argument("--plot", type=plot_file_folder_later, metavar="PNG", help="draw the day (needs matplotlib)")
+    rep.add_argument("--log", type=output_file_folder_later, metavar="CSV", help="write one row per period")
     # Also after the subcommand, where the replay's other options are (SUPPRESS: absent, it leaves the
     # top-level count alone).
     rep.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
@@ -60,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
                           "-vv: their reasoning)")
     rep.add_argument("--record", type=Path, metavar="DIR",
                      help="record the replay's decisions as the daemon does (pyseb-DAY.csv.gz in DIR)")
+    rep.set_defaults(own_parser=rep)  # (for a refusal of what needs the whole command line: _outputs_have_folders)
     add_tune_parser(sub)
     add_report_parser(sub)
     demo = sub.add_parser("demo", help="live demo: private broker, virtual devices, the real daemon",
@@ -175,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; the exit code (2 for a user's error, 130 on Ctrl-C)."""
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "replay":
+        _outputs_have_folders(args.own_parser, args)
     from shell.stop_signals import hangups_as_interrupt
 
     try:
@@ -185,6 +189,17 @@ def main(argv: list[str] | None = None) -> int:
         # (also while numpy is imported, seconds on a Pi Zero: it was a traceback ending in one of numpy's modules)
         print("\ninterrupted: everything started was stopped", file=sys.stderr)
         return 130
+
+
+def _outputs_have_folders(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse, as argparse refuses a bad value (exit 2), a replay's --log or --plot whose folder does not exist, unless
+    it is the --record folder, which the replay makes (`--record june --log june/steps.csv` was refused for a folder
+    the same command was about to make)."""
+    record = args.record.resolve() if args.record is not None else None
+    for option, path in (("--log", args.log), ("--plot", args.plot)):
+        missing = missing_folder(path) if path is not None else None
+        if missing is not None and path.parent.resolve() != record:
+            parser.error(f"argument {option}: {missing}")
 
 
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:

@@ -58,3 +58,32 @@ def test_an_output_that_is_a_folder_is_refused(tmp_path: Path, capsys: pytest.Ca
     out, err = capsys.readouterr()
     assert f"argument {option}: {folder} is a folder: name a file in it" in err
     assert out == "" and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("option", "name"), [("--log", "steps.csv"), ("--plot", "day.png")])
+def test_an_output_in_the_folder_record_makes_is_taken(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       option: str, name: str) -> None:
+    """`--record june --log june/steps.csv` was refused as a folder that does not exist, which the same command was
+    about to make."""
+    config = write_config(tmp_path, "ecs = variable")
+    trace = write_trace(tmp_path, [(3000, 500)] * 10)
+    folder = tmp_path / "june"
+    assert main(["replay", str(trace), "-c", str(config), "--record", str(folder), option, str(folder / name)]) == 0
+    assert (folder / name).is_file()
+    assert [path.name for path in folder.iterdir() if path.name.startswith("pyseb-")], "the day was recorded too"
+
+
+@pytest.mark.parametrize("output", ["june/more/steps.csv", "july/steps.csv"])
+def test_an_output_in_another_missing_folder_is_still_refused_with_record(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], output: str) -> None:
+    """--record makes its own folder only: a --log in a folder under it, or elsewhere, that does not exist is refused
+    before anything runs, as without --record."""
+    config = write_config(tmp_path, "ecs = variable")
+    trace = write_trace(tmp_path, [(3000, 500)] * 10)
+    log = tmp_path / output
+    with pytest.raises(SystemExit) as exited:
+        main(["replay", str(trace), "-c", str(config), "--record", str(tmp_path / "june"), "--log", str(log)])
+    assert exited.value.code == 2
+    out, err = capsys.readouterr()
+    assert f"python3 -m simulation replay: error: argument --log: {log}: no folder {log.parent}: make it" in err
+    assert out == "" and not (tmp_path / "june").exists()

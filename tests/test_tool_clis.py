@@ -80,14 +80,14 @@ OTHER_TYPES = {None, Path}
 def test_the_number_options_listed_are_every_one() -> None:
     """An option added with a type of its own is listed above, and so checked below; float and int read
     '0_5' as 5 and full-width digits as ASCII ones, and are used by no option."""
-    from shell.plot_file import output_file, plot_file
+    from shell.plot_file import output_file_folder_later, plot_file, plot_file_folder_later
 
     found = set()
     for tool, build in TOOLS.items():
         for command, sub in subcommands(build()).items():
             for action in sub._actions:
                 assert action.type not in (float, int), f"{tool} {command} {action.option_strings}: type={action.type}"
-                if action.type not in OTHER_TYPES | {plot_file, output_file}:
+                if action.type not in OTHER_TYPES | {plot_file, plot_file_folder_later, output_file_folder_later}:
                     found.add((tool, command, action.option_strings[-1]))
     assert found == set(NUMBER_CASES)
 
