@@ -56,3 +56,17 @@ def test_the_utf8_mark_is_written_down_once() -> None:
                for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
                if isinstance(node, ast.Constant) and node.value == codecs.BOM_UTF8]
     assert written == []
+
+
+@pytest.mark.parametrize("data", [FRENCH.encode("utf-16-le"), FRENCH.encode("utf-16-be"), "t".encode("utf-16-le"),
+                                  ("time,pv\n" * 3 + "\U0001f600").encode("utf-16-le")])
+def test_utf16_without_its_mark_is_told_by_its_first_characters(data: bytes) -> None:
+    with pytest.raises(NotText, match="UTF-16"):
+        windows_text(data, refuse_utf16=True)
+
+
+@pytest.mark.parametrize("data", [b"\x00\x00\x00\x18ftypmp42", b"\x1f\x00\x8b\x08\x00\xff\xfe\x01", b"\x00"])
+def test_a_binary_file_with_a_nul_at_its_start_is_not_said_to_be_utf16(data: bytes) -> None:
+    """A NUL among the first two bytes was said to be UTF-16, telling the owner to save a binary file as UTF-8."""
+    with pytest.raises(NotText, match=r"^not a text file \(a NUL byte at byte [01]\)$"):
+        windows_text(data, refuse_utf16=True)
