@@ -1,6 +1,8 @@
 """The import guard at the first reading of an import (core/import_guard.py, `ImportGuard.due`): it counts what the
-variable loads cannot give back, but sheds nothing on its own. The test house of tests/controller_house.py:
-a 1000 W radiator, then a 300 W relay (`small`); an export setpoint of 20 W; the guard 100 W for 20 s."""
+variable loads cannot give back, but sheds nothing on its own unless that alone fills the count and the relays the
+rule switches off at that decision do not answer it (after a gap between readings like the one before). The test
+house of tests/controller_house.py: a 1000 W radiator, then a 300 W relay (`small`); an export setpoint of 20 W; the
+guard 100 W for 20 s."""
 
 from __future__ import annotations
 
@@ -77,3 +79,84 @@ def test_a_step_after_a_small_import_counts_only_what_the_heater_cannot_give_bac
     house.read()  # the heater at 0 W, 250 W of import: 1000 W.s, short of the guard's 2000
     assert watts(h, "ecs") == 0 and h.last(RADIATOR) == "ON"
     assert h.reg.controller is not None and h.reg.controller.guard_sheds == 0
+
+
+def the_radiator_on_for_two_readings(tmp_path: Path, *loads: str) -> House:
+    """`loads` (the radiator first), the radiator on with 20 W exported and read twice at the meters' pace: the
+    gap between readings is known, as it is all day long."""
+    h = closed_loop(tmp_path, *loads)
+    house = House(h, base_w=300, pv_w=300 + 1000 + 20)
+    house.read()
+    house.read()
+    assert h.last(RADIATOR) == "ON"
+    return house
+
+
+def test_an_import_nothing_answers_is_shed_at_its_first_reading(tmp_path: Path) -> None:
+    # A 2.2 kW oven comes on under the radiator, held by its 600 s, nothing to give back: 1100 W of import, 2200 W.s
+    # at its first reading, a whole count, and neither the rule nor a heater answers any of it. Waiting for the next
+    # reading imported it again (at each of an oven's bursts, the tank full).
+    house = the_radiator_on_for_two_readings(tmp_path, "radiator")
+    h = house.h
+    house.base_w = 300 + 1120
+    house.read()
+    assert h.last(RADIATOR) == "OFF"
+    assert h.reg.controller is not None and h.reg.controller.guard_sheds == 1
+
+
+def test_a_first_reading_short_of_the_count_still_waits(tmp_path: Path) -> None:
+    # 800 W of import nothing answers: 1600 W.s at the first reading, under the guard's 2000: the next reading sheds.
+    house = the_radiator_on_for_two_readings(tmp_path, "radiator")
+    h = house.h
+    house.base_w = 300 + 820
+    house.read()
+    assert h.last(RADIATOR) == "ON"
+    house.read()
+    assert h.last(RADIATOR) == "OFF"
+
+
+def test_a_first_reading_the_heater_answers_sheds_nothing(tmp_path: Path) -> None:
+    # The radiator held, the heater at 1900 W: a step to 2100 W of import (4200 W.s, a whole count were it all
+    # counted). The heater gives back its 1900 W at this decision; the 200 W it cannot answer count (400 W.s): no
+    # shed, the next readings judge what is left.
+    h = closed_loop(tmp_path, "radiator", "ecs")
+    house = House(h, base_w=300, pv_w=300 + 1000 + 1900 + 20)
+    house.read()
+    house.read()
+    assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 1900
+    house.base_w += 2000 + 20 + 100  # 2100 W of import: 4200 W.s
+    house.read()
+    assert watts(h, "ecs") == 0 and h.last(RADIATOR) == "ON"
+    assert h.reg.controller is not None and h.reg.controller.guard_sheds == 0
+
+
+def test_an_import_first_seen_after_lost_readings_waits_a_reading_even_with_the_pace_known(tmp_path: Path) -> None:
+    # As test_an_import_first_seen_after_lost_readings_is_shed_a_reading_later, the pace of the readings known
+    # before: 1100 W of import first seen 8 s after the last reading (three lost) may have begun just before it.
+    house = the_radiator_on_for_two_readings(tmp_path, "radiator")
+    h = house.h
+    house.base_w = 300 + 1120
+    house.read(dt_s=8.0)
+    assert h.last(RADIATOR) == "ON"
+    house.read()
+    assert h.last(RADIATOR) == "OFF"
+
+
+def test_the_guard_sheds_the_lowest_relay_whose_watts_end_the_import(tmp_path: Path) -> None:
+    # The radiator (1000 W) and the small relay (300 W) both held: 900 W of import. The small relay shed first left
+    # 600 W of import and the radiator was shed a reading later anyway, the small relay resting its min_off_s where it
+    # fitted; the radiator alone ends it, and the small relay stays on.
+    house = the_radiator_on_for_two_readings(tmp_path, "radiator", "small")
+    h = house.h
+    house.pv_w += 300
+    house.read()
+    house.read()
+    assert h.last(RADIATOR) == "ON" and h.last(SMALL) == "1"
+    house.base_w += 920  # 900 W of import: 1800 W.s, short of the count at the first reading
+    house.read()
+    assert h.last(RADIATOR) == "ON" and h.last(SMALL) == "1"
+    house.read()
+    assert h.last(RADIATOR) == "OFF" and h.last(SMALL) == "1"
+    assert h.reg.controller is not None and h.reg.controller.guard_sheds_by == {"radiator": 1}
+    house.read()  # 100 W exported: nothing more to shed
+    assert h.last(SMALL) == "1" and h.reg.controller.guard_sheds_by == {"radiator": 1}
