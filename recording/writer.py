@@ -11,6 +11,7 @@ import queue
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, tzinfo
 from itertools import groupby
 from pathlib import Path
@@ -71,6 +72,14 @@ class DayRecorder:
     def add(self, record: DecisionRecord) -> None:
         """A decision listener: keep the record for the next batch."""
         self._pending.append(record)
+
+    def clock_stepped_forward(self, step_s: float) -> None:
+        """The wall clock jumped forward by `step_s` (NTP setting a Pi's clock): the decisions not handed over yet
+        were stamped that much behind, and are dated on the new clock. A Pi booted on 1970 (no clock chip, no
+        fake-hwclock) wrote its first minutes into pyseb-1970-01-01.csv.gz, lost to the day they belong to (NTP
+        sets the clock within the first batch's `flush_interval` as a rule; a batch already handed over stays as
+        it was)."""
+        self._pending = [replace(record, time_s=record.time_s + step_s) for record in self._pending]
 
     def tick(self, now: float) -> None:
         """Hand the batch over when `flush_interval_s` has passed (`now` on any steady clock)."""

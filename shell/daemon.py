@@ -195,6 +195,8 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
             log.warning("the clock jumped forward by %s (NTP setting it, or set by hand): the meters' readings keep "
                         "their ages; timed forces and relay dwells end that much earlier", spoken_duration(step_s))
             self.reg.clock_stepped_forward(step_s)
+            if self.recorder is not None:
+                self.recorder.clock_stepped_forward(step_s)  # (its pending decisions, stamped on the old clock)
 
     def _on_message(self, event: Message) -> None:
         if event.retained and event.topic in self._live_only:
