@@ -240,6 +240,7 @@ def _print_check(config: str, settings: Any) -> None:
 def _clock_said(settings: Any) -> str:
     # (a Pi image left on UTC rolled the day and ran the 01:00 check an hour or two off what a French owner expected,
     # and nothing said which zone PySEB reads its hours in)
+    import os
     from datetime import datetime
 
     from values.local_time import offset_hhmm
@@ -249,7 +250,12 @@ def _clock_said(settings: Any) -> str:
     hours = "midnight and the daily hours (check_at...) in"
     if settings.evaluate.timezone:
         return f"{hours} {settings.evaluate.timezone} ([evaluate] timezone), {there}"
-    return f"{hours} this machine's zone, {now.tzname()}, {there}; to name one, [evaluate] timezone (Europe/Paris...)"
+    said = f"{hours} this machine's zone, {now.tzname()}, {there}; to name one, [evaluate] timezone (Europe/Paris...)"
+    # (the zone said was this shell's TZ, which a service started by systemd does not have: it reads /etc/localtime)
+    shell_tz = os.environ.get("TZ")
+    if shell_tz:
+        said += f"; read with this shell's TZ={shell_tz}, which a service started by systemd does not have"
+    return said
 
 
 def _not_persistent(settings: Any) -> str:

@@ -374,3 +374,17 @@ def test_check_says_which_zone_the_daily_hours_are_read_in(tmp_path: Path, zone_
     assert f"  clock:       midnight and the daily hours (check_at...) {said}" in line, line
     assert re.search(r"now \d\d:\d\d there \(UTC[+-]\d\d:\d\d\)", line), line
     assert ("to name one, [evaluate] timezone (Europe/Paris...)" in line) is (zone_line == ""), line
+    # (the zone of this shell's TZ: a service started by systemd has none, and reads /etc/localtime)
+    assert (f"read with this shell's TZ={machine_zone}, which a service started by systemd does not have" in line) \
+        is (zone_line == ""), line
+
+
+def test_check_says_nothing_of_a_tz_the_shell_does_not_have(tmp_path: Path) -> None:
+    config = write_config(tmp_path, ("ecs",))
+    config.write_text(config.read_text().replace("timezone = Europe/Paris", ""))
+    env = {key: value for key, value in os.environ.items() if key != "TZ"}
+    result = subprocess.run([sys.executable, str(ROOT / "regulation.py"), "-c", str(config), "--check"],
+                            capture_output=True, text=True, timeout=30, env=env)
+    assert result.returncode == 0, result.stderr
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("  clock:")]
+    assert "in this machine's zone" in line and "TZ=" not in line, line
