@@ -6,9 +6,6 @@ from core.control_params import ControlParams
 
 # With import_guard_time 0, an import over the level is forgotten after this many readings in a row at or under it.
 FORGET_AFTER = 2
-# A gap between two readings up to this many times the one before is the meters' pace: no reading was lost between
-# them (a PZEM's 2 s read 2-3 s apart by Wi-Fi), and an import first seen then began within that gap.
-PACE_RATIO = 1.5
 
 
 class ImportGuard:
@@ -24,11 +21,6 @@ class ImportGuard:
         # over it was counted (FORGET_AFTER of them, or a shed: none remembered, as a count drains).
         self._quiet = FORGET_AFTER
         self._seen: tuple[float, float] | None = None  # (grid watts, time) at the last decision
-        # The last reading was the first of an import after an export, at the meters' pace, and alone filled the
-        # count: not due on its own (the relays free to go off may answer it at that decision), due if they do not
-        # (ClosedLoop.decide judges).
-        self.first_reading_full = False
-        self._gap_s: float | None = None  # the gap between the last two readings (None: not known yet)
 
     def due(self, grid_w: float, now: float, give_back_w: float, relays_on: bool = True) -> bool:
         """True when the import has gone on long enough to shed a relay against its dwell: once the energy
@@ -43,11 +35,7 @@ class ImportGuard:
         now). The first reading of an import after an export, with nothing counted before it, sheds nothing
         on its own, however much it counts: when the import began within the time since the last reading
         (up to ControlParams.max_gap_s after lost readings) is unknown, and the relays free to go off answer it at
-        this very decision. Unless it comes at the meters' pace (a gap up to PACE_RATIO times the one before: the
-        import began within one meter period) and fills the count on its own: then `first_reading_full` says so,
-        and the controller sheds at once if neither the rule's offs at that decision nor the continuous loads
-        answer it (ClosedLoop.decide). A 2.2 kW oven coming on under a 1500 W relay held by its dwell, the tank
-        full, imported 800 W for one more reading at each of its bursts.
+        this very decision.
 
         Then each reading over the level adds its import for the time since the last; one at or under the
         level takes back what a reading at the level would add, rather than emptying the count: an import
@@ -61,10 +49,8 @@ class ImportGuard:
         at or under it between them or not (one in between took the second for a first, and a hob pulsing 1 kW
         every other reading was never shed: the stricter setting was the laxer); two in a row forget the import."""
         level_w, full_ws = self.params.import_guard_w, self.params.import_guard_w * self.params.import_guard_s
-        self.first_reading_full = False
         last, self._seen = self._seen, (grid_w, now)
         held_s = 0.0 if last is None else min(max(0.0, now - last[1]), self.params.max_gap_s)  # (stepped back: 0)
-        gap_before_s, self._gap_s = self._gap_s, (held_s if last is not None else None)
         # (the first reading of an import after an export, with nothing counted before it, sheds nothing on its
         # own; an import that alternates with an export keeps its count, and is shed)
         nothing_counted = self._import_ws == 0 if full_ws > 0 else self._quiet >= FORGET_AFTER
@@ -88,8 +74,6 @@ class ImportGuard:
             # (with import_guard_time 0 an import is remembered over one reading under the level, not two: a blip
             # minutes after another is a first again, not a shed against the dwell)
             self._quiet = min(self._quiet + 1, FORGET_AFTER)
-        self.first_reading_full = (first and full_ws > 0 and grid_w > level_w and self._import_ws >= full_ws
-                                   and gap_before_s is not None and 0 < held_s <= PACE_RATIO * gap_before_s)
         return grid_w > (level_w if full_ws == 0 else 0) and self._import_ws >= full_ws and not first
 
     def clock_stepped_forward(self, step_s: float) -> None:

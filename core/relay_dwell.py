@@ -21,6 +21,11 @@ MAX_BACKOFF_S = 1800.0
 # on the cloudy day).
 BACKOFF_ON_DELAY_S = 60.0
 BACKOFF_ON_DELAY_SHARE = 0.5
+# A guard shed whose import came from production's fall rather than the house's rise (a cloud, not an appliance's
+# burst) takes the row this far at most: its rest is min_off_s doubled once and the minute of cover, never the
+# longer back-off meant for an appliance that cycles (a relays-only house on Payerne 06-29 kept both relays off for
+# 16 minutes of 2 kW export after three clouds in a row).
+CLOUD_SHEDS_MAX = 2
 # A load of unknown power measured too big for the surplus at its trial, and shed, is measured again once this
 # much later: one reading cannot tell its watts from a burst of the house at that very reading (an appliance's
 # inrush, a meter's glitch), and a 500 W plug believed at 2500 W stayed off all day with 700 W exported. Measured
@@ -62,9 +67,9 @@ class RelayClock:
         self.on = on
 
     def switched(self, on: bool, now: float, min_on_s: float, trial: bool = False, guard_shed: bool = False,
-                 trial_w: float | None = None) -> None:
-        """The rule switched it to `on` at `now` (`guard_shed`: off by the import guard, against its dwell; `trial_w`:
-        a trial's figure, see the field)."""
+                 trial_w: float | None = None, cloud: bool = False) -> None:
+        """The rule switched it to `on` at `now` (`guard_shed`: off by the import guard, against its dwell, `cloud`:
+        for an import production's fall made; `trial_w`: a trial's figure, see the field)."""
         if self.switched_at is not None and on != self.on:
             stretch_s = now - self.switched_at
             if stretch_s >= (min_on_s if self.on else MAX_BACKOFF_S):
@@ -73,7 +78,8 @@ class RelayClock:
         self.command_at = now  # (the stamp its command got: published at `now`)
         self.trial_w = trial_w if self.trial else None
         self.covered_since = None
-        if guard_shed:
+        # (a cloud's shed grows the row up to CLOUD_SHEDS_MAX only; a longer row, an appliance's, it leaves as it is)
+        if guard_shed and (not cloud or self.guard_sheds < CLOUD_SHEDS_MAX):
             self.guard_sheds += 1
 
     def min_off_s(self, min_off_s: float) -> float:

@@ -299,22 +299,24 @@ class RelaySwitcher:
                 walk.resting.append((claim_w, clock.switched_at + clock.min_off_s(load.min_off_s)))
 
     def shed_for_guard(self, walk: RelayPass, consumption_w: float, loads: Sequence[Equipment],
-                       now: float, import_w: float = 0.0) -> float | None:
+                       now: float, import_w: float = 0.0, cloud: bool = False) -> float | None:
         """The import guard is due: switch off the lowest relay the rule wants off but its dwell holds on whose
-        watts alone answer `import_w` (the import nothing else answers at this decision); if none does, the lowest.
-        Returns the watts it drew (None: none shed)."""
+        watts alone bring `import_w` (the import nothing else answers at this decision) to the guard's level; if none
+        does, the lowest (`cloud`: the import came from production's fall, see RelayClock.switched). Returns the watts
+        it drew (None: none shed); the relay shed leaves `walk.wanted_off`, for the next shed at the same decision."""
         if not walk.wanted_off:
             return None
         # The lowest priority first, among those whose shed ends the import: a 400 W relay shed first under a 1400 W
-        # import did not end it, and the 1500 W relay before it was shed a reading later anyway, the 400 W one then
-        # off for its min_off_s where it fitted (an oven's bursts, the tank full; the relays-only house of
-        # bench/control.py on the cloudy day: 66.2 % captured, 72.9 % with this rule).
-        victim = next((load for load in reversed(walk.wanted_off) if (relay_power_w(load) or 0.0) >= import_w),
+        # import did not end it, and the 1500 W relay before it was shed anyway, the 400 W one then off for its
+        # min_off_s where it fitted (an oven's bursts, the tank full).
+        end_w = import_w - self.params.import_guard_w  # (an import at the guard's level is no more to shed for)
+        victim = next((load for load in reversed(walk.wanted_off) if (relay_power_w(load) or 0.0) >= end_w),
                       walk.wanted_off[-1])
+        walk.wanted_off.remove(victim)
         drawn_w = relay_power_w(victim) or 0.0
         on_clock = self._clocks.get(victim.name)  # (for the log: how long it had been on)
         on_since = on_clock.switched_at if on_clock is not None else None
-        if not self._switch(victim, False, 0.0, consumption_w, loads, now, guard_shed=True):
+        if not self._switch(victim, False, 0.0, consumption_w, loads, now, guard_shed=True, cloud=cloud):
             return None
         # (INFO: the guard doing its job, several times on a day of clouds; the dwell is what it overrode)
         # (the guard's limit, not a measure: "0.56 Wh in all" read as the import measured, which the day's log showed
@@ -366,7 +368,7 @@ class RelaySwitcher:
                 and not load.measuring)
 
     def _switch(self, load: RelayEquipment, on: bool, left_w: float, consumption_w: float,
-                loads: Sequence[Equipment], now: float, guard_shed: bool = False) -> bool:
+                loads: Sequence[Equipment], now: float, guard_shed: bool = False, cloud: bool = False) -> bool:
         """Switch `load` to `on`; False when the command could not be published (nothing changed)."""
         self.learning.before_switch(load, on, consumption_w, loads)
         power_w = relay_power_w(load)
@@ -386,5 +388,5 @@ class RelaySwitcher:
             # a plug believed at 1000 W and drawing 1500 kept the heater before it 420 W short for ten minutes)
             unknown = isinstance(load, UnknownEquipment)
             self._clock(load).switched(load.is_on, now, load.min_on_s, trial=power_w is None or unknown,
-                                       guard_shed=guard_shed, trial_w=power_w if unknown else None)
+                                       guard_shed=guard_shed, trial_w=power_w if unknown else None, cloud=cloud)
         return sent

@@ -1,6 +1,7 @@
 """The import guard under the closed loop: it sheds a relay against its dwell once the import over 100 W has
 lasted 100 W x 20 s, counting only what the variable loads cannot give back, lowest priority first; a dip under
-the level takes back part of the count, an import nothing could answer stores no shed; a shed says so at INFO.
+the level takes back part of the count, an import nothing could answer stores no shed; a shed says so at INFO;
+as many relays as the import needs are shed at one decision.
 The first reading of an import: test_import_guard_first_reading. The test house: tests/controller_house.py."""
 
 from __future__ import annotations
@@ -45,21 +46,37 @@ def test_a_small_import_must_last_the_whole_guard_time(tmp_path: Path) -> None:
     assert h.last(RADIATOR) == "OFF"
 
 
-def test_the_guard_sheds_the_lowest_priority_first(tmp_path: Path) -> None:
+def test_the_guard_sheds_the_lowest_priority_first_and_as_many_as_the_import_needs(tmp_path: Path) -> None:
     h = closed_loop(tmp_path, "radiator", "small")
     house = House(h, base_w=300, pv_w=300 + 1300 + 20)
     house.read()
     assert h.last(RADIATOR) == "ON" and h.last(SMALL) == "1"
     house.pv_w = 300  # 1300 W of import, both held by their minimum on time
     # No variable load to give any of it back: it counts from the first reading, 2600 W.s (2000 kept: the
-    # guard's whole count), but a first reading sheds nothing on its own...
+    # guard's whole count), but a first reading sheds nothing on its own (the pace of the readings not known yet)...
     house.read()
     assert h.last(SMALL) == "1" and h.last(RADIATOR) == "ON"
-    house.read()  # ...the second does: one shed, the small relay, last in priority
+    # ...the second does: the small relay, last in priority (neither alone ends the import), then the radiator for
+    # the 1000 W it leaves, at the same reading (one a reading imported 1000 W for a reading more)
+    house.read()
+    assert h.last(SMALL) == "0" and h.last(RADIATOR) == "OFF"
+    assert h.reg.controller is not None and h.reg.controller.guard_sheds_by == {"small": 1, "radiator": 1}
+    assert h.reg.controller.guard_sheds == 2
+
+
+def test_the_guard_sheds_no_more_than_the_import_needs(tmp_path: Path) -> None:
+    # 350 W of import under both held relays: the small relay's 300 W leave 50 W, under the guard's level; the
+    # radiator stays on (shed for covering the whole 350 W, it left 650 W exported for its min_off_s).
+    h = closed_loop(tmp_path, "radiator", "small")
+    house = House(h, base_w=300, pv_w=300 + 1300 + 20)
+    house.read()
+    house.pv_w = 300 + 1300 - 350
+    for _ in range(12):
+        house.read()
+        if h.last(SMALL) == "0":
+            break
     assert h.last(SMALL) == "0" and h.last(RADIATOR) == "ON"
     assert h.reg.controller is not None and h.reg.controller.guard_sheds_by == {"small": 1}
-    house.read()  # 1000 W more for 2 s: as much again, the radiator
-    assert h.last(RADIATOR) == "OFF" and h.reg.controller.guard_sheds_by == {"small": 1, "radiator": 1}
 
 
 def test_an_import_dipping_under_the_guard_level_every_other_reading_still_reaches_the_guard(tmp_path: Path) -> None:

@@ -1,8 +1,6 @@
 """The import guard at the first reading of an import (core/import_guard.py, `ImportGuard.due`): it counts what the
-variable loads cannot give back, but sheds nothing on its own unless that alone fills the count and the relays the
-rule switches off at that decision do not answer it (after a gap between readings like the one before). The test
-house of tests/controller_house.py: a 1000 W radiator, then a 300 W relay (`small`); an export setpoint of 20 W; the
-guard 100 W for 20 s."""
+variable loads cannot give back, but sheds nothing on its own. The test house of tests/controller_house.py:
+a 1000 W radiator, then a 300 W relay (`small`); an export setpoint of 20 W; the guard 100 W for 20 s."""
 
 from __future__ import annotations
 
@@ -92,23 +90,14 @@ def the_radiator_on_for_two_readings(tmp_path: Path, *loads: str) -> House:
     return house
 
 
-def test_an_import_nothing_answers_is_shed_at_its_first_reading(tmp_path: Path) -> None:
-    # A 2.2 kW oven comes on under the radiator, held by its 600 s, nothing to give back: 1100 W of import, 2200 W.s
-    # at its first reading, a whole count, and neither the rule nor a heater answers any of it. Waiting for the next
-    # reading imported it again (at each of an oven's bursts, the tank full).
+def test_a_first_reading_that_fills_the_count_still_waits_for_the_next(tmp_path: Path) -> None:
+    # 1100 W of import nothing answers: 2200 W.s at its first reading, a whole count. One reading may be a burst over
+    # at the next (a false shed rests the relay its min_off_s with its watts exported: 33 Wh for 1 kW, where waiting
+    # a reading imports 0.6 Wh), and with meters 8 s apart a 300 W blip would fill the count too: the next reading
+    # sheds.
     house = the_radiator_on_for_two_readings(tmp_path, "radiator")
     h = house.h
     house.base_w = 300 + 1120
-    house.read()
-    assert h.last(RADIATOR) == "OFF"
-    assert h.reg.controller is not None and h.reg.controller.guard_sheds == 1
-
-
-def test_a_first_reading_short_of_the_count_still_waits(tmp_path: Path) -> None:
-    # 800 W of import nothing answers: 1600 W.s at the first reading, under the guard's 2000: the next reading sheds.
-    house = the_radiator_on_for_two_readings(tmp_path, "radiator")
-    h = house.h
-    house.base_w = 300 + 820
     house.read()
     assert h.last(RADIATOR) == "ON"
     house.read()
@@ -128,18 +117,6 @@ def test_a_first_reading_the_heater_answers_sheds_nothing(tmp_path: Path) -> Non
     house.read()
     assert watts(h, "ecs") == 0 and h.last(RADIATOR) == "ON"
     assert h.reg.controller is not None and h.reg.controller.guard_sheds == 0
-
-
-def test_an_import_first_seen_after_lost_readings_waits_a_reading_even_with_the_pace_known(tmp_path: Path) -> None:
-    # As test_an_import_first_seen_after_lost_readings_is_shed_a_reading_later, the pace of the readings known
-    # before: 1100 W of import first seen 8 s after the last reading (three lost) may have begun just before it.
-    house = the_radiator_on_for_two_readings(tmp_path, "radiator")
-    h = house.h
-    house.base_w = 300 + 1120
-    house.read(dt_s=8.0)
-    assert h.last(RADIATOR) == "ON"
-    house.read()
-    assert h.last(RADIATOR) == "OFF"
 
 
 def test_the_guard_sheds_the_lowest_relay_whose_watts_end_the_import(tmp_path: Path) -> None:

@@ -59,6 +59,7 @@ def test_the_utf8_mark_is_written_down_once() -> None:
 
 
 @pytest.mark.parametrize("data", [FRENCH.encode("utf-16-le"), FRENCH.encode("utf-16-be"), "t".encode("utf-16-le"),
+                                  "1\u00a0234;5\n".encode("utf-16-le"),  # (a no-break space: French thousands)
                                   ("time,pv\n" * 3 + "\U0001f600").encode("utf-16-le")])
 def test_utf16_without_its_mark_is_told_by_its_first_characters(data: bytes) -> None:
     with pytest.raises(NotText, match="UTF-16"):

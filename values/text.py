@@ -34,7 +34,7 @@ def _utf16_without_mark(data: bytes) -> bool:
             text = codecs.getincrementaldecoder(codec)().decode(data[:UTF16_HEAD_BYTES])
         except UnicodeDecodeError:
             continue
-        if text and all(char.isprintable() or char in "\t\r\n" for char in text) and \
+        if text and all(char.isprintable() or char.isspace() for char in text) and \
                 2 * sum(char.isascii() for char in text) >= len(text):
             return True
     return False
