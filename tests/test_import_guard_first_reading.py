@@ -80,8 +80,8 @@ def test_a_step_after_a_small_import_counts_only_what_the_heater_cannot_give_bac
 
 
 def the_radiator_on_for_two_readings(tmp_path: Path, *loads: str) -> House:
-    """`loads` (the radiator first), the radiator on with 20 W exported and read twice at the meters' pace: the
-    gap between readings is known, as it is all day long."""
+    """`loads` (the radiator first), the radiator on with 20 W exported, read twice: the readings' pace is known, as
+    it is all day long."""
     h = closed_loop(tmp_path, *loads)
     house = House(h, base_w=300, pv_w=300 + 1000 + 20)
     house.read()
@@ -102,21 +102,6 @@ def test_a_first_reading_that_fills_the_count_still_waits_for_the_next(tmp_path:
     assert h.last(RADIATOR) == "ON"
     house.read()
     assert h.last(RADIATOR) == "OFF"
-
-
-def test_a_first_reading_the_heater_answers_sheds_nothing(tmp_path: Path) -> None:
-    # The radiator held, the heater at 1900 W: a step to 2100 W of import (4200 W.s, a whole count were it all
-    # counted). The heater gives back its 1900 W at this decision; the 200 W it cannot answer count (400 W.s): no
-    # shed, the next readings judge what is left.
-    h = closed_loop(tmp_path, "radiator", "ecs")
-    house = House(h, base_w=300, pv_w=300 + 1000 + 1900 + 20)
-    house.read()
-    house.read()
-    assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 1900
-    house.base_w += 2000 + 20 + 100  # 2100 W of import: 4200 W.s
-    house.read()
-    assert watts(h, "ecs") == 0 and h.last(RADIATOR) == "ON"
-    assert h.reg.controller is not None and h.reg.controller.guard_sheds == 0
 
 
 def test_the_guard_sheds_the_lowest_relay_whose_watts_end_the_import(tmp_path: Path) -> None:
