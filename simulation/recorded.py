@@ -3,6 +3,7 @@ daemon does (same listener, same writer)."""
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -203,6 +204,10 @@ class RecordingFactory:
         # the day in every figure): refused, as a file in place of the folder is.
         if directory.exists() and not directory.is_dir():
             raise TraceError(f"--record {directory}: not a folder")
+        if directory.is_symlink() and not directory.exists():
+            # (the recorder's mkdir failed on it, "File exists", and the whole day was replayed unrecorded)
+            raise TraceError(f"--record {directory}: a link to {os.readlink(directory)}, which does not exist: make "
+                             "that folder, or give another")
         # (an unpacked day too: `report` and `tune` take it for the day, and left it out for the replay's part)
         held = sorted(path.name for path in directory.iterdir() if DAY_FILE.match(path.name)) \
             if directory.is_dir() else []

@@ -87,3 +87,17 @@ def test_an_output_in_another_missing_folder_is_still_refused_with_record(
     out, err = capsys.readouterr()
     assert f"python3 -m simulation replay: error: argument --log: {log}: no folder {log.parent}: make it" in err
     assert out == "" and not (tmp_path / "june").exists()
+
+
+def test_a_record_folder_that_is_a_link_to_nothing_is_refused_before_the_replay(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The recorder could not make it ("File exists"): the whole day was replayed unrecorded, and the --log beside the
+    day failed at the very end (found by a review)."""
+    config = write_config(tmp_path, "ecs = variable")
+    trace = write_trace(tmp_path, [(3000, 500)] * 10)
+    link = tmp_path / "june"
+    link.symlink_to(tmp_path / "gone")
+    assert main(["replay", str(trace), "-c", str(config), "--record", str(link), "--log", str(link / "steps.csv")]) == 2
+    out, err = capsys.readouterr()
+    assert f"--record {link}: a link to {tmp_path / 'gone'}, which does not exist: make that folder" in err
+    assert "Replay of" not in out
