@@ -41,6 +41,12 @@ def relay_power_w(load: RelayEquipment) -> float | None:
     return load.max_power_w
 
 
+def watts_measured(load: RelayEquipment) -> bool:
+    """True when `relay_power_w(load)` is a relay of known watts' figure learned from its own steps, not its label: a
+    load of unknown power's figure may be another appliance's (a plug learned at 500 W drawing 2000 W)."""
+    return isinstance(load, ConstantEquipment) and load.learned_power_w is not None
+
+
 NO_WAITS: Mapping[str, str] = MappingProxyType({})  # (RelayPass.relays_wait: no relay waits)
 
 @dataclass(slots=True)
@@ -299,11 +305,12 @@ class RelaySwitcher:
                 walk.resting.append((claim_w, clock.switched_at + clock.min_off_s(load.min_off_s)))
 
     def shed_for_guard(self, walk: RelayPass, consumption_w: float, loads: Sequence[Equipment],
-                       now: float, import_w: float = 0.0, cloud: bool = False) -> float | None:
+                       now: float, import_w: float = 0.0, cloud: bool = False) -> tuple[float, bool] | None:
         """The import guard is due: switch off the lowest relay the rule wants off but its dwell holds on whose
         watts alone bring `import_w` (the import nothing else answers at this decision) to the guard's level; if none
         does, the lowest (`cloud`: the import came from production's fall, see RelayClock.switched). Returns the watts
-        it drew (None: none shed); the relay shed leaves `walk.wanted_off`, for the next shed at the same decision."""
+        it drew and whether they were measured (`watts_measured`), None when none was shed; the relay shed leaves
+        `walk.wanted_off`, for the next shed at the same decision."""
         if not walk.wanted_off:
             return None
         # The lowest priority first, among those whose shed ends the import: a 400 W relay shed first under a 1400 W
@@ -313,7 +320,7 @@ class RelaySwitcher:
         victim = next((load for load in reversed(walk.wanted_off) if (relay_power_w(load) or 0.0) >= end_w),
                       walk.wanted_off[-1])
         walk.wanted_off.remove(victim)
-        drawn_w = relay_power_w(victim) or 0.0
+        drawn_w, measured = relay_power_w(victim) or 0.0, watts_measured(victim)
         on_clock = self._clocks.get(victim.name)  # (for the log: how long it had been on)
         on_since = on_clock.switched_at if on_clock is not None else None
         if not self._switch(victim, False, 0.0, consumption_w, loads, now, guard_shed=True, cloud=cloud):
@@ -333,7 +340,7 @@ class RelaySwitcher:
         if rest_s > min_off_s:
             log.info("%s: shed by the guard (%d in a row): off for %.0f s at least", victim.name, clock.guard_sheds,
                      rest_s)
-        return drawn_w
+        return drawn_w, measured
 
     @staticmethod
     def _retry_doubted(load: UnknownEquipment, clock: RelayClock, now: float) -> None:

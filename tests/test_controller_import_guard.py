@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.controller_house import RADIATOR, SMALL, House, closed_loop, watts
+from tests.controller_house import PLUG, RADIATOR, SMALL, House, closed_loop, watts
 from tests.harness import MODE
 
 
@@ -46,22 +46,63 @@ def test_a_small_import_must_last_the_whole_guard_time(tmp_path: Path) -> None:
     assert h.last(RADIATOR) == "OFF"
 
 
-def test_the_guard_sheds_the_lowest_priority_first_and_as_many_as_the_import_needs(tmp_path: Path) -> None:
+def test_the_guard_sheds_the_lowest_priority_first_one_a_reading_on_their_labels(tmp_path: Path) -> None:
     h = closed_loop(tmp_path, "radiator", "small")
     house = House(h, base_w=300, pv_w=300 + 1300 + 20)
     house.read()
     assert h.last(RADIATOR) == "ON" and h.last(SMALL) == "1"
     house.pv_w = 300  # 1300 W of import, both held by their minimum on time
     # No variable load to give any of it back: it counts from the first reading, 2600 W.s (2000 kept: the
-    # guard's whole count), but a first reading sheds nothing on its own (the pace of the readings not known yet)...
+    # guard's whole count), but a first reading sheds nothing on its own...
     house.read()
     assert h.last(SMALL) == "1" and h.last(RADIATOR) == "ON"
-    # ...the second does: the small relay, last in priority (neither alone ends the import), then the radiator for
-    # the 1000 W it leaves, at the same reading (one a reading imported 1000 W for a reading more)
+    # ...the second does: the small relay, last in priority (neither alone ends the import). Both switched on at one
+    # reading, neither has measured watts: the next reading says what is left, not their labels.
+    house.read()
+    assert h.last(SMALL) == "0" and h.last(RADIATOR) == "ON"
+    assert h.reg.controller is not None and h.reg.controller.guard_sheds_by == {"small": 1}
+    house.read()  # 1000 W more for 2 s: as much again, the radiator
+    assert h.last(RADIATOR) == "OFF" and h.reg.controller.guard_sheds_by == {"small": 1, "radiator": 1}
+
+
+def test_relays_of_measured_watts_are_shed_together_as_the_import_needs(tmp_path: Path) -> None:
+    # Each switched on alone, each has its watts measured: under 1300 W of import the small relay goes first (neither
+    # alone ends it), then the radiator for the 1000 W it leaves, at the same reading (one a reading imported 1000 W
+    # for a reading more).
+    h = closed_loop(tmp_path, "radiator", "small")
+    house = House(h, base_w=300, pv_w=300 + 1000 + 20)
+    for _ in range(3):
+        house.read()
+    house.pv_w += 300
+    for _ in range(3):
+        house.read()
+    assert h.last(RADIATOR) == "ON" and h.last(SMALL) == "1"
+    assert h.load("radiator").learned_power_w == 1000 and h.load("small").learned_power_w == 300
+    house.pv_w = 300
+    house.read()
+    assert h.last(SMALL) == "1" and h.last(RADIATOR) == "ON"
     house.read()
     assert h.last(SMALL) == "0" and h.last(RADIATOR) == "OFF"
     assert h.reg.controller is not None and h.reg.controller.guard_sheds_by == {"small": 1, "radiator": 1}
-    assert h.reg.controller.guard_sheds == 2
+
+
+def test_a_load_of_unknown_power_shed_waits_for_the_next_reading(tmp_path: Path) -> None:
+    # A plug learned at 500 W whose appliance now draws 2000 W: 1400 W of import. Shed as 500 W, it seemed to leave
+    # 900 W, and the radiator before it was shed at the same reading; the plug's shed alone had ended the import, and
+    # 1600 W were exported for the radiator's min_off_s (found by a review).
+    h = closed_loop(tmp_path, "radiator", "plug")
+    house = House(h, base_w=300, pv_w=300 + 1000 + 500 + 100)
+    for _ in range(10):
+        house.read()
+    assert h.last(RADIATOR) == "ON" and h.last(PLUG) == "on"
+    house.plug_w = 2000
+    for _ in range(6):
+        house.read()
+        if h.last(PLUG) == "off":
+            break
+    house.read()
+    assert h.last(PLUG) == "off" and h.last(RADIATOR) == "ON"
+    assert h.reg.controller is not None and h.reg.controller.guard_sheds_by == {"plug": 1}
 
 
 def test_the_guard_sheds_no_more_than_the_import_needs(tmp_path: Path) -> None:
