@@ -42,8 +42,8 @@ def relay_power_w(load: RelayEquipment) -> float | None:
 
 
 def watts_measured(load: RelayEquipment) -> bool:
-    """True when `relay_power_w(load)` is a relay of known watts' figure learned from its own steps, not its label: a
-    load of unknown power's figure may be another appliance's (a plug learned at 500 W drawing 2000 W)."""
+    """True when `relay_power_w(load)` is a figure learned from the relay's own steps (a relay of known watts), not its
+    label; a load of unknown power's figure may be another appliance's (a plug learned at 500 W drawing 2000 W)."""
     return isinstance(load, ConstantEquipment) and load.learned_power_w is not None
 
 

@@ -25,8 +25,8 @@ def has_utf16_mark(data: bytes) -> bool:
 
 def _utf16_without_mark(data: bytes) -> bool:
     """True when `data`'s start reads as text in UTF-16 without its mark: a NUL among the first two bytes, as an ASCII
-    first character reads so, and its first characters, either way round, printable and half of them ASCII at least
-    (a config's, a CSV's; a binary file's bytes read as UTF-16 are mostly other scripts' letters)."""
+    first character reads so, and its first characters, either way round, printable or spaces and half of them ASCII
+    at least (a config's, a CSV's; a binary file's bytes read as UTF-16 are mostly other scripts' letters)."""
     if 0 not in data[:2]:
         return False
     for codec in ("utf-16-le", "utf-16-be"):
