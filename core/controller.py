@@ -158,16 +158,16 @@ class ClosedLoop:
         walk = RelayPass(relay_total_w, keep_total_w, measures_wait=measures_wait, relays_wait=relays_wait,
                          importing=grid_w > 0, heaters_give=give_back_w > 0, rising=self._trend.rising(),
                          rise_rate_w_s=self._trend.rate_w_s)
-        # (the relays on, with their watts, before the rule's pass: while importing only, for the guard below)
+        # (the relays on, with their watts, before the rule's pass: for the guard's sheds below, when it is due)
         on_before = [(load, relay_power_w(load) or 0.0) for load in loads
-                     if isinstance(load, RelayEquipment) and load.is_on] if grid_w > 0 else []
+                     if isinstance(load, RelayEquipment) and load.is_on] if guard else []
         self._relays.switch(loads, walk, consumption_w, now)
         relays_on_w = walk.on_w
-        # The import the relays the rule switched off at this decision and the continuous loads leave: what the guard's
-        # sheds must answer.
-        import_left_w = grid_w - give_back_w - sum([watts for load, watts in on_before if not load.is_on])
         house_w = consumption_w - believed_w  # (the house less the loads, as believed)
         if guard:
+            # The import the relays the rule switched off at this decision and the continuous loads leave: what the
+            # guard's sheds must answer.
+            import_left_w = grid_w - give_back_w - sum([watts for load, watts in on_before if not load.is_on])
             # As many relays as the import needs, at this decision: one a reading, a 2.2 kW burst under two relays
             # imported 1.4 kW for a reading more, the house with relays only on Payerne 06-29. On measured watts only:
             # a relay shed on a belief (its label, a plug's figure from another appliance) may have ended the import

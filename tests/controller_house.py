@@ -45,6 +45,13 @@ class House:
         self.h.reg.handle(PROD, reading(self.pv_w), self.now - 0.01)
         self.h.reg.handle(CONS, reading(self.base_w + self.real_w()), self.now)
 
+    def read_until(self, topic: str, payload: str, readings: int) -> None:
+        """Reads until the last command on `topic` is `payload`, `readings` at most."""
+        for _ in range(readings):
+            self.read()
+            if self.h.last(topic) == payload:
+                return
+
 
 def closed_loop(tmp_path: Path, *loads: str, extra: str = "", anticipate: float = 0.0,
                 dwell_s: tuple[float, float] | None = None, status_interval_s: float = 1,

@@ -96,10 +96,7 @@ def test_a_load_of_unknown_power_shed_waits_for_the_next_reading(tmp_path: Path)
         house.read()
     assert h.last(RADIATOR) == "ON" and h.last(PLUG) == "on"
     house.plug_w = 2000
-    for _ in range(6):
-        house.read()
-        if h.last(PLUG) == "off":
-            break
+    house.read_until(PLUG, "off", 6)
     house.read()
     assert h.last(PLUG) == "off" and h.last(RADIATOR) == "ON"
     assert h.reg.controller is not None and h.reg.controller.guard_sheds_by == {"plug": 1}
@@ -112,10 +109,7 @@ def test_the_guard_sheds_no_more_than_the_import_needs(tmp_path: Path) -> None:
     house = House(h, base_w=300, pv_w=300 + 1300 + 20)
     house.read()
     house.pv_w = 300 + 1300 - 350
-    for _ in range(12):
-        house.read()
-        if h.last(SMALL) == "0":
-            break
+    house.read_until(SMALL, "0", 12)
     assert h.last(SMALL) == "0" and h.last(RADIATOR) == "ON"
     assert h.reg.controller is not None and h.reg.controller.guard_sheds_by == {"small": 1}
 
