@@ -85,6 +85,9 @@ class ForecastBook:
         self.owm_digest = owm_digest
         self.mqtt_topic = mqtt_topic
         self.owm: OwmForecast | None = None
+        # The good answer before `owm`, for a day `owm` does not cover: an answer cut short (valid, a few entries)
+        # took the place of a complete one, and the night's check counted the day asked about as 100 % cloudy.
+        self.owm_before: OwmForecast | None = None
         self.owm_failure: ForecastFailure | None = None
         self.mqtt: dict[date, DayForecast] = {}
         self.mqtt_error: str | None = None
@@ -98,10 +101,17 @@ class ForecastBook:
             self.owm_failure = result
             log.warning("forecast from %s not usable: %s", result.source, result.cause)
             return
-        self.owm, self.owm_failure = result, None
+        before = self.owm
+        self.owm, self.owm_before, self.owm_failure = result, before, None
         span = result.span()
         log.info("forecast from openweathermap: %d entries from %s to %s UTC", len(result.clouds_by_utc),
                  *(t.strftime("%Y-%m-%d %H:%M") for t in span) if span else ("-", "-"))
+        before_span = before.span() if before is not None else None
+        if before is not None and span and before_span and span[1] < before_span[1]:
+            log.warning("forecast from openweathermap: this answer ends at %s UTC, the one before (fetched at %s) at "
+                        "%s UTC: a day this one does not cover is taken from that one while it is up to %.0f h old",
+                        span[1].strftime("%Y-%m-%d %H:%M"), _iso(before.fetched_at, self.tz),
+                        before_span[1].strftime("%Y-%m-%d %H:%M"), MAX_OWM_AGE_S / 3600)
 
     def on_mqtt(self, payload: bytes, now: float) -> bool:
         """A message on the forecast topic; True when it was taken. A bad one: a warning, nothing changes."""
@@ -258,10 +268,12 @@ class ForecastBook:
         answer up to MAX_OWM_AGE_S old; `now` None: any), else 100 with one warning naming the cause. Remembered as
         `last_pick` for the status."""
         candidates: list[CloudPick] = []
-        if self.owm is not None and not self._owm_too_old(now):
-            clouds = self.owm.clouds_on(day, self.tz)
-            if clouds is not None:
-                candidates.append(CloudPick(day, clouds, SOURCE_OWM, self.owm.fetched_at))
+        # (the newest answer that covers the day: one cut short does not hide the day the one before it covered)
+        for owm in (self.owm, self.owm_before):
+            clouds = None if owm is None or self._owm_too_old(now, owm) else owm.clouds_on(day, self.tz)
+            if owm is not None and clouds is not None:
+                candidates.append(CloudPick(day, clouds, SOURCE_OWM, owm.fetched_at))
+                break
         mqtt = self.mqtt.get(day)
         if mqtt is not None and mqtt.clouds_percent is not None:
             candidates.append(CloudPick(day, mqtt.clouds_percent, SOURCE_MQTT, mqtt.clouds_received_at()))
@@ -277,8 +289,10 @@ class ForecastBook:
         self.last_pick = pick
         return pick
 
-    def _owm_too_old(self, now: float | None) -> bool:
-        return self.owm is not None and now is not None and now - self.owm.fetched_at > MAX_OWM_AGE_S
+    def _owm_too_old(self, now: float | None, owm: OwmForecast | None = None) -> bool:
+        """Whether `owm` (else the newest answer) is older than a check takes at `now`."""
+        owm = self.owm if owm is None else owm
+        return owm is not None and now is not None and now - owm.fetched_at > MAX_OWM_AGE_S
 
     def _missing_cause(self, day: date, now: float | None) -> str:
         too_old = ""

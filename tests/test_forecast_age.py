@@ -29,3 +29,27 @@ def test_a_check_takes_an_answer_up_to_36_h_old(age_s: float, source: str) -> No
     b.on_fetched(parse_owm_answer(200, json.dumps(doc).encode(), FETCHED_AT))
     pick = b.clouds_for(date(2026, 6, 27), now=FETCHED_AT + age_s)
     assert (pick.source, pick.clouds_percent) == (source, 10 if source == "openweathermap" else 100)
+
+
+def test_an_answer_cut_short_does_not_hide_a_day_the_one_before_covered(caplog: pytest.LogCaptureFixture) -> None:
+    """A valid answer of a few entries (tonight's) after a complete one (yesterday's): the day it does not cover is
+    read from the one before while that one is up to 36 h old; the day it covers is its own. It replaced the complete
+    one: the check counted the day asked about as 100 % cloudy and forced the heater from the grid."""
+    b = ForecastBook(PARIS, owm_enabled=True, mqtt_topic=None)
+    b.on_fetched(parse_owm_answer(200, json.dumps(forecast_doc(utc(2026, 6, 26, 0), lambda t: 10)).encode(),
+                                  FETCHED_AT))
+    later = FETCHED_AT + 12 * 3600.0  # 2026-06-27 08:00 UTC
+    short = forecast_doc(utc(2026, 6, 27, 6), lambda t: 70, count=4)  # 06:00 to 15:00 UTC: the 27th only
+    b.on_fetched(parse_owm_answer(200, json.dumps(short).encode(), later))
+    assert "this answer ends at 2026-06-27 15:00 UTC" in caplog.text
+    today = b.clouds_for(date(2026, 6, 27), now=later)
+    assert (today.source, today.clouds_percent, today.received_at) == ("openweathermap", 70, later)
+    tomorrow = b.clouds_for(date(2026, 6, 28), now=later)
+    assert (tomorrow.source, tomorrow.clouds_percent, tomorrow.received_at) == ("openweathermap", 10, FETCHED_AT)
+    # The one before past 36 h: no longer taken, the day is the seed's 100 %.
+    too_late = FETCHED_AT + MAX_OWM_AGE_S + 60.0
+    assert b.clouds_for(date(2026, 6, 28), now=too_late).source == "default"
+    # A third answer: the one before is the second, the first is gone.
+    b.on_fetched(parse_owm_answer(200, json.dumps(forecast_doc(utc(2026, 6, 27, 9), lambda t: 40, count=2)).encode(),
+                                  later + 60.0))
+    assert b.clouds_for(date(2026, 6, 28), now=later + 60.0).source == "default"
