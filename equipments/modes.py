@@ -119,7 +119,8 @@ def apply_mode_command(command: ForceCommand | UnforceCommand, load: Equipment, 
     """Carry out a validated command on its load (`by`: who forces, kept in the status; `via`: where the
     command came from, for the log: the mode topic, "Home Assistant"). Required: a force said without its
     source ("forcing ecs to 2000 W for 600 s") left the owner to guess who sent it. True if the load's force
-    changed (False: an unforce of a load not forced, which changes nothing)."""
+    changed (False: an unforce of a load not forced, or a force whose command could not be published, which change
+    nothing)."""
     source = f" ({via})"
     if isinstance(command, ForceCommand):
         span = "until unforced" if command.duration_s is None else f"for {command.duration_s:.0f} s"
@@ -138,7 +139,11 @@ def apply_mode_command(command: ForceCommand | UnforceCommand, load: Equipment, 
         else:  # (a plug of unknown power on at its measured watts: "forcing plug to 3680 W, its max" of one at 1800 W)
             log.warning("forcing %s to %.0f W (asked %g W, over its max %.0f W) %s%s", load.name, made_w,
                         command.asked_w, command.power_w, span, source, extra=per_load)
-        load.force(command.power_w, command.duration_s, now, f"forced {span}{source}", by=by)
+        if not load.force(command.power_w, command.duration_s, now, f"forced {span}{source}", by=by):
+            # (the load's error said why; without this, the line above read as a force made, and nothing retries it)
+            log.warning("%s: that force is not made: its command could not be published; send it again", load.name,
+                        extra=per_load)
+            return False
         return True
     if not load.is_forced():
         # Nothing to undo: the load is the regulation's. Carried out, an unforce (sent twice, or by an automation

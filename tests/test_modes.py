@@ -59,6 +59,26 @@ def test_a_relay_forced_at_any_power_is_forced_on_at_its_watts(loads) -> None:
     assert [payload for _, payload in sent] == ["ON", "OFF"]
 
 
+def test_a_force_whose_command_is_not_published_says_so_and_changes_nothing(loads,
+                                                                          caplog: pytest.LogCaptureFixture) -> None:
+    # A full paho queue, say: the load's error said so, but "forcing radiator..." read as a force made, and the
+    # mode command reported a change (a status for nothing), the load not forced and nothing retrying it.
+    radiator = loads["radiator"]
+
+    def refused(topic: str, payload: str, retain: bool) -> None:
+        raise RuntimeError("the queue is full")
+
+    radiator.bind(refused)
+    command = parse_mode_command(b'{"command":"force","name":"radiator","power":1000,"duration":600}', loads)
+    with caplog.at_level(logging.INFO):
+        assert apply_mode_command(command, radiator, 1000.0, "user", "regul/mode") is False
+    assert not radiator.is_forced() and not radiator.is_on and radiator.force_end_at is None
+    assert "radiator: that force is not made: its command could not be published; send it again" in caplog.text
+    radiator.bind(lambda topic, payload, retain: None)
+    assert apply_mode_command(command, radiator, 1001.0, "user", "regul/mode") is True
+    assert radiator.is_forced() and radiator.is_on
+
+
 def test_a_load_of_unknown_power_forced_on_is_believed_at_its_measured_watts(tmp_path: Path) -> None:
     plug = next(e for e in load_settings(write_config(tmp_path, ("plug",))).equipments)
     plug.bind(lambda topic, payload, retain: None)
