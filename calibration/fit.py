@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shlex
+from dataclasses import replace
 
 from calibration.curve import PowerCurve, interp_one
 from calibration.monotone import analyse_sweep
@@ -78,8 +79,31 @@ def fit_curve(points: CalibrationPoints | PlainPoints, method: str = "robust", d
     if method == "poly":
         from calibration.poly import fit_poly  # (numpy: only for a poly fit)
 
-        return fit_poly(points, degree, shape)
-    return fit_robust(points, shape)
+        curve = fit_poly(points, degree, shape)
+    else:
+        curve = fit_robust(points, shape)
+    late = _late_first_on_warning(points, curve)
+    return curve if late is None else replace(curve, warnings=(*curve.warnings, late))
+
+
+# A heater behind a triac conducts from a few percent (4 % on the real sweeps, 2 W) and rises from a few watts. A
+# curve that conducts only from over this percent, or whose first conduction draws this share of its max or more,
+# is likely a sweep the load's thermostat cut from there down (a sweep from 100 % to 0 %, the tank getting hot): the
+# daemon never commands it under that, and a surplus under the curve's first watts is not diverted to it. Warned
+# (the fit's line, the load's config warning), not refused: a variator that conducts only from 20 % is no error; one
+# that jumps to half the max or more is refused (calibration.robust.MAX_FIRST_ON_SHARE).
+LATE_ON_PERCENT = 20.0
+LATE_ON_SHARE = 0.1
+
+
+def _late_first_on_warning(points: PlainPoints, curve: PowerCurve) -> str | None:
+    """The warning for a curve that conducts only from high up (LATE_ON_PERCENT, LATE_ON_SHARE), else None."""
+    if curve.min_on_percent <= LATE_ON_PERCENT and curve.min_on_w < LATE_ON_SHARE * curve.max_power_w:
+        return None
+    return (f"{points.source}: the load conducts only from {curve.min_on_percent:g} % ({curve.min_on_w:.0f} W, "
+            f"{100.0 * curve.min_on_w / curve.max_power_w:.0f} % of its max): was its thermostat cutting it during the "
+            f"sweep? Under {curve.min_on_w:.0f} W it is never used (such a surplus goes to the loads after it, or the "
+            f"grid); if so, sweep again while the tank heats")
 
 
 def load_curve(path: str | os.PathLike[str], method: str = "robust", degree: int = 5,

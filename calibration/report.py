@@ -168,7 +168,4 @@ def format_report(points: CalibrationPoints, curve: PowerCurve, figures: FitFigu
         f"{'fit time (ms)':38}{figures.fit_ms:18.2f}{'':>18}",
     ]
     lines.extend(f"warning: {warning}" for warning in curve.warnings)
-    if curve.min_on_percent > 20.0:
-        lines.append(f"warning: the load conducts only from {curve.min_on_percent:g} %: was the thermostat "
-                     f"cutting during the sweep?")
     return lines

@@ -20,8 +20,9 @@ __all__ = ["fit_robust", "numpy_sum", "table_from_blocks"]
 MAX_OFF_SHARE = 0.05
 MAX_OFF_W = 50.0
 # A heater behind a triac rises from a few watts at its first conduction (2 W at 4 % on the real sweeps). One whose
-# first stable conduction draws this much of its highest reading jumped there from off: kept, the daemon would
-# command that percent (2 kW, say) for a surplus of a few hundred watts.
+# first stable conduction draws this much of its highest reading jumped there from off: kept, the daemon would never
+# use the load under that (2 kW, say: every surplus under it exported), and a load that goes fully on at some
+# percent is a relay's (a smaller jump is warned of: calibration.fit.LATE_ON_SHARE).
 MAX_FIRST_ON_SHARE = 0.5
 _UNROLLED = 8  # numpy's pairwise summation: 8 running sums up to its block size, halves above it
 _BLOCK = 128
@@ -123,6 +124,11 @@ def _top_left_out_warning(points: PlainPoints, shape: SweepShape, max_power_w: f
     top = len(points) - 1
     if top not in shape.outliers:
         return ()
-    return (f"{points.source}: {points.percent[top]:g} % read {points.watts[top]:.0f} W, far above where the readings "
+    read_w = points.watts[top]
+    if read_w < max_power_w:  # (under the level below it: the first step of a sweep from 100 %, the thermostat open)
+        return (f"{points.source}: {points.percent[top]:g} % read {read_w:.0f} W, far below where the readings below "
+                f"lead: left out as a glitch (the thermostat open at the sweep's first step?), so the max is "
+                f"{max_power_w:.0f} W; if the load really draws only that at its top, sweep again to confirm it",)
+    return (f"{points.source}: {points.percent[top]:g} % read {read_w:.0f} W, far above where the readings "
             f"below lead: left out as a glitch, so the max is {max_power_w:.0f} W; if the load really draws that at "
             f"its top, sweep again to confirm it",)

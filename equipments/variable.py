@@ -105,8 +105,9 @@ class VariableEquipment(Equipment):
         if self.min_power_w >= self._max_power_w:
             raise EquipmentBuildError("min_power", f"min_power ({self.min_power_w:g} W) must be below the "
                                                    f"load's max ({self._max_power_w:.0f} W)")
+        # (its floor as commanded, `least_on_w`: min_power said it, 150 W, of a curve on only from 717 W)
         log.info("%s: calibration %s (%s fit), %.0f..%.0f W", name, path, self.curve.method,
-                 self.min_power_w, self._max_power_w)
+                 self.least_on_w, self._max_power_w)
         read_topic = options.get("topic_read_power")
         # (the seed's words for "no meter" besides its None, any case: false and nok; a topic so named waited for
         # readings that never come, the tank watched by the house meter meanwhile)

@@ -160,6 +160,31 @@ def test_a_glitch_left_out_at_the_top_is_said() -> None:
     assert warning.startswith("coarse.csv: 100 % read 4000 W, far above where the readings below lead: left out")
 
 
+@pytest.mark.parametrize(("cut_at", "said"), [(40.0, "40.5 % ("), (25.0, "25.5 % (")])
+def test_a_sweep_cut_at_the_bottom_is_warned_for_both_methods(cut_at: float, said: str) -> None:
+    # The thermostat open from `cut_at` down (1 W there), a first conduction under half the max: no refusal
+    # (MAX_FIRST_ON_SHARE), but the daemon never uses the load under its first watts: said by the curve's warnings,
+    # which the fit's report and the load's config check both show.
+    points = read_calibration_csv(REAL[2])
+    cut = CalibrationPoints(percent=points.percent, watts=np.where(points.percent <= cut_at, 1.0, points.watts),
+                            source="cut.csv")
+    for method in ("robust", "poly"):
+        late = [w for w in fit_curve(cut, method).warnings if "conducts only from" in w]
+        assert len(late) == 1 and late[0].startswith(f"cut.csv: the load conducts only from {said}"), late
+    if cut_at == 40.0:  # (the robust fit's first watts are the block's; the poly fit's its smoothed curve's, 476 W)
+        assert "40.5 % (717 W, 31 % of its max)" in fit_curve(cut).warnings[-1]
+
+
+def test_a_low_top_reading_left_out_is_said_below() -> None:
+    # 100 % read at the off level (the first step of a sweep from 100 %, the thermostat open): "far above" it said.
+    points = read_calibration_csv(REAL[2])
+    low = CalibrationPoints(percent=points.percent, watts=np.where(points.percent == 100.0, 1.0, points.watts),
+                            source="low.csv")
+    (warning,) = fit_curve(low).warnings
+    assert warning.startswith("low.csv: 100 % read 1 W, far below where the readings below lead: left out as a "
+                              "glitch (the thermostat open at the sweep's first step?)"), warning
+
+
 def test_the_misfire_zone_counts_as_off() -> None:
     points = read_calibration_csv(REAL[1])  # 60..91 W at 1..2.5 %, then 1 W at 3..3.5 %
     curve = fit_curve(points)

@@ -130,3 +130,20 @@ def test_a_step_whose_readings_end_at_the_off_level_after_drawing_is_a_cut() -> 
 ])
 def test_a_step_that_is_no_cut(percent: float, readings: list[float]) -> None:
     assert step_cut_reason(percent, readings, 2290.0) is None
+
+
+def test_a_sweep_upside_down_is_not_called_a_thermostat_cut() -> None:
+    # The watts of a real sweep read against 100 - percent (a file written the other way round): "the load's
+    # thermostat probably cut it ... sweep again while it heats" sent the owner to heat a tank for nothing.
+    points = read_calibration_csv(REAL[2])
+    reversed_points = CalibrationPoints(percent=points.percent, watts=points.watts[::-1].copy(), source="upside.csv")
+    with pytest.raises(CalibrationError) as refused:
+        fit_curve(reversed_points)
+    said = str(refused.value)
+    assert said.startswith("upside.csv: the readings fall as the percent rises (the highest, 2290 W, at 0 %"), said
+    assert "are the percents reversed (100 - percent)" in said and "thermostat" not in said
+    # A real cut at the top is still one.
+    cut = CalibrationPoints(percent=points.percent, watts=np.where(points.percent >= 60.0, 1.0, points.watts),
+                            source="cut.csv")
+    with pytest.raises(CalibrationError, match="thermostat probably cut it"):
+        fit_curve(cut)

@@ -57,6 +57,26 @@ def test_a_poly_fit_that_counts_an_outlier_is_warned(tmp_path: Path) -> None:
     assert len(warned) == 1 and "100 % read 4000 W" in warned[0] and "left out as a glitch" in warned[0]
 
 
+def test_a_sweep_cut_at_the_bottom_is_warned_and_its_floor_logged(tmp_path: Path,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    # A seed-made sweep the thermostat cut from 40 % down (1 W there): taken without a word by --check and the start,
+    # the load said "150..2290 W" (its min_power) where it is never commanded under the curve's 717 W; 0.29 kWh more
+    # exported on the replayed serf-east day. Only `calibration fit` warned.
+    rows = [line.split(";") for line in (ROOT / "calibration" / "power_calibration_ECS-03.csv").read_text().split()]
+    cut = [f"{p};{1.0 if float(p) <= 40.0 else float(w)}" for p, w in rows]
+    path = write_config(tmp_path, loads=("ecs",))
+    (tmp_path / "linear.csv").write_text("\n".join(cut) + "\n")  # (after write_config, which writes its own)
+    with caplog.at_level("INFO", logger="equipments.variable"):
+        settings = load_settings(path)
+    warned = [w for w in settings.warnings if "[ecs] fit" in w]
+    assert len(warned) == 1 and "the load conducts only from 40.5 % (717 W, 31 % of its max)" in warned[0], warned
+    assert "Under 717 W it is never used" in warned[0]
+    assert "linear.csv (robust fit), 717..2290 W" in caplog.text
+    # The real sweep: no such word.
+    (tmp_path / "linear.csv").write_text("\n".join(";".join(row) for row in rows) + "\n")
+    assert not [w for w in load_settings(path).warnings if "[ecs] fit" in w]
+
+
 @pytest.mark.parametrize(("load", "given"), [("radiator", "2.3"), ("plug", "1.5"), ("ecs", "2")])
 def test_a_max_power_written_in_kilowatts_is_warned(tmp_path: Path, load: str, given: str) -> None:
     # max_power = 2.3 for a 2.3 kW heater: a relay believed at 2.3 W came on at any surplus and imported 2.3 kW; a
