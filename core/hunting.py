@@ -16,7 +16,9 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import replace
 
+from core.controller import ClosedLoop
 from core.decision_gate import DecisionGate
 from core.meters import MeterState
 from equipments.base import Equipment
@@ -35,6 +37,17 @@ WINDOW_S = 60.0
 # second late or not late at all, the loop then did about as well as without lag at 1 s.
 PACE_SHARE = 0.75
 WARN_AGAIN_S = 3600.0  # a loop that still hunts is said again at most this often
+# A loop that hunts again once it waits longer (or has nothing longer to wait), the house meter moving OVERSHOOT times
+# the loads' believed moves or more, has its corrections halved, down to MIN_GAIN: the loop corrects `gain` x the error
+# on the heater's *believed* watts, and a heater drawing K times what its calibration says moves the grid by K x gain x
+# the error, which overshoots for good from K x gain = 2 (a 2.3 kW element on a 1.2 kW heater's curve: a steady 1500 W
+# of surplus swung the grid between +1800 and -1500 W every reading, 150 Wh imported in 10 minutes). Halved, the loop
+# settles up to K = 4; at the floor, up to K = 8. Not for a loop that follows an appliance switching every few seconds
+# (a hob): the meter then moves as the loads do, plus the appliance's steps, and a slower loop lags it longer (a hob
+# 6 s on, 6 s off: 395 Wh imported an hour at gain 0.25 against 250 at 1).
+OVERSHOOT = 1.5
+MIN_GAIN = 0.25
+MOVES_KEPT = 64  # the decisions whose moves the overshoot is measured on (the window's, at most this many)
 
 log = logging.getLogger(__name__)
 
@@ -81,17 +94,21 @@ class HuntWatch:
 
 
 class LoopHunting:
-    """The closed loop's decisions watched for hunting; when it hunts, the decisions wait longer for a house reading."""
+    """The closed loop's decisions watched for hunting; when it hunts, the decisions wait longer for a house reading,
+    and when it hunts still, the loop's corrections are halved (down to MIN_GAIN), until the next start."""
 
-    def __init__(self, gate: DecisionGate, house: MeterState) -> None:
+    def __init__(self, gate: DecisionGate, house: MeterState, loop: ClosedLoop | None = None) -> None:
         self._gate = gate
         self._house = house
+        self._loop = loop
+        # (each decision's time, the loads' believed watts after it, and the house reading it was made on)
+        self._moves: deque[tuple[float, float, float]] = deque(maxlen=MOVES_KEPT)
         self._watch = HuntWatch()
         self._warned_at: float | None = None
         self._floors: tuple[tuple[Equipment, float], ...] | None = None  # the variable loads' least_on_w (once)
 
-    def after_decision(self, loads: Sequence[Equipment], now: float) -> None:
-        """A decision at `now` left `loads` at their believed watts."""
+    def after_decision(self, loads: Sequence[Equipment], now: float, consumption_w: float | None = None) -> None:
+        """A decision at `now`, on a house reading of `consumption_w`, left `loads` at their believed watts."""
         # A variable load counted above its floor: switching between off and its floor (min_power 800 W, the surplus
         # about it, the meters' noise) is the floor rule's, not the loop's swing; counted, it was taken for hunting, the
         # decisions slowed, and the caused import of a cloudy day went 2.6 times up. (Every decision: the loads' watts
@@ -103,6 +120,8 @@ class LoopHunting:
         loads_w = 0.0
         for load in loads:
             loads_w += load.current_power_w
+        if consumption_w is not None:
+            self._moves.append((now, loads_w, consumption_w))
         for load, floor_w in floors:
             watts = load.current_power_w
             loads_w -= floor_w if watts > floor_w else watts
@@ -122,6 +141,14 @@ class LoopHunting:
                         "a restart, set settle = %g, or measure how soon the house meter shows a command: python3 -m "
                         "calibration lag; docs/control.md, a meter that shows a command late)",
                         swung, settle_s, longer_s, longer_s)
+        elif (overshoot := self._overshoot(now, window_s)) is not None and overshoot >= OVERSHOOT and \
+                (gains := self._halve_gain()) is not None:
+            self._warned_at = now
+            log.warning("the loop hunts still: %s, with [evaluate] settle at %g s, the house meter moving %.1f times "
+                        "as much as the loads' believed watts: its corrections are halved, gain %g -> %g, until the "
+                        "next start. A heater that draws far more than its calibration says overshoots so: sweep it "
+                        "again (python3 -m calibration sweep), or set gain = %g if it says so again after a restart "
+                        "(docs/control.md, a loop that overshoots)", swung, settle_s, overshoot, *gains, gains[1])
         elif self._warned_at is None or not 0 <= now - self._warned_at < WARN_AGAIN_S:
             self._warned_at = now
             log.warning("the loop hunts: %s, with [evaluate] settle at %g s (the house meter reads every %s s): an "
@@ -129,3 +156,31 @@ class LoopHunting:
                         "heater's calibration far from its truth (measure how soon the house meter shows a command: "
                         "python3 -m calibration lag; docs/control.md, a meter that shows a command late)",
                         swung, settle_s, "?" if pace_s is None else f"{pace_s:g}")
+
+    def _overshoot(self, now: float, window_s: float) -> float | None:
+        """How many times the loads' believed moves the house meter moved, over the decisions of the last `window_s`:
+        the least-squares slope of each reading's move on the loads' move of the decision before it (which the reading
+        shows); None without enough moves. About 1 for a loop whose heater draws what its calibration says, whatever
+        else the house does; 2 or more for one that overshoots."""
+        moves = [move for move in self._moves if 0 <= now - move[0] <= window_s]
+        moved_w2 = followed_w2 = 0.0
+        for (_, before_w, _), (_, after_w, seen_w), (_, _, next_seen_w) in zip(moves, moves[1:], moves[2:],
+                                                                               strict=False):
+            moved_w = after_w - before_w  # (commanded at a decision, shown by the next decision's reading)
+            moved_w2 += moved_w * moved_w
+            followed_w2 += moved_w * (next_seen_w - seen_w)
+        if moved_w2 < SWING_W * SWING_W:
+            return None
+        return followed_w2 / moved_w2
+
+    def _halve_gain(self) -> tuple[float, float] | None:
+        """The loop's gain halved, down to MIN_GAIN: (before, after); None when it is at MIN_GAIN already (or there is
+        no loop to halve)."""
+        if self._loop is None:
+            return None
+        params = self._loop.params
+        if params.gain <= MIN_GAIN:
+            return None
+        halved = max(MIN_GAIN, params.gain / 2.0)
+        self._loop.params = replace(params, gain=halved)
+        return params.gain, halved

@@ -76,7 +76,8 @@ class Regulator(RegulatorLifeCycle):
         self._gate = DecisionGate(self.consumption, self.production, ev.period_s,
                                   ev.settle_s if self.controller is not None else None)
         # (a loop that hunts waits longer for evidence; Hébert's rule, which does not wait, is not watched)
-        self._hunting = LoopHunting(self._gate, self.consumption) if self.controller is not None else None
+        self._hunting = LoopHunting(self._gate, self.consumption, self.controller) \
+            if self.controller is not None else None
         self.last_decision = "none yet"
         self.last_status: dict[str, Any] | None = None  # the last document published
         self._status_pacing = StatusPacing(ev.status_interval_s)
@@ -310,7 +311,7 @@ class Regulator(RegulatorLifeCycle):
                                                         measures_wait=self.field.beliefs_in_doubt(now),
                                                         relays_wait=self.field.after_held(self.loads, now))
             if self._hunting is not None:
-                self._hunting.after_decision(self.loads, now)
+                self._hunting.after_decision(self.loads, now, consumption_w)
         else:
             self.last_decision = allocate(regulated, consumption_w, production_w, self.params, now)
         self.field.after_decision(consumption_w, production_w, now)

@@ -208,3 +208,59 @@ def test_heberts_rule_is_not_watched(tmp_path: Path, caplog: pytest.LogCaptureFi
     caplog.set_level(logging.WARNING, logger="core.hunting")
     assert _cloudy_hour(tmp_path, "1", "hebert") > 50
     assert "the loop hunts" not in caplog.text
+
+
+def _heater_house(tmp_path: Path, real_per_believed: float, hob_on_off_s: float | None = None,
+                  readings: int = 300) -> tuple[list[float], Any]:
+    """A closed loop on one heater (the test curve: 20 W a percent, 0..2000 W) that really draws `real_per_believed`
+    times what its calibration says, a steady 1500 W of surplus (and a 1500 W hob switching every `hob_on_off_s`);
+    a reading every 2 s: the grid after each decision, and the regulator."""
+    from tests.configs import reading, write_config
+    from tests.harness import CONS, NOON, PROD, Harness
+
+    path = write_config(tmp_path, ("ecs",), period=1, algorithm="closed_loop")
+    path.write_text(path.read_text().replace("margin = 20", "margin = 0"))
+    h = Harness(path)
+    h.reg.tick(NOON)
+    ecs, grid_w, now = h.load("ecs"), [], NOON
+    for k in range(readings):
+        now += 2.0
+        hob_w = 1500.0 if hob_on_off_s is not None and (2 * k // hob_on_off_s) % 2 == 0 else 0.0
+        h.reg.handle(PROD, reading(1900.0), now - 0.01)
+        consumption_w = 400.0 + hob_w + real_per_believed * ecs.current_power_w
+        grid_w.append(consumption_w - 1900.0)
+        h.reg.handle(CONS, reading(consumption_w), now)
+        h.reg.tick(now)
+    return grid_w, h.reg
+
+
+def test_a_heater_drawing_twice_its_calibration_has_the_loop_halve_its_corrections(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # At gain 1 the loop moves the heater's believed watts by the whole error: 2.2 times that on the meter, for good
+    # (the grid +1800 W, -1500 W, +1800 W... at every reading, 150 Wh imported in 10 minutes). It hunts; waiting
+    # longer does not help; the meter's moves are 2.2 times the loads' believed moves: halved, it settles.
+    caplog.set_level(logging.WARNING, logger="core.hunting")
+    grid_w, reg = _heater_house(tmp_path, 2.2)
+    assert reg.controller.params.gain == 0.5
+    assert max(abs(g) for g in grid_w[-100:]) <= 10.0, grid_w[-100:]
+    assert caplog.text.count("the loop hunts still") == 1
+    assert ("the house meter moving 2.2 times as much as the loads' believed watts: its corrections are halved, gain "
+            "1 -> 0.5, until the next start. A heater that draws far more than its calibration says overshoots so: "
+            "sweep it again (python3 -m calibration sweep), or set gain = 0.5") in caplog.text
+    # Five times: halved twice, to the floor; nine times: at the floor, not lower (said hourly, as before).
+    grid_w, reg = _heater_house(tmp_path, 5.0)
+    assert reg.controller.params.gain == hunting.MIN_GAIN and max(abs(g) for g in grid_w[-100:]) <= 10.0
+    _, reg = _heater_house(tmp_path, 9.0)
+    assert reg.controller.params.gain == hunting.MIN_GAIN
+
+
+@pytest.mark.parametrize("hob_on_off_s", [4.0, 6.0])
+def test_a_loop_that_follows_a_hob_keeps_its_gain(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                                  hob_on_off_s: float) -> None:
+    # A hob switching every few seconds swings the loop as much, and waiting longer does not stop it either; but the
+    # meter moves as the loads do (plus the hob): a slower loop lags the hob longer (6 s on, 6 s off: 395 Wh imported an
+    # hour at gain 0.25 against 250 at 1).
+    caplog.set_level(logging.WARNING, logger="core.hunting")
+    _, reg = _heater_house(tmp_path, 1.0, hob_on_off_s)
+    assert "the loop hunts" in caplog.text and "halved" not in caplog.text
+    assert reg.controller.params.gain == 1.0
