@@ -7,6 +7,7 @@ counted, not taken. What follows (energy, the stale guard, a decision) is the re
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterable
 from enum import Enum
 
@@ -50,6 +51,7 @@ class MeterIntake:
         self._frozen_meter = frozen_meter
         self._meter_timeout_s = meter_timeout_s
         self._reported: set[tuple[str, str]] = set()
+        self._paces_judged: set[str] = set()  # the meters whose pace was judged against meter_timeout (once a run)
 
     def take(self, meter: MeterState, payload: bytes, now: float) -> MeterReading | NoReading:
         """The reading in `payload`, received at `now`, now `meter`'s last; or why there is none."""
@@ -83,7 +85,25 @@ class MeterIntake:
         meter.accept(result, payload)
         if house and result.voltage_v is not None and result.voltage_v >= MIN_MAINS_V:
             meter.mains_seen, meter.mains_restored = True, False
+        if meter.name not in self._paces_judged:
+            self._judge_pace(meter)
         return result
+
+    def _judge_pace(self, meter: MeterState) -> None:
+        """Once its pace is known: a meter that reads more than half meter_timeout apart goes stale at a single
+        reading lost, every load cut until the next one. Hébert's own meter firmware reads every 5 s or so and sends
+        nothing when a read fails: at the default 10 s, each failed read cut the loads, a relay off and on again (under
+        the closed loop, off for its min_off_s). Its boot message, which says its pace, another firmware's only, is
+        checked in _check_period."""
+        pace_s = meter.pace_s()
+        if pace_s is None:
+            return
+        self._paces_judged.add(meter.name)
+        if 2.0 * pace_s > self._meter_timeout_s:
+            log.warning("%s meter reads every %.1f s: a single reading lost leaves %.1f s without one, over [evaluate] "
+                        "meter_timeout (%g s), and every load not forced goes to 0 W until the next; set meter_timeout "
+                        "= %.0f (three of its readings) or more", meter.name, pace_s, 2.0 * pace_s,
+                        self._meter_timeout_s, math.ceil(3.0 * pace_s))
 
     def _no_mains_restored(self, meter: MeterState, payload: bytes, now: float,
                            problem: MeterProblem) -> MeterReading | MeterProblem:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from pathlib import Path
 
 import pytest
@@ -225,6 +226,27 @@ def test_a_meter_whose_boot_says_it_reads_less_often_than_meter_timeout_is_warne
     assert said == [f"consumption meter reads every {srate_ms / 1000:g} s (its srate, from its boot message): not "
                     f"under [evaluate] meter_timeout (10 s), it goes stale before each next reading, every load to "
                     f"0 W; lower its srate or raise meter_timeout"]
+
+
+@pytest.mark.parametrize(("every_s", "warned"), [(2.0, False), (5.0, False), (5.2, True), (9.0, True)])
+def test_meters_read_more_than_half_meter_timeout_apart_are_warned_of(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, every_s: float, warned: bool) -> None:
+    # Hébert's meter firmware (pzem_mqtt) reads every 5 s or so, sends no boot message, and nothing at a failed read:
+    # at the default meter_timeout of 10 s a single reading lost cut every load, a relay off and on again (found by
+    # a bug hunt: two cuts in 90 s). Said once a run per meter, as soon as its pace is known (three gaps).
+    h = Harness(write_config(tmp_path, ("radiator",)))
+    caplog.set_level(logging.WARNING)
+    for k in range(12):
+        h.meters(300.0, 1800.0, NOON + every_s * k)
+    said = [r.getMessage() for r in caplog.records if "a single reading lost" in r.getMessage()]
+    if not warned:
+        assert said == []
+        return
+    assert [line.split(" meter reads")[0] for line in said] == ["consumption", "production"]
+    assert said[0] == (f"consumption meter reads every {every_s:.1f} s: a single reading lost leaves "
+                       f"{2 * every_s:.1f} s without one, over [evaluate] meter_timeout (10 s), and every load not "
+                       f"forced goes to 0 W until the next; set meter_timeout = {math.ceil(3 * every_s)} (three of its "
+                       f"readings) or more")
 
 
 @pytest.mark.parametrize("algorithm", ["hebert", "closed_loop"])
