@@ -252,7 +252,10 @@ class Equipment:
         self.forced_power_w = power_w
         self.force_end_at = None if duration_s is None else now + duration_s
         self.forced_by = by
-        if not self.set_power(power_w, now, reason):
+        self._power_log.force_next = True
+        sent = self.set_power(power_w, now, reason)
+        self._power_log.force_next = False  # (not sent: nothing logged, and the next command is not the force's)
+        if not sent:
             self.forced_power_w, self.force_end_at, self.forced_by = saved
             return False
         if saved[2] is not None and saved[2] != by and self.force_taken_over is None:

@@ -1,4 +1,5 @@
-"""How a load's power changes reach the log. A switch on or off is always an INFO line with its reason. A
+"""How a load's power changes reach the log. A switch on or off, and a force's move, are always an INFO line with
+its reason. A
 step of NEWS_STEP_W or more is one too, but at most once per STEP_LOG_S for each load: the closed loop
 follows every cloud, and each of a heater's steps was an INFO line (23 in one minute, 846 in a cloudy day
 of Payerne's), burying the relays' switches and their reasons. The steps held back meanwhile are at DEBUG,
@@ -54,11 +55,18 @@ class PowerLog:
         self.name = name
         self._log = logger
         self._held: _Held | None = None  # None: no step logged at INFO within STEP_LOG_S
+        # The next command is a force's: its step is said at once, as a switch is (held back as a step of the loop's,
+        # a force of the heater from 2290 to 1495 W was said only when it ended, "2290 W -> 1495 W" then "-> 0 W")
+        self.force_next = False
 
     def commanded(self, previous_w: float, actual_w: float, now: float, reason: str) -> None:
         """The load was commanded from `previous_w` to `actual_w` (the same, often: the loop commands at every
         decision) at `now`, for `reason`."""
         change = power_change(previous_w, actual_w)
+        if self.force_next:
+            self.force_next = False
+            if change in ("step", "fine"):
+                change = "switch"
         moved, switch, step = change != "", change == "switch", change == "step"
         held = self._held
         due = held is not None and not 0 <= now - held.opened_at < STEP_LOG_S  # (or the clock stepped back)

@@ -107,3 +107,25 @@ def test_a_switch_off_says_the_steps_held_back_before_it(tmp_path: Path, caplog:
     assert [m for _, m in ecs_lines(caplog)] == [
         "ecs: 1500 W -> 900 W (in 2 s, 1 steps of 100 W or more between 900 and 1500 W, each at DEBUG; now: test: "
         "held)", "ecs: 900 W -> 0 W (test: off)"]
+
+
+def test_a_force_s_step_is_said_at_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The loop's steps are said once a minute; a force's is the user's, said at once, the loop's held steps summed up
+    # before it: held back, a force from 2290 to 1495 W showed only when it ended, "2290 W -> 1495 W" then "-> 0 W"
+    # (found by a bug hunt).
+    h = closed_loop(tmp_path, "ecs")
+    house = House(h, base_w=300, pv_w=300 + 1800)
+    caplog.set_level(logging.INFO, logger="equipments.base")
+    for _ in range(5):
+        house.read()
+    house.pv_w = 300 + 1500
+    house.read()  # (a step of the loop's within the minute: held back)
+    ecs = h.load("ecs")
+    believed_w = ecs.current_power_w
+    h.reg.handle("regul/mode", b'{"command": "force", "name": "ecs", "power": 1000, "duration": 40}', house.now)
+    assert ecs.is_forced() and ecs.current_power_w == 1000.0
+    last = ecs_lines(caplog)[-1][1]
+    assert last.startswith(f"ecs: {believed_w:.0f} W -> 1000 W (forced for 40 s (regul/mode))"), ecs_lines(caplog)
+    # A force of a few watts' move (a "fine" one) is said too.
+    h.reg.handle("regul/mode", b'{"command": "force", "name": "ecs", "power": 1040}', house.now + 1)
+    assert ecs_lines(caplog)[-1][1] == "ecs: 1000 W -> 1040 W (forced until unforced (regul/mode))"
