@@ -96,14 +96,23 @@ LATE_ON_PERCENT = 20.0
 LATE_ON_SHARE = 0.1
 
 
+# A sweep whose step below the first conduction is wider than this cannot tell where the load starts (a sweep by 25 %:
+# on from 25 %, 9 % of the max, for a heater that conducts from 4 %): said so, not taken for a thermostat's cut.
+COARSE_STEP_PERCENT = 5.0
+
+
 def _late_first_on_warning(points: PlainPoints, curve: PowerCurve) -> str | None:
     """The warning for a curve that conducts only from high up (LATE_ON_PERCENT, LATE_ON_SHARE), else None."""
     if curve.min_on_percent <= LATE_ON_PERCENT and curve.min_on_w < LATE_ON_SHARE * curve.max_power_w:
         return None
+    below = [p for p in points.percent if p < curve.min_on_percent]
+    step = curve.min_on_percent - below[-1] if below else 0.0  # (the sweep's step up to its first conduction)
+    why = (f"its sweep steps {step:g} % there: sweep it by smaller steps (the sweep tool's 0.5 %)"
+           if step > COARSE_STEP_PERCENT else
+           "was its thermostat cutting it during the sweep? If so, sweep again while the tank heats")
     return (f"{points.source}: the load conducts only from {curve.min_on_percent:g} % ({curve.min_on_w:.0f} W, "
-            f"{100.0 * curve.min_on_w / curve.max_power_w:.0f} % of its max): was its thermostat cutting it during the "
-            f"sweep? Under {curve.min_on_w:.0f} W it is never used (such a surplus goes to the loads after it, or the "
-            f"grid); if so, sweep again while the tank heats")
+            f"{100.0 * curve.min_on_w / curve.max_power_w:.0f} % of its max): under {curve.min_on_w:.0f} W it is "
+            f"never used (such a surplus goes to the loads after it, or the grid); {why}")
 
 
 def load_curve(path: str | os.PathLike[str], method: str = "robust", degree: int = 5,

@@ -23,7 +23,10 @@ FIRST_STEP_MIN_PERCENT = 50.0  # a first step at or above this reading "off": th
 MIN_HIGHEST_W = 20.0
 TOP_FROM_PERCENT = 95.0  # the fit's check: the points from here to 100 % ...
 TOP_MIN_SHARE = 0.5  # ... must read at least half the sweep's highest reading
-REVERSED_AT_PERCENT = 10.0  # ... and a highest reading at or under this percent is a file upside down, not a cut
+# ...and a sweep whose readings up to this percent are at half its highest or more (their median) is a file upside
+# down, not a cut: a cut below ~19 % leaves the misfire zone's 60-91 W at 1-2.5 % the highest reading, at the off level
+# around it
+REVERSED_AT_PERCENT = 10.0
 MID_CUT_STEPS = 2  # the fit's check: this many steps in a row at the off level below one that drew a lot
 
 
@@ -107,7 +110,8 @@ def fit_cut_reason(percent: Sequence[float], watts: Sequence[float], shape: Swee
     if top_w >= TOP_MIN_SHARE * highest:
         return None
     at = float(percent[at_highest])
-    if at <= REVERSED_AT_PERCENT:
+    bottom = [w for p, w in zip(percent, watts, strict=True) if p <= REVERSED_AT_PERCENT]
+    if at <= REVERSED_AT_PERCENT and statistics.median(bottom) >= TOP_MIN_SHARE * highest:
         # (the highest at the bottom: no thermostat cuts a sweep so; "probably cut" sent the owner to heat the tank)
         return (f"the readings fall as the percent rises (the highest, {highest:.0f} W, at {_pct(at)} %, the readings "
                 f"at {_pct(TOP_FROM_PERCENT)}..100 % {top_w:.0f} W), where a heater behind a variator draws the most "

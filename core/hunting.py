@@ -43,11 +43,19 @@ WARN_AGAIN_S = 3600.0  # a loop that still hunts is said again at most this ofte
 # the error, which overshoots for good from K x gain = 2 (a 2.3 kW element on a 1.2 kW heater's curve: a steady 1500 W
 # of surplus swung the grid between +1800 and -1500 W every reading, 150 Wh imported in 10 minutes). Halved, the loop
 # settles up to K = 4; at the floor, up to K = 8. Not for a loop that follows an appliance switching every few seconds
-# (a hob): the meter then moves as the loads do, plus the appliance's steps, and a slower loop lags it longer (a hob
-# 6 s on, 6 s off: 395 Wh imported an hour at gain 0.25 against 250 at 1).
+# (a hob 6 s on, 6 s off): the meter then moves as the loads do, plus the appliance's steps, and a slower loop lags it
+# longer (395 Wh imported an hour at gain 0.25 against 250 at 1). One whose phases last a reading or so (2 or 3 s)
+# moves the meter twice as much as the loop at each reading, as an overshoot does, and is halved too: the loop then
+# imports less while it runs, and...
 OVERSHOOT = 1.5
 MIN_GAIN = 0.25
-MOVES_KEPT = 64  # the decisions whose moves the overshoot is measured on (the window's, at most this many)
+# ...every RECOVER_EVERY_S, a loop whose corrections were halved has them doubled back (up to its `gain`) when the meter
+# moved under RECOVER_UNDER times its loads' believed moves over the last RECOVER_WINDOW_S: the heater draws what it is
+# believed to (the hob has stopped). Kept at 0.25 after a hob, a cloudy day imported 114 Wh where gain 1 imports 39.
+RECOVER_UNDER = 1.2
+RECOVER_EVERY_S = 60.0
+RECOVER_WINDOW_S = 120.0
+MOVES_KEPT = 64  # the decisions whose moves are weighed (the window's, at most this many: two minutes at 2 s)
 
 log = logging.getLogger(__name__)
 
@@ -95,20 +103,30 @@ class HuntWatch:
 
 class LoopHunting:
     """The closed loop's decisions watched for hunting; when it hunts, the decisions wait longer for a house reading,
-    and when it hunts still, the loop's corrections are halved (down to MIN_GAIN), until the next start."""
+    and when it hunts still, overshooting, the loop's corrections are halved (down to MIN_GAIN) until its moves show
+    on the meter as they are believed again."""
 
     def __init__(self, gate: DecisionGate, house: MeterState, loop: ClosedLoop | None = None) -> None:
         self._gate = gate
         self._house = house
         self._loop = loop
-        # (each decision's time, the loads' believed watts after it, and the house reading it was made on)
+        self._gain = loop.params.gain if loop is not None else None  # the configured gain, halved ones return to
+        self._recover_at: float | None = None  # while halved: when to look whether the gain may come back
+        # (each decision's time, the loads' believed watts when its house reading was taken, and that reading)
         self._moves: deque[tuple[float, float, float]] = deque(maxlen=MOVES_KEPT)
         self._watch = HuntWatch()
         self._warned_at: float | None = None
         self._floors: tuple[tuple[Equipment, float], ...] | None = None  # the variable loads' least_on_w (once)
 
-    def after_decision(self, loads: Sequence[Equipment], now: float, consumption_w: float | None = None) -> None:
-        """A decision at `now`, on a house reading of `consumption_w`, left `loads` at their believed watts."""
+    @property
+    def lowered_gain(self) -> float | None:
+        """The loop's gain while halved for an overshoot (None: as configured), for the status."""
+        return self._loop.params.gain if self._loop is not None and self._recover_at is not None else None
+
+    def after_decision(self, loads: Sequence[Equipment], now: float,
+                       reading: tuple[float, float] | None = None) -> None:
+        """A decision at `now` left `loads` at their believed watts; `reading`: the house reading it was made on, and
+        the loads' believed watts when that reading was taken (before the decision's commands and measures)."""
         # A variable load counted above its floor: switching between off and its floor (min_power 800 W, the surplus
         # about it, the meters' noise) is the floor rule's, not the loop's swing; counted, it was taken for hunting, the
         # decisions slowed, and the caused import of a cloudy day went 2.6 times up. (Every decision: the loads' watts
@@ -120,8 +138,10 @@ class LoopHunting:
         loads_w = 0.0
         for load in loads:
             loads_w += load.current_power_w
-        if consumption_w is not None:
-            self._moves.append((now, loads_w, consumption_w))
+        if reading is not None:
+            self._moves.append((now, reading[1], reading[0]))
+            if self._recover_at is not None and not 0 <= self._recover_at - now <= RECOVER_EVERY_S:
+                self._recover(now)
         for load, floor_w in floors:
             watts = load.current_power_w
             loads_w -= floor_w if watts > floor_w else watts
@@ -142,13 +162,14 @@ class LoopHunting:
                         "calibration lag; docs/control.md, a meter that shows a command late)",
                         swung, settle_s, longer_s, longer_s)
         elif (overshoot := self._overshoot(now, window_s)) is not None and overshoot >= OVERSHOOT and \
-                (gains := self._halve_gain()) is not None:
+                (gains := self._halve_gain(now)) is not None:
             self._warned_at = now
             log.warning("the loop hunts still: %s, with [evaluate] settle at %g s, the house meter moving %.1f times "
-                        "as much as the loads' believed watts: its corrections are halved, gain %g -> %g, until the "
-                        "next start. A heater that draws far more than its calibration says overshoots so: sweep it "
-                        "again (python3 -m calibration sweep), or set gain = %g if it says so again after a restart "
-                        "(docs/control.md, a loop that overshoots)", swung, settle_s, overshoot, *gains, gains[1])
+                        "as much as the loads' believed watts: its corrections are halved, gain %g -> %g, until its "
+                        "moves show on the meter as believed. A heater that draws far more than its calibration says "
+                        "overshoots so (sweep it again: python3 -m calibration sweep), as does an appliance switching "
+                        "on and off at every reading or so (docs/control.md, a loop that overshoots)",
+                        swung, settle_s, overshoot, *gains)
         elif self._warned_at is None or not 0 <= now - self._warned_at < WARN_AGAIN_S:
             self._warned_at = now
             log.warning("the loop hunts: %s, with [evaluate] settle at %g s (the house meter reads every %s s): an "
@@ -159,23 +180,40 @@ class LoopHunting:
 
     def _overshoot(self, now: float, window_s: float) -> float | None:
         """How many times the loads' believed moves the house meter moved, over the decisions of the last `window_s`:
-        the least-squares slope of each reading's move on the loads' move of the decision before it (which the reading
-        shows); None without enough moves. About 1 for a loop whose heater draws what its calibration says, whatever
-        else the house does; 2 or more for one that overshoots."""
+        the least-squares slope of the house reading's move from one decision to the next on the loads' believed move
+        between the two readings (a decision's commands, and any made between, which the next reading shows); None
+        without enough moves. About 1 for a loop whose heater draws what its calibration says, whatever else the house
+        does; 2 or more for one that overshoots."""
         moves = [move for move in self._moves if 0 <= now - move[0] <= window_s]
         moved_w2 = followed_w2 = 0.0
-        for (_, before_w, _), (_, after_w, seen_w), (_, _, next_seen_w) in zip(moves, moves[1:], moves[2:],
-                                                                               strict=False):
-            moved_w = after_w - before_w  # (commanded at a decision, shown by the next decision's reading)
+        for (_, believed_w, seen_w), (_, next_believed_w, next_seen_w) in zip(moves, moves[1:], strict=False):
+            moved_w = next_believed_w - believed_w
             moved_w2 += moved_w * moved_w
             followed_w2 += moved_w * (next_seen_w - seen_w)
         if moved_w2 < SWING_W * SWING_W:
             return None
         return followed_w2 / moved_w2
 
-    def _halve_gain(self) -> tuple[float, float] | None:
-        """The loop's gain halved, down to MIN_GAIN: (before, after); None when it is at MIN_GAIN already (or there is
-        no loop to halve)."""
+    def _recover(self, now: float) -> None:
+        """While halved: the gain doubled back (up to the configured one) once the loads' moves show on the meter as
+        believed, over the last RECOVER_WINDOW_S; else looked at again RECOVER_EVERY_S later."""
+        assert self._loop is not None and self._gain is not None
+        self._recover_at = now + RECOVER_EVERY_S
+        moved = self._overshoot(now, RECOVER_WINDOW_S)
+        if moved is None or moved >= RECOVER_UNDER:
+            return
+        params = self._loop.params
+        gain = min(self._gain, 2.0 * params.gain)
+        self._loop.params = replace(params, gain=gain)
+        if gain >= self._gain:
+            self._recover_at = None
+        log.info("the loop's moves show on the house meter %.1f times as believed over the last %.0f s: its "
+                 "corrections are doubled back, gain %g -> %g%s", moved, RECOVER_WINDOW_S, params.gain, gain,
+                 " (as configured)" if self._recover_at is None else "")
+
+    def _halve_gain(self, now: float) -> tuple[float, float] | None:
+        """The loop's gain halved at `now`, down to MIN_GAIN: (before, after); None when it is at MIN_GAIN already (or
+        there is no loop to halve)."""
         if self._loop is None:
             return None
         params = self._loop.params
@@ -183,4 +221,5 @@ class LoopHunting:
             return None
         halved = max(MIN_GAIN, params.gain / 2.0)
         self._loop.params = replace(params, gain=halved)
+        self._recover_at = now + RECOVER_EVERY_S
         return params.gain, halved

@@ -113,6 +113,11 @@ class Regulator(RegulatorLifeCycle):
         """Why regulation is suspended (a silent or frozen meter), or None while it runs."""
         return self._stale_guard.reason
 
+    @property
+    def lowered_gain(self) -> float | None:
+        """The closed loop's gain while halved for an overshoot (core/hunting.py), else None."""
+        return self._hunting.lowered_gain if self._hunting is not None else None
+
     # --- the interface ----------------------------------------------------------------------------
     def subscriptions(self) -> list[str]:
         """Every topic the regulator reads."""
@@ -285,7 +290,7 @@ class Regulator(RegulatorLifeCycle):
         # still drew in the reading, and its switch is one of this decision's.
         loads = self.loads
         drawn_w = [load.current_power_w for load in loads]
-        total_w = sum(drawn_w)
+        total_w = believed_at_reading_w = sum(drawn_w)
         switched = 0
         order: Sequence[int] = range(len(loads))
         measured = [i for i in order if loads[i].measuring]
@@ -311,7 +316,7 @@ class Regulator(RegulatorLifeCycle):
                                                         measures_wait=self.field.beliefs_in_doubt(now),
                                                         relays_wait=self.field.after_held(self.loads, now))
             if self._hunting is not None:
-                self._hunting.after_decision(self.loads, now, consumption_w)
+                self._hunting.after_decision(self.loads, now, (consumption_w, believed_at_reading_w))
         else:
             self.last_decision = allocate(regulated, consumption_w, production_w, self.params, now)
         self.field.after_decision(consumption_w, production_w, now)

@@ -85,8 +85,9 @@ class ForecastBook:
         self.owm_digest = owm_digest
         self.mqtt_topic = mqtt_topic
         self.owm: OwmForecast | None = None
-        # The good answer before `owm`, for a day `owm` does not cover: an answer cut short (valid, a few entries)
-        # took the place of a complete one, and the night's check counted the day asked about as 100 % cloudy.
+        # The good answer before `owm` that reaches furthest, for a day `owm` does not cover: an answer cut short
+        # (valid, a few entries) took the place of a complete one, and the night's check counted the day asked about as
+        # 100 % cloudy.
         self.owm_before: OwmForecast | None = None
         self.owm_failure: ForecastFailure | None = None
         self.mqtt: dict[date, DayForecast] = {}
@@ -101,7 +102,10 @@ class ForecastBook:
             self.owm_failure = result
             log.warning("forecast from %s not usable: %s", result.source, result.cause)
             return
-        before = self.owm
+        # (of the two kept, the one that reaches further: two answers cut short in a row dropped the complete one)
+        kept = [(span[1], owm.fetched_at, owm) for owm in (self.owm, self.owm_before)
+                if owm is not None and (span := owm.span()) is not None]
+        before = max(kept, key=lambda reach: reach[:2])[2] if kept else None
         self.owm, self.owm_before, self.owm_failure = result, before, None
         span = result.span()
         log.info("forecast from openweathermap: %d entries from %s to %s UTC", len(result.clouds_by_utc),

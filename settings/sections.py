@@ -49,8 +49,8 @@ EVALUATE_OPTIONS: tuple[Option, ...] = (
     Option("balance_threshold", float, 20.0, "hebert only: surplus (watts) under which nothing changes", min=0),
     Option("period", float, 1.0, "minimum seconds between two decisions (the meters set the pace)", min=0.01,
            max=3600),
-    Option("gain", float, 1.0, "closed_loop: share of the grid error corrected at each decision (halved, down to "
-           "0.25, until the next start, by a loop that hunts and overshoots: docs/control.md)", min=0.05, max=1.0),
+    Option("gain", float, 1.0, "closed_loop: share of the grid error corrected at each decision (halved, not under "
+           "0.25, while a loop that hunts overshoots, then doubled back: docs/control.md)", min=0.05, max=1.0),
     Option("anticipate", float, 1.0, "closed_loop: share of the last fall of production taken again ahead "
            "(a cloud keeps coming); 0 = off", min=0, max=2),
     Option("anticipate_rise", float, 0.0, "closed_loop: share of a rise of production seen at two readings in a "

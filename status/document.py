@@ -178,6 +178,10 @@ def build_status(reg: RegulatorView, now: float, clean: bool = True) -> dict[str
     # The offs of loads no longer configured that the broker has not acknowledged yet: the file saved now no longer
     # has those loads, and the next start sends them again (status.restore_load.restore_pending_offs). Only while
     # there are any: the document of every other run is as it was.
+    # The closed loop's gain while halved for an overshoot (core/hunting.py): only then, as pending_offs.
+    lowered_gain = reg.lowered_gain
+    if lowered_gain is not None:
+        doc["loop_gain"] = lowered_gain
     pending = reg.pending_offs()
     if pending:
         doc["pending_offs"] = [{"name": name, "off_command": _command(off), **_off_starts(reg, name, off, now)}

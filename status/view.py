@@ -88,6 +88,10 @@ class RegulatorView(Protocol):
         """The last decision, as a line of text."""
 
     @property
+    def lowered_gain(self) -> float | None:
+        """The closed loop's gain while halved for an overshoot, else None."""
+
+    @property
     def daily(self) -> DailyFigures:
         """The day's figures for the daily report."""
 

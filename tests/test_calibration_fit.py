@@ -175,6 +175,14 @@ def test_a_sweep_cut_at_the_bottom_is_warned_for_both_methods(cut_at: float, sai
         assert "40.5 % (717 W, 31 % of its max)" in fit_curve(cut).warnings[-1]
 
 
+def test_a_coarse_sweep_s_late_first_conduction_is_said_coarse_not_cut() -> None:
+    # (a review's find) A healthy heater swept by 25 %: on from 25 % (9 % of its max) is the sweep's step, not a cut.
+    coarse = _every(read_calibration_csv(REAL[2]), 25.0)
+    (late,) = [w for w in fit_curve(coarse).warnings if "conducts only from" in w]
+    assert late.startswith("coarse.csv: the load conducts only from 25 % (") and late.endswith(
+        "its sweep steps 25 % there: sweep it by smaller steps (the sweep tool's 0.5 %)"), late
+
+
 def test_a_low_top_reading_left_out_is_said_below() -> None:
     # 100 % read at the off level (the first step of a sweep from 100 %, the thermostat open): "far above" it said.
     points = read_calibration_csv(REAL[2])

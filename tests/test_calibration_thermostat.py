@@ -147,3 +147,14 @@ def test_a_sweep_upside_down_is_not_called_a_thermostat_cut() -> None:
                             source="cut.csv")
     with pytest.raises(CalibrationError, match="thermostat probably cut it"):
         fit_curve(cut)
+
+
+@pytest.mark.parametrize("cut_from", [8.0, 12.0, 15.0])
+def test_a_sweep_cut_low_whose_highest_reading_is_a_misfire_is_still_a_cut(cut_from: float) -> None:
+    # (a review's find) The thermostat open from `cut_from` up: the misfire zone's 91 W at 1 % is then the highest
+    # reading, at the bottom; the readings there are at the off level, no file upside down.
+    points = read_calibration_csv(REAL[2])
+    cut = CalibrationPoints(percent=points.percent, watts=np.where(points.percent >= cut_from, 1.0, points.watts),
+                            source="cut.csv")
+    with pytest.raises(CalibrationError, match="thermostat probably cut it"):
+        fit_curve(cut)

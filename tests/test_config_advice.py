@@ -70,7 +70,7 @@ def test_a_sweep_cut_at_the_bottom_is_warned_and_its_floor_logged(tmp_path: Path
         settings = load_settings(path)
     warned = [w for w in settings.warnings if "[ecs] fit" in w]
     assert len(warned) == 1 and "the load conducts only from 40.5 % (717 W, 31 % of its max)" in warned[0], warned
-    assert "Under 717 W it is never used" in warned[0]
+    assert "under 717 W it is never used" in warned[0] and "was its thermostat cutting it" in warned[0]
     assert "linear.csv (robust fit), 717..2290 W" in caplog.text
     # The real sweep: no such word.
     (tmp_path / "linear.csv").write_text("\n".join(";".join(row) for row in rows) + "\n")

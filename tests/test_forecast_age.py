@@ -49,7 +49,13 @@ def test_an_answer_cut_short_does_not_hide_a_day_the_one_before_covered(caplog: 
     # The one before past 36 h: no longer taken, the day is the seed's 100 %.
     too_late = FETCHED_AT + MAX_OWM_AGE_S + 60.0
     assert b.clouds_for(date(2026, 6, 28), now=too_late).source == "default"
-    # A third answer: the one before is the second, the first is gone.
+    # A third answer cut short too: the one kept before it is the one that reaches further, the first (two short
+    # answers in a row dropped it, a review's find); a fourth, complete, takes its place.
     b.on_fetched(parse_owm_answer(200, json.dumps(forecast_doc(utc(2026, 6, 27, 9), lambda t: 40, count=2)).encode(),
                                   later + 60.0))
-    assert b.clouds_for(date(2026, 6, 28), now=later + 60.0).source == "default"
+    again = b.clouds_for(date(2026, 6, 28), now=later + 60.0)
+    assert (again.source, again.clouds_percent, again.received_at) == ("openweathermap", 10, FETCHED_AT)
+    b.on_fetched(parse_owm_answer(200, json.dumps(forecast_doc(utc(2026, 6, 27, 12), lambda t: 55)).encode(),
+                                  later + 120.0))
+    assert b.owm_before is not None and b.owm_before.fetched_at == FETCHED_AT  # (it still reaches further than #3)
+    assert b.clouds_for(date(2026, 6, 28), now=later + 120.0).clouds_percent == 55
