@@ -50,12 +50,19 @@ WARN_AGAIN_S = 3600.0  # a loop that still hunts is said again at most this ofte
 OVERSHOOT = 1.5
 MIN_GAIN = 0.25
 # ...every RECOVER_EVERY_S, a loop whose corrections were halved has them doubled back (up to its `gain`) when the meter
-# moved under RECOVER_UNDER times its loads' believed moves over the last RECOVER_WINDOW_S: the heater draws what it is
-# believed to (the hob has stopped). Kept at 0.25 after a hob, a cloudy day imported 114 Wh where gain 1 imports 39.
+# moved from RECOVER_FROM to under RECOVER_UNDER times its variable loads' believed moves over the last
+# RECOVER_WINDOW_S: the heater draws what it is believed to (the hob has stopped). Kept at 0.25 after a hob, a cloudy
+# day imported 114 Wh where gain 1 imports 39. (Under RECOVER_FROM the heater does not follow its commands at all: a
+# full tank, its thermostat open, says nothing of its calibration; taken for a heater fixed, a heater drawing 2.2 times
+# its curve was given its gain back at the tank's cut, to swing again the next morning.)
+RECOVER_FROM = 0.8
 RECOVER_UNDER = 1.2
 RECOVER_EVERY_S = 60.0
 RECOVER_WINDOW_S = 120.0
-MOVES_KEPT = 64  # the decisions whose moves are weighed (the window's, at most this many: two minutes at 2 s)
+MOVES_KEPT = 128  # the decisions whose moves are weighed (the window's, at most this many: two minutes at 1 s)
+# Each halving after a recovery waits twice as long as the one before to look again (up to RECOVER_MOST_S): a heater
+# that overshoots in part of its range only is not given its gain back every minute, to swing again.
+RECOVER_MOST_S = 3600.0
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +119,11 @@ class LoopHunting:
         self._loop = loop
         self._gain = loop.params.gain if loop is not None else None  # the configured gain, halved ones return to
         self._recover_at: float | None = None  # while halved: when to look whether the gain may come back
-        # (each decision's time, the loads' believed watts when its house reading was taken, and that reading)
-        self._moves: deque[tuple[float, float, float]] = deque(maxlen=MOVES_KEPT)
+        self._recover_every_s = RECOVER_EVERY_S
+        self._recovered = False  # the gain came back since the last halving
+        # (each decision's time, the variable loads' and the relays' believed watts when its house reading was taken,
+        # and that reading)
+        self._moves: deque[tuple[float, float, float, float]] = deque(maxlen=MOVES_KEPT)
         self._watch = HuntWatch()
         self._warned_at: float | None = None
         self._floors: tuple[tuple[Equipment, float], ...] | None = None  # the variable loads' least_on_w (once)
@@ -124,9 +134,10 @@ class LoopHunting:
         return self._loop.params.gain if self._loop is not None and self._recover_at is not None else None
 
     def after_decision(self, loads: Sequence[Equipment], now: float,
-                       reading: tuple[float, float] | None = None) -> None:
+                       reading: tuple[float, float, float] | None = None) -> None:
         """A decision at `now` left `loads` at their believed watts; `reading`: the house reading it was made on, and
-        the loads' believed watts when that reading was taken (before the decision's commands and measures)."""
+        the variable loads' and the relays' believed watts when that reading was taken (before the decision's measures
+        and commands)."""
         # A variable load counted above its floor: switching between off and its floor (min_power 800 W, the surplus
         # about it, the meters' noise) is the floor rule's, not the loop's swing; counted, it was taken for hunting, the
         # decisions slowed, and the caused import of a cloudy day went 2.6 times up. (Every decision: the loads' watts
@@ -139,8 +150,8 @@ class LoopHunting:
         for load in loads:
             loads_w += load.current_power_w
         if reading is not None:
-            self._moves.append((now, reading[1], reading[0]))
-            if self._recover_at is not None and not 0 <= self._recover_at - now <= RECOVER_EVERY_S:
+            self._moves.append((now, reading[1], reading[2], reading[0]))
+            if self._recover_at is not None and not 0 <= self._recover_at - now <= self._recover_every_s:
                 self._recover(now)
         for load, floor_w in floors:
             watts = load.current_power_w
@@ -179,14 +190,19 @@ class LoopHunting:
                         swung, settle_s, "?" if pace_s is None else f"{pace_s:g}")
 
     def _overshoot(self, now: float, window_s: float) -> float | None:
-        """How many times the loads' believed moves the house meter moved, over the decisions of the last `window_s`:
-        the least-squares slope of the house reading's move from one decision to the next on the loads' believed move
-        between the two readings (a decision's commands, and any made between, which the next reading shows); None
-        without enough moves. About 1 for a loop whose heater draws what its calibration says, whatever else the house
-        does; 2 or more for one that overshoots."""
+        """How many times the variable loads' believed moves the house meter moved, over the decisions of the last
+        `window_s`: the least-squares slope of the house reading's move from one decision to the next on the variable
+        loads' believed move between the two readings (a decision's commands, and any made between, which the next
+        reading shows), leaving out the pairs between which a relay switched or its believed watts changed (a relay's
+        step, well labelled, weighed in, had a heater that overshoots given its gain back); None without enough moves.
+        About 1 for a loop whose heater draws what its calibration says, whatever else the house does; 2 or more for
+        one that overshoots."""
         moves = [move for move in self._moves if 0 <= now - move[0] <= window_s]
         moved_w2 = followed_w2 = 0.0
-        for (_, believed_w, seen_w), (_, next_believed_w, next_seen_w) in zip(moves, moves[1:], strict=False):
+        for (_, believed_w, relays_w, seen_w), (_, next_believed_w, next_relays_w, next_seen_w) in zip(
+                moves, moves[1:], strict=False):
+            if abs(next_relays_w - relays_w) >= 0.5:
+                continue
             moved_w = next_believed_w - believed_w
             moved_w2 += moved_w * moved_w
             followed_w2 += moved_w * (next_seen_w - seen_w)
@@ -198,13 +214,14 @@ class LoopHunting:
         """While halved: the gain doubled back (up to the configured one) once the loads' moves show on the meter as
         believed, over the last RECOVER_WINDOW_S; else looked at again RECOVER_EVERY_S later."""
         assert self._loop is not None and self._gain is not None
-        self._recover_at = now + RECOVER_EVERY_S
+        self._recover_at = now + self._recover_every_s
         moved = self._overshoot(now, RECOVER_WINDOW_S)
-        if moved is None or moved >= RECOVER_UNDER:
+        if moved is None or not RECOVER_FROM <= moved < RECOVER_UNDER:
             return
         params = self._loop.params
         gain = min(self._gain, 2.0 * params.gain)
         self._loop.params = replace(params, gain=gain)
+        self._recovered = True
         if gain >= self._gain:
             self._recover_at = None
         log.info("the loop's moves show on the house meter %.1f times as believed over the last %.0f s: its "
@@ -221,5 +238,8 @@ class LoopHunting:
             return None
         halved = max(MIN_GAIN, params.gain / 2.0)
         self._loop.params = replace(params, gain=halved)
-        self._recover_at = now + RECOVER_EVERY_S
+        if self._recovered:  # (halved again after its gain came back: the next look waits twice as long)
+            self._recover_every_s = min(RECOVER_MOST_S, 2.0 * self._recover_every_s)
+            self._recovered = False
+        self._recover_at = now + self._recover_every_s
         return params.gain, halved

@@ -290,7 +290,11 @@ class Regulator(RegulatorLifeCycle):
         # still drew in the reading, and its switch is one of this decision's.
         loads = self.loads
         drawn_w = [load.current_power_w for load in loads]
-        total_w = believed_at_reading_w = sum(drawn_w)
+        total_w = sum(drawn_w)
+        # (the relays' believed watts when the reading was taken, before this decision's measures and commands: the
+        # hunting watch weighs the variable loads' moves alone, between readings at which the relays held still)
+        relays_at_reading_w = sum([watts for watts, relay in zip(drawn_w, self._relays, strict=True) if relay])
+        continuous_at_reading_w = total_w - relays_at_reading_w
         switched = 0
         order: Sequence[int] = range(len(loads))
         measured = [i for i in order if loads[i].measuring]
@@ -316,7 +320,8 @@ class Regulator(RegulatorLifeCycle):
                                                         measures_wait=self.field.beliefs_in_doubt(now),
                                                         relays_wait=self.field.after_held(self.loads, now))
             if self._hunting is not None:
-                self._hunting.after_decision(self.loads, now, (consumption_w, believed_at_reading_w))
+                self._hunting.after_decision(self.loads, now,
+                                             (consumption_w, continuous_at_reading_w, relays_at_reading_w))
         else:
             self.last_decision = allocate(regulated, consumption_w, production_w, self.params, now)
         self.field.after_decision(consumption_w, production_w, now)

@@ -290,3 +290,33 @@ def test_a_heater_drawing_twice_its_calibration_keeps_its_gain_halved_under_clou
     # Its moves show on the meter 2.2 times as believed, clouds or not: no gain back (the swing again, else).
     _, reg = _heater_house(tmp_path, 2.2, readings=450, clouds_s=30.0)
     assert reg.controller.params.gain == 0.5
+
+
+def test_a_relay_s_steps_and_a_full_tank_do_not_give_an_overshooting_heater_its_gain_back(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # (a review's find) The slope weighed every load's believed moves: a radiator switching with the clouds (its
+    # steps on the meter as believed) outweighed the heater's, the slope fell under 1.2 and a heater drawing 2.2 times
+    # its curve got its gain back, to swing again and be halved again, 11 times an hour; and a full tank (the heater
+    # following no command: slope 0) read as a heater drawing what it is believed to.
+    from tests.configs import reading, write_config
+    from tests.harness import CONS, NOON, PROD, Harness
+
+    path = write_config(tmp_path, ("radiator", "ecs"), period=1, algorithm="closed_loop")
+    path.write_text(path.read_text().replace("margin = 20", "margin = 0").replace("[radiator]\n",
+                                                                                 "[radiator]\nmin_on_s = 60\n"
+                                                                                 "min_off_s = 60\n"))
+    h = Harness(path)
+    h.reg.tick(NOON)
+    radiator, ecs, now = h.load("radiator"), h.load("ecs"), NOON
+    caplog.set_level(logging.INFO, logger="core.hunting")
+    for k in range(1800):  # an hour: the sun 1200 / 2600 W every two minutes, the tank cut for the last 20 minutes
+        now += 2.0
+        production_w = 2600.0 if (k // 60) % 2 else 1200.0
+        heater_w = 0.0 if k >= 1200 else 2.2 * ecs.current_power_w
+        h.reg.handle(PROD, reading(production_w), now - 0.01)
+        h.reg.handle(CONS, reading(400.0 + radiator.current_power_w + heater_w), now)
+        h.reg.tick(now)
+    said = [r.getMessage() for r in caplog.records]
+    assert [m for m in said if "halved" in m] and not [m for m in said if "doubled back" in m], said
+    assert h.reg.controller.params.gain == 0.5 and len(radiator_switches := h.on("cmnd/radiator/POWER")) > 4, \
+        radiator_switches
