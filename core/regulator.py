@@ -290,11 +290,12 @@ class Regulator(RegulatorLifeCycle):
         # still drew in the reading, and its switch is one of this decision's.
         loads = self.loads
         drawn_w = [load.current_power_w for load in loads]
-        total_w = sum(drawn_w)
-        # (the relays' believed watts when the reading was taken, before this decision's measures and commands: the
-        # hunting watch weighs the variable loads' moves alone, between readings at which the relays held still)
-        relays_at_reading_w = sum([watts for watts, relay in zip(drawn_w, self._relays, strict=True) if relay])
-        continuous_at_reading_w = total_w - relays_at_reading_w
+        total_w = at_reading_w = sum(drawn_w)
+        # (the relays' believed watts when the reading was taken, before this decision's measures and commands, summed
+        # in the pass below: the hunting watch weighs the variable loads' moves alone, between readings at which the
+        # relays held still)
+        relays = self._relays
+        relays_at_reading_w = 0.0
         switched = 0
         order: Sequence[int] = range(len(loads))
         measured = [i for i in order if loads[i].measuring]
@@ -303,6 +304,8 @@ class Regulator(RegulatorLifeCycle):
         for i in order:
             load = loads[i]
             before_w, commanded_at = drawn_w[i], load.last_command_at
+            if relays[i]:
+                relays_at_reading_w += before_w
             drew_w = load.observe_consumption(consumption_w, total_w - before_w, now)
             if drew_w != before_w:
                 drawn_w[i], total_w = drew_w, total_w + drew_w - before_w
@@ -321,7 +324,7 @@ class Regulator(RegulatorLifeCycle):
                                                         relays_wait=self.field.after_held(self.loads, now))
             if self._hunting is not None:
                 self._hunting.after_decision(self.loads, now,
-                                             (consumption_w, continuous_at_reading_w, relays_at_reading_w))
+                                             (consumption_w, at_reading_w - relays_at_reading_w, relays_at_reading_w))
         else:
             self.last_decision = allocate(regulated, consumption_w, production_w, self.params, now)
         self.field.after_decision(consumption_w, production_w, now)
