@@ -21,8 +21,9 @@ class House:
     """The physics the regulator does not see: a base load, PV, and what each load really draws."""
 
     def __init__(self, h: Harness, base_w: float, pv_w: float, radiator_w: float = 1000.0,
-                 plug_w: float = 500.0) -> None:
+                 plug_w: float = 500.0, heater_factor: float = 1.0) -> None:
         self.h, self.base_w, self.pv_w, self.radiator_w, self.plug_w = h, base_w, pv_w, radiator_w, plug_w
+        self.heater_factor = heater_factor  # what the heater really draws per believed watt (its calibration's error)
         self.now = NOON
 
     def real_w(self) -> float:
@@ -35,7 +36,7 @@ class House:
             elif load.name == "plug":
                 total += self.plug_w if load.is_on else 0.0
             else:
-                total += load.current_power_w  # the linear heater draws exactly what it is believed to
+                total += self.heater_factor * load.current_power_w  # (1: exactly what it is believed to)
         return total
 
     def read(self, dt_s: float = 2.0) -> None:
@@ -55,12 +56,14 @@ class House:
 
 def closed_loop(tmp_path: Path, *loads: str, extra: str = "", anticipate: float = 0.0,
                 dwell_s: tuple[float, float] | None = None, status_interval_s: float = 1,
-                relay_options: str | dict[str, str] = "", evaluate_options: str = "") -> Harness:
+                relay_options: str | dict[str, str] = "", evaluate_options: str = "", margin_w: float = 20.0,
+                ) -> Harness:
     """A regulator with the closed loop; `anticipate` off unless asked, so each case shows one mechanism;
     `dwell_s` (min_on_s, min_off_s) for every relay, else their defaults; `relay_options`, lines for every
-    relay's section (or by relay name); `evaluate_options`, lines for [evaluate]."""
+    relay's section (or by relay name); `evaluate_options`, lines for [evaluate]; `margin_w`, the export setpoint."""
     config = write_config(tmp_path, loads, period=1, algorithm="closed_loop", extra=extra)
     text = config.read_text().replace("[evaluate]\n", f"[evaluate]\nanticipate = {anticipate}\n{evaluate_options}")
+    text = text.replace("margin = 20\n", f"margin = {margin_w:g}\n")
     text = text.replace("status_interval = 1\n", f"status_interval = {status_interval_s}\n")
     if dwell_s is not None:
         for relay in ("radiator", "small", "plug"):

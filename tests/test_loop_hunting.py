@@ -16,6 +16,7 @@ from core.hunting import SWING_W, SWINGS, HuntWatch, LoopHunting
 from core.meters import MeterState
 from simulation.replay import replay
 from simulation.variants import write_variant
+from tests.controller_house import RADIATOR, House, closed_loop
 
 ROOT = Path(__file__).resolve().parent.parent
 CLOUDY = ROOT / "simulation" / "traces" / "bsrn-payerne-2016-06-18-10s.csv"
@@ -217,24 +218,16 @@ def _heater_house(tmp_path: Path, real_per_believed: float, hob_on_off_s: float 
     times what its calibration says, 1500 W of surplus (900 W every other `clouds_s` if given), a 1500 W hob
     switching every `hob_on_off_s` (for the first `hob_readings` only, if given); a reading every 2 s: the grid after
     each decision, and the regulator."""
-    from tests.configs import reading, write_config
-    from tests.harness import CONS, NOON, PROD, Harness
-
-    path = write_config(tmp_path, ("ecs",), period=1, algorithm="closed_loop")
-    path.write_text(path.read_text().replace("margin = 20", "margin = 0"))
-    h = Harness(path)
-    h.reg.tick(NOON)
-    ecs, grid_w, now = h.load("ecs"), [], NOON
+    h = closed_loop(tmp_path, "ecs", anticipate=1.0, margin_w=0.0)
+    house = House(h, base_w=400.0, pv_w=1900.0, heater_factor=real_per_believed)
+    grid_w = []
     for k in range(readings):
-        now += 2.0
         hob_on = hob_on_off_s is not None and (hob_readings is None or k < hob_readings)
-        hob_w = 1500.0 if hob_on and (2 * k // hob_on_off_s) % 2 == 0 else 0.0  # type: ignore[operator]
-        production_w = 1300.0 if clouds_s is not None and (2 * k // clouds_s) % 2 else 1900.0
-        h.reg.handle(PROD, reading(production_w), now - 0.01)
-        consumption_w = 400.0 + hob_w + real_per_believed * ecs.current_power_w
-        grid_w.append(consumption_w - production_w)
-        h.reg.handle(CONS, reading(consumption_w), now)
-        h.reg.tick(now)
+        house.base_w = 400.0 + (1500.0 if hob_on and (2 * k // hob_on_off_s) % 2 == 0 else 0.0)  # type: ignore[operator]
+        house.pv_w = 1300.0 if clouds_s is not None and (2 * k // clouds_s) % 2 else 1900.0
+        grid_w.append(house.base_w + house.real_w() - house.pv_w)  # (what this reading shows)
+        house.read()
+        h.reg.tick(house.now)
     return grid_w, h.reg
 
 
@@ -298,25 +291,14 @@ def test_a_relay_s_steps_and_a_full_tank_do_not_give_an_overshooting_heater_its_
     # steps on the meter as believed) outweighed the heater's, the slope fell under 1.2 and a heater drawing 2.2 times
     # its curve got its gain back, to swing again and be halved again, 11 times an hour; and a full tank (the heater
     # following no command: slope 0) read as a heater drawing what it is believed to.
-    from tests.configs import reading, write_config
-    from tests.harness import CONS, NOON, PROD, Harness
-
-    path = write_config(tmp_path, ("radiator", "ecs"), period=1, algorithm="closed_loop")
-    path.write_text(path.read_text().replace("margin = 20", "margin = 0").replace("[radiator]\n",
-                                                                                 "[radiator]\nmin_on_s = 60\n"
-                                                                                 "min_off_s = 60\n"))
-    h = Harness(path)
-    h.reg.tick(NOON)
-    radiator, ecs, now = h.load("radiator"), h.load("ecs"), NOON
+    h = closed_loop(tmp_path, "radiator", "ecs", anticipate=1.0, margin_w=0.0, dwell_s=(60, 60))
+    house = House(h, base_w=400.0, pv_w=1200.0, heater_factor=2.2)
     caplog.set_level(logging.INFO, logger="core.hunting")
     for k in range(1800):  # an hour: the sun 1200 / 2600 W every two minutes, the tank cut for the last 20 minutes
-        now += 2.0
-        production_w = 2600.0 if (k // 60) % 2 else 1200.0
-        heater_w = 0.0 if k >= 1200 else 2.2 * ecs.current_power_w
-        h.reg.handle(PROD, reading(production_w), now - 0.01)
-        h.reg.handle(CONS, reading(400.0 + radiator.current_power_w + heater_w), now)
-        h.reg.tick(now)
+        house.pv_w = 2600.0 if (k // 60) % 2 else 1200.0
+        house.heater_factor = 0.0 if k >= 1200 else 2.2
+        house.read()
+        h.reg.tick(house.now)
     said = [r.getMessage() for r in caplog.records]
     assert [m for m in said if "halved" in m] and not [m for m in said if "doubled back" in m], said
-    assert h.reg.controller.params.gain == 0.5 and len(radiator_switches := h.on("cmnd/radiator/POWER")) > 4, \
-        radiator_switches
+    assert h.reg.controller.params.gain == 0.5 and len(radiator_switches := h.on(RADIATOR)) > 4, radiator_switches
