@@ -110,8 +110,8 @@ def fit_cut_reason(percent: Sequence[float], watts: Sequence[float], shape: Swee
     if top_w >= TOP_MIN_SHARE * highest:
         return None
     at = float(percent[at_highest])
-    bottom = [w for p, w in zip(percent, watts, strict=True) if p <= REVERSED_AT_PERCENT]
-    if at <= REVERSED_AT_PERCENT and statistics.median(bottom) >= TOP_MIN_SHARE * highest:
+    if at <= REVERSED_AT_PERCENT and statistics.median(
+            [w for p, w in zip(percent, watts, strict=True) if p <= REVERSED_AT_PERCENT]) >= TOP_MIN_SHARE * highest:
         # (the highest at the bottom: no thermostat cuts a sweep so; "probably cut" sent the owner to heat the tank)
         return (f"the readings fall as the percent rises (the highest, {highest:.0f} W, at {_pct(at)} %, the readings "
                 f"at {_pct(TOP_FROM_PERCENT)}..100 % {top_w:.0f} W), where a heater behind a variator draws the most "
