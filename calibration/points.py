@@ -3,6 +3,7 @@ tools' CalibrationPoints: the daemon reads PlainPoints)."""
 
 from __future__ import annotations
 
+import csv
 import math
 import os
 from dataclasses import dataclass
@@ -92,7 +93,12 @@ def _fields(line: str, separator: str, where: str) -> list[str]:
         # A spreadsheet's "Text (Tab delimited)": told to use ',' (or that its decimal commas were fields).
         raise CalibrationError(f"{where}: {line!r} has its fields separated by a tab, where a calibration has "
                                f"'percent;watts': save the file with ';' between the fields")
-    fields = line.split(separator)
+    if '"' in line:
+        # A spreadsheet that quotes every field ("Quote all text cells", numbers kept as text): `"99,5";"2287,92"`.
+        # The quotes also tell a decimal comma from a ',' between fields, which nothing else can (below).
+        fields = next(csv.reader([line], delimiter=separator, skipinitialspace=True))
+    else:
+        fields = line.split(separator)
     if len(fields) == 3 and not fields[2].strip():
         fields = fields[:2]
     if separator == "," and len(fields) > 2:

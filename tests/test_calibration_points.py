@@ -235,3 +235,34 @@ def test_a_first_line_of_numbers_is_no_header(tmp_path: Path) -> None:
     path = _write(tmp_path, "100.0,2290.5\n" + _s_curve_lines())
     with pytest.raises(CalibrationError, match="line 1: expected 'percent;watts', got '100.0,2290.5'"):
         read_calibration_csv(path)
+
+
+@pytest.mark.parametrize("comma", [False, True])
+def test_a_spreadsheets_fully_quoted_fields_read(tmp_path: Path, comma: bool) -> None:
+    # A spreadsheet told to quote its text cells, the numbers kept as text: `"100.0";"2290.5"`, its header quoted too.
+    # Refused at line 2 ("percent '"100.0"' is not a number"). Quoted, a decimal comma between ',' fields is no longer
+    # ambiguous: `"99,5","2287,92"` is one reading.
+    real = CALIBRATION / "power_calibration_ECS-03.csv"
+    original = read_calibration_csv(real)
+    rows = [line.split(";") for line in real.read_text(encoding="utf-8").splitlines() if line.strip()]
+    separator = "," if comma else ";"
+    quoted = [f'"percent"{separator}"watts"'] + [
+        separator.join(f'"{field.replace(".", ",") if comma else field}"' for field in row) for row in rows]
+    points = read_calibration_csv(_write(tmp_path, "\r\n".join(quoted) + "\r\n"))
+    np.testing.assert_array_equal(points.percent, original.percent)
+    np.testing.assert_array_equal(points.watts, original.watts)
+
+
+@pytest.mark.parametrize(("bad_line", "message"), [
+    ('99,"5,2287",92', "has 3 fields separated by ','"),
+    ('"99.5,2287.9', "expected 'percent,watts'"),
+    ('"99.5","x"', "watts 'x' is not a number"),
+])
+def test_quoted_fields_that_do_not_make_a_reading_are_named(tmp_path: Path, bad_line: str, message: str) -> None:
+    lines = _s_curve_lines().replace(";", ",").splitlines()
+    lines.insert(6, bad_line)
+    path = _write(tmp_path, "\n".join(lines))
+    with pytest.raises(CalibrationError) as caught:
+        read_calibration_csv(path)
+    assert str(caught.value).startswith(f"{path}, line 7: ")
+    assert message in str(caught.value)
