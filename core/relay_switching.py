@@ -230,7 +230,10 @@ class RelaySwitcher:
         if self._may_try(load, now):
             # (a load of unknown power is tried on some free watts at least: with hysteresis = 0 and none
             # free it was "switched on" at 0 W, stayed off, and took the house's noise for its watts)
-            shortfall_w = (power_w if power_w is not None
+            # (a relay of known watts is covered by its label while its figure, above it, rests on one step:
+            # ConstantEquipment.cover_w)
+            shortfall_w = (load.cover_w if isinstance(load, ConstantEquipment)
+                           else power_w if power_w is not None
                            else max(load.hysteresis_w, UnknownEquipment.IDLE_W)) - free_w
         claim_w = power_w if power_w is not None else free_w  # (an unknown power takes what is free)
         covered = shortfall_w <= 0

@@ -127,6 +127,10 @@ class ConstantEquipment(RelayEquipment):
         # The learned figure is more than a quarter off the label, taken from steps that agreed (a 1000 W label on
         # a 2000 W heater): later steps are judged against it, not against the label.
         self.learned_off_label = False
+        # The learned figure rests on one step of the house meter, which an appliance starting or stopping at the same
+        # reading (a kettle) may have made: the next step replaces it if they disagree, and it is not trusted to keep
+        # the relay off (RelaySwitching's cover: the label while it is above it).
+        self.learned_provisional = False
 
     @property
     def max_power_w(self) -> float:
@@ -150,9 +154,10 @@ class ConstantEquipment(RelayEquipment):
         """`watts` is within `share` of its label (a quarter: what one step may teach)."""
         return (1.0 - share) * self.max_power_w <= watts <= (1.0 + share) * self.max_power_w
 
-    def learned_at(self, watts: float, off_label: bool) -> None:
+    def learned_at(self, watts: float, off_label: bool, provisional: bool = False) -> None:
         """Its figure is now `watts`; `off_label`: taken from steps judged away from its label, and judged by itself
-        from now on until it comes back within BACK_WITHIN_LABEL of the label."""
+        from now on until it comes back within BACK_WITHIN_LABEL of the label; `provisional`: from one step only."""
+        self.learned_provisional = provisional
         low_w, high_w = self.off_label_range_w()
         # (kept within what agreeing steps may teach and a restore takes: smoothed past four times its label, a
         # figure was refused at the next start, and its steps then never learned again)
@@ -163,6 +168,16 @@ class ConstantEquipment(RelayEquipment):
     def on_power_w(self) -> float:
         """The watts it draws when on: the learned figure once there is one, else its `max_power`."""
         return self.learned_power_w if self.learned_power_w is not None else self.max_power_w
+
+    @property
+    def cover_w(self) -> float:
+        """The surplus that switches it on: its figure, but its label when a provisional figure is above it. A single
+        step that a kettle starting at the same reading raised (1240 W for a 1000 W radiator) kept the relay off under
+        a surplus that carried it, with no switch on to measure it again, and was saved for the next start."""
+        learned_w = self.learned_power_w
+        if learned_w is None:
+            return self.max_power_w
+        return min(learned_w, self.max_power_w) if self.learned_provisional else learned_w
 
     def command_for(self, watts: float) -> tuple[Command, float]:
         # A relay is on or off: any power asked of it means on (a force of 0 W means off).

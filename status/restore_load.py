@@ -86,7 +86,8 @@ def _restore_learned(load: Any, entry: dict[str, Any], warnings: list[str]) -> N
                         f"({low_w:.0f}..{high_w:.0f} W){since}: learned again at its next switch")
         return
     if hasattr(load, "learned_at"):
-        load.learned_at(watts, off_label)
+        # (a file before 2026-12-05 has no learned_provisional: its figures are taken as confirmed, as they were)
+        load.learned_at(watts, off_label, provisional=entry.get("learned_provisional") is True)
     else:
         load.learned_power_w = watts
     doubted_at = saved_epoch(entry.get("learned_doubted_at"))
@@ -103,6 +104,8 @@ def clean_load(load: Any) -> None:
         load.learned_power_w = None
     if hasattr(load, "learned_off_label"):
         load.learned_off_label = False
+    if hasattr(load, "learned_provisional"):
+        load.learned_provisional = False
     if hasattr(load, "doubted"):
         load.doubted = None
 
