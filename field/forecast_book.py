@@ -43,6 +43,9 @@ FULL_AHEAD = f"only the {KEEP_AHEAD_DATES} nearest dates ahead are kept"
 # 5 days still cover the day asked about for 4 days, but a sky forecast 2 days ahead is a guess, and a grey day taken
 # for a sunny one leaves the water cold (the seed's 100 % forces more: the safe side).
 MAX_OWM_AGE_S = 36 * 3600.0
+# The earlier answers kept beside the newest, at most (each under MAX_OWM_AGE_S old when the newest came: a fetch
+# at each start and each night's check, and retries, make a few a day).
+KEEP_EARLIER_ANSWERS = 8
 # Beside daytime_clouds in the status file: the digest of what [openweathermap] asked (another's not taken back).
 KEPT_DIGEST = "daytime_request_digest"
 
@@ -85,10 +88,12 @@ class ForecastBook:
         self.owm_digest = owm_digest
         self.mqtt_topic = mqtt_topic
         self.owm: OwmForecast | None = None
-        # The good answer before `owm` that reaches furthest, for a day `owm` does not cover: an answer cut short
-        # (valid, a few entries) took the place of a complete one, and the night's check counted the day asked about as
-        # 100 % cloudy.
-        self.owm_before: OwmForecast | None = None
+        # The good answers before `owm`, newest first, while under MAX_OWM_AGE_S old when it came: a day `owm` does
+        # not cover is read from the newest of them that does. An answer cut short (valid, a few entries) took the place
+        # of a complete one, and the night's check counted the day asked about as 100 % cloudy; keeping only the one
+        # that reached furthest, a complete answer two nights old beat a short one of last night that covered the day,
+        # and the check then found the first too old.
+        self.owm_earlier: tuple[OwmForecast, ...] = ()
         self.owm_failure: ForecastFailure | None = None
         self.mqtt: dict[date, DayForecast] = {}
         self.mqtt_error: str | None = None
@@ -102,20 +107,21 @@ class ForecastBook:
             self.owm_failure = result
             log.warning("forecast from %s not usable: %s", result.source, result.cause)
             return
-        # (of the two kept, the one that reaches further: two answers cut short in a row dropped the complete one)
-        kept = [(span[1], owm.fetched_at, owm) for owm in (self.owm, self.owm_before)
-                if owm is not None and (span := owm.span()) is not None]
-        before = max(kept, key=lambda reach: reach[:2])[2] if kept else None
-        self.owm, self.owm_before, self.owm_failure = result, before, None
+        kept = [owm for owm in (self.owm, *self.owm_earlier)
+                if owm is not None and not self._owm_too_old(result.fetched_at, owm)]
+        ends = {id(owm): span[1] for owm in kept if (span := owm.span()) is not None}
+        earlier = tuple(owm for owm in kept if id(owm) in ends)
+        self.owm, self.owm_earlier, self.owm_failure = result, earlier[:KEEP_EARLIER_ANSWERS], None
         span = result.span()
         log.info("forecast from openweathermap: %d entries from %s to %s UTC", len(result.clouds_by_utc),
                  *(t.strftime("%Y-%m-%d %H:%M") for t in span) if span else ("-", "-"))
-        before_span = before.span() if before is not None else None
-        if before is not None and span and before_span and span[1] < before_span[1]:
+        # (the newest earlier answer that reaches further: a day after this one's end is read from it)
+        further = next((owm for owm in self.owm_earlier if span is not None and ends[id(owm)] > span[1]), None)
+        if further is not None and span is not None:
             log.warning("forecast from openweathermap: this answer ends at %s UTC, the one before (fetched at %s) at "
                         "%s UTC: a day this one does not cover is taken from that one while it is up to %.0f h old",
-                        span[1].strftime("%Y-%m-%d %H:%M"), _iso(before.fetched_at, self.tz),
-                        before_span[1].strftime("%Y-%m-%d %H:%M"), MAX_OWM_AGE_S / 3600)
+                        span[1].strftime("%Y-%m-%d %H:%M"), _iso(further.fetched_at, self.tz),
+                        ends[id(further)].strftime("%Y-%m-%d %H:%M"), MAX_OWM_AGE_S / 3600)
 
     def on_mqtt(self, payload: bytes, now: float) -> bool:
         """A message on the forecast topic; True when it was taken. A bad one: a warning, nothing changes."""
@@ -273,7 +279,7 @@ class ForecastBook:
         `last_pick` for the status."""
         candidates: list[CloudPick] = []
         # (the newest answer that covers the day: one cut short does not hide the day the one before it covered)
-        for owm in (self.owm, self.owm_before):
+        for owm in (self.owm, *self.owm_earlier):
             clouds = None if owm is None or self._owm_too_old(now, owm) else owm.clouds_on(day, self.tz)
             if owm is not None and clouds is not None:
                 candidates.append(CloudPick(day, clouds, SOURCE_OWM, owm.fetched_at))

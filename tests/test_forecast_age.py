@@ -57,5 +57,25 @@ def test_an_answer_cut_short_does_not_hide_a_day_the_one_before_covered(caplog: 
     assert (again.source, again.clouds_percent, again.received_at) == ("openweathermap", 10, FETCHED_AT)
     b.on_fetched(parse_owm_answer(200, json.dumps(forecast_doc(utc(2026, 6, 27, 12), lambda t: 55)).encode(),
                                   later + 120.0))
-    assert b.owm_before is not None and b.owm_before.fetched_at == FETCHED_AT  # (it still reaches further than #3)
+    assert [owm.fetched_at for owm in b.owm_earlier][-1] == FETCHED_AT  # (still under 36 h old)
     assert b.clouds_for(date(2026, 6, 28), now=later + 120.0).clouds_percent == 55
+
+
+def test_a_short_answer_that_covers_the_day_is_not_dropped_for_an_older_one_that_reaches_further(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Three nights' answers: a complete one, then one cut short that still covers the third day, then one that covers
+    nothing of it. Only the one reaching furthest was kept beside the newest: the first, 48 h old at the third day's
+    check, too old, and the day was counted 100 % cloudy where the second, 25 h old, had its clouds."""
+    b = ForecastBook(PARIS, owm_enabled=True, mqtt_topic=None)
+    night = utc(2026, 6, 25, 22).timestamp()  # 00:00 in Paris
+    b.on_fetched(parse_owm_answer(200, json.dumps(forecast_doc(utc(2026, 6, 25, 21), lambda t: 90)).encode(), night))
+    second = night + 24 * 3600.0  # covers the 27th's daytime (to 2026-06-27 15:00 UTC)
+    b.on_fetched(parse_owm_answer(200, json.dumps(forecast_doc(utc(2026, 6, 26, 21), lambda t: 10, count=7)).encode(),
+                                  second))
+    third = second + 24 * 3600.0
+    b.on_fetched(parse_owm_answer(200, json.dumps(forecast_doc(utc(2026, 6, 27, 0), lambda t: 50, count=2)).encode(),
+                                  third))
+    pick = b.clouds_for(date(2026, 6, 27), now=third + 3600.0)
+    assert (pick.source, pick.clouds_percent, pick.received_at) == ("openweathermap", 10, second)
+    assert [owm.fetched_at for owm in b.owm_earlier] == [second]  # (the first, 48 h old, is no longer kept)
+    assert "the one before (fetched at 2026-06-27T00:00:00+02:00) at 2026-06-27 15:00 UTC" in caplog.text
