@@ -55,6 +55,9 @@ class DeadlineFallback:
         # Restored as forcing, not ticked since: the heater's force not on at the first tick is not the user's word
         # (its restore refused at the start) but a force to make again, as the seed rule owes its restored force.
         self._restored_forcing = False
+        # A cycle_end restored, not ticked since: judged against the configured deadline at the first tick (one moved
+        # in the config while PySEB was stopped was ignored until the old one came: a day without its hot water).
+        self._restored_end = False
         # (`status_topic`: where the heater's variator answers, None: nowhere)
         self._answers = ForceAnswers(load_name, status_topic)  # whether the heater's variator heard its force
 
@@ -94,6 +97,9 @@ class DeadlineFallback:
             self._answers.start(now)
         drawn_wh = self._delta.step(heater_energy_wh, heater_yesterday_wh)
         self.delivered_wh += self._answers.counted_wh(now, drawn_wh, *answers)
+        if self._restored_end:
+            self._restored_end = False
+            self._follow_a_moved_deadline(now)
         if self.cycle_end is None or self.cycle_end - now > MAX_CYCLE_AHEAD_S:
             self.cycle_end = next_occurrence(now, self.settings.deadline, self.tz)
         if now >= self.cycle_end:
@@ -256,6 +262,20 @@ class DeadlineFallback:
                 "ended_early": self.ended_early,
                 **self._answers.variator.snapshot()}
 
+    def _follow_a_moved_deadline(self, now: float) -> None:
+        """A restored cycle ahead of `now` ends at the next occurrence of the deadline when nothing changed while
+        stopped; another end is a deadline moved in the config since (07:00 to 18:00, restarted at noon): this cycle
+        ends at the new one, what it delivered kept. (One that ended while stopped is closed by the tick as usual.)"""
+        assert self.cycle_end is not None
+        if self.cycle_end <= now:
+            return
+        expected = next_occurrence(now, self.settings.deadline, self.tz)
+        if self.cycle_end != expected:
+            log.info("deadline rule: the deadline is now %s: this cycle ends at %s (saved: %s), %.0f Wh delivered "
+                     "in it", self.settings.deadline.strftime("%H:%M"), self._clock(expected),
+                     self._clock(self.cycle_end), self.delivered_wh)
+            self.cycle_end = expected
+
     def restore(self, saved: Mapping[str, Any], force_restored: bool = True) -> None:
         """Take back a snapshot; a cycle that ended while stopped is closed at the next tick. A value that
         is not plausible (not finite, a negative energy, a time outside 2000..2100) is ignored, with a
@@ -268,7 +288,7 @@ class DeadlineFallback:
         elif delivered is not None:
             log.warning("deadline rule: saved delivered_wh %r ignored (not a plausible value)", delivered)
         if cycle_end_at is not None:
-            self.cycle_end = cycle_end_at
+            self.cycle_end, self._restored_end = cycle_end_at, True
         elif cycle_end is not None:
             log.warning("deadline rule: saved cycle_end %r ignored (not a plausible time)", cycle_end)
         self.forcing = saved.get("forcing") is True

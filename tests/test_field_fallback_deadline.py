@@ -142,3 +142,38 @@ def test_an_evening_check_held_past_midnight_asks_the_forecast_of_its_own_night(
     ticks(h, at(2024, 1, 10, 22, 51), at(2024, 1, 11, 0, 30), step_s=30)
     assert "forcing ecs to 2000 W for 1740 s (967 Wh missing)" in caplog.text
     assert "clouds 5 % on 2024-01-11 (mqtt)" in caplog.text
+
+
+def test_a_deadline_moved_in_the_config_while_stopped_is_the_cycles_end(tmp_path: Path,
+                                                                        caplog: pytest.LogCaptureFixture) -> None:
+    # 07:00 moved to 18:00, restarted at noon: the saved cycle went on to end at 07:00 the next morning, nothing was
+    # due by 18:00 that day, and the start's line said the heater must get its energy by 18:00 every day (bug hunt).
+    caplog.set_level(logging.INFO)
+    old = "[fallback]\nseed_rule = false\nmin_energy_wh = 6000\ndeadline = 07:00\n"
+    h = Harness(field_config(tmp_path, extra=old))
+    ticks(h, at(2024, 1, 10, 8), at(2024, 1, 10, 12), 5)
+    saved = h.reg.status(at(2024, 1, 10, 12))
+    assert saved["water_heater"]["deadline_rule"]["deadline"] == "2024-01-11T07:00:00+01:00"
+    h.reg.shutdown(at(2024, 1, 10, 12))
+    again = Harness(field_config(tmp_path, extra=old.replace("07:00", "18:00")))
+    again.reg.restore(saved, at(2024, 1, 10, 12, 1))
+    ticks(again, at(2024, 1, 10, 12, 1), at(2024, 1, 10, 18, 30), 5)
+    assert "the deadline is now 18:00: this cycle ends at 2024-01-10 18:00 (saved: 2024-01-11 07:00)" in caplog.text
+    assert again.load("ecs").energy_wh == pytest.approx(6000, abs=100)  # forced before 18:00, the whole day's span
+    rule = again.reg.status(at(2024, 1, 10, 18, 30))["water_heater"]["deadline_rule"]
+    assert rule["deadline"] == "2024-01-11T18:00:00+01:00"
+
+
+def test_a_deadline_unchanged_across_a_restart_keeps_its_cycle(tmp_path: Path,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, extra=DEADLINE))
+    ticks(h, at(2024, 1, 10, 8), at(2024, 1, 10, 12), 5)
+    saved = h.reg.status(at(2024, 1, 10, 12))
+    h.reg.shutdown(at(2024, 1, 10, 12))
+    again = Harness(field_config(tmp_path, extra=DEADLINE))
+    again.reg.restore(saved, at(2024, 1, 10, 12, 1))
+    ticks(again, at(2024, 1, 10, 12, 1), at(2024, 1, 10, 12, 5), 5)
+    assert "the deadline is now" not in caplog.text
+    assert again.reg.status(at(2024, 1, 10, 12, 5))["water_heater"]["deadline_rule"]["deadline"] == \
+        saved["water_heater"]["deadline_rule"]["deadline"]
