@@ -16,7 +16,7 @@ from field.fallback_answers import ForceAnswers
 from field.fallback_resume import MIN_FORCE_WH, RetryClock
 from field.fallback_seed import FORCED_BY_SEED, Answers, EnergyDelta
 from field.fallback_settings import DeadlineSettings
-from values.local_time import last_occurrence, local_date, next_occurrence
+from values.local_time import last_occurrence, local_date, local_datetime, local_instant, next_occurrence
 from values.saved_numbers import saved_energy, saved_epoch
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ class DeadlineFallback:
         self.delivered_wh += self._answers.counted_wh(now, drawn_wh, *answers)
         if self._restored_end:
             self._restored_end = False
-            self._follow_a_moved_deadline(now)
+            self._follow_a_moved_deadline()
         if self.cycle_end is None or self.cycle_end - now > MAX_CYCLE_AHEAD_S:
             self.cycle_end = next_occurrence(now, self.settings.deadline, self.tz)
         if now >= self.cycle_end:
@@ -262,19 +262,22 @@ class DeadlineFallback:
                 "ended_early": self.ended_early,
                 **self._answers.variator.snapshot()}
 
-    def _follow_a_moved_deadline(self, now: float) -> None:
-        """A restored cycle ahead of `now` ends at the next occurrence of the deadline when nothing changed while
-        stopped; another end is a deadline moved in the config since (07:00 to 18:00, restarted at noon): this cycle
-        ends at the new one, what it delivered kept. (One that ended while stopped is closed by the tick as usual.)"""
+    def _follow_a_moved_deadline(self) -> None:
+        """A restored cycle's end that is not at the configured deadline's wall time: the deadline was moved in the
+        config while PySEB was stopped (07:00 to 18:00, restarted at noon). The cycle, which began a day before its
+        saved end, ends at the first occurrence of the new deadline after its start, what it delivered kept: today
+        18:00, or, restarted after that, 18:00 passed while stopped, and the tick closes it as usual. (Judged on the
+        saved end alone, not on `now`: a Pi booting on a clock behind, an hour before the saved deadline, is no
+        moved deadline.)"""
         assert self.cycle_end is not None
-        if self.cycle_end <= now:
+        saved_end, deadline = self.cycle_end, self.settings.deadline
+        saved_day = local_date(saved_end, self.tz)
+        if local_instant(saved_day, deadline, self.tz) == saved_end:
             return
-        expected = next_occurrence(now, self.settings.deadline, self.tz)
-        if self.cycle_end != expected:
-            log.info("deadline rule: the deadline is now %s: this cycle ends at %s (saved: %s), %.0f Wh delivered "
-                     "in it", self.settings.deadline.strftime("%H:%M"), self._clock(expected),
-                     self._clock(self.cycle_end), self.delivered_wh)
-            self.cycle_end = expected
+        began_at = local_instant(saved_day - timedelta(days=1), local_datetime(saved_end, self.tz).time(), self.tz)
+        self.cycle_end = next_occurrence(began_at, deadline, self.tz)
+        log.info("deadline rule: the deadline is now %s: this cycle ends at %s (saved: %s), %.0f Wh delivered in it",
+                 deadline.strftime("%H:%M"), self._clock(self.cycle_end), self._clock(saved_end), self.delivered_wh)
 
     def restore(self, saved: Mapping[str, Any], force_restored: bool = True) -> None:
         """Take back a snapshot; a cycle that ended while stopped is closed at the next tick. A value that

@@ -144,24 +144,70 @@ def test_an_evening_check_held_past_midnight_asks_the_forecast_of_its_own_night(
     assert "clouds 5 % on 2024-01-11 (mqtt)" in caplog.text
 
 
-def test_a_deadline_moved_in_the_config_while_stopped_is_the_cycles_end(tmp_path: Path,
-                                                                        caplog: pytest.LogCaptureFixture) -> None:
-    # 07:00 moved to 18:00, restarted at noon: the saved cycle went on to end at 07:00 the next morning, nothing was
-    # due by 18:00 that day, and the start's line said the heater must get its energy by 18:00 every day (bug hunt).
-    caplog.set_level(logging.INFO)
+def _restarted_with_the_deadline_at(tmp_path: Path, deadline: str, saved_at: float, restart_at: float,
+                                    ) -> tuple[Harness, int]:
+    """A morning forced full (6017 Wh by 11:00 on 2024-01-10) under `deadline = 07:00`, saved at `saved_at`, then
+    restarted at `restart_at` with `deadline` in the config; the harness and where its sends start."""
     old = "[fallback]\nseed_rule = false\nmin_energy_wh = 6000\ndeadline = 07:00\n"
     h = Harness(field_config(tmp_path, extra=old))
-    ticks(h, at(2024, 1, 10, 8), at(2024, 1, 10, 12), 5)
-    saved = h.reg.status(at(2024, 1, 10, 12))
+    ticks(h, at(2024, 1, 10, 7, 30), at(2024, 1, 10, 8), 60)
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 2000, "duration": 10800}',
+                 at(2024, 1, 10, 8, 0, 30))
+    ticks(h, at(2024, 1, 10, 8, 1), saved_at, 60)
+    saved = h.reg.status(saved_at)
     assert saved["water_heater"]["deadline_rule"]["deadline"] == "2024-01-11T07:00:00+01:00"
-    h.reg.shutdown(at(2024, 1, 10, 12))
-    again = Harness(field_config(tmp_path, extra=old.replace("07:00", "18:00")))
-    again.reg.restore(saved, at(2024, 1, 10, 12, 1))
-    ticks(again, at(2024, 1, 10, 12, 1), at(2024, 1, 10, 18, 30), 5)
-    assert "the deadline is now 18:00: this cycle ends at 2024-01-10 18:00 (saved: 2024-01-11 07:00)" in caplog.text
-    assert again.load("ecs").energy_wh == pytest.approx(6000, abs=100)  # forced before 18:00, the whole day's span
-    rule = again.reg.status(at(2024, 1, 10, 18, 30))["water_heater"]["deadline_rule"]
-    assert rule["deadline"] == "2024-01-11T18:00:00+01:00"
+    h.reg.shutdown(saved_at)
+    again = Harness(field_config(tmp_path, extra=old.replace("07:00", deadline)))
+    again.reg.restore(saved, restart_at)
+    return again, len(again.sent)
+
+
+def test_a_deadline_moved_later_while_stopped_ends_the_cycle_under_way(tmp_path: Path,
+                                                                        caplog: pytest.LogCaptureFixture) -> None:
+    # 07:00 moved to 18:00, restarted at noon: the saved cycle ran on to 07:00 the next morning, and the day after it
+    # was forced by 07:00, not 18:00 (a bug hunt); the start's line said the heater must get its energy by 18:00.
+    caplog.set_level(logging.INFO)
+    again, mark = _restarted_with_the_deadline_at(tmp_path, "18:00", at(2024, 1, 10, 12), at(2024, 1, 10, 12, 1))
+    ticks(again, at(2024, 1, 10, 12, 1), at(2024, 1, 10, 18, 30), 60)
+    assert ("the deadline is now 18:00: this cycle ends at 2024-01-10 18:00 (saved: 2024-01-11 07:00), 6017 Wh "
+            "delivered in it") in caplog.text
+    assert "got 6017 of 6000 Wh by 2024-01-10 18:00 (met)" in caplog.text
+    assert again.reg.status(at(2024, 1, 10, 18, 30))["water_heater"]["deadline_rule"]["deadline"] == \
+        "2024-01-11T18:00:00+01:00"
+
+
+@pytest.mark.parametrize("deadline, restart_at, closed", [
+    # Later, restarted after the new time: the cycle ended at 18:00 while stopped, closed at once. Taken as ending at
+    # the next 18:00, it was a cycle of 35 hours whose morning energy met the next day's target: nothing heated.
+    ("18:00", at(2024, 1, 10, 20), "got 6017 of 6000 Wh by 2024-01-10 18:00 (met)"),
+    # Earlier (a saved cycle to 07:00, a deadline at 05:00): the cycle ends at 05:00 the next morning.
+    ("05:00", at(2024, 1, 10, 20), "got 6017 of 6000 Wh by 2024-01-11 05:00 (met)"),
+])
+def test_the_next_day_is_forced_by_a_moved_deadline(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                                    deadline: str, restart_at: float, closed: str) -> None:
+    caplog.set_level(logging.INFO)
+    again, mark = _restarted_with_the_deadline_at(tmp_path, deadline, at(2024, 1, 10, 12), restart_at)
+    hour = int(deadline[:2])
+    ticks(again, restart_at + 60, at(2024, 1, 11, hour, 30) + (86400 if deadline == "05:00" else 0), 60)
+    assert closed in caplog.text
+    assert commands_between(again, mark).count("100") == 1  # the next cycle forced once, by its deadline
+
+
+def test_a_clock_behind_at_boot_is_no_moved_deadline(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A Pi booting an hour behind its file (saved at 07:20, the cycle to the next 07:00): next_occurrence(now) said
+    # today 07:00, taken for a moved deadline, and the rule forced the heater from the grid for a target already met.
+    caplog.set_level(logging.INFO)
+    config = "[fallback]\nseed_rule = false\nmin_energy_wh = 6000\ndeadline = 07:00\n"
+    h = Harness(field_config(tmp_path, extra=config))
+    ticks(h, at(2024, 1, 9, 20), at(2024, 1, 10, 7, 20), 60)
+    saved = h.reg.status(at(2024, 1, 10, 7, 20))
+    h.reg.shutdown(at(2024, 1, 10, 7, 20))
+    again = Harness(field_config(tmp_path, extra=config))
+    again.reg.restore(saved, at(2024, 1, 10, 6, 20))
+    mark = len(again.sent)
+    ticks(again, at(2024, 1, 10, 6, 20), at(2024, 1, 10, 6, 50), 60)
+    assert "the deadline is now" not in caplog.text
+    assert "100" not in commands_between(again, mark)
 
 
 def test_a_deadline_unchanged_across_a_restart_keeps_its_cycle(tmp_path: Path,
