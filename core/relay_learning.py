@@ -201,8 +201,8 @@ class RelayLearning:
         # with no switch on to measure it again: only 30 % of a later step came off it, and none of a step in which
         # the heater moved). A step that agrees with it confirms it; the next clean step that does not replaces it
         # whole, and until then a step in which another load moved (its calibration's error in it) teaches it too.
-        agrees = (load.learned_power_w is not None
-                  and abs(measured_w - load.learned_power_w) <= CONFIRM_SHARE * measured_w)
+        agrees = (load.learned_power_w is not None and abs(measured_w - load.learned_power_w)
+                  <= CONFIRM_SHARE * max(measured_w, load.learned_power_w))
         if not clean and load.name in self._clean and not (load.learned_provisional and not agrees):
             if load.learned_provisional:
                 load.learned_provisional = False
@@ -215,7 +215,11 @@ class RelayLearning:
         before_w = None if clean and load.name not in self._clean else load.learned_power_w
         if clean:
             self._clean.add(load.name)
-        if before_w is None or (clean and load.learned_provisional and not agrees):
+        if before_w is None:
+            # (no figure yet, or the first clean step since the start, taken whole: confirmed if it agrees with the
+            # figure it replaces, one restored at a start too)
+            load.learned_at(measured_w, load.learned_off_label, provisional=not agrees)
+        elif clean and load.learned_provisional and not agrees:
             load.learned_at(measured_w, load.learned_off_label, provisional=True)
         else:
             load.learned_at(before_w + SMOOTHING * (measured_w - before_w), load.learned_off_label,

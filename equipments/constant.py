@@ -129,8 +129,9 @@ class ConstantEquipment(RelayEquipment):
         self.learned_off_label = False
         # The learned figure rests on one step of the house meter, which an appliance starting or stopping at the same
         # reading (a kettle) may have made: the next step replaces it if they disagree, and it is not trusted to keep
-        # the relay off (RelaySwitching's cover: the label while it is above it).
+        # the relay off (`cover_w`: the label while it is above it, for one switch on).
         self.learned_provisional = False
+        self.label_tried = False  # switched on by its label under that figure: not again (a step that never agrees)
 
     @property
     def max_power_w(self) -> float:
@@ -157,7 +158,7 @@ class ConstantEquipment(RelayEquipment):
     def learned_at(self, watts: float, off_label: bool, provisional: bool = False) -> None:
         """Its figure is now `watts`; `off_label`: taken from steps judged away from its label, and judged by itself
         from now on until it comes back within BACK_WITHIN_LABEL of the label; `provisional`: from one step only."""
-        self.learned_provisional = provisional
+        self.learned_provisional, self.label_tried = provisional, False
         low_w, high_w = self.off_label_range_w()
         # (kept within what agreeing steps may teach and a restore takes: smoothed past four times its label, a
         # figure was refused at the next start, and its steps then never learned again)
@@ -171,13 +172,18 @@ class ConstantEquipment(RelayEquipment):
 
     @property
     def cover_w(self) -> float:
-        """The surplus that switches it on: its figure, but its label when a provisional figure is above it. A single
-        step that a kettle starting at the same reading raised (1240 W for a 1000 W radiator) kept the relay off under
-        a surplus that carried it, with no switch on to measure it again, and was saved for the next start."""
+        """The surplus that switches it on: its figure, but its label when a provisional figure is above it, for one
+        switch on. A single step that a kettle starting at the same reading raised (1240 W for a 1000 W radiator) kept
+        the relay off under a surplus that carried it, with no switch on to measure it again, and was saved for the
+        next start. Once only: a relay whose steps never confirm its figure (a heater's calibration error in each of
+        them) was switched on short of it and shed over and over. Not for a figure learned off the label: the label
+        is no guide there (a 1000 W label on a 2000 W radiator)."""
         learned_w = self.learned_power_w
         if learned_w is None:
             return self.max_power_w
-        return min(learned_w, self.max_power_w) if self.learned_provisional else learned_w
+        if self.learned_provisional and not self.label_tried and not self.learned_off_label:
+            return min(learned_w, self.max_power_w)
+        return learned_w
 
     def command_for(self, watts: float) -> tuple[Command, float]:
         # A relay is on or off: any power asked of it means on (a force of 0 W means off).
