@@ -50,6 +50,13 @@ class MeteredFullTank:
         return (self._low_count > 0 and not self.full and self._last_low_at is not None
                 and now - self._last_low_at < self.rule.max_gap_s)
 
+    def in_doubt(self, now: float) -> bool:
+        """`suspect`, for the time a run of low readings takes to decide when its variator answers (its readings and
+        one question): past that, a variator off the network (rebooted to 0 %, no Wi-Fi) keeps the run going for as
+        long as it is away, and held every load of unknown power's measure back that long (its heater's belief, its
+        command, does not move meanwhile: a step of the house is no move of it)."""
+        return self.suspect(now) and now - self._low_since <= self.rule.longest_doubt_s
+
     def on_reading(self, measured_w: float, commanded_w: float, now: float, heard_at: float | None = None,
                    commanded_at: float | None = None, booted_at: float | None = None) -> bool:
         """One reading of the load's meter; True exactly when it concludes the tank is full. `heard_at`: its variator's

@@ -19,6 +19,12 @@ class MeterRule:
     # that... up to ten times (its answer takes well under a second on a working network).
     ask_every_s: float = 60.0
 
+    @property
+    def longest_doubt_s(self) -> float:
+        """How long a run of low readings may take to be decided, its variator answering: its readings and the first
+        question to it (110 s)."""
+        return self.count * self.max_gap_s + self.ask_every_s
+
 
 @dataclass(frozen=True, slots=True)
 class InferenceRule:

@@ -310,7 +310,7 @@ class FullTankWatch:
                 return True
             if not detector.full and detector.draw_in_doubt(now):
                 return True
-        return any(metered.suspect(now) for metered in self.metered.values())
+        return any(metered.in_doubt(now) for metered in self.metered.values())
 
     def holds_any(self) -> bool:
         """True while some load is in a re-probe hold (`excluded` may then be True for it)."""

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.configs import reading, write_config
-from tests.controller_house import PLUG, RADIATOR, SMALL, House, closed_loop, watts
+from tests.controller_house import ECS, PLUG, RADIATOR, SMALL, House, closed_loop, watts
+from tests.field_house import ECS_METER
 from tests.harness import CONS, MODE, NOON, PROD, Harness
 
 
@@ -290,3 +291,35 @@ def test_a_plug_measured_at_its_figure_as_the_sun_falls_keeps_its_dwell(tmp_path
         house.read()
     assert h.last(PLUG) == "on" and watts(h, "ecs") < 2000.0
     assert h.reg.controller is not None and h.reg.controller.trial_sheds_by == {}
+
+
+def test_a_metered_heaters_silent_variator_does_not_hold_the_measures_back_for_good(tmp_path: Path) -> None:
+    # The heater's variator off the network (rebooted to 0 %, no Wi-Fi): its own meter reads 0 W at every reading, its
+    # detector waits for the variator's answer, and while those readings chained the plug after it was never
+    # switched on for its measure (30 minutes of 3.2 kW exported, a bug hunt); a heater without its own meter let it
+    # be measured after its 165 s. The own meter's doubt lasts as long as a run of low readings takes to decide.
+    h = closed_loop(tmp_path, "ecs", "plug", extra="")
+    config = h.config.read_text().replace("min_power = 150\n", f"min_power = 150\ntopic_read_power = {ECS_METER}\n", 1)
+    h.config.write_text(config)
+    h = Harness(h.config)
+    house = House(h, base_w=300, pv_w=3500, plug_w=0.0)  # the plug's appliance idle: found so, it rests
+    heater = h.load("ecs")
+    silent = False
+
+    def read() -> None:
+        house.read()
+        drawn_w = 0.0 if silent else heater.current_power_w
+        h.reg.handle(ECS_METER, reading(drawn_w), house.now + 0.05)
+        if not silent:
+            h.reg.handle("regul/vload/ECS", ('{"percent": %s, "power": 0, "state": "ON"}'
+                                             % (h.last(ECS) or "0")).encode(), house.now + 0.1)
+
+    for _ in range(30):
+        read()
+    house.plug_w, silent = 500.0, True  # the appliance loaded; the variator gone, its heater at 0 W
+    house.heater_factor = 0.0
+    for _ in range(900):
+        read()
+        if h.load("plug").learned_power_w is not None:
+            break
+    assert h.load("plug").learned_power_w == pytest.approx(500, abs=5)
