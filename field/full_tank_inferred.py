@@ -60,6 +60,9 @@ class InferredFullTank:
         self._settled: deque[tuple[float, float]] = deque(maxlen=2)  # (at, consumption - others)
         self._probe: _Probe | None = None
         self._reprobe_asked_at: float | None = None
+        # The wait between re-probes: reprobe_after_s, doubled by each void probe up to ten times that (a variator off
+        # the network voids every one: its heater was held at 0 W every two minutes for as long as it was away).
+        self._reprobe_wait_s = rule.reprobe_after_s
         self._hold_until: float | None = None
         self._loop = LoopEvidence(min_power_w, rule.loop)
         self._cut_at: float | None = None  # the last suspicion raised by a sudden fall (see _judge_cut)
@@ -192,13 +195,16 @@ class InferredFullTank:
         if high >= needed_w:
             return self._verdict(True, moved, probe.started_at, now)
         if self.heard_after is not None and not self.heard_after(probe.changed_at):
-            log.info("%s: probe void, %s at most but the variator did not answer the command", self.name, moved)
+            self._reprobe_wait_s = min(2 * self._reprobe_wait_s, 10 * self.rule.reprobe_after_s)
+            log.info("%s: probe void, %s at most but the variator did not answer the command (next re-probe in %.0f s "
+                     "at the earliest)", self.name, moved, self._reprobe_wait_s)
             return False
         return self._verdict(False, f"{moved} at most (< {needed_w:.0f} W)", probe.started_at, now)
 
     def _verdict(self, drawing: bool, evidence: str, probe_started_at: float, now: float) -> bool:
         """One probe's outcome: the element drew (clears a suspicion) or did not (a first failure makes
         it suspect, a second one at least `confirm_gap_s` later concludes). True when found full."""
+        self._reprobe_wait_s = self.rule.reprobe_after_s  # (the variator answered: a probe decided)
         if drawing:
             if self.suspect_since is not None:
                 log.info("%s is not full after all: %s", self.name, evidence)
@@ -222,7 +228,7 @@ class InferredFullTank:
         if self.full or self.suspect_since is None or self._probe is not None or commanded_w < self.min_power_w:
             return False
         since = self._reprobe_asked_at if self._reprobe_asked_at is not None else self.suspect_since
-        if now - since < self.rule.reprobe_after_s:
+        if now - since < self._reprobe_wait_s:
             return False
         self._reprobe_asked_at = now
         self._hold_until = now + self.rule.hold_s
@@ -272,4 +278,5 @@ class InferredFullTank:
         """The daily clear: the load may take power again; any suspicion is dropped."""
         self.full, self.suspect_since, self._probe = False, None, None
         self._reprobe_asked_at = self._hold_until = self._cut_at = None
+        self._reprobe_wait_s = self.rule.reprobe_after_s
         self._loop.clear()

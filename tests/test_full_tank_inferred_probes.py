@@ -50,6 +50,29 @@ def test_a_probe_the_variator_did_not_answer_is_void(caplog: pytest.LogCaptureFi
     assert tank.suspect_since is not None  # a probe it heard counts
 
 
+def test_re_probes_the_variator_does_not_answer_back_off(caplog: pytest.LogCaptureFixture) -> None:
+    # A variator off the network (its heater at 0 W) voids every re-probe: the heater was held at 0 W every two
+    # minutes for as long as it was away (14 re-probes in 30 minutes, a bug hunt). Each void probe doubles the wait,
+    # up to ten times; a probe that decides brings it back to two minutes.
+    caplog.set_level(logging.INFO, logger="field.full_tank")
+    answered_at = [at(2024, 6, 1, 11)]
+    tank, house = house_for(heater_draws=False, heard_after=lambda t: answered_at[0] >= t)
+    tank.suspect_since = house.now
+    house.run(20)
+    house.command(1500)  # (unanswered)
+    reprobes: list[float] = []
+    for _ in range(900):  # 30 minutes
+        house.run(2)
+        if tank.reprobe_due(house.command_w, house.now):
+            reprobes.append(house.now)
+            house.command(0)
+            house.run(15)
+            house.command(1500)
+    # (a re-probe's step down and its step back up are two probes, each void: 240 s, then 960 s, then 20 minutes)
+    assert len(reprobes) == 2 and reprobes[1] - reprobes[0] >= 960
+    assert "(next re-probe in 240 s at the earliest)" in caplog.text
+
+
 def test_a_probe_that_moved_the_house_needs_no_answer() -> None:
     # The house following the step is the answer: it clears a suspicion whatever the status topic says.
     tank, house = house_for(heard_after=lambda t: False)
