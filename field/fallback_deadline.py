@@ -16,7 +16,7 @@ from field.fallback_answers import ForceAnswers
 from field.fallback_resume import MIN_FORCE_WH, RetryClock
 from field.fallback_seed import FORCED_BY_SEED, Answers, EnergyDelta
 from field.fallback_settings import DeadlineSettings
-from values.local_time import last_occurrence, local_date, local_datetime, local_instant, next_occurrence
+from values.local_time import last_occurrence, local_date, local_instant, next_occurrence
 from values.saved_numbers import saved_energy, saved_epoch
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ class DeadlineFallback:
         self.settings = settings
         self.tz = tz
         self.delivered_wh = 0.0  # heater energy since the cycle started
+        self.delivered_at: float | None = None  # when the last of it was counted (None: nothing yet)
         self.cycle_end: float | None = None  # the next deadline (epoch seconds)
         self.forcing = False
         self.done = False  # target met in this cycle: nothing more to do until the deadline
@@ -96,10 +97,10 @@ class DeadlineFallback:
             # the same power cut, off the network since, made the target reached with the water cold).
             self._answers.start(now)
         drawn_wh = self._delta.step(heater_energy_wh, heater_yesterday_wh)
-        self.delivered_wh += self._answers.counted_wh(now, drawn_wh, *answers)
+        self._deliver(self._answers.counted_wh(now, drawn_wh, *answers), now)
         if self._restored_end:
             self._restored_end = False
-            self._follow_a_moved_deadline()
+            self._follow_a_moved_deadline(now)
         if self.cycle_end is None or self.cycle_end - now > MAX_CYCLE_AHEAD_S:
             self.cycle_end = next_occurrence(now, self.settings.deadline, self.tz)
         if now >= self.cycle_end:
@@ -146,7 +147,7 @@ class DeadlineFallback:
             # word, as for the seed rule. Still taken for forcing, it showed "forcing" with the heater at 0 W, warned
             # the target out of reach and logged the force over at the span's end.
             self.forcing, self.ended_early = False, True
-            self.delivered_wh += self._answers.stop(now)
+            self._deliver(self._answers.stop(now), now)
             log.info("deadline rule: %s's force was ended early (unforced): not forced again before %s (%.0f of %.0f "
                      "Wh delivered)", self.load_name, self._clock(self.cycle_end), self.delivered_wh, target_wh)
             return None
@@ -209,24 +210,31 @@ class DeadlineFallback:
         command = self._stop(now, "deadline passed")
         self.cycle_end = next_occurrence(now, self.settings.deadline, self.tz)
         self.delivered_wh, self.done, self.unreachable, self.start_at = 0.0, False, False, None
+        self.delivered_at = None
         self.full_met_at = None
         self.ended_early = False
         self._retry, self._told_small = RetryClock(), False
         return command
+
+    def _deliver(self, wh: float, now: float) -> None:
+        """`wh` more counted in the cycle at `now`."""
+        if wh > 0:
+            self.delivered_wh += wh
+            self.delivered_at = now
 
     def force_not_applied(self, now: float) -> None:
         """Its force could not be published: not forcing (taken for forcing, it waited for the deadline with
         the heater cold); tried again a minute later, then 2, 4... 10 (at every tick, a link refusing all night
         wrote 2340 lines to the log)."""
         self.forcing = False
-        self.delivered_wh += self._answers.stop(now)
+        self._deliver(self._answers.stop(now), now)
         self._retry.failed(now)
 
     def _stop(self, now: float, reason: str) -> UnforceCommand | None:
         if not self.forcing:
             return None
         self.forcing = False
-        self.delivered_wh += self._answers.stop(now)
+        self._deliver(self._answers.stop(now), now)
         log.info("deadline rule: %s no longer forced (%s)", self.load_name, reason)
         return UnforceCommand(self.load_name)
 
@@ -250,6 +258,7 @@ class DeadlineFallback:
 
         return {"min_energy_wh": self.settings.min_energy_wh, "delivered_wh": round(self.delivered_wh, 1),
                 "deadline": iso(self.cycle_end), "start_at": iso(self.start_at), "forcing": self.forcing,
+                "delivered_at": self.delivered_at,
                 "done": self.done, "full_met": self.full_met_at is not None, "full_met_at": self.full_met_at,
                 "ended_early": self.ended_early,
                 "unreachable": self.unreachable,
@@ -257,27 +266,35 @@ class DeadlineFallback:
 
     def snapshot(self) -> dict[str, Any]:
         """What to persist across a restart (JSON-ready)."""
-        return {"delivered_wh": round(self.delivered_wh, 1), "cycle_end": self.cycle_end,
+        return {"delivered_wh": round(self.delivered_wh, 1), "delivered_at": self.delivered_at,
+                "cycle_end": self.cycle_end,
                 "forcing": self.forcing, "done": self.done, "full_met_at": self.full_met_at,
                 "ended_early": self.ended_early,
                 **self._answers.variator.snapshot()}
 
-    def _follow_a_moved_deadline(self) -> None:
+    def _follow_a_moved_deadline(self, now: float) -> None:
         """A restored cycle's end that is not at the configured deadline's wall time: the deadline was moved in the
-        config while PySEB was stopped (07:00 to 18:00, restarted at noon). The cycle, which began a day before its
-        saved end, ends at the first occurrence of the new deadline after its start, what it delivered kept: today
-        18:00, or, restarted after that, 18:00 passed while stopped, and the tick closes it as usual. (Judged on the
-        saved end alone, not on `now`: a Pi booting on a clock behind, an hour before the saved deadline, is no
-        moved deadline.)"""
+        config while PySEB was stopped (07:00 to 18:00). The cycle under way becomes the new deadline's that holds
+        `now`, what it delivered kept; unless all of that came before this cycle began (a morning's 6 kWh, restarted
+        at 20:00 under an 18:00 deadline, are the water of that evening, not the next one's), when the cycle that
+        ended at its start is closed (the tick judges it) and this one starts from nothing. Until then the saved end
+        held: a day on the old deadline. (A deadline unchanged is judged on the saved end alone, not on `now`: a Pi
+        booting on a clock behind, an hour before the saved deadline, is no moved deadline.)"""
         assert self.cycle_end is not None
         saved_end, deadline = self.cycle_end, self.settings.deadline
-        saved_day = local_date(saved_end, self.tz)
-        if local_instant(saved_day, deadline, self.tz) == saved_end:
+        if local_instant(local_date(saved_end, self.tz), deadline, self.tz) == saved_end:
             return
-        began_at = local_instant(saved_day - timedelta(days=1), local_datetime(saved_end, self.tz).time(), self.tz)
-        self.cycle_end = next_occurrence(began_at, deadline, self.tz)
+        new_end = next_occurrence(now, deadline, self.tz)
+        new_start = local_instant(local_date(new_end, self.tz) - timedelta(days=1), deadline, self.tz)
+        if self.delivered_at is not None and self.delivered_at <= new_start:
+            log.info("deadline rule: the deadline is now %s: the %.0f Wh delivered until %s came before %s, where "
+                     "this cycle begins: the one before ends there", deadline.strftime("%H:%M"), self.delivered_wh,
+                     self._clock(self.delivered_at), self._clock(new_start))
+            self.cycle_end = new_start
+            return
+        self.cycle_end = new_end
         log.info("deadline rule: the deadline is now %s: this cycle ends at %s (saved: %s), %.0f Wh delivered in it",
-                 deadline.strftime("%H:%M"), self._clock(self.cycle_end), self._clock(saved_end), self.delivered_wh)
+                 deadline.strftime("%H:%M"), self._clock(new_end), self._clock(saved_end), self.delivered_wh)
 
     def restore(self, saved: Mapping[str, Any], force_restored: bool = True) -> None:
         """Take back a snapshot; a cycle that ended while stopped is closed at the next tick. A value that
@@ -294,6 +311,8 @@ class DeadlineFallback:
             self.cycle_end, self._restored_end = cycle_end_at, True
         elif cycle_end is not None:
             log.warning("deadline rule: saved cycle_end %r ignored (not a plausible time)", cycle_end)
+        # (a file before 2026-12-05 has no delivered_at: what it delivered is kept whatever the deadline's move)
+        self.delivered_at = saved_epoch(saved.get("delivered_at")) if self.delivered_wh > 0 else None
         self.forcing = saved.get("forcing") is True
         # (its force not on at the first tick is owed only when the file had it on: refused at the start. Unforced in
         # the file, it is your unforce, saved at once as an order while the rule's own state waited for status_time)
