@@ -385,13 +385,12 @@ class RelaySwitcher:
         if on:
             reason = (f"surplus {left_w:.0f} W covers it" if power_w is not None
                       else f"surplus {left_w:.0f} W, power to be measured")
-            # (a relay switched on by its label under a provisional figure above it: that trial is made once a figure)
-            label_trial = isinstance(load, ConstantEquipment) and load.cover_w < load.on_power_w
+            if isinstance(load, ConstantEquipment) and load.cover_w < load.on_power_w:
+                reason = (f"surplus {left_w:.0f} W covers its label, {load.cover_w:.0f} W: its figure comes from one "
+                          "step, to be measured again")
             sent = load.set_power(power_w if power_w is not None else left_w, now, reason)
             if sent and load.is_on and isinstance(load, UnknownEquipment):
                 load.start_measuring(self.beliefs_moved_w)
-            elif sent and label_trial and isinstance(load, ConstantEquipment):
-                load.label_tried = True
         elif guard_shed:
             sent = load.set_power(0.0, now, "shed by the import guard")
         else:

@@ -131,7 +131,8 @@ class ConstantEquipment(RelayEquipment):
         # reading (a kettle) may have made: the next step replaces it if they disagree, and it is not trusted to keep
         # the relay off (`cover_w`: the label while it is above it, for one switch on).
         self.learned_provisional = False
-        self.label_tried = False  # switched on by its label under that figure: not again (a step that never agrees)
+        # A step measured under that figure (RelayLearning): the label no longer covers it (steps that never agree)
+        self.label_tried = False
 
     @property
     def max_power_w(self) -> float:
@@ -172,12 +173,12 @@ class ConstantEquipment(RelayEquipment):
 
     @property
     def cover_w(self) -> float:
-        """The surplus that switches it on: its figure, but its label when a provisional figure is above it, for one
-        switch on. A single step that a kettle starting at the same reading raised (1240 W for a 1000 W radiator) kept
-        the relay off under a surplus that carried it, with no switch on to measure it again, and was saved for the
-        next start. Once only: a relay whose steps never confirm its figure (a heater's calibration error in each of
-        them) was switched on short of it and shed over and over. Not for a figure learned off the label: the label
-        is no guide there (a 1000 W label on a 2000 W radiator)."""
+        """The surplus that switches it on: its figure, but its label when a provisional figure is above it, until a
+        step is measured under that figure. A single step that a kettle starting at the same reading raised (1240 W for
+        a 1000 W radiator) kept the relay off under a surplus that carried it, with no switch on to measure it again,
+        and was saved for the next start. Not after a step measured: a relay whose steps never confirm its figure (a
+        heater's calibration error in each of them) was switched on short of it and shed over and over. Not for a
+        figure learned off the label: the label is no guide there (a 1000 W label on a 2000 W radiator)."""
         learned_w = self.learned_power_w
         if learned_w is None:
             return self.max_power_w

@@ -538,26 +538,27 @@ def test_a_figure_restored_off_the_label_is_confirmed_by_a_clean_step_that_agree
     assert radiator.cover_w == 2000
 
 
-def test_a_relay_is_switched_on_by_its_label_once_under_a_figure_no_step_confirms(tmp_path: Path) -> None:
-    # A radiator before a heater that draws 0.9 times its curve: each step holds the heater's error, out of the
-    # label's quarter, and never confirmed the figure; switched on by its label whenever the surplus covered that,
-    # it was shed over and over (50 switches in 3 h against 40). The label covers it for one switch on a figure.
+def test_a_relay_is_switched_on_by_its_label_until_a_step_is_measured_under_its_figure(tmp_path: Path) -> None:
+    # A radiator whose steps never confirm its figure (a heater's calibration error in each, out of the label's
+    # quarter) was switched on by its label whenever the surplus covered that, and shed over and over (50 switches in
+    # 3 h against 40). The label covers it until a step is measured under the figure; a step lost (the house moving at
+    # its confirmation) leaves it covering (a review's find: used up at the switch, the figure kept it off for good).
     h = closed_loop(tmp_path, "radiator", dwell_s=(60, 60))
     radiator = h.load("radiator")
     radiator.learned_at(1240.0, False, provisional=True)  # (as restored from one step)
     assert radiator.cover_w == 1000
-    house = House(h, base_w=300, pv_w=300 + 1100, radiator_w=1240)
+    house = House(h, base_w=300, pv_w=300 + 1100, radiator_w=1600)
     house.read()
-    assert h.last(RADIATOR) == "ON" and radiator.label_tried
-    house.base_w += 400  # the house moves at the step's confirmation: nothing learned
+    assert h.last(RADIATOR) == "ON"
+    house.base_w += 400  # the house moves at the step's confirmation: nothing measured
     house.read()
     house.base_w -= 400
+    assert not radiator.label_tried and radiator.cover_w == 1000
     house.pv_w = 300 + 500
     house.read_until(RADIATOR, "OFF", 60)
-    assert h.last(RADIATOR) == "OFF"
-    house.base_w += 300  # (and again at the switch off's)
-    house.read()
-    house.base_w -= 300
-    assert radiator.learned_power_w == 1240 and radiator.learned_provisional and radiator.cover_w == 1240
+    for _ in range(3):
+        house.read()  # its switch off measured: 1600 W, out of the label's quarter (not learned, counted off-label)
+    assert radiator.learned_power_w == 1240 and radiator.learned_provisional and radiator.label_tried
+    assert radiator.cover_w == 1240
     house.pv_w = 300 + 1100
     assert _switches(h, house, 200) == 0
