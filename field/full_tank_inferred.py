@@ -63,6 +63,7 @@ class InferredFullTank:
         # The wait between re-probes: reprobe_after_s, doubled by each void probe up to ten times that (a variator off
         # the network voids every one: its heater was held at 0 W every two minutes for as long as it was away).
         self._reprobe_wait_s = rule.reprobe_after_s
+        self._void_command_at: float | None = None  # the command of the last void probe (its answer never came)
         self._hold_until: float | None = None
         self._loop = LoopEvidence(min_power_w, rule.loop)
         self._cut_at: float | None = None  # the last suspicion raised by a sudden fall (see _judge_cut)
@@ -196,6 +197,7 @@ class InferredFullTank:
             return self._verdict(True, moved, probe.started_at, now)
         if self.heard_after is not None and not self.heard_after(probe.changed_at):
             self._reprobe_wait_s = min(2 * self._reprobe_wait_s, 10 * self.rule.reprobe_after_s)
+            self._void_command_at = probe.changed_at
             log.info("%s: probe void, %s at most but the variator did not answer the command (next re-probe in %.0f s "
                      "at the earliest)", self.name, moved, self._reprobe_wait_s)
             return False
@@ -228,6 +230,10 @@ class InferredFullTank:
         if self.full or self.suspect_since is None or self._probe is not None or commanded_w < self.min_power_w:
             return False
         since = self._reprobe_asked_at if self._reprobe_asked_at is not None else self.suspect_since
+        if (self._void_command_at is not None and self.heard_after is not None
+                and self.heard_after(self._void_command_at)):
+            # (heard again since: back to the usual wait; kept at 20 minutes, a full tank was found 14 minutes late)
+            self._reprobe_wait_s, self._void_command_at = self.rule.reprobe_after_s, None
         if now - since < self._reprobe_wait_s:
             return False
         self._reprobe_asked_at = now

@@ -73,6 +73,29 @@ def test_re_probes_the_variator_does_not_answer_back_off(caplog: pytest.LogCaptu
     assert "(next re-probe in 240 s at the earliest)" in caplog.text
 
 
+def test_the_re_probes_wait_comes_back_once_the_variator_is_heard_again() -> None:
+    # Back from its absence, the variator answers again: the wait doubled by its void probes stayed at up to 20 minutes
+    # until a probe decided, and a tank really full was found 14 minutes late (a review's find).
+    answered_at = [at(2024, 6, 1, 11)]
+    tank, house = house_for(heater_draws=False, heard_after=lambda t: answered_at[0] >= t)
+    tank.suspect_since = house.now
+    house.run(20)
+    house.command(1500)  # (unanswered: void)
+    house.run(20)
+    while not tank.reprobe_due(house.command_w, house.now):  # (240 s after the first void probe)
+        house.run(2)
+    asked_at = house.now
+    house.command(0)
+    house.run(16)
+    house.command(1500)
+    house.run(40)  # (its step down and back up void too: the wait is 960 s)
+    answered_at[0] = house.now  # it answers again (a status), the command unchanged: no probe to decide
+    first = house.now
+    while not tank.reprobe_due(house.command_w, house.now):
+        house.run(2)
+    assert house.now - asked_at <= 122 and house.now - first <= 70
+
+
 def test_a_probe_that_moved_the_house_needs_no_answer() -> None:
     # The house following the step is the answer: it clears a suspicion whatever the status topic says.
     tank, house = house_for(heard_after=lambda t: False)
