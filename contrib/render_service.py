@@ -73,8 +73,10 @@ def missing_packages(python: str, config: Path) -> str | None:
     a Python too old. A unit on a python3 without the apt packages exited 2 at every start (systemd restarts on
     failures only)."""
     try:
-        done = subprocess.run([python, "-c", _PROBE, str(_CHECKOUT), str(config)], capture_output=True, text=True,
-                              timeout=60, check=False)
+        # (-B: run by `sudo make install-service`, it imports the checkout's modules as root, and left root-owned
+        # __pycache__ folders the service user could not refresh after a git pull)
+        done = subprocess.run([python, "-B", "-c", _PROBE, str(_CHECKOUT), str(config)], capture_output=True,
+                              text=True, timeout=60, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"{python} does not run ({exc})"
     if done.returncode == 3:

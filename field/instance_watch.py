@@ -42,10 +42,12 @@ class InstanceWatch:
         if _the_seeds(document):
             # (the seed left running beside PySEB, its cron line kept: both drive the same loads; a topic of its own
             # for each, the advice for two PySEBs, would hide that and leave them at it)
-            log.warning("the seed's power_regulation.py (a status without PySEB's schema_version) publishes on %s, "
-                        "this PySEB's status topic: it most likely drives the same loads, each undoing the other's "
-                        "commands; stop it and remove its cron line (crontab -e; pgrep -af power_regulation finds it) "
-                        "(said once)", self.topic)
+            # (Coturex's fork runs as regulation.py, from its /etc/init.d/pv_router service or a cron line)
+            log.warning("the seed (Hébert's power_regulation.py or Coturex's regulation.py: a status without PySEB's "
+                        "schema_version) publishes on %s, this PySEB's status topic: it most likely drives the same "
+                        "loads, each undoing the other's commands; stop it for good: its cron line (crontab -e), "
+                        "Coturex's service (sudo systemctl disable --now pv_router); pgrep -af regulation lists it "
+                        "(this PySEB too) (said once)", self.topic)
             return
         other = document.get(STATUS_INSTANCE_KEY) if isinstance(document, dict) else None
         who = (f"another PySEB (client id {str(other)[:60]!r})" if isinstance(other, str) else

@@ -100,8 +100,9 @@ def test_the_seeds_status_says_to_stop_the_seed(tmp_path: Path, caplog: pytest.L
     h.reg.handle(STATUS, json.dumps(seed).encode(), NOON + 2)
     said = warnings(caplog)
     assert len(said) == 1
-    assert "the seed's power_regulation.py (a status without PySEB's schema_version)" in said[0]
-    assert "stop it and remove its cron line" in said[0] and "its own topic_regul" not in said[0]
+    assert "the seed (Hébert's power_regulation.py or Coturex's regulation.py: a status without PySEB's" in said[0]
+    assert "its cron line (crontab -e), Coturex's service (sudo systemctl disable --now pv_router)" in said[0]
+    assert "its own topic_regul" not in said[0]
 
 
 @pytest.mark.parametrize("document", [
@@ -113,7 +114,7 @@ def test_a_status_not_of_the_seed_s_shape_is_not_named_the_seed(tmp_path: Path, 
     h = started(tmp_path)
     h.reg.handle(STATUS, json.dumps(document).encode(), NOON + 2)
     said = warnings(caplog)
-    assert len(said) == 1 and "the seed's power_regulation.py (a status" not in said[0]
+    assert len(said) == 1 and "the seed (Hébert's" not in said[0]
 
 
 def test_an_older_pysebs_status_keeps_the_advice(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

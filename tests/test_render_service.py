@@ -306,3 +306,14 @@ def test_a_checkout_the_sandbox_makes_read_only_is_refused(directory: str) -> No
     with pytest.raises(ValueError, match=f"{directory}: read-only under the unit's ProtectSystem=full"):
         render("pi", Path(directory), "/usr/bin/python3")
     render("pi", Path("/usr-pyseb"), "/usr/bin/python3")  # (a folder merely named like one is not under it)
+
+
+def test_the_packages_check_writes_no_bytecode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Run by `sudo make install-service`, the check imported the checkout's modules as root and left root-owned
+    # __pycache__ folders in the user's checkout (a real sudo clears PYTHONDONTWRITEBYTECODE): the service user could
+    # not refresh them after a git pull. (Bytecode that would be written goes to a prefix here, to be seen.)
+    from render_service import missing_packages
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+    monkeypatch.setenv("PYTHONPYCACHEPREFIX", str(tmp_path / "bytecode"))
+    assert missing_packages(sys.executable, _checkout(tmp_path) / "config.ini") is None
+    assert not any((tmp_path / "bytecode").rglob("*.pyc"))
