@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,6 +49,10 @@ class PlainPoints:
 
     def __len__(self) -> int:
         return len(self.percent)
+
+
+# A quoted field of a ',' file grouped in thousands: '2,290', '12,345.5' (never a decimal comma's '2287,92' or '99,5').
+_THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+(\.\d*)?")
 
 
 def _number(text: str, what: str, where: str, sign: str = "") -> float:
@@ -97,6 +102,12 @@ def _fields(line: str, separator: str, where: str) -> list[str]:
         # A spreadsheet that quotes every field ("Quote all text cells", numbers kept as text): `"99,5";"2287,92"`.
         # The quotes also tell a decimal comma from a ',' between fields, which nothing else can (below).
         fields = next(csv.reader([line], delimiter=separator, skipinitialspace=True))
+        grouped = next((field for field in fields if separator == "," and _THOUSANDS.fullmatch(field.strip())), None)
+        if grouped is not None:
+            # An English spreadsheet quotes a number it shows with a thousands separator ("2,290" for 2290 W): read
+            # as a decimal comma, 2.29 W, the sweep was refused as cut by a thermostat.
+            raise CalibrationError(f"{where}: {grouped.strip()!r} reads as a thousands separator ({grouped.strip()} "
+                                   f"W) or a decimal comma alike: save the numbers without a thousands separator")
     else:
         fields = line.split(separator)
     if len(fields) == 3 and not fields[2].strip():

@@ -255,6 +255,10 @@ def test_a_spreadsheets_fully_quoted_fields_read(tmp_path: Path, comma: bool) ->
 
 @pytest.mark.parametrize(("bad_line", "message"), [
     ('99,"5,2287",92', "has 3 fields separated by ','"),
+    # An English spreadsheet's thousands separator, quoted: read as a decimal comma it was 2.29 W at 100 %, the
+    # sweep refused as cut by a thermostat (a review's find).
+    ('100.0,"2,290"', "'2,290' reads as a thousands separator (2,290 W) or a decimal comma alike"),
+    ('99.5,"2,287.5"', "'2,287.5' reads as a thousands separator"),
     ('"99.5,2287.9', "expected 'percent,watts'"),
     ('"99.5","x"', "watts 'x' is not a number"),
 ])
