@@ -39,7 +39,7 @@ class DeadlineFallback:
         self.settings = settings
         self.tz = tz
         self.delivered_wh = 0.0  # heater energy since the cycle started
-        self.delivered_at: float | None = None  # when the last of it was counted (None: nothing yet)
+        self.delivered_from: float | None = None  # when the first of it was counted (None: nothing yet)
         self.cycle_end: float | None = None  # the next deadline (epoch seconds)
         self.forcing = False
         self.done = False  # target met in this cycle: nothing more to do until the deadline
@@ -210,7 +210,7 @@ class DeadlineFallback:
         command = self._stop(now, "deadline passed")
         self.cycle_end = next_occurrence(now, self.settings.deadline, self.tz)
         self.delivered_wh, self.done, self.unreachable, self.start_at = 0.0, False, False, None
-        self.delivered_at = None
+        self.delivered_from = None
         self.full_met_at = None
         self.ended_early = False
         self._retry, self._told_small = RetryClock(), False
@@ -219,8 +219,9 @@ class DeadlineFallback:
     def _deliver(self, wh: float, now: float) -> None:
         """`wh` more counted in the cycle at `now`."""
         if wh > 0:
+            if self.delivered_wh <= 0:
+                self.delivered_from = now
             self.delivered_wh += wh
-            self.delivered_at = now
 
     def force_not_applied(self, now: float) -> None:
         """Its force could not be published: not forcing (taken for forcing, it waited for the deadline with
@@ -258,7 +259,7 @@ class DeadlineFallback:
 
         return {"min_energy_wh": self.settings.min_energy_wh, "delivered_wh": round(self.delivered_wh, 1),
                 "deadline": iso(self.cycle_end), "start_at": iso(self.start_at), "forcing": self.forcing,
-                "delivered_at": self.delivered_at,
+                "delivered_from": self.delivered_from,
                 "done": self.done, "full_met": self.full_met_at is not None, "full_met_at": self.full_met_at,
                 "ended_early": self.ended_early,
                 "unreachable": self.unreachable,
@@ -266,7 +267,7 @@ class DeadlineFallback:
 
     def snapshot(self) -> dict[str, Any]:
         """What to persist across a restart (JSON-ready)."""
-        return {"delivered_wh": round(self.delivered_wh, 1), "delivered_at": self.delivered_at,
+        return {"delivered_wh": round(self.delivered_wh, 1), "delivered_from": self.delivered_from,
                 "cycle_end": self.cycle_end,
                 "forcing": self.forcing, "done": self.done, "full_met_at": self.full_met_at,
                 "ended_early": self.ended_early,
@@ -275,21 +276,27 @@ class DeadlineFallback:
     def _follow_a_moved_deadline(self, now: float) -> None:
         """A restored cycle's end that is not at the configured deadline's wall time: the deadline was moved in the
         config while PySEB was stopped (07:00 to 18:00). The cycle under way becomes the new deadline's that holds
-        `now`, what it delivered kept; unless all of that came before this cycle began (a morning's 6 kWh, restarted
-        at 20:00 under an 18:00 deadline, are the water of that evening, not the next one's), when the cycle that
-        ended at its start is closed (the tick judges it) and this one starts from nothing. Until then the saved end
-        held: a day on the old deadline. (A deadline unchanged is judged on the saved end alone, not on `now`: a Pi
-        booting on a clock behind, an hour before the saved deadline, is no moved deadline.)"""
+        `now`, what it delivered kept when all of it came after that cycle began (from `delivered_from`, or the old
+        cycle's own start: 07:00 moved to 07:30 after the night's force, the night's energy is the morning's water);
+        else the cycle before is closed at that start (the tick judges it) and this one starts from nothing: a
+        morning's 6 kWh, restarted at 20:00 under an 18:00 deadline, were that evening's water, and a night's force
+        across a deadline moved to 05:30 mostly the night before's. Counted for the wrong cycle, the energy left the
+        water cold; not counted, the next force meets a tank already hot, which draws little of it. Until then the
+        saved end held: a day on the old deadline. (A deadline unchanged is judged on the saved end alone, not on
+        `now`: a Pi booting on a clock behind, an hour before the saved deadline, is no moved deadline.)"""
         assert self.cycle_end is not None
-        saved_end, deadline = self.cycle_end, self.settings.deadline
-        if local_instant(local_date(saved_end, self.tz), deadline, self.tz) == saved_end:
+        saved_end, deadline, tz = self.cycle_end, self.settings.deadline, self.tz
+        saved_day = local_date(saved_end, tz)
+        if local_instant(saved_day, deadline, tz) == saved_end:
             return
-        new_end = next_occurrence(now, deadline, self.tz)
-        new_start = local_instant(local_date(new_end, self.tz) - timedelta(days=1), deadline, self.tz)
-        if self.delivered_at is not None and self.delivered_at <= new_start:
-            log.info("deadline rule: the deadline is now %s: the %.0f Wh delivered until %s came before %s, where "
-                     "this cycle begins: the one before ends there", deadline.strftime("%H:%M"), self.delivered_wh,
-                     self._clock(self.delivered_at), self._clock(new_start))
+        old_start = local_instant(saved_day - timedelta(days=1), datetime.fromtimestamp(saved_end, tz).time(), tz)
+        new_end = next_occurrence(now, deadline, tz)
+        new_start = local_instant(local_date(new_end, tz) - timedelta(days=1), deadline, tz)
+        first_at = old_start if self.delivered_from is None else max(old_start, self.delivered_from)
+        if self.delivered_wh > 0 and first_at < new_start:
+            log.info("deadline rule: the deadline is now %s: of the %.0f Wh delivered since %s, some came before %s, "
+                     "where this cycle begins: not counted in it (a tank already hot draws little of a force)",
+                     deadline.strftime("%H:%M"), self.delivered_wh, self._clock(first_at), self._clock(new_start))
             self.cycle_end = new_start
             return
         self.cycle_end = new_end
@@ -311,8 +318,8 @@ class DeadlineFallback:
             self.cycle_end, self._restored_end = cycle_end_at, True
         elif cycle_end is not None:
             log.warning("deadline rule: saved cycle_end %r ignored (not a plausible time)", cycle_end)
-        # (a file before 2026-12-05 has no delivered_at: what it delivered is kept whatever the deadline's move)
-        self.delivered_at = saved_epoch(saved.get("delivered_at")) if self.delivered_wh > 0 else None
+        # (a file before 2026-12-05 has no delivered_from: the energy is taken as counted from the cycle's start)
+        self.delivered_from = saved_epoch(saved.get("delivered_from")) if self.delivered_wh > 0 else None
         self.forcing = saved.get("forcing") is True
         # (its force not on at the first tick is owed only when the file had it on: refused at the start. Unforced in
         # the file, it is your unforce, saved at once as an order while the rule's own state waited for status_time)

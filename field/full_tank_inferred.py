@@ -267,6 +267,9 @@ class InferredFullTank:
             self.suspect_since = now
         if self._reprobe_asked_at is not None and stepped_back(now, self._reprobe_asked_at):
             self._reprobe_asked_at = now
+        if self._void_command_at is not None and stepped_back(now, self._void_command_at):
+            # (an answer is judged after it: ahead by the step, none counted for that long, the wait kept doubled)
+            self._void_command_at = now
         if self._cut_at is not None and stepped_back(now, self._cut_at):
             self._cut_at = now
 
@@ -284,5 +287,5 @@ class InferredFullTank:
         """The daily clear: the load may take power again; any suspicion is dropped."""
         self.full, self.suspect_since, self._probe = False, None, None
         self._reprobe_asked_at = self._hold_until = self._cut_at = None
-        self._reprobe_wait_s = self.rule.reprobe_after_s
+        self._reprobe_wait_s, self._void_command_at = self.rule.reprobe_after_s, None
         self._loop.clear()

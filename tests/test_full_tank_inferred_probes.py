@@ -264,3 +264,27 @@ def test_a_new_suspicion_waits_its_own_time_for_the_re_probe() -> None:
     assert not tank.reprobe_due(house.command_w, house.now)
     house.run(120)
     assert tank.reprobe_due(house.command_w, house.now)
+
+
+def test_the_re_probes_wait_comes_back_after_a_clock_stepped_back() -> None:
+    # The void probe's command time, an hour ahead of a clock NTP stepped back, took no answer on the new clock for
+    # that hour: the wait stayed doubled (a review's find). It starts again at the step, as the other times do.
+    answered_at = [at(2024, 6, 1, 11)]
+    tank, house = house_for(heater_draws=False, heard_after=lambda t: answered_at[0] >= t)
+    tank.suspect_since = house.now
+    house.run(20)
+    house.command(1500)  # (unanswered: void)
+    house.run(20)
+    while not tank.reprobe_due(house.command_w, house.now):
+        house.run(2)
+    house.command(0)
+    house.run(16)
+    house.command(1500)
+    house.run(40)  # (void again: 960 s)
+    house.now -= 3600.0
+    tank.follow_clock(house.now)
+    answered_at[0] = house.now  # it answers again, on the new clock
+    first = house.now
+    while not tank.reprobe_due(house.command_w, house.now):
+        house.run(2)
+    assert house.now - first <= 130
