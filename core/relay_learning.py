@@ -180,8 +180,8 @@ class RelayLearning:
     def _learn(self, load: ConstantEquipment, measured_w: float, clean: bool, on: bool, now: float) -> float:
         """A confirmed step of `measured_w` when `load` switched `on` (or off); `clean`: no other load's belief moved
         in it. Returns by how many watts that moved what it is believed to draw."""
-        # (a step measured: the label's one switch on under a provisional figure is used, unless the step gives it a
-        # new figure, which learned_at says)
+        # (a step measured: the label no longer covers a provisional figure above it, unless the step gives it a new
+        # figure, which learned_at says: ConstantEquipment.cover_w)
         load.label_tried = True
         # A step out of the load's plausible range is the house changing at the same time, not the relay
         # (the same range a figure restored from the status file must meet), unless such steps agree.

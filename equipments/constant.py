@@ -129,9 +129,10 @@ class ConstantEquipment(RelayEquipment):
         self.learned_off_label = False
         # The learned figure rests on one step of the house meter, which an appliance starting or stopping at the same
         # reading (a kettle) may have made: the next step replaces it if they disagree, and it is not trusted to keep
-        # the relay off (`cover_w`: the label while it is above it, for one switch on).
+        # the relay off (`cover_w`: the label while it is above it, until a step is measured under it).
         self.learned_provisional = False
-        # A step measured under that figure (RelayLearning): the label no longer covers it (steps that never agree)
+        # A step measured under that figure (RelayLearning), or a guard's shed of it switched on by the label
+        # (RelaySwitcher): the label no longer covers it
         self.label_tried = False
 
     @property
