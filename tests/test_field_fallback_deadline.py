@@ -225,6 +225,18 @@ def test_a_deadline_unchanged_across_a_restart_keeps_its_cycle(tmp_path: Path,
         saved["water_heater"]["deadline_rule"]["deadline"]
 
 
+def _a_night_then_restarted(tmp_path: Path, config: str, deadline: str) -> tuple[Harness, int, float]:
+    """A night under `config` (deadline 07:00) to 06:30 on 2024-01-11, saved and stopped, then restarted at 06:31 with
+    `deadline` instead: the new harness, where its sends start, and the energy the saved cycle had delivered."""
+    h = Harness(field_config(tmp_path, extra=config))
+    ticks(h, at(2024, 1, 10, 20), at(2024, 1, 11, 6, 30))
+    saved = h.reg.status(at(2024, 1, 11, 6, 30))
+    h.reg.shutdown(at(2024, 1, 11, 6, 30))
+    again = Harness(field_config(tmp_path, extra=config.replace("deadline = 07:00", f"deadline = {deadline}")))
+    again.reg.restore(saved, at(2024, 1, 11, 6, 31))
+    return again, len(again.sent), saved["water_heater"]["deadline_rule"]["delivered_wh"]
+
+
 @pytest.mark.parametrize("offpeak", [True, False])
 def test_a_deadline_moved_by_minutes_keeps_the_nights_energy(tmp_path: Path, caplog: pytest.LogCaptureFixture,
                                                              offpeak: bool) -> None:
@@ -233,14 +245,8 @@ def test_a_deadline_moved_by_minutes_keeps_the_nights_energy(tmp_path: Path, cap
     # 07:30: it is this cycle's.
     caplog.set_level(logging.INFO)
     config = DEADLINE if offpeak else DEADLINE.replace("offpeak = 22:00-06:00\n", "")
-    h = Harness(field_config(tmp_path, extra=config))
-    ticks(h, at(2024, 1, 10, 20), at(2024, 1, 11, 6, 30))
-    saved = h.reg.status(at(2024, 1, 11, 6, 30))
-    assert saved["water_heater"]["deadline_rule"]["delivered_wh"] >= 5000  # (without off-peak, 30 min to go)
-    h.reg.shutdown(at(2024, 1, 11, 6, 30))
-    again = Harness(field_config(tmp_path, extra=config.replace("deadline = 07:00", "deadline = 07:30")))
-    again.reg.restore(saved, at(2024, 1, 11, 6, 31))
-    mark = len(again.sent)
+    again, mark, delivered_wh = _a_night_then_restarted(tmp_path, config, "07:30")
+    assert delivered_wh >= 5000  # (without off-peak, 30 min to go)
     ticks(again, at(2024, 1, 11, 6, 31), at(2024, 1, 11, 7, 35))
     assert "this cycle ends at 2024-01-11 07:30 (saved: 2024-01-11 07:00)" in caplog.text
     assert "by 2024-01-11 07:30 (met)" in caplog.text and "MISSED" not in caplog.text
@@ -275,13 +281,7 @@ def test_a_nights_force_across_a_deadline_moved_earlier_is_not_the_next_nights(t
     # 07:00 moved to 05:30, stopped at 06:30 after the night's force (02:45 to 05:46): its 6 kWh, mostly before 05:30,
     # were all kept for the cycle ending the next morning, and the next night was not forced (a review's find).
     caplog.set_level(logging.INFO)
-    h = Harness(field_config(tmp_path, extra=DEADLINE))
-    ticks(h, at(2024, 1, 10, 20), at(2024, 1, 11, 6, 30))
-    saved = h.reg.status(at(2024, 1, 11, 6, 30))
-    h.reg.shutdown(at(2024, 1, 11, 6, 30))
-    again = Harness(field_config(tmp_path, extra=DEADLINE.replace("deadline = 07:00", "deadline = 05:30")))
-    again.reg.restore(saved, at(2024, 1, 11, 6, 31))
-    mark = len(again.sent)
+    again, mark, _ = _a_night_then_restarted(tmp_path, DEADLINE, "05:30")
     ticks(again, at(2024, 1, 11, 6, 31), at(2024, 1, 12, 5, 35))
     assert "some came before 2024-01-11 05:30, where this cycle begins" in caplog.text
     assert commands_between(again, mark).count("100") == 1  # the next night forced

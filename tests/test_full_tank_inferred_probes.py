@@ -8,7 +8,8 @@ import logging
 import pytest
 
 from field.full_tank import InferenceRule
-from tests.full_tank_house import at, house_for
+from field.full_tank_inferred import InferredFullTank
+from tests.full_tank_house import House, at, house_for
 
 
 def test_a_working_heater_raises_no_suspicion() -> None:
@@ -73,9 +74,10 @@ def test_re_probes_the_variator_does_not_answer_back_off(caplog: pytest.LogCaptu
     assert "(next re-probe in 240 s at the earliest)" in caplog.text
 
 
-def test_the_re_probes_wait_comes_back_once_the_variator_is_heard_again() -> None:
-    # Back from its absence, the variator answers again: the wait doubled by its void probes stayed at up to 20 minutes
-    # until a probe decided, and a tank really full was found 14 minutes late (a review's find).
+def _after_void_re_probes() -> tuple[InferredFullTank, House, list[float], float]:
+    """A suspected heater whose variator does not answer: its first probe void, then a re-probe 240 s later whose step
+    down and back up are void too (the wait now 960 s). The tank, the house, the variator's last answer (to move) and
+    when the re-probe was asked."""
     answered_at = [at(2024, 6, 1, 11)]
     tank, house = house_for(heater_draws=False, heard_after=lambda t: answered_at[0] >= t)
     tank.suspect_since = house.now
@@ -88,7 +90,14 @@ def test_the_re_probes_wait_comes_back_once_the_variator_is_heard_again() -> Non
     house.command(0)
     house.run(16)
     house.command(1500)
-    house.run(40)  # (its step down and back up void too: the wait is 960 s)
+    house.run(40)
+    return tank, house, answered_at, asked_at
+
+
+def test_the_re_probes_wait_comes_back_once_the_variator_is_heard_again() -> None:
+    # Back from its absence, the variator answers again: the wait doubled by its void probes stayed at up to 20 minutes
+    # until a probe decided, and a tank really full was found 14 minutes late (a review's find).
+    tank, house, answered_at, asked_at = _after_void_re_probes()
     answered_at[0] = house.now  # it answers again (a status), the command unchanged: no probe to decide
     first = house.now
     while not tank.reprobe_due(house.command_w, house.now):
@@ -269,18 +278,7 @@ def test_a_new_suspicion_waits_its_own_time_for_the_re_probe() -> None:
 def test_the_re_probes_wait_comes_back_after_a_clock_stepped_back() -> None:
     # The void probe's command time, an hour ahead of a clock NTP stepped back, took no answer on the new clock for
     # that hour: the wait stayed doubled (a review's find). It starts again at the step, as the other times do.
-    answered_at = [at(2024, 6, 1, 11)]
-    tank, house = house_for(heater_draws=False, heard_after=lambda t: answered_at[0] >= t)
-    tank.suspect_since = house.now
-    house.run(20)
-    house.command(1500)  # (unanswered: void)
-    house.run(20)
-    while not tank.reprobe_due(house.command_w, house.now):
-        house.run(2)
-    house.command(0)
-    house.run(16)
-    house.command(1500)
-    house.run(40)  # (void again: 960 s)
+    tank, house, answered_at, _ = _after_void_re_probes()
     house.now -= 3600.0
     tank.follow_clock(house.now)
     answered_at[0] = house.now  # it answers again, on the new clock
