@@ -107,21 +107,21 @@ class ForecastBook:
             self.owm_failure = result
             log.warning("forecast from %s not usable: %s", result.source, result.cause)
             return
-        kept = [owm for owm in (self.owm, *self.owm_earlier)
-                if owm is not None and not self._owm_too_old(result.fetched_at, owm)]
-        ends = {id(owm): span[1] for owm in kept if (span := owm.span()) is not None}
-        earlier = tuple(owm for owm in kept if id(owm) in ends)
-        self.owm, self.owm_earlier, self.owm_failure = result, earlier[:KEEP_EARLIER_ANSWERS], None
+        # (each earlier answer kept with where it ends; one with no entries covers no day)
+        earlier = [(owm, span[1]) for owm in (self.owm, *self.owm_earlier)
+                   if owm is not None and not self._owm_too_old(result.fetched_at, owm)
+                   and (span := owm.span()) is not None][:KEEP_EARLIER_ANSWERS]
+        self.owm, self.owm_earlier, self.owm_failure = result, tuple(owm for owm, _ in earlier), None
         span = result.span()
         log.info("forecast from openweathermap: %d entries from %s to %s UTC", len(result.clouds_by_utc),
                  *(t.strftime("%Y-%m-%d %H:%M") for t in span) if span else ("-", "-"))
         # (the newest earlier answer that reaches further: a day after this one's end is read from it)
-        further = next((owm for owm in self.owm_earlier if span is not None and ends[id(owm)] > span[1]), None)
+        further = next(((owm, end) for owm, end in earlier if span is not None and end > span[1]), None)
         if further is not None and span is not None:
             log.warning("forecast from openweathermap: this answer ends at %s UTC, the one before (fetched at %s) at "
                         "%s UTC: a day this one does not cover is taken from that one while it is up to %.0f h old",
-                        span[1].strftime("%Y-%m-%d %H:%M"), _iso(further.fetched_at, self.tz),
-                        ends[id(further)].strftime("%Y-%m-%d %H:%M"), MAX_OWM_AGE_S / 3600)
+                        span[1].strftime("%Y-%m-%d %H:%M"), _iso(further[0].fetched_at, self.tz),
+                        further[1].strftime("%Y-%m-%d %H:%M"), MAX_OWM_AGE_S / 3600)
 
     def on_mqtt(self, payload: bytes, now: float) -> bool:
         """A message on the forecast topic; True when it was taken. A bad one: a warning, nothing changes."""
