@@ -206,15 +206,17 @@ class RelayLearning:
         # whole, and until then a step in which another load moved (its calibration's error in it) teaches it too.
         agrees = (load.learned_power_w is not None and abs(measured_w - load.learned_power_w)
                   <= CONFIRM_SHARE * max(measured_w, load.learned_power_w))
-        if not clean and load.name in self._clean and not (load.learned_provisional and not agrees):
-            if load.learned_provisional:
+        if not clean and load.name in self._clean:
+            if not load.learned_provisional:
+                log.debug("%s: measured %.0f W when switching while the other loads moved: not learned (its figure "
+                          "comes from a step where nothing else moved)", load.name, measured_w)
+                return 0.0
+            if agrees:
                 load.learned_provisional = False
                 log.debug("%s: measured %.0f W when switching while the other loads moved: its figure, %.0f W, "
                           "confirmed", load.name, measured_w, load.on_power_w)
                 return 0.0
-            log.debug("%s: measured %.0f W when switching while the other loads moved: not learned (its figure "
-                      "comes from a step where nothing else moved)", load.name, measured_w)
-            return 0.0
+            # (a provisional figure it disagrees with: moved 30 %, below)
         before_w = None if clean and load.name not in self._clean else load.learned_power_w
         if clean:
             self._clean.add(load.name)

@@ -338,7 +338,7 @@ class RelaySwitcher:
                  self.params.import_guard_w * self.params.import_guard_s / 3600, self.params.import_guard_w,
                  self.params.import_guard_s)
         self.guard_sheds_by[victim.name] = self.guard_sheds_by.get(victim.name, 0) + 1
-        if isinstance(victim, ConstantEquipment) and victim.cover_w < victim.on_power_w:
+        if isinstance(victim, ConstantEquipment) and victim.covered_by_label:
             # (on by its label under a provisional figure, and the grid imported: its figure it is, even with its
             # steps lost, as a meter that lags loses each one; the label covering it again, it was shed 18 times in 3 h)
             victim.label_tried = True
@@ -389,7 +389,7 @@ class RelaySwitcher:
         if on:
             reason = (f"surplus {left_w:.0f} W covers it" if power_w is not None
                       else f"surplus {left_w:.0f} W, power to be measured")
-            if isinstance(load, ConstantEquipment) and load.cover_w < load.on_power_w:
+            if isinstance(load, ConstantEquipment) and load.covered_by_label:
                 reason = (f"surplus {left_w:.0f} W covers its label, {load.cover_w:.0f} W: its figure comes from one "
                           "step, to be measured again")
             sent = load.set_power(power_w if power_w is not None else left_w, now, reason)

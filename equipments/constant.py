@@ -187,6 +187,11 @@ class ConstantEquipment(RelayEquipment):
             return min(learned_w, self.max_power_w)
         return learned_w
 
+    @property
+    def covered_by_label(self) -> bool:
+        """True while its label, under its figure, is what switches it on (`cover_w`)."""
+        return self.cover_w < self.on_power_w
+
     def command_for(self, watts: float) -> tuple[Command, float]:
         # A relay is on or off: any power asked of it means on (a force of 0 W means off).
         on = watts > 0
