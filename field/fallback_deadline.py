@@ -290,8 +290,7 @@ class DeadlineFallback:
         if local_instant(saved_day, deadline, tz) == saved_end:
             return
         old_start = local_instant(saved_day - timedelta(days=1), datetime.fromtimestamp(saved_end, tz).time(), tz)
-        new_end = next_occurrence(now, deadline, tz)
-        new_start = local_instant(local_date(new_end, tz) - timedelta(days=1), deadline, tz)
+        new_end, new_start = next_occurrence(now, deadline, tz), last_occurrence(now, deadline, tz)
         first_at = old_start if self.delivered_from is None else max(old_start, self.delivered_from)
         if self.delivered_wh > 0 and first_at < new_start:
             log.info("deadline rule: the deadline is now %s: of the %.0f Wh delivered since %s, some came before %s, "
