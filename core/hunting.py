@@ -121,8 +121,8 @@ class LoopHunting:
         self._recover_at: float | None = None  # while halved: when to look whether the gain may come back
         self._recover_every_s = RECOVER_EVERY_S
         self._recovered = False  # the gain came back since the last halving
-        # (each decision's time, the variable loads' and the relays' believed watts when its house reading was taken,
-        # and that reading)
+        # (each decision's time, its house reading, and the variable loads' and the relays' believed watts when that
+        # reading was taken: `after_decision`'s `reading`)
         self._moves: deque[tuple[float, float, float, float]] = deque(maxlen=MOVES_KEPT)
         self._watch = HuntWatch()
         self._warned_at: float | None = None
@@ -150,7 +150,7 @@ class LoopHunting:
         for load in loads:
             loads_w += load.current_power_w
         if reading is not None:
-            self._moves.append((now, reading[1], reading[2], reading[0]))
+            self._moves.append((now, *reading))
             if self._recover_at is not None and not 0 <= self._recover_at - now <= self._recover_every_s:
                 self._recover(now)
         for load, floor_w in floors:
@@ -199,7 +199,7 @@ class LoopHunting:
         one that overshoots."""
         moves = [move for move in self._moves if 0 <= now - move[0] <= window_s]
         moved_w2 = followed_w2 = 0.0
-        for (_, believed_w, relays_w, seen_w), (_, next_believed_w, next_relays_w, next_seen_w) in zip(
+        for (_, seen_w, believed_w, relays_w), (_, next_seen_w, next_believed_w, next_relays_w) in zip(
                 moves, moves[1:], strict=False):
             if abs(next_relays_w - relays_w) >= 0.5:
                 continue
