@@ -124,6 +124,8 @@ UNIT_FILE ?= /etc/systemd/system/pyseb.service
 # (an Environment= line by its variable: the unit's own sets PYTHONUNBUFFERED only). One the new unit sets otherwise
 # (an older version's After=, a checkout moved, another --user) is said apart, with no drop-in advised: User=pi put in
 # one would run PySEB as the old user.
+# A daemon-reload that fails (a chroot, a container without systemd) is said, exit 1: it said "installed; start it
+# with: sudo systemctl enable --now pyseb", which failed next with systemd's own words.
 install-service:
 	@tmp=$$(mktemp "$${TMPDIR:-/tmp}/pyseb.service.XXXXXX") || exit 2; trap 'rm -f "$$tmp"' EXIT; \
 	echo "$(PYTHON) contrib/render_service.py --user $(SERVICE_USER) --dir \"$(CURDIR)\" > $$tmp"; \
@@ -138,7 +140,7 @@ install-service:
 	echo "$(SUDO) install -m 0644 $$tmp $(UNIT_FILE)"; \
 	$(SUDO) install -m 0644 "$$tmp" $(UNIT_FILE) || exit 1; \
 	echo "$(SUDO) systemctl daemon-reload"; \
-	$(SUDO) systemctl daemon-reload; \
+	$(SUDO) systemctl daemon-reload || { echo "make install-service: $(UNIT_FILE) is written but systemd did not read it (systemctl daemon-reload failed, above: is this system run by systemd?); once it can, sudo systemctl daemon-reload, then sudo systemctl enable --now pyseb" >&2; exit 1; }; \
 	if systemctl is-active --quiet pyseb; then \
 	  echo "installed $(UNIT_FILE); PySEB is running the code it started with: to run this checkout's, sudo systemctl restart pyseb (loads to 0 W for a moment, the status kept)"; \
 	else echo "installed $(UNIT_FILE); start it with: sudo systemctl enable --now pyseb"; fi

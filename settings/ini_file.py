@@ -5,6 +5,7 @@ interpolation, `;` comments, keys in lower case). The daemon, the simulator and 
 from __future__ import annotations
 
 import configparser
+import os
 from pathlib import Path
 from typing import Any
 
@@ -56,12 +57,29 @@ def read_parser(path: Path) -> configparser.ConfigParser:
     except FileNotFoundError:
         missing = ConfigProblem(WHOLE_FILE, None, f"file not found; {_sample_hint(path)}")
         raise ConfigError(str(path), [missing]) from None
+    except PermissionError:
+        # ("cannot parse: [Errno 13] Permission denied" sent users to look for a syntax error: a config copied with
+        # sudo is root's, and the service runs as its own user)
+        user = _user_name()
+        raise ConfigError(str(path), [ConfigProblem(WHOLE_FILE, None, (
+            f"cannot read it as {user} (permission denied): the file, and each folder above it, must be readable by "
+            f"{user}: sudo chown {user} {path} (not chmod a+r: it may hold the broker's password)"))]) from None
     except ValueError as exc:  # (not text: a configparser.Error is none)
         raise ConfigError(str(path), [ConfigProblem(WHOLE_FILE, None, str(exc))]) from None
     except (configparser.Error, OSError) as exc:
         message = without_secret_lines(str(exc)).replace("\n", " ")
         raise ConfigError(str(path), [ConfigProblem(WHOLE_FILE, None, f"cannot parse: {message}")]) from None
     return cp
+
+
+def _user_name() -> str:
+    """Who this process runs as, by name where the system has one."""
+    try:
+        import pwd  # (not on Windows)
+
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError, AttributeError):  # (KeyError: a uid with no name, as in some containers)
+        return "the user PySEB runs as"
 
 
 def _sample_hint(path: Path) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 import shlex
 import subprocess
 import sys
@@ -239,6 +241,26 @@ def test_cli_missing_file_and_version(tmp_path: Path) -> None:
     result = run_cli("-c", str(tmp_path / "none.ini"))
     assert result.returncode == 2 and "file not found" in result.stderr
     assert run_cli("--version").stdout.startswith("PySEB ")
+
+
+def test_an_unreadable_config_says_whose_it_must_be(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # ("cannot parse: [Errno 13] Permission denied": a config copied with sudo is root's, and the service runs as its
+    # own user; the tests run as root, whom no mode refuses: the refusal is the file system's answer, faked)
+    path = write_config(tmp_path)
+    real_read_bytes = Path.read_bytes
+
+    def refused(self: Path) -> bytes:
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", refused)
+    with pytest.raises(ConfigError) as raised:
+        load_settings(path)
+    user = pwd.getpwuid(os.geteuid()).pw_name
+    assert f"cannot read it as {user} (permission denied)" in str(raised.value)
+    assert f"sudo chown {user} {path}" in str(raised.value)
+    assert "cannot parse" not in str(raised.value)
 
 
 def test_errors_come_with_the_warnings_that_explain_them(tmp_path: Path) -> None:

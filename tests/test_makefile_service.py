@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FAKE_SYSTEMCTL = """#!/bin/sh
 echo "$@" >> "$(dirname "$0")/calls"
 if [ "$1" = "is-active" ]; then exit "$ACTIVE"; fi
+if [ "$1" = "daemon-reload" ] && [ -n "$NO_SYSTEMD" ]; then echo "System has not been booted with systemd" >&2; exit 1; fi
 exit 0
 """
 
@@ -33,8 +34,8 @@ def _checkout(tmp_path: Path) -> Path:
     return checkout
 
 
-def _install(tmp_path: Path, active: bool, installed: str = "",
-             python: str = sys.executable) -> tuple[subprocess.CompletedProcess[str], Path]:
+def _install(tmp_path: Path, active: bool, installed: str = "", python: str = sys.executable,
+             systemd: bool = True) -> tuple[subprocess.CompletedProcess[str], Path]:
     """make install-service, over a unit file holding `installed` when given."""
     checkout = _checkout(tmp_path)
     bin_dir = tmp_path / "bin"
@@ -50,6 +51,8 @@ def _install(tmp_path: Path, active: bool, installed: str = "",
         unit_file.write_text(installed)
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "ACTIVE": "0" if active else "3"}
     env.pop("SUDO_USER", None)
+    if not systemd:
+        env["NO_SYSTEMD"] = "1"
     done = subprocess.run(["make", "--no-print-directory", "-C", str(checkout), "install-service",
                            f"PYTHON={python}", f"UNIT_FILE={unit_file}"], capture_output=True, text=True,
                           timeout=120, env=env, check=False)
@@ -84,6 +87,17 @@ def test_install_service_says_how_to_run_this_checkouts_code(tmp_path: Path, act
         assert "enable --now" not in done.stdout
     else:
         assert f"installed {unit_file}; start it with: sudo systemctl enable --now pyseb" in done.stdout, done.stdout
+
+
+def test_install_service_says_when_systemd_did_not_read_the_unit(tmp_path: Path) -> None:
+    # (a chroot or a container without systemd: daemon-reload failed, and the next line said "installed; start it
+    # with: sudo systemctl enable --now pyseb", which failed in turn)
+    done, unit_file = _install(tmp_path, False, systemd=False)
+    assert done.returncode != 0
+    assert unit_file.exists()
+    assert f"installed {unit_file}" not in done.stdout, done.stdout
+    assert (f"make install-service: {unit_file} is written but systemd did not read it (systemctl daemon-reload "
+            "failed, above: is this system run by systemd?)") in done.stderr, done.stderr
 
 
 def test_install_service_names_the_settings_it_writes_over(tmp_path: Path) -> None:
