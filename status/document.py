@@ -155,8 +155,10 @@ def build_status(reg: RegulatorView, now: float, clean: bool = True) -> dict[str
                 # ... far from its label, from steps that agreed: restored so (status.restore_load).
                 **({"learned_off_label": True, "learned_label_w": load.max_power_w}
                    if getattr(load, "learned_off_label", False) else {}),
-                # ... from one step only, not confirmed by another: restored so (its label covers it meanwhile).
-                **({"learned_provisional": True} if getattr(load, "learned_provisional", False) else {}),
+                # ... from one step only, not confirmed by another: restored so (its label covers it meanwhile, until
+                # a step is measured under it or the guard sheds it: `learned_label_tried`, restored too).
+                **(({"learned_provisional": True, "learned_label_tried": True} if getattr(load, "label_tried", False)
+                    else {"learned_provisional": True}) if getattr(load, "learned_provisional", False) else {}),
                 # A load of unknown power's figure from one trial shed as too big: when, to measure it again then.
                 **({"learned_doubted_at": _finite(doubted[0])} if (doubted := getattr(load, "doubted", None)) else {}),
                 # A variator whose output another client gated off (`off`): out of the regulation until it is on.

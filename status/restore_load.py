@@ -88,6 +88,9 @@ def _restore_learned(load: Any, entry: dict[str, Any], warnings: list[str]) -> N
     if hasattr(load, "learned_at"):
         # (a file before 2026-12-05 has no learned_provisional: its figures are taken as confirmed, as they were)
         load.learned_at(watts, off_label, provisional=entry.get("learned_provisional") is True)
+        # (its label's cover used up: each restart gave it one more switch on short of its figure, each an import the
+        # guard shed)
+        load.label_tried = load.learned_provisional and entry.get("learned_label_tried") is True
     else:
         load.learned_power_w = watts
     doubted_at = saved_epoch(entry.get("learned_doubted_at"))
@@ -105,7 +108,7 @@ def clean_load(load: Any) -> None:
     if hasattr(load, "learned_off_label"):
         load.learned_off_label = False
     if hasattr(load, "learned_provisional"):
-        load.learned_provisional = False
+        load.learned_provisional = load.label_tried = False
     if hasattr(load, "doubted"):
         load.doubted = None
 

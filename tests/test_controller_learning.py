@@ -594,3 +594,11 @@ def test_a_guard_shed_under_the_labels_cover_ends_it(tmp_path: Path) -> None:
         switched_on += radiator.is_on and not was_on
         was_on = radiator.is_on
     assert switched_on == 1 and radiator.label_tried and radiator.cover_w == 1240
+    # Saved so: a restart gave the label's cover back, one more switch on short of its figure (and the guard's shed)
+    # at each start.
+    document = json.loads(json.dumps(h.reg.status(house.now)))
+    assert next(e for e in document["equipments"] if e["name"] == "radiator")["learned_label_tried"] is True
+    again = Harness(h.config)
+    assert again.reg.restore(document, house.now + 60) == []
+    restored = again.load("radiator")
+    assert restored.learned_provisional and restored.label_tried and restored.cover_w == 1240
