@@ -18,7 +18,7 @@ from field.fallback_seed_window import SeedWindow
 from field.fallback_settings import SeedRuleSettings
 from field.fallback_shortfall import no_forecast, season_of, seed_force_wh
 from field.forecast import CloudPick
-from values.local_time import DailyTime, hour, local_date
+from values.local_time import DailyTime, hour, last_occurrence, local_date
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,9 @@ class SeedFallback(SeedWindow):
         self._own: OwnForce | None = None  # the rule's last force, while owed (saved with the window)
         # Whether the heater's variator answers on `status_topic` (None: nowhere) (saved: for a force after a restart)
         self._variator = VariatorAnswers(load_name, "low-energy fallback", status_topic)
+        # The check_at hour of the run that saved the restored window, until the first tick compares it with this one's
+        # (None: nothing restored, or a file that does not say)
+        self._saved_check_at_hour: int | None = None
 
     def tick(self, now: float, heater_energy_wh: float, max_power_w: float, full: bool,
              allowed: bool = True, clouds: CloudSource | None = None,
@@ -108,6 +111,8 @@ class SeedFallback(SeedWindow):
         if by_sun and self._full_before is False and counting:
             self.full_in_window = True
         self._full_before = by_sun
+        if self._saved_check_at_hour is not None:
+            self._follow_a_moved_check(now)
         since = self.checked_until
         if since is None or self.window_start is None:
             self._start_afresh(now)
@@ -147,6 +152,21 @@ class SeedFallback(SeedWindow):
         # (the window starts at the last check_at, even when the check comes late: a restart at 07:00 made the
         # next night's window 18 h long, a "fresh start" that forced nothing after a grey day)
         return self._check(now, due_at, max_power_w, self.full_in_window, allowed, clouds or no_forecast)
+
+    def _follow_a_moved_check(self, now: float) -> None:
+        """The restored window was saved by a run whose check_at was another hour (moved in the config while PySEB was
+        stopped, 03:00 to 01:00): this hour's last check, if it passed during that run after the window's last check,
+        never ran, and is due now (run late or skipped as any late check). The saved run had passed it, so it was not
+        seen to pass: the night's check came a day later, its window two days long, with no force in between."""
+        saved_hour, self._saved_check_at_hour = self._saved_check_at_hour, None
+        if saved_hour == self.settings.check_at_hour or self.checked_until is None or self.window_start is None:
+            return
+        last_at = last_occurrence(now, self.check_at.at, self.tz)
+        if self.window_start < last_at <= self.checked_until:
+            log.info("low-energy fallback: check_at is now %02d:00 (%02d:00 when PySEB stopped): the %02d:00 check "
+                     "passed then, after the last one, unchecked: due now", self.settings.check_at_hour, saved_hour,
+                     self.settings.check_at_hour)
+            self.checked_until = last_at - 1.0
 
     def _start_afresh(self, now: float) -> None:
         """The first tick: the window starts now (or where a restored one started), and its first check forces nothing

@@ -31,6 +31,7 @@ class SeedWindow:
     _full_before: bool | None
     _own: OwnForce | None
     _variator: VariatorAnswers
+    _saved_check_at_hour: int | None
 
     def _roll(self, yesterday_wh: float, count_from: float, window_start: float) -> None:
         """A new window from `window_start`, the closed one's energy `yesterday_wh`; the heater's energy counted
@@ -70,6 +71,8 @@ class SeedWindow:
         # 0 is the value saved before the rule ever forced (count everything).
         self._count_from = checked("count_from", lambda v: saved_number(v, 0.0, EPOCH_MAX_S)) or 0.0
         self.full_in_window = saved.get("full_in_window") is True  # (absent or not a boolean: not seen)
+        saved_hour = saved.get("check_at")  # (the status's, beside the snapshot: the hour the window was checked at)
+        self._saved_check_at_hour = saved_hour if type(saved_hour) is int and 0 <= saved_hour <= 23 else None
         self._full_before = None
         self._own = _restored_own_force(saved.get("own_force"))
         # (the variator's answers judge its force resumed now or made before it is heard again: PySEB, just started,

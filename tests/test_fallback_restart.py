@@ -282,3 +282,20 @@ def test_a_water_heater_mode_of_another_type_keeps_the_rules_state(tmp_path: Pat
     assert not any("could not be restored" in w for w in warnings), warnings
     restored = h.reg.status(stop + 30)["water_heater"]["seed_rule"]
     assert restored["window_start"] == saved["window_start"] and restored["yesterday_wh"] == saved["yesterday_wh"]
+
+
+def test_a_check_at_moved_earlier_while_stopped_is_followed_through_the_status_file(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The status's seed_rule says the hour its window was checked at: 03:00, moved to 01:00 while PySEB was stopped
+    # from 02:00 to 02:05. The night's check runs at the restart (it came the next night, the tank cold a day).
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, evaluate="check_at = 3\n"))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 2, 0))
+    saved = json.loads(json.dumps(h.reg.status(at(2024, 1, 11, 2, 0))))
+    assert saved["water_heater"]["seed_rule"]["check_at"] == 3 and not h.load("ecs").is_forced()
+    h.reg.shutdown(at(2024, 1, 11, 2, 0))
+    again = Harness(field_config(tmp_path, evaluate="check_at = 1\n"))
+    assert again.reg.restore(saved, at(2024, 1, 11, 2, 5)) == []
+    ticks(again, at(2024, 1, 11, 2, 5), at(2024, 1, 11, 2, 6))
+    assert again.load("ecs").forced_by == "seed_rule"
+    assert "check_at is now 01:00 (03:00 when PySEB stopped)" in caplog.text

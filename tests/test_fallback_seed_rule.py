@@ -140,6 +140,48 @@ def test_seed_rule_catches_up_a_check_missed_while_stopped() -> None:
     assert restarted.decisions == [(at(2024, 1, 11, 1, 30), ForceCommand("ecs", MAX_W, 6261))]
 
 
+def _stopped_then_moved(saved_hour: int, stop_at: float, hour_now: int) -> tuple[SeedFallback, dict[str, object]]:
+    """A grey day under check_at = `saved_hour`, PySEB stopped at `stop_at`, its config's check_at then set to
+    `hour_now`: the rule restored from the status's seed_rule (the snapshot and the hour it was checked at)."""
+    first = seed_rule(SEED_EVALUATE.replace("check_at = 1", f"check_at = {saved_hour}"))
+    Heater(first, at(2024, 1, 10, 0, 30)).run_until(stop_at)
+    saved = {**first.snapshot(), "check_at": saved_hour}
+    again = seed_rule(SEED_EVALUATE.replace("check_at = 1", f"check_at = {hour_now}"))
+    again.restore(saved)
+    return again, saved
+
+
+def test_a_check_at_moved_earlier_while_stopped_runs_the_night_s_check(caplog: pytest.LogCaptureFixture) -> None:
+    # 03:00 moved to 01:00 while stopped from 02:00 to 02:05: the new hour had passed under the old one, so it was
+    # never seen to pass: the night's check came the next night, on a window of two days, and the tank stayed cold.
+    caplog.set_level(logging.INFO, logger="field.fallback_seed")
+    again, _ = _stopped_then_moved(3, at(2024, 1, 11, 2, 0), 1)
+    heater = Heater(again, at(2024, 1, 11, 2, 4))
+    heater.run_until(at(2024, 1, 11, 2, 5))
+    assert heater.decisions == [(at(2024, 1, 11, 2, 5), ForceCommand("ecs", MAX_W, round(3600 * 7000 / MAX_W)))]
+    assert "check_at is now 01:00 (03:00 when PySEB stopped): the 01:00 check passed then, after the last one, " \
+           "unchecked: due now" in caplog.text
+    assert again.window_start == at(2024, 1, 11, 1)  # (the new hour's window)
+    heater.run_until(at(2024, 1, 12, 0, 59))
+    assert len(heater.decisions) == 1
+
+
+@pytest.mark.parametrize(("saved_hour", "stop_at", "hour_now", "forced_at"), [
+    # later, after the night's check: its force resumed at the start, the next check the next night's
+    (1, at(2024, 1, 11, 1, 30), 3, ["2024-01-11 01:36", "2024-01-12 03:00"]),
+    # earlier, before the new hour: at it, as without the move
+    (3, at(2024, 1, 11, 0, 30), 1, ["2024-01-11 01:00", "2024-01-12 01:00"]),
+    # not moved
+    (3, at(2024, 1, 11, 2, 0), 3, ["2024-01-11 03:00", "2024-01-12 03:00"]),
+])
+def test_a_check_at_moved_while_stopped_checks_each_night_once(saved_hour: int, stop_at: float, hour_now: int,
+                                                                forced_at: list[str]) -> None:
+    again, _ = _stopped_then_moved(saved_hour, stop_at, hour_now)
+    heater = Heater(again, stop_at + 300)
+    heater.run_until(at(2024, 1, 12, 3, 30))
+    assert [local(when)[:16] for when, _ in heater.decisions] == forced_at
+
+
 def test_seed_rule_skips_a_check_more_than_3_h_late(caplog: pytest.LogCaptureFixture) -> None:
     # Down from 00:50 to 18:00 (a power cut): the 01:00 check is not run in the evening peak; the window
     # still rolls at 01:00, so the next night's check weighs a whole day.

@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 FAKE_SYSTEMCTL = """#!/bin/sh
 echo "$@" >> "$(dirname "$0")/calls"
 if [ "$1" = "is-active" ]; then exit "$ACTIVE"; fi
-if [ "$1" = "daemon-reload" ] && [ -n "$NO_SYSTEMD" ]; then echo "System has not been booted with systemd" >&2; exit 1; fi
+if [ "$1" = "daemon-reload" ] && [ -n "$NO_SYSTEMD" ]; then
+  echo "System has not been booted with systemd" >&2; exit 1
+fi
 exit 0
 """
 
