@@ -163,6 +163,7 @@ def load_settings(path: str | Path, *, daemon_files: bool = True) -> Settings:
     check_topic_roles(reader, mqtt_raw, equipments, field, derived)
     refuse_defaults(reader, leaked)
     reader.place_unknown_keys({load.name: load.KIND for load in equipments})
+    reader.name_keys_as_written()
 
     if reader.problems:
         raise ConfigError(str(path), reader.problems, reader.warnings)

@@ -183,6 +183,9 @@ class SectionReader:
     # Each section read and the keys it takes; the unknown keys met, with their warning's place in `warnings`.
     known: dict[str, set[str]] = field(default_factory=dict)
     _unknown: list[tuple[int, str, str]] = field(default_factory=list)
+    # An option given under another name, (section, option) -> (section, key) as the file writes it: the seed's
+    # broker_ip for [mqtt] host, its [debug] log_file for [logging] file (name_keys_as_written)
+    given_as: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
 
     def read(self, cp: configparser.ConfigParser, section: str, options: Iterable[Option],
              ignored: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -207,9 +210,21 @@ class SectionReader:
                 values[opt.name] = None if opt.default is REQUIRED else opt.default
                 continue
             values[opt.name] = self._value(section, opt, given[0], present[given[0]])
+            if given[0] != opt.name:
+                self.given_as[(section, opt.name)] = (section, given[0])
         self.known.setdefault(section, set()).update(known)
         self._warn_unknown(section, present, known, ignored)
         return values
+
+    def name_keys_as_written(self) -> None:
+        """Each problem and warning about an option given under another name names the key the file has: checks made
+        after the reading name options (`[mqtt] host: 'my broker' is not a host name`), and a seed's file has no such
+        key (its broker_ip)."""
+        for found in (self.problems, self.warnings):
+            for index, problem in enumerate(found):
+                written = self.given_as.get((problem.section, problem.key or ""))
+                if written is not None:
+                    found[index] = ConfigProblem(*written, problem.message)
 
     def read_key(self, section: str, opt: Option, key: str, raw: str) -> Any:
         """The value of `opt` given as `key = raw` in a section read by hand (the seed's [debug]): the checks and

@@ -69,8 +69,10 @@ def apply_debug_section(cp: configparser.ConfigParser, reader: SectionReader, st
     if lowered in ("true", "yes", "on"):  # Coturex: log_file = true + log_file_name = pv.log
         logging_raw["file"] = (reader.read_key("debug", SEED_LOG_FILE_NAME, "log_file_name", debug["log_file_name"])
                                if "log_file_name" in debug else SEED_LOG_FILE_NAME.default)
+        reader.given_as[("logging", "file")] = ("debug", "log_file_name" if "log_file_name" in debug else "log_file")
     elif lowered not in ("false", "no", "off", "nok"):  # (the seed's debug_log: none, false, nok: no file)
         logging_raw["file"] = log_file
+        reader.given_as[("logging", "file")] = ("debug", "log_file")
 
 
 def _check_seed_dry_run(raw: str, reader: SectionReader) -> None:

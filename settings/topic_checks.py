@@ -175,7 +175,7 @@ def check_topic_roles(reader: SectionReader, mqtt_raw: dict[str, Any], equipment
                 checks.append((load.name, "topic_set_power", topic, read))
     seen: set[tuple[str, str]] = set()
     for section, key, value, role in checks:
-        problem = topic_problem(None if value is None else str(value), role)
+        problem = topic_problem(None if value is None else str(value), role, (section, key) in OWN_TOPIC_KEYS)
         if problem and (section, key) not in seen:
             seen.add((section, key))
             reader.problems.append(ConfigProblem(section, key, problem))

@@ -18,8 +18,9 @@ class TopicRole(str, Enum):
     READ = "read"  # PySEB subscribes to it and matches messages to it exactly (or as a prefix)
 
 
-def topic_problem(topic: str | None, role: TopicRole) -> str | None:
-    """Why `topic` cannot serve as `role`, or None when it can."""
+def topic_problem(topic: str | None, role: TopicRole, own: bool = False) -> str | None:
+    """Why `topic` cannot serve as `role`, or None when it can; `own`: one of PySEB's own topics (its mode, the
+    forecast's...), which no device names."""
     if topic is None or topic == "":
         return "is empty: a topic is needed"
     if "\0" in topic:
@@ -30,7 +31,7 @@ def topic_problem(topic: str | None, role: TopicRole) -> str | None:
         if role is TopicRole.PUBLISH:
             return f"{topic!r} has a wildcard (+ or #): PySEB publishes on it, and a publish topic cannot have one"
         return (f"{topic!r} has a wildcard (+ or #): PySEB reads it as one topic (matched exactly), give the "
-                "device's own topic")
+                + ("one topic it is to read, without + or #" if own else "device's own topic"))
     if role is TopicRole.PUBLISH and topic.startswith("$"):
         return f"{topic!r} starts with $: such topics are the broker's own, a client cannot publish there"
     return None

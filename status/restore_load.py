@@ -186,8 +186,14 @@ def removed_load_off(entry: dict[str, Any], configured_offs: set[tuple[str, str]
     name = str(entry["name"])[:80]
     said = f"status has a load {name!r} that is not configured: ignored"
     saved = entry.get("off_command")
-    if saved is None:  # (a file of a PySEB before off_command: nothing known of where it goes)
-        return None, said, True
+    if saved is None:  # (the seed's file, or a PySEB's before off_command: nothing known of where it goes)
+        drawn_w = saved_number(entry.get("current_power"), 0.0)
+        if drawn_w is None or drawn_w <= 0:
+            return None, said, True
+        # (the seed's own stop, a kill, left its relays on: dropped without a word, one drew 596 W with nobody
+        # regulating it)
+        return None, (f"{said}; it drew {drawn_w:.0f} W when the file was saved, and the file does not say how to "
+                      "switch it off: if it is still on, switch it off yourself"), False
     off = _saved_command(saved)
     if off is None:
         return None, (f"{said}; its saved off_command {shown(saved, 120)} is not usable: if it was left on, switch "

@@ -200,6 +200,29 @@ def test_seed_config_loads(tmp_path: Path) -> None:
     assert settings.field.forecast.owm is None
 
 
+def test_a_seed_key_s_problem_names_it_as_the_file_writes_it(tmp_path: Path) -> None:
+    # Checks made after the reading named PySEB's option: `[mqtt] host: 'my broker' is not a host name` for a file
+    # that says broker_ip, `[logging] file` for a file without [logging], and a wildcard in PySEB's own mode topic was
+    # told to "give the device's own topic".
+    text = seed_sample_text()
+    for line, bad in (("broker_ip = 10.3.141.1", "broker_ip = my broker"),
+                      ("topic_force= None", "topic_force= regul/+/x"),
+                      ("log_file = pv.log", "log_file = /etc/passwd/pv.log")):
+        assert line in text, line
+        text = text.replace(line, bad, 1)
+    (tmp_path / "config.ini").write_text(text)
+    (tmp_path / "power_calibration_ecs.csv").write_text(LINEAR_CSV)
+    with pytest.raises(ConfigError) as raised:
+        load_settings(tmp_path / "config.ini")
+    said = str(raised.value)
+    assert "[mqtt] broker_ip: 'my broker' is not a host name" in said, said
+    assert "[debug] log_file: /etc/passwd is not a directory" in said, said
+    assert ("[mqtt] topic_force: 'regul/+/x' has a wildcard (+ or #): PySEB reads it as one topic (matched exactly), "
+            "give the one topic it is to read, without + or #") in said, said
+    named = ("[mqtt] host", "[logging] file", "[mqtt] topic_mode")  # (options the file does not have)
+    assert not any(f"config.ini: {key}:" in said for key in named), said
+
+
 def test_a_real_seed_key_is_fetched_again(tmp_path: Path) -> None:
     (tmp_path / "config.ini").write_text(seed_sample_text().replace("key = xxxxxxx", "key = 0a1b2c3d4e"))
     (tmp_path / "power_calibration_ecs.csv").write_text(LINEAR_CSV)

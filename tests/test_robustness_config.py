@@ -67,8 +67,8 @@ def test_consumption_and_production_on_one_topic(tmp_path: Path) -> None:
     ("topic_availability = regul/mode\n", "[mqtt] topic_availability: 'regul/mode' is also [mqtt] topic_mode"),
     ("topic_status = regul/availability\n",
      "[mqtt] topic_availability: 'regul/availability' is also [mqtt] topic_status"),
-    ("topic_force = smeter/pzem/PRODUCTION\n",  # the seed's name of topic_mode
-     "[mqtt] topic_mode: 'smeter/pzem/PRODUCTION' is also [mqtt] topic_prod"),
+    ("topic_force = smeter/pzem/PRODUCTION\n",  # the seed's name of topic_mode, named as the file has it
+     "[mqtt] topic_force: 'smeter/pzem/PRODUCTION' is also [mqtt] topic_prod"),
 ])
 def test_regulator_topics_must_differ(tmp_path: Path, line: str, expected: str) -> None:
     path = with_lines(write_config(tmp_path), "client_id = pyseb-test\n", line)

@@ -129,7 +129,8 @@ def test_unwritable_directories_reported_even_when_run_as_root(tmp_path: Path,
 def test_seed_log_file_key_is_checked_too(tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("")
     path = write_config(tmp_path, extra="\n[debug]\nlog_file = true\nlog_file_name = afile/logs/pv.log\n")
-    assert f"[logging] file: {tmp_path / 'afile'} is not a directory" in problems_of(path)
+    # (named as the file writes it: it has no [logging] section)
+    assert f"[debug] log_file_name: {tmp_path / 'afile'} is not a directory" in problems_of(path)
 
 
 def test_the_instance_lock_is_checked_with_persistent_false(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -43,6 +43,25 @@ def test_a_removed_load_saved_off_is_commanded_off_all_the_same(tmp_path: Path) 
                "(cmnd/radiator/POWER): commanded off ('OFF') at the start" in w for w in warnings), warnings
 
 
+@pytest.mark.parametrize(("drawn_w", "said"), [
+    (596, "status has a load 'resille' that is not configured: ignored; it drew 596 W when the file was saved, and "
+          "the file does not say how to switch it off: if it is still on, switch it off yourself"),
+    (0, "status has a load 'resille' that is not configured: ignored"),
+])
+def test_a_load_of_the_seed_s_file_drawing_and_no_longer_configured_is_said_maybe_left_on(
+        tmp_path: Path, drawn_w: int, said: str) -> None:
+    # The seed's status file says no off command: its resille at 596 W (the seed's own kill left it on), taken out of
+    # [equipments] at the migration, was "ignored" without a word of it being on, with nobody regulating it.
+    seed_file = {  # (the entries of the seed's status.ini.example.json)
+        "date": int(NOON), "equipments": [{"current_power": 0, "energy": 5222.0, "forced": False, "name": "ecs",
+                                           "overed": True},
+                                          {"current_power": drawn_w, "energy": 0.0, "forced": False,
+                                           "name": "resille", "overed": False}]}
+    h, warnings = started(tmp_path, seed_file)
+    assert said in warnings, warnings
+    assert h.reg.pending_offs() == []  # (nothing known to send)
+
+
 def test_a_renamed_load_is_commanded_by_its_new_name_only(tmp_path: Path) -> None:
     doc = saved_with(tmp_path, b'{"command":"force","name":"radiator","power":1000}')
     h, warnings = started(tmp_path, doc, loads=("ecs", "radiator"), renamed=True)
