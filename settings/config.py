@@ -266,12 +266,12 @@ def _lock_problem(lock: Path) -> str | None:
     if lock.exists():
         return None if os.access(lock, os.R_OK) else f"the instance lock {lock} cannot be read (left by a run as " \
                                                      "another user? remove it, no PySEB running)"
-    problem = _nearest_dir_problem(lock.parent)
+    problem = nearest_dir_problem(lock.parent)
     return None if problem is None else f"the instance lock {lock}, taken even with persistent = false: {problem}"
 
 
 @_said_not_raised
-def _nearest_dir_problem(directory: Path) -> str | None:
+def nearest_dir_problem(directory: Path) -> str | None:
     """Why `directory` could not be made (or written in, if it exists), or None: the nearest existing one must be
     a writable directory."""
     existing = directory
@@ -286,7 +286,7 @@ def _nearest_dir_problem(directory: Path) -> str | None:
 
 def _check_record_dir(reader: SectionReader, directory: Path) -> None:
     """The recorder makes its directory when missing: the nearest existing parent must be writable."""
-    problem = _nearest_dir_problem(directory)
+    problem = nearest_dir_problem(directory)
     if problem:
         if problem.endswith("is not writable"):
             problem += " (set [record] enabled = false to run without recording)"
@@ -300,7 +300,7 @@ def _unwritable(path: Path, replaced: bool) -> str | None:
     rename (the status) need not be writable itself, one appended to (the log) must."""
     directory = path.parent
     if not directory.exists():
-        return _nearest_dir_problem(directory)
+        return nearest_dir_problem(directory)
     if not directory.is_dir():
         return f"{directory} is not a directory"
     if path.is_dir():

@@ -154,7 +154,11 @@ def _replay(args: argparse.Namespace) -> int:
         plot_day(args.plot, result.names, result.rows, result.summary, title, trace.tz)
         print(f"plot: {args.plot}")
     if recording is not None:
-        print("recorded: " + ", ".join(str(path) for path in recorded))
+        print("recorded: " + (", ".join(str(path) for path in recorded) or "nothing"))
+        if recording.lost_records:  # (a full disk mid-replay: hours missing from a file said recorded, exit 0)
+            print(f"error: {recording.lost_records} of the replay's decisions could not be written in {args.record} "
+                  "(the recorder's warning above says why): the recording lacks them", file=sys.stderr)
+            return 1
     return 0
 
 

@@ -18,6 +18,7 @@ from core.decisions import DecisionRecord
 from recording.format import TEXT_MODE_COPY, RecordedDay, RecordError, read_record
 from recording.store import DAY_FILE, PARTS_WHY, day_of_file, day_parts, part_of_file
 from recording.writer import DayRecorder
+from settings.config import nearest_dir_problem
 from simulation.config import SimConfig
 from simulation.recorded_house import below_zero_note
 from simulation.recorded_loads import loads_note
@@ -124,11 +125,22 @@ def _what_it_lacks(day: RecordedDay, part: Path, given: Sequence[Path]) -> list[
     key = day_of_file(part)
     if key is not None:
         mine = {part_of_file(path) for path in given if day_of_file(path) == key}  # (a part given unpacked is given)
-        others = [other for other in day_parts(*key) if part_of_file(other) not in mine]
+        # (not one that holds no day: tune, given the folder, left out an empty part a full disk made, and this
+        # note then told the user to give the folder)
+        others = [other for other in day_parts(*key) if part_of_file(other) not in mine and _holds_a_day(other)]
         if others:
             notes.append(f"{part}: the day's other part(s), {', '.join(map(str, others))} ({PARTS_WHY}), replayed "
                          "without: give `tune` them all (or their folder) and it takes them as one day")
     return notes
+
+
+def _holds_a_day(part: Path) -> bool:
+    """Whether the recorded part `part` can be read (an empty one, a full disk's, cannot: its reader says why)."""
+    try:
+        read_record(part)
+    except (RecordError, OSError):
+        return False
+    return True
 
 
 # A recorded day holds one day: 25 h at most (the day the clocks go back), and its last decision may be just past
@@ -208,6 +220,10 @@ class RecordingFactory:
             # (the recorder's mkdir failed on it, "File exists", and the whole day was replayed unrecorded)
             raise TraceError(f"--record {directory}: a link to {os.readlink(directory)}, which does not exist: make "
                              "that folder, or give another")
+        # (one the recorder cannot make or write in: the whole replay ran, each batch's write failed with a warning
+        # that scrolled past, and it ended on an empty "recorded: ", exit 0)
+        if (unwritable := nearest_dir_problem(directory)) is not None:
+            raise TraceError(f"--record {directory}: {unwritable}: give a folder you can write in")
         # (an unpacked day too: `report` and `tune` take it for the day, and left it out for the replay's part)
         held = sorted(path.name for path in directory.iterdir() if DAY_FILE.match(path.name)) \
             if directory.is_dir() else []
@@ -256,6 +272,11 @@ class RecordingFactory:
             datetime.fromtimestamp(self.last_recorded_s, tz).strftime("%Y-%m-%d %H:%M:%S")
         return (f"replay cut short: recorded up to {upto} in {paths or 'no file'} (a replay that records again needs "
                 "an empty or new folder)")
+
+    @property
+    def lost_records(self) -> int:
+        """The decisions whose write failed (the recorder warned why): the recording is not the whole replay."""
+        return self.recorder.lost_records if self.recorder is not None else 0
 
     def finish(self) -> list[Path]:
         """Write what is pending (also after a replay cut short: what it did is kept); the day files written."""

@@ -14,7 +14,7 @@ import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -130,9 +130,15 @@ MIN_METER_PERIOD_S = 0.1
 
 
 def _when(trace: Trace, time_s: float) -> str:
-    """`HH:MM`, or `HH:MM:SS` when the seconds matter (a recorded day covers 00:00:01 to 23:59:59)."""
+    """`HH:MM`, or `HH:MM:SS` when the seconds matter (a recorded day covers 00:00:01 to 23:59:59); `(next day)` after
+    it on the day after the trace's first (a trace from 12:00 to 12:00 the next day)."""
     clock, hhmm = trace.clock(time_s), trace.hhmm(time_s)
-    return hhmm if clock.endswith(":00") or hhmm == "24:00" else clock
+    shown = hhmm if clock.endswith(":00") or hhmm == "24:00" else clock
+    if hhmm == "24:00":
+        return shown
+    days = (datetime.fromtimestamp(time_s, trace.tz).date() - datetime.fromtimestamp(trace.start_s, trace.tz).date()
+            ).days
+    return shown if days == 0 else f"{shown} (next day)" if days == 1 else f"{shown} ({days:+d} days)"
 
 
 def _range(trace: Trace, start_s: float | None, end_s: float | None, period_s: float) -> tuple[float, float]:
@@ -160,6 +166,12 @@ def clock_option(trace: Trace, option: str, text: str | None, not_before_s: floa
     try:
         at = trace.at_clock(text)
         if at < not_before_s and (later := trace.at_clock(text, days_later=1)) <= trace.end_s + SNAP_S:
+            return later
+        if trace.start_s - SNAP_S <= at < not_before_s and trace.end_s > trace.at_clock("24:00") + SNAP_S:
+            # In a trace that has a next day, but before the --from: the next day's by the rule above, which the trace
+            # does not reach (12:00 to 12:00, --from 06:00 --to 18:00). Its first day's said "--from 06:00 must come at
+            # least one period before --to 18:00"; the next day's is said out of the trace. (In a trace of one day, a
+            # --to before the --from is a slip, said so.)
             return later
         return at
     except ValueError as exc:

@@ -218,6 +218,8 @@ def write_variants(config: Path, axes: Sequence[Axis], settings: Sequence[tuple[
         cp.read_dict(base)
         for axis, value in zip(axes, setting, strict=True):
             for section, key in axis.targets:
+                if not cp.has_section(section):  # (the README's minimal config has no [evaluate]: a traceback)
+                    cp.add_section(section)
                 cp.set(section, key, value_as_in_config(key, value, config))
         path = directory / f"setting-{number_from + index}.ini"
         with open(path, "w", encoding="utf-8") as handle:

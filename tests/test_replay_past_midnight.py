@@ -45,7 +45,7 @@ def test_a_time_before_the_trace_start_is_the_next_morning(tmp_path: Path) -> No
 
 def test_a_time_in_neither_day_of_the_trace_is_still_refused(tmp_path: Path) -> None:
     config, trace = write_config(tmp_path, "ecs = variable"), evening_trace(tmp_path)
-    with pytest.raises(ReplayError, match="the trace covers 22:00 to 04:00; asked 22:00 to 12:00"):
+    with pytest.raises(ReplayError, match=r"the trace covers 22:00 to 04:00 \(next day\); asked 22:00 to 12:00"):
         replay(config, trace, None, "12:00")  # (12:00 the next day is after its end: not the next day's either)
     with pytest.raises(ReplayError, match="must come at least one period"):
         replay(config, trace, "01:00", "00:30")  # (00:30 after 01:00 would be a day later: out of the trace)
@@ -71,3 +71,19 @@ def test_to_midnight_alone_on_a_days_trace_is_its_end(tmp_path: Path) -> None:
     with pytest.raises(ReplayError, match=r"the trace's start, 00:00, must come at least one period \(2 s\) before "
                                           r"--to 00:00:01"):
         replay(config, trace, None, "00:00:01")
+
+
+def test_a_to_in_the_trace_but_before_the_from_is_said_out_of_it(tmp_path: Path) -> None:
+    # A trace from 12:00 to 12:00 the next day: --from 06:00 is the next morning's, and --to 18:00 after it the next
+    # evening's, after the trace's end. Its first day's 18:00 was taken, and the replay refused with "--from 06:00 must
+    # come at least one period (2 s) before --to 18:00", which it does.
+    config = write_config(tmp_path, "ecs = variable")
+    noon = datetime(2022, 3, 18, 12, 0)
+    trace = tmp_path / "noon.csv"
+    trace.write_text("time,production_w,house_w\n" + "".join(
+        f"{(noon + timedelta(minutes=m)).isoformat()},0,500\n" for m in range(24 * 60 + 1)))
+    with pytest.raises(ReplayError, match=r"the trace covers 12:00 to 12:00 \(next day\); asked 06:00 \(next day\) to "
+                                          r"18:00 \(next day\)"):
+        replay(config, trace, "06:00", "18:00")
+    result = replay(config, trace, "06:00", "11:00")  # (within the next morning: as before)
+    assert result.start_s == (noon + timedelta(hours=18)).timestamp()

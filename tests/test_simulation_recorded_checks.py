@@ -4,7 +4,9 @@ meters, what a day lacks."""
 
 from __future__ import annotations
 
+import errno
 import gzip
+import os
 import shutil
 import time
 from dataclasses import replace
@@ -170,6 +172,18 @@ def test_replay_says_what_a_recorded_day_lacks(live: dict[str, Any], tmp_path: P
     assert f"{second}: the day's other part(s), {first} (its loads" in capsys.readouterr().out
 
 
+def test_an_empty_part_of_a_day_is_no_part_to_give(live: dict[str, Any], tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    # A disk full at the -2 part's first write: tune, given the folder, left the empty part out (said so), and the
+    # day's note then told the user to give it the folder they had given.
+    folder = tmp_path / "records"
+    folder.mkdir()
+    first = Path(shutil.copy(live["files"][0], folder / "pyseb-2026-06-01.csv.gz"))
+    (folder / "pyseb-2026-06-01-2.csv.gz").write_bytes(b"")
+    assert main(["replay", str(first), "-c", str(live["config"])]) == 0
+    assert "other part" not in capsys.readouterr().out
+
+
 def _rewritten(live: dict[str, Any], path: Path, rows: str) -> Path:
     """The live day's header over `rows`, packed into `path`."""
     day = read_record(live["files"][0])
@@ -250,3 +264,38 @@ def test_a_recorded_day_ending_at_midnight_is_replayed_to_24_00(live: dict[str, 
     # whole day).
     assert main(["replay", str(live["files"][0]), "-c", str(live["config"])]) == 0
     assert ": 21:00 to 24:00, a period of 2 s" in capsys.readouterr().out.splitlines()[0]
+
+
+def test_replay_record_refuses_a_folder_it_cannot_write_in(live: dict[str, Any], tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # The whole replay ran, each batch's write failed with a warning that scrolled past, and it ended on an empty
+    # "recorded: ", exit 0. Refused before the replay, as the daemon's --check refuses [record] dir.
+    trace = write_evening(tmp_path)
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    assert main(["replay", str(trace), "-c", str(live["config"]), "--record", str(afile / "records")]) == 2
+    assert f"--record {afile / 'records'}: {afile} is not a directory: give a folder you can write in" \
+        in capsys.readouterr().err
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = os.access  # (the tests run as root, whom no mode refuses: the refusal is faked)
+    monkeypatch.setattr("settings.config.os.access",
+                        lambda path, mode: False if Path(path) == locked else real_access(path, mode))
+    assert main(["replay", str(trace), "-c", str(live["config"]), "--record", str(locked / "records")]) == 2
+    assert f"directory {locked} is not writable: give a folder you can write in" in capsys.readouterr().err
+
+
+def test_a_replay_whose_recording_failed_says_so_and_exits_1(live: dict[str, Any], tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # A disk full mid-replay: hours missing from a file said "recorded", exit 0.
+    def full(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("recording.writer.append_batch", full)
+    trace = write_evening(tmp_path)
+    assert main(["replay", str(trace), "-c", str(live["config"]), "--record", str(tmp_path / "records")]) == 1
+    out, err = capsys.readouterr()
+    assert "recorded: nothing" in out
+    assert "of the replay's decisions could not be written in" in err and "the recording lacks them" in err

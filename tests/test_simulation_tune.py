@@ -339,3 +339,14 @@ def test_every_setting_a_config_refuses_is_named_at_once(tmp_path: Path, days: l
     out, err = capsys.readouterr()
     assert "unknown time zone 'Nowhere/City'" in err and "unknown time zone 'Else/Where'" in err, err
     assert "tune:" not in out
+
+
+def test_a_config_without_the_grid_s_section_is_tuned(tmp_path: Path, days: list[Path],
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    # The README's minimal config has no [evaluate]: each setting's copy set evaluate.margin in a section it did not
+    # have (configparser.NoSectionError, a traceback), so the default grid never ran on it.
+    config = write_config(tmp_path, "ecs = variable")
+    text = config.read_text()
+    config.write_text(text[:text.index("[evaluate]")] + text[text.index("[status]"):])
+    assert main(["tune", str(days[0]), "-c", str(config), "--set", "evaluate.margin=0,20", "--jobs", "1"]) == 0
+    assert "best: capture" in capsys.readouterr().out
