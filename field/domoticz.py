@@ -25,6 +25,10 @@ FORCED_BY_DOMOTICZ = "domoticz"
 
 # Seconds within which the same bytes under topic_out are one update's copies (published back to back).
 COPY_WINDOW_S = 2.0
+# ... of an update PySEB answered by sending to its device (a switch's answer set back): the copies come in
+# milliseconds, and a user's click in the same bytes (a Domoticz without LastUpdate) after seeing the switch set back
+# cannot come this soon; within COPY_WINDOW_S, it was dropped as a copy (the switch On, the load not forced).
+ANSWERED_COPY_WINDOW_S = 0.5
 
 
 def _say_late_answer(asked: Asked | None, now: float, key: str) -> None:
@@ -50,7 +54,7 @@ class DomoticzBridge:
                           for load in loads if (idx := load.options.get("domoticz_idx_force") or 0)]
         # Each device's last update read under topic_out, and when (by device: junk or another device's update between
         # two copies of one made the second an order).
-        self._last_out: dict[int, tuple[bytes, float]] = {}
+        self._last_out: dict[int, tuple[bytes, float, float]] = {}  # (and the window of its copies)
         self._reading_idx: int | None = None  # the device whose update on_out is reading
         self._watched = {switch.link.idx for switch in self._switches} | (set() if self.selector is None
                                                                           else {self.selector.idx})
@@ -71,7 +75,8 @@ class DomoticzBridge:
         forgotten: under Prevent Loop the state shown is never echoed, so a user's next update in the same bytes as
         the one before (a Domoticz without LastUpdate sends no other) was taken for a copy of it, and dropped (a
         repeat On within 2 s of PySEB's Off: the switch On, the load not forced). Not while reading an update of that
-        device: what PySEB sends in answer to it comes between its copies."""
+        device: what PySEB sends in answer to it comes between its copies, which come within ANSWERED_COPY_WINDOW_S of
+        it."""
         self._publish(message)
         try:
             idx = json.loads(message[1]).get("idx")
@@ -79,6 +84,8 @@ class DomoticzBridge:
             return
         if isinstance(idx, int) and idx != self._reading_idx:
             self._last_out.pop(idx, None)
+        elif isinstance(idx, int) and (last := self._last_out.get(idx)) is not None:
+            self._last_out[idx] = (last[0], last[1], ANSWERED_COPY_WINDOW_S)
 
     def forces(self, name: str) -> bool:
         """True when load `name` has a Domoticz force switch (`domoticz_idx_force`)."""
@@ -152,16 +159,17 @@ class DomoticzBridge:
         if device is None:
             return False
         last = self._last_out.get(device.idx)
-        if device.idx in self._watched:  # (the others change nothing: not kept, however many a house has)
-            self._last_out[device.idx] = (payload, now)
         # (a last update dated after `now` is from before a clock stepped back: no copy of this one)
-        if last is not None and last[0] == payload and 0 <= now - last[1] < COPY_WINDOW_S:
+        if last is not None and last[0] == payload and 0 <= now - last[1] < last[2]:
             # The same update again at once: Domoticz publishes each one on every topic of its publish scheme
             # ("Flat + Floor/Room", by idx, by name: all under topic_out), one after the other. A second copy of an
             # echo was taken for a user's change while the next echo was awaited (a load forced for a moment
             # after its unforce). Only at once: a Domoticz without "LastUpdate" in its updates sends the same bytes
-            # for a user's second On, an order again once the load was unforced elsewhere.
+            # for a user's second On, an order again once the load was unforced elsewhere. (The copies are timed from
+            # the first: each copy restarting the window would stretch it.)
             return False
+        if device.idx in self._watched:  # (the others change nothing: not kept, however many a house has)
+            self._last_out[device.idx] = (payload, now, COPY_WINDOW_S)
         self._reading_idx = device.idx
         try:
             return self._read(device, now)
@@ -292,6 +300,11 @@ class DomoticzBridge:
             # taken for the answer, and this answer shows it. Domoticz applies the set-back after it (no echo to
             # tell): the switch would show the other state than the load it forced or unforced. Shown again.
             self._send(switch.link.publish_state(switch.shown_forced, now))
+        elif not switch.link.echoed and switch.link.crossed(switch.shown_forced, now):
+            log.info("%s: its Domoticz switch idx %d changed just after PySEB showed the load's state on it; the two "
+                     "may have crossed: %s kept, and shown on the switch again", load.name, switch.link.idx,
+                     "forced" if switch.shown_forced else "unforced")
+            self._send(switch.link.publish_state(switch.shown_forced, now, again=True))
         return True
 
     def tick(self, now: float) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from enum import Enum
 
 from integrations.domoticz import MAX_SELECTOR_LEVEL, DomoticzDevice, Message
-from integrations.domoticz_echoes import EchoQueue
+from integrations.domoticz_echoes import ECHO_WAIT_S, EchoQueue
 from values.shown import cut, shown
 
 log = logging.getLogger(__name__)
@@ -148,6 +148,11 @@ class EcsModeSelector:
                         f", or map only its levels: [domoticz] ecs_mode_levels = {kept}" if kept else "")
 
 
+# A Domoticz that echoes PySEB's updates does so at once (milliseconds on a LAN, a second when busy): a state read
+# longer than this after PySEB showed it is no echo of it (ForceLink.crossed).
+ECHO_SOON_S = 2.0
+
+
 class ForceLink:
     """One load's force switch (On/Off or selector). `request` after each connect, `on_answer` for Domoticz's answer
     (what the switch is and shows: never an order); `publish_state` when the regulator changes the load's
@@ -170,16 +175,21 @@ class ForceLink:
         self.usable = True  # False once Domoticz answered with a device that is no switch: nothing is shown on it
         self.echoes: EchoQueue[bool] = EchoQueue(f"force switch idx {idx} ({load_name})",
                                                   lambda on: "on" if on else "off")
+        # (no echoes) the states shown in the last ECHO_WAIT_S, when, and whether shown again for a crossing (`crossed`)
+        self._shown: list[tuple[bool, float, bool]] = []
 
     @property
     def pending(self) -> tuple[bool, ...]:
         """The states sent whose echo has not come yet (nor been given up), oldest first."""
         return self.echoes.values
 
-    def publish_state(self, forced: bool, now: float) -> Message:
-        """The `domoticz/in` message that shows the load's new forced state; its echo is expected if `echoed`."""
+    def publish_state(self, forced: bool, now: float, again: bool = False) -> Message:
+        """The `domoticz/in` message that shows the load's new forced state; its echo is expected if `echoed`, else it
+        is kept a while for `crossed` (`again`: shown again for a crossing)."""
         if self.echoed:
             self.echoes.sent(forced, now)
+        else:
+            self._shown = [*self._recently_shown(now), (forced, now, again)]
         doc: dict[str, object] = {"command": "switchlight", "idx": self.idx}
         if self.selector:
             doc.update(switchcmd="Set Level", level=self.on_level if forced else 0)
@@ -219,6 +229,24 @@ class ForceLink:
     def forget_pending(self) -> None:
         """The link to the broker dropped: echoes of updates sent before are lost with the subscription."""
         self.echoes.forget()
+        self._shown = []
+
+    def _recently_shown(self, now: float) -> list[tuple[bool, float, bool]]:
+        """The states shown less than ECHO_WAIT_S ago (none ahead of a clock stepped back)."""
+        return [shown_at for shown_at in self._shown if 0 <= now - shown_at[1] < ECHO_WAIT_S]
+
+    def crossed(self, state: bool, now: float) -> bool:
+        """(no echoes) The switch's `state`, just taken as an order, read while a state PySEB showed on it may not be
+        applied yet (the last ECHO_WAIT_S): a timer, a scene or a user's order made before Domoticz read PySEB's. Under
+        Prevent Loop nothing tells: Domoticz then applies PySEB's, and the switch shows the other state than the load
+        (Off, the load forced from the grid with no end). True to show `state` again. Not when the last state shown is
+        that one, nor when PySEB showed `state` in the last ECHO_SOON_S, or showed it again in that time: it may be its
+        echo, from a Domoticz that echoes though `prevent_loop` says it does not (a force and its unforce half a second
+        apart, both echoed after: each answered the other; and each crossing is shown again once, so the echoes end on
+        the last state, as the mode selector's: field.domoticz's _crossed)."""
+        recent = self._recently_shown(now)
+        return bool(recent) and recent[-1][0] != state and not any(
+            shown_state == state and (again or now - shown_at < ECHO_SOON_S) for shown_state, shown_at, again in recent)
 
     def on_device(self, device: DomoticzDevice, load_forced: bool, now: float) -> bool | None:
         """True: force the load, False: unforce it, None: nothing (another device, our own echo, an

@@ -19,6 +19,7 @@ from tests.field_domoticz import (
     asked,
     selector,
     switch,
+    switchlights,
     user_on_then_unforced,
 )
 from tests.field_house import ECS_CMD, RADIATOR, field_config, ticks
@@ -209,3 +210,60 @@ def test_a_selector_force_switch_shown_on_at_level_0_is_moved_to_a_level(tmp_pat
     echo.update(nvalue=2, svalue1="10")
     h.reg.handle(DZ_OUT, json.dumps(echo).encode(), NOON + 62.4)  # its echo: nothing more
     assert h.load("radiator").is_forced() and [p for t, p, _ in h.sent[mark:] if "switchlight" in p] == []
+
+
+def test_an_order_crossing_a_state_shown_is_shown_again(unechoed: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    # A timed force ends: PySEB shows Off on the switch; before Domoticz read it, a timer (a scene, a user) switched it
+    # On. PySEB took the On (forced until switched off), then Domoticz applied the Off, and under Prevent Loop nothing
+    # told: the radiator forced from the grid with no end, its switch showing Off. The On is shown again.
+    caplog.set_level(logging.INFO)
+    h = unechoed
+    h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000, "duration": 60}', NOON + 10)
+    h.reg.tick(NOON + 70)  # the force ends: Off shown on the switch, in flight
+    mark = len(h.sent)
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 70.05)
+    assert h.load("radiator").forced_by == "domoticz"
+    assert [m["switchcmd"] for m in switchlights(h, mark)] == ["On"]
+    assert "radiator: its Domoticz switch idx 360 changed just after PySEB showed the load's state on it" in caplog.text
+    # Not for an order long after (the switch shows what PySEB showed by then): nothing sent.
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, False), NOON + 200)
+    mark = len(h.sent)
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 300)
+    assert h.load("radiator").forced_by == "domoticz" and switchlights(h, mark) == []
+
+
+def test_a_domoticz_that_echoes_though_said_not_to_ends_on_the_last_state(tmp_path: Path) -> None:
+    # prevent_loop at its default, a Domoticz that echoes all the same: the state shown again for a crossing, echoed,
+    # must not be answered again (the two would flip the load for ever).
+    h = Harness(field_config(tmp_path, radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n"))
+    h.reg.tick(NOON)
+    h.reg.on_connected(NOON)
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, False), NOON + 0.1)
+    h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000, "duration": 60}', NOON + 10)
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 10.1)  # (its echo)
+    h.reg.tick(NOON + 70)  # Off shown
+    sent_before = len(switchlights(h, 0))
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 70.05)  # a crossing On: On shown again
+    for k in range(6):  # what an echoing Domoticz sends back: each message PySEB sent, in order
+        for message in switchlights(h, 0)[sent_before:]:
+            h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, message["switchcmd"] == "On"), NOON + 70.1 + k)
+        sent_before = len(switchlights(h, 0))
+    assert len(switchlights(h, 0)) - sent_before == 0  # (the exchange ended)
+    assert h.load("radiator").is_forced() == (switchlights(h, 0)[-1]["switchcmd"] == "On")
+
+
+def test_a_user_s_click_soon_after_an_answer_set_back_is_no_copy_of_it(tmp_path: Path) -> None:
+    # At a connect Domoticz answers On (left from before) for a load not forced: PySEB sets the switch back Off. The
+    # user, seeing it go Off, switches it On again within 2 s: in the same bytes as the answer (a Domoticz without
+    # LastUpdate), it was dropped as a copy of it, the switch On and the load not forced. Copies of the answer itself
+    # (its other topics, at once) are still copies.
+    h = Harness(field_config(tmp_path, radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n"))
+    h.reg.tick(NOON)
+    h.reg.on_connected(NOON)
+    mark = len(h.sent)
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 0.1)  # the answer: On, set back Off
+    assert [m["switchcmd"] for m in switchlights(h, mark)] == ["Off"]
+    h.reg.handle(f"{DZ_OUT}/by_name", switch(RADIATOR_SWITCH, True), NOON + 0.11)  # (its copy: no order)
+    assert not h.load("radiator").is_forced()
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 1.5)  # the user's On
+    assert h.load("radiator").forced_by == "domoticz" and h.last(RADIATOR) == "ON"
