@@ -18,7 +18,7 @@ from field.fallback_seed_window import SeedWindow
 from field.fallback_settings import SeedRuleSettings
 from field.fallback_shortfall import no_forecast, season_of, seed_force_wh
 from field.forecast import CloudPick
-from values.local_time import DailyTime, hour, last_occurrence, local_date
+from values.local_time import DailyTime, hour, last_occurrence, local_date, next_occurrence
 
 log = logging.getLogger(__name__)
 
@@ -157,12 +157,17 @@ class SeedFallback(SeedWindow):
         """The restored window was saved by a run whose check_at was another hour (moved in the config while PySEB was
         stopped, 03:00 to 01:00): this hour's last check, if it passed during that run after the window's last check,
         never ran, and is due now (run late or skipped as any late check). The saved run had passed it, so it was not
-        seen to pass: the night's check came a day later, its window two days long, with no force in between."""
+        seen to pass: the night's check came a day later, its window two days long, with no force in between. Only when
+        it stands for the saved hour's next check, nearer to it than to the window's last one: 01:00 moved to 03:00 and
+        stopped at 00:30, yesterday's 03:00 is the night checked at 01:00 (taken for a missed check, 21 h late, it was
+        skipped and rolled the window: the day's energy no longer today's, and 03:00 forced 7 kWh after a sunny day)."""
         saved_hour, self._saved_check_at_hour = self._saved_check_at_hour, None
         if saved_hour == self.settings.check_at_hour or self.checked_until is None or self.window_start is None:
             return
         last_at = last_occurrence(now, self.check_at.at, self.tz)
-        if self.window_start < last_at <= self.checked_until:
+        saved_next_at = next_occurrence(self.window_start, hour(saved_hour), self.tz)  # (the saved run's next check)
+        if self.window_start < last_at <= self.checked_until and \
+                last_at - self.window_start > saved_next_at - last_at:
             log.info("low-energy fallback: check_at is now %02d:00 (%02d:00 when PySEB stopped): the %02d:00 check "
                      "passed then, after the last one, unchecked: due now", self.settings.check_at_hour, saved_hour,
                      self.settings.check_at_hour)

@@ -4,6 +4,7 @@ by ticks across check_at, midnight and DST days in Europe/Paris."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import pytest
 
@@ -140,11 +141,12 @@ def test_seed_rule_catches_up_a_check_missed_while_stopped() -> None:
     assert restarted.decisions == [(at(2024, 1, 11, 1, 30), ForceCommand("ecs", MAX_W, 6261))]
 
 
-def _stopped_then_moved(saved_hour: int, stop_at: float, hour_now: int) -> tuple[SeedFallback, dict[str, object]]:
+def _stopped_then_moved(saved_hour: int, stop_at: float, hour_now: int,
+                        solar_w: Callable[[float], float] = lambda t: 0.0) -> tuple[SeedFallback, dict[str, object]]:
     """A grey day under check_at = `saved_hour`, PySEB stopped at `stop_at`, its config's check_at then set to
     `hour_now`: the rule restored from the status's seed_rule (the snapshot and the hour it was checked at)."""
     first = seed_rule(SEED_EVALUATE.replace("check_at = 1", f"check_at = {saved_hour}"))
-    Heater(first, at(2024, 1, 10, 0, 30)).run_until(stop_at)
+    Heater(first, at(2024, 1, 10, 0, 30), solar_w=solar_w).run_until(stop_at)
     saved = {**first.snapshot(), "check_at": saved_hour}
     again = seed_rule(SEED_EVALUATE.replace("check_at = 1", f"check_at = {hour_now}"))
     again.restore(saved)
@@ -173,6 +175,9 @@ def test_a_check_at_moved_earlier_while_stopped_runs_the_night_s_check(caplog: p
     (3, at(2024, 1, 11, 0, 30), 1, ["2024-01-11 01:00", "2024-01-12 01:00"]),
     # not moved
     (3, at(2024, 1, 11, 2, 0), 3, ["2024-01-11 03:00", "2024-01-12 03:00"]),
+    # later, stopped before the old hour: yesterday's 03:00 is the night checked at 01:00, no missed check (taken for
+    # one, 21 h late, it was skipped and rolled the window: the day's energy no longer today's at the 03:00 check)
+    (1, at(2024, 1, 11, 0, 30), 3, ["2024-01-11 03:00", "2024-01-12 03:00"]),
 ])
 def test_a_check_at_moved_while_stopped_checks_each_night_once(saved_hour: int, stop_at: float, hour_now: int,
                                                                 forced_at: list[str]) -> None:
@@ -180,6 +185,15 @@ def test_a_check_at_moved_while_stopped_checks_each_night_once(saved_hour: int, 
     heater = Heater(again, stop_at + 300)
     heater.run_until(at(2024, 1, 12, 3, 30))
     assert [local(when)[:16] for when, _ in heater.decisions] == forced_at
+
+
+def test_a_check_at_moved_later_before_the_old_hour_keeps_the_day_s_energy() -> None:
+    # 01:00 moved to 03:00, stopped from 00:30 to 00:35 after a sunny day (8 kWh): yesterday's 03:00, taken for a
+    # missed check, was skipped and rolled the window, and the 03:00 check saw "today 0 Wh": 7 kWh from the grid.
+    again, _ = _stopped_then_moved(1, at(2024, 1, 11, 0, 30), 3, sunny(1.0, hours=8))
+    heater = Heater(again, at(2024, 1, 11, 0, 35))
+    heater.run_until(at(2024, 1, 11, 3, 30))
+    assert heater.decisions == [] and again.yesterday_wh > 7000
 
 
 def test_seed_rule_skips_a_check_more_than_3_h_late(caplog: pytest.LogCaptureFixture) -> None:
