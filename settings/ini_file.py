@@ -61,9 +61,12 @@ def read_parser(path: Path) -> configparser.ConfigParser:
         # ("cannot parse: [Errno 13] Permission denied" sent users to look for a syntax error: a config copied with
         # sudo is root's, and the service runs as its own user)
         user = _user_name()
-        raise ConfigError(str(path), [ConfigProblem(WHOLE_FILE, None, (
-            f"cannot read it as {user} (permission denied): the file, and each folder above it, must be readable by "
-            f"{user}: sudo chown {user} {path} (not chmod a+r: it may hold the broker's password)"))]) from None
+        closed = next((folder for folder in reversed(path.absolute().parents) if not os.access(folder, os.X_OK)), None)
+        why = (f"{user} cannot enter the folder {closed}: sudo chmod o+x {closed}, or put the config in a folder of "
+               f"{user}'s" if closed is not None else
+               f"give it to {user}: sudo chown {user} {path} (not chmod a+r: it may hold the broker's password)")
+        raise ConfigError(str(path), [ConfigProblem(WHOLE_FILE, None,
+                                                    f"cannot read it as {user} (permission denied): {why}")]) from None
     except ValueError as exc:  # (not text: a configparser.Error is none)
         raise ConfigError(str(path), [ConfigProblem(WHOLE_FILE, None, str(exc))]) from None
     except (configparser.Error, OSError) as exc:
@@ -79,7 +82,7 @@ def _user_name() -> str:
 
         return pwd.getpwuid(os.geteuid()).pw_name
     except (ImportError, KeyError, AttributeError):  # (KeyError: a uid with no name, as in some containers)
-        return "the user PySEB runs as"
+        return str(os.geteuid()) if hasattr(os, "geteuid") else "the user PySEB runs as"  # (chown takes a uid)
 
 
 def _sample_hint(path: Path) -> str:

@@ -210,7 +210,9 @@ class SectionReader:
                 values[opt.name] = None if opt.default is REQUIRED else opt.default
                 continue
             values[opt.name] = self._value(section, opt, given[0], present[given[0]])
-            if given[0] != opt.name:
+            if given[0] != opt.name and not is_unset_word(present[given[0]]):
+                # (not a key the seed's None leaves unset: its option's value comes from elsewhere, `topic_force= None`
+                # from topic_regul, and a problem of that value was named after a line that says None)
                 self.given_as[(section, opt.name)] = (section, given[0])
         self.known.setdefault(section, set()).update(known)
         self._warn_unknown(section, present, known, ignored)

@@ -223,6 +223,19 @@ def test_a_seed_key_s_problem_names_it_as_the_file_writes_it(tmp_path: Path) -> 
     assert not any(f"config.ini: {key}:" in said for key in named), said
 
 
+def test_a_seed_key_left_none_is_not_named_for_the_value_made_without_it(tmp_path: Path) -> None:
+    # topic_force= None (the seed sample's): topic_mode comes from topic_regul, and its wildcard was said of
+    # "[mqtt] topic_force", a line that holds None.
+    text = seed_sample_text()
+    assert "topic_force= None" in text and "topic_regul= regul" in text
+    (tmp_path / "config.ini").write_text(text.replace("topic_regul= regul", "topic_regul= regul/+", 1))
+    (tmp_path / "power_calibration_ecs.csv").write_text(LINEAR_CSV)
+    with pytest.raises(ConfigError) as raised:
+        load_settings(tmp_path / "config.ini")
+    assert "[mqtt] topic_mode: 'regul/+/mode' has a wildcard" in str(raised.value), str(raised.value)
+    assert "topic_force:" not in str(raised.value)
+
+
 def test_a_real_seed_key_is_fetched_again(tmp_path: Path) -> None:
     (tmp_path / "config.ini").write_text(seed_sample_text().replace("key = xxxxxxx", "key = 0a1b2c3d4e"))
     (tmp_path / "power_calibration_ecs.csv").write_text(LINEAR_CSV)
@@ -281,9 +294,19 @@ def test_an_unreadable_config_says_whose_it_must_be(tmp_path: Path, monkeypatch:
     with pytest.raises(ConfigError) as raised:
         load_settings(path)
     user = pwd.getpwuid(os.geteuid()).pw_name
-    assert f"cannot read it as {user} (permission denied)" in str(raised.value)
-    assert f"sudo chown {user} {path}" in str(raised.value)
+    assert f"cannot read it as {user} (permission denied): give it to {user}: sudo chown {user} {path}" \
+        in str(raised.value)
     assert "cannot parse" not in str(raised.value)
+    # A folder above it that cannot be entered: chown of the file would not help. A uid without a name: the uid.
+    real_access = os.access
+    monkeypatch.setattr("settings.ini_file.os.access",
+                        lambda p, mode: False if Path(p) == tmp_path else real_access(p, mode))
+    monkeypatch.setattr("pwd.getpwuid", lambda uid: (_ for _ in ()).throw(KeyError(uid)))
+    with pytest.raises(ConfigError) as raised:
+        load_settings(path)
+    uid = os.geteuid()
+    assert (f"cannot read it as {uid} (permission denied): {uid} cannot enter the folder {tmp_path}: sudo chmod o+x "
+            f"{tmp_path}") in str(raised.value), str(raised.value)
 
 
 def test_errors_come_with_the_warnings_that_explain_them(tmp_path: Path) -> None:
