@@ -90,7 +90,7 @@ def _restore_learned(load: Any, entry: dict[str, Any], warnings: list[str]) -> N
         load.learned_at(watts, off_label, provisional=entry.get("learned_provisional") is True)
         # (its label's cover used up: each restart gave it one more switch on short of its figure, each an import the
         # guard shed)
-        load.label_tried = load.learned_provisional and entry.get("learned_label_tried") is True
+        load.label_tried = getattr(load, "learned_provisional", False) and entry.get("learned_label_tried") is True
     else:
         load.learned_power_w = watts
     doubted_at = saved_epoch(entry.get("learned_doubted_at"))
