@@ -23,12 +23,9 @@ log = logging.getLogger(__name__)
 FORCED_BY_DOMOTICZ = "domoticz"
 
 
-# Seconds within which the same bytes under topic_out are one update's copies (published back to back).
+# Seconds within which the same bytes under topic_out, on another of its topics, are one update's copies (published
+# back to back, one per topic of Domoticz's publish scheme).
 COPY_WINDOW_S = 2.0
-# ... of an update PySEB answered by sending to its device (a switch's answer set back): the copies come in
-# milliseconds, and a user's click in the same bytes (a Domoticz without LastUpdate) after seeing the switch set back
-# cannot come this soon; within COPY_WINDOW_S, it was dropped as a copy (the switch On, the load not forced).
-ANSWERED_COPY_WINDOW_S = 0.5
 
 
 def _say_late_answer(asked: Asked | None, now: float, key: str) -> None:
@@ -54,7 +51,8 @@ class DomoticzBridge:
                           for load in loads if (idx := load.options.get("domoticz_idx_force") or 0)]
         # Each device's last update read under topic_out, and when (by device: junk or another device's update between
         # two copies of one made the second an order).
-        self._last_out: dict[int, tuple[bytes, float, float]] = {}  # (and the window of its copies)
+        # (with the topics it came on so far: a copy comes on another one)
+        self._last_out: dict[int, tuple[bytes, float, set[str | None]]] = {}
         self._reading_idx: int | None = None  # the device whose update on_out is reading
         self._watched = {switch.link.idx for switch in self._switches} | (set() if self.selector is None
                                                                           else {self.selector.idx})
@@ -75,8 +73,7 @@ class DomoticzBridge:
         forgotten: under Prevent Loop the state shown is never echoed, so a user's next update in the same bytes as
         the one before (a Domoticz without LastUpdate sends no other) was taken for a copy of it, and dropped (a
         repeat On within 2 s of PySEB's Off: the switch On, the load not forced). Not while reading an update of that
-        device: what PySEB sends in answer to it comes between its copies, which come within ANSWERED_COPY_WINDOW_S of
-        it."""
+        device: what PySEB sends in answer to it comes between its copies."""
         self._publish(message)
         try:
             idx = json.loads(message[1]).get("idx")
@@ -84,8 +81,6 @@ class DomoticzBridge:
             return
         if isinstance(idx, int) and idx != self._reading_idx:
             self._last_out.pop(idx, None)
-        elif isinstance(idx, int) and (last := self._last_out.get(idx)) is not None:
-            self._last_out[idx] = (last[0], last[1], ANSWERED_COPY_WINDOW_S)
 
     def forces(self, name: str) -> bool:
         """True when load `name` has a Domoticz force switch (`domoticz_idx_force`)."""
@@ -153,23 +148,28 @@ class DomoticzBridge:
                 asked.at += step_s
                 asked.since = None if asked.since is None else asked.since + step_s
 
-    def on_out(self, payload: bytes, now: float) -> bool:
-        """A device update from Domoticz; True when it changed the regulator's state."""
+    def on_out(self, payload: bytes, now: float, topic: str | None = None) -> bool:
+        """A device update from Domoticz, on `topic`; True when it changed the regulator's state."""
         device = parse_domoticz_out(payload)
         if device is None:
             return False
         last = self._last_out.get(device.idx)
         # (a last update dated after `now` is from before a clock stepped back: no copy of this one)
-        if last is not None and last[0] == payload and 0 <= now - last[1] < last[2]:
-            # The same update again at once: Domoticz publishes each one on every topic of its publish scheme
-            # ("Flat + Floor/Room", by idx, by name: all under topic_out), one after the other. A second copy of an
-            # echo was taken for a user's change while the next echo was awaited (a load forced for a moment
-            # after its unforce). Only at once: a Domoticz without "LastUpdate" in its updates sends the same bytes
-            # for a user's second On, an order again once the load was unforced elsewhere. (The copies are timed from
-            # the first: each copy restarting the window would stretch it.)
+        if last is not None and last[0] == payload and 0 <= now - last[1] < COPY_WINDOW_S and \
+                (topic is None or topic not in last[2]):
+            # The same update again at once, on another topic: Domoticz publishes each one on every topic of its
+            # publish scheme ("Flat + Floor/Room", by idx, by name: all under topic_out), one after the other. A second
+            # copy of an echo was taken for a user's change while the next echo was awaited (a load forced for a
+            # moment after its unforce). Only at once, and on a topic this update has not come on: a Domoticz without
+            # "LastUpdate" in its updates sends the same bytes for a user's second On, on the same topics again (an On
+            # again on seeing PySEB set the switch back Off, within 2 s, was dropped as a copy: the switch On, the load
+            # not forced).
+            if device.idx in self._watched:
+                last[2].add(topic)
+                self._last_out[device.idx] = (payload, now, last[2])
             return False
         if device.idx in self._watched:  # (the others change nothing: not kept, however many a house has)
-            self._last_out[device.idx] = (payload, now, COPY_WINDOW_S)
+            self._last_out[device.idx] = (payload, now, {topic})
         self._reading_idx = device.idx
         try:
             return self._read(device, now)

@@ -103,7 +103,7 @@ class FieldFeatures:
         if self.tanks.handles(topic):
             changed = self.tanks.on_load_meter(topic, payload, now)
         if self.domoticz.handles(topic):
-            changed = self.domoticz.on_out(payload, now) or changed
+            changed = self.domoticz.on_out(payload, now, topic) or changed
         if topic in self.meter_idx.topics:  # (subscribed by the regulator, for the meters' boots)
             self.meter_idx.on_boot(topic, payload)
         if topic == self.forecast.mqtt_topic:
