@@ -134,13 +134,17 @@ def _what_it_lacks(day: RecordedDay, part: Path, given: Sequence[Path]) -> list[
     return notes
 
 
+# The fewest decisions a recorded day (or part) needs to be replayed: tune leaves out one with fewer (said so).
+MIN_REPLAYED_DECISIONS = 2
+
+
 def _holds_a_day(part: Path) -> bool:
-    """Whether the recorded part `part` can be read (an empty one, a full disk's, cannot: its reader says why)."""
+    """Whether the recorded part `part` holds a day tune takes: one that cannot be read (empty: a full disk's first
+    write) or with fewer than MIN_REPLAYED_DECISIONS is left out, its reader or tune says why."""
     try:
-        read_record(part)
+        return len(read_record(part).records) >= MIN_REPLAYED_DECISIONS
     except (RecordError, OSError):
         return False
-    return True
 
 
 # A recorded day holds one day: 25 h at most (the day the clocks go back), and its last decision may be just past

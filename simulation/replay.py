@@ -152,7 +152,7 @@ def _range(trace: Trace, start_s: float | None, end_s: float | None, period_s: f
         raise ReplayError(f"{trace.path}: the trace covers {_when(trace, trace.start_s)} to "
                           f"{_when(trace, trace.end_s)}; asked {_when(trace, start)} to {_when(trace, end)}")
     if end - start < period_s:
-        where = f"--from {trace.hhmm(start)}" if start_s is not None else f"the trace's start, {trace.hhmm(start)},"
+        where = f"--from {_when(trace, start)}" if start_s is not None else f"the trace's start, {_when(trace, start)},"
         raise ReplayError(f"{where} must come at least one period ({period_s:g} s) before --to {_when(trace, end)}")
     return start, end
 

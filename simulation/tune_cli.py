@@ -173,6 +173,7 @@ def run_tune(args: argparse.Namespace) -> int:
     """Replay the days over the grid and print the trade-off table, the best setting and its lines."""
     from settings.problems import ConfigError
     from simulation.config import assumptions_note, read_sim_config
+    from simulation.recorded import MIN_REPLAYED_DECISIONS
     from simulation.replay import ReplayError
     from simulation.response import loads_glitch_notes
     from simulation.trace import TraceError
@@ -215,7 +216,7 @@ def run_tune(args: argparse.Namespace) -> int:
         # (its notes name the user's config, not the temporary copy of the grid's first setting)
         reads = DayReads(lambda path, day: daylight(variants[0], (path,), step_s, lambda _: day, args.config),
                          (ConfigError, ReplayError, TraceError),  # (the daylight's errors, said in its turn)
-                         min_decisions=2)
+                         min_decisions=MIN_REPLAYED_DECISIONS)
         # (a folder: its days; a pattern no shell expanded: its files; a file given twice, one day in two folders: once)
         files, given_notes = resolve_days(args.days, reads)
         groups, split_notes = day_groups(files)

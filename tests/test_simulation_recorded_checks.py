@@ -179,9 +179,17 @@ def test_an_empty_part_of_a_day_is_no_part_to_give(live: dict[str, Any], tmp_pat
     folder = tmp_path / "records"
     folder.mkdir()
     first = Path(shutil.copy(live["files"][0], folder / "pyseb-2026-06-01.csv.gz"))
-    (folder / "pyseb-2026-06-01-2.csv.gz").write_bytes(b"")
+    second = folder / "pyseb-2026-06-01-2.csv.gz"
+    second.write_bytes(b"")
     assert main(["replay", str(first), "-c", str(live["config"])]) == 0
     assert "other part" not in capsys.readouterr().out
+    # Nor one of a decision or none (its header alone): tune leaves it out too (a replay needs two).
+    day = read_record(live["files"][0])
+    for records in (day.records[:1], []):
+        second.write_bytes(gzip.compress((header_text(day.names, day.relays, day.max_gap_s)
+                                          + format_rows(records, day.tz)).encode()))
+        assert main(["replay", str(first), "-c", str(live["config"])]) == 0
+        assert "other part" not in capsys.readouterr().out
 
 
 def _rewritten(live: dict[str, Any], path: Path, rows: str) -> Path:
