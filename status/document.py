@@ -157,8 +157,9 @@ def build_status(reg: RegulatorView, now: float, clean: bool = True) -> dict[str
                    if getattr(load, "learned_off_label", False) else {}),
                 # ... from one step only, not confirmed by another: restored so (its label covers it meanwhile, until
                 # a step is measured under it or the guard sheds it: `learned_label_tried`, restored too).
-                **(({"learned_provisional": True, "learned_label_tried": True} if getattr(load, "label_tried", False)
-                    else {"learned_provisional": True}) if getattr(load, "learned_provisional", False) else {}),
+                **({"learned_provisional": True} if (provisional := getattr(load, "learned_provisional", False))
+                   else {}),
+                **({"learned_label_tried": True} if provisional and getattr(load, "label_tried", False) else {}),
                 # A load of unknown power's figure from one trial shed as too big: when, to measure it again then.
                 **({"learned_doubted_at": _finite(doubted[0])} if (doubted := getattr(load, "doubted", None)) else {}),
                 # A variator whose output another client gated off (`off`): out of the regulation until it is on.
