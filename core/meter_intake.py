@@ -152,6 +152,7 @@ class MeterIntake:
     def _booted(self, meter: MeterState, payload: bytes) -> None:
         # The boot is no sign of a reading: the meter's age keeps running (the regulator makes sure no
         # decision uses a reading from before the boot).
+        meter.boots += 1
         log.info("%s meter booted; it counts as fresh after its next good reading", meter.name,
                  extra={"limit_key": meter.topic})  # a boot message is anyone's to send: bounded in the log
         self._check_period(f"{meter.name} meter", meter.topic, payload, "every load to 0 W")

@@ -25,6 +25,9 @@ class MeterState:
     # always refused is not "silent" (power sent as text read "consumption meter silent for 10 s").
     refused: int = 0
     last_refusal: str | None = None
+    # Boot messages since then: a meter in a boot loop (its supply, its Wi-Fi) sends no reading, and was said "silent
+    # (no message on its topic since PySEB connected: ... the broker's ACL)" while PySEB logged its boots.
+    boots: int = 0
     # Since when the house meter's 0 W readings have been refused (the loads drawing), in this run of them: only a
     # good reading ends the run (core/meter_intake.py).
     zero_refused_since: float | None = None
@@ -53,6 +56,7 @@ class MeterState:
         self.last_payload = payload
         self.repeats = 0
         self.refused, self.last_refusal = 0, None
+        self.boots = 0
         self.zero_refused_since = None
 
     def refuse(self, why: str) -> None:

@@ -375,3 +375,24 @@ def test_two_commands_at_one_time_keep_the_second_s_percent(h: Harness, caplog: 
     h.reg.handle(ECS_STATUS, echo("30.00"), NOON + 11.2)  # (the 30 %'s answer, crossed with the 80 %)
     assert [p for t, p, _ in h.sent[before:] if t == ECS_CMD] == []
     assert "another client" not in caplog.text
+
+
+def test_a_meter_in_a_boot_loop_is_said_booting_not_unheard(tmp_path: Path) -> None:
+    # A PZEM restarting again and again (its supply, its Wi-Fi) sends its boot message and no reading: it was said
+    # "silent (no message on its topic since PySEB connected: ... the broker's ACL)", which sent the owner to the
+    # broker while PySEB logged its boots.
+    h = Harness(field_config(tmp_path, ("ecs",)))
+    h.reg.tick(NOON)
+    h.reg.on_connected(NOON)
+    now = NOON
+    for k in range(10):
+        now += 2
+        h.reg.handle(PROD, reading(1300), now)
+        if k % 2 == 0:
+            h.reg.handle("smeter/pzem", PZEM_BOOT, now + 0.3)
+        h.reg.tick(now + 0.5)
+    reason = h.reg.status(now + 0.5)["stale_reason"]
+    assert reason is not None and "consumption meter without a reading for" in reason
+    assert "booted 2 time(s) meanwhile (restarting again and again" in reason and "ACL" not in reason
+    h.reg.handle(CONS, reading(300), now + 1)  # a reading: its boots are no longer the news
+    assert h.reg.consumption.boots == 0
