@@ -162,7 +162,8 @@ class SeedFallback(SeedWindow):
         stopped at 00:30, yesterday's 03:00 is the night checked at 01:00 (taken for a missed check, 21 h late, it was
         skipped and rolled the window: the day's energy no longer today's, and 03:00 forced 7 kWh after a sunny day)."""
         saved_hour, self._saved_check_at_hour = self._saved_check_at_hour, None
-        if saved_hour == self.settings.check_at_hour or self.checked_until is None or self.window_start is None:
+        if saved_hour is None or saved_hour == self.settings.check_at_hour or self.checked_until is None \
+                or self.window_start is None:
             return
         last_at = last_occurrence(now, self.check_at.at, self.tz)
         saved_next_at = next_occurrence(self.window_start, hour(saved_hour), self.tz)  # (the saved run's next check)
