@@ -177,6 +177,8 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
                 except Exception:  # a bug must not stop the regulation: logged, the loop goes on
                     log.exception("internal error in the timers")
                 self._offer_snapshot()  # a status the timers published (a force expired, a stale meter)
+                if (lock_said := self.lock.keep()) is not None:
+                    log.warning("%s", lock_said)
                 self._check_echo()
                 self._say_dropped()
                 if self.recorder is not None:

@@ -117,6 +117,8 @@ class DaemonLifeCycle:
         if self.saver is not None:
             self.restore_saved_status(time.time())
             # (one during the restore, seconds on a slow card: seen by the loop only, it stopped a link just started)
+            if self._stop_asked is not None and self._set_aside_at_start and self._save_what_was_set_aside():
+                log.info("status saved to %s", self.saver.path)
             self._stop_if_asked()
             self.saver.start()
         if self.recorder is not None:
@@ -171,6 +173,17 @@ class DaemonLifeCycle:
         # with other orders than those, is saved at once.
         self.saver.prime({} if document is None or kept_aside else document)
 
+    def _save_what_was_set_aside(self) -> bool:
+        """A stop before the regulation started, after a file was set aside at the start (dated ahead, a restore that
+        failed part way): what keeps a load off, restored from it, was in memory only, and the next start, finding no
+        file, started clean (a removed load left on for good, a force at 0 W gone). Saved, dated as the file was when
+        ahead of the clock (a clock a month behind: dated by it, the next start with the clock set right found a force
+        "until unforced" older than the 7 days one may last, and dropped it); True when on disk. (A stop caught during
+        the restore itself, seconds on a Pi Zero, skipped it: the saver's thread had not started.)"""
+        assert self.saver is not None
+        self._offer_snapshot(fresh=True, dated_at=self._aside_dated_at)
+        return self.saver.stop()
+
     def _status_expected_because(self, path: Path) -> list[str]:
         """What, outside the status file's folder, says a status file was saved before (its absence then warns,
         rather than being a first start's INFO line): the configured path a symlink to it, the recorder's days."""
@@ -218,12 +231,7 @@ class DaemonLifeCycle:
             self.reg.shutdown(now)
             self._offer_snapshot(fresh=True)
         elif self.saver is not None and self._set_aside_at_start:
-            # The file set aside at the start (dated ahead, a restore that failed part way), what keeps a load off
-            # restored from it was in memory only: the next start, finding no file, started clean (a removed load
-            # left on for good, a force at 0 W gone). Saved now, dated as the file was when ahead of the clock (a
-            # clock a month behind: dated by it, the next start with the clock set right found a force "until
-            # unforced" older than the 7 days one may last, and dropped it).
-            self._offer_snapshot(fresh=True, dated_at=self._aside_dated_at)
+            self._offer_snapshot(fresh=True, dated_at=self._aside_dated_at)  # (_save_what_was_set_aside says why)
         elif self.saver is not None:
             # Stopped before the first connection: nothing has been decided since the restore, and the file holds
             # what the start had yet to do (a report of a day whose midnight passed while stopped, sent at the

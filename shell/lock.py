@@ -26,6 +26,7 @@ class InstanceLock:
         self.path = path
         self.note = note
         self._fd: int | None = None
+        self._said: str | None = None  # what `keep` said last (a lock that cannot be made again: said once)
 
     def acquire(self) -> None:
         """Take the lock or raise AlreadyRunning (with the holder's PID when known)."""
@@ -59,6 +60,42 @@ class InstanceLock:
                 # as a lock that cannot be opened, the start exited 2, which systemd does not restart.
                 pass
         self._fd = fd
+
+    def keep(self) -> str | None:
+        """While held: make sure `path` still names the file locked. Removed (its folder deleted by hand and made again
+        by the status saver, a "stale" lock deleted) or replaced, the next start found no lock held and ran beside this
+        one, both driving the same loads. Made and taken again; what to log when something was amiss (once for a
+        lasting failure), else None."""
+        if self._fd is None:
+            return None
+        try:
+            on_disk, held = os.stat(self.path), os.fstat(self._fd)
+            if (on_disk.st_dev, on_disk.st_ino) == (held.st_dev, held.st_ino):
+                self._said = None
+                return None
+        except FileNotFoundError:
+            pass
+        except OSError:  # (its folder unreadable for a moment: judged at the next call)
+            return None
+        old_fd, self._fd = self._fd, None
+        try:
+            self.acquire()
+        except AlreadyRunning as other:
+            self._fd = old_fd
+            said = (f"the instance lock {self.path} was removed while this PySEB ran, and another (pid {other.pid}) "
+                    "has taken a new one: two PySEBs are driving the same loads; stop one")
+        except OSError as exc:
+            self._fd = old_fd
+            said = (f"the instance lock {self.path} was removed while this PySEB ran and cannot be made again "
+                    f"({exc}): a second PySEB started on this status file would not be refused")
+        else:
+            os.close(old_fd)
+            said = (f"the instance lock {self.path} was removed while this PySEB ran (its folder deleted?): made and "
+                    "taken again, a second PySEB is refused again")
+        if said == self._said:
+            return None
+        self._said = said
+        return said
 
     def release(self) -> None:
         """Let go of the lock (the file stays; its content is the last holder's PID)."""

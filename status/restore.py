@@ -123,6 +123,7 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float, found: Fou
                            "2100 is expected): energies not restored"]
     ahead = saved_at > now
     behind_s = saved_at - now if ahead else 0.0
+    clock_now = now  # (the forces' ends are moved onto it: their time left is said from it)
     if ahead:
         warnings += clock_behind(doc, saved_at, now)
         now = saved_at  # the best known time: the clock is at least this far behind
@@ -184,7 +185,7 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float, found: Fou
     except Exception as exc:  # the fallback's and full tanks' state start afresh instead
         warnings.append(f"water-heater and full-tank state could not be restored ({type(exc).__name__}: "
                         f"{exc}): starting afresh")
-    say_restored_forces(reg.loads, now)  # (after FieldFeatures.restore: it drops the forces of a switch gone)
+    say_restored_forces(reg.loads, clock_now)  # (after FieldFeatures.restore: it drops the forces of a switch gone)
     if same_day:
         reg.resume_counting_since(counted_since(doc, saved_day, reg, warnings))
     if resume_at is not None:

@@ -177,6 +177,24 @@ def test_second_instance_is_refused(daemon: DaemonProcess, config: Path, probe: 
     assert [m for m in probe.messages[mark:] if m.topic in (AVAIL, RADIATOR, SMALL)] == []
 
 
+def test_a_lock_removed_while_running_still_refuses_a_second_instance(daemon: DaemonProcess, config: Path,
+                                                                       probe: MqttProbe) -> None:
+    # A "stale" lock deleted by hand, or the status folder removed (the saver makes it and the status again, not the
+    # lock): the next start found no lock held and ran beside the first, both driving the same loads.
+    probe.wait_for(RADIATOR, lambda m: m.text == "OFF")
+    (config.parent / "status.json.lock").unlink()
+    deadline = time.monotonic() + 10
+    while "was removed while this PySEB ran" not in daemon.output and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "made and taken again, a second PySEB is refused again" in daemon.output
+    second = DaemonProcess(config)
+    try:
+        assert second.proc.wait(timeout=30) == 3
+    finally:
+        second.close()
+    assert "another PySEB is running" in second.output
+
+
 def test_bad_config_publishes_nothing(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe) -> None:
     path = write_config(tmp_path, ("radiator",), port=broker.port)
     path.write_text(path.read_text().replace("max_power = 1000", "max_power = lots"))

@@ -89,3 +89,45 @@ def test_a_full_disk_takes_the_lock_without_its_pid(tmp_path: Path, monkeypatch:
             InstanceLock(path).acquire()
     finally:
         held.release()
+
+
+@pytest.mark.parametrize("how", ["removed", "folder removed", "replaced"])
+def test_a_lock_removed_while_held_is_made_and_taken_again(tmp_path: Path, how: str) -> None:
+    # The status folder deleted while PySEB ran (the saver makes the folder and the status again, not the lock), or a
+    # "stale" lock deleted: the next start found no lock held and ran beside the first, both driving the same loads.
+    path = tmp_path / "state" / "status.ini.lock"
+    first = InstanceLock(path)
+    first.acquire()
+    try:
+        assert first.keep() is None
+        if how == "removed":
+            path.unlink()
+        elif how == "folder removed":
+            path.unlink()
+            path.parent.rmdir()
+        else:
+            path.unlink()
+            path.write_text("12345\n")  # (another file under the same name, locked by nobody)
+        said = first.keep()
+        assert said is not None and "was removed while this PySEB ran" in said and "taken again" in said
+        with pytest.raises(AlreadyRunning, match=f"pid {os.getpid()}"):
+            InstanceLock(path).acquire()
+        assert first.keep() is None
+    finally:
+        first.release()
+
+
+def test_a_lock_removed_and_taken_by_another_is_said_once(tmp_path: Path) -> None:
+    path = tmp_path / "status.ini.lock"
+    first = InstanceLock(path)
+    first.acquire()
+    path.unlink()
+    second = InstanceLock(path)
+    second.acquire()  # (a second PySEB started before the first looked)
+    try:
+        said = first.keep()
+        assert said is not None and "two PySEBs are driving the same loads" in said
+        assert first.keep() is None  # (said once)
+    finally:
+        second.release()
+        first.release()

@@ -198,3 +198,41 @@ def test_a_stop_signal_during_the_restore_stops_before_the_link_starts(tmp_path:
     lock = InstanceLock(tmp_path / "test.lock")
     lock.acquire()  # (not AlreadyRunning: the stopped start let it go)
     lock.release()
+
+
+def test_a_stop_during_the_restore_of_a_file_set_aside_saves_what_keeps_loads_off(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A file dated ahead (a Pi booted with its clock behind) is set aside, what keeps a load off restored from it in
+    # memory. A stop during that restore (seconds on a Pi Zero) raised before the save the stop of a start makes for
+    # it: the next start found no file and started clean, the radiator's force at 0 W gone.
+    import json
+    import time
+
+    from settings.config import load_settings
+    from shell.daemon import Daemon
+    from shell.stop_signals import StoppedWhileStarting
+
+    config = write_config(tmp_path, ("radiator",))
+    status = tmp_path / "status.json"
+    dated = int(time.time() + 2 * 86400)
+    status.write_text(json.dumps({"schema_version": 1, "date": dated, "equipments": [
+        {"name": "radiator", "type": "constant", "current_power": 0.0, "energy": 10.0, "command": "OFF",
+         "forced": True, "forced_power": 0.0, "force_end": None, "forced_by": "user"}]}))
+    daemon = Daemon(load_settings(config), InstanceLock(tmp_path / "test.lock"))
+    daemon.lock.acquire()
+    daemon._catching = True  # (the test's process keeps its own handlers: the signal is handed over below)
+    real_restore = daemon.restore_saved_status
+
+    def signalled_restore(now: float) -> None:
+        real_restore(now)
+        daemon._on_signal(signal.SIGTERM, None)  # (as the restore ends)
+
+    monkeypatch.setattr(daemon, "restore_saved_status", signalled_restore)
+    monkeypatch.setattr(daemon.link, "start", lambda: (_ for _ in ()).throw(AssertionError("the link started")))
+    with pytest.raises(StoppedWhileStarting):
+        daemon.run()
+    assert len(list(tmp_path.glob("status.json.bad-*"))) == 1
+    saved = json.loads(status.read_text())
+    assert saved["date"] == dated
+    kept = next(entry for entry in saved["equipments"] if entry["name"] == "radiator")
+    assert kept["forced"] and kept["forced_power"] == 0.0 and kept["force_end"] is None

@@ -6,12 +6,15 @@ test_status_restore_daemon; the day's energies' cycle start: test_status_restore
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from status.restore import CLOCK_BEHIND_MAX_S
 from tests.configs import write_config
-from tests.harness import NOON, Harness
+from tests.harness import MODE, NOON, Harness
 from tests.saved_status import REPORT, at, energies, saved_day
 
 
@@ -216,3 +219,16 @@ def test_a_load_named_twice_in_a_file_far_ahead_is_read_from_its_first_entry_as_
     h.reg.restore(doc, NOON, set_aside=lambda why, outcome: None)
     h.reg.start(NOON)
     assert not h.load("ecs").is_forced()
+
+
+def test_a_timed_force_restored_by_a_clock_behind_says_the_time_it_has_left(tmp_path: Path,
+                                                                            caplog: pytest.LogCaptureFixture) -> None:
+    # A file dated 2 h ahead (a Pi booting before NTP): the force keeps the hour it had left, moved onto the clock, but
+    # the log said "forced state restored (1000 W, -3606 s left)", counted from the file's date.
+    first = Harness(write_config(tmp_path))
+    first.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000, "duration": 3600}', NOON)
+    document = json.loads(json.dumps(first.reg.status(NOON + 10)))
+    again = Harness(write_config(tmp_path))
+    caplog.set_level(logging.INFO)
+    again.reg.restore(document, NOON + 10 - 7200)
+    assert "radiator: forced state restored (1000 W, 3590 s left)" in caplog.messages, caplog.messages
