@@ -108,12 +108,13 @@ class StaleGuard:
                 if meter.repeats:
                     how = f"frozen for {age:.0f} s (the same message {meter.repeats} times)"
                     frozen.append(f"{age:.0f} s")
-                elif meter.boots:
-                    how = (f"without a reading for {age:.0f} s, booted {meter.boots} time(s) meanwhile (restarting "
-                           "again and again: its supply, its Wi-Fi?)")
                 elif meter.refused:
                     how = (f"without a usable reading for {age:.0f} s ({meter.refused} message(s) refused, the "
                            f"last: {meter.last_refusal})")
+                elif meter.boots:
+                    how = (f"without a reading for {age:.0f} s, booted {meter.boots} time(s) meanwhile (restarting "
+                           "again and again: its supply, its Wi-Fi?)" if meter.boots > 1 else
+                           f"without a reading for {age:.0f} s, since it booted")
                 else:
                     hint = self._unheard(meter, now)
                     how = f"silent for {age:.0f} s{hint}"

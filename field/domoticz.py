@@ -26,6 +26,9 @@ FORCED_BY_DOMOTICZ = "domoticz"
 # Seconds within which the same bytes under topic_out, on another of its topics, are one update's copies (published
 # back to back, one per topic of Domoticz's publish scheme).
 COPY_WINDOW_S = 2.0
+# ... on the same topic: two gateways of one Domoticz on the broker (two MQTT Client Gateways, one with MySensors')
+# publish each update twice there, at once; a user's second click cannot come this soon.
+SAME_TOPIC_COPY_S = 0.3
 
 
 def _say_late_answer(asked: Asked | None, now: float, key: str) -> None:
@@ -156,14 +159,14 @@ class DomoticzBridge:
         last = self._last_out.get(device.idx)
         # (a last update dated after `now` is from before a clock stepped back: no copy of this one)
         if last is not None and last[0] == payload and 0 <= now - last[1] < COPY_WINDOW_S and \
-                (topic is None or topic not in last[2]):
+                (topic is None or topic not in last[2] or now - last[1] < SAME_TOPIC_COPY_S):
             # The same update again at once, on another topic: Domoticz publishes each one on every topic of its
             # publish scheme ("Flat + Floor/Room", by idx, by name: all under topic_out), one after the other. A second
             # copy of an echo was taken for a user's change while the next echo was awaited (a load forced for a
             # moment after its unforce). Only at once, and on a topic this update has not come on: a Domoticz without
             # "LastUpdate" in its updates sends the same bytes for a user's second On, on the same topics again (an On
             # again on seeing PySEB set the switch back Off, within 2 s, was dropped as a copy: the switch On, the load
-            # not forced).
+            # not forced), unless at once (two gateways). Each copy restarts the window: copies come back to back.
             if device.idx in self._watched:
                 last[2].add(topic)
                 self._last_out[device.idx] = (payload, now, last[2])

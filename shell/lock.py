@@ -73,7 +73,7 @@ class InstanceLock:
             if (on_disk.st_dev, on_disk.st_ino) == (held.st_dev, held.st_ino):
                 self._said = None
                 return None
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # (removed; its folder replaced by a file)
             pass
         except OSError:  # (its folder unreadable for a moment: judged at the next call)
             return None
@@ -82,6 +82,8 @@ class InstanceLock:
             self.acquire()
         except AlreadyRunning as other:
             self._fd = old_fd
+            if other.pid == str(os.getpid()):  # (our own lock after all: a file system whose inodes did not compare)
+                return None
             said = (f"the instance lock {self.path} was removed while this PySEB ran, and another (pid {other.pid}) "
                     "has taken a new one: two PySEBs are driving the same loads; stop one")
         except OSError as exc:

@@ -396,3 +396,31 @@ def test_a_meter_in_a_boot_loop_is_said_booting_not_unheard(tmp_path: Path) -> N
     assert "booted 2 time(s) meanwhile (restarting again and again" in reason and "ACL" not in reason
     h.reg.handle(CONS, reading(300), now + 1)  # a reading: its boots are no longer the news
     assert h.reg.consumption.boots == 0
+
+
+def test_one_boot_does_not_hide_why_the_readings_are_refused(tmp_path: Path) -> None:
+    # The boots came before the refusals in the stale reason: one boot (a reflash, the power back), then readings
+    # PySEB refuses, read as a boot loop.
+    h = Harness(field_config(tmp_path, ("ecs",)))
+    h.reg.tick(NOON)
+    h.reg.on_connected(NOON)
+    h.reg.handle("smeter/pzem", PZEM_BOOT, NOON + 0.5)
+    now = NOON
+    for _ in range(6):
+        now += 2
+        h.reg.handle(PROD, reading(1300), now)
+        h.reg.handle(CONS, b'{"power": "abc"}', now)
+        h.reg.tick(now + 0.5)
+    reason = h.reg.stale_reason
+    assert reason is not None and "consumption meter without a usable reading for" in reason
+    assert "message(s) refused" in reason and "booted" not in reason
+    (tmp_path / "again").mkdir()
+    again = Harness(field_config(tmp_path / "again", ("ecs",)))
+    again.reg.tick(NOON)
+    again.reg.on_connected(NOON)
+    again.reg.handle("smeter/pzem", PZEM_BOOT, NOON + 0.5)  # one boot, then nothing
+    for k in range(1, 7):
+        again.reg.handle(PROD, reading(1300), NOON + 2 * k)
+        again.reg.tick(NOON + 2 * k + 0.5)
+    assert again.reg.stale_reason is not None and "consumption meter without a reading for" in again.reg.stale_reason
+    assert "since it booted" in again.reg.stale_reason and "again and again" not in again.reg.stale_reason

@@ -283,3 +283,17 @@ def test_the_copies_of_an_answer_set_back_stay_copies_on_a_busy_broker(tmp_path:
     # (a click's copy, come before its first: a new update, on a topic the last one came on)
     h.reg.handle(f"{DZ_OUT}/floor/room", switch(RADIATOR_SWITCH, True), NOON + 1.2)
     assert h.load("radiator").forced_by == "domoticz"
+
+
+def test_two_gateways_publishing_each_update_twice_on_one_topic_are_copies(tmp_path: Path) -> None:
+    # Two MQTT gateways of one Domoticz on the broker publish each update twice on domoticz/out, at once: the second,
+    # on a topic the update already came on, was taken for a new update (the answer's copy an order: the radiator
+    # forced from the grid).
+    h = Harness(field_config(tmp_path, radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n"))
+    h.reg.tick(NOON)
+    h.reg.on_connected(NOON)
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 0.1)  # the answer: On, set back Off
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 0.1)  # (the other gateway's)
+    assert not h.load("radiator").is_forced()
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 1.5)  # the user's On, after the set-back
+    assert h.load("radiator").forced_by == "domoticz"

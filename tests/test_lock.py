@@ -124,10 +124,40 @@ def test_a_lock_removed_and_taken_by_another_is_said_once(tmp_path: Path) -> Non
     path.unlink()
     second = InstanceLock(path)
     second.acquire()  # (a second PySEB started before the first looked)
+    path.write_text("99999\n")  # (its pid: another process's)
     try:
         said = first.keep()
         assert said is not None and "two PySEBs are driving the same loads" in said
         assert first.keep() is None  # (said once)
     finally:
         second.release()
+        first.release()
+
+
+def test_a_lock_whose_file_compares_otherwise_is_still_ours(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # (a file system whose stat and fstat disagree on the same file: it tried to take its own lock again, failed
+    # against itself, and said "another (pid <its own>) has taken a new one")
+    path = tmp_path / "status.ini.lock"
+    first = InstanceLock(path)
+    first.acquire()
+    try:
+        real_fstat = os.fstat
+        monkeypatch.setattr(lock_module.os, "fstat", lambda fd: os.stat_result((0, 1, 2, *real_fstat(fd)[3:])))
+        assert first.keep() is None
+    finally:
+        first.release()
+
+
+def test_a_lock_whose_folder_became_a_file_is_said_not_made(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "status.ini.lock"
+    first = InstanceLock(path)
+    first.acquire()
+    try:
+        path.unlink()
+        path.parent.rmdir()
+        path.parent.write_text("")  # (the folder replaced by a file: stat says not a directory)
+        said = first.keep()
+        assert said is not None and "cannot be made again" in said
+        assert first.keep() is None  # (said once)
+    finally:
         first.release()
