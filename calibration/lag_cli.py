@@ -9,7 +9,7 @@ import sys
 
 from calibration.lag import LagMeasure, LagPlan, LagStopped
 from calibration.lag_figures import LagFigures, lag_figures, settle_advice
-from calibration.sweep_cli import add_availability_arguments, too_long
+from calibration.sweep_cli import add_availability_arguments, availability_wait_problems, too_long
 from calibration.sweep_config import SweepConfigError, load_sweep_target
 from calibration.sweep_link import SweepError, format_percent
 from settings.ini_file import DEFAULT_CONFIG, NoConfigHere, given_or_default_config
@@ -63,8 +63,7 @@ def _plan(args: argparse.Namespace) -> LagPlan:
                         "before them must show it)")
     if args.meter_timeout <= 0.0:
         problems.append(f"--meter-timeout {args.meter_timeout:g}: must be positive")
-    if args.availability_wait < 0.0:
-        problems.append(f"--availability-wait {args.availability_wait:g}: must not be negative")
+    problems += availability_wait_problems(args.availability_wait)
     problems += too_long((("--meter-timeout", args.meter_timeout), ("--availability-wait", args.availability_wait)))
     if problems:
         raise SweepConfigError("\n".join(problems))

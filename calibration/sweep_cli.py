@@ -81,6 +81,15 @@ def add_availability_arguments(parser: argparse.ArgumentParser, wait_s: float, v
                         help=f"{verb} even if the regulator's availability says online (a stale message)")
 
 
+def availability_wait_problems(wait_s: float) -> list[str]:
+    """The problem of an --availability-wait: 0 read no retained availability at all, and the tool drove a variator
+    the running regulator commands (then said "the regulator came online", which it had been all along)."""
+    if wait_s > 0.0:
+        return []
+    return [f"--availability-wait {wait_s:g}: must be positive (the regulator's retained availability is read in that "
+            "time); to drive the variator whatever it says, --ignore-availability"]
+
+
 # The longest wait an option may ask (a day): Python's waits take no more than some 292 years, and a larger one was a
 # traceback (OverflowError) where a refusal, exit 2, was promised; a day is more than any sweep needs.
 MAX_WAIT_S = 86400.0
@@ -117,10 +126,10 @@ def _plan(args: argparse.Namespace) -> SweepPlan:
                             f"at most; it acts on whole percents anyway (--step 1, or the seed's 0.5)")
     if args.readings < 1:
         problems.append(f"--readings {args.readings}: need at least 1")
-    for flag, value in (("--first-settle", args.first_settle), ("--settle", args.settle),
-                        ("--availability-wait", args.availability_wait)):
+    for flag, value in (("--first-settle", args.first_settle), ("--settle", args.settle)):
         if value < 0.0:
             problems.append(f"{flag} {value:g}: must not be negative")
+    problems += availability_wait_problems(args.availability_wait)
     if args.meter_timeout <= 0.0:
         problems.append(f"--meter-timeout {args.meter_timeout:g}: must be positive")
     problems += too_long((("--first-settle", args.first_settle), ("--settle", args.settle),

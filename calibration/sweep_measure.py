@@ -97,6 +97,7 @@ class StepMeasure:
         # Whether the variator says it runs at the step's percent (its readings count only then), and by when its
         # answer is due (monotonic s; None: answered, or no status topic to hear it on).
         self._confirmed = False
+        self._commanded_at = 0.0  # when the step's command was first sent (monotonic s): its settle time runs from it
         self._answer_due: float | None = None
         self._resend_at = math.inf  # when the step's command, not answered yet, is sent again
         self._heard = False  # the variator has answered a command since the start (for the stop's message)
@@ -108,6 +109,7 @@ class StepMeasure:
         values: list[float] = []
         invalid = 0
         self._echo_resent = False
+        settle_s = max(0.0, settled_at - self._commanded_at)
         while len(values) < self.plan.readings_per_step:
             silent_deadline = last_valid + self.plan.meter_timeout_s
             # (not while the broker is lost: no answer comes without it, and the step is commanded again once back)
@@ -149,6 +151,11 @@ class StepMeasure:
                 raise SweepStopped(f"the regulator came online ({self.target.topic_availability})")
             elif kind == "variator" and isinstance(data, bytes) and output_gated_off(data):
                 raise SweepStopped(self._output_off_reason())
+            elif self._answers_now(kind, data, percent):
+                # Its answer: the variator runs at the step's percent from then on, and the load settles from then.
+                # From the first send, a variator that took only a resend (a Wi-Fi blip of 7 s) had its first
+                # readings, still at the step before's percent, counted in (1612 W for 1505 W at 60 %).
+                settled_at = max(settled_at, at + settle_s)
             elif (why := self._restart_reason(kind, data, percent)) is not None:
                 # A reconnect, a variator reboot, or a variator at another percent: command again and start the step
                 # over. After a reconnect the broker has sent our will (the end percent): the element cooled as after
@@ -170,6 +177,7 @@ class StepMeasure:
     def command(self, percent: float) -> None:
         """Command the variator to `percent` (remembered: what its echo should say from now on)."""
         self._unanswered.append(percent)
+        self._commanded_at = time.monotonic()
         # (without a status topic nothing can confirm it: the sweep said so before it started)
         self._confirmed = self.target.topic_variator_status is None
         self._answer_due = None if self._confirmed else time.monotonic() + ANSWER_WAIT_S
@@ -183,6 +191,17 @@ class StepMeasure:
         self._unanswered.append(percent)
         self._resend_at = time.monotonic() + RESEND_S
         self._set_percent(percent)
+
+    def _answers_now(self, kind: str, data: object, percent: float) -> bool:
+        """True for the variator's first echo at the step's percent, the step not confirmed before (taken as
+        _restart_reason takes it: the step confirmed)."""
+        if self._confirmed or kind != "variator" or not isinstance(data, bytes) or variator_booted(data):
+            return False
+        echo = echo_percent(data)
+        if echo is None or whole_percent(echo) != whole_percent(percent):
+            return False
+        self._restart_reason(kind, data, percent)  # (an echo at the step's percent: confirmed, no restart)
+        return True
 
     def _restart_reason(self, kind: str, data: object, percent: float) -> str | None:
         """Why the step must be commanded again and measured from scratch (None: it need not). A variator whose echo

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -56,6 +57,10 @@ class SimulatedLoad:
         # The variator hangs once it gets <= this: it answers every command with the percent it stays at
         self.stuck_from_percent: float | None = None
         self.mute = False  # the firmware takes every command and publishes no status (no answer, no boot message)
+        # The variator misses the first command at this percent (a Wi-Fi blip): no answer, the load left as it was
+        self.miss_first_at_percent: float | None = None
+        self.lag_s = 0.0  # the meter reads the load as it drew this long before (a PZEM's averaging)
+        self._percents: list[tuple[float, float]] = [(0.0, 0.0)]  # (monotonic s, percent) as the variator set them
         self._deaf = False
         self._stuck = False
         self._silent = False
@@ -82,6 +87,9 @@ class SimulatedLoad:
         if not 0.0 <= value <= 100.0:
             return  # the firmware ignores it
         with self._lock:
+            if self.miss_first_at_percent == value:
+                self.miss_first_at_percent = None
+                return
             if self.deaf_from_percent is not None and value <= self.deaf_from_percent:
                 self._deaf = True
             if self._deaf:
@@ -90,6 +98,7 @@ class SimulatedLoad:
                 self._stuck = True
             if not self._stuck:
                 self.percent = min(value, self.max_percent)
+                self._percents = [*self._percents[-20:], (time.monotonic(), self.percent)]
             if self.silent_from_percent is not None and value <= self.silent_from_percent:
                 self._silent = True
             if self.cut_from_percent is not None and value <= self.cut_from_percent:
@@ -116,7 +125,10 @@ class SimulatedLoad:
             with self._lock:
                 if self._silent:
                     continue
-                watts = 1.0 if self._cut or self._off else load_watts(self.percent)  # the PZEM's idle reading
+                drawn = self.percent if not self.lag_s else next(
+                    (percent for at, percent in reversed(self._percents) if at <= time.monotonic() - self.lag_s),
+                    self._percents[0][1])
+                watts = 1.0 if self._cut or self._off else load_watts(drawn)  # the PZEM's idle reading
                 self._count += 1
                 count = self._count
                 frozen = self._frozen_payload if self._frozen else None

@@ -136,6 +136,16 @@ def test_waits_over_a_day_are_refused_before_anything_is_sent(tmp_path: Path,
     assert "cannot connect" not in err
 
 
+def test_an_availability_wait_of_0_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # It read no retained availability: the sweep drove a variator the running regulator commands, then said "the
+    # regulator came online", which it had been all along.
+    config = write_config(tmp_path, free_port())  # nothing listens there: a refusal comes before connecting
+    assert sweep(config, tmp_path / "x.csv", "--availability-wait", "0") == 2
+    err = capsys.readouterr().err
+    assert "--availability-wait 0: must be positive" in err and "--ignore-availability" in err
+    assert "cannot connect" not in err
+
+
 def test_an_unreachable_broker(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = write_config(tmp_path, free_port())  # nothing listens there
     assert sweep(config, tmp_path / "x.csv") == 2
