@@ -76,18 +76,25 @@ def add_availability_arguments(parser: argparse.ArgumentParser, wait_s: float, v
     """The options of a tool that refuses to drive the variator while the regulator is online (`verb`: what it does
     then, `sweep` or `measure`)."""
     parser.add_argument("--availability-wait", type=decimal_option, default=wait_s, metavar="S",
-                        help=f"how long to wait for the regulator's retained availability (default {wait_s:g})")
+                        help=f"how long to wait for the regulator's retained availability (default {wait_s:g}, at "
+                             f"least {MIN_AVAILABILITY_WAIT_S:g})")
     parser.add_argument("--ignore-availability", action="store_true",
                         help=f"{verb} even if the regulator's availability says online (a stale message)")
 
 
+# The least --availability-wait: the broker's retained availability comes within it (milliseconds on a LAN). At 0 none
+# was read, and the tool drove a variator the running regulator commands (then said "the regulator came online", which
+# it had been all along).
+MIN_AVAILABILITY_WAIT_S = 0.1
+
+
 def availability_wait_problems(wait_s: float) -> list[str]:
-    """The problem of an --availability-wait: 0 read no retained availability at all, and the tool drove a variator
-    the running regulator commands (then said "the regulator came online", which it had been all along)."""
-    if wait_s > 0.0:
+    """The problem of an --availability-wait too short to read the regulator's retained availability in."""
+    if wait_s >= MIN_AVAILABILITY_WAIT_S:
         return []
-    return [f"--availability-wait {wait_s:g}: must be positive (the regulator's retained availability is read in that "
-            "time); to drive the variator whatever it says, --ignore-availability"]
+    return [f"--availability-wait {wait_s:g}: must be at least {MIN_AVAILABILITY_WAIT_S:g} s (the regulator's "
+            "retained availability is read in that time); to drive the variator whatever it says, "
+            "--ignore-availability"]
 
 
 # The longest wait an option may ask (a day): Python's waits take no more than some 292 years, and a larger one was a

@@ -97,7 +97,7 @@ class StepMeasure:
         # Whether the variator says it runs at the step's percent (its readings count only then), and by when its
         # answer is due (monotonic s; None: answered, or no status topic to hear it on).
         self._confirmed = False
-        self._commanded_at = 0.0  # when the step's command was first sent (monotonic s): its settle time runs from it
+        self._commanded_at = 0.0  # when the step's command was sent (monotonic s): what its settle time is told from
         self._answer_due: float | None = None
         self._resend_at = math.inf  # when the step's command, not answered yet, is sent again
         self._heard = False  # the variator has answered a command since the start (for the stop's message)

@@ -256,8 +256,8 @@ def test_a_house_meter_in_kilowatts_is_named_when_no_step_shows(
     (["--meter-timeout", "1e10"], "--meter-timeout 1e+10: must be at most 86400 s (a day)"),
     (["--availability-wait", "86401"], "--availability-wait 86401: must be at most 86400 s (a day)"),
     # (0 read no retained availability: the tool drove a variator the running regulator commands)
-    (["--availability-wait", "0"], "--availability-wait 0: must be positive (the regulator's retained availability "
-                                   "is read in that time); to drive the variator whatever it says, "
+    (["--availability-wait", "0"], "--availability-wait 0: must be at least 0.1 s (the regulator's retained "
+                                   "availability is read in that time); to drive the variator whatever it says, "
                                    "--ignore-availability"),
 ])
 def test_bad_options_are_refused_before_any_connection(tmp_path: Path, capsys: pytest.CaptureFixture[str],

@@ -132,9 +132,9 @@ def test_a_step_answered_late_settles_from_its_answer(broker: PrivateBroker, pro
     # send, and the first readings after its answer, still showing 70 % through the meter's lag, went into 60 %'s
     # figure (1612 W for 1505 W, exit 0, nothing said).
     monkeypatch.setattr("calibration.sweep_measure.ANSWER_WAIT_S", 3.0)
-    monkeypatch.setattr("calibration.sweep_measure.RESEND_S", 0.8)
+    monkeypatch.setattr("calibration.sweep_measure.RESEND_S", 1.2)
     load.lag_s, load.miss_first_at_percent = 0.3, 60.0
     csv = tmp_path / "c.csv"
-    assert sweep(write_config(tmp_path, broker.port), csv, "--settle", "0.4") == 0
+    assert sweep(write_config(tmp_path, broker.port), csv, "--settle", "0.8") == 0
     measured = dict(rows(csv))
     assert measured[60.0] == pytest.approx(load_watts(60.0), abs=1.0), measured

@@ -142,7 +142,7 @@ def test_an_availability_wait_of_0_is_refused(tmp_path: Path, capsys: pytest.Cap
     config = write_config(tmp_path, free_port())  # nothing listens there: a refusal comes before connecting
     assert sweep(config, tmp_path / "x.csv", "--availability-wait", "0") == 2
     err = capsys.readouterr().err
-    assert "--availability-wait 0: must be positive" in err and "--ignore-availability" in err
+    assert "--availability-wait 0: must be at least 0.1 s" in err and "--ignore-availability" in err
     assert "cannot connect" not in err
 
 
