@@ -301,7 +301,11 @@ def test_an_unreadable_config_says_whose_it_must_be(tmp_path: Path, monkeypatch:
     real_access = os.access
     monkeypatch.setattr("settings.ini_file.os.access",
                         lambda p, mode: False if Path(p) == tmp_path else real_access(p, mode))
-    monkeypatch.setattr("pwd.getpwuid", lambda uid: (_ for _ in ()).throw(KeyError(uid)))
+
+    def no_name(uid: int) -> pwd.struct_passwd:
+        raise KeyError(uid)
+
+    monkeypatch.setattr("pwd.getpwuid", no_name)
     with pytest.raises(ConfigError) as raised:
         load_settings(path)
     uid = os.geteuid()

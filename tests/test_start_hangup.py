@@ -227,8 +227,11 @@ def test_a_stop_during_the_restore_of_a_file_set_aside_saves_what_keeps_loads_of
         real_restore(now)
         daemon._on_signal(signal.SIGTERM, None)  # (as the restore ends)
 
+    def link_start() -> None:
+        raise AssertionError("the link started")
+
     monkeypatch.setattr(daemon, "restore_saved_status", signalled_restore)
-    monkeypatch.setattr(daemon.link, "start", lambda: (_ for _ in ()).throw(AssertionError("the link started")))
+    monkeypatch.setattr(daemon.link, "start", link_start)
     with pytest.raises(StoppedWhileStarting):
         daemon.run()
     assert len(list(tmp_path.glob("status.json.bad-*"))) == 1
