@@ -127,6 +127,7 @@ class StepMeasure:
                     raise SweepStopped(self._unanswered_reason(percent))
                 raise SweepStopped(self._silent_meter_reason())
             kind, at, data = event
+            confirmed_before = self._confirmed
             if kind == "reading":
                 assert isinstance(data, bytes)
                 watts = usable_watts(data, self.target, self._last_reading)
@@ -151,11 +152,6 @@ class StepMeasure:
                 raise SweepStopped(f"the regulator came online ({self.target.topic_availability})")
             elif kind == "variator" and isinstance(data, bytes) and output_gated_off(data):
                 raise SweepStopped(self._output_off_reason())
-            elif self._answers_now(kind, data, percent):
-                # Its answer: the variator runs at the step's percent from then on, and the load settles from then.
-                # From the first send, a variator that took only a resend (a Wi-Fi blip of 7 s) had its first
-                # readings, still at the step before's percent, counted in (1612 W for 1505 W at 60 %).
-                settled_at = max(settled_at, at + settle_s)
             elif (why := self._restart_reason(kind, data, percent)) is not None:
                 # A reconnect, a variator reboot, or a variator at another percent: command again and start the step
                 # over. After a reconnect the broker has sent our will (the end percent): the element cooled as after
@@ -172,6 +168,11 @@ class StepMeasure:
                 settled_at = max(settled_at, time.monotonic() + settle_s)
                 log.warning("%s: command sent again at %s %%, step restarted; measuring in %.0f s", why,
                             format_percent(percent), max(0.0, settled_at - time.monotonic()))
+            if self._confirmed and not confirmed_before:
+                # Its answer (_restart_reason took it): the variator runs at the step's percent from then on, and the
+                # load settles from then. From the first send, a variator that took only a resend (a Wi-Fi blip of 7 s)
+                # had its first readings, still at the step before's percent, counted in (1612 W for 1505 W at 60 %).
+                settled_at = max(settled_at, at + settle_s)
         return values, invalid, last_valid
 
     def command(self, percent: float) -> None:
@@ -191,17 +192,6 @@ class StepMeasure:
         self._unanswered.append(percent)
         self._resend_at = time.monotonic() + RESEND_S
         self._set_percent(percent)
-
-    def _answers_now(self, kind: str, data: object, percent: float) -> bool:
-        """True for the variator's first echo at the step's percent, the step not confirmed before (taken as
-        _restart_reason takes it: the step confirmed)."""
-        if self._confirmed or kind != "variator" or not isinstance(data, bytes) or variator_booted(data):
-            return False
-        echo = echo_percent(data)
-        if echo is None or whole_percent(echo) != whole_percent(percent):
-            return False
-        self._restart_reason(kind, data, percent)  # (an echo at the step's percent: confirmed, no restart)
-        return True
 
     def _restart_reason(self, kind: str, data: object, percent: float) -> str | None:
         """Why the step must be commanded again and measured from scratch (None: it need not). A variator whose echo
