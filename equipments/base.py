@@ -267,7 +267,9 @@ class Equipment:
         self.forced_power_w = None
         self.force_end_at = None
         self.forced_by = None
+        self._power_log.force_next = True
         self.set_power(0.0, now, reason)
+        self._power_log.force_next = False
 
     def max_force_power_w(self) -> float:
         """The largest power a force command may ask of this load."""

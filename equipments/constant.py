@@ -217,11 +217,12 @@ class ConstantEquipment(RelayEquipment):
         if self.last_command_at is not None and self.last_command_at == commanded_before:
             # On before its force, which sent nothing (a Home Assistant switch on and off): back to the regulation as
             # it was, its dwell counted from its own switch (handed over, it was switched off 12 s after it came on).
-            log.info("%s: %s: back to the regulation, on as before the force", self.name, reason)
+            log.info("%s: %s: back to the regulation, on as before the force", self.name, reason,
+                     extra={"limit_key": f"force-{self.name}"})
             return
         self.handed_over = True
         log.info("%s: %s: handed to the regulation on (kept on if the surplus covers it, else off at the next "
-                 "decision)", self.name, reason)
+                 "decision)", self.name, reason, extra={"limit_key": f"force-{self.name}"})
 
     def increase_power_by(self, watts: float, now: float) -> float | None:
         if self.current_power_w > 0:

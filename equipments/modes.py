@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import math
@@ -18,6 +19,8 @@ from values.text import UTF8_MARK
 log = logging.getLogger(__name__)
 
 MAX_FORCE_DURATION_S = 7 * 24 * 3600
+MIN_FORCE_DURATION_S = 1.0  # (under it, said "for 0 s": read as the refused 0)
+_KEYS = ("command", "name", "power", "duration")
 _PYTHON_QUOTED = re.compile(rb"\s*\{\s*'")  # {'command': ...}: a Python dict's text, not JSON
 
 
@@ -64,6 +67,18 @@ def _number(doc: Mapping[str, object], key: str) -> float | None:
     return number
 
 
+def _misspelt_key(doc: Mapping[str, object]) -> None:
+    """ModeCommandError for a key that looks like one of ours and is not (`"Duration"`, `"durations"`): read as
+    absent, a misspelt duration forced the load until unforced (a heater from the grid for days). Other keys are
+    left alone: a home-automation box may add its own."""
+    for key in doc:
+        if key in _KEYS:
+            continue
+        near = difflib.get_close_matches(key.strip().lower(), _KEYS, n=1, cutoff=0.75)
+        if near:
+            raise ModeCommandError(f"unknown key {shown(key)}: did you mean \"{near[0]}\"?", "misspelt key")
+
+
 def _word(value: object) -> object:
     """A command's word as PySEB names things: load names are read in lower case from the config (a section [ECS]
     is the load `ecs`), so "ECS" or " Force " can only mean `ecs` and `force`; anything else as it is."""
@@ -83,6 +98,7 @@ def parse_mode_command(payload: bytes, loads: Mapping[str, Equipment]) -> ForceC
         raise ModeCommandError(f"not JSON{hint}: {payload[:80]!r}", "not JSON") from None
     if not isinstance(doc, dict):
         raise ModeCommandError("expected a JSON object such as {\"command\": \"force\", ...}", "not an object")
+    _misspelt_key(doc)
     command, name = _word(doc.get("command")), _word(doc.get("name"))
     if command not in ("force", "unforce"):
         # (refusals quote what was sent, not the word as read: "ECS " is what the user looks for in the log)
@@ -100,12 +116,14 @@ def parse_mode_command(payload: bytes, loads: Mapping[str, Equipment]) -> ForceC
                                "no power")
     if power_w < 0:
         raise ModeCommandError(f"power must be >= 0 W for {name}, got {power_w:g}", "negative power")
+    power_w += 0.0  # (-0.0, from "-0": said "forcing ecs to -0 W")
     duration_s = _number(doc, "duration")
-    if duration_s is not None and not 0 < duration_s <= MAX_FORCE_DURATION_S:
+    if duration_s is not None and not MIN_FORCE_DURATION_S <= duration_s <= MAX_FORCE_DURATION_S:
         # 0 is refused rather than guessed: the seed logged it as "without time limitation" but its force
         # ended at the next check. Leaving `duration` out is the way to force until unforced.
-        raise ModeCommandError(f"duration must be > 0 and <= {MAX_FORCE_DURATION_S} s (7 days), got "
-                               f"{duration_s:g}; leave it out to force until unforced", "duration out of range")
+        raise ModeCommandError(f"duration must be >= {MIN_FORCE_DURATION_S:g} s and <= {MAX_FORCE_DURATION_S} s "
+                               f"(7 days), got {duration_s:g}; leave it out to force until unforced",
+                               "duration out of range")
     max_w = loads[name].max_force_power_w()
     if power_w > max_w:
         # The seeds clamped to 100 % (their docs force the heater at its 2400 W nameplate, above a

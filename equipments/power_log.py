@@ -55,18 +55,18 @@ class PowerLog:
         self.name = name
         self._log = logger
         self._held: _Held | None = None  # None: no step logged at INFO within STEP_LOG_S
-        # The next command is a force's: its step is said at once, as a switch is (held back as a step of the loop's,
-        # a force of the heater from 2290 to 1495 W was said only when it ended, "2290 W -> 1495 W" then "-> 0 W")
+        # The next command is a force's (or its end's): its step is said at once, as a switch is (held back as a step of
+        # the loop's, a force of the heater from 2290 to 1495 W was said only when it ended, "2290 W -> 1495 W" then
+        # "-> 0 W"), within the bound of its force's lines
         self.force_next = False
 
     def commanded(self, previous_w: float, actual_w: float, now: float, reason: str) -> None:
         """The load was commanded from `previous_w` to `actual_w` (the same, often: the loop commands at every
         decision) at `now`, for `reason`."""
         change = power_change(previous_w, actual_w)
-        if self.force_next:
-            self.force_next = False
-            if change in ("step", "fine"):
-                change = "switch"
+        forced, self.force_next = self.force_next, False
+        if forced and change in ("step", "fine"):
+            change = "switch"
         moved, switch, step = change != "", change == "switch", change == "step"
         held = self._held
         due = held is not None and not 0 <= now - held.opened_at < STEP_LOG_S  # (or the clock stepped back)
@@ -87,7 +87,9 @@ class PowerLog:
         if not moved:
             return
         if switch or (step and self._held is None):
-            self._log.info("%s: %.0f W -> %.0f W (%s)", self.name, previous_w, actual_w, reason)
+            # (a force's is bounded as its "forcing" line is: anyone on the broker may send a thousand a minute)
+            self._log.info("%s: %.0f W -> %.0f W (%s)", self.name, previous_w, actual_w, reason,
+                           extra={"limit_key": f"force-{self.name}"} if forced else None)
             self._held = None if switch else _Held(now, actual_w)  # (after a switch, a step is said at once)
             return
         self._log.debug("%s: %.0f W -> %.0f W (%s)", self.name, previous_w, actual_w, reason)

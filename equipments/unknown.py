@@ -127,7 +127,7 @@ class UnknownEquipment(RelayEquipment):
             self._house.unmeasured_w = self.current_power_w
             log.info("%s: forced on with no reading of the house without it to measure it against: believed at "
                      "%.0f W (the power asked) until the house meter reads, then at no more than it shows; measured "
-                     "when the force ends", self.name, self.current_power_w)
+                     "when the force ends", self.name, self.current_power_w, extra={"limit_key": f"force-{self.name}"})
         return sent
 
     def set_power(self, watts: float, now: float, reason: str) -> bool:

@@ -31,8 +31,10 @@ from shell.mqtt_link import (
     Message,
     MqttLink,
     Refused,
+    SubscriptionRefused,
 )
 from shell.removed_offs import RemovedOffs
+from shell.unacknowledged_offs import UnacknowledgedOffs
 from status.saver import StatusSaver
 from values.durations import spoken_duration
 
@@ -93,6 +95,7 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
         self._live_only = {topic for topic in live_only if not topic.endswith("/#")}
         self._live_only_trees = tuple(topic[:-2] for topic in live_only if topic.endswith("/#"))
         self._readings = self.reg.reading_topics()
+        self._refusals_said: set[str] = set()
         self._offered: dict[str, Any] | None = None
         st = settings.status
         self.status_file = st.file  # (as configured: the saver's path is the file a symlink names)
@@ -106,7 +109,9 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
         self._started = False
         self._set_aside_at_start = False
         self._aside_dated_at: float | None = None
-        self.on_at_link_loss = None
+        self.unacknowledged_offs = UnacknowledgedOffs()
+        for load in self.reg.loads:
+            self.unacknowledged_offs.watch(load)
         self.recorder = _recorder(settings, self.reg) if settings.record.enabled else None
         if self.recorder is not None:
             self.reg.add_decision_listener(self.recorder.add)
@@ -123,7 +128,7 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
             self.status_bytes, self.status_sent_at = len(payload), time.time()
             self.link.publish(topic, payload, retain, qos=0)
             return
-        self.link.publish(topic, payload, retain)
+        self.unacknowledged_offs.sent(self.link.publish(topic, payload, retain))
 
     def _wait_s(self, next_tick: float) -> float:
         """Seconds until the periodic pass, or until the regulator's next deadline if that is sooner: a
@@ -164,6 +169,8 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
                 self._on_message(event)
             elif isinstance(event, Leftover):
                 self._on_leftover(event)
+            elif isinstance(event, SubscriptionRefused):
+                self._on_subscription_refused(event)
             elif isinstance(event, ForecastFetched):
                 self._on_forecast(event)
             if time.monotonic() >= next_tick:

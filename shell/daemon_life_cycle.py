@@ -32,6 +32,7 @@ from shell.logsetup import reopen_log_files
 from shell.mqtt_link import MqttLink
 from shell.removed_offs import RemovedOffs
 from shell.stop_signals import StartHangup, StoppedWhileStarting, has_controlling_terminal, stop_signals_to_catch
+from shell.unacknowledged_offs import UnacknowledgedOffs
 from status.saver import StatusSaver
 from status.store import load_status, remove_stale_temporaries, set_aside
 from values.saved_numbers import saved_epoch
@@ -76,7 +77,7 @@ class DaemonLifeCycle:
     _aside_dated_at: float | None  # ...and its date, when ahead of the clock
     limiter: FloodLimiter | None
     _exit_code: int
-    on_at_link_loss: list[str] | None  # (DaemonLinkEvents')
+    unacknowledged_offs: UnacknowledgedOffs
     _loop: Callable[[], None]
     _offer_snapshot: Callable[..., None]
     _offered: dict[str, Any] | None
@@ -224,9 +225,10 @@ class DaemonLifeCycle:
         # stopped answering, before its last steps, the unit failed.
         now = time.time()
         # (named by the link's stop if its offs may not have reached the broker: each stays on until PySEB runs again;
-        # with the link down, those on when it was lost too: the stale guard's offs since never left)
+        # those commanded off before, their off not acknowledged, too: the stale guard's offs, the link dead or down)
+        unacknowledged = self.unacknowledged_offs.pending()
         left_on = [load.name for load in self.reg.loads
-                   if load.current_power_w > 0 or load.name in (self.on_at_link_loss or ())] if self._started else []
+                   if load.current_power_w > 0 or load.name in unacknowledged] if self._started else []
         if self._started:
             self.reg.shutdown(now)
             self._offer_snapshot(fresh=True)

@@ -24,8 +24,10 @@ from shell.mqtt_link import (
     Leftover,
     LinkFault,
     MqttLink,
+    SubscriptionRefused,
 )
 from shell.removed_offs import RemovedOffs
+from shell.unacknowledged_offs import UnacknowledgedOffs
 from values.readings import MAX_PAYLOAD_BYTES
 
 # The daemon's own lines, moved here with the code that writes them: the logger name is part of what the log shows
@@ -90,9 +92,10 @@ class DaemonLinkEvents:
     status_drops: int  # connections in a row dropped within OVERSIZE_HINT_S of a status
     _started: bool
     _exit_code: int
-    # The loads on when the link was lost, until it is back (their commands are sent again then): the meters go silent
-    # with it, and each is commanded 0 W at the stale guard, an off that cannot reach its device either.
-    on_at_link_loss: list[str] | None
+    unacknowledged_offs: UnacknowledgedOffs
+    _readings: set[str]  # the meters' topics
+    status_topic: str
+    _refusals_said: set[str]  # the topics whose subscription refused was said (once a run each)
 
     def _on_link_fault(self, fault: LinkFault) -> bool:
         """Log a fault of a paho callback; True (the exit code set) when the link cannot work on."""
@@ -174,8 +177,6 @@ class DaemonLinkEvents:
     def _on_disconnected(self, event: Disconnected) -> None:
         log.debug("not connected to the broker (%s): retrying", event.reason)
         if self._started:
-            if self.on_at_link_loss is None:
-                self.on_at_link_loss = [load.name for load in self.reg.loads if load.current_power_w > 0]
             self.reg.on_disconnected(event.at)
         if event.backoff_s is not None:
             log.warning("the broker dropped the connection %d times in a row within seconds of connecting: another "
@@ -193,6 +194,26 @@ class DaemonLinkEvents:
             if event.reason == ATTEMPT_FAILED and self.link_report.reason is not None:
                 reason = self.link_report.reason  # paho's retries say no more than the reason already logged
             self._report_down(reason)
+
+    def _on_subscription_refused(self, event: SubscriptionRefused) -> None:
+        """Said once a run for each topic (at each reconnect the broker refuses it again)."""
+        if event.topic in self._refusals_said:
+            log.debug("the broker refused PySEB's subscription to %s again", event.topic)
+            return
+        self._refusals_said.add(event.topic)
+        if event.echo or event.topic == self.status_topic:
+            # (an ACL that lets PySEB publish its commands, its status, but not read them back is a fair one)
+            log.info("the broker does not let PySEB subscribe to %s, where it publishes: %s is not checked",
+                     event.topic, "another PySEB publishing there" if event.topic == self.status_topic
+                     else "whether the broker passes PySEB's messages on there")
+            return
+        user = f"user {self.username!r}" if self.username else "an anonymous client"
+        what = ("a meter's readings: they never reach PySEB" if event.topic in self._readings
+                else "nothing published there reaches PySEB")
+        log.error("the broker refused PySEB's subscription to %s (%s): its ACL does not let %s subscribe there; "
+                  "allow it (mosquitto's dynamic security: a subscribe ACL for that topic in the client's role; "
+                  "EMQX: its authorization rules), PySEB subscribes again at its next connection", event.topic, what,
+                  user)
 
     def _on_leftover(self, event: Leftover) -> None:
         """A retained message where PySEB publishes its commands not retained: a device (or Domoticz) takes it as
@@ -237,8 +258,8 @@ class DaemonLinkEvents:
             self._started = True
         else:
             log.info("reconnected: subscriptions renewed, commands and the last daily report re-sent")
-            self.on_at_link_loss = None
             self.removed_offs.reconnected()
             self.reg.resend_commands("reconnected")
+            self.unacknowledged_offs.resent()
             self.reg.republish_report()
         self.reg.on_connected(event.at)  # e.g. ask Domoticz for the water heater's mode again

@@ -66,6 +66,16 @@ class Refused:
 
 
 @dataclass(frozen=True, slots=True)
+class SubscriptionRefused:
+    """The broker refused one of PySEB's subscriptions (its ACL): nothing published on `topic` reaches PySEB.
+    `echo`: one PySEB made only to read back its own messages (EchoWatch, a retained leftover), not to be told."""
+
+    at: float
+    topic: str
+    echo: bool
+
+
+@dataclass(frozen=True, slots=True)
 class LinkFault:
     """One of our paho callbacks raised: logged by the main loop; `fatal` when the link cannot work on."""
 
@@ -75,7 +85,7 @@ class LinkFault:
     fatal: bool
 
 
-Event = Connected | Message | Leftover | Disconnected | Refused | LinkFault
+Event = Connected | Message | Leftover | Disconnected | Refused | SubscriptionRefused | LinkFault
 
 
 ATTEMPT_FAILED = "connection attempt failed"  # paho's background retry failed, its reason unknown

@@ -78,6 +78,11 @@ class EchoWatch:
             self._waiting.discard(topic)
             return True
 
+    def forget(self, topic: str) -> None:
+        """`topic` is not to be awaited (the broker refused PySEB's subscription to it)."""
+        with self._lock:
+            self._waiting.discard(topic)
+
     def missing(self, now: float) -> list[str]:
         """The topics not back by their time, once a run ([] otherwise)."""
         with self._lock:

@@ -29,6 +29,7 @@ from shell.link_events import (
     LinkFault,
     Message,
     Refused,
+    SubscriptionRefused,
 )
 from shell.link_health import EchoWatch, TakeoverGuard
 
@@ -105,6 +106,7 @@ class MqttLink:
         self._echo_topics = echo_topics
         self._echo_only: frozenset[str] = frozenset()
         self.echo = EchoWatch()
+        self._subscribing: dict[int, str] = {}  # (network thread) each subscription's message id: its topic
         self._clock = clock
         self._connections = 0
         self._refused = False  # the last attempt was refused: its disconnection is no news
@@ -122,6 +124,7 @@ class MqttLink:
         client.reconnect_delay_set(min_delay=MIN_RECONNECT_S, max_delay=MAX_RECONNECT_S)
         paho_compat.on_connect(client, self._on_connect)
         paho_compat.on_disconnect(client, self._on_disconnect)
+        paho_compat.on_subscribe(client, self._on_subscribe)
         client.on_message = self._on_message
         client.on_socket_open = self._on_socket_open
         client.on_connect_fail = self._on_connect_fail
@@ -252,21 +255,36 @@ class MqttLink:
         self._refused = False
         self.takeover.connected(time.monotonic())
         subscriptions = self._subscriptions()
+        self._subscribing = {}
         for topic in subscriptions:
-            client.subscribe(topic, qos=1)
+            self._subscribe(client, topic)
         # (a broker sends a topic's retained message, flagged so, to a new subscription only: what comes later
         # on these topics, our own commands included, is no leftover)
         self._probing = frozenset(self._leftover_topics()) - set(subscriptions)
         for topic in self._probing:
-            client.subscribe(topic, qos=1)
+            self._subscribe(client, topic)
         echoed = ({self.settings.topic_availability, *self._echo_topics()}) - set(subscriptions)
         self._echo_only = frozenset(echoed - self._probing)
         self.echo.start(echoed, time.monotonic())
         for topic in self._echo_only:
-            client.subscribe(topic, qos=1)
+            self._subscribe(client, topic)
         client.publish(self.settings.topic_availability, ONLINE, qos=1, retain=True)
         self._connections += 1
         self._events.put(Connected(self._clock(), self._connections == 1))
+
+    def _subscribe(self, client: mqtt.Client, topic: str) -> None:
+        result, mid = client.subscribe(topic, qos=1)
+        if result == mqtt.MQTT_ERR_SUCCESS and mid is not None:
+            self._subscribing[mid] = topic
+
+    @_guarded(fatal=False)
+    def _on_subscribe(self, client: mqtt.Client, mid: int, refused: bool) -> None:
+        topic = self._subscribing.pop(mid, None)
+        if refused and topic is not None:
+            echo = topic in self._probing or topic in self._echo_only
+            if echo:
+                self.echo.forget(topic)  # (it cannot come back: not said missing)
+            self._events.put(SubscriptionRefused(self._clock(), topic, echo))
 
     @_guarded(fatal=False)
     def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:

@@ -113,11 +113,18 @@ def on_disconnect(client: mqtt.Client, handler: Callable[[mqtt.Client, str], Non
     client.on_disconnect = _called
 
 
-def on_subscribe(client: mqtt.Client, handler: Callable[[mqtt.Client, int], None]) -> None:
-    """`handler(client, mid)` once the broker acknowledged a subscription."""
-    def _called(c: mqtt.Client, userdata: object, mid: int, *rest: object) -> None:
-        handler(c, mid)
+def on_subscribe(client: mqtt.Client, handler: Callable[[mqtt.Client, int, bool], None]) -> None:
+    """`handler(client, mid, refused)` once the broker answered a subscription; `refused` when it refused one of its
+    topics (MQTT 3.1.1's 0x80 in the SUBACK: a broker whose ACL checks subscriptions, mosquitto's dynamic security,
+    EMQX; mosquitto's acl_file grants it and drops the messages)."""
+    def _called(c: mqtt.Client, userdata: object, mid: int, granted: Any, *rest: object) -> None:
+        handler(c, mid, any(_refused(code) for code in granted))
     client.on_subscribe = _called
+
+
+def _refused(code: Any) -> bool:
+    """One topic's answer in a SUBACK refuses it (1.6: the granted QoS, an int; 2.x: a ReasonCode)."""
+    return code >= 0x80 if isinstance(code, int) else bool(getattr(code, "is_failure", False))
 
 
 def acknowledged(info: mqtt.MQTTMessageInfo) -> bool:

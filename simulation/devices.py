@@ -69,7 +69,7 @@ class DeviceClient:
         if not self._awaiting:
             self._connected.set()
 
-    def _on_subscribe(self, client: mqtt.Client, mid: int) -> None:
+    def _on_subscribe(self, client: mqtt.Client, mid: int, refused: bool) -> None:
         self._awaiting.discard(mid)
         if not self._awaiting:
             self._connected.set()

@@ -49,7 +49,7 @@ class MqttProbe:
         # right after the probe is built must not slip through before it.
         client.subscribe([(t, 1) for t in self._topics])
 
-    def _on_subscribe(self, client: mqtt.Client, mid: int) -> None:
+    def _on_subscribe(self, client: mqtt.Client, mid: int, refused: bool) -> None:
         self._connected.set()
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:

@@ -3,7 +3,12 @@ unknown user, no user where the broker takes no anonymous client. The log must s
 
 from __future__ import annotations
 
+import base64
+import glob
+import hashlib
+import json
 import logging
+import os
 import queue
 import socket
 import subprocess
@@ -20,6 +25,7 @@ from shell.broker_hints import connect_failure_hint
 from shell.mqtt_link import Connected, Disconnected, EchoWatch, MqttLink, Refused
 from tests.configs import with_mqtt_lines, write_config
 from tests.daemon_process import DaemonProcess
+from tests.harness import CONS, PROD
 
 pytestmark = pytest.mark.debian  # also run on Debian 12's paho-mqtt 1.6.1 (make test-paho16)
 
@@ -160,6 +166,67 @@ def test_the_daemon_says_which_topics_the_acl_refuses(tmp_path: Path, acl_broker
     assert len(said) == 1, daemon.output
     assert f"did not pass PySEB's own messages on {RADIATOR} back to it" in said[0], said  # (regul/ is allowed)
     assert "refuses user 'pyseb' publishing there" in said[0], said
+
+
+# --- a broker whose ACL checks subscriptions: it refuses one (SUBACK 0x80), where mosquitto's acl_file grants it --
+
+def dynamic_security_file(path: Path, refused: tuple[str, ...]) -> Path:
+    """mosquitto's dynamic security config: user pyseb (password 'right') may publish anywhere and subscribe anywhere
+    but to `refused`. (Its password hash as mosquitto_ctrl's: PBKDF2-SHA512 of a base64 salt's bytes.)"""
+    salt = os.urandom(12)
+    hashed = hashlib.pbkdf2_hmac("sha512", b"right", salt, 101)
+    acls = [{"acltype": "subscribePattern", "topic": "#", "allow": True},
+            {"acltype": "publishClientSend", "topic": "#", "allow": True},
+            {"acltype": "publishClientReceive", "topic": "#", "allow": True},
+            *({"acltype": "subscribeLiteral", "topic": topic, "allow": False, "priority": 5} for topic in refused)]
+    path.write_text(json.dumps({
+        "clients": [{"username": "pyseb", "password": base64.b64encode(hashed).decode(),
+                     "salt": base64.b64encode(salt).decode(), "iterations": 101, "roles": [{"rolename": "pyseb"}]}],
+        "roles": [{"rolename": "pyseb", "acls": acls}],
+        "defaultACLAccess": {"publishClientSend": False, "publishClientReceive": True, "subscribe": False,
+                             "unsubscribe": True}}))
+    return path
+
+
+def test_a_subscription_the_broker_refuses_is_said(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A broker whose ACL checks subscriptions answers one it refuses with 0x80: PySEB ran on, its meter never heard,
+    # and only the stale guard's guess ("... or the broker's ACL does not let PySEB read it") said why.
+    import threading
+
+    from shell.daemon import Daemon, StopRequest
+    from shell.lock import InstanceLock
+
+    plugins = glob.glob("/usr/lib/*/mosquitto_dynamic_security.so") + glob.glob("/usr/lib/mosquitto_dynamic_secur*")
+    assert plugins, "Debian's mosquitto ships mosquitto_dynamic_security.so"
+    security = dynamic_security_file(tmp_path / "dynsec.json", (CONS, RADIATOR, "regul/status"))
+    caplog.set_level(logging.INFO)
+    with PrivateBroker(extra_conf=f"plugin {plugins[0]}\nplugin_opt_config_file {security}\n") as broker:
+        config = write_config(tmp_path, ("radiator",), port=broker.port)
+        with_mqtt_lines(config, "username = pyseb\npassword = right")
+        daemon = Daemon(load_settings(config), InstanceLock(tmp_path / "test.lock"))
+        daemon.link.echo = EchoWatch(1.0)
+        runner = threading.Thread(target=daemon.run)  # (not the main thread: no signal handlers installed)
+        runner.start()
+        try:
+            deadline = time.monotonic() + 10
+            while "subscription to " + RADIATOR not in caplog.text and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(1.5)  # (the echo watch's wait over)
+        finally:
+            daemon.events.put(StopRequest("SIGTERM"))
+            runner.join(30)
+        assert not runner.is_alive()
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == [f"the broker refused PySEB's subscription to {CONS} (a meter's readings: they never reach "
+                      "PySEB): its ACL does not let user 'pyseb' subscribe there; allow it (mosquitto's dynamic "
+                      "security: a subscribe ACL for that topic in the client's role; EMQX: its authorization rules), "
+                      "PySEB subscribes again at its next connection"], caplog.text
+    assert f"the broker does not let PySEB subscribe to {RADIATOR}, where it publishes: whether the broker passes " \
+           "PySEB's messages on there is not checked" in caplog.text
+    assert "the broker does not let PySEB subscribe to regul/status, where it publishes: another PySEB publishing " \
+           "there is not checked" in caplog.text
+    assert "did not pass PySEB's own messages" not in caplog.text  # (one refused to be read back is not awaited)
+    assert f"subscription to {PROD}" not in caplog.text  # (granted)
 
 
 def test_a_takeover_s_backoff_is_not_contradicted(tmp_path: Path, broker: PrivateBroker) -> None:

@@ -189,6 +189,62 @@ def test_a_stop_with_the_broker_gone_names_the_loads_on_when_it_went(daemon: Dae
     assert "stopping with the broker link down: could not send off to small: broker unreachable" in caplog.text
 
 
+def small_on_then_the_meters_silent(daemon: Daemon, broker: PrivateBroker) -> float:
+    """The daemon connected, small switched on by a surplus (its ON acknowledged); the time the readings were."""
+    daemon.link.start()
+    daemon._on_connected(next_event(daemon, Connected))
+    probe = MqttProbe(broker.host, broker.port, topics=("regul/cload/small",))
+    try:
+        now = time.time()
+        for at in (now, now + 3):
+            daemon.reg.handle(CONS, reading(100), at)
+            daemon.reg.handle(PROD, reading(1000), at + 0.01)
+        probe.wait_for("regul/cload/small", lambda m: m.text == "1")
+    finally:
+        probe.close()
+    assert [load.name for load in daemon.reg.loads if load.current_power_w > 0] == ["small"]
+    return now
+
+
+def test_a_stop_on_a_link_dead_but_not_known_to_be_names_the_loads_the_stale_guard_switched_off(
+        daemon: Daemon, broker: PrivateBroker, caplog: pytest.LogCaptureFixture) -> None:
+    # The broker frozen (a Wi-Fi gone without a word alike): paho still says connected, the meters fall silent, the
+    # stale guard's offs go into a socket that delivers nothing. The stop named no load (the regulation's view: all at
+    # 0 W) while the relay stayed on.
+    now = small_on_then_the_meters_silent(daemon, broker)
+    assert broker.pid is not None
+    os.kill(broker.pid, signal.SIGSTOP)
+    try:
+        daemon.reg.tick(now + 60)  # stale: small commanded 0 W
+        assert [load.name for load in daemon.reg.loads if load.current_power_w > 0] == []
+        caplog.clear()
+        daemon._shutdown()
+    finally:
+        os.kill(broker.pid, signal.SIGCONT)
+    assert "within 4 s: may not have sent off to small: broker unreachable; the stop commands (every load to 0 W) " \
+           "may not have been delivered" in caplog.text
+
+
+def test_an_off_delivered_after_a_reconnect_is_not_named_at_the_stop(
+        daemon: Daemon, broker: PrivateBroker, caplog: pytest.LogCaptureFixture) -> None:
+    now = small_on_then_the_meters_silent(daemon, broker)
+    broker.stop()
+    daemon._on_disconnected(next_event(daemon, Disconnected))
+    daemon.reg.tick(now + 60)  # stale: small's off queued for the reconnect
+    broker.start()
+    daemon._on_connected(next_event(daemon, Connected))  # (its commands sent again)
+    probe = MqttProbe(broker.host, broker.port, topics=("regul/cload/small",))
+    try:
+        daemon.reg.resend_commands("the probe's turn")  # (one the probe is subscribed for: the reconnect's went by)
+        probe.wait_for("regul/cload/small", lambda m: m.text == "0")
+    finally:
+        probe.close()
+    caplog.clear()
+    daemon._shutdown()
+    assert "could not send off" not in caplog.text and "may not have sent off" not in caplog.text
+    assert "acknowledge" not in caplog.text
+
+
 # --- an off not acknowledged when PySEB stops: kept in the status file, sent by the next start ---------------------
 
 def test_an_off_not_acknowledged_at_the_stop_stays_in_the_status_file_and_the_next_start_sends_it(

@@ -43,7 +43,7 @@ class FakeHomeAssistant:
         self.client = paho_compat.new_client("fake-home-assistant")
         paho_compat.on_connect(self.client, lambda c, failure: c.subscribe([("homeassistant/#", 1),
                                                                             ("regul/#", 1)]))
-        paho_compat.on_subscribe(self.client, lambda c, mid: self._subscribed.set())
+        paho_compat.on_subscribe(self.client, lambda c, mid, refused: self._subscribed.set())
         self.client.on_message = self._on_message
         self.client.connect(broker.host, broker.port, keepalive=30)
         self.client.loop_start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 
 import pytest
@@ -140,6 +141,12 @@ def test_unforce(loads) -> None:
     assert parse_mode_command(b'{"command":"unforce","name":"ecs"}', loads) == UnforceCommand("ecs")
 
 
+def test_keys_of_their_own_are_left_alone_and_minus_zero_is_zero(loads) -> None:
+    # (a home-automation box may add its own keys: only one that looks like ours is refused)
+    command = parse_mode_command(b'{"command":"force","name":"ecs","power":"-0","idx":12,"time":5,"mode":1}', loads)
+    assert command == ForceCommand("ecs", 0.0, None) and math.copysign(1.0, command.power_w) == 1.0  # (not "-0 W")
+
+
 @pytest.mark.parametrize(("payload", "fragment"), [
     (b"not json", "not JSON"),
     (b"[]", "JSON object"),
@@ -157,6 +164,13 @@ def test_unforce(loads) -> None:
     (b'{"command":"force","name":"ecs","power":2400,"duration":0}', "duration must be"),
     (b'{"command":"force","name":"ecs","power":100,"duration":-5}', "duration must be"),
     (b'{"command":"force","name":"ecs","power":100,"duration":604801}', "duration must be"),
+    (b'{"command":"force","name":"ecs","power":100,"duration":0.4}', "duration must be >= 1 s"),  # (said "for 0 s")
+    # a key misspelt: read as absent, the force lasted until unforced (a heater from the grid for days)
+    (b'{"command":"force","name":"ecs","power":2000,"Duration":3600}', 'unknown key \'Duration\': did you mean '
+                                                                      '"duration"\\?$'),
+    (b'{"command":"force","name":"ecs","power":2000,"durations":3600}', 'did you mean "duration"'),
+    (b'{"command":"force","name":"ecs","power":2000,"duraton":3600}', 'did you mean "duration"'),
+    (b'{"command":"force","Name":"ecs","power":2000}', 'did you mean "name"'),
     # a JSON integer too large for a float (float() raises OverflowError on it): refused, its digits not logged
     (b'{"command":"force","name":"ecs","power":' + b"9" * 400 + b"}", "power must be a finite number, got inf$"),
     (b'{"command":"force","name":"ecs","power":100,"duration":' + b"9" * 400 + b"}", "finite number, got inf$"),
@@ -170,7 +184,7 @@ def test_refused(loads, payload: bytes, fragment: str) -> None:
 
 REASONS = {"too large", "not JSON", "not an object", "unknown command", "unknown load", "no power", "negative power",
            "power not a number", "power not finite", "duration not a number", "duration not finite",
-           "duration out of range"}
+           "duration out of range", "misspelt key"}
 
 
 @pytest.mark.parametrize(("payload", "quoted"), [
