@@ -60,7 +60,7 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--settle", type=decimal_option, default=d.settle_s, metavar="S",
                         help=f"seconds after each later step before measuring (default {d.settle_s:g})")
     parser.add_argument("--readings", type=whole_option, default=d.readings_per_step, metavar="N",
-                        help=f"usable meter readings averaged per step (default {d.readings_per_step})")
+                        help=f"usable meter readings per step, their median kept (default {d.readings_per_step})")
     parser.add_argument("--end-percent", type=decimal_option, default=d.end_percent, metavar="PCT",
                         help=f"where the load is left when the sweep ends or stops (default {d.end_percent:g})")
     parser.add_argument("--no-answers", action="store_true",

@@ -55,17 +55,18 @@ def sweep_cut_reason(percent: float, watts: float, previous: tuple[float, float]
 
 def step_cut_reason(percent: float, readings: Sequence[float], highest_w: float) -> str | None:
     """Why the readings of the step just measured (at `percent`, in the order they came) look cut by the thermostat
-    during the step, or None: they end at the off level after one that drew DROP_FROM_SHARE or more of the highest so
-    far (the earlier steps' `highest_w`, or this step's own). Averaged, such a step is neither the load on nor off
-    (1484 W at 87 % for 2230 W), and it passed the step-to-step check: the sweep stopped at the next step, with the
-    mixed one kept, and a resume carried it into the CSV. (A thermostat stays open for minutes: off readings that do
-    not last to the step's end are a meter's dropout, not a cut.)"""
+    during the step, or None: they end at the off level after drawing (the median of those up to the last one over it)
+    DROP_FROM_SHARE or more of the highest so far (the earlier steps' `highest_w`, or this step's own). Averaged, such a
+    step is neither the load on nor off (1484 W at 87 % for 2230 W), and it passed the step-to-step check: the sweep
+    stopped at the next step, with the mixed one kept, and a resume carried it into the CSV. (A thermostat stays open
+    for minutes: off readings that do not last to the step's end are a meter's dropout, not a cut.)"""
     if percent <= OFF_ZONE_PERCENT:
         return None  # (the S-curve's tail: the triac misfires there)
     last_on = max((i for i, w in enumerate(readings) if w > OFF_LEVEL_W), default=None)
     if last_on is None or last_on == len(readings) - 1:
         return None  # (all off: the step-to-step check's; or on at its end)
-    drew = max(readings[: last_on + 1])
+    # (their median, not the highest: one glitch at the curve's foot, 900 W among a few watts, stopped the sweep)
+    drew = statistics.median(readings[: last_on + 1])
     if drew < DROP_FROM_SHARE * max(highest_w, drew):
         return None
     return (f"the readings fell from {drew:.0f} W to {readings[-1]:.1f} W during the step at {_pct(percent)} %: the "

@@ -49,7 +49,8 @@ class SimulatedLoad:
         # The variator's output is gated off (an `off` from another client) once it gets <= this: it says "state":
         # "OFF" and the load draws nothing, at whatever percent.
         self.off_from_percent: float | None = None
-        self.glitch_w: float | None = None  # every third reading says this many watts (a PZEM glitch)
+        self.glitch_w: float | None = None  # every `glitch_every`th reading says this many watts (a PZEM glitch)
+        self.glitch_every = 3
         self.kilowatts = False  # the meter reports kW (2.3 for 2300 W), as some smart meters do
         self.max_percent = 100.0  # the firmware runs a command above this at this, and says so in its echo
         # The variator drops off the network once it gets <= this: no command taken, no answer, the load left as it is
@@ -139,7 +140,7 @@ class SimulatedLoad:
             elif count % 7 == 0:
                 payload = NAN_READING
             else:
-                if self.glitch_w is not None and count % 3 == 0:
+                if self.glitch_w is not None and count % self.glitch_every == 0:
                     watts = self.glitch_w
                 if self.kilowatts:
                     watts = round(watts / 1000.0, 3)

@@ -208,6 +208,17 @@ def test_a_reading_above_max_meter_power_is_not_averaged_in(broker: PrivateBroke
         assert watts == pytest.approx(load_watts(percent), abs=0.006)
 
 
+def test_a_glitch_under_max_meter_power_does_not_move_its_step(broker: PrivateBroker, probe: MqttProbe,
+                                                                load: SimulatedLoad, tmp_path: Path) -> None:
+    # A step's figure was its readings' mean: one 5 kW glitch (under max_meter_power's 30 kW) among four readings of
+    # 1500 W made it 2375 W. Their median is the load's.
+    load.glitch_w, load.glitch_every = 5000.0, 11
+    csv = tmp_path / "power_calibration_ecs.csv"
+    assert sweep(write_config(tmp_path, broker.port), csv) == 0
+    for percent, watts in rows(csv):
+        assert watts == pytest.approx(load_watts(percent), abs=0.006)
+
+
 def test_a_load_above_max_meter_power_stops_the_sweep_saying_so(
         broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
