@@ -41,6 +41,7 @@ from settings.options import SectionReader, resolved
 from settings.problems import ConfigError, ConfigProblem
 from settings.secret_file import credential_warnings, readable_key, readable_secrets
 from settings.sections import (
+    DEFAULT_TOPIC_REGUL,
     EVALUATE_OPTIONS,
     LOGGING_OPTIONS,
     MQTT_OPTIONS,
@@ -156,6 +157,7 @@ def load_settings(path: str | Path, *, daemon_files: bool = True) -> Settings:
                if not mqtt_raw[key]}
     for key in derived:
         mqtt_raw[key] = f"{root}/{key.removeprefix('topic_')}"
+    _warn_topics_left_at_the_default_root(reader, mqtt_raw, root, derived)
     check_topics(reader, mqtt_raw, equipments, field.forecast.mqtt_topic)
     check_shared_topics(reader, mqtt_raw, equipments, field)
     for load in equipments:
@@ -310,6 +312,22 @@ def _unwritable(path: Path, replaced: bool) -> str | None:
     if not replaced and path.exists() and not os.access(path, os.W_OK):
         return f"{path} is not writable"
     return None
+
+
+def _warn_topics_left_at_the_default_root(reader: SectionReader, mqtt_raw: dict[str, Any], root: str,
+                                         derived: set[str]) -> None:
+    """A topic written out at the default root under another topic_regul: the sample wrote every topic out, so a
+    copy given its own topic_regul (a second PySEB on the broker, as the docs advise) kept regul/mode and regul/status,
+    shared with the first (a force reached both), without a word."""
+    if root == DEFAULT_TOPIC_REGUL:
+        return
+    for key in ("topic_status", "topic_mode", "topic_availability", "topic_report"):
+        topic = mqtt_raw[key]
+        if key not in derived and topic.startswith(DEFAULT_TOPIC_REGUL + "/"):
+            reader.warnings.append(ConfigProblem("mqtt", key, f"{topic!r} is not under topic_regul ({root!r}): "
+                                                 f"remove the line to have {root}/{key.removeprefix('topic_')}, or "
+                                                 "set it to what you mean (a copy of an older config.ini.sample "
+                                                 "wrote every topic out)"))
 
 
 def _path_or_none(value: str | None, config_dir: Path) -> str | None:

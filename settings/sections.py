@@ -8,6 +8,7 @@ from pathlib import Path
 from settings.options import LOG_LEVELS, ByAlgorithm, Option
 from settings.version import PYSEB_NAME
 
+DEFAULT_TOPIC_REGUL = "regul"  # (the seed's)
 MQTT_OPTIONS: tuple[Option, ...] = (
     Option("host", str, "127.0.0.1", "broker address: a host name or IP address alone (its port in `port`, no "
            "`mqtt://`)", aliases=("broker_ip",)),
@@ -24,7 +25,7 @@ MQTT_OPTIONS: tuple[Option, ...] = (
     Option("topic_cons", str, "smeter/pzem/CONSOMMATION", "house (main line) meter topic"),
     Option("topic_prod", str, "smeter/pzem/PRODUCTION", "PV inverter meter topic"),
     Option("json_power", str, "power", "JSON field with the watts in a meter reading"),
-    Option("topic_regul", str, "regul", "root of the regulator's own topics"),
+    Option("topic_regul", str, DEFAULT_TOPIC_REGUL, "root of the regulator's own topics"),
     Option("topic_status", "text?", None, "status topic (default <topic_regul>/status)"),
     Option("topic_mode", "text?", None, "forced mode topic (default <topic_regul>/mode)",
            aliases=("topic_force",)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pwd
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,63 @@ def test_sample_config_is_valid() -> None:
         f"[ecs] calibration: {ROOT / 'calibration' / 'power_calibration_ECS-04.csv'} is an example PySEB ships, the "
         f"sweep of another heater: measure this load's own ({shlex.quote(python_command())} -m calibration sweep -c "
         f"{ROOT / 'config.ini.sample'} --equipment ecs) and name it here"]
+
+
+def sample_copy(tmp_path: Path, *edits: tuple[str, str]) -> Path:
+    """config.ini.sample copied as a user does (its example curve beside it), each (old, new) line replaced."""
+    text = (ROOT / "config.ini.sample").read_text()
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    (tmp_path / "calibration").mkdir()
+    shutil.copy(ROOT / "calibration" / "power_calibration_ECS-04.csv", tmp_path / "calibration")
+    path = tmp_path / "config.ini"
+    path.write_text(text)
+    return path
+
+
+def test_a_copy_of_the_sample_given_its_own_topic_regul_has_its_own_topics(tmp_path: Path) -> None:
+    # The sample wrote every topic out: a second PySEB given its own topic_regul (as the docs advise) kept regul/mode
+    # and regul/status, shared with the first (a force reached both), without a word.
+    settings = load_settings(sample_copy(tmp_path, ("topic_regul = regul", "topic_regul = pv2")))
+    mqtt = settings.mqtt
+    assert (mqtt.topic_status, mqtt.topic_mode, mqtt.topic_availability, mqtt.topic_report) == (
+        "pv2/status", "pv2/mode", "pv2/availability", "pv2/report")
+
+
+def test_a_topic_left_at_the_default_root_under_another_topic_regul_is_warned(tmp_path: Path) -> None:
+    # (a copy of the older sample, every topic written out)
+    settings = load_settings(sample_copy(tmp_path, ("topic_regul = regul", "topic_regul = pv2"),
+                                         (";topic_mode = regul/mode", "topic_mode = regul/mode")))
+    assert settings.mqtt.topic_mode == "regul/mode" and settings.mqtt.topic_status == "pv2/status"
+    assert [w.split(": ", 1)[1] for w in settings.warnings if "topic_mode" in w] == [
+        "[mqtt] topic_mode: 'regul/mode' is not under topic_regul ('pv2'): remove the line to have pv2/mode, or set it "
+        "to what you mean (a copy of an older config.ini.sample wrote every topic out)"]
+
+
+def test_a_copy_of_the_sample_with_its_relay_on_domoticz_publishes_it_not_retained(tmp_path: Path) -> None:
+    # The sample's `retain = true` made a Domoticz relay's commands retained: Domoticz took a retained On again at
+    # each of its reconnects.
+    on = '{"command": "switchlight", "idx": 359, "switchcmd": "On"}'
+    settings = load_settings(sample_copy(tmp_path, ("topic_set_power = cmnd/radiator/POWER",
+                                                    "topic_set_power = domoticz/in"),
+                                         ("json_on = ON", f"json_on = {on}"),
+                                         ("json_off = OFF", f"json_off = {on.replace('On', 'Off')}")))
+    radiator = next(load for load in settings.equipments if load.name == "radiator")
+    assert not radiator.current_command().retain
+
+
+def test_a_copy_of_the_sample_sending_the_grid_alone_to_domoticz_is_taken(tmp_path: Path) -> None:
+    # (its send_grid and send_injection lines, written out, asked for both: idx_injection was then required)
+    settings = load_settings(sample_copy(tmp_path, ("idx_grid = 0", "idx_grid = 651")))
+    assert settings.field.domoticz.idx_grid == 651 and settings.field.domoticz.idx_injection == 0
+
+
+def test_a_copy_of_the_sample_with_the_seed_s_selector_warns_of_its_level_0(tmp_path: Path) -> None:
+    # (the sample's ecs_mode_levels line, written out, was taken for the user's choice: the warning was never said)
+    settings = load_settings(sample_copy(tmp_path, ("idx_ecs_mode = 0", "idx_ecs_mode = 42"),
+                                         ("topic_regul = regul", "topic_regul = regul\ntopic_ecsMode = domoticz/out")))
+    assert any("ecs_mode_levels: not set: the default" in w for w in settings.warnings), settings.warnings
 
 
 def test_all_problems_reported_together(tmp_path: Path) -> None:
