@@ -50,7 +50,7 @@ class VariableEquipment(Equipment):
         Option("min_power", float, 150.0, "watts below which the load is switched off (triac misfires); asked at "
                "it, the variator gets the whole percent under it, which may draw a few watts less", min=0),
         Option("min_percent", float, 4.0, "a command below this percent becomes 0 (a surplus under what it draws is "
-               "left to the loads after it)", min=0, max=100),
+               "left to the loads after it); what it draws must be under the load's max", min=0, max=100),
         Option("max_power", "float?", None, "maximum watts (default: the calibration curve's maximum; a larger "
                "figure is held at the curve's, with a warning)", min=1),
         Option("fit", str, "robust", "calibration fit method", choices=("robust", "poly")),
@@ -105,6 +105,13 @@ class VariableEquipment(Equipment):
         if self.min_power_w >= self._max_power_w:
             raise EquipmentBuildError("min_power", f"min_power ({self.min_power_w:g} W) must be below the "
                                                    f"load's max ({self._max_power_w:.0f} W)")
+        if self.least_on_w > self._max_power_w:
+            # (every command, the regulation's and the fallback's alike, was then "0": a heater never on, said OK)
+            key, why = (("min_percent", f"min_percent ({self.min_percent:g} %) draws {self.least_on_w:.0f} W")
+                        if self.least_on_w > max(self.min_power_w, self.curve.min_on_w) else
+                        ("max_power", f"its calibration conducts from {self.least_on_w:.0f} W"))
+            raise EquipmentBuildError(key, f"{why}, above the load's max ({self._max_power_w:.0f} W): it could never "
+                                           "be switched on")
         # (its floor as commanded, `least_on_w`: min_power said it, 150 W, of a curve on only from 717 W)
         log.info("%s: calibration %s (%s fit), %.0f..%.0f W", name, path, self.curve.method,
                  self.least_on_w, self._max_power_w)

@@ -89,6 +89,27 @@ def test_a_copy_of_the_sample_with_the_seed_s_selector_warns_of_its_level_0(tmp_
     assert any("ecs_mode_levels: not set: the default" in w for w in settings.warnings), settings.warnings
 
 
+@pytest.mark.parametrize(("lines", "said"), [
+    # (linear.csv: 20 W a percent; 50 % draws 1000 W)
+    ("min_percent = 50\nmax_power = 500", "[ecs] min_percent: min_percent (50 %) draws 1000 W, above the load's max "
+                                           "(500 W): it could never be switched on"),
+    ("max_power = 300", "[ecs] max_power: its calibration conducts from 400 W, above the load's max (300 W): it could "
+                        "never be switched on"),
+])
+def test_a_variable_load_that_could_never_be_on_is_refused(tmp_path: Path, lines: str, said: str) -> None:
+    # Every command, the regulation's and the fallback's (its night said forced "at 500 W ... 14 h"), was "0": the
+    # heater was never on, and --check said OK.
+    config = write_config(tmp_path, ("ecs",))
+    text = config.read_text().replace("min_percent = 4", lines)
+    if "300" in lines:
+        (tmp_path / "linear.csv").write_text("".join(f"{p};0\n" for p in range(20))
+                                             + "".join(f"{p};{20.0 * p}\n" for p in range(20, 101)))
+    config.write_text(text)
+    with pytest.raises(ConfigError) as refused:
+        load_settings(config)
+    assert said in str(refused.value), str(refused.value)
+
+
 def test_all_problems_reported_together(tmp_path: Path) -> None:
     path = tmp_path / "bad.ini"
     path.write_text("""
