@@ -49,6 +49,14 @@ def check_topics(reader: SectionReader, mqtt_raw: dict[str, Any], equipments: li
             reader.problems.append(ConfigProblem(load.name, "topic_read_power", f"{own_meter!r} is also [mqtt] "
                                                  f"{owner[own_meter]}: the load's own meter (what it alone draws) "
                                                  "needs its own topic"))
+        for role, topic in _load_topics(load):
+            if topic in owner and topic not in (load.options.get("topic_set_power"), own_meter):
+                # (a variator's answers, given or made from its command topic: PySEB's status read as junk answers
+                # every few seconds, the device's own never heard, its reboot's resend lost)
+                key = "topic_status" if role == f"[{load.name}] topic_status" else "topic_set_power"
+                reader.problems.append(ConfigProblem(load.name, key, f"{topic!r}, where the load reads its device's "
+                                                     f"answers, is also [mqtt] {owner[topic]}: each needs its own "
+                                                     "topic"))
 
 
 def check_shared_topics(reader: SectionReader, mqtt_raw: dict[str, Any], equipments: list[Equipment],
@@ -65,6 +73,11 @@ def check_shared_topics(reader: SectionReader, mqtt_raw: dict[str, Any], equipme
     if domoticz.topic_in and (domoticz.send or reads_out) and domoticz.topic_in in owner:
         reader.problems.append(ConfigProblem("domoticz", "topic_in", f"{domoticz.topic_in!r} is also "
                                              f"{owner[domoticz.topic_in]}: each needs its own topic"))
+    if domoticz.send and field.forecast.mqtt_topic and field.forecast.mqtt_topic == domoticz.topic_in:
+        # (PySEB's own grid sensors, after each decision, read back as forecasts: refused, a warning each)
+        reader.problems.append(ConfigProblem("forecast", "topic", f"{domoticz.topic_in!r} is also [domoticz] "
+                                             "topic_in, where PySEB sends its grid sensors: each needs its own "
+                                             "topic"))
     if out is not None:
         for topic, role in owner.items():
             if _under(topic, out):

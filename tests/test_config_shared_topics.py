@@ -29,8 +29,17 @@ MODE_SELECTOR = ("send_domoticz = True\n", "send_domoticz = True\nidx_ecs_mode =
      "[resille] topic_set_power: 'smeter/pzem/ECS' is also [ecs] topic_read_power"),
     ([("topic_set_power = domoticz/in", "topic_set_power = regul/vload/ECS/cmd")],
      "[resille] topic_set_power: 'regul/vload/ECS/cmd' is also [ecs] topic_set_power, a variator's commands"),
+    # (PySEB's status read as the variator's junk answers every few seconds, its own never heard: a reboot's resend
+    # lost; given, or made from the command topic)
+    ([("topic_set_power = regul/vload/ECS/cmd", "topic_set_power = regul/vload/ECS/cmd\ntopic_status = regul/status")],
+     "[ecs] topic_status: 'regul/status', where the load reads its device's answers, is also [mqtt] topic_status"),
+    ([("topic_set_power = regul/vload/ECS/cmd", "topic_set_power = regul/mode/cmd")],
+     "[ecs] topic_set_power: 'regul/mode', where the load reads its device's answers, is also [mqtt] topic_mode"),
+    ([("[ecs]", "[forecast]\ntopic = domoticz/in\n\n[ecs]")],
+     "[forecast] topic: 'domoticz/in' is also [domoticz] topic_in, where PySEB sends its grid sensors"),
 ], ids=["force on topic_out", "relay under topic_out", "status on topic_in", "relay on the variator's status",
-        "relay on the heater's meter", "relay on the variator's commands"])
+        "relay on the heater's meter", "relay on the variator's commands", "variator answers on the status",
+        "variator answers made on the mode", "forecast on topic_in"])
 def test_two_roles_on_one_topic_are_refused(tmp_path: Path, edits: list[tuple[str, str]], said: str) -> None:
     problems = problems_of(seed_config(tmp_path, *edits))
     assert any(said in problem for problem in problems), problems
