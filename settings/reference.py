@@ -184,7 +184,8 @@ def render() -> str:
         "topics start so (ESPEasy's older defaults). One topic for two roles is an error: two of `[mqtt]`'s, "
         "one of them and Domoticz's input or output (read with its subtopics, `topic_out/#`) while PySEB uses "
         "it, one of them and a topic a load reads (a variator's answers, given or made from its command topic), "
-        "a forecast on Domoticz's input while PySEB sends there, a load's command topic and what another load reads (a variator's status, a heater's own meter) or "
+        "a forecast on Domoticz's input while PySEB sends there, a load's command topic and what another load "
+        "reads (a variator's status, a heater's own meter) or "
         "another variator's commands, a load's command topic under Domoticz's output; relays commanded through "
         "Domoticz share its input, as they should.",
         "",
