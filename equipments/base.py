@@ -19,6 +19,9 @@ PowerListener = Callable[[float, float], None]  # listener(commanded_w, now), af
 
 # Who forced a load (`Equipment.forced_by`): a rule only ever undoes its own force.
 FORCED_BY_USER = "user"  # a regul/mode command
+# The most watts a load's option may say: far over a house's supply (a three-phase 63 A one is 43 kW), and a bound:
+# 1e308 W passed, and a force was logged with a 300-digit wattage.
+MAX_LOAD_W = 100_000.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from equipments.base import BASE_OPTIONS, FORCED_BY_USER, BuildContext, Command, Equipment, EquipmentBuildError
+from equipments.base import (
+    BASE_OPTIONS,
+    FORCED_BY_USER,
+    MAX_LOAD_W,
+    BuildContext,
+    Command,
+    Equipment,
+    EquipmentBuildError,
+)
 from settings.options import REQUIRED, Option
 from values.payloads import same_payload
 
@@ -40,7 +48,7 @@ RELAY_OPTIONS: tuple[Option, ...] = BASE_OPTIONS + (
            "decision, before it switches on (filters a house appliance's short pauses)", min=0, max=3600),
     Option("hysteresis", float, 100.0, "closed_loop: once on, the load stays on until what is left for it, "
            "with no export at all, falls this many watts short of it, as long as variable loads give that back "
-           "(never by importing)", min=0),
+           "(never by importing)", min=0, max=MAX_LOAD_W),
 )
 
 
@@ -114,7 +122,7 @@ class ConstantEquipment(RelayEquipment):
     KIND = "constant"
     OPTIONS = RELAY_OPTIONS + (
         Option("max_power", float, REQUIRED, "watts the load draws when on (under 50: warned, as kilowatts written "
-               "for watts)", min=1),
+               "for watts)", min=1, max=MAX_LOAD_W),
     )
 
     def __init__(self, name: str, options: dict[str, Any], context: BuildContext) -> None:

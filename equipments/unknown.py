@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from equipments.base import FORCED_BY_USER, BuildContext, Command
+from equipments.base import FORCED_BY_USER, MAX_LOAD_W, BuildContext, Command
 from equipments.constant import RELAY_OPTIONS, RelayEquipment
 from equipments.idle_backoff import IDLE_RETRY_MAX_S, IDLE_RETRY_S, IdleBackoff
 from equipments.unknown_measure import OFF_STEP_MAX_S, STEADY_W, HouseMeasure
@@ -21,7 +21,7 @@ class UnknownEquipment(RelayEquipment):
     OPTIONS = RELAY_OPTIONS + (
         Option("max_power", "float?", None,
                "upper bound of its watts, for forced mode and sanity (default 3680 W: a 16 A plug; under 50: "
-               "warned, as kilowatts written for watts)", min=1),
+               "warned, as kilowatts written for watts)", min=1, max=MAX_LOAD_W),
     )
     DEFAULT_MAX_W = 3680.0
     IDLE_W = 10.0  # a measured change under this is noise: the appliance drew nothing

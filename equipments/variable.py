@@ -8,7 +8,15 @@ import math
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from equipments.base import BASE_OPTIONS, FORCED_BY_USER, BuildContext, Command, Equipment, EquipmentBuildError
+from equipments.base import (
+    BASE_OPTIONS,
+    FORCED_BY_USER,
+    MAX_LOAD_W,
+    BuildContext,
+    Command,
+    Equipment,
+    EquipmentBuildError,
+)
 from equipments.boot_resends import BOOT_RESEND_WINDOW_S, BOOT_RESENDS_AT_ONCE, BootResendPace
 from equipments.variable_curve import calibration_path, load_calibration
 from settings.options import Option
@@ -48,11 +56,12 @@ class VariableEquipment(Equipment):
                "percent;watts CSV (default calibration/power_calibration_<name>.csv, then "
                "./power_calibration_<name>.csv)"),
         Option("min_power", float, 150.0, "watts below which the load is switched off (triac misfires); asked at "
-               "it, the variator gets the whole percent under it, which may draw a few watts less", min=0),
+               "it, the variator gets the whole percent under it, which may draw a few watts less", min=0,
+               max=MAX_LOAD_W),
         Option("min_percent", float, 4.0, "a command below this percent becomes 0 (a surplus under what it draws is "
                "left to the loads after it); what it draws must be under the load's max", min=0, max=100),
         Option("max_power", "float?", None, "maximum watts (default: the calibration curve's maximum; a larger "
-               "figure is held at the curve's, with a warning)", min=1),
+               "figure is held at the curve's, with a warning)", min=1, max=MAX_LOAD_W),
         Option("fit", str, "robust", "calibration fit method", choices=("robust", "poly")),
         Option("degree", int, 5, "degree of the polynomial when fit = poly", min=1, max=10),
         Option("topic_read_power", "text?", None, "the load's own meter topic, if it has one (not [mqtt]'s: "
@@ -110,8 +119,10 @@ class VariableEquipment(Equipment):
             key, why = (("min_percent", f"min_percent ({self.min_percent:g} %) draws {self.least_on_w:.0f} W")
                         if self.least_on_w > max(self.min_power_w, self.curve.min_on_w) else
                         ("max_power", f"its calibration conducts from {self.least_on_w:.0f} W"))
+            kilowatts = (f" (max_power is in watts: a {configured_max:g} kW load is max_power = "
+                         f"{configured_max * 1000:.0f})" if configured_max and configured_max < 50 else "")
             raise EquipmentBuildError(key, f"{why}, above the load's max ({self._max_power_w:.0f} W): it could never "
-                                           "be switched on")
+                                           f"be switched on{kilowatts}")
         # (its floor as commanded, `least_on_w`: min_power said it, 150 W, of a curve on only from 717 W)
         log.info("%s: calibration %s (%s fit), %.0f..%.0f W", name, path, self.curve.method,
                  self.least_on_w, self._max_power_w)

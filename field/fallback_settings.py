@@ -22,15 +22,18 @@ DEFAULT_TWO_DAYS_WH = 11000.0
 # Day of year each season starts (northern hemisphere: 21 March, 21 June, 22 September, 21 December).
 DEFAULT_SEASON_STARTS = {"spring": 80, "summer": 172, "fall": 265, "winter": 355}
 
+# The most Wh an energy option may say: a 3 kW heater on for two days is 144 kWh. A bound: 1e307 Wh passed, and the
+# check's own notes raised OverflowError (a traceback, the daemon not started).
+MAX_ENERGY_WH = 1_000_000.0
 # Read by the loader as part of [evaluate] (the seed's keys live there); the dict is passed back in.
 FALLBACK_EVALUATE_OPTIONS: tuple[Option, ...] = (
     Option("check_at", int, 1, "local hour (0-23; 24 = 0) of the daily low-energy check", min=0, max=24),
     Option("init_at", int, 6, "local hour (0-23) at which full tanks are cleared (midnight too)", min=0,
            max=24),
     Option("low_ecs_energy_today", "float?", None, "seed key: today's Wh threshold for every season (not set: "
-           f"{DEFAULT_TODAY_WH:.0f}, the seed's sample)", min=0),
+           f"{DEFAULT_TODAY_WH:.0f}, the seed's sample)", min=0, max=MAX_ENERGY_WH),
     Option("low_ecs_energy_two_days", "float?", None, "seed key: two-day Wh threshold for every season (not set: "
-           f"{DEFAULT_TWO_DAYS_WH:.0f}, the seed's sample)", min=0),
+           f"{DEFAULT_TWO_DAYS_WH:.0f}, the seed's sample)", min=0, max=MAX_ENERGY_WH),
     Option("good_forecast", "float?", None, "Coturex's key, read as [fallback] clear_sky_clouds_percent (its "
            "new name)", min=0, max=101),
 )
@@ -48,19 +51,19 @@ FALLBACK_OPTIONS: tuple[Option, ...] = (
     Option("clear_sky_clouds_percent", float, 20.0, "seed rule: a forecast cloud cover (%) below this is a "
            "sunny day", min=0, max=101),
     Option("cloudy_min_today_wh", float, 3000.0, "seed rule: enough over two days but a cloudy forecast: today "
-           "is topped up to this many Wh", min=0),
+           "is topped up to this many Wh", min=0, max=MAX_ENERGY_WH),
     *(Option(f"low_nrj_today_{s}", "float?", None, f"{s}: Wh the heater must get a day (not set: [evaluate] "
-             "low_ecs_energy_today's)", min=0)
+             "low_ecs_energy_today's)", min=0, max=MAX_ENERGY_WH)
       for s in SEASONS),
     *(Option(f"low_nrj_two_days_{s}", "float?", None, f"{s}: Wh the heater must get over two days (not set: "
-             "[evaluate] low_ecs_energy_two_days's)", min=0)
+             "[evaluate] low_ecs_energy_two_days's)", min=0, max=MAX_ENERGY_WH)
       for s in SEASONS),
     Option("min_energy_wh", float, 0.0, "deadline rule: Wh the heater must get by `deadline` (0 = off); less than "
-           "100 Wh missing is never forced", min=0),
+           "100 Wh missing is never forced", min=0, max=MAX_ENERGY_WH),
     Option("deadline", str, "07:00", "deadline rule: local time (HH:MM) the energy is due by"),
     Option("offpeak", "text?", None, "deadline rule: local span (HH:MM-HH:MM) forcing may use; empty = any"),
     Option("start_margin_s", float, 900.0, "deadline rule: start this many seconds before the latest start",
-           min=0),
+           min=0, max=86400),
     Option("deadline_pv_share", float, 0.0, "deadline rule: share (0-1) of the deadline day's forecast PV Wh "
            "counted as coming before the deadline (0 = off)", min=0, max=1),
 )

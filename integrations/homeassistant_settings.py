@@ -12,6 +12,7 @@ from integrations.homeassistant import DEFAULT_PREFIX, LoadInfo, id_clashes
 from integrations.homeassistant_ids import DEFAULT_DEVICE_NAME, DEFAULT_NODE_ID, default_device_name, slug
 from settings.options import Option, SectionReader
 from settings.problems import ConfigProblem
+from settings.topics import TopicRole, topic_problem
 
 HOMEASSISTANT_OPTIONS: tuple[Option, ...] = (
     Option("discovery", bool, False, "announce PySEB to Home Assistant (MQTT discovery)"),
@@ -39,9 +40,12 @@ def read_homeassistant_settings(cp: configparser.ConfigParser, reader: SectionRe
     """[homeassistant] read with `reader` (problems collected there), checked against the loads."""
     raw = reader.read(cp, "homeassistant", HOMEASSISTANT_OPTIONS)
     prefix = (raw["prefix"] or DEFAULT_PREFIX).strip("/")
-    if any(char in prefix for char in "#+") or not prefix:
-        reader.problems.append(ConfigProblem("homeassistant", "prefix", f"{raw['prefix']!r} is not a topic "
-                                             "prefix (no '#' or '+', not empty)"))
+    # (PySEB publishes its entities' configs under it: a `$SYS` one was taken, and the broker dropped every config,
+    # "19 entities announced" in the log, none in Home Assistant)
+    problem = topic_problem(prefix, TopicRole.PUBLISH, own=True)
+    if problem is not None:
+        reader.problems.append(ConfigProblem("homeassistant", "prefix", problem if prefix else
+                                             f"{raw['prefix']!r} is not a topic prefix (not empty, not only /)"))
     node_text = raw["node_id"] or client_id or DEFAULT_NODE_ID
     node_id = slug(node_text)
     name = (raw["name"] or "").strip() or default_device_name(node_id, node_text)

@@ -35,6 +35,7 @@ from settings.load_checks import (
     warn_example_curve,
     warn_hebert_key,
     warn_kilowatts,
+    warn_max_meter_power,
     warn_meters_pace,
 )
 from settings.options import SectionReader, resolved
@@ -139,6 +140,8 @@ def load_settings(path: str | Path, *, daemon_files: bool = True) -> Settings:
         warn_kilowatts(reader, load)
     warn_closed_loop_keys(reader, cp, evaluate_raw.get("algorithm"), equipments)
     warn_hebert_key(reader, cp, evaluate_raw.get("algorithm"))
+    if evaluate_raw.get("max_meter_power") is not None:
+        warn_max_meter_power(reader, evaluate_raw["max_meter_power"], equipments)
     warn_meters_pace(reader, evaluate_raw.get("algorithm"), evaluate_raw.get("period"),
                      evaluate_raw.get("meter_timeout"), evaluate_raw.get("demo_speed"))
     field = read_field_settings(cp, reader, evaluate_raw, equipments, mqtt_raw.get("client_id") or PYSEB_NAME)

@@ -116,6 +116,17 @@ def warn_hebert_key(reader: SectionReader, cp: configparser.ConfigParser, algori
 METER_PACE_S = 2.0
 
 
+def warn_max_meter_power(reader: SectionReader, max_meter_w: float, equipments: Sequence[Equipment]) -> None:
+    """A max_meter_power under the loads' watts together: with them all on (a force, a sunny noon) the house meter
+    reads more, each reading refused as a glitch, and the meter taken for silent, every unforced load to 0 W."""
+    loads_w = sum(load.max_power_w for load in equipments)
+    if max_meter_w < loads_w:
+        reader.warnings.append(ConfigProblem("evaluate", "max_meter_power", f"{max_meter_w:g} W is under the loads' "
+                                             f"{loads_w:.0f} W together: the house meter reads more with them all "
+                                             "on, and such readings are refused as glitches (every load to 0 W); "
+                                             "it must also be over what the panels produce"))
+
+
 def warn_meters_pace(reader: SectionReader, algorithm: str | None, period_s: float | None,
                      meter_timeout_s: float | None, demo_speed: float | None = None) -> None:
     """Settings at odds with meters reading every METER_PACE_S. A `meter_timeout` not over it takes each meter for

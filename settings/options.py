@@ -26,6 +26,11 @@ from values.numbers import UNDERSCORE_ADVICE, text_float, text_int
 REQUIRED: Any = object()  # sentinel default: the key must be given
 
 
+def bound_text(bound: float) -> str:
+    """An option's bound as a user writes it: 1000000, not %g's 1e+06."""
+    return str(int(bound)) if bound == int(bound) else f"{bound:g}"
+
+
 @dataclass(frozen=True, slots=True, repr=False)
 class ByAlgorithm:
     """A default that depends on `[evaluate] algorithm`: the config resolves it once the algorithm is read."""
@@ -162,9 +167,9 @@ class Option:
             if value is None:
                 raise ValueError(f"must be one of {', '.join(self.choices)}, got {raw.strip()!r}")
         if self.min is not None and value < self.min:
-            raise ValueError(f"must be >= {self.min:g}, got {value}")
+            raise ValueError(f"must be >= {bound_text(self.min)}, got {value}")
         if self.max is not None and value > self.max:
-            raise ValueError(f"must be <= {self.max:g}, got {value}")
+            raise ValueError(f"must be <= {bound_text(self.max)}, got {value}")
         return value
 
 

@@ -21,7 +21,7 @@ from integrations.domoticz_settings import DOMOTICZ_IGNORED, DOMOTICZ_OPTIONS, M
 from integrations.homeassistant_settings import HOMEASSISTANT_OPTIONS
 from settings.config import EVALUATE_IGNORED
 from settings.load_building import EXTENSION_SECTIONS
-from settings.options import REQUIRED, Option, shown_default
+from settings.options import REQUIRED, Option, bound_text, shown_default
 from settings.sections import (
     EVALUATE_OPTIONS,
     IGNORED_SECTIONS,
@@ -124,11 +124,11 @@ def _values(opt: Option) -> str:
     if opt.choices:
         return ", ".join(f"`{choice}`" for choice in opt.choices)
     if opt.min is not None and opt.max is not None:
-        return f"{opt.min:g} to {opt.max:g}"
+        return f"{bound_text(opt.min)} to {bound_text(opt.max)}"
     if opt.min is not None:
-        return f">= {opt.min:g}"
+        return f">= {bound_text(opt.min)}"
     if opt.max is not None:
-        return f"<= {opt.max:g}"
+        return f"<= {bound_text(opt.max)}"
     return ""
 
 

@@ -90,7 +90,8 @@ EVALUATE_OPTIONS: tuple[Option, ...] = (
            "100 W, else at most every this many seconds (the variator's fine moves, the meters)", min=1,
            max=3600),
     Option("timezone", "text?", None, "IANA time zone for the midnight reset (empty: the system's)"),
-    Option("max_meter_power", float, 30000.0, "a meter reading above this many watts is rejected", min=1),
+    Option("max_meter_power", float, 30000.0, "a meter reading above this many watts is rejected (a glitch); "
+           "over what the house and the panels may read, the loads all on", min=100),
 )
 
 STATUS_OPTIONS: tuple[Option, ...] = (

@@ -14,7 +14,7 @@ from equipments.constant import CLOSED_LOOP_RELAY_KEYS, RELAY_OPTIONS
 from settings.config import load_settings
 from settings.problems import ConfigError
 from settings.sections import CLOSED_LOOP_EVALUATE_KEYS, EVALUATE_OPTIONS
-from tests.configs import write_config
+from tests.configs import config_error, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,10 +77,10 @@ def test_a_sweep_cut_at_the_bottom_is_warned_and_its_floor_logged(tmp_path: Path
     assert not [w for w in load_settings(path).warnings if "[ecs] fit" in w]
 
 
-@pytest.mark.parametrize(("load", "given"), [("radiator", "2.3"), ("plug", "1.5"), ("ecs", "2")])
+@pytest.mark.parametrize(("load", "given"), [("radiator", "2.3"), ("plug", "1.5")])
 def test_a_max_power_written_in_kilowatts_is_warned(tmp_path: Path, load: str, given: str) -> None:
     # max_power = 2.3 for a 2.3 kW heater: a relay believed at 2.3 W came on at any surplus and imported 2.3 kW; a
-    # variator was held at 2 W, nothing diverted; --check said OK. (A variator's min_power above it is an error.)
+    # variator was held at 2 W, nothing diverted; --check said OK. (A variator's is an error: it could never be on.)
     path = write_config(tmp_path, loads=("ecs", "radiator", "plug"))
     path.write_text(path.read_text().replace(f"[{load}]\nmax_power = 1000\n", f"[{load}]\n")
                     .replace("min_power = 150\n", "min_power = 1\n"))
@@ -88,6 +88,13 @@ def test_a_max_power_written_in_kilowatts_is_warned(tmp_path: Path, load: str, g
     warned = [w for w in settings.warnings if f"[{load}] max_power" in w]
     assert len(warned) == 1 and f"{given} W is very little: max_power is in watts" in warned[0]
     assert f"{float(given) * 1000:.0f}" in warned[0]
+
+
+def test_a_variator_s_max_power_written_in_kilowatts_is_refused_saying_so(tmp_path: Path) -> None:
+    path = write_config(tmp_path, loads=("ecs",))
+    path.write_text(path.read_text().replace("min_power = 150\n", "min_power = 1\nmax_power = 2\n"))
+    assert "[ecs] max_power: its calibration conducts from 100 W, above the load's max (2 W): it could never be " \
+           "switched on (max_power is in watts: a 2 kW load is max_power = 2000)" in config_error(path)
 
 
 def test_a_small_load_of_some_watts_is_not_warned(tmp_path: Path) -> None:

@@ -140,6 +140,48 @@ def test_a_huge_max_day_mb_is_one_problem_not_a_traceback(tmp_path: Path, value:
     assert f"[record] max_day_mb: must be <= 10000, got {float(value)}" in problems_of(path)
 
 
+@pytest.mark.parametrize(("lines", "said"), [
+    # (1e307 Wh passed, and the check's own notes raised OverflowError: a traceback, the daemon not started)
+    ("\n[fallback]\nmin_energy_wh = 1e307\n", "[fallback] min_energy_wh: must be <= 1000000, got 1e+307"),
+    ("\n[fallback]\nlow_nrj_today_winter = 1e308\n", "[fallback] low_nrj_today_winter: must be <= 1000000"),
+    ("\n[fallback]\nstart_margin_s = 1e9\n", "[fallback] start_margin_s: must be <= 86400"),
+    ("max_power = 1000", "[radiator] max_power: must be <= 100000"),
+    ("max_meter_power = 50", "[evaluate] max_meter_power: must be >= 100"),
+])
+def test_a_number_past_any_house_s_is_one_problem_not_a_traceback(tmp_path: Path, lines: str, said: str) -> None:
+    path = write_config(tmp_path, extra=lines if lines.startswith("\n") else "")
+    text = path.read_text()
+    if lines.startswith("max_power"):
+        path.write_text(text.replace(lines, "max_power = 1e308"))
+    elif lines.startswith("max_meter"):
+        path.write_text(text.replace("status_interval = 1\n", f"status_interval = 1\n{lines}\n"))
+    assert said in problems_of(path), problems_of(path)
+
+
+def test_a_max_meter_power_under_the_loads_together_is_warned(tmp_path: Path) -> None:
+    # (their readings refused as glitches once all are on: every load to 0 W, again and again)
+    path = write_config(tmp_path, ("ecs", "radiator"))
+    path.write_text(path.read_text().replace("status_interval = 1\n", "status_interval = 1\nmax_meter_power = 2500\n"))
+    settings = load_settings(path)
+    assert [w.split(": ", 1)[1] for w in settings.warnings if "max_meter_power" in w] == [
+        "[evaluate] max_meter_power: 2500 W is under the loads' 3000 W together: the house meter reads more with them "
+        "all on, and such readings are refused as glitches (every load to 0 W); it must also be over what the panels "
+        "produce"]
+    assert not [w for w in load_settings(write_config(tmp_path, ("ecs", "radiator"))).warnings if "max_meter" in w]
+
+
+@pytest.mark.parametrize(("prefix", "said"), [
+    # (taken: "19 entities announced under $SYS/" in the log, none in Home Assistant: the broker drops them)
+    ("$SYS", "[homeassistant] prefix: '$SYS' starts with $: such topics are the broker's own"),
+    ("ha/#", "[homeassistant] prefix: 'ha/#' has a wildcard (+ or #)"),
+    ("/", "[homeassistant] prefix: '/' is not a topic prefix (not empty, not only /)"),
+])
+def test_a_discovery_prefix_no_config_can_be_published_under_is_refused(tmp_path: Path, prefix: str,
+                                                                       said: str) -> None:
+    path = write_config(tmp_path, extra=f"\n[homeassistant]\ndiscovery = true\nprefix = {prefix}\n")
+    assert said in problems_of(path), problems_of(path)
+
+
 LONG_NAME = "x" * 300  # longer than a file name may be (255 bytes)
 
 
