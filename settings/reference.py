@@ -187,7 +187,8 @@ def render() -> str:
         "a forecast on Domoticz's input while PySEB sends there, a load's command topic and what another load "
         "reads (a variator's status, a heater's own meter) or "
         "another variator's commands, a load's command topic under Domoticz's output; relays commanded through "
-        "Domoticz share its input, as they should.",
+        "Domoticz share its input, as they should. Two relay loads on one topic with the same `json_on` are one "
+        "device counted twice: warned.",
         "",
         "Types: `text, optional`, `number, optional` and `true/false, optional` take an empty value (or the "
         "seed's `None`) for \"not set\"; any other key written empty (`key =`) is an error: delete the line for "

@@ -11,6 +11,7 @@ from field.config import FieldSettings, reads_domoticz_output
 from settings.options import SectionReader
 from settings.problems import ConfigProblem
 from settings.topics import TopicRole, topic_problem, topic_warning
+from values.payloads import same_payload
 
 _MQTT_TOPIC_KEYS = ("topic_cons", "topic_prod", "topic_mode", "topic_status", "topic_availability", "topic_report")
 
@@ -99,6 +100,26 @@ def check_shared_topics(reader: SectionReader, mqtt_raw: dict[str, Any], equipme
             reader.problems.append(ConfigProblem(load.name, "topic_set_power", f"{topic!r} is under [domoticz] "
                                                  f"topic_out ({out}/#), read as Domoticz's output: its commands "
                                                  "would be read back as junk at every switch"))
+    _warn_one_relay_for_two_loads(reader, equipments, domoticz.topic_in)
+
+
+def _warn_one_relay_for_two_loads(reader: SectionReader, equipments: list[Equipment], domoticz_in: str) -> None:
+    """Two relay loads with one command topic and the same on payload: one device (a copied section), its watts
+    counted twice, each load switching the other. Warned, as two loads on one Domoticz device are (field.config, for
+    Domoticz's input, whose orders the idx tells apart): a config that ran stays running."""
+    seen: dict[str, list[Equipment]] = {}
+    for load in equipments:
+        on = load.options.get("json_on")
+        topic = load.options.get("topic_set_power")
+        if load.KIND == "variable" or not isinstance(on, str) or not isinstance(topic, str) or topic == domoticz_in:
+            continue
+        twin = next((other for other in seen.get(topic, []) if same_payload(on, str(other.options["json_on"]))),
+                    None)
+        if twin is not None:
+            reader.warnings.append(ConfigProblem(load.name, "topic_set_power", f"{topic!r} with json_on {on!r} is "
+                                                 f"also [{twin.name}]'s: one device for two loads (its watts counted "
+                                                 "twice, switching one switches both)"))
+        seen.setdefault(topic, []).append(load)
 
 
 def _under(topic: str, root: str) -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from settings.config import load_settings
-from tests.configs import problems_of, seed_config
+from tests.configs import problems_of, seed_config, write_config
 
 MODE_SELECTOR = ("send_domoticz = True\n", "send_domoticz = True\nidx_ecs_mode = 412\n")
 
@@ -43,6 +43,18 @@ MODE_SELECTOR = ("send_domoticz = True\n", "send_domoticz = True\nidx_ecs_mode =
 def test_two_roles_on_one_topic_are_refused(tmp_path: Path, edits: list[tuple[str, str]], said: str) -> None:
     problems = problems_of(seed_config(tmp_path, *edits))
     assert any(said in problem for problem in problems), problems
+
+
+def test_two_loads_on_one_relay_are_warned(tmp_path: Path) -> None:
+    # (a copied section: one 1000 W relay counted as 2000 W, each load switching the other, and --check said OK)
+    path = write_config(tmp_path, ("radiator", "small"))
+    path.write_text(path.read_text().replace("topic_set_power = regul/cload/small",
+                                             "topic_set_power = cmnd/radiator/POWER\njson_on = on\njson_off = off"))
+    warned = [w.split(": ", 1)[1] for w in load_settings(path).warnings if "one device" in w]
+    assert warned == ["[small] topic_set_power: 'cmnd/radiator/POWER' with json_on 'on' is also [radiator]'s: one "
+                      "device for two loads (its watts counted twice, switching one switches both)"]
+    path.write_text(path.read_text().replace("json_on = on\njson_off = off", "json_on = ON2\njson_off = OFF2"))
+    assert not [w for w in load_settings(path).warnings if "one device" in w]  # (another order on one topic)
 
 
 def test_the_seed_s_relays_share_domoticz_s_input(tmp_path: Path) -> None:
