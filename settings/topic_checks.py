@@ -29,7 +29,7 @@ def check_topics(reader: SectionReader, mqtt_raw: dict[str, Any], equipments: li
             reader.problems.append(ConfigProblem("mqtt", key, f"{topic!r} is also [mqtt] {owner[topic]}: "
                                                  "each needs its own topic"))
         else:
-            owner[topic] = key
+            owner[topic] = _written(reader, key)
     if forecast_topic and forecast_topic in owner:
         reader.problems.append(ConfigProblem("forecast", "topic", f"{forecast_topic!r} is also [mqtt] "
                                              f"{owner[forecast_topic]}: each needs its own topic"))
@@ -67,7 +67,8 @@ def check_shared_topics(reader: SectionReader, mqtt_raw: dict[str, Any], equipme
     status, a heater's meter) or another variator's commands. Each went unsaid: PySEB's status written into Domoticz's
     input, a relay's own orders read back from Domoticz's output as junk at every switch, a relay's ON read as the
     heater's meter."""
-    owner = {mqtt_raw[key]: f"[mqtt] {key}" for key in reversed(_MQTT_TOPIC_KEYS) if mqtt_raw.get(key)}
+    owner = {mqtt_raw[key]: f"[mqtt] {_written(reader, key)}" for key in reversed(_MQTT_TOPIC_KEYS)
+             if mqtt_raw.get(key)}
     domoticz = field.domoticz
     reads_out = reads_domoticz_output(domoticz, equipments)
     out = domoticz.topic_out.rstrip("/") if reads_out and domoticz.topic_out else None
@@ -120,6 +121,12 @@ def _warn_one_relay_for_two_loads(reader: SectionReader, equipments: list[Equipm
                                                  f"also [{twin.name}]'s: one device for two loads (its watts counted "
                                                  "twice, switching one switches both)"))
         seen.setdefault(topic, []).append(load)
+
+
+def _written(reader: SectionReader, key: str) -> str:
+    """[mqtt] `key` as the file names it (the seed's topic_force for topic_mode): a message naming the other key of a
+    pair by PySEB's name sent a user looking for a line the file does not have."""
+    return reader.given_as.get(("mqtt", key), ("mqtt", key))[1]
 
 
 def _under(topic: str, root: str) -> bool:

@@ -17,7 +17,7 @@ MODE_SELECTOR = ("send_domoticz = True\n", "send_domoticz = True\nidx_ecs_mode =
 
 @pytest.mark.parametrize(("edits", "said"), [
     ([("topic_force= None", "topic_force= domoticz/out"), MODE_SELECTOR],
-     "[domoticz] topic_out: [mqtt] topic_mode ('domoticz/out') is under it, read as Domoticz's output "
+     "[domoticz] topic_out: [mqtt] topic_force ('domoticz/out') is under it, read as Domoticz's output "
      "(domoticz/out/#)"),
     ([("topic_set_power = domoticz/in", "topic_set_power = domoticz/out/Resille_Couloir"), MODE_SELECTOR],
      "[resille] topic_set_power: 'domoticz/out/Resille_Couloir' is under [domoticz] topic_out (domoticz/out/#)"),
@@ -43,6 +43,15 @@ MODE_SELECTOR = ("send_domoticz = True\n", "send_domoticz = True\nidx_ecs_mode =
 def test_two_roles_on_one_topic_are_refused(tmp_path: Path, edits: list[tuple[str, str]], said: str) -> None:
     problems = problems_of(seed_config(tmp_path, *edits))
     assert any(said in problem for problem in problems), problems
+
+
+def test_the_other_key_of_a_pair_is_named_as_the_file_names_it(tmp_path: Path) -> None:
+    # "[mqtt] topic_status: 'regul/status' is also [mqtt] topic_mode": the file has the seed's topic_force, no topic_mode
+    problems = problems_of(seed_config(tmp_path, ("topic_force= None", "topic_force= regul/status")))
+    assert any("'regul/status' is also [mqtt] topic_force: each needs its own topic" in p for p in problems), problems
+    problems = problems_of(seed_config(tmp_path, ("topic_force= None", "topic_force= cmnd/x"),
+                                       ("topic_set_power = domoticz/in", "topic_set_power = cmnd/x")))
+    assert any("'cmnd/x' is also [mqtt] topic_force" in p for p in problems), problems
 
 
 def test_two_loads_on_one_relay_are_warned(tmp_path: Path) -> None:
