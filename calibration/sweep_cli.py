@@ -171,7 +171,7 @@ def _command_again(args: argparse.Namespace, resume: bool) -> str:
     words = [python_command(), "-m", "calibration", "sweep", *(["-c", args.config] if args.config else []),
              "--equipment", args.equipment]
     for flag, value in (("--output", args.output), ("--log", args.log)):
-        if value is not None:
+        if value:  # (an empty one is the default: given as such, the empty word was dropped, and --output took --log)
             words += [flag, value]
     for flag, value, default in (("--start", args.start, d.start_percent), ("--stop", args.stop, d.stop_percent),
                                  ("--step", args.step, d.step_percent),

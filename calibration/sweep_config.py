@@ -131,12 +131,13 @@ def load_sweep_target(path: str | os.PathLike[str], name: str, house_meter: bool
     problems: list[str] = []
     if not parser.has_section("mqtt"):
         problems.append(f"{source}: no [mqtt] section (the broker to use)")
+    if parser.has_section(name) and name in OWN_SECTIONS:
+        # (`--equipment mqtt` said "[mqtt] topic_set_power is missing: the variator's command topic")
+        problems.append(f"{source}: [{name}] is PySEB's own section, not a load: give --equipment a load's name "
+                        f"(loads in this file: {', '.join(_loads_named(parser)) or 'none'})")
+        raise SweepConfigError("\n".join(problems))
     if not parser.has_section(name):
-        # The loads [equipments] lists (section names keep their case there); without it, the sections that are
-        # not PySEB's own (a spare one the seed kept is listed then, as the daemon would not know either).
-        known = ([s for s in parser.sections() if s.lower() in parser["equipments"]]
-                 if parser.has_section("equipments")
-                 else [s for s in parser.sections() if s not in OWN_SECTIONS and s != "equipment"])
+        known = _loads_named(parser)
         near = [s for s in known if s.lower() == name.lower()]
         hint = f"; section names differ in case: --equipment {near[0]}" if near else ""
         if parser.has_section("equipment") and not parser.has_section("equipments"):  # (as the daemon's check says)
@@ -231,6 +232,14 @@ def _status_shaped(topic: str, topic_regul: str) -> str | None:
     return (f"topic_set_power {topic!r} is the shape of a variator's STATUS topic (<topic_regul>/vload/<id>): the "
             f"variator firmware takes its percents on <topic>/<name>/cmd only (Coturex's older equipment.py added /cmd "
             f"itself): write topic_set_power = {topic}/cmd")
+
+
+def _loads_named(parser: configparser.ConfigParser) -> list[str]:
+    """The loads [equipments] lists (section names keep their case there); without it, the sections that are not
+    PySEB's own (a spare one the seed kept is listed then, as the daemon would not know either)."""
+    if parser.has_section("equipments"):
+        return [s for s in parser.sections() if s.lower() in parser["equipments"]]
+    return [s for s in parser.sections() if s not in OWN_SECTIONS and s != "equipment"]
 
 
 def _not_a_variator(parser: configparser.ConfigParser, name: str) -> str | None:

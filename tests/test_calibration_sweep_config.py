@@ -95,7 +95,7 @@ def test_max_meter_power_is_the_daemons(tmp_path: Path) -> None:
     config.write_text(config.read_text() + "[evaluate]\nmax_meter_power = 9000 ; watts\n")
     assert load_sweep_target(config, "ecs").max_meter_power_w == 9000.0
     config.write_text(config.read_text().replace("= 9000", "= 0"))
-    with pytest.raises(SweepConfigError, match=r"\[evaluate\] max_meter_power: must be >= 1, got 0"):
+    with pytest.raises(SweepConfigError, match=r"\[evaluate\] max_meter_power: must be >= 100, got 0"):
         load_sweep_target(config, "ecs")
 
 
@@ -222,6 +222,17 @@ def test_a_missing_section_names_the_loads_not_the_other_sections(tmp_path: Path
         load_sweep_target(config, "ECS")
     said = str(refused.value)
     assert "no section [ECS] (loads in this file: ecs; section names differ in case: --equipment ecs)" in said
+
+
+@pytest.mark.parametrize("section", ["mqtt", "evaluate"])
+def test_pysebs_own_section_given_as_the_load_is_said_so(tmp_path: Path, section: str) -> None:
+    # `--equipment mqtt` said "[mqtt] topic_set_power is missing: the variator's command topic"
+    config = tmp_path / "config.ini"
+    config.write_text(f"[mqtt]\nport = 9\n\n[evaluate]\nperiod = 1\n\n[equipments]\necs = water_heater\n\n{LOAD}\n")
+    with pytest.raises(SweepConfigError) as refused:
+        load_sweep_target(config, section)
+    assert str(refused.value) == (f"{config}: [{section}] is PySEB's own section, not a load: give --equipment a "
+                                  "load's name (loads in this file: ecs)")
 
 
 def test_coturexs_older_equipment_section_is_said_not_listed_as_a_load(tmp_path: Path) -> None:

@@ -170,6 +170,17 @@ def test_the_resume_hint_keeps_the_plan_as_given() -> None:
         "cal/my.csv", "--start", "85.0", "--step", "10.0", "--settle", "0.1234567", "--resume"]
 
 
+def test_the_resume_hint_leaves_an_empty_output_out() -> None:
+    # `--output ''` is the default file: given as such, its empty word was dropped by the join, and the hint said
+    # `--output --log x.log`, --output taking --log's name.
+    parser = argparse.ArgumentParser()
+    add_sweep_arguments(parser)
+    args = parser.parse_args(["-c", "c.ini", "--equipment", "ecs", "--output", "", "--log", "x.log"])
+    assert shlex.split(_command_again(args, resume=True)) == [
+        python_command(), "-m", "calibration", "sweep", "-c", "c.ini", "--equipment", "ecs", "--log", "x.log",
+        "--resume"]
+
+
 def test_the_hints_name_the_python_that_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # Run from the checkout's .venv (an install made by `make`), the system's python3 may lack the packages:
     # the command to copy names .venv/bin/python; from another virtualenv (`pip install .` into one), that Python by

@@ -46,7 +46,7 @@ def test_two_roles_on_one_topic_are_refused(tmp_path: Path, edits: list[tuple[st
 
 
 def test_the_other_key_of_a_pair_is_named_as_the_file_names_it(tmp_path: Path) -> None:
-    # "[mqtt] topic_status: 'regul/status' is also [mqtt] topic_mode": the file has the seed's topic_force, no topic_mode
+    # "[mqtt] topic_status: 'regul/status' is also [mqtt] topic_mode": the file has the seed's topic_force, no such key
     problems = problems_of(seed_config(tmp_path, ("topic_force= None", "topic_force= regul/status")))
     assert any("'regul/status' is also [mqtt] topic_force: each needs its own topic" in p for p in problems), problems
     problems = problems_of(seed_config(tmp_path, ("topic_force= None", "topic_force= cmnd/x"),
