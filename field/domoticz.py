@@ -14,7 +14,7 @@ from equipments.base import Equipment
 from field.domoticz_answers import ANSWER_WAIT_S, Asked, Switch, judge_update, past_burst
 from field.water_heater import HeaterControl
 from integrations.domoticz import DomoticzDevice, GridPublisher, Message, parse_domoticz_out, split_grid
-from integrations.domoticz_control import EcsMode, EcsModeSelector, ForceLink
+from integrations.domoticz_control import ECHO_SOON_S, EcsMode, EcsModeSelector, ForceLink
 from integrations.domoticz_echoes import ECHO_WAIT_S, EchoQueue
 from integrations.domoticz_settings import DomoticzSettings
 
@@ -268,13 +268,15 @@ class DomoticzBridge:
         level is sent again: the selector shows the mode in effect, whichever came first. Not when Domoticz echoes:
         the echo of PySEB's level, read after the user's choice, sets that level's mode again, and the two agree (sent
         again, each echo answered the one before, for ever). Nor when the level read is the last one PySEB sent (the
-        selector shows it), or one it sent back so in that time: that may be its echo, from a Domoticz that echoes
-        though `prevent_loop` says it does not (two modes chosen in Home Assistant within its echo delay flipped the
-        heater between them twice a second, for ever; now each is sent back once, and the echoes end on the last)."""
+        selector shows it), or one it sent in the last ECHO_SOON_S, or sent back so in that time: that may be its echo,
+        from a Domoticz that echoes though `prevent_loop` says it does not (two modes chosen in Home Assistant within
+        its echo delay flipped the heater between them twice a second, for ever; then, each sent back once, twice; now
+        the echoes end on the last at once), as the force switches' (ForceLink.crossed)."""
         if self.selector is None or not self.settings.prevent_loop:
             return
         recent = self._recent_levels(now)
-        if not recent or level == recent[-1][0] or any(sent == level and back for sent, _, back in recent):
+        if not recent or level == recent[-1][0] or any(
+                sent == level and (back or now - sent_at < ECHO_SOON_S) for sent, sent_at, back in recent):
             return
         log.info("water-heater mode selector idx %d: %s chosen in Domoticz %.1f s after PySEB sent it a level; the two "
                  "may have crossed: %s kept, and shown on the selector again", self.selector.idx, mode.value,
