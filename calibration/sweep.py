@@ -149,7 +149,8 @@ class Sweeper(VariatorSession):
             values, invalid, last_valid = self._step.measure(percent, step_started + settle_s, last_valid)
             # (the median: one glitch under max_meter_power, 5 kW among six readings of 1500 W, made the mean 2083 W)
             watts = statistics.median(values)
-            cut = step_cut_reason(percent, values, highest_w)  # (its readings drew, then fell: not kept)
+            # (its readings drew, then fell: not kept)
+            cut = step_cut_reason(percent, values, highest_w, None if previous is None else previous[1])
             if cut is not None:
                 raise SweepStopped(cut)
             cut = sweep_cut_reason(percent, watts, previous, highest_w)

@@ -53,20 +53,24 @@ def sweep_cut_reason(percent: float, watts: float, previous: tuple[float, float]
             f"{_pct(percent)} %: the load's thermostat has probably cut it (a hot tank); the step is not kept")
 
 
-def step_cut_reason(percent: float, readings: Sequence[float], highest_w: float) -> str | None:
+def step_cut_reason(percent: float, readings: Sequence[float], highest_w: float,
+                    previous_w: float | None = None) -> str | None:
     """Why the readings of the step just measured (at `percent`, in the order they came) look cut by the thermostat
-    during the step, or None: they end at the off level after drawing (the median of those up to the last one over it)
-    DROP_FROM_SHARE or more of the highest so far (the earlier steps' `highest_w`, or this step's own). Averaged, such a
-    step is neither the load on nor off (1484 W at 87 % for 2230 W), and it passed the step-to-step check: the sweep
-    stopped at the next step, with the mixed one kept, and a resume carried it into the CSV. (A thermostat stays open
-    for minutes: off readings that do not last to the step's end are a meter's dropout, not a cut.)"""
+    during the step, or None: they end at the off level after drawing (the median of those over it up to the last
+    one) DROP_FROM_SHARE or more of the highest so far (the earlier steps' `highest_w`, or this step's own), right
+    after a step (`previous_w`, None at the first) that drew that much too. Averaged, such a step is neither the load
+    on nor off (1484 W at 87 % for 2230 W), and it passed the step-to-step check: the sweep stopped at the next step,
+    with the mixed one kept, and a resume carried it into the CSV. (A thermostat stays open for minutes: off readings
+    that do not last to the step's end are a meter's dropout, not a cut. A step at the curve's foot, after one of a
+    few watts, is no cut: one glitch reading there, 900 W among readings of 3 W, stopped the sweep.)"""
     if percent <= OFF_ZONE_PERCENT:
         return None  # (the S-curve's tail: the triac misfires there)
+    if previous_w is not None and previous_w < DROP_FROM_SHARE * highest_w:
+        return None  # (the foot of the curve: the step-to-step check's, on the step's median)
     last_on = max((i for i, w in enumerate(readings) if w > OFF_LEVEL_W), default=None)
     if last_on is None or last_on == len(readings) - 1:
         return None  # (all off: the step-to-step check's; or on at its end)
-    # (their median, not the highest: one glitch at the curve's foot, 900 W among a few watts, stopped the sweep)
-    drew = statistics.median(readings[: last_on + 1])
+    drew = statistics.median([w for w in readings[: last_on + 1] if w > OFF_LEVEL_W])
     if drew < DROP_FROM_SHARE * max(highest_w, drew):
         return None
     return (f"the readings fell from {drew:.0f} W to {readings[-1]:.1f} W during the step at {_pct(percent)} %: the "

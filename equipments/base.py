@@ -22,6 +22,8 @@ FORCED_BY_USER = "user"  # a regul/mode command
 # The most watts a load's option may say: far over a house's supply (a three-phase 63 A one is 43 kW), and a bound:
 # 1e308 W passed, and a force was logged with a 300-digit wattage.
 MAX_LOAD_W = 100_000.0
+# No load worth diverting a PV surplus to draws less: a max_power under this is likelier kilowatts (2.3 for 2300).
+SMALL_LOAD_W = 50.0
 
 
 @dataclass(frozen=True, slots=True)

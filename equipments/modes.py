@@ -68,14 +68,14 @@ def _number(doc: Mapping[str, object], key: str) -> float | None:
 
 
 def _misspelt_key(doc: Mapping[str, object]) -> None:
-    """ModeCommandError for a key that looks like one of ours and is not (`"Duration"`, `"durations"`): read as
-    absent, a misspelt duration forced the load until unforced (a heater from the grid for days). Other keys are
-    left alone: a home-automation box may add its own."""
+    """ModeCommandError for a key that looks like one of ours, which the command lacks (`"Duration"`, `"durations"`):
+    read as absent, a misspelt duration forced the load until unforced (a heater from the grid for days). Other keys
+    are left alone: a home-automation box may add its own (`"command_id"` beside `"command"`, `"owner"`)."""
     for key in doc:
         if key in _KEYS:
             continue
         near = difflib.get_close_matches(key.strip().lower(), _KEYS, n=1, cutoff=0.75)
-        if near:
+        if near and near[0] not in doc:
             raise ModeCommandError(f"unknown key {shown(key)}: did you mean \"{near[0]}\"?", "misspelt key")
 
 

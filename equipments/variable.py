@@ -12,6 +12,7 @@ from equipments.base import (
     BASE_OPTIONS,
     FORCED_BY_USER,
     MAX_LOAD_W,
+    SMALL_LOAD_W,
     BuildContext,
     Command,
     Equipment,
@@ -109,6 +110,12 @@ class VariableEquipment(Equipment):
         path = self.calibration_path = calibration_path(name, options.get("calibration"), context.config_dir)
         self.curve: PowerCurve = load_calibration(path, options["fit"], options["degree"], self.min_power_w)
         configured_max = options.get("max_power")
+        if configured_max is not None and configured_max < SMALL_LOAD_W:
+            # (a relay's is warned: a small relay load may be real; no triac is sold for a few watts. The min_power
+            # check below said "min_power (150 W) must be below the load's max (2 W)", sending the user to min_power)
+            raise EquipmentBuildError("max_power", f"{configured_max:g} W is too little for a variable load: "
+                                                   f"max_power is in watts (a {configured_max:g} kW load is "
+                                                   f"max_power = {configured_max * 1000:.0f})")
         self._max_power_w = float(min(configured_max, self.curve.max_power_w) if configured_max
                                   else self.curve.max_power_w)
         if self.min_power_w >= self._max_power_w:
@@ -119,10 +126,8 @@ class VariableEquipment(Equipment):
             key, why = (("min_percent", f"min_percent ({self.min_percent:g} %) draws {self.least_on_w:.0f} W")
                         if self.least_on_w > max(self.min_power_w, self.curve.min_on_w) else
                         ("max_power", f"its calibration conducts from {self.least_on_w:.0f} W"))
-            kilowatts = (f" (max_power is in watts: a {configured_max:g} kW load is max_power = "
-                         f"{configured_max * 1000:.0f})" if configured_max and configured_max < 50 else "")
             raise EquipmentBuildError(key, f"{why}, above the load's max ({self._max_power_w:.0f} W): it could never "
-                                           f"be switched on{kilowatts}")
+                                           "be switched on")
         # (its floor as commanded, `least_on_w`: min_power said it, 150 W, of a curve on only from 717 W)
         log.info("%s: calibration %s (%s fit), %.0f..%.0f W", name, path, self.curve.method,
                  self.least_on_w, self._max_power_w)

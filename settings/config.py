@@ -319,14 +319,14 @@ def _unwritable(path: Path, replaced: bool) -> str | None:
 
 def _warn_topics_left_at_the_default_root(reader: SectionReader, mqtt_raw: dict[str, Any], root: str,
                                          derived: set[str]) -> None:
-    """A topic written out at the default root under another topic_regul: the sample wrote every topic out, so a
-    copy given its own topic_regul (a second PySEB on the broker, as the docs advise) kept regul/mode and regul/status,
-    shared with the first (a force reached both), without a word."""
+    """A topic written out as the older sample wrote it, under another topic_regul: a copy given its own topic_regul
+    (a second PySEB on the broker, as the docs advise) kept regul/mode and regul/status, shared with the first (a force
+    reached both), without a word. (Only the sample's own value: regul/garage/mode under regul/garage is meant.)"""
     if root == DEFAULT_TOPIC_REGUL:
         return
     for key in ("topic_status", "topic_mode", "topic_availability", "topic_report"):
         topic = mqtt_raw[key]
-        if key not in derived and topic.startswith(DEFAULT_TOPIC_REGUL + "/"):
+        if key not in derived and topic == f"{DEFAULT_TOPIC_REGUL}/{key.removeprefix('topic_')}":
             reader.warnings.append(ConfigProblem("mqtt", key, f"{topic!r} is not under topic_regul ({root!r}): "
                                                  f"remove the line to have {root}/{key.removeprefix('topic_')}, or "
                                                  "set it to what you mean (a copy of an older config.ini.sample "

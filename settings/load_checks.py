@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from calibration.examples import is_example_curve
-from equipments.base import Equipment
+from equipments.base import SMALL_LOAD_W, Equipment
 from equipments.constant import CLOSED_LOOP_RELAY_KEYS
 from equipments.variable_curve import default_calibration_paths
 from settings.options import SectionReader
@@ -21,8 +21,6 @@ from values.venv import python_command
 
 HEBERT = "hebert"
 CLOSED_LOOP = "closed_loop"
-# No load worth diverting a PV surplus to draws less: a max_power under this is likelier kilowatts (2.3 for 2300).
-SMALL_LOAD_W = 50.0
 
 
 def warn_capped_max_power(reader: SectionReader, load: Equipment) -> None:

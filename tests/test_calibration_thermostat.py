@@ -127,10 +127,20 @@ def test_a_step_whose_readings_end_at_the_off_level_after_drawing_is_a_cut() -> 
     (87.0, [0.4, 0.4, 0.4]),  # off all through: the step-to-step check's
     (6.0, [6.0, 5.5, 4.9]),  # the S-curve's foot: a few watts, not a share of the highest
     (3.0, [61.0, 1.0]),  # the misfire zone
-    (6.5, [3.0, 2.5, 900.0, 3.1, 2.9]),  # one glitch at the curve's foot (a share of the highest, alone)
 ])
 def test_a_step_that_is_no_cut(percent: float, readings: list[float]) -> None:
     assert step_cut_reason(percent, readings, 2290.0) is None
+
+
+@pytest.mark.parametrize("readings", [[900.0, 3.0, 2.5, 3.1, 2.9], [3.0, 900.0, 2.5, 3.1, 2.9],
+                                      [3.0, 2.5, 900.0, 3.1, 2.9], [3.0, 2.5, 3.1, 900.0, 2.9]])
+def test_one_glitch_at_the_curve_s_foot_is_no_cut(readings: list[float]) -> None:
+    # (6.5 %, after a step of a few watts: one 900 W glitch stopped the sweep, "fell from 452 W")
+    assert step_cut_reason(6.5, readings, 2290.0, previous_w=3.2) is None
+    # After a step that drew, the same fall is a cut, named by a reading over the off level
+    assert step_cut_reason(6.5, [2230.0, 2231.0, 2229.0, 0.4, 0.4], 2290.0, previous_w=2100.0) == (
+        "the readings fell from 2230 W to 0.4 W during the step at 6.5 %: the load's thermostat has probably cut it "
+        "(a hot tank); the step is not kept")
 
 
 def test_a_sweep_upside_down_is_not_called_a_thermostat_cut() -> None:

@@ -34,6 +34,7 @@ def test_sample_config_is_valid() -> None:
 
 def sample_copy(tmp_path: Path, *edits: tuple[str, str]) -> Path:
     """config.ini.sample copied as a user does (its example curve beside it), each (old, new) line replaced."""
+    tmp_path.mkdir(exist_ok=True)
     text = (ROOT / "config.ini.sample").read_text()
     for old, new in edits:
         assert text.count(old) == 1, old
@@ -62,6 +63,10 @@ def test_a_topic_left_at_the_default_root_under_another_topic_regul_is_warned(tm
     assert [w.split(": ", 1)[1] for w in settings.warnings if "topic_mode" in w] == [
         "[mqtt] topic_mode: 'regul/mode' is not under topic_regul ('pv2'): remove the line to have pv2/mode, or set it "
         "to what you mean (a copy of an older config.ini.sample wrote every topic out)"]
+    # (a root under regul/, its topics written out under it: meant)
+    settings = load_settings(sample_copy(tmp_path / "b", ("topic_regul = regul", "topic_regul = regul/garage"),
+                                         (";topic_mode = regul/mode", "topic_mode = regul/garage/mode")))
+    assert not [w for w in settings.warnings if "topic_regul" in w], settings.warnings
 
 
 def test_a_copy_of_the_sample_with_its_relay_on_domoticz_publishes_it_not_retained(tmp_path: Path) -> None:

@@ -90,11 +90,15 @@ def test_a_max_power_written_in_kilowatts_is_warned(tmp_path: Path, load: str, g
     assert f"{float(given) * 1000:.0f}" in warned[0]
 
 
-def test_a_variator_s_max_power_written_in_kilowatts_is_refused_saying_so(tmp_path: Path) -> None:
+@pytest.mark.parametrize("min_power", ["min_power = 150", "min_power = 1"])
+def test_a_variator_s_max_power_written_in_kilowatts_is_refused_saying_so(tmp_path: Path, min_power: str) -> None:
+    # (at the default min_power, "min_power (150 W) must be below the load's max (2 W)" sent the user to min_power;
+    # at min_power = 1 on a curve conducting from 2 W, the variator was held at 2 W, only warned)
     path = write_config(tmp_path, loads=("ecs",))
-    path.write_text(path.read_text().replace("min_power = 150\n", "min_power = 1\nmax_power = 2\n"))
-    assert "[ecs] max_power: its calibration conducts from 100 W, above the load's max (2 W): it could never be " \
-           "switched on (max_power is in watts: a 2 kW load is max_power = 2000)" in config_error(path)
+    (tmp_path / "linear.csv").write_text("".join(f"{p};{23.0 * p}\n" for p in range(101)))
+    path.write_text(path.read_text().replace("min_power = 150\n", f"{min_power}\nmax_power = 2.3\n"))
+    assert "[ecs] max_power: 2.3 W is too little for a variable load: max_power is in watts (a 2.3 kW load is " \
+           "max_power = 2300)" in config_error(path)
 
 
 def test_a_small_load_of_some_watts_is_not_warned(tmp_path: Path) -> None:

@@ -143,7 +143,8 @@ def test_unforce(loads) -> None:
 
 def test_keys_of_their_own_are_left_alone_and_minus_zero_is_zero(loads) -> None:
     # (a home-automation box may add its own keys: only one that looks like ours is refused)
-    command = parse_mode_command(b'{"command":"force","name":"ecs","power":"-0","idx":12,"time":5,"mode":1}', loads)
+    command = parse_mode_command(b'{"command":"force","name":"ecs","power":"-0","idx":12,"time":5,"mode":1,'
+                                 b'"command_id":7,"owner":"ha","named":"x"}', loads)
     assert command == ForceCommand("ecs", 0.0, None) and math.copysign(1.0, command.power_w) == 1.0  # (not "-0 W")
 
 
