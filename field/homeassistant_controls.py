@@ -12,7 +12,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from equipments.base import Equipment
-from equipments.modes import ForceCommand, ModeCommandError, apply_mode_command, parse_mode_command
+from equipments.modes import (
+    MIN_FORCE_DURATION_S,
+    ForceCommand,
+    ModeCommandError,
+    apply_mode_command,
+    parse_mode_command,
+)
 from field.water_heater import HeaterControl
 from integrations.domoticz_control import EcsMode
 from integrations.homeassistant import MAX_DURATION_MIN, OFF, ON, Entity, LoadInfo
@@ -104,6 +110,9 @@ class HomeAssistantControls:
         if duration_min > MAX_DURATION_MIN:  # (said in HA's unit: regul/mode's check spoke of seconds, "leave it out")
             raise ValueError(f"the duration must be <= {MAX_DURATION_MIN} minutes (7 days; 0 = until off), "
                              f"got {duration_min:g}")
+        if 0 < duration_min * 60 < MIN_FORCE_DURATION_S:  # (regul/mode's check would speak of seconds)
+            raise ValueError(f"the duration must be 0 (until off) or {MIN_FORCE_DURATION_S / 60:.2f} minutes (1 s) "
+                             f"or more, got {duration_min:g}")
         command = parse_mode_command(self._force_command(name, power_w, duration_min), self.loads)
         assert isinstance(command, ForceCommand)
         return command.power_w  # (kept as the setting: HA's number shows it, and no force warns again)

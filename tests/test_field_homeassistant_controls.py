@@ -156,6 +156,7 @@ def test_saved_force_power_above_a_lowered_max_is_held_at_the_max(tmp_path: Path
     # leave it out' spoke of seconds and of a key HA has not)
     ("load_ecs_force_duration", "20000", "<= 10080 minutes (7 days; 0 = until off), got 20000"),
     ("load_ecs_force_duration", "-5", ">= 0 minutes"),
+    ("load_ecs_force_duration", "0.01", "0 (until off) or 0.02 minutes (1 s) or more, got 0.01"),  # (not seconds)
     ("load_ecs_force_duration", "inf", "finite"),
     ("load_ecs_force_duration", "nan", "minutes, a finite number, got nan"),
     ("load_ecs_force", "maybe", "expected ON or OFF"),
