@@ -138,8 +138,10 @@ class StatusSaver:
         file on disk is then the last saved one (save_status's rename)."""
         self._stop.set()
         self._wake.set()
-        if not self._thread.is_alive():  # never started (or stopped before): the save is the caller's
-            return self.save_now()
+        if not self._thread.is_alive():  # never started (a stop before the regulation started), or stopped before
+            # (on a thread of its own too: written on the main thread, a stop before the start, with a file set aside
+            # to save, waited for a disk that had stopped answering as long as it took)
+            return self._save_on_a_thread("status-saver-stop", "status not saved to")
         if not self._waited(self._thread, "status not saved to"):
             return False
         return self._saved_at_stop
@@ -153,11 +155,14 @@ class StatusSaver:
             log.error("status not saved again to %s: the stop's %.0f s for saving are spent (the file there is the "
                       "last saved one)", self.path, STOP_WAIT_S)
             return False
+        return self._save_on_a_thread("status-saver-again", "status not saved again to")
+
+    def _save_on_a_thread(self, name: str, not_saved: str) -> bool:
+        """save_now on a thread of its own, waited for what is left of STOP_WAIT_S; True when on disk."""
         written: list[bool] = []
-        saver = threading.Thread(target=lambda: written.append(self.save_now()), name="status-saver-again",
-                                 daemon=True)
+        saver = threading.Thread(target=lambda: written.append(self.save_now()), name=name, daemon=True)
         saver.start()
-        return self._waited(saver, "status not saved again to") and written == [True]
+        return self._waited(saver, not_saved) and written == [True]
 
     def _waited(self, thread: threading.Thread, not_saved: str) -> bool:
         """Wait for `thread`'s save, what is left of STOP_WAIT_S at most; False (said) if it is still under way."""

@@ -105,6 +105,32 @@ def test_what_the_stop_s_save_waited_is_not_waited_again(tmp_path: Path, monkeyp
     assert "for saving are spent" in caplog.text
 
 
+def test_the_stop_s_save_of_a_saver_never_started_is_bounded_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    # A stop before the regulation started, a file set aside to save (daemon_life_cycle's _save_what_was_set_aside):
+    # the saver's thread not started, its save was written on the main thread, and waited for a card that had stopped
+    # answering as long as it took, past systemd's TimeoutStopSec.
+    release = threading.Event()
+    real_fsync = os.fsync
+
+    def stuck_fsync(fd: int) -> None:
+        release.wait(10)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", stuck_fsync)
+    monkeypatch.setattr(saver_module, "STOP_WAIT_S", 0.3)
+    saver = StatusSaver(tmp_path / "s.json", interval_s=3600)
+    saver.offer({"equipments": [], "n": 1})
+    stopped = threading.Event()
+    stopper = threading.Thread(target=lambda: (saver.stop(), stopped.set()), daemon=True)
+    stopper.start()
+    try:
+        assert stopped.wait(3), "the stop waited for the blocked disk"
+    finally:
+        release.set()
+    assert "status not saved to" in caplog.text and "has not finished saving" in caplog.text
+
+
 # --- the daemon's stop on a disk that blocks ---------------------------------------------------------------
 
 CONS, PROD, RADIATOR, AVAIL = "smeter/pzem/CONSOMMATION", "smeter/pzem/PRODUCTION", "cmnd/radiator/POWER", \
