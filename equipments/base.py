@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from equipments.power_log import PowerLog
+from equipments.power_log import STEP_LOG_S, PowerLog
 from settings.options import REQUIRED, Option
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,9 @@ class BuildContext:
     """What a load needs at construction besides its own options."""
 
     config_dir: Path  # relative paths in the config are relative to the config file
+    # [evaluate] demo_speed: the live demo's house runs this many times faster than the daemon's clock, whose once a
+    # minute for a load's steps in the log was half an hour of the demo's (every heater step hidden in one line)
+    demo_speed: float = 1.0
 
 
 class EquipmentBuildError(ValueError):
@@ -102,7 +105,8 @@ class Equipment:
         self._last_command: Command | None = None
         self._power_listeners: list[PowerListener] = []
         self.last_command_at: float | None = None  # when a new command was last published: the evidence clock
-        self._power_log = PowerLog(name, log)  # its switches and steps in the log (steps at most once a minute)
+        # (its switches and steps in the log, steps at most once a minute of the house's time)
+        self._power_log = PowerLog(name, log, STEP_LOG_S / context.demo_speed)
 
     # --- wiring -----------------------------------------------------------------------------------
     def bind(self, publish: Publish) -> None:

@@ -40,7 +40,7 @@ def power_change_is_news(previous_w: float, actual_w: float) -> bool:
 class _Held:
     """The steps held back since the last INFO line of a load's steps."""
 
-    opened_at: float  # when that line was logged: the next one is due STEP_LOG_S later
+    opened_at: float  # when that line was logged: the next one is due step_log_s later
     from_w: float  # the watts it left the load at
     count: int = 0
     low_w: float = float("inf")
@@ -51,10 +51,11 @@ class _Held:
 class PowerLog:
     """One load's power lines (its `logger`, the one its lines always had)."""
 
-    def __init__(self, name: str, logger: logging.Logger) -> None:
+    def __init__(self, name: str, logger: logging.Logger, step_log_s: float = STEP_LOG_S) -> None:
         self.name = name
         self._log = logger
-        self._held: _Held | None = None  # None: no step logged at INFO within STEP_LOG_S
+        self._step_log_s = step_log_s  # (STEP_LOG_S, the demo's divided by its speed)
+        self._held: _Held | None = None  # None: no step logged at INFO within step_log_s
         # The next command is a force's (or its end's): its step is said at once, as a switch is (held back as a step of
         # the loop's, a force of the heater from 2290 to 1495 W was said only when it ended, "2290 W -> 1495 W" then
         # "-> 0 W"), within the bound of its force's lines
@@ -69,7 +70,7 @@ class PowerLog:
             change = "switch"
         moved, switch, step = change != "", change == "switch", change == "step"
         held = self._held
-        due = held is not None and not 0 <= now - held.opened_at < STEP_LOG_S  # (or the clock stepped back)
+        due = held is not None and not 0 <= now - held.opened_at < self._step_log_s  # (or the clock stepped back)
         if held is not None and held.count and (due or switch):
             if switch:  # (said on its own line, after the steps before it)
                 self._sum_up(held, previous_w, now, held.reason)
@@ -105,6 +106,7 @@ class PowerLog:
         held.high_w = max(held.high_w, previous_w, actual_w)
 
     def _sum_up(self, held: _Held, to_w: float, now: float, reason: str) -> None:
-        self._log.info("%s: %.0f W -> %.0f W (in %.0f s, %d steps of %.0f W or more between %.0f and %.0f W, each at "
-                       "DEBUG; now: %s)", self.name, held.from_w, to_w, max(now - held.opened_at, 0.0),
-                       held.count, NEWS_STEP_W, min(held.low_w, to_w), max(held.high_w, to_w), reason)
+        self._log.info("%s: %.0f W -> %.0f W (in %.0f s, %d step%s of %.0f W or more between %.0f and %.0f W, each "
+                       "at DEBUG; now: %s)", self.name, held.from_w, to_w, max(now - held.opened_at, 0.0),
+                       held.count, "" if held.count == 1 else "s", NEWS_STEP_W, min(held.low_w, to_w),
+                       max(held.high_w, to_w), reason)

@@ -132,7 +132,7 @@ def load_settings(path: str | Path, *, daemon_files: bool = True) -> Settings:
         if record_raw["enabled"]:
             _check_record_dir(reader, record_dir)
 
-    equipments = build_equipments(cp, reader, config_dir)
+    equipments = build_equipments(cp, reader, config_dir, float(evaluate_raw.get("demo_speed") or 1.0))
     for load in equipments:
         warn_capped_max_power(reader, load)
         warn_curve(reader, load)

@@ -54,7 +54,7 @@ def packages_needed(path: str | Path) -> tuple[str, ...]:
 
 
 def build_equipments(cp: configparser.ConfigParser, reader: SectionReader,
-                      config_dir: Path) -> list[Equipment]:
+                      config_dir: Path, demo_speed: float = 1.0) -> list[Equipment]:
     if not cp.has_section("equipments") or not cp["equipments"]:
         # An older config lists its loads in [equipment]: say so with the error, the section's own warning
         # is printed only for a config that loads.
@@ -72,7 +72,7 @@ def build_equipments(cp: configparser.ConfigParser, reader: SectionReader,
                                              f"no load listed (name = type, one a line){old_format}"))
         return []
     built: list[Equipment] = []
-    context = BuildContext(config_dir=config_dir)
+    context = BuildContext(config_dir=config_dir, demo_speed=demo_speed)
     for name, type_name in cp.items("equipments", raw=True):
         if not LOAD_NAME.fullmatch(name):
             # A load's name heads columns of the recorded days (a space or a comma made every day unreadable by

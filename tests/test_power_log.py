@@ -105,7 +105,7 @@ def test_a_switch_off_says_the_steps_held_back_before_it(tmp_path: Path, caplog:
     load.set_power(900, NOON + 2, "test: held")
     load.set_power(0, NOON + 3, "test: off")
     assert [m for _, m in ecs_lines(caplog)] == [
-        "ecs: 1500 W -> 900 W (in 2 s, 1 steps of 100 W or more between 900 and 1500 W, each at DEBUG; now: test: "
+        "ecs: 1500 W -> 900 W (in 2 s, 1 step of 100 W or more between 900 and 1500 W, each at DEBUG; now: test: "
         "held)", "ecs: 900 W -> 0 W (test: off)"]
 
 
@@ -129,3 +129,19 @@ def test_a_force_s_step_is_said_at_once(tmp_path: Path, caplog: pytest.LogCaptur
     # A force of a few watts' move (a "fine" one) is said too.
     h.reg.handle("regul/mode", b'{"command": "force", "name": "ecs", "power": 1040}', house.now + 1)
     assert ecs_lines(caplog)[-1][1] == "ecs: 1000 W -> 1040 W (forced until unforced (regul/mode))"
+
+
+@pytest.mark.parametrize(("speed", "lines"), [(1.0, 2), (30.0, 6)])
+def test_the_demo_logs_a_step_line_a_minute_of_its_house(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                                         speed: float, lines: int) -> None:
+    # The demo's house runs `speed` times faster than the daemon's clock: once a minute of the daemon's was half an
+    # hour of the demo at x30, and every heater step of the demo's table went unsaid but one.
+    from settings.config import load_settings
+    from simulation.demo_config import DEMO_TEMPLATE, write_demo_config
+    settings = load_settings(write_demo_config(DEMO_TEMPLATE, tmp_path, "127.0.0.1", 9, speed))
+    ecs = next(load for load in settings.equipments if load.name == "ecs")
+    ecs.bind(lambda topic, payload, retain=False: None)
+    caplog.set_level(logging.INFO, logger="equipments.base")
+    for k, watts in enumerate((2000, 500, 1500, 600, 1600, 700)):  # a step every 3 s of the daemon's clock
+        ecs.set_power(watts, NOON + 3 * k, "grid feedback")
+    assert len(ecs_lines(caplog)) == lines, ecs_lines(caplog)
