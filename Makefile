@@ -9,13 +9,14 @@ VENV16 ?= .venv-paho16
 PY16   := $(VENV16)/bin/python
 STAMP_16 := $(VENV16)/.deps
 
-.PHONY: help demo test test-paho16 lint docs bench run check mosquitto service install-service clean
+.PHONY: help demo test test-paho16 lint docs bench run check venv mosquitto service install-service clean
 
 # `make` alone lists the commands (it made an empty .venv before).
 help:
 	@echo "PySEB: make demo (a live demo against a simulated house), make test (the test suite),"
 	@echo "       make check / make run (your config.ini: check it / run the daemon), make service,"
-	@echo "       make install-service (systemd), make lint, make bench, make docs, make test-paho16, make clean"
+	@echo "       make install-service (systemd), make lint, make bench, make docs, make test-paho16, make clean,"
+	@echo "       make venv (only this checkout's .venv with the run-time packages)"
 
 # A virtualenv (the argument), made whole or not at all: Debian's venv without python3-venv leaves a .venv/bin/python with
 # no pip, which a re-run after installing python3-venv would otherwise take for done (and fail on forever).
@@ -87,6 +88,9 @@ run: $(STAMP_RUN)
 
 check: $(STAMP_RUN)
 	$(PY) regulation.py -c $(or $(CONFIG),config.ini) --check
+
+## This checkout's .venv with the run-time packages, nothing else (what a missing package's message names).
+venv: $(STAMP_RUN)
 
 ## The test suite (a private mosquitto per test session, on a free loopback port).
 test: $(STAMP_DEV) mosquitto

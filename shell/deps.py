@@ -52,11 +52,19 @@ def _version(text: str) -> tuple[int, ...]:
 MADE_VENV = CHECKOUT_VENV
 
 
-def _install_hint(dep: Dependency) -> str:
-    # ('make check' makes .venv and only checks the config: 'make run' said so too, and started the daemon; the pip
-    # command named a .venv that may not exist)
-    hint = (f"install it with 'sudo apt install {dep.apt_name}' (Debian, Raspberry Pi OS) or 'make check' (makes "
-            f"this checkout's .venv with the packages, then run .venv/bin/python)")
+def _install_hint(deps: list[Dependency]) -> str:
+    """How to install `deps`, as this Python can get them."""
+    them = "it" if len(deps) == 1 else "them"
+    pip_names = " ".join(dep.pip_name for dep in deps)
+    if sys.prefix != sys.base_prefix and Path(sys.prefix).resolve() != MADE_VENV.resolve():
+        # A virtualenv of one's own (`pip install .` into it): apt does not reach it, and there may be no checkout.
+        hint = f"install {them} into this virtualenv: {sys.executable or 'python3'} -m pip install {pip_names}"
+    else:
+        apt_names = " ".join(dep.apt_name for dep in deps)
+        hint = f"install {them} with 'sudo apt install {apt_names}' (Debian, Raspberry Pi OS)"
+        if (MADE_VENV.parent / "Makefile").exists():
+            # ('make check' made .venv, then failed on a config.ini a demo's user does not have)
+            hint += " or 'make venv' (makes this checkout's .venv with the packages, then run .venv/bin/python)"
     # (the packages' stamp, not .venv/bin/python: a bare `make` or an interrupted install left one without them)
     if (MADE_VENV / ".run-deps").exists() and Path(sys.prefix).resolve() != MADE_VENV.resolve():
         # The usual way here: `make demo` made .venv, then the docs' `python3 -m ...` ran the system's.
@@ -113,15 +121,23 @@ def dependency_problem(needed: tuple[str, ...] = ("paho-mqtt", "numpy")) -> str 
     problem = python_problem()
     if problem is not None:
         return problem
+    # (each named, in one line: one at a time, a user installed paho-mqtt, ran the demo again, and only then heard of
+    # numpy)
+    missing: list[Dependency] = []
+    too_old: list[Dependency] = []
+    said: list[str] = []
     for dep in DEPENDENCIES:
         if dep.pip_name not in needed:
             continue
         version = _installed_version(dep)
         if version is None:
-            return f"PySEB needs {dep.pip_name}, which is not installed: {_install_hint(dep)}"
-        found = version
-        if _version(found) < dep.minimum:
-            wanted = ".".join(map(str, dep.minimum))
-            found = found or "an unknown version"
-            return f"PySEB needs {dep.pip_name} >= {wanted}, found {found}: {_install_hint(dep)}"
-    return None
+            missing.append(dep)
+        elif _version(version) < dep.minimum:
+            too_old.append(dep)
+            said.append(f"{dep.pip_name} >= {'.'.join(map(str, dep.minimum))}, found {version or 'an unknown version'}")
+    if missing:
+        said.append(f"{' and '.join(dep.pip_name for dep in missing)}, which "
+                    f"{'is' if len(missing) == 1 else 'are'} not installed")
+    if not said:
+        return None
+    return f"PySEB needs {'; '.join(said)}: {_install_hint(too_old + missing)}"

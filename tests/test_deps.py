@@ -50,7 +50,7 @@ def test_missing_paho_is_one_line_and_exit_2(args: tuple[str, ...]) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.stderr
     assert "paho-mqtt" in lines[0] and "sudo apt install python3-paho-mqtt" in lines[0]
-    assert "'make check' (makes this checkout's .venv with the packages" in lines[0]
+    assert "'make venv' (makes this checkout's .venv with the packages" in lines[0]
 
 
 def _poly_variator(directory: Path) -> Path:
@@ -156,3 +156,31 @@ def test_the_make_check_of_the_python_parses_on_old_pythons() -> None:
     assert "print(" not in source.split("\"\"\"", 2)[2]  # (after the docstring)
     first_import = source.index("from shell")
     assert source.index("sys.version_info < (3, 7)") < first_import
+
+
+def test_every_missing_or_old_package_is_named_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    # One at a time, a user installed paho-mqtt, ran the demo again, and only then heard of numpy.
+    from shell import deps
+
+    monkeypatch.setattr(deps, "_installed_version", lambda dep: None)
+    both = dependency_problem(("paho-mqtt", "numpy"))
+    assert both is not None and both.startswith("PySEB needs paho-mqtt and numpy, which are not installed: install "
+                                                "them ")
+    assert "python3-paho-mqtt python3-numpy" in both or "pip install paho-mqtt numpy" in both, both
+    monkeypatch.setattr(deps, "_installed_version", lambda dep: "1.21.0" if dep.pip_name == "numpy" else None)
+    said = dependency_problem(("paho-mqtt", "numpy"))
+    assert said is not None and said.startswith("PySEB needs numpy >= 1.24, found 1.21.0; paho-mqtt, which is not "
+                                                "installed: install them "), said
+
+
+def test_a_virtualenv_of_one_s_own_is_told_its_pip(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # (`pip install .` into a venv of one's own: apt does not reach it, and there is no checkout to run make in)
+    from shell import deps
+
+    monkeypatch.setattr(deps, "_installed_version", lambda dep: None)
+    monkeypatch.setattr(deps, "MADE_VENV", tmp_path / "checkout" / ".venv")
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "myvenv"))
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "myvenv" / "bin" / "python"))
+    said = dependency_problem(("numpy",))
+    assert said == (f"PySEB needs numpy, which is not installed: install it into this virtualenv: "
+                    f"{tmp_path / 'myvenv' / 'bin' / 'python'} -m pip install numpy"), said

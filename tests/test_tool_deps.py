@@ -96,12 +96,12 @@ def test_a_python_beside_the_venv_make_made_is_told_to_use_it(tmp_path: Path,
 
     venv = tmp_path / ".venv"
     monkeypatch.setattr(deps, "MADE_VENV", venv)
-    assert "instead of python3" not in deps._install_hint(deps.DEPENDENCIES[0])  # (no .venv: nothing to say)
+    assert "instead of python3" not in deps._install_hint([deps.DEPENDENCIES[0]])  # (no .venv: nothing to say)
     (venv / "bin").mkdir(parents=True)
     (venv / "bin" / "python").touch()
-    assert "instead of python3" not in deps._install_hint(deps.DEPENDENCIES[0])  # (made, not yet with them)
+    assert "instead of python3" not in deps._install_hint([deps.DEPENDENCIES[0]])  # (made, not yet with them)
     (venv / ".run-deps").touch()
-    assert deps._install_hint(deps.DEPENDENCIES[0]).endswith(
+    assert deps._install_hint([deps.DEPENDENCIES[0]]).endswith(
         "; this checkout's .venv has the packages: run it with .venv/bin/python instead of python3")
     monkeypatch.setattr(sys, "prefix", str(venv))  # (that python itself: nothing to say)
-    assert "instead of python3" not in deps._install_hint(deps.DEPENDENCIES[0])
+    assert "instead of python3" not in deps._install_hint([deps.DEPENDENCIES[0]])
