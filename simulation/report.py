@@ -25,6 +25,10 @@ def find_day(day: str, config: Path | None) -> Path:
     """The file of `day`: a path (a file, a folder, a pattern: as given), or a date looked up in the config's
     `[record] dir` (its first part, packed or not); without a config, the daemon's default: config.ini here."""
     path = Path(day)
+    if not path.exists() and not DATE.match(day) and not any(char in day for char in "*?["):
+        # ("records: cannot read: No such file or directory", where an empty folder was said much better)
+        raise RecordError(f"{day}: no such file or folder (give a recorded day's file, a folder of them, or a date, "
+                          "YYYY-MM-DD, looked up in the config's [record] dir)")
     if path.exists() or not DATE.match(day):
         return path
     try:
@@ -42,6 +46,8 @@ def find_day(day: str, config: Path | None) -> Path:
         why = ""
         if not settings.record.enabled:
             why = f"; [record] enabled = false in the config: PySEB records no day ({config})"
+        elif not directory.is_dir():
+            why = f" (no such folder: PySEB has recorded nothing there yet with {config})"
         elif day == datetime.now(settings.tzinfo).date().isoformat():
             # (the first thing one tries after installing, PySEB running: its first batch is not on disk yet)
             why = (f"; today's decisions reach the file every {settings.record.flush_interval_s:g} s ([record] "

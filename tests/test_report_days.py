@@ -206,3 +206,19 @@ def test_a_day_the_user_may_not_read_is_said_left_out_of_its_folder(folder: Path
     assert main(["report", str(folder)]) == 0
     out = capsys.readouterr().out
     assert len(reported(out)) == 2 and f"left out: {barred.name} (" in out and "Permission denied" in out
+
+
+def test_a_folder_that_is_not_there_is_said_so(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # `report records` before the daemon ever recorded: "records: cannot read: No such file or directory", where an
+    # empty folder was said much better; and `report <today>` spoke of the next batch's write, the daemon never run.
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", "records"]) == 2
+    assert capsys.readouterr().err == ("error: records: no such file or folder (give a recorded day's file, a folder "
+                                       "of them, or a date, YYYY-MM-DD, looked up in the config's [record] dir)\n")
+    config = write_config(tmp_path, "ecs = variable")
+    config.write_text(config.read_text() + "\n[record]\ndir = records\n")
+    assert main(["report", "2026-06-03", "-c", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert f"in {tmp_path / 'records'} (no such folder: PySEB has recorded nothing there yet with {config})" in err
+    assert "flush_interval" not in err
