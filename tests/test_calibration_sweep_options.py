@@ -190,7 +190,11 @@ def test_the_hints_name_the_python_that_runs(monkeypatch: pytest.MonkeyPatch, tm
     monkeypatch.setattr(shell.deps, "MADE_VENV", tmp_path / ".venv")
     monkeypatch.setattr(sys, "base_prefix", "/usr")
     monkeypatch.setattr(sys, "prefix", str(tmp_path / ".venv"))
+    monkeypatch.chdir(tmp_path)
     assert python_command() == ".venv/bin/python"
+    monkeypatch.chdir("/")  # (from another folder, `.venv/bin/python` named nothing: by its path)
+    assert python_command() == str(tmp_path / ".venv" / "bin" / "python")
+    monkeypatch.chdir(tmp_path)
     parser = argparse.ArgumentParser()
     add_sweep_arguments(parser)
     args = parser.parse_args(["-c", "c.ini", "--equipment", "ecs"])

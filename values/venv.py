@@ -21,7 +21,12 @@ def python_command(made_venv: Path | None = None) -> str:
     else `python3`, as the docs say. `made_venv`: the checkout's venv (default CHECKOUT_VENV)."""
     venv = CHECKOUT_VENV if made_venv is None else made_venv
     if Path(sys.prefix).resolve() == venv.resolve():
-        return ".venv/bin/python"
+        # (by its path from elsewhere: `.venv/bin/python` is a command for the checkout's folder only)
+        try:
+            here = Path.cwd().resolve() == venv.parent.resolve()
+        except OSError:  # (the current folder removed)
+            here = False
+        return ".venv/bin/python" if here else str(venv / "bin" / "python")
     if sys.prefix != sys.base_prefix and sys.executable:  # (a virtualenv; sys.executable is empty when unknown)
         return sys.executable
     return "python3"
