@@ -88,16 +88,17 @@ def _interrupted_start(code: int = EXIT_INTERRUPTED) -> int:
 def _start(args: argparse.Namespace) -> int | Daemon:
     """Everything before the daemon runs: the exit code when it is not to run (--check, a bad config, another
     PySEB), else the Daemon. Interrupted once the instance lock is taken, it releases the lock."""
-    from shell.deps import dependency_problem
+    from shell.deps import dependency_problem, python_problem
     from shell.logsetup import refusal_text
 
-    problem = dependency_problem(("paho-mqtt",))
+    problem = python_problem()
     if problem is None:
         # (numpy only for a variable load's poly fit: the robust one is plain Python. Imported after the
-        # Python's check, which must run on a Python too old for settings/)
+        # Python's check, which must run on a Python too old for settings/. One check for all: paho-mqtt's first,
+        # then numpy's, said one at a time)
         from settings.load_building import packages_needed
 
-        problem = dependency_problem(packages_needed(args.config))
+        problem = dependency_problem(("paho-mqtt", *packages_needed(args.config)))
     if problem is not None:
         print(refusal_text(f"regulation.py: {problem}"), file=sys.stderr)
         return EXIT_CONFIG

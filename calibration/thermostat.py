@@ -65,6 +65,8 @@ def step_cut_reason(percent: float, readings: Sequence[float], highest_w: float,
     few watts, is no cut: one glitch reading there, 900 W among readings of 3 W, stopped the sweep.)"""
     if percent <= OFF_ZONE_PERCENT:
         return None  # (the S-curve's tail: the triac misfires there)
+    if previous_w is None and percent < FIRST_STEP_MIN_PERCENT:
+        return None  # (a part-curve's first step at the foot, `--start 6`: nothing says what it should draw)
     if previous_w is not None and previous_w < DROP_FROM_SHARE * highest_w:
         return None  # (the foot of the curve: the step-to-step check's, on the step's median)
     last_on = max((i for i, w in enumerate(readings) if w > OFF_LEVEL_W), default=None)

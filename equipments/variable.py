@@ -62,7 +62,8 @@ class VariableEquipment(Equipment):
         Option("min_percent", float, 4.0, "a command below this percent becomes 0 (a surplus under what it draws is "
                "left to the loads after it); what it draws must be under the load's max", min=0, max=100),
         Option("max_power", "float?", None, "maximum watts (default: the calibration curve's maximum; a larger "
-               "figure is held at the curve's, with a warning)", min=1, max=MAX_LOAD_W),
+               "figure is held at the curve's, with a warning; under 50: refused, as kilowatts written for watts)",
+               min=1, max=MAX_LOAD_W),
         Option("fit", str, "robust", "calibration fit method", choices=("robust", "poly")),
         Option("degree", int, 5, "degree of the polynomial when fit = poly", min=1, max=10),
         Option("topic_read_power", "text?", None, "the load's own meter topic, if it has one (not [mqtt]'s: "

@@ -111,8 +111,8 @@ class HomeAssistantControls:
             raise ValueError(f"the duration must be <= {MAX_DURATION_MIN} minutes (7 days; 0 = until off), "
                              f"got {duration_min:g}")
         if 0 < duration_min * 60 < MIN_FORCE_DURATION_S:  # (regul/mode's check would speak of seconds)
-            raise ValueError(f"the duration must be 0 (until off) or {MIN_FORCE_DURATION_S / 60:.2f} minutes (1 s) "
-                             f"or more, got {duration_min:g}")
+            raise ValueError(f"the duration must be 0 (until off) or {MIN_FORCE_DURATION_S:g} s "
+                             f"({MIN_FORCE_DURATION_S / 60:.4f} minutes) or more, got {duration_min:g}")
         command = parse_mode_command(self._force_command(name, power_w, duration_min), self.loads)
         assert isinstance(command, ForceCommand)
         return command.power_w  # (kept as the setting: HA's number shows it, and no force warns again)
@@ -148,7 +148,7 @@ class HomeAssistantControls:
             left_min = duration_min  # it had no end: counted from now
         else:
             left_min = (end_at - was_min * 60.0 + duration_min * 60.0 - now) / 60.0
-            if left_min <= 0:
+            if left_min * 60.0 < MIN_FORCE_DURATION_S:  # (under a second left: refused as a force, it ran on)
                 log.info("%s: Home Assistant force duration %g min, already run: the force ends", load.name,
                          duration_min)
                 self._apply(self._unforce_command(load.name), now)

@@ -56,7 +56,11 @@ def _install_hint(deps: list[Dependency]) -> str:
     """How to install `deps`, as this Python can get them."""
     them = "it" if len(deps) == 1 else "them"
     pip_names = " ".join(dep.pip_name for dep in deps)
-    if sys.prefix != sys.base_prefix and Path(sys.prefix).resolve() != MADE_VENV.resolve():
+    in_made_venv = Path(sys.prefix).resolve() == MADE_VENV.resolve()
+    if in_made_venv:
+        # (apt does not reach the checkout's .venv either: its packages are make's)
+        return f"install {them} into this checkout's .venv with 'make venv'"
+    if sys.prefix != sys.base_prefix:
         # A virtualenv of one's own (`pip install .` into it): apt does not reach it, and there may be no checkout.
         hint = f"install {them} into this virtualenv: {sys.executable or 'python3'} -m pip install {pip_names}"
     else:
@@ -66,7 +70,7 @@ def _install_hint(deps: list[Dependency]) -> str:
             # ('make check' made .venv, then failed on a config.ini a demo's user does not have)
             hint += " or 'make venv' (makes this checkout's .venv with the packages, then run .venv/bin/python)"
     # (the packages' stamp, not .venv/bin/python: a bare `make` or an interrupted install left one without them)
-    if (MADE_VENV / ".run-deps").exists() and Path(sys.prefix).resolve() != MADE_VENV.resolve():
+    if (MADE_VENV / ".run-deps").exists():
         # The usual way here: `make demo` made .venv, then the docs' `python3 -m ...` ran the system's.
         hint += "; this checkout's .venv has the packages: run it with .venv/bin/python instead of python3"
     return hint

@@ -168,7 +168,7 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> None:
     count = int(options.minutes * 60 / period_s)
     if count < 1:  # (the broker and the daemon were started for nothing: "0 periods ... capture n/a", exit 0)
         raise ReplayError(f"--minutes {options.minutes:g}: less than one reading of the meters "
-                          f"({period_s:g} s of the house); give {period_s / 60:.2g} or more")
+                          f"({period_s:g} s of the house); give {math.ceil(period_s / 60 * 1000) / 1000:g} or more")
     if start_s < trace.start_s or start_s + count * period_s > trace.end_s + 1e-6:
         raise ReplayError(f"--start {options.start} and --minutes {options.minutes:g} go past the trace "
                           f"({trace.hhmm(trace.start_s)} to {trace.hhmm(trace.end_s)})")

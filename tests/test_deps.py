@@ -158,19 +158,29 @@ def test_the_make_check_of_the_python_parses_on_old_pythons() -> None:
     assert source.index("sys.version_info < (3, 7)") < first_import
 
 
-def test_every_missing_or_old_package_is_named_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_missing_or_old_package_is_named_in_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # One at a time, a user installed paho-mqtt, ran the demo again, and only then heard of numpy.
     from shell import deps
 
+    (tmp_path / "Makefile").touch()  # (a checkout, its .venv not made; the system's Python)
+    monkeypatch.setattr(deps, "MADE_VENV", tmp_path / ".venv")
+    monkeypatch.setattr(sys, "prefix", "/usr")
+    monkeypatch.setattr(sys, "base_prefix", "/usr")
     monkeypatch.setattr(deps, "_installed_version", lambda dep: None)
-    both = dependency_problem(("paho-mqtt", "numpy"))
-    assert both is not None and both.startswith("PySEB needs paho-mqtt and numpy, which are not installed: install "
-                                                "them ")
-    assert "python3-paho-mqtt python3-numpy" in both or "pip install paho-mqtt numpy" in both, both
+    assert dependency_problem(("paho-mqtt", "numpy")) == (
+        "PySEB needs paho-mqtt and numpy, which are not installed: install them with 'sudo apt install "
+        "python3-paho-mqtt python3-numpy' (Debian, Raspberry Pi OS) or 'make venv' (makes this checkout's .venv with "
+        "the packages, then run .venv/bin/python)")
     monkeypatch.setattr(deps, "_installed_version", lambda dep: "1.21.0" if dep.pip_name == "numpy" else None)
     said = dependency_problem(("paho-mqtt", "numpy"))
     assert said is not None and said.startswith("PySEB needs numpy >= 1.24, found 1.21.0; paho-mqtt, which is not "
-                                                "installed: install them "), said
+                                                "installed: install them with 'sudo apt install python3-numpy "
+                                                "python3-paho-mqtt'"), said
+    # The checkout's .venv itself without them (apt does not reach it)
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / ".venv"))
+    monkeypatch.setattr(deps, "_installed_version", lambda dep: None)
+    assert dependency_problem(("numpy",)) == ("PySEB needs numpy, which is not installed: install it into this "
+                                              "checkout's .venv with 'make venv'")
 
 
 def test_a_virtualenv_of_one_s_own_is_told_its_pip(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -184,3 +194,11 @@ def test_a_virtualenv_of_one_s_own_is_told_its_pip(monkeypatch: pytest.MonkeyPat
     said = dependency_problem(("numpy",))
     assert said == (f"PySEB needs numpy, which is not installed: install it into this virtualenv: "
                     f"{tmp_path / 'myvenv' / 'bin' / 'python'} -m pip install numpy"), said
+
+
+def test_the_daemon_names_both_packages_a_poly_fit_needs_in_one_line(tmp_path: Path) -> None:
+    # (paho-mqtt was asked first, and numpy only once it was there: one installed, run again, then the other)
+    result = run("-c", str(_poly_variator(tmp_path)), "--check")
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "PySEB needs paho-mqtt and numpy, which are not installed" in lines[0], lines

@@ -95,6 +95,15 @@ def test_a_setting_changed_during_a_timed_force_keeps_its_end(tmp_path: Path) ->
     assert state(h)["load_ecs_force_duration"] == 1
 
 
+def test_a_duration_leaving_under_a_second_ends_the_force(tmp_path: Path) -> None:
+    # (the time left, 0.3 s, was refused as a force in regul/mode's seconds, and the 60-minute force ran on)
+    h = harness(tmp_path)
+    command(h, "load_ecs_force_duration", "60")
+    command(h, "load_ecs_force", "ON", NOON + 20)
+    command(h, "load_ecs_force_duration", "30.005", NOON + 20 + 1800)
+    assert not h.load("ecs").is_forced() and state(h)["load_ecs_force"] == "OFF"
+
+
 def test_force_power_above_the_max_is_held_at_the_max(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     # As on regul/mode: the seeds' 2400 W nameplate on a 2000 W load is the max, said in one line.
     h = harness(tmp_path)
@@ -156,7 +165,7 @@ def test_saved_force_power_above_a_lowered_max_is_held_at_the_max(tmp_path: Path
     # leave it out' spoke of seconds and of a key HA has not)
     ("load_ecs_force_duration", "20000", "<= 10080 minutes (7 days; 0 = until off), got 20000"),
     ("load_ecs_force_duration", "-5", ">= 0 minutes"),
-    ("load_ecs_force_duration", "0.01", "0 (until off) or 0.02 minutes (1 s) or more, got 0.01"),  # (not seconds)
+    ("load_ecs_force_duration", "0.01", "0 (until off) or 1 s (0.0167 minutes) or more, got 0.01"),  # (not seconds)
     ("load_ecs_force_duration", "inf", "finite"),
     ("load_ecs_force_duration", "nan", "minutes, a finite number, got nan"),
     ("load_ecs_force", "maybe", "expected ON or OFF"),

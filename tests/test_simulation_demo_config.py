@@ -76,8 +76,9 @@ def test_demo_config_copy_holds_the_daemons_values(tmp_path: Path) -> None:
     (["--minutes", "nan"], "--minutes nan: a number of simulated minutes > 0"),
     (["--minutes", "-3"], "--minutes -3: a number of simulated minutes > 0"),
     # (started the broker and the daemon, then "0 periods ... capture n/a", exit 0)
-    (["--minutes", "0.01"], "--minutes 0.01: less than one reading of the meters (2 s of the house); give 0.033 or "
+    (["--minutes", "0.01"], "--minutes 0.01: less than one reading of the meters (2 s of the house); give 0.034 or "
                             "more"),
+    (["--minutes", "0.033"], "--minutes 0.033: less than one reading"),  # (0.99 of a reading)
 ])
 def test_demo_options_out_of_range_are_refused_before_anything_starts(
         capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, args: list[str], message: str) -> None:
