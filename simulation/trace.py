@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from simulation.trace_cells import TraceError, cell_watts, csv_rows, has_decimal_comma, separator_of
-from values.local_time import offset_hhmm
+from values.local_time import offset_change_before, offset_hhmm, utc_offset
 from values.text import NotText, windows_text
 
 # A time of day on the command line (--from, --to, the demo's --start): ASCII digits only (int() and float() took
@@ -91,26 +91,8 @@ class Trace:
         if datetime.fromtimestamp(at, self.tz).replace(tzinfo=None) != wall.replace(tzinfo=None):
             # A time the clocks skip (02:30 the night they go forward): read with the offset before the change it was
             # 03:30; the house's clock first reads it or later at the jump itself, 03:00.
-            return _jump_before(at, self.tz)
+            return offset_change_before(at, self.tz)
         return at + (seconds - int(seconds))
-
-
-def _offset(at: float, tz: tzinfo | None) -> timedelta | None:
-    """The UTC offset at `at` in `tz` (None: the system's zone)."""
-    return datetime.fromtimestamp(at, tz).astimezone(tz).utcoffset()
-
-
-def _jump_before(at: float, tz: tzinfo | None) -> float:
-    """The instant the UTC offset last changed before `at` (within the hour or two of a clock change), to the second."""
-    offset = _offset(at, tz)
-    low, high = at - 3 * 3600.0, at  # (an offset at `low` other than at `at`: the change is in between)
-    while high - low > 0.5:
-        middle = (low + high) / 2
-        if _offset(middle, tz) == offset:
-            high = middle
-        else:
-            low = middle
-    return float(round(high))
 
 
 def parse_clock(text: str) -> float:
@@ -157,7 +139,7 @@ def _clock_change_hint(previous: float, at: float, step_s: float | None, tz: tzi
     clock there: a logger that ignores summer time writes the skipped hour, or not the repeated one, and its naive
     times read on the house's clock have an hour too many or too few (it was "irregular step" or "does not come
     after", the clocks not named); "" for any other break."""
-    before, after = _offset(at - 2 * 3600, tz), _offset(at + 2 * 3600, tz)
+    before, after = utc_offset(at - 2 * 3600, tz), utc_offset(at + 2 * 3600, tz)
     if before is None or after is None or before == after or step_s is None:
         return ""
     if abs((at - previous) - (step_s - (after - before).total_seconds())) > 1e-3:

@@ -72,3 +72,14 @@ def test_a_day_s_start_is_its_roll_moment_with_its_offset(zone: str, day: date, 
 def test_a_utc_offset_is_written_as_iso_8601_writes_it(offset: timedelta | None, said: str) -> None:
     # (one writer for the trace's and the recorded day's messages and --check's clock line, which had one each)
     assert offset_hhmm(offset) == said
+
+
+@pytest.mark.parametrize("wall", [hour(2), time(2, 30), time(2, 59)])
+def test_a_time_the_spring_jump_skips_is_the_jump_itself(wall: time) -> None:
+    # 02:30 read with the offset before the jump was 03:30 new time: an off-peak span from 02:30 lost the half hour
+    # from 03:00, and the deadline rule said a target out of reach that fitted (the simulator said the jump already).
+    jump = datetime(2026, 3, 29, 3, 0, tzinfo=PARIS).timestamp()
+    assert next_occurrence(jump - 7200, wall, PARIS) == jump
+    assert next_occurrence(jump - 7200, time(3, 30), PARIS) == jump + 1800  # (a time that is, as it is)
+    autumn_first_0230 = datetime(2026, 10, 25, 2, 30, tzinfo=PARIS).timestamp()  # (fold 0: the first of the two)
+    assert next_occurrence(autumn_first_0230 - 60, time(2, 30), PARIS) == autumn_first_0230

@@ -30,10 +30,33 @@ def next_local_midnight(now: float, tz: tzinfo | None) -> float:
 
 
 def local_instant(day: date, at: time, tz: tzinfo | None) -> float:
-    """Epoch seconds of wall-clock `at` on `day`. A time skipped by a DST jump is read with the offset
-    before the jump (02:00 on a spring-forward day = the jump itself), a repeated time is its first
-    occurrence."""
-    return datetime.combine(day, at, tzinfo=tz).timestamp()
+    """Epoch seconds of wall-clock `at` on `day`. A time skipped by a DST jump is the jump itself, when the clock
+    first reads it or later (02:00 or 02:30 on a spring-forward day = 03:00 new time), a repeated time is its first
+    occurrence. (Read with the offset before the jump, 02:30 was 03:30 new time: an off-peak span from 02:30 lost the
+    half hour from 03:00, and the deadline rule said a target out of reach that fitted.)"""
+    wall = datetime.combine(day, at, tzinfo=tz)
+    instant = wall.timestamp()
+    if datetime.fromtimestamp(instant, tz).replace(tzinfo=None) != wall.replace(tzinfo=None):
+        return offset_change_before(instant, tz)
+    return instant
+
+
+def utc_offset(at: float, tz: tzinfo | None) -> timedelta | None:
+    """The UTC offset at `at` in `tz` (None: the system's zone)."""
+    return datetime.fromtimestamp(at, tz).astimezone(tz).utcoffset()
+
+
+def offset_change_before(at: float, tz: tzinfo | None) -> float:
+    """The instant the UTC offset last changed before `at` (within the hour or two of a clock change), to the second."""
+    offset = utc_offset(at, tz)
+    low, high = at - 3 * 3600.0, at  # (an offset at `low` other than at `at`: the change is in between)
+    while high - low > 0.5:
+        middle = (low + high) / 2
+        if utc_offset(middle, tz) == offset:
+            high = middle
+        else:
+            low = middle
+    return float(round(high))
 
 
 def day_start_iso(day: date, tz: tzinfo | None) -> str:
