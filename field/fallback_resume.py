@@ -184,8 +184,8 @@ class OwnForce:
         self.jumped_s += step_s
 
     def clock_set_back(self, behind_s: float) -> None:
-        """The wall clock was set back by `behind_s` (more than a day: the rule starts its window afresh): its times
-        move back with it, so it keeps the time it had left (as the heater's force does)."""
+        """The wall clock was set back by `behind_s`: its times move back with it, so it keeps the time it had left (as
+        the heater's force does)."""
         self.due_at -= behind_s
         self.planned_end -= behind_s
 

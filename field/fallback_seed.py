@@ -324,6 +324,14 @@ class SeedFallback(SeedWindow):
             log.info("low-energy fallback: %s's force %s: %.0f Wh of it not drawn, not credited", self.load_name,
                      own.why_short(), own.not_drawn_wh)
 
+    def clock_stepped_back(self, step_s: float) -> None:
+        """The wall clock stepped back by `step_s` (told by the regulator as it happens): its own force's times move
+        back with the heater's force, which keeps the time it had left; its end, still on the old clock, came after the
+        heater's, and the force that ran its time was logged "ended early (unforced ...)". A step of more than a day is
+        the next tick's (`_set_back_afresh`, which moves them too: not twice)."""
+        if self._own is not None and step_s <= MAX_CLOCK_BEHIND_S:
+            self._own.clock_set_back(step_s)
+
     def clock_stepped_forward(self, step_s: float) -> None:
         """The wall clock jumped forward by `step_s` with no time passing (NTP setting a Pi's clock, told by the
         daemon): the rule's force in its course ends that much early, credited only with what the heater drew

@@ -188,3 +188,20 @@ def test_the_deadline_rule_s_force_run_out_after_the_clock_stepped_back_is_not_t
     assert h.load("ecs").force_end_at == at(2024, 1, 11, 6)  # the rest, to the span's end on the new clock
     ticks(h, at(2024, 1, 11, 5, 31), at(2024, 1, 11, 6, 1))
     assert not h.load("ecs").is_forced() and "off-peak span over" in caplog.text
+
+
+def test_the_seed_rule_s_force_run_its_time_after_the_clock_stepped_back_is_not_the_user_s_unforce(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # NTP set the clock back an hour during the seed rule's force: the heater's force kept the time it had left, the
+    # rule's own end stayed on the old clock, and the force that ran its whole time was logged "ended early (unforced,
+    # or the water-heater mode)", its last Wh not credited.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path))
+    night_force_made(h)
+    h.reg.handle(ECS_STATUS, echo(100), at(2024, 1, 11, 1, 0, 31))  # (the variator heard it)
+    end_at = h.load("ecs").force_end_at
+    assert end_at is not None
+    ticks(h, at(2024, 1, 11, 1, 0, 32), at(2024, 1, 11, 2, 0))
+    ticks(h, at(2024, 1, 11, 1, 0, 30), end_at + 600)  # (an hour back at 02:00: the rest runs on the new clock)
+    assert not h.load("ecs").is_forced() and "has run its time" in caplog.text
+    assert "ended early" not in caplog.text and "not credited" not in caplog.text
