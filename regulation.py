@@ -145,7 +145,8 @@ def _start(args: argparse.Namespace) -> int | Daemon:
     try:
         lg = settings.logging
         limiter = FloodLimiter()  # anyone on the broker can send junk: its warnings must not flood the log
-        setup_logging(args.log_level or lg.level, lg.file, lg.max_bytes, lg.backup_count, limiter=limiter)
+        setup_logging(args.log_level or lg.level, lg.file, lg.max_bytes, lg.backup_count, limiter=limiter,
+                      tz=settings.tzinfo)
         held.replay(first=starting)
         for warning in settings.warnings:
             log.warning("%s", warning, extra={"limit_key": warning})

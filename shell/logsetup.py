@@ -11,6 +11,7 @@ import logging
 import logging.handlers
 import os
 import sys
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import cast
 
@@ -55,6 +56,22 @@ _SYSLOG_PRIORITY = {logging.CRITICAL: 2, logging.ERROR: 3, logging.WARNING: 4, l
 _PRIORITY_FROM_HIGHEST = sorted(_SYSLOG_PRIORITY.items(), reverse=True)  # (once: looked up for every line)
 
 
+class HouseClockFormatter(logging.Formatter):
+    """FORMAT, its time stamps on the house's clock (`[evaluate] timezone`) when one is set: on a Pi left on UTC (the
+    docs' way to give PySEB the house's zone), the lines were stamped in UTC while their messages spoke the house's
+    time, an hour or two apart. None: the system's zone, logging's own."""
+
+    def __init__(self, tz: tzinfo | None = None) -> None:
+        super().__init__(FORMAT)
+        self._tz = tz
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 (logging's)
+        if self._tz is None:
+            return super().formatTime(record, datefmt)
+        stamp = datetime.fromtimestamp(record.created, self._tz)
+        return f"{stamp:%Y-%m-%d %H:%M:%S},{int(record.msecs):03d}"
+
+
 class JournalFormatter(logging.Formatter):
     """JOURNAL_FORMAT with the record's syslog priority before each line (each is a journal entry of its own: a
     traceback's lines keep the error's priority)."""
@@ -79,9 +96,9 @@ def refusal_text(text: str) -> str:
     return _with_priority(text, _SYSLOG_PRIORITY[logging.ERROR]) if stderr_is_the_journal() else text
 
 
-def _stderr_formatter() -> logging.Formatter:
+def _stderr_formatter(tz: tzinfo | None = None) -> logging.Formatter:
     """Standard error's format: the journal's (no timestamp, the priority) under systemd, else with a timestamp."""
-    return JournalFormatter() if stderr_is_the_journal() else logging.Formatter(FORMAT)
+    return JournalFormatter() if stderr_is_the_journal() else HouseClockFormatter(tz)
 
 
 def stderr_is_the_journal() -> bool:
@@ -213,16 +230,16 @@ def reopen_log_files() -> list[str]:
 
 
 def setup_logging(level: str, file: Path | None = None, max_bytes: int = 1_000_000, backup_count: int = 3,
-                  stderr: bool | None = None, limiter: logging.Filter | None = None) -> None:
+                  stderr: bool | None = None, limiter: logging.Filter | None = None, tz: tzinfo | None = None) -> None:
     """Configure the root logger (idempotent: replaces handlers set by an earlier call). `stderr`: None
     chooses (no file, or a terminal), True/False forces it; `limiter` (the daemon's FloodLimiter) filters
-    every handler."""
+    every handler; `tz`: the zone the lines are stamped in (the config's `[evaluate] timezone`; None: the system's)."""
     handlers: list[logging.Handler] = []
     to_stderr = stderr if stderr is not None else (file is None or _stderr_is_terminal())
     if file is not None:
         # (its folder made, when missing, by its own open)
         rotating = LogFile(file, max_bytes, backup_count, errors_to_stderr=not to_stderr)
-        rotating.setFormatter(logging.Formatter(FORMAT))
+        rotating.setFormatter(HouseClockFormatter(tz))
         handlers.append(rotating)
         if not to_stderr and stderr_is_the_journal():
             # (the seed's config sets [debug] log_file: `journalctl -u pyseb` showed nothing, not even this)
@@ -230,7 +247,7 @@ def setup_logging(level: str, file: Path | None = None, max_bytes: int = 1_000_0
                  "sets it; leave it empty to read the log with journalctl)")
     if to_stderr:
         stream = logging.StreamHandler()
-        stream.setFormatter(_stderr_formatter())
+        stream.setFormatter(_stderr_formatter(tz))
         handlers.append(stream)
     if limiter is not None:
         for handler in handlers:

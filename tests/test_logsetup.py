@@ -155,3 +155,24 @@ def test_a_log_folder_removed_while_running_is_made_again(tmp_path: Path, monkey
     for i in range(100):  # (past max_bytes: the rotation opens the file again at its path)
         log.info("radiator: 0 W -> 1000 W (decision %d)", i)
     assert path.is_file() and "decision 99" in path.read_text()
+
+
+def test_lines_are_stamped_on_the_house_s_clock_when_the_config_names_its_zone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A Pi left on UTC, `[evaluate] timezone = Europe/Paris` (the docs' way): the lines were stamped in UTC while their
+    # messages spoke Paris time ("ecs got 0 of 6000 Wh by 2026-12-05 19:10" stamped 18:10).
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    monkeypatch.setattr(logsetup, "_stderr_is_terminal", lambda: False)
+    setup_logging("INFO", tmp_path / "pyseb.log", tz=ZoneInfo("Pacific/Kiritimati"))  # (UTC+14: never the machine's)
+    record = logging.makeLogRecord({"name": "x", "levelno": logging.INFO, "levelname": "INFO", "msg": "m",
+                                    "created": 1_800_000_000.25, "msecs": 250.0})
+    formatter = logging.getLogger().handlers[0].formatter
+    assert formatter is not None
+    expected = datetime.fromtimestamp(1_800_000_000, ZoneInfo("Pacific/Kiritimati")).strftime("%Y-%m-%d %H:%M:%S")
+    assert formatter.format(record) == f"{expected},250 INFO    x: m"
+    setup_logging("INFO", tmp_path / "pyseb.log")  # (no zone named: the system's, as logging stamps it)
+    formatter = logging.getLogger().handlers[0].formatter
+    assert formatter is not None and formatter.format(record).startswith(
+        datetime.fromtimestamp(1_800_000_000).strftime("%Y-%m-%d %H:%M:%S"))
