@@ -76,6 +76,14 @@ class InferredFullTank:
         probe = self._probe
         if previous_w is None or self.full:
             pass
+        elif probe is not None and probe.step_w(commanded_w) >= self.min_power_w and self._moved_against(probe,
+                                                                                                         commanded_w):
+            # The closed loop answers an appliance's fall by raising the heater: a re-probe's step back up grown so,
+            # its moves cleared, was measured from a baseline the appliance was still in (an oven's 2.2 kW less, the
+            # heater's 2.1 kW more: "moved by 98 W"), and the tank was found full for the day in the sun.
+            log.debug("%s: probe abandoned, the house moved against it before its step changed (another "
+                      "appliance)", self.name)
+            self._probe = None
         elif probe is not None and probe.step_w(commanded_w) >= self.min_power_w:
             probe.changed_at = now  # the step grew or shrank but still counts: wait for it to settle
             probe.moves.clear()
@@ -87,6 +95,14 @@ class InferredFullTank:
         # Readings before a change describe the old command: the next baseline must come after it.
         self._settled.clear()
         self._changed_at = now
+
+    def _moved_against(self, probe: _Probe, commanded_w: float) -> bool:
+        """Whether the house's last reading since `probe` started moved against its step by more than what the step,
+        changed to `commanded_w`, must move it: the baseline no longer holds (an appliance switched meanwhile)."""
+        last = self._loop.last
+        if last is None or last.at < probe.started_at:
+            return False
+        return (last.own_w - probe.baseline_w) * probe.direction < -self.rule.fraction * probe.step_w(commanded_w)
 
     def _maybe_start(self, previous_w: float, commanded_w: float, now: float) -> None:
         step_w = abs(commanded_w - previous_w)
