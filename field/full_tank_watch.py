@@ -338,7 +338,8 @@ class FullTankWatch:
             return {"full_detect": "meter", "measured_power": self.measured_w.get(load.name)}
         detector = self.inferred.get(load.name)
         if detector is not None:
-            return {"full_detect": "inferred", "full_suspect": detector.suspect_since is not None}
+            # (found full, no longer a suspicion: both were shown true until the daily clear)
+            return {"full_detect": "inferred", "full_suspect": detector.suspect_since is not None and not detector.full}
         return {}
 
     def _report(self, name: str, problem: MeterProblem) -> None:

@@ -28,6 +28,7 @@ def test_inferred_full_is_suspected_then_confirmed(tmp_path: Path, caplog: pytes
     house.run(150)  # the re-probe: held at 0 W, the house does not drop either
     assert "ecs: re-probe, held at 0 W for 15 s" in caplog.text
     assert h.load("ecs").overed and h.last(ECS_CMD) == "0"
+    assert h.reg.status(house.now)["equipments"][0]["full_suspect"] is False  # (full: no longer suspected)
     house.run(30)
     assert h.last(ECS_CMD) == "0" and h.last(RADIATOR) == "ON"  # the surplus goes to the radiator
 
