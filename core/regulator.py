@@ -204,7 +204,7 @@ class Regulator(RegulatorLifeCycle):
         seen_at, self._clock_seen_at = self._clock_seen_at, now
         if seen_at is not None and stepped_back(now, seen_at):
             keep_forces_lengths(self.loads, seen_at - now)
-            self.field.clock_stepped_back(seen_at - now)  # (the rules' own forces' ends, as the heater's)
+            self.field.clock_stepped_back(seen_at - now, now)  # (the rules' own forces' ends, as the heater's)
             self._day.stepped_back(now)
             if self.controller is not None:
                 self.controller.clock_stepped_back(seen_at - now, self.loads)

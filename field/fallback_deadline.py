@@ -69,7 +69,9 @@ class DeadlineFallback:
             return cycle_end - timedelta(days=1).total_seconds(), cycle_end
         start_at, end_at = self.settings.offpeak
         start = last_occurrence(cycle_end - 1e-3, start_at, self.tz)  # strictly before the deadline
-        end = next_occurrence(start, end_at, self.tz)
+        # (from just before its start: a span wholly inside the hour the spring jump skips, 02:00-02:30, has both ends
+        # at the jump, and the end after the start was the next day's, a window of a day outside the off-peak hours)
+        end = next_occurrence(start - 1e-3, end_at, self.tz)
         return start, min(end, cycle_end)
 
     def tick(self, now: float, heater_energy_wh: float, max_power_w: float, full: bool,

@@ -65,6 +65,9 @@ class SeedFallback(SeedWindow):
         self._window_stamped_here = False
         self.checked_until: float | None = None  # the last tick: a check_at passed after it is due
         self._count_from = 0.0  # energy before this (the fallback's own force) is not counted
+        # The clock's steps back told by the regulator since `checked_until` was last set to the clock's time (its own
+        # force and `_count_from` moved back by them already): `_set_back_afresh` moves them by the rest only.
+        self._told_back_s = 0.0
         # The tank was found full in this window: the full flags are cleared at midnight (and init_at), before
         # the default 01:00 check, which would otherwise never see a tank that filled in the afternoon.
         self.full_in_window = False
@@ -114,6 +117,8 @@ class SeedFallback(SeedWindow):
         if self._saved_check_at_hour is not None:
             self._follow_a_moved_check(now)
         since = self.checked_until
+        if since is not None and since <= now:
+            self._told_back_s = 0.0  # (the clock past the last tick: no step back outstanding)
         if since is None or self.window_start is None:
             self._start_afresh(now)
             return None
@@ -191,10 +196,17 @@ class SeedFallback(SeedWindow):
         log.info("low-energy fallback: the clock reads %.1f days behind its last tick (set back): the window "
                  "starts afresh, with the %.0f Wh counted since the last check", behind_s / 86400, self.today_wh)
         self.window_start, self._window_stamped_here = now, True
+        # (by what the regulator did not tell already: a file restored dated ahead; a step told, not twice)
+        untold_s, self._told_back_s = max(0.0, behind_s - self._told_back_s), 0.0
+        self._move_back(untold_s, now)
+
+    def _move_back(self, step_s: float, now: float) -> None:
+        """Its own force's times, and where the window's counting resumes after it, moved back by `step_s` with the
+        clock (the heater's force keeps the time it had left): not before `now`."""
         if self._count_from > now:
-            self._count_from = max(now, self._count_from - behind_s)
-        if self._own is not None:
-            self._own.clock_set_back(behind_s)
+            self._count_from = max(now, self._count_from - step_s)
+        if self._own is not None and step_s > 0:
+            self._own.clock_set_back(step_s)
 
     def _last_check_at(self, first_due_at: float, now: float) -> float:
         """The last check_at at or before `now`, from `first_due_at` (days of downtime are not counted hours)."""
@@ -324,13 +336,14 @@ class SeedFallback(SeedWindow):
             log.info("low-energy fallback: %s's force %s: %.0f Wh of it not drawn, not credited", self.load_name,
                      own.why_short(), own.not_drawn_wh)
 
-    def clock_stepped_back(self, step_s: float) -> None:
-        """The wall clock stepped back by `step_s` (told by the regulator as it happens): its own force's times move
-        back with the heater's force, which keeps the time it had left; its end, still on the old clock, came after the
-        heater's, and the force that ran its time was logged "ended early (unforced ...)". A step of more than a day is
-        the next tick's (`_set_back_afresh`, which moves them too: not twice)."""
-        if self._own is not None and step_s <= MAX_CLOCK_BEHIND_S:
-            self._own.clock_set_back(step_s)
+    def clock_stepped_back(self, step_s: float, now: float) -> None:
+        """The wall clock stepped back by `step_s` to `now` (told by the regulator as it happens): its own force's
+        times move back with the heater's force, which keeps the time it had left; its end, still on the old clock,
+        came after the heater's, and the force that ran its time was logged "ended early (unforced ...)". Counted
+        (`_told_back_s`): a step of more than a day also starts the window afresh at the next tick, which moves them
+        by the rest only (a file restored dated ahead: all of it)."""
+        self._told_back_s += step_s
+        self._move_back(step_s, now)
 
     def clock_stepped_forward(self, step_s: float) -> None:
         """The wall clock jumped forward by `step_s` with no time passing (NTP setting a Pi's clock, told by the

@@ -150,11 +150,11 @@ class FieldFeatures:
         if self.heater is not None:
             self.heater.clock_stepped_forward(step_s)
 
-    def clock_stepped_back(self, step_s: float) -> None:
-        """The wall clock stepped back by `step_s` (the timed forces keep the time they had left): the seed rule's own
-        force's times move back with the heater's."""
+    def clock_stepped_back(self, step_s: float, now: float) -> None:
+        """The wall clock stepped back by `step_s` to `now` (the timed forces keep the time they had left): the seed
+        rule's own force's times move back with the heater's."""
         if self.heater is not None:
-            self.heater.clock_stepped_back(step_s)
+            self.heater.clock_stepped_back(step_s, now)
 
     # --- timers and decisions -----------------------------------------------------------------------------
     def start(self, now: float) -> None:

@@ -147,12 +147,12 @@ class HeaterControl:
         if self.seed is not None:
             self.seed.clock_stepped_forward(step_s)
 
-    def clock_stepped_back(self, step_s: float) -> None:
-        """The wall clock stepped back by `step_s`: the seed rule's force keeps the time it had left, as the heater's
-        force does (its end on the old clock, the force's own end on the new one was taken for a user's unforce). (The
-        deadline rule sees its force run out by itself: `ran_out`.)"""
+    def clock_stepped_back(self, step_s: float, now: float) -> None:
+        """The wall clock stepped back by `step_s` to `now`: the seed rule's force keeps the time it had left, as the
+        heater's force does (its end on the old clock, the force's own end on the new one was taken for a user's
+        unforce). (The deadline rule sees its force run out by itself: `ran_out`.)"""
         if self.seed is not None:
-            self.seed.clock_stepped_back(step_s)
+            self.seed.clock_stepped_back(step_s, now)
 
     def _pv_wh_on(self, day: date) -> float | None:
         forecast = self.forecast.pv_wh_for(day) if self.forecast is not None else None

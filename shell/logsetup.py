@@ -68,7 +68,8 @@ class HouseClockFormatter(logging.Formatter):
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 (logging's)
         if self._tz is None:
             return super().formatTime(record, datefmt)
-        stamp = datetime.fromtimestamp(record.created, self._tz)
+        # (the whole second, as logging's own: rounded to the microsecond, a line at .9999998 s read a second later)
+        stamp = datetime.fromtimestamp(int(record.created), self._tz)
         return f"{stamp:%Y-%m-%d %H:%M:%S},{int(record.msecs):03d}"
 
 

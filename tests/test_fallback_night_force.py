@@ -202,6 +202,28 @@ def test_the_seed_rule_s_force_run_its_time_after_the_clock_stepped_back_is_not_
     end_at = h.load("ecs").force_end_at
     assert end_at is not None
     ticks(h, at(2024, 1, 11, 1, 0, 32), at(2024, 1, 11, 2, 0))
-    ticks(h, at(2024, 1, 11, 1, 0, 30), end_at + 600)  # (an hour back at 02:00: the rest runs on the new clock)
+    ticks(h, at(2024, 1, 11, 1, 0, 30), at(2024, 1, 11, 1, 0, 40))  # (an hour back at 02:00)
+    rule = h.reg.status(at(2024, 1, 11, 1, 0, 40))["water_heater"]["seed_rule"]
+    heater_end_at = h.load("ecs").force_end_at
+    assert heater_end_at is not None and heater_end_at < end_at - 3500  # (the heater's force kept its time left)
+    # ... and so did the rule's own, and where its window counts the heater from (the energy after the force)
+    assert rule["own_force"]["planned_end"] == pytest.approx(heater_end_at, abs=2)
+    assert rule["count_from"] == pytest.approx(heater_end_at, abs=2)
+    ticks(h, at(2024, 1, 11, 1, 0, 41), end_at + 600)
     assert not h.load("ecs").is_forced() and "has run its time" in caplog.text
     assert "ended early" not in caplog.text and "not credited" not in caplog.text
+
+
+def test_two_steps_back_adding_up_to_over_a_day_move_the_seed_rule_s_force_once(tmp_path: Path) -> None:
+    # (an hour back, then 23.5 h back: the regulator told each, the rule's tick, its last tick still on the first
+    # clock, saw 24.5 h behind and moved its force by all of it again, 24 h past the heater's)
+    h = Harness(field_config(tmp_path))
+    night_force_made(h)
+    h.reg.handle(ECS_STATUS, echo(100), at(2024, 1, 11, 1, 0, 31))
+    ticks(h, at(2024, 1, 11, 1, 0, 32), at(2024, 1, 11, 2, 0))
+    ticks(h, at(2024, 1, 11, 1, 0, 30), at(2024, 1, 11, 1, 20, 30))
+    back = at(2024, 1, 11, 1, 20, 30) - 23.5 * 3600
+    ticks(h, back, back + 10)
+    rule = h.reg.status(back + 10)["water_heater"]["seed_rule"]
+    heater_end_at = h.load("ecs").force_end_at
+    assert heater_end_at is not None and rule["own_force"]["planned_end"] == pytest.approx(heater_end_at, abs=5)

@@ -285,3 +285,15 @@ def test_a_nights_force_across_a_deadline_moved_earlier_is_not_the_next_nights(t
     ticks(again, at(2024, 1, 11, 6, 31), at(2024, 1, 12, 5, 35))
     assert "some came before 2024-01-11 05:30, where this cycle begins" in caplog.text
     assert commands_between(again, mark).count("100") == 1  # the next night forced
+
+
+@pytest.mark.parametrize(("span", "hours"), [("02:00-02:30", 0.0), ("02:15-02:45", 0.0), ("02:30-06:30", 3.5),
+                                              ("22:00-06:00", 7.0)])
+def test_an_off_peak_span_on_the_night_the_clocks_go_forward(tmp_path: Path, span: str, hours: float) -> None:
+    # A time the jump skips is the jump itself (03:00): an 02:30 start lost the half hour from 03:00 (03:30 then); a
+    # span wholly inside the skipped hour had its end after its start the next day's, a window of 4 h to the deadline.
+    h = Harness(field_config(tmp_path, extra=DEADLINE.replace("offpeak = 22:00-06:00", f"offpeak = {span}")))
+    rule = h.reg.field.heater.deadline
+    assert rule is not None
+    start, end = rule.window(at(2026, 3, 29, 7))
+    assert (end - start) / 3600 == pytest.approx(hours)
