@@ -26,6 +26,12 @@ MAX_LOAD_W = 100_000.0
 SMALL_LOAD_W = 50.0
 
 
+def kilowatts_hint(given_w: float) -> str:
+    """What a max_power under SMALL_LOAD_W is likelier to mean, said the same by the variator's refusal and the
+    relays' warning."""
+    return f"max_power is in watts (a {given_w:g} kW load is max_power = {given_w * 1000:.0f})"
+
+
 @dataclass(frozen=True, slots=True)
 class Command:
     """A message that puts a load in its current state; re-sent after a reconnect or a device boot."""
@@ -261,10 +267,7 @@ class Equipment:
         self.forced_power_w = power_w
         self.force_end_at = None if duration_s is None else now + duration_s
         self.forced_by = by
-        self._power_log.force_next = True
-        sent = self.set_power(power_w, now, reason)
-        self._power_log.force_next = False  # (not sent: nothing logged, and the next command is not the force's)
-        if not sent:
+        if not self._set_power_forced(power_w, now, reason):
             self.forced_power_w, self.force_end_at, self.forced_by = saved
             return False
         if saved[2] is not None and saved[2] != by and self.force_taken_over is None:
@@ -276,9 +279,17 @@ class Equipment:
         self.forced_power_w = None
         self.force_end_at = None
         self.forced_by = None
+        self._set_power_forced(0.0, now, reason)
+
+    def _set_power_forced(self, watts: float, now: float, reason: str) -> bool:
+        """set_power for a force or its end: its move said at once, bounded as the force's own lines (PowerLog's
+        force_next; cleared after, sent or not: not sent, nothing was logged, and the next command is not the
+        force's)."""
         self._power_log.force_next = True
-        self.set_power(0.0, now, reason)
-        self._power_log.force_next = False
+        try:
+            return self.set_power(watts, now, reason)
+        finally:
+            self._power_log.force_next = False
 
     def max_force_power_w(self) -> float:
         """The largest power a force command may ask of this load."""

@@ -14,6 +14,7 @@ from equipments.base import (
     Equipment,
     EquipmentBuildError,
 )
+from equipments.power_log import force_line
 from settings.options import REQUIRED, Option
 from values.payloads import same_payload
 
@@ -226,11 +227,11 @@ class ConstantEquipment(RelayEquipment):
             # On before its force, which sent nothing (a Home Assistant switch on and off): back to the regulation as
             # it was, its dwell counted from its own switch (handed over, it was switched off 12 s after it came on).
             log.info("%s: %s: back to the regulation, on as before the force", self.name, reason,
-                     extra={"limit_key": f"force-{self.name}"})
+                     extra=force_line(self.name))
             return
         self.handed_over = True
         log.info("%s: %s: handed to the regulation on (kept on if the surplus covers it, else off at the next "
-                 "decision)", self.name, reason, extra={"limit_key": f"force-{self.name}"})
+                 "decision)", self.name, reason, extra=force_line(self.name))
 
     def increase_power_by(self, watts: float, now: float) -> float | None:
         if self.current_power_w > 0:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from equipments.base import Equipment
+from equipments.power_log import force_line
 from values.numbers import json_or_text_float
 from values.readings import MAX_PAYLOAD_BYTES
 from values.shown import shown
@@ -144,7 +145,7 @@ def apply_mode_command(command: ForceCommand | UnforceCommand, load: Equipment, 
         span = "until unforced" if command.duration_s is None else f"for {command.duration_s:.0f} s"
         made_w = load.forced_watts(command.power_w)
         # (a message from outside: bounded in the log per load, as anyone on the broker can send it again and again)
-        per_load = {"limit_key": f"force-{load.name}"}
+        per_load = force_line(load.name)
         if command.asked_w is None and abs(made_w - command.power_w) < 0.5:
             log.info("forcing %s to %.0f W %s%s", load.name, command.power_w, span, source, extra=per_load)
         elif command.asked_w is None:
@@ -171,6 +172,6 @@ def apply_mode_command(command: ForceCommand | UnforceCommand, load: Equipment, 
         log.info("%s is not forced: unforce ignored%s", load.name, source, extra={"limit_key": load.name})
         return False
     # (bounded with the load's forces: a burst of force and unforce from outside logged every unforce)
-    log.info("%s is no longer forced%s", load.name, source, extra={"limit_key": f"force-{load.name}"})
+    log.info("%s is no longer forced%s", load.name, source, extra=force_line(load.name))
     load.unforce(now, f"unforced{source}")
     return True

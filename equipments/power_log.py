@@ -11,13 +11,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-__all__ = ["NEWS_STEP_W", "STEP_LOG_S", "PowerLog", "power_change", "power_change_is_news"]
+__all__ = ["NEWS_STEP_W", "STEP_LOG_S", "PowerLog", "force_line", "power_change", "power_change_is_news"]
 
 # A change of a load's power smaller than this (and not a switch on or off) is no news: the closed loop's
 # fine moves every few seconds are logged at DEBUG and do not make the status go out at once.
 NEWS_STEP_W = 100.0
 # At most one INFO line of a load's steps per this many seconds (its switches are always logged).
 STEP_LOG_S = 60.0
+
+
+def force_line(name: str) -> dict[str, str]:
+    """The `extra` of a log line a force or unforce of load `name` causes (its own, its load's moves): one kind for the
+    flood limiter per load and line, 5 a minute, as anyone on the broker may send a thousand forces a minute."""
+    return {"limit_key": f"force-{name}"}
 
 
 def power_change(previous_w: float, actual_w: float) -> str:
@@ -90,7 +96,7 @@ class PowerLog:
         if switch or (step and self._held is None):
             # (a force's is bounded as its "forcing" line is: anyone on the broker may send a thousand a minute)
             self._log.info("%s: %.0f W -> %.0f W (%s)", self.name, previous_w, actual_w, reason,
-                           extra={"limit_key": f"force-{self.name}"} if forced else None)
+                           extra=force_line(self.name) if forced else None)
             self._held = None if switch else _Held(now, actual_w)  # (after a switch, a step is said at once)
             return
         self._log.debug("%s: %.0f W -> %.0f W (%s)", self.name, previous_w, actual_w, reason)

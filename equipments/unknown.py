@@ -8,6 +8,7 @@ from typing import Any
 from equipments.base import FORCED_BY_USER, MAX_LOAD_W, BuildContext, Command
 from equipments.constant import RELAY_OPTIONS, RelayEquipment
 from equipments.idle_backoff import IDLE_RETRY_MAX_S, IDLE_RETRY_S, IdleBackoff
+from equipments.power_log import force_line
 from equipments.unknown_measure import OFF_STEP_MAX_S, STEADY_W, HouseMeasure
 from settings.options import Option
 
@@ -127,7 +128,7 @@ class UnknownEquipment(RelayEquipment):
             self._house.unmeasured_w = self.current_power_w
             log.info("%s: forced on with no reading of the house without it to measure it against: believed at "
                      "%.0f W (the power asked) until the house meter reads, then at no more than it shows; measured "
-                     "when the force ends", self.name, self.current_power_w, extra={"limit_key": f"force-{self.name}"})
+                     "when the force ends", self.name, self.current_power_w, extra=force_line(self.name))
         return sent
 
     def set_power(self, watts: float, now: float, reason: str) -> bool:

@@ -17,6 +17,7 @@ from equipments.base import (
     Command,
     Equipment,
     EquipmentBuildError,
+    kilowatts_hint,
 )
 from equipments.boot_resends import BOOT_RESEND_WINDOW_S, BOOT_RESENDS_AT_ONCE, BootResendPace
 from equipments.variable_curve import calibration_path, load_calibration
@@ -115,23 +116,23 @@ class VariableEquipment(Equipment):
             # (a relay's is warned: a small relay load may be real; no triac is sold for a few watts. The min_power
             # check below said "min_power (150 W) must be below the load's max (2 W)", sending the user to min_power)
             raise EquipmentBuildError("max_power", f"{configured_max:g} W is too little for a variable load: "
-                                                   f"max_power is in watts (a {configured_max:g} kW load is "
-                                                   f"max_power = {configured_max * 1000:.0f})")
+                                                   f"{kilowatts_hint(configured_max)}")
         self._max_power_w = float(min(configured_max, self.curve.max_power_w) if configured_max
                                   else self.curve.max_power_w)
         if self.min_power_w >= self._max_power_w:
             raise EquipmentBuildError("min_power", f"min_power ({self.min_power_w:g} W) must be below the "
                                                    f"load's max ({self._max_power_w:.0f} W)")
-        if self.least_on_w > self._max_power_w:
+        least_on_w = self.least_on_w
+        if least_on_w > self._max_power_w:
             # (every command, the regulation's and the fallback's alike, was then "0": a heater never on, said OK)
-            key, why = (("min_percent", f"min_percent ({self.min_percent:g} %) draws {self.least_on_w:.0f} W")
-                        if self.least_on_w > max(self.min_power_w, self.curve.min_on_w) else
-                        ("max_power", f"its calibration conducts from {self.least_on_w:.0f} W"))
+            key, why = (("min_percent", f"min_percent ({self.min_percent:g} %) draws {least_on_w:.0f} W")
+                        if least_on_w > max(self.min_power_w, self.curve.min_on_w) else
+                        ("max_power", f"its calibration conducts from {least_on_w:.0f} W"))
             raise EquipmentBuildError(key, f"{why}, above the load's max ({self._max_power_w:.0f} W): it could never "
                                            "be switched on")
         # (its floor as commanded, `least_on_w`: min_power said it, 150 W, of a curve on only from 717 W)
         log.info("%s: calibration %s (%s fit), %.0f..%.0f W", name, path, self.curve.method,
-                 self.least_on_w, self._max_power_w)
+                 least_on_w, self._max_power_w)
         read_topic = options.get("topic_read_power")
         # (the seed's words for "no meter" besides its None, any case: false and nok; a topic so named waited for
         # readings that never come, the tank watched by the house meter meanwhile)

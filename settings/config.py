@@ -156,7 +156,7 @@ def load_settings(path: str | Path, *, daemon_files: bool = True) -> Settings:
         reader.warnings.append(readable)
     reader.warnings += credential_warnings(mqtt_raw)
     root = mqtt_raw["topic_regul"].rstrip("/")
-    derived = {key for key in ("topic_status", "topic_mode", "topic_availability", "topic_report")
+    derived = {key for key in _TOPICS_UNDER_ROOT
                if not mqtt_raw[key]}
     for key in derived:
         mqtt_raw[key] = f"{root}/{key.removeprefix('topic_')}"
@@ -317,6 +317,10 @@ def _unwritable(path: Path, replaced: bool) -> str | None:
     return None
 
 
+# PySEB's own topics, each <topic_regul>/<its name> unless written out.
+_TOPICS_UNDER_ROOT = ("topic_status", "topic_mode", "topic_availability", "topic_report")
+
+
 def _warn_topics_left_at_the_default_root(reader: SectionReader, mqtt_raw: dict[str, Any], root: str,
                                          derived: set[str]) -> None:
     """A topic written out as the older sample wrote it, under another topic_regul: a copy given its own topic_regul
@@ -324,7 +328,7 @@ def _warn_topics_left_at_the_default_root(reader: SectionReader, mqtt_raw: dict[
     reached both), without a word. (Only the sample's own value: regul/garage/mode under regul/garage is meant.)"""
     if root == DEFAULT_TOPIC_REGUL:
         return
-    for key in ("topic_status", "topic_mode", "topic_availability", "topic_report"):
+    for key in _TOPICS_UNDER_ROOT:
         topic = mqtt_raw[key]
         if key not in derived and topic == f"{DEFAULT_TOPIC_REGUL}/{key.removeprefix('topic_')}":
             reader.warnings.append(ConfigProblem("mqtt", key, f"{topic!r} is not under topic_regul ({root!r}): "

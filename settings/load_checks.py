@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from calibration.examples import is_example_curve
-from equipments.base import SMALL_LOAD_W, Equipment
+from equipments.base import SMALL_LOAD_W, Equipment, kilowatts_hint
 from equipments.constant import CLOSED_LOOP_RELAY_KEYS
 from equipments.variable_curve import default_calibration_paths
 from settings.options import SectionReader
@@ -73,9 +73,8 @@ def warn_kilowatts(reader: SectionReader, load: Equipment) -> None:
     given_w = load.options.get("max_power")
     if given_w is None or given_w >= SMALL_LOAD_W:
         return
-    reader.warnings.append(ConfigProblem(load.name, "max_power", f"{given_w:g} W is very little: max_power is in "
-                                         f"watts (a {given_w:g} kW load is max_power = {given_w * 1000:.0f}); if "
-                                         "it really draws so little, ignore this"))
+    reader.warnings.append(ConfigProblem(load.name, "max_power", f"{given_w:g} W is very little: "
+                                         f"{kilowatts_hint(given_w)}; if it really draws so little, ignore this"))
 
 
 def warn_closed_loop_keys(reader: SectionReader, cp: configparser.ConfigParser, algorithm: str | None,

@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from array import array
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, time, timedelta, tzinfo
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
 from simulation.trace_cells import TraceError, cell_watts, csv_rows, has_decimal_comma, separator_of
-from values.local_time import offset_change_before, offset_hhmm, utc_offset
+from values.local_time import local_instant, offset_hhmm, utc_offset
 from values.text import NotText, windows_text
 
 # A time of day on the command line (--from, --to, the demo's --start): ASCII digits only (int() and float() took
@@ -86,13 +86,9 @@ class Trace:
         first = datetime.fromtimestamp(self.start_s, self.tz)
         day = first.date() + timedelta(days=int(seconds // 86400))
         hours, rest = divmod(int(seconds % 86400), 3600)
-        wall = datetime(day.year, day.month, day.day, hours, rest // 60, rest % 60, tzinfo=self.tz)
-        at = wall.timestamp()
-        if datetime.fromtimestamp(at, self.tz).replace(tzinfo=None) != wall.replace(tzinfo=None):
-            # A time the clocks skip (02:30 the night they go forward): read with the offset before the change it was
-            # 03:30; the house's clock first reads it or later at the jump itself, 03:00.
-            return offset_change_before(at, self.tz)
-        return at + (seconds - int(seconds))
+        # (a time the clocks skip, 02:30 the night they go forward, is the jump itself: the house's clock first reads
+        # it or later then, at 03:00)
+        return local_instant(day, time(hours, rest // 60, rest % 60), self.tz) + (seconds - int(seconds))
 
 
 def parse_clock(text: str) -> float:
