@@ -97,13 +97,16 @@ class ClosedLoop:
 
     # --- one decision -------------------------------------------------------------------------------
     def decide(self, loads: Sequence[Equipment], consumption_w: float, production_w: float, now: float,
-               measures_wait: bool = False, relays_wait: Mapping[str, str] = NO_WAITS) -> str:
+               measures_wait: bool = False, relays_wait: Mapping[str, str] = NO_WAITS,
+               draws_in_doubt: Collection[str] = ()) -> str:
         """Command the regulated `loads` (priority order) for these readings; returns a one-line summary.
         `measures_wait`: another load's believed watts are in doubt (a heater suspected full, or the house just
         fell by part of its watts), so a load of unknown power, measured by the house's step less the others'
         beliefs, does not switch on yet. `relays_wait`: names of the relays after a load held at 0 W for a moment
         (a full-tank re-probe, left out of `loads`) or after a silent variator, each with why it waits: none switches
-        on in its place (one did, and its min_on_s kept the heater 1 kW short for ten minutes)."""
+        on in its place (one did, and its min_on_s kept the heater 1 kW short for ten minutes). `draws_in_doubt`:
+        names of the continuous loads that may draw nothing whatever they are believed to (suspected full, a variator
+        silent): a relay before one does not switch on over its watts (see RelayPass.doubted_w)."""
         params = self._params  # (read once: the property costs a call at each of its uses, every decision)
         self._relays.see(loads)
         # Forced loads are the user's; full tanks draw nothing whatever we command: both are part of the
@@ -124,7 +127,7 @@ class ClosedLoop:
         error_w += fall_w
         # The loads' total as the loop counts it (a continuous load at its target), and as their commands are
         # believed to draw (a continuous load at its whole percent's watts): the meter shows the latter.
-        current_w = believed_w = give_back_w = 0.0  # (give_back_w: the continuous loads' believed watts)
+        current_w = believed_w = give_back_w = doubted_w = 0.0  # (give_back_w: the continuous loads' believed watts)
         for load in loads:
             if isinstance(load, RelayEquipment):
                 drawn_w = (relay_power_w(load) or 0.0) if load.is_on else 0.0
@@ -134,6 +137,8 @@ class ClosedLoop:
                 current_w += self._continuous.counted_w(load)
                 believed_w += load.current_power_w
                 give_back_w += load.current_power_w
+                if draws_in_doubt and load.name in draws_in_doubt:
+                    doubted_w += load.current_power_w
         # What keeps the relays on: the loads' total for a grid at 0 W, as the meter shows it (the heater at
         # its command's watts: its target holds the sigma-delta's carry, up to a percent step the meter never
         # saw). Neither the setpoint (the variable loads' target) nor the anticipated fall (a guess the
@@ -157,7 +162,7 @@ class ClosedLoop:
             if params.gain < 1 else set()
         walk = RelayPass(relay_total_w, keep_total_w, measures_wait=measures_wait, relays_wait=relays_wait,
                          importing=grid_w > 0, heaters_give=give_back_w > 0, rising=self._trend.rising(),
-                         rise_rate_w_s=self._trend.rate_w_s)
+                         rise_rate_w_s=self._trend.rate_w_s, draws_in_doubt=draws_in_doubt, doubted_w=doubted_w)
         # (the relays on, with their watts, before the rule's pass: for the guard's sheds below, when it is due)
         on_before = [(load, relay_power_w(load) or 0.0) for load in loads
                      if isinstance(load, RelayEquipment) and load.is_on] if guard else []

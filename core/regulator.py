@@ -322,7 +322,8 @@ class Regulator(RegulatorLifeCycle):
         if self.controller is not None:
             self.last_decision = self.controller.decide(regulated, consumption_w, production_w, now,
                                                         measures_wait=self.field.beliefs_in_doubt(now),
-                                                        relays_wait=self.field.after_held(self.loads, now))
+                                                        relays_wait=self.field.after_held(self.loads, now),
+                                                        draws_in_doubt=self.field.draws_in_doubt(now))
             if self._hunting is not None:
                 self._hunting.after_decision(self.loads, now,
                                              (consumption_w, at_reading_w - relays_at_reading_w, relays_at_reading_w))

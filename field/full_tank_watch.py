@@ -305,12 +305,20 @@ class FullTankWatch:
         suspicion that gets no re-probe (a command under min_power, a restless house, a meter gone quiet)
         does not hold the loads of unknown power back for ever."""
         for _, detector in self._inferred_loads:
-            since = detector.suspect_since
-            if since is not None and not detector.full and now - since <= detector.rule.longest_doubt_s:
-                return True
-            if not detector.full and detector.draw_in_doubt(now):
+            if self._inferred_in_doubt(detector, now):
                 return True
         return any(metered.in_doubt(now) for metered in self.metered.values())
+
+    def doubted(self, now: float) -> list[str]:
+        """The loads `in_doubt` is True for, by name."""
+        names = [load.name for load, detector in self._inferred_loads if self._inferred_in_doubt(detector, now)]
+        return names + [name for name, metered in self.metered.items() if metered.in_doubt(now) and name not in names]
+
+    @staticmethod
+    def _inferred_in_doubt(detector: InferredFullTank, now: float) -> bool:
+        since = detector.suspect_since
+        return not detector.full and ((since is not None and now - since <= detector.rule.longest_doubt_s)
+                                      or detector.draw_in_doubt(now))
 
     def holds_any(self) -> bool:
         """True while some load is in a re-probe hold (`excluded` may then be True for it)."""
