@@ -14,7 +14,9 @@ from equipments.base import Equipment
 from field.fallback_settings import (
     FALLBACK_EVALUATE_IGNORED,
     FALLBACK_EVALUATE_OPTIONS,
+    DeadlineSettings,
     FallbackSettings,
+    minutes_between,
     read_fallback_settings,
 )
 from field.forecast_settings import ForecastSettings, OwmSettings, read_forecast_settings
@@ -97,12 +99,32 @@ def read_field_settings(cp: configparser.ConfigParser, reader: SectionReader, ev
         reader.warnings.append(ConfigProblem("fallback", "deadline_pv_share", "no [forecast] topic gives a PV "
                                              "forecast (OpenWeatherMap gives none): no sun is counted before the "
                                              "deadline, and the rule forces the whole shortfall every night"))
+    _check_deadline_reach(reader, fallback.deadline, next((e for e in equipments if e.name == heater), None))
     _check_domoticz_idx(reader, domoticz, equipments)
     _check_domoticz_payloads(reader, domoticz.topic_in, equipments)
     check_in_out(reader, domoticz, reads_domoticz_output(domoticz, equipments))
     homeassistant = read_homeassistant_settings(cp, reader, client_id, equipments)
     return FieldSettings(fallback, domoticz, heater, forecast, homeassistant,
                          float(evaluate_raw.get("demo_speed") or 1.0))
+
+
+def _check_deadline_reach(reader: SectionReader, deadline: DeadlineSettings | None, heater: Equipment | None) -> None:
+    """Warn of a deadline target the heater cannot get in the span its force may use, at its max: "out of reach" was
+    said only in the log, every night, and --check told of "at most 7000 Wh (3 h 30 min)" inside 02:00-03:00."""
+    if deadline is None or heater is None or heater.max_power_w <= 0:
+        return
+    span_s = deadline.forcing_span_s()
+    most_wh = heater.max_power_w * span_s / 3600.0
+    if deadline.min_energy_wh <= most_wh:
+        return
+    where = (f"inside [fallback] offpeak {deadline.offpeak[0]:%H:%M}-{deadline.offpeak[1]:%H:%M}"
+             if deadline.offpeak is not None else "in a day")
+    if deadline.offpeak is not None and span_s < minutes_between(*deadline.offpeak) * 60.0:
+        where += f" cut at the deadline {deadline.deadline:%H:%M}"
+    reader.warnings.append(ConfigProblem(
+        "fallback", "min_energy_wh", f"{deadline.min_energy_wh:g} Wh cannot be had {where}: {span_s / 3600:g} h at "
+        f"{heater.name}'s {heater.max_power_w:.0f} W give {most_wh:.0f} Wh at most; on a day without sun it gets that "
+        "and the rule says the target is out of reach (widen offpeak, or lower min_energy_wh)"))
 
 
 def _water_heater(cp: configparser.ConfigParser, reader: SectionReader, named: str | None,

@@ -109,6 +109,16 @@ class DeadlineSettings:
     start_margin_s: float
     pv_share: float = 0.0  # of the deadline day's forecast PV, counted as coming before the deadline
 
+    def forcing_span_s(self) -> float:
+        """The longest the rule may force before a deadline: a day, or its off-peak span (cut at the deadline when the
+        span holds it: DeadlineFallback.window), on a day without a DST change."""
+        if self.offpeak is None:
+            return 86400.0
+        start, end = self.offpeak
+        span_min = minutes_between(start, end)
+        to_deadline_min = minutes_between(start, self.deadline)
+        return 60.0 * (to_deadline_min if to_deadline_min < span_min else span_min)
+
 
 @dataclass(frozen=True, slots=True)
 class FallbackSettings:
@@ -211,3 +221,9 @@ def _clear_sky_clouds_percent(cp: configparser.ConfigParser, reader: SectionRead
     reader.warnings.append(ConfigProblem("evaluate", "good_forecast", f"read as {new_key} = {old_value:g} "
                                          "(its new name: rename it)"))
     return float(old_value)
+
+
+def minutes_between(start: time, end: time) -> int:
+    """Minutes from `start` on to the next `end` (across midnight; a whole day when they are the same)."""
+    minutes = (end.hour * 60 + end.minute - start.hour * 60 - start.minute) % 1440
+    return minutes or 1440

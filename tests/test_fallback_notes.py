@@ -111,3 +111,14 @@ def test_check_says_a_mode_off_for_good_forces_nothing(tmp_path: Path) -> None:
     assert "  low-energy fallback (the seed's rule, on by default): never forces ecs: its mode is off for good" \
         in result.stdout
     assert "forced from the grid" not in result.stdout
+
+
+def test_the_deadline_rule_s_most_is_what_its_span_allows(tmp_path: Path) -> None:
+    # 7000 Wh asked inside one hour of a 2000 W heater: "at most 7000 Wh (3 h 30 min)" was said, a force the span
+    # cannot hold (the config's check warns of the target).
+    path = write_config(tmp_path,
+                        extra="\n[fallback]\nseed_rule = false\nmin_energy_wh = 7000\noffpeak = 02:00-03:00\n")
+    (note,) = notes_of(path)
+    assert "inside 02:00-03:00: at most 2000 Wh (1 h 00 min) before each deadline" in note
+    path = write_config(tmp_path, extra="\n[fallback]\nseed_rule = false\nmin_energy_wh = 7000\n")
+    assert "at most 7000 Wh (3 h 30 min) before each deadline" in notes_of(path)[0]

@@ -89,3 +89,28 @@ def test_a_calibration_file_named_in_another_case_is_pointed_at(tmp_path: Path) 
     with pytest.raises(ConfigError, match=re.escape(f"({found} differs only in case: rename it, or set "
                                                     "calibration = power_calibration_ECS.csv)")):
         load_settings(tmp_path / "config.ini")
+
+
+@pytest.mark.parametrize(("fallback", "most_wh"), [
+    ("min_energy_wh = 7000\noffpeak = 02:00-03:00\n", 2000),  # one hour at the test heater's 2000 W
+    ("min_energy_wh = 5000\ndeadline = 06:00\noffpeak = 04:00-08:00\n", 4000),  # the span cut at the deadline
+    ("min_energy_wh = 60000\n", 48000),  # no off-peak span: a day
+])
+def test_a_deadline_target_the_heater_cannot_reach_in_its_span_is_warned(tmp_path: Path, fallback: str,
+                                                                          most_wh: float) -> None:
+    # Found by a bug hunt: 7000 Wh asked inside 02:00-03:00 of a 2000 W heater was said "at most 7000 Wh (3 h 30 min)
+    # before each deadline" by --check, and "out of reach" only in the log, at night.
+    path = field_config(tmp_path, extra=f"[fallback]\n{fallback}")
+    settings = load_settings(path)
+    warned = [w for w in settings.warnings if "min_energy_wh" in w]
+    assert len(warned) == 1 and f"{most_wh:.0f} Wh at most" in warned[0], settings.warnings
+
+
+@pytest.mark.parametrize("fallback", [
+    "min_energy_wh = 3000\noffpeak = 02:00-04:00\n",
+    "min_energy_wh = 7000\noffpeak = 22:00-06:00\n",  # across midnight: 8 h
+    "min_energy_wh = 7000\ndeadline = 07:00\noffpeak = 07:00-12:00\n",  # the span that ends before it: 5 h
+])
+def test_a_deadline_target_within_reach_is_not_warned(tmp_path: Path, fallback: str) -> None:
+    path = field_config(tmp_path, extra=f"[fallback]\n{fallback}")
+    assert not [w for w in load_settings(path).warnings if "min_energy_wh" in w]
