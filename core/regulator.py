@@ -320,10 +320,11 @@ class Regulator(RegulatorLifeCycle):
         regulated = self.field.regulated(self.loads, now)
         watts_before = [load.current_power_w for load in self.loads]
         if self.controller is not None:
+            in_doubt = self.field.beliefs_in_doubt(now)
             self.last_decision = self.controller.decide(regulated, consumption_w, production_w, now,
-                                                        measures_wait=self.field.beliefs_in_doubt(now),
+                                                        measures_wait=in_doubt,
                                                         relays_wait=self.field.after_held(self.loads, now),
-                                                        draws_in_doubt=self.field.draws_in_doubt(now))
+                                                        draws_in_doubt=self.field.draws_in_doubt(now, in_doubt))
             if self._hunting is not None:
                 self._hunting.after_decision(self.loads, now,
                                              (consumption_w, at_reading_w - relays_at_reading_w, relays_at_reading_w))

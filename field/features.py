@@ -207,11 +207,12 @@ class FieldFeatures:
         less the others' beliefs."""
         return self.tanks.in_doubt(now)
 
-    def draws_in_doubt(self, now: float) -> list[str]:
-        """The variable loads that may draw nothing whatever they are believed to, by name: suspected full
-        (`beliefs_in_doubt`), or a variator silent (rebooting, its triac off). A relay before one counts none of its
-        watts as what it would give back (a heater's cut read as its give-back switched a relay on into an import)."""
-        doubted = self.tanks.doubted(now)
+    def draws_in_doubt(self, now: float, beliefs_in_doubt: bool) -> list[str]:
+        """The variable loads that may draw nothing whatever they are believed to, by name: suspected full (only
+        while `beliefs_in_doubt`, that method's answer at `now`), or a variator silent (rebooting, its triac off). A
+        relay before one counts none of its watts as what it would give back (a heater's cut read as its give-back
+        switched a relay on into an import)."""
+        doubted = self.tanks.doubted(now) if beliefs_in_doubt else []
         return doubted + [load.name for load in self._variators if load.silent(now) and load.name not in doubted]
 
     def reconcile(self, now: float) -> None:

@@ -26,8 +26,9 @@ class RebootingHouse:
     """The heater (20 W a percent) behind a variator that answers every command and `status`, unless it is off the
     network; the 1000 W radiator after it; meters every 2 s."""
 
-    def __init__(self, tmp_path: Path, pv_w: float, metered: bool = False) -> None:
-        config = write_config(tmp_path, ("ecs", "radiator"), period=1, algorithm="closed_loop")
+    def __init__(self, tmp_path: Path, pv_w: float, metered: bool = False,
+                 loads: tuple[str, ...] = ("ecs", "radiator")) -> None:
+        config = write_config(tmp_path, loads, period=1, algorithm="closed_loop")
         self.metered = metered  # the heater's own meter too (topic_read_power), read just before the house's
         if metered:
             config.write_text(config.read_text().replace("[ecs]\n", f"[ecs]\ntopic_read_power = {ECS_METER}\n"))
@@ -328,3 +329,21 @@ def test_a_variator_rebooting_just_after_its_raise_to_its_max_is_asked_with_its_
         house.run(2)
         assert not house.radiator_on
     assert house.asked >= 1
+
+
+def test_no_relay_before_a_rebooting_variator_comes_on_over_its_watts(tmp_path: Path) -> None:
+    # The radiator first: 800 W of surplus do not cover it, the heater after it takes them (780 W). The variator
+    # reboots, its triac off: the house falls by its 780 W. Counted as export and as the heater's give-back, they
+    # "covered" the radiator, which came on into a 200 W import; the variator silent since its status was asked, its
+    # watts are no give-back until it answers.
+    house = RebootingHouse(tmp_path, pv_w=1100, loads=("radiator", "ecs"))
+    house.run(120)
+    assert house.heater_w() == 780 and not house.radiator_on
+    house.online = False
+    grids = house.run(10)
+    assert "ecs" in house.reg.field.draws_in_doubt(house.now, False)  # (silent, whatever the tank's doubt)
+    assert not house.radiator_on and max(grids) <= 0.0
+    house.boot()
+    grids = house.run(30)
+    assert not house.radiator_on and max(grids) <= 0.0 and house.heater_w() == 780
+
