@@ -323,3 +323,23 @@ def test_a_metered_heaters_silent_variator_does_not_hold_the_measures_back_for_g
         if h.load("plug").learned_power_w is not None:
             break
     assert h.load("plug").learned_power_w == pytest.approx(500, abs=5)
+
+
+def test_a_trial_is_believed_at_what_is_free_for_it_not_at_a_held_relay_s_watts_too(tmp_path: Path) -> None:
+    # Found by a bug hunt: the radiator after the plug on, held by its min_on_s; 600 W more sun and the plug is tried.
+    # Believed at the loads' whole total from it on (the radiator's held 1000 W counted a second time), the heater
+    # before it gave 1000 W back for a reading, and the calibration's error in that move (10 % here) was measured as
+    # the idle plug's: learned at 100 W, left on.
+    h = closed_loop(tmp_path, "ecs", "plug", "radiator")
+    house = House(h, base_w=300, pv_w=300 + 1800 + 1000 + 100, plug_w=0, heater_factor=0.9)
+    for _ in range(153):
+        house.read()  # the plug found idle at once, resting; the radiator on since, held by its dwell
+    assert h.load("radiator").is_on and not h.load("plug").is_on
+    ecs_w = h.load("ecs").current_power_w
+    house.pv_w += 600
+    house.read()  # the plug tried on the 600 W (and the export) left over the heater and the radiator
+    plug = h.load("plug")
+    assert plug.is_on and plug.current_power_w < 800
+    assert h.load("ecs").current_power_w >= ecs_w
+    house.read()
+    assert not plug.is_on and plug.learned_power_w is None  # idle

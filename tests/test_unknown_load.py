@@ -184,3 +184,17 @@ def test_a_trial_spoilt_by_a_kettle_is_measured_again_when_it_switches_off(tmp_p
     for _ in range(120):  # its min_off_s over, the surplus covers its 500 W again
         house.read()
     assert plug.is_on and plug.learned_power_w == 500
+
+
+@pytest.mark.parametrize("plug_w", [0.0, 500.0])
+def test_a_trial_s_energy_is_counted_at_what_it_was_measured_at(tmp_path: Path, plug_w: float) -> None:
+    # Found by a bug hunt: tried at the whole surplus (2980 W), the plug was credited that much until the reading that
+    # measured it (1.66 Wh for an idle plug, some 30 Wh a day in its energy and the day's report).
+    h = closed_loop(tmp_path, "plug", "ecs")
+    house = House(h, base_w=300, pv_w=300 + 3000, plug_w=plug_w)
+    house.read()
+    plug = h.load("plug")
+    assert plug.is_on and plug.current_power_w > 2900  # tried at the whole surplus
+    house.read()  # 2 s later: measured
+    assert plug.energy_wh == pytest.approx(plug_w * 2 / 3600, abs=1e-6)
+    assert plug.is_on == (plug_w > 0)
