@@ -129,6 +129,7 @@ def load_settings(path: str | Path, *, daemon_files: bool = True) -> Settings:
     record_dir = Path(_path_or_none(record_raw["dir"], config_dir) or config_dir)
     if daemon_files:
         _check_files(reader, mqtt_raw, status_raw, logging_raw, config_dir)
+        _check_file_roles(reader, path, mqtt_raw, status_raw, logging_raw, config_dir)
         if record_raw["enabled"]:
             _check_record_dir(reader, record_dir)
 
@@ -248,6 +249,28 @@ def _check_files(reader: SectionReader, mqtt_raw: dict[str, Any], status_raw: di
         problem = _unwritable(Path(_path_or_none(logging_raw["file"], config_dir) or ""), replaced=False)
         if problem:
             reader.problems.append(ConfigProblem("logging", "file", problem))
+
+
+def _check_file_roles(reader: SectionReader, config_path: Path, mqtt_raw: dict[str, Any], status_raw: dict[str, Any],
+                      logging_raw: dict[str, Any], config_dir: Path) -> None:
+    """A file PySEB writes (the status, replaced at each save and set aside when it does not read as one; the log,
+    appended to) is no other file it reads or writes: with `[status] file = config.ini` the start set the config aside
+    as a corrupt status (`config.ini.bad-<time>`), and the next start found no config."""
+    roles: dict[str, str] = {os.path.realpath(config_path): "this config file"}
+    if mqtt_raw.get("tls"):
+        for key in ("ca_file", "cert_file", "key_file"):
+            if (named := _path_or_none(mqtt_raw.get(key), config_dir)) is not None:
+                roles.setdefault(os.path.realpath(named), f"[mqtt] {key}")
+    for section, raw in (("status", status_raw), ("logging", logging_raw)):
+        if not raw.get("file"):
+            continue
+        real = os.path.realpath(_path_or_none(raw["file"], config_dir) or "")
+        if (other := roles.get(real)) is not None:
+            what = other if other == "this config file" else f"also {other}"
+            reader.problems.append(ConfigProblem(section, "file", f"it is {what} ({real}): PySEB writes there; name "
+                                                 "a file of its own"))
+        else:
+            roles[real] = f"[{section}] file"
 
 
 def _said_not_raised(check: Callable[P, str | None]) -> Callable[P, str | None]:

@@ -171,3 +171,23 @@ def test_the_instance_lock_and_the_status_are_checked_with_persistent_true(tmp_p
     (tmp_path / "status.json.lock").unlink()
     (tmp_path / "status.json.lock").mkdir()  # (os.open of a directory fails as a permission does)
     assert "is a directory" in problems_of(path)
+
+
+@pytest.mark.parametrize(("status", "log", "said"), [
+    ("config.ini", "", "[status] file: it is this config file"),
+    ("./sub/../config.ini", "", "[status] file: it is this config file"),
+    ("status.json", "config.ini", "[logging] file: it is this config file"),
+    ("pyseb.log", "pyseb.log", "[logging] file: it is also [status] file"),
+])
+def test_a_file_pyseb_writes_is_not_the_config_nor_another_of_its_files(tmp_path: Path, status: str, log: str,
+                                                                        said: str) -> None:
+    # Found by a bug hunt: with `[status] file = config.ini`, --check said OK; at the start the restore read the
+    # config as a corrupt status and set it aside (config.ini.bad-<time>): the next start found no config.
+    (tmp_path / "sub").mkdir()
+    path = write_config(tmp_path)
+    text = path.read_text().replace("file = status.json", f"file = {status}")
+    if log:
+        text += f"\n[logging]\nfile = {log}\n"
+    path.write_text(text)
+    assert said in problems_of(path)
+    assert path.name == "config.ini" and path.exists()
