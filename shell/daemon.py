@@ -206,6 +206,12 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
             self.reg.clock_stepped_forward(step_s)
             if self.recorder is not None:
                 self.recorder.clock_stepped_forward(step_s)  # (its pending decisions, stamped on the old clock)
+            if self.saver is not None and self._started:
+                # The file dated on the new clock at once: dated on the old one (a Pi booted weeks behind, its file
+                # from before the power cut set aside as dated ahead, the 0 W force kept), a restart before the next
+                # save read it as weeks old, and the force "until unforced" was dropped as older than 7 days.
+                self._offer_snapshot(fresh=True)
+                self.saver.save_soon()
 
     def _on_message(self, event: Message) -> None:
         if event.retained and event.topic in self._live_only:

@@ -48,6 +48,8 @@ def orders_of(document: dict[str, Any]) -> tuple[Any, ...]:
 class StatusSaver:
     """Periodic, atomic saves of the last offered snapshot, on its own thread."""
 
+    FIRST_RETRY_S = 5.0  # after a failed save, the next is tried this soon, then twice as late each time
+
     def __init__(self, path: Path, interval_s: float) -> None:
         # The file a symlink names (dangling or not), where the saves go: each save's rename over the link itself
         # replaced it by a plain file, beside it (a status file linked off a Pi's SD card came back to the card).
@@ -91,6 +93,11 @@ class StatusSaver:
         if changed:
             self._wake.set()
 
+    def save_soon(self) -> None:
+        """Write the last snapshot now, on the saver's thread, whatever its orders (the wall clock set right: the file's
+        date on the old clock read, at a restart before the next save, as a file weeks old)."""
+        self._wake.set()
+
     def save_now(self) -> bool:
         """Write the last snapshot if it is newer than the one on disk (after a save under way); True when the
         last snapshot is on disk (written now or before)."""
@@ -124,8 +131,9 @@ class StatusSaver:
             log.error("status not saved at the stop to %s: %s (the file there is the last saved one)", self.path,
                       why, exc_info=exc if bug else None)
         elif self._failures == 1:
-            log.error("cannot save status to %s: %s (the file there is the last saved one; retried every %g s, "
-                      "further failures at DEBUG until a save works)", self.path, why, self.interval_s,
+            log.error("cannot save status to %s: %s (the file there is the last saved one; retried in %g s, then up "
+                      "to every %g s, further failures at DEBUG until a save works)", self.path, why,
+                      min(self.FIRST_RETRY_S, self.interval_s), self.interval_s,
                       exc_info=exc if bug else None)
         else:
             log.debug("cannot save status to %s: %s (%d failures in a row)", self.path, why, self._failures)
@@ -176,12 +184,17 @@ class StatusSaver:
         return True
 
     def _run(self) -> None:
+        wait_s = self.interval_s
         while True:
-            self._wake.wait(self.interval_s)
+            self._wake.wait(wait_s)
             # (cleared before the stop is looked at: a stop between the look and the clear had its wake cleared, and
             # the thread slept status_time, 15 min by default, while the stop waited for its save and gave up)
             self._wake.clear()
             if self._stop.is_set():
                 self._saved_at_stop = self.save_now()
                 return
-            self.save_now()
+            # A failed save is tried again soon, then less and less often, up to status_time: an unforce whose save at
+            # once failed (a card full for a moment) waited status_time though the next snapshots had the same orders,
+            # and a power cut meanwhile brought the ended force back on.
+            wait_s = self.interval_s if self.save_now() else min(self.interval_s, self.FIRST_RETRY_S * 2 ** min(
+                self._failures - 1, 10))

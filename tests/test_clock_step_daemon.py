@@ -172,3 +172,25 @@ def test_a_lost_link_is_no_failed_attempt(tmp_path: Path, caplog: pytest.LogCapt
     daemon._say_connected(Connected(at=wall + 8.0, first=False))
     said = [line for line in caplog.messages if line.startswith("connected to the broker again")]
     assert [line.split(" (")[-1] for line in said] == ["0 failed attempts)", "1 failed attempt)"], said
+
+
+def test_a_forward_jump_saves_the_status_on_the_new_clock_at_once(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found by a bug hunt: a Pi booted weeks behind (its file set aside as dated ahead, the 0 W force kept) saved its
+    # status dated on the old clock; NTP set the clock, and a restart before the next save (status_time) read the file
+    # as weeks old: the force "until unforced" was dropped as older than the 7 days a force may last.
+    settings = load_settings(write_config(tmp_path, ("ecs", "radiator"), algorithm="closed_loop"))
+    daemon = Daemon(settings, InstanceLock(tmp_path / "test.lock"))
+    assert daemon.saver is not None
+    daemon._started = True  # (as after the first connection)
+    clocks = {"wall": time.time() - 40 * 86400, "steady": time.monotonic()}
+    monkeypatch.setattr(shell.daemon, "time", SimpleNamespace(time=lambda: clocks["wall"]))
+    monkeypatch.setattr(shell.daemon, "steady_s", lambda: clocks["steady"])
+    daemon._clock_watch = ClockWatch(clocks["wall"], clocks["steady"])
+    woken: list[bool] = []
+    monkeypatch.setattr(daemon.saver, "save_soon", lambda: woken.append(True))
+    clocks["wall"] += 40 * 86400 + 1.0
+    clocks["steady"] += 1.0
+    daemon._follow_the_clock()
+    assert woken == [True]
+    assert daemon._offered is not None and abs(daemon._offered["date"] - clocks["wall"]) <= 1

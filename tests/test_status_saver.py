@@ -308,3 +308,48 @@ def test_a_stop_just_as_the_thread_wakes_is_not_lost(tmp_path: Path) -> None:
     assert not saver._thread.is_alive() and saver._saved_at_stop
     assert json.loads((tmp_path / "s.json").read_text())["n"] == 1
     saver._wake.set()  # (old code: the thread asleep for the hour, woken to end the test)
+
+
+def test_an_order_whose_save_failed_is_tried_again_soon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found by a bug hunt: an unforce whose save at once failed (a card full for a moment) waited for status_time
+    # (15 min) though the next snapshots had the same orders: a power cut then brought the ended force back on.
+    import status.saver as saver_module
+    path = tmp_path / "s.json"
+    failures = [OSError(28, "No space left on device")]
+
+    def flaky(where: Path, document: dict[str, Any]) -> None:
+        if failures:
+            raise failures.pop()
+        save_status(where, document)
+
+    monkeypatch.setattr(saver_module, "save_status", flaky)
+    monkeypatch.setattr(StatusSaver, "FIRST_RETRY_S", 0.05)
+    saver = StatusSaver(path, interval_s=3600)
+    saver.prime({"equipments": [{"name": "radiator", "forced": True}]})
+    saver.start()
+    try:
+        saver.offer({"equipments": [{"name": "radiator", "forced": False}], "n": 1})
+        deadline = time.monotonic() + 5
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not failures and json.loads(path.read_text())["equipments"][0]["forced"] is False
+    finally:
+        saver.stop()
+
+
+def test_save_soon_writes_the_last_snapshot_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    saver = StatusSaver(path, interval_s=3600)
+    saver.prime({"equipments": []})
+    saver.start()
+    try:
+        saver.offer({"equipments": [], "date": 1})  # (the same orders: waits for status_time)
+        time.sleep(0.1)
+        assert not path.exists()
+        saver.save_soon()
+        deadline = time.monotonic() + 5
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert json.loads(path.read_text()) == {"equipments": [], "date": 1}
+    finally:
+        saver.stop()
