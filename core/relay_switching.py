@@ -331,7 +331,11 @@ class RelaySwitcher:
         # import did not end it, and the 1500 W relay before it was shed anyway, the 400 W one then off for its
         # min_off_s where it fitted (an oven's bursts, the tank full).
         end_w = import_w - self.params.import_guard_w  # (an import at the guard's level is no more to shed for)
-        victim = next((load for load in reversed(walk.wanted_off) if (relay_power_w(load) or 0.0) >= end_w),
+        # A load of unknown power qualifies whatever its figure: that may be another appliance's (a plug learned at
+        # 100 W, its dishwasher heating at 2000 W, kept on by its low figure while the radiator before it was shed, and
+        # the heater before both held at 0 W for ten minutes).
+        victim = next((load for load in reversed(walk.wanted_off)
+                       if isinstance(load, UnknownEquipment) or (relay_power_w(load) or 0.0) >= end_w),
                       walk.wanted_off[-1])
         walk.wanted_off.remove(victim)
         drawn_w, measured = relay_power_w(victim) or 0.0, watts_measured(victim)

@@ -118,9 +118,11 @@ class UnknownEquipment(RelayEquipment):
         if sent:
             # Someone acted on it (a new cycle started, a charger plugged in): its rest and waits start afresh.
             self._idle.start_afresh()
-        if sent and power_w > 0 and not was_on and self.learned_power_w is None and self._house.without_at is not None:
-            # Never measured: the next house reading tells what it draws, not the power asked (Home
-            # Assistant's force switch asks its max_power, 3680 W by default). Only against the house the last
+        if sent and power_w > 0 and not was_on and self._house.without_at is not None:
+            # The next house reading tells what it draws, not the power asked (Home Assistant's force switch asks its
+            # max_power, 3680 W by default), nor its last figure (a plug learned at 500 W, forced on for an hour
+            # drawing 2000 W, was counted 500 Wh and still believed at 500 W after): measured at each switch on, as
+            # the regulation's are. Only against the house the last
             # decision saw without it: on at that decision (forced, idle, and unforced since), the house without
             # it was older (an hour's, 800 W lower: the idle plug forced again was believed at 800 W).
             self._house.start()

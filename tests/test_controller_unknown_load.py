@@ -343,3 +343,26 @@ def test_a_trial_is_believed_at_what_is_free_for_it_not_at_a_held_relay_s_watts_
     assert h.load("ecs").current_power_w >= ecs_w
     house.read()
     assert not plug.is_on and plug.learned_power_w is None  # idle
+
+
+def test_the_guard_sheds_a_load_of_unknown_power_whatever_its_figure(tmp_path: Path) -> None:
+    # Found by a bug hunt: the plug learned at 100 W (a dishwasher's pump), then drawing 2000 W (its heating). The guard
+    # looked for the lowest relay whose watts alone end the 880 W import: by its figure not the plug, so the radiator
+    # before it was shed, and the plug kept its 2000 W for ten minutes, the heater first in line held at 0 W.
+    h = closed_loop(tmp_path, "ecs", "radiator", "plug")
+    house = House(h, base_w=300, pv_w=300 + 2000 + 1000 + 100 + 20, plug_w=100)
+    for _ in range(6):
+        house.read()
+    house.pv_w -= 1000
+    for _ in range(10):
+        house.read()
+    plug = h.load("plug")
+    assert plug.learned_power_w == 100 and h.load("radiator").is_on and 900 < watts(h, "ecs") < 1100
+    house.plug_w = 2000
+    for _ in range(20):
+        house.read()
+    assert not plug.is_on and h.last(PLUG) == "off"
+    assert h.load("radiator").is_on and h.last(RADIATOR) == "ON"
+    for _ in range(10):
+        house.read()
+    assert watts(h, "ecs") > 800  # the heater first in line has the surplus again

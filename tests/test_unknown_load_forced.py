@@ -180,3 +180,24 @@ def test_a_force_measured_on_says_the_watts_measured(tmp_path: Path, asked_w: in
     shown = next(load for load in h.reg.status(house.now)["equipments"] if load["name"] == "plug")
     assert (shown["forced"], shown["forced_power"]) == (True, pytest.approx(plug.learned_power_w))
     assert shown["current_power"] == pytest.approx(plug.learned_power_w)
+
+
+def test_a_plug_forced_on_is_measured_again(tmp_path: Path) -> None:
+    # Found by a bug hunt: learned at 500 W, forced on for an hour while its appliance drew 2000 W, it was logged
+    # "forcing plug to 500 W", counted 500 Wh, and still believed at 500 W after the unforce.
+    h = closed_loop(tmp_path, "ecs", "plug")
+    house = House(h, base_w=300, pv_w=300 + 2000 + 600, plug_w=500)
+    for _ in range(3):
+        house.read()
+    house.pv_w -= 400
+    for _ in range(400):
+        house.read()
+    plug = h.load("plug")
+    assert plug.learned_power_w == 500 and not plug.is_on
+    house.plug_w = 2000
+    h.reg.handle(MODE, b'{"command": "force", "name": "plug", "power": 2000}', house.now + 0.5)
+    before_wh = plug.energy_wh
+    for _ in range(1800):  # an hour
+        house.read()
+    assert plug.learned_power_w == 2000
+    assert plug.energy_wh - before_wh == pytest.approx(2000, abs=5)
