@@ -25,7 +25,9 @@ class UnknownEquipment(RelayEquipment):
                "warned, as kilowatts written for watts)", min=1, max=MAX_LOAD_W),
     )
     DEFAULT_MAX_W = 3680.0
-    IDLE_W = 10.0  # a measured change under this is noise: the appliance drew nothing
+    # A measured change under this is noise: the appliance drew nothing. (A meter's +-10 W moves a step by 20 W: at
+    # 10 W an idle plug was learned at 12 or 13 W in two runs of five, then switched on as a load of its own.)
+    IDLE_W = 25.0
     # The idle back-off's waits (equipments.idle_backoff: why these), on the class as before they moved.
     IDLE_RETRY_S = IDLE_RETRY_S
     IDLE_RETRY_MAX_S = IDLE_RETRY_MAX_S

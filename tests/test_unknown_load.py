@@ -198,3 +198,17 @@ def test_a_trial_s_energy_is_counted_at_what_it_was_measured_at(tmp_path: Path, 
     house.read()  # 2 s later: measured
     assert plug.energy_wh == pytest.approx(plug_w * 2 / 3600, abs=1e-6)
     assert plug.is_on == (plug_w > 0)
+
+
+@pytest.mark.parametrize("noise_w", [-13.0, 13.0, 20.0])
+def test_an_idle_plug_is_idle_through_a_meter_s_noise(tmp_path: Path, noise_w: float) -> None:
+    # Found by a bug hunt: with +-10 W of noise on each meter a step moves by up to 20 W, and an idle plug measured at
+    # 12 or 13 W was learned so (the idle bound was 10 W), then switched on as a load of its own.
+    h = closed_loop(tmp_path, "ecs", "plug")
+    house = House(h, base_w=300, pv_w=300 + 2000 + 500, plug_w=0)
+    house.read()  # the heater at its max: the plug tried on what is left
+    plug = h.load("plug")
+    assert plug.is_on
+    house.base_w += noise_w  # the reading that measures it, off by the meters' noise
+    house.read()
+    assert not plug.is_on and plug.learned_power_w is None
