@@ -54,6 +54,10 @@ class RelayClock:
     # `retrying`: a load of unknown power whose figure, from one trial shed as too big (UnknownEquipment.doubted),
     # was forgotten to measure it again (DOUBT_RETRY_S); shed again, it stands.
     retrying: bool = False
+    # Switched off for a load of unknown power before it switched on to be measured, in the same decision: its name.
+    # Found off at a decision since (idle, too big, the house moved), it did not take this relay's place, and the
+    # relay is free again at once (it rested its min_off_s with its watts exported after each idle trial).
+    displaced_by: str | None = None
 
     def seen(self, on: bool, last_command_at: float | None) -> None:
         """The relay is `on` now, and its last command was published at `last_command_at`. A command we did
@@ -64,6 +68,7 @@ class RelayClock:
             self.command_at = last_command_at
             self.covered_since = None
             self.retrying = False
+            self.displaced_by = None
         self.on = on
 
     def switched(self, on: bool, now: float, min_on_s: float, trial: bool = False, guard_shed: bool = False,
@@ -78,6 +83,7 @@ class RelayClock:
         self.command_at = now  # (the stamp its command got: published at `now`)
         self.trial_w = trial_w if self.trial else None
         self.covered_since = None
+        self.displaced_by = None
         # (a cloud's shed grows the row up to CLOUD_SHEDS_MAX only; a longer row, an appliance's, it leaves as it is)
         if guard_shed and (not cloud or self.guard_sheds < CLOUD_SHEDS_MAX):
             self.guard_sheds += 1

@@ -95,6 +95,7 @@ class RelayPass:
     switched: bool = False
     measuring: bool = False
     measuring_off: bool = False
+    trial: str | None = None  # the load of unknown power switched on in this pass, to be measured
     # The least shortfall of the off relays so far that may switch on (free by their dwell, not an idle
     # appliance) and are not covered yet: one covered and off waits out an on delay or a measure, its watts
     # already kept for it.
@@ -162,7 +163,8 @@ class RelaySwitcher:
                 if isinstance(load, UnknownEquipment) and load.doubted is not None:
                     self._retry_doubted(load, clock, now)
                 # (a relay handed over on at an unforce is judged afresh, its dwell or not: see RelayEquipment)
-                allowed = load.handed_over or clock.allows(load.min_on_s, load.min_off_s, now)
+                allowed = load.handed_over or clock.allows(load.min_on_s, load.min_off_s, now) or \
+                    self._displaced_for_nothing(load, clock, loads)
                 walk.free.append(allowed)
                 walk.held_w.append(0.0 if allowed or not load.is_on else relay_power_w(load) or 0.0)
             else:
@@ -187,7 +189,10 @@ class RelaySwitcher:
                 want, shortfall_w, claim_w = self._wants_on(load, power_w, index, walk, now)
             if want != on:
                 self._act(load, want, claim_w, index, walk, loads, consumption_w, now)
-                on, power_w = load.is_on, relay_power_w(load)  # (read again only here: nothing else switches it)
+                was_on, (on, power_w) = on, (load.is_on, relay_power_w(load))  # (read again only here: nothing else
+                # switches it)
+                if was_on and not on and walk.trial is not None:
+                    walk.clocks[index].displaced_by = walk.trial  # (switched off after that trial: for it)
             if on:
                 drawn_w = power_w or 0.0
                 walk.left_w -= drawn_w
@@ -299,7 +304,8 @@ class RelaySwitcher:
                 walk.waiting.append(f"{load.name} ({held_before or 'measure'})")
             elif self._switch(load, want, walk.left_w, consumption_w, loads, now, claim_w=claim_w):
                 walk.switched = True
-                walk.measuring = walk.measuring or (want and isinstance(load, UnknownEquipment))
+                if want and isinstance(load, UnknownEquipment):
+                    walk.measuring, walk.trial = True, load.name
         elif self._failed_trial(load):
             self.trial_sheds_by[load.name] = self.trial_sheds_by.get(load.name, 0) + 1
             clock = walk.clocks[index]
@@ -378,6 +384,22 @@ class RelaySwitcher:
             load.learned_power_w = None
             log.info("%s: its %.0f W come from one trial, shed as too big %.0f s ago: to be measured again",
                      load.name, figure_w, now - doubted_at)
+
+    @staticmethod
+    def _displaced_for_nothing(load: RelayEquipment, clock: RelayClock, loads: Sequence[Equipment]) -> bool:
+        """True when `load` was switched off for a load of unknown power before it, switched on to be measured, that a
+        decision since found off (idle, too big, the house moved): its rest is not owed (an idle plug tried every 40
+        minutes had the radiator after it rest its min_off_s, 1000 W exported, at each trial). Found on, the load keeps
+        the place it measured into, and the relay rests as usual."""
+        by = clock.displaced_by
+        if by is None or load.is_on:
+            return False
+        trial = next((other for other in loads if other.name == by), None)
+        if trial is None or trial.is_on or trial.measuring:  # (left out: forced, say; still to be measured)
+            if trial is not None and trial.is_on and not trial.measuring:
+                clock.displaced_by = None  # it measured in: the rest stands
+            return False
+        return True
 
     @staticmethod
     def _may_try(load: RelayEquipment, now: float) -> bool:

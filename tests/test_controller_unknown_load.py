@@ -366,3 +366,21 @@ def test_the_guard_sheds_a_load_of_unknown_power_whatever_its_figure(tmp_path: P
     for _ in range(10):
         house.read()
     assert watts(h, "ecs") > 800  # the heater first in line has the surplus again
+
+
+def test_a_relay_switched_off_for_a_trial_found_idle_does_not_rest_its_min_off_s(tmp_path: Path) -> None:
+    # Found by a bug hunt: the plug before the radiator idle, tried every 5 to 40 minutes on the surplus the radiator
+    # drew too (its dwell over): the radiator switched off for it, the plug found idle, and the radiator rested its
+    # min_off_s with its 1000 W exported, at each trial (3 times in an hour, about 110 Wh).
+    h = closed_loop(tmp_path, "ecs", "plug", "radiator")
+    house = House(h, base_w=300, pv_w=300 + 2000 + 1000 + 100, plug_w=0)
+    radiator, plug = h.load("radiator"), h.load("plug")
+    off_readings = trials = 0
+    for _ in range(1800):  # an hour
+        plug_was_on = plug.is_on
+        house.read()
+        trials += plug.is_on and not plug_was_on
+        if house.now > NOON + 60:  # (the radiator's rest after the start over)
+            off_readings += not radiator.is_on
+    assert trials >= 3
+    assert off_readings <= 2 * trials  # off for the trial's reading and the next one, not for min_off_s (60 readings)
