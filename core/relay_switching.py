@@ -395,9 +395,10 @@ class RelaySwitcher:
         if by is None or load.is_on:
             return False
         trial = next((other for other in loads if other.name == by), None)
-        if trial is None or trial.is_on or trial.measuring:  # (left out: forced, say; still to be measured)
-            if trial is not None and trial.is_on and not trial.measuring:
-                clock.displaced_by = None  # it measured in: the rest stands
+        if not isinstance(trial, RelayEquipment) or trial.measuring:  # (left out: forced, say; still to be measured)
+            return False
+        if trial.is_on:
+            clock.displaced_by = None  # it measured in: the rest stands
             return False
         return True
 
