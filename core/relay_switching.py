@@ -174,7 +174,7 @@ class RelaySwitcher:
             if not isinstance(load, RelayEquipment):
                 walk.left_w -= load.max_power_w
                 if walk.doubted_w and load.name in walk.draws_in_doubt:
-                    walk.doubted_w -= load.current_power_w
+                    walk.doubted_w = max(0.0, walk.doubted_w - load.current_power_w)  # (no float residue left)
                 continue
             power_w = relay_power_w(load)
             on = load.is_on

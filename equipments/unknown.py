@@ -60,6 +60,7 @@ class UnknownEquipment(RelayEquipment):
         self.idle_offs = 0
         self._moved_at_last_trial = False  # the last measurement was spoilt by the house moving
         self._said_over_max = False
+        self._on_energy_wh: float | None = None  # its day's energy at its last switch on (None: never on since start)
 
     @property
     def max_power_w(self) -> float:
@@ -140,7 +141,11 @@ class UnknownEquipment(RelayEquipment):
             # Off (shed, silent meter, unforce, stop...): a measurement under way would credit this load
             # with a change it did not make.
             self._house.switched_off(self.is_on)
-        return super().set_power(watts, now, reason)
+        was_on = self.is_on
+        sent = super().set_power(watts, now, reason)
+        if sent and self.is_on and not was_on:
+            self._on_energy_wh = self.energy_wh  # (counted up to the switch: see _count_since_switched_on_at)
+        return sent
 
     def increase_power_by(self, watts: float, now: float) -> float | None:
         if self.is_on or self.measuring:
@@ -218,19 +223,22 @@ class UnknownEquipment(RelayEquipment):
         # A new day: the appliance has likely been used since (a dishwasher loaded at night), its waits start at
         # 5 minutes again.
         self._idle.waits_afresh()
-        return super().roll_day(midnight_at)
+        yesterday_wh = super().roll_day(midnight_at)
+        if self._on_energy_wh is not None:
+            self._on_energy_wh = 0.0  # (a trial across midnight: today's part of it is rescaled; yesterday's stands)
+        return yesterday_wh
 
     def _count_since_switched_on_at(self, measured_w: float, now: float) -> None:
         """The reading that measures the load shows what it drew since it switched on: its energy since then is
         counted at `measured_w`, not at the belief it was switched on at (the whole surplus: an idle plug tried at
-        2980 W was credited 1.7 Wh a trial, some 30 Wh a day in its energy and the day's report). Its belief itself
-        changes with the command or the figure that follows (their log lines say what it was believed at)."""
+        2980 W was credited 1.7 Wh a trial, some 30 Wh a day in its energy and the day's report). Rescaled from what
+        the counter itself counted since (a clock jump skipped, a gap capped: timed by the clock, a jump forward
+        during a trial took the day's whole count away). Its belief itself changes with the command or the figure
+        that follows (their log lines say what it was believed at)."""
         self.accumulate_energy(now)
-        on_at = self.last_command_at
-        if on_at is not None and now > on_at and measured_w != self.current_power_w:
-            on_s = min(now - on_at, self.MAX_ENERGY_GAP_S)
-            # (never below 0: a trial across midnight counted part of its belief into yesterday's figure)
-            self.energy_wh = max(0.0, self.energy_wh + (measured_w - self.current_power_w) * on_s / 3600.0)
+        counted_from, believed_w = self._on_energy_wh, self.current_power_w
+        if counted_from is not None and believed_w > 0 and self.energy_wh > counted_from:
+            self.energy_wh = counted_from + (self.energy_wh - counted_from) * measured_w / believed_w
 
     def _believe_at_most(self, house_w: float, now: float) -> None:
         """Forced on and never measured: believed at the power the force asked, it counted that much for the whole

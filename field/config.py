@@ -16,7 +16,6 @@ from field.fallback_settings import (
     FALLBACK_EVALUATE_OPTIONS,
     DeadlineSettings,
     FallbackSettings,
-    minutes_between,
     read_fallback_settings,
 )
 from field.forecast_settings import ForecastSettings, OwmSettings, read_forecast_settings
@@ -31,6 +30,7 @@ from integrations.homeassistant_settings import HomeAssistantSettings, read_home
 from settings.options import Option, SectionReader
 from settings.problems import ConfigProblem
 from settings.version import PYSEB_NAME
+from values.local_time import minutes_between
 
 # Read with [evaluate]: the seed kept the fallback's keys (and, oldest, send_injection) there.
 FIELD_EVALUATE_OPTIONS: tuple[Option, ...] = FALLBACK_EVALUATE_OPTIONS + DOMOTICZ_EVALUATE_OPTIONS
@@ -113,8 +113,7 @@ def _check_deadline_reach(reader: SectionReader, deadline: DeadlineSettings | No
     said only in the log, every night, and --check told of "at most 7000 Wh (3 h 30 min)" inside 02:00-03:00."""
     if deadline is None or heater is None or heater.max_power_w <= 0:
         return
-    span_s = deadline.forcing_span_s()
-    most_wh = heater.max_power_w * span_s / 3600.0
+    span_s, most_wh = deadline.forcing_span_s(), deadline.most_wh(heater.max_power_w)
     if deadline.min_energy_wh <= most_wh:
         return
     where = (f"inside [fallback] offpeak {deadline.offpeak[0]:%H:%M}-{deadline.offpeak[1]:%H:%M}"

@@ -36,7 +36,7 @@ def fallback_notes(fs: FieldSettings, loads: Sequence[Equipment]) -> tuple[str, 
         rules.append((DEADLINE_RULE, f"{heater.name} must get {deadline.min_energy_wh:.0f} Wh by "
                                      f"{deadline.deadline:%H:%M} every day; what the sun has not given is forced from "
                                      f"the grid at {heater.max_power_w:.0f} W {_span(deadline)}: at most "
-                                     f"{_energy(deadline_most_wh(deadline, heater), heater.max_power_w)} before each "
+                                     f"{_energy(deadline.most_wh(heater.max_power_w), heater.max_power_w)} before each "
                                      "deadline; to "
                                      "turn it off: [fallback] min_energy_wh = 0"))
     return tuple(f"{rule}: {_in_mode(fs, heater, does)}" for rule, does in rules)
@@ -75,12 +75,6 @@ def seed_most_wh(seed: SeedRuleSettings) -> float:
     the cloudy top-up (`cloudy_min_today_wh`) when larger, in a season whose threshold is not 0."""
     return max((max(t.today_wh, seed.cloudy_min_today_wh) for t in seed.thresholds.values() if t.today_wh > 0),
                default=0.0)
-
-
-def deadline_most_wh(deadline: DeadlineSettings, heater: Equipment) -> float:
-    """The most the deadline rule forces before a deadline: its target, or what the heater at its max gets in the span
-    the rule may force in, when less (a target out of reach: warned by the config's check)."""
-    return min(deadline.min_energy_wh, heater.max_power_w * deadline.forcing_span_s() / 3600.0)
 
 
 def _energy(wh: float, max_power_w: float) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from field.fallback_resume import MIN_FORCE_WH
 from settings.options import Option, SectionReader
 from settings.problems import ConfigProblem
-from values.local_time import parse_hhmm, parse_span
+from values.local_time import minutes_between, parse_hhmm, parse_span
 
 SEASONS = ("spring", "summer", "fall", "winter")
 DEFAULT_TODAY_WH = 7000.0  # the seed's config.ini.sample
@@ -108,6 +108,11 @@ class DeadlineSettings:
     offpeak: tuple[time, time] | None
     start_margin_s: float
     pv_share: float = 0.0  # of the deadline day's forecast PV, counted as coming before the deadline
+
+    def most_wh(self, max_power_w: float) -> float:
+        """The most the rule forces before a deadline, at `max_power_w`: its target, or what that power gets in the
+        span it may force in, when less (a target out of reach, warned by the config's check)."""
+        return min(self.min_energy_wh, max_power_w * self.forcing_span_s() / 3600.0)
 
     def forcing_span_s(self) -> float:
         """The longest the rule may force before a deadline: a day, or its off-peak span (cut at the deadline when the
@@ -221,9 +226,3 @@ def _clear_sky_clouds_percent(cp: configparser.ConfigParser, reader: SectionRead
     reader.warnings.append(ConfigProblem("evaluate", "good_forecast", f"read as {new_key} = {old_value:g} "
                                          "(its new name: rename it)"))
     return float(old_value)
-
-
-def minutes_between(start: time, end: time) -> int:
-    """Minutes from `start` on to the next `end` (across midnight; a whole day when they are the same)."""
-    minutes = (end.hour * 60 + end.minute - start.hour * 60 - start.minute) % 1440
-    return minutes or 1440

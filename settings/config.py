@@ -10,7 +10,7 @@ import configparser
 import functools
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec
@@ -129,11 +129,12 @@ def load_settings(path: str | Path, *, daemon_files: bool = True) -> Settings:
     record_dir = Path(_path_or_none(record_raw["dir"], config_dir) or config_dir)
     if daemon_files:
         _check_files(reader, mqtt_raw, status_raw, logging_raw, config_dir)
-        _check_file_roles(reader, path, mqtt_raw, status_raw, logging_raw, config_dir)
         if record_raw["enabled"]:
             _check_record_dir(reader, record_dir)
 
     equipments = build_equipments(cp, reader, config_dir, float(evaluate_raw.get("demo_speed") or 1.0))
+    if daemon_files:
+        _check_file_roles(reader, path, mqtt_raw, status_raw, logging_raw, config_dir, equipments)
     for load in equipments:
         warn_capped_max_power(reader, load)
         warn_curve(reader, load)
@@ -252,25 +253,34 @@ def _check_files(reader: SectionReader, mqtt_raw: dict[str, Any], status_raw: di
 
 
 def _check_file_roles(reader: SectionReader, config_path: Path, mqtt_raw: dict[str, Any], status_raw: dict[str, Any],
-                      logging_raw: dict[str, Any], config_dir: Path) -> None:
-    """A file PySEB writes (the status, replaced at each save and set aside when it does not read as one; the log,
-    appended to) is no other file it reads or writes: with `[status] file = config.ini` the start set the config aside
-    as a corrupt status (`config.ini.bad-<time>`), and the next start found no config."""
+                      logging_raw: dict[str, Any], config_dir: Path, equipments: Sequence[Equipment]) -> None:
+    """A file PySEB writes (the status, replaced at each save and set aside when it does not read as one; its lock;
+    the log, appended to) is no other file it reads or writes: with `[status] file = config.ini` the start set the
+    config aside as a corrupt status (`config.ini.bad-<time>`), and the next start found no config."""
     roles: dict[str, str] = {os.path.realpath(config_path): "this config file"}
     if mqtt_raw.get("tls"):
         for key in ("ca_file", "cert_file", "key_file"):
             if (named := _path_or_none(mqtt_raw.get(key), config_dir)) is not None:
                 roles.setdefault(os.path.realpath(named), f"[mqtt] {key}")
-    for section, raw in (("status", status_raw), ("logging", logging_raw)):
-        if not raw.get("file"):
-            continue
-        real = os.path.realpath(_path_or_none(raw["file"], config_dir) or "")
+    for load in equipments:
+        if (calibration := getattr(load, "calibration_path", None)) is not None:
+            roles.setdefault(os.path.realpath(calibration), f"[{load.name}] calibration")
+    written: list[tuple[str, str, str, str]] = []  # (section, what it is, as its problem names it, its real path)
+    if status_raw.get("file"):
+        status_file = Path(_path_or_none(status_raw["file"], config_dir) or "")
+        if status_raw.get("persistent"):
+            written.append(("status", "[status] file", "it", os.path.realpath(status_file)))
+        written.append(("status", "[status] file's lock", "its lock", str(instance_lock_path(status_file))))
+    if logging_raw.get("file"):
+        log_file = _path_or_none(logging_raw["file"], config_dir) or ""
+        written.append(("logging", "[logging] file", "it", os.path.realpath(log_file)))
+    for section, what, subject, real in written:
         if (other := roles.get(real)) is not None:
-            what = other if other == "this config file" else f"also {other}"
-            reader.problems.append(ConfigProblem(section, "file", f"it is {what} ({real}): PySEB writes there; name "
-                                                 "a file of its own"))
+            said = other if other == "this config file" else f"also {other}"
+            reader.problems.append(ConfigProblem(section, "file", f"{subject} is {said} ({real}): PySEB writes "
+                                                 "there; name a file of its own"))
         else:
-            roles[real] = f"[{section}] file"
+            roles[real] = what
 
 
 def _said_not_raised(check: Callable[P, str | None]) -> Callable[P, str | None]:

@@ -45,6 +45,12 @@ def orders_of(document: dict[str, Any]) -> tuple[Any, ...]:
     return loads, heater.get("mode") if isinstance(heater, dict) else None, day, fetched
 
 
+def retry_wait_s(failures: int, first_s: float, interval_s: float) -> float:
+    """How long after the `failures`-th failed save in a row the next is tried: `first_s`, twice as long at each
+    failure, up to `interval_s` (status_time)."""
+    return min(interval_s, first_s * 2 ** min(max(failures, 1) - 1, 32))
+
+
 class StatusSaver:
     """Periodic, atomic saves of the last offered snapshot, on its own thread."""
 
@@ -196,5 +202,5 @@ class StatusSaver:
             # A failed save is tried again soon, then less and less often, up to status_time: an unforce whose save at
             # once failed (a card full for a moment) waited status_time though the next snapshots had the same orders,
             # and a power cut meanwhile brought the ended force back on.
-            wait_s = self.interval_s if self.save_now() else min(self.interval_s, self.FIRST_RETRY_S * 2 ** min(
-                self._failures - 1, 10))
+            wait_s = self.interval_s if self.save_now() else retry_wait_s(self._failures, self.FIRST_RETRY_S,
+                                                                         self.interval_s)

@@ -178,6 +178,9 @@ def test_the_instance_lock_and_the_status_are_checked_with_persistent_true(tmp_p
     ("./sub/../config.ini", "", "[status] file: it is this config file"),
     ("status.json", "config.ini", "[logging] file: it is this config file"),
     ("pyseb.log", "pyseb.log", "[logging] file: it is also [status] file"),
+    ("linear.csv", "", "[status] file: it is also [ecs] calibration"),  # (review)
+    ("status.json", "linear.csv", "[logging] file: it is also [ecs] calibration"),
+    ("status.json", "status.json.lock", "[logging] file: it is also [status] file's lock"),
 ])
 def test_a_file_pyseb_writes_is_not_the_config_nor_another_of_its_files(tmp_path: Path, status: str, log: str,
                                                                         said: str) -> None:
@@ -191,3 +194,10 @@ def test_a_file_pyseb_writes_is_not_the_config_nor_another_of_its_files(tmp_path
     path.write_text(text)
     assert said in problems_of(path)
     assert path.name == "config.ini" and path.exists()
+
+
+def test_a_status_file_never_written_may_share_a_name(tmp_path: Path) -> None:
+    # persistent = false: only its lock (config.ini.lock) is written; the config itself is left alone.
+    path = write_config(tmp_path)
+    path.write_text(path.read_text().replace("file = status.json", "file = config.ini\npersistent = false"))
+    load_settings(path)  # no problem

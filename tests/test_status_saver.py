@@ -353,3 +353,10 @@ def test_save_soon_writes_the_last_snapshot_at_once(tmp_path: Path) -> None:
         assert json.loads(path.read_text()) == {"equipments": [], "date": 1}
     finally:
         saver.stop()
+
+
+def test_the_retries_of_a_failed_save_space_out_up_to_status_time() -> None:
+    from status.saver import retry_wait_s
+    assert [retry_wait_s(n, 5.0, 900.0) for n in range(1, 10)] == [5, 10, 20, 40, 80, 160, 320, 640, 900]
+    assert retry_wait_s(1000, 5.0, 900.0) == 900.0  # (a long outage: no overflow)
+    assert retry_wait_s(1, 5.0, 2.0) == 2.0  # (a status_time shorter than the first retry)

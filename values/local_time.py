@@ -140,6 +140,12 @@ def parse_span(text: str) -> tuple[time, time]:
     return start, end
 
 
+def minutes_between(start: time, end: time) -> int:
+    """Minutes from `start` on to the next `end` (across midnight; a whole day when they are the same)."""
+    minutes = (end.hour * 60 + end.minute - start.hour * 60 - start.minute) % 1440
+    return minutes or 1440
+
+
 def offset_hhmm(offset: timedelta | None) -> str:
     """A UTC offset as +HH:MM (None: +00:00), as ISO 8601 writes it after a time."""
     minutes = int((offset or timedelta()).total_seconds() // 60)
