@@ -20,7 +20,8 @@ from core.control_params import ControlParams
 from core.import_guard import ImportGuard
 from core.production_trend import ProductionTrend
 from core.relay_learning import RelayLearning
-from core.relay_switching import NO_WAITS, RelayPass, RelaySwitcher, relay_power_w
+from core.relay_pass import NO_WAITS, RelayPass, relay_power_w
+from core.relay_switching import RelaySwitcher
 from equipments.base import Equipment
 from equipments.constant import RelayEquipment
 from equipments.unknown import UnknownEquipment

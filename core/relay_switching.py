@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
-from types import MappingProxyType
+from collections.abc import Sequence
 
 from core.control_params import ControlParams
 from core.relay_dwell import DOUBT_RETRY_S, RelayClock
 from core.relay_learning import RelayLearning
+from core.relay_pass import RelayPass, relay_power_w, watts_measured
 from equipments.base import Equipment
 from equipments.constant import ConstantEquipment, RelayEquipment
 from equipments.unknown import UnknownEquipment
@@ -28,82 +27,6 @@ log = logging.getLogger("core.controller")
 # its speed, so its horizon shrinks as much).
 RISE_HORIZON_S = 60.0
 RISE_HORIZON_SHARE = 0.1
-
-
-def relay_power_w(load: RelayEquipment) -> float | None:
-    """The watts a relay draws when on, as far as the controller knows (None: never measured)."""
-    if isinstance(load, ConstantEquipment):
-        return load.on_power_w
-    if isinstance(load, UnknownEquipment):
-        if load.learned_power_w is not None:
-            return load.learned_power_w
-        return load.current_power_w if load.is_on else None
-    return load.max_power_w
-
-
-def watts_measured(load: RelayEquipment) -> bool:
-    """True when `relay_power_w(load)` is a figure learned from the relay's own steps (a relay of known watts), not its
-    label; a load of unknown power's figure may be another appliance's (a plug learned at 500 W drawing 2000 W)."""
-    return isinstance(load, ConstantEquipment) and load.learned_power_w is not None
-
-
-NO_WAITS: Mapping[str, str] = MappingProxyType({})  # (RelayPass.relays_wait: no relay waits)
-
-@dataclass(slots=True)
-class RelayPass:
-    """One decision's walk down the relays, in priority order: what it starts from (the totals, and what holds
-    the relays back at this decision), then what it finds on the way."""
-
-    left_w: float  # what the loads from here on may take, the ones before at their max (the decision's total)
-    keep_total_w: float  # the loads' total for a grid at 0 W: no relay stays on that it does not cover
-    # Another load's believed watts are in doubt (a heater suspected full, the house just fell by part of its
-    # watts): no load of unknown power, measured by the house's step less the others' beliefs, switches on.
-    measures_wait: bool = False
-    # Relays after a load held at 0 W for a moment (a full-tank re-probe) or a silent variator, each with why it waits.
-    relays_wait: Mapping[str, str] = field(default_factory=dict)
-    importing: bool = False  # the grid imports: no trial of a load of unknown power
-    heaters_give: bool = False  # the variable loads draw: a relay switched on takes its watts from them (a hand-over)
-    rising: bool = False  # production rises (the sun back after a cloud): see RelaySwitcher.switch
-    rise_rate_w_s: float = 0.0  # production's smoothed rate of change
-    # The continuous loads that may draw nothing whatever they are believed to (a heater suspected full, a variator
-    # silent), and the believed watts of those not passed yet: no relay before one switches on over them. At its
-    # thermostat's cut the house falls by the heater's watts: counted as the heater's give-back too, they "covered"
-    # a 1000 W radiator before it with 800 W exported, which came on into a 200 W import.
-    draws_in_doubt: Collection[str] = ()
-    doubted_w: float = 0.0
-    # What the on decision holds back more than the keep total (the setpoint, the anticipated fall), given back to
-    # an on relay's hysteresis band too.
-    keep_margin_w: float = field(init=False)
-    waiting: list[str] = field(default_factory=list)  # each relay the surplus covers but that stays off, and why
-    # By index in the loads: whether each relay's dwell lets it switch now (only its own switch restarts its
-    # clock), the watts of those it holds on, and each relay's clock, fetched once for the decision.
-    free: list[bool] = field(default_factory=list)
-    held_w: list[float] = field(default_factory=list)
-    clocks: dict[int, RelayClock] = field(default_factory=dict)
-    on_w: float = 0.0  # what the relays on so far draw
-    # Watts of relays waiting out their on delay (or a measure): not free for the relays after them, or a lower
-    # relay would switch on in their place and its dwell keep them off.
-    waiting_w: float = 0.0
-    # Relays the surplus covers but that rest their min_off_s: (their watts, when the rest ends). A lower relay
-    # whose min_on_s would outlast that rest does not take them: its dwell would keep the higher one off once free
-    # (a towel dryer switched on in a resting radiator's place kept it off for eight minutes more, 500 W exported).
-    resting: list[tuple[float, float]] = field(default_factory=list)
-    # A load of unknown power is measured by the house's step at the next reading: it switches on alone, in a
-    # decision where no other relay switches, or the two steps would be taken for one. So is a trial shed as too
-    # big, by its step down (measuring_off): a relay after it switching on in the same decision threw that
-    # measure away, and a plug measured at 2500 W with a kettle stayed off for good.
-    switched: bool = False
-    measuring: bool = False
-    measuring_off: bool = False
-    trial: str | None = None  # the load of unknown power switched on in this pass, to be measured
-    # The least shortfall of the off relays so far that may switch on (free by their dwell, not an idle
-    # appliance) and are not covered yet: one covered and off waits out an on delay or a measure, its watts
-    # already kept for it.
-    before_short_w: float = math.inf
-    wanted_off: list[RelayEquipment] = field(default_factory=list)  # on, wanted off, held by their dwell
-
-    def __post_init__(self) -> None:
-        self.keep_margin_w = self.keep_total_w - self.left_w
 
 
 class RelaySwitcher:
