@@ -51,12 +51,15 @@ class ContinuousLoads:
         return target
 
     def share(self, loads: Sequence[Equipment], available_w: float, now: float, import_free_w: float,
-              kept_w: Mapping[str, float] | None = None, whole: tuple[float, float] | None = None) -> float:
+              kept_w: Mapping[str, float] | None = None, whole: tuple[float, float] | None = None,
+              not_raised: bool = False) -> float:
         """Give `available_w` to the continuous loads in order, none more than `import_free_w` leaves it (the
         watts they may draw for a grid at 0 W, plus `dither_import`); returns what their commands are believed
         to draw (the decision's summary says what was sent, not the targets). `kept_w`: watts, by relay, counted
         in both for the continuous loads before that relay only. `whole`: the same two with the grid's error taken
-        whole (at `gain` under 1): a load that is off starts at its floor when they cover it.
+        whole (at `gain` under 1): a load that is off starts at its floor when they cover it. `not_raised`: no load
+        goes up at this decision (a load of unknown power switched on to be measured at the next reading: a heater's
+        rise at the same reading was measured as the plug's, with its calibration's error).
 
         The cap is where the sigma-delta stops: between two whole percents it sends the upper one part of the
         time, and when that percent is believed to draw more than the surplus, each time is an import of the
@@ -76,7 +79,7 @@ class ContinuousLoads:
                 continue
             take_w = min(max(available_w, 0.0), load.max_power_w)
             variable = load if isinstance(load, VariableEquipment) else None  # (a user's own class may be neither)
-            held_down = variable is not None and variable.held_down(now)
+            held_down = not_raised or (variable is not None and variable.held_down(now))
             if held_down:
                 # A variator that does not answer after a fall of the house may be rebooting, its triac off: the
                 # surplus it leaves is not its to take. Raised meanwhile, its raise was re-sent at its boot, into the

@@ -357,3 +357,26 @@ def test_a_relay_before_the_heater_takes_its_watts_once_a_fall_is_not_its_cut(tm
             break
     assert radiator.is_on and not ecs.overed
     assert house.base_w + house.real_w() <= house.pv_w
+
+
+def test_a_late_re_probe_is_not_measured_together_with_a_plug(tmp_path: Path) -> None:
+    # Found by a property hunt: the heater suspected full, then no surplus for 200 s (under its min_power: no
+    # re-probe), past the 165 s a suspicion held measures back. The sun back, one decision raised the heater (its step
+    # the probe) and tried the plug: the plug was measured by the heater's step (600 W for 2600), and that step, the
+    # plug's, made the full tank "not full after all", believed at 2000 W drawing nothing.
+    h = closed_loop(tmp_path, "ecs", "plug", dwell_s=(60, 30))
+    house = LoopHouse(h, base_w=300, pv_w=5300, plug_w=2600)
+    for _ in range(10):
+        house.read()
+    house.heater_factor = 0.0  # the thermostat cuts: "ecs may be full"
+    for _ in range(3):
+        house.read()
+    assert h.reg.field.tanks.inferred["ecs"].suspect_since is not None
+    house.pv_w = 300  # 200 s without surplus
+    for _ in range(100):
+        house.read()
+    house.pv_w = 5300
+    for _ in range(150):
+        house.read()
+    assert h.load("ecs").overed
+    assert h.load("plug").is_on and h.load("plug").current_power_w == pytest.approx(2600, abs=30)
