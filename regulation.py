@@ -125,7 +125,8 @@ def _start(args: argparse.Namespace) -> int | Daemon:
         print(refusal_text(exc.render()), file=sys.stderr)
         return EXIT_CONFIG
     if args.check:
-        setup_logging(args.log_level or settings.logging.level, stderr=True)
+        # (stamped in [evaluate] timezone as the daemon's lines are: the check's own summary says the time there)
+        setup_logging(args.log_level or settings.logging.level, stderr=True, tz=settings.tzinfo)
         held.replay()
         for warning in settings.warnings:
             log.warning("%s", warning)

@@ -11,6 +11,8 @@ from tests.configs import write_config
 from tests.test_domoticz_config_idx import config as relay_config
 from tests.test_regulation_cli import run
 
+ROOT = Path(__file__).resolve().parent.parent
+
 DOMOTICZ = """
 [domoticz]
 idx_grid = 12
@@ -128,3 +130,22 @@ def test_a_switchlight_sent_elsewhere_is_no_relay_through_domoticz(tmp_path: Pat
                                              "[plug]\ntopic_set_power = shellies/plug/relay/0/command\n"))
     said = {line.split(":")[0]: line for line in link_notes(load_settings(path))}
     assert said["Domoticz"] == "Domoticz:    relays radiator idx 359 switched through domoticz/in"
+
+
+def test_the_check_s_lines_are_stamped_in_the_config_s_zone(tmp_path: Path) -> None:
+    # Found by a bug hunt: --check stamped its lines in the machine's zone while its summary said the time in
+    # [evaluate] timezone ("now 21:29 there" under lines stamped 20:29), as the daemon's lines no longer are.
+    import subprocess
+    import sys
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    path = write_config(tmp_path, extra="\n[fallback]\nmin_energy_wh = 50\n")  # (a warning to stamp)
+    path.write_text(path.read_text().replace("timezone = Europe/Paris", "timezone = Pacific/Kiritimati"))
+    before = datetime.now(ZoneInfo("Pacific/Kiritimati")).replace(microsecond=0)
+    done = subprocess.run([sys.executable, str(ROOT / "regulation.py"), "--check", "-c", str(path)],
+                          capture_output=True, text=True, check=False, timeout=60)
+    after = datetime.now(ZoneInfo("Pacific/Kiritimati"))
+    line = next(line for line in done.stderr.splitlines() if "WARNING" in line and "min_energy_wh" in line)
+    stamped = datetime.strptime(line[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=ZoneInfo("Pacific/Kiritimati"))
+    assert before - timedelta(seconds=1) <= stamped <= after, line
