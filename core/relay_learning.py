@@ -35,6 +35,9 @@ OFF_LABEL_AGREE = 0.15
 # A step within this share of a figure learned from one step confirms it (a resistive load's watts follow the mains
 # voltage squared: a few percent between two switches).
 CONFIRM_SHARE = 0.1
+# A learned figure that moves by less than this (watts, or share of it) is said at DEBUG only: no news.
+LEARNED_NEWS_W = 10.0
+LEARNED_NEWS_SHARE = 0.01
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +221,7 @@ class RelayLearning:
                 return 0.0
             # (a provisional figure it disagrees with: moved 30 %, below)
         before_w = None if clean and load.name not in self._clean else load.learned_power_w
+        said_w, said_provisional = load.on_power_w, load.learned_provisional
         if clean:
             self._clean.add(load.name)
         if before_w is None:
@@ -229,8 +233,15 @@ class RelayLearning:
         else:
             load.learned_at(before_w + SMOOTHING * (measured_w - before_w), load.learned_off_label,
                             provisional=load.learned_provisional and not agrees)
-        log.info("%s: measured %.0f W when switching %s; now believed at %.0f W", load.name, measured_w,
-                 "on" if on else "off", load.on_power_w)
+        # Said at INFO when the belief moves (by LEARNED_NEWS_W, or to a figure to be confirmed): on a day of switches,
+        # a third of the log's lines said the same figure again ("measured 600 W ...; now believed at 600 W").
+        moved = abs(load.on_power_w - said_w) >= max(LEARNED_NEWS_W, LEARNED_NEWS_SHARE * said_w) or \
+            load.learned_provisional != said_provisional
+        log.log(logging.INFO if moved else logging.DEBUG,
+                "%s: measured %.0f W when switching %s; now believed at %.0f W%s", load.name, measured_w,
+                "on" if on else "off", load.on_power_w,
+                "" if clean or not load.learned_provisional
+                else " (another load moved in the same step: to be confirmed by a step of its own)")
         return self._believe(load, now)
 
     @staticmethod

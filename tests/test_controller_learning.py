@@ -602,3 +602,20 @@ def test_a_guard_shed_under_the_labels_cover_ends_it(tmp_path: Path) -> None:
     assert again.reg.restore(document, house.now + 60) == []
     restored = again.load("radiator")
     assert restored.learned_provisional and restored.label_tried and restored.cover_w == 1240
+
+
+def test_a_figure_that_does_not_move_is_said_at_debug_only(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Found by a bug hunt: a third of a day's INFO lines were "towel: measured 600 W when switching on; now believed at
+    # 600 W", the same figure again at each switch.
+    import logging
+    caplog.set_level(logging.DEBUG, logger="core.relay_learning")
+    from core.relay_learning import RelayLearning
+    learning = RelayLearning()
+    h = closed_loop(tmp_path, "radiator")
+    radiator = h.load("radiator")
+    learning._learn(radiator, 1050.0, clean=True, on=True, now=NOON)  # (a figure from one step, to confirm)
+    learning._learn(radiator, 1052.0, clean=True, on=False, now=NOON + 60)  # (confirmed)
+    learning._learn(radiator, 1055.0, clean=True, on=True, now=NOON + 120)  # (moved by under 10 W)
+    learning._learn(radiator, 1200.0, clean=True, on=False, now=NOON + 180)  # (moved by 45 W)
+    said = [(r.levelno, r.getMessage()) for r in caplog.records if "now believed at" in r.getMessage()]
+    assert [level for level, _ in said] == [logging.INFO, logging.INFO, logging.DEBUG, logging.INFO], said
