@@ -84,6 +84,7 @@ class RelayPass:
     # already kept for it.
     before_short_w: float = math.inf
     wanted_off: list[RelayEquipment] = field(default_factory=list)  # on, wanted off, held by their dwell
+    off_why: str | None = None  # why the last relay judged on is wanted off, when not the surplus's fall (its log)
 
     def __post_init__(self) -> None:
         self.keep_margin_w = self.keep_total_w - self.left_w

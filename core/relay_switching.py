@@ -142,9 +142,13 @@ class RelaySwitcher:
         with no export at all cannot cover the relays left on (that would be import). So a relay with no variable
         load to give back stays on while the meter shows any export: off 1 W short of a 10 W setpoint, or on a fall
         only foreseen, it would rest its min_off_s with all its watts exported."""
-        want = (power_w is not None
-                and walk.left_w - spoken_for_w + walk.keep_margin_w >= power_w - load.hysteresis_w
-                and walk.keep_total_w - walk.on_w - power_w >= 0)
+        covered = power_w is not None and walk.left_w - spoken_for_w + walk.keep_margin_w >= power_w - load.hysteresis_w
+        short_w = walk.keep_total_w - walk.on_w - (power_w or 0.0)
+        want = covered and short_w >= 0
+        # (its log line says which rule switches it off: "surplus 597 W no longer covers it" was said of a relay off for
+        # an import of 1 W that no variable load could give back, the hysteresis far from reached)
+        walk.off_why = None if want or not covered or power_w is None else \
+            f"the grid imports, {max(1.0, -short_w):.0f} W more than the variable loads can give back"
         if clock.trial and not (isinstance(load, UnknownEquipment) and load.measuring) and (
                 want or (clock.trial_w is not None and power_w is not None
                          and power_w <= clock.trial_w + UnknownEquipment.HOUSE_MOVED_W)):
@@ -225,7 +229,8 @@ class RelaySwitcher:
                           "just fell by part of its watts)")
                 walk.waiting_w += claim_w  # its place kept, as for an on delay
                 walk.waiting.append(f"{load.name} ({held_before or 'measure'})")
-            elif self._switch(load, want, walk.left_w, consumption_w, loads, now, claim_w=claim_w):
+            elif self._switch(load, want, walk.left_w, consumption_w, loads, now, claim_w=claim_w,
+                              off_why=None if want else walk.off_why):
                 walk.switched = True
                 if want and isinstance(load, UnknownEquipment):
                     walk.measuring, walk.trial = True, load.name
@@ -344,7 +349,7 @@ class RelaySwitcher:
 
     def _switch(self, load: RelayEquipment, on: bool, left_w: float, consumption_w: float,
                 loads: Sequence[Equipment], now: float, guard_shed: bool = False, cloud: bool = False,
-                claim_w: float | None = None) -> bool:
+                claim_w: float | None = None, off_why: str | None = None) -> bool:
         """Switch `load` to `on`; False when the command could not be published (nothing changed). A load of unknown
         power is believed at `claim_w` until measured (what is free for it: `left_w` less the relays after it that
         their dwell holds on), else at `left_w`."""
@@ -366,7 +371,11 @@ class RelaySwitcher:
         elif guard_shed:
             sent = load.set_power(0.0, now, "shed by the import guard")
         else:
-            sent = load.set_power(0.0, now, f"surplus {left_w:.0f} W no longer covers it")
+            # (what is left is counted over the loads before it at their max: under 0, they are short of it, and
+            # "surplus -989 W" read as nonsense where the heater before the radiator lacked 989 W)
+            sent = load.set_power(0.0, now, off_why or (f"surplus {left_w:.0f} W no longer covers it" if left_w >= 0
+                                                        else f"the loads before it are {-left_w:.0f} W short of their "
+                                                        "max"))
         if sent:  # (a command that could not be published changed nothing: no dwell to start)
             # A trial: nothing was known of its power before this switch; or a load of unknown power, measured at each
             # switch on: one measured bigger than its figure that no longer fits is off at once (held its min_on_s,

@@ -13,6 +13,12 @@ __all__ = ["DecisionLines", "describe_house"]
 
 # A load's change as the daemon logs it: "<time> INFO    equipments.base: ecs: 0 W -> 1456 W (surplus ...)"
 _DECISION = re.compile(r"^\S+ \S+ INFO\s+[\w.]+: (\S+: \d+ W -> \d+ W \(.*\))$")
+# ... and the lines that explain them: what a switch measured, a tank found full (or not), the relays' figures (the
+# table showed "towel: 0 W -> 271 W (..., power to be measured)" then "towel: 600 W -> 0 W": the 600 W unexplained).
+_EXPLAINS = re.compile(r"^\S+ \S+ INFO\s+[\w.]+: (\S+: measured .*|\S+ (?:is full|may be full|is not full after all).*"
+                       r"|\S+: (?:re-probe|shed by the guard).*)$")
+# ... and every warning or error, which the table must not hide.
+_PROBLEM = re.compile(r"^\S+ \S+ (WARNING|ERROR|CRITICAL)\s+[\w.]+: (.*)$")
 MAX_LINES_PER_MINUTE = 4  # at x30 a busy minute holds a dozen changes: the table stays readable
 
 
@@ -48,8 +54,14 @@ class DecisionLines:
             return []
         self._offset += len(data)
         *lines, self._partial = (self._partial + data).split(b"\n")
-        found = [m[1] for m in map(_DECISION.match, (ln.decode("utf-8", "replace") for ln in lines)) if m]
+        found: list[str] = []
+        problems: list[str] = []
+        for line in (ln.decode("utf-8", "replace") for ln in lines):
+            if (decision := _DECISION.match(line) or _EXPLAINS.match(line)) is not None:
+                found.append(decision[1])
+            elif (problem := _PROBLEM.match(line)) is not None:
+                problems.append(f"{problem[1]}: {problem[2]}")
         if len(found) > MAX_LINES_PER_MINUTE:
             more = len(found) - MAX_LINES_PER_MINUTE + 1
-            found = [*found[:MAX_LINES_PER_MINUTE - 1], f"(+{more} more changes in the daemon's log)"]
-        return found
+            found = [*found[:MAX_LINES_PER_MINUTE - 1], f"(+{more} more lines in the daemon's log)"]
+        return found + problems  # (a warning is never cut: there are few, and each may matter)

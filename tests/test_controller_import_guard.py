@@ -278,3 +278,20 @@ def test_a_guard_shed_is_told_at_info_with_its_dwell_and_the_guard_s_energy(
     assert ("radiator: switched off by the import guard 4 s into its 600 s minimum on time: the grid imported over "
             "100 W until the guard's count reached its limit, 0.56 Wh (import_guard 100 W x import_guard_time 20 s)"
             ) in caplog.messages
+
+
+def test_a_relay_off_for_an_import_says_so_not_that_the_surplus_fell(tmp_path: Path,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    # Found by a bug hunt: "towel: 600 W -> 0 W (surplus 597 W no longer covers it)" at a grid importing 1 W, with no
+    # variable load to give it back: the hysteresis (100 W) far from reached, the line sent the reader looking for a
+    # fall of the surplus that did not happen.
+    caplog.set_level(logging.INFO)
+    h = closed_loop(tmp_path, "radiator", dwell_s=(0, 0))
+    house = House(h, base_w=300, pv_w=300 + 1000 + 30)
+    for _ in range(5):
+        house.read()
+    assert h.load("radiator").is_on
+    house.base_w += 32  # 2 W of import
+    house.read()
+    assert not h.load("radiator").is_on
+    assert "radiator: 1000 W -> 0 W (the grid imports, 2 W more than the variable loads can give back)" in caplog.text

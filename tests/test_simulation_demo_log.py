@@ -1,0 +1,45 @@
+"""What the demo shows of the daemon's log beside its minute table: the load's changes, the lines that explain them,
+and every warning (found by a bug hunt: "towel: 0 W -> 271 W (..., power to be measured)" then "towel: 600 W -> 0 W",
+the measure of 600 W between them hidden, and the warnings too)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from simulation.demo_log import MAX_LINES_PER_MINUTE, DecisionLines
+
+LINES = """\
+2026-12-05 12:13:01,000 INFO    equipments.base: towel: 0 W -> 271 W (surplus 271 W, power to be measured)
+2026-12-05 12:13:03,000 INFO    equipments.unknown: towel: measured 600 W after switching on
+2026-12-05 12:13:03,000 DEBUG   core.controller: grid -3 W (export setpoint 0 W): loads 2898 W -> 2898 W
+2026-12-05 12:13:05,000 INFO    core.relay_learning: radiator: measured 1050 W when switching on; now believed at 1050 W
+2026-12-05 12:13:07,000 INFO    field.full_tank: ecs may be full: the house fell by 1069 W at once; waiting
+2026-12-05 12:13:09,000 WARNING core.regulator: production meter silent for 12 s: every unforced load to 0 W
+2026-12-05 12:13:11,000 INFO    core.regulator: regulation: closed loop (export setpoint 0 W)
+"""
+
+
+def test_the_demo_shows_changes_what_explains_them_and_warnings(tmp_path: Path) -> None:
+    log = tmp_path / "pyseb.log"
+    log.write_text(LINES)
+    shown = DecisionLines(log).new()
+    assert MAX_LINES_PER_MINUTE == 4
+    assert shown == [
+        "towel: 0 W -> 271 W (surplus 271 W, power to be measured)",
+        "towel: measured 600 W after switching on",
+        "radiator: measured 1050 W when switching on; now believed at 1050 W",
+        "ecs may be full: the house fell by 1069 W at once; waiting",
+        "WARNING: production meter silent for 12 s: every unforced load to 0 W",
+    ]
+
+
+def test_a_busy_minute_is_cut_but_not_its_warnings(tmp_path: Path) -> None:
+    log = tmp_path / "pyseb.log"
+    changes = "".join(f"2026-12-05 12:13:{i:02d},000 INFO    equipments.base: ecs: {i} W -> {i + 1} W (grid)\n"
+                      for i in range(10))
+    log.write_text(changes + "2026-12-05 12:13:59,000 ERROR   shell.daemon: status not saved\n")
+    shown = DecisionLines(log).new()
+    assert shown[:3] == ["ecs: 0 W -> 1 W (grid)", "ecs: 1 W -> 2 W (grid)", "ecs: 2 W -> 3 W (grid)"]
+    assert shown[3] == "(+7 more lines in the daemon's log)"
+    assert shown[4:] == ["ERROR: status not saved"]
+    assert DecisionLines(log).new() == shown and (d := DecisionLines(log)).new() and d.new() == []
