@@ -619,3 +619,15 @@ def test_a_figure_that_does_not_move_is_said_at_debug_only(tmp_path: Path, caplo
     learning._learn(radiator, 1200.0, clean=True, on=False, now=NOON + 180)  # (moved by 45 W)
     said = [(r.levelno, r.getMessage()) for r in caplog.records if "now believed at" in r.getMessage()]
     assert [level for level, _ in said] == [logging.INFO, logging.INFO, logging.DEBUG, logging.INFO], said
+
+
+def test_a_switch_that_does_not_move_the_house_is_said(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Found by a bug hunt: a radiator whose own thermostat had cut was believed on at 1000 W for hours (its energy and
+    # the day's report with it), and its switch off, which moved the house by 2 W, was said at DEBUG only.
+    caplog.set_level(logging.INFO)
+    from core.relay_learning import RelayLearning
+    learning = RelayLearning()
+    h = closed_loop(tmp_path, "radiator")
+    learning._learn(h.load("radiator"), 2.0, clean=True, on=False, now=NOON)
+    assert "radiator: switching off moved the house by 2 W only: did it draw its 1000 W? (its own thermostat cut, " \
+           "or the house moved at that reading)" in caplog.text
