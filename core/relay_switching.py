@@ -86,8 +86,8 @@ class RelaySwitcher:
                 if isinstance(load, UnknownEquipment) and load.doubted is not None:
                     self._retry_doubted(load, clock, now)
                 # (a relay handed over on at an unforce is judged afresh, its dwell or not: see RelayEquipment)
-                allowed = load.handed_over or clock.allows(load.min_on_s, load.min_off_s, now) or \
-                    self._displaced_for_nothing(load, clock, loads)
+                allowed = load.handed_over or clock.allows(load.min_on_s, load.min_off_s, now) or (
+                    clock.displaced_by is not None and self._displaced_for_nothing(load, clock, loads))
                 walk.free.append(allowed)
                 walk.held_w.append(0.0 if allowed or not load.is_on else relay_power_w(load) or 0.0)
             else:

@@ -87,8 +87,12 @@ class VariableEquipment(Equipment):
     # triac off), so the watts it is believed at may not be drawn (FieldFeatures.after_held: no relay after it
     # switches on meanwhile)...
     SILENT_AFTER_S = 1.5
-    # ...its status asked once after this long (an echo lost on the way is no silence: the answer ends it)...
+    # ...its status asked after this long (an echo lost on the way is no silence: the answer ends it), then again
+    # twice as late each time, up to ASK_SILENT_MAX_S, while the silence lasts: back from a Wi-Fi drop at the percent it
+    # ran at (no boot: its triac ran on), it is told our command by its answer (_check_echo); asked once, a variator
+    # back at 100 % while the loop's command held at 0 % under the import drew 2 kW from the grid for good...
     ASK_SILENT_AFTER_S = 5.0
+    ASK_SILENT_MAX_S = 60.0
     # ...and no longer waited for after this long: gone (its power cut, its Wi-Fi lost), the relays after it may take
     # the surplus it cannot draw rather than leave it exported for hours.
     SILENT_WAIT_S = 60.0
@@ -172,6 +176,7 @@ class VariableEquipment(Equipment):
         self._answers = False
         self._unanswered_since: float | None = None
         self._asked_for: float | None = None  # the silence (its _unanswered_since) its status was asked for
+        self._ask_again_at: float | None = None  # ...and when to ask again, while it lasts
         self._doubted = False  # its status asked for a fall of the house (doubt_drawing), not answered yet
         self._doubted_at: float | None = None
         self._boot_pace = BootResendPace()  # a flood of boots is no flood of commands
@@ -241,7 +246,8 @@ class VariableEquipment(Equipment):
                       self._boot_pace.due_at or now)
 
     def next_timer_at(self) -> float | None:
-        due = [at for at in (self._boot_pace.due_at, self._recheck_at) if at is not None]
+        ask_at = self._ask_again_at if self._unanswered_since is not None else None
+        due = [at for at in (self._boot_pace.due_at, self._recheck_at, ask_at) if at is not None]
         return min(due) if due else None
 
     def _unanswered_s(self, now: float) -> float | None:
@@ -294,14 +300,20 @@ class VariableEquipment(Equipment):
 
     def run_timers(self, now: float) -> None:
         unanswered_s = self._unanswered_s(now)
-        if unanswered_s is not None and unanswered_s >= self.ASK_SILENT_AFTER_S and \
-                self._asked_for != self._unanswered_since:
-            self._asked_for = self._unanswered_since  # (once a silence: one gone all night is not asked all night)
-            log.info("%s: the variator has not answered its commands for %.0f s (off the network, rebooting?): its "
-                     "status asked; the closed loop switches no load after it on until it answers, for %.0f s at "
-                     "most", self.name, unanswered_s, self.SILENT_WAIT_S,
-                     extra={"limit_key": f"{self.topic_status} silent"})
-            self.ask_status()
+        if unanswered_s is not None and unanswered_s >= self.ASK_SILENT_AFTER_S:
+            if self._asked_for != self._unanswered_since:
+                self._asked_for = self._unanswered_since  # (said once a silence)
+                self._ask_again_at = now + 2 * self.ASK_SILENT_AFTER_S
+                log.info("%s: the variator has not answered its commands for %.0f s (off the network, rebooting?): "
+                         "its status asked, and again while it does not answer; the closed loop switches no load after "
+                         "it on until it answers, for %.0f s at most", self.name, unanswered_s, self.SILENT_WAIT_S,
+                         extra={"limit_key": f"{self.topic_status} silent"})
+                self.ask_status()
+            elif self._ask_again_at is not None and (now >= self._ask_again_at or now < self._ask_again_at - 2 * (
+                    self.ASK_SILENT_MAX_S)):  # (or a clock stepped back)
+                self._ask_again_at = now + min(2 * unanswered_s, self.ASK_SILENT_MAX_S)
+                log.debug("%s: still no answer after %.0f s: its status asked again", self.name, unanswered_s)
+                self.ask_status()
         if self._recheck_at is not None and (now >= self._recheck_at or now < self._corrected_at):
             self._recheck_at = None  # (a clock stepped back: asked now)
             self.ask_status()
