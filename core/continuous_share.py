@@ -95,6 +95,12 @@ class ContinuousLoads:
                     # to the floor / gain), a second heater or one after a relay too. (A load on is kept there: taken
                     # off, the whole surplus it left started the load after it, the order reversed.)
                     take_w = free_w = floor_w
+                elif not short and not held_down and 0 < load.current_power_w <= min(floor_w, whole_free_w):
+                    # On at its floor, the grid importing no more than dither_import: kept there. Taken off at a few
+                    # watts of import (a heater drawing 10 % over its curve: 154 W at its 140 W floor percent), it was
+                    # on again at the next reading's 150 W of export, off and on at every reading for as long as the
+                    # surplus stayed there.
+                    take_w = free_w = floor_w
                 else:
                     # under min_power the triac misfires, under its first conducting percent it draws nothing:
                     # off, and the surplus goes on down the list

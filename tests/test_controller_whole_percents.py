@@ -208,3 +208,23 @@ def test_a_heater_off_under_its_min_percent_leaves_the_surplus_to_the_heater_aft
     for _ in range(10):
         house.read()
     assert watts(h, "ecs") == 0 and watts(h, "ecs2") >= 250
+
+
+@pytest.mark.parametrize("heater_factor", [1.1, 1.0])
+def test_a_heater_on_at_its_floor_stays_there_through_an_import_under_the_bound(tmp_path: Path,
+                                                                                 heater_factor: float) -> None:
+    # Found by a property hunt: a steady 150 W of surplus, the heater drawing 10 % over its curve: at its floor (7 %,
+    # 140 W believed, 154 W drawn) the grid imported 4 W, the target fell under min_power and the heater went off; the
+    # next reading's 150 W of export put it on again: 299 switches in 600 s, for as long as the surplus stayed there.
+    h = closed_loop(tmp_path, "ecs", margin_w=0)
+    house = House(h, base_w=300, pv_w=450, heater_factor=heater_factor)
+    switches, on = 0, False
+    for _ in range(300):
+        house.read()
+        switches += (watts(h, "ecs") > 0) != on
+        on = watts(h, "ecs") > 0
+    assert on and switches == 1
+    house.base_w += 10  # now 10 W of import at its floor: over the 5 W bound, off
+    for _ in range(5):
+        house.read()
+    assert heater_factor == 1.0 or watts(h, "ecs") == 0
