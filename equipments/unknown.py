@@ -60,7 +60,9 @@ class UnknownEquipment(RelayEquipment):
         self.idle_offs = 0
         self._moved_at_last_trial = False  # the last measurement was spoilt by the house moving
         self._said_over_max = False
-        self._on_energy_wh: float | None = None  # its day's energy at its last switch on (None: never on since start)
+        # Seconds of a trial not counted yet: its energy is counted at its measure, not at the belief it was switched
+        # on at (see accumulate_energy).
+        self._trial_s = 0.0
 
     @property
     def max_power_w(self) -> float:
@@ -141,11 +143,7 @@ class UnknownEquipment(RelayEquipment):
             # Off (shed, silent meter, unforce, stop...): a measurement under way would credit this load
             # with a change it did not make.
             self._house.switched_off(self.is_on)
-        was_on = self.is_on
-        sent = super().set_power(watts, now, reason)
-        if sent and self.is_on and not was_on:
-            self._on_energy_wh = self.energy_wh  # (counted up to the switch: see _count_since_switched_on_at)
-        return sent
+        return super().set_power(watts, now, reason)
 
     def increase_power_by(self, watts: float, now: float) -> float | None:
         if self.is_on or self.measuring:
@@ -179,11 +177,12 @@ class UnknownEquipment(RelayEquipment):
                     self._believe_at_most(house_w, now)
             return self.current_power_w
         drew_w = self.current_power_w  # (the belief it was switched on at: what it drew, when no measure says)
+        self.accumulate_energy(now)  # (the trial's seconds, held: counted below at what this reading measures)
         step_w = self._house.step_on_w(house_w, now)
         measured_w = min(self.max_power_w, max(0.0, step_w))
         self._warn_over_max(step_w)
         if self.is_forced():
-            self._count_since_switched_on_at(measured_w, now)
+            self._count_trial_at(measured_w)
             # The user's: measured, never switched off by the measure. Idle, it is believed at what it
             # draws, and its power stays to be learned.
             if measured_w >= self.IDLE_W:
@@ -204,7 +203,7 @@ class UnknownEquipment(RelayEquipment):
             self._house.forget_off_step()  # (no measure either: see below)
             return drew_w
         self._moved_at_last_trial = False
-        self._count_since_switched_on_at(measured_w, now)
+        self._count_trial_at(measured_w)
         if measured_w < self.IDLE_W:
             # Switched on, and nothing drew: the appliance is idle (or done). Off again, so nothing stays on
             # unaccounted for, and not retried for a while so it does not hold up the loads after it.
@@ -221,24 +220,31 @@ class UnknownEquipment(RelayEquipment):
 
     def roll_day(self, midnight_at: float) -> float:
         # A new day: the appliance has likely been used since (a dishwasher loaded at night), its waits start at
-        # 5 minutes again.
+        # 5 minutes again. (A trial across midnight: its held seconds are counted in the new day, at its measure.)
         self._idle.waits_afresh()
-        yesterday_wh = super().roll_day(midnight_at)
-        if self._on_energy_wh is not None:
-            self._on_energy_wh = 0.0  # (a trial across midnight: today's part of it is rescaled; yesterday's stands)
-        return yesterday_wh
+        return super().roll_day(midnight_at)
 
-    def _count_since_switched_on_at(self, measured_w: float, now: float) -> None:
-        """The reading that measures the load shows what it drew since it switched on: its energy since then is
-        counted at `measured_w`, not at the belief it was switched on at (the whole surplus: an idle plug tried at
-        2980 W was credited 1.7 Wh a trial, some 30 Wh a day in its energy and the day's report). Rescaled from what
-        the counter itself counted since (a clock jump skipped, a gap capped: timed by the clock, a jump forward
-        during a trial took the day's whole count away). Its belief itself changes with the command or the figure
-        that follows (their log lines say what it was believed at)."""
-        self.accumulate_energy(now)
-        counted_from, believed_w = self._on_energy_wh, self.current_power_w
-        if counted_from is not None and believed_w > 0 and self.energy_wh > counted_from:
-            self.energy_wh = counted_from + (self.energy_wh - counted_from) * measured_w / believed_w
+    def accumulate_energy(self, now: float) -> None:
+        """As any load's, but a trial's seconds are held until its measure (_count_trial_at): counted at the belief it
+        was switched on at (the whole surplus), an idle plug tried at 2980 W was credited 1.7 Wh a trial, some 30 Wh a
+        day. Held, not taken back: the counter never falls (the fallback rules read a fall as midnight's reset, and
+        counted the heater's whole day again at each idle trial of one of unknown power)."""
+        if not self._house.measuring:
+            if self._trial_s:
+                self._count_trial_at(self.current_power_w)  # (a trial ended with no measure: at its belief, as before)
+            super().accumulate_energy(now)
+            return
+        before_wh, believed_w = self.energy_wh, self.current_power_w
+        super().accumulate_energy(now)  # (its gaps, clock steps and jumps as every load's)
+        if believed_w > 0:
+            self._trial_s += (self.energy_wh - before_wh) * 3600.0 / believed_w
+        self.energy_wh = before_wh
+
+    def _count_trial_at(self, measured_w: float) -> None:
+        """The trial's held seconds counted at `measured_w` (what the reading that measures it shows it drew since it
+        switched on; its belief itself changes with the command or the figure that follows)."""
+        self.energy_wh += measured_w * self._trial_s / 3600.0
+        self._trial_s = 0.0
 
     def _believe_at_most(self, house_w: float, now: float) -> None:
         """Forced on and never measured: believed at the power the force asked, it counted that much for the whole
