@@ -114,8 +114,11 @@ class HeaterControl:
         forced_by = heater.forced_by if heater.is_forced() else None
         # (a variator's answers tell whether it heard a rule's force; a relay's are not known)
         heard_at = heater.heard_at if isinstance(heater, VariableEquipment) else None
+        # The watts its force at its max really sets (a plug learned at 2000 W forced at its 3680 W label draws 2000 W:
+        # sized on the label, the force was too short by almost half, and credited whole)
+        force_w = heater.forced_watts(heater.max_power_w)
         if self.seed is not None:
-            command = self.seed.tick(now, heater.energy_wh, heater.max_power_w, heater.overed,
+            command = self.seed.tick(now, heater.energy_wh, force_w, heater.overed,
                                      allowed and excluded != FORCED_BY_SEED,
                                      partial(book.clouds_for, now=now) if book is not None else None,
                                      _holder(forced_by, taken_over, FORCED_BY_SEED),
@@ -129,7 +132,7 @@ class HeaterControl:
             # before the span's end on the new clock), not by an unforce: no user's word.
             end_at = self._deadline_force_end_at
             ran_out = forced_by is None and end_at is not None and now >= end_at
-            deadline_command = self.deadline.tick(now, heater.energy_wh, heater.max_power_w, heater.overed,
+            deadline_command = self.deadline.tick(now, heater.energy_wh, force_w, heater.overed,
                                                   allowed and excluded != FORCED_BY_DEADLINE,
                                                   self._pv_wh_on, _holder(forced_by, taken_over, FORCED_BY_DEADLINE),
                                                   ran_out,

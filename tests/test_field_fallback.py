@@ -357,3 +357,15 @@ def test_the_seed_file_s_heater_is_its_first_load(tmp_path: Path) -> None:
                for w in warnings)
     assert (h.load("ecs").energy_wh, h.load("ecs").energy_yesterday_wh) == (0, 0)
     assert (h.load("ecs2").energy_wh, h.load("ecs2").energy_yesterday_wh) == (5222, 11000)
+
+
+def test_seed_rule_sizes_its_force_on_a_plug_heater_at_what_it_draws(tmp_path: Path,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    # Found by a bug hunt: a heater on a plug (a load of unknown power, its max_power the 3680 W default) learned at
+    # 2000 W was forced "to 3680 W for 6848 s (7000 Wh missing)": it drew 2000 W, 3.8 kWh, and the rule credited 7000.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, ("plug",), extra="[fallback]\nwater_heater = plug\n"))
+    h.load("plug").learned_power_w = 2000.0
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 0, 59))
+    h.reg.tick(at(2024, 1, 11, 1, 0, 30))
+    assert "low-energy fallback: forcing plug to 2000 W for 12600 s (7000 Wh missing)" in caplog.text
