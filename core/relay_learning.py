@@ -193,10 +193,10 @@ class RelayLearning:
             if measured_w < low_w:
                 # (said: a radiator whose own thermostat had cut was believed on at 1000 W for hours, its energy and the
                 # day's report with it, and nothing in the log said so; the house moving at that reading does the same)
-                log.info("%s: switching %s moved the house by %.0f W only: did it draw its %.0f W? (its own thermostat "
-                         "cut, or the house moved at that reading); counted at its figure while on", load.name,
-                         "on" if on else "off", measured_w, load.on_power_w,
-                         extra={"limit_key": f"{load.name} no step"})
+                step = f"moved the house by {measured_w:.0f} W only" if measured_w > 0 else "did not move the house"
+                log.info("%s: switching %s %s: did it draw its %.0f W? (its own thermostat cut, or the house moved at "
+                         "that reading); counted at its figure while on", load.name, "on" if on else "off", step,
+                         load.on_power_w, extra={"limit_key": f"{load.name} no step"})
             else:
                 log.debug("%s: step of %.0f W when switching is not plausible for a %.0f W load: not learned",
                           load.name, measured_w, load.on_power_w)

@@ -32,6 +32,7 @@ def watts_measured(load: RelayEquipment) -> bool:
 
 NO_WAITS: Mapping[str, str] = MappingProxyType({})  # (RelayPass.relays_wait: no relay waits)
 
+
 @dataclass(slots=True)
 class RelayPass:
     """One decision's walk down the relays, in priority order: what it starts from (the totals, and what holds

@@ -104,6 +104,7 @@ class RelaySwitcher:
             handed_over, load.handed_over = load.handed_over, False  # (judged at this decision, once)
             shortfall_w = math.inf  # an off relay's: what the surplus lacks to cover it (<= 0: covered)
             claim_w = 0.0
+            walk.off_why = None  # (this relay's own, if any: not the one before it's)
             if on and handed_over:
                 want = self._keeps_handed_over(load, power_w, walk.clocks[index], walk)
             elif on:
@@ -131,7 +132,9 @@ class RelaySwitcher:
         it waits for (its on delay, a rise, a measure: kept on, from the next decision its min_on_s, counted from its
         last switch, would hold it on in that relay's place), nor after a load held at 0 W for a moment (a full-tank
         re-probe: its dwell would keep the heater short)."""
-        if load.name in walk.relays_wait:
+        if (held_before := walk.relays_wait.get(load.name)) is not None:
+            walk.off_why = ("a load before it is held at 0 W for its full-tank check" if held_before == "measure"
+                            else f"a load before it does not answer its commands ({held_before})")
             return False
         return self._keeps_on(load, power_w, clock, walk, spoken_for_w=walk.waiting_w)
 

@@ -246,7 +246,10 @@ class VariableEquipment(Equipment):
                       self._boot_pace.due_at or now)
 
     def next_timer_at(self) -> float | None:
-        ask_at = self._ask_again_at if self._unanswered_since is not None else None
+        # (the re-ask of this very silence only: one of a silence answered since is no timer, and in the past it hid the
+        # regulator's other deadlines from the daemon's loop)
+        ask_at = self._ask_again_at if self._unanswered_since is not None and \
+            self._asked_for == self._unanswered_since else None
         due = [at for at in (self._boot_pace.due_at, self._recheck_at, ask_at) if at is not None]
         return min(due) if due else None
 

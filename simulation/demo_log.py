@@ -16,7 +16,7 @@ _DECISION = re.compile(r"^\S+ \S+ INFO\s+[\w.]+: (\S+: \d+ W -> \d+ W \(.*\))$")
 # ... and the lines that explain them: what a switch measured, a tank found full (or not), the relays' figures (the
 # table showed "towel: 0 W -> 271 W (..., power to be measured)" then "towel: 600 W -> 0 W": the 600 W unexplained).
 _EXPLAINS = re.compile(r"^\S+ \S+ INFO\s+[\w.]+: (\S+: measured .*|\S+ (?:is full|may be full|is not full after all).*"
-                       r"|\S+: (?:re-probe|shed by the guard).*)$")
+                       r"|\S+: (?:re-probe|shed by the guard|switching o(?:n|ff) (?:moved|did not move) the house).*)$")
 # ... and every warning or error, which the table must not hide.
 _PROBLEM = re.compile(r"^\S+ \S+ (WARNING|ERROR|CRITICAL)\s+[\w.]+: (.*)$")
 MAX_LINES_PER_MINUTE = 4  # at x30 a busy minute holds a dozen changes: the table stays readable

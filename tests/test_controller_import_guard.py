@@ -295,3 +295,20 @@ def test_a_relay_off_for_an_import_says_so_not_that_the_surplus_fell(tmp_path: P
     house.read()
     assert not h.load("radiator").is_on
     assert "radiator: 1000 W -> 0 W (the grid imports, 2 W more than the variable loads can give back)" in caplog.text
+
+
+def test_a_relay_s_off_line_is_its_own_reason(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Review: the reason was the pass's last one computed, so a relay handed over on at an unforce and switched off
+    # because a load before it is held for its full-tank check was said to go off for the relay before it's import.
+    from core.relay_pass import RelayPass
+    caplog.set_level(logging.INFO)
+    h = closed_loop(tmp_path, "radiator", "small", dwell_s=(0, 0))
+    radiator, small = h.load("radiator"), h.load("small")
+    radiator.set_power(1000, 1000.0, "test")
+    small.set_power(300, 1000.0, "test")
+    small.handed_over = True
+    walk = RelayPass(left_w=930.0, keep_total_w=950.0, relays_wait={"small": "measure"})
+    h.reg.controller._relays.switch(h.reg.loads, walk, 1300.0, 1100.0)
+    assert not radiator.is_on and not small.is_on
+    assert "radiator: 1000 W -> 0 W (the grid imports, 50 W more than the variable loads can give back)" in caplog.text
+    assert "small: 300 W -> 0 W (a load before it is held at 0 W for its full-tank check)" in caplog.text

@@ -43,3 +43,11 @@ def test_a_busy_minute_is_cut_but_not_its_warnings(tmp_path: Path) -> None:
     assert shown[3] == "(+7 more lines in the daemon's log)"
     assert shown[4:] == ["ERROR: status not saved"]
     assert DecisionLines(log).new() == shown and (d := DecisionLines(log)).new() and d.new() == []
+
+
+def test_a_relay_whose_switch_did_not_move_the_house_is_shown(tmp_path: Path) -> None:
+    log = tmp_path / "pyseb.log"
+    log.write_text("2026-12-05 12:13:01,000 INFO    core.relay_learning: radiator: switching off did not move the "
+                   "house: did it draw its 1000 W? (its own thermostat cut, or the house moved at that reading)\n")
+    assert DecisionLines(log).new() == ["radiator: switching off did not move the house: did it draw its 1000 W? (its "
+                                        "own thermostat cut, or the house moved at that reading)"]

@@ -382,3 +382,22 @@ def test_a_variator_back_from_a_wifi_drop_at_another_percent_is_sent_its_command
     grids = house.run(120)
     assert abs(house.percent - at_drop) > 50
     assert abs(grids[-1]) < 100  # the grid near 0 again: the heater at the loop's command
+
+
+def test_an_answered_silence_leaves_no_re_ask_in_the_past(tmp_path: Path) -> None:
+    # Review: the re-ask of a silence answered since was still given as the variator's next timer at the next silence,
+    # a time in the past that hid the regulator's other deadlines from the daemon's loop.
+    house = RebootingHouse(tmp_path, pv_w=1500)
+    house.run(60)
+    ecs = house.reg.loads_by_name["ecs"]
+    house.online = False
+    house.run(20)  # asked at 5 and 15 s: the next ask due later
+    house.boot()
+    house.run(120)
+    house.pv_w += 300
+    house.drop_next_answer = True  # a new command's echo lost: a new silence
+    house.run(2)
+    due = ecs.next_timer_at()
+    assert due is None or due >= house.now
+    deadline = house.reg.next_deadline()
+    assert deadline is not None and deadline >= house.now
