@@ -10,7 +10,7 @@ import pytest
 
 from tests.configs import write_config
 from tests.controller_house import House, closed_loop
-from tests.harness import CONS, MODE, NOON, PROD, Harness
+from tests.harness import CONS, NOON, PROD, Harness
 
 PLUG, ECS = "shellies/plug/relay/0/command", "regul/vload/ECS/cmd"
 
@@ -228,25 +228,6 @@ def test_a_trial_across_a_clock_jump_keeps_the_day_s_energy(tmp_path: Path) -> N
     house.read()
     assert plug.learned_power_w == 500
     assert plug.energy_wh == pytest.approx(100.0 + 500 * 2 / 3600, abs=1e-6)
-
-
-def test_a_forced_plug_s_energy_is_counted_at_its_measure_from_the_first_reading(tmp_path: Path) -> None:
-    # Review: learned at 500 W, forced on drawing 2000 W: its first reading counted at 2000 W, not at its old figure.
-    h = closed_loop(tmp_path, "ecs", "plug")
-    house = House(h, base_w=300, pv_w=300 + 2000 + 600, plug_w=500)
-    for _ in range(3):
-        house.read()
-    house.pv_w -= 400
-    for _ in range(400):
-        house.read()
-    plug = h.load("plug")
-    assert plug.learned_power_w == 500 and not plug.is_on
-    house.plug_w = 2000
-    h.reg.handle(MODE, b'{"command": "force", "name": "plug", "power": 2000}', house.now)
-    before_wh = plug.energy_wh
-    house.read()
-    assert plug.learned_power_w == 2000
-    assert plug.energy_wh - before_wh == pytest.approx(2000 * 2 / 3600, abs=1e-6)
 
 
 def test_a_trial_s_energy_never_falls(tmp_path: Path) -> None:
