@@ -29,6 +29,13 @@ RISE_HORIZON_S = 60.0
 RISE_HORIZON_SHARE = 0.1
 
 
+def _held_before_why(held_before: str) -> str:
+    """Why a relay after a held load waits or goes off (its relays_wait reason: "measure", or "<name> silent")."""
+    if held_before == "measure":
+        return "a load before it is held at 0 W for its full-tank check"
+    return f"a load before it does not answer its commands ({held_before}: rebooting?)"
+
+
 class RelaySwitcher:
     """The relays' dwell clocks, what their switches teach, and the loads shed before their dwell."""
 
@@ -113,8 +120,8 @@ class RelaySwitcher:
                 want, shortfall_w, claim_w = self._wants_on(load, power_w, index, walk, now)
             if want != on:
                 self._act(load, want, claim_w, index, walk, loads, consumption_w, now)
-                was_on, (on, power_w) = on, (load.is_on, relay_power_w(load))  # (read again only here: nothing else
-                # switches it)
+                was_on = on
+                on, power_w = load.is_on, relay_power_w(load)  # (read again only here: nothing else switches it)
                 if was_on and not on and walk.trial is not None:
                     walk.clocks[index].displaced_by = walk.trial  # (switched off after that trial: for it)
             if on:
@@ -133,8 +140,7 @@ class RelaySwitcher:
         last switch, would hold it on in that relay's place), nor after a load held at 0 W for a moment (a full-tank
         re-probe: its dwell would keep the heater short)."""
         if (held_before := walk.relays_wait.get(load.name)) is not None:
-            walk.off_why = ("a load before it is held at 0 W for its full-tank check" if held_before == "measure"
-                            else f"a load before it does not answer its commands ({held_before})")
+            walk.off_why = _held_before_why(held_before)
             return False
         return self._keeps_on(load, power_w, clock, walk, spoken_for_w=walk.waiting_w)
 
@@ -221,9 +227,7 @@ class RelaySwitcher:
                              and (walk.switched or walk.measures_wait or not load.house_steady))):
                 # (a switch off goes through: an import is worse than a measure to do again)
                 log.debug("%s: waits: %s", load.name,
-                          "a load before it is held at 0 W for its full-tank check" if held_before == "measure"
-                          else f"a load before it does not answer its commands ({held_before}: rebooting?)"
-                          if held_before is not None
+                          _held_before_why(held_before) if held_before is not None
                           else "a load is being measured alone" if walk.measuring or walk.measuring_off
                           else "it is measured alone" if walk.switched
                           else "the house is on the move (the same way at the last two readings): "

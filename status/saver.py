@@ -139,7 +139,7 @@ class StatusSaver:
         elif self._failures == 1:
             log.error("cannot save status to %s: %s (the file there is the last saved one; retried in %g s, then up "
                       "to every %g s, further failures at DEBUG until a save works)", self.path, why,
-                      min(self.FIRST_RETRY_S, self.interval_s), self.interval_s,
+                      retry_wait_s(1, self.FIRST_RETRY_S, self.interval_s), self.interval_s,
                       exc_info=exc if bug else None)
         else:
             log.debug("cannot save status to %s: %s (%d failures in a row)", self.path, why, self._failures)
