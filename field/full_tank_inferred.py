@@ -226,6 +226,11 @@ class InferredFullTank:
         if drawing:
             if self.suspect_since is not None:
                 log.info("%s is not full after all: %s", self.name, evidence)
+                if self._cut_at == self.suspect_since and self._reprobe_asked_at is None:
+                    # A fall's suspicion the loop's moves cleared before any re-probe held the heater at 0 W:
+                    # cut_every_s spares re-probes and this cost none; counted, a real cut minutes later went unseen
+                    # until the limit was over.
+                    self._cut_at = None
             self.suspect_since = None
             return False
         if self.suspect_since is None:

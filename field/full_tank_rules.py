@@ -40,7 +40,7 @@ class InferenceRule:
     max_baseline_age_s: float = 10.0  # the reading before a step must be this fresh
     # A sudden fall of the house by the command's watts (LoopEvidence.cut) raises a suspicion at most
     # this often: an appliance of the heater's size stopping looks the same, and each re-probe holds the
-    # heater at 0 for `hold_s`.
+    # heater at 0 for `hold_s` (one cleared by the loop's moves before its re-probe does not count).
     cut_every_s: float = 1800.0
     # The closed loop moves the command at nearly every reading, so a step rarely stays still long enough
     # to settle: its moves are weighed together instead (field/full_tank_loop.py).
