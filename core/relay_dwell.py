@@ -59,10 +59,20 @@ class RelayClock:
     # relay is free again at once (it rested its min_off_s with its watts exported after each idle trial).
     displaced_by: str | None = None
 
-    def seen(self, on: bool, last_command_at: float | None) -> None:
+    def seen(self, on: bool, last_command_at: float | None, min_on_s: float = 0.0,
+             measure_off_at: float | None = None) -> None:
         """The relay is `on` now, and its last command was published at `last_command_at`. A command we did
         not make (the start's, a force, an unforce, the stale guard) restarts the clock from that moment,
-        even an on-and-off pair between two decisions."""
+        even an on-and-off pair between two decisions. One stamped `measure_off_at` is the rule's own: a load of
+        unknown power switched off by its measure (idle, or the house moved; UnknownEquipment.measure_off_at),
+        recorded as the rule's switches are (`min_on_s`: the relay's), so that it does not end the guard's row (a
+        plug shed three times in a row, then found idle, was tried again after its 5 minutes of idle wait rather
+        than its 480 s of back-off, and its next shed counted as a first)."""
+        if (not on and last_command_at is not None and last_command_at == measure_off_at
+                and last_command_at != self.command_at):
+            self.switched(False, last_command_at, min_on_s)
+            self.retrying = False  # (its retry was measured: idle or spoilt; a later too-big figure is doubted afresh)
+            return
         if last_command_at is not None and last_command_at != self.command_at:
             self.switched_at, self.trial, self.guard_sheds = last_command_at, False, 0
             self.command_at = last_command_at

@@ -58,7 +58,8 @@ class RelaySwitcher:
         for load in loads:
             if isinstance(load, RelayEquipment):
                 clock = self._clock(load)
-                clock.seen(load.is_on, load.last_command_at)
+                clock.seen(load.is_on, load.last_command_at, load.min_on_s,
+                           load.measure_off_at if isinstance(load, UnknownEquipment) else None)
                 if load.is_forced():
                     clock.covered_since = None
 

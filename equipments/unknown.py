@@ -58,6 +58,10 @@ class UnknownEquipment(RelayEquipment):
         # Switched off again at the measuring reading (drew nothing, or the house moved): not a dwell to
         # keep, since start.
         self.idle_offs = 0
+        # The stamp (last_command_at) of its last switch off by its own measure (idle, or the house moved): the
+        # regulation's, made outside its relay pass. The relay's clock takes a command it did not see made for someone
+        # else's (a force, a restart), which ends the guard's back-off row: this one must not (core.relay_dwell).
+        self.measure_off_at: float | None = None
         self._moved_at_last_trial = False  # the last measurement was spoilt by the house moving
         self._said_over_max = False
         # Seconds of a trial not counted yet: its energy is counted at its measure, not at the belief it was switched
@@ -199,7 +203,7 @@ class UnknownEquipment(RelayEquipment):
             self._moved_at_last_trial = True
             self._rest(now, self.HOUSE_MOVED_RETRY_S)
             self.idle_offs += 1
-            self.set_power(0.0, now, "no measure, the house moved")
+            self._measure_switches_off(now, "no measure, the house moved")
             self._house.forget_off_step()  # (no measure either: see below)
             return drew_w
         self._moved_at_last_trial = False
@@ -209,7 +213,7 @@ class UnknownEquipment(RelayEquipment):
             # unaccounted for, and not retried for a while so it does not hold up the loads after it.
             self._rest(now, self._idle.wait_after(self.name, measured_w))
             self.idle_offs += 1
-            self.set_power(0.0, now, "idle")
+            self._measure_switches_off(now, "idle")
             # Measured just now: no step down to take at the next reading. Taken, the variable load's watts given
             # back at the trial and taken again (a calibration 10 % off: 148 of 1480 W) were learned as the idle plug's,
             # and it was switched on as a known load, believed at 16 W, on for the rest of the day.
@@ -217,6 +221,12 @@ class UnknownEquipment(RelayEquipment):
             return measured_w
         self._learn(measured_w, now)
         return measured_w
+
+    def _measure_switches_off(self, now: float, reason: str) -> None:
+        """Off at its measure, by the regulation (idle, or the house moved): its command's stamp kept, for the relay's
+        clock to know the switch as the rule's own (measure_off_at)."""
+        if self.set_power(0.0, now, reason):
+            self.measure_off_at = self.last_command_at
 
     def roll_day(self, midnight_at: float) -> float:
         # A new day: the appliance has likely been used since (a dishwasher loaded at night), its waits start at
