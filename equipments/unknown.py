@@ -127,13 +127,14 @@ class UnknownEquipment(RelayEquipment):
         if sent:
             # Someone acted on it (a new cycle started, a charger plugged in): its rest and waits start afresh.
             self._idle.start_afresh()
-        if sent and power_w > 0 and not was_on and self._house.without_at is not None:
+        if sent and power_w > 0 and not was_on and self._house.without_at is not None and not self._kept_unsteady():
             # The next house reading tells what it draws, not the power asked (Home Assistant's force switch asks its
             # max_power, 3680 W by default), nor its last figure (a plug learned at 500 W, forced on for an hour
             # drawing 2000 W, was counted 500 Wh and still believed at 500 W after): measured at each switch on, as
             # the regulation's are. Only against the house the last
             # decision saw without it: on at that decision (forced, idle, and unforced since), the house without
-            # it was older (an hour's, 800 W lower: the idle plug forced again was believed at 800 W).
+            # it was older (an hour's, 800 W lower: the idle plug forced again was believed at 800 W). And only on a
+            # steady house, as the regulation's trials (_kept_unsteady).
             self._house.start()
         if sent and power_w > 0 and self.learned_power_w is None and not self.measuring:
             self._house.unmeasured_w = self.current_power_w
@@ -141,6 +142,19 @@ class UnknownEquipment(RelayEquipment):
                      "%.0f W (the power asked) until the house meter reads, then at no more than it shows; measured "
                      "when the force ends", self.name, self.current_power_w, extra=force_line(self.name))
         return sent
+
+    def _kept_unsteady(self) -> bool:
+        """Forced on while the house is on the move (house_steady): True, its figure kept, when it has one. As the
+        regulation's trials wait for a steady house, so that the house's next move is not taken for the load's (a 600 W
+        plug forced on as a heat pump ramped up was believed at 1200 W all through its force); a force cannot wait,
+        and no later step measures it while forced on (its step down at the force's end may, if smaller). Never
+        measured, it is measured anyway: a ramp's move is nearer its watts than the power the force asked."""
+        if self.learned_power_w is None or self.house_steady:
+            return False
+        log.info("%s: forced on while the house is on the move: believed at its %.0f W, not measured (the house's "
+                 "next move would be taken for its own)", self.name, self.learned_power_w,
+                 extra=force_line(self.name))
+        return True
 
     def set_power(self, watts: float, now: float, reason: str) -> bool:
         if watts <= 0:
