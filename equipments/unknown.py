@@ -227,6 +227,9 @@ class UnknownEquipment(RelayEquipment):
             # unaccounted for, and not retried for a while so it does not hold up the loads after it.
             self._rest(now, self._idle.wait_after(self.name, measured_w))
             self.idle_offs += 1
+            # Believed at its measure before the switch off, whose line starts from it: from the trial's belief it said
+            # "towel: 581 W -> 0 W (idle)" just after "towel: measured 0 W after switching on: idle, off".
+            self.accumulate_energy_and_believe(measured_w, now)
             self._measure_switches_off(now, "idle")
             # Measured just now: no step down to take at the next reading. Taken, the variable load's watts given
             # back at the trial and taken again (a calibration 10 % off: 148 of 1480 W) were learned as the idle plug's,
