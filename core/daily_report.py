@@ -2,8 +2,11 @@
 `python3 -m simulation report` prints for a recorded day (the same code, so the same numbers).
 
 Each decision's readings stand for the interval since the decision before it (the meters saw the loads
-as that earlier decision had left them): over that interval the loads drew what the regulator believed
-then, the house the rest of the consumption. An interval longer than `max_gap_s` (meters silent, daemon
+as that earlier decision had left them): over that interval the loads drew what the decision's record says they drew
+in its reading (`DecisionRecord.drew_w`: the belief the earlier decision left, unless the reading measured a load: a
+plug of unknown power tried and found idle drew ~0 W, not the watts free for it, as its own energy counter says), the
+house the rest of the consumption. An interval whose end has no decision (midnight, the day's close) counts at the
+earlier decision's belief: nothing measured it. An interval longer than `max_gap_s` (meters silent, daemon
 stopped) is not counted: `covered_h` says how much of the day the figures cover. The day so far is in the
 status document (`report_today`), and a restart the same day resumes it: the report after a restart at 23:00
 covered 1 h of a day of sun, PV 0 kWh.
@@ -40,7 +43,7 @@ class LoadDay:
 
     name: str
     relay: bool
-    energy_wh: float  # what it drew, by the regulator's belief
+    energy_wh: float  # what it drew, by the regulator's belief as each reading corrected it (DecisionRecord.drew_w)
     switches: int  # times its command went from off to on or back
 
 
@@ -183,17 +186,19 @@ class DailyFigures:
             for i, (was, now) in enumerate(zip(previous.command, record.command, strict=True)):
                 if (was > 0) != (now > 0) and not self._by_command[i]:
                     self._switches[i] += 1
-        self._count(previous, record.time_s, record.production_w, record.consumption_w)
+        self._count(previous, record.time_s, record.production_w, record.consumption_w, record.drew_w)
 
-    def _count(self, previous: DecisionRecord, until_s: float, production_w: float, consumption_w: float) -> None:
+    def _count(self, previous: DecisionRecord, until_s: float, production_w: float, consumption_w: float,
+               drew_w: Sequence[float]) -> None:
         """The interval from `previous` (its commands in effect) to `until_s`, the meters reading `production_w` and
-        `consumption_w` at its end: counted from the day's start at the earliest."""
+        `consumption_w` at its end, the loads drawing `drew_w` through it: counted from the day's start at the
+        earliest."""
         dt = until_s - max(previous.time_s, self._day_start_s)
         if not 0 < dt <= self.max_gap_s:
             return  # a gap: nothing known of it (or a clock stepped back)
         self.covered_s += dt
         loads_w = 0.0
-        for i, watts in enumerate(previous.believed_w):
+        for i, watts in enumerate(drew_w):
             self._load[i] += watts * dt
             loads_w += watts
         grid_w = consumption_w - production_w
@@ -283,7 +288,8 @@ class DailyFigures:
         counts from the midnight: the day lost its last seconds, 4 Wh of a heater at 2000 W read every 7 s)."""
         previous = self._previous
         if previous is not None and previous.time_s < midnight_s:
-            self._count(previous, midnight_s, previous.production_w, previous.consumption_w)
+            # (no reading at the midnight: the loads at the belief that decision left them at)
+            self._count(previous, midnight_s, previous.production_w, previous.consumption_w, previous.believed_w)
         report = self.so_far(date)
         self._reset()
         self._day_start_s = midnight_s

@@ -1,5 +1,6 @@
 """What one decision leaves behind, as a small frozen value: the two meter readings, and per load its
-command, the watts the regulator believes it draws, and the watts it could still have taken.
+command, the watts the regulator believes it draws, the watts it could still have taken, and the watts it drew in the
+reading the decision was made on.
 
 The regulator hands one to each decision listener (the daily report, the day recorder); building it is
 the only cost the hot path pays for them.
@@ -25,6 +26,10 @@ class DecisionRecord:
     command: tuple[float, ...]  # a variator's percent, a relay's 1 or 0
     believed_w: tuple[float, ...]  # what the regulator believes each load draws now
     room_w: tuple[float, ...]  # watts each load could still take (0: full, forced, left out, or at its max)
+    # What each load drew through the interval that ended at this reading, as far as known: the belief the decision
+    # before left it at, unless this reading measured it (a plug of unknown power tried at the watts free for it and
+    # found idle drew ~0 W, not its claim: Equipment.observe_consumption). The day's figures count that interval so.
+    drew_w: tuple[float, ...]
 
 
 DecisionListener = Callable[[DecisionRecord], None]
@@ -47,8 +52,9 @@ def command_level(load: Equipment, relay: bool) -> float:
 
 
 def snapshot(now: float, consumption_w: float, production_w: float, loads: Sequence[Equipment],
-             relays: Sequence[bool], regulated: Collection[Equipment]) -> DecisionRecord:
-    """The record of a decision just made; `regulated` are the loads the allocation could use.
+             relays: Sequence[bool], regulated: Collection[Equipment], drew_w: Sequence[float]) -> DecisionRecord:
+    """The record of a decision just made; `regulated` are the loads the allocation could use, `drew_w` what each
+    load drew in the reading it was made on (DecisionRecord.drew_w).
 
     Room: what a load could still take (a relay that is off: its learned or nominal watts)."""
     commands: list[float] = []
@@ -64,4 +70,5 @@ def snapshot(now: float, consumption_w: float, production_w: float, loads: Seque
             room.append(0.0 if watts > 0 else float(getattr(load, "learned_power_w", None) or load.max_power_w))
         else:
             room.append(max(0.0, load.max_power_w - watts))
-    return DecisionRecord(now, consumption_w, production_w, tuple(commands), tuple(believed), tuple(room))
+    return DecisionRecord(now, consumption_w, production_w, tuple(commands), tuple(believed), tuple(room),
+                          tuple(drew_w))

@@ -4,9 +4,12 @@ A day file is gzip: several gzip members one after the other (each batch of deci
 member, appended), which gzip and `zcat` read as one stream. Its text is a CSV preceded by one line
 that names the format and the loads' kinds:
 
-    # pyseb-record 1 max_gap_s=10 loads=ecs:variable,radiator:relay
-    time,production_w,consumption_w,ecs_command,ecs_believed_w,ecs_room_w,radiator_command,...
-    2026-05-01T12:00:02.512+02:00,4211.3,1523.0,42,1010.2,1289.8,0,0,1000
+    # pyseb-record 2 max_gap_s=10 loads=ecs:variable,radiator:relay
+    time,production_w,consumption_w,ecs_command,ecs_believed_w,ecs_room_w,ecs_drew_w,radiator_command,...
+    2026-05-01T12:00:02.512+02:00,4211.3,1523.0,42,1010.2,1289.8,1010.2,0,0,1000,0
+
+Format 1 (until 2026-12) had no `drew_w` column (what each load drew in the decision's reading): read still, each
+row's taken as the row before's `believed_w`, which is what the daily report counted then.
 
 A member cut short (the process killed mid-write, power lost) can only be the last one: the reader drops
 it, and the recorder cuts it off before it appends again, so a crash loses at most the batch being
@@ -33,8 +36,11 @@ __all__ = ["MAGIC", "TEXT_MODE_COPY", "RecordError", "RecordedDay", "format_rows
            "plain_day", "read_members", "read_record", "text_mode_undone"]
 
 FAMILY = "# pyseb-record "  # (then the format's version)
-MAGIC = FAMILY + "1"
-LOAD_COLUMNS = ("command", "believed_w", "room_w")
+MAGIC = FAMILY + "2"
+LOAD_COLUMNS = ("command", "believed_w", "room_w", "drew_w")
+# The columns of each format this reads, by its version: format 1 had no drew_w (an idle trial of a plug of unknown
+# power was counted at the watts free for it, not at the ~0 W its reading measured).
+FORMAT_COLUMNS = {"1": LOAD_COLUMNS[:3], "2": LOAD_COLUMNS}
 
 
 class RecordError(ValueError):
@@ -63,11 +69,11 @@ TEXT_MODE_COPY = "copied in text mode (FTP's ASCII mode, a tool that changed its
 def header_text(names: Sequence[str], relays: Sequence[bool], max_gap_s: float) -> str:
     """The first two lines of a day file."""
     kinds = ",".join(f"{name}:{'relay' if relay else 'variable'}" for name, relay in zip(names, relays, strict=True))
-    return f"{MAGIC} max_gap_s={max_gap_s:g} loads={kinds}\n{','.join(_columns(names))}\n"
+    return f"{MAGIC} max_gap_s={max_gap_s:g} loads={kinds}\n{','.join(_columns(names, LOAD_COLUMNS))}\n"
 
 
-def _columns(names: Sequence[str]) -> list[str]:
-    return ["time", "production_w", "consumption_w"] + [f"{n}_{c}" for n in names for c in LOAD_COLUMNS]
+def _columns(names: Sequence[str], load_columns: Sequence[str]) -> list[str]:
+    return ["time", "production_w", "consumption_w"] + [f"{n}_{c}" for n in names for c in load_columns]
 
 
 def _number(value: float) -> str:
@@ -83,8 +89,9 @@ def format_rows(records: Iterable[DecisionRecord], tz: tzinfo | None) -> str:
             datetime.fromtimestamp(record.time_s).astimezone()
         cells = [stamp.isoformat(timespec="milliseconds"), _number(record.production_w),
                  _number(record.consumption_w)]
-        for command, believed, room in zip(record.command, record.believed_w, record.room_w, strict=True):
-            cells += [f"{command:g}", _number(believed), _number(room)]
+        for command, believed, room, drew in zip(record.command, record.believed_w, record.room_w, record.drew_w,
+                                                 strict=True):
+            cells += [f"{command:g}", _number(believed), _number(room), _number(drew)]
         lines.append(",".join(cells))
     return "\n".join(lines) + "\n" if lines else ""
 
@@ -164,7 +171,8 @@ def plain_day(data: bytes) -> bytes | None:
     """The text of a day file unpacked (gunzip, or Windows' unzip; maybe re-saved with a UTF-8 mark and CRLF), or None
     when `data` is not one: a day looked at on another machine and copied back reads as the file it came from."""
     text = data.removeprefix(UTF8_MARK)
-    return text if text.startswith(MAGIC.encode()) else None
+    # (any version's: one this PySEB does not read is said so by the header's check, not "not a gzip file")
+    return text if text.startswith(FAMILY.encode()) else None
 
 
 def is_record_file(path: str | Path) -> bool:
@@ -191,14 +199,17 @@ def _is_trace_header(text: str) -> bool:
     return all(column in first for column in TRACE_COLUMNS)
 
 
-def _parse_header(name: str, first: str, second: str) -> tuple[tuple[str, ...], tuple[bool, ...], float]:
-    fields = dict(item.partition("=")[::2] for item in first[len(MAGIC):].split())
+def _parse_header(name: str, first: str,
+                  second: str) -> tuple[tuple[str, ...], tuple[bool, ...], float, tuple[str, ...]]:
+    """The loads' names and kinds, max_gap_s, and each load's columns (its format's) of a day file's first two lines."""
     version = first.removeprefix(FAMILY).split(" ", 1)[0] if first.startswith(FAMILY) else None
-    if version is not None and version != MAGIC.removeprefix(FAMILY):
+    if version is not None and version not in FORMAT_COLUMNS:
         raise RecordError(f"{name}:1: a day recorded in format {version!r} ({first.split(' max_gap_s')[0][:40]}); "
-                          f"this PySEB reads format {MAGIC.removeprefix(FAMILY)}: update it (git pull) to read "
+                          f"this PySEB reads formats {' and '.join(FORMAT_COLUMNS)}: update it (git pull) to read "
                           "this day")
-    if not first.startswith(MAGIC + " ") or "loads" not in fields or "max_gap_s" not in fields:
+    magic = FAMILY + (version or "")
+    fields = dict(item.partition("=")[::2] for item in first[len(magic):].split())
+    if version is None or not first.startswith(magic + " ") or "loads" not in fields or "max_gap_s" not in fields:
         if _is_trace_header(first):
             raise RecordError(f"{name}:1: a trace ({','.join(TRACE_COLUMNS)}) packed with gzip: unpack it (gunzip "
                               f"{name}) for replay and tune; report takes a day PySEB recorded")
@@ -218,10 +229,11 @@ def _parse_header(name: str, first: str, second: str) -> tuple[tuple[str, ...], 
             raise RecordError(f"{name}:1: bad load description {item!r}")
         names.append(load)
         relays.append(kind == "relay")
-    expected = ",".join(_columns(names))
+    load_columns = FORMAT_COLUMNS[version]
+    expected = ",".join(_columns(names, load_columns))
     if second.strip() != expected:
         raise RecordError(f"{name}:2: unexpected columns (expected {expected})")
-    return tuple(names), tuple(relays), max_gap_s
+    return tuple(names), tuple(relays), max_gap_s, load_columns
 
 
 def read_record(path: str | Path) -> RecordedDay:
@@ -252,13 +264,14 @@ def read_record(path: str | Path) -> RecordedDay:
     if len(lines) < 2:
         raise RecordError(f"{name}: no header (the first batch was lost, or the file is empty)")
     try:
-        names, relays, max_gap_s = _parse_header(name, lines[0], lines[1])
+        names, relays, max_gap_s, load_columns = _parse_header(name, lines[0], lines[1])
     except RecordError:
         if members.skipped:  # (the header is in the first batch alone: `zcat` gives one clean CSV)
             raise RecordError(f"{name}: its first batch, the only one with the header, is damaged: the day cannot "
                               "be read") from None
         raise
-    width = 3 + 3 * len(names)
+    per = len(load_columns)
+    width = 3 + per * len(names)
     records: list[DecisionRecord] = []
     first_date: str | None = None  # (the local date of the first row)
     offsets: list[tuple[float, timedelta]] = []  # (the first row at each UTC offset: a DST day has two)
@@ -290,7 +303,11 @@ def read_record(path: str | Path) -> RecordedDay:
         if offset is not None and (not offsets or offsets[-1][1] != offset):
             offsets.append((stamp if not records else changed_at(records[-1].time_s, stamp), offset))
         per_load = values[2:]
-        records.append(DecisionRecord(stamp, values[1], values[0], tuple(per_load[0::3]),
-                                      tuple(per_load[1::3]), tuple(per_load[2::3])))
+        believed = tuple(per_load[1::per])
+        # (format 1, without drew_w: the row before's belief, what the daily report counted the interval at then; the
+        # first row's own, what the replay took the house less)
+        drew = tuple(per_load[3::per]) if per > 3 else records[-1].believed_w if records else believed
+        records.append(DecisionRecord(stamp, values[1], values[0], tuple(per_load[0::per]), believed,
+                                      tuple(per_load[2::per]), drew))
     return RecordedDay(name, names, relays, records, members.end < len(data), max_gap_s, first_date,
                        RowOffsets(offsets) if offsets else None, members.skipped, text_mode_copy)

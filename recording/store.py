@@ -27,8 +27,9 @@ log = logging.getLogger(__name__)
 # day is the owner's), but the parts of one day are one day whatever their packing.
 DAY_FILE = re.compile(r"^pyseb-(\d{4}-\d{2}-\d{2})(?:-(\d+))?\.csv(\.gz)?$")
 # Why a day goes on in `-2`, `-3`...: a file has one header, which names the loads and the gap (meter_timeout). Said
-# to the user wherever the parts are named: a restart that changed meter_timeout alone was said a change of loads.
-PARTS_WHY = "its loads or [evaluate] meter_timeout changed that day"
+# to the user wherever the parts are named: a restart that changed meter_timeout alone was said a change of loads. The
+# header names the format too: the day PySEB is updated to a new one (format 2: drew_w) goes on in a new part.
+PARTS_WHY = "its loads or [evaluate] meter_timeout changed that day, or the file format (an update)"
 # A day file rewritten whole (repair_tail) goes through `.<its name>.XXXXXXXX.tmp` beside it (mkstemp's name):
 # what a kill in the middle leaves is that, and recording.leftovers removes it at the next start.
 TEMP_SUFFIX = ".tmp"

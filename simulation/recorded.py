@@ -60,8 +60,7 @@ def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None, conf
         if config is not None and (note := loads_note(day, part, config)) is not None:
             lacks.append(note)
         max_gap_s = max(max_gap_s, day.max_gap_s)
-        # (each part's own loads: the house is its consumption less what they drew)
-        drawing_w = sum(day.records[0].believed_w) if day.records else 0.0
+        # (each part's own loads: the house is its consumption less what they drew in its reading, drew_w)
         before_s: float | None = None
         for record in day.records:
             if times and record.time_s <= times[-1]:
@@ -70,17 +69,16 @@ def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None, conf
                 # `report` counted, without a word)
                 left_out[times[-1]] = left_out.get(times[-1], 0) + 1
                 continue
-            if before_s is not None and record.time_s - before_s > day.max_gap_s:
-                # A gap is the daemon stopped (it commands every load to 0 W as it stops) or regulation
-                # suspended on a silent meter (every unforced load to 0 W): the first reading after it is the
-                # house's alone, not less what the decision before the gap left the loads at. (A force held
-                # through a silent meter still draws; the record does not say which load was forced.)
-                drawing_w = 0.0
+            # A gap is the daemon stopped (it commands every load to 0 W as it stops) or regulation suspended on a
+            # silent meter (every unforced load to 0 W): the first reading after it is the house's alone, not less what
+            # the decision before the gap left the loads at. (A force held through a silent meter still draws; a day of
+            # format 1 does not say which load was forced.)
+            gap = before_s is not None and record.time_s - before_s > day.max_gap_s
+            drawing_w = 0.0 if gap else sum(record.drew_w)
             times.append(record.time_s)
             production.append(record.production_w)
             own_w.append(record.consumption_w - drawing_w)
             house.append(max(0.0, own_w[-1]))
-            drawing_w = sum(record.believed_w)
             before_s = record.time_s
     name = " + ".join(str(part) for part in paths)
     if len(times) < 2:
@@ -114,7 +112,7 @@ def _column(values: list[float]) -> np.ndarray:
 
 def _what_it_lacks(day: RecordedDay, part: Path, given: Sequence[Path]) -> list[str]:
     """Notes for what `report` would say of `part` and the replay would not show: a last batch cut short, damaged
-    batches skipped, and the day's other parts (its loads or meter_timeout changed that day) not given."""
+    batches skipped, and the day's other parts (PARTS_WHY) not given."""
     notes = []
     if day.text_mode_copy:
         notes.append(f"{part}: {TEXT_MODE_COPY}")

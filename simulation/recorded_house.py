@@ -13,17 +13,14 @@ UNSEEN_SHARE = 0.1
 
 
 def own_load_w(day: RecordedDay) -> list[float]:
-    """The house's own load at each decision: the consumption less what the decision before left the loads drawing
-    (by the regulator's belief); after a gap (the daemon stopped, the meters silent: every load commanded to 0 W)
-    the consumption alone."""
+    """The house's own load at each decision: the consumption less what the loads drew in its reading (`drew_w`: the
+    belief the decision before left them at, as a reading measured it); after a gap (the daemon stopped, the meters
+    silent: every load commanded to 0 W) the consumption alone."""
     own: list[float] = []
-    drawing_w = sum(day.records[0].believed_w) if day.records else 0.0
     before_s: float | None = None
     for record in day.records:
-        if before_s is not None and record.time_s - before_s > day.max_gap_s:
-            drawing_w = 0.0
-        own.append(record.consumption_w - drawing_w)
-        drawing_w = sum(record.believed_w)
+        gap = before_s is not None and record.time_s - before_s > day.max_gap_s
+        own.append(record.consumption_w - (0.0 if gap else sum(record.drew_w)))
         before_s = record.time_s
     return own
 

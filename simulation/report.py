@@ -95,10 +95,11 @@ def plot_report(path: str | Path, report: DailyReport, day: RecordedDay) -> None
     import matplotlib.dates as mdates
     records = day.records
     times = np.array([r.time_s for r in records])
-    loads = np.array([(0.0,) * len(day.names)] + [r.believed_w for r in records[:-1]]).reshape(len(records), -1)
+    # (what each load drew in a decision's reading: the belief the decision before left, as the reading measured it)
+    loads = np.array([(0.0,) * len(day.names)] + [r.drew_w for r in records[1:]]).reshape(len(records), -1)
     consumption = np.array([r.consumption_w for r in records])
     production = np.array([r.production_w for r in records])
-    # The loads drew, until a decision, what the decision before had set: the house is the rest.
+    # The loads drew, until a decision, what its reading says they drew (drew_w): the house is the rest.
     columns = np.column_stack([production, consumption - loads.sum(axis=1), loads, consumption - production])
     # (from the earliest row, not the first: a clock stepped back puts rows before it)
     at, means = _minute_means(times, columns, float(times.min() // 60 * 60))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,9 @@ PARIS = ZoneInfo("Europe/Paris")
 
 def write_day(path: Path, records: Sequence[DecisionRecord], names: tuple[str, ...] = ("ecs", "radiator"),
               relays: tuple[bool, ...] = (False, True)) -> Path:
-    """A day file as the recorder writes it (each row at the house's offset of its own instant)."""
+    """A day file as the recorder writes it (each row at the house's offset of its own instant; each row's drew_w the
+    row before's believed_w, as the regulator records loads no reading measured)."""
+    records = [replace(record, drew_w=(records[i - 1] if i else record).believed_w) for i, record in enumerate(records)]
     path.write_bytes(gzip.compress((header_text(names, relays, 10) + format_rows(records, PARIS)).encode()))
     return path
 
@@ -28,7 +31,7 @@ def write_day(path: Path, records: Sequence[DecisionRecord], names: tuple[str, .
 def rec(t: float, cons: float, prod: float, believed: tuple[float, float] = (0, 0),
         room: tuple[float, float] = (0, 0)) -> DecisionRecord:
     """A decision at `t` (epoch s): house `cons` and PV `prod` (W), each load's believed and room watts."""
-    return DecisionRecord(t, cons, prod, tuple(1.0 if w else 0.0 for w in believed), believed, room)
+    return DecisionRecord(t, cons, prod, tuple(1.0 if w else 0.0 for w in believed), believed, room, believed)
 
 
 def paris(day: str, hhmm: str) -> float:

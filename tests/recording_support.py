@@ -17,7 +17,8 @@ NOON = datetime(2026, 6, 1, 12, 0, tzinfo=PARIS).timestamp()
 
 
 def record(i: int, start: float = NOON) -> DecisionRecord:
-    return DecisionRecord(start + 4 * i, 1000.0 + i, float(i), (42.0, 1.0), (812.4, 1000.0), (1187.6, 0.0))
+    return DecisionRecord(start + 4 * i, 1000.0 + i, float(i), (42.0, 1.0), (812.4, 1000.0), (1187.6, 0.0),
+                          (812.4, 1000.0))
 
 
 def recorder(directory: Path, **kwargs: object) -> DayRecorder:

@@ -39,7 +39,7 @@ def write_recorded_day(folder: Path, day: str, minutes: int, house_w: float = 50
     folder.mkdir(parents=True, exist_ok=True)
     path, header = folder / f"pyseb-{day}.csv.gz", header_text(["ecs"], [False], 10.0)
     noon = datetime.fromisoformat(f"{day}T12:00:00").replace(tzinfo=ZoneInfo(PARIS)).timestamp()
-    records = [DecisionRecord(noon + 4.0 * i, house_w, 1500.0 + 10.0 * (i % 7), (0.0,), (0.0,), (2000.0,))
+    records = [DecisionRecord(noon + 4.0 * i, house_w, 1500.0 + 10.0 * (i % 7), (0.0,), (0.0,), (2000.0,), (0.0,))
                for i in range(minutes * 15)]
     for start in range(0, len(records), 75):
         append_batch(path, format_rows(records[start:start + 75], ZoneInfo(PARIS)), header)

@@ -19,23 +19,24 @@ PARIS = ZoneInfo("Europe/Paris")
 
 
 def rec(t: float, cons: float, prod: float, command: tuple[float, float], believed: tuple[float, float],
-        room: tuple[float, float]) -> DecisionRecord:
-    return DecisionRecord(t, cons, prod, command, believed, room)
+        room: tuple[float, float], drew: tuple[float, float]) -> DecisionRecord:
+    """`drew`: what the loads drew in this reading, as a live record has it (the belief the decision before left)."""
+    return DecisionRecord(t, cons, prod, command, believed, room, drew)
 
 
 def test_a_hand_computable_day() -> None:
     day = DailyFigures(["heater", "radiator"], [False, True], max_gap_s=10)
     # t=0: the first decision only sets the state: the heater at 1000 W, room for 1000 W more, radiator off.
-    day.add(rec(0, 1000, 3000, (50, 0), (1000, 0), (1000, 1000)))
+    day.add(rec(0, 1000, 3000, (50, 0), (1000, 0), (1000, 1000), (0, 0)))
     # 0..4 s: 1500 W exported; the loads drew 1000 W (the state t=0 left), the house 500 W. A perfect router
     # would have given the heater its 1000 W of room; the 500 W left do not cover the 1000 W radiator.
-    day.add(rec(4, 1500, 3000, (100, 1), (2000, 1000), (0, 0)))
+    day.add(rec(4, 1500, 3000, (100, 1), (2000, 1000), (0, 0), (1000, 0)))
     # 4..8 s: 500 W imported while the loads drew 3000 W: all of it caused. House 3500 - 3000 = 500 W.
-    day.add(rec(8, 3500, 3000, (100, 0), (2000, 0), (0, 1000)))
+    day.add(rec(8, 3500, 3000, (100, 0), (2000, 0), (0, 1000), (2000, 1000)))
     # 8..12 s: 2800 W exported, loads 2000 W, house 0 W; room: radiator only, covered: 1000 W missed.
-    day.add(rec(12, 2000, 4800, (100, 0), (2000, 0), (0, 1000)))
+    day.add(rec(12, 2000, 4800, (100, 0), (2000, 0), (0, 1000), (2000, 0)))
     # 12..112 s: a 100 s gap (meters silent): nothing counted, but the radiator's switch on counts.
-    day.add(rec(112, 9999, 0, (100, 1), (2000, 1000), (0, 0)))
+    day.add(rec(112, 9999, 0, (100, 1), (2000, 1000), (0, 0), (2000, 0)))
     # The day so far in every status: the very document of the report, made without the report's objects.
     assert day.so_far_json("2026-06-01") == day.so_far("2026-06-01").as_json()
     report = day.close("2026-06-01", 200)
@@ -57,16 +58,16 @@ def test_a_hand_computable_day() -> None:
     assert doc["missed_wh"] == round(2000 * wh, 1)
     assert "relay switches: radiator 3" in report.line() and "heater" not in report.line().split(";")[1]
     # The next day starts empty; the interval that straddles midnight counts from midnight only.
-    day.add(rec(202, 1000, 2000, (100, 1), (2000, 1000), (0, 0)))
+    day.add(rec(202, 1000, 2000, (100, 1), (2000, 1000), (0, 0), (2000, 1000)))
     nxt = day.close("2026-06-02", 400)
     assert nxt.covered_h == pytest.approx(2 / 3600) and nxt.pv_wh == pytest.approx(2000 * 2 / 3600)
 
 
 def test_a_relay_only_counts_as_missed_when_the_export_covers_it() -> None:
     day = DailyFigures(["a", "b"], [True, False], max_gap_s=10)
-    day.add(rec(0, 0, 0, (0, 0), (0, 0), (1000, 300)))
-    day.add(rec(3600, 0, 900, (0, 0), (0, 0), (1000, 300)))  # an hour would be a gap: not counted
-    day.add(rec(3602, 0, 900, (0, 0), (0, 0), (1000, 300)))
+    day.add(rec(0, 0, 0, (0, 0), (0, 0), (1000, 300), (0, 0)))
+    day.add(rec(3600, 0, 900, (0, 0), (0, 0), (1000, 300), (0, 0)))  # an hour would be a gap: not counted
+    day.add(rec(3602, 0, 900, (0, 0), (0, 0), (1000, 300), (0, 0)))
     # 900 W exported: the 1000 W relay does not fit, the variable load takes its 300 W.
     assert day.close("d", 4000).missed_wh == pytest.approx(300 * 2 / 3600)
 
@@ -216,15 +217,15 @@ def test_a_day_covered_over_25_h_after_a_clock_step_back_is_resumed(tmp_path: Pa
 
 
 def steady(t: float) -> DecisionRecord:
-    return DecisionRecord(t, 500, 1000, (0.0,), (0.0,), (0.0,))
+    return DecisionRecord(t, 500, 1000, (0.0,), (0.0,), (0.0,), (0.0,))
 
 
 def test_a_house_believed_a_little_below_zero_is_0_00_kwh_not_minus() -> None:
     # Believed loads a little over the consumption (a curve's watts a few % high): the house's day is a few Wh
     # below zero, printed "-0.00 kWh". A real negative figure at the shown precision keeps its sign.
     day = DailyFigures(["heater"], [False], max_gap_s=10)
-    day.add(rec(0, 2000, 3000, (100,), (2004,), (0,)))
-    day.add(rec(4, 2000, 3000, (100,), (2004,), (0,)))  # 4 s at -4 W: -0.0044 Wh
+    day.add(rec(0, 2000, 3000, (100,), (2004,), (0,), (2004,)))
+    day.add(rec(4, 2000, 3000, (100,), (2004,), (0,), (2004,)))  # 4 s at -4 W: -0.0044 Wh
     report = day.close("2026-06-01", 10)
     assert report.house_wh < 0
     assert "house (base load)       0.00 kWh" in report.text()

@@ -54,7 +54,7 @@ def run_days(first: date, last: date, tz: tzinfo | None) -> tuple[list[DailyRepo
             reports.append(report)
             yesterdays.append(production.yesterday_wh)
         production.add(PV_W, now)
-        daily.add(DecisionRecord(now, 300.0, PV_W, (0.0,), (0.0,), (0.0,)))
+        daily.add(DecisionRecord(now, 300.0, PV_W, (0.0,), (0.0,), (0.0,), (0.0,)))
         now += STEP_S
     return reports, yesterdays
 

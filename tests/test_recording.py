@@ -29,8 +29,8 @@ def test_round_trip_in_batches_read_by_gzip_too(tmp_path: Path) -> None:
     assert day.date == "2026-06-01" and not day.truncated
     assert day.records == [record(i) for i in range(30)]
     text = gzip.decompress(path.read_bytes()).decode()  # three members, one stream to gzip/zcat
-    assert text.count("\n") == 32 and text.startswith("# pyseb-record 1 max_gap_s=10 loads=ecs:variable,radiator:relay")
-    assert "2026-06-01T12:00:04.000+02:00,1,1001,42,812.4,1187.6,1,1000,0" in text
+    assert text.count("\n") == 32 and text.startswith("# pyseb-record 2 max_gap_s=10 loads=ecs:variable,radiator:relay")
+    assert "2026-06-01T12:00:04.000+02:00,1,1001,42,812.4,1187.6,812.4,1,1000,0,1000" in text
 
 
 def test_the_threaded_writer_writes_each_batch_on_tick_and_at_stop(tmp_path: Path) -> None:
@@ -125,7 +125,8 @@ i = 0
 print("ready", flush=True)
 while True:
     for _ in range(500):
-        rec.add(DecisionRecord({noon} + 0.001 * i, 1000.0, float(i), (42.0, 1.0), (812.4, 1000.0), (0.0, 0.0)))
+        rec.add(DecisionRecord({noon} + 0.001 * i, 1000.0, float(i), (42.0, 1.0), (812.4, 1000.0), (0.0, 0.0),
+                                (812.4, 1000.0)))
         i += 1
     rec.flush()
 """
@@ -150,7 +151,7 @@ def test_kill_9_loses_at_most_the_last_batch_and_never_corrupts(tmp_path: Path, 
     assert [r.production_w for r in day.records] == [float(i) for i in range(count)]
     # After the crash, recording goes on in the same file and everything reads back.
     rec = recorder(tmp_path)
-    rec.add(DecisionRecord(NOON + 0.001 * count, 1000.0, -1.0, (0.0, 0.0), (0.0, 0.0), (0.0, 0.0)))
+    rec.add(DecisionRecord(NOON + 0.001 * count, 1000.0, -1.0, (0.0, 0.0), (0.0, 0.0), (0.0, 0.0), (0.0, 0.0)))
     rec.flush()
     again = read_record(path)
     assert not again.truncated and len(again.records) == count + 1 and again.records[-1].production_w == -1.0

@@ -69,7 +69,7 @@ def test_an_unpacked_day_of_other_loads_is_left_as_it_is(tmp_path: Path) -> None
     text = gzip.decompress(path.read_bytes())
     path.write_bytes(text)
     rec = DayRecorder(tmp_path, ["ecs"], [False], PARIS, 10.0, threaded=False)
-    rec.add(DecisionRecord(NOON + 100.0, 1000.0, 0.0, (42.0,), (812.4,), (1187.6,)))
+    rec.add(DecisionRecord(NOON + 100.0, 1000.0, 0.0, (42.0,), (812.4,), (1187.6,), (812.4,)))
     rec.flush()
     assert path.read_bytes() == text  # (its loads' part: the batch went to the day's -2 file)
     assert len(read_record(path).records) == 10
@@ -85,7 +85,8 @@ def test_a_day_copied_in_text_mode_and_copied_back_keeps_its_decisions(tmp_path:
     original = path.read_bytes()
     path.write_bytes(original.replace(b"\n", b"\r\n"))
     rec = DayRecorder(tmp_path, ["ecs"], [False], PARIS, 10.0, threaded=False) if other_loads else recorder(tmp_path)
-    rec.add(DecisionRecord(NOON + 400.0, 1000.0, 0.0, (42.0,), (812.4,), (1187.6,)) if other_loads else record(100))
+    rec.add(DecisionRecord(NOON + 400.0, 1000.0, 0.0, (42.0,), (812.4,), (1187.6,), (812.4,)) if other_loads
+            else record(100))
     rec.flush()
     day = read_record(path)
     assert [r.time_s for r in day.records][:20] == [record(i).time_s for i in range(20)]

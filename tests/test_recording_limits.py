@@ -20,7 +20,7 @@ from tests.recording_support import NOON, PARIS, record, recorded_in_batches, re
 def test_new_loads_mid_day_get_their_own_file(tmp_path: Path) -> None:
     recorder(tmp_path).write([record(0)])
     other = DayRecorder(tmp_path, ["ecs"], [False], PARIS, 10.0, threaded=False)
-    other.write([DecisionRecord(NOON + 8, 1.0, 2.0, (3.0,), (4.0,), (5.0,))])
+    other.write([DecisionRecord(NOON + 8, 1.0, 2.0, (3.0,), (4.0,), (5.0,), (4.0,))])
     assert read_record(tmp_path / "pyseb-2026-06-01.csv.gz").names == ("ecs", "radiator")
     assert read_record(tmp_path / "pyseb-2026-06-01-2.csv.gz").names == ("ecs",)
 
@@ -105,7 +105,7 @@ def test_a_damaged_first_batch_is_said_for_what_it_is(tmp_path: Path) -> None:
 
 def test_a_hand_edited_nan_in_a_day_file_is_refused_as_a_trace_refuses_it(tmp_path: Path) -> None:
     path = tmp_path / "pyseb-2026-06-01.csv.gz"
-    text = header_text(["ecs"], [False], 10.0) + "2026-06-01T12:00:00.000+02:00,nan,300,0,0,2000\n"
+    text = header_text(["ecs"], [False], 10.0) + "2026-06-01T12:00:00.000+02:00,nan,300,0,0,2000,0\n"
     path.write_bytes(gzip.compress(text.encode()))
     with pytest.raises(RecordError, match="not a finite number"):
         read_record(path)
@@ -123,17 +123,17 @@ def test_a_hand_edited_max_gap_s_not_above_0_is_refused(tmp_path: Path, gap: str
 
 def test_a_day_of_a_newer_format_says_so(tmp_path: Path) -> None:
     path = tmp_path / "pyseb-2026-06-01.csv.gz"
-    text = header_text(["ecs"], [False], 10.0).replace("pyseb-record 1", "pyseb-record 2")
-    path.write_bytes(gzip.compress((text + "2026-06-01T12:00:00.000+02:00,900,300,0,0,2000\n").encode()))
-    with pytest.raises(RecordError, match=r":1: a day recorded in format '2' .*this PySEB reads format 1: update "
-                                          r"it \(git pull\) to read this day"):
+    text = header_text(["ecs"], [False], 10.0).replace("pyseb-record 2", "pyseb-record 3")
+    path.write_bytes(gzip.compress((text + "2026-06-01T12:00:00.000+02:00,900,300,0,0,2000,0\n").encode()))
+    with pytest.raises(RecordError, match=r":1: a day recorded in format '3' .*this PySEB reads formats 1 and 2: "
+                                          r"update it \(git pull\) to read this day"):
         read_record(path)
 
 
 def test_two_days_joined_into_one_file_are_said(tmp_path: Path) -> None:
     # `cat pyseb-2026-06-01.csv.gz pyseb-2026-06-02.csv.gz > both.csv.gz`: gzip reads the two as one stream; the
     # second header was "4 fields, expected 6"
-    rows = ["2026-06-01T12:00:00.000+02:00,900,300,0,0,2000\n", "2026-06-02T12:00:00.000+02:00,900,300,0,0,2000\n"]
+    rows = ["2026-06-01T12:00:00.000+02:00,900,300,0,0,2000,0\n", "2026-06-02T12:00:00.000+02:00,900,300,0,0,2000,0\n"]
     days = [gzip.compress((header_text(["ecs"], [False], 10.0) + row).encode()) for row in rows]
     path = tmp_path / "both.csv.gz"
     path.write_bytes(days[0] + days[1])
@@ -170,7 +170,8 @@ def test_a_config_changed_and_changed_back_keeps_the_parts_in_time_order(tmp_pat
     # increasing, dropped those (tune: "1 gap(s) with no decision recorded").
     recorder(tmp_path).write([record(i) for i in range(0, 300)])
     only_ecs = DayRecorder(tmp_path, ["ecs"], [False], PARIS, 10.0, threaded=False)
-    only_ecs.write([DecisionRecord(NOON + 4 * i, 1000.0, 0.0, (42.0,), (812.4,), (1187.6,)) for i in range(300, 600)])
+    only_ecs.write([DecisionRecord(NOON + 4 * i, 1000.0, 0.0, (42.0,), (812.4,), (1187.6,), (812.4,))
+                    for i in range(300, 600)])
     recorder(tmp_path).write([record(i) for i in range(600, 900)])
     parts = [tmp_path / f"pyseb-2026-06-01{suffix}.csv.gz" for suffix in ("", "-2", "-3")]
     assert [len(read_record(part).records) for part in parts] == [300, 300, 300]
@@ -182,7 +183,7 @@ def test_a_batch_goes_to_the_day_s_highest_part_when_one_between_is_gone(tmp_pat
     # Parts 1, 2 and 3, then the -2 deleted by hand: the next batch went back into the first part, after the third's.
     recorder(tmp_path).write([record(0)])
     DayRecorder(tmp_path, ["ecs"], [False], PARIS, 10.0, threaded=False).write(
-        [DecisionRecord(NOON + 8, 1.0, 2.0, (3.0,), (4.0,), (5.0,))])
+        [DecisionRecord(NOON + 8, 1.0, 2.0, (3.0,), (4.0,), (5.0,), (4.0,))])
     recorder(tmp_path).write([record(3)])
     (tmp_path / "pyseb-2026-06-01-2.csv.gz").unlink()
     recorder(tmp_path).write([record(4)])

@@ -55,7 +55,7 @@ class Decisions:
         start = len(self.made)
         batch = [DecisionRecord(MORNING + 2.0 * i, watts(4000.0), watts(3000.0),
                                 (float(self._figures.randint(0, 100)), 1.0), (watts(2300.0), 1000.0),
-                                (watts(2000.0), 0.0)) for i in range(start, start + BATCH)]
+                                (watts(2000.0), 0.0), (watts(2300.0), 1000.0)) for i in range(start, start + BATCH)]
         self.made += batch
         return batch
 
@@ -142,7 +142,7 @@ def test_today_s_file_unpacked_in_place_while_recording_reads_whole(tmp_path: Pa
     loads = ["ecs", "radiator"]
     if part == 2:
         DayRecorder(tmp_path, ["ecs"], [False], PARIS, 10.0, threaded=False).write(
-            [DecisionRecord(MORNING - 60.0, 500.0, 2000.0, (50.0,), (1000.0,), (0.0,))])
+            [DecisionRecord(MORNING - 60.0, 500.0, 2000.0, (50.0,), (1000.0,), (0.0,), (1000.0,))])
     recorder = DayRecorder(tmp_path, loads, [False, True], PARIS, 10.0, threaded=False)
     decisions = Decisions()
     recorder.write(decisions.batch())

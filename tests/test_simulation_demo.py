@@ -264,7 +264,7 @@ def test_a_day_recorded_in_another_zone_plays_at_its_own_offset(tmp_path: Path,
     day = tmp_path / "pyseb-2026-01-10.csv.gz"
     noon = 1768046400.0  # 2026-01-10 12:00 UTC (London's noon)
     records = [DecisionRecord(noon + 4.0 * i, 500.0, 2500.0, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0),
-                              (2000.0, 1000.0, 600.0)) for i in range(1000)]
+                              (2000.0, 1000.0, 600.0), (0.0, 0.0, 0.0)) for i in range(1000)]
     append_batch(day, format_rows(records, ZoneInfo("Europe/London")),
                  header_text(["ecs", "radiator", "towel"], [False, True, True], 10.0))
     template = read_sim_config(DEMO_TEMPLATE)

@@ -107,8 +107,9 @@ def test_a_day_recorded_in_two_files_is_said(live: dict[str, Any], tmp_path: Pat
     first = Path(shutil.copy(live["files"][0], folder / "pyseb-2026-06-01.csv.gz"))
     second = Path(shutil.copy(live["files"][0], folder / "pyseb-2026-06-01-2.csv.gz"))
     assert main(["report", str(first)]) == 0
-    assert (f"note: 2026-06-01 was recorded in 2 files (its loads or [evaluate] meter_timeout changed that day); this "
-            f"report covers pyseb-2026-06-01.csv.gz only; the other(s): {second}") in capsys.readouterr().out
+    assert (f"note: 2026-06-01 was recorded in 2 files (its loads or [evaluate] meter_timeout changed that day, or "
+            f"the file format (an update)); this report covers pyseb-2026-06-01.csv.gz only; the other(s): {second}") \
+        in capsys.readouterr().out
     assert main(["report", str(second)]) == 0
     assert f"covers pyseb-2026-06-01-2.csv.gz only; the other(s): {first}" in capsys.readouterr().out
     second.unlink()

@@ -91,9 +91,10 @@ def test_the_first_reading_after_a_gap_is_not_less_the_loads_of_before_it(tmp_pa
 
     paris = ZoneInfo("Europe/Paris")
     noon = datetime(2026, 6, 1, 12, 0, tzinfo=paris).timestamp()
-    on = [DecisionRecord(noon + 4 * i, 2300.0, 3000.0, (42.0, 1.0), (800.0, 1000.0), (1500.0, 0.0)) for i in range(3)]
+    on = [DecisionRecord(noon + 4 * i, 2300.0, 3000.0, (42.0, 1.0), (800.0, 1000.0), (1500.0, 0.0),
+                         (800.0, 1000.0)) for i in range(3)]
     after = [DecisionRecord(noon + 1200 + 4 * i, 500.0 + 1800 * i, 2900.0, (42.0, 1.0), (800.0, 1000.0),
-                            (1500.0, 0.0)) for i in range(2)]
+                            (1500.0, 0.0), (800.0, 1000.0)) for i in range(2)]
     path = tmp_path / "pyseb-2026-06-01.csv.gz"
     path.write_bytes(gzip.compress((header_text(("ecs", "radiator"), (False, True), 10.0)
                                     + format_rows(on + after, paris)).encode()))
@@ -165,8 +166,9 @@ def test_replay_says_what_a_recorded_day_lacks(live: dict[str, Any], tmp_path: P
     second = Path(shutil.copy(live["files"][0], folder / "pyseb-2026-06-01-2.csv.gz"))
     assert main(["replay", str(first), "-c", str(live["config"])]) == 0
     # (tune given one part said "`tune` takes the parts of a day as one", of itself: how is said now)
-    assert (f"{first}: the day's other part(s), {second} (its loads or [evaluate] meter_timeout changed that day), "
-            "replayed without: give `tune` them all (or their folder) and it takes them as one day") \
+    assert (f"{first}: the day's other part(s), {second} (its loads or [evaluate] meter_timeout changed that day, or "
+            "the file format (an update)), replayed without: give `tune` them all (or their folder) and it takes them "
+            "as one day") \
         in capsys.readouterr().out
     assert main(["replay", str(second), "-c", str(live["config"])]) == 0
     assert f"{second}: the day's other part(s), {first} (its loads" in capsys.readouterr().out

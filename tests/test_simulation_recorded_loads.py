@@ -31,7 +31,7 @@ def recorded_day(folder: Path, names: list[str], relays: list[bool]) -> Path:
     folder.mkdir(exist_ok=True)
     noon = 1780308000.0  # (2026-06-01 12:00 in Paris)
     zero = tuple(0.0 for _ in names)
-    records = [DecisionRecord(noon + 4 * i, 500.0, 1500.0, zero, zero, tuple(1000.0 for _ in names))
+    records = [DecisionRecord(noon + 4 * i, 500.0, 1500.0, zero, zero, tuple(1000.0 for _ in names), zero)
                for i in range(100)]
     append_batch(day, format_rows(records, ZoneInfo(PARIS)), header_text(names, relays, 10))
     return day

@@ -150,13 +150,15 @@ def test_a_day_split_by_a_meter_timeout_change_does_not_blame_the_loads(tmp_path
     noon = datetime(2026, 6, 1, 12, 0, tzinfo=paris).timestamp()
     for i, meter_timeout in enumerate((10.0, 20.0)):
         recorder = DayRecorder(tmp_path, ["ecs"], [False], paris, meter_timeout, threaded=False)
-        recorder.write([DecisionRecord(noon + 600 * i + 4 * k, 300.0, 1000.0, (50.0,), (700.0,), (1300.0,))
+        recorder.write([DecisionRecord(noon + 600 * i + 4 * k, 300.0, 1000.0, (50.0,), (700.0,), (1300.0,),
+                                       (700.0,))
                         for k in range(10)])
     first, second = tmp_path / "pyseb-2026-06-01.csv.gz", tmp_path / "pyseb-2026-06-01-2.csv.gz"
     assert read_record(first).names == read_record(second).names == ("ecs",)
     assert main(["report", str(first)]) == 0
     out = capsys.readouterr().out
-    assert "recorded in 2 files (its loads or [evaluate] meter_timeout changed that day)" in out
+    assert ("recorded in 2 files (its loads or [evaluate] meter_timeout changed that day, or the file format (an "
+            "update))") in out
     assert "the loads changed" not in out
 
 

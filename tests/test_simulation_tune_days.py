@@ -24,7 +24,8 @@ def test_the_parts_of_a_day_recorded_in_several_files_count_as_one_day(tmp_path:
     groups, notes = day_groups([parts[1], *other, parts[0]])
     assert groups == [tuple(parts), *((path,) for path in other)]  # (in the parts' order)
     assert notes == ["pyseb-2026-05-01.csv.gz and pyseb-2026-05-01-2.csv.gz: one day, recorded in 2 files (its "
-                     "loads or [evaluate] meter_timeout changed that day), replayed as one"]
+                     "loads or [evaluate] meter_timeout changed that day, or the file format (an update)), replayed "
+                     "as one"]
     assert day_groups(other) == ([(path,) for path in other], [])
 
 
