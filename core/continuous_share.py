@@ -52,14 +52,15 @@ class ContinuousLoads:
 
     def share(self, loads: Sequence[Equipment], available_w: float, now: float, import_free_w: float,
               kept_w: Mapping[str, float] | None = None, whole: tuple[float, float] | None = None,
-              not_raised: bool = False) -> float:
+              not_raised_after: str | None = None) -> float:
         """Give `available_w` to the continuous loads in order, none more than `import_free_w` leaves it (the
         watts they may draw for a grid at 0 W, plus `dither_import`); returns what their commands are believed
         to draw (the decision's summary says what was sent, not the targets). `kept_w`: watts, by relay, counted
         in both for the continuous loads before that relay only. `whole`: the same two with the grid's error taken
-        whole (at `gain` under 1): a load that is off starts at its floor when they cover it. `not_raised`: no load
-        goes up at this decision (a load of unknown power switched on to be measured at the next reading: a heater's
-        rise at the same reading was measured as the plug's, with its calibration's error).
+        whole (at `gain` under 1): a load that is off starts at its floor when they cover it. `not_raised_after`: a load
+        of unknown power switched on to be measured at the next reading; no load after it goes up at this decision (a
+        heater's rise at the same reading was measured as the plug's, with its calibration's error). Those before it
+        were at their max, or it waited for them (RelayPass.raised_before_w): held, they were a priority turned round.
 
         The cap is where the sigma-delta stops: between two whole percents it sends the upper one part of the
         time, and when that percent is believed to draw more than the surplus, each time is an import of the
@@ -70,8 +71,10 @@ class ContinuousLoads:
         drawn_w = 0.0
         whole_w, whole_free_w = whole if whole is not None else (available_w, import_free_w)
         short = False  # a continuous load before, on or off, short of its max
+        not_raised = False  # (past the load of unknown power being tried)
         for load in loads:
             if isinstance(load, RelayEquipment):
+                not_raised = not_raised or load.name == not_raised_after
                 if kept_w:
                     # (a relay switched on past the loads before it: the loads after it come after it)
                     available_w -= kept_w.get(load.name, 0.0)

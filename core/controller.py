@@ -226,9 +226,10 @@ class ClosedLoop:
         # (the same two with the grid's error taken whole: a continuous load off starts on them, at its floor)
         whole = (max(0.0, current_w + error_w + rise_w) - relays_on_w, whole_free_w) if params.gain < 1 else None
         # (a load of unknown power switched on at this decision is measured by the house's step at the next reading:
-        # the continuous loads wait a reading to go up, or their rise, with their calibration's error, is the plug's)
+        # the continuous loads after it wait a reading to go up, or their rise, with their calibration's error, is the
+        # plug's; the ones before it are at their max, or it waited for them)
         continuous_w = self._continuous.share(loads, available_w, now, import_free_w, kept_w, whole,
-                                              not_raised=walk.trial is not None)
+                                              not_raised_after=walk.trial)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("grid %s W (export setpoint %.0f W): loads %.0f W -> %.0f W", signed_whole(grid_w),
                       params.setpoint_w, current_w, total_w)

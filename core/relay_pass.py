@@ -80,6 +80,11 @@ class RelayPass:
     measuring: bool = False
     measuring_off: bool = False
     trial: str | None = None  # the load of unknown power switched on in this pass, to be measured
+    # What the continuous loads passed so far go up by at this decision (their share, as the walk counts it: the
+    # loads before at their max): a load of unknown power switched on meanwhile would have their rise, with their
+    # calibration's error, measured as its own at the next reading. It waits for them instead (held below their
+    # max for its measure, a heater before it was a priority turned round for a reading).
+    raised_before_w: float = 0.0
     # The least shortfall of the off relays so far that may switch on (free by their dwell, not an idle
     # appliance) and are not covered yet: one covered and off waits out an on delay or a measure, its watts
     # already kept for it.

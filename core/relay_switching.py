@@ -16,6 +16,7 @@ from core.relay_pass import RelayPass, relay_power_w, watts_measured
 from equipments.base import Equipment
 from equipments.constant import ConstantEquipment, RelayEquipment
 from equipments.unknown import UnknownEquipment
+from equipments.variable import VariableEquipment
 
 # (the loop's log lines keep the name they had before the loop was split in parts: a user's filter on it still
 # finds them)
@@ -27,6 +28,9 @@ log = logging.getLogger("core.controller")
 # its speed, so its horizon shrinks as much).
 RISE_HORIZON_S = 60.0
 RISE_HORIZON_SHARE = 0.1
+# A rise of the variable loads before a load of unknown power under this is float residue, not a step its measure
+# would see (a trial waiting on it would wait for good).
+RISE_NOISE_W = 0.5
 
 
 def _held_before_why(held_before: str) -> str:
@@ -103,6 +107,7 @@ class RelaySwitcher:
                 walk.held_w.append(0.0)
         for index, load in enumerate(loads):
             if not isinstance(load, RelayEquipment):
+                walk.raised_before_w += self._rise_w(load, walk.left_w, now)
                 walk.left_w -= load.max_power_w
                 if walk.doubted_w and load.name in walk.draws_in_doubt:
                     walk.doubted_w = max(0.0, walk.doubted_w - load.current_power_w)  # (no float residue left)
@@ -223,18 +228,22 @@ class RelaySwitcher:
         """Switch `load` to `want` if its dwell and the measures under way let it; else say what holds it."""
         if walk.free[index]:
             held_before = walk.relays_wait.get(load.name)
+            unknown = isinstance(load, UnknownEquipment)  # (measured by the house's step at the next reading)
+            moving = isinstance(load, UnknownEquipment) and not load.house_steady  # (its measure would take the move)
             if want and (walk.measuring or walk.measuring_off or held_before is not None
-                         or (isinstance(load, UnknownEquipment)
-                             and (walk.switched or walk.measures_wait or not load.house_steady))):
+                         or (unknown and (walk.switched or walk.measures_wait or moving
+                                          or walk.raised_before_w > RISE_NOISE_W))):
                 # (a switch off goes through: an import is worse than a measure to do again)
                 log.debug("%s: waits: %s", load.name,
                           _held_before_why(held_before) if held_before is not None
                           else "a load is being measured alone" if walk.measuring or walk.measuring_off
                           else "it is measured alone" if walk.switched
-                          else "the house is on the move (the same way at the last two readings): "
-                          "measured once it holds still" if not walk.measures_wait
                           else "another load's watts are in doubt (a heater suspected full, or the house "
-                          "just fell by part of its watts)")
+                          "just fell by part of its watts)" if walk.measures_wait
+                          else "the house is on the move (the same way at the last two readings): "
+                          "measured once it holds still" if moving
+                          else f"the variable loads before it go up by {walk.raised_before_w:.0f} W at this "
+                          "decision: tried once they are up (their rise would be measured as its watts)")
                 walk.waiting_w += claim_w  # its place kept, as for an on delay
                 walk.waiting.append(f"{load.name} ({held_before or 'measure'})")
             elif self._switch(load, want, walk.left_w, consumption_w, loads, now, claim_w=claim_w,
@@ -337,6 +346,19 @@ class RelaySwitcher:
             clock.displaced_by = None  # it measured in: the rest stands
             return False
         return True
+
+    @staticmethod
+    def _rise_w(load: Equipment, left_w: float, now: float) -> float:
+        """What a continuous `load` goes up by at this decision, given `left_w` (what the loads from it on may take,
+        the ones before at their max): its command's believed watts for its share, up to its max, less what it is
+        believed to draw now (0 for a variator held down, silent after a fall: ContinuousLoads.share does not raise
+        it)."""
+        take_w = min(max(left_w, 0.0), load.max_power_w)
+        if isinstance(load, VariableEquipment):
+            if load.held_down(now):
+                return 0.0
+            take_w = load.command_for(take_w)[1]  # (the whole percent under it, off under its floor)
+        return max(0.0, take_w - load.current_power_w)
 
     @staticmethod
     def _may_try(load: RelayEquipment, now: float) -> bool:

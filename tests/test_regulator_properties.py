@@ -11,8 +11,8 @@ draw (a radiator off its label, a plug of unknown power). After every event:
   on the decision's beliefs;
 - under the closed loop the variable loads take their share in order, and a relay switched on at gain 1 comes
   on only over the variable loads before it at their max, within a whole percent (at gain under 1 a relay is
-  judged on the whole error and the heater moves by part of it: the heater catches up over a few decisions; a
-  load of unknown power switched on for its measure, they wait a reading to go up);
+  judged on the whole error and the heater moves by part of it: the heater catches up over a few decisions); a
+  load of unknown power too: it waits a reading while a variable load before it goes up (docs/control.md);
 - a relay the closed loop switches keeps its dwell, unless the import guard shed it (only while the grid
   imports), a measuring trial did not fit, or its measure found it idle (or the house moving);
 - every belief stays within 0 W and the load's max (a relay's learned watts: a quarter over its label), and the
@@ -27,7 +27,6 @@ from pathlib import Path
 from hypothesis import HealthCheck, example, given, settings
 
 from equipments.constant import ConstantEquipment, RelayEquipment
-from equipments.unknown import UnknownEquipment
 from equipments.variable import VariableEquipment
 from tests.harness import CONS, MODE, NOON, PROD, Harness
 from tests.regulator_model import GUARD_W, METER_TIMEOUT_S, PERCENT_W, House, Setup, Watch, events, make, setups
@@ -62,12 +61,8 @@ def check_decision(house: House, watch: Watch, grid_w: float, known_before_w: fl
                 band_w = sum(after.hysteresis_w + reg.controller.params.setpoint_w for after in reg.loads[index + 1:]
                              if isinstance(after, RelayEquipment) and not after.is_forced() and after.is_on
                              and watch.on[after.name])
-                # (a load of unknown power switched on to be measured: the variable loads wait a reading to go up, or
-                # their rise, with their calibration's error, is measured as its draw: docs/control.md)
-                trial = isinstance(load, UnknownEquipment) and load.measuring
                 for before in reg.loads[:index]:
-                    if isinstance(before, VariableEquipment) and not before.is_forced() and not before.overed \
-                            and not trial:
+                    if isinstance(before, VariableEquipment) and not before.is_forced() and not before.overed:
                         # (within a whole percent: the relays are judged on the variable loads' targets, which
                         # the sigma-delta keeps between two percents, and the bound keeps the upper one out)
                         assert before.current_power_w >= before.max_power_w - PERCENT_W - 5 - band_w, (

@@ -206,8 +206,10 @@ def test_an_idle_plug_is_idle_through_a_meter_s_noise(tmp_path: Path, noise_w: f
     # 12 or 13 W was learned so (the idle bound was 10 W), then switched on as a load of its own.
     h = closed_loop(tmp_path, "ecs", "plug")
     house = House(h, base_w=300, pv_w=300 + 2000 + 500, plug_w=0)
-    house.read()  # the heater at its max: the plug tried on what is left
     plug = h.load("plug")
+    house.read()  # the heater up to its max: the plug waits for it (the heater's rise would be measured as its watts)
+    assert not plug.is_on and h.load("ecs").current_power_w == 2000
+    house.read()  # the heater at its max: the plug tried on what is left
     assert plug.is_on
     house.base_w += noise_w  # the reading that measures it, off by the meters' noise
     house.read()

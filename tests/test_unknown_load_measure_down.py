@@ -100,6 +100,8 @@ def test_a_relay_after_a_shed_trial_waits_for_its_measure_down(tmp_path: Path) -
     h = closed_loop(tmp_path, "ecs", "plug", "small")
     house = House(h, base_w=300, pv_w=3000, plug_w=500)
     plug, small = h.load("plug"), h.load("small")
+    house.read()  # the heater up to its max: the plug waits for it (the heater's rise would be measured as its watts)
+    assert not plug.is_on and h.load("ecs").current_power_w == 2000
     house.read()
     assert plug.is_on and plug.measuring
     house.base_w = 2300  # the kettle, with the plug's step
@@ -198,6 +200,8 @@ def tried_over_a_burst(tmp_path: Path, plug_w: float) -> tuple[House, Any]:
     h = closed_loop(tmp_path, "ecs", "plug")
     house = House(h, base_w=300, pv_w=300 + 2000 + 700, plug_w=plug_w)
     plug = h.load("plug")
+    house.read()  # the heater up to its max: the plug waits for it (the heater's rise would be measured as its watts)
+    assert not plug.is_on and h.load("ecs").current_power_w == 2000
     house.read()
     assert plug.is_on and plug.measuring
     house.base_w += 2000
