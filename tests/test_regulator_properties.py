@@ -228,5 +228,10 @@ def run(setup: Setup, steps: list[tuple[object, ...]]) -> Harness:
                anticipate_rise=0.0,
                margin_w=0.0, dwell_s=(0.0, 0.0), radiator_w=900.0, plug_w=40.0),
          [("force", "ecs2", 0, None), ("read", 1.0, 0, 4), ("burst", 300), ("unforce", "ecs2"), ("read", 1.0, 0, 397)])
+# A plug tried at the decision that raised the heater before it from 0 W: the heater was held at 0 W for the plug's
+# measure, a lower priority on under a higher one short (now the plug waits a reading for the heater to go up).
+@example(Setup(loads=("ecs", "radiator", "plug"), algorithm="closed_loop", gain=1.0, anticipate=0.0,
+               anticipate_rise=0.0, margin_w=0.0, dwell_s=None, radiator_w=1000.0, plug_w=40.0),
+         [("burst", 2000), ("read", 1.0, 3, 0), ("read", 1.0, 1, 3), ("read", 1.0, 0, 0), ("read", 1.0, 4, 2)])
 def test_the_core_keeps_its_promises(setup: Setup, steps: list[tuple[object, ...]]) -> None:
     run(setup, steps)
