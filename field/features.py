@@ -129,7 +129,7 @@ class FieldFeatures:
     def on_connected(self, now: float) -> None:
         """After each (re)connect: what Domoticz must be told or asked again, Home Assistant's discovery."""
         self.domoticz.on_connected(now)
-        self.homeassistant.on_connected()
+        self.homeassistant.on_connected(now)
 
     def wants_status_on_connect(self) -> bool:
         """True when a status must follow each connect (Home Assistant's retained state)."""

@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 # Discovery is sent again at most this often for HA's birth message (its configs are retained: a restarting HA
 # reads them anyway; they go again for a broker that lost them).
 REANNOUNCE_GAP_S = 30.0
+# A birth message this soon after the connect's own announcement, with no `offline` between, is the retained copy of
+# HA's last one, which the broker delivers at each subscribe (HA's birth may be set to retain): every config went out
+# twice at each connect. HA restarting meanwhile reads the configs, retained, anyway.
+CONNECT_ECHO_S = 5.0
 
 Send = Callable[[str, str, bool], None]  # (topic, payload, retain)
 
@@ -61,6 +65,7 @@ class HomeAssistantBridge:
         self._last_status: dict[str, Any] | None = None
         self._last_state: str | None = None
         self._reannounced_at = float("-inf")  # the last discovery sent again for a birth message
+        self._connected_at = float("-inf")  # the connect's announcement (-inf: `offline` heard since)
         self._state_removed = False  # discovery off: the state document an earlier run left removed
 
     # --- topics -------------------------------------------------------------------------------------------
@@ -92,10 +97,14 @@ class HomeAssistantBridge:
         return len(parts) == 4 and parts[1] == self.topics.node_id and parts[3] == "config"
 
     # --- messages -----------------------------------------------------------------------------------------
-    def on_connected(self) -> None:
-        """Announce every entity (retained: HA reads them whenever it starts)."""
+    def on_connected(self, now: float) -> None:
+        """Announce every entity (retained: HA reads them whenever it starts), connected at `now`."""
         if not self.enabled:
             return
+        self._connected_at = now
+        self._announce()
+
+    def _announce(self) -> None:
         for entity in self.entities:
             self._send(self.topics.config(entity), json.dumps(config_payload(entity, self.topics, self.sw_version,
                                                                              self.device_name)), True)
@@ -109,6 +118,11 @@ class HomeAssistantBridge:
             return False
         if topic in self._births:
             if payload.strip() != b"online":
+                self._connected_at = float("-inf")  # (HA went: its next `online` is a restart, whenever it comes)
+                return False
+            if 0 <= now - self._connected_at < CONNECT_ECHO_S:
+                log.debug("Home Assistant: its birth message just after the connect's announcement (retained): "
+                          "discovery not sent again")
                 return False
             if 0 <= now - self._reannounced_at < REANNOUNCE_GAP_S:  # (negative: a clock stepped back since)
                 # (anyone on the broker can send "online": each one made every config go out again)
@@ -117,7 +131,7 @@ class HomeAssistantBridge:
                 return False
             self._reannounced_at = now
             log.info("Home Assistant (re)started: discovery sent again", extra={"limit_key": topic})
-            self.on_connected()
+            self._announce()
             return True
         control = self._controls.get(topic)
         if control is not None:

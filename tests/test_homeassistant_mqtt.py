@@ -95,9 +95,10 @@ class FakeHomeAssistant:
         self.client.publish(self.entity(object_id)["command_topic"], payload, qos=1).wait_for_publish(5)
 
     def restart(self) -> None:
-        """HA's birth message after a restart."""
+        """HA's restart: its `offline` (its clean stop; its last will when it dies), then its birth message."""
         with self.cond:
             self.configs.clear()
+        self.client.publish("homeassistant/status", "offline", qos=1).wait_for_publish(5)
         self.client.publish("homeassistant/status", "online", qos=1).wait_for_publish(5)
 
     def close(self) -> None:
