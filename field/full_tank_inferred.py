@@ -301,8 +301,17 @@ class InferredFullTank:
     def reprobing(self, now: float) -> bool:
         """True from a re-probe's start to `settle` after its hold: its load's belief moves (to 0 W, and back) where
         the house may not (a full tank drew nothing), so no other load's re-probe is judged meanwhile
-        (FullTankWatch.tick)."""
-        return self._hold_until is not None and now < self._hold_until + self.rule.settle_s
+        (FullTankWatch.tick). Nor while the re-probe's own probe still gathers its readings (its step down, or the step
+        back up from the hold's readings), which a meter every 10 s makes outlast the hold: the other heater's hold
+        begun then dropped that one's belief (its tank full, a phantom) under the probe, "inconclusive", both re-probed
+        in turn every two minutes for the day, neither found full (3.5 kWh an hour counted that they never drew)."""
+        if self._hold_until is None:
+            return False
+        if now < self._hold_until + self.rule.settle_s:
+            return True
+        probe, asked_at = self._probe, self._reprobe_asked_at
+        return (probe is not None and asked_at is not None and probe.started_at >= asked_at
+                and now - probe.started_at <= self.rule.probe_timeout_s)
 
     def clear(self) -> None:
         """The daily clear: the load may take power again; any suspicion is dropped."""
