@@ -309,8 +309,11 @@ class InferredFullTank:
             return False
         if now < self._hold_until + self.rule.settle_s:
             return True
+        # (the step back up starts from the hold's readings, at most max_baseline_age after it: a later step is the
+        # loop's own, not this re-probe's)
         probe, asked_at = self._probe, self._reprobe_asked_at
-        return (probe is not None and asked_at is not None and probe.started_at >= asked_at
+        return (probe is not None and asked_at is not None
+                and asked_at <= probe.started_at <= self._hold_until + self.rule.max_baseline_age_s
                 and now - probe.started_at <= self.rule.probe_timeout_s)
 
     def clear(self) -> None:
