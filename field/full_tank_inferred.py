@@ -48,6 +48,7 @@ class InferredFullTank:
     def __init__(self, name: str, min_power_w: float, rule: InferenceRule = _DEFAULT_RULE,
                  heard_after: Callable[[float], bool] | None = None) -> None:
         self.name = name
+        self._base_rule = rule  # (`rule` is this one for the house meter's pace: follow_pace)
         # Whether the load's device answered a command sent at a time: a probe it did not hear is void
         # (a variator off the network draws what it drew; the house not moving is no full tank).
         self.heard_after = heard_after
@@ -293,6 +294,14 @@ class InferredFullTank:
             self._void_command_at = now
         if self._cut_at is not None and stepped_back(now, self._cut_at):
             self._cut_at = now
+
+    def follow_pace(self, pace_s: float) -> None:
+        """The house meter is read every `pace_s`: the rule's waits for it (InferenceRule.for_pace)."""
+        rule = self._base_rule.for_pace(pace_s)
+        if rule != self.rule:
+            log.debug("%s: the house meter reads every %.1f s: re-probes hold %.0f s, probes wait %.0f s", self.name,
+                      pace_s, rule.hold_s, rule.probe_timeout_s)
+            self.rule, self._loop.rule = rule, rule.loop
 
     def holding(self, now: float) -> bool:
         """True while a re-probe needs the load kept at 0 W (the allocation must leave it out)."""

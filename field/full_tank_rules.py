@@ -58,6 +58,23 @@ class InferenceRule:
                        hold_s=self.hold_s / speed, max_baseline_age_s=self.max_baseline_age_s / speed,
                        cut_every_s=self.cut_every_s / speed, loop=loop)
 
+    def for_pace(self, pace_s: float) -> InferenceRule:
+        """This rule for a house meter read every `pace_s`: the waits sized for a meter every 2 s (a PZEM's) are
+        stretched where they would not hold enough of its readings: a re-probe's hold and a probe's time its settle
+        and `readings` settled readings, the baseline before a step and a pair of readings one reading and a half
+        apart. With a meter every 10 s the 15 s hold saw one or two readings: a full tank was re-probed every two
+        minutes for the rest of the day and never found full (its heater counted at 2.3 kW), and a false suspicion
+        held a heater in the sun at 0 W for 15 s of every two minutes until the daily clear."""
+        hold_s = max(self.hold_s, self.settle_s + (self.readings + 0.5) * pace_s)
+        probe_timeout_s = max(self.probe_timeout_s, self.settle_s + (self.readings + 1.0) * pace_s)
+        baseline_age_s = max(self.max_baseline_age_s, 1.5 * pace_s)
+        loop_gap_s = max(self.loop.max_gap_s, 1.5 * pace_s)
+        if (hold_s, probe_timeout_s, baseline_age_s, loop_gap_s) == (self.hold_s, self.probe_timeout_s,
+                                                                     self.max_baseline_age_s, self.loop.max_gap_s):
+            return self
+        return replace(self, hold_s=hold_s, probe_timeout_s=probe_timeout_s, max_baseline_age_s=baseline_age_s,
+                       loop=replace(self.loop, max_gap_s=loop_gap_s))
+
     @property
     def longest_doubt_s(self) -> float:
         """How long a suspicion may take to be decided: the wait for the re-probe, its hold, its readings."""

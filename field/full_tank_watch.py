@@ -17,6 +17,7 @@ from field.full_tank import MeteredFullTank, daily_clear_due
 from field.full_tank_inferred import InferredFullTank
 from field.full_tank_loop import LoopRule
 from field.full_tank_rules import InferenceRule
+from field.house_pace import ReadingPace
 from values.local_time import hour, last_occurrence, local_datetime, next_occurrence
 from values.readings import MeterProblem, parse_meter_payload
 
@@ -49,6 +50,7 @@ class FullTankWatch:
         self._last_payload: dict[str, bytes] = {}
         self._silence_said: set[str] = set()
         self._held: set[str] = set()  # loads in a re-probe hold
+        self._house_pace = ReadingPace()  # (the inferred detectors' waits must hold enough of its readings)
         self._reported: set[tuple[str, str]] = set()
         self.since: float | None = None  # the last tick: a clear time passed after it is due
         self._next_clear_at: float | None = None
@@ -141,6 +143,10 @@ class FullTankWatch:
         """A house reading, for the loads inferred; True when a load was found full."""
         if not self._inferred_loads:
             return False  # no tank to watch
+        pace_s = self._house_pace.reading(now)
+        if pace_s is not None:
+            for _, detector in self._inferred_loads:
+                detector.follow_pace(pace_s)
         believed_w = sum([load.current_power_w for load in self.loads])  # (a list: cheaper than a generator)
         # A load of unknown power on its first measure is believed at the whole surplus until the decision
         # after this reading measures it: the others' beliefs are no measure of the house then.

@@ -1,0 +1,39 @@
+"""The house meter's pace as the full-tank detectors see it: how often it is read, for waits that must hold a number of
+its readings (InferenceRule.for_pace). Their own: the regulator's MeterState knows it too, but the field features see
+only the readings it hands them."""
+
+from __future__ import annotations
+
+from collections import deque
+
+GAPS = 5  # the median of this many gaps between readings: one lost reading, or a late one, does not move it
+MAX_GAP_S = 60.0  # a longer gap is a silence, not the meter's pace
+CHANGE_SHARE = 0.2  # a pace this much off the one told is news (a meter's jitter is not)
+
+
+class ReadingPace:
+    """The gaps between a meter's last readings; `reading` says when their median moved."""
+
+    def __init__(self) -> None:
+        self._last_at: float | None = None
+        self._gaps: deque[float] = deque(maxlen=GAPS)
+        self.pace_s: float | None = None  # the last one told
+
+    def reading(self, now: float) -> float | None:
+        """A reading at `now`; the meter's pace when it is news (the first one known, or moved by CHANGE_SHARE), else
+        None."""
+        last_at, self._last_at = self._last_at, now
+        if last_at is None or not 0 < now - last_at <= MAX_GAP_S:
+            return None  # (the first, a silence, or a clock stepped back)
+        gap_s = now - last_at
+        self._gaps.append(gap_s)
+        told = self.pace_s
+        if told is not None and abs(gap_s - told) <= CHANGE_SHARE * told:
+            return None  # (most readings: at the pace told)
+        if len(self._gaps) < GAPS:
+            return None
+        pace_s = sorted(self._gaps)[GAPS // 2]
+        if told is not None and abs(pace_s - told) <= CHANGE_SHARE * told:
+            return None
+        self.pace_s = pace_s
+        return pace_s
