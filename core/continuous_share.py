@@ -19,6 +19,14 @@ from equipments.variable import VariableEquipment
 
 log = logging.getLogger("core.controller")  # (the name the loop's lines had before it was split in parts)
 
+# A heater on at its floor goes off once the grid's import over its bound (`dither_import`), summed over its readings
+# there, passes this (W, a sum over readings: a CUSUM, each export reading taking off what it leaves under the bound).
+# One reading over dither_import was the meters' noise as often as not: +-10 W on each meter switched it off and on
+# 17 to 169 times in 10 minutes on a steady surplus about its floor. So an import over the bound lasts only as long as
+# it adds up to this: 30 W over it at a reading goes off at once, 15 W at the second reading in a row. (60 W cut the
+# switches a little more, for twice the benchmark's added caused import: docs/control.md.)
+FLOOR_IMPORT_SUM_W = 20.0
+
 
 @dataclass(slots=True)
 class _Target:
@@ -26,6 +34,7 @@ class _Target:
 
     target_w: float = 0.0
     believed_w: float = 0.0  # a different belief at the next decision: someone else (force, stale) moved it
+    floor_import_w: float = 0.0  # on at its floor: the import over its bound summed over its readings (see above)
 
 
 class ContinuousLoads:
@@ -49,6 +58,15 @@ class ContinuousLoads:
         if target is None:
             target = self._targets[load.name] = _Target()
         return target
+
+    @staticmethod
+    def _floor_holds(load: VariableEquipment, target: _Target, room_w: float, summed: bool = True) -> bool:
+        """Whether `load`, on, stays at (or comes down to) its floor with `room_w` left to it: when its floor fits in
+        `room_w`, or, at its floor and `summed`, while the import over its bound summed over its readings there stays
+        under FLOOR_IMPORT_SUM_W. (Not `summed`: a load before it is short of its max, or this one is held down.)"""
+        if summed and 0 < load.current_power_w <= load.least_on_w and target.floor_import_w <= FLOOR_IMPORT_SUM_W:
+            return True
+        return load.command_for(load.least_on_w)[1] <= room_w
 
     def share(self, loads: Sequence[Equipment], available_w: float, now: float, import_free_w: float,
               kept_w: Mapping[str, float] | None = None, whole: tuple[float, float] | None = None,
@@ -90,6 +108,9 @@ class ContinuousLoads:
                 take_w = min(take_w, load.current_power_w)
             floor_w = variable.least_on_w if variable is not None else 0.0
             free_w = import_free_w
+            target = self._target(load)
+            target.floor_import_w = max(0.0, target.floor_import_w + load.current_power_w - whole_free_w) \
+                if 0 < load.current_power_w <= floor_w else 0.0
             if take_w < floor_w:
                 if not short and not held_down and 0 < floor_w <= min(whole_w, whole_free_w, load.max_power_w):
                     # The surplus covers its floor: at the floor, its later moves damped. At `gain` under 1 the first
@@ -98,11 +119,14 @@ class ContinuousLoads:
                     # to the floor / gain), a second heater or one after a relay too. (A load on is kept there: taken
                     # off, the whole surplus it left started the load after it, the order reversed.)
                     take_w = free_w = floor_w
-                elif not short and not held_down and 0 < load.current_power_w <= min(floor_w, whole_free_w):
-                    # On at its floor, the grid importing no more than dither_import: kept there. Taken off at a few
-                    # watts of import (a heater drawing 10 % over its curve: 154 W at its 140 W floor percent), it was
-                    # on again at the next reading's 150 W of export, off and on at every reading for as long as the
-                    # surplus stayed there.
+                elif not short and not held_down and variable is not None and load.current_power_w > 0 \
+                        and self._floor_holds(variable, target, whole_free_w):
+                    # On at its floor, the grid importing no more than dither_import (summed over its readings there:
+                    # FLOOR_IMPORT_SUM_W): kept there. Taken off at a few watts of import (a heater drawing 10 % over
+                    # its curve: 154 W at its 140 W floor percent), it was on again at the next reading's 150 W of
+                    # export, off and on at every reading for as long as the surplus stayed there. On over its floor
+                    # (the sigma-delta's percent over it), it comes down to its floor when the floor imports no more
+                    # than dither_import: it went off, and on again at the next reading's export.
                     take_w = free_w = floor_w
                 else:
                     # under min_power the triac misfires, under its first conducting percent it draws nothing:
@@ -121,11 +145,10 @@ class ContinuousLoads:
                     # min_power bounds the target, and the percent under it may believe less: 150 W sent as
                     # 22 % (141 W). That percent under the bound, it stays (off at once, on at the next reading,
                     # was a switch every 2 s at dawn).
-                    if variable.command_for(floor_w)[1] <= command_w:
+                    if self._floor_holds(variable, target, command_w, summed=not short and not held_down):
                         command_w, take_w = floor_w, max(take_w, floor_w)
                     else:
                         take_w = command_w = 0.0
-            target = self._target(load)
             if load.set_power(command_w, now, f"grid feedback, {available_w:.0f} W for the variable loads"):
                 target.target_w, target.believed_w = take_w, load.current_power_w
             drawn_w += load.current_power_w
