@@ -26,13 +26,15 @@ class ControlParams:
     # after a cloud: a relay waits while a relay before it, free to come on, is one the rise would soon cover
     # (relay_switching); 0: off.
     rising_rate_w_s: float = 5.0
-    # Two decisions further apart than this are a silence or a restart (max_gap_for(period)): the trend of production
+    # Two decisions further apart than this are a silence or a restart (max_gap_for(period, pace)): production's trend
     # starts again, and an import seen at both counts for this long at most.
     max_gap_s: float = MAX_GAP_S
 
 
-def max_gap_for(period_s: float) -> float:
-    """The longest time between two decisions in a row, for a `period` (the least time between them): MAX_GAP_S, or
-    twice the period when that is longer. At a period of 11 s, every decision was taken for one after a silence: the
-    trend of production was never followed, and the import guard counted 10 s of each 12 s of import."""
-    return max(MAX_GAP_S, 2.0 * period_s)
+def max_gap_for(period_s: float, meter_pace_s: float | None = None) -> float:
+    """The longest time between two decisions in a row, for a `period` (the least time between them) and the meters'
+    pace (the slower meter's, when known: a decision waits for a reading of each): MAX_GAP_S, or twice the longer of
+    the two when that is longer (a reading lost). At a period of 11 s, every decision was taken for one after a
+    silence: the trend of production was never followed, and the import guard counted 10 s of each 12 s of import;
+    so it was with meters read every 12 s (a Tasmota's TelePeriod) at a period of 1 s."""
+    return max(MAX_GAP_S, 2.0 * period_s, 2.0 * (meter_pace_s or 0.0))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 
 from core.continuous_share import ContinuousLoads
 from core.control_params import ControlParams
@@ -54,6 +55,12 @@ class ClosedLoop:
     @params.setter
     def params(self, params: ControlParams) -> None:
         self._params = self._relays.params = self._continuous.params = self._guard.params = self._trend.params = params
+
+    def follow_meters(self, max_gap_s: float) -> None:
+        """Two decisions up to `max_gap_s` apart are readings in a row, not a silence (control_params.max_gap_for the
+        meters' pace): set before each decision, as the pace may move."""
+        if self._params.max_gap_s != max_gap_s:
+            self.params = replace(self._params, max_gap_s=max_gap_s)
 
     @property
     def guard_sheds_by(self) -> dict[str, int]:
