@@ -11,6 +11,7 @@ from datetime import tzinfo
 
 from field.full_tank_inferred import InferredFullTank
 from field.full_tank_rules import InferenceRule, MeterRule
+from field.house_pace import ReadingPace
 from values.local_time import crossed, hour
 
 __all__ = ["InferenceRule", "InferredFullTank", "MeterRule", "MeteredFullTank", "daily_clear_due"]
@@ -28,13 +29,16 @@ def daily_clear_due(since: float, now: float, tz: tzinfo | None, init_at_hour: i
 
 class MeteredFullTank:
     """Full when the load's own meter reads < 5 W while it is commanded >= min_power, 5 times in a row with
-    readings less than 10 s apart, and its variator answered during them (one silent may have heard nothing, or be
-    rebooting: asked for its status, FullTankWatch sends the question)."""
+    readings less than 10 s apart (a reading and a half at a slower meter's pace), and its variator answered during
+    them (one silent may have heard nothing, or be rebooting: asked for its status, FullTankWatch sends the
+    question)."""
 
     def __init__(self, name: str, min_power_w: float, rule: MeterRule = _DEFAULT_RULE) -> None:
         self.name = name
         self.min_power_w = min_power_w
-        self.rule = rule
+        self.rule = self._base_rule = rule
+        # (its meter's own pace: a slow one's readings chain further apart, MeterRule.for_pace)
+        self._pace = ReadingPace()
         self.full = False
         self._low_count = 0
         self._last_low_at: float | None = None
@@ -64,6 +68,8 @@ class MeteredFullTank:
         `booted_at`: its variator's last boot (its boot message or `boot_detected`). Sets `question_due` when its
         variator is to be asked whether it is alive."""
         self.question_due = False
+        if (pace_s := self._pace.reading(now)) is not None:
+            self.rule = self._base_rule.for_pace(pace_s)
         if self.full:
             return False
         if measured_w >= self.rule.below_w or commanded_w < self.min_power_w:

@@ -25,6 +25,13 @@ class MeterRule:
         question to it (110 s)."""
         return self.count * self.max_gap_s + self.ask_every_s
 
+    def for_pace(self, pace_s: float) -> MeterRule:
+        """This rule for a load's meter read every `pace_s`: its low readings chain up to a reading and a half apart
+        when that is longer than `max_gap_s`, sized for a PZEM every 2 s. With a meter every 10 s (a Tasmota's
+        TelePeriod) no two readings were "less than 10 s" apart: the tank was never found full by its meter."""
+        max_gap_s = max(self.max_gap_s, 1.5 * pace_s)
+        return self if max_gap_s == self.max_gap_s else replace(self, max_gap_s=max_gap_s)
+
 
 @dataclass(frozen=True, slots=True)
 class InferenceRule:
