@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from field.full_tank_loop import LoopEvidence, LoopVerdict
+from field.full_tank_loop import Cut, LoopEvidence, LoopVerdict
 from field.full_tank_rules import InferenceRule
 from values.readings import CLOCK_STEP_BACK_S, stepped_back
 
@@ -68,6 +68,7 @@ class InferredFullTank:
         self._hold_until: float | None = None
         self._loop = LoopEvidence(min_power_w, rule.loop)
         self._cut_at: float | None = None  # the last suspicion raised by a sudden fall (see _judge_cut)
+        self._cut_in_probe: Cut | None = None  # a sudden fall seen while a probe read: judged if it ends undecided
 
     def on_command(self, commanded_w: float, now: float) -> None:
         """The regulator changed this load's command (call it for every change, forced ones too)."""
@@ -85,6 +86,7 @@ class InferredFullTank:
             log.debug("%s: probe abandoned, the house moved against it before its step changed (another "
                       "appliance)", self.name)
             self._probe = None
+            self._judge_cut_in_probe(now)
         elif probe is not None and probe.step_w(commanded_w) >= self.min_power_w:
             probe.changed_at = now  # the step grew or shrank but still counts: wait for it to settle
             probe.moves.clear()
@@ -92,6 +94,7 @@ class InferredFullTank:
             if probe is not None:
                 log.debug("%s: probe abandoned, the command went back to %.0f W", self.name, commanded_w)
                 self._probe = None
+                self._judge_cut_in_probe(now)
             self._maybe_start(previous_w, commanded_w, now)
         # Readings before a change describe the old command: the next baseline must come after it.
         self._settled.clear()
@@ -145,6 +148,7 @@ class InferredFullTank:
         if now - probe.started_at > self.rule.probe_timeout_s:
             log.debug("%s: probe timed out without %d settled readings", self.name, self.rule.readings)
             self._probe = None
+            self._judge_cut_in_probe(now)
             return False
         if now - probe.changed_at < self.rule.settle_s:
             return False
@@ -159,13 +163,29 @@ class InferredFullTank:
         cutting it: the house falling at once by the watts it drew (its command held, raised by the loop at
         that very reading, or a dither's step down) makes it suspect, and the re-probe decides."""
         cut = self._loop.cut
-        if cut is None or self.suspect_since is not None or self._probe is not None:
+        if cut is None or self.suspect_since is not None:
             return
+        if self._probe is not None:
+            # (a step's probe reads the house: its verdict decides. A cut in it moves the house against the step, an
+            # undecided probe, and the heater at its max never moves again: judged then, _judge_cut_in_probe)
+            self._cut_in_probe = cut
+            return
+        self._suspect_cut(cut, now, "")
+
+    def _judge_cut_in_probe(self, now: float) -> None:
+        """The probe just ended without a verdict (inconclusive, timed out, abandoned): a sudden fall seen while it read
+        makes the heater suspect now. Dropped, the loop raising a heater to its max, its thermostat cutting at the next
+        reading, left it believed at 2 kW for the rest of the day ("probe inconclusive, the house moved -980 W")."""
+        cut, self._cut_in_probe = self._cut_in_probe, None
+        if cut is not None and not self.full and self.suspect_since is None:
+            self._suspect_cut(cut, now, " while a step's probe read")
+
+    def _suspect_cut(self, cut: Cut, now: float, when: str) -> None:
         if self._cut_at is not None and now - self._cut_at < self.rule.cut_every_s:
             return
         self._cut_at = now
-        self._verdict(False, f"the house fell by {cut.fell_w:.0f} W at once, a cut of the {cut.drew_w:.0f} W it "
-                             "was commanded", now, now)
+        self._verdict(False, f"the house fell by {cut.fell_w:.0f} W at once{when}, a cut of the {cut.drew_w:.0f} W "
+                             "it was commanded", now, now)
 
     def fall_explained(self, since: float) -> None:
         """Another heater was found full since `since`: a cut suspicion this one raised from then on was that heater's
@@ -208,7 +228,9 @@ class InferredFullTank:
         if low < -needed_w or high - low > needed_w:
             log.debug("%s: probe inconclusive, the house moved %.0f..%.0f W for a %.0f W step", self.name,
                       low, high, step_w)
+            self._judge_cut_in_probe(now)
             return False
+        self._cut_in_probe = None  # (the probe decides: a fall during it that its readings do not show was not a cut)
         moved = f"a {step_w:.0f} W step moved the house by {round(high):d} W"
         if high >= needed_w:
             return self._verdict(True, moved, probe.started_at, now)
@@ -328,6 +350,6 @@ class InferredFullTank:
     def clear(self) -> None:
         """The daily clear: the load may take power again; any suspicion is dropped."""
         self.full, self.suspect_since, self._probe = False, None, None
-        self._reprobe_asked_at = self._hold_until = self._cut_at = None
+        self._reprobe_asked_at = self._hold_until = self._cut_at = self._cut_in_probe = None
         self._reprobe_wait_s, self._void_command_at = self.rule.reprobe_after_s, None
         self._loop.clear()
