@@ -51,6 +51,7 @@ class ContinuousLoads:
         target = self._target(load)
         if abs(load.current_power_w - target.believed_w) >= 0.5:
             target.target_w = target.believed_w = load.current_power_w
+            target.floor_import_w = 0.0  # (a run at its floor starts again too)
         return target.target_w if load.current_power_w > 0 else 0.0
 
     def _target(self, load: Equipment) -> _Target:

@@ -11,7 +11,7 @@ from pathlib import Path
 from core.continuous_share import FLOOR_IMPORT_SUM_W
 from tests.configs import reading
 from tests.controller_house import House, closed_loop, watts
-from tests.harness import CONS, PROD, Harness
+from tests.harness import CONS, MODE, PROD, Harness
 
 
 def at_floor(tmp_path: Path) -> tuple[Harness, House]:
@@ -88,3 +88,21 @@ def test_the_meters_noise_about_the_floor_switches_the_heater_seldom(tmp_path: P
         switches += (watts(h, "ecs") > 0) != on
         on = watts(h, "ecs") > 0
     assert switches <= 15
+
+
+def test_the_sum_starts_again_when_someone_else_moved_the_heater(tmp_path: Path) -> None:
+    # 15 W summed at the floor, then a force at its floor and its end: the sum of before the force is no part of the
+    # run after it (kept, the first reading 15 W over the bound switched it off: 30 W "summed").
+    h, house = at_floor(tmp_path)
+    read_with(house, 30)
+    assert watts(h, "ecs") == 140
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 150}', house.now + 0.5)  # (at its floor)
+    for _ in range(3):
+        read_with(house, 30)  # (forced: out of the loop, its sum not moving)
+    assert watts(h, "ecs") == 140
+    h.reg.handle(MODE, b'{"command": "unforce", "name": "ecs"}', house.now + 0.5)
+    for _ in range(5):
+        read_with(house, 0)
+    assert watts(h, "ecs") == 140
+    read_with(house, 30)
+    assert watts(h, "ecs") == 140
