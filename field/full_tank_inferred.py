@@ -68,6 +68,7 @@ class InferredFullTank:
         self._hold_until: float | None = None
         self._loop = LoopEvidence(min_power_w, rule.loop)
         self._cut_at: float | None = None  # the last suspicion raised by a sudden fall (see _judge_cut)
+        self._cut_wait_s = rule.cut_every_s  # until the next one may be raised (shorter after one the loop cleared)
         self._cut_in_probe: Cut | None = None  # a sudden fall seen while a probe read: judged if it ends undecided
 
     def on_command(self, commanded_w: float, now: float) -> None:
@@ -181,9 +182,9 @@ class InferredFullTank:
             self._suspect_cut(cut, now, " while a step's probe read")
 
     def _suspect_cut(self, cut: Cut, now: float, when: str) -> None:
-        if self._cut_at is not None and now - self._cut_at < self.rule.cut_every_s:
+        if self._cut_at is not None and now - self._cut_at < self._cut_wait_s:
             return
-        self._cut_at = now
+        self._cut_at, self._cut_wait_s = now, self.rule.cut_every_s
         self._verdict(False, f"the house fell by {cut.fell_w:.0f} W at once{when}, a cut of the {cut.drew_w:.0f} W "
                              "it was commanded", now, now)
 
@@ -251,9 +252,8 @@ class InferredFullTank:
                 log.info("%s is not full after all: %s", self.name, evidence)
                 if self._cut_at == self.suspect_since and self._reprobe_asked_at is None:
                     # A fall's suspicion the loop's moves cleared before any re-probe held the heater at 0 W:
-                    # cut_every_s spares re-probes and this cost none; counted, a real cut minutes later went unseen
-                    # until the limit was over.
-                    self._cut_at = None
+                    # cut_every_s spares re-probes and this cost none (InferenceRule.cleared_cut_every_s)
+                    self._cut_wait_s = self.rule.cleared_cut_every_s
             self.suspect_since = None
             return False
         if self.suspect_since is None:
@@ -351,5 +351,6 @@ class InferredFullTank:
         """The daily clear: the load may take power again; any suspicion is dropped."""
         self.full, self.suspect_since, self._probe = False, None, None
         self._reprobe_asked_at = self._hold_until = self._cut_at = self._cut_in_probe = None
+        self._cut_wait_s = self.rule.cut_every_s
         self._reprobe_wait_s, self._void_command_at = self.rule.reprobe_after_s, None
         self._loop.clear()

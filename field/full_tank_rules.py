@@ -47,8 +47,12 @@ class InferenceRule:
     max_baseline_age_s: float = 10.0  # the reading before a step must be this fresh
     # A sudden fall of the house by the command's watts (LoopEvidence.cut) raises a suspicion at most
     # this often: an appliance of the heater's size stopping looks the same, and each re-probe holds the
-    # heater at 0 for `hold_s` (one cleared by the loop's moves before its re-probe does not count).
+    # heater at 0 for `hold_s`...
     cut_every_s: float = 1800.0
+    # ...and after one the loop's moves cleared before its re-probe (no hold spent), at most this often: counted as
+    # the others, a real cut minutes later went unseen for the rest of the half hour; not counted, an oven cycling
+    # beside a heater with room raised one at each of its stops, each holding the loads of unknown power back.
+    cleared_cut_every_s: float = 300.0
     # The closed loop moves the command at nearly every reading, so a step rarely stays still long enough
     # to settle: its moves are weighed together instead (field/full_tank_loop.py).
     loop: LoopRule = LoopRule()
@@ -63,7 +67,8 @@ class InferenceRule:
         return replace(self, settle_s=self.settle_s / speed, probe_timeout_s=self.probe_timeout_s / speed,
                        confirm_gap_s=self.confirm_gap_s / speed, reprobe_after_s=self.reprobe_after_s / speed,
                        hold_s=self.hold_s / speed, max_baseline_age_s=self.max_baseline_age_s / speed,
-                       cut_every_s=self.cut_every_s / speed, loop=loop)
+                       cut_every_s=self.cut_every_s / speed, cleared_cut_every_s=self.cleared_cut_every_s / speed,
+                       loop=loop)
 
     def for_pace(self, pace_s: float) -> InferenceRule:
         """This rule for a house meter read every `pace_s`: the waits sized for a meter every 2 s (a PZEM's) are

@@ -70,3 +70,24 @@ def test_a_fall_its_re_probe_cleared_still_spends_the_limit(tmp_path: Path,
         house.base_w -= OVEN_W
         house.run(120)
         assert "ecs may be full" not in caplog.text
+
+
+def test_falls_the_loop_clears_raise_a_suspicion_every_5_minutes_at_most(tmp_path: Path,
+                                                                         caplog: pytest.LogCaptureFixture) -> None:
+    # An oven cycling beside a heater with room: each stop looks like a cut, and the loop's moves clear it. Each such
+    # suspicion holds the loads of unknown power back and the relays before the heater off its watts while it lasts:
+    # uncounted, every stop raised one (every two minutes here).
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path, ("ecs",), algorithm="closed_loop"))
+    house = _oven_stops_while_the_heater_has_room(h, caplog)
+    raised_at = [house.now - 60]  # (the first, cleared)
+    for _ in range(10):  # twenty minutes of the oven's cycle: on for a minute, off for a minute
+        house.base_w += OVEN_W
+        house.run(60)
+        caplog.clear()
+        house.base_w -= OVEN_W
+        house.run(60)
+        if "ecs may be full" in caplog.text:
+            raised_at.append(house.now)
+    assert len(raised_at) >= 2  # (a fall 5 minutes after a cleared one is judged: not the 30 minutes of a re-probe's)
+    assert all(later - earlier >= 300 for earlier, later in zip(raised_at, raised_at[1:], strict=False))
