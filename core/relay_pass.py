@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from core.relay_dwell import RelayClock
+from equipments.base import Equipment
 from equipments.constant import ConstantEquipment, RelayEquipment
 from equipments.unknown import UnknownEquipment
 
@@ -80,11 +81,12 @@ class RelayPass:
     measuring: bool = False
     measuring_off: bool = False
     trial: str | None = None  # the load of unknown power switched on in this pass, to be measured
-    # What the continuous loads passed so far go up by at this decision (their share, as the walk counts it: the
-    # loads before at their max): a load of unknown power switched on meanwhile would have their rise, with their
-    # calibration's error, measured as its own at the next reading. It waits for them instead (held below their
-    # max for its measure, a heater before it was a priority turned round for a reading).
-    raised_before_w: float = 0.0
+    # The continuous loads passed so far, each with what the walk left for it and those after it (the loads before at
+    # their max): what they go up by at this decision (RelaySwitcher.raised_before_w) is a load of unknown power's to
+    # wait for. Switched on meanwhile, their rise, with their calibration's error, was measured as its own at the next
+    # reading (held below their max for its measure, a heater before it was a priority turned round for a reading).
+    # (Their rise is worked out only when such a load would switch on: a decision's cost otherwise.)
+    passed_continuous: list[tuple[Equipment, float]] = field(default_factory=list)
     # The least shortfall of the off relays so far that may switch on (free by their dwell, not an idle
     # appliance) and are not covered yet: one covered and off waits out an on delay or a measure, its watts
     # already kept for it.

@@ -107,7 +107,7 @@ class RelaySwitcher:
                 walk.held_w.append(0.0)
         for index, load in enumerate(loads):
             if not isinstance(load, RelayEquipment):
-                walk.raised_before_w += self._rise_w(load, walk.left_w, now)
+                walk.passed_continuous.append((load, walk.left_w))
                 walk.left_w -= load.max_power_w
                 if walk.doubted_w and load.name in walk.draws_in_doubt:
                     walk.doubted_w = max(0.0, walk.doubted_w - load.current_power_w)  # (no float residue left)
@@ -232,7 +232,7 @@ class RelaySwitcher:
             moving = isinstance(load, UnknownEquipment) and not load.house_steady  # (its measure would take the move)
             if want and (walk.measuring or walk.measuring_off or held_before is not None
                          or (unknown and (walk.switched or walk.measures_wait or moving
-                                          or walk.raised_before_w > RISE_NOISE_W))):
+                                          or self.raised_before_w(walk, now) > RISE_NOISE_W))):
                 # (a switch off goes through: an import is worse than a measure to do again)
                 log.debug("%s: waits: %s", load.name,
                           _held_before_why(held_before) if held_before is not None
@@ -242,7 +242,7 @@ class RelaySwitcher:
                           "just fell by part of its watts)" if walk.measures_wait
                           else "the house is on the move (the same way at the last two readings): "
                           "measured once it holds still" if moving
-                          else f"the variable loads before it go up by {walk.raised_before_w:.0f} W at this "
+                          else f"the variable loads before it go up by {self.raised_before_w(walk, now):.0f} W at this "
                           "decision: tried once they are up (their rise would be measured as its watts)")
                 walk.waiting_w += claim_w  # its place kept, as for an on delay
                 walk.waiting.append(f"{load.name} ({held_before or 'measure'})")
@@ -346,6 +346,10 @@ class RelaySwitcher:
             clock.displaced_by = None  # it measured in: the rest stands
             return False
         return True
+
+    def raised_before_w(self, walk: RelayPass, now: float) -> float:
+        """What the continuous loads the walk passed go up by at this decision (RelayPass.passed_continuous)."""
+        return sum([self._rise_w(load, left_w, now) for load, left_w in walk.passed_continuous])
 
     @staticmethod
     def _rise_w(load: Equipment, left_w: float, now: float) -> float:
