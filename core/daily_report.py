@@ -1,15 +1,15 @@
 """The day's figures, from the decisions alone: what the live daemon publishes after midnight and what
 `python3 -m simulation report` prints for a recorded day (the same code, so the same numbers).
 
-Each decision's readings stand for the interval since the decision before it (the meters saw the loads
-as that earlier decision had left them): over that interval the loads drew what the decision's record says they drew
-in its reading (`DecisionRecord.drew_w`: the belief the earlier decision left, unless the reading measured a load: a
-plug of unknown power tried and found idle drew ~0 W, not the watts free for it, as its own energy counter says), the
-house the rest of the consumption. An interval whose end has no decision (midnight, the day's close) counts at the
-earlier decision's belief: nothing measured it. An interval longer than `max_gap_s` (meters silent, daemon
-stopped) is not counted: `covered_h` says how much of the day the figures cover. The day so far is in the
-status document (`report_today`), and a restart the same day resumes it: the report after a restart at 23:00
-covered 1 h of a day of sun, PV 0 kWh.
+Each decision's readings stand for the interval since the decision before it: over that interval the loads drew what
+the decision's record says they drew in its reading (`DecisionRecord.drew_w`: their belief when the reading came,
+which a command since the decision before (a force, a re-probe's hold) moved, or their measure if the reading
+measured them: a plug of unknown power tried and found idle drew ~0 W, not the watts free for it, as its own energy
+counter says), the house the rest of that reading's consumption. An interval whose end has no decision (midnight,
+the day's close) counts at the earlier decision's belief: nothing measured it. An interval longer than `max_gap_s`
+(meters silent, daemon stopped) is not counted: `covered_h` says how much of the day the figures cover. The day so
+far is in the status document (`report_today`), and a restart the same day resumes it: the report after a restart at
+23:00 covered 1 h of a day of sun, PV 0 kWh.
 """
 
 from __future__ import annotations

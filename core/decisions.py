@@ -26,9 +26,11 @@ class DecisionRecord:
     command: tuple[float, ...]  # a variator's percent, a relay's 1 or 0
     believed_w: tuple[float, ...]  # what the regulator believes each load draws now
     room_w: tuple[float, ...]  # watts each load could still take (0: full, forced, left out, or at its max)
-    # What each load drew through the interval that ended at this reading, as far as known: the belief the decision
-    # before left it at, unless this reading measured it (a plug of unknown power tried at the watts free for it and
-    # found idle drew ~0 W, not its claim: Equipment.observe_consumption). The day's figures count that interval so.
+    # What each load drew in this reading, as far as known: what it was believed to draw when the reading came (the
+    # belief the decision before left, or a command's since: a force, a re-probe's hold), or its measure if this
+    # reading measured it (a plug of unknown power tried at the watts free for it and found idle drew ~0 W, not its
+    # claim: Equipment.observe_consumption). The day's figures count the interval that ends at this reading so, as
+    # they count the meters at it: the house is this reading's consumption less these.
     drew_w: tuple[float, ...]
 
 

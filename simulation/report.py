@@ -95,7 +95,7 @@ def plot_report(path: str | Path, report: DailyReport, day: RecordedDay) -> None
     import matplotlib.dates as mdates
     records = day.records
     times = np.array([r.time_s for r in records])
-    # (what each load drew in a decision's reading: the belief the decision before left, as the reading measured it)
+    # (what each load drew in a decision's reading: its belief then, or what the reading measured of it)
     loads = np.array([(0.0,) * len(day.names)] + [r.drew_w for r in records[1:]]).reshape(len(records), -1)
     consumption = np.array([r.consumption_w for r in records])
     production = np.array([r.production_w for r in records])
