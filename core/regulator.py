@@ -337,8 +337,8 @@ class Regulator(RegulatorLifeCycle):
             self.last_decision = allocate(regulated, consumption_w, production_w, self.params, now)
         self.field.after_decision(consumption_w, production_w, now)
         if self._decision_listeners:
-            # (drawn_w: what the loads drew through the interval ending at this reading, measures included: the day's
-            # report counted an idle trial at its claim, 1.5 Wh more than the load's own energy counter)
+            # (drawn_w: what each load was believed to draw when this reading came, or what the reading measured of it:
+            # the day's report counted an idle trial at its claim, 1.5 Wh more than the load's own energy counter)
             record = snapshot(now, consumption_w, production_w, self.loads, self._relays, regulated, drawn_w)
             for listener in self._decision_listeners:
                 listener(record)
