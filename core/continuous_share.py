@@ -79,7 +79,7 @@ class ContinuousLoads:
         whole (at `gain` under 1): a load that is off starts at its floor when they cover it. `not_raised_after`: a load
         of unknown power switched on to be measured at the next reading; no load after it goes up at this decision (a
         heater's rise at the same reading was measured as the plug's, with its calibration's error). Those before it
-        were at their max, or it waited for them (RelaySwitcher.raised_before_w): held, they were a priority turned
+        were at their max, or it waited for them (core/relay_trials.raised_before_w): held, they were a priority turned
         round.
 
         The cap is where the sigma-delta stops: between two whole percents it sends the upper one part of the

@@ -82,9 +82,10 @@ class RelayPass:
     measuring_off: bool = False
     trial: str | None = None  # the load of unknown power switched on in this pass, to be measured
     # The continuous loads passed so far, each with what the walk left for it and those after it (the loads before at
-    # their max): what they go up by at this decision (RelaySwitcher.raised_before_w) is a load of unknown power's to
-    # wait for. Switched on meanwhile, their rise, with their calibration's error, was measured as its own at the next
-    # reading (held below their max for its measure, a heater before it was a priority turned round for a reading).
+    # their max): what they go up by at this decision (core/relay_trials.raised_before_w) is a load of unknown
+    # power's to wait for. Switched on meanwhile, their rise, with their calibration's error, was measured as its own at
+    # the next reading (held below their max for its measure, a heater before it was a priority turned round for a
+    # reading).
     # (Their rise is worked out only when such a load would switch on: a decision's cost otherwise.)
     passed_continuous: list[tuple[Equipment, float]] = field(default_factory=list)
     # The least shortfall of the off relays so far that may switch on (free by their dwell, not an idle

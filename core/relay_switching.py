@@ -10,13 +10,13 @@ import math
 from collections.abc import Sequence
 
 from core.control_params import ControlParams
-from core.relay_dwell import DOUBT_RETRY_S, RelayClock
+from core.relay_dwell import RelayClock
 from core.relay_learning import RelayLearning
 from core.relay_pass import RelayPass, relay_power_w, watts_measured
+from core.relay_trials import displaced_for_nothing, held_before_why, may_try, retry_doubted, trial_wait_why
 from equipments.base import Equipment
 from equipments.constant import ConstantEquipment, RelayEquipment
 from equipments.unknown import UnknownEquipment
-from equipments.variable import VariableEquipment
 
 # (the loop's log lines keep the name they had before the loop was split in parts: a user's filter on it still
 # finds them)
@@ -28,16 +28,6 @@ log = logging.getLogger("core.controller")
 # its speed, so its horizon shrinks as much).
 RISE_HORIZON_S = 60.0
 RISE_HORIZON_SHARE = 0.1
-# A rise of the variable loads before a load of unknown power under this is float residue, not a step its measure
-# would see (a trial waiting on it would wait for good).
-RISE_NOISE_W = 0.5
-
-
-def _held_before_why(held_before: str) -> str:
-    """Why a relay after a held load waits or goes off (its relays_wait reason: "measure", or "<name> silent")."""
-    if held_before == "measure":
-        return "a load before it is held at 0 W for its full-tank check"
-    return f"a load before it does not answer its commands ({held_before}: rebooting?)"
 
 
 class RelaySwitcher:
@@ -96,10 +86,10 @@ class RelaySwitcher:
             if isinstance(load, RelayEquipment):
                 clock = walk.clocks[index] = self._clock(load)
                 if isinstance(load, UnknownEquipment) and load.doubted is not None:
-                    self._retry_doubted(load, clock, now)
+                    retry_doubted(load, clock, now)
                 # (a relay handed over on at an unforce is judged afresh, its dwell or not: see RelayEquipment)
                 allowed = load.handed_over or clock.allows(load.min_on_s, load.min_off_s, now) or (
-                    clock.displaced_by is not None and self._displaced_for_nothing(load, clock, loads))
+                    clock.displaced_by is not None and displaced_for_nothing(load, clock, loads))
                 walk.free.append(allowed)
                 walk.held_w.append(0.0 if allowed or not load.is_on else relay_power_w(load) or 0.0)
             else:
@@ -146,7 +136,7 @@ class RelaySwitcher:
         last switch, would hold it on in that relay's place), nor after a load held at 0 W for a moment (a full-tank
         re-probe: its dwell would keep the heater short)."""
         if (held_before := walk.relays_wait.get(load.name)) is not None:
-            walk.off_why = _held_before_why(held_before)
+            walk.off_why = held_before_why(held_before)
             return False
         return self._keeps_on(load, power_w, clock, walk, spoken_for_w=walk.waiting_w)
 
@@ -182,7 +172,7 @@ class RelaySwitcher:
         if walk.resting:
             free_w -= sum(claim_w for claim_w, free_at in walk.resting if free_at < now + load.min_on_s)
         shortfall_w = math.inf  # (none for an appliance found idle)
-        if self._may_try(load, now):
+        if may_try(load, now):
             # (a load of unknown power is tried on some free watts at least: with hysteresis = 0 and none
             # free it was "switched on" at 0 W, stayed off, and took the house's noise for its watts)
             # (a relay of known watts is covered by its label while its figure, above it, rests on one step:
@@ -227,25 +217,12 @@ class RelaySwitcher:
              loads: Sequence[Equipment], consumption_w: float, now: float) -> None:
         """Switch `load` to `want` if its dwell and the measures under way let it; else say what holds it."""
         if walk.free[index]:
-            held_before = walk.relays_wait.get(load.name)
-            unknown = isinstance(load, UnknownEquipment)  # (measured by the house's step at the next reading)
-            moving = isinstance(load, UnknownEquipment) and not load.house_steady  # (its measure would take the move)
-            if want and (walk.measuring or walk.measuring_off or held_before is not None
-                         or (unknown and (walk.switched or walk.measures_wait or moving
-                                          or self.raised_before_w(walk, now) > RISE_NOISE_W))):
-                # (a switch off goes through: an import is worse than a measure to do again)
-                log.debug("%s: waits: %s", load.name,
-                          _held_before_why(held_before) if held_before is not None
-                          else "a load is being measured alone" if walk.measuring or walk.measuring_off
-                          else "it is measured alone" if walk.switched
-                          else "another load's watts are in doubt (a heater suspected full, or the house "
-                          "just fell by part of its watts)" if walk.measures_wait
-                          else "the house is on the move (the same way at the last two readings): "
-                          "measured once it holds still" if moving
-                          else f"the variable loads before it go up by {self.raised_before_w(walk, now):.0f} W at this "
-                          "decision: tried once they are up (their rise would be measured as its watts)")
+            # (a switch off goes through: an import is worse than a measure to do again)
+            why = trial_wait_why(load, walk, now) if want else None
+            if why is not None:
+                log.debug("%s: waits: %s", load.name, why)
                 walk.waiting_w += claim_w  # its place kept, as for an on delay
-                walk.waiting.append(f"{load.name} ({held_before or 'measure'})")
+                walk.waiting.append(f"{load.name} ({walk.relays_wait.get(load.name) or 'measure'})")
             elif self._switch(load, want, walk.left_w, consumption_w, loads, now, claim_w=claim_w,
                               off_why=None if want else walk.off_why):
                 walk.switched = True
@@ -314,60 +291,6 @@ class RelaySwitcher:
             log.info("%s: shed by the guard (%d in a row): off for %.0f s at least", victim.name, clock.guard_sheds,
                      rest_s)
         return drawn_w, measured
-
-    @staticmethod
-    def _retry_doubted(load: UnknownEquipment, clock: RelayClock, now: float) -> None:
-        """A figure from one trial shed as too big is forgotten DOUBT_RETRY_S later, for a new trial: one reading
-        could not tell the load's watts from a burst of the house at that reading. A figure measured since (its
-        step down, a switch on) is no longer in doubt."""
-        assert load.doubted is not None
-        doubted_at, figure_w = load.doubted
-        if load.is_on or load.learned_power_w != figure_w:
-            load.doubted = None
-        elif not 0 <= now - doubted_at < DOUBT_RETRY_S:  # (or the clock stepped back: decide rather than wait)
-            load.doubted, clock.retrying = None, True
-            load.learned_power_w = None
-            log.info("%s: its %.0f W come from one trial, shed as too big %.0f s ago: to be measured again",
-                     load.name, figure_w, now - doubted_at)
-
-    @staticmethod
-    def _displaced_for_nothing(load: RelayEquipment, clock: RelayClock, loads: Sequence[Equipment]) -> bool:
-        """True when `load` was switched off for a load of unknown power before it, switched on to be measured, that a
-        decision since found off (idle, too big, the house moved): its rest is not owed (an idle plug tried every 40
-        minutes had the radiator after it rest its min_off_s, 1000 W exported, at each trial). Found on, the load keeps
-        the place it measured into, and the relay rests as usual."""
-        by = clock.displaced_by
-        if by is None or load.is_on:
-            return False
-        trial = next((other for other in loads if other.name == by), None)
-        if not isinstance(trial, RelayEquipment) or trial.measuring:  # (left out: forced, say; still to be measured)
-            return False
-        if trial.is_on:
-            clock.displaced_by = None  # it measured in: the rest stands
-            return False
-        return True
-
-    def raised_before_w(self, walk: RelayPass, now: float) -> float:
-        """What the continuous loads the walk passed go up by at this decision (RelayPass.passed_continuous)."""
-        return sum([self._rise_w(load, left_w, now) for load, left_w in walk.passed_continuous])
-
-    @staticmethod
-    def _rise_w(load: Equipment, left_w: float, now: float) -> float:
-        """What a continuous `load` goes up by at this decision, given `left_w` (what the loads from it on may take,
-        the ones before at their max): its command's believed watts for its share, up to its max, less what it is
-        believed to draw now (0 for a variator held down, silent after a fall: ContinuousLoads.share does not raise
-        it)."""
-        take_w = min(max(left_w, 0.0), load.max_power_w)
-        if isinstance(load, VariableEquipment):
-            if load.held_down(now):
-                return 0.0
-            take_w = load.command_for(take_w)[1]  # (the whole percent under it, off under its floor)
-        return max(0.0, take_w - load.current_power_w)
-
-    @staticmethod
-    def _may_try(load: RelayEquipment, now: float) -> bool:
-        # An appliance found idle is left alone for a while (UnknownEquipment's own rule).
-        return not isinstance(load, UnknownEquipment) or not load.resting(now)
 
     def _clock(self, load: RelayEquipment) -> RelayClock:
         clock = self._clocks.get(load.name)
