@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from field.full_tank_loop import Cut, LoopEvidence, LoopVerdict
+from field.full_tank_loop import Cut, HeaterBeliefs, LoopEvidence, LoopVerdict
 from field.full_tank_rules import InferenceRule
 from values.readings import CLOCK_STEP_BACK_S, stepped_back
 
@@ -18,6 +18,8 @@ from values.readings import CLOCK_STEP_BACK_S, stepped_back
 log = logging.getLogger("field.full_tank")
 
 _DEFAULT_RULE = InferenceRule()  # (a frozen value, shared as a default)
+# (said of a fall judged a cut once another heater was found full: its belief moves across it were none of its watts)
+_HIDDEN = " as a heater since found full moved, which drew nothing"
 
 
 @dataclass(slots=True)
@@ -70,6 +72,12 @@ class InferredFullTank:
         self._cut_at: float | None = None  # the last suspicion raised by a sudden fall (see _judge_cut)
         self._cut_wait_s = rule.cut_every_s  # until the next one may be raised (shorter after one the loop cleared)
         self._cut_in_probe: Cut | None = None  # a sudden fall seen while a probe read: judged if it ends undecided
+        # A fall that was a cut only if the beliefs of the heaters suspected full moved for nothing (LoopEvidence's
+        # hidden_cut), and when: judged when one of them is found full (fall_explained). When one was found full last,
+        # and for how long after a fall so seen is judged at once (its belief's move to 0 W was none of its watts).
+        self._hidden_cut: tuple[Cut, float] | None = None
+        self._other_full_at: float | None = None
+        self._other_full_for_s = 0.0
 
     def on_command(self, commanded_w: float, now: float) -> None:
         """The regulator changed this load's command (call it for every change, forced ones too)."""
@@ -131,18 +139,20 @@ class InferredFullTank:
             self._settled.append((now, own_w))
 
     def on_consumption(self, consumption_w: float, now: float, others_w: float = 0.0,
-                       others_known: bool = True) -> bool:
+                       others_known: bool = True, heaters: HeaterBeliefs = ()) -> bool:
         """A house reading; `others_w` is what the other loads are believed to draw (`others_known`: False
-        when that belief is no measure of this reading, see LoopEvidence.on_reading). True exactly when it
-        concludes the tank is full."""
+        when that belief is no measure of this reading, see LoopEvidence.on_reading), `heaters` the other heaters
+        watched for a full tank (EvidenceReading.heaters). True exactly when it concludes the tank is full."""
         own_w = consumption_w - others_w
         self.keep_baseline(own_w, now)
         if self.full or self._command_w is None:
             return False
-        verdict = self._loop.on_reading(own_w, others_w, self._command_w, self._changed_at, now, others_known)
+        verdict = self._loop.on_reading(own_w, others_w, self._command_w, self._changed_at, now, others_known,
+                                        heaters)
         if verdict is not None:
             self._judge_loop(verdict, now)
         self._judge_cut(now)
+        self._judge_hidden_cut(now)
         probe = self._probe
         if probe is None:
             return False
@@ -164,14 +174,32 @@ class InferredFullTank:
         cutting it: the house falling at once by the watts it drew (its command held, raised by the loop at
         that very reading, or a dither's step down) makes it suspect, and the re-probe decides."""
         cut = self._loop.cut
-        if cut is None or self.suspect_since is not None:
+        if cut is not None:
+            self._judge_fall(cut, now, "")
+
+    def _judge_fall(self, cut: Cut, now: float, when: str) -> None:
+        """A fall that looks like this heater's cut: suspect now, or once a step's probe reading ends undecided."""
+        if self.suspect_since is not None:
             return
         if self._probe is not None:
             # (a step's probe reads the house: its verdict decides. A cut in it moves the house against the step, an
             # undecided probe, and the heater at its max never moves again: judged then, _judge_cut_in_probe)
             self._cut_in_probe = cut
             return
-        self._suspect_cut(cut, now, "")
+        self._suspect_cut(cut, now, when)
+
+    def _judge_hidden_cut(self, now: float) -> None:
+        """A fall that is a cut if the heaters suspected full drew nothing across it (LoopEvidence.hidden_cut): judged
+        now if one was found full lately, else kept for when one is (fall_explained). Not judged at once: a heater
+        suspected wrongly draws what it is believed to, and its re-probe's hold takes its watts off the house; of the
+        size of this heater's, that fall is no cut of this one."""
+        hidden = self._loop.hidden_cut
+        if hidden is None:
+            return
+        if self._other_full_at is not None and now - self._other_full_at <= self._other_full_for_s:
+            self._judge_fall(hidden, now, _HIDDEN)
+        else:
+            self._hidden_cut = (hidden, now)
 
     def _judge_cut_in_probe(self, now: float) -> None:
         """The probe just ended without a verdict (inconclusive, timed out, abandoned): a sudden fall seen while it read
@@ -188,12 +216,20 @@ class InferredFullTank:
         self._verdict(False, f"the house fell by {cut.fell_w:.0f} W at once{when}, a cut of the {cut.drew_w:.0f} W "
                              "it was commanded", now, now)
 
-    def fall_explained(self, since: float) -> None:
-        """Another heater was found full since `since`: a cut suspicion this one raised from then on was that heater's
-        fall matching its watts too, and does not count against `cut_every_s` (counted, its own cut minutes later went
-        unseen for hours, 1.8 kWh an hour counted that it never drew)."""
+    def fall_explained(self, since: float, now: float) -> None:
+        """Another heater was found full at `now`, suspected since `since` at the earliest: a cut suspicion this one
+        raised from then on was that heater's fall matching its watts too, and does not count against `cut_every_s`
+        (counted, its own cut minutes later went unseen for hours, 1.8 kWh an hour counted that it never drew).
+
+        That heater's belief moves while suspected (its re-probe's hold to 0 W and back, its 0 W when found full) were
+        none of its watts: a fall they hid from then on, or for as long after now, was this one's cut (taken for that
+        heater's, the house's fall less its belief's jump no cut, this heater at its max was never found full)."""
         if self._cut_at is not None and self._cut_at >= since:
             self._cut_at = None
+        self._other_full_at, self._other_full_for_s = now, now - since
+        hidden, self._hidden_cut = self._hidden_cut, None
+        if hidden is not None and hidden[1] >= since and not self.full:
+            self._judge_fall(hidden[0], now, _HIDDEN)
 
     def cut_seen(self, now: float) -> bool:
         """True when the house reading at `now` fell at once by what the heater drew (LoopEvidence.cut): its
@@ -316,6 +352,10 @@ class InferredFullTank:
             self._void_command_at = now
         if self._cut_at is not None and stepped_back(now, self._cut_at):
             self._cut_at = now
+        if self._hidden_cut is not None and stepped_back(now, self._hidden_cut[1]):
+            self._hidden_cut = (self._hidden_cut[0], now)
+        if self._other_full_at is not None and stepped_back(now, self._other_full_at):
+            self._other_full_at = now
 
     def follow_pace(self, pace_s: float) -> None:
         """The house meter is read every `pace_s`: the rule's waits for it (InferenceRule.for_pace)."""
@@ -351,6 +391,7 @@ class InferredFullTank:
         """The daily clear: the load may take power again; any suspicion is dropped."""
         self.full, self.suspect_since, self._probe = False, None, None
         self._reprobe_asked_at = self._hold_until = self._cut_at = self._cut_in_probe = None
+        self._hidden_cut = self._other_full_at = None
         self._cut_wait_s = self.rule.cut_every_s
         self._reprobe_wait_s, self._void_command_at = self.rule.reprobe_after_s, None
         self._loop.clear()

@@ -45,6 +45,9 @@ class LoopVerdict:
     started_at: float  # the window's first reading: when this probe began
 
 
+HeaterBeliefs = tuple[tuple[float, bool], ...]  # (believed watts, suspected full) of each other heater
+
+
 @dataclass(frozen=True, slots=True)
 class EvidenceReading:
     """A house reading that shows the command in force at it."""
@@ -54,6 +57,9 @@ class EvidenceReading:
     command_w: float
     others_w: float
     others_known: bool = True  # False: some other load's belief is no measure of this reading (see on_reading)
+    # The other heaters watched for a full tank: each one's believed watts and whether it is suspected full (what it
+    # draws in doubt), the same heaters in the same order at every reading.
+    heaters: HeaterBeliefs = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +79,9 @@ class LoopEvidence:
         self.rule = rule
         self.last: EvidenceReading | None = None  # the latest reading that showed its command
         self.cut: Cut | None = None  # the latest reading's fall, when it looked like a cut (see LoopRule)
+        # The latest reading's fall, when it looked like a cut only with the suspected loads' belief moves put back
+        # (see _cut): a cut if those moves were not real (their tanks full), which their verdicts tell.
+        self.hidden_cut: Cut | None = None
         # The latest reading's fall from the one before, when it was a good part of what the heater drew but no
         # cut (yet): the first half of a cut a meter averaging over its period split in two, or an appliance.
         self.part_fall_w: float | None = None
@@ -89,21 +98,24 @@ class LoopEvidence:
 
     def clear(self) -> None:
         """Forget everything (a daily clear, a verdict of full)."""
-        self.last = self._older = self.cut = None
+        self.last = self._older = self.cut = self.hidden_cut = None
         self._reset()
 
     def on_reading(self, own_w: float, others_w: float, command_w: float, changed_at: float | None,
-                   now: float, others_known: bool = True) -> LoopVerdict | None:
+                   now: float, others_known: bool = True, heaters: HeaterBeliefs = ()) -> LoopVerdict | None:
         """A house reading; `changed_at` is when the command last changed; `others_known`: False when some
         other load's belief is no measure of this reading (a load of unknown power on its first measure,
-        believed at the whole surplus; a load commanded too recently to show in it). A verdict when a window
-        closes."""
-        self.cut = self.part_fall_w = None
+        believed at the whole surplus; a load commanded too recently to show in it); `heaters`: the other heaters
+        watched for a full tank (EvidenceReading.heaters). A verdict when a window closes."""
+        self.cut = self.hidden_cut = self.part_fall_w = None
         if changed_at is not None and not shows_command(now, changed_at, self.rule.evidence_s):
             return None  # this reading may not show the last command yet: neither side of a pair
-        reading = EvidenceReading(now, own_w, command_w, others_w, others_known)
+        reading = EvidenceReading(now, own_w, command_w, others_w, others_known, heaters)
         self.cut = self._cut(reading)
         if self.cut is None:
+            backs = (self.last, self._older)
+            if any(back is not None and abs(_doubted_move_w(back, reading)) >= 0.5 for back in backs):
+                self.hidden_cut = self._cut(reading, doubted_real=False)
             self.part_fall_w = self._part_fall(reading)
         last, self._older, self.last = self.last, self.last, reading
         if last is None or not 0 < now - last.at <= self.rule.max_gap_s:
@@ -129,7 +141,7 @@ class LoopEvidence:
         self._count += 1
         return self._judge()
 
-    def _cut(self, reading: EvidenceReading) -> Cut | None:
+    def _cut(self, reading: EvidenceReading, doubted_real: bool = True) -> Cut | None:
         """The house's fall by the command's watts, from the last reading or the one before it (a meter that
         averages over its period can split a cut in two). The command may have moved meanwhile: the loop raises
         it at the very reading that shows the first half of a cut (the surplus the cut made), or moves it with
@@ -138,7 +150,12 @@ class LoopEvidence:
         reading, so a relay switched between the two (the loop gives the surplus of the cut's first half to
         the next load) does not hide the cut: a relay's belief, its label or learned watts, is off by a few
         percent, well inside the tolerance. Not so when the others are not known at either reading (see
-        on_reading): they must then hold still."""
+        on_reading): they must then hold still.
+
+        `doubted_real` False: the fall as it is if the heaters suspected full (at either reading) drew nothing whatever
+        their beliefs (their tanks full): their belief moves put back. Another heater's re-probe holding it at 0 W at
+        the very reading this one's thermostat cut took the fall for that heater's, the rest no cut: this heater, at
+        its max, was never found full that day (1.5 kW counted that it never drew)."""
         tolerance = self.rule.cut_tolerance
         if 0 < reading.command_w < self.min_power_w:
             return None  # under min_power the triac misfires: what it draws says nothing of the tank
@@ -152,6 +169,8 @@ class LoopEvidence:
             if abs(back.others_w - reading.others_w) >= 0.5 and not (back.others_known and reading.others_known):
                 return None
             fell_w = back.own_w - reading.own_w
+            if not doubted_real:
+                fell_w += _doubted_move_w(back, reading)
             if abs(fell_w - drew_w) <= tolerance * drew_w:
                 return Cut(fell_w, drew_w)
             lowest_w = min(lowest_w, drew_w)
@@ -189,3 +208,10 @@ class LoopEvidence:
         verdict = LoopVerdict(slope, self._moved_w2 ** 0.5, self._started_at)
         self._reset()
         return verdict
+
+
+def _doubted_move_w(back: EvidenceReading, reading: EvidenceReading) -> float:
+    """How far the beliefs of the other heaters suspected full at either reading fell from `back` to `reading`. (Only
+    their moves: a suspicion raised or cleared between the two moves no watts.)"""
+    pairs = zip(back.heaters, reading.heaters, strict=True)
+    return sum([back_w - now_w for (back_w, was_suspect), (now_w, is_suspect) in pairs if was_suspect or is_suspect])

@@ -155,6 +155,11 @@ class FullTankWatch:
         # yet (a 2 kW relay switched on half a second ago read as the heater's cut).
         fresh = [load for load in self.loads
                  if load.last_command_at is not None and 0.0 <= now - load.last_command_at < self.settle_s]
+        # Each heater's belief, and whether it is suspected full (or found so): what it draws is then in doubt, its
+        # belief may move for nothing (a re-probe's hold, 0 W when found full), so another's fall is seen with those
+        # moves put back too (LoopEvidence.hidden_cut).
+        heaters = [(load, (load.current_power_w, detector.suspect_since is not None))
+                   for load, detector in self._inferred_loads]
         changed = False
         for load, detector in self._inferred_loads:
             if load.overed:
@@ -164,7 +169,8 @@ class FullTankWatch:
             if not self._infers(load, now) or self._gated(load):
                 continue
             others_known = known and not any([other is not load for other in fresh])
-            if detector.on_consumption(consumption_w, now, believed_w - load.current_power_w, others_known):
+            others = tuple([belief for other, belief in heaters if other is not load])
+            if detector.on_consumption(consumption_w, now, believed_w - load.current_power_w, others_known, others):
                 self.mark_full(load, now, "inferred from the house meter")
                 changed = True
             elif detector.cut_seen(now):
@@ -222,7 +228,7 @@ class FullTankWatch:
         # waited for their re-probes, one at a time: a doubt's length for each heater.)
         for other, detector in self._inferred_loads:
             if other is not load:
-                detector.fall_explained(now - len(self._inferred_loads) * detector.rule.longest_doubt_s)
+                detector.fall_explained(now - len(self._inferred_loads) * detector.rule.longest_doubt_s, now)
 
     def tick(self, now: float) -> bool:
         """The daily clear and the re-probe holds; True when something changed worth a status."""
