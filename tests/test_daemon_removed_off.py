@@ -21,7 +21,7 @@ from settings.config import load_settings
 from shell.daemon import Daemon
 from shell.lock import InstanceLock
 from shell.mqtt_link import Connected, Disconnected
-from tests.configs import write_config
+from tests.configs import with_mqtt_lines, write_config
 from tests.daemon_process import DaemonProcess
 from tests.harness import CONS, NOON, PROD, Harness, reading
 from tests.mqtt_probe import MqttProbe
@@ -75,10 +75,11 @@ def test_the_off_of_a_removed_load_reaches_a_broker_that_was_not_up_at_the_start
 # --- the daemon's steps one by one, on a real link to a broker that goes away ----------------------------------------
 
 @pytest.fixture
-def daemon(tmp_path: Path, broker: PrivateBroker) -> Iterator[Daemon]:
+def daemon(tmp_path: Path, broker: PrivateBroker, request: pytest.FixtureRequest) -> Iterator[Daemon]:
     """A daemon whose status file has the radiator (no longer configured) left on, its off retained: a probe made
-    after the fact tells whether a broker restarted without persistence has had it since."""
-    config = write_config(tmp_path, ("small",), port=broker.port)
+    after the fact tells whether a broker restarted without persistence has had it since. Indirectly parametrised:
+    more [mqtt] lines."""
+    config = with_mqtt_lines(write_config(tmp_path, ("small",), port=broker.port), getattr(request, "param", ""))
     (tmp_path / "status.json").write_text(json.dumps(status_with_the_radiator_on(tmp_path, retain=True)))
     lock = InstanceLock(tmp_path / "test.lock")
     lock.acquire()
@@ -243,6 +244,34 @@ def test_an_off_delivered_after_a_reconnect_is_not_named_at_the_stop(
     daemon._shutdown()
     assert "could not send off" not in caplog.text and "may not have sent off" not in caplog.text
     assert "acknowledge" not in caplog.text
+
+
+@pytest.mark.parametrize("daemon", ["keepalive = 5"], indirect=True)
+def test_a_frozen_broker_found_dead_by_the_keepalive_gets_the_off_at_the_reconnect(
+        daemon: Daemon, broker: PrivateBroker, caplog: pytest.LogCaptureFixture) -> None:
+    # The stale guard's off went into a socket that delivered nothing; paho finds the link dead (1.5 x keepalive) and
+    # keeps it: named by a stop until then (as after a link closed), sent again at the reconnect, then named no more.
+    now = small_on_then_the_meters_silent(daemon, broker)
+    assert broker.pid is not None
+    os.kill(broker.pid, signal.SIGSTOP)
+    try:
+        daemon.reg.tick(now + 60)  # stale: small commanded 0 W, into the dead socket
+        daemon._on_disconnected(next_event(daemon, Disconnected, timeout_s=30))
+        assert daemon.unacknowledged_offs.pending() == ["small"]  # (what a stop now names: "could not send off")
+    finally:
+        os.kill(broker.pid, signal.SIGCONT)
+    probe = MqttProbe(broker.host, broker.port, topics=("regul/cload/small",))
+    try:
+        daemon._on_connected(next_event(daemon, Connected, timeout_s=30))  # (its commands sent again)
+        probe.wait_for("regul/cload/small", lambda m: m.text == "0" and not m.retain)
+    finally:
+        probe.close()
+    deadline = time.monotonic() + 5
+    while daemon.unacknowledged_offs.pending() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    caplog.clear()
+    daemon._shutdown()
+    assert "could not send off" not in caplog.text and "may not have sent off" not in caplog.text, caplog.text
 
 
 # --- an off not acknowledged when PySEB stops: kept in the status file, sent by the next start ---------------------
