@@ -113,9 +113,10 @@ class LoopEvidence:
         reading = EvidenceReading(now, own_w, command_w, others_w, others_known, heaters)
         self.cut = self._cut(reading)
         if self.cut is None:
-            backs = (self.last, self._older)
-            if any(back is not None and abs(_doubted_move_w(back, reading)) >= 0.5 for back in backs):
-                self.hidden_cut = self._cut(reading, doubted_real=False)
+            if heaters:  # (only with another heater watched: with one, each reading would pay for nothing)
+                backs = (self.last, self._older)
+                if any(back is not None and abs(_doubted_move_w(back, reading)) >= 0.5 for back in backs):
+                    self.hidden_cut = self._cut(reading, doubted_real=False)
             self.part_fall_w = self._part_fall(reading)
         last, self._older, self.last = self.last, self.last, reading
         if last is None or not 0 < now - last.at <= self.rule.max_gap_s:

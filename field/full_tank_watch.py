@@ -159,7 +159,7 @@ class FullTankWatch:
         # belief may move for nothing (a re-probe's hold, 0 W when found full), so another's fall is seen with those
         # moves put back too (LoopEvidence.hidden_cut).
         heaters = [(load, (load.current_power_w, detector.suspect_since is not None))
-                   for load, detector in self._inferred_loads]
+                   for load, detector in self._inferred_loads] if len(self._inferred_loads) > 1 else []
         changed = False
         for load, detector in self._inferred_loads:
             if load.overed:
