@@ -9,6 +9,9 @@ from dataclasses import dataclass
 # Two decisions further apart than this (a silence, a restart) say nothing about a trend of production,
 # and an import seen at both is not counted over the whole gap.
 MAX_GAP_S = 10.0
+# ...nor further apart than this many paces of the slower meter, when that is longer: a reading lost (two paces), and
+# room for the readings' jitter (a quarter of a pace either way at most, as MeterState.jitter_s counts it).
+LOST_READING_PACES = 2.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +36,10 @@ class ControlParams:
 
 def max_gap_for(period_s: float, meter_pace_s: float | None = None) -> float:
     """The longest time between two decisions in a row, for a `period` (the least time between them) and the meters'
-    pace (the slower meter's, when known: a decision waits for a reading of each): MAX_GAP_S, or twice the longer of
-    the two when that is longer (a reading lost). At a period of 11 s, every decision was taken for one after a
-    silence: the trend of production was never followed, and the import guard counted 10 s of each 12 s of import;
-    so it was with meters read every 12 s (a Tasmota's TelePeriod) at a period of 1 s."""
-    return max(MAX_GAP_S, 2.0 * period_s, 2.0 * (meter_pace_s or 0.0))
+    pace (the slower meter's, when known: a decision waits for a reading of each): MAX_GAP_S, or when longer twice the
+    period (a decision held a period) or LOST_READING_PACES of the pace (a reading lost, a little late). At a period of
+    11 s, every decision was taken for one after a silence: the trend of production was never followed, and the
+    import guard counted 10 s of each 12 s of import; so it was with meters read every 12 s (a Tasmota's TelePeriod)
+    at a period of 1 s. And at twice the pace, a reading lost from meters every 5 s (10 s and a few milliseconds
+    between two decisions) or every 10 s started the trend again. Meters every 4 s or faster keep MAX_GAP_S."""
+    return max(MAX_GAP_S, 2.0 * period_s, LOST_READING_PACES * (meter_pace_s or 0.0))
