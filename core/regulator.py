@@ -291,6 +291,7 @@ class Regulator(RegulatorLifeCycle):
         # are observed first, whatever their order. A load switched off here by its measure (idle, the house moved)
         # still drew in the reading, and its switch is one of this decision's.
         loads = self.loads
+        house_pace_s = self.consumption.pace_s()  # (the loads of unknown power's measures and the loop's gaps)
         drawn_w = [load.current_power_w for load in loads]
         total_w = at_reading_w = sum(drawn_w)
         # (the relays' believed watts when the reading was taken, before this decision's measures and commands, summed
@@ -308,7 +309,7 @@ class Regulator(RegulatorLifeCycle):
             before_w, commanded_at = drawn_w[i], load.last_command_at
             if relays[i]:
                 relays_at_reading_w += before_w
-            drew_w = load.observe_consumption(consumption_w, total_w - before_w, now)
+            drew_w = load.observe_consumption(consumption_w, total_w - before_w, now, house_pace_s)
             if drew_w != before_w:
                 drawn_w[i], total_w = drew_w, total_w + drew_w - before_w
             if load.last_command_at != commanded_at:
@@ -323,7 +324,7 @@ class Regulator(RegulatorLifeCycle):
         if self.controller is not None:
             # (a decision waits for a reading of each meter: the slower one's pace spaces them; with meters every 12 s
             # each decision was taken for one after a silence, and no fall of production was ever taken ahead)
-            paces_s = [pace_s for pace_s in (self.consumption.pace_s(), self.production.pace_s()) if pace_s is not None]
+            paces_s = [pace_s for pace_s in (house_pace_s, self.production.pace_s()) if pace_s is not None]
             self.controller.follow_meters(max_gap_for(self.settings.evaluate.period_s, max(paces_s, default=None)))
             in_doubt = self.field.beliefs_in_doubt(now)
             self.last_decision = self.controller.decide(regulated, consumption_w, production_w, now,

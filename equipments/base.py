@@ -160,10 +160,12 @@ class Equipment:
         """True while a switch on is to be measured from the next house reading (loads of unknown power)."""
         return False
 
-    def observe_consumption(self, consumption_w: float, others_w: float, now: float) -> float:
-        """A fresh house reading at decision time (`others_w`: what the other loads drew in it, as far as known).
-        Loads of unknown power learn from it; others ignore it. Returns what this load drew in the reading, as far as
-        known (its measure, else its belief before any command it made on it: a switch decided now is not in it)."""
+    def observe_consumption(self, consumption_w: float, others_w: float, now: float,
+                            house_pace_s: float | None = None) -> float:
+        """A fresh house reading at decision time (`others_w`: what the other loads drew in it, as far as known;
+        `house_pace_s`: the house meter's usual seconds between two readings, None while unknown). Loads of unknown
+        power learn from it; others ignore it. Returns what this load drew in the reading, as far as known (its
+        measure, else its belief before any command it made on it: a switch decided now is not in it)."""
         return self.current_power_w
 
     # --- commands ---------------------------------------------------------------------------------

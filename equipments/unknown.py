@@ -183,8 +183,10 @@ class UnknownEquipment(RelayEquipment):
         self.set_power(0.0, now, f"over-consumption {watts:.0f} W")
         return None  # what it really freed shows at the next reading
 
-    def observe_consumption(self, consumption_w: float, others_w: float, now: float) -> float:
+    def observe_consumption(self, consumption_w: float, others_w: float, now: float,
+                            house_pace_s: float | None = None) -> float:
         house_w = consumption_w - others_w  # the house and this load
+        self._house.follow_pace(house_pace_s)  # (which readings still tell its moves and its step down)
         if not self._house.measuring:
             if not self.is_on:
                 self._house.observe_without(house_w, now)

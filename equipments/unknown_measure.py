@@ -9,12 +9,16 @@ from __future__ import annotations
 # `period` apart: 10 s left the seed's `period = 10` no measure at all; nothing is measured across a silent
 # meter: StaleGuard calls forget_the_house.)
 OFF_STEP_MAX_S = 30.0
+# ...or within this many of the house meter's paces, when longer (HouseMeasure.follow_pace): a reading lost (two
+# paces), the next up to a quarter of a pace late. 30 s is 15 readings of a PZEM every 2 s, but a reading and a half of
+# a meter every 20 s: one reading lost, or a decision held a reading, and neither its step down nor a ramp was seen.
+OFF_STEP_PACES = 2.5
 # Its measure is the house's step less the other loads' beliefs: a house that moved the same way by more than
 # this at each of the last two readings is on the move (an appliance ramping up), and would put its next move
 # into the measure (a 500 W plug measured at 561 W on a house rising 61 W a reading). It is not switched on to
 # be measured then: a ramp delays it until it ends. One move is a step, most likely over: waiting a reading
 # after each (an oven's cycle) cost capture for nothing. (A meter's +-10 W of noise moves it by 20 W at most.)
-# Readings further apart than OFF_STEP_MAX_S tell nothing of it.
+# Readings further apart than OFF_STEP_MAX_S (or OFF_STEP_PACES of the house meter's pace) tell nothing of it.
 STEADY_W = 50.0
 
 
@@ -23,6 +27,7 @@ class HouseMeasure:
 
     def __init__(self, off_step_max_s: float = OFF_STEP_MAX_S, steady_w: float = STEADY_W) -> None:
         self.off_step_max_s, self.steady_w = off_step_max_s, steady_w
+        self._off_step_least_s = off_step_max_s  # (off_step_max_s for a fast meter: follow_pace)
         # What it saw of the house, set (and forgotten across a meter's silence) by forget:
         self.without_w: float | None  # consumption minus the other loads, last decision
         self.without_at: float | None  # that decision's time (None: it was on, or none yet)
@@ -36,6 +41,12 @@ class HouseMeasure:
         # measured (None: not so). Each house reading while so caps the belief (believed_at_most).
         self.unmeasured_w: float | None = None
         self.forget()
+
+    def follow_pace(self, house_pace_s: float | None) -> None:
+        """The house meter reads every `house_pace_s` (None: not known yet): two readings up to OFF_STEP_PACES of it
+        apart still tell its moves and a step down, when that is longer than the least off_step_max_s."""
+        if house_pace_s is not None:
+            self.off_step_max_s = max(self._off_step_least_s, OFF_STEP_PACES * house_pace_s)
 
     @property
     def measuring(self) -> bool:

@@ -57,11 +57,13 @@ class House:
 def closed_loop(tmp_path: Path, *loads: str, extra: str = "", anticipate: float = 0.0,
                 dwell_s: tuple[float, float] | None = None, status_interval_s: float = 1,
                 relay_options: str | dict[str, str] = "", evaluate_options: str = "", margin_w: float = 20.0,
-                ) -> Harness:
+                meter_timeout_s: float = 10.0) -> Harness:
     """A regulator with the closed loop; `anticipate` off unless asked, so each case shows one mechanism;
     `dwell_s` (min_on_s, min_off_s) for every relay, else their defaults; `relay_options`, lines for every
-    relay's section (or by relay name); `evaluate_options`, lines for [evaluate]; `margin_w`, the export setpoint."""
-    config = write_config(tmp_path, loads, period=1, algorithm="closed_loop", extra=extra)
+    relay's section (or by relay name); `evaluate_options`, lines for [evaluate]; `margin_w`, the export setpoint;
+    `meter_timeout_s`, over a slow meter's pace."""
+    config = write_config(tmp_path, loads, period=1, algorithm="closed_loop", extra=extra,
+                          meter_timeout=meter_timeout_s)
     text = config.read_text().replace("[evaluate]\n", f"[evaluate]\nanticipate = {anticipate}\n{evaluate_options}")
     text = text.replace("margin = 20\n", f"margin = {margin_w:g}\n")
     text = text.replace("status_interval = 1\n", f"status_interval = {status_interval_s}\n")

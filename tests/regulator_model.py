@@ -149,11 +149,11 @@ class Watch:
 
             controller.learning.observe = observe  # type: ignore[method-assign]
 
-    def _observer(self, load: UnknownEquipment) -> Callable[[float, float, float], float]:
+    def _observer(self, load: UnknownEquipment) -> Callable[[float, float, float, float | None], float]:
         observe = load.observe_consumption
 
-        def observed(consumption_w: float, others_w: float, now: float) -> float:
-            drew_w = observe(consumption_w, others_w, now)
+        def observed(consumption_w: float, others_w: float, now: float, house_pace_s: float | None = None) -> float:
+            drew_w = observe(consumption_w, others_w, now, house_pace_s)
             if not load.is_forced() and not load.overed:
                 self.measured_w[load.name] = load.current_power_w
             return drew_w
