@@ -61,7 +61,8 @@ class Regulator(RegulatorLifeCycle):
         self.production_energy = EnergyCounter(max_gap_s=ev.meter_timeout_s)
         self._load_topics = load_topics.loads_by_topic(self.loads)
         self.field = FieldFeatures(settings.field, self.loads, publish, self.tz, ev.max_meter_power_w, mq,
-                                   ev.meter_timeout_s, PYSEB_VERSION, ev.settle_s, ev.frozen_meter)
+                                   ev.meter_timeout_s, PYSEB_VERSION, ev.settle_s, ev.frozen_meter,
+                                   self.consumption.pace_s)
         self._meter_intake = MeterIntake(self.consumption, self.production, load_topics.own_meters(self.loads),
                                          mq.json_power,
                                          ev.max_meter_power_w, ev.frozen_meter,

@@ -5,7 +5,7 @@ regulator: `now` comes in, messages go out through the regulator's publish funct
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import tzinfo
 from typing import Any
 
@@ -39,7 +39,10 @@ class FieldFeatures:
 
     def __init__(self, field: FieldSettings, loads: Sequence[Equipment], publish: Publish, tz: tzinfo | None,
                  max_meter_power_w: float, mqtt: MqttSettings | None = None, meter_timeout_s: float = 10.0,
-                 sw_version: str = "", settle_s: float = 1.0, frozen_meter: bool = True) -> None:
+                 sw_version: str = "", settle_s: float = 1.0, frozen_meter: bool = True,
+                 house_pace_s: Callable[[], float | None] = lambda: None) -> None:
+        """`house_pace_s`: the house meter's usual seconds between two readings, None while unknown (the regulator's
+        MeterState.pace_s: the full-tank inference's waits)."""
         self._publish = publish
         self._loads = loads
         # The variators: left out while their output is gated off (a variator sent `off`); the relays after one wait
@@ -51,7 +54,7 @@ class FieldFeatures:
         # tomorrow, began the evening before, and the file holds the day's sun)
         self.seed_night_check_hour = None if fs.seed.forecast_tomorrow else fs.seed.check_at_hour
         self.tanks = FullTankWatch(loads, fs.init_at_hour, tz, max_meter_power_w, settle_s, meter_timeout_s,
-                                   frozen_meter, field.demo_speed)
+                                   frozen_meter, field.demo_speed, house_pace_s)
         # (an [openweathermap] no rule reads is not fetched: the status says it is off, no kept forecast is taken back)
         owm = field.owm_to_fetch()
         self.forecast = ForecastBook(tz, owm is not None, fc.mqtt_topic,

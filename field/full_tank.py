@@ -11,7 +11,7 @@ from datetime import tzinfo
 
 from field.full_tank_inferred import InferredFullTank
 from field.full_tank_rules import InferenceRule, MeterRule
-from field.house_pace import ReadingPace
+from field.reading_pace import ReadingPace
 from values.local_time import crossed, hour
 
 __all__ = ["InferenceRule", "InferredFullTank", "MeterRule", "MeteredFullTank", "daily_clear_due"]

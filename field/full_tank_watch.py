@@ -5,7 +5,7 @@ re-probe hold that confirms a suspicion, and the daily clear at init_at and midn
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import tzinfo
 from typing import Any
 
@@ -17,7 +17,7 @@ from field.full_tank import MeteredFullTank, daily_clear_due
 from field.full_tank_inferred import InferredFullTank
 from field.full_tank_loop import LoopRule
 from field.full_tank_rules import InferenceRule
-from field.house_pace import ReadingPace
+from field.reading_pace import CHANGE_SHARE
 from values.local_time import hour, last_occurrence, local_datetime, next_occurrence
 from values.readings import MeterProblem, parse_meter_payload
 
@@ -29,7 +29,10 @@ class FullTankWatch:
 
     def __init__(self, loads: Sequence[Equipment], init_at_hour: int, tz: tzinfo | None,
                  max_meter_power_w: float, settle_s: float = 1.0, meter_timeout_s: float = 10.0,
-                 frozen_meter: bool = True, demo_speed: float = 1.0) -> None:
+                 frozen_meter: bool = True, demo_speed: float = 1.0,
+                 house_pace_s: Callable[[], float | None] = lambda: None) -> None:
+        """`house_pace_s`: the house meter's usual seconds between two readings, None while unknown (the regulator's
+        MeterState.pace_s)."""
         self.loads = tuple(loads)
         self.settle_s = settle_s  # a load commanded this recently may not show in a house reading yet
         self.init_at_hour = init_at_hour
@@ -50,7 +53,11 @@ class FullTankWatch:
         self._last_payload: dict[str, bytes] = {}
         self._silence_said: set[str] = set()
         self._held: set[str] = set()  # loads in a re-probe hold
-        self._house_pace = ReadingPace()  # (the inferred detectors' waits must hold enough of its readings)
+        # The house meter's pace, the regulator's (the inferred detectors' waits must hold enough of its readings), and
+        # the last one the detectors were told: a pace of their own needed five gaps to the regulator's three, and took
+        # a gap over 60 s for a silence, a meter every 70 s never paced.
+        self._house_pace_s = house_pace_s
+        self._pace_told_s: float | None = None
         self._reported: set[tuple[str, str]] = set()
         self.since: float | None = None  # the last tick: a clear time passed after it is due
         self._next_clear_at: float | None = None
@@ -143,8 +150,9 @@ class FullTankWatch:
         """A house reading, for the loads inferred; True when a load was found full."""
         if not self._inferred_loads:
             return False  # no tank to watch
-        pace_s = self._house_pace.reading(now)
-        if pace_s is not None:
+        pace_s, told_s = self._house_pace_s(), self._pace_told_s
+        if pace_s is not None and (told_s is None or abs(pace_s - told_s) > CHANGE_SHARE * told_s):
+            self._pace_told_s = pace_s  # (news: the first known, or moved by CHANGE_SHARE; a meter's jitter is not)
             for _, detector in self._inferred_loads:
                 detector.follow_pace(pace_s)
         believed_w = sum([load.current_power_w for load in self.loads])  # (a list: cheaper than a generator)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from field.full_tank_rules import InferenceRule
-from field.house_pace import ReadingPace
+from field.reading_pace import ReadingPace
 from tests.configs import reading, write_config
 from tests.field_house import ECS_CMD, House
 from tests.field_tank import T
@@ -69,3 +69,16 @@ def test_a_saturated_heater_s_cut_is_confirmed_with_a_meter_every_10_s(tmp_path:
     assert "ecs may be full" in caplog.text and "ecs is full: a second probe" in caplog.text
     assert h.load("ecs").overed and h.last(ECS_CMD) == "0"
     assert caplog.text.count("re-probe, held") == 1
+
+
+@pytest.mark.parametrize("period_s", [10.0, 70.0])
+def test_the_inference_follows_the_regulator_s_pace_of_the_house_meter(tmp_path: Path, period_s: float) -> None:
+    # One pace of the house meter, the regulator's (MeterState.pace_s), known at its third gap. The full-tank watch
+    # kept a pace of its own, which needed five gaps (its waits sized for a meter every 2 s for 50 s at 10 s), and took
+    # a gap over 60 s for a silence: with a house meter every 70 s it never knew the pace, and a re-probe's 15-s hold
+    # held no reading.
+    h = Harness(write_config(tmp_path, ("ecs",), period=1, meter_timeout=3 * period_s, algorithm="closed_loop"))
+    house = PairedHouse(h, T, base_w=300, production_w=300, period_s=period_s)
+    house.run(4 * period_s)  # (four house readings, three gaps)
+    assert h.reg.consumption.pace_s() == period_s
+    assert h.reg.field.tanks.inferred["ecs"].rule.hold_s == 3 + 3.5 * period_s

@@ -1,6 +1,6 @@
-"""The house meter's pace as the full-tank detectors see it: how often it is read, for waits that must hold a number of
-its readings (InferenceRule.for_pace). Their own: the regulator's MeterState knows it too, but the field features see
-only the readings it hands them."""
+"""A heater's own meter's pace as its full-tank detector sees it: how often it is read, for a run of low readings that
+must chain them (MeterRule.for_pace). Its own: only the field features read that meter. (The house meter's pace is the
+regulator's, MeterState.pace_s, handed to the full-tank watch: it had one of these until 2026-12-06.)"""
 
 from __future__ import annotations
 
