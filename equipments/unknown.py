@@ -50,7 +50,7 @@ class UnknownEquipment(RelayEquipment):
         self._max_power_w = float(options.get("max_power") or self.DEFAULT_MAX_W)
         self.learned_power_w: float | None = None
         # (when, the figure): its figure comes from one trial, shed as too big, and is measured again a while later
-        # (core.relay_switching); saved, so that a restart meanwhile does not make it stand for good.
+        # (core.relay_trials.retry_doubted); saved, so that a restart meanwhile does not make it stand for good.
         self.doubted: tuple[float, float] | None = None
         # What it saw of the house (forgotten across a meter's silence by forget_the_house), to measure it.
         self._house = HouseMeasure(self.OFF_STEP_MAX_S, self.STEADY_W)

@@ -6,6 +6,7 @@ of them is found full (their moves were none of their watts)."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -58,11 +59,12 @@ def test_a_cut_in_the_reading_of_the_other_heater_s_hold_is_found(tmp_path: Path
     assert found_at["ecs2"] - second_cut_at <= 420.0, found_at["ecs2"] - second_cut_at
 
 
-def test_the_other_heater_s_working_hold_is_no_cut(tmp_path: Path) -> None:
+def test_the_other_heater_s_working_hold_is_no_cut(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     # 2000 and 1800 W heaters at their max. A 2300 W oven stops: a cut of the first (within a quarter), not of the
     # second. The first's re-probe holds it at 0 W: it drew, the house fell by its 2000 W, and with its belief's move
     # put back that fall is within a quarter of the second's watts. The first is found drawing, never full: that fall
     # is no cut of the second, which is never suspected.
+    caplog.set_level(logging.INFO)
     h = _two_heaters(tmp_path, 18.0)
     oven_w = 2300.0
     now = NOON
@@ -80,6 +82,7 @@ def test_the_other_heater_s_working_hold_is_no_cut(tmp_path: Path) -> None:
     assert tanks.inferred["ecs"].suspect_since is None and tanks.inferred["ecs2"].suspect_since is None
     assert not h.load("ecs").overed and not h.load("ecs2").overed
     assert h.load("ecs2").current_power_w == 1800.0
+    assert "ecs2 may be full" not in caplog.text  # (not even suspected, then cleared by a re-probe)
 
 
 def test_a_fall_hidden_by_a_heater_found_full_just_before_is_judged_at_once() -> None:
