@@ -19,6 +19,7 @@ from dataclasses import replace
 from core.continuous_share import ContinuousLoads
 from core.control_params import ControlParams
 from core.import_guard import ImportGuard
+from core.percent_steps import PercentSteps
 from core.production_trend import ProductionTrend
 from core.relay_learning import RelayLearning
 from core.relay_pass import NO_WAITS, RelayPass, relay_power_w
@@ -63,6 +64,11 @@ class ClosedLoop:
             self.params = replace(self._params, max_gap_s=max_gap_s)
 
     @property
+    def percent_steps(self) -> PercentSteps:
+        """The variable loads' whole-percent steps as the house meter showed them (core/percent_steps.py)."""
+        return self._continuous.steps
+
+    @property
     def guard_sheds_by(self) -> dict[str, int]:
         """Relays the import guard switched off against their dwell, by name, since start."""
         return self._relays.guard_sheds_by
@@ -91,6 +97,7 @@ class ClosedLoop:
         """A meter fell silent and every unforced load went to 0 W: what was measured from the readings before is
         dropped (the relays' steps awaited, their cover's waits)."""
         self.learning.forget()
+        self._continuous.steps.forget()
         self._relays.regulation_suspended()
         self._before_import = None
 
@@ -126,6 +133,9 @@ class ClosedLoop:
                 outside_w += load.current_power_w
             else:
                 regulated.append(load)
+        # (every load, the forced and the full ones too: a step of the heater is learned only when nothing else moved)
+        every_load = loads
+        self._continuous.steps.observe(every_load, consumption_w, now)
         self.learning.outside_w, loads = outside_w, regulated
         grid_w = consumption_w - production_w
         # (what the relays learned from this reading moved their beliefs by: a measure starting now needs it)
@@ -237,6 +247,7 @@ class ClosedLoop:
         # plug's; the ones before it are at their max, or it waited for them)
         continuous_w = self._continuous.share(loads, available_w, now, import_free_w, kept_w, whole,
                                               not_raised_after=walk.trial)
+        self._continuous.steps.commanded(every_load)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("grid %s W (export setpoint %.0f W): loads %.0f W -> %.0f W", signed_whole(grid_w),
                       params.setpoint_w, current_w, total_w)

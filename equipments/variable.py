@@ -446,6 +446,14 @@ class VariableEquipment(Equipment):
         watts = min(watts, self._max_power_w)
         return float(whole_percent(float(self.curve.percent_for(watts)))) if watts > 0 else 0.0
 
+    def whole_percent_for(self, watts: float) -> int:
+        """The whole percent `watts` is sent as (0: off, or under the curve's first conducting percent)."""
+        return int(self._whole_percent(watts))
+
+    def percent_w(self, percent: int) -> float:
+        """What the whole `percent` is believed to draw (its calibration's watts)."""
+        return self._made(float(percent))[1]
+
     def watts_above(self, watts: float) -> float:
         """What the whole percent over the one `watts` is sent as is believed to draw (min_percent at least;
         the max at the top)."""

@@ -1,0 +1,141 @@
+"""A heater whose real whole-percent steps are not its calibration's: each step learned from the house meter as the
+sigma-delta dithers over it (core/percent_steps.py), the meters' noise and an appliance's step left out, and the
+bound on the upper percent judged on the learned step (core/continuous_share.py). The test heater is linear: 20 W a
+percent (tests/controller_house.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from pathlib import Path
+
+import pytest
+
+from core.percent_steps import PercentSteps
+from tests.controller_house import House, closed_loop, watts
+from tests.harness import NOON
+
+
+def _dither(steps: PercentSteps, h, percents: list[int], real_w, house_w: list[float]) -> None:  # type: ignore[no-untyped-def]
+    """Decisions every 2 s, each commanding the next of `percents`; the house reading at each shows the percent the
+    decision before it sent (the decision gate's evidence), drawn as `real_w(percent)`, plus `house_w` at that
+    reading."""
+    ecs, now = h.load("ecs"), NOON
+    ecs.set_power(20.0 * percents[0], now, "test")
+    for percent, house in zip(percents[1:], house_w, strict=True):
+        now += 2.0
+        shown = round(ecs.current_power_w / 20.0)
+        steps.observe([ecs], 300.0 + real_w(shown) + house, now)
+        ecs.set_power(20.0 * percent, now, "test")
+        steps.commanded([ecs])
+    steps.observe([ecs], 300.0 + real_w(round(ecs.current_power_w / 20.0)), now + 2.0)
+
+
+def test_a_step_the_calibration_gets_wrong_is_learned_from_the_dithering(tmp_path: Path) -> None:
+    # 50 % -> 51 % really draws 80 W more, where the curve believes 20 W: learned once two moves over it were seen.
+    h = closed_loop(tmp_path, "ecs")
+    ecs, steps = h.load("ecs"), PercentSteps()
+    real = {50: 1000.0, 51: 1080.0}
+    _dither(steps, h, [50, 51], real.__getitem__, [0.0])
+    assert steps.step_w(ecs, 50) == 20.0  # (one sample: the calibration still)
+    steps = PercentSteps()
+    _dither(steps, h, [50, 51, 50, 51, 50], real.__getitem__, [0.0] * 4)
+    assert steps.step_w(ecs, 50) == pytest.approx(80.0)
+    assert steps.error_w(ecs, 50, 51) == pytest.approx(60.0)  # 60 W more than believed going up...
+    assert steps.error_w(ecs, 51, 50) == pytest.approx(-60.0)  # ...and 60 W less drawn going down
+    assert steps.error_w(ecs, 49, 52) == pytest.approx(60.0)  # (the steps not learned: as believed)
+    assert steps.step_w(ecs, 49) == 20.0
+
+
+def test_noise_and_an_appliance_step_are_not_learned(tmp_path: Path) -> None:
+    h = closed_loop(tmp_path, "ecs")
+    ecs, steps = h.load("ecs"), PercentSteps()
+    # A 2 kW oven switching on between two readings of a move: no step's, dropped (150 W off the belief at most)...
+    _dither(steps, h, [50, 51, 50, 51, 50, 51], lambda p: 20.0 * p, [0.0, 0.0, 2000.0, 2000.0, 2000.0])
+    assert steps.step_w(ecs, 50) == 20.0
+    # ...and a fridge's 100 W, within it, is one sample of five: the median leaves it out.
+    steps = PercentSteps()
+    _dither(steps, h, [50, 51, 50, 51, 50, 51], lambda p: 20.0 * p, [0.0, 0.0, 100.0, 100.0, 100.0])
+    assert steps.step_w(ecs, 50) == 20.0
+    # The meters' +-10 W on the house reading: each sample up to 20 W off, their median much less.
+    noise = random.Random(1)
+    steps = PercentSteps()
+    _dither(steps, h, [50, 51] * 10, lambda p: 20.0 * p, [noise.uniform(-10, 10) for _ in range(19)])
+    assert steps.step_w(ecs, 50) == pytest.approx(20.0, abs=10)
+    # Two moves with something else commanded between them (a force, a relay): no sample.
+    steps = PercentSteps()
+    _dither(steps, h, [50, 51], lambda p: 80.0 if p == 51 else 0.0, [0.0])
+    ecs.last_command_at = NOON + 1.0  # (as if commanded by someone else since)
+    steps.observe([ecs], 2000.0, NOON + 10)
+    assert steps.step_w(ecs, 50) == 20.0
+
+
+class _StepHouse(House):
+    """The test heater drawing `extra_w` more from 51 % up than its curve says: 50 % -> 51 % really 20 + extra_w W."""
+
+    extra_w = 60.0
+
+    def real_w(self) -> float:
+        heater_w = watts(self.h, "ecs")
+        return heater_w + (self.extra_w if heater_w >= 1020 else 0.0)
+
+
+def _learned(h, extra_w: float) -> None:  # type: ignore[no-untyped-def]
+    """The step 50 % -> 51 % learned by the loop at 20 + `extra_w` W (its dither over it, as above)."""
+    assert h.reg.controller is not None
+    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0)
+    _dither(h.reg.controller.percent_steps, h, [50, 51, 50, 51, 50], lambda p: 20.0 * p + (extra_w if p >= 51 else 0),
+            [0.0] * 4)
+    h.load("ecs").set_power(0.0, NOON, "test")
+
+
+def test_the_bound_judges_the_upper_percent_on_its_learned_step(tmp_path: Path) -> None:
+    # 1018 W of surplus, a 0 W setpoint: 51 % is believed to import 2 W, under dither_import's 5 W, and really imports
+    # 62 W (a step of 80 W, learned). The heater stays at 50 %, 18 W exported: on its learned step 51 % imports more
+    # than dither_import and LEARNED_STEP_SLACK_W (20 W) together.
+    h = closed_loop(tmp_path, "ecs")
+    _learned(h, 60.0)
+    house = _StepHouse(h, base_w=300, pv_w=300 + 1018)
+    drawn = []
+    for _ in range(30):
+        house.read()
+        drawn.append(watts(h, "ecs"))
+    assert set(drawn[5:]) == {1000.0}
+    # Unlearned, the same heater dithers over the step, 51 % importing 62 W at each of its readings.
+    h = closed_loop(tmp_path, "ecs")
+    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0)  # type: ignore[union-attr]
+    house = _StepHouse(h, base_w=300, pv_w=300 + 1018)
+    drawn = []
+    for _ in range(30):
+        house.read()
+        drawn.append(watts(h, "ecs"))
+    assert 1020.0 in drawn[5:]
+
+
+def test_a_learned_step_within_the_slack_is_still_taken(tmp_path: Path) -> None:
+    # 15 W more from 51 % up (a 35 W step, learned): 51 % imports 17 W, within dither_import and the slack. Held back,
+    # those watts would be exported, and capture loses them as it loses an import: the heater dithers as before.
+    h = closed_loop(tmp_path, "ecs")
+    _learned(h, 15.0)
+    house = _StepHouse(h, base_w=300, pv_w=300 + 1018)
+    house.extra_w = 15.0
+    drawn = []
+    for _ in range(30):
+        house.read()
+        drawn.append(watts(h, "ecs"))
+    assert 1020.0 in drawn[5:]
+
+
+def test_a_step_smaller_than_believed_lets_the_upper_percent_through(tmp_path: Path) -> None:
+    # 50 % -> 51 % really 5 W (15 W less from 51 % up, learned), 1010 W of surplus: 51 % is believed to import 10 W,
+    # over dither_import, and the bound held the heater at 50 % at 10 W of export; learned, 51 % exports 5 W.
+    h = closed_loop(tmp_path, "ecs")
+    _learned(h, -15.0)
+    house = _StepHouse(h, base_w=300, pv_w=300 + 1010)
+    house.extra_w = -15.0
+    drawn = []
+    for _ in range(30):
+        house.read()
+        drawn.append(watts(h, "ecs"))
+    assert 1020.0 in drawn[5:]
+    assert house.base_w + house.real_w() <= house.pv_w + 5
