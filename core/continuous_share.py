@@ -84,17 +84,20 @@ class ContinuousLoads:
         over `free_w` by more than LEARNED_STEP_SLACK_W, is lowered to the first that draws no more than `free_w` (the
         target no further than the percent over it, as under the bound); when the bound held the target's percent back,
         the command is raised towards it while a percent really draws no more than `free_w`."""
-        at = load.whole_percent_for(load.current_power_w)
+        if load.sent_percent is None:
+            return command_w, take_w
+        at = int(load.sent_percent)
         sent = percent = load.whole_percent_for(command_w)
-        floor = load.whole_percent_for(load.least_on_w)
+        steps = self.steps
 
         def real_w(whole: int) -> float:
-            return load.percent_w(whole) + self.steps.error_w(load, at, whole)
+            return load.percent_w(whole) + steps.error_w(load, at, whole)
 
         if real_w(percent) > free_w + LEARNED_STEP_SLACK_W:
+            floor = load.whole_percent_for(load.least_on_w)
             while percent > floor and real_w(percent) > free_w:
                 percent -= 1
-        else:
+        elif percent < 100 and real_w(percent + 1) <= free_w:  # (the target's percent worked out only then)
             wanted = load.whole_percent_for(take_w)
             while percent < wanted and real_w(percent + 1) <= free_w:
                 percent += 1
@@ -186,10 +189,14 @@ class ContinuousLoads:
                         command_w, take_w = floor_w, max(take_w, floor_w)
                     else:
                         take_w = command_w = 0.0
-            if variable is not None and variable.current_power_w > 0 and command_w >= floor_w > 0:
-                command_w, take_w = self._on_real_steps(variable, command_w, take_w, free_w)
+            if variable is not None:
+                if variable.current_power_w > 0 and command_w >= floor_w > 0 and self.steps.learned(variable):
+                    command_w, take_w = self._on_real_steps(variable, command_w, take_w, free_w)
+                from_percent, from_w = variable.sent_percent, variable.current_power_w
             if load.set_power(command_w, now, f"grid feedback, {available_w:.0f} W for the variable loads"):
                 target.target_w, target.believed_w = take_w, load.current_power_w
+                if variable is not None and variable.sent_percent != from_percent:
+                    self.steps.moved(variable, from_percent, from_w)  # (a step to learn, if nothing else moves)
             drawn_w += load.current_power_w
             available_w -= take_w
             whole_w -= take_w

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
 from statistics import median
 
 from equipments.base import Equipment
@@ -33,31 +32,10 @@ STEP_OUTLIER_W = 150.0
 STEP_GAP_MAX_S = 10.0
 
 
-def _percent(load: VariableEquipment) -> int | None:
-    """The whole percent the variable load's last command sent (None: a command that sends no percent)."""
-    try:
-        return int(float(load.current_command().payload))
-    except ValueError:
-        return None
-
-
-_State = dict[str, tuple[float | None, float, float | None, bool, int | None]]
-
-
-def _state(loads: Sequence[Equipment]) -> _State:
-    """What each load was last commanded (when, its believed watts, its force, full, a variable load's percent): a load
-    commanded between two decisions by someone else (a force, a re-probe, a re-send after a boot) shows here."""
-    return {load.name: (load.last_command_at, load.current_power_w, load.forced_power_w, load.overed,
-                        _percent(load) if isinstance(load, VariableEquipment) else None) for load in loads}
-
-
-@dataclass(slots=True)
-class _Decision:
-    consumption_w: float
-    at: float
-    before: _State  # the loads as the decision found them
-    after: _State | None = None  # ...and as it left them
-    moved: tuple[str, int, int] | None = None  # the one variable load it moved by a percent: (name, from, to)
+def _stamp(loads: Sequence[Equipment]) -> tuple[float | None, ...]:
+    """When each load was last commanded: a load commanded between two decisions by someone else (a force, a re-probe's
+    hold, a relay) shows here. (Cheap: this runs at every decision.)"""
+    return tuple([load.last_command_at for load in loads])
 
 
 class PercentSteps:
@@ -65,42 +43,57 @@ class PercentSteps:
 
     def __init__(self) -> None:
         self._samples: dict[str, dict[int, deque[float]]] = {}
-        self._last: _Decision | None = None
+        # Each learned step's real watts less its believed ones (by name, then lower percent), once it has
+        # STEP_SAMPLES_MIN samples: what the bound reads at every decision, worked out only when a sample comes.
+        self._errors: dict[str, dict[int, float]] = {}
+        # The last decision: its house reading and when, the loads' command times as it found them and as it left
+        # them, and the variable load it moved by one percent, (name, from, to), to learn from at the next decision.
+        self._consumption_w = 0.0
+        self._at: float | None = None
+        self._before: tuple[float | None, ...] = ()
+        self._after: tuple[float | None, ...] = ()
+        self._moved: tuple[str, int, int] | None = None
 
     def observe(self, loads: Sequence[Equipment], consumption_w: float, now: float) -> None:
         """At a decision, before it commands anything: the house reading's move since the last decision is a sample of
-        the step that decision made, when it moved one variable load by one whole percent and nothing else."""
-        state = _state(loads)
-        last = self._last
-        if last is not None and last.moved is not None and last.after == state and 0 < now - last.at <= STEP_GAP_MAX_S:
-            name, from_percent, to_percent = last.moved
+        the step that decision made, when it moved one variable load by one whole percent and commanded nothing else
+        (and nothing was commanded since)."""
+        stamp = _stamp(loads)
+        moved, at = self._moved, self._at
+        if moved is not None and at is not None and self._after == stamp and 0 < now - at <= STEP_GAP_MAX_S:
+            name, from_percent, to_percent = moved
             load = next(load for load in loads if load.name == name)
             assert isinstance(load, VariableEquipment)
             lower = min(from_percent, to_percent)
-            sample_w = (consumption_w - last.consumption_w) * (1 if to_percent > from_percent else -1)
-            if abs(sample_w - self._believed_step_w(load, lower)) <= STEP_OUTLIER_W:
-                self._samples.setdefault(name, {}).setdefault(lower, deque(maxlen=STEP_SAMPLES)).append(sample_w)
-        self._last = _Decision(consumption_w, now, state)
+            sample_w = (consumption_w - self._consumption_w) * (1 if to_percent > from_percent else -1)
+            believed_w = self._believed_step_w(load, lower)
+            if abs(sample_w - believed_w) <= STEP_OUTLIER_W:
+                samples = self._samples.setdefault(name, {}).setdefault(lower, deque(maxlen=STEP_SAMPLES))
+                samples.append(sample_w)
+                if len(samples) >= STEP_SAMPLES_MIN:
+                    self._errors.setdefault(name, {})[lower] = median(samples) - believed_w
+        self._consumption_w, self._at, self._before, self._moved = consumption_w, now, stamp, None
+
+    def moved(self, load: VariableEquipment, from_percent: float | None, from_w: float) -> None:
+        """The decision moved `load` from `from_percent` (believed at `from_w`) to the percent it sends now: a step to
+        learn from at the next decision when it is one percent, on at both ends (from off to the floor is its misfire
+        zone's, not a percent's), and the decision commands nothing else."""
+        to_percent = load.sent_percent
+        if self._at is not None and from_percent is not None and to_percent is not None and from_w > 0 \
+                and load.current_power_w > 0 and abs(to_percent - from_percent) == 1:
+            self._moved = (load.name, int(from_percent), int(to_percent))
 
     def commanded(self, loads: Sequence[Equipment]) -> None:
-        """After the decision's commands: what it moved."""
-        last = self._last
-        if last is None:
+        """After the decision's commands: its move is a step to learn only if no other load was commanded."""
+        if self._moved is None:
             return
-        last.after = after = _state(loads)
-        moved = [load for load in loads if after[load.name] != last.before.get(load.name)]
-        if len(moved) == 1 and isinstance(moved[0], VariableEquipment) and not moved[0].is_forced():
-            load = moved[0]
-            before, now_on = last.before[load.name], after[load.name]
-            from_percent, to_percent = before[4], now_on[4]
-            # (both on: the step from off to the floor is its misfire zone's, not a percent's)
-            if from_percent is not None and to_percent is not None and before[1] > 0 and now_on[1] > 0 \
-                    and abs(to_percent - from_percent) == 1:
-                last.moved = (load.name, from_percent, to_percent)
+        self._after = after = _stamp(loads)
+        if sum([before != now for before, now in zip(self._before, after, strict=True)]) != 1:
+            self._moved = None
 
     def forget(self) -> None:
         """A meter fell silent: the next sample waits for two decisions in a row."""
-        self._last = None
+        self._at, self._moved = None, None
 
     @staticmethod
     def _believed_step_w(load: VariableEquipment, lower: int) -> float:
@@ -108,18 +101,18 @@ class PercentSteps:
 
     def step_w(self, load: VariableEquipment, lower: int) -> float:
         """The real watts of the step from `lower` % to the percent over it: learned, or as the calibration believes."""
-        samples = self._samples.get(load.name, {}).get(lower)
-        if samples is None or len(samples) < STEP_SAMPLES_MIN:
-            return self._believed_step_w(load, lower)
-        return median(samples)
+        return self._believed_step_w(load, lower) + self._errors.get(load.name, {}).get(lower, 0.0)
+
+    def learned(self, load: VariableEquipment) -> bool:
+        """True once a step of `load` is learned (until then its calibration's steps stand)."""
+        return load.name in self._errors
 
     def error_w(self, load: VariableEquipment, from_percent: int, to_percent: int) -> float:
         """How much more the load really moves from `from_percent` to `to_percent` than its calibration believes (W,
         signed as the move: going down, a learned step smaller than believed leaves more drawn)."""
-        steps = self._samples.get(load.name)
-        if not steps:
+        errors = self._errors.get(load.name)
+        if not errors or from_percent == to_percent:
             return 0.0
-        lower, upper = sorted((from_percent, to_percent))
-        error_w = sum(self.step_w(load, step) - self._believed_step_w(load, step)
-                      for step in range(lower, upper) if step in steps)
-        return error_w if to_percent >= from_percent else -error_w
+        lower, upper = (from_percent, to_percent) if from_percent < to_percent else (to_percent, from_percent)
+        error_w = sum([errors.get(step, 0.0) for step in range(lower, upper)])
+        return error_w if to_percent > from_percent else -error_w

@@ -446,6 +446,11 @@ class VariableEquipment(Equipment):
         watts = min(watts, self._max_power_w)
         return float(whole_percent(float(self.curve.percent_for(watts)))) if watts > 0 else 0.0
 
+    @property
+    def sent_percent(self) -> float | None:
+        """The percent our last command sent (0 before any; None: a command that sends no percent)."""
+        return self._sent_percent
+
     def whole_percent_for(self, watts: float) -> int:
         """The whole percent `watts` is sent as (0: off, or under the curve's first conducting percent)."""
         return int(self._whole_percent(watts))

@@ -26,7 +26,9 @@ def _dither(steps: PercentSteps, h, percents: list[int], real_w, house_w: list[f
         now += 2.0
         shown = round(ecs.current_power_w / 20.0)
         steps.observe([ecs], 300.0 + real_w(shown) + house, now)
+        from_percent, from_w = ecs.sent_percent, ecs.current_power_w
         ecs.set_power(20.0 * percent, now, "test")
+        steps.moved(ecs, from_percent, from_w)  # (as the loop's share tells it of its move)
         steps.commanded([ecs])
     steps.observe([ecs], 300.0 + real_w(round(ecs.current_power_w / 20.0)), now + 2.0)
 
@@ -68,6 +70,27 @@ def test_noise_and_an_appliance_step_are_not_learned(tmp_path: Path) -> None:
     ecs.last_command_at = NOON + 1.0  # (as if commanded by someone else since)
     steps.observe([ecs], 2000.0, NOON + 10)
     assert steps.step_w(ecs, 50) == 20.0
+
+
+def test_a_move_with_a_relay_switched_in_the_same_decision_is_no_sample(tmp_path: Path) -> None:
+    # The heater 50 -> 51 % and a relay on at the same decision: the house's step is both (here 20 + 60 W, within the
+    # outlier bound of a step believed at 20 W), no step of the heater's: not a sample.
+    h = closed_loop(tmp_path, "ecs", "radiator")
+    ecs, radiator, steps = h.load("ecs"), h.load("radiator"), PercentSteps()
+    loads = [ecs, radiator]
+    ecs.set_power(1000.0, NOON, "test")
+    now = NOON
+    for percent, switch_on in [(51, False), (50, False), (51, True), (50, False), (51, False)]:
+        now += 2.0
+        steps.observe(loads, 300.0 + ecs.current_power_w + (60.0 if radiator.is_on else 0.0), now)
+        from_percent, from_w = ecs.sent_percent, ecs.current_power_w
+        ecs.set_power(20.0 * percent, now, "test")
+        steps.moved(ecs, from_percent, from_w)
+        if switch_on:
+            radiator.set_power(1000.0, now, "test")
+        steps.commanded(loads)
+    steps.observe(loads, 300.0 + ecs.current_power_w + 60.0, now + 2.0)
+    assert list(steps._samples["ecs"][50]) == [20.0] * 4  # (five moves, the third with the relay's: left out)
 
 
 class _StepHouse(House):
