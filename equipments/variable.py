@@ -113,6 +113,9 @@ class VariableEquipment(Equipment):
         # The command and believed watts of each whole percent, made once (at most 101 of them): a command is
         # made at every decision, and what a percent means (the topic, the curve) is fixed once built.
         self._command_at: dict[float, tuple[Command, float]] = {}
+        # The last watts turned into a whole percent, and that percent: the closed loop's share asks the percent of the
+        # watts it then commands (its learned steps, core/continuous_share.py), one search of the curve for both.
+        self._percent_of_w: tuple[float, float] = (math.nan, 0.0)
         path = self.calibration_path = calibration_path(name, options.get("calibration"), context.config_dir)
         self.curve: PowerCurve = load_calibration(path, options["fit"], options["degree"], self.min_power_w)
         configured_max = options.get("max_power")
@@ -444,7 +447,13 @@ class VariableEquipment(Equipment):
         # The variator firmware truncates the percent to a whole number (x.5 % draws what x % draws, on
         # every real sweep): send whole percents, rounded down so the load never draws more than asked.
         watts = min(watts, self._max_power_w)
-        return float(whole_percent(float(self.curve.percent_for(watts)))) if watts > 0 else 0.0
+        if watts <= 0:
+            return 0.0
+        known_w, percent = self._percent_of_w
+        if watts != known_w:
+            percent = float(whole_percent(float(self.curve.percent_for(watts))))
+            self._percent_of_w = (watts, percent)
+        return percent
 
     @property
     def sent_percent(self) -> float | None:
