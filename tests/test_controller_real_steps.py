@@ -103,6 +103,15 @@ class _StepHouse(House):
         return heater_w + (self.extra_w if heater_w >= 1020 else 0.0)
 
 
+def _heater_w(house: House, readings: int = 30) -> list[float]:
+    """The heater's believed watts after each of `readings` readings of `house`."""
+    drawn = []
+    for _ in range(readings):
+        house.read()
+        drawn.append(watts(house.h, "ecs"))
+    return drawn
+
+
 def _learned(h, extra_w: float) -> None:  # type: ignore[no-untyped-def]
     """The step 50 % -> 51 % learned by the loop at 20 + `extra_w` W (its dither over it, as above)."""
     assert h.reg.controller is not None
@@ -119,19 +128,13 @@ def test_the_bound_judges_the_upper_percent_on_its_learned_step(tmp_path: Path) 
     h = closed_loop(tmp_path, "ecs")
     _learned(h, 60.0)
     house = _StepHouse(h, base_w=300, pv_w=300 + 1018)
-    drawn = []
-    for _ in range(30):
-        house.read()
-        drawn.append(watts(h, "ecs"))
+    drawn = _heater_w(house)
     assert set(drawn[5:]) == {1000.0}
     # Unlearned, the same heater dithers over the step, 51 % importing 62 W at each of its readings.
     h = closed_loop(tmp_path, "ecs")
     h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0)  # type: ignore[union-attr]
     house = _StepHouse(h, base_w=300, pv_w=300 + 1018)
-    drawn = []
-    for _ in range(30):
-        house.read()
-        drawn.append(watts(h, "ecs"))
+    drawn = _heater_w(house)
     assert 1020.0 in drawn[5:]
 
 
@@ -142,10 +145,7 @@ def test_a_learned_step_within_the_slack_is_still_taken(tmp_path: Path) -> None:
     _learned(h, 15.0)
     house = _StepHouse(h, base_w=300, pv_w=300 + 1018)
     house.extra_w = 15.0
-    drawn = []
-    for _ in range(30):
-        house.read()
-        drawn.append(watts(h, "ecs"))
+    drawn = _heater_w(house)
     assert 1020.0 in drawn[5:]
 
 
@@ -156,9 +156,6 @@ def test_a_step_smaller_than_believed_lets_the_upper_percent_through(tmp_path: P
     _learned(h, -15.0)
     house = _StepHouse(h, base_w=300, pv_w=300 + 1010)
     house.extra_w = -15.0
-    drawn = []
-    for _ in range(30):
-        house.read()
-        drawn.append(watts(h, "ecs"))
+    drawn = _heater_w(house)
     assert 1020.0 in drawn[5:]
     assert house.base_w + house.real_w() <= house.pv_w + 5
