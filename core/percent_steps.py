@@ -11,12 +11,17 @@ meter's noise besides. The median of a step's last samples stands for it where t
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Sequence
 from statistics import median
 
 from equipments.base import Equipment
 from equipments.variable import VariableEquipment
+
+# (the loop's log lines keep the name they had before the loop was split in parts: a user's filter on it still
+# finds them)
+log = logging.getLogger("core.controller")
 
 # A step's last samples kept; their median is believed once it has STEP_SAMPLES_MIN of them. With the meters' +-10 W
 # noise, a sample is off by up to 20 W; an appliance that switches between the two readings (a fridge's 100 W) puts
@@ -30,6 +35,8 @@ STEP_SAMPLES_MIN = 2
 STEP_OUTLIER_W = 150.0
 # Two decisions further apart than this: the house had time to move on its own (a meter's silence): no sample.
 STEP_GAP_MAX_S = 10.0
+# A learned step this far from its calibration's is said once a run (INFO): the calibration may be another heater's.
+STEP_SAID_W = 50.0
 
 
 def _stamp(loads: Sequence[Equipment]) -> tuple[float | None, ...]:
@@ -46,6 +53,7 @@ class PercentSteps:
         # Each learned step's real watts less its believed ones (by name, then lower percent), once it has
         # STEP_SAMPLES_MIN samples: what the bound reads at every decision, worked out only when a sample comes.
         self._errors: dict[str, dict[int, float]] = {}
+        self._said: set[str] = set()  # the loads whose calibration was said to be off (STEP_SAID_W), once a run
         # The last decision: its house reading and when, the loads' command times as it found them and as it left
         # them, and the variable load it moved by one percent, (name, from, to), to learn from at the next decision.
         self._consumption_w = 0.0
@@ -71,7 +79,14 @@ class PercentSteps:
                 samples = self._samples.setdefault(name, {}).setdefault(lower, deque(maxlen=STEP_SAMPLES))
                 samples.append(sample_w)
                 if len(samples) >= STEP_SAMPLES_MIN:
-                    self._errors.setdefault(name, {})[lower] = median(samples) - believed_w
+                    error_w = self._errors.setdefault(name, {})[lower] = median(samples) - believed_w
+                    if abs(error_w) >= STEP_SAID_W and name not in self._said:
+                        self._said.add(name)
+                        log.info("%s: its step from %d to %d %% draws %+.0f W (the house meter, %d moves), where its "
+                                 "calibration says %+.0f W: the loop chooses its percents on the steps it learns so; a "
+                                 "calibration this far off may be another heater's (sweep it again: python3 -m "
+                                 "calibration sweep)",
+                                 name, lower, lower + 1, believed_w + error_w, len(samples), believed_w)
         self._consumption_w, self._at, self._before, self._moved = consumption_w, now, stamp, None
 
     def moved(self, load: VariableEquipment, from_percent: float | None, from_w: float) -> None:

@@ -6,6 +6,7 @@ percent (tests/controller_house.py)."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 import random
 from pathlib import Path
 
@@ -47,6 +48,20 @@ def test_a_step_the_calibration_gets_wrong_is_learned_from_the_dithering(tmp_pat
     assert steps.error_w(ecs, 51, 50) == pytest.approx(-60.0)  # ...and 60 W less drawn going down
     assert steps.error_w(ecs, 49, 52) == pytest.approx(60.0)  # (the steps not learned: as believed)
     assert steps.step_w(ecs, 49) == 20.0
+
+
+def test_a_calibration_far_off_is_said_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # 80 W learned where 20 W are believed: said once a run, with what to do; a step 30 W off is not said.
+    caplog.set_level(logging.INFO, logger="core.controller")
+    h = closed_loop(tmp_path, "ecs")
+    steps = PercentSteps()
+    _dither(steps, h, [50, 51, 50, 51, 50], lambda p: 20.0 * p + (30.0 if p >= 51 else 0.0), [0.0] * 4)
+    assert "draws" not in caplog.text
+    _dither(steps, h, [50, 51, 50, 51, 50, 51, 50], lambda p: 20.0 * p + (60.0 if p >= 51 else 0.0), [0.0] * 6)
+    said = [r.getMessage() for r in caplog.records if "draws" in r.getMessage()]
+    assert said == ["ecs: its step from 50 to 51 % draws +80 W (the house meter, 5 moves), where its calibration says "
+                    "+20 W: the loop chooses its percents on the steps it learns so; a calibration this far off may be "
+                    "another heater's (sweep it again: python3 -m calibration sweep)"]
 
 
 def test_noise_and_an_appliance_step_are_not_learned(tmp_path: Path) -> None:
