@@ -81,13 +81,15 @@ class ContinuousLoads:
                        free_w: float) -> tuple[float, float]:
         """The command and target of an on `load` with its learned steps (core/percent_steps.py) where its calibration's
         are wrong. The percent the bound let through, when its real watts from the percent the load runs at would draw
-        over `free_w` by more than LEARNED_STEP_SLACK_W, is lowered to the first that draws no more than `free_w` (the
-        target no further than the percent over it, as under the bound); when the bound held the target's percent back,
-        the command is raised towards it while a percent really draws no more than `free_w`."""
+        over `free_w` by more than LEARNED_STEP_SLACK_W, is lowered to the first that draws no more than `free_w`, its
+        floor at the lowest (the target no further than the percent over it, as under the bound); when the bound held
+        the target's percent back, the command is raised towards it while a percent really draws no more than `free_w`.
+        (The floor's own import is the floor rule's to judge: FLOOR_IMPORT_SUM_W.)"""
         if load.sent_percent is None:
             return command_w, take_w
         at = int(load.sent_percent)
         sent = percent = load.whole_percent_for(command_w)
+        floor = -1  # (its floor percent: worked out only when the command is lowered)
         steps = self.steps
 
         def real_w(whole: int) -> float:
@@ -105,7 +107,10 @@ class ContinuousLoads:
             return command_w, take_w
         log.debug("%s: %d %% rather than %d %%: its learned steps from %d %% would import %s", load.name, percent,
                   sent, at, "over the bound" if percent < sent else "no more than the bound")
-        return load.percent_w(percent), min(take_w, load.percent_w(percent + 1)) if percent < sent else take_w
+        # (at the floor, its watts: the floor percent may be believed under min_power, which command_for sends as off:
+        # lowered there, a heater at its floor went off and on at every reading)
+        command_w = load.least_on_w if percent == floor else load.percent_w(percent)
+        return command_w, min(take_w, load.percent_w(percent + 1)) if percent < sent else take_w
 
     def share(self, loads: Sequence[Equipment], available_w: float, now: float, import_free_w: float,
               kept_w: Mapping[str, float] | None = None, whole: tuple[float, float] | None = None,

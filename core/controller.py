@@ -133,9 +133,10 @@ class ClosedLoop:
                 outside_w += load.current_power_w
             else:
                 regulated.append(load)
-        # (every load, the forced and the full ones too: a step of the heater is learned only when nothing else moved)
+        # (the loads the decision sees, the forced and the full ones too: a step of the heater is learned only when
+        # nothing else was commanded; one held out by the field features, a re-probe's, changes the set: no sample)
         every_load = loads
-        self._continuous.steps.observe(every_load, consumption_w, now)
+        self._continuous.steps.observe(every_load, consumption_w, now, params.max_gap_s)
         self.learning.outside_w, loads = outside_w, regulated
         grid_w = consumption_w - production_w
         # (what the relays learned from this reading moved their beliefs by: a measure starting now needs it)

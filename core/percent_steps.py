@@ -33,8 +33,8 @@ STEP_SAMPLES_MIN = 2
 # dropped. (The calibration of another heater of the same kind is off by 90 W at one step at most: ECS-04 against
 # ECS-02.)
 STEP_OUTLIER_W = 150.0
-# Two decisions further apart than this: the house had time to move on its own (a meter's silence): no sample.
-STEP_GAP_MAX_S = 10.0
+# Two decisions further apart than the loop's longest gap (ControlParams.max_gap_s: 10 s, or two paces and a half of
+# slower meters) are no readings in a row: the house had time to move on its own (a meter's silence): no sample.
 # A learned step this far from its calibration's is said once a run (INFO): the calibration may be another heater's.
 STEP_SAID_W = 50.0
 
@@ -54,21 +54,19 @@ class PercentSteps:
         # STEP_SAMPLES_MIN samples: what the bound reads at every decision, worked out only when a sample comes.
         self._errors: dict[str, dict[int, float]] = {}
         self._said: set[str] = set()  # the loads whose calibration was said to be off (STEP_SAID_W), once a run
-        # The last decision: its house reading and when, the loads' command times as it found them and as it left
-        # them, and the variable load it moved by one percent, (name, from, to), to learn from at the next decision.
+        # The last decision: its house reading and when, the loads' command times as it left them, and the variable
+        # load it moved by one percent, (name, from, to), to learn from at the next decision.
         self._consumption_w = 0.0
         self._at: float | None = None
-        self._before: tuple[float | None, ...] = ()
         self._after: tuple[float | None, ...] = ()
         self._moved: tuple[str, int, int] | None = None
 
-    def observe(self, loads: Sequence[Equipment], consumption_w: float, now: float) -> None:
+    def observe(self, loads: Sequence[Equipment], consumption_w: float, now: float, max_gap_s: float = 10.0) -> None:
         """At a decision, before it commands anything: the house reading's move since the last decision is a sample of
         the step that decision made, when it moved one variable load by one whole percent and commanded nothing else
         (and nothing was commanded since)."""
-        stamp = _stamp(loads)
         moved, at = self._moved, self._at
-        if moved is not None and at is not None and self._after == stamp and 0 < now - at <= STEP_GAP_MAX_S:
+        if moved is not None and at is not None and 0 < now - at <= max_gap_s and self._after == _stamp(loads):
             name, from_percent, to_percent = moved
             load = next(load for load in loads if load.name == name)
             assert isinstance(load, VariableEquipment)
@@ -87,7 +85,7 @@ class PercentSteps:
                                  "calibration this far off may be another heater's (sweep it again: python3 -m "
                                  "calibration sweep)",
                                  name, lower, lower + 1, believed_w + error_w, len(samples), believed_w)
-        self._consumption_w, self._at, self._before, self._moved = consumption_w, now, stamp, None
+        self._consumption_w, self._at, self._moved = consumption_w, now, None
 
     def moved(self, load: VariableEquipment, from_percent: float | None, from_w: float) -> None:
         """The decision moved `load` from `from_percent` (believed at `from_w`) to the percent it sends now: a step to
@@ -99,11 +97,13 @@ class PercentSteps:
             self._moved = (load.name, int(from_percent), int(to_percent))
 
     def commanded(self, loads: Sequence[Equipment]) -> None:
-        """After the decision's commands: its move is a step to learn only if no other load was commanded."""
+        """After the decision's commands: its move is a step to learn only if no other load was commanded at the
+        decision's time (a plug switched off by its own measure as the reading came, before the decision, is one)."""
         if self._moved is None:
             return
         self._after = after = _stamp(loads)
-        if sum([before != now for before, now in zip(self._before, after, strict=True)]) != 1:
+        decided_at = self._at
+        if decided_at is None or sum([at is not None and at >= decided_at for at in after]) != 1:
             self._moved = None
 
     def forget(self) -> None:

@@ -108,6 +108,87 @@ def test_a_move_with_a_relay_switched_in_the_same_decision_is_no_sample(tmp_path
     assert list(steps._samples["ecs"][50]) == [20.0] * 4  # (five moves, the third with the relay's: left out)
 
 
+def test_a_load_switched_off_by_its_measure_as_the_reading_came_leaves_that_move_out(tmp_path: Path) -> None:
+    # A plug switched off by its own measure at the decision's reading (Regulator._decide, before the loop decides)
+    # and the heater moved by a percent at that decision: the next reading's step is both, no sample (it was one: a
+    # -100 W "step" for 20 W believed, which two samples' median halved).
+    h = closed_loop(tmp_path, "ecs", "plug")
+    ecs, plug, steps = h.load("ecs"), h.load("plug"), PercentSteps()
+    loads = [ecs, plug]
+    ecs.set_power(1000.0, NOON, "test")
+    plug.set_power(500.0, NOON, "test")
+    now = NOON
+    for percent in (51, 50, 51, 50):
+        now += 2.0
+        house_w = 300.0 + ecs.current_power_w + (120.0 if plug.is_on else 0.0)
+        if percent == 51 and plug.is_on:
+            plug.set_power(0.0, now, "test: its measure, the house moved")
+        steps.observe(loads, house_w, now)
+        from_percent, from_w = ecs.sent_percent, ecs.current_power_w
+        ecs.set_power(20.0 * percent, now, "test")
+        steps.moved(ecs, from_percent, from_w)
+        steps.commanded(loads)
+    steps.observe(loads, 300.0 + ecs.current_power_w, now + 2.0)
+    assert list(steps._samples["ecs"][50]) == [20.0] * 3
+
+
+def test_a_command_between_two_decisions_leaves_that_move_out(tmp_path: Path) -> None:
+    # Two moves learned; the third is followed by a relay's switch between the decisions (a force, a tick's command):
+    # the next reading's step is both, no sample.
+    h = closed_loop(tmp_path, "ecs", "radiator")
+    ecs, radiator, steps = h.load("ecs"), h.load("radiator"), PercentSteps()
+    loads = [ecs, radiator]
+    ecs.set_power(1000.0, NOON, "test")
+    now = NOON
+    for percent in (51, 50, 51):
+        now += 2.0
+        steps.observe(loads, 300.0 + ecs.current_power_w + (60.0 if radiator.is_on else 0.0), now)
+        from_percent, from_w = ecs.sent_percent, ecs.current_power_w
+        ecs.set_power(20.0 * percent, now, "test")
+        steps.moved(ecs, from_percent, from_w)
+        steps.commanded(loads)
+    radiator.set_power(1000.0, now + 1.0, "test: forced")  # (a 60 W step of the house with the heater's 20 W)
+    steps.observe(loads, 300.0 + ecs.current_power_w + 60.0, now + 2.0)
+    assert list(steps._samples["ecs"][50]) == [20.0] * 2
+
+
+def test_steps_are_learned_with_meters_every_10_s(tmp_path: Path) -> None:
+    # Two decisions a reading apart at 10 s (a little late: 10.05 s) are readings in a row for the loop
+    # (ControlParams.max_gap_s, 25 s at that pace): a sample each, where a fixed 10 s left such meters none.
+    h = closed_loop(tmp_path, "ecs")
+    ecs, steps = h.load("ecs"), PercentSteps()
+    ecs.set_power(1000.0, NOON, "test")
+    now = NOON
+    for percent in (51, 50, 51):
+        now += 10.05
+        steps.observe([ecs], 300.0 + ecs.current_power_w, now, max_gap_s=25.125)
+        from_percent, from_w = ecs.sent_percent, ecs.current_power_w
+        ecs.set_power(20.0 * percent, now, "test")
+        steps.moved(ecs, from_percent, from_w)
+        steps.commanded([ecs])
+    steps.observe([ecs], 300.0 + ecs.current_power_w, now + 10.05, max_gap_s=25.125)
+    assert list(steps._samples["ecs"][50]) == [20.0] * 3
+
+
+def test_a_heater_at_its_floor_is_not_lowered_off_by_a_learned_step(tmp_path: Path) -> None:
+    # The test heater's floor is 7 % (140 W believed, under its 150 W min_power: sent for least_on_w). Its step 7 -> 8 %
+    # really 80 W (learned), the surplus 200-250 W: the percent over the floor is held back to the floor, which stays
+    # on (lowered to the floor percent's believed 140 W, command_for sent it as off: on and off at every reading).
+    for surplus_w in (200.0, 210.0, 250.0):
+        h = closed_loop(tmp_path, "ecs")
+        h.reg.controller.params = dataclasses.replace(h.reg.controller.params,  # type: ignore[union-attr]
+                                                      setpoint_w=0.0)
+        h.reg.controller.percent_steps._errors["ecs"] = {7: 60.0}  # type: ignore[union-attr]
+
+        class _FloorStep(House):
+            def real_w(self) -> float:
+                heater_w = watts(self.h, "ecs")
+                return heater_w + (60.0 if heater_w >= 160 else 0.0)
+
+        drawn = _heater_w(_FloorStep(h, base_w=300, pv_w=300 + surplus_w), 40)[10:]
+        assert 0.0 not in drawn, (surplus_w, drawn)
+
+
 class _StepHouse(House):
     """The test heater drawing `extra_w` more from 51 % up than its curve says: 50 % -> 51 % really 20 + extra_w W."""
 
