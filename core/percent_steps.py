@@ -33,8 +33,6 @@ STEP_SAMPLES_MIN = 2
 # dropped. (The calibration of another heater of the same kind is off by 90 W at one step at most: ECS-04 against
 # ECS-02.)
 STEP_OUTLIER_W = 150.0
-# Two decisions further apart than the loop's longest gap (ControlParams.max_gap_s: 10 s, or two paces and a half of
-# slower meters) are no readings in a row: the house had time to move on its own (a meter's silence): no sample.
 # A learned step this far from its calibration's is said once a run (INFO): the calibration may be another heater's.
 STEP_SAID_W = 50.0
 
@@ -64,7 +62,9 @@ class PercentSteps:
     def observe(self, loads: Sequence[Equipment], consumption_w: float, now: float, max_gap_s: float = 10.0) -> None:
         """At a decision, before it commands anything: the house reading's move since the last decision is a sample of
         the step that decision made, when it moved one variable load by one whole percent and commanded nothing else
-        (and nothing was commanded since)."""
+        (and nothing was commanded since). Two decisions further apart than `max_gap_s`, the loop's longest gap
+        (ControlParams.max_gap_s: 10 s, or two paces and a half of slower meters), are no readings in a row: the house
+        had time to move on its own (a meter's silence): no sample."""
         moved, at = self._moved, self._at
         if moved is not None and at is not None and 0 < now - at <= max_gap_s and self._after == _stamp(loads):
             name, from_percent, to_percent = moved
