@@ -13,8 +13,16 @@ from pathlib import Path
 import pytest
 
 from core.percent_steps import PercentSteps
+from equipments.variable import VariableEquipment
 from tests.controller_house import House, closed_loop, watts
 from tests.harness import NOON
+
+
+def _move(steps: PercentSteps, ecs: VariableEquipment, percent: int, now: float) -> None:
+    """The test heater (20 W a percent) sent to `percent` at a decision, its move told as the loop's share tells it."""
+    from_percent, from_w = ecs.sent_percent, ecs.current_power_w
+    ecs.set_power(20.0 * percent, now, "test")
+    steps.moved(ecs, from_percent, from_w)
 
 
 def _dither(steps: PercentSteps, h, percents: list[int], real_w, house_w: list[float]) -> None:  # type: ignore[no-untyped-def]
@@ -27,9 +35,7 @@ def _dither(steps: PercentSteps, h, percents: list[int], real_w, house_w: list[f
         now += 2.0
         shown = round(ecs.current_power_w / 20.0)
         steps.observe([ecs], 300.0 + real_w(shown) + house, now)
-        from_percent, from_w = ecs.sent_percent, ecs.current_power_w
-        ecs.set_power(20.0 * percent, now, "test")
-        steps.moved(ecs, from_percent, from_w)  # (as the loop's share tells it of its move)
+        _move(steps, ecs, percent, now)
         steps.commanded([ecs])
     steps.observe([ecs], 300.0 + real_w(round(ecs.current_power_w / 20.0)), now + 2.0)
 
@@ -98,9 +104,7 @@ def test_a_move_with_a_relay_switched_in_the_same_decision_is_no_sample(tmp_path
     for percent, switch_on in [(51, False), (50, False), (51, True), (50, False), (51, False)]:
         now += 2.0
         steps.observe(loads, 300.0 + ecs.current_power_w + (60.0 if radiator.is_on else 0.0), now)
-        from_percent, from_w = ecs.sent_percent, ecs.current_power_w
-        ecs.set_power(20.0 * percent, now, "test")
-        steps.moved(ecs, from_percent, from_w)
+        _move(steps, ecs, percent, now)
         if switch_on:
             radiator.set_power(1000.0, now, "test")
         steps.commanded(loads)
@@ -124,9 +128,7 @@ def test_a_load_switched_off_by_its_measure_as_the_reading_came_leaves_that_move
         if percent == 51 and plug.is_on:
             plug.set_power(0.0, now, "test: its measure, the house moved")
         steps.observe(loads, house_w, now)
-        from_percent, from_w = ecs.sent_percent, ecs.current_power_w
-        ecs.set_power(20.0 * percent, now, "test")
-        steps.moved(ecs, from_percent, from_w)
+        _move(steps, ecs, percent, now)
         steps.commanded(loads)
     steps.observe(loads, 300.0 + ecs.current_power_w, now + 2.0)
     assert list(steps._samples["ecs"][50]) == [20.0] * 3
@@ -143,9 +145,7 @@ def test_a_command_between_two_decisions_leaves_that_move_out(tmp_path: Path) ->
     for percent in (51, 50, 51):
         now += 2.0
         steps.observe(loads, 300.0 + ecs.current_power_w + (60.0 if radiator.is_on else 0.0), now)
-        from_percent, from_w = ecs.sent_percent, ecs.current_power_w
-        ecs.set_power(20.0 * percent, now, "test")
-        steps.moved(ecs, from_percent, from_w)
+        _move(steps, ecs, percent, now)
         steps.commanded(loads)
     radiator.set_power(1000.0, now + 1.0, "test: forced")  # (a 60 W step of the house with the heater's 20 W)
     steps.observe(loads, 300.0 + ecs.current_power_w + 60.0, now + 2.0)
@@ -162,9 +162,7 @@ def test_steps_are_learned_with_meters_every_10_s(tmp_path: Path) -> None:
     for percent in (51, 50, 51):
         now += 10.05
         steps.observe([ecs], 300.0 + ecs.current_power_w, now, max_gap_s=25.125)
-        from_percent, from_w = ecs.sent_percent, ecs.current_power_w
-        ecs.set_power(20.0 * percent, now, "test")
-        steps.moved(ecs, from_percent, from_w)
+        _move(steps, ecs, percent, now)
         steps.commanded([ecs])
     steps.observe([ecs], 300.0 + ecs.current_power_w, now + 10.05, max_gap_s=25.125)
     assert list(steps._samples["ecs"][50]) == [20.0] * 3
