@@ -17,7 +17,7 @@ from field.full_tank import MeteredFullTank, daily_clear_due
 from field.full_tank_inferred import InferredFullTank
 from field.full_tank_loop import LoopRule
 from field.full_tank_rules import InferenceRule
-from field.reading_pace import CHANGE_SHARE
+from field.reading_pace import pace_is_news
 from values.local_time import hour, last_occurrence, local_datetime, next_occurrence
 from values.readings import MeterProblem, parse_meter_payload
 
@@ -151,8 +151,8 @@ class FullTankWatch:
         if not self._inferred_loads:
             return False  # no tank to watch
         pace_s, told_s = self._house_pace_s(), self._pace_told_s
-        if pace_s is not None and (told_s is None or abs(pace_s - told_s) > CHANGE_SHARE * told_s):
-            self._pace_told_s = pace_s  # (news: the first known, or moved by CHANGE_SHARE; a meter's jitter is not)
+        if pace_s is not None and pace_is_news(pace_s, told_s):
+            self._pace_told_s = pace_s  # (a meter's jitter is no news)
             for _, detector in self._inferred_loads:
                 detector.follow_pace(pace_s)
         believed_w = sum([load.current_power_w for load in self.loads])  # (a list: cheaper than a generator)

@@ -11,6 +11,11 @@ MAX_GAP_S = 60.0  # a longer gap is a silence, not the meter's pace
 CHANGE_SHARE = 0.2  # a pace this much off the one told is news (a meter's jitter is not)
 
 
+def pace_is_news(pace_s: float, told_s: float | None) -> bool:
+    """True when `pace_s` is worth telling after `told_s` (None: none told yet): the first, or moved by CHANGE_SHARE."""
+    return told_s is None or abs(pace_s - told_s) > CHANGE_SHARE * told_s
+
+
 class ReadingPace:
     """The gaps between a meter's last readings; `reading` says when their median moved."""
 
@@ -28,12 +33,12 @@ class ReadingPace:
         gap_s = now - last_at
         self._gaps.append(gap_s)
         told = self.pace_s
-        if told is not None and abs(gap_s - told) <= CHANGE_SHARE * told:
+        if told is not None and not pace_is_news(gap_s, told):
             return None  # (most readings: at the pace told)
         if len(self._gaps) < GAPS:
             return None
         pace_s = sorted(self._gaps)[GAPS // 2]
-        if told is not None and abs(pace_s - told) <= CHANGE_SHARE * told:
+        if not pace_is_news(pace_s, told):
             return None
         self.pace_s = pace_s
         return pace_s
