@@ -64,6 +64,9 @@ class RelayPass:
     # clock), the watts of those it holds on, and each relay's clock, fetched once for the decision.
     free: list[bool] = field(default_factory=list)
     held_w: list[float] = field(default_factory=list)
+    # By index: the watts of the relays on that their dwell lets switch off (core/relay_trials.trial_free_w: a load of
+    # unknown power is not tried on them while it may be tried on the spare surplus).
+    free_on_w: list[float] = field(default_factory=list)
     clocks: dict[int, RelayClock] = field(default_factory=dict)
     on_w: float = 0.0  # what the relays on so far draw
     # Watts of relays waiting out their on delay (or a measure): not free for the relays after them, or a lower

@@ -13,7 +13,14 @@ from core.control_params import ControlParams
 from core.relay_dwell import RelayClock
 from core.relay_learning import RelayLearning
 from core.relay_pass import RelayPass, relay_power_w, watts_measured
-from core.relay_trials import displaced_for_nothing, held_before_why, may_try, retry_doubted, trial_wait_why
+from core.relay_trials import (
+    displaced_for_nothing,
+    held_before_why,
+    may_try,
+    retry_doubted,
+    trial_free_w,
+    trial_wait_why,
+)
 from equipments.base import Equipment
 from equipments.constant import ConstantEquipment, RelayEquipment
 from equipments.unknown import UnknownEquipment
@@ -91,10 +98,13 @@ class RelaySwitcher:
                 allowed = load.handed_over or clock.allows(load.min_on_s, load.min_off_s, now) or (
                     clock.displaced_by is not None and displaced_for_nothing(load, clock, loads))
                 walk.free.append(allowed)
-                walk.held_w.append(0.0 if allowed or not load.is_on else relay_power_w(load) or 0.0)
+                on_w = relay_power_w(load) or 0.0 if load.is_on else 0.0
+                walk.held_w.append(0.0 if allowed else on_w)
+                walk.free_on_w.append(on_w if allowed else 0.0)
             else:
                 walk.free.append(False)
                 walk.held_w.append(0.0)
+                walk.free_on_w.append(0.0)
         for index, load in enumerate(loads):
             if not isinstance(load, RelayEquipment):
                 walk.passed_continuous.append((load, walk.left_w))
@@ -177,9 +187,12 @@ class RelaySwitcher:
             # free it was "switched on" at 0 W, stayed off, and took the house's noise for its watts)
             # (a relay of known watts is covered by its label while its figure, above it, rests on one step:
             # ConstantEquipment.cover_w)
-            shortfall_w = (load.cover_w if isinstance(load, ConstantEquipment)
-                           else power_w if power_w is not None
-                           else max(load.hysteresis_w, UnknownEquipment.IDLE_W)) - free_w
+            if power_w is None:  # (a load of unknown power, no figure: tried on what is free for a trial)
+                least_w = max(load.hysteresis_w, UnknownEquipment.IDLE_W)
+                free_w = trial_free_w(walk, index, free_w, least_w)
+                shortfall_w = least_w - free_w
+            else:
+                shortfall_w = (load.cover_w if isinstance(load, ConstantEquipment) else power_w) - free_w
         claim_w = power_w if power_w is not None else free_w  # (an unknown power takes what is free)
         covered = shortfall_w <= 0
         if not covered and walk.doubted_w and shortfall_w <= walk.doubted_w:

@@ -1,0 +1,70 @@
+"""A load of unknown power with no figure yet, before a relay that is on: tried on the spare surplus, not on the
+relay's watts (core/relay_trials.trial_free_w). Found idle, it cost the relay after it nothing; found drawing, the
+next decision hands the relay's watts over to it or sheds it as too big. With no spare, the relay's watts are its to
+be tried on, as a higher priority's. The test house: tests/controller_house.py (a 20 W export setpoint)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.controller_house import PLUG, RADIATOR, House, closed_loop, watts
+from tests.harness import MODE, NOON, Harness
+
+# Short dwells, so that the radiator is free to go off by the time the plug is tried (its default 600 s on would hold
+# it, and a relay held on was never the trial's to take).
+DWELL_S = (60.0, 120.0)
+
+
+def radiator_on_then_plug(tmp_path: Path, spare_w: float, plug_w: float) -> tuple[Harness, House]:
+    """The saturated heater, then the plug (never measured), then the 1000 W radiator, on since the first
+    readings with `spare_w` exported over it and the heater (and the setpoint): the plug, held off by its min_off_s
+    after an unforce, is tried at the end of that rest, the radiator then free of its min_on_s."""
+    h = closed_loop(tmp_path, "ecs", "plug", "radiator", dwell_s=DWELL_S)
+    house = House(h, base_w=300, pv_w=300 + 2000 + 1000 + 20 + spare_w, plug_w=plug_w)
+    h.reg.handle(MODE, b'{"command": "force", "name": "plug", "power": 500}', NOON)
+    h.reg.handle(MODE, b'{"command": "unforce", "name": "plug"}', NOON + 1)  # (off: its 120 s of rest from now)
+    house.read_until(RADIATOR, "ON", 5)
+    assert h.last(RADIATOR) == "ON" and watts(h, "ecs") == 2000 and h.last(PLUG) == "off"
+    return h, house
+
+
+def test_an_idle_load_of_unknown_power_is_tried_on_the_spare_and_the_relay_after_it_stays_on(tmp_path: Path) -> None:
+    # 200 W exported over the radiator: an appliance done for the day, tried every 5, 10, 20 minutes, is tried on
+    # them. Tried on the radiator's 1200 W as well, the radiator went off at each trial and on again a reading later.
+    h, house = radiator_on_then_plug(tmp_path, spare_w=200, plug_w=5)
+    for _ in range(1800):  # an hour
+        house.read()
+    assert h.on(PLUG).count("on") >= 3  # tried, found idle each time (5 W)
+    assert h.on(RADIATOR)[-2:] == ["OFF", "ON"] and h.on(RADIATOR).count("ON") == 1  # (on at the start, for good)
+    assert h.load("plug").learned_power_w is None
+
+
+def test_a_load_drawing_over_the_spare_takes_the_relay_after_its_watts_at_the_next_decision(tmp_path: Path) -> None:
+    # Tried on the 200 W spare, the plug draws 800 W: a reading imports 600 W, and the next decision, the plug
+    # measured, switches the radiator off (free of its min_on_s) for the plug before it.
+    h, house = radiator_on_then_plug(tmp_path, spare_w=200, plug_w=800)
+    house.read_until(PLUG, "on", 100)
+    assert h.last(PLUG) == "on" and h.last(RADIATOR) == "ON"  # tried on the spare: the radiator untouched
+    house.read()
+    assert h.load("plug").learned_power_w == 800
+    assert h.last(PLUG) == "on" and h.last(RADIATOR) == "OFF"
+    house.read()
+    assert house.base_w + 2000 + 800 - house.pv_w <= 0  # (no import left: the plug's 800 W within the surplus)
+
+
+def test_a_load_drawing_over_the_spare_and_the_relay_after_it_is_shed_as_too_big(tmp_path: Path) -> None:
+    h, house = radiator_on_then_plug(tmp_path, spare_w=200, plug_w=1500)
+    house.read_until(PLUG, "on", 100)
+    assert h.last(PLUG) == "on"
+    house.read()  # measured 1500 W: over the radiator's 1000 W and the 200 W spare together
+    assert h.last(PLUG) == "off" and h.load("plug").learned_power_w == 1500
+    assert h.on(RADIATOR).count("ON") == 1 and h.last(RADIATOR) == "ON"
+    assert h.reg.controller is not None and h.reg.controller.trial_sheds_by == {"plug": 1}
+
+
+def test_with_no_spare_a_load_of_unknown_power_is_tried_on_the_relay_after_it(tmp_path: Path) -> None:
+    # The radiator takes the whole surplus (10 W exported over it, under the 25 W a trial needs): the plug, a
+    # higher priority, is tried on the radiator's watts, which goes off for it.
+    h, house = radiator_on_then_plug(tmp_path, spare_w=10, plug_w=5)
+    house.read_until(PLUG, "on", 100)
+    assert h.last(PLUG) == "on" and h.last(RADIATOR) == "OFF"
