@@ -19,6 +19,8 @@ def relay_power_w(load: RelayEquipment) -> float | None:
     if isinstance(load, ConstantEquipment):
         return load.on_power_w
     if isinstance(load, UnknownEquipment):
+        if load.measuring:  # (switched on, believed at what it was tried on until the next reading measures it)
+            return load.current_power_w
         if load.learned_power_w is not None:
             return load.learned_power_w
         return load.current_power_w if load.is_on else None

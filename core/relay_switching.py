@@ -194,6 +194,10 @@ class RelaySwitcher:
             else:
                 shortfall_w = (load.cover_w if isinstance(load, ConstantEquipment) else power_w) - free_w
         claim_w = power_w if power_w is not None else free_w  # (an unknown power takes what is free)
+        if power_w is not None and isinstance(load, UnknownEquipment) and load.found_idle:
+            # (its figure from an earlier cycle, found idle since: tried on the spare, as one with no figure, rather
+            # than on the watts of the relays after it, which went off for it and on again at each idle measure)
+            claim_w = min(power_w, trial_free_w(walk, index, free_w, max(load.hysteresis_w, UnknownEquipment.IDLE_W)))
         covered = shortfall_w <= 0
         if not covered and walk.doubted_w and shortfall_w <= walk.doubted_w:
             log.debug("%s: not covered: %.0f W of it would come from a load after it that may draw nothing (suspected "
@@ -335,6 +339,9 @@ class RelaySwitcher:
             if isinstance(load, ConstantEquipment) and load.covered_by_label:
                 reason = (f"surplus {left_w:.0f} W covers its label, {load.cover_w:.0f} W: its figure comes from one "
                           "step, to be measured again")
+            if isinstance(load, UnknownEquipment) and power_w is not None and claim_w is not None and claim_w < power_w:
+                reason = f"surplus {claim_w:.0f} W, found idle at its last try: measured again"
+                power_w = claim_w
             sent = load.set_power(power_w if power_w is not None else trial_w, now, reason)
             if sent and load.is_on and isinstance(load, UnknownEquipment):
                 load.start_measuring(self.beliefs_moved_w)

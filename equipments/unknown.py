@@ -92,6 +92,12 @@ class UnknownEquipment(RelayEquipment):
         """Until when it is left alone after it was measured idle (epoch seconds; -inf: never was)."""
         return self._idle.until
 
+    @property
+    def found_idle(self) -> bool:
+        """True when its last measure found it idle (since it was last found drawing, forced, or the day began): an
+        appliance likely done, whose figure, if any, is from an earlier cycle."""
+        return self._idle.in_a_row > 0
+
     def resting(self, now: float) -> bool:
         """True while it is left alone after a measure (idle, or the house moved); a wait from before the clock
         stepped back keeps its length from now (IdleBackoff.resting)."""

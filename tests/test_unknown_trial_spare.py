@@ -68,3 +68,47 @@ def test_with_no_spare_a_load_of_unknown_power_is_tried_on_the_relay_after_it(tm
     h, house = radiator_on_then_plug(tmp_path, spare_w=10, plug_w=5)
     house.read_until(PLUG, "on", 100)
     assert h.last(PLUG) == "on" and h.last(RADIATOR) == "OFF"
+
+
+def figure_then_idle(tmp_path: Path) -> tuple[Harness, House]:
+    """The plug learned at 500 W (on with 600 W spare over the radiator), then off in a cloud; its cycle over (5 W),
+    200 W spare over the radiator once the sun is back: its next try finds it idle."""
+    h = closed_loop(tmp_path, "ecs", "plug", "radiator", dwell_s=DWELL_S)
+    house = House(h, base_w=300, pv_w=300 + 2000 + 1000 + 20 + 600, plug_w=500)
+    for _ in range(60):
+        house.read()
+    assert h.load("plug").learned_power_w == 500 and h.last(PLUG) == "on" and h.last(RADIATOR) == "ON"
+    house.pv_w -= 1500  # a cloud: both relays off
+    for _ in range(200):
+        house.read()
+    assert h.last(PLUG) == "off" and h.last(RADIATOR) == "OFF"
+    house.plug_w = 5
+    house.pv_w += 1500 - 400
+    house.read_until(PLUG, "on", 200)  # tried at its figure, the radiator off for its 120 s: found idle
+    house.read()
+    assert h.last(PLUG) == "off" and h.load("plug").found_idle
+    house.read_until(RADIATOR, "ON", 200)
+    return h, house
+
+
+def test_a_load_found_idle_is_tried_again_on_the_spare_whatever_its_figure(tmp_path: Path) -> None:
+    # Its 500 W figure is covered by the 200 W spare and the radiator's 1000 W: tried on them, the radiator went off at
+    # each idle try (every 5, 10, 20 minutes) and on again a reading later.
+    h, house = figure_then_idle(tmp_path)
+    radiator_before, plug_before = len(h.on(RADIATOR)), h.on(PLUG).count("on")
+    for _ in range(1800):  # an hour
+        house.read()
+    assert h.on(PLUG).count("on") - plug_before >= 3  # tried, idle each time
+    assert h.on(RADIATOR)[radiator_before:] == []
+    assert h.load("plug").learned_power_w == 500  # (its figure kept for its next cycle)
+
+
+def test_a_load_found_idle_then_drawing_again_takes_the_relay_after_its_watts(tmp_path: Path) -> None:
+    # A new cycle started meanwhile: tried on the 200 W spare, it draws its 500 W (300 W imported for a reading),
+    # and the next decision hands the radiator's watts over to it.
+    h, house = figure_then_idle(tmp_path)
+    house.plug_w = 500
+    house.read_until(PLUG, "on", 400)
+    assert h.last(PLUG) == "on" and h.last(RADIATOR) == "ON"
+    house.read()
+    assert h.last(PLUG) == "on" and h.last(RADIATOR) == "OFF" and not h.load("plug").found_idle
