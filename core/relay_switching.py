@@ -194,7 +194,8 @@ class RelaySwitcher:
             else:
                 shortfall_w = (load.cover_w if isinstance(load, ConstantEquipment) else power_w) - free_w
         claim_w = power_w if power_w is not None else free_w  # (an unknown power takes what is free)
-        if power_w is not None and isinstance(load, UnknownEquipment) and load.found_idle:
+        found_idle = isinstance(load, UnknownEquipment) and load.found_idle
+        if found_idle and power_w is not None:
             # (its figure from an earlier cycle, found idle since: tried on the spare, as one with no figure, rather
             # than on the watts of the relays after it, which went off for it and on again at each idle measure)
             claim_w = min(power_w, trial_free_w(walk, index, free_w, max(load.hysteresis_w, UnknownEquipment.IDLE_W)))
@@ -215,13 +216,14 @@ class RelaySwitcher:
               <= walk.rise_rate_w_s * min(RISE_HORIZON_S, RISE_HORIZON_SHARE * load.min_on_s)):
             wait = "production rising"
             log.debug("%s: waits: production is rising, and will soon cover a relay before it", load.name)
-        elif want and walk.importing and (power_w is None or (
+        elif want and walk.importing and (power_w is None or found_idle or (
                 walk.heaters_give and getattr(load, "learned_power_w", 0.0) is None)):
             # A trial while the grid imports would take what the variable loads give back for its own (its
             # claim is what is free for a grid at 0 W), and its measure would hold the house's step the loop
             # has not answered yet: it waits for a reading without import, its place kept. So does a hand-over
             # from the variable loads to a relay of known power not measured yet: its label may be under its draw
-            # (1000 W for 1100), and the heater lowered by the label raised the house's draw into the import.
+            # (1000 W for 1100), and the heater lowered by the label raised the house's draw into the import. So does
+            # a load of unknown power found idle at its last try: tried again, most likely idle, as one with no figure.
             wait = "the grid imports"
             log.debug("%s: waits: no trial, nor a first switch on, while the grid imports", load.name)
         if wait:

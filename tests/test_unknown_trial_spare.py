@@ -112,3 +112,23 @@ def test_a_load_found_idle_then_drawing_again_takes_the_relay_after_its_watts(tm
     assert h.last(PLUG) == "on" and h.last(RADIATOR) == "ON"
     house.read()
     assert h.last(PLUG) == "on" and h.last(RADIATOR) == "OFF" and not h.load("plug").found_idle
+
+
+def test_a_load_found_idle_is_not_tried_on_the_spare_while_the_grid_imports(tmp_path: Path) -> None:
+    # Its rest over at a reading where the house rose by 300 W (200 W spare before, 100 W imported): tried then, its
+    # measure would hold the house's step the loop has not answered yet. It waits for a reading without import.
+    h, house = figure_then_idle(tmp_path)
+    plug = h.load("plug")
+    rest_ends_at = plug.idle_until
+    while house.now + 2 < rest_ends_at:
+        house.read()
+        assert h.last(PLUG) == "off"
+    house.base_w += 300
+    house.read()  # the rest over, 100 W imported: it waits
+    assert house.now >= rest_ends_at and h.last(PLUG) == "off"
+    radiator_before = len(h.on(RADIATOR))
+    house.base_w -= 300
+    house.read()  # no import: the heater before it takes back what it gave
+    assert h.last(PLUG) == "off"
+    house.read()  # tried on the spare
+    assert h.last(PLUG) == "on" and h.on(RADIATOR)[radiator_before:] == []
