@@ -4,10 +4,9 @@ import sys
 
 from shell.deps import dependency_problem
 
-# Every command needs numpy, and so does the help (its defaults are the fit's); the sweep also needs
-# paho-mqtt, checked by the command line once it knows the command. Checked before anything imports
-# numpy, so that a missing one is one line, as the daemon says it.
-_problem = dependency_problem(("numpy",))
+# The Python alone here: numpy and paho-mqtt are checked by the command line once it knows the command, so that
+# --help and a mistyped option need neither (the help asked for numpy).
+_problem = dependency_problem(())
 if _problem is not None:
     print(f"python3 -m calibration: {_problem}", file=sys.stderr)
     sys.exit(2)

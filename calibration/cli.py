@@ -14,7 +14,6 @@ from pathlib import Path
 
 from calibration.fit import METHODS, CalibrationError, read_calibration_csv
 from calibration.points import write_calibration_table
-from calibration.report import fit_figures, format_report, seed_poly_figures, table_percents, timed_fit, used_points
 from settings.version import PYSEB_VERSION
 from shell.deps import dependency_problem
 from shell.output_file import overwritten_input
@@ -39,6 +38,15 @@ def run_fit(args: argparse.Namespace) -> int:
     Everything is written before anything is printed, so a reader that goes away (`| head`) cannot
     leave the job half done.
     """
+    from calibration.report import (  # (numpy: imported once main has said whether it is there)
+        fit_figures,
+        format_report,
+        seed_poly_figures,
+        table_percents,
+        timed_fit,
+        used_points,
+    )
+
     source = Path(args.file)
     if args.output and overwritten_input(Path(args.output), [source]):
         print(f"error: --output {args.output} is the sweep being fitted: name another file", file=sys.stderr)
@@ -120,6 +128,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `python3 -m calibration`; returns the exit code."""
     args = build_parser().parse_args(argv)
+    # Each command asks for numpy, as it did (the fit's figures; the sweep and lag read a config, whose curve may be a
+    # poly fit's), the sweep and lag for paho-mqtt too (they talk to the broker); --help and argparse's refusals
+    # need neither. Checked before anything imports them, so that a missing one is one line, as the daemon says it.
+    problem = dependency_problem(("numpy",) if args.command == "fit" else ("numpy", "paho-mqtt"))
+    if problem is not None:
+        print(f"{PROG}: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     if args.command == "fit":
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
         try:
@@ -128,10 +143,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             silence_stdout()
             return EXIT_OK  # only the report was left to print, and nobody reads it
 
-    problem = dependency_problem(("numpy", "paho-mqtt"))  # (the sweep and the lag measure talk to the broker)
-    if problem is not None:
-        print(f"{PROG}: {problem}", file=sys.stderr)
-        return EXIT_USAGE
     if args.command == "lag":
         from calibration.lag_cli import run_lag
 

@@ -88,6 +88,18 @@ def test_a_missing_numpy_is_one_line(tmp_path: Path) -> None:
     assert run(no_numpy, "-m", "simulation", "--help").returncode == 0  # (the help needs nothing)
 
 
+def test_the_calibration_help_and_its_argument_errors_need_no_numpy(tmp_path: Path) -> None:
+    # (the help of `python3 -m calibration` asked for numpy, as its commands do: the help shows the fit's defaults)
+    no_numpy = site_without(tmp_path / "packages", "numpy")
+    for args in ((), ("fit",), ("sweep",), ("lag",)):
+        helped = run(no_numpy, "-m", "calibration", *args, "--help")
+        assert helped.returncode == 0 and helped.stdout.startswith("usage: "), (args, helped.stderr)
+    wrong = run(no_numpy, "-m", "calibration", "fit", "x.csv", "--degree", "five")
+    assert wrong.returncode == 2 and "argument --degree: not a whole number: 'five'" in wrong.stderr, wrong.stderr
+    one_line_needing(run(no_numpy, "-m", "calibration", "sweep", "-c", "config.ini.sample", "--equipment", "ecs"),
+                     "calibration", "numpy")
+
+
 def test_a_python_beside_the_venv_make_made_is_told_to_use_it(tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     # The cold review's way in: `make demo` made .venv, then the docs' `python3 -m simulation ...` ran the
