@@ -78,6 +78,17 @@ def test_short_demo_runs_end_to_end_and_leaves_nothing() -> None:
     _assert_nothing_left(out)
 
 
+def test_a_start_with_seconds_is_said_as_asked() -> None:
+    # (`--start 11:30:30` was said "11:30 + 1 simulated minutes" and "Summary of 11:30 to 11:31")
+    proc = _demo("--minutes", "1", "--speed", "60", "--start", "11:30:30")
+    out_b, err_b = proc.communicate(timeout=120)
+    out = out_b.decode()
+    assert proc.returncode == 0, f"stdout:\n{out}\nstderr:\n{err_b.decode()}"
+    assert "\n11:30:30 + 1 simulated minutes at x60 " in out
+    assert "\nSummary of 11:30:30 to 11:31:30 (live, " in out
+    _assert_nothing_left(out)
+
+
 def test_keep_leaves_the_daemons_log_and_status(tmp_path: Path) -> None:
     proc = _demo("--minutes", "2", "--speed", "60", "--start", "11:30", "--keep")
     out_b, err_b = proc.communicate(timeout=120)
