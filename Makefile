@@ -20,9 +20,14 @@ help:
 
 # A virtualenv (the argument), made whole or not at all: Debian's venv without python3-venv leaves a .venv/bin/python with
 # no pip, which a re-run after installing python3-venv would otherwise take for done (and fail on forever).
+# Interrupted (Ctrl-C, a closed terminal, kill) while it is made or its pip installs, it is removed too, said in a line
+# (venv's own stderr, a traceback then, is shown only when it fails otherwise): the shell's trap, first in the line.
+venv_interrupted = trap 'rm -rf $(1) $${err:+"$$err"}; echo "make: interrupted: the half-made $(1) is removed" >&2; exit 130' INT HUP TERM;
 define make_venv
 @"$(PYTHON)" scripts/check-python.py
-@"$(PYTHON)" -m venv $(1) || { rm -rf $(1); \
+@$(call venv_interrupted,$(1)) err=$$(mktemp) || exit 2; \
+"$(PYTHON)" -m venv $(1) 2>"$$err"; made=$$?; cat "$$err" >&2; rm -f "$$err"; \
+[ $$made = 0 ] || { rm -rf $(1); \
   if [ ! -w . ]; then echo "make: could not make $(1): this checkout is not writable by $$(id -un) (clone it as that user, or run make as its owner)" >&2; \
   elif ! "$(PYTHON)" -c 'import ensurepip' 2>/dev/null; then echo "make: could not make $(1): on Debian or Raspberry Pi OS, 'sudo apt install python3-venv', then run this again" >&2; \
   else echo "make: could not make $(1) (see the error above)" >&2; fi; exit 2; }
@@ -30,6 +35,7 @@ endef
 
 $(PY):
 	$(call make_venv,$(VENV))
+	@echo "$(PY) -m pip install --quiet --upgrade pip"; $(call venv_interrupted,$(VENV)) \
 	$(PY) -m pip install --quiet --upgrade pip || { rm -rf $(VENV); exit 2; }
 
 # A .venv whose python no longer finds its packages (the system's Python upgraded under it: Debian's venv links
@@ -71,6 +77,7 @@ $(STAMP_16): requirements-paho16.txt
 	@v=$$("$(PYTHON)" -c 'import sys; print(sys.version.split()[0]); sys.exit(3 if sys.version_info >= (3, 12) else 0)'); \
 	if [ $$? = 3 ]; then echo "make: $(VENV16) needs Python 3.10 or 3.11, not $$v: Debian 12's numpy 1.24, which it tests against, has no build for a newer one (make test-paho16 PYTHON=python3.11)" >&2; exit 2; fi
 	$(call make_venv,$(VENV16))
+	@echo "$(PY16) -m pip install --quiet -r requirements-paho16.txt"; $(call venv_interrupted,$(VENV16)) \
 	$(PY16) -m pip install --quiet -r requirements-paho16.txt || { rm -rf $(VENV16); exit 2; }
 	touch $@
 

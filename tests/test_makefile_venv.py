@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.daemon_process import stop_signals_at_their_default
 from tests.python_wrappers import python_of_version
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +43,42 @@ def test_a_venv_that_failed_half_way_is_removed(tmp_path: Path, venv_var: str, t
                           capture_output=True, text=True, timeout=60, check=False)
     assert made.returncode != 0
     assert not venv.exists(), made.stderr  # (left there, the next make takes its bin/python for a made venv)
+
+
+# A python3 whose `-m venv DIR` makes DIR/bin/python (this script again), and which is interrupted as Ctrl-C does it
+# (SIGINT to the whole foreground group, make's too) at the call INTERRUPT_AT, saying what each says then: venv a
+# traceback (its ensurepip's subprocess interrupted), pip one line.
+INTERRUPTED_PYTHON = """#!/bin/sh
+if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then
+  mkdir -p "$3/bin" && cp "$0" "$3/bin/python"
+fi
+if [ "$1 $2" = "$INTERRUPT_AT" ]; then
+  if [ "$2" = "venv" ]; then printf 'Traceback (most recent call last):\\nKeyboardInterrupt\\n' >&2
+  else echo "ERROR: Operation cancelled by user" >&2; fi
+  kill -INT 0
+  sleep 10
+fi
+exit 0
+"""
+
+
+@pytest.mark.parametrize("at", ["-m venv", "-m pip"])
+@pytest.mark.parametrize(("venv_var", "target"), [("VENV", ".run-deps"), ("VENV16", ".deps")])
+def test_a_venv_interrupted_half_way_is_removed_in_a_line(tmp_path: Path, venv_var: str, target: str,
+                                                          at: str) -> None:
+    # Ctrl-C while make made .venv printed venv's own traceback and left a half-made .venv (make deleted its
+    # bin/python alone; a .venv-paho16 kept its python, without the packages).
+    python = tmp_path / "python3"
+    python.write_text(INTERRUPTED_PYTHON, encoding="utf-8")
+    python.chmod(0o755)
+    venv = tmp_path / "venv"
+    made = subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), f"PYTHON={python}", f"{venv_var}={venv}",
+                           str(venv / target)], capture_output=True, text=True, timeout=60, check=False,
+                          env={"PATH": "/usr/bin:/bin", "INTERRUPT_AT": at}, start_new_session=True,
+                          preexec_fn=stop_signals_at_their_default)
+    assert made.returncode != 0
+    assert not venv.exists(), made.stderr
+    assert "Traceback" not in made.stderr and f"make: interrupted: the half-made {venv} is removed\n" in made.stderr
 
 
 # The venv's own python after the system's Python was upgraded under it: it runs, but sees none of the packages the
