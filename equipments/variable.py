@@ -137,6 +137,8 @@ class VariableEquipment(Equipment):
                         ("max_power", f"its calibration conducts from {least_on_w:.0f} W"))
             raise EquipmentBuildError(key, f"{why}, above the load's max ({self._max_power_w:.0f} W): it could never "
                                            "be switched on")
+        # (its switches at its floor, the loop's dither about it, held back in the log as its steps are)
+        self._power_log.floor_w = lambda: self.least_on_w
         # (its floor as commanded, `least_on_w`: min_power said it, 150 W, of a curve on only from 717 W)
         log.info("%s: calibration %s (%s fit), %.0f..%.0f W", name, path, self.curve.method,
                  least_on_w, self._max_power_w)

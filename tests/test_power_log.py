@@ -4,14 +4,16 @@ without flooding (at most one step line a minute per load, the steps between sum
 from __future__ import annotations
 
 import logging
+import random
 import re
 from pathlib import Path
 
 import pytest
 
 from equipments.power_log import STEP_LOG_S
+from tests.configs import reading
 from tests.controller_house import House, closed_loop
-from tests.harness import NOON
+from tests.harness import CONS, NOON, PROD
 
 STEP_LINE = re.compile(r"^ecs: (\d+) W -> (\d+) W \((.*)\)$")
 
@@ -67,6 +69,54 @@ def test_switches_are_always_logged_at_info(tmp_path: Path, caplog: pytest.LogCa
     assert [m for _, m in ecs_lines(caplog)] == [
         "ecs: 0 W -> 1000 W (test: on)", "ecs: 1000 W -> 1500 W (test: a step)", "ecs: 1500 W -> 0 W (test: off)",
         "ecs: 0 W -> 800 W (test: on again)"]
+
+
+def test_a_heater_switched_at_its_floor_by_the_meters_noise_logs_a_line_a_minute_at_most(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A steady 145 W of surplus about the heater's floor (150 W, sent as 140 W), +-20 W of noise on each meter: the loop
+    # switches it on and off every few readings, and each switch was an INFO line (58 in these ten minutes).
+    h = closed_loop(tmp_path, "ecs", margin_w=0)
+    house = House(h, base_w=300, pv_w=445)
+    caplog.set_level(logging.DEBUG, logger="equipments.base")
+    noise = random.Random(1)
+    switches, on = 0, False
+    for k in range(300 + 40):  # (then a steady minute and more: the last minute's switches summed up too)
+        error_w = 20 if k < 300 else 0
+        house.now += 2
+        h.reg.handle(PROD, reading(house.pv_w + noise.uniform(-error_w, error_w)), house.now - 0.01)
+        h.reg.handle(CONS, reading(house.base_w + house.real_w() + noise.uniform(-error_w, error_w)), house.now)
+        switches += (h.load("ecs").current_power_w > 0) != on
+        on = h.load("ecs").current_power_w > 0
+    info = [message for _, message in ecs_lines(caplog)]
+    debug = [message for _, message in ecs_lines(caplog, logging.DEBUG)]
+    assert switches >= 30
+    # A line at once, then one a minute at most summing those of the minute up; each switch is still at DEBUG.
+    assert len(info) <= 1 + 680 / STEP_LOG_S + 1, info
+    summary = re.compile(r"^ecs: \d+ W -> \d+ W \(in \d+ s, (\d+) switch(es)? on or off at its floor, each at "
+                         r"DEBUG; now: grid feedback, \d+ W for the variable loads\)$")
+    said_at_once = [m for m in info if re.match(r"^ecs: (0 W -> \d+|\d+ W -> 0) W \(grid feedback", m)]
+    counted = [int(match[1]) for match in map(summary.match, info) if match]
+    assert len(said_at_once) + len(counted) == len(info), info
+    assert len(said_at_once) + sum(counted) == switches, info
+    assert len([m for m in debug if re.match(r"^ecs: (0 W -> \d+|\d+ W -> 0) W \(grid feedback", m)]) == sum(counted)
+
+def test_a_switch_at_the_floor_is_held_back_and_one_over_it_said_at_once(tmp_path: Path,
+                                                                        caplog: pytest.LogCaptureFixture) -> None:
+    h = closed_loop(tmp_path, "ecs")
+    load = h.load("ecs")
+    caplog.set_level(logging.INFO)
+    load.set_power(150, NOON, "test: on at its floor")  # (150 W, sent as 7 %: 140 W)
+    load.set_power(0, NOON + 2, "test: off")
+    load.set_power(150, NOON + 4, "test: on again")
+    load.set_power(0, NOON + 6, "test: off again")
+    load.set_power(0, NOON + STEP_LOG_S, "test: no change")  # the minute is over: the summary
+    load.set_power(1000, NOON + STEP_LOG_S + 1, "test: on over its floor")
+    load.set_power(0, NOON + STEP_LOG_S + 2, "test: off from over it")
+    assert [m for _, m in ecs_lines(caplog)] == [
+        "ecs: 0 W -> 140 W (test: on at its floor)",
+        f"ecs: 140 W -> 0 W (in {STEP_LOG_S:.0f} s, 3 switches on or off at its floor, each at DEBUG; now: test: no "
+        "change)",
+        "ecs: 0 W -> 1000 W (test: on over its floor)", "ecs: 1000 W -> 0 W (test: off from over it)"]
 
 
 def test_a_step_after_a_quiet_minute_is_logged_at_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
