@@ -48,6 +48,9 @@ class Regulator(RegulatorLifeCycle):
         self._publish = publish
         self.loads: tuple[Equipment, ...] = settings.equipments
         self.loads_by_name = {load.name: load for load in self.loads}
+        # The loads with timers of their own (a variator's re-sends): the others' run_timers does nothing, and the
+        # timers run twice a reading.
+        self._timed_loads = tuple(load for load in self.loads if type(load).run_timers is not Equipment.run_timers)
         for load in self.loads:
             load.bind(publish)
         ev = settings.evaluate
@@ -186,6 +189,7 @@ class Regulator(RegulatorLifeCycle):
             self._roll_day(now)
         for load in self.loads:
             load.accumulate_energy(now)  # energies stay current even while no reading comes
+        for load in self._timed_loads:
             load.run_timers(now)  # (a variator's re-send held back from a flood of boots)
         changed = expire_forces(self.loads, now, self._forcer)
         pacing = self._status_pacing

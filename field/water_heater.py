@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 FORCED_BY_MODE = "mode"
 RULE_TICK_S = 5.0  # the fallback rules run at least this often (and at each of their decision times)
+# (the modes the mode hold looks for at every tick, read once: an enum's member is a class attribute lookup through
+# the enum's machinery, several times a plain name's cost on Python 3.11)
+_OFF, _FORCED = EcsMode.OFF, EcsMode.FORCED
 
 
 class HeaterControl:
@@ -66,13 +69,16 @@ class HeaterControl:
 
     def _hold_mode(self, now: float) -> bool:
         heater = self.heater
-        forced = self.mode is EcsMode.FORCED
+        mode = self.mode
+        if heater.forced_by is None and mode is not _OFF and mode is not _FORCED:
+            return False  # the usual case, at every tick: no force to end, none to hold, no mode off to keep
+        forced = mode is _FORCED
         # A force the mode no longer allows (e.g. restored after the mode changed while stopped) ends.
         if (heater.forced_by == FORCED_BY_MODE and not forced) or \
                 (heater.forced_by in RULE_OWNERS and not self.mode.allows_fallback and not forced):
             heater.unforce(now, f"water-heater mode {self.mode.value}")
             return True
-        if self.mode is EcsMode.OFF and not heater.is_forced() and heater.current_power_w > 0:
+        if mode is _OFF and not heater.is_forced() and heater.current_power_w > 0:
             heater.set_power(0.0, now, "water-heater mode off")
             return True
         # (a rule's force is taken over, not undone first: undone, the heater was commanded 0 W at full power, then
@@ -91,7 +97,7 @@ class HeaterControl:
 
     def excluded(self) -> bool:
         """True when the mode keeps the heater out of the allocation (off)."""
-        return self.mode is EcsMode.OFF
+        return self.mode is _OFF  # (every decision)
 
     def tick(self, now: float) -> bool:
         """Hold the mode and run the fallback rules when due; True when the heater's state changed."""
