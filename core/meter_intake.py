@@ -27,6 +27,11 @@ ZERO_HOUSE_LOADS_W = 50.0
 ZERO_LATCH_S = 900.0  # how long a house meter's 0 W stays refused once refused, whatever the loads (see above)
 
 
+# (read once: an enum's member is looked up through the enum's class at several times a plain name's cost on Python
+# 3.11, and one is chosen for each of the two readings a period)
+_IGNORED, _READ, _REQUIRED = Voltage.IGNORED, Voltage.READ, Voltage.REQUIRED
+
+
 class NoReading(Enum):
     """Why a meter's message gave no reading."""
 
@@ -45,6 +50,7 @@ class MeterIntake:
         what the regulated loads are believed to draw now."""
         self._loads_w = loads_w
         self._by_label = {"consumption": consumption, "production": production}
+        self._consumption = consumption
         self.boots = MeterBoots([(consumption.topic, "consumption"), (production.topic, "production"), *own_meters])
         self._json_power = json_power
         self._max_meter_power_w = max_meter_power_w
@@ -57,10 +63,9 @@ class MeterIntake:
         """The reading in `payload`, received at `now`, now `meter`'s last; or why there is none."""
         meter.messages += 1
         # Only the house meter must see the mains (a DC production meter reads 0 V every night), once it has.
-        house = meter is self._by_label["consumption"]
+        house = meter is self._consumption
         result = parse_meter_payload(payload, self._json_power, now, self._max_meter_power_w,
-                                     Voltage.IGNORED if not house else Voltage.REQUIRED if meter.mains_seen
-                                     else Voltage.READ)
+                                     _IGNORED if not house else _REQUIRED if meter.mains_seen else _READ)
         if isinstance(result, MeterProblem) and result.kind == "no_mains" and meter.mains_restored:
             result = self._no_mains_restored(meter, payload, now, result)
         if isinstance(result, MeterProblem):

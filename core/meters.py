@@ -10,6 +10,13 @@ PACE_GAPS = 5  # a meter's pace is the median of its last this many gaps between
 PACE_MIN_GAPS = 3  # ...once it has given at least this many
 
 
+def _median_pace(gaps_s: list[float]) -> float | None:
+    """The median of `gaps_s` (the upper one of an even count), None under PACE_MIN_GAPS of them (MeterState.pace_s)."""
+    if len(gaps_s) < PACE_MIN_GAPS:
+        return None
+    return sorted(gaps_s)[len(gaps_s) // 2]
+
+
 @dataclass(slots=True)
 class MeterState:
     """One meter: its last good reading and how many good readings it has given."""
@@ -39,18 +46,22 @@ class MeterState:
     # PySEB was stopped for one whose voltage field is always 0 (it reads watts at 0 V, which a PZEM without mains
     # never does) clears it (core/meter_intake.py), else it would be refused for good, the flag saved again and again.
     mains_restored: bool = False
-    # Seconds between its last few good readings (up to PACE_GAPS), oldest first: its pace (pace_s).
-    gaps_s: list[float] = field(default_factory=list)
+    # Seconds between its last few good readings (up to PACE_GAPS), oldest first (gaps_s), and its pace from them
+    # (pace_s): worked out when they change, at a good reading, rather than at each of the four times a reading and its
+    # decision ask for it (the full-tank watch, the decision, the gate's wait, the loop's gaps).
+    _gaps_s: list[float] = field(default_factory=list, init=False, repr=False)
+    _pace_s: float | None = field(default=None, init=False, repr=False)
 
     def accept(self, reading: MeterReading, payload: bytes | None = None) -> None:
         """Take a good reading (and the message it came in)."""
         if self.last is not None:
             gap_s = reading.received_at - self.last.received_at
             if gap_s > 0:  # (none across a clock stepped back)
-                gaps = self.gaps_s
+                gaps = self._gaps_s
                 gaps.append(gap_s)
                 if len(gaps) > PACE_GAPS:
                     del gaps[0]
+                self._pace_s = _median_pace(gaps)
         self.last = reading
         self.count += 1
         self.last_payload = payload
@@ -72,13 +83,20 @@ class MeterState:
         """Seconds since the last good reading, or None if never read."""
         return None if self.last is None else max(0.0, now - self.last.received_at)
 
+    @property
+    def gaps_s(self) -> list[float]:
+        """Seconds between its last few good readings (up to PACE_GAPS), oldest first (a copy: `accept` keeps them)."""
+        return list(self._gaps_s)
+
+    @gaps_s.setter
+    def gaps_s(self, gaps_s: list[float]) -> None:
+        self._gaps_s = list(gaps_s)
+        self._pace_s = _median_pace(self._gaps_s)
+
     def pace_s(self) -> float | None:
         """Its usual seconds between two good readings: the median of its last gaps, which a lost reading (a gap
         twice as long) or a late one does not move; None until it has given PACE_MIN_GAPS gaps."""
-        gaps = self.gaps_s
-        if len(gaps) < PACE_MIN_GAPS:
-            return None
-        return sorted(gaps)[len(gaps) // 2]
+        return self._pace_s
 
     def jitter_s(self) -> float:
         """How far its last gaps stray from its pace: the largest difference among those within a quarter of the pace
@@ -89,7 +107,7 @@ class MeterState:
         if pace_s is None:
             return 0.0
         most_s = 0.0
-        for gap_s in self.gaps_s:
+        for gap_s in self._gaps_s:
             off_s = abs(gap_s - pace_s)
             if most_s < off_s <= 0.25 * pace_s:
                 most_s = off_s

@@ -42,6 +42,8 @@ def json_float(value: object) -> float | None:
     An int too large for a float (a JSON integer of a few hundred digits) makes float() raise OverflowError;
     here it is +-inf, as the same number written with an exponent (1e400) reads: the caller refuses what is
     not finite, in one place for both spellings."""
+    if type(value) is float:
+        return value  # the usual case: a meter's watts and volts, two readings a period
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     try:

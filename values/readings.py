@@ -102,6 +102,11 @@ class Voltage(Enum):
     REQUIRED = "required"  # a mains voltage required: a reading under MIN_MAINS_V is refused ("no_mains")
 
 
+# (read once: an enum's member is looked up through the enum's class at several times a plain name's cost on Python
+# 3.11, and the two readings a period ask)
+_IGNORED, _REQUIRED = Voltage.IGNORED, Voltage.REQUIRED
+
+
 def parse_meter_payload(payload: bytes, field: str, received_at: float, max_power_w: float,
                         voltage: Voltage = Voltage.IGNORED) -> MeterReading | MeterProblem:
     """Parse one meter message; never raises. `voltage`: what its voltage field is to the reading (a field that
@@ -136,10 +141,10 @@ def parse_meter_payload(payload: bytes, field: str, received_at: float, max_powe
         return MeterProblem("negative_power", f"{field!r} is negative ({power_w:g})")
     if power_w > max_power_w:
         return MeterProblem("huge_power", f"{field!r} is {power_w:g} W, above max_meter_power")
-    if voltage is Voltage.IGNORED:
+    if voltage is _IGNORED:
         return MeterReading(power_w, received_at)
     voltage_v = finite_json_or_text_float(doc.get(VOLTAGE_FIELD))
-    if voltage is Voltage.REQUIRED and voltage_v is not None and voltage_v < MIN_MAINS_V:
+    if voltage is _REQUIRED and voltage_v is not None and voltage_v < MIN_MAINS_V:
         return MeterProblem("no_mains", f"{voltage_v:g} V: the meter sees no mains voltage (its voltage wire "
                             f"unplugged, or a power cut), so its {power_w:g} W says nothing of the house")
     return MeterReading(power_w, received_at, voltage_v)
