@@ -147,11 +147,14 @@ class ClosedLoop:
         # The loads' total as the loop counts it (a continuous load at its target), and as their commands are
         # believed to draw (a continuous load at its whole percent's watts): the meter shows the latter.
         current_w = believed_w = give_back_w = doubted_w = 0.0  # (give_back_w: the continuous loads' believed watts)
+        relays_on = False  # (a relay is on: the import guard's question)
         for load in loads:
             if isinstance(load, RelayEquipment):
-                drawn_w = (relay_power_w(load) or 0.0) if load.is_on else 0.0
-                current_w += drawn_w
-                believed_w += drawn_w
+                if load.is_on:
+                    relays_on = True
+                    drawn_w = relay_power_w(load) or 0.0
+                    current_w += drawn_w
+                    believed_w += drawn_w
             else:
                 current_w += self._continuous.counted_w(load)
                 believed_w += load.current_power_w
@@ -168,8 +171,7 @@ class ClosedLoop:
         # A rise taken ahead is for the variable loads only: a relay switched on on a guess is shed at the
         # next reading, or kept on importing by its dwell.
         total_w = max(0.0, current_w + params.gain * (error_w + rise_w))
-        guard = self._guard.due(grid_w, now, give_back_w,
-                                relays_on=any(isinstance(load, RelayEquipment) and load.is_on for load in loads))
+        guard = self._guard.due(grid_w, now, give_back_w, relays_on=relays_on)
         # The relays decide on the whole error: `gain` damps the continuous loads' correction (a meter that
         # averages), while a relay's switch is one decision on the surplus the meter shows. Damped, a relay
         # needed power / gain of export to come on (2 kW for a 1 kW radiator at gain 0.5). They decide on what
