@@ -7,6 +7,7 @@ whatever a restored status file or a bug left in the state: such a value is show
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import date, datetime, timezone, tzinfo
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -94,6 +95,49 @@ def _off_command(load: Equipment) -> dict[str, Any]:
     return _command(load.command_for(0.0)[0])
 
 
+def _load_entry(reg: RegulatorView, load: Equipment, part: Callable[[Any], Any]) -> dict[str, Any]:
+    """The status document's entry of `load`. (The fields only some loads have are added by plain statements, in the
+    same order as before: a dict unpacked for each, empty for most, cost a fifth of the document's build.)"""
+    entry: dict[str, Any] = {
+        "name": load.name,
+        "type": load.KIND,
+        "current_power": _round(load.current_power_w),
+        "command": load.current_command().payload,
+        # How to switch it off: a restart whose config no longer has it still can (status.restore_load).
+        "off_command": _off_command(load),
+        "energy": _round(load.energy_wh),
+        "energy_yesterday": _round(load.energy_yesterday_wh),
+        "forced": load.is_forced(),
+        "forced_power": _round(load.forced_power_w),
+        "forced_until": _iso(load.force_end_at, reg.tz),
+        "force_end": _finite(load.force_end_at),
+        "overed": load.overed,
+        "full_until": _finite(load.full_until),
+    }
+    # A relay's watts as measured when it switched (closed loop); restored at start.
+    if hasattr(load, "learned_power_w"):
+        entry["learned_power"] = _round(load.learned_power_w)
+    # ... far from its label, from steps that agreed: restored so (status.restore_load).
+    if getattr(load, "learned_off_label", False):
+        entry["learned_off_label"] = True
+        entry["learned_label_w"] = load.max_power_w
+    # ... from one step only, not confirmed by another: restored so (its label covers it meanwhile, until a step is
+    # measured under it or the guard sheds it: `learned_label_tried`, restored too).
+    if getattr(load, "learned_provisional", False):
+        entry["learned_provisional"] = True
+        if getattr(load, "label_tried", False):
+            entry["learned_label_tried"] = True
+    # A load of unknown power's figure from one trial shed as too big: when, to measure it again then.
+    doubted = getattr(load, "doubted", None)
+    if doubted:
+        entry["learned_doubted_at"] = _finite(doubted[0])
+    # A variator whose output another client gated off (`off`): out of the regulation until it is on.
+    if getattr(load, "output_off", False):
+        entry["output_off"] = True
+    entry.update(part(reg.field.load_status(load)))
+    return entry
+
+
 def build_status(reg: RegulatorView, now: float, clean: bool = True) -> dict[str, Any]:
     """The document for `reg` at `now` (energies must be accumulated to `now` by the caller). `clean=False`
     takes the parts other modules build as they are, NaN or infinity included, for a caller that encodes the
@@ -134,40 +178,7 @@ def build_status(reg: RegulatorView, now: float, clean: bool = True) -> dict[str
                          "age_s": _round(meter.age_s(now), 2)}
             for meter in (reg.consumption, reg.production)
         },
-        "equipments": [
-            {
-                "name": load.name,
-                "type": load.KIND,
-                "current_power": _round(load.current_power_w),
-                "command": load.current_command().payload,
-                # How to switch it off: a restart whose config no longer has it still can (status.restore_load).
-                "off_command": _off_command(load),
-                "energy": _round(load.energy_wh),
-                "energy_yesterday": _round(load.energy_yesterday_wh),
-                "forced": load.is_forced(),
-                "forced_power": _round(load.forced_power_w),
-                "forced_until": _iso(load.force_end_at, reg.tz),
-                "force_end": _finite(load.force_end_at),
-                "overed": load.overed,
-                "full_until": _finite(load.full_until),
-                # A relay's watts as measured when it switched (closed loop); restored at start.
-                **({"learned_power": _round(load.learned_power_w)} if hasattr(load, "learned_power_w") else {}),
-                # ... far from its label, from steps that agreed: restored so (status.restore_load).
-                **({"learned_off_label": True, "learned_label_w": load.max_power_w}
-                   if getattr(load, "learned_off_label", False) else {}),
-                # ... from one step only, not confirmed by another: restored so (its label covers it meanwhile, until
-                # a step is measured under it or the guard sheds it: `learned_label_tried`, restored too).
-                **({"learned_provisional": True} if (provisional := getattr(load, "learned_provisional", False))
-                   else {}),
-                **({"learned_label_tried": True} if provisional and getattr(load, "label_tried", False) else {}),
-                # A load of unknown power's figure from one trial shed as too big: when, to measure it again then.
-                **({"learned_doubted_at": _finite(doubted[0])} if (doubted := getattr(load, "doubted", None)) else {}),
-                # A variator whose output another client gated off (`off`): out of the regulation until it is on.
-                **({"output_off": True} if getattr(load, "output_off", False) else {}),
-                **part(reg.field.load_status(load)),
-            }
-            for load in reg.loads
-        ],
+        "equipments": [_load_entry(reg, load, part) for load in reg.loads],
     }
     # The house meter has read a mains voltage: restored at a restart, else its 0 V readings (a sense wire unplugged)
     # were taken again after it as a house of 0 W (status.restore).
