@@ -208,7 +208,8 @@ class Regulator(RegulatorLifeCycle):
         by messages too: a force taken on the new clock, between the step and the next tick, was shifted back by the
         step with the others at that tick, and ended at once."""
         seen_at, self._clock_seen_at = self._clock_seen_at, now
-        if seen_at is not None and stepped_back(now, seen_at):
+        # (time moving on, as at nearly every call, is no step back: only an earlier `now` is looked at more closely)
+        if seen_at is not None and now < seen_at and stepped_back(now, seen_at):
             keep_forces_lengths(self.loads, seen_at - now)
             self.field.clock_stepped_back(seen_at - now, now)  # (the rules' own forces' ends, as the heater's)
             self._day.stepped_back(now)

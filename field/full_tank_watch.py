@@ -151,7 +151,7 @@ class FullTankWatch:
         if not self._inferred_loads:
             return False  # no tank to watch
         pace_s, told_s = self._house_pace_s(), self._pace_told_s
-        if pace_s is not None and pace_is_news(pace_s, told_s):
+        if pace_s is not None and pace_s != told_s and pace_is_news(pace_s, told_s):  # (most readings: the pace told)
             self._pace_told_s = pace_s  # (a meter's jitter is no news)
             for _, detector in self._inferred_loads:
                 detector.follow_pace(pace_s)
