@@ -1,4 +1,4 @@
-"""What one decision leaves behind, as a small frozen value: the two meter readings, and per load its
+"""What one decision leaves behind, as a small value never changed once made: the two meter readings, and per load its
 command, the watts the regulator believes it draws, the watts it could still have taken, and the watts it drew in the
 reading the decision was made on.
 
@@ -16,9 +16,13 @@ from equipments.base import Equipment
 __all__ = ["DecisionListener", "DecisionRecord", "command_level", "is_relay", "snapshot"]
 
 
-@dataclass(frozen=True, slots=True)
+# (Not frozen, though no listener may change one, others keep it: a frozen dataclass's __init__ sets each of its seven
+# fields through object.__setattr__, three quarters of a record's cost, at every decision. A record moved in time is a
+# new one: dataclasses.replace.)
+@dataclass(slots=True, unsafe_hash=True)  # (hashed by its fields, as a frozen one is: days are told apart by them)
 class DecisionRecord:
-    """One decision: readings it was made on and the state it left each load in (priority order)."""
+    """One decision: readings it was made on and the state it left each load in (priority order); never changed once
+    made (its listeners share it)."""
 
     time_s: float
     consumption_w: float  # the house meter (base load + loads)

@@ -47,9 +47,13 @@ def shows_command(reading_at: float, command_at: float, settle_s: float) -> bool
     return reading_at >= command_at + settle_s - EVIDENCE_SLACK_S
 
 
-@dataclass(frozen=True, slots=True)
+# (Not frozen, though never changed once made: a frozen dataclass's __init__ sets each field through
+# object.__setattr__, three times the cost of the rest of it, and two readings come every period. A reading moved
+# in time is a new one: dataclasses.replace.)
+@dataclass(slots=True, unsafe_hash=True)  # (hashed by its fields, as a frozen one was)
 class MeterReading:
-    """A good reading: watts at the time it was received (and the mains voltage it gave, when asked for)."""
+    """A good reading: watts at the time it was received (and the mains voltage it gave, when asked for); never
+    changed once made."""
 
     power_w: float
     received_at: float
