@@ -66,8 +66,9 @@ class RelayPass:
     # clock), the watts of those it holds on, and each relay's clock, fetched once for the decision.
     free: list[bool] = field(default_factory=list)
     held_w: list[float] = field(default_factory=list)
-    # By index: the watts of the relays on that their dwell lets switch off (core/relay_trials.trial_free_w: a load of
-    # unknown power is not tried on them while it may be tried on the spare surplus).
+    # By index: the watts of the relays on that their dwell lets switch off, at this decision and the next (not one
+    # handed over at an unforce): a load of unknown power is not tried on them while it may be tried on the spare
+    # surplus (core/relay_trials.trial_free_w).
     free_on_w: list[float] = field(default_factory=list)
     clocks: dict[int, RelayClock] = field(default_factory=dict)
     on_w: float = 0.0  # what the relays on so far draw

@@ -100,7 +100,9 @@ class RelaySwitcher:
                 walk.free.append(allowed)
                 on_w = relay_power_w(load) or 0.0 if load.is_on else 0.0
                 walk.held_w.append(0.0 if allowed else on_w)
-                walk.free_on_w.append(on_w if allowed else 0.0)
+                # (one handed over at an unforce is free at this decision only: its dwell holds it from the next, so
+                # a trial tried beside it could not have its watts then)
+                walk.free_on_w.append(on_w if allowed and not load.handed_over else 0.0)
             else:
                 walk.free.append(False)
                 walk.held_w.append(0.0)

@@ -57,15 +57,15 @@ def trial_wait_why(load: RelayEquipment, walk: RelayPass, now: float) -> str | N
 
 
 def trial_free_w(walk: RelayPass, index: int, free_w: float, least_w: float) -> float:
-    """What the load of unknown power at `index`, with no figure yet, is tried on: the `free_w` the relays after it
-    leave to it, less the watts of those on whose dwell would let them go off for it, while that spare still holds its
-    `least_w`. Tried on their watts too, a relay after it went off for the trial and on again a reading later each
-    time the load was found idle: an appliance done for the day, tried every 40 minutes, cost a 600 W radiator after
-    it 26 switches on serf-east (28 against 2). Tried on the spare, an idle load costs them nothing, and one that draws
-    more than the spare is measured all the same: the next decision hands the relays' watts over to it, if their
-    dwell lets them go, or sheds it as too big; meanwhile the grid imports what it draws over the spare for a
-    reading. With no such spare (the relays after it take the whole surplus), their watts are its to be tried on,
-    as a higher priority's."""
+    """What the load of unknown power at `index`, with no figure yet (or found idle at its last try), is tried on: the
+    `free_w` the relays after it leave to it, less the watts of those on whose dwell would let them go off for it
+    (RelayPass.free_on_w), while that spare still holds its `least_w` (its hysteresis, 25 W at least). Tried on
+    their watts too, a relay after it went off for the trial and on again a reading later each time the load was
+    found idle: an appliance done for the day, tried every 40 minutes, cost a 600 W radiator after it 26 switches on
+    serf-east (28 against 2). Tried on the spare, an idle load costs them nothing, and one that draws more than the
+    spare is measured all the same: the next decision hands the relays' watts over to it, if their dwell lets them
+    go, or sheds it as too big; meanwhile the grid imports what it draws over the spare for a reading. With no such
+    spare (the relays after it take the whole surplus), their watts are its to be tried on, as a higher priority's."""
     spare_w = free_w - sum(walk.free_on_w[index + 1:])
     return spare_w if spare_w >= least_w else free_w
 

@@ -132,3 +132,43 @@ def test_a_load_found_idle_is_not_tried_on_the_spare_while_the_grid_imports(tmp_
     assert h.last(PLUG) == "off"
     house.read()  # tried on the spare
     assert h.last(PLUG) == "on" and h.on(RADIATOR)[radiator_before:] == []
+
+
+def radiator_handed_over_at_the_trial(tmp_path: Path, *loads: str, pv_w: float) -> tuple[Harness, House]:
+    """The plug (never measured, 800 W) rests 120 s from an unforce; the radiator after it, forced on meanwhile, is
+    unforced so that its hand-over is judged at the very decision the plug's rest ends, with 200 W spare over it."""
+    h = closed_loop(tmp_path, *loads, dwell_s=(600.0, 120.0))
+    house = House(h, base_w=300, pv_w=pv_w, plug_w=800)
+    h.reg.handle(MODE, b'{"command": "force", "name": "plug", "power": 500}', NOON)
+    h.reg.handle(MODE, b'{"command": "unforce", "name": "plug"}', NOON + 1)  # (its 120 s of rest from now)
+    while house.now < NOON + 100:
+        house.read()
+    h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000}', house.now + 0.5)
+    house.pv_w += 1000 + 20 + 200
+    for _ in range(10):
+        house.read()
+    h.reg.handle(MODE, b'{"command": "unforce", "name": "radiator"}', house.now + 0.5)
+    return h, house
+
+
+def test_a_relay_handed_over_at_the_trial_is_the_plugs_to_be_tried_on(tmp_path: Path) -> None:
+    # Handed over on at the trial's decision, the radiator is free then but held by its min_on_s (counted from its
+    # force) from the next: tried on the spare beside it, the plug drew 800 W and the grid imported 580 W until the
+    # import guard shed the radiator. Its watts are the plug's to be tried on: off at the trial, no import.
+    h, house = radiator_handed_over_at_the_trial(tmp_path, "plug", "radiator", pv_w=300 - 10)
+    imported_w = []
+    for _ in range(30):
+        house.read()
+        imported_w.append(house.base_w + house.real_w() - house.pv_w)
+    assert h.load("plug").learned_power_w == 800 and h.last(PLUG) == "on" and h.last(RADIATOR) == "OFF"
+    assert max(imported_w) <= 0
+    assert h.reg.controller is not None and h.reg.controller.guard_sheds_by == {}
+
+
+def test_a_relay_handed_over_at_the_trial_does_not_keep_the_heater_before_short(tmp_path: Path) -> None:
+    # The same with the heater before both: kept on beside the plug's trial, the radiator then held by its dwell
+    # kept its 1000 W while the heater gave back (1400 W for 2000) for the rest of its ten minutes.
+    h, house = radiator_handed_over_at_the_trial(tmp_path, "ecs", "plug", "radiator", pv_w=300 + 2000 + 20 - 10)
+    for _ in range(60):
+        house.read()
+    assert h.load("plug").learned_power_w == 800 and h.last(RADIATOR) == "OFF" and watts(h, "ecs") == 2000
