@@ -71,7 +71,7 @@ class RelayEquipment(Equipment):
             # would switch the relay on again, and the load would draw from the grid with no surplus at all.
             raise EquipmentBuildError("json_off", f"{self.json_off!r} reads as json_on ({self.json_on!r}) to the "
                                       "relay: it could never be switched off; give the payload that switches it off")
-        self.retain: bool = True
+        self.retain = True
         self.read_by_domoticz_at(DOMOTICZ_IN)
         # The closed loop's dwell, on delay and hysteresis (0 when not given: Hébert's rule has none), read
         # once: the loop asks at every decision, and a load's options are its config, never changed once it
@@ -102,6 +102,19 @@ class RelayEquipment(Equipment):
         self.retain = given if given is not None else self.topic_set_power != topic_in
 
     @property
+    def retain(self) -> bool:
+        """Whether its commands are published retained (read_by_domoticz_at)."""
+        return self._retain
+
+    @retain.setter
+    def retain(self, retain: bool) -> None:
+        # Its two commands, made once for each setting: the status asks for its off command every time it is built,
+        # and a frozen Command takes a microsecond to make. (Its topic and payloads are its config, fixed once built.)
+        self._retain = retain
+        self._commands = (Command(self.topic_set_power, self.json_off, retain),
+                          Command(self.topic_set_power, self.json_on, retain))
+
+    @property
     def is_on(self) -> bool:
         """True when the relay was last commanded on (whatever the load is believed to draw)."""
         command = self._last_command
@@ -114,7 +127,7 @@ class RelayEquipment(Equipment):
         return super().set_power(watts, now, reason)
 
     def _relay(self, on: bool) -> Command:
-        return Command(self.topic_set_power, self.json_on if on else self.json_off, self.retain)
+        return self._commands[on]
 
 
 class ConstantEquipment(RelayEquipment):

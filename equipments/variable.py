@@ -113,6 +113,7 @@ class VariableEquipment(Equipment):
         # The command and believed watts of each whole percent, made once (at most 101 of them): a command is
         # made at every decision, and what a percent means (the topic, the curve) is fixed once built.
         self._command_at: dict[float, tuple[Command, float]] = {}
+        self._off_command = (Command(self.topic_set_power, "0", False), 0.0)  # (the same: made once too)
         # The last watts turned into a whole percent, and that percent: the closed loop's share asks the percent of the
         # watts it then commands (its learned steps, core/continuous_share.py), one search of the curve for both.
         self._percent_of_w: tuple[float, float] = (math.nan, 0.0)
@@ -493,7 +494,7 @@ class VariableEquipment(Equipment):
         return made
 
     def _off(self) -> tuple[Command, float]:
-        return Command(self.topic_set_power, "0", False), 0.0
+        return self._off_command
 
     @property
     def least_on_w(self) -> float:
