@@ -327,7 +327,8 @@ class FullTankWatch:
         for _, detector in self._inferred_loads:
             if self._inferred_in_doubt(detector, now):
                 return True
-        return any(metered.in_doubt(now) for metered in self.metered.values())
+        # (the generator made only for loads with their own meter: a house without any asks at every decision)
+        return bool(self.metered) and any(metered.in_doubt(now) for metered in self.metered.values())
 
     def doubted(self, now: float) -> list[str]:
         """The loads `in_doubt` is True for, by name."""
