@@ -130,7 +130,9 @@ class VariableEquipment(Equipment):
         if self.min_power_w >= self._max_power_w:
             raise EquipmentBuildError("min_power", f"min_power ({self.min_power_w:g} W) must be below the "
                                                    f"load's max ({self._max_power_w:.0f} W)")
-        least_on_w = self.least_on_w
+        # (its floor worked out once: min_power, its curve and min_percent are its config, never changed once built,
+        # and the closed loop asks for it at every decision)
+        self._least_on_w = least_on_w = self._floor_w()
         if least_on_w > self._max_power_w:
             # (every command, the regulation's and the fallback's alike, was then "0": a heater never on, said OK)
             key, why = (("min_percent", f"min_percent ({self.min_percent:g} %) draws {least_on_w:.0f} W")
@@ -502,6 +504,10 @@ class VariableEquipment(Equipment):
         min_percent draws, whichever is over (under it, `command_for` sends it off; the allocators count it off there
         too, not as taking the watts: a min_percent of 20 % (400 W) over a 150 W min_power held 320 W of surplus from
         the load after it, exported)."""
+        return self._least_on_w
+
+    def _floor_w(self) -> float:
+        """`least_on_w`, worked out."""
         floor_w = max(self.min_power_w, self.curve.min_on_w)
         if self.min_percent > 0:
             floor_w = max(floor_w, self._made(min(100.0, float(math.ceil(self.min_percent))))[1])
