@@ -143,7 +143,11 @@ class ContinuousLoads:
                     available_w -= kept_w.get(load.name, 0.0)
                     import_free_w -= kept_w.get(load.name, 0.0)
                 continue
-            take_w = min(max(available_w, 0.0), load.max_power_w)
+            # (bounded by comparisons rather than min() and max(), whose calls parse their keywords on Python 3.11:
+            # every decision)
+            take_w = 0.0 if available_w < 0.0 else available_w  # (max(available_w, 0.0): -0.0 stays so)
+            if take_w > load.max_power_w:
+                take_w = load.max_power_w
             variable = load if isinstance(load, VariableEquipment) else None  # (a user's own class may be neither)
             held_down = not_raised or (variable is not None and variable.held_down(now))
             if held_down:

@@ -170,14 +170,18 @@ class ClosedLoop:
         keep_total_w = believed_w - grid_w
         # A rise taken ahead is for the variable loads only: a relay switched on on a guess is shed at the
         # next reading, or kept on importing by its dwell.
-        total_w = max(0.0, current_w + params.gain * (error_w + rise_w))
+        # (at 0 W at least: by a comparison rather than max(), whose call parses its keywords on Python 3.11, a tenth
+        # of a microsecond at every decision; so below)
+        total_w = current_w + params.gain * (error_w + rise_w)
+        total_w = total_w if total_w > 0.0 else 0.0
         guard = self._guard.due(grid_w, now, give_back_w, relays_on=relays_on)
         # The relays decide on the whole error: `gain` damps the continuous loads' correction (a meter that
         # averages), while a relay's switch is one decision on the surplus the meter shows. Damped, a relay
         # needed power / gain of export to come on (2 kW for a 1 kW radiator at gain 0.5). They decide on what
         # the meter shows, the heater at its command's watts: judged on its target, 10 W of carry switched a
         # 1000 W radiator on at 990 W of surplus, to import 10 W for its whole min_on_s.
-        relay_total_w = max(0.0, believed_w + error_w)
+        relay_total_w = believed_w + error_w
+        relay_total_w = relay_total_w if relay_total_w > 0.0 else 0.0
         # (the relays on before this decision: only the damped loop's share kept below asks which it switched on)
         were_on = {load.name for load in loads if isinstance(load, RelayEquipment) and load.is_on} \
             if params.gain < 1 else set()

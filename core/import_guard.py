@@ -50,7 +50,11 @@ class ImportGuard:
         every other reading was never shed: the stricter setting was the laxer); two in a row forget the import."""
         level_w, full_ws = self.params.import_guard_w, self.params.import_guard_w * self.params.import_guard_s
         last, self._seen = self._seen, (grid_w, now)
-        held_s = 0.0 if last is None else min(max(0.0, now - last[1]), self.params.max_gap_s)  # (stepped back: 0)
+        # (bounds by comparisons rather than min() and max(), here and below: on Python 3.11 each of those calls parses
+        # its keywords, about a tenth of a microsecond, and this runs at every decision)
+        held_s = 0.0 if last is None or not now - last[1] > 0.0 else now - last[1]  # (stepped back: 0)
+        if held_s > self.params.max_gap_s:
+            held_s = self.params.max_gap_s
         # (the first reading of an import after an export, with nothing counted before it, sheds nothing on its
         # own; an import that alternates with an export keeps its count, and is shed)
         nothing_counted = self._import_ws == 0 if full_ws > 0 else self._quiet >= FORGET_AFTER
@@ -70,10 +74,11 @@ class ImportGuard:
             elif self._quiet < FORGET_AFTER:
                 self._quiet = 0  # (an import still remembered: the readings under the level counted afresh)
         else:
-            self._import_ws = max(0.0, self._import_ws - level_w * held_s)
+            left_ws = self._import_ws - level_w * held_s
+            self._import_ws = left_ws if left_ws > 0.0 else 0.0
             # (with import_guard_time 0 an import is remembered over one reading under the level, not two: a blip
             # minutes after another is a first again, not a shed against the dwell)
-            self._quiet = min(self._quiet + 1, FORGET_AFTER)
+            self._quiet = self._quiet + 1 if self._quiet < FORGET_AFTER else FORGET_AFTER
         return grid_w > (level_w if full_ws == 0 else 0) and self._import_ws >= full_ws and not first
 
     def clock_stepped_forward(self, step_s: float) -> None:

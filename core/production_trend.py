@@ -38,7 +38,8 @@ class ProductionTrend:
         change_w = self._last_change_w = production_w - last[0]
         self.rate_w_s += RISE_SMOOTHING * (change_w / (now - last[1]) - self.rate_w_s)
         rise_w = self.params.anticipate_rise * min(change_w, before_w) if change_w > 0 and before_w > 0 else 0.0
-        return self.params.anticipate * min(0.0, change_w), rise_w
+        # (a fall, 0 for a rise: a comparison rather than min(), whose call parses its keywords on Python 3.11)
+        return self.params.anticipate * (change_w if change_w < 0.0 else 0.0), rise_w
 
     def rising(self) -> bool:
         """Production rises faster than `rising_rate_w_s` (smoothed), and rose at the last reading (0: never)."""

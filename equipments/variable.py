@@ -451,7 +451,8 @@ class VariableEquipment(Equipment):
     def _whole_percent(self, watts: float) -> float:
         # The variator firmware truncates the percent to a whole number (x.5 % draws what x % draws, on
         # every real sweep): send whole percents, rounded down so the load never draws more than asked.
-        watts = min(watts, self._max_power_w)
+        if watts > self._max_power_w:  # (not min(), whose call parses its keywords on Python 3.11: every decision)
+            watts = self._max_power_w
         if watts <= 0:
             return 0.0
         known_w, percent = self._percent_of_w
