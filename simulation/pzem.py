@@ -26,7 +26,9 @@ class PzemMeter:
 
     def reading(self, power_w: float, dt_s: float) -> str:
         """The reading published after `dt_s` seconds at `power_w` watts."""
-        power = max(0.0, power_w)  # the firmware clamps: the consumption meter never shows export
+        # (the firmware clamps: the consumption meter never shows export; max(0.0, power_w) by a comparison, as
+        # max()'s call parses its keywords on Python 3.11, at every reading)
+        power = power_w if power_w > 0.0 else 0.0
         self.energy_wh += power * dt_s / 3600.0
         voltage, voltage_text = _VOLTAGES[self.readings % 11]  # the first at 231.40 V
         self.readings += 1
