@@ -193,7 +193,8 @@ class DailyFigures:
         """The interval from `previous` (its commands in effect) to `until_s`, the meters reading `production_w` and
         `consumption_w` at its end, the loads drawing `drew_w` through it: counted from the day's start at the
         earliest."""
-        dt = until_s - max(previous.time_s, self._day_start_s)
+        # (the later of the two by a comparison: on Python 3.11 max()'s call parses its keywords, every decision)
+        dt = until_s - (self._day_start_s if self._day_start_s > previous.time_s else previous.time_s)
         if not 0 < dt <= self.max_gap_s:
             return  # a gap: nothing known of it (or a clock stepped back)
         self.covered_s += dt

@@ -157,7 +157,8 @@ class LoopHunting:
             watts = load.current_power_w
             loads_w -= floor_w if watts > floor_w else watts
         pace_s = self._house.pace_s()
-        window_s = WINDOW_S if pace_s is None else min(WINDOW_S, WINDOW_PACES * pace_s)
+        # (min(WINDOW_S, the paces) by a comparison: on Python 3.11 min()'s call parses its keywords, every decision)
+        window_s = WINDOW_S if pace_s is None or not WINDOW_PACES * pace_s < WINDOW_S else WINDOW_PACES * pace_s
         if not self._watch.see(loads_w, now, window_s):
             return
         settle_s = self._gate.settle_s or 0.0

@@ -330,8 +330,12 @@ class Regulator(RegulatorLifeCycle):
         if self.controller is not None:
             # (a decision waits for a reading of each meter: the slower one's pace spaces them; with meters every 12 s
             # each decision was taken for one after a silence, and no fall of production was ever taken ahead)
-            paces_s = [pace_s for pace_s in (house_pace_s, self.production.pace_s()) if pace_s is not None]
-            self.controller.follow_meters(max_gap_for(self.settings.evaluate.period_s, max(paces_s, default=None)))
+            # (the slower one's, None while neither is known: compared here rather than by max() over a comprehension,
+            # two calls on Python 3.11, max() parsing its keywords)
+            production_pace_s = self.production.pace_s()
+            slower_s = production_pace_s if house_pace_s is None or (
+                production_pace_s is not None and production_pace_s > house_pace_s) else house_pace_s
+            self.controller.follow_meters(max_gap_for(self.settings.evaluate.period_s, slower_s))
             in_doubt = self.field.beliefs_in_doubt(now)
             self.last_decision = self.controller.decide(regulated, consumption_w, production_w, now,
                                                         measures_wait=in_doubt,

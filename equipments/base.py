@@ -176,7 +176,8 @@ class Equipment:
     def set_power(self, watts: float, now: float, reason: str) -> bool:
         """Command the load to `watts` (published only when the command changes). False when the command
         could not be published: then nothing changes, the belief never runs ahead of the device."""
-        command, actual_w = self.command_for(max(0.0, watts))
+        # (at 0 W at least: a comparison, not max(), whose call parses its keywords on Python 3.11; every decision)
+        command, actual_w = self.command_for(watts if watts > 0.0 else 0.0)
         self.accumulate_energy(now)
         if command is not self._last_command and command != self._last_command:  # (a variator's are reused)
             if not self._send(command):

@@ -46,7 +46,9 @@ class HouseMeasure:
         """The house meter reads every `house_pace_s` (None: not known yet): two readings up to OFF_STEP_PACES of it
         apart still tell its moves and a step down, when that is longer than the least off_step_max_s."""
         if house_pace_s is not None:
-            self.off_step_max_s = max(self._off_step_least_s, OFF_STEP_PACES * house_pace_s)
+            # (the longer by a comparison: on Python 3.11 max()'s call parses its keywords, every decision)
+            paces_s = OFF_STEP_PACES * house_pace_s
+            self.off_step_max_s = paces_s if paces_s > self._off_step_least_s else self._off_step_least_s
 
     @property
     def measuring(self) -> bool:
