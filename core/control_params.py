@@ -42,4 +42,9 @@ def max_gap_for(period_s: float, meter_pace_s: float | None = None) -> float:
     import guard counted 10 s of each 12 s of import; so it was with meters read every 12 s (a Tasmota's TelePeriod)
     at a period of 1 s. And at twice the pace, a reading lost from meters every 5 s (10 s and a few milliseconds
     between two decisions) or every 10 s started the trend again. Meters every 4 s or faster keep MAX_GAP_S."""
-    return max(MAX_GAP_S, 2.0 * period_s, LOST_READING_PACES * (meter_pace_s or 0.0))
+    # (the largest by comparisons, in max()'s order: its call parses its keywords on Python 3.11, every decision)
+    gap_s = MAX_GAP_S
+    for longer_s in (2.0 * period_s, LOST_READING_PACES * (meter_pace_s or 0.0)):
+        if longer_s > gap_s:
+            gap_s = longer_s
+    return gap_s

@@ -34,7 +34,8 @@ def caused_import_w(grid_w: float, loads_w: float) -> float:
     """The import the loads caused: the grid's import while they draw, up to what they draw (the house
     alone would have imported the rest). The daily report, the replay's figures and the benchmark's
     yardstick all count it so."""
-    return min(grid_w, loads_w) if grid_w > 0 else 0.0
+    # (min(grid_w, loads_w) by a comparison: on Python 3.11 min()'s call parses its keywords, at most decisions)
+    return (loads_w if loads_w < grid_w else grid_w) if grid_w > 0 else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,10 +243,13 @@ class DailyFigures:
     def _could_add_w(self, export_w: float, room_w: Sequence[float]) -> float:
         # A perfect router, in priority order: a variable load takes what fits, a relay only whole.
         left = export_w
-        for room, relay in zip(room_w, self.relays, strict=True):
+        relays = self.relays
+        # (by index, rather than zip(strict=True), which parses its keyword at each call on Python 3.11, nor min():
+        # every decision with export)
+        for i, room in enumerate(room_w):
             if room <= 0 or left <= 0:
                 continue
-            take = (room if left >= room else 0.0) if relay else min(left, room)
+            take = (room if left >= room else 0.0) if relays[i] else (room if room < left else left)
             left -= take
         return export_w - left
 

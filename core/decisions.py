@@ -66,8 +66,9 @@ def snapshot(now: float, consumption_w: float, production_w: float, loads: Seque
     commands: list[float] = []
     believed: list[float] = []
     room: list[float] = []
-    for load, relay in zip(loads, relays, strict=True):
-        watts = load.current_power_w
+    # (by index, rather than zip(strict=True), which parses its keyword at each call on Python 3.11: every decision)
+    for i, load in enumerate(loads):
+        relay, watts = relays[i], load.current_power_w
         commands.append(command_level(load, relay))
         believed.append(watts)
         if load.forced_power_w is not None or load.overed or load not in regulated:
