@@ -81,7 +81,11 @@ class MeterState:
 
     def age_s(self, now: float) -> float | None:
         """Seconds since the last good reading, or None if never read."""
-        return None if self.last is None else max(0.0, now - self.last.received_at)
+        if self.last is None:
+            return None
+        # (max(0.0, age) by a comparison: on Python 3.11 max()'s call parses its keywords; every status, for each meter)
+        age_s = now - self.last.received_at
+        return age_s if age_s > 0.0 else 0.0
 
     @property
     def gaps_s(self) -> list[float]:

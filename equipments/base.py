@@ -260,7 +260,7 @@ class Equipment:
 
     def forced_watts(self, power_w: float) -> float:
         """What a force at `power_w` sets the load to (a relay is on or off; a variator takes whole percents)."""
-        return self.command_for(max(0.0, power_w))[1]
+        return self.command_for(power_w if power_w > 0.0 else 0.0)[1]  # (max(0.0, power_w): see set_power)
 
     def force(self, power_w: float, duration_s: float | None, now: float, reason: str,
               by: str = FORCED_BY_USER) -> bool:

@@ -162,9 +162,10 @@ def build_status(reg: RegulatorView, now: float, clean: bool = True) -> dict[str
         "time_utc": datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="seconds"),
         "power_consumption": _round(consumption_w),
         "power_production": _round(production_w),
-        # The seed's sign convention: grid = import (>= 0), injection = export as a negative number.
-        "grid": _round(max(0.0, grid_w)) if grid_w is not None else None,
-        "injection": _round(min(0.0, grid_w)) if grid_w is not None else None,
+        # The seed's sign convention: grid = import (>= 0), injection = export as a negative number. (max(0.0, grid_w)
+        # and min(0.0, grid_w) by comparisons: on Python 3.11 their calls parse their keywords.)
+        "grid": _round(grid_w if grid_w > 0.0 else 0.0) if grid_w is not None else None,
+        "injection": _round(grid_w if grid_w < 0.0 else 0.0) if grid_w is not None else None,
         "grid_w": _round(grid_w),
         "power_equipments": _round(equipments_w),
         "power_house": _round(consumption_w - equipments_w) if consumption_w is not None else None,
