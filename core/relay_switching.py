@@ -98,7 +98,7 @@ class RelaySwitcher:
                 allowed = load.handed_over or clock.allows(load.min_on_s, load.min_off_s, now) or (
                     clock.displaced_by is not None and displaced_for_nothing(load, clock, loads))
                 walk.free.append(allowed)
-                on_w = relay_power_w(load) or 0.0 if load.is_on else 0.0
+                on_w = (relay_power_w(load) or 0.0) if load.is_on else 0.0
                 walk.held_w.append(0.0 if allowed else on_w)
                 # (one handed over at an unforce is free at this decision only: its dwell holds it from the next, so
                 # a trial tried beside it could not have its watts then)
