@@ -76,6 +76,9 @@ def snapshot(now: float, consumption_w: float, production_w: float, loads: Seque
         elif relay:
             room.append(0.0 if watts > 0 else float(getattr(load, "learned_power_w", None) or load.max_power_w))
         else:
-            room.append(max(0.0, load.max_power_w - watts))
+            # (at 0 W at least, by a comparison in max()'s own order rather than its call, which parses its keywords
+            # on Python 3.11: a NaN comes out 0.0 as before)
+            room_w = load.max_power_w - watts
+            room.append(room_w if room_w > 0.0 else 0.0)
     return DecisionRecord(now, consumption_w, production_w, tuple(commands), tuple(believed), tuple(room),
                           tuple(drew_w))

@@ -37,8 +37,10 @@ class ProductionTrend:
             return 0.0, 0.0
         change_w = self._last_change_w = production_w - last[0]
         self.rate_w_s += RISE_SMOOTHING * (change_w / (now - last[1]) - self.rate_w_s)
-        rise_w = self.params.anticipate_rise * min(change_w, before_w) if change_w > 0 and before_w > 0 else 0.0
-        # (a fall, 0 for a rise: a comparison rather than min(), whose call parses its keywords on Python 3.11)
+        # (the smaller of the two, and below a fall, 0 for a rise: comparisons in min()'s own order rather than its
+        # calls, which parse their keywords on Python 3.11)
+        rise_w = self.params.anticipate_rise * (before_w if before_w < change_w else change_w) \
+            if change_w > 0 and before_w > 0 else 0.0
         return self.params.anticipate * (change_w if change_w < 0.0 else 0.0), rise_w
 
     def rising(self) -> bool:

@@ -138,7 +138,10 @@ class LoopEvidence:
         self._moved_w2 += moved_w * moved_w
         self._followed_w2 += moved_w * house_w
         self._house_w2 += house_w * house_w
-        self._largest_w2 = max(self._largest_w2, moved_w * moved_w)
+        # (the larger by a comparison in max()'s own order: its call parses its keywords on Python 3.11, and this runs
+        # at each of the heater's moves; so below, at each reading weighed for a cut)
+        moved_w2 = moved_w * moved_w
+        self._largest_w2 = moved_w2 if moved_w2 > self._largest_w2 else self._largest_w2
         self._count += 1
         return self._judge()
 
@@ -174,7 +177,7 @@ class LoopEvidence:
                 fell_w += _doubted_move_w(back, reading)
             if abs(fell_w - drew_w) <= tolerance * drew_w:
                 return Cut(fell_w, drew_w)
-            lowest_w = min(lowest_w, drew_w)
+            lowest_w = drew_w if drew_w < lowest_w else lowest_w
         return None
 
     def _tells(self, drew_w: float, lowest_w: float) -> bool:

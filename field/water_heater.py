@@ -170,12 +170,17 @@ class HeaterControl:
     def _next_rules_due(self, now: float) -> float:
         # The rules count energy by differences and decide on the hour: every RULE_TICK_S is plenty, but a
         # known decision time (check_at, the deadline rule's start or deadline) is never waited for.
-        due = [now + RULE_TICK_S]
+        # (the earliest by comparisons in min()'s own order, the first of equals kept: its call parses its keywords on
+        # Python 3.11, at every pass of the rules)
+        due = now + RULE_TICK_S
         if self.seed is not None:
-            due.append(self.seed.check_at.next_after(now))
+            check_at = self.seed.check_at.next_after(now)
+            due = check_at if check_at < due else due
         if self.deadline is not None:
-            due += [t for t in (self.deadline.cycle_end, self.deadline.start_at) if t is not None and t > now]
-        return min(due)
+            for t in (self.deadline.cycle_end, self.deadline.start_at):
+                if t is not None and t > now and t < due:
+                    due = t
+        return due
 
     def _carry_out(self, command: ForceCommand | UnforceCommand, owner: str, rule: SeedFallback | DeadlineFallback,
                    now: float) -> bool:

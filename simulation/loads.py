@@ -28,7 +28,10 @@ class Tank:
         room_wh = self.capacity_wh - self.stored_wh
         if room_wh <= 0 or power_w <= 0:
             return 0.0
-        energy_wh = min(power_w * dt_s / 3600.0, room_wh)
+        # (the smaller by a comparison in min()'s own order: its call parses its keywords on Python 3.11, and a replay
+        # draws every load at every period)
+        asked_wh = power_w * dt_s / 3600.0
+        energy_wh = room_wh if room_wh < asked_wh else asked_wh
         self.stored_wh += energy_wh
         return energy_wh * 3600.0 / dt_s
 

@@ -39,15 +39,18 @@ def allocate(surplus_w: Iterable[float], loads: Sequence[OracleLoad],
             take = 0.0
             room = room_wh[i]
             if left > 0 and (room is None or room > 0):
+                # (the smaller ones by comparisons in min()'s own order: its call parses its keywords on Python 3.11,
+                # and the oracle weighs every load at every period)
                 if load.variable:
-                    take = min(left, load.max_w)
+                    take = load.max_w if load.max_w < left else left
                     if take < load.min_w:
                         take = 0.0
                 elif left >= load.max_w:
                     take = load.max_w
                 if room is not None:
                     # The thermostat cuts mid-period: the mean watts of that period are what fitted.
-                    take = min(take, room / hours)
+                    fits_w = room / hours
+                    take = fits_w if fits_w < take else take
                     room_wh[i] = room - take * hours
                 left -= take
             row.append(take)
