@@ -99,7 +99,7 @@ def _replay(args: argparse.Namespace) -> int:
     from simulation.metrics import format_summary, write_log
     from simulation.plot import plot_day
     from simulation.recorded import RecordingFactory
-    from simulation.replay import real_regulator, replay
+    from simulation.replay import real_regulator, replay, when_said
     from simulation.response import loads_glitch_notes
 
     # (--plot ends in an image format: never a trace or a config)
@@ -135,8 +135,9 @@ def _replay(args: argparse.Namespace) -> int:
     trace = result.trace
     rows = (f"rows of {result.rows[0].period_s:g} s (half the meters' period: [simulation] actuation = at_once)"
             if result.config.actuation == "at_once" else f"a period of {result.rows[0].period_s:g} s")
-    print(f"Replay of {trace.path} with {args.config}: {trace.hhmm(result.start_s)} to "
-          f"{trace.hhmm(result.end_s)}, {rows}")
+    # (with its seconds when they are not :00: `--from 12:00:30` was said "12:00")
+    print(f"Replay of {trace.path} with {args.config}: {when_said(trace, result.start_s)} to "
+          f"{when_said(trace, result.end_s)}, {rows}")
     assumed = assumptions_note(result.config)
     if assumed:
         print(assumed)

@@ -129,7 +129,7 @@ SNAP_S = 60.0
 MIN_METER_PERIOD_S = 0.1
 
 
-def _when(trace: Trace, time_s: float) -> str:
+def when_said(trace: Trace, time_s: float) -> str:
     """`HH:MM`, or `HH:MM:SS` when the seconds matter (a recorded day covers 00:00:01 to 23:59:59); `(next day)` after
     it on the day after the trace's first (a trace from 12:00 to 12:00 the next day)."""
     clock, hhmm = trace.clock(time_s), trace.hhmm(time_s)
@@ -149,11 +149,13 @@ def _range(trace: Trace, start_s: float | None, end_s: float | None, period_s: f
     if trace.end_s < end <= trace.end_s + SNAP_S:
         end = trace.end_s
     if start < trace.start_s or not trace.start_s <= end <= trace.end_s + 1e-6:
-        raise ReplayError(f"{trace.path}: the trace covers {_when(trace, trace.start_s)} to "
-                          f"{_when(trace, trace.end_s)}; asked {_when(trace, start)} to {_when(trace, end)}")
+        raise ReplayError(f"{trace.path}: the trace covers {when_said(trace, trace.start_s)} to "
+                          f"{when_said(trace, trace.end_s)}; asked {when_said(trace, start)} to "
+                          f"{when_said(trace, end)}")
     if end - start < period_s:
-        where = f"--from {_when(trace, start)}" if start_s is not None else f"the trace's start, {_when(trace, start)},"
-        raise ReplayError(f"{where} must come at least one period ({period_s:g} s) before --to {_when(trace, end)}")
+        start_said = when_said(trace, start)
+        where = f"--from {start_said}" if start_s is not None else f"the trace's start, {start_said},"
+        raise ReplayError(f"{where} must come at least one period ({period_s:g} s) before --to {when_said(trace, end)}")
     return start, end
 
 

@@ -72,6 +72,15 @@ def test_a_plot_without_matplotlib_is_refused_before_anything_runs(
     assert out == "" and "Traceback" not in err and not (tmp_path / "day.png").exists()
 
 
+@pytest.mark.parametrize(("start", "end", "said"), [("12:00:30", "12:05:15", "12:00:30 to 12:05:15"),
+                                                  ("12:00", "12:05", "12:00 to 12:05")])
+def test_the_replay_s_header_says_its_span_with_seconds_when_they_are_not_00(
+        capsys: pytest.CaptureFixture[str], start: str, end: str, said: str) -> None:
+    # (`--from 12:00:30` was said "12:00", as the demo's --start was)
+    assert main(["replay", str(REAL_DAY), "-c", str(DEMO_TEMPLATE), "--from", start, "--to", end]) == 0
+    assert capsys.readouterr().out.splitlines()[0].endswith(f": {said}, a period of 2 s")
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--from", "10:30", "--to", "10:10"], "must come at least one period"),
     (["--from", "noon"], "HH:MM"),
