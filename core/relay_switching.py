@@ -225,7 +225,8 @@ class RelaySwitcher:
             # has not answered yet: it waits for a reading without import, its place kept. So does a hand-over
             # from the variable loads to a relay of known power not measured yet: its label may be under its draw
             # (1000 W for 1100), and the heater lowered by the label raised the house's draw into the import. So does
-            # a load of unknown power found idle at its last try: tried again, most likely idle, as one with no figure.
+            # a load of unknown power found idle at its last measure (a try, or its switch off): tried again, most
+            # likely idle, as one with no figure.
             wait = "the grid imports"
             log.debug("%s: waits: no trial, nor a first switch on, while the grid imports", load.name)
         if wait:
@@ -344,7 +345,7 @@ class RelaySwitcher:
                 reason = (f"surplus {left_w:.0f} W covers its label, {load.cover_w:.0f} W: its figure comes from one "
                           "step, to be measured again")
             if isinstance(load, UnknownEquipment) and power_w is not None and claim_w is not None and claim_w < power_w:
-                reason = f"surplus {claim_w:.0f} W, found idle at its last try: measured again"
+                reason = f"surplus {claim_w:.0f} W, found idle at its last measure: measured again"
                 power_w = claim_w
             sent = load.set_power(power_w if power_w is not None else trial_w, now, reason)
             if sent and load.is_on and isinstance(load, UnknownEquipment):

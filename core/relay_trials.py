@@ -57,8 +57,8 @@ def trial_wait_why(load: RelayEquipment, walk: RelayPass, now: float) -> str | N
 
 
 def trial_free_w(walk: RelayPass, index: int, free_w: float, least_w: float) -> float:
-    """What the load of unknown power at `index`, with no figure yet (or found idle at its last try), is tried on: the
-    `free_w` the relays after it leave to it, less the watts of those on whose dwell would let them go off for it
+    """What the load of unknown power at `index`, with no figure yet (or found idle at its last measure), is tried on:
+    the `free_w` the relays after it leave to it, less the watts of those on whose dwell would let them go off for it
     (RelayPass.free_on_w), while that spare still holds its `least_w` (its hysteresis, 25 W at least). Tried on
     their watts too, a relay after it went off for the trial and on again a reading later each time the load was
     found idle: an appliance done for the day, tried every 40 minutes, cost a 600 W radiator after it 26 switches on

@@ -50,18 +50,18 @@ class IdleBackoff:
         """Someone acted on the load (a new cycle started, a charger plugged in): its rest and waits start afresh."""
         self.until, self.in_a_row = float("-inf"), 0
 
-    def wait_after(self, name: str, measured_w: float) -> float:
-        """One more idle measure in a row of the load `name`: the wait until its next try. Said at INFO when the wait
-        grew (once per step); at the cap each further one at DEBUG (a line every 40 minutes all day would say
-        nothing new)."""
+    def wait_after(self, name: str, measured_w: float, when: str = "after switching on", then: str = ", off") -> float:
+        """One more idle measure in a row of the load `name` (taken `when`; `then`: what the measure does, said after
+        "idle"): the wait until its next try. Said at INFO when the wait grew (once per step); at the cap each further
+        one at DEBUG (a line every 40 minutes all day would say nothing new)."""
         self.in_a_row += 1
         count = self.in_a_row
         wait_s = self.wait_for(count)
         grew = count == 1 or wait_s > self.wait_for(count - 1)
         capped = wait_s >= self.retry_max_s
         log.log(logging.INFO if grew else logging.DEBUG,
-                "%s: measured %.0f W after switching on: idle%s, off; tried again in %.0f min%s", name,
-                measured_w, f" {count} times in a row" if count > 1 else "", wait_s / 60,
+                "%s: measured %.0f W %s: idle%s%s; tried again in %.0f min%s", name, measured_w, when,
+                f" {count} times in a row" if count > 1 else "", then, wait_s / 60,
                 f", then every {wait_s / 60:.0f} min while it stays idle" if capped and grew else "")
         return wait_s
 

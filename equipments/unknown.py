@@ -327,9 +327,18 @@ class UnknownEquipment(RelayEquipment):
         500 W plug (a kettle came on at the same reading) and shed as too big kept the plug off all day, its
         2500 W never measured again; the kettle still on when it went off, the step down says 500 W. Taken
         too when there is no figure: a load forced on before any decision had seen the house without it was
-        never measured on (believed at the power the force asked, 3680 W from Home Assistant's switch)."""
+        never measured on (believed at the power the force asked, 3680 W from Home Assistant's switch). A step of
+        about nothing is its appliance done while it was on: found idle, as at a try."""
         measured_w = self._house.step_off_w(house_w, now)
         if measured_w is None:
+            return
+        if -self.IDLE_W < measured_w < self.IDLE_W:
+            # It drew nothing as it went off: its appliance finished while it was on (a washing machine's cycle over).
+            # Found idle, as at a try: left alone for the idle wait, then tried on the spare (found_idle). Its figure
+            # stays, for its next cycle. Unmarked, its next try took the relays after it on that figure, each switched
+            # off for it and on again a reading later when it was measured idle.
+            self._rest(now, self._idle.wait_after(self.name, measured_w, "when switching off",
+                                                  " (its appliance done while on)"))
             return
         learned_w = self.learned_power_w
         # (only a smaller figure: a larger one, a step disturbed by the house, would keep the load off behind it and

@@ -126,7 +126,8 @@ def test_the_jitter_stays_under_a_quarter_of_the_meters_period(jitter: str) -> N
 
 
 def test_the_goals_are_judged_for_the_issue_s_houses_only() -> None:
-    # The house with relays only is measured, not judged: issue 8 set no goal for it (docs/control.md).
+    # The house with relays only and the idle plug's are measured, not judged: issue 8 set no goal for them
+    # (docs/control.md).
     bench = _bench()
 
     def pair(house: str) -> list[object]:
@@ -139,7 +140,7 @@ def test_the_goals_are_judged_for_the_issue_s_houses_only() -> None:
     checks = bench.goals(figures, ["payerne-2016-06-29"], bench.GOAL_HOUSES)
     assert checks and all(text.startswith("payerne-2016-06-29 / two-load:") for text, _ in checks)
     assert not bench.goals(pair("relays"), ["payerne-2016-06-29"], bench.GOAL_HOUSES)
-    assert set(bench.HOUSES) - set(bench.GOAL_HOUSES) == {"relays"}
+    assert set(bench.HOUSES) - set(bench.GOAL_HOUSES) == {"relays", "idle-plug"}
 
 
 def test_every_house_of_the_benchmark_is_a_valid_config() -> None:
@@ -148,4 +149,7 @@ def test_every_house_of_the_benchmark_is_a_valid_config() -> None:
 
     houses = {name: load_settings(path, daemon_files=False) for name, path in _bench().HOUSES.items()}
     assert [e.KIND for e in houses["relays"].equipments] == ["constant", "constant"]
-    assert not houses["relays"].warnings  # (the other two warn that their heater's sweep is an example PySEB ships)
+    assert not houses["relays"].warnings  # (the others warn that their heater's sweep is an example PySEB ships)
+    # (the two-load house with a load of unknown power between its heater and its relay)
+    assert [(e.name, e.KIND) for e in houses["idle-plug"].equipments] == [
+        ("ecs", "variable"), ("plug", "unknown"), ("radiator", "constant")]

@@ -5,7 +5,10 @@ be tried on, as a higher priority's. The test house: tests/controller_house.py (
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+
+import pytest
 
 from tests.controller_house import PLUG, RADIATOR, House, closed_loop, watts
 from tests.harness import MODE, NOON, Harness
@@ -172,3 +175,63 @@ def test_a_relay_handed_over_at_the_trial_does_not_keep_the_heater_before_short(
     for _ in range(60):
         house.read()
     assert h.load("plug").learned_power_w == 800 and h.last(RADIATOR) == "OFF" and watts(h, "ecs") == 2000
+
+
+def done_while_on(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> tuple[Harness, House]:
+    """The plug learned at 500 W and on beside the radiator; its appliance finishes while it is on (5 W), and clouds
+    switch the radiator off, then the plug."""
+    h = closed_loop(tmp_path, "ecs", "plug", "radiator", dwell_s=DWELL_S)
+    house = House(h, base_w=300, pv_w=300 + 2000 + 1000 + 20 + 600, plug_w=500)
+    for _ in range(60):
+        house.read()
+    assert h.load("plug").learned_power_w == 500 and h.last(PLUG) == "on" and h.last(RADIATOR) == "ON"
+    house.plug_w = 5  # its cycle over, the plug still on
+    for _ in range(30):
+        house.read()
+    assert h.last(PLUG) == "on" and not h.load("plug").found_idle  # (nothing tells it yet)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="equipments"):
+        house.pv_w -= 1500  # a cloud: the radiator off (the plug, believed at 500 W, left 495 W more export)...
+        house.read_until(RADIATOR, "OFF", 200)
+        house.pv_w -= 1000  # ...and a darker one: the plug off, alone (two relays at once: no step of its own)
+        house.read_until(PLUG, "off", 200)
+        house.read()  # (its step down)
+    assert h.last(PLUG) == "off" and h.last(RADIATOR) == "OFF" and h.on(PLUG)[-2:] == ["on", "off"]
+    return h, house
+
+
+def test_a_load_whose_appliance_finished_while_on_is_found_idle_at_its_switch_off(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Its step down at the cloud's switch off is about nothing: found idle there, as at a try. The sun back (200 W
+    # spare over the radiator), it rests its idle wait, the radiator on meanwhile, then is tried on the spare: the
+    # radiator after it stays on. Unmarked, it was tried at once on its 500 W figure, and found idle; only then was
+    # the radiator switched on.
+    h, house = done_while_on(tmp_path, caplog)
+    plug = h.load("plug")
+    assert plug.found_idle and plug.learned_power_w == 500  # (its figure kept for its next cycle)
+    assert any("plug: measured 5 W when switching off: idle (its appliance done while on); tried again in 5 min"
+               in r.message for r in caplog.records)
+    off_at = house.now
+    house.pv_w += 2500 - 400
+    house.read_until(RADIATOR, "ON", 200)
+    assert h.last(RADIATOR) == "ON" and h.last(PLUG) == "off"
+    while house.now < off_at + 290:
+        house.read()
+        assert h.last(PLUG) == "off"
+    radiator_before, plug_before = len(h.on(RADIATOR)), h.on(PLUG).count("on")
+    for _ in range(1800):  # an hour
+        house.read()
+    assert h.on(PLUG).count("on") - plug_before >= 2  # tried, idle each time (waits of 10 and 20 min, then 40)
+    assert h.on(RADIATOR)[radiator_before:] == []
+
+def test_a_load_that_drew_at_its_switch_off_is_not_found_idle(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The same, its appliance still drawing its 500 W at the cloud: its step down says so, and its next try takes the
+    # radiator's watts after it, on its figure, as a load found drawing does.
+    h = closed_loop(tmp_path, "ecs", "plug", "radiator", dwell_s=DWELL_S)
+    house = House(h, base_w=300, pv_w=300 + 2000 + 1000 + 20 + 600, plug_w=500)
+    for _ in range(60):
+        house.read()
+    house.pv_w -= 1500
+    for _ in range(200):
+        house.read()
+    assert h.last(PLUG) == "off" and not h.load("plug").found_idle and not h.load("plug").resting(house.now)
