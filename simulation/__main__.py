@@ -135,9 +135,11 @@ def _replay(args: argparse.Namespace) -> int:
     trace = result.trace
     rows = (f"rows of {result.rows[0].period_s:g} s (half the meters' period: [simulation] actuation = at_once)"
             if result.config.actuation == "at_once" else f"a period of {result.rows[0].period_s:g} s")
-    # (with its seconds when they are not :00: `--from 12:00:30` was said "12:00")
-    print(f"Replay of {trace.path} with {args.config}: {when_said(trace, result.start_s)} to "
-          f"{when_said(trace, result.end_s)}, {rows}")
+    # (a --from or --to with its seconds when they are not :00: `--from 12:00:30` was said "12:00"; a recorded day's own
+    # span to the minute, as ever: its first decision comes a second or so after the minute, 21:00:01)
+    start_said = when_said(trace, result.start_s) if args.start else trace.hhmm(result.start_s)
+    end_said = when_said(trace, result.end_s) if args.end else trace.hhmm(result.end_s)
+    print(f"Replay of {trace.path} with {args.config}: {start_said} to {end_said}, {rows}")
     assumed = assumptions_note(result.config)
     if assumed:
         print(assumed)
