@@ -3,16 +3,17 @@
 Each physical period of `period_s` starting at t: the commands published during the previous period
 take effect; the loads draw (tanks fill); the consumption meter reads at t (base load + loads), the
 production meter at t + period/2 (production interpolated there), each reading handed to the
-regulator with `handle` then `tick` at its own time. With `[simulation] actuation = at_once`, each reading
-opens a row of half a period: the commands it brings act from it on, and the house meter reads the loads' draw
-of the half period before it.
+regulator with `handle` then `tick` at its own time. A heater with a meter of its own (`topic_read_power`) has it
+read at t too, just before the house meter, what that heater really drew. With `[simulation] actuation = at_once`,
+each reading opens a row of half a period: the commands it brings act from it on, and the house meter reads the
+loads' draw of the half period before it.
 """
 
 from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -266,6 +267,9 @@ def run(config: SimConfig, trace: Trace, house: SimHouse, belief: Belief, regula
         base_late = trace.house_at(times + half).tolist()
         production_early = trace.production_at(times).tolist()
     cons_meter, prod_meter = PzemMeter(config.json_power), PzemMeter(config.json_power)
+    own = own_meters(regulator, house.names)
+    # (each load's real watts in the last half period and the one before it, for their own meters: at_once)
+    last_real = before_real = (0.0,) * len(house.names)
     topic_cons, topic_prod = config.topic_cons, config.topic_prod
     handle, tick = regulator.handle, regulator.tick
     # The meters' own imperfections (an option): noise on each reading, and readings that never arrive.
@@ -287,7 +291,8 @@ def run(config: SimConfig, trace: Trace, house: SimHouse, belief: Belief, regula
         if at_once:  # (the house meter reads the draw before the decision it brings)
             consumption = base[k] + (1.0 - lag_share) * last_w + lag_share * before_w
         else:  # (the commands of the period before act from its start)
-            consumption = base[k] + _step_row(house, belief, recorder, now, production[k], base[k], period_s)
+            drawn_w, last_real = _step_row(house, belief, recorder, now, production[k], base[k], period_s)
+            consumption = base[k] + drawn_w
         if noise is None:  # (no noise: the same readings as adding 0.0, whose -0.0 the meter clamps anyway)
             cons_reading = cons_meter.reading(consumption, period_s)
             prod_reading = prod_meter.reading(production[k], period_s)
@@ -297,11 +302,16 @@ def run(config: SimConfig, trace: Trace, house: SimHouse, belief: Belief, regula
         cons_at, prod_at = (now, now + half) if jitter is None else (now + jitter[k][0], now + half + jitter[k][1])
         if deadline_of is not None:
             _tick_at_deadline(deadline_of, tick, ticked_at, cons_at)
+        for index, topic, meter in own:  # (read exactly, never lost: what the house meter's fate does to a decision)
+            own_w = (1.0 - lag_share) * last_real[index] + lag_share * before_real[index] if at_once else \
+                last_real[index]
+            handle(topic, meter.reading(own_w, period_s).encode(), cons_at)
         if lost is None or not lost[k][0]:
             handle(topic_cons, cons_reading.encode(), cons_at)
         tick(cons_at)
         if at_once:  # (what the house reading's decision commanded acts from it on)
-            before_w, last_w = last_w, _step_row(house, belief, recorder, now, production_early[k], base[k], half)
+            before_w, before_real = last_w, last_real
+            last_w, last_real = _step_row(house, belief, recorder, now, production_early[k], base[k], half)
         if deadline_of is not None:
             _tick_at_deadline(deadline_of, tick, cons_at, prod_at)
         if lost is None or not lost[k][1]:
@@ -309,21 +319,34 @@ def run(config: SimConfig, trace: Trace, house: SimHouse, belief: Belief, regula
         tick(prod_at)
         ticked_at = prod_at
         if at_once:  # (and what the production reading's did)
-            before_w, last_w = last_w, _step_row(house, belief, recorder, now + half, production[k], base_late[k],
-                                                 half)
+            before_w, before_real = last_w, last_real
+            last_w, last_real = _step_row(house, belief, recorder, now + half, production[k], base_late[k], half)
     return recorder.rows()
 
 
+def own_meters(regulator: RegulatorLike, names: Sequence[str]) -> list[tuple[int, str, PzemMeter]]:
+    """The simulated loads whose own meter the regulator reads (a heater's `topic_read_power`, as the daemon's load
+    took it from the config): their index in `names`, the meter's topic, and a meter writing its `json_read_power`.
+    Without them a heater with one had its tank inferred from the house meter in a replay, where the daemon watches
+    it with its own meter (a seed user's `smeter/pzem/ECS`), and the replay warned that meter silent."""
+    meters = []
+    for load in getattr(regulator, "loads", ()):
+        topic = getattr(load, "topic_read_power", None)
+        if topic and load.name in names:
+            meters.append((names.index(load.name), topic, PzemMeter(getattr(load, "json_read_power", "power"))))
+    return meters
+
+
 def _step_row(house: SimHouse, belief: Belief, recorder: Recorder, at: float, production_w: float, base_w: float,
-              dt_s: float) -> float:
+              dt_s: float) -> tuple[float, tuple[float, ...]]:
     """The commands waiting take effect at `at`, the loads draw for `dt_s` (a period, or half of one with actuation =
-    at_once), recorded as a row; the loads' real watts together."""
+    at_once), recorded as a row; the loads' real watts together, and each one's."""
     # The belief in force is the one of the decision whose commands take effect now.
     commanded = belief.watts()
     real = house.step(dt_s)
     drawn_w = sum(real)
     recorder.add(at, production_w, base_w + drawn_w, house.levels(), commanded, real)
-    return drawn_w
+    return drawn_w, real
 
 
 def _tick_at_deadline(deadline_of: Callable[[], float | None], tick: Callable[[float], None], after: float,
