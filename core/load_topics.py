@@ -19,9 +19,12 @@ def loads_by_topic(loads: Sequence[Equipment]) -> dict[str, list[Equipment]]:
 
 
 def own_meters(loads: Sequence[Equipment]) -> list[tuple[str, str]]:
-    """(topic, name as the log says it) of each load's own meter (`topic_read_power`)."""
-    return [(load.options["topic_read_power"], f"{load.name}'s own") for load in loads
-            if load.options.get("topic_read_power")]
+    """(topic, name as the log says it) of each load's own meter (`topic_read_power`, as the load took it: the seed's
+    words for no meter, `false` and `nok`, are none; read from the option as written, a topic named `false` was
+    subscribed to and its boots looked for)."""
+    # (a load class of one's own with no such attribute: its option as written)
+    return [(str(topic), f"{load.name}'s own") for load in loads
+            if (topic := getattr(load, "topic_read_power", load.options.get("topic_read_power")))]
 
 
 def own_meter_topics(loads: Sequence[Equipment]) -> set[str]:

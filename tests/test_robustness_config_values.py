@@ -115,8 +115,11 @@ def test_the_seed_s_words_for_no_log_file_write_no_file(tmp_path: Path, word: st
 def test_the_seed_s_words_for_no_meter_are_no_topic(tmp_path: Path, word: str) -> None:
     # `topic_read_power = false` (or nok), the seed's "no meter": a topic named false, waited for all day.
     path = field_config(tmp_path, ecs=f"topic_read_power = {word}\n")
-    ecs = Harness(path).load("ecs")
+    h = Harness(path)
+    ecs = h.load("ecs")
     assert ecs.topic_read_power is None and ecs.full_detection == "inferred"
+    # ...nor subscribed to as a meter's, nor its boots looked for there (the regulator read the option as written)
+    assert word not in h.reg.reading_topics() and word not in h.reg.subscriptions()
 
 
 # --- numbers too large for what reads them ----------------------------------------------------------------
