@@ -336,8 +336,9 @@ class UnknownEquipment(RelayEquipment):
             # It drew nothing as it went off: its appliance finished while it was on (a washing machine's cycle over).
             # Found idle, as at a try: left alone for the idle wait, then tried on the spare (found_idle). Its figure
             # stays, for its next cycle. Unmarked, its next try took the relays after it on that figure, each switched
-            # off for it and on again a reading later when it was measured idle.
-            self._rest(now, self._idle.wait_after(self.name, measured_w, "when switching off",
+            # off for it and on again a reading later when it was measured idle. (Said at 0 W at least: the meter's
+            # noise made a step of -10 W, "measured -10 W", as a try's measure never reads.)
+            self._rest(now, self._idle.wait_after(self.name, max(0.0, measured_w), "when switching off",
                                                   " (its appliance done while on)"))
             return
         learned_w = self.learned_power_w

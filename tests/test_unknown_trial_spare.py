@@ -177,9 +177,10 @@ def test_a_relay_handed_over_at_the_trial_does_not_keep_the_heater_before_short(
     assert h.load("plug").learned_power_w == 800 and h.last(RADIATOR) == "OFF" and watts(h, "ecs") == 2000
 
 
-def done_while_on(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> tuple[Harness, House]:
+def done_while_on(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                  house_up_w: float = 0.0) -> tuple[Harness, House]:
     """The plug learned at 500 W and on beside the radiator; its appliance finishes while it is on (5 W), and clouds
-    switch the radiator off, then the plug."""
+    switch the radiator off, then the plug (the house's own draw up `house_up_w` at the reading after it)."""
     h = closed_loop(tmp_path, "ecs", "plug", "radiator", dwell_s=DWELL_S)
     house = House(h, base_w=300, pv_w=300 + 2000 + 1000 + 20 + 600, plug_w=500)
     for _ in range(60):
@@ -195,6 +196,7 @@ def done_while_on(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> tuple[Har
         house.read_until(RADIATOR, "OFF", 200)
         house.pv_w -= 1000  # ...and a darker one: the plug off, alone (two relays at once: no step of its own)
         house.read_until(PLUG, "off", 200)
+        house.base_w += house_up_w
         house.read()  # (its step down)
     assert h.last(PLUG) == "off" and h.last(RADIATOR) == "OFF" and h.on(PLUG)[-2:] == ["on", "off"]
     return h, house
@@ -223,6 +225,16 @@ def test_a_load_whose_appliance_finished_while_on_is_found_idle_at_its_switch_of
         house.read()
     assert h.on(PLUG).count("on") - plug_before >= 2  # tried, idle each time (waits of 10 and 20 min, then 40)
     assert h.on(RADIATOR)[radiator_before:] == []
+
+
+def test_a_step_below_zero_at_its_switch_off_is_said_at_0_w(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The house's own draw up 15 W at the reading that shows the plug's 5 W gone (a meter's noise does as much): the
+    # step down is -10 W, an idle appliance, said at 0 W as a try's measure is ("measured -10 W" read wrong).
+    h, house = done_while_on(tmp_path, caplog, house_up_w=15)
+    assert h.load("plug").found_idle
+    lines = [r.message for r in caplog.records if "when switching off" in r.message]
+    assert lines == ["plug: measured 0 W when switching off: idle (its appliance done while on); tried again in 5 min"]
+
 
 def test_a_load_that_drew_at_its_switch_off_is_not_found_idle(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     # The same, its appliance still drawing its 500 W at the cloud: its step down says so, and its next try takes the
