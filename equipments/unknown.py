@@ -196,15 +196,15 @@ class UnknownEquipment(RelayEquipment):
         if not self._house.measuring:
             if not self.is_on:
                 self._house.observe_without(house_w, now)
-                self._measure_off_step(house_w, now)
+                self._measure_off_step(house_w, now, others_w)
             else:
-                self._house.seen_with(house_w, now)
+                self._house.seen_with(house_w, now, others_w)
                 if self._house.unmeasured_w is not None:
                     self._believe_at_most(house_w, now)
             return self.current_power_w
         drew_w = self.current_power_w  # (the belief it was switched on at: what it drew, when no measure says)
         self.accumulate_energy(now)  # (the trial's seconds, held: counted below at what this reading measures)
-        step_w = self._house.step_on_w(house_w, now)
+        step_w = self._house.step_on_w(house_w, now, others_w)
         measured_w = min(self.max_power_w, max(0.0, step_w))
         self._warn_over_max(step_w)
         if self.is_forced():
@@ -321,18 +321,31 @@ class UnknownEquipment(RelayEquipment):
                      "house meter shows once it reads; measured when the force ends", self.name)
         self._house.forget()
 
-    def _measure_off_step(self, house_w: float, now: float) -> None:
+    def _measure_off_step(self, house_w: float, now: float, others_w: float) -> None:
         """The first reading after a switch off: the house's step down is what the load drew. Taken when it
         is smaller than the learned figure by more than the house moving would: a trial measured at 2500 W for a
         500 W plug (a kettle came on at the same reading) and shed as too big kept the plug off all day, its
         2500 W never measured again; the kettle still on when it went off, the step down says 500 W. Taken
         too when there is no figure: a load forced on before any decision had seen the house without it was
         never measured on (believed at the power the force asked, 3680 W from Home Assistant's switch). A step of
-        about nothing is its appliance done while it was on: found idle, as at a try."""
-        measured_w = self._house.step_off_w(house_w, now)
-        if measured_w is None:
+        about nothing is its appliance done while it was on: found idle, as at a try (unless the other loads'
+        beliefs moved too far meanwhile for the step to tell: `others_w`, their believed watts now)."""
+        measure = self._house.step_off_w(house_w, now, others_w)
+        if measure is None:
             return
+        measured_w, others_moved_w = measure
+        learned_w = self.learned_power_w
         if -self.IDLE_W < measured_w < self.IDLE_W:
+            # The step is the load's draw plus the error in the other loads' moves since the last reading while on
+            # (the heater's, lowered or raised at its switch off, by its calibration's): with a heater 10 % off, a
+            # 100 W plug switched off as the heater went down 1000 W stepped by 0 W, and was found idle while
+            # drawing. A move smaller than its figure (than HOUSE_MOVED_W, without one) cannot hide its draw short of
+            # an error of all of it: a step of about nothing then is an idle appliance. After a larger move it tells
+            # nothing, as before the idle verdict at a switch off: tried on its figure, found idle at that try if so.
+            if others_moved_w >= max(learned_w or 0.0, self.HOUSE_MOVED_W):
+                log.debug("%s: measured %.0f W when switching off, the other loads moving %.0f W with it: no measure",
+                          self.name, max(0.0, measured_w), others_moved_w)
+                return
             # It drew nothing as it went off: its appliance finished while it was on (a washing machine's cycle over).
             # Found idle, as at a try: left alone for the idle wait, then tried on the spare (found_idle). Its figure
             # stays, for its next cycle. Unmarked, its next try took the relays after it on that figure, each switched
@@ -341,7 +354,6 @@ class UnknownEquipment(RelayEquipment):
             self._rest(now, self._idle.wait_after(self.name, max(0.0, measured_w), "when switching off",
                                                   " (its appliance done while on)"))
             return
-        learned_w = self.learned_power_w
         # (only a smaller figure: a larger one, a step disturbed by the house, would keep the load off behind it and
         # never be tested again; one too small is corrected at the next switch on)
         if not self.IDLE_W <= measured_w <= self.max_power_w or (

@@ -33,9 +33,10 @@ class HouseMeasure:
         self.without_at: float | None  # that decision's time (None: it was on, or none yet)
         self.moves_w: tuple[float, float]  # how far that moved at the decision before and since, while off
         self.base_at_switch_w: float | None  # the same, at the decision that switched it on
-        # Consumption minus the other loads at the last reading while on, and that reading's time.
-        self.with_: tuple[float, float] | None
-        self.off_from: tuple[float, float] | None  # that, when switched off: to measure the step down
+        # Consumption minus the other loads at the last reading while on, that reading's time, and the other loads'
+        # believed watts then (their move to the step down's reading: how far their beliefs' errors may reach into it).
+        self.with_: tuple[float, float, float] | None
+        self.off_from: tuple[float, float, float] | None  # that, when switched off: to measure the step down
         # Forced on with no house reading without it to measure it against (forced while the house meter was
         # silent, or restored forced at a start, or its measure lost to a silence): the belief the force set, never
         # measured (None: not so). Each house reading while so caps the belief (believed_at_most).
@@ -76,15 +77,17 @@ class HouseMeasure:
             # meter, was measured against the house before the silence, a kettle since taken for the plug)
             self.off_from = self.with_
 
-    def seen_with(self, house_w: float, now: float) -> None:
-        """The house with the load (on, not measuring) at a decision's reading."""
-        self.with_ = (house_w, now)
+    def seen_with(self, house_w: float, now: float, others_w: float) -> None:
+        """The house with the load (on, not measuring) at a decision's reading, the other loads believed at
+        `others_w`."""
+        self.with_ = (house_w, now, others_w)
         self.without_at, self.moves_w = None, (0.0, 0.0)
 
-    def step_on_w(self, house_w: float, now: float) -> float:
-        """The measuring reading: the house's step since the switch on (the measure is over)."""
+    def step_on_w(self, house_w: float, now: float, others_w: float) -> float:
+        """The measuring reading: the house's step since the switch on (the measure is over); the other loads believed
+        at `others_w`."""
         assert self.base_at_switch_w is not None
-        self.with_ = (house_w, now)
+        self.with_ = (house_w, now, others_w)
         step_w = house_w - self.base_at_switch_w
         self.base_at_switch_w = None
         return step_w
@@ -97,13 +100,14 @@ class HouseMeasure:
         self.moves_w = (self.moves_w[1], moved_w)
         self.without_w, self.without_at = house_w, now
 
-    def step_off_w(self, house_w: float, now: float) -> float | None:
-        """The first reading after a switch off: the house's step down since the last reading while on, if that came
-        within `off_step_max_s` (None: no step to measure)."""
+    def step_off_w(self, house_w: float, now: float, others_w: float) -> tuple[float, float] | None:
+        """The first reading after a switch off (the other loads believed at `others_w`): the house's step down since
+        the last reading while on, if that came within `off_step_max_s`, and by how much the other loads' believed
+        watts moved between the two (None: no step to measure)."""
         off_from, self.off_from = self.off_from, None
         if off_from is None or not 0 <= now - off_from[1] <= self.off_step_max_s:
             return None
-        return off_from[0] - house_w
+        return off_from[0] - house_w, abs(others_w - off_from[2])
 
     def believed_at_most(self, house_w: float) -> float:
         """Forced on and never measured: it draws no more than the house meter shows for the house and it
