@@ -47,6 +47,10 @@ class MeteredFullTank:
         self._asked_at: float | None = None  # its variator last asked for its status in this run of low readings
         self._ask_wait_s = rule.ask_every_s  # then asked again this much later
         self.question_due = False  # its variator is to be asked for its status now (FullTankWatch asks it)
+        # Its last reading (when, watts read, watts commanded), and when the latest one fell by a good part of what it
+        # read before under a command held (the first half of a thermostat's cut its meter's period split in two)
+        self._last: tuple[float, float, float] | None = None
+        self._part_fall_at: float | None = None
 
     def suspect(self, now: float) -> bool:
         """Its meter has begun to read nothing, lately enough to chain with the next low reading: its
@@ -58,8 +62,18 @@ class MeteredFullTank:
         """`suspect`, for the time a run of low readings takes to decide when its variator answers (its readings and
         one question): past that, a variator off the network (rebooted to 0 %, no Wi-Fi) keeps the run going for as
         long as it is away, and held every load of unknown power's measure back that long (its heater's belief, its
-        command, does not move meanwhile: a step of the house is no move of it)."""
-        return self.suspect(now) and now - self._low_since <= self.rule.longest_doubt_s
+        command, does not move meanwhile: a step of the house is no move of it). Also until the next reading after one
+        that fell by a good part of what it read, its command held (`part_fall`)."""
+        return (self.suspect(now) and now - self._low_since <= self.rule.longest_doubt_s) or self.part_fall(now)
+
+    def part_fall(self, now: float) -> bool:
+        """True when its latest reading (at most max_gap_s before `now`) fell by at least `part_fall` of the one
+        before, its command held or down by `part_fall_command_drop` at most, without reading nothing yet: the first
+        half of a thermostat's cut a meter averaging over its period splits over two readings, as the house meter does.
+        That half is surplus: a load of unknown power tried on it took the second half, a reading later, for its own
+        step (a 600 W towel dryer measured at 166 W), or saw the house move and was off for its min_off_s."""
+        at = self._part_fall_at
+        return at is not None and not self.full and 0 <= now - at < self.rule.max_gap_s
 
     def on_reading(self, measured_w: float, commanded_w: float, now: float, heard_at: float | None = None,
                    commanded_at: float | None = None, booted_at: float | None = None) -> bool:
@@ -70,8 +84,11 @@ class MeteredFullTank:
         self.question_due = False
         if (pace_s := self._pace.reading(now)) is not None:
             self.rule = self._base_rule.for_pace(pace_s)
+        self._part_fall_at, last, self._last = None, self._last, (now, measured_w, commanded_w)
         if self.full:
             return False
+        if last is not None and self._fell_in_part(last, measured_w, commanded_w, now):
+            self._part_fall_at = now
         if measured_w >= self.rule.below_w or commanded_w < self.min_power_w:
             self._reset_run()
             return False
@@ -97,6 +114,15 @@ class MeteredFullTank:
             return True
         self._ask(measured_w, now, deaf=commanded_at is not None and heard_at < commanded_at)
         return False
+
+    def _fell_in_part(self, last: tuple[float, float, float], measured_w: float, commanded_w: float,
+                      now: float) -> bool:
+        last_at, last_w, last_commanded_w = last
+        rule = self.rule
+        return (0 < now - last_at < rule.max_gap_s and measured_w >= rule.below_w and last_w >= self.min_power_w
+                and last_commanded_w >= self.min_power_w
+                and commanded_w >= (1.0 - rule.part_fall_command_drop) * last_commanded_w
+                and last_w - measured_w >= rule.part_fall * last_w)
 
     def low_run_started(self, now: float) -> bool:
         """True when the reading at `now` is the first of a run reading nothing under a command: its thermostat
@@ -128,3 +154,4 @@ class MeteredFullTank:
         """The daily clear: the load may take power again."""
         self.full = False
         self._reset_run()
+        self._last = self._part_fall_at = None

@@ -18,6 +18,11 @@ class MeterRule:
     # Its variator, not heard during them, asked for its status; silent, asked again this much later, then twice
     # that... up to ten times (its answer takes well under a second on a working network).
     ask_every_s: float = 60.0
+    # A reading that fell by this share of the one before, its command held or down by part_fall_command_drop at most,
+    # puts what it draws in doubt until the next reading (MeteredFullTank.part_fall; the house meter's LoopRule
+    # cut_tolerance and cut_command_drop).
+    part_fall: float = 0.25
+    part_fall_command_drop: float = 0.1
 
     @property
     def longest_doubt_s(self) -> float:
