@@ -52,6 +52,10 @@ class MeteredFullTank:
         self._last: tuple[float, float, float] | None = None
         self._part_fall_at: float | None = None
 
+    def meter_pace_s(self) -> float | None:
+        """How often its meter reads (ReadingPace.usual_s), None before a second reading."""
+        return self._pace.usual_s()
+
     def suspect(self, now: float) -> bool:
         """Its meter has begun to read nothing, lately enough to chain with the next low reading: its
         belief (its command's watts) may be wrong."""

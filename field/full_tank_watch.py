@@ -23,6 +23,9 @@ from values.readings import MeterProblem, parse_meter_payload
 
 log = logging.getLogger(__name__)
 
+# A load's own meter is silent after meter_timeout, or this many of its readings when that is longer.
+SILENT_READINGS = 5
+
 
 class FullTankWatch:
     """The detectors of every load that has one, and the full flags of all loads."""
@@ -198,11 +201,19 @@ class FullTankWatch:
 
     def _infers(self, load: Equipment, now: float) -> bool:
         """Whether `load`'s fullness is inferred from the house meter now: always without a meter of its own;
-        with one, while it has given no usable reading for `meter_timeout` (said once per silence)."""
+        with one, while it has given no usable reading for `meter_timeout`, or five of its readings when its meter
+        reads more slowly (said once per silence)."""
         if load.name not in self.metered:
             return True
         heard_at = self._meter_heard_at.setdefault(load.name, now)  # (silent from the first house reading)
-        if now - heard_at <= self.meter_timeout_s:
+        silent_after_s = self.meter_timeout_s
+        # (a meter slower than the house's, a Tasmota plug every 10 s: silent after five of its readings, as
+        # meter_timeout is advised for a house meter; at meter_timeout, each reading a little late was a silence,
+        # a warning and an "its own meter reads again" line, 200 of each an hour at a reading every 10.4 s)
+        pace_s = self.metered[load.name].meter_pace_s()
+        if pace_s is not None and SILENT_READINGS * pace_s > silent_after_s:
+            silent_after_s = SILENT_READINGS * pace_s
+        if now - heard_at <= silent_after_s:
             return False
         if load.name not in self._silence_said:
             self._silence_said.add(load.name)

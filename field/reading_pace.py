@@ -24,6 +24,12 @@ class ReadingPace:
         self._gaps: deque[float] = deque(maxlen=GAPS)
         self.pace_s: float | None = None  # the last one told
 
+    def usual_s(self) -> float | None:
+        """Its pace: the one told, or while none is, the longest of the gaps seen so far (None before a first gap)."""
+        if self.pace_s is not None:
+            return self.pace_s
+        return max(self._gaps) if self._gaps else None
+
     def reading(self, now: float) -> float | None:
         """A reading at `now`; the meter's pace when it is news (the first one known, or moved by CHANGE_SHARE), else
         None."""

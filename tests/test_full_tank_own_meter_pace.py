@@ -40,3 +40,29 @@ def test_a_full_tank_is_found_by_its_own_meter_read_every_10_s(tmp_path: Path, c
             h.reg.handle(ECS_METER, live(EMPTY_TANK), T + 2 * k + 0.5)
     assert h.load("ecs").overed
     assert "ecs is full (its meter reads 0.0 W)" in caplog.text
+
+
+@pytest.mark.parametrize("ecs_pace_s", [2.0, 10.4])
+def test_an_own_meter_slower_than_meter_timeout_is_silent_after_five_of_its_readings(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, ecs_pace_s: float) -> None:
+    # A Tasmota plug's TelePeriod 10, read a little late (10.4 s): at meter_timeout (10 s) each reading was a silence,
+    # the tank watched by the house meter until the next, and a WARNING and an INFO line each time (34 of each in ten
+    # minutes). Silent after five of its readings once its pace is seen; a PZEM every 2 s still after meter_timeout.
+    caplog.set_level(logging.INFO, logger="field.full_tank_watch")
+    h = metered(tmp_path)
+    drawing = EMPTY_TANK.replace(b'"power": 0.00', b'"power": 1680.00')
+    own_at = T + 0.5
+    for k in range(1, 301):  # ten minutes, the house meter every 2 s
+        while own_at <= T + 2 * k:
+            h.reg.handle(ECS_METER, live(drawing), own_at)
+            own_at += ecs_pace_s
+        h.meters(300 + 1680, 2000, T + 2 * k)
+    silences = [m for m in caplog.messages if "its own meter (smeter/pzem/ECS) has given no usable reading" in m]
+    assert len(silences) <= 1  # (before a second reading shows its pace, at most)
+    # Silent for good: after five of its readings (52 s), its tank watched by the house meter
+    caplog.clear()
+    for k in range(301, 301 + 25):
+        h.meters(300 + 1680, 2000, T + 2 * k)
+    silent_for_s = [int(m.split("reading for ")[1].split(" s")[0]) for m in caplog.messages if "no usable" in m]
+    after_s = 10 if ecs_pace_s == 2.0 else 52  # (seen at the house reading after it)
+    assert len(silent_for_s) == 1 and after_s <= silent_for_s[0] <= after_s + 2, caplog.messages
