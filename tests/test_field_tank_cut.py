@@ -146,6 +146,20 @@ class SplitCutHouse(PlugHouse):
         return super().drawn_w() - ecs.current_power_w * (1.0 - self.heater_share)
 
 
+def read_the_cut_s_first_half(h: Harness, house: SplitCutHouse, heater_w: float) -> None:
+    """Run `house` until the heater is at `heater_w` with the plug off, on to a reading decided on, then read the first
+    half of its cut there: the plug still off."""
+    decided: list[float] = []
+    h.reg.add_decision_listener(lambda record: decided.append(record.time_s))
+    house.run(150)
+    assert h.load("ecs").current_power_w == heater_w and not h.load("plug").is_on
+    if decided[-1] >= house.now:  # (this pair was decided on, at its house or its production reading)
+        house.run(2)  # (a decision every other pair, period 2.5 s: the cut's first half is read at one)
+    house.heater_share = 0.5  # the first half of the cut...
+    house.run(2)
+    assert decided[-1] >= house.now and not h.load("plug").is_on
+
+
 def test_a_cut_split_over_two_readings_holds_a_measure_back_a_reading(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     # The first half of the cut is surplus: the loop gives the heater its max and the rest would cover a trial
@@ -155,15 +169,7 @@ def test_a_cut_split_over_two_readings_holds_a_measure_back_a_reading(
     caplog.set_level(logging.DEBUG)
     h = Harness(field_config(tmp_path, ("ecs", "plug"), algorithm="closed_loop"))
     house = SplitCutHouse(h, T, base_w=300, production_w=300 + 1500 + 20)
-    decided: list[float] = []
-    h.reg.add_decision_listener(lambda record: decided.append(record.time_s))
-    house.run(150)  # the heater at 1500 W, nothing over it for the plug
-    assert h.load("ecs").current_power_w == 1500 and not h.load("plug").is_on
-    if decided[-1] >= house.now:  # (this pair was decided on, at its house or its production reading)
-        house.run(2)  # (a decision every other pair, period 2.5 s: the cut's first half is read at one)
-    house.heater_share = 0.5  # the first half of the cut...
-    house.run(2)
-    assert decided[-1] >= house.now and not h.load("plug").is_on
+    read_the_cut_s_first_half(h, house, heater_w=1500)  # (the heater at 1500 W, nothing over it for the plug)
     assert "plug: waits: another load's watts are in doubt" in caplog.text
     house.heater_share = 0.0  # ...and the second
     house.run(2)
@@ -404,15 +410,8 @@ def test_a_cut_its_own_meter_splits_over_two_readings_holds_a_trial_back_a_readi
     caplog.set_level(logging.DEBUG)
     h = Harness(field_config(tmp_path, ("ecs", "plug"), ecs=METERED, algorithm="closed_loop"))
     house = MeteredSplitCutHouse(h, T, base_w=300, production_w=300 + 2000 + 20 + 50)
-    decided: list[float] = []
-    h.reg.add_decision_listener(lambda record: decided.append(record.time_s))
-    house.run(150)  # the heater saturated at 100 %, 50 W over it: too little to try the plug
-    assert h.load("ecs").current_power_w == 2000 and not h.load("plug").is_on
-    if decided[-1] >= house.now:  # (this pair was decided on, at its house or its production reading)
-        house.run(2)  # (a decision every other pair, period 2.5 s: the cut's first half is read at one)
-    house.heater_share = 0.5  # the first half of the cut...
-    house.run(2)
-    assert decided[-1] >= house.now and not h.load("plug").is_on
+    # (the heater saturated at 100 %, 50 W over it: too little to try the plug)
+    read_the_cut_s_first_half(h, house, heater_w=2000)
     assert "plug: waits: another load's watts are in doubt" in caplog.text
     house.heater_share = 0.0  # ...and the second
     house.full.add("ecs")
