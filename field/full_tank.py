@@ -47,9 +47,11 @@ class MeteredFullTank:
         self._asked_at: float | None = None  # its variator last asked for its status in this run of low readings
         self._ask_wait_s = rule.ask_every_s  # then asked again this much later
         self.question_due = False  # its variator is to be asked for its status now (FullTankWatch asks it)
-        # Its last reading (when, watts read, watts commanded), and when the latest one fell by a good part of what it
-        # read before under a command held (the first half of a thermostat's cut its meter's period split in two)
+        # Its last reading (when, watts read, watts commanded) and the one before it, and when the latest one fell by a
+        # good part of what it read before under a command held (the first half of a thermostat's cut its meter's
+        # period split in two)
         self._last: tuple[float, float, float] | None = None
+        self._older: tuple[float, float, float] | None = None
         self._part_fall_at: float | None = None
 
     def meter_pace_s(self) -> float | None:
@@ -72,7 +74,8 @@ class MeteredFullTank:
 
     def part_fall(self, now: float) -> bool:
         """True when its latest reading (at most max_gap_s before `now`) fell by at least `part_fall` of the one
-        before, its command held or down by `part_fall_command_drop` at most, without reading nothing yet: the first
+        before, its command held or down by `part_fall_command_drop` at most since the reading before that one (a
+        meter a reading late shows the loop's own move down a reading later), without reading nothing yet: the first
         half of a thermostat's cut a meter averaging over its period splits over two readings, as the house meter does.
         That half is surplus: a load of unknown power tried on it took the second half, a reading later, for its own
         step (a 600 W towel dryer measured at 166 W), or saw the house move and was off for its min_off_s."""
@@ -88,10 +91,11 @@ class MeteredFullTank:
         self.question_due = False
         if (pace_s := self._pace.reading(now)) is not None:
             self.rule = self._base_rule.for_pace(pace_s)
-        self._part_fall_at, last, self._last = None, self._last, (now, measured_w, commanded_w)
+        self._part_fall_at, older, last = None, self._older, self._last
+        self._older, self._last = last, (now, measured_w, commanded_w)
         if self.full:
             return False
-        if last is not None and self._fell_in_part(last, measured_w, commanded_w, now):
+        if last is not None and self._fell_in_part(last, older, measured_w, commanded_w, now):
             self._part_fall_at = now
         if measured_w >= self.rule.below_w or commanded_w < self.min_power_w:
             self._reset_run()
@@ -119,14 +123,23 @@ class MeteredFullTank:
         self._ask(measured_w, now, deaf=commanded_at is not None and heard_at < commanded_at)
         return False
 
-    def _fell_in_part(self, last: tuple[float, float, float], measured_w: float, commanded_w: float,
-                      now: float) -> bool:
+    def _fell_in_part(self, last: tuple[float, float, float], older: tuple[float, float, float] | None,
+                      measured_w: float, commanded_w: float, now: float) -> bool:
         last_at, last_w, last_commanded_w = last
         rule = self.rule
-        return (0 < now - last_at < rule.max_gap_s and measured_w >= rule.below_w and last_w >= self.min_power_w
-                and last_commanded_w >= self.min_power_w
-                and commanded_w >= (1.0 - rule.part_fall_command_drop) * last_commanded_w
-                and last_w - measured_w >= rule.part_fall * last_w)
+        held = 1.0 - rule.part_fall_command_drop
+        if not (0 < now - last_at < rule.max_gap_s and measured_w >= rule.below_w and last_w >= self.min_power_w
+                and last_commanded_w >= self.min_power_w and commanded_w >= held * last_commanded_w
+                and last_w - measured_w >= rule.part_fall * last_w):
+            return False
+        # Its command held since the reading before the last one too: a meter a reading late (read just after the
+        # decision that took the heater down, or averaging over its period) showed the watts of the command before at
+        # the last reading, and the loop's own move down a reading later (no cut, its command then held) held the
+        # loads of unknown power back for nothing. (Nothing to tell by before a third reading: in doubt.)
+        if older is not None and 0 < last_at - older[0] < rule.max_gap_s:
+            lowest_w = commanded_w if commanded_w < last_commanded_w else last_commanded_w
+            return lowest_w >= held * older[2]
+        return True
 
     def low_run_started(self, now: float) -> bool:
         """True when the reading at `now` is the first of a run reading nothing under a command: its thermostat
@@ -158,4 +171,4 @@ class MeteredFullTank:
         """The daily clear: the load may take power again."""
         self.full = False
         self._reset_run()
-        self._last = self._part_fall_at = None
+        self._last = self._older = self._part_fall_at = None

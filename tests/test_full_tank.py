@@ -57,6 +57,39 @@ def test_clear_lets_the_load_take_power_again() -> None:
     assert not any(tank.on_reading(0.0, 2000, 200.0 + i) for i in range(4))
 
 
+def part_falls(*readings: tuple[float, float]) -> list[bool]:
+    """MeteredFullTank.part_fall after each of `readings` (watts read, watts commanded), 2 s apart."""
+    tank = MeteredFullTank("ecs", min_power_w=150)
+    t0 = at(2024, 6, 1, 14)
+    falls = []
+    for i, (measured_w, commanded_w) in enumerate(readings):
+        tank.on_reading(measured_w, commanded_w, t0 + 2 * i)
+        falls.append(tank.part_fall(t0 + 2 * i + 1))
+    return falls
+
+
+def test_a_reading_that_falls_by_a_quarter_under_a_held_command_is_in_doubt_until_the_next() -> None:
+    # The first half of a thermostat's cut its meter's period splits in two, then the second half (the low run's own)
+    assert part_falls((2000, 2000), (2000, 2000), (1000, 2000), (0, 2000)) == [False, False, True, False]
+    assert part_falls((2000, 2000), (1000, 2000)) == [False, True]  # (nothing before to tell by: in doubt)
+    assert part_falls((2000, 2000), (2000, 2000), (1000, 2300)) == [False, False, True]  # (the loop raising it)
+    assert part_falls((2000, 2000), (2000, 2000), (1600, 2000)) == [False, False, False]  # (under a quarter)
+    assert part_falls((2000, 2000), (2000, 2000), (1000, 1000)) == [False, False, False]  # (the loop took it down)
+
+
+def test_the_loop_s_move_down_read_a_reading_late_is_no_part_fall() -> None:
+    # A meter a reading late (published just after the decision that took the heater down, or averaging over its
+    # period): the reading after the move still shows the command before, the next one the move, the command held
+    # since. It put the heater's watts in doubt for a reading, each time the loop took it down by a quarter (a load of
+    # unknown power not tried, a relay before it not given its watts); the replays with the own meter read after the
+    # production reading: twice a day.
+    assert part_falls((2000, 2000), (2000, 2000), (2000, 500), (500, 500)) == [False] * 4
+    assert part_falls((2000, 2000), (2000, 2000), (1250, 500), (500, 500)) == [False] * 4  # (averaged: split)
+    assert part_falls((2000, 2000), (2000, 2000), (2000, 500), (500, 2000)) == [False] * 4  # (and up again)
+    # ...the command held since: a fall is in doubt again
+    assert part_falls((2000, 2000), (2000, 500), (500, 500), (500, 500), (300, 500))[-1]
+
+
 # --- the daily clear ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("since, now, due", [
