@@ -19,6 +19,7 @@ from core.relay_trials import (
     may_try,
     retry_doubted,
     trial_free_w,
+    trial_need_w,
     trial_wait_why,
 )
 from equipments.base import Equipment
@@ -190,7 +191,7 @@ class RelaySwitcher:
             # (a relay of known watts is covered by its label while its figure, above it, rests on one step:
             # ConstantEquipment.cover_w)
             if power_w is None:  # (a load of unknown power, no figure: tried on what is free for a trial)
-                least_w = max(load.hysteresis_w, UnknownEquipment.IDLE_W)
+                least_w = trial_need_w(load)
                 free_w = trial_free_w(walk, index, free_w, least_w)
                 shortfall_w = least_w - free_w
             else:
@@ -200,7 +201,7 @@ class RelaySwitcher:
         if found_idle and power_w is not None:
             # (its figure from an earlier cycle, found idle since: tried on the spare, as one with no figure, rather
             # than on the watts of the relays after it, which went off for it and on again at each idle measure)
-            claim_w = min(power_w, trial_free_w(walk, index, free_w, max(load.hysteresis_w, UnknownEquipment.IDLE_W)))
+            claim_w = min(power_w, trial_free_w(walk, index, free_w, trial_need_w(load)))
         covered = shortfall_w <= 0
         if not covered and walk.doubted_w and shortfall_w <= walk.doubted_w:
             log.debug("%s: not covered: %.0f W of it would come from a load after it that may draw nothing (suspected "

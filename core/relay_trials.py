@@ -56,6 +56,14 @@ def trial_wait_why(load: RelayEquipment, walk: RelayPass, now: float) -> str | N
     return None
 
 
+def trial_need_w(load: RelayEquipment) -> float:
+    """What a trial of the load of unknown power `load` needs free: its hysteresis, UnknownEquipment.IDLE_W at least
+    (with hysteresis = 0 and none free it was "switched on" at 0 W, stayed off, and took the house's noise for its
+    watts). (A comparison in max()'s own order, not its call: max() parses its keywords on Python 3.11.)"""
+    hysteresis_w, idle_w = load.hysteresis_w, UnknownEquipment.IDLE_W
+    return idle_w if idle_w > hysteresis_w else hysteresis_w
+
+
 def trial_free_w(walk: RelayPass, index: int, free_w: float, least_w: float) -> float:
     """What the load of unknown power at `index`, with no figure yet (or found idle at its last measure), is tried on:
     the `free_w` the relays after it leave to it, less the watts of those on whose dwell would let them go off for it
