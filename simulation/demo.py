@@ -35,7 +35,6 @@ from simulation.metrics import format_summary, summarize
 from simulation.pzem import PzemMeter
 from simulation.record import Belief, Recorder
 from simulation.replay import SNAP_S, ReplayError, clock_option, load_trace
-from simulation.trace import Trace
 
 __all__ = ["DEFAULT_TRACE", "SPEED_RANGE", "DemoError", "DemoOptions", "run_demo"]
 
@@ -108,13 +107,6 @@ def _tail(path: Path, lines: int = 15) -> str:
     except OSError:
         return "(no daemon log)"
     return "\n".join("    " + line for line in text[-lines:])
-
-
-def _time_said(trace: Trace, time_s: float) -> str:
-    """`HH:MM` of an epoch time in the trace (Trace.hhmm), `HH:MM:SS` when it is not on a whole minute: a `--start
-    06:00:30` was said `06:00`, and its minute's end `06:01`."""
-    hhmm, hhmmss = trace.hhmm(time_s), trace.clock(time_s)
-    return hhmm if hhmm == "24:00" or hhmmss.endswith(":00") else hhmmss
 
 
 def _start(stack: ExitStack, device: DeviceClient) -> None:
@@ -220,7 +212,7 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> None:
         if zone is not None:
             print(f"{options.trace} was recorded in another time zone than the demo house's ({template_zone}): the "
                   f"house plays it at its own clock ({zone})", file=out, flush=True)
-        print(f"{_time_said(trace, start_s)} + {options.minutes:g} simulated minutes at x{options.speed:g} "
+        print(f"{trace.said(start_s)} + {options.minutes:g} simulated minutes at x{options.speed:g} "
               f"(about {options.minutes * 60 / options.speed:.0f} s); Ctrl-C stops everything.", file=out,
               flush=True)
         _wait_ready(daemon, monitor, house, log_path)
@@ -249,7 +241,7 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> None:
                     raise DemoError(f"the daemon stopped (code {daemon.returncode}):\n{_tail(log_path)}")
         rows = recorder.rows()
         summary = summarize(house.names, rows)
-        print(f"\nSummary of {_time_said(trace, start_s)} to {_time_said(trace, start_s + count * period_s)} "
+        print(f"\nSummary of {trace.said(start_s)} to {trace.said(start_s + count * period_s)} "
               f"(live, {monitor.statuses} status documents from the daemon):", file=out)
         print(format_summary(summary), file=out, flush=True)
         status_path = work / "status.json"

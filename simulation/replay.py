@@ -133,9 +133,8 @@ MIN_METER_PERIOD_S = 0.1
 def when_said(trace: Trace, time_s: float) -> str:
     """`HH:MM`, or `HH:MM:SS` when the seconds matter (a recorded day covers 00:00:01 to 23:59:59); `(next day)` after
     it on the day after the trace's first (a trace from 12:00 to 12:00 the next day)."""
-    clock, hhmm = trace.clock(time_s), trace.hhmm(time_s)
-    shown = hhmm if clock.endswith(":00") or hhmm == "24:00" else clock
-    if hhmm == "24:00":
+    shown = trace.said(time_s)
+    if shown == "24:00":
         return shown
     days = (datetime.fromtimestamp(time_s, trace.tz).date() - datetime.fromtimestamp(trace.start_s, trace.tz).date()
             ).days

@@ -79,6 +79,12 @@ class Trace:
             return "24:00"
         return self.clock(time_s)[:5]
 
+    def said(self, time_s: float) -> str:
+        """`hhmm` of an epoch time, `HH:MM:SS` when it is not on a whole minute (a `--start 06:00:30` was said `06:00`,
+        and its minute's end `06:01`)."""
+        hhmm, hhmmss = self.hhmm(time_s), self.clock(time_s)
+        return hhmm if hhmm == "24:00" or hhmmss.endswith(":00") else hhmmss
+
     def at_clock(self, text: str, days_later: int = 0) -> float:
         """Epoch seconds of `HH:MM[:SS]` on the trace's first day (`24:00` is the next midnight), or `days_later`,
         as the house's clock reads it: on a day the clocks change, 08:00 is not midnight + 8 h."""
