@@ -164,16 +164,16 @@ class MeterIntake:
         meter.boots += 1
         log.info("%s meter booted; it counts as fresh after its next good reading", meter.name,
                  extra={"limit_key": meter.topic})  # a boot message is anyone's to send: bounded in the log
-        self._check_period(f"{meter.name} meter", meter.topic, payload, "every load to 0 W")
+        self._check_period(f"{meter.name} meter", meter.topic, payload)
 
-    def _check_period(self, meter: str, topic: str, payload: bytes, stale_means: str) -> None:
+    def _check_period(self, meter: str, topic: str, payload: bytes) -> None:
         # A PZEM's reading period is set in the module (srate) and said in its boot message only: at meter_timeout
         # or more, the meter is stale before each next reading, with no word of why but "silent".
         period_s = pzem_reading_period_s(payload)
         if period_s is not None and period_s >= self._meter_timeout_s:
             log.warning("%s reads every %g s (its srate, from its boot message): not under [evaluate] meter_timeout "
-                        "(%g s), it goes stale before each next reading, %s; lower its srate or raise meter_timeout",
-                        meter, period_s, self._meter_timeout_s, stale_means, extra={"limit_key": topic + " srate"})
+                        "(%g s), it goes stale before each next reading, every load to 0 W; lower its srate or raise "
+                        "meter_timeout", meter, period_s, self._meter_timeout_s, extra={"limit_key": topic + " srate"})
 
     def _report(self, topic: str, detail: str, kind: str) -> None:
         key = (topic, kind)
