@@ -38,7 +38,7 @@ if str(ROOT) not in sys.path:
 from bench.control_report import Figures, Run, goals, print_spread, print_table  # noqa: E402
 from core.daily_report import caused_import_w  # noqa: E402
 from simulation.metrics import PeriodRow  # noqa: E402
-from simulation.replay import replay  # noqa: E402
+from simulation.replay import PublishFn, RegulatorLike, real_regulator, replay  # noqa: E402
 from simulation.variants import write_variant  # noqa: E402
 
 TRACES = ROOT / "simulation" / "traces"
@@ -80,17 +80,15 @@ def _one(run: Run) -> Figures:
     trace, _ = DAYS[run.day]
     regulators: list[object] = []
 
-    def make(path: str, publish: object) -> object:
-        from regulation import Regulator
-
-        regulator = Regulator.from_config(path, publish=publish)  # type: ignore[arg-type]
+    def make(path: str, publish: PublishFn) -> RegulatorLike:
+        regulator = real_regulator(path, publish)
         regulators.append(regulator)
         return regulator
 
     with tempfile.TemporaryDirectory(prefix="pyseb-bench-") as folder:
         overrides = (("evaluate", "algorithm", run.algorithm), *run.overrides)
         config = write_variant(HOUSES[run.house], Path(folder), overrides)
-        result = replay(config, trace, make_regulator=make)  # type: ignore[arg-type]
+        result = replay(config, trace, make_regulator=make)
     regulator = regulators[0]
     controller = getattr(regulator, "controller", None)
     guard_by: dict[str, int] = getattr(controller, "guard_sheds_by", {})

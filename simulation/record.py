@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -29,17 +29,14 @@ class Belief:
         self._watts: tuple[float, ...] = (0.0,) * len(names)
         self._latest: bytes | dict[str, Any] | None = None
         self._parsed: bytes | dict[str, Any] | None = None
-        # The real regulator keeps the document it publishes (`last_status`): reading it spares decoding
-        # the JSON it was just encoded to, the replay's largest cost of its own.
-        self.document_source: Callable[[], dict[str, Any] | None] | None = None
 
     def offer(self, payload: str | bytes) -> None:
         """Keep a status payload; it is parsed only when read (most are superseded before that)."""
-        document = self.document_source() if self.document_source is not None else None
-        if document is not None:
-            self._latest = document
-        else:
-            self._latest = payload.encode() if isinstance(payload, str) else payload
+        self._latest = payload.encode() if isinstance(payload, str) else payload
+
+    def take_document(self, document: dict[str, Any]) -> None:
+        """Keep a status as its document (the real regulator in a replay hands it so: no JSON to decode)."""
+        self._latest = document
 
     def watts(self) -> tuple[float, ...]:
         """Watts per load per the latest status (0 for a load it does not list)."""

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -77,7 +77,10 @@ def real_regulator(config_path: str, publish: PublishFn) -> RegulatorLike:
     from regulation import Regulator
     from settings.config import load_settings
 
-    regulator: RegulatorLike = Regulator(load_settings(config_path, daemon_files=False), publish=publish)
+    # (the replay's own publisher takes each status as its document: no one here reads its JSON)
+    sink = publish.status_document if isinstance(publish, ReplayPublisher) else None
+    regulator: RegulatorLike = Regulator(load_settings(config_path, daemon_files=False), publish=publish,
+                                         status_sink=sink)
     return regulator
 
 
@@ -225,24 +228,30 @@ def replay(config_path: str | Path, trace_path: TracePath, start_clock: str | No
     belief = Belief(house.names)
     if starting is not None:
         starting(start, trace.tz)
-    regulator = make_regulator(str(config_path), _publisher(config, house, belief))
-    if hasattr(regulator, "last_status"):
-        belief.document_source = lambda: getattr(regulator, "last_status", None)
+    regulator = make_regulator(str(config_path), ReplayPublisher(config.topic_status, house, belief))
     rows = run(config, trace, house, belief, regulator, start, end, dt)
     return ReplayResult(trace, config, house.names, rows, summarize(house.names, rows), start, end)
 
 
-def _publisher(config: SimConfig, house: SimHouse, belief: Belief) -> PublishFn:
-    """The regulator's publish function: status documents feed the belief, commands go to the loads."""
-    topic_status = config.topic_status
+class ReplayPublisher:
+    """The regulator's publish function: status documents feed the belief, commands go to the loads. The real
+    regulator hands it each status as the document itself (`status_document`, its `status_sink`); another regulator
+    (a test's script) publishes it as JSON."""
 
-    def publish(topic: str, payload: str | bytes, retain: bool = False) -> None:
-        if topic == topic_status:
-            belief.offer(payload)
+    def __init__(self, topic_status: str, house: SimHouse, belief: Belief) -> None:
+        self._topic_status = topic_status
+        self._house = house
+        self._belief = belief
+
+    def __call__(self, topic: str, payload: str | bytes, retain: bool = False) -> None:
+        if topic == self._topic_status:
+            self._belief.offer(payload)
         else:
-            house.receive(topic, payload)
+            self._house.receive(topic, payload)
 
-    return publish
+    def status_document(self, document: dict[str, Any]) -> None:
+        """A status, as the document the regulator built."""
+        self._belief.take_document(document)
 
 
 def run(config: SimConfig, trace: Trace, house: SimHouse, belief: Belief, regulator: RegulatorLike,
