@@ -58,6 +58,15 @@ class MeteredFullTank:
         """How often its meter reads (ReadingPace.usual_s), None before a second reading."""
         return self._pace.usual_s()
 
+    def meter_slow_s(self) -> float | None:
+        """Its meter's last gap when it reads every few minutes (ReadingPace.slow_s), else None."""
+        return self._pace.slow_s()
+
+    def heard(self, now: float) -> None:
+        """A usable reading of its meter at `now`, judged or not (its tank full, its load's output off): its pace."""
+        if (pace_s := self._pace.reading(now)) is not None:
+            self.rule = self._base_rule.for_pace(pace_s)
+
     def suspect(self, now: float) -> bool:
         """Its meter has begun to read nothing, lately enough to chain with the next low reading: its
         belief (its command's watts) may be wrong."""
@@ -84,13 +93,12 @@ class MeteredFullTank:
 
     def on_reading(self, measured_w: float, commanded_w: float, now: float, heard_at: float | None = None,
                    commanded_at: float | None = None, booted_at: float | None = None) -> bool:
-        """One reading of the load's meter; True exactly when it concludes the tank is full. `heard_at`: its variator's
+        """One reading of the load's meter (told `heard` first); True exactly when it concludes the tank is full.
+        `heard_at`: its variator's
         last answer (None: it never answers, nothing to judge by); `commanded_at`: when its command was last sent;
         `booted_at`: its variator's last boot (its boot message or `boot_detected`). Sets `question_due` when its
         variator is to be asked whether it is alive."""
         self.question_due = False
-        if (pace_s := self._pace.reading(now)) is not None:
-            self.rule = self._base_rule.for_pace(pace_s)
         self._part_fall_at, older, last = None, self._older, self._last
         self._older, self._last = last, (now, measured_w, commanded_w)
         if self.full:

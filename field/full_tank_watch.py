@@ -55,6 +55,7 @@ class FullTankWatch:
         self._frozen_meter = frozen_meter
         self._last_payload: dict[str, bytes] = {}
         self._silence_said: set[str] = set()
+        self._slow_said: set[str] = set()  # own meters said to read too slowly to watch a tank by (ReadingPace.slow_s)
         self._held: set[str] = set()  # loads in a re-probe hold
         # The house meter's pace, the regulator's (the inferred detectors' waits must hold enough of its readings), and
         # the last one the detectors were told: a pace of their own needed five gaps to the regulator's three, and took
@@ -110,17 +111,20 @@ class FullTankWatch:
             self.measured_w[load.name] = result.power_w
             self._last_payload[topic] = payload
             self._meter_heard_at[load.name] = now
-            if load.name in self._silence_said:
+            detector = self.metered[load.name]
+            detector.heard(now)
+            slow = detector.meter_slow_s() is not None
+            if not slow and (load.name in self._silence_said or load.name in self._slow_said):
                 self._silence_said.discard(load.name)
+                self._slow_said.discard(load.name)
                 log.info("%s: its own meter reads again: its tank is watched by it again", load.name)
             if load.overed:  # (full until the daily clear: nothing to judge, nor to ask its variator; its
                 # detector's question_due is from before, when found full by the house meter)
                 if load.is_forced():
                     changed = self._forced_while_full(load, result.power_w, now) or changed
                 continue
-            if self._gated(load):
+            if self._gated(load) or slow:  # (too slow: watched from the house meter, see _infers)
                 continue
-            detector = self.metered[load.name]
             if detector.on_reading(result.power_w, load.current_power_w, now, load.heard_at, load.last_command_at,
                                    load.booted_at):
                 self.mark_full(load, now, f"its meter reads {result.power_w:.1f} W")
@@ -202,8 +206,20 @@ class FullTankWatch:
     def _infers(self, load: Equipment, now: float) -> bool:
         """Whether `load`'s fullness is inferred from the house meter now: always without a meter of its own;
         with one, while it has given no usable reading for `meter_timeout`, or five of its readings when its meter
-        reads more slowly (said once per silence)."""
+        reads more slowly (said once per silence), and while it reads every few minutes (said once)."""
         if load.name not in self.metered:
+            return True
+        if (slow_s := self.metered[load.name].meter_slow_s()) is not None:
+            # A Tasmota plug's default TelePeriod, 300 s: its five low readings in a row would take 25 minutes to find
+            # the tank full, the heater believed drawing meanwhile; each reading ended a silence, with a warning and
+            # an "its own meter reads again" line each time.
+            if load.name in self._slow_said:
+                return True
+            self._slow_said.add(load.name)
+            log.warning("%s: its own meter (%s) reads every %.0f s, too slowly to watch its tank by (a cut is to be "
+                        "seen within seconds: set it to read every 10 s at most, a Tasmota plug's TelePeriod 10): "
+                        "whether its tank is full is inferred from the house meter meanwhile", load.name,
+                        getattr(load, "topic_read_power", None), slow_s)
             return True
         heard_at = self._meter_heard_at.setdefault(load.name, now)  # (silent from the first house reading)
         silent_after_s = self.meter_timeout_s

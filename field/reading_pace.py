@@ -7,7 +7,11 @@ from __future__ import annotations
 from collections import deque
 
 GAPS = 5  # the median of this many gaps between readings: one lost reading, or a late one, does not move it
-MAX_GAP_S = 60.0  # a longer gap is a silence, not the meter's pace
+MAX_GAP_S = 60.0  # a longer gap is a silence, not the meter's pace...
+# ...unless the gaps keep that long: this many in a row, each at most LONGEST_SLOW_GAP_S (a Tasmota's TelePeriod goes up
+# to an hour, its default 300 s), make a meter too slow to pace a tank's watch by (`slow_s`)
+SLOW_GAPS = 2
+LONGEST_SLOW_GAP_S = 3600.0
 CHANGE_SHARE = 0.2  # a pace this much off the one told is news (a meter's jitter is not)
 
 
@@ -23,6 +27,13 @@ class ReadingPace:
         self._last_at: float | None = None
         self._gaps: deque[float] = deque(maxlen=GAPS)
         self.pace_s: float | None = None  # the last one told
+        self._slow_gaps = 0  # gaps over MAX_GAP_S in a row, the last one...
+        self._slow_gap_s = 0.0  # ...this long
+
+    def slow_s(self) -> float | None:
+        """The meter's last gap when its last SLOW_GAPS gaps were all over MAX_GAP_S (a meter read every few minutes),
+        else None."""
+        return self._slow_gap_s if self._slow_gaps >= SLOW_GAPS else None
 
     def usual_s(self) -> float | None:
         """Its pace: the one told, or while none is, the longest of the gaps seen so far (None before a first gap)."""
@@ -34,9 +45,14 @@ class ReadingPace:
         """A reading at `now`; the meter's pace when it is news (the first one known, or moved by CHANGE_SHARE), else
         None."""
         last_at, self._last_at = self._last_at, now
-        if last_at is None or not 0 < now - last_at <= MAX_GAP_S:
-            return None  # (the first, a silence, or a clock stepped back)
+        if last_at is None or now <= last_at:
+            return None  # (the first, or a clock stepped back)
         gap_s = now - last_at
+        if gap_s > MAX_GAP_S:  # (a silence, or a slow meter's pace)
+            self._slow_gaps = self._slow_gaps + 1 if gap_s <= LONGEST_SLOW_GAP_S else 0
+            self._slow_gap_s = gap_s
+            return None
+        self._slow_gaps = 0
         self._gaps.append(gap_s)
         told = self.pace_s
         if told is not None and not pace_is_news(gap_s, told):

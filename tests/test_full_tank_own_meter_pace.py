@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from field.full_tank_rules import MeterRule
-from tests.field_house import ECS_METER
+from field.reading_pace import ReadingPace
+from tests.field_house import ECS_METER, House
 from tests.field_tank import EMPTY_TANK, T, live, metered
 
 
@@ -66,3 +67,62 @@ def test_an_own_meter_slower_than_meter_timeout_is_silent_after_five_of_its_read
     silent_for_s = [int(m.split("reading for ")[1].split(" s")[0]) for m in caplog.messages if "no usable" in m]
     after_s = 10 if ecs_pace_s == 2.0 else 52  # (seen at the house reading after it)
     assert len(silent_for_s) == 1 and after_s <= silent_for_s[0] <= after_s + 2, caplog.messages
+
+
+def test_a_meter_read_every_few_minutes_is_slow_after_two_such_gaps_in_a_row() -> None:
+    pace = ReadingPace()
+    for at in (0.0, 300.0):
+        pace.reading(at)
+    assert pace.slow_s() is None  # (one gap over a minute: a silence, maybe)
+    pace.reading(610.0)
+    assert pace.slow_s() == 310.0
+    pace.reading(620.0)  # (its TelePeriod set to 10)
+    assert pace.slow_s() is None
+    for at in (1000.0, 5000.0):  # (a gap over an hour is a silence, not a pace: the row starts again)
+        pace.reading(at)
+    assert pace.slow_s() is None
+
+
+class SlowMeterHouse(House):
+    """House and production meters every 2 s, the heater's own meter every `own_every_s` (what the heater really
+    draws, 0 W once its tank is cut)."""
+
+    own_every_s = 300.0
+    own_next_at = T + 1.0
+
+    def run(self, seconds: float) -> None:
+        end = self.now + seconds
+        while self.now < end:
+            if self.own_next_at <= self.now + self.period_s:
+                drew_w = 0.0 if "ecs" in self.full else self.h.load("ecs").current_power_w
+                self.h.reg.handle(ECS_METER, live(EMPTY_TANK.replace(b'"power": 0.00', f'"power": {drew_w:.2f}'
+                                                                     .encode())), self.own_next_at)
+                self.own_next_at += self.own_every_s
+            super().run(self.period_s)
+
+
+def test_an_own_meter_read_every_5_min_is_said_once_and_the_tank_watched_by_the_house_meter(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A Tasmota plug at its default TelePeriod, 300 s: its gaps were over the 60 s a pace may be, so it never had one,
+    # and each reading ended a silence: a WARNING after meter_timeout and an "its own meter reads again" INFO line
+    # every 5 minutes, all day. Its tank was watched by the house meter between two readings, by it for 10 s.
+    caplog.set_level(logging.INFO, logger="field.full_tank_watch")
+    h = metered(tmp_path)
+    house = SlowMeterHouse(h, T)
+    house.run(3600)
+    lines = [m for m in caplog.messages if "own meter" in m]
+    slow = [m for m in lines if "reads every 300 s, too slowly to watch its tank by" in m]
+    assert len(slow) == 1, lines
+    assert len(lines) <= 4, lines  # (before its second slow gap: a silence or two, and its end, at most)
+    assert not h.load("ecs").overed
+    # The thermostat cuts: found by the house meter (its fall under a command held, the re-probe), not 25 minutes on.
+    caplog.clear()
+    house.full.add("ecs")
+    house.run(240)
+    assert h.load("ecs").overed and "ecs is full (inferred from the house meter)" in caplog.text, caplog.messages
+    # Its TelePeriod set to 10 s (the advice): watched by it again, said once.
+    caplog.clear()
+    house.own_every_s, house.own_next_at = 10.0, house.now + 1.0
+    house.run(60)
+    assert [m for m in caplog.messages if "own meter" in m] == [
+        "ecs: its own meter reads again: its tank is watched by it again"]
