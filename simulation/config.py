@@ -14,6 +14,7 @@ which the regulator does not know:
     jitter_s = 0.05                ; each reading that much early or late at most (default 0; under period / 4)
     actuation = at_once            ; a command acts from the reading that decided it (default: the next period)
     meter_lag_s = 0.5              ; with at_once: the house meter shows the loads that late (default 0; up to period/2)
+    own_meter = after              ; a heater's own meter reads after each decision (default: before the house meter)
     seed = 1                       ; the random generator's seed for noise and losses (default 1)
 
 The file is parsed by the daemon's own reader (`settings.config.read_parser`), so both see the same
@@ -40,9 +41,11 @@ __all__ = ["LoadSpec", "SimConfig", "assumptions_note", "read_sim_config"]
 TYPES = {"variable": "variable", "water_heater": "variable", "constant": "constant", "unknown": "unknown"}
 UNKNOWN_DEFAULT_W = 800.0
 MIN_POWER_DEFAULT_W = 150.0  # the daemon's default min_power of a variable load
-GLOBAL_KEYS = ("period", "noise_w", "lost_readings", "jitter_s", "actuation", "meter_lag_s", "seed")
+GLOBAL_KEYS = ("period", "noise_w", "lost_readings", "jitter_s", "actuation", "meter_lag_s", "own_meter", "seed")
 # When a command the regulator publishes takes effect (SimConfig.actuation).
 ACTUATIONS = ("period", "at_once")
+# When a heater's own meter reads (SimConfig.own_meter).
+OWN_METER_TIMES = ("before", "after")
 METER_TIMEOUT_DEFAULT_S = next(float(o.default) for o in EVALUATE_OPTIONS if o.name == "meter_timeout")
 MAX_METER_POWER_DEFAULT_W = next(float(o.default) for o in EVALUATE_OPTIONS if o.name == "max_meter_power")
 PER_LOAD_KEYS = {"response": "variable", "tank_wh": "any", "power_w": "relay"}
@@ -98,6 +101,10 @@ class SimConfig:
     # reads (0 to period / 2): a command shows in full only in a reading half a period and this long after it, where
     # `settle` takes one a second after it for one that shows it.
     meter_lag_s: float = 0.0
+    # When a heater's own meter (`topic_read_power`) reads: "before", just before each house reading; "after", just
+    # after each production reading and the decision it brings, what the heater drew since the house reading (the
+    # two meters are not in step: at a decision, the house meter has read the heater's last half period, its own not).
+    own_meter: Literal["before", "after"] = "before"
     seed: int = 1  # noise and losses are pseudo-random but the same from one run to the next
     # The regulator's [evaluate] max_meter_power: a reading above it is refused as a glitch (a trace whose watts pass
     # it, in mW or of a bigger site, is replayed with no reading taken: said, not a table of 0 % captures).
@@ -236,6 +243,11 @@ def read_sim_config(path: str | Path) -> SimConfig:
         problems.append(ConfigProblem("simulation", "meter_lag_s",
                                       "needs actuation = at_once (by default a command acts at the next period's "
                                       "start, when the house meter reads it)"))
+    own_meter = (_text(cp, "simulation", "own_meter", None) or "before").lower()
+    if own_meter not in OWN_METER_TIMES:
+        problems.append(ConfigProblem("simulation", "own_meter", f"must be {' or '.join(OWN_METER_TIMES)} (a heater's "
+                                      f"own meter reads just before each house reading, or just after each "
+                                      f"decision), got {own_meter!r}"))
     seed = _number(cp, "simulation", "seed", problems, zero_ok=True)
     if seed is not None and seed != int(seed):
         problems.append(ConfigProblem("simulation", "seed", f"must be a whole number, got {seed:g}"))
@@ -258,6 +270,7 @@ def read_sim_config(path: str | Path) -> SimConfig:
         lost_readings=lost,
         jitter_s=jitter,
         actuation=cast(Literal["period", "at_once"], actuation),
+        own_meter=cast(Literal["before", "after"], own_meter),
         meter_lag_s=meter_lag,
         seed=int(seed),
         max_meter_power_w=max_meter_power,

@@ -35,6 +35,7 @@ __all__ = ["PublishFn", "RegulatorLike", "ReplayError", "ReplayResult", "load_tr
 
 PublishFn = Callable[..., None]  # fn(topic, payload, retain=False)
 TracePath = str | Path | tuple[Path, ...]  # a trace, a recorded day, or the parts of one recorded day
+OWN_AFTER_S = 0.01  # own_meter = after: a heater's own meter reads this long after the production reading (at most)
 
 
 class RegulatorLike(Protocol):
@@ -276,6 +277,10 @@ def run(config: SimConfig, trace: Trace, house: SimHouse, belief: Belief, regula
         production_early = trace.production_at(times).tolist()
     cons_meter, prod_meter = PzemMeter(config.json_power), PzemMeter(config.json_power)
     own = own_meters(regulator, house.names)
+    own_before, own_after = (own, []) if config.own_meter == "before" else ([], own)
+    # (before the next house reading whatever the jitter: the latest production reading and the earliest house reading
+    # are half a period less twice the jitter apart)
+    own_after_s = min(OWN_AFTER_S, (half - 2 * config.jitter_s) / 2)
     # (each load's real watts in the last half period and the one before it, for their own meters: at_once)
     last_real = before_real = (0.0,) * len(house.names)
     topic_cons, topic_prod = config.topic_cons, config.topic_prod
@@ -310,7 +315,8 @@ def run(config: SimConfig, trace: Trace, house: SimHouse, belief: Belief, regula
         cons_at, prod_at = (now, now + half) if jitter is None else (now + jitter[k][0], now + half + jitter[k][1])
         if deadline_of is not None:
             _tick_at_deadline(deadline_of, tick, ticked_at, cons_at)
-        for index, topic, meter in own:  # (read exactly, never lost: what the house meter's fate does to a decision)
+        # (a heater's own meter read exactly, never lost: what the house meter's fate does to a decision)
+        for index, topic, meter in own_before:
             own_w = (1.0 - lag_share) * last_real[index] + lag_share * before_real[index] if at_once else \
                 last_real[index]
             handle(topic, meter.reading(own_w, period_s).encode(), cons_at)
@@ -329,6 +335,9 @@ def run(config: SimConfig, trace: Trace, house: SimHouse, belief: Belief, regula
         if at_once:  # (and what the production reading's did)
             before_w, before_real = last_w, last_real
             last_w, last_real = _step_row(house, belief, recorder, now + half, production[k], base_late[k], half)
+        for index, topic, meter in own_after:  # (what the heater drew since the house reading; at_once: a half period)
+            own_w = before_real[index] if at_once else last_real[index]
+            handle(topic, meter.reading(own_w, period_s).encode(), prod_at + own_after_s)
     return recorder.rows()
 
 

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from settings.problems import ConfigError
 from simulation.replay import PublishFn, replay
 from tests.replay_days import write_config, write_trace
 
@@ -65,6 +66,34 @@ def test_the_own_meter_reads_what_the_load_drew_just_before_each_house_reading(t
     # its 500 W.
     assert [watts for _, watts in owns[:5]] == [0.0, 0.0, 0.0, 950.0, 950.0]
     assert [watts for _, watts in houses[:5]] == [500.0, 500.0, 500.0, 1450.0, 1450.0]
+
+
+@pytest.mark.parametrize("simulation", ["", "actuation = at_once", "actuation = at_once\njitter_s = 0.45"])
+def test_own_meter_after_reads_what_the_load_drew_since_the_house_reading_after_the_decision(
+        tmp_path: Path, simulation: str) -> None:
+    # The heater's own meter and the house meter are not in step: read after each production reading (the decision it
+    # brings), at a decision the house meter has read the heater's last half period, its own not yet.
+    heard = _heard(tmp_path, "own_meter = after\n" + simulation)
+    assert [which for which, _, _ in heard[:6]] == ["house", "own"] * 3
+    owns = [(at, watts) for which, at, watts in heard if which == "own"]
+    houses = [(at, watts) for which, at, watts in heard if which == "house"]
+    # After the production reading (1 s after the house reading), before the next house reading whatever the jitter.
+    assert all(house_at < own_at < next_house_at for (house_at, _), (own_at, _), (next_house_at, _)
+               in zip(houses, owns, houses[1:], strict=False))
+    if "jitter" not in simulation:
+        assert [at for at, _ in owns[:3]] == [1.01, 3.01, 5.01]
+    # Switched on at the house reading of 10:00:04: the house meter shows it from :06 (as above), the radiator's own
+    # meter from :07 with the default actuation (on from the next period's start, :06), from :05 at once (on from :04).
+    on_from = 2 if "at_once" in simulation else 3
+    assert [watts for _, watts in houses[:5]] == [500.0, 500.0, 500.0, 1450.0, 1450.0]
+    assert [watts for _, watts in owns[:5]] == [0.0] * on_from + [950.0] * (5 - on_from)
+
+
+@pytest.mark.parametrize("value", ["late", "2"])
+def test_own_meter_is_before_or_after(tmp_path: Path, value: str) -> None:
+    config = write_config(tmp_path, "radiator = constant", f"own_meter = {value}")
+    with pytest.raises(ConfigError, match="own_meter: must be before or after"):
+        replay(config, write_trace(tmp_path, [(3000, 500)] * 2))
 
 
 def test_a_replay_without_own_meters_reads_the_two_meters_only(tmp_path: Path) -> None:
