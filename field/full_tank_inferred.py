@@ -169,6 +169,24 @@ class InferredFullTank:
         self._probe = None
         return self._conclude(probe, probe.step_w(self._command_w), now)
 
+    def watch_house(self, consumption_w: float, now: float, others_w: float = 0.0, others_known: bool = True,
+                    heaters: HeaterBeliefs = ()) -> None:
+        """A house reading while the heater's own meter watches its tank: the house's moves are followed
+        (`house_fell_at`, and the loop's evidence is current if that meter falls silent), nothing judged."""
+        own_w = consumption_w - others_w
+        self.keep_baseline(own_w, now)
+        if not self.full and self._command_w is not None:
+            self._loop.on_reading(own_w, others_w, self._command_w, self._changed_at, now, others_known, heaters)
+
+    def house_fell_at(self, now: float) -> float | None:
+        """When the latest house reading (at most max_gap_s before `now`) was, if it fell by all or a good part of what
+        the heater drew, unexplained (LoopEvidence's cut or part fall), else None."""
+        loop, last = self._loop, self._loop.last
+        if last is None or (loop.cut is None and loop.part_fall_w is None) or not 0 <= now - last.at <= \
+                self.rule.loop.max_gap_s:
+            return None
+        return last.at
+
     def _judge_cut(self, now: float) -> None:
         """A heater saturated at its max never moves, so neither its moves nor a step show a thermostat
         cutting it: the house falling at once by the watts it drew (its command held, raised by the loop at

@@ -5,6 +5,7 @@ re-probe hold that confirms a suspicion, and the daily clear at init_at and midn
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 from datetime import tzinfo
 from typing import Any
@@ -181,10 +182,14 @@ class FullTankWatch:
                 # (its readings still the baseline of its next step: a force at the very tick of the daily clear)
                 detector.keep_baseline(consumption_w - (believed_w - load.current_power_w), now)
                 continue
-            if not self._infers(load, now) or self._gated(load):
+            if self._gated(load):
                 continue
             others_known = known and not any([other is not load for other in fresh])
             others = tuple([belief for other, belief in heaters if other is not load])
+            if not self._infers(load, now):
+                # (its own meter watches the tank; the house's fall it has not read yet puts the heater in doubt)
+                detector.watch_house(consumption_w, now, believed_w - load.current_power_w, others_known, others)
+                continue
             if detector.on_consumption(consumption_w, now, believed_w - load.current_power_w, others_known, others):
                 self.mark_full(load, now, "inferred from the house meter")
                 changed = True
@@ -355,12 +360,21 @@ class FullTankWatch:
             if self._inferred_in_doubt(detector, now):
                 return True
         # (the generator made only for loads with their own meter: a house without any asks at every decision)
-        return bool(self.metered) and any(metered.in_doubt(now) for metered in self.metered.values())
+        return bool(self.metered) and any(self._metered_in_doubt(name, now) for name in self.metered)
 
     def doubted(self, now: float) -> list[str]:
         """The loads `in_doubt` is True for, by name."""
         names = [load.name for load, detector in self._inferred_loads if self._inferred_in_doubt(detector, now)]
-        return names + [name for name, metered in self.metered.items() if metered.in_doubt(now) and name not in names]
+        return names + [name for name in self.metered if name not in names and self._metered_in_doubt(name, now)]
+
+    def _metered_in_doubt(self, name: str, now: float) -> bool:
+        """A load with its own meter: its detector's doubt, or a fall of the house by all or a good part of what it
+        drew, read after its meter's last reading (its meter not in step with the house's: the cut's first half the
+        house shows, a load of unknown power tried on it took the second half for its own step)."""
+        if self.metered[name].in_doubt(now):
+            return True
+        fell_at = self.inferred[name].house_fell_at(now)
+        return fell_at is not None and self._meter_heard_at.get(name, -math.inf) < fell_at
 
     @staticmethod
     def _inferred_in_doubt(detector: InferredFullTank, now: float) -> bool:
