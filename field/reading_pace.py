@@ -13,6 +13,10 @@ MAX_GAP_S = 60.0  # a longer gap is a silence, not the meter's pace...
 SLOW_GAPS = 2
 LONGEST_SLOW_GAP_S = 3600.0
 CHANGE_SHARE = 0.2  # a pace this much off the one told is news (a meter's jitter is not)
+# A slow meter reads faster again at a gap at most this long. A gap just under MAX_GAP_S is a meter read about every
+# minute (a TelePeriod 60), its jitter around it: its gaps 60.03, 60.03, 59.97 s... each ended its slowness and the next
+# two began it again, a "too slow" warning and a "reads again" line every few minutes, its tank's watch flapping.
+FAST_AGAIN_S = (1.0 - CHANGE_SHARE) * MAX_GAP_S
 
 
 def pace_is_news(pace_s: float, told_s: float | None) -> bool:
@@ -31,8 +35,8 @@ class ReadingPace:
         self._slow_gap_s = 0.0  # ...this long
 
     def slow_s(self) -> float | None:
-        """The meter's last gap when its last SLOW_GAPS gaps were all over MAX_GAP_S (a meter read every few minutes),
-        else None."""
+        """The meter's last gap over MAX_GAP_S when SLOW_GAPS such gaps came in a row (a meter read every few minutes),
+        and none since at most FAST_AGAIN_S, else None."""
         return self._slow_gap_s if self._slow_gaps >= SLOW_GAPS else None
 
     def usual_s(self) -> float | None:
@@ -52,7 +56,8 @@ class ReadingPace:
             self._slow_gaps = self._slow_gaps + 1 if gap_s <= LONGEST_SLOW_GAP_S else 0
             self._slow_gap_s = gap_s
             return None
-        self._slow_gaps = 0
+        if self._slow_gaps < SLOW_GAPS or gap_s <= FAST_AGAIN_S:  # (slow: its jitter under MAX_GAP_S is no news)
+            self._slow_gaps = 0
         self._gaps.append(gap_s)
         told = self.pace_s
         if told is not None and not pace_is_news(gap_s, told):

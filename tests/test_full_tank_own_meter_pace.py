@@ -126,3 +126,48 @@ def test_an_own_meter_read_every_5_min_is_said_once_and_the_tank_watched_by_the_
     house.run(60)
     assert [m for m in caplog.messages if "own meter" in m] == [
         "ecs: its own meter reads again: its tank is watched by it again"]
+
+
+def test_a_meter_read_about_every_minute_stays_slow_through_its_jitter() -> None:
+    # A TelePeriod 60: its gaps straddle 60 s by tens of ms (60.03, 60.03, 59.97 s...). Each gap just under 60 s ended
+    # its slowness, and two over it began it again: the watch flapped between its meter and the house meter.
+    pace, at = ReadingPace(), 0.0
+    slow = []
+    for k in range(30):
+        pace.reading(at)
+        slow.append(pace.slow_s() is not None)
+        at += 60.0 + (0.03 if k % 3 != 2 else -0.03)
+    assert slow[3:] == [True] * 27, slow
+    pace.reading(at + 10.0 - 60.0)  # (its TelePeriod set to 10: faster, not jitter)
+    assert pace.slow_s() is None
+
+
+class JitteryMinuteHouse(SlowMeterHouse):
+    """The heater's own meter about every 60 s, its gaps 60.03, 60.03, 59.97 s..."""
+
+    own_every_s = 60.0
+    own_next_at = T + 1.0
+    _readings = 0
+
+    def run(self, seconds: float) -> None:
+        end = self.now + seconds
+        while self.now < end:
+            if self.own_next_at <= self.now + self.period_s:
+                drew_w = self.h.load("ecs").current_power_w
+                self.h.reg.handle(ECS_METER, live(EMPTY_TANK.replace(b'"power": 0.00', f'"power": {drew_w:.2f}'
+                                                                     .encode())), self.own_next_at)
+                self.own_next_at += self.own_every_s + (0.03 if self._readings % 3 != 2 else -0.03)
+                self._readings += 1
+            House.run(self, self.period_s)
+
+
+def test_an_own_meter_read_about_every_minute_is_said_slow_once_not_again_and_again(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Two hours of it: 82 lines, a "too slow" WARNING and a "reads again" INFO line every few minutes (6 before the
+    # meter's slowness was judged: the silences of its start).
+    caplog.set_level(logging.INFO, logger="field.full_tank_watch")
+    h = metered(tmp_path)
+    JitteryMinuteHouse(h, T).run(7200)
+    lines = [m for m in caplog.messages if "own meter" in m]
+    assert len([m for m in lines if "too slowly to watch its tank by" in m]) == 1, lines
+    assert len(lines) <= 4, lines
