@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections import deque
 
 GAPS = 5  # the median of this many gaps between readings: one lost reading, or a late one, does not move it
+CHANGE_SHARE = 0.2  # a pace this much off the one told is news (a meter's jitter is not)
 MAX_GAP_S = 60.0  # a longer gap is a silence, not the meter's pace...
 # ...unless the gaps keep that long: this many in a row, each at most LONGEST_SLOW_GAP_S (a Tasmota's TelePeriod goes up
-# to an hour, its default 300 s), make a meter too slow to pace a tank's watch by (`slow_s`)
+# to an hour, its default 300 s), make a meter too slow to pace a tank's watch by (`slow_s`). (Its jitter allowed: at
+# 3600 s, a TelePeriod 3600's gaps a few ms over an hour were silences, and it was never slow.)
 SLOW_GAPS = 2
-LONGEST_SLOW_GAP_S = 3600.0
-CHANGE_SHARE = 0.2  # a pace this much off the one told is news (a meter's jitter is not)
+LONGEST_SLOW_GAP_S = (1.0 + CHANGE_SHARE) * 3600.0
 # A slow meter reads faster again at a gap at most this long. A gap just under MAX_GAP_S is a meter read about every
 # minute (a TelePeriod 60), its jitter around it: its gaps 60.03, 60.03, 59.97 s... each ended its slowness and the next
 # two began it again, a "too slow" warning and a "reads again" line every few minutes, its tank's watch flapping.

@@ -78,7 +78,7 @@ def test_a_meter_read_every_few_minutes_is_slow_after_two_such_gaps_in_a_row() -
     assert pace.slow_s() == 310.0
     pace.reading(620.0)  # (its TelePeriod set to 10)
     assert pace.slow_s() is None
-    for at in (1000.0, 5000.0):  # (a gap over an hour is a silence, not a pace: the row starts again)
+    for at in (1000.0, 6000.0):  # (a gap well over an hour is a silence, not a pace: the row starts again)
         pace.reading(at)
     assert pace.slow_s() is None
 
@@ -168,6 +168,31 @@ def test_an_own_meter_read_about_every_minute_is_said_slow_once_not_again_and_ag
     caplog.set_level(logging.INFO, logger="field.full_tank_watch")
     h = metered(tmp_path)
     JitteryMinuteHouse(h, T).run(7200)
+    lines = [m for m in caplog.messages if "own meter" in m]
+    assert len([m for m in lines if "too slowly to watch its tank by" in m]) == 1, lines
+    assert len(lines) <= 4, lines
+
+
+def test_a_meter_read_every_hour_is_slow_through_its_jitter() -> None:
+    # A TelePeriod 3600, a Tasmota's longest: its gaps a few ms over an hour were silences, the row started again, and
+    # it was never slow: each of its readings ended a silence, with a warning and a "reads again" line.
+    pace, at = ReadingPace(), 0.0
+    slow = []
+    for k in range(8):
+        pace.reading(at)
+        slow.append(pace.slow_s() is not None)
+        at += 3600.0 + (0.02 if k % 2 == 0 else -0.02)
+    assert slow[2:] == [True] * 6, slow
+    pace.reading(at + 3 * 3600.0)  # (four hours without a reading: a silence, the row starts again)
+    assert pace.slow_s() is None
+
+
+def test_an_own_meter_read_every_hour_is_said_slow_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="field.full_tank_watch")
+    h = metered(tmp_path)
+    house = SlowMeterHouse(h, T)
+    house.own_every_s = 3600.02
+    house.run(6 * 3600)
     lines = [m for m in caplog.messages if "own meter" in m]
     assert len([m for m in lines if "too slowly to watch its tank by" in m]) == 1, lines
     assert len(lines) <= 4, lines
