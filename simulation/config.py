@@ -201,7 +201,8 @@ def read_sim_config(path: str | Path) -> SimConfig:
     cp = read_parser(file)
     problems: list[ConfigProblem] = []
     base = file.resolve().parent
-    regul = _text(cp, "mqtt", "topic_regul", "regul") or "regul"
+    # (its slash at the end cut, as the daemon cuts it: `regul/` put its status on regul/status, not regul//status)
+    regul = (_text(cp, "mqtt", "topic_regul", "regul") or "regul").rstrip("/")
     kinds: dict[str, str] = {}
     if not cp.has_section("equipments") or not cp.options("equipments"):
         problems.append(ConfigProblem("equipments", None, "no load to simulate: list them as name = type"))

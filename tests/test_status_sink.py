@@ -76,3 +76,16 @@ def test_a_regulator_with_a_sink_publishes_no_status(tmp_path: Path) -> None:
     assert "regul/vload/ECS/cmd" in published  # (its commands are published: the heater takes the surplus)
     assert documents[-1] is reg.last_status
     assert documents[-1] == reg.status(1_647_680_402.0)
+
+
+def test_a_topic_regul_written_with_a_slash_at_its_end_is_the_daemons(tmp_path: Path) -> None:
+    # `topic_regul = regul/`: the daemon publishes its status on regul/status (its root's slash cut), the replay took
+    # statuses on regul//status: a regulator publishing JSON fed its belief nothing (every load believed at 0 W),
+    # while the real one, handing its documents to the replay, did.
+    config, trace = _day(tmp_path)
+    config.write_text(config.read_text().replace("[mqtt]\n", "[mqtt]\ntopic_regul = regul/\n", 1))
+
+    def publishing_json(path: str, publish: PublishFn) -> RegulatorLike:
+        return Regulator.from_config(path, publish=publish)
+
+    assert replay(config, trace, make_regulator=publishing_json).rows == replay(config, trace).rows
