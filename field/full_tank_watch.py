@@ -356,24 +356,37 @@ class FullTankWatch:
         nothing. For the time a re-probe takes at most (a metered tank's, while its low readings chain): a
         suspicion that gets no re-probe (a command under min_power, a restless house, a meter gone quiet)
         does not hold the loads of unknown power back for ever."""
-        for _, detector in self._inferred_loads:
-            if self._inferred_in_doubt(detector, now):
+        metered = self.metered
+        for load, detector in self._inferred_loads:
+            # (a load with its own meter has its own rule below: the house's part fall its meter read after is no doubt)
+            if self._inferred_in_doubt(detector, now) and load.name not in metered:
                 return True
         # (the generator made only for loads with their own meter: a house without any asks at every decision)
-        return bool(self.metered) and any(self._metered_in_doubt(name, now) for name in self.metered)
+        return bool(metered) and any(self._metered_in_doubt(name, now) for name in metered)
 
     def doubted(self, now: float) -> list[str]:
         """The loads `in_doubt` is True for, by name."""
-        names = [load.name for load, detector in self._inferred_loads if self._inferred_in_doubt(detector, now)]
-        return names + [name for name in self.metered if name not in names and self._metered_in_doubt(name, now)]
+        names = [load.name for load, detector in self._inferred_loads
+                 if load.name not in self.metered and self._inferred_in_doubt(detector, now)]
+        return names + [name for name in self.metered if self._metered_in_doubt(name, now)]
 
     def _metered_in_doubt(self, name: str, now: float) -> bool:
-        """A load with its own meter: its detector's doubt, or a fall of the house by all or a good part of what it
-        drew, read after its meter's last reading (its meter not in step with the house's: the cut's first half the
-        house shows, a load of unknown power tried on it took the second half for its own step)."""
+        """A load with its own meter: its detector's doubt, a suspicion the house meter raised while that meter was
+        silent, or a fall of the house by all or a good part of what it drew, read after its meter's last reading (its
+        meter not in step with the house's: the cut's first half the house shows, a load of unknown power tried on it
+        took the second half for its own step). The house's fall its meter read after is no doubt: that reading tells
+        what the heater draws (its house detector's own doubt, fed now while the meter watches, held the loads of
+        unknown power back at any fall of the house by a quarter of the heater's watts, 40 W at 160 W, its meter read
+        after it or not)."""
         if self.metered[name].in_doubt(now):
             return True
-        fell_at = self.inferred[name].house_fell_at(now)
+        detector = self.inferred[name]
+        if detector.full:  # (found full by the house meter while its own was silent: no doubt left)
+            return False
+        since = detector.suspect_since
+        if since is not None and now - since <= detector.rule.longest_doubt_s:
+            return True
+        fell_at = detector.house_fell_at(now)
         return fell_at is not None and self._meter_heard_at.get(name, -math.inf) < fell_at
 
     @staticmethod

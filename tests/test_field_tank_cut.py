@@ -451,3 +451,51 @@ def test_a_cut_the_house_meter_shows_before_the_heater_s_own_meter_holds_a_trial
     assert h.load("ecs").overed
     house.run(10)  # found full: the plug is tried, measured at its own watts
     assert h.load("plug").is_on and h.load("plug").learned_power_w == 500
+
+
+class InStepMeteredHouse(SplitCutHouse):
+    """SplitCutHouse whose heater has its own meter, read at the very time of each house reading (the replay's
+    default) or `own_after_s` after each pair of house and production readings and the decision they bring."""
+
+    own_after_s: float | None = None
+
+    def run(self, seconds: float) -> None:
+        end = self.now + seconds
+        while self.now < end:
+            ecs = self.h.load("ecs")
+            drew_w = 0.0 if "ecs" in self.full else ecs.current_power_w * self.heater_share
+            if self.own_after_s is None:
+                self.h.reg.handle(ECS_METER, reading(drew_w), self.now + self.period_s)
+            super().run(self.period_s)
+            if self.own_after_s is not None:
+                self.h.reg.handle(ECS_METER, reading(drew_w), self.now + self.own_after_s)
+
+
+@pytest.mark.parametrize("own_after_s", [None, 0.02])
+@pytest.mark.parametrize("fall_w", [800.0, 2000.0])
+def test_a_fall_of_the_house_the_heater_s_own_meter_reads_after_is_no_doubt(
+        tmp_path: Path, own_after_s: float | None, fall_w: float) -> None:
+    # An appliance stops beside the heater (a quarter of its watts or more, or all of them): its own meter, read with
+    # the house meter or after it, shows the heater still drawing. A fall of a quarter of the heater's watts was a
+    # doubt whatever that meter read (the house meter's detector, fed while the meter watches, said so): a heater at
+    # 160 W put its draw in doubt at any 40 W fall of the house, holding the loads of unknown power back for nothing.
+    h = Harness(field_config(tmp_path, ("ecs", "plug"), ecs=METERED, algorithm="closed_loop"))
+    house = InStepMeteredHouse(h, T, base_w=300 + fall_w, production_w=300 + fall_w + 2000 + 20 + 50)
+    house.own_after_s = own_after_s
+    tanks = h.reg.field.tanks
+    doubts: list[tuple[float, bool]] = []
+    h.reg.add_decision_listener(lambda record: doubts.append((record.time_s, tanks.in_doubt(record.time_s))))
+    house.run(150)
+    assert h.load("ecs").current_power_w == 2000
+    if doubts[-1][0] >= house.now:  # (a decision every other pair, period 2.5 s: the fall is read at one)
+        house.run(2)
+    doubts.clear()
+    house.base_w -= fall_w  # the appliance stops (the surplus as it was: the heater stays at its max)
+    house.production_w -= fall_w
+    house.run(2)
+    fell_at = house.now
+    if own_after_s is None:  # (read with the house meter: nothing in doubt at any decision)
+        assert doubts and not any(doubted for _, doubted in doubts)
+    else:  # (the decisions before the heater's meter read it: in doubt; none once it has)
+        assert doubts and all(doubted for at, doubted in doubts if at >= fell_at)
+    assert not tanks.in_doubt(fell_at + 0.5) and tanks.doubted(fell_at + 0.5) == []
