@@ -179,13 +179,13 @@ class InferredFullTank:
             self._loop.on_reading(own_w, others_w, self._command_w, self._changed_at, now, others_known, heaters)
 
     def house_fell_at(self, now: float) -> float | None:
-        """When the latest house reading (at most max_gap_s before `now`) was, if it fell by all or a good part of what
-        the heater drew, unexplained (LoopEvidence's cut or part fall), else None."""
+        """When the house fell by all or a good part of what the heater drew, unexplained (LoopEvidence's cut or part
+        fall at the latest house reading, at most max_gap_s before `now`): that reading, or the one before it where a
+        cut over two readings was all read (LoopEvidence.fell_at); else None."""
         loop, last = self._loop, self._loop.last
-        if last is None or (loop.cut is None and loop.part_fall_w is None) or not 0 <= now - last.at <= \
-                self.rule.loop.max_gap_s:
+        if last is None or not 0 <= now - last.at <= self.rule.loop.max_gap_s:
             return None
-        return last.at
+        return loop.fell_at
 
     def _judge_cut(self, now: float) -> None:
         """A heater saturated at its max never moves, so neither its moves nor a step show a thermostat

@@ -85,6 +85,11 @@ class LoopEvidence:
         # The latest reading's fall from the one before, when it was a good part of what the heater drew but no
         # cut (yet): the first half of a cut a meter averaging over its period split in two, or an appliance.
         self.part_fall_w: float | None = None
+        # When the latest reading's cut or part fall was read: that reading, or the one before it for a cut over two
+        # readings whose latest moved less than a part fall (all of it read at the one before: a heater's own meter
+        # read after that one showed it; taken for the latest, it was a doubt a reading more, until that meter read
+        # again, an appliance's stop beside a heater holding a trial back for nothing).
+        self.fell_at: float | None = None
         self._older: EvidenceReading | None = None  # the reading before `last`
         self._reset()
 
@@ -107,7 +112,7 @@ class LoopEvidence:
         other load's belief is no measure of this reading (a load of unknown power on its first measure,
         believed at the whole surplus; a load commanded too recently to show in it); `heaters`: the other heaters
         watched for a full tank (EvidenceReading.heaters). A verdict when a window closes."""
-        self.cut = self.hidden_cut = self.part_fall_w = None
+        self.cut = self.hidden_cut = self.part_fall_w = self.fell_at = None
         if changed_at is not None and not shows_command(now, changed_at, self.rule.evidence_s):
             return None  # this reading may not show the last command yet: neither side of a pair
         reading = EvidenceReading(now, own_w, command_w, others_w, others_known, heaters)
@@ -118,6 +123,11 @@ class LoopEvidence:
                 if any(back is not None and abs(_doubted_move_w(back, reading)) >= 0.5 for back in backs):
                     self.hidden_cut = self._cut(reading, doubted_real=False)
             self.part_fall_w = self._part_fall(reading)
+            self.fell_at = None if self.part_fall_w is None else now
+        else:
+            back = self.last  # (a cut found: there is a reading before this one)
+            read_before = back is not None and back.own_w - own_w < self.rule.cut_tolerance * self.cut.drew_w
+            self.fell_at = back.at if back is not None and read_before else now
         last, self._older, self.last = self.last, self.last, reading
         if last is None or not 0 < now - last.at <= self.rule.max_gap_s:
             self._reset()  # a silence (or a clock stepped back) ends the window: its moves are history

@@ -499,3 +499,29 @@ def test_a_fall_of_the_house_the_heater_s_own_meter_reads_after_is_no_doubt(
     else:  # (the decisions before the heater's meter read it: in doubt; none once it has)
         assert doubts and all(doubted for at, doubted in doubts if at >= fell_at)
     assert not tanks.in_doubt(fell_at + 0.5) and tanks.doubted(fell_at + 0.5) == []
+
+
+@pytest.mark.parametrize("own_after_s", [None, 0.02])
+def test_a_fall_read_whole_at_the_reading_before_is_no_doubt_once_the_heater_s_meter_read_after_it(
+        tmp_path: Path, own_after_s: float | None) -> None:
+    # An appliance of the heater's size stops: the house falls by its watts at one reading, and the next reading still
+    # shows that cut against the reading before the fall (a cut over two readings). The heater's own meter, read after
+    # the fall's reading, showed it still drawing: the next reading's decision is no doubt (taken for a fall read at
+    # that reading, it held a trial back a decision more, until the meter read again).
+    h = Harness(field_config(tmp_path, ("ecs", "plug"), ecs=METERED, algorithm="closed_loop"))
+    house = InStepMeteredHouse(h, T, base_w=2300, production_w=2300 + 2000 + 20 + 50)
+    house.own_after_s = own_after_s
+    tanks = h.reg.field.tanks
+    doubts: list[tuple[float, bool]] = []
+    h.reg.add_decision_listener(lambda record: doubts.append((record.time_s, tanks.in_doubt(record.time_s))))
+    house.run(150)
+    assert h.load("ecs").current_power_w == 2000
+    if doubts[-1][0] < house.now:  # (a decision every other pair, period 2.5 s: the pair after the fall's decided on)
+        house.run(2)
+    house.base_w, house.production_w = 300, 300 + 2000 + 20 + 50  # the appliance stops, the heater still draws
+    house.run(2)
+    fell_at = house.now
+    doubts.clear()
+    house.run(2)  # the next pair: a cut against the reading before the fall
+    assert doubts and not any(doubted for _, doubted in doubts)
+    assert h.reg.field.tanks.inferred["ecs"].house_fell_at(house.now) == fell_at
