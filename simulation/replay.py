@@ -4,7 +4,8 @@ Each physical period of `period_s` starting at t: the commands published during 
 take effect; the loads draw (tanks fill); the consumption meter reads at t (base load + loads), the
 production meter at t + period/2 (production interpolated there), each reading handed to the
 regulator with `handle` then `tick` at its own time. A heater with a meter of its own (`topic_read_power`) has it
-read at t too, just before the house meter, what that heater really drew. With `[simulation] actuation = at_once`,
+read at t too, just before the house meter, what that heater really drew (with `[simulation] own_meter = after`, just
+after the production reading instead, what it drew since the house reading). With `[simulation] actuation = at_once`,
 each reading opens a row of half a period: the commands it brings act from it on, and the house meter reads the
 loads' draw of the half period before it.
 """
