@@ -27,6 +27,7 @@ from settings.problems import ConfigError, ConfigProblem
 from settings.sections import EVALUATE_OPTIONS, MQTT_OPTIONS
 from settings.special_sections import refuse_defaults, take_defaults
 from settings.tls_check import host_problem, tls_file_problems
+from values.readings import json_field_problem
 
 __all__ = ["SweepConfigError", "SweepTarget", "load_sweep_target", "other_curve_note"]
 
@@ -183,6 +184,8 @@ def load_sweep_target(path: str | os.PathLike[str], name: str, house_meter: bool
     if json_raw is not None and not json_raw.strip():  # (the daemon's rule: `key =` is no default)
         problems.append(f"{source}: [{name}] json_read_power: is empty: give a value, or delete the line for the "
                         "default, power")
+    elif json_raw is not None and (json_problem := json_field_problem(json_raw.strip())) is not None:
+        problems.append(f"{source}: [{name}] json_read_power: {json_problem}")
     read_key = "[mqtt] topic_cons" if house_meter else f"[{name}] topic_read_power"
     for key, topic in ((f"[{name}] topic_set_power", topic_set), (read_key, topic_read),
                        (f"[{name}] topic_status", topic_status)):

@@ -22,6 +22,7 @@ from settings.slips import (
     swallowed_key,
 )
 from values.numbers import UNDERSCORE_ADVICE, text_float, text_int
+from values.readings import json_field_problem
 
 REQUIRED: Any = object()  # sentinel default: the key must be given
 
@@ -73,6 +74,14 @@ def shown_default(value: Any) -> str:
 
 def _parse_text(text: str) -> str:
     return text.strip()
+
+
+def _parse_json_field(text: str) -> str:
+    """The JSON field of a meter's watts: a name, or names joined by dots for one inside objects (ENERGY.Power)."""
+    value = text.strip()
+    if (problem := json_field_problem(value)) is not None:
+        raise ValueError(problem)
+    return value
 
 
 def is_unset_word(text: str) -> bool:
@@ -135,6 +144,7 @@ PARSERS: dict[type | str, Callable[[str], Any]] = {
     "float?": _optional(_parse_float),
     "bool?": _optional(parse_bool),
     "log level": parse_log_level,
+    "json field": _parse_json_field,
 }
 
 

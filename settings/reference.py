@@ -79,7 +79,7 @@ FIELD_SECTIONS: tuple[Section, ...] = (
 
 _TYPES: dict[Any, str] = {int: "integer", float: "number", bool: "true/false", str: "text",
                           "text?": "text, optional", "float?": "number, optional", "bool?": "true/false, optional",
-                          "log level": "text"}
+                          "log level": "text", "json field": "text"}
 
 
 def load_sections() -> list[tuple[str, Section]]:

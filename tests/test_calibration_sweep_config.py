@@ -271,3 +271,12 @@ def test_the_mosquitto_pub_lines_name_the_broker(tmp_path: Path) -> None:
                              "ecs")
     line = user.mosquitto_pub("-r", "-n", "-t", "a topic")
     assert line == "mosquitto_pub -h broker.lan -p 1883 -r -n -t 'a topic' (with your broker's user and TLS options)"
+
+
+def test_a_json_read_power_path_with_an_empty_name_is_refused_as_the_daemon_refuses_it(tmp_path: Path) -> None:
+    config = _config(tmp_path, "")
+    config.write_text(config.read_text() + "json_read_power = ENERGY..Power\n")
+    with pytest.raises(SweepConfigError, match=r"\[ecs\] json_read_power: 'ENERGY..Power' has an empty name"):
+        load_sweep_target(config, "ecs")
+    config.write_text(config.read_text().replace("ENERGY..Power", "ENERGY.Power"))  # (a Tasmota plug's)
+    assert load_sweep_target(config, "ecs").json_read_power == "ENERGY.Power"

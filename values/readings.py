@@ -85,6 +85,32 @@ def _json_value(text: str) -> object:
     return value
 
 
+def _nested(doc: dict[str, object], path: str) -> tuple[dict[str, object], object] | None:
+    """The object holding the last name of a dotted `path` and its value, for a meter whose watts are inside an object
+    of the reading (a Tasmota plug's `tele/<device>/SENSOR`: `{"Time": ..., "ENERGY": {..., "Power": 1680, ...}}`,
+    read at `ENERGY.Power`); None when `path` has no dot or the reading has no such field."""
+    if "." not in path:
+        return None
+    *outer, last = path.split(".")
+    holder: object = doc
+    for name in outer:
+        holder = holder.get(name) if isinstance(holder, dict) else None
+    if not isinstance(holder, dict) or last not in holder:
+        return None
+    return holder, holder[last]
+
+
+def json_field_problem(path: str) -> str | None:
+    """What is wrong with `path` as the JSON field of a meter's watts (`[mqtt] json_power`, a load's
+    `json_read_power`): None when it is a name, or names joined by dots for a field inside objects."""
+    if not path.strip():
+        return "is empty: give the JSON field of the meter's watts (power, or ENERGY.Power for a Tasmota plug)"
+    if "." in path and any(not name.strip() for name in path.split(".")):
+        return (f"{path!r} has an empty name between its dots: give the names of the objects down to the watts, joined "
+                "by dots (ENERGY.Power for a Tasmota plug's readings)")
+    return None
+
+
 def _looks_like_boot(text: str) -> bool:
     # The meter's boot message is not JSON (unquoted strings) but has these keys.
     return '"type"' in text and '"fw_version"' in text
@@ -131,9 +157,12 @@ def parse_meter_payload(payload: bytes, field: str, received_at: float, max_powe
         return MeterProblem("not_json", f"not JSON: {text[:60]!r}")
     if not isinstance(doc, dict):
         return MeterProblem("not_object", f"JSON but not an object: {text[:60]!r}")
-    if field not in doc:
+    if field in doc:  # (a PZEM's `power`: every reading of the house's two meters)
+        holder, value = doc, doc[field]
+    elif (found := _nested(doc, field)) is not None:
+        holder, value = found
+    else:
         return MeterProblem("missing_power", f"no {field!r} field")
-    value = doc[field]
     # (a number written as text too: the seed read int(j['power']), and a meter or bridge that quotes its watts
     # regulated; a decimal, which the seed's int() refused, as well: nothing is gained by refusing "276.00")
     power_w = json_or_text_float(value)
@@ -147,7 +176,7 @@ def parse_meter_payload(payload: bytes, field: str, received_at: float, max_powe
         return MeterProblem("huge_power", f"{field!r} is {power_w:g} W, above max_meter_power")
     if voltage is _IGNORED:
         return MeterReading(power_w, received_at)
-    voltage_v = finite_json_or_text_float(doc.get(VOLTAGE_FIELD))
+    voltage_v = finite_json_or_text_float(holder.get(VOLTAGE_FIELD))
     if voltage is _REQUIRED and voltage_v is not None and voltage_v < MIN_MAINS_V:
         return MeterProblem("no_mains", f"{voltage_v:g} V: the meter sees no mains voltage (its voltage wire "
                             f"unplugged, or a power cut), so its {power_w:g} W says nothing of the house")

@@ -1,0 +1,107 @@
+"""A meter's watts inside an object of its reading, named by a dotted path (`[mqtt] json_power`, a load's
+`json_read_power`): a Tasmota plug's `tele/<device>/SENSOR` holds them at `ENERGY.Power`. A PZEM's flat `power` is read
+as before."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from settings.config import load_settings
+from settings.problems import ConfigError
+from tests.configs import write_config
+from tests.field_house import ECS_METER, field_config
+from tests.field_tank import METERED, T
+from tests.harness import CONS, PROD, Harness
+from values.readings import MeterProblem, MeterReading, Voltage, parse_meter_payload
+
+_times = itertools.count()
+
+
+def tasmota(power_w: float) -> bytes:
+    """A Tasmota energy plug's SENSOR message (its Time moves: no two alike)."""
+    return (f'{{"Time":"2024-06-01T11:{next(_times) % 60:02d}:00","ENERGY":{{"TotalStartTime":"2024-01-01T00:00:00",'
+            f'"Total":12.345,"Yesterday":1.2,"Today":0.8,"Period":3,"Power":{power_w:g},"ApparentPower":{power_w:g},'
+            f'"ReactivePower":0,"Factor":1.00,"Voltage":231,"Current":{power_w / 231:.3f}}}}}').encode()
+
+
+def test_the_watts_inside_an_object_are_read_by_their_path() -> None:
+    assert parse_meter_payload(tasmota(1680), "ENERGY.Power", 100.0, 30000.0) == MeterReading(1680.0, 100.0)
+    deep = b'{"StatusSNS": {"ENERGY": {"Power": 42}}}'  # (its STATUS 10 answer)
+    assert parse_meter_payload(deep, "StatusSNS.ENERGY.Power", 1.0, 30000.0) == MeterReading(42.0, 1.0)
+
+
+@pytest.mark.parametrize("payload", [
+    b'{"ENERGY": {"Voltage": 231}}',  # (no Power inside)
+    b'{"Time": "x"}',  # (no ENERGY)
+    b'{"ENERGY": 5}',  # (ENERGY not an object)
+    b'{"ENERGY": [1, 2]}',
+])
+def test_a_path_the_reading_lacks_is_a_missing_power(payload: bytes) -> None:
+    result = parse_meter_payload(payload, "ENERGY.Power", 1.0, 30000.0)
+    assert isinstance(result, MeterProblem) and result.kind == "missing_power"
+    assert "'ENERGY.Power'" in result.detail
+
+
+def test_the_quirks_of_a_value_found_by_its_path_are_the_same() -> None:
+    for payload, kind in ((b'{"ENERGY": {"Power": -5}}', "negative_power"), (b'{"ENERGY": {"Power": NaN}}', "nan"),
+                          (b'{"ENERGY": {"Power": [10, 20]}}', "bad_power")):
+        result = parse_meter_payload(payload, "ENERGY.Power", 1.0, 30000.0)
+        assert isinstance(result, MeterProblem) and result.kind == kind
+
+
+def test_a_key_with_a_dot_in_it_is_read_first() -> None:
+    flat = b'{"ENERGY.Power": 7, "ENERGY": {"Power": 9}}'
+    assert parse_meter_payload(flat, "ENERGY.Power", 1.0, 30000.0) == MeterReading(7.0, 1.0)
+
+
+def test_the_voltage_is_read_beside_the_watts() -> None:
+    inside = b'{"Time": "x", "ENERGY": {"power": 500, "voltage": 12}}'
+    refused = parse_meter_payload(inside, "ENERGY.power", 1.0, 30000.0, Voltage.REQUIRED)
+    assert isinstance(refused, MeterProblem) and refused.kind == "no_mains"
+    # (Tasmota writes Voltage: no voltage field as PySEB reads one, judged on its watts alone, as a meter without one)
+    assert parse_meter_payload(tasmota(500), "ENERGY.Power", 1.0, 30000.0, Voltage.REQUIRED) == MeterReading(500.0, 1.0)
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("ENERGY..Power", "has an empty name between its dots"),
+    (".Power", "has an empty name between its dots"),
+    ("ENERGY.", "has an empty name between its dots"),
+])
+@pytest.mark.parametrize("where", ["mqtt", "ecs"])
+def test_a_path_with_an_empty_name_is_refused(tmp_path: Path, value: str, message: str, where: str) -> None:
+    config = write_config(tmp_path)
+    text = config.read_text()
+    if where == "mqtt":
+        text = text.replace("topic_prod = smeter/pzem/PRODUCTION\n",
+                            f"topic_prod = smeter/pzem/PRODUCTION\njson_power = {value}\n")
+    else:
+        text = text.replace("min_percent = 4\n", f"min_percent = 4\ntopic_read_power = {ECS_METER}\n"
+                            f"json_read_power = {value}\n")
+    config.write_text(text)
+    key = "[mqtt] json_power" if where == "mqtt" else "json_read_power"
+    with pytest.raises(ConfigError, match=message) as refused:
+        load_settings(config)
+    assert key in str(refused.value)
+
+
+def test_a_house_of_tasmota_meters_is_regulated(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    config.write_text(config.read_text().replace("topic_prod = smeter/pzem/PRODUCTION\n",
+                                                 "topic_prod = smeter/pzem/PRODUCTION\njson_power = ENERGY.Power\n"))
+    h = Harness(config)
+    h.reg.handle(CONS, tasmota(300), T)
+    h.reg.handle(PROD, tasmota(2000), T + 0.01)
+    assert h.load("ecs").current_power_w == pytest.approx(1680)  # (1700 W of surplus, the 20 W margin left)
+
+
+def test_a_heater_s_tasmota_plug_finds_its_tank_full(tmp_path: Path) -> None:
+    h = Harness(field_config(tmp_path, ecs=METERED + "json_read_power = ENERGY.Power\n"))
+    h.meters(300, 2000, T)
+    assert h.load("ecs").current_power_w == pytest.approx(1680)
+    for i in range(1, 8):  # the thermostat cuts: the plug reads 0 W under the command, five readings in a row
+        h.reg.handle(ECS_METER, tasmota(0), T + 2 * i - 0.5)
+        h.meters(300, 2000, T + 2 * i)
+    assert h.load("ecs").overed
