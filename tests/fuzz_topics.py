@@ -142,7 +142,8 @@ def _reading(_: Any, payload: bytes) -> bool:
     # (the PZEM prints a NaN value as a bare nan, C's printf a negative one as -nan: the reader takes either, in any
     # case, in a field that is not the power; a bare `nan` only: not inside a string or a word)
     doc = _json_doc(re.sub(rb'(?<![\w"])-?nan(?![\w"])', b"NaN", payload, flags=re.IGNORECASE))
-    power = _number(doc.get("power")) if isinstance(doc, dict) else None
+    # (a bare number is a reading of its watts: a Shelly gen 1's relay/0/power)
+    power = _number(doc.get("power")) if isinstance(doc, dict) else _number(doc) if type(doc) in (int, float) else None
     return power is not None and 0 <= power <= 30_000
 
 

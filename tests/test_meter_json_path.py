@@ -105,3 +105,30 @@ def test_a_heater_s_tasmota_plug_finds_its_tank_full(tmp_path: Path) -> None:
         h.reg.handle(ECS_METER, tasmota(0), T + 2 * i - 0.5)
         h.meters(300, 2000, T + 2 * i)
     assert h.load("ecs").overed
+
+
+@pytest.mark.parametrize(("payload", "watts"), [(b"123.45", 123.45), (b"0", 0.0), (b" 1680 \n", 1680.0)])
+def test_a_reading_that_is_its_watts_alone_is_read(payload: bytes, watts: float) -> None:
+    # A Shelly gen 1 publishes a relay's watts alone on shellies/<id>/relay/0/power: refused as "not an object".
+    assert parse_meter_payload(payload, "power", 1.0, 30000.0) == MeterReading(watts, 1.0)
+    assert parse_meter_payload(payload, "ENERGY.Power", 1.0, 30000.0, Voltage.REQUIRED) == MeterReading(watts, 1.0)
+
+
+@pytest.mark.parametrize(("payload", "kind"), [
+    (b"true", "not_object"), (b'"123"', "not_object"), (b"null", "not_object"), (b"[1680]", "not_object"),
+    (b"-5", "negative_power"), (b"nan", "nan"), (b"1e9", "huge_power"), (b"9" * 400, "nan"),
+])
+def test_a_bare_value_that_is_no_reading_is_refused(payload: bytes, kind: str) -> None:
+    result = parse_meter_payload(payload, "power", 1.0, 30000.0)
+    assert isinstance(result, MeterProblem) and result.kind == kind
+
+
+def test_a_heater_s_shelly_plug_finds_its_tank_full(tmp_path: Path) -> None:
+    # Its watts alone repeat the same bytes at a steady power: with frozen_meter = false (its help says so) each is a
+    # reading, not a hung meter's repeat.
+    h = Harness(field_config(tmp_path, ecs=METERED, evaluate="frozen_meter = false\n"))
+    h.meters(300, 2000, T)
+    for i in range(1, 8):  # 0 W under the command: five readings in a row
+        h.reg.handle(ECS_METER, b"0.00", T + 2 * i - 0.5)
+        h.meters(300, 2000, T + 2 * i)
+    assert h.load("ecs").overed

@@ -85,6 +85,9 @@ def _json_value(text: str) -> object:
     return value
 
 
+_NO_FIELDS: dict[str, object] = {}  # (a reading that is a bare number: nothing beside its watts)
+
+
 def _nested(doc: dict[str, object], path: str) -> tuple[dict[str, object], object] | None:
     """The object holding the last name of a dotted `path` and its value, for a meter whose watts are inside an object
     of the reading (a Tasmota plug's `tele/<device>/SENSOR`: `{"Time": ..., "ENERGY": {..., "Power": 1680, ...}}`,
@@ -156,8 +159,11 @@ def parse_meter_payload(payload: bytes, field: str, received_at: float, max_powe
             return MeterProblem("boot", "meter boot message (not valid JSON)")
         return MeterProblem("not_json", f"not JSON: {text[:60]!r}")
     if not isinstance(doc, dict):
-        return MeterProblem("not_object", f"JSON but not an object: {text[:60]!r}")
-    if field in doc:  # (a PZEM's `power`: every reading of the house's two meters)
+        if type(doc) not in (int, float):  # (a bool is no number of watts)
+            return MeterProblem("not_object", f"JSON but neither an object nor a number: {text[:60]!r}")
+        # A meter that publishes its watts alone: a Shelly gen 1's shellies/<id>/relay/0/power (no voltage beside them)
+        holder, value = _NO_FIELDS, doc
+    elif field in doc:  # (a PZEM's `power`: every reading of the house's two meters)
         holder, value = doc, doc[field]
     elif (found := _nested(doc, field)) is not None:
         holder, value = found
