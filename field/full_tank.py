@@ -94,10 +94,9 @@ class MeteredFullTank:
     def on_reading(self, measured_w: float, commanded_w: float, now: float, heard_at: float | None = None,
                    commanded_at: float | None = None, booted_at: float | None = None) -> bool:
         """One reading of the load's meter (told `heard` first); True exactly when it concludes the tank is full.
-        `heard_at`: its variator's
-        last answer (None: it never answers, nothing to judge by); `commanded_at`: when its command was last sent;
-        `booted_at`: its variator's last boot (its boot message or `boot_detected`). Sets `question_due` when its
-        variator is to be asked whether it is alive."""
+        `heard_at`: its variator's last answer (None: it never answers, nothing to judge by); `commanded_at`: when its
+        command was last sent; `booted_at`: its variator's last boot (its boot message or `boot_detected`). Sets
+        `question_due` when its variator is to be asked whether it is alive."""
         self.question_due = False
         self._part_fall_at, older, last = None, self._older, self._last
         self._older, self._last = last, (now, measured_w, commanded_w)
