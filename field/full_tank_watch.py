@@ -359,7 +359,7 @@ class FullTankWatch:
         metered = self.metered
         for load, detector in self._inferred_loads:
             # (a load with its own meter has its own rule below: the house's part fall its meter read after is no doubt)
-            if self._inferred_in_doubt(detector, now) and load.name not in metered:
+            if load.name not in metered and self._inferred_in_doubt(detector, now):
                 return True
         # (the generator made only for loads with their own meter: a house without any asks at every decision)
         return bool(metered) and any(self._metered_in_doubt(name, now) for name in metered)
