@@ -280,3 +280,10 @@ def test_a_json_read_power_path_with_an_empty_name_is_refused_as_the_daemon_refu
         load_sweep_target(config, "ecs")
     config.write_text(config.read_text().replace("ENERGY..Power", "ENERGY.Power"))  # (a Tasmota plug's)
     assert load_sweep_target(config, "ecs").json_read_power == "ENERGY.Power"
+
+
+def test_a_json_read_power_path_with_spaces_around_a_name_is_refused_as_the_daemon_refuses_it(tmp_path: Path) -> None:
+    config = _config(tmp_path, "")
+    config.write_text(config.read_text() + "json_read_power = ENERGY . Power\n")
+    with pytest.raises(SweepConfigError, match=r"\[ecs\] json_read_power: 'ENERGY . Power' has spaces around a name"):
+        load_sweep_target(config, "ecs")

@@ -69,6 +69,9 @@ def test_the_voltage_is_read_beside_the_watts() -> None:
     ("ENERGY..Power", "has an empty name between its dots"),
     (".Power", "has an empty name between its dots"),
     ("ENERGY.", "has an empty name between its dots"),
+    # (a name with spaces around it is no key of the reading: every reading was refused as "no 'ENERGY . Power' field")
+    ("ENERGY . Power", "has spaces around a name: write ENERGY.Power"),
+    ("ENERGY. Power", "has spaces around a name: write ENERGY.Power"),
 ])
 @pytest.mark.parametrize("where", ["mqtt", "ecs"])
 def test_a_path_with_an_empty_name_is_refused(tmp_path: Path, value: str, message: str, where: str) -> None:

@@ -111,6 +111,11 @@ def json_field_problem(path: str) -> str | None:
     if "." in path and any(not name.strip() for name in path.split(".")):
         return (f"{path!r} has an empty name between its dots: give the names of the objects down to the watts, joined "
                 "by dots (ENERGY.Power for a Tasmota plug's readings)")
+    if "." in path and any(name != name.strip() for name in path.split(".")):
+        # (read as written, `ENERGY . Power` looked for a key "ENERGY " that no reading has: every reading refused as
+        # "no 'ENERGY . Power' field", the meter silent, with a config the check passed)
+        return (f"{path!r} has spaces around a name: write {'.'.join(name.strip() for name in path.split('.'))} (the "
+                "names are the reading's keys, which have none)")
     return None
 
 
