@@ -22,7 +22,8 @@ def meter_watts(payload: bytes, key: str = "power") -> float | None:
     """The finite, non-negative watts under `key` in a meter reading, else None.
 
     The daemon's own parser decides (one reading of PROTOCOL.md's quirks for both): None for a PZEM read
-    error, `nan`, a boot message, a missing key, or a payload that is not a JSON object.
+    error, `nan`, a boot message, a missing key, or a payload that is neither a JSON object nor a number (`key` may be
+    a dotted path, ENERGY.Power, to watts inside an object; a bare number is the watts).
     """
     result = parse_meter_payload(payload, key, received_at=0.0, max_power_w=math.inf)
     return result.power_w if isinstance(result, MeterReading) else None

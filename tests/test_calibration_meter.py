@@ -18,6 +18,11 @@ def test_another_key_can_be_configured() -> None:
     assert meter_watts(READING, "current") == 1.23
 
 
+def test_a_meter_s_watts_alone_or_inside_an_object_are_read_as_the_daemon_reads_them() -> None:
+    assert meter_watts(b"812.50") == 812.5  # (a Shelly gen 1's relay/0/power)
+    assert meter_watts(b'{"Time": "x", "ENERGY": {"Power": 640}}', "ENERGY.Power") == 640.0  # (a Tasmota plug's)
+
+
 @pytest.mark.parametrize("payload", [
     b'{ "PZEM_READ_ERROR": 3, "pzem_read ": 120, "ppm_err": 1}',
     b'{ "voltage": nan, "current": nan, "power": nan, "energy": nan, "frequency": nan, '
@@ -30,7 +35,7 @@ def test_another_key_can_be_configured() -> None:
     b"",
     b"\xff\xfe",
     b"[1, 2]",
-    b"812.50",  # a bare number is not what the firmware sends
+    b"true",  # (a bare JSON value that is no number)
 ])
 def test_readings_without_usable_watts_give_none(payload: bytes) -> None:
     assert meter_watts(payload) is None
