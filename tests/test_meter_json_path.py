@@ -61,8 +61,13 @@ def test_the_voltage_is_read_beside_the_watts() -> None:
     inside = b'{"Time": "x", "ENERGY": {"power": 500, "voltage": 12}}'
     refused = parse_meter_payload(inside, "ENERGY.power", 1.0, 30000.0, Voltage.REQUIRED)
     assert isinstance(refused, MeterProblem) and refused.kind == "no_mains"
-    # (Tasmota writes Voltage: no voltage field as PySEB reads one, judged on its watts alone, as a meter without one)
+    # Tasmota writes it Voltage: a PZEM-004T under Tasmota whose voltage wire came off reads 0 V
     assert parse_meter_payload(tasmota(500), "ENERGY.Power", 1.0, 30000.0, Voltage.REQUIRED) == MeterReading(500.0, 1.0)
+    unplugged = tasmota(500).replace(b'"Voltage":231', b'"Voltage":0')
+    refused = parse_meter_payload(unplugged, "ENERGY.Power", 1.0, 30000.0, Voltage.REQUIRED)
+    assert isinstance(refused, MeterProblem) and refused.kind == "no_mains"
+    assert parse_meter_payload(tasmota(500), "ENERGY.Power", 1.0, 30000.0, Voltage.READ) == \
+        MeterReading(500.0, 1.0, 231.0)
 
 
 @pytest.mark.parametrize(("value", "message"), [

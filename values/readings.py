@@ -129,6 +129,7 @@ def _looks_like_boot(text: str) -> bool:
 # draws. Its power is then no measure of the house (a DC meter on the panels' side reads 0 V every night: only the
 # house meter's reading is judged on it, see core/meter_intake.py).
 VOLTAGE_FIELD = "voltage"
+TASMOTA_VOLTAGE_FIELD = "Voltage"
 MIN_MAINS_V = 50.0
 
 
@@ -187,7 +188,10 @@ def parse_meter_payload(payload: bytes, field: str, received_at: float, max_powe
         return MeterProblem("huge_power", f"{field!r} is {power_w:g} W, above max_meter_power")
     if voltage is _IGNORED:
         return MeterReading(power_w, received_at)
-    voltage_v = finite_json_or_text_float(holder.get(VOLTAGE_FIELD))
+    volts = holder.get(VOLTAGE_FIELD)
+    if volts is None:  # (Tasmota writes it Voltage, beside its Power: a PZEM-004T under Tasmota on the house's line)
+        volts = holder.get(TASMOTA_VOLTAGE_FIELD)
+    voltage_v = finite_json_or_text_float(volts)
     if voltage is _REQUIRED and voltage_v is not None and voltage_v < MIN_MAINS_V:
         return MeterProblem("no_mains", f"{voltage_v:g} V: the meter sees no mains voltage (its voltage wire "
                             f"unplugged, or a power cut), so its {power_w:g} W says nothing of the house")
