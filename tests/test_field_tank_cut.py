@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from field.full_tank_watch import FullTankWatch
 from tests.configs import reading
 from tests.controller_house import House as LoopHouse
 from tests.controller_house import closed_loop
@@ -400,27 +401,6 @@ class MeteredSplitCutHouse(SplitCutHouse):
             super().run(self.period_s)
 
 
-def test_a_cut_its_own_meter_splits_over_two_readings_holds_a_trial_back_a_reading(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    # The heater's own meter reads the first half of its thermostat's cut (its average over the reading's period, as
-    # the house meter): that half is surplus, and a load of unknown power tried on it took the second half, a reading
-    # later, for its own step (the serf-east demo replay with a heater meter, noisy: a 600 W towel dryer measured at
-    # 166 W; without the noise, "the house moved, no measure", and the towel kept off for its 120 s, the sun
-    # exported). Inferred from the house meter, that first half holds the trial back a reading; so with the meter.
-    caplog.set_level(logging.DEBUG)
-    h = Harness(field_config(tmp_path, ("ecs", "plug"), ecs=METERED, algorithm="closed_loop"))
-    house = MeteredSplitCutHouse(h, T, base_w=300, production_w=300 + 2000 + 20 + 50)
-    # (the heater saturated at 100 %, 50 W over it: too little to try the plug)
-    read_the_cut_s_first_half(h, house, heater_w=2000)
-    assert "plug: waits: another load's watts are in doubt" in caplog.text
-    house.heater_share = 0.0  # ...and the second
-    house.full.add("ecs")
-    house.run(12)
-    assert h.load("ecs").overed
-    house.run(10)  # found full: the plug is tried, measured at its own watts
-    assert h.load("plug").is_on and h.load("plug").learned_power_w == 500
-
-
 class LateMeteredSplitCutHouse(SplitCutHouse):
     """SplitCutHouse whose heater has its own meter, read just after each pair of house and production readings (and
     the decision they bring) with what the heater drew over the period they read: the two meters are not in step."""
@@ -434,15 +414,21 @@ class LateMeteredSplitCutHouse(SplitCutHouse):
             self.h.reg.handle(ECS_METER, reading(drew_w), self.now + 0.02)
 
 
-def test_a_cut_the_house_meter_shows_before_the_heater_s_own_meter_holds_a_trial_back(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    # The heater's own meter read after the house meter: the house shows the first half of the cut at a decision where
-    # the heater's meter, read before it, still showed it drawing. A load of unknown power was tried on that half (the
-    # house's fall unwatched while the heater's own meter reads): measured at what the cut's second half left it.
-    # The house's fall, newer than the heater meter's last reading, puts the heater's draw in doubt until it reads.
+@pytest.mark.parametrize("house_kind", [MeteredSplitCutHouse, LateMeteredSplitCutHouse])
+def test_a_cut_split_over_two_readings_holds_a_trial_back_whichever_meter_reads_it_first(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, house_kind: type[SplitCutHouse]) -> None:
+    # The heater's own meter reads the first half of its thermostat's cut (its average over the reading's period, as
+    # the house meter): that half is surplus, and a load of unknown power tried on it took the second half, a reading
+    # later, for its own step (the serf-east demo replay with a heater meter, noisy: a 600 W towel dryer measured at
+    # 166 W; without the noise, "the house moved, no measure", and the towel kept off for its 120 s, the sun
+    # exported). Inferred from the house meter, that first half holds the trial back a reading; so with the meter.
+    # Read after the house meter (LateMeteredSplitCutHouse), the heater's meter still showed it drawing at the
+    # decision where the house showed the first half, and the plug was tried on it: the house's fall, newer than the
+    # heater meter's last reading, now puts the heater's draw in doubt until that meter reads.
     caplog.set_level(logging.DEBUG)
     h = Harness(field_config(tmp_path, ("ecs", "plug"), ecs=METERED, algorithm="closed_loop"))
-    house = LateMeteredSplitCutHouse(h, T, base_w=300, production_w=300 + 2000 + 20 + 50)
+    house = house_kind(h, T, base_w=300, production_w=300 + 2000 + 20 + 50)
+    # (the heater saturated at 100 %, 50 W over it: too little to try the plug)
     read_the_cut_s_first_half(h, house, heater_w=2000)
     assert "plug: waits: another load's watts are in doubt" in caplog.text
     house.heater_share = 0.0  # ...and the second
@@ -471,6 +457,21 @@ class InStepMeteredHouse(SplitCutHouse):
                 self.h.reg.handle(ECS_METER, reading(drew_w), self.now + self.own_after_s)
 
 
+def _heater_at_its_max_beside(tmp_path: Path, base_w: float, own_after_s: float | None) -> tuple[
+        InStepMeteredHouse, FullTankWatch, list[tuple[float, bool]]]:
+    """A metered heater at its max (2000 W) with a plug after it, the house at `base_w` (an appliance in it): the house,
+    its full-tank watch, and each decision's (time, whether a load's draw was in doubt then) from now on."""
+    h = Harness(field_config(tmp_path, ("ecs", "plug"), ecs=METERED, algorithm="closed_loop"))
+    house = InStepMeteredHouse(h, T, base_w=base_w, production_w=base_w + 2000 + 20 + 50)
+    house.own_after_s = own_after_s
+    tanks = h.reg.field.tanks
+    doubts: list[tuple[float, bool]] = []
+    h.reg.add_decision_listener(lambda record: doubts.append((record.time_s, tanks.in_doubt(record.time_s))))
+    house.run(150)
+    assert h.load("ecs").current_power_w == 2000
+    return house, tanks, doubts
+
+
 @pytest.mark.parametrize("own_after_s", [None, 0.02])
 @pytest.mark.parametrize("fall_w", [800.0, 2000.0])
 def test_a_fall_of_the_house_the_heater_s_own_meter_reads_after_is_no_doubt(
@@ -479,14 +480,7 @@ def test_a_fall_of_the_house_the_heater_s_own_meter_reads_after_is_no_doubt(
     # the house meter or after it, shows the heater still drawing. A fall of a quarter of the heater's watts was a
     # doubt whatever that meter read (the house meter's detector, fed while the meter watches, said so): a heater at
     # 160 W put its draw in doubt at any 40 W fall of the house, holding the loads of unknown power back for nothing.
-    h = Harness(field_config(tmp_path, ("ecs", "plug"), ecs=METERED, algorithm="closed_loop"))
-    house = InStepMeteredHouse(h, T, base_w=300 + fall_w, production_w=300 + fall_w + 2000 + 20 + 50)
-    house.own_after_s = own_after_s
-    tanks = h.reg.field.tanks
-    doubts: list[tuple[float, bool]] = []
-    h.reg.add_decision_listener(lambda record: doubts.append((record.time_s, tanks.in_doubt(record.time_s))))
-    house.run(150)
-    assert h.load("ecs").current_power_w == 2000
+    house, tanks, doubts = _heater_at_its_max_beside(tmp_path, 300 + fall_w, own_after_s)
     if doubts[-1][0] >= house.now:  # (a decision every other pair, period 2.5 s: the fall is read at one)
         house.run(2)
     doubts.clear()
@@ -508,14 +502,7 @@ def test_a_fall_read_whole_at_the_reading_before_is_no_doubt_once_the_heater_s_m
     # shows that cut against the reading before the fall (a cut over two readings). The heater's own meter, read after
     # the fall's reading, showed it still drawing: the next reading's decision is no doubt (taken for a fall read at
     # that reading, it held a trial back a decision more, until the meter read again).
-    h = Harness(field_config(tmp_path, ("ecs", "plug"), ecs=METERED, algorithm="closed_loop"))
-    house = InStepMeteredHouse(h, T, base_w=2300, production_w=2300 + 2000 + 20 + 50)
-    house.own_after_s = own_after_s
-    tanks = h.reg.field.tanks
-    doubts: list[tuple[float, bool]] = []
-    h.reg.add_decision_listener(lambda record: doubts.append((record.time_s, tanks.in_doubt(record.time_s))))
-    house.run(150)
-    assert h.load("ecs").current_power_w == 2000
+    house, tanks, doubts = _heater_at_its_max_beside(tmp_path, 2300, own_after_s)
     if doubts[-1][0] < house.now:  # (a decision every other pair, period 2.5 s: the pair after the fall's decided on)
         house.run(2)
     house.base_w, house.production_w = 300, 300 + 2000 + 20 + 50  # the appliance stops, the heater still draws
@@ -524,4 +511,4 @@ def test_a_fall_read_whole_at_the_reading_before_is_no_doubt_once_the_heater_s_m
     doubts.clear()
     house.run(2)  # the next pair: a cut against the reading before the fall
     assert doubts and not any(doubted for _, doubted in doubts)
-    assert h.reg.field.tanks.inferred["ecs"].house_fell_at(house.now) == fell_at
+    assert tanks.inferred["ecs"].house_fell_at(house.now) == fell_at

@@ -97,8 +97,12 @@ class SlowMeterHouse(House):
                 drew_w = 0.0 if "ecs" in self.full else self.h.load("ecs").current_power_w
                 self.h.reg.handle(ECS_METER, live(EMPTY_TANK.replace(b'"power": 0.00', f'"power": {drew_w:.2f}'
                                                                      .encode())), self.own_next_at)
-                self.own_next_at += self.own_every_s
+                self.own_next_at += self.next_gap_s()
             super().run(self.period_s)
+
+    def next_gap_s(self) -> float:
+        """The gap to the heater meter's next reading."""
+        return self.own_every_s
 
 
 def test_an_own_meter_read_every_5_min_is_said_once_and_the_tank_watched_by_the_house_meter(
@@ -128,17 +132,24 @@ def test_an_own_meter_read_every_5_min_is_said_once_and_the_tank_watched_by_the_
         "ecs: its own meter reads again: its tank is watched by it again"]
 
 
+def _paced(gaps: list[float]) -> tuple[ReadingPace, list[bool], float]:
+    """A meter read at 0 s and after each of `gaps`: its pace, whether it was slow after each reading, the last one's
+    time."""
+    pace, at = ReadingPace(), 0.0
+    slow = []
+    for gap_s in [0.0, *gaps]:
+        at += gap_s
+        pace.reading(at)
+        slow.append(pace.slow_s() is not None)
+    return pace, slow, at
+
+
 def test_a_meter_read_about_every_minute_stays_slow_through_its_jitter() -> None:
     # A TelePeriod 60: its gaps straddle 60 s by tens of ms (60.03, 60.03, 59.97 s...). Each gap just under 60 s ended
     # its slowness, and two over it began it again: the watch flapped between its meter and the house meter.
-    pace, at = ReadingPace(), 0.0
-    slow = []
-    for k in range(30):
-        pace.reading(at)
-        slow.append(pace.slow_s() is not None)
-        at += 60.0 + (0.03 if k % 3 != 2 else -0.03)
+    pace, slow, at = _paced([60.0 + (0.03 if k % 3 != 2 else -0.03) for k in range(29)])
     assert slow[3:] == [True] * 27, slow
-    pace.reading(at + 10.0 - 60.0)  # (its TelePeriod set to 10: faster, not jitter)
+    pace.reading(at + 9.97)  # (its TelePeriod set to 10: faster, not jitter)
     assert pace.slow_s() is None
 
 
@@ -146,19 +157,11 @@ class JitteryMinuteHouse(SlowMeterHouse):
     """The heater's own meter about every 60 s, its gaps 60.03, 60.03, 59.97 s..."""
 
     own_every_s = 60.0
-    own_next_at = T + 1.0
     _readings = 0
 
-    def run(self, seconds: float) -> None:
-        end = self.now + seconds
-        while self.now < end:
-            if self.own_next_at <= self.now + self.period_s:
-                drew_w = self.h.load("ecs").current_power_w
-                self.h.reg.handle(ECS_METER, live(EMPTY_TANK.replace(b'"power": 0.00', f'"power": {drew_w:.2f}'
-                                                                     .encode())), self.own_next_at)
-                self.own_next_at += self.own_every_s + (0.03 if self._readings % 3 != 2 else -0.03)
-                self._readings += 1
-            House.run(self, self.period_s)
+    def next_gap_s(self) -> float:
+        self._readings += 1
+        return self.own_every_s + (0.03 if (self._readings - 1) % 3 != 2 else -0.03)
 
 
 def test_an_own_meter_read_about_every_minute_is_said_slow_once_not_again_and_again(
@@ -176,14 +179,9 @@ def test_an_own_meter_read_about_every_minute_is_said_slow_once_not_again_and_ag
 def test_a_meter_read_every_hour_is_slow_through_its_jitter() -> None:
     # A TelePeriod 3600, a Tasmota's longest: its gaps a few ms over an hour were silences, the row started again, and
     # it was never slow: each of its readings ended a silence, with a warning and a "reads again" line.
-    pace, at = ReadingPace(), 0.0
-    slow = []
-    for k in range(8):
-        pace.reading(at)
-        slow.append(pace.slow_s() is not None)
-        at += 3600.0 + (0.02 if k % 2 == 0 else -0.02)
+    pace, slow, at = _paced([3600.0 + (0.02 if k % 2 == 0 else -0.02) for k in range(7)])
     assert slow[2:] == [True] * 6, slow
-    pace.reading(at + 3 * 3600.0)  # (four hours without a reading: a silence, the row starts again)
+    pace.reading(at + 4 * 3600.0)  # (four hours without a reading: a silence, the row starts again)
     assert pace.slow_s() is None
 
 
