@@ -143,12 +143,10 @@ class InferredFullTank:
         """A house reading; `others_w` is what the other loads are believed to draw (`others_known`: False
         when that belief is no measure of this reading, see LoopEvidence.on_reading), `heaters` the other heaters
         watched for a full tank (EvidenceReading.heaters). True exactly when it concludes the tank is full."""
-        own_w = consumption_w - others_w
-        self.keep_baseline(own_w, now)
-        if self.full or self._command_w is None:
+        followed = self._follow_house(consumption_w, now, others_w, others_known, heaters)
+        if followed is None:
             return False
-        verdict = self._loop.on_reading(own_w, others_w, self._command_w, self._changed_at, now, others_known,
-                                        heaters)
+        own_w, command_w, verdict = followed
         if verdict is not None:
             self._judge_loop(verdict, now)
         self._judge_cut(now)
@@ -167,16 +165,30 @@ class InferredFullTank:
         if len(probe.moves) < self.rule.readings:
             return False
         self._probe = None
-        return self._conclude(probe, probe.step_w(self._command_w), now)
+        return self._conclude(probe, probe.step_w(command_w), now)
 
     def watch_house(self, consumption_w: float, now: float, others_w: float = 0.0, others_known: bool = True,
                     heaters: HeaterBeliefs = ()) -> None:
         """A house reading while the heater's own meter watches its tank: the house's moves are followed
         (`house_fell_at`, and the loop's evidence is current if that meter falls silent), nothing judged."""
+        self._follow_house(consumption_w, now, others_w, others_known, heaters)
+
+    def _follow_house(self, consumption_w: float, now: float, others_w: float, others_known: bool,
+                      heaters: HeaterBeliefs) -> tuple[float, float, LoopVerdict | None] | None:
+        """A house reading taken as the baseline and into the loop's evidence: what the heater drew by it, its command,
+        and the loop's verdict if a window closed (None when full, or never commanded: nothing to follow)."""
         own_w = consumption_w - others_w
         self.keep_baseline(own_w, now)
-        if not self.full and self._command_w is not None:
-            self._loop.on_reading(own_w, others_w, self._command_w, self._changed_at, now, others_known, heaters)
+        command_w = self._command_w
+        if self.full or command_w is None:
+            return None
+        return own_w, command_w, self._loop.on_reading(own_w, others_w, command_w, self._changed_at, now,
+                                                       others_known, heaters)
+
+    def suspected(self, now: float) -> bool:
+        """A suspicion of a full tank raised within `longest_doubt_s` of `now`: what the heater draws is in doubt."""
+        since = self.suspect_since
+        return since is not None and now - since <= self.rule.longest_doubt_s
 
     def house_fell_at(self, now: float) -> float | None:
         """When the house fell by all or a good part of what the heater drew, unexplained (LoopEvidence's cut or part

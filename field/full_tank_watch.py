@@ -383,17 +383,14 @@ class FullTankWatch:
         detector = self.inferred[name]
         if detector.full:  # (found full by the house meter while its own was silent: no doubt left)
             return False
-        since = detector.suspect_since
-        if since is not None and now - since <= detector.rule.longest_doubt_s:
+        if detector.suspected(now):
             return True
         fell_at = detector.house_fell_at(now)
         return fell_at is not None and self._meter_heard_at.get(name, -math.inf) < fell_at
 
     @staticmethod
     def _inferred_in_doubt(detector: InferredFullTank, now: float) -> bool:
-        since = detector.suspect_since
-        return not detector.full and ((since is not None and now - since <= detector.rule.longest_doubt_s)
-                                      or detector.draw_in_doubt(now))
+        return not detector.full and (detector.suspected(now) or detector.draw_in_doubt(now))
 
     def holds_any(self) -> bool:
         """True while some load is in a re-probe hold (`excluded` may then be True for it)."""
