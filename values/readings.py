@@ -108,14 +108,15 @@ def json_field_problem(path: str) -> str | None:
     `json_read_power`): None when it is a name, or names joined by dots for a field inside objects."""
     if not path.strip():
         return "is empty: give the JSON field of the meter's watts (power, or ENERGY.Power for a Tasmota plug)"
-    if "." in path and any(not name.strip() for name in path.split(".")):
+    names = path.split(".")
+    if len(names) > 1 and any(not name.strip() for name in names):
         return (f"{path!r} has an empty name between its dots: give the names of the objects down to the watts, joined "
                 "by dots (ENERGY.Power for a Tasmota plug's readings)")
-    if "." in path and any(name != name.strip() for name in path.split(".")):
+    if len(names) > 1 and any(name != name.strip() for name in names):
         # (read as written, `ENERGY . Power` looked for a key "ENERGY " that no reading has: every reading refused as
         # "no 'ENERGY . Power' field", the meter silent, with a config the check passed)
-        return (f"{path!r} has spaces around a name: write {'.'.join(name.strip() for name in path.split('.'))} (the "
-                "names are the reading's keys, which have none)")
+        return (f"{path!r} has spaces around a name: write {'.'.join(name.strip() for name in names)} (the names are "
+                "the reading's keys, which have none)")
     return None
 
 
