@@ -282,8 +282,8 @@ def run(config: SimConfig, trace: Trace, house: SimHouse, belief: Belief, regula
     # (before the next house reading whatever the jitter: the latest production reading and the earliest house reading
     # are half a period less twice the jitter apart)
     own_after_s = min(OWN_AFTER_S, (half - 2 * config.jitter_s) / 2)
-    # (each load's real watts in the last half period and the one before it, for their own meters: at_once)
-    last_real = before_real = (0.0,) * len(house.names)
+    # (each load's real watts in the last half period and the two before it, for their own meters: at_once)
+    last_real = before_real = older_real = (0.0,) * len(house.names)
     topic_cons, topic_prod = config.topic_cons, config.topic_prod
     handle, tick = regulator.handle, regulator.tick
     # The meters' own imperfections (an option): noise on each reading, and readings that never arrive.
@@ -334,11 +334,18 @@ def run(config: SimConfig, trace: Trace, house: SimHouse, belief: Belief, regula
         tick(prod_at)
         ticked_at = prod_at
         if at_once:  # (and what the production reading's did)
-            before_w, before_real = last_w, last_real
+            before_w, before_real, older_real = last_w, last_real, before_real
             last_w, last_real = _step_row(house, belief, recorder, now + half, production[k], base_late[k], half)
-        for index, topic, meter in own_after:  # (what the heater drew since the house reading; at_once: a half period)
-            own_w = before_real[index] if at_once else last_real[index]
-            handle(topic, meter.reading(own_w, period_s).encode(), prod_at + own_after_s)
+        if own_after:
+            own_at = prod_at + own_after_s
+            if deadline_of is not None:  # (a deadline in those 10 ms: ticked after the reading, its time stepped back)
+                _tick_at_deadline(deadline_of, tick, prod_at, own_at)
+                ticked_at = own_at
+            for index, topic, meter in own_after:  # (what the heater drew since the house reading, lagged as the house
+                # meter is; at_once: the half period to the production reading)
+                own_w = (1.0 - lag_share) * before_real[index] + lag_share * older_real[index] if at_once else \
+                    last_real[index]
+                handle(topic, meter.reading(own_w, period_s).encode(), own_at)
     return recorder.rows()
 
 

@@ -89,6 +89,53 @@ def test_own_meter_after_reads_what_the_load_drew_since_the_house_reading_after_
     assert [watts for _, watts in owns[:5]] == [0.0] * on_from + [950.0] * (5 - on_from)
 
 
+@pytest.mark.parametrize("own_meter", ["before", "after"])
+def test_the_own_meter_reads_as_late_as_the_house_meter(tmp_path: Path, own_meter: str) -> None:
+    # meter_lag_s 0.5 s of the 1-s half period: a reading shows half of the half period before the last. Read after,
+    # the heater's own meter read without that lag: 950 W from :05, the house meter half of it at :04's next reading.
+    heard = _heard(tmp_path, f"own_meter = {own_meter}\nactuation = at_once\nmeter_lag_s = 0.5")
+    owns = [watts for which, _, watts in heard if which == "own"]
+    houses = [watts for which, _, watts in heard if which == "house"]
+    assert houses[:5] == [500.0, 500.0, 500.0, 1450.0, 1450.0]  # (:06 reads :05-:06 whole, :04-:05 whole)
+    assert owns[:5] == ([0.0, 0.0, 0.0, 950.0, 950.0] if own_meter == "before" else [0.0, 0.0, 475.0, 950.0, 950.0])
+
+
+class Deadlines(Script):
+    """The script, with a timer due 5 ms after each production reading (the regulator's next_deadline): every call's
+    time is kept, in order."""
+
+    def __init__(self, publish: PublishFn) -> None:
+        super().__init__(publish)
+        self.times: list[float] = []
+        self.due_at: float | None = None
+
+    def handle(self, topic: str, payload: bytes, now: float) -> None:
+        super().handle(topic, payload, now)
+        self.times.append(now)
+        if topic == "smeter/pzem/PRODUCTION":
+            self.due_at = now + 0.005
+
+    def tick(self, now: float) -> None:
+        self.times.append(now)
+        if self.due_at is not None and now >= self.due_at:
+            self.due_at = None
+
+    def next_deadline(self) -> float | None:
+        return self.due_at
+
+
+def test_a_deadline_just_after_the_production_reading_is_ticked_before_the_own_meter_reads(tmp_path: Path) -> None:
+    # Read 10 ms after the production reading, the heater's meter came before a deadline due within them, ticked
+    # after it: the regulator's time stepped back.
+    config = write_config(tmp_path, "radiator = constant",
+                          "radiator.power_w = 950\nown_meter = after\nactuation = at_once\njitter_s = 0.2")
+    scripts: list[Deadlines] = []
+    replay(config, write_trace(tmp_path, [(3000, 500)] * 2),
+           make_regulator=lambda path, publish: scripts.append(Deadlines(publish)) or scripts[0])
+    times = scripts[0].times
+    assert len(times) > 100 and all(a <= b for a, b in zip(times, times[1:], strict=False))
+
+
 @pytest.mark.parametrize("value", ["late", "2"])
 def test_own_meter_is_before_or_after(tmp_path: Path, value: str) -> None:
     config = write_config(tmp_path, "radiator = constant", f"own_meter = {value}")
