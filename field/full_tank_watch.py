@@ -115,10 +115,7 @@ class FullTankWatch:
             detector = self.metered[load.name]
             detector.heard(now)
             slow = detector.meter_slow_s() is not None
-            if not slow and (load.name in self._silence_said or load.name in self._slow_said):
-                self._silence_said.discard(load.name)
-                self._slow_said.discard(load.name)
-                log.info("%s: its own meter reads again: its tank is watched by it again", load.name)
+            self._heard_again(load.name, slow)
             if load.overed:  # (full until the daily clear: nothing to judge, nor to ask its variator; its
                 # detector's question_due is from before, when found full by the house meter)
                 if load.is_forced():
@@ -197,6 +194,19 @@ class FullTankWatch:
                 load.doubt_drawing(now)  # (a reboot looks the same: no relay over it until its variator answers)
         return changed
 
+    def _heard_again(self, name: str, slow: bool) -> None:
+        """A usable reading of `name`'s own meter (`slow`: too slow to watch its tank by): the end of a silence or of
+        its slowness said, once."""
+        if not slow and (name in self._silence_said or name in self._slow_said):
+            self._silence_said.discard(name)
+            self._slow_said.discard(name)
+            log.info("%s: its own meter reads again: its tank is watched by it again", name)
+        elif slow and name in self._silence_said:
+            self._silence_said.discard(name)
+            if name in self._slow_said:  # (else the next house reading says it too slow: that line says it reads)
+                log.info("%s: its own meter reads again, still too slowly to watch its tank by: whether its tank is "
+                         "full is still inferred from the house meter", name)
+
     def _gated(self, load: Equipment) -> bool:
         """True while `load`'s variator says its output is gated off (an `off` from another client): it draws nothing
         whatever its command, which says nothing of its tank (taken for a full one, the heater was left out until the
@@ -214,28 +224,27 @@ class FullTankWatch:
         reads more slowly (said once per silence), and while it reads every few minutes (said once)."""
         if load.name not in self.metered:
             return True
-        if (slow_s := self.metered[load.name].meter_slow_s()) is not None:
+        meter = self.metered[load.name]
+        if (slow_s := meter.meter_slow_s()) is not None and load.name not in self._slow_said:
             # A Tasmota plug's default TelePeriod, 300 s: its five low readings in a row would take 25 minutes to find
             # the tank full, the heater believed drawing meanwhile; each reading ended a silence, with a warning and
             # an "its own meter reads again" line each time.
-            if load.name in self._slow_said:
-                return True
             self._slow_said.add(load.name)
             log.warning("%s: its own meter (%s) reads every %.0f s, too slowly to watch its tank by (a cut is to be "
                         "seen within seconds: set it to read every 10 s at most, a Tasmota plug's TelePeriod 10): "
                         "whether its tank is full is inferred from the house meter meanwhile", load.name,
                         getattr(load, "topic_read_power", None), slow_s)
-            return True
         heard_at = self._meter_heard_at.setdefault(load.name, now)  # (silent from the first house reading)
         silent_after_s = self.meter_timeout_s
         # (a meter slower than the house's, a Tasmota plug every 10 s: silent after five of its readings, as
         # meter_timeout is advised for a house meter; at meter_timeout, each reading a little late was a silence,
-        # a warning and an "its own meter reads again" line, 200 of each an hour at a reading every 10.4 s)
-        pace_s = self.metered[load.name].meter_pace_s()
+        # a warning and an "its own meter reads again" line, 200 of each an hour at a reading every 10.4 s. A meter
+        # too slow is judged so too, at its slow pace: one that died was never said silent, its last reading shown)
+        pace_s = slow_s if slow_s is not None else meter.meter_pace_s()
         if pace_s is not None and SILENT_READINGS * pace_s > silent_after_s:
             silent_after_s = SILENT_READINGS * pace_s
         if now - heard_at <= silent_after_s:
-            return False
+            return slow_s is not None
         if load.name not in self._silence_said:
             self._silence_said.add(load.name)
             log.warning("%s: its own meter (%s) has given no usable reading for %.0f s: whether its tank is "
@@ -414,13 +423,20 @@ class FullTankWatch:
 
     def load_status(self, load: Equipment) -> dict[str, Any]:
         """This load's full-tank fields for the status document."""
+        detector = self.inferred.get(load.name)  # (a load with its own meter has one too: for its meter's silences)
+        if detector is None:
+            return {}
+        shown: dict[str, Any] = {}
         if load.name in self.metered:
-            return {"full_detect": "meter", "measured_power": self.measured_w.get(load.name)}
-        detector = self.inferred.get(load.name)
-        if detector is not None:
-            # (found full, no longer a suspicion: both were shown true until the daily clear)
-            return {"full_detect": "inferred", "full_suspect": detector.suspect_since is not None and not detector.full}
-        return {}
+            # (its meter silent or too slow, the tank is watched from the house meter: said so, not "meter" all along)
+            own_meter = "silent" if load.name in self._silence_said else "slow" if load.name in self._slow_said \
+                else "reads"
+            shown = {"measured_power": self.measured_w.get(load.name), "own_meter": own_meter}
+            if own_meter == "reads":
+                return {"full_detect": "meter", **shown}
+        # (found full, no longer a suspicion: both were shown true until the daily clear)
+        return {"full_detect": "inferred", "full_suspect": detector.suspect_since is not None and not detector.full,
+                **shown}
 
     def _report(self, name: str, problem: MeterProblem) -> None:
         if problem.kind == "boot":

@@ -54,8 +54,13 @@ class ReadingPace:
             return None  # (the first, or a clock stepped back)
         gap_s = now - last_at
         if gap_s > MAX_GAP_S:  # (a silence, or a slow meter's pace)
-            self._slow_gaps = self._slow_gaps + 1 if gap_s <= LONGEST_SLOW_GAP_S else 0
-            self._slow_gap_s = gap_s
+            if gap_s <= LONGEST_SLOW_GAP_S:
+                self._slow_gaps += 1
+                self._slow_gap_s = gap_s
+            elif self._slow_gaps < SLOW_GAPS:
+                self._slow_gaps = 0
+            # (else a slow meter's silence: still slow at its pace; a fast gap says when it is fast again. Taken for a
+            # new start, its first reading back had its tank watched by it, and said silent a few seconds on)
             return None
         if self._slow_gaps < SLOW_GAPS or gap_s <= FAST_AGAIN_S:  # (slow: its jitter under MAX_GAP_S is no news)
             self._slow_gaps = 0

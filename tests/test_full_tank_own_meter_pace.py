@@ -5,7 +5,9 @@ pace slower than that chains them up to a reading and a half apart (MeterRule.fo
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +15,7 @@ from field.full_tank_rules import MeterRule
 from field.reading_pace import ReadingPace
 from tests.field_house import ECS_METER, House
 from tests.field_tank import EMPTY_TANK, T, live, metered
+from tests.harness import Harness
 
 
 def test_the_rule_of_a_2_s_meter_is_the_rule_as_it_was() -> None:
@@ -181,8 +184,12 @@ def test_a_meter_read_every_hour_is_slow_through_its_jitter() -> None:
     # it was never slow: each of its readings ended a silence, with a warning and a "reads again" line.
     pace, slow, at = _paced([3600.0 + (0.02 if k % 2 == 0 else -0.02) for k in range(7)])
     assert slow[2:] == [True] * 6, slow
-    pace.reading(at + 4 * 3600.0)  # (four hours without a reading: a silence, the row starts again)
+    pace.reading(at + 4 * 3600.0)  # (four hours without a reading: a silence, still slow at its pace)
+    assert pace.slow_s() == pytest.approx(3600.0, abs=0.1)
+    pace.reading(at + 4 * 3600.0 + 10.0)  # (its TelePeriod set to 10: faster)
     assert pace.slow_s() is None
+    pace, slow, at = _paced([10.0, 4 * 3600.0, 3600.0])  # (a silence before it was slow: the row starts again)
+    assert slow == [False] * 4
 
 
 def test_an_own_meter_read_every_hour_is_said_slow_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -194,3 +201,52 @@ def test_an_own_meter_read_every_hour_is_said_slow_once(tmp_path: Path, caplog: 
     lines = [m for m in caplog.messages if "own meter" in m]
     assert len([m for m in lines if "too slowly to watch its tank by" in m]) == 1, lines
     assert len(lines) <= 4, lines
+
+
+def _ecs_status(h: Harness, now: float) -> dict[str, Any]:
+    """The heater's entry in the regulator's status at `now`."""
+    return next(load for load in h.reg.status(now)["equipments"] if load["name"] == "ecs")
+
+
+def test_an_own_meter_read_every_5_min_that_dies_is_said_silent_and_its_return_said(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A meter too slow to watch a tank by was never judged silent after: dead, its last reading stood in the status
+    # beside "full_detect": "meter" all day, and nothing was said.
+    caplog.set_level(logging.INFO, logger="field.full_tank_watch")
+    h = metered(tmp_path)
+    house = SlowMeterHouse(h, T)
+    house.run(1800)
+    assert {k: _ecs_status(h, house.now)[k] for k in ("full_detect", "own_meter")} == {
+        "full_detect": "inferred", "own_meter": "slow"}
+    caplog.clear()
+    last_at, house.own_next_at = house.own_next_at - 300, math.inf  # (its plug unplugged)
+    house.run(last_at + 5 * 300 - 30 - house.now)  # (under five of its readings since its last one: not yet silent)
+    assert not [m for m in caplog.messages if "own meter" in m]
+    house.run(60)
+    silent = [m for m in caplog.messages if "own meter" in m]
+    assert len(silent) == 1 and "has given no usable reading for 150" in silent[0], silent
+    assert _ecs_status(h, house.now)["own_meter"] == "silent"
+    house.run(3600)
+    assert len([m for m in caplog.messages if "own meter" in m]) == 1  # (said once)
+    caplog.clear()
+    house.own_next_at = house.now + 1.0  # (plugged in again, its TelePeriod still 300)
+    house.run(30)
+    assert [m for m in caplog.messages if "own meter" in m] == [
+        "ecs: its own meter reads again, still too slowly to watch its tank by: whether its tank is full is still "
+        "inferred from the house meter"]
+    assert _ecs_status(h, house.now)["own_meter"] == "slow"
+
+
+def test_the_status_says_how_a_tank_is_watched_while_its_own_meter_is_silent(tmp_path: Path) -> None:
+    # Its meter never wired: the house meter watched the tank, the status said "meter" all the while.
+    h = metered(tmp_path)
+    shown = _ecs_status(h, T)
+    assert (shown["full_detect"], shown["own_meter"], shown["measured_power"]) == ("meter", "reads", None)
+    for k in range(1, 11):
+        h.meters(300 + 1680, 2000, T + 2 * k)
+    shown = _ecs_status(h, T + 20)
+    assert (shown["full_detect"], shown["own_meter"], shown["full_suspect"]) == ("inferred", "silent", False)
+    h.reg.handle(ECS_METER, live(EMPTY_TANK.replace(b'"power": 0.00', b'"power": 1680.00')), T + 21)
+    shown = _ecs_status(h, T + 21)
+    assert (shown["full_detect"], shown["own_meter"], shown["measured_power"]) == ("meter", "reads", 1680.0)
+    assert "full_suspect" not in shown
