@@ -70,7 +70,8 @@ class VariableEquipment(Equipment):
         Option("topic_read_power", "text?", None, "the load's own meter topic, if it has one (not [mqtt]'s: "
                "what the load alone draws)"),
         Option("json_read_power", "json field", "power", "JSON field of watts in the load's own meter readings "
-               "(names joined by dots for one inside an object: ENERGY.Power for a Tasmota plug)"),
+               "(names joined by dots for one inside an object: ENERGY.Power for a Tasmota plug, "
+               "ENERGY.Power.0 for the first channel of a device of several)"),
         # Read by the field features' full-tank watch; declared here, with the load that takes it.
         Option("full_detect", str, "auto", "how a full tank is detected: auto (meter if topic_read_power is "
                "set, else inferred), meter, inferred or off", choices=("auto", "meter", "inferred", "off")),

@@ -25,7 +25,8 @@ MQTT_OPTIONS: tuple[Option, ...] = (
     Option("topic_cons", str, "smeter/pzem/CONSOMMATION", "house (main line) meter topic"),
     Option("topic_prod", str, "smeter/pzem/PRODUCTION", "PV inverter meter topic"),
     Option("json_power", "json field", "power", "JSON field with the watts in a meter reading (names joined by dots "
-           "for one inside an object: ENERGY.Power for a Tasmota plug's tele/<device>/SENSOR)"),
+           "for one inside an object: ENERGY.Power for a Tasmota plug's tele/<device>/SENSOR, "
+           "ENERGY.Power.0 for the first channel of a device of several)"),
     Option("topic_regul", str, DEFAULT_TOPIC_REGUL, "root of the regulator's own topics"),
     Option("topic_status", "text?", None, "status topic (default <topic_regul>/status)"),
     Option("topic_mode", "text?", None, "forced mode topic (default <topic_regul>/mode)",

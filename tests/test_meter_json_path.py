@@ -52,6 +52,29 @@ def test_the_quirks_of_a_value_found_by_its_path_are_the_same() -> None:
         assert isinstance(result, MeterProblem) and result.kind == kind
 
 
+def test_a_channel_of_a_device_of_several_is_read_by_its_index() -> None:
+    # A Tasmota device of two channels (a Shelly 2.5, a Sonoff Dual R3) lists a value per channel: refused as "not a
+    # number", with no way to name one.
+    two = b'{"Time": "x", "ENERGY": {"Power": [12, 1680], "Voltage": [231, 0]}}'
+    assert parse_meter_payload(two, "ENERGY.Power.1", 1.0, 30000.0) == MeterReading(1680.0, 1.0)
+    assert parse_meter_payload(two, "ENERGY.Power.0", 1.0, 30000.0) == MeterReading(12.0, 1.0)
+    refused = parse_meter_payload(two, "ENERGY.Power.1", 1.0, 30000.0, Voltage.REQUIRED)  # (its own channel's volts)
+    assert isinstance(refused, MeterProblem) and refused.kind == "no_mains"
+    assert parse_meter_payload(two, "ENERGY.Power.0", 1.0, 30000.0, Voltage.READ) == MeterReading(12.0, 1.0, 231.0)
+    shared = b'{"ENERGY": {"Power": [12, 1680], "Voltage": 229}}'  # (one voltage for both)
+    assert parse_meter_payload(shared, "ENERGY.Power.1", 1.0, 30000.0, Voltage.READ) == MeterReading(1680.0, 1.0, 229.0)
+    listed = parse_meter_payload(two, "ENERGY.Power", 1.0, 30000.0)
+    assert isinstance(listed, MeterProblem) and listed.kind == "bad_power"
+    assert "is a list, one number per channel: [12, 1680] (give the channel: ENERGY.Power.0 for the first)" in \
+        listed.detail
+    for path in ("ENERGY.Power.2", "ENERGY.Power.-1", "ENERGY.Power.1.0", "ENERGY.Power.\u00b2", "ENERGY.Voltage.x"):
+        result = parse_meter_payload(two, path, 1.0, 30000.0)
+        assert isinstance(result, MeterProblem) and result.kind == "missing_power", path
+    # (an object's key made of digits is its key; a list of objects is indexed on the way)
+    assert parse_meter_payload(b'{"P": {"0": 5}}', "P.0", 1.0, 30000.0) == MeterReading(5.0, 1.0)
+    assert parse_meter_payload(b'{"ch": [{"p": 1}, {"p": 2}]}', "ch.1.p", 1.0, 30000.0) == MeterReading(2.0, 1.0)
+
+
 def test_a_key_with_a_dot_in_it_is_read_first() -> None:
     flat = b'{"ENERGY.Power": 7, "ENERGY": {"Power": 9}}'
     assert parse_meter_payload(flat, "ENERGY.Power", 1.0, 30000.0) == MeterReading(7.0, 1.0)
@@ -105,12 +128,16 @@ def test_a_house_of_tasmota_meters_is_regulated(tmp_path: Path) -> None:
     assert h.load("ecs").current_power_w == pytest.approx(1680)  # (1700 W of surplus, the 20 W margin left)
 
 
-def test_a_heater_s_tasmota_plug_finds_its_tank_full(tmp_path: Path) -> None:
-    h = Harness(field_config(tmp_path, ecs=METERED + "json_read_power = ENERGY.Power\n"))
+@pytest.mark.parametrize("channel", [None, 1])
+def test_a_heater_s_tasmota_plug_finds_its_tank_full(tmp_path: Path, channel: int | None) -> None:
+    # (channel 1: the heater on the second channel of a Tasmota device of two, a pump on the first)
+    path = "ENERGY.Power" if channel is None else f"ENERGY.Power.{channel}"
+    h = Harness(field_config(tmp_path, ecs=METERED + f"json_read_power = {path}\n"))
     h.meters(300, 2000, T)
     assert h.load("ecs").current_power_w == pytest.approx(1680)
     for i in range(1, 8):  # the thermostat cuts: the plug reads 0 W under the command, five readings in a row
-        h.reg.handle(ECS_METER, tasmota(0), T + 2 * i - 0.5)
+        reading = tasmota(0) if channel is None else tasmota(0).replace(b'"Power":0', b'"Power":[450,0]')
+        h.reg.handle(ECS_METER, reading, T + 2 * i - 0.5)
         h.meters(300, 2000, T + 2 * i)
     assert h.load("ecs").overed
 

@@ -88,19 +88,26 @@ def _json_value(text: str) -> object:
 _NO_FIELDS: dict[str, object] = {}  # (a reading that is a bare number: nothing beside its watts)
 
 
-def _nested(doc: dict[str, object], path: str) -> tuple[dict[str, object], object] | None:
-    """The object holding the last name of a dotted `path` and its value, for a meter whose watts are inside an object
-    of the reading (a Tasmota plug's `tele/<device>/SENSOR`: `{"Time": ..., "ENERGY": {..., "Power": 1680, ...}}`,
-    read at `ENERGY.Power`); None when `path` has no dot or the reading has no such field."""
+def _nested(doc: dict[str, object], path: str) -> tuple[dict[str, object], object, int | None] | None:
+    """For a meter whose watts are inside an object of the reading (a Tasmota plug's `tele/<device>/SENSOR`:
+    `{"Time": ..., "ENERGY": {..., "Power": 1680, ...}}`, read at `ENERGY.Power`): the object that holds them, their
+    value, and the channel when they are an item of a list in it (a Tasmota device of two channels: `"Power": [12,
+    0]`, read at `ENERGY.Power.0`, the first; its `Voltage` maybe a list too). None when `path` has no dot or the
+    reading has no such field."""
     if "." not in path:
         return None
-    *outer, last = path.split(".")
-    holder: object = doc
-    for name in outer:
-        holder = holder.get(name) if isinstance(holder, dict) else None
-    if not isinstance(holder, dict) or last not in holder:
-        return None
-    return holder, holder[last]
+    holder: dict[str, object] = doc
+    value: object = doc
+    channel: int | None = None
+    for name in path.split("."):
+        if isinstance(value, dict) and name in value:
+            holder, value, channel = value, value[name], None
+        elif isinstance(value, list) and channel is None and name.isascii() and name.isdigit() \
+                and int(name) < len(value):
+            value, channel = value[int(name)], int(name)  # (ENERGY.Power.1: the second of the list at ENERGY.Power)
+        else:
+            return None
+    return holder, value, channel
 
 
 def json_field_problem(path: str) -> str | None:
@@ -169,17 +176,20 @@ def parse_meter_payload(payload: bytes, field: str, received_at: float, max_powe
         if type(doc) not in (int, float):  # (a bool is no number of watts)
             return MeterProblem("not_object", f"JSON but neither an object nor a number: {text[:60]!r}")
         # A meter that publishes its watts alone: a Shelly gen 1's shellies/<id>/relay/0/power (no voltage beside them)
-        holder, value = _NO_FIELDS, doc
+        holder, value, channel = _NO_FIELDS, doc, None
     elif field in doc:  # (a PZEM's `power`: every reading of the house's two meters)
-        holder, value = doc, doc[field]
+        holder, value, channel = doc, doc[field], None
     elif (found := _nested(doc, field)) is not None:
-        holder, value = found
+        holder, value, channel = found
     else:
         return MeterProblem("missing_power", f"no {field!r} field")
     # (a number written as text too: the seed read int(j['power']), and a meter or bridge that quotes its watts
     # regulated; a decimal, which the seed's int() refused, as well: nothing is gained by refusing "276.00")
     power_w = json_or_text_float(value)
     if power_w is None:
+        if isinstance(value, list):  # (a Tasmota device of two channels: its ENERGY.Power is [12, 0])
+            return MeterProblem("bad_power", f"{field!r} is a list, one number per channel: {shown(value)} (give the "
+                                f"channel: {field}.0 for the first)")
         return MeterProblem("bad_power", f"{field!r} is not a number: {shown(value)}")
     if not math.isfinite(power_w):
         return MeterProblem("nan", f"{field!r} is {power_w}")  # (not `value`: an int of 400 digits, say)
@@ -192,6 +202,8 @@ def parse_meter_payload(payload: bytes, field: str, received_at: float, max_powe
     volts = holder.get(VOLTAGE_FIELD)
     if volts is None:  # (Tasmota writes it Voltage, beside its Power: a PZEM-004T under Tasmota on the house's line)
         volts = holder.get(TASMOTA_VOLTAGE_FIELD)
+    if channel is not None and isinstance(volts, list):  # (a device of two channels: a voltage each, maybe)
+        volts = volts[channel] if channel < len(volts) else None
     voltage_v = finite_json_or_text_float(volts)
     if voltage is _REQUIRED and voltage_v is not None and voltage_v < MIN_MAINS_V:
         return MeterProblem("no_mains", f"{voltage_v:g} V: the meter sees no mains voltage (its voltage wire "
