@@ -70,6 +70,8 @@ def test_a_channel_of_a_device_of_several_is_read_by_its_index() -> None:
     for path in ("ENERGY.Power.2", "ENERGY.Power.-1", "ENERGY.Power.1.0", "ENERGY.Power.\u00b2", "ENERGY.Voltage.x"):
         result = parse_meter_payload(two, path, 1.0, 30000.0)
         assert isinstance(result, MeterProblem) and result.kind == "missing_power", path
+    nested = parse_meter_payload(b'{"P": [[1, 2], 5]}', "P.0", 1.0, 30000.0)  # (no channel of a channel to give)
+    assert isinstance(nested, MeterProblem) and nested.detail == "'P.0' is not a number: [1, 2]"
     # (an object's key made of digits is its key; a list of objects is indexed on the way)
     assert parse_meter_payload(b'{"P": {"0": 5}}', "P.0", 1.0, 30000.0) == MeterReading(5.0, 1.0)
     assert parse_meter_payload(b'{"ch": [{"p": 1}, {"p": 2}]}', "ch.1.p", 1.0, 30000.0) == MeterReading(2.0, 1.0)

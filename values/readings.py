@@ -187,7 +187,7 @@ def parse_meter_payload(payload: bytes, field: str, received_at: float, max_powe
     # regulated; a decimal, which the seed's int() refused, as well: nothing is gained by refusing "276.00")
     power_w = json_or_text_float(value)
     if power_w is None:
-        if isinstance(value, list):  # (a Tasmota device of two channels: its ENERGY.Power is [12, 0])
+        if isinstance(value, list) and channel is None:  # (a Tasmota device of two channels: ENERGY.Power is [12, 0])
             return MeterProblem("bad_power", f"{field!r} is a list, one number per channel: {shown(value)} (give the "
                                 f"channel: {field}.0 for the first)")
         return MeterProblem("bad_power", f"{field!r} is not a number: {shown(value)}")
