@@ -65,8 +65,8 @@ def test_a_channel_of_a_device_of_several_is_read_by_its_index() -> None:
     assert parse_meter_payload(shared, "ENERGY.Power.1", 1.0, 30000.0, Voltage.READ) == MeterReading(1680.0, 1.0, 229.0)
     listed = parse_meter_payload(two, "ENERGY.Power", 1.0, 30000.0)
     assert isinstance(listed, MeterProblem) and listed.kind == "bad_power"
-    assert "is a list, one number per channel: [12, 1680] (give the channel: ENERGY.Power.0 for the first)" in \
-        listed.detail
+    assert listed.detail == ("'ENERGY.Power' is a list, a number per channel (give one: ENERGY.Power.0 for the "
+                             "first): [12, 1680]")
     for path in ("ENERGY.Power.2", "ENERGY.Power.-1", "ENERGY.Power.1.0", "ENERGY.Power.\u00b2", "ENERGY.Voltage.x"):
         result = parse_meter_payload(two, path, 1.0, 30000.0)
         assert isinstance(result, MeterProblem) and result.kind == "missing_power", path

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from values.numbers import finite_json_or_text_float, json_or_text_float
-from values.shown import shown
+from values.shown import SHOWN_MAX_CHARS, shown
 
 # The firmware prints a NaN float as a bare `nan` (not JSON); Python's json module reads `NaN`. A nan in
 # another field (the power factor at 0 W, say) must not hide a good power value.
@@ -188,8 +188,8 @@ def parse_meter_payload(payload: bytes, field: str, received_at: float, max_powe
     power_w = json_or_text_float(value)
     if power_w is None:
         if isinstance(value, list) and channel is None:  # (a Tasmota device of two channels: ENERGY.Power is [12, 0])
-            return MeterProblem("bad_power", f"{field!r} is a list, one number per channel: {shown(value)} (give the "
-                                f"channel: {field}.0 for the first)")
+            return MeterProblem("bad_power", f"{field!r} is a list, a number per channel (give one: {field}.0 for the "
+                                f"first): {shown(value, SHOWN_MAX_CHARS // 2)}")
         return MeterProblem("bad_power", f"{field!r} is not a number: {shown(value)}")
     if not math.isfinite(power_w):
         return MeterProblem("nan", f"{field!r} is {power_w}")  # (not `value`: an int of 400 digits, say)
