@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Sequence
 
 from equipments.base import Equipment
+from equipments.power_log import force_line
 from field.domoticz_answers import ANSWER_WAIT_S, Asked, Switch, judge_update, past_burst
 from field.water_heater import HeaterControl
 from integrations.domoticz import DomoticzDevice, GridPublisher, Message, parse_domoticz_out, split_grid
@@ -289,13 +290,16 @@ class DomoticzBridge:
         load = switch.load
         wanted = switch.link.on_device(device, load.is_forced(), now)
         set_back = switch.after_set_back(device)
+        # (bounded with the load's forces, as regul/mode's: anyone on the broker can flip the switch a thousand times
+        # a minute, and each flip logged its line)
         if wanted is True:
             power_w = load.max_force_power_w()
             log.info("%s forced to %.0f W by its Domoticz switch idx %d (until switched off)", load.name,
-                     power_w, switch.link.idx)
+                     power_w, switch.link.idx, extra=force_line(load.name))
             load.force(power_w, None, now, f"Domoticz switch idx {switch.link.idx} on", by=FORCED_BY_DOMOTICZ)
         elif wanted is False:
-            log.info("%s unforced by its Domoticz switch idx %d", load.name, switch.link.idx)
+            log.info("%s unforced by its Domoticz switch idx %d", load.name, switch.link.idx,
+                     extra=force_line(load.name))
             load.unforce(now, f"Domoticz switch idx {switch.link.idx} off")
         if wanted is None:
             return False

@@ -20,7 +20,7 @@ from equipments.modes import (
     parse_mode_command,
 )
 from field.water_heater import HeaterControl
-from integrations.domoticz_control import EcsMode
+from integrations.domoticz_control import MODE_LINE, EcsMode
 from integrations.homeassistant import MAX_DURATION_MIN, OFF, ON, Entity, LoadInfo
 from values.numbers import json_or_text_float, text_float
 
@@ -163,7 +163,8 @@ class HomeAssistantControls:
         except ValueError:
             raise ValueError(f"not a mode: use one of {', '.join(m.value for m in EcsMode)}") from None
         if mode is not self.heater.mode:
-            log.info("water-heater mode: %s -> %s (Home Assistant)", self.heater.mode.value, mode.value)
+            log.info("water-heater mode: %s -> %s (Home Assistant)", self.heater.mode.value, mode.value,
+                     extra=MODE_LINE)
             self.heater.set_mode(mode, now, FORCED_BY_HOMEASSISTANT)
             if self._on_heater_mode is not None:
                 self._on_heater_mode(mode, now)

@@ -11,6 +11,7 @@ from typing import Any
 
 from equipments.base import Equipment
 from equipments.modes import ForceCommand, UnforceCommand
+from equipments.power_log import force_line
 from equipments.variable import VariableEquipment
 from field.fallback_deadline import FORCED_BY_DEADLINE, RULE_OWNERS, DeadlineFallback
 from field.fallback_seed import FORCED_BY_SEED, SeedFallback
@@ -85,7 +86,7 @@ class HeaterControl:
         # forced again by the mode a tick later, an off-on click for nothing; the rule sees the mode exclude it)
         if forced and (not heater.is_forced() or heater.forced_by in RULE_OWNERS) and not heater.overed:
             log.info("water-heater mode forced: %s held at %.0f W until the mode changes", heater.name,
-                     heater.max_force_power_w())
+                     heater.max_force_power_w(), extra=force_line(heater.name))  # (the mode flipped from outside)
             heater.force(heater.max_force_power_w(), None, now, "water-heater mode forced", by=FORCED_BY_MODE)
             return True
         return False

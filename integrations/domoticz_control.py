@@ -19,6 +19,9 @@ from values.shown import cut, shown
 log = logging.getLogger(__name__)
 
 DEFAULT_ON_LEVEL = 10  # a selector force switch set "on" by the regulator goes to its first level
+# The `extra` of the line a change of the water heater's mode logs (Domoticz's selector, Home Assistant's select): one
+# kind for the flood limiter, 5 a minute, as anyone on the broker may flip the mode a thousand times a minute.
+MODE_LINE = {"limit_key": "water-heater mode"}
 
 
 class EcsMode(str, Enum):
@@ -88,7 +91,8 @@ class EcsModeSelector:
         level = self.level_for(mode)
         if level is None:
             log.info("water-heater mode %s: no level of Domoticz selector idx %d maps to it (%s): it keeps its "
-                     "level", mode.value, self.idx, ", ".join(f"{k}:{v.value}" for k, v in self.levels.items()))
+                     "level", mode.value, self.idx, ", ".join(f"{k}:{v.value}" for k, v in self.levels.items()),
+                     extra=MODE_LINE)
             return None
         return self.topic_in, json.dumps({"command": "switchlight", "idx": self.idx, "switchcmd": "Set Level",
                                           "level": level})
@@ -108,7 +112,7 @@ class EcsModeSelector:
         if mode is None or mode is self.mode:
             return None
         log.info("water-heater mode: %s -> %s (Domoticz idx %d level %d)", self.mode.value, mode.value,
-                 self.idx, device.level)
+                 self.idx, device.level, extra=MODE_LINE)
         self.mode = mode
         return mode
 
