@@ -77,6 +77,15 @@ def test_a_channel_of_a_device_of_several_is_read_by_its_index() -> None:
     assert parse_meter_payload(b'{"ch": [{"p": 1}, {"p": 2}]}', "ch.1.p", 1.0, 30000.0) == MeterReading(2.0, 1.0)
 
 
+def test_a_channel_of_ever_so_many_digits_is_no_field() -> None:
+    # (int() refuses a number of over 4300 digits with a ValueError: that path raised out of the parser at every
+    # reading, which never raises)
+    two = b'{"ENERGY": {"Power": [12, 1680]}}'
+    for path in ("ENERGY.Power." + "1" * 5000, "ENERGY.Power." + "0" * 4999 + "1"):
+        result = parse_meter_payload(two, path, 1.0, 30000.0)
+        assert isinstance(result, MeterProblem) and result.kind == "missing_power"
+
+
 def test_a_key_with_a_dot_in_it_is_read_first() -> None:
     flat = b'{"ENERGY.Power": 7, "ENERGY": {"Power": 9}}'
     assert parse_meter_payload(flat, "ENERGY.Power", 1.0, 30000.0) == MeterReading(7.0, 1.0)

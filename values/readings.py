@@ -102,8 +102,10 @@ def _nested(doc: dict[str, object], path: str) -> tuple[dict[str, object], objec
     for name in path.split("."):
         if isinstance(value, dict) and name in value:
             holder, value, channel = value, value[name], None
+        # (no more digits than the list's length has: int() of over 4300 digits raises ValueError, a config's
+        # ENERGY.Power.000...1 made every reading raise out of a parser that never raises)
         elif isinstance(value, list) and channel is None and name.isascii() and name.isdigit() \
-                and int(name) < len(value):
+                and len(name) <= len(str(len(value))) and int(name) < len(value):
             value, channel = value[int(name)], int(name)  # (ENERGY.Power.1: the second of the list at ENERGY.Power)
         else:
             return None
