@@ -32,13 +32,15 @@ class ReadingPace:
         self._last_at: float | None = None
         self._gaps: deque[float] = deque(maxlen=GAPS)
         self.pace_s: float | None = None  # the last one told
-        self._slow_gaps = 0  # gaps over MAX_GAP_S in a row, the last one...
-        self._slow_gap_s = 0.0  # ...this long
+        self._slow_gaps = 0  # gaps over MAX_GAP_S in a row, the last two...
+        self._slow_gap_s = self._slow_gap_before_s = 0.0  # ...this long
 
     def slow_s(self) -> float | None:
-        """The meter's last gap over MAX_GAP_S when SLOW_GAPS such gaps came in a row (a meter read every few minutes),
-        and none since at most FAST_AGAIN_S, else None."""
-        return self._slow_gap_s if self._slow_gaps >= SLOW_GAPS else None
+        """The shorter of the meter's last two gaps over MAX_GAP_S when SLOW_GAPS such gaps came in a row (a meter read
+        every few minutes), and none since at most FAST_AGAIN_S, else None. (The shorter: a slow meter's silence of an
+        hour, its last gap, was its pace until its next reading, and dead again after one reading back it was said
+        silent only after five hours; a new pace, a TelePeriod set longer, is its own at its second gap.)"""
+        return min(self._slow_gap_s, self._slow_gap_before_s) if self._slow_gaps >= SLOW_GAPS else None
 
     def usual_s(self) -> float | None:
         """Its pace: the one told, or while none is, the longest of the gaps seen so far (None before a first gap)."""
@@ -56,7 +58,7 @@ class ReadingPace:
         if gap_s > MAX_GAP_S:  # (a silence, or a slow meter's pace)
             if gap_s <= LONGEST_SLOW_GAP_S:
                 self._slow_gaps += 1
-                self._slow_gap_s = gap_s
+                self._slow_gap_before_s, self._slow_gap_s = self._slow_gap_s, gap_s
             elif self._slow_gaps < SLOW_GAPS:
                 self._slow_gaps = 0
             # (else a slow meter's silence: still slow at its pace; a fast gap says when it is fast again. Taken for a

@@ -78,7 +78,7 @@ def test_a_meter_read_every_few_minutes_is_slow_after_two_such_gaps_in_a_row() -
         pace.reading(at)
     assert pace.slow_s() is None  # (one gap over a minute: a silence, maybe)
     pace.reading(610.0)
-    assert pace.slow_s() == 310.0
+    assert pace.slow_s() == 300.0  # (the shorter of its two gaps)
     pace.reading(620.0)  # (its TelePeriod set to 10)
     assert pace.slow_s() is None
     for at in (1000.0, 6000.0):  # (a gap well over an hour is a silence, not a pace: the row starts again)
@@ -250,3 +250,33 @@ def test_the_status_says_how_a_tank_is_watched_while_its_own_meter_is_silent(tmp
     shown = _ecs_status(h, T + 21)
     assert (shown["full_detect"], shown["own_meter"], shown["measured_power"]) == ("meter", "reads", 1680.0)
     assert "full_suspect" not in shown
+
+
+def test_a_slow_meter_dead_again_after_a_silence_and_one_reading_is_said_silent_at_its_pace(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Its silence of over an hour, its last gap, was taken for its pace: dead again after one reading back, it was said
+    # silent only after five of those (five hours and more), its last reading shown in the status meanwhile.
+    caplog.set_level(logging.INFO, logger="field.full_tank_watch")
+    h = metered(tmp_path)
+    house = SlowMeterHouse(h, T)
+    house.run(1800)
+    house.own_next_at = math.inf  # (its plug unplugged for over an hour)
+    house.run(4000)
+    house.own_next_at = house.now + 1.0  # (back for one reading)
+    house.run(30)
+    assert _ecs_status(h, house.now)["own_meter"] == "slow"
+    house.own_next_at = math.inf  # (dead again)
+    caplog.clear()
+    house.run(5 * 300 + 30)
+    silent = [m for m in caplog.messages if "own meter" in m]
+    assert len(silent) == 1 and "has given no usable reading for 150" in silent[0], silent
+    assert _ecs_status(h, house.now)["own_meter"] == "silent"
+
+
+def test_a_slow_meter_set_slower_still_takes_its_new_pace_at_its_second_gap() -> None:
+    pace = ReadingPace()
+    for at in (0.0, 300.0, 600.0, 2400.0):  # (its TelePeriod set from 300 to 1800)
+        pace.reading(at)
+    assert pace.slow_s() == 300.0  # (one gap of 1800 s: a silence, maybe)
+    pace.reading(4200.0)
+    assert pace.slow_s() == 1800.0  # (its pace now)
