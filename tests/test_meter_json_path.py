@@ -86,6 +86,20 @@ def test_a_channel_of_ever_so_many_digits_is_no_field() -> None:
         assert isinstance(result, MeterProblem) and result.kind == "missing_power"
 
 
+@pytest.mark.parametrize(("payload", "field"), [
+    (b'{"ENERGY": {"Power": []}}', "ENERGY.Power"),  # (no channel at all)
+    (b'{"ENERGY": {"Power": [[12, 0]]}}', "ENERGY.Power.0"),  # (a list in a list: ENERGY.Power.0.0 is no field)
+    (b'{"ENERGY.Power": [12, 0]}', "ENERGY.Power"),  # (a key with a dot: ENERGY.Power.0 looks for an ENERGY object)
+    (b'{"ENERGY": {"Power": ["on", "off"]}}', "ENERGY.Power"),  # (no number in it: no channel of watts)
+])
+def test_a_list_is_given_a_channel_only_where_one_reads(payload: bytes, field: str) -> None:
+    result = parse_meter_payload(payload, field, 1.0, 30000.0)
+    assert isinstance(result, MeterProblem) and result.kind == "bad_power"
+    assert "per channel" not in result.detail and "is not a number" in result.detail
+    advised = f"{field}.0"
+    assert not isinstance(parse_meter_payload(payload, advised, 1.0, 30000.0), MeterReading)
+
+
 def test_a_key_with_a_dot_in_it_is_read_first() -> None:
     flat = b'{"ENERGY.Power": 7, "ENERGY": {"Power": 9}}'
     assert parse_meter_payload(flat, "ENERGY.Power", 1.0, 30000.0) == MeterReading(7.0, 1.0)

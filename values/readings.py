@@ -189,7 +189,11 @@ def parse_meter_payload(payload: bytes, field: str, received_at: float, max_powe
     # regulated; a decimal, which the seed's int() refused, as well: nothing is gained by refusing "276.00")
     power_w = json_or_text_float(value)
     if power_w is None:
-        if isinstance(value, list) and channel is None:  # (a Tasmota device of two channels: ENERGY.Power is [12, 0])
+        # (a Tasmota device of two channels: its ENERGY.Power is [12, 0]. Only a channel that reads a number is
+        # advised: of an empty list, a list in a list, a flat key with a dot in it, `<field>.0` was no field, the
+        # advice a dead end; of a list of text, the advice made a line of 60 KB of junk cut over 300 characters)
+        if isinstance(value, list) and isinstance(doc, dict) and (first := _nested(doc, f"{field}.0")) is not None \
+                and json_or_text_float(first[1]) is not None:
             return MeterProblem("bad_power", f"{field!r} is a list, a number per channel (give one: {field}.0 for the "
                                 f"first): {shown(value, SHOWN_MAX_CHARS // 2)}")
         return MeterProblem("bad_power", f"{field!r} is not a number: {shown(value)}")
