@@ -338,8 +338,9 @@ def run(config: SimConfig, trace: Trace, house: SimHouse, belief: Belief, regula
             last_w, last_real = _step_row(house, belief, recorder, now + half, production[k], base_late[k], half)
         if own_after:
             own_at = prod_at + own_after_s
-            if deadline_of is not None:  # (a deadline in those 10 ms: ticked after the reading, its time stepped back)
-                _tick_at_deadline(deadline_of, tick, prod_at, own_at)
+            if deadline_of is not None:  # (a deadline in those 10 ms: ticked after the reading, its time stepped back;
+                # one at the reading's very time too, which the next reading's window, open at own_at, leaves out)
+                _tick_at_deadline(deadline_of, tick, prod_at, math.nextafter(own_at, math.inf))
                 ticked_at = own_at
             for index, topic, meter in own_after:  # (what the heater drew since the house reading, lagged as the house
                 # meter is; at_once: the half period to the production reading)

@@ -101,39 +101,52 @@ def test_the_own_meter_reads_as_late_as_the_house_meter(tmp_path: Path, own_mete
 
 
 class Deadlines(Script):
-    """The script, with a timer due 5 ms after each production reading (the regulator's next_deadline): every call's
-    time is kept, in order."""
+    """The script, with a timer due `after_s` after each production reading (the regulator's next_deadline): every
+    call's time is kept, in order, and each tick at the timer, with how late it ran."""
+
+    after_s = 0.005
 
     def __init__(self, publish: PublishFn) -> None:
         super().__init__(publish)
         self.times: list[float] = []
+        self.late_s: list[float] = []
         self.due_at: float | None = None
 
     def handle(self, topic: str, payload: bytes, now: float) -> None:
         super().handle(topic, payload, now)
         self.times.append(now)
         if topic == "smeter/pzem/PRODUCTION":
-            self.due_at = now + 0.005
+            self.due_at = now + self.after_s
 
     def tick(self, now: float) -> None:
         self.times.append(now)
         if self.due_at is not None and now >= self.due_at:
+            self.late_s.append(now - self.due_at)
             self.due_at = None
 
     def next_deadline(self) -> float | None:
         return self.due_at
 
 
-def test_a_deadline_just_after_the_production_reading_is_ticked_before_the_own_meter_reads(tmp_path: Path) -> None:
+@pytest.mark.parametrize("after_s", [0.005, 0.01])
+def test_a_deadline_just_after_the_production_reading_is_ticked_before_the_own_meter_reads(
+        tmp_path: Path, after_s: float) -> None:
     # Read 10 ms after the production reading, the heater's meter came before a deadline due within them, ticked
-    # after it: the regulator's time stepped back.
+    # after it: the regulator's time stepped back. (Due at that reading's very time: ticked then, not at the next house
+    # reading, a second late.)
     config = write_config(tmp_path, "radiator = constant",
                           "radiator.power_w = 950\nown_meter = after\nactuation = at_once\njitter_s = 0.2")
     scripts: list[Deadlines] = []
-    replay(config, write_trace(tmp_path, [(3000, 500)] * 2),
-           make_regulator=lambda path, publish: scripts.append(Deadlines(publish)) or scripts[0])
-    times = scripts[0].times
+
+    def make(path: str, publish: PublishFn) -> Deadlines:
+        scripts.append(Deadlines(publish))
+        scripts[0].after_s = after_s
+        return scripts[0]
+
+    replay(config, write_trace(tmp_path, [(3000, 500)] * 2), make_regulator=make)
+    times, late_s = scripts[0].times, scripts[0].late_s
     assert len(times) > 100 and all(a <= b for a, b in zip(times, times[1:], strict=False))
+    assert len(late_s) > 50 and max(late_s) < 1e-9, max(late_s)
 
 
 @pytest.mark.parametrize("value", ["late", "2"])
