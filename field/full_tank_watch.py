@@ -296,6 +296,8 @@ class FullTankWatch:
         for load, detector in self._inferred_loads:
             detector.follow_clock(now)
             if load.overed or self._gated(load):
+                if load.overed and load.name in self.metered:
+                    self._infers(load, now)  # (its meter's silence said still: the status said it read, dead all day)
                 continue
             if self._infers(load, now) and not (several and self._other_reprobing(load, now)) and \
                     detector.reprobe_due(load.current_power_w, now):

@@ -280,3 +280,20 @@ def test_a_slow_meter_set_slower_still_takes_its_new_pace_at_its_second_gap() ->
     assert pace.slow_s() == 300.0  # (one gap of 1800 s: a silence, maybe)
     pace.reading(4200.0)
     assert pace.slow_s() == 1800.0  # (its pace now)
+
+
+def test_an_own_meter_that_dies_while_its_tank_is_full_is_said_silent(tmp_path: Path,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    # Found full by its meter, then unplugged: the status said it read ("own_meter": "reads", its last 0 W) until the
+    # daily clear, and its silence was said only then.
+    caplog.set_level(logging.INFO, logger="field.full_tank_watch")
+    h = metered(tmp_path)
+    for k in range(1, 8):  # the thermostat cuts: its meter reads 0 W, five readings in a row
+        h.meters(300, 2000, T + 2 * k)
+        h.reg.handle(ECS_METER, live(EMPTY_TANK), T + 2 * k + 0.5)
+    assert h.load("ecs").overed and _ecs_status(h, T + 15)["own_meter"] == "reads"
+    for k in range(8, 40):  # its meter silent from now
+        h.meters(300, 2000, T + 2 * k)
+        h.reg.tick(T + 2 * k + 1)
+    assert _ecs_status(h, T + 79)["own_meter"] == "silent"
+    assert len([m for m in caplog.messages if "has given no usable reading" in m]) == 1
