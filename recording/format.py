@@ -290,6 +290,10 @@ def read_record(path: str | Path) -> RecordedDay:
             values = [float(c) for c in cells[1:]]
         except ValueError:
             raise RecordError(f"{name}:{number}: not a time or a number in {line!r}") from None
+        if not datetime.min.year < when.year < datetime.max.year:
+            # (as a trace is refused: the day before or after it is past the dates Python holds, and report, replay and
+            # tune ended in a traceback)
+            raise RecordError(f"{name}:{number}: a date in the year 1 or 9999 ({cells[0]!r}): no recorded day")
         if when.tzinfo is None:
             # (read in this machine's zone, the day replayed an hour off on a machine in UTC, the zone check skipped)
             raise RecordError(f"{name}:{number}: the time {cells[0]!r} has no UTC offset (the daemon writes one, "

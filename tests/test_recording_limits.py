@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import logging
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from core.decisions import DecisionRecord
 from recording.format import RecordError, header_text, read_record
 from recording.writer import DayRecorder
+from simulation.__main__ import main
 from simulation.recorded import trace_from_record
 from tests.recording_support import NOON, PARIS, record, recorded_in_batches, recorder
 
@@ -109,6 +111,20 @@ def test_a_hand_edited_nan_in_a_day_file_is_refused_as_a_trace_refuses_it(tmp_pa
     path.write_bytes(gzip.compress(text.encode()))
     with pytest.raises(RecordError, match="not a finite number"):
         read_record(path)
+
+
+@pytest.mark.parametrize("stamp", ["0001-01-01T00:00:01.000+01:00", "9999-12-31T23:59:59.000-05:00"])
+def test_a_hand_edited_date_in_the_year_1_or_9999_is_refused_as_a_trace_refuses_it(
+        tmp_path: Path, stamp: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # (read: report, replay and tune ended in a traceback, the day before or after it past the dates Python holds)
+    path = tmp_path / "pyseb-2026-06-01.csv.gz"
+    rows = f"2026-06-01T12:00:00.000+02:00,900,300,0,0,2000,0\n{stamp},900,300,0,0,2000,0\n"
+    text = header_text(["ecs"], [False], 10.0) + rows
+    path.write_bytes(gzip.compress(text.encode()))
+    with pytest.raises(RecordError, match=re.escape(f":4: a date in the year 1 or 9999 ('{stamp}')")):
+        read_record(path)
+    assert main(["report", str(path)]) == 2
+    assert "a date in the year 1 or 9999" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("gap", ["0", "-5", "nan", "inf"])
