@@ -218,6 +218,14 @@ class SeedFallback(SeedWindow):
     def _skip(self, now: float, due_at: float, why: str) -> None:
         """No check this time: the window rolls, nothing forced nor credited."""
         log.info("low-energy fallback: %s; today %.0f Wh", why, self.today_wh)
+        if self._own is not None:
+            # A night's force still owed (another's force over it since) was credited to the window this roll moves
+            # out of the two-day sum: settled later, what it did not draw came off the next window's energy (7050 Wh
+            # of a 300 W boost left 1950), and the night after forced from the grid what two days had given. Past its
+            # night's room by now, it is never forced again: dropped with the credit.
+            log.info("low-energy fallback: %s's force of the night before is no longer owed: its credit rolls out "
+                     "with this window", self.load_name)
+            self._own = None
         self._roll(self.today_wh, now, due_at)
 
     def forecast_day(self, now: float) -> date:

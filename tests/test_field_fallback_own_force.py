@@ -291,3 +291,24 @@ def test_the_mode_off_for_a_moment_under_the_deadline_rule_s_force_does_not_skip
     ticks(h, at(2024, 1, 11, 1, 0, 0), at(2024, 1, 11, 1, 1), step_s=5)
     assert "the water-heater mode excludes the fallback; " not in caplog.text
     assert "low-energy fallback: forcing" in caplog.text
+
+
+def test_a_force_displaced_past_a_skipped_check_takes_nothing_off_the_next_window(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The 01:00 force (7000 Wh) displaced at 01:30 by a user's 300 W force until unforced, unforced the next morning:
+    # the next night's check, held 3 h, was skipped and rolled the window, the force's credit no longer in the two-day
+    # sum. What it did not draw (5100 Wh) came off that next window's 7050 Wh all the same: 1950 Wh, and the night
+    # after forced from the grid what two sunny days did not need.
+    caplog.set_level(logging.INFO)
+    h = Harness(field_config(tmp_path))
+    ticks(h, at(2024, 1, 10, 0, 30), at(2024, 1, 11, 1, 30), 5)
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 300}', at(2024, 1, 11, 1, 30, 1))
+    ticks(h, at(2024, 1, 11, 1, 30, 2), at(2024, 1, 12, 7, 59), 5)
+    assert "the night's check is skipped; today 7050 Wh" in caplog.text
+    h.reg.handle(MODE, b'{"command": "unforce", "name": "ecs"}', at(2024, 1, 12, 8, 0, 1))
+    ticks(h, at(2024, 1, 12, 8, 0, 2), at(2024, 1, 12, 8, 5), 5)
+    doc = h.reg.status(at(2024, 1, 12, 8, 5))
+    assert doc["water_heater"]["seed_rule"]["yesterday_wh"] == pytest.approx(7050, abs=1)
+    assert doc["ECS_energy_yesterday"] == pytest.approx(7050, abs=1)
+    assert "not drawn, not credited" not in caplog.text
+    assert "ecs's force of the night before is no longer owed: its credit rolls out with this window" in caplog.text
