@@ -17,6 +17,7 @@ from calibration.points import MIN_POINTS
 from calibration.sweep import Sweeper, SweepError, SweepPlan, format_percent
 from calibration.sweep_config import SweepConfigError, SweepTarget, load_sweep_target, other_curve_note
 from calibration.sweep_files import SweepFiles
+from equipments.variable_curve import find_calibration
 from settings.ini_file import DEFAULT_CONFIG, NoConfigHere, given_or_default_config
 from shell.deps import python_command
 from shell.logsetup import LogFile
@@ -162,6 +163,16 @@ def _unusable_plan(plan: SweepPlan) -> str | None:
     return None
 
 
+def _regulators_file(target: SweepTarget, csv_path: Path, default_path: Path) -> bool:
+    """Whether `csv_path` is a curve the regulator loads for the load: the sweep's default file, or the one the daemon
+    finds (the load's `calibration`, or the seed's ./power_calibration_<name>.csv). Only the default was checked: a
+    `calibration = my_curve.csv` swept `--output my_curve.csv --overwrite --stop 60` had its working curve moved aside
+    for a 100..60 % one, and the daemon refused to build the load at its next start."""
+    loaded = find_calibration(target.name, target.calibration, target.config_dir)
+    written = csv_path.resolve()
+    return written == default_path.resolve() or (loaded is not None and written == loaded.resolve())
+
+
 def _command_again(args: argparse.Namespace, resume: bool) -> str:
     """The command that starts this sweep again, or resumes it: the same file and the same plan, each value
     as given (a resume with another --start, --step or --output would measure other steps, or into another
@@ -258,7 +269,7 @@ def run_sweep(args: argparse.Namespace) -> int:
             # .bak at the end, and a file of its name took its place)
             raise SweepConfigError(f"--output {args.output}: a folder; name the file to write, e.g. "
                                    f"{csv_path / default_path.name}")
-        if csv_path.resolve() == default_path.resolve() and (problem := _unusable_plan(plan)):
+        if _regulators_file(target, csv_path, default_path) and (problem := _unusable_plan(plan)):
             # With --overwrite, the working calibration would be moved aside for one the regulator refuses.
             raise SweepConfigError(f"{problem}: this sweep would write {csv_path}, where the regulator looks for "
                                    f"its calibration, a curve it refuses. To measure part of the curve, give "

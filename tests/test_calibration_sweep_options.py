@@ -85,6 +85,27 @@ def test_a_plan_the_regulator_would_refuse_is_not_swept_into_its_file(
         working.name]
 
 
+@pytest.mark.parametrize(("named", "curve"), [("calibration = my_curve.csv\n", "my_curve.csv"),
+                                              ("", "power_calibration_ecs.csv")])
+def test_a_plan_the_regulator_would_refuse_is_not_swept_into_the_curve_it_loads(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], named: str, curve: str) -> None:
+    # The regulator loads the load's `calibration`, or the seed's ./power_calibration_<name>.csv when
+    # calibration/ holds none: only the sweep's default file was checked, and `--output my_curve.csv --overwrite
+    # --stop 60` would have moved the working curve aside for a 100..60 % one, the load refused at the next start.
+    config = write_config(tmp_path, free_port(), f"topic_set_power = {CMD}\ntopic_read_power = {METER}\n{named}")
+    working = tmp_path / curve
+    working.write_text("100;2300\n")
+    assert main(["sweep", "-c", str(config), "--equipment", "ecs", "--output", str(working), "--overwrite",
+                 "--stop", "60"]) == 2
+    err = capsys.readouterr().err
+    assert f"this sweep would write {working}, where the regulator looks" in err and "cannot connect" not in err
+    assert working.read_text() == "100;2300\n"
+    # (another file takes any part of the curve: refused here only for the broker nothing listens on)
+    assert main(["sweep", "-c", str(config), "--equipment", "ecs", "--output", str(tmp_path / "part.csv"),
+                 "--stop", "60"]) == 2
+    assert "cannot connect" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("files", "problem"), [
     (["--log", "{config}", "--overwrite"], "the log {config} is the config file: name another file with --log"),
     (["--log", "{csv}", "--overwrite"], "the log {csv} is the sweep's CSV"),
