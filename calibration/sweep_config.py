@@ -27,6 +27,7 @@ from settings.problems import ConfigError, ConfigProblem
 from settings.sections import EVALUATE_OPTIONS, MQTT_OPTIONS
 from settings.special_sections import refuse_defaults, take_defaults
 from settings.tls_check import host_problem, tls_file_problems
+from values.paths import user_path
 from values.readings import json_field_problem
 
 __all__ = ["SweepConfigError", "SweepTarget", "load_sweep_target", "other_curve_note"]
@@ -106,7 +107,7 @@ def _path_or_none(value: str | None, config_dir: Path) -> str | None:
     """A file named in the config, relative to the config file's directory (the daemon's rule)."""
     if value is None:
         return None
-    file = Path(value).expanduser()
+    file = user_path(value)
     return str(file if file.is_absolute() else config_dir / file)
 
 

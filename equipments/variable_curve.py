@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from calibration.examples import SHIPPED_CURVES, shipped_example
 from equipments.base import EquipmentBuildError
+from values.paths import user_path
 
 if TYPE_CHECKING:
     from calibration.curve import PowerCurve
@@ -38,7 +39,7 @@ def find_calibration(name: str, given: str | None, config_dir: Path) -> Path | N
     seed's file names in `config_dir` that exists (None: none does). The one rule of the daemon and the sweep's
     note on which curve the regulator will load."""
     if given:
-        path = Path(given).expanduser()
+        path = user_path(given)
         if path.is_absolute():
             return path
         beside = config_dir / path

@@ -59,6 +59,7 @@ from settings.special_sections import apply_debug_section, refuse_defaults, take
 from settings.tls_check import host_problem, tls_file_problems
 from settings.topic_checks import check_shared_topics, check_topic_roles, check_topics, check_variator_command_topic
 from settings.version import PYSEB_NAME
+from values.paths import user_path
 
 # (read_parser is imported `as` itself: defined here before the loader's parts moved out, re-exported; the
 # simulator and the sweep import it here)
@@ -199,7 +200,7 @@ def load_settings(path: str | Path, *, daemon_files: bool = True) -> Settings:
         timezone=timezone,
         max_meter_power_w=evaluate_raw["max_meter_power"],
     )
-    status_file = Path(status_raw["file"]).expanduser()
+    status_file = user_path(status_raw["file"])
     log_file = logging_raw["file"]
     return Settings(
         path=path, mqtt=mqtt, evaluate=evaluate,
@@ -373,5 +374,5 @@ def _warn_topics_left_at_the_default_root(reader: SectionReader, mqtt_raw: dict[
 def _path_or_none(value: str | None, config_dir: Path) -> str | None:
     if not value:
         return None
-    path = Path(value).expanduser()
+    path = user_path(value)
     return str(path if path.is_absolute() else config_dir / path)

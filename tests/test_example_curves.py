@@ -96,3 +96,11 @@ def test_an_example_named_beside_the_loads_own_sweep_says_to_name_it(tmp_path: P
                        f"sweep of another heater, and this load's own sweep is {tmp_path / 'calibration'}/"
                        "power_calibration_ecs.csv: name it here (calibration = calibration/power_calibration_ecs.csv)"
                        ", or delete the line")
+
+
+def test_a_home_folder_that_cannot_be_found_is_a_missing_curve_not_a_traceback(tmp_path: Path) -> None:
+    # `calibration = ~nosuchuser/curve.csv` (a user that does not exist here): pathlib's expanduser() raised
+    # RuntimeError out of the daemon's --check and start, and out of the sweep (at its end, once the curve was written).
+    given = "~pyseb-no-such-user/curve.csv"
+    (problem,) = [p for p in problems_of(_naming(tmp_path, given)) if "[ecs] calibration" in p]
+    assert f"[ecs] calibration: {tmp_path / given}: calibration file not found" in problem
