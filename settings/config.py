@@ -59,7 +59,7 @@ from settings.special_sections import apply_debug_section, refuse_defaults, take
 from settings.tls_check import host_problem, tls_file_problems
 from settings.topic_checks import check_shared_topics, check_topic_roles, check_topics, check_variator_command_topic
 from settings.version import PYSEB_NAME
-from values.paths import user_path
+from values.paths import home_problem, user_path
 
 # (read_parser is imported `as` itself: defined here before the loader's parts moved out, re-exported; the
 # simulator and the sweep import it here)
@@ -232,6 +232,10 @@ def _check_files(reader: SectionReader, mqtt_raw: dict[str, Any], status_raw: di
         key_path = paths[key]
         if key_path and (readable := readable_key(Path(key_path), key)) is not None:
             reader.warnings.append(readable)
+    for section, raw in (("status", status_raw), ("logging", logging_raw)):
+        if raw.get("file") and (home := home_problem(raw["file"])) is not None:
+            reader.problems.append(ConfigProblem(section, "file", home))
+            raw["file"] = None  # (said: not judged again below as a folder of that name)
     if status_raw.get("file"):
         status_file = Path(_path_or_none(status_raw["file"], config_dir) or "")
         # Saved or not (persistent = false, the seed's use_persistent), its name is the instance lock's, taken

@@ -68,6 +68,19 @@ def test_a_missing_status_or_log_directory_is_made_as_the_daemon_makes_it(tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.ini", "linear.csv"]
 
 
+def test_a_home_folder_that_cannot_be_found_is_refused(tmp_path: Path) -> None:
+    # Kept as written (no traceback any more), ~nosuchuser/status.json was a folder named "~nosuchuser" made beside the
+    # config, the saves and the log never where the owner looks.
+    path = write_config(tmp_path, extra="\n[logging]\nfile = ~pyseb-no-such-user/pyseb.log\n")
+    path.write_text(path.read_text().replace("file = status.json", "file = ~pyseb-no-such-user/status.json"))
+    report = problems_of(path)
+    assert ("[status] file: ~pyseb-no-such-user/status.json: the home folder of '~pyseb-no-such-user' cannot be found "
+            "(no such user?)") in report
+    assert "[logging] file: ~pyseb-no-such-user/pyseb.log: the home folder of" in report
+    assert "does not exist yet" not in report
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.ini", "linear.csv"]
+
+
 def test_a_missing_directory_under_an_unwritable_one_is_refused(tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     # Where the daemon could not make the folder, --check says so (os.access answers as for the daemon's

@@ -14,3 +14,12 @@ def user_path(text: str) -> Path:
         return path.expanduser()
     except RuntimeError:
         return path
+
+
+def home_problem(text: str) -> str | None:
+    """What is wrong with `text` as a path when it starts with a `~` whose home folder cannot be found (None
+    otherwise): kept as written by user_path, a status file `~nosuchuser/status.json` was a folder named
+    `~nosuchuser` made beside the config, its saves never where the owner looks."""
+    if not text.startswith("~") or user_path(text) != Path(text):
+        return None
+    return f"{text}: the home folder of {text.split('/', 1)[0]!r} cannot be found (no such user?)"
