@@ -12,7 +12,7 @@ from datetime import date, time
 from typing import TYPE_CHECKING, Any
 
 from core.daily_report import DailyReport
-from status.restore_ahead import CLOCK_BEHIND_MAX_S, FarAhead, clock_behind, restore_forces_off
+from status.restore_ahead import CLOCK_BEHIND_MAX_S, FarAhead, clock_behind, clock_unset, restore_forces_off
 from status.restore_day import counted_since, figures_day
 from status.restore_load import (
     FoundOffs,
@@ -25,7 +25,7 @@ from status.restore_load import (
 )
 from status.store import CLEAN_START
 from values.local_time import hour, last_occurrence, local_date, local_datetime, local_instant
-from values.saved_numbers import saved_energy, saved_epoch
+from values.saved_numbers import saved_energy, saved_epoch, unset_clock_epoch
 from values.seed_status import seed_heater_name
 
 if TYPE_CHECKING:
@@ -118,6 +118,8 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float, found: Fou
                         "energy: ignored")
         doc["ECS_energy_yesterday"] = None  # the water heater's restore reads it too
     saved_at = saved_epoch(doc.get("date"))
+    if saved_at is None and (unset_at := unset_clock_epoch(doc.get("date"))) is not None:
+        raise clock_unset(doc, unset_at, reg.tz)
     if saved_at is None:
         return warnings + [f"status file has no valid 'date' ({doc.get('date')!r}: a time between 2000 and "
                            "2100 is expected): energies not restored"]

@@ -30,8 +30,8 @@ _CLOCK_BEHIND_QUIET_S = 60.0
 
 
 class FarAhead(Exception):
-    """A file dated further ahead of the clock than a boot's lag (why in the message): a clean start, the file kept
-    aside, but for what keeps a load off."""
+    """A file dated further ahead of the clock than a boot's lag, or on a clock not set yet (clock_unset; why in the
+    message): a clean start, the file kept aside, but for what keeps a load off."""
 
     def __init__(self, message: str, doc: dict[str, Any], saved_at: float) -> None:
         super().__init__(message)
@@ -51,6 +51,15 @@ def clock_behind(doc: dict[str, Any], saved_at: float, now: float) -> list[str]:
     if ahead_s <= _CLOCK_BEHIND_QUIET_S:
         return []
     return [f"status file is dated {lag} ahead of the system clock: {cause}; taken as saved now"]
+
+
+def clock_unset(doc: dict[str, Any], saved_at: float, tz: Any) -> FarAhead:
+    """What to raise for a file dated `saved_at`, before 2000: saved by a clock not set yet (a Pi booted on 1970,
+    offline or before NTP), its day unknown. Taken for no valid date, it was a clean start: the next start before NTP
+    lost the 0 W force and the offs that the file dated far ahead had given that run."""
+    when = datetime.fromtimestamp(saved_at, tz).strftime("%Y-%m-%d %H:%M")
+    return FarAhead(f"is dated {when}, before 2000: saved by a clock not set yet (a Raspberry Pi without a clock "
+                    "chip boots on 1970 until NTP sets it), its day unknown", doc, saved_at)
 
 
 class ForcesOff(NamedTuple):

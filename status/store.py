@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from values.file_modes import FILE_MODE, TEMP_RANDOM, make_folder, remove_temporaries
-from values.saved_numbers import saved_epoch
+from values.saved_numbers import saved_epoch, unset_clock_epoch
 from values.text import UTF8_MARK
 
 log = logging.getLogger(__name__)
@@ -252,7 +252,8 @@ def _read_status(path: Path) -> tuple[dict[str, Any] | None, str | None]:
         # (repr: a hand edit's "1", a string, read "has schema_version 1, this PySEB reads 1")
         return None, f"has schema_version {repr(version)[:40]}, this PySEB reads the number 1"
     # Every part of a restore needs the day the file was saved: without it nothing is restored, and the first save
-    # replaced the file (a hand edit writing date_str's text into date lost the day's energies and forces).
-    if saved_epoch(document.get("date")) is None:
+    # replaced the file (a hand edit writing date_str's text into date lost the day's energies and forces). One saved
+    # on a clock not set yet (1970's) goes to the restore, which takes only what keeps a load off from it.
+    if saved_epoch(document.get("date")) is None and unset_clock_epoch(document.get("date")) is None:
         return None, f"has no valid 'date' ({repr(document.get('date'))[:40]}: epoch seconds, 2000 to 2100)"
     return document, None

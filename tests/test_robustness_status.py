@@ -44,7 +44,7 @@ def restore(h: Harness, doc: Any, now: float) -> list[str]:
 
 
 @pytest.mark.parametrize("date", [1e20, -1e20, 1e400, HUGE, pytest.param(-(10**400), id="int--1e400"),
-                                  float("nan"), 0, -1, 4_200_000_000, "2023-11-14", None])
+                                  float("nan"), -1, 4_200_000_000, "2023-11-14", None])
 def test_implausible_date_means_no_restore_not_a_crash(tmp_path: Path, date: Any) -> None:
     h = harness(tmp_path)
     doc = saved(harness(tmp_path), NOON - 60)
@@ -54,6 +54,18 @@ def test_implausible_date_means_no_restore_not_a_crash(tmp_path: Path, date: Any
     assert any("no valid 'date'" in w for w in warnings)
     status = published_json(h, NOON)
     assert status["equipments"][0]["energy"] == 0
+
+
+def test_a_date_before_2000_is_a_clock_not_set_its_energies_not_restored(tmp_path: Path) -> None:
+    # (0: 1970, a Pi's clock before NTP; only what keeps a load off is taken from such a file: see
+    # test_status_restore_daemon)
+    h = harness(tmp_path)
+    doc = saved(harness(tmp_path), NOON - 60)
+    doc["date"] = 0
+    doc["equipments"][0]["energy"] = 1234.0
+    warnings = restore(h, doc, NOON)
+    assert warnings[0].startswith("status file is dated 1970-01-01 01:00, before 2000: saved by a clock not set yet")
+    assert published_json(h, NOON)["equipments"][0]["energy"] == 0
 
 
 @pytest.mark.parametrize("force_end", [1e20, 1e400, HUGE, -1e20, float("nan"), "soon", NOON + 30 * 86400])

@@ -19,7 +19,7 @@ from shell.daemon import Daemon, StopRequest
 from shell.lock import InstanceLock
 from status.store import save_status
 from tests.configs import write_config
-from tests.harness import NOON, Harness
+from tests.harness import MODE, NOON, Harness
 from tests.saved_status import REPORT, saved_day
 
 
@@ -132,3 +132,29 @@ def test_a_stop_before_the_start_keeps_yesterday_s_unsent_report(tmp_path: Path,
     again.reg.restore(json.loads(path.read_text()), time.time())
     again.reg.start(time.time())
     assert [json.loads(r)["pv_wh"] for r in again.on(REPORT)] == [12000.0]
+
+
+def test_a_file_saved_on_a_clock_not_set_yet_still_keeps_its_loads_off(tmp_path: Path, daemon: Daemon,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    # A Pi with no clock chip booted on 1970, offline: its file from before, dated far ahead, gave back the 0 W force
+    # of the holiday, and its first status was saved dated 1970. The next start before NTP (a power cut) found no valid
+    # date there and started clean: the heater kept off while away was back on the regulation, a load no longer
+    # configured left on was commanded by nobody.
+    booted_at = 3600.0  # 1970-01-01 02:00 in Paris
+    first = Harness(tmp_path / "config.ini")
+    first.meters(300, 2000, booted_at - 120)
+    first.reg.handle(MODE, b'{"command":"force","name":"radiator","power":0}', booted_at - 60)
+    doc = json.loads(json.dumps(first.reg.status(booted_at)))
+    doc["equipments"].append({**doc["equipments"][1], "name": "plug", "command": "ON", "forced": False,
+                              "off_command": {"topic": "cmnd/plug/POWER", "payload": "OFF", "retain": True}})
+    path = tmp_path / "status.json"
+    save_status(path, doc)
+    with caplog.at_level(logging.WARNING):
+        daemon.restore_saved_status(booted_at + 2)
+    radiator = daemon.reg.loads_by_name["radiator"]
+    assert radiator.forced_power_w == 0.0 and radiator.force_end_at is None
+    assert [name for name, _ in daemon.reg.take_switch_offs_at_start()] == ["plug"]
+    kept = list(tmp_path.glob("status.json.bad-*"))
+    assert len(kept) == 1 and not path.exists()
+    assert "is dated 1970-01-01 02:00, before 2000: saved by a clock not set yet" in caplog.text
+    assert "restored only what keeps a load off: radiator (0 W until unforced)" in caplog.text

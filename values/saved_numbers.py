@@ -27,6 +27,13 @@ def saved_epoch(value: Any) -> float | None:
     return saved_number(value, EPOCH_MIN_S, EPOCH_MAX_S)
 
 
+def unset_clock_epoch(value: Any) -> float | None:
+    """A saved time before 2000 (epoch seconds, not negative): the clock of a machine not set yet (a Raspberry Pi
+    without a clock chip boots on 1970 until NTP sets it, and saves its status meanwhile), else None."""
+    number = saved_number(value, 0.0, EPOCH_MIN_S)
+    return number if number is not None and number < EPOCH_MIN_S else None
+
+
 def saved_energy(value: Any) -> float | None:
     """A saved energy (Wh) when it is finite and not negative, else None."""
     return saved_number(value, 0.0)
