@@ -146,8 +146,19 @@ def _start(args: argparse.Namespace) -> int | Daemon:
     try:
         lg = settings.logging
         limiter = FloodLimiter()  # anyone on the broker can send junk: its warnings must not flood the log
-        setup_logging(args.log_level or lg.level, lg.file, lg.max_bytes, lg.backup_count, limiter=limiter,
-                      tz=settings.tzinfo)
+        try:
+            setup_logging(args.log_level or lg.level, lg.file, lg.max_bytes, lg.backup_count, limiter=limiter,
+                          tz=settings.tzinfo)
+        except OSError as exc:
+            # (the config's check judges the file by its folder's modes, which a file system may belie: root on
+            # /proc, a share's faked modes. It was a traceback, exit 1, that the unit restarted every 10 s for ever)
+            lock.release()
+            setup_logging(args.log_level or lg.level, stderr=True, tz=settings.tzinfo)
+            held.replay(first=starting)
+            print(refusal_text(f"regulation.py: cannot open the log file {lg.file} ([logging] file): "
+                               f"{exc.strerror or exc}; make it writable by this user, or leave [logging] file empty "
+                               "(standard error, the journal under systemd)"), file=sys.stderr)
+            return EXIT_CONFIG
         held.replay(first=starting)
         for warning in settings.warnings:
             log.warning("%s", warning, extra={"limit_key": warning})

@@ -342,6 +342,34 @@ def test_ctrl_c_after_the_lock_while_starting_frees_the_lock(tmp_path: Path, mon
     lock.release()
 
 
+@pytest.mark.usefixtures("restored_root_logger")
+def test_a_log_file_that_cannot_be_opened_at_start_is_one_line_and_exit_2(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # The config's check judges the log file by its folder's modes; the open itself can still fail (a file system
+    # that says writable and is not: root on /proc, a share's faked modes). That was an OSError traceback, exit 1,
+    # which the unit's Restart=on-failure ran again every 10 s for ever.
+    import errno
+
+    import regulation
+    import shell.logsetup
+
+    def refused(path: str, flags: int) -> int:
+        raise PermissionError(errno.EACCES, "Permission denied", path)
+
+    monkeypatch.setattr(shell.logsetup, "file_opener", refused)
+    config = write_config(tmp_path, extra="\n[logging]\nfile = logs/pyseb.log\n")
+    assert regulation.main(["-c", str(config)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "Traceback" not in err, err
+    log_file = tmp_path / "logs" / "pyseb.log"
+    assert err.endswith(f"regulation.py: cannot open the log file {log_file} ([logging] file): Permission denied; "
+                        "make it writable by this user, or leave [logging] file empty (standard error, the journal "
+                        "under systemd)\n"), err
+    lock = InstanceLock(tmp_path / "status.json.lock")
+    lock.acquire()  # (let go: a second start is not refused as another PySEB)
+    lock.release()
+
+
 def test_log_level_on_the_command_line_in_any_case(tmp_path: Path) -> None:
     # `[logging] level = info` is read in any case, as the seed read it; `--log-level error` was refused
     # ("invalid choice: 'error' (choose from 'DEBUG', ...)").
