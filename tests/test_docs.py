@@ -165,6 +165,18 @@ def _cron_restart_pattern() -> str:
     return found.group(1)
 
 
+def test_the_readmes_cron_restart_comes_a_minute_before_a_start_line_runs() -> None:
+    # At 04:00, with the start line every 10 minutes: that start came while the old PySEB held its lock, was refused,
+    # and PySEB stayed down until 04:10.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = re.search(r"^\*/(\d+) \* \* \* \* .*regulation\.py", readme, re.MULTILINE)
+    restart = re.search(r"^(\d+) (\d+) \* \* \* +pkill -TERM", readme, re.MULTILINE)
+    assert start and restart, "the README's cron lines are gone"
+    minute = int(restart.group(1))
+    assert minute % int(start.group(1)) != 0  # (not with a start)
+    assert (minute + 1) % int(start.group(1)) == 0  # (the next minute's start brings it back)
+
+
 @pytest.mark.skipif(shutil.which("pgrep") is None, reason="pgrep (procps) is not installed")
 def test_the_readmes_cron_restart_signals_pyseb_and_not_the_shells_that_started_it(tmp_path: Path) -> None:
     """Cron starts PySEB through `sh -c 'cd ... && python3 regulation.py -c config.ini >>pyseb.out 2>&1'`: that
