@@ -191,10 +191,10 @@ def test_an_existing_sweep_is_not_overwritten_silently(broker: PrivateBroker, pr
 
 def test_overwrite_keeps_the_old_sweep_as_bak(broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad,
                                               tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    csv = tmp_path / "power_calibration_ecs.csv"
+    csv = tmp_path / "ecs_sweep.csv"  # (a partial sweep: not into the file the regulator loads)
     csv.write_text("100.0;2300.00\n99.5;2290.00\n")
     assert sweep(write_config(tmp_path, broker.port), csv, "--overwrite", "--start", "20") == 0
     assert [p for p, _ in rows(csv)] == [20.0, 10.0, 0.0]
-    (backup,) = tmp_path.glob("power_calibration_ecs.csv.*.bak")
+    (backup,) = tmp_path.glob("ecs_sweep.csv.*.bak")
     assert backup.read_text() == "100.0;2300.00\n99.5;2290.00\n"
     assert f"the previous one is kept as {backup}" in capsys.readouterr().out

@@ -75,12 +75,12 @@ def test_overwrite_with_the_broker_unreachable_leaves_the_old_csv_alone(
 def test_each_overwrite_keeps_its_own_backup(broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad,
                                              tmp_path: Path) -> None:
     config = write_config(tmp_path, broker.port)
-    csv = tmp_path / "power_calibration_ecs.csv"
+    csv = tmp_path / "ecs_sweep.csv"  # (a partial sweep: not into the file the regulator loads)
     csv.write_text(OLD)
     assert sweep(config, csv, "--overwrite", "--start", "20") == 0
     second_old = csv.read_text()
     assert sweep(config, csv, "--overwrite", "--start", "20") == 0
-    backups = sorted(tmp_path.glob("power_calibration_ecs.csv.*.bak"))
+    backups = sorted(tmp_path.glob("ecs_sweep.csv.*.bak"))
     assert len(backups) == 2
     assert sorted(b.read_text() for b in backups) == sorted([OLD, second_old])
 

@@ -60,13 +60,13 @@ def test_overwrite_measures_again_over_files_that_no_longer_parse(
     # What --overwrite is for: it read them first, and refused with 'cannot resume: line 3' (neither --resume
     # nor --overwrite went on: the user had to find and delete the files by hand).
     config = write_config(tmp_path, broker.port)
-    csv = tmp_path / "power_calibration_ecs.csv"
+    csv = tmp_path / "ecs_sweep.csv"  # (a partial sweep: not into the file the regulator loads)
     csv.write_text(BROKEN)
     partial(csv).write_bytes(b"\x00\x00\x00")
     assert sweep(config, csv, "--overwrite", "--start", "20") == 0
     assert [p for p, _ in rows(csv)] == [20.0, 10.0, 0.0] and not partial(csv).exists()
-    assert [b.read_bytes() for b in tmp_path.glob("power_calibration_ecs.csv.*.bak")] == [BROKEN.encode()]
-    assert [b.read_bytes() for b in tmp_path.glob("power_calibration_ecs.partial.csv.*.bak")] == [b"\x00\x00\x00"]
+    assert [b.read_bytes() for b in tmp_path.glob("ecs_sweep.csv.*.bak")] == [BROKEN.encode()]
+    assert [b.read_bytes() for b in tmp_path.glob("ecs_sweep.partial.csv.*.bak")] == [b"\x00\x00\x00"]
 
 
 def test_a_file_that_does_not_parse_is_refused_with_the_way_on(tmp_path: Path,
