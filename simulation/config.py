@@ -65,6 +65,10 @@ class LoadSpec:
     power_w: float | None  # relays: real watts
     tank_wh: float | None  # thermostat cut after this much energy; None: never
     calibration_path: Path | None = None  # variable loads: the regulator's calibration (its belief)
+    # Variable loads: the config's max_power, the most the regulator gives it (None: its curve's top). The oracle keeps
+    # it too: it gave a heater limited to 1000 W up to its curve's 2.3 kW, and counted what the regulator rightly left
+    # to the loads after it as the order bent (capture up to 112 %).
+    max_power_w: float | None = None
 
     @property
     def relay(self) -> bool:
@@ -163,7 +167,7 @@ def _load(cp: configparser.ConfigParser, name: str, kind: str, base: Path,
         min_power = _number(cp, name, "min_power", problems, zero_ok=True)
         return LoadSpec(name, kind, topic or "", None, None, response,
                         MIN_POWER_DEFAULT_W if min_power is None else min_power, None, tank,
-                        _calibration_path(cp, name, base))
+                        _calibration_path(cp, name, base), _number(cp, name, "max_power", problems))
     # The daemon's defaults for a relay's payloads (Hébert's plugs).
     payload_on = _text(cp, name, "json_on", None) or "1"
     payload_off = _text(cp, name, "json_off", None) or "0"

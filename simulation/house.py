@@ -31,10 +31,13 @@ class SimHouse:
     """
 
     def __init__(self, loads: Sequence[SimLoad], topics: Sequence[str],
-                 min_power_w: Sequence[float] | None = None) -> None:
+                 min_power_w: Sequence[float] | None = None,
+                 max_power_w: Sequence[float | None] | None = None) -> None:
         self.loads = tuple(loads)
-        # The regulator's floor for each load (its config, not the load's physics): the oracle keeps it too.
+        # The regulator's floor and ceiling for each load (its config, not the load's physics): the oracle keeps them
+        # too (a ceiling of None: the load's own top).
         self.min_power_w = tuple(min_power_w) if min_power_w is not None else (0.0,) * len(self.loads)
+        self.max_power_w = tuple(max_power_w) if max_power_w is not None else (None,) * len(self.loads)
         self._routes: dict[str, list[SimLoad]] = defaultdict(list)
         for load, topic in zip(self.loads, topics, strict=True):
             self._routes[topic].append(load)
@@ -46,7 +49,8 @@ class SimHouse:
     def from_config(cls, config: SimConfig) -> SimHouse:
         """The house a config describes."""
         return cls([build_load(spec) for spec in config.loads], [spec.topic for spec in config.loads],
-                   [spec.min_power_w for spec in config.loads])
+                   [spec.min_power_w for spec in config.loads],
+                   [spec.max_power_w if spec.type == "variable" else None for spec in config.loads])
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -87,7 +91,7 @@ class SimHouse:
 
     def oracle_loads(self) -> list[OracleLoad]:
         """What the oracle knows of the loads as they are now (their real watts, their tanks' room)."""
-        return [OracleLoad(load.name, load.kind == "variable", load.max_w,
+        return [OracleLoad(load.name, load.kind == "variable", load.max_w if cap_w is None else min(load.max_w, cap_w),
                            None if load.tank is None else max(0.0, load.tank.capacity_wh - load.tank.stored_wh),
                            min_w)
-                for load, min_w in zip(self.loads, self.min_power_w, strict=True)]
+                for load, min_w, cap_w in zip(self.loads, self.min_power_w, self.max_power_w, strict=True)]

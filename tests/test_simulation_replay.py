@@ -186,6 +186,20 @@ def test_oracle_keeps_the_variable_loads_min_power(tmp_path: Path) -> None:
     assert read_sim_config(config).loads[0].min_power_w == 150  # the daemon's default
 
 
+def test_oracle_keeps_the_variable_loads_max_power(tmp_path: Path) -> None:
+    """A heater limited by its max_power gets no more from the oracle than from the regulator: 1500 W of surplus for
+    half an hour, the linear 2000 W heater capped at 1000 W, is 0.5 kWh (the oracle gave it 0.75 kWh, its curve's
+    top, and the radiator after it nothing: a regulator that kept the order was scored as bending it)."""
+    config = write_config(tmp_path, "ecs = variable\nradiator = constant")
+    config.write_text(config.read_text().replace("min_power = 150\n", "min_power = 150\nmax_power = 1000\n"))
+    trace = write_trace(tmp_path, [(2500, 1000)] * 30)  # 1500 W of surplus: 1000 W for the heater, 500 W left
+    assert replay(config, trace, make_regulator=scripted([])).summary.oracle_kwh == pytest.approx((0.5, 0.0))
+    config.write_text(config.read_text().replace("max_power = 1000\n", "", 1))  # (the radiator's stays)
+    assert replay(config, trace, make_regulator=scripted([])).summary.oracle_kwh == pytest.approx((0.75, 0.0))
+    trace = write_trace(tmp_path, [(3500, 500)] * 30)  # 3000 W: the heater at its 2000 W top, the radiator's 1000 W
+    assert replay(config, trace, make_regulator=scripted([])).summary.oracle_kwh == pytest.approx((1.0, 0.5))
+
+
 def test_switches_and_shortest_dwells_per_load() -> None:
     from simulation.metrics import PeriodRow
 
