@@ -173,7 +173,10 @@ class VariableEquipment(Equipment):
         self.device_id: str | None = options.get("device_id") or (parts[1] if parts else None)
         # The last status on the status topic: the firmware answers every command there. None: never yet.
         self.heard_at: float | None = None
-        self.booted_at: float | None = None  # its last boot message or boot_detected: at its default until re-sent
+        # The last time it was known to run off our command: its boot message or boot_detected (at its default until
+        # our command is sent again), or its answer at a percent not ours (its default after a boot whose re-sends were
+        # lost, another client's). What its heater drew until then says nothing of its tank (FullTank.on_reading).
+        self.off_command_at: float | None = None
         self._corrected_at = float("-inf")  # the last command sent again for an echo at another percent
         # Our percents of the last ECHO_LAG_S, each with the one it replaced, by when sent: an echo at one of them
         # answers a command that crossed a later one on the broker; at none, it is another client's.
@@ -216,6 +219,8 @@ class VariableEquipment(Equipment):
             if status.booted:
                 self._booted("the variator reports boot_detected", topic, now)
             elif status.percent is not None:
+                if self._sent_percent is not None and whole_percent(status.percent) != self._sent_percent:
+                    self.off_command_at = now
                 self._check_echo(status.percent, now)
             return gate_changed
         if topic == self.topic_boot:
@@ -234,7 +239,7 @@ class VariableEquipment(Equipment):
         """A boot signal: the variator runs at its default, not at our command; sent again at once, but at most
         BOOT_RESENDS_AT_ONCE times in BOOT_RESEND_WINDOW_S (a boot loop, or boot messages from another client, would
         have each its command); one held back is sent when the window lets it (run_timers)."""
-        self.booted_at = now
+        self.off_command_at = now
         # Alive, but off our command until it answers the re-send (now, or held back): a silence of its own from now,
         # asked about again if it lasts (the question asked while it was off the network went nowhere; the re-send
         # may be lost: the variator not subscribed yet).

@@ -92,11 +92,12 @@ class MeteredFullTank:
         return at is not None and not self.full and 0 <= now - at < self.rule.max_gap_s
 
     def on_reading(self, measured_w: float, commanded_w: float, now: float, heard_at: float | None = None,
-                   commanded_at: float | None = None, booted_at: float | None = None) -> bool:
+                   commanded_at: float | None = None, off_command_at: float | None = None) -> bool:
         """One reading of the load's meter (told `heard` first); True exactly when it concludes the tank is full.
         `heard_at`: its variator's last answer (None: it never answers, nothing to judge by); `commanded_at`: when its
-        command was last sent; `booted_at`: its variator's last boot (its boot message or `boot_detected`). Sets
-        `question_due` when its variator is to be asked whether it is alive."""
+        command was last sent; `off_command_at`: when its variator was last known off PySEB's command (its boot message
+        or `boot_detected`, or its answer at a percent not PySEB's). Sets `question_due` when its variator is to be
+        asked whether it is alive."""
         self.question_due = False
         self._part_fall_at, older, last = None, self._older, self._last
         self._older, self._last = last, (now, measured_w, commanded_w)
@@ -108,11 +109,12 @@ class MeteredFullTank:
             self._reset_run()
             return False
         if self._last_low_at is not None and now - self._last_low_at < self.rule.max_gap_s and \
-                (booted_at is None or booted_at < self._low_since):
+                (off_command_at is None or off_command_at < self._low_since):
             self._low_count += 1
         else:
-            # First low reading, the previous one too old to chain with, or its variator rebooted during the run:
-            # the readings before, at the variator's default until PySEB's command was sent again, are no cut.
+            # First low reading, the previous one too old to chain with, or its variator off PySEB's command during the
+            # run (rebooted, or answering at another percent: at its default after a boot whose re-sends were lost):
+            # the readings before, until PySEB's command was sent again, are no cut.
             self._low_count, self._low_since, self._asked_at = 1, now, None
         self._last_low_at = now
         if self._low_count < self.rule.count:

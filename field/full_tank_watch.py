@@ -124,7 +124,7 @@ class FullTankWatch:
             if self._gated(load) or slow:  # (too slow: watched from the house meter, see _infers)
                 continue
             if detector.on_reading(result.power_w, load.current_power_w, now, load.heard_at, load.last_command_at,
-                                   load.booted_at):
+                                   load.off_command_at):
                 self.mark_full(load, now, f"its meter reads {result.power_w:.1f} W")
                 changed = True
             elif detector.question_due:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.field_house import ECS_CMD, ECS_METER, ECS_STATUS, VLOAD, at, field_config
-from tests.field_tank import EMPTY_TANK, AnsweringHouse, thermostat_cut
+from tests.field_tank import EMPTY_TANK, AnsweringHouse, T, metered, thermostat_cut
 from tests.harness import MODE, Harness
 from tests.test_fallback_night_force import echo, night_force_made
 
@@ -104,3 +104,27 @@ def test_a_tank_found_full_by_the_house_meter_is_not_asked_at_each_reading_of_it
     h.reg.field.tanks.mark_full(h.load("ecs"), last + 1, "inferred from the house meter")
     thermostat_cut(h, last + 2, count=30)
     assert h.load("ecs").overed and h.on(ECS_CMD).count("status") == 1
+
+
+def test_a_variator_answering_at_its_boot_s_default_is_not_at_our_command(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # After a (re)boot the variator runs at its default (PROTOCOL.md). Its re-sends lost (not subscribed yet), its
+    # heater's meter reads 0 W; asked, it answers at 0 % where PySEB's command is 84 %: the command goes again, and the
+    # readings before it shows are no cut. The answer was taken for the variator alive at PySEB's command: the next
+    # reading, before the command sent again could show, made the tank full for the day with the water cold.
+    caplog.set_level(logging.INFO)
+    h = metered(tmp_path)  # (the heater at 84 %)
+    h.reg.handle(ECS_STATUS, echo(84), T + 0.3)
+    thermostat_cut(h, T + 1, count=2, payload=DRAWING)
+    h.reg.handle(VLOAD, BOOT, T + 5)
+    h.reg.handle(ECS_STATUS, BOOTED, T + 5.5)  # (both re-sends of 84 lost: it runs at its default, 0 %)
+    last = thermostat_cut(h, T + 6, count=5)
+    assert h.last(ECS_CMD) == "status" and not h.load("ecs").overed
+    h.reg.handle(ECS_STATUS, b'{"percent": 0, "power": 0, "mode": 0, "state": "ON", "msg": "status"}', last + 0.5)
+    assert h.last(ECS_CMD) == "84"
+    thermostat_cut(h, last + 1, count=1)  # (read before the command sent again shows)
+    assert not h.load("ecs").overed and "ecs is full" not in caplog.text
+    # At its command now, its heater still drawing nothing: five low readings make the tank full, as ever.
+    h.reg.handle(ECS_STATUS, echo(84), last + 1.2)
+    thermostat_cut(h, last + 3, count=5)
+    assert h.load("ecs").overed and h.last(ECS_CMD) == "0"
