@@ -177,6 +177,7 @@ class VariableEquipment(Equipment):
         # our command is sent again), or its answer at a percent not ours (its default after a boot whose re-sends were
         # lost, another client's). What its heater drew until then says nothing of its tank (FullTank.on_reading).
         self.off_command_at: float | None = None
+        self._at_command_at: float | None = None  # its last answer at our command's percent
         self._corrected_at = float("-inf")  # the last command sent again for an echo at another percent
         # Our percents of the last ECHO_LAG_S, each with the one it replaced, by when sent: an echo at one of them
         # answers a command that crossed a later one on the broker; at none, it is another client's.
@@ -221,6 +222,8 @@ class VariableEquipment(Equipment):
             elif status.percent is not None:
                 if self._sent_percent is not None and whole_percent(status.percent) != self._sent_percent:
                     self.off_command_at = now
+                else:
+                    self._at_command_at = now
                 self._check_echo(status.percent, now)
             return gate_changed
         if topic == self.topic_boot:
@@ -449,6 +452,20 @@ class VariableEquipment(Equipment):
         """Ask the variator for its status (the firmware's `status` word, PROTOCOL.md): it answers on its status topic
         with the percent it runs at. False when it could not be published (logged)."""
         return self._send(Command(self.topic_set_power, "status", False))
+
+    def off_command_since(self, at: float) -> bool:
+        """True when the variator ran off our command at some time since `at`: it booted or answered at another percent
+        since, or before and has not answered at our percent since (its re-sends lost). One that never answers its
+        commands is taken at our command from its boot's re-send on: nothing to judge by."""
+        off_at = self.off_command_at
+        if off_at is None:
+            return False
+        if off_at >= at:
+            return True
+        back_at = self._at_command_at
+        if back_at is not None and back_at >= off_at:
+            return back_at > at
+        return self._answers
 
     def heard_after(self, at: float) -> bool:
         """True when the variator has answered on its status topic since `at`, or has never answered at all

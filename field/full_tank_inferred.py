@@ -28,6 +28,7 @@ class _Probe:
     baseline_w: float  # house consumption minus the other loads' believed power, before the step
     direction: int  # +1: command went up, -1: went down
     started_at: float
+    baseline_at: float  # the first house reading its baseline relies on
     changed_at: float  # last command change that extended the step
     moves: list[float] = field(default_factory=list)  # observed moves in the step's direction
 
@@ -48,12 +49,16 @@ class InferredFullTank:
     the re-probe's hold then decides."""
 
     def __init__(self, name: str, min_power_w: float, rule: InferenceRule = _DEFAULT_RULE,
-                 heard_after: Callable[[float], bool] | None = None) -> None:
+                 heard_after: Callable[[float], bool] | None = None,
+                 off_command_since: Callable[[float], bool] | None = None) -> None:
         self.name = name
         self._base_rule = rule  # (`rule` is this one for the house meter's pace: follow_pace)
         # Whether the load's device answered a command sent at a time: a probe it did not hear is void
         # (a variator off the network draws what it drew; the house not moving is no full tank).
         self.heard_after = heard_after
+        # Whether the load's device ran off our command at some time since a given one (a variator's boot: at its
+        # default until our command reaches it): a probe across that time measured its default, not our step.
+        self.off_command_since = off_command_since
         self.min_power_w = min_power_w
         self.rule = rule
         self.full = False
@@ -129,7 +134,7 @@ class InferredFullTank:
                       first_w, last_w)
             return
         direction = 1 if commanded_w > previous_w else -1
-        self._probe = _Probe(previous_w, last_w, direction, now, now)
+        self._probe = _Probe(previous_w, last_w, direction, now, first_at, now)
 
     def keep_baseline(self, own_w: float, now: float) -> None:
         """A house reading less the other loads (`own_w`), kept as the baseline of the next step, full or not: not
@@ -301,6 +306,10 @@ class InferredFullTank:
         moved = f"a {step_w:.0f} W step moved the house by {round(high):d} W"
         if high >= needed_w:
             return self._verdict(True, moved, probe.started_at, now)
+        if self.off_command_since is not None and self.off_command_since(probe.baseline_at):
+            log.info("%s: probe void, the variator was off PySEB's command during it (rebooted, at its default until "
+                     "the command reached it, or at another client's percent): %s at most", self.name, moved)
+            return False
         if self.heard_after is not None and not self.heard_after(probe.changed_at):
             self._reprobe_wait_s = min(2 * self._reprobe_wait_s, 10 * self.rule.reprobe_after_s)
             self._void_command_at = probe.changed_at
@@ -355,7 +364,7 @@ class InferredFullTank:
         # from (see `_maybe_start`), so it is started here.
         last = self._loop.last
         if last is not None and now - last.at <= self.rule.max_baseline_age_s and last.command_w >= self.min_power_w:
-            self._probe = _Probe(last.command_w, last.own_w, -1, now, now)
+            self._probe = _Probe(last.command_w, last.own_w, -1, now, last.at, now)
         return True
 
     def follow_clock(self, now: float) -> None:

@@ -44,7 +44,8 @@ ECHO = b'{"percent": 0.00, "power": 0, "mode": 0, "state": "ON", "msg": "setpowe
 
 class AnsweringHouse(House):
     """The variator answers on its status topic after each reading's commands (as the firmware does after
-    every command) while `answering`."""
+    every command) while `answering`, at the percent it runs at: the last one sent (its answer at 0 % whatever the
+    command was an answer at another client's percent, PySEB's command sent again at each)."""
 
     answering = True
 
@@ -53,4 +54,6 @@ class AnsweringHouse(House):
         while self.now < end:
             super().run(self.period_s)
             if self.answering:
-                self.h.reg.handle(ECS_CMD[: -len("/cmd")], ECHO, self.now + 0.1)
+                percents = [p for p in self.h.on(ECS_CMD) if p != "status"]
+                echo = ECHO.replace(b"0.00", f"{float(percents[-1]) if percents else 0.0:.2f}".encode())
+                self.h.reg.handle(ECS_CMD[: -len("/cmd")], echo, self.now + 0.1)

@@ -13,6 +13,7 @@ from tests.field_house import ECS_CMD, ECS_METER, ECS_STATUS, VLOAD, at, field_c
 from tests.field_tank import EMPTY_TANK, AnsweringHouse, T, metered, thermostat_cut
 from tests.harness import MODE, Harness
 from tests.test_fallback_night_force import echo, night_force_made
+from tests.test_variator_silent import RebootingHouse
 
 DRAWING = EMPTY_TANK.replace(b'"power": 0.00', b'"power": 2010.00')
 BOOT = b'{"type": "vload", "id": "ECS", "fw_version": "1.1b", "PCB": "white", "chip_id": "1234567", ' \
@@ -128,3 +129,28 @@ def test_a_variator_answering_at_its_boot_s_default_is_not_at_our_command(
     h.reg.handle(ECS_STATUS, echo(84), last + 1.2)
     thermostat_cut(h, last + 3, count=5)
     assert h.load("ecs").overed and h.last(ECS_CMD) == "0"
+
+
+def test_a_step_probed_while_the_variator_runs_at_its_boot_s_default_is_no_verdict(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # No meter of its own. Off the network for 70 s, its heater at 100 % made suspect by the house's fall; back at its
+    # default (0 %, PROTOCOL.md), its re-sends lost (not subscribed yet), as the sun falls: the loop's step down from
+    # its 2000 W moved the house by nothing, the heater drawing nothing before it either. Taken for the second failed
+    # probe, it made the tank full for the day; it says nothing of the tank, and the re-probe finds the heater drawing.
+    caplog.set_level(logging.INFO)
+    house = RebootingHouse(tmp_path, pv_w=2500)
+    house.run(60)
+    assert house.percent == 100.0
+    house.online = False
+    house.run(70)
+    assert "ecs may be full: the house fell by 2000 W at once" in caplog.text
+    house.lose_commands = 2
+    house.boot()
+    house.pv_w = 500
+    house.run(20)
+    assert not house.reg.loads_by_name["ecs"].overed
+    assert "ecs: probe void, the variator was off PySEB's command during it (rebooted" in caplog.text
+    house.pv_w = 2500
+    house.run(300)
+    assert not house.reg.loads_by_name["ecs"].overed and "ecs is full" not in caplog.text
+    assert "ecs is not full after all" in caplog.text
