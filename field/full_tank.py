@@ -19,6 +19,9 @@ __all__ = ["InferenceRule", "InferredFullTank", "MeterRule", "MeteredFullTank", 
 log = logging.getLogger(__name__)
 
 _DEFAULT_RULE = MeterRule()  # (a frozen value, shared as a default)
+# A command this young, unanswered, may have its answer on its way (the firmware answers within a second; as long as
+# VariableEquipment.SILENT_AFTER_S); older, the variator has not heard it.
+ANSWER_ON_ITS_WAY_S = 1.5
 
 
 def daily_clear_due(since: float, now: float, tz: tzinfo | None, init_at_hour: int = 6) -> bool:
@@ -124,7 +127,12 @@ class MeteredFullTank:
         # rebooting, or off the network with its output off, makes the heater draw nothing under a force it had
         # answered (taken for full, the fallback's night force from the grid was dropped and credited whole, the
         # water cold). Judged again at each reading, once it answers.
-        if heard_at is None or heard_at >= self._low_since:
+        # Nor has PySEB's last command gone unanswered since, past the time its answer takes (the variator gone again
+        # after its answer, rebooting again and again: off that command, at its default maybe). The closed loop's
+        # command of the house reading just before, its answer on its way, is no such one.
+        deaf_since = commanded_at is not None and heard_at is not None and heard_at < commanded_at and \
+            not 0 <= now - commanded_at < ANSWER_ON_ITS_WAY_S
+        if heard_at is None or (heard_at >= self._low_since and not deaf_since):
             self.full = True
             log.info("%s is full: its meter read %.1f W (< %g W) %d times in a row while commanded %.0f W",
                      self.name, measured_w, self.rule.below_w, self._low_count, commanded_w)

@@ -13,6 +13,7 @@ from tests.field_house import ECS_CMD, ECS_METER, ECS_STATUS, VLOAD, at, field_c
 from tests.field_tank import EMPTY_TANK, AnsweringHouse, T, metered, thermostat_cut
 from tests.harness import MODE, Harness
 from tests.test_fallback_night_force import echo, night_force_made
+from tests.test_protocol_quirks import PZEM_READ_ERROR
 from tests.test_variator_silent import RebootingHouse
 
 DRAWING = EMPTY_TANK.replace(b'"power": 0.00', b'"power": 2010.00')
@@ -154,3 +155,31 @@ def test_a_step_probed_while_the_variator_runs_at_its_boot_s_default_is_no_verdi
     house.run(300)
     assert not house.reg.loads_by_name["ecs"].overed and "ecs is full" not in caplog.text
     assert "ecs is not full after all" in caplog.text
+
+
+def test_a_variator_that_answered_during_the_run_but_not_its_last_command_is_not_judged(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Rebooting again and again (its supply failing): back at its default, it answered the 0 % of a moment without
+    # sun, then was gone again before PySEB's 84 % reached it; its meter's read error under the 0 % left the run of
+    # low readings unbroken. Heard during the run, it was taken for alive at PySEB's command, and the tank found full
+    # for the day: its last command unanswered, the heater drawing nothing under it says nothing of the tank.
+    caplog.set_level(logging.INFO)
+    h = metered(tmp_path)  # (the heater at 84 %)
+    h.reg.handle(ECS_STATUS, echo(84), T + 0.3)
+    thermostat_cut(h, T + 1, count=2, payload=DRAWING)
+    h.reg.handle(VLOAD, BOOT, T + 4)
+    h.reg.handle(ECS_STATUS, BOOTED, T + 4.2)  # (the re-sends of 84 lost)
+    thermostat_cut(h, T + 5, count=2)
+    h.meters(2300, 300, T + 7.5)  # no sun: the heater to 0 %, which it answers
+    assert h.last(ECS_CMD) == "0"
+    h.reg.handle(ECS_STATUS, echo(0), T + 7.6)
+    h.reg.handle(ECS_METER, PZEM_READ_ERROR, T + 9)
+    h.meters(300, 2000, T + 10)  # the sun back: 84 %, never answered (gone again)
+    assert h.last(ECS_CMD) == "84"
+    thermostat_cut(h, T + 11, count=3)
+    assert not h.load("ecs").overed and "ecs is full" not in caplog.text
+    assert "ecs: its meter reads 0.0 W but the variator has not answered its command: not taken for a full tank" \
+        in caplog.text
+    h.reg.handle(ECS_STATUS, echo(84), T + 15.5)  # (back, at PySEB's command: its tank judged again)
+    thermostat_cut(h, T + 17, count=5)
+    assert h.load("ecs").overed
