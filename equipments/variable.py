@@ -220,10 +220,6 @@ class VariableEquipment(Equipment):
             if status.booted:
                 self._booted("the variator reports boot_detected", topic, now)
             elif status.percent is not None:
-                if self._sent_percent is not None and whole_percent(status.percent) != self._sent_percent:
-                    self.off_command_at = now
-                else:
-                    self._at_command_at = now
                 self._check_echo(status.percent, now)
             return gate_changed
         if topic == self.topic_boot:
@@ -423,17 +419,21 @@ class VariableEquipment(Equipment):
         from the grid all night, nothing sent again to be answered.)"""
         sent_percent = self._sent_percent  # (kept by set_power, through which every command goes)
         if sent_percent is None:
+            self._at_command_at = now  # (no command of ours yet: at none but its own)
             return
         # (whole percents: the firmware runs 42.5 % as 42 %; a negative difference is a clock stepped back since:
         # judged, not left alone for the step's length)
         if whole_percent(percent) == sent_percent:
+            self._at_command_at = now
             return
         if any(whole_percent(percent) == whole_percent(ours) for at, ours in self._recent_percents
                if 0 <= now - at < self.ECHO_LAG_S):
             # (a percent of ours of a moment ago: the answer to a command our last one crossed, or another client's
-            # at that very percent, the one our 0 % replaced: its status asked when the moment is over, and judged)
+            # at that very percent, the one our 0 % replaced: its status asked when the moment is over, and judged.
+            # Not off our command: taken so, the closed loop's every crossed answer voided the probe of its step)
             self._recheck_at = (self.last_command_at or now) + self.ECHO_LAG_S
             return
+        self.off_command_at = now  # (its default after a boot whose re-sends were lost, or another client's percent)
         if 0 <= now - self._corrected_at < self.ECHO_LAG_S:
             # (corrected a moment ago: not sent again at the other client's pace; its status asked when the moment is
             # over, and its answer judged then)

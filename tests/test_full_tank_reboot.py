@@ -183,3 +183,17 @@ def test_a_variator_that_answered_during_the_run_but_not_its_last_command_is_not
     h.reg.handle(ECS_STATUS, echo(84), T + 15.5)  # (back, at PySEB's command: its tank judged again)
     thermostat_cut(h, T + 17, count=5)
     assert h.load("ecs").overed
+
+
+def test_an_answer_to_a_command_the_last_one_crossed_is_not_off_our_command(tmp_path: Path) -> None:
+    # The closed loop moves the heater at every decision: the variator's answer to 84 % may come after PySEB sent 80 %
+    # (crossed on the broker). Taken for the variator off PySEB's command, it restarted its meter's run of low readings
+    # and voided the probe of the step it answered.
+    h = metered(tmp_path)  # (the heater at 84 %)
+    for read_at in (T + 2, T + 4):
+        h.meters(300 + 1680 + 300, 2000, read_at)  # (300 W imported: the loop takes the heater down)
+    assert h.last(ECS_CMD) == "69"
+    h.reg.handle(ECS_STATUS, echo(84), T + 4.05)  # (the answer to 84 %, after the new command)
+    assert h.load("ecs").off_command_at is None
+    h.reg.handle(ECS_STATUS, echo(30), T + 4.1)  # (a percent not PySEB's of late: off its command)
+    assert h.load("ecs").off_command_at == T + 4.1
