@@ -108,14 +108,19 @@ class SlowMeterHouse(House):
         return self.own_every_s
 
 
+def _slow_meter_house(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> tuple[Harness, SlowMeterHouse]:
+    """The metered heater's regulator and its house, its own meter every 5 minutes; the watch's lines caught."""
+    caplog.set_level(logging.INFO, logger="field.full_tank_watch")
+    h = metered(tmp_path)
+    return h, SlowMeterHouse(h, T)
+
+
 def test_an_own_meter_read_every_5_min_is_said_once_and_the_tank_watched_by_the_house_meter(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     # A Tasmota plug at its default TelePeriod, 300 s: its gaps were over the 60 s a pace may be, so it never had one,
     # and each reading ended a silence: a WARNING after meter_timeout and an "its own meter reads again" INFO line
     # every 5 minutes, all day. Its tank was watched by the house meter between two readings, by it for 10 s.
-    caplog.set_level(logging.INFO, logger="field.full_tank_watch")
-    h = metered(tmp_path)
-    house = SlowMeterHouse(h, T)
+    h, house = _slow_meter_house(tmp_path, caplog)
     house.run(3600)
     lines = [m for m in caplog.messages if "own meter" in m]
     slow = [m for m in lines if "reads every 300 s, too slowly to watch its tank by" in m]
@@ -193,9 +198,7 @@ def test_a_meter_read_every_hour_is_slow_through_its_jitter() -> None:
 
 
 def test_an_own_meter_read_every_hour_is_said_slow_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="field.full_tank_watch")
-    h = metered(tmp_path)
-    house = SlowMeterHouse(h, T)
+    h, house = _slow_meter_house(tmp_path, caplog)
     house.own_every_s = 3600.02
     house.run(6 * 3600)
     lines = [m for m in caplog.messages if "own meter" in m]
@@ -212,9 +215,7 @@ def test_an_own_meter_read_every_5_min_that_dies_is_said_silent_and_its_return_s
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     # A meter too slow to watch a tank by was never judged silent after: dead, its last reading stood in the status
     # beside "full_detect": "meter" all day, and nothing was said.
-    caplog.set_level(logging.INFO, logger="field.full_tank_watch")
-    h = metered(tmp_path)
-    house = SlowMeterHouse(h, T)
+    h, house = _slow_meter_house(tmp_path, caplog)
     house.run(1800)
     assert {k: _ecs_status(h, house.now)[k] for k in ("full_detect", "own_meter")} == {
         "full_detect": "inferred", "own_meter": "slow"}
@@ -256,9 +257,7 @@ def test_a_slow_meter_dead_again_after_a_silence_and_one_reading_is_said_silent_
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     # Its silence of over an hour, its last gap, was taken for its pace: dead again after one reading back, it was said
     # silent only after five of those (five hours and more), its last reading shown in the status meanwhile.
-    caplog.set_level(logging.INFO, logger="field.full_tank_watch")
-    h = metered(tmp_path)
-    house = SlowMeterHouse(h, T)
+    h, house = _slow_meter_house(tmp_path, caplog)
     house.run(1800)
     house.own_next_at = math.inf  # (its plug unplugged for over an hour)
     house.run(4000)

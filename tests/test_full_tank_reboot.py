@@ -108,18 +108,25 @@ def test_a_tank_found_full_by_the_house_meter_is_not_asked_at_each_reading_of_it
     assert h.load("ecs").overed and h.on(ECS_CMD).count("status") == 1
 
 
+def _rebooted_at_its_default(tmp_path: Path, caplog: pytest.LogCaptureFixture, boot_at: float) -> Harness:
+    """The heater at 84 %, answered, its meter reading it drawing; its variator reboots at `boot_at`, PySEB's re-sends
+    of 84 % lost: at its default, 0 %."""
+    caplog.set_level(logging.INFO)
+    h = metered(tmp_path)
+    h.reg.handle(ECS_STATUS, echo(84), T + 0.3)
+    thermostat_cut(h, T + 1, count=2, payload=DRAWING)
+    h.reg.handle(VLOAD, BOOT, boot_at)
+    h.reg.handle(ECS_STATUS, BOOTED, boot_at + 0.2)
+    return h
+
+
 def test_a_variator_answering_at_its_boot_s_default_is_not_at_our_command(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     # After a (re)boot the variator runs at its default (PROTOCOL.md). Its re-sends lost (not subscribed yet), its
     # heater's meter reads 0 W; asked, it answers at 0 % where PySEB's command is 84 %: the command goes again, and the
     # readings before it shows are no cut. The answer was taken for the variator alive at PySEB's command: the next
     # reading, before the command sent again could show, made the tank full for the day with the water cold.
-    caplog.set_level(logging.INFO)
-    h = metered(tmp_path)  # (the heater at 84 %)
-    h.reg.handle(ECS_STATUS, echo(84), T + 0.3)
-    thermostat_cut(h, T + 1, count=2, payload=DRAWING)
-    h.reg.handle(VLOAD, BOOT, T + 5)
-    h.reg.handle(ECS_STATUS, BOOTED, T + 5.5)  # (both re-sends of 84 lost: it runs at its default, 0 %)
+    h = _rebooted_at_its_default(tmp_path, caplog, T + 5)
     last = thermostat_cut(h, T + 6, count=5)
     assert h.last(ECS_CMD) == "status" and not h.load("ecs").overed
     h.reg.handle(ECS_STATUS, b'{"percent": 0, "power": 0, "mode": 0, "state": "ON", "msg": "status"}', last + 0.5)
@@ -163,12 +170,7 @@ def test_a_variator_that_answered_during_the_run_but_not_its_last_command_is_not
     # sun, then was gone again before PySEB's 84 % reached it; its meter's read error under the 0 % left the run of
     # low readings unbroken. Heard during the run, it was taken for alive at PySEB's command, and the tank found full
     # for the day: its last command unanswered, the heater drawing nothing under it says nothing of the tank.
-    caplog.set_level(logging.INFO)
-    h = metered(tmp_path)  # (the heater at 84 %)
-    h.reg.handle(ECS_STATUS, echo(84), T + 0.3)
-    thermostat_cut(h, T + 1, count=2, payload=DRAWING)
-    h.reg.handle(VLOAD, BOOT, T + 4)
-    h.reg.handle(ECS_STATUS, BOOTED, T + 4.2)  # (the re-sends of 84 lost)
+    h = _rebooted_at_its_default(tmp_path, caplog, T + 4)
     thermostat_cut(h, T + 5, count=2)
     h.meters(2300, 300, T + 7.5)  # no sun: the heater to 0 %, which it answers
     assert h.last(ECS_CMD) == "0"
