@@ -3,9 +3,9 @@
 It knows everything at once (the real surplus, the real watts of every load, the tanks' room) and acts
 instantly. Each period the loads, in priority order, take what surplus is left without any import: a
 variable load from its `min_power` (less, the regulator never gives it: the triac misfires) up to the
-highest point of its measured response or its `max_power` (more, the regulator never gives it), a relay only when
-what is left covers it whole. Tanks fill
-as they go, so a tank filled early stops taking later, as in the house.
+highest point of its measured response or its `max_power` (more, the regulator never gives it), a relay
+only when what is left covers it whole. Tanks fill as they go, so a tank filled early stops taking later,
+as in the house.
 """
 
 from __future__ import annotations
