@@ -24,6 +24,7 @@ from equipments.variable_curve import calibration_path, load_calibration
 from settings.options import Option
 from values.boots import (
     ECHO_LAG_S,
+    SILENT_AFTER_S,
     boot_message_id,
     read_variator_status,
     split_device_topic,
@@ -88,7 +89,7 @@ class VariableEquipment(Equipment):
     # has not answered ours for this long (from the first one unanswered) is silent: off the network, rebooting (its
     # triac off), so the watts it is believed at may not be drawn (FieldFeatures.after_held: no relay after it
     # switches on meanwhile)...
-    SILENT_AFTER_S = 1.5
+    SILENT_AFTER_S = SILENT_AFTER_S  # (values.boots)
     # ...its status asked after this long (an echo lost on the way is no silence: the answer ends it), then again
     # twice as late each time, up to ASK_SILENT_MAX_S, while the silence lasts: back from a Wi-Fi drop at the percent it
     # ran at (no boot: its triac ran on), it is told our command by its answer (_check_echo); asked once, a variator

@@ -12,6 +12,7 @@ from datetime import tzinfo
 from field.full_tank_inferred import InferredFullTank
 from field.full_tank_rules import InferenceRule, MeterRule
 from field.reading_pace import ReadingPace
+from values.boots import SILENT_AFTER_S
 from values.local_time import crossed, hour
 
 __all__ = ["InferenceRule", "InferredFullTank", "MeterRule", "MeteredFullTank", "daily_clear_due"]
@@ -19,9 +20,6 @@ __all__ = ["InferenceRule", "InferredFullTank", "MeterRule", "MeteredFullTank", 
 log = logging.getLogger(__name__)
 
 _DEFAULT_RULE = MeterRule()  # (a frozen value, shared as a default)
-# A command this young, unanswered, may have its answer on its way (the firmware answers within a second; as long as
-# VariableEquipment.SILENT_AFTER_S); older, the variator has not heard it.
-ANSWER_ON_ITS_WAY_S = 1.5
 
 
 def daily_clear_due(since: float, now: float, tz: tzinfo | None, init_at_hour: int = 6) -> bool:
@@ -131,7 +129,7 @@ class MeteredFullTank:
         # after its answer, rebooting again and again: off that command, at its default maybe). The closed loop's
         # command of the house reading just before, its answer on its way, is no such one.
         deaf_since = commanded_at is not None and heard_at is not None and heard_at < commanded_at and \
-            not 0 <= now - commanded_at < ANSWER_ON_ITS_WAY_S
+            not 0 <= now - commanded_at < SILENT_AFTER_S  # (younger, its answer may be on its way)
         if heard_at is None or (heard_at >= self._low_since and not deaf_since):
             self.full = True
             log.info("%s is full: its meter read %.1f W (< %g W) %d times in a row while commanded %.0f W",

@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 # A variator's echo this soon after a command may answer the command before it (they cross on the broker): the daemon
 # leaves such an echo alone; the calibration sweep matches its echoes with its commands by their percent (`answered`).
 ECHO_LAG_S = 5.0
+# A variator answers each command within a fraction of a second: one not answered this long has not heard it (silent:
+# VariableEquipment.silent; its heater's meter reading nothing under it says nothing of its tank: MeteredFullTank).
+SILENT_AFTER_S = 1.5
 
 
 def whole_percent(percent: float) -> int:
