@@ -50,7 +50,7 @@ class SimHouse:
         """The house a config describes."""
         return cls([build_load(spec) for spec in config.loads], [spec.topic for spec in config.loads],
                    [spec.min_power_w for spec in config.loads],
-                   [spec.max_power_w if spec.type == "variable" else None for spec in config.loads])
+                   [spec.max_power_w for spec in config.loads])  # (a variable load's only: LoadSpec)
 
     @property
     def names(self) -> tuple[str, ...]:
