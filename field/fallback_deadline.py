@@ -18,6 +18,7 @@ from field.fallback_seed import FORCED_BY_SEED, Answers, EnergyDelta
 from field.fallback_settings import DeadlineSettings
 from values.local_time import last_occurrence, local_date, local_instant, next_occurrence
 from values.saved_numbers import saved_energy, saved_epoch
+from values.shown import shown
 
 log = logging.getLogger(__name__)
 
@@ -314,11 +315,11 @@ class DeadlineFallback:
         if delivered_wh is not None:
             self.delivered_wh = delivered_wh
         elif delivered is not None:
-            log.warning("deadline rule: saved delivered_wh %r ignored (not a plausible value)", delivered)
+            log.warning("deadline rule: saved delivered_wh %s ignored (not a plausible value)", shown(delivered, 40))
         if cycle_end_at is not None:
             self.cycle_end, self._restored_end = cycle_end_at, True
         elif cycle_end is not None:
-            log.warning("deadline rule: saved cycle_end %r ignored (not a plausible time)", cycle_end)
+            log.warning("deadline rule: saved cycle_end %s ignored (not a plausible time)", shown(cycle_end, 40))
         # (a file before 2026-12-05 has no delivered_from: the energy is taken as counted from the cycle's start)
         self.delivered_from = saved_epoch(saved.get("delivered_from")) if self.delivered_wh > 0 else None
         self.forcing = saved.get("forcing") is True
@@ -329,8 +330,8 @@ class DeadlineFallback:
         self.full_met_at = saved_epoch(saved.get("full_met_at")) if self.done else None
         if self.done and self.full_met_at is None and saved.get("full_met_at") is not None:
             # (done by a full tank at an unknown time: latched to the deadline, a cycle short of its target)
-            log.warning("deadline rule: saved full_met_at %r ignored (not a plausible time): %s's need is judged "
-                        "again", saved.get("full_met_at"), self.load_name)
+            log.warning("deadline rule: saved full_met_at %s ignored (not a plausible time): %s's need is judged "
+                        "again", shown(saved.get("full_met_at"), 40), self.load_name)
             self.done = False
         self.ended_early = saved.get("ended_early") is True
         # (the variator's answers judge a force resumed now or made before it is heard again: PySEB, just started, has

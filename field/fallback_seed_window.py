@@ -11,6 +11,7 @@ from typing import Any
 from field.fallback_answers import VariatorAnswers
 from field.fallback_resume import OwnForce
 from values.saved_numbers import EPOCH_MAX_S, saved_energy, saved_epoch, saved_number
+from values.shown import shown
 
 # The rule's own lines, moved here with the code that writes them: the logger name is part of what the log shows (and
 # of the flood limiter's kinds), so it stays what it was.
@@ -61,7 +62,7 @@ class SeedWindow:
             value = saved.get(key)
             number = parse(value)
             if value is not None and number is None:
-                log.warning("low-energy fallback: saved %s %r ignored (not a plausible value)", key, value)
+                log.warning("low-energy fallback: saved %s %s ignored (not a plausible value)", key, shown(value, 40))
             return number
 
         self.today_wh = checked("today_wh", saved_energy) or 0.0

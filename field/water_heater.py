@@ -18,6 +18,7 @@ from field.fallback_seed import FORCED_BY_SEED, SeedFallback
 from field.fallback_settings import FallbackSettings
 from field.forecast_book import ForecastBook
 from integrations.domoticz_control import EcsMode
+from values.shown import shown
 
 log = logging.getLogger(__name__)
 
@@ -243,7 +244,7 @@ class HeaterControl:
         """Take back the rules' state (when `restore_rules`) and the mode (when `restore_mode`) from a saved
         `status()`; `saved_forced_by`: who forced the heater in the same file (None: not forced)."""
         if saved.get("name") != self.heater.name:
-            return [f"saved fallback state is for {saved.get('name')!r}, the water heater is now "
+            return [f"saved fallback state is for {shown(saved.get('name'), 40)}, the water heater is now "
                     f"{self.heater.name!r}: not restored"]
         if restore_rules and self.seed is not None and isinstance(saved.get("seed_rule"), dict):
             self.seed.restore(saved["seed_rule"], saved_forced_by is not None)

@@ -27,6 +27,7 @@ from status.store import CLEAN_START
 from values.local_time import hour, last_occurrence, local_date, local_datetime, local_instant
 from values.saved_numbers import saved_energy, saved_epoch, unset_clock_epoch
 from values.seed_status import seed_heater_name
+from values.shown import shown
 
 if TYPE_CHECKING:
     from status.view import RegulatorView
@@ -114,14 +115,14 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float, found: Fou
         warnings.append(f"status file holds parts nested too deep to be ours, ignored: {', '.join(dropped[:5])}"
                         f"{' ...' if len(dropped) > 5 else ''}")
     if doc.get("ECS_energy_yesterday") is not None and saved_energy(doc["ECS_energy_yesterday"]) is None:
-        warnings.append(f"status file's ECS_energy_yesterday {doc['ECS_energy_yesterday']!r} is not a plausible "
-                        "energy: ignored")
+        warnings.append(f"status file's ECS_energy_yesterday {shown(doc['ECS_energy_yesterday'], 40)} is not a "
+                        "plausible energy: ignored")
         doc["ECS_energy_yesterday"] = None  # the water heater's restore reads it too
     saved_at = saved_epoch(doc.get("date"))
     if saved_at is None and (unset_at := unset_clock_epoch(doc.get("date"))) is not None:
         raise clock_unset(doc, unset_at, reg.tz)
     if saved_at is None:
-        return warnings + [f"status file has no valid 'date' ({doc.get('date')!r}: a time between 2000 and "
+        return warnings + [f"status file has no valid 'date' ({shown(doc.get('date'), 40)}: a time between 2000 and "
                            "2100 is expected): energies not restored"]
     ahead = saved_at > now
     behind_s = saved_at - now if ahead else 0.0

@@ -39,7 +39,7 @@ def restored_energy(source: dict[str, Any], key: str, what: str, warnings: list[
     energy_wh = saved_energy(value)
     if energy_wh is None:
         if value is not None:
-            warnings.append(f"{what}: saved {key} {value!r} is not a plausible energy: starting from 0")
+            warnings.append(f"{what}: saved {key} {shown(value, 40)} is not a plausible energy: starting from 0")
         return 0.0
     return energy_wh
 
@@ -55,8 +55,8 @@ def restore_load(load: Any, entry: dict[str, Any], now: float, saved_at: float, 
         load.overed = entry.get("overed") is True
         load.full_until = saved_epoch(entry.get("full_until")) if load.overed else None
         if load.overed and load.full_until is None and entry.get("full_until") is not None:
-            warnings.append(f"{load.name}: saved full_until {entry['full_until']!r} is not a plausible time: full "
-                            "until the daily clear")
+            warnings.append(f"{load.name}: saved full_until {shown(entry['full_until'], 40)} is not a plausible time: "
+                            "full until the daily clear")
     elif yesterday:
         load.energy_yesterday_wh = energy_wh
     restore_force(load, entry, now, saved_at, warnings, clock_behind_s)
@@ -82,8 +82,8 @@ def _restore_learned(load: Any, entry: dict[str, Any], warnings: list[str]) -> N
     if watts is None:
         since = (f", learned off its max_power of then, {label_w:.0f} W (now {load.max_power_w:.0f} W)"
                  if label_changed and label_w is not None else "")
-        warnings.append(f"{load.name}: saved learned power {entry['learned_power']!r} is not plausible for this load "
-                        f"({low_w:.0f}..{high_w:.0f} W){since}: learned again at its next switch")
+        warnings.append(f"{load.name}: saved learned power {shown(entry['learned_power'], 40)} is not plausible for "
+                        f"this load ({low_w:.0f}..{high_w:.0f} W){since}: learned again at its next switch")
         return
     if hasattr(load, "learned_at"):
         # (a file before 2026-12-05 has no learned_provisional: its figures are taken as confirmed, as they were)
@@ -127,7 +127,7 @@ def restore_force(load: Any, entry: dict[str, Any], now: float, saved_at: float,
         return
     power_w = saved_number(entry.get("forced_power"), 0.0)
     if power_w is None:
-        warnings.append(f"{load.name}: saved forced power {entry.get('forced_power')!r} out of range: "
+        warnings.append(f"{load.name}: saved forced power {shown(entry.get('forced_power'), 40)} out of range: "
                         "not restored")
         return
     max_w = load.max_force_power_w()
@@ -144,8 +144,8 @@ def restore_force(load: Any, entry: dict[str, Any], now: float, saved_at: float,
     if entry.get("force_end") is not None:
         end_at = saved_epoch(entry.get("force_end"))
         if end_at is None:
-            warnings.append(f"{load.name}: saved force_end {entry.get('force_end')!r} is not a plausible time: "
-                            "force not restored")
+            warnings.append(f"{load.name}: saved force_end {shown(entry.get('force_end'), 40)} is not a plausible "
+                            "time: force not restored")
             return
         if end_at <= now:
             log.info("%s: its force ended while stopped", load.name)

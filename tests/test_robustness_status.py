@@ -5,6 +5,7 @@ and the status built afterwards is valid JSON (no NaN, no infinity)."""
 from __future__ import annotations
 
 import json
+import logging
 import math
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,33 @@ def test_nan_and_infinite_energies_are_ignored(tmp_path: Path) -> None:
     assert status["water_heater"]["seed_rule"]["today_wh"] == 0
     assert status["water_heater"]["deadline_rule"]["delivered_wh"] == 0
     assert status["ECS_energy_yesterday"] == 0
+
+
+@pytest.mark.parametrize("bad", [pytest.param(int("9" * 400), id="int-400-digits"),
+                                 pytest.param("9" * 400, id="text-400-digits")])
+def test_a_long_saved_value_is_quoted_bounded(tmp_path: Path, bad: Any, caplog: pytest.LogCaptureFixture) -> None:
+    # A hand edit or a disk error: a saved figure of 400 digits was quoted whole in each of its warnings (and log
+    # lines), as the status file held it. Each line shows its start and its length, as a message's value is shown.
+    doc = saved(harness(tmp_path), NOON - 60)
+    doc["ECS_energy_yesterday"] = doc["production_energy"] = bad
+    doc["equipments"][0].update(energy=bad, energy_yesterday=bad, overed=True, full_until=bad)
+    doc["equipments"][1].update(forced=True, forced_power=1000.0, force_end=bad, forced_by="user")
+    doc["water_heater"]["seed_rule"].update(today_wh=bad, checked_until=bad)
+    doc["water_heater"]["deadline_rule"].update(delivered_wh=bad, cycle_end=bad, done=True, full_met_at=bad)
+    learned = {**doc["equipments"][1], "forced": False, "learned_power": bad}
+    forced = {**doc["equipments"][1], "force_end": None, "forced_power": bad}
+    with caplog.at_level(logging.WARNING):
+        warnings = [warning for variant in (doc, {**doc, "equipments": [doc["equipments"][0], learned]},
+                                            {**doc, "equipments": [doc["equipments"][0], forced]},
+                                            {**doc, "water_heater": {**doc["water_heater"], "name": bad}},
+                                            {**doc, "date": bad})
+                    for warning in restore(harness(tmp_path), variant, NOON)]
+    said = [line for line in [*warnings, *caplog.messages] if "99999" in line]
+    for what in ("ECS_energy_yesterday", "saved energy", "saved energy_yesterday", "production_energy", "full_until",
+                 "force_end", "saved today_wh", "checked_until", "delivered_wh", "cycle_end", "full_met_at",
+                 "learned power", "forced power", "fallback state is for", "no valid 'date'"):
+        assert any(what in line for line in said), what
+    assert all("characters)" in line and len(line) < 250 for line in said), max(said, key=len)
 
 
 def test_seed_top_level_nan_is_ignored(tmp_path: Path) -> None:
