@@ -27,6 +27,7 @@ RULE_TICK_S = 5.0  # the fallback rules run at least this often (and at each of 
 # (the modes the mode hold looks for at every tick, read once: an enum's member is a class attribute lookup through
 # the enum's machinery, several times a plain name's cost on Python 3.11)
 _OFF, _FORCED = EcsMode.OFF, EcsMode.FORCED
+_MODE_NAMES = tuple(mode.value for mode in EcsMode)  # (what a saved mode may be)
 
 
 class HeaterControl:
@@ -228,9 +229,12 @@ class HeaterControl:
         (None) nothing in this configuration sets the mode (Home Assistant's discovery, a Domoticz selector turned off
         since): left silently, a mode off set before going away came back as the default, its fallback heating from
         the grid."""
-        mode = saved.get("mode") if isinstance(saved, dict) and saved.get("name") == self.heater.name else None
+        ours = isinstance(saved, dict) and saved.get("name") == self.heater.name
+        if ours and (no_mode := self._not_a_mode(saved)):
+            return no_mode  # (not restored either way: what it was, said)
+        mode = saved.get("mode") if ours else None
         # (a list or an object is no mode: unhashable, it raised, and the rules' state was lost with it)
-        if not isinstance(mode, str) or mode not in {m.value for m in EcsMode} or mode == self.mode.value:
+        if not isinstance(mode, str) or mode not in _MODE_NAMES or mode == self.mode.value:
             return []
         if saved.get("mode_source") == "default":
             return []  # (the config's own default then, nothing set from outside: ecs_mode_default changed since)
@@ -246,16 +250,26 @@ class HeaterControl:
         if saved.get("name") != self.heater.name:
             return [f"saved fallback state is for {shown(saved.get('name'), 40)}, the water heater is now "
                     f"{self.heater.name!r}: not restored"]
+        warnings = self._not_a_mode(saved) if restore_mode else []
         if restore_rules and self.seed is not None and isinstance(saved.get("seed_rule"), dict):
             self.seed.restore(saved["seed_rule"], saved_forced_by is not None)
         if restore_rules and self.deadline is not None and isinstance(saved.get("deadline_rule"), dict):
             self.deadline.restore(saved["deadline_rule"], saved_forced_by == FORCED_BY_DEADLINE)
         # (a mode nobody chose, the config's default then, gives way to the config's default now: restored, an owner's
         # change of ecs_mode_default never took effect; a file from before mode_source restores its mode as it did)
-        if restore_mode and isinstance(saved.get("mode"), str) and saved["mode"] in {m.value for m in EcsMode} \
+        if restore_mode and isinstance(saved.get("mode"), str) and saved["mode"] in _MODE_NAMES \
                 and saved.get("mode_source") != "default":
             self.mode, self.mode_source = EcsMode(saved["mode"]), "restored"
-        return []
+        return warnings
+
+    def _not_a_mode(self, saved: dict[str, Any]) -> list[str]:
+        """The warning for a saved mode that is none (a word this version does not know, a number, a list: a hand edit,
+        a damaged file, a later version's), with the mode used instead: dropped without a word, a heater set off while
+        away came back on its default mode, and nothing said why."""
+        if "mode" not in saved or (isinstance(saved["mode"], str) and saved["mode"] in _MODE_NAMES):
+            return []
+        return [f"{self.heater.name}: its saved water-heater mode {shown(saved['mode'], 40)} is no mode (one of "
+                f"{', '.join(_MODE_NAMES)}): not restored: {self.mode.value} ([domoticz] ecs_mode_default)"]
 
 
 def _holder(forced_by: str | None, taken_over: tuple[str, str] | None, rule: str) -> str | None:

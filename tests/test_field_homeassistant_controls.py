@@ -205,6 +205,41 @@ def test_mode_restored_after_a_restart_when_ha_sets_it(tmp_path: Path) -> None:
     assert again.reg.field.heater is not None and again.reg.field.heater.mode.value == "solar"
 
 
+@pytest.mark.parametrize("bad", ["turbo", "OFF", 3, ["off"], None, "x" * 300])
+def test_a_saved_mode_that_is_no_mode_is_said_and_the_rest_restored(tmp_path: Path, bad: object) -> None:
+    # A hand edit, a damaged file, a later version's mode: dropped without a word, the heater set off while away came
+    # back on its default mode and nothing said why.
+    h = harness(tmp_path)
+    command(h, "water_heater_mode", "off")
+    h.reg.handle("regul/mode", b'{"command": "force", "name": "radiator", "power": 0}', NOON + 10)
+    saved = json.loads(json.dumps(h.reg.status(NOON + 20)))
+    saved["water_heater"]["mode"] = bad
+    again = Harness(h.config)
+    warnings = again.reg.restore(saved, NOON + 60)
+    assert again.reg.field.heater is not None and again.reg.field.heater.mode.value == "solar+fallback"
+    said = [w for w in warnings if "mode" in w]
+    assert len(said) == 1 and said[0].startswith("ecs: its saved water-heater mode ") and len(said[0]) < 250
+    assert said[0].endswith(" is no mode (one of off, solar, solar+fallback, forced): not restored: solar+fallback "
+                            "([domoticz] ecs_mode_default)")
+    radiator = again.load("radiator")  # (the rest of the file restored)
+    assert radiator.forced_power_w == 0 and radiator.force_end_at is None
+
+
+def test_a_saved_mode_that_is_no_mode_is_said_where_nothing_sets_the_mode_too(tmp_path: Path) -> None:
+    # (no Home Assistant, no Domoticz selector: a mode is not restored whatever it is, and one that is none is said
+    # as a valid one left is)
+    h = harness(tmp_path)
+    command(h, "water_heater_mode", "off")
+    saved = json.loads(json.dumps(h.reg.status(NOON + 20)))
+    saved["water_heater"]["mode"] = "turbo"
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    again = Harness(write_config(plain))
+    assert [w for w in again.reg.restore(saved, NOON + 60) if "mode" in w] == [
+        "ecs: its saved water-heater mode 'turbo' is no mode (one of off, solar, solar+fallback, forced): not "
+        "restored: solar+fallback ([domoticz] ecs_mode_default)"]
+
+
 @pytest.mark.parametrize(("days_later", "mode"), [(1, "off"), (3, "off"), (10, "solar+fallback")])
 def test_a_mode_set_before_a_long_stop_survives_it(tmp_path: Path, days_later: int, mode: str) -> None:
     # The heater set off from Home Assistant while away, then the Pi down two days (a power cut no one saw): the mode
