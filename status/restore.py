@@ -87,7 +87,7 @@ def restore_status(reg: RegulatorView, doc: dict[str, Any], now: float,
     kept: list[str] = []
     settings_said: list[str] = []
     if far_ahead is not None:
-        forces_off = restore_forces_off(reg, far_ahead.doc, far_ahead.saved_at, found)
+        forces_off = restore_forces_off(reg, far_ahead.doc, far_ahead.saved_at, found, now)
         why += forces_off.said
         settings_said = list(forces_off.warnings)
         if forces_off.restored:

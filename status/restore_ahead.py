@@ -14,7 +14,7 @@ from status.restore_load import (
     restore_pending_offs,
     say_restored_forces,
 )
-from values.saved_numbers import saved_number
+from values.saved_numbers import saved_number, unset_clock_epoch
 from values.shown import shown
 
 if TYPE_CHECKING:
@@ -70,16 +70,17 @@ class ForcesOff(NamedTuple):
     warnings: tuple[str, ...] = ()  # about the settings restored whatever the date (FieldStatus.restore_settings)
 
 
-def restore_forces_off(reg: RegulatorView, doc: dict[str, Any], saved_at: float,
-                       found: FoundOffs) -> ForcesOff:
+def restore_forces_off(reg: RegulatorView, doc: dict[str, Any], saved_at: float, found: FoundOffs,
+                       now: float) -> ForcesOff:
     """From a file dated far ahead of the clock, only what keeps a load off (forces to 0 W, the water heater's mode
     off: FieldFeatures.restore_mode_off): whatever the date, they are safe, and a vacation's "keep the heater off"
     was lost with the rest (the heater ran on the surplus while the owner was away). Checked as of the file's time,
     the best known (a timed one's end is its own, an epoch: it ends when the clock, set by NTP, reaches it). The
-    rest stays in the file kept aside. A force made by a rule or a switch this config does not have is dropped, as
-    in any restore (FieldFeatures.force_owner_gone). A load no longer configured is commanded off at the start, as
-    in any restore (in `found`), and the offs it kept pending; an off not usable is dropped, said in `found` as in
-    any restore."""
+    rest stays in the file kept aside. From a file dated on a clock not set yet (before 2000), a timed force is kept
+    as restore_force says of `unset_clock_now` (`now`: the clock's time). A force made by a rule or a switch this
+    config does not have is dropped, as in any restore (FieldFeatures.force_owner_gone). A load no longer configured
+    is commanded off at the start, as in any restore (in `found`), and the offs it kept pending; an off not usable is
+    dropped, said in `found` as in any restore."""
     restored: list[str] = []
     skipped: list[str] = []
     try:  # (before the forces: a force's settings go with it)
@@ -87,6 +88,7 @@ def restore_forces_off(reg: RegulatorView, doc: dict[str, Any], saved_at: float,
     except Exception as exc:  # (a damaged file: the settings stay at their defaults, the start goes on)
         settings_said = (f"Home Assistant's force settings could not be restored ({type(exc).__name__}: {exc}): "
                          "left at their defaults",)
+    unset_clock_now = now if unset_clock_epoch(saved_at) is not None else None
     entries = doc.get("equipments")
     for load, entry in configured_entries(reg, entries if isinstance(entries, list) else [], saved_at, [], found):
         if entry.get("forced") is not True:
@@ -97,7 +99,7 @@ def restore_forces_off(reg: RegulatorView, doc: dict[str, Any], saved_at: float,
             skipped.append(f"{load.name}'s force ({said} W)")
             continue
         try:
-            restore_force(load, entry, saved_at, saved_at, [])
+            restore_force(load, entry, saved_at, saved_at, [], unset_clock_now=unset_clock_now)
         except Exception:  # (a bad entry: that force is not restored, the others are)
             clean_load(load)
         if not load.is_forced():
@@ -111,7 +113,7 @@ def restore_forces_off(reg: RegulatorView, doc: dict[str, Any], saved_at: float,
         end = "unforced" if load.force_end_at is None else \
             datetime.fromtimestamp(load.force_end_at, reg.tz).strftime("%Y-%m-%d %H:%M")
         restored.append(f"{load.name} (0 W until {end})")
-    say_restored_forces(reg.loads, saved_at)
+    say_restored_forces(reg.loads, saved_at if unset_clock_now is None else now)
     restore_pending_offs(reg, doc.get("pending_offs"), saved_at, saved_at, [], found)
     mode_off = reg.field.restore_mode_off(doc)  # (the water heater's other way to be kept off while away)
     if mode_off is not None:

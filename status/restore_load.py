@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from equipments.base import Command, Equipment
 from equipments.modes import MAX_FORCE_DURATION_S
 from settings.topics import TopicRole, topic_problem
-from values.saved_numbers import saved_energy, saved_epoch, saved_number
+from values.saved_numbers import EPOCH_MIN_S, saved_energy, saved_epoch, saved_number, unset_clock_epoch
 from values.shown import shown
 
 if TYPE_CHECKING:
@@ -114,12 +114,20 @@ def clean_load(load: Any) -> None:
 
 
 def restore_force(load: Any, entry: dict[str, Any], now: float, saved_at: float, warnings: list[str],
-                  clock_behind_s: float = 0.0) -> None:
+                  clock_behind_s: float = 0.0, unset_clock_now: float | None = None) -> None:
     """A force saved in `entry` (at `saved_at`), to be applied by Regulator.start: a timed one while its end is
     ahead, one until unforced from a file saved at most MAX_FORCE_DURATION_S ago, the longest a timed force may
     last (a heater forced before ten days of the Pi stopped came back on, from the grid, at the restart). Not from
     today's file only: a 0 W force while away, the file saved at 23:59 and PySEB restarted at 00:01, was lost,
-    and the fallback heated from the grid every night of the holiday."""
+    and the fallback heated from the grid every night of the holiday.
+
+    `unset_clock_now`: the file is dated on a clock not set yet (before 2000: `now` and `saved_at` are that date) and
+    this is the clock's time now (restore_forces_off: a force to 0 W only). A timed force's end there that is a real
+    time (2000 to 2100) was kept so by the run that saved the file, restored from a file dated right: it is judged
+    from the clock when that is set, else kept as it is, to end when NTP brings the clock to it (judged from the
+    file's 1970 date, any end was decades ahead, and the force was lost at the second start before NTP: the load
+    forced off back on). One on that unset clock (a force made on it) keeps the time it had left at the save, from
+    now (the time stopped is not known: kept off the longer)."""
     if entry.get("forced") is not True:
         return
     if entry.get("forced_power") is None:
@@ -143,16 +151,23 @@ def restore_force(load: Any, entry: dict[str, Any], now: float, saved_at: float,
         return
     if entry.get("force_end") is not None:
         end_at = saved_epoch(entry.get("force_end"))
+        judged_from: float | None = now  # (what the end is judged from: None, nothing, see `unset_clock_now`)
+        if unset_clock_now is not None and end_at is None:  # made on the unset clock: the time it had left
+            end_at = unset_clock_epoch(entry.get("force_end"))
+            clock_behind_s = saved_at - unset_clock_now
+        elif unset_clock_now is not None:  # a real time: judged from the clock once it is set
+            judged_from = saved_epoch(unset_clock_now)
         if end_at is None:
             warnings.append(f"{load.name}: saved force_end {shown(entry.get('force_end'), 40)} is not a plausible "
                             "time: force not restored")
             return
-        if end_at <= now:
+        if judged_from is not None and end_at <= judged_from:
             log.info("%s: its force ended while stopped", load.name)
             return
-        if end_at - now > MAX_FORCE_DURATION_S:  # no command can force for longer: a damaged file
-            warnings.append(f"{load.name}: saved force_end is {(end_at - now) / 86400:.0f} days ahead, more than "
-                            "a force may last: not restored")
+        # (no command forces for longer: a damaged file)
+        if judged_from is not None and end_at - judged_from > MAX_FORCE_DURATION_S:
+            warnings.append(f"{load.name}: saved force_end is {(end_at - judged_from) / 86400:.0f} days ahead, "
+                            "more than a force may last: not restored")
             return
     # Applied by Regulator.start, after every load has first been commanded to 0. A timed force keeps the time it had
     # left on a clock behind the file's (a Pi without a clock chip, before NTP): its end on the file's clock ran a
@@ -170,7 +185,12 @@ def say_restored_forces(loads: Iterable[Equipment], now: float) -> None:
     for load in loads:
         if load.forced_power_w is None:
             continue
-        span = "until unforced" if load.force_end_at is None else f"{load.force_end_at - now:.0f} s left"
+        if load.force_end_at is None:
+            span = "until unforced"
+        elif now < EPOCH_MIN_S <= load.force_end_at:  # (kept from a file of a clock not set yet: restore_force)
+            span = "until its end, once the clock is set"
+        else:
+            span = f"{load.force_end_at - now:.0f} s left"
         log.info("%s: forced state restored (%.0f W, %s)", load.name, load.forced_power_w, span)
 
 

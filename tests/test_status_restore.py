@@ -197,6 +197,56 @@ def test_a_timed_force_off_from_a_file_far_ahead_ends_at_its_own_time(tmp_path: 
     assert radiator.is_forced() and radiator.forced_power_w == 0 and radiator.force_end_at == saved_at + 7200
 
 
+def restarted_before_ntp(doc: dict[str, Any], config: Path, booted_at: float) -> tuple[Harness, dict[str, Any]]:
+    """A start at `booted_at` on `doc`, and the file it saves 5 min later."""
+    h = Harness(config)
+    h.reg.restore(doc, booted_at, set_aside=lambda why, outcome: None)
+    h.reg.start(booted_at)
+    return h, json.loads(json.dumps(h.reg.status(booted_at + 300)))
+
+
+def test_a_timed_force_off_survives_starts_on_a_clock_not_set_yet(tmp_path: Path) -> None:
+    # A 0 W force for 2 h, then the Pi (no clock chip, no fake-hwclock) booted on 1970 twice before NTP: the first start
+    # kept the force from the file dated far ahead, its end its own time, and saved its file dated 1970. The second
+    # judged that end from the 1970 date, "19675 days ahead, more than a force may last": dropped, the load on.
+    config = write_config(tmp_path, ("ecs", "radiator"))
+    doc = saved_day(tmp_path, NOON)
+    forced(doc, "radiator", 0.0, end_at=NOON + 7200)
+    for booted_at in (3600.0, 120.0, 60.0):  # (1970-01-01 02:00, then 01:02, 01:01 in Paris)
+        h, doc = restarted_before_ntp(doc, config, booted_at)
+        radiator = h.load("radiator")
+        assert radiator.forced_power_w == 0 and radiator.force_end_at == NOON + 7200, booted_at
+        assert doc["date"] < 946_684_800 and doc["equipments"][1]["force_end"] == NOON + 7200
+    h.reg.tick(NOON + 7200 + 1)  # NTP sets the clock: the force ends at its own time
+    assert not radiator.is_forced()
+    h, _ = restarted_before_ntp(doc, config, NOON + 7200 + 60)  # (a start after it: over, not restored)
+    assert not h.load("radiator").is_forced()
+    h, _ = restarted_before_ntp(doc, config, NOON - 30 * 86400)  # (the clock set, a month before that end: damaged)
+    assert not h.load("radiator").is_forced()
+
+
+def test_a_timed_force_off_made_on_a_clock_not_set_yet_keeps_its_time_left(tmp_path: Path) -> None:
+    # Forced off for 2 h on the 1970 clock, the file saved 10 min later, the Pi booted on 1970 again: its end, before
+    # 2000, was no plausible time, dropped, the load on. It keeps the time it had left at the save, from the start.
+    config = write_config(tmp_path, ("ecs", "radiator"))
+    first = Harness(config)
+    first.reg.handle(MODE, b'{"command":"force","name":"radiator","power":0,"duration":7200}', 3600.0)
+    doc = json.loads(json.dumps(first.reg.status(3600.0 + 600)))
+    h, _ = restarted_before_ntp(doc, config, 30.0)
+    assert h.load("radiator").forced_power_w == 0 and h.load("radiator").force_end_at == 30.0 + 6600
+    h.reg.tick(30.0 + 6600 + 1)
+    assert not h.load("radiator").is_forced()
+    ended = dict(doc, date=3600.0 + 7200 + 60)  # (saved after its end: over)
+    assert not restarted_before_ntp(ended, config, 30.0)[0].load("radiator").is_forced()
+    for watts in (b"1000", b"0"):  # (a force on is never restored from such a file, nor one made to last too long)
+        longer = Harness(config)
+        longer.reg.handle(MODE, b'{"command":"force","name":"radiator","power":%s,"duration":7200}' % watts, 3600.0)
+        saved = json.loads(json.dumps(longer.reg.status(3600.0 + 600)))
+        if watts == b"0":
+            saved["equipments"][1]["force_end"] = 3600.0 + 30 * 86400
+        assert not restarted_before_ntp(saved, config, 30.0)[0].load("radiator").is_forced()
+
+
 def test_a_force_off_already_over_or_too_long_is_not_restored_from_a_file_far_ahead(tmp_path: Path) -> None:
     saved_at = NOON + 2 * 86400
     doc = saved_day(tmp_path, saved_at)
