@@ -63,6 +63,19 @@ def keep_forces_lengths(loads: Sequence[Equipment], step_s: float) -> None:
                 if timed else "")
 
 
+def keep_forces_off_lengths(loads: Sequence[Equipment], step_s: float) -> None:
+    """The wall clock jumped forward by `step_s` with no time passing (NTP setting a Pi's clock): a timed force to
+    0 W keeps the time it had left. Its end, taken on the clock before the jump (a Pi booted on 1970), was that much
+    behind the clock as set, and a load forced off came back on the sun at the next tick. A force on still ends that
+    much earlier: the jump is no time of it drawn, and a force from the grid ended early is the safe side."""
+    off = [load for load in loads if load.force_end_at is not None and load.forced_power_w == 0]
+    for load in off:
+        assert load.force_end_at is not None
+        load.force_end_at += step_s
+    if off:
+        log.info("timed forces to 0 W (%s) keep the time they had left", ", ".join(load.name for load in off))
+
+
 def take_mode_command(payload: bytes, loads_by_name: Mapping[str, Equipment], now: float, topic_mode: str) -> bool:
     """A message on the mode topic: the force or unforce it asks carried out; True if one was (False: refused,
     logged, nothing asked, or an unforce of a load not forced: no status for it, a stranger's flood of them published

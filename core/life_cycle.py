@@ -18,7 +18,7 @@ from core.controller import ClosedLoop
 from core.daily_report import DailyFigures, DailyReport
 from core.day_roll import DayRoll
 from core.decision_gate import DecisionGate
-from core.forces import start_loads
+from core.forces import keep_forces_off_lengths, start_loads
 from core.meters import EnergyCounter
 from core.stale_guard import StaleGuard
 from equipments.base import Command, Equipment, Publish
@@ -107,13 +107,15 @@ class RegulatorLifeCycle:
         """The wall clock jumped forward by `step_s` with no time passing (NTP setting a Pi's clock: the shell's
         steady clock tells, this core cannot): the meters' readings keep their ages, the energy counters skip it,
         Domoticz's answers keep their wait, the import guard counts no import for it, the next decision keeps its
-        `period` and `settle`. A timed force, a relay's dwell, other waits end that much earlier. A pending off first
-        sent by this start (its `starts` 1) is dated from the start on the clock as set: read before the jump (a Pi
-        booted days behind), the next start found its days of giving up (status.restore_load) past at once."""
+        `period` and `settle`. A timed force on, a relay's dwell, other waits end that much earlier; a timed force to
+        0 W keeps the time it had left (core.forces.keep_forces_off_lengths). A pending off first sent by this start
+        (its `starts` 1) is dated from the start on the clock as set: read before the jump (a Pi booted days behind),
+        the next start found its days of giving up (status.restore_load) past at once."""
         if self._started_at is None:
             return
         self._removed_off_starts = {key: (starts, since + step_s if starts == 1 else since)
                                     for key, (starts, since) in self._removed_off_starts.items()}
+        keep_forces_off_lengths(self.loads, step_s)
         self._stale_guard.clock_stepped_forward(step_s)
         self._gate.clock_stepped_forward(step_s, self.loads)
         for load in self.loads:

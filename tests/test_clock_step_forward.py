@@ -330,3 +330,28 @@ def test_only_a_window_this_runs_clock_started_moves_with_a_jump(restored: bool)
     rule.tick(started + 3600, 0.0, MAX_W, False)
     rule.clock_stepped_forward(7200.0)
     assert rule.window_start == (started if restored else started + 3600 + 7200)
+
+
+@pytest.mark.parametrize(("power", "kept"), [(0, True), (1000, False)])
+def test_a_jump_forward_keeps_a_force_off_its_time_left(tmp_path: Path, power: int, kept: bool,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    # A load forced off for 2 h on a Pi booted on 1970, NTP setting the clock 10 minutes later: its end, on the 1970
+    # clock, was decades behind the clock as set, and the radiator forced off was back on the sun at the next tick
+    # (found by a bug hunt). A force to 0 W keeps the time it had left; a force on still ends early: that jump is no
+    # time of it drawn, and ending a force from the grid early is the safe side.
+    caplog.set_level(logging.INFO)
+    h = Harness(write_config(tmp_path, ("ecs", "radiator"), period=1, algorithm="closed_loop"))
+    h.reg.tick(NOON - 60)
+    h.reg.handle("regul/mode", json.dumps({"command": "force", "name": "radiator", "power": power,
+                                           "duration": 7200}).encode(), NOON - 30)
+    now = sunny(h, NOON, 600)
+    radiator = h.load("radiator")
+    assert radiator.is_forced()
+    now += 30 * 86400.0  # the jump: weeks
+    h.reg.clock_stepped_forward(30 * 86400.0)
+    now = sunny(h, now - 1, 30)
+    assert radiator.is_forced() is kept
+    if kept:
+        assert radiator.force_end_at == pytest.approx(now + 7200 - 600 - 30 - 30, abs=2)
+        assert "timed forces to 0 W (radiator) keep the time they had left" in caplog.text
+        assert radiator.current_power_w == 0
