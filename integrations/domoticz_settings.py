@@ -11,15 +11,17 @@ from typing import Any
 from integrations.domoticz import DEFAULT_KEEPALIVE_S
 from integrations.domoticz_control import EcsMode, parse_levels
 from integrations.domoticz_echoes import ECHO_WAIT_S
-from settings.options import Option, SectionReader, is_unset_word, parse_bool
+from settings.options import Option, SectionReader, is_unset_word
 from settings.problems import ConfigProblem
 
 DEFAULT_LEVELS = "0:off, 10:solar, 20:solar+fallback, 30:forced"
 
 DOMOTICZ_OPTIONS: tuple[Option, ...] = (
-    Option("send_domoticz", bool, None, "publish grid and injection to Domoticz (default: when an idx is set)"),
-    Option("send_grid", bool, True, "publish grid import (needs idx_grid)"),
-    Option("send_injection", bool, True, "publish injection, i.e. export, negative (needs idx_injection)"),
+    Option("send_domoticz", bool, None, "publish grid and injection to Domoticz (default: when an idx is set)",
+           seed_none_is_false=True),
+    Option("send_grid", bool, True, "publish grid import (needs idx_grid)", seed_none_is_false=True),
+    Option("send_injection", bool, True, "publish injection, i.e. export, negative (needs idx_injection)",
+           seed_none_is_false=True),
     Option("idx_grid", int, 0, "Domoticz idx of the grid import sensor (0 = none)", min=0),
     Option("idx_injection", int, 0, "Domoticz idx of the injection sensor (0 = none)", min=0),
     Option("keepalive_s", float, DEFAULT_KEEPALIVE_S, "seconds between two 0 values while a flow stays at 0",
@@ -44,7 +46,8 @@ DOMOTICZ_IGNORED: dict[str, str] = {
 
 # The oldest seed had send_injection in [evaluate]; read by the loader there and passed in.
 DOMOTICZ_EVALUATE_OPTIONS: tuple[Option, ...] = (
-    Option("send_injection", "text?", None, "seed key (older place): use [domoticz] send_injection"),
+    Option("send_injection", "bool?", None, "seed key (older place): use [domoticz] send_injection",
+           seed_none_is_false=True),
 )
 
 # The seed's [mqtt] topic_ecsMode: devices are told apart by idx on topic_out and its subtopics.
@@ -165,10 +168,7 @@ def read_domoticz_settings(cp: configparser.ConfigParser, reader: SectionReader,
     raw = reader.read(cp, "domoticz", DOMOTICZ_OPTIONS, ignored=DOMOTICZ_IGNORED)
     legacy = (evaluate_raw or {}).get("send_injection")
     if legacy is not None and not cp.has_option("domoticz", "send_injection"):
-        try:
-            raw["send_injection"] = parse_bool(legacy)
-        except ValueError as exc:
-            reader.problems.append(ConfigProblem("evaluate", "send_injection", str(exc)))
+        raw["send_injection"] = legacy
     elif legacy is not None:
         # (two copies that may differ, as host and broker_ip: said as they are, the one used named)
         reader.warnings.append(ConfigProblem("domoticz", "send_injection", "given as both [domoticz] send_injection "

@@ -84,6 +84,12 @@ def _parse_json_field(text: str) -> str:
     return value
 
 
+def seed_none_said(section: str, key: str, raw: str) -> ConfigProblem:
+    """The warning for the seed's None given to one of its on/off keys: false, as the seed read it."""
+    return ConfigProblem(section, key, f"{raw.strip()} is false here, as the seed read it (it took every word but "
+                                       "true and ok for false): write false")
+
+
 def is_unset_word(text: str) -> bool:
     """The seed's spelling of "not set": None, in any case (topic_force = None, a spare load's keys; Coturex
     reads NONE too). (Not its false and nok: a relay's payload may be the word false.)"""
@@ -165,6 +171,8 @@ class Option:
     min: float | None = None
     max: float | None = None
     choices: tuple[str, ...] = ()
+    # An on/off key the seed read (send_grid...): its None is false, as the seed read it, not "not set" (the default)
+    seed_none_is_false: bool = False
 
     def parse(self, raw: str) -> Any:
         """Parse `raw` or raise ValueError with a message a user can act on."""
@@ -256,6 +264,11 @@ class SectionReader:
                                                "that starts with a space or a tab continues the one above); remove "
                                                "its indentation"))
             return None if opt.default is REQUIRED else opt.default
+        if is_unset_word(raw) and opt.seed_none_is_false:
+            # The seed read its on/off keys as `value in ("true", "ok", ...)`: its None turned them off (taken as
+            # "not set", the default true sent to Domoticz where the seed had not).
+            self.warnings.append(seed_none_said(section, key, raw))
+            return False
         if is_unset_word(raw) and not _optional_type(opt.type):
             # The seed's None means "not set" for every key, not the text "None": a required topic or
             # payload given as None must not become the topic "None" (a spare load's section).

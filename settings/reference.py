@@ -194,7 +194,9 @@ def render() -> str:
         "seed's `None`) for \"not set\"; any other key written empty (`key =`) is an error: delete the line for "
         "its default. The seed's `None` means \"not set\" for every other key too: a key "
         "with a default takes its default (with a warning), a **required** key given as `None` is an error "
-        "(a spare load's `topic_set_power = None` never becomes the topic `None`). The seed's key names are "
+        "(a spare load's `topic_set_power = None` never becomes the topic `None`); but on the seed's own on/off keys "
+        "(`[domoticz] send_domoticz`, `send_grid`, `send_injection`, `[debug] use_persistent`) it is false, as the "
+        "seed read it (with a warning). The seed's key names are "
         "accepted where a key lists them. A number is written in ASCII digits, with a sign, a point or an exponent "
         "(`-2`, `0.5`, `1e3`); one with a `_` (`1_000`, which Python reads as 1000: `margin = 2_0`, a typo, was "
         "20) is an error.",

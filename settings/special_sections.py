@@ -6,7 +6,7 @@ from __future__ import annotations
 import configparser
 from typing import Any
 
-from settings.options import SectionReader, is_unset_word, parse_bool, shown_default
+from settings.options import SectionReader, is_unset_word, parse_bool, seed_none_said, shown_default
 from settings.problems import ConfigProblem
 from settings.sections import LEGACY_IGNORED, SEED_LOG_FILE, SEED_LOG_FILE_NAME
 
@@ -48,18 +48,8 @@ def apply_debug_section(cp: configparser.ConfigParser, reader: SectionReader, st
             reader.warnings.append(ConfigProblem("debug", key, "unknown key, ignored"))
         elif key in LEGACY_IGNORED["debug"]:
             reader.warnings.append(ConfigProblem("debug", key, f"ignored: {LEGACY_IGNORED['debug'][key]}"))
-    if "use_persistent" in debug and is_unset_word(debug["use_persistent"]):
-        # (the seed's None, "not set", as for every key: refused, where the seed ran; its default, said, as for any
-        # key given None)
-        reader.warnings.append(ConfigProblem("debug", "use_persistent", f"{debug['use_persistent'].strip()} means not "
-                                             "set: [status] persistent keeps its own value"))
-    elif "use_persistent" in debug and not cp.has_option("status", "persistent"):
-        try:
-            status_raw["persistent"] = parse_bool(debug["use_persistent"])
-        except ValueError as exc:
-            reader.problems.append(ConfigProblem("debug", "use_persistent", str(exc)))
-    elif "use_persistent" in debug:
-        _warn_overruled_persistent(debug["use_persistent"], status_raw.get("persistent"), reader)
+    if "use_persistent" in debug:
+        _read_use_persistent(cp, debug["use_persistent"], reader, status_raw)
     if "log_file" not in debug or logging_raw.get("file"):
         return  # ([logging] file wins: the seed's keys are not read, nor warned of)
     log_file = reader.read_key("debug", SEED_LOG_FILE, "log_file", debug["log_file"])
@@ -96,16 +86,33 @@ def _check_seed_dry_run(raw: str, reader: SectionReader) -> None:
                                              "it without them: make demo)"))
 
 
-def _warn_overruled_persistent(raw: str, persistent: Any, reader: SectionReader) -> None:
-    """[status] persistent wins over the seed's [debug] use_persistent: said when the two disagree (a seed file merged
-    into a new one kept its `use_persistent = false`, and the status was saved and restored all the same)."""
+def _read_use_persistent(cp: configparser.ConfigParser, raw: str, reader: SectionReader,
+                         status_raw: dict[str, Any]) -> None:
+    """The seed's use_persistent, read as [status] persistent when that is not set. Its None is false, as the seed
+    read it (`use_persistent in ("true", "ok", ...)`: no status loaded, none saved), not "not set"."""
+    try:
+        persistent = False if is_unset_word(raw) else parse_bool(raw)
+    except ValueError as exc:
+        if not cp.has_option("status", "persistent"):
+            reader.problems.append(ConfigProblem("debug", "use_persistent", str(exc)))
+        else:
+            _warn_overruled_persistent(None, status_raw.get("persistent"), reader)
+        return
+    if not cp.has_option("status", "persistent"):
+        status_raw["persistent"] = persistent
+        if is_unset_word(raw):
+            reader.warnings.append(seed_none_said("debug", "use_persistent", raw))
+    else:
+        _warn_overruled_persistent(persistent, status_raw.get("persistent"), reader)
+
+
+def _warn_overruled_persistent(seed_value: bool | None, persistent: Any, reader: SectionReader) -> None:
+    """[status] persistent wins over the seed's [debug] use_persistent (`seed_value`, None when not a true or false):
+    said when the two disagree (a seed file merged into a new one kept its `use_persistent = false`, and the status
+    was saved and restored all the same)."""
     if not isinstance(persistent, bool):
         return  # (its own value refused: said)
-    try:
-        agrees = parse_bool(raw) == persistent
-    except ValueError:
-        agrees = False
-    if not agrees:
+    if seed_value != persistent:
         reader.warnings.append(ConfigProblem("debug", "use_persistent", f"ignored: [status] persistent = "
                                              f"{shown_default(persistent)} is set too, and wins (delete one of the "
                                              "two lines)"))

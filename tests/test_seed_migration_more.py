@@ -220,15 +220,46 @@ def test_none_in_any_case_is_not_set(tmp_path: Path) -> None:
     assert settings.mqtt.topic_mode == "regul/mode"
 
 
-def test_none_in_the_seed_s_debug_booleans_is_not_set(tmp_path: Path) -> None:
-    # The seed's None is "not set" for every key: in [debug] use_persistent and simulation it was refused, "expected
-    # true or false", where the seed ran.
-    path = seed_config(tmp_path, ("use_persistent = true", "use_persistent = None"))
-    path.write_text(path.read_text().replace("simulation = false", "simulation = None"))
+def test_none_in_the_seed_s_debug_simulation_is_not_set(tmp_path: Path) -> None:
+    # The seed's None in [debug] simulation was refused, "expected true or false", where the seed ran: no dry run.
+    settings = load_settings(seed_config(tmp_path, ("simulation = false", "simulation = None")))
+    assert settings.status.persistent is True
+
+
+@pytest.mark.parametrize(("old", "new", "section_key"), [
+    ("send_domoticz = True", "send_domoticz = None", "[domoticz] send_domoticz"),
+    ("send_grid = true", "send_grid = None", "[domoticz] send_grid"),
+    ("send_injection = true", "send_injection = NONE", "[domoticz] send_injection"),
+    ("send_injection = true\n", "", "[evaluate] send_injection"),  # (the oldest seed's place, below)
+    ("use_persistent = true", "use_persistent = None", "[debug] use_persistent"),
+])
+def test_none_in_the_seed_s_on_off_keys_is_false_as_the_seed_read_it(
+        tmp_path: Path, old: str, new: str, section_key: str) -> None:
+    # The seed read its on/off keys as `value in ("true", "True", "TRUE", "ok", "OK")`: its None (one of its "unset"
+    # words, with false and nok) turned them off. Taken as "not set", the default (true) sent grid and injection to
+    # Domoticz's idx, or saved and restored the status, where the seed had done neither.
+    path = seed_config(tmp_path, (old, new))
+    if section_key.startswith("[evaluate]"):
+        path.write_text(path.read_text().replace("[evaluate]\n", "[evaluate]\nsend_injection = None\n"))
     settings = load_settings(path)
-    assert settings.status.persistent is True  # ([status] persistent's default)
-    assert any(w.endswith("[debug] use_persistent: None means not set: [status] persistent keeps its own value")
-               for w in settings.warnings), settings.warnings
+    domoticz = settings.field.domoticz
+    on = {"[domoticz] send_domoticz": domoticz.send, "[domoticz] send_grid": domoticz.send_grid,
+          "[domoticz] send_injection": domoticz.send_injection, "[evaluate] send_injection": domoticz.send_injection,
+          "[debug] use_persistent": settings.status.persistent}
+    assert on[section_key] is False
+    assert all(value is True for key, value in on.items() if key[-14:] != section_key[-14:]), on
+    said = [w for w in settings.warnings if section_key in w]
+    word = new.split(" = ")[-1] if new else "None"
+    assert len(said) == 1 and said[0].endswith(f"{section_key}: {word} is false here, as the seed read it (it took "
+                                               "every word but true and ok for false): write false"), said
+
+
+def test_the_seed_s_none_in_use_persistent_agrees_with_status_persistent_false(tmp_path: Path) -> None:
+    path = seed_config(tmp_path, ("use_persistent = true", "use_persistent = None"))
+    path.write_text(path.read_text() + "\n[status]\npersistent = false\n")
+    settings = load_settings(path)
+    assert settings.status.persistent is False
+    assert not [w for w in settings.warnings if "use_persistent" in w], settings.warnings
 
 
 def test_choices_in_any_case(tmp_path: Path) -> None:
