@@ -12,9 +12,11 @@ __all__ = ["STOP_SIGNALS", "StartHangup", "StoppedWhileStarting", "has_controlli
            "stop_signals_to_catch", "stopping_on_signals"]
 
 # SIGTERM (systemd, kill), SIGINT (Ctrl-C), and SIGHUP: a dropped ssh session or a closed terminal sends it to
-# what runs in the foreground, whose Python default is to die at once, with the loads left as they were.
+# what runs in the foreground, whose Python default is to die at once, with the loads left as they were. SIGUSR1: the
+# seed stopped cleanly on it (its scripts' and users' `kill -USR1`), where Python's default dies as at SIGHUP. (Not the
+# seed's SIGBUS: a real bus error, the faulting instruction run again after a Python handler, would loop for ever.)
 STOP_SIGNALS: tuple[signal.Signals, ...] = tuple(
-    getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name))
+    getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP", "SIGUSR1") if hasattr(signal, name))
 
 
 def stop_signals_to_catch() -> list[signal.Signals]:
