@@ -131,6 +131,23 @@ def check_seed_mode_topic(cp: configparser.ConfigParser, reader: SectionReader, 
         reader.warnings.append(said)
 
 
+def seed_selector_off(cp: configparser.ConfigParser, reader: SectionReader, idx: int) -> bool:
+    """Whether Coturex's mode selector `idx` is left unread, as the seed left it: its [mqtt] topic_ecsMode = None had
+    it subscribe to the topic "None", whatever idx_ecs_mode said (the sample's 338, maybe another device of this
+    Domoticz). Read here on topic_out, a selector left at level 0 held the heater at 0 W, sun or not, unwarned."""
+    written = cp.get("mqtt", "topic_ecsmode", fallback="").strip()
+    if not idx or not is_unset_word(written):
+        return False
+    said = ConfigProblem("domoticz", "idx_ecs_mode", f"ignored: the seed never read the mode selector idx {idx} with "
+                         f"[mqtt] topic_ecsMode = {written}, nor does PySEB; to have PySEB read it on [domoticz] "
+                         "topic_out, delete topic_ecsMode (and see ecs_mode_levels: the default makes level 0 off), or "
+                         "delete idx_ecs_mode if no selector of yours sets the heater's mode")
+    # (in place of the generic "topic_ecsMode ignored: the selector is read on topic_out", here the opposite)
+    generic = ConfigProblem("mqtt", "topic_ecsmode", f"ignored: {MQTT_IGNORED['topic_ecsmode']}")
+    reader.warnings[:] = [warning for warning in reader.warnings if warning != generic] + [said]
+    return True
+
+
 def check_seed_level_0(cp: configparser.ConfigParser, reader: SectionReader, ds: DomoticzSettings) -> None:
     """Coturex's 2023 selector (its [mqtt] topic_ecsMode, read here by idx_ecs_mode) under the default levels: its
     level 0 only cancelled the fallback there (the heater still took the surplus: only a level under 20 was looked at,
@@ -192,13 +209,14 @@ def read_domoticz_settings(cp: configparser.ConfigParser, reader: SectionReader,
         # Without an idx there is no sensor to update: the user asked for something that will not happen.
         reader.warnings.append(ConfigProblem("domoticz", "send_domoticz", "is true but neither idx_grid nor "
                                              "idx_injection is set: nothing is sent to Domoticz"))
+    idx_ecs_mode = 0 if seed_selector_off(cp, reader, raw["idx_ecs_mode"] or 0) else raw["idx_ecs_mode"] or 0
     ds = DomoticzSettings(
         send=send, send_grid=bool(raw["send_grid"]), send_injection=bool(raw["send_injection"]),
         idx_grid=raw["idx_grid"] or 0, idx_injection=raw["idx_injection"] or 0,
         keepalive_s=raw["keepalive_s"] or DEFAULT_KEEPALIVE_S,
         topic_in=raw["topic_in"] or "domoticz/in", topic_out=raw["topic_out"] or "domoticz/out",
         prevent_loop=bool(raw["prevent_loop"]),
-        idx_ecs_mode=raw["idx_ecs_mode"] or 0, ecs_mode_levels=MappingProxyType(levels),
+        idx_ecs_mode=idx_ecs_mode, ecs_mode_levels=MappingProxyType(levels),
         ecs_mode_default=EcsMode(raw["ecs_mode_default"] or EcsMode.SOLAR_FALLBACK.value),
     )
     check_seed_mode_topic(cp, reader, ds)

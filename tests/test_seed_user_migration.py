@@ -199,12 +199,31 @@ def test_the_seed_s_selector_under_the_default_levels_is_warned_of_its_level_0(t
                                      "30:forced\n"),
     ("", "idx_ecs_mode = 338\n"),  # a PySEB config's selector: its levels are PySEB's from the start
     ("topic_ecsMode = domoticz/out\n", ""),  # no idx: the selector is not read (said by the topic's own warning)
-    ("topic_ecsMode = None\n", "idx_ecs_mode = 338\n"),
 ])
 def test_the_level_0_warning_only_for_the_seed_s_selector_left_at_the_default(tmp_path: Path, mode_topic: str,
                                                                               domoticz: str) -> None:
     warnings = load_settings(mode_selector_config(tmp_path, mode_topic, domoticz)).warnings
     assert not [w for w in warnings if "ecs_mode_levels" in w], warnings
+
+
+@pytest.mark.parametrize("unset", ["None", "NONE"])
+def test_the_seed_s_selector_turned_off_by_a_none_topic_stays_unread(tmp_path: Path, unset: str) -> None:
+    # Coturex's sample with `topic_ecsMode = None`: the seed subscribed to the topic "None" and never read the selector,
+    # whatever idx_ecs_mode said (the sample's 338, maybe another device of this Domoticz). PySEB read idx 338 on
+    # domoticz/out: a selector left at level 0 held the heater at 0 W, sun or not, with no warning (found by a bug hunt
+    # of the seed's behaviour). Not read, as in the seed, and said.
+    settings = load_settings(mode_selector_config(tmp_path, f"topic_ecsMode = {unset}\n", "idx_ecs_mode = 338\n"))
+    assert settings.field.domoticz.idx_ecs_mode == 0
+    [said] = [w for w in settings.warnings if "idx_ecs_mode" in w]
+    assert said.endswith(f"[domoticz] idx_ecs_mode: ignored: the seed never read the mode selector idx 338 with "
+                         f"[mqtt] topic_ecsMode = {unset}, nor does PySEB; to have PySEB read it on [domoticz] "
+                         "topic_out, delete topic_ecsMode (and see ecs_mode_levels: the default makes level 0 off), or "
+                         "delete idx_ecs_mode if no selector of yours sets the heater's mode"), said
+    assert not [w for w in settings.warnings if "[domoticz] ecs_mode_levels:" in w or "[mqtt] topic_ecsmode" in w]
+    h = Harness(mode_selector_config(tmp_path, f"topic_ecsMode = {unset}\n", "idx_ecs_mode = 338\n"))
+    h.reg.tick(at(2023, 11, 14, 12))
+    h.reg.on_connected(at(2023, 11, 14, 12))
+    assert not [p for t, p, _ in h.sent if t == "domoticz/in" and "getdeviceinfo" in p]  # (the selector not asked)
 
 
 def test_an_unknown_load_s_power_stays_a_number(tmp_path: Path) -> None:
