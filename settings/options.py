@@ -277,8 +277,10 @@ class SectionReader:
                                                    f"\"not set\"): give the value ({opt.help})"))
                 return None
             # Said aloud: json_on = None now sends the default payload, not nothing.
+            # (as the file writes it, true not True; a text quoted: json_on's '1')
+            default = repr(opt.default) if isinstance(opt.default, str) else shown_default(opt.default)
             self.warnings.append(ConfigProblem(section, key, f"{raw.strip()} means not set: using the default "
-                                               f"{opt.default!r}"))
+                                               f"{default}"))
             return opt.default
         if not raw.strip() and not _optional_type(opt.type) and opt.default != "":
             # `key =` is a value deleted, not the line: taken for the default, the recorder wrote into the config's

@@ -35,10 +35,13 @@ def test_cli_check_refuses_spare_load_with_none_topic(tmp_path: Path) -> None:
 
 def test_none_for_a_key_with_a_default_takes_the_default_with_a_warning(tmp_path: Path) -> None:
     path = write_config(tmp_path, loads=("radiator",))
-    path.write_text(path.read_text().replace("json_on = ON", "json_on = None"))
+    path.write_text(path.read_text().replace("json_on = ON", "json_on = None") + "\n[fallback]\nseed_rule = None\n")
     settings = load_settings(path)
     assert settings.equipments[0].command_for(1000)[0].payload == "1"  # the default, not the text "None"
     assert any("[radiator] json_on: None means not set: using the default '1'" in w for w in settings.warnings)
+    # (a switch's default as the file writes it: true, not Python's True)
+    assert any(w.endswith("[fallback] seed_rule: None means not set: using the default true")
+               for w in settings.warnings), settings.warnings
 
 
 def test_zero_max_power_is_one_problem(tmp_path: Path) -> None:
