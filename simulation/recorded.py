@@ -8,7 +8,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, tzinfo
+from datetime import datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from simulation.recorded_house import below_zero_note
 from simulation.recorded_loads import loads_note
 from simulation.trace import Trace, TraceError
 from values.durations import spoken_duration
-from values.local_time import offset_hhmm
+from values.local_time import local_instant, offset_hhmm
 
 __all__ = ["RecordingFactory", "trace_from_record"]
 
@@ -100,7 +100,17 @@ def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None, conf
                   "reached again are left out of the replay (`report` counts them)",)
     unseen = below_zero_note(name, own_w, held_at_zero=True)
     return Trace(name, _column(times), _column(production), _column(house), step, tz,
-                 (*lacks, *notes, *([unseen] if unseen else [])))
+                 (*lacks, *notes, *([unseen] if unseen else [])), _day_end_s(times[-1], step, tz))
+
+
+def _day_end_s(last_s: float, step_s: float, tz: tzinfo | None) -> float | None:
+    """Where a recorded day's replay ends when its last decision's hold, a step, would pass the day's midnight: that
+    midnight (None: a step after it, as any trace's). The next day's decisions are in the next day's file; replayed
+    past it, a day whose last decision came at 23:59:59 made one more at 00:00:00 on its last row held, and
+    `replay --record` wrote it into a file of the next day (`--to 24:00` replayed it to midnight)."""
+    last = datetime.fromtimestamp(last_s, tz)
+    midnight_s = local_instant(last.date() + timedelta(days=1), time(0), tz)
+    return midnight_s if last_s < midnight_s < last_s + step_s else None
 
 
 def _column(values: list[float]) -> np.ndarray:

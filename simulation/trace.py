@@ -39,6 +39,8 @@ class Trace:
     step_s: float
     tz: tzinfo | None  # zone the trace's naive times are read in (None: the system's)
     notes: tuple[str, ...] = ()  # what the reader had to assume (a recording's gaps), printed with the figures
+    # Where the last row's hold ends when not a step after it: a recorded day's at its midnight (see end_s)
+    held_until_s: float | None = None
 
     @property
     def start_s(self) -> float:
@@ -47,8 +49,8 @@ class Trace:
 
     @property
     def end_s(self) -> float:
-        """Epoch seconds where the last row's hold ends."""
-        return self.times_s[-1] + self.step_s
+        """Epoch seconds where the last row's hold ends: a step after it, or `held_until_s` when set."""
+        return self.times_s[-1] + self.step_s if self.held_until_s is None else self.held_until_s
 
     def day_start_s(self) -> float:
         """Epoch seconds of midnight of the trace's first day, in its zone."""
@@ -72,7 +74,7 @@ class Trace:
 
     def hhmm(self, time_s: float) -> str:
         """`HH:MM` of an epoch time; the end of the first day reads `24:00`, not `00:00`, and so does the trace's end
-        within a minute after it (a recorded day's end is its last decision plus a step, 00:00:01: it read "00:00 to
+        within a minute after it (a trace's last row at 23:59:30 a minute long ends at 00:00:30: it read "00:00 to
         00:00")."""
         midnight_s = self.at_clock("24:00")
         if abs(time_s - midnight_s) < 1e-6 or (time_s == self.end_s and midnight_s < time_s < midnight_s + 60.0):

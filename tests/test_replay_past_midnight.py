@@ -1,7 +1,7 @@
 """A trace that crosses midnight (a logger's export from 20:00 to 20:00 the next day, which the docs accept): a
 `--from`/`--to` before the trace's start clock is the next day's, and `tune` replays its daylight. `--to 02:00` after
 `--from 20:00` was refused ("the trace covers 20:00 to 20:00; asked 20:00 to 02:00"), and so was every tune of such
-a day ("asked 06:46 to 19:14")."""
+a day ("asked 06:46 to 19:14"). A recorded day, though, ends at its midnight: the next day is the next file's."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from recording.format import read_record
 from simulation.__main__ import main
 from simulation.replay import ReplayError, replay
+from tests.day_files import paris, rec, write_day
 from tests.replay_days import write_config
 
 EVENING = datetime(2022, 3, 18, 22, 0)
@@ -87,3 +89,22 @@ def test_a_to_in_the_trace_but_before_the_from_is_said_out_of_it(tmp_path: Path)
         replay(config, trace, "06:00", "18:00")
     result = replay(config, trace, "06:00", "11:00")  # (within the next morning: as before)
     assert result.start_s == (noon + timedelta(hours=18)).timestamp()
+
+
+@pytest.mark.parametrize("simulation", ["", "actuation = at_once\njitter_s = 0.1"])
+def test_a_recorded_day_to_23_59_59_replays_and_records_that_day_alone(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], simulation: str) -> None:
+    # A recorded day's trace ends a step after its last decision: past midnight, where the next day's file takes over.
+    # Replayed to there on its last row held, it made one more decision at 00:00:00, and `--record` wrote it into a
+    # pyseb-2026-06-02.csv.gz of its own. It ends at the day's midnight, as `--to 24:00` has it end.
+    config = write_config(tmp_path, "ecs = variable\nradiator = constant", simulation)
+    config.write_text(config.read_text().replace("meter_timeout = 10", "meter_timeout = 10\ntimezone = Europe/Paris"))
+    first, last = paris("2026-06-01", "23:00:01"), paris("2026-06-01", "23:59:59")
+    day = write_day(tmp_path / "pyseb-2026-06-01.csv.gz", [rec(first + 4 * i, 500, 1500) for i in range(900)]
+                    + [rec(last, 500, 1500)])
+    record = tmp_path / "records"
+    assert main(["replay", str(day), "-c", str(config), "--record", str(record)]) == 0
+    assert ": 23:00 to 24:00," in capsys.readouterr().out
+    assert [path.name for path in record.iterdir()] == ["pyseb-2026-06-01.csv.gz"]
+    assert read_record(record / "pyseb-2026-06-01.csv.gz").records[-1].time_s < paris("2026-06-02", "00:00")
+    assert replay(config, day).end_s == replay(config, day, None, "24:00").end_s == paris("2026-06-02", "00:00")
