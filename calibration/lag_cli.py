@@ -16,6 +16,7 @@ from settings.ini_file import DEFAULT_CONFIG, NoConfigHere, given_or_default_con
 from shell.stdout_gone import say
 from shell.stop_signals import stopping_on_signals
 from values.number_options import decimal_option, whole_option
+from values.shown import counted
 
 __all__ = ["add_lag_arguments", "format_lag_report", "run_lag"]
 
@@ -76,8 +77,9 @@ def format_lag_report(figures: LagFigures, settle_s: float, pace_s: float) -> li
     lines = [f"left out: trial {figures.trials.index(t) + 1} ({t.why})" for t in figures.trials if t.why is not None]
     kept = figures.kept
     if len(kept) < MIN_TRIALS:
-        lines.append(f"{len(kept)} trials kept of {len(figures.trials)}: too few to say how soon the house meter shows "
-                     f"a command (at least {MIN_TRIALS}); measure again when the house is quieter, with more --trials")
+        lines.append(f"{counted(len(kept), 'trial')} kept of {len(figures.trials)}: too few to say how soon the house "
+                     f"meter shows a command (at least {MIN_TRIALS}); measure again when the house is quieter, with "
+                     "more --trials")
         return lines
     lines.append(f"share of a step the house meter showed, by time from the command ({len(kept)} trials kept):")
     samples = figures.samples()

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from values.numbers import text_float
+from values.shown import counted
 from values.text import NotText, has_utf16_mark, windows_text
 
 if TYPE_CHECKING:
@@ -193,7 +194,7 @@ def read_plain_points(path: str | os.PathLike[str]) -> PlainPoints:
         total[0] += watts
         total[1] += 1.0
     if len(sums) < MIN_POINTS:
-        raise CalibrationError(f"{source}: only {len(sums)} distinct percents (line {rows[-1][0]} is the "
+        raise CalibrationError(f"{source}: only {counted(len(sums), 'distinct percent')} (line {rows[-1][0]} is the "
                                f"last); a calibration needs at least {MIN_POINTS}")
     percents = sorted(sums)
     return PlainPoints(percent=tuple(percents), watts=tuple(sums[p][0] / sums[p][1] for p in percents),

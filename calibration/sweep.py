@@ -20,6 +20,7 @@ from calibration.sweep_link import SweepError, format_percent
 from calibration.sweep_measure import StepMeasure, SweepPlan, SweepStopped
 from calibration.thermostat import step_cut_reason, sweep_cut_reason
 from values.durations import spoken_duration
+from values.shown import counted
 
 __all__ = ["SweepError", "SweepOutcome", "SweepPlan", "Sweeper", "format_percent"]
 
@@ -138,7 +139,7 @@ class Sweeper(VariatorSession):
         previous = done[-1] if done else None  # the step before, for the thermostat check
         highest_w = max((w for _, w in done), default=0.0)
         if previous is not None:
-            self._say(f"resuming after {format_percent(min(p for p, _ in done))} %: {total} steps left")
+            self._say(f"resuming after {format_percent(min(p for p, _ in done))} %: {counted(total, 'step')} left")
         for index, percent in enumerate(todo):
             settle_s = self.plan.first_settle_s if index == 0 else self.plan.settle_s
             step_started = time.monotonic()
@@ -165,8 +166,8 @@ class Sweeper(VariatorSession):
             left = total - index - 1
             typical_s = (sum(later_steps_s) / len(later_steps_s) if later_steps_s
                          else self.plan.settle_s + 2.0 * self.plan.readings_per_step)
-            note = f", {invalid} unusable readings skipped" if invalid else ""
+            note = f", {counted(invalid, 'unusable reading')} skipped" if invalid else ""
             self._say(f"[{index + 1:>3}/{total}] {format_percent(percent):>6} % -> {watts:8.2f} W "
-                      f"({len(values)} readings{note})  elapsed {spoken_duration(time.monotonic() - started)}  "
-                      f"ETA {spoken_duration(left * typical_s)}")
+                      f"({counted(len(values), 'reading')}{note})  "
+                      f"elapsed {spoken_duration(time.monotonic() - started)}  ETA {spoken_duration(left * typical_s)}")
             yield percent, watts

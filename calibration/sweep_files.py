@@ -24,6 +24,7 @@ from calibration.points import CalibrationError, calibration_text, parse_calibra
 from calibration.sweep_config import SweepTarget
 from calibration.sweep_link import SweepError, format_percent
 from shell.lock import AlreadyRunning, InstanceLock
+from values.shown import counted
 
 __all__ = ["SweepFiles", "UnreadableSweep", "back_up", "backup_path", "broker_key", "hold_variator", "partial_path_for",
            "read_done_rows", "torn_tail", "variator_lock_path"]
@@ -165,7 +166,7 @@ def read_done_rows(path: Path, torn_tail_cut: bool = False) -> tuple[list[Row], 
 
 
 def _summary(rows: list[Row]) -> str:
-    return f"{len(rows)} steps (down to {format_percent(min(p for p, _ in rows))} %)"
+    return f"{counted(len(rows), 'step')} (down to {format_percent(min(p for p, _ in rows))} %)"
 
 
 @dataclass(slots=True)

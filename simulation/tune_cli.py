@@ -140,10 +140,11 @@ def _reported(path: Path, day: RecordedDay) -> tuple[str, DailyReport]:
     from recording.format import TEXT_MODE_COPY
     from simulation.recorded_house import below_zero_note, own_load_w
     from simulation.report import report_of
+    from values.shown import counted
 
     report = report_of(path, day)  # (first: a day without a decision has no heading either)
     unseen = below_zero_note(str(path), own_load_w(day), held_at_zero=False)
-    return (f"Report of {path} ({len(day.records)} decisions)"
+    return (f"Report of {path} ({counted(len(day.records), 'decision')})"
             + (" -- its last batch was cut short (a crash): lost" if day.truncated else "")
             + (f" -- {day.damaged_bytes} bytes of damaged batches skipped (their decisions are lost)"
                if day.damaged_bytes else "")
@@ -189,7 +190,7 @@ def run_tune(args: argparse.Namespace) -> int:
         outcome,
         run_grid,
     )
-    from simulation.tune_days import DayReads, counted, resolve_days
+    from simulation.tune_days import DayReads, resolve_days
     from simulation.tune_grid import (
         TuneError,
         build_grid,
@@ -199,6 +200,7 @@ def run_tune(args: argparse.Namespace) -> int:
         shown_values,
         write_variants,
     )
+    from values.shown import counted
 
     began = time.perf_counter()
     if args.jobs < 1:

@@ -21,16 +21,12 @@ from core.decisions import DecisionRecord
 from recording.format import RecordedDay, RecordError, is_record_file, read_record
 from recording.store import day_of_file, part_of_file
 from simulation.tune_grid import TuneError
+from values.shown import counted
 
 __all__ = ["DayReads", "given_days", "resolve_days", "same_days"]
 
 _DayKey = tuple[str | None, tuple[str, ...], tuple[bool, ...], DecisionRecord | None]
 T = TypeVar("T")
-
-
-def counted(count: int, noun: str) -> str:
-    """`count` and `noun`, in the plural unless one ("1 day", "2 days"): "1 days", "1 processes" read as slips."""
-    return f"{count} {noun if count == 1 else noun + ('es' if noun.endswith(('s', 'sh', 'ch', 'x')) else 's')}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -158,3 +158,6 @@ def test_the_report_tables_the_shares_by_time_and_refuses_to_advise_on_too_few_t
     assert few[0].startswith("left out: trial 3 (no step")
     assert few[1].startswith("2 trials kept of 3: too few to say how soon the house meter shows a command")
     assert len(few) == 2
+    one = format_lag_report(lag_figures(PURE_DELAY[:1]), settle_s=1.0, pace_s=2.0)  # (it read "1 trials kept")
+    assert one == ["1 trial kept of 1: too few to say how soon the house meter shows a command (at least 4); "
+                   "measure again when the house is quieter, with more --trials"]

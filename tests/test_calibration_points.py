@@ -108,6 +108,8 @@ def test_too_few_points(tmp_path: Path) -> None:
     text = "100;2000\n90;1900\n80;1700\n80;1690\n50;1000\n"
     with pytest.raises(CalibrationError, match=r"sweep\.csv: only 4 distinct percents.*at least 10"):
         read_calibration_csv(_write(tmp_path, text))
+    with pytest.raises(CalibrationError, match=r"sweep\.csv: only 1 distinct percent \(line 2 is the last\)"):
+        read_calibration_csv(_write(tmp_path, "100;2000\n100;2010\n"))  # (it read "only 1 distinct percents")
 
 
 def test_a_file_saved_in_the_windows_code_page_reads(tmp_path: Path) -> None:

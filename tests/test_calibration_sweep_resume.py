@@ -3,6 +3,7 @@ by a power cut mid-line, without a last newline), measured again or refused when
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -92,7 +93,7 @@ def test_a_file_that_is_no_text_is_one_line(tmp_path: Path, capsys: pytest.Captu
     assert f"{partial(csv)}: not a text file" in capsys.readouterr().err
     partial(csv).write_bytes("# mesuré à 14 h\n100,0;2300,00\n".encode("cp1252"))
     assert sweep(config, csv) == 2
-    assert f"{partial(csv)} holds a stopped sweep, 1 steps (down to 100.0 %)" in capsys.readouterr().err
+    assert f"{partial(csv)} holds a stopped sweep, 1 step (down to 100.0 %)" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.ini", partial(csv).name]
 
 
@@ -134,3 +135,14 @@ def test_resume_of_a_complete_partial_file_with_a_torn_tail_promotes_its_whole_l
     assert sweep(write_config(tmp_path, broker.port), csv, "--resume") == 0
     assert csv.read_text() == done and not partial(csv).exists()
     assert delivered(probe).on(CMD) == []
+
+
+def test_resume_s_counts_of_one_are_said_in_the_singular(broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad,
+                                                         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # One step left, measured on one reading: "10.0 %: 1 steps left", "(1 readings)".
+    csv = tmp_path / "power_calibration_ecs.csv"
+    partial(csv).write_text("".join(f"{100 - 10 * k}.0;{load_watts(100 - 10 * k):.2f}\n" for k in range(10)))
+    assert sweep(write_config(tmp_path, broker.port), csv, "--resume", "--readings", "1") == 0
+    out = capsys.readouterr().out
+    assert "resuming after 10.0 %: 1 step left" in out
+    assert re.search(r"\[  1/1\]    0\.0 % ->     0\.00 W \(1 reading[,)]", out)

@@ -124,3 +124,15 @@ def test_a_load_removed_at_a_restart_keeps_its_energy_in_the_day_s_diverted() ->
                                                               + report.exported_wh)
     assert [load.name for load in report.loads] == ["ecs"]
     assert figures.so_far_json("2026-06-01") == report.as_json()
+
+
+@pytest.mark.parametrize(("decisions", "said"), [(1, "(1 decision)"), (2, "(2 decisions)")])
+def test_the_report_s_heading_counts_its_decisions_in_the_singular_for_one(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], decisions: int, said: str) -> None:
+    from simulation.__main__ import main
+
+    # A day of one decision (the daemon run for a second) read "(1 decisions)".
+    first = paris("2026-06-01", "12:00:01")
+    path = write_day(tmp_path / "pyseb-2026-06-01.csv.gz", [rec(first + 4 * i, 500, 1500) for i in range(decisions)])
+    assert main(["report", str(path)]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == f"Report of {path} {said}"

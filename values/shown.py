@@ -1,4 +1,5 @@
-"""A value read from a message, as a log line or the status shows it: cut to a few dozen characters."""
+"""A value read from a message, as a log line or the status shows it: cut to a few dozen characters; a count and its
+noun, singular for one."""
 
 from __future__ import annotations
 
@@ -17,6 +18,11 @@ def cut(text: str, limit: int = SHOWN_MAX_CHARS) -> str:
     """`text` as it is, cut to `limit` characters when longer (saying how long it was): a name from a message (a
     meter's id, a selector's level names) in a sentence, without shown()'s quotes."""
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def counted(count: int, noun: str) -> str:
+    """`count` and `noun`, in the plural unless one ("1 day", "2 days"): "1 days", "1 processes" read as slips."""
+    return f"{count} {noun if count == 1 else noun + ('es' if noun.endswith(('s', 'sh', 'ch', 'x')) else 's')}"
 
 
 def whole(value: float) -> str:
