@@ -9,7 +9,7 @@ import sys
 
 from calibration.lag import LagMeasure, LagPlan, LagStopped
 from calibration.lag_figures import LagFigures, lag_figures, settle_advice
-from calibration.sweep_cli import add_availability_arguments, availability_wait_problems, too_long
+from calibration.sweep_cli import add_availability_arguments, availability_wait_problems, over_two_decimals, too_long
 from calibration.sweep_config import SweepConfigError, load_sweep_target
 from calibration.sweep_link import SweepError, format_percent
 from settings.ini_file import DEFAULT_CONFIG, NoConfigHere, given_or_default_config
@@ -57,6 +57,9 @@ def _plan(args: argparse.Namespace) -> LagPlan:
         raise SweepConfigError("\n".join(problems))
     if not 0.0 <= args.low < args.high <= 100.0:
         problems.append(f"--low {args.low:g} and --high {args.high:g}: need 0 <= low < high <= 100")
+    for flag, value in over_two_decimals((("--low", args.low), ("--high", args.high))):
+        problems.append(f"{flag} {value:g}: the variator is sent a percent with two decimals at most; it acts on "
+                        "whole percents anyway (--low 10, --high 60)")
     if args.trials < 2:
         problems.append(f"--trials {args.trials}: need at least 2 (one step up, one down)")
     if args.hold < 3:

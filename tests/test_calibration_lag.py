@@ -252,6 +252,10 @@ def test_a_house_meter_in_kilowatts_is_named_when_no_step_shows(
     (["--hold", "2"], "--hold 2: need at least 3"),
     (["--meter-timeout", "0"], "--meter-timeout 0: must be positive"),
     (["--high", "nan"], "--high nan: not a finite number"),
+    # (as the sweep refuses them: --low 10.125 was driven at 10.12 %, not a word of it)
+    (["--low", "10.125"], "--low 10.125: the variator is sent a percent with two decimals at most; it acts on whole "
+                          "percents anyway"),
+    (["--high", "60.001"], "--high 60.001: the variator is sent a percent with two decimals at most"),
     # (past Python's longest wait, a traceback, OverflowError, where a refusal was promised)
     (["--meter-timeout", "1e10"], "--meter-timeout 1e+10: must be at most 86400 s (a day)"),
     (["--availability-wait", "86401"], "--availability-wait 86401: must be at most 86400 s (a day)"),
