@@ -18,6 +18,7 @@ from field.full_tank import MeteredFullTank, daily_clear_due
 from field.full_tank_inferred import InferredFullTank
 from field.full_tank_loop import LoopRule
 from field.full_tank_rules import InferenceRule
+from field.own_meter_notices import OwnMeterNotices
 from field.reading_pace import pace_is_news
 from values.local_time import hour, last_occurrence, local_datetime, next_occurrence
 from values.readings import MeterProblem, parse_meter_payload
@@ -57,6 +58,7 @@ class FullTankWatch:
         self._last_payload: dict[str, bytes] = {}
         self._silence_said: set[str] = set()
         self._slow_said: set[str] = set()  # own meters said to read too slowly to watch a tank by (ReadingPace.slow_s)
+        self._notices = OwnMeterNotices()  # (what is said of them: bounded, a meter's pace may change all day)
         self._held: set[str] = set()  # loads in a re-probe hold
         # The house meter's pace, the regulator's (the inferred detectors' waits must hold enough of its readings), and
         # the last one the detectors were told: a pace of their own needed five gaps to the regulator's three, and took
@@ -112,11 +114,12 @@ class FullTankWatch:
                 continue
             self.measured_w[load.name] = result.power_w
             self._last_payload[topic] = payload
+            self._notices.heard(load.name, now - self._meter_heard_at.get(load.name, now))
             self._meter_heard_at[load.name] = now
             detector = self.metered[load.name]
             detector.heard(now)
             slow = detector.meter_slow_s() is not None
-            self._heard_again(load.name, slow)
+            self._heard_again(load.name, slow, now)
             if load.overed:  # (full until the daily clear: nothing to judge, nor to ask its variator; its
                 # detector's question_due is from before, when found full by the house meter)
                 if load.is_forced():
@@ -195,18 +198,17 @@ class FullTankWatch:
                 load.doubt_drawing(now)  # (a reboot looks the same: no relay over it until its variator answers)
         return changed
 
-    def _heard_again(self, name: str, slow: bool) -> None:
-        """A usable reading of `name`'s own meter (`slow`: too slow to watch its tank by): the end of a silence or of
-        its slowness said, once."""
+    def _heard_again(self, name: str, slow: bool, now: float) -> None:
+        """A usable reading of `name`'s own meter at `now` (`slow`: too slow to watch its tank by): the end of a silence
+        or of its slowness said, once."""
         if not slow and (name in self._silence_said or name in self._slow_said):
             self._silence_said.discard(name)
             self._slow_said.discard(name)
-            log.info("%s: its own meter reads again: its tank is watched by it again", name)
+            self._notices.reads_again(name, False, now)
         elif slow and name in self._silence_said:
             self._silence_said.discard(name)
             if name in self._slow_said:  # (else the next house reading says it too slow: that line says it reads)
-                log.info("%s: its own meter reads again, still too slowly to watch its tank by: whether its tank is "
-                         "full is still inferred from the house meter", name)
+                self._notices.reads_again(name, True, now)
 
     def _gated(self, load: Equipment) -> bool:
         """True while `load`'s variator says its output is gated off (an `off` from another client): it draws nothing
@@ -231,10 +233,7 @@ class FullTankWatch:
             # the tank full, the heater believed drawing meanwhile; each reading ended a silence, with a warning and
             # an "its own meter reads again" line each time.
             self._slow_said.add(load.name)
-            log.warning("%s: its own meter (%s) reads every %.0f s, too slowly to watch its tank by (a cut is to be "
-                        "seen within seconds: set it to read every 10 s at most, a Tasmota plug's TelePeriod 10): "
-                        "whether its tank is full is inferred from the house meter meanwhile", load.name,
-                        getattr(load, "topic_read_power", None), slow_s)
+            self._notices.slow(load.name, getattr(load, "topic_read_power", None), slow_s, now)
         heard_at = self._meter_heard_at.setdefault(load.name, now)  # (silent from the first house reading)
         silent_after_s = self.meter_timeout_s
         # (a meter slower than the house's, a Tasmota plug every 10 s: silent after five of its readings, as
@@ -248,9 +247,9 @@ class FullTankWatch:
             return slow_s is not None
         if load.name not in self._silence_said:
             self._silence_said.add(load.name)
-            log.warning("%s: its own meter (%s) has given no usable reading for %.0f s: whether its tank is "
-                        "full is inferred from the house meter meanwhile", load.name,
-                        getattr(load, "topic_read_power", None), now - heard_at)
+            self._notices.silent(load.name, getattr(load, "topic_read_power", None), now - heard_at, now)
+        else:  # (said when it begins, or when it lasts if held back then: a meter at an irregular pace, now dead)
+            self._notices.still_silent(load.name, getattr(load, "topic_read_power", None), now - heard_at, now)
         return True
 
     def mark_full(self, load: Equipment, now: float, why: str) -> None:
@@ -284,6 +283,7 @@ class FullTankWatch:
         """The daily clear and the re-probe holds; True when something changed worth a status."""
         since, self.since = self.since, now
         changed = False
+        self._notices.flush(now)  # (how many of its own meter's changes a load's last hour did not log)
         if since is not None and self._clear_due(since, now):
             changed = self._clear_all(now)
         for load in self.loads:
