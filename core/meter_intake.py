@@ -145,10 +145,17 @@ class MeterIntake:
         meter.zero_refused_since = now  # a new run (or the latch over, the loads drawing: a new latch)
         return True
 
-    def boot(self, topic: str, payload: bytes) -> MeterState | None:
+    def boot(self, topic: str, payload: bytes, retained: bool = False) -> MeterState | None:
         """A message on one of `boots`' topics: the meter it says booted, if one of the two (a load's own meter
-        booting is only logged)."""
+        booting is only logged). `retained`: the broker's copy of a boot from before PySEB connected, no boot now."""
         label = self.boots.who(topic, payload)
+        if retained and label is not None:
+            # (taken for a boot at every connect, a meter running for weeks was said booted and counted so: silent
+            # later, it was silent "since it booted". What it says of the meter, its srate, is still true)
+            log.info("ignoring a retained boot message of the %s meter on %s: sent when it started, before PySEB "
+                     "connected, and kept by the broker: not a boot now", label, topic, extra={"limit_key": topic})
+            self._check_period(f"{label} meter", topic, payload)
+            return None
         meter = self._by_label.get(label or "")
         if meter is not None:
             self._booted(meter, payload)

@@ -159,8 +159,9 @@ class Regulator(RegulatorLifeCycle):
         topics.update(self.field.live_only_topics())
         return topics
 
-    def handle(self, topic: str, payload: bytes, now: float) -> None:
-        """One MQTT message received at `now`."""
+    def handle(self, topic: str, payload: bytes, now: float, retained: bool = False) -> None:
+        """One MQTT message received at `now`; `retained`: the broker's copy, kept from before PySEB connected (the
+        daemon has dropped those on the meters' and the mode topics already)."""
         if self._started_at is None:
             self.start(now)
         self._follow_clock(now)
@@ -178,7 +179,7 @@ class Regulator(RegulatorLifeCycle):
             for load in self._load_topics.get(topic, ()):
                 changed = load.handle(topic, payload, now) or changed
             if topic in self._meter_intake.boots:
-                booted = self._meter_intake.boot(topic, payload)
+                booted = self._meter_intake.boot(topic, payload, retained)
                 if booted is not None:
                     self._gate.meter_booted(booted)  # no decision on a reading from before the boot
             if changed:

@@ -36,6 +36,7 @@ from shell.mqtt_link import (
 from shell.removed_offs import RemovedOffs
 from shell.unacknowledged_offs import UnacknowledgedOffs
 from status.saver import StatusSaver
+from values.boots import is_boot_message
 from values.durations import spoken_duration
 
 log = logging.getLogger(__name__)
@@ -214,6 +215,12 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
                 self.saver.save_soon()
 
     def _on_message(self, event: Message) -> None:
+        if event.retained and event.topic in self._readings and is_boot_message(event.payload):
+            # (a meter's own start-up message, which its firmware may publish retained: no reading of anyone's sent
+            # retained, as the warning below would say)
+            log.info("ignoring a retained boot message on %s: sent when the meter started, before PySEB connected, and "
+                     "kept by the broker: not a boot now, nor a reading", event.topic, extra={"limit_key": event.topic})
+            return
         if event.retained and event.topic in self._live_only:
             # A retained reading is old news (it may be hours old): deciding on it could switch loads on.
             # (said again at every start and reconnect while it stays on the broker: how to remove it, too)
@@ -245,7 +252,10 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
                 return
             received_at = now
         try:
-            self.reg.handle(event.topic, event.payload, received_at)
+            if event.retained:  # (a meter's boot message the broker kept is no boot now: MeterIntake.boot)
+                self.reg.handle(event.topic, event.payload, received_at, retained=True)
+            else:
+                self.reg.handle(event.topic, event.payload, received_at)
         except Exception:  # a bug on one message must not stop the regulation: logged and dropped
             log.exception("internal error on a message on %s; message dropped", event.topic)
             return

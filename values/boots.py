@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from values.numbers import json_float
-from values.readings import MAX_PAYLOAD_BYTES
+from values.readings import MAX_PAYLOAD_BYTES, looks_like_boot
 
 # `"id": "ECS"` or the meter's unquoted `"id": CONSOMMATION`: the value up to the next quote, comma,
 # brace or blank. Read with a pattern because the firmware's boot messages are often not JSON.
@@ -63,6 +63,11 @@ def boot_message_id(payload: bytes) -> str | None:
     if isinstance(doc, dict) and isinstance(doc.get("id"), (str, int)) and not isinstance(doc.get("id"), bool):
         return str(doc["id"])
     return None
+
+
+def is_boot_message(payload: bytes) -> bool:
+    """True for a device's boot message (`"type"` and `"fw_version"` in it: a PZEM's, a variator's), JSON or not."""
+    return len(payload) <= MAX_PAYLOAD_BYTES and looks_like_boot(payload.decode("utf-8", "replace"))
 
 
 def pzem_domoticz_idx(payload: bytes) -> dict[str, int]:

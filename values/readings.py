@@ -129,8 +129,8 @@ def json_field_problem(path: str) -> str | None:
     return None
 
 
-def _looks_like_boot(text: str) -> bool:
-    # The meter's boot message is not JSON (unquoted strings) but has these keys.
+def looks_like_boot(text: str) -> bool:
+    """A device's boot message (a PZEM's is not JSON, unquoted strings; a variator's is): it has these keys."""
     return '"type"' in text and '"fw_version"' in text
 
 
@@ -171,7 +171,7 @@ def parse_meter_payload(payload: bytes, field: str, received_at: float, max_powe
     try:
         doc = _json_value(_BARE_NAN.sub("NaN", text) if "nan" in text.lower() else text)
     except (ValueError, RecursionError):  # RecursionError: nesting too deep for the parser
-        if _looks_like_boot(text):
+        if looks_like_boot(text):
             return MeterProblem("boot", "meter boot message (not valid JSON)")
         return MeterProblem("not_json", f"not JSON: {text[:60]!r}")
     if not isinstance(doc, dict):
