@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from values.shown import counted
+
 # The watch's own lines, moved here with the code that writes them: the logger name is part of what the log shows.
 log = logging.getLogger("field.full_tank_watch")
 
@@ -127,16 +129,16 @@ class OwnMeterNotices:
         changing, a line or two an hour would only be the start of the same story again), and a silence that outlasts
         the gaps of this one; after a window with none held back, the next one says its notices in full again. The
         new window, or None."""
-        counts = [f"{what} {window.held[kind]} time(s)" for kind, what in _COUNTED if window.held.get(kind)]
+        counts = [f"{what} {counted(window.held[kind], 'time')}" for kind, what in _COUNTED if window.held.get(kind)]
         if not counts:
             del self._windows[name]
             return None
-        counted = ", ".join(counts[:-1]) + " and " + counts[-1] if len(counts) > 1 else counts[0]
+        said = ", ".join(counts[:-1]) + " and " + counts[-1] if len(counts) > 1 else counts[0]
         log.warning("%s: its own meter %s in the last %.0f min (not logged: at most %d such lines a load are, an "
                     "hour; the rest at DEBUG): it reads at an irregular pace; its tank is watched from the house meter "
                     "whenever it is silent or too slow, by its meter else (a Tasmota plug with PowerDelta set reads at "
                     "each change of power, else every TelePeriod: PowerDelta 0 and TelePeriod 10 read it every 10 s)",
-                    name, counted, max(0.0, now - window.started_at) / 60.0, NOTICES_PER_WINDOW)
+                    name, said, max(0.0, now - window.started_at) / 60.0, NOTICES_PER_WINDOW)
         new = self._windows[name] = _Window(now, said=NOTICES_PER_WINDOW, longest_gap_s=window.longest_gap_s)
         return new
 

@@ -111,4 +111,4 @@ def test_the_notices_count_is_said_after_a_clock_stepped_back(caplog: pytest.Log
     assert not [m for m in caplog.messages if "not logged" in m]
     notices.flush(1000.0 - 3600)  # (the clock set back an hour: the window ends, its count said)
     counted = [m for m in caplog.messages if "not logged" in m]
-    assert len(counted) == 1 and "turned too slow 3 time(s) in the last 0 min" in counted[0], counted
+    assert len(counted) == 1 and "turned too slow 3 times in the last 0 min" in counted[0], counted
