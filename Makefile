@@ -112,8 +112,12 @@ lint: $(STAMP_DEV)
 	$(PY) -m mypy .
 
 ## The configuration reference, generated from the option tables (a test fails when it is out of date).
+# Written beside it, then renamed: a generator that fails or a Ctrl-C left the tracked page empty (the shell's `>`
+# truncated it before the generator ran); the temporary file goes at any exit of the shell.
 docs: $(STAMP_RUN)
-	$(PY) -m settings.reference > docs/configuration.md
+	@echo "$(PY) -m settings.reference > docs/configuration.md"
+	@tmp=docs/.configuration.md.tmp; trap 'rm -f "$$tmp"' EXIT; trap 'exit 130' INT HUP TERM; \
+	$(PY) -m settings.reference > "$$tmp" && mv "$$tmp" docs/configuration.md
 
 bench: $(STAMP_RUN) mosquitto
 	$(PY) bench/latency.py
