@@ -125,7 +125,9 @@ bench: $(STAMP_RUN) mosquitto
 	$(PY) bench/control.py
 
 ## The systemd unit for this checkout: `make service` prints it, `make install-service` installs it.
-SERVICE_USER ?= $(or $(SUDO_USER),$(shell id -un))
+# (root without sudo's SUDO_USER, `sudo su -` or a root login, takes the checkout's owner: it took root, and the
+# status file and records in pi's checkout became root's; a checkout of root's, DietPi's, still gets root, warned)
+SERVICE_USER ?= $(or $(SUDO_USER),$(shell [ "$$(id -u)" = 0 ] && stat -c %U "$(CURDIR)" 2>/dev/null || id -un))
 service:
 	@"$(PYTHON)" contrib/render_service.py --user $(SERVICE_USER) --dir "$(CURDIR)"
 

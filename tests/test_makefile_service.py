@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import pwd
 import shlex
 import shutil
 import subprocess
@@ -230,3 +231,44 @@ def test_clean_keeps_the_venv_a_drop_in_runs(tmp_path: Path) -> None:
     assert (checkout / ".venv" / "bin" / "python").exists()
     assert f"runs PySEB with {checkout / '.venv' / 'bin' / 'python'}" in done.stderr, done.stderr
     assert "override.conf" in done.stderr
+
+
+# `id` as a user sees it: root (uid 0) or another user, by $AS; the rest of `id` as it is.
+FAKE_ID = """#!/bin/sh
+case "$1" in
+  -u) if [ "$AS" = root ]; then echo 0; else echo 1234; fi ;;
+  -un) echo "$AS" ;;
+  *) exec /usr/bin/id "$@" ;;
+esac
+"""
+
+
+@pytest.mark.parametrize(("as_user", "sudo_user", "expected"), [
+    ("root", "", "owner"),        # sudo su -, a root login: the checkout's owner, not root
+    ("root", "pi", "pi"),         # sudo make service: the user who ran sudo, as before
+    ("alice", "", "alice"),       # a user of its own: that user, as before (render_service checks it can)
+])
+def test_service_runs_as_the_checkout_s_owner_when_root_makes_it(tmp_path: Path, as_user: str, sudo_user: str,
+                                                                 expected: str) -> None:
+    # A Pi user who became root without sudo's SUDO_USER (`sudo su -`, or a root ssh login) and ran make
+    # install-service in ~/pyseb got a unit with User=root, which the README's "not root" warns against: the status
+    # file and the records in pi's checkout became root's.
+    checkout = _checkout(tmp_path)
+    if os.geteuid() == 0:  # (the test's own user is root: the checkout is given to another)
+        os.chown(checkout, 65534, 65534)
+    try:
+        owner = pwd.getpwuid(checkout.stat().st_uid).pw_name
+    except KeyError:
+        pytest.skip("the checkout's owner has no name on this machine")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "id").write_text(FAKE_ID)
+    (tmp_path / "python3").write_text('#!/bin/sh\necho "$@"\n')  # (says what render_service.py was given)
+    for script in (bin_dir / "id", tmp_path / "python3"):
+        script.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "AS": as_user, "SUDO_USER": sudo_user}
+    done = subprocess.run(["make", "--no-print-directory", "-C", str(checkout), "service",
+                           f"PYTHON={tmp_path / 'python3'}"], capture_output=True, text=True, timeout=60, env=env,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert f"--user {owner if expected == 'owner' else expected} --dir {checkout}" in done.stdout, done.stdout
