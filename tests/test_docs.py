@@ -202,3 +202,23 @@ def test_the_readmes_cron_restart_signals_pyseb_and_not_the_shells_that_started_
     finally:
         subprocess.run(["pkill", "-P", str(shell.pid)])
         shell.wait(10)
+
+
+def _section(page: Path, heading: str) -> str:
+    """The text of `page` under the `## heading`, up to the next `## ` heading ("" when there is none)."""
+    found = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", page.read_text(encoding="utf-8"),
+                      re.MULTILINE | re.DOTALL)
+    return found.group(1) if found else ""
+
+
+def test_the_pi_page_says_how_to_undo_what_make_install_service_and_pyseb_leave() -> None:
+    # The README and the Pi page said how to install, run and upgrade, and nothing of taking PySEB off a Pi: a unit
+    # left enabled, restarting every 10 s once its checkout was gone, and retained messages on the broker (a relay's
+    # last OFF, taken again at each of its reboots).
+    unit_file = re.search(r"^UNIT_FILE \?= (\S+)$", (ROOT / "Makefile").read_text(encoding="utf-8"), re.MULTILINE)
+    assert unit_file, "the Makefile's UNIT_FILE is gone"
+    section = _section(ROOT / "docs" / "running-on-a-pi.md", "Uninstalling")
+    for said in ("sudo systemctl disable --now pyseb", f"sudo rm {unit_file.group(1)}\n", f"{unit_file.group(1)}.d",
+                 "sudo systemctl daemon-reload", "--remove-retained", "discovery = false"):
+        assert said in section, f"docs/running-on-a-pi.md#uninstalling does not say {said!r}"
+    assert "docs/running-on-a-pi.md#uninstalling" in (ROOT / "README.md").read_text(encoding="utf-8")
