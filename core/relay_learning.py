@@ -118,6 +118,14 @@ class RelayLearning:
         moved_w = self._confirm(loads, consumption_w, unknown, now) if self._unconfirmed else 0.0
         if not self._pending:
             return moved_w
+        if moved_w:
+            # A relay's figure learned from this very reading moved its belief, not what it draws: the reading holds
+            # its real watts, as the one the pending relays' baselines were taken on did. Taken out of their steps,
+            # the move was measured as theirs (a 300 W relay switched on the decision after a 1000 W radiator drawing
+            # 1050 W was learned at 250 W as the radiator's figure came in; at 0 W, "did it draw its 300 W?", as a
+            # radiator drawing 1300 W was learned so off its label), and their steps judged not clean.
+            self._pending = {name: _Pending(pending.on, pending.house_without_w - moved_w, pending.others_w + moved_w)
+                             for name, pending in self._pending.items()}
         if switched > 1:
             # Relays switched in the same decision (a load of unknown power among them too) make one step of the
             # house: it cannot be split between them (each one's baseline was taken with the others' beliefs

@@ -121,6 +121,29 @@ def test_relays_switched_in_one_decision_learn_nothing_from_their_shared_step(tm
     assert watts(h, "radiator") == 1000 and watts(h, "small") == 300
 
 
+def test_a_figure_learned_at_the_reading_that_measures_another_relays_step_is_no_part_of_that_step(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The radiator (labelled 1000 W, drawing 1050 W) switches on, the small relay at the next decision: the reading
+    # that measures the small relay's step confirms the radiator's and moves its belief by 50 W, a move of the belief
+    # alone (the reading the small relay's baseline was taken on held the 1050 W already). Taken out of its step, it
+    # was learned at 250 W for 300; the radiator drawing 1300 W, learned so at its third step, made the step 0 W and
+    # the log asked whether the small relay drew its watts.
+    h = closed_loop(tmp_path, "radiator", "small")
+    house = House(h, base_w=300, pv_w=300 + 1000 + 30, radiator_w=1050)
+    house.read()
+    assert h.last(RADIATOR) == "ON" and not h.load("small").is_on
+    house.pv_w += 400
+    house.read()  # the radiator's step measured; the small relay on
+    assert h.load("small").is_on and h.load("radiator").learned_power_w is None
+    with caplog.at_level(logging.DEBUG, logger="core.relay_learning"):
+        for _ in range(3):
+            house.read()
+    assert h.load("radiator").learned_power_w == pytest.approx(1050, abs=0.5)
+    assert h.load("small").learned_power_w == pytest.approx(300, abs=0.5)
+    assert "small: measured 300 W when switching on; now believed at 300 W" in caplog.text  # (a clean step)
+    assert "another load moved" not in caplog.text
+
+
 def test_a_relay_shed_with_a_load_of_unknown_power_learns_nothing_from_their_shared_step(tmp_path: Path) -> None:
     h = closed_loop(tmp_path, "plug", "radiator", dwell_s=(0, 0))
     house = House(h, base_w=300, pv_w=300 + 1000 + 200 + 30, plug_w=200)
