@@ -309,7 +309,11 @@ class Regulator(RegulatorLifeCycle):
         # still drew in the reading, and its switch is one of this decision's.
         loads = self.loads
         house_pace_s = self.consumption.pace_s()  # (the loads of unknown power's measures and the loop's gaps)
-        drawn_w = [load.current_power_w for load in loads]
+        # (the beliefs before this decision, its measures included: a load its measure switches off here is one of the
+        # decision's switches, news for the status as any; compared after its measures, a plug measured idle and
+        # switched off was said on at its trial's watts until status_interval was over)
+        watts_before = [load.current_power_w for load in loads]
+        drawn_w = watts_before.copy()
         total_w = at_reading_w = sum(drawn_w)
         # (the relays' believed watts when the reading was taken, before this decision's measures and commands, summed
         # in the pass below: the hunting watch weighs the variable loads' moves alone, between readings at which the
@@ -337,7 +341,6 @@ class Regulator(RegulatorLifeCycle):
             log.debug("deciding: consumption %s W, production %s W, grid %s W", whole(consumption_w),
                       whole(production_w), whole(consumption_w - production_w))
         regulated = self.field.regulated(self.loads, now)
-        watts_before = [load.current_power_w for load in self.loads]
         if self.controller is not None:
             # (a decision waits for a reading of each meter: the slower one's pace spaces them; with meters every 12 s
             # each decision was taken for one after a silence, and no fall of production was ever taken ahead)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.controller_house import House, closed_loop, watts
+from tests.controller_house import PLUG, House, closed_loop, watts
 from tests.harness import Harness
 
 
@@ -33,6 +33,20 @@ def test_the_status_goes_out_at_a_switch_else_at_most_every_status_interval(tmp_
     house.read(9)  # a step of 400 W: at once
     assert len(h.statuses()) == first + 2 and h.statuses()[-1]["equipments"][0]["current_power"] == 1440
 
+
+
+def test_a_relay_its_measure_switches_off_is_news_at_once(tmp_path: Path) -> None:
+    # A plug of unknown power switched on for a surplus, measured idle at the next reading: switched off there, by its
+    # measure. The status went on saying it on at 2180 W (`"command": "on"`) until status_interval was over: the pacing
+    # compared the loads' watts after the measures, so the switch was no news.
+    h = closed_loop(tmp_path, "plug", status_interval_s=10)
+    house = House(h, base_w=300, pv_w=2500, plug_w=0)
+    house.read_until(PLUG, "on", 100)
+    assert h.statuses()[-1]["equipments"][0]["command"] == "on"
+    house.read()  # measured idle: off
+    assert h.last(PLUG) == "off"
+    entry = h.statuses()[-1]["equipments"][0]
+    assert (entry["command"], entry["current_power"]) == ("off", 0)
 
 def test_learned_watts_are_in_the_status_and_survive_a_restart(tmp_path: Path) -> None:
     h = closed_loop(tmp_path, "radiator", "ecs")
