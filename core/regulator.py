@@ -182,7 +182,9 @@ class Regulator(RegulatorLifeCycle):
                 booted = self._meter_intake.boot(topic, payload, retained)
                 if booted is not None:
                     self._gate.meter_booted(booted)  # no decision on a reading from before the boot
-            if changed:
+            # News from outside is paced as a force on the mode topic (a Domoticz force switch, a variator's output
+            # gated): anyone on the broker can flip them a hundred times a second, and each published a whole status.
+            if changed and (self.field.answers_at_once(topic) or self._status_pacing.after_mode_command(now)):
                 self.publish_status(now)
         self.field.reconcile(now)
 

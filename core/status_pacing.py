@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from equipments.base import Equipment
 from equipments.power_log import power_change_is_news
 
-# The least time between two statuses for news from outside (a force or an unforce on the mode topic): a burst of
-# them, anyone's on the broker, published a whole status document each (100 in a second), to every reader of it.
+# The least time between two statuses for news from outside (a force or an unforce on the mode topic, a Domoticz force
+# switch, a variator's output gated by another client): a burst of them, anyone's on the broker, published a whole
+# status document each (100 in a second), to every reader of it.
 MIN_SPACING_S = 1.0
 
 
@@ -25,8 +26,9 @@ class StatusPacing:
         self.held_until: float | None = None  # a mode command's status held back for MIN_SPACING_S: due then
 
     def after_mode_command(self, now: float) -> bool:
-        """True to publish the status now, after a mode command that changed a load; else it is held back until
-        MIN_SPACING_S after the last one (`due`), so a burst of them publishes one a second, the last one's state."""
+        """True to publish the status now, after a mode command (or other news from outside) that changed something;
+        else it is held back until MIN_SPACING_S after the last one (`due`), so a burst of them publishes one a second,
+        the last one's state."""
         if self._published_at is None or not 0 <= now - self._published_at < MIN_SPACING_S:
             return True
         self.held_until = self._published_at + MIN_SPACING_S

@@ -100,6 +100,12 @@ class FieldFeatures:
                 or topic in self.meter_idx.topics
                 or topic == self.forecast.mqtt_topic or (self.instances is not None and topic == self.instances.topic))
 
+    def answers_at_once(self, topic: str) -> bool:
+        """True for a topic whose changes the status must answer at once, however soon after the last one: Home
+        Assistant's controls (its switch shows what the state it follows says: held back, it flipped back to its old
+        position for up to a second). The other news from outside is paced as the mode topic's forces are."""
+        return self.homeassistant.enabled and self.homeassistant.handles(topic)
+
     def handle(self, topic: str, payload: bytes, now: float) -> bool:
         """A message on one of `subscriptions()`; True when it changed something worth a status."""
         changed = False

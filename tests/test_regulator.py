@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from tests.configs import reading, write_config
+from tests.field_domoticz import DZ_OUT, RADIATOR_SWITCH, switch
+from tests.field_house import ECS_STATUS, field_config
 from tests.harness import CONS, MODE, NOON, PROD, Harness
 
 RADIATOR = "cmnd/radiator/POWER"
@@ -203,6 +206,33 @@ def test_a_burst_of_mode_commands_publishes_a_status_a_second(relays: Harness) -
     relays.reg.tick(NOON + 5)
     assert len(relays.statuses()) == before + 2  # (nothing more held)
 
+
+
+@pytest.mark.parametrize("source", ["domoticz force switch", "variator gate"])
+def test_a_burst_of_news_from_outside_publishes_a_status_a_second(tmp_path: Path, source: str) -> None:
+    # A force by a Domoticz switch, a variator's output gated by another client: each published a whole status at
+    # once, 100 flips in a second 100 documents (the README: after each force, a second apart at most). Paced as the
+    # mode topic's forces now: one at once, the last one's state a second after it.
+    h = Harness(field_config(tmp_path, radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n"))
+    h.reg.tick(NOON)
+    h.reg.on_connected(NOON)
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, False), NOON + 0.1)  # (Domoticz's answer to the connect's question)
+    h.meters(300, 300, NOON + 0.5)
+    before = len(h.statuses())
+    for i in range(100):
+        if source == "variator gate":
+            h.reg.handle(ECS_STATUS, json.dumps({"percent": 0, "power": 0, "mode": 0, "state": "OFF" if i % 2 else "ON",
+                                                 "msg": "setpower"}).encode(), NOON + 2 + i / 100)
+        else:
+            h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, i % 2 == 0), NOON + 2 + i / 100)
+    assert len(h.statuses()) == before + 1
+    h.reg.tick(NOON + 3.5)  # (a second after the first flip that changed something)
+    assert len(h.statuses()) == before + 2
+    last = {load["name"]: load for load in h.statuses()[-1]["equipments"]}
+    if source == "variator gate":
+        assert last["ecs"].get("output_off") is True  # (the last flip's, OFF)
+    else:
+        assert last["radiator"]["forced"] is False  # (the last flip's, Off)
 
 def test_unforce_hands_back_to_regulation(relays: Harness) -> None:
     relays.meters(300, 300, NOON)
