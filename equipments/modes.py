@@ -68,6 +68,14 @@ def _number(doc: Mapping[str, object], key: str) -> float | None:
     return number
 
 
+def _as_sent(number: float) -> str:
+    """`number` as a refusal quotes it: every digit it was sent with (the shortest text that reads back as it), without
+    a trailing ".0". Rounded to 6 digits (`:g`), a duration of 604800.4 s was refused as "<= 604800 s ..., got 604800",
+    and one of 0.9999999 s as ">= 1 s ..., got 1": a line that refused what it said was in range."""
+    text = repr(number)
+    return text[:-2] if text.endswith(".0") else text
+
+
 def _misspelt_key(doc: Mapping[str, object]) -> None:
     """ModeCommandError for a key that looks like one of ours, which the command lacks (`"Duration"`, `"durations"`):
     read as absent, a misspelt duration forced the load until unforced (a heater from the grid for days). Other keys
@@ -116,14 +124,14 @@ def parse_mode_command(payload: bytes, loads: Mapping[str, Equipment]) -> ForceC
                                f'{int(loads[name].max_force_power_w())} (its max)',  # (rounded down: not above it)
                                "no power")
     if power_w < 0:
-        raise ModeCommandError(f"power must be >= 0 W for {name}, got {power_w:g}", "negative power")
+        raise ModeCommandError(f"power must be >= 0 W for {name}, got {_as_sent(power_w)}", "negative power")
     power_w += 0.0  # (-0.0, from "-0": said "forcing ecs to -0 W")
     duration_s = _number(doc, "duration")
     if duration_s is not None and not MIN_FORCE_DURATION_S <= duration_s <= MAX_FORCE_DURATION_S:
         # 0 is refused rather than guessed: the seed logged it as "without time limitation" but its force
         # ended at the next check. Leaving `duration` out is the way to force until unforced.
         raise ModeCommandError(f"duration must be >= {MIN_FORCE_DURATION_S:g} s and <= {MAX_FORCE_DURATION_S} s "
-                               f"(7 days), got {duration_s:g}; leave it out to force until unforced",
+                               f"(7 days), got {_as_sent(duration_s)}; leave it out to force until unforced",
                                "duration out of range")
     max_w = loads[name].max_force_power_w()
     if power_w > max_w:

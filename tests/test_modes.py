@@ -166,6 +166,11 @@ def test_keys_of_their_own_are_left_alone_and_minus_zero_is_zero(loads) -> None:
     (b'{"command":"force","name":"ecs","power":100,"duration":-5}', "duration must be"),
     (b'{"command":"force","name":"ecs","power":100,"duration":604801}', "duration must be"),
     (b'{"command":"force","name":"ecs","power":100,"duration":0.4}', "duration must be >= 1 s"),  # (said "for 0 s")
+    # the value as sent, not rounded to 6 digits: "must be >= 1 s ..., got 1" and "<= 604800 s ..., got 604800" refused
+    # a value the line itself said was in range
+    (b'{"command":"force","name":"ecs","power":100,"duration":0.9999999}', r", got 0\.9999999; "),
+    (b'{"command":"force","name":"ecs","power":100,"duration":604800.4}', r", got 604800\.4; "),
+    (b'{"command":"force","name":"ecs","power":-0.0000001}', r"got -1e-07$"),
     # a key misspelt: read as absent, the force lasted until unforced (a heater from the grid for days)
     (b'{"command":"force","name":"ecs","power":2000,"Duration":3600}', 'unknown key \'Duration\': did you mean '
                                                                       '"duration"\\?$'),
