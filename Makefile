@@ -91,10 +91,10 @@ demo: $(STAMP_RUN) mosquitto
 
 ## The daemon itself, against the broker and devices in config.ini.
 run: $(STAMP_RUN)
-	$(PY) regulation.py -c $(or $(CONFIG),config.ini)
+	$(PY) regulation.py -c "$(or $(CONFIG),config.ini)"
 
 check: $(STAMP_RUN)
-	$(PY) regulation.py -c $(or $(CONFIG),config.ini) --check
+	$(PY) regulation.py -c "$(or $(CONFIG),config.ini)" --check
 
 ## This checkout's .venv with the run-time packages, nothing else (what a missing package's message names).
 venv: $(STAMP_RUN)
