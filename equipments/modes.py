@@ -76,14 +76,26 @@ def _as_sent(number: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+# Other words for a force's length or end, too far from "duration" to be taken for it misspelt: read as absent, each
+# forced the load until unforced (a heater from the grid for days, `"timeout": 3600` meant for an hour). Not "time" nor
+# "timestamp": a home-automation box's stamp of its message.
+_DURATION_WORDS = frozenset(("timeout", "timer", "delay", "length", "period", "seconds", "secs", "minutes", "mins",
+                             "hours", "for", "until", "end", "duree", "durée", "dauer", "durata", "duracion",
+                             "duración"))
+
+
 def _misspelt_key(doc: Mapping[str, object]) -> None:
-    """ModeCommandError for a key that looks like one of ours, which the command lacks (`"Duration"`, `"durations"`):
-    read as absent, a misspelt duration forced the load until unforced (a heater from the grid for days). Other keys
-    are left alone: a home-automation box may add its own (`"command_id"` beside `"command"`, `"owner"`)."""
+    """ModeCommandError for a key that looks like one of ours, or is another word for a duration, which the command
+    lacks (`"Duration"`, `"durations"`, `"time"`): read as absent, a misspelt duration forced the load until unforced (a
+    heater from the grid for days). Other keys are left alone: a home-automation box may add its own (`"command_id"`
+    beside `"command"`, `"owner"`)."""
     for key in doc:
         if key in _KEYS:
             continue
-        near = difflib.get_close_matches(key.strip().lower(), _KEYS, n=1, cutoff=0.75)
+        word = key.strip().lower()
+        if word in _DURATION_WORDS and "duration" not in doc:
+            raise ModeCommandError(f"unknown key {shown(key)}: did you mean \"duration\" (seconds)?", "misspelt key")
+        near = difflib.get_close_matches(word, _KEYS, n=1, cutoff=0.75)
         if near and near[0] not in doc:
             raise ModeCommandError(f"unknown key {shown(key)}: did you mean \"{near[0]}\"?", "misspelt key")
 

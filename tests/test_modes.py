@@ -177,6 +177,12 @@ def test_keys_of_their_own_are_left_alone_and_minus_zero_is_zero(loads) -> None:
     (b'{"command":"force","name":"ecs","power":2000,"durations":3600}', 'did you mean "duration"'),
     (b'{"command":"force","name":"ecs","power":2000,"duraton":3600}', 'did you mean "duration"'),
     (b'{"command":"force","Name":"ecs","power":2000}', 'did you mean "name"'),
+    # another word for a duration, too far from "duration" to be taken for it misspelt: the force had no end
+    (b'{"command":"force","name":"ecs","power":2000,"timeout":3600}', 'unknown key \'timeout\': did you mean '
+                                                                     r'"duration" \(seconds\)\?$'),
+    (b'{"command":"force","name":"ecs","power":2000,"Timer":3600}', 'did you mean "duration"'),
+    (b'{"command":"force","name":"ecs","power":2000,"dur\xc3\xa9e":3600}', 'did you mean "duration"'),
+    (b'{"command":"force","name":"ecs","power":2000,"minutes":60}', 'did you mean "duration"'),
     # a JSON integer too large for a float (float() raises OverflowError on it): refused, its digits not logged
     (b'{"command":"force","name":"ecs","power":' + b"9" * 400 + b"}", "power must be a finite number, got inf$"),
     (b'{"command":"force","name":"ecs","power":100,"duration":' + b"9" * 400 + b"}", "finite number, got inf$"),
