@@ -202,6 +202,10 @@ class Regulator(RegulatorLifeCycle):
         changed = expire_forces(self.loads, now, self._forcer)
         pacing = self._status_pacing
         status_due = (pacing.held or pacing.held_until is not None) and pacing.due(now)  # (a call only when held)
+        # (suspended, no decision holds a status back: it goes out every status_interval all the same, the live meter's
+        # watts and the silent one's age in it; it went out at the change only, frozen on every dashboard until the
+        # meter came back)
+        status_due = status_due or (self._stale_guard.reason is not None and pacing.interval_over(now))
         if self.field.tick(now) or changed or status_due:
             self.publish_status(now)
         if self._stale_guard.check(now):

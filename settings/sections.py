@@ -89,8 +89,8 @@ EVALUATE_OPTIONS: tuple[Option, ...] = (
     Option("status_time", float, 900.0, "seconds between two saves of the status file (and at stop)", min=0.1,
            max=86400),
     Option("status_interval", float, 10.0, "the status is published at once when a load switches or steps by "
-           "100 W, else at most every this many seconds (the variator's fine moves, the meters)", min=1,
-           max=3600),
+           "100 W, else every this many seconds (the variator's fine moves, the meters; while a silent meter suspends "
+           "the regulation too)", min=1, max=3600),
     Option("timezone", "text?", None, "IANA time zone for the midnight reset (empty: the system's)"),
     Option("max_meter_power", float, 30000.0, "a meter reading above this many watts is rejected (a glitch); "
            "over what the house and the panels may read, the loads all on", min=100),

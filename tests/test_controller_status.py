@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from tests.controller_house import PLUG, House, closed_loop, watts
-from tests.harness import Harness
+from tests.configs import reading, write_config
+from tests.harness import CONS, NOON, Harness
 
 
 def test_the_status_goes_out_at_a_switch_else_at_most_every_status_interval(tmp_path: Path) -> None:
@@ -116,3 +117,23 @@ def test_watts_learned_far_from_another_label_are_not_restored_off_it(tmp_path: 
     del entry["learned_label_w"]
     older, warnings = restarted(500)
     assert warnings == [] and older.load("radiator").learned_power_w == 2000
+
+
+def test_the_status_goes_on_every_status_interval_while_a_meter_is_silent(tmp_path: Path) -> None:
+    # The house meter reads on, the production meter is dead: the regulation is suspended, and the status went out once,
+    # at the change, then never until the meter came back: the live meter's watts and the dead one's age frozen on
+    # every dashboard (found by a bug hunt). `status_interval` (10 s) is the most it waits, as while regulating.
+    h = Harness(write_config(tmp_path, ("ecs", "radiator"), period=1, algorithm="closed_loop"))
+    now = NOON
+    for _ in range(5):
+        now += 2
+        h.meters(300, 2000, now)
+        h.reg.tick(now)
+    for _ in range(30):  # 60 s of the house meter alone
+        now += 2
+        h.reg.handle(CONS, reading(300 + sum(load.current_power_w for load in h.reg.loads)), now)
+        h.reg.tick(now)
+    stale = [s for s in h.statuses() if s["state"] == "stale"]
+    assert len(stale) >= 5, [s["time"] for s in stale]
+    ages = [s["meters"]["production"]["age_s"] for s in stale]
+    assert ages == sorted(ages) and ages[-1] - ages[0] >= 40
