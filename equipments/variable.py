@@ -546,6 +546,7 @@ class VariableEquipment(Equipment):
                         "min_percent %g %%, and the lowest percent that conducts, %g %%, %.0f W): off", self.name,
                         power_w, self.least_on_w, self.min_power_w, self.min_percent, self.curve.min_on_percent,
                         self.curve.min_on_w)
+            power_w = 0.0  # (a force off, as the status's forced_power says: it said 100 W beside current_power 0)
         return super().force(power_w, duration_s, now, reason, by)
 
     def _made(self, percent: float) -> tuple[Command, float]:

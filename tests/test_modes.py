@@ -229,6 +229,8 @@ def test_a_variable_load_forced_under_what_it_can_draw_is_off_and_says_why(tmp_p
         with caplog.at_level(logging.INFO):
             apply_mode_command(command, ecs, 1_700_000_000.0, "user", "regul/mode")
         assert ecs.current_command().payload == percent and ecs.current_power_w == drawn_w
+        # (the status's forced_power, as a relay's its max: a force off, not 100 W beside current_power 0)
+        assert ecs.forced_power_w == drawn_w
         warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
         if drawn_w == 0:
             assert warned == [f"ecs: a force at {power_w:g} W is under the least it draws steadily (400 W: min_power "
