@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.controller_house import PLUG, House, closed_loop, watts
 from tests.configs import reading, write_config
+from tests.controller_house import PLUG, House, closed_loop, watts
 from tests.harness import CONS, NOON, Harness
 
 
