@@ -9,6 +9,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from equipments.base import Equipment
 from equipments.power_log import force_line
@@ -100,6 +101,20 @@ def _misspelt_key(doc: Mapping[str, object]) -> None:
             raise ModeCommandError(f"unknown key {shown(key)}: did you mean \"{near[0]}\"?", "misspelt key")
 
 
+def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict, each key once (ours in any case: `"Power"` beside `"power"`): ModeCommandError
+    else. JSON's parser keeps the last of a key given twice: `"name": "ecs", "name": "radiator"` forced the radiator,
+    and `"power": 100, "Power": 2000` was read as 100 W, the other left as a box's own key."""
+    seen: set[str] = set()
+    for key, _ in pairs:
+        word = key.strip().lower()
+        word = word if word in _KEYS else key
+        if word in seen:
+            raise ModeCommandError(f"key {shown(key)} given twice", "key twice")
+        seen.add(word)
+    return dict(pairs)
+
+
 def _word(value: object) -> object:
     """A command's word as PySEB names things: load names are read in lower case from the config (a section [ECS]
     is the load `ecs`), so "ECS" or " Force " can only mean `ecs` and `force`; anything else as it is."""
@@ -112,7 +127,9 @@ def parse_mode_command(payload: bytes, loads: Mapping[str, Equipment]) -> ForceC
         raise ModeCommandError(f"payload of {len(payload)} bytes is too large for a mode command", "too large")
     try:
         # (utf-8-sig: a command file saved by Notepad, sent with `mosquitto_pub -f`, starts with a byte order mark)
-        doc = json.loads(payload.decode("utf-8-sig"))
+        doc = json.loads(payload.decode("utf-8-sig"), object_pairs_hook=_once_each)
+    except ModeCommandError:
+        raise
     except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         # (past a byte order mark too, which lstrip leaves: a Notepad file of Python's quotes got no hint)
         hint = " (JSON's strings take double quotes)" if _PYTHON_QUOTED.match(payload.removeprefix(UTF8_MARK)) else ""

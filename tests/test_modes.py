@@ -183,6 +183,9 @@ def test_keys_of_their_own_are_left_alone_and_minus_zero_is_zero(loads) -> None:
     (b'{"command":"force","name":"ecs","power":2000,"Timer":3600}', 'did you mean "duration"'),
     (b'{"command":"force","name":"ecs","power":2000,"dur\xc3\xa9e":3600}', 'did you mean "duration"'),
     (b'{"command":"force","name":"ecs","power":2000,"minutes":60}', 'did you mean "duration"'),
+    # a key given twice: JSON's parser kept the last, and this one forced the radiator where "ecs" came first
+    (b'{"command":"force","name":"ecs","name":"radiator","power":1000}', "key 'name' given twice$"),
+    (b'{"command":"force","name":"ecs","power":100,"Power":2000}', "key 'Power' given twice"),
     # a JSON integer too large for a float (float() raises OverflowError on it): refused, its digits not logged
     (b'{"command":"force","name":"ecs","power":' + b"9" * 400 + b"}", "power must be a finite number, got inf$"),
     (b'{"command":"force","name":"ecs","power":100,"duration":' + b"9" * 400 + b"}", "finite number, got inf$"),
@@ -196,7 +199,7 @@ def test_refused(loads, payload: bytes, fragment: str) -> None:
 
 REASONS = {"too large", "not JSON", "not an object", "unknown command", "unknown load", "no power", "negative power",
            "power not a number", "power not finite", "duration not a number", "duration not finite",
-           "duration out of range", "misspelt key"}
+           "duration out of range", "misspelt key", "key twice"}
 
 
 @pytest.mark.parametrize(("payload", "quoted"), [
