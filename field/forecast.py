@@ -169,7 +169,9 @@ class CloudPick:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _short(text: str) -> str:
+def one_short_line(text: str) -> str:
+    """`text` as a cause quotes a server's words: on one line (its line breaks and runs of blanks one space each),
+    CAUSE_MAX_CHARS at most, then "..."."""
     text = " ".join(text.split())
     return text if len(text) <= CAUSE_MAX_CHARS else text[:CAUSE_MAX_CHARS] + "..."
 
@@ -202,15 +204,17 @@ def parse_owm_answer(status: int, body: bytes, fetched_at: float) -> OwmForecast
         doc = None
     message = doc.get("message") if isinstance(doc, dict) else None
     if status != 200:
-        said = f": {_short(str(message))}" if isinstance(message, str) and message else ""
+        said = f": {one_short_line(str(message))}" if isinstance(message, str) and message else ""
         fix = _fix(str(status), message)
         raise ForecastError(f"HTTP {status}{said}" + (f"; no retry: {fix}" if fix else ""), retry=fix is None)
     if not isinstance(doc, dict):
         what = "not a JSON object" if doc is not None or body.strip() == b"null" else "not valid JSON (cut short?)"
-        raise ForecastError(f"the answer is {what}: {_short(body.decode('utf-8', 'replace'))!r}")
+        raise ForecastError(f"the answer is {what}: {one_short_line(body.decode('utf-8', 'replace'))!r}")
     if str(doc.get("cod", "200")) != "200":  # `cod` is a string on success, a number or a string on errors
         fix = _fix(str(doc.get("cod")), message)
-        raise ForecastError(f"error code {doc.get('cod')!r} in the answer: {_short(str(message))}"
+        # (the code quoted short too: a `cod` of 500 KB was the whole cause, in the log and every status)
+        raise ForecastError(f"error code {one_short_line(repr(doc.get('cod')))} in the answer: "
+                            f"{one_short_line(str(message))}"
                             + (f"; no retry: {fix}" if fix else ""), retry=fix is None, code=str(doc.get("cod")))
     entries = doc.get("list")
     if not isinstance(entries, list):
@@ -250,7 +254,7 @@ def parse_mqtt_forecast(payload: bytes, received_at: float) -> DayForecast:
     try:
         doc: Any = json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise ForecastError(f"not JSON: {_short(payload.decode('utf-8', 'replace'))!r}") from None
+        raise ForecastError(f"not JSON: {one_short_line(payload.decode('utf-8', 'replace'))!r}") from None
     if not isinstance(doc, dict):
         raise ForecastError("expected a JSON object with date and clouds_percent and/or pv_wh")
     try:

@@ -18,7 +18,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 from urllib.parse import quote_plus, urlencode, urlsplit
 
-from field.forecast import ForecastError, ForecastFailure, OwmForecast, parse_owm_answer
+from field.forecast import ForecastError, ForecastFailure, OwmForecast, one_short_line, parse_owm_answer
 from field.forecast_settings import FETCH_LEAD_S, KEEP_AT_START_S, LOOPBACK, OwmSettings, shown_url
 from shell.event_queue import EventSink
 from shell.forecast_wait import RATE_LIMIT_WAIT_S, ask_again_after, request_digest, retry_after_s
@@ -56,6 +56,9 @@ def _describe(exc: BaseException, timeout_s: float) -> str:
         return f"no answer within {timeout_s:g} s"
     if isinstance(reason, ssl.SSLCertVerificationError):
         return f"TLS certificate not trusted: {reason.verify_message}"
+    if isinstance(reason, http.client.BadStatusLine) and not isinstance(reason, http.client.RemoteDisconnected):
+        # (reached, but what listens there is not an HTTP server: `url`'s port another service's)
+        return f"the server's answer is not HTTP (check [openweathermap] url): {reason}"
     return f"cannot reach the server: {reason}"
 
 
@@ -83,7 +86,9 @@ def fetch_once(settings: OwmSettings, clock: Callable[[], float] = time.time) ->
                 # (its body can stall or break as any other: a 502 from a proxy in trouble did)
                 status, body = exc.code, _read_within(exc, settings.timeout_s) if exc.fp is not None else b""
     except _FETCH_ERRORS as exc:
-        return ForecastFailure(_redacted(_describe(exc, settings.timeout_s), settings.key), clock())
+        # (one short line, the key cut out first: a server that is not an HTTP one had http.client quote the line it
+        # could not read, up to 64 KB of its bytes and their CR LF, in each try's log line and in every status)
+        return ForecastFailure(one_short_line(_redacted(_describe(exc, settings.timeout_s), settings.key)), clock())
     if len(body) > MAX_BODY_BYTES:
         return ForecastFailure(f"answer larger than {MAX_BODY_BYTES} bytes", clock())
     try:

@@ -63,6 +63,7 @@ class Answer:
     trickle_s: float = 0.0
     trickle_head_s: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)  # sent beside Content-Type (Retry-After...)
+    raw: bytes = b""  # sent as is instead of an HTTP answer (a port where another server than an HTTP one listens)
 
 
 @dataclass
@@ -82,6 +83,9 @@ class OwmServer:
                 answer = server.answers[min(len(server.requests), len(server.answers)) - 1]
                 if answer.hang:
                     server._release.wait(60)  # holds the connection open, says nothing
+                    return
+                if answer.raw:
+                    self.wfile.write(answer.raw)
                     return
                 if answer.trickle_head_s:
                     head = (f"HTTP/1.0 {answer.status} OK\r\nServer: owm-fake\r\nX-Padding: {'.' * 60}\r\n"

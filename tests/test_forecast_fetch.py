@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from field.forecast import ForecastFailure, OwmForecast
+from field.forecast import CAUSE_MAX_CHARS, ForecastFailure, OwmForecast
 from field.forecast_settings import FETCH_LEAD_S, OwmSettings
 from shell.forecast_fetch import ForecastFetched, ForecastFetcher, fetch_once
 from tests.owm_server import ERROR_401, ERROR_404, Answer, OwmServer, fixture, json_answer, serving
@@ -90,6 +90,23 @@ def test_a_long_answer_quoting_the_key_shows_no_part_of_it(server: OwmServer, an
     result = fetch_once(owm(server.url))
     assert isinstance(result, ForecastFailure) and "***" in result.cause, result.cause
     assert KEY[:6] not in result.cause and KEY[-6:] not in result.cause
+
+
+@pytest.mark.parametrize("answer, cause", [
+    # Not an HTTP server (a port taken by another service, a middlebox's garbage): http.client quotes the line it could
+    # not read, up to 64 KB of the server's bytes with its CR LF, into every try's log line and the status's `error`.
+    (Answer(raw=b"SSH-2.0-OpenSSH_9.2 " + b"x" * 60_000 + b"\r\n"),
+     "the server's answer is not HTTP (check [openweathermap] url): SSH-2.0-OpenSSH_9.2 xxx"),
+    # OWM's JSON error code, quoted whole: a `cod` of 500 KB in an answer under the size cap.
+    (json_answer({"cod": "x" * 500_000, "message": "y"}), "error code 'xxx"),
+    (json_answer({"cod": ["a\r\nb"] * 50_000, "message": "y"}), "error code ['a\\r\\nb', "),
+])
+def test_a_cause_quoting_the_server_is_one_short_line(server: OwmServer, answer: Answer, cause: str) -> None:
+    server.serve(answer)
+    result = fetch_once(owm(server.url))
+    assert isinstance(result, ForecastFailure) and result.cause.startswith(cause), result.cause[:300]
+    assert len(result.cause) < CAUSE_MAX_CHARS + 100 and "\n" not in result.cause and "\r" not in result.cause, \
+        result.cause[:300]
 
 
 @pytest.mark.parametrize("variable", ["http_proxy", "HTTP_PROXY"])
