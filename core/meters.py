@@ -51,10 +51,13 @@ class MeterState:
     # decision ask for it (the full-tank watch, the decision, the gate's wait, the loop's gaps).
     _gaps_s: list[float] = field(default_factory=list, init=False, repr=False)
     _pace_s: float | None = field(default=None, init=False, repr=False)
+    # The link to the broker dropped since the last good reading: the gap to the next one is the outage's, not the
+    # meter's (link_dropped).
+    _unheard_since_last: bool = field(default=False, init=False, repr=False)
 
     def accept(self, reading: MeterReading, payload: bytes | None = None) -> None:
         """Take a good reading (and the message it came in)."""
-        if self.last is not None:
+        if self.last is not None and not self._unheard_since_last:
             gap_s = reading.received_at - self.last.received_at
             if gap_s > 0:  # (none across a clock stepped back)
                 gaps = self._gaps_s
@@ -62,6 +65,7 @@ class MeterState:
                 if len(gaps) > PACE_GAPS:
                     del gaps[0]
                 self._pace_s = _median_pace(gaps)
+        self._unheard_since_last = False
         self.last = reading
         self.count += 1
         self.last_payload = payload
@@ -69,6 +73,13 @@ class MeterState:
         self.refused, self.last_refusal = 0, None
         self.boots = 0
         self.zero_refused_since = None
+
+    def link_dropped(self) -> None:
+        """The link to the broker dropped: the readings sent meanwhile are lost, and the gap from the last one heard to
+        the next is no gap of the meter's. Counted in its pace, a link the broker dropped every few seconds (another
+        client with PySEB's client id, a status over its max_packet_size) made a meter read every 0.5 s one "read
+        every 2.0 s", a meter_timeout raised for nothing advised."""
+        self._unheard_since_last = True
 
     def refuse(self, why: str) -> None:
         """A message that gave no usable reading, for `why`."""

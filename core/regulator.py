@@ -253,6 +253,8 @@ class Regulator(RegulatorLifeCycle):
     def on_disconnected(self, now: float) -> None:
         """The link to the broker dropped: messages published to us meanwhile are lost (echoes included)."""
         self._stale_guard.link_down()
+        for meter in (self.consumption, self.production):
+            meter.link_dropped()
         self.field.on_disconnected()
 
     def status(self, now: float, clean: bool = True) -> dict[str, Any]:

@@ -277,3 +277,25 @@ def test_a_load_s_own_meter_reading_less_often_than_meter_timeout_is_not_warned_
     caplog.set_level(logging.WARNING)
     h.reg.handle("smeter/pzem", PZEM_BOOT.replace(b"CONSOMMATION", b"ECS").replace(b"2000", b"12000"), NOON)
     assert [r.getMessage() for r in caplog.records] == []
+
+
+def test_a_meter_s_pace_is_not_judged_on_gaps_across_a_link_that_kept_dropping(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A link the broker drops every few seconds (a second PySEB with our client id, a status over the broker's
+    # max_packet_size): meters reading every 0.5 s were heard only while it was up, and the gaps across the outages, 1
+    # to 15 s, made the pace: "consumption meter reads every 1.6 s ... set meter_timeout = 8" (found by a bug hunt). A
+    # gap the link was down in is not the meter's.
+    h = Harness(write_config(tmp_path, ("radiator",), meter_timeout=3))
+    caplog.set_level(logging.WARNING)
+    now = NOON
+    for outage_s in (2.0, 1.5, 2.5, 2.0, 2.0):
+        h.meters(300.0, 1800.0, now)  # one reading of each meter while the link is up
+        h.reg.on_disconnected(now + 0.1)
+        now += outage_s
+        h.reg.on_connected(now)
+    assert [r.getMessage() for r in caplog.records if "a single reading lost" in r.getMessage()] == []
+    assert h.reg.consumption.pace_s() is None  # (not known yet: no two readings with the link up between them)
+    for _ in range(4):  # the link holds now
+        h.meters(300.0, 1800.0, now)
+        now += 0.5
+    assert h.reg.consumption.pace_s() == pytest.approx(0.5)
