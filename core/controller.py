@@ -128,9 +128,11 @@ class ClosedLoop:
         # house for the loop, which sees them only through the meter.
         regulated: list[Equipment] = []
         outside_w = 0.0  # (what the others draw: the relays' learning takes it out of the house's step)
+        force_measured = False  # (a force still to be measured at the next reading: UnknownEquipment.share_the_step)
         for load in loads:
             if load.is_forced() or load.overed:
                 outside_w += load.current_power_w
+                force_measured = force_measured or load.measuring
             else:
                 regulated.append(load)
         # (the loads the decision sees, the forced and the full ones too: a step of the heater is learned only when
@@ -188,6 +190,9 @@ class ClosedLoop:
         walk = RelayPass(relay_total_w, keep_total_w, measures_wait=measures_wait, relays_wait=relays_wait,
                          importing=grid_w > 0, heaters_give=give_back_w > 0, rising=self._trend.rising(),
                          rise_rate_w_s=self._trend.rate_w_s, draws_in_doubt=draws_in_doubt, doubted_w=doubted_w)
+        # A force made as a trial was measured is measured at the next reading instead: nothing switches on with it,
+        # as with a trial switched on in this pass.
+        walk.measuring = force_measured
         # (the relays on, with their watts, before the rule's pass: for the guard's sheds below, when it is due)
         on_before = [(load, relay_power_w(load) or 0.0) for load in loads
                      if isinstance(load, RelayEquipment) and load.is_on] if guard else []

@@ -26,6 +26,7 @@ from core.stale_guard import StaleGuard
 from core.status_pacing import StatusPacing
 from equipments.base import Command, Equipment, Publish
 from equipments.constant import RelayEquipment
+from equipments.unknown import share_the_step
 from field.features import FieldFeatures
 from field.forcers import forcer_name
 from field.forecast import ForecastFailure, OwmForecast
@@ -333,6 +334,7 @@ class Regulator(RegulatorLifeCycle):
         measured = [i for i in order if loads[i].measuring]
         if measured:
             order = [*measured, *(i for i in order if i not in measured)]
+            share_the_step([loads[i] for i in measured])  # (a force beside a trial: that step is neither's)
         for i in order:
             load = loads[i]
             before_w, commanded_at = drawn_w[i], load.last_command_at

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
-from equipments.base import FORCED_BY_USER, MAX_LOAD_W, BuildContext, Command
+from equipments.base import FORCED_BY_USER, MAX_LOAD_W, BuildContext, Command, Equipment
 from equipments.constant import RELAY_OPTIONS, RelayEquipment
 from equipments.idle_backoff import IDLE_RETRY_MAX_S, IDLE_RETRY_S, IdleBackoff
 from equipments.power_log import force_line
@@ -67,6 +68,10 @@ class UnknownEquipment(RelayEquipment):
         # Seconds of a trial not counted yet: its energy is counted at its measure, not at the belief it was switched
         # on at (see accumulate_energy).
         self._trial_s = 0.0
+        # The other loads of unknown power switched on since the last reading as this one was, one of them or this one
+        # the regulation's trial (share_the_step): set for the decision on that reading, whose observation of this
+        # load takes it back.
+        self._step_shared_with: tuple[str, ...] = ()
 
     @property
     def max_power_w(self) -> float:
@@ -111,6 +116,12 @@ class UnknownEquipment(RelayEquipment):
         by how much the other loads' beliefs moved since the deciding reading was observed (a relay's watts
         learned from that very reading): the house without this load is that much less than it seemed."""
         self._house.start(beliefs_moved_w)
+
+    def share_the_step(self, others: tuple[str, ...]) -> None:
+        """Measuring, and the loads of unknown power named `others` switched on since the last reading too, this one
+        or one of them the regulation's trial (a force made as the trial was being measured): one step of the house
+        holds them all, and the next observe_consumption takes it for none of them (_step_not_its_own)."""
+        self._step_shared_with = others
 
     def command_for(self, watts: float) -> tuple[Command, float]:
         on = watts > 0
@@ -204,6 +215,8 @@ class UnknownEquipment(RelayEquipment):
             return self.current_power_w
         drew_w = self.current_power_w  # (the belief it was switched on at: what it drew, when no measure says)
         self.accumulate_energy(now)  # (the trial's seconds, held: counted below at what this reading measures)
+        if self._step_shared_with:
+            return self._step_not_its_own(drew_w, now)
         step_w = self._house.step_on_w(house_w, now, others_w)
         measured_w = min(self.max_power_w, max(0.0, step_w))
         self._warn_over_max(step_w)
@@ -246,6 +259,34 @@ class UnknownEquipment(RelayEquipment):
             return measured_w
         self._learn(measured_w, now)
         return measured_w
+
+    def _step_not_its_own(self, drew_w: float, now: float) -> float:
+        """The measuring reading holds another load's switch on too, a trial of the regulation's and a force
+        (share_the_step): it measures neither. Measured against the other's belief, a 500 W plug tried at the 2080 W
+        free, with a second plug forced on (800 W, 3680 W asked) in the same two seconds, was "the house fell by 2380 W
+        as it switched on", and the forced plug was measured at 0 W against the trial's 2080 W and believed so all
+        through its ten minutes (133 Wh drawn, none counted; its step down at the force's end then made the heater
+        suspected full). The trial is off again, to be tried again as after a house that moved, but without its
+        penalty (a second spoilt trial in a row taken as idle): the house did not move, a force stepped with it. The
+        force, which cannot wait, is measured at the next reading instead, against the same house before them all
+        (the trial off by then, as the regulation switches nothing else on while a load is measured). Returns
+        `drew_w`, its belief: what it drew in the reading, as far as known."""
+        others = ", ".join(self._step_shared_with)
+        self._step_shared_with = ()
+        if self.is_forced():
+            self._house.step_shared(measured_next=True)  # (its trial's seconds still held: counted at that measure)
+            log.info("%s: forced on as %s was switched on to be measured: one step of the house for both; measured at "
+                     "the next reading", self.name, others, extra=force_line(self.name))
+            return drew_w
+        self._house.step_shared(measured_next=False)
+        log.info("%s: %s forced on at the same reading: one step of the house for both, no measure; off, to be tried "
+                 "again without the idle wait", self.name, others)
+        # (not at once: tried again at this decision, its step would land in the force's measure at the next reading)
+        self._rest(now, self.HOUSE_MOVED_RETRY_S)
+        self.idle_offs += 1
+        self._measure_switches_off(now, f"no measure, {others} forced on with it")
+        self._house.forget_off_step()  # (from the shared reading: no step down of its own either)
+        return drew_w
 
     def _measure_switches_off(self, now: float, reason: str) -> None:
         """Off at its measure, by the regulation (idle, or the house moved): its command's stamp kept, for the relay's
@@ -373,3 +414,15 @@ class UnknownEquipment(RelayEquipment):
             # (forced on before it was ever measured: at what it draws now, as a force of a plug measured before
             # is; kept as asked, the status said "forced at 50 W" of a plug drawing 1800 W, and 1800 W after a restart)
             self.forced_power_w = measured_w
+
+
+def share_the_step(measured: Sequence[Equipment]) -> None:
+    """The loads `measured` at one reading (each switched on since the last one). The regulation tries one at a time:
+    more than one is a force made beside its trial, and that step of the house is none of theirs
+    (UnknownEquipment.share_the_step). (Forces alone, made within one reading, are measured in turn as before: each
+    against the others' beliefs.)"""
+    if len(measured) < 2 or all(load.is_forced() for load in measured):
+        return
+    for load in measured:
+        if isinstance(load, UnknownEquipment):
+            load.share_the_step(tuple(other.name for other in measured if other is not load))

@@ -92,6 +92,15 @@ class HouseMeasure:
         self.base_at_switch_w = None
         return step_w
 
+    def step_shared(self, measured_next: bool) -> None:
+        """The measuring reading holds another load's switch on too: no step of it is this load's, nor is the house
+        with it at that reading (the other's belief there is no measure either: taken for the house with it, a
+        force's end would measure its step down from it). `measured_next`: the next reading measures it instead,
+        against the same base (the others off again by then); else the measure is over, unmade."""
+        if not measured_next:
+            self.base_at_switch_w = None
+        self.with_ = None
+
     def observe_without(self, house_w: float, now: float) -> None:
         """The house without this load (off) at a decision's reading: kept, with how far it moved since the last."""
         last_w, last_at = self.without_w, self.without_at
