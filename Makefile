@@ -8,6 +8,12 @@ STAMP_DEV := $(VENV)/.dev-deps
 VENV16 ?= .venv-paho16
 PY16   := $(VENV16)/bin/python
 STAMP_16 := $(VENV16)/.deps
+# What runs a command as root, and what a command said for the user to copy starts with: "sudo " for a user, nothing for
+# root (DietPi logs in as root and has no sudo: it was told to run "sudo systemctl enable --now pyseb", and make's own
+# commands were echoed with a space first). A user without sudo is still told "sudo ": the command needs root all the
+# same, and bare it would fail with "Permission denied" as if it did not.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+AS_ROOT := $(if $(SUDO),$(SUDO) )
 
 .PHONY: help demo test test-paho16 lint docs bench run check venv mosquitto service install-service clean
 
@@ -29,7 +35,7 @@ define make_venv
 "$(PYTHON)" -m venv $(1) 2>"$$err"; made=$$?; cat "$$err" >&2; rm -f "$$err"; \
 [ $$made = 0 ] || { rm -rf $(1); \
   if [ ! -w . ]; then echo "make: could not make $(1): this checkout is not writable by $$(id -un) (clone it as that user, or run make as its owner)" >&2; \
-  elif ! "$(PYTHON)" -c 'import ensurepip' 2>/dev/null; then echo "make: could not make $(1): on Debian or Raspberry Pi OS, 'sudo apt install python3-venv', then run this again" >&2; \
+  elif ! "$(PYTHON)" -c 'import ensurepip' 2>/dev/null; then echo "make: could not make $(1): on Debian or Raspberry Pi OS, '$(AS_ROOT)apt install python3-venv', then run this again" >&2; \
   else echo "make: could not make $(1) (see the error above)" >&2; fi; exit 2; }
 endef
 
@@ -57,7 +63,7 @@ venv-stale:
 # (a .venv left without pip by an earlier make is made again; one made by `sudo make` is said, pip's own error
 # was "touch: cannot touch '.venv/.run-deps': Permission denied")
 define venv_usable
-@[ -w $(VENV) ] || { echo "make: $(VENV) is not writable by $$(id -un) (made by sudo make?): 'sudo rm -rf $(VENV)', then run this again" >&2; exit 2; }
+@[ -w $(VENV) ] || { echo "make: $(VENV) is not writable by $$(id -un) (made by sudo make?): '$(AS_ROOT)rm -rf $(VENV)', then run this again" >&2; exit 2; }
 @$(PY) -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(MAKE) --no-print-directory $(PY); }
 endef
 
@@ -131,9 +137,7 @@ SERVICE_USER ?= $(or $(SUDO_USER),$(shell [ "$$(id -u)" = 0 ] && stat -c %U "$(C
 service:
 	@"$(PYTHON)" contrib/render_service.py --user $(SERVICE_USER) --dir "$(CURDIR)"
 
-# (root runs it without sudo: DietPi and other root-login systems have none; the unit is made in $TMPDIR, not in a
-# checkout the user may not write: `sudo git clone` into /opt)
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# (the unit is made in $TMPDIR, not in a checkout the user may not write: `sudo git clone` into /opt)
 UNIT_FILE ?= /etc/systemd/system/pyseb.service
 # A PySEB running already (this is an upgrade: git pull, then this again) keeps the code it started with, and
 # `systemctl enable --now` leaves it so: then the restart is what runs this checkout's.
@@ -151,16 +155,16 @@ install-service:
 	  'function k() { return $$1 == "Environment" ? $$1 "=" $$2 : $$1 } \
 	   NR == FNR { seen[$$0]; key[k()]; next } /^[[:space:]]*([#;[]|$$)/ || ($$0 in seen) { next } \
 	   (k() in key) { other = other (other ? ", " : "") $$0; next } { lost = lost (lost ? ", " : "") $$0 } \
-	   END { if (lost) print "make install-service: " unit " had settings the new unit has not: " lost ": to keep one, put it in a drop-in: sudo systemctl edit pyseb" > "/dev/stderr"; \
+	   END { if (lost) print "make install-service: " unit " had settings the new unit has not: " lost ": to keep one, put it in a drop-in: $(AS_ROOT)systemctl edit pyseb" > "/dev/stderr"; \
 	         if (other) print "make install-service: " unit " had values set otherwise by the new unit: " other " (this version'"'"'s, for this checkout and user; a value of your own goes in a drop-in)" > "/dev/stderr" }' \
 	  "$$tmp" "$(UNIT_FILE)" || true; fi; \
-	echo "$(SUDO) install -m 0644 $$tmp $(UNIT_FILE)"; \
+	echo "$(AS_ROOT)install -m 0644 $$tmp $(UNIT_FILE)"; \
 	$(SUDO) install -m 0644 "$$tmp" $(UNIT_FILE) || exit 1; \
-	echo "$(SUDO) systemctl daemon-reload"; \
-	$(SUDO) systemctl daemon-reload || { echo "make install-service: $(UNIT_FILE) is written but systemd did not read it (systemctl daemon-reload failed, above: is this system run by systemd?); once it can, sudo systemctl daemon-reload, then sudo systemctl enable --now pyseb" >&2; exit 1; }; \
+	echo "$(AS_ROOT)systemctl daemon-reload"; \
+	$(SUDO) systemctl daemon-reload || { echo "make install-service: $(UNIT_FILE) is written but systemd did not read it (systemctl daemon-reload failed, above: is this system run by systemd?); once it can, $(AS_ROOT)systemctl daemon-reload, then $(AS_ROOT)systemctl enable --now pyseb" >&2; exit 1; }; \
 	if systemctl is-active --quiet pyseb; then \
-	  echo "installed $(UNIT_FILE); PySEB is running the code it started with: to run this checkout's, sudo systemctl restart pyseb (loads to 0 W for a moment, the status kept)"; \
-	else echo "installed $(UNIT_FILE); start it with: sudo systemctl enable --now pyseb"; fi
+	  echo "installed $(UNIT_FILE); PySEB is running the code it started with: to run this checkout's, $(AS_ROOT)systemctl restart pyseb (loads to 0 W for a moment, the status kept)"; \
+	else echo "installed $(UNIT_FILE); start it with: $(AS_ROOT)systemctl enable --now pyseb"; fi
 
 # A venv the installed unit runs PySEB with is kept (said, with the way to remove it): CLEAN_VENV=1 removes it all the same.
 clean:

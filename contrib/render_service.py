@@ -24,6 +24,12 @@ _UNSAFE = re.compile(r"[\n\r\t%\"'\\$;]")
 _READ_ONLY = ("/usr", "/boot", "/efi", "/etc")
 
 
+def as_root() -> str:
+    """What a command said for the user to copy starts with to run as root: "sudo " for a user, nothing for root
+    (DietPi logs in as root and has no sudo)."""
+    return "" if os.geteuid() == 0 else "sudo "
+
+
 def _word(path: str) -> str:
     """`path` as one word of ExecStart=: in double quotes when it holds a space (/home/pi/Solar router/pyseb)."""
     return f'"{path}"' if " " in path else path
@@ -213,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     if problem is not None:
         print(f"render_service.py: {problem}: the service would stop at every start; 'make check' makes "
-              f"{directory / '.venv'} with them (or 'sudo apt install python3-paho-mqtt python3-numpy'), then "
+              f"{directory / '.venv'} with them (or '{as_root()}apt install python3-paho-mqtt python3-numpy'), then "
               "run this again", file=sys.stderr)
         return EXIT_USAGE
     how = as_user(args.user)

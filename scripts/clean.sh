@@ -8,6 +8,8 @@
 unit=$1
 force=$2
 shift 2
+# (root is told its commands bare: DietPi logs in as root and has no sudo)
+sudo="sudo "; if [ "$(id -u)" = 0 ]; then sudo=; fi
 here=$(pwd -P)  # (the unit names the checkout as render_service.py resolved it: symlinks followed)
 for venv in "$@"; do
     case $venv in /*) full=$venv ;; *) full=$here/$venv ;; esac
@@ -18,8 +20,8 @@ for venv in "$@"; do
     done
     if [ -z "$force" ] && [ -n "$python" ] && [ -e "$venv" ]; then
         echo "make clean: $venv kept: $by runs PySEB with $python (without it the service would not start" \
-             "again at the next boot or restart). To make it again: sudo systemctl stop pyseb, make clean CLEAN_VENV=1," \
-             "make check, sudo systemctl start pyseb" >&2
+             "again at the next boot or restart). To make it again: ${sudo}systemctl stop pyseb, make clean CLEAN_VENV=1," \
+             "make check, ${sudo}systemctl start pyseb" >&2
     else
         rm -rf "$venv"
     fi

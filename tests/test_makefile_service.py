@@ -37,13 +37,20 @@ def _checkout(tmp_path: Path) -> Path:
     return checkout
 
 
+# `id` as root (uid 0) or as a user (uid 1234) by $FAKE_UID, its other answers the real ones: the tests' own user,
+# root or not, installs into a folder of its own either way.
+FAKE_UID = f"""#!/bin/sh
+if [ "$1" = "-u" ]; then echo "$FAKE_UID"; else exec {shutil.which("id")} "$@"; fi
+"""
+
+
 def _install(tmp_path: Path, active: bool, installed: str = "", python: str = sys.executable,
-             systemd: bool = True) -> tuple[subprocess.CompletedProcess[str], Path]:
-    """make install-service, over a unit file holding `installed` when given."""
+             systemd: bool = True, root: bool = False) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """make install-service, over a unit file holding `installed` when given, by a user with sudo or by root."""
     checkout = _checkout(tmp_path)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
-    for name, text in (("systemctl", FAKE_SYSTEMCTL), ("sudo", '#!/bin/sh\nexec "$@"\n'),
+    for name, text in (("systemctl", FAKE_SYSTEMCTL), ("sudo", '#!/bin/sh\nexec "$@"\n'), ("id", FAKE_UID),
                        ("install", f'#!/bin/sh\necho "install $*" >> "$(dirname "$0")/calls"\n'
                                    f'exec {shutil.which("install")} "$@"\n')):
         (bin_dir / name).write_text(text)
@@ -52,7 +59,8 @@ def _install(tmp_path: Path, active: bool, installed: str = "", python: str = sy
     unit_file.parent.mkdir(exist_ok=True)
     if installed:
         unit_file.write_text(installed)
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "ACTIVE": "0" if active else "3"}
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "ACTIVE": "0" if active else "3",
+           "FAKE_UID": "0" if root else "1234"}
     env.pop("SUDO_USER", None)
     if not systemd:
         env["NO_SYSTEMD"] = "1"
@@ -90,6 +98,26 @@ def test_install_service_says_how_to_run_this_checkouts_code(tmp_path: Path, act
         assert "enable --now" not in done.stdout
     else:
         assert f"installed {unit_file}; start it with: sudo systemctl enable --now pyseb" in done.stdout, done.stdout
+
+
+@pytest.mark.parametrize("case", ["installed", "running", "no systemd"])
+@pytest.mark.parametrize("root", [True, False])
+def test_the_commands_said_have_sudo_for_a_user_only(tmp_path: Path, case: str, root: bool) -> None:
+    # DietPi logs in as root and has no sudo: make install-service told it "sudo systemctl enable --now pyseb" (and
+    # the other commands to copy), and echoed its own as " install -m 0644 ...", with a space first.
+    done, unit_file = _install(tmp_path, case == "running", "[Service]\nUMask=0027\n", root=root,
+                               systemd=case != "no systemd")
+    said = done.stdout + done.stderr
+    sudo = "" if root else "sudo "
+    assert f"\n{sudo}install -m 0644 " in f"\n{done.stdout}" and f"\n{sudo}systemctl daemon-reload\n" in said, said
+    assert f"put it in a drop-in: {sudo}systemctl edit pyseb" in said, said
+    next_step = {"installed": f"start it with: {sudo}systemctl enable --now pyseb",
+                 "running": f"to run this checkout's, {sudo}systemctl restart pyseb",
+                 "no systemd": f"once it can, {sudo}systemctl daemon-reload, then {sudo}systemctl enable --now pyseb"}
+    assert next_step[case] in said, said
+    assert not any(line.startswith(" ") for line in said.splitlines()), said
+    if root:
+        assert "sudo" not in said, said
 
 
 def test_install_service_says_when_systemd_did_not_read_the_unit(tmp_path: Path) -> None:
@@ -181,9 +209,15 @@ def _unit_running(python: str, checkout: Path, unit_file: Path) -> Path:
     return unit_file
 
 
-def _clean(checkout: Path, unit_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _clean(checkout: Path, unit_file: Path, *args: str, root: bool = False) -> subprocess.CompletedProcess[str]:
+    """make clean, by a user or by root (FAKE_UID's `id`)."""
+    bin_dir = checkout.parent / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / "id").write_text(FAKE_UID)
+    (bin_dir / "id").chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "FAKE_UID": "0" if root else "1234"}
     return subprocess.run(["make", "--no-print-directory", "-C", str(checkout), "clean", f"UNIT_FILE={unit_file}",
-                           *args], capture_output=True, text=True, timeout=60, check=False)
+                           *args], capture_output=True, text=True, timeout=60, env=env, check=False)
 
 
 @pytest.mark.parametrize("name", ["pyseb", "Solar router"])
@@ -200,6 +234,16 @@ def test_clean_keeps_the_venv_an_installed_unit_runs(tmp_path: Path, name: str) 
     # CLEAN_VENV=1: the owner has stopped the service, and will make the venv again (make check) before starting it
     forced = _clean(checkout, unit_file, "CLEAN_VENV=1")
     assert forced.returncode == 0 and not (checkout / ".venv").exists(), forced.stderr
+
+
+def test_clean_tells_root_its_commands_without_sudo(tmp_path: Path) -> None:
+    # (DietPi logs in as root and has no sudo: it was told "sudo systemctl stop pyseb")
+    checkout = _made_checkout(tmp_path)
+    unit_file = _unit_running(str(checkout / ".venv" / "bin" / "python"), checkout, tmp_path / "etc" / "pyseb.service")
+    done = _clean(checkout, unit_file, root=True)
+    assert done.returncode == 0 and (checkout / ".venv").exists(), done.stderr
+    assert ("To make it again: systemctl stop pyseb, make clean CLEAN_VENV=1, make check, systemctl start pyseb"
+            in done.stderr), done.stderr
 
 
 @pytest.mark.parametrize("unit", ["none", "another checkout", "the system's python3"])

@@ -45,6 +45,25 @@ def test_a_venv_that_failed_half_way_is_removed(tmp_path: Path, venv_var: str, t
     assert not venv.exists(), made.stderr  # (left there, the next make takes its bin/python for a made venv)
 
 
+@pytest.mark.parametrize("root", [True, False])
+def test_the_python3_venv_to_install_is_said_with_sudo_for_a_user_only(tmp_path: Path, root: bool) -> None:
+    # (DietPi logs in as root and has no sudo: it was told "sudo apt install python3-venv")
+    python = tmp_path / "python3"  # (Debian's without python3-venv: its venv fails, and it has no ensurepip)
+    python.write_text(FAILING_VENV_PYTHON.replace("exit 0\n", '[ "$2" = "import ensurepip" ] && exit 1\nexit 0\n'),
+                      encoding="utf-8")
+    (tmp_path / "id").write_text(f'#!/bin/sh\n[ "$1" = -u ] && echo {0 if root else 1234} || '
+                                 f'exec {shutil.which("id")} "$@"\n')
+    for script in (python, tmp_path / "id"):
+        script.chmod(0o755)
+    made = subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), f"PYTHON={python}",
+                           f"VENV={tmp_path / 'venv'}", str(tmp_path / "venv" / ".run-deps")], capture_output=True,
+                          text=True, timeout=60, env={**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"},
+                          check=False)
+    assert made.returncode == 2
+    said = "'apt install python3-venv'" if root else "'sudo apt install python3-venv'"
+    assert f"on Debian or Raspberry Pi OS, {said}, then run this again" in made.stderr, made.stderr
+
+
 # A python3 whose `-m venv DIR` makes DIR/bin/python (this script again), and which is interrupted as Ctrl-C does it
 # (SIGINT to the whole foreground group, make's too) at the call INTERRUPT_AT, saying what each says then: venv a
 # traceback (its ensurepip's subprocess interrupted), pip one line.

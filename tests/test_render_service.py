@@ -147,6 +147,21 @@ def test_numpy_is_asked_for_a_poly_fit_only(tmp_path: Path, loads: tuple[str, ..
         assert f"ExecStart={python} " in result.stdout
 
 
+@pytest.mark.parametrize(("uid", "said"), [(0, "(or 'apt install python3-paho-mqtt python3-numpy')"),
+                                         (1000, "(or 'sudo apt install python3-paho-mqtt python3-numpy')")])
+def test_the_packages_to_install_are_said_with_sudo_for_a_user_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str], uid: int,
+                                                                   said: str) -> None:
+    # (DietPi logs in as root and has no sudo: it was told "sudo apt install ...")
+    import render_service
+
+    monkeypatch.setattr(render_service.os, "geteuid", lambda: uid)
+    monkeypatch.setattr(render_service, "missing_packages", lambda python, config: f"{python} lacks numpy")
+    me = pwd.getpwuid(os.getuid()).pw_name
+    code = render_service.main(["--user", me, "--dir", str(_checkout(tmp_path)), "--python", sys.executable])
+    assert code == 2 and said in capsys.readouterr().err
+
+
 def test_a_python_too_old_is_said_alone(tmp_path: Path) -> None:
     # Debian 11's python3 3.9 with the apt packages: the unit's check said "PySEB needs Python 3.10", then "the user
     # must be able to enter the checkout, read config.ini and write the folders ...: fix that".
