@@ -37,9 +37,18 @@ def _word(path: str) -> str:
 
 def default_python(directory: Path) -> str:
     """The checkout's virtualenv when there is one (make run/check made it), else this interpreter (Debian's
-    python3 with the apt packages)."""
+    python3 with the apt packages); ValueError when this user may not look into it (a .venv of another user's: the
+    traceback of a PermissionError was all it said)."""
     venv = directory / ".venv" / "bin" / "python"
-    return str(venv) if venv.exists() else sys.executable
+    try:
+        venv.stat()
+    except PermissionError as exc:
+        # (not taken for no venv: the unit would run this python3 instead, without the packages the venv has)
+        raise ValueError(f"cannot look into {venv.parent.parent} ({exc.strerror}): a virtualenv of another user's? "
+                         f"Run this as the user who made it (the checkout's owner), or give --python") from exc
+    except OSError:  # (none, or a dangling link: as Path.exists took it)
+        return sys.executable
+    return str(venv)
 
 
 # What the daemon imports that a bare python3 may lack, as its own check asks for it (shell/deps.py): paho-mqtt, and
@@ -201,8 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.user == "root":
         print("render_service.py: warning: running as root leaves a root-owned status file and log that a "
               "later run as another user cannot write; prefer the user who owns the checkout", file=sys.stderr)
-    python = args.python or default_python(directory)
     try:
+        python = args.python or default_python(directory)
         text = render(args.user, directory, python)
     except ValueError as exc:
         print(f"render_service.py: {exc}", file=sys.stderr)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import pwd
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -81,6 +83,36 @@ def test_interpreter_is_the_venv_when_there_is_one(tmp_path: Path) -> None:
     (tmp_path / ".venv" / "bin").mkdir(parents=True)
     (tmp_path / ".venv" / "bin" / "python").write_text("")
     assert default_python(tmp_path) == str(tmp_path / ".venv" / "bin" / "python")
+
+
+def test_a_venv_this_user_may_not_look_into_is_said_in_a_line() -> None:
+    # A .venv of another user's (made with umask 077): `make install-service` by a third user ended in the traceback
+    # of a PermissionError.
+    python3 = shutil.which("python3", path="/usr/bin:/bin")
+    if python3 is None or (os.geteuid() == 0 and shutil.which("runuser") is None):
+        pytest.skip("no /usr/bin/python3, or runuser for root to act as another user")
+    folder = Path(tempfile.mkdtemp())  # (nobody enters pytest's tmp_path, root's 0700)
+    try:
+        folder.chmod(0o755)
+        for name in ("render_service.py", "pyseb.service"):  # (a copy: the checkout under test may be private)
+            shutil.copy(ROOT / "contrib" / name, folder)
+        (folder / "pyseb" / ".venv" / "bin").mkdir(parents=True)
+        checkout = _checkout(folder / "pyseb")
+        (checkout / ".venv" / "bin" / "python").symlink_to(python3)
+        (checkout / ".venv").chmod(0o700 if os.geteuid() == 0 else 0)
+        user = "nobody" if os.geteuid() == 0 else pwd.getpwuid(os.getuid()).pw_name
+        command = [python3, str(folder / "render_service.py"), "--user", user, "--dir", str(checkout)]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "nobody", "--", *command]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    finally:
+        if (folder / "pyseb" / ".venv").exists():
+            (folder / "pyseb" / ".venv").chmod(0o755)
+        shutil.rmtree(folder)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr == (f"render_service.py: cannot look into {checkout / '.venv'} (Permission denied): a "
+                           "virtualenv of another user's? Run this as the user who made it (the checkout's owner), "
+                           "or give --python\n"), done.stderr
 
 
 def _a_user_here() -> str:
