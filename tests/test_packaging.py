@@ -7,6 +7,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -21,10 +22,12 @@ NOT_BUILT = shutil.ignore_patterns(".venv*", ".git", "tests", "docs", "bench", "
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The wheel `pip install .` builds, from a copy of the checkout (the build writes build/ and an egg-info into
-    the folder it builds)."""
+    the folder it builds) where an earlier install left build/ with a module since removed upstream."""
     work = tmp_path_factory.mktemp("build")
     source = work / "src"
     shutil.copytree(ROOT, source, ignore=NOT_BUILT)
+    (source / "build" / "lib" / "core").mkdir(parents=True)
+    (source / "build" / "lib" / "core" / "removed_upstream.py").write_text("x = 1\n")
     done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
                            "--no-index", "-w", str(work / "dist"), str(source)],
                           capture_output=True, text=True, timeout=300)
@@ -42,9 +45,25 @@ def test_the_wheel_holds_the_code_the_data_and_the_command(wheel: Path) -> None:
                    "simulation/traces/serf-east-2022-03-19.csv", "calibration/power_calibration_ECS-04.csv"):
         assert needed in names, needed
     assert not [n for n in names if n.startswith(("tests/", "bench/", "docs/"))]
+    # (build/lib from an earlier install was packed too: a module removed by a `git pull` stayed installed)
+    assert "core/removed_upstream.py" not in names
     (data,) = [n for n in names if n.endswith(".data/data/share/pyseb/config.ini.sample")]
     (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
     assert "pyseb = regulation:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+
+
+def test_the_sdist_holds_the_build_backend(tmp_path: Path) -> None:
+    # pyproject.toml's build backend is scripts/build_backend.py: a wheel built from the sdist (`python -m build`)
+    # needs it there.
+    source = tmp_path / "src"
+    shutil.copytree(ROOT, source, ignore=NOT_BUILT)
+    done = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, 'scripts'); import build_backend; "
+                           f"print(build_backend.build_sdist({str(tmp_path / 'dist')!r}))"], cwd=source,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    with tarfile.open(tmp_path / "dist" / done.stdout.splitlines()[-1]) as sdist:
+        names = sdist.getnames()
+    assert {name.partition("/")[2] for name in names} >= {"scripts/build_backend.py", "pyproject.toml"}, names
 
 
 def _installed(wheel: Path, tmp_path: Path) -> tuple[Path, dict[str, str]]:
