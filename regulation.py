@@ -179,12 +179,13 @@ def _outside_the_service(pid: str) -> str:
     # took the lock first at boot, and the unit, not restarted on exit 3, stayed failed while PySEB ran outside it
     # (systemctl stop did not stop it, the journal had none of its log).
     from shell.logsetup import stderr_is_the_journal
+    from values.root_command import as_root
 
     if not stderr_is_the_journal():
         return ""
     stop = "stop it" if pid == "?" else f"stop it (kill {pid})"
     return (f": it was started outside this service (a cron line, a terminal, nohup): {stop}, remove its cron lines, "
-            "then: sudo systemctl restart pyseb")
+            f"then: {as_root('systemctl restart pyseb')}")
 
 
 def _print_check(config: str, settings: Any) -> None:

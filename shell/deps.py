@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from values.root_command import as_root
 from values.venv import CHECKOUT_VENV
 from values.venv import python_command as venv_python_command
 
@@ -65,7 +66,7 @@ def _install_hint(deps: list[Dependency]) -> str:
         hint = f"install {them} into this virtualenv: {sys.executable or 'python3'} -m pip install {pip_names}"
     else:
         apt_names = " ".join(dep.apt_name for dep in deps)
-        hint = f"install {them} with 'sudo apt install {apt_names}' (Debian, Raspberry Pi OS)"
+        hint = f"install {them} with '{as_root('apt install ' + apt_names)}' (Debian, Raspberry Pi OS)"
         if (MADE_VENV.parent / "Makefile").exists():
             # ('make check' made .venv, then failed on a config.ini a demo's user does not have)
             hint += " or 'make venv' (makes this checkout's .venv with the packages, then run .venv/bin/python)"

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from shell import deps
+from values.root_command import as_root
 
 # What matplotlib's default (Agg) backend writes in every build PySEB supports (jpg and tif through Pillow,
 # which matplotlib requires).
@@ -29,7 +30,7 @@ def matplotlib_missing() -> str:
         return said + "install it in this checkout's .venv: '.venv/bin/pip install -r requirements-plot.txt'"
     if sys.prefix != sys.base_prefix:  # (a virtualenv of its own: `pip install .`)
         return said + f"install it in this virtualenv: '{here / 'bin' / 'pip'} install matplotlib'"
-    hint = said + "'sudo apt install python3-matplotlib' (Debian, Raspberry Pi OS)"
+    hint = said + f"'{as_root('apt install python3-matplotlib')}' (Debian, Raspberry Pi OS)"
     if any(venv.glob("lib/python3*/site-packages/matplotlib")):
         return hint + "; this checkout's .venv has it: run .venv/bin/python instead of python3"
     if (venv / "bin" / "python").exists():

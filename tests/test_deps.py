@@ -5,6 +5,7 @@ need neither, and a config with relays only, or variators of the default robust 
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,8 @@ from shell.deps import _version, dependency_problem, python_problem
 from tests.configs import write_config
 
 ROOT = Path(__file__).resolve().parent.parent
+# What a command to run as root starts with, as this test run is told it (root, as in CI: bare; a user: sudo)
+SUDO = "" if os.geteuid() == 0 else "sudo "
 pytestmark = pytest.mark.debian
 
 
@@ -49,7 +52,7 @@ def test_missing_paho_is_one_line_and_exit_2(args: tuple[str, ...]) -> None:
     assert result.returncode == 2 and result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.stderr
-    assert "paho-mqtt" in lines[0] and "sudo apt install python3-paho-mqtt" in lines[0]
+    assert "paho-mqtt" in lines[0] and f"'{SUDO}apt install python3-paho-mqtt" in lines[0]
     assert "'make venv' (makes this checkout's .venv with the packages" in lines[0]
 
 
@@ -167,6 +170,7 @@ def test_every_missing_or_old_package_is_named_in_one_line(monkeypatch: pytest.M
     monkeypatch.setattr(sys, "prefix", "/usr")
     monkeypatch.setattr(sys, "base_prefix", "/usr")
     monkeypatch.setattr(deps, "_installed_version", lambda dep: None)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)  # (a user: root is told without sudo, below)
     assert dependency_problem(("paho-mqtt", "numpy")) == (
         "PySEB needs paho-mqtt and numpy, which are not installed: install them with 'sudo apt install "
         "python3-paho-mqtt python3-numpy' (Debian, Raspberry Pi OS) or 'make venv' (makes this checkout's .venv with "
@@ -176,6 +180,10 @@ def test_every_missing_or_old_package_is_named_in_one_line(monkeypatch: pytest.M
     assert said is not None and said.startswith("PySEB needs numpy >= 1.24, found 1.21.0; paho-mqtt, which is not "
                                                 "installed: install them with 'sudo apt install python3-numpy "
                                                 "python3-paho-mqtt'"), said
+    # Root (DietPi logs in as root and has no sudo: told 'sudo apt install ...', "sudo: command not found")
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    said = dependency_problem(("paho-mqtt",))
+    assert said is not None and "install it with 'apt install python3-paho-mqtt'" in said, said
     # The checkout's .venv itself without them (apt does not reach it)
     monkeypatch.setattr(sys, "prefix", str(tmp_path / ".venv"))
     monkeypatch.setattr(deps, "_installed_version", lambda dep: None)

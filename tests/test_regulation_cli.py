@@ -92,7 +92,8 @@ def test_refused_service_start_says_the_other_was_started_outside_it(tmp_path: P
     # (<3>: journald's priority prefix, err: `journalctl -u pyseb -p warning` shows it)
     assert lines[0] == (f"<3>regulation.py: another PySEB is running (pid {os.getpid()}, lock {lock_path}); "
                         "not starting: it was started outside this service (a cron line, a terminal, nohup): stop it "
-                        f"(kill {os.getpid()}), remove its cron lines, then: sudo systemctl restart pyseb")
+                        f"(kill {os.getpid()}), remove its cron lines, then: "
+                        f"{'' if os.geteuid() == 0 else 'sudo '}systemctl restart pyseb")
 
 
 def test_a_bad_config_under_the_unit_reaches_the_journal_as_errors(tmp_path: Path) -> None:
