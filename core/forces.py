@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from equipments.base import FORCED_BY_USER, Equipment
 from equipments.modes import ModeCommandError, apply_mode_command, parse_mode_command
+from values.saved_numbers import EPOCH_MIN_S
 
 # The regulator's own lines, moved here with the code that writes them: the logger name is part of what the log
 # shows (and of the flood limiter's kinds), so it stays what it was.
@@ -63,12 +64,17 @@ def keep_forces_lengths(loads: Sequence[Equipment], step_s: float) -> None:
                 if timed else "")
 
 
-def keep_forces_off_lengths(loads: Sequence[Equipment], step_s: float) -> None:
+def keep_forces_off_lengths(loads: Sequence[Equipment], step_s: float, clock_before_at: float | None) -> None:
     """The wall clock jumped forward by `step_s` with no time passing (NTP setting a Pi's clock): a timed force to
     0 W keeps the time it had left. Its end, taken on the clock before the jump (a Pi booted on 1970), was that much
     behind the clock as set, and a load forced off came back on the sun at the next tick. A force on still ends that
-    much earlier: the jump is no time of it drawn, and a force from the grid ended early is the safe side."""
-    off = [load for load in loads if load.force_end_at is not None and load.forced_power_w == 0]
+    much earlier: the jump is no time of it drawn, and a force from the grid ended early is the safe side.
+    `clock_before_at`: the clock's time before the jump. On a clock not set yet (before 2000), an end that is a real
+    time was restored from a file dated right (status.restore_ahead.restore_forces_off) and ends at its own time: moved
+    by the jump too, a vacation's 0 W force was kept 56 years (the heater never heated again until unforced)."""
+    unset_clock = clock_before_at is not None and clock_before_at < EPOCH_MIN_S
+    off = [load for load in loads if load.force_end_at is not None and load.forced_power_w == 0
+           and not (unset_clock and load.force_end_at >= EPOCH_MIN_S)]
     for load in off:
         assert load.force_end_at is not None
         load.force_end_at += step_s
