@@ -203,7 +203,8 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
         if step_s > 0:
             self._last_jump = (wall_s - step_s / 2, step_s)
             log.warning("the clock jumped forward by %s (NTP setting it, or set by hand): the meters' readings keep "
-                        "their ages; timed forces and relay dwells end that much earlier", spoken_duration(step_s))
+                        "their ages; timed forces on and relay dwells end that much earlier (a timed force to 0 W "
+                        "keeps the time it had left)", spoken_duration(step_s))
             self.reg.clock_stepped_forward(step_s)
             if self.recorder is not None:
                 self.recorder.clock_stepped_forward(step_s)  # (its pending decisions, stamped on the old clock)

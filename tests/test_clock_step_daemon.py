@@ -59,6 +59,9 @@ def test_the_daemon_hands_a_forward_jump_to_the_regulator(tmp_path: Path, monkey
     daemon._follow_the_clock()
     assert steps == [3 * 3600.0]
     assert "the clock jumped forward by 3 h 00 min" in caplog.text
+    # (a force to 0 W keeps the time it had left, core.forces.keep_forces_off_lengths: the line said every timed force
+    # ended earlier)
+    assert "timed forces on and relay dwells end that much earlier (a timed force to 0 W keeps" in caplog.text
 
 
 def _daemon_on_set_clocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
