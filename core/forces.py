@@ -9,7 +9,6 @@ from collections.abc import Callable, Mapping, Sequence
 
 from equipments.base import FORCED_BY_USER, Equipment
 from equipments.modes import ModeCommandError, apply_mode_command, parse_mode_command
-from values.saved_numbers import EPOCH_MIN_S
 
 # The regulator's own lines, moved here with the code that writes them: the logger name is part of what the log
 # shows (and of the flood limiter's kinds), so it stays what it was.
@@ -24,12 +23,14 @@ def start_loads(loads: Sequence[Equipment], now: float) -> None:
             # Straight to its restored force: a 0 first would click a forced-on contactor off and on at
             # every restart (and every turn of a crash loop).
             remaining_s = None if load.force_end_at is None else load.force_end_at - now
+            fixed = load.force_end_fixed  # (its end a time of the clock as set: kept so by the force made again here)
             if remaining_s is not None and remaining_s <= 0:
                 # Restored at the start, applied at the first connect: a force that ended while the broker
                 # did not answer yet switched the load on here, and off at the next tick (a contactor's click).
                 log.info("%s: its restored force ended while waiting for the broker: not forced", load.name)
             elif load.force(forced_w, remaining_s, now, "forced state restored",
                             by=load.forced_by or FORCED_BY_USER):
+                load.force_end_fixed = fixed
                 continue
             else:
                 log.warning("%s: its restored force could not be published: not forced", load.name)
@@ -64,20 +65,21 @@ def keep_forces_lengths(loads: Sequence[Equipment], step_s: float) -> None:
                 if timed else "")
 
 
-def keep_forces_off_lengths(loads: Sequence[Equipment], step_s: float, clock_before_at: float | None) -> None:
+def keep_forces_off_lengths(loads: Sequence[Equipment], step_s: float) -> None:
     """The wall clock jumped forward by `step_s` with no time passing (NTP setting a Pi's clock): a timed force to
     0 W keeps the time it had left. Its end, taken on the clock before the jump (a Pi booted on 1970), was that much
     behind the clock as set, and a load forced off came back on the sun at the next tick. A force on still ends that
-    much earlier: the jump is no time of it drawn, and a force from the grid ended early is the safe side.
-    `clock_before_at`: the clock's time before the jump. On a clock not set yet (before 2000), an end that is a real
-    time was restored from a file dated right (status.restore_ahead.restore_forces_off) and ends at its own time: moved
-    by the jump too, a vacation's 0 W force was kept 56 years (the heater never heated again until unforced)."""
-    unset_clock = clock_before_at is not None and clock_before_at < EPOCH_MIN_S
+    much earlier: the jump is no time of it drawn, and a force from the grid ended early is the safe side. An end that
+    is a time of the clock as set (`force_end_fixed`: restored from a file dated ahead of the clock) ends at its own
+    time: moved by the jump too, a vacation's 0 W force restored on a Pi booted on 1970 was kept 56 years (the heater
+    never heated again until unforced), and one restored on a clock chip reset to 2000 as long."""
     off = [load for load in loads if load.force_end_at is not None and load.forced_power_w == 0
-           and not (unset_clock and load.force_end_at >= EPOCH_MIN_S)]
+           and not load.force_end_fixed]
     for load in off:
         assert load.force_end_at is not None
         load.force_end_at += step_s
+    for load in loads:
+        load.force_end_fixed = False  # (the clock is set now: every end from here on is on it)
     if off:
         log.info("timed forces to 0 W (%s) keep the time they had left", ", ".join(load.name for load in off))
 

@@ -115,7 +115,7 @@ class RegulatorLifeCycle:
             return
         self._removed_off_starts = {key: (starts, since + step_s if starts == 1 else since)
                                     for key, (starts, since) in self._removed_off_starts.items()}
-        keep_forces_off_lengths(self.loads, step_s, self._clock_seen_at)
+        keep_forces_off_lengths(self.loads, step_s)
         self._stale_guard.clock_stepped_forward(step_s)
         self._gate.clock_stepped_forward(step_s, self.loads)
         for load in self.loads:

@@ -95,6 +95,9 @@ class Equipment:
         self.energy_yesterday_wh = 0.0
         self.forced_power_w: float | None = None
         self.force_end_at: float | None = None  # epoch seconds; None with forced_power_w set = until unforced
+        # The force's end is a time of the clock as NTP will set it, not of the clock now (a force to 0 W restored from
+        # a file dated ahead of the clock: status.restore_ahead): a jump forward does not move it (core.forces).
+        self.force_end_fixed = False
         self.forced_by: str | None = None  # FORCED_BY_USER, "domoticz", "mode", "seed_rule", "deadline_rule"
         # (whose force, by whom) the first force another's took over since the fallback rules last looked (they look
         # every few seconds: a 3 s force over a rule's came and went between two looks, and the rule took its end for
@@ -275,6 +278,7 @@ class Equipment:
             return False
         if saved[2] is not None and saved[2] != by and self.force_taken_over is None:
             self.force_taken_over = (saved[2], by)
+        self.force_end_fixed = False  # (a force of now: its end on the clock now)
         return True
 
     def unforce(self, now: float, reason: str) -> None:
@@ -282,6 +286,7 @@ class Equipment:
         self.forced_power_w = None
         self.force_end_at = None
         self.forced_by = None
+        self.force_end_fixed = False
         self._set_power_forced(0.0, now, reason)
 
     def _set_power_forced(self, watts: float, now: float, reason: str) -> bool:

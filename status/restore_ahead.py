@@ -14,7 +14,7 @@ from status.restore_load import (
     restore_pending_offs,
     say_restored_forces,
 )
-from values.saved_numbers import saved_number, unset_clock_epoch
+from values.saved_numbers import EPOCH_MIN_S, saved_number, unset_clock_epoch
 from values.shown import shown
 
 if TYPE_CHECKING:
@@ -110,6 +110,9 @@ def restore_forces_off(reg: RegulatorView, doc: dict[str, Any], saved_at: float,
             clean_load(load)
             skipped.append(f"{load.name}'s force to 0 W ({gone})")
             continue
+        # (an end that is a real time, the file's own, ends when NTP brings the clock to it: no jump moves it; one made
+        # on a clock not set yet, kept with the time it had left, is on the clock now and moves with it)
+        load.force_end_fixed = load.force_end_at is not None and load.force_end_at >= EPOCH_MIN_S
         end = "unforced" if load.force_end_at is None else \
             datetime.fromtimestamp(load.force_end_at, reg.tz).strftime("%Y-%m-%d %H:%M")
         restored.append(f"{load.name} (0 W until {end})")

@@ -103,6 +103,7 @@ def clean_load(load: Any) -> None:
     load.energy_wh = load.energy_yesterday_wh = 0.0
     load.overed, load.full_until = False, None
     load.forced_power_w = load.force_end_at = load.forced_by = None
+    load.force_end_fixed = False
     if hasattr(load, "learned_power_w"):
         load.learned_power_w = None
     if hasattr(load, "learned_off_label"):

@@ -225,16 +225,19 @@ def test_a_timed_force_off_survives_starts_on_a_clock_not_set_yet(tmp_path: Path
     assert not h.load("radiator").is_forced()
 
 
-def test_a_timed_force_off_from_a_file_dated_right_ends_at_its_own_time_across_ntp_s_jump(tmp_path: Path) -> None:
-    # Restored on the 1970 clock from a file dated right, a 0 W force's end is a real time, kept so to end when NTP
-    # brings the clock to it. NTP's jump moved it by the jump too (as an end taken on the 1970 clock is moved): kept
-    # off 56 years, the heater never heated again until unforced.
+# (1970-01-01 02:00 in Paris: no clock chip; 2000-01-01 02:00: a clock chip reset, its clock after 2000 but far behind)
+@pytest.mark.parametrize("booted_at", [3600.0, 946_692_000.0])
+def test_a_timed_force_off_from_a_file_dated_right_ends_at_its_own_time_across_ntp_s_jump(tmp_path: Path,
+                                                                                         booted_at: float) -> None:
+    # Restored on a clock far behind from a file dated right, a 0 W force's end is a real time, kept so to end when NTP
+    # brings the clock to it. NTP's jump moved it by the jump too (as an end taken on the clock before it is moved):
+    # kept off 56 years (23 from a clock chip reset to 2000), the heater never heated again until unforced.
     config = write_config(tmp_path, ("ecs", "radiator"))
     doc = saved_day(tmp_path, NOON)
     forced(doc, "radiator", 0.0, end_at=NOON + 7200)
-    h, _ = restarted_before_ntp(doc, config, 3600.0)
-    h.reg.tick(3660.0)
-    h.reg.clock_stepped_forward(NOON + 600 - 3660.0)
+    h, _ = restarted_before_ntp(doc, config, booted_at)
+    h.reg.tick(booted_at + 60)
+    h.reg.clock_stepped_forward(NOON + 600 - (booted_at + 60))
     h.reg.tick(NOON + 600)
     radiator = h.load("radiator")
     assert radiator.forced_power_w == 0 and radiator.force_end_at == NOON + 7200
