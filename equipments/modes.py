@@ -87,32 +87,44 @@ _DURATION_WORDS = frozenset(("timeout", "timer", "delay", "length", "period", "s
 
 def _misspelt_key(doc: Mapping[str, object]) -> None:
     """ModeCommandError for a key that looks like one of ours, or is another word for a duration, which the command
-    lacks (`"Duration"`, `"durations"`, `"time"`): read as absent, a misspelt duration forced the load until unforced (a
-    heater from the grid for days). Other keys are left alone: a home-automation box may add its own (`"command_id"`
-    beside `"command"`, `"owner"`)."""
+    lacks (`"Duration"`, `"durations"`, `"timeout"`): read as absent, a misspelt duration forced the load until
+    unforced (a heater from the grid for days). Other keys are left alone: a home-automation box may add its own
+    (`"command_id"` beside `"command"`, `"owner"`, `"time"`). An unforce has no power nor duration to misspell: one
+    refused for a key like them (`"end": 5`) left the load forced."""
+    unforce = _word(doc.get("command")) == "unforce"
     for key in doc:
         if key in _KEYS:
             continue
         word = key.strip().lower()
-        if word in _DURATION_WORDS and "duration" not in doc:
+        if word in _DURATION_WORDS and "duration" not in doc and not unforce:
             raise ModeCommandError(f"unknown key {shown(key)}: did you mean \"duration\" (seconds)?", "misspelt key")
         near = difflib.get_close_matches(word, _KEYS, n=1, cutoff=0.75)
-        if near and near[0] not in doc:
+        if near and near[0] not in doc and not (unforce and near[0] in ("power", "duration")):
             raise ModeCommandError(f"unknown key {shown(key)}: did you mean \"{near[0]}\"?", "misspelt key")
 
 
-def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object's pairs as a dict, each key once (ours in any case: `"Power"` beside `"power"`): ModeCommandError
-    else. JSON's parser keeps the last of a key given twice: `"name": "ecs", "name": "radiator"` forced the radiator,
-    and `"power": 100, "Power": 2000` was read as 100 W, the other left as a box's own key."""
+class _Pairs(dict[str, Any]):
+    """A JSON object's pairs, with the first of our keys it holds twice (in any case: `"Power"` beside `"power"`)."""
+
+    twice: str | None = None
+
+
+def _once_each(pairs: list[tuple[str, Any]]) -> _Pairs:
+    """A JSON object's pairs as a dict, the first of our keys given twice noted (parse_mode_command refuses it in the
+    command, not in a box's own object inside it, nor a box's own key twice). JSON's parser keeps the last of a key
+    given twice: `"name": "ecs", "name": "radiator"` forced the radiator, and `"power": 100, "Power": 2000` was read as
+    100 W, the other left as a box's own key."""
+    doc = _Pairs(pairs)
     seen: set[str] = set()
     for key, _ in pairs:
         word = key.strip().lower()
-        word = word if word in _KEYS else key
+        if word not in _KEYS:
+            continue
         if word in seen:
-            raise ModeCommandError(f"key {shown(key)} given twice", "key twice")
+            doc.twice = key
+            break
         seen.add(word)
-    return dict(pairs)
+    return doc
 
 
 def _word(value: object) -> object:
@@ -128,14 +140,14 @@ def parse_mode_command(payload: bytes, loads: Mapping[str, Equipment]) -> ForceC
     try:
         # (utf-8-sig: a command file saved by Notepad, sent with `mosquitto_pub -f`, starts with a byte order mark)
         doc = json.loads(payload.decode("utf-8-sig"), object_pairs_hook=_once_each)
-    except ModeCommandError:
-        raise
     except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         # (past a byte order mark too, which lstrip leaves: a Notepad file of Python's quotes got no hint)
         hint = " (JSON's strings take double quotes)" if _PYTHON_QUOTED.match(payload.removeprefix(UTF8_MARK)) else ""
         raise ModeCommandError(f"not JSON{hint}: {payload[:80]!r}", "not JSON") from None
     if not isinstance(doc, dict):
         raise ModeCommandError("expected a JSON object such as {\"command\": \"force\", ...}", "not an object")
+    if isinstance(doc, _Pairs) and doc.twice is not None:
+        raise ModeCommandError(f"key {shown(doc.twice)} given twice", "key twice")
     _misspelt_key(doc)
     command, name = _word(doc.get("command")), _word(doc.get("name"))
     if command not in ("force", "unforce"):

@@ -146,6 +146,15 @@ def test_keys_of_their_own_are_left_alone_and_minus_zero_is_zero(loads) -> None:
     command = parse_mode_command(b'{"command":"force","name":"ecs","power":"-0","idx":12,"time":5,"mode":1,'
                                  b'"command_id":7,"owner":"ha","named":"x"}', loads)
     assert command == ForceCommand("ecs", 0.0, None) and math.copysign(1.0, command.power_w) == 1.0  # (not "-0 W")
+    # (its own keys twice, or ours in an object of its own: left alone too)
+    assert parse_mode_command(b'{"command":"force","name":"ecs","power":10,"id":1,"id":2,"meta":{"name":"a",'
+                              b'"Name":"b"}}', loads) == ForceCommand("ecs", 10.0, None)
+
+
+def test_an_unforce_is_not_refused_for_a_key_only_a_force_reads(loads) -> None:
+    # `"end": 5` or `"durations": 0` beside an unforce: refused as a misspelt duration, the load stayed forced
+    for extra in (b'"end":5', b'"durations":0', b'"Power":0', b'"minutes":1'):
+        assert parse_mode_command(b'{"command":"unforce","name":"ecs",%s}' % extra, loads) == UnforceCommand("ecs")
 
 
 @pytest.mark.parametrize(("payload", "fragment"), [
