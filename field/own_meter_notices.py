@@ -35,7 +35,10 @@ class _Window:
     started_at: float
     said: int = 0
     held: dict[str, int] = field(default_factory=dict)  # the notices not logged, by kind
-    longest_gap_s: float = 0.0  # the longest gap between two of the meter's readings in it (and the windows before)
+    longest_gap_s: float = 0.0  # the longest gap between two of the meter's readings in it
+    # ...and in the window before it: lately, no further back (carried from window to window, one outage of an hour
+    # held back every later silence's line for 72 minutes, a meter that died said silent an hour late)
+    before_gap_s: float = 0.0
 
 
 class OwnMeterNotices:
@@ -59,7 +62,7 @@ class OwnMeterNotices:
         if name not in self._held_silence:
             return  # (the usual case: said already)
         window = self._windows.get(name)
-        if window is not None and silent_for_s <= LONG_SILENCE_SHARE * window.longest_gap_s:
+        if window is not None and silent_for_s <= LONG_SILENCE_SHARE * max(window.longest_gap_s, window.before_gap_s):
             return
         self._held_silence.discard(name)
         self._said_silence.add(name)
@@ -139,7 +142,7 @@ class OwnMeterNotices:
                     "whenever it is silent or too slow, by its meter else (a Tasmota plug with PowerDelta set reads at "
                     "each change of power, else every TelePeriod: PowerDelta 0 and TelePeriod 10 read it every 10 s)",
                     name, said, max(0.0, now - window.started_at) / 60.0, NOTICES_PER_WINDOW)
-        new = self._windows[name] = _Window(now, said=NOTICES_PER_WINDOW, longest_gap_s=window.longest_gap_s)
+        new = self._windows[name] = _Window(now, said=NOTICES_PER_WINDOW, before_gap_s=window.longest_gap_s)
         return new
 
 

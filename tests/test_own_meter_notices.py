@@ -112,3 +112,24 @@ def test_the_notices_count_is_said_after_a_clock_stepped_back(caplog: pytest.Log
     notices.flush(1000.0 - 3600)  # (the clock set back an hour: the window ends, its count said)
     counted = [m for m in caplog.messages if "not logged" in m]
     assert len(counted) == 1 and "turned too slow 3 times in the last 0 min" in counted[0], counted
+
+
+def test_a_long_outage_holds_back_a_later_silence_for_an_hour_at_most(caplog: pytest.LogCaptureFixture) -> None:
+    # The gaps a silence held back is weighed against are the last two windows' (its meter's pace lately): carried from
+    # window to window, one outage of an hour held back every later silence's line for 72 minutes.
+    caplog.set_level(logging.INFO)
+    notices, hour_s = OwnMeterNotices(), 3600.0
+    for i in range(NOTICES_PER_WINDOW + 1):  # (the last one held back: the window's count carried on)
+        notices.silent("ecs", "tele/ecs", 30.0, 10.0 * i)
+        notices.reads_again("ecs", False, 10.0 * i + 5)
+    notices.heard("ecs", hour_s)  # an hour's outage
+    for window in (1, 2):
+        now = window * hour_s + 60
+        notices.flush(now)
+        notices.heard("ecs", 60.0)
+        notices.silent("ecs", "tele/ecs", 30.0, now + 60)  # held back: the window said its notices already
+        notices.still_silent("ecs", "tele/ecs", 200.0, now + 230)
+        said = [r.getMessage() for r in caplog.records if "longer than any gap" in r.getMessage()]
+        # (the first window after the outage weighs it; the next one its own minutes)
+        assert len(said) == window - 1, said
+        notices.reads_again("ecs", False, now + 240)
