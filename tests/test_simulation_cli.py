@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from simulation.metrics import format_summary, read_log, summarize
 from tests.replay_days import write_config, write_trace
 
 ROOT = Path(__file__).resolve().parent.parent
+SUDO = "" if os.geteuid() == 0 else "sudo "  # (root is told apt bare: DietPi has no sudo)
 REAL_DAY = ROOT / "simulation" / "traces" / "serf-east-2022-03-19.csv"
 
 
@@ -233,11 +235,11 @@ def test_the_matplotlib_hint_fits_the_python_that_runs(tmp_path: Path, monkeypat
     monkeypatch.setattr(sys, "prefix", str(tmp_path / "usr"))
     monkeypatch.setattr(sys, "base_prefix", str(tmp_path / "usr"))
     hint = plot_file.matplotlib_missing()  # the system's python3, no .venv: apt's package only
-    assert "sudo apt install python3-matplotlib" in hint and ".venv" not in hint
+    assert f"'{SUDO}apt install python3-matplotlib'" in hint and ".venv" not in hint
     (venv / "bin").mkdir(parents=True)
     (venv / "bin" / "python").touch()
     hint = plot_file.matplotlib_missing()  # a .venv without it: either, and which Python then
-    assert "sudo apt install python3-matplotlib" in hint
+    assert f"'{SUDO}apt install python3-matplotlib'" in hint
     assert "'.venv/bin/pip install -r requirements-plot.txt', then run .venv/bin/python" in hint
     (venv / "lib" / "python3.11" / "site-packages" / "matplotlib").mkdir(parents=True)
     hint = plot_file.matplotlib_missing()  # the .venv has it: run that one

@@ -4,6 +4,7 @@ command needs but does not find is one line and exit 2, as regulation.py says it
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from tests.replay_days import write_config, write_trace
 
 ROOT = Path(__file__).resolve().parent.parent
+SUDO = "" if os.geteuid() == 0 else "sudo "  # (root is told apt bare: DietPi has no sudo)
 SITE = Path(numpy.__file__).resolve().parent.parent  # the installed packages (numpy's, paho's)
 DEMO_DAY = ROOT / "simulation" / "traces" / "serf-east-2022-03-19.csv"
 
@@ -38,7 +40,7 @@ def one_line_needing(result: subprocess.CompletedProcess[str], tool: str, packag
     assert result.returncode == 2 and result.stdout == "" and "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"python3 -m {tool}: PySEB needs {package}, which is not "
-                                                   "installed: install it with 'sudo apt install python3-")
+                                                   f"installed: install it with '{SUDO}apt install python3-")
 
 
 @pytest.fixture(scope="module")
