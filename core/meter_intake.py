@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable, Iterable
 from enum import Enum
 
+from core.irregular_pace import IrregularPace, IrregularPaceWatch
 from core.meters import MeterState
 from values.boots import MeterBoots, pzem_reading_period_s
 from values.readings import MIN_MAINS_V, MeterProblem, MeterReading, Voltage, parse_meter_payload
@@ -25,6 +26,8 @@ ZERO_HOUSE = ("0 W while the loads draw: the house meter sees them, it cannot re
 # The loads believed to draw more than this, a house meter at 0 W is not plausible (a PZEM reads 0 W under ~5 W).
 ZERO_HOUSE_LOADS_W = 50.0
 ZERO_LATCH_S = 900.0  # how long a house meter's 0 W stays refused once refused, whatever the loads (see above)
+
+TASMOTA_LEAST_TELEPERIOD_S = 10.0  # the shortest TelePeriod Tasmota takes: its steadiest pace without PowerDelta
 
 
 # (read once: an enum's member is looked up through the enum's class at several times a plain name's cost on Python
@@ -58,6 +61,7 @@ class MeterIntake:
         self._meter_timeout_s = meter_timeout_s
         self._reported: set[tuple[str, str]] = set()
         self._paces_judged: set[str] = set()  # the meters whose pace was judged against meter_timeout (once a run)
+        self._irregular = IrregularPaceWatch(meter_timeout_s)
 
     def take(self, meter: MeterState, payload: bytes, now: float) -> MeterReading | NoReading:
         """The reading in `payload`, received at `now`, now `meter`'s last; or why there is none."""
@@ -92,6 +96,10 @@ class MeterIntake:
             meter.mains_seen, meter.mains_restored = True, False
         if meter.name not in self._paces_judged:
             self._judge_pace(meter)
+        if meter.last_gap_s is not None and meter.last_gap_s >= self._meter_timeout_s:
+            irregular = self._irregular.reading(meter, now)
+            if irregular is not None:
+                self._irregular_pace(meter, irregular)
         return result
 
     def _judge_pace(self, meter: MeterState) -> None:
@@ -112,6 +120,25 @@ class MeterIntake:
                         "meter_timeout (%g s), and every load not forced goes to 0 W until the next; set meter_timeout "
                         "= %.0f (five of its readings) or more", meter.name, pace_s, 2.0 * pace_s,
                         self._meter_timeout_s, math.ceil(5.0 * round(pace_s, 1)))
+
+    def _irregular_pace(self, meter: MeterState, pace: IrregularPace) -> None:
+        """Once a run: `meter` reads in bursts at its pace, then not for longer than meter_timeout (a Tasmota with
+        PowerDelta set, whenever the power is steady), and each such gap suspends the regulation. Raising
+        meter_timeout over the gaps would end the cuts, but leave every load as it was that long after the meter died:
+        the device is to be set to read at a steady pace."""
+        # (five readings at a TelePeriod of 10 s, Tasmota's least, as _judge_pace advises: said unless set already)
+        timeout_s = 5.0 * TASMOTA_LEAST_TELEPERIOD_S
+        then = (f", then [evaluate] meter_timeout = {timeout_s:.0f} (five of its readings)"
+                if self._meter_timeout_s < timeout_s else "")
+        log.warning("%s meter reads at an irregular pace: every %.1f s at times, then nothing for %.0f to %.0f s, %d "
+                    "times in %.0f min; each gap over [evaluate] meter_timeout (%g s) suspends the regulation (every "
+                    "load not forced to 0 W) until its next reading. A Tasmota energy meter with PowerDelta set reads "
+                    "so (a reading at each change of power over the delta, else one every TelePeriod: minutes while "
+                    "the power is steady): set PowerDelta 0 and TelePeriod %.0f on it (a reading every %.0f s)%s. "
+                    "Another meter: make it read every few seconds, without fail. (A meter_timeout over its gaps would "
+                    "leave every load as it was that long after the meter died.)", meter.name, pace.pace_s,
+                    pace.shortest_gap_s, pace.longest_gap_s, pace.gaps, pace.over_s / 60.0, self._meter_timeout_s,
+                    TASMOTA_LEAST_TELEPERIOD_S, TASMOTA_LEAST_TELEPERIOD_S, then)
 
     def _no_mains_restored(self, meter: MeterState, payload: bytes, now: float,
                            problem: MeterProblem) -> MeterReading | MeterProblem:

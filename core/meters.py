@@ -54,12 +54,18 @@ class MeterState:
     # The link to the broker dropped since the last good reading: the gap to the next one is the outage's, not the
     # meter's (link_dropped).
     _unheard_since_last: bool = field(default=False, init=False, repr=False)
+    # Seconds from the good reading before to the last one (None: its first, or one across a drop of the link or a
+    # clock stepped back): a gap over meter_timeout that ended is a meter that reads at an irregular pace
+    # (core/irregular_pace.py).
+    last_gap_s: float | None = field(default=None, init=False, repr=False)
 
     def accept(self, reading: MeterReading, payload: bytes | None = None) -> None:
         """Take a good reading (and the message it came in)."""
+        self.last_gap_s = None
         if self.last is not None and not self._unheard_since_last:
             gap_s = reading.received_at - self.last.received_at
             if gap_s > 0:  # (none across a clock stepped back)
+                self.last_gap_s = gap_s
                 gaps = self._gaps_s
                 gaps.append(gap_s)
                 if len(gaps) > PACE_GAPS:

@@ -1,0 +1,60 @@
+"""A meter that reads at an irregular pace: every few seconds at times, then silent for longer than meter_timeout, and
+again. A Tasmota energy meter with PowerDelta set reads so: a reading at each change of power over the delta, else one
+every TelePeriod (300 s by default). Its pace, the median of its last gaps (MeterState.pace_s), is that of its bursts,
+so the advice on a meter read more than half meter_timeout apart (MeterIntake._judge_pace) never came; and each gap,
+whenever the power was steady, suspended the regulation (every load not forced to 0 W, a WARNING) until its next
+reading (an INFO line): 108 times in six hours of gaps of 1 to 5 minutes, the loads off most of the time. A quiet meter
+of this kind is not taken for a steady one: it cannot be told from a dead one before its TelePeriod (up to an hour),
+and a decision needs a new reading of each meter. What it does, and how to make it read at a steady pace, is said once
+a run (MeterIntake)."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from core.meters import MeterState
+
+IRREGULAR_GAPS = 3  # this many gaps over meter_timeout, each ended by a reading...
+# ...within this long (a TelePeriod up to 40 min gives them; a PZEM that loses a few readings now and then does not),
+# the meter's pace (its bursts') at most half of meter_timeout, make a meter that reads at an irregular pace. (A meter
+# whose pace is over half of it is told of by the pace's own advice.)
+IRREGULAR_WINDOW_S = 7200.0
+
+
+@dataclass(frozen=True, slots=True)
+class IrregularPace:
+    """What a meter read at an irregular pace showed: its pace, and its last gaps over meter_timeout."""
+
+    pace_s: float
+    gaps: int
+    shortest_gap_s: float
+    longest_gap_s: float
+    over_s: float  # since the first of these gaps began
+
+
+class IrregularPaceWatch:
+    """The meters' gaps over meter_timeout; `gap` says, once a run a meter, when they make an irregular pace."""
+
+    def __init__(self, meter_timeout_s: float) -> None:
+        self._timeout_s = meter_timeout_s
+        self._long_gaps: dict[str, deque[tuple[float, float]]] = {}  # each meter's: (ended at, seconds), oldest first
+        self._told: set[str] = set()
+
+    def reading(self, meter: MeterState, now: float) -> IrregularPace | None:
+        """`meter` took a good reading at `now`: its irregular pace, the first time its gaps show one, else None."""
+        gap_s = meter.last_gap_s
+        if gap_s is None or gap_s < self._timeout_s or meter.name in self._told:
+            return None  # (the usual case: a reading at the meter's pace)
+        gaps = self._long_gaps.setdefault(meter.name, deque())
+        gaps.append((now, gap_s))
+        while gaps and not 0 <= now - gaps[0][0] < IRREGULAR_WINDOW_S:  # (a clock stepped back forgets them too)
+            gaps.popleft()
+        pace_s = meter.pace_s()
+        if len(gaps) < IRREGULAR_GAPS or pace_s is None or 2.0 * pace_s > self._timeout_s:
+            return None
+        self._told.add(meter.name)
+        del self._long_gaps[meter.name]
+        seconds = [s for _, s in gaps]
+        first_at, first_s = gaps[0]
+        return IrregularPace(pace_s, len(seconds), min(seconds), max(seconds), now - (first_at - first_s))
