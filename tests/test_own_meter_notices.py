@@ -65,12 +65,17 @@ def test_an_own_meter_at_a_power_delta_pace_is_said_a_few_times_then_counted_onc
     assert len(debug) > 100
 
 
+def _two_hours_of_power_delta(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> PowerDeltaHouse:
+    """A metered heater's house, its own meter at the PowerDelta pace for two hours, the watch's lines captured."""
+    caplog.set_level(logging.INFO, logger="field.full_tank_watch")
+    house = PowerDeltaHouse(metered(tmp_path), T)
+    house.run(2 * 3600)
+    return house
+
+
 def test_an_own_meter_steady_for_an_hour_has_its_next_changes_said_in_full_again(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="field.full_tank_watch")
-    h = metered(tmp_path)
-    house = PowerDeltaHouse(h, T)
-    house.run(2 * 3600)
+    house = _two_hours_of_power_delta(tmp_path, caplog)
     house.steady_from = house.now  # (its PowerDelta set to 0, its TelePeriod to... 2 s: a PZEM put in its place)
     house.run(3 * 3600)
     caplog.clear()
@@ -82,10 +87,7 @@ def test_an_own_meter_steady_for_an_hour_has_its_next_changes_said_in_full_again
 def test_an_own_meter_at_a_power_delta_pace_that_dies_is_said_silent_within_minutes(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     # Its silences held back, counted: one that lasts a fifth longer than any of its gaps lately (300 s) is said.
-    caplog.set_level(logging.INFO, logger="field.full_tank_watch")
-    h = metered(tmp_path)
-    house = PowerDeltaHouse(h, T)
-    house.run(2 * 3600)
+    house = _two_hours_of_power_delta(tmp_path, caplog)
     caplog.clear()
     last_at, house.own_next_at = house.own_next_at - house.next_gap_s(), float("inf")  # (unplugged)
     house.run(last_at + 350 - house.now)
