@@ -236,10 +236,7 @@ class UnknownEquipment(RelayEquipment):
             log.info("%s: the house fell by %.0f W as it switched on: the house moved, no measure; off, to "
                      "be tried again without the idle wait", self.name, -step_w)
             self._moved_at_last_trial = True
-            self._rest(now, self.HOUSE_MOVED_RETRY_S)
-            self.idle_offs += 1
-            self._measure_switches_off(now, "no measure, the house moved")
-            self._house.forget_off_step()  # (no measure either: see below)
+            self._void_trial(now, "the house moved")
             return drew_w
         self._moved_at_last_trial = False
         self._count_trial_at(measured_w)
@@ -282,11 +279,16 @@ class UnknownEquipment(RelayEquipment):
         log.info("%s: %s forced on at the same reading: one step of the house for both, no measure; off, to be tried "
                  "again without the idle wait", self.name, others)
         # (not at once: tried again at this decision, its step would land in the force's measure at the next reading)
+        self._void_trial(now, f"{others} forced on with it")
+        return drew_w
+
+    def _void_trial(self, now: float, why: str) -> None:
+        """Its trial measured nothing (`why`): off again, to be tried again after HOUSE_MOVED_RETRY_S rather than the
+        idle wait, and no step down of its own taken from that reading either (its belief there is no measure)."""
         self._rest(now, self.HOUSE_MOVED_RETRY_S)
         self.idle_offs += 1
-        self._measure_switches_off(now, f"no measure, {others} forced on with it")
-        self._house.forget_off_step()  # (from the shared reading: no step down of its own either)
-        return drew_w
+        self._measure_switches_off(now, f"no measure, {why}")
+        self._house.forget_off_step()
 
     def _measure_switches_off(self, now: float, reason: str) -> None:
         """Off at its measure, by the regulation (idle, or the house moved): its command's stamp kept, for the relay's
