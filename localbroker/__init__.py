@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import random
 import re
 import shutil
 import signal
@@ -20,7 +21,7 @@ from types import TracebackType
 
 from localbroker.leftovers import claim_dir, mark_users, remove_stale
 
-__all__ = ["BrokerError", "PrivateBroker", "find_mosquitto", "free_port"]
+__all__ = ["BrokerError", "PrivateBroker", "ephemeral_ports", "find_mosquitto", "free_port"]
 
 
 class BrokerError(RuntimeError):
@@ -59,10 +60,39 @@ def find_mosquitto() -> str:
     return found
 
 
+MQTT_PORT = 1883  # (the machine's own broker's: never ours)
+LOWEST_PICKED_PORT = 10000
+
+
+def ephemeral_ports() -> tuple[int, int]:
+    """The kernel's range of source ports for outgoing connections (Linux; the usual default elsewhere)."""
+    try:
+        low, high = (int(word) for word in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        return 32768, 60999
+    return low, high
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port free on `host` right now (the OS picks it)."""
+    """A TCP port free on `host` right now, below the kernel's ephemeral range when there is room. Inside it, a
+    client retrying a port nothing listens on (a broker down, stopped for a test) is, once in many thousands of
+    attempts, given that very port as its own source and connects to itself (TCP's simultaneous open): paho read its
+    own CONNECT back as the broker's answer ('Protocol error', a CI run of a broker-down test), and a broker started
+    there meanwhile could not bind it."""
+    low, _high = ephemeral_ports()
+    picker = random.SystemRandom()
+    for _ in range(200 if low - LOWEST_PICKED_PORT >= 1000 else 0):
+        port = picker.randrange(LOWEST_PICKED_PORT, low)
+        if port == MQTT_PORT:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:  # (taken, or in TIME_WAIT from an earlier broker)
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
+        sock.bind((host, 0))  # (no room below the range: the OS picks)
         return int(sock.getsockname()[1])
 
 
