@@ -8,6 +8,9 @@ which the regulator does not know:
     period = 2                     ; seconds between two meter readings
     ecs.response = calibration/power_calibration_ECS-02.csv   ; real percent -> watts (default: its calibration)
     ecs.tank_wh = 8000             ; energy the tank takes before its thermostat cuts (default: never)
+    radiator.tank_wh = 1500        ; a radiator's own thermostat too: its room, filled at its cut...
+    radiator.loss_w = 400          ; ...losing this much heat all the time (default 0: a tank once full stays so)...
+    radiator.band_wh = 150         ; ...the thermostat closing again once it has lost this much (default tank_wh / 10)
     radiator.power_w = 1000        ; a relay's real watts (default: its max_power; unknown loads: 800)
     noise_w = 10                   ; meter noise: each reading off by up to this many watts (default 0)
     lost_readings = 0.01           ; the share of readings that never arrive (default 0)
@@ -25,7 +28,7 @@ from __future__ import annotations
 
 import configparser
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal, cast
 
@@ -48,7 +51,8 @@ ACTUATIONS = ("period", "at_once")
 OWN_METER_TIMES = ("before", "after")
 METER_TIMEOUT_DEFAULT_S = next(float(o.default) for o in EVALUATE_OPTIONS if o.name == "meter_timeout")
 MAX_METER_POWER_DEFAULT_W = next(float(o.default) for o in EVALUATE_OPTIONS if o.name == "max_meter_power")
-PER_LOAD_KEYS = {"response": "variable", "tank_wh": "any", "power_w": "relay"}
+PER_LOAD_KEYS = {"response": "variable", "tank_wh": "any", "loss_w": "any", "band_wh": "any", "power_w": "relay"}
+BAND_SHARE = 0.1  # a thermostat's hysteresis, as a share of its tank's energy, when loss_w is given without band_wh
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +73,9 @@ class LoadSpec:
     # it too: it gave a heater limited to 1000 W up to its curve's 2.3 kW, and counted what the regulator rightly left
     # to the loads after it as the order bent (capture up to 112 %).
     max_power_w: float | None = None
+    # Its tank's loss of heat, watts, and its thermostat's hysteresis, Wh (simulation.loads.Tank): 0 without a tank.
+    loss_w: float = 0.0
+    band_wh: float = 0.0
 
     @property
     def relay(self) -> bool:
@@ -150,6 +157,23 @@ def _calibration_path(cp: configparser.ConfigParser, name: str, base: Path) -> P
 
 def _load(cp: configparser.ConfigParser, name: str, kind: str, base: Path,
           problems: list[ConfigProblem]) -> LoadSpec | None:
+    spec = _load_spec(cp, name, kind, base, problems)
+    if spec is None or spec.tank_wh is None:
+        for key in ("loss_w", "band_wh"):
+            if spec is not None and cp.has_option("simulation", f"{name}.{key}"):
+                problems.append(ConfigProblem("simulation", f"{name}.{key}", f"needs {name}.tank_wh: the energy the "
+                                              "thermostat cuts at"))
+        return spec
+    loss_w = _number(cp, "simulation", f"{name}.loss_w", problems, zero_ok=True) or 0.0
+    band_wh = _number(cp, "simulation", f"{name}.band_wh", problems)
+    if band_wh is not None and band_wh > spec.tank_wh:
+        problems.append(ConfigProblem("simulation", f"{name}.band_wh", f"must be at most {name}.tank_wh "
+                                      f"({spec.tank_wh:g} Wh), got {band_wh:g}"))
+    return replace(spec, loss_w=loss_w, band_wh=BAND_SHARE * spec.tank_wh if band_wh is None else band_wh)
+
+
+def _load_spec(cp: configparser.ConfigParser, name: str, kind: str, base: Path,
+               problems: list[ConfigProblem]) -> LoadSpec | None:
     if not cp.has_section(name):
         problems.append(ConfigProblem("equipments", name, f"has no [{name}] section"))
         return None

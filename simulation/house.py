@@ -16,7 +16,7 @@ __all__ = ["SimHouse", "build_load"]
 
 def build_load(spec: LoadSpec) -> SimLoad:
     """The simulated load a config entry describes (reads its real response CSV)."""
-    tank = Tank(spec.tank_wh) if spec.tank_wh is not None else None
+    tank = Tank(spec.tank_wh, loss_w=spec.loss_w, band_wh=spec.band_wh) if spec.tank_wh is not None else None
     if spec.type == "variable":
         assert spec.response_path is not None
         return VariableHeater(spec.name, read_response(spec.response_path), tank)
@@ -92,6 +92,7 @@ class SimHouse:
     def oracle_loads(self) -> list[OracleLoad]:
         """What the oracle knows of the loads as they are now (their real watts, their tanks' room)."""
         return [OracleLoad(load.name, load.kind == "variable", load.max_w if cap_w is None else min(load.max_w, cap_w),
-                           None if load.tank is None else max(0.0, load.tank.capacity_wh - load.tank.stored_wh),
-                           min_w)
-                for load, min_w, cap_w in zip(self.loads, self.min_power_w, self.max_power_w, strict=True)]
+                           None if tank is None else max(0.0, tank.capacity_wh - tank.stored_wh), min_w,
+                           *((tank.loss_w, tank.capacity_wh, tank.band_wh, tank.cut) if tank is not None else ()))
+                for load, tank, min_w, cap_w in zip(self.loads, [load.tank for load in self.loads], self.min_power_w,
+                                                    self.max_power_w, strict=True)]

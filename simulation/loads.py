@@ -13,26 +13,43 @@ __all__ = ["Relay", "SimLoad", "Tank", "VariableHeater", "parse_percent", "same_
 
 @dataclass(slots=True)
 class Tank:
-    """A water tank behind a load: its thermostat cuts the element once it has taken `capacity_wh`."""
+    """A water tank (or a room) behind a load: its thermostat cuts the element once it has taken `capacity_wh`. With
+    `loss_w` it loses heat all the time, as a tank's standing loss or a room's through its walls, and the thermostat
+    closes again once it has lost `band_wh` since the cut (its hysteresis): a radiator or a towel dryer on a relay
+    cycles so under its own thermostat, drawing nothing for a while with its relay on."""
 
     capacity_wh: float
     stored_wh: float = 0.0
+    loss_w: float = 0.0
+    band_wh: float = 0.0
+    cut: bool = False  # the thermostat is open: the element draws nothing, whatever its command
+
+    def __post_init__(self) -> None:
+        self.cut = self.cut or self.stored_wh >= self.capacity_wh
 
     @property
     def full(self) -> bool:
-        """True once the thermostat has cut."""
-        return self.stored_wh >= self.capacity_wh
+        """True while the thermostat is cut."""
+        return self.cut
 
     def draw(self, power_w: float, dt_s: float) -> float:
-        """Mean watts really drawn over `dt_s` when the element asks `power_w` (less in the period it fills)."""
+        """Mean watts really drawn over `dt_s` when the element asks `power_w` (less in the period it fills); the
+        loss of the period is taken first, and may close the thermostat for it."""
+        if self.loss_w > 0.0:
+            lost_wh = self.loss_w * dt_s / 3600.0
+            self.stored_wh = self.stored_wh - lost_wh if self.stored_wh > lost_wh else 0.0
+            if self.cut and self.capacity_wh - self.stored_wh >= self.band_wh:
+                self.cut = False
         room_wh = self.capacity_wh - self.stored_wh
-        if room_wh <= 0 or power_w <= 0:
+        if self.cut or room_wh <= 0 or power_w <= 0:
             return 0.0
         # (the smaller by a comparison in min()'s own order: its call parses its keywords on Python 3.11, and a replay
         # draws every load at every period)
         asked_wh = power_w * dt_s / 3600.0
         energy_wh = room_wh if room_wh < asked_wh else asked_wh
         self.stored_wh += energy_wh
+        if energy_wh == room_wh:
+            self.cut = True
         return energy_wh * 3600.0 / dt_s
 
 

@@ -5,7 +5,8 @@ instantly. Each period the loads, in priority order, take what surplus is left w
 variable load from its `min_power` (less, the regulator never gives it: the triac misfires) up to the
 highest point of its measured response or its `max_power` (more, the regulator never gives it), a relay
 only when what is left covers it whole. Tanks fill as they go, so a tank filled early stops taking later,
-as in the house.
+as in the house; one that loses heat (`loss_w`) takes again once its thermostat closes, `band_wh` after its cut, as
+in the house: no regulator can make it draw sooner.
 """
 
 from __future__ import annotations
@@ -25,12 +26,19 @@ class OracleLoad:
     max_w: float
     tank_room_wh: float | None = None  # energy the tank can still take at the start; None: no tank
     min_w: float = 0.0  # a variable load's min_power: less than this it gets nothing
+    # A tank that loses heat (simulation.loads.Tank): what it loses, its room when full (capacity_wh), the thermostat's
+    # hysteresis, and whether it is cut at the start. (loss_w 0: a tank once full stays so.)
+    loss_w: float = 0.0
+    capacity_wh: float = 0.0
+    band_wh: float = 0.0
+    cut: bool = False
 
 
 def allocate(surplus_w: Iterable[float], loads: Sequence[OracleLoad],
              period_s: float) -> list[tuple[float, ...]]:
     """Watts given to each load in each period of `period_s`, for the surplus (PV - house) of each period."""
     room_wh = [load.tank_room_wh for load in loads]
+    cut = [load.tank_room_wh is not None and (load.cut or load.tank_room_wh <= 0) for load in loads]
     hours = period_s / 3600.0
     given: list[tuple[float, ...]] = []
     for surplus in surplus_w:
@@ -39,7 +47,14 @@ def allocate(surplus_w: Iterable[float], loads: Sequence[OracleLoad],
         for i, load in enumerate(loads):
             take = 0.0
             room = room_wh[i]
-            if left > 0 and (room is None or room > 0):
+            if room is not None and load.loss_w > 0.0:
+                # (as the house's tank: the loss first, which may close the thermostat for this period)
+                room = room + load.loss_w * hours
+                room = load.capacity_wh if room > load.capacity_wh else room
+                room_wh[i] = room
+                if cut[i] and room >= load.band_wh:
+                    cut[i] = False
+            if left > 0 and not cut[i]:
                 # (the smaller ones by comparisons in min()'s own order: its call parses its keywords on Python 3.11,
                 # and the oracle weighs every load at every period)
                 if load.variable:
@@ -51,7 +66,8 @@ def allocate(surplus_w: Iterable[float], loads: Sequence[OracleLoad],
                 if room is not None:
                     # The thermostat cuts mid-period: the mean watts of that period are what fitted.
                     fits_w = room / hours
-                    take = fits_w if fits_w < take else take
+                    if fits_w <= take:
+                        take, cut[i] = fits_w, take > 0.0
                     room_wh[i] = room - take * hours
                 left -= take
             row.append(take)

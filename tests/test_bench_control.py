@@ -140,12 +140,13 @@ def test_the_goals_are_judged_for_the_issue_s_houses_only() -> None:
     checks = bench.goals(figures, ["payerne-2016-06-29"], bench.GOAL_HOUSES)
     assert checks and all(text.startswith("payerne-2016-06-29 / two-load:") for text, _ in checks)
     assert not bench.goals(pair("relays"), ["payerne-2016-06-29"], bench.GOAL_HOUSES)
-    assert set(bench.HOUSES) - set(bench.GOAL_HOUSES) == {"relays", "idle-plug"}
+    assert set(bench.HOUSES) - set(bench.GOAL_HOUSES) == {"relays", "idle-plug", "thermo"}
 
 
 def test_every_house_of_the_benchmark_is_a_valid_config() -> None:
     # (the benchmark writes a variant of each and replays it: a house the check refuses would only show there)
     from settings.config import load_settings
+    from simulation.config import read_sim_config
 
     houses = {name: load_settings(path, daemon_files=False) for name, path in _bench().HOUSES.items()}
     assert [e.KIND for e in houses["relays"].equipments] == ["constant", "constant"]
@@ -153,3 +154,7 @@ def test_every_house_of_the_benchmark_is_a_valid_config() -> None:
     # (the two-load house with a load of unknown power between its heater and its relay)
     assert [(e.name, e.KIND) for e in houses["idle-plug"].equipments] == [
         ("ecs", "variable"), ("plug", "unknown"), ("radiator", "constant")]
+    # (the house whose loads' own thermostats cycle: each load's tank loses heat, the simulation's truth)
+    thermo = read_sim_config(_bench().HOUSES["thermo"])
+    assert [(spec.name, spec.loss_w > 0) for spec in thermo.loads] == [("ecs", True), ("radiator", True),
+                                                                       ("towel", True)]
