@@ -75,6 +75,8 @@ class RelayLearning:
         self._off_label: dict[str, list[tuple[float, bool, bool]]] = {}
         self._said_off_label: set[tuple[str, str]] = set()  # (relay, why) said not learned
         self._unconfirmed: dict[str, _Unconfirmed] = {}  # steps awaiting the next reading, by relay (_confirm)
+        # Relays on whose switch on moved the house by less than their plausible least (draw_doubted)
+        self._no_step_on: set[str] = set()
         # What the loads the loop leaves alone (forced: the user's; full tanks) are believed to draw, set at each
         # decision: a force between a relay's switch and its reading moves the house too (a heater forced to
         # 220 W then taught a 1000 W radiator 1220 W, as a clean step).
@@ -84,6 +86,7 @@ class RelayLearning:
                       loads: Sequence[Equipment]) -> None:
         """`load` is about to switch (to `on`) on a decision made on `consumption_w`."""
         self._switched += 1
+        self._no_step_on.discard(load.name)  # (a new step to measure: off, it draws nothing to doubt)
         if not isinstance(load, ConstantEquipment):
             self._unknown_switched += 1
         else:
@@ -103,6 +106,14 @@ class RelayLearning:
         decides."""
         self._at_reading += count
         self._unknown_at_reading += count
+
+    def draw_doubted(self, name: str) -> bool:
+        """Whether relay `name`, on, may draw nothing whatever it is believed to: its switch on moved the house by
+        less than its plausible least, as when its own thermostat had cut (or the house moved at that reading). Until
+        it switches again, or a step of it is learned. Its watts are no relay's before it to switch on over: switched
+        off for a radiator before it, a towel dryer whose thermostat had cut freed nothing, the radiator came on into
+        an import and the guard shed it 14 s later (then off for its back-off, 1 kW exported)."""
+        return name in self._no_step_on
 
     @property
     def switched(self) -> int:
@@ -199,6 +210,8 @@ class RelayLearning:
         low_w, high_w = load.plausible_learned_range_w()
         if not low_w <= measured_w <= high_w:
             if measured_w < low_w:
+                if on and load.is_on:
+                    self._no_step_on.add(load.name)
                 # (said: a radiator whose own thermostat had cut was believed on at 1000 W for hours, its energy and the
                 # day's report with it, and nothing in the log said so; the house moving at that reading does the same)
                 step = f"moved the house by {measured_w:.0f} W only" if measured_w > 0 else "did not move the house"
@@ -213,6 +226,7 @@ class RelayLearning:
             trusted = clean or load.name not in self._clean
             return self._steps_off_label(load, measured_w, trusted, clean, now)
         self._off_label.pop(load.name, None)
+        self._no_step_on.discard(load.name)
         # A heater moving in the same decision puts its calibration's error in the step: on serf-east (demo
         # house) the radiator, drawing 1050 W, went off as the heater rose 90 W on its curve and 32 W really,
         # and was learned at 1107 W; its clean switch-off at 16:04 only pulled that to 1090 W. Such a step

@@ -100,10 +100,12 @@ class RelaySwitcher:
                     clock.displaced_by is not None and displaced_for_nothing(load, clock, loads))
                 walk.free.append(allowed)
                 on_w = (relay_power_w(load) or 0.0) if load.is_on else 0.0
-                walk.held_w.append(0.0 if allowed else on_w)
+                # (one whose draw is in doubt is counted as held: its watts may be none to give, RelayLearning)
+                given = allowed and not (on_w and self.learning.draw_doubted(load.name))
+                walk.held_w.append(0.0 if given else on_w)
                 # (one handed over at an unforce is free at this decision only: its dwell holds it from the next, so
                 # a trial tried beside it could not have its watts then)
-                walk.free_on_w.append(on_w if allowed and not load.handed_over else 0.0)
+                walk.free_on_w.append(on_w if given and not load.handed_over else 0.0)
             else:
                 walk.free.append(False)
                 walk.held_w.append(0.0)
@@ -128,11 +130,16 @@ class RelaySwitcher:
             else:
                 want, shortfall_w, claim_w = self._wants_on(load, power_w, index, walk, now)
             if want != on:
+                doubted = on and self.learning.draw_doubted(load.name)
                 self._act(load, want, claim_w, index, walk, loads, consumption_w, now)
                 was_on = on
                 on, power_w = load.is_on, relay_power_w(load)  # (read again only here: nothing else switches it)
                 if was_on and not on and walk.trial is not None:
                     walk.clocks[index].displaced_by = walk.trial  # (switched off after that trial: for it)
+                if doubted and not on:
+                    # (its believed watts freed nothing, maybe: not the relays after it's at this decision, the next
+                    # reading says what its off freed: RelayLearning.draw_doubted)
+                    walk.doubted_w += power_w or 0.0
             if on:
                 drawn_w = power_w or 0.0
                 walk.left_w -= drawn_w
@@ -204,8 +211,9 @@ class RelaySwitcher:
             claim_w = min(power_w, trial_free_w(walk, index, free_w, trial_need_w(load)))
         covered = shortfall_w <= 0
         if not covered and walk.doubted_w and shortfall_w <= walk.doubted_w:
-            log.debug("%s: not covered: %.0f W of it would come from a load after it that may draw nothing (suspected "
-                      "full, or its variator silent)", load.name, shortfall_w)
+            log.debug("%s: not covered: %.0f W of it would come from a load that may draw nothing (a heater suspected "
+                      "full or its variator silent, a relay whose switch on did not move the house)", load.name,
+                      shortfall_w)
         clock = walk.clocks[index]
         on_delay_s = clock.on_delay_s(load.on_delay_s, load.min_off_s)
         want = clock.covered(covered, now, on_delay_s)
