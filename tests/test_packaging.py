@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import tarfile
 import zipfile
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -19,8 +21,19 @@ NOT_BUILT = shutil.ignore_patterns(".venv*", ".git", "tests", "docs", "bench", "
                                   "demo-records")
 
 
+# A warning of Python's warnings module in the build's output ("...build_py.py:215: BuildBackendWarning: Package
+# 'simulation.traces' is absent from the `packages` configuration"): setuptools' word that the build may stop working
+# in a later version of it. (pip's own "WARNING: " lines are not these.)
+BUILD_WARNING = re.compile(r"\b\w+Warning: .*")
+
+
+class Build(NamedTuple):
+    wheel: Path
+    stderr: str  # what the build said (pip --quiet passes the backend's warnings on)
+
+
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
     """The wheel `pip install .` builds, from a copy of the checkout (the build writes build/ and an egg-info into
     the folder it builds) where an earlier install left build/ with a module since removed upstream."""
     work = tmp_path_factory.mktemp("build")
@@ -35,7 +48,18 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert "invalid command 'bdist_wheel'" not in done.stderr, "setuptools too old to build a wheel: run make test"
     assert done.returncode == 0, done.stderr[-3000:]
     (built,) = (work / "dist").glob("pyseb-*.whl")
-    return built
+    return Build(built, done.stderr)
+
+
+@pytest.fixture(scope="module")
+def wheel(build: Build) -> Path:
+    return build.wheel
+
+
+def test_the_wheel_builds_without_a_warning(build: Build) -> None:
+    # setuptools warned at each build that simulation.traces, shipped as simulation's data, was "absent from the
+    # `packages` configuration", and that this may stop working.
+    assert not BUILD_WARNING.findall(build.stderr), build.stderr[-3000:]
 
 
 def test_the_wheel_holds_the_code_the_data_and_the_command(wheel: Path) -> None:
@@ -61,6 +85,7 @@ def test_the_sdist_holds_the_build_backend(tmp_path: Path) -> None:
                            f"print(build_backend.build_sdist({str(tmp_path / 'dist')!r}))"], cwd=source,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
+    assert not BUILD_WARNING.findall(done.stderr), done.stderr[-3000:]
     with tarfile.open(tmp_path / "dist" / done.stdout.splitlines()[-1]) as sdist:
         names = sdist.getnames()
     assert {name.partition("/")[2] for name in names} >= {"scripts/build_backend.py", "pyproject.toml"}, names
