@@ -277,6 +277,40 @@ def test_clean_keeps_the_venv_a_drop_in_runs(tmp_path: Path) -> None:
     assert "override.conf" in done.stderr
 
 
+def test_clean_removes_the_venv_a_drop_in_no_longer_runs(tmp_path: Path) -> None:
+    # The unit runs .venv/bin/python, but a drop-in's ExecStart= (after an empty one, as systemd asks) replaced its
+    # command: PySEB runs with the system's python3. .venv was kept all the same, make clean saying the unit ran PySEB
+    # with it and to stop the service to remove it.
+    checkout = _made_checkout(tmp_path)
+    unit_file = _unit_running(str(checkout / ".venv" / "bin" / "python"), checkout, tmp_path / "etc" / "pyseb.service")
+    (tmp_path / "etc" / "pyseb.service.d").mkdir()
+    (tmp_path / "etc" / "pyseb.service.d" / "override.conf").write_text(
+        f"[Service]\nExecStart=\nExecStart=/usr/bin/python3 {checkout}/regulation.py -c config.ini")  # (no last \n)
+    done = _clean(checkout, unit_file)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert not (checkout / ".venv").exists()
+    # Drop-ins in the order of their names, as systemd reads them: a later one's ExecStart= is the command.
+    (checkout / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / "etc" / "pyseb.service.d" / "zz-debug.conf").write_text(
+        f"[Service]\nExecStart=\nExecStart={checkout}/.venv/bin/python {checkout}/regulation.py -c config.ini "
+        "--log-level DEBUG\n")
+    done = _clean(checkout, unit_file)
+    assert (checkout / ".venv").exists() and "zz-debug.conf runs PySEB with" in done.stderr, done.stderr
+
+
+def test_clean_keeps_the_venv_whose_pyseb_command_a_unit_runs(tmp_path: Path) -> None:
+    # `pip install .` into the checkout's .venv, the unit running its `pyseb` command (docs/running-on-a-pi.md): only
+    # the venv's python was looked for, and .venv was removed under the service.
+    checkout = _made_checkout(tmp_path)
+    unit_file = tmp_path / "etc" / "pyseb.service"
+    unit_file.parent.mkdir()
+    unit_file.write_text(f"[Service]\nExecStart={checkout}/.venv/bin/pyseb -c {checkout}/config.ini\n")
+    done = _clean(checkout, unit_file)
+    assert done.returncode == 0 and (checkout / ".venv").exists(), done.stderr
+    assert f"runs PySEB with {checkout / '.venv' / 'bin' / 'pyseb'} (without it" in done.stderr, done.stderr
+    assert not (checkout / ".venv-paho16").exists()
+
+
 # `id` as a user sees it: root (uid 0) or another user, by $AS; the rest of `id` as it is.
 FAKE_ID = """#!/bin/sh
 case "$1" in
