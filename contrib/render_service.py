@@ -2,6 +2,11 @@
 """Print contrib/pyseb.service filled in for a user, a checkout and an interpreter (standard library only).
 
     python3 contrib/render_service.py --user pi --dir /home/pi/pyseb > /tmp/pyseb.service
+
+Or for a `pip install .` into a virtualenv: the unit runs its `pyseb` command, --dir is the folder of config.ini
+(docs/running-on-a-pi.md#a-pip-install-as-a-service):
+
+    python3 contrib/render_service.py --user pi --dir /home/pi/pyseb-data --pyseb /home/pi/pyseb-venv/bin/pyseb
 """
 
 from __future__ import annotations
@@ -111,6 +116,11 @@ _AS_THE_UNIT = ("import os, runpy, sys\n"
                 "try:\n    os.chdir(sys.argv[1])\n"
                 "except OSError as exc:\n    sys.exit(f'cannot enter {sys.argv[1]}: {exc.strerror}')\n"
                 "sys.argv = sys.argv[2:]\nrunpy.run_path(sys.argv[0], run_name='__main__')\n")
+# The same for an installed `pyseb` command (a `pip install .`), run by its own path as systemd runs it.
+_COMMAND_AS_THE_UNIT = ("import os, sys\n"
+                        "try:\n    os.chdir(sys.argv[1])\n"
+                        "except OSError as exc:\n    sys.exit(f'cannot enter {sys.argv[1]}: {exc.strerror}')\n"
+                        "os.execv(sys.argv[2], sys.argv[2:])\n")
 CHECK_TIMEOUT_S = 300  # (a Pi Zero takes seconds to import the daemon and fit the curves, numpy's for a poly fit)
 
 
@@ -126,12 +136,17 @@ def as_user(user: str) -> dict[str, object] | None:
             "env": {**os.environ, "HOME": entry.pw_dir, "USER": user, "LOGNAME": user}}
 
 
-def unit_check(user: str, how: dict[str, object], directory: Path, python: str) -> str | None:
+def unit_check(user: str, how: dict[str, object], directory: Path, python: str,
+               pyseb: str | None = None) -> str | None:
     """Why the unit's command, with --check added, fails run as `user` (`how`: as_user's answer for that user, not
     None) from `directory` (the config unreadable, the status or record folder not writable by that user, the folder
-    not enterable...): how it ended, then what it said, one indented line each; None when it passes."""
-    command = [python, "-c", _AS_THE_UNIT, str(directory), str(directory / "regulation.py"), "-c",
-               str(directory / "config.ini"), "--check"]
+    not enterable...): how it ended, then what it said, one indented line each; None when it passes. `pyseb`: the
+    unit runs that installed command (`python` then only runs the step into `directory`)."""
+    config = ["-c", str(directory / "config.ini"), "--check"]
+    if pyseb is None:
+        command = [python, "-c", _AS_THE_UNIT, str(directory), str(directory / "regulation.py"), *config]
+    else:
+        command = [python, "-c", _COMMAND_AS_THE_UNIT, str(directory), pyseb, *config]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=CHECK_TIMEOUT_S, check=False,
                               **how)  # type: ignore[call-overload]
@@ -162,11 +177,14 @@ def _known_user(user: str) -> bool:
     return True
 
 
-def render(user: str, directory: Path, python: str, template: str | None = None) -> str:
-    """The unit text; ValueError names what cannot go in a unit file."""
+def render(user: str, directory: Path, python: str, template: str | None = None, pyseb: str | None = None) -> str:
+    """The unit text; ValueError names what cannot go in a unit file. `pyseb`: the `pyseb` command of a `pip install
+    .`, which the unit runs in place of `python` on the checkout's regulation.py (`directory` is then the folder of
+    config.ini)."""
     if not _USER.match(user):
         raise ValueError(f"--user {user!r} is not a user name")
-    for label, value in (("--dir", str(directory)), ("--python", python)):
+    program = ("--python", python) if pyseb is None else ("--pyseb", pyseb)
+    for label, value in (("--dir", str(directory)), program):
         if not os.path.isabs(value):
             raise ValueError(f"{label} {value!r} must be an absolute path")
         if _UNSAFE.search(value):
@@ -182,6 +200,8 @@ def render(user: str, directory: Path, python: str, template: str | None = None)
     lines = []
     for line in body.replace("@USER@", user).splitlines(keepends=True):
         if line.startswith("ExecStart="):
+            if pyseb is not None:  # (the installed command is regulation.py's main: the same arguments)
+                line = line.replace("@PYTHON@ @DIR@/regulation.py", _word(pyseb))
             # (each path a word of its own: regulation.py and config.ini under a folder with a space included)
             line = line.replace("@PYTHON@", _word(python))
             line = re.sub(r"@DIR@(\S*)", lambda m: _word(str(directory) + m.group(1)), line)
@@ -195,8 +215,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--user", required=True, help="the user PySEB runs as (not root)")
     parser.add_argument("--dir", type=Path, default=Path(__file__).resolve().parent.parent,
                         help="the checkout (default: this one)")
-    parser.add_argument("--python", help="interpreter (default: <dir>/.venv/bin/python if it exists, else this "
-                        "python3)")
+    program = parser.add_mutually_exclusive_group()
+    program.add_argument("--python", help="interpreter (default: <dir>/.venv/bin/python if it exists, else this "
+                         "python3)")
+    program.add_argument("--pyseb", help="the `pyseb` command of a `pip install .` (<venv>/bin/pyseb), which the unit "
+                         "runs; --dir is then the folder of config.ini, not a checkout")
     args = parser.parse_args(argv)
     directory = args.dir.expanduser()
     directory = directory.resolve() if directory.is_absolute() else directory
@@ -210,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.user == "root":
         print("render_service.py: warning: running as root leaves a root-owned status file and log that a "
               "later run as another user cannot write; prefer the user who owns the checkout", file=sys.stderr)
+    if args.pyseb is not None:
+        return _main_installed(args.user, directory, args.pyseb)
     try:
         python = args.python or default_python(directory)
         text = render(args.user, directory, python)
@@ -253,6 +278,43 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_USAGE
     print(text, end="")
     return 0
+
+
+def _main_installed(user: str, directory: Path, pyseb: str) -> int:
+    """main() for the `pyseb` command of a `pip install .`: the unit runs it on `directory`/config.ini."""
+    try:
+        text = render(user, directory, sys.executable, pyseb=pyseb)
+    except ValueError as exc:
+        print(f"render_service.py: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if not (os.path.isfile(pyseb) and os.access(pyseb, os.X_OK)):
+        # (systemd would fail at every start, status 203/EXEC)
+        print(f"render_service.py: --pyseb {pyseb}: no such command: give the `pyseb` that `pip install .` made in "
+              "its virtualenv (<venv>/bin/pyseb)", file=sys.stderr)
+        return EXIT_USAGE
+    # (its packages are the virtualenv's, which pip installed with it: the check below names one missing)
+    shown = f"{pyseb} -c {directory / 'config.ini'} --check"
+    how = as_user(user)
+    if how is None:
+        print(f"render_service.py: note: not checked as {user} (run this as {user}, or with sudo, to learn now whether "
+              f"{user} can read config.ini and write the status file: {shown})", file=sys.stderr)
+        print(text, end="")
+        return 0
+    failure = unit_check(user, how, directory, sys.executable, pyseb)
+    if failure is None:
+        print(text, end="")
+        return 0
+    print(f"render_service.py: run as {user} the way the unit runs it, {shown} fails, so the service would not start "
+          f"(and systemd does not retry a bad config): {failure}", file=sys.stderr)
+    if _no_config(directory):
+        sample = Path(pyseb).parent.parent / "share" / "pyseb" / "config.ini.sample"
+        print(f"render_service.py: {directory} has no config.ini yet: cp {sample} {directory / 'config.ini'}, edit "
+              f"it ({shown} validates it), then run this again", file=sys.stderr)
+    else:
+        print(f"render_service.py: {user} must be able to enter {directory}, read config.ini and write the folders of "
+              "the status file and the records: fix that (or give --user the folder's owner), then run this again",
+              file=sys.stderr)
+    return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pwd
 import re
 import shlex
 import shutil
@@ -147,6 +148,21 @@ def test_the_installed_tools_find_their_own_data(wheel: Path, tmp_path: Path) ->
                            "--to", "12:10"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "capture" in done.stdout
+
+
+def test_the_installed_command_runs_as_a_service(wheel: Path, tmp_path: Path) -> None:
+    # A `pip install .` had no unit (render_service.py wanted a checkout's regulation.py): its `pyseb` command is run
+    # on the folder of config.ini, checked first as the unit will run it.
+    site, env = _installed(wheel, tmp_path)
+    command = site.parents[2] / "bin" / "pyseb"
+    data = tmp_path / "pyseb-data"
+    data.mkdir()
+    (data / "config.ini").write_text(RELAY_ONLY)
+    done = subprocess.run([sys.executable, str(ROOT / "contrib" / "render_service.py"), "--user",
+                           pwd.getpwuid(os.getuid()).pw_name, "--dir", str(data), "--pyseb", str(command)],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"ExecStart={command} -c {data / 'config.ini'}\n" in done.stdout, done.stdout
 
 
 def test_the_installed_command_names_itself(wheel: Path, tmp_path: Path) -> None:

@@ -291,6 +291,66 @@ def test_a_checkout_without_its_config_is_told_to_make_one(tmp_path: Path) -> No
     assert "must be able to enter" not in result.stderr
 
 
+# A `pip install .` into a virtualenv had no unit: render_service.py wanted a checkout's regulation.py, and the docs
+# said nothing of running the installed `pyseb` command under systemd.
+def test_the_unit_of_a_pip_install_runs_its_pyseb_command() -> None:
+    keys = unit(render("pi", Path("/home/pi/pyseb-data"), sys.executable, pyseb="/home/pi/pyseb-venv/bin/pyseb"))
+    assert keys["ExecStart"] == ["/home/pi/pyseb-venv/bin/pyseb -c /home/pi/pyseb-data/config.ini"]
+    assert keys["WorkingDirectory"] == ["/home/pi/pyseb-data"] and keys["User"] == ["pi"]
+    spaced = unit(render("pi", Path("/home/pi/my data"), sys.executable, pyseb="/home/pi/my venv/bin/pyseb"))
+    assert spaced["ExecStart"] == ['"/home/pi/my venv/bin/pyseb" -c "/home/pi/my data/config.ini"']
+    with pytest.raises(ValueError, match="--pyseb 'bin/pyseb' must be an absolute path"):
+        render("pi", Path("/home/pi/pyseb-data"), sys.executable, pyseb="bin/pyseb")
+
+
+def _installed_command(venv: Path, data: Path, exit_code: int, message: str = "") -> Path:
+    """A virtualenv's `pyseb` command that exits `exit_code` (after `message` on stderr) when run as the unit runs
+    it with --check (from `data`, -c `data`/config.ini), else 9."""
+    command = venv / "bin" / "pyseb"
+    command.parent.mkdir(parents=True, exist_ok=True)
+    command.write_text(f"#!/bin/sh\n[ \"$(pwd -P)\" = {shlex.quote(str(data))} ] && [ \"$*\" = "
+                       f"{shlex.quote(f'-c {data}/config.ini --check')} ] || exit 9\n"
+                       f"printf '%s' {shlex.quote(message)} >&2\nexit {exit_code}\n")
+    command.chmod(0o755)
+    return command
+
+
+def _render_installed(data: Path, command: Path | str) -> subprocess.CompletedProcess[str]:
+    me = pwd.getpwuid(os.getuid()).pw_name  # (the unit's check runs as the user: one who can enter tmp_path)
+    return subprocess.run([sys.executable, str(ROOT / "contrib" / "render_service.py"), "--user", me, "--dir",
+                           str(data), "--pyseb", str(command)], capture_output=True, text=True, timeout=60)
+
+
+def test_the_command_line_for_a_pip_install(tmp_path: Path) -> None:
+    data = (tmp_path / "pyseb-data").resolve()
+    data.mkdir()
+    command = _installed_command(tmp_path / "venv", data, 0)
+    done = _render_installed(data, command)  # (no regulation.py in --dir: none is needed)
+    assert done.returncode == 0, done.stderr
+    assert f"ExecStart={command} -c {data}/config.ini\n" in done.stdout and f"WorkingDirectory={data}\n" in done.stdout
+    # The check as the unit runs it: a config the command refuses is said, no unit printed.
+    _installed_command(tmp_path / "venv", data, 2, "config.ini: [status] file: directory x is not writable\n")
+    (data / "config.ini").write_text("")
+    refused = _render_installed(data, command)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert (f"run as {pwd.getpwuid(os.getuid()).pw_name} the way the unit runs it, {command} -c {data}/config.ini "
+            "--check fails") in refused.stderr, refused.stderr
+    assert "  config.ini: [status] file: directory x is not writable\n" in refused.stderr
+    assert "must be able to enter" in refused.stderr.splitlines()[-1]
+    # No config.ini yet: the sample is the install's own.
+    (data / "config.ini").unlink()
+    missing = _render_installed(data, command)
+    sample = tmp_path / "venv" / "share" / "pyseb" / "config.ini.sample"
+    assert missing.returncode == 2 and missing.stderr.splitlines()[-1] == (
+        f"render_service.py: {data} has no config.ini yet: cp {sample} {data}/config.ini, edit it ({command} -c "
+        f"{data}/config.ini --check validates it), then run this again"), missing.stderr
+    # A command that is not there: systemd would fail at every start (status 203/EXEC).
+    gone = _render_installed(data, tmp_path / "nowhere" / "bin" / "pyseb")
+    assert gone.returncode == 2 and gone.stdout == ""
+    assert gone.stderr.splitlines()[-1].startswith(
+        f"render_service.py: --pyseb {tmp_path}/nowhere/bin/pyseb: no such command"), gone.stderr
+
+
 needs_root = pytest.mark.skipif(os.geteuid() != 0 or not Path("/usr/bin/python3").exists(),
                                 reason="switching to another user needs root (and a python3 that user can run)")
 
