@@ -176,7 +176,7 @@ class Regulator(RegulatorLifeCycle):
             self._on_mode(payload, now)
         else:
             # A topic may be several things at once (one boot topic for all variators, say).
-            changed = self.field.handles(topic) and self.field.handle(topic, payload, now)
+            changed = self.field.handles(topic) and self.field.handle(topic, payload, now, retained)
             for load in self._load_topics.get(topic, ()):
                 changed = load.handle(topic, payload, now) or changed
             if topic in self._meter_intake.boots:

@@ -106,8 +106,9 @@ class FieldFeatures:
         position for up to a second). The other news from outside is paced as the mode topic's forces are."""
         return self.homeassistant.enabled and self.homeassistant.handles(topic)
 
-    def handle(self, topic: str, payload: bytes, now: float) -> bool:
-        """A message on one of `subscriptions()`; True when it changed something worth a status."""
+    def handle(self, topic: str, payload: bytes, now: float, retained: bool = False) -> bool:
+        """A message on one of `subscriptions()`; True when it changed something worth a status. `retained`: the
+        broker's copy, from before this connect."""
         changed = False
         if self.tanks.handles(topic):
             changed = self.tanks.on_load_meter(topic, payload, now)
@@ -118,7 +119,7 @@ class FieldFeatures:
         if topic == self.forecast.mqtt_topic:
             changed = self.forecast.on_mqtt(payload, now) or changed
         if self.homeassistant.handles(topic):
-            changed = self.homeassistant.handle(topic, payload, now) or changed
+            changed = self.homeassistant.handle(topic, payload, now, retained) or changed
         if self.instances is not None and topic == self.instances.topic:
             self.instances.handle(payload)
         return changed

@@ -23,6 +23,7 @@ from integrations.homeassistant import (
     LoadInfo,
     Topics,
     announced_by,
+    announced_by_another,
     build_entities,
     config_payload,
     dumps,
@@ -67,6 +68,8 @@ class HomeAssistantBridge:
         self._reannounced_at = float("-inf")  # the last discovery sent again for a birth message
         self._connected_at = float("-inf")  # the connect's announcement (-inf: `offline` heard since)
         self._state_removed = False  # discovery off: the state document an earlier run left removed
+        self._node_source = settings.node_source
+        self._another_said = False  # another PySEB announcing under this node id: said once a run
 
     # --- topics -------------------------------------------------------------------------------------------
     def forces(self, name: str) -> bool:
@@ -111,8 +114,11 @@ class HomeAssistantBridge:
         log.info("Home Assistant: %d entities announced under %s/", len(self.entities), self.topics.prefix)
         self._last_state = None  # the broker may have lost it: send the next state even if unchanged
 
-    def handle(self, topic: str, payload: bytes, now: float) -> bool:
-        """One message on a topic of ours; True when the regulator should publish a status (and state)."""
+    def handle(self, topic: str, payload: bytes, now: float, retained: bool = False) -> bool:
+        """One message on a topic of ours; True when the regulator should publish a status (and state). `retained`:
+        the broker's copy, from before this connect."""
+        if not retained and self._is_config(topic):
+            self._another_instance(topic, payload)
         if not self.enabled:
             self._remove_if_announced_by_us(topic, payload)
             return False
@@ -144,6 +150,23 @@ class HomeAssistantBridge:
                      extra={"limit_key": "homeassistant removal"})
             self._send(topic, "", True)
         return False
+
+    def _another_instance(self, topic: str, payload: bytes) -> None:
+        """A config announced now under this node id by another PySEB: two instances whose node ids are one (client
+        ids "pyseb-2" and "pyseb_2" both make pyseb_2) are one device in HA, each announcement replacing the other's
+        entities, their states shown by turns, without a word. Live messages only: a retained one may be an earlier
+        run's of this instance, under a topic_regul since changed (replaced by this run's announcement)."""
+        if self._another_said:
+            return
+        other = announced_by_another(self.topics, topic, payload)
+        if other is None:
+            return
+        self._another_said = True
+        made_of = f" (made of {self._node_source}: only a-z, digits and _ are kept)" if self._node_source else ""
+        log.warning("Home Assistant: another PySEB (availability topic %s; this one's %s) announces its entities "
+                    "under node id %r, this PySEB's%s: Home Assistant takes the two for one device, each "
+                    "announcement replacing the other's entities; set [homeassistant] node_id to a name of its own "
+                    "on one of them (said once)", other, self.topics.availability, self.topics.node_id, made_of)
 
     def _remove_if_announced_by_us(self, topic: str, payload: bytes) -> None:
         """Discovery off: a config an earlier run with it on left retained is removed (an empty retained payload,

@@ -219,15 +219,32 @@ def announced_by(topics: Topics, topic: str, payload: bytes) -> bool:
     """True when `payload`, retained on the config topic `topic`, is one this instance announced: its unique id (node
     id and object id) and its availability topic (topic_regul) are ours; another instance's, given the same node id,
     is not (removed, its entities would go)."""
+    config = _config_of_this_node(topics, topic, payload)
+    return config is not None and config.get("availability_topic") == topics.availability
+
+
+def announced_by_another(topics: Topics, topic: str, payload: bytes) -> str | None:
+    """The availability topic of the instance that announced `payload` on the config topic `topic` when that is
+    another than this one under this node id: the unique id is this node's (pyseb_<node id>_<object id>), the
+    availability topic (topic_regul) another's. None for ours, for a deletion, for anything else."""
+    config = _config_of_this_node(topics, topic, payload)
+    if config is None or config.get("availability_topic") == topics.availability:
+        return None
+    return str(config.get("availability_topic"))[:200]
+
+
+def _config_of_this_node(topics: Topics, topic: str, payload: bytes) -> dict[str, Any] | None:
+    """`payload` read as a config whose unique id is this node's for the object id of `topic`, else None."""
     if not payload or len(payload) > MAX_CONFIG_BYTES:
-        return False
+        return None
     try:
         config = json.loads(payload)
     except (ValueError, RecursionError):  # RecursionError: nested too deep for the parser ([[[...]]])
-        return False
+        return None
     object_id = topic.split("/")[-2]
-    return (isinstance(config, dict) and config.get("unique_id") == f"pyseb_{topics.node_id}_{object_id}"
-            and config.get("availability_topic") == topics.availability)
+    if isinstance(config, dict) and config.get("unique_id") == f"pyseb_{topics.node_id}_{object_id}":
+        return config
+    return None
 
 
 def _entity_object_id(device_name: str, entity: Entity) -> str:

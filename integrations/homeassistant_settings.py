@@ -33,6 +33,9 @@ class HomeAssistantSettings:
     prefix: str
     node_id: str
     name: str = DEFAULT_DEVICE_NAME  # the device's
+    # What the node id was made of, as the user wrote it ("[mqtt] client_id 'pyseb-2'"), for the messages that name
+    # it: case and punctuation are lost in the id, and two such texts make one node id.
+    node_source: str = ""
 
 
 def read_homeassistant_settings(cp: configparser.ConfigParser, reader: SectionReader, client_id: str,
@@ -49,7 +52,8 @@ def read_homeassistant_settings(cp: configparser.ConfigParser, reader: SectionRe
     node_text = raw["node_id"] or client_id or DEFAULT_NODE_ID
     node_id = slug(node_text)
     name = (raw["name"] or "").strip() or default_device_name(node_id, node_text)
-    settings = HomeAssistantSettings(bool(raw["discovery"]), prefix, node_id, name)
+    source = "[homeassistant] node_id" if raw["node_id"] else "[mqtt] client_id" if client_id else "the default"
+    settings = HomeAssistantSettings(bool(raw["discovery"]), prefix, node_id, name, f"{source} {node_text!r}")
     if settings.discovery:
         _check_ids(reader, equipments)
     return settings

@@ -47,7 +47,10 @@ def _domoticz(settings: Settings) -> str:
 def _homeassistant(settings: Settings) -> str:
     ha = settings.field.homeassistant
     if ha.discovery:
-        return f"Home Assistant discovery: on, under {ha.prefix}/ as node {ha.node_id!r}"
+        # (the text it was made of, when the id is not that text: two instances whose texts make one id collide)
+        made_of = f" (made of {ha.node_source})" if ha.node_source and not ha.node_source.endswith(f" {ha.node_id!r}") \
+            else ""
+        return f"Home Assistant discovery: on, under {ha.prefix}/ as node {ha.node_id!r}{made_of}"
     return "Home Assistant discovery: off ([homeassistant] discovery = true to announce PySEB)"
 
 

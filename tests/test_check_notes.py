@@ -53,6 +53,15 @@ def test_a_seed_domoticz_config_shows_its_idx(tmp_path: Path) -> None:
         "domoticz/out")
 
 
+def test_a_node_id_that_is_its_own_text_names_nothing_more(tmp_path: Path) -> None:
+    config = write_config(tmp_path, client_id="pyseb", extra="[homeassistant]\ndiscovery = true\n")
+    said = {line.split(":")[0]: line for line in link_notes(load_settings(config))}
+    assert said["Home Assistant discovery"] == "Home Assistant discovery: on, under homeassistant/ as node 'pyseb'"
+    config = write_config(tmp_path, client_id="pyseb", extra="[homeassistant]\ndiscovery = true\nnode_id = Garage 2\n")
+    said = {line.split(":")[0]: line for line in link_notes(load_settings(config))}
+    assert said["Home Assistant discovery"].endswith("as node 'garage_2' (made of [homeassistant] node_id 'Garage 2')")
+
+
 def test_a_flow_turned_off_is_not_said(tmp_path: Path) -> None:
     said = notes(tmp_path, DOMOTICZ.replace("idx_ecs_mode = 20\n", "send_injection = false\n"))
     assert said["Domoticz"] == ("Domoticz:    grid import to idx 12 on domoticz/in (0 again every 300 s while a "
@@ -62,7 +71,9 @@ def test_a_flow_turned_off_is_not_said(tmp_path: Path) -> None:
 def test_discovery_forecast_and_recording_on(tmp_path: Path) -> None:
     said = notes(tmp_path, FORECAST + "\n[homeassistant]\ndiscovery = true\n"
                  "\n[record]\ndir = days\nkeep_days = 7\nmax_day_mb = 5\n")
-    assert said["Home Assistant discovery"] == "Home Assistant discovery: on, under homeassistant/ as node 'pyseb_test'"
+    # (the client id it was made of: two instances whose ids make one node id, pyseb-test and pyseb_test, collide)
+    assert said["Home Assistant discovery"] == ("Home Assistant discovery: on, under homeassistant/ as node "
+                                                "'pyseb_test' (made of [mqtt] client_id 'pyseb-test')")
     assert said["forecast"] == "forecast:    OpenWeatherMap for Chambery,FR and MQTT topic forecast/pv"
     assert said["recording"].startswith(f"recording:   each decision into {tmp_path / 'days'}, written every ")
     assert said["recording"].endswith(" s, 7 days kept, at most 5 MB a day")

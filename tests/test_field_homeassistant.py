@@ -186,6 +186,32 @@ def announced(object_id: str, availability: str = "regul/availability") -> bytes
                        "availability_topic": availability}).encode()
 
 
+def test_another_pysebs_announcement_under_this_node_id_is_said(tmp_path: Path,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    # Client ids pyseb-2 and pyseb_2 both make node id pyseb_2: the two daemons were one device in Home Assistant,
+    # each announcement replacing the other's entities, without a word from either.
+    h = harness(tmp_path)
+    grid = by_id(h)["grid_power"]
+    topic = "homeassistant/sensor/pyseb_test/grid_power/config"
+    another = json.dumps({**grid, "availability_topic": "regul2/availability"}).encode()
+    # (retained: an earlier run's of this instance, under a topic_regul since changed, as well as another's)
+    h.reg.handle(topic, another, NOON + 1, retained=True)
+    h.reg.handle(topic, json.dumps(grid).encode(), NOON + 2)  # our own, coming back
+    h.reg.handle(topic, b"", NOON + 3)  # a deletion
+    assert "another PySEB" not in caplog.text
+    h.sent.clear()
+    h.reg.handle(topic, another, NOON + 4)
+    h.reg.handle("homeassistant/sensor/pyseb_test/production_power/config", another, NOON + 5)
+    said = [r for r in caplog.records if "another PySEB" in r.getMessage()]
+    assert len(said) == 1 and said[0].levelname == "WARNING"
+    assert said[0].getMessage() == (
+        "Home Assistant: another PySEB (availability topic regul2/availability; this one's regul/availability) "
+        "announces its entities under node id 'pyseb_test', this PySEB's (made of [mqtt] client_id 'pyseb-test': "
+        "only a-z, digits and _ are kept): Home Assistant takes the two for one device, each announcement replacing "
+        "the other's entities; set [homeassistant] node_id to a name of its own on one of them (said once)")
+    assert h.sent == []  # (not removed, nor announced over: a war of announcements would follow)
+
+
 def test_retained_commands_are_not_news(tmp_path: Path) -> None:
     h = harness(tmp_path)
     live_only = h.reg.live_only_topics()

@@ -268,6 +268,30 @@ def test_two_instances_on_one_broker_announce_apart(tmp_path: Path, broker: Priv
         assert schema_problems(config["default_entity_id"].split(".")[0], config) == []
 
 
+def test_two_instances_whose_client_ids_make_one_node_id_are_said(tmp_path: Path, broker: PrivateBroker) -> None:
+    """Client ids pyseb-2 and pyseb_2 (the broker takes both) make one node id, pyseb_2: one device in Home Assistant,
+    each announcement replacing the other's entities, and neither daemon said a word. The one running hears the other
+    announce under its node id, and says it."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = write_config(tmp_path / "a", port=broker.port, period=0.2, client_id="pyseb-2", extra=HA)
+    second = write_config(tmp_path / "b", port=broker.port, period=0.2, client_id="pyseb_2", extra=HA)
+    second.write_text(second.read_text().replace("client_id = pyseb_2\n",
+                                                 "client_id = pyseb_2\ntopic_regul = regul2\n"))
+    seen = MqttProbe(broker.host, broker.port, ("homeassistant/#",))
+    procs = [DaemonProcess(first)]
+    try:
+        seen.wait_for("homeassistant/sensor/pyseb_2/grid_power/config")
+        procs.append(DaemonProcess(second))
+        said = ("another PySEB (availability topic regul2/availability; this one's regul/availability) announces "
+                "its entities under node id 'pyseb_2', this PySEB's (made of [mqtt] client_id 'pyseb-2'")
+        assert procs[0].wait_for(said, 20), procs[0].output[-3000:]
+    finally:
+        for proc in procs:
+            proc.close()
+        seen.close()
+
+
 def test_discovery_turned_off_removes_the_entities_announced(tmp_path: Path, broker: PrivateBroker,
                                                              ha: FakeHomeAssistant) -> None:
     """Discovery on, then off: the next start removes every config the first one left retained (and its state
