@@ -196,7 +196,9 @@ class DailyFigures:
         earliest."""
         # (the later of the two by a comparison: on Python 3.11 max()'s call parses its keywords, every decision)
         dt = until_s - (self._day_start_s if self._day_start_s > previous.time_s else previous.time_s)
-        if not 0 < dt <= self.max_gap_s:
+        # (a gap gauged on the whole interval: cut at midnight, each half of a silence of 1.9 times max_gap_s fitted
+        # under it, and the silence was counted whole, in two days)
+        if dt <= 0 or until_s - previous.time_s > self.max_gap_s:
             return  # a gap: nothing known of it (or a clock stepped back)
         self.covered_s += dt
         loads_w = 0.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from values.readings import EVIDENCE_SLACK_S, MeterReading
@@ -160,13 +161,20 @@ class EnergyCounter:
     yesterday_wh: float = 0.0
     _last_w: float | None = field(default=None)
     _last_at: float | None = field(default=None)
+    # The last midnight rolled at: the interval from the reading before it to the next is counted from it (its part
+    # before midnight was the day's before), when the whole of it is within max_gap_s.
+    _counted_to: float = field(default=-math.inf)
 
     def add(self, power_w: float, at: float) -> None:
         """Account for the time since the previous reading at the previous power."""
         if self._last_w is not None and self._last_at is not None:
             gap_s = at - self._last_at
             if 0 < gap_s <= self.max_gap_s:
-                self.energy_wh += self._last_w * gap_s / 3600.0
+                # (gauged on the whole interval: cut at midnight, each half of a silence of 1.9 times the gap fitted
+                # under it, and the silence was counted whole, in two days)
+                since = self._counted_to if self._counted_to > self._last_at else self._last_at
+                if at > since:
+                    self.energy_wh += self._last_w * (at - since) / 3600.0
         self._last_w, self._last_at = power_w, at
 
     def skip(self, step_s: float) -> None:
@@ -177,5 +185,9 @@ class EnergyCounter:
     def roll_day(self, midnight_at: float) -> None:
         """At midnight: today's energy (counted up to `midnight_at`) becomes yesterday's."""
         if self._last_w is not None and self._last_at is not None and self._last_at < midnight_at:
-            self.add(self._last_w, midnight_at)
+            gap_s = midnight_at - self._last_at
+            since = self._counted_to if self._counted_to > self._last_at else self._last_at
+            if gap_s <= self.max_gap_s and midnight_at > since:
+                self.energy_wh += self._last_w * (midnight_at - since) / 3600.0
+            self._counted_to = midnight_at
         self.yesterday_wh, self.energy_wh = self.energy_wh, 0.0

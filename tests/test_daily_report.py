@@ -57,9 +57,11 @@ def test_a_hand_computable_day() -> None:
                                                                          "relay": True}
     assert doc["missed_wh"] == round(2000 * wh, 1)
     assert "relay switches: radiator 3" in report.line() and "heater" not in report.line().split(";")[1]
-    # The next day starts empty; the interval that straddles midnight counts from midnight only.
+    # The next day starts empty. The interval that straddles midnight ends a silence of 90 s (since 112 s): not
+    # counted in the new day either (its 2 s after midnight were, until 2026-12-06); the next one is.
     day.add(rec(202, 1000, 2000, (100, 1), (2000, 1000), (0, 0), (2000, 1000)))
-    nxt = day.close("2026-06-02", 400)
+    day.add(rec(204, 1000, 2000, (100, 1), (2000, 1000), (0, 0), (2000, 1000)))
+    nxt = day.close("2026-06-02", 204)
     assert nxt.covered_h == pytest.approx(2 / 3600) and nxt.pv_wh == pytest.approx(2000 * 2 / 3600)
 
 
