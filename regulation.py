@@ -78,9 +78,16 @@ def main(argv: list[str] | None = None) -> int:
     except StoppedWhileStarting as stop:
         # (SIGTERM, systemd's stop, ends as a daemon's stop does: 0, not a failure of the unit)
         return _interrupted_start(0 if stop.signal_name == "SIGTERM" else EXIT_INTERRUPTED)
+    finally:
+        from shell.log_writer import wait_log_written
+
+        wait_log_written()  # (the log complete when main returns: a caller in this process reads it)
 
 
 def _interrupted_start(code: int = EXIT_INTERRUPTED) -> int:
+    from shell.log_writer import wait_log_written
+
+    wait_log_written()  # (the start's lines first, as they came)
     print("regulation.py: interrupted while starting: nothing was connected or commanded", file=sys.stderr)
     return code
 
@@ -147,8 +154,10 @@ def _start(args: argparse.Namespace) -> int | Daemon:
         lg = settings.logging
         limiter = FloodLimiter()  # anyone on the broker can send junk: its warnings must not flood the log
         try:
+            # (written on a thread of their own: a stalled SD card held the main loop in each line's write, the loads
+            # left as they were; see shell/log_writer.py)
             setup_logging(args.log_level or lg.level, lg.file, lg.max_bytes, lg.backup_count, limiter=limiter,
-                          tz=settings.tzinfo)
+                          tz=settings.tzinfo, on_a_thread=True)
         except OSError as exc:
             # (the config's check judges the file by its folder's modes, which a file system may belie: root on
             # /proc, a share's faked modes. It was a traceback, exit 1, that the unit restarted every 10 s for ever)

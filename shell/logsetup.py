@@ -6,6 +6,7 @@ own: the journal adds one."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import logging
 import logging.handlers
@@ -15,6 +16,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import cast
 
+from shell.log_writer import LogWriter
 from values.file_modes import file_opener, make_folder
 
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
@@ -220,21 +222,36 @@ def _replace_handlers(handlers: list[logging.Handler]) -> None:
 
 def reopen_log_files() -> list[str]:
     """Close the log files, each opened again at its path by its next line (after logrotate moved it aside); returns
-    their paths."""
+    their paths. Behind a LogWriter, closed on its thread, after the lines queued before."""
     reopened = []
     for handler in logging.getLogger().handlers:
-        if isinstance(handler, logging.FileHandler):
-            with handler.lock or contextlib.nullcontext():
-                _close_stream(handler)  # (its buffered lines lost on a full disk: said by the next line that fails)
+        if isinstance(handler, LogWriter):
+            files = [h for h in handler.handlers if isinstance(h, logging.FileHandler)]
+            if files and handler.run_on_writer(functools.partial(_reopen_all, files)):
+                reopened += [h.baseFilename for h in files]
+        elif isinstance(handler, logging.FileHandler):
+            _reopen(handler)
             reopened.append(handler.baseFilename)
     return reopened
 
 
+def _reopen_all(handlers: list[logging.FileHandler]) -> None:
+    for handler in handlers:
+        _reopen(handler)
+
+
+def _reopen(handler: logging.FileHandler) -> None:
+    with handler.lock or contextlib.nullcontext():
+        _close_stream(handler)  # (its buffered lines lost on a full disk: said by the next line that fails)
+
+
 def setup_logging(level: str, file: Path | None = None, max_bytes: int = 1_000_000, backup_count: int = 3,
-                  stderr: bool | None = None, limiter: logging.Filter | None = None, tz: tzinfo | None = None) -> None:
+                  stderr: bool | None = None, limiter: logging.Filter | None = None, tz: tzinfo | None = None,
+                  on_a_thread: bool = False) -> None:
     """Configure the root logger (idempotent: replaces handlers set by an earlier call). `stderr`: None
     chooses (no file, or a terminal), True/False forces it; `limiter` (the daemon's FloodLimiter) filters
-    every handler; `tz`: the zone the lines are stamped in (the config's `[evaluate] timezone`; None: the system's)."""
+    every handler; `tz`: the zone the lines are stamped in (the config's `[evaluate] timezone`; None: the system's);
+    `on_a_thread`: the lines written by a LogWriter (the daemon's: a stalled disk must not hold its main loop)."""
     handlers: list[logging.Handler] = []
     to_stderr = stderr if stderr is not None else (file is None or _stderr_is_terminal())
     if file is not None:
@@ -250,9 +267,11 @@ def setup_logging(level: str, file: Path | None = None, max_bytes: int = 1_000_0
         stream = logging.StreamHandler()
         stream.setFormatter(_stderr_formatter(tz))
         handlers.append(stream)
+    if on_a_thread:
+        handlers = [LogWriter(handlers)]
     if limiter is not None:
         for handler in handlers:
-            handler.addFilter(limiter)
+            handler.addFilter(limiter)  # (behind a LogWriter, judged before it: in the order logged)
     _replace_handlers(handlers)
     root = logging.getLogger()
     root.setLevel(level.upper())

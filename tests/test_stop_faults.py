@@ -195,15 +195,17 @@ def test_the_stop_s_waits_add_up_to_less_than_systemd_s_timeout() -> None:
     import re
 
     import recording.writer as writer_module
-    from shell import forecast_fetch
+    from shell import forecast_fetch, log_writer
     from shell.mqtt_link import NETWORK_THREAD_WAIT_S, OFFLINE_WAIT_S
 
     unit = (Path(__file__).resolve().parent.parent / "contrib" / "pyseb.service").read_text()
     found = re.search(r"^TimeoutStopSec=(\d+)$", unit, re.MULTILINE)
     assert found is not None
+    # (the log's last lines too: written by the main thread, a stalled card held the stop at its first line, without
+    # bound; now on the log writer's thread, waited for at the end, within its own bound)
     waits = (forecast_fetch.STOP_WAIT_S + saver_module.STOP_WAIT_S + writer_module.STOP_WAIT_S + OFFLINE_WAIT_S
-             + NETWORK_THREAD_WAIT_S)
-    assert waits + 3.0 <= float(found.group(1))  # (the rest of the stop, the interpreter's exit: well within 3 s)
+             + NETWORK_THREAD_WAIT_S + log_writer.STOP_WAIT_S)
+    assert waits + 2.0 <= float(found.group(1))  # (the rest of the stop, the interpreter's exit: well within 2 s)
 
 
 # --- a bug on the stop's path ------------------------------------------------------------------------------

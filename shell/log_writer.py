@@ -1,0 +1,136 @@
+"""The daemon's log lines written on a thread of their own. Written by the main loop itself, a log file on a Pi's SD
+card that stalled (a journal commit of seconds on a slow card, a card that stopped answering) held the main loop in
+each line's write: no decision meanwhile, the loads left as last commanded (a variator at 2 kW through a cloud, from
+the grid), and at the stop their offs waited behind the stop's own lines. The main loop now only queues a line (its
+message made then: what it names may change after); a queue full behind a stalled disk drops the newest lines,
+counted, and said when the writer catches up."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+MAX_WAITING = 5000  # lines held for a stalled disk (a few MB at most: a Pi Zero 2 has 512 MB)
+# The most the end of the process waits for the lines still queued: a card writes the stop's few lines in
+# milliseconds; one that stopped answering loses them (as it did), but does not hold the stop, its offs sent long
+# before, past systemd's TimeoutStopSec (one of the stop's waits, tests/test_stop_faults.py adds them up).
+STOP_WAIT_S = 1.0
+
+_Item = logging.LogRecord | Callable[[], None] | None  # a line, something to do on the writer's thread, the end
+_TRACEBACKS = logging.Formatter()
+
+
+class LogWriter(logging.Handler):
+    """A handler that hands each record to `handlers` (the log file, standard error) on its own thread."""
+
+    def __init__(self, handlers: Sequence[logging.Handler]) -> None:
+        super().__init__(logging.NOTSET)
+        self.handlers = list(handlers)
+        self._queue: queue.Queue[_Item] = queue.Queue(MAX_WAITING)
+        self._dropped = 0  # lines the full queue refused, not said yet
+        self._dropped_lock = threading.Lock()
+        self._stalled = False  # the last wait_written gave up: the disk is not answering
+        self._thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
+        self._thread.start()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            prepared = _prepared(record)
+        except Exception:  # (a bug: a format its arguments do not fit) said as logging says it
+            self.handleError(record)
+            return
+        try:
+            self._queue.put_nowait(prepared)
+        except queue.Full:
+            with self._dropped_lock:
+                self._dropped += 1
+
+    def run_on_writer(self, action: Callable[[], None]) -> bool:
+        """Run `action` on the writer's thread, after the lines queued before it (the log reopened at a SIGHUP: on the
+        main thread it waited for the handler's lock, held by a write the disk had not finished); False when the queue
+        is full (not run)."""
+        try:
+            self._queue.put_nowait(action)
+        except queue.Full:
+            return False
+        return True
+
+    def wait_written(self, timeout_s: float = STOP_WAIT_S) -> bool:
+        """Wait until the lines queued so far are written, `timeout_s` at most; True when they are."""
+        deadline = time.monotonic() + timeout_s
+        done = threading.Event()
+        try:
+            self._queue.put(done.set, timeout=timeout_s)
+        except queue.Full:
+            self._stalled = True
+            return False
+        written = done.wait(max(0.0, deadline - time.monotonic()))
+        self._stalled = not written
+        return written
+
+    def close(self) -> None:
+        """Write what is queued (STOP_WAIT_S at most; not waited again after a wait_written that gave up), end the
+        thread, close the handlers (not while one is still writing: its close would wait for that write)."""
+        if self._thread.is_alive() and not self._stalled:  # (stalled: main's end waited for it already)
+            deadline = time.monotonic() + STOP_WAIT_S
+            try:
+                self._queue.put(None, timeout=STOP_WAIT_S)
+            except queue.Full:
+                pass
+            self._thread.join(max(0.0, deadline - time.monotonic()))
+        if not self._thread.is_alive():
+            for handler in self.handlers:
+                handler.close()
+        super().close()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            try:
+                if isinstance(item, logging.LogRecord):
+                    self._write(item)
+                else:
+                    item()
+                with self._dropped_lock:
+                    dropped, self._dropped = self._dropped, 0
+                if dropped:
+                    self._write(logging.makeLogRecord({
+                        "name": __name__, "levelno": logging.WARNING, "levelname": "WARNING",
+                        "msg": f"{dropped} log lines were dropped: they came faster than the log could be written (a "
+                               f"slow or stalled disk, {MAX_WAITING} lines waiting); the regulation went on"}))
+            except Exception:  # (a bug here must not end the thread: every later line would be lost)
+                logging.Handler.handleError(self, item if isinstance(item, logging.LogRecord) else
+                                            logging.makeLogRecord({"msg": "log writer"}))
+
+    def _write(self, record: logging.LogRecord) -> None:
+        for handler in self.handlers:
+            if record.levelno >= handler.level:
+                handler.handle(record)
+
+
+def _prepared(record: logging.LogRecord) -> logging.LogRecord:
+    """A copy of `record` with its message and traceback made now, on the caller's thread: written later, its
+    arguments (a list, a load's state) could have changed, and a traceback's frames kept alive."""
+    prepared = copy.copy(record)
+    prepared.msg, prepared.args = record.getMessage(), None
+    if record.exc_info and not record.exc_text:
+        prepared.exc_text = _TRACEBACKS.formatException(record.exc_info)
+    prepared.exc_info = None
+    return prepared
+
+
+def log_writer() -> LogWriter | None:
+    """The root logger's LogWriter, if its lines go through one."""
+    return next((h for h in logging.getLogger().handlers if isinstance(h, LogWriter)), None)
+
+
+def wait_log_written(timeout_s: float = STOP_WAIT_S) -> None:
+    """The lines logged so far written (`timeout_s` at most), before a line printed outside the log: in order."""
+    if (writer := log_writer()) is not None:
+        writer.wait_written(timeout_s)
