@@ -133,7 +133,8 @@ class FieldFeatures:
         return self.tanks.on_consumption(consumption_w, now)
 
     def after_decision(self, consumption_w: float, production_w: float, now: float) -> None:
-        """After each decision: grid and injection to Domoticz."""
+        """After each decision: grid and injection to Domoticz; the export a full tank's re-check waits for."""
+        self.tanks.after_decision(production_w - consumption_w, now)
         self.domoticz.after_decision(consumption_w, production_w, now)
 
     def on_connected(self, now: float) -> None:

@@ -27,6 +27,13 @@ log = logging.getLogger(__name__)
 
 # A load's own meter is silent after meter_timeout, or this many of its readings when that is longer.
 SILENT_READINGS = 5
+# A tank found full (by the sun) is given the surplus again this long after, while the house exports at least the
+# heater's max_power at a decision at most RECHECK_EXPORT_AGE_S old: its thermostat closes again after showers or as
+# the tank cools, and the daily clear alone left it without the sun until midnight. (Given it on less, the closed loop
+# switched a relay after it off to feed it, for its min_off while a full tank's re-probe ran: 0.5 % of the day's capture
+# on serf-east.)
+RECHECK_FULL_S = 3600.0
+RECHECK_EXPORT_AGE_S = 60.0
 
 
 class FullTankWatch:
@@ -60,6 +67,11 @@ class FullTankWatch:
         self._slow_said: set[str] = set()  # own meters said to read too slowly to watch a tank by (ReadingPace.slow_s)
         self._notices = OwnMeterNotices()  # (what is said of them: bounded, a meter's pace may change all day)
         self._held: set[str] = set()  # loads in a re-probe hold
+        # When each load was found full (by the sun: a flag found under a fallback's force ends with it), and the grid
+        # flow at the last decision (when, watts exported): a full tank is re-checked while the sun is exported.
+        self._full_at: dict[str, float] = {}
+        self._export: tuple[float, float] | None = None
+        self._believed_w = 0.0
         # The house meter's pace, the regulator's (the inferred detectors' waits must hold enough of its readings), and
         # the last one the detectors were told: a pace of their own needed five gaps to the regulator's three, and took
         # a gap over 60 s for a silence, a meter every 70 s never paced.
@@ -165,6 +177,7 @@ class FullTankWatch:
             for _, detector in self._inferred_loads:
                 detector.follow_pace(pace_s)
         believed_w = sum([load.current_power_w for load in self.loads])  # (a list: cheaper than a generator)
+        self._believed_w = believed_w  # (what the loads were believed to draw at this reading: after_decision)
         # A load of unknown power on its first measure is believed at the whole surplus until the decision
         # after this reading measures it: the others' beliefs are no measure of the house then.
         known = not any([load.measuring and load.learned_power_w is None for load in self._unknown_loads])
@@ -266,8 +279,10 @@ class FullTankWatch:
             log.info("%s is full (%s): commanded 0 W and left out of the allocation until %s, the end of the "
                      "low-energy fallback's force", load.name, why, self._hhmm(load.full_until))
         else:
-            log.info("%s is full (%s): commanded 0 W and left out of the allocation until the daily clear at %s (%s)",
-                     load.name, why, self._hhmm(next_clear_at), self._clears())
+            log.info("%s is full (%s): commanded 0 W and left out of the allocation until the daily clear at %s (%s), "
+                     "or its re-check in %.0f min once the house exports its watts", load.name, why,
+                     self._hhmm(next_clear_at), self._clears(), RECHECK_FULL_S / 60)
+        self._full_at[load.name] = now
         if load.is_forced():
             load.unforce(now, "tank full")
         else:
@@ -293,6 +308,8 @@ class FullTankWatch:
                 log.info("%s: found full under the low-energy fallback's force, which ended at %s: may take power "
                          "again", load.name, self._hhmm(end_at))
                 changed = True
+        if self._full_at:
+            changed = self._recheck_full(now) or changed
         several = len(self._inferred_loads) > 1  # (re-probes take turns; one heater: nothing to ask at every tick)
         for load, detector in self._inferred_loads:
             detector.follow_clock(now)
@@ -310,6 +327,37 @@ class FullTankWatch:
                 if load.is_forced() and load.forced_power_w is not None:
                     load.set_power(load.forced_power_w, now, "full-tank check over: forced power again")
                     changed = True
+        return changed
+
+    def after_decision(self, export_w: float, now: float) -> None:
+        """The grid flow at a decision (`export_w`: production less consumption, negative when importing), less what
+        that decision gave the loads since the house reading (a relay it switched on takes that much of it: counted
+        whole, a re-check on the export a towel dryer's switch-on took made the loop switch the radiator off to feed
+        a tank still full)."""
+        if self._full_at:
+            given_w = sum([load.current_power_w for load in self.loads]) - self._believed_w
+            self._export = (now, export_w - given_w if given_w > 0.0 else export_w)
+
+    def _recheck_full(self, now: float) -> bool:
+        """A tank found full RECHECK_FULL_S ago, unforced, is given back to the allocation while the house exports
+        enough for a probe: its thermostat closes again after showers or as the tank cools (a tank losing 300 W, closed
+        again an hour after its cut at 08:00, got none of the day's sun until midnight: 2.4 kWh exported on
+        serf-east). Still full, its detector finds it so again (its own meter in five readings, the house meter at the
+        re-probe). True when one was given back."""
+        export = self._export
+        changed = False
+        for load, _ in self._inferred_loads:
+            found_at = self._full_at.get(load.name)
+            if found_at is None or not load.overed or load.full_until is not None or load.is_forced():
+                continue
+            if export is None or not 0.0 <= now - export[0] <= RECHECK_EXPORT_AGE_S or now - found_at < RECHECK_FULL_S \
+                    or export[1] < load.max_power_w:
+                continue
+            self._clear(load)
+            log.info("%s: found full at %s, and the house exports %.0f W: given the surplus again, to see whether its "
+                     "tank takes power (its thermostat closes again after showers, or as the water cools)", load.name,
+                     self._hhmm(found_at), export[1])
+            changed = True
         return changed
 
     def _other_reprobing(self, load: Equipment, now: float) -> bool:
@@ -355,6 +403,7 @@ class FullTankWatch:
         """`load` not full, its detectors afresh (which ends a re-probe hold too: the tick that follows gives a forced
         load its power back)."""
         load.overed, load.full_until = False, None
+        self._full_at.pop(load.name, None)
         for detector in (self.metered.get(load.name), self.inferred.get(load.name)):
             if detector is not None:
                 detector.clear()
@@ -422,6 +471,8 @@ class FullTankWatch:
             for detector in (self.metered.get(load.name), self.inferred.get(load.name)):
                 if detector is not None:
                     detector.full = load.overed
+            if load.overed and saved_at is not None:
+                self._full_at[load.name] = saved_at  # (re-checked an hour after the save at the earliest)
         self.since, self._next_clear_at = saved_at, None
 
     def load_status(self, load: Equipment) -> dict[str, Any]:
