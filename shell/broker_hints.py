@@ -120,6 +120,18 @@ def unanswered_reason(reason: str, settings: BrokerEndpoint) -> str:
             "log says why")
 
 
+def silent_broker_reason(settings: BrokerEndpoint) -> str:
+    """Why an attempt failed whose TCP connection was taken and held open with no answer to PySEB's CONNECT (no
+    CONNACK, nor a close): paho waits for one up to [mqtt] keepalive. A refused port or a TLS mismatch fails at once;
+    this is a broker that is stalled (its process stopped, swamped), or a port that is not the broker's: a web server
+    reads the CONNECT as the start of a request and waits for the rest; a port forward or a firewall that takes the
+    connection for a machine that is down."""
+    return (f"the broker at {settings.host}:{settings.port} takes the connection but does not answer PySEB's CONNECT "
+            f"(check that port {settings.port} is the broker's MQTT port, not another service's: a web server, say, "
+            "waits for more; and that the broker is running and not stalled: its log, systemctl status mosquitto on "
+            "its machine; a port forward or a firewall in between can hold connections so too)")
+
+
 def refusal_hint(failure: str, username: str | None, client_id: str) -> str:
     """What to fix when the broker answered the CONNECT with `failure` ('' when its words are enough). mosquitto
     answers a wrong password and an unknown user alike, 'not authorised'; paho 2 and 1.6 word the refusals

@@ -188,6 +188,7 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
                 if (lock_said := self.lock.keep()) is not None:
                     log.warning("%s", lock_said)
                 self._check_echo()
+                self._check_answer()
                 self._say_dropped()
                 if self.recorder is not None:
                     self.recorder.tick(time.monotonic())  # hands a batch to its thread, never writes here

@@ -25,6 +25,7 @@ from shell.mqtt_link import (
     LinkFault,
     MqttLink,
     SubscriptionRefused,
+    retry_pace,
 )
 from shell.removed_offs import RemovedOffs
 from shell.unacknowledged_offs import UnacknowledgedOffs
@@ -151,11 +152,25 @@ class DaemonLinkEvents:
                         "without a word), or reading them back (then all is well): allow both (mosquitto: topic "
                         "readwrite in its acl_file)", ", ".join(missing), self.link.echo.wait_s, user)
 
-    def _report_down(self, reason: str, level: int = logging.WARNING, attempt: bool = True) -> None:
+    def _check_answer(self) -> None:
+        """A connection the broker took and has not answered for a few seconds, said then: paho waits for the answer
+        up to [mqtt] keepalive, and the log was silent for as long. Its drop, said with the same reason, is not said
+        again."""
+        unanswered = self.link.unanswered()
+        if unanswered is not None:
+            waited_s, reason = unanswered
+            self._report_down(f"cannot connect to the broker: {reason}", attempt=False,
+                              pace=retry_pace(self.link.settings.keepalive),
+                              so_far=f"; no answer in {waited_s:.0f} s so far")
+
+    def _report_down(self, reason: str, level: int = logging.WARNING, attempt: bool = True, pace: str = RETRY_PACE,
+                     so_far: str = "") -> None:
+        """`reason` said once, then reminded; `pace`: how soon PySEB tries again; `so_far`: said after the reason the
+        first time only (not a part of it: the same failure said later without it is no news)."""
         now = steady_s()
         said = self.link_report.down(reason, now, attempt)
         if said == "first":
-            log.log(level, "%s; %s (logged again every %.0f min while it lasts)", reason, RETRY_PACE,
+            log.log(level, "%s%s; %s (logged again every %.0f min while it lasts)", reason, so_far, pace,
                     self.link_report.reminder_s / 60)
         elif said == "reminder":
             assert self.link_report.down_since is not None
@@ -193,7 +208,8 @@ class DaemonLinkEvents:
             reason = f"cannot connect to the broker: {event.reason}"
             if event.reason == ATTEMPT_FAILED and self.link_report.reason is not None:
                 reason = self.link_report.reason  # paho's retries say no more than the reason already logged
-            self._report_down(reason)
+            # (a broker that held the attempt unanswered: paho waited [mqtt] keepalive before its usual wait)
+            self._report_down(reason, pace=retry_pace(self.link.settings.keepalive if event.unanswered else None))
 
     def _on_subscription_refused(self, event: SubscriptionRefused) -> None:
         """Said once a run for each topic (at each reconnect the broker refuses it again)."""

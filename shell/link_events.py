@@ -55,6 +55,9 @@ class Disconnected:
     connected_for_s: float | None = None  # how long the connection had lasted; None: it never came up
     taken_over: int = 0  # connections in a row dropped within seconds: another client with our client id?
     backoff_s: float | None = None  # the wait before the next attempt, when it was lengthened for that
+    # The broker took the connection and held it without answering PySEB's CONNECT (AnswerWatch.wait_s or longer):
+    # paho waited for an answer up to [mqtt] keepalive before this retry's wait began.
+    unanswered: bool = False
 
 
 @dataclass(frozen=True, slots=True)

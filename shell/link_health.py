@@ -1,7 +1,7 @@
-"""The MQTT link's two watches on the broker, kept by paho's callbacks, read by the link and the main loop: a broker
-that drops us right after each connect (another client with our client id: TakeoverGuard), and one that does not
-pass PySEB's own messages back (its ACL refusing them: EchoWatch). No paho here: plain state, tested without a
-broker."""
+"""The MQTT link's three watches on the broker, kept by paho's callbacks, read by the link and the main loop: a broker
+that drops us right after each connect (another client with our client id: TakeoverGuard), one that does not pass
+PySEB's own messages back (its ACL refusing them: EchoWatch), and one that takes the connection but does not answer
+PySEB's CONNECT (AnswerWatch). No paho here: plain state, tested without a broker."""
 
 from __future__ import annotations
 
@@ -93,3 +93,45 @@ class EchoWatch:
                 return []
             self._told = True
             return sorted(self._waiting)
+
+
+# A connection taken, PySEB's CONNECT not answered this long: said (a broker answers in milliseconds; paho itself waits
+# up to [mqtt] keepalive, 60 s by default, and PySEB's log was silent for as long, then said "retrying after 1 s").
+ANSWER_WAIT_S = 5.0
+
+
+class AnswerWatch:
+    """Whether the broker answers the CONNECT of the connection under way. A socket the broker (or whatever listens on
+    its port) takes and holds without a word keeps paho waiting up to [mqtt] keepalive for an answer: the main loop
+    asks `overdue` at each pass, and says it after `wait_s`. (Thread-safe: paho's callbacks, on its network thread or
+    the first attempt's, mark the socket; the main loop asks.)"""
+
+    def __init__(self, wait_s: float = ANSWER_WAIT_S) -> None:
+        self.wait_s = wait_s
+        self._lock = threading.Lock()
+        self._opened_at: float | None = None  # the socket under way, unanswered, opened then (monotonic)
+        self._told = False
+
+    def opened(self, now: float) -> None:
+        """A socket was opened at `now` (monotonic), its CONNECT about to be sent."""
+        with self._lock:
+            self._opened_at, self._told = now, False
+
+    def answered(self) -> None:
+        """The broker answered the CONNECT (accepted or refused)."""
+        with self._lock:
+            self._opened_at = None
+
+    def closed(self, now: float) -> float | None:
+        """The socket was closed at `now`: how long it was held open unanswered (None: answered, or none open)."""
+        with self._lock:
+            opened_at, self._opened_at = self._opened_at, None
+        return None if opened_at is None else now - opened_at
+
+    def overdue(self, now: float) -> float | None:
+        """How long the socket under way has waited for an answer, once a socket, when `wait_s` or more (else None)."""
+        with self._lock:
+            if self._told or self._opened_at is None or now - self._opened_at < self.wait_s:
+                return None
+            self._told = True
+            return now - self._opened_at

@@ -18,7 +18,7 @@ import paho.mqtt.client as mqtt
 
 from settings.sections import MqttSettings
 from shell import paho_compat
-from shell.broker_hints import connect_failure_hint, refusal_hint, unanswered_reason
+from shell.broker_hints import connect_failure_hint, refusal_hint, silent_broker_reason, unanswered_reason
 from shell.event_queue import EventSink
 from shell.link_events import (
     ATTEMPT_FAILED,
@@ -31,7 +31,7 @@ from shell.link_events import (
     Refused,
     SubscriptionRefused,
 )
-from shell.link_health import EchoWatch, TakeoverGuard
+from shell.link_health import AnswerWatch, EchoWatch, TakeoverGuard
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,17 @@ FIRST_ATTEMPT_POLL_S = 0.1  # how often the wait for the first connection attemp
 MIN_RECONNECT_S, MAX_RECONNECT_S = 1, 60  # paho doubles the wait from the first to the second
 # (said with each failure: how soon a fix on the broker's side shows)
 RETRY_PACE = f"retrying after {MIN_RECONNECT_S} s, the wait doubling up to {MAX_RECONNECT_S} s"
+
+
+def retry_pace(answer_wait_s: int | None = None) -> str:
+    """How soon PySEB tries again, as a failure's line says it. `answer_wait_s`: each attempt is first held that long
+    by a broker that takes the connection and does not answer (paho waits [mqtt] keepalive for its answer, then its
+    usual wait before the next: RETRY_PACE alone said "after 1 s" of attempts 61 s apart)."""
+    if answer_wait_s is None:
+        return RETRY_PACE
+    return (f"each attempt waits up to {answer_wait_s} s ([mqtt] keepalive) for the broker's answer, the next one "
+            f"starting {MIN_RECONNECT_S} s after, that wait doubling up to {MAX_RECONNECT_S} s: attempts "
+            f"{answer_wait_s + MIN_RECONNECT_S} to {answer_wait_s + MAX_RECONNECT_S} s apart")
 
 
 def set_nodelay(sock: object) -> None:
@@ -106,6 +117,7 @@ class MqttLink:
         self._echo_topics = echo_topics
         self._echo_only: frozenset[str] = frozenset()
         self.echo = EchoWatch()
+        self.answer = AnswerWatch()  # (the connection under way: does the broker answer its CONNECT?)
         self._subscribing: dict[int, str] = {}  # (network thread) each subscription's message id: its topic
         self._clock = clock
         self._connections = 0
@@ -237,15 +249,22 @@ class MqttLink:
             log.warning("could not publish offline before stopping: %s", exc)
         return True
 
-    # --- paho callbacks (network thread): hand over only ----------------------------------------------
-    @staticmethod
-    def _on_socket_open(client: mqtt.Client, userdata: object, sock: object) -> None:
+    def unanswered(self) -> tuple[float, str] | None:
+        """The connection under way, taken by the broker and not answered for AnswerWatch.wait_s or more: (how long,
+        why, as its drop will say it); once a connection (None otherwise)."""
+        waited_s = self.answer.overdue(time.monotonic())
+        return None if waited_s is None else (waited_s, silent_broker_reason(self.settings))
+
+    # --- paho callbacks (network thread, or the first attempt's): hand over only ------------------------
+    def _on_socket_open(self, client: mqtt.Client, userdata: object, sock: object) -> None:
+        self.answer.opened(time.monotonic())
         # Commands are small packets sent one at a time: without TCP_NODELAY, Nagle's algorithm holds
         # each behind the previous one's delayed ACK (~40 ms on Linux).
         set_nodelay(sock)
 
     @_guarded(fatal=True)  # connected but not subscribed would be a deaf daemon: better stopped
     def _on_connect(self, client: mqtt.Client, failure: str | None) -> None:
+        self.answer.answered()
         if failure is not None:
             self.takeover.attempt_failed()
             self._refused = True
@@ -289,6 +308,7 @@ class MqttLink:
     @_guarded(fatal=False)
     def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
         self.takeover.attempt_failed()
+        self.answer.closed(time.monotonic())  # (a socket of this attempt, if one was opened, is not waited on)
         # (the retry's own reason: the first attempt's, said again in each reminder, sent a user who booted with no
         # network yet after a name that did not resolve, while the broker now refused the connection)
         exc = getattr(client, "last_attempt_error", None)
@@ -297,6 +317,7 @@ class MqttLink:
     @_guarded(fatal=False)
     def _on_disconnect(self, client: mqtt.Client, reason: str) -> None:
         lasted_s, backoff_s = self.takeover.dropped(time.monotonic())
+        unanswered_s = self.answer.closed(time.monotonic())
         # Set before paho's own wait starts (it runs right after this callback): a takeover lengthens it.
         if backoff_s is not None:
             client.reconnect_delay_set(min_delay=int(backoff_s), max_delay=int(max(backoff_s, MAX_RECONNECT_S)))
@@ -307,10 +328,15 @@ class MqttLink:
         if self._refused:
             self._refused = False  # the refusal was reported with its reason; this adds nothing
             return
-        if lasted_s is None:  # (no CONNACK came: a refusal has one)
+        # (no CONNACK came: a refusal has one). Held open that long without one: paho gave up waiting at [mqtt]
+        # keepalive (its reason then, "Keep alive timeout", or the broker's close, named nothing to check)
+        silent = lasted_s is None and unanswered_s is not None and unanswered_s >= self.answer.wait_s
+        if silent:
+            reason = silent_broker_reason(self.settings)
+        elif lasted_s is None:
             reason = unanswered_reason(reason, self.settings)
         self._events.put(Disconnected(self._clock(), reason, lasted_s,
-                                      self.takeover.short_in_a_row if backoff_s else 0, backoff_s))
+                                      self.takeover.short_in_a_row if backoff_s else 0, backoff_s, silent))
 
     @_guarded(fatal=False)
     def _on_loop_error(self, client: mqtt.Client, exc: Exception) -> None:
