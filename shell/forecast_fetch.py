@@ -56,10 +56,19 @@ def _describe(exc: BaseException, timeout_s: float) -> str:
         return f"no answer within {timeout_s:g} s"
     if isinstance(reason, ssl.SSLCertVerificationError):
         return f"TLS certificate not trusted: {reason.verify_message}"
+    if isinstance(reason, http.client.IncompleteRead):  # (the network or the server cut it: no bad answer)
+        return f"the connection was closed before the whole answer came{_bytes_of(reason)}"
     if isinstance(reason, http.client.BadStatusLine) and not isinstance(reason, http.client.RemoteDisconnected):
         # (reached, but what listens there is not an HTTP server: `url`'s port another service's)
         return f"the server's answer is not HTTP (check [openweathermap] url): {reason}"
     return f"cannot reach the server: {reason}"
+
+
+def _bytes_of(cut: http.client.IncompleteRead) -> str:
+    """How much of an answer cut short came (its Content-Length known), as the cause says it."""
+    if cut.expected is None:  # (a chunked answer: its whole length is not said ahead)
+        return ""
+    return f": {len(cut.partial)} of its {len(cut.partial) + cut.expected} bytes"
 
 
 # What a GET (or reading its answer) raises when the network or the server fails.
@@ -83,14 +92,23 @@ def fetch_once(settings: OwmSettings, clock: Callable[[], float] = time.time) ->
                     asked_wait = answer.headers.get("Retry-After")  # (read for a rate limit said in the JSON)
             except urllib.error.HTTPError as exc:  # 4xx/5xx: OWM's JSON says why
                 asked_wait = exc.headers.get("Retry-After") if exc.headers is not None else None
-                # (its body can stall or break as any other: a 502 from a proxy in trouble did)
-                status, body = exc.code, _read_within(exc, settings.timeout_s) if exc.fp is not None else b""
+                # (its body can stall or break as any other: a 502 from a proxy in trouble did. One cut short is its
+                # start: the status and the Retry-After say what matters, its JSON only adds the server's words)
+                status = exc.code
+                try:
+                    body = _read_within(exc, settings.timeout_s) if exc.fp is not None else b""
+                except http.client.IncompleteRead as cut:
+                    body = cut.partial
     except _FETCH_ERRORS as exc:
         # (one short line, the key cut out first: a server that is not an HTTP one had http.client quote the line it
         # could not read, up to 64 KB of its bytes and their CR LF, in each try's log line and in every status)
         return ForecastFailure(one_short_line(_redacted(_describe(exc, settings.timeout_s), settings.key)), clock())
     if len(body) > MAX_BODY_BYTES:
-        return ForecastFailure(f"answer larger than {MAX_BODY_BYTES} bytes", clock())
+        if status == 200:
+            return ForecastFailure(f"answer larger than {MAX_BODY_BYTES} bytes", clock())
+        # (an error page that big, a proxy's or a CDN's, is no forecast either, but its status and its Retry-After
+        # still say what it is and how long to wait: a 429 or a 503 said "answer larger than ...", its wait lost)
+        body = body[:MAX_BODY_BYTES]
     try:
         # (the body redacted before the parse quotes a part of it: a hotspot's login page echoing the URL asked, cut
         # at 200 characters in the middle of the key, logged and published its first half, out of the redaction's
@@ -123,6 +141,11 @@ def _read_within(answer: Any, timeout_s: float) -> bytes:
             raise TimeoutError(f"the answer took longer than {timeout_s:g} s")
         chunk = answer.read1(MAX_BODY_BYTES + 1 - size)  # (what one read of the socket gives, not all of it)
         if not chunk:
+            # (a read at the end of what came gives nothing, where read() raises: an answer cut short of its
+            # Content-Length was parsed as a whole one, "not valid JSON", the network's fault taken for the server's)
+            missing = getattr(answer, "length", None)  # (http.client's count of the bytes still to come)
+            if isinstance(missing, int) and missing > 0:
+                raise http.client.IncompleteRead(b"".join(chunks), missing)
             break
         chunks.append(chunk)
         size += len(chunk)

@@ -53,13 +53,15 @@ def utc(y: int, m: int, d: int, h: int = 0) -> datetime:
 @dataclass
 class Answer:
     """What the server sends: a status and a body, or nothing at all (`hang`), or the status and the start of
-    the body, the rest never (`stall`: a proxy in trouble), or the body a byte every `trickle_s` seconds, or the status
-    line and headers a byte every `trickle_head_s` seconds (then the body at once)."""
+    the body, the rest never (`stall`: a proxy in trouble), or the start of the body and the connection closed (`cut`:
+    its Content-Length 100 bytes more), or the body a byte every `trickle_s` seconds, or the status line and headers
+    a byte every `trickle_head_s` seconds (then the body at once)."""
 
     status: int = 200
     body: bytes = b""
     hang: bool = False
     stall: bool = False
+    cut: bool = False
     trickle_s: float = 0.0
     trickle_head_s: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)  # sent beside Content-Type (Retry-After...)
@@ -102,7 +104,7 @@ class OwmServer:
                 self.send_header("Content-Type", "application/json; charset=utf-8")
                 for name, value in answer.headers.items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", str(len(answer.body) + (100 if answer.stall else 0)))
+                self.send_header("Content-Length", str(len(answer.body) + (100 if answer.stall or answer.cut else 0)))
                 self.end_headers()
                 if answer.trickle_s:
                     for index in range(len(answer.body)):

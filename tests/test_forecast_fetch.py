@@ -60,6 +60,10 @@ def test_the_seed_s_request_and_a_good_answer(server: OwmServer) -> None:
     (Answer(200, b'{"cod": "200", "li', stall=True), "no answer within 0.5 s"),
     # a byte every 50 ms: each read is within the timeout, the whole answer would take 15 minutes
     (Answer(200, GOOD.body, trickle_s=0.05), "no answer within 0.5 s"),
+    # the connection closed 100 bytes short of the Content-Length: "the answer is not valid JSON (cut short?)", a
+    # parse error of a server's bad answer, where the network or the server cut it
+    (Answer(200, GOOD.body[:5000], cut=True),
+     "the connection was closed before the whole answer came: 5000 of its 5100 bytes"),
     # the status line and headers a byte every 50 ms (a middlebox in trouble): each read within the timeout again,
     # the body's deadline not started yet, the fetch held for 10 s here (for as long as the headers last, in a house)
     (Answer(200, GOOD.body, trickle_head_s=0.05), "no answer within 0.5 s"),

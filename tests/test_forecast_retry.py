@@ -12,7 +12,7 @@ import pytest
 import shell.forecast_fetch as fetch_module
 from field.forecast import ForecastError, ForecastFailure, OwmForecast, parse_owm_answer
 from field.forecast_settings import FETCH_LEAD_S, OwmSettings
-from shell.forecast_fetch import ForecastFetched, ForecastFetcher, retry_after_s
+from shell.forecast_fetch import ForecastFetched, ForecastFetcher, fetch_once, retry_after_s
 from tests.owm_server import ERROR_401, ERROR_404, Answer, OwmServer, fixture, json_answer, serving
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -107,3 +107,37 @@ def test_the_cause_names_the_key_to_fix_and_the_error_says_no_retry() -> None:
     with pytest.raises(ForecastError) as trouble:
         parse_owm_answer(500, b"", 0.0)
     assert trouble.value.retry
+
+
+# (JSON's own white space: a body over MAX_BODY_BYTES, as a proxy's or a CDN's error page may be)
+OVER_A_MEGABYTE = b" " * (fetch_module.MAX_BODY_BYTES + 100_000)
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_big_body_keeps_the_status_and_the_retry_after(server: OwmServer, status: int) -> None:
+    # A 429 or a 503 whose body was over 1 MB was "answer larger than 1000000 bytes": its status and its Retry-After
+    # lost, the next try sooner than the server asked, and a restart asked at once.
+    server.serve(Answer(status, json_answer(LIMITED, status).body + OVER_A_MEGABYTE, headers={"Retry-After": "120"}))
+    settings = OwmSettings("f00dfeedc0ffee5ecret", "Chambery,FR", server.url, 2.0, 1, 0.05)
+    result = fetch_once(settings, lambda: 1000.0)
+    assert isinstance(result, ForecastFailure) and result.cause.startswith(f"HTTP {status}"), result.cause
+    assert result.retry and result.retry_after_s == 120.0 and result.ask_again_after == 1120.0, result
+    server.serve(Answer(status, OVER_A_MEGABYTE, headers={"Retry-After": "120"}), GOOD)
+    event, pauses = a_round(server)
+    assert isinstance(event.result, OwmForecast) and pauses == [120.0]
+
+
+def test_a_big_good_answer_is_still_refused(server: OwmServer) -> None:
+    server.serve(Answer(200, GOOD.body + OVER_A_MEGABYTE))
+    event, _ = a_round(server, attempts=1)
+    assert isinstance(event.result, ForecastFailure), event.result
+    assert event.result.cause == f"answer larger than {fetch_module.MAX_BODY_BYTES} bytes"
+
+
+def test_an_error_s_body_cut_short_keeps_the_status_and_the_retry_after(server: OwmServer) -> None:
+    # (what its body would have said is lost; the status and the server's wait are not)
+    server.serve(Answer(503, b'{"cod": 503, "mess', cut=True, headers={"Retry-After": "120"}))
+    settings = OwmSettings("f00dfeedc0ffee5ecret", "Chambery,FR", server.url, 2.0, 1, 0.05)
+    result = fetch_once(settings, lambda: 1000.0)
+    assert isinstance(result, ForecastFailure) and result.cause.startswith("HTTP 503"), result.cause
+    assert result.retry_after_s == 120.0, result
