@@ -32,8 +32,10 @@ from shell.mqtt_link import (
     MqttLink,
     Refused,
     SubscriptionRefused,
+    sent_live,
 )
 from shell.removed_offs import RemovedOffs
+from shell.status_drops import StatusDrops
 from shell.unacknowledged_offs import UnacknowledgedOffs
 from status.saver import StatusSaver
 from values.boots import is_boot_message
@@ -78,8 +80,8 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
         # of a backlog (a flood on the broker), past systemd's TimeoutStopSec, whose kill left the loads on.
         self._stop_asked: StopRequest | None = None
         self.status_topic = settings.mqtt.topic_status
-        # The last status's size and wall time: a broker's packet limit under it drops the link at once.
-        self.status_bytes, self.status_sent_at, self.status_drops = 0, None, 0
+        # The statuses' sizes and times: a broker's packet limit under one drops the link at once.
+        self.status_drops = StatusDrops()
         self.reg = Regulator(settings, publish=self._publish)
         # The signal handlers put into it from the main thread, possibly while the main loop is inside its get: they
         # use put_from_signal, which takes no lock (a queue.Queue's put waited for the lock its get held, forever: a
@@ -126,8 +128,10 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
             # The status is replaced by the next one: QoS 0, not kept by paho across an outage. At QoS 1 one too big
             # for a broker's packet limit was sent again at every reconnect, and the broker dropped the link at once
             # each time: PySEB never came back, its loads held at 0 W.
-            self.status_bytes, self.status_sent_at = len(payload), time.time()
-            self.link.publish(topic, payload, retain, qos=0)
+            # (the time before: the broker's drop of an oversize one may come before publish returns)
+            sent_at = time.time()
+            sent = self.link.publish(topic, payload, retain, qos=0)
+            self.status_drops.sent(len(payload), sent_at, live=sent_live(sent))
             return
         self.unacknowledged_offs.sent(self.link.publish(topic, payload, retain))
 

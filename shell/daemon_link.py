@@ -27,7 +27,10 @@ from shell.mqtt_link import (
     SubscriptionRefused,
     retry_pace,
 )
+from shell.paho_compat import CONNECTION_CLOSED
 from shell.removed_offs import RemovedOffs
+from shell.status_drops import IN_A_ROW as STATUS_DROPS_IN_A_ROW
+from shell.status_drops import StatusDrops
 from shell.unacknowledged_offs import UnacknowledgedOffs
 from values.readings import MAX_PAYLOAD_BYTES
 
@@ -37,7 +40,6 @@ log = logging.getLogger("shell.daemon")
 
 EXIT_LINK_FAULT = 1
 OVERSIZE = "oversize packet"  # what mosquitto logs when it drops a client for a message over its max_packet_size
-OVERSIZE_HINT_S = 2.0  # a drop this soon after a status was published may be the broker refusing it as too big
 _WAITING_MIB = MAX_WAITING_BYTES // (1024 * 1024)
 
 
@@ -88,9 +90,7 @@ class DaemonLinkEvents:
     events: EventQueue
     username: str | None
     client_id: str
-    status_bytes: int
-    status_sent_at: float | None
-    status_drops: int  # connections in a row dropped within OVERSIZE_HINT_S of a status
+    status_drops: StatusDrops  # the statuses sent, and the drops right after one
     _started: bool
     _exit_code: int
     unacknowledged_offs: UnacknowledgedOffs
@@ -177,17 +177,19 @@ class DaemonLinkEvents:
             log.log(level, "still not connected: %s (%d attempts in %.0f min)", reason, self.link_report.attempts,
                     (now - self.link_report.down_since) / 60)
 
-    def _oversize_hint(self, dropped_at: float) -> str:
-        """What drops each just after a status was published may be: a broker whose packet limit is under its size
-        drops the link at each status (mosquitto's max_packet_size; the status grows with the loads). Said from the
-        second in a row: one is as likely a broker restarted (a restart 0.5 s after a status was told to raise it)."""
-        sent_at = self.status_sent_at
-        near = sent_at is not None and 0 <= dropped_at - sent_at < OVERSIZE_HINT_S
-        self.status_drops = self.status_drops + 1 if near else 0
-        if self.status_drops < 2:
+    def _oversize_hint(self, event: Disconnected) -> str:
+        """What drops each right after a status may be: a broker whose packet limit is under its size drops the link
+        at each status (mosquitto's max_packet_size; the status grows with the loads). Said only when the evidence
+        points at the size (StatusDrops: the broker closed the link right after a status bigger than any it took,
+        twice in a row): a status goes out every few seconds, and two broker restarts days apart, each within 2 s of
+        one, were told to raise it."""
+        size = self.status_drops.dropped(event.at, event.reason == CONNECTION_CLOSED)
+        if size is None or self.status_drops.in_a_row < STATUS_DROPS_IN_A_ROW:
             return ""
-        return (f", just after PySEB published its status ({self.status_bytes} bytes): a broker that refuses a "
-                f"message as too big (\"{OVERSIZE}\" in its log) drops the link so; raise its max_packet_size")
+        passed = self.status_drops.passed_bytes
+        return (f", just after PySEB published its status ({size} bytes): a broker that refuses a message as too big "
+                f"(\"{OVERSIZE}\" in its log) drops the link so; raise its max_packet_size"
+                + (f" (the largest status it took was {passed} bytes)" if passed else ""))
 
     def _on_disconnected(self, event: Disconnected) -> None:
         log.debug("not connected to the broker (%s): retrying", event.reason)
@@ -199,10 +201,11 @@ class DaemonLinkEvents:
                         "config?); give each its own [mqtt] client_id. Or the broker refuses one of PySEB's "
                         "messages as too big (its log says \"%s\"): raise its max_packet_size. Next attempt in "
                         "%.0f s", event.taken_over, self.client_id, OVERSIZE, event.backoff_s)
+            self.status_drops.dropped(event.at, event.reason == CONNECTION_CLOSED)  # (a drop in its row all the same)
             # (the drop is said above, with its own wait: not once more with paho's usual pace)
             self.link_report.down(f"connection to the broker lost ({event.reason})", steady_s(), attempt=False)
         elif event.connected_for_s is not None:
-            self._report_down(f"connection to the broker lost ({event.reason}){self._oversize_hint(event.at)}",
+            self._report_down(f"connection to the broker lost ({event.reason}){self._oversize_hint(event)}",
                               attempt=False)
         else:
             reason = f"cannot connect to the broker: {event.reason}"

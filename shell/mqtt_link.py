@@ -65,6 +65,12 @@ def set_nodelay(sock: object) -> None:
         pass
 
 
+def sent_live(info: mqtt.MQTTMessageInfo) -> bool:
+    """Whether a message went out on a live link (not queued for the reconnect, as a QoS 1 one is; a QoS 0 one
+    dropped)."""
+    return info.rc != mqtt.MQTT_ERR_NO_CONN
+
+
 class PublishFailed(RuntimeError):
     """paho did not take a message (not even queued for the next connection)."""
 

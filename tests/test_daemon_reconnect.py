@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import paho.mqtt.client as mqtt
 import pytest
 
+import shell.daemon
 from settings.config import load_settings
 from shell.daemon import Daemon
 from shell.lock import InstanceLock
@@ -27,9 +30,10 @@ def daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Daemon, lis
     sent: list[tuple[str, bytes, bool]] = []
     qos_of: dict[str, int] = {}
 
-    def publish(topic: str, payload: str | bytes, retain: bool = False, qos: int = 1) -> None:
+    def publish(topic: str, payload: str | bytes, retain: bool = False, qos: int = 1) -> mqtt.MQTTMessageInfo:
         sent.append((topic, payload if isinstance(payload, bytes) else payload.encode(), retain))
         qos_of[topic] = qos
+        return mqtt.MQTTMessageInfo(len(sent))  # (sent on a live link: its rc is success)
 
     monkeypatch.setattr(built.link, "publish", publish)
     built.qos_of = qos_of  # type: ignore[attr-defined]
@@ -86,18 +90,116 @@ def test_a_report_that_cannot_be_published_again_does_not_stop_the_daemon(
     assert "the last daily report could not be published again: Invalid topic." in caplog.text
 
 
+CLOSED = "the broker or the network closed it"  # (paho_compat.CONNECTION_CLOSED: what a broker's drop is said as)
+
+
+class Wall:
+    """The wall clock the daemon's status publishes read, set by the test."""
+
+    def __init__(self) -> None:
+        self.now = START
+
+    def time(self) -> float:
+        return self.now
+
+    def __getattr__(self, name: str) -> object:  # (the rest of the time module, as it is)
+        return getattr(time, name)
+
+
+def status_at(built: Daemon, wall: Wall, at: float, size: int) -> None:
+    wall.now = at
+    built._publish(built.status_topic, "x" * size)
+
+
+@pytest.fixture
+def wall(monkeypatch: pytest.MonkeyPatch) -> Wall:
+    clock = Wall()
+    monkeypatch.setattr(shell.daemon, "time", clock)
+    return clock
+
+
+def test_the_too_big_hint_is_not_said_when_a_status_as_big_went_through(
+        daemon: tuple[Daemon, list[tuple[str, bytes, bool]]], wall: Wall, caplog: pytest.LogCaptureFixture) -> None:
+    # Two broker restarts, each a fraction of a second after a status: "a broker that refuses a message as too big",
+    # of statuses no bigger than many the broker had taken.
+    built, _ = daemon
+    status_at(built, wall, START + 10, 2600)
+    status_at(built, wall, START + 20, 2600)  # (the first went through: the link stayed up)
+    status_at(built, wall, START + 100, 2531)
+    built._on_disconnected(Disconnected(START + 100.5, CLOSED, connected_for_s=100.0))
+    built._on_connected(Connected(START + 101.5, first=False))
+    status_at(built, wall, START + 102, 2531)
+    built._on_disconnected(Disconnected(START + 102.3, CLOSED, connected_for_s=0.8))
+    assert "too big" not in caplog.text
+
+
+def test_the_too_big_hint_needs_its_drops_in_a_row_with_no_status_through_between(
+        daemon: tuple[Daemon, list[tuple[str, bytes, bool]]], wall: Wall, caplog: pytest.LogCaptureFixture) -> None:
+    # A drop right after a status on Monday, another on Friday: "in a row", as no drop came between.
+    built, _ = daemon
+    status_at(built, wall, START + 100, 2531)
+    built._on_disconnected(Disconnected(START + 100.5, CLOSED, connected_for_s=100.0))
+    built._on_connected(Connected(START + 101.5, first=False))
+    status_at(built, wall, START + 110, 2400)
+    status_at(built, wall, START + 120, 2400)
+    status_at(built, wall, START + 4 * 86400, 2540)
+    built._on_disconnected(Disconnected(START + 4 * 86400 + 0.4, CLOSED, connected_for_s=4 * 86400.0))
+    assert "too big" not in caplog.text
+
+
+def test_the_too_big_hint_is_not_said_of_drops_the_broker_did_not_make(
+        daemon: tuple[Daemon, list[tuple[str, bytes, bool]]], wall: Wall, caplog: pytest.LogCaptureFixture) -> None:
+    # (the broker drops a client whose message is over its limit: it closes the connection, at once; a keepalive
+    # that ran out is the network or a broker gone silent)
+    built, _ = daemon
+    for k in range(2):
+        status_at(built, wall, START + 100 * k, 3000)
+        built._on_disconnected(Disconnected(START + 100 * k + 0.3, "Keep alive timeout", connected_for_s=90.0))
+        built._on_connected(Connected(START + 100 * k + 1.3, first=False))
+    assert "too big" not in caplog.text
+
+
+def test_the_too_big_hint_is_said_of_drops_at_each_status_none_as_big_through(
+        daemon: tuple[Daemon, list[tuple[str, bytes, bool]]], wall: Wall, caplog: pytest.LogCaptureFixture) -> None:
+    built, _ = daemon
+    status_at(built, wall, START + 10, 1800)
+    status_at(built, wall, START + 20, 1800)  # (1800 bytes went through)
+    status_at(built, wall, START + 100, 2531)
+    built._on_disconnected(Disconnected(START + 100.05, CLOSED, connected_for_s=100.0))
+    assert "too big" not in caplog.text  # (one is as likely a broker restarted)
+    built._on_connected(Connected(START + 101.05, first=False))
+    status_at(built, wall, START + 101.1, 2531)
+    built._on_disconnected(Disconnected(START + 101.15, CLOSED, connected_for_s=0.1))
+    assert ("just after PySEB published its status (2531 bytes): a broker that refuses a message as too big "
+            '("oversize packet" in its log) drops the link so; raise its max_packet_size (the largest status it took '
+            "was 1800 bytes)") in caplog.text
+
+
 def test_the_too_big_hint_needs_two_drops_in_a_row_after_a_status(
-        daemon: tuple[Daemon, list[tuple[str, bytes, bool]]], caplog: pytest.LogCaptureFixture) -> None:
+        daemon: tuple[Daemon, list[tuple[str, bytes, bool]]], wall: Wall, caplog: pytest.LogCaptureFixture) -> None:
     # One drop 0.5 s after a status is as likely a broker restarted: it was told to raise its max_packet_size.
     built, _ = daemon
-    built.status_bytes, built.status_sent_at = 2531, START + 100
-    built._on_disconnected(Disconnected(START + 100.5, "the broker closed it", connected_for_s=60.0))
+    status_at(built, wall, START + 100, 2531)
+    built._on_disconnected(Disconnected(START + 100.5, CLOSED, connected_for_s=60.0))
     assert "too big" not in caplog.text
     built._on_connected(Connected(START + 101.5, first=False))
-    built.status_sent_at = START + 102
-    built._on_disconnected(Disconnected(START + 102.3, "the broker closed it", connected_for_s=0.8))
+    status_at(built, wall, START + 102, 2531)
+    built._on_disconnected(Disconnected(START + 102.3, CLOSED, connected_for_s=0.8))
     assert "just after PySEB published its status (2531 bytes): a broker that refuses a message as too big" \
         in caplog.text
     built._on_connected(Connected(START + 103.3, first=False))
-    built._on_disconnected(Disconnected(START + 200, "the broker closed it", connected_for_s=96.7))
+    status_at(built, wall, START + 103.5, 2531)
+    built._on_disconnected(Disconnected(START + 200, CLOSED, connected_for_s=96.7))
     assert caplog.text.count("too big") == 1  # (a drop long after a status ends the row)
+
+
+def test_a_status_paho_did_not_send_is_no_evidence_either_way() -> None:
+    from shell.status_drops import StatusDrops
+
+    drops = StatusDrops()
+    drops.sent(5000, 100.0, live=False)  # (the link down: paho dropped it)
+    assert drops.dropped(100.2, closed_by_broker=True) is None and drops.in_a_row == 0
+    drops.sent(5000, 200.0, live=False)
+    drops.sent(3000, 300.0, live=True)
+    assert drops.passed_bytes == 0  # (not taken for one that went through)
+    assert drops.dropped(300.1, closed_by_broker=True) == 3000 and drops.in_a_row == 1
