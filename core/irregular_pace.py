@@ -34,18 +34,19 @@ class IrregularPace:
 
 
 class IrregularPaceWatch:
-    """The meters' gaps over meter_timeout; `gap` says, once a run a meter, when they make an irregular pace."""
+    """The meters' gaps over meter_timeout; `reading` says, once a run a meter, when they make an irregular pace."""
 
     def __init__(self, meter_timeout_s: float) -> None:
         self._timeout_s = meter_timeout_s
         self._long_gaps: dict[str, deque[tuple[float, float]]] = {}  # each meter's: (ended at, seconds), oldest first
         self._told: set[str] = set()
 
-    def reading(self, meter: MeterState, now: float) -> IrregularPace | None:
-        """`meter` took a good reading at `now`: its irregular pace, the first time its gaps show one, else None."""
-        gap_s = meter.last_gap_s
-        if gap_s is None or gap_s < self._timeout_s or meter.name in self._told:
-            return None  # (the usual case: a reading at the meter's pace)
+    def reading(self, meter: MeterState, gap_s: float, now: float) -> IrregularPace | None:
+        """`meter` took a good reading at `now`, `gap_s` after the one before: its irregular pace, the first time its
+        gaps show one, else None. Called for a gap of meter_timeout or more only (MeterIntake.take tests it: a
+        reading at the meter's pace, the usual case, costs no call)."""
+        if meter.name in self._told:
+            return None
         gaps = self._long_gaps.setdefault(meter.name, deque())
         gaps.append((now, gap_s))
         while gaps and not 0 <= now - gaps[0][0] < IRREGULAR_WINDOW_S:  # (a clock stepped back forgets them too)

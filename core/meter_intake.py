@@ -96,8 +96,8 @@ class MeterIntake:
             meter.mains_seen, meter.mains_restored = True, False
         if meter.name not in self._paces_judged:
             self._judge_pace(meter)
-        if meter.last_gap_s is not None and meter.last_gap_s >= self._meter_timeout_s:
-            irregular = self._irregular.reading(meter, now)
+        if (gap_s := meter.last_gap_s) is not None and gap_s >= self._meter_timeout_s:
+            irregular = self._irregular.reading(meter, gap_s, now)
             if irregular is not None:
                 self._irregular_pace(meter, irregular)
         return result

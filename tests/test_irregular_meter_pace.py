@@ -96,7 +96,8 @@ def meter_at(times: list[float], link_drops_before: tuple[int, ...] = ()) -> tup
         if k in link_drops_before:
             meter.link_dropped()
         meter.accept(MeterReading(300.0, at))
-        said.append(watch.reading(meter, at))
+        if (gap_s := meter.last_gap_s) is not None and gap_s >= 10.0:  # (as MeterIntake.take calls it)
+            said.append(watch.reading(meter, gap_s, at))
     return meter, [s for s in said if s is not None]
 
 
