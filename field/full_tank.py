@@ -45,6 +45,8 @@ class MeteredFullTank:
         self._last_low_at: float | None = None
         self._low_since = 0.0  # the first reading of this run of low ones
         self._told_deaf = False  # "the variator has not answered" logged for this run of low readings
+        # The first command sent since its variator last answered (None: none, or it never answers)
+        self._unanswered_from: float | None = None
         self._asked_at: float | None = None  # its variator last asked for its status in this run of low readings
         self._ask_wait_s = rule.ask_every_s  # then asked again this much later
         self.question_due = False  # its variator is to be asked for its status now (FullTankWatch asks it)
@@ -100,6 +102,13 @@ class MeteredFullTank:
         or `boot_detected`, or its answer at a percent not PySEB's). Sets `question_due` when its variator is to be
         asked whether it is alive."""
         self.question_due = False
+        # (the first command unanswered, not the last: the loop moving the heater at every reading, each command a
+        # moment old, a variator gone after its last answer was never judged deaf, and its heater's 0 W taken for a
+        # full tank at the fifth reading; it answers every command, PROTOCOL.md)
+        if commanded_at is None or heard_at is None or heard_at >= commanded_at:
+            self._unanswered_from = None
+        elif (first := self._unanswered_from) is None or first <= heard_at or first > commanded_at:
+            self._unanswered_from = commanded_at
         self._part_fall_at, older, last = None, self._older, self._last
         self._older, self._last = last, (now, measured_w, commanded_w)
         if self.full:
@@ -128,8 +137,9 @@ class MeteredFullTank:
         # Nor has PySEB's last command gone unanswered since, past the time its answer takes (the variator gone again
         # after its answer, rebooting again and again: off that command, at its default maybe). The closed loop's
         # command of the house reading just before, its answer on its way, is no such one.
-        deaf_since = commanded_at is not None and heard_at is not None and heard_at < commanded_at and \
-            not 0 <= now - commanded_at < SILENT_AFTER_S  # (younger, its answer may be on its way)
+        unanswered_from = self._unanswered_from
+        deaf_since = unanswered_from is not None and \
+            not 0 <= now - unanswered_from < SILENT_AFTER_S  # (younger, its answer may be on its way)
         if heard_at is None or (heard_at >= self._low_since and not deaf_since):
             self.full = True
             log.info("%s is full: its meter read %.1f W (< %g W) %d times in a row while commanded %.0f W",

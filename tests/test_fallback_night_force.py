@@ -81,6 +81,20 @@ def test_a_variator_answering_each_command_after_the_meter_s_reading_is_judged()
     assert not any(deaf.on_reading(0.0, 2000.0, t, heard_at=50.0, commanded_at=99.0) for t in range(100, 120, 2))
 
 
+def test_a_variator_gone_after_one_answer_while_the_loop_moves_its_command_is_not_judged() -> None:
+    # It answered once in the run (at 100.5), then went (Wi-Fi lost) while the loop sent a new command at every
+    # reading: each command a moment old at its reading, the last one was never judged unanswered, and its heater's
+    # 0 W (it never heard them) made the tank full at the fifth reading. Its first unanswered command is the one to go
+    # by.
+    tank = MeteredFullTank("ecs", 150.0)
+    full = [tank.on_reading(0.0, 1000.0 + t, t + 0.02, heard_at=100.5, commanded_at=t)
+            for t in (100.0, 102.0, 104.0, 106.0, 108.0, 110.0)]
+    assert not any(full) and not tank.full
+    back = MeteredFullTank("ecs", 150.0)  # (it answers each command, a moment after the reading: judged, full)
+    assert [back.on_reading(0.0, 1000.0 + t, t + 0.02, heard_at=t + 0.5 - 2.0, commanded_at=t)
+            for t in (100.0, 102.0, 104.0, 106.0, 108.0)][-1]
+
+
 @pytest.mark.parametrize(("extra", "rule", "mode_at"), [
     ("", "seed_rule", at(2024, 1, 11, 1, 30)),
     (DEADLINE, "deadline_rule", at(2024, 1, 11, 4, 0)),
