@@ -63,6 +63,8 @@ class DayRecorder:
         self._left: dict[date, tuple[Path, FileState]] = {}
         self._pruned_on: date | None = None
         self._failing = False  # a disk error was warned about; the next ones go to DEBUG until a write works
+        self._lost_failing = 0  # (writer's side) decisions lost to errors since the warning: said when writing resumes
+        self._lost_queue_full = 0  # (main loop's side) decisions dropped, the queue full: said once it takes one again
         self._full_days: set[date] = set()
         self._leftovers_checked = False  # the temporary files a killed rewrite left: removed once, at the start
         self.written_batches = 0
@@ -109,7 +111,17 @@ class DayRecorder:
             self._batches.put_nowait(batch)
         except queue.Full:
             self.lost_records += len(batch)
-            log.warning("recorder: the disk is not keeping up; %d decisions not recorded", len(batch))
+            # Once, then at DEBUG until the queue takes a batch again (then said with the count, as the status saver
+            # does): a disk stuck for hours said it at every flush, every 5 min.
+            (log.debug if self._lost_queue_full else log.warning)(
+                "recorder: the disk is not keeping up; %d decisions not recorded (further batches dropped at DEBUG "
+                "until the disk takes one again)", len(batch))
+            self._lost_queue_full += len(batch)
+            return
+        if self._lost_queue_full:
+            log.warning("recorder: the disk keeps up again (%d decisions were not recorded while it did not)",
+                        self._lost_queue_full)
+            self._lost_queue_full = 0
 
     def start(self) -> None:
         """Start the writer thread."""
@@ -145,6 +157,7 @@ class DayRecorder:
                 self.write(batch)
             except Exception:  # (the thread goes on: dead, it recorded nothing more, any day, until a restart)
                 self.lost_records += len(batch)
+                self._lost_failing += len(batch)
                 # (the trace once: one at every batch would fill the log while the error lasts)
                 (log.debug if self._failing else log.exception)(
                     "recorder: %d decisions not recorded (an unexpected error; recording goes on; further errors at "
@@ -198,6 +211,7 @@ class DayRecorder:
             self._left[day] = (path, file_state(path))
         except OSError as exc:
             self.lost_records += len(records)
+            self._lost_failing += len(records)
             reason = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc))
             (log.debug if self._failing else log.warning)(
                 "recorder: %d decisions not recorded in %s: %s (regulation goes on; further errors at DEBUG "
@@ -205,6 +219,9 @@ class DayRecorder:
             self._failing = True
             return
         if self._failing:
-            log.warning("recorder: writing again in %s", self.directory)
+            # (with the count, as the status saver's "saved again": the warnings between were at DEBUG)
+            log.warning("recorder: writing again in %s (%d decisions not recorded before)", self.directory,
+                        self._lost_failing)
         self._failing = False
+        self._lost_failing = 0
         self.written_batches += 1

@@ -88,6 +88,35 @@ def test_a_stuck_disk_does_not_hold_the_stop(tmp_path: Path, monkeypatch: pytest
         rec.stop()
 
 
+def test_a_full_queue_is_said_once_then_with_its_count_when_the_disk_keeps_up_again(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A disk that stopped taking writes for hours: "the disk is not keeping up; N decisions not recorded" at every
+    # flush (every 5 min) while it lasted, and nothing said when it took batches again.
+    import recording.writer as writer
+
+    rec = DayRecorder(tmp_path, ["ecs", "radiator"], [False, True], PARIS, 10.0)  # (its thread not started: stuck)
+    for i in range(writer.MAX_WAITING_BATCHES + 3):  # the queue full, three batches more dropped
+        rec.add(record(2 * i))
+        rec.add(record(2 * i + 1))
+        with caplog.at_level(logging.DEBUG, logger="recording.writer"):
+            rec.flush()
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(said) == 1 and "the disk is not keeping up; 2 decisions not recorded" in said[0], said
+    assert rec.lost_records == 6
+    rec._batches.get_nowait()  # the disk takes a batch: room again
+    caplog.clear()
+    rec.add(record(1000))
+    with caplog.at_level(logging.WARNING, logger="recording.writer"):
+        rec.flush()
+    assert "the disk keeps up again (6 decisions were not recorded while it did not)" in caplog.text, caplog.text
+    caplog.clear()
+    rec._batches.get_nowait()
+    rec.add(record(1001))
+    with caplog.at_level(logging.WARNING, logger="recording.writer"):
+        rec.flush()
+    assert caplog.text == ""  # (said once)
+
+
 def test_a_batch_cut_short_is_dropped_and_repaired_before_the_next(tmp_path: Path,
                                                                     caplog: pytest.LogCaptureFixture) -> None:
     rec = recorder(tmp_path)
