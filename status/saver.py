@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import threading
 import time
 from pathlib import Path
@@ -45,6 +46,29 @@ def orders_of(document: dict[str, Any]) -> tuple[Any, ...]:
     return loads, heater.get("mode") if isinstance(heater, dict) else None, day, fetched
 
 
+# What a failed save leaves at the status file's path, as its message says it (what_is_there).
+LAST_SAVED = "the file there is the last saved one"
+
+
+def what_is_there(path: Path) -> str:
+    """What a failed save left at `path`: the last good file (save_status's rename), as a rule. A folder put in its
+    place (a `mkdir` by mistake, a copy of the folder restored there) makes each save fail, with nothing saved there
+    to read, and a missing file (removed by hand) leaves a restart nothing: said as they are, not as the last saved
+    file. (Looked at on a saver's thread, after its save failed: never on the stop's, a stuck disk would hold it.)"""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "no status file is there now: a restart before a save works starts without the saved status"
+    except OSError:
+        return LAST_SAVED  # (what is there cannot be looked at: the rename's rule)
+    if stat.S_ISDIR(mode):
+        return ("a folder is there, not the status file: every save fails until it is moved away, and PySEB does not "
+                "start with it there")
+    if not stat.S_ISREG(mode):
+        return "what is there is not a status file: every save fails until it is moved away"
+    return LAST_SAVED
+
+
 def retry_wait_s(failures: int, first_s: float, interval_s: float) -> float:
     """How long after the `failures`-th failed save in a row the next is tried: `first_s`, twice as long at each
     failure, up to `interval_s` (status_time)."""
@@ -70,6 +94,7 @@ class StatusSaver:
         self._version = 0  # offers so far
         self._written = 0  # the version on disk
         self._failures = 0  # saves failed in a row (under the write lock)
+        self._there = LAST_SAVED  # what the last failed save left at the path (what_is_there); read by the stop's
         self._orders: tuple[Any, ...] | None = None  # those of the last snapshot offered
         self._wake = threading.Event()  # a new order to write at once, or the stop
         self._stop = threading.Event()
@@ -119,6 +144,7 @@ class StatusSaver:
                 return False
             self._written = version
             failures, self._failures = self._failures, 0
+            self._there = LAST_SAVED
         if failures:
             log.warning("status saved again to %s (%d saves failed before)", self.path, failures)
         else:
@@ -131,14 +157,15 @@ class StatusSaver:
         # the last chance: its failure is always said. The file on disk is the last good one (save_status's rename).
         # Anything but an OSError is a bug: said as one, with its traceback.
         self._failures += 1
+        self._there = there = what_is_there(self.path)
         bug = not isinstance(exc, OSError)
         why = f"internal error saving the status: {type(exc).__name__}: {exc}" if bug else str(exc)
         if self._stop.is_set():
-            log.error("status not saved at the stop to %s: %s (the file there is the last saved one)", self.path,
-                      why, exc_info=exc if bug else None)
+            log.error("status not saved at the stop to %s: %s (%s)", self.path, why, there,
+                      exc_info=exc if bug else None)
         elif self._failures == 1:
-            log.error("cannot save status to %s: %s (the file there is the last saved one; retried in %g s, then up "
-                      "to every %g s, further failures at DEBUG until a save works)", self.path, why,
+            log.error("cannot save status to %s: %s (%s; retried in %g s, then up to every %g s, further failures at "
+                      "DEBUG until a save works)", self.path, why, there,
                       retry_wait_s(1, self.FIRST_RETRY_S, self.interval_s), self.interval_s,
                       exc_info=exc if bug else None)
         else:
@@ -166,8 +193,8 @@ class StatusSaver:
         the one the daemon's stop counts (a second save on the main thread waited for a disk that had stopped
         answering as long as it took, past systemd's TimeoutStopSec)."""
         if STOP_WAIT_S - self._stop_waited_s <= 0:
-            log.error("status not saved again to %s: the stop's %.0f s for saving are spent (the file there is the "
-                      "last saved one)", self.path, STOP_WAIT_S)
+            log.error("status not saved again to %s: the stop's %.0f s for saving are spent (%s)", self.path,
+                      STOP_WAIT_S, self._there)
             return False
         return self._save_on_a_thread("status-saver-again", "status not saved again to")
 
@@ -184,8 +211,8 @@ class StatusSaver:
         thread.join(timeout=max(0.0, STOP_WAIT_S - self._stop_waited_s))
         self._stop_waited_s += time.monotonic() - began
         if thread.is_alive():
-            log.error("%s %s: the disk has not finished saving in %.0f s (the file there is the last saved one)",
-                      not_saved, self.path, STOP_WAIT_S)
+            log.error("%s %s: the disk has not finished saving in %.0f s (%s)", not_saved, self.path, STOP_WAIT_S,
+                      self._there)
             return False
         return True
 

@@ -360,3 +360,39 @@ def test_the_retries_of_a_failed_save_space_out_up_to_status_time() -> None:
     assert [retry_wait_s(n, 5.0, 900.0) for n in range(1, 10)] == [5, 10, 20, 40, 80, 160, 320, 640, 900]
     assert retry_wait_s(1000, 5.0, 900.0) == 900.0  # (a long outage: no overflow)
     assert retry_wait_s(1, 5.0, 2.0) == 2.0  # (a status_time shorter than the first retry)
+
+
+def test_a_failed_save_says_what_is_really_there(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    # A folder made where the status file was (a mkdir by mistake, a backup restored there): each save failed, said
+    # "(the file there is the last saved one)", though no file was there to restart from, nor would PySEB start.
+    path = tmp_path / "status.json"
+    saver = StatusSaver(path, interval_s=3600)
+    saver.offer({"equipments": [], "n": 1})
+    assert saver.save_now()
+    path.unlink()
+    path.mkdir()
+    saver.offer({"equipments": [], "n": 2})
+    with caplog.at_level(logging.ERROR, logger="status.saver"):
+        assert not saver.save_now()
+    assert "a folder is there, not the status file" in caplog.text, caplog.text
+    assert "the last saved one" not in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.ERROR, logger="status.saver"):
+        assert saver.stop() is False  # (the stop's save, failed likewise)
+    assert "status not saved at the stop" in caplog.text and "a folder is there" in caplog.text, caplog.text
+    path.rmdir()  # (and a file removed, a save failing for another reason: no file to restart from)
+    import errno
+
+    import status.saver as saver_module
+
+    def full(path: Path, document: dict[str, Any]) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(saver_module, "save_status", full)
+    caplog.clear()
+    other = StatusSaver(path, interval_s=3600)
+    other.offer({"equipments": [], "n": 3})
+    with caplog.at_level(logging.ERROR, logger="status.saver"):
+        assert not other.save_now()
+    assert "no status file is there now" in caplog.text and "the last saved one" not in caplog.text, caplog.text
