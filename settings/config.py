@@ -246,11 +246,13 @@ def _check_files(reader: SectionReader, mqtt_raw: dict[str, Any], status_raw: di
         if problem:
             reader.problems.append(ConfigProblem("status", "file", problem))
         elif status_raw.get("persistent") and status_file.is_file() and not os.access(status_file, os.R_OK):
-            # A warning: the daemon starts anyway (clean, as on a corrupt file), and its next save replaces it.
+            # A warning: the daemon starts anyway (clean, as on a corrupt file), the file renamed aside first
+            # (status.store.set_aside: its folder is writable, checked above), not replaced by the next save.
             reader.warnings.append(ConfigProblem("status", "file", f"{status_file} cannot be read (left by a run "
                                                  "as another user?): PySEB starts without the saved status (the "
-                                                 "day's energy, the forces) and replaces it at its next save; give "
-                                                 "it to PySEB's user (chown) to keep it"))
+                                                 "day's energy, the forces), keeping the file aside as "
+                                                 f"{status_file.name}.bad-<time> and saving a new one; give it to "
+                                                 "PySEB's user (chown) to start from it"))
     if logging_raw.get("file"):
         problem = _unwritable(Path(_path_or_none(logging_raw["file"], config_dir) or ""), replaced=False)
         if problem:

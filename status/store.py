@@ -231,7 +231,7 @@ def _read_status(path: Path) -> tuple[dict[str, Any] | None, str | None]:
             raw = file.read(MAX_STATUS_BYTES + 1)
     except FileNotFoundError:
         return None, None
-    except OSError as exc:  # (one the service user may not read, left 0600 by a root run: replaced by the next save)
+    except OSError as exc:  # (one the service user may not read, left 0600 by a root run: kept aside at the start)
         return None, f"cannot be read ({exc.strerror})"
     if len(raw) > MAX_STATUS_BYTES:
         return None, (f"is over {MAX_STATUS_BYTES // 1_000_000} MB, where a status file is a few kB (a disk's "

@@ -181,6 +181,8 @@ def test_the_instance_lock_and_the_status_are_checked_with_persistent_true(tmp_p
     warnings = "\n".join(load_settings(path).warnings)
     assert f"[status] file: {tmp_path / 'status.json'} cannot be read" in warnings
     assert "starts without the saved status" in warnings
+    # (the start renames it aside before any save, where the warning said "replaces it at its next save")
+    assert "keeping the file aside as status.json.bad-<time>" in warnings and "replaces" not in warnings, warnings
     (tmp_path / "status.json.lock").unlink()
     (tmp_path / "status.json.lock").mkdir()  # (os.open of a directory fails as a permission does)
     assert "is a directory" in problems_of(path)
