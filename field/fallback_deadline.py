@@ -16,7 +16,7 @@ from field.fallback_answers import ForceAnswers
 from field.fallback_resume import MIN_FORCE_WH, RetryClock
 from field.fallback_seed import FORCED_BY_SEED, Answers, EnergyDelta
 from field.fallback_settings import DeadlineSettings
-from values.local_time import last_occurrence, local_date, local_instant, next_occurrence
+from values.local_time import last_occurrence, local_date, local_instant, next_occurrence, wall_clock_text
 from values.saved_numbers import saved_energy, saved_epoch
 from values.shown import shown
 
@@ -250,7 +250,8 @@ class DeadlineFallback:
         self.unreachable = value
 
     def _clock(self, at: float) -> str:
-        return datetime.fromtimestamp(at, self.tz).strftime("%Y-%m-%d %H:%M")
+        # (with its offset in the hour the October change repeats: "until 2026-10-25 02:30" was either of two)
+        return wall_clock_text(at, self.tz)
 
     def status(self) -> dict[str, Any]:
         """The rule's state for the status document."""

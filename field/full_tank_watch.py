@@ -20,7 +20,7 @@ from field.full_tank_loop import LoopRule
 from field.full_tank_rules import InferenceRule
 from field.own_meter_notices import OwnMeterNotices
 from field.reading_pace import pace_is_news
-from values.local_time import hour, last_occurrence, local_datetime, next_occurrence
+from values.local_time import hour, last_occurrence, next_occurrence, wall_clock_text
 from values.readings import MeterProblem, parse_meter_payload
 
 log = logging.getLogger(__name__)
@@ -409,7 +409,7 @@ class FullTankWatch:
                 detector.clear()
 
     def _hhmm(self, at: float) -> str:
-        return local_datetime(at, self.tz).strftime("%H:%M")
+        return wall_clock_text(at, self.tz, "%H:%M")  # (02:30+01:00 in the hour the October change repeats)
 
     def in_doubt(self, now: float) -> bool:
         """True while some load is suspected full: what it draws is in doubt until the re-probe decides (its

@@ -24,7 +24,7 @@ from status.restore_load import (
     say_restored_forces,
 )
 from status.store import CLEAN_START
-from values.local_time import hour, last_occurrence, local_date, local_datetime, local_instant
+from values.local_time import hour, last_occurrence, local_date, local_instant, wall_clock_text
 from values.saved_numbers import saved_energy, saved_epoch, unset_clock_epoch
 from values.seed_status import seed_heater_name
 from values.shown import shown
@@ -240,7 +240,7 @@ def _full(load: Any, tz: Any) -> str:
     """How long a restored full flag holds."""
     if load.full_until is None:
         return " (full for today)"
-    return f" (full until {local_datetime(load.full_until, tz):%H:%M})"
+    return f" (full until {wall_clock_text(load.full_until, tz, '%H:%M')})"
 
 
 def _restore_mains_seen(reg: RegulatorView, doc: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from status.restore_load import (
     restore_pending_offs,
     say_restored_forces,
 )
+from values.local_time import wall_clock_text
 from values.saved_numbers import EPOCH_MIN_S, saved_number, unset_clock_epoch
 from values.shown import shown
 
@@ -114,7 +115,7 @@ def restore_forces_off(reg: RegulatorView, doc: dict[str, Any], saved_at: float,
         # on a clock not set yet, kept with the time it had left, is on the clock now and moves with it)
         load.force_end_fixed = load.force_end_at is not None and load.force_end_at >= EPOCH_MIN_S
         end = "unforced" if load.force_end_at is None else \
-            datetime.fromtimestamp(load.force_end_at, reg.tz).strftime("%Y-%m-%d %H:%M")
+            wall_clock_text(load.force_end_at, reg.tz)
         restored.append(f"{load.name} (0 W until {end})")
     say_restored_forces(reg.loads, saved_at if unset_clock_now is None else now)
     restore_pending_offs(reg, doc.get("pending_offs"), saved_at, saved_at, [], found)

@@ -169,3 +169,15 @@ def test_a_damaged_full_met_at_judges_the_need_again(caplog: pytest.LogCaptureFi
     assert not again.done and again.full_met_at is None
     assert "deadline rule: saved full_met_at 'x' ignored (not a plausible time): ecs's need is judged again" \
         in caplog.text
+
+
+def test_a_force_ending_in_the_repeated_hour_says_which_of_its_two(caplog: pytest.LogCaptureFixture) -> None:
+    # The off-peak span ending at 02:30 on the night of the October change: "forcing ecs ... until 2026-10-25 02:30"
+    # named either of two instants an hour apart (the span ends at the first, summer time's). Said with its offset
+    # then, and only then (the night before, 02:30 reads one way).
+    caplog.set_level(logging.INFO, logger="field.fallback_deadline")
+    for day in (24, 25):
+        heater = Heater(deadline_rule(min_wh=2000, offpeak=(time(22), time(2, 30))), at(2026, 10, day - 1, 12))
+        heater.run_until(at(2026, 10, day, 4))
+    assert "until 2026-10-24 02:30:" in caplog.text, caplog.text
+    assert "until 2026-10-25 02:30+02:00:" in caplog.text, caplog.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time as clock
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ from values.local_time import (
     next_local_midnight,
     next_occurrence,
     offset_hhmm,
+    wall_clock_text,
 )
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -83,3 +85,26 @@ def test_a_time_the_spring_jump_skips_is_the_jump_itself(wall: time) -> None:
     assert next_occurrence(jump - 7200, time(3, 30), PARIS) == jump + 1800  # (a time that is, as it is)
     autumn_first_0230 = datetime(2026, 10, 25, 2, 30, tzinfo=PARIS).timestamp()  # (fold 0: the first of the two)
     assert next_occurrence(autumn_first_0230 - 60, time(2, 30), PARIS) == autumn_first_0230
+
+
+@pytest.mark.parametrize("zone", ["Europe/Paris", None])
+def test_a_time_the_october_change_repeats_is_said_with_its_offset_and_only_then(
+        zone: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    # In the log's lines ("until 2026-10-25 02:30"), 02:30 that night was either of two instants an hour apart.
+    tz = ZoneInfo(zone) if zone else None
+    if tz is None:  # (the system's zone, as with no [evaluate] timezone)
+        monkeypatch.setenv("TZ", "Europe/Paris")
+        clock.tzset()
+    try:
+        first = datetime(2026, 10, 25, 2, 30, tzinfo=PARIS).timestamp()
+        second = datetime(2026, 10, 25, 2, 30, tzinfo=PARIS, fold=1).timestamp()
+        assert second - first == 3600
+        assert wall_clock_text(first, tz) == "2026-10-25 02:30+02:00"
+        assert wall_clock_text(second, tz) == "2026-10-25 02:30+01:00"
+        assert wall_clock_text(second, tz, "%H:%M") == "02:30+01:00"
+        assert wall_clock_text(first - 3600, tz) == "2026-10-25 01:30"  # (the hours around it read one way)
+        assert wall_clock_text(second + 3600, tz) == "2026-10-25 03:30"
+        assert wall_clock_text(datetime(2026, 3, 29, 3, 0, tzinfo=PARIS).timestamp(), tz) == "2026-03-29 03:00"
+    finally:
+        monkeypatch.undo()
+        clock.tzset()

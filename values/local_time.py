@@ -59,6 +59,23 @@ def offset_change_before(at: float, tz: tzinfo | None) -> float:
     return float(round(high))
 
 
+def wall_clock_text(at: float, tz: tzinfo | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """`at` as the house's clock reads it, in `fmt` (a log line's times: "until 2026-10-25 02:30"), its UTC offset
+    added as ISO 8601 writes it (`2026-10-25 02:30+01:00`) when that reading is ambiguous: in the hour the October
+    change repeats, 02:30 is twice, an hour apart. Only then: every other time reads one way, and says it plainly."""
+    moment = local_datetime(at, tz)
+    text = moment.strftime(fmt)
+    return f"{text}{offset_hhmm(moment.utcoffset())}" if _repeated(moment.replace(tzinfo=None), tz) else text
+
+
+def _repeated(wall: datetime, tz: tzinfo | None) -> bool:
+    """Whether the naive wall time `wall` (one a real instant reads, never a skipped one) is read twice in `tz`."""
+    if tz is not None:
+        return wall.replace(tzinfo=tz, fold=0).utcoffset() != wall.replace(tzinfo=tz, fold=1).utcoffset()
+    # (the system's zone: a naive time's fold picks its occurrence for astimezone, as for the zone's tzinfo)
+    return wall.replace(fold=0).astimezone().utcoffset() != wall.replace(fold=1).astimezone().utcoffset()
+
+
 def day_start_iso(day: date, tz: tzinfo | None) -> str:
     """The first instant of local `day` (its midnight, the day roll's moment) as ISO 8601 with its UTC offset:
     '2026-03-30T00:00:00+02:00'. A midnight skipped by a DST jump is the jump itself, shown at the new offset."""
