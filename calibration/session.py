@@ -92,7 +92,8 @@ class VariatorSession:
         except queue.Empty:
             return None
 
-    def _wait_connected(self) -> None:
+    def _wait_connected(self, link: SweepLink | None = None) -> None:
+        """Wait for `link`'s (the tool's own by default) CONNECT to be answered, 10 s at most."""
         deadline = time.monotonic() + 10.0
         while (event := self._next_event(deadline)) is not None:
             kind, _, data = event
@@ -105,6 +106,10 @@ class VariatorSession:
                 raise SweepError(f"cannot connect to the broker {self.target.host}:{self.target.port}: {data}")
             if kind == "stop":
                 raise SweepStopped(str(data))
+        unanswered = (link or self._link).unanswered()
+        if unanswered is not None:  # (the connection taken, held without a word: what to check, as the daemon says)
+            waited_s, reason = unanswered
+            raise SweepError(f"cannot connect to the broker: {reason}; no answer in {waited_s:.0f} s")
         raise SweepError(f"no answer from the broker {self.target.host}:{self.target.port} within 10 s")
 
     def _check_regulator(self) -> None:
@@ -118,7 +123,7 @@ class VariatorSession:
         checker = SweepLink(self.target, self._link.end_percent, self._on_event, armed=False)
         checker.start()
         try:
-            self._wait_connected()
+            self._wait_connected(checker)
             log.info("checking the regulator's availability on %s", self.target.topic_availability)
             deadline = time.monotonic() + self.availability_wait_s
             leftover: bytes | None = None

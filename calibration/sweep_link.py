@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from calibration.meter import echo_percent
 from calibration.sweep_config import SweepTarget
-from shell.broker_hints import connect_failure_hint, unanswered_reason
+from shell.broker_hints import connect_failure_hint, silent_broker_reason, unanswered_reason
+from shell.link_health import AnswerWatch
 from values.boots import whole_percent
 
 if TYPE_CHECKING:
@@ -63,6 +64,8 @@ class SweepLink:
         self._on_event = on_event
         self._started = False
         self._answered = False  # the broker answered the current connection's CONNECT
+        # (the connection under way: taken by the broker and held without an answer, said as the daemon's link says it)
+        self.answer = AnswerWatch()
         # Up from a CONNACK to the next drop, told by paho's callbacks: paho 1.6's is_connected() stays True after a
         # drop until its first try to reconnect. `_connections` counts the CONNACKs.
         self._up = False
@@ -104,6 +107,7 @@ class SweepLink:
         paho_compat.on_connect(self.client, self._on_connect)
         paho_compat.on_disconnect(self.client, self._on_disconnect)
         self.client.on_connect_fail = self._on_connect_fail
+        self.client.on_socket_open = self._on_socket_open
         self.client.on_loop_error = self._on_loop_error
         self.client.on_message = self._on_message
 
@@ -117,7 +121,17 @@ class SweepLink:
         self.client.loop_start()
         self._started = True
 
+    def unanswered(self) -> tuple[float, str] | None:
+        """The connection under way, taken by the broker and not answered for AnswerWatch.wait_s or more: (how long,
+        why, as the daemon's link says it); once a connection (None otherwise)."""
+        waited_s = self.answer.overdue(time.monotonic())
+        return None if waited_s is None else (waited_s, silent_broker_reason(self.target))
+
+    def _on_socket_open(self, client: mqtt.Client, userdata: object, sock: object) -> None:
+        self.answer.opened(time.monotonic())
+
     def _on_connect(self, client: mqtt.Client, failure: str | None) -> None:
+        self.answer.answered()
         if failure is not None:
             self._on_event("refused", failure)
             return
@@ -137,16 +151,24 @@ class SweepLink:
 
     def _on_disconnect(self, client: mqtt.Client, reason: str) -> None:
         self._up = False
+        held_s = self.answer.closed(time.monotonic())
         # (finish() clears _started first: its own clean disconnect is no news)
         if self._started:
             # A connection the broker dropped before answering: a TLS setting that does not match its listener,
-            # most likely, said as the daemon says it.
-            told = reason if self._answered else unanswered_reason(reason, self.target)
+            # most likely, said as the daemon says it; held open unanswered until paho gave up at the keepalive, a
+            # broker stalled or a port another service's (a TLS listener drops a CONNECT at once).
+            if self._answered:
+                told = reason
+            elif held_s is not None and held_s >= self.answer.wait_s:
+                told = silent_broker_reason(self.target)
+            else:
+                told = unanswered_reason(reason, self.target)
             self._answered = False
             self._on_event("disconnected", told)
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
         # paho's background retry failed (the broker still down, or refusing the TLS handshake)
+        self.answer.closed(time.monotonic())  # (a socket of this attempt, if one was opened, is not waited on)
         exc = getattr(client, "last_attempt_error", None)
         if self._started:
             self._on_event("disconnected", "connection attempt failed" if exc is None

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import logging
 import queue
-import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from localbroker import free_port
 from settings.config import load_settings
 from shell.daemon import Daemon
 from shell.link_health import AnswerWatch
@@ -22,6 +20,7 @@ from shell.lock import InstanceLock
 from shell.mqtt_link import Disconnected, MqttLink
 from tests.configs import with_mqtt_lines, write_config
 from tests.daemon_process import DaemonProcess
+from tests.silent_broker import silent_broker
 
 pytestmark = pytest.mark.debian  # also run on Debian 12's paho-mqtt 1.6.1 (make test-paho16)
 
@@ -31,29 +30,8 @@ SILENT = "takes the connection but does not answer PySEB's CONNECT"
 @pytest.fixture
 def silent_port() -> Iterator[int]:
     """A loopback port whose listener accepts every connection and never sends a byte (nor closes it)."""
-    port = free_port()
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", port))
-    listener.listen(8)
-    held: list[socket.socket] = []
-
-    def accept() -> None:
-        while True:
-            try:
-                held.append(listener.accept()[0])
-            except OSError:  # (closed at the test's end)
-                return
-
-    acceptor = threading.Thread(target=accept, name="silent-broker", daemon=True)
-    acceptor.start()
-    try:
+    with silent_broker() as port:
         yield port
-    finally:
-        listener.shutdown(socket.SHUT_RDWR)
-        listener.close()
-        acceptor.join(5)
-        for connection in held:
-            connection.close()
 
 
 def test_the_answer_watch_says_a_socket_once_and_not_one_answered() -> None:
