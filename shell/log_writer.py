@@ -34,6 +34,7 @@ class LogWriter(logging.Handler):
         self._dropped = 0  # lines the full queue refused, not said yet
         self._dropped_lock = threading.Lock()
         self._stalled = False  # the last wait_written gave up: the disk is not answering
+        self._given_up = False  # closed while a write held the writer: its handlers let go (_let_go)
         self._thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
         self._thread.start()
 
@@ -74,7 +75,8 @@ class LogWriter(logging.Handler):
 
     def close(self) -> None:
         """Write what is queued (STOP_WAIT_S at most; not waited again after a wait_written that gave up), end the
-        thread, close the handlers (not while one is still writing: its close would wait for that write)."""
+        thread, close the handlers (not while one is still writing: its close would wait for that write; they are let
+        go then, _let_go)."""
         if self._thread.is_alive() and not self._stalled:  # (stalled: main's end waited for it already)
             deadline = time.monotonic() + STOP_WAIT_S
             try:
@@ -85,12 +87,25 @@ class LogWriter(logging.Handler):
         if not self._thread.is_alive():
             for handler in self.handlers:
                 handler.close()
+        else:
+            self._let_go()
         super().close()
+
+    def _let_go(self) -> None:
+        """The handlers left to the write the disk holds: at the process's end logging.shutdown takes each handler's
+        lock, flushes it and closes it, and waited for that write (the file's lock held by it, a card that did not
+        answer again: the process did not end, systemd's stop timed out and killed it). Their lock now holds nothing,
+        their stream is set aside (the write keeps its own), and the writer writes no more lines."""
+        self._given_up = True
+        for handler in self.handlers:
+            handler.lock = _Unheld()  # type: ignore[assignment]
+            if isinstance(handler, logging.StreamHandler):
+                handler.stream = None
 
     def _run(self) -> None:
         while True:
             item = self._queue.get()
-            if item is None:
+            if item is None or self._given_up:
                 return
             try:
                 if isinstance(item, logging.LogRecord):
@@ -112,6 +127,22 @@ class LogWriter(logging.Handler):
         for handler in self.handlers:
             if record.levelno >= handler.level:
                 handler.handle(record)
+
+
+class _Unheld:
+    """The lock of a handler let go at the end (LogWriter._let_go): it waits for nothing."""
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        return True
+
+    def release(self) -> None:
+        return None
+
+    def __enter__(self) -> bool:
+        return True
+
+    def __exit__(self, *exc: object) -> None:
+        return None
 
 
 def _prepared(record: logging.LogRecord) -> logging.LogRecord:

@@ -4,6 +4,9 @@ decision meanwhile, the loads left as they were), and the lines still come whole
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
+import textwrap
 import threading
 from pathlib import Path
 
@@ -16,6 +19,7 @@ from tests.configs import write_config
 
 pytestmark = pytest.mark.usefixtures("restored_root_logger")
 
+ROOT = Path(__file__).resolve().parent.parent
 BOUND_S = 10.0  # (how long a call that should return at once is given before the test calls it held: never reached)
 
 
@@ -135,3 +139,36 @@ def test_the_end_waits_for_a_stalled_disk_a_bounded_time(tmp_path: Path, monkeyp
         assert _returns(writer.close), "the close waited for the disk"
     finally:
         disk.release()
+
+
+def test_the_process_ends_though_the_disk_holds_a_line(tmp_path: Path) -> None:
+    # The end's wait gave up after 1 s, but logging.shutdown (at the process's exit) then took the file handler's lock
+    # to flush and close it: held by the writer in a write the disk had not finished, the process never ended (a
+    # systemd stop timed out, then killed it), while the close was said to be bounded.
+    script = textwrap.dedent(f"""
+        import logging, threading
+        from pathlib import Path
+        from shell import log_writer
+        from shell.logsetup import LogFile, setup_logging
+
+        log_writer.STOP_WAIT_S = 0.2
+        writing = threading.Event()
+
+        def stalled(handler, record):
+            writing.set()
+            threading.Event().wait()  # (a disk that does not answer again while the process ends)
+
+        LogFile.emit = stalled
+        setup_logging("INFO", Path({str(tmp_path / "pyseb.log")!r}), stderr=False, on_a_thread=True)
+        logging.getLogger("t").info("held")
+        logging.getLogger("t").info("queued behind it")
+        assert writing.wait({BOUND_S})
+        log_writer.wait_log_written(0.2)  # (as regulation.main's end: gives up)
+        print("ending")
+    """)
+    try:
+        done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
+                              timeout=BOUND_S * 3, check=False)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the process did not end: logging.shutdown waited for the stalled write")
+    assert (done.returncode, done.stdout) == (0, "ending\n"), done.stderr
