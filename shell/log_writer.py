@@ -32,7 +32,8 @@ class LogWriter(logging.Handler):
         self.handlers = list(handlers)
         self._queue: queue.Queue[_Item] = queue.Queue(MAX_WAITING)
         self._dropped = 0  # lines the full queue refused, not said yet
-        self._dropped_lock = threading.Lock()
+        self._due: list[Callable[[], None]] = []  # what run_on_writer could not queue: run after the line being written
+        self._dropped_lock = threading.Lock()  # (and _due's)
         self._stalled = False  # the last wait_written gave up: the disk is not answering
         self._given_up = False  # closed while a write held the writer: its handlers let go (_let_go)
         self._thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
@@ -50,15 +51,16 @@ class LogWriter(logging.Handler):
             with self._dropped_lock:
                 self._dropped += 1
 
-    def run_on_writer(self, action: Callable[[], None]) -> bool:
+    def run_on_writer(self, action: Callable[[], None]) -> None:
         """Run `action` on the writer's thread, after the lines queued before it (the log reopened at a SIGHUP: on the
-        main thread it waited for the handler's lock, held by a write the disk had not finished); False when the queue
-        is full (not run)."""
+        main thread it waited for the handler's lock, held by a write the disk had not finished). With the queue full
+        (a disk stalled), after the line being written: not run, the lines went on into the file logrotate had moved
+        aside, until the next SIGHUP."""
         try:
             self._queue.put_nowait(action)
         except queue.Full:
-            return False
-        return True
+            with self._dropped_lock:
+                self._due.append(action)
 
     def wait_written(self, timeout_s: float = STOP_WAIT_S) -> bool:
         """Wait until the lines queued so far are written, `timeout_s` at most; True when they are."""
@@ -114,6 +116,9 @@ class LogWriter(logging.Handler):
                     item()
                 with self._dropped_lock:
                     dropped, self._dropped = self._dropped, 0
+                    due, self._due = self._due, []
+                for action in due:
+                    action()
                 if dropped:
                     self._write(logging.makeLogRecord({
                         "name": __name__, "levelno": logging.WARNING, "levelname": "WARNING",

@@ -227,7 +227,8 @@ def reopen_log_files() -> list[str]:
     for handler in logging.getLogger().handlers:
         if isinstance(handler, LogWriter):
             files = [h for h in handler.handlers if isinstance(h, logging.FileHandler)]
-            if files and handler.run_on_writer(functools.partial(_reopen_all, files)):
+            if files:
+                handler.run_on_writer(functools.partial(_reopen_all, files))
                 reopened += [h.baseFilename for h in files]
         elif isinstance(handler, logging.FileHandler):
             _reopen(handler)

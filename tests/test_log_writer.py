@@ -172,3 +172,27 @@ def test_the_process_ends_though_the_disk_holds_a_line(tmp_path: Path) -> None:
     except subprocess.TimeoutExpired:
         pytest.fail("the process did not end: logging.shutdown waited for the stalled write")
     assert (done.returncode, done.stdout) == (0, "ending\n"), done.stderr
+
+
+def test_a_reopen_asked_while_the_queue_is_full_is_done_once_the_disk_answers(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # Its reopen found the queue full behind the stalled disk and was not done, said "no log file to reopen": the lines
+    # went on into the file logrotate had moved aside (then compressed, or removed), until the next SIGHUP.
+    monkeypatch.setattr(writer_module, "MAX_WAITING", 2)
+    disk = StalledDisk(monkeypatch)
+    path = tmp_path / "pyseb.log"
+    setup_logging("INFO", path, stderr=False, on_a_thread=True)
+    said = logging.getLogger("t")
+    said.info("held")
+    assert disk.writing.wait(BOUND_S)
+    said.info("queued 0")
+    said.info("queued 1")  # (the queue full)
+    reopened = reopen_log_files()
+    path.rename(tmp_path / "pyseb.log.1")  # (logrotate, after its SIGHUP)
+    disk.release()
+    writer = writer_module.log_writer()
+    assert writer is not None and writer.wait_written()
+    said.info("after")
+    assert writer.wait_written()
+    assert reopened == [str(path)]
+    assert "t: after" in path.read_text()
