@@ -117,7 +117,7 @@ class HomeAssistantBridge:
     def handle(self, topic: str, payload: bytes, now: float, retained: bool = False) -> bool:
         """One message on a topic of ours; True when the regulator should publish a status (and state). `retained`:
         the broker's copy, from before this connect."""
-        if not retained and self._is_config(topic):
+        if self.enabled and not retained and self._is_config(topic):  # (off, it announces nothing: no collision)
             self._another_instance(topic, payload)
         if not self.enabled:
             self._remove_if_announced_by_us(topic, payload)

@@ -212,6 +212,20 @@ def test_another_pysebs_announcement_under_this_node_id_is_said(tmp_path: Path,
     assert h.sent == []  # (not removed, nor announced over: a war of announcements would follow)
 
 
+def test_another_pysebs_announcement_is_not_said_by_one_with_discovery_off(tmp_path: Path,
+                                                                        caplog: pytest.LogCaptureFixture) -> None:
+    # With discovery off this PySEB announces nothing (it listens to its node id's configs only to remove its own
+    # earlier ones): there is no collision, yet it warned that HA took the two for one device and to set node_id.
+    h = harness(tmp_path, extra="[homeassistant]\ndiscovery = false\n")
+    topic = "homeassistant/sensor/pyseb_test/grid_power/config"
+    another = json.dumps({"unique_id": "pyseb_pyseb_test_grid_power", "availability_topic": "regul2/availability",
+                          "name": "Grid power"}).encode()
+    assert h.reg.field.handles(topic)
+    h.reg.handle(topic, another, NOON + 4)
+    assert "another PySEB" not in caplog.text
+    assert not [t for t, _, _ in h.sent if t.startswith("homeassistant/")]  # (not removed either: not ours)
+
+
 def test_retained_commands_are_not_news(tmp_path: Path) -> None:
     h = harness(tmp_path)
     live_only = h.reg.live_only_topics()
