@@ -35,6 +35,7 @@ class LogWriter(logging.Handler):
         self._due: list[Callable[[], None]] = []  # what run_on_writer could not queue: run after the line being written
         self._dropped_lock = threading.Lock()  # (and _due's)
         self._stalled = False  # the last wait_written gave up: the disk is not answering
+        self._waited: threading.Event | None = None  # set once the lines the last wait_written waited for are written
         self._given_up = False  # closed while a write held the writer: its handlers let go (_let_go)
         self._thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
         self._thread.start()
@@ -63,13 +64,17 @@ class LogWriter(logging.Handler):
                 self._due.append(action)
 
     def wait_written(self, timeout_s: float = STOP_WAIT_S) -> bool:
-        """Wait until the lines queued so far are written, `timeout_s` at most; True when they are."""
+        """Wait until the lines queued so far are written, `timeout_s` at most; True when they are. Not again while
+        the disk has not written what an earlier wait that gave up waited for (an interrupted start waited before its
+        line on stderr, then main's end as long again: twice STOP_WAIT_S of the stop's budget)."""
+        if self._stalled and self._waited is not None and not self._waited.is_set():
+            return False
         deadline = time.monotonic() + timeout_s
-        done = threading.Event()
+        done = self._waited = threading.Event()
         try:
             self._queue.put(done.set, timeout=timeout_s)
         except queue.Full:
-            self._stalled = True
+            self._stalled, self._waited = True, None
             return False
         written = done.wait(max(0.0, deadline - time.monotonic()))
         self._stalled = not written

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -139,6 +140,30 @@ def test_the_end_waits_for_a_stalled_disk_a_bounded_time(tmp_path: Path, monkeyp
         assert _returns(writer.close), "the close waited for the disk"
     finally:
         disk.release()
+
+
+def test_a_wait_that_gave_up_is_not_waited_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An interrupted start waits for the log before its line on stderr, then main's end waited as long again: twice
+    # STOP_WAIT_S on a disk that stopped answering, of the stop's budget under systemd's TimeoutStopSec.
+    disk = StalledDisk(monkeypatch)
+    writer = LogWriter([LogFile(tmp_path / "pyseb.log", 0, 0, errors_to_stderr=False)])
+    writer.handle(logging.makeLogRecord({"msg": "held", "levelno": logging.INFO, "levelname": "INFO"}))
+    assert disk.writing.wait(BOUND_S)
+    try:
+        assert not writer.wait_written(0.1)
+        assert _returns(lambda: writer.wait_written(3 * BOUND_S)), "waited again for a disk that did not answer"
+        disk.release()
+        # (the disk answers again: once it has written what the first wait waited for, a wait waits again)
+        for _ in range(200):
+            if writer.wait_written(BOUND_S):
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the lines were never written once the disk answered")
+        assert "held" in (tmp_path / "pyseb.log").read_text()
+    finally:
+        disk.release()
+        writer.close()
 
 
 def test_the_process_ends_though_the_disk_holds_a_line(tmp_path: Path) -> None:
