@@ -169,6 +169,10 @@ def _load(cp: configparser.ConfigParser, name: str, kind: str, base: Path,
     if band_wh is not None and band_wh > spec.tank_wh:
         problems.append(ConfigProblem("simulation", f"{name}.band_wh", f"must be at most {name}.tank_wh "
                                       f"({spec.tank_wh:g} Wh), got {band_wh:g}"))
+    elif band_wh is not None and not loss_w:
+        # (a thermostat's band means something only for a tank that loses heat: given alone, it changed nothing)
+        problems.append(ConfigProblem("simulation", f"{name}.band_wh", f"needs {name}.loss_w: a tank that loses no "
+                                      "heat never closes its thermostat again"))
     return replace(spec, loss_w=loss_w, band_wh=BAND_SHARE * spec.tank_wh if band_wh is None else band_wh)
 
 

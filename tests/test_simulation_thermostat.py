@@ -83,8 +83,10 @@ def test_the_band_is_a_tenth_of_the_tank_when_not_given(tmp_path: Path) -> None:
     ("radiator.band_wh = 100", "[simulation] radiator.band_wh: needs radiator.tank_wh"),
     ("radiator.tank_wh = 100\nradiator.band_wh = 150", "[simulation] radiator.band_wh: must be at most "
                                                        "radiator.tank_wh (100 Wh), got 150"),
+    ("radiator.tank_wh = 100\nradiator.band_wh = 10", "[simulation] radiator.band_wh: needs radiator.loss_w"),
     ("radiator.tank_wh = 100\nradiator.loss_w = -1", "[simulation] radiator.loss_w: must be a number >= 0"),
-    ("radiator.tank_wh = 100\nradiator.band_wh = 0", "[simulation] radiator.band_wh: must be a number > 0"),
+    ("radiator.tank_wh = 100\nradiator.loss_w = 5\nradiator.band_wh = 0",
+     "[simulation] radiator.band_wh: must be a number > 0"),
 ])
 def test_a_thermostat_the_simulation_cannot_build_is_refused(tmp_path: Path, lines: str, said: str) -> None:
     with pytest.raises(ConfigError) as caught:
