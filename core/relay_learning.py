@@ -110,9 +110,10 @@ class RelayLearning:
     def draw_doubted(self, name: str) -> bool:
         """Whether relay `name`, on, may draw nothing whatever it is believed to: its switch on moved the house by
         less than its plausible least, as when its own thermostat had cut (or the house moved at that reading). Until
-        it switches again, or a step of it is learned. Its watts are no relay's before it to switch on over: switched
-        off for a radiator before it, a towel dryer whose thermostat had cut freed nothing, the radiator came on into
-        an import and the guard shed it 14 s later (then off for its back-off, 1 kW exported)."""
+        it switches again, or a step of it is learned. Its watts are no other relay's to switch on over (core.
+        relay_switching: one before it, nor one after it at the decision that switches it off): switched off for a
+        radiator before it, a towel dryer whose thermostat had cut freed nothing, the radiator came on into an import
+        and the guard shed it 8 s later (then off for its back-off, 1 kW exported)."""
         return name in self._no_step_on
 
     @property
