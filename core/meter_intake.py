@@ -14,7 +14,7 @@ from enum import Enum
 from core.irregular_pace import IrregularPace, IrregularPaceWatch
 from core.meters import MeterState
 from values.boots import MeterBoots, pzem_reading_period_s
-from values.readings import MIN_MAINS_V, MeterProblem, MeterReading, Voltage, parse_meter_payload
+from values.readings import MIN_MAINS_V, MeterProblem, MeterReading, Voltage, parse_meter_payload, watts_field_hint
 
 # The regulator's own lines, moved here with the code that writes them: the logger name is part of what the log
 # shows (and of the flood limiter's kinds), so it stays what it was.
@@ -76,7 +76,7 @@ class MeterIntake:
             if result.kind == "boot":
                 self._booted(meter, payload)
                 return NoReading.BOOT
-            self._report(meter.topic, result.detail, result.kind)
+            self._report(meter.topic, result.detail, result.kind, lambda: self._advice(meter, result.kind, payload))
             meter.refuse(result.detail)
             return NoReading.REFUSED
         if result.power_w == 0.0 and house and self._zero_refused(meter, now):
@@ -209,11 +209,30 @@ class MeterIntake:
                         "(%g s), it goes stale before each next reading, every load to 0 W; lower its srate or raise "
                         "meter_timeout", meter, period_s, self._meter_timeout_s, extra={"limit_key": topic + " srate"})
 
-    def _report(self, topic: str, detail: str, kind: str) -> None:
+    def _advice(self, meter: MeterState, kind: str, payload: bytes) -> str:
+        """What to change, for a meter's first refusal of a kind a config or a wiring causes ('' for the others): a
+        reading without the JSON field, a power below 0. Said in the warning alone: the stale reason and the status
+        keep the short detail."""
+        if kind == "missing_power":
+            found = watts_field_hint(payload, self._json_power)
+            return (f"; its watts look to be at {found}: set [mqtt] json_power = {found}" if found is not None else
+                    "; set [mqtt] json_power to the reading's field of watts (names joined by dots for one inside an "
+                    "object: ENERGY.Power for a Tasmota device's tele/<device>/SENSOR)")
+        if kind != "negative_power":
+            return ""
+        if meter is self._consumption:
+            return ("; the house meter reads both ways, so it is not where PySEB needs it: on the house's side "
+                    "of where the PV inverter joins the line, it reads what the house and the loads draw, 0 W or "
+                    "more (PySEB takes consumption - production for the grid); below 0, it is on the grid's side, "
+                    "reading the export, or its clamp is the wrong way round")
+        return ("; the production meter reads both ways and its clamp is the wrong way round on the inverter's line: "
+                "turn it over (or set the device to count the other way), so that the sun reads 0 W or more")
+
+    def _report(self, topic: str, detail: str, kind: str, advice: Callable[[], str] = str) -> None:
         key = (topic, kind)
         if key in self._reported:
             log.debug("dropped message on %s: %s", topic, detail)
         else:
             self._reported.add(key)
-            log.warning("dropped message on %s: %s (further ones of this kind are logged at DEBUG)", topic,
-                        detail)
+            log.warning("dropped message on %s: %s%s (further ones of this kind are logged at DEBUG)", topic,
+                        detail, advice())

@@ -129,6 +129,37 @@ def json_field_problem(path: str) -> str | None:
     return None
 
 
+_HINT_DEPTH = 3  # objects down a reading's watts are looked for (Tasmota's ENERGY.Power is one down)
+
+
+def watts_field_hint(payload: bytes, field: str) -> str | None:
+    """Where the watts of a reading refused for having no `field` look to be: the path (names joined by dots) of a
+    number whose key is `field`'s last name in any case, at most _HINT_DEPTH objects down (a Tasmota device's
+    `ENERGY.Power` for the seed's `power`, a PZEM's `power` for `ENERGY.Power`; `.0`, the first channel, of a list of
+    numbers). None when the reading has no such key. Asked once per meter, for its warning: never for each reading."""
+    try:
+        doc = _json_value(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    wanted = field.rsplit(".", 1)[-1].strip().lower()
+    level: list[tuple[str, object]] = [("", doc)]
+    for _ in range(_HINT_DEPTH):
+        deeper: list[tuple[str, object]] = []
+        for prefix, value in level:
+            if not isinstance(value, dict):
+                continue
+            for key, item in value.items():
+                path = f"{prefix}{key}"
+                if key.lower() == wanted and json_or_text_float(item) is not None:
+                    return path
+                if key.lower() == wanted and isinstance(item, list) and item \
+                        and json_or_text_float(item[0]) is not None:
+                    return f"{path}.0"
+                deeper.append((f"{path}.", item))
+        level = deeper
+    return None
+
+
 def looks_like_boot(text: str) -> bool:
     """A device's boot message (a PZEM's is not JSON, unquoted strings; a variator's is): it has these keys."""
     return '"type"' in text and '"fw_version"' in text
