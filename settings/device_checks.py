@@ -1,0 +1,87 @@
+"""A device's topic that says which firmware reads it, against what the config sends it or reads from it: a Tasmota
+device's telemetry read with the seed's flat `power` (every reading dropped), a relay sent payloads its firmware does
+not take (the seed's Domoticz JSON on a Tasmota relay's cmnd/<device>/POWER: it never switched, PySEB believing it
+on). Warnings, not problems: the topic's shape is a strong hint, and another firmware may use it."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from equipments.base import Equipment
+from settings.options import SectionReader
+from settings.problems import ConfigProblem
+from settings.slips import slip_advice
+
+# Tasmota's telemetry topic (its default FullTopic %prefix%/%topic%/, prefix tele): its energy readings hold their
+# watts inside ENERGY, never at the top.
+_TASMOTA_SENSOR = re.compile(r"tele/[^/]+/SENSOR")
+_TASMOTA_ADVICE = "a Tasmota device's telemetry, whose watts are at ENERGY.Power (the reading's top holds none)"
+# The relays' command topics whose firmware is known, and the payloads each switches with (case aside).
+_TASMOTA_POWER = re.compile(r"cmnd/[^/]+/POWER\d*")
+_TASMOTA_WORDS = frozenset({"on", "off", "1", "0", "true", "false"})
+_SHELLY_RELAY = re.compile(r"shellies/.+/relay/\d+/command")
+_SHELLY_WORDS = frozenset({"on", "off"})
+
+
+def warn_meter_fields(reader: SectionReader, mqtt_raw: dict[str, Any], equipments: Sequence[Equipment]) -> None:
+    """A meter read on a Tasmota device's `tele/<device>/SENSOR` with a flat JSON field (the seed's `power`): each
+    reading dropped for "no 'power' field", the meters silent at the first start."""
+    field = str(mqtt_raw.get("json_power") or "")
+    for key in ("topic_cons", "topic_prod"):
+        topic = str(mqtt_raw.get(key) or "")
+        if field and "." not in field and _TASMOTA_SENSOR.fullmatch(topic):
+            reader.warnings.append(ConfigProblem("mqtt", "json_power", f"{field!r} is read at the top of each "
+                                                 f"reading, and [mqtt] {key} {topic!r} is {_TASMOTA_ADVICE}: set "
+                                                 "json_power = ENERGY.Power"))
+            return  # (one warning: the key is one for both meters)
+    for load in equipments:
+        topic, field = str(load.options.get("topic_read_power") or ""), str(load.options.get("json_read_power") or "")
+        if field and "." not in field and _TASMOTA_SENSOR.fullmatch(topic):
+            reader.warnings.append(ConfigProblem(load.name, "json_read_power", f"{field!r} is read at the top of each "
+                                                 f"reading, and topic_read_power {topic!r} is {_TASMOTA_ADVICE}: set "
+                                                 "json_read_power = ENERGY.Power"))
+
+
+def warn_relay_payloads(reader: SectionReader, equipments: Sequence[Equipment], domoticz_in: str) -> None:
+    """Each relay's json_on and json_off against the firmware its topic names: a Domoticz command anywhere but
+    Domoticz's input (what else goes there is refused: RelayEquipment), a Tasmota or Shelly relay's topic sent another
+    word."""
+    for load in equipments:
+        topic = load.options.get("topic_set_power")
+        if load.KIND == "variable" or not isinstance(topic, str):
+            continue
+        for key in ("json_on", "json_off"):
+            payload = load.options.get(key)
+            if not isinstance(payload, str) or slip_advice(payload):
+                continue  # (a note after it, quotes around it: said as that slip, whose fix is this one's too)
+            if said := _payload_warning(topic, payload, domoticz_in, key):
+                reader.warnings.append(ConfigProblem(load.name, key, said))
+                break  # (one line a relay: the other payload is the same mistake)
+
+
+def _payload_warning(topic: str, payload: str, domoticz_in: str, key: str) -> str | None:
+    word = "ON" if key == "json_on" else "OFF"
+    if topic != domoticz_in and _domoticz_command(payload):
+        return (f"{payload!r} is a Domoticz command (the seed's relays were Domoticz switches), which Domoticz "
+                f"reads on its input ([domoticz] topic_in, {domoticz_in}) only: sent to {topic!r}, it switches "
+                "nothing. For a Tasmota relay (cmnd/<device>/POWER): json_on = ON, json_off = OFF; Shelly: on, off; "
+                f"else send it to topic_set_power = {domoticz_in}")
+    if _TASMOTA_POWER.fullmatch(topic) and payload.strip().lower() not in _TASMOTA_WORDS:
+        return (f"{topic!r} is a Tasmota relay's POWER command, which takes ON or OFF (1 or 0): {payload!r} switches "
+                f"nothing; write {key} = {word} (ignore this for another firmware)")
+    if _SHELLY_RELAY.fullmatch(topic) and payload.strip().lower() not in _SHELLY_WORDS:
+        return (f"{topic!r} is a Shelly relay's command topic, which takes on or off: {payload!r} switches nothing; "
+                f"write {key} = {word.lower()} (ignore this for another firmware)")
+    return None
+
+
+def _domoticz_command(payload: str) -> bool:
+    """Whether `payload` is a Domoticz MQTT command ({"command": "switchlight", "idx": 359, ...})."""
+    try:
+        doc = json.loads(payload)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(doc, dict) and "command" in doc and "idx" in doc
