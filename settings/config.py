@@ -60,6 +60,7 @@ from settings.special_sections import apply_debug_section, refuse_defaults, take
 from settings.tls_check import host_problem, tls_file_problems
 from settings.topic_checks import check_shared_topics, check_topic_roles, check_topics, check_variator_command_topic
 from settings.version import PYSEB_NAME
+from settings.zone_names import zone_advice
 from values.paths import home_problem, user_path
 
 # (read_parser is imported `as` itself: defined here before the loader's parts moved out, re-exported; the
@@ -122,7 +123,8 @@ def load_settings(path: str | Path, *, daemon_files: bool = True) -> Settings:
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError, OSError):  # (OSError: a name too long for a file's)
-            reader.problems.append(ConfigProblem("evaluate", "timezone", f"unknown time zone {timezone!r}"))
+            reader.problems.append(ConfigProblem("evaluate", "timezone", f"unknown time zone {timezone!r}: "
+                                                 f"{zone_advice(timezone)}"))
     if mqtt_raw.get("host") is not None and (problem := host_problem(str(mqtt_raw["host"]))):
         reader.problems.append(ConfigProblem("mqtt", "host", problem))
     # (no rule ties meter_timeout to period: the meters publish every ~2 s whatever the period, a reading's age is
