@@ -117,7 +117,8 @@ def _read(source: str) -> configparser.ConfigParser:
     try:
         return read_parser(Path(source))
     except ConfigError as exc:
-        raise SweepConfigError("\n".join(f"{source}: {p.message}" for p in exc.problems)) from None
+        # (rendered with its section and key: a section or key written twice is said in it, settings.ini_file._twice)
+        raise SweepConfigError("\n".join(p.render(str(source)) for p in exc.problems)) from None
 
 
 def load_sweep_target(path: str | os.PathLike[str], name: str, house_meter: bool = False) -> SweepTarget:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import configparser
 import os
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +54,10 @@ def read_parser(path: Path) -> configparser.ConfigParser:
     # Values such as json_on = {"command": ...} hold '%' and ':' freely: no interpolation but the seed's `%%`.
     cp = configparser.ConfigParser(interpolation=DoubledPercent(), inline_comment_prefixes=(";",), strict=True)
     cp.optionxform = str.lower  # type: ignore[assignment,method-assign]
+    text = ""
     try:
-        cp.read_string(config_text(path.read_bytes()), str(path))
+        text = config_text(path.read_bytes())
+        cp.read_string(text, str(path))
     except FileNotFoundError:
         missing = ConfigProblem(WHOLE_FILE, None, f"file not found; {_sample_hint(path)}")
         raise ConfigError(str(path), [missing]) from None
@@ -69,10 +73,45 @@ def read_parser(path: Path) -> configparser.ConfigParser:
                                                     f"cannot read it as {user} (permission denied): {why}")]) from None
     except ValueError as exc:  # (not text: a configparser.Error is none)
         raise ConfigError(str(path), [ConfigProblem(WHOLE_FILE, None, str(exc))]) from None
+    except (configparser.DuplicateSectionError, configparser.DuplicateOptionError) as exc:
+        raise ConfigError(str(path), [_twice(exc, text)]) from None
     except (configparser.Error, OSError) as exc:
         message = without_secret_lines(str(exc)).replace("\n", " ")
         raise ConfigError(str(path), [ConfigProblem(WHOLE_FILE, None, f"cannot parse: {message}")]) from None
     return cp
+
+
+def _twice(exc: configparser.DuplicateSectionError | configparser.DuplicateOptionError, text: str) -> ConfigProblem:
+    """A section or a key written twice, said with both lines and what to do: configparser's "While reading from
+    'config.ini' [line 347]: section 'radiator' already exists" named the second only, and no way out. (Names and line
+    numbers only: a password's value is never shown.)"""
+    lines = text.splitlines()
+    if isinstance(exc, configparser.DuplicateSectionError):
+        first = next((number for number, _ in _keys(lines, exc.section)), None)
+        load = exc.section.lower() in {key for _, key in _keys(lines, "equipments")}
+        return ConfigProblem(exc.section, None, f"the section is written twice (lines {first} and {exc.lineno}): "
+                             "merge the second one's keys into the first, then delete it"
+                             + (" (for a second load, give it a name of its own, in [equipments] too)" if load else ""))
+    first = next((number for number, key in _keys(lines, exc.section) if key == exc.option), None)
+    return ConfigProblem(exc.section, exc.option, f"set twice in the section (lines {first} and {exc.lineno}): delete "
+                         "the line you do not mean")
+
+
+def _keys(lines: list[str], section: str) -> Iterator[tuple[int, str | None]]:
+    """The first header of `section` in `lines` (its line number, None), then each key it sets (line number, the key
+    in lower case, as the parser names it), up to the next header."""
+    header = re.compile(rf"\s*\[{re.escape(section)}\]")
+    inside = False
+    for number, line in enumerate(lines, 1):
+        if line.lstrip().startswith("["):
+            if inside:
+                return
+            inside = header.match(line) is not None
+            if inside:
+                yield number, None
+        elif inside and line and not line[0].isspace() and line[0] not in "#;" \
+                and (found := re.match(r"([^=:]+?)\s*[=:]", line)):
+            yield number, found.group(1).strip().lower()
 
 
 def _user_name() -> str:

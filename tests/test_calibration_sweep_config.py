@@ -65,7 +65,11 @@ def test_a_broken_ini_is_one_message_naming_the_file(tmp_path: Path) -> None:
     path.write_text("[mqtt]\nport = 1883\n[mqtt]\n" + LOAD)
     with pytest.raises(SweepConfigError) as caught:
         load_sweep_target(path, "ecs")
-    assert str(caught.value).startswith(f"{path}: cannot parse: ") and "mqtt" in str(caught.value)
+    assert str(caught.value).startswith(f"{path}: [mqtt]: the section is written twice (lines 1 and 3)")
+    path.write_text("[mqtt]\nport 1883\n" + LOAD)  # (a line without =: the parser's own words)
+    with pytest.raises(SweepConfigError) as caught:
+        load_sweep_target(path, "ecs")
+    assert str(caught.value).startswith(f"{path}: cannot parse: ") and "'port 1883" in str(caught.value)
 
 
 def test_the_variator_status_topic_is_the_daemons(tmp_path: Path) -> None:

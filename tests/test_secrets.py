@@ -70,7 +70,7 @@ def test_a_secret_key_given_twice_says_so(tmp_path: Path, section: str, line: st
     path = write_config(tmp_path, ("radiator",), extra="\n[openweathermap]\nlocation = Chambery,FR\n")
     path.write_text(path.read_text().replace(f"[{section}]\n", f"[{section}]\n{line}\n{line}\n"))
     said = config_error(path)
-    assert f"option '{line.split()[0]}' in section '{section}' already exists" in said, said
+    assert f"[{section}] {line.split()[0]}: set twice in the section (lines " in said, said
     assert PASSWORD not in said and KEY not in said
 
 
