@@ -53,6 +53,12 @@ def calibration_path(name: str, given: str | None, config_dir: Path) -> Path:
     """The curve file of load `name` (find_calibration); none found is an EquipmentBuildError that says where to
     put one."""
     found = find_calibration(name, given, config_dir)
+    if found is not None and given and not _exists(found):
+        elsewhere = _relative_elsewhere(given, config_dir)
+        if elsewhere is not None:
+            raise EquipmentBuildError("calibration", f"{found}: calibration file not found: a relative path is read "
+                                      f"from the config file's folder ({config_dir}), and {elsewhere} is there: write "
+                                      f"calibration = {elsewhere} (or move the file beside the config)")
     if found is not None:
         return found
     candidates = default_calibration_paths(name, config_dir)
@@ -66,6 +72,20 @@ def calibration_path(name: str, given: str | None, config_dir: Path) -> Path:
                               + " and ".join(str(c) for c in candidates) + hint
                               + f"; put the variator's curve there (the seed's {candidates[0].name}), name it in "
                               + CALIBRATION_WANTED)
+
+
+def _relative_elsewhere(given: str, config_dir: Path) -> Path | None:
+    """The file a relative `given` names from the current folder (where the user typed the command) or from PySEB's
+    own (a config kept in a folder of its own, the curve put beside PySEB's examples), when one exists: read from the
+    config file's folder, as every relative path is, the check said only "not found" for a file the user could see."""
+    path = user_path(given)
+    if path.is_absolute():
+        return None
+    for base in (Path.cwd(), Path(__file__).resolve().parent.parent):
+        candidate = (base / path).resolve()
+        if base.resolve() != config_dir.resolve() and _exists(candidate) and candidate.is_file():
+            return candidate
+    return None
 
 
 def load_calibration(path: Path, fit: str, degree: int, min_power_w: float) -> PowerCurve:
