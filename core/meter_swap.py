@@ -5,8 +5,9 @@ and topic_prod swapped (the PV inverter's meter read as the house's), the step s
 instead, and the closed loop turns into a positive feedback: a load switched on raises what PySEB takes for production,
 the export it sees grows, and it switches on more, up to every load's max, importing it all (a house drawing 3 kW
 under 2.5 kW of sun had the heater at 2.3 kW within three readings, the log saying only that the tank "may be full").
-No config check can see it: the topics are plausible either way. This watch only says it (WARNING, with what to
-change); it changes no decision.
+No config check can see it: the topics are plausible either way. This watch says it (WARNING, with what to
+change), and the regulator then suspends the regulation until a restart (core/stale_guard.StaleGuard.latch): every
+unforced load at 0 W, the status saying why.
 
 A step counts when the loads' believed watts moved by STEP_W or more between two readings (what the second reading
 must show), the house reading moved by less than FOLLOW_SHARE of it and the production reading the same way by about as
@@ -28,6 +29,9 @@ SHOWN_FROM, SHOWN_TO = 0.5, 2.0
 STEPS = 3  # this many steps in a row shown by the production meter, not the house's: the topics are swapped
 MAX_GAP_S = 30.0  # two readings further apart than this are no step's before and after (the regulation suspended)
 WARN_AGAIN_S = 3600.0  # said again at most this often while it goes on
+# Why the regulation is suspended, as the status's stale reason says it
+SWAPPED_REASON = ("the meters' topics look swapped ([mqtt] topic_cons and topic_prod): regulation suspended until "
+                  "PySEB is restarted")
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +74,7 @@ class SwapWatch:
                     "brackets) and the house reading by less than a quarter of it. [mqtt] topic_cons and topic_prod "
                     "look swapped: topic_cons is the meter on the house's main line, which sees the loads; topic_prod "
                     "the one on the PV inverter's output. Swapped, each load switched on looks like more export, and "
-                    "PySEB switches on more, importing it all: swap the two topics in the config and restart",
+                    "PySEB switches on more, importing it all: every unforced load to 0 W and the regulation "
+                    "suspended until PySEB is restarted; swap the two topics in the config and restart",
                     self._production_topic, self._house_topic, len(shown), steps)
         return True

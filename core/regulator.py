@@ -21,7 +21,7 @@ from core.forces import expire_forces, keep_forces_lengths, take_mode_command
 from core.hunting import LoopHunting
 from core.life_cycle import RegulatorLifeCycle
 from core.meter_intake import MeterIntake, NoReading
-from core.meter_swap import SwapWatch
+from core.meter_swap import SWAPPED_REASON, SwapWatch
 from core.meters import EnergyCounter, MeterState
 from core.stale_guard import StaleGuard
 from core.status_pacing import StatusPacing
@@ -90,7 +90,8 @@ class Regulator(RegulatorLifeCycle):
         # (a loop that hunts waits longer for evidence; Hébert's rule, which does not wait, is not watched)
         self._hunting = LoopHunting(self._gate, self.consumption, self.controller) \
             if self.controller is not None else None
-        # (the meters' topics swapped, which no check can see: said in the log, under either rule; no decision changed)
+        # (the meters' topics swapped, which no check can see: said in the log, under either rule, and the regulation
+        # suspended until a restart)
         self._swap_watch = SwapWatch(mq.topic_cons, mq.topic_prod)
         self.last_decision = "none yet"
         self.last_status: dict[str, Any] | None = None  # the last document published
@@ -374,7 +375,11 @@ class Regulator(RegulatorLifeCycle):
         else:
             self.last_decision = allocate(regulated, consumption_w, production_w, self.params, now)
         self.field.after_decision(consumption_w, production_w, now)
-        self._swap_watch.after_decision(at_reading_w, consumption_w, production_w, now)
+        if self._swap_watch.after_decision(at_reading_w, consumption_w, production_w, now):
+            # (safety first: left running, the loop imported every load's max; a false alarm costs the sun until a
+            # restart, said in the log and the status)
+            self._stale_guard.latch(SWAPPED_REASON, now)
+            self._stale_changed(now)
         if self._decision_listeners:
             # (drawn_w: what each load was believed to draw when this reading came, or what the reading measured of it:
             # the day's report counted an idle trial at its claim, 1.5 Wh more than the load's own energy counter)

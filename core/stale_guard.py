@@ -56,6 +56,8 @@ class StaleGuard:
         # whole of it missed the first start, where the timers start the regulator a few ms before the connect.)
         self._connected_at: float | None = None
         self._messages_at_connect: dict[str, int] = {}
+        # Suspended for the rest of the run (latch): a mistake of the config no reading can undo
+        self._latched = False
 
     def start(self, now: float) -> None:
         """The regulator starts at `now`: a meter never read is as old as that."""
@@ -86,6 +88,8 @@ class StaleGuard:
     def check(self, now: float) -> bool:
         """Judge both meters at `now`. True when the verdict changed: suspended (`reason` set, every unforced
         load commanded to 0 W) or resumed (`reason` None)."""
+        if self._latched:
+            return False  # (suspended until a restart: fresh meters change nothing)
         timeout_s = self._timeout_s
         cons, prod = self._consumption.last, self._production.last
         # (a reading more than CLOCK_STEP_BACK_S ahead of `now` is from before the clock stepped back: not fresh)
@@ -150,6 +154,21 @@ class StaleGuard:
             self.reason, self._silent, self._unheard_named = None, (), ()
             return True
         return False
+
+    def latch(self, reason: str, now: float) -> None:
+        """Suspend the regulation until PySEB is restarted, for `reason`: a mistake of the config that fresh meters do
+        not undo (the meters' topics swapped, core/meter_swap.py: regulated, every load switched on looked like more
+        export, and the loop ran the loads to their max, importing it all). Every unforced load to 0 W, as for a
+        silent meter; the status says why."""
+        if self._latched:
+            return
+        self._latched, self._suspended_s, self._checked_at = True, 0.0, now
+        self.reason, self._silent, self._unheard_named = reason, (), ()
+        for load in self._loads:
+            if not load.is_forced():
+                load.set_power(0.0, now, reason)
+            if isinstance(load, UnknownEquipment):
+                load.forget_the_house()
 
     def _restart_ages_after_a_step_back(self, now: float) -> None:
         """The clock stepped back (NTP, set by hand): a reading stamped after `now` would keep a negative age

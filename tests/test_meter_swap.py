@@ -1,5 +1,6 @@
 """The two meters' topics swapped ([mqtt] topic_cons on the PV inverter's meter): no check can see it, and the closed
-loop runs away (each load switched on looks like more export). The log says it within a minute, with what to change."""
+loop runs away (each load switched on looks like more export). The log says it within a minute, with what to change,
+and the regulation is suspended until a restart."""
 
 from __future__ import annotations
 
@@ -40,7 +41,13 @@ def test_swapped_meters_are_said_within_a_minute(tmp_path: Path, caplog: pytest.
     assert "production meter's readings (smeter/pzem/PRODUCTION), not on the house meter's " \
            "(smeter/pzem/CONSOMMATION)" in warned[0]
     assert "swap the two topics in the config and restart" in warned[0]
-    assert harness.on("regul/vload/ECS/cmd")  # (it says it: no decision is changed)
+    # Safety first: the regulation suspended until a restart, the heater at 0 W (it was taken to its max, importing it)
+    assert harness.reg.stale_reason is not None and "topics look swapped" in harness.reg.stale_reason
+    assert harness.last("regul/vload/ECS/cmd") == "0" and harness.load("ecs").current_power_w == 0.0
+    commands = len(harness.on("regul/vload/ECS/cmd"))
+    for k in range(30):  # fresh meters do not resume it
+        harness.meters(2500.0, 3000.0, NOON + 200.0 + 2.0 * k)
+    assert len(harness.on("regul/vload/ECS/cmd")) == commands and harness.reg.stale_reason is not None
 
 
 def test_meters_the_right_way_round_are_not_said(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
