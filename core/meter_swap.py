@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 
 
 class SwapWatch:
-    """The loads' steps against the two meters' readings, decision after decision (log only)."""
+    """The loads' steps against the two meters' readings, decision after decision: it says a swap, the regulator
+    suspends the regulation for it."""
 
     def __init__(self, house_topic: str, production_topic: str) -> None:
         self._house_topic = house_topic
