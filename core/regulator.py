@@ -251,6 +251,8 @@ class Regulator(RegulatorLifeCycle):
         """After each (re)connect, once started: publish what the broker, Domoticz or Home Assistant may have
         lost."""
         self._stale_guard.link_up(now)
+        for load in self.loads:
+            load.link_restored(now)
         self.field.on_connected(now)
         if self.field.wants_status_on_connect():
             self.publish_status(now)
@@ -260,6 +262,8 @@ class Regulator(RegulatorLifeCycle):
         self._stale_guard.link_down()
         for meter in (self.consumption, self.production):
             meter.link_dropped()
+        for load in self.loads:
+            load.link_dropped()
         self.field.on_disconnected()
 
     def status(self, now: float, clean: bool = True) -> dict[str, Any]:

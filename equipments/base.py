@@ -142,6 +142,13 @@ class Equipment:
     def run_timers(self, now: float) -> None:
         """Do what is due at `now` (see `next_timer_at`); called at every tick."""
 
+    def link_dropped(self) -> None:
+        """The broker link dropped: what the load publishes waits in paho until it is back (QoS 1), and nothing it
+        sends us arrives meanwhile."""
+
+    def link_restored(self, now: float) -> None:
+        """The broker link is back at `now` (not called at the first connect)."""
+
     # --- what the allocation calls ----------------------------------------------------------------
     @property
     def max_power_w(self) -> float:

@@ -193,6 +193,9 @@ class VariableEquipment(Equipment):
         self._asked_for: float | None = None  # the silence (its _unanswered_since) its status was asked for
         self._ask_again_at: float | None = None  # ...and when to ask again, while it lasts
         self._doubted = False  # its status asked for a fall of the house (doubt_drawing), not answered yet
+        # The broker link is down: no status is asked (each ask was kept by paho until the link came back, with no
+        # bound: one a minute of an outage, all sent to the variator at once at the reconnect).
+        self._link_down = False
         self._doubted_at: float | None = None
         self._boot_pace = BootResendPace()  # a flood of boots is no flood of commands
 
@@ -261,6 +264,8 @@ class VariableEquipment(Equipment):
                       self._boot_pace.due_at or now)
 
     def next_timer_at(self) -> float | None:
+        if self._link_down:
+            return None  # (its timers wait for the link: none is given as due meanwhile)
         # (the re-ask of this very silence only: one of a silence answered since is no timer, and in the past it hid the
         # regulator's other deadlines from the daemon's loop)
         ask_at = self._ask_again_at if self._unanswered_since is not None and \
@@ -316,7 +321,20 @@ class VariableEquipment(Equipment):
         self._unanswered_since, self._doubted = now, True
         return True
 
+    def link_dropped(self) -> None:
+        self._link_down = True
+
+    def link_restored(self, now: float) -> None:
+        """Its silence, if one goes on, is judged from the connect: our commands' answers of the outage were lost (the
+        commands themselves reach it now, paho sending them), and its status is asked if it stays silent."""
+        if self._link_down and self._unanswered_since is not None:
+            # (a fall's doubt too is old news: the regulation suspended with the meters silent, every load at 0 W)
+            self._unanswered_since, self._asked_for, self._ask_again_at, self._doubted = now, None, None, False
+        self._link_down = False
+
     def run_timers(self, now: float) -> None:
+        if self._link_down:
+            return  # (asks and re-sends wait for the link: see link_restored)
         unanswered_s = self._unanswered_s(now)
         if unanswered_s is not None and unanswered_s >= self.ASK_SILENT_AFTER_S:
             if self._asked_for != self._unanswered_since:

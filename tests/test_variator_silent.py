@@ -401,3 +401,31 @@ def test_an_answered_silence_leaves_no_re_ask_in_the_past(tmp_path: Path) -> Non
     assert due is None or due >= house.now
     deadline = house.reg.next_deadline()
     assert deadline is not None and deadline >= house.now
+
+
+def test_a_broker_outage_asks_no_status_it_could_not_send(tmp_path: Path) -> None:
+    # A day with the broker down: the variator's silence (its 0 W at the suspension unanswered: nothing reaches it)
+    # had its status asked every minute, each ask a QoS 1 message paho keeps until the link is back (it has no bound),
+    # 1440 a day of outage, then all sent to the variator at once. Now none while the link is down; at the reconnect
+    # its silence is judged from the connect (the answers of the outage were lost), asked about if it lasts.
+    house = RebootingHouse(tmp_path, pv_w=1500)
+    house.run(60)
+    ecs = house.reg.loads_by_name["ecs"]
+    house.online = False  # (its Wi-Fi first, then the broker's link: nothing reaches it, nor its answers us)
+    house.run(16)
+    assert house.asked == 2  # (asked at 5 and 15 s, the next ask due 30 s later)
+    house.reg.on_disconnected(house.now)
+    for _ in range(8640):  # a day of the daemon's timer passes, every 10 s
+        house.now += 10
+        house.reg.tick(house.now)
+        deadline = house.reg.next_deadline()
+        assert deadline is not None and deadline > house.now  # (no ask held back given as a deadline past)
+    assert house.asked == 2
+    house.reg.on_connected(house.now)
+    assert not ecs.silent(house.now + 1)  # (its silence from the connect: not yet judged)
+    house.now += 6
+    house.reg.tick(house.now)
+    assert house.asked == 3  # the variator still unreachable: asked once, 5 s after the connect
+    house.online = True
+    house.run(30)  # back: its commands answered
+    assert not ecs.silent(house.now) and house.heater_w() == 1180
