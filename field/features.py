@@ -151,8 +151,10 @@ class FieldFeatures:
         self.homeassistant.after_status(status)
 
     def on_disconnected(self) -> None:
-        """The broker link dropped: what was awaited from Domoticz will not come."""
+        """The broker link dropped: what was awaited from Domoticz will not come; Home Assistant's state waits for the
+        connect."""
         self.domoticz.on_disconnected()
+        self.homeassistant.on_disconnected()
 
     def clock_stepped_forward(self, step_s: float) -> None:
         """The wall clock jumped forward by `step_s` with no time passing: Domoticz's answers keep their wait, the seed

@@ -65,6 +65,10 @@ class HomeAssistantBridge:
         self._controls = {self.topics.command(e): e for e in self.entities if e.command is not None}
         self._last_status: dict[str, Any] | None = None
         self._last_state: str | None = None
+        # The broker link is down: no state is sent (retained at QoS 1, each waited in paho, which keeps them without
+        # a bound, until the link was back: one a status while a forced load's energy changed); the connect's own
+        # state, sent after the announcement, carries what changed meanwhile.
+        self._link_down = False
         self._reannounced_at = float("-inf")  # the last discovery sent again for a birth message
         self._connected_at = float("-inf")  # the connect's announcement (-inf: `offline` heard since)
         self._state_removed = False  # discovery off: the state document an earlier run left removed
@@ -104,8 +108,13 @@ class HomeAssistantBridge:
         """Announce every entity (retained: HA reads them whenever it starts), connected at `now`."""
         if not self.enabled:
             return
+        self._link_down = False
         self._connected_at = now
         self._announce()
+
+    def on_disconnected(self) -> None:
+        """The broker link dropped: states wait for the connect (see `_link_down`)."""
+        self._link_down = True
 
     def _announce(self) -> None:
         for entity in self.entities:
@@ -185,6 +194,8 @@ class HomeAssistantBridge:
         if not self.enabled:
             return
         self._last_status = status
+        if self._link_down:
+            return
         state = dumps(state_document(status, self.meter_timeout_s, self.infos, self.controls.setpoints))
         if state != self._last_state:
             self._last_state = state
