@@ -30,6 +30,10 @@ COPY_WINDOW_S = 2.0
 # ... on the same topic: two gateways of one Domoticz on the broker (two MQTT Client Gateways, one with MySensors')
 # publish each update twice there, at once; a user's second click cannot come this soon.
 SAME_TOPIC_COPY_S = 0.3
+# The topics one update's copies are kept with, at most: a publish scheme gives a few ("Flat + Floor/Room", by idx, by
+# name). More is someone sending it again and again under topic_out on ever new subtopics: kept, each copy (they
+# restart the window) grew the set for as long as that lasted; the ones past this are copies all the same.
+MAX_COPY_TOPICS = 16
 
 
 def _say_late_answer(asked: Asked | None, now: float, key: str) -> None:
@@ -169,7 +173,8 @@ class DomoticzBridge:
             # again on seeing PySEB set the switch back Off, within 2 s, was dropped as a copy: the switch On, the load
             # not forced), unless at once (two gateways). Each copy restarts the window: copies come back to back.
             if device.idx in self._watched:
-                last[2].add(topic)
+                if len(last[2]) < MAX_COPY_TOPICS:
+                    last[2].add(topic)
                 self._last_out[device.idx] = (payload, now, last[2])
             return False
         if device.idx in self._watched:  # (the others change nothing: not kept, however many a house has)

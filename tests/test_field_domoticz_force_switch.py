@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from field.domoticz import MAX_COPY_TOPICS
 from tests.field_domoticz import (
     DZ_IN,
     DZ_OUT,
@@ -296,4 +297,19 @@ def test_two_gateways_publishing_each_update_twice_on_one_topic_are_copies(tmp_p
     h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 0.1)  # (the other gateway's)
     assert not h.load("radiator").is_forced()
     h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 1.5)  # the user's On, after the set-back
+    assert h.load("radiator").forced_by == "domoticz"
+
+
+def test_a_flood_of_copies_on_ever_new_topics_keeps_a_few_of_them(tmp_path: Path) -> None:
+    # Review: each copy of an update on a topic it had not come on was kept with it, and each copy restarts the window:
+    # one update sent again and again under topic_out on ever new subtopics (anyone on the broker can) grew that set
+    # for as long as it lasted, 100 bytes a copy. Now a publish scheme's few topics are kept; the copies stay copies.
+    h = Harness(field_config(tmp_path, radiator=f"domoticz_idx_force = {RADIATOR_SWITCH}\n"))
+    h.reg.tick(NOON)
+    h.reg.on_connected(NOON)
+    for n in range(5000):
+        h.reg.handle(f"{DZ_OUT}/room{n}", switch(RADIATOR_SWITCH, True), NOON + 0.1 + 0.01 * n)
+    assert not h.load("radiator").is_forced()
+    assert len(h.reg.field.domoticz._last_out[RADIATOR_SWITCH][2]) <= MAX_COPY_TOPICS
+    h.reg.handle(DZ_OUT, switch(RADIATOR_SWITCH, True), NOON + 60)  # the user's On, later
     assert h.load("radiator").forced_by == "domoticz"
