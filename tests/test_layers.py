@@ -26,9 +26,10 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "status": ("status",),
     # The config loader (it builds the loads, the field features' settings and the integrations' from one
     # file: its loads' building and its topics' checks), its checks of the built loads, and the configuration
-    # reference generated from the same option tables.
+    # reference generated from the same option tables; the devices' topics against the payloads and fields the built
+    # loads use (device_checks).
     "config": ("settings.config", "settings.load_building", "settings.topic_checks", "settings.reference",
-               "settings.load_checks", "settings.check_notes"),
+               "settings.load_checks", "settings.check_notes", "settings.device_checks"),
     "controller": ("core",),
     "field": ("field",),
     "integrations": ("integrations",),
