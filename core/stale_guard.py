@@ -133,13 +133,7 @@ class StaleGuard:
             self._suspended_s = 0.0
             log.warning("%s: every unforced load to 0 W until both meters are fresh%s", self.reason,
                         _frozen_hint(frozen))
-            for load in self._loads:
-                if not load.is_forced():
-                    # Every one, even believed at 0 W: a relay may be on while its power is unknown.
-                    load.set_power(0.0, now, self.reason)
-                if isinstance(load, UnknownEquipment):
-                    # (forced ones too: a step measured across the silence, on or off, holds the house's moves)
-                    load.forget_the_house()
+            self._unforced_off(now, self.reason)
             return True
         if silent and (tuple(names) != self._silent or tuple(unheard) != self._unheard_named):
             # Still suspended, but the other meter fell silent too (or one came back), or a silent one has now
@@ -164,10 +158,16 @@ class StaleGuard:
             return
         self._latched, self._suspended_s, self._checked_at = True, 0.0, now
         self.reason, self._silent, self._unheard_named = reason, (), ()
+        self._unforced_off(now, reason)
+
+    def _unforced_off(self, now: float, reason: str) -> None:
+        """Every unforced load to 0 W for `reason`, as a suspension does."""
         for load in self._loads:
             if not load.is_forced():
+                # Every one, even believed at 0 W: a relay may be on while its power is unknown.
                 load.set_power(0.0, now, reason)
             if isinstance(load, UnknownEquipment):
+                # (forced ones too: a step measured across the suspension, on or off, holds the house's moves)
                 load.forget_the_house()
 
     def _restart_ages_after_a_step_back(self, now: float) -> None:
