@@ -17,6 +17,7 @@ from field.fallback_deadline import RULE_OWNERS
 from field.full_tank import MeteredFullTank, daily_clear_due
 from field.full_tank_inferred import InferredFullTank
 from field.full_tank_loop import LoopRule
+from field.full_tank_recheck import PROBE_FLOOR_W, RECHECK_FULL_S, FullTankRecheck
 from field.full_tank_rules import InferenceRule
 from field.own_meter_notices import OwnMeterNotices
 from field.reading_pace import pace_is_news
@@ -27,15 +28,6 @@ log = logging.getLogger(__name__)
 
 # A load's own meter is silent after meter_timeout, or this many of its readings when that is longer.
 SILENT_READINGS = 5
-# A tank found full (by the sun) is given the surplus again this long after, while the house exports at least the
-# heater's max_power at a decision at most RECHECK_EXPORT_AGE_S old: its thermostat closes again after showers or as
-# the tank cools, and the daily clear alone left it without the sun until midnight. (Given it on less, the closed loop
-# switched a relay after it off to feed it, for its min_off while a full tank's re-probe ran: 0.5 % of the day's capture
-# on serf-east.)
-RECHECK_FULL_S = 3600.0
-RECHECK_EXPORT_AGE_S = 60.0
-
-
 class FullTankWatch:
     """The detectors of every load that has one, and the full flags of all loads."""
 
@@ -67,10 +59,9 @@ class FullTankWatch:
         self._slow_said: set[str] = set()  # own meters said to read too slowly to watch a tank by (ReadingPace.slow_s)
         self._notices = OwnMeterNotices()  # (what is said of them: bounded, a meter's pace may change all day)
         self._held: set[str] = set()  # loads in a re-probe hold
-        # When each load was found full (by the sun: a flag found under a fallback's force ends with it), and the grid
-        # flow at the last decision (when, watts exported): a full tank is re-checked while the sun is exported.
-        self._full_at: dict[str, float] = {}
-        self._export: tuple[float, float] | None = None
+        # When each load was found full (by the sun: a flag found under a fallback's force ends with it), the export
+        # the last decision left, and the probes of its hourly re-check.
+        self._recheck = FullTankRecheck(settle_s)
         self._believed_w = 0.0
         # The house meter's pace, the regulator's (the inferred detectors' waits must hold enough of its readings), and
         # the last one the detectors were told: a pace of their own needed five gaps to the regulator's three, and took
@@ -136,6 +127,9 @@ class FullTankWatch:
                 # detector's question_due is from before, when found full by the house meter)
                 if load.is_forced():
                     changed = self._forced_while_full(load, result.power_w, now) or changed
+                elif not slow and self._recheck.probing(load.name):  # (its hourly re-check)
+                    changed = self._probed(load, self._recheck.judge_meter(load.name, result.power_w, now),
+                                           f"its meter reads {result.power_w:.0f} W", now) or changed
                 continue
             if self._gated(load) or slow:  # (too slow: watched from the house meter, see _infers)
                 continue
@@ -194,7 +188,10 @@ class FullTankWatch:
         for load, detector in self._inferred_loads:
             if load.overed:
                 # (its readings still the baseline of its next step: a force at the very tick of the daily clear)
-                detector.keep_baseline(consumption_w - (believed_w - load.current_power_w), now)
+                own_w = consumption_w - (believed_w - load.current_power_w)
+                detector.keep_baseline(own_w, now)
+                if self._recheck.waiting and not load.is_forced() and self._infers(load, now):
+                    changed = self._probe_by_house(load, own_w, now, bool(fresh)) or changed
                 continue
             if self._gated(load):
                 continue
@@ -280,9 +277,9 @@ class FullTankWatch:
                      "low-energy fallback's force", load.name, why, self._hhmm(load.full_until))
         else:
             log.info("%s is full (%s): commanded 0 W and left out of the allocation until the daily clear at %s (%s), "
-                     "or its re-check in %.0f min once the house exports its watts", load.name, why,
-                     self._hhmm(next_clear_at), self._clears(), RECHECK_FULL_S / 60)
-        self._full_at[load.name] = now
+                     "or its re-check in %.0f min (a moment at %.0f W, once the house exports that much)", load.name,
+                     why, self._hhmm(next_clear_at), self._clears(), RECHECK_FULL_S / 60, self._probe_floor_w(load))
+        self._recheck.found_full(load.name, now)
         if load.is_forced():
             load.unforce(now, "tank full")
         else:
@@ -308,7 +305,7 @@ class FullTankWatch:
                 log.info("%s: found full under the low-energy fallback's force, which ended at %s: may take power "
                          "again", load.name, self._hhmm(end_at))
                 changed = True
-        if self._full_at:
+        if self._recheck.waiting:
             changed = self._recheck_full(now) or changed
         several = len(self._inferred_loads) > 1  # (re-probes take turns; one heater: nothing to ask at every tick)
         for load, detector in self._inferred_loads:
@@ -334,31 +331,75 @@ class FullTankWatch:
         that decision gave the loads since the house reading (a relay it switched on takes that much of it: counted
         whole, a re-check on the export a towel dryer's switch-on took made the loop switch the radiator off to feed
         a tank still full)."""
-        if self._full_at:
+        if self._recheck.waiting:
             given_w = sum([load.current_power_w for load in self.loads]) - self._believed_w
-            self._export = (now, export_w - given_w if given_w > 0.0 else export_w)
+            self._recheck.note_export(export_w - given_w if given_w > 0.0 else export_w, now)
 
     def _recheck_full(self, now: float) -> bool:
-        """A tank found full RECHECK_FULL_S ago, unforced, is given back to the allocation while the house exports
-        enough for a probe: its thermostat closes again after showers or as the tank cools (a tank losing 300 W, closed
-        again an hour after its cut at 08:00, got none of the day's sun until midnight: 2.4 kWh exported on
-        serf-east). Still full, its detector finds it so again (its own meter in five readings, the house meter at the
-        re-probe). True when one was given back."""
-        export = self._export
+        """A tank found full RECHECK_FULL_S ago, unforced, is probed at its floor while the house exports that much
+        (field/full_tank_recheck.py): its thermostat closes again after showers or as the tank cools (a tank losing
+        300 W, closed again an hour after its cut at 08:00, got none of the day's sun until midnight: 2.4 kWh exported
+        on serf-east). A probe with no verdict in time is given up. True when a command changed."""
         changed = False
         for load, _ in self._inferred_loads:
-            found_at = self._full_at.get(load.name)
-            if found_at is None or not load.overed or load.full_until is not None or load.is_forced():
+            name = load.name
+            if not load.overed or load.full_until is not None:
                 continue
-            if export is None or not 0.0 <= now - export[0] <= RECHECK_EXPORT_AGE_S or now - found_at < RECHECK_FULL_S \
-                    or export[1] < load.max_power_w:
+            if self._recheck.probing(name):
+                if load.is_forced() or getattr(load, "output_off", False):
+                    self._recheck.found_full(name, self._recheck.found_at(name) or now)  # (its force rules; gated:
+                    # its watts come back with the variator's `on`)
+                elif self._recheck.expired(name, now):
+                    changed = self._probed(load, False, "no reading told", now) or changed
                 continue
-            self._clear(load)
-            log.info("%s: found full at %s, and the house exports %.0f W: given the surplus again, to see whether its "
-                     "tank takes power (its thermostat closes again after showers, or as the water cools)", load.name,
-                     self._hhmm(found_at), export[1])
+            floor_w = self._probe_floor_w(load)
+            if load.is_forced() or getattr(load, "output_off", False) or \
+                    (export_w := self._recheck.due(name, floor_w, now)) is None:
+                continue
+            load.set_power(floor_w, now, "full-tank re-check: does its tank take power again?")
+            self._recheck.start(name, load.current_power_w, now)
+            found_at = self._recheck.found_at(name)
+            log.info("%s: found full at %s, and the house exports %.0f W: commanded %.0f W for a moment, to see "
+                     "whether its tank takes power again (its thermostat closes after showers, or as the water "
+                     "cools)", name, self._hhmm(found_at if found_at is not None else now), export_w,
+                     load.current_power_w)
             changed = True
         return changed
+
+    def _probe_by_house(self, load: Equipment, own_w: float, now: float, commands_fresh: bool) -> bool:
+        """A house reading less the other loads (`own_w`) while `load` is full: its probe's baseline, or its evidence
+        (not while a load's command may not show yet: `commands_fresh`). True when a command changed."""
+        name = load.name
+        if not self._recheck.probing(name):
+            self._recheck.note_house(name, own_w)
+            return False
+        baseline_w = self._recheck.baseline_w(name)
+        if commands_fresh or baseline_w is None:  # (no baseline: its probe times out)
+            return False
+        return self._probed(load, self._recheck.judge_house(name, own_w, now),
+                            f"the house less the other loads moved by {own_w - baseline_w:+.0f} W", now)
+
+    def _probed(self, load: Equipment, drew: bool | None, evidence: str, now: float) -> bool:
+        """A re-check probe's verdict on `load`: drawing, its flag is lifted (the allocation gives it the surplus by
+        its priority); not drawing, 0 W and full for another hour. None: undecided yet. True when decided."""
+        if drew is None:
+            return False
+        probe_w = self._recheck.probe_w(load.name)
+        if drew:
+            self._clear(load)
+            log.info("%s: draws at its re-check (%s at %.0f W commanded): its tank takes power again, given the "
+                     "surplus by its priority", load.name, evidence, probe_w)
+            return True
+        self._recheck.found_full(load.name, now)
+        load.set_power(0.0, now, "tank full")
+        log.info("%s: still full at its re-check (%s at %.0f W commanded): 0 W, re-checked again in %.0f min",
+                 load.name, evidence, probe_w, RECHECK_FULL_S / 60)
+        return True
+
+    @staticmethod
+    def _probe_floor_w(load: Equipment) -> float:
+        """What a re-check commands `load`: its floor, at least a step the house meter tells from its noise."""
+        return max(getattr(load, "least_on_w", 0.0), PROBE_FLOOR_W)
 
     def _other_reprobing(self, load: Equipment, now: float) -> bool:
         """True while another inferred load's re-probe runs: one at a time. Two heaters suspected at once (one tank's
@@ -403,7 +444,7 @@ class FullTankWatch:
         """`load` not full, its detectors afresh (which ends a re-probe hold too: the tick that follows gives a forced
         load its power back)."""
         load.overed, load.full_until = False, None
-        self._full_at.pop(load.name, None)
+        self._recheck.forget(load.name)
         for detector in (self.metered.get(load.name), self.inferred.get(load.name)):
             if detector is not None:
                 detector.clear()
@@ -472,7 +513,7 @@ class FullTankWatch:
                 if detector is not None:
                     detector.full = load.overed
             if load.overed and saved_at is not None:
-                self._full_at[load.name] = saved_at  # (re-checked an hour after the save at the earliest)
+                self._recheck.found_full(load.name, saved_at)  # (re-checked an hour after the save at the earliest)
         self.since, self._next_clear_at = saved_at, None
 
     def load_status(self, load: Equipment) -> dict[str, Any]:

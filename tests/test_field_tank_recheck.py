@@ -1,6 +1,8 @@
-"""A tank found full is given the surplus again an hour later while the house exports: its thermostat closes again
-after showers or as the water cools (FullTankWatch._recheck_full). Until 2026-12-06 it was left out until the daily
-clear, and a tank losing heat got none of the afternoon's sun."""
+"""A tank found full is re-checked an hour later while the house exports: its thermostat closes again after showers
+or as the water cools (FullTankWatch._recheck_full, field/full_tank_recheck.py). Until 2026-12-06 it was left out
+until the daily clear, and a tank losing heat got none of the afternoon's sun; then it was given back to
+the allocation only when the house exported its whole max_power (relays after it kept the surplus): later that
+day probed at its floor instead."""
 
 from __future__ import annotations
 
@@ -9,55 +11,115 @@ from pathlib import Path
 
 import pytest
 
+from field.full_tank_recheck import PROBE_TIMEOUT_S
 from simulation.replay import replay
-from tests.field_house import ECS_CMD, RADIATOR
-from tests.field_tank import T, metered, thermostat_cut
+from tests.field_house import ECS_CMD, ECS_METER, RADIATOR
+from tests.field_tank import EMPTY_TANK, T, live, metered, thermostat_cut
 from tests.harness import MODE, Harness
 from tests.replay_days import write_config
 
 FOUND = T + 9  # (thermostat_cut's fifth low reading: 11:00:09)
 
 
-def sun(h: Harness, start: float, end: float, production_w: float = 3500.0) -> None:
+def sun(h: Harness, start: float, end: float, production_w: float = 3500.0, tank_takes: bool = False) -> None:
     """The meters every 5 s from `start` to `end`, the regulator ticking between: a 300 W house and the radiator's
-    1000 W while on (the heater, its tank full, draws nothing)."""
+    1000 W while on, and the heater's command while `tank_takes` (else its tank is full: it draws nothing)."""
     now = start
     while now <= end:
-        h.meters(300 + (1000 if h.last(RADIATOR) == "ON" else 0), production_w, now)
+        heater_w = h.load("ecs").current_power_w if tank_takes else 0.0
+        h.meters(300 + (1000 if h.last(RADIATOR) == "ON" else 0) + heater_w, production_w, now)
         h.reg.tick(now + 1)
         now += 5
 
 
-def test_a_full_tank_is_given_the_surplus_again_an_hour_later(tmp_path: Path,
-                                                             caplog: pytest.LogCaptureFixture) -> None:
+def full_an_hour(h: Harness, production_w: float = 3500.0) -> None:
+    """The heater found full at FOUND, then the meters for just under an hour: still out, at 0 W."""
+    thermostat_cut(h, T + 1)
+    sun(h, FOUND + 1, FOUND + 3595, production_w)
+    assert h.load("ecs").overed and h.last(ECS_CMD) == "0"  # (not an hour yet)
+
+
+def test_a_tank_that_takes_power_again_is_given_the_surplus(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     h = metered(tmp_path)
-    thermostat_cut(h, T + 1)
+    full_an_hour(h)
     ecs = h.load("ecs")
-    assert ecs.overed
-    sun(h, FOUND + 1, FOUND + 3595)  # (the radiator on: 2200 W exported, the heater's 2000 W and more)
-    assert ecs.overed and h.last(ECS_CMD) == "0"  # (not an hour yet)
-    sun(h, FOUND + 3600, FOUND + 3600)
+    sun(h, FOUND + 3600, FOUND + 3600)  # (the radiator on: 2200 W exported)
+    assert ecs.overed and 0 < ecs.current_power_w <= 200  # (its floor, out of the allocation yet)
+    assert ("ecs: found full at 11:00, and the house exports 2200 W: commanded 140 W for a moment, to see whether its "
+            "tank takes power again (its thermostat closes after showers, or as the water cools)") in caplog.messages
+    sun(h, FOUND + 3605, FOUND + 3615, tank_takes=True)  # (showers since: the house draws its 140 W)
     assert not ecs.overed
-    assert ("ecs: found full at 11:00, and the house exports 2200 W: given the surplus again, to see whether its tank "
-            "takes power (its thermostat closes again after showers, or as the water cools)") in caplog.messages
-    sun(h, FOUND + 3605, FOUND + 3605)
-    assert h.last(ECS_CMD) != "0" and h.last(RADIATOR) == "ON"
-    # Still full: its meter finds it so again, and its next re-check is an hour from then.
-    again = thermostat_cut(h, FOUND + 3606)
+    assert ("ecs: draws at its re-check (the house less the other loads moved by +140 W at 140 W commanded): its tank "
+            "takes power again, given the surplus by its priority") in caplog.messages
+    sun(h, FOUND + 3620, FOUND + 3630, tank_takes=True)
+    assert ecs.current_power_w > 1000  # (the allocation's again)
+
+
+def test_a_tank_still_full_is_left_out_another_hour_its_relays_untouched(tmp_path: Path,
+                                                                        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    h = metered(tmp_path)
+    full_an_hour(h)
+    radiator_commands = len(h.on(RADIATOR))
+    sun(h, FOUND + 3600, FOUND + 3615)  # (the house does not move)
+    ecs = h.load("ecs")
     assert ecs.overed and h.last(ECS_CMD) == "0"
-    sun(h, again + 1, again + 3595)
-    assert ecs.overed
+    assert ("ecs: still full at its re-check (the house less the other loads moved by +0 W at 140 W commanded): 0 W, "
+            "re-checked again in 60 min") in caplog.messages
+    again = FOUND + 3610  # (found so at the second reading of the probe)
+    sun(h, FOUND + 3620, again + 3590)
+    assert ecs.overed and h.last(ECS_CMD) == "0"  # (its next re-check an hour from then)
+    assert len(h.on(RADIATOR)) == radiator_commands and h.last(RADIATOR) == "ON"  # (the relay kept on all along)
+    sun(h, again + 3600, again + 3600)
+    assert ecs.current_power_w > 0  # (probed again)
 
 
-# 1200 W exported (the radiator on): less than the heater's 2000 W, which the closed loop would take from the radiator,
-# switched off for its min_off to feed a tank maybe still full; 200 W exported; 100 W imported
-@pytest.mark.parametrize("production_w", [2500.0, 500.0, 200.0])
-def test_no_recheck_without_the_heaters_watts_exported(tmp_path: Path, production_w: float) -> None:
+def test_its_floor_of_export_is_enough_to_probe(tmp_path: Path) -> None:
+    # 1800 W of sun: the radiator on, 500 W exported, not the heater's 2000 W (before, no re-check until the clear)
+    h = metered(tmp_path)
+    full_an_hour(h, 1800.0)
+    sun(h, FOUND + 3600, FOUND + 3600, 1800.0)
+    assert h.load("ecs").current_power_w > 0
+    sun(h, FOUND + 3605, FOUND + 3615, 1800.0, tank_takes=True)
+    assert not h.load("ecs").overed
+
+
+def test_the_own_meter_decides_a_probe_while_it_reads(tmp_path: Path) -> None:
     h = metered(tmp_path)
     thermostat_cut(h, T + 1)
+    now = FOUND + 1
+    while now < FOUND + 3605:  # (its meter reads on, the tank full: 0 W)
+        h.reg.handle(ECS_METER, live(EMPTY_TANK), now)
+        h.meters(1300 if h.last(RADIATOR) == "ON" else 300, 3500, now + 0.5)
+        h.reg.tick(now + 1)
+        now += 5
+    assert h.load("ecs").overed and h.load("ecs").current_power_w > 0  # (probing)
+    drawing = EMPTY_TANK.replace(b'"power": 0.00', b'"power": 139.00')
+    for i in range(3):  # (the house meter silent: its own meter alone decides)
+        h.reg.handle(ECS_METER, live(drawing), now + 2 * i)
+    assert not h.load("ecs").overed
+
+
+@pytest.mark.parametrize("production_w", [1400.0, 200.0])  # (100 W exported, the radiator on; 100 W imported)
+def test_no_probe_without_its_floor_exported(tmp_path: Path, production_w: float) -> None:
+    h = metered(tmp_path)
+    thermostat_cut(h, T + 1)
+    sent = len(h.on(ECS_CMD))  # (its 0 % when found full, and the variator's status asked)
     sun(h, FOUND + 1, FOUND + 4000, production_w)
     assert h.load("ecs").overed
+    assert not [c for c in h.on(ECS_CMD)[sent:] if c not in ("0", "status")]
+
+
+def test_a_probe_no_reading_decides_is_given_up(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    h = metered(tmp_path)
+    full_an_hour(h)
+    sun(h, FOUND + 3600, FOUND + 3600)
+    assert h.load("ecs").current_power_w > 0
+    h.reg.tick(FOUND + 3600 + PROBE_TIMEOUT_S + 2)  # (the meters silent since)
+    assert h.load("ecs").overed and h.last(ECS_CMD) == "0"
+    assert any(m.startswith("ecs: still full at its re-check (no reading told") for m in caplog.messages)
 
 
 def test_no_recheck_of_an_export_seen_long_ago(tmp_path: Path) -> None:

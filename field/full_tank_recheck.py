@@ -1,0 +1,129 @@
+"""The hourly re-check of a tank found full: its thermostat closes again after showers or as the water cools, and the
+daily clear alone left it without the sun until midnight. An hour after it was found full, while the house exports at
+least the heater's floor (`least_on_w`, 100 W at the least), the heater is commanded that floor, still out of the
+allocation: the readings that follow tell whether it draws (its own meter, or the house less the other loads). Drawing,
+its flag is lifted and the allocation gives it the surplus by its priority; not drawing, it is full for another hour.
+
+Why a probe and not the flag lifted at once: the closed loop gives a heater back in the allocation what it could use,
+the relays after it switched off for it, each for its min_off_s, while the re-probe finds a tank still full (two
+minutes): lifted only when the house exported the heater's whole max_power, the relays kept the surplus and a tank
+reheated after midday showers waited for the clear at midnight. The probe's floor comes from the export, so a tank
+still full costs nothing but two readings of an export it did not take."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+RECHECK_FULL_S = 3600.0
+# The export seen at a decision at most this old counts (a meter silent since tells nothing of the sun).
+RECHECK_EXPORT_AGE_S = 60.0
+PROBE_FLOOR_W = 100.0  # a heater's floor under it is probed at this: a step the house meter tells from its noise
+DRAW_SHARE = 0.5  # a reading shows the probe drawn when it rose by this share of the probe's watts
+VERDICT_READINGS = 2  # readings alike that decide (a kettle's blip in one of them decides nothing)
+PROBE_TIMEOUT_S = 60.0  # no verdict in this long (the meters silent): given up, re-checked an hour later
+
+
+@dataclass
+class _Probe:
+    started_at: float
+    probe_w: float
+    baseline_w: float | None  # the house less the other loads at the reading before it, None without a steady one
+    drew: int = 0
+    missed: int = 0
+
+
+class FullTankRecheck:
+    """When each load was found full, the export the last decision left, and the probes under way, by load name."""
+
+    def __init__(self, settle_s: float) -> None:
+        self.settle_s = settle_s  # a reading this soon after the probe's command may not show it yet
+        self._full_at: dict[str, float] = {}
+        self._export: tuple[float, float] | None = None  # (when, watts exported net of what that decision gave)
+        self._house: dict[str, tuple[float, ...]] = {}  # a full load's last two house readings less the other loads
+        self._probes: dict[str, _Probe] = {}
+
+    @property
+    def waiting(self) -> bool:
+        """True while some load found full waits for its re-check (the usual day has none: nothing to do)."""
+        return bool(self._full_at)
+
+    def found_full(self, name: str, now: float) -> None:
+        """`name` found full (or found so again) at `now`: re-checked RECHECK_FULL_S after."""
+        self._full_at[name] = now
+        self._probes.pop(name, None)
+        self._house.pop(name, None)
+
+    def found_at(self, name: str) -> float | None:
+        return self._full_at.get(name)
+
+    def forget(self, name: str) -> None:
+        """`name` is no longer full (cleared, or its probe found it drawing)."""
+        self._full_at.pop(name, None)
+        self._probes.pop(name, None)
+        self._house.pop(name, None)
+
+    def note_export(self, export_w: float, now: float) -> None:
+        self._export = (now, export_w)
+
+    def note_house(self, name: str, house_w: float) -> None:
+        """A house reading less the other loads, while `name` is full: the baseline of its probe."""
+        if name in self._full_at:
+            self._house[name] = (*self._house.get(name, ())[-1:], house_w)
+
+    def due(self, name: str, floor_w: float, now: float) -> float | None:
+        """The export to probe `name` on (its floor `floor_w` or more, seen lately) once its hour is up, else None."""
+        found_at = self._full_at.get(name)
+        export = self._export
+        if found_at is None or name in self._probes or now - found_at < RECHECK_FULL_S or export is None:
+            return None
+        if not 0.0 <= now - export[0] <= RECHECK_EXPORT_AGE_S or export[1] < floor_w:
+            return None
+        return export[1]
+
+    def start(self, name: str, probe_w: float, now: float) -> None:
+        """`name` commanded `probe_w` at `now` for its probe. Its baseline: the last house reading less the other
+        loads, if the one before it agreed (a house stepping then is no baseline; its own meter may still judge)."""
+        readings = self._house.get(name, ())
+        steady = len(readings) == 2 and abs(readings[1] - readings[0]) < DRAW_SHARE * probe_w
+        self._probes[name] = _Probe(now, probe_w, readings[-1] if steady else None)
+
+    def probing(self, name: str) -> bool:
+        return name in self._probes
+
+    def probe_w(self, name: str) -> float:
+        return self._probes[name].probe_w
+
+    def baseline_w(self, name: str) -> float | None:
+        probe = self._probes.get(name)
+        return None if probe is None else probe.baseline_w
+
+    def judge_house(self, name: str, house_w: float, now: float) -> bool | None:
+        """A house reading less the other loads during `name`'s probe: True once it shows the probe drawn, False once
+        it shows it not, None while undecided (or no baseline: the probe times out)."""
+        probe = self._probes.get(name)
+        if probe is None or probe.baseline_w is None:
+            return None
+        return self._judge(probe, house_w - probe.baseline_w, now)
+
+    def judge_meter(self, name: str, measured_w: float, now: float) -> bool | None:
+        """A reading of `name`'s own meter during its probe: as judge_house."""
+        probe = self._probes.get(name)
+        return None if probe is None else self._judge(probe, measured_w, now)
+
+    def _judge(self, probe: _Probe, drawn_w: float, now: float) -> bool | None:
+        if now - probe.started_at < self.settle_s:
+            return None  # (may not show the command yet)
+        if drawn_w >= DRAW_SHARE * probe.probe_w:
+            probe.drew += 1
+        else:
+            probe.missed += 1
+        if probe.drew >= VERDICT_READINGS:
+            return True
+        if probe.missed >= VERDICT_READINGS:
+            return False
+        return None
+
+    def expired(self, name: str, now: float) -> bool:
+        """True when `name`'s probe has waited PROBE_TIMEOUT_S for a verdict (or the clock stepped back under it)."""
+        probe = self._probes.get(name)
+        return probe is not None and not 0.0 <= now - probe.started_at <= PROBE_TIMEOUT_S
