@@ -182,7 +182,9 @@ class FullTankWatch:
         # Each heater's belief, and whether it is suspected full (or found so): what it draws is then in doubt, its
         # belief may move for nothing (a re-probe's hold, 0 W when found full), so another's fall is seen with those
         # moves put back too (LoopEvidence.hidden_cut).
-        heaters = [(load, (load.current_power_w, detector.suspect_since is not None))
+        # (a full one's re-check probe is a belief in doubt too: its tank may take the probe's watts or not)
+        probing = self._recheck.probing
+        heaters = [(load, (load.current_power_w, detector.suspect_since is not None or probing(load.name)))
                    for load, detector in self._inferred_loads] if len(self._inferred_loads) > 1 else []
         changed = False
         for load, detector in self._inferred_loads:
@@ -354,7 +356,7 @@ class FullTankWatch:
                 continue
             floor_w = self._probe_floor_w(load)
             if load.is_forced() or getattr(load, "output_off", False) or \
-                    (export_w := self._recheck.due(name, floor_w, now)) is None:
+                    (export_w := self._recheck.due(name, floor_w, now)) is None or self._other_reprobing(load, now):
                 continue
             load.set_power(floor_w, now, "full-tank re-check: does its tank take power again?")
             self._recheck.start(name, load.current_power_w, now)
@@ -402,11 +404,14 @@ class FullTankWatch:
         return max(getattr(load, "least_on_w", 0.0), PROBE_FLOOR_W)
 
     def _other_reprobing(self, load: Equipment, now: float) -> bool:
-        """True while another inferred load's re-probe runs: one at a time. Two heaters suspected at once (one tank's
-        cut, the house's fall matching the other's watts too), their re-probes together: the second's step was
-        measured against the first's belief dropped to 0 W by its hold (its tank full, it drew nothing), read as no
-        step, and that heater was taken for full until the daily clear (17 kWh of a day's sun exported)."""
-        return any(other is not load and detector.reprobing(now) for other, detector in self._inferred_loads)
+        """True while another inferred load's re-probe, or another full load's re-check probe, runs: one at a time.
+        Two heaters suspected at once (one tank's cut, the house's fall matching the other's watts too), their
+        re-probes together: the second's step was measured against the first's belief dropped to 0 W by its hold (its
+        tank full, it drew nothing), read as no step, and that heater was taken for full until the daily clear (17 kWh
+        of a day's sun exported). So were two full heaters probed together: one drawing its probe's watts, the other's
+        tank still full, each was judged less the other's belief, and the one drawing found full."""
+        return any(other is not load and (detector.reprobing(now) or self._recheck.probing(other.name))
+                   for other, detector in self._inferred_loads)
 
     @property
     def _clear_hours(self) -> tuple[int, int]:

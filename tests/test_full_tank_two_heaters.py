@@ -99,3 +99,25 @@ def test_a_fall_that_was_the_other_heater_s_cut_leaves_this_one_s_cut_check(tmp_
     full.add(second)
     run(600)
     assert h.load(second).overed  # (inferred at its re-probe, a few minutes after its cut)
+
+
+ECS_04 = CURVES / "power_calibration_ECS-04.csv"
+
+
+def test_two_full_heaters_are_re_checked_one_at_a_time(tmp_path: Path) -> None:
+    # Both tanks (500 Wh) fill in the morning sun and are found full; the sun then covers only the house (no export to
+    # probe on) until 12:10, when both re-checks are due at once. The first heater's tank lost 600 W since and closed
+    # again; the second's is still full. Probed together, each was judged on the house less the other's belief: the
+    # first's 140 W were taken for the second's, and the first found "still full" for another hour.
+    config = tmp_path / "two-tanks.ini"
+    config.write_text(TWO_HEATERS.format(ecs=f"calibration = {ECS_04}", ecs2=f"calibration = {ECS_04}")
+                      + "[simulation]\nperiod = 2\necs.tank_wh = 500\necs.loss_w = 600\necs.band_wh = 100\n"
+                      "ecs2.tank_wh = 500\n")
+    trace = tmp_path / "trace.csv"
+    minutes = [5000.0] * 40 + [300.0] * 90 + [5000.0] * 20  # (10:00-10:40, 10:40-12:10, 12:10-12:30)
+    trace.write_text("time,production_w,house_w\n" + "".join(
+        f"2022-06-19T{10 + i // 60:02d}:{i % 60:02d}:00,{pv:g},300\n" for i, pv in enumerate(minutes)))
+    result = replay(config, trace)
+    first = result.names.index("ecs")
+    after = [row.real_w[first] for row in result.rows if row.time_s >= result.rows[0].time_s + 130 * 60 + 60]
+    assert sum(after) * 2.0 / 3600.0 >= 100.0  # (it reheats once its re-check found it drawing)
