@@ -34,6 +34,11 @@ class ConfigError(Exception):
         self.warnings = list(warnings or [])
         super().__init__(self.render())
 
+    def __reduce__(self) -> tuple[type[ConfigError], tuple[str, list[ConfigProblem], list[ConfigProblem]]]:
+        # (pickled as its own arguments: raised in a worker process of the benchmark or of `simulation tune`, it came
+        # back as "BrokenProcessPool", Exception's pickling passing the message alone to __init__)
+        return (self.__class__, (self.path, self.problems, self.warnings))
+
     def render(self) -> str:
         """The full report, one problem a line, then one warning a line."""
         lines = [f"{self.path}: {len(self.problems)} problem(s) in the configuration:"]

@@ -1,0 +1,31 @@
+"""A ConfigError crosses a process boundary whole: raised in a worker of the benchmark's or `simulation tune`'s process
+pool, it came back as "BrokenProcessPool" (Exception's pickling passes the message alone to __init__, which takes the
+path and the problems), and the replay's real complaint was lost."""
+
+from __future__ import annotations
+
+import pickle
+from concurrent.futures import ProcessPoolExecutor
+
+import pytest
+
+from settings.problems import ConfigError, ConfigProblem
+
+GAIN = ConfigProblem("evaluate", "gain", "must be <= 1, got 1.5")
+TYPO = ConfigProblem("ecs", "calibraton", "unknown key")
+
+
+def _refuse(path: str) -> None:
+    raise ConfigError(path, [GAIN], [TYPO])
+
+
+def test_pickled_and_back_it_is_the_same_error() -> None:
+    error = pickle.loads(pickle.dumps(ConfigError("house.ini", [GAIN], [TYPO])))
+    assert isinstance(error, ConfigError)
+    assert (error.path, error.problems, error.warnings) == ("house.ini", [GAIN], [TYPO])
+    assert str(error) == str(ConfigError("house.ini", [GAIN], [TYPO]))
+
+
+def test_raised_in_a_worker_process_it_reaches_the_caller() -> None:
+    with ProcessPoolExecutor(max_workers=1) as pool, pytest.raises(ConfigError, match="gain: must be <= 1"):
+        pool.submit(_refuse, "variant.ini").result()
