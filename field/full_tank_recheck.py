@@ -47,6 +47,10 @@ class FullTankRecheck:
         """True while some load found full waits for its re-check (the usual day has none: nothing to do)."""
         return bool(self._full_at)
 
+    def busy(self, now: float) -> bool:
+        """True while a probe runs or a re-check is due: the tick's question, answered cheaply the rest of the hour."""
+        return bool(self._probes) or any([now - found_at >= RECHECK_FULL_S for found_at in self._full_at.values()])
+
     def found_full(self, name: str, now: float) -> None:
         """`name` found full (or found so again) at `now`: re-checked RECHECK_FULL_S after."""
         self._full_at[name] = now

@@ -307,7 +307,7 @@ class FullTankWatch:
                 log.info("%s: found full under the low-energy fallback's force, which ended at %s: may take power "
                          "again", load.name, self._hhmm(end_at))
                 changed = True
-        if self._recheck.waiting:
+        if self._recheck.waiting and self._recheck.busy(now):
             changed = self._recheck_full(now) or changed
         several = len(self._inferred_loads) > 1  # (re-probes take turns; one heater: nothing to ask at every tick)
         for load, detector in self._inferred_loads:
