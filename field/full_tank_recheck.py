@@ -19,7 +19,7 @@ RECHECK_FULL_S = 3600.0
 RECHECK_EXPORT_AGE_S = 60.0
 PROBE_FLOOR_W = 100.0  # a heater's floor under it is probed at this: a step the house meter tells from its noise
 DRAW_SHARE = 0.5  # a reading shows the probe drawn when it rose by this share of the probe's watts
-VERDICT_READINGS = 2  # readings alike that decide (a kettle's blip in one of them decides nothing)
+VERDICT_READINGS = 2  # readings in a row alike that decide (a kettle's blip in one of them decides nothing)
 PROBE_TIMEOUT_S = 60.0  # no verdict in this long (the meters silent): given up, re-checked an hour later
 
 
@@ -84,12 +84,17 @@ class FullTankRecheck:
             return None
         return export[1]
 
+    def steady(self, name: str, probe_w: float) -> bool:
+        """Whether the last two house readings less the other loads agree within what a probe of `probe_w` must move
+        them by: a baseline to measure its step from (a house stepping is none)."""
+        readings = self._house.get(name, ())
+        return len(readings) == 2 and abs(readings[1] - readings[0]) < DRAW_SHARE * probe_w
+
     def start(self, name: str, probe_w: float, now: float) -> None:
         """`name` commanded `probe_w` at `now` for its probe. Its baseline: the last house reading less the other
-        loads, if the one before it agreed (a house stepping then is no baseline; its own meter may still judge)."""
+        loads, if steady (else its own meter judges it)."""
         readings = self._house.get(name, ())
-        steady = len(readings) == 2 and abs(readings[1] - readings[0]) < DRAW_SHARE * probe_w
-        self._probes[name] = _Probe(now, probe_w, readings[-1] if steady else None)
+        self._probes[name] = _Probe(now, probe_w, readings[-1] if self.steady(name, probe_w) else None)
 
     def probing(self, name: str) -> bool:
         return name in self._probes
@@ -117,10 +122,10 @@ class FullTankRecheck:
     def _judge(self, probe: _Probe, drawn_w: float, now: float) -> bool | None:
         if now - probe.started_at < self.settle_s:
             return None  # (may not show the command yet)
-        if drawn_w >= DRAW_SHARE * probe.probe_w:
-            probe.drew += 1
+        if drawn_w >= DRAW_SHARE * probe.probe_w:  # (in a row: a hob pulsing at every reading decides nothing)
+            probe.drew, probe.missed = probe.drew + 1, 0
         else:
-            probe.missed += 1
+            probe.drew, probe.missed = 0, probe.missed + 1
         if probe.drew >= VERDICT_READINGS:
             return True
         if probe.missed >= VERDICT_READINGS:

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 # A load's own meter is silent after meter_timeout, or this many of its readings when that is longer.
 SILENT_READINGS = 5
+
+
 class FullTankWatch:
     """The detectors of every load that has one, and the full flags of all loads."""
 
@@ -348,9 +350,9 @@ class FullTankWatch:
             if not load.overed or load.full_until is not None:
                 continue
             if self._recheck.probing(name):
-                if load.is_forced() or getattr(load, "output_off", False):
-                    self._recheck.found_full(name, self._recheck.found_at(name) or now)  # (its force rules; gated:
-                    # its watts come back with the variator's `on`)
+                if load.is_forced() or getattr(load, "output_off", False):  # (a force rules its power, the re-check
+                    # comes after it; gated, the variator commanded it 0 W: its watts come back with its `on`)
+                    self._recheck.found_full(name, self._recheck.found_at(name) or now)
                 elif self._recheck.expired(name, now):
                     changed = self._probed(load, False, "no reading told", now) or changed
                 continue
@@ -358,6 +360,8 @@ class FullTankWatch:
             if load.is_forced() or getattr(load, "output_off", False) or \
                     (export_w := self._recheck.due(name, floor_w, now)) is None or self._other_reprobing(load, now):
                 continue
+            if self._infers(load, now) and not self._recheck.steady(name, floor_w):
+                continue  # (judged from the house: its probe waits for two readings alike to measure its step from)
             load.set_power(floor_w, now, "full-tank re-check: does its tank take power again?")
             self._recheck.start(name, load.current_power_w, now)
             found_at = self._recheck.found_at(name)
@@ -376,7 +380,7 @@ class FullTankWatch:
             self._recheck.note_house(name, own_w)
             return False
         baseline_w = self._recheck.baseline_w(name)
-        if commands_fresh or baseline_w is None:  # (no baseline: its probe times out)
+        if commands_fresh or baseline_w is None:  # (none: its own meter read when it began, and fell silent since)
             return False
         return self._probed(load, self._recheck.judge_house(name, own_w, now),
                             f"the house less the other loads moved by {own_w - baseline_w:+.0f} W", now)

@@ -13,7 +13,7 @@ import pytest
 
 from field.full_tank_recheck import PROBE_TIMEOUT_S
 from simulation.replay import replay
-from tests.field_house import ECS_CMD, ECS_METER, RADIATOR
+from tests.field_house import ECS_CMD, ECS_METER, ECS_STATUS, RADIATOR
 from tests.field_tank import EMPTY_TANK, T, live, metered, thermostat_cut
 from tests.harness import MODE, Harness
 from tests.replay_days import write_config
@@ -99,6 +99,45 @@ def test_the_own_meter_decides_a_probe_while_it_reads(tmp_path: Path) -> None:
     for i in range(3):  # (the house meter silent: its own meter alone decides)
         h.reg.handle(ECS_METER, live(drawing), now + 2 * i)
     assert not h.load("ecs").overed
+
+
+def test_a_house_stepping_gives_no_baseline_the_probe_waits(tmp_path: Path) -> None:
+    h = metered(tmp_path)
+    thermostat_cut(h, T + 1)
+    sun(h, FOUND + 1, FOUND + 3575)
+    now = FOUND + 3580
+    for i in range(12):  # (a hob pulsing 600 W at each reading: no two readings alike to measure a step from)
+        h.meters(1300 + 600 * (i % 2), 3500, now)
+        h.reg.tick(now + 1)
+        now += 5
+    assert h.load("ecs").overed and h.last(ECS_CMD) == "0"
+    sun(h, now, now + 10)  # (steady again: probed)
+    assert h.load("ecs").current_power_w > 0
+
+
+def test_a_hob_pulsing_through_a_probe_decides_nothing(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    h = metered(tmp_path)
+    full_an_hour(h)
+    sun(h, FOUND + 3600, FOUND + 3600)  # (probed on a steady house)
+    now = FOUND + 3605
+    for i in range(14):  # (then a hob pulsing 600 W at each reading: drawn, not, drawn...)
+        h.meters(1300 + 600 * ((i + 1) % 2), 3500, now)
+        h.reg.tick(now + 1)
+        now += 5
+    assert h.load("ecs").overed and h.last(ECS_CMD) == "0"
+    assert any(m.startswith("ecs: still full at its re-check (no reading told") for m in caplog.messages)
+
+
+def test_a_variator_gated_off_during_its_probe_is_put_back_at_0_w(tmp_path: Path) -> None:
+    h = metered(tmp_path)
+    full_an_hour(h)
+    sun(h, FOUND + 3600, FOUND + 3600)
+    assert h.load("ecs").current_power_w > 0
+    h.reg.handle(ECS_STATUS, b'{"percent": 7.00, "power": 0, "mode": 0, "state": "OFF", "msg": "setstate"}',
+                 FOUND + 3602)
+    h.reg.tick(FOUND + 3603)
+    assert h.load("ecs").overed and h.load("ecs").current_power_w == 0 and h.last(ECS_CMD) == "0"
 
 
 @pytest.mark.parametrize("production_w", [1400.0, 200.0])  # (100 W exported, the radiator on; 100 W imported)
