@@ -65,6 +65,10 @@ class DomoticzBridge:
         self._watched = {switch.link.idx for switch in self._switches} | (set() if self.selector is None
                                                                           else {self.selector.idx})
         self._asked: Asked | None = None  # the selector's state asked for, no answer yet
+        # The broker link is down: nothing is shown on the switches (the daemon drops what is published then, and an
+        # echo awaited for an update never sent swallowed a user's same update after the reconnect), no sensor sent;
+        # the connect asks each switch, and shows its load's state from the answer.
+        self._link_down = False
         # A mode chosen in Home Assistant that the selector has not been seen to show (no level maps to it, or its Set
         # Level lost, Domoticz down): the level an answer hands back at a reconnect is older, and set it back.
         self._unshown: EcsMode | None = None
@@ -127,6 +131,7 @@ class DomoticzBridge:
         """After each (re)connect: ask for the selector's level and what every force switch is; each switch is shown
         its load's state once Domoticz answered (an "On" sent to a selector before knowing it is one takes it to its
         last level, level 0 if never set above)."""
+        self._link_down = False
         if self.selector is not None:
             self._send(self.selector.request())
             self._asked = Asked(now)
@@ -135,7 +140,9 @@ class DomoticzBridge:
             switch.asked = Asked(now)
 
     def on_disconnected(self) -> None:
-        """The broker link dropped: the echoes awaited are lost with the subscription."""
+        """The broker link dropped: the echoes awaited are lost with the subscription; nothing is shown or sent until
+        the connect."""
+        self._link_down = True
         for switch in self._switches:
             switch.link.forget_pending()
             switch.asked = None  # (asked again at the next connect)
@@ -361,7 +368,10 @@ class DomoticzBridge:
 
     def reconcile(self, now: float) -> None:
         """Show on its switch every forced-state change the regulator made itself since the last call (not while
-        Domoticz is first asked what the switch is: shown with its answer; never on a device that is no switch)."""
+        Domoticz is first asked what the switch is: shown with its answer; never on a device that is no switch; nor
+        while the link is down: the connect asks, and the answer shows the state then)."""
+        if self._link_down:
+            return
         for switch in self._switches:
             if (switch.asked is not None and not switch.asked.overdue) or not switch.link.usable:
                 continue
@@ -371,8 +381,9 @@ class DomoticzBridge:
                 self._send(switch.link.publish_state(forced, now))
 
     def after_decision(self, consumption_w: float, production_w: float, now: float) -> None:
-        """Grid import and injection, by the seed's rules."""
-        if self.grid is not None:
+        """Grid import and injection, by the seed's rules (not while the link is down: the next decision's are the
+        news)."""
+        if self.grid is not None and not self._link_down:
             for message in self.grid.update(*split_grid(consumption_w - production_w), now):
                 # (sensors, no device whose updates are read: published as they are, no JSON read back after each
                 # decision to forget their last update)
