@@ -37,6 +37,7 @@ from shell.mqtt_link import (
 from shell.removed_offs import RemovedOffs
 from shell.status_drops import StatusDrops
 from shell.unacknowledged_offs import UnacknowledgedOffs
+from shell.while_down import WhileDown
 from status.saver import StatusSaver
 from values.boots import is_boot_message
 from values.durations import spoken_duration
@@ -113,6 +114,7 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
         self._set_aside_at_start = False
         self._aside_dated_at: float | None = None
         self.unacknowledged_offs = UnacknowledgedOffs()
+        self.while_down = WhileDown()
         for load in self.reg.loads:
             self.unacknowledged_offs.watch(load)
         self.recorder = _recorder(settings, self.reg) if settings.record.enabled else None
@@ -133,7 +135,13 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
             sent = self.link.publish(topic, payload, retain, qos=0)
             self.status_drops.sent(len(payload), sent_at, live=sent_live(sent))
             return
-        self.unacknowledged_offs.sent(self.link.publish(topic, payload, retain))
+        if self.while_down.drops(topic):  # (paho would send a night's backlog at the reconnect: shell/while_down.py)
+            self.unacknowledged_offs.not_sent()
+            return
+        info = self.link.publish(topic, payload, retain)
+        if not sent_live(info):
+            self.while_down.went_down()  # (paho has no connection: it keeps this one; the next are not handed to it)
+        self.unacknowledged_offs.sent(info)
 
     def _wait_s(self, next_tick: float) -> float:
         """Seconds until the periodic pass, or until the regulator's next deadline if that is sooner: a

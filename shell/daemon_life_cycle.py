@@ -33,6 +33,7 @@ from shell.mqtt_link import MqttLink
 from shell.removed_offs import RemovedOffs
 from shell.stop_signals import StartHangup, StoppedWhileStarting, has_controlling_terminal, stop_signals_to_catch
 from shell.unacknowledged_offs import UnacknowledgedOffs
+from shell.while_down import WhileDown
 from status.saver import StatusSaver
 from status.store import load_status, remove_stale_temporaries, set_aside
 from values.saved_numbers import saved_epoch
@@ -78,6 +79,7 @@ class DaemonLifeCycle:
     limiter: FloodLimiter | None
     _exit_code: int
     unacknowledged_offs: UnacknowledgedOffs
+    while_down: WhileDown
     _loop: Callable[[], None]
     _offer_snapshot: Callable[..., None]
     _offered: dict[str, Any] | None
@@ -230,6 +232,9 @@ class DaemonLifeCycle:
         left_on = [load.name for load in self.reg.loads
                    if load.current_power_w > 0 or load.name in unacknowledged] if self._started else []
         if self._started:
+            # (the stop's offs handed to paho whatever the link: dropped, they were not sent on a link back up since
+            # its Connected event, still waiting; on a link down, the link's stop says they were not delivered)
+            self.while_down.back()
             self.reg.shutdown(now)
             self._offer_snapshot(fresh=True)
         elif self.saver is not None and self._set_aside_at_start:

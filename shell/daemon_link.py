@@ -32,6 +32,7 @@ from shell.removed_offs import RemovedOffs
 from shell.status_drops import IN_A_ROW as STATUS_DROPS_IN_A_ROW
 from shell.status_drops import StatusDrops
 from shell.unacknowledged_offs import UnacknowledgedOffs
+from shell.while_down import WhileDown
 from values.readings import MAX_PAYLOAD_BYTES
 
 # The daemon's own lines, moved here with the code that writes them: the logger name is part of what the log shows
@@ -94,6 +95,7 @@ class DaemonLinkEvents:
     _started: bool
     _exit_code: int
     unacknowledged_offs: UnacknowledgedOffs
+    while_down: WhileDown  # what the regulator published while the link was down (dropped)
     _readings: set[str]  # the meters' topics
     status_topic: str
     _refusals_said: set[str]  # the topics whose subscription refused was said (once a run each)
@@ -193,6 +195,7 @@ class DaemonLinkEvents:
 
     def _on_disconnected(self, event: Disconnected) -> None:
         log.debug("not connected to the broker (%s): retrying", event.reason)
+        self.while_down.went_down()
         if self._started:
             self.reg.on_disconnected(event.at)
         if event.backoff_s is not None:
@@ -269,6 +272,7 @@ class DaemonLinkEvents:
 
     def _on_connected(self, event: Connected) -> None:
         self._say_connected(event)
+        dropped = self.while_down.back()
         if not self._started:
             # (the loads no longer configured first, as the regulator's start has them: a renamed device's own
             # command comes after; sent here, where the link is known: it may have dropped since this connection)
@@ -276,7 +280,7 @@ class DaemonLinkEvents:
             self.reg.start(event.at)  # every load to 0 first, then restored forces
             self._started = True
         else:
-            log.info("reconnected: subscriptions renewed, commands and the last daily report re-sent")
+            log.info("reconnected: subscriptions renewed, commands and the last daily report re-sent%s", dropped)
             self.removed_offs.reconnected()
             self.reg.resend_commands("reconnected")
             self.unacknowledged_offs.resent()

@@ -31,6 +31,11 @@ class UnacknowledgedOffs:
         """A QoS 1 message was handed to paho (a QoS 0 one is 'published' once written to the socket: no witness)."""
         self._last_sent = info
 
+    def not_sent(self) -> None:
+        """A message was dropped, the link down (shell/while_down.py): an off made now has no witness until the
+        reconnect's re-sends (`resent`)."""
+        self._last_sent = None
+
     def _commanded(self, name: str, watts: float) -> None:
         if watts > 0:
             self._on.add(name)

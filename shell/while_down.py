@@ -1,0 +1,50 @@
+"""What the daemon does with a message the regulator publishes while the broker link is down: it drops it, counted.
+paho keeps every QoS 1 message published while it has no connection, by default without a bound, and sends them all,
+in order, right after the next CONNACK: a night's backlog replayed in a moment (the fallback's force of the heater on
+then off, a timed force's end, a Domoticz switch flipped on then off, the daily report twice), memory growing for as
+long as the outage lasts. Nothing the broker needs is lost by the drop: at the reconnect the daemon sends each load's
+command in effect and the last daily report again (Regulator.resend_commands, republish_report), Domoticz is asked
+what its switches show and shown the loads' states, Home Assistant gets its discovery and state, and the status
+(QoS 0, never queued) follows at the next decision or status_interval. No paho here: plain state, kept by the main
+loop."""
+
+from __future__ import annotations
+
+NAMED_TOPICS = 4  # the topics the reconnect's line names at most (a few loads' commands, domoticz/in, the report)
+
+
+class WhileDown:
+    """Whether the main loop knows the link is down (it took a Disconnected event, or paho took a message for the
+    reconnect), from then until it takes the next Connected event; what it dropped meanwhile."""
+
+    def __init__(self) -> None:
+        self.down = False
+        self.dropped = 0
+        self._topics: list[str] = []
+        self._more = False  # a topic past the NAMED_TOPICS first
+
+    def went_down(self) -> None:
+        """The link dropped (or paho said it has no connection: it keeps that message, not the next ones)."""
+        self.down = True
+
+    def drops(self, topic: str) -> bool:
+        """True when a message on `topic` must not be handed to paho (the link down): counted."""
+        if not self.down:
+            return False
+        self.dropped += 1
+        if topic not in self._topics:
+            if len(self._topics) < NAMED_TOPICS:
+                self._topics.append(topic)
+            else:
+                self._more = True
+        return True
+
+    def back(self) -> str:
+        """The link is up (a Connected event), or the stop hands its offs to paho whatever the link: messages go to
+        paho again. What was dropped, as the reconnect's line says it ('' for nothing)."""
+        dropped, topics, more = self.dropped, self._topics, self._more
+        self.down, self.dropped, self._topics, self._more = False, 0, [], False
+        if not dropped:
+            return ""
+        return (f"; {dropped} message{'s' if dropped != 1 else ''} made while the broker was unreachable dropped, not "
+                f"queued (on {', '.join(topics)}{', ...' if more else ''}): what is in effect replaces them")

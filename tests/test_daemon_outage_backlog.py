@@ -1,0 +1,154 @@
+"""What reaches the broker after an outage: each load's command in effect, the last daily report, once; not the
+backlog of what the regulator published meanwhile (paho keeps every QoS 1 message made while the link is down, without
+a bound, and sends them all at the reconnect: a night force's on then its off, a Domoticz switch flipped on then off,
+a timed force's end, the report twice). The daemon's steps one by one, on a real broker stopped and started again, its
+clock simulated (a night's timers in seconds)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from localbroker import PrivateBroker
+from settings.config import load_settings
+from shell.daemon import Daemon
+from shell.lock import InstanceLock
+from shell.mqtt_link import Connected, Disconnected
+from tests.configs import reading
+from tests.field_domoticz import DZ_IN, ECS_SWITCH
+from tests.field_house import ECS_CMD, ECS_STATUS, RADIATOR, at, field_config
+from tests.harness import CONS, MODE, PROD
+from tests.mqtt_probe import MqttProbe
+
+REPORT, MARK = "regul/report", "test/mark"
+
+
+@pytest.fixture
+def daemon(tmp_path: Path, broker: PrivateBroker) -> Iterator[Daemon]:
+    """A daemon with the water heater (its Domoticz force switch, the fallback's night force by default) and a relay,
+    on the broker."""
+    path = field_config(tmp_path, ecs=f"domoticz_idx_force = {ECS_SWITCH}\n",
+                        extra="[domoticz]\nidx_grid = 5\nidx_injection = 6\n")
+    path.write_text(path.read_text().replace("port = 9\n", f"port = {broker.port}\n"))
+    lock = InstanceLock(tmp_path / "test.lock")
+    lock.acquire()
+    built = Daemon(load_settings(path), lock)
+    try:
+        yield built
+    finally:
+        if lock._fd is not None:  # (not stopped by the test)
+            built._shutdown()
+
+
+def next_event(daemon: Daemon, kind: type[Connected] | type[Disconnected], timeout_s: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        event = daemon.events.get(timeout=max(0.0, deadline - time.monotonic()))
+        if isinstance(event, kind):
+            return event
+
+
+def ticks(daemon: Daemon, start: float, end: float, step_s: float) -> float:
+    now = start
+    while now <= end:
+        daemon.reg.tick(now)
+        now += step_s
+    return now
+
+
+def evening_then_outage(daemon: Daemon, broker: PrivateBroker) -> float:
+    """A grey day: the regulator runs on silent meters from 00:30, decides on readings for 10 min at 22:00 (a day
+    with something to report), the radiator forced for 30 min at 22:10; the broker goes at 22:10 and the link's
+    thread is held (paho retries on its own: the probe must be in before it is back). The outage's night, on ticks:
+    the radiator's force ends, midnight's report, the fallback's force of the heater at 01:00 (on its Domoticz switch
+    too) ended when its variator does not answer (the link is down). Returns the time the broker is back."""
+    daemon.link.start()
+    next_event(daemon, Connected)
+    daemon._on_connected(Connected(at(2024, 1, 10, 0, 30), first=True))
+    now = ticks(daemon, at(2024, 1, 10, 0, 30), at(2024, 1, 10, 22, 0), 60.0)
+    for _ in range(300):
+        daemon.reg.handle(CONS, reading(300 + sum(load.current_power_w for load in daemon.reg.loads)), now)
+        daemon.reg.handle(PROD, reading(100), now + 0.01)
+        daemon.reg.tick(now + 0.5)
+        now += 2
+    daemon.reg.handle(ECS_STATUS, b'{"percent": 0, "power": 0, "mode": 0, "state": "ON", "msg": "setpower"}', now)
+    daemon.reg.handle(MODE, b'{"command":"force","name":"radiator","power":1000,"duration":1800}', now + 1)
+    assert daemon.reg.loads_by_name["radiator"].current_power_w == 1000
+    # (the evening's messages, made in a moment of the test's time, all acknowledged first: QoS 1, in order)
+    daemon.link.publish(MARK, "before").wait_for_publish(5)
+    broker.stop()
+    down = next_event(daemon, Disconnected)
+    daemon.link.client.loop_stop()
+    daemon._on_disconnected(Disconnected(now + 2, down.reason, down.connected_for_s))
+    back_at = ticks(daemon, now + 2, at(2024, 1, 11, 6, 0), 10.0)
+    assert daemon.reg.counted_day == "2024-01-11"
+    assert all(load.current_power_w == 0 for load in daemon.reg.loads)
+    return back_at
+
+
+def back(daemon: Daemon, broker: PrivateBroker, back_at: float) -> MqttProbe:
+    """The broker started again (without its retained messages), a probe on every topic, then the link: what the
+    daemon sends at the reconnect, up to a mark it publishes last (QoS 1 on one link: in order)."""
+    broker.start()
+    probe = MqttProbe(broker.host, broker.port)
+    daemon.link.client.loop_start()
+    next_event(daemon, Connected)
+    daemon._on_connected(Connected(back_at, first=False))
+    daemon.link.publish(MARK, "end")
+    probe.wait_for(MARK, lambda m: m.text == "end")
+    return probe
+
+
+def test_after_an_outage_the_broker_gets_each_load_s_command_in_effect_and_the_last_report_once(
+        daemon: Daemon, broker: PrivateBroker, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    back_at = evening_then_outage(daemon, broker)
+    probe = back(daemon, broker, back_at)
+    try:
+        assert [m.text for m in probe.on(ECS_CMD)] == ["0"]  # (not the night force's 100, then its 0)
+        assert [m.text for m in probe.on(RADIATOR)] == ["OFF"]
+        reports = [json.loads(m.payload) for m in probe.on(REPORT)]
+        assert [report["date"] for report in reports] == ["2024-01-10"]
+        # Domoticz's switch is asked what it shows (and shown the load's state once it answered), not flipped on then
+        # off by the night's backlog.
+        sent_to_domoticz = [json.loads(m.payload) for m in probe.on(DZ_IN)]
+        assert sent_to_domoticz == [{"command": "getdeviceinfo", "idx": ECS_SWITCH}]
+    finally:
+        probe.close()
+    assert "reconnected: subscriptions renewed, commands and the last daily report re-sent; 4 messages made while " \
+           "the broker was unreachable dropped, not queued (on cmnd/radiator/POWER, regul/report, " \
+           "regul/vload/ECS/cmd): what is in effect replaces them" in caplog.text
+
+
+def test_a_stop_on_a_link_back_before_the_main_loop_took_it_sends_its_offs(daemon: Daemon,
+                                                                          broker: PrivateBroker) -> None:
+    # Dropped while the link is known down, the stop's offs were lost on a link paho had back, its Connected event
+    # still waiting: `offline` acknowledged, nothing said, the relay left on.
+    daemon.link.start()
+    next_event(daemon, Connected)
+    now = at(2024, 1, 10, 22, 0)
+    daemon._on_connected(Connected(now, first=True))
+    daemon.reg.handle(MODE, b'{"command":"force","name":"radiator","power":1000}', now + 1)  # (until unforced)
+    daemon.link.publish(MARK, "before").wait_for_publish(5)
+    broker.stop()
+    down = next_event(daemon, Disconnected)
+    daemon.link.client.loop_stop()
+    daemon._on_disconnected(Disconnected(now + 2, down.reason, down.connected_for_s))
+    ticks(daemon, now + 2, now + 120, 10.0)
+    assert daemon.reg.loads_by_name["radiator"].current_power_w == 1000  # (forced: kept on while suspended)
+    broker.start()
+    probe = MqttProbe(broker.host, broker.port)
+    try:
+        daemon.link.client.loop_start()
+        next_event(daemon, Connected)  # (taken from the queue, not handled: the stop comes first)
+        daemon._shutdown()
+        probe.wait_for("regul/availability", lambda m: m.text == "offline")
+        assert [m.text for m in probe.on(RADIATOR)] == ["OFF"]
+    finally:
+        probe.close()
