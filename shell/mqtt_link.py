@@ -42,6 +42,13 @@ OFFLINE_WAIT_S = 4.0
 NETWORK_THREAD_WAIT_S = 2.0
 FIRST_ATTEMPT_POLL_S = 0.1  # how often the wait for the first connection attempt looks for a stop asked
 MIN_RECONNECT_S, MAX_RECONNECT_S = 1, 60  # paho doubles the wait from the first to the second
+# The most QoS 1 messages paho holds not yet acknowledged (those it keeps for the next connection among them); its
+# default, 0, is no bound. The daemon hands it none while it knows the link is down (shell/while_down.py): this is a
+# backstop, for a link dead but not yet known to be (paho notices at 1.5 x keepalive) and the moments before the main
+# loop takes the drop. Home Assistant's discovery at a connect, the largest burst, is a few dozen messages for a few
+# loads; a thousand, a megabyte or two at most, on a Pi Zero too. Past it paho refuses the message (said once a
+# connection).
+PAHO_QUEUE_MAX = 1000
 # (said with each failure: how soon a fix on the broker's side shows)
 RETRY_PACE = f"retrying after {MIN_RECONNECT_S} s, the wait doubling up to {MAX_RECONNECT_S} s"
 
@@ -140,6 +147,8 @@ class MqttLink:
                            cert_reqs=ssl.CERT_REQUIRED)
         client.will_set(settings.topic_availability, OFFLINE, qos=1, retain=True)
         client.reconnect_delay_set(min_delay=MIN_RECONNECT_S, max_delay=MAX_RECONNECT_S)
+        client.max_queued_messages_set(PAHO_QUEUE_MAX)
+        self._queue_full_said = False  # (said once a connection: each message refused then is logged by its sender)
         paho_compat.on_connect(client, self._on_connect)
         paho_compat.on_disconnect(client, self._on_disconnect)
         paho_compat.on_subscribe(client, self._on_subscribe)
@@ -207,6 +216,11 @@ class MqttLink:
         """Publish at QoS 1 (paho keeps it queued across a short disconnection), or 0 (dropped while the link is
         down). PublishFailed, or paho's ValueError for a topic it refuses, when the message was not even queued."""
         info = self.client.publish(topic, payload, qos=qos, retain=retain)
+        if info.rc == mqtt.MQTT_ERR_QUEUE_SIZE and not self._queue_full_said:
+            self._queue_full_said = True
+            log.warning("paho holds %d messages the broker has not acknowledged (PAHO_QUEUE_MAX): %s and the next ones "
+                        "are refused until it does (a link dead but not yet known to be?); each load's command is "
+                        "sent again at the reconnect", PAHO_QUEUE_MAX, topic)
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):  # NO_CONN: queued for the reconnect
             raise PublishFailed(mqtt.error_string(info.rc))
         return info
@@ -278,6 +292,7 @@ class MqttLink:
             self._events.put(Refused(self._clock(), failure + refusal_hint(failure, st.username, st.client_id)))
             return
         self._refused = False
+        self._queue_full_said = False
         self.takeover.connected(time.monotonic())
         subscriptions = self._subscriptions()
         self._subscribing = {}

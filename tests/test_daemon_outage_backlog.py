@@ -15,12 +15,14 @@ from typing import Any
 
 import pytest
 
+import shell.mqtt_link
 from localbroker import PrivateBroker
 from settings.config import load_settings
 from shell.daemon import Daemon
+from shell.event_queue import EventQueue
 from shell.lock import InstanceLock
-from shell.mqtt_link import Connected, Disconnected
-from tests.configs import reading
+from shell.mqtt_link import Connected, Disconnected, MqttLink, PublishFailed
+from tests.configs import reading, write_config
 from tests.field_domoticz import DZ_IN, ECS_SWITCH
 from tests.field_house import ECS_CMD, ECS_STATUS, RADIATOR, at, field_config
 from tests.harness import CONS, MODE, PROD
@@ -152,3 +154,18 @@ def test_a_stop_on_a_link_back_before_the_main_loop_took_it_sends_its_offs(daemo
         assert [m.text for m in probe.on(RADIATOR)] == ["OFF"]
     finally:
         probe.close()
+
+
+def test_paho_s_queue_is_bounded_and_its_refusal_said_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    # A backstop (the daemon hands paho nothing while it knows the link is down): by default paho kept every QoS 1
+    # message for the next connection, without a bound. A link never connected: each is kept, up to the bound.
+    monkeypatch.setattr(shell.mqtt_link, "PAHO_QUEUE_MAX", 3)
+    link = MqttLink(load_settings(write_config(tmp_path, ("small",))).mqtt, EventQueue(lambda event: None, ()), list)
+    for k in range(3):
+        link.publish("regul/cload/small", str(k))
+    for k in range(3, 6):
+        with pytest.raises(PublishFailed):
+            link.publish("regul/cload/small", str(k))
+    assert caplog.text.count("paho holds 3 messages the broker has not acknowledged (PAHO_QUEUE_MAX): "
+                             "regul/cload/small and the next ones are refused until it does") == 1
