@@ -7,6 +7,7 @@ times; then each sweep's fit tested on the other sweeps.
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from pathlib import Path
@@ -78,7 +79,11 @@ def _cross_table(paths: list[Path], sweeps: list[CalibrationPoints]) -> None:
 
 def main(argv: list[str]) -> int:
     """Print the benchmark tables for the files in `argv` (or the four real sweeps)."""
-    paths = [Path(a) for a in argv] or sorted(ROOT.glob("calibration/power_calibration_ECS-0[0-9].csv"))
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("sweeps", nargs="*", metavar="CSV",
+                        help="calibration sweeps (default: the four real ones, calibration/...ECS-0*.csv)")
+    args = parser.parse_args(argv)  # (--help read as a file's name: "calibration file not found")
+    paths = [Path(a) for a in args.sweeps] or sorted(ROOT.glob("calibration/power_calibration_ECS-0[0-9].csv"))
     sweeps = [read_calibration_csv(p) for p in paths]
     _fit_table(paths, sweeps)
     _cross_table(paths, sweeps)
