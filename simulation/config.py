@@ -11,6 +11,7 @@ which the regulator does not know:
     radiator.tank_wh = 1500        ; a radiator's own thermostat too: its room, filled at its cut...
     radiator.loss_w = 400          ; ...losing this much heat all the time (default 0: a tank once full stays so)...
     radiator.band_wh = 150         ; ...the thermostat closing again once it has lost this much (default tank_wh / 10)
+    ecs.draws = 07:00 2000, 19:00 2500   ; hot water drawn: at HH:MM (the trace's local time), that many Wh taken
     radiator.power_w = 1000        ; a relay's real watts (default: its max_power; unknown loads: 800)
     noise_w = 10                   ; meter noise: each reading off by up to this many watts (default 0)
     lost_readings = 0.01           ; the share of readings that never arrive (default 0)
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import configparser
 import math
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal, cast
@@ -51,8 +53,13 @@ ACTUATIONS = ("period", "at_once")
 OWN_METER_TIMES = ("before", "after")
 METER_TIMEOUT_DEFAULT_S = next(float(o.default) for o in EVALUATE_OPTIONS if o.name == "meter_timeout")
 MAX_METER_POWER_DEFAULT_W = next(float(o.default) for o in EVALUATE_OPTIONS if o.name == "max_meter_power")
-PER_LOAD_KEYS = {"response": "variable", "tank_wh": "any", "loss_w": "any", "band_wh": "any", "power_w": "relay"}
-BAND_SHARE = 0.1  # a thermostat's hysteresis, as a share of its tank's energy, when loss_w is given without band_wh
+PER_LOAD_KEYS = {"response": "variable", "tank_wh": "any", "loss_w": "any", "band_wh": "any", "draws": "any",
+                 "power_w": "relay"}
+BAND_SHARE = 0.1  # a thermostat's hysteresis, as a share of its tank's energy, when band_wh is not given
+# One hot-water draw of `<load>.draws`: `HH:MM WH` (a time of day on the clock, the watt-hours drawn then).
+# (ASCII digits, as the daemon's numbers: \d takes full-width ones too)
+_DRAW = re.compile(r"([0-9]{1,2}):([0-9]{2})\s+(\S+)")
+DRAWS_FORMAT = "HH:MM WH, ... (a time of day and the watt-hours drawn then, e.g. 07:00 2000, 19:00 2500)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +83,8 @@ class LoadSpec:
     # Its tank's loss of heat, watts, and its thermostat's hysteresis, Wh (simulation.loads.Tank): 0 without a tank.
     loss_w: float = 0.0
     band_wh: float = 0.0
+    # Hot water drawn from its tank (`<load>.draws`): (seconds since local midnight, Wh), in the order of the day.
+    draws: tuple[tuple[float, float], ...] = ()
 
     @property
     def relay(self) -> bool:
@@ -159,21 +168,60 @@ def _load(cp: configparser.ConfigParser, name: str, kind: str, base: Path,
           problems: list[ConfigProblem]) -> LoadSpec | None:
     spec = _load_spec(cp, name, kind, base, problems)
     if spec is None or spec.tank_wh is None:
-        for key in ("loss_w", "band_wh"):
+        for key in ("loss_w", "band_wh", "draws"):
             if spec is not None and cp.has_option("simulation", f"{name}.{key}"):
                 problems.append(ConfigProblem("simulation", f"{name}.{key}", f"needs {name}.tank_wh: the energy the "
                                               "thermostat cuts at"))
         return spec
     loss_w = _number(cp, "simulation", f"{name}.loss_w", problems, zero_ok=True) or 0.0
     band_wh = _number(cp, "simulation", f"{name}.band_wh", problems)
+    draws = _draws(_text(cp, "simulation", f"{name}.draws", None), f"{name}.draws", problems)
     if band_wh is not None and band_wh > spec.tank_wh:
         problems.append(ConfigProblem("simulation", f"{name}.band_wh", f"must be at most {name}.tank_wh "
                                       f"({spec.tank_wh:g} Wh), got {band_wh:g}"))
-    elif band_wh is not None and not loss_w:
-        # (a thermostat's band means something only for a tank that loses heat: given alone, it changed nothing)
-        problems.append(ConfigProblem("simulation", f"{name}.band_wh", f"needs {name}.loss_w: a tank that loses no "
-                                      "heat never closes its thermostat again"))
-    return replace(spec, loss_w=loss_w, band_wh=BAND_SHARE * spec.tank_wh if band_wh is None else band_wh)
+    elif band_wh is not None and not loss_w and not cp.has_option("simulation", f"{name}.draws"):
+        # (a thermostat's band means something only for a tank that loses heat or gives hot water: given alone, it
+        # changed nothing)
+        problems.append(ConfigProblem("simulation", f"{name}.band_wh", f"needs {name}.loss_w or {name}.draws: a "
+                                      "tank that loses no heat and gives no hot water never closes its thermostat "
+                                      "again"))
+    return replace(spec, loss_w=loss_w, band_wh=BAND_SHARE * spec.tank_wh if band_wh is None else band_wh,
+                   draws=draws)
+
+
+def _draws(text: str | None, key: str, problems: list[ConfigProblem]) -> tuple[tuple[float, float], ...]:
+    """`<load>.draws` (`07:00 2000, 19:00 2500`) as (seconds since midnight, Wh), sorted by time (written in any
+    order: a list of the day's draws, not a sequence the simulator checks); () for none, or on a problem (said)."""
+    if text is None:
+        return ()
+    draws: list[tuple[float, float]] = []
+    # (an empty entry, a comma at the end, is none: not worth an error)
+    for entry in (part.strip() for part in text.split(",")):
+        if not entry:
+            continue
+        match = _DRAW.fullmatch(entry)
+        if match is None:
+            problems.append(ConfigProblem("simulation", key, f"{entry!r} is not a draw: write {DRAWS_FORMAT}"))
+            continue
+        hours, minutes, amount = int(match[1]), int(match[2]), match[3]
+        # (24:00 refused: the next day's 00:00, which a replay of one day never reaches or reads as its start)
+        if not (hours < 24 and minutes < 60):
+            problems.append(ConfigProblem("simulation", key, f"{entry!r}: {match[1]}:{match[2]} is not a time of day "
+                                          "(00:00 to 23:59)"))
+            continue
+        try:
+            wh = text_float(amount)
+        except ValueError:
+            advice = f" ({UNDERSCORE_ADVICE})" if "_" in amount else ""
+            problems.append(ConfigProblem("simulation", key, f"{entry!r}: the watt-hours drawn are not a number: "
+                                          f"{amount!r}{advice}"))
+            continue
+        if not (math.isfinite(wh) and wh > 0):
+            problems.append(ConfigProblem("simulation", key, f"{entry!r}: the watt-hours drawn must be > 0, got "
+                                          f"{amount!r}"))
+            continue
+        draws.append((hours * 3600.0 + minutes * 60.0, wh))
+    return tuple(sorted(draws))
 
 
 def _load_spec(cp: configparser.ConfigParser, name: str, kind: str, base: Path,

@@ -216,6 +216,7 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> None:
               f"(about {options.minutes * 60 / options.speed:.0f} s); Ctrl-C stops everything.", file=out,
               flush=True)
         _wait_ready(daemon, monitor, house, log_path)
+        house.schedule_draws(trace, start_s, start_s + count * period_s)
         recorder = Recorder(house.names, house.oracle_loads(), period_s)
         live = LiveLines(house, trace, period_s, out)
         decisions = DecisionLines(log_path)
@@ -226,7 +227,7 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> None:
             now = start_s + k * period_s
             _sleep_until(wall0 + k * wall_period)
             commanded = belief.watts()
-            real = house.step(period_s)
+            real = house.step(period_s, now)
             consumption = float(trace.house_at(now)) + sum(real)
             production = float(trace.production_at(now + period_s / 2))
             recorder.add(now, production, consumption, house.levels(), commanded, real)

@@ -5,18 +5,45 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Protocol
 
 from simulation.config import LoadSpec, SimConfig
 from simulation.loads import Relay, SimLoad, Tank, VariableHeater
 from simulation.oracle import OracleLoad
 from simulation.response import read_response
 
-__all__ = ["SimHouse", "build_load"]
+__all__ = ["Clock", "SimHouse", "build_load", "draw_instants"]
+
+
+class Clock(Protocol):
+    """How a replayed day tells its times of day (simulation.trace.Trace.at_clock)."""
+
+    def at_clock(self, text: str, days_later: int = 0) -> float:
+        """Epoch seconds of `HH:MM[:SS]` on the day's first day, or `days_later`."""
+
+
+def draw_instants(draws: Sequence[tuple[float, float]], clock: Clock, start_s: float,
+                  end_s: float) -> list[tuple[float, float]]:
+    """The draws of each day (seconds since local midnight, Wh) as (epoch s, Wh) from `start_s` to before `end_s`, on
+    the day's own clock (a draw at 07:00 on the day the clocks change is at 07:00 on the wall). One before `start_s`
+    is none: a replay from 10:00 starts its tank as the config says, the morning's shower already made up."""
+    instants: list[tuple[float, float]] = []
+    days_later = 0
+    # (each day of the clock's that begins before the end: a trace from 12:00 to 12:00 the next day has two)
+    while draws and clock.at_clock("00:00", days_later) < end_s:
+        for clock_s, energy_wh in draws:
+            whole = int(clock_s)
+            at = clock.at_clock(f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}", days_later)
+            if start_s <= at < end_s:
+                instants.append((at, energy_wh))
+        days_later += 1
+    return sorted(instants)
 
 
 def build_load(spec: LoadSpec) -> SimLoad:
     """The simulated load a config entry describes (reads its real response CSV)."""
-    tank = Tank(spec.tank_wh, loss_w=spec.loss_w, band_wh=spec.band_wh) if spec.tank_wh is not None else None
+    tank = Tank(spec.tank_wh, loss_w=spec.loss_w, band_wh=spec.band_wh, draws=spec.draws) \
+        if spec.tank_wh is not None else None
     if spec.type == "variable":
         assert spec.response_path is not None
         return VariableHeater(spec.name, read_response(spec.response_path), tank)
@@ -44,6 +71,8 @@ class SimHouse:
         self._pending: list[tuple[str, str]] = []
         self._lock = threading.Lock()
         self.commands_received = 0
+        # The tanks that give hot water (Tank.draws), drawn at the start of each step of `step(dt_s, at_s)`.
+        self._drawn = [load.tank for load in self.loads if load.tank is not None and load.tank.draws]
 
     @classmethod
     def from_config(cls, config: SimConfig) -> SimHouse:
@@ -74,8 +103,18 @@ class SimHouse:
         with self._lock:
             return len(self._pending)
 
-    def step(self, dt_s: float) -> tuple[float, ...]:
-        """Apply the waiting commands, then run `dt_s` seconds: the real watts of each load."""
+    def schedule_draws(self, clock: Clock, start_s: float, end_s: float) -> None:
+        """Place the tanks' hot-water draws on a run from `start_s` to `end_s` on `clock`'s days (the trace's local
+        time); then each step given its start (`step`'s `at_s`) takes those due."""
+        for tank in self._drawn:
+            tank.schedule(draw_instants(tank.draws, clock, start_s, end_s))
+
+    def step(self, dt_s: float, at_s: float | None = None) -> tuple[float, ...]:
+        """Apply the waiting commands, then run `dt_s` seconds from `at_s`: the real watts of each load. The tanks'
+        hot water due by `at_s` is drawn first (none without `at_s`, or before `schedule_draws`)."""
+        if at_s is not None:
+            for tank in self._drawn:
+                tank.take_due(at_s)
         with self._lock:
             pending, self._pending = self._pending, []
         for topic, text in pending:
@@ -90,9 +129,11 @@ class SimHouse:
         return tuple([load.level for load in self.loads])
 
     def oracle_loads(self) -> list[OracleLoad]:
-        """What the oracle knows of the loads as they are now (their real watts, their tanks' room)."""
+        """What the oracle knows of the loads as they are now (their real watts, their tanks' room, the hot water their
+        tanks will give: after `schedule_draws`)."""
         return [OracleLoad(load.name, load.kind == "variable", load.max_w if cap_w is None else min(load.max_w, cap_w),
                            None if tank is None else max(0.0, tank.capacity_wh - tank.stored_wh), min_w,
-                           *((tank.loss_w, tank.capacity_wh, tank.band_wh, tank.cut) if tank is not None else ()))
+                           *((tank.loss_w, tank.capacity_wh, tank.band_wh, tank.cut, tuple(tank.due))
+                             if tank is not None else ()))
                 for load, tank, min_w, cap_w in zip(self.loads, [load.tank for load in self.loads], self.min_power_w,
                                                     self.max_power_w, strict=True)]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 
 from simulation.response import ResponseCurve
 from values.payloads import same_payload
@@ -16,13 +17,20 @@ class Tank:
     """A water tank (or a room) behind a load: its thermostat cuts the element once it has taken `capacity_wh`. With
     `loss_w` it loses heat all the time, as a tank's standing loss or a room's through its walls, and the thermostat
     closes again once it has lost `band_wh` since the cut (its hysteresis): a radiator or a towel dryer on a relay
-    cycles so under its own thermostat, drawing nothing for a while with its relay on."""
+    cycles so under its own thermostat, drawing nothing for a while with its relay on. A water heater's tank gives hot
+    water too (`draws`, a shower, the washing up): each takes its Wh at once, and so closes a cut thermostat when it
+    leaves the tank `band_wh` or more below full, as a real thermostat closes when the water falls under its band; a
+    smaller one leaves it cut until the loss makes up the rest."""
 
     capacity_wh: float
     stored_wh: float = 0.0
     loss_w: float = 0.0
     band_wh: float = 0.0
     cut: bool = False  # the thermostat is open: the element draws nothing, whatever its command
+    # Hot water drawn each day: (seconds since local midnight, Wh), as the config gives them (LoadSpec.draws). A run
+    # turns them into instants of its own stretch of days (`schedule`); `due` holds those not taken yet, in order.
+    draws: tuple[tuple[float, float], ...] = ()
+    due: deque[tuple[float, float]] = field(default_factory=deque, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self.cut = self.cut or self.stored_wh >= self.capacity_wh
@@ -31,6 +39,23 @@ class Tank:
     def full(self) -> bool:
         """True while the thermostat is cut."""
         return self.cut
+
+    def schedule(self, instants: list[tuple[float, float]]) -> None:
+        """The draws of a run: (epoch s, Wh), each taken by `take_due` at the first step at or after it."""
+        self.due = deque(sorted(instants))
+
+    def take_due(self, now_s: float) -> None:
+        """Take the draws due at `now_s` (a step's start) or before it."""
+        due = self.due
+        while due and due[0][0] <= now_s:
+            self.take(due.popleft()[1])
+
+    def take(self, energy_wh: float) -> None:
+        """Hot water drawn: `energy_wh` out of the tank (not below empty). A cut thermostat closes once the tank is
+        `band_wh` or more below full, as after the loss: a tank already heating just holds less."""
+        self.stored_wh = self.stored_wh - energy_wh if self.stored_wh > energy_wh else 0.0
+        if self.cut and self.capacity_wh - self.stored_wh >= self.band_wh:
+            self.cut = False
 
     def draw(self, power_w: float, dt_s: float) -> float:
         """Mean watts really drawn over `dt_s` when the element asks `power_w` (less in the period it fills); the

@@ -6,7 +6,8 @@ variable load from its `min_power` (less, the regulator never gives it: the tria
 highest point of its measured response or its `max_power` (more, the regulator never gives it), a relay
 only when what is left covers it whole. Tanks fill as they go, so a tank filled early stops taking later,
 as in the house; one that loses heat (`loss_w`) takes again once its thermostat closes, `band_wh` after its cut, as
-in the house: no regulator can make it draw sooner.
+in the house: no regulator can make it draw sooner. A tank that gives hot water (`draws`) loses each draw at the first
+period starting at or after it, as in the house, and closes its thermostat as the house's does.
 """
 
 from __future__ import annotations
@@ -32,16 +33,27 @@ class OracleLoad:
     capacity_wh: float = 0.0
     band_wh: float = 0.0
     cut: bool = False
+    # Hot water the tank gives (simulation.loads.Tank.due): (epoch s, Wh), in order; allocate's `times_s` places them.
+    draws: tuple[tuple[float, float], ...] = ()
 
 
-def allocate(surplus_w: Iterable[float], loads: Sequence[OracleLoad],
-             period_s: float) -> list[tuple[float, ...]]:
-    """Watts given to each load in each period of `period_s`, for the surplus (PV - house) of each period."""
+def allocate(surplus_w: Iterable[float], loads: Sequence[OracleLoad], period_s: float,
+             times_s: Sequence[float] | None = None) -> list[tuple[float, ...]]:
+    """Watts given to each load in each period of `period_s`, for the surplus (PV - house) of each period; `times_s`,
+    each period's start (epoch s), places the tanks' hot-water draws (needed when a load has some)."""
     room_wh = [load.tank_room_wh for load in loads]
     cut = [load.tank_room_wh is not None and (load.cut or load.tank_room_wh <= 0) for load in loads]
     hours = period_s / 3600.0
     given: list[tuple[float, ...]] = []
-    for surplus in surplus_w:
+    # (the loads whose tank gives hot water, each with its next draw's index: none, no cost per period)
+    drawn = [i for i, load in enumerate(loads) if load.draws and load.tank_room_wh is not None]
+    if drawn and times_s is None:
+        raise ValueError("the oracle needs each period's time to place the tanks' hot-water draws")
+    times = times_s if times_s is not None else ()
+    next_draw = dict.fromkeys(drawn, 0)
+    for k, surplus in enumerate(surplus_w):
+        for i in drawn:
+            _take_draws(loads[i], i, times[k], room_wh, cut, next_draw)
         left = surplus
         row: list[float] = []
         for i, load in enumerate(loads):
@@ -73,3 +85,18 @@ def allocate(surplus_w: Iterable[float], loads: Sequence[OracleLoad],
             row.append(take)
         given.append(tuple(row))
     return given
+
+
+def _take_draws(load: OracleLoad, i: int, now_s: float, room_wh: list[float | None], cut: list[bool],
+                next_draw: dict[int, int]) -> None:
+    """Load `i`'s hot-water draws due at the start of the period at `now_s` (as the house's tank: at the first period
+    starting at or after each, before the period's loss): its room grows by each, up to the whole tank, and its
+    thermostat closes once the room is its band or more."""
+    j, room = next_draw[i], room_wh[i]
+    while j < len(load.draws) and load.draws[j][0] <= now_s and room is not None:
+        room = room + load.draws[j][1]
+        room = load.capacity_wh if room > load.capacity_wh else room
+        if cut[i] and room >= load.band_wh:
+            cut[i] = False
+        j += 1
+    room_wh[i], next_draw[i] = room, j

@@ -107,7 +107,7 @@ class Recorder:
         believed = np.round(table[:, 3 + count:3 + 2 * count], 2)
         real = np.round(table[:, 3 + 2 * count:], 2)
         surplus = production - (consumption - real.sum(axis=1))
-        oracle = np.round(np.array(allocate(surplus.tolist(), self._oracle_loads, self.period_s),
+        oracle = np.round(np.array(allocate(surplus.tolist(), self._oracle_loads, self.period_s, times),
                                    dtype=float).reshape((len(times), count)), 2)
         return [PeriodRow(t, self.period_s, p, c, g, cmd, bel, rw, orc)
                 for t, p, c, g, cmd, bel, rw, orc in zip(times, production.tolist(), consumption.tolist(),

@@ -269,6 +269,8 @@ def run(config: SimConfig, trace: Trace, house: SimHouse, belief: Belief, regula
     # readings, from the next reading), and each reading opens a row of half a period (a row a period long would
     # average an import and an export into neither); else from the next period's start.
     at_once = config.actuation == "at_once"
+    # (the tanks' hot water on the trace's clock, before the oracle is told of it)
+    house.schedule_draws(trace, start_s, end_s)
     recorder = Recorder(house.names, house.oracle_loads(), half if at_once else period_s)
     if at_once:
         # Each half period's own house and sun, from its start: a step of the house between a house reading and the
@@ -369,7 +371,7 @@ def _step_row(house: SimHouse, belief: Belief, recorder: Recorder, at: float, pr
     at_once), recorded as a row; the loads' real watts together, and each one's."""
     # The belief in force is the one of the decision whose commands take effect now.
     commanded = belief.watts()
-    real = house.step(dt_s)
+    real = house.step(dt_s, at)
     drawn_w = sum(real)
     recorder.add(at, production_w, base_w + drawn_w, house.levels(), commanded, real)
     return drawn_w, real
