@@ -140,7 +140,7 @@ def test_the_goals_are_judged_for_the_issue_s_houses_only() -> None:
     checks = bench.goals(figures, ["payerne-2016-06-29"], bench.GOAL_HOUSES)
     assert checks and all(text.startswith("payerne-2016-06-29 / two-load:") for text, _ in checks)
     assert not bench.goals(pair("relays"), ["payerne-2016-06-29"], bench.GOAL_HOUSES)
-    assert set(bench.HOUSES) - set(bench.GOAL_HOUSES) == {"relays", "idle-plug", "thermo"}
+    assert set(bench.HOUSES) - set(bench.GOAL_HOUSES) == {"relays", "idle-plug", "thermo", "draws"}
 
 
 def test_every_house_of_the_benchmark_is_a_valid_config() -> None:
@@ -158,3 +158,8 @@ def test_every_house_of_the_benchmark_is_a_valid_config() -> None:
     thermo = read_sim_config(_bench().HOUSES["thermo"])
     assert [(spec.name, spec.loss_w > 0) for spec in thermo.loads] == [("ecs", True), ("radiator", True),
                                                                        ("towel", True)]
+    # (the two-load house whose tank gives hot water: the same loads, three draws a day into the heater's tank)
+    draws, two_load = (read_sim_config(_bench().HOUSES[name]) for name in ("draws", "two-load"))
+    assert [(spec.name, spec.type, spec.tank_wh) for spec in draws.loads] == [
+        (spec.name, spec.type, spec.tank_wh) for spec in two_load.loads]
+    assert [len(spec.draws) for spec in draws.loads] == [3, 0] and draws.loads[0].loss_w > 0
