@@ -12,7 +12,7 @@ period starting at or after it, as in the house, and closes its thermostat as th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 __all__ = ["OracleLoad", "allocate"]
@@ -45,15 +45,16 @@ def allocate(surplus_w: Iterable[float], loads: Sequence[OracleLoad], period_s: 
     cut = [load.tank_room_wh is not None and (load.cut or load.tank_room_wh <= 0) for load in loads]
     hours = period_s / 3600.0
     given: list[tuple[float, ...]] = []
-    # (the loads whose tank gives hot water, each with its next draw's index: none, no cost per period)
+    # (the loads whose tank gives hot water)
     drawn = [i for i, load in enumerate(loads) if load.draws and load.tank_room_wh is not None]
-    if drawn and times_s is None:
-        raise ValueError("the oracle needs each period's time to place the tanks' hot-water draws")
-    times = times_s if times_s is not None else ()
-    next_draw = dict.fromkeys(drawn, 0)
-    for k, surplus in enumerate(surplus_w):
-        for i in drawn:
-            _take_draws(loads[i], i, times[k], room_wh, cut, next_draw)
+    periods = surplus_w
+    if drawn:
+        if times_s is None:
+            raise ValueError("the oracle needs each period's time to place the tanks' hot-water draws")
+        # (each period's surplus comes after its draws are taken, as the house's tank takes them at the step's start;
+        # without draws the surplus as given: no cost per period)
+        periods = _after_draws(surplus_w, times_s, loads, drawn, room_wh, cut)
+    for surplus in periods:
         left = surplus
         row: list[float] = []
         for i, load in enumerate(loads):
@@ -87,16 +88,20 @@ def allocate(surplus_w: Iterable[float], loads: Sequence[OracleLoad], period_s: 
     return given
 
 
-def _take_draws(load: OracleLoad, i: int, now_s: float, room_wh: list[float | None], cut: list[bool],
-                next_draw: dict[int, int]) -> None:
-    """Load `i`'s hot-water draws due at the start of the period at `now_s` (as the house's tank: at the first period
-    starting at or after each, before the period's loss): its room grows by each, up to the whole tank, and its
-    thermostat closes once the room is its band or more."""
-    j, room = next_draw[i], room_wh[i]
-    while j < len(load.draws) and load.draws[j][0] <= now_s and room is not None:
-        room = room + load.draws[j][1]
-        room = load.capacity_wh if room > load.capacity_wh else room
-        if cut[i] and room >= load.band_wh:
-            cut[i] = False
-        j += 1
-    room_wh[i], next_draw[i] = room, j
+def _after_draws(surplus_w: Iterable[float], times_s: Sequence[float], loads: Sequence[OracleLoad], drawn: list[int],
+                 room_wh: list[float | None], cut: list[bool]) -> Iterator[float]:
+    """Each period's surplus, once the draws due at its start (`times_s`) are taken from the `drawn` loads' tanks (as
+    the house's: at the first period starting at or after each, before the period's loss): a tank's room grows by
+    each, up to the whole tank, and its thermostat closes once the room is its band or more."""
+    next_draw = dict.fromkeys(drawn, 0)
+    for now_s, surplus in zip(times_s, surplus_w, strict=True):
+        for i in drawn:
+            load, j, room = loads[i], next_draw[i], room_wh[i]
+            while j < len(load.draws) and load.draws[j][0] <= now_s and room is not None:
+                room = room + load.draws[j][1]
+                room = load.capacity_wh if room > load.capacity_wh else room
+                if cut[i] and room >= load.band_wh:
+                    cut[i] = False
+                j += 1
+            room_wh[i], next_draw[i] = room, j
+        yield surplus
