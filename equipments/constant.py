@@ -135,8 +135,8 @@ class ConstantEquipment(RelayEquipment):
 
     KIND = "constant"
     OPTIONS = RELAY_OPTIONS + (
-        Option("max_power", float, REQUIRED, "watts the load draws when on (under 50: warned, as kilowatts written "
-               "for watts)", min=1, max=MAX_LOAD_W),
+        Option("max_power", float, REQUIRED, "watts the load draws when on (under 50: kilowatts written for watts "
+               "when it has a fraction, 2.3: refused; a whole one, 25: warned)", min=1, max=MAX_LOAD_W),
     )
 
     def __init__(self, name: str, options: dict[str, Any], context: BuildContext) -> None:

@@ -23,7 +23,8 @@ class UnknownEquipment(RelayEquipment):
     OPTIONS = RELAY_OPTIONS + (
         Option("max_power", "float?", None,
                "upper bound of its watts, for forced mode and sanity (default 3680 W: a 16 A plug; under 50: "
-               "warned, as kilowatts written for watts)", min=1, max=MAX_LOAD_W),
+               "kilowatts written for watts when it has a fraction, 2.3: refused; a whole one, 25: warned)",
+               min=1, max=MAX_LOAD_W),
     )
     DEFAULT_MAX_W = 3680.0
     # A measured change under this is noise: the appliance drew nothing. (A meter's +-10 W moves a step by 20 W: at

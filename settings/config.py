@@ -30,12 +30,12 @@ from settings.ini_file import read_parser as read_parser
 from settings.inline_comments import cut_values
 from settings.load_building import build_equipments, warn_unused_sections
 from settings.load_checks import (
+    check_kilowatts,
     warn_capped_max_power,
     warn_closed_loop_keys,
     warn_curve,
     warn_example_curve,
     warn_hebert_key,
-    warn_kilowatts,
     warn_max_meter_power,
     warn_meters_pace,
 )
@@ -143,7 +143,7 @@ def load_settings(path: str | Path, *, daemon_files: bool = True) -> Settings:
         warn_capped_max_power(reader, load)
         warn_curve(reader, load)
         warn_example_curve(reader, load, path)
-        warn_kilowatts(reader, load)
+        check_kilowatts(reader, load)
     warn_closed_loop_keys(reader, cp, evaluate_raw.get("algorithm"), equipments)
     warn_hebert_key(reader, cp, evaluate_raw.get("algorithm"))
     if evaluate_raw.get("max_meter_power") is not None:

@@ -1,7 +1,7 @@
 """Loads that build but would not do what their file says: a variable load's max_power above what its
 calibration reaches, a curve that is one of PySEB's examples (another heater's), a fit = poly that counts a glitched
 reading, a max_power written in kilowatts, the closed loop's keys under Hébert's rule and Hébert's under the closed
-loop. Warnings: the config still runs."""
+loop. Warnings: the config still runs (but for a relay's max_power with a fraction of a watt under 50 W: refused)."""
 
 from __future__ import annotations
 
@@ -67,11 +67,18 @@ def warn_example_curve(reader: SectionReader, load: Equipment, config: Path) -> 
     reader.warnings.append(ConfigProblem(load.name, "calibration", said))
 
 
-def warn_kilowatts(reader: SectionReader, load: Equipment) -> None:
+def check_kilowatts(reader: SectionReader, load: Equipment) -> None:
     """A max_power written in kilowatts (2.3 for a 2.3 kW heater): a relay believed at 2.3 W came on at any
-    surplus and imported the rest, a variator was held at 2.3 W. Warned, as a load that small may be real."""
+    surplus and imported the rest. A fraction of a watt under SMALL_LOAD_W is refused (only warned, the daemon
+    started and imported; no relay load is labelled 2.3 W); a whole one is warned, as a load that small may be real
+    (a 25 W pump). (A variator's is refused when it is built, whole or not: no triac is sold for a few watts.)"""
     given_w = load.options.get("max_power")
     if given_w is None or given_w >= SMALL_LOAD_W:
+        return
+    if not float(given_w).is_integer():
+        reader.problems.append(ConfigProblem(load.name, "max_power", f"{given_w:g} looks like kilowatts: write "
+                                             f"{given_w * 1000:.0f} (watts); believed at {given_w:g} W, the relay "
+                                             "would switch on at any surplus and import the rest"))
         return
     reader.warnings.append(ConfigProblem(load.name, "max_power", f"{given_w:g} W is very little: "
                                          f"{kilowatts_hint(given_w)}; if it really draws so little, ignore this"))

@@ -77,17 +77,40 @@ def test_a_sweep_cut_at_the_bottom_is_warned_and_its_floor_logged(tmp_path: Path
     assert not [w for w in load_settings(path).warnings if "[ecs] fit" in w]
 
 
-@pytest.mark.parametrize(("load", "given"), [("radiator", "2.3"), ("plug", "1.5")])
-def test_a_max_power_written_in_kilowatts_is_warned(tmp_path: Path, load: str, given: str) -> None:
-    # max_power = 2.3 for a 2.3 kW heater: a relay believed at 2.3 W came on at any surplus and imported 2.3 kW; a
-    # variator was held at 2 W, nothing diverted; --check said OK. (A variator's is an error: it could never be on.)
+def relay_max_power(tmp_path: Path, load: str, given: str) -> Path:
+    """A config whose relay `load` (radiator: constant, plug: unknown) has `max_power = given`."""
     path = write_config(tmp_path, loads=("ecs", "radiator", "plug"))
     path.write_text(path.read_text().replace(f"[{load}]\nmax_power = 1000\n", f"[{load}]\n")
                     .replace("min_power = 150\n", "min_power = 1\n"))
-    settings = load_settings(with_lines(path, load, f"max_power = {given}\n"))
+    return with_lines(path, load, f"max_power = {given}\n")
+
+
+@pytest.mark.parametrize(("load", "given"), [("radiator", "2"), ("plug", "25"), ("radiator", "49.0")])
+def test_a_relay_s_small_whole_max_power_is_warned(tmp_path: Path, load: str, given: str) -> None:
+    # A 25 W pump may be real: warned (2 kW written as 2 reads the same), the config still runs.
+    settings = load_settings(relay_max_power(tmp_path, load, given))
     warned = [w for w in settings.warnings if f"[{load}] max_power" in w]
-    assert len(warned) == 1 and f"{given} W is very little: max_power is in watts" in warned[0]
+    assert len(warned) == 1 and f"{float(given):g} W is very little: max_power is in watts" in warned[0]
     assert f"{float(given) * 1000:.0f}" in warned[0]
+
+
+@pytest.mark.parametrize(("load", "given", "watts"), [("radiator", "2.3", "2300"), ("plug", "1.5", "1500"),
+                                                      ("radiator", "49.5", "49500")])
+def test_a_relay_s_max_power_written_in_kilowatts_is_refused(tmp_path: Path, load: str, given: str,
+                                                             watts: str) -> None:
+    # max_power = 2.3 for a 2.3 kW heater: a relay believed at 2.3 W came on at any surplus and imported 2.3 kW, and
+    # only a warning said so (--check OK, the daemon started). No relay load draws a fraction of a watt under 50 W.
+    error = config_error(relay_max_power(tmp_path, load, given))
+    assert f"[{load}] max_power: {given} looks like kilowatts: write {watts} (watts)" in error
+
+
+def test_a_relay_s_max_power_written_in_kilowatts_stops_check_and_start(tmp_path: Path) -> None:
+    # (refused by the config's reading, which --check and the daemon's start both make before any connection)
+    path = relay_max_power(tmp_path, "radiator", "2.3")
+    for args in (["--check"], []):
+        done = subprocess.run([sys.executable, str(ROOT / "regulation.py"), "-c", str(path), *args],
+                              capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode != 0 and "2.3 looks like kilowatts: write 2300 (watts)" in done.stderr, done.stderr
 
 
 @pytest.mark.parametrize("min_power", ["min_power = 150", "min_power = 1"])
