@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from enum import Enum
 
 from core.irregular_pace import IrregularPace, IrregularPaceWatch
+from core.meter_swap import SHOWN_FROM
 from core.meters import MeterState
 from values.boots import MeterBoots, pzem_reading_period_s
 from values.readings import MIN_MAINS_V, MeterProblem, MeterReading, Voltage, parse_meter_payload, watts_field_hint
@@ -80,8 +81,9 @@ class MeterIntake:
             meter.refuse(result.detail)
             return NoReading.REFUSED
         if result.power_w == 0.0 and house and self._zero_refused(meter, now):
-            self._report(meter.topic, ZERO_HOUSE, "zero")
-            meter.refuse(ZERO_HOUSE)
+            detail = ZERO_HOUSE + self._swap_hint(now)
+            self._report(meter.topic, detail, "zero")
+            meter.refuse(detail)
             return NoReading.REFUSED
         if self._frozen_meter and meter.is_repeat(payload):
             # A real meter's readings always differ (voltage, current, energy counter): the very same bytes
@@ -171,6 +173,20 @@ class MeterIntake:
             return False
         meter.zero_refused_since = now  # a new run (or the latch over, the loads drawing: a new latch)
         return True
+
+    def _swap_hint(self, now: float) -> str:
+        """The meters' topics swapped, as another cause of the house meter's 0 W at `now`, when the production meter
+        reads then what a house meter would: at least SHOWN_FROM of what the loads are believed to draw. At night the
+        swap shows so (the PV meter at 0 W read as the house's), and the swap watch (core/meter_swap.py) sees it only
+        once the house draws more than the sun; a clamp off the line by day reads so too, so both causes are named.
+        '' when the production meter's reading cannot be the house's (under the loads' watts) or is not fresh."""
+        production, loads_w = self._by_label["production"], self._loads_w()
+        last = production.last
+        if (last is None or loads_w <= ZERO_HOUSE_LOADS_W or not 0.0 <= now - last.received_at < self._meter_timeout_s
+                or last.power_w < SHOWN_FROM * loads_w):
+            return ""
+        return (f" Or are [mqtt] topic_cons and topic_prod swapped? The production meter ({production.topic}) reads "
+                f"{last.power_w:.0f} W meanwhile, as the house's would with the loads believed at {loads_w:.0f} W")
 
     def boot(self, topic: str, payload: bytes, retained: bool = False) -> MeterState | None:
         """A message on one of `boots`' topics: the meter it says booted, if one of the two (a load's own meter
