@@ -16,7 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from calibration.lag_figures import MIN_STEP_W, NO_STEP, Trial, read_trial
-from calibration.meter import Refusal, Unusable, output_gated_off, output_off_reason, usable_watts, variator_booted
+from calibration.meter import (
+    Refusal,
+    Unusable,
+    field_advice,
+    output_gated_off,
+    output_off_reason,
+    usable_watts,
+    variator_booted,
+)
 from calibration.session import VariatorSession
 from calibration.sweep_config import SweepTarget
 from calibration.sweep_files import hold_variator
@@ -62,6 +70,8 @@ class LagMeasure(VariatorSession):
         self._readings: list[tuple[float, float]] = []  # (received at, W) of every usable house reading
         self._last_payload: bytes | None = None
         self._last_valid_at = 0.0
+        # What an unusable house reading since the last usable one lacked, and what to set (None: none lacked it)
+        self._field_advice: str | None = None
 
     def run(self) -> list[Trial]:
         """Check the regulator is not running, connect, run the trials, leave the load at the low percent."""
@@ -144,8 +154,9 @@ class LagMeasure(VariatorSession):
         while len(got) < count:
             reading = self._next_reading(self._last_valid_at + self.plan.meter_timeout_s)
             if reading is None:
+                advice = f" ({self._field_advice})" if self._field_advice is not None else ""
                 raise LagStopped(f"the house meter on {self.target.topic_read_power} gave no usable reading for "
-                                 f"{self.plan.meter_timeout_s:g} s")
+                                 f"{self.plan.meter_timeout_s:g} s{advice}")
             got.append(reading)
         return got
 
@@ -165,9 +176,11 @@ class LagMeasure(VariatorSession):
                     if watts.refusal is Refusal.FROZEN:
                         log.debug("the same message as the last house reading: not counted")
                     else:
+                        if self._field_advice is None:  # (a reading without the field: the stop says what to set)
+                            self._field_advice = field_advice(data, self.target, "[mqtt] json_power")
                         log.debug("unusable house reading: %r", data)
                     continue
-                self._last_payload, self._last_valid_at = data, at
+                self._last_payload, self._last_valid_at, self._field_advice = data, at, None
                 self._readings.append((at, watts))
                 return at, watts
             if kind == "stop":

@@ -10,10 +10,10 @@ from enum import Enum, auto
 
 from calibration.sweep_config import SweepTarget
 from values.boots import answered, is_boot_detected, variator_output_off, variator_status
-from values.readings import MeterReading, parse_meter_payload
+from values.readings import MeterProblem, MeterReading, missing_field_advice, parse_meter_payload
 
-__all__ = ["READ_ERROR_KEY", "Refusal", "Unusable", "answered", "echo_percent", "meter_watts", "output_gated_off",
-           "output_off_reason", "usable_watts", "variator_booted"]
+__all__ = ["READ_ERROR_KEY", "Refusal", "Unusable", "answered", "echo_percent", "field_advice", "meter_watts",
+           "output_gated_off", "output_off_reason", "usable_watts", "variator_booted"]
 
 READ_ERROR_KEY = "PZEM_READ_ERROR"
 
@@ -64,6 +64,16 @@ def usable_watts(payload: bytes, target: SweepTarget, last: bytes | None) -> flo
         # to 0 % and replaced the calibration with it).
         return Unusable(Refusal.FROZEN, watts)
     return watts
+
+
+def field_advice(payload: bytes, target: SweepTarget, key: str) -> str | None:
+    """For a reading that lacks the target's JSON field (the heater's own meter read at `power` where it says
+    ENERGY.Power): what it lacks and what to set, the daemon's advice for its meters (values.readings); None for any
+    other reading. `key`: the setting that names the field (`[ecs] json_read_power`, `[mqtt] json_power`)."""
+    result = parse_meter_payload(payload, target.json_read_power, received_at=0.0, max_power_w=math.inf)
+    if not isinstance(result, MeterProblem) or result.kind != "missing_power":
+        return None
+    return result.detail + missing_field_advice(payload, target.json_read_power, key)
 
 
 def variator_booted(payload: bytes) -> bool:

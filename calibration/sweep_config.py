@@ -21,6 +21,7 @@ from equipments.variable import VariableEquipment
 from equipments.variable_curve import default_calibration_paths, find_calibration
 from integrations.domoticz_settings import MQTT_IGNORED
 from settings.config import read_parser
+from settings.device_checks import tasmota_field_warning
 from settings.load_building import OWN_SECTIONS
 from settings.options import SectionReader, is_unset_word
 from settings.problems import ConfigError, ConfigProblem
@@ -182,6 +183,10 @@ def load_sweep_target(path: str | os.PathLike[str], name: str, house_meter: bool
         problems.append(f"{source}: [{name}] topic_read_power is missing: a sweep needs the load's own "
                         f"meter (e.g. smeter/pzem/ECS)")
     topic_status = _value(load, "topic_status")
+    if topic_read is not None:
+        # (the daemon's --check warns of it too: every reading dropped, the sweep stopped on "no usable reading")
+        warnings += _tasmota_field(name, topic_read, house_meter, str(mqtt["json_power"]) if house_meter else
+                                   _value(load, "json_read_power") or "power", source)
     json_raw = load.get("json_read_power")
     if json_raw is not None and not json_raw.strip():  # (the daemon's rule: `key =` is no default)
         problems.append(f"{source}: [{name}] json_read_power: is empty: give a value, or delete the line for the "
@@ -225,6 +230,18 @@ def load_sweep_target(path: str | os.PathLike[str], name: str, house_meter: bool
         raise SweepConfigError(f"{source}: [{name}] topic_read_power: {topic_read!r} is {problem}: a sweep needs "
                                f"the load's own meter (e.g. smeter/pzem/ECS)")
     return target
+
+
+def _tasmota_field(name: str, topic: str, house_meter: bool, field_name: str, source: str) -> tuple[str, ...]:
+    """The daemon's warning of a meter on a Tasmota device's telemetry read at a flat field (settings.device_checks),
+    for the meter the tool reads: the load's own, or the house's for the lag measure."""
+    if house_meter:
+        said = tasmota_field_warning("[mqtt] topic_cons", topic, "json_power", field_name)
+        where = ConfigProblem("mqtt", "json_power", said or "")
+    else:
+        said = tasmota_field_warning("topic_read_power", topic, "json_read_power", field_name)
+        where = ConfigProblem(name, "json_read_power", said or "")
+    return (where.render(source),) if said is not None else ()
 
 
 def _status_shaped(topic: str, topic_regul: str) -> str | None:

@@ -16,6 +16,7 @@ from calibration.meter import (
     Unusable,
     answered,
     echo_percent,
+    field_advice,
     output_gated_off,
     output_off_reason,
     usable_watts,
@@ -89,6 +90,8 @@ class StepMeasure:
         self._repeats = 0
         # The highest reading above max_meter_power since the last usable one (None: none), for the stop's message.
         self._huge_w: float | None = None
+        # What an unusable reading since the last usable one lacked, and what to set (None: none lacked the field)
+        self._field_advice: str | None = None
         # Why the broker link is down, while it is (None: up), for the stop's message: no reading comes without it.
         self._broker_lost: str | None = None
         # The percents commanded and not answered yet, oldest first: an echo at one of them answers it (it crossed a
@@ -135,7 +138,7 @@ class StepMeasure:
                     invalid += 1
                     self._note_unusable(watts, percent, data)
                     continue
-                self._last_reading, self._repeats, self._huge_w = data, 0, None
+                self._last_reading, self._repeats, self._huge_w, self._field_advice = data, 0, None, None
                 last_valid = at
                 if at >= settled_at and self._confirmed:  # (before its answer, the variator may be elsewhere)
                     values.append(watts)
@@ -264,6 +267,8 @@ class StepMeasure:
             self._repeats += 1
             log.debug("the same message as the last reading at %s %%: not counted", at)
         else:
+            if self._field_advice is None:  # (a reading without the field: the stop says what to set)
+                self._field_advice = field_advice(data, self.target, f"[{self.target.name}] json_read_power")
             log.debug("unusable reading at %s %%: %r", at, data)
 
     def _output_off_reason(self) -> str:
@@ -287,4 +292,5 @@ class StepMeasure:
             return (f"the meter on {topic} sent the very same message {self._repeats} times and no other usable "
                     f"reading for {timeout:g} s: it looks frozen (its sensor loop hung); reboot it (a PZEM takes "
                     f"'reboot' on {topic}/cmd)")
-        return f"the meter on {topic} gave no usable reading for {timeout:g} s"
+        advice = f" ({self._field_advice})" if self._field_advice is not None else ""
+        return f"the meter on {topic} gave no usable reading for {timeout:g} s{advice}"

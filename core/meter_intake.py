@@ -15,7 +15,14 @@ from core.irregular_pace import IrregularPace, IrregularPaceWatch
 from core.meter_swap import SHOWN_FROM
 from core.meters import MeterState
 from values.boots import MeterBoots, pzem_reading_period_s
-from values.readings import MIN_MAINS_V, MeterProblem, MeterReading, Voltage, parse_meter_payload, watts_field_hint
+from values.readings import (
+    MIN_MAINS_V,
+    MeterProblem,
+    MeterReading,
+    Voltage,
+    missing_field_advice,
+    parse_meter_payload,
+)
 
 # The regulator's own lines, moved here with the code that writes them: the logger name is part of what the log
 # shows (and of the flood limiter's kinds), so it stays what it was.
@@ -230,10 +237,7 @@ class MeterIntake:
         reading without the JSON field, a power below 0. Said in the warning alone: the stale reason and the status
         keep the short detail."""
         if kind == "missing_power":
-            found = watts_field_hint(payload, self._json_power)
-            return (f"; its watts look to be at {found}: set [mqtt] json_power = {found}" if found is not None else
-                    "; set [mqtt] json_power to the reading's field of watts (names joined by dots for one inside an "
-                    "object: ENERGY.Power for a Tasmota device's tele/<device>/SENSOR)")
+            return missing_field_advice(payload, self._json_power, "[mqtt] json_power")
         if kind != "negative_power":
             return ""
         if meter is self._consumption:

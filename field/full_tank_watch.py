@@ -22,7 +22,7 @@ from field.full_tank_rules import InferenceRule
 from field.own_meter_notices import OwnMeterNotices
 from field.reading_pace import pace_is_news
 from values.local_time import hour, last_occurrence, next_occurrence, wall_clock_text
-from values.readings import MeterProblem, parse_meter_payload
+from values.readings import MeterProblem, missing_field_advice, parse_meter_payload
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class FullTankWatch:
         for load in self._meter_topics.get(topic, ()):
             result = parse_meter_payload(payload, load.json_read_power, now, self.max_meter_power_w)
             if isinstance(result, MeterProblem):
-                self._report(load.name, result)
+                self._report(load.name, result, payload, load.json_read_power)
                 continue
             self.measured_w[load.name] = result.power_w
             self._last_payload[topic] = payload
@@ -542,7 +542,9 @@ class FullTankWatch:
         return {"full_detect": "inferred", "full_suspect": detector.suspect_since is not None and not detector.full,
                 **shown}
 
-    def _report(self, name: str, problem: MeterProblem) -> None:
+    def _report(self, name: str, problem: MeterProblem, payload: bytes = b"", field: str = "") -> None:
+        """A load's own meter's reading dropped for `problem`: its first of each kind at WARNING (what to change, for a
+        reading without its `field`: the house meter's advice), the others at DEBUG."""
         if problem.kind == "boot":
             # (a boot message is anyone's to send: bounded in the log, as the house meter's)
             log.info("%s: its own meter booted; its readings count again from the next good one", name,
@@ -551,4 +553,6 @@ class FullTankWatch:
         key = (name, problem.kind)
         level = logging.DEBUG if key in self._reported else logging.WARNING
         self._reported.add(key)
-        log.log(level, "%s: dropped a reading of its own meter: %s", name, problem.detail)
+        advice = (missing_field_advice(payload, field, f"[{name}] json_read_power")
+                  if level == logging.WARNING and problem.kind == "missing_power" else "")
+        log.log(level, "%s: dropped a reading of its own meter: %s%s", name, problem.detail, advice)

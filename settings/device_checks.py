@@ -31,18 +31,25 @@ def warn_meter_fields(reader: SectionReader, mqtt_raw: dict[str, Any], equipment
     reading dropped for "no 'power' field", the meters silent at the first start."""
     field = str(mqtt_raw.get("json_power") or "")
     for key in ("topic_cons", "topic_prod"):
-        topic = str(mqtt_raw.get(key) or "")
-        if field and "." not in field and _TASMOTA_SENSOR.fullmatch(topic):
-            reader.warnings.append(ConfigProblem("mqtt", "json_power", f"{field!r} is read at the top of each "
-                                                 f"reading, and [mqtt] {key} {topic!r} is {_TASMOTA_ADVICE}: set "
-                                                 "json_power = ENERGY.Power"))
+        said = tasmota_field_warning(f"[mqtt] {key}", str(mqtt_raw.get(key) or ""), "json_power", field)
+        if said is not None:
+            reader.warnings.append(ConfigProblem("mqtt", "json_power", said))
             return  # (one warning: the key is one for both meters)
     for load in equipments:
-        topic, field = str(load.options.get("topic_read_power") or ""), str(load.options.get("json_read_power") or "")
-        if field and "." not in field and _TASMOTA_SENSOR.fullmatch(topic):
-            reader.warnings.append(ConfigProblem(load.name, "json_read_power", f"{field!r} is read at the top of each "
-                                                 f"reading, and topic_read_power {topic!r} is {_TASMOTA_ADVICE}: set "
-                                                 "json_read_power = ENERGY.Power"))
+        said = tasmota_field_warning("topic_read_power", str(load.options.get("topic_read_power") or ""),
+                                     "json_read_power", str(load.options.get("json_read_power") or ""))
+        if said is not None:
+            reader.warnings.append(ConfigProblem(load.name, "json_read_power", said))
+
+
+def tasmota_field_warning(topic_key: str, topic: str, field_key: str, field: str) -> str | None:
+    """What to set when `topic` (the setting `topic_key`) is a Tasmota device's telemetry and `field` (the setting
+    `field_key`) a flat name, read at the top of each reading where Tasmota's has no watts; else None. The daemon's
+    meters and a load's own, and the calibration tools' meter, said alike."""
+    if not field or "." in field or not _TASMOTA_SENSOR.fullmatch(topic):
+        return None
+    return (f"{field!r} is read at the top of each reading, and {topic_key} {topic!r} is {_TASMOTA_ADVICE}: set "
+            f"{field_key} = ENERGY.Power")
 
 
 def warn_relay_payloads(reader: SectionReader, equipments: Sequence[Equipment], domoticz_in: str) -> None:

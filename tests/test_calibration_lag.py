@@ -217,6 +217,20 @@ def test_a_silent_house_meter_stops_the_measure_and_leaves_the_load_low(
     assert "share of a step" not in captured.out  # (no trial: no figures)
 
 
+def test_a_house_meter_read_at_the_wrong_field_stops_the_measure_naming_the_right_one(
+        broker: PrivateBroker, houses: list[LaggingHouse], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A PZEM (its watts at `power`) read at Tasmota's path: the stop said only "gave no usable reading"; the daemon
+    # names the field its readings hold.
+    houses.append(LaggingHouse(broker, period_s=0.2))
+    config = write_lag_config(tmp_path, broker.port)
+    config.write_text(config.read_text().replace("topic_regul = regul\n", "topic_regul = regul\njson_power = "
+                                                 "ENERGY.Power\n"))
+    assert _lag(config, "--meter-timeout", "0.6") == 1
+    err = capsys.readouterr().err
+    assert f"the house meter on {HOUSE} gave no usable reading for 0.6 s (no 'ENERGY.Power' field; its watts look " \
+        "to be at power: set [mqtt] json_power = power)" in err, err
+
+
 def test_a_heater_that_draws_nothing_stops_the_measure_after_a_step_up_and_one_down(
         broker: PrivateBroker, houses: list[LaggingHouse], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     house = LaggingHouse(broker, period_s=0.2)

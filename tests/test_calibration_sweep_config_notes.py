@@ -85,3 +85,15 @@ def test_the_seeds_none_in_any_case_is_not_set(tmp_path: Path, unset: str) -> No
     config = _config(tmp_path, "", f"{LOAD}topic_status = {unset}\ncalibration = {unset}\n")
     target = load_sweep_target(config, "ecs")
     assert (target.topic_status, target.calibration) == (None, None)
+
+
+def test_a_tasmota_meter_read_at_the_top_is_warned_as_the_daemon_warns_it(tmp_path: Path) -> None:
+    # The daemon's --check warns of it ([ecs] json_read_power ... set json_read_power = ENERGY.Power); the sweep,
+    # which reads that meter alone, said nothing, and stopped on "no usable reading".
+    config = _config(tmp_path, "", LOAD.replace("smeter/pzem/ECS", "tele/ecs_plug/SENSOR"))
+    notes = load_sweep_target(config, "ecs").config_warnings
+    assert [note for note in notes if "[ecs] json_read_power: 'power' is read at the top of each reading, and "
+            "topic_read_power 'tele/ecs_plug/SENSOR' is a Tasmota device's telemetry" in note
+            and note.endswith("set json_read_power = ENERGY.Power")], notes
+    assert not [note for note in load_sweep_target(_config(tmp_path, "", LOAD), "ecs").config_warnings
+                if "json_read_power" in note]

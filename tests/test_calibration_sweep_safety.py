@@ -230,3 +230,16 @@ def test_a_load_above_max_meter_power_stops_the_sweep_saying_so(
     err = capsys.readouterr().err
     assert "above [evaluate] max_meter_power (2000 W)" in err and "2300 W" in err
     assert not partial(csv).exists() or rows(partial(csv)) == []
+
+
+def test_a_meter_read_at_the_wrong_field_stops_the_sweep_naming_the_right_one(
+        broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # The heater's own PZEM (its watts at `power`) read at Tasmota's path: every reading unusable, and the stop said
+    # only "gave no usable reading"; the daemon's house meter names the field its readings hold.
+    section = f"topic_set_power = {CMD}\ntopic_read_power = smeter/pzem/ECS\njson_read_power = ENERGY.Power\n"
+    csv = tmp_path / "power_calibration_ecs.csv"
+    assert sweep(write_config(tmp_path, broker.port, section), csv) == 1
+    err = capsys.readouterr().err
+    assert "gave no usable reading" in err and "no 'ENERGY.Power' field; its watts look to be at power: set [ecs] " \
+        "json_read_power = power" in err, err

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.configs import reading, with_mqtt_lines, write_config
+from tests.field_house import ECS_METER
+from tests.field_tank import T, metered
 from tests.harness import CONS, NOON, PROD, Harness
 from tests.test_meter_json_path import tasmota
 from values.readings import watts_field_hint
@@ -69,3 +71,17 @@ def test_a_meter_reading_below_0_says_where_it_is_wrong(tmp_path: Path, caplog: 
     house, = _dropped(caplog, CONS)
     assert "'power' is negative (-2200); the house meter reads both ways" in house
     assert "it is on the grid's side, reading the export, or its clamp is the wrong way round" in house
+
+
+def test_a_load_s_own_tasmota_meter_read_with_the_seed_s_field_names_the_path(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The heater's own meter (a Tasmota plug) read at the default `power`: its readings dropped with "no 'power'
+    # field" and nothing more, where the house meter's same mistake names the path.
+    h = metered(tmp_path)
+    with caplog.at_level(logging.WARNING):
+        h.reg.handle(ECS_METER, tasmota(1680), T + 1)
+        h.reg.handle(ECS_METER, tasmota(1690), T + 3)
+    dropped = [r.getMessage() for r in caplog.records
+               if r.levelno == logging.WARNING and "dropped a reading of its own meter" in r.getMessage()]
+    assert dropped == ["ecs: dropped a reading of its own meter: no 'power' field; its watts look to be at "
+                       "ENERGY.Power: set [ecs] json_read_power = ENERGY.Power"]

@@ -160,6 +160,17 @@ def watts_field_hint(payload: bytes, field: str) -> str | None:
     return None
 
 
+def missing_field_advice(payload: bytes, field: str, key: str) -> str:
+    """What to set, for a reading refused for having no `field` (the first of a meter's: asked once): the path its
+    watts look to be at (watts_field_hint), else how to write one. `key`: the setting that names the field, as the
+    user finds it (`[mqtt] json_power` for the house and production meters, `[ecs] json_read_power` for a load's
+    own); one text for the daemon's meters, a load's own and the calibration tools'."""
+    found = watts_field_hint(payload, field)
+    return (f"; its watts look to be at {found}: set {key} = {found}" if found is not None else
+            f"; set {key} to the reading's field of watts (names joined by dots for one inside an object: "
+            "ENERGY.Power for a Tasmota device's tele/<device>/SENSOR)")
+
+
 def looks_like_boot(text: str) -> bool:
     """A device's boot message (a PZEM's is not JSON, unquoted strings; a variator's is): it has these keys."""
     return '"type"' in text and '"fw_version"' in text
