@@ -215,7 +215,10 @@ def _clean(checkout: Path, unit_file: Path, *args: str, root: bool = False) -> s
     bin_dir.mkdir(exist_ok=True)
     (bin_dir / "id").write_text(FAKE_UID)
     (bin_dir / "id").chmod(0o755)
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "FAKE_UID": "0" if root else "1234"}
+    # (systemd's own folders under checkout's parent/root: the machine's /run/systemd/system/pyseb.service.d/ and the
+    # others are not the test's)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "FAKE_UID": "0" if root else "1234",
+           "CLEAN_SYSTEMD_ROOT": str(checkout.parent / "root")}
     return subprocess.run(["make", "--no-print-directory", "-C", str(checkout), "clean", f"UNIT_FILE={unit_file}",
                            *args], capture_output=True, text=True, timeout=60, env=env, check=False)
 
@@ -296,6 +299,36 @@ def test_clean_removes_the_venv_a_drop_in_no_longer_runs(tmp_path: Path) -> None
         "--log-level DEBUG\n")
     done = _clean(checkout, unit_file)
     assert (checkout / ".venv").exists() and "zz-debug.conf runs PySEB with" in done.stderr, done.stderr
+
+
+def test_clean_reads_the_drop_ins_systemd_reads_in_its_other_folders(tmp_path: Path) -> None:
+    # `sudo systemctl edit --runtime pyseb` writes /run/systemd/system/pyseb.service.d/override.conf, which systemd
+    # applies as it does /etc's (a package's, in /usr/lib/systemd/system/pyseb.service.d/, too): only UNIT_FILE.d/ was
+    # read, and .venv, which that drop-in ran PySEB with, was removed under the service.
+    checkout = _made_checkout(tmp_path)
+    unit_file = _unit_running("/usr/bin/python3", checkout, tmp_path / "etc" / "pyseb.service")
+    runtime = tmp_path / "root" / "run" / "systemd" / "system" / "pyseb.service.d"
+    runtime.mkdir(parents=True)
+    (runtime / "override.conf").write_text(
+        f"[Service]\nExecStart=\nExecStart={checkout}/.venv/bin/python {checkout}/regulation.py -c config.ini\n")
+    done = _clean(checkout, unit_file)
+    assert done.returncode == 0 and (checkout / ".venv" / "bin" / "python").exists(), done.stderr
+    assert f"make clean: .venv kept: {runtime / 'override.conf'} runs PySEB with" in done.stderr, done.stderr
+    # A drop-in of the same name in a folder systemd ranks higher (/etc's, beside the unit) hides it: systemd applies
+    # that one alone, here the system's python3.
+    (tmp_path / "etc" / "pyseb.service.d").mkdir()
+    (tmp_path / "etc" / "pyseb.service.d" / "override.conf").write_text(
+        f"[Service]\nExecStart=\nExecStart=/usr/bin/python3 {checkout}/regulation.py -c config.ini\n")
+    done = _clean(checkout, unit_file)
+    assert done.returncode == 0 and done.stderr == "" and not (checkout / ".venv").exists(), done.stderr
+    # Across folders, in the order of their names: /usr/lib's zz-venv.conf comes after /etc's override.conf.
+    (checkout / ".venv" / "bin").mkdir(parents=True)
+    package = tmp_path / "root" / "usr" / "lib" / "systemd" / "system" / "pyseb.service.d"
+    package.mkdir(parents=True)
+    (package / "zz-venv.conf").write_text(
+        f"[Service]\nExecStart=\nExecStart={checkout}/.venv/bin/python {checkout}/regulation.py -c config.ini\n")
+    done = _clean(checkout, unit_file)
+    assert (checkout / ".venv").exists() and f"{package / 'zz-venv.conf'} runs PySEB with" in done.stderr, done.stderr
 
 
 def test_clean_keeps_the_venv_whose_pyseb_command_a_unit_runs(tmp_path: Path) -> None:
