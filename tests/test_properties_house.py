@@ -1,0 +1,260 @@
+"""Properties of the decision core in a closed loop (hypothesis; tests/property_house.py): houses of 1 or 2 variators
+with real calibration curves (believed one sweep, drawing another's), 0-3 relays of known or unknown power in a random
+priority order, tanks that fill, a sun and a house that ramp and step, noisy meters, lost readings, forces and
+unforces. The promises of docs/control.md checked at every reading:
+
+- every command in range: a variator gets whole percents in 0..100, a relay its own two payloads, a load's belief
+  stays within 0 W and its max;
+- keep the order: a variable load is not on while one before it (unforced, not full) is short of its max, and a relay
+  the loop switches on comes on only over the variable loads before it at their max (less the hysteresis band of the
+  relays after it held on: the hand-over, which keeps the total);
+- the relays keep their dwell, but for the listed exceptions (the import guard, a force or an unforce, a silent
+  meter, a load of unknown power's measure);
+- the loads do not keep the house importing: an import over the guard's level that the regulated loads could answer
+  lasts no longer than the guard's time and a few readings;
+- a force is obeyed at once and holds until its end, which gives the load back to the regulation.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, example, given, settings
+
+from equipments.constant import RelayEquipment
+from equipments.variable import VariableEquipment
+from tests.property_house import HEATERS, MODE, PERIOD_S, RELAYS, House, LogTap, Setup, scripts, setups
+
+PERCENT_TOLERANCE_W = 60.0  # the believed curves' largest step between two whole percents, and the 5 W bound
+GUARD_W, GUARD_TIME_S = 100.0, 20.0  # the defaults
+Script = tuple[int, list[tuple[int, int, int, tuple[object, ...] | None, int]], float, float, random.Random]
+
+
+class Watch:
+    """What the checks carry from one reading to the next; the order is checked at each decision, as it is taken."""
+
+    def __init__(self, house: House) -> None:
+        self.house = house
+        reg = house.reg
+        self.on = {load.name: False for load in reg.loads if isinstance(load, RelayEquipment)}
+        self.on_decided = dict(self.on)
+        self.switched_at = {name: house.now for name in self.on}
+        self.forced = {name: False for name in self.on}
+        # Relays unforced since the last decision (handed to the regulation): the next may switch them, whatever
+        # their dwell; and those it did switch so.
+        self.handed_back: set[str] = set()
+        self.excused: set[str] = set()
+        self.decided = False
+        self.import_since: float | None = None
+        self.seen = 0
+        self.tap = LogTap(house)
+        reg.add_decision_listener(self._decided)
+
+    def _decided(self, record: object) -> None:
+        self.decided = True
+        check_order(self.house, self)
+        check_relays_on(self.house, self)
+        self.see_forces()
+        for name in self.handed_back:
+            if self.house.reg.loads_by_name[name].is_on != self.on_decided[name]:
+                self.excused.add(name)
+        self.handed_back.clear()
+        self.on_decided = {name: self.house.reg.loads_by_name[name].is_on for name in self.on}
+
+    def see_forces(self) -> None:
+        for name in self.on:
+            forced = self.house.reg.loads_by_name[name].is_forced()
+            if self.forced[name] and not forced:
+                self.handed_back.add(name)
+            self.forced[name] = forced
+
+    def context(self, since: float) -> str:
+        lines = [f"{at - self.house.now:+.0f} s {text}" for at, text in self.tap.lines if at >= since - 4]
+        return "\n".join(lines[-30:])
+
+
+def check_commands(house: House, watch: Watch) -> None:
+    for _at, topic, payload in house.sent[watch.seen:]:
+        name = house.topics.get(topic)
+        if name is None:
+            continue
+        if name in HEATERS:
+            assert payload.isdigit() and 0 <= int(payload) <= 100, f"{name}: sent {payload!r}"
+        else:
+            assert payload in ("on", "off"), f"{name}: sent {payload!r}"
+    watch.seen = len(house.sent)
+    for load in house.reg.loads:
+        if isinstance(load, VariableEquipment):
+            assert 0.0 <= load.current_power_w <= load.max_power_w + 1e-6, (load.name, load.current_power_w)
+
+
+def check_switches(house: House, watch: Watch, before_forced: dict[str, bool], since: float) -> None:
+    """Each relay's switch since the last check keeps its dwell, but for the listed exceptions."""
+    reg = house.reg
+    min_on_s, min_off_s = house.setup.dwell_s
+    for load in reg.loads:
+        name = load.name
+        if not isinstance(load, RelayEquipment):
+            continue
+        if load.is_on == watch.on[name]:
+            continue
+        held_s = house.now - watch.switched_at[name]
+        said = [text for at, text in watch.tap.lines if at >= since and text.startswith(f"{name}:")]
+        excused = (load.is_forced() or before_forced[name] or name in watch.excused
+                   or reg.stale_reason is not None
+                   or any(word in text for text in said for word in ("guard", "silent", "frozen"))
+                   or RELAYS[name][0] == "unknown")
+        if not excused:
+            limit_s = min_off_s if load.is_on else min_on_s
+            assert held_s >= limit_s - 1e-6, (
+                f"{name} switched {'on' if load.is_on else 'off'} {held_s:g} s after its last switch "
+                f"(dwell {limit_s:g} s)\n{watch.context(watch.switched_at[name])}")
+        watch.on[name] = load.is_on
+        watch.switched_at[name] = house.now
+    watch.excused.clear()
+    watch.see_forces()
+    watch.on_decided = {name: reg.loads_by_name[name].is_on for name in watch.on}
+
+
+def check_relays_on(house: House, watch: Watch) -> None:
+    """A relay the loop switches on comes on over the variable loads before it at their max."""
+    reg = house.reg
+    for load in reg.loads:
+        if not isinstance(load, RelayEquipment) or not load.is_on or watch.on_decided[load.name] or load.is_forced():
+            continue
+        if said_lately(watch, load.name, "covers its label", 0.0):
+            continue  # (a figure from one step over the label: the label's watts switch it on, docs/control.md)
+        index = reg.loads.index(load)
+        assert reg.controller is not None
+        band_w = sum(after.hysteresis_w + reg.controller.params.setpoint_w for after in reg.loads[index + 1:]
+                     if isinstance(after, RelayEquipment) and not after.is_forced() and after.is_on
+                     and watch.on_decided[after.name])
+        for before in reg.loads[:index]:
+            if isinstance(before, VariableEquipment) and not before.is_forced() and not before.overed:
+                assert before.current_power_w >= before.max_power_w - PERCENT_TOLERANCE_W - band_w, (
+                    f"{load.name} switched on with {before.name} at {before.current_power_w:.0f} W of "
+                    f"{before.max_power_w:.0f}\n{watch.context(house.now)}")
+
+
+def said_lately(watch: Watch, name: str, words: str, seconds: float) -> bool:
+    """The core said `words` of load `name` within the last `seconds`."""
+    return any(at >= watch.house.now - seconds and text.startswith(f"{name}:") and words in text
+               for at, text in watch.tap.lines)
+
+
+def check_order(house: House, watch: Watch) -> None:
+    short = None
+    for load in house.reg.loads:
+        # (a heater suspected full and held at 0 W for its re-probe, 15 s, is out of the allocation: docs/control.md,
+        # a full tank)
+        if isinstance(load, VariableEquipment) and not load.is_forced() and not load.overed \
+                and not said_lately(watch, load.name, "full-tank check", 20.0):
+            assert short is None or load.current_power_w == 0.0, (
+                f"{load.name} at {load.current_power_w:.0f} W under {short}\n{watch.context(house.now)}")
+            if load.current_power_w < load.max_power_w - PERCENT_TOLERANCE_W:
+                short = f"{load.name} at {load.current_power_w:.0f} W of {load.max_power_w:.0f}"
+
+
+def check_import(house: House, watch: Watch, noise_w: float, moved_w: float) -> None:
+    """`moved_w`: how much the house less the sun moved over the last period. A command acts a reading later (the loop
+    answers what the meter showed): on a ramp the loop trails it by about a period's move, an import it answers."""
+    drawn_w = sum(watts for name, watts in house.drawn_w.items() if not house.reg.loads_by_name[name].is_forced())
+    caused_w = min(max(0.0, house.grid_w), drawn_w)
+    if caused_w <= GUARD_W + 2 * noise_w + 1.5 * abs(moved_w):
+        watch.import_since = None
+        return
+    if watch.import_since is None:
+        watch.import_since = house.now
+    lasted_s = house.now - watch.import_since
+    assert lasted_s <= GUARD_TIME_S + 5 * PERIOD_S, (
+        f"the loads kept {caused_w:.0f} W of import for {lasted_s:g} s (grid {house.grid_w:.0f} W, "
+        f"drawn {house.drawn_w})\n{watch.context(watch.import_since)}")
+
+
+def check_force(house: House, name: str, power_w: int) -> None:
+    load = house.reg.loads_by_name[name]
+    assert load.is_forced()
+    if isinstance(load, RelayEquipment):
+        assert load.is_on == (power_w > 0), (name, power_w, load.is_on)
+    else:
+        assert abs(load.current_power_w - min(power_w, load.max_power_w)) <= PERCENT_TOLERANCE_W, (
+            name, power_w, load.current_power_w)
+
+
+def run(setup: Setup, script: Script) -> House:
+    pv_start_w, stretches, noise_w, loss, rng = script
+    with tempfile.TemporaryDirectory() as folder:
+        house = House(setup, Path(folder))
+        house.pv_w = float(pv_start_w)
+        watch = Watch(house)
+        logger = logging.getLogger()
+        logger.addHandler(watch.tap)
+        level = logger.level
+        logger.setLevel(logging.INFO)
+        try:
+            house.reg.tick(house.now)
+            for periods, pv_ramp_w, base_ramp_w, event, house_step_w in stretches:
+                house.base_w = max(100.0, house.base_w + house_step_w)
+                if event is not None and event[1] in house.reg.loads_by_name:
+                    name = str(event[1])
+                    before_forced = {load.name: load.is_forced() for load in house.reg.loads}
+                    house.now += 0.5
+                    watch.decided = False
+                    if event[0] == "force":
+                        duration = "" if event[3] is None else f', "duration": {event[3]}'
+                        house.handle(MODE, f'{{"command": "force", "name": "{name}", "power": {event[2]}{duration}}}'
+                                     .encode(), house.now)
+                        check_force(house, name, int(str(event[2])))
+                    else:
+                        house.handle(MODE, f'{{"command": "unforce", "name": "{name}"}}'.encode(), house.now)
+                        assert not house.reg.loads_by_name[name].is_forced()
+                    check_commands(house, watch)
+                    check_switches(house, watch, before_forced, house.now)
+                    house.now += 0.5
+                for _ in range(periods):
+                    house.pv_w = min(6000.0, max(0.0, house.pv_w + pv_ramp_w))
+                    house.base_w = min(3000.0, max(100.0, house.base_w + base_ramp_w))
+                    before_forced = {load.name: load.is_forced() for load in house.reg.loads}
+                    watch.decided = False
+                    since = house.now
+                    house.step(rng, noise_w, loss)
+                    for load in house.reg.loads:  # a force's end gives the load back
+                        if load.is_forced() and load.force_end_at is not None:
+                            assert house.now < load.force_end_at + PERIOD_S, (load.name, "still forced")
+                    check_commands(house, watch)
+                    check_switches(house, watch, before_forced, since)
+                    check_import(house, watch, noise_w, base_ramp_w - pv_ramp_w)
+        finally:
+            logger.removeHandler(watch.tap)
+            logger.setLevel(level)
+        return house
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(setups(), scripts)
+# The documented exceptions the search met, each kept: a relay handed back on at an unforce, off at the next decision
+# whatever its dwell; a radiator provisional at 1214 W (label 1000 W) switched on by its label's watts, the heater
+# before it giving back 195 W; a heater suspected full held at 0 W for its re-probe, the one after it kept on; a
+# steady ramp of the sun down and the house up (128 W a period) the loop trails by about a period's move.
+@example(Setup(("ecs", "radiator"), {"ecs": "power_calibration_ECS-04.csv"}, {"radiator": 1000.0},
+               {"ecs": 30.0, "radiator": 30.0}, (60.0, 30.0), 1.0, 0.0),
+         (500, [(1, 0, 0, None, 0), (2, 0, 0, ("force", "radiator", 400, None), 0),
+                (1, 0, 0, ("unforce", "radiator"), 0)], 0.0, 0.0, random.Random(0)))
+@example(Setup(("ecs", "radiator", "plug", "towel"), {"ecs": "power_calibration_ECS-04.csv"},
+               {"towel": 600.0, "plug": 5.0, "radiator": 1200.0}, {"radiator": 30.0, "towel": 30.0}, (60.0, 30.0),
+               1.0, 0.0),
+         (1695, [(17, 119, 0, None, 0), (13, -67, 0, None, -1500), (7, 10, 0, None, 0), (24, 21, 0, None, 0),
+                 (1, 0, 0, None, -1500)], 0.0, 0.0, random.Random(0)))
+@example(Setup(("ecs", "ecs2"), {"ecs": "power_calibration_ECS-04.csv", "ecs2": "power_calibration_ECS-03.csv"}, {},
+               {"ecs2": 30.0}, (60.0, 30.0), 1.0, 0.0),
+         (1171, [(25, 73, 42, None, 0), (23, 0, 0, None, -1500), (12, 0, 0, None, 0), (16, 0, 0, None, 0),
+                 (10, 0, 0, ("unforce", "ecs"), 0)], 0.0, 0.0, random.Random(0)))
+@example(Setup(("ecs", "ecs2", "plug"), {"ecs": "power_calibration_ECS-04.csv", "ecs2": "power_calibration_ECS-03.csv"},
+               {"plug": 5.0}, {}, (60.0, 30.0), 1.0, 0.0),
+         (1775, [(26, 88, 0, None, 0), (7, 9, -30, ("force", "ecs2", 400, None), 0), (17, -98, 30, None, 1500)],
+          0.0, 0.0, random.Random(0)))
+def test_a_house_in_closed_loop_keeps_the_promises(setup: Setup, script: Script) -> None:
+    run(setup, script)
