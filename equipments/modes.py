@@ -79,7 +79,7 @@ def _as_sent(number: float) -> str:
 
 # Other words for a force's length or end, too far from "duration" to be taken for it misspelt: read as absent, each
 # forced the load until unforced (a heater from the grid for days, `"timeout": 3600` meant for an hour). Not "time" nor
-# "timestamp": a home-automation box's stamp of its message.
+# "timestamp": a home-automation box's stamp of its message ("time" only when it holds a number a duration may be).
 _DURATION_WORDS = frozenset(("timeout", "timer", "delay", "length", "period", "seconds", "secs", "minutes", "mins",
                              "hours", "for", "until", "end", "duree", "durée", "dauer", "durata", "duracion",
                              "duración"))
@@ -98,9 +98,20 @@ def _misspelt_key(doc: Mapping[str, object]) -> None:
         word = key.strip().lower()
         if word in _DURATION_WORDS and "duration" not in doc and not unforce:
             raise ModeCommandError(f"unknown key {shown(key)}: did you mean \"duration\" (seconds)?", "misspelt key")
+        if word == "time" and "duration" not in doc and not unforce and _a_duration(doc[key]):
+            # (a box's own stamp is text, or an epoch time far past a week: `"time": 3600`, meant for an hour,
+            # forced the heater from the grid until unforced)
+            raise ModeCommandError(f"unknown key {shown(key)} = {_as_sent(float(doc[key]))}: did you mean "
+                                   "\"duration\" (seconds)?", "misspelt key")
         near = difflib.get_close_matches(word, _KEYS, n=1, cutoff=0.75)
         if near and near[0] not in doc and not (unforce and near[0] in ("power", "duration")):
             raise ModeCommandError(f"unknown key {shown(key)}: did you mean \"{near[0]}\"?", "misspelt key")
+
+
+def _a_duration(value: object) -> bool:
+    """Whether `value` reads as a force's length in seconds: a number (not a bool) a force's duration may be."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and \
+        MIN_FORCE_DURATION_S <= value <= MAX_FORCE_DURATION_S
 
 
 class _Pairs(dict[str, Any]):

@@ -143,12 +143,29 @@ def test_unforce(loads) -> None:
 
 def test_keys_of_their_own_are_left_alone_and_minus_zero_is_zero(loads) -> None:
     # (a home-automation box may add its own keys: only one that looks like ours is refused)
-    command = parse_mode_command(b'{"command":"force","name":"ecs","power":"-0","idx":12,"time":5,"mode":1,'
+    command = parse_mode_command(b'{"command":"force","name":"ecs","power":"-0","idx":12,"time":"5","mode":1,'
                                  b'"command_id":7,"owner":"ha","named":"x"}', loads)
     assert command == ForceCommand("ecs", 0.0, None) and math.copysign(1.0, command.power_w) == 1.0  # (not "-0 W")
     # (its own keys twice, or ours in an object of its own: left alone too)
     assert parse_mode_command(b'{"command":"force","name":"ecs","power":10,"id":1,"id":2,"meta":{"name":"a",'
                               b'"Name":"b"}}', loads) == ForceCommand("ecs", 10.0, None)
+
+
+@pytest.mark.parametrize("stamp", [b'"12:30"', b"1765100000", b"1765100000123", b"0", b"true"])
+def test_a_time_of_its_own_is_left_alone(loads, stamp: bytes) -> None:
+    # (a box's stamp: text, an epoch time in s or ms, or no length a force may have)
+    doc = b'{"command":"force","name":"ecs","power":10,"time":' + stamp + b"}"
+    assert parse_mode_command(doc, loads) == ForceCommand("ecs", 10.0, None)
+
+
+@pytest.mark.parametrize("seconds", [b"3600", b"5", b"604800", b"90.5"])
+def test_a_time_in_seconds_without_a_duration_is_refused_as_one(loads, seconds: bytes) -> None:
+    # `"time": 3600` meant for an hour forced the heater until unforced, from the grid at night
+    with pytest.raises(ModeCommandError, match="unknown key 'time' = [0-9.]+: did you mean \"duration\" \\(seconds\\)"):
+        parse_mode_command(b'{"command":"force","name":"ecs","power":1500,"time":' + seconds + b"}", loads)
+    assert parse_mode_command(b'{"command":"force","name":"ecs","power":1500,"time":3600,"duration":60}', loads) == \
+        ForceCommand("ecs", 1500.0, 60.0)
+    assert parse_mode_command(b'{"command":"unforce","name":"ecs","time":3600}', loads) == UnforceCommand("ecs")
 
 
 def test_an_unforce_is_not_refused_for_a_key_only_a_force_reads(loads) -> None:
