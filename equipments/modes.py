@@ -9,7 +9,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from equipments.base import Equipment
 from equipments.power_log import force_line
@@ -98,17 +98,18 @@ def _misspelt_key(doc: Mapping[str, object]) -> None:
         word = key.strip().lower()
         if word in _DURATION_WORDS and "duration" not in doc and not unforce:
             raise ModeCommandError(f"unknown key {shown(key)}: did you mean \"duration\" (seconds)?", "misspelt key")
-        if word == "time" and "duration" not in doc and not unforce and _a_duration(doc[key]):
+        seconds = doc[key]
+        if word == "time" and "duration" not in doc and not unforce and _a_duration(seconds):
             # (a box's own stamp is text, or an epoch time far past a week: `"time": 3600`, meant for an hour,
             # forced the heater from the grid until unforced)
-            raise ModeCommandError(f"unknown key {shown(key)} = {_as_sent(float(doc[key]))}: did you mean "
+            raise ModeCommandError(f"unknown key {shown(key)} = {_as_sent(float(seconds))}: did you mean "
                                    "\"duration\" (seconds)?", "misspelt key")
         near = difflib.get_close_matches(word, _KEYS, n=1, cutoff=0.75)
         if near and near[0] not in doc and not (unforce and near[0] in ("power", "duration")):
             raise ModeCommandError(f"unknown key {shown(key)}: did you mean \"{near[0]}\"?", "misspelt key")
 
 
-def _a_duration(value: object) -> bool:
+def _a_duration(value: object) -> TypeGuard[float]:
     """Whether `value` reads as a force's length in seconds: a number (not a bool) a force's duration may be."""
     return isinstance(value, int | float) and not isinstance(value, bool) and \
         MIN_FORCE_DURATION_S <= value <= MAX_FORCE_DURATION_S
