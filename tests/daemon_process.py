@@ -83,14 +83,18 @@ class DaemonProcess:
 
     @property
     def output(self) -> str:
-        """What the daemon has logged so far."""
+        """What the daemon's log holds so far. A running daemon's lines are written by a thread of its own
+        (shell/log_writer.py), possibly after what it did next (a command seen on the broker): a line is sure to be
+        there once `wait_for` has seen it, or once the daemon has ended by itself or by terminate() (its end writes
+        what is queued; not close()'s SIGKILL). A line said absent ("not in") is so only up to a later line waited
+        for, or at such an end."""
         return self.log_path.read_text(errors="replace")
 
-    def wait_for(self, text: str, timeout_s: float) -> bool:
-        """Wait until the daemon has logged `text`, `timeout_s` at most; whether it has. (The test asserts what it
-        needs: a line missing is often the news, said better by the output than by a timeout.)"""
+    def wait_for(self, text: str, timeout_s: float, count: int = 1) -> bool:
+        """Wait until the daemon has logged `text` (`count` times at least), `timeout_s` at most; whether it has. (The
+        test asserts what it needs: a line missing is often the news, said better by the output than by a timeout.)"""
         deadline = time.monotonic() + timeout_s
-        while text not in self.output:
+        while self.output.count(text) < count:
             if time.monotonic() >= deadline:
                 return False
             time.sleep(0.1)
