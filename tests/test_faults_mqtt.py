@@ -103,7 +103,7 @@ def test_kill_9_then_a_restart_cleans_up_and_a_corrupt_file_is_kept_aside(tmp_pa
     try:
         assert [p.name for p in tmp_path.glob(".status.json.*.tmp")] == [".status.json.foo.tmp"]
         assert (tmp_path / "notes.tmp").exists()
-        assert "removed 2 temporary file(s)" in proc.output
+        assert proc.wait_for("removed 2 temporary file(s)", 10), proc.output  # (its writer thread's line)
     finally:
         assert proc.terminate() == 0
     # A corrupt status file: kept aside with a warning, not overwritten by the first save.
@@ -113,7 +113,7 @@ def test_kill_9_then_a_restart_cleans_up_and_a_corrupt_file_is_kept_aside(tmp_pa
     try:
         kept = list(tmp_path.glob("status.json.bad-*"))
         assert len(kept) == 1 and kept[0].read_bytes() == garbage
-        assert "kept aside as status.json.bad-" in proc.output
+        assert proc.wait_for("kept aside as status.json.bad-", 10), proc.output
     finally:
         assert proc.terminate() == 0
     assert json.loads((tmp_path / "status.json").read_text())["schema_version"] == 1
@@ -151,7 +151,6 @@ def test_a_flood_of_junk_logs_a_bounded_number_of_lines(tmp_path: Path, broker: 
     path = switch_config(tmp_path, broker)
     proc = start(path, probe, "--log-level", "INFO")
     try:
-        before = len(proc.output.splitlines())
         boot = (b'{ "type": pzem, "id": CONSOMMATION, "fw_version": 1.3a, "chip_id": 1234567, "pzem_version": v3, '
                 b'"srate": 2000, "pzem_idx1": 651, "pzem_idx2": 652, "DomoPubTimer": 0, "ip": 10.3.141.21}')
         for i in range(600):
@@ -163,12 +162,19 @@ def test_a_flood_of_junk_logs_a_bounded_number_of_lines(tmp_path: Path, broker: 
             probe.client.publish(CONS, b'{"power": -%d}' % i, qos=0)
         probe.publish(MODE, b'{"command": "force", "name": "radiator", "power": 1000}')  # in order, after all
         probe.wait_for(RADIATOR, lambda m: m.text == "ON")
-        time.sleep(0.5)
-        lines = proc.output.splitlines()[before:]
+        # The lines between the connection's and the force's (the flood's: taken in order before the force), read
+        # once the force's is written (the daemon's writer thread writes them after its commands).
+        assert proc.wait_for("radiator: 0 W -> 1000 W", 10), proc.output
+        lines = proc.output.splitlines()
+        lines = lines[_first(lines, "connected; subscribed to") + 1:_first(lines, "radiator: 0 W -> 1000 W")]
         assert len(lines) < 60, "\n".join(lines[-40:])
         assert proc.proc.poll() is None
     finally:
         proc.close()
+
+
+def _first(lines: list[str], text: str) -> int:
+    return next(i for i, line in enumerate(lines) if text in line)
 
 
 # --- 8. a broker refusal: the reason once, then a slow reminder ---------------------------------------------------
@@ -179,14 +185,15 @@ def test_a_broker_refusal_is_logged_once_with_its_reason(tmp_path: Path) -> None
         proc = DaemonProcess(path, "--log-level", "INFO")
         try:
             time.sleep(8)  # paho retries after 1, 2 and 4 s
-            lines = proc.output.splitlines()
-            refused = [line for line in lines if "refused" in line]
-            # (paho 2: "Not authorized"; Debian's paho 1.6: "Connection Refused: not authorised.")
-            assert len(refused) == 1 and re.search("not authori[sz]ed", refused[0], re.IGNORECASE), proc.output
-            assert not [line for line in lines if "Unspecified error" in line], proc.output
             assert proc.proc.poll() is None
+            assert proc.terminate() == 0  # (its log complete: the retries' lines, written by its writer thread)
         finally:
             proc.close()
+        lines = proc.output.splitlines()
+        refused = [line for line in lines if "refused" in line]
+        # (paho 2: "Not authorized"; Debian's paho 1.6: "Connection Refused: not authorised.")
+        assert len(refused) == 1 and re.search("not authori[sz]ed", refused[0], re.IGNORECASE), proc.output
+        assert not [line for line in lines if "Unspecified error" in line], proc.output
 
 
 # --- 8. a broker that refuses the status as too big ------------------------------------------------------------
