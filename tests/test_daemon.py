@@ -65,7 +65,7 @@ def test_start_then_regulate(daemon: DaemonProcess, probe: MqttProbe, broker: Pr
     feed(probe, 1500, 1000)  # importing: shed the loads
     probe.wait_for(SMALL, lambda m: m.text == "0", after=mark)
     assert daemon.proc.poll() is None
-    assert "mode command refused: power must be >= 0 W for radiator, got -5" in daemon.output
+    assert daemon.wait_for("mode command refused: power must be >= 0 W for radiator, got -5", 10), daemon.output
 
 
 def test_force_over_mqtt(daemon: DaemonProcess, probe: MqttProbe) -> None:
@@ -160,7 +160,7 @@ def test_silent_meters_turn_loads_off(daemon: DaemonProcess, probe: MqttProbe) -
     mark = probe.mark()
     # nothing more from the meters: after meter_timeout (3 s) every load goes to 0
     probe.wait_for(RADIATOR, lambda m: m.text == "OFF", after=mark, timeout_s=10)
-    assert "silent" in daemon.output
+    assert daemon.wait_for("silent", 10), daemon.output
 
 
 def test_second_instance_is_refused(daemon: DaemonProcess, config: Path, probe: MqttProbe) -> None:
@@ -185,10 +185,8 @@ def test_a_lock_removed_while_running_still_refuses_a_second_instance(daemon: Da
     # lock): the next start found no lock held and ran beside the first, both driving the same loads.
     probe.wait_for(RADIATOR, lambda m: m.text == "OFF")
     (config.parent / "status.json.lock").unlink()
-    deadline = time.monotonic() + 10
-    while "was removed while this PySEB ran" not in daemon.output and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert "made and taken again, a second PySEB is refused again" in daemon.output
+    assert daemon.wait_for("was removed while this PySEB ran", 10), daemon.output
+    assert "made and taken again, a second PySEB is refused again" in daemon.output  # (the same line)
     second = DaemonProcess(config)
     try:
         assert second.proc.wait(timeout=30) == 3
@@ -220,7 +218,7 @@ def test_retained_readings_are_not_news(config: Path, probe: MqttProbe) -> None:
         probe.wait_for(RADIATOR, lambda m: m.text == "OFF")
         time.sleep(0.5)
         assert [m.text for m in probe.on(RADIATOR)] == ["OFF"]
-        assert "ignoring a retained message on smeter/pzem/CONSOMMATION" in proc.output
+        assert proc.wait_for("ignoring a retained message on smeter/pzem/CONSOMMATION", 10), proc.output
         feed(probe, 100, 3000)  # live readings are used
         probe.wait_for(RADIATOR, lambda m: m.text == "ON")
     finally:
@@ -277,7 +275,8 @@ def test_a_load_left_on_then_removed_from_the_config_is_commanded_off(tmp_path: 
             assert late.wait_for(RADIATOR).text == "OFF"
         finally:
             late.close()
-        assert "radiator is no longer configured but was left on ('ON' on cmnd/radiator/POWER)" in second.output
+        assert second.wait_for("radiator is no longer configured but was left on ('ON' on cmnd/radiator/POWER)",
+                               10), second.output
     finally:
         assert second.terminate() == 0
 
