@@ -65,9 +65,9 @@ def test_a_retained_mode_command_is_not_replayed(tmp_path: Path, broker: Private
     try:
         probe.wait_for(AVAIL, lambda m: m.text == "online", after=mark, timeout_s=15)
         time.sleep(1.0)  # the retained command arrived right after the subscription
-        assert "ignoring a retained message on regul/mode" in again.output
+        assert again.wait_for("ignoring a retained message on regul/mode", 10), again.output
         # (said at every start and reconnect until cleared: how to clear it, as the README says)
-        assert "clear it on the broker: mosquitto_pub -r -n -t regul/mode" in again.output
+        assert again.wait_for("clear it on the broker: mosquitto_pub -r -n -t regul/mode", 10), again.output
         assert [m.text for m in probe.messages[mark:] if m.topic == RADIATOR] == ["OFF"]  # the start's 0 only
         assert json.loads((tmp_path / "status.json").read_text())["equipments"][0]["forced"] is False
     finally:
