@@ -150,6 +150,8 @@ def test_a_selector_force_switch_on_from_before_the_start(tmp_path: Path, broker
         shown = probe.wait_for(DZ_IN, lambda m: b"switchlight" in m.payload, after=mark)
         assert json.loads(shown.payload) == {"command": "switchlight", "idx": RADIATOR_SWITCH,
                                              "switchcmd": "Set Level", "level": 20}  # its level, as a selector
+        # (the answer's lines, if any, come before the force's: written once it is, by the daemon's writer thread)
+        assert proc.wait_for("forcing radiator to 1000 W until unforced (regul/mode)", 10), proc.output
         assert "by its Domoticz switch" not in proc.output
     finally:
         proc.close()
@@ -216,7 +218,7 @@ def test_a_rebooted_variator_gets_its_command_again(daemon: DaemonProcess, probe
     assert probe.on(ECS_CMD)[-1].text == command and not [m for m in probe.messages[mark:] if m.topic == ECS_CMD]
     probe.publish(ECS_STATUS, BOOT_DETECTED)
     assert probe.wait_for(ECS_CMD, after=mark).text == "49"
-    assert "the variator reports boot_detected" in daemon.output
+    assert daemon.wait_for("the variator reports boot_detected", 10), daemon.output
 
 
 def test_boot_messages_on_their_own_topics_reach_the_daemon(daemon: DaemonProcess, probe: MqttProbe) -> None:
@@ -229,10 +231,10 @@ def test_boot_messages_on_their_own_topics_reach_the_daemon(daemon: DaemonProces
     mark = probe.mark()
     probe.publish(VLOAD, VLOAD_BOOT_NO_OTA)
     assert probe.wait_for(ECS_CMD, after=mark).text == "49"
-    assert "the variator ECS sent its boot message: re-sending its command 49" in daemon.output
+    assert daemon.wait_for("the variator ECS sent its boot message: re-sending its command 49", 10), daemon.output
     probe.publish("smeter/pzem", PZEM_BOOT)
-    daemon.wait_for("consumption meter booted", 5)
-    assert "consumption meter booted; it counts as fresh after its next good reading" in daemon.output
+    assert daemon.wait_for("consumption meter booted; it counts as fresh after its next good reading", 10), \
+        daemon.output
 
 
 def test_a_retained_domoticz_update_is_old_news(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe) -> None:
@@ -252,7 +254,7 @@ def test_a_retained_domoticz_update_is_old_news(tmp_path: Path, broker: PrivateB
         time.sleep(1.0)  # the retained updates came right after the subscription
         assert [m.text for m in probe.on(RADIATOR)] == ["OFF"]  # the start's 0 only: not forced
         assert [m.text for m in probe.on(ECS_CMD)] == ["0"]  # the heater was not forced by the old level
-        assert f"ignoring a retained message on {DZ_OUT}/{RADIATOR_SWITCH}" in proc.output
+        assert proc.wait_for(f"ignoring a retained message on {DZ_OUT}/{RADIATOR_SWITCH}", 10), proc.output
         probe.wait_for(DZ_IN, lambda m: json.loads(m.payload) == {"command": "getdeviceinfo", "idx": RADIATOR_SWITCH})
         mark = probe.mark()
         probe.publish(f"{DZ_OUT}/{RADIATOR_SWITCH}", switch(RADIATOR_SWITCH, False))  # Domoticz's answer: Off
