@@ -183,8 +183,8 @@ def test_discovery_controls_restart_and_removal(tmp_path: Path, broker: PrivateB
         ha.set("water_heater_mode", "turbo")
         time.sleep(0.8)
         assert [m for m in probe.messages[mark:] if m.topic in (ECS_CMD, RADIATOR)] == []
-        assert "the duration must be >= 0 minutes, a finite number, got -5" in proc.output
-        assert "not a mode" in proc.output
+        assert proc.wait_for("the duration must be >= 0 minutes, a finite number, got -5", 10), proc.output
+        assert proc.wait_for("not a mode", 10), proc.output
 
         # HA restarts: its birth message brings every config back
         ha.restart()
