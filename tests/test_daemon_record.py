@@ -11,13 +11,22 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from localbroker import PrivateBroker
-from recording.format import read_record
+from recording.format import RecordError, read_record
 from tests.configs import reading, write_config
 from tests.daemon_process import DaemonProcess
 from tests.mqtt_probe import MqttProbe
 
 CONS, PROD, RADIATOR, AVAIL = "smeter/pzem/CONSOMMATION", "smeter/pzem/PRODUCTION", "cmnd/radiator/POWER", \
     "regul/availability"
+
+
+def _records_in(path: Path) -> int:
+    """The decisions a day file holds so far; 0 while its first batch is being written (the recorder's thread made
+    the file, its gzip member not yet whole: read then, it was empty or cut short)."""
+    try:
+        return len(read_record(path).records) if path.exists() else 0
+    except RecordError:
+        return 0
 
 
 def test_the_daemon_records_its_decisions(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe) -> None:
@@ -29,7 +38,7 @@ def test_the_daemon_records_its_decisions(tmp_path: Path, broker: PrivateBroker,
         day = datetime.now(ZoneInfo("Europe/Paris")).date().isoformat()
         path = tmp_path / "days" / f"pyseb-{day}.csv.gz"
         deadline = time.monotonic() + 15
-        while not path.exists() and time.monotonic() < deadline:  # a batch while running
+        while not _records_in(path) and time.monotonic() < deadline:  # a batch while running
             probe.publish(CONS, reading(300))
             probe.publish(PROD, reading(1800))
             time.sleep(0.3)
