@@ -21,6 +21,8 @@ PROBE_FLOOR_W = 100.0  # a heater's floor under it is probed at this: a step the
 DRAW_SHARE = 0.5  # a reading shows the probe drawn when it rose by this share of the probe's watts
 VERDICT_READINGS = 2  # readings in a row alike that decide (a kettle's blip in one of them decides nothing)
 PROBE_TIMEOUT_S = 60.0  # no verdict in this long (the meters silent): given up, re-checked an hour later
+# (or `settle` and this many gaps of the meter that judges, when longer: two readings after `settle` take up to three)
+PROBE_TIMEOUT_GAPS = VERDICT_READINGS + 1
 
 
 @dataclass
@@ -28,6 +30,7 @@ class _Probe:
     started_at: float
     probe_w: float
     baseline_w: float | None  # the house less the other loads at the reading before it, None without a steady one
+    timeout_s: float  # no verdict in this long: given up
     drew: int = 0
     missed: int = 0
 
@@ -90,11 +93,13 @@ class FullTankRecheck:
         readings = self._house.get(name, ())
         return len(readings) == 2 and abs(readings[1] - readings[0]) < DRAW_SHARE * probe_w
 
-    def start(self, name: str, probe_w: float, now: float) -> None:
-        """`name` commanded `probe_w` at `now` for its probe. Its baseline: the last house reading less the other
-        loads, if steady (else its own meter judges it)."""
+    def start(self, name: str, probe_w: float, now: float, pace_s: float | None = None) -> None:
+        """`name` commanded `probe_w` at `now` for its probe, judged by a meter read every `pace_s` (None: unknown).
+        Its baseline: the last house reading less the other loads, if steady (else its own meter judges it)."""
         readings = self._house.get(name, ())
-        self._probes[name] = _Probe(now, probe_w, readings[-1] if self.steady(name, probe_w) else None)
+        timeout_s = PROBE_TIMEOUT_S if pace_s is None else max(PROBE_TIMEOUT_S,
+                                                                self.settle_s + PROBE_TIMEOUT_GAPS * pace_s)
+        self._probes[name] = _Probe(now, probe_w, readings[-1] if self.steady(name, probe_w) else None, timeout_s)
 
     def probing(self, name: str) -> bool:
         return name in self._probes
@@ -133,6 +138,6 @@ class FullTankRecheck:
         return None
 
     def expired(self, name: str, now: float) -> bool:
-        """True when `name`'s probe has waited PROBE_TIMEOUT_S for a verdict (or the clock stepped back under it)."""
+        """True when `name`'s probe has waited its timeout for a verdict (or the clock stepped back under it)."""
         probe = self._probes.get(name)
-        return probe is not None and not 0.0 <= now - probe.started_at <= PROBE_TIMEOUT_S
+        return probe is not None and not 0.0 <= now - probe.started_at <= probe.timeout_s

@@ -363,7 +363,9 @@ class FullTankWatch:
             if self._infers(load, now) and not self._recheck.steady(name, floor_w):
                 continue  # (judged from the house: its probe waits for two readings alike to measure its step from)
             load.set_power(floor_w, now, "full-tank re-check: does its tank take power again?")
-            self._recheck.start(name, load.current_power_w, now)
+            # (its verdict waits for two readings of the meter that judges it: the house's, or its own)
+            pace_s = self._house_pace_s() if self._infers(load, now) else self.metered[name].meter_pace_s()
+            self._recheck.start(name, load.current_power_w, now, pace_s)
             found_at = self._recheck.found_at(name)
             log.info("%s: found full at %s, and the house exports %.0f W: commanded %.0f W for a moment, to see "
                      "whether its tank takes power again (its thermostat closes after showers, or as the water "

@@ -13,23 +13,24 @@ import pytest
 
 from field.full_tank_recheck import PROBE_TIMEOUT_S
 from simulation.replay import replay
-from tests.field_house import ECS_CMD, ECS_METER, ECS_STATUS, RADIATOR
-from tests.field_tank import EMPTY_TANK, T, live, metered, thermostat_cut
+from tests.field_house import ECS_CMD, ECS_METER, ECS_STATUS, RADIATOR, field_config
+from tests.field_tank import EMPTY_TANK, METERED, T, live, metered, thermostat_cut
 from tests.harness import MODE, Harness
 from tests.replay_days import write_config
 
 FOUND = T + 9  # (thermostat_cut's fifth low reading: 11:00:09)
 
 
-def sun(h: Harness, start: float, end: float, production_w: float = 3500.0, tank_takes: bool = False) -> None:
-    """The meters every 5 s from `start` to `end`, the regulator ticking between: a 300 W house and the radiator's
+def sun(h: Harness, start: float, end: float, production_w: float = 3500.0, tank_takes: bool = False,
+        step_s: float = 5.0) -> None:
+    """The meters every `step_s` from `start` to `end`, the regulator ticking between: a 300 W house and the radiator's
     1000 W while on, and the heater's command while `tank_takes` (else its tank is full: it draws nothing)."""
     now = start
     while now <= end:
         heater_w = h.load("ecs").current_power_w if tank_takes else 0.0
         h.meters(300 + (1000 if h.last(RADIATOR) == "ON" else 0) + heater_w, production_w, now)
         h.reg.tick(now + 1)
-        now += 5
+        now += step_s
 
 
 def full_an_hour(h: Harness, production_w: float = 3500.0) -> None:
@@ -190,3 +191,23 @@ def test_a_replayed_tank_that_cools_takes_the_sun_again(tmp_path: Path) -> None:
     assert max(drawn[:half_hour]) > 1500  # (it fills, cuts, and is found full)
     # The last hour and a half: it was left out until midnight; now it reheats at each re-check.
     assert sum(drawn[-3 * half_hour:]) * 2.0 / 3600.0 >= 150.0
+
+
+def test_a_house_meter_every_40_s_decides_a_probe(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Two readings after `settle` take up to three of its gaps: at a house meter every 40 s, over the minute a probe
+    # waited, every probe was given up ("no reading told") and a tank that took power again waited for the clear.
+    caplog.set_level(logging.INFO)
+    config = field_config(tmp_path, ecs=METERED)
+    config.write_text(config.read_text().replace("meter_timeout = 10", "meter_timeout = 300"))
+    h = Harness(config)
+    h.meters(300, 2000, T)
+    thermostat_cut(h, T + 1)
+    sun(h, FOUND + 1, FOUND + 3601, step_s=40.0)
+    ecs = h.load("ecs")
+    assert ecs.overed and ecs.current_power_w > 0  # (probing since 3602: its tank takes power again)
+    for now in range(int(FOUND) + 3603, int(FOUND) + 3800):  # (the daemon ticks every second, the meter every 40 s)
+        if (now - FOUND) % 40 == 1:
+            h.meters(300 + (1000 if h.last(RADIATOR) == "ON" else 0) + ecs.current_power_w, 3500, now)
+        h.reg.tick(now + 0.5)
+    assert not ecs.overed
+    assert not any("no reading told" in m for m in caplog.messages)
