@@ -30,6 +30,7 @@ class _Probe:
     started_at: float
     probe_w: float
     baseline_w: float | None  # the house less the other loads at the reading before it, None without a steady one
+    others_w: float  # what the other loads were believed to draw at that reading
     timeout_s: float  # no verdict in this long: given up
     drew: int = 0
     missed: int = 0
@@ -42,7 +43,8 @@ class FullTankRecheck:
         self.settle_s = settle_s  # a reading this soon after the probe's command may not show it yet
         self._full_at: dict[str, float] = {}
         self._export: tuple[float, float] | None = None  # (when, watts exported net of what that decision gave)
-        self._house: dict[str, tuple[float, ...]] = {}  # a full load's last two house readings less the other loads
+        # A full load's last two house readings less the other loads, each with what those were believed to draw
+        self._house: dict[str, tuple[tuple[float, float], ...]] = {}
         self._probes: dict[str, _Probe] = {}
 
     @property
@@ -72,10 +74,11 @@ class FullTankRecheck:
     def note_export(self, export_w: float, now: float) -> None:
         self._export = (now, export_w)
 
-    def note_house(self, name: str, house_w: float) -> None:
-        """A house reading less the other loads, while `name` is full: the baseline of its probe."""
+    def note_house(self, name: str, house_w: float, others_w: float) -> None:
+        """A house reading less the other loads (believed to draw `others_w`), while `name` is full: the baseline of
+        its probe."""
         if name in self._full_at:
-            self._house[name] = (*self._house.get(name, ())[-1:], house_w)
+            self._house[name] = (*self._house.get(name, ())[-1:], (house_w, others_w))
 
     def due(self, name: str, floor_w: float, now: float) -> float | None:
         """The export to probe `name` on (its floor `floor_w` or more, seen lately) once its hour is up, else None."""
@@ -91,7 +94,7 @@ class FullTankRecheck:
         """Whether the last two house readings less the other loads agree within what a probe of `probe_w` must move
         them by: a baseline to measure its step from (a house stepping is none)."""
         readings = self._house.get(name, ())
-        return len(readings) == 2 and abs(readings[1] - readings[0]) < DRAW_SHARE * probe_w
+        return len(readings) == 2 and abs(readings[1][0] - readings[0][0]) < DRAW_SHARE * probe_w
 
     def start(self, name: str, probe_w: float, now: float, pace_s: float | None = None) -> None:
         """`name` commanded `probe_w` at `now` for its probe, judged by a meter read every `pace_s` (None: unknown).
@@ -99,7 +102,8 @@ class FullTankRecheck:
         readings = self._house.get(name, ())
         timeout_s = PROBE_TIMEOUT_S if pace_s is None else max(PROBE_TIMEOUT_S,
                                                                 self.settle_s + PROBE_TIMEOUT_GAPS * pace_s)
-        self._probes[name] = _Probe(now, probe_w, readings[-1] if self.steady(name, probe_w) else None, timeout_s)
+        house_w, others_w = readings[-1] if readings else (0.0, 0.0)
+        self._probes[name] = _Probe(now, probe_w, house_w if self.steady(name, probe_w) else None, others_w, timeout_s)
 
     def probing(self, name: str) -> bool:
         return name in self._probes
@@ -111,11 +115,17 @@ class FullTankRecheck:
         probe = self._probes.get(name)
         return None if probe is None else probe.baseline_w
 
-    def judge_house(self, name: str, house_w: float, now: float) -> bool | None:
-        """A house reading less the other loads during `name`'s probe: True once it shows the probe drawn, False once
-        it shows it not, None while undecided (or no baseline: the probe times out)."""
+    def judge_house(self, name: str, house_w: float, others_w: float, now: float) -> bool | None:
+        """A house reading less the other loads (believed to draw `others_w`) during `name`'s probe: True once it shows
+        the probe drawn, False once it shows it not, None while undecided (or no baseline: the probe times out). Not
+        while the other loads' beliefs stand where they stood at its baseline by the step it looks for: their error
+        is in the house less them (a radiator switched on during a probe, drawing 1100 W for its label's 1000 W, was
+        read as a tank full drawing the probe's 140 W); such a reading breaks the run."""
         probe = self._probes.get(name)
         if probe is None or probe.baseline_w is None:
+            return None
+        if abs(others_w - probe.others_w) >= DRAW_SHARE * probe.probe_w:
+            probe.drew = probe.missed = 0
             return None
         return self._judge(probe, house_w - probe.baseline_w, now)
 

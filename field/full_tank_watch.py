@@ -192,10 +192,11 @@ class FullTankWatch:
         for load, detector in self._inferred_loads:
             if load.overed:
                 # (its readings still the baseline of its next step: a force at the very tick of the daily clear)
-                own_w = consumption_w - (believed_w - load.current_power_w)
+                others_w = believed_w - load.current_power_w
+                own_w = consumption_w - others_w
                 detector.keep_baseline(own_w, now)
                 if self._recheck.waiting and not load.is_forced() and self._infers(load, now):
-                    changed = self._probe_by_house(load, own_w, now, bool(fresh)) or changed
+                    changed = self._probe_by_house(load, own_w, others_w, now, bool(fresh)) or changed
                 continue
             if self._gated(load):
                 continue
@@ -374,17 +375,18 @@ class FullTankWatch:
             changed = True
         return changed
 
-    def _probe_by_house(self, load: Equipment, own_w: float, now: float, commands_fresh: bool) -> bool:
-        """A house reading less the other loads (`own_w`) while `load` is full: its probe's baseline, or its evidence
-        (not while a load's command may not show yet: `commands_fresh`). True when a command changed."""
+    def _probe_by_house(self, load: Equipment, own_w: float, others_w: float, now: float, commands_fresh: bool) -> bool:
+        """A house reading less the other loads (`own_w`, those believed to draw `others_w`) while `load` is full: its
+        probe's baseline, or its evidence (not while a load's command may not show yet: `commands_fresh`). True when a
+        command changed."""
         name = load.name
         if not self._recheck.probing(name):
-            self._recheck.note_house(name, own_w)
+            self._recheck.note_house(name, own_w, others_w)
             return False
         baseline_w = self._recheck.baseline_w(name)
         if commands_fresh or baseline_w is None:  # (none: its own meter read when it began, and fell silent since)
             return False
-        return self._probed(load, self._recheck.judge_house(name, own_w, now),
+        return self._probed(load, self._recheck.judge_house(name, own_w, others_w, now),
                             f"the house less the other loads moved by {own_w - baseline_w:+.0f} W", now)
 
     def _probed(self, load: Equipment, drew: bool | None, evidence: str, now: float) -> bool:

@@ -211,3 +211,26 @@ def test_a_house_meter_every_40_s_decides_a_probe(tmp_path: Path, caplog: pytest
         h.reg.tick(now + 0.5)
     assert not ecs.overed
     assert not any("no reading told" in m for m in caplog.messages)
+
+
+def test_a_relay_switched_during_a_probe_decides_nothing(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # 700 W exported, the radiator off: the probe begins. The sun rises and the radiator comes on, drawing 1100 W for
+    # its label's 1000 W (at 240 V): the house less the other loads rose by its 100 W, taken for the probe's 140 W,
+    # and a tank still full was given back to the allocation (its re-probe, and the relays after it, to pay).
+    caplog.set_level(logging.INFO)
+    h = metered(tmp_path)
+    thermostat_cut(h, T + 1)
+
+    def run(start: float, end: float, production_w: float) -> None:
+        now = start
+        while now <= end:  # (the tank full: the heater draws nothing)
+            h.meters(300 + (1100 if h.last(RADIATOR) == "ON" else 0), production_w, now)
+            h.reg.tick(now + 1)
+            now += 5
+
+    run(FOUND + 1, FOUND + 3601, 1000.0)
+    assert h.load("ecs").current_power_w > 0 and h.last(RADIATOR) != "ON"  # (probing)
+    run(FOUND + 3606, FOUND + 3606 + PROBE_TIMEOUT_S, 2600.0)
+    assert h.last(RADIATOR) == "ON"
+    assert h.load("ecs").overed and h.last(ECS_CMD) == "0"
+    assert not any(m.startswith("ecs: draws at its re-check") for m in caplog.messages)
