@@ -180,7 +180,8 @@ class FieldFeatures:
 
     def tick(self, now: float) -> bool:
         """Daily clear, full-tank re-probes, the heater's mode and fallback rules; True when something changed."""
-        changed = self.tanks.tick(now)
+        off = self.heater.heater if self.heater is not None and self.heater.excluded() else None
+        changed = self.tanks.tick(now, off)  # (the heater its mode keeps off: no re-check of its tank)
         self.domoticz.tick(now)
         if self.heater is not None:
             changed = self.heater.tick(now) or changed

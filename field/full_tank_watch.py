@@ -296,8 +296,9 @@ class FullTankWatch:
             if other is not load:
                 detector.fall_explained(now - len(self._inferred_loads) * detector.rule.longest_doubt_s, now)
 
-    def tick(self, now: float) -> bool:
-        """The daily clear and the re-probe holds; True when something changed worth a status."""
+    def tick(self, now: float, left_out: Equipment | None = None) -> bool:
+        """The daily clear and the re-probe holds; True when something changed worth a status. `left_out`: a load
+        the water heater's mode keeps out of the allocation (off), which no re-check probes."""
         since, self.since = self.since, now
         changed = False
         self._notices.flush(now)  # (how many of its own meter's changes a load's last hour did not log)
@@ -311,7 +312,7 @@ class FullTankWatch:
                          "again", load.name, self._hhmm(end_at))
                 changed = True
         if self._recheck.waiting and self._recheck.busy(now):
-            changed = self._recheck_full(now) or changed
+            changed = self._recheck_full(now, left_out) or changed
         several = len(self._inferred_loads) > 1  # (re-probes take turns; one heater: nothing to ask at every tick)
         for load, detector in self._inferred_loads:
             detector.follow_clock(now)
@@ -340,26 +341,29 @@ class FullTankWatch:
             given_w = sum([load.current_power_w for load in self.loads]) - self._believed_w
             self._recheck.note_export(export_w - given_w if given_w > 0.0 else export_w, now)
 
-    def _recheck_full(self, now: float) -> bool:
+    def _recheck_full(self, now: float, left_out: Equipment | None) -> bool:
         """A tank found full RECHECK_FULL_S ago, unforced, is probed at its floor while the house exports that much
         (field/full_tank_recheck.py): its thermostat closes again after showers or as the tank cools (a tank losing
         300 W, closed again an hour after its cut at 08:00, got none of the day's sun until midnight: 2.4 kWh exported
-        on serf-east). A probe with no verdict in time is given up. True when a command changed."""
+        on serf-east). A probe with no verdict in time is given up. Not `left_out` (the water heater's mode off: its
+        probe was put back at 0 W by the mode in the same tick, every hour). True when a command changed."""
         changed = False
         for load, _ in self._inferred_loads:
             name = load.name
             if not load.overed or load.full_until is not None:
                 continue
+            # (a force rules its power, the re-check comes after it; gated, the variator commanded it 0 W: its watts
+            # come back with its `on`; the mode off commands it 0 W)
+            kept_out = load.is_forced() or getattr(load, "output_off", False) or load is left_out
             if self._recheck.probing(name):
-                if load.is_forced() or getattr(load, "output_off", False):  # (a force rules its power, the re-check
-                    # comes after it; gated, the variator commanded it 0 W: its watts come back with its `on`)
+                if kept_out:
                     self._recheck.found_full(name, self._recheck.found_at(name) or now)
                 elif self._recheck.expired(name, now):
                     changed = self._probed(load, False, "no reading told", now) or changed
                 continue
             floor_w = self._probe_floor_w(load)
-            if load.is_forced() or getattr(load, "output_off", False) or \
-                    (export_w := self._recheck.due(name, floor_w, now)) is None or self._other_reprobing(load, now):
+            if kept_out or (export_w := self._recheck.due(name, floor_w, now)) is None or \
+                    self._other_reprobing(load, now):
                 continue
             if self._infers(load, now) and not self._recheck.steady(name, floor_w):
                 continue  # (judged from the house: its probe waits for two readings alike to measure its step from)

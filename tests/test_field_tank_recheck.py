@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from field.full_tank_recheck import PROBE_TIMEOUT_S
+from integrations.domoticz_control import EcsMode
 from simulation.replay import replay
 from tests.field_house import ECS_CMD, ECS_METER, ECS_STATUS, RADIATOR, field_config
 from tests.field_tank import EMPTY_TANK, METERED, T, live, metered, thermostat_cut
@@ -234,3 +235,19 @@ def test_a_relay_switched_during_a_probe_decides_nothing(tmp_path: Path, caplog:
     assert h.last(RADIATOR) == "ON"
     assert h.load("ecs").overed and h.last(ECS_CMD) == "0"
     assert not any(m.startswith("ecs: draws at its re-check") for m in caplog.messages)
+
+
+def test_no_recheck_while_the_water_heater_s_mode_is_off(tmp_path: Path) -> None:
+    # The mode off (away, or the owner's choice): the heater is out of the allocation, commanded 0 W. Its probe was
+    # commanded all the same, put back at 0 W by the mode in the same tick, every hour (a 7 % and a 0 sent each time).
+    h = metered(tmp_path)
+    thermostat_cut(h, T + 1)
+    heater = h.reg.field.heater
+    assert heater is not None
+    heater.set_mode(EcsMode.OFF, FOUND + 10, "test")
+    sent = len(h.on(ECS_CMD))
+    sun(h, FOUND + 11, FOUND + 3700)
+    assert not [c for c in h.on(ECS_CMD)[sent:] if c not in ("0", "status")]
+    heater.set_mode(EcsMode.SOLAR, FOUND + 3701, "test")
+    sun(h, FOUND + 3705, FOUND + 3710)
+    assert h.load("ecs").current_power_w > 0  # (probed once the mode lets it take the sun)
