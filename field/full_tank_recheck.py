@@ -39,8 +39,13 @@ class _Probe:
 class FullTankRecheck:
     """When each load was found full, the export the last decision left, and the probes under way, by load name."""
 
-    def __init__(self, settle_s: float) -> None:
+    def __init__(self, settle_s: float, speed: float = 1.0) -> None:
+        """`speed`: the live demo's (its house that many times faster than the daemon's clock): the waits divided by
+        it, as the full-tank inference's are (at 3600 s, the demo's tank was re-checked ten simulated hours later)."""
         self.settle_s = settle_s  # a reading this soon after the probe's command may not show it yet
+        self.recheck_s = RECHECK_FULL_S / speed
+        self._export_age_s = RECHECK_EXPORT_AGE_S / speed
+        self._timeout_s = PROBE_TIMEOUT_S / speed
         self._full_at: dict[str, float] = {}
         self._export: tuple[float, float] | None = None  # (when, watts exported net of what that decision gave)
         # A full load's last two house readings less the other loads, each with what those were believed to draw
@@ -54,10 +59,10 @@ class FullTankRecheck:
 
     def busy(self, now: float) -> bool:
         """True while a probe runs or a re-check is due: the tick's question, answered cheaply the rest of the hour."""
-        return bool(self._probes) or any([now - found_at >= RECHECK_FULL_S for found_at in self._full_at.values()])
+        return bool(self._probes) or any([now - found_at >= self.recheck_s for found_at in self._full_at.values()])
 
     def found_full(self, name: str, now: float) -> None:
-        """`name` found full (or found so again) at `now`: re-checked RECHECK_FULL_S after."""
+        """`name` found full (or found so again) at `now`: re-checked `recheck_s` after."""
         self._full_at[name] = now
         self._probes.pop(name, None)
         self._house.pop(name, None)
@@ -84,9 +89,9 @@ class FullTankRecheck:
         """The export to probe `name` on (its floor `floor_w` or more, seen lately) once its hour is up, else None."""
         found_at = self._full_at.get(name)
         export = self._export
-        if found_at is None or name in self._probes or now - found_at < RECHECK_FULL_S or export is None:
+        if found_at is None or name in self._probes or now - found_at < self.recheck_s or export is None:
             return None
-        if not 0.0 <= now - export[0] <= RECHECK_EXPORT_AGE_S or export[1] < floor_w:
+        if not 0.0 <= now - export[0] <= self._export_age_s or export[1] < floor_w:
             return None
         return export[1]
 
@@ -100,7 +105,7 @@ class FullTankRecheck:
         """`name` commanded `probe_w` at `now` for its probe, judged by a meter read every `pace_s` (None: unknown).
         Its baseline: the last house reading less the other loads, if steady (else its own meter judges it)."""
         readings = self._house.get(name, ())
-        timeout_s = PROBE_TIMEOUT_S if pace_s is None else max(PROBE_TIMEOUT_S,
+        timeout_s = self._timeout_s if pace_s is None else max(self._timeout_s,
                                                                 self.settle_s + PROBE_TIMEOUT_GAPS * pace_s)
         house_w, others_w = readings[-1] if readings else (0.0, 0.0)
         self._probes[name] = _Probe(now, probe_w, house_w if self.steady(name, probe_w) else None, others_w, timeout_s)

@@ -17,7 +17,7 @@ from field.fallback_deadline import RULE_OWNERS
 from field.full_tank import MeteredFullTank, daily_clear_due
 from field.full_tank_inferred import InferredFullTank
 from field.full_tank_loop import LoopRule
-from field.full_tank_recheck import PROBE_FLOOR_W, RECHECK_FULL_S, FullTankRecheck
+from field.full_tank_recheck import PROBE_FLOOR_W, FullTankRecheck
 from field.full_tank_rules import InferenceRule
 from field.own_meter_notices import OwnMeterNotices
 from field.reading_pace import pace_is_news
@@ -63,7 +63,7 @@ class FullTankWatch:
         self._held: set[str] = set()  # loads in a re-probe hold
         # When each load was found full (by the sun: a flag found under a fallback's force ends with it), the export
         # the last decision left, and the probes of its hourly re-check.
-        self._recheck = FullTankRecheck(settle_s)
+        self._recheck = FullTankRecheck(settle_s, demo_speed)
         self._believed_w = 0.0
         # The house meter's pace, the regulator's (the inferred detectors' waits must hold enough of its readings), and
         # the last one the detectors were told: a pace of their own needed five gaps to the regulator's three, and took
@@ -283,7 +283,8 @@ class FullTankWatch:
         else:
             log.info("%s is full (%s): commanded 0 W and left out of the allocation until the daily clear at %s (%s), "
                      "or its re-check in %.0f min (a moment at %.0f W, once the house exports that much)", load.name,
-                     why, self._hhmm(next_clear_at), self._clears(), RECHECK_FULL_S / 60, self._probe_floor_w(load))
+                     why, self._hhmm(next_clear_at), self._clears(), self._recheck.recheck_s / 60,
+                     self._probe_floor_w(load))
         self._recheck.found_full(load.name, now)
         if load.is_forced():
             load.unforce(now, "tank full")
@@ -342,7 +343,7 @@ class FullTankWatch:
             self._recheck.note_export(export_w - given_w if given_w > 0.0 else export_w, now)
 
     def _recheck_full(self, now: float, left_out: Equipment | None) -> bool:
-        """A tank found full RECHECK_FULL_S ago, unforced, is probed at its floor while the house exports that much
+        """A tank found full an hour ago, unforced, is probed at its floor while the house exports that much
         (field/full_tank_recheck.py): its thermostat closes again after showers or as the tank cools (a tank losing
         300 W, closed again an hour after its cut at 08:00, got none of the day's sun until midnight: 2.4 kWh exported
         on serf-east). A probe with no verdict in time is given up. Not `left_out` (the water heater's mode off: its
@@ -407,7 +408,7 @@ class FullTankWatch:
         self._recheck.found_full(load.name, now)
         load.set_power(0.0, now, "tank full")
         log.info("%s: still full at its re-check (%s at %.0f W commanded): 0 W, re-checked again in %.0f min",
-                 load.name, evidence, probe_w, RECHECK_FULL_S / 60)
+                 load.name, evidence, probe_w, self._recheck.recheck_s / 60)
         return True
 
     @staticmethod

@@ -251,3 +251,20 @@ def test_no_recheck_while_the_water_heater_s_mode_is_off(tmp_path: Path) -> None
     heater.set_mode(EcsMode.SOLAR, FOUND + 3701, "test")
     sun(h, FOUND + 3705, FOUND + 3710)
     assert h.load("ecs").current_power_w > 0  # (probed once the mode lets it take the sun)
+
+
+def test_the_demo_re_checks_at_its_own_speed(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The live demo runs the house 10 times faster than the daemon's clock (demo_speed = 10): the re-check's hour is
+    # 6 minutes of the daemon's, as the full-tank inference's waits are divided. At 3600 s it came 10 simulated hours
+    # after the tank was found full: never within a demo.
+    caplog.set_level(logging.INFO)
+    h = metered(tmp_path, evaluate="demo_speed = 10\n")
+    thermostat_cut(h, T + 1)
+    sun(h, FOUND + 1, FOUND + 355)
+    assert h.load("ecs").overed and h.last(ECS_CMD) == "0"
+    sun(h, FOUND + 360, FOUND + 360)
+    assert h.load("ecs").current_power_w > 0  # (probed)
+    sun(h, FOUND + 365, FOUND + 375)  # (still full)
+    assert h.load("ecs").overed and h.last(ECS_CMD) == "0"
+    assert any(m.startswith("ecs: still full at its re-check") and m.endswith("re-checked again in 6 min")
+               for m in caplog.messages)
