@@ -282,7 +282,7 @@ class FullTankWatch:
                      "low-energy fallback's force", load.name, why, self._hhmm(load.full_until))
         else:
             log.info("%s is full (%s): commanded 0 W and left out of the allocation until the daily clear at %s (%s), "
-                     "or its re-check in %.0f min (a moment at %.0f W, once the house exports that much)", load.name,
+                     "or its re-check in %.0f min (a moment at its floor, once the house exports %.0f W)", load.name,
                      why, self._hhmm(next_clear_at), self._clears(), self._recheck.recheck_s / 60,
                      self._probe_floor_w(load))
         self._recheck.found_full(load.name, now)

@@ -38,8 +38,8 @@ def test_the_full_line_says_which_daily_clear_lifts_it(tmp_path: Path, caplog: p
     thermostat_cut(h, T + 1)
     assert h.load("ecs").overed
     assert ("ecs is full (its meter reads 0.0 W): commanded 0 W and left out of the allocation until the daily "
-            "clear at 00:00 (at 06:00 and midnight), or its re-check in 60 min (a moment at 150 W, once the house "
-            "exports that much)") \
+            "clear at 00:00 (at 06:00 and midnight), or its re-check in 60 min (a moment at its floor, once the "
+            "house exports 150 W)") \
         in caplog.messages
     h.reg.tick(at(2024, 6, 2, 0) + 1)
     assert not h.load("ecs").overed
