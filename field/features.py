@@ -178,10 +178,13 @@ class FieldFeatures:
         if self.heater is not None:
             self.heater.start(now)
 
+    def _heater_mode_off(self) -> Equipment | None:
+        """The water heater, while its mode keeps it out of the allocation (off); else None."""
+        return self.heater.heater if self.heater is not None and self.heater.excluded() else None
+
     def tick(self, now: float) -> bool:
         """Daily clear, full-tank re-probes, the heater's mode and fallback rules; True when something changed."""
-        off = self.heater.heater if self.heater is not None and self.heater.excluded() else None
-        changed = self.tanks.tick(now, off)  # (the heater its mode keeps off: no re-check of its tank)
+        changed = self.tanks.tick(now, self._heater_mode_off)  # (the heater its mode keeps off: no re-check of it)
         self.domoticz.tick(now)
         if self.heater is not None:
             changed = self.heater.tick(now) or changed

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 RECHECK_FULL_S = 3600.0
 # The export seen at a decision at most this old counts (a meter silent since tells nothing of the sun).
 RECHECK_EXPORT_AGE_S = 60.0
+BASELINE_LEAD_S = 120.0  # the house readings kept from this long before a re-check is due (a meter every 40 s: three)
 PROBE_FLOOR_W = 100.0  # a heater's floor under it is probed at this: a step the house meter tells from its noise
 DRAW_SHARE = 0.5  # a reading shows the probe drawn when it rose by this share of the probe's watts
 VERDICT_READINGS = 2  # readings in a row alike that decide (a kettle's blip in one of them decides nothing)
@@ -46,26 +47,32 @@ class FullTankRecheck:
         self.recheck_s = RECHECK_FULL_S / speed
         self._export_age_s = RECHECK_EXPORT_AGE_S / speed
         self._timeout_s = PROBE_TIMEOUT_S / speed
+        self._lead_s = BASELINE_LEAD_S / speed
         self._full_at: dict[str, float] = {}
+        self._first_due_at: float | None = None  # the soonest re-check (the tick asks at every loop)
+        # True while some load found full waits for its re-check (the usual day has none: nothing to do; a plain
+        # attribute, read at every reading and tick)
+        self.waiting = False
         self._export: tuple[float, float] | None = None  # (when, watts exported net of what that decision gave)
         # A full load's last two house readings less the other loads, each with what those were believed to draw
         self._house: dict[str, tuple[tuple[float, float], ...]] = {}
         self._probes: dict[str, _Probe] = {}
 
-    @property
-    def waiting(self) -> bool:
-        """True while some load found full waits for its re-check (the usual day has none: nothing to do)."""
-        return bool(self._full_at)
-
     def busy(self, now: float) -> bool:
         """True while a probe runs or a re-check is due: the tick's question, answered cheaply the rest of the hour."""
-        return bool(self._probes) or any([now - found_at >= self.recheck_s for found_at in self._full_at.values()])
+        return bool(self._probes) or (self._first_due_at is not None and now >= self._first_due_at)
+
+    def baseline_due(self, now: float) -> bool:
+        """True from BASELINE_LEAD_S before a re-check is due: the house readings its probe's baseline is taken from are
+        kept from then (not all the hour: each reading of a full tank's house)."""
+        return bool(self._probes) or (self._first_due_at is not None and now >= self._first_due_at - self._lead_s)
 
     def found_full(self, name: str, now: float) -> None:
         """`name` found full (or found so again) at `now`: re-checked `recheck_s` after."""
         self._full_at[name] = now
         self._probes.pop(name, None)
         self._house.pop(name, None)
+        self._due_again()
 
     def found_at(self, name: str) -> float | None:
         return self._full_at.get(name)
@@ -75,6 +82,11 @@ class FullTankRecheck:
         self._full_at.pop(name, None)
         self._probes.pop(name, None)
         self._house.pop(name, None)
+        self._due_again()
+
+    def _due_again(self) -> None:
+        self._first_due_at = min(self._full_at.values()) + self.recheck_s if self._full_at else None
+        self.waiting = bool(self._full_at)
 
     def note_export(self, export_w: float, now: float) -> None:
         self._export = (now, export_w)

@@ -195,7 +195,9 @@ class FullTankWatch:
                 others_w = believed_w - load.current_power_w
                 own_w = consumption_w - others_w
                 detector.keep_baseline(own_w, now)
-                if self._recheck.waiting and not load.is_forced() and self._infers(load, now):
+                # (near its re-check's hour: its probe's baseline is taken from those readings)
+                if self._recheck.waiting and self._recheck.baseline_due(now) and not load.is_forced() and \
+                        self._infers(load, now):
                     changed = self._probe_by_house(load, own_w, others_w, now, bool(fresh)) or changed
                 continue
             if self._gated(load):
@@ -297,9 +299,10 @@ class FullTankWatch:
             if other is not load:
                 detector.fall_explained(now - len(self._inferred_loads) * detector.rule.longest_doubt_s, now)
 
-    def tick(self, now: float, left_out: Equipment | None = None) -> bool:
-        """The daily clear and the re-probe holds; True when something changed worth a status. `left_out`: a load
-        the water heater's mode keeps out of the allocation (off), which no re-check probes."""
+    def tick(self, now: float, left_out: Callable[[], Equipment | None] = lambda: None) -> bool:
+        """The daily clear and the re-probe holds; True when something changed worth a status. `left_out`: the load
+        the water heater's mode keeps out of the allocation (off), which no re-check probes (asked only when a re-check
+        is due or runs: the tick is every loop's)."""
         since, self.since = self.since, now
         changed = False
         self._notices.flush(now)  # (how many of its own meter's changes a load's last hour did not log)
@@ -313,7 +316,7 @@ class FullTankWatch:
                          "again", load.name, self._hhmm(end_at))
                 changed = True
         if self._recheck.waiting and self._recheck.busy(now):
-            changed = self._recheck_full(now, left_out) or changed
+            changed = self._recheck_full(now, left_out()) or changed
         several = len(self._inferred_loads) > 1  # (re-probes take turns; one heater: nothing to ask at every tick)
         for load, detector in self._inferred_loads:
             detector.follow_clock(now)
