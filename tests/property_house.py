@@ -42,7 +42,8 @@ class Setup:
     tank_wh: dict[str, float]  # load -> the room its tank has left (no entry: never full)
     dwell_s: tuple[float, float]  # (min_on_s, min_off_s) of every relay
     gain: float
-    margin_w: float
+    margin_w: float | None  # (None: unset, the rule's default)
+    algorithm: str = "closed_loop"  # or "hebert" (tests/test_properties_hebert.py)
 
 
 @st.composite
@@ -73,8 +74,9 @@ scripts = st.tuples(st.integers(500, 5000), st.lists(stretch, min_size=3, max_si
 
 def config_text(setup: Setup) -> str:
     lines = ["[mqtt]", f"topic_cons = {CONS}", f"topic_prod = {PROD}", "", "[evaluate]", "period = 1",
-             "meter_timeout = 10", f"gain = {setup.gain}", f"margin = {setup.margin_w:g}", "timezone = Europe/Paris",
-             "", "[status]", "file = status.json", "persistent = false", "", "[equipments]"]
+             "meter_timeout = 10", f"gain = {setup.gain}", f"algorithm = {setup.algorithm}", "timezone = Europe/Paris"]
+    lines += [] if setup.margin_w is None else [f"margin = {setup.margin_w:g}"]
+    lines += ["", "[status]", "file = status.json", "persistent = false", "", "[equipments]"]
     lines += [f"{name} = {'variable' if name in HEATERS else RELAYS[name][0]}" for name in setup.order]
     for name in setup.order:
         lines += ["", f"[{name}]"]
@@ -139,8 +141,9 @@ class House:
         self.reg.tick(at)
         self.reg.handle(topic, payload, at)
 
-    def step(self, rng: random.Random, noise_w: float, loss: float) -> None:
-        """One period: the commands act, the loads draw, the meters read (maybe lost)."""
+    def step(self, rng: random.Random, noise_w: float, loss: float, silent: str | None = None) -> None:
+        """One period: the commands act, the loads draw, the meters read (maybe lost; `silent`: CONS or PROD, a meter
+        that sends nothing)."""
         for topic, text in self.pending:
             self.loads[self.topics[topic]].command(text)
         self.pending.clear()
@@ -148,9 +151,9 @@ class House:
             self.drawn_w[name] = load.step(PERIOD_S)
         start = self.now
         house_w = self.base_w + sum(self.drawn_w.values()) + rng.uniform(-noise_w, noise_w)
-        if rng.random() >= loss:
+        if rng.random() >= loss and silent != CONS:
             self.handle(CONS, reading(max(0.0, house_w)), start)
-        if rng.random() >= loss:
+        if rng.random() >= loss and silent != PROD:
             self.handle(PROD, reading(max(0.0, self.pv_w + rng.uniform(-noise_w, noise_w))), start + 1.0)
         self.now = start + PERIOD_S - 0.5
         self.reg.tick(self.now)  # (the daemon's timers run between the readings too)
