@@ -97,13 +97,14 @@ class FullTankRecheck:
         if name in self._full_at:
             self._house[name] = (*self._house.get(name, ())[-1:], (house_w, others_w))
 
-    def due(self, name: str, floor_w: float, now: float) -> float | None:
-        """The export to probe `name` on (its floor `floor_w` or more, seen lately) once its hour is up, else None."""
+    def due(self, name: str, floor_w: float, now: float, lower_w: float = 0.0) -> float | None:
+        """The export to probe `name` on (with `lower_w`, what the loads it comes before may give back: its floor
+        `floor_w` or more, seen lately) once its hour is up, else None."""
         found_at = self._full_at.get(name)
         export = self._export
         if found_at is None or name in self._probes or now - found_at < self.recheck_s or export is None:
             return None
-        if not 0.0 <= now - export[0] <= self._export_age_s or export[1] < floor_w:
+        if not 0.0 <= now - export[0] <= self._export_age_s or export[1] + lower_w < floor_w:
             return None
         return export[1]
 

@@ -366,7 +366,8 @@ class FullTankWatch:
                     changed = self._probed(load, False, "no reading told", now) or changed
                 continue
             floor_w = self._probe_floor_w(load)
-            if kept_out or (export_w := self._recheck.due(name, floor_w, now)) is None or \
+            lower_w = self._lower_variators_w(load)
+            if kept_out or (export_w := self._recheck.due(name, floor_w, now, lower_w)) is None or \
                     self._other_reprobing(load, now):
                 continue
             if self._infers(load, now) and not self._recheck.steady(name, floor_w):
@@ -376,9 +377,10 @@ class FullTankWatch:
             pace_s = self._house_pace_s() if self._infers(load, now) else self.metered[name].meter_pace_s()
             self._recheck.start(name, load.current_power_w, now, pace_s)
             found_at = self._recheck.found_at(name)
-            log.info("%s: found full at %s, and the house exports %.0f W: commanded %.0f W for a moment, to see "
+            lower = f" and the variable loads after it draw {lower_w:.0f} W" if lower_w > 0.0 else ""
+            log.info("%s: found full at %s, and the house exports %.0f W%s: commanded %.0f W for a moment, to see "
                      "whether its tank takes power again (its thermostat closes after showers, or as the water "
-                     "cools)", name, self._hhmm(found_at if found_at is not None else now), export_w,
+                     "cools)", name, self._hhmm(found_at if found_at is not None else now), export_w, lower,
                      load.current_power_w)
             changed = True
         return changed
@@ -413,6 +415,17 @@ class FullTankWatch:
         log.info("%s: still full at its re-check (%s at %.0f W commanded): 0 W, re-checked again in %.0f min",
                  load.name, evidence, probe_w, self._recheck.recheck_s / 60)
         return True
+
+    def _lower_variators_w(self, load: Equipment) -> float:
+        """What the regulated variable loads after `load` draw: the allocation gives `load` the surplus before them, so
+        its re-check may take its floor from them (they give it back at the next decision, a reading's import of the
+        floor at most). Counted from the export alone, a full heater before a second one, which took the whole surplus
+        and left the house exporting the setpoint, was never re-checked: its tank, reheating after showers, waited for
+        the daily clear. (Relays are not counted: one would be switched off for a probe.)"""
+        after = self.loads[self.loads.index(load) + 1:]
+        return sum([other.current_power_w for other in after
+                    if isinstance(other, VariableEquipment) and not other.is_forced() and not other.overed
+                    and not other.output_off and other.name not in self._held])
 
     @staticmethod
     def _probe_floor_w(load: Equipment) -> float:
