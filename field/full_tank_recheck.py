@@ -31,7 +31,7 @@ class _Probe:
     started_at: float
     probe_w: float
     baseline_w: float | None  # the house less the other loads at the reading before it, None without a steady one
-    others_w: float  # what the other loads were believed to draw at that reading
+    others_w: float  # what the other loads switched on or off were believed to draw at that reading
     timeout_s: float  # no verdict in this long: given up
     drew: int = 0
     missed: int = 0
@@ -92,8 +92,8 @@ class FullTankRecheck:
         self._export = (now, export_w)
 
     def note_house(self, name: str, house_w: float, others_w: float) -> None:
-        """A house reading less the other loads (believed to draw `others_w`), while `name` is full: the baseline of
-        its probe."""
+        """A house reading less the other loads (those switched on or off believed to draw `others_w`), while `name` is
+        full: the baseline of its probe."""
         if name in self._full_at:
             self._house[name] = (*self._house.get(name, ())[-1:], (house_w, others_w))
 
@@ -134,11 +134,13 @@ class FullTankRecheck:
         return None if probe is None else probe.baseline_w
 
     def judge_house(self, name: str, house_w: float, others_w: float, now: float) -> bool | None:
-        """A house reading less the other loads (believed to draw `others_w`) during `name`'s probe: True once it shows
-        the probe drawn, False once it shows it not, None while undecided (or no baseline: the probe times out). Not
-        while the other loads' beliefs stand where they stood at its baseline by the step it looks for: their error
-        is in the house less them (a radiator switched on during a probe, drawing 1100 W for its label's 1000 W, was
-        read as a tank full drawing the probe's 140 W); such a reading breaks the run."""
+        """A house reading less the other loads (those switched on or off believed to draw `others_w`) during `name`'s
+        probe: True once it shows the probe drawn, False once it shows it not, None while undecided (or no baseline:
+        the probe times out). Not while the switched loads' beliefs stand away from where they stood at its baseline
+        by half the step it looks for: their error is in the house less them (a radiator switched on during a probe,
+        drawing 1100 W for its label's 1000 W, was read as a tank full drawing the probe's 140 W); such a reading
+        breaks the run. (A variator's belief follows its curve: the one after the heater gives the probe back its
+        watts at the next decision.)"""
         probe = self._probes.get(name)
         if probe is None or probe.baseline_w is None:
             return None

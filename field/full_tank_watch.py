@@ -192,13 +192,12 @@ class FullTankWatch:
         for load, detector in self._inferred_loads:
             if load.overed:
                 # (its readings still the baseline of its next step: a force at the very tick of the daily clear)
-                others_w = believed_w - load.current_power_w
-                own_w = consumption_w - others_w
+                own_w = consumption_w - (believed_w - load.current_power_w)
                 detector.keep_baseline(own_w, now)
                 # (near its re-check's hour: its probe's baseline is taken from those readings)
                 if self._recheck.waiting and self._recheck.baseline_due(now) and not load.is_forced() and \
                         self._infers(load, now):
-                    changed = self._probe_by_house(load, own_w, others_w, now, bool(fresh)) or changed
+                    changed = self._probe_by_house(load, own_w, self._switched_w(load), now, bool(fresh)) or changed
                 continue
             if self._gated(load):
                 continue
@@ -385,8 +384,17 @@ class FullTankWatch:
             changed = True
         return changed
 
+    def _switched_w(self, load: Equipment) -> float:
+        """What the loads switched on or off other than `load` (relays, loads of unknown power) are believed to draw: a
+        belief whose error is a whole label's (a radiator drawing 1100 W for its 1000 W), where a variator's follows its
+        curve (the one after a heater probed gives back the probe's watts at the next decision, a move of its belief
+        by all of them: counted, no probe taking its floor from it was ever decided)."""
+        return sum([other.current_power_w for other in self.loads
+                    if other is not load and not isinstance(other, VariableEquipment)])
+
     def _probe_by_house(self, load: Equipment, own_w: float, others_w: float, now: float, commands_fresh: bool) -> bool:
-        """A house reading less the other loads (`own_w`, those believed to draw `others_w`) while `load` is full: its
+        """A house reading less the other loads (`own_w`; those switched on or off believed to draw `others_w`) while
+        `load` is full: its
         probe's baseline, or its evidence (not while a load's command may not show yet: `commands_fresh`). True when a
         command changed."""
         name = load.name
