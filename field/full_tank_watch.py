@@ -371,7 +371,11 @@ class FullTankWatch:
                 continue
             if self._infers(load, now) and not self._recheck.steady(name, floor_w):
                 continue  # (judged from the house: its probe waits for two readings alike to measure its step from)
-            load.set_power(floor_w, now, "full-tank re-check: does its tank take power again?")
+            if not load.set_power(floor_w, now, "full-tank re-check: does its tank take power again?") or \
+                    load.current_power_w <= 0.0:
+                # (its command not published, a full paho queue: no probe, tried again at the next tick. Judged at
+                # 0 W, each reading 'drew' half of nothing by its own meter, and its tank was said to take power)
+                continue
             # (its verdict waits for two readings of the meter that judges it: the house's, or its own)
             pace_s = self._house_pace_s() if self._infers(load, now) else self.metered[name].meter_pace_s()
             self._recheck.start(name, load.current_power_w, now, pace_s)

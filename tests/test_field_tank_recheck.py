@@ -268,3 +268,43 @@ def test_the_demo_re_checks_at_its_own_speed(tmp_path: Path, caplog: pytest.LogC
     assert h.load("ecs").overed and h.last(ECS_CMD) == "0"
     assert any(m.startswith("ecs: still full at its re-check") and m.endswith("re-checked again in 6 min")
                for m in caplog.messages)
+
+
+def test_a_probe_whose_command_is_not_published_is_no_probe(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A full paho queue, say: the heater still at 0 W, its probe was judged at 0 W commanded, every reading "drew" at
+    # least half of nothing, and a tank still full was said to take power again and given back to the allocation.
+    caplog.set_level(logging.INFO)
+    h = metered(tmp_path)
+    full_an_hour(h)
+    ecs = h.load("ecs")
+
+    def refused(topic: str, payload: str | bytes, retain: bool = False) -> None:
+        raise RuntimeError("the queue is full")
+
+    ecs.bind(refused)
+    sun(h, FOUND + 3600, FOUND + 3700)  # (the tank still full: the house does not move)
+    assert ecs.overed and ecs.current_power_w == 0
+    assert not [m for m in caplog.messages if "for a moment" in m or "at its re-check" in m]
+    ecs.bind(h.publish)
+    sun(h, FOUND + 3705, FOUND + 3705)
+    assert ecs.overed and ecs.current_power_w > 0  # (probed once its command goes out)
+
+
+def test_a_probe_not_published_is_not_judged_drawing_by_its_own_meter(tmp_path: Path) -> None:
+    # Judged at 0 W commanded, its meter's 0 W was 'drawn' (half of nothing), and a full tank was given back.
+    h = metered(tmp_path)
+    thermostat_cut(h, T + 1)
+    ecs = h.load("ecs")
+
+    def refused(topic: str, payload: str | bytes, retain: bool = False) -> None:
+        raise RuntimeError("the queue is full")
+
+    now = FOUND + 1
+    while now < FOUND + 3700:  # (its meter reads on, the tank full: 0 W)
+        if now >= FOUND + 3590:
+            ecs.bind(refused)
+        h.reg.handle(ECS_METER, live(EMPTY_TANK), now)
+        h.meters(1300 if h.last(RADIATOR) == "ON" else 300, 3500, now + 0.5)
+        h.reg.tick(now + 1)
+        now += 5
+    assert ecs.overed and ecs.current_power_w == 0
