@@ -234,7 +234,7 @@ class DaemonLifeCycle:
         if self._started:
             # (the stop's offs handed to paho whatever the link: dropped, they were not sent on a link back up since
             # its Connected event, still waiting; on a link down, the link's stop says they were not delivered)
-            self.while_down.back()
+            self.while_down.stopping()
             self.reg.shutdown(now)
             self._offer_snapshot(fresh=True)
         elif self.saver is not None and self._set_aside_at_start:

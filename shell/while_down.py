@@ -19,17 +19,18 @@ class WhileDown:
 
     def __init__(self) -> None:
         self.down = False
+        self._stopping = False  # the stop's offs go to paho whatever the link (see `stopping`)
         self.dropped = 0
         self._topics: list[str] = []
         self._more = False  # a topic past the NAMED_TOPICS first
 
     def went_down(self) -> None:
         """The link dropped (or paho said it has no connection: it keeps that message, not the next ones)."""
-        self.down = True
+        self.down = not self._stopping
 
     def drops(self, topic: str) -> bool:
         """True when a message on `topic` must not be handed to paho (the link down): counted."""
-        if not self.down:
+        if not self.down:  # (the usual case: every publish)
             return False
         self.dropped += 1
         if topic not in self._topics:
@@ -38,6 +39,14 @@ class WhileDown:
             else:
                 self._more = True
         return True
+
+    def stopping(self) -> None:
+        """The daemon stops: every message goes to paho from now on, the link up or down (each load's off handed to
+        it; the stop says which were not delivered). Back on at the stop, the first off paho kept for a reconnect
+        turned the drop on again, and the next loads' offs were dropped, not handed over: lost had paho reconnected
+        within the stop's wait."""
+        self._stopping = True
+        self.back()
 
     def back(self) -> str:
         """The link is up (a Connected event), or the stop hands its offs to paho whatever the link: messages go to
