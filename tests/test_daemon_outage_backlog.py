@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -23,6 +21,7 @@ from shell.event_queue import EventQueue
 from shell.lock import InstanceLock
 from shell.mqtt_link import Connected, Disconnected, MqttLink, PublishFailed
 from tests.configs import reading, write_config
+from tests.daemon_events import next_event
 from tests.field_domoticz import DZ_IN, ECS_SWITCH
 from tests.field_house import ECS_CMD, ECS_STATUS, RADIATOR, at, field_config
 from tests.harness import CONS, MODE, PROD
@@ -46,14 +45,6 @@ def daemon(tmp_path: Path, broker: PrivateBroker) -> Iterator[Daemon]:
     finally:
         if lock._fd is not None:  # (not stopped by the test)
             built._shutdown()
-
-
-def next_event(daemon: Daemon, kind: type[Connected] | type[Disconnected], timeout_s: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        event = daemon.events.get(timeout=max(0.0, deadline - time.monotonic()))
-        if isinstance(event, kind):
-            return event
 
 
 def ticks(daemon: Daemon, start: float, end: float, step_s: float) -> float:

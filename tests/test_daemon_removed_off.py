@@ -22,6 +22,7 @@ from shell.daemon import Daemon
 from shell.lock import InstanceLock
 from shell.mqtt_link import Connected, Disconnected
 from tests.configs import with_mqtt_lines, write_config
+from tests.daemon_events import next_event
 from tests.daemon_process import DaemonProcess
 from tests.harness import CONS, NOON, PROD, Harness, reading
 from tests.mqtt_probe import MqttProbe
@@ -90,14 +91,6 @@ def daemon(tmp_path: Path, broker: PrivateBroker, request: pytest.FixtureRequest
     finally:
         if lock._fd is not None:  # (not stopped by the test)
             built._shutdown()
-
-
-def next_event(daemon: Daemon, kind: type[Connected] | type[Disconnected], timeout_s: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        event = daemon.events.get(timeout=max(0.0, deadline - time.monotonic()))
-        if isinstance(event, kind):
-            return event
 
 
 def retained_on_the_radiator(broker: PrivateBroker) -> list[str]:
