@@ -1,14 +1,16 @@
 """The hourly re-check of a tank found full: its thermostat closes again after showers or as the water cools, and the
 daily clear alone left it without the sun until midnight. An hour after it was found full, while the house exports at
-least the heater's floor (`least_on_w`, 100 W at the least), the heater is commanded that floor, still out of the
-allocation: the readings that follow tell whether it draws (its own meter, or the house less the other loads). Drawing,
-its flag is lifted and the allocation gives it the surplus by its priority; not drawing, it is full for another hour.
+least the heater's floor (`least_on_w`, 100 W at the least), counting what the variable loads after it draw (the
+regulation sheds them for it), the heater is commanded that floor, still out of the allocation: the readings that follow
+tell whether it draws (its own meter, or the house less the other loads). Drawing, its flag is lifted and the allocation
+gives it the surplus by its priority; not drawing, it is full for another hour.
 
 Why a probe and not the flag lifted at once: the closed loop gives a heater back in the allocation what it could use,
 the relays after it switched off for it, each for its min_off_s, while the re-probe finds a tank still full (two
 minutes): lifted only when the house exported the heater's whole max_power, the relays kept the surplus and a tank
-reheated after midday showers waited for the clear at midnight. The probe's floor comes from the export, so a tank
-still full costs nothing but two readings of an export it did not take."""
+reheated after midday showers waited for the clear at midnight. The probe's floor comes from the export (or from a
+variator after it, a reading's import until the next decision gives it back), so a tank still full costs two readings of
+an export it did not take, and no relay is switched for it."""
 
 from __future__ import annotations
 
@@ -54,7 +56,8 @@ class FullTankRecheck:
         # attribute, read at every reading and tick)
         self.waiting = False
         self._export: tuple[float, float] | None = None  # (when, watts exported net of what that decision gave)
-        # A full load's last two house readings less the other loads, each with what those were believed to draw
+        # A full load's last two house readings less the other loads, each with what the loads switched on or off among
+        # them were believed to draw
         self._house: dict[str, tuple[tuple[float, float], ...]] = {}
         self._probes: dict[str, _Probe] = {}
 
