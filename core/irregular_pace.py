@@ -1,7 +1,8 @@
 """A meter that reads at an irregular pace: every few seconds at times, then silent for longer than meter_timeout, and
 again. A Tasmota energy meter with PowerDelta set reads so: a reading at each change of power over the delta, else one
-every TelePeriod (300 s by default). Its pace, the median of its last gaps (MeterState.pace_s), is that of its bursts,
-so the advice on a meter read more than half meter_timeout apart (MeterIntake._judge_pace) never came; and each gap,
+every TelePeriod (300 s by default). Its pace, the median of its last gaps (MeterState.pace_s), is that of its bursts
+(or, under the closed loop, flips between its bursts' and its gaps': IrregularPaceWatch.reading), so the advice on a
+meter read more than half meter_timeout apart (MeterIntake._judge_pace) never came; and each gap,
 whenever the power was steady, suspended the regulation (every load not forced to 0 W, a WARNING) until its next
 reading (an INFO line): 108 times in six hours of gaps of 1 to 5 minutes, the loads off most of the time. A quiet meter
 of this kind is not taken for a steady one: it cannot be told from a dead one before its TelePeriod (up to an hour),
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from core.meters import MeterState
+from core.meters import PACE_MIN_GAPS, MeterState
 
 IRREGULAR_GAPS = 3  # this many gaps over meter_timeout, each ended by a reading...
 # ...within this long (a TelePeriod up to 40 min gives them; a PZEM that loses a few readings now and then does not),
@@ -51,7 +52,13 @@ class IrregularPaceWatch:
         gaps.append((now, gap_s))
         while gaps and not 0 <= now - gaps[0][0] < IRREGULAR_WINDOW_S:  # (a clock stepped back forgets them too)
             gaps.popleft()
-        pace_s = meter.pace_s()
+        # Its bursts' pace: the shortest of its last gaps, not their median. Under the closed loop a gap's cut ends it
+        # (the loads' watts off are a change the meter reads within a second), the loads back on are read a second
+        # later, and the meter is quiet again: gaps of 11 s and 1 s in turn, whose median was 11 s at each long gap,
+        # and the pattern, 300 cuts an hour, was never said. (A meter read steadily more than half meter_timeout apart
+        # has no short gap: its pace's own advice tells it.)
+        recent_s = meter.gaps_s
+        pace_s = min(recent_s) if len(recent_s) >= PACE_MIN_GAPS else None
         if len(gaps) < IRREGULAR_GAPS or pace_s is None or 2.0 * pace_s > self._timeout_s:
             return None
         self._told.add(meter.name)

@@ -135,6 +135,7 @@ class MeterIntake:
         PowerDelta set, whenever the power is steady), and each such gap suspends the regulation. Raising
         meter_timeout over the gaps would end the cuts, but leave every load as it was that long after the meter died:
         the device is to be set to read at a steady pace."""
+        meter.irregular = True
         # (five readings at a TelePeriod of 10 s, Tasmota's least, as _judge_pace advises: said unless set already)
         timeout_s = 5.0 * TASMOTA_LEAST_TELEPERIOD_S
         then = (f", then [evaluate] meter_timeout = {timeout_s:.0f} (five of its readings)"
@@ -142,10 +143,11 @@ class MeterIntake:
         log.warning("%s meter reads at an irregular pace: every %.1f s at times, then nothing for %.0f to %.0f s, %d "
                     "times in %.0f min; each gap over [evaluate] meter_timeout (%g s) suspends the regulation (every "
                     "load not forced to 0 W) until its next reading. A Tasmota energy meter with PowerDelta set reads "
-                    "so (a reading at each change of power over the delta, else one every TelePeriod: minutes while "
-                    "the power is steady): set PowerDelta 0 and TelePeriod %.0f on it (a reading every %.0f s)%s. "
-                    "Another meter: make it read every few seconds, without fail. (A meter_timeout over its gaps would "
-                    "leave every load as it was that long after the meter died.)", meter.name, pace.pace_s,
+                    "so (a reading at each change of power over the delta, else one every TelePeriod: none while "
+                    "the power is steady, until the TelePeriod or the loads' cut): set PowerDelta 0 and TelePeriod "
+                    "%.0f on it (a reading every %.0f s)%s. Another meter: make it read every few seconds, without "
+                    "fail. (A meter_timeout over its gaps would leave every load as it was that long after the meter "
+                    "died.)", meter.name, pace.pace_s,
                     pace.shortest_gap_s, pace.longest_gap_s, pace.gaps, pace.over_s / 60.0, self._meter_timeout_s,
                     TASMOTA_LEAST_TELEPERIOD_S, TASMOTA_LEAST_TELEPERIOD_S, then)
 

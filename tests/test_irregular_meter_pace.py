@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from core.irregular_pace import IrregularPaceWatch
+from core.irregular_pace import IrregularPace, IrregularPaceWatch
 from core.meters import MeterState
 from tests.configs import reading, write_config
 from tests.harness import CONS, NOON, PROD, Harness
@@ -35,7 +35,7 @@ def irregular_times(start: float, hours: float) -> Iterator[float]:
 
 
 def irregular_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if "irregular pace" in r.getMessage()]
+    return [r.getMessage() for r in caplog.records if "reads at an irregular pace" in r.getMessage()]
 
 
 @pytest.mark.parametrize("irregular", ["consumption", "production"])
@@ -63,10 +63,10 @@ def test_a_meter_read_in_bursts_then_minutes_apart_is_said_once_and_still_cuts_t
         f"{irregular} meter reads at an irregular pace: every 2.0 s at times, then nothing for 60 to 300 s, 3 times "
         f"in 8 min; each gap over [evaluate] meter_timeout (10 s) suspends the regulation (every load not forced to "
         f"0 W) until its next reading. A Tasmota energy meter with PowerDelta set reads so (a reading at each change "
-        f"of power over the delta, else one every TelePeriod: minutes while the power is steady): set PowerDelta 0 "
-        f"and TelePeriod 10 on it (a reading every 10 s), then [evaluate] meter_timeout = 50 (five of its readings). "
-        f"Another meter: make it read every few seconds, without fail. (A meter_timeout over its gaps would leave "
-        f"every load as it was that long after the meter died.)"]
+        f"of power over the delta, else one every TelePeriod: none while the power is steady, until the TelePeriod or "
+        f"the loads' cut): set PowerDelta 0 and TelePeriod 10 on it (a reading every 10 s), then [evaluate] "
+        f"meter_timeout = 50 (five of its readings). Another meter: make it read every few seconds, without fail. (A "
+        f"meter_timeout over its gaps would leave every load as it was that long after the meter died.)"]
     # The safety is as it was: each gap over meter_timeout suspends the regulation, at meter_timeout (a tick a second).
     gaps = len([t for t in times if t + 2.0 not in times and t + 11.0 < NOON + 6 * 3600])  # (each burst's last)
     assert len(suspended_after_s) == gaps > 100
@@ -119,3 +119,16 @@ def test_gaps_across_a_link_that_dropped_or_a_slow_pace_are_not_an_irregular_pac
     slow = [NOON + 12.0 * k for k in range(600) if k % 50 != 25]
     assert meter_at(slow)[1] == []
     assert meter_at(times)[1] != []  # (the same readings, the link up: irregular)
+
+
+def test_gaps_ended_by_the_cut_are_an_irregular_pace_and_a_teleperiod_at_meter_timeout_is_not() -> None:
+    # Under the closed loop the cut ends each gap (a change the meter reads), the loads back on are read a second later:
+    # gaps of 11 s and 1 s in turn, whose median is 11 s at each long gap. Said at the third, at its bursts' pace.
+    times = [NOON + 12.0 * (k // 2) + (1.0 if k % 2 else 0.0) for k in range(20)]
+    [said] = meter_at(times)[1]
+    assert isinstance(said, IrregularPace)
+    assert (said.pace_s, said.gaps, said.shortest_gap_s, said.longest_gap_s) == (1.0, 3, 11.0, 11.0)
+    # A TelePeriod 10 read at meter_timeout 10, its jitter a few hundredths either way: a steady meter, over half
+    # meter_timeout apart, which its pace's own advice tells (MeterIntake._judge_pace), not an irregular one.
+    jittered = [NOON + 10.0 * k + (0.05 if k % 2 else 0.0) for k in range(100)]
+    assert meter_at(jittered)[1] == []

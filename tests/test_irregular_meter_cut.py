@@ -1,0 +1,85 @@
+"""A house meter that reads on change (a Tasmota energy meter with PowerDelta 150: a reading when the power moved 50 W
+since the last one sent, else one every TelePeriod, here 60 s) under the closed loop, the heater regulating, the house
+steady. Each silence of meter_timeout cuts the heater; the cut is itself a change the meter reads within a second, the
+regulation resumes, the heater goes back on, read a second later, and the meter is silent again: a cut every 12 s, 300
+an hour, the gaps 11 s and 1 s in turn. Their median, the meter's pace, was 11 s at each long gap, so the irregular
+pace was never said (core/irregular_pace.py waited for a pace under half meter_timeout), nor anything but "silent for
+10 s". A meter quiet because the power is steady still cannot be told from a dead one, so each gap still cuts; what
+changes is that it is said, once, with what to set, and the status says it at each cut."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from tests.configs import reading
+from tests.controller_house import House, closed_loop
+from tests.harness import CONS, NOON, PROD, Harness
+
+DELTA_W = 50.0  # PowerDelta 150: 50 W
+TELEPERIOD_S = 60.0
+
+
+class OnChangeMeter:
+    """The house meter as a Tasmota with PowerDelta set reads it: its power checked once a second, sent when it moved
+    DELTA_W since the last one sent, or TELEPERIOD_S after it."""
+
+    def __init__(self, h: Harness, house: House) -> None:
+        self.h, self.house = h, house
+        self.sent_w: float | None = None
+        self.sent_at = -1e9
+
+    def second(self, now: float) -> bool:
+        """The meter's check at `now`; True when it sent a reading."""
+        power_w = self.house.base_w + self.house.real_w()
+        if self.sent_w is not None and abs(power_w - self.sent_w) < DELTA_W and now - self.sent_at < TELEPERIOD_S:
+            return False
+        self.h.reg.handle(CONS, reading(power_w), now)
+        self.sent_w, self.sent_at = power_w, now
+        return True
+
+
+def run(h: Harness, seconds: int) -> tuple[int, list[str | None]]:
+    """The house steady (300 W, the sun 1500 W), the production meter every 2 s, the house meter on change, a tick
+    every half second: how many times the regulation was suspended, and the stale reason at each."""
+    house = House(h, base_w=300.0, pv_w=1500.0)
+    meter = OnChangeMeter(h, house)
+    reasons: list[str | None] = []
+    for k in range(1, 2 * seconds + 1):
+        now = NOON + 0.5 * k
+        if k % 4 == 0:
+            h.reg.handle(PROD, reading(house.pv_w), now - 0.01)
+        if k % 2 == 0:
+            meter.second(now)
+        was = h.reg.stale_reason
+        h.reg.tick(now + 0.001)
+        if was is None and h.reg.stale_reason is not None:
+            reasons.append(h.reg.stale_reason)
+    return len(reasons), reasons
+
+
+def irregular_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "reads at an irregular pace" in r.getMessage()]
+
+
+def test_a_house_meter_read_on_change_whose_gaps_the_cut_ends_is_said_once(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    h = closed_loop(tmp_path, "ecs")
+    caplog.set_level(logging.INFO)
+    cuts, reasons = run(h, 3600)
+    # The safety is as it was: each silence of meter_timeout cuts the heater (a dead meter looks the same).
+    assert cuts > 250
+    assert h.load("ecs").current_power_w == 0.0 or h.reg.stale_reason is None
+    # Said once, at the third gap, with what the meter showed and what to set.
+    [line] = irregular_lines(caplog)
+    assert line.startswith("consumption meter reads at an irregular pace: every 1.0 s at times, then nothing for 11 "
+                           "to 11 s, 3 times in 1 min; each gap over [evaluate] meter_timeout (10 s) suspends the "
+                           "regulation")
+    assert "set PowerDelta 0 and TelePeriod 10 on it (a reading every 10 s), then [evaluate] meter_timeout = 50" in line
+    # The status's stale reason says it at each cut from then on (a dashboard shows it, not the log).
+    hint = "(a meter read at an irregular pace: on a Tasmota, set PowerDelta 0 and TelePeriod 10; see the log)"
+    assert reasons[0] is not None and hint not in reasons[0]
+    assert all(r == f"consumption meter silent for 10 s {hint}" for r in reasons[4:])
+    assert any(hint in (s.get("stale_reason") or "") for s in h.statuses())
