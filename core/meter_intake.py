@@ -17,6 +17,7 @@ from core.meters import MeterState
 from values.boots import MeterBoots, pzem_reading_period_s
 from values.readings import (
     MIN_MAINS_V,
+    TASMOTA_LEAST_TELEPERIOD_S,
     MeterProblem,
     MeterReading,
     Voltage,
@@ -34,8 +35,6 @@ ZERO_HOUSE = ("0 W while the loads draw: the house meter sees them, it cannot re
 # The loads believed to draw more than this, a house meter at 0 W is not plausible (a PZEM reads 0 W under ~5 W).
 ZERO_HOUSE_LOADS_W = 50.0
 ZERO_LATCH_S = 900.0  # how long a house meter's 0 W stays refused once refused, whatever the loads (see above)
-
-TASMOTA_LEAST_TELEPERIOD_S = 10.0  # the shortest TelePeriod Tasmota takes: its steadiest pace without PowerDelta
 
 
 # (read once: an enum's member is looked up through the enum's class at several times a plain name's cost on Python

@@ -25,7 +25,7 @@ from field.config import (
     read_field_settings,
 )
 from integrations.domoticz_settings import MQTT_IGNORED
-from settings.device_checks import warn_meter_fields, warn_relay_payloads
+from settings.device_checks import warn_meter_fields, warn_relay_payloads, warn_tasmota_meter_timeout
 from settings.ini_file import read_parser as read_parser
 from settings.inline_comments import cut_values
 from settings.load_building import build_equipments, warn_unused_sections
@@ -173,6 +173,7 @@ def load_settings(path: str | Path, *, daemon_files: bool = True) -> Settings:
         check_variator_command_topic(reader, load, root)
     check_topic_roles(reader, mqtt_raw, equipments, field, derived)
     warn_meter_fields(reader, mqtt_raw, equipments)
+    warn_tasmota_meter_timeout(reader, mqtt_raw, evaluate_raw.get("meter_timeout"))
     warn_relay_payloads(reader, equipments, field.domoticz.topic_in)
     refuse_defaults(reader, leaked)
     reader.place_unknown_keys({load.name: load.KIND for load in equipments})

@@ -14,6 +14,7 @@ from equipments.base import Equipment
 from settings.options import SectionReader
 from settings.problems import ConfigProblem
 from settings.slips import slip_advice
+from values.readings import TASMOTA_LEAST_TELEPERIOD_S
 
 # Tasmota's telemetry topic (its default FullTopic %prefix%/%topic%/, prefix tele): its energy readings hold their
 # watts inside ENERGY, never at the top.
@@ -40,6 +41,28 @@ def warn_meter_fields(reader: SectionReader, mqtt_raw: dict[str, Any], equipment
                                      "json_read_power", str(load.options.get("json_read_power") or ""))
         if said is not None:
             reader.warnings.append(ConfigProblem(load.name, "json_read_power", said))
+
+
+def warn_tasmota_meter_timeout(reader: SectionReader, mqtt_raw: dict[str, Any], meter_timeout_s: float | None) -> None:
+    """A house or production meter read on a Tasmota device's `tele/<device>/SENSOR` under a meter_timeout of less than
+    five of its readings at its steadiest (TelePeriod 10, PowerDelta 0): each of its gaps cuts every load. At the
+    default 10 s, a TelePeriod 10 read a few ms late went stale before each reading, and one with PowerDelta set in
+    each steady minute (the cut itself read as a change: 300 cuts an hour, said "silent"). Said before the first."""
+    least_s = 5.0 * TASMOTA_LEAST_TELEPERIOD_S
+    if meter_timeout_s is None or meter_timeout_s >= least_s:
+        return
+    for key in ("topic_cons", "topic_prod"):
+        topic = str(mqtt_raw.get(key) or "")
+        if not _TASMOTA_SENSOR.fullmatch(topic):
+            continue
+        reader.warnings.append(ConfigProblem("evaluate", "meter_timeout", (
+            f"{meter_timeout_s:g} s is under five readings of the Tasmota energy meter on [mqtt] {key} {topic!r}, "
+            "which reads once every TelePeriod (10 s at least, 300 s by default) and, with PowerDelta set, at each "
+            "change of power over the delta, nothing while the power is steady: each of its gaps over meter_timeout "
+            "stops the regulation (every load not forced to 0 W) until its next reading. Set "
+            f"TelePeriod {TASMOTA_LEAST_TELEPERIOD_S:.0f} and PowerDelta 0 on the device (a reading every "
+            f"{TASMOTA_LEAST_TELEPERIOD_S:.0f} s), and meter_timeout = {least_s:.0f} (five of its readings)")))
+        return  # (one line: the key is one for both meters)
 
 
 def tasmota_field_warning(topic_key: str, topic: str, field_key: str, field: str) -> str | None:

@@ -84,3 +84,26 @@ def test_a_payload_with_a_note_after_it_is_said_as_that_slip_alone(tmp_path: Pat
     # (`ON # tasmota`: the slip's warning says what to write; a second line on the same value said nothing more)
     said = [w for w in _warnings(tmp_path, "json_on = ON\n", "json_on = ON # tasmota\n") if "[radiator] json_on" in w]
     assert len(said) == 1 and "' #' starts no comment" in said[0]
+
+
+@pytest.mark.parametrize("key", ["topic_cons", "topic_prod"])
+def test_a_tasmota_meter_under_a_meter_timeout_under_five_teleperiods_is_warned(tmp_path: Path, key: str) -> None:
+    # A Tasmota energy meter reads every TelePeriod (10 s at least), and with PowerDelta set nothing while the power is
+    # steady: at the default meter_timeout, 10 s, each gap cut every load (a TelePeriod 10 read a few ms late too),
+    # said "silent" 300 times an hour. --check, and the start, say what to set before the first cut.
+    old = "topic_cons = smeter/pzem/CONSOMMATION" if key == "topic_cons" else "topic_prod = smeter/pzem/PRODUCTION"
+    new = f"{key} = tele/house_meter/SENSOR\njson_power = ENERGY.Power"
+    said = [w for w in _warnings(tmp_path, old, new) if "meter_timeout" in w]
+    assert len(said) == 1
+    assert said[0].endswith(
+        f"[evaluate] meter_timeout: 10 s is under five readings of the Tasmota energy meter on [mqtt] {key} "
+        "'tele/house_meter/SENSOR', which reads once every TelePeriod (10 s at least, 300 s by default) and, with "
+        "PowerDelta set, at each change of power over the delta, nothing while the power is steady: each of its gaps "
+        "over meter_timeout stops the regulation (every load not forced to 0 W) until its next reading. Set "
+        "TelePeriod 10 and PowerDelta 0 on the device (a reading every 10 s), and meter_timeout = 50 (five of its "
+        "readings)")
+    # Set as it says: nothing to say. (A PZEM's topic, the other configs': nothing either.)
+    path = write_config(tmp_path, meter_timeout=50)
+    path.write_text(path.read_text().replace(old, new))
+    assert not [w for w in load_settings(path).warnings if "meter_timeout" in w]
+    assert not [w for w in load_settings(write_config(tmp_path)).warnings if "meter_timeout" in w]
