@@ -80,7 +80,8 @@ EVALUATE_OPTIONS: tuple[Option, ...] = (
            "15 s hold, ...) are divided by it as the demo divides the keys above; leave 1 at home", min=0.1, max=100),
     Option("meter_timeout", float, 10.0, "seconds of meter silence before every load goes to 0 (over the meters' "
            "pace: 2 s or less is warned of, a PZEM module reading every 2 s; so is a meter read more than half of it "
-           "apart, once its pace is seen: a single reading lost would cut the loads; five of its readings advised)",
+           "apart, once its pace is seen: a single reading lost would cut the loads; five of its readings advised; a "
+           "Tasmota meter (tele/<device>/SENSOR): 50, with TelePeriod 10 and PowerDelta 0 set on it, else warned)",
            min=0.05, max=3600),
     Option("frozen_meter", bool, True, "a meter (the house's, the production's, a load's own) that repeats the "
            "very same message is frozen: a repeat is no new reading, so it goes stale after meter_timeout like a "
