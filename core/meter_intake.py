@@ -36,6 +36,10 @@ ZERO_HOUSE = ("0 W while the loads draw: the house meter sees them, it cannot re
 ZERO_HOUSE_LOADS_W = 50.0
 ZERO_LATCH_S = 900.0  # how long a house meter's 0 W stays refused once refused, whatever the loads (see above)
 
+# What a silence of a meter told to read at an irregular pace is likely, in its stale reason (MeterState.silence_hint)
+IRREGULAR_SILENCE = (" (a meter read at an irregular pace: on a Tasmota, set PowerDelta 0 and TelePeriod 10; see "
+                     "the log)")
+
 
 # (read once: an enum's member is looked up through the enum's class at several times a plain name's cost on Python
 # 3.11, and one is chosen for each of the two readings a period)
@@ -124,17 +128,20 @@ class MeterIntake:
         self._paces_judged.add(meter.name)
         if 2.0 * pace_s > self._meter_timeout_s:
             # (five times the pace as said, to a tenth of a second: a pace of 5.2000001 s is advised 26 s, not 27)
+            advised_s = math.ceil(5.0 * round(pace_s, 1))
             log.warning("%s meter reads every %.1f s: a single reading lost leaves %.1f s without one, over [evaluate] "
                         "meter_timeout (%g s), and every load not forced goes to 0 W until the next; set meter_timeout "
                         "= %.0f (five of its readings) or more", meter.name, pace_s, 2.0 * pace_s,
-                        self._meter_timeout_s, math.ceil(5.0 * round(pace_s, 1)))
+                        self._meter_timeout_s, advised_s)
+            meter.silence_hint = (f" (a meter read every {pace_s:.1f} s: a reading lost or late is a silence; set "
+                                  f"[evaluate] meter_timeout = {advised_s:.0f})")
 
     def _irregular_pace(self, meter: MeterState, pace: IrregularPace) -> None:
         """Once a run: `meter` reads in bursts at its pace, then not for longer than meter_timeout (a Tasmota with
         PowerDelta set, whenever the power is steady), and each such gap suspends the regulation. Raising
         meter_timeout over the gaps would end the cuts, but leave every load as it was that long after the meter died:
         the device is to be set to read at a steady pace."""
-        meter.irregular = True
+        meter.silence_hint = IRREGULAR_SILENCE
         # (five readings at a TelePeriod of 10 s, Tasmota's least, as _judge_pace advises: said unless set already)
         timeout_s = 5.0 * TASMOTA_LEAST_TELEPERIOD_S
         then = (f", then [evaluate] meter_timeout = {timeout_s:.0f} (five of its readings)"

@@ -59,9 +59,10 @@ class MeterState:
     # clock stepped back): a gap over meter_timeout that ended is a meter that reads at an irregular pace
     # (core/irregular_pace.py).
     last_gap_s: float | None = field(default=None, init=False, repr=False)
-    # Said to read at an irregular pace this run (core/irregular_pace.py): its silences' stale reason, the one a
-    # dashboard shows at each cut, names it and what to set, rather than "silent" alone.
-    irregular: bool = field(default=False, init=False, repr=False)
+    # What its pace, once told in the log (too slow for meter_timeout, or irregular: core/meter_intake.py), makes of
+    # its silences, for their stale reason: the status a dashboard shows at each cut said "silent" alone, a live
+    # meter's 300 times an hour. '' until then.
+    silence_hint: str = field(default="", init=False, repr=False)
 
     def accept(self, reading: MeterReading, payload: bytes | None = None) -> None:
         """Take a good reading (and the message it came in)."""

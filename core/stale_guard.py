@@ -19,10 +19,6 @@ from values.readings import CLOCK_STEP_BACK_S, stepped_back
 # shows (and of the flood limiter's kinds), so it stays what it was.
 log = logging.getLogger("core.regulator")
 
-# A silence of a meter said to read at an irregular pace (core/irregular_pace.py), in the stale reason: the status a
-# dashboard shows at each of its cuts said "silent" alone, a live meter's 300 times an hour; the log says the rest once.
-IRREGULAR_HINT = " (a meter read at an irregular pace: on a Tasmota, set PowerDelta 0 and TelePeriod 10; see the log)"
-
 
 def _frozen_hint(ages: list[str]) -> str:
     """How a frozen meter was told, for the warning: an owner feeding readings by hand (mosquitto_pub, the same
@@ -124,7 +120,7 @@ class StaleGuard:
                            "again and again: its supply, its Wi-Fi?)" if meter.boots > 1 else
                            f"without a reading for {age:.0f} s, since it booted")
                 else:
-                    hint = self._unheard(meter, now) or (IRREGULAR_HINT if meter.irregular else "")
+                    hint = self._unheard(meter, now) or meter.silence_hint
                     how = f"silent for {age:.0f} s{hint}"
                     if hint:
                         unheard.append(meter.name)

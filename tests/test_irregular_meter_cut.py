@@ -83,3 +83,32 @@ def test_a_house_meter_read_on_change_whose_gaps_the_cut_ends_is_said_once(
     assert reasons[0] is not None and hint not in reasons[0]
     assert all(r == f"consumption meter silent for 10 s {hint}" for r in reasons[4:])
     assert any(hint in (s.get("stale_reason") or "") for s in h.statuses())
+
+
+def test_a_teleperiod_10_at_meter_timeout_10_cuts_at_each_late_reading_and_its_status_says_what_to_set(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A Tasmota at TelePeriod 10, PowerDelta 0, under the default meter_timeout 10: every other reading 50 ms late
+    # (its Wi-Fi), each of those went stale first, every load cut until it came. Said once (its pace's advice); each
+    # cut's stale reason said "silent for 10 s" alone, and says now what to set.
+    h = closed_loop(tmp_path, "ecs")
+    caplog.set_level(logging.INFO)
+    house = House(h, base_w=300.0, pv_w=1500.0)
+    reasons: list[str] = []
+    at = NOON
+    for k in range(360):  # an hour
+        at += 10.0 + (0.05 if k % 2 else 0.0)
+        h.reg.tick(at - 0.05)
+        for s in range(5):
+            h.reg.handle(PROD, reading(house.pv_w), at - 10.0 + 2.0 * s + 0.5)
+        was = h.reg.stale_reason
+        h.reg.tick(at - 0.001)
+        h.reg.tick(at)
+        if was is None and h.reg.stale_reason is not None:
+            reasons.append(h.reg.stale_reason)
+        h.reg.handle(CONS, reading(house.base_w + house.real_w()), at + 0.001)
+    assert len(reasons) > 150  # (the safety as it was: a reading late past meter_timeout is a silence)
+    advice = [r.getMessage() for r in caplog.records if "meter reads every 10.0 s" in r.getMessage()]
+    assert len(advice) == 1 and "set meter_timeout = 50 (five of its readings) or more" in advice[0]
+    hint = "(a meter read every 10.0 s: a reading lost or late is a silence; set [evaluate] meter_timeout = 50)"
+    assert reasons[-1] == f"consumption meter silent for 10 s {hint}"
+    assert not [r for r in caplog.records if "reads at an irregular pace" in r.getMessage()]
