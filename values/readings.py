@@ -33,10 +33,11 @@ EVIDENCE_SLACK_S = 1e-3
 # timer's command on the main loop's, a few milliseconds apart). Closer than this, the order is believed: a
 # reading older than a command does not show it, and a relay switched "later" than now has not dwelt yet.
 # Beyond it, the rules that compare the two decide rather than freeze for the size of the step.
+CLOCK_STEP_BACK_S = 10.0
+
 # The shortest TelePeriod a Tasmota device takes: its steadiest pace, PowerDelta 0 (a Tasmota meter at meter_timeout
 # under five of them is warned of at start, settings/device_checks.py, and once seen at an irregular pace).
 TASMOTA_LEAST_TELEPERIOD_S = 10.0
-CLOCK_STEP_BACK_S = 10.0
 
 
 def stepped_back(now: float, seen_at: float) -> bool:
