@@ -163,3 +163,10 @@ class House:
     def grid_w(self) -> float:
         """The real grid flow over the last period (> 0: import), without the meters' noise."""
         return self.base_w + sum(self.drawn_w.values()) - self.pv_w
+
+    @property
+    def caused_w(self) -> float:
+        """The import the unforced loads caused over the last period: the grid's import, up to what they drew (a
+        forced load's draw is its owner's)."""
+        drawn_w = sum(watts for name, watts in self.drawn_w.items() if not self.reg.loads_by_name[name].is_forced())
+        return min(max(0.0, self.grid_w), drawn_w)

@@ -198,8 +198,7 @@ def check_import(house: House, watch: Watch, noise_w: float, moved_w: float) -> 
     acts a period later, and the rule decides on the pair it has, whose production reading may be a period older than
     the house's (a lost reading shifts the pair; it does not wait for the next production reading as the closed loop
     does, docs/control.md), so on a ramp it trails by up to two periods' move."""
-    drawn_w = sum(watts for name, watts in house.drawn_w.items() if not house.reg.loads_by_name[name].is_forced())
-    caused_w = min(max(0.0, house.grid_w), drawn_w)
+    caused_w = house.caused_w
     if caused_w <= IMPORT_W + 2 * noise_w + 2.5 * abs(moved_w):
         watch.import_since = None
         return

@@ -161,8 +161,7 @@ def check_order(house: House, watch: Watch) -> None:
 def check_import(house: House, watch: Watch, noise_w: float, moved_w: float) -> None:
     """`moved_w`: how much the house less the sun moved over the last period. A command acts a reading later (the loop
     answers what the meter showed): on a ramp the loop trails it by about a period's move, an import it answers."""
-    drawn_w = sum(watts for name, watts in house.drawn_w.items() if not house.reg.loads_by_name[name].is_forced())
-    caused_w = min(max(0.0, house.grid_w), drawn_w)
+    caused_w = house.caused_w
     if caused_w <= GUARD_W + 2 * noise_w + 1.5 * abs(moved_w):
         watch.import_since = None
         return
