@@ -486,6 +486,20 @@ class VariableEquipment(Equipment):
             return back_at > at
         return self._answers
 
+    @property
+    def answers(self) -> bool:
+        """True once the variator has answered a command of PySEB's (a status with a percent): its silences tell."""
+        return self._answers
+
+    def at_command_since(self, at: float) -> bool:
+        """True when the variator is known at PySEB's command from `at` on: it answered at our percent since (a command,
+        or the `status` question), and has not run off it since (booted, answered at another percent). One that never
+        answers is taken at our command but across a boot since `at` (nothing else to judge by)."""
+        if self.off_command_since(at):
+            return False
+        back_at = self._at_command_at
+        return not self._answers or (back_at is not None and back_at >= at)
+
     def heard_after(self, at: float) -> bool:
         """True when the variator has answered on its status topic since `at`, or has never answered at all
         (a firmware or a topic without answers: nothing to judge by)."""

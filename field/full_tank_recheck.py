@@ -14,7 +14,11 @@ an export it did not take, and no relay is switched for it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from values.saved_numbers import saved_epoch
 
 RECHECK_FULL_S = 3600.0
 # The export seen at a decision at most this old counts (a meter silent since tells nothing of the sun).
@@ -23,9 +27,15 @@ BASELINE_LEAD_S = 120.0  # the house readings kept from this long before a re-ch
 PROBE_FLOOR_W = 100.0  # a heater's floor under it is probed at this: a step the house meter tells from its noise
 DRAW_SHARE = 0.5  # a reading shows the probe drawn when it rose by this share of the probe's watts
 VERDICT_READINGS = 2  # readings in a row alike that decide (a kettle's blip in one of them decides nothing)
-PROBE_TIMEOUT_S = 60.0  # no verdict in this long (the meters silent): given up, re-checked an hour later
+PROBE_TIMEOUT_S = 60.0  # no verdict in this long (the meters silent): given up
 # (or `settle` and this many gaps of the meter that judges, when longer: two readings after `settle` take up to three)
 PROBE_TIMEOUT_GAPS = VERDICT_READINGS + 1
+# A probe given up without a verdict is tried again this much later, not an hour: it told nothing of the tank (its meter
+# silent, its variator rebooting or off the network, the house too restless to read a step in). Long enough for what
+# kept it from deciding to pass (a variator's reboot, 10 to 30 s; an own meter said silent after meter_timeout, the
+# house then judging), short against the hour a tank reheating would lose: a deaf variator all afternoon costs a probe
+# command every six minutes, each out of the export.
+PROBE_RETRY_S = 300.0
 
 
 @dataclass
@@ -37,10 +47,18 @@ class _Probe:
     timeout_s: float  # no verdict in this long: given up
     drew: int = 0
     missed: int = 0
+    missed_from: float | None = None  # the first reading of the run of misses
+    readings: int = 0  # readings judged (none: its meter silent)
+    unconfirmed: bool = False  # a run of misses its load was not known to be at its command for
+
+
+def _at_command(since: float) -> bool:
+    return True
 
 
 class FullTankRecheck:
-    """When each load was found full, the export the last decision left, and the probes under way, by load name."""
+    """When each load was found full and its re-check is due, the export the last decision left, and the probes under
+    way, by load name."""
 
     def __init__(self, settle_s: float, speed: float = 1.0) -> None:
         """`speed`: the live demo's (its house that many times faster than the daemon's clock): the waits divided by
@@ -49,8 +67,10 @@ class FullTankRecheck:
         self.recheck_s = RECHECK_FULL_S / speed
         self._export_age_s = RECHECK_EXPORT_AGE_S / speed
         self._timeout_s = PROBE_TIMEOUT_S / speed
+        self.retry_s = PROBE_RETRY_S / speed
         self._lead_s = BASELINE_LEAD_S / speed
         self._full_at: dict[str, float] = {}
+        self._due_at: dict[str, float] = {}  # (an hour after found full, or sooner after a probe given up)
         self._first_due_at: float | None = None  # the soonest re-check (the tick asks at every loop)
         # True while some load found full waits for its re-check (the usual day has none: nothing to do; a plain
         # attribute, read at every reading and tick)
@@ -70,9 +90,11 @@ class FullTankRecheck:
         kept from then (not all the hour: each reading of a full tank's house)."""
         return bool(self._probes) or (self._first_due_at is not None and now >= self._first_due_at - self._lead_s)
 
-    def found_full(self, name: str, now: float) -> None:
-        """`name` found full (or found so again) at `now`: re-checked `recheck_s` after."""
+    def found_full(self, name: str, now: float, due_at: float | None = None) -> None:
+        """`name` found full (or found so again) at `now`: re-checked `recheck_s` after (or at `due_at`, a restored
+        status's)."""
         self._full_at[name] = now
+        self._due_at[name] = now + self.recheck_s if due_at is None else due_at
         self._probes.pop(name, None)
         self._house.pop(name, None)
         self._due_again()
@@ -80,15 +102,39 @@ class FullTankRecheck:
     def found_at(self, name: str) -> float | None:
         return self._full_at.get(name)
 
+    def due_at(self, name: str) -> float | None:
+        """When `name`'s re-check is due (it then waits for the export), None when it awaits none."""
+        return self._due_at.get(name)
+
     def forget(self, name: str) -> None:
         """`name` is no longer full (cleared, or its probe found it drawing)."""
         self._full_at.pop(name, None)
+        self._due_at.pop(name, None)
         self._probes.pop(name, None)
         self._house.pop(name, None)
         self._due_again()
 
+    def abandon(self, name: str) -> bool:
+        """`name`'s probe ended with no verdict by something else than the probe (a force, the water heater's mode, its
+        variator's gate, the regulation suspended): re-checked at the next chance, its due time kept. True when a probe
+        ran."""
+        return self._probes.pop(name, None) is not None
+
+    def give_up(self, name: str, now: float) -> str:
+        """`name`'s probe had no verdict in its time: re-checked `retry_s` after `now`, not an hour (it told nothing of
+        the tank). Returns why, for the log."""
+        probe = self._probes.pop(name, None)
+        if name in self._full_at:
+            self._due_at[name] = now + self.retry_s
+            self._due_again()
+        if probe is None or not probe.readings:
+            return "no reading of the meter that judges it"
+        if probe.unconfirmed:
+            return "its variator did not answer: rebooting, or off the network, it may have drawn nothing"
+        return "no two readings in a row alike"
+
     def _due_again(self) -> None:
-        self._first_due_at = min(self._full_at.values()) + self.recheck_s if self._full_at else None
+        self._first_due_at = min(self._due_at.values()) if self._due_at else None
         self.waiting = bool(self._full_at)
 
     def note_export(self, export_w: float, now: float) -> None:
@@ -100,14 +146,16 @@ class FullTankRecheck:
         if name in self._full_at:
             self._house[name] = (*self._house.get(name, ())[-1:], (house_w, others_w))
 
-    def due(self, name: str, floor_w: float, now: float, lower_w: float = 0.0) -> float | None:
-        """The export to probe `name` on (with `lower_w`, what the loads it comes before may give back: its floor
-        `floor_w` or more, seen lately) once its hour is up, else None."""
-        found_at = self._full_at.get(name)
+    def due(self, name: str, floor_w: float, now: float, lower_w: Callable[[], float] = lambda: 0.0) -> float | None:
+        """The export to probe `name` on (with `lower_w()`, what the loads it comes before may give back, asked only
+        when the export alone falls short: its floor `floor_w` or more, seen lately) once its hour is up, else None."""
+        due_at = self._due_at.get(name)
         export = self._export
-        if found_at is None or name in self._probes or now - found_at < self.recheck_s or export is None:
+        if due_at is None or name in self._probes or now < due_at or export is None:
             return None
-        if not 0.0 <= now - export[0] <= self._export_age_s or export[1] + lower_w < floor_w:
+        if not 0.0 <= now - export[0] <= self._export_age_s:
+            return None
+        if export[1] < floor_w and export[1] + lower_w() < floor_w:  # (the loads after it counted only when needed)
             return None
         return export[1]
 
@@ -132,45 +180,84 @@ class FullTankRecheck:
     def probe_w(self, name: str) -> float:
         return self._probes[name].probe_w
 
+    def probe_since(self, name: str) -> float:
+        return self._probes[name].started_at
+
     def baseline_w(self, name: str) -> float | None:
         probe = self._probes.get(name)
         return None if probe is None else probe.baseline_w
 
-    def judge_house(self, name: str, house_w: float, others_w: float, now: float) -> bool | None:
+    def judge_house(self, name: str, house_w: float, others_w: float, now: float,
+                    at_command: Callable[[float], bool] = _at_command) -> bool | None:
         """A house reading less the other loads (those switched on or off believed to draw `others_w`) during `name`'s
         probe: True once it shows the probe drawn, False once it shows it not, None while undecided (or no baseline:
         the probe times out). Not while the switched loads' beliefs stand away from where they stood at its baseline
         by half the step it looks for: their error is in the house less them (a radiator switched on during a probe,
         drawing 1100 W for its label's 1000 W, was read as a tank full drawing the probe's 140 W); such a reading
         breaks the run. (A variator's belief follows its curve: the one after the heater gives the probe back its
-        watts at the next decision.)"""
+        watts at the next decision.) `at_command(since)`: whether the load is known at the probe's command from `since`
+        on (its variator answered since, and has not rebooted since the probe began): readings drawing nothing decide
+        only then (a variator rebooting draws nothing, its boot said after the readings)."""
         probe = self._probes.get(name)
         if probe is None or probe.baseline_w is None:
             return None
         if abs(others_w - probe.others_w) >= DRAW_SHARE * probe.probe_w:
-            probe.drew = probe.missed = 0
+            probe.drew, probe.missed, probe.missed_from = 0, 0, None
             return None
-        return self._judge(probe, house_w - probe.baseline_w, now)
+        return self._judge(probe, house_w - probe.baseline_w, now, at_command)
 
-    def judge_meter(self, name: str, measured_w: float, now: float) -> bool | None:
+    def judge_meter(self, name: str, measured_w: float, now: float,
+                    at_command: Callable[[float], bool] = _at_command) -> bool | None:
         """A reading of `name`'s own meter during its probe: as judge_house."""
         probe = self._probes.get(name)
-        return None if probe is None else self._judge(probe, measured_w, now)
+        return None if probe is None else self._judge(probe, measured_w, now, at_command)
 
-    def _judge(self, probe: _Probe, drawn_w: float, now: float) -> bool | None:
+    def _judge(self, probe: _Probe, drawn_w: float, now: float, at_command: Callable[[float], bool]) -> bool | None:
         if now - probe.started_at < self.settle_s:
             return None  # (may not show the command yet)
+        probe.readings += 1
         if drawn_w >= DRAW_SHARE * probe.probe_w:  # (in a row: a hob pulsing at every reading decides nothing)
-            probe.drew, probe.missed = probe.drew + 1, 0
+            probe.drew, probe.missed, probe.missed_from = probe.drew + 1, 0, None
         else:
             probe.drew, probe.missed = 0, probe.missed + 1
+            if probe.missed_from is None:
+                probe.missed_from = now
         if probe.drew >= VERDICT_READINGS:
             return True
         if probe.missed >= VERDICT_READINGS:
-            return False
+            if probe.missed_from is not None and at_command(probe.missed_from):
+                return False
+            probe.unconfirmed = True  # (decided once its variator answers: the next reading; else it times out)
         return None
+
+    def asks(self, name: str, now: float) -> bool:
+        """True when the reading at `now` began a run of `name`'s probe drawing nothing: its variator is asked whether
+        it is at its command (its answer lets that run decide)."""
+        probe = self._probes.get(name)
+        return probe is not None and probe.missed == 1 and probe.missed_from == now
 
     def expired(self, name: str, now: float) -> bool:
         """True when `name`'s probe has waited its timeout for a verdict (or the clock stepped back under it)."""
         probe = self._probes.get(name)
         return probe is not None and not 0.0 <= now - probe.started_at <= probe.timeout_s
+
+    def status(self, name: str) -> dict[str, Any] | None:
+        """`name`'s re-check for the status document: when due, and its probe if one runs (since when, at what
+        watts); None when it awaits none (not full, or full until a fallback's force ends)."""
+        due_at = self._due_at.get(name)
+        if due_at is None:
+            return None
+        probe = self._probes.get(name)
+        return {"due_at": due_at, "probe_since": None if probe is None else probe.started_at,
+                "probe_w": None if probe is None else probe.probe_w}
+
+
+def saved_due_at(doc: Mapping[str, Any], name: str) -> float | None:
+    """When the re-check of load `name` was due by a saved status `doc` (its `full_recheck`), None when unsaid or not a
+    plausible time (a file from before 2026-12-07 has none)."""
+    entries = doc.get("equipments")
+    for entry in entries if isinstance(entries, list) else ():
+        if isinstance(entry, Mapping) and entry.get("name") == name:
+            recheck = entry.get("full_recheck")
+            return saved_epoch(recheck.get("due_at")) if isinstance(recheck, Mapping) else None
+    return None

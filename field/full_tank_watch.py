@@ -8,6 +8,7 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from datetime import tzinfo
+from functools import partial
 from typing import Any
 
 from equipments.base import Equipment
@@ -88,6 +89,7 @@ class FullTankWatch:
                                             load.off_command_since)
                 self.inferred[load.name] = detector
                 load.add_power_listener(detector.on_command)
+                load.add_power_listener(partial(self._commanded, load.name))
         # The loads whose fullness is inferred, with their detectors, in priority order: what every tick and
         # house reading walks (the detectors are made here, once).
         self._inferred_loads = [(load, self.inferred[load.name]) for load in self.loads
@@ -130,8 +132,8 @@ class FullTankWatch:
                 if load.is_forced():
                     changed = self._forced_while_full(load, result.power_w, now) or changed
                 elif not slow and self._recheck.probing(load.name):  # (its hourly re-check)
-                    changed = self._probed(load, self._recheck.judge_meter(load.name, result.power_w, now),
-                                           f"its meter reads {result.power_w:.0f} W", now) or changed
+                    drew = self._recheck.judge_meter(load.name, result.power_w, now, load.at_command_since)
+                    changed = self._probed(load, drew, f"its meter reads {result.power_w:.0f} W", now) or changed
                 continue
             if self._gated(load) or slow:  # (too slow: watched from the house meter, see _infers)
                 continue
@@ -286,7 +288,8 @@ class FullTankWatch:
                      "or its re-check in %.0f min (a moment at its floor, once the house exports %.0f W)", load.name,
                      why, self._hhmm(next_clear_at), self._clears(), self._recheck.recheck_s / 60,
                      self._probe_floor_w(load))
-        self._recheck.found_full(load.name, now)
+        if load.full_until is None:  # (found under a fallback's force: full until it ends, no re-check)
+            self._recheck.found_full(load.name, now)
         if load.is_forced():
             load.unforce(now, "tank full")
         else:
@@ -348,26 +351,30 @@ class FullTankWatch:
         """A tank found full an hour ago, unforced, is probed at its floor while the house exports that much
         (field/full_tank_recheck.py): its thermostat closes again after showers or as the tank cools (a tank losing
         300 W, closed again an hour after its cut at 08:00, got none of the day's sun until midnight: 2.4 kWh exported
-        on serf-east). A probe with no verdict in time is given up. Not `left_out` (the water heater's mode off: its
-        probe was put back at 0 W by the mode in the same tick, every hour). True when a command changed."""
+        on serf-east). A probe with no verdict in time is given up, tried again a few minutes later. Not `left_out`
+        (the water heater's mode off: its probe was put back at 0 W by the mode in the same tick, every hour). True
+        when a command changed."""
         changed = False
         for load, _ in self._inferred_loads:
             name = load.name
             if not load.overed or load.full_until is not None:
                 continue
             # (a force rules its power, the re-check comes after it; gated, the variator commanded it 0 W: its watts
-            # come back with its `on`; the mode off commands it 0 W)
+            # come back with its `on`; the mode off commands it 0 W. Each ends a probe as it commands the load: this
+            # catches one whose command was not published)
             kept_out = load.is_forced() or getattr(load, "output_off", False) or load is left_out
             if self._recheck.probing(name):
                 if kept_out:
-                    self._recheck.found_full(name, self._recheck.found_at(name) or now)
+                    self._recheck.abandon(name)
                 elif self._recheck.expired(name, now):
-                    changed = self._probed(load, False, "no reading told", now) or changed
+                    changed = self._given_up(load, now) or changed
                 continue
             floor_w = self._probe_floor_w(load)
-            lower_w = self._lower_variators_w(load)
-            if kept_out or (export_w := self._recheck.due(name, floor_w, now, lower_w)) is None or \
-                    self._other_reprobing(load, now):
+            if kept_out:
+                continue
+            # (what the variable loads after it draw, counted only when the export alone falls short)
+            export_w = self._recheck.due(name, floor_w, now, partial(self._lower_variators_w, load))
+            if export_w is None or self._other_reprobing(load, now):
                 continue
             if self._infers(load, now) and not self._recheck.steady(name, floor_w):
                 continue  # (judged from the house: its probe waits for two readings alike to measure its step from)
@@ -380,6 +387,7 @@ class FullTankWatch:
             pace_s = self._house_pace_s() if self._infers(load, now) else self.metered[name].meter_pace_s()
             self._recheck.start(name, load.current_power_w, now, pace_s)
             found_at = self._recheck.found_at(name)
+            lower_w = self._lower_variators_w(load)
             lower = f" and the variable loads after it draw {lower_w:.0f} W" if lower_w > 0.0 else ""
             log.info("%s: found full at %s, and the house exports %.0f W%s: commanded %.0f W for a moment, to see "
                      "whether its tank takes power again (its thermostat closes after showers, or as the water "
@@ -387,6 +395,15 @@ class FullTankWatch:
                      load.current_power_w)
             changed = True
         return changed
+
+    def _commanded(self, name: str, commanded_w: float, now: float) -> None:
+        """Any command of `name` during its re-check probe other than the probe's own (a force or its end, the water
+        heater's mode off, its variator's gate, the regulation suspended): the probe ends with no verdict, re-checked
+        at the next chance. (Left running across a force and its end between two ticks, it read the 0 W of the end
+        as a tank still full: an hour lost.)"""
+        if self._recheck.abandon(name):
+            log.info("%s: its re-check probe ended by another command (%.0f W): no verdict, re-checked at the next "
+                     "chance", name, commanded_w)
 
     def _switched_w(self, load: Equipment) -> float:
         """What the loads switched on or off other than `load` (relays, loads of unknown power) are believed to draw: a
@@ -396,11 +413,11 @@ class FullTankWatch:
         return sum([other.current_power_w for other in self.loads
                     if other is not load and not isinstance(other, VariableEquipment)])
 
-    def _probe_by_house(self, load: Equipment, own_w: float, others_w: float, now: float, commands_fresh: bool) -> bool:
+    def _probe_by_house(self, load: VariableEquipment, own_w: float, others_w: float, now: float,
+                        commands_fresh: bool) -> bool:
         """A house reading less the other loads (`own_w`; those switched on or off believed to draw `others_w`) while
-        `load` is full: its
-        probe's baseline, or its evidence (not while a load's command may not show yet: `commands_fresh`). True when a
-        command changed."""
+        `load` is full: its probe's baseline, or its evidence (not while a load's command may not show yet:
+        `commands_fresh`). True when a command changed."""
         name = load.name
         if not self._recheck.probing(name):
             self._recheck.note_house(name, own_w, others_w)
@@ -408,13 +425,17 @@ class FullTankWatch:
         baseline_w = self._recheck.baseline_w(name)
         if commands_fresh or baseline_w is None:  # (none: its own meter read when it began, and fell silent since)
             return False
-        return self._probed(load, self._recheck.judge_house(name, own_w, others_w, now),
+        return self._probed(load, self._recheck.judge_house(name, own_w, others_w, now, load.at_command_since),
                             f"the house less the other loads moved by {own_w - baseline_w:+.0f} W", now)
 
-    def _probed(self, load: Equipment, drew: bool | None, evidence: str, now: float) -> bool:
+    def _probed(self, load: VariableEquipment, drew: bool | None, evidence: str, now: float) -> bool:
         """A re-check probe's verdict on `load`: drawing, its flag is lifted (the allocation gives it the surplus by
-        its priority); not drawing, 0 W and full for another hour. None: undecided yet. True when decided."""
+        its priority); not drawing, 0 W and full for another hour. None: undecided yet (a first reading drawing
+        nothing asks its variator whether it is at the probe's command: rebooting, or off the network, it draws
+        nothing whatever its tank, and its boot is said after the readings). True when decided."""
         if drew is None:
+            if load.answers and self._recheck.asks(load.name, now):
+                load.ask_status()
             return False
         probe_w = self._recheck.probe_w(load.name)
         if drew:
@@ -426,6 +447,16 @@ class FullTankWatch:
         load.set_power(0.0, now, "tank full")
         log.info("%s: still full at its re-check (%s at %.0f W commanded): 0 W, re-checked again in %.0f min",
                  load.name, evidence, probe_w, self._recheck.recheck_s / 60)
+        return True
+
+    def _given_up(self, load: Equipment, now: float) -> bool:
+        """`load`'s probe had no verdict in its time: 0 W, re-checked a few minutes later (it told nothing of the tank:
+        taken for a tank still full, a variator rebooting or a meter silent through it cost the tank an hour)."""
+        probe_w, since = self._recheck.probe_w(load.name), self._recheck.probe_since(load.name)
+        why = self._recheck.give_up(load.name, now)
+        load.set_power(0.0, now, "tank full")
+        log.info("%s: no verdict at its re-check (%.0f W commanded for %.0f s: %s): 0 W, re-checked again in %.0f min",
+                 load.name, probe_w, now - since, why, self._recheck.retry_s / 60)
         return True
 
     def _lower_variators_w(self, load: Equipment) -> float:
@@ -551,15 +582,21 @@ class FullTankWatch:
         detector = self.inferred.get(load.name)
         return detector is not None and detector.holding(now)
 
-    def restored(self, saved_at: float | None) -> None:
+    def restored(self, saved_at: float | None, due_at: Callable[[str], float | None] = lambda name: None) -> None:
         """After a status restore: full flags back into the detectors; a clear time passed while stopped
-        (since `saved_at`) is applied at the first tick."""
+        (since `saved_at`) is applied at the first tick. The re-check of a load restored full: when its saved status
+        said (`due_at(name)`, None: unsaid), an hour after the save at the latest."""
         for load in self.loads:
             for detector in (self.metered.get(load.name), self.inferred.get(load.name)):
                 if detector is not None:
                     detector.full = load.overed
-            if load.overed and saved_at is not None:
-                self._recheck.found_full(load.name, saved_at)  # (re-checked an hour after the save at the earliest)
+            # (only a load the re-check probes: a relay saved full, or a tank full until a fallback's force ends, had
+            # each tick walk the re-checks for nothing)
+            if load.overed and load.full_until is None and load.name in self.inferred and saved_at is not None:
+                latest_at = saved_at + self._recheck.recheck_s
+                saved_due_at = due_at(load.name)
+                self._recheck.found_full(load.name, saved_at, saved_due_at if saved_due_at is not None and
+                                         saved_due_at <= latest_at else latest_at)
         self.since, self._next_clear_at = saved_at, None
 
     def load_status(self, load: Equipment) -> dict[str, Any]:
@@ -567,6 +604,8 @@ class FullTankWatch:
         detector = self.inferred.get(load.name)  # (a load with its own meter has one too: for its meter's silences)
         if detector is None:
             return {}
+        # (its hourly re-check: when due, and its probe while one runs)
+        recheck = {"full_recheck": self._recheck.status(load.name)}
         shown: dict[str, Any] = {}
         if load.name in self.metered:
             # (its meter silent or too slow, the tank is watched from the house meter: said so, not "meter" all along)
@@ -574,10 +613,10 @@ class FullTankWatch:
                 else "reads"
             shown = {"measured_power": self.measured_w.get(load.name), "own_meter": own_meter}
             if own_meter == "reads":
-                return {"full_detect": "meter", **shown}
+                return {"full_detect": "meter", **shown, **recheck}
         # (found full, no longer a suspicion: both were shown true until the daily clear)
         return {"full_detect": "inferred", "full_suspect": detector.suspect_since is not None and not detector.full,
-                **shown}
+                **shown, **recheck}
 
     def _report(self, name: str, problem: MeterProblem, payload: bytes = b"", field: str = "") -> None:
         """A load's own meter's reading dropped for `problem`: its first of each kind at WARNING (what to change, for a

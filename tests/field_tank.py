@@ -1,6 +1,7 @@
 """Shared set-up of the full-tank tests wired into the regulator (test_field_tank, test_field_tank_inferred,
-test_field_tank_cut, and the fallback and reboot tests): the heater's own PZEM meter, its real bytes with the tank
-full (a thermostat cut), and a house whose variator answers its commands."""
+test_field_tank_cut, the re-check's, and the fallback and reboot tests): the heater's own PZEM meter, its real bytes
+with the tank full (a thermostat cut), the sun over a tank found full, and a house whose variator answers its
+commands."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.field_house import ECS_CMD, ECS_METER, House, at, field_config
+from tests.field_house import ECS_CMD, ECS_METER, RADIATOR, House, at, field_config
 from tests.harness import Harness
 
 METERED = f"topic_read_power = {ECS_METER}\n"
@@ -37,6 +38,28 @@ def thermostat_cut(h: Harness, start: float, count: int = 5, gap_s: float = 2.0,
     for i in range(count):
         h.reg.handle(ECS_METER, live(payload), start + i * gap_s)
     return start + (count - 1) * gap_s
+
+
+FOUND = T + 9  # (thermostat_cut's fifth low reading: 11:00:09)
+
+
+def sun(h: Harness, start: float, end: float, production_w: float = 3500.0, tank_takes: bool = False,
+        step_s: float = 5.0) -> None:
+    """The meters every `step_s` from `start` to `end`, the regulator ticking between: a 300 W house and the radiator's
+    1000 W while on, and the heater's command while `tank_takes` (else its tank is full: it draws nothing)."""
+    now = start
+    while now <= end:
+        heater_w = h.load("ecs").current_power_w if tank_takes else 0.0
+        h.meters(300 + (1000 if h.last(RADIATOR) == "ON" else 0) + heater_w, production_w, now)
+        h.reg.tick(now + 1)
+        now += step_s
+
+
+def full_an_hour(h: Harness, production_w: float = 3500.0) -> None:
+    """The heater found full at FOUND, then the meters for just under an hour: still out, at 0 W."""
+    thermostat_cut(h, T + 1)
+    sun(h, FOUND + 1, FOUND + 3595, production_w)
+    assert h.load("ecs").overed and h.last(ECS_CMD) == "0"  # (not an hour yet)
 
 
 ECHO = b'{"percent": 0.00, "power": 0, "mode": 0, "state": "ON", "msg": "setpower"}'

@@ -11,34 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from field.full_tank_recheck import PROBE_TIMEOUT_S
+from field.full_tank_recheck import PROBE_RETRY_S, PROBE_TIMEOUT_S
 from integrations.domoticz_control import EcsMode
 from simulation.replay import replay
 from tests.field_house import ECS_CMD, ECS_METER, ECS_STATUS, RADIATOR, field_config
-from tests.field_tank import EMPTY_TANK, METERED, T, live, metered, thermostat_cut
+from tests.field_tank import EMPTY_TANK, FOUND, METERED, T, full_an_hour, live, metered, sun, thermostat_cut
 from tests.harness import MODE, Harness
 from tests.replay_days import write_config
-
-FOUND = T + 9  # (thermostat_cut's fifth low reading: 11:00:09)
-
-
-def sun(h: Harness, start: float, end: float, production_w: float = 3500.0, tank_takes: bool = False,
-        step_s: float = 5.0) -> None:
-    """The meters every `step_s` from `start` to `end`, the regulator ticking between: a 300 W house and the radiator's
-    1000 W while on, and the heater's command while `tank_takes` (else its tank is full: it draws nothing)."""
-    now = start
-    while now <= end:
-        heater_w = h.load("ecs").current_power_w if tank_takes else 0.0
-        h.meters(300 + (1000 if h.last(RADIATOR) == "ON" else 0) + heater_w, production_w, now)
-        h.reg.tick(now + 1)
-        now += step_s
-
-
-def full_an_hour(h: Harness, production_w: float = 3500.0) -> None:
-    """The heater found full at FOUND, then the meters for just under an hour: still out, at 0 W."""
-    thermostat_cut(h, T + 1)
-    sun(h, FOUND + 1, FOUND + 3595, production_w)
-    assert h.load("ecs").overed and h.last(ECS_CMD) == "0"  # (not an hour yet)
 
 
 def test_a_tank_that_takes_power_again_is_given_the_surplus(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -128,7 +107,9 @@ def test_a_hob_pulsing_through_a_probe_decides_nothing(tmp_path: Path, caplog: p
         h.reg.tick(now + 1)
         now += 5
     assert h.load("ecs").overed and h.last(ECS_CMD) == "0"
-    assert any(m.startswith("ecs: still full at its re-check (no reading told") for m in caplog.messages)
+    assert any(m.startswith("ecs: no verdict at its re-check (140 W commanded for 65 s: no two readings in a row "
+                            "alike)") for m in caplog.messages)
+    assert not any("still full" in m for m in caplog.messages)  # (until 2026-12-07: re-checked an hour later)
 
 
 def test_a_variator_gated_off_during_its_probe_is_put_back_at_0_w(tmp_path: Path) -> None:
@@ -152,7 +133,10 @@ def test_no_probe_without_its_floor_exported(tmp_path: Path, production_w: float
     assert not [c for c in h.on(ECS_CMD)[sent:] if c not in ("0", "status")]
 
 
-def test_a_probe_no_reading_decides_is_given_up(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_probe_no_reading_decides_is_given_up_and_tried_again_soon(tmp_path: Path,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    # The meters silent through the probe: it told nothing of the tank. Taken for a tank still full, it was re-checked
+    # an hour later, and a tank that took power again lost that hour of sun.
     caplog.set_level(logging.INFO)
     h = metered(tmp_path)
     full_an_hour(h)
@@ -160,7 +144,13 @@ def test_a_probe_no_reading_decides_is_given_up(tmp_path: Path, caplog: pytest.L
     assert h.load("ecs").current_power_w > 0
     h.reg.tick(FOUND + 3600 + PROBE_TIMEOUT_S + 2)  # (the meters silent since)
     assert h.load("ecs").overed and h.last(ECS_CMD) == "0"
-    assert any(m.startswith("ecs: still full at its re-check (no reading told") for m in caplog.messages)
+    assert any(m.startswith("ecs: no verdict at its re-check (140 W commanded for 61 s: no reading of the meter that "
+                            "judges it): 0 W, re-checked again in 5 min") for m in caplog.messages)
+    retry_at = FOUND + 3600 + PROBE_TIMEOUT_S + 2 + PROBE_RETRY_S
+    sun(h, FOUND + 3700, retry_at - 5)  # (the meters back, the tank taking power: not probed before its retry)
+    assert h.load("ecs").overed and h.last(ECS_CMD) == "0"
+    sun(h, retry_at, retry_at + 20, tank_takes=True)
+    assert not h.load("ecs").overed  # (not an hour later)
 
 
 def test_no_recheck_of_an_export_seen_long_ago(tmp_path: Path) -> None:
@@ -211,7 +201,7 @@ def test_a_house_meter_every_40_s_decides_a_probe(tmp_path: Path, caplog: pytest
             h.meters(300 + (1000 if h.last(RADIATOR) == "ON" else 0) + ecs.current_power_w, 3500, now)
         h.reg.tick(now + 0.5)
     assert not ecs.overed
-    assert not any("no reading told" in m for m in caplog.messages)
+    assert not any("no verdict at its re-check" in m for m in caplog.messages)
 
 
 def test_a_relay_switched_during_a_probe_decides_nothing(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
