@@ -18,7 +18,7 @@ from field.fallback_deadline import RULE_OWNERS
 from field.full_tank import MeteredFullTank, daily_clear_due
 from field.full_tank_inferred import InferredFullTank
 from field.full_tank_loop import LoopRule
-from field.full_tank_recheck import PROBE_FLOOR_W, FullTankRecheck
+from field.full_tank_recheck import FullTankRecheck, lower_variators_w, probe_floor_w, switched_w
 from field.full_tank_rules import InferenceRule
 from field.own_meter_notices import OwnMeterNotices
 from field.reading_pace import pace_is_news
@@ -199,7 +199,8 @@ class FullTankWatch:
                 # (near its re-check's hour: its probe's baseline is taken from those readings)
                 if self._recheck.waiting and self._recheck.baseline_due(now) and not load.is_forced() and \
                         self._infers(load, now):
-                    changed = self._probe_by_house(load, own_w, self._switched_w(load), now, bool(fresh)) or changed
+                    others_w = switched_w(self.loads, load)
+                    changed = self._probe_by_house(load, own_w, others_w, now, bool(fresh)) or changed
                 continue
             if self._gated(load):
                 continue
@@ -287,7 +288,7 @@ class FullTankWatch:
             log.info("%s is full (%s): commanded 0 W and left out of the allocation until the daily clear at %s (%s), "
                      "or its re-check in %.0f min (a moment at its floor, once the house exports %.0f W)", load.name,
                      why, self._hhmm(next_clear_at), self._clears(), self._recheck.recheck_s / 60,
-                     self._probe_floor_w(load))
+                     probe_floor_w(load))
         if load.full_until is None:  # (found under a fallback's force: full until it ends, no re-check)
             self._recheck.found_full(load.name, now)
         if load.is_forced():
@@ -369,11 +370,11 @@ class FullTankWatch:
                 elif self._recheck.expired(name, now):
                     changed = self._given_up(load, now) or changed
                 continue
-            floor_w = self._probe_floor_w(load)
+            floor_w = probe_floor_w(load)
             if kept_out:
                 continue
             # (what the variable loads after it draw, counted only when the export alone falls short)
-            export_w = self._recheck.due(name, floor_w, now, partial(self._lower_variators_w, load))
+            export_w = self._recheck.due(name, floor_w, now, partial(lower_variators_w, self.loads, load, self._held))
             if export_w is None or self._other_reprobing(load, now):
                 continue
             if self._infers(load, now) and not self._recheck.steady(name, floor_w):
@@ -387,7 +388,7 @@ class FullTankWatch:
             pace_s = self._house_pace_s() if self._infers(load, now) else self.metered[name].meter_pace_s()
             self._recheck.start(name, load.current_power_w, now, pace_s)
             found_at = self._recheck.found_at(name)
-            lower_w = self._lower_variators_w(load)
+            lower_w = lower_variators_w(self.loads, load, self._held)
             lower = f" and the variable loads after it draw {lower_w:.0f} W" if lower_w > 0.0 else ""
             log.info("%s: found full at %s, and the house exports %.0f W%s: commanded %.0f W for a moment, to see "
                      "whether its tank takes power again (its thermostat closes after showers, or as the water "
@@ -404,14 +405,6 @@ class FullTankWatch:
         if self._recheck.abandon(name):
             log.info("%s: its re-check probe ended by another command (%.0f W): no verdict, re-checked at the next "
                      "chance", name, commanded_w)
-
-    def _switched_w(self, load: Equipment) -> float:
-        """What the loads switched on or off other than `load` (relays, loads of unknown power) are believed to draw: a
-        belief whose error is a whole label's (a radiator drawing 1100 W for its 1000 W), where a variator's follows its
-        curve (the one after a heater probed gives back the probe's watts at the next decision, a move of its belief
-        by all of them: counted, no probe taking its floor from it was ever decided)."""
-        return sum([other.current_power_w for other in self.loads
-                    if other is not load and not isinstance(other, VariableEquipment)])
 
     def _probe_by_house(self, load: VariableEquipment, own_w: float, others_w: float, now: float,
                         commands_fresh: bool) -> bool:
@@ -458,22 +451,6 @@ class FullTankWatch:
         log.info("%s: no verdict at its re-check (%.0f W commanded for %.0f s: %s): 0 W, re-checked again in %.0f min",
                  load.name, probe_w, now - since, why, self._recheck.retry_s / 60)
         return True
-
-    def _lower_variators_w(self, load: Equipment) -> float:
-        """What the regulated variable loads after `load` draw: the allocation gives `load` the surplus before them, so
-        its re-check may take its floor from them (they give it back at the next decision, a reading's import of the
-        floor at most). Counted from the export alone, a full heater before a second one, which took the whole surplus
-        and left the house exporting the setpoint, was never re-checked: its tank, reheating after showers, waited for
-        the daily clear. (Relays are not counted: one would be switched off for a probe.)"""
-        after = self.loads[self.loads.index(load) + 1:]
-        return sum([other.current_power_w for other in after
-                    if isinstance(other, VariableEquipment) and not other.is_forced() and not other.overed
-                    and not other.output_off and other.name not in self._held])
-
-    @staticmethod
-    def _probe_floor_w(load: Equipment) -> float:
-        """What a re-check commands `load`: its floor, at least a step the house meter tells from its noise."""
-        return max(getattr(load, "least_on_w", 0.0), PROBE_FLOOR_W)
 
     def _other_reprobing(self, load: Equipment, now: float) -> bool:
         """True while another inferred load's re-probe, or another full load's re-check probe, runs: one at a time.
