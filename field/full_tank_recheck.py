@@ -283,6 +283,7 @@ def lower_variators_w(loads: Sequence[Equipment], load: Equipment, held: Collect
                 if isinstance(other, VariableEquipment) and not other.is_forced() and not other.overed
                 and not other.output_off and other.name not in held])
 
+
 def saved_due_at(doc: Mapping[str, Any], name: str) -> float | None:
     """When the re-check of load `name` was due by a saved status `doc` (its `full_recheck`), None when unsaid or not a
     plausible time (a file from before 2026-12-07 has none)."""
