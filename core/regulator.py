@@ -429,6 +429,7 @@ class Regulator(RegulatorLifeCycle):
         if self._stale_guard.reason is not None:
             if self.controller is not None:
                 self.controller.regulation_suspended()
+            self.field.regulation_suspended()  # (no re-check probe of a full tank meanwhile)
             self._gate.stop_waiting()  # (else its deadline, past, would hide the daemon's other timers from it)
             self.publish_status(now)  # suspended: the unforced loads were just commanded to 0 W
         else:

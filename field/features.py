@@ -192,6 +192,11 @@ class FieldFeatures:
             changed = self.heater.tick(now) or changed
         return changed
 
+    def regulation_suspended(self) -> None:
+        """The regulation is suspended (its unforced loads at 0 W already): nothing of ours switches one on meanwhile
+        (a full tank's re-check)."""
+        self.tanks.regulation_suspended()
+
     def regulated(self, loads: Sequence[Equipment], now: float) -> list[Equipment]:
         """`loads` the allocation may use now (in order): not the heater while its mode is off, nor a load
         held at 0 W by a full-tank re-probe, nor a variator whose output is gated off."""

@@ -142,6 +142,10 @@ class FullTankRecheck:
     def note_export(self, export_w: float, now: float) -> None:
         self._export = (now, export_w)
 
+    def forget_export(self) -> None:
+        """The export seen is no longer news (the regulation suspended): no probe until a decision sees one again."""
+        self._export = None
+
     def note_house(self, name: str, house_w: float, others_w: float) -> None:
         """A house reading less the other loads (those switched on or off believed to draw `others_w`), while `name` is
         full: the baseline of its probe."""

@@ -348,6 +348,14 @@ class FullTankWatch:
             given_w = sum([load.current_power_w for load in self.loads]) - self._believed_w
             self._recheck.note_export(export_w - given_w if given_w > 0.0 else export_w, now)
 
+    def regulation_suspended(self) -> None:
+        """The regulation is suspended (a silent or frozen meter, the meters' topics swapped), every unforced load at
+        0 W already (a probe under way so ended, `_commanded`): no re-check probe until a decision sees the export
+        again. A probe started on the minute-old export of a meter silent since was judged by the heater's own meter:
+        drawing, its flag was lifted with its floor left on, and no decision came to move it while the meter stayed
+        silent, the heater on from the grid into the night."""
+        self._recheck.forget_export()
+
     def _recheck_full(self, now: float, left_out: Equipment | None) -> bool:
         """A tank found full an hour ago, unforced, is probed at its floor while the house exports that much
         (field/full_tank_recheck.py): its thermostat closes again after showers or as the tank cools (a tank losing
