@@ -249,13 +249,14 @@ class Regulator(RegulatorLifeCycle):
 
     def on_connected(self, now: float) -> None:
         """After each (re)connect, once started: publish what the broker, Domoticz or Home Assistant may have
-        lost."""
+        lost, the status last. (The status goes at QoS 0, not kept across an outage: without Home Assistant, none
+        went at the reconnect, and a reader of it was shown the state from before the outage until the next decision
+        or status_interval, the meters perhaps silent meanwhile.)"""
         self._stale_guard.link_up(now)
         for load in self.loads:
             load.link_restored(now)
         self.field.on_connected(now)
-        if self.field.wants_status_on_connect():
-            self.publish_status(now)
+        self.publish_status(now)
 
     def on_disconnected(self, now: float) -> None:
         """The link to the broker dropped: messages published to us meanwhile are lost (echoes included)."""
@@ -289,7 +290,11 @@ class Regulator(RegulatorLifeCycle):
         self.last_status = document  # a fresh dict, never mutated: the daemon hands it to its saver
         self._status_pacing.published(now)
         if sink is None:
-            self._publish(self.settings.mqtt.topic_status, payload, False)
+            try:
+                self._publish(self.settings.mqtt.topic_status, payload, False)
+            except Exception as exc:  # paho's ValueError, ...: the next status replaces it (raised, it broke off the
+                # decision or the reconnect that published it)
+                log.warning("status not published: %s", exc)
         else:
             sink(document)
         self.field.after_status(document)

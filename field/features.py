@@ -144,10 +144,6 @@ class FieldFeatures:
         self.domoticz.on_connected(now)
         self.homeassistant.on_connected(now)
 
-    def wants_status_on_connect(self) -> bool:
-        """True when a status must follow each connect (Home Assistant's retained state)."""
-        return self.homeassistant.enabled
-
     def after_status(self, status: dict[str, Any]) -> None:
         """The status document just published: Home Assistant's state follows it."""
         self.homeassistant.after_status(status)

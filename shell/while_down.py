@@ -5,8 +5,7 @@ then off, a timed force's end, a Domoticz switch flipped on then off, the daily 
 long as the outage lasts. Nothing the broker needs is lost by the drop: at the reconnect the daemon sends each load's
 command in effect and the last daily report again (Regulator.resend_commands, republish_report), Domoticz is asked
 what its switches show and shown the loads' states, Home Assistant gets its discovery and state, and the status
-(QoS 0, never queued) follows at the next decision or status_interval. No paho here: plain state, kept by the main
-loop."""
+(QoS 0, never queued) goes out (Regulator.on_connected). No paho here: plain state, kept by the main loop."""
 
 from __future__ import annotations
 

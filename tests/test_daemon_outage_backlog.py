@@ -27,7 +27,7 @@ from tests.field_house import ECS_CMD, ECS_STATUS, RADIATOR, at, field_config
 from tests.harness import CONS, MODE, PROD
 from tests.mqtt_probe import MqttProbe
 
-REPORT, MARK = "regul/report", "test/mark"
+REPORT, MARK, STATUS = "regul/report", "test/mark", "regul/status"
 
 
 @pytest.fixture
@@ -119,6 +119,19 @@ def test_after_an_outage_the_broker_gets_each_load_s_command_in_effect_and_the_l
            "regul/vload/ECS/cmd): what is in effect replaces them" in caplog.text
 
 
+def test_a_reconnect_publishes_the_status_in_effect(daemon: Daemon, broker: PrivateBroker) -> None:
+    # The status (QoS 0, not kept by paho) last went out before the outage: a reader of it saw the evening's forced
+    # radiator until the next decision or status_interval, however long the meters stayed silent after the reconnect.
+    back_at = evening_then_outage(daemon, broker)
+    probe = back(daemon, broker, back_at)
+    try:
+        doc = json.loads(probe.wait_for(STATUS).payload)
+        assert doc["date"] == int(back_at)
+        assert all(load["current_power"] == 0 for load in doc["equipments"])
+    finally:
+        probe.close()
+
+
 def test_a_stop_on_a_link_back_before_the_main_loop_took_it_sends_its_offs(daemon: Daemon,
                                                                           broker: PrivateBroker) -> None:
     # Dropped while the link is known down, the stop's offs were lost on a link paho had back, its Connected event
@@ -160,3 +173,4 @@ def test_paho_s_queue_is_bounded_and_its_refusal_said_once(tmp_path: Path, monke
             link.publish("regul/cload/small", str(k))
     assert caplog.text.count("paho holds 3 messages the broker has not acknowledged (PAHO_QUEUE_MAX): "
                              "regul/cload/small and the next ones are refused until it does") == 1
+

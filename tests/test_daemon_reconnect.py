@@ -22,8 +22,39 @@ START = datetime(2026, 6, 1, 23, 50, tzinfo=ZoneInfo("Europe/Paris")).timestamp(
 CONS, PROD, REPORT = "smeter/pzem/CONSOMMATION", "smeter/pzem/PRODUCTION", "regul/report"
 
 
+class Wall:
+    """The wall clock the daemon's status publishes read, set by the test."""
+
+    def __init__(self) -> None:
+        self.now = START
+
+    def time(self) -> float:
+        return self.now
+
+    def __getattr__(self, name: str) -> object:  # (the rest of the time module, as it is)
+        return getattr(time, name)
+
+
+def status_at(built: Daemon, wall: Wall, at: float, size: int) -> None:
+    wall.now = at
+    built._publish(built.status_topic, "x" * size)
+
+
+def reconnected_at(built: Daemon, wall: Wall, at: float) -> None:
+    """A reconnect at `at`: its status (the regulator's own, some 2.3 kB for these two loads) goes then."""
+    wall.now = at
+    built._on_connected(Connected(at, first=False))
+
+
 @pytest.fixture
-def daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Daemon, list[tuple[str, bytes, bool]]]:
+def wall(monkeypatch: pytest.MonkeyPatch) -> Wall:
+    clock = Wall()
+    monkeypatch.setattr(shell.daemon, "time", clock)
+    return clock
+
+
+@pytest.fixture
+def daemon(tmp_path: Path, wall: Wall, monkeypatch: pytest.MonkeyPatch) -> tuple[Daemon, list[tuple[str, bytes, bool]]]:
     # (a port no broker listens on: the daemon's steps are called one by one, and nothing connects)
     settings = load_settings(write_config(tmp_path, ("ecs", "radiator"), port=9))
     built = Daemon(settings, InstanceLock(tmp_path / "test.lock"))
@@ -82,7 +113,7 @@ def test_a_report_that_cannot_be_published_again_does_not_stop_the_daemon(
     built, _ = daemon
     built.reg._last_report = '{"date": "2026-06-01"}'
 
-    def refuse(topic: str, payload: str | bytes, retain: bool = False) -> None:
+    def refuse(topic: str, payload: str | bytes, retain: bool = False, qos: int = 1) -> None:
         raise ValueError("Invalid topic.")
 
     monkeypatch.setattr(built.link, "publish", refuse)
@@ -91,31 +122,6 @@ def test_a_report_that_cannot_be_published_again_does_not_stop_the_daemon(
 
 
 CLOSED = "the broker or the network closed it"  # (paho_compat.CONNECTION_CLOSED: what a broker's drop is said as)
-
-
-class Wall:
-    """The wall clock the daemon's status publishes read, set by the test."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def time(self) -> float:
-        return self.now
-
-    def __getattr__(self, name: str) -> object:  # (the rest of the time module, as it is)
-        return getattr(time, name)
-
-
-def status_at(built: Daemon, wall: Wall, at: float, size: int) -> None:
-    wall.now = at
-    built._publish(built.status_topic, "x" * size)
-
-
-@pytest.fixture
-def wall(monkeypatch: pytest.MonkeyPatch) -> Wall:
-    clock = Wall()
-    monkeypatch.setattr(shell.daemon, "time", clock)
-    return clock
 
 
 def test_the_too_big_hint_is_not_said_when_a_status_as_big_went_through(
@@ -127,7 +133,7 @@ def test_the_too_big_hint_is_not_said_when_a_status_as_big_went_through(
     status_at(built, wall, START + 20, 2600)  # (the first went through: the link stayed up)
     status_at(built, wall, START + 100, 2531)
     built._on_disconnected(Disconnected(START + 100.5, CLOSED, connected_for_s=100.0))
-    built._on_connected(Connected(START + 101.5, first=False))
+    reconnected_at(built, wall, START + 101.5)
     status_at(built, wall, START + 102, 2531)
     built._on_disconnected(Disconnected(START + 102.3, CLOSED, connected_for_s=0.8))
     assert "too big" not in caplog.text
@@ -139,7 +145,7 @@ def test_the_too_big_hint_needs_its_drops_in_a_row_with_no_status_through_betwee
     built, _ = daemon
     status_at(built, wall, START + 100, 2531)
     built._on_disconnected(Disconnected(START + 100.5, CLOSED, connected_for_s=100.0))
-    built._on_connected(Connected(START + 101.5, first=False))
+    reconnected_at(built, wall, START + 101.5)
     status_at(built, wall, START + 110, 2400)
     status_at(built, wall, START + 120, 2400)
     status_at(built, wall, START + 4 * 86400, 2540)
@@ -155,24 +161,24 @@ def test_the_too_big_hint_is_not_said_of_drops_the_broker_did_not_make(
     for k in range(2):
         status_at(built, wall, START + 100 * k, 3000)
         built._on_disconnected(Disconnected(START + 100 * k + 0.3, "Keep alive timeout", connected_for_s=90.0))
-        built._on_connected(Connected(START + 100 * k + 1.3, first=False))
+        reconnected_at(built, wall, START + 100 * k + 1.3)
     assert "too big" not in caplog.text
 
 
 def test_the_too_big_hint_is_said_of_drops_at_each_status_none_as_big_through(
         daemon: tuple[Daemon, list[tuple[str, bytes, bool]]], wall: Wall, caplog: pytest.LogCaptureFixture) -> None:
     built, _ = daemon
-    status_at(built, wall, START + 10, 1800)
-    status_at(built, wall, START + 20, 1800)  # (1800 bytes went through)
+    status_at(built, wall, START + 10, 2400)
+    status_at(built, wall, START + 20, 2400)  # (2400 bytes went through; the start's status, smaller, too)
     status_at(built, wall, START + 100, 2531)
     built._on_disconnected(Disconnected(START + 100.05, CLOSED, connected_for_s=100.0))
     assert "too big" not in caplog.text  # (one is as likely a broker restarted)
-    built._on_connected(Connected(START + 101.05, first=False))
+    reconnected_at(built, wall, START + 101.05)
     status_at(built, wall, START + 101.1, 2531)
     built._on_disconnected(Disconnected(START + 101.15, CLOSED, connected_for_s=0.1))
     assert ("just after PySEB published its status (2531 bytes): a broker that refuses a message as too big "
             '("oversize packet" in its log) drops the link so; raise its max_packet_size (the largest status it took '
-            "was 1800 bytes)") in caplog.text
+            "was 2400 bytes)") in caplog.text
 
 
 def test_the_too_big_hint_needs_two_drops_in_a_row_after_a_status(
@@ -182,12 +188,12 @@ def test_the_too_big_hint_needs_two_drops_in_a_row_after_a_status(
     status_at(built, wall, START + 100, 2531)
     built._on_disconnected(Disconnected(START + 100.5, CLOSED, connected_for_s=60.0))
     assert "too big" not in caplog.text
-    built._on_connected(Connected(START + 101.5, first=False))
+    reconnected_at(built, wall, START + 101.5)
     status_at(built, wall, START + 102, 2531)
     built._on_disconnected(Disconnected(START + 102.3, CLOSED, connected_for_s=0.8))
     assert "just after PySEB published its status (2531 bytes): a broker that refuses a message as too big" \
         in caplog.text
-    built._on_connected(Connected(START + 103.3, first=False))
+    reconnected_at(built, wall, START + 103.3)
     status_at(built, wall, START + 103.5, 2531)
     built._on_disconnected(Disconnected(START + 200, CLOSED, connected_for_s=96.7))
     assert caplog.text.count("too big") == 1  # (a drop long after a status ends the row)
