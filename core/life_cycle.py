@@ -219,4 +219,9 @@ class RegulatorLifeCycle:
     def _publish_report(self, report: DailyReport) -> None:
         # Retained: a dashboard that connects later in the day still finds yesterday's report.
         self._last_report = json.dumps(report.as_json(), allow_nan=False)
-        self._publish(self.settings.mqtt.topic_report, self._last_report, True)
+        try:
+            self._publish(self.settings.mqtt.topic_report, self._last_report, True)
+        except Exception as exc:  # paho's full queue, ...: as a load's command that could not be sent. Raised, it broke
+            # off the reading (its decision not made) or the timers that rolled the day, said as an internal error.
+            log.warning("the report of %s could not be published (%s): sent again at the next reconnect", report.date,
+                        exc)

@@ -260,6 +260,11 @@ class DaemonLinkEvents:
         if self._started:
             self.reg.resend_commands("a retained leftover cleared")
 
+    def _send_owed_online(self) -> None:
+        """`online`, refused by paho's full queue at the connect, published once paho has room (at the ticks)."""
+        if self.link.send_owed_online():
+            log.info("`online` published on %s: paho has room again", self.link.settings.topic_availability)
+
     def _say_connected(self, event: Connected) -> None:
         """The connection's lines: back after an outage, and the first one's subscriptions."""
         down = self.link_report.up(steady_s())
@@ -272,6 +277,11 @@ class DaemonLinkEvents:
 
     def _on_connected(self, event: Connected) -> None:
         self._say_connected(event)
+        if event.online_refused:
+            log.warning("paho's queue was full at the connect (PAHO_QUEUE_MAX messages the broker has not "
+                        "acknowledged, from a link dead before it was known to be): it refused `online` on %s, where "
+                        "the broker's `offline` stays meanwhile; published as soon as paho has room",
+                        self.link.settings.topic_availability)
         dropped = self.while_down.back()
         if not self._started:
             # (the loads no longer configured first, as the regulator's start has them: a renamed device's own

@@ -149,6 +149,7 @@ class MqttLink:
         client.reconnect_delay_set(min_delay=MIN_RECONNECT_S, max_delay=MAX_RECONNECT_S)
         client.max_queued_messages_set(PAHO_QUEUE_MAX)
         self._queue_full_said = False  # (said once a connection: each message refused then is logged by its sender)
+        self._online_owed = False  # paho's full queue refused `online` at the connect (set on its thread)
         paho_compat.on_connect(client, self._on_connect)
         paho_compat.on_disconnect(client, self._on_disconnect)
         paho_compat.on_subscribe(client, self._on_subscribe)
@@ -224,6 +225,17 @@ class MqttLink:
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):  # NO_CONN: queued for the reconnect
             raise PublishFailed(mqtt.error_string(info.rc))
         return info
+
+    def send_owed_online(self) -> bool:
+        """`online`, refused by paho's full queue at the connect, published again (the main loop, at its ticks: paho
+        has room once the broker acknowledged what it kept for the connection). True when paho took it now."""
+        if not self._online_owed:
+            return False
+        if self.client.publish(self.settings.topic_availability, ONLINE, qos=1, retain=True).rc == \
+                mqtt.MQTT_ERR_QUEUE_SIZE:
+            return False
+        self._online_owed = False  # (taken: sent, or kept for the next connection, which sends its own anyway)
+        return True
 
     def stop(self, timeout_s: float = OFFLINE_WAIT_S, left_on: Sequence[str] = (), commanded: bool = True) -> None:
         """Announce offline, flush what is queued, disconnect and stop the network thread. `left_on`: the loads that
@@ -308,9 +320,13 @@ class MqttLink:
         self.echo.start(echoed, time.monotonic())
         for topic in self._echo_only:
             self._subscribe(client, topic)
-        client.publish(self.settings.topic_availability, ONLINE, qos=1, retain=True)
+        # (paho sends what it kept for the connection after this callback: with its queue full, a link dead but not
+        # yet known to be, it refused `online` without a word, the availability topic left at the broker's `offline`
+        # for as long as the connection lasted; the main loop sends it as soon as paho has room, send_owed_online)
+        online = client.publish(self.settings.topic_availability, ONLINE, qos=1, retain=True)
+        self._online_owed = online.rc == mqtt.MQTT_ERR_QUEUE_SIZE
         self._connections += 1
-        self._events.put(Connected(self._clock(), self._connections == 1))
+        self._events.put(Connected(self._clock(), self._connections == 1, self._online_owed))
 
     def _subscribe(self, client: mqtt.Client, topic: str) -> None:
         result, mid = client.subscribe(topic, qos=1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -174,3 +175,30 @@ def test_paho_s_queue_is_bounded_and_its_refusal_said_once(tmp_path: Path, monke
     assert caplog.text.count("paho holds 3 messages the broker has not acknowledged (PAHO_QUEUE_MAX): "
                              "regul/cload/small and the next ones are refused until it does") == 1
 
+
+def test_online_refused_by_paho_s_full_queue_at_a_connect_is_sent_once_it_has_room(
+        tmp_path: Path, broker: PrivateBroker, probe: MqttProbe, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    # paho sends what it kept for the connection after `online` is published: with its queue full (a link dead but not
+    # yet known to be, PAHO_QUEUE_MAX messages handed to it), `online` was refused without a word, and the
+    # availability topic said `offline` (the broker's will) for as long as that connection lasted.
+    monkeypatch.setattr(shell.mqtt_link, "PAHO_QUEUE_MAX", 3)
+    settings = load_settings(write_config(tmp_path, ("small",), port=broker.port))
+    lock = InstanceLock(tmp_path / "test.lock")
+    lock.acquire()
+    built = Daemon(settings, lock)
+    try:
+        for k in range(3):
+            built.link.publish("regul/cload/small", str(k))  # (kept for the connection: the queue full)
+        built.link.start()
+        built._on_connected(next_event(built, Connected))
+        probe.wait_for("regul/cload/small", lambda m: m.text == "2")
+        for _ in range(100):  # (the main loop's ticks, until paho has the broker's acknowledgements)
+            built._send_owed_online()
+            if any(m.text == "online" for m in probe.on(settings.mqtt.topic_availability)):
+                break
+            time.sleep(0.05)
+        probe.wait_for(settings.mqtt.topic_availability, lambda m: m.text == "online", timeout_s=1)
+    finally:
+        built._shutdown()
+    assert "it refused `online` on regul/availability" in caplog.text

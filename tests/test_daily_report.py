@@ -8,11 +8,13 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import paho.mqtt.client as mqtt
 import pytest
 
 from core.daily_report import DailyFigures, DailyReport
 from core.decisions import DecisionRecord
 from regulation import Regulator
+from shell.mqtt_link import PublishFailed
 from tests.configs import reading, write_config
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -98,6 +100,35 @@ def test_the_regulator_publishes_the_report_after_midnight(tmp_path: Path, caplo
     assert set(doc["loads"]) == {"ecs", "radiator"}
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("day 2026-06-01")]
     assert len(lines) == 1 and "a perfect router would have added" in lines[0]
+
+
+def test_a_report_paho_refuses_is_said_and_sent_again_at_the_reconnect(tmp_path: Path,
+                                                                        caplog: pytest.LogCaptureFixture) -> None:
+    # paho's full queue (PAHO_QUEUE_MAX: a link dead but not yet known to be) refused the report: raised out of the
+    # reading that rolled the day, that reading's decision was not made, and the log said an internal error.
+    published: list[tuple[str, str, bool]] = []
+    refusing = True
+
+    def publish(topic: str, payload: str | bytes, retain: bool = False) -> None:
+        if topic == "regul/report" and refusing:
+            raise PublishFailed(mqtt.error_string(mqtt.MQTT_ERR_QUEUE_SIZE))
+        published.append((topic, payload if isinstance(payload, str) else payload.decode(), retain))
+
+    reg = Regulator.from_config(write_config(tmp_path, ("ecs", "radiator")), publish)
+    decided: list[DecisionRecord] = []
+    reg.add_decision_listener(decided.append)
+    midnight = datetime(2026, 6, 2, tzinfo=PARIS).timestamp()
+    _run(reg, midnight - 600, 600, 2000)
+    before = len(decided)
+    reg.handle("smeter/pzem/CONSOMMATION", reading(300 + sum(load.current_power_w for load in reg.loads)), midnight)
+    reg.handle("smeter/pzem/PRODUCTION", reading(2000), midnight + 1)
+    assert reg.counted_day == "2026-06-02" and len(decided) == before + 1
+    assert not [t for t, _, _ in published if t == "regul/report"]
+    assert "the report of 2026-06-01 could not be published (Message queue full.): sent again at the next " \
+           "reconnect" in caplog.text
+    refusing = False
+    reg.republish_report()
+    assert [json.loads(p)["date"] for t, p, _ in published if t == "regul/report"] == ["2026-06-01"]
 
 
 def _run(reg: Regulator, start: float, seconds: int, production_w: float) -> None:
