@@ -26,7 +26,7 @@ from localbroker.leftovers import claim_dir, mark_users, remove_stale
 from settings.config import load_settings
 from shell.stop_signals import STOP_SIGNALS, hangups_as_interrupt
 from simulation.config import SimConfig, read_sim_config
-from simulation.demo_config import DEMO_TEMPLATE, played_zone, write_demo_config
+from simulation.demo_config import DEMO_TEMPLATE, MIN_METER_TIMEOUT_S, played_zone, write_demo_config
 from simulation.demo_log import DecisionLines, describe_house
 from simulation.devices import DeviceClient, MeterDevice, RelayDevice, StatusMonitor, VariatorDevice
 from simulation.house import SimHouse
@@ -49,6 +49,10 @@ STOP_TIMEOUT_S = 5.0
 # decisions' spacing (1 s) falls under the 0.01 s it accepts; much slower, the relays' dwell (600 s) outgrows the
 # day it accepts. Checked before anything starts: the daemon refused the demo's own config after the broker was up.
 SPEED_RANGE = (0.1, 100.0)
+# How long after the last reading the daemon's last lines are read: its decision on it is logged within milliseconds,
+# its cut of the meters gone silent (the demo over, not to be shown) no sooner than meter_timeout after their last
+# readings, MIN_METER_TIMEOUT_S at the least.
+LAST_LINES_WAIT_S = MIN_METER_TIMEOUT_S / 2
 
 
 class DemoError(RuntimeError):
@@ -129,6 +133,11 @@ def _sleep_until(deadline: float) -> None:
     left = deadline - time.monotonic()
     if left > 0:
         time.sleep(left)
+
+
+def _print_decisions(decisions: DecisionLines, out: TextIO) -> None:
+    for line in decisions.new():
+        print(f"         daemon: {line}", file=out, flush=True)
 
 
 def _devices(config: SimConfig, house: SimHouse, host: str, port: int) -> list[DeviceClient]:
@@ -236,10 +245,12 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> None:
             prod.send(meters[1].reading(production, period_s))
             if live.due(now + period_s):
                 live.print(now + period_s, recorder)
-                for line in decisions.new():
-                    print(f"         daemon: {line}", file=out, flush=True)
+                _print_decisions(decisions, out)
                 if daemon.poll() is not None:
                     raise DemoError(f"the daemon stopped (code {daemon.returncode}):\n{_tail(log_path)}")
+        # The daemon's lines on the last readings, logged after the last minute's read: they were never shown.
+        time.sleep(LAST_LINES_WAIT_S)
+        _print_decisions(decisions, out)
         rows = recorder.rows()
         summary = summarize(house.names, rows)
         print(f"\nSummary of {trace.said(start_s)} to {trace.said(start_s + count * period_s)} "

@@ -78,6 +78,37 @@ def test_short_demo_runs_end_to_end_and_leaves_nothing() -> None:
     _assert_nothing_left(out)
 
 
+def test_the_daemon_s_lines_on_the_last_readings_are_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Its log was read at each simulated minute, right after that minute's last reading was sent: what the daemon
+    # logged on the last ones (its decision, milliseconds later) came after the last read, and was never shown.
+    from simulation import demo
+    from simulation.demo_log import DecisionLines
+    from simulation.devices import MeterDevice
+
+    reads: list[float] = []
+    sent: list[float] = []
+
+    class Watched(DecisionLines):
+        def new(self) -> list[str]:
+            reads.append(time.monotonic())
+            return [*super().new(), f"read {len(reads)}"]
+
+    real_send = MeterDevice.send
+
+    def send(self: MeterDevice, reading: str) -> None:
+        real_send(self, reading)
+        sent.append(time.monotonic())
+
+    monkeypatch.setattr(demo, "DecisionLines", Watched)
+    monkeypatch.setattr(MeterDevice, "send", send)
+    out = io.StringIO()
+    demo.run_demo(demo.DemoOptions(minutes=1, speed=60, start="11:30"), out=out)
+    text = out.getvalue()
+    last = f"daemon: read {len(reads)}\n"
+    assert last in text and text.index(last) < text.index("\nSummary of "), text
+    assert reads[-1] - sent[-1] >= demo.LAST_LINES_WAIT_S
+
+
 def test_a_start_with_seconds_is_said_as_asked() -> None:
     # (`--start 11:30:30` was said "11:30 + 1 simulated minutes" and "Summary of 11:30 to 11:31")
     proc = _demo("--minutes", "1", "--speed", "60", "--start", "11:30:30")
