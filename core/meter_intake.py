@@ -146,7 +146,10 @@ class MeterIntake:
         timeout_s = 5.0 * TASMOTA_LEAST_TELEPERIOD_S
         then = (f", then [evaluate] meter_timeout = {timeout_s:.0f} (five of its readings)"
                 if self._meter_timeout_s < timeout_s else "")
-        log.warning("%s meter reads at an irregular pace: every %.1f s at times, then nothing for %.0f to %.0f s, %d "
+        # ("nothing for 11 to 11 s" when its gaps were all as long)
+        gaps_said = (f"{pace.shortest_gap_s:.0f} s" if f"{pace.shortest_gap_s:.0f}" == f"{pace.longest_gap_s:.0f}"
+                     else f"{pace.shortest_gap_s:.0f} to {pace.longest_gap_s:.0f} s")
+        log.warning("%s meter reads at an irregular pace: every %.1f s at times, then nothing for %s, %d "
                     "times in %.0f min; each gap over [evaluate] meter_timeout (%g s) suspends the regulation (every "
                     "load not forced to 0 W) until its next reading. A Tasmota energy meter with PowerDelta set reads "
                     "so (a reading at each change of power over the delta, else one every TelePeriod: none while "
@@ -154,7 +157,7 @@ class MeterIntake:
                     "%.0f on it (a reading every %.0f s)%s. Another meter: make it read every few seconds, without "
                     "fail. (A meter_timeout over its gaps would leave every load as it was that long after the meter "
                     "died.)", meter.name, pace.pace_s,
-                    pace.shortest_gap_s, pace.longest_gap_s, pace.gaps, pace.over_s / 60.0, self._meter_timeout_s,
+                    gaps_said, pace.gaps, pace.over_s / 60.0, self._meter_timeout_s,
                     TASMOTA_LEAST_TELEPERIOD_S, TASMOTA_LEAST_TELEPERIOD_S, then)
 
     def _no_mains_restored(self, meter: MeterState, payload: bytes, now: float,

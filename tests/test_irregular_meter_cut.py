@@ -74,8 +74,9 @@ def test_a_house_meter_read_on_change_whose_gaps_the_cut_ends_is_said_once(
     assert h.load("ecs").current_power_w == 0.0 or h.reg.stale_reason is None
     # Said once, at the third gap, with what the meter showed and what to set.
     [line] = irregular_lines(caplog)
+    # (its gaps all as long: "nothing for 11 to 11 s" before)
     assert line.startswith("consumption meter reads at an irregular pace: every 1.0 s at times, then nothing for 11 "
-                           "to 11 s, 3 times in 1 min; each gap over [evaluate] meter_timeout (10 s) suspends the "
+                           "s, 3 times in 1 min; each gap over [evaluate] meter_timeout (10 s) suspends the "
                            "regulation")
     assert "set PowerDelta 0 and TelePeriod 10 on it (a reading every 10 s), then [evaluate] meter_timeout = 50" in line
     # The status's stale reason says it at each cut from then on (a dashboard shows it, not the log).
@@ -112,3 +113,37 @@ def test_a_teleperiod_10_at_meter_timeout_10_cuts_at_each_late_reading_and_its_s
     hint = "(a meter read every 10.0 s: a reading lost or late is a silence; set [evaluate] meter_timeout = 50)"
     assert reasons[-1] == f"consumption meter silent for 10 s {hint}"
     assert not [r for r in caplog.records if "reads at an irregular pace" in r.getMessage()]
+
+
+def test_relays_on_a_house_meter_read_on_change_keep_their_dwell_and_an_import_is_cut(tmp_path: Path) -> None:
+    # The radiator (1000 W, min_on_s 60, min_off_s 120) under the closed loop, the house meter read on change, the
+    # house steady (300 W, the sun 1500 W) but for a cloud (the sun at 800 W) from 4 s after its third switch-on.
+    # Each silence of meter_timeout after a switch-on cuts it (safety over its min_on_s); its min_off_s holds it off
+    # after each (the cut, then the readings of the change, did not switch it back on at once); the import under the
+    # cloud, unseen by a house meter that reads no change, is ended by that cut, within meter_timeout of the house's
+    # last reading; the import guard sheds nothing (no decision sees an import).
+    h = closed_loop(tmp_path, "radiator", dwell_s=(60, 120))
+    house = House(h, base_w=300.0, pv_w=1500.0)
+    meter = OnChangeMeter(h, house)
+    radiator = h.load("radiator")
+    switched: list[tuple[float, bool, str | None]] = []  # (when, on, the stale reason then)
+    read_at = NOON
+    for k in range(1, 2 * 900 + 1):
+        now = NOON + 0.5 * k
+        ons = [at for at, on, _ in switched if on]
+        if len(ons) == 3 and now >= ons[2] + 4.0:
+            house.pv_w = 800.0
+        if k % 4 == 0:
+            h.reg.handle(PROD, reading(house.pv_w), now - 0.01)
+        if k % 2 == 0 and meter.second(now):
+            read_at = now
+        h.reg.tick(now + 0.001)
+        if radiator.is_on != (switched[-1][1] if switched else False):
+            switched.append((now, radiator.is_on, h.reg.stale_reason))
+            if not radiator.is_on and house.pv_w < 1000:
+                assert now - read_at <= 10.5  # (the cut, at meter_timeout)
+    assert [on for _, on, _ in switched] == [True, False] * 3
+    for (off_at, _, _), (on_at, _, _) in zip(switched[1::2], switched[2::2], strict=False):
+        assert on_at - off_at >= 120.0
+    assert all(reason is not None and "silent for 10 s" in reason for _, on, reason in switched if not on)
+    assert h.reg.controller.guard_sheds == 0
