@@ -66,3 +66,11 @@ class IrregularPaceWatch:
         seconds = [s for _, s in gaps]
         first_at, first_s = gaps[0]
         return IrregularPace(pace_s, len(seconds), min(seconds), max(seconds), now - (first_at - first_s))
+
+
+def bursts_between_gaps(gaps_s: list[float], pace_s: float, timeout_s: float) -> bool:
+    """Whether a meter's last gaps (`gaps_s`, their median `pace_s`) are bursts and silences rather than a pace: the
+    shortest at most half the median and half of meter_timeout (`timeout_s`), the pace IrregularPaceWatch would take
+    for its bursts'. A steady meter's jitter (5.2 s and 4.9 s) or a lost reading (a gap twice the pace) is not."""
+    shortest_s = min(gaps_s)
+    return 2.0 * shortest_s <= pace_s and 2.0 * shortest_s <= timeout_s

@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Iterable
 from enum import Enum
 
-from core.irregular_pace import IrregularPace, IrregularPaceWatch
+from core.irregular_pace import IrregularPace, IrregularPaceWatch, bursts_between_gaps
 from core.meter_swap import SHOWN_FROM
 from core.meters import MeterState
 from values.boots import MeterBoots, pzem_reading_period_s
@@ -72,6 +72,7 @@ class MeterIntake:
         self._meter_timeout_s = meter_timeout_s
         self._reported: set[tuple[str, str]] = set()
         self._paces_judged: set[str] = set()  # the meters whose pace was judged against meter_timeout (once a run)
+        self._paces_advised: dict[str, float] = {}  # the meter_timeout advised for a meter's pace, by its name
         self._irregular = IrregularPaceWatch(meter_timeout_s)
 
     def take(self, meter: MeterState, payload: bytes, now: float) -> MeterReading | NoReading:
@@ -125,6 +126,12 @@ class MeterIntake:
         pace_s = meter.pace_s()
         if pace_s is None:
             return
+        if 2.0 * pace_s > self._meter_timeout_s and bursts_between_gaps(meter.gaps_s, pace_s, self._meter_timeout_s):
+            # (judged again at its next reading: its pace is its bursts' and its gaps', an irregular pace, which
+            # _irregular_pace tells at its third gap. Judged here, a PowerDelta house meter with relays only, its gaps
+            # 1, 11 and 60 s, was told "reads every 11.0 s ... set meter_timeout = 55", and a minute later that a
+            # meter_timeout over its gaps leaves the loads on after the meter died)
+            return
         self._paces_judged.add(meter.name)
         if 2.0 * pace_s > self._meter_timeout_s:
             # (five times the pace as said, to a tenth of a second: a pace of 5.2000001 s is advised 26 s, not 27)
@@ -135,6 +142,7 @@ class MeterIntake:
                         self._meter_timeout_s, advised_s)
             meter.silence_hint = (f" (a meter read every {pace_s:.1f} s: a reading lost or late is a silence; set "
                                   f"[evaluate] meter_timeout = {advised_s:.0f})")
+            self._paces_advised[meter.name] = advised_s
 
     def _irregular_pace(self, meter: MeterState, pace: IrregularPace) -> None:
         """Once a run: `meter` reads in bursts at its pace, then not for longer than meter_timeout (a Tasmota with
@@ -142,10 +150,15 @@ class MeterIntake:
         meter_timeout over the gaps would end the cuts, but leave every load as it was that long after the meter died:
         the device is to be set to read at a steady pace."""
         meter.silence_hint = IRREGULAR_SILENCE
+        self._paces_judged.add(meter.name)  # (its pace is its bursts': no advice on it from now on)
         # (five readings at a TelePeriod of 10 s, Tasmota's least, as _judge_pace advises: said unless set already)
         timeout_s = 5.0 * TASMOTA_LEAST_TELEPERIOD_S
         then = (f", then [evaluate] meter_timeout = {timeout_s:.0f} (five of its readings)"
                 if self._meter_timeout_s < timeout_s else "")
+        # (its pace told before, from gaps that were all as long: that advice is replaced, not added to)
+        advised_s = self._paces_advised.get(meter.name)
+        instead = (f" This replaces the meter_timeout = {advised_s:.0f} advised before from its pace, which was its "
+                   f"gaps'." if advised_s is not None else "")
         # ("nothing for 11 to 11 s" when its gaps were all as long)
         gaps_said = (f"{pace.shortest_gap_s:.0f} s" if f"{pace.shortest_gap_s:.0f}" == f"{pace.longest_gap_s:.0f}"
                      else f"{pace.shortest_gap_s:.0f} to {pace.longest_gap_s:.0f} s")
@@ -156,9 +169,9 @@ class MeterIntake:
                     "the power is steady, until the TelePeriod or the loads' cut): set PowerDelta 0 and TelePeriod "
                     "%.0f on it (a reading every %.0f s)%s. Another meter: make it read every few seconds, without "
                     "fail. (A meter_timeout over its gaps would leave every load as it was that long after the meter "
-                    "died.)", meter.name, pace.pace_s,
+                    "died.)%s", meter.name, pace.pace_s,
                     gaps_said, pace.gaps, pace.over_s / 60.0, self._meter_timeout_s,
-                    TASMOTA_LEAST_TELEPERIOD_S, TASMOTA_LEAST_TELEPERIOD_S, then)
+                    TASMOTA_LEAST_TELEPERIOD_S, TASMOTA_LEAST_TELEPERIOD_S, then, instead)
 
     def _no_mains_restored(self, meter: MeterState, payload: bytes, now: float,
                            problem: MeterProblem) -> MeterReading | MeterProblem:

@@ -147,3 +147,40 @@ def test_relays_on_a_house_meter_read_on_change_keep_their_dwell_and_an_import_i
         assert on_at - off_at >= 120.0
     assert all(reason is not None and "silent for 10 s" in reason for _, on, reason in switched if not on)
     assert h.reg.controller.guard_sheds == 0
+
+
+def meter_timeout_advice(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "meter_timeout =" in r.getMessage()]
+
+
+def test_relays_on_a_house_meter_read_on_change_are_told_one_meter_timeout_not_two(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The radiator alone under the closed loop, the house meter read on change: its first gaps, 1, 11 and 60 s, made a
+    # pace of 11 s, told "reads every 11.0 s ... set meter_timeout = 55 (five of its readings) or more", then a minute
+    # later that it reads at an irregular pace, with meter_timeout = 50 and "a meter_timeout over its gaps would leave
+    # every load as it was that long after the meter died": two advices, the first the unsafe one.
+    h = closed_loop(tmp_path, "radiator", dwell_s=(60, 120))
+    caplog.set_level(logging.INFO)
+    run(h, 900)
+    assert [line for line in meter_timeout_advice(caplog) if "consumption meter" in line] == irregular_lines(caplog)
+    [line] = irregular_lines(caplog)
+    assert "then [evaluate] meter_timeout = 50 (five of its readings)" in line and "This replaces" not in line
+    assert not [r for r in caplog.records if "consumption meter reads every" in r.getMessage()]
+
+
+def test_a_pace_told_from_steady_gaps_is_replaced_by_the_irregular_pace_when_bursts_come(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A Tasmota with PowerDelta set and TelePeriod 60, the house steady for five minutes: a reading every 60 s, a pace
+    # told as such (meter_timeout = 300). Then the power moves (bursts every second between the silences): the
+    # irregular pace's advice says it replaces the first.
+    h = closed_loop(tmp_path, "radiator", dwell_s=(60, 120))
+    caplog.set_level(logging.INFO)
+    times = [NOON + 60.0 * k for k in range(6)]
+    times += [times[-1] + 60.0 * k + b for k in range(1, 5) for b in (0.0, 1.0, 2.0)]
+    events = [(at, CONS) for at in times] + [(NOON + 2.0 * k - 0.5, PROD) for k in range(int(times[-1] - NOON) // 2)]
+    for at, topic in sorted(events):  # (the production meter every 2 s)
+        h.reg.handle(topic, reading(1500.0 if topic == PROD else 300.0), at)
+    [paced] = [line for line in meter_timeout_advice(caplog) if "consumption meter reads every 60.0 s" in line]
+    assert "set meter_timeout = 300 (five of its readings) or more" in paced
+    [line] = irregular_lines(caplog)
+    assert line.endswith("This replaces the meter_timeout = 300 advised before from its pace, which was its gaps'.")
