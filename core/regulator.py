@@ -202,6 +202,11 @@ class Regulator(RegulatorLifeCycle):
             self._roll_day(now)
         for load in self.loads:
             load.accumulate_energy(now)  # energies stay current even while no reading comes
+        # A meter gone stale at this very tick suspends the regulation before any timer commands a load: checked after
+        # them, a full tank's re-check probe due at that tick was sent and cut to 0 W at once (two commands to the
+        # variator in one tick, the probe meaningless; suspended, none starts: FieldFeatures.regulation_suspended).
+        if self._stale_guard.check(now):
+            self._stale_changed(now)
         for load in self._timed_loads:
             load.run_timers(now)  # (a variator's re-send held back from a flood of boots)
         changed = expire_forces(self.loads, now, self._forcer)
@@ -213,8 +218,6 @@ class Regulator(RegulatorLifeCycle):
         status_due = status_due or (self._stale_guard.reason is not None and pacing.interval_over(now))
         if self.field.tick(now) or changed or status_due:
             self.publish_status(now)
-        if self._stale_guard.check(now):
-            self._stale_changed(now)
         if self._stale_guard.reason is None and self._gate.decide_after_wait(now, self.loads):
             self._decide(now)  # (a house reading's decision that waited for a production reading, which did not come)
         self.field.reconcile(now)

@@ -86,3 +86,20 @@ def test_a_recheck_probe_under_way_is_given_up_when_a_meter_falls_silent(
     assert "ecs: its re-check probe ended by another command (0 W): no verdict, re-checked at the next chance" \
         in suspended
     assert any(m.startswith("ecs: found full at 11:00, and the house exports") for m in caplog.messages[resumed:])
+
+
+def test_no_recheck_probe_at_the_very_tick_a_meter_goes_stale(tmp_path: Path) -> None:
+    # The re-check due at the tick the house meter's last reading is meter_timeout old: the field's timers ran before
+    # the stale check, and the probe went out (7 %) and was cut to 0 in that tick, two commands to the variator.
+    h = metered(tmp_path)
+    due = FOUND + 3600.0  # (its hour)
+    full_with_its_meter(h, due - 20)
+    h.meters(300, 3500, due - 10)  # (the house meter's last reading)
+    for at in (due - 8, due - 6, due - 4, due - 2):
+        h.reg.handle(PROD, reading(3500), at)
+        h.reg.tick(at + 0.1)
+    sent = len(h.on(ECS_CMD))
+    h.reg.tick(due)
+    assert h.reg.stale_reason is not None and h.reg.stale_reason.startswith("consumption meter silent for 10 s")
+    assert h.on(ECS_CMD)[sent:] == []  # (the heater at 0 W already, its tank full: nothing to send)
+    assert h.load("ecs").overed and h.load("ecs").current_power_w == 0
