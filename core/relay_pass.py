@@ -64,16 +64,16 @@ class RelayPass:
     # (What the walk finds on the way, from here on: never passed in, so the generated __init__ sets each without
     # asking whether it was, at every decision.)
     # Each relay the surplus covers but that stays off, and why.
-    waiting: list[str] = field(init=False, default_factory=list)
+    waiting: list[str] = field(init=False)
     # By index in the loads: whether each relay's dwell lets it switch now (only its own switch restarts its
     # clock), the watts of those it holds on, and each relay's clock, fetched once for the decision.
-    free: list[bool] = field(init=False, default_factory=list)
-    held_w: list[float] = field(init=False, default_factory=list)
+    free: list[bool] = field(init=False)
+    held_w: list[float] = field(init=False)
     # By index: the watts of the relays on that their dwell lets switch off, at this decision and the next (not one
     # handed over at an unforce): a load of unknown power is not tried on them while it may be tried on the spare
     # surplus (core/relay_trials.trial_free_w).
-    free_on_w: list[float] = field(init=False, default_factory=list)
-    clocks: dict[int, RelayClock] = field(init=False, default_factory=dict)
+    free_on_w: list[float] = field(init=False)
+    clocks: dict[int, RelayClock] = field(init=False)
     on_w: float = field(init=False, default=0.0)  # what the relays on so far draw
     # Watts of relays waiting out their on delay (or a measure): not free for the relays after them, or a lower
     # relay would switch on in their place and its dwell keep them off.
@@ -81,7 +81,7 @@ class RelayPass:
     # Relays the surplus covers but that rest their min_off_s: (their watts, when the rest ends). A lower relay
     # whose min_on_s would outlast that rest does not take them: its dwell would keep the higher one off once free
     # (a towel dryer switched on in a resting radiator's place kept it off for eight minutes more, 500 W exported).
-    resting: list[tuple[float, float]] = field(init=False, default_factory=list)
+    resting: list[tuple[float, float]] = field(init=False)
     # A load of unknown power is measured by the house's step at the next reading: it switches on alone, in a
     # decision where no other relay switches, or the two steps would be taken for one. So is a trial shed as too
     # big, by its step down (measuring_off): a relay after it switching on in the same decision threw that
@@ -97,14 +97,18 @@ class RelayPass:
     # the next reading (held below their max for its measure, a heater before it was a priority turned round for a
     # reading).
     # (Their rise is worked out only when such a load would switch on: a decision's cost otherwise.)
-    passed_continuous: list[tuple[Equipment, float]] = field(init=False, default_factory=list)
+    passed_continuous: list[tuple[Equipment, float]] = field(init=False)
     # The least shortfall of the off relays so far that may switch on (free by their dwell, not an idle
     # appliance) and are not covered yet: one covered and off waits out an on delay or a measure, its watts
     # already kept for it.
     before_short_w: float = field(init=False, default=math.inf)
-    wanted_off: list[RelayEquipment] = field(init=False, default_factory=list)  # on, wanted off, held by their dwell
+    wanted_off: list[RelayEquipment] = field(init=False)  # on, wanted off, held by their dwell
     # Why the last relay judged on is wanted off, when not the surplus's fall (its log).
     off_why: str | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.keep_margin_w = self.keep_total_w - self.left_w
+        # (made here as literals rather than by default_factory: the generated __init__ calls list() or dict() for
+        # each, 0.5 us of a decision's pass made at every decision)
+        self.waiting, self.free, self.held_w, self.free_on_w, self.clocks = [], [], [], [], {}
+        self.resting, self.passed_continuous, self.wanted_off = [], [], []
