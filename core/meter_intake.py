@@ -10,6 +10,7 @@ import logging
 import math
 from collections.abc import Callable, Iterable
 from enum import Enum
+from functools import partial
 
 from core.irregular_pace import IrregularPace, IrregularPaceWatch, bursts_between_gaps
 from core.meter_swap import SHOWN_FROM
@@ -88,7 +89,9 @@ class MeterIntake:
             if result.kind == "boot":
                 self._booted(meter, payload)
                 return NoReading.BOOT
-            self._report(meter.topic, result.detail, result.kind, lambda: self._advice(meter, result.kind, payload))
+            # (a partial, not a lambda: a lambda's closure made `self`, `meter`, `payload` and `result` cells, four made
+            # at every reading whether a problem came or not)
+            self._report(meter.topic, result.detail, result.kind, partial(self._advice, meter, result.kind, payload))
             meter.refuse(result.detail)
             return NoReading.REFUSED
         if result.power_w == 0.0 and house and self._zero_refused(meter, now):
